@@ -1,0 +1,34 @@
+/**
+ * Environment variables and the configuration keys they set. This table is the single source for
+ * parsing the environment and for the configuration reference (`hearth config --reference`).
+ */
+export interface EnvironmentBinding {
+  env: string;
+  /** Dotted path in the configuration file. */
+  key: string;
+  type: "string" | "integer" | "boolean" | "url";
+  description: string;
+}
+
+export const ENVIRONMENT: readonly EnvironmentBinding[] = [
+  { env: "HEARTH_DATA_DIR", key: "dataDir", type: "string", description: "Directory for all stored data (databases, indexes, uploads)." },
+  { env: "HEARTH_LOG_LEVEL", key: "logLevel", type: "string", description: "Log level: fatal, error, warn, info, debug, trace or silent." },
+  { env: "HEARTH_HOST", key: "web.host", type: "string", description: "Address the web service (UI and public API) listens on." },
+  { env: "HEARTH_PORT", key: "web.port", type: "integer", description: "Port of the web service (UI and public API)." },
+  { env: "HEARTH_MODEL_HOST", key: "model.host", type: "string", description: "Address the model service listens on." },
+  { env: "HEARTH_MODEL_PORT", key: "model.port", type: "integer", description: "Port of the model service (Ollama and OpenAI APIs)." },
+  { env: "HEARTH_MODELS_DIR", key: "model.modelsDir", type: "string", description: "Directory searched for .gguf models (default: <dataDir>/models)." },
+  { env: "HEARTH_THREADS", key: "model.threads", type: "integer", description: "CPU threads llama.cpp uses per model (default: cores - 1, and 1 on 2 cores)." },
+  { env: "HEARTH_CONTEXT_SIZE", key: "model.contextSize", type: "integer", description: "Context window in tokens for embedded models (capped at the model's own)." },
+  { env: "HEARTH_PARALLEL", key: "model.parallel", type: "integer", description: "Parallel generation slots per embedded model." },
+  { env: "OLLAMA_HOST", key: "model.ollamaHost", type: "url", description: "An Ollama server whose models are listed and proxied (e.g. http://127.0.0.1:11434)." },
+  { env: "HEARTH_OLLAMA_AUTODETECT", key: "model.ollamaAutodetect", type: "boolean", description: "Look for an Ollama on 127.0.0.1:11434 when OLLAMA_HOST is unset." },
+  { env: "HEARTH_SEARCH_HOST", key: "search.host", type: "string", description: "Address the search service listens on." },
+  { env: "HEARTH_SEARCH_PORT", key: "search.port", type: "integer", description: "Port of the search service." },
+  { env: "HEARTH_KNOWLEDGE_HOST", key: "knowledge.host", type: "string", description: "Address the knowledge service listens on." },
+  { env: "HEARTH_KNOWLEDGE_PORT", key: "knowledge.port", type: "integer", description: "Port of the knowledge service." },
+  { env: "HEARTH_MODEL_URL", key: "services.modelUrl", type: "url", description: "URL other services use to reach the model service (default: its host and port on loopback)." },
+  { env: "HEARTH_SEARCH_URL", key: "services.searchUrl", type: "url", description: "URL other services use to reach the search service." },
+  { env: "HEARTH_KNOWLEDGE_URL", key: "services.knowledgeUrl", type: "url", description: "URL other services use to reach the knowledge service." },
+  { env: "HEARTH_SERVICE_TOKEN", key: "services.token", type: "string", description: "Shared secret services present to each other (at least 16 characters); never logged." },
+];

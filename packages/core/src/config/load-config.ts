@@ -1,0 +1,158 @@
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { HearthError } from "../errors/hearth-error.js";
+import { type ConfigInput, configSchema, type HearthConfig } from "./config-schema.js";
+import { ENVIRONMENT, type EnvironmentBinding } from "./environment.js";
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Values that win over the file and the environment (tests, `hearth serve --port`). */
+  overrides?: ConfigInput;
+}
+
+type Tree = Record<string, unknown>;
+
+/**
+ * Reads defaults, then the YAML file (`HEARTH_CONFIG`, else ./hearth.yaml when present), then the
+ * environment, validates the result once and freezes it. A bad value throws CONFIG_INVALID naming
+ * the key (and its environment variable) and what is allowed.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const configFile = findConfigFile(env, cwd);
+  const tree: Tree = configFile ? readConfigFile(configFile) : {};
+  const fromEnvironment = new Map<string, EnvironmentBinding>();
+  for (const binding of ENVIRONMENT) {
+    const raw = env[binding.env];
+    if (raw === undefined || raw === "") continue;
+    setPath(tree, binding.key, coerce(binding, raw));
+    fromEnvironment.set(binding.key, binding);
+  }
+  if (options.overrides) mergeInto(tree, options.overrides as Tree);
+
+  const parsed = configSchema.safeParse(tree);
+  if (!parsed.success) throw describeIssue(parsed.error, fromEnvironment, configFile);
+  return deepFreeze(resolveDerived(parsed.data, cwd, configFile));
+}
+
+function findConfigFile(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  const named = env.HEARTH_CONFIG;
+  if (named) {
+    const path = resolve(cwd, named);
+    if (!existsSync(path)) {
+      throw new HearthError("CONFIG_FILE_UNREADABLE", `HEARTH_CONFIG names ${path}, which does not exist`);
+    }
+    return path;
+  }
+  const implicit = join(cwd, "hearth.yaml");
+  return existsSync(implicit) ? implicit : undefined;
+}
+
+function readConfigFile(path: string): Tree {
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(path, "utf8"));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new HearthError("CONFIG_FILE_UNREADABLE", `${path}: ${reason}`, { cause: error });
+  }
+  if (document === null || document === undefined) return {};
+  if (typeof document !== "object" || Array.isArray(document)) {
+    throw new HearthError("CONFIG_FILE_UNREADABLE", `${path}: the top level must be a mapping of keys`);
+  }
+  return document as Tree;
+}
+
+function coerce(binding: EnvironmentBinding, raw: string): unknown {
+  const value = raw.trim();
+  switch (binding.type) {
+    case "integer":
+      if (!/^-?\d+$/.test(value)) {
+        throw new HearthError("CONFIG_INVALID", `${binding.env} (${binding.key}) must be an integer; got "${value}"`);
+      }
+      return Number(value);
+    case "boolean":
+      if (/^(1|true|yes|on)$/i.test(value)) return true;
+      if (/^(0|false|no|off)$/i.test(value)) return false;
+      throw new HearthError("CONFIG_INVALID", `${binding.env} (${binding.key}) must be true or false; got "${value}"`);
+    case "url":
+      // Ollama's own convention allows OLLAMA_HOST without a scheme ("127.0.0.1:11434").
+      return /^[a-z]+:\/\//i.test(value) ? value : `http://${value}`;
+    default:
+      return value;
+  }
+}
+
+function setPath(tree: Tree, dotted: string, value: unknown): void {
+  const parts = dotted.split(".");
+  let node = tree;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== "object" || next === null || Array.isArray(next)) node[part] = {};
+    node = node[part] as Tree;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+function mergeInto(target: Tree, source: Tree): void {
+  for (const [key, value] of Object.entries(source)) {
+    const existing = target[key];
+    if (isPlainObject(value) && isPlainObject(existing)) mergeInto(existing, value);
+    else target[key] = value;
+  }
+}
+
+function isPlainObject(value: unknown): value is Tree {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describeIssue(
+  error: z.ZodError,
+  fromEnvironment: Map<string, EnvironmentBinding>,
+  configFile: string | undefined,
+): HearthError {
+  const issue = error.issues[0]!;
+  const key = issue.path.join(".");
+  const binding = fromEnvironment.get(key);
+  const source = binding ? ` (from ${binding.env})` : configFile ? ` (in ${configFile})` : "";
+  let allowed = issue.message;
+  if (issue.code === "unrecognized_keys") allowed = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
+  if (issue.code === "invalid_value") allowed = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  return new HearthError("CONFIG_INVALID", `${key || "(top level)"}${source}: ${allowed}`, {
+    details: { key, env: binding?.env },
+  });
+}
+
+function resolveDerived(
+  parsed: z.output<typeof configSchema>,
+  cwd: string,
+  configFile: string | undefined,
+): HearthConfig {
+  const absolute = (path: string) => (isAbsolute(path) ? path : resolve(cwd, path));
+  const dataDir = absolute(parsed.dataDir);
+  const loopback = (port: number) => `http://127.0.0.1:${port}`;
+  return {
+    ...parsed,
+    configFile,
+    dataDir,
+    model: { ...parsed.model, modelsDir: parsed.model.modelsDir ? absolute(parsed.model.modelsDir) : join(dataDir, "models") },
+    services: {
+      modelUrl: parsed.services.modelUrl ?? loopback(parsed.model.port),
+      searchUrl: parsed.services.searchUrl ?? loopback(parsed.search.port),
+      knowledgeUrl: parsed.services.knowledgeUrl ?? loopback(parsed.knowledge.port),
+      token: parsed.services.token,
+    },
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

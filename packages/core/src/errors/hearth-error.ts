@@ -1,0 +1,62 @@
+import { ERROR_CODES, type ErrorCode } from "./error-codes.js";
+
+export interface HearthErrorOptions {
+  /** Overrides the catalogue's HTTP status (for example a 503 passed through from an upstream). */
+  status?: number;
+  /** Extra fields a client may rely on (queue position, retry delay, allowed values). */
+  details?: Record<string, unknown>;
+  /** Seconds after which a retry may succeed; sent as Retry-After. */
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+/** The one error class of Hearth: a stable code from the catalogue, a message for people, an HTTP status. */
+export class HearthError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: HearthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "HearthError";
+    this.code = code;
+    this.status = options.status ?? ERROR_CODES[code].status;
+    this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  /** A one-line form for start-up failures and logs: `CODE: message`. */
+  toLine(): string {
+    return `${this.code}: ${this.message}`;
+  }
+}
+
+export function isHearthError(error: unknown): error is HearthError {
+  return error instanceof HearthError;
+}
+
+/** An error raised while calling an upstream HTTP API; retryable for 408, 409, 429 and 5xx. */
+export class UpstreamCallError extends HearthError {
+  readonly url: string;
+  readonly upstreamStatus: number | undefined;
+  readonly responseBody: string | undefined;
+  readonly isRetryable: boolean;
+
+  constructor(input: { url: string; status?: number; body?: string; message: string; cause?: unknown }) {
+    const unreachable = input.status === undefined;
+    super(unreachable ? "UPSTREAM_UNAVAILABLE" : "UPSTREAM_ERROR", input.message, {
+      cause: input.cause,
+      status: input.status !== undefined && input.status >= 400 && input.status < 500 ? input.status : undefined,
+    });
+    this.url = input.url;
+    this.upstreamStatus = input.status;
+    this.responseBody = input.body;
+    this.isRetryable =
+      unreachable ||
+      input.status === 408 ||
+      input.status === 409 ||
+      input.status === 429 ||
+      (input.status !== undefined && input.status >= 500);
+  }
+}

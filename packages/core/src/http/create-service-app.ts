@@ -1,0 +1,147 @@
+import { timingSafeEqual } from "node:crypto";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { Counter, Histogram } from "prom-client";
+import type { HearthError } from "../errors/hearth-error.js";
+import { HearthError as HearthErrorClass } from "../errors/hearth-error.js";
+import { createMetricsRegistry, LATENCY_BUCKETS_SECONDS } from "../metrics/metrics.js";
+import { toHearthError } from "./error-mapping.js";
+
+export type ServiceName = "model" | "web" | "search" | "knowledge";
+
+export type Readiness = { ready: boolean; reason?: string };
+
+/** Formats an error body for a request; services speaking other APIs (Ollama, OpenAI) supply their own. */
+export type ErrorBodyFormatter = (error: HearthError, request: FastifyRequest) => unknown;
+
+export interface ServiceAppOptions {
+  service: ServiceName;
+  logger: Logger;
+  bodyLimitBytes?: number;
+  /** Asked by GET /readyz; ready means the service can serve requests now. */
+  readiness?: () => Readiness | Promise<Readiness>;
+  formatError?: ErrorBodyFormatter;
+  /** When set, every route but the health checks requires this token (hybrid deployments). */
+  serviceToken?: string;
+  /** Routes, relative to the root, that skip the service token (the web service's own auth handles them). */
+  publicPrefixes?: string[];
+}
+
+export interface ServiceApp {
+  app: FastifyInstance;
+  metrics: Registry;
+  /** Aborted when the service begins shutting down, so that open streams can finish early. */
+  shutdownSignal: AbortSignal;
+}
+
+export const defaultErrorBody: ErrorBodyFormatter = (error) => ({
+  error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+});
+
+/**
+ * Builds a service's Fastify app with what every Hearth service shares: health and readiness
+ * checks, Prometheus metrics, strict UTF-8 JSON bodies, one error format with stable codes, and
+ * a shutdown signal for streams. Listening is separate (listenService), so tests run apps in process.
+ */
+export function createServiceApp(options: ServiceAppOptions): ServiceApp {
+  const metrics = createMetricsRegistry(options.service);
+  const shutdown = new AbortController();
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: options.bodyLimitBytes ?? 8 * 1024 * 1024,
+    disableRequestLogging: true,
+    forceCloseConnections: "idle",
+    return503OnClosing: true,
+  });
+
+  const requests = new Counter({
+    name: "hearth_http_requests_total",
+    help: "HTTP requests answered, by route and status",
+    labelNames: ["method", "route", "status"],
+    registers: [metrics],
+  });
+  const duration = new Histogram({
+    name: "hearth_http_request_duration_seconds",
+    help: "Time from request to the end of the response",
+    labelNames: ["method", "route"],
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers: [metrics],
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  // JSON bodies must be valid UTF-8: JSON.parse would silently turn bad bytes into U+FFFD.
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  app.addContentTypeParser(["application/json", "application/*+json"], { parseAs: "buffer" }, (_req, body, done) => {
+    let text: string;
+    try {
+      text = decoder.decode(body as Buffer);
+    } catch {
+      done(new HearthErrorClass("INVALID_ENCODING", "The request body is not valid UTF-8"), undefined);
+      return;
+    }
+    if (text.trim() === "") {
+      done(new HearthErrorClass("INVALID_JSON", "The request body is empty; a JSON value was expected"), undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(new HearthErrorClass("INVALID_JSON", `Invalid JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  const formatError = options.formatError ?? defaultErrorBody;
+  app.setErrorHandler((error, request, reply) => sendError(reply, request, toHearthError(error), formatError));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      request,
+      new HearthErrorClass("ROUTE_NOT_FOUND", `No route for ${request.method} ${request.url.split("?")[0]}`),
+      formatError,
+    ),
+  );
+
+  if (options.serviceToken) {
+    const expected = Buffer.from(options.serviceToken);
+    const publicPrefixes = ["/healthz", "/readyz", ...(options.publicPrefixes ?? [])];
+    app.addHook("onRequest", async (request) => {
+      if (publicPrefixes.some((prefix) => request.url.startsWith(prefix))) return;
+      const header = request.headers["x-hearth-service-token"] ?? request.headers.authorization?.replace(/^Bearer /i, "");
+      const presented = Buffer.from(typeof header === "string" ? header : "");
+      if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+        throw new HearthErrorClass("UNAUTHORIZED", "A valid service token is required");
+      }
+    });
+  }
+
+  app.get("/healthz", async () => ({ status: "ok", service: options.service }));
+  app.get("/readyz", async (_request, reply) => {
+    if (shutdown.signal.aborted) return reply.code(503).send({ status: "stopping", service: options.service });
+    const readiness = options.readiness ? await options.readiness() : { ready: true };
+    return reply
+      .code(readiness.ready ? 200 : 503)
+      .send({ status: readiness.ready ? "ready" : "not-ready", service: options.service, reason: readiness.reason });
+  });
+  app.get("/metrics", async (_request, reply) => {
+    reply.header("content-type", metrics.contentType);
+    return metrics.metrics();
+  });
+
+  app.addHook("preClose", async () => {
+    shutdown.abort(new Error("service shutting down"));
+  });
+
+  return { app, metrics, shutdownSignal: shutdown.signal };
+}
+
+function sendError(reply: FastifyReply, request: FastifyRequest, error: HearthError, format: ErrorBodyFormatter) {
+  if (error.status >= 500) request.log.error({ err: error.cause ?? error, code: error.code }, error.message);
+  else request.log.debug({ code: error.code }, error.message);
+  if (error.retryAfterSeconds !== undefined) reply.header("retry-after", String(Math.ceil(error.retryAfterSeconds)));
+  return reply.code(error.status).send(format(error, request));
+}

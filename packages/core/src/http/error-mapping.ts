@@ -1,0 +1,34 @@
+import { ZodError } from "zod";
+import { HearthError, isHearthError } from "../errors/hearth-error.js";
+
+/** Turns anything thrown in a request (Fastify's own errors, schema errors, ours) into a HearthError. */
+export function toHearthError(error: unknown): HearthError {
+  if (isHearthError(error)) return error;
+  if (error instanceof ZodError) {
+    const issue = error.issues[0]!;
+    const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+    return new HearthError("INVALID_REQUEST", `${where}${issue.message}`, {
+      details: { issues: error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
+    });
+  }
+  const fastifyError = error as { code?: string; statusCode?: number; message?: string };
+  switch (fastifyError.code) {
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new HearthError("INVALID_JSON", fastifyError.message ?? "Invalid JSON");
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new HearthError("PAYLOAD_TOO_LARGE", "The request body is larger than this service accepts");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new HearthError("UNSUPPORTED_MEDIA_TYPE", fastifyError.message ?? "Unsupported Content-Type");
+    case "FST_ERR_VALIDATION":
+      return new HearthError("INVALID_REQUEST", fastifyError.message ?? "Invalid request");
+  }
+  if (error instanceof SyntaxError) return new HearthError("INVALID_JSON", `Invalid JSON: ${error.message}`);
+  if (fastifyError.statusCode === 413) return new HearthError("PAYLOAD_TOO_LARGE", "The request body is too large");
+  if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return new HearthError("INVALID_REQUEST", fastifyError.message ?? "Invalid request", {
+      status: fastifyError.statusCode,
+    });
+  }
+  return new HearthError("INTERNAL_ERROR", "Internal error", { cause: error });
+}

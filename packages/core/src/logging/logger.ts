@@ -1,0 +1,42 @@
+import { pino, type Logger } from "pino";
+
+export type { Logger } from "pino";
+
+/**
+ * Paths that may hold secrets; pino replaces them before a line is written. Provider configs,
+ * request headers and bodies are the usual leaks in this field (STYLE.md, "Swallowed or leaked errors").
+ */
+export const REDACTED_PATHS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  "req.headers['x-api-key']",
+  "req.headers['x-hearth-service-token']",
+  "res.headers['set-cookie']",
+  "*.apiKey",
+  "*.token",
+  "*.password",
+  "*.secret",
+  "apiKey",
+  "token",
+  "password",
+  "secret",
+];
+
+export interface LoggerOptions {
+  level?: string;
+  service?: string;
+  /** Defaults to stdout; tests pass a stream to read what was logged. */
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? "info",
+      base: options.service ? { service: options.service } : {},
+      redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    options.destination ?? pino.destination({ sync: false }),
+  );
+}
