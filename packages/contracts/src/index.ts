@@ -1,1 +1,2 @@
-export {};
+export * from "./model-ollama.js";
+export * from "./model-openai.js";

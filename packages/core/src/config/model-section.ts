@@ -15,7 +15,12 @@ export const modelSection = z.strictObject({
   port: port.default(8081),
   /** Where `.gguf` models are found; defaults to `<dataDir>/models`. */
   modelsDir: z.string().min(1).optional(),
-  threads: z.number().int().min(1).max(1024).default(() => defaultThreadCount()),
+  threads: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .default(() => defaultThreadCount()),
   contextSize: z.number().int().min(128).max(1_048_576).default(4096),
   /** Parallel sequences (slots) per loaded model. */
   parallel: z.number().int().min(1).max(64).default(2),
@@ -23,5 +28,63 @@ export const modelSection = z.strictObject({
   ollamaHost: httpUrl.optional(),
   /** Try an Ollama on 127.0.0.1:11434 when `ollamaHost` is unset. */
   ollamaAutodetect: z.boolean().default(true),
-  bodyLimitBytes: z.number().int().positive().default(8 * 1024 * 1024),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(8 * 1024 * 1024),
+  /** How long an idle embedded model stays loaded, in seconds (Ollama's keep_alive; -1 keeps it forever). */
+  keepAliveSeconds: z.number().int().min(-1).default(300),
+  /** Admission queue per model: at most `maxQueue` waiting requests, each waiting at most `maxWaitMs`. */
+  queue: z
+    .strictObject({
+      /** Concurrent generations per model; defaults to `parallel` for embedded models. */
+      concurrency: z.number().int().min(1).max(256).optional(),
+      maxQueue: z.number().int().min(0).max(100_000).default(64),
+      maxWaitMs: z.number().int().min(1).max(3_600_000).default(120_000),
+    })
+    .prefault({}),
+  /** Inference cache: repeated identical requests answered from memory. */
+  cache: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      ttlSeconds: z.number().int().min(1).default(600),
+      maxEntries: z.number().int().min(1).default(1000),
+      maxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(32 * 1024 * 1024),
+      /** Cache only requests that are deterministic (temperature 0 or a fixed seed). */
+      deterministicOnly: z.boolean().default(true),
+    })
+    .prefault({}),
+  /** OpenAI-compatible servers (vLLM, llama.cpp server, LM Studio, hosted APIs); models are listed as `<name>/<id>`. */
+  upstreams: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, "letters, digits, '.', '_' and '-'"),
+        baseUrl: httpUrl,
+        apiKey: z.string().min(1).optional(),
+        /** Models to offer; when omitted, the server's /v1/models list. */
+        models: z.array(z.string().min(1)).optional(),
+      }),
+    )
+    .default([]),
+  /** Per-model request defaults by name pattern (`*` wildcard); built-in presets cover DeepSeek-R1. */
+  presets: z
+    .array(
+      z.strictObject({
+        match: z.string().min(1),
+        temperature: z.number().min(0).max(2).optional(),
+        topP: z.number().min(0).max(1).optional(),
+        /** Move a system prompt into the first user turn (DeepSeek-R1's recommendation). */
+        systemInUserTurn: z.boolean().optional(),
+      }),
+    )
+    .default([]),
+  /** Where the model registry keeps versions, pulled blobs and manifests; defaults to `<modelsDir>/.hearth`. */
+  registryDir: z.string().min(1).optional(),
+  /** A local Ollama's models dir (manifests and blobs) to import from; defaults to ~/.ollama/models. */
+  ollamaModelsDir: z.string().min(1).optional(),
 });

@@ -1,0 +1,135 @@
+/**
+ * Wire schemas of the OpenAI API that the model service serves and that OpenAI-compatible upstreams
+ * (vLLM, llama.cpp server, LM Studio, hosted APIs) answer. Minimal and tolerant (`.nullish()`).
+ */
+import { z } from "zod";
+
+const textPart = z.looseObject({ type: z.string(), text: z.string().nullish() });
+
+export const openAiMessageSchema = z.looseObject({
+  role: z.enum(["system", "developer", "user", "assistant", "tool"]),
+  content: z.union([z.string(), z.array(textPart)]).nullish(),
+  reasoning_content: z.string().nullish(),
+  name: z.string().nullish(),
+  tool_call_id: z.string().nullish(),
+  tool_calls: z
+    .array(
+      z.looseObject({
+        id: z.string().nullish(),
+        type: z.string().nullish(),
+        function: z.looseObject({ name: z.string(), arguments: z.string().nullish() }),
+      }),
+    )
+    .nullish(),
+});
+export type OpenAiMessage = z.infer<typeof openAiMessageSchema>;
+
+const stopSchema = z.union([z.string(), z.array(z.string()).max(16)]);
+const positiveInt = z.number().int().positive();
+
+export const openAiResponseFormatSchema = z.union([
+  z.looseObject({ type: z.literal("text") }),
+  z.looseObject({ type: z.literal("json_object") }),
+  z.looseObject({
+    type: z.literal("json_schema"),
+    json_schema: z.looseObject({
+      name: z.string().nullish(),
+      schema: z.record(z.string(), z.unknown()).nullish(),
+    }),
+  }),
+]);
+
+export const openAiToolSchema = z.looseObject({
+  type: z.literal("function"),
+  function: z.looseObject({
+    name: z.string().min(1),
+    description: z.string().nullish(),
+    parameters: z.record(z.string(), z.unknown()).nullish(),
+  }),
+});
+
+const samplingFields = {
+  model: z.string().min(1, "model is required").max(512),
+  stream: z.boolean().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
+  temperature: z.number().finite().min(0).max(2).nullish(),
+  top_p: z.number().finite().min(0).max(1).nullish(),
+  seed: z.number().int().nullish(),
+  stop: stopSchema.nullish(),
+  max_tokens: positiveInt.nullish(),
+  presence_penalty: z.number().finite().min(-2).max(2).nullish(),
+  frequency_penalty: z.number().finite().min(-2).max(2).nullish(),
+  n: z.literal(1).nullish(),
+  user: z.string().max(256).nullish(),
+};
+
+export const openAiChatRequestSchema = z.looseObject({
+  ...samplingFields,
+  messages: z.array(openAiMessageSchema).min(1, "messages must not be empty"),
+  max_completion_tokens: positiveInt.nullish(),
+  response_format: openAiResponseFormatSchema.nullish(),
+  tools: z.array(openAiToolSchema).nullish(),
+  tool_choice: z.unknown().optional(),
+  reasoning_effort: z.string().nullish(),
+});
+export type OpenAiChatRequest = z.infer<typeof openAiChatRequestSchema>;
+
+export const openAiCompletionRequestSchema = z.looseObject({
+  ...samplingFields,
+  prompt: z.union([z.string(), z.array(z.string()).length(1)]),
+  suffix: z.string().nullish(),
+  echo: z.boolean().nullish(),
+});
+export type OpenAiCompletionRequest = z.infer<typeof openAiCompletionRequestSchema>;
+
+export const openAiEmbeddingRequestSchema = z.looseObject({
+  model: z.string().min(1).max(512),
+  input: z.union([z.string(), z.array(z.string()).min(1).max(2048)]),
+  encoding_format: z.enum(["float", "base64"]).nullish(),
+  dimensions: positiveInt.nullish(),
+});
+
+// --- What upstream OpenAI-compatible servers answer ------------------------------------------------
+
+export const openAiModelListSchema = z.looseObject({
+  data: z.array(
+    z.looseObject({ id: z.string(), owned_by: z.string().nullish(), created: z.number().nullish() }),
+  ),
+});
+
+export const openAiUsageSchema = z.looseObject({
+  prompt_tokens: z.number().nullish(),
+  completion_tokens: z.number().nullish(),
+  total_tokens: z.number().nullish(),
+});
+
+export const openAiChatChunkSchema = z.looseObject({
+  id: z.string().nullish(),
+  choices: z
+    .array(
+      z.looseObject({
+        index: z.number().nullish(),
+        delta: z
+          .looseObject({
+            role: z.string().nullish(),
+            content: z.string().nullish(),
+            reasoning_content: z.string().nullish(),
+            reasoning: z.string().nullish(),
+            tool_calls: z.array(z.looseObject({})).nullish(),
+          })
+          .nullish(),
+        text: z.string().nullish(),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .nullish(),
+  usage: openAiUsageSchema.nullish(),
+});
+export type OpenAiChatChunk = z.infer<typeof openAiChatChunkSchema>;
+
+export const openAiErrorSchema = z.looseObject({
+  error: z.union([
+    z.looseObject({ message: z.string(), type: z.string().nullish(), code: z.unknown().optional() }),
+    z.string(),
+  ]),
+});

@@ -1,0 +1,92 @@
+import { open, stat } from "node:fs/promises";
+import { type GgufFileInfo, readGgufFileInfo } from "node-llama-cpp";
+
+/**
+ * Bytes per block and elements per block of ggml tensor types (ggml.c `type_traits`), to check that
+ * a file holds all of its tensor data. Types missing here are not size-checked.
+ */
+const GGML_TYPE_SIZES: Record<number, [bytes: number, elements: number]> = {
+  0: [4, 1], // F32
+  1: [2, 1], // F16
+  2: [18, 32], // Q4_0
+  3: [20, 32], // Q4_1
+  6: [22, 32], // Q5_0
+  7: [24, 32], // Q5_1
+  8: [34, 32], // Q8_0
+  9: [36, 32], // Q8_1
+  10: [84, 256], // Q2_K
+  11: [110, 256], // Q3_K
+  12: [144, 256], // Q4_K
+  13: [176, 256], // Q5_K
+  14: [210, 256], // Q6_K
+  15: [292, 256], // Q8_K
+  16: [66, 256], // IQ2_XXS
+  17: [74, 256], // IQ2_XS
+  18: [98, 256], // IQ3_XXS
+  19: [50, 256], // IQ1_S
+  20: [18, 32], // IQ4_NL
+  21: [110, 256], // IQ3_S
+  22: [82, 256], // IQ2_S
+  23: [136, 256], // IQ4_XS
+  24: [1, 1], // I8
+  25: [2, 1], // I16
+  26: [4, 1], // I32
+  27: [8, 1], // I64
+  28: [8, 1], // F64
+  29: [56, 256], // IQ1_M
+  30: [2, 1], // BF16
+};
+
+export interface GgufCheck {
+  valid: boolean;
+  error?: string;
+  info?: GgufFileInfo;
+  sizeBytes: number;
+}
+
+/**
+ * Whether a file is a complete GGUF: the header and metadata parse, and the file is long enough to
+ * hold every tensor (a truncated download fails here, before llama.cpp ever maps it).
+ */
+export async function checkGgufFile(path: string): Promise<GgufCheck> {
+  let sizeBytes = 0;
+  try {
+    sizeBytes = (await stat(path)).size;
+    const head = Buffer.alloc(4);
+    const handle = await open(path, "r");
+    try {
+      await handle.read(head, 0, 4, 0);
+    } finally {
+      await handle.close();
+    }
+    if (head.toString("latin1") !== "GGUF")
+      return { valid: false, error: "not a GGUF file (no GGUF magic)", sizeBytes };
+    const info = await readGgufFileInfo(path, { readTensorInfo: true, logWarnings: false });
+    const alignment = Number((info.metadata.general as { alignment?: number } | undefined)?.alignment ?? 32);
+    const infoEnd = info.infoEndOffset ?? 0;
+    const dataStart = Math.ceil(infoEnd / alignment) * alignment;
+    let end = dataStart;
+    for (const tensor of info.tensorInfo ?? []) {
+      const size = GGML_TYPE_SIZES[tensor.ggmlType];
+      if (!size) continue;
+      const elements = tensor.dimensions.reduce<number>(
+        (product, dimension) => product * Number(dimension),
+        1,
+      );
+      end = Math.max(end, dataStart + Number(tensor.offset) + (elements / size[1]) * size[0]);
+    }
+    if ((info.tensorInfo?.length ?? 0) === 0)
+      return { valid: false, error: "the GGUF file has no tensors", sizeBytes };
+    if (sizeBytes < end) {
+      return {
+        valid: false,
+        error: `truncated: the tensors need ${end} bytes but the file has ${sizeBytes}`,
+        sizeBytes,
+      };
+    }
+    return { valid: true, info, sizeBytes };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    return { valid: false, error: `unreadable GGUF: ${reason}`, sizeBytes };
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * Model names are `name:tag` as in Ollama. A file `stories260K.gguf` is `stories260K:latest`; a file
+ * `qwen2.5@0.5b.gguf` is `qwen2.5:0.5b` (colons are awkward in file names on some systems).
+ */
+export function modelNameFromFile(fileName: string): string {
+  const base = fileName.replace(/\.gguf$/i, "");
+  const at = base.lastIndexOf("@");
+  if (at > 0 && at < base.length - 1) return `${base.slice(0, at)}:${base.slice(at + 1)}`;
+  return `${base}:latest`;
+}
+
+/** Adds `:latest` when a name has no tag, as Ollama does. */
+export function normalizeModelName(name: string): string {
+  const trimmed = name.trim();
+  const slash = trimmed.lastIndexOf("/");
+  return trimmed.slice(slash + 1).includes(":") ? trimmed : `${trimmed}:latest`;
+}

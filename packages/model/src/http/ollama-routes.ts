@@ -1,0 +1,292 @@
+import {
+  ollamaChatRequestSchema,
+  ollamaCopyRequestSchema,
+  ollamaEmbeddingsRequestSchema,
+  ollamaEmbedRequestSchema,
+  ollamaGenerateRequestSchema,
+  ollamaModelRefSchema,
+} from "@hearth/contracts";
+import { HearthError } from "@hearth/core";
+import type { FastifyInstance } from "fastify";
+import { EmbeddedRuntime } from "../runtime/embedded/embedded-runtime.js";
+import type { StreamPart } from "../runtime/language-model.js";
+import { ollamaErrorBody } from "./format-error.js";
+import { ollamaMessages, ollamaSettings, parseKeepAlive } from "./ollama-settings.js";
+import { cacheBypass, collectAnswer, requestSignal, requestUser, streamAnswer } from "./request-context.js";
+import type { ModelServiceContext } from "./service-context.js";
+
+/** The version reported by /api/version: Hearth's own. */
+export const HEARTH_VERSION = "0.1.0";
+
+function doneFields(finish: Extract<StreamPart, { type: "finish" }>, startedAt: number) {
+  const total = Math.round((performance.now() - startedAt) * 1e6);
+  return {
+    done: true,
+    done_reason:
+      finish.finishReason === "length" ? "length" : finish.finishReason === "abort" ? "stop" : "stop",
+    total_duration: total,
+    load_duration: 0,
+    prompt_eval_count: finish.usage.promptTokens,
+    prompt_eval_duration: 0,
+    eval_count: finish.usage.completionTokens,
+    eval_duration: total,
+  };
+}
+
+/** Ollama's API (https://github.com/ollama/ollama/blob/main/docs/api.md). */
+export function registerOllamaRoutes(app: FastifyInstance, service: ModelServiceContext): void {
+  const { inference, catalog, shutdownSignal } = service;
+
+  app.get("/api/version", async () => ({ version: HEARTH_VERSION }));
+
+  app.get("/api/tags", async () => {
+    const models = await catalog.list();
+    return {
+      models: models.map(({ name, description }) => ({
+        name,
+        model: name,
+        modified_at: (description.modifiedAt ?? new Date(0)).toISOString(),
+        size: description.sizeBytes ?? 0,
+        digest: description.digest ?? "",
+        details: {
+          format: "gguf",
+          family: description.family ?? "",
+          families: description.family ? [description.family] : null,
+          parameter_size: description.parameterSize ?? "",
+          quantization_level: description.quantization ?? "",
+        },
+      })),
+    };
+  });
+
+  app.post("/api/chat", async (request, reply) => {
+    const body = ollamaChatRequestSchema.parse(request.body);
+    const startedAt = performance.now();
+    const messages = ollamaMessages(body.messages ?? []);
+    const settings = ollamaSettings(body.options, {
+      format: body.format,
+      keepAlive: body.keep_alive,
+      think: body.think,
+      tools: body.tools,
+    });
+    if (messages.length === 0) {
+      // Ollama: a chat with no messages loads the model (or unloads it with keep_alive 0).
+      const model = await catalog.resolve(body.model);
+      if (model.runtime instanceof EmbeddedRuntime)
+        await model.runtime.preload(model.modelId, settings.keepAliveSeconds);
+      return {
+        model: model.name,
+        created_at: new Date().toISOString(),
+        message: { role: "assistant", content: "" },
+        done_reason: settings.keepAliveSeconds === 0 ? "unload" : "load",
+        done: true,
+      };
+    }
+    const call = {
+      model: body.model,
+      input: { kind: "chat" as const, messages },
+      settings,
+      user: requestUser(request),
+      signal: requestSignal(reply, shutdownSignal),
+      cacheBypass: cacheBypass(request),
+    };
+    if (body.stream === false) {
+      const answer = await collectAnswer(reply, inference, call);
+      return {
+        model: answer.started.model.name,
+        created_at: new Date().toISOString(),
+        message: {
+          role: "assistant",
+          content: answer.text,
+          ...(answer.reasoning ? { thinking: answer.reasoning } : {}),
+          ...(answer.toolCalls.length
+            ? { tool_calls: answer.toolCalls.map((toolCall) => ({ function: toolCall })) }
+            : {}),
+        },
+        ...doneFields(answer.finish, startedAt),
+      };
+    }
+    await streamAnswer({
+      request,
+      reply,
+      framing: "ndjson",
+      inference,
+      call,
+      writePart: async (stream, part, started) => {
+        const head = { model: started.model.name, created_at: new Date().toISOString() };
+        if (part.type === "text-delta")
+          await stream.send({ ...head, message: { role: "assistant", content: part.text }, done: false });
+        else if (part.type === "reasoning-delta")
+          await stream.send({
+            ...head,
+            message: { role: "assistant", content: "", thinking: part.text },
+            done: false,
+          });
+        else if (part.type === "tool-call")
+          await stream.send({
+            ...head,
+            message: { role: "assistant", content: "", tool_calls: [{ function: part.toolCall }] },
+            done: false,
+          });
+        else if (part.type === "finish")
+          await stream.send({
+            ...head,
+            message: { role: "assistant", content: "" },
+            ...doneFields(part, startedAt),
+          });
+      },
+      writeError: (stream, error) => stream.send(ollamaErrorBody(error)),
+    });
+  });
+
+  app.post("/api/generate", async (request, reply) => {
+    const body = ollamaGenerateRequestSchema.parse(request.body);
+    const startedAt = performance.now();
+    const settings = ollamaSettings(body.options, {
+      format: body.format,
+      keepAlive: body.keep_alive,
+      think: body.think,
+    });
+    const model = await catalog.resolve(body.model);
+    if (!body.prompt && !body.system) {
+      if (model.runtime instanceof EmbeddedRuntime)
+        await model.runtime.preload(model.modelId, settings.keepAliveSeconds);
+      return {
+        model: model.name,
+        created_at: new Date().toISOString(),
+        response: "",
+        done: true,
+        done_reason: settings.keepAliveSeconds === 0 ? "unload" : "load",
+      };
+    }
+    // Raw prompts, and models without a chat template, get the prompt as is; others get it as a user turn.
+    const asIs =
+      body.raw === true ||
+      (model.runtime instanceof EmbeddedRuntime && model.description.hasChatTemplate === false);
+    const input = asIs
+      ? {
+          kind: "completion" as const,
+          prompt: `${body.raw ? "" : body.system ? `${body.system}\n\n` : ""}${body.prompt ?? ""}`,
+          suffix: body.suffix ?? undefined,
+        }
+      : {
+          kind: "chat" as const,
+          messages: [
+            ...(body.system ? [{ role: "system" as const, content: body.system }] : []),
+            { role: "user" as const, content: body.prompt ?? "" },
+          ],
+        };
+    const call = {
+      model: model.name,
+      input,
+      settings,
+      user: requestUser(request),
+      signal: requestSignal(reply, shutdownSignal),
+      cacheBypass: cacheBypass(request),
+    };
+    if (body.stream === false) {
+      const answer = await collectAnswer(reply, inference, call);
+      return {
+        model: answer.started.model.name,
+        created_at: new Date().toISOString(),
+        response: answer.text,
+        ...(answer.reasoning ? { thinking: answer.reasoning } : {}),
+        ...doneFields(answer.finish, startedAt),
+      };
+    }
+    await streamAnswer({
+      request,
+      reply,
+      framing: "ndjson",
+      inference,
+      call,
+      writePart: async (stream, part, started) => {
+        const head = { model: started.model.name, created_at: new Date().toISOString() };
+        if (part.type === "text-delta") await stream.send({ ...head, response: part.text, done: false });
+        else if (part.type === "reasoning-delta")
+          await stream.send({ ...head, response: "", thinking: part.text, done: false });
+        else if (part.type === "finish")
+          await stream.send({ ...head, response: "", ...doneFields(part, startedAt) });
+      },
+      writeError: (stream, error) => stream.send(ollamaErrorBody(error)),
+    });
+  });
+
+  const embed = async (
+    model: string,
+    inputs: string[],
+    keepAlive: string | number | null | undefined,
+    signal: AbortSignal,
+  ) => {
+    const resolved = await catalog.resolve(model);
+    if (!resolved.runtime.embed)
+      throw new HearthError("INVALID_REQUEST", `"${resolved.name}" does not offer embeddings`);
+    const result = await resolved.runtime.embed({
+      modelId: resolved.modelId,
+      inputs,
+      signal,
+      keepAliveSeconds: parseKeepAlive(keepAlive),
+    });
+    return { resolved, ...result };
+  };
+
+  app.post("/api/embed", async (request, reply) => {
+    const body = ollamaEmbedRequestSchema.parse(request.body);
+    const startedAt = performance.now();
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    const result = await embed(body.model, inputs, body.keep_alive, requestSignal(reply, shutdownSignal));
+    return {
+      model: result.resolved.name,
+      embeddings: result.embeddings,
+      total_duration: Math.round((performance.now() - startedAt) * 1e6),
+      load_duration: 0,
+      prompt_eval_count: result.promptTokens,
+    };
+  });
+
+  app.post("/api/embeddings", async (request, reply) => {
+    const body = ollamaEmbeddingsRequestSchema.parse(request.body);
+    const result = await embed(
+      body.model,
+      [body.prompt],
+      body.keep_alive,
+      requestSignal(reply, shutdownSignal),
+    );
+    return { embedding: result.embeddings[0] ?? [] };
+  });
+
+  app.get("/api/ps", async () => {
+    const models = catalog.embedded.loadedModels();
+    return {
+      models: models.map((model) => ({
+        name: model.id,
+        model: model.id,
+        size: model.sizeBytes,
+        size_vram: 0,
+        digest: "",
+        details: { format: "gguf" },
+        expires_at: (model.expiresAt ?? new Date(8.64e15)).toISOString(),
+        context_length: model.contextLength,
+      })),
+    };
+  });
+
+  app.post("/api/show", async (request) => {
+    const body = ollamaModelRefSchema.parse(request.body);
+    const model = await catalog.resolve((body.model ?? body.name)!);
+    const show = await service.describe(model);
+    return show;
+  });
+
+  app.delete("/api/delete", async (request) => {
+    const body = ollamaModelRefSchema.parse(request.body);
+    await service.registry.remove((body.model ?? body.name)!);
+    return {};
+  });
+
+  app.post("/api/copy", async (request) => {
+    const body = ollamaCopyRequestSchema.parse(request.body);
+    await service.registry.copy(body.source, body.destination);
+    return {};
+  });
+}

@@ -1,0 +1,314 @@
+import { randomUUID } from "node:crypto";
+import {
+  type OpenAiChatRequest,
+  type OpenAiMessage,
+  openAiChatRequestSchema,
+  openAiCompletionRequestSchema,
+  openAiEmbeddingRequestSchema,
+} from "@hearth/contracts";
+import { HearthError } from "@hearth/core";
+import type { FastifyInstance } from "fastify";
+import type { CallSettings, ChatMessage, FinishReason, OutputFormat } from "../runtime/language-model.js";
+import { openAiErrorBody } from "./format-error.js";
+import { cacheBypass, collectAnswer, requestSignal, requestUser, streamAnswer } from "./request-context.js";
+import type { ModelServiceContext } from "./service-context.js";
+
+function finishReason(reason: FinishReason): string {
+  if (reason === "length") return "length";
+  if (reason === "tool-calls") return "tool_calls";
+  return "stop";
+}
+
+function contentText(content: OpenAiMessage["content"]): string {
+  if (content === null || content === undefined) return "";
+  if (typeof content === "string") return content;
+  return content.map((part) => (part.type === "text" ? (part.text ?? "") : "")).join("");
+}
+
+function toMessages(messages: OpenAiMessage[]): ChatMessage[] {
+  return messages.map((message) => ({
+    role: message.role === "developer" ? "system" : message.role,
+    content: contentText(message.content),
+    toolName: message.role === "tool" ? (message.name ?? message.tool_call_id ?? undefined) : undefined,
+    toolCalls: message.tool_calls?.map((call) => {
+      let args: Record<string, unknown> = {};
+      try {
+        args = JSON.parse(call.function.arguments || "{}") as Record<string, unknown>;
+      } catch {
+        throw new HearthError(
+          "INVALID_REQUEST",
+          `messages: the arguments of tool call ${call.function.name} are not JSON`,
+        );
+      }
+      return { name: call.function.name, arguments: args };
+    }),
+  }));
+}
+
+function responseFormat(format: OpenAiChatRequest["response_format"]): OutputFormat | undefined {
+  if (!format || format.type === "text") return undefined;
+  if (format.type === "json_object") return { type: "json" };
+  const schema = (format as { json_schema: { schema?: Record<string, unknown> | null } }).json_schema.schema;
+  return schema ? { type: "json-schema", schema } : { type: "json" };
+}
+
+function settingsOf(body: {
+  temperature?: number | null;
+  top_p?: number | null;
+  seed?: number | null;
+  stop?: string | string[] | null;
+  max_tokens?: number | null;
+  presence_penalty?: number | null;
+  frequency_penalty?: number | null;
+}): CallSettings {
+  return {
+    temperature: body.temperature ?? undefined,
+    topP: body.top_p ?? undefined,
+    seed: body.seed ?? undefined,
+    stop:
+      body.stop === null || body.stop === undefined
+        ? undefined
+        : Array.isArray(body.stop)
+          ? body.stop
+          : [body.stop],
+    maxTokens: body.max_tokens ?? undefined,
+    presencePenalty: body.presence_penalty ?? undefined,
+    frequencyPenalty: body.frequency_penalty ?? undefined,
+  };
+}
+
+function usageOf(usage: { promptTokens: number; completionTokens: number }) {
+  return {
+    prompt_tokens: usage.promptTokens,
+    completion_tokens: usage.completionTokens,
+    total_tokens: usage.promptTokens + usage.completionTokens,
+  };
+}
+
+/** The OpenAI API (https://platform.openai.com/docs/api-reference), as the official client uses it. */
+export function registerOpenAiRoutes(app: FastifyInstance, service: ModelServiceContext): void {
+  const { inference, catalog, shutdownSignal } = service;
+
+  app.get("/v1/models", async () => {
+    const models = await catalog.list();
+    return {
+      object: "list",
+      data: models.map(({ name, description, runtime }) => ({
+        id: name,
+        object: "model",
+        created: Math.floor((description.modifiedAt?.getTime() ?? 0) / 1000),
+        owned_by: runtime.provider === "embedded" ? "hearth" : runtime.provider,
+      })),
+    };
+  });
+
+  app.get<{ Params: { "*": string } }>("/v1/models/*", async (request) => {
+    const model = await catalog.resolve(request.params["*"]);
+    return {
+      id: model.name,
+      object: "model",
+      created: Math.floor((model.description.modifiedAt?.getTime() ?? 0) / 1000),
+      owned_by: model.runtime.provider === "embedded" ? "hearth" : model.runtime.provider,
+    };
+  });
+
+  app.post("/v1/chat/completions", async (request, reply) => {
+    const body = openAiChatRequestSchema.parse(request.body);
+    const id = `chatcmpl-${randomUUID()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const settings: CallSettings = {
+      ...settingsOf({ ...body, max_tokens: body.max_completion_tokens ?? body.max_tokens }),
+      format: responseFormat(body.response_format),
+      tools:
+        body.tool_choice === "none"
+          ? undefined
+          : body.tools?.map((tool) => ({
+              name: tool.function.name,
+              description: tool.function.description ?? undefined,
+              parameters: tool.function.parameters ?? undefined,
+            })),
+    };
+    const call = {
+      model: body.model,
+      input: { kind: "chat" as const, messages: toMessages(body.messages) },
+      settings,
+      user: requestUser(request, body.user),
+      signal: requestSignal(reply, shutdownSignal),
+      cacheBypass: cacheBypass(request),
+    };
+    if (!body.stream) {
+      const answer = await collectAnswer(reply, inference, call);
+      return {
+        id,
+        object: "chat.completion",
+        created,
+        model: answer.started.model.name,
+        choices: [
+          {
+            index: 0,
+            message: {
+              role: "assistant",
+              content: answer.text,
+              ...(answer.reasoning ? { reasoning_content: answer.reasoning } : {}),
+              ...(answer.toolCalls.length
+                ? {
+                    tool_calls: answer.toolCalls.map((toolCall, index) => ({
+                      id: `call_${index}_${randomUUID().slice(0, 8)}`,
+                      type: "function",
+                      function: { name: toolCall.name, arguments: JSON.stringify(toolCall.arguments) },
+                    })),
+                  }
+                : {}),
+            },
+            logprobs: null,
+            finish_reason: finishReason(answer.finish.finishReason),
+          },
+        ],
+        usage: usageOf(answer.finish.usage),
+      };
+    }
+    let toolIndex = 0;
+    let sentRole = false;
+    await streamAnswer({
+      request,
+      reply,
+      framing: "sse",
+      inference,
+      call,
+      writePart: async (stream, part, started) => {
+        const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+          id,
+          object: "chat.completion.chunk",
+          created,
+          model: started.model.name,
+          choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+        });
+        if (!sentRole) {
+          sentRole = true;
+          await stream.send(chunk({ role: "assistant", content: "" }));
+        }
+        if (part.type === "text-delta") await stream.send(chunk({ content: part.text }));
+        else if (part.type === "reasoning-delta") await stream.send(chunk({ reasoning_content: part.text }));
+        else if (part.type === "tool-call") {
+          await stream.send(
+            chunk({
+              tool_calls: [
+                {
+                  index: toolIndex++,
+                  id: `call_${randomUUID().slice(0, 8)}`,
+                  type: "function",
+                  function: { name: part.toolCall.name, arguments: JSON.stringify(part.toolCall.arguments) },
+                },
+              ],
+            }),
+          );
+        } else if (part.type === "finish") {
+          await stream.send(chunk({}, finishReason(part.finishReason)));
+          if (body.stream_options?.include_usage) {
+            await stream.send({
+              id,
+              object: "chat.completion.chunk",
+              created,
+              model: started.model.name,
+              choices: [],
+              usage: usageOf(part.usage),
+            });
+          }
+        }
+      },
+      writeError: (stream, error) => stream.send(openAiErrorBody(error)),
+      writeEnd: (stream) => stream.send("[DONE]"),
+    });
+  });
+
+  app.post("/v1/completions", async (request, reply) => {
+    const body = openAiCompletionRequestSchema.parse(request.body);
+    const id = `cmpl-${randomUUID()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const prompt = Array.isArray(body.prompt) ? body.prompt[0]! : body.prompt;
+    const call = {
+      model: body.model,
+      input: { kind: "completion" as const, prompt, suffix: body.suffix ?? undefined },
+      settings: { ...settingsOf(body), maxTokens: body.max_tokens ?? 16 },
+      user: requestUser(request, body.user),
+      signal: requestSignal(reply, shutdownSignal),
+      cacheBypass: cacheBypass(request),
+    };
+    if (!body.stream) {
+      const answer = await collectAnswer(reply, inference, call);
+      return {
+        id,
+        object: "text_completion",
+        created,
+        model: answer.started.model.name,
+        choices: [
+          {
+            index: 0,
+            text: (body.echo ? prompt : "") + answer.text,
+            logprobs: null,
+            finish_reason: finishReason(answer.finish.finishReason),
+          },
+        ],
+        usage: usageOf(answer.finish.usage),
+      };
+    }
+    await streamAnswer({
+      request,
+      reply,
+      framing: "sse",
+      inference,
+      call,
+      writePart: async (stream, part, started) => {
+        const chunk = (text: string, finish: string | null = null) => ({
+          id,
+          object: "text_completion",
+          created,
+          model: started.model.name,
+          choices: [{ index: 0, text, logprobs: null, finish_reason: finish }],
+        });
+        if (part.type === "text-delta") await stream.send(chunk(part.text));
+        else if (part.type === "finish") {
+          await stream.send(chunk("", finishReason(part.finishReason)));
+          if (body.stream_options?.include_usage) {
+            await stream.send({
+              id,
+              object: "text_completion",
+              created,
+              model: started.model.name,
+              choices: [],
+              usage: usageOf(part.usage),
+            });
+          }
+        }
+      },
+      writeError: (stream, error) => stream.send(openAiErrorBody(error)),
+      writeEnd: (stream) => stream.send("[DONE]"),
+    });
+  });
+
+  app.post("/v1/embeddings", async (request, reply) => {
+    const body = openAiEmbeddingRequestSchema.parse(request.body);
+    const model = await catalog.resolve(body.model);
+    if (!model.runtime.embed)
+      throw new HearthError("INVALID_REQUEST", `"${model.name}" does not offer embeddings`);
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    const result = await model.runtime.embed({
+      modelId: model.modelId,
+      inputs,
+      signal: requestSignal(reply, shutdownSignal),
+    });
+    return {
+      object: "list",
+      model: model.name,
+      data: result.embeddings.map((embedding, index) => ({
+        object: "embedding",
+        index,
+        embedding:
+          body.encoding_format === "base64"
+            ? Buffer.from(new Float32Array(embedding).buffer).toString("base64")
+            : embedding,
+      })),
+      usage: { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens },
+    };
+  });
+}

@@ -1,0 +1,118 @@
+import { ReplyStream, toHearthError } from "@hearth/core";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { StreamPart } from "../runtime/language-model.js";
+import type { InferenceRequest, InferenceService, StartedInference } from "../serving/inference-service.js";
+
+/** Aborted when the client goes away before the reply is complete, or the service shuts down. */
+export function requestSignal(reply: FastifyReply, shutdown: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once("close", () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error("client disconnected"));
+  });
+  return AbortSignal.any([controller.signal, shutdown]);
+}
+
+/** Who is asking, for queue fairness: the web service passes its user; else the client address. */
+export function requestUser(request: FastifyRequest, bodyUser?: string | null): string {
+  const header = request.headers["x-hearth-user"];
+  if (typeof header === "string" && header) return header.slice(0, 256);
+  return bodyUser || request.ip;
+}
+
+export function cacheBypass(request: FastifyRequest): boolean {
+  const header = request.headers["x-hearth-cache"];
+  const control = request.headers["cache-control"];
+  return header === "bypass" || (typeof control === "string" && /no-cache|no-store/.test(control));
+}
+
+function answerHeaders(started: StartedInference): Record<string, string> {
+  return {
+    "x-hearth-cache": started.cache,
+    ...(started.queuePosition > 0 ? { "x-hearth-queue-position": String(started.queuePosition) } : {}),
+  };
+}
+
+/**
+ * Runs one streamed answer: headers go out once the first part exists (so an early error is a plain
+ * HTTP error), or as soon as the request has to wait in the queue (so the client sees its place).
+ * After headers, errors are written in-band by `writeError`.
+ */
+export async function streamAnswer(options: {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  framing: "sse" | "ndjson";
+  inference: InferenceService;
+  call: Omit<InferenceRequest, "onQueued">;
+  writePart: (stream: ReplyStream, part: StreamPart, started: StartedInference) => Promise<void>;
+  writeError: (stream: ReplyStream, error: ReturnType<typeof toHearthError>) => Promise<void>;
+  writeEnd?: (stream: ReplyStream) => Promise<void>;
+}): Promise<void> {
+  let stream: ReplyStream | undefined;
+  let started: StartedInference;
+  try {
+    started = await options.inference.start({
+      ...options.call,
+      onQueued: (position) => {
+        if (!stream)
+          stream = new ReplyStream(options.reply, options.framing, {
+            "x-hearth-queue-position": String(position),
+          });
+        if (options.framing === "sse") void stream.comment(`queue position ${position}`);
+      },
+    });
+  } catch (error) {
+    if (!stream) throw error;
+    await options.writeError(stream, toHearthError(error));
+    stream.end();
+    return;
+  }
+  stream ??= new ReplyStream(options.reply, options.framing, answerHeaders(started));
+  try {
+    for await (const part of started.parts) {
+      if (stream.ended) break;
+      if (part.type === "error") {
+        options.request.log.warn({ err: part.error }, "generation failed mid-stream");
+        await options.writeError(stream, toHearthError(part.error));
+        break;
+      }
+      await options.writePart(stream, part, started);
+    }
+    if (options.writeEnd) await options.writeEnd(stream);
+  } catch (error) {
+    await options.writeError(stream, toHearthError(error));
+  } finally {
+    stream.end();
+  }
+}
+
+/** Runs one non-streamed answer; the cache and queue headers are set on the reply. */
+export async function collectAnswer(
+  reply: FastifyReply,
+  inference: InferenceService,
+  call: Omit<InferenceRequest, "onQueued">,
+): Promise<{
+  started: StartedInference;
+  text: string;
+  reasoning: string;
+  toolCalls: Array<{ name: string; arguments: Record<string, unknown> }>;
+  finish: Extract<StreamPart, { type: "finish" }>;
+}> {
+  const started = await inference.start(call);
+  for (const [name, value] of Object.entries(answerHeaders(started))) reply.header(name, value);
+  let text = "";
+  let reasoning = "";
+  const toolCalls: Array<{ name: string; arguments: Record<string, unknown> }> = [];
+  let finish: Extract<StreamPart, { type: "finish" }> = {
+    type: "finish",
+    finishReason: "abort",
+    usage: { promptTokens: 0, completionTokens: 0 },
+  };
+  for await (const part of started.parts) {
+    if (part.type === "text-delta") text += part.text;
+    else if (part.type === "reasoning-delta") reasoning += part.text;
+    else if (part.type === "tool-call") toolCalls.push(part.toolCall);
+    else if (part.type === "finish") finish = part;
+    else if (part.type === "error") throw part.error;
+  }
+  return { started, text, reasoning, toolCalls, finish };
+}

@@ -1,0 +1,12 @@
+import type { ModelRegistry } from "../registry/model-registry.js";
+import type { InferenceService } from "../serving/inference-service.js";
+import type { CatalogModel, ModelCatalog } from "../serving/model-catalog.js";
+
+/** What the routes need from the service: thin transport over these. */
+export interface ModelServiceContext {
+  inference: InferenceService;
+  catalog: ModelCatalog;
+  registry: ModelRegistry;
+  shutdownSignal: AbortSignal;
+  describe(model: CatalogModel): Promise<Record<string, unknown>>;
+}

@@ -1,0 +1,3 @@
+export { type ScannedModel, scanModelsDir } from "./discovery/scan-models-dir.js";
+export { createModelService, probeOllama, serveModel } from "./model-service.js";
+export type { GenerateResult, ModelCall, ModelRuntime, StreamPart } from "./runtime/language-model.js";

@@ -1,0 +1,189 @@
+import { mkdir, stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { createServiceApp, type HearthConfig, HearthError, type Logger, listenService } from "@hearth/core";
+import type { FastifyInstance } from "fastify";
+import { formatModelError } from "./http/format-error.js";
+import { registerOllamaRoutes } from "./http/ollama-routes.js";
+import { registerOpenAiRoutes } from "./http/openai-routes.js";
+import type { ModelServiceContext } from "./http/service-context.js";
+import { ModelRegistry } from "./registry/model-registry.js";
+import { EmbeddedRuntime } from "./runtime/embedded/embedded-runtime.js";
+import { OllamaRuntime } from "./runtime/upstream/ollama-runtime.js";
+import { OpenAiCompatibleRuntime } from "./runtime/upstream/openai-compatible-runtime.js";
+import { AdmissionQueue } from "./serving/admission-queue.js";
+import { InferenceCache } from "./serving/inference-cache.js";
+import { InferenceService } from "./serving/inference-service.js";
+import { type CatalogModel, ModelCatalog } from "./serving/model-catalog.js";
+import { ModelMetrics } from "./serving/model-metrics.js";
+
+const DEFAULT_OLLAMA = "http://127.0.0.1:11434";
+
+/**
+ * The models dir must exist: the default one (<dataDir>/models) is created, a configured one that is
+ * missing stops start-up with MODELS_DIR_MISSING (a typo should not silently serve nothing).
+ */
+async function ensureModelsDir(config: HearthConfig): Promise<void> {
+  const dir = config.model.modelsDir;
+  try {
+    const stats = await stat(dir);
+    if (!stats.isDirectory())
+      throw new HearthError("MODELS_DIR_MISSING", `the models dir ${dir} is not a directory`);
+    return;
+  } catch (error) {
+    if (error instanceof HearthError) throw error;
+  }
+  if (resolve(dir) === resolve(config.dataDir, "models")) {
+    await mkdir(dir, { recursive: true });
+    return;
+  }
+  throw new HearthError(
+    "MODELS_DIR_MISSING",
+    `the models dir ${dir} does not exist; create it or set HEARTH_MODELS_DIR to a directory holding .gguf files`,
+  );
+}
+
+/** Builds the model service (not listening): Ollama API under /api, OpenAI API under /v1. */
+export async function createModelService(
+  config: HearthConfig,
+  logger: Logger,
+): Promise<{ app: FastifyInstance; close(): Promise<void> }> {
+  await ensureModelsDir(config);
+  const settings = config.model;
+  const embedded = new EmbeddedRuntime({
+    modelsDir: settings.modelsDir,
+    threads: settings.threads,
+    contextSize: settings.contextSize,
+    parallel: settings.parallel,
+    keepAliveSeconds: settings.keepAliveSeconds,
+    logger,
+  });
+  const ollamaUrl = settings.ollamaHost ?? (settings.ollamaAutodetect ? DEFAULT_OLLAMA : undefined);
+  const ollama = ollamaUrl
+    ? new OllamaRuntime({ baseUrl: ollamaUrl, listTimeoutMs: settings.ollamaHost ? 3000 : 500 })
+    : undefined;
+  const upstreams = new Map(
+    settings.upstreams.map((upstream) => [
+      upstream.name,
+      new OpenAiCompatibleRuntime({
+        name: upstream.name,
+        baseUrl: upstream.baseUrl,
+        apiKey: upstream.apiKey,
+        models: upstream.models,
+      }),
+    ]),
+  );
+  const catalog = new ModelCatalog(embedded, ollama, upstreams, logger);
+
+  const {
+    app,
+    metrics: registry,
+    shutdownSignal,
+  } = createServiceApp({
+    service: "model",
+    logger,
+    bodyLimitBytes: settings.bodyLimitBytes,
+    formatError: formatModelError,
+    serviceToken: config.services.token,
+  });
+
+  const queue = new AdmissionQueue({
+    defaultConcurrency: settings.queue.concurrency ?? settings.parallel,
+    maxQueue: settings.queue.maxQueue,
+    maxWaitMs: settings.queue.maxWaitMs,
+  });
+  const metrics = new ModelMetrics(registry, {
+    queue: () => queue.keys().map((model) => ({ model, waiting: queue.depth(model).waiting })),
+    loaded: () => embedded.loadedModels().map((model) => ({ model: model.id, bytes: model.sizeBytes })),
+  });
+  const cache = new InferenceCache(settings.cache);
+  const inference = new InferenceService({
+    catalog,
+    queue,
+    cache,
+    metrics,
+    presets: settings.presets,
+    deterministicOnly: settings.cache.deterministicOnly,
+    concurrency: settings.queue.concurrency,
+    logger,
+  });
+  const registry_ = new ModelRegistry(settings.modelsDir, embedded);
+
+  const context: ModelServiceContext = {
+    inference,
+    catalog,
+    registry: registry_,
+    shutdownSignal,
+    describe: (model) => describeModel(model),
+  };
+  registerOllamaRoutes(app, context);
+  registerOpenAiRoutes(app, context);
+
+  let closed = false;
+  return {
+    app,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await Promise.allSettled(catalog.runtimes.map((runtime) => runtime.close()));
+    },
+  };
+}
+
+async function describeModel(model: CatalogModel): Promise<Record<string, unknown>> {
+  const description = model.description;
+  return {
+    modelfile: "",
+    parameters: "",
+    template: "",
+    details: {
+      format: "gguf",
+      family: description.family ?? "",
+      families: description.family ? [description.family] : null,
+      parameter_size: description.parameterSize ?? "",
+      quantization_level: description.quantization ?? "",
+    },
+    model_info: {
+      "general.architecture": description.family ?? "",
+      ...(description.contextLength
+        ? { [`${description.family ?? "llama"}.context_length`]: description.contextLength }
+        : {}),
+    },
+    capabilities: ["completion", ...(model.runtime.embed ? ["embedding"] : [])],
+    modified_at: (description.modifiedAt ?? new Date(0)).toISOString(),
+  };
+}
+
+/** Builds the model service and listens on its host and port. */
+export async function serveModel(
+  config: HearthConfig,
+  logger: Logger,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const service = await createModelService(config, logger);
+  try {
+    const url = await listenService(service.app, {
+      host: config.model.host,
+      port: config.model.port,
+      description: "model service (HEARTH_MODEL_PORT)",
+    });
+    return { url, close: () => service.close() };
+  } catch (error) {
+    await service.close();
+    throw error;
+  }
+}
+
+/** For `hearth doctor`: whether an Ollama answers at baseUrl, its version and models. */
+export async function probeOllama(
+  baseUrl: string,
+  timeoutMs = 1500,
+): Promise<{ reachable: boolean; version?: string; models?: string[]; error?: string }> {
+  const runtime = new OllamaRuntime({ baseUrl, listTimeoutMs: timeoutMs });
+  try {
+    const version = await runtime.version();
+    const models = (await runtime.listModels()).map((model) => model.id);
+    return { reachable: true, version, models };
+  } catch (error) {
+    return { reachable: false, error: (error as Error).message };
+  }
+}

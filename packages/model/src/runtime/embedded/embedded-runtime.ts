@@ -1,0 +1,553 @@
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { HearthError, type Logger } from "@hearth/core";
+import {
+  type ChatHistoryItem,
+  type ChatModelFunctions,
+  getLlama,
+  type Llama,
+  LlamaChat,
+  LlamaCompletion,
+  type LlamaContextSequence,
+  type LlamaGrammar,
+  LlamaLogLevel,
+} from "node-llama-cpp";
+import { checkGgufFile, type GgufCheck } from "../../discovery/gguf-validation.js";
+import { modelNameFromFile } from "../../discovery/model-name.js";
+import { AsyncQueue } from "../async-queue.js";
+import {
+  type ChatMessage,
+  collectStream,
+  type EmbedCall,
+  type FinishReason,
+  type GenerateResult,
+  type ModelCall,
+  type ModelDescription,
+  type ModelRuntime,
+  type StreamPart,
+  type ToolCall,
+} from "../language-model.js";
+import { LoadedModel } from "./loaded-model.js";
+import { assertFits, availableMemoryBytes, estimateMemory } from "./memory-estimate.js";
+
+export interface EmbeddedRuntimeOptions {
+  modelsDir: string;
+  threads: number;
+  contextSize: number;
+  parallel: number;
+  keepAliveSeconds: number;
+  logger: Logger;
+  /** Extra models (name -> file) outside the models dir, e.g. imported from a local Ollama. */
+  extraModels?: () => Promise<Map<string, string>>;
+  /** Tests lower this to exercise the refusal; defaults to the memory the OS reports free. */
+  availableMemory?: () => number;
+}
+
+interface CatalogEntry {
+  path: string;
+  check: GgufCheck;
+  mtimeMs: number;
+}
+
+/** Temperature when a request names none: Ollama's default. */
+const DEFAULT_TEMPERATURE = 0.8;
+
+/**
+ * Runs GGUF models in this process with llama.cpp (node-llama-cpp), CPU only, with an explicit thread
+ * count. Models load on first use and unload after their keep-alive.
+ */
+export class EmbeddedRuntime implements ModelRuntime {
+  readonly specificationVersion = "hearth-1";
+  readonly provider = "embedded";
+  readonly #options: EmbeddedRuntimeOptions;
+  #llama: Promise<Llama> | undefined;
+  readonly #catalog = new Map<string, CatalogEntry>();
+  readonly #loaded = new Map<string, LoadedModel>();
+  readonly #loading = new Map<string, Promise<LoadedModel>>();
+  #closed = false;
+
+  constructor(options: EmbeddedRuntimeOptions) {
+    this.#options = options;
+  }
+
+  get defaultConcurrency(): number {
+    return this.#options.parallel;
+  }
+
+  #getLlama(): Promise<Llama> {
+    this.#llama ??= getLlama({
+      gpu: false,
+      maxThreads: this.#options.threads,
+      logLevel: LlamaLogLevel.error,
+      logger: (level, message) => {
+        if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal)
+          this.#options.logger.warn({ llama: message.trim() }, "llama.cpp");
+      },
+    });
+    return this.#llama;
+  }
+
+  /** Re-reads the models dir; a file is re-validated only when its size or mtime changed. */
+  async #refresh(): Promise<void> {
+    const files = new Map<string, string>();
+    for (const model of await scanModelsDirNames(this.#options.modelsDir)) files.set(model.name, model.path);
+    if (this.#options.extraModels)
+      for (const [name, path] of await this.#options.extraModels())
+        if (!files.has(name)) files.set(name, path);
+    for (const name of this.#catalog.keys()) if (!files.has(name)) this.#catalog.delete(name);
+    for (const [name, path] of files) {
+      let mtimeMs: number;
+      let size: number;
+      try {
+        const stats = await stat(path);
+        mtimeMs = stats.mtimeMs;
+        size = stats.size;
+      } catch {
+        this.#catalog.delete(name);
+        continue;
+      }
+      const known = this.#catalog.get(name);
+      if (known && known.path === path && known.mtimeMs === mtimeMs && known.check.sizeBytes === size)
+        continue;
+      const check = await checkGgufFile(path);
+      if (!check.valid)
+        this.#options.logger.warn(
+          { model: name, path, reason: check.error },
+          "skipping an invalid GGUF file",
+        );
+      this.#catalog.set(name, { path, check, mtimeMs });
+    }
+  }
+
+  async listModels(): Promise<ModelDescription[]> {
+    await this.#refresh();
+    const models: ModelDescription[] = [];
+    for (const [id, entry] of this.#catalog) {
+      if (!entry.check.valid || !entry.check.info) continue;
+      const metadata = entry.check.info.metadata;
+      const general = metadata.general as { architecture?: string; size_label?: string; file_type?: number };
+      models.push({
+        id,
+        sizeBytes: entry.check.sizeBytes,
+        modifiedAt: new Date(entry.mtimeMs),
+        family: general.architecture,
+        parameterSize: general.size_label,
+        quantization: general.file_type === undefined ? undefined : fileTypeName(general.file_type),
+        contextLength:
+          Number(
+            (entry.check.info.architectureMetadata as { context_length?: number }).context_length ?? 0,
+          ) || undefined,
+        hasChatTemplate: typeof metadata.tokenizer?.chat_template === "string",
+      });
+    }
+    return models;
+  }
+
+  /** Whether the runtime has a file for this model (valid or not). */
+  async hasModel(id: string): Promise<boolean> {
+    if (this.#catalog.has(id)) return true;
+    await this.#refresh();
+    return this.#catalog.has(id);
+  }
+
+  async #entry(id: string): Promise<CatalogEntry> {
+    let entry = this.#catalog.get(id);
+    if (!entry || !this.#loaded.has(id)) {
+      await this.#refresh();
+      entry = this.#catalog.get(id);
+    }
+    if (!entry) throw new HearthError("MODEL_NOT_FOUND", `model "${id}" not found`);
+    if (!entry.check.valid) {
+      throw new HearthError("MODEL_FILE_INVALID", `model "${id}" cannot be used: ${entry.check.error}`, {
+        details: { model: id },
+      });
+    }
+    return entry;
+  }
+
+  async #load(id: string): Promise<LoadedModel> {
+    if (this.#closed) throw new HearthError("SERVICE_NOT_READY", "the model service is shutting down");
+    const loaded = this.#loaded.get(id);
+    if (loaded) return loaded;
+    let loading = this.#loading.get(id);
+    if (!loading) {
+      loading = this.#loadNow(id).finally(() => this.#loading.delete(id));
+      this.#loading.set(id, loading);
+    }
+    return loading;
+  }
+
+  async #loadNow(id: string): Promise<LoadedModel> {
+    const entry = await this.#entry(id);
+    const info = entry.check.info!;
+    const llama = await this.#getLlama();
+    const trainContext = Number(
+      (info.architectureMetadata as { context_length?: number }).context_length ?? 0,
+    );
+    const contextSize =
+      trainContext > 0 ? Math.min(this.#options.contextSize, trainContext) : this.#options.contextSize;
+    const sequences = this.#options.parallel;
+    const estimate = await estimateMemory(info, llama, { contextSize, sequences });
+    assertFits(id, estimate, (this.#options.availableMemory ?? availableMemoryBytes)(), contextSize);
+    const started = performance.now();
+    try {
+      const model = await llama.loadModel({ modelPath: entry.path, gpuLayers: 0 });
+      try {
+        const context = await model.createContext({ contextSize, sequences, threads: this.#options.threads });
+        const result = new LoadedModel(id, model, context, estimate.totalBytes, this.#options.threads, () => {
+          void this.unload(id);
+        });
+        this.#loaded.set(id, result);
+        this.#options.logger.info(
+          { model: id, contextSize, sequences, ms: Math.round(performance.now() - started) },
+          "model loaded",
+        );
+        return result;
+      } catch (error) {
+        await model.dispose();
+        throw error;
+      }
+    } catch (error) {
+      throw new HearthError(
+        "MODEL_LOAD_FAILED",
+        `llama.cpp could not load "${id}": ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  async unload(id: string): Promise<void> {
+    const loaded = this.#loaded.get(id);
+    if (!loaded || loaded.busy) return;
+    this.#loaded.delete(id);
+    await loaded.dispose();
+    this.#options.logger.info({ model: id }, "model unloaded");
+  }
+
+  /** Loads a model without generating (Ollama: a generate request with no prompt). */
+  async preload(id: string, keepAliveSeconds?: number): Promise<void> {
+    const loaded = await this.#load(id);
+    loaded.touch(keepAliveSeconds ?? this.#options.keepAliveSeconds);
+    if ((keepAliveSeconds ?? 1) === 0) await this.unload(id);
+  }
+
+  loadedModels() {
+    return [...this.#loaded.values()].map((loaded) => ({
+      id: loaded.id,
+      sizeBytes: loaded.sizeBytes,
+      expiresAt: loaded.expiresAt,
+      contextLength: loaded.contextSize,
+    }));
+  }
+
+  async doGenerate(call: ModelCall): Promise<GenerateResult> {
+    return collectStream(this.doStream(call));
+  }
+
+  doStream(call: ModelCall): AsyncIterable<StreamPart> {
+    const abort = new AbortController();
+    const onAbort = () => abort.abort(call.signal?.reason);
+    if (call.signal?.aborted) abort.abort(call.signal.reason);
+    else call.signal?.addEventListener("abort", onAbort, { once: true });
+    const queue = new AsyncQueue<StreamPart>(() => abort.abort(new Error("consumer stopped")));
+    void this.#run(call, queue, abort.signal).finally(() =>
+      call.signal?.removeEventListener("abort", onAbort),
+    );
+    return queue;
+  }
+
+  async #run(call: ModelCall, queue: AsyncQueue<StreamPart>, signal: AbortSignal): Promise<void> {
+    let started = false;
+    let loaded: LoadedModel | undefined;
+    let sequence: LlamaContextSequence | undefined;
+    const keepAlive = call.settings.keepAliveSeconds ?? this.#options.keepAliveSeconds;
+    try {
+      loaded = await this.#load(call.modelId);
+      sequence = await loaded.acquire();
+      if (signal.aborted) {
+        queue.push({
+          type: "finish",
+          finishReason: "abort",
+          usage: { promptTokens: 0, completionTokens: 0 },
+        });
+        queue.end();
+        return;
+      }
+      const emit = (part: StreamPart) => {
+        started = true;
+        queue.push(part);
+      };
+      const result = await this.#generate(loaded, sequence, call, signal, emit);
+      queue.push({
+        type: "finish",
+        finishReason: signal.aborted ? "abort" : result.finishReason,
+        usage: result.usage,
+      });
+      queue.end();
+    } catch (error) {
+      const failure =
+        error instanceof HearthError
+          ? error
+          : new HearthError("INTERNAL_ERROR", "generation failed", { cause: error });
+      if (started) {
+        queue.push({ type: "error", error: failure });
+        queue.end();
+      } else queue.end(failure);
+    } finally {
+      if (loaded && sequence) loaded.release(sequence, keepAlive);
+    }
+  }
+
+  async #generate(
+    loaded: LoadedModel,
+    sequence: LlamaContextSequence,
+    call: ModelCall,
+    signal: AbortSignal,
+    emit: (part: StreamPart) => void,
+  ): Promise<{ finishReason: FinishReason; usage: { promptTokens: number; completionTokens: number } }> {
+    const settings = call.settings;
+    const contextSize = loaded.contextSize;
+    if (settings.maxTokens !== undefined && settings.maxTokens >= contextSize) {
+      throw new HearthError(
+        "CONTEXT_OVERFLOW",
+        `max_tokens ${settings.maxTokens} does not fit the ${contextSize}-token context of "${call.modelId}"`,
+        { details: { contextSize } },
+      );
+    }
+    const grammar = await this.#grammar(call);
+    let completionTokens = 0;
+    const common = {
+      signal,
+      stopOnAbortSignal: true,
+      temperature: settings.temperature ?? DEFAULT_TEMPERATURE,
+      topK: settings.topK,
+      topP: settings.topP,
+      minP: settings.minP,
+      seed: settings.seed,
+      customStopTriggers: settings.stop && settings.stop.length > 0 ? settings.stop : undefined,
+      repeatPenalty:
+        settings.repeatPenalty !== undefined || settings.presencePenalty || settings.frequencyPenalty
+          ? {
+              penalty: settings.repeatPenalty,
+              presencePenalty: settings.presencePenalty,
+              frequencyPenalty: settings.frequencyPenalty,
+            }
+          : undefined,
+    };
+
+    if (call.input.kind === "completion") {
+      const promptTokens = loaded.model.tokenize(call.input.prompt, false).length + 1;
+      const maxTokens = this.#budget(promptTokens, settings.maxTokens, contextSize, call.modelId);
+      const completion = new LlamaCompletion({ contextSequence: sequence });
+      try {
+        const result = await completion.generateCompletionWithMeta(call.input.prompt, {
+          ...common,
+          maxTokens,
+          grammar,
+          onToken: (tokens) => {
+            completionTokens += tokens.length;
+          },
+          onTextChunk: (text) => {
+            if (text) emit({ type: "text-delta", text });
+          },
+        });
+        return {
+          finishReason: mapStop(result.metadata.stopReason),
+          usage: { promptTokens, completionTokens },
+        };
+      } finally {
+        completion.dispose({ disposeSequence: false });
+      }
+    }
+
+    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+    try {
+      const history = toChatHistory(call.input.messages);
+      const functions = grammar ? undefined : toFunctions(settings.tools);
+      const state = chat.chatWrapper.generateContextState({
+        chatHistory: history,
+        availableFunctions: functions,
+      });
+      const promptTokens = state.contextText.tokenize(loaded.model.tokenizer).length;
+      const maxTokens = this.#budget(promptTokens, settings.maxTokens, contextSize, call.modelId);
+      const result = await chat.generateResponse(history, {
+        ...common,
+        maxTokens,
+        grammar: grammar as LlamaGrammar | undefined as never,
+        functions: functions as never,
+        budgets: settings.think === false ? { thoughtTokens: 0 } : undefined,
+        onResponseChunk: (chunk) => {
+          completionTokens += chunk.tokens.length;
+          if (!chunk.text) return;
+          if (chunk.type === "segment" && chunk.segmentType === "thought")
+            emit({ type: "reasoning-delta", text: chunk.text });
+          else if (chunk.type === undefined) emit({ type: "text-delta", text: chunk.text });
+        },
+      });
+      const calls = (result.functionCalls ?? []) as Array<{ functionName: string; params: unknown }>;
+      for (const functionCall of calls) {
+        const toolCall: ToolCall = {
+          name: functionCall.functionName,
+          arguments: (functionCall.params ?? {}) as Record<string, unknown>,
+        };
+        emit({ type: "tool-call", toolCall });
+      }
+      const finishReason = calls.length > 0 ? "tool-calls" : mapStop(result.metadata.stopReason);
+      return { finishReason, usage: { promptTokens, completionTokens } };
+    } finally {
+      chat.dispose({ disposeSequence: false });
+    }
+  }
+
+  /**
+   * The truncation policy: a prompt that leaves no room to answer is refused (400 CONTEXT_OVERFLOW);
+   * otherwise max_tokens is capped at the room left, and the answer ends with finish reason "length".
+   */
+  #budget(promptTokens: number, requested: number | undefined, contextSize: number, model: string): number {
+    const room = contextSize - promptTokens;
+    if (room < 1) {
+      throw new HearthError(
+        "CONTEXT_OVERFLOW",
+        `the prompt has ${promptTokens} tokens, more than the ${contextSize}-token context of "${model}" leaves room for`,
+        { details: { promptTokens, contextSize } },
+      );
+    }
+    return requested === undefined ? room : Math.min(requested, room);
+  }
+
+  async #grammar(call: ModelCall): Promise<LlamaGrammar | undefined> {
+    const format = call.settings.format;
+    if (!format) return undefined;
+    const llama = await this.#getLlama();
+    if (format.type === "json") return llama.getGrammarFor("json");
+    try {
+      return await llama.createGrammarForJsonSchema(format.schema as never);
+    } catch (error) {
+      throw new HearthError(
+        "INVALID_REQUEST",
+        `the JSON schema cannot be enforced: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  async embed(call: EmbedCall): Promise<{ embeddings: number[][]; promptTokens: number }> {
+    const loaded = await this.#load(call.modelId);
+    const sequence = await loaded.acquire();
+    try {
+      const context = await loaded.embeddingContext();
+      const embeddings: number[][] = [];
+      let promptTokens = 0;
+      for (const input of call.inputs) {
+        if (call.signal?.aborted) throw new HearthError("INVALID_REQUEST", "the request was cancelled");
+        const tokens = loaded.model.tokenize(input);
+        if (tokens.length >= Math.min(loaded.contextSize, 2048)) {
+          throw new HearthError(
+            "CONTEXT_OVERFLOW",
+            `an input has ${tokens.length} tokens, more than the embedding context holds`,
+          );
+        }
+        promptTokens += tokens.length;
+        const embedding = await context.getEmbeddingFor(tokens);
+        embeddings.push([...embedding.vector]);
+      }
+      return { embeddings, promptTokens };
+    } finally {
+      loaded.release(sequence, call.keepAliveSeconds ?? this.#options.keepAliveSeconds);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#loading.values()]);
+    const models = [...this.#loaded.values()];
+    this.#loaded.clear();
+    await Promise.allSettled(models.map((model) => model.dispose()));
+    if (this.#llama) await (await this.#llama.catch(() => undefined))?.dispose();
+  }
+}
+
+async function scanModelsDirNames(modelsDir: string): Promise<Array<{ name: string; path: string }>> {
+  try {
+    const entries = await readdir(modelsDir, { withFileTypes: true });
+    return entries
+      .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && /\.gguf$/i.test(entry.name))
+      .map((entry) => ({ name: modelNameFromFile(entry.name), path: join(modelsDir, entry.name) }));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+}
+
+function mapStop(reason: string): FinishReason {
+  if (reason === "maxTokens") return "length";
+  if (reason === "abort") return "abort";
+  if (reason === "functionCalls") return "tool-calls";
+  return "stop";
+}
+
+/** Reasoning from earlier turns is never sent back to the model (DeepSeek's guidance). */
+function stripThinking(text: string): string {
+  return text.replace(/<think>[\s\S]*?<\/think>\s*/g, "");
+}
+
+function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = [];
+  for (const message of messages) {
+    switch (message.role) {
+      case "system":
+        history.push({ type: "system", text: message.content });
+        break;
+      case "user":
+        history.push({ type: "user", text: message.content });
+        break;
+      case "tool":
+        history.push({
+          type: "user",
+          text: `Result of ${message.toolName ?? "the tool"}: ${message.content}`,
+        });
+        break;
+      case "assistant": {
+        const response: string[] = [stripThinking(message.content)];
+        for (const call of message.toolCalls ?? [])
+          response.push(`${call.name}(${JSON.stringify(call.arguments)})`);
+        history.push({ type: "model", response: [response.join("\n")] });
+        break;
+      }
+    }
+  }
+  history.push({ type: "model", response: [] });
+  return history;
+}
+
+function toFunctions(tools: ModelCall["settings"]["tools"]): ChatModelFunctions | undefined {
+  if (!tools || tools.length === 0) return undefined;
+  const functions: Record<string, ChatModelFunctions[string]> = {};
+  for (const tool of tools) {
+    functions[tool.name] = { description: tool.description, params: tool.parameters as never };
+  }
+  return functions;
+}
+
+/** llama.cpp's `general.file_type` (LLAMA_FTYPE) as Ollama shows it. */
+function fileTypeName(fileType: number): string {
+  const names: Record<number, string> = {
+    0: "F32",
+    1: "F16",
+    2: "Q4_0",
+    3: "Q4_1",
+    7: "Q8_0",
+    8: "Q5_0",
+    9: "Q5_1",
+    10: "Q2_K",
+    11: "Q3_K_S",
+    12: "Q3_K_M",
+    13: "Q3_K_L",
+    14: "Q4_K_S",
+    15: "Q4_K_M",
+    16: "Q5_K_S",
+    17: "Q5_K_M",
+    18: "Q6_K",
+    32: "BF16",
+  };
+  return names[fileType] ?? `type ${fileType}`;
+}

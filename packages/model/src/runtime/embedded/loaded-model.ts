@@ -1,0 +1,83 @@
+import type { LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
+
+/**
+ * A model in memory: its context with one sequence per parallel slot, handed out one request at a
+ * time, and the keep-alive timer that unloads it when idle.
+ */
+export class LoadedModel {
+  readonly #free: LlamaContextSequence[];
+  readonly #waiters: Array<(sequence: LlamaContextSequence) => void> = [];
+  #active = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #embedding: Promise<LlamaEmbeddingContext> | undefined;
+  expiresAt: Date | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly model: LlamaModel,
+    readonly context: LlamaContext,
+    readonly sizeBytes: number,
+    readonly threads: number,
+    private readonly unload: () => void,
+  ) {
+    this.#free = Array.from({ length: context.totalSequences }, () => context.getSequence());
+  }
+
+  get contextSize(): number {
+    return this.context.contextSize;
+  }
+
+  get busy(): boolean {
+    return this.#active > 0;
+  }
+
+  /** Waits for a free sequence (the admission queue keeps waits here rare). */
+  async acquire(): Promise<LlamaContextSequence> {
+    this.#active++;
+    this.#cancelTimer();
+    const free = this.#free.pop();
+    if (free) return free;
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  release(sequence: LlamaContextSequence, keepAliveSeconds: number): void {
+    this.#active--;
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter(sequence);
+    else this.#free.push(sequence);
+    if (this.#active === 0) this.touch(keepAliveSeconds);
+  }
+
+  /** Starts the idle timer: 0 unloads now, negative keeps the model loaded. */
+  touch(keepAliveSeconds: number): void {
+    this.#cancelTimer();
+    if (this.#active > 0) return;
+    if (keepAliveSeconds < 0) {
+      this.expiresAt = undefined;
+      return;
+    }
+    this.expiresAt = new Date(Date.now() + keepAliveSeconds * 1000);
+    this.#timer = setTimeout(() => this.unload(), keepAliveSeconds * 1000);
+    this.#timer.unref();
+  }
+
+  embeddingContext(): Promise<LlamaEmbeddingContext> {
+    this.#embedding ??= this.model.createEmbeddingContext({
+      threads: this.threads,
+      contextSize: Math.min(this.contextSize, 2048),
+    });
+    return this.#embedding;
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async dispose(): Promise<void> {
+    this.#cancelTimer();
+    if (this.#embedding) await (await this.#embedding.catch(() => undefined))?.dispose();
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}

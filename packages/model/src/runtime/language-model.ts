@@ -1,0 +1,164 @@
+/**
+ * The one contract every model runtime implements (embedded llama.cpp, upstream Ollama, upstream
+ * OpenAI-compatible), after the AI SDK's language model spec: a provider, model ids, and two calls,
+ * `doGenerate` and `doStream`. Routes speak Ollama or OpenAI on top of this and never see a runtime's
+ * wire format.
+ */
+
+/** A chat turn as runtimes receive it: plain text content, reasoning already separated. */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant" | "tool";
+  content: string;
+  /** A tool call the assistant made in an earlier turn. */
+  toolCalls?: ToolCall[];
+  /** For role "tool": the tool whose result this is. */
+  toolName?: string;
+}
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON schema of the arguments. */
+  parameters?: Record<string, unknown>;
+}
+
+export interface ToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+/** Output constraints: any JSON value, or JSON that matches a schema. */
+export type OutputFormat = { type: "json" } | { type: "json-schema"; schema: Record<string, unknown> };
+
+export interface CallSettings {
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  minP?: number;
+  seed?: number;
+  maxTokens?: number;
+  stop?: string[];
+  repeatPenalty?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  format?: OutputFormat;
+  tools?: ToolDefinition[];
+  /** Ask a reasoning model to think (Ollama `think`); undefined leaves the model's default. */
+  think?: boolean;
+  /** Seconds the model stays loaded after this call (Ollama keep_alive); -1 forever, 0 unload now. */
+  keepAliveSeconds?: number;
+}
+
+/** A chat (messages rendered by the model's chat template) or a raw completion (prompt as is). */
+export type ModelCallInput =
+  | { kind: "chat"; messages: ChatMessage[] }
+  | { kind: "completion"; prompt: string; suffix?: string };
+
+export interface ModelCall {
+  /** The model id inside the runtime (without any routing prefix). */
+  modelId: string;
+  input: ModelCallInput;
+  settings: CallSettings;
+  /** Aborting stops generation at once (client gone, service stopping). */
+  signal?: AbortSignal;
+}
+
+export type FinishReason = "stop" | "length" | "tool-calls" | "abort";
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** One part of a streamed answer, a discriminated union named noun-verb. */
+export type StreamPart =
+  | { type: "text-delta"; text: string }
+  | { type: "reasoning-delta"; text: string }
+  | { type: "tool-call"; toolCall: ToolCall }
+  | { type: "finish"; finishReason: FinishReason; usage: Usage }
+  | { type: "error"; error: Error };
+
+export interface GenerateResult {
+  text: string;
+  reasoning: string;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason;
+  usage: Usage;
+}
+
+export interface ModelDescription {
+  /** The id inside the runtime. */
+  id: string;
+  sizeBytes?: number;
+  digest?: string;
+  modifiedAt?: Date;
+  family?: string;
+  parameterSize?: string;
+  quantization?: string;
+  contextLength?: number;
+  /** Whether the model has its own chat template (else a generic one, or the prompt as is). */
+  hasChatTemplate?: boolean;
+}
+
+export interface EmbedCall {
+  modelId: string;
+  inputs: string[];
+  signal?: AbortSignal;
+  keepAliveSeconds?: number;
+}
+
+export interface ModelRuntime {
+  readonly specificationVersion: "hearth-1";
+  /** "embedded", "ollama" or "openai-compatible:<name>". */
+  readonly provider: string;
+  /** Concurrent generations a model of this runtime can run (the admission queue's default limit). */
+  readonly defaultConcurrency: number;
+  listModels(signal?: AbortSignal): Promise<ModelDescription[]>;
+  doGenerate(call: ModelCall): Promise<GenerateResult>;
+  /**
+   * Starts generating. Errors before the first part (unknown model, invalid file, prompt too long)
+   * reject or throw from the iterator's first `next()`; later ones arrive as an `error` part.
+   * Breaking out of the iteration stops generation.
+   */
+  doStream(call: ModelCall): AsyncIterable<StreamPart>;
+  embed?(call: EmbedCall): Promise<{ embeddings: number[][]; promptTokens: number }>;
+  /** Models loaded in memory now (Ollama `/api/ps`). */
+  loadedModels?(): Array<{
+    id: string;
+    sizeBytes: number;
+    expiresAt: Date | undefined;
+    contextLength: number;
+  }>;
+  close(): Promise<void>;
+}
+
+/** Collects a stream into one result: how runtimes without a separate non-streaming call implement doGenerate. */
+export async function collectStream(parts: AsyncIterable<StreamPart>): Promise<GenerateResult> {
+  const result: GenerateResult = {
+    text: "",
+    reasoning: "",
+    toolCalls: [],
+    finishReason: "stop",
+    usage: { promptTokens: 0, completionTokens: 0 },
+  };
+  for await (const part of parts) {
+    switch (part.type) {
+      case "text-delta":
+        result.text += part.text;
+        break;
+      case "reasoning-delta":
+        result.reasoning += part.text;
+        break;
+      case "tool-call":
+        result.toolCalls.push(part.toolCall);
+        break;
+      case "finish":
+        result.finishReason = part.finishReason;
+        result.usage = part.usage;
+        break;
+      case "error":
+        throw part.error;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,129 @@
+import { UpstreamCallError } from "@hearth/core";
+import type { z } from "zod";
+
+export interface UpstreamRequest {
+  url: string;
+  method?: "GET" | "POST" | "DELETE";
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/**
+ * Calls an upstream HTTP API. No answer becomes UpstreamCallError without a status
+ * (UPSTREAM_UNAVAILABLE); an error status becomes one with the status and body (UPSTREAM_ERROR).
+ */
+export async function callUpstream(request: UpstreamRequest): Promise<Response> {
+  const signals = [
+    request.signal,
+    request.timeoutMs ? AbortSignal.timeout(request.timeoutMs) : undefined,
+  ].filter((signal): signal is AbortSignal => signal !== undefined);
+  let response: Response;
+  try {
+    response = await fetch(request.url, {
+      method: request.method ?? (request.body === undefined ? "GET" : "POST"),
+      headers: {
+        ...(request.body === undefined ? {} : { "content-type": "application/json" }),
+        ...request.headers,
+      },
+      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
+    });
+  } catch (error) {
+    if (request.signal?.aborted) throw request.signal.reason ?? error;
+    throw new UpstreamCallError({
+      url: request.url,
+      message: `${new URL(request.url).host} did not answer: ${(error as Error).cause ? String(((error as Error).cause as Error).message ?? (error as Error).cause) : (error as Error).message}`,
+      cause: error,
+    });
+  }
+  if (!response.ok) {
+    const body = await response.text().catch(() => "");
+    throw new UpstreamCallError({
+      url: request.url,
+      status: response.status,
+      body,
+      message: `${new URL(request.url).host} answered ${response.status}: ${upstreamMessage(body) ?? response.statusText}`,
+    });
+  }
+  return response;
+}
+
+/** The message inside an Ollama (`{"error": "..."}`) or OpenAI (`{"error": {"message"}}`) error body. */
+export function upstreamMessage(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { error?: string | { message?: string } };
+    if (typeof parsed.error === "string") return parsed.error.slice(0, 500);
+    if (parsed.error && typeof parsed.error.message === "string") return parsed.error.message.slice(0, 500);
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return body.trim().slice(0, 200) || undefined;
+}
+
+/** Reads and validates a JSON body. */
+export async function readJson<T extends z.ZodType>(
+  response: Response,
+  schema: T,
+  url: string,
+): Promise<z.infer<T>> {
+  const text = await response.text();
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UpstreamCallError({
+      url,
+      status: 502,
+      body: text.slice(0, 500),
+      message: `${url} did not answer JSON`,
+    });
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new UpstreamCallError({
+      url,
+      status: 502,
+      body: text.slice(0, 500),
+      message: `${url} answered an unexpected shape: ${parsed.error.issues[0]?.message}`,
+    });
+  }
+  return parsed.data;
+}
+
+/** Lines of a streamed body (NDJSON, SSE). */
+export async function* readLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let newline = buffer.indexOf("\n");
+      while (newline >= 0) {
+        yield buffer.slice(0, newline).replace(/\r$/, "");
+        buffer = buffer.slice(newline + 1);
+        newline = buffer.indexOf("\n");
+      }
+    }
+    buffer += decoder.decode();
+    if (buffer.length > 0) yield buffer;
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+/** The `data:` payloads of a Server-Sent Events body (events are separated by blank lines). */
+export async function* readServerSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let data: string[] = [];
+  for await (const line of readLines(body)) {
+    if (line === "") {
+      if (data.length > 0) yield data.join("\n");
+      data = [];
+    } else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+  }
+  if (data.length > 0) yield data.join("\n");
+}

@@ -1,0 +1,213 @@
+import { type OpenAiChatChunk, openAiChatChunkSchema, openAiModelListSchema } from "@hearth/contracts";
+import { UpstreamCallError } from "@hearth/core";
+import { z } from "zod";
+import {
+  collectStream,
+  type EmbedCall,
+  type FinishReason,
+  type GenerateResult,
+  type ModelCall,
+  type ModelDescription,
+  type ModelRuntime,
+  type StreamPart,
+} from "../language-model.js";
+import { callUpstream, readJson, readServerSentEvents } from "./http-call.js";
+
+export interface OpenAiCompatibleRuntimeOptions {
+  /** Names the upstream in model ids (`<name>/<model>`) and logs. */
+  name: string;
+  /** The API root including `/v1`, e.g. http://127.0.0.1:8000/v1. */
+  baseUrl: string;
+  /** Sent as a bearer token; never logged. */
+  apiKey?: string;
+  /** Models to offer instead of asking the server. */
+  models?: string[];
+  listTimeoutMs?: number;
+}
+
+/** Fronts an OpenAI-compatible server (vLLM, llama.cpp server, LM Studio, a hosted API). */
+export class OpenAiCompatibleRuntime implements ModelRuntime {
+  readonly specificationVersion = "hearth-1";
+  readonly provider: string;
+  readonly defaultConcurrency = 8;
+  readonly #options: OpenAiCompatibleRuntimeOptions;
+  readonly #baseUrl: string;
+
+  constructor(options: OpenAiCompatibleRuntimeOptions) {
+    this.#options = options;
+    this.provider = `openai-compatible:${options.name}`;
+    const base = options.baseUrl.replace(/\/+$/, "");
+    this.#baseUrl = /\/v\d+$/.test(base) ? base : `${base}/v1`;
+  }
+
+  get #headers(): Record<string, string> {
+    return this.#options.apiKey ? { authorization: `Bearer ${this.#options.apiKey}` } : {};
+  }
+
+  async listModels(signal?: AbortSignal): Promise<ModelDescription[]> {
+    if (this.#options.models) return this.#options.models.map((id) => ({ id }));
+    const url = `${this.#baseUrl}/models`;
+    const response = await callUpstream({
+      url,
+      headers: this.#headers,
+      signal,
+      timeoutMs: this.#options.listTimeoutMs ?? 3000,
+    });
+    const list = await readJson(response, openAiModelListSchema, url);
+    return list.data.map((model) => ({
+      id: model.id,
+      modifiedAt: model.created ? new Date(model.created * 1000) : undefined,
+    }));
+  }
+
+  doGenerate(call: ModelCall): Promise<GenerateResult> {
+    return collectStream(this.doStream(call));
+  }
+
+  async *doStream(call: ModelCall): AsyncGenerator<StreamPart> {
+    const chat = call.input.kind === "chat";
+    const url = `${this.#baseUrl}${chat ? "/chat/completions" : "/completions"}`;
+    const { settings } = call;
+    const body: Record<string, unknown> = {
+      model: call.modelId,
+      stream: true,
+      stream_options: { include_usage: true },
+      ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
+      ...(settings.topP !== undefined ? { top_p: settings.topP } : {}),
+      ...(settings.seed !== undefined ? { seed: settings.seed } : {}),
+      ...(settings.maxTokens !== undefined ? { max_tokens: settings.maxTokens } : {}),
+      ...(settings.stop?.length ? { stop: settings.stop } : {}),
+      ...(settings.presencePenalty !== undefined ? { presence_penalty: settings.presencePenalty } : {}),
+      ...(settings.frequencyPenalty !== undefined ? { frequency_penalty: settings.frequencyPenalty } : {}),
+    };
+    if (call.input.kind === "chat") {
+      body.messages = call.input.messages.map((message) => ({
+        role: message.role,
+        content: message.content,
+      }));
+      if (settings.format) {
+        body.response_format =
+          settings.format.type === "json"
+            ? { type: "json_object" }
+            : { type: "json_schema", json_schema: { name: "output", schema: settings.format.schema } };
+      }
+      if (settings.tools?.length)
+        body.tools = settings.tools.map((tool) => ({ type: "function", function: tool }));
+    } else {
+      body.prompt = call.input.prompt;
+      if (call.input.suffix) body.suffix = call.input.suffix;
+    }
+    const response = await callUpstream({ url, body, headers: this.#headers, signal: call.signal });
+    if (!response.body)
+      throw new UpstreamCallError({ url, status: 502, message: "the upstream sent no body" });
+    let finishReason: FinishReason | undefined;
+    let usage = { promptTokens: 0, completionTokens: 0 };
+    const toolCalls = new Map<number, { name: string; arguments: string }>();
+    for await (const data of readServerSentEvents(response.body)) {
+      if (data === "[DONE]") break;
+      const chunk = parseChunk(data, url);
+      if ("error" in chunk && chunk.error) {
+        const message =
+          typeof chunk.error === "object" && chunk.error !== null
+            ? (chunk.error as { message?: string }).message
+            : String(chunk.error);
+        yield {
+          type: "error",
+          error: new UpstreamCallError({
+            url,
+            status: 502,
+            body: data,
+            message: `upstream error: ${message}`,
+          }),
+        };
+        return;
+      }
+      for (const choice of chunk.choices ?? []) {
+        const reasoning = choice.delta?.reasoning_content ?? choice.delta?.reasoning;
+        if (reasoning) yield { type: "reasoning-delta", text: reasoning };
+        const text = choice.delta?.content ?? choice.text;
+        if (text) yield { type: "text-delta", text };
+        for (const raw of choice.delta?.tool_calls ?? []) {
+          const delta = raw as { index?: number; function?: { name?: string; arguments?: string } };
+          const slot = toolCalls.get(delta.index ?? 0) ?? { name: "", arguments: "" };
+          slot.name += delta.function?.name ?? "";
+          slot.arguments += delta.function?.arguments ?? "";
+          toolCalls.set(delta.index ?? 0, slot);
+        }
+        if (choice.finish_reason) finishReason = mapFinish(choice.finish_reason);
+      }
+      if (chunk.usage) {
+        usage = {
+          promptTokens: chunk.usage.prompt_tokens ?? 0,
+          completionTokens: chunk.usage.completion_tokens ?? 0,
+        };
+      }
+    }
+    for (const toolCall of toolCalls.values()) {
+      let args: Record<string, unknown> = {};
+      try {
+        args = JSON.parse(toolCall.arguments || "{}") as Record<string, unknown>;
+      } catch {
+        args = { _raw: toolCall.arguments };
+      }
+      yield { type: "tool-call", toolCall: { name: toolCall.name, arguments: args } };
+    }
+    if (finishReason === undefined && call.signal?.aborted) return;
+    yield { type: "finish", finishReason: finishReason ?? "stop", usage };
+  }
+
+  async embed(call: EmbedCall): Promise<{ embeddings: number[][]; promptTokens: number }> {
+    const url = `${this.#baseUrl}/embeddings`;
+    const response = await callUpstream({
+      url,
+      body: { model: call.modelId, input: call.inputs },
+      headers: this.#headers,
+      signal: call.signal,
+    });
+    const parsed = await readJson(
+      response,
+      z.looseObject({
+        data: z.array(z.looseObject({ embedding: z.array(z.number()), index: z.number().nullish() })),
+        usage: z.looseObject({ prompt_tokens: z.number().nullish() }).nullish(),
+      }),
+      url,
+    );
+    const ordered = [...parsed.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+    return {
+      embeddings: ordered.map((item) => item.embedding),
+      promptTokens: parsed.usage?.prompt_tokens ?? 0,
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+function parseChunk(data: string, url: string): OpenAiChatChunk & { error?: unknown } {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    throw new UpstreamCallError({
+      url,
+      status: 502,
+      body: data.slice(0, 200),
+      message: "the upstream sent an event that is not JSON",
+    });
+  }
+  if (typeof value === "object" && value !== null && "error" in value) return value as { error: unknown };
+  const parsed = openAiChatChunkSchema.safeParse(value);
+  if (!parsed.success)
+    throw new UpstreamCallError({
+      url,
+      status: 502,
+      body: data.slice(0, 200),
+      message: "the upstream sent an unexpected chunk",
+    });
+  return parsed.data;
+}
+
+function mapFinish(reason: string): FinishReason {
+  if (reason === "length") return "length";
+  if (reason === "tool_calls" || reason === "function_call") return "tool-calls";
+  return "stop";
+}

@@ -1,0 +1,216 @@
+import { HearthError } from "@hearth/core";
+
+export interface AdmissionOptions {
+  /** Concurrent holders per key (model) when a request does not say. */
+  defaultConcurrency: number;
+  maxQueue: number;
+  maxWaitMs: number;
+}
+
+interface Waiter {
+  user: string;
+  enqueuedAt: number;
+  grant: (release: () => void) => void;
+  fail: (error: Error) => void;
+  onPosition?: (position: number) => void;
+  lastPosition?: number;
+}
+
+interface Lane {
+  active: number;
+  concurrency: number;
+  /** Waiting requests per user, each FIFO. */
+  users: Map<string, Waiter[]>;
+  /** Users with waiting requests, in the order they are served (round robin). */
+  rotation: string[];
+  waiting: number;
+  /** Moving average of how long a slot is held, for Retry-After. */
+  averageHoldMs: number;
+}
+
+export interface Admission {
+  release: () => void;
+  /** Where the request stood when it first had to wait (0: it did not wait). */
+  initialPosition: number;
+  waitedMs: number;
+}
+
+/**
+ * Per-model admission: at most `concurrency` requests run at once; the rest wait, served round robin
+ * across users so that one user's burst cannot starve others. A full queue answers 429 with
+ * Retry-After; a wait past `maxWaitMs` gives up; an aborted wait leaves the queue at once.
+ */
+export class AdmissionQueue {
+  readonly #lanes = new Map<string, Lane>();
+  readonly #options: AdmissionOptions;
+
+  constructor(options: AdmissionOptions) {
+    this.#options = options;
+  }
+
+  #lane(key: string): Lane {
+    let lane = this.#lanes.get(key);
+    if (!lane) {
+      lane = {
+        active: 0,
+        concurrency: this.#options.defaultConcurrency,
+        users: new Map(),
+        rotation: [],
+        waiting: 0,
+        averageHoldMs: 1000,
+      };
+      this.#lanes.set(key, lane);
+    }
+    return lane;
+  }
+
+  depth(key: string): { active: number; waiting: number } {
+    const lane = this.#lanes.get(key);
+    return { active: lane?.active ?? 0, waiting: lane?.waiting ?? 0 };
+  }
+
+  keys(): string[] {
+    return [...this.#lanes.keys()];
+  }
+
+  async acquire(
+    key: string,
+    user: string,
+    options: { signal?: AbortSignal; onPosition?: (position: number) => void; concurrency?: number } = {},
+  ): Promise<Admission> {
+    const lane = this.#lane(key);
+    if (options.concurrency !== undefined) lane.concurrency = options.concurrency;
+    const started = performance.now();
+    if (lane.active < lane.concurrency && lane.waiting === 0) {
+      lane.active++;
+      return { release: this.#releaser(lane), initialPosition: 0, waitedMs: 0 };
+    }
+    if (lane.waiting >= this.#options.maxQueue) {
+      const retryAfter = Math.max(
+        1,
+        Math.ceil(((lane.waiting / Math.max(1, lane.concurrency)) * lane.averageHoldMs) / 1000),
+      );
+      throw new HearthError(
+        "MODEL_QUEUE_FULL",
+        `"${key}" is busy: ${lane.waiting} requests are already waiting; retry in ${retryAfter} s`,
+        {
+          retryAfterSeconds: retryAfter,
+          details: { queueLength: lane.waiting },
+        },
+      );
+    }
+    options.signal?.throwIfAborted();
+    return new Promise<Admission>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const cleanup = () => {
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+      };
+      const waiter: Waiter = {
+        user,
+        enqueuedAt: started,
+        onPosition: options.onPosition,
+        grant: (release) => {
+          cleanup();
+          resolve({ release, initialPosition: initial, waitedMs: performance.now() - started });
+        },
+        fail: (error) => {
+          cleanup();
+          reject(error);
+        },
+      };
+      const onAbort = () => {
+        this.#remove(key, lane, waiter);
+        waiter.fail(options.signal?.reason instanceof Error ? options.signal.reason : new Error("aborted"));
+      };
+      let queue = lane.users.get(user);
+      if (!queue) {
+        queue = [];
+        lane.users.set(user, queue);
+        lane.rotation.push(user);
+      }
+      queue.push(waiter);
+      lane.waiting++;
+      const initial = this.#position(lane, waiter);
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      timer = setTimeout(() => {
+        this.#remove(key, lane, waiter);
+        waiter.fail(
+          new HearthError(
+            "MODEL_QUEUE_TIMEOUT",
+            `waited ${Math.round(this.#options.maxWaitMs / 1000)} s for "${key}" without getting a turn`,
+            {
+              retryAfterSeconds: Math.max(1, Math.ceil(lane.averageHoldMs / 1000)),
+            },
+          ),
+        );
+      }, this.#options.maxWaitMs);
+      this.#notifyPositions(lane);
+    });
+  }
+
+  /** 1-based place in the order requests will be served: round robin over users, FIFO per user. */
+  #position(lane: Lane, target: Waiter): number {
+    const index = lane.users.get(target.user)?.indexOf(target) ?? 0;
+    let ahead = 0;
+    const userRank = lane.rotation.indexOf(target.user);
+    lane.rotation.forEach((user, rank) => {
+      const count = lane.users.get(user)?.length ?? 0;
+      // Users before this one in the rotation get index+1 turns first; those after get index turns.
+      ahead += Math.min(count, rank < userRank ? index + 1 : rank === userRank ? index : index);
+    });
+    return ahead + 1;
+  }
+
+  #notifyPositions(lane: Lane): void {
+    for (const queue of lane.users.values()) {
+      for (const waiter of queue) {
+        if (!waiter.onPosition) continue;
+        const position = this.#position(lane, waiter);
+        if (position !== waiter.lastPosition) {
+          waiter.lastPosition = position;
+          waiter.onPosition(position);
+        }
+      }
+    }
+  }
+
+  #remove(_key: string, lane: Lane, waiter: Waiter): void {
+    const queue = lane.users.get(waiter.user);
+    const index = queue?.indexOf(waiter) ?? -1;
+    if (!queue || index < 0) return;
+    queue.splice(index, 1);
+    lane.waiting--;
+    if (queue.length === 0) {
+      lane.users.delete(waiter.user);
+      lane.rotation = lane.rotation.filter((user) => user !== waiter.user);
+    }
+    this.#notifyPositions(lane);
+  }
+
+  #releaser(lane: Lane): () => void {
+    const heldSince = performance.now();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      lane.averageHoldMs = lane.averageHoldMs * 0.8 + (performance.now() - heldSince) * 0.2;
+      lane.active--;
+      this.#dispatch(lane);
+    };
+  }
+
+  #dispatch(lane: Lane): void {
+    while (lane.active < lane.concurrency && lane.rotation.length > 0) {
+      const user = lane.rotation.shift()!;
+      const queue = lane.users.get(user)!;
+      const waiter = queue.shift()!;
+      lane.waiting--;
+      if (queue.length > 0) lane.rotation.push(user);
+      else lane.users.delete(user);
+      lane.active++;
+      waiter.grant(this.#releaser(lane));
+    }
+    this.#notifyPositions(lane);
+  }
+}

@@ -1,0 +1,159 @@
+import type { Logger } from "@hearth/core";
+import type { CallSettings, ModelCallInput, StreamPart } from "../runtime/language-model.js";
+import type { AdmissionQueue } from "./admission-queue.js";
+import { InferenceCache } from "./inference-cache.js";
+import type { CatalogModel, ModelCatalog } from "./model-catalog.js";
+import type { ModelMetrics } from "./model-metrics.js";
+import { applyPreset, findPreset, type ModelPreset } from "./presets.js";
+import { splitThinking } from "./think-splitter.js";
+
+export interface InferenceRequest {
+  model: string;
+  input: ModelCallInput;
+  settings: CallSettings;
+  /** Who asks, for queue fairness (the web service's user id, an OpenAI `user`, else the client address). */
+  user: string;
+  signal: AbortSignal;
+  /** Skip the inference cache for this request (`x-hearth-cache: bypass`). */
+  cacheBypass?: boolean;
+  /** Called while the request waits for a slot, with its 1-based place in the queue. */
+  onQueued?: (position: number) => void;
+}
+
+export interface StartedInference {
+  model: CatalogModel;
+  cache: "hit" | "miss" | "off";
+  /** Where the request first stood in the queue; 0 when it did not wait. */
+  queuePosition: number;
+  /** The answer; the first part is already generated, so errors before it were thrown by `start`. */
+  parts: AsyncIterable<StreamPart>;
+}
+
+export interface InferenceServiceOptions {
+  catalog: ModelCatalog;
+  queue: AdmissionQueue;
+  cache: InferenceCache;
+  metrics: ModelMetrics;
+  presets: ModelPreset[];
+  deterministicOnly: boolean;
+  /** Concurrent generations per model; defaults to the runtime's. */
+  concurrency?: number;
+  logger: Logger;
+}
+
+/**
+ * One inference from request to answer, whatever API it came through: resolve the model, apply its
+ * preset, answer from cache or wait for a slot, generate, split reasoning, record metrics.
+ */
+export class InferenceService {
+  constructor(private readonly options: InferenceServiceOptions) {}
+
+  async start(request: InferenceRequest): Promise<StartedInference> {
+    const { catalog, queue, cache, metrics } = this.options;
+    const model = await catalog.resolve(request.model);
+    const preset = findPreset(model.name, this.options.presets);
+    const applied = applyPreset(
+      preset,
+      request.settings,
+      request.input.kind === "chat" ? request.input.messages : undefined,
+    );
+    const input: ModelCallInput =
+      request.input.kind === "chat"
+        ? { kind: "chat", messages: applied.messages ?? request.input.messages }
+        : request.input;
+    const settings = applied.settings;
+
+    const deterministic = settings.temperature === 0 || settings.seed !== undefined;
+    const cacheable =
+      cache.enabled && !request.cacheBypass && (deterministic || !this.options.deterministicOnly);
+    const { keepAliveSeconds: _keepAlive, ...cachedSettings } = settings;
+    const cacheKey = cacheable
+      ? InferenceCache.key({
+          provider: model.runtime.provider,
+          model: model.modelId,
+          version: model.description.digest ?? [
+            model.description.sizeBytes,
+            model.description.modifiedAt?.getTime(),
+          ],
+          input,
+          settings: cachedSettings,
+        })
+      : "";
+    if (cacheable) {
+      const hit = cache.get(cacheKey);
+      metrics.cache.inc({ model: model.name, result: hit ? "hit" : "miss" });
+      if (hit) return { model, cache: "hit", queuePosition: 0, parts: replay(hit) };
+    }
+
+    const admission = await queue.acquire(model.name, request.user, {
+      signal: request.signal,
+      concurrency: this.options.concurrency ?? model.runtime.defaultConcurrency,
+      onPosition: request.onQueued,
+    });
+    metrics.queueWait.observe({ model: model.name }, admission.waitedMs / 1000);
+    const admitted = performance.now();
+    let iterator: AsyncIterator<StreamPart>;
+    let first: IteratorResult<StreamPart>;
+    try {
+      const stream = model.runtime.doStream({
+        modelId: model.modelId,
+        input,
+        settings,
+        signal: request.signal,
+      });
+      const impliedOpen =
+        Boolean(preset?.impliedThinkOpen) && input.kind === "chat" && settings.think !== false;
+      iterator = splitThinking(stream, impliedOpen)[Symbol.asyncIterator]();
+      first = await iterator.next();
+    } catch (error) {
+      admission.release();
+      throw error;
+    }
+    const firstAt = performance.now();
+    const record = cacheable ? ([] as StreamPart[]) : undefined;
+    const parts = async function* (): AsyncGenerator<StreamPart> {
+      let result = first;
+      let firstToken: number | undefined;
+      try {
+        while (!result.done) {
+          const part = result.value;
+          if (firstToken === undefined && (part.type === "text-delta" || part.type === "reasoning-delta")) {
+            firstToken = part === first.value ? firstAt : performance.now();
+            metrics.timeToFirstToken.observe({ model: model.name }, (firstToken - admitted) / 1000);
+          }
+          if (part.type === "finish") {
+            const end = performance.now();
+            metrics.total.observe({ model: model.name }, (end - admitted) / 1000);
+            metrics.tokens.inc({ model: model.name, kind: "prompt" }, part.usage.promptTokens);
+            metrics.tokens.inc({ model: model.name, kind: "completion" }, part.usage.completionTokens);
+            if (firstToken !== undefined && part.usage.completionTokens > 1 && end > firstToken) {
+              metrics.tokensPerSecond.observe(
+                { model: model.name },
+                (part.usage.completionTokens - 1) / ((end - firstToken) / 1000),
+              );
+            }
+            if (record && part.finishReason !== "abort") cache.set(cacheKey, [...record, part]);
+          } else if (record) {
+            if (part.type === "error") record.length = 0;
+            else record.push(part);
+          }
+          yield part;
+          result = await iterator.next();
+        }
+      } finally {
+        admission.release();
+        if (!result.done) await iterator.return?.();
+      }
+    };
+    return {
+      model,
+      cache: cacheable ? "miss" : "off",
+      queuePosition: admission.initialPosition,
+      parts: parts(),
+    };
+  }
+}
+
+async function* replay(parts: StreamPart[]): AsyncGenerator<StreamPart> {
+  yield* parts;
+}

@@ -1,0 +1,95 @@
+import type { StreamPart } from "../runtime/language-model.js";
+
+const OPEN = "<think>";
+const CLOSE = "</think>";
+
+/**
+ * Splits DeepSeek-R1 style `<think>…</think>` reasoning out of streamed text, also when a tag is split
+ * across chunks, and when the chat template already opened the tag (`impliedOpen`: the model's output
+ * starts inside the reasoning). Text outside the tags passes through unchanged.
+ */
+export class ThinkSplitter {
+  #state: "start" | "thinking" | "answer";
+  #pending = "";
+
+  constructor(options: { impliedOpen?: boolean } = {}) {
+    this.#state = options.impliedOpen ? "thinking" : "start";
+  }
+
+  /** Feeds one text chunk; returns the parts it completes. */
+  push(text: string): StreamPart[] {
+    this.#pending += text;
+    const parts: StreamPart[] = [];
+    for (;;) {
+      if (this.#state === "answer") {
+        if (this.#pending) parts.push({ type: "text-delta", text: this.#pending });
+        this.#pending = "";
+        return parts;
+      }
+      if (this.#state === "start") {
+        const trimmed = this.#pending.trimStart();
+        if (trimmed.length === 0) return parts;
+        if (trimmed.startsWith(OPEN)) {
+          this.#pending = trimmed.slice(OPEN.length).replace(/^\n/, "");
+          this.#state = "thinking";
+          continue;
+        }
+        if (OPEN.startsWith(trimmed)) return parts; // maybe the start of "<think>": wait for more
+        this.#state = "answer";
+        continue;
+      }
+      // thinking
+      const close = this.#pending.indexOf(CLOSE);
+      if (close >= 0) {
+        const reasoning = this.#pending.slice(0, close);
+        if (reasoning) parts.push({ type: "reasoning-delta", text: reasoning });
+        this.#pending = this.#pending.slice(close + CLOSE.length).replace(/^\s+/, "");
+        this.#state = "answer";
+        continue;
+      }
+      // Hold back a suffix that could be the start of "</think>".
+      let keep = 0;
+      for (let length = Math.min(CLOSE.length - 1, this.#pending.length); length > 0; length--) {
+        if (CLOSE.startsWith(this.#pending.slice(-length))) {
+          keep = length;
+          break;
+        }
+      }
+      const emit = this.#pending.slice(0, this.#pending.length - keep);
+      if (emit) parts.push({ type: "reasoning-delta", text: emit });
+      this.#pending = this.#pending.slice(this.#pending.length - keep);
+      return parts;
+    }
+  }
+
+  /** Flushes what was held back at the end of the stream. */
+  flush(): StreamPart[] {
+    const rest = this.#pending;
+    this.#pending = "";
+    if (!rest) return [];
+    return [{ type: this.#state === "thinking" ? "reasoning-delta" : "text-delta", text: rest }];
+  }
+}
+
+/** Applies a ThinkSplitter to a stream's text deltas. */
+export async function* splitThinking(
+  parts: AsyncIterable<StreamPart>,
+  impliedOpen: boolean,
+): AsyncGenerator<StreamPart> {
+  const splitter = new ThinkSplitter({ impliedOpen });
+  // A runtime that separates reasoning itself (node-llama-cpp's thought segments, Ollama `thinking`,
+  // `reasoning_content`) needs no splitting: its text is all answer.
+  let runtimeSplits = false;
+  for await (const part of parts) {
+    if (part.type === "reasoning-delta" && !runtimeSplits) {
+      runtimeSplits = true;
+      yield* splitter.flush();
+    }
+    if (part.type === "text-delta" && !runtimeSplits) {
+      yield* splitter.push(part.text);
+      continue;
+    }
+    if (part.type === "finish" || part.type === "error") yield* splitter.flush();
+    yield part;
+  }
+}

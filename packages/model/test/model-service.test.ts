@@ -1,0 +1,296 @@
+import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ConfigInput, createLogger, loadConfig } from "@hearth/core";
+import { Ollama } from "ollama";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sharedFile } from "../../../test/support/shared-data.js";
+import { tinyGgufBytes, writeTinyGguf } from "../../../test/support/tiny-gguf.js";
+import { scanModelsDir, serveModel } from "../src/index.js";
+
+const stories = sharedFile("models", "stories260K.gguf");
+
+export async function startModelService(modelsDir: string, overrides: ConfigInput["model"] = {}) {
+  const config = loadConfig({
+    env: {},
+    cwd: modelsDir,
+    overrides: {
+      dataDir: join(modelsDir, "data"),
+      logLevel: "silent",
+      model: {
+        modelsDir,
+        host: "127.0.0.1",
+        port: 0,
+        threads: 1,
+        contextSize: 256,
+        ollamaAutodetect: false,
+        ...overrides,
+      },
+    },
+  });
+  return serveModel(config, createLogger({ level: "silent" }));
+}
+
+describe("model service: embedded runtime behind the Ollama and OpenAI APIs", () => {
+  let dir: string;
+  let service: { url: string; close(): Promise<void> };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "hearth-model-"));
+    await writeTinyGguf(join(dir, "tiny.gguf"));
+    if (stories) await copyFile(stories, join(dir, "stories260K.gguf"));
+    const whole = tinyGgufBytes({ seed: 3 });
+    await writeFile(join(dir, "truncated.gguf"), whole.subarray(0, Math.floor(whole.length * 0.8)));
+    await writeFile(join(dir, "notes.gguf"), "this is not a model\n");
+    service = await startModelService(dir);
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("lists every valid GGUF by name:tag in /api/tags and /v1/models, and reports the bad ones to doctor", async () => {
+    const ollama = new Ollama({ host: service.url });
+    const tags = await ollama.list();
+    const names = tags.models.map((model) => model.name);
+    expect(names).toContain("tiny:latest");
+    if (stories) expect(names).toContain("stories260K:latest");
+    expect(names).not.toContain("truncated:latest");
+
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused" });
+    const ids = [];
+    for await (const model of openai.models.list()) ids.push(model.id);
+    expect(ids).toContain("tiny:latest");
+
+    const scanned = await scanModelsDir(dir);
+    expect(scanned.find((model) => model.name === "truncated:latest")).toMatchObject({ valid: false });
+    expect(scanned.find((model) => model.name === "truncated:latest")?.error).toMatch(/truncated/);
+    expect(scanned.find((model) => model.name === "notes:latest")?.error).toMatch(/not a GGUF/);
+    expect(scanned.find((model) => model.name === "tiny:latest")).toMatchObject({ valid: true });
+  });
+
+  it("streams a chat through the official ollama client (NDJSON) and answers without streaming", async () => {
+    const ollama = new Ollama({ host: service.url });
+    const stream = await ollama.chat({
+      model: "tiny",
+      messages: [{ role: "user", content: "hello" }],
+      stream: true,
+      options: { temperature: 0, num_predict: 6 },
+    });
+    let text = "";
+    let chunks = 0;
+    let last: { done: boolean; eval_count?: number } | undefined;
+    for await (const part of stream) {
+      text += part.message.content;
+      chunks++;
+      last = part;
+    }
+    expect(chunks).toBeGreaterThan(2);
+    expect(text.trim()).toMatch(/^[a-z]+( [a-z]+)*$/);
+    expect(last?.done).toBe(true);
+    expect(last?.eval_count).toBeGreaterThan(0);
+
+    const whole = await ollama.chat({
+      model: "tiny:latest",
+      messages: [{ role: "user", content: "hello" }],
+      stream: false,
+      options: { temperature: 0, num_predict: 6 },
+    });
+    expect(whole.message.content).toBe(text);
+    expect(whole.done).toBe(true);
+  });
+
+  it("streams a chat through the official openai client (SSE with [DONE] and usage)", async () => {
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const stream = await openai.chat.completions.create({
+      model: "tiny",
+      messages: [{ role: "user", content: "hello" }],
+      stream: true,
+      stream_options: { include_usage: true },
+      temperature: 0,
+      max_tokens: 6,
+    });
+    let text = "";
+    let finish: string | null | undefined;
+    let usage: { completion_tokens: number } | undefined | null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      finish ??= chunk.choices[0]?.finish_reason;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text.trim()).toMatch(/^[a-z]+( [a-z]+)*$/);
+    expect(finish).toBe("length");
+    expect(usage?.completion_tokens).toBe(6);
+
+    const completion = await openai.chat.completions.create({
+      model: "tiny",
+      messages: [{ role: "user", content: "hello" }],
+      temperature: 0,
+      max_tokens: 6,
+    });
+    expect(completion.choices[0]?.message.content).toBe(text);
+    expect(completion.usage?.completion_tokens).toBe(6);
+  });
+
+  it.skipIf(!stories)(
+    "golden: stories260K at temperature 0 continues the story with 'girl named Lily'",
+    async () => {
+      const response = await fetch(`${service.url}/api/generate`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "stories260K",
+          prompt: "Once upon a time, there was a little",
+          raw: true,
+          stream: false,
+          options: { temperature: 0, num_predict: 8 },
+        }),
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { response: string };
+      expect(body.response).toMatch(/^\s?girl named Lily/);
+
+      const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+      const completion = await openai.completions.create({
+        model: "stories260K",
+        prompt: "Once upon a time, there was a little",
+        temperature: 0,
+        max_tokens: 8,
+      });
+      expect(completion.choices[0]?.text).toMatch(/^\s?girl named Lily/);
+    },
+  );
+
+  it("answers an unknown model with 404 MODEL_NOT_FOUND in each API's error format", async () => {
+    const ollamaResponse = await fetch(`${service.url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "nope", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(ollamaResponse.status).toBe(404);
+    expect(((await ollamaResponse.json()) as { error: string }).error).toMatch(/model "nope" not found/);
+
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const error = await openai.chat.completions
+      .create({ model: "nope", messages: [{ role: "user", content: "hi" }] })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((error as InstanceType<typeof OpenAI.NotFoundError>).code).toBe("MODEL_NOT_FOUND");
+  });
+
+  it("answers malformed JSON, bad parameters and an oversized max_tokens with 400 and a stable code", async () => {
+    const post = (path: string, body: string) =>
+      fetch(`${service.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+    const malformed = await post("/v1/chat/completions", '{"model": "tiny", "messages": [');
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe("INVALID_JSON");
+
+    const negative = await post(
+      "/v1/chat/completions",
+      JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "hi" }], temperature: -1 }),
+    );
+    expect(negative.status).toBe(400);
+    expect(((await negative.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: "INVALID_REQUEST",
+    });
+
+    const tooMany = await post(
+      "/v1/chat/completions",
+      JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "hi" }], max_tokens: 100000 }),
+    );
+    expect(tooMany.status).toBe(400);
+    expect(((await tooMany.json()) as { error: { code: string } }).error.code).toBe("CONTEXT_OVERFLOW");
+
+    const ollamaMalformed = await post("/api/chat", "{nope");
+    expect(ollamaMalformed.status).toBe(400);
+    expect(typeof ((await ollamaMalformed.json()) as { error: string }).error).toBe("string");
+
+    const longPrompt = await post(
+      "/api/generate",
+      JSON.stringify({ model: "tiny", prompt: "hello ".repeat(400), raw: true, stream: false }),
+    );
+    expect(longPrompt.status).toBe(400);
+    expect(((await longPrompt.json()) as { error: string }).error).toMatch(/context/);
+  });
+
+  it("refuses a truncated or non-GGUF file with 422 MODEL_FILE_INVALID while other models keep working", async () => {
+    for (const model of ["truncated", "notes"]) {
+      const response = await fetch(`${service.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+      });
+      expect(response.status).toBe(422);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("MODEL_FILE_INVALID");
+    }
+    const ollama = new Ollama({ host: service.url });
+    const answer = await ollama.generate({
+      model: "tiny",
+      prompt: "hello",
+      raw: true,
+      options: { temperature: 0, num_predict: 3 },
+    });
+    expect(answer.response.trim().length).toBeGreaterThan(0);
+  });
+
+  it("stops generating at once when the client disconnects", async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${service.url}/api/generate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "tiny",
+        prompt: "hello",
+        raw: true,
+        options: { temperature: 0.8, num_predict: 200 },
+      }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await reader.cancel().catch(() => undefined);
+    // The slot is freed at once: a new request with the same model is served right away.
+    const started = performance.now();
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toContain("hearth_model_queue_wait_seconds");
+    const next = await fetch(`${service.url}/api/generate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "tiny",
+        prompt: "hello",
+        raw: true,
+        stream: false,
+        options: { temperature: 0, num_predict: 2 },
+      }),
+    });
+    expect(next.status).toBe(200);
+    expect(performance.now() - started).toBeLessThan(5000);
+    const tokens =
+      /hearth_model_tokens_total\{[^}]*model="tiny:latest"[^}]*kind="completion"[^}]*\} (\d+)/.exec(
+        await (await fetch(`${service.url}/metrics`)).text(),
+      );
+    // Far fewer than the 200 asked for by the abandoned request.
+    expect(Number(tokens?.[1])).toBeLessThan(150);
+  });
+});
+
+describe("model service start-up", () => {
+  it("stops with MODELS_DIR_MISSING when the configured models dir does not exist", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hearth-model-missing-"));
+    try {
+      await expect(startModelService(join(dir, "no-such-dir"))).rejects.toMatchObject({
+        code: "MODELS_DIR_MISSING",
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
