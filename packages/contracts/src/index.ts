@@ -1,2 +1,3 @@
+export {};
 export * from "./model-ollama.js";
 export * from "./model-openai.js";
