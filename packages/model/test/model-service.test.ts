@@ -1,36 +1,15 @@
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ConfigInput, createLogger, loadConfig } from "@hearth/core";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sharedFile } from "../../../test/support/shared-data.js";
 import { tinyGgufBytes, writeTinyGguf } from "../../../test/support/tiny-gguf.js";
-import { scanModelsDir, serveModel } from "../src/index.js";
+import { scanModelsDir } from "../src/index.js";
+import { startModelService } from "./start-model-service.js";
 
 const stories = sharedFile("models", "stories260K.gguf");
-
-export async function startModelService(modelsDir: string, overrides: ConfigInput["model"] = {}) {
-  const config = loadConfig({
-    env: {},
-    cwd: modelsDir,
-    overrides: {
-      dataDir: join(modelsDir, "data"),
-      logLevel: "silent",
-      model: {
-        modelsDir,
-        host: "127.0.0.1",
-        port: 0,
-        threads: 1,
-        contextSize: 256,
-        ollamaAutodetect: false,
-        ...overrides,
-      },
-    },
-  });
-  return serveModel(config, createLogger({ level: "silent" }));
-}
 
 describe("model service: embedded runtime behind the Ollama and OpenAI APIs", () => {
   let dir: string;

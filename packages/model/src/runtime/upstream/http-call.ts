@@ -1,4 +1,4 @@
-import { UpstreamCallError } from "@hearth/core";
+import { HearthError, UpstreamCallError } from "@hearth/core";
 import type { z } from "zod";
 
 export interface UpstreamRequest {
@@ -8,6 +8,8 @@ export interface UpstreamRequest {
   headers?: Record<string, string>;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** The model the call names: a 404 then means the upstream does not have it (MODEL_NOT_FOUND). */
+  model?: string;
 }
 
 /**
@@ -40,6 +42,15 @@ export async function callUpstream(request: UpstreamRequest): Promise<Response> 
   }
   if (!response.ok) {
     const body = await response.text().catch(() => "");
+    if (response.status === 404 && request.model !== undefined) {
+      throw new HearthError(
+        "MODEL_NOT_FOUND",
+        `model "${request.model}" not found upstream: ${upstreamMessage(body) ?? "404"}`,
+        {
+          details: { model: request.model },
+        },
+      );
+    }
     throw new UpstreamCallError({
       url: request.url,
       status: response.status,

@@ -100,7 +100,7 @@ export class OllamaRuntime implements ModelRuntime {
       body.raw = true;
       if (call.input.suffix) body.suffix = call.input.suffix;
     }
-    const response = await callUpstream({ url, body, signal: call.signal });
+    const response = await callUpstream({ url, body, signal: call.signal, model: call.modelId });
     if (!response.body) throw new UpstreamCallError({ url, status: 502, message: "Ollama sent no body" });
     let finished = false;
     for await (const line of readLines(response.body)) {

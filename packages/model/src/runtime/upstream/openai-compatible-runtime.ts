@@ -97,7 +97,13 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
       body.prompt = call.input.prompt;
       if (call.input.suffix) body.suffix = call.input.suffix;
     }
-    const response = await callUpstream({ url, body, headers: this.#headers, signal: call.signal });
+    const response = await callUpstream({
+      url,
+      body,
+      headers: this.#headers,
+      signal: call.signal,
+      model: call.modelId,
+    });
     if (!response.body)
       throw new UpstreamCallError({ url, status: 502, message: "the upstream sent no body" });
     let finishReason: FinishReason | undefined;

@@ -1,0 +1,54 @@
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+interface Recording {
+  status: number;
+  type: string;
+  body: string;
+}
+
+/**
+ * Replays recorded upstream responses (test/fixtures/*.json) over real HTTP, so upstream runtimes are
+ * tested against the exact bytes a real Ollama or vLLM sends. A route may be specific to the
+ * request's model (`POST /api/chat#llama3.2:latest`); otherwise the plain route answers.
+ */
+export async function startReplayServer(
+  fixture: string,
+): Promise<{ url: string; requests: unknown[]; close(): Promise<void> }> {
+  const recordings = JSON.parse(
+    readFileSync(new URL(`./fixtures/${fixture}`, import.meta.url), "utf8"),
+  ) as Record<string, Recording>;
+  const requests: unknown[] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const route = `${request.method} ${request.url?.split("?")[0]}`;
+      let model: string | undefined;
+      if (chunks.length > 0) {
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { model?: string };
+        requests.push(body);
+        model = body.model;
+      }
+      const recording = (model ? recordings[`${route}#${model}`] : undefined) ?? recordings[route];
+      if (!recording) {
+        response.writeHead(404, { "content-type": "text/plain" }).end("404 page not found");
+        return;
+      }
+      response.writeHead(recording.status, { "content-type": recording.type });
+      // Send streamed bodies in small pieces, splitting lines and events across writes as networks do.
+      const body = Buffer.from(recording.body);
+      for (let offset = 0; offset < body.length; offset += 37)
+        response.write(body.subarray(offset, offset + 37));
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

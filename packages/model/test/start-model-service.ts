@@ -1,0 +1,25 @@
+import { join } from "node:path";
+import { type ConfigInput, createLogger, loadConfig } from "@hearth/core";
+import { serveModel } from "../src/index.js";
+
+/** Starts the model service on a free port over `modelsDir`, one thread, no Ollama autodetection. */
+export async function startModelService(modelsDir: string, overrides: ConfigInput["model"] = {}) {
+  const config = loadConfig({
+    env: {},
+    cwd: modelsDir,
+    overrides: {
+      dataDir: join(modelsDir, "data"),
+      logLevel: "silent",
+      model: {
+        modelsDir,
+        host: "127.0.0.1",
+        port: 0,
+        threads: 1,
+        contextSize: 256,
+        ollamaAutodetect: false,
+        ...overrides,
+      },
+    },
+  });
+  return serveModel(config, createLogger({ level: "silent" }));
+}
