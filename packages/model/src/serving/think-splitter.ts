@@ -9,7 +9,7 @@ const CLOSE = "</think>";
  * starts inside the reasoning). Text outside the tags passes through unchanged.
  */
 export class ThinkSplitter {
-  #state: "start" | "thinking" | "answer";
+  #state: "start" | "thinking" | "answer-start" | "answer";
   #pending = "";
 
   constructor(options: { impliedOpen?: boolean } = {}) {
@@ -25,6 +25,13 @@ export class ThinkSplitter {
         if (this.#pending) parts.push({ type: "text-delta", text: this.#pending });
         this.#pending = "";
         return parts;
+      }
+      if (this.#state === "answer-start") {
+        // The blank lines DeepSeek puts after </think> belong to neither part.
+        this.#pending = this.#pending.replace(/^\s+/, "");
+        if (this.#pending.length === 0) return parts;
+        this.#state = "answer";
+        continue;
       }
       if (this.#state === "start") {
         const trimmed = this.#pending.trimStart();
@@ -43,8 +50,8 @@ export class ThinkSplitter {
       if (close >= 0) {
         const reasoning = this.#pending.slice(0, close);
         if (reasoning) parts.push({ type: "reasoning-delta", text: reasoning });
-        this.#pending = this.#pending.slice(close + CLOSE.length).replace(/^\s+/, "");
-        this.#state = "answer";
+        this.#pending = this.#pending.slice(close + CLOSE.length);
+        this.#state = "answer-start";
         continue;
       }
       // Hold back a suffix that could be the start of "</think>".
@@ -66,7 +73,7 @@ export class ThinkSplitter {
   flush(): StreamPart[] {
     const rest = this.#pending;
     this.#pending = "";
-    if (!rest) return [];
+    if (!rest || this.#state === "answer-start") return [];
     return [{ type: this.#state === "thinking" ? "reasoning-delta" : "text-delta", text: rest }];
   }
 }
