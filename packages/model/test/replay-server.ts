@@ -6,6 +6,8 @@ interface Recording {
   status: number;
   type: string;
   body: string;
+  /** A pause between pieces: a slow upstream, to hold a queue slot in tests. */
+  delayMs?: number;
 }
 
 /**
@@ -39,9 +41,21 @@ export async function startReplayServer(
       response.writeHead(recording.status, { "content-type": recording.type });
       // Send streamed bodies in small pieces, splitting lines and events across writes as networks do.
       const body = Buffer.from(recording.body);
+      const pieces: Buffer[] = [];
       for (let offset = 0; offset < body.length; offset += 37)
-        response.write(body.subarray(offset, offset + 37));
-      response.end();
+        pieces.push(body.subarray(offset, offset + 37));
+      const writeNext = () => {
+        if (response.destroyed) return;
+        const piece = pieces.shift();
+        if (!piece) {
+          response.end();
+          return;
+        }
+        response.write(piece);
+        if (recording.delayMs) setTimeout(writeNext, recording.delayMs);
+        else writeNext();
+      };
+      writeNext();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -46,7 +46,11 @@ describe("admission queue", () => {
     const queue = new AdmissionQueue({ defaultConcurrency: 1, maxQueue: 1, maxWaitMs: 10_000 });
     const running = await queue.acquire("m", "a");
     const waiting = queue.acquire("m", "b");
-    await expect(queue.acquire("m", "c")).rejects.toMatchObject({ code: "MODEL_QUEUE_FULL", status: 429, retryAfterSeconds: expect.any(Number) });
+    await expect(queue.acquire("m", "c")).rejects.toMatchObject({
+      code: "MODEL_QUEUE_FULL",
+      status: 429,
+      retryAfterSeconds: expect.any(Number),
+    });
     running.release();
     (await waiting).release();
   });

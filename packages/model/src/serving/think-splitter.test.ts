@@ -6,7 +6,10 @@ function run(chunks: string[], impliedOpen = false) {
   const splitter = new ThinkSplitter({ impliedOpen });
   const parts = [...chunks.flatMap((chunk) => splitter.push(chunk)), ...splitter.flush()];
   const join = (type: StreamPart["type"]) =>
-    parts.filter((part) => part.type === type).map((part) => (part as { text: string }).text).join("");
+    parts
+      .filter((part) => part.type === type)
+      .map((part) => (part as { text: string }).text)
+      .join("");
   return { reasoning: join("reasoning-delta"), text: join("text-delta") };
 }
 
@@ -19,11 +22,17 @@ describe("DeepSeek-R1 <think> splitting", () => {
   });
 
   it("handles tags split across tokens", () => {
-    expect(run(["<", "thi", "nk>", "a b", "</", "th", "ink", ">", "\n\nc", " d"])).toEqual({ reasoning: "a b", text: "c d" });
+    expect(run(["<", "thi", "nk>", "a b", "</", "th", "ink", ">", "\n\nc", " d"])).toEqual({
+      reasoning: "a b",
+      text: "c d",
+    });
   });
 
   it("treats output as reasoning until </think> when the template opened the tag", () => {
-    expect(run(["Okay, so", " 2+2.", "</think>", "\n\n4"], true)).toEqual({ reasoning: "Okay, so 2+2.", text: "4" });
+    expect(run(["Okay, so", " 2+2.", "</think>", "\n\n4"], true)).toEqual({
+      reasoning: "Okay, so 2+2.",
+      text: "4",
+    });
   });
 
   it("passes text without tags through unchanged, and keeps a '<' that is not a tag", () => {

@@ -1,0 +1,300 @@
+import { copyFile, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger } from "@hearth/core";
+import { Ollama } from "ollama";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sharedFile } from "../../../test/support/shared-data.js";
+import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
+import { EmbeddedRuntime } from "../src/runtime/embedded/embedded-runtime.js";
+import { startReplayServer } from "./replay-server.js";
+import { startModelService } from "./start-model-service.js";
+
+const stories = sharedFile("models", "stories260K.gguf");
+
+let dir: string;
+let replayOllama: Awaited<ReturnType<typeof startReplayServer>>;
+let replayVllm: Awaited<ReturnType<typeof startReplayServer>>;
+let service: { url: string; close(): Promise<void> };
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "hearth-model-features-"));
+  await writeTinyGguf(join(dir, "tiny.gguf"));
+  if (stories) await copyFile(stories, join(dir, "stories260K.gguf"));
+  replayOllama = await startReplayServer("ollama.json");
+  replayVllm = await startReplayServer("vllm.json");
+  service = await startModelService(dir, {
+    ollamaHost: replayOllama.url,
+    upstreams: [{ name: "vllm", baseUrl: `${replayVllm.url}/v1`, apiKey: "sk-test-secret" }],
+    queue: { maxQueue: 1, maxWaitMs: 30_000, concurrency: 1 },
+    parallel: 1,
+  });
+});
+
+afterAll(async () => {
+  await service?.close();
+  await replayOllama?.close();
+  await replayVllm?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${service.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+
+describe("upstream Ollama and OpenAI-compatible servers", () => {
+  it("lists upstream models beside embedded ones", async () => {
+    const tags = (await (await fetch(`${service.url}/api/tags`)).json()) as {
+      models: Array<{ name: string }>;
+    };
+    const names = tags.models.map((model) => model.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "tiny:latest",
+        "llama3.2:latest",
+        "deepseek-r1:1.5b",
+        "vllm/meta-llama/Llama-3.2-1B-Instruct",
+      ]),
+    );
+  });
+
+  it("proxies a chat to the Ollama upstream, streamed through the ollama client", async () => {
+    const ollama = new Ollama({ host: service.url });
+    let text = "";
+    for await (const part of await ollama.chat({
+      model: "llama3.2",
+      messages: [{ role: "user", content: "Why is the sky blue?" }],
+      stream: true,
+    })) {
+      text += part.message.content;
+    }
+    expect(text).toBe("The sky is blue.");
+    expect(replayOllama.requests.at(-1)).toMatchObject({ model: "llama3.2:latest", stream: true });
+  });
+
+  it("streams DeepSeek-R1 reasoning as reasoning_content (OpenAI) and thinking (Ollama)", async () => {
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const stream = await openai.chat.completions.create({
+      model: "deepseek-r1:1.5b",
+      messages: [
+        { role: "system", content: "Answer briefly." },
+        { role: "user", content: "Why is the sky blue?" },
+      ],
+      stream: true,
+    });
+    let reasoning = "";
+    let content = "";
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as { content?: string; reasoning_content?: string } | undefined;
+      reasoning += delta?.reasoning_content ?? "";
+      content += delta?.content ?? "";
+    }
+    expect(reasoning).toBe("The user asks about the sky.");
+    expect(content).toBe("The sky is blue.");
+    // DeepSeek's preset: temperature 0.6 and the system prompt moved into the user turn.
+    const sent = replayOllama.requests.at(-1) as {
+      options: { temperature: number };
+      messages: Array<{ role: string; content: string }>;
+    };
+    expect(sent.options.temperature).toBe(0.6);
+    expect(sent.messages).toEqual([{ role: "user", content: "Answer briefly.\n\nWhy is the sky blue?" }]);
+
+    const ollama = new Ollama({ host: service.url });
+    const answer = await ollama.chat({
+      model: "deepseek-r1:1.5b",
+      messages: [{ role: "user", content: "sky?" }],
+      think: true,
+    });
+    expect(answer.message.thinking).toBe("The user asks about the sky.");
+    expect(answer.message.content).toBe("The sky is blue.");
+  });
+
+  it("proxies to an OpenAI-compatible upstream with its API key, and names the model <upstream>/<id>", async () => {
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const completion = await openai.chat.completions.create({
+      model: "vllm/meta-llama/Llama-3.2-1B-Instruct",
+      messages: [{ role: "user", content: "Why is the sky blue?" }],
+    });
+    expect(completion.choices[0]?.message.content).toBe("The sky is blue.");
+    expect(completion.usage).toMatchObject({ prompt_tokens: 26, completion_tokens: 4 });
+    expect(replayVllm.requests.at(-1)).toMatchObject({ model: "meta-llama/Llama-3.2-1B-Instruct" });
+  });
+});
+
+describe("inference cache", () => {
+  it("answers a repeated deterministic request from cache, marked, in the same format", async () => {
+    const body = {
+      model: "tiny",
+      messages: [{ role: "user", content: "hello cache" }],
+      temperature: 0,
+      max_tokens: 6,
+    };
+    const first = await post("/v1/chat/completions", body);
+    expect(first.headers.get("x-hearth-cache")).toBe("miss");
+    const firstBody = (await first.json()) as { choices: Array<{ message: { content: string } }> };
+    const second = await post("/v1/chat/completions", body);
+    expect(second.headers.get("x-hearth-cache")).toBe("hit");
+    const secondBody = (await second.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(secondBody.choices[0]?.message.content).toBe(firstBody.choices[0]?.message.content);
+
+    const streamed = await post("/v1/chat/completions", { ...body, stream: true });
+    expect(streamed.headers.get("x-hearth-cache")).toBe("hit");
+    const events = await streamed.text();
+    expect(events).toContain("chat.completion.chunk");
+    expect(events.trim().endsWith("data: [DONE]")).toBe(true);
+
+    const bypass = await post("/v1/chat/completions", body, { "x-hearth-cache": "bypass" });
+    expect(bypass.headers.get("x-hearth-cache")).toBe("off");
+    await bypass.text();
+
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toMatch(/hearth_model_cache_requests_total\{[^}]*result="hit"[^}]*\} [1-9]/);
+  });
+
+  it("does not cache sampled requests (temperature > 0 and no seed)", async () => {
+    const response = await post("/api/chat", {
+      model: "tiny",
+      messages: [{ role: "user", content: "hello" }],
+      stream: false,
+      options: { temperature: 0.9, num_predict: 3 },
+    });
+    expect(response.headers.get("x-hearth-cache")).toBe("off");
+  });
+});
+
+describe("admission queue over HTTP", () => {
+  it("queues a second request (position in a header), and answers a third with 429 and Retry-After", async () => {
+    // A slow upstream model holds the only slot.
+    const long = {
+      model: "slow",
+      messages: [{ role: "user", content: "one" }],
+      stream: true,
+      options: { temperature: 0.8 },
+    };
+    const running = await post("/api/chat", long);
+    const reader = running.body!.getReader();
+    await reader.read();
+    const waiting = post("/api/chat", long, { "x-hearth-user": "bob" });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const rejected = await post("/api/chat", { ...long, stream: false }, { "x-hearth-user": "carol" });
+    expect(rejected.status).toBe(429);
+    expect(Number(rejected.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(((await rejected.json()) as { error: string }).error).toMatch(/busy/);
+    await reader.cancel();
+    const waited = await waiting;
+    expect(waited.status).toBe(200);
+    expect(waited.headers.get("x-hearth-queue-position")).toBe("1");
+    expect(await waited.text()).toContain('"done":true');
+  });
+
+  it("tells a streaming SSE client its place in an SSE comment", async () => {
+    const running = await post("/api/chat", {
+      model: "slow",
+      messages: [{ role: "user", content: "one" }],
+      options: { temperature: 0.8 },
+    });
+    const reader = running.body!.getReader();
+    await reader.read();
+    const waiting = post("/v1/chat/completions", {
+      model: "slow",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+      temperature: 0.7,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await reader.cancel();
+    const text = await (await waiting).text();
+    expect(text.startsWith(": queue position 1")).toBe(true);
+    expect(text).toContain("data: [DONE]");
+  });
+});
+
+describe("Ollama model endpoints", () => {
+  it("shows versions, model details, loaded models and keep_alive", async () => {
+    expect(await (await fetch(`${service.url}/api/version`)).json()).toEqual({ version: expect.any(String) });
+    const show = (await (await post("/api/show", { model: "tiny" })).json()) as {
+      details: { family: string };
+      capabilities: string[];
+    };
+    expect(show.details.family).toBe("llama");
+    await post("/api/generate", { model: "tiny", keep_alive: "10m" });
+    const ps = (await (await fetch(`${service.url}/api/ps`)).json()) as {
+      models: Array<{ name: string; expires_at: string }>;
+    };
+    const tiny = ps.models.find((model) => model.name === "tiny:latest");
+    expect(tiny).toBeDefined();
+    const remaining = new Date(tiny!.expires_at).getTime() - Date.now();
+    expect(remaining).toBeGreaterThan(9 * 60_000);
+    expect(remaining).toBeLessThanOrEqual(10 * 60_000);
+    await post("/api/generate", { model: "tiny", keep_alive: 0 });
+    const after = (await (await fetch(`${service.url}/api/ps`)).json()) as {
+      models: Array<{ name: string }>;
+    };
+    expect(after.models.map((model) => model.name)).not.toContain("tiny:latest");
+  });
+
+  it("embeds through /api/embed, /api/embeddings and /v1/embeddings", async () => {
+    const ollama = new Ollama({ host: service.url });
+    const embedded = await ollama.embed({ model: "tiny", input: ["hello world", "the cat"] });
+    expect(embedded.embeddings).toHaveLength(2);
+    expect(embedded.embeddings[0]!.length).toBe(16);
+    const legacy = (await (
+      await post("/api/embeddings", { model: "tiny", prompt: "hello world" })
+    ).json()) as { embedding: number[] };
+    expect(legacy.embedding).toEqual(embedded.embeddings[0]);
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const vectors = await openai.embeddings.create({ model: "tiny", input: "hello world" });
+    expect(vectors.data[0]!.embedding.length).toBe(16);
+  });
+
+  it("copies a model under a new name without copying its bytes, and deletes it", async () => {
+    const ollama = new Ollama({ host: service.url });
+    await ollama.copy({ source: "tiny", destination: "tiny-copy:v1" });
+    expect(await readdir(dir)).toContain("tiny-copy@v1.gguf");
+    expect((await ollama.list()).models.map((model) => model.name)).toContain("tiny-copy:v1");
+    await ollama.delete({ model: "tiny-copy:v1" });
+    expect((await ollama.list()).models.map((model) => model.name)).not.toContain("tiny-copy:v1");
+    const missing = await post("/api/show", { model: "tiny-copy:v1" });
+    expect(missing.status).toBe(404);
+  });
+
+  it.skipIf(!stories)("enforces a JSON schema with a llama.cpp grammar (format)", async () => {
+    const ollama = new Ollama({ host: service.url });
+    const answer = await ollama.chat({
+      model: "stories260K",
+      messages: [{ role: "user", content: "Is the sky blue?" }],
+      format: { type: "object", properties: { answer: { type: "boolean" } }, required: ["answer"] },
+      options: { temperature: 0, num_predict: 40 },
+    });
+    expect(typeof (JSON.parse(answer.message.content) as { answer: boolean }).answer).toBe("boolean");
+  });
+});
+
+describe("memory safety", () => {
+  it("refuses to load a model that does not fit, naming the need, what is free and the fixes", async () => {
+    const runtime = new EmbeddedRuntime({
+      modelsDir: dir,
+      threads: 1,
+      contextSize: 256,
+      parallel: 1,
+      keepAliveSeconds: 0,
+      logger: createLogger({ level: "silent" }),
+      availableMemory: () => 64 * 1024,
+    });
+    try {
+      const error = await runtime
+        .doGenerate({ modelId: "tiny:latest", input: { kind: "completion", prompt: "hello" }, settings: {} })
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: "MODEL_MEMORY_INSUFFICIENT", status: 507 });
+      expect((error as Error).message).toMatch(
+        /needs about .* but only .* is free; use a smaller quantization, a smaller context/,
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
+});
