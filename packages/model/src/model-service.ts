@@ -49,7 +49,13 @@ export async function createModelService(
 ): Promise<{ app: FastifyInstance; close(): Promise<void> }> {
   await ensureModelsDir(config);
   const settings = config.model;
-  const embedded = new EmbeddedRuntime({
+  const registry = new ModelRegistry(
+    settings.modelsDir,
+    { onChange: (name) => embedded.unload(name) },
+    settings.registryDir ? resolve(settings.registryDir) : undefined,
+  );
+  const embedded: EmbeddedRuntime = new EmbeddedRuntime({
+    digests: () => registry.digests(),
     modelsDir: settings.modelsDir,
     threads: settings.threads,
     contextSize: settings.contextSize,
@@ -76,7 +82,7 @@ export async function createModelService(
 
   const {
     app,
-    metrics: registry,
+    metrics: metricsRegistry,
     shutdownSignal,
   } = createServiceApp({
     service: "model",
@@ -91,7 +97,7 @@ export async function createModelService(
     maxQueue: settings.queue.maxQueue,
     maxWaitMs: settings.queue.maxWaitMs,
   });
-  const metrics = new ModelMetrics(registry, {
+  const metrics = new ModelMetrics(metricsRegistry, {
     queue: () => queue.keys().map((model) => ({ model, waiting: queue.depth(model).waiting })),
     loaded: () => embedded.loadedModels().map((model) => ({ model: model.id, bytes: model.sizeBytes })),
   });
@@ -106,12 +112,12 @@ export async function createModelService(
     concurrency: settings.queue.concurrency,
     logger,
   });
-  const registry_ = new ModelRegistry(settings.modelsDir, embedded);
 
   const context: ModelServiceContext = {
     inference,
     catalog,
-    registry: registry_,
+    registry,
+    ollamaModelsDir: settings.ollamaModelsDir,
     shutdownSignal,
     describe: (model) => describeModel(model),
   };

@@ -5,8 +5,9 @@ import {
   ollamaEmbedRequestSchema,
   ollamaGenerateRequestSchema,
   ollamaModelRefSchema,
+  ollamaPullRequestSchema,
 } from "@hearth/contracts";
-import { HearthError } from "@hearth/core";
+import { HearthError, ReplyStream, toHearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { EmbeddedRuntime } from "../runtime/embedded/embedded-runtime.js";
 import type { StreamPart } from "../runtime/language-model.js";
@@ -276,6 +277,28 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
     const model = await catalog.resolve((body.model ?? body.name)!);
     const show = await service.describe(model);
     return show;
+  });
+
+  app.post("/api/pull", async (request, reply) => {
+    const body = ollamaPullRequestSchema.parse(request.body);
+    const reference = (body.model ?? body.name)!;
+    const signal = requestSignal(reply, shutdownSignal);
+    if (body.stream === false) {
+      await service.registry.pull(reference, { insecure: body.insecure ?? false, signal });
+      return { status: "success" };
+    }
+    const stream = new ReplyStream(reply, "ndjson");
+    try {
+      await service.registry.pull(reference, {
+        insecure: body.insecure ?? false,
+        signal,
+        onProgress: (progress) => void stream.send(progress),
+      });
+    } catch (error) {
+      if (!signal.aborted) await stream.send(ollamaErrorBody(toHearthError(error)));
+    } finally {
+      stream.end();
+    }
   });
 
   app.delete("/api/delete", async (request) => {

@@ -8,5 +8,7 @@ export interface ModelServiceContext {
   catalog: ModelCatalog;
   registry: ModelRegistry;
   shutdownSignal: AbortSignal;
+  /** A local Ollama's models dir to import from, when configured. */
+  ollamaModelsDir: string | undefined;
   describe(model: CatalogModel): Promise<Record<string, unknown>>;
 }

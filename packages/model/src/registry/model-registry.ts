@@ -1,10 +1,34 @@
-import { copyFile, link, readdir, unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import {
+  copyFile,
+  link,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  stat,
+  symlink,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import { HearthError } from "@hearth/core";
+import { checkGgufFile } from "../discovery/gguf-validation.js";
 import { modelNameFromFile, normalizeModelName } from "../discovery/model-name.js";
-import type { EmbeddedRuntime } from "../runtime/embedded/embedded-runtime.js";
+import { downloadBlob, sha256File } from "./blob-download.js";
+import {
+  blobUrl,
+  fetchManifest,
+  modelLayer,
+  ollamaManifestSchema,
+  parseRegistryReference,
+} from "./ollama-registry-client.js";
+import { compareVersions, nextVersion } from "./semantic-version.js";
 
-/** The file name a `name:tag` model is stored under: `name.gguf` for `latest`, else `name@tag.gguf`. */
+/** The file name a `name:tag` model is served under: `name.gguf` for `latest`, else `name@tag.gguf`. */
 export function fileNameForModel(name: string): string {
   const normalized = normalizeModelName(name);
   const colon = normalized.lastIndexOf(":");
@@ -19,43 +43,444 @@ export function fileNameForModel(name: string): string {
   return tag === "latest" ? `${base}.gguf` : `${base}@${tag}.gguf`;
 }
 
-/** Installed models as files in the models dir: delete and copy (a hard link: no gigabytes copied). */
+export interface ModelVersion {
+  version: string;
+  /** `sha256:<hex>` of the GGUF file. */
+  digest: string;
+  sizeBytes: number;
+  /** Where the bytes are: a blob in the registry, or in a local Ollama's store (imported, not copied). */
+  blob: string;
+  source: string;
+  changelog: string;
+  createdAt: string;
+}
+
+export interface ModelRecord {
+  name: string;
+  current: string;
+  versions: ModelVersion[];
+}
+
+interface RegistryFile {
+  models: Record<string, ModelRecord>;
+}
+
+export interface PullProgress {
+  status: string;
+  digest?: string;
+  total?: number;
+  completed?: number;
+}
+
+export interface InstalledModel {
+  name: string;
+  version: string;
+  digest: string;
+  sizeBytes: number;
+  source: string;
+  changelog: string;
+  versions: string[];
+}
+
+/**
+ * Installed models with versions. Each model is served from `<modelsDir>/<name>.gguf`; for a
+ * registered model that is a symbolic link to the blob of its current version, so switching
+ * versions (a pull of new weights, a rollback) is one link swap and old versions stay on disk.
+ */
 export class ModelRegistry {
+  readonly #modelsDir: string;
+  readonly #registryDir: string;
+  #chain: Promise<unknown> = Promise.resolve();
+
   constructor(
-    private readonly modelsDir: string,
-    private readonly embedded: EmbeddedRuntime,
-  ) {}
-
-  async #fileOf(name: string): Promise<string> {
-    const wanted = normalizeModelName(name);
-    let entries: string[] = [];
-    try {
-      entries = await readdir(this.modelsDir);
-    } catch {
-      entries = [];
-    }
-    const file = entries.find((entry) => /\.gguf$/i.test(entry) && modelNameFromFile(entry) === wanted);
-    if (!file) throw new HearthError("MODEL_NOT_FOUND", `model "${name}" is not installed in the models dir`);
-    return join(this.modelsDir, file);
+    modelsDir: string,
+    private readonly hooks: { onChange?: (name: string) => Promise<void> } = {},
+    registryDir?: string,
+  ) {
+    this.#modelsDir = resolve(modelsDir);
+    this.#registryDir = resolve(registryDir ?? join(modelsDir, ".hearth"));
   }
 
-  async remove(name: string): Promise<void> {
-    const path = await this.#fileOf(name);
-    await this.embedded.unload(normalizeModelName(name));
-    await unlink(path);
+  get blobsDir(): string {
+    return join(this.#registryDir, "blobs");
   }
 
-  async copy(source: string, destination: string): Promise<void> {
-    const from = await this.#fileOf(source);
-    const to = join(this.modelsDir, fileNameForModel(destination));
+  /** Registry operations run one at a time: each reads and rewrites registry.json. */
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(task, task);
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async #read(): Promise<RegistryFile> {
     try {
-      await link(from, to);
+      return JSON.parse(await readFile(join(this.#registryDir, "registry.json"), "utf8")) as RegistryFile;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "EEXIST")
-        throw new HearthError("INVALID_REQUEST", `model "${destination}" already exists`);
-      if (code === "EXDEV" || code === "EPERM") await copyFile(from, to);
-      else throw error;
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { models: {} };
+      throw new HearthError(
+        "INTERNAL_ERROR",
+        `the model registry file is unreadable: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
+  }
+
+  async #write(file: RegistryFile): Promise<void> {
+    await mkdir(this.#registryDir, { recursive: true });
+    const path = join(this.#registryDir, "registry.json");
+    // Write then rename, so a crash never leaves a half-written registry.
+    await writeFile(`${path}.tmp`, `${JSON.stringify(file, null, 2)}\n`);
+    await rename(`${path}.tmp`, path);
+  }
+
+  #current(record: ModelRecord): ModelVersion {
+    return record.versions.find((version) => version.version === record.current) ?? record.versions.at(-1)!;
+  }
+
+  async #link(name: string, blob: string): Promise<void> {
+    const path = join(this.#modelsDir, fileNameForModel(name));
+    await rm(path, { force: true });
+    await symlink(blob, path);
+    await this.hooks.onChange?.(name);
+  }
+
+  /** A regular file already served under `name` becomes the model's first version (moved, not copied). */
+  async #adoptFile(file: RegistryFile, name: string): Promise<void> {
+    if (file.models[name]) return;
+    const path = join(this.#modelsDir, fileNameForModel(name));
+    const stats = await lstat(path).catch(() => undefined);
+    if (!stats?.isFile()) return;
+    const digest = await sha256File(path);
+    await mkdir(this.blobsDir, { recursive: true });
+    const blob = join(this.blobsDir, digest.replace(":", "-"));
+    await rename(path, blob);
+    await symlink(blob, path);
+    file.models[name] = {
+      name,
+      current: "1.0.0",
+      versions: [
+        {
+          version: "1.0.0",
+          digest,
+          sizeBytes: stats.size,
+          blob,
+          source: "models dir",
+          changelog: "found in the models dir",
+          createdAt: new Date(stats.mtimeMs).toISOString(),
+        },
+      ],
+    };
+  }
+
+  /** Records a version (a new one only when the digest is new) and makes it current. */
+  async #install(name: string, entry: Omit<ModelVersion, "version" | "createdAt">): Promise<ModelVersion> {
+    const file = await this.#read();
+    await this.#adoptFile(file, name);
+    const record = file.models[name] ?? { name, current: "", versions: [] };
+    let version = record.versions.find((candidate) => candidate.digest === entry.digest);
+    if (!version) {
+      version = {
+        ...entry,
+        version: nextVersion(record.versions.map((candidate) => candidate.version)),
+        createdAt: new Date().toISOString(),
+      };
+      record.versions.push(version);
+    }
+    record.current = version.version;
+    file.models[name] = record;
+    await this.#write(file);
+    await this.#link(name, version.blob);
+    return version;
+  }
+
+  /** Every model in the models dir with its version; files dropped in by hand are registered (hashed once). */
+  list(): Promise<InstalledModel[]> {
+    return this.#serial(async () => {
+      const file = await this.#read();
+      let changed = false;
+      const entries = await readdir(this.#modelsDir).catch(() => [] as string[]);
+      for (const entry of entries.filter((name) => /\.gguf$/i.test(name)).sort()) {
+        const name = modelNameFromFile(entry);
+        if (file.models[name]) continue;
+        const stats = await lstat(join(this.#modelsDir, entry));
+        if (stats.isFile()) {
+          await this.#adoptFile(file, name);
+          changed = true;
+        }
+      }
+      if (changed) await this.#write(file);
+      return Object.values(file.models)
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((record) => {
+          const current = this.#current(record);
+          return {
+            name: record.name,
+            version: current.version,
+            digest: current.digest,
+            sizeBytes: current.sizeBytes,
+            source: current.source,
+            changelog: current.changelog,
+            versions: record.versions.map((version) => version.version).sort(compareVersions),
+          };
+        });
+    });
+  }
+
+  /** Content digests of registered models by name (no hashing: files not registered yet are absent). */
+  async digests(): Promise<Map<string, string>> {
+    const file = await this.#read();
+    return new Map(Object.values(file.models).map((record) => [record.name, this.#current(record).digest]));
+  }
+
+  /** The content digest of a registered model (undefined for files not registered yet). */
+  async digestOf(name: string): Promise<string | undefined> {
+    const record = (await this.#read()).models[normalizeModelName(name)];
+    return record ? this.#current(record).digest : undefined;
+  }
+
+  /**
+   * Pulls a model: from the Ollama registry protocol (manifest, then the model blob), or from a
+   * plain http(s) URL of a GGUF file. Resumes interrupted downloads; checks the digest.
+   */
+  pull(
+    reference: string,
+    options: {
+      name?: string;
+      insecure?: boolean;
+      signal?: AbortSignal;
+      onProgress?: (progress: PullProgress) => void;
+    } = {},
+  ): Promise<ModelVersion & { name: string }> {
+    return this.#serial(async () => {
+      const progress = options.onProgress ?? (() => {});
+      await mkdir(this.blobsDir, { recursive: true });
+      if (/^https?:\/\/.+\.gguf(\?.*)?$/i.test(reference)) {
+        const fileName = basename(new URL(reference).pathname);
+        const name = normalizeModelName(options.name ?? modelNameFromFile(fileName));
+        fileNameForModel(name);
+        progress({ status: `downloading ${fileName}` });
+        const staging = join(
+          this.blobsDir,
+          `url-${createHash("sha256").update(reference).digest("hex").slice(0, 16)}`,
+        );
+        const result = await downloadBlob({
+          url: reference,
+          destination: staging,
+          requireGguf: true,
+          signal: options.signal,
+          onProgress: ({ completed, total }) => progress({ status: `pulling ${fileName}`, completed, total }),
+        });
+        progress({ status: "verifying sha256 digest", digest: result.digest });
+        const blob = join(this.blobsDir, result.digest.replace(":", "-"));
+        await rename(staging, blob);
+        await this.#checkGguf(blob, reference);
+        progress({ status: "writing manifest" });
+        const version = await this.#install(name, {
+          digest: result.digest,
+          sizeBytes: result.size,
+          blob,
+          source: reference,
+          changelog: `pulled from ${reference}`,
+        });
+        progress({ status: "success" });
+        return { ...version, name };
+      }
+
+      const parsed = parseRegistryReference(reference, { insecure: options.insecure });
+      const name = normalizeModelName(options.name ?? `${parsed.model}:${parsed.tag}`);
+      fileNameForModel(name);
+      progress({ status: "pulling manifest" });
+      const manifest = await fetchManifest(parsed, options.signal);
+      const layer = modelLayer(manifest);
+      const blob = join(this.blobsDir, layer.digest.replace(":", "-"));
+      const have = await stat(blob).catch(() => undefined);
+      if (have?.size !== layer.size) {
+        const result = await downloadBlob({
+          url: blobUrl(parsed, layer.digest),
+          destination: blob,
+          expectedDigest: layer.digest,
+          signal: options.signal,
+          onProgress: ({ completed }) =>
+            progress({
+              status: `pulling ${layer.digest.slice(7, 19)}`,
+              digest: layer.digest,
+              total: layer.size,
+              completed,
+            }),
+        });
+        progress({ status: "verifying sha256 digest", digest: result.digest });
+      } else {
+        progress({
+          status: `pulling ${layer.digest.slice(7, 19)}`,
+          digest: layer.digest,
+          total: layer.size,
+          completed: layer.size,
+        });
+      }
+      await this.#checkGguf(blob, reference);
+      progress({ status: "writing manifest" });
+      const source = `${parsed.baseUrl}/${parsed.namespace}/${parsed.model}:${parsed.tag}`;
+      const version = await this.#install(name, {
+        digest: layer.digest,
+        sizeBytes: layer.size,
+        blob,
+        source,
+        changelog: `pulled from ${source}`,
+      });
+      progress({ status: "success" });
+      return { ...version, name };
+    });
+  }
+
+  async #checkGguf(blob: string, reference: string): Promise<void> {
+    const check = await checkGgufFile(blob);
+    if (!check.valid) {
+      await rm(blob, { force: true });
+      throw new HearthError("MODEL_FILE_INVALID", `${reference} is not a usable GGUF: ${check.error}`);
+    }
+  }
+
+  /**
+   * Imports a model a local Ollama already pulled: reads its manifest and links the model blob in
+   * Ollama's store (no gigabytes copied). `ollamaDir` is Ollama's models dir (manifests/ and blobs/).
+   */
+  importFromOllama(
+    reference: string,
+    ollamaDir: string,
+    options: { name?: string } = {},
+  ): Promise<ModelVersion & { name: string }> {
+    return this.#serial(async () => {
+      const parsed = parseRegistryReference(reference);
+      const host = new URL(parsed.baseUrl).host;
+      const manifestPath = join(ollamaDir, "manifests", host, parsed.namespace, parsed.model, parsed.tag);
+      let text: string;
+      try {
+        text = await readFile(manifestPath, "utf8");
+      } catch {
+        throw new HearthError(
+          "MODEL_NOT_FOUND",
+          `Ollama has no ${parsed.model}:${parsed.tag} in ${ollamaDir} (no ${manifestPath})`,
+        );
+      }
+      const manifest = ollamaManifestSchema.safeParse(JSON.parse(text));
+      if (!manifest.success)
+        throw new HearthError("MODEL_FILE_INVALID", `${manifestPath} is not an Ollama manifest`);
+      const layer = modelLayer(manifest.data);
+      const blob = resolve(ollamaDir, "blobs", layer.digest.replace(":", "-"));
+      const check = await checkGgufFile(blob);
+      if (!check.valid)
+        throw new HearthError(
+          "MODEL_FILE_INVALID",
+          `the Ollama blob ${blob} is not a usable GGUF: ${check.error}`,
+        );
+      const name = normalizeModelName(options.name ?? `${parsed.model}:${parsed.tag}`);
+      fileNameForModel(name);
+      const version = await this.#install(name, {
+        digest: layer.digest,
+        sizeBytes: check.sizeBytes,
+        blob,
+        source: `ollama:${parsed.namespace}/${parsed.model}:${parsed.tag}`,
+        changelog: `imported from the local Ollama (${ollamaDir})`,
+      });
+      return { ...version, name };
+    });
+  }
+
+  /** Switches a model back to an earlier version: the one named, or the one before the current. */
+  rollback(nameInput: string, to?: string): Promise<ModelVersion> {
+    return this.#serial(async () => {
+      const name = normalizeModelName(nameInput);
+      const file = await this.#read();
+      const record = file.models[name];
+      if (!record) throw new HearthError("MODEL_NOT_FOUND", `model "${nameInput}" has no recorded versions`);
+      const ordered = [...record.versions].sort((a, b) => compareVersions(a.version, b.version));
+      const target = to
+        ? ordered.find((version) => version.version === to.replace(/^v/, ""))
+        : ordered.filter((version) => compareVersions(version.version, record.current) < 0).at(-1);
+      if (!target) {
+        throw new HearthError(
+          "MODEL_VERSION_NOT_FOUND",
+          to
+            ? `model "${name}" has no version ${to}`
+            : `model "${name}" has no version before ${record.current}`,
+        );
+      }
+      record.current = target.version;
+      await this.#write(file);
+      await this.#link(name, target.blob);
+      return target;
+    });
+  }
+
+  /** Removes a model from the models dir; registry blobs no other model uses are deleted too. */
+  remove(nameInput: string): Promise<void> {
+    return this.#serial(async () => {
+      const name = normalizeModelName(nameInput);
+      const file = await this.#read();
+      const path = join(this.#modelsDir, fileNameForModel(name));
+      const record = file.models[name];
+      const exists = await lstat(path).catch(() => undefined);
+      if (!record && !exists)
+        throw new HearthError("MODEL_NOT_FOUND", `model "${nameInput}" is not installed`);
+      await this.hooks.onChange?.(name);
+      await unlink(path).catch(() => undefined);
+      if (record) {
+        delete file.models[name];
+        await this.#write(file);
+        const used = new Set(
+          Object.values(file.models).flatMap((other) => other.versions.map((version) => version.blob)),
+        );
+        for (const version of record.versions) {
+          if (!used.has(version.blob) && dirname(version.blob) === this.blobsDir)
+            await rm(version.blob, { force: true });
+        }
+      }
+    });
+  }
+
+  /** Serves a model under another name too (Ollama's copy): a link, no bytes copied. */
+  copy(sourceInput: string, destinationInput: string): Promise<void> {
+    return this.#serial(async () => {
+      const source = normalizeModelName(sourceInput);
+      const destination = normalizeModelName(destinationInput);
+      const to = join(this.#modelsDir, fileNameForModel(destination));
+      if (await lstat(to).catch(() => undefined))
+        throw new HearthError("INVALID_REQUEST", `model "${destinationInput}" already exists`);
+      const file = await this.#read();
+      const record = file.models[source];
+      if (record) {
+        const current = this.#current(record);
+        file.models[destination] = {
+          name: destination,
+          current: "1.0.0",
+          versions: [
+            {
+              ...current,
+              version: "1.0.0",
+              changelog: `copied from ${source} ${current.version}`,
+              createdAt: new Date().toISOString(),
+            },
+          ],
+        };
+        await this.#write(file);
+        await this.#link(destination, current.blob);
+        return;
+      }
+      const from = join(this.#modelsDir, fileNameForModel(source));
+      const stats = await lstat(from).catch(() => undefined);
+      if (!stats)
+        throw new HearthError("MODEL_NOT_FOUND", `model "${sourceInput}" is not installed in the models dir`);
+      if (stats.isSymbolicLink()) {
+        await symlink(await readlink(from), to);
+        return;
+      }
+      try {
+        await link(from, to);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "EXDEV" || code === "EPERM") await copyFile(from, to);
+        else throw error;
+      }
+    });
   }
 }

@@ -39,6 +39,8 @@ export interface EmbeddedRuntimeOptions {
   logger: Logger;
   /** Extra models (name -> file) outside the models dir, e.g. imported from a local Ollama. */
   extraModels?: () => Promise<Map<string, string>>;
+  /** Content digests of registered models, shown in listings and keyed into the inference cache. */
+  digests?: () => Promise<Map<string, string>>;
   /** Tests lower this to exercise the refusal; defaults to the memory the OS reports free. */
   availableMemory?: () => number;
 }
@@ -64,6 +66,8 @@ export class EmbeddedRuntime implements ModelRuntime {
   readonly #catalog = new Map<string, CatalogEntry>();
   readonly #loaded = new Map<string, LoadedModel>();
   readonly #loading = new Map<string, Promise<LoadedModel>>();
+  /** Size and mtime of the file each loaded model came from. */
+  readonly #stamps = new Map<string, string | undefined>();
   #closed = false;
 
   constructor(options: EmbeddedRuntimeOptions) {
@@ -121,6 +125,7 @@ export class EmbeddedRuntime implements ModelRuntime {
 
   async listModels(): Promise<ModelDescription[]> {
     await this.#refresh();
+    const digests = (await this.#options.digests?.().catch(() => undefined)) ?? new Map<string, string>();
     const models: ModelDescription[] = [];
     for (const [id, entry] of this.#catalog) {
       if (!entry.check.valid || !entry.check.info) continue;
@@ -129,6 +134,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       models.push({
         id,
         sizeBytes: entry.check.sizeBytes,
+        digest: digests.get(id),
         modifiedAt: new Date(entry.mtimeMs),
         family: general.architecture,
         parameterSize: general.size_label,
@@ -168,7 +174,12 @@ export class EmbeddedRuntime implements ModelRuntime {
   async #load(id: string): Promise<LoadedModel> {
     if (this.#closed) throw new HearthError("SERVICE_NOT_READY", "the model service is shutting down");
     const loaded = this.#loaded.get(id);
-    if (loaded) return loaded;
+    if (loaded) {
+      // A new version installed under the same name (pull, rollback, `hearth models`) replaces the loaded one.
+      const stamp = await fileStamp(this.#catalog.get(id)?.path);
+      if (stamp === this.#stamps.get(id) || loaded.busy) return loaded;
+      await this.unload(id);
+    }
     let loading = this.#loading.get(id);
     if (!loading) {
       loading = this.#loadNow(id).finally(() => this.#loading.delete(id));
@@ -198,6 +209,7 @@ export class EmbeddedRuntime implements ModelRuntime {
           void this.unload(id);
         });
         this.#loaded.set(id, result);
+        this.#stamps.set(id, await fileStamp(entry.path));
         this.#options.logger.info(
           { model: id, contextSize, sequences, ms: Math.round(performance.now() - started) },
           "model loaded",
@@ -475,6 +487,16 @@ async function scanModelsDirNames(modelsDir: string): Promise<Array<{ name: stri
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
+  }
+}
+
+async function fileStamp(path: string | undefined): Promise<string | undefined> {
+  if (!path) return undefined;
+  try {
+    const stats = await stat(path);
+    return `${stats.size}:${stats.mtimeMs}:${stats.ino}`;
+  } catch {
+    return undefined;
   }
 }
 
