@@ -102,8 +102,19 @@ export async function downloadBlob(options: DownloadOptions): Promise<{ digest: 
     }
   } catch (error) {
     await handle.close();
-    if (error instanceof HearthError) await rm(partial, { force: true });
-    throw error;
+    if (error instanceof HearthError) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    if (options.signal?.aborted) throw error;
+    // Keep the partial file: the next pull resumes from it.
+    throw new HearthError(
+      "MODEL_PULL_FAILED",
+      `the download of ${options.url} was interrupted after ${completed} bytes; pull again to resume`,
+      {
+        cause: error,
+      },
+    );
   }
   await handle.close();
   if (!checkedMagic) {

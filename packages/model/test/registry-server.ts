@@ -1,0 +1,91 @@
+import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface RegistryServerModel {
+  /** `namespace/model:tag`. */
+  reference: string;
+  bytes: Uint8Array;
+  /** Serve other bytes than the manifest announces (a corrupt registry). */
+  serveBytes?: Uint8Array;
+}
+
+const digestOf = (bytes: Uint8Array) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+
+/**
+ * A small server speaking the Ollama registry protocol (GET /v2/<ns>/<model>/manifests/<tag>, then
+ * GET /v2/<ns>/<model>/blobs/<digest> with Range support) and plain file URLs under /files/.
+ */
+export async function startRegistryServer(
+  models: RegistryServerModel[],
+  files: Record<string, Uint8Array | string> = {},
+) {
+  const blobs = new Map<string, Uint8Array>();
+  const manifests = new Map<string, unknown>();
+  for (const model of models) {
+    const digest = digestOf(model.bytes);
+    blobs.set(digest, model.serveBytes ?? model.bytes);
+    const [path, tag] = model.reference.split(":") as [string, string];
+    const config = Buffer.from(JSON.stringify({ model_format: "gguf", model_family: "llama" }));
+    blobs.set(digestOf(config), config);
+    manifests.set(`/v2/${path}/manifests/${tag}`, {
+      schemaVersion: 2,
+      mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+      config: {
+        mediaType: "application/vnd.docker.container.image.v1+json",
+        digest: digestOf(config),
+        size: config.length,
+      },
+      layers: [
+        { mediaType: "application/vnd.ollama.image.model", digest, size: model.bytes.length },
+        { mediaType: "application/vnd.ollama.image.license", digest: digestOf(config), size: config.length },
+      ],
+    });
+  }
+  const state = { ranges: [] as string[], cutNextBlobAt: undefined as number | undefined };
+  const server: Server = createServer((request, response) => {
+    const url = request.url ?? "";
+    const manifest = manifests.get(url);
+    if (manifest) {
+      response
+        .writeHead(200, { "content-type": "application/vnd.docker.distribution.manifest.v2+json" })
+        .end(JSON.stringify(manifest));
+      return;
+    }
+    const blobMatch = /^\/v2\/.+\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url);
+    const fileMatch = /^\/files\/(.+)$/.exec(url);
+    const body = blobMatch ? blobs.get(blobMatch[1]!) : fileMatch ? files[fileMatch[1]!] : undefined;
+    if (body === undefined) {
+      response
+        .writeHead(404, { "content-type": "application/json" })
+        .end(JSON.stringify({ errors: [{ code: "MANIFEST_UNKNOWN", message: "manifest unknown" }] }));
+      return;
+    }
+    const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body);
+    const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? "");
+    if (request.headers.range) state.ranges.push(request.headers.range);
+    const start = range ? Number(range[1]) : 0;
+    const slice = bytes.subarray(start);
+    response.writeHead(range ? 206 : 200, {
+      "content-type": "application/octet-stream",
+      "content-length": String(slice.length),
+      ...(range ? { "content-range": `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}),
+    });
+    if (state.cutNextBlobAt !== undefined) {
+      // Simulate a dropped connection halfway through.
+      const cut = state.cutNextBlobAt;
+      state.cutNextBlobAt = undefined;
+      response.write(slice.subarray(0, cut), () => setTimeout(() => response.destroy(), 50));
+      return;
+    }
+    response.end(slice);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    state,
+    digestOf,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

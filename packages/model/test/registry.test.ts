@@ -1,0 +1,182 @@
+import { lstat, mkdir, mkdtemp, readdir, readlink, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Ollama } from "ollama";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tinyGgufBytes } from "../../../test/support/tiny-gguf.js";
+import { ModelRegistry } from "../src/registry/model-registry.js";
+import { startRegistryServer } from "./registry-server.js";
+import { startModelService } from "./start-model-service.js";
+
+const first = tinyGgufBytes({ seed: 1 });
+const second = tinyGgufBytes({ seed: 2 });
+
+let dir: string;
+let registryServer: Awaited<ReturnType<typeof startRegistryServer>>;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "hearth-registry-"));
+  registryServer = await startRegistryServer(
+    [
+      { reference: "library/tiny:latest", bytes: first },
+      { reference: "library/tiny:v2", bytes: second },
+      { reference: "library/corrupt:latest", bytes: tinyGgufBytes({ seed: 5 }), serveBytes: second },
+    ],
+    { "story.gguf": second, "page.gguf": "<html>not a model</html>" },
+  );
+});
+
+afterAll(async () => {
+  await registryServer?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function freshDir(name: string) {
+  const path = join(dir, name);
+  await mkdir(path, { recursive: true });
+  return path;
+}
+
+describe("model registry", () => {
+  it("pulls through /api/pull with Ollama's progress events, then serves the model", async () => {
+    const modelsDir = await freshDir("pull");
+    const service = await startModelService(modelsDir);
+    try {
+      const ollama = new Ollama({ host: service.url });
+      const events = [];
+      for await (const event of await ollama.pull({
+        model: `${registryServer.url}/library/tiny:latest`,
+        stream: true,
+      }))
+        events.push(event);
+      const statuses = events.map((event) => event.status);
+      expect(statuses[0]).toBe("pulling manifest");
+      expect(statuses).toContain("verifying sha256 digest");
+      expect(statuses.at(-1)).toBe("success");
+      const layer = events.filter((event) => event.total === first.length);
+      expect(layer.at(-1)?.completed).toBe(first.length);
+
+      const tags = await ollama.list();
+      const tiny = tags.models.find((model) => model.name === "tiny:latest");
+      expect(tiny?.digest).toBe(registryServer.digestOf(first));
+      const answer = await ollama.generate({
+        model: "tiny",
+        prompt: "hello",
+        raw: true,
+        options: { temperature: 0, num_predict: 3 },
+      });
+      expect(answer.response.trim().length).toBeGreaterThan(0);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it("resumes an interrupted pull with a Range request and checks the digest", async () => {
+    const modelsDir = await freshDir("resume");
+    const registry = new ModelRegistry(modelsDir);
+    registryServer.state.cutNextBlobAt = Math.floor(first.length / 2);
+    const interrupted = await registry
+      .pull(`${registryServer.url}/library/tiny:latest`)
+      .catch((error: Error) => error);
+    expect(interrupted).toMatchObject({ code: "MODEL_PULL_FAILED" });
+    expect((interrupted as Error).message).toMatch(/interrupted .* pull again to resume/);
+    expect(await readdir(modelsDir)).not.toContain("tiny.gguf");
+    const installed = await registry.pull(`${registryServer.url}/library/tiny:latest`);
+    expect(registryServer.state.ranges.at(-1)).toBe(`bytes=${Math.floor(first.length / 2)}-`);
+    expect(installed).toMatchObject({
+      name: "tiny:latest",
+      version: "1.0.0",
+      digest: registryServer.digestOf(first),
+    });
+  });
+
+  it("discards a blob whose content does not match its digest (MODEL_DIGEST_MISMATCH)", async () => {
+    const modelsDir = await freshDir("corrupt");
+    const registry = new ModelRegistry(modelsDir);
+    await expect(registry.pull(`${registryServer.url}/library/corrupt:latest`)).rejects.toMatchObject({
+      code: "MODEL_DIGEST_MISMATCH",
+    });
+    expect(await readdir(modelsDir)).not.toContain("corrupt.gguf");
+    expect(await readdir(registry.blobsDir)).toEqual([]);
+  });
+
+  it("pulls a plain GGUF URL, and refuses one that is not a GGUF", async () => {
+    const modelsDir = await freshDir("url");
+    const registry = new ModelRegistry(modelsDir);
+    const installed = await registry.pull(`${registryServer.url}/files/story.gguf`);
+    expect(installed).toMatchObject({ name: "story:latest", digest: registryServer.digestOf(second) });
+    await expect(registry.pull(`${registryServer.url}/files/page.gguf`)).rejects.toMatchObject({
+      code: "MODEL_PULL_FAILED",
+    });
+    expect((await registry.list()).map((model) => model.name)).toEqual(["story:latest"]);
+  });
+
+  it("keeps versions with changelog entries, and rolls back", async () => {
+    const modelsDir = await freshDir("versions");
+    const registry = new ModelRegistry(modelsDir);
+    await registry.pull(`${registryServer.url}/library/tiny:latest`, { name: "team-model" });
+    const upgraded = await registry.pull(`${registryServer.url}/library/tiny:v2`, { name: "team-model" });
+    expect(upgraded.version).toBe("1.1.0");
+    let [model] = await registry.list();
+    expect(model).toMatchObject({
+      name: "team-model:latest",
+      version: "1.1.0",
+      versions: ["1.0.0", "1.1.0"],
+      digest: registryServer.digestOf(second),
+    });
+    expect(model?.changelog).toMatch(/pulled from .*library\/tiny:v2/);
+
+    await registry.rollback("team-model");
+    [model] = await registry.list();
+    expect(model).toMatchObject({ version: "1.0.0", digest: registryServer.digestOf(first) });
+    await expect(registry.rollback("team-model")).rejects.toMatchObject({ code: "MODEL_VERSION_NOT_FOUND" });
+    await registry.rollback("team-model", "1.1.0");
+    expect((await registry.list())[0]?.version).toBe("1.1.0");
+  });
+
+  it("registers a file dropped into the models dir as version 1.0.0 and keeps it on upgrade", async () => {
+    const modelsDir = await freshDir("dropped");
+    await writeFile(join(modelsDir, "mine.gguf"), first);
+    const registry = new ModelRegistry(modelsDir);
+    expect(await registry.list()).toMatchObject([
+      {
+        name: "mine:latest",
+        version: "1.0.0",
+        digest: registryServer.digestOf(first),
+        changelog: "found in the models dir",
+      },
+    ]);
+    await registry.pull(`${registryServer.url}/library/tiny:v2`, { name: "mine" });
+    await registry.rollback("mine");
+    expect((await registry.list())[0]?.digest).toBe(registryServer.digestOf(first));
+  });
+
+  it("imports a model a local Ollama pulled, linking its blob instead of copying it", async () => {
+    const modelsDir = await freshDir("import");
+    const ollamaDir = await freshDir("ollama-store");
+    const digest = registryServer.digestOf(first);
+    await mkdir(join(ollamaDir, "blobs"), { recursive: true });
+    await writeFile(join(ollamaDir, "blobs", digest.replace(":", "-")), first);
+    await mkdir(join(ollamaDir, "manifests", "registry.ollama.ai", "library", "tiny"), { recursive: true });
+    await writeFile(
+      join(ollamaDir, "manifests", "registry.ollama.ai", "library", "tiny", "latest"),
+      JSON.stringify({
+        schemaVersion: 2,
+        layers: [{ mediaType: "application/vnd.ollama.image.model", digest, size: first.length }],
+      }),
+    );
+    const registry = new ModelRegistry(modelsDir);
+    const imported = await registry.importFromOllama("tiny", ollamaDir);
+    expect(imported).toMatchObject({ name: "tiny:latest", digest, version: "1.0.0" });
+    expect((await lstat(join(modelsDir, "tiny.gguf"))).isSymbolicLink()).toBe(true);
+    expect(await readlink(join(modelsDir, "tiny.gguf"))).toBe(
+      join(ollamaDir, "blobs", digest.replace(":", "-")),
+    );
+    await expect(registry.importFromOllama("nothere", ollamaDir)).rejects.toMatchObject({
+      code: "MODEL_NOT_FOUND",
+    });
+    await registry.remove("tiny");
+    // Removing an imported model never deletes Ollama's own blob.
+    expect(await readdir(join(ollamaDir, "blobs"))).toHaveLength(1);
+  });
+});
