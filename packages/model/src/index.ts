@@ -1,3 +1,10 @@
 export { type ScannedModel, scanModelsDir } from "./discovery/scan-models-dir.js";
 export { createModelService, probeOllama, serveModel } from "./model-service.js";
+export {
+  fileNameForModel,
+  type InstalledModel,
+  ModelRegistry,
+  type ModelVersion,
+  type PullProgress,
+} from "./registry/model-registry.js";
 export type { GenerateResult, ModelCall, ModelRuntime, StreamPart } from "./runtime/language-model.js";

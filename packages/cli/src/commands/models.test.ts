@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { loadConfig } from "@hearth/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tinyGgufBytes } from "../../../../test/support/tiny-gguf.js";
+import { startRegistryServer } from "../../../model/test/registry-server.js";
+import { modelsCommand } from "./models.js";
+
+let dir: string;
+let server: Awaited<ReturnType<typeof startRegistryServer>>;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "hearth-cli-models-"));
+  server = await startRegistryServer([
+    { reference: "library/tiny:latest", bytes: tinyGgufBytes({ seed: 1 }) },
+    { reference: "library/tiny:v2", bytes: tinyGgufBytes({ seed: 2 }) },
+  ]);
+});
+
+afterAll(async () => {
+  await server?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function hearthModels(...args: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (chunk) => (out += chunk));
+  stderr.on("data", (chunk) => (err += chunk));
+  const config = () =>
+    loadConfig({ env: {}, cwd: dir, overrides: { dataDir: dir, model: { modelsDir: dir } } });
+  process.exitCode = undefined;
+  await modelsCommand({ config, stdout, stderr }).exitOverride().parseAsync(args, { from: "user" });
+  const code = process.exitCode;
+  process.exitCode = undefined;
+  return { out, err, code };
+}
+
+describe("hearth models", () => {
+  it("pulls with a progress bar, lists versions, rolls back, tags and removes", async () => {
+    const empty = await hearthModels("list");
+    expect(empty.out).toMatch(/No models in .*Drop a \.gguf file there/);
+
+    const pulled = await hearthModels("pull", `${server.url}/library/tiny:latest`, "--name", "team:latest");
+    expect(pulled.err).toContain("pulling manifest");
+    expect(pulled.err).toMatch(/\[#{30}\] 100%/);
+    expect(pulled.out).toMatch(/^team:latest 1\.0\.0 sha256:[0-9a-f]{64}/);
+    await hearthModels("pull", `${server.url}/library/tiny:v2`, "--name", "team");
+
+    const listed = await hearthModels("list");
+    expect(listed.out).toMatch(
+      /team:latest\s+1\.1\.0\s+[0-9a-f]{12}\s+\S+ KB\s+1\.0\.0,1\.1\.0\s+pulled from .*tiny:v2/,
+    );
+
+    expect((await hearthModels("rollback", "team")).out).toMatch(/team is now 1\.0\.0/);
+    await hearthModels("tag", "team", "team:stable");
+    expect((await hearthModels("list")).out).toMatch(/team:stable\s+1\.0\.0/);
+    await hearthModels("rm", "team:stable");
+    expect((await hearthModels("list")).out).not.toContain("team:stable");
+  });
+
+  it("ends with the error code and exit code 1 on bad input", async () => {
+    const failed = await hearthModels("rollback", "nothing-here");
+    expect(failed.err).toMatch(/^MODEL_NOT_FOUND: /);
+    expect(failed.code).toBe(1);
+  });
+});

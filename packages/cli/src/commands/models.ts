@@ -1,0 +1,211 @@
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { type HearthConfig, isHearthError, loadConfig } from "@hearth/core";
+import { ModelRegistry, type PullProgress } from "@hearth/model";
+import { Command } from "commander";
+
+export interface ModelsCommandOptions {
+  /** Tests pass a config; the command loads it from the environment and hearth.yaml otherwise. */
+  config?: () => HearthConfig;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+function formatBytes(bytes: number): string {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+/** A one-line progress bar, redrawn in place on a terminal and printed every 10% otherwise. */
+function progressPrinter(stderr: NodeJS.WritableStream & { isTTY?: boolean }) {
+  let lastTenth = -1;
+  let lastStatus = "";
+  return (progress: PullProgress) => {
+    if (progress.total && progress.completed !== undefined) {
+      const fraction = Math.min(1, progress.completed / progress.total);
+      const bar = `${"#".repeat(Math.round(fraction * 30)).padEnd(30, ".")}`;
+      const line = `${progress.status} [${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(progress.completed)}/${formatBytes(progress.total)}`;
+      if (stderr.isTTY) stderr.write(`\r${line}`);
+      else if (Math.floor(fraction * 10) > lastTenth) {
+        lastTenth = Math.floor(fraction * 10);
+        stderr.write(`${line}\n`);
+      }
+      return;
+    }
+    if (progress.status === lastStatus) return;
+    lastStatus = progress.status;
+    stderr.write(`${stderr.isTTY && lastTenth >= 0 ? "\n" : ""}${progress.status}\n`);
+  };
+}
+
+/** `hearth models list|pull|import|rm|tag|rollback`: installed models, their versions and pulls. */
+export function modelsCommand(options: ModelsCommandOptions = {}): Command {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const registryOf = () => {
+    const config = (options.config ?? (() => loadConfig()))();
+    const registry = new ModelRegistry(
+      config.model.modelsDir,
+      {},
+      config.model.registryDir ? resolve(config.model.registryDir) : undefined,
+    );
+    return { config, registry };
+  };
+  // Errors end the command with their one-line form (`CODE: message`) and exit code 1.
+  const run =
+    <A extends unknown[]>(action: (...args: A) => Promise<void>) =>
+    async (...args: A) => {
+      try {
+        await action(...args);
+      } catch (error) {
+        stderr.write(`${isHearthError(error) ? error.toLine() : `error: ${(error as Error).message}`}\n`);
+        process.exitCode = 1;
+      }
+    };
+
+  const command = new Command("models").description("List, pull, import, remove, tag and roll back models");
+
+  command
+    .command("list")
+    .alias("ls")
+    .description("Installed models with their version, content digest and size")
+    .action(
+      run(async () => {
+        const { config, registry } = registryOf();
+        const models = await registry.list();
+        if (models.length === 0) {
+          stdout.write(
+            `No models in ${config.model.modelsDir}. Drop a .gguf file there, run \`hearth models pull <name>\`, or point OLLAMA_HOST at an Ollama.\n`,
+          );
+          return;
+        }
+        const rows = [["NAME", "VERSION", "DIGEST", "SIZE", "VERSIONS", "CHANGELOG"]];
+        for (const model of models) {
+          rows.push([
+            model.name,
+            model.version,
+            model.digest.slice(7, 19),
+            formatBytes(model.sizeBytes),
+            model.versions.join(","),
+            model.changelog,
+          ]);
+        }
+        stdout.write(`${table(rows)}\n`);
+      }),
+    );
+
+  command
+    .command("pull")
+    .description(
+      "Pull from an Ollama registry (name[:tag], host/namespace/name:tag) or a GGUF URL; resumes when interrupted",
+    )
+    .argument(
+      "<reference>",
+      "e.g. deepseek-r1:1.5b, http://registry.local/library/tiny:latest, https://host/model.gguf",
+    )
+    .option("--name <name>", "install under this name:tag")
+    .option("--insecure", "use http:// for a registry host given without a scheme")
+    .action(
+      run(async (reference: string, flags: { name?: string; insecure?: boolean }) => {
+        const { registry } = registryOf();
+        const controller = new AbortController();
+        const onSignal = () => controller.abort(new Error("interrupted"));
+        process.once("SIGINT", onSignal);
+        try {
+          const installed = await registry.pull(reference, {
+            name: flags.name,
+            insecure: flags.insecure,
+            signal: controller.signal,
+            onProgress: progressPrinter(stderr),
+          });
+          stdout.write(`${installed.name} ${installed.version} ${installed.digest}\n`);
+        } catch (error) {
+          if (controller.signal.aborted) {
+            stderr.write("\ninterrupted; run the same command again to resume the download\n");
+            process.exitCode = 130;
+            return;
+          }
+          throw error;
+        } finally {
+          process.off("SIGINT", onSignal);
+        }
+      }),
+    );
+
+  command
+    .command("import")
+    .description("Import a model a local Ollama already pulled (links its blob: nothing is copied)")
+    .argument("<name>", "the Ollama model name, e.g. deepseek-r1:1.5b")
+    .option(
+      "--from <dir>",
+      "Ollama's models dir (default: HEARTH_OLLAMA_MODELS_DIR, OLLAMA_MODELS or ~/.ollama/models)",
+    )
+    .option("--as <name>", "install under another name:tag")
+    .action(
+      run(async (name: string, flags: { from?: string; as?: string }) => {
+        const { config, registry } = registryOf();
+        const dir =
+          flags.from ??
+          config.model.ollamaModelsDir ??
+          process.env.OLLAMA_MODELS ??
+          join(homedir(), ".ollama", "models");
+        const installed = await registry.importFromOllama(name, resolve(dir), { name: flags.as });
+        stdout.write(`${installed.name} ${installed.version} ${installed.digest}\n`);
+      }),
+    );
+
+  command
+    .command("rm")
+    .description("Remove a model (and its pulled blobs that no other model uses)")
+    .argument("<name>")
+    .action(
+      run(async (name: string) => {
+        await registryOf().registry.remove(name);
+        stdout.write(`removed ${name}\n`);
+      }),
+    );
+
+  command
+    .command("tag")
+    .description("Serve a model under another name:tag too (no bytes copied)")
+    .argument("<source>")
+    .argument("<target>")
+    .action(
+      run(async (source: string, target: string) => {
+        await registryOf().registry.copy(source, target);
+        stdout.write(`${target} -> ${source}\n`);
+      }),
+    );
+
+  command
+    .command("rollback")
+    .description("Switch a model back to its previous version (or --to a given one)")
+    .argument("<name>")
+    .option("--to <version>", "the semantic version to switch to")
+    .action(
+      run(async (name: string, flags: { to?: string }) => {
+        const version = await registryOf().registry.rollback(name, flags.to);
+        stdout.write(`${name} is now ${version.version} (${version.digest})\n`);
+      }),
+    );
+
+  return command;
+}
