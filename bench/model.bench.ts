@@ -1,0 +1,200 @@
+/**
+ * Model service benchmarks (issue 3): serving overhead against node-llama-cpp called directly,
+ * inference cache hits against misses, and the admission queue under 50 concurrent clients.
+ * `npm run bench -- model`. Uses ../shared/models/stories260K.gguf when present, else the tiny test model.
+ */
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger, loadConfig } from "@hearth/core";
+import { serveModel } from "@hearth/model";
+import { getLlama, LlamaChat, LlamaLogLevel } from "node-llama-cpp";
+import { AdmissionQueue } from "../packages/model/src/serving/admission-queue.js";
+import { sharedFile } from "../test/support/shared-data.js";
+import { writeTinyGguf } from "../test/support/tiny-gguf.js";
+
+const THREADS = 1;
+const CONTEXT = 512;
+const MAX_TOKENS = 200;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+const ms = (value: number) => `${value.toFixed(3)} ms`;
+
+async function start(dir: string, model: Record<string, unknown>) {
+  const config = loadConfig({
+    env: {},
+    cwd: dir,
+    overrides: { dataDir: dir, model: { modelsDir: dir, port: 0, threads: THREADS, contextSize: CONTEXT, ollamaAutodetect: false, ...model } },
+  });
+  return serveModel(config, createLogger({ level: "silent" }));
+}
+
+async function servingOverhead(dir: string, modelFile: string, modelName: string) {
+  const service = await start(dir, { parallel: 1 });
+  const llama = await getLlama({ gpu: false, maxThreads: THREADS, logLevel: LlamaLogLevel.error });
+  const model = await llama.loadModel({ modelPath: join(dir, modelFile) });
+  const context = await model.createContext({ contextSize: CONTEXT, sequences: 1, threads: THREADS });
+  const sequence = context.getSequence();
+  const messages = [{ role: "user" as const, content: "Tell me a story about a cat." }];
+
+  const direct = async () => {
+    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+    const started = performance.now();
+    let first = 0;
+    let tokens = 0;
+    await chat.generateResponse([{ type: "user", text: messages[0]!.content }, { type: "model", response: [] }], {
+      maxTokens: MAX_TOKENS,
+      temperature: 0,
+      onResponseChunk: (chunk) => {
+        if (!first) first = performance.now();
+        tokens += chunk.tokens.length;
+      },
+    });
+    const end = performance.now();
+    chat.dispose({ disposeSequence: false });
+    return { ttft: first - started, tokensPerSecond: tokens / ((end - started) / 1000), tokens };
+  };
+
+  const viaHttp = async () => {
+    const started = performance.now();
+    const response = await fetch(`${service.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-hearth-cache": "bypass" },
+      body: JSON.stringify({ model: modelName, messages, stream: true, stream_options: { include_usage: true }, temperature: 0, max_tokens: MAX_TOKENS }),
+    });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let first = 0;
+    let text = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const chunk = decoder.decode(value, { stream: true });
+      if (!first && chunk.includes('"content":"') && !/"content":""/.test(chunk.split("\n")[0] ?? "")) first = performance.now();
+      text += chunk;
+    }
+    const end = performance.now();
+    const usage = /"completion_tokens":(\d+)/.exec(text);
+    const tokens = Number(usage?.[1] ?? 0);
+    return { ttft: (first || end) - started, tokensPerSecond: tokens / ((end - started) / 1000), tokens };
+  };
+
+  for (let warm = 0; warm < 3; warm++) {
+    await direct();
+    await viaHttp();
+  }
+  const directRuns: Awaited<ReturnType<typeof direct>>[] = [];
+  const httpRuns: Awaited<ReturnType<typeof viaHttp>>[] = [];
+  for (let run = 0; run < 30; run++) {
+    directRuns.push(await direct());
+    httpRuns.push(await viaHttp());
+  }
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const directTps = mean(directRuns.map((run) => run.tokensPerSecond));
+  const httpTps = mean(httpRuns.map((run) => run.tokensPerSecond));
+  const addedTtft = httpRuns.map((run, index) => run.ttft - directRuns[index]!.ttft);
+  console.log(`serving overhead (${modelName}, ${THREADS} thread, ${MAX_TOKENS} tokens, 30 interleaved runs each)`);
+  console.log(`  tokens/s direct node-llama-cpp:           ${directTps.toFixed(1)}`);
+  console.log(`  tokens/s /v1/chat/completions streaming:  ${httpTps.toFixed(1)}`);
+  console.log(`  ratio http/direct:                        ${(httpTps / directTps).toFixed(3)} (target >= 0.97)`);
+  console.log(`  time to first token direct p50/p99:       ${ms(percentile(directRuns.map((r) => r.ttft), 50))} / ${ms(percentile(directRuns.map((r) => r.ttft), 99))}`);
+  console.log(`  time to first token http p50/p99:         ${ms(percentile(httpRuns.map((r) => r.ttft), 50))} / ${ms(percentile(httpRuns.map((r) => r.ttft), 99))}`);
+  console.log(`  time to first token added by HTTP p50/p99: ${ms(percentile(addedTtft, 50))} / ${ms(percentile(addedTtft, 99))} (target <= 2 ms at p99)`);
+  await context.dispose();
+  await model.dispose();
+  await service.close();
+}
+
+async function cache(dir: string, modelName: string) {
+  const service = await start(dir, {});
+  const ask = async (content: string, headers: Record<string, string> = {}) => {
+    const started = performance.now();
+    const response = await fetch(`${service.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({ model: modelName, messages: [{ role: "user", content }], temperature: 0, max_tokens: 64 }),
+    });
+    await response.json();
+    return { time: performance.now() - started, cache: response.headers.get("x-hearth-cache") };
+  };
+  await ask("warm up");
+  const misses: number[] = [];
+  for (let run = 0; run < 50; run++) misses.push((await ask(`question number ${run}`)).time);
+  const hits: number[] = [];
+  for (let run = 0; run < 500; run++) {
+    const result = await ask("question number 7");
+    if (result.cache !== "hit") throw new Error("expected a cache hit");
+    hits.push(result.time);
+  }
+  console.log(`inference cache (${modelName}, non-streaming, 64 tokens, 50 misses / 500 hits)`);
+  console.log(`  miss p50/p99: ${ms(percentile(misses, 50))} / ${ms(percentile(misses, 99))}`);
+  console.log(`  hit  p50/p99: ${ms(percentile(hits, 50))} / ${ms(percentile(hits, 99))} (target < 2 ms at p99)`);
+  console.log(`  miss/hit p50: ${(percentile(misses, 50) / percentile(hits, 50)).toFixed(1)}x`);
+  await service.close();
+}
+
+async function queue(dir: string, modelName: string) {
+  const service = await start(dir, { parallel: 2, queue: { concurrency: 2, maxQueue: 100, maxWaitMs: 600_000 } });
+  const users = 10;
+  const perUser = 5;
+  const started = performance.now();
+  const results = await Promise.all(
+    Array.from({ length: users * perUser }, async (_, index) => {
+      const user = `user-${index % users}`;
+      const begun = performance.now();
+      const response = await fetch(`${service.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-hearth-user": user, "x-hearth-cache": "bypass" },
+        body: JSON.stringify({ model: modelName, messages: [{ role: "user", content: `story ${index}` }], temperature: 0.8, max_tokens: 32 }),
+      });
+      const body = (await response.json()) as { choices?: unknown[] };
+      return { user, status: response.status, answered: Array.isArray(body.choices), wait: performance.now() - begun };
+    }),
+  );
+  const total = performance.now() - started;
+  const byUser = new Map<string, number[]>();
+  for (const result of results) byUser.set(result.user, [...(byUser.get(result.user) ?? []), result.wait]);
+  const userMeans = [...byUser.values()].map((waits) => waits.reduce((a, b) => a + b, 0) / waits.length);
+  console.log(`admission queue (${modelName}, 50 concurrent clients from ${users} users, 2 slots, 32 tokens each)`);
+  console.log(`  answered: ${results.filter((result) => result.status === 200 && result.answered).length}/50, lost: ${results.filter((r) => r.status !== 200).length}, wall ${ms(total)}`);
+  console.log(`  mean time to answer per user, max/min: ${ms(Math.max(...userMeans))} / ${ms(Math.min(...userMeans))} = ${(Math.max(...userMeans) / Math.min(...userMeans)).toFixed(2)}`);
+  await service.close();
+
+  // The queue's own cost per request, without a model: admit and release, uncontended and contended.
+  const admission = new AdmissionQueue({ defaultConcurrency: 2, maxQueue: 100_000, maxWaitMs: 600_000 });
+  const rounds = 50_000;
+  let begun = performance.now();
+  for (let round = 0; round < rounds; round++) (await admission.acquire("m", "u")).release();
+  const uncontended = ((performance.now() - begun) * 1000) / rounds;
+  begun = performance.now();
+  await Promise.all(
+    Array.from({ length: 2000 }, async (_, index) => {
+      const slot = await admission.acquire("m", `u${index % 50}`);
+      await Promise.resolve();
+      slot.release();
+    }),
+  );
+  const contended = ((performance.now() - begun) * 1000) / 2000;
+  console.log(`  queue overhead per request: ${uncontended.toFixed(2)} µs uncontended, ${contended.toFixed(2)} µs with 2000 waiting from 50 users`);
+}
+
+export async function run(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "hearth-bench-model-"));
+  try {
+    const stories = sharedFile("models", "stories260K.gguf");
+    let file = "tiny.gguf";
+    if (stories) {
+      file = "stories260K.gguf";
+      await copyFile(stories, join(dir, file));
+    } else await writeTinyGguf(join(dir, file));
+    const name = file.replace(".gguf", ":latest");
+    await servingOverhead(dir, file, name);
+    await cache(dir, name);
+    await queue(dir, name);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
