@@ -14,7 +14,9 @@ const modules = readdirSync(folder)
   .filter((name) => only.length === 0 || only.some((word) => name.includes(word)))
   .sort();
 
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
+console.log(
+  `machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
+);
 for (const name of modules) {
   console.log(`\n## ${name.replace(".bench.ts", "")}`);
   const started = performance.now();

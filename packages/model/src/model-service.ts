@@ -51,7 +51,12 @@ export async function createModelService(
   const settings = config.model;
   const registry = new ModelRegistry(
     settings.modelsDir,
-    { onChange: (name) => embedded.unload(name) },
+    {
+      onChange: async (name) => {
+        embedded.invalidate();
+        await embedded.unload(name);
+      },
+    },
     settings.registryDir ? resolve(settings.registryDir) : undefined,
   );
   const embedded: EmbeddedRuntime = new EmbeddedRuntime({

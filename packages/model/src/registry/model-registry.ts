@@ -424,6 +424,7 @@ export class ModelRegistry {
         throw new HearthError("MODEL_NOT_FOUND", `model "${nameInput}" is not installed`);
       await this.hooks.onChange?.(name);
       await unlink(path).catch(() => undefined);
+      await this.hooks.onChange?.(name);
       if (record) {
         delete file.models[name];
         await this.#write(file);
@@ -472,6 +473,7 @@ export class ModelRegistry {
         throw new HearthError("MODEL_NOT_FOUND", `model "${sourceInput}" is not installed in the models dir`);
       if (stats.isSymbolicLink()) {
         await symlink(await readlink(from), to);
+        await this.hooks.onChange?.(destination);
         return;
       }
       try {
@@ -481,6 +483,7 @@ export class ModelRegistry {
         if (code === "EXDEV" || code === "EPERM") await copyFile(from, to);
         else throw error;
       }
+      await this.hooks.onChange?.(destination);
     });
   }
 }

@@ -91,9 +91,7 @@ export class ModelCatalog {
     }
     const name = normalizeModelName(requested);
     if (await this.embedded.hasModel(name)) {
-      const description = (await this.embedded.listModels()).find((model) => model.id === name) ?? {
-        id: name,
-      };
+      const description = this.embedded.describe(name) ?? { id: name };
       return { name, runtime: this.embedded, modelId: name, description };
     }
     if (this.ollama) {

@@ -49,6 +49,8 @@ interface CatalogEntry {
   path: string;
   check: GgufCheck;
   mtimeMs: number;
+  /** The inode behind the path: a version switch re-points a link to another file of the same size. */
+  inode: number;
 }
 
 /** Temperature when a request names none: Ollama's default. */
@@ -66,6 +68,9 @@ export class EmbeddedRuntime implements ModelRuntime {
   readonly #catalog = new Map<string, CatalogEntry>();
   readonly #loaded = new Map<string, LoadedModel>();
   readonly #loading = new Map<string, Promise<LoadedModel>>();
+  #refreshedAt = 0;
+  #refreshing: Promise<void> | undefined;
+  #digests = new Map<string, string>();
   /** Size and mtime of the file each loaded model came from. */
   readonly #stamps = new Map<string, string | undefined>();
   #closed = false;
@@ -91,8 +96,26 @@ export class EmbeddedRuntime implements ModelRuntime {
     return this.#llama;
   }
 
-  /** Re-reads the models dir; a file is re-validated only when its size or mtime changed. */
-  async #refresh(): Promise<void> {
+  /** Forgets what the models dir held, so the next call re-reads it (a model was installed or removed). */
+  invalidate(): void {
+    this.#refreshedAt = 0;
+  }
+
+  /**
+   * Re-reads the models dir at most once a second (requests must not pay for a directory scan), or
+   * now when `force`d; a file is re-validated only when its size or mtime changed.
+   */
+  async #refresh(force = false): Promise<void> {
+    if (!force && performance.now() - this.#refreshedAt < 1000) return;
+    this.#refreshing ??= this.#scan().finally(() => {
+      this.#refreshing = undefined;
+    });
+    await this.#refreshing;
+  }
+
+  async #scan(): Promise<void> {
+    const startedAt = performance.now();
+    this.#digests = (await this.#options.digests?.().catch(() => undefined)) ?? new Map<string, string>();
     const files = new Map<string, string>();
     for (const model of await scanModelsDirNames(this.#options.modelsDir)) files.set(model.name, model.path);
     if (this.#options.extraModels)
@@ -102,16 +125,24 @@ export class EmbeddedRuntime implements ModelRuntime {
     for (const [name, path] of files) {
       let mtimeMs: number;
       let size: number;
+      let inode: number;
       try {
         const stats = await stat(path);
         mtimeMs = stats.mtimeMs;
         size = stats.size;
+        inode = stats.ino;
       } catch {
         this.#catalog.delete(name);
         continue;
       }
       const known = this.#catalog.get(name);
-      if (known && known.path === path && known.mtimeMs === mtimeMs && known.check.sizeBytes === size)
+      if (
+        known &&
+        known.path === path &&
+        known.mtimeMs === mtimeMs &&
+        known.check.sizeBytes === size &&
+        known.inode === inode
+      )
         continue;
       const check = await checkGgufFile(path);
       if (!check.valid)
@@ -119,22 +150,32 @@ export class EmbeddedRuntime implements ModelRuntime {
           { model: name, path, reason: check.error },
           "skipping an invalid GGUF file",
         );
-      this.#catalog.set(name, { path, check, mtimeMs });
+      this.#catalog.set(name, { path, check, mtimeMs, inode });
     }
+    this.#refreshedAt = startedAt;
   }
 
   async listModels(): Promise<ModelDescription[]> {
     await this.#refresh();
-    const digests = (await this.#options.digests?.().catch(() => undefined)) ?? new Map<string, string>();
     const models: ModelDescription[] = [];
-    for (const [id, entry] of this.#catalog) {
-      if (!entry.check.valid || !entry.check.info) continue;
+    for (const id of this.#catalog.keys()) {
+      const description = this.describe(id);
+      if (description) models.push(description);
+    }
+    return models;
+  }
+
+  /** What the catalog knows of a valid model, without touching the disk. */
+  describe(id: string): ModelDescription | undefined {
+    const entry = this.#catalog.get(id);
+    if (!entry?.check.valid || !entry.check.info) return undefined;
+    {
       const metadata = entry.check.info.metadata;
       const general = metadata.general as { architecture?: string; size_label?: string; file_type?: number };
-      models.push({
+      return {
         id,
         sizeBytes: entry.check.sizeBytes,
-        digest: digests.get(id),
+        digest: this.#digests.get(id),
         modifiedAt: new Date(entry.mtimeMs),
         family: general.architecture,
         parameterSize: general.size_label,
@@ -144,22 +185,23 @@ export class EmbeddedRuntime implements ModelRuntime {
             (entry.check.info.architectureMetadata as { context_length?: number }).context_length ?? 0,
           ) || undefined,
         hasChatTemplate: typeof metadata.tokenizer?.chat_template === "string",
-      });
+      };
     }
-    return models;
   }
 
   /** Whether the runtime has a file for this model (valid or not). */
   async hasModel(id: string): Promise<boolean> {
-    if (this.#catalog.has(id)) return true;
     await this.#refresh();
+    if (this.#catalog.has(id)) return true;
+    await this.#refresh(true);
     return this.#catalog.has(id);
   }
 
   async #entry(id: string): Promise<CatalogEntry> {
+    await this.#refresh();
     let entry = this.#catalog.get(id);
-    if (!entry || !this.#loaded.has(id)) {
-      await this.#refresh();
+    if (!entry) {
+      await this.#refresh(true);
       entry = this.#catalog.get(id);
     }
     if (!entry) throw new HearthError("MODEL_NOT_FOUND", `model "${id}" not found`);
@@ -176,7 +218,9 @@ export class EmbeddedRuntime implements ModelRuntime {
     const loaded = this.#loaded.get(id);
     if (loaded) {
       // A new version installed under the same name (pull, rollback, `hearth models`) replaces the loaded one.
-      const stamp = await fileStamp(this.#catalog.get(id)?.path);
+      await this.#refresh();
+      const entry = this.#catalog.get(id);
+      const stamp = entry ? `${entry.inode}:${entry.check.sizeBytes}:${entry.mtimeMs}` : undefined;
       if (stamp === this.#stamps.get(id) || loaded.busy) return loaded;
       await this.unload(id);
     }
@@ -209,7 +253,7 @@ export class EmbeddedRuntime implements ModelRuntime {
           void this.unload(id);
         });
         this.#loaded.set(id, result);
-        this.#stamps.set(id, await fileStamp(entry.path));
+        this.#stamps.set(id, `${entry.inode}:${entry.check.sizeBytes}:${entry.mtimeMs}`);
         this.#options.logger.info(
           { model: id, contextSize, sequences, ms: Math.round(performance.now() - started) },
           "model loaded",
@@ -376,12 +420,18 @@ export class EmbeddedRuntime implements ModelRuntime {
     try {
       const history = toChatHistory(call.input.messages);
       const functions = grammar ? undefined : toFunctions(settings.tools);
-      const state = chat.chatWrapper.generateContextState({
-        chatHistory: history,
-        availableFunctions: functions,
-      });
-      const promptTokens = state.contextText.tokenize(loaded.model.tokenizer).length;
-      const maxTokens = this.#budget(promptTokens, settings.maxTokens, contextSize, call.modelId);
+      // Counting the rendered prompt's tokens costs a template render and a tokenization; skip it when
+      // the text clearly fits (a token covers at least one character) and count after generating.
+      const characters = call.input.messages.reduce((sum, message) => sum + message.content.length + 64, 256);
+      const clearlyFits = settings.maxTokens !== undefined && characters + settings.maxTokens < contextSize;
+      let promptTokens = clearlyFits
+        ? 0
+        : chat.chatWrapper
+            .generateContextState({ chatHistory: history, availableFunctions: functions })
+            .contextText.tokenize(loaded.model.tokenizer).length;
+      const maxTokens = clearlyFits
+        ? settings.maxTokens
+        : this.#budget(promptTokens, settings.maxTokens, contextSize, call.modelId);
       const result = await chat.generateResponse(history, {
         ...common,
         maxTokens,
@@ -405,6 +455,8 @@ export class EmbeddedRuntime implements ModelRuntime {
         emit({ type: "tool-call", toolCall });
       }
       const finishReason = calls.length > 0 ? "tool-calls" : mapStop(result.metadata.stopReason);
+      // The sequence now holds the prompt and the answer (all but the last token, which is never evaluated).
+      if (clearlyFits) promptTokens = Math.max(1, sequence.nextTokenIndex - completionTokens + 1);
       return { finishReason, usage: { promptTokens, completionTokens } };
     } finally {
       chat.dispose({ disposeSequence: false });
@@ -487,16 +539,6 @@ async function scanModelsDirNames(modelsDir: string): Promise<Array<{ name: stri
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
-  }
-}
-
-async function fileStamp(path: string | undefined): Promise<string | undefined> {
-  if (!path) return undefined;
-  try {
-    const stats = await stat(path);
-    return `${stats.size}:${stats.mtimeMs}:${stats.ino}`;
-  } catch {
-    return undefined;
   }
 }
 
