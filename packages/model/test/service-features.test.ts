@@ -298,3 +298,80 @@ describe("memory safety", () => {
     }
   });
 });
+
+describe("tool calls", () => {
+  it("passes a model's tool calls through to an OpenAI client (Ollama upstream, recorded from Ollama's docs)", async () => {
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const completion = await openai.chat.completions.create({
+      model: "llama3.1",
+      messages: [{ role: "user", content: "What is the weather today in Paris?" }],
+      tools: [
+        {
+          type: "function",
+          function: {
+            name: "get_current_weather",
+            description: "Get the current weather for a location",
+            parameters: {
+              type: "object",
+              properties: {
+                location: { type: "string" },
+                format: { type: "string", enum: ["celsius", "fahrenheit"] },
+              },
+              required: ["location", "format"],
+            },
+          },
+        },
+      ],
+    });
+    const choice = completion.choices[0]!;
+    expect(choice.finish_reason).toBe("tool_calls");
+    const call = choice.message.tool_calls?.[0] as
+      | { function: { name: string; arguments: string } }
+      | undefined;
+    expect(call?.function.name).toBe("get_current_weather");
+    expect(JSON.parse(call!.function.arguments)).toEqual({ format: "celsius", location: "Paris, FR" });
+    const sent = replayOllama.requests.at(-1) as { tools: Array<{ function: { name: string } }> };
+    expect(sent.tools[0]?.function.name).toBe("get_current_weather");
+  });
+});
+
+describe("bad input", () => {
+  it("answers a 100 MB body with 413 and invalid UTF-8 with 400, in the API's error format", async () => {
+    const huge = await fetch(`${service.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `{"model":"tiny","messages":[{"role":"user","content":"${"a".repeat(100 * 1024 * 1024)}"}]}`,
+    });
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { error: { code: string } }).error.code).toBe("PAYLOAD_TOO_LARGE");
+
+    const bytes = Buffer.concat([
+      Buffer.from('{"model":"tiny","prompt":"'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('"}'),
+    ]);
+    const invalid = await fetch(`${service.url}/api/generate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: bytes,
+    });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { error: string }).error).toMatch(/UTF-8/);
+
+    const nan = await post("/api/chat", {
+      model: "tiny",
+      messages: [{ role: "user", content: "hi" }],
+      options: { temperature: "NaN", num_predict: -5 },
+    });
+    expect(nan.status).toBe(400);
+    // The service still answers normally afterwards.
+    const ok = await post("/api/generate", {
+      model: "tiny",
+      prompt: "hello",
+      raw: true,
+      stream: false,
+      options: { temperature: 0, num_predict: 2 },
+    });
+    expect(ok.status).toBe(200);
+  });
+});

@@ -103,6 +103,7 @@ export class OllamaRuntime implements ModelRuntime {
     const response = await callUpstream({ url, body, signal: call.signal, model: call.modelId });
     if (!response.body) throw new UpstreamCallError({ url, status: 502, message: "Ollama sent no body" });
     let finished = false;
+    let sawToolCall = false;
     for await (const line of readLines(response.body)) {
       if (line.trim() === "") continue;
       const chunk = parseChunk(line, url);
@@ -118,6 +119,7 @@ export class OllamaRuntime implements ModelRuntime {
       const text = chunk.message?.content ?? chunk.response;
       if (text) yield { type: "text-delta", text };
       for (const toolCall of chunk.message?.tool_calls ?? []) {
+        sawToolCall = true;
         yield {
           type: "tool-call",
           toolCall: {
@@ -130,7 +132,7 @@ export class OllamaRuntime implements ModelRuntime {
         finished = true;
         yield {
           type: "finish",
-          finishReason: mapDoneReason(chunk.done_reason, Boolean(chunk.message?.tool_calls?.length)),
+          finishReason: mapDoneReason(chunk.done_reason, sawToolCall),
           usage: { promptTokens: chunk.prompt_eval_count ?? 0, completionTokens: chunk.eval_count ?? 0 },
         };
       }
