@@ -273,3 +273,33 @@ describe("model service start-up", () => {
     }
   });
 });
+
+describe("model service shutdown", () => {
+  it("close() ends in-flight streams and unloads models promptly", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hearth-model-close-"));
+    try {
+      await writeTinyGguf(join(dir, "tiny.gguf"));
+      const service = await startModelService(dir, { contextSize: 512 });
+      const response = await fetch(`${service.url}/api/generate`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "tiny", prompt: "hello", raw: true, options: { temperature: 0.8 } }),
+      });
+      const reader = response.body!.getReader();
+      await reader.read();
+      const started = performance.now();
+      await service.close();
+      expect(performance.now() - started).toBeLessThan(5000);
+      let text = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      // The stream ended cleanly with a final line rather than being cut mid-line.
+      expect(text.trim().split("\n").at(-1)).toMatch(/"done":true/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
