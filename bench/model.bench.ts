@@ -4,7 +4,7 @@
  * `npm run bench -- model`. Uses ../shared/models/stories260K.gguf when present, else the tiny test model.
  */
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { createLogger, loadConfig } from "@hearth/core";
@@ -23,7 +23,7 @@ parentPort.on("message", async (request) => {
   const started = performance.now();
   const response = await fetch(request.url, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-hearth-cache": "bypass" },
+    headers: { "content-type": "application/json", ...request.headers },
     body: JSON.stringify(request.body),
   });
   const reader = response.body.getReader();
@@ -39,9 +39,34 @@ parentPort.on("message", async (request) => {
   }
   const end = performance.now();
   const tokens = Number((/"completion_tokens":(\\d+)/.exec(text) || [])[1] || 0);
-  parentPort.postMessage({ ttft: (first || end) - started, seconds: (end - started) / 1000, tokens });
+  parentPort.postMessage({
+    ttft: (first || end) - started,
+    seconds: (end - started) / 1000,
+    tokens,
+    cache: response.headers.get("x-hearth-cache"),
+  });
 });
 `;
+
+interface ClientResult {
+  ttft: number;
+  seconds: number;
+  tokens: number;
+  cache: string | null;
+}
+
+/** An HTTP client in a worker thread: a real client is another process, not the service's own thread. */
+function httpClient() {
+  const worker = new Worker(HTTP_CLIENT, { eval: true });
+  return {
+    request: (url: string, body: unknown, headers: Record<string, string> = {}) =>
+      new Promise<ClientResult>((resolve) => {
+        worker.once("message", resolve);
+        worker.postMessage({ url, body, headers });
+      }),
+    close: () => worker.terminate(),
+  };
+}
 const CONTEXT = 512;
 const MAX_TOKENS = 200;
 
@@ -102,29 +127,22 @@ async function servingOverhead(dir: string, modelFile: string, modelName: string
     return { ttft: first - started, tokensPerSecond: tokens / ((end - started) / 1000), tokens };
   };
 
-  // The client runs in a worker thread: a real client is another process, not the service's own thread.
-  const client = new Worker(HTTP_CLIENT, { eval: true });
-  const viaHttp = () =>
-    new Promise<{ ttft: number; tokensPerSecond: number; tokens: number }>((resolve) => {
-      client.once("message", (result: { ttft: number; seconds: number; tokens: number }) =>
-        resolve({
-          ttft: result.ttft,
-          tokensPerSecond: result.tokens / result.seconds,
-          tokens: result.tokens,
-        }),
-      );
-      client.postMessage({
-        url: `${service.url}/v1/chat/completions`,
-        body: {
-          model: modelName,
-          messages,
-          stream: true,
-          stream_options: { include_usage: true },
-          temperature: 0,
-          max_tokens: MAX_TOKENS,
-        },
-      });
-    });
+  const client = httpClient();
+  const viaHttp = async () => {
+    const result = await client.request(
+      `${service.url}/v1/chat/completions`,
+      {
+        model: modelName,
+        messages,
+        stream: true,
+        stream_options: { include_usage: true },
+        temperature: 0,
+        max_tokens: MAX_TOKENS,
+      },
+      { "x-hearth-cache": "bypass" },
+    );
+    return { ttft: result.ttft, tokensPerSecond: result.tokens / result.seconds, tokens: result.tokens };
+  };
 
   for (let warm = 0; warm < 3; warm++) {
     await direct();
@@ -177,7 +195,7 @@ async function servingOverhead(dir: string, modelFile: string, modelName: string
   console.log(
     `  time to first token added by HTTP p50/p99: ${ms(percentile(addedTtft, 50))} / ${ms(percentile(addedTtft, 99))} (target <= 2 ms at p99)`,
   );
-  await client.terminate();
+  await client.close();
   await context.dispose();
   await model.dispose();
   await service.close();
@@ -185,20 +203,15 @@ async function servingOverhead(dir: string, modelFile: string, modelName: string
 
 async function cache(dir: string, modelName: string) {
   const service = await start(dir, {});
-  const ask = async (content: string, headers: Record<string, string> = {}) => {
-    const started = performance.now();
-    const response = await fetch(`${service.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body: JSON.stringify({
-        model: modelName,
-        messages: [{ role: "user", content }],
-        temperature: 0,
-        max_tokens: 64,
-      }),
+  const client = httpClient();
+  const ask = async (content: string) => {
+    const result = await client.request(`${service.url}/v1/chat/completions`, {
+      model: modelName,
+      messages: [{ role: "user", content }],
+      temperature: 0,
+      max_tokens: 64,
     });
-    await response.json();
-    return { time: performance.now() - started, cache: response.headers.get("x-hearth-cache") };
+    return { time: result.seconds * 1000, cache: result.cache };
   };
   await ask("warm up");
   const misses: number[] = [];
@@ -215,6 +228,7 @@ async function cache(dir: string, modelName: string) {
     `  hit  p50/p99: ${ms(percentile(hits, 50))} / ${ms(percentile(hits, 99))} (target < 2 ms at p99)`,
   );
   console.log(`  miss/hit p50: ${(percentile(misses, 50) / percentile(hits, 50)).toFixed(1)}x`);
+  await client.close();
   await service.close();
 }
 
@@ -285,6 +299,12 @@ async function queue(dir: string, modelName: string) {
 }
 
 export async function run(): Promise<void> {
+  // Figures on a shared machine swing with its load; print it beside them.
+  console.log(
+    `load average: ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(" ")}`,
+  );
   const dir = await mkdtemp(join(tmpdir(), "hearth-bench-model-"));
   try {
     const stories = sharedFile("models", "stories260K.gguf");

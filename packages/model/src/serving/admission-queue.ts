@@ -24,6 +24,8 @@ interface Lane {
   /** Users with waiting requests, in the order they are served (round robin). */
   rotation: string[];
   waiting: number;
+  /** Waiting requests that want position updates (none: no need to recompute places). */
+  listeners: number;
   /** Moving average of how long a slot is held, for Retry-After. */
   averageHoldMs: number;
 }
@@ -57,6 +59,7 @@ export class AdmissionQueue {
         users: new Map(),
         rotation: [],
         waiting: 0,
+        listeners: 0,
         averageHoldMs: 1000,
       };
       this.#lanes.set(key, lane);
@@ -131,6 +134,7 @@ export class AdmissionQueue {
       }
       queue.push(waiter);
       lane.waiting++;
+      if (waiter.onPosition) lane.listeners++;
       const initial = this.#position(lane, waiter);
       options.signal?.addEventListener("abort", onAbort, { once: true });
       timer = setTimeout(() => {
@@ -163,6 +167,7 @@ export class AdmissionQueue {
   }
 
   #notifyPositions(lane: Lane): void {
+    if (lane.listeners === 0) return;
     for (const queue of lane.users.values()) {
       for (const waiter of queue) {
         if (!waiter.onPosition) continue;
@@ -181,6 +186,7 @@ export class AdmissionQueue {
     if (!queue || index < 0) return;
     queue.splice(index, 1);
     lane.waiting--;
+    if (waiter.onPosition) lane.listeners--;
     if (queue.length === 0) {
       lane.users.delete(waiter.user);
       lane.rotation = lane.rotation.filter((user) => user !== waiter.user);
@@ -206,6 +212,7 @@ export class AdmissionQueue {
       const queue = lane.users.get(user)!;
       const waiter = queue.shift()!;
       lane.waiting--;
+      if (waiter.onPosition) lane.listeners--;
       if (queue.length > 0) lane.rotation.push(user);
       else lane.users.delete(user);
       lane.active++;
