@@ -271,6 +271,28 @@ describe("Ollama model endpoints", () => {
       options: { temperature: 0, num_predict: 40 },
     });
     expect(typeof (JSON.parse(answer.message.content) as { answer: boolean }).answer).toBe("boolean");
+
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const completion = await openai.chat.completions.create({
+      model: "stories260K",
+      messages: [{ role: "user", content: "Name a color." }],
+      temperature: 0,
+      max_tokens: 60,
+      response_format: {
+        type: "json_schema",
+        json_schema: {
+          name: "color",
+          schema: {
+            type: "object",
+            properties: { color: { type: "string", enum: ["red", "blue"] } },
+            required: ["color"],
+          },
+        },
+      },
+    });
+    expect(["red", "blue"]).toContain(
+      (JSON.parse(completion.choices[0]!.message.content!) as { color: string }).color,
+    );
   });
 });
 
@@ -332,6 +354,36 @@ describe("tool calls", () => {
     expect(JSON.parse(call!.function.arguments)).toEqual({ format: "celsius", location: "Paris, FR" });
     const sent = replayOllama.requests.at(-1) as { tools: Array<{ function: { name: string } }> };
     expect(sent.tools[0]?.function.name).toBe("get_current_weather");
+  });
+});
+
+describe("errors after the first token", () => {
+  it("arrive in-band: an Ollama error line, an OpenAI error event, and the stream ends", async () => {
+    const ollamaStream = await post("/api/chat", {
+      model: "broken",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(ollamaStream.status).toBe(200);
+    const lines = (await ollamaStream.text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { error?: string });
+    expect(lines[0]).toMatchObject({ message: { content: "Once" } });
+    expect(lines.at(-1)?.error).toMatch(/unexpected EOF/);
+
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    let text = "";
+    const failure = await (async () => {
+      const stream = await openai.chat.completions.create({
+        model: "broken",
+        messages: [{ role: "user", content: "hi" }],
+        stream: true,
+      });
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    })().catch((error: unknown) => error);
+    expect(text).toBe("Once");
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect((failure as Error).message).toMatch(/unexpected EOF/);
   });
 });
 
