@@ -25,6 +25,12 @@ export function parseRegistryReference(
   } else {
     const parts = rest.split("/");
     if (parts.length === 3 || (parts.length === 2 && /[.:]/.test(parts[0]!))) {
+      if (!/^[\w-]+(\.[\w-]+)*(:\d+)?$/.test(parts[0]!)) {
+        throw new HearthError(
+          "INVALID_REQUEST",
+          `"${reference}" is not a model reference such as llama3.2:1b or host/namespace/model:tag`,
+        );
+      }
       baseUrl = `${options.insecure ? "http" : "https"}://${parts.shift()}`;
       rest = parts.join("/");
     }
@@ -33,7 +39,16 @@ export function parseRegistryReference(
   const segments = path.split("/").filter(Boolean);
   const model = segments.pop();
   const namespace = segments.join("/") || "library";
-  if (!model || !/^[\w.-]+$/.test(model) || !/^[\w.-]+$/.test(tag) || !/^[\w./-]+$/.test(namespace)) {
+  const unsafe = (part: string) => part === "." || part === "..";
+  if (
+    !model ||
+    unsafe(model) ||
+    unsafe(tag) ||
+    namespace.split("/").some(unsafe) ||
+    !/^[\w.-]+$/.test(model) ||
+    !/^[\w.-]+$/.test(tag) ||
+    !/^[\w./-]+$/.test(namespace)
+  ) {
     throw new HearthError(
       "INVALID_REQUEST",
       `"${reference}" is not a model reference such as llama3.2:1b or host/namespace/model:tag`,
