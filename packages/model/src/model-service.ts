@@ -15,6 +15,7 @@ import { InferenceCache } from "./serving/inference-cache.js";
 import { InferenceService } from "./serving/inference-service.js";
 import { type CatalogModel, ModelCatalog } from "./serving/model-catalog.js";
 import { ModelMetrics } from "./serving/model-metrics.js";
+import { findPreset, type ModelPreset } from "./serving/presets.js";
 
 const DEFAULT_OLLAMA = "http://127.0.0.1:11434";
 
@@ -124,7 +125,7 @@ export async function createModelService(
     registry,
     ollamaModelsDir: settings.ollamaModelsDir,
     shutdownSignal,
-    describe: (model) => describeModel(model),
+    describe: (model) => describeModel(model, settings.presets),
   };
   registerOllamaRoutes(app, context);
   registerOpenAiRoutes(app, context);
@@ -141,12 +142,25 @@ export async function createModelService(
   };
 }
 
-async function describeModel(model: CatalogModel): Promise<Record<string, unknown>> {
+/** Ollama's /api/show: an upstream Ollama answers for its own models; embedded ones from their GGUF metadata. */
+async function describeModel(model: CatalogModel, presets: ModelPreset[]): Promise<Record<string, unknown>> {
+  if (model.runtime instanceof OllamaRuntime) return model.runtime.show(model.modelId);
   const description = model.description;
+  const gguf =
+    model.runtime instanceof EmbeddedRuntime ? model.runtime.ggufMetadata(model.modelId) : undefined;
+  const template = gguf?.template ?? "";
+  const preset = findPreset(model.name, presets);
+  const capabilities = ["completion"];
+  if (model.runtime.embed) capabilities.push("embedding");
+  if (/tools/.test(template)) capabilities.push("tools");
+  if (preset?.impliedThinkOpen || /<think>/.test(template)) capabilities.push("thinking");
   return {
     modelfile: "",
-    parameters: "",
-    template: "",
+    parameters: [
+      ...(preset?.temperature !== undefined ? [`temperature ${preset.temperature}`] : []),
+      ...(preset?.topP !== undefined ? [`top_p ${preset.topP}`] : []),
+    ].join("\n"),
+    template,
     details: {
       format: "gguf",
       family: description.family ?? "",
@@ -154,13 +168,13 @@ async function describeModel(model: CatalogModel): Promise<Record<string, unknow
       parameter_size: description.parameterSize ?? "",
       quantization_level: description.quantization ?? "",
     },
-    model_info: {
+    model_info: gguf?.info ?? {
       "general.architecture": description.family ?? "",
       ...(description.contextLength
         ? { [`${description.family ?? "llama"}.context_length`]: description.contextLength }
         : {}),
     },
-    capabilities: ["completion", ...(model.runtime.embed ? ["embedding"] : [])],
+    capabilities,
     modified_at: (description.modifiedAt ?? new Date(0)).toISOString(),
   };
 }

@@ -165,6 +165,23 @@ export class EmbeddedRuntime implements ModelRuntime {
     return models;
   }
 
+  /** The chat template and flat `key: value` metadata of a model's GGUF (Ollama's `model_info`). */
+  ggufMetadata(id: string): { template: string | undefined; info: Record<string, unknown> } | undefined {
+    const info = this.#catalog.get(id)?.check.info;
+    if (!info) return undefined;
+    const flat: Record<string, unknown> = {};
+    const walk = (value: unknown, prefix: string) => {
+      if (Array.isArray(value)) return; // vocabularies: thousands of entries, as Ollama leaves out by default
+      if (value !== null && typeof value === "object") {
+        for (const [key, child] of Object.entries(value)) walk(child, prefix ? `${prefix}.${key}` : key);
+      } else if (prefix !== "tokenizer.chat_template")
+        flat[prefix] = typeof value === "bigint" ? Number(value) : value;
+    };
+    walk(info.metadata, "");
+    const template = info.metadata.tokenizer?.chat_template;
+    return { template: typeof template === "string" ? template : undefined, info: flat };
+  }
+
   /** What the catalog knows of a valid model, without touching the disk. */
   describe(id: string): ModelDescription | undefined {
     const entry = this.#catalog.get(id);

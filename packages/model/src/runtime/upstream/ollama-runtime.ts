@@ -66,6 +66,19 @@ export class OllamaRuntime implements ModelRuntime {
     return (await readJson(response, ollamaVersionSchema, url)).version;
   }
 
+  /** The upstream's own /api/show answer. */
+  async show(modelId: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
+    const url = `${this.#baseUrl}/api/show`;
+    const response = await callUpstream({
+      url,
+      body: { model: modelId },
+      signal,
+      model: modelId,
+      timeoutMs: 10_000,
+    });
+    return readJson(response, z.looseObject({}), url);
+  }
+
   doGenerate(call: ModelCall): Promise<GenerateResult> {
     return collectStream(this.doStream(call));
   }
