@@ -334,6 +334,29 @@ export class EmbeddedRuntime implements ModelRuntime {
     let loaded: LoadedModel | undefined;
     let sequence: LlamaContextSequence | undefined;
     const keepAlive = call.settings.keepAliveSeconds ?? this.#options.keepAliveSeconds;
+    // Parts are handed on from a setImmediate, after node-llama-cpp has asked llama.cpp for the next
+    // token: streaming them (framing, socket writes) then overlaps generation instead of delaying it,
+    // and deltas that arrived meanwhile go out as one.
+    let pending: StreamPart[] = [];
+    let scheduled: NodeJS.Immediate | undefined;
+    const flush = () => {
+      scheduled = undefined;
+      const parts = pending;
+      pending = [];
+      for (const part of parts) queue.push(part);
+    };
+    const emit = (part: StreamPart) => {
+      started = true;
+      const last = pending.at(-1);
+      if (last && last.type === part.type && (part.type === "text-delta" || part.type === "reasoning-delta")) {
+        (last as { text: string }).text += part.text;
+      } else pending.push(part);
+      scheduled ??= setImmediate(flush);
+    };
+    const flushNow = () => {
+      if (scheduled) clearImmediate(scheduled);
+      flush();
+    };
     try {
       loaded = await this.#load(call.modelId);
       sequence = await loaded.acquire();
@@ -346,11 +369,8 @@ export class EmbeddedRuntime implements ModelRuntime {
         queue.end();
         return;
       }
-      const emit = (part: StreamPart) => {
-        started = true;
-        queue.push(part);
-      };
       const result = await this.#generate(loaded, sequence, call, signal, emit);
+      flushNow();
       queue.push({
         type: "finish",
         finishReason: signal.aborted ? "abort" : result.finishReason,
@@ -363,6 +383,7 @@ export class EmbeddedRuntime implements ModelRuntime {
           ? error
           : new HearthError("INTERNAL_ERROR", "generation failed", { cause: error });
       if (started) {
+        flushNow();
         queue.push({ type: "error", error: failure });
         queue.end();
       } else queue.end(failure);
