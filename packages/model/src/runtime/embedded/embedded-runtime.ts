@@ -346,9 +346,18 @@ export class EmbeddedRuntime implements ModelRuntime {
       for (const part of parts) queue.push(part);
     };
     const emit = (part: StreamPart) => {
-      started = true;
+      if (!started) {
+        // The first part goes out at once: time to first token is what users feel.
+        started = true;
+        queue.push(part);
+        return;
+      }
       const last = pending.at(-1);
-      if (last && last.type === part.type && (part.type === "text-delta" || part.type === "reasoning-delta")) {
+      if (
+        last &&
+        last.type === part.type &&
+        (part.type === "text-delta" || part.type === "reasoning-delta")
+      ) {
         (last as { text: string }).text += part.text;
       } else pending.push(part);
       scheduled ??= setImmediate(flush);
@@ -454,7 +463,13 @@ export class EmbeddedRuntime implements ModelRuntime {
       }
     }
 
-    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+    // Resolving the chat template costs a fraction of a millisecond: do it once per loaded model.
+    const chat = new LlamaChat({
+      contextSequence: sequence,
+      autoDisposeSequence: false,
+      chatWrapper: loaded.chatWrapper ?? "auto",
+    });
+    loaded.chatWrapper ??= chat.chatWrapper;
     try {
       const history = toChatHistory(call.input.messages);
       const functions = grammar ? undefined : toFunctions(settings.tools);

@@ -1,4 +1,10 @@
-import type { LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
+import type {
+  ChatWrapper,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaEmbeddingContext,
+  LlamaModel,
+} from "node-llama-cpp";
 
 /**
  * A model in memory: its context with one sequence per parallel slot, handed out one request at a
@@ -11,6 +17,8 @@ export class LoadedModel {
   #timer: NodeJS.Timeout | undefined;
   #embedding: Promise<LlamaEmbeddingContext> | undefined;
   expiresAt: Date | undefined;
+  /** The chat template node-llama-cpp resolved for this model on first use. */
+  chatWrapper: ChatWrapper | undefined;
 
   constructor(
     readonly id: string,
