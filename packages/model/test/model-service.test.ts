@@ -113,6 +113,25 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     expect(completion.usage?.completion_tokens).toBe(6);
   });
 
+  it("honours stop sequences and seeds through the openai client", async () => {
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const ask = (extra: Record<string, unknown>) =>
+      openai.completions.create(
+        { model: "tiny", prompt: "hello", max_tokens: 12, temperature: 0, ...extra },
+        { headers: { "x-hearth-cache": "bypass" } },
+      );
+    const full = (await ask({})).choices[0]!.text;
+    const words = full.trim().split(" ");
+    expect(words.length).toBeGreaterThan(3);
+    const stop = ` ${words[2]}`;
+    const stopped = (await ask({ stop: [stop] })).choices[0]!;
+    expect(stopped.text).toBe(full.slice(0, full.indexOf(stop)));
+    expect(stopped.finish_reason).toBe("stop");
+
+    const seeded = async () => (await ask({ temperature: 1, seed: 42 })).choices[0]!.text;
+    expect(await seeded()).toBe(await seeded());
+  });
+
   it.skipIf(!stories)(
     "golden: stories260K at temperature 0 continues the story with 'girl named Lily'",
     async () => {

@@ -29,6 +29,7 @@ import {
 } from "../language-model.js";
 import { LoadedModel } from "./loaded-model.js";
 import { assertFits, availableMemoryBytes, estimateMemory } from "./memory-estimate.js";
+import { StopSequences } from "./stop-sequences.js";
 
 export interface EmbeddedRuntimeOptions {
   modelsDir: string;
@@ -345,7 +346,10 @@ export class EmbeddedRuntime implements ModelRuntime {
       pending = [];
       for (const part of parts) queue.push(part);
     };
-    const emit = (part: StreamPart) => {
+    const stops = call.settings.stop?.length ? new StopSequences(call.settings.stop) : undefined;
+    const stopController = new AbortController();
+    const generationSignal = stops ? AbortSignal.any([signal, stopController.signal]) : signal;
+    const forward = (part: StreamPart) => {
       if (!started) {
         // The first part goes out at once: time to first token is what users feel.
         started = true;
@@ -361,6 +365,12 @@ export class EmbeddedRuntime implements ModelRuntime {
         (last as { text: string }).text += part.text;
       } else pending.push(part);
       scheduled ??= setImmediate(flush);
+    };
+    const emit = (part: StreamPart) => {
+      if (!stops || part.type !== "text-delta") return forward(part);
+      const text = stops.push(part.text);
+      if (text) forward({ type: "text-delta", text });
+      if (stops.stopped) stopController.abort(new Error("stop sequence"));
     };
     const flushNow = () => {
       if (scheduled) clearImmediate(scheduled);
@@ -378,11 +388,13 @@ export class EmbeddedRuntime implements ModelRuntime {
         queue.end();
         return;
       }
-      const result = await this.#generate(loaded, sequence, call, signal, emit);
+      const result = await this.#generate(loaded, sequence, call, generationSignal, emit);
+      const rest = stops?.flush();
+      if (rest) forward({ type: "text-delta", text: rest });
       flushNow();
       queue.push({
         type: "finish",
-        finishReason: signal.aborted ? "abort" : result.finishReason,
+        finishReason: signal.aborted ? "abort" : stops?.stopped ? "stop" : result.finishReason,
         usage: result.usage,
       });
       queue.end();
