@@ -167,7 +167,6 @@ async function servingOverhead(dir: string, modelFile: string, modelName: string
     directRuns.push(await direct());
     httpRuns.push(await viaHttp());
   }
-  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const median = (values: number[]) => percentile(values, 50);
   // Paired runs ran back to back, so their ratio is less exposed to the machine's load swings.
   const paired = (pick: (run: { tokensPerSecond: number; decodeRate: number }) => number) =>
