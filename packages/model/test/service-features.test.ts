@@ -46,6 +46,23 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
     body: JSON.stringify(body),
   });
 
+describe("models dir", () => {
+  it("serves a GGUF dropped in while running, within a second, without a restart", async () => {
+    await writeTinyGguf(join(dir, "dropped.gguf"), { seed: 4 });
+    const ollama = new Ollama({ host: service.url });
+    // Naming it finds it at once; listings catch up within a second.
+    const answer = await ollama.generate({
+      model: "dropped",
+      prompt: "hello",
+      raw: true,
+      options: { temperature: 0, num_predict: 2 },
+    });
+    expect(answer.response.trim().length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await ollama.list()).models.map((model) => model.name)).toContain("dropped:latest");
+  });
+});
+
 describe("upstream Ollama and OpenAI-compatible servers", () => {
   it("lists upstream models beside embedded ones", async () => {
     const tags = (await (await fetch(`${service.url}/api/tags`)).json()) as {
@@ -111,6 +128,13 @@ describe("upstream Ollama and OpenAI-compatible servers", () => {
     });
     expect(answer.message.thinking).toBe("The user asks about the sky.");
     expect(answer.message.content).toBe("The sky is blue.");
+    const withoutThinking = await ollama.chat({
+      model: "deepseek-r1:1.5b",
+      messages: [{ role: "user", content: "sky?" }],
+      think: false,
+    });
+    expect(withoutThinking.message.thinking).toBeUndefined();
+    expect(withoutThinking.message.content).toBe("The sky is blue.");
   });
 
   it("proxies to an OpenAI-compatible upstream with its API key, and names the model <upstream>/<id>", async () => {

@@ -101,9 +101,10 @@ export class InferenceService {
         settings,
         signal: request.signal,
       });
-      const impliedOpen =
-        Boolean(preset?.impliedThinkOpen) && input.kind === "chat" && settings.think !== false;
-      iterator = splitThinking(stream, impliedOpen)[Symbol.asyncIterator]();
+      const impliedOpen = Boolean(preset?.impliedThinkOpen) && input.kind === "chat";
+      const split = splitThinking(stream, impliedOpen);
+      // `think: false` (Ollama): the answer comes without its reasoning.
+      iterator = (settings.think === false ? withoutReasoning(split) : split)[Symbol.asyncIterator]();
       first = await iterator.next();
     } catch (error) {
       admission.release();
@@ -152,6 +153,10 @@ export class InferenceService {
       parts: parts(),
     };
   }
+}
+
+async function* withoutReasoning(parts: AsyncIterable<StreamPart>): AsyncGenerator<StreamPart> {
+  for await (const part of parts) if (part.type !== "reasoning-delta") yield part;
 }
 
 async function* replay(parts: StreamPart[]): AsyncGenerator<StreamPart> {

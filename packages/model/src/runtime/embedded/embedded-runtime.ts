@@ -69,8 +69,11 @@ export class EmbeddedRuntime implements ModelRuntime {
   readonly #catalog = new Map<string, CatalogEntry>();
   readonly #loaded = new Map<string, LoadedModel>();
   readonly #loading = new Map<string, Promise<LoadedModel>>();
-  #refreshedAt = 0;
+  #refreshedAt = Number.NEGATIVE_INFINITY;
   #refreshing: Promise<void> | undefined;
+  /** Bumped by invalidate(); a scan records the generation it started at. */
+  #generation = 1;
+  #scannedGeneration = 0;
   #digests = new Map<string, string>();
   /** Size and mtime of the file each loaded model came from. */
   readonly #stamps = new Map<string, string | undefined>();
@@ -99,7 +102,8 @@ export class EmbeddedRuntime implements ModelRuntime {
 
   /** Forgets what the models dir held, so the next call re-reads it (a model was installed or removed). */
   invalidate(): void {
-    this.#refreshedAt = 0;
+    this.#refreshedAt = Number.NEGATIVE_INFINITY;
+    this.#generation++;
   }
 
   /**
@@ -107,7 +111,12 @@ export class EmbeddedRuntime implements ModelRuntime {
    * now when `force`d; a file is re-validated only when its size or mtime changed.
    */
   async #refresh(force = false): Promise<void> {
-    if (!force && performance.now() - this.#refreshedAt < 1000) return;
+    const fresh = () => performance.now() - this.#refreshedAt < 1000 && this.#scannedGeneration >= wanted;
+    const wanted = this.#generation;
+    if (!force && fresh()) return;
+    // A scan already running may have started before the change that asked for this one.
+    if (this.#refreshing) await this.#refreshing;
+    if (!force && fresh()) return;
     this.#refreshing ??= this.#scan().finally(() => {
       this.#refreshing = undefined;
     });
@@ -116,6 +125,7 @@ export class EmbeddedRuntime implements ModelRuntime {
 
   async #scan(): Promise<void> {
     const startedAt = performance.now();
+    const generation = this.#generation;
     this.#digests = (await this.#options.digests?.().catch(() => undefined)) ?? new Map<string, string>();
     const files = new Map<string, string>();
     for (const model of await scanModelsDirNames(this.#options.modelsDir)) files.set(model.name, model.path);
@@ -153,7 +163,8 @@ export class EmbeddedRuntime implements ModelRuntime {
         );
       this.#catalog.set(name, { path, check, mtimeMs, inode });
     }
-    this.#refreshedAt = startedAt;
+    this.#scannedGeneration = generation;
+    if (generation === this.#generation) this.#refreshedAt = startedAt;
   }
 
   async listModels(): Promise<ModelDescription[]> {
