@@ -19,3 +19,18 @@ export { ReplyStream } from "./http/event-stream.js";
 export { type ListenOptions, listenService } from "./http/listen-service.js";
 export { createLogger, type Logger, type LoggerOptions, REDACTED_PATHS } from "./logging/logger.js";
 export { Counter, createMetricsRegistry, Gauge, Histogram, LATENCY_BUCKETS_SECONDS, Registry } from "./metrics/metrics.js";
+export {
+  type BackupEntry,
+  type BackupManifest,
+  type CreateBackupOptions,
+  createBackup,
+  defaultBackupsDir,
+  type Migration,
+  type MigrationResult,
+  type RestoreBackupOptions,
+  type RestoreResult,
+  restoreBackup,
+  type RunMigrationsOptions,
+  runMigrations,
+  verifyBackup,
+} from "./storage/index.js";

@@ -31,6 +31,15 @@ export const ERROR_CODES = {
   MODELS_DIR_MISSING: { status: 500, summary: "The configured models directory does not exist.", exit: true },
   DATA_DIR_NOT_WRITABLE: { status: 500, summary: "The data directory cannot be created or written.", exit: true },
   PORT_IN_USE: { status: 500, summary: "A service's port is already taken by another process.", exit: true },
+
+  // Storage: backup, restore and schema migrations (deploy)
+  BACKUP_FAILED: { status: 500, summary: "A backup could not be written (destination exists, disk full, data directory unreadable)." },
+  BACKUP_INVALID: { status: 422, summary: "The directory is not a Hearth backup: its manifest is missing, unreadable or names unsafe paths." },
+  BACKUP_CORRUPT: { status: 422, summary: "A file in the backup is missing or does not match its checksum; nothing was restored." },
+  RESTORE_FAILED: { status: 500, summary: "The verified backup could not be written into the data directory (permissions, disk space)." },
+  MIGRATION_FAILED: { status: 500, summary: "A schema migration failed and was rolled back; the message names the automatic backup.", exit: true },
+  SCHEMA_TOO_NEW: { status: 500, summary: "A database was written by a newer Hearth; upgrade, or restore the backup taken before the upgrade.", exit: true },
+  ALERT_DELIVERY_FAILED: { status: 502, summary: "An alert webhook did not accept a notification (logged; the monitor retries at the next change)." },
 } as const satisfies Record<string, { status: number; summary: string; exit?: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
