@@ -1,0 +1,12 @@
+export { type AlertName, histogramQuantile } from "./alert-rules.js";
+export { ALERT_METRICS, type AlertThresholds, DEFAULT_ALERT_THRESHOLDS } from "./alert-thresholds.js";
+export {
+  type ActiveAlert,
+  type AlertMonitor,
+  type AlertMonitorOptions,
+  createAlertMonitor,
+  detectMemoryLimitBytes,
+  type MetricsTarget,
+} from "./create-alert-monitor.js";
+export { type MetricSample, parsePrometheusText } from "./prometheus-text.js";
+export { type AlertNotification, formatWebhook, type WebhookKind, type WebhookTarget } from "./webhook-formats.js";
