@@ -29,16 +29,33 @@ interface ComposeService {
   environment?: Record<string, string>;
 }
 
-function config(sizing: string, profiles: string[] = [], env: Record<string, string> = { HEARTH_SERVICE_TOKEN: "0123456789abcdef0123" }) {
+function config(
+  sizing: string,
+  profiles: string[] = [],
+  env: Record<string, string> = { HEARTH_SERVICE_TOKEN: "0123456789abcdef0123" },
+) {
   const output = execFileSync(
     "docker-compose",
-    ["--env-file", join(repoRoot, "deploy/sizing", sizing), "-f", join(repoRoot, "deploy/compose.yaml"), ...profiles.flatMap((profile) => ["--profile", profile]), "config"],
+    [
+      "--env-file",
+      join(repoRoot, "deploy/sizing", sizing),
+      "-f",
+      join(repoRoot, "deploy/compose.yaml"),
+      ...profiles.flatMap((profile) => ["--profile", profile]),
+      "config",
+    ],
     { env: { PATH: process.env.PATH ?? "", ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
   );
-  const document = parse(output) as { services: Record<string, ComposeService>; networks: Record<string, { internal?: boolean }>; volumes: Record<string, unknown> };
+  const document = parse(output) as {
+    services: Record<string, ComposeService>;
+    networks: Record<string, { internal?: boolean }>;
+    volumes: Record<string, unknown>;
+  };
   // docker-compose v1 prints services of inactive profiles too; keep what `up` would start.
   const services = Object.fromEntries(
-    Object.entries(document.services).filter(([, service]) => !service.profiles || service.profiles.some((profile) => profiles.includes(profile))),
+    Object.entries(document.services).filter(
+      ([, service]) => !service.profiles || service.profiles.some((profile) => profiles.includes(profile)),
+    ),
   );
   return { ...document, services };
 }
@@ -47,7 +64,9 @@ const bytes = (value: string | number | undefined) => {
   if (typeof value === "number") return value;
   const match = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(value ?? "");
   if (!match) return Number.NaN;
-  return Number(match[1]) * 1024 ** ({ "": 0, k: 1, m: 2, g: 3 }[match[2]!.toLowerCase() as "" | "k" | "m" | "g"]);
+  return (
+    Number(match[1]) * 1024 ** { "": 0, k: 1, m: 2, g: 3 }[match[2]!.toLowerCase() as "" | "k" | "m" | "g"]
+  );
 };
 
 const HEARTH = ["model", "search", "knowledge", "web"];
@@ -82,12 +101,20 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
       expect(service.cap_drop, name).toEqual(["ALL"]);
       expect(service.environment!.HEARTH_SERVICE_TOKEN).toBe("0123456789abcdef0123");
       // Named volumes only (no bind mounts of host paths) for the data.
-      expect(service.volumes!.every((volume) => Object.hasOwn(volumes, volume.split(":")[0]!)), name).toBe(true);
+      expect(
+        service.volumes!.every((volume) => Object.hasOwn(volumes, volume.split(":")[0]!)),
+        name,
+      ).toBe(true);
       // Only search may reach the internet (its providers); the rest sit on the internal network alone.
-      expect(Object.keys(service.networks!).sort(), name).toEqual(name === "search" ? ["egress", "internal"] : ["internal"]);
+      expect(Object.keys(service.networks!).sort(), name).toEqual(
+        name === "search" ? ["egress", "internal"] : ["internal"],
+      );
     }
     expect(services.web!.environment!.HEARTH_MODEL_URL).toBe("http://model:8081");
-    expect(services.model!.volumes!.map((volume) => volume.split(":")[1]).sort()).toEqual(["/data", "/models"]);
+    expect(services.model!.volumes!.map((volume) => volume.split(":")[1]).sort()).toEqual([
+      "/data",
+      "/models",
+    ]);
   });
 
   it("offers Ollama and PostgreSQL/Redis as opt-in profiles", () => {

@@ -28,7 +28,10 @@ function troubleshooting(text: string): [string, string[]][] {
     .filter((line) => /^\| [^-|]/.test(line) && line.includes("`"))
     .map((line) => {
       const cells = line.split("|").map((cell) => cell.trim());
-      return [cells[1]!, [...cells[2]!.matchAll(/`([A-Z_]+)`/g)].map((match) => match[1]!)] as [string, string[]];
+      return [cells[1]!, [...cells[2]!.matchAll(/`([A-Z_]+)`/g)].map((match) => match[1]!)] as [
+        string,
+        string[],
+      ];
     });
 }
 
@@ -39,18 +42,35 @@ describe("docs/deployment.md", () => {
     expect(rows.length).toBeGreaterThan(15);
     for (const [, codes] of rows) {
       expect(codes.length).toBeGreaterThan(0);
-      for (const code of codes) expect(code in ERROR_CODES || CODES_FROM_SERVICE_BRANCHES.has(code), code).toBe(true);
+      for (const code of codes)
+        expect(code in ERROR_CODES || CODES_FROM_SERVICE_BRANCHES.has(code), code).toBe(true);
     }
   });
 
   it("covers the three failures operators meet first", () => {
-    const codesFor = (symptom: string) => rows.filter(([text]) => text === symptom).flatMap(([, codes]) => codes);
-    expect(codesFor("model fails to load")).toEqual(expect.arrayContaining(["MODEL_LOAD_FAILED", "MODEL_MEMORY_INSUFFICIENT"]));
-    expect(codesFor("search returns nothing")).toEqual(expect.arrayContaining(["UPSTREAM_ERROR", "UPSTREAM_UNAVAILABLE", "SEARCH_ALL_PROVIDERS_FAILED"]));
+    const codesFor = (symptom: string) =>
+      rows.filter(([text]) => text === symptom).flatMap(([, codes]) => codes);
+    expect(codesFor("model fails to load")).toEqual(
+      expect.arrayContaining(["MODEL_LOAD_FAILED", "MODEL_MEMORY_INSUFFICIENT"]),
+    );
+    expect(codesFor("search returns nothing")).toEqual(
+      expect.arrayContaining(["UPSTREAM_ERROR", "UPSTREAM_UNAVAILABLE", "SEARCH_ALL_PROVIDERS_FAILED"]),
+    );
     expect(codesFor("knowledge update fails")).toEqual(expect.arrayContaining(["DATA_DIR_NOT_WRITABLE"]));
     // Every code this issue added is in the table.
-    for (const code of ["BACKUP_FAILED", "BACKUP_INVALID", "BACKUP_CORRUPT", "RESTORE_FAILED", "MIGRATION_FAILED", "SCHEMA_TOO_NEW", "ALERT_DELIVERY_FAILED"]) {
-      expect(rows.some(([, codes]) => codes.includes(code)), code).toBe(true);
+    for (const code of [
+      "BACKUP_FAILED",
+      "BACKUP_INVALID",
+      "BACKUP_CORRUPT",
+      "RESTORE_FAILED",
+      "MIGRATION_FAILED",
+      "SCHEMA_TOO_NEW",
+      "ALERT_DELIVERY_FAILED",
+    ]) {
+      expect(
+        rows.some(([, codes]) => codes.includes(code)),
+        code,
+      ).toBe(true);
     }
   });
 
@@ -61,7 +81,12 @@ describe("docs/deployment.md", () => {
         if (path.startsWith("deploy/tls") || path.endsWith("hearth-secrets.env")) continue;
         expect(existsSync(join(repoRoot, path.replace(/\.$/, ""))), path).toBe(true);
       }
-      const deployText = ["deploy/compose.yaml", "deploy/sizing/8c-32g.env", "deploy/hybrid/compose.public.yaml", "deploy/k8s/overlays/cluster/hearth-secrets.env.example"]
+      const deployText = [
+        "deploy/compose.yaml",
+        "deploy/sizing/8c-32g.env",
+        "deploy/hybrid/compose.public.yaml",
+        "deploy/k8s/overlays/cluster/hearth-secrets.env.example",
+      ]
         .map((file) => readFileSync(join(repoRoot, file), "utf8"))
         .join("\n");
       const known = new Set(ENVIRONMENT.map((binding) => binding.env));
@@ -76,6 +101,14 @@ describe("docs/zh/deployment.md", () => {
   it("has the same troubleshooting codes as the English guide", () => {
     const codes = (text: string) => new Set(troubleshooting(text).flatMap(([, list]) => list));
     expect(codes(chinese)).toEqual(codes(english));
-    for (const heading of ["## Compose", "## Kubernetes", "## 混合云", "## 资源规划", "## 故障排查", "## 备份、恢复与升级"]) expect(chinese).toContain(heading);
+    for (const heading of [
+      "## Compose",
+      "## Kubernetes",
+      "## 混合云",
+      "## 资源规划",
+      "## 故障排查",
+      "## 备份、恢复与升级",
+    ])
+      expect(chinese).toContain(heading);
   });
 });

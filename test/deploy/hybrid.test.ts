@@ -34,7 +34,9 @@ async function freePort(): Promise<number> {
 
 function curl(args: string[]): Promise<{ status: number; stdout: string }> {
   return new Promise((resolve) => {
-    execFile("curl", ["-sS", ...args], { encoding: "utf8" }, (error, stdout) => resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout }));
+    execFile("curl", ["-sS", ...args], { encoding: "utf8" }, (error, stdout) =>
+      resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout }),
+    );
   });
 }
 
@@ -58,11 +60,24 @@ describe("hybrid zones (config)", () => {
   });
 
   it.skipIf(!available("docker-compose"))("validates both zones' compose files", () => {
-    const env = { PATH: process.env.PATH ?? "", HEARTH_SERVICE_TOKEN: TOKEN, HEARTH_PRIVATE_ZONE_ADDRESS: "10.20.0.5" };
+    const env = {
+      PATH: process.env.PATH ?? "",
+      HEARTH_SERVICE_TOKEN: TOKEN,
+      HEARTH_PRIVATE_ZONE_ADDRESS: "10.20.0.5",
+    };
     for (const file of ["compose.private.yaml", "compose.public.yaml"]) {
-      execFileSync("docker-compose", ["-f", join(repoRoot, "deploy/hybrid", file), "config", "-q"], { env, stdio: "pipe" });
+      execFileSync("docker-compose", ["-f", join(repoRoot, "deploy/hybrid", file), "config", "-q"], {
+        env,
+        stdio: "pipe",
+      });
     }
-    expect(() => execFileSync("docker-compose", ["-f", join(repoRoot, "deploy/hybrid/compose.public.yaml"), "config", "-q"], { env: { PATH: env.PATH, HEARTH_SERVICE_TOKEN: TOKEN }, stdio: "pipe" })).toThrow();
+    expect(() =>
+      execFileSync(
+        "docker-compose",
+        ["-f", join(repoRoot, "deploy/hybrid/compose.public.yaml"), "config", "-q"],
+        { env: { PATH: env.PATH, HEARTH_SERVICE_TOKEN: TOKEN }, stdio: "pipe" },
+      ),
+    ).toThrow();
   });
 });
 
@@ -74,17 +89,67 @@ describe.skipIf(!canRun)("hybrid zones through the real nginx (mutual TLS 1.3 + 
 
   const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: directory, stdio: "ignore" });
   function issue(name: string, ca: string, subject: string, extension: string) {
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", subject, "-keyout", `${name}.key`, "-out", `${name}.csr`);
+    openssl(
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-subj",
+      subject,
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+    );
     writeFileSync(join(directory, `${name}.ext`), extension);
-    openssl("x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`, "-CAcreateserial", "-days", "2", "-extfile", `${name}.ext`, "-out", `${name}.crt`);
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      `${ca}.crt`,
+      "-CAkey",
+      `${ca}.key`,
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-extfile",
+      `${name}.ext`,
+      "-out",
+      `${name}.crt`,
+    );
   }
 
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), "hearth-hybrid-"));
     for (const ca of ["zone-ca", "rogue-ca"]) {
-      openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", `/CN=${ca}`, "-keyout", `${ca}.key`, "-out", `${ca}.crt`);
+      openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        `/CN=${ca}`,
+        "-keyout",
+        `${ca}.key`,
+        "-out",
+        `${ca}.crt`,
+      );
     }
-    issue("gateway", "zone-ca", "/CN=private-zone.hearth.internal", "subjectAltName=DNS:private-zone.hearth.internal\nextendedKeyUsage=serverAuth\n");
+    issue(
+      "gateway",
+      "zone-ca",
+      "/CN=private-zone.hearth.internal",
+      "subjectAltName=DNS:private-zone.hearth.internal\nextendedKeyUsage=serverAuth\n",
+    );
     issue("public-zone", "zone-ca", "/CN=public-zone", "extendedKeyUsage=clientAuth\n");
     issue("rogue-client", "rogue-ca", "/CN=public-zone", "extendedKeyUsage=clientAuth\n");
 
@@ -144,7 +209,8 @@ http {
     execFileSync("nginx", ["-t", ...args], { stdio: "pipe" });
     nginx = spawn("nginx", args, { stdio: "ignore" });
     for (let attempt = 0; attempt < 100; attempt++) {
-      if ((await curl(["-o", "/dev/null", `http://127.0.0.1:${ports.linkModel}/healthz`])).status === 0) break;
+      if ((await curl(["-o", "/dev/null", `http://127.0.0.1:${ports.linkModel}/healthz`])).status === 0)
+        break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   });
@@ -158,14 +224,18 @@ http {
   it("carries authenticated calls from the public zone to both private services, streaming", async () => {
     for (const port of [ports.linkModel, ports.linkKnowledge]) {
       const started = performance.now();
-      const response = await fetch(`http://127.0.0.1:${port}/api/chat`, { method: "POST", headers: { "x-hearth-service-token": TOKEN } });
+      const response = await fetch(`http://127.0.0.1:${port}/api/chat`, {
+        method: "POST",
+        headers: { "x-hearth-service-token": TOKEN },
+      });
       expect(response.status).toBe(200);
       const reader = response.body!.getReader();
       const first = new TextDecoder().decode((await reader.read()).value);
       const firstAt = performance.now() - started;
       expect(first).toContain("来自私有区");
       let rest = "";
-      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+        rest += new TextDecoder().decode(chunk.value);
       expect(rest).toContain('"done":true');
       expect(performance.now() - started - firstAt).toBeGreaterThan(600);
     }
@@ -175,21 +245,51 @@ http {
     const response = await fetch(`http://127.0.0.1:${ports.linkModel}/metrics`);
     expect(response.status).toBe(401);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("UNAUTHORIZED");
-    const authorised = await fetch(`http://127.0.0.1:${ports.linkModel}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const authorised = await fetch(`http://127.0.0.1:${ports.linkModel}/metrics`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(authorised.status).toBe(200);
   });
 
   it("refuses clients without a certificate from the zone CA, and anything below TLS 1.3", async () => {
     const url = `https://127.0.0.1:${ports.gatewayModel}/healthz`;
-    const common = ["--cacert", join(directory, "zone-ca.crt"), "--resolve", `private-zone.hearth.internal:${ports.gatewayModel}:127.0.0.1`];
+    const common = [
+      "--cacert",
+      join(directory, "zone-ca.crt"),
+      "--resolve",
+      `private-zone.hearth.internal:${ports.gatewayModel}:127.0.0.1`,
+    ];
     const named = `https://private-zone.hearth.internal:${ports.gatewayModel}/healthz`;
     expect((await curl([...common, "-o", "/dev/null", "-w", "%{http_code}", named])).stdout).toBe("400");
-    const rogue = await curl([...common, "--cert", join(directory, "rogue-client.crt"), "--key", join(directory, "rogue-client.key"), "-o", "/dev/null", "-w", "%{http_code}", named]);
+    const rogue = await curl([
+      ...common,
+      "--cert",
+      join(directory, "rogue-client.crt"),
+      "--key",
+      join(directory, "rogue-client.key"),
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      named,
+    ]);
     expect(rogue.stdout === "400" || rogue.status !== 0).toBe(true);
-    const client = ["--cert", join(directory, "public-zone.crt"), "--key", join(directory, "public-zone.key")];
-    expect(await curl([...common, ...client, "-o", "/dev/null", "-w", "%{http_code}", named])).toMatchObject({ status: 0, stdout: "200" });
-    expect((await curl([...common, ...client, "--tlsv1.2", "--tls-max", "1.2", "-o", "/dev/null", named])).status).not.toBe(0);
+    const client = [
+      "--cert",
+      join(directory, "public-zone.crt"),
+      "--key",
+      join(directory, "public-zone.key"),
+    ];
+    expect(await curl([...common, ...client, "-o", "/dev/null", "-w", "%{http_code}", named])).toMatchObject({
+      status: 0,
+      stdout: "200",
+    });
+    expect(
+      (await curl([...common, ...client, "--tlsv1.2", "--tls-max", "1.2", "-o", "/dev/null", named])).status,
+    ).not.toBe(0);
     // The gateway's certificate is checked by name: the zone CA alone is not enough for another name.
-    expect((await curl(["--cacert", join(directory, "zone-ca.crt"), ...client, "-o", "/dev/null", url])).status).not.toBe(0);
+    expect(
+      (await curl(["--cacert", join(directory, "zone-ca.crt"), ...client, "-o", "/dev/null", url])).status,
+    ).not.toBe(0);
   });
 });

@@ -13,9 +13,11 @@ interface Rule {
   annotations: { summary: string; description: string };
 }
 
-const rules = (parse(readFileSync(join(repoRoot, "deploy/monitoring/alert-rules.yaml"), "utf8")) as { groups: { rules: Rule[] }[] }).groups.flatMap(
-  (group) => group.rules,
-);
+const rules = (
+  parse(readFileSync(join(repoRoot, "deploy/monitoring/alert-rules.yaml"), "utf8")) as {
+    groups: { rules: Rule[] }[];
+  }
+).groups.flatMap((group) => group.rules);
 const rule = (name: string) => rules.find((candidate) => candidate.alert === name)!;
 const seconds = (duration: string | undefined) => {
   if (!duration) return 0;
@@ -23,7 +25,8 @@ const seconds = (duration: string | undefined) => {
   return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as "s" | "m" | "h" | "d"];
 };
 const window = (expr: string) => seconds(/\[(\d+[smhd])\]/.exec(expr)?.[1]);
-const threshold = (expr: string, operator: string) => Number(new RegExp(`\\)\\s*${operator}\\s*([\\d.]+)`).exec(expr)?.[1]);
+const threshold = (expr: string, operator: string) =>
+  Number(new RegExp(`\\)\\s*${operator}\\s*([\\d.]+)`).exec(expr)?.[1]);
 
 describe("deploy/monitoring/alert-rules.yaml", () => {
   const t = DEFAULT_ALERT_THRESHOLDS;
@@ -78,10 +81,21 @@ describe("deploy/monitoring/alert-rules.yaml", () => {
 describe("deploy/monitoring scrape configs", () => {
   it("scrapes the four services with the token from a file, never inline", () => {
     const config = parse(readFileSync(join(repoRoot, "deploy/monitoring/prometheus.yml"), "utf8")) as {
-      scrape_configs: { job_name: string; authorization: { credentials_file: string; credentials?: string }; static_configs: { targets: string[] }[] }[];
+      scrape_configs: {
+        job_name: string;
+        authorization: { credentials_file: string; credentials?: string };
+        static_configs: { targets: string[] }[];
+      }[];
     };
-    const targets = Object.fromEntries(config.scrape_configs.map((job) => [job.job_name, job.static_configs[0]!.targets[0]]));
-    expect(targets).toEqual({ "hearth-model": "model:8081", "hearth-search": "search:8082", "hearth-knowledge": "knowledge:8083", "hearth-web": "web:8080" });
+    const targets = Object.fromEntries(
+      config.scrape_configs.map((job) => [job.job_name, job.static_configs[0]!.targets[0]]),
+    );
+    expect(targets).toEqual({
+      "hearth-model": "model:8081",
+      "hearth-search": "search:8082",
+      "hearth-knowledge": "knowledge:8083",
+      "hearth-web": "web:8080",
+    });
     for (const job of config.scrape_configs) {
       expect(job.authorization.credentials_file).toMatch(/^\/etc\/prometheus\//);
       expect(job.authorization.credentials).toBeUndefined();
@@ -93,7 +107,9 @@ describe("deploy/monitoring scrape configs", () => {
 });
 
 describe("deploy/monitoring/grafana-dashboard.json", () => {
-  const dashboard = JSON.parse(readFileSync(join(repoRoot, "deploy/monitoring/grafana-dashboard.json"), "utf8")) as {
+  const dashboard = JSON.parse(
+    readFileSync(join(repoRoot, "deploy/monitoring/grafana-dashboard.json"), "utf8"),
+  ) as {
     uid: string;
     panels: { id: number; type: string; title: string; targets?: { expr: string }[] }[];
   };
@@ -103,8 +119,17 @@ describe("deploy/monitoring/grafana-dashboard.json", () => {
     const ids = dashboard.panels.map((panel) => panel.id);
     expect(new Set(ids).size).toBe(ids.length);
     const expressions = dashboard.panels.flatMap((panel) => panel.targets ?? []).map((target) => target.expr);
-    for (const metric of [ALERT_METRICS.firstToken, ALERT_METRICS.residentMemory, ALERT_METRICS.searchQueries, ALERT_METRICS.knowledgeUpdated, ALERT_METRICS.queueDepth]) {
-      expect(expressions.some((expr) => expr.includes(metric)), metric).toBe(true);
+    for (const metric of [
+      ALERT_METRICS.firstToken,
+      ALERT_METRICS.residentMemory,
+      ALERT_METRICS.searchQueries,
+      ALERT_METRICS.knowledgeUpdated,
+      ALERT_METRICS.queueDepth,
+    ]) {
+      expect(
+        expressions.some((expr) => expr.includes(metric)),
+        metric,
+      ).toBe(true);
     }
     // Every query reads Hearth's own metrics (or Prometheus's `up`), grouped by service where it spans services.
     for (const expr of expressions) expect(expr).toMatch(/hearth_|up\{job=~"hearth-/);

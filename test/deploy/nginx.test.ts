@@ -22,7 +22,9 @@ const available = (command: string) => {
     return false;
   }
 };
-const nginxBinary = ["/usr/sbin/nginx", "nginx"].find((candidate) => candidate.startsWith("/") ? available(candidate) : available(candidate));
+const nginxBinary = ["/usr/sbin/nginx", "nginx"].find((candidate) =>
+  candidate.startsWith("/") ? available(candidate) : available(candidate),
+);
 const canRun = nginxBinary !== undefined && available("openssl") && available("curl");
 const upstreamCommand = process.env.HEARTH_NGINX_UPSTREAM_COMMAND;
 
@@ -50,7 +52,10 @@ function fixtureUpstream(): Server {
         return response.end(JSON.stringify({ received: bytes }));
       }
       // Like ReplyStream: no X-Accel-Buffering here, so nginx's own config must keep it unbuffered.
-      response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+      response.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+      });
       response.write(`data: ${JSON.stringify({ choices: [{ delta: { content: "你好" } }] })}\n\n`);
       await new Promise((resolve) => setTimeout(resolve, 1200));
       response.write(`data: ${JSON.stringify({ choices: [{ delta: { content: "，世界" } }] })}\n\n`);
@@ -69,9 +74,14 @@ function fixtureUpstream(): Server {
 /** curl, asynchronously: the fixture upstream runs in this process and must keep answering. */
 function curl(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile("curl", ["-sS", "-k", ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      "curl",
+      ["-sS", "-k", ...args],
+      { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -93,18 +103,43 @@ describe.skipIf(!canRun)("nginx in front of Hearth (real nginx, generated certif
 
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), "hearth-nginx-"));
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-      "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-keyout", join(directory, "tls.key"), "-out", join(directory, "tls.crt"),
-    ], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        "-keyout",
+        join(directory, "tls.key"),
+        "-out",
+        join(directory, "tls.crt"),
+      ],
+      { stdio: "ignore" },
+    );
 
     let upstreamPort: number;
     if (upstreamCommand) {
       upstreamPort = await freePort();
-      upstreamProcess = spawn("sh", ["-c", upstreamCommand], { cwd: repoRoot, env: { ...process.env, HEARTH_PORT: String(upstreamPort) }, stdio: "ignore" });
+      upstreamProcess = spawn("sh", ["-c", upstreamCommand], {
+        cwd: repoRoot,
+        env: { ...process.env, HEARTH_PORT: String(upstreamPort) },
+        stdio: "ignore",
+      });
       for (let attempt = 0; attempt < 240; attempt++) {
-        const ready = await fetch(`http://127.0.0.1:${upstreamPort}/healthz`).then((r) => r.ok, () => false);
+        const ready = await fetch(`http://127.0.0.1:${upstreamPort}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (ready) break;
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
@@ -140,8 +175,16 @@ http {
 }
 `,
     );
-    execFileSync(nginxBinary!, ["-t", "-p", directory, "-e", join(directory, "error.log"), "-c", join(directory, "nginx.conf")], { stdio: "pipe" });
-    nginx = spawn(nginxBinary!, ["-p", directory, "-e", join(directory, "error.log"), "-c", join(directory, "nginx.conf")], { stdio: "ignore" });
+    execFileSync(
+      nginxBinary!,
+      ["-t", "-p", directory, "-e", join(directory, "error.log"), "-c", join(directory, "nginx.conf")],
+      { stdio: "pipe" },
+    );
+    nginx = spawn(
+      nginxBinary!,
+      ["-p", directory, "-e", join(directory, "error.log"), "-c", join(directory, "nginx.conf")],
+      { stdio: "ignore" },
+    );
     base = `https://127.0.0.1:${port}`;
     for (let attempt = 0; attempt < 100; attempt++) {
       if ((await curl(["-o", "/dev/null", `${base}/healthz`])).status === 0) break;
@@ -158,9 +201,29 @@ http {
   });
 
   it("streams a chat over HTTP/2 token by token, unbuffered", async () => {
-    const body = JSON.stringify({ model: process.env.HEARTH_NGINX_CHAT_MODEL ?? "deepseek-r1:1.5b", stream: true, messages: [{ role: "user", content: "你好" }] });
-    const args = ["-sS", "-k", "--http2", "-N", "--compressed", "-X", "POST", "-H", "content-type: application/json", "--data", body, "-w", "\nHTTP/%{http_version}\n", `${base}/v1/chat/completions`];
-    if (process.env.HEARTH_NGINX_API_KEY) args.push("-H", `authorization: Bearer ${process.env.HEARTH_NGINX_API_KEY}`);
+    const body = JSON.stringify({
+      model: process.env.HEARTH_NGINX_CHAT_MODEL ?? "deepseek-r1:1.5b",
+      stream: true,
+      messages: [{ role: "user", content: "你好" }],
+    });
+    const args = [
+      "-sS",
+      "-k",
+      "--http2",
+      "-N",
+      "--compressed",
+      "-X",
+      "POST",
+      "-H",
+      "content-type: application/json",
+      "--data",
+      body,
+      "-w",
+      "\nHTTP/%{http_version}\n",
+      `${base}/v1/chat/completions`,
+    ];
+    if (process.env.HEARTH_NGINX_API_KEY)
+      args.push("-H", `authorization: Bearer ${process.env.HEARTH_NGINX_API_KEY}`);
     const started = performance.now();
     const child = spawn("curl", args);
     let output = "";
@@ -190,7 +253,9 @@ http {
 
   it("sends the security headers, on errors too", async () => {
     for (const path of ["/", "/metrics"]) {
-      const answer = headers((await curl(["--http2", "-D", "-", "-o", "/dev/null", `${base}${path}`])).stdout);
+      const answer = headers(
+        (await curl(["--http2", "-D", "-", "-o", "/dev/null", `${base}${path}`])).stdout,
+      );
       expect(answer["strict-transport-security"]).toMatch(/max-age=\d{8}/);
       expect(answer["content-security-policy"]).toContain("default-src 'self'");
       expect(answer["content-security-policy"]).toContain("frame-ancestors 'none'");
@@ -202,20 +267,55 @@ http {
     expect((await curl(["-o", "/dev/null", "-w", "%{http_code}", `${base}/metrics`])).stdout).toBe("404");
   });
 
-  it.skipIf(Boolean(upstreamCommand))("gzips hashed assets and lets browsers cache them for a year, with the security headers kept", async () => {
-    const answer = headers((await curl(["--http2", "-H", "accept-encoding: gzip", "-D", "-", "-o", "/dev/null", `${base}/assets/index-3f9a1c2b.js`])).stdout);
-    expect(answer["content-encoding"]).toBe("gzip");
-    expect(answer["cache-control"]).toBe("public, max-age=31536000, immutable");
-    expect(answer["x-content-type-options"]).toBe("nosniff");
-    expect(answer["strict-transport-security"]).toBeDefined();
-  });
+  it.skipIf(Boolean(upstreamCommand))(
+    "gzips hashed assets and lets browsers cache them for a year, with the security headers kept",
+    async () => {
+      const answer = headers(
+        (
+          await curl([
+            "--http2",
+            "-H",
+            "accept-encoding: gzip",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+            `${base}/assets/index-3f9a1c2b.js`,
+          ])
+        ).stdout,
+      );
+      expect(answer["content-encoding"]).toBe("gzip");
+      expect(answer["cache-control"]).toBe("public, max-age=31536000, immutable");
+      expect(answer["x-content-type-options"]).toBe("nosniff");
+      expect(answer["strict-transport-security"]).toBeDefined();
+    },
+  );
 
-  it.skipIf(Boolean(upstreamCommand))("limits request bodies: 10 MB for chat, 200 MB for document uploads", async () => {
-    const big = join(directory, "twelve-megabytes.bin");
-    writeFileSync(big, Buffer.alloc(12 * 1024 * 1024, 97));
-    const chat = await curl(["-o", "/dev/null", "-w", "%{http_code}", "-H", "content-type: application/json", "--data-binary", `@${big}`, `${base}/v1/chat/completions`]);
-    expect(chat.stdout).toBe("413");
-    const upload = await curl(["-H", "content-type: application/octet-stream", "--data-binary", `@${big}`, `${base}/api/knowledge/upload`]);
-    expect(JSON.parse(upload.stdout)).toEqual({ received: 12 * 1024 * 1024 });
-  });
+  it.skipIf(Boolean(upstreamCommand))(
+    "limits request bodies: 10 MB for chat, 200 MB for document uploads",
+    async () => {
+      const big = join(directory, "twelve-megabytes.bin");
+      writeFileSync(big, Buffer.alloc(12 * 1024 * 1024, 97));
+      const chat = await curl([
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-H",
+        "content-type: application/json",
+        "--data-binary",
+        `@${big}`,
+        `${base}/v1/chat/completions`,
+      ]);
+      expect(chat.stdout).toBe("413");
+      const upload = await curl([
+        "-H",
+        "content-type: application/octet-stream",
+        "--data-binary",
+        `@${big}`,
+        `${base}/api/knowledge/upload`,
+      ]);
+      expect(JSON.parse(upload.stdout)).toEqual({ received: 12 * 1024 * 1024 });
+    },
+  );
 });

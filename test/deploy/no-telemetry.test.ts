@@ -39,14 +39,27 @@ describe("the connection recorder", () => {
       await fetch("http://telemetry.invalid/", { signal: AbortSignal.timeout(3000) }).catch(() => {});
       console.log("done");`;
     const output = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ["--input-type=module", "-e", script], { env: { PATH: process.env.PATH ?? "", NODE_OPTIONS: `--import ${recorder}`, HEARTH_CONNECTION_LOG: log } }, (error, stdout) =>
-        error ? reject(error) : resolve(stdout),
+      execFile(
+        process.execPath,
+        ["--input-type=module", "-e", script],
+        {
+          env: {
+            PATH: process.env.PATH ?? "",
+            NODE_OPTIONS: `--import ${recorder}`,
+            HEARTH_CONNECTION_LOG: log,
+          },
+        },
+        (error, stdout) => (error ? reject(error) : resolve(stdout)),
       ),
     );
     expect(output.trim()).toBe("done");
     const connections = readConnections(log);
-    expect(connections).toContainEqual(expect.objectContaining({ kind: "tcp", host: "192.0.2.1", port: 8125 }));
-    expect(connections).toContainEqual(expect.objectContaining({ kind: "tcp", host: "telemetry.invalid", port: 80 }));
+    expect(connections).toContainEqual(
+      expect.objectContaining({ kind: "tcp", host: "192.0.2.1", port: 8125 }),
+    );
+    expect(connections).toContainEqual(
+      expect.objectContaining({ kind: "tcp", host: "telemetry.invalid", port: 80 }),
+    );
     expect(connections).toContainEqual(expect.objectContaining({ kind: "dns", host: "telemetry.invalid" }));
     rmSync(directory, { recursive: true, force: true });
   });
@@ -58,7 +71,10 @@ describe("the connection recorder", () => {
  * provider the operator configured. Needs the built CLI and services (after the lead's merge); skips without them.
  */
 const platformBuilt =
-  existsSync(hearthBin) && ["model", "search", "knowledge", "web"].every((name) => existsSync(join(repoRoot, "packages", name, "dist", "index.js")));
+  existsSync(hearthBin) &&
+  ["model", "search", "knowledge", "web"].every((name) =>
+    existsSync(join(repoRoot, "packages", name, "dist", "index.js")),
+  );
 
 describe.skipIf(!platformBuilt)("no telemetry: hearth up connects only where the operator said", () => {
   let directory: string;
@@ -76,7 +92,13 @@ describe.skipIf(!platformBuilt)("no telemetry: hearth up connects only where the
     provider = createServer((request, response) => {
       providerQueries.push(new URL(request.url ?? "/", "http://provider").searchParams.get("q") ?? "");
       response.setHeader("content-type", "application/json");
-      response.end(JSON.stringify({ results: [{ title: "Hearth 部署指南", url: "https://docs.example.org/hearth", content: "部署 Hearth" }] }));
+      response.end(
+        JSON.stringify({
+          results: [
+            { title: "Hearth 部署指南", url: "https://docs.example.org/hearth", content: "部署 Hearth" },
+          ],
+        }),
+      );
     });
     await new Promise<void>((resolve) => provider.listen(0, "127.0.0.1", resolve));
     providerPort = (provider.address() as AddressInfo).port;
@@ -109,14 +131,23 @@ describe.skipIf(!platformBuilt)("no telemetry: hearth up connects only where the
 
     // A chat through the real OpenAI client, streamed.
     const openai = new OpenAI({ baseURL: `http://127.0.0.1:${env.HEARTH_MODEL_PORT}/v1`, apiKey: token });
-    const stream = await openai.chat.completions.create({ model: "tiny:latest", stream: true, max_tokens: 8, messages: [{ role: "user", content: "你好" }] });
+    const stream = await openai.chat.completions.create({
+      model: "tiny:latest",
+      stream: true,
+      max_tokens: 8,
+      messages: [{ role: "user", content: "你好" }],
+    });
     let chunks = 0;
     for await (const _chunk of stream) chunks++;
     expect(chunks).toBeGreaterThan(0);
 
     // An ingestion: a knowledge base and one document.
     const knowledge = `http://127.0.0.1:${env.HEARTH_KNOWLEDGE_PORT}`;
-    const base = await fetch(`${knowledge}/v1/knowledge-bases`, { method: "POST", headers, body: JSON.stringify({ name: "handbook" }) });
+    const base = await fetch(`${knowledge}/v1/knowledge-bases`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ name: "handbook" }),
+    });
     expect(base.status, await base.clone().text()).toBeLessThan(300);
     const { id } = (await base.json()) as { id: string };
     const document = await fetch(`${knowledge}/v1/knowledge-bases/${id}/documents`, {
@@ -127,17 +158,31 @@ describe.skipIf(!platformBuilt)("no telemetry: hearth up connects only where the
     expect(document.status, await document.clone().text()).toBeLessThan(300);
 
     // A search through the configured provider.
-    const search = await fetch(`http://127.0.0.1:${env.HEARTH_SEARCH_PORT}/v1/search`, { method: "POST", headers, body: JSON.stringify({ query: "Hearth 部署" }) });
+    const search = await fetch(`http://127.0.0.1:${env.HEARTH_SEARCH_PORT}/v1/search`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ query: "Hearth 部署" }),
+    });
     expect(search.status, await search.clone().text()).toBeLessThan(300);
     expect(providerQueries).toContain("Hearth 部署");
 
     // Let background work (embedding, indexing, cache writes) run before reading the log.
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const allowedPorts = new Set([env.HEARTH_PORT, env.HEARTH_MODEL_PORT, env.HEARTH_SEARCH_PORT, env.HEARTH_KNOWLEDGE_PORT, String(providerPort)].map(Number));
+    const allowedPorts = new Set(
+      [
+        env.HEARTH_PORT,
+        env.HEARTH_MODEL_PORT,
+        env.HEARTH_SEARCH_PORT,
+        env.HEARTH_KNOWLEDGE_PORT,
+        String(providerPort),
+      ].map(Number),
+    );
     const connections = readConnections(log());
     expect(connections.length).toBeGreaterThan(0);
     const unexpected = connections.filter((connection) =>
-      connection.kind === "dns" ? !LOOPBACK_NAMES.has(connection.host) : !(LOOPBACK_NAMES.has(connection.host) && allowedPorts.has(Number(connection.port))),
+      connection.kind === "dns"
+        ? !LOOPBACK_NAMES.has(connection.host)
+        : !(LOOPBACK_NAMES.has(connection.host) && allowedPorts.has(Number(connection.port))),
     );
     expect(unexpected).toEqual([]);
   });

@@ -42,7 +42,14 @@ net.Socket.prototype.connect = function recordedConnect(...args) {
 
 const send = dgram.Socket.prototype.send;
 dgram.Socket.prototype.send = function recordedSend(...args) {
-  const port = args.find((value, index) => index > 0 && typeof value === "number" && value > 0 && value < 65536 && typeof args[index + 1] === "string");
+  const port = args.find(
+    (value, index) =>
+      index > 0 &&
+      typeof value === "number" &&
+      value > 0 &&
+      value < 65536 &&
+      typeof args[index + 1] === "string",
+  );
   const host = port === undefined ? undefined : args[args.indexOf(port) + 1];
   record({ kind: "udp", host: host ?? "connected-socket", port: port ?? 0 });
   return send.apply(this, args);

@@ -19,7 +19,14 @@ beforeEach(() => {
   database.close();
   writeFileSync(join(root, "hearth.yaml"), "logLevel: warn\n");
   // Ports nobody listens on, so the running-service check finds nothing.
-  env = { HEARTH_DATA_DIR: join(root, "data"), HEARTH_CONFIG: join(root, "hearth.yaml"), HEARTH_PORT: "1", HEARTH_MODEL_PORT: "2", HEARTH_SEARCH_PORT: "3", HEARTH_KNOWLEDGE_PORT: "4" };
+  env = {
+    HEARTH_DATA_DIR: join(root, "data"),
+    HEARTH_CONFIG: join(root, "hearth.yaml"),
+    HEARTH_PORT: "1",
+    HEARTH_MODEL_PORT: "2",
+    HEARTH_SEARCH_PORT: "3",
+    HEARTH_KNOWLEDGE_PORT: "4",
+  };
   lines = [];
   process.exitCode = undefined;
 });
@@ -33,7 +40,10 @@ const options = () => ({ config: { env, cwd: root }, write: (line: string) => li
 function titles(): string[] {
   const database = new Database(join(root, "data", "knowledge.db"), { readonly: true });
   try {
-    return database.prepare("SELECT title FROM documents ORDER BY rowid").all().map((row) => (row as { title: string }).title);
+    return database
+      .prepare("SELECT title FROM documents ORDER BY rowid")
+      .all()
+      .map((row) => (row as { title: string }).title);
   } finally {
     database.close();
   }

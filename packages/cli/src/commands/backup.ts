@@ -1,15 +1,15 @@
 import { join } from "node:path";
-import { Command } from "commander";
 import {
   createBackup,
   defaultBackupsDir,
   type HearthConfig,
   HearthError,
   isHearthError,
-  loadConfig,
   type LoadConfigOptions,
+  loadConfig,
   restoreBackup,
 } from "@hearth/core";
+import { Command } from "commander";
 
 /** Where the commands read configuration from; tests pass their own environment. */
 export interface OperationsCommandOptions {
@@ -22,13 +22,17 @@ export interface OperationsCommandOptions {
 export function backupCommand(options: OperationsCommandOptions = {}): Command {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   return new Command("backup")
-    .description("Snapshot the data directory (databases, indexes, model manifests) and the config, while Hearth runs")
+    .description(
+      "Snapshot the data directory (databases, indexes, model manifests) and the config, while Hearth runs",
+    )
     .argument("[destination]", "new directory for the backup (default: <dataDir>/backups/hearth-<time>)")
     .option("--include-models", "also copy .gguf model weights (large; they can be pulled again)", false)
     .action(async (destination: string | undefined, flags: { includeModels: boolean }) =>
       reportErrors(async () => {
         const config = loadConfig(options.config);
-        const target = destination ?? join(defaultBackupsDir(config.dataDir), `hearth-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+        const target =
+          destination ??
+          join(defaultBackupsDir(config.dataDir), `hearth-${new Date().toISOString().replace(/[:.]/g, "-")}`);
         const manifest = await createBackup({
           dataDir: config.dataDir,
           destination: target,
@@ -38,7 +42,9 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
         const bytes = manifest.entries.reduce((sum, entry) => sum + entry.size, 0);
         const databases = manifest.entries.filter((entry) => entry.kind === "sqlite").length;
         write(`backup written to ${manifest.destination}`);
-        write(`${manifest.entries.length} files (${databases} databases), ${formatBytes(bytes)}, checksums in manifest.json`);
+        write(
+          `${manifest.entries.length} files (${databases} databases), ${formatBytes(bytes)}, checksums in manifest.json`,
+        );
       }),
     );
 }
@@ -67,7 +73,9 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
           dataDir: config.dataDir,
           ...(config.configFile ? { configFile: config.configFile } : {}),
         });
-        write(`restored ${result.restoredFiles} files into ${config.dataDir} (backup of ${result.manifest.createdAt})`);
+        write(
+          `restored ${result.restoredFiles} files into ${config.dataDir} (backup of ${result.manifest.createdAt})`,
+        );
         if (result.previousData) write(`the data it replaced is kept at ${result.previousData}`);
         if (result.configRestoredTo) write(`configuration restored to ${result.configRestoredTo}`);
       }),
@@ -85,7 +93,9 @@ async function runningServices(config: HearthConfig): Promise<string[]> {
   const answers = await Promise.all(
     services.map(async ([name, port]) => {
       try {
-        const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(500) });
+        const response = await fetch(`http://127.0.0.1:${port}/healthz`, {
+          signal: AbortSignal.timeout(500),
+        });
         const body = (await response.json()) as { service?: string };
         return body.service === name ? `${name} on port ${port}` : undefined;
       } catch {

@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -17,7 +25,10 @@ beforeEach(() => {
   mkdirSync(join(dataDir, "knowledge", "index"), { recursive: true });
   mkdirSync(join(dataDir, "models"), { recursive: true });
   writeFileSync(join(dataDir, "knowledge", "index", "segment-0001.bin"), Buffer.alloc(64 * 1024, 7));
-  writeFileSync(join(dataDir, "models", "registry.json"), JSON.stringify({ models: [{ name: "deepseek-r1:1.5b", version: "1.0.0" }] }));
+  writeFileSync(
+    join(dataDir, "models", "registry.json"),
+    JSON.stringify({ models: [{ name: "deepseek-r1:1.5b", version: "1.0.0" }] }),
+  );
   writeFileSync(join(dataDir, "models", "deepseek-r1-1.5b.gguf"), Buffer.alloc(4096, 1));
   configFile = join(root, "hearth.yaml");
   writeFileSync(configFile, "web:\n  port: 8080\n");
@@ -29,7 +40,9 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 function openShop(path: string): Database.Database {
   const database = new Database(path);
   database.pragma("journal_mode = WAL");
-  database.exec("CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, body BLOB); CREATE TABLE IF NOT EXISTS ledger (order_id INTEGER)");
+  database.exec(
+    "CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, body BLOB); CREATE TABLE IF NOT EXISTS ledger (order_id INTEGER)",
+  );
   return database;
 }
 
@@ -128,7 +141,9 @@ describe("restoreBackup", () => {
 
     const result = await restoreBackup({ source: destination, dataDir, configFile });
     expect(counts(shopPath)).toEqual({ orders: 10, ledger: 10 });
-    expect(JSON.parse(readFileSync(join(dataDir, "models", "registry.json"), "utf8")).models[0].name).toBe("deepseek-r1:1.5b");
+    expect(JSON.parse(readFileSync(join(dataDir, "models", "registry.json"), "utf8")).models[0].name).toBe(
+      "deepseek-r1:1.5b",
+    );
     expect(readFileSync(configFile, "utf8")).toContain("port: 8080");
     expect(result.previousData).toBeDefined();
     expect(counts(join(result.previousData!, "web.db")).orders).toBe(100);
@@ -151,7 +166,9 @@ describe("restoreBackup", () => {
     const error = await expectCode(restoreBackup({ source: destination, dataDir }), "BACKUP_CORRUPT");
     expect(error.message).toContain("data/knowledge/index/segment-0001.bin");
     expect(counts(join(dataDir, "web.db")).orders).toBe(15);
-    expect(readdirSync(root).filter((name) => name.includes("restoring") || name.includes("pre-restore"))).toEqual([]);
+    expect(
+      readdirSync(root).filter((name) => name.includes("restoring") || name.includes("pre-restore")),
+    ).toEqual([]);
   });
 
   it("rejects a folder without a manifest and a manifest that points outside the backup", async () => {

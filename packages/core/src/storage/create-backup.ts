@@ -33,19 +33,29 @@ export function defaultBackupsDir(dataDir: string): string {
  * files copied, and a manifest with the size and SHA-256 of every file. The backup is written
  * beside its destination and renamed into place at the end, so a failed backup never looks complete.
  */
-export async function createBackup(options: CreateBackupOptions): Promise<BackupManifest & { destination: string }> {
+export async function createBackup(
+  options: CreateBackupOptions,
+): Promise<BackupManifest & { destination: string }> {
   const dataDir = resolve(options.dataDir);
   const destination = resolve(options.destination);
   if (!(await isDirectory(dataDir))) {
-    throw new HearthError("BACKUP_FAILED", `The data directory ${dataDir} does not exist or is not a directory`);
+    throw new HearthError(
+      "BACKUP_FAILED",
+      `The data directory ${dataDir} does not exist or is not a directory`,
+    );
   }
   if (await exists(destination)) {
-    throw new HearthError("BACKUP_FAILED", `The backup destination ${destination} already exists; choose a new directory`);
+    throw new HearthError(
+      "BACKUP_FAILED",
+      `The backup destination ${destination} already exists; choose a new directory`,
+    );
   }
-  const files = options.only ? await selectFiles(dataDir, options.only) : await listDataFiles(dataDir, {
-    exclude: [defaultBackupsDir(dataDir), destination, `${destination}.partial`],
-    includeModelWeights: options.includeModelWeights ?? false,
-  });
+  const files = options.only
+    ? await selectFiles(dataDir, options.only)
+    : await listDataFiles(dataDir, {
+        exclude: [defaultBackupsDir(dataDir), destination, `${destination}.partial`],
+        includeModelWeights: options.includeModelWeights ?? false,
+      });
 
   const staging = `${destination}.partial`;
   await rm(staging, { recursive: true, force: true });
@@ -83,7 +93,9 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     await rm(staging, { recursive: true, force: true });
     if (error instanceof HearthError) throw error;
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new HearthError("BACKUP_FAILED", `The backup to ${destination} failed: ${reason}`, { cause: error });
+    throw new HearthError("BACKUP_FAILED", `The backup to ${destination} failed: ${reason}`, {
+      cause: error,
+    });
   }
 }
 
@@ -95,7 +107,11 @@ async function selectFiles(dataDir: string, only: string[]): Promise<DataFile[]>
       throw new HearthError("BACKUP_FAILED", `${absolute} is outside the data directory ${dataDir}`);
     }
     if (!(await exists(absolute))) throw new HearthError("BACKUP_FAILED", `${absolute} does not exist`);
-    files.push({ absolute, relative: relative(dataDir, absolute).split(sep).join("/"), sqlite: await isSqliteFile(absolute) });
+    files.push({
+      absolute,
+      relative: relative(dataDir, absolute).split(sep).join("/"),
+      sqlite: await isSqliteFile(absolute),
+    });
   }
   return files;
 }
@@ -119,7 +135,8 @@ async function backupDatabase(source: string, target: string): Promise<void> {
   try {
     copy.pragma("journal_mode = DELETE");
     const check = copy.pragma("quick_check", { simple: true });
-    if (check !== "ok") throw new HearthError("BACKUP_FAILED", `The copy of ${source} failed SQLite's check: ${String(check)}`);
+    if (check !== "ok")
+      throw new HearthError("BACKUP_FAILED", `The copy of ${source} failed SQLite's check: ${String(check)}`);
   } finally {
     copy.close();
   }

@@ -36,7 +36,11 @@ export async function listDataFiles(dataDir: string, options: ListDataFilesOptio
       // Symlinks, sockets and the like are not data: a link could point outside the data directory.
       if (!entry.isFile()) continue;
       if (!options.includeModelWeights && entry.name.endsWith(".gguf")) continue;
-      files.push({ absolute, relative: relative(dataDir, absolute).split(sep).join("/"), sqlite: await isSqliteFile(absolute) });
+      files.push({
+        absolute,
+        relative: relative(dataDir, absolute).split(sep).join("/"),
+        sqlite: await isSqliteFile(absolute),
+      });
     }
   };
   await walk(dataDir);

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { Logger } from "pino";
@@ -36,7 +36,10 @@ export async function verifyBackup(source: string): Promise<BackupManifest> {
   try {
     text = await readFile(join(root, MANIFEST_FILE), "utf8");
   } catch {
-    throw new HearthError("BACKUP_INVALID", `${root} is not a Hearth backup: ${MANIFEST_FILE} is missing or unreadable`);
+    throw new HearthError(
+      "BACKUP_INVALID",
+      `${root} is not a Hearth backup: ${MANIFEST_FILE} is missing or unreadable`,
+    );
   }
   let document: unknown;
   try {
@@ -47,18 +50,31 @@ export async function verifyBackup(source: string): Promise<BackupManifest> {
   const parsed = backupManifestSchema.safeParse(document);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new HearthError("BACKUP_INVALID", `${join(root, MANIFEST_FILE)}: ${issue.path.join(".") || "(top level)"}: ${issue.message}`);
+    throw new HearthError(
+      "BACKUP_INVALID",
+      `${join(root, MANIFEST_FILE)}: ${issue.path.join(".") || "(top level)"}: ${issue.message}`,
+    );
   }
   const manifest = parsed.data;
   for (const entry of manifest.entries) {
     if (!SAFE_PATH.test(entry.path)) {
-      throw new HearthError("BACKUP_INVALID", `The manifest names an unsafe path: ${JSON.stringify(entry.path)}`);
+      throw new HearthError(
+        "BACKUP_INVALID",
+        `The manifest names an unsafe path: ${JSON.stringify(entry.path)}`,
+      );
     }
     const file = join(root, ...entry.path.split("/"));
     const info = await stat(file).catch(() => undefined);
-    if (!info?.isFile()) throw new HearthError("BACKUP_CORRUPT", `${entry.path} is listed in the manifest but missing from the backup`);
+    if (!info?.isFile())
+      throw new HearthError(
+        "BACKUP_CORRUPT",
+        `${entry.path} is listed in the manifest but missing from the backup`,
+      );
     if (info.size !== entry.size || (await sha256File(file)) !== entry.sha256) {
-      throw new HearthError("BACKUP_CORRUPT", `${entry.path} does not match its checksum in the manifest; the backup is damaged`);
+      throw new HearthError(
+        "BACKUP_CORRUPT",
+        `${entry.path} does not match its checksum in the manifest; the backup is damaged`,
+      );
     }
     if (entry.kind === "sqlite") checkDatabase(file, entry.path);
   }
@@ -104,7 +120,8 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
         await copyFile(join(source, ...entry.path.split("/")), incoming);
         // A WAL or journal left from the replaced database would be replayed into the restored one.
         for (const suffix of ["", "-wal", "-shm", "-journal"]) {
-          if (await exists(target + suffix)) await rename(target + suffix, `${target}${suffix}.pre-restore-${stamp}`);
+          if (await exists(target + suffix))
+            await rename(target + suffix, `${target}${suffix}.pre-restore-${stamp}`);
         }
         await rename(incoming, target);
       }
@@ -112,7 +129,9 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
   } catch (error) {
     if (error instanceof HearthError) throw error;
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new HearthError("RESTORE_FAILED", `Restoring ${source} into ${dataDir} failed: ${reason}`, { cause: error });
+    throw new HearthError("RESTORE_FAILED", `Restoring ${source} into ${dataDir} failed: ${reason}`, {
+      cause: error,
+    });
   }
 
   let configRestoredTo: string | undefined;
@@ -120,10 +139,14 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
   if (config && options.configFile) {
     configRestoredTo = resolve(options.configFile);
     await mkdir(dirname(configRestoredTo), { recursive: true });
-    if (await exists(configRestoredTo)) await rename(configRestoredTo, `${configRestoredTo}.pre-restore-${stamp}`);
+    if (await exists(configRestoredTo))
+      await rename(configRestoredTo, `${configRestoredTo}.pre-restore-${stamp}`);
     await copyFile(join(source, ...config.path.split("/")), configRestoredTo);
   }
-  options.logger?.info({ source, dataDir, files: dataEntries.length, scope: manifest.scope }, "backup restored");
+  options.logger?.info(
+    { source, dataDir, files: dataEntries.length, scope: manifest.scope },
+    "backup restored",
+  );
   return { manifest, restoredFiles: dataEntries.length, previousData, configRestoredTo };
 }
 
@@ -137,9 +160,13 @@ function checkDatabase(file: string, name: string): void {
       database.close();
     }
   } catch (error) {
-    throw new HearthError("BACKUP_CORRUPT", `${name} is not a readable SQLite database: ${(error as Error).message}`);
+    throw new HearthError(
+      "BACKUP_CORRUPT",
+      `${name} is not a readable SQLite database: ${(error as Error).message}`,
+    );
   }
-  if (result !== "ok") throw new HearthError("BACKUP_CORRUPT", `${name} fails SQLite's check: ${String(result)}`);
+  if (result !== "ok")
+    throw new HearthError("BACKUP_CORRUPT", `${name} fails SQLite's check: ${String(result)}`);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -148,4 +175,3 @@ async function exists(path: string): Promise<boolean> {
     () => false,
   );
 }
-

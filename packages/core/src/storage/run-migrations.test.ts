@@ -74,16 +74,19 @@ describe("runMigrations", () => {
     expect(rows("SELECT count(*) AS n FROM conversations")).toEqual([{ n: 50 }]);
     expect(rows("SELECT title FROM conversations WHERE id = 1")).toEqual([{ title: "对话 0: how do" }]);
     expect(rows("SELECT name FROM users ORDER BY name")).toEqual([{ name: "alice" }, { name: "王芳" }]);
-    expect(rows("SELECT version, name FROM hearth_migrations ORDER BY version").map((row) => (row as { name: string }).name)).toEqual([
-      "create-conversations",
-      "add-titles",
-      "users-table",
-    ]);
+    expect(
+      rows("SELECT version, name FROM hearth_migrations ORDER BY version").map(
+        (row) => (row as { name: string }).name,
+      ),
+    ).toEqual(["create-conversations", "add-titles", "users-table"]);
 
     // The backup holds the old schema and every row, and restores over the migrated database.
     expect(result.backup).toMatch(/backups\/pre-migration-web\.db-v1-to-v3-/);
     const manifest = await verifyBackup(result.backup!);
-    expect(manifest).toMatchObject({ scope: "partial", entries: [{ path: "data/web/web.db", kind: "sqlite" }] });
+    expect(manifest).toMatchObject({
+      scope: "partial",
+      entries: [{ path: "data/web/web.db", kind: "sqlite" }],
+    });
     await restoreBackup({ source: result.backup!, dataDir });
     expect(rows("PRAGMA user_version")).toEqual([{ user_version: 1 }]);
     expect(rows("SELECT count(*) AS n FROM conversations")).toEqual([{ n: 50 }]);
@@ -91,7 +94,10 @@ describe("runMigrations", () => {
     // Running again after the restore applies the same steps again.
     const again = await runMigrations({ databasePath, dataDir, migrations: [v1, v2, v3] });
     expect(again.applied).toHaveLength(2);
-    expect(await runMigrations({ databasePath, dataDir, migrations: [v1, v2, v3] })).toMatchObject({ applied: [], backup: undefined });
+    expect(await runMigrations({ databasePath, dataDir, migrations: [v1, v2, v3] })).toMatchObject({
+      applied: [],
+      backup: undefined,
+    });
   });
 
   it("rolls a failing migration back, keeps the data and names the backup", async () => {
@@ -101,22 +107,28 @@ describe("runMigrations", () => {
       name: "broken",
       up: "ALTER TABLE conversations ADD COLUMN title TEXT; UPDATE no_such_table SET x = 1;",
     };
-    const error = await runMigrations({ databasePath, dataDir, migrations: [v1, broken] }).catch((caught: unknown) => caught);
+    const error = await runMigrations({ databasePath, dataDir, migrations: [v1, broken] }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(HearthError);
     expect((error as HearthError).code).toBe("MIGRATION_FAILED");
     expect((error as HearthError).message).toContain("pre-migration-web.db-v1-to-v2");
     expect(rows("PRAGMA user_version")).toEqual([{ user_version: 1 }]);
-    expect(rows("SELECT name FROM pragma_table_info('conversations')").map((row) => (row as { name: string }).name)).toEqual([
-      "id",
-      "user",
-      "body",
-    ]);
+    expect(
+      rows("SELECT name FROM pragma_table_info('conversations')").map(
+        (row) => (row as { name: string }).name,
+      ),
+    ).toEqual(["id", "user", "body"]);
     expect(rows("SELECT count(*) AS n FROM conversations")).toEqual([{ n: 50 }]);
   });
 
   it("refuses a database written by a newer release, and a history with gaps", async () => {
     await runMigrations({ databasePath, dataDir, migrations: [v1, v2, v3] });
-    await expect(runMigrations({ databasePath, dataDir, migrations: [v1, v2] })).rejects.toMatchObject({ code: "SCHEMA_TOO_NEW" });
-    await expect(runMigrations({ databasePath, dataDir, migrations: [v1, v3] })).rejects.toMatchObject({ code: "MIGRATION_FAILED" });
+    await expect(runMigrations({ databasePath, dataDir, migrations: [v1, v2] })).rejects.toMatchObject({
+      code: "SCHEMA_TOO_NEW",
+    });
+    await expect(runMigrations({ databasePath, dataDir, migrations: [v1, v3] })).rejects.toMatchObject({
+      code: "MIGRATION_FAILED",
+    });
   });
 });

@@ -87,7 +87,9 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<Migr
     database.exec(
       "CREATE TABLE IF NOT EXISTS hearth_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
     );
-    const record = database.prepare("INSERT INTO hearth_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+    const record = database.prepare(
+      "INSERT INTO hearth_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+    );
     for (const migration of pending) {
       try {
         database.transaction(() => {
@@ -105,7 +107,10 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<Migr
         );
       }
       applied.push({ version: migration.version, name: migration.name });
-      options.logger?.info({ database: basename(databasePath), version: migration.version, name: migration.name }, "migration applied");
+      options.logger?.info(
+        { database: basename(databasePath), version: migration.version, name: migration.name },
+        "migration applied",
+      );
     }
   } finally {
     database.close();

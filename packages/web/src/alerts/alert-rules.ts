@@ -60,7 +60,13 @@ export function evaluateRules(context: RuleContext): Finding[] {
     const latest = scrapes.at(-1);
     if (!latest) continue;
     if (!latest.samples) {
-      findings.push({ alert: "HearthServiceDown", labels: { service }, value: 0, threshold: 1, summary: `The ${service} service does not answer /metrics` });
+      findings.push({
+        alert: "HearthServiceDown",
+        labels: { service },
+        value: 0,
+        threshold: 1,
+        summary: `The ${service} service does not answer /metrics`,
+      });
       continue;
     }
     findings.push(...memory(service, latest.samples, context));
@@ -76,7 +82,8 @@ export function evaluateRules(context: RuleContext): Finding[] {
 
 function memory(service: string, samples: MetricSample[], context: RuleContext): Finding[] {
   const resident = samples.find((sample) => sample.name === ALERT_METRICS.residentMemory)?.value;
-  const limit = samples.find((sample) => sample.name === ALERT_METRICS.memoryLimit)?.value ?? context.fallbackMemoryLimit;
+  const limit =
+    samples.find((sample) => sample.name === ALERT_METRICS.memoryLimit)?.value ?? context.fallbackMemoryLimit;
   if (resident === undefined || !(limit > 0)) return [];
   const ratio = resident / limit;
   if (!(ratio > context.thresholds.memoryRatio)) return [];
@@ -94,7 +101,9 @@ function memory(service: string, samples: MetricSample[], context: RuleContext):
 function queueFull(service: string, samples: MetricSample[]): Finding[] {
   const findings: Finding[] = [];
   for (const depth of samples.filter((sample) => sample.name === ALERT_METRICS.queueDepth)) {
-    const capacity = samples.find((sample) => sample.name === ALERT_METRICS.queueCapacity && sameLabels(sample.labels, depth.labels));
+    const capacity = samples.find(
+      (sample) => sample.name === ALERT_METRICS.queueCapacity && sameLabels(sample.labels, depth.labels),
+    );
     if (!capacity || capacity.value <= 0 || depth.value < capacity.value) continue;
     const model = depth.labels.model;
     findings.push({
@@ -127,14 +136,21 @@ function knowledgeStale(service: string, samples: MetricSample[], context: RuleC
 }
 
 /** P99 of the first-token histogram over the window, from the growth of its buckets (like rate()). */
-function inferenceLatency(service: string, scrapes: readonly Scrape[], context: RuleContext): Finding | undefined {
+function inferenceLatency(
+  service: string,
+  scrapes: readonly Scrape[],
+  context: RuleContext,
+): Finding | undefined {
   const window = windowed(scrapes, context.now - context.thresholds.inferenceWindowSeconds * 1000);
   if (!window) return undefined;
   const bucketName = `${ALERT_METRICS.firstToken}_bucket`;
   const latest = sumBy(window.latest, bucketName, "le");
   const earliest = sumBy(window.earliest, bucketName, "le");
   const buckets = [...latest.entries()]
-    .map(([le, count]) => ({ le: le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le), count: count - (earliest.get(le) ?? 0) }))
+    .map(([le, count]) => ({
+      le: le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le),
+      count: count - (earliest.get(le) ?? 0),
+    }))
     .sort((a, b) => a.le - b.le);
   const p99 = histogramQuantile(0.99, buckets);
   if (p99 === undefined || !(p99 > context.thresholds.inferenceP99Seconds)) return undefined;
@@ -147,7 +163,11 @@ function inferenceLatency(service: string, scrapes: readonly Scrape[], context: 
   };
 }
 
-function searchSuccess(service: string, scrapes: readonly Scrape[], context: RuleContext): Finding | undefined {
+function searchSuccess(
+  service: string,
+  scrapes: readonly Scrape[],
+  context: RuleContext,
+): Finding | undefined {
   const window = windowed(scrapes, context.now - context.thresholds.searchWindowSeconds * 1000);
   if (!window) return undefined;
   const latest = sumBy(window.latest, ALERT_METRICS.searchQueries, "outcome");
@@ -171,7 +191,10 @@ function searchSuccess(service: string, scrapes: readonly Scrape[], context: Rul
  * The latest successful scrape and the one that starts the window. Counters start at zero with the
  * process, so with no scrape before the window the growth since start-up is used.
  */
-function windowed(scrapes: readonly Scrape[], since: number): { latest: MetricSample[]; earliest: MetricSample[] } | undefined {
+function windowed(
+  scrapes: readonly Scrape[],
+  since: number,
+): { latest: MetricSample[]; earliest: MetricSample[] } | undefined {
   const successful = scrapes.filter((scrape) => scrape.samples !== undefined);
   const latest = successful.at(-1);
   if (!latest?.samples) return undefined;
@@ -190,7 +213,10 @@ function sumBy(samples: MetricSample[], name: string, label: string): Map<string
 }
 
 /** Prometheus's histogram_quantile: linear interpolation inside the bucket holding the rank. */
-export function histogramQuantile(quantile: number, buckets: { le: number; count: number }[]): number | undefined {
+export function histogramQuantile(
+  quantile: number,
+  buckets: { le: number; count: number }[],
+): number | undefined {
   const total = buckets.at(-1)?.count ?? 0;
   if (!(total > 0)) return undefined;
   const rank = quantile * total;

@@ -35,7 +35,14 @@ export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
   searchMinQueries: 10,
   searchWindowSeconds: 600,
   knowledgeStaleSeconds: 86_400,
-  forSeconds: { inferenceLatency: 300, memory: 300, searchSuccess: 300, knowledgeStale: 0, queueFull: 60, serviceDown: 60 },
+  forSeconds: {
+    inferenceLatency: 300,
+    memory: 300,
+    searchSuccess: 300,
+    knowledgeStale: 0,
+    queueFull: 60,
+    serviceDown: 60,
+  },
 };
 
 /**

@@ -2,7 +2,14 @@ import { readFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { HearthError } from "@hearth/core";
 import type { Logger } from "pino";
-import { ALERT_FOR_KEY, ALERT_SEVERITY, type AlertName, evaluateRules, type Finding, type Scrape } from "./alert-rules.js";
+import {
+  ALERT_FOR_KEY,
+  ALERT_SEVERITY,
+  type AlertName,
+  evaluateRules,
+  type Finding,
+  type Scrape,
+} from "./alert-rules.js";
 import { type AlertThresholds, DEFAULT_ALERT_THRESHOLDS } from "./alert-thresholds.js";
 import { parsePrometheusText } from "./prometheus-text.js";
 import { type AlertNotification, accepted, formatWebhook, type WebhookTarget } from "./webhook-formats.js";
@@ -18,7 +25,9 @@ export interface AlertMonitorOptions {
   webhooks: WebhookTarget[];
   /** HEARTH_SERVICE_TOKEN, sent to /metrics when services require it. */
   serviceToken?: string;
-  thresholds?: Partial<Omit<AlertThresholds, "forSeconds">> & { forSeconds?: Partial<AlertThresholds["forSeconds"]> };
+  thresholds?: Partial<Omit<AlertThresholds, "forSeconds">> & {
+    forSeconds?: Partial<AlertThresholds["forSeconds"]>;
+  };
   /** How often to scrape and evaluate (default 15 s, Prometheus's usual interval). */
   intervalMs?: number;
   /** Memory limit for services that do not report hearth_memory_limit_bytes (default: cgroup limit, else RAM). */
@@ -91,10 +100,14 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const { samples, malformedLines } = parsePrometheusText(await response.text());
-      if (malformedLines > 0) options.logger?.warn({ service: target.service, malformedLines }, "skipped malformed metrics lines");
+      if (malformedLines > 0)
+        options.logger?.warn({ service: target.service, malformedLines }, "skipped malformed metrics lines");
       return { service: target.service, at, samples };
     } catch (error) {
-      options.logger?.warn({ service: target.service, reason: (error as Error).message }, "metrics scrape failed");
+      options.logger?.warn(
+        { service: target.service, reason: (error as Error).message },
+        "metrics scrape failed",
+      );
       return { service: target.service, at, samples: undefined };
     }
   }
@@ -105,7 +118,8 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
     // Keep the newest scrape older than the longest window as the baseline, drop what is older.
     const cutoff = result.at - longestWindow;
     let keepFrom = 0;
-    for (let index = 0; index < scrapes.length - 1; index++) if (scrapes[index]!.at <= cutoff) keepFrom = index;
+    for (let index = 0; index < scrapes.length - 1; index++)
+      if (scrapes[index]!.at <= cutoff) keepFrom = index;
     history.set(result.service, scrapes.slice(keepFrom));
   }
 
@@ -121,14 +135,29 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
       });
       const text = await response.text();
       if (accepted(delivery.target.kind, response.status, text)) return true;
-      throw new HearthError("ALERT_DELIVERY_FAILED", `the ${delivery.target.kind} webhook at ${host} refused the notification (HTTP ${response.status})`);
+      throw new HearthError(
+        "ALERT_DELIVERY_FAILED",
+        `the ${delivery.target.kind} webhook at ${host} refused the notification (HTTP ${response.status})`,
+      );
     } catch (error) {
       const failure =
         error instanceof HearthError
           ? error
-          : new HearthError("ALERT_DELIVERY_FAILED", `the ${delivery.target.kind} webhook at ${host} did not answer: ${(error as Error).message}`);
+          : new HearthError(
+              "ALERT_DELIVERY_FAILED",
+              `the ${delivery.target.kind} webhook at ${host} did not answer: ${(error as Error).message}`,
+            );
       // The URL and secret are not logged: webhook URLs carry access tokens.
-      options.logger?.warn({ code: failure.code, kind: delivery.target.kind, host, alert: delivery.notification.alert, attempt: delivery.attempts + 1 }, failure.message);
+      options.logger?.warn(
+        {
+          code: failure.code,
+          kind: delivery.target.kind,
+          host,
+          alert: delivery.notification.alert,
+          attempt: delivery.attempts + 1,
+        },
+        failure.message,
+      );
       return false;
     }
   }
@@ -136,9 +165,13 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
   async function notify(notifications: AlertNotification[]): Promise<void> {
     const queue: Delivery[] = [
       ...retries,
-      ...notifications.flatMap((notification) => options.webhooks.map((target) => ({ target, notification, attempts: 0 }))),
+      ...notifications.flatMap((notification) =>
+        options.webhooks.map((target) => ({ target, notification, attempts: 0 })),
+      ),
     ];
-    const results = await Promise.all(queue.map(async (delivery) => ({ delivery, ok: await deliver(delivery) })));
+    const results = await Promise.all(
+      queue.map(async (delivery) => ({ delivery, ok: await deliver(delivery) })),
+    );
     retries = results
       .filter((result) => !result.ok && result.delivery.attempts + 1 < MAX_ATTEMPTS)
       .map((result) => ({ ...result.delivery, attempts: result.delivery.attempts + 1 }));
@@ -164,10 +197,14 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
     for (const [key, entry] of tracked) {
       if (seen.has(key)) continue;
       tracked.delete(key);
-      if (entry.firing) notifications.push({ ...toNotification(entry, "resolved"), endsAt: new Date(at).toISOString() });
+      if (entry.firing)
+        notifications.push({ ...toNotification(entry, "resolved"), endsAt: new Date(at).toISOString() });
     }
     for (const notification of notifications) {
-      options.logger?.info({ alert: notification.alert, status: notification.status, labels: notification.labels }, notification.summary);
+      options.logger?.info(
+        { alert: notification.alert, status: notification.status, labels: notification.labels },
+        notification.summary,
+      );
     }
     if (notifications.length > 0 || retries.length > 0) await notify(notifications);
     return active();
@@ -196,7 +233,9 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
     start() {
       if (timer) return;
       const tick = () => {
-        void this.evaluate().catch((error: unknown) => options.logger?.error({ err: error }, "alert evaluation failed"));
+        void this.evaluate().catch((error: unknown) =>
+          options.logger?.error({ err: error }, "alert evaluation failed"),
+        );
       };
       timer = setInterval(tick, intervalMs);
       timer.unref();

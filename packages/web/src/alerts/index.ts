@@ -9,4 +9,9 @@ export {
   type MetricsTarget,
 } from "./create-alert-monitor.js";
 export { type MetricSample, parsePrometheusText } from "./prometheus-text.js";
-export { type AlertNotification, formatWebhook, type WebhookKind, type WebhookTarget } from "./webhook-formats.js";
+export {
+  type AlertNotification,
+  formatWebhook,
+  type WebhookKind,
+  type WebhookTarget,
+} from "./webhook-formats.js";

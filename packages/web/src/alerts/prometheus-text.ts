@@ -38,7 +38,9 @@ function parseLabels(text: string): Record<string, string> | undefined {
     const start = LABEL.lastIndex;
     const match = LABEL.exec(text);
     if (!match) return text.slice(start).trim() === "" ? labels : undefined;
-    labels[match[1]!] = match[2]!.replace(/\\(["\\n])/g, (_all, character: string) => (character === "n" ? "\n" : character));
+    labels[match[1]!] = match[2]!.replace(/\\(["\\n])/g, (_all, character: string) =>
+      character === "n" ? "\n" : character,
+    );
   }
   return labels;
 }

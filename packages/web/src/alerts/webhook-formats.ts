@@ -28,19 +28,31 @@ export interface WebhookRequest {
 }
 
 /** Builds the request body (and signed URL) each receiver expects. */
-export function formatWebhook(target: WebhookTarget, notification: AlertNotification, now = Date.now()): WebhookRequest {
+export function formatWebhook(
+  target: WebhookTarget,
+  notification: AlertNotification,
+  now = Date.now(),
+): WebhookRequest {
   const title = `${notification.status === "firing" ? "[FIRING]" : "[RESOLVED]"} ${notification.alert}`;
   const where = Object.entries(notification.labels)
     .map(([key, value]) => `${key}=${value}`)
     .join(", ");
-  const lines = [notification.summary, where ? `(${where})` : "", `since ${notification.startsAt}`].filter(Boolean);
+  const lines = [notification.summary, where ? `(${where})` : "", `since ${notification.startsAt}`].filter(
+    Boolean,
+  );
   switch (target.kind) {
     case "generic":
       return { url: target.url, body: { source: "hearth", ...notification } };
     case "slack":
       return { url: target.url, body: { text: `*${title}*\n${lines.join("\n")}` } };
     case "wecom":
-      return { url: target.url, body: { msgtype: "markdown", markdown: { content: `**${title}**\n${lines.map((line) => `> ${line}`).join("\n")}` } } };
+      return {
+        url: target.url,
+        body: {
+          msgtype: "markdown",
+          markdown: { content: `**${title}**\n${lines.map((line) => `> ${line}`).join("\n")}` },
+        },
+      };
     case "dingtalk": {
       // DingTalk robot signing: HMAC-SHA256 over "timestamp\nsecret" keyed by the secret, in the URL.
       let url = target.url;
@@ -51,11 +63,20 @@ export function formatWebhook(target: WebhookTarget, notification: AlertNotifica
         signed.searchParams.set("sign", sign);
         url = signed.toString();
       }
-      return { url, body: { msgtype: "markdown", markdown: { title, text: `### ${title}\n${lines.map((line) => `- ${line}`).join("\n")}` } } };
+      return {
+        url,
+        body: {
+          msgtype: "markdown",
+          markdown: { title, text: `### ${title}\n${lines.map((line) => `- ${line}`).join("\n")}` },
+        },
+      };
     }
     case "feishu": {
       // Feishu custom bot signing: HMAC-SHA256 keyed by "timestamp\nsecret" over an empty message, in the body.
-      const body: Record<string, unknown> = { msg_type: "text", content: { text: `${title}\n${lines.join("\n")}` } };
+      const body: Record<string, unknown> = {
+        msg_type: "text",
+        content: { text: `${title}\n${lines.join("\n")}` },
+      };
       if (target.secret) {
         const timestamp = Math.floor(now / 1000);
         body.timestamp = String(timestamp);
