@@ -105,9 +105,9 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
         service.volumes!.every((volume) => Object.hasOwn(volumes, volume.split(":")[0]!)),
         name,
       ).toBe(true);
-      // Only search may reach the internet (its providers); the rest sit on the internal network alone.
+      // Only search (its providers) and web (alert webhooks) may reach out; model and knowledge never.
       expect(Object.keys(service.networks!).sort(), name).toEqual(
-        name === "search" ? ["egress", "internal"] : ["internal"],
+        ["search", "web"].includes(name) ? ["egress", "internal"] : ["internal"],
       );
     }
     expect(services.web!.environment!.HEARTH_MODEL_URL).toBe("http://model:8081");

@@ -31,4 +31,10 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
   { env: "HEARTH_SEARCH_URL", key: "services.searchUrl", type: "url", description: "URL other services use to reach the search service." },
   { env: "HEARTH_KNOWLEDGE_URL", key: "services.knowledgeUrl", type: "url", description: "URL other services use to reach the knowledge service." },
   { env: "HEARTH_SERVICE_TOKEN", key: "services.token", type: "string", description: "Shared secret services present to each other (at least 16 characters); never logged." },
+  // Alerts (the web service's built-in monitor; deploy)
+  { env: "HEARTH_ALERTS", key: "alerts.enabled", type: "boolean", description: "Run the built-in alert monitor when a webhook is configured." },
+  { env: "HEARTH_ALERT_WEBHOOK_URL", key: "alerts.webhook.url", type: "url", description: "Webhook the built-in alert monitor notifies; never logged (it often carries a token)." },
+  { env: "HEARTH_ALERT_WEBHOOK_KIND", key: "alerts.webhook.kind", type: "string", description: "Format of that webhook: generic, dingtalk, feishu, wecom or slack." },
+  { env: "HEARTH_ALERT_WEBHOOK_SECRET", key: "alerts.webhook.secret", type: "string", description: "Signing secret of a DingTalk or Feishu robot; never logged." },
+  { env: "HEARTH_KNOWLEDGE_STALE_HOURS", key: "alerts.knowledgeStaleHours", type: "integer", description: "Hours without an update after which a knowledge base raises HearthKnowledgeStale." },
 ];

@@ -1,3 +1,4 @@
+export { alertMonitorFromConfig } from "./alert-monitor-from-config.js";
 export { type AlertName, histogramQuantile } from "./alert-rules.js";
 export { ALERT_METRICS, type AlertThresholds, DEFAULT_ALERT_THRESHOLDS } from "./alert-thresholds.js";
 export {
