@@ -46,3 +46,4 @@ export {
   runMigrations,
   verifyBackup,
 } from "./storage/index.js";
+export { detectMemoryLimitBytes, registerMemoryLimitGauge } from "./metrics/memory-limit.js";

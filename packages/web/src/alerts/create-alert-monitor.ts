@@ -1,6 +1,4 @@
-import { readFileSync } from "node:fs";
-import { totalmem } from "node:os";
-import { HearthError } from "@hearth/core";
+import { detectMemoryLimitBytes, HearthError } from "@hearth/core";
 import type { Logger } from "pino";
 import {
   ALERT_FOR_KEY,
@@ -268,21 +266,4 @@ function safeHost(url: string): string {
   } catch {
     return "(invalid URL)";
   }
-}
-
-/**
- * The memory this process may use: the cgroup limit in a container (v2, then v1), else the
- * machine's RAM. Services can expose it as hearth_memory_limit_bytes for Prometheus.
- */
-export function detectMemoryLimitBytes(): number {
-  const machine = totalmem();
-  for (const file of ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]) {
-    try {
-      const value = Number(readFileSync(file, "utf8").trim());
-      if (Number.isFinite(value) && value > 0 && value < machine) return value;
-    } catch {
-      // Not in a cgroup with a limit: fall through to the machine's memory.
-    }
-  }
-  return machine;
 }

@@ -6,7 +6,6 @@ export {
   type AlertMonitor,
   type AlertMonitorOptions,
   createAlertMonitor,
-  detectMemoryLimitBytes,
   type MetricsTarget,
 } from "./create-alert-monitor.js";
 export { type MetricSample, parsePrometheusText } from "./prometheus-text.js";
