@@ -150,10 +150,16 @@ describe.skipIf(!platformBuilt)("no telemetry: hearth up connects only where the
     });
     expect(base.status, await base.clone().text()).toBeLessThan(300);
     const { id } = (await base.json()) as { id: string };
+    const upload = new FormData();
+    upload.append(
+      "file",
+      new Blob(["# 部署\nHearth 在一台机器上运行四个服务。\n"], { type: "text/markdown" }),
+      "deploy.md",
+    );
     const document = await fetch(`${knowledge}/v1/knowledge-bases/${id}/documents`, {
       method: "POST",
-      headers,
-      body: JSON.stringify({ name: "deploy.md", content: "# 部署\nHearth 在一台机器上运行四个服务。" }),
+      headers: { authorization: `Bearer ${token}` },
+      body: upload,
     });
     expect(document.status, await document.clone().text()).toBeLessThan(300);
 
