@@ -151,6 +151,27 @@ describe("restoreBackup", () => {
     expect(existsSync(join(dataDir, "backups", "before-upgrade", "manifest.json"))).toBe(true);
   });
 
+  it("restores inside a data directory that cannot be swapped (a container volume)", async () => {
+    const shopPath = join(dataDir, "web.db");
+    const shop = openShop(shopPath);
+    sell(shop, 10);
+    const destination = join(dataDir, "backups", "nightly");
+    await createBackup({ dataDir, destination });
+    sell(shop, 40);
+    shop.close();
+
+    const result = await restoreBackup({ source: destination, dataDir, inPlace: true });
+    expect(counts(shopPath)).toEqual({ orders: 10, ledger: 10 });
+    expect(result.previousData).toMatch(/data\/\.pre-restore-/);
+    expect(counts(join(result.previousData!, "web.db")).orders).toBe(50);
+    expect(readdirSync(dataDir).sort()).toEqual(
+      ["backups", "knowledge", "models", "web.db", expect.stringMatching(/^\.pre-restore-/)].sort(),
+    );
+    // What was set aside is not captured again by the next backup.
+    const next = await createBackup({ dataDir, destination: join(root, "after") });
+    expect(next.entries.some((entry) => entry.path.includes("pre-restore"))).toBe(false);
+  });
+
   it("refuses a damaged backup and leaves the data directory untouched", async () => {
     const shop = openShop(join(dataDir, "web.db"));
     sell(shop, 10);

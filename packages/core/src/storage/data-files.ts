@@ -1,6 +1,10 @@
 import { open, readdir } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 
+/** Folders a restore leaves inside a data directory that is a mount point; never backed up. */
+export const PRE_RESTORE_PREFIX = ".pre-restore-";
+export const RESTORING_PREFIX = ".restoring-";
+
 const SQLITE_HEADER = Buffer.from("SQLite format 3\0", "latin1");
 /** Side files of a SQLite database; the online backup API folds their content into the copy. */
 const SQLITE_SIDE_FILE = /-(wal|shm|journal)$/;
@@ -29,6 +33,11 @@ export async function listDataFiles(dataDir: string, options: ListDataFilesOptio
     for (const entry of entries) {
       const absolute = join(directory, entry.name);
       if (excluded.some((path) => absolute === path || absolute.startsWith(path + sep))) continue;
+      if (
+        directory === dataDir &&
+        (entry.name.startsWith(PRE_RESTORE_PREFIX) || entry.name.startsWith(RESTORING_PREFIX))
+      )
+        continue;
       if (entry.isDirectory()) {
         await walk(absolute);
         continue;

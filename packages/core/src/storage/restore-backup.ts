@@ -1,10 +1,11 @@
-import { copyFile, mkdir, readFile, rename, stat } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { Logger } from "pino";
 import { HearthError } from "../errors/hearth-error.js";
 import { type BackupManifest, backupManifestSchema, MANIFEST_FILE, sha256File } from "./backup-manifest.js";
 import { defaultBackupsDir } from "./create-backup.js";
+import { PRE_RESTORE_PREFIX, RESTORING_PREFIX } from "./data-files.js";
 
 export interface RestoreBackupOptions {
   /** The backup directory (the one holding manifest.json). */
@@ -13,6 +14,11 @@ export interface RestoreBackupOptions {
   dataDir: string;
   /** Where the backed-up configuration file goes back to; when unset it is left in the backup. */
   configFile?: string;
+  /**
+   * Restore inside the data directory instead of swapping it with a sibling. Chosen automatically
+   * when the data directory is a mount point (a container volume).
+   */
+  inPlace?: boolean;
   logger?: Logger;
 }
 
@@ -96,21 +102,10 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
 
   try {
     if (manifest.scope === "full") {
-      const staging = `${dataDir}.restoring-${stamp}`;
-      for (const entry of dataEntries) {
-        const target = join(staging, ...entry.path.split("/").slice(1));
-        await mkdir(dirname(target), { recursive: true });
-        await copyFile(join(source, ...entry.path.split("/")), target);
-      }
-      await mkdir(staging, { recursive: true });
-      if (await exists(dataDir)) {
-        previousData = `${dataDir}.pre-restore-${stamp}`;
-        await rename(dataDir, previousData);
-        // Earlier backups stay where operators look for them.
-        const backups = defaultBackupsDir(previousData);
-        if (await exists(backups)) await rename(backups, defaultBackupsDir(staging));
-      }
-      await rename(staging, dataDir);
+      previousData =
+        !options.inPlace && (await canSwapBeside(dataDir, stamp))
+          ? await restoreBeside(source, dataDir, dataEntries, stamp)
+          : await restoreInside(source, dataDir, dataEntries, stamp);
     } else {
       previousData = `${dataDir}/*.pre-restore-${stamp}`;
       for (const entry of dataEntries) {
@@ -148,6 +143,80 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
     "backup restored",
   );
   return { manifest, restoredFiles: dataEntries.length, previousData, configRestoredTo };
+}
+
+type DataEntry = BackupManifest["entries"][number];
+
+async function copyEntries(source: string, target: string, entries: DataEntry[]): Promise<void> {
+  for (const entry of entries) {
+    const file = join(target, ...entry.path.split("/").slice(1));
+    await mkdir(dirname(file), { recursive: true });
+    await copyFile(join(source, ...entry.path.split("/")), file);
+  }
+  await mkdir(target, { recursive: true });
+}
+
+/**
+ * Whether the data directory can be swapped with a sibling: not when it is a mount point (a
+ * container volume at /data, whose parent is read-only or another filesystem).
+ */
+async function canSwapBeside(dataDir: string, stamp: string): Promise<boolean> {
+  const probe = `${dataDir}.restoring-${stamp}`;
+  try {
+    await mkdir(probe);
+  } catch {
+    return false;
+  }
+  const [parent, self] = await Promise.all([stat(dirname(dataDir)), stat(dataDir).catch(() => undefined)]);
+  const sameDevice = !self || self.dev === parent.dev;
+  if (!sameDevice) await rm(probe, { recursive: true, force: true });
+  return sameDevice;
+}
+
+/** Builds the restored directory beside the data directory, then swaps the two. */
+async function restoreBeside(
+  source: string,
+  dataDir: string,
+  entries: DataEntry[],
+  stamp: string,
+): Promise<string | undefined> {
+  const staging = `${dataDir}.restoring-${stamp}`;
+  await copyEntries(source, staging, entries);
+  let previous: string | undefined;
+  if (await exists(dataDir)) {
+    previous = `${dataDir}.pre-restore-${stamp}`;
+    await rename(dataDir, previous);
+    // Earlier backups stay where operators look for them.
+    const backups = defaultBackupsDir(previous);
+    if (await exists(backups)) await rename(backups, defaultBackupsDir(staging));
+  }
+  await rename(staging, dataDir);
+  return previous;
+}
+
+/**
+ * For a data directory that is a mount point: the restored files are built in a hidden folder
+ * inside it, what was there moves into `.pre-restore-<time>` inside it, then the restored files
+ * move up. Every rename stays on the volume.
+ */
+async function restoreInside(
+  source: string,
+  dataDir: string,
+  entries: DataEntry[],
+  stamp: string,
+): Promise<string> {
+  const staging = join(dataDir, `${RESTORING_PREFIX}${stamp}`);
+  const previous = join(dataDir, `${PRE_RESTORE_PREFIX}${stamp}`);
+  await copyEntries(source, staging, entries);
+  await mkdir(previous);
+  const keep = new Set(["backups", basename(staging), basename(previous)]);
+  for (const name of await readdir(dataDir)) {
+    if (keep.has(name) || name.startsWith(PRE_RESTORE_PREFIX)) continue;
+    await rename(join(dataDir, name), join(previous, name));
+  }
+  for (const name of await readdir(staging)) await rename(join(staging, name), join(dataDir, name));
+  await rm(staging, { recursive: true, force: true });
+  return previous;
 }
 
 function checkDatabase(file: string, name: string): void {
