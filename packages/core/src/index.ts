@@ -1,6 +1,7 @@
 export { configSchema, type ConfigInput, type HearthConfig } from "./config/config-schema.js";
 export { configReferenceMarkdown } from "./config/config-reference.js";
 export { ENVIRONMENT, type EnvironmentBinding } from "./config/environment.js";
+export { type SearchProviderConfig, searchProviderSchema } from "./config/search-section.js";
 export { loadConfig, type LoadConfigOptions } from "./config/load-config.js";
 export { defaultThreadCount } from "./config/model-section.js";
 export { ERROR_CODES, type ErrorCode } from "./errors/error-codes.js";
