@@ -27,7 +27,14 @@ export const searchResultSchema = z.object({
 });
 export type SearchResult = z.infer<typeof searchResultSchema>;
 
-export const providerStatusSchema = z.enum(["ok", "timeout", "rate-limited", "error", "skipped-by-breaker", "cached"]);
+export const providerStatusSchema = z.enum([
+  "ok",
+  "timeout",
+  "rate-limited",
+  "error",
+  "skipped-by-breaker",
+  "cached",
+]);
 export type ProviderStatus = z.infer<typeof providerStatusSchema>;
 
 export const providerOutcomeSchema = z.object({
@@ -49,7 +56,11 @@ export type SearchResponse = z.infer<typeof searchResponseSchema>;
 
 /** The error body every Hearth service sends. */
 const errorBodySchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
 });
 
 /** An error answer from the search service, with its stable code. */
@@ -103,7 +114,11 @@ export class SearchClient {
         const { code, message, details } = parsed.data.error;
         throw new SearchClientError(code, message, response.status, details);
       }
-      throw new SearchClientError("UPSTREAM_ERROR", `search service answered HTTP ${response.status}`, response.status);
+      throw new SearchClientError(
+        "UPSTREAM_ERROR",
+        `search service answered HTTP ${response.status}`,
+        response.status,
+      );
     }
     return searchResponseSchema.parse(body);
   }

@@ -29,7 +29,12 @@ export class ReplayServer {
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
-        const recorded = { method: request.method ?? "GET", url: request.url ?? "/", headers: request.headers, body: Buffer.concat(chunks).toString("utf8") };
+        const recorded = {
+          method: request.method ?? "GET",
+          url: request.url ?? "/",
+          headers: request.headers,
+          body: Buffer.concat(chunks).toString("utf8"),
+        };
         this.requests.push(recorded);
         Promise.resolve(this.#handler(recorded, response)).catch(() => response.destroy());
       });
@@ -46,7 +51,12 @@ export class ReplayServer {
   }
 }
 
-export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   response.writeHead(status, { "content-type": "application/json", ...headers });
   response.end(typeof body === "string" ? body : JSON.stringify(body));
 }

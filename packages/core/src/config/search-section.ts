@@ -2,7 +2,9 @@ import { z } from "zod";
 import { host, httpUrl, port } from "./fields.js";
 
 /** A provider id: used in metrics labels, API requests and logs. */
-const providerId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, '-' or '_'");
+const providerId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, '-' or '_'");
 
 /** What every provider shares: timeout, rate limit, weight in ranking, breaker and hedging. */
 const providerCommon = {
@@ -56,14 +58,50 @@ const customProvider = z.strictObject({
 });
 
 export const searchProviderSchema = z.discriminatedUnion("type", [
-  z.strictObject({ ...providerCommon, type: z.literal("searxng"), url: httpUrl, engines: z.string().optional(), language: z.string().optional() }),
-  z.strictObject({ ...keyed, type: z.literal("baidu"), url: httpUrl.default("https://qianfan.baidubce.com/v2/ai_search/web_search") }),
-  z.strictObject({ ...keyed, type: z.literal("bocha"), url: httpUrl.default("https://api.bochaai.com/v1/web-search") }),
-  z.strictObject({ ...keyed, type: z.literal("bing"), url: httpUrl.default("https://api.bing.microsoft.com/v7.0/search"), market: z.string().optional() }),
-  z.strictObject({ ...keyed, type: z.literal("brave"), url: httpUrl.default("https://api.search.brave.com/res/v1/web/search") }),
-  z.strictObject({ ...keyed, type: z.literal("tavily"), url: httpUrl.default("https://api.tavily.com/search") }),
-  z.strictObject({ ...keyed, type: z.literal("serper"), url: httpUrl.default("https://google.serper.dev/search") }),
-  z.strictObject({ ...keyed, type: z.literal("google"), cx: z.string().min(1), url: httpUrl.default("https://www.googleapis.com/customsearch/v1") }),
+  z.strictObject({
+    ...providerCommon,
+    type: z.literal("searxng"),
+    url: httpUrl,
+    engines: z.string().optional(),
+    language: z.string().optional(),
+  }),
+  z.strictObject({
+    ...keyed,
+    type: z.literal("baidu"),
+    url: httpUrl.default("https://qianfan.baidubce.com/v2/ai_search/web_search"),
+  }),
+  z.strictObject({
+    ...keyed,
+    type: z.literal("bocha"),
+    url: httpUrl.default("https://api.bochaai.com/v1/web-search"),
+  }),
+  z.strictObject({
+    ...keyed,
+    type: z.literal("bing"),
+    url: httpUrl.default("https://api.bing.microsoft.com/v7.0/search"),
+    market: z.string().optional(),
+  }),
+  z.strictObject({
+    ...keyed,
+    type: z.literal("brave"),
+    url: httpUrl.default("https://api.search.brave.com/res/v1/web/search"),
+  }),
+  z.strictObject({
+    ...keyed,
+    type: z.literal("tavily"),
+    url: httpUrl.default("https://api.tavily.com/search"),
+  }),
+  z.strictObject({
+    ...keyed,
+    type: z.literal("serper"),
+    url: httpUrl.default("https://google.serper.dev/search"),
+  }),
+  z.strictObject({
+    ...keyed,
+    type: z.literal("google"),
+    cx: z.string().min(1),
+    url: httpUrl.default("https://www.googleapis.com/customsearch/v1"),
+  }),
   customProvider,
 ]);
 
@@ -93,7 +131,12 @@ export const searchSection = z
     cache: z
       .strictObject({
         enabled: z.boolean().default(true),
-        ttlSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(600),
+        ttlSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(7 * 24 * 3600)
+          .default(600),
         maxEntries: z.number().int().min(1).max(1_000_000).default(1000),
       })
       .prefault({}),
@@ -120,7 +163,12 @@ export const searchSection = z
       .strictObject({
         /** How many top results to fetch when a request asks for content. */
         maxPages: z.number().int().min(1).max(20).default(3),
-        maxBytes: z.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(50 * 1024 * 1024)
+          .default(2 * 1024 * 1024),
         timeoutMs: z.number().int().min(100).max(60_000).default(5000),
         maxRedirects: z.number().int().min(0).max(10).default(3),
         /** Characters of extracted text kept per page. */
@@ -134,7 +182,11 @@ export const searchSection = z
     const seen = new Set<string>();
     section.providers.forEach((provider, index) => {
       if (seen.has(provider.id)) {
-        context.addIssue({ code: "custom", path: ["providers", index, "id"], message: `duplicate provider id "${provider.id}"` });
+        context.addIssue({
+          code: "custom",
+          path: ["providers", index, "id"],
+          message: `duplicate provider id "${provider.id}"`,
+        });
       }
       seen.add(provider.id);
     });

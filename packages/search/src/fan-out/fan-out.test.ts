@@ -42,8 +42,18 @@ const server = new ReplayServer(async (request, response) => {
   sendJson(response, 404, "no such engine");
 });
 
-function slot(engine: string, extra: Record<string, unknown> = {}, breaker = { failureThreshold: 5, cooldownMs: 30_000 }) {
-  const config = searchProviderSchema.parse({ id: engine, type: "searxng", url: `${server.url}/${engine}`, retries: 0, ...extra });
+function slot(
+  engine: string,
+  extra: Record<string, unknown> = {},
+  breaker = { failureThreshold: 5, cooldownMs: 30_000 },
+) {
+  const config = searchProviderSchema.parse({
+    id: engine,
+    type: "searxng",
+    url: `${server.url}/${engine}`,
+    retries: 0,
+    ...extra,
+  });
   return new ProviderSlot(createProvider(config), config, breaker);
 }
 const callsTo = (engine: string) => server.requests.filter((r) => r.url.startsWith(`/${engine}/`)).length;
@@ -64,14 +74,25 @@ describe("fan-out", () => {
     expect(elapsed).toBeLessThan(1000);
     expect(answers.map((answer) => answer.hits[0]!.title)).toEqual(["ok result", "ok2 result"]);
     const status = Object.fromEntries(outcomes.map((outcome) => [outcome.id, outcome.status]));
-    expect(status).toEqual({ ok: "ok", hang: "timeout", limited: "rate-limited", malformed: "error", huge: "error", ok2: "ok" });
+    expect(status).toEqual({
+      ok: "ok",
+      hang: "timeout",
+      limited: "rate-limited",
+      malformed: "error",
+      huge: "error",
+      ok2: "ok",
+    });
     expect(outcomes.find((o) => o.id === "huge")!.error).toMatch(/byte limit/);
     expect(outcomes.find((o) => o.id === "malformed")!.error).toMatch(/malformed JSON/);
     for (const outcome of outcomes) expect(outcome.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
   it("gives up on an engine at its own timeout, before the deadline", async () => {
-    const { outcomes } = await fanOut([slot("hang", { timeoutMs: 100 }), slot("ok")], { query: "q", limit: 5, deadlineMs: 3000 });
+    const { outcomes } = await fanOut([slot("hang", { timeoutMs: 100 }), slot("ok")], {
+      query: "q",
+      limit: 5,
+      deadlineMs: 3000,
+    });
     expect(outcomes[0]).toMatchObject({ id: "hang", status: "timeout" });
     expect(outcomes[0]!.latencyMs).toBeLessThan(1000);
   });
@@ -79,7 +100,9 @@ describe("fan-out", () => {
   it("never calls an engine more often than its token bucket allows, across concurrent queries", async () => {
     const limited = slot("ok", { rateLimit: { perSecond: 2 } });
     const before = callsTo("ok");
-    const results = await Promise.all(Array.from({ length: 10 }, () => fanOut([limited], { query: "q", limit: 5, deadlineMs: 2000 })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => fanOut([limited], { query: "q", limit: 5, deadlineMs: 2000 })),
+    );
     expect(callsTo("ok") - before).toBe(2);
     const statuses = results.map((result) => result.outcomes[0]!.status);
     expect(statuses.filter((s) => s === "ok")).toHaveLength(2);

@@ -16,7 +16,11 @@ export class ProviderSlot {
   coolDownUntil = 0;
   consecutiveRateLimits = 0;
 
-  constructor(provider: SearchProvider, config: SearchProviderConfig, breaker: { failureThreshold: number; cooldownMs: number }) {
+  constructor(
+    provider: SearchProvider,
+    config: SearchProviderConfig,
+    breaker: { failureThreshold: number; cooldownMs: number },
+  ) {
     this.provider = provider;
     this.config = config;
     this.bucket = new TokenBucket(config.rateLimit.perSecond, config.rateLimit.burst);
@@ -73,7 +77,11 @@ export async function fanOut(
     const began = performance.now();
     const finish = (outcome: Omit<ProviderOutcome, "id" | "latencyMs">) => {
       if (outcomes[index]) return;
-      outcomes[index] = { id: slot.provider.id, latencyMs: Math.round(performance.now() - began), ...outcome };
+      outcomes[index] = {
+        id: slot.provider.id,
+        latencyMs: Math.round(performance.now() - began),
+        ...outcome,
+      };
       onOutcome(slot, outcomes[index]!);
     };
     try {
@@ -82,15 +90,23 @@ export async function fanOut(
       answers.push({ slot, hits });
     } catch (error) {
       if (error instanceof Skip) finish({ status: error.status, error: error.message });
-      else if (deadline.signal.aborted) finish({ status: "timeout", error: `no answer within the ${request.deadlineMs} ms deadline` });
-      else if (isTimeout(error)) finish({ status: "timeout", error: `no answer within ${slot.config.timeoutMs} ms` });
-      else if (error instanceof ProviderCallError && error.rateLimited) finish({ status: "rate-limited", error: error.message });
+      else if (deadline.signal.aborted)
+        finish({ status: "timeout", error: `no answer within the ${request.deadlineMs} ms deadline` });
+      else if (isTimeout(error))
+        finish({ status: "timeout", error: `no answer within ${slot.config.timeoutMs} ms` });
+      else if (error instanceof ProviderCallError && error.rateLimited)
+        finish({ status: "rate-limited", error: error.message });
       else finish({ status: "error", error: error instanceof Error ? error.message : String(error) });
     }
   });
 
   const allDone = Promise.all(tasks);
-  await Promise.race([allDone, new Promise<void>((resolve) => deadline.signal.addEventListener("abort", () => resolve(), { once: true }))]);
+  await Promise.race([
+    allDone,
+    new Promise<void>((resolve) =>
+      deadline.signal.addEventListener("abort", () => resolve(), { once: true }),
+    ),
+  ]);
   clearTimeout(timer);
   request.signal?.removeEventListener("abort", onCallerAbort);
   if (!deadline.signal.aborted) deadline.abort(new Error("done"));
@@ -98,7 +114,12 @@ export async function fanOut(
   await Promise.race([allDone, new Promise((resolve) => setImmediate(resolve))]);
   slots.forEach((slot, index) => {
     if (!outcomes[index]) {
-      outcomes[index] = { id: slot.provider.id, status: "timeout", latencyMs: Math.round(performance.now() - started), error: `no answer within the ${request.deadlineMs} ms deadline` };
+      outcomes[index] = {
+        id: slot.provider.id,
+        status: "timeout",
+        latencyMs: Math.round(performance.now() - started),
+        error: `no answer within the ${request.deadlineMs} ms deadline`,
+      };
       onOutcome(slot, outcomes[index]!);
     }
   });
@@ -111,15 +132,27 @@ function isTimeout(error: unknown): boolean {
   return error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError");
 }
 
-async function callSlot(slot: ProviderSlot, request: FanOutRequest, deadline: AbortSignal, started: number): Promise<ProviderHit[]> {
+async function callSlot(
+  slot: ProviderSlot,
+  request: FanOutRequest,
+  deadline: AbortSignal,
+  started: number,
+): Promise<ProviderHit[]> {
   const now = Date.now();
   if (slot.coolDownUntil > now) {
-    throw new Skip("rate-limited", `skipped: the engine asked to wait ${Math.ceil((slot.coolDownUntil - now) / 1000)} s more`);
+    throw new Skip(
+      "rate-limited",
+      `skipped: the engine asked to wait ${Math.ceil((slot.coolDownUntil - now) / 1000)} s more`,
+    );
   }
-  if (!slot.breaker.tryAcquire()) throw new Skip("skipped-by-breaker", "skipped: circuit breaker open after repeated failures");
+  if (!slot.breaker.tryAcquire())
+    throw new Skip("skipped-by-breaker", "skipped: circuit breaker open after repeated failures");
   if (!slot.bucket.tryTake()) {
     slot.breaker.release();
-    throw new Skip("rate-limited", `skipped: local rate limit of ${slot.config.rateLimit.perSecond}/s reached`);
+    throw new Skip(
+      "rate-limited",
+      `skipped: local rate limit of ${slot.config.rateLimit.perSecond}/s reached`,
+    );
   }
   for (let attempt = 0; ; attempt++) {
     try {
@@ -140,7 +173,8 @@ async function callSlot(slot: ProviderSlot, request: FanOutRequest, deadline: Ab
         slot.breaker.release();
         throw error;
       }
-      const retryable = error instanceof ProviderCallError ? error.isRetryable : isTimeout(error) ? false : true;
+      // A timed-out call already spent its time; unknown errors (a bug in an adapter) are worth one more try.
+      const retryable = error instanceof ProviderCallError ? error.isRetryable : !isTimeout(error);
       const delay = backoffDelayMs(attempt, 50, 1000);
       const remaining = request.deadlineMs - (performance.now() - started);
       if (!retryable || attempt >= slot.config.retries || remaining < delay + 50 || !slot.bucket.tryTake()) {
@@ -153,11 +187,20 @@ async function callSlot(slot: ProviderSlot, request: FanOutRequest, deadline: Ab
 }
 
 /** One call, and a second identical one if the first is still out after `hedgeAfterMs`; the first answer wins. */
-async function hedgedCall(slot: ProviderSlot, request: FanOutRequest, deadline: AbortSignal): Promise<ProviderHit[]> {
+async function hedgedCall(
+  slot: ProviderSlot,
+  request: FanOutRequest,
+  deadline: AbortSignal,
+): Promise<ProviderHit[]> {
   const attempt = () => {
     const controller = new AbortController();
     const signal = AbortSignal.any([deadline, controller.signal, AbortSignal.timeout(slot.config.timeoutMs)]);
-    const promise = slot.provider.search({ query: request.query, limit: request.limit, freshness: request.freshness, signal });
+    const promise = slot.provider.search({
+      query: request.query,
+      limit: request.limit,
+      freshness: request.freshness,
+      signal,
+    });
     return { controller, promise };
   };
   const first = attempt();
@@ -193,9 +236,13 @@ async function hedgedCall(slot: ProviderSlot, request: FanOutRequest, deadline: 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }

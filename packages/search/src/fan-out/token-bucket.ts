@@ -9,7 +9,11 @@ export class TokenBucket {
   #updatedAt: number;
   readonly #now: () => number;
 
-  constructor(perSecond: number, burst = Math.max(1, Math.ceil(perSecond)), now: () => number = performance.now.bind(performance)) {
+  constructor(
+    perSecond: number,
+    burst = Math.max(1, Math.ceil(perSecond)),
+    now: () => number = performance.now.bind(performance),
+  ) {
     this.#perSecond = perSecond;
     this.#capacity = burst;
     this.#tokens = burst;
@@ -33,7 +37,10 @@ export class TokenBucket {
 
   #refill(): void {
     const now = this.#now();
-    this.#tokens = Math.min(this.#capacity, this.#tokens + ((now - this.#updatedAt) / 1000) * this.#perSecond);
+    this.#tokens = Math.min(
+      this.#capacity,
+      this.#tokens + ((now - this.#updatedAt) / 1000) * this.#perSecond,
+    );
     this.#updatedAt = now;
   }
 }

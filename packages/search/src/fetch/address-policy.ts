@@ -45,13 +45,16 @@ export class AddressPolicy {
   }
 
   #isAllowed(address: ipaddr.IPv4 | ipaddr.IPv6): boolean {
-    return this.#allowed.some(([network, bits]) => address.kind() === network.kind() && address.match(network, bits));
+    return this.#allowed.some(
+      ([network, bits]) => address.kind() === network.kind() && address.match(network, bits),
+    );
   }
 }
 
 function embeddedIpv4(address: ipaddr.IPv6, range: string): ipaddr.IPv4 | undefined {
   const bytes = address.toByteArray();
-  if (range === "ipv4Mapped" || range === "rfc6052" || range === "rfc6145") return new ipaddr.IPv4(bytes.slice(12, 16));
+  if (range === "ipv4Mapped" || range === "rfc6052" || range === "rfc6145")
+    return new ipaddr.IPv4(bytes.slice(12, 16));
   if (range === "6to4") return new ipaddr.IPv4(bytes.slice(2, 6));
   return undefined;
 }

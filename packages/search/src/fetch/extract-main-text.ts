@@ -11,13 +11,16 @@ export function extractMainText(html: string, contentType: string, maxChars: num
   const { document } = parseHTML(html);
   let text = "";
   try {
-    const article = new Readability(document as unknown as ConstructorParameters<typeof Readability>[0], { charThreshold: 100 }).parse();
+    const article = new Readability(document as unknown as ConstructorParameters<typeof Readability>[0], {
+      charThreshold: 100,
+    }).parse();
     text = article?.textContent ?? "";
   } catch {
     text = "";
   }
   if (text.trim().length < 50) {
-    for (const element of document.querySelectorAll("script, style, noscript, nav, header, footer")) element.remove();
+    for (const element of document.querySelectorAll("script, style, noscript, nav, header, footer"))
+      element.remove();
     text = document.body?.textContent ?? document.documentElement?.textContent ?? "";
   }
   return tidy(text, maxChars);

@@ -91,14 +91,19 @@ const server = new ReplayServer((request, response) => {
 let port = "";
 
 /** A resolver that answers from a table, as a DNS server would, and counts questions. */
-function tableResolver(table: Record<string, string | string[] | (() => string)>): Resolver & { questions: string[] } {
+function tableResolver(
+  table: Record<string, string | string[] | (() => string)>,
+): Resolver & { questions: string[] } {
   const questions: string[] = [];
   const resolver = async (hostname: string) => {
     questions.push(hostname);
     const entry = table[hostname];
     if (entry === undefined) throw Object.assign(new Error("not found"), { code: "ENOTFOUND" });
     const answer = typeof entry === "function" ? entry() : entry;
-    return (Array.isArray(answer) ? answer : [answer]).map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
+    return (Array.isArray(answer) ? answer : [answer]).map((address) => ({
+      address,
+      family: address.includes(":") ? 6 : 4,
+    }));
   };
   return Object.assign(resolver, { questions });
 }
@@ -115,7 +120,11 @@ afterAll(async () => {
 
 describe("safe page fetch", () => {
   it("fetches an allowed page and extracts its main text without navigation, footer or scripts", async () => {
-    const fetcher = new SafeFetcher({ ...limits, allowPrivateRanges: ["127.0.0.1/32"], resolver: tableResolver({ "news.test": "127.0.0.1" }) });
+    const fetcher = new SafeFetcher({
+      ...limits,
+      allowPrivateRanges: ["127.0.0.1/32"],
+      resolver: tableResolver({ "news.test": "127.0.0.1" }),
+    });
     const page = await fetcher.fetch(`http://news.test:${port}/article`);
     const text = extractMainText(page.text, page.contentType, 10_000);
     expect(text).toContain("国内汽油、柴油价格每吨分别提高120元");
@@ -127,25 +136,45 @@ describe("safe page fetch", () => {
   it("refuses loopback by default, without sending a request", async () => {
     const before = server.requests.length;
     const fetcher = new SafeFetcher(limits);
-    await expect(fetcher.fetch(`${server.url}/article`)).rejects.toMatchObject({ code: "SEARCH_FETCH_BLOCKED" });
-    await expect(fetcher.fetch(`http://[::1]:${port}/article`)).rejects.toMatchObject({ code: "SEARCH_FETCH_BLOCKED" });
-    await expect(fetcher.fetch(`http://2130706433:${port}/article`)).rejects.toMatchObject({ code: "SEARCH_FETCH_BLOCKED" });
-    await expect(fetcher.fetch(`http://[::ffff:127.0.0.1]:${port}/article`)).rejects.toMatchObject({ code: "SEARCH_FETCH_BLOCKED" });
+    await expect(fetcher.fetch(`${server.url}/article`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_BLOCKED",
+    });
+    await expect(fetcher.fetch(`http://[::1]:${port}/article`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_BLOCKED",
+    });
+    await expect(fetcher.fetch(`http://2130706433:${port}/article`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_BLOCKED",
+    });
+    await expect(fetcher.fetch(`http://[::ffff:127.0.0.1]:${port}/article`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_BLOCKED",
+    });
     expect(server.requests.length).toBe(before);
   });
 
   it.each(BLOCKED)("refuses a name that resolves to %s", async (address) => {
     const fetcher = new SafeFetcher({ ...limits, resolver: tableResolver({ "evil.test": address }) });
-    await expect(fetcher.fetch(`http://evil.test:${port}/article`)).rejects.toMatchObject({ code: "SEARCH_FETCH_BLOCKED" });
+    await expect(fetcher.fetch(`http://evil.test:${port}/article`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_BLOCKED",
+    });
   });
 
   it("refuses a name when any of its addresses is blocked", async () => {
-    const fetcher = new SafeFetcher({ ...limits, allowPrivateRanges: ["127.0.0.1/32"], resolver: tableResolver({ "mixed.test": ["127.0.0.1", "10.0.0.7"] }) });
-    await expect(fetcher.fetch(`http://mixed.test:${port}/article`)).rejects.toMatchObject({ code: "SEARCH_FETCH_BLOCKED" });
+    const fetcher = new SafeFetcher({
+      ...limits,
+      allowPrivateRanges: ["127.0.0.1/32"],
+      resolver: tableResolver({ "mixed.test": ["127.0.0.1", "10.0.0.7"] }),
+    });
+    await expect(fetcher.fetch(`http://mixed.test:${port}/article`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_BLOCKED",
+    });
   });
 
   it("refuses redirects to metadata, private names and other schemes", async () => {
-    const resolver = tableResolver({ "site.test": "127.0.0.1", "internal.test": "10.0.0.5", "v6.test": "fd00::1" });
+    const resolver = tableResolver({
+      "site.test": "127.0.0.1",
+      "internal.test": "10.0.0.5",
+      "v6.test": "fd00::1",
+    });
     const fetcher = new SafeFetcher({ ...limits, allowPrivateRanges: ["127.0.0.1/32"], resolver });
     for (const target of [
       "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
@@ -154,7 +183,10 @@ describe("safe page fetch", () => {
       `http://v6.test:${port}/`,
       "file:///etc/passwd",
     ]) {
-      await expect(fetcher.fetch(`http://site.test:${port}/redirect-to?${encodeURIComponent(target)}`), target).rejects.toMatchObject({
+      await expect(
+        fetcher.fetch(`http://site.test:${port}/redirect-to?${encodeURIComponent(target)}`),
+        target,
+      ).rejects.toMatchObject({
         code: "SEARCH_FETCH_BLOCKED",
       });
     }
@@ -164,14 +196,23 @@ describe("safe page fetch", () => {
     let answer = "127.0.0.1";
     const resolver = tableResolver({ "rebind.test": () => answer });
     const fetcher = new SafeFetcher({ ...limits, allowPrivateRanges: ["127.0.0.1/32"], resolver });
-    await expect(fetcher.fetch(`http://rebind.test:${port}/article`)).resolves.toMatchObject({ contentType: expect.stringContaining("text/html") });
+    await expect(fetcher.fetch(`http://rebind.test:${port}/article`)).resolves.toMatchObject({
+      contentType: expect.stringContaining("text/html"),
+    });
     answer = "169.254.169.254";
-    await expect(fetcher.fetch(`http://rebind.test:${port}/article`)).rejects.toMatchObject({ code: "SEARCH_FETCH_BLOCKED" });
+    await expect(fetcher.fetch(`http://rebind.test:${port}/article`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_BLOCKED",
+    });
   });
 
   it("keeps to the limits on redirects, content type, size and time", async () => {
     const resolver = tableResolver({ "site.test": "127.0.0.1" });
-    const fetcher = new SafeFetcher({ ...limits, timeoutMs: 300, allowPrivateRanges: ["127.0.0.1/32"], resolver });
+    const fetcher = new SafeFetcher({
+      ...limits,
+      timeoutMs: 300,
+      allowPrivateRanges: ["127.0.0.1/32"],
+      resolver,
+    });
     const base = `http://site.test:${port}`;
     await expect(fetcher.fetch(`${base}/loop`)).rejects.toThrow(/more than 3 redirects/);
     await expect(fetcher.fetch(`${base}/image`)).rejects.toThrow(/image\/png/);

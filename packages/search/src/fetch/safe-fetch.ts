@@ -60,7 +60,8 @@ export class SafeFetcher {
         response.resume();
         const location = response.headers.location;
         if (!location) throw failed(`${current.origin} redirected without a Location`);
-        if (redirects >= this.#options.maxRedirects) throw failed(`more than ${this.#options.maxRedirects} redirects`);
+        if (redirects >= this.#options.maxRedirects)
+          throw failed(`more than ${this.#options.maxRedirects} redirects`);
         current = parseTarget(new URL(location, current).href);
         continue;
       }
@@ -86,9 +87,13 @@ export class SafeFetcher {
     for (const { address } of addresses) {
       const refusal = this.#policy.refusal(address);
       if (refusal) {
-        throw new HearthError("SEARCH_FETCH_BLOCKED", `refused to fetch ${hostname}: it resolves to a ${refusal} address`, {
-          details: { range: refusal },
-        });
+        throw new HearthError(
+          "SEARCH_FETCH_BLOCKED",
+          `refused to fetch ${hostname}: it resolves to a ${refusal} address`,
+          {
+            details: { range: refusal },
+          },
+        );
       }
     }
     return addresses;
@@ -100,7 +105,9 @@ export class SafeFetcher {
       if (addresses.length === 0) throw new Error("no addresses");
       return addresses;
     } catch (error) {
-      throw failed(`cannot resolve ${hostname}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw failed(
+        `cannot resolve ${hostname}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
   }
 
@@ -113,7 +120,11 @@ export class SafeFetcher {
       // Resolve again at connect time and connect only to an address that passed the policy.
       this.#checkHost(hostname).then(
         (addresses) => {
-          if ((options as { all?: boolean }).all) callback(null, addresses.map((a) => ({ address: a.address, family: a.family })));
+          if ((options as { all?: boolean }).all)
+            callback(
+              null,
+              addresses.map((a) => ({ address: a.address, family: a.family })),
+            );
           else callback(null, addresses[0]!.address, addresses[0]!.family);
         },
         (error: Error) => callback(error as NodeJS.ErrnoException, "", 0),
@@ -138,8 +149,12 @@ export class SafeFetcher {
       );
       request.on("error", (error) => {
         if (error instanceof HearthError) reject(error);
-        else if (signal.aborted) reject(failed(`no answer from ${url.origin} within ${this.#options.timeoutMs} ms`));
-        else reject(failed(`cannot fetch ${url.origin}: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+        else if (signal.aborted)
+          reject(failed(`no answer from ${url.origin} within ${this.#options.timeoutMs} ms`));
+        else
+          reject(
+            failed(`cannot fetch ${url.origin}: ${(error as NodeJS.ErrnoException).code ?? error.message}`),
+          );
       });
       request.end();
     });
@@ -154,9 +169,13 @@ function parseTarget(raw: string): URL {
     throw failed("not a valid URL");
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new HearthError("SEARCH_FETCH_BLOCKED", `refused to fetch a ${url.protocol} URL; only http and https are fetched`);
+    throw new HearthError(
+      "SEARCH_FETCH_BLOCKED",
+      `refused to fetch a ${url.protocol} URL; only http and https are fetched`,
+    );
   }
-  if (url.username || url.password) throw new HearthError("SEARCH_FETCH_BLOCKED", "refused to fetch a URL with credentials");
+  if (url.username || url.password)
+    throw new HearthError("SEARCH_FETCH_BLOCKED", "refused to fetch a URL with credentials");
   return url;
 }
 
@@ -164,7 +183,11 @@ function failed(message: string): HearthError {
   return new HearthError("SEARCH_FETCH_FAILED", message);
 }
 
-async function readLimited(response: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
+async function readLimited(
+  response: IncomingMessage,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<Buffer> {
   const declared = Number(response.headers["content-length"]);
   if (Number.isFinite(declared) && declared > maxBytes) {
     response.destroy();
@@ -183,7 +206,11 @@ async function readLimited(response: IncomingMessage, maxBytes: number, signal: 
     }
   } catch (error) {
     if (error instanceof HearthError) throw error;
-    throw failed(signal.aborted ? "the page did not arrive in time" : `the page could not be read: ${(error as Error).message}`);
+    throw failed(
+      signal.aborted
+        ? "the page did not arrive in time"
+        : `the page could not be read: ${(error as Error).message}`,
+    );
   }
   return Buffer.concat(chunks);
 }
@@ -191,7 +218,8 @@ async function readLimited(response: IncomingMessage, maxBytes: number, signal: 
 /** Decodes with the charset of the header or of a `<meta charset>` (Chinese sites still use GBK). */
 function decode(body: Buffer, contentType: string): string {
   const declared =
-    /charset=["']?([\w-]+)/i.exec(contentType)?.[1] ?? /<meta[^>]+charset=["']?([\w-]+)/i.exec(body.subarray(0, 2048).toString("latin1"))?.[1];
+    /charset=["']?([\w-]+)/i.exec(contentType)?.[1] ??
+    /<meta[^>]+charset=["']?([\w-]+)/i.exec(body.subarray(0, 2048).toString("latin1"))?.[1];
   try {
     return new TextDecoder(declared ?? "utf-8").decode(body);
   } catch {

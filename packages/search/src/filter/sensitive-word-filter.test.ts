@@ -25,8 +25,19 @@ describe("Aho-Corasick", () => {
 
 describe("sensitive-word filter", () => {
   it("sees through full width, case, traditional characters and separators inserted between characters", () => {
-    const filter = make({ lists: [{ id: "politics", action: "flag", words: ["法轮功", "badword"] }], reloadIntervalMs: 0 });
-    for (const evasion of ["法 轮 功", "法-轮_功", "法\u200b轮\u200d功", "法輪功", "ＢＡＤＷＯＲＤ", "b.a.d.w.o.r.d", "B A D word"]) {
+    const filter = make({
+      lists: [{ id: "politics", action: "flag", words: ["法轮功", "badword"] }],
+      reloadIntervalMs: 0,
+    });
+    for (const evasion of [
+      "法 轮 功",
+      "法-轮_功",
+      "法\u200b轮\u200d功",
+      "法輪功",
+      "ＢＡＤＷＯＲＤ",
+      "b.a.d.w.o.r.d",
+      "B A D word",
+    ]) {
       expect(filter.check(`前文 ${evasion} 后文`).flagged, evasion).toEqual(["politics"]);
     }
     expect(filter.check("法律和功能").flagged).toEqual([]);
@@ -54,12 +65,22 @@ describe("sensitive-word filter", () => {
     expect(masked.masked).toBe("你这个***, what an *****");
     expect(masked.blocked || masked.dropped).toBe(false);
     expect(filter.check("街头示威").flagged).toEqual(["watch"]);
-    expect(filter.check("今天天气很好")).toMatchObject({ hits: [], blocked: false, dropped: false, flagged: [], masked: "今天天气很好" });
+    expect(filter.check("今天天气很好")).toMatchObject({
+      hits: [],
+      blocked: false,
+      dropped: false,
+      flagged: [],
+      masked: "今天天气很好",
+    });
   });
 
   it("counts hits per list without handing out the matched text", () => {
     const counts: Array<[string, string, number]> = [];
-    const filter = make({ lists: [{ id: "abuse", action: "mask", words: ["idiot"] }], reloadIntervalMs: 0, onHits: (...args) => counts.push(args) });
+    const filter = make({
+      lists: [{ id: "abuse", action: "mask", words: ["idiot"] }],
+      reloadIntervalMs: 0,
+      onHits: (...args) => counts.push(args),
+    });
     filter.check("idiot and idiot");
     expect(counts).toEqual([["abuse", "mask", 2]]);
   });
@@ -70,12 +91,17 @@ describe("sensitive-word filter", () => {
       const file = join(folder, "list.txt");
       writeFileSync(file, "# comment line\n赌博\n\n");
       const reloaded: string[] = [];
-      const filter = make({ lists: [{ id: "gambling", action: "drop", file }], reloadIntervalMs: 30, onReload: (id) => reloaded.push(id) });
+      const filter = make({
+        lists: [{ id: "gambling", action: "drop", file }],
+        reloadIntervalMs: 30,
+        onReload: (id) => reloaded.push(id),
+      });
       expect(filter.check("网上赌博").dropped).toBe(true);
       expect(filter.check("网上彩票").dropped).toBe(false);
       await new Promise((resolve) => setTimeout(resolve, 20));
       writeFileSync(file, "赌博\n彩票\n");
-      for (let i = 0; i < 100 && reloaded.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let i = 0; i < 100 && reloaded.length === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       expect(filter.check("网上彩票").dropped).toBe(true);
       expect(filter.wordCounts).toEqual({ gambling: 2 });
     } finally {
@@ -84,7 +110,9 @@ describe("sensitive-word filter", () => {
   });
 
   it("refuses to start with a list file that cannot be read, naming the list", () => {
-    expect(() => make({ lists: [{ id: "missing", action: "block", file: "/nonexistent/words.txt" }] })).toThrow(/SEARCH_WORD_LIST_UNREADABLE|missing/);
+    expect(() =>
+      make({ lists: [{ id: "missing", action: "block", file: "/nonexistent/words.txt" }] }),
+    ).toThrow(/SEARCH_WORD_LIST_UNREADABLE|missing/);
     try {
       make({ lists: [{ id: "missing", action: "block", file: "/nonexistent/words.txt" }] });
     } catch (error) {

@@ -127,7 +127,11 @@ export class SensitiveWordFilter {
       const start = normalised.starts[match.start]!;
       const end = normalised.ends[match.end - 1]!;
       // A Latin word must stand alone in the original text: "ass" must not hit "class".
-      if (latin[match.pattern] && (ASCII_ALNUM.test(text[start - 1] ?? "") || ASCII_ALNUM.test(text[end] ?? ""))) continue;
+      if (
+        latin[match.pattern] &&
+        (ASCII_ALNUM.test(text[start - 1] ?? "") || ASCII_ALNUM.test(text[end] ?? ""))
+      )
+        continue;
       const listIndex = owners[match.pattern]!;
       const list = this.#lists[listIndex]!.source;
       hits.push({ list: list.id, action: list.action, start, end });
@@ -142,7 +146,10 @@ export class SensitiveWordFilter {
       blocked: hits.some((hit) => hit.action === "block"),
       dropped: hits.some((hit) => hit.action === "drop"),
       flagged: [...new Set(hits.filter((hit) => hit.action === "flag").map((hit) => hit.list))],
-      masked: mask(text, hits.filter((hit) => hit.action === "mask")),
+      masked: mask(
+        text,
+        hits.filter((hit) => hit.action === "mask"),
+      ),
     };
   }
 
@@ -177,7 +184,11 @@ function readWordFile(source: WordListSource): { words: string[]; mtimeMs: numbe
       .filter(Boolean);
     return { words, mtimeMs };
   } catch (error) {
-    throw new HearthError("SEARCH_WORD_LIST_UNREADABLE", `word list "${source.id}" (${source.file}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new HearthError(
+      "SEARCH_WORD_LIST_UNREADABLE",
+      `word list "${source.id}" (${source.file}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 

@@ -11,7 +11,14 @@ type Config = Extract<SearchProviderConfig, { type: "baidu" }>;
 /** Baidu AI search (Qianfan `/v2/ai_search/web_search`): the `references` list. */
 const baiduResponse = z.object({
   references: z
-    .array(z.object({ url: z.string().nullish(), title: z.string().nullish(), content: z.string().nullish(), date: z.string().nullish() }))
+    .array(
+      z.object({
+        url: z.string().nullish(),
+        title: z.string().nullish(),
+        content: z.string().nullish(),
+        date: z.string().nullish(),
+      }),
+    )
     .nullish(),
 });
 
@@ -41,10 +48,21 @@ export class BaiduProvider implements SearchProvider {
       },
       signal: request.signal,
       // Qianfan reports quota errors in the body with codes such as "rpm_rate_limit_exceeded".
-      isRateLimited: (_status, body) => /rate_limit|qps|quota/i.test(String((body as { code?: unknown } | undefined)?.code ?? "")),
+      isRateLimited: (_status, body) =>
+        /rate_limit|qps|quota/i.test(String((body as { code?: unknown } | undefined)?.code ?? "")),
     });
-    if (typeof raw === "object" && raw !== null && "code" in raw && "message" in raw && !("references" in raw)) {
-      throw new ProviderCallError({ url: this.#config.url, status: 200, message: `Baidu answered error ${String(raw.code)}: ${String(raw.message)}` });
+    if (
+      typeof raw === "object" &&
+      raw !== null &&
+      "code" in raw &&
+      "message" in raw &&
+      !("references" in raw)
+    ) {
+      throw new ProviderCallError({
+        url: this.#config.url,
+        status: 200,
+        message: `Baidu answered error ${String(raw.code)}: ${String(raw.message)}`,
+      });
     }
     const body = parseWire(baiduResponse, raw, this.#config.url);
     return (body.references ?? []).slice(0, request.limit).map((result) => ({

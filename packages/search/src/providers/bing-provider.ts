@@ -12,13 +12,23 @@ const bingResponse = z.object({
   webPages: z
     .object({
       value: z.array(
-        z.object({ url: z.string().nullish(), name: z.string().nullish(), snippet: z.string().nullish(), datePublished: z.string().nullish() }),
+        z.object({
+          url: z.string().nullish(),
+          name: z.string().nullish(),
+          snippet: z.string().nullish(),
+          datePublished: z.string().nullish(),
+        }),
       ),
     })
     .nullish(),
 });
 
-const FRESHNESS: Record<Freshness, string | undefined> = { day: "Day", week: "Week", month: "Month", year: undefined };
+const FRESHNESS: Record<Freshness, string | undefined> = {
+  day: "Day",
+  week: "Week",
+  month: "Month",
+  year: undefined,
+};
 
 export class BingProvider implements SearchProvider {
   readonly type = "bing";
@@ -38,7 +48,11 @@ export class BingProvider implements SearchProvider {
     const freshness = request.freshness ? FRESHNESS[request.freshness] : undefined;
     if (freshness) url.searchParams.set("freshness", freshness);
     if (this.#config.market) url.searchParams.set("mkt", this.#config.market);
-    const raw = await callJson({ url: url.href, headers: { "ocp-apim-subscription-key": this.#config.apiKey }, signal: request.signal });
+    const raw = await callJson({
+      url: url.href,
+      headers: { "ocp-apim-subscription-key": this.#config.apiKey },
+      signal: request.signal,
+    });
     const body = parseWire(bingResponse, raw, url.href);
     return (body.webPages?.value ?? []).slice(0, request.limit).map((result) => ({
       url: result.url ?? "",

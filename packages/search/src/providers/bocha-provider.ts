@@ -30,7 +30,12 @@ const bochaResponse = z.object({
     .nullish(),
 });
 
-const FRESHNESS: Record<Freshness, string> = { day: "oneDay", week: "oneWeek", month: "oneMonth", year: "oneYear" };
+const FRESHNESS: Record<Freshness, string> = {
+  day: "oneDay",
+  week: "oneWeek",
+  month: "oneMonth",
+  year: "oneYear",
+};
 
 export class BochaProvider implements SearchProvider {
   readonly type = "bocha";
@@ -47,7 +52,12 @@ export class BochaProvider implements SearchProvider {
       url: this.#config.url,
       method: "POST",
       headers: { authorization: `Bearer ${this.#config.apiKey}` },
-      body: { query: request.query, count: Math.min(request.limit, 50), summary: false, freshness: request.freshness ? FRESHNESS[request.freshness] : "noLimit" },
+      body: {
+        query: request.query,
+        count: Math.min(request.limit, 50),
+        summary: false,
+        freshness: request.freshness ? FRESHNESS[request.freshness] : "noLimit",
+      },
       signal: request.signal,
     });
     const body = parseWire(bochaResponse, raw, this.#config.url);

@@ -41,7 +41,11 @@ export class BraveProvider implements SearchProvider {
     url.searchParams.set("q", request.query);
     url.searchParams.set("count", String(Math.min(request.limit, 20)));
     if (request.freshness) url.searchParams.set("freshness", FRESHNESS[request.freshness]);
-    const raw = await callJson({ url: url.href, headers: { "x-subscription-token": this.#config.apiKey }, signal: request.signal });
+    const raw = await callJson({
+      url: url.href,
+      headers: { "x-subscription-token": this.#config.apiKey },
+      signal: request.signal,
+    });
     const body = parseWire(braveResponse, raw, url.href);
     return (body.web?.results ?? []).slice(0, request.limit).map((result) => ({
       url: result.url ?? "",

@@ -9,7 +9,10 @@ type Config = Extract<SearchProviderConfig, { type: "custom" }>;
 /** Reads `a.b[0].c` from a JSON value; undefined when any step is missing. */
 export function readPath(value: unknown, path: string): unknown {
   let node = value;
-  for (const part of path.replace(/\[(\d+)\]/g, ".$1").split(".").filter(Boolean)) {
+  for (const part of path
+    .replace(/\[(\d+)\]/g, ".$1")
+    .split(".")
+    .filter(Boolean)) {
     if (node === null || typeof node !== "object") return undefined;
     node = (node as Record<string, unknown>)[part];
   }
@@ -37,15 +40,23 @@ export class CustomJsonProvider implements SearchProvider {
       freshness: request.freshness ? (this.#config.freshnessValues[request.freshness] ?? "") : "",
       apiKey: this.#config.apiKey ?? "",
     };
-    const url = this.#config.url.replace(/\{(query|limit|freshness|apiKey)\}/g, (_match, name: string) => encodeURIComponent(values[name]!));
+    const url = this.#config.url.replace(/\{(query|limit|freshness|apiKey)\}/g, (_match, name: string) =>
+      encodeURIComponent(values[name]!),
+    );
     const headers = Object.fromEntries(
-      Object.entries(this.#config.headers).map(([name, value]) => [name, value.replace(/\{apiKey\}/g, values.apiKey!)]),
+      Object.entries(this.#config.headers).map(([name, value]) => [
+        name,
+        value.replace(/\{apiKey\}/g, values.apiKey!),
+      ]),
     );
     const raw = await callJson({
       url,
       method: this.#config.method,
       headers,
-      body: this.#config.method === "POST" ? fillTemplate(this.#config.body ?? { query: "{query}" }, values) : undefined,
+      body:
+        this.#config.method === "POST"
+          ? fillTemplate(this.#config.body ?? { query: "{query}" }, values)
+          : undefined,
       signal: request.signal,
     });
     const list = readPath(raw, this.#config.response.results);
@@ -78,7 +89,9 @@ function fillTemplate(template: unknown, values: Record<string, string>): unknow
   }
   if (Array.isArray(template)) return template.map((item) => fillTemplate(item, values));
   if (template && typeof template === "object") {
-    return Object.fromEntries(Object.entries(template).map(([key, value]) => [key, fillTemplate(value, values)]));
+    return Object.fromEntries(
+      Object.entries(template).map(([key, value]) => [key, fillTemplate(value, values)]),
+    );
   }
   return template;
 }

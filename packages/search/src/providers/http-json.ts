@@ -24,14 +24,22 @@ export async function callJson(call: JsonCall): Promise<unknown> {
   try {
     response = await fetch(call.url, {
       method: call.method ?? "GET",
-      headers: { accept: "application/json", ...(call.body !== undefined ? { "content-type": "application/json" } : {}), ...call.headers },
+      headers: {
+        accept: "application/json",
+        ...(call.body !== undefined ? { "content-type": "application/json" } : {}),
+        ...call.headers,
+      },
       body: call.body === undefined ? undefined : JSON.stringify(call.body),
       signal: call.signal,
       redirect: "error",
     });
   } catch (error) {
     if (call.signal.aborted) throw call.signal.reason ?? error;
-    throw new ProviderCallError({ url: shownUrl, message: `cannot reach ${shownUrl}: ${(error as Error).message}`, cause: error });
+    throw new ProviderCallError({
+      url: shownUrl,
+      message: `cannot reach ${shownUrl}: ${(error as Error).message}`,
+      cause: error,
+    });
   }
   const text = await readLimited(response, call.maxBytes ?? MAX_RESPONSE_BYTES, shownUrl, call.signal);
   let body: unknown;
@@ -53,16 +61,29 @@ export async function callJson(call: JsonCall): Promise<unknown> {
     });
   }
   if (!parsed) {
-    throw new ProviderCallError({ url: shownUrl, status: response.status, message: `${shownUrl} answered malformed JSON` });
+    throw new ProviderCallError({
+      url: shownUrl,
+      status: response.status,
+      message: `${shownUrl} answered malformed JSON`,
+    });
   }
   return body;
 }
 
-async function readLimited(response: Response, maxBytes: number, url: string, signal: AbortSignal): Promise<string> {
+async function readLimited(
+  response: Response,
+  maxBytes: number,
+  url: string,
+  signal: AbortSignal,
+): Promise<string> {
   const declared = Number(response.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) {
     await response.body?.cancel().catch(() => {});
-    throw new ProviderCallError({ url, status: response.status, message: `${url} answered ${declared} bytes, over the ${maxBytes}-byte limit` });
+    throw new ProviderCallError({
+      url,
+      status: response.status,
+      message: `${url} answered ${declared} bytes, over the ${maxBytes}-byte limit`,
+    });
   }
   if (!response.body) return "";
   const reader = response.body.getReader();
@@ -75,7 +96,11 @@ async function readLimited(response: Response, maxBytes: number, url: string, si
       total += value.byteLength;
       if (total > maxBytes) {
         await reader.cancel().catch(() => {});
-        throw new ProviderCallError({ url, status: response.status, message: `${url} answered more than the ${maxBytes}-byte limit` });
+        throw new ProviderCallError({
+          url,
+          status: response.status,
+          message: `${url} answered more than the ${maxBytes}-byte limit`,
+        });
       }
       chunks.push(value);
     }
@@ -96,7 +121,9 @@ function describeBody(body: unknown): string {
     typeof nested === "object" && nested ? (nested.message ?? nested.detail ?? nested.error) : undefined,
     record.message,
     record.msg,
-    Array.isArray(record.errors) ? (record.errors[0] as Record<string, unknown> | undefined)?.message : undefined,
+    Array.isArray(record.errors)
+      ? (record.errors[0] as Record<string, unknown> | undefined)?.message
+      : undefined,
   ];
   const message = candidates.find((value): value is string => typeof value === "string" && value.length > 0);
   return message ? `: ${message.slice(0, 200)}` : "";

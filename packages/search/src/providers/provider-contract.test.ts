@@ -7,10 +7,20 @@ import { ProviderCallError } from "./provider-call-error.js";
 // One contract suite over every search engine adapter, each against a local server replaying that
 // engine's documented answers (STYLE.md: hono's common.case.test.ts).
 describe.each(ENGINE_FIXTURES)("provider contract: $type", (fixture) => {
-  let reply: { status: number; body: unknown; headers?: Record<string, string> } = { status: 200, body: fixture.ok };
-  const server = new ReplayServer((_request, response) => sendJson(response, reply.status, reply.body, reply.headers));
+  let reply: { status: number; body: unknown; headers?: Record<string, string> } = {
+    status: 200,
+    body: fixture.ok,
+  };
+  const server = new ReplayServer((_request, response) =>
+    sendJson(response, reply.status, reply.body, reply.headers),
+  );
   const search = (freshness?: "week") =>
-    createProvider(fixture.config(server.url)).search({ query: "node 20", limit: 10, freshness, signal: AbortSignal.timeout(5000) });
+    createProvider(fixture.config(server.url)).search({
+      query: "node 20",
+      limit: 10,
+      freshness,
+      signal: AbortSignal.timeout(5000),
+    });
 
   beforeAll(async () => {
     await server.start();
@@ -28,7 +38,9 @@ describe.each(ENGINE_FIXTURES)("provider contract: $type", (fixture) => {
     expect(new URL(request.url, server.url).pathname).toBe(fixture.path);
     expect(decodeURIComponent(`${request.url} ${request.body}`.replace(/\+/g, " "))).toContain("node 20");
     if (fixture.keyAt?.startsWith("query:")) {
-      expect(new URL(request.url, server.url).searchParams.get(fixture.keyAt.slice(6))).toBe("test-key-0123456789");
+      expect(new URL(request.url, server.url).searchParams.get(fixture.keyAt.slice(6))).toBe(
+        "test-key-0123456789",
+      );
     } else if (fixture.keyAt) {
       expect(String(request.headers[fixture.keyAt])).toContain("test-key-0123456789");
     }
@@ -46,7 +58,9 @@ describe.each(ENGINE_FIXTURES)("provider contract: $type", (fixture) => {
     const error = await search().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderCallError);
     expect((error as ProviderCallError).rateLimited).toBe(true);
-    const header = fixture.rateLimited.headers?.["retry-after"] ?? fixture.rateLimited.headers?.["x-ratelimit-reset"]?.split(",")[0];
+    const header =
+      fixture.rateLimited.headers?.["retry-after"] ??
+      fixture.rateLimited.headers?.["x-ratelimit-reset"]?.split(",")[0];
     if (header) expect((error as ProviderCallError).retryAfterMs).toBe(Number(header) * 1000);
   });
 
@@ -62,7 +76,10 @@ describe.each(ENGINE_FIXTURES)("provider contract: $type", (fixture) => {
   it("turns malformed JSON and an unexpected shape into provider errors", async () => {
     reply = { status: 200, body: '{"results": [' };
     await expect(search()).rejects.toThrow(/malformed JSON/);
-    reply = { status: 200, body: { results: "not a list", webPages: 3, web: 1, organic: 2, items: 4, references: 5, data: 6 } };
+    reply = {
+      status: 200,
+      body: { results: "not a list", webPages: 3, web: 1, organic: 2, items: 4, references: 5, data: 6 },
+    };
     await expect(search()).rejects.toBeInstanceOf(ProviderCallError);
   });
 });

@@ -10,7 +10,12 @@ type Config = Extract<SearchProviderConfig, { type: "searxng" }>;
 /** SearXNG's JSON API (`/search?format=json`; the instance must list `json` in search.formats). */
 const searxngResponse = z.object({
   results: z.array(
-    z.object({ url: z.string().nullish(), title: z.string().nullish(), content: z.string().nullish(), publishedDate: z.string().nullish() }),
+    z.object({
+      url: z.string().nullish(),
+      title: z.string().nullish(),
+      content: z.string().nullish(),
+      publishedDate: z.string().nullish(),
+    }),
   ),
 });
 
@@ -31,7 +36,11 @@ export class SearxngProvider implements SearchProvider {
     if (request.freshness) url.searchParams.set("time_range", request.freshness);
     if (this.#config.engines) url.searchParams.set("engines", this.#config.engines);
     if (this.#config.language) url.searchParams.set("language", this.#config.language);
-    const body = parseWire(searxngResponse, await callJson({ url: url.href, signal: request.signal }), url.href);
+    const body = parseWire(
+      searxngResponse,
+      await callJson({ url: url.href, signal: request.signal }),
+      url.href,
+    );
     return body.results.slice(0, request.limit).map((result) => ({
       url: result.url ?? "",
       title: plainText(result.title),

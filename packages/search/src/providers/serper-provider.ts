@@ -10,7 +10,14 @@ type Config = Extract<SearchProviderConfig, { type: "serper" }>;
 /** Serper (Google results, `POST /search`): `organic`. */
 const serperResponse = z.object({
   organic: z
-    .array(z.object({ link: z.string().nullish(), title: z.string().nullish(), snippet: z.string().nullish(), date: z.string().nullish() }))
+    .array(
+      z.object({
+        link: z.string().nullish(),
+        title: z.string().nullish(),
+        snippet: z.string().nullish(),
+        date: z.string().nullish(),
+      }),
+    )
     .nullish(),
 });
 
@@ -31,7 +38,11 @@ export class SerperProvider implements SearchProvider {
       url: this.#config.url,
       method: "POST",
       headers: { "x-api-key": this.#config.apiKey },
-      body: { q: request.query, num: Math.min(request.limit, 100), ...(request.freshness ? { tbs: TBS[request.freshness] } : {}) },
+      body: {
+        q: request.query,
+        num: Math.min(request.limit, 100),
+        ...(request.freshness ? { tbs: TBS[request.freshness] } : {}),
+      },
       signal: request.signal,
     });
     const body = parseWire(serperResponse, raw, this.#config.url);

@@ -10,7 +10,12 @@ type Config = Extract<SearchProviderConfig, { type: "tavily" }>;
 /** Tavily (`POST /search`): `results`. */
 const tavilyResponse = z.object({
   results: z.array(
-    z.object({ url: z.string().nullish(), title: z.string().nullish(), content: z.string().nullish(), published_date: z.string().nullish() }),
+    z.object({
+      url: z.string().nullish(),
+      title: z.string().nullish(),
+      content: z.string().nullish(),
+      published_date: z.string().nullish(),
+    }),
   ),
 });
 

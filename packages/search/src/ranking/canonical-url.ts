@@ -1,7 +1,29 @@
 /** Query parameters that only track where a click came from; they never change the page. */
 const TRACKING_PARAMETERS = new Set([
-  "spm", "from", "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_hsenc", "_hsmi",
-  "ref", "ref_src", "ref_url", "scm", "share_source", "share_medium", "vd_source", "wfr", "utm", "srsltid", "_ga", "si",
+  "spm",
+  "from",
+  "fbclid",
+  "gclid",
+  "dclid",
+  "msclkid",
+  "yclid",
+  "igshid",
+  "mc_cid",
+  "mc_eid",
+  "_hsenc",
+  "_hsmi",
+  "ref",
+  "ref_src",
+  "ref_url",
+  "scm",
+  "share_source",
+  "share_medium",
+  "vd_source",
+  "wfr",
+  "utm",
+  "srsltid",
+  "_ga",
+  "si",
 ]);
 const HOST_PREFIXES = /^(www\d?|m|mobile|wap)\./;
 
@@ -36,7 +58,9 @@ export function canonicalUrlKey(raw: string): string | undefined {
   if (path.length > 1) path = path.replace(/\/+$/, "");
   if (path === "/") path = "";
   const parameters = [...url.searchParams.entries()]
-    .filter(([name]) => !name.toLowerCase().startsWith("utm_") && !TRACKING_PARAMETERS.has(name.toLowerCase()))
+    .filter(
+      ([name]) => !name.toLowerCase().startsWith("utm_") && !TRACKING_PARAMETERS.has(name.toLowerCase()),
+    )
     .sort(([a, av], [b, bv]) => (a === b ? av.localeCompare(bv) : a < b ? -1 : 1));
   const query = parameters.length > 0 ? `?${new URLSearchParams(parameters).toString()}` : "";
   return `${host}${port}${path}${query}`;
@@ -50,6 +74,9 @@ export function hostOf(raw: string): string {
 
 /** Whether `host` is `domain` or one of its subdomains. */
 export function matchesDomain(host: string, domain: string): boolean {
-  const wanted = domain.toLowerCase().replace(/^\*?\./, "").replace(/^www\./, "");
+  const wanted = domain
+    .toLowerCase()
+    .replace(/^\*?\./, "")
+    .replace(/^www\./, "");
   return host === wanted || host.endsWith(`.${wanted}`);
 }

@@ -49,7 +49,8 @@ interface Group {
 
 const DAY_MS = 86_400_000;
 const HALF_LIFE_DAYS: Record<Freshness, number> = { day: 1, week: 7, month: 30, year: 365 };
-const RECENT_WORDS = /\b(latest|today|news|breaking|this week|yesterday|now|current|recent)\b|最新|今天|今日|新闻|昨天|本周|近期|目前|刚刚|实时/i;
+const RECENT_WORDS =
+  /\b(latest|today|news|breaking|this week|yesterday|now|current|recent)\b|最新|今天|今日|新闻|昨天|本周|近期|目前|刚刚|实时/i;
 
 /** Whether a query asks for fresh facts ("latest", "today", "最新", "新闻"...). */
 export function wantsRecent(query: string): boolean {
@@ -85,7 +86,8 @@ export function rankResults(engines: readonly EngineResults[], options: RankOpti
         if (!existing.snippet && hit.snippet) existing.snippet = hit.snippet;
         if (!existing.title && hit.title) existing.title = hit.title;
         existing.publishedAt ??= hit.publishedAt;
-        if (existing.url.startsWith("http:") && hit.url.startsWith("https:")) existing.url = safeHttpUrl(hit.url)!.href;
+        if (existing.url.startsWith("http:") && hit.url.startsWith("https:"))
+          existing.url = safeHttpUrl(hit.url)!.href;
       } else {
         groups.set(key, {
           key,
@@ -125,7 +127,12 @@ export function rankResults(engines: readonly EngineResults[], options: RankOpti
 }
 
 /** Fresh pages up to 1.5x, old ones down to 0.5x, undated 0.75x; outside the asked window 0.25x more. */
-function freshnessFactor(publishedAt: string | undefined, now: number, halfLifeDays: number, window?: Freshness): number {
+function freshnessFactor(
+  publishedAt: string | undefined,
+  now: number,
+  halfLifeDays: number,
+  window?: Freshness,
+): number {
   if (!publishedAt) return 0.75;
   const ageDays = Math.max(0, (now - Date.parse(publishedAt)) / DAY_MS);
   let factor = 0.5 + 2 ** (-ageDays / halfLifeDays);

@@ -4,7 +4,11 @@
  * two 32-bit halves to stay in fast integer arithmetic.
  */
 export function simhash(text: string): [number, number] {
-  const normalised = text.normalize("NFKC").toLowerCase().replace(/[\s\p{P}\p{S}]+/gu, " ").trim();
+  const normalised = text
+    .normalize("NFKC")
+    .toLowerCase()
+    .replace(/[\s\p{P}\p{S}]+/gu, " ")
+    .trim();
   const weights = new Int32Array(64);
   const characters = Array.from(normalised);
   const n = characters.length < 3 ? 1 : characters.length - 2;
