@@ -50,20 +50,35 @@ export function safeHttpUrl(raw: string): URL | undefined {
  * order are ignored. Undefined for URLs that are not http(s).
  */
 export function canonicalUrlKey(raw: string): string | undefined {
+  return canonicalise(raw)?.key;
+}
+
+/** The parsed URL, its canonical key and its host (lower case, without `www.`), in one parse. */
+export function canonicalise(raw: string): { url: URL; key: string; host: string } | undefined {
   const url = safeHttpUrl(raw);
   if (!url) return undefined;
-  const host = url.hostname.toLowerCase().replace(/\.$/, "").replace(HOST_PREFIXES, "");
+  const hostname = url.hostname.replace(/\.$/, "");
+  const host = hostname.replace(HOST_PREFIXES, "");
   const port = url.port && url.port !== "80" && url.port !== "443" ? `:${url.port}` : "";
-  let path = url.pathname.replace(/\/{2,}/g, "/").replace(/\/(index|default)\.(html?|php|aspx?)$/i, "/");
+  let path = url.pathname;
+  if (path.includes("//")) path = path.replace(/\/{2,}/g, "/");
+  path = path.replace(/\/(index|default)\.(html?|php|aspx?)$/i, "/");
   if (path.length > 1) path = path.replace(/\/+$/, "");
   if (path === "/") path = "";
-  const parameters = [...url.searchParams.entries()]
-    .filter(
-      ([name]) => !name.toLowerCase().startsWith("utm_") && !TRACKING_PARAMETERS.has(name.toLowerCase()),
-    )
-    .sort(([a, av], [b, bv]) => (a === b ? av.localeCompare(bv) : a < b ? -1 : 1));
-  const query = parameters.length > 0 ? `?${new URLSearchParams(parameters).toString()}` : "";
-  return `${host}${port}${path}${query}`;
+  let query = "";
+  if (url.search.length > 1) {
+    const kept = url.search
+      .slice(1)
+      .split("&")
+      .filter((pair) => {
+        if (pair === "") return false;
+        const name = (pair.split("=", 1)[0] ?? "").toLowerCase();
+        return !name.startsWith("utm_") && !TRACKING_PARAMETERS.has(name);
+      })
+      .sort();
+    if (kept.length > 0) query = `?${kept.join("&")}`;
+  }
+  return { url, key: `${host}${port}${path}${query}`, host: hostname.replace(/^www\./, "") };
 }
 
 /** The registrable-ish host of a URL for domain lists: lower case, without `www.`. */

@@ -1,5 +1,5 @@
 import type { ProviderHit } from "../providers/search-provider.js";
-import { canonicalUrlKey, hostOf, matchesDomain, safeHttpUrl } from "./canonical-url.js";
+import { canonicalise, hostOf, matchesDomain } from "./canonical-url.js";
 import { hammingDistance, simhash } from "./simhash.js";
 
 export type Freshness = "day" | "week" | "month" | "year";
@@ -76,22 +76,21 @@ export function rankResults(engines: readonly EngineResults[], options: RankOpti
     for (const engine of engines) {
       const hit = engine.hits[rank];
       if (!hit) continue;
-      const key = canonicalUrlKey(hit.url);
-      if (!key) continue;
-      const host = hostOf(hit.url);
-      if (deny.some((domain) => matchesDomain(host, domain))) continue;
+      const canonical = canonicalise(hit.url);
+      if (!canonical) continue;
+      const { key, url, host } = canonical;
+      if (deny.length > 0 && deny.some((domain) => matchesDomain(host, domain))) continue;
       const existing = groups.get(key);
       if (existing) {
         if (!existing.ranks.has(engine.providerId)) existing.ranks.set(engine.providerId, rank + 1);
         if (!existing.snippet && hit.snippet) existing.snippet = hit.snippet;
         if (!existing.title && hit.title) existing.title = hit.title;
         existing.publishedAt ??= hit.publishedAt;
-        if (existing.url.startsWith("http:") && hit.url.startsWith("https:"))
-          existing.url = safeHttpUrl(hit.url)!.href;
+        if (existing.url.startsWith("http:") && url.protocol === "https:") existing.url = url.href;
       } else {
         groups.set(key, {
           key,
-          url: safeHttpUrl(hit.url)!.href,
+          url: url.href,
           title: hit.title,
           snippet: hit.snippet,
           publishedAt: hit.publishedAt,
@@ -144,8 +143,8 @@ function freshnessFactor(
 function mergeNearDuplicates(groups: Group[], bits: number): Group[] {
   const candidates: Group[] = [];
   for (const group of groups) {
-    const text = `${group.title} ${group.snippet}`;
-    if (Array.from(text).length >= 24) {
+    const text = `${group.title} ${group.snippet.slice(0, 300)}`;
+    if (text.length >= 24) {
       group.fingerprint = simhash(text);
       candidates.push(group);
     }
