@@ -21,6 +21,17 @@ const engines = new ReplayServer((request, response) => {
   if (path.startsWith("/v7.0/")) return sendJson(response, 200, fixture("bing").ok);
   if (path.startsWith("/res/v1/")) return sendJson(response, 200, fixture("brave").ok);
   if (path.startsWith("/down/")) return sendJson(response, 500, { error: "down" });
+  if (path.startsWith("/hang/")) return; // never answers
+  if (path.startsWith("/limited/"))
+    return sendJson(response, 429, "Too Many Requests", { "retry-after": "60" });
+  if (path.startsWith("/malformed/")) return sendJson(response, 200, '{"results": [{"url": ');
+  if (path.startsWith("/huge/")) {
+    response.writeHead(200, { "content-type": "application/json" });
+    response.write('{"results":[');
+    const chunk = `{"url":"https://huge.example.com/${"x".repeat(1000)}","title":"t","content":"c"},`;
+    for (let i = 0; i < 10_000 && !response.destroyed; i++) response.write(chunk);
+    return response.end("{}]}");
+  }
   if (path.startsWith("/evil/")) {
     return sendJson(response, 200, {
       results: [
@@ -226,6 +237,36 @@ describe("POST /v1/search", () => {
     });
     const metrics = (await app.inject({ url: "/metrics" })).body;
     expect(metrics).toMatch(/hearth_search_provider_success_ratio\{provider="down"[^}]*\} 0/);
+  });
+
+  it("answers from the others within the deadline when one engine hangs, one answers 429, one malformed JSON and one 10 MB", async () => {
+    const faulty = ["hang", "limited", "malformed", "huge"].map((id) => ({
+      id,
+      type: "searxng" as const,
+      url: `${engines.url}/${id}`,
+      retries: 0,
+    }));
+    const app = await service(
+      configWith({ providers: [providers()[0]!, ...faulty], deadlineMs: 700, cache: { enabled: false } }),
+    );
+    const started = performance.now();
+    const response = await search(app, { query: "node 20" });
+    expect(performance.now() - started).toBeLessThan(1200);
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(body.results.map((r: { url: string }) => r.url)).toContain(
+      "https://nodejs.org/en/blog/release/v20.0.0",
+    );
+    const statuses = Object.fromEntries(
+      body.providers.map((p: { id: string; status: string }) => [p.id, p.status]),
+    );
+    expect(statuses).toEqual({
+      searxng: "ok",
+      hang: "timeout",
+      limited: "rate-limited",
+      malformed: "error",
+      huge: "error",
+    });
   });
 
   it("rejects bad input with stable codes and never crashes", async () => {

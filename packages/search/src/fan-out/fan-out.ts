@@ -86,6 +86,8 @@ export async function fanOut(
     };
     try {
       const hits = await callSlot(slot, request, deadline.signal, started);
+      // An adapter that ignored the abort and answered after the deadline is not counted.
+      if (outcomes[index]) return;
       finish({ status: "ok", results: hits.length });
       answers.push({ slot, hits });
     } catch (error) {
