@@ -21,7 +21,7 @@ export async function createSearchService(
   logger: Logger,
   overrides: SearchServiceOverrides = {},
 ): Promise<{ app: FastifyInstance; close(): Promise<void> }> {
-  const log = logger.child({ service: "search" });
+  const log = logger;
   const { app, metrics: registry } = createServiceApp({
     service: "search",
     logger: log,
