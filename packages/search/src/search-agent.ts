@@ -10,6 +10,7 @@ import type { SearchProvider } from "./providers/search-provider.js";
 import { type RankedResult, rankResults, wantsRecent } from "./ranking/rank-results.js";
 import { searchCacheKey, TtlCache } from "./result-cache.js";
 import type { SearchMetrics } from "./search-metrics.js";
+import type { SharedState } from "./shared-state.js";
 
 type SearchConfig = HearthConfig["search"];
 
@@ -22,6 +23,8 @@ export interface SearchAgentOptions {
   resolver?: Resolver;
   /** Adapters to use instead of those built from config (tests, embedding into other tools). */
   providers?: SearchProvider[];
+  /** Rate limits, cool-downs and cache shared with other replicas (Redis). */
+  shared?: SharedState;
 }
 
 interface CachedSearch {
@@ -43,6 +46,7 @@ export class SearchAgent {
   readonly #filter: SensitiveWordFilter;
   readonly #metrics: SearchMetrics | undefined;
   readonly #cache: TtlCache<CachedSearch> | undefined;
+  readonly #shared: SharedState | undefined;
   readonly #pages: TtlCache<string>;
   readonly #fetcher: SafeFetcher;
   readonly #reranker: EmbeddingReranker | undefined;
@@ -59,11 +63,12 @@ export class SearchAgent {
     };
     this.slots = config.providers.map((providerConfig, index) => {
       const provider = options.providers?.[index] ?? createProvider(providerConfig);
-      return new ProviderSlot(provider, providerConfig, breaker);
+      return new ProviderSlot(provider, providerConfig, breaker, options.shared);
     });
     this.#cache = config.cache.enabled
       ? new TtlCache({ ttlMs: config.cache.ttlSeconds * 1000, maxEntries: config.cache.maxEntries })
       : undefined;
+    this.#shared = options.shared;
     this.#pages = new TtlCache({ ttlMs: config.cache.ttlSeconds * 1000, maxEntries: 200 });
     this.#fetcher = new SafeFetcher({
       maxBytes: config.fetch.maxBytes,
@@ -102,12 +107,12 @@ export class SearchAgent {
       slots.map((slot) => slot.provider.id),
       request.freshness,
     );
-    let cached = this.#cache?.get(key);
+    let cached = await this.#cacheGet(key);
     if (this.#cache) this.#metrics?.cacheLookup(cached !== undefined);
     const fromCache = cached !== undefined;
     if (!cached) {
       cached = await this.#searchEngines(query, slots, request, signal);
-      if (cached.outcomes.some((outcome) => outcome.status === "ok")) this.#cache?.set(key, cached);
+      if (cached.outcomes.some((outcome) => outcome.status === "ok")) await this.#cacheSet(key, cached);
     }
 
     let results = this.#filterResults(cached.ranked);
@@ -126,6 +131,26 @@ export class SearchAgent {
       "search answered",
     );
     return { results, providers: outcomes, ...(fromCache ? { cached: true } : {}) };
+  }
+
+  /** The shared cache when there is one and it answers, else this replica's. */
+  async #cacheGet(key: string): Promise<CachedSearch | undefined> {
+    if (!this.#cache) return undefined;
+    if (this.#shared) {
+      try {
+        const stored = await this.#shared.getCached(key);
+        if (stored !== undefined) return JSON.parse(stored) as CachedSearch;
+      } catch {
+        // Redis away or a damaged entry: fall back to this replica's cache.
+      }
+    }
+    return this.#cache.get(key);
+  }
+
+  async #cacheSet(key: string, value: CachedSearch): Promise<void> {
+    if (!this.#cache) return;
+    this.#cache.set(key, value);
+    await this.#shared?.setCached(key, JSON.stringify(value), this.#config.cache.ttlSeconds).catch(() => {});
   }
 
   #cleanQuery(raw: string): string {

@@ -251,7 +251,7 @@ describe("POST /v1/search", () => {
     );
     const started = performance.now();
     const response = await search(app, { query: "node 20" });
-    expect(performance.now() - started).toBeLessThan(1200);
+    expect(performance.now() - started).toBeLessThan(1600); // the deadline plus slack on a loaded machine
     expect(response.statusCode).toBe(200);
     const body = response.json();
     expect(body.results.map((r: { url: string }) => r.url)).toContain(

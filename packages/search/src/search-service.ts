@@ -5,6 +5,7 @@ import type { Resolver } from "./fetch/safe-fetch.js";
 import { createSensitiveWordFilter } from "./filter/sensitive-word-filter.js";
 import { SearchAgent } from "./search-agent.js";
 import { SearchMetrics } from "./search-metrics.js";
+import { RedisSharedState } from "./shared-state.js";
 
 export interface SearchServiceOverrides {
   /** DNS for page fetches (tests simulate answers). */
@@ -42,7 +43,13 @@ export async function createSearchService(
         "word list reload failed; keeping the previous words",
       ),
   });
-  agent = new SearchAgent({ config, logger: log, filter, metrics, resolver: overrides.resolver });
+  let shared: RedisSharedState | undefined;
+  if (config.search.redis) {
+    shared = new RedisSharedState(config.search.redis.url, config.search.redis.keyPrefix, log);
+    if (!(await shared.connect()))
+      log.warn("search shared state: Redis not reachable at start; using in-process limits until it is");
+  }
+  agent = new SearchAgent({ config, logger: log, filter, metrics, resolver: overrides.resolver, shared });
   const searchAgent = agent;
 
   app.post("/v1/search", async (request, reply) => {
@@ -70,6 +77,7 @@ export async function createSearchService(
     async close() {
       filter.close();
       await app.close();
+      await shared?.close();
     },
   };
 }

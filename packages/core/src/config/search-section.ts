@@ -128,6 +128,16 @@ export const searchSection = z
     /** Circuit breaker: open after this many consecutive failures, probe again after `breakerCooldownMs`. */
     breakerFailureThreshold: z.number().int().min(1).max(100).default(5),
     breakerCooldownMs: z.number().int().min(100).max(3_600_000).default(30_000),
+    /**
+     * Shared state for several replicas of the search service: token buckets, Retry-After
+     * cool-downs and the result cache live in Redis, so limits hold across replicas. In process when unset.
+     */
+    redis: z
+      .strictObject({
+        url: z.url({ protocol: /^rediss?$/ }),
+        keyPrefix: z.string().min(1).max(100).default("hearth:search:"),
+      })
+      .optional(),
     cache: z
       .strictObject({
         enabled: z.boolean().default(true),

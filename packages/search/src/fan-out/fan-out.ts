@@ -2,6 +2,7 @@ import type { ProviderOutcome } from "@hearth/contracts";
 import type { SearchProviderConfig } from "@hearth/core";
 import { ProviderCallError } from "../providers/provider-call-error.js";
 import type { Freshness, ProviderHit, SearchProvider } from "../providers/search-provider.js";
+import type { SharedState } from "../shared-state.js";
 import { backoffDelayMs } from "./backoff.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
 import { TokenBucket } from "./token-bucket.js";
@@ -15,16 +16,44 @@ export class ProviderSlot {
   /** No calls before this time (epoch ms): set by 429/Retry-After or backoff after repeated 429s. */
   coolDownUntil = 0;
   consecutiveRateLimits = 0;
+  /** Buckets and cool-downs shared with other replicas (Redis); the local bucket stands in when it fails. */
+  readonly shared: SharedState | undefined;
 
   constructor(
     provider: SearchProvider,
     config: SearchProviderConfig,
     breaker: { failureThreshold: number; cooldownMs: number },
+    shared?: SharedState,
   ) {
     this.provider = provider;
     this.config = config;
     this.bucket = new TokenBucket(config.rateLimit.perSecond, config.rateLimit.burst);
     this.breaker = new CircuitBreaker(breaker);
+    this.shared = shared;
+  }
+
+  /** Takes a token: true, false when the bucket is empty, or the ms left of a shared cool-down. */
+  async take(): Promise<boolean | number> {
+    if (this.shared) {
+      const burst = this.config.rateLimit.burst ?? Math.max(1, Math.ceil(this.config.rateLimit.perSecond));
+      try {
+        const answer = await this.shared.take(this.provider.id, this.config.rateLimit.perSecond, burst);
+        if (answer < 0) {
+          this.coolDownUntil = Math.max(this.coolDownUntil, Date.now() - answer);
+          return -answer;
+        }
+        return answer === 1;
+      } catch {
+        // Redis away: fall through to this replica's own bucket.
+      }
+    }
+    return this.bucket.tryTake();
+  }
+
+  /** Starts a cool-down here and, when shared, for every replica. */
+  coolDown(ms: number): void {
+    this.coolDownUntil = Date.now() + ms;
+    this.shared?.coolDown(this.provider.id, ms).catch(() => {});
   }
 }
 
@@ -149,11 +178,14 @@ async function callSlot(
   }
   if (!slot.breaker.tryAcquire())
     throw new Skip("skipped-by-breaker", "skipped: circuit breaker open after repeated failures");
-  if (!slot.bucket.tryTake()) {
+  const taken = await slot.take();
+  if (taken !== true) {
     slot.breaker.release();
     throw new Skip(
       "rate-limited",
-      `skipped: local rate limit of ${slot.config.rateLimit.perSecond}/s reached`,
+      taken === false
+        ? `skipped: rate limit of ${slot.config.rateLimit.perSecond}/s reached`
+        : `skipped: the engine asked to wait ${Math.ceil(taken / 1000)} s more`,
     );
   }
   for (let attempt = 0; ; attempt++) {
@@ -166,8 +198,9 @@ async function callSlot(
       if (error instanceof ProviderCallError && error.rateLimited) {
         // Honour Retry-After; without one, back off exponentially (with jitter) on repeated 429s.
         slot.consecutiveRateLimits += 1;
-        const wait = error.retryAfterMs ?? backoffDelayMs(slot.consecutiveRateLimits - 1, 1000, 10 * 60_000);
-        slot.coolDownUntil = Date.now() + wait;
+        slot.coolDown(
+          error.retryAfterMs ?? backoffDelayMs(slot.consecutiveRateLimits - 1, 1000, 10 * 60_000),
+        );
         slot.breaker.release();
         throw error;
       }
@@ -179,7 +212,12 @@ async function callSlot(
       const retryable = error instanceof ProviderCallError ? error.isRetryable : !isTimeout(error);
       const delay = backoffDelayMs(attempt, 50, 1000);
       const remaining = request.deadlineMs - (performance.now() - started);
-      if (!retryable || attempt >= slot.config.retries || remaining < delay + 50 || !slot.bucket.tryTake()) {
+      if (
+        !retryable ||
+        attempt >= slot.config.retries ||
+        remaining < delay + 50 ||
+        (await slot.take()) !== true
+      ) {
         slot.breaker.onFailure();
         throw error;
       }
@@ -214,16 +252,28 @@ async function hedgedCall(
     return await new Promise<ProviderHit[]>((resolve, reject) => {
       let pending = 1;
       let firstError: unknown;
+      let settled = false;
       const settle = (promise: Promise<ProviderHit[]>) =>
-        promise.then(resolve, (error: unknown) => {
-          firstError ??= error;
+        promise.then(
+          (hits) => {
+            settled = true;
+            resolve(hits);
+          },
+          (error: unknown) => {
+            firstError ??= error;
+            pending -= 1;
+            if (pending === 0) reject(firstError);
+          },
+        );
+      settle(first.promise);
+      hedgeTimer = setTimeout(async () => {
+        pending += 1;
+        if ((await slot.take()) !== true || settled) {
+          // No token for a second call (or the first answered meanwhile): wait on the first.
           pending -= 1;
           if (pending === 0) reject(firstError);
-        });
-      settle(first.promise);
-      hedgeTimer = setTimeout(() => {
-        if (!slot.bucket.tryTake()) return; // no token for a second call: wait on the first
-        pending += 1;
+          return;
+        }
         const second = attempt();
         attempts.push(second);
         settle(second.promise);
