@@ -148,7 +148,7 @@ describe("fan-out", () => {
     const started = performance.now();
     const { outcomes } = await fanOut([hedged], { query: "q", limit: 5, deadlineMs: 3000 });
     expect(outcomes[0]!.status).toBe("ok");
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(performance.now() - started).toBeLessThan(1500); // the first call alone takes 2000 ms
     expect(callsTo("slow-first")).toBe(2);
   });
 });
