@@ -31,6 +31,8 @@ const server = new ReplayServer(async (request, response) => {
       const calls = server.requests.filter((r) => r.url.startsWith("/flaky")).length;
       return calls % 2 === 1 ? sendJson(response, 503, "busy") : sendJson(response, 200, page("flaky"));
     }
+    case "echo":
+      return sendJson(response, 401, { message: `invalid key ${request.url.split("/")[2]}` });
     case "failing":
       return sendJson(response, 500, { error: "down" });
     case "slow-first": {
@@ -141,6 +143,22 @@ describe("fan-out", () => {
     expect(probe.outcomes[0]!.status).toBe("error");
     expect(callsTo("failing")).toBe(calls + 1);
     expect(failing.breaker.state).toBe("open");
+  });
+
+  it("never reports an API key an engine echoes back in its error", async () => {
+    const config = searchProviderSchema.parse({
+      id: "echo",
+      type: "custom",
+      url: `${server.url}/echo/{apiKey}/search?q={query}`,
+      apiKey: "sk-live-abcdef123456",
+      retries: 0,
+      response: { results: "r", title: "t", url: "u" },
+    });
+    const echo = new ProviderSlot(createProvider(config), config, { failureThreshold: 5, cooldownMs: 1000 });
+    const { outcomes } = await fanOut([echo], { query: "q", limit: 5, deadlineMs: 2000 });
+    expect(outcomes[0]!.status).toBe("error");
+    expect(outcomes[0]!.error).not.toContain("sk-live-abcdef123456");
+    expect(outcomes[0]!.error).toContain("[redacted]");
   });
 
   it("hedges a slow call: a second call answers first", async () => {
