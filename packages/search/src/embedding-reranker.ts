@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { linkedSignal } from "./linked-signal.js";
 
 const embeddingsResponse = z.object({
   data: z.array(z.object({ index: z.number().int(), embedding: z.array(z.number()) })),
@@ -24,7 +25,15 @@ export class EmbeddingReranker {
   }
 
   async similarities(query: string, texts: readonly string[], signal?: AbortSignal): Promise<number[]> {
-    const timeout = AbortSignal.timeout(this.#options.timeoutMs);
+    const linked = linkedSignal([signal], this.#options.timeoutMs);
+    try {
+      return await this.#similarities(query, texts, linked.signal);
+    } finally {
+      linked.dispose();
+    }
+  }
+
+  async #similarities(query: string, texts: readonly string[], signal: AbortSignal): Promise<number[]> {
     const response = await fetch(`${this.#options.modelUrl.replace(/\/+$/, "")}/v1/embeddings`, {
       method: "POST",
       headers: {
@@ -32,7 +41,7 @@ export class EmbeddingReranker {
         ...(this.#options.token ? { "x-hearth-service-token": this.#options.token } : {}),
       },
       body: JSON.stringify({ model: this.#options.model, input: [query, ...texts] }),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      signal,
     });
     if (!response.ok) throw new Error(`the model service answered HTTP ${response.status} to /v1/embeddings`);
     const body = embeddingsResponse.parse(await response.json());

@@ -99,6 +99,28 @@ describe("fan-out", () => {
     expect(outcomes[0]!.latencyMs).toBeLessThan(1000);
   });
 
+  it("times an engine out even when its call ignores the abort signal (as fetch may after a GC)", async () => {
+    const config = searchProviderSchema.parse({
+      id: "deaf",
+      type: "searxng",
+      url: `${server.url}/hang`,
+      timeoutMs: 100,
+      retries: 0,
+    });
+    const deaf = { id: "deaf", type: "searxng", search: () => new Promise<never>(() => {}) };
+    const started = performance.now();
+    const { outcomes } = await fanOut(
+      [new ProviderSlot(deaf, config, { failureThreshold: 5, cooldownMs: 1000 })],
+      {
+        query: "q",
+        limit: 5,
+        deadlineMs: 3000,
+      },
+    );
+    expect(outcomes[0]).toMatchObject({ id: "deaf", status: "timeout" });
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+
   it("never calls an engine more often than its token bucket allows, across concurrent queries", async () => {
     const limited = slot("ok", { rateLimit: { perSecond: 2 } });
     const before = callsTo("ok");

@@ -1,5 +1,6 @@
 import type { ProviderOutcome } from "@hearth/contracts";
 import type { SearchProviderConfig } from "@hearth/core";
+import { linkedSignal, whenAborted } from "../linked-signal.js";
 import { ProviderCallError } from "../providers/provider-call-error.js";
 import type { Freshness, ProviderHit, SearchProvider } from "../providers/search-provider.js";
 import type { SharedState } from "../shared-state.js";
@@ -241,12 +242,20 @@ async function hedgedCall(
 ): Promise<ProviderHit[]> {
   const attempt = () => {
     const controller = new AbortController();
-    const signal = AbortSignal.any([deadline, controller.signal, AbortSignal.timeout(slot.config.timeoutMs)]);
-    const promise = slot.provider.search({
-      query: request.query,
-      limit: request.limit,
-      freshness: request.freshness,
-      signal,
+    const linked = linkedSignal([deadline, controller.signal], slot.config.timeoutMs);
+    const aborted = whenAborted(linked.signal);
+    // Raced against the abort too: an adapter (or fetch after a GC) may miss it.
+    const promise = Promise.race([
+      slot.provider.search({
+        query: request.query,
+        limit: request.limit,
+        freshness: request.freshness,
+        signal: linked.signal,
+      }),
+      aborted.promise,
+    ]).finally(() => {
+      aborted.dispose();
+      linked.dispose();
     });
     return { controller, promise };
   };

@@ -3,6 +3,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
 import { HearthError } from "@hearth/core";
+import { linkedSignal } from "../linked-signal.js";
 import { AddressPolicy } from "./address-policy.js";
 
 /** Resolves a host name to every address it has (injectable so that tests simulate DNS answers). */
@@ -51,8 +52,16 @@ export class SafeFetcher {
   }
 
   async fetch(url: string, signal?: AbortSignal): Promise<FetchedPage> {
-    const timeout = AbortSignal.timeout(this.#options.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    // Our own linked signal: AbortSignal.any/timeout can lose aborts after a GC (nodejs/node#55428).
+    const linked = linkedSignal([signal], this.#options.timeoutMs);
+    try {
+      return await this.#fetchWithin(url, linked.signal);
+    } finally {
+      linked.dispose();
+    }
+  }
+
+  async #fetchWithin(url: string, combined: AbortSignal): Promise<FetchedPage> {
     let current = parseTarget(url);
     for (let redirects = 0; ; redirects++) {
       const response = await this.#get(current, combined);

@@ -1,18 +1,24 @@
 import { Converter } from "opencc-js/t2cn";
 
-/** Text prepared for matching, with each character's span in the original text. */
+/** Text prepared for matching, with each unit's source span in the original text. */
 export interface NormalisedText {
-  text: string;
-  /** For each UTF-16 unit of `text`, where its source character starts and ends in the original. */
-  starts: number[];
-  ends: number[];
+  /** Normalised UTF-16 units; only the first `length` are used. */
+  units: Uint16Array;
+  length: number;
+  /** For each unit, where its source character starts and ends in the original. */
+  starts: Int32Array;
+  ends: Int32Array;
+  /** The normalised text as a string. */
+  readonly text: string;
 }
 
 // Traditional (Taiwan, Hong Kong) to simplified Chinese, one character at a time so that positions map back.
 const toSimplifiedTw = Converter({ from: "tw", to: "cn" });
 const toSimplifiedHk = Converter({ from: "hk", to: "cn" });
 const SEPARATOR = /^[\p{Z}\p{P}\p{S}\p{M}\p{C}\s]$/u;
-const cache = new Map<number, string>();
+/** Folds of BMP characters, filled on first use (a flat table: this runs for every character). */
+const bmpFolds: Array<string | undefined> = new Array(0x10000);
+const astralFolds = new Map<number, string>();
 
 /**
  * What one character becomes for matching: NFKC (full-width to half-width, compatibility forms),
@@ -20,7 +26,7 @@ const cache = new Map<number, string>();
  * combining marks) become nothing, so "敏 感.词" and "ｓ－ｅ－ｘ" match their plain forms.
  */
 function foldCodePoint(codePoint: number): string {
-  const cached = cache.get(codePoint);
+  const cached = codePoint < 0x10000 ? bmpFolds[codePoint] : astralFolds.get(codePoint);
   if (cached !== undefined) return cached;
   let out = "";
   for (const piece of String.fromCodePoint(codePoint).normalize("NFKC").toLowerCase()) {
@@ -28,27 +34,41 @@ function foldCodePoint(codePoint: number): string {
     const simplified = toSimplifiedHk(toSimplifiedTw(piece));
     out += Array.from(simplified).length === 1 ? simplified : piece;
   }
-  if (cache.size < 200_000) cache.set(codePoint, out);
+  if (codePoint < 0x10000) bmpFolds[codePoint] = out;
+  else if (astralFolds.size < 100_000) astralFolds.set(codePoint, out);
   return out;
 }
 
 /** Normalises text for sensitive-word matching, keeping the way back to the original positions. */
 export function normaliseForMatching(input: string): NormalisedText {
-  let text = "";
-  const starts: number[] = [];
-  const ends: number[] = [];
+  let capacity = input.length + 16;
+  let units = new Uint16Array(capacity);
+  let starts = new Int32Array(capacity);
+  let ends = new Int32Array(capacity);
+  let length = 0;
+  const grow = () => {
+    capacity *= 2;
+    const nextUnits = new Uint16Array(capacity);
+    nextUnits.set(units);
+    units = nextUnits;
+    const nextStarts = new Int32Array(capacity);
+    nextStarts.set(starts);
+    starts = nextStarts;
+    const nextEnds = new Int32Array(capacity);
+    nextEnds.set(ends);
+    ends = nextEnds;
+  };
   for (let i = 0; i < input.length; ) {
     const code = input.charCodeAt(i);
     if (code < 0x80) {
       // ASCII fast path: letters and digits kept (lower-cased), the rest are separators.
-      if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)) {
-        text += input[i];
-        starts.push(i);
-        ends.push(i + 1);
-      } else if (code >= 0x41 && code <= 0x5a) {
-        text += String.fromCharCode(code + 32);
-        starts.push(i);
-        ends.push(i + 1);
+      const lower = code >= 0x41 && code <= 0x5a ? code + 32 : code;
+      if ((lower >= 0x61 && lower <= 0x7a) || (lower >= 0x30 && lower <= 0x39)) {
+        if (length === capacity) grow();
+        units[length] = lower;
+        starts[length] = i;
+        ends[length] = i + 1;
+        length += 1;
       }
       i += 1;
       continue;
@@ -57,13 +77,26 @@ export function normaliseForMatching(input: string): NormalisedText {
     const width = codePoint > 0xffff ? 2 : 1;
     const folded = foldCodePoint(codePoint);
     for (let j = 0; j < folded.length; j++) {
-      starts.push(i);
-      ends.push(i + width);
+      if (length === capacity) grow();
+      units[length] = folded.charCodeAt(j);
+      starts[length] = i;
+      ends[length] = i + width;
+      length += 1;
     }
-    text += folded;
     i += width;
   }
-  return { text, starts, ends };
+  return {
+    units,
+    length,
+    starts,
+    ends,
+    get text() {
+      let out = "";
+      for (let at = 0; at < length; at += 8192)
+        out += String.fromCharCode(...units.subarray(at, Math.min(length, at + 8192)));
+      return out;
+    },
+  };
 }
 
 /** The normalised form of a word list entry (no position map). */

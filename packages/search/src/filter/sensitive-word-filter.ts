@@ -123,7 +123,7 @@ export class SensitiveWordFilter {
     const { automaton, owners, latin } = this.#compiled;
     const hits: FilterHit[] = [];
     const counts = new Map<number, number>();
-    for (const match of automaton.findAll(normalised.text)) {
+    for (const match of automaton.findAll(normalised.units, normalised.length)) {
       const start = normalised.starts[match.start]!;
       const end = normalised.ends[match.end - 1]!;
       // A Latin word must stand alone in the original text: "ass" must not hit "class".
@@ -208,13 +208,24 @@ function compile(lists: readonly CompiledList[]): Compiled {
 
 function mask(text: string, hits: readonly FilterHit[]): string {
   if (hits.length === 0) return text;
-  const masked = new Uint8Array(text.length);
-  for (const hit of hits) masked.fill(1, hit.start, hit.end);
-  let out = "";
-  for (let i = 0; i < text.length; ) {
-    const width = (text.codePointAt(i) ?? 0) > 0xffff ? 2 : 1;
-    out += masked[i] && !/\s/.test(text[i]!) ? "*" : text.slice(i, i + width);
-    i += width;
+  // Merge the hit ranges, then replace each range's characters (not its spaces) with one * each.
+  const ranges = hits.map((hit) => [hit.start, hit.end] as [number, number]).sort((a, b) => a[0] - b[0]);
+  const parts: string[] = [];
+  let copied = 0;
+  let current = ranges[0]!;
+  const flush = ([start, end]: [number, number]) => {
+    parts.push(text.slice(copied, start));
+    for (const character of text.slice(start, end)) parts.push(/\s/.test(character) ? character : "*");
+    copied = end;
+  };
+  for (const range of ranges.slice(1)) {
+    if (range[0] <= current[1]) current = [current[0], Math.max(current[1], range[1])];
+    else {
+      flush(current);
+      current = range;
+    }
   }
-  return out;
+  flush(current);
+  parts.push(text.slice(copied));
+  return parts.join("");
 }

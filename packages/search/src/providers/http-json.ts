@@ -1,3 +1,4 @@
+import { whenAborted } from "../linked-signal.js";
 import { ProviderCallError } from "./provider-call-error.js";
 
 /** Engines answer a page of results in well under this; anything larger is refused unread. */
@@ -19,20 +20,33 @@ export interface JsonCall {
  * ProviderCallError. The URL in errors has its query string removed (it may carry an API key).
  */
 export async function callJson(call: JsonCall): Promise<unknown> {
+  // fetch may miss an abort after a garbage collection (nodejs/undici#4068): race it as well.
+  const aborted = whenAborted(call.signal);
+  try {
+    return await callJsonOnce(call, aborted.promise);
+  } finally {
+    aborted.dispose();
+  }
+}
+
+async function callJsonOnce(call: JsonCall, aborted: Promise<never>): Promise<unknown> {
   const shownUrl = call.url.split("?")[0]!;
   let response: Response;
   try {
-    response = await fetch(call.url, {
-      method: call.method ?? "GET",
-      headers: {
-        accept: "application/json",
-        ...(call.body !== undefined ? { "content-type": "application/json" } : {}),
-        ...call.headers,
-      },
-      body: call.body === undefined ? undefined : JSON.stringify(call.body),
-      signal: call.signal,
-      redirect: "error",
-    });
+    response = await Promise.race([
+      aborted,
+      fetch(call.url, {
+        method: call.method ?? "GET",
+        headers: {
+          accept: "application/json",
+          ...(call.body !== undefined ? { "content-type": "application/json" } : {}),
+          ...call.headers,
+        },
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: call.signal,
+        redirect: "error",
+      }),
+    ]);
   } catch (error) {
     if (call.signal.aborted) throw call.signal.reason ?? error;
     throw new ProviderCallError({
@@ -41,7 +55,13 @@ export async function callJson(call: JsonCall): Promise<unknown> {
       cause: error,
     });
   }
-  const text = await readLimited(response, call.maxBytes ?? MAX_RESPONSE_BYTES, shownUrl, call.signal);
+  const text = await readLimited(
+    response,
+    call.maxBytes ?? MAX_RESPONSE_BYTES,
+    shownUrl,
+    call.signal,
+    aborted,
+  );
   let body: unknown;
   let parsed = true;
   try {
@@ -75,6 +95,7 @@ async function readLimited(
   maxBytes: number,
   url: string,
   signal: AbortSignal,
+  aborted: Promise<never>,
 ): Promise<string> {
   const declared = Number(response.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) {
@@ -91,7 +112,7 @@ async function readLimited(
   let total = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await Promise.race([aborted, reader.read()]);
       if (done) break;
       total += value.byteLength;
       if (total > maxBytes) {
@@ -105,7 +126,10 @@ async function readLimited(
       chunks.push(value);
     }
   } catch (error) {
-    if (signal.aborted) throw signal.reason ?? error;
+    if (signal.aborted) {
+      reader.cancel().catch(() => {});
+      throw signal.reason ?? error;
+    }
     throw error;
   }
   return Buffer.concat(chunks).toString("utf8");
