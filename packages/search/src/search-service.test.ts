@@ -247,11 +247,11 @@ describe("POST /v1/search", () => {
       retries: 0,
     }));
     const app = await service(
-      configWith({ providers: [providers()[0]!, ...faulty], deadlineMs: 700, cache: { enabled: false } }),
+      configWith({ providers: [providers()[0]!, ...faulty], deadlineMs: 1500, cache: { enabled: false } }),
     );
     const started = performance.now();
     const response = await search(app, { query: "node 20" });
-    expect(performance.now() - started).toBeLessThan(1600); // the deadline plus slack on a loaded machine
+    expect(performance.now() - started).toBeLessThan(2500); // the deadline plus slack on a loaded machine
     expect(response.statusCode).toBe(200);
     const body = response.json();
     expect(body.results.map((r: { url: string }) => r.url)).toContain(

@@ -71,9 +71,9 @@ describe("fan-out", () => {
   it("answers from the healthy engines by the deadline when others hang, answer 429, malformed JSON or 10 MB", async () => {
     const slots = ["ok", "hang", "limited", "malformed", "huge", "ok2"].map((engine) => slot(engine));
     const started = performance.now();
-    const { answers, outcomes } = await fanOut(slots, { query: "q", limit: 10, deadlineMs: 800 });
+    const { answers, outcomes } = await fanOut(slots, { query: "q", limit: 10, deadlineMs: 1500 });
     const elapsed = performance.now() - started;
-    expect(elapsed).toBeLessThan(1600); // the deadline plus scheduling slack on a loaded 2-core machine
+    expect(elapsed).toBeLessThan(2500); // the deadline (long enough to read 4 MB on a loaded 2-core machine) plus slack
     expect(answers.map((answer) => answer.hits[0]!.title)).toEqual(["ok result", "ok2 result"]);
     const status = Object.fromEntries(outcomes.map((outcome) => [outcome.id, outcome.status]));
     expect(status).toEqual({
