@@ -2,6 +2,7 @@ export { configReferenceMarkdown } from "./config/config-reference.js";
 export { type ConfigInput, configSchema, type HearthConfig } from "./config/config-schema.js";
 export { ENVIRONMENT, type EnvironmentBinding } from "./config/environment.js";
 export { type LoadConfigOptions, loadConfig } from "./config/load-config.js";
+export { type SearchProviderConfig, searchProviderSchema } from "./config/search-section.js";
 export { defaultThreadCount } from "./config/model-section.js";
 export { ERROR_CODES, type ErrorCode } from "./errors/error-codes.js";
 export {

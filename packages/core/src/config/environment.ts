@@ -25,6 +25,8 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
   { env: "HEARTH_OLLAMA_AUTODETECT", key: "model.ollamaAutodetect", type: "boolean", description: "Look for an Ollama on 127.0.0.1:11434 when OLLAMA_HOST is unset." },
   { env: "HEARTH_SEARCH_HOST", key: "search.host", type: "string", description: "Address the search service listens on." },
   { env: "HEARTH_SEARCH_PORT", key: "search.port", type: "integer", description: "Port of the search service." },
+  { env: "HEARTH_SEARCH_DEADLINE_MS", key: "search.deadlineMs", type: "integer", description: "Deadline in milliseconds for one search fan-out; the answer holds whatever arrived by then." },
+  { env: "HEARTH_SEARCH_REDIS_URL", key: "search.redis.url", type: "string", description: "Redis (redis://host:6379/0) shared by search replicas for rate limits, cool-downs and the result cache; in process when unset. Never logged." },
   { env: "HEARTH_KNOWLEDGE_HOST", key: "knowledge.host", type: "string", description: "Address the knowledge service listens on." },
   { env: "HEARTH_KNOWLEDGE_PORT", key: "knowledge.port", type: "integer", description: "Port of the knowledge service." },
   { env: "HEARTH_MODEL_URL", key: "services.modelUrl", type: "url", description: "URL other services use to reach the model service (default: its host and port on loopback)." },

@@ -44,6 +44,16 @@ export const ERROR_CODES = {
   },
   UPSTREAM_ERROR: { status: 502, summary: "An upstream service answered with an error." },
 
+  // Search service
+  SEARCH_NO_PROVIDERS: { status: 503, summary: "No search provider is configured (add one under search.providers in hearth.yaml; see docs/search.md)." },
+  SEARCH_PROVIDER_UNKNOWN: { status: 400, summary: "The request names a search provider that is not configured or is disabled." },
+  SEARCH_QUERY_INVALID: { status: 400, summary: "The search query is empty (after removing control characters) or longer than search.maxQueryLength." },
+  SEARCH_QUERY_BLOCKED: { status: 451, summary: "The search query contains words from a word list whose action is block." },
+  SEARCH_ALL_PROVIDERS_FAILED: { status: 502, summary: "Every chosen search provider failed, timed out, was rate-limited or skipped; details.providers says why." },
+  SEARCH_FETCH_BLOCKED: { status: 403, summary: "A page fetch was refused: its address is loopback, private, link-local or cloud metadata (SSRF protection)." },
+  SEARCH_FETCH_FAILED: { status: 502, summary: "A page could not be fetched within the size, time, redirect and content-type limits." },
+  SEARCH_WORD_LIST_UNREADABLE: { status: 500, summary: "A sensitive-word list file named in search.filter.lists cannot be read.", exit: true },
+
   // Start-up (a one-line message and a non-zero exit)
   CONFIG_INVALID: {
     status: 500,
