@@ -1,3 +1,3 @@
-export {};
+export * from "./search.js";
 export * from "./model-ollama.js";
 export * from "./model-openai.js";
