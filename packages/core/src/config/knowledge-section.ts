@@ -20,6 +20,8 @@ export const knowledgeSection = z.strictObject({
   embeddingBatchSize: z.number().int().min(1).max(1024).default(32),
   /** Documents parsed at once; big files take one slot of their own so small ones keep moving. */
   ingestConcurrency: z.number().int().min(1).max(64).default(2),
+  /** Let URL ingestion reach loopback and private-network addresses (off: no internal endpoints). */
+  allowPrivateUrls: z.boolean().default(false),
   /** Files at or above this size parse in a worker thread. */
   workerThresholdBytes: z.number().int().min(0).default(512 * 1024),
 });

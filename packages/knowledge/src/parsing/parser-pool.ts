@@ -1,4 +1,6 @@
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { type ErrorCode, ERROR_CODES, HearthError } from "@hearth/core";
 import type { ParseTask } from "./parse-worker.js";
@@ -66,12 +68,16 @@ export class ParserPool {
   }
 
   #spawn(): Slot {
-    // From TypeScript sources (tests, tsx) the worker needs the tsx loader and the source condition.
+    // From TypeScript sources (tests, tsx) the worker first registers tsx's loader, then imports
+    // the .ts entry; the built package starts its .js entry directly.
     const fromSource = import.meta.url.endsWith(".ts");
-    const worker = new Worker(new URL(fromSource ? "./parse-worker.ts" : "./parse-worker.js", import.meta.url), {
-      execArgv: fromSource ? ["--conditions=source", "--import", "tsx"] : [],
-      resourceLimits: { maxOldGenerationSizeMb: 2048 },
-    });
+    const worker = fromSource
+      ? new Worker(
+          `import(${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href)})` +
+            `.then((api) => { api.register(); return import(${JSON.stringify(new URL("./parse-worker.ts", import.meta.url).href)}); })`,
+          { eval: true, execArgv: ["--conditions=source"], resourceLimits: { maxOldGenerationSizeMb: 2048 } },
+        )
+      : new Worker(new URL("./parse-worker.js", import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 2048 } });
     const slot: Slot = { worker, busy: undefined, timer: undefined };
     worker.on("message", (message: { id: number; document?: ParsedDocument; error?: { code: string; message: string } }) => {
       const pending = slot.busy;
