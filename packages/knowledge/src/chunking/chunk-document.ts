@@ -60,7 +60,7 @@ export function contentHash(text: string): string {
 
 /**
  * Structure-aware chunking: blocks (paragraphs, lists, tables, code) stay whole when they fit,
- * a heading starts a new chunk, an oversized block splits at sentence ends (Chinese punctuation
+ * a heading or a page break starts a new chunk, an oversized block splits at sentence ends (Chinese punctuation
  * included) or, for tables and code, at line ends; chunks stay under maxTokens and consecutive
  * chunks of one section share up to overlapTokens of trailing text.
  */
@@ -121,7 +121,9 @@ export function chunkDocument(document: ParsedDocument, options: ChunkingOptions
   };
   for (const unit of units) {
     const onlyHeadings = open.length > 0 && open.every((u) => u.heading);
-    if (open.length > 0 && unit.heading && !onlyHeadings) {
+    const newPage = unit.page !== undefined && open.length > 0 && open.at(-1)!.page !== unit.page;
+    // A heading, or a new page (so that a citation names one page), starts a new chunk.
+    if (open.length > 0 && (unit.heading || newPage) && !onlyHeadings) {
       emit();
       open = [];
       openTokens = 0;

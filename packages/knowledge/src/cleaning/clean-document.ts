@@ -100,7 +100,7 @@ function removePageFurniture(blocks: Block[], pageCount: number): Block[] {
   for (const pageBlocks of pages.values()) {
     const lines = pageBlocks.flatMap((block, index) => block.text.split("\n").map((text) => ({ index, text })));
     const drop = new Set<number>();
-    const edges = [0, 1, lines.length - 2, lines.length - 1].filter((i, position, all) => i >= 0 && all.indexOf(i) === position);
+    const edges = [0, 1, lines.length - 2, lines.length - 1].filter((i, position, all) => i >= 0 && i < lines.length && all.indexOf(i) === position);
     for (const i of edges) {
       const line = lines[i]!.text.trim();
       if (repeated.has(furnitureKey(line)) || PAGE_NUMBER.test(line)) drop.add(i);

@@ -297,6 +297,7 @@ export class IngestionService {
         this.#deps.metrics.documents.inc({ outcome: "deleted" });
         this.#publishDocument(jobId, document.id);
       }
+      this.#syncing.delete(jobId);
       if (!controller.signal.aborted) this.#start(jobId);
     } catch (error) {
       const failure = isHearthError(error) ? { code: error.code, message: error.message } : { code: "INTERNAL_ERROR", message: "The sync failed unexpectedly" };

@@ -72,6 +72,8 @@ export async function createKnowledgeService(
   await app.register(multipart, {
     limits: { fileSize: settings.maxUploadBytes, files: 1000, fields: 50, parts: 1050, headerPairs: 200 },
     throwFileSizeLimit: false,
+    // Keep the name as sent, so that "../x" is refused rather than silently shortened.
+    preservePath: true,
   });
   const ingestion = new IngestionService({
     store,
