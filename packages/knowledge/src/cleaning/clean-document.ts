@@ -100,11 +100,13 @@ function removePageFurniture(blocks: Block[], pageCount: number): Block[] {
   for (const pageBlocks of pages.values()) {
     const lines = pageBlocks.flatMap((block, index) => block.text.split("\n").map((text) => ({ index, text })));
     const drop = new Set<number>();
-    const edges = [0, 1, lines.length - 2, lines.length - 1].filter((i, position, all) => i >= 0 && i < lines.length && all.indexOf(i) === position);
-    for (const i of edges) {
+    const isFurniture = (i: number) => {
       const line = lines[i]!.text.trim();
-      if (repeated.has(furnitureKey(line)) || PAGE_NUMBER.test(line)) drop.add(i);
-    }
+      return repeated.has(furnitureKey(line)) || PAGE_NUMBER.test(line);
+    };
+    // From each edge inward: a second line goes only when the one outside it went too.
+    for (let i = 0; i < Math.min(2, lines.length) && isFurniture(i); i++) drop.add(i);
+    for (let i = lines.length - 1; i >= Math.max(0, lines.length - 2) && isFurniture(i); i--) drop.add(i);
     pageBlocks.forEach((block, index) => {
       const kept = lines.filter((line, i) => line.index === index && !drop.has(i)).map((line) => line.text);
       if (kept.length) result.push({ ...block, text: kept.join("\n") });
