@@ -107,6 +107,11 @@ function removePageFurniture(blocks: Block[], pageCount: number): Block[] {
     // From each edge inward: a second line goes only when the one outside it went too.
     for (let i = 0; i < Math.min(2, lines.length) && isFurniture(i); i++) drop.add(i);
     for (let i = lines.length - 1; i >= Math.max(0, lines.length - 2) && isFurniture(i); i--) drop.add(i);
+    // Pages made only of "repeated" lines are forms or tables, not furniture: keep them.
+    if (drop.size === lines.length) {
+      drop.clear();
+      lines.forEach((line, i) => PAGE_NUMBER.test(line.text.trim()) && drop.add(i));
+    }
     pageBlocks.forEach((block, index) => {
       const kept = lines.filter((line, i) => line.index === index && !drop.has(i)).map((line) => line.text);
       if (kept.length) result.push({ ...block, text: kept.join("\n") });
