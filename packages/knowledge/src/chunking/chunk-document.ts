@@ -25,17 +25,35 @@ export interface ChunkingOptions {
   overlapTokens: number;
 }
 
-const CJK_CHAR = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]/g;
-const WORD = /[A-Za-z0-9\u00c0-\u024f]+|[^\sA-Za-z0-9\u00c0-\u024f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]/g;
+const isCjk = (code: number) =>
+  (code >= 0x3040 && code <= 0x30ff) || (code >= 0x3400 && code <= 0x4dbf) || (code >= 0x4e00 && code <= 0x9fff) || (code >= 0xf900 && code <= 0xfaff) || (code >= 0xac00 && code <= 0xd7af);
+const isWordChar = (code: number) =>
+  (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || (code >= 0xc0 && code <= 0x24f);
+const isSpace = (code: number) => code === 0x20 || code === 0x0a || code === 0x09 || code === 0x0d || code === 0xa0 || code === 0x3000;
 
 /**
  * Tokens a text costs, estimated without a tokenizer: each CJK character about one token, each
- * Latin word about 1.3 (BPE vocabularies split longer words), each punctuation mark one.
+ * Latin word about one per 6 letters, each punctuation mark one, plus 10% on non-CJK tokens
+ * (BPE vocabularies split rarer words). One pass over the characters: this runs on every block.
  */
 export function estimateTokens(text: string): number {
-  const cjk = text.match(CJK_CHAR)?.length ?? 0;
+  let cjk = 0;
   let other = 0;
-  for (const match of text.matchAll(WORD)) other += /^[A-Za-z0-9\u00c0-\u024f]/.test(match[0]) ? Math.max(1, Math.ceil(match[0].length / 6)) : 1;
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (isWordChar(code)) {
+      run++;
+      continue;
+    }
+    if (run > 0) {
+      other += Math.ceil(run / 6);
+      run = 0;
+    }
+    if (isCjk(code)) cjk++;
+    else if (!isSpace(code)) other++;
+  }
+  if (run > 0) other += Math.ceil(run / 6);
   return cjk + Math.ceil(other * 1.1);
 }
 
@@ -48,6 +66,8 @@ interface Unit {
   tokens: number;
   page?: number;
   headingPath: string[];
+  /** headingPath joined, to compare sections cheaply. */
+  section: string;
   /** A heading: the next chunk starts here unless the open chunk holds only headings. */
   heading: boolean;
   /** First unit of a block (splitting inside a block never breaks a table row or code line). */
@@ -81,9 +101,10 @@ export function chunkDocument(document: ParsedDocument, options: ChunkingOptions
     }
     const headingPath = path.map((entry) => entry.text);
     const tokens = estimateTokens(block.text);
-    const base = { page: block.page, headingPath, heading: block.kind === "heading" };
+    const section = headingPath.join("\u0000");
+    const heading = block.kind === "heading";
     if (tokens <= maxTokens) {
-      units.push({ ...base, start, end: text.length, tokens, blockStart: true });
+      units.push({ page: block.page, headingPath, section, heading, start, end: text.length, tokens, blockStart: true });
       continue;
     }
     const pieces = block.kind === "table" || block.kind === "code" ? splitAt(block.text, /\n/g) : splitAt(block.text, SENTENCE_END);
@@ -92,7 +113,7 @@ export function chunkDocument(document: ParsedDocument, options: ChunkingOptions
       for (const part of hardSplit(block.text, piece, maxTokens)) {
         const tokensOfPart = estimateTokens(block.text.slice(part.start, part.end));
         if (tokensOfPart === 0) continue;
-        units.push({ ...base, start: start + part.start, end: start + part.end, tokens: tokensOfPart, blockStart: first });
+        units.push({ page: block.page, headingPath, section, heading, start: start + part.start, end: start + part.end, tokens: tokensOfPart, blockStart: first });
         first = false;
       }
     }
@@ -101,9 +122,9 @@ export function chunkDocument(document: ParsedDocument, options: ChunkingOptions
   const chunks: DocumentChunk[] = [];
   let open: Unit[] = [];
   let openTokens = 0;
+  let openContent = 0; // units in `open` that are not headings
   const emit = () => {
-    const content = open.filter((unit) => !unit.heading || open.every((u) => u.heading));
-    if (content.length === 0 || open.length === 0) return;
+    if (open.length === 0) return;
     const first = open[0]!;
     const last = open.at(-1)!;
     const chunkText = text.slice(first.start, last.end);
@@ -120,30 +141,33 @@ export function chunkDocument(document: ParsedDocument, options: ChunkingOptions
     });
   };
   for (const unit of units) {
-    const onlyHeadings = open.length > 0 && open.every((u) => u.heading);
+    const onlyHeadings = open.length > 0 && openContent === 0;
     const newPage = unit.page !== undefined && open.length > 0 && open.at(-1)!.page !== unit.page;
     // A heading, or a new page (so that a citation names one page), starts a new chunk.
     if (open.length > 0 && (unit.heading || newPage) && !onlyHeadings) {
       emit();
       open = [];
       openTokens = 0;
+      openContent = 0;
     } else if (open.length > 0 && openTokens + unit.tokens > maxTokens) {
       emit();
       // Overlap: carry trailing units of the same section into the next chunk.
-      const carried: Unit[] = [];
+      let from = open.length;
       let carriedTokens = 0;
       for (let i = open.length - 1; i >= 0; i--) {
         const candidate = open[i]!;
-        if (candidate.heading || candidate.headingPath.join("\u0000") !== unit.headingPath.join("\u0000")) break;
+        if (candidate.heading || candidate.section !== unit.section) break;
         if (carriedTokens + candidate.tokens > overlapTokens || carriedTokens + candidate.tokens + unit.tokens > maxTokens) break;
-        carried.unshift(candidate);
+        from = i;
         carriedTokens += candidate.tokens;
       }
-      open = carried;
+      open = open.slice(from);
       openTokens = carriedTokens;
+      openContent = open.length;
     }
     open.push(unit);
     openTokens += unit.tokens;
+    if (!unit.heading) openContent++;
   }
   emit();
   return { text, chunks };
@@ -155,7 +179,9 @@ function splitAt(text: string, boundary: RegExp): Array<{ start: number; end: nu
   let start = 0;
   for (const match of text.matchAll(boundary)) {
     const end = match.index + match[0].length;
-    if (end > start) parts.push(trim(text, start, end));
+    // Very short pieces ("1.", a lone "!") stay with what follows: fewer, more meaningful units.
+    if (end - start < 24) continue;
+    parts.push(trim(text, start, end));
     start = end;
   }
   if (start < text.length) parts.push(trim(text, start, text.length));
@@ -168,24 +194,36 @@ function trim(text: string, start: number, end: number): { start: number; end: n
   return { start, end };
 }
 
-/** A piece still over the budget (a sentence of 2,000 characters) is cut at spaces, else anywhere. */
+const TOKEN = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]|[A-Za-z0-9\u00c0-\u024f]+|[^\s]/g;
+
+/**
+ * A piece still over the budget (a code listing, a sentence of 2,000 characters) is cut in one
+ * pass over its tokens, at the last space before the budget runs out when there is one.
+ */
 function hardSplit(text: string, piece: { start: number; end: number }, maxTokens: number): Array<{ start: number; end: number }> {
-  if (estimateTokens(text.slice(piece.start, piece.end)) <= maxTokens) return [piece];
+  const slice = text.slice(piece.start, piece.end);
+  if (estimateTokens(slice) <= maxTokens) return [piece];
   const parts: Array<{ start: number; end: number }> = [];
-  let start = piece.start;
-  while (start < piece.end) {
-    // Grow a window while it fits: at most 4 characters per token for Latin text, 1 for CJK.
-    let end = Math.min(piece.end, start + maxTokens);
-    let next = Math.min(piece.end, start + maxTokens * 4);
-    while (next > end && estimateTokens(text.slice(start, next)) > maxTokens) next = end + Math.floor((next - end) / 2);
-    end = Math.max(end, next);
-    if (end < piece.end) {
-      const space = text.lastIndexOf(" ", end);
-      if (space > start + (end - start) * 0.6) end = space;
+  // Budget per part with the estimator's 10% margin on non-CJK tokens, so each part estimates under max.
+  const budget = Math.max(1, Math.floor(maxTokens / 1.1) - 1);
+  let partStart = 0;
+  let cost = 0;
+  let lastSpace = -1;
+  for (const match of slice.matchAll(TOKEN)) {
+    const token = match[0];
+    const tokenCost = /^[A-Za-z0-9\u00c0-\u024f]/.test(token) ? Math.max(1, Math.ceil(token.length / 6)) : 1;
+    if (cost + tokenCost > budget && match.index > partStart) {
+      const cut = lastSpace > partStart + (match.index - partStart) * 0.6 ? lastSpace : match.index;
+      const part = trim(text, piece.start + partStart, piece.start + cut);
+      if (part.end > part.start) parts.push(part);
+      partStart = cut;
+      cost = estimateTokens(slice.slice(partStart, match.index));
+      lastSpace = -1;
     }
-    const part = trim(text, start, end);
-    if (part.end > part.start) parts.push(part);
-    start = end;
+    cost += tokenCost;
+    if (match.index > 0 && /\s/.test(slice[match.index - 1]!)) lastSpace = match.index;
   }
+  const rest = trim(text, piece.start + partStart, piece.end);
+  if (rest.end > rest.start) parts.push(rest);
   return parts;
 }
