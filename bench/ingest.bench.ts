@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseBytes, prepareChunks } from "../packages/knowledge/src/ingestion/document-pipeline.js";
@@ -17,7 +17,7 @@ import { ParserPool } from "../packages/knowledge/src/parsing/parser-pool.js";
 import { openDefaultIndex } from "../packages/knowledge/src/service/default-index.js";
 import type { KnowledgeBaseRecord } from "../packages/knowledge/src/store/knowledge-store.js";
 
-const RUNS = 3;
+const RUNS = 5;
 const here = fileURLToPath(new URL(".", import.meta.url));
 const sharedDir = process.env.HEARTH_SHARED_DIR ?? resolve(here, "../../shared");
 const manual = join(sharedDir, "fixtures/docs/zh-ctex-manual.pdf");
@@ -27,15 +27,21 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function timed(runs: number, body: () => Promise<void>): Promise<number> {
-  await body(); // warm-up: module loading and JIT are not what is compared
-  const times: number[] = [];
+/**
+ * Runs the contenders alternately (A B A B ...) after one warm-up each, so that load from other
+ * processes on a shared machine falls on both alike; returns each one's median in ms.
+ */
+async function alternate(runs: number, bodies: Array<() => Promise<void>>): Promise<number[]> {
+  for (const body of bodies) await body(); // warm-up: module loading, worker start and JIT are not what is compared
+  const times = bodies.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    await body();
-    times.push(performance.now() - started);
+    for (const [index, body] of bodies.entries()) {
+      const started = performance.now();
+      await body();
+      times[index]!.push(performance.now() - started);
+    }
   }
-  return median(times);
+  return times.map(median);
 }
 
 export async function run(): Promise<void> {
@@ -63,11 +69,11 @@ export async function run(): Promise<void> {
   } catch (error) {
     console.log(`index: not included (${(error as Error).message.split(";")[0]})`);
   }
-  const parsers = new ParserPool({ size: 1 });
+  const parsers = new ParserPool({ size: Math.max(1, Math.min(4, availableParallelism())) });
   const settings = { maxExtractedBytes: 256 * 1024 * 1024, workerThresholdBytes: 512 * 1024, tikaUrl: undefined, tikaForAll: false };
   let chunkCount = 0;
   let pages = 0;
-  const hearthMs = await timed(RUNS, async () => {
+  const hearth = async () => {
     const { document } = await parseBytes({ parsers, settings }, "zh-ctex-manual.pdf", bytes);
     const chunked = prepareChunks(document, knowledgeBase);
     chunkCount = chunked.chunks.length;
@@ -91,31 +97,33 @@ export async function run(): Promise<void> {
         })),
       );
     }
-  });
-  await parsers.close();
-  await index?.backend.close();
-  rmSync(dataDir, { recursive: true, force: true });
-  console.log(`hearth: ${pages} pages -> ${chunkCount} chunks, parse (worker thread) + clean + chunk${index ? " + index" : ""}: ${hearthMs.toFixed(0)} ms (median of ${RUNS})`);
+  };
 
   const langchainDir = join(here, "langchain");
-  let loader: { PDFLoader: new (path: string) => { load(): Promise<unknown[]> } };
-  let splitter: { RecursiveCharacterTextSplitter: new (options: { chunkSize: number; chunkOverlap: number }) => { splitDocuments(documents: unknown[]): Promise<unknown[]> } };
+  let loader: { PDFLoader: new (path: string) => { load(): Promise<unknown[]> } } | undefined;
+  let splitter: { RecursiveCharacterTextSplitter: new (options: { chunkSize: number; chunkOverlap: number }) => { splitDocuments(documents: unknown[]): Promise<unknown[]> } } | undefined;
   try {
     const require = createRequire(join(langchainDir, "package.json"));
     loader = await import(pathToFileURL(require.resolve("@langchain/community/document_loaders/fs/pdf")).href);
     splitter = await import(pathToFileURL(require.resolve("@langchain/textsplitters")).href);
   } catch {
     console.log("langchain: not installed (npm install --prefix bench/langchain --legacy-peer-deps)");
-    return;
   }
   let langchainChunks = 0;
-  const langchainMs = await timed(RUNS, async () => {
+  const langchain = async () => {
     // Two pdf.js copies in one process: each must find no worker left by the other.
     delete (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker;
-    const documents = await new loader.PDFLoader(manual).load();
-    const chunks = await new splitter.RecursiveCharacterTextSplitter({ chunkSize: 1000, chunkOverlap: 200 }).splitDocuments(documents);
+    const documents = await new loader!.PDFLoader(manual).load();
+    const chunks = await new splitter!.RecursiveCharacterTextSplitter({ chunkSize: 1000, chunkOverlap: 200 }).splitDocuments(documents);
     langchainChunks = chunks.length;
-  });
+  };
+  const [hearthMs, langchainMs] = await alternate(RUNS, loader ? [hearth, langchain] : [hearth]);
+  await parsers.close();
+  await index?.backend.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  console.log(`hearth: ${pages} pages -> ${chunkCount} chunks, parse (${Math.max(1, Math.min(4, availableParallelism()))} worker threads) + clean + chunk${index ? " + index" : ""}: ${hearthMs!.toFixed(0)} ms (median of ${RUNS})`);
+
+  if (langchainMs === undefined) return;
   console.log(`langchain.js: PDFLoader + RecursiveCharacterTextSplitter(1000/200) -> ${langchainChunks} chunks: ${langchainMs.toFixed(0)} ms (median of ${RUNS})`);
-  console.log(`ratio hearth/langchain: ${(hearthMs / langchainMs).toFixed(2)} (below 1 means Hearth is faster)`);
+  console.log(`ratio hearth/langchain: ${(hearthMs! / langchainMs).toFixed(2)} (below 1 means Hearth is faster)`);
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { host, httpUrl, port } from "./fields.js";
 
@@ -22,6 +23,8 @@ export const knowledgeSection = z.strictObject({
   ingestConcurrency: z.number().int().min(1).max(64).default(2),
   /** Let URL ingestion reach loopback and private-network addresses (off: no internal endpoints). */
   allowPrivateUrls: z.boolean().default(false),
+  /** Parser threads; a big PDF is split over all of them (default: the cores, at most 4). */
+  parserThreads: z.number().int().min(1).max(64).default(() => Math.max(1, Math.min(4, availableParallelism()))),
   /** Files at or above this size parse in a worker thread. */
   workerThresholdBytes: z.number().int().min(0).default(512 * 1024),
 });

@@ -4,6 +4,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import type { DocumentFormat, ParseOptions } from "./parsed-document.js";
+import type { PageStride } from "./pdf-parser.js";
 import { parseDocument } from "./parse-document.js";
 
 export interface ParseTask {
@@ -11,11 +12,13 @@ export interface ParseTask {
   format: DocumentFormat;
   bytes: Uint8Array;
   options: ParseOptions;
+  /** For PDFs split across threads: this thread's share of the pages. */
+  stride?: PageStride;
 }
 
 parentPort?.on("message", async (task: ParseTask) => {
   try {
-    const document = await parseDocument(task.format, task.bytes, task.options);
+    const document = await parseDocument(task.format, task.bytes, task.options, task.stride);
     parentPort?.postMessage({ id: task.id, document });
   } catch (error) {
     const code = (error as { code?: unknown }).code;

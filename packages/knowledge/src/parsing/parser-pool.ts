@@ -5,6 +5,7 @@ import { Worker } from "node:worker_threads";
 import { type ErrorCode, ERROR_CODES, HearthError } from "@hearth/core";
 import type { ParseTask } from "./parse-worker.js";
 import type { DocumentFormat, ParsedDocument, ParseOptions } from "./parsed-document.js";
+import type { PageStride } from "./pdf-parser.js";
 
 interface Pending {
   task: ParseTask;
@@ -37,10 +38,24 @@ export class ParserPool {
     this.#timeoutMs = options.timeoutMs ?? 300_000;
   }
 
-  parse(format: DocumentFormat, bytes: Uint8Array, options: ParseOptions, signal?: AbortSignal): Promise<ParsedDocument> {
+  /**
+   * Parses a document in a worker thread; a big PDF is shared out page by page (interleaved) over
+   * every thread of the pool and the pieces merged in page order.
+   */
+  async parse(format: DocumentFormat, bytes: Uint8Array, options: ParseOptions, signal?: AbortSignal): Promise<ParsedDocument> {
+    if (format !== "pdf" || this.#size < 2 || bytes.length < 1024 * 1024) return this.#run(format, bytes, options, signal);
+    const parts = await Promise.all(
+      Array.from({ length: this.#size }, (_, index) => this.#run(format, bytes, options, signal, { of: this.#size, index })),
+    );
+    const blocks = parts.flatMap((part, index) => part.blocks.map((block, order) => ({ block, index, order })));
+    blocks.sort((a, b) => (a.block.page ?? 0) - (b.block.page ?? 0) || a.index - b.index || a.order - b.order);
+    return { ...parts[0]!, blocks: blocks.map((entry) => entry.block) };
+  }
+
+  #run(format: DocumentFormat, bytes: Uint8Array, options: ParseOptions, signal?: AbortSignal, stride?: PageStride): Promise<ParsedDocument> {
     if (this.#closed) return Promise.reject(new HearthError("SERVICE_NOT_READY", "The parser pool is closed"));
     return new Promise((resolve, reject) => {
-      const pending: Pending = { task: { id: this.#nextId++, format, bytes, options }, resolve, reject, signal };
+      const pending: Pending = { task: { id: this.#nextId++, format, bytes, options, ...(stride ? { stride } : {}) }, resolve, reject, signal };
       signal?.addEventListener("abort", () => this.#abort(pending), { once: true });
       this.#queue.push(pending);
       this.#pump();

@@ -19,6 +19,12 @@ function loadPdfJs(): Promise<PdfJs> {
   return pdfjs;
 }
 
+/** Parse only pages p with (p - 1) % of === index: how several threads share one PDF. */
+export interface PageStride {
+  of: number;
+  index: number;
+}
+
 interface Line {
   text: string;
   y: number;
@@ -29,7 +35,7 @@ interface Line {
  * PDF text layer through pdf.js (no OCR): lines rebuilt from positioned text items, paragraphs split
  * on vertical gaps, larger short lines taken as headings, every block tagged with its page.
  */
-export async function parsePdf(bytes: Uint8Array): Promise<ParsedDocument> {
+export async function parsePdf(bytes: Uint8Array, stride?: PageStride): Promise<ParsedDocument> {
   const { getDocument } = await loadPdfJs();
   const task = getDocument({
     data: new Uint8Array(bytes),
@@ -49,19 +55,20 @@ export async function parsePdf(bytes: Uint8Array): Promise<ParsedDocument> {
     throw new HearthError("DOCUMENT_CORRUPT", `The PDF cannot be read: ${(error as Error).message}`, { cause: error });
   }
   try {
-    const pages: Line[][] = [];
+    const pages: Array<{ number: number; lines: Line[] }> = [];
     for (let number = 1; number <= document.numPages; number++) {
+      if (stride && (number - 1) % stride.of !== stride.index) continue;
       const page = await document.getPage(number);
       const content = await page.getTextContent();
-      pages.push(toLines(content.items as Array<{ str?: string; transform?: number[]; hasEOL?: boolean; height?: number }>));
+      pages.push({ number, lines: toLines(content.items as Array<{ str?: string; transform?: number[]; hasEOL?: boolean; height?: number }>) });
       page.cleanup();
     }
-    const sizes = pages.flat().map((line) => line.size).sort((a, b) => a - b);
+    const sizes = pages.flatMap((page) => page.lines.map((line) => line.size)).sort((a, b) => a - b);
     const bodySize = sizes[Math.floor(sizes.length / 2)] ?? 10;
     const blocks: Block[] = [];
-    pages.forEach((lines, index) => blocks.push(...toBlocks(lines, index + 1, bodySize)));
+    for (const page of pages) blocks.push(...toBlocks(page.lines, page.number, bodySize));
     let title: string | undefined;
-    try {
+    if (!stride || stride.index === 0) try {
       const metadata = await document.getMetadata();
       const info = metadata.info as { Title?: unknown } | undefined;
       if (typeof info?.Title === "string" && info.Title.trim()) title = info.Title.trim();

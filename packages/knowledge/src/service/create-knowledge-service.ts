@@ -57,7 +57,7 @@ export async function createKnowledgeService(
     throw error;
   }
   const blobs = new BlobStore(knowledgeDir);
-  const parsers = new ParserPool({ size: Math.max(1, settings.ingestConcurrency - 1) });
+  const parsers = new ParserPool({ size: settings.parserThreads });
   const embeddings = new EmbeddingClient({
     baseUrl: settings.embeddingUrl ?? config.services.modelUrl,
     batchSize: settings.embeddingBatchSize,
