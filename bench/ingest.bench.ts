@@ -11,8 +11,7 @@ import { createRequire } from "node:module";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseBytes, prepareChunks } from "../packages/knowledge/src/ingestion/document-pipeline.js";
-import { chunkId } from "../packages/knowledge/src/ingestion/document-pipeline.js";
+import { chunkId, parseBytes, prepareChunks } from "../packages/knowledge/src/ingestion/document-pipeline.js";
 import { ParserPool } from "../packages/knowledge/src/parsing/parser-pool.js";
 import { openDefaultIndex } from "../packages/knowledge/src/service/default-index.js";
 import type { KnowledgeBaseRecord } from "../packages/knowledge/src/store/knowledge-store.js";
@@ -70,7 +69,12 @@ export async function run(): Promise<void> {
     console.log(`index: not included (${(error as Error).message.split(";")[0]})`);
   }
   const parsers = new ParserPool({ size: Math.max(1, Math.min(4, availableParallelism())) });
-  const settings = { maxExtractedBytes: 256 * 1024 * 1024, workerThresholdBytes: 512 * 1024, tikaUrl: undefined, tikaForAll: false };
+  const settings = {
+    maxExtractedBytes: 256 * 1024 * 1024,
+    workerThresholdBytes: 512 * 1024,
+    tikaUrl: undefined,
+    tikaForAll: false,
+  };
   let chunkCount = 0;
   let pages = 0;
   const hearth = async () => {
@@ -101,10 +105,19 @@ export async function run(): Promise<void> {
 
   const langchainDir = join(here, "langchain");
   let loader: { PDFLoader: new (path: string) => { load(): Promise<unknown[]> } } | undefined;
-  let splitter: { RecursiveCharacterTextSplitter: new (options: { chunkSize: number; chunkOverlap: number }) => { splitDocuments(documents: unknown[]): Promise<unknown[]> } } | undefined;
+  let splitter:
+    | {
+        RecursiveCharacterTextSplitter: new (options: {
+          chunkSize: number;
+          chunkOverlap: number;
+        }) => { splitDocuments(documents: unknown[]): Promise<unknown[]> };
+      }
+    | undefined;
   try {
     const require = createRequire(join(langchainDir, "package.json"));
-    loader = await import(pathToFileURL(require.resolve("@langchain/community/document_loaders/fs/pdf")).href);
+    loader = await import(
+      pathToFileURL(require.resolve("@langchain/community/document_loaders/fs/pdf")).href
+    );
     splitter = await import(pathToFileURL(require.resolve("@langchain/textsplitters")).href);
   } catch {
     console.log("langchain: not installed (npm install --prefix bench/langchain --legacy-peer-deps)");
@@ -114,16 +127,25 @@ export async function run(): Promise<void> {
     // Two pdf.js copies in one process: each must find no worker left by the other.
     delete (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker;
     const documents = await new loader!.PDFLoader(manual).load();
-    const chunks = await new splitter!.RecursiveCharacterTextSplitter({ chunkSize: 1000, chunkOverlap: 200 }).splitDocuments(documents);
+    const chunks = await new splitter!.RecursiveCharacterTextSplitter({
+      chunkSize: 1000,
+      chunkOverlap: 200,
+    }).splitDocuments(documents);
     langchainChunks = chunks.length;
   };
   const [hearthMs, langchainMs] = await alternate(RUNS, loader ? [hearth, langchain] : [hearth]);
   await parsers.close();
   await index?.backend.close();
   rmSync(dataDir, { recursive: true, force: true });
-  console.log(`hearth: ${pages} pages -> ${chunkCount} chunks, parse (${Math.max(1, Math.min(4, availableParallelism()))} worker threads) + clean + chunk${index ? " + index" : ""}: ${hearthMs!.toFixed(0)} ms (median of ${RUNS})`);
+  console.log(
+    `hearth: ${pages} pages -> ${chunkCount} chunks, parse (${Math.max(1, Math.min(4, availableParallelism()))} worker threads) + clean + chunk${index ? " + index" : ""}: ${hearthMs!.toFixed(0)} ms (median of ${RUNS})`,
+  );
 
   if (langchainMs === undefined) return;
-  console.log(`langchain.js: PDFLoader + RecursiveCharacterTextSplitter(1000/200) -> ${langchainChunks} chunks: ${langchainMs.toFixed(0)} ms (median of ${RUNS})`);
-  console.log(`ratio hearth/langchain: ${(hearthMs! / langchainMs).toFixed(2)} (below 1 means Hearth is faster)`);
+  console.log(
+    `langchain.js: PDFLoader + RecursiveCharacterTextSplitter(1000/200) -> ${langchainChunks} chunks: ${langchainMs.toFixed(0)} ms (median of ${RUNS})`,
+  );
+  console.log(
+    `ratio hearth/langchain: ${(hearthMs! / langchainMs).toFixed(2)} (below 1 means Hearth is faster)`,
+  );
 }

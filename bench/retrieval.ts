@@ -36,7 +36,9 @@ function parseArgs(argv: string[]): Args {
     else positional.push(arg);
   }
   if (!positional[0]) {
-    console.error("usage: npm run bench:retrieval -- <beir-folder> [--embedding-model <name>] [--limit <queries>]");
+    console.error(
+      "usage: npm run bench:retrieval -- <beir-folder> [--embedding-model <name>] [--limit <queries>]",
+    );
     process.exit(2);
   }
   return { dir: resolve(positional[0]), embeddingModel, limit };
@@ -53,7 +55,8 @@ function readQrels(dir: string): Map<string, Map<string, number>> {
   const qrels = new Map<string, Map<string, number>>();
   const folder = join(dir, "qrels");
   const files = readdirSync(folder).filter((name) => name.endsWith(".tsv"));
-  const preferred = files.find((name) => name === "test.tsv") ?? files.find((name) => name === "validation.tsv") ?? files[0];
+  const preferred =
+    files.find((name) => name === "test.tsv") ?? files.find((name) => name === "validation.tsv") ?? files[0];
   if (!preferred) throw new Error(`no qrels/*.tsv in ${dir}`);
   for (const line of readFileSync(join(folder, preferred), "utf8").split("\n").slice(1)) {
     const [queryId, corpusId, score] = line.trim().split("\t");
@@ -107,9 +110,16 @@ async function main(): Promise<void> {
   const config = loadConfig({ overrides: { dataDir, knowledge: { port: 0, syncIntervalSeconds: 0 } } });
   const service = await createKnowledgeService(config, createLogger({ level: "warn" }), await indexOption());
   try {
-    const url = await listenService(service.app, { host: "127.0.0.1", port: 0, description: "knowledge service (bench)" });
+    const url = await listenService(service.app, {
+      host: "127.0.0.1",
+      port: 0,
+      description: "knowledge service (bench)",
+    });
     const client = new KnowledgeClient({ baseUrl: url });
-    const kb = await client.createKnowledgeBase({ name: "bench", embeddingModel: args.embeddingModel ?? null });
+    const kb = await client.createKnowledgeBase({
+      name: "bench",
+      embeddingModel: args.embeddingModel ?? null,
+    });
 
     const started = performance.now();
     const jobs: string[] = [];
@@ -128,7 +138,9 @@ async function main(): Promise<void> {
     const documents = await client.listDocuments(kb.id);
     const failed = documents.filter((document) => document.status !== "indexed");
     const ingestSeconds = (performance.now() - started) / 1000;
-    console.log(`corpus: ${corpus.length} documents ingested in ${ingestSeconds.toFixed(1)} s (${failed.length} not indexed), ${documents.reduce((n, d) => n + d.chunkCount, 0)} chunks`);
+    console.log(
+      `corpus: ${corpus.length} documents ingested in ${ingestSeconds.toFixed(1)} s (${failed.length} not indexed), ${documents.reduce((n, d) => n + d.chunkCount, 0)} chunks`,
+    );
 
     const latencies: number[] = [];
     let ndcg = 0;
@@ -147,9 +159,13 @@ async function main(): Promise<void> {
       recall += recallAt(100, ranked, relevant);
     }
     const count = Math.max(1, queries.length);
-    console.log(`queries: ${queries.length}${args.embeddingModel ? `, embedding model ${args.embeddingModel}` : ", full text only (no embedding model)"}`);
+    console.log(
+      `queries: ${queries.length}${args.embeddingModel ? `, embedding model ${args.embeddingModel}` : ", full text only (no embedding model)"}`,
+    );
     console.log(`recall@100=${(recall / count).toFixed(4)}`);
-    console.log(`latency p50=${percentile(latencies, 50).toFixed(1)} ms p99=${percentile(latencies, 99).toFixed(1)} ms`);
+    console.log(
+      `latency p50=${percentile(latencies, 50).toFixed(1)} ms p99=${percentile(latencies, 99).toFixed(1)} ms`,
+    );
     console.log(`nDCG@10=${(ndcg / count).toFixed(4)}`);
   } finally {
     await service.close();

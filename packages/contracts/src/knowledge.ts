@@ -99,7 +99,12 @@ export type IngestionJob = z.infer<typeof ingestionJobSchema>;
 
 /** One SSE event on GET /v1/jobs/{id}/events: `event: document` or `event: job` (the last is `status` final). */
 export const jobEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("document"), jobId: z.string(), document: jobDocumentSchema, counts: jobCountsSchema }),
+  z.object({
+    type: z.literal("document"),
+    jobId: z.string(),
+    document: jobDocumentSchema,
+    counts: jobCountsSchema,
+  }),
   z.object({ type: z.literal("job"), job: ingestionJobSchema }),
 ]);
 export type JobEvent = z.infer<typeof jobEventSchema>;
@@ -171,9 +176,12 @@ export class KnowledgeClient {
   }
 
   listKnowledgeBases(): Promise<KnowledgeBase[]> {
-    return this.#json("GET", "/v1/knowledge-bases", undefined, z.object({ knowledgeBases: z.array(knowledgeBaseSchema) })).then(
-      (body) => body.knowledgeBases,
-    );
+    return this.#json(
+      "GET",
+      "/v1/knowledge-bases",
+      undefined,
+      z.object({ knowledgeBases: z.array(knowledgeBaseSchema) }),
+    ).then((body) => body.knowledgeBases);
   }
   createKnowledgeBase(request: CreateKnowledgeBaseRequest): Promise<KnowledgeBase> {
     return this.#json("POST", "/v1/knowledge-bases", request, knowledgeBaseSchema);
@@ -196,7 +204,12 @@ export class KnowledgeClient {
     ).then((body) => body.documents);
   }
   getDocument(knowledgeBaseId: string, documentId: string): Promise<KnowledgeDocument> {
-    return this.#json("GET", `${this.#documentPath(knowledgeBaseId, documentId)}`, undefined, knowledgeDocumentSchema);
+    return this.#json(
+      "GET",
+      `${this.#documentPath(knowledgeBaseId, documentId)}`,
+      undefined,
+      knowledgeDocumentSchema,
+    );
   }
   async deleteDocument(knowledgeBaseId: string, documentId: string): Promise<void> {
     await this.#request("DELETE", this.#documentPath(knowledgeBaseId, documentId));
@@ -213,11 +226,21 @@ export class KnowledgeClient {
     const form = new FormData();
     for (const file of files) {
       const blob =
-        file.data instanceof Blob ? file.data : new Blob([file.data as Uint8Array<ArrayBuffer>], { type: file.contentType ?? "application/octet-stream" });
+        file.data instanceof Blob
+          ? file.data
+          : new Blob([file.data as Uint8Array<ArrayBuffer>], {
+              type: file.contentType ?? "application/octet-stream",
+            });
       form.append("file", blob, file.name);
     }
-    const response = await this.#request("POST", `/v1/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/documents`, form);
-    return z.object({ job: ingestionJobSchema, documents: z.array(knowledgeDocumentSchema) }).parse(await response.json());
+    const response = await this.#request(
+      "POST",
+      `/v1/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/documents`,
+      form,
+    );
+    return z
+      .object({ job: ingestionJobSchema, documents: z.array(knowledgeDocumentSchema) })
+      .parse(await response.json());
   }
   ingestUrl(knowledgeBaseId: string, url: string): Promise<IngestionJob> {
     return this.#json(
@@ -228,9 +251,12 @@ export class KnowledgeClient {
     ).then((body) => body.job);
   }
   syncNow(knowledgeBaseId: string): Promise<IngestionJob> {
-    return this.#json("POST", `/v1/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/sync`, {}, z.object({ job: ingestionJobSchema })).then(
-      (body) => body.job,
-    );
+    return this.#json(
+      "POST",
+      `/v1/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/sync`,
+      {},
+      z.object({ job: ingestionJobSchema }),
+    ).then((body) => body.job);
   }
   getJob(jobId: string): Promise<IngestionJob> {
     return this.#json("GET", `/v1/jobs/${encodeURIComponent(jobId)}`, undefined, ingestionJobSchema);
@@ -240,7 +266,12 @@ export class KnowledgeClient {
   }
   /** Progress events of a job until it finishes (SSE). */
   async *jobEvents(jobId: string, signal?: AbortSignal): AsyncGenerator<JobEvent> {
-    const response = await this.#request("GET", `/v1/jobs/${encodeURIComponent(jobId)}/events`, undefined, signal);
+    const response = await this.#request(
+      "GET",
+      `/v1/jobs/${encodeURIComponent(jobId)}/events`,
+      undefined,
+      signal,
+    );
     if (!response.body) return;
     const decoder = new TextDecoder();
     let buffer = "";
@@ -261,9 +292,12 @@ export class KnowledgeClient {
     }
   }
   query(knowledgeBaseId: string, request: QueryRequest): Promise<QueryResult[]> {
-    return this.#json("POST", `/v1/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/query`, request, queryResponseSchema).then(
-      (body) => body.results,
-    );
+    return this.#json(
+      "POST",
+      `/v1/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/query`,
+      request,
+      queryResponseSchema,
+    ).then((body) => body.results);
   }
   queryMany(request: MultiQueryRequest): Promise<QueryResult[]> {
     return this.#json("POST", "/v1/query", request, queryResponseSchema).then((body) => body.results);
@@ -278,7 +312,12 @@ export class KnowledgeClient {
     return schema.parse(await response.json());
   }
 
-  async #request(method: string, path: string, body?: string | FormData, signal?: AbortSignal): Promise<Response> {
+  async #request(
+    method: string,
+    path: string,
+    body?: string | FormData,
+    signal?: AbortSignal,
+  ): Promise<Response> {
     const headers: Record<string, string> = {};
     if (typeof body === "string") headers["content-type"] = "application/json";
     if (this.#token) headers["x-hearth-service-token"] = this.#token;
@@ -288,7 +327,9 @@ export class KnowledgeClient {
       let code = "UPSTREAM_ERROR";
       let message = `${method} ${path} answered ${response.status}`;
       try {
-        const parsed = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).parse(JSON.parse(text));
+        const parsed = z
+          .object({ error: z.object({ code: z.string(), message: z.string() }) })
+          .parse(JSON.parse(text));
         code = parsed.error.code;
         message = parsed.error.message;
       } catch {

@@ -1,10 +1,27 @@
-export { type ChunkedDocument, chunkDocument, type DocumentChunk, estimateTokens } from "./chunking/chunk-document.js";
+export {
+  type ChunkedDocument,
+  chunkDocument,
+  type DocumentChunk,
+  estimateTokens,
+} from "./chunking/chunk-document.js";
 export { cleanDocument, foldToSimplified, normalizeText } from "./cleaning/clean-document.js";
 export { EmbeddingClient } from "./embedding/embedding-client.js";
-export type { ChunkRecord, IndexBackend, LexicalQuery, SearchFilters, SearchHit, VectorQuery } from "./index/index-backend.js";
+export type {
+  ChunkRecord,
+  IndexBackend,
+  LexicalQuery,
+  SearchFilters,
+  SearchHit,
+  VectorQuery,
+} from "./index/index-backend.js";
 export { parseBytes, prepareChunks } from "./ingestion/document-pipeline.js";
 export type { ParsedDocument } from "./parsing/parsed-document.js";
-export { type KnowledgeIndex, rankFusionRetriever, type RetrievalRequest, type Retriever } from "./query/retriever.js";
+export {
+  type KnowledgeIndex,
+  type RetrievalRequest,
+  type Retriever,
+  rankFusionRetriever,
+} from "./query/retriever.js";
 export {
   createKnowledgeService,
   DEFAULT_CHUNKING,

@@ -36,22 +36,30 @@ export function ingestCommand(): Command {
     .option("--create", "create the knowledge base when no knowledge base has that name")
     .option("--embedding-model <name>", "embedding model of a knowledge base created with --create")
     .option("--url <url>", "knowledge service URL (default: services.knowledgeUrl / HEARTH_KNOWLEDGE_URL)")
-    .action(async (knowledgeBase: string, paths: string[], options: { create?: boolean; embeddingModel?: string; url?: string }) => {
-      const config = loadConfig();
-      const report = await runIngest({
-        knowledgeBase,
-        paths,
-        baseUrl: options.url ?? config.services.knowledgeUrl,
-        ...(config.services.token ? { token: config.services.token } : {}),
-        ...(options.create ? { create: true } : {}),
-        ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
-      });
-      if (report.failed.length > 0) process.exitCode = 1;
-    });
+    .action(
+      async (
+        knowledgeBase: string,
+        paths: string[],
+        options: { create?: boolean; embeddingModel?: string; url?: string },
+      ) => {
+        const config = loadConfig();
+        const report = await runIngest({
+          knowledgeBase,
+          paths,
+          baseUrl: options.url ?? config.services.knowledgeUrl,
+          ...(config.services.token ? { token: config.services.token } : {}),
+          ...(options.create ? { create: true } : {}),
+          ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
+        });
+        if (report.failed.length > 0) process.exitCode = 1;
+      },
+    );
 }
 
 /** Lists the files to upload: files as given, folders walked in name order. */
-export async function collectFiles(paths: string[]): Promise<Array<{ path: string; name: string; size: number }>> {
+export async function collectFiles(
+  paths: string[],
+): Promise<Array<{ path: string; name: string; size: number }>> {
   const files: Array<{ path: string; name: string; size: number }> = [];
   const visited = new Set<string>();
   const walk = async (path: string, root: string | undefined): Promise<void> => {
@@ -59,7 +67,10 @@ export async function collectFiles(paths: string[]): Promise<Array<{ path: strin
     try {
       info = await stat(path);
     } catch (error) {
-      throw new HearthError("FOLDER_UNREADABLE", `${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new HearthError(
+        "FOLDER_UNREADABLE",
+        `${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
     if (info.isDirectory()) {
       const key = `${info.dev}:${info.ino}`;
@@ -80,7 +91,10 @@ export async function collectFiles(paths: string[]): Promise<Array<{ path: strin
 
 export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const output = options.output ?? process.stderr;
-  const client = new KnowledgeClient({ baseUrl: options.baseUrl, ...(options.token ? { token: options.token } : {}) });
+  const client = new KnowledgeClient({
+    baseUrl: options.baseUrl,
+    ...(options.token ? { token: options.token } : {}),
+  });
   const knowledgeBaseId = await findKnowledgeBase(client, options);
   const files = await collectFiles(options.paths);
   if (files.length === 0) throw new HearthError("INVALID_REQUEST", "No files found under the given paths");
@@ -95,18 +109,26 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     for await (const event of client.jobEvents(jobId)) {
       const entries = event.type === "job" ? event.job.documents : [event.document];
       for (const document of entries) {
-        if (["indexed", "skipped", "failed", "deleted"].includes(document.status) && !seen.has(document.documentId)) {
+        if (
+          ["indexed", "skipped", "failed", "deleted"].includes(document.status) &&
+          !seen.has(document.documentId)
+        ) {
           seen.set(document.documentId, document.status);
           progress.tick(document.name, document.status);
         }
       }
-      if (event.type === "job" && ["completed", "failed", "cancelled"].includes(event.job.status)) jobs.push(event.job);
+      if (event.type === "job" && ["completed", "failed", "cancelled"].includes(event.job.status))
+        jobs.push(event.job);
     }
   };
   for (let i = 0; i < files.length; ) {
     const batch: typeof files = [];
     let bytes = 0;
-    while (i < files.length && batch.length < BATCH_FILES && (batch.length === 0 || bytes + files[i]!.size <= BATCH_BYTES)) {
+    while (
+      i < files.length &&
+      batch.length < BATCH_FILES &&
+      (batch.length === 0 || bytes + files[i]!.size <= BATCH_BYTES)
+    ) {
       bytes += files[i]!.size;
       batch.push(files[i++]!);
     }
@@ -122,7 +144,11 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const documents = jobs.flatMap((job) => job.documents);
   const failed = documents
     .filter((document) => document.status === "failed")
-    .map((document) => ({ name: document.name, code: document.error?.code ?? "INTERNAL_ERROR", message: document.error?.message ?? "" }));
+    .map((document) => ({
+      name: document.name,
+      code: document.error?.code ?? "INTERNAL_ERROR",
+      message: document.error?.message ?? "",
+    }));
   const report: IngestReport = {
     knowledgeBaseId,
     jobs,
@@ -137,15 +163,26 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
 
 async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions): Promise<string> {
   const all = await client.listKnowledgeBases().catch((error: unknown) => {
-    if (error instanceof KnowledgeClientError) throw new HearthError("UPSTREAM_ERROR", `${options.baseUrl}: ${error.code}: ${error.message}`);
-    throw new HearthError("UPSTREAM_UNAVAILABLE", `The knowledge service at ${options.baseUrl} did not answer (is it running? HEARTH_KNOWLEDGE_URL)`);
+    if (error instanceof KnowledgeClientError)
+      throw new HearthError("UPSTREAM_ERROR", `${options.baseUrl}: ${error.code}: ${error.message}`);
+    throw new HearthError(
+      "UPSTREAM_UNAVAILABLE",
+      `The knowledge service at ${options.baseUrl} did not answer (is it running? HEARTH_KNOWLEDGE_URL)`,
+    );
   });
-  const found = all.find((kb) => kb.id === options.knowledgeBase) ?? all.find((kb) => kb.name === options.knowledgeBase);
+  const found =
+    all.find((kb) => kb.id === options.knowledgeBase) ?? all.find((kb) => kb.name === options.knowledgeBase);
   if (found) return found.id;
   if (!options.create) {
-    throw new HearthError("KNOWLEDGE_BASE_NOT_FOUND", `No knowledge base named "${options.knowledgeBase}" (add --create to create it)`);
+    throw new HearthError(
+      "KNOWLEDGE_BASE_NOT_FOUND",
+      `No knowledge base named "${options.knowledgeBase}" (add --create to create it)`,
+    );
   }
-  const created = await client.createKnowledgeBase({ name: options.knowledgeBase, ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}) });
+  const created = await client.createKnowledgeBase({
+    name: options.knowledgeBase,
+    ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
+  });
   return created.id;
 }
 
@@ -177,6 +214,8 @@ class ProgressBar {
     const filled = Math.round((this.#done / this.total) * width);
     const label = `${this.#done}/${this.total}${this.#failed ? `, ${this.#failed} failed` : ""}`;
     const room = Math.max(0, (this.output.columns ?? 80) - width - label.length - 6);
-    this.output.write(`\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${label} ${name.slice(0, room).padEnd(room)}`);
+    this.output.write(
+      `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${label} ${name.slice(0, room).padEnd(room)}`,
+    );
   }
 }

@@ -6,9 +6,17 @@ export const knowledgeSection = z.strictObject({
   host: host.default("127.0.0.1"),
   port: port.default(8083),
   /** Largest accepted upload, per file, in bytes (default 100 MiB). */
-  maxUploadBytes: z.number().int().positive().default(100 * 1024 * 1024),
+  maxUploadBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(100 * 1024 * 1024),
   /** Largest text a document may expand to after unzipping/parsing, in bytes (zip bomb guard). */
-  maxExtractedBytes: z.number().int().positive().default(256 * 1024 * 1024),
+  maxExtractedBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024 * 1024),
   /** Seconds between automatic syncs of watched folders; 0 turns the schedule off. */
   syncIntervalSeconds: z.number().int().min(0).default(300),
   /** An Apache Tika server that parses formats Hearth does not, e.g. http://127.0.0.1:9998. */
@@ -24,7 +32,16 @@ export const knowledgeSection = z.strictObject({
   /** Let URL ingestion reach loopback and private-network addresses (off: no internal endpoints). */
   allowPrivateUrls: z.boolean().default(false),
   /** Parser threads; a big PDF is split over all of them (default: the cores, at most 4). */
-  parserThreads: z.number().int().min(1).max(64).default(() => Math.max(1, Math.min(4, availableParallelism()))),
+  parserThreads: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(() => Math.max(1, Math.min(4, availableParallelism()))),
   /** Files at or above this size parse in a worker thread. */
-  workerThresholdBytes: z.number().int().min(0).default(512 * 1024),
+  workerThresholdBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(512 * 1024),
 });

@@ -13,7 +13,12 @@ describe("cleaning", () => {
       text: `ACME Corp — Confidential\nTeam ${team} met the inter-\nnational partners and\nagreed on the ${plans[index]} plan.\nPage ${index + 1} of 4`,
     }));
     const cleaned = cleanDocument({ blocks: pages, paged: true, pageCount: 4 });
-    expect(cleaned.blocks.map((b) => b.text)).toEqual(teams.map((team, index) => `Team ${team} met the international partners and agreed on the ${plans[index]} plan.`));
+    expect(cleaned.blocks.map((b) => b.text)).toEqual(
+      teams.map(
+        (team, index) =>
+          `Team ${team} met the international partners and agreed on the ${plans[index]} plan.`,
+      ),
+    );
   });
 
   it("normalises full-width characters, joins Chinese lines without spaces and drops duplicate paragraphs across scripts", () => {
@@ -25,7 +30,11 @@ describe("cleaning", () => {
         { kind: "paragraph", text: "zero\u200bwidth" },
       ],
     });
-    expect(cleaned.blocks.map((b) => b.text)).toEqual(["ABC123 公司成立于二〇二〇年。", "這是一段關於資料庫軟體的重要說明文字，內容完全相同。", "zerowidth"]);
+    expect(cleaned.blocks.map((b) => b.text)).toEqual([
+      "ABC123 公司成立于二〇二〇年。",
+      "這是一段關於資料庫軟體的重要說明文字，內容完全相同。",
+      "zerowidth",
+    ]);
   });
 });
 
@@ -47,7 +56,10 @@ describe("chunking", () => {
   it("splits long Chinese text at sentence ends within the token budget, with overlap", () => {
     const sentence = (i: number) => `第${i}条规定适用于全体员工和所有部门的日常管理工作。`;
     const text = Array.from({ length: 30 }, (_, i) => sentence(i)).join("");
-    const { chunks } = chunkDocument({ blocks: [{ kind: "paragraph", text }] }, { maxTokens: 80, overlapTokens: 30 });
+    const { chunks } = chunkDocument(
+      { blocks: [{ kind: "paragraph", text }] },
+      { maxTokens: 80, overlapTokens: 30 },
+    );
     expect(chunks.length).toBeGreaterThan(5);
     for (const chunk of chunks) {
       expect(chunk.tokenCount).toBeLessThanOrEqual(80);
@@ -59,7 +71,12 @@ describe("chunking", () => {
 
   it("starts a new chunk on each page so citations name one page", () => {
     const { chunks } = chunkDocument(
-      { blocks: [{ kind: "paragraph", text: "First page.", page: 1 }, { kind: "paragraph", text: "Second page.", page: 2 }] },
+      {
+        blocks: [
+          { kind: "paragraph", text: "First page.", page: 1 },
+          { kind: "paragraph", text: "Second page.", page: 2 },
+        ],
+      },
       { maxTokens: 200, overlapTokens: 20 },
     );
     expect(chunks.map((c) => [c.page, c.text])).toEqual([
@@ -69,7 +86,10 @@ describe("chunking", () => {
   });
 
   it("cuts a sentence longer than the budget", () => {
-    const { chunks } = chunkDocument({ blocks: [{ kind: "paragraph", text: "word ".repeat(500).trim() }] }, { maxTokens: 50, overlapTokens: 0 });
+    const { chunks } = chunkDocument(
+      { blocks: [{ kind: "paragraph", text: "word ".repeat(500).trim() }] },
+      { maxTokens: 50, overlapTokens: 0 },
+    );
     expect(chunks.length).toBeGreaterThan(5);
     expect(chunks.every((c) => c.tokenCount <= 50)).toBe(true);
     expect(estimateTokens("中文 text")).toBe(4);

@@ -26,10 +26,18 @@ export interface ChunkingOptions {
 }
 
 const isCjk = (code: number) =>
-  (code >= 0x3040 && code <= 0x30ff) || (code >= 0x3400 && code <= 0x4dbf) || (code >= 0x4e00 && code <= 0x9fff) || (code >= 0xf900 && code <= 0xfaff) || (code >= 0xac00 && code <= 0xd7af);
+  (code >= 0x3040 && code <= 0x30ff) ||
+  (code >= 0x3400 && code <= 0x4dbf) ||
+  (code >= 0x4e00 && code <= 0x9fff) ||
+  (code >= 0xf900 && code <= 0xfaff) ||
+  (code >= 0xac00 && code <= 0xd7af);
 const isWordChar = (code: number) =>
-  (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || (code >= 0xc0 && code <= 0x24f);
-const isSpace = (code: number) => code === 0x20 || code === 0x0a || code === 0x09 || code === 0x0d || code === 0xa0 || code === 0x3000;
+  (code >= 0x30 && code <= 0x39) ||
+  (code >= 0x41 && code <= 0x5a) ||
+  (code >= 0x61 && code <= 0x7a) ||
+  (code >= 0xc0 && code <= 0x24f);
+const isSpace = (code: number) =>
+  code === 0x20 || code === 0x0a || code === 0x09 || code === 0x0d || code === 0xa0 || code === 0x3000;
 
 /**
  * Tokens a text costs, estimated without a tokenizer: each CJK character about one token, each
@@ -104,16 +112,37 @@ export function chunkDocument(document: ParsedDocument, options: ChunkingOptions
     const section = headingPath.join("\u0000");
     const heading = block.kind === "heading";
     if (tokens <= maxTokens) {
-      units.push({ page: block.page, headingPath, section, heading, start, end: text.length, tokens, blockStart: true });
+      units.push({
+        page: block.page,
+        headingPath,
+        section,
+        heading,
+        start,
+        end: text.length,
+        tokens,
+        blockStart: true,
+      });
       continue;
     }
-    const pieces = block.kind === "table" || block.kind === "code" ? splitAt(block.text, /\n/g) : splitAt(block.text, SENTENCE_END);
+    const pieces =
+      block.kind === "table" || block.kind === "code"
+        ? splitAt(block.text, /\n/g)
+        : splitAt(block.text, SENTENCE_END);
     let first = true;
     for (const piece of pieces) {
       for (const part of hardSplit(block.text, piece, maxTokens)) {
         const tokensOfPart = estimateTokens(block.text.slice(part.start, part.end));
         if (tokensOfPart === 0) continue;
-        units.push({ page: block.page, headingPath, section, heading, start: start + part.start, end: start + part.end, tokens: tokensOfPart, blockStart: first });
+        units.push({
+          page: block.page,
+          headingPath,
+          section,
+          heading,
+          start: start + part.start,
+          end: start + part.end,
+          tokens: tokensOfPart,
+          blockStart: first,
+        });
         first = false;
       }
     }
@@ -157,7 +186,11 @@ export function chunkDocument(document: ParsedDocument, options: ChunkingOptions
       for (let i = open.length - 1; i >= 0; i--) {
         const candidate = open[i]!;
         if (candidate.heading || candidate.section !== unit.section) break;
-        if (carriedTokens + candidate.tokens > overlapTokens || carriedTokens + candidate.tokens + unit.tokens > maxTokens) break;
+        if (
+          carriedTokens + candidate.tokens > overlapTokens ||
+          carriedTokens + candidate.tokens + unit.tokens > maxTokens
+        )
+          break;
         from = i;
         carriedTokens += candidate.tokens;
       }
@@ -194,13 +227,18 @@ function trim(text: string, start: number, end: number): { start: number; end: n
   return { start, end };
 }
 
-const TOKEN = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]|[A-Za-z0-9\u00c0-\u024f]+|[^\s]/g;
+const TOKEN =
+  /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]|[A-Za-z0-9\u00c0-\u024f]+|[^\s]/g;
 
 /**
  * A piece still over the budget (a code listing, a sentence of 2,000 characters) is cut in one
  * pass over its tokens, at the last space before the budget runs out when there is one.
  */
-function hardSplit(text: string, piece: { start: number; end: number }, maxTokens: number): Array<{ start: number; end: number }> {
+function hardSplit(
+  text: string,
+  piece: { start: number; end: number },
+  maxTokens: number,
+): Array<{ start: number; end: number }> {
   const slice = text.slice(piece.start, piece.end);
   if (estimateTokens(slice) <= maxTokens) return [piece];
   const parts: Array<{ start: number; end: number }> = [];

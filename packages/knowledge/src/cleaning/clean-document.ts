@@ -1,14 +1,19 @@
 import { Converter } from "opencc-js/t2cn";
 import type { Block, ParsedDocument } from "../parsing/parsed-document.js";
 
-const CJK = "\\u2e80-\\u2fff\\u3000-\\u303f\\u3040-\\u30ff\\u3100-\\u31ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\uff00-\\uffef";
+const CJK =
+  "\\u2e80-\\u2fff\\u3000-\\u303f\\u3040-\\u30ff\\u3100-\\u31ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\uff00-\\uffef";
 const CJK_END = new RegExp(`[${CJK}]$`);
 const CJK_START = new RegExp(`^[${CJK}]`);
 
 let toSimplified: ((text: string) => string) | undefined;
 /** Traditional Chinese (Taiwan, Hong Kong variants) folded to simplified, for comparing text. */
 export function foldToSimplified(text: string): string {
-  const convert = (toSimplified ??= Converter({ from: "t", to: "cn" }));
+  let convert = toSimplified;
+  if (!convert) {
+    convert = Converter({ from: "t", to: "cn" }) as (text: string) => string;
+    toSimplified = convert;
+  }
   return convert(text);
 }
 
@@ -20,7 +25,9 @@ export function foldToSimplified(text: string): string {
 export function normalizeText(text: string): string {
   return text
     .normalize("NFC")
-    .replace(/[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/g, (char) => String.fromCharCode(char.charCodeAt(0) - 0xfee0))
+    .replace(/[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/g, (char) =>
+      String.fromCharCode(char.charCodeAt(0) - 0xfee0),
+    )
     .replace(/\u3000/g, " ")
     .replace(/[\u00ad\u200b-\u200d\u2060\ufeff]/g, "")
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "")
@@ -29,7 +36,8 @@ export function normalizeText(text: string): string {
 }
 
 /** A page number line: "12", "- 12 -", "Page 3", "Page 3 of 10", "第 3 页", "3 / 10". */
-const PAGE_NUMBER = /^(?:[-–—\s]*\d{1,4}[-–—\s]*|(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|\/)\s*\d{1,4})?|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*\/\s*\d{1,4}|[ivxlcdm]{1,6})$/i;
+const PAGE_NUMBER =
+  /^(?:[-–—\s]*\d{1,4}[-–—\s]*|(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|\/)\s*\d{1,4})?|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*\/\s*\d{1,4}|[ivxlcdm]{1,6})$/i;
 
 /**
  * Cleans a parsed document: normalised text, repeated page headers and footers and page numbers
@@ -50,12 +58,19 @@ export function cleanDocument(document: ParsedDocument): ParsedDocument {
     }
     cleaned.push({ ...block, text: text.trim() });
   }
-  return { ...document, blocks: cleaned, title: document.title ? normalizeText(document.title).trim() : undefined };
+  return {
+    ...document,
+    blocks: cleaned,
+    title: document.title ? normalizeText(document.title).trim() : undefined,
+  };
 }
 
 /** Joins lines a layout broke: "inter-\nnational" -> "international", Chinese lines without a space. */
 function repairLines(block: Block): string {
-  const lines = block.text.split("\n").map((line) => line.trim()).filter(Boolean);
+  const lines = block.text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
   if (block.kind === "table") return lines.join("\n");
   let text = "";
   for (const line of lines) {
@@ -92,13 +107,18 @@ function removePageFurniture(blocks: Block[], pageCount: number): Block[] {
   };
   const counts = new Map<string, number>();
   for (const pageBlocks of pages.values()) {
-    for (const key of new Set(edgeLines(pageBlocks).map(furnitureKey))) counts.set(key, (counts.get(key) ?? 0) + 1);
+    for (const key of new Set(edgeLines(pageBlocks).map(furnitureKey)))
+      counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const threshold = Math.max(3, Math.ceil(Math.max(pageCount, pages.size) * 0.4));
-  const repeated = new Set([...counts].filter(([key, count]) => count >= threshold && key.length > 0).map(([key]) => key));
+  const repeated = new Set(
+    [...counts].filter(([key, count]) => count >= threshold && key.length > 0).map(([key]) => key),
+  );
   const result: Block[] = [];
   for (const pageBlocks of pages.values()) {
-    const lines = pageBlocks.flatMap((block, index) => block.text.split("\n").map((text) => ({ index, text })));
+    const lines = pageBlocks.flatMap((block, index) =>
+      block.text.split("\n").map((text) => ({ index, text })),
+    );
     const drop = new Set<number>();
     const isFurniture = (i: number) => {
       const line = lines[i]!.text.trim();
@@ -110,7 +130,7 @@ function removePageFurniture(blocks: Block[], pageCount: number): Block[] {
     // Pages made only of "repeated" lines are forms or tables, not furniture: keep them.
     if (drop.size === lines.length) {
       drop.clear();
-      lines.forEach((line, i) => PAGE_NUMBER.test(line.text.trim()) && drop.add(i));
+      for (const [i, line] of lines.entries()) if (PAGE_NUMBER.test(line.text.trim())) drop.add(i);
     }
     pageBlocks.forEach((block, index) => {
       const kept = lines.filter((line, i) => line.index === index && !drop.has(i)).map((line) => line.text);

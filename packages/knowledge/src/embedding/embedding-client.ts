@@ -24,7 +24,12 @@ export class EmbeddingClient {
   readonly #options: Required<Omit<EmbeddingClientOptions, "token">> & { token?: string };
 
   constructor(options: EmbeddingClientOptions) {
-    this.#options = { retries: 3, retryDelayMs: 250, ...options, baseUrl: options.baseUrl.replace(/\/+$/, "") };
+    this.#options = {
+      retries: 3,
+      retryDelayMs: 250,
+      ...options,
+      baseUrl: options.baseUrl.replace(/\/+$/, ""),
+    };
   }
 
   async embed(model: string, texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
@@ -45,7 +50,11 @@ export class EmbeddingClient {
         const retryable = error instanceof UpstreamCallError && error.isRetryable;
         if (!retryable || tries >= this.#options.retries || signal?.aborted) {
           if (error instanceof UpstreamCallError) {
-            throw new HearthError("EMBEDDING_FAILED", `Embedding failed after ${tries + 1} attempt(s): ${error.message}`, { cause: error });
+            throw new HearthError(
+              "EMBEDDING_FAILED",
+              `Embedding failed after ${tries + 1} attempt(s): ${error.message}`,
+              { cause: error },
+            );
           }
           throw error;
         }
@@ -65,15 +74,26 @@ export class EmbeddingClient {
         method: "POST",
         headers,
         body: JSON.stringify({ model, input, truncate: true }),
-        signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(120_000)]) : AbortSignal.timeout(120_000),
+        signal: signal
+          ? AbortSignal.any([signal, AbortSignal.timeout(120_000)])
+          : AbortSignal.timeout(120_000),
       });
     } catch (error) {
       if (signal?.aborted) throw new HearthError("JOB_CANCELLED", "The job was cancelled");
-      throw new UpstreamCallError({ url, message: `The embedding service at ${this.#options.baseUrl} did not answer`, cause: error });
+      throw new UpstreamCallError({
+        url,
+        message: `The embedding service at ${this.#options.baseUrl} did not answer`,
+        cause: error,
+      });
     }
     const body = await response.text();
     if (!response.ok) {
-      throw new UpstreamCallError({ url, status: response.status, body: body.slice(0, 500), message: `The embedding service answered ${response.status}` });
+      throw new UpstreamCallError({
+        url,
+        status: response.status,
+        body: body.slice(0, 500),
+        message: `The embedding service answered ${response.status}`,
+      });
     }
     let parsed: z.infer<typeof embedResponseSchema>;
     try {
@@ -82,14 +102,18 @@ export class EmbeddingClient {
       throw new HearthError("EMBEDDING_FAILED", "The embedding service answered without an embeddings array");
     }
     if (parsed.embeddings.length !== input.length) {
-      throw new HearthError("EMBEDDING_FAILED", `Asked for ${input.length} embeddings, got ${parsed.embeddings.length}`);
+      throw new HearthError(
+        "EMBEDDING_FAILED",
+        `Asked for ${input.length} embeddings, got ${parsed.embeddings.length}`,
+      );
     }
     return parsed.embeddings.map((values) => {
       const vector = Float32Array.from(values);
       let norm = 0;
       for (const value of vector) norm += value * value;
       norm = Math.sqrt(norm);
-      if (!Number.isFinite(norm) || norm === 0) throw new HearthError("EMBEDDING_FAILED", "The embedding service returned a zero or invalid vector");
+      if (!Number.isFinite(norm) || norm === 0)
+        throw new HearthError("EMBEDDING_FAILED", "The embedding service returned a zero or invalid vector");
       for (let i = 0; i < vector.length; i++) vector[i]! /= norm;
       return vector;
     });

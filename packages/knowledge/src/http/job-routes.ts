@@ -9,12 +9,17 @@ const jobParams = z.object({ jobId: z.string().min(1) });
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
 
 /** Ingestion jobs: state, progress over Server-Sent Events, and cancel. */
-export function registerJobRoutes(app: FastifyInstance, dependencies: { store: KnowledgeStore; ingestion: IngestionService; shutdownSignal: AbortSignal }): void {
+export function registerJobRoutes(
+  app: FastifyInstance,
+  dependencies: { store: KnowledgeStore; ingestion: IngestionService; shutdownSignal: AbortSignal },
+): void {
   const { store, ingestion } = dependencies;
 
   app.get("/v1/jobs/:jobId", async (request) => store.getJob(jobParams.parse(request.params).jobId));
 
-  app.post("/v1/jobs/:jobId/cancel", async (request) => ingestion.cancel(jobParams.parse(request.params).jobId));
+  app.post("/v1/jobs/:jobId/cancel", async (request) =>
+    ingestion.cancel(jobParams.parse(request.params).jobId),
+  );
 
   /**
    * `event: job` first (the whole job), then `event: document` for each status change with the

@@ -31,12 +31,18 @@ function view(knowledgeBase: KnowledgeBaseRecord): KnowledgeBase {
 }
 
 /** Knowledge bases, documents and queries: transport only, the work is in the store and services. */
-export function registerKnowledgeRoutes(app: FastifyInstance, dependencies: KnowledgeRouteDependencies): void {
+export function registerKnowledgeRoutes(
+  app: FastifyInstance,
+  dependencies: KnowledgeRouteDependencies,
+): void {
   const { store, ingestion, queries, blobs, defaults } = dependencies;
 
   app.post("/v1/knowledge-bases", async (request, reply) => {
     const body = createKnowledgeBaseRequestSchema.parse(request.body);
-    const chunking = { maxTokens: body.chunking?.maxTokens ?? defaults.maxTokens, overlapTokens: body.chunking?.overlapTokens ?? defaults.overlapTokens };
+    const chunking = {
+      maxTokens: body.chunking?.maxTokens ?? defaults.maxTokens,
+      overlapTokens: body.chunking?.overlapTokens ?? defaults.overlapTokens,
+    };
     checkChunking(chunking);
     const created = store.createKnowledgeBase({
       name: body.name,
@@ -51,7 +57,9 @@ export function registerKnowledgeRoutes(app: FastifyInstance, dependencies: Know
 
   app.get("/v1/knowledge-bases", async () => ({ knowledgeBases: store.listKnowledgeBases().map(view) }));
 
-  app.get("/v1/knowledge-bases/:id", async (request) => view(store.getKnowledgeBase(idParams.parse(request.params).id)));
+  app.get("/v1/knowledge-bases/:id", async (request) =>
+    view(store.getKnowledgeBase(idParams.parse(request.params).id)),
+  );
 
   app.patch("/v1/knowledge-bases/:id", async (request) => {
     const { id } = idParams.parse(request.params);
@@ -83,7 +91,11 @@ export function registerKnowledgeRoutes(app: FastifyInstance, dependencies: Know
   app.post("/v1/knowledge-bases/:id/documents", async (request, reply) => {
     const { id } = idParams.parse(request.params);
     store.getKnowledgeBase(id);
-    if (!request.isMultipart()) throw new HearthError("UNSUPPORTED_MEDIA_TYPE", "Upload documents as multipart/form-data with one or more \"file\" parts");
+    if (!request.isMultipart())
+      throw new HearthError(
+        "UNSUPPORTED_MEDIA_TYPE",
+        'Upload documents as multipart/form-data with one or more "file" parts',
+      );
     const parts = async function* (): AsyncGenerator<UploadPart> {
       for await (const part of request.parts()) {
         if (part.type !== "file") continue;
@@ -120,13 +132,17 @@ export function registerKnowledgeRoutes(app: FastifyInstance, dependencies: Know
     const { id, documentId } = documentParams.parse(request.params);
     const document = store.getDocument(id, documentId);
     const hash = document.indexedHash?.split(":")[0] ?? document.contentHash;
-    if (!hash || !(await blobs.exists(id, documentId, hash))) throw new HearthError("DOCUMENT_NOT_FOUND", "The document's file is not stored");
+    if (!hash || !(await blobs.exists(id, documentId, hash)))
+      throw new HearthError("DOCUMENT_NOT_FOUND", "The document's file is not stored");
     const bytes = await blobs.read(id, documentId, hash);
     // The original bytes are served as an attachment, never rendered inline (an uploaded HTML page
     // must not run scripts on the service's origin).
     return reply
       .header("content-type", document.contentType)
-      .header("content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(document.name.split("/").at(-1) ?? "document")}`)
+      .header(
+        "content-disposition",
+        `attachment; filename*=UTF-8''${encodeURIComponent(document.name.split("/").at(-1) ?? "document")}`,
+      )
       .header("x-content-type-options", "nosniff")
       .header("content-security-policy", "default-src 'none'; sandbox")
       .send(bytes);
@@ -140,19 +156,34 @@ export function registerKnowledgeRoutes(app: FastifyInstance, dependencies: Know
   app.post("/v1/knowledge-bases/:id/query", async (request) => {
     const { id } = idParams.parse(request.params);
     const body = queryRequestSchema.parse(request.body);
-    return { results: await queries.query({ knowledgeBaseIds: [id], query: body.query, topK: body.topK, ...(body.filters ? { filters: body.filters } : {}) }) };
+    return {
+      results: await queries.query({
+        knowledgeBaseIds: [id],
+        query: body.query,
+        topK: body.topK,
+        ...(body.filters ? { filters: body.filters } : {}),
+      }),
+    };
   });
 
   app.post("/v1/query", async (request) => {
     const body = multiQueryRequestSchema.parse(request.body);
     return {
-      results: await queries.query({ knowledgeBaseIds: body.knowledgeBaseIds, query: body.query, topK: body.topK, ...(body.filters ? { filters: body.filters } : {}) }),
+      results: await queries.query({
+        knowledgeBaseIds: body.knowledgeBaseIds,
+        query: body.query,
+        topK: body.topK,
+        ...(body.filters ? { filters: body.filters } : {}),
+      }),
     };
   });
 }
 
 function checkChunking(chunking: { maxTokens: number; overlapTokens: number }): void {
   if (chunking.overlapTokens >= chunking.maxTokens) {
-    throw new HearthError("INVALID_REQUEST", "chunking.overlapTokens must be smaller than chunking.maxTokens");
+    throw new HearthError(
+      "INVALID_REQUEST",
+      "chunking.overlapTokens must be smaller than chunking.maxTokens",
+    );
   }
 }

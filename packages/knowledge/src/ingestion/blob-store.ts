@@ -38,18 +38,22 @@ export class BlobStore {
     let size = 0;
     let truncated = false;
     const out = createWriteStream(path);
-    await pipeline(stream, async function* (source: AsyncIterable<Buffer>) {
-      for await (const chunk of source) {
-        if (truncated) continue;
-        if (size + chunk.length > limit) {
-          truncated = true;
-          continue;
+    await pipeline(
+      stream,
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          if (truncated) continue;
+          if (size + chunk.length > limit) {
+            truncated = true;
+            continue;
+          }
+          size += chunk.length;
+          hash.update(chunk);
+          yield chunk;
         }
-        size += chunk.length;
-        hash.update(chunk);
-        yield chunk;
-      }
-    }, out);
+      },
+      out,
+    );
     if ((stream as { truncated?: boolean }).truncated) truncated = true;
     return { path, sizeBytes: size, sha256: hash.digest("hex"), truncated };
   }
@@ -65,14 +69,24 @@ export class BlobStore {
   }
 
   /** Moves a received temporary file to its final place (a no-op when that version is there). */
-  async keep(temporaryPath: string, knowledgeBaseId: string, documentId: string, sha256: string): Promise<string> {
+  async keep(
+    temporaryPath: string,
+    knowledgeBaseId: string,
+    documentId: string,
+    sha256: string,
+  ): Promise<string> {
     const target = this.path(knowledgeBaseId, documentId, sha256);
     await mkdir(join(this.#root, "files", knowledgeBaseId), { recursive: true });
     await rename(temporaryPath, target);
     return target;
   }
 
-  async copyIn(sourcePath: string, knowledgeBaseId: string, documentId: string, sha256: string): Promise<void> {
+  async copyIn(
+    sourcePath: string,
+    knowledgeBaseId: string,
+    documentId: string,
+    sha256: string,
+  ): Promise<void> {
     const directory = join(this.#root, "tmp");
     await mkdir(directory, { recursive: true });
     const temporary = join(directory, randomUUID());
@@ -80,7 +94,12 @@ export class BlobStore {
     await this.keep(temporary, knowledgeBaseId, documentId, sha256);
   }
 
-  async writeBytes(bytes: Uint8Array, knowledgeBaseId: string, documentId: string, sha256: string): Promise<void> {
+  async writeBytes(
+    bytes: Uint8Array,
+    knowledgeBaseId: string,
+    documentId: string,
+    sha256: string,
+  ): Promise<void> {
     const directory = join(this.#root, "tmp");
     await mkdir(directory, { recursive: true });
     const temporary = join(directory, randomUUID());

@@ -45,7 +45,10 @@ export function indexedVersion(contentSha256: string, knowledgeBase: KnowledgeBa
 }
 
 export function chunkId(documentId: string, ordinal: number, contentHash: string): string {
-  return createHash("sha256").update(`${documentId}\u0000${ordinal}\u0000${contentHash}`).digest("hex").slice(0, 32);
+  return createHash("sha256")
+    .update(`${documentId}\u0000${ordinal}\u0000${contentHash}`)
+    .digest("hex")
+    .slice(0, 32);
 }
 
 /** Parses bytes with the right parser: Tika when chosen or needed, a worker thread for big files. */
@@ -57,18 +60,19 @@ export async function parseBytes(
 ): Promise<{ document: ParsedDocument; contentType: string }> {
   if (bytes.length === 0) throw new HearthError("DOCUMENT_EMPTY", "The file is empty (0 bytes)");
   const { settings } = dependencies;
-  let format: DocumentFormat | undefined;
-  try {
-    format = detectFormat(name, bytes);
-  } catch (error) {
-    // A type mismatch stays an error even with Tika: the bytes contradict the name.
-    throw error;
-  }
+  // A type mismatch stays an error even with Tika: the bytes contradict the name.
+  const format: DocumentFormat | undefined = detectFormat(name, bytes);
   if (settings.tikaUrl && (settings.tikaForAll || !format)) {
-    return { document: await parseWithTika(settings.tikaUrl, bytes, name, signal), contentType: format ? CONTENT_TYPES[format] : "application/octet-stream" };
+    return {
+      document: await parseWithTika(settings.tikaUrl, bytes, name, signal),
+      contentType: format ? CONTENT_TYPES[format] : "application/octet-stream",
+    };
   }
   if (!format) {
-    throw new HearthError("DOCUMENT_UNSUPPORTED_FORMAT", `No built-in parser reads "${name}"; configure HEARTH_TIKA_URL to parse more formats`);
+    throw new HearthError(
+      "DOCUMENT_UNSUPPORTED_FORMAT",
+      `No built-in parser reads "${name}"; configure HEARTH_TIKA_URL to parse more formats`,
+    );
   }
   const options = { maxExtractedBytes: settings.maxExtractedBytes };
   const document =
@@ -123,17 +127,29 @@ export async function indexChunks(
   const wanted = new Set(records.map((record) => record.id));
   // A chunk id covers document, position and content; an indexed chunk with the same id is unchanged,
   // unless the embedding model changed (then the version check upstream re-indexes everything).
-  const fresh = input.replaceAll ? records : records.filter((record) => existing.get(record.id) !== record.contentHash);
+  const fresh = input.replaceAll
+    ? records
+    : records.filter((record) => existing.get(record.id) !== record.contentHash);
   let textsEmbedded = 0;
   if (knowledgeBase.embeddingModel && fresh.length > 0) {
     input.onStage("embedding");
     const model = knowledgeBase.embeddingModel;
     const cached = store.cachedEmbeddings(model, [...new Set(fresh.map((record) => record.contentHash))]);
-    const missing = [...new Map(fresh.filter((record) => !cached.has(record.contentHash)).map((record) => [record.contentHash, record.text])).entries()];
+    const missing = [
+      ...new Map(
+        fresh
+          .filter((record) => !cached.has(record.contentHash))
+          .map((record) => [record.contentHash, record.text]),
+      ).entries(),
+    ];
     if (missing.length > 0) {
-      const vectors = await embeddings.embed(model, missing.map(([, text]) => text), input.signal);
+      const vectors = await embeddings.embed(
+        model,
+        missing.map(([, text]) => text),
+        input.signal,
+      );
       const computed = new Map<string, Float32Array>();
-      missing.forEach(([hash], index) => computed.set(hash, vectors[index]!));
+      for (const [index, [hash]] of missing.entries()) computed.set(hash, vectors[index]!);
       store.cacheEmbeddings(model, computed);
       for (const [hash, vector] of computed) cached.set(hash, vector);
       textsEmbedded = missing.length;
@@ -144,5 +160,10 @@ export async function indexChunks(
   if (fresh.length > 0) await backend.upsertChunks(fresh);
   const stale = [...existing.keys()].filter((id) => !wanted.has(id));
   if (stale.length > 0) await backend.deleteChunks(stale);
-  return { chunkCount: records.length, chunksWritten: fresh.length, textsEmbedded, chunksDeleted: stale.length };
+  return {
+    chunkCount: records.length,
+    chunksWritten: fresh.length,
+    textsEmbedded,
+    chunksDeleted: stale.length,
+  };
 }

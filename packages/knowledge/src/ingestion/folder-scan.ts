@@ -28,7 +28,10 @@ export async function scanFolder(root: string): Promise<{ files: ScannedFile[]; 
     rootReal = await realpath(root);
     if (!(await stat(rootReal)).isDirectory()) throw new Error("not a directory");
   } catch (error) {
-    throw new HearthError("FOLDER_UNREADABLE", `The watched folder ${root} cannot be read: ${(error as Error).message}`);
+    throw new HearthError(
+      "FOLDER_UNREADABLE",
+      `The watched folder ${root} cannot be read: ${(error as Error).message}`,
+    );
   }
   const files: ScannedFile[] = [];
   const problems: ScanProblem[] = [];
@@ -37,7 +40,11 @@ export async function scanFolder(root: string): Promise<{ files: ScannedFile[]; 
     try {
       entries = (await readdir(directory)).sort();
     } catch (error) {
-      problems.push({ relativePath: relativeOf(root, directory), code: "FOLDER_UNREADABLE", message: `Cannot list the folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+      problems.push({
+        relativePath: relativeOf(root, directory),
+        code: "FOLDER_UNREADABLE",
+        message: `Cannot list the folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      });
       return;
     }
     for (const name of entries) {
@@ -50,11 +57,19 @@ export async function scanFolder(root: string): Promise<{ files: ScannedFile[]; 
         if (info.isDirectory()) {
           const real = await realpath(path);
           if (ancestors.has(real)) {
-            problems.push({ relativePath, code: "FOLDER_UNREADABLE", message: "A symbolic link loops back to a folder above it; skipped" });
+            problems.push({
+              relativePath,
+              code: "FOLDER_UNREADABLE",
+              message: "A symbolic link loops back to a folder above it; skipped",
+            });
             continue;
           }
           if (depth >= MAX_DEPTH) {
-            problems.push({ relativePath, code: "FOLDER_UNREADABLE", message: `Folders nest deeper than ${MAX_DEPTH} levels; skipped` });
+            problems.push({
+              relativePath,
+              code: "FOLDER_UNREADABLE",
+              message: `Folders nest deeper than ${MAX_DEPTH} levels; skipped`,
+            });
             continue;
           }
           await walk(path, new Set([...ancestors, real]), depth + 1);
@@ -63,7 +78,10 @@ export async function scanFolder(root: string): Promise<{ files: ScannedFile[]; 
         }
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        const reason = code === "ELOOP" ? "A symbolic link loops (ELOOP); skipped" : `Cannot read the entry: ${code ?? (error as Error).message}`;
+        const reason =
+          code === "ELOOP"
+            ? "A symbolic link loops (ELOOP); skipped"
+            : `Cannot read the entry: ${code ?? (error as Error).message}`;
         problems.push({ relativePath, code: "FOLDER_UNREADABLE", message: reason });
       }
     }

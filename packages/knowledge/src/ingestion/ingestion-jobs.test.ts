@@ -9,10 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pdf } from "../testing/document-fixtures.fixture.js";
 import { type Harness, startEmbedServer, startHarness } from "../testing/knowledge-harness.fixture.js";
 
-const words = (n: number) => ["red", "green", "blue", "amber", "violet", "teal"][n % 6]! + ["fox", "owl", "elk", "yak", "emu"][n % 5]! + ["s", "ing", "er", "ed"][n % 4]!;
+const words = (n: number) =>
+  ["red", "green", "blue", "amber", "violet", "teal"][n % 6]! +
+  ["fox", "owl", "elk", "yak", "emu"][n % 5]! +
+  ["s", "ing", "er", "ed"][n % 4]!;
 
 const markdown = (i: number) =>
-  Buffer.from(`# Document ${i}\n\n${Array.from({ length: 4 }, (_, p) => `Paragraph ${p} of document ${i} talks about subject ${i * 10 + p} at length.`).join("\n\n")}\n`);
+  Buffer.from(
+    `# Document ${i}\n\n${Array.from({ length: 4 }, (_, p) => `Paragraph ${p} of document ${i} talks about subject ${i * 10 + p} at length.`).join("\n\n")}\n`,
+  );
 
 /** Every document is either fully indexed (all its chunks, once) or absent from the index. */
 async function expectNoHalfIndexedDocument(harness: Harness, knowledgeBaseId: string) {
@@ -20,7 +25,8 @@ async function expectNoHalfIndexedDocument(harness: Harness, knowledgeBaseId: st
   for (const document of documents) {
     const chunks = [...harness.backend.chunks.values()].filter((chunk) => chunk.documentId === document.id);
     const ordinals = chunks.map((chunk) => chunk.ordinal).sort((a, b) => a - b);
-    if (document.status === "indexed") expect(ordinals).toEqual(Array.from({ length: document.chunkCount }, (_, i) => i));
+    if (document.status === "indexed")
+      expect(ordinals).toEqual(Array.from({ length: document.chunkCount }, (_, i) => i));
     else expect(chunks).toEqual([]);
   }
   return documents;
@@ -34,11 +40,22 @@ describe("ingestion jobs", () => {
   afterAll(async () => embed.close());
 
   it("cancels a running job: queued documents stop, none is left half-indexed", async () => {
-    const harness = await startHarness({ embeddingUrl: embed.url, embeddingBatchSize: 1, ingestConcurrency: 1 });
+    const harness = await startHarness({
+      embeddingUrl: embed.url,
+      embeddingBatchSize: 1,
+      ingestConcurrency: 1,
+    });
     try {
       const { client } = harness;
-      const kb = await client.createKnowledgeBase({ name: "Cancel", embeddingModel: "test-embed", chunking: { maxTokens: 40, overlapTokens: 0 } });
-      const upload = await client.uploadDocuments(kb.id, Array.from({ length: 8 }, (_, i) => ({ name: `doc-${i}.md`, data: markdown(i) })));
+      const kb = await client.createKnowledgeBase({
+        name: "Cancel",
+        embeddingModel: "test-embed",
+        chunking: { maxTokens: 40, overlapTokens: 0 },
+      });
+      const upload = await client.uploadDocuments(
+        kb.id,
+        Array.from({ length: 8 }, (_, i) => ({ name: `doc-${i}.md`, data: markdown(i) })),
+      );
       for await (const event of client.jobEvents(upload.job.id)) {
         if (event.type === "document" && event.counts.indexed >= 1) break;
       }
@@ -48,7 +65,9 @@ describe("ingestion jobs", () => {
       const job = await client.getJob(upload.job.id);
       expect(job.status).toBe("cancelled");
       expect(job.counts.indexed).toBeLessThan(8);
-      expect(job.documents.filter((d) => d.status === "failed").every((d) => d.error?.code === "JOB_CANCELLED")).toBe(true);
+      expect(
+        job.documents.filter((d) => d.status === "failed").every((d) => d.error?.code === "JOB_CANCELLED"),
+      ).toBe(true);
       const documents = await expectNoHalfIndexedDocument(harness, kb.id);
       expect(documents.filter((d) => d.status === "indexed").length).toBe(job.counts.indexed);
     } finally {
@@ -60,7 +79,11 @@ describe("ingestion jobs", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "hearth-crash-"));
     try {
       const script = fileURLToPath(new URL("../testing/resume-child.fixture.ts", import.meta.url));
-      const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", script, dataDir, embed.url, "10"], { stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(
+        process.execPath,
+        ["--conditions=source", "--import", "tsx", script, dataDir, embed.url, "10"],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
       const line = await new Promise<string>((resolve, reject) => {
         createInterface({ input: child.stdout! }).once("line", resolve);
         child.once("exit", (code) => reject(new Error(`child exited early (${code})`)));
@@ -97,7 +120,11 @@ describe("ingestion jobs", () => {
     try {
       const { client } = harness;
       const kb = await client.createKnowledgeBase({ name: "Fair" });
-      const pages = Array.from({ length: 600 }, (_, p) => [`# Section ${words(p)}`, `The ${words(p)} paragraph opens this page.`, `It closes with ${words(p + 7)}.`]);
+      const pages = Array.from({ length: 600 }, (_, p) => [
+        `# Section ${words(p)}`,
+        `The ${words(p)} paragraph opens this page.`,
+        `It closes with ${words(p + 7)}.`,
+      ]);
       const big = await client.uploadDocuments(kb.id, [{ name: "big.pdf", data: pdf(pages) }]);
       const small = await client.uploadDocuments(kb.id, [{ name: "small.md", data: markdown(1) }]);
       const finished: string[] = [];

@@ -27,7 +27,11 @@ export function createIngestionMetrics(registry: Registry) {
       labelNames: ["knowledge_base"],
       registers: [registry],
     }),
-    activeJobs: new Gauge({ name: "hearth_knowledge_jobs_active", help: "Ingestion jobs queued or running", registers: [registry] }),
+    activeJobs: new Gauge({
+      name: "hearth_knowledge_jobs_active",
+      help: "Ingestion jobs queued or running",
+      registers: [registry],
+    }),
     embeddedTexts: new Counter({
       name: "hearth_knowledge_embedded_texts_total",
       help: "Chunk texts sent to an embedding model (cache misses)",

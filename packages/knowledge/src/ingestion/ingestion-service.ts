@@ -7,9 +7,20 @@ import { HearthError, isHearthError, type Logger } from "@hearth/core";
 import type { EmbeddingClient } from "../embedding/embedding-client.js";
 import type { IndexBackend } from "../index/index-backend.js";
 import type { ParserPool } from "../parsing/parser-pool.js";
-import { documentView, type DocumentRecord, type JobDocumentStatus, type KnowledgeStore } from "../store/knowledge-store.js";
+import {
+  type DocumentRecord,
+  documentView,
+  type JobDocumentStatus,
+  type KnowledgeStore,
+} from "../store/knowledge-store.js";
 import type { BlobStore } from "./blob-store.js";
-import { indexChunks, indexedVersion, type PipelineSettings, parseBytes, prepareChunks } from "./document-pipeline.js";
+import {
+  indexChunks,
+  indexedVersion,
+  type PipelineSettings,
+  parseBytes,
+  prepareChunks,
+} from "./document-pipeline.js";
 import { displayName, validateFileName } from "./file-name.js";
 import { scanFolder } from "./folder-scan.js";
 import type { IngestionMetrics } from "./ingestion-metrics.js";
@@ -71,7 +82,10 @@ export class IngestionService {
     return jobs.length;
   }
 
-  async acceptUploads(knowledgeBaseId: string, parts: AsyncIterable<UploadPart>): Promise<{ job: IngestionJob; documents: KnowledgeDocument[] }> {
+  async acceptUploads(
+    knowledgeBaseId: string,
+    parts: AsyncIterable<UploadPart>,
+  ): Promise<{ job: IngestionJob; documents: KnowledgeDocument[] }> {
     const { store, blobs, settings: options } = this.#deps;
     store.getKnowledgeBase(knowledgeBaseId);
     const accepted: Array<{ document: DocumentRecord; error?: HearthError }> = [];
@@ -95,19 +109,40 @@ export class IngestionService {
       const received = await blobs.receive(part.file, options.maxUploadBytes);
       if (received.truncated) {
         await blobs.discard(received.path);
-        const document = store.upsertDocument({ knowledgeBaseId, name, source: "upload", sourceKey: name, sizeBytes: 0, contentType: "application/octet-stream" });
+        const document = store.upsertDocument({
+          knowledgeBaseId,
+          name,
+          source: "upload",
+          sourceKey: name,
+          sizeBytes: 0,
+          contentType: "application/octet-stream",
+        });
         accepted.push({
           document,
-          error: new HearthError("DOCUMENT_TOO_LARGE", `The file is larger than the limit of ${options.maxUploadBytes} bytes (knowledge.maxUploadBytes)`),
+          error: new HearthError(
+            "DOCUMENT_TOO_LARGE",
+            `The file is larger than the limit of ${options.maxUploadBytes} bytes (knowledge.maxUploadBytes)`,
+          ),
         });
         continue;
       }
-      const document = store.upsertDocument({ knowledgeBaseId, name, source: "upload", sourceKey: name, sizeBytes: received.sizeBytes, contentType: "application/octet-stream" });
+      const document = store.upsertDocument({
+        knowledgeBaseId,
+        name,
+        source: "upload",
+        sourceKey: name,
+        sizeBytes: received.sizeBytes,
+        contentType: "application/octet-stream",
+      });
       await blobs.keep(received.path, knowledgeBaseId, document.id, received.sha256);
       store.setDocumentContent(document.id, received.sha256, received.sizeBytes, document.contentType);
       accepted.push({ document: store.getDocument(knowledgeBaseId, document.id) });
     }
-    if (accepted.length === 0) throw new HearthError("INVALID_REQUEST", "No file parts: send one or more files in multipart fields named \"file\"");
+    if (accepted.length === 0)
+      throw new HearthError(
+        "INVALID_REQUEST",
+        'No file parts: send one or more files in multipart fields named "file"',
+      );
     const job = store.createJob(knowledgeBaseId, "upload", []);
     for (const { document, error } of accepted) {
       if (error) {
@@ -120,7 +155,12 @@ export class IngestionService {
       }
     }
     this.#start(job.id);
-    return { job: store.getJob(job.id), documents: accepted.map(({ document }) => documentView(store.getDocument(knowledgeBaseId, document.id))) };
+    return {
+      job: store.getJob(job.id),
+      documents: accepted.map(({ document }) =>
+        documentView(store.getDocument(knowledgeBaseId, document.id)),
+      ),
+    };
   }
 
   ingestUrl(knowledgeBaseId: string, url: string): IngestionJob {
@@ -128,7 +168,14 @@ export class IngestionService {
     store.getKnowledgeBase(knowledgeBaseId);
     const parsed = new URL(url);
     const name = displayName(decodeURIComponent(basename(parsed.pathname)) || parsed.hostname);
-    const document = store.upsertDocument({ knowledgeBaseId, name, source: "url", sourceKey: parsed.href, sizeBytes: 0, contentType: "application/octet-stream" });
+    const document = store.upsertDocument({
+      knowledgeBaseId,
+      name,
+      source: "url",
+      sourceKey: parsed.href,
+      sizeBytes: 0,
+      contentType: "application/octet-stream",
+    });
     store.setDocumentStatus(document.id, "queued");
     const job = store.createJob(knowledgeBaseId, "url", [document]);
     this.#start(job.id);
@@ -139,8 +186,11 @@ export class IngestionService {
   syncFolder(knowledgeBaseId: string): IngestionJob {
     const { store } = this.#deps;
     const knowledgeBase = store.getKnowledgeBase(knowledgeBaseId);
-    if (!knowledgeBase.watchFolder) throw new HearthError("INVALID_REQUEST", "This knowledge base has no watchFolder to sync");
-    const running = store.unfinishedJobs().find((job) => job.knowledgeBaseId === knowledgeBaseId && job.kind === "sync");
+    if (!knowledgeBase.watchFolder)
+      throw new HearthError("INVALID_REQUEST", "This knowledge base has no watchFolder to sync");
+    const running = store
+      .unfinishedJobs()
+      .find((job) => job.knowledgeBaseId === knowledgeBaseId && job.kind === "sync");
     if (running) return running;
     const job = store.createJob(knowledgeBaseId, "sync", []);
     void this.#runSync(job.id, knowledgeBaseId);
@@ -181,7 +231,8 @@ export class IngestionService {
   async deleteKnowledgeBase(knowledgeBaseId: string): Promise<void> {
     const { store, backend, blobs } = this.#deps;
     store.getKnowledgeBase(knowledgeBaseId);
-    for (const job of store.unfinishedJobs()) if (job.knowledgeBaseId === knowledgeBaseId) this.cancel(job.id);
+    for (const job of store.unfinishedJobs())
+      if (job.knowledgeBaseId === knowledgeBaseId) this.cancel(job.id);
     store.deleteKnowledgeBase(knowledgeBaseId);
     await backend.deleteKnowledgeBase(knowledgeBaseId);
     await blobs.removeKnowledgeBase(knowledgeBaseId);
@@ -195,7 +246,8 @@ export class IngestionService {
   async close(): Promise<void> {
     this.#closed = true;
     // Running tasks are abandoned, not failed: their jobs stay unfinished and resume on restart.
-    for (const controller of this.#controllers.values()) controller.abort(new HearthError("SERVICE_NOT_READY", "The service is shutting down"));
+    for (const controller of this.#controllers.values())
+      controller.abort(new HearthError("SERVICE_NOT_READY", "The service is shutting down"));
     for (const jobId of this.#controllers.keys()) this.#scheduler.drop(jobId);
     await this.#scheduler.idle();
   }
@@ -224,7 +276,11 @@ export class IngestionService {
       const record = store.findDocument(job.knowledgeBaseId, document.documentId);
       const large = (record?.sizeBytes ?? 0) >= this.#deps.settings.workerThresholdBytes;
       scheduled++;
-      this.#scheduler.add({ jobId, large, run: () => this.#processDocument(jobId, job.knowledgeBaseId, document.documentId, controller.signal) });
+      this.#scheduler.add({
+        jobId,
+        large,
+        run: () => this.#processDocument(jobId, job.knowledgeBaseId, document.documentId, controller.signal),
+      });
     }
     if (scheduled === 0) this.#maybeFinish(jobId);
   }
@@ -244,7 +300,10 @@ export class IngestionService {
       for (const problem of problems) {
         const entryId = `entry:${problem.relativePath}`;
         if (already.has(entryId)) continue;
-        store.addJobDocument(jobId, { id: entryId, name: problem.relativePath }, "failed", { code: problem.code, message: problem.message });
+        store.addJobDocument(jobId, { id: entryId, name: problem.relativePath }, "failed", {
+          code: problem.code,
+          message: problem.message,
+        });
         this.#publishDocument(jobId, entryId);
       }
       for (const file of files) {
@@ -261,7 +320,10 @@ export class IngestionService {
           contentType: existing?.contentType ?? "application/octet-stream",
         });
         if (file.sizeBytes > options.maxUploadBytes) {
-          const error = { code: "DOCUMENT_TOO_LARGE", message: `The file is larger than the limit of ${options.maxUploadBytes} bytes` };
+          const error = {
+            code: "DOCUMENT_TOO_LARGE",
+            message: `The file is larger than the limit of ${options.maxUploadBytes} bytes`,
+          };
           store.setDocumentStatus(document.id, "failed", error);
           store.addJobDocument(jobId, document, "failed", error);
           this.#publishDocument(jobId, document.id);
@@ -271,12 +333,18 @@ export class IngestionService {
         try {
           hashed = await blobs.hashFile(file.absolutePath);
         } catch (error) {
-          const failure = { code: "FOLDER_UNREADABLE", message: `Cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
+          const failure = {
+            code: "FOLDER_UNREADABLE",
+            message: `Cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+          };
           store.setDocumentStatus(document.id, "failed", failure);
           store.addJobDocument(jobId, document, "failed", failure);
           continue;
         }
-        if (document.indexedHash === indexedVersion(hashed.sha256, knowledgeBase) && document.status === "indexed") {
+        if (
+          document.indexedHash === indexedVersion(hashed.sha256, knowledgeBase) &&
+          document.status === "indexed"
+        ) {
           store.addJobDocument(jobId, document, "skipped");
           this.#deps.metrics.documents.inc({ outcome: "skipped" });
           this.#publishDocument(jobId, document.id);
@@ -300,7 +368,9 @@ export class IngestionService {
       this.#syncing.delete(jobId);
       if (!controller.signal.aborted) this.#start(jobId);
     } catch (error) {
-      const failure = isHearthError(error) ? { code: error.code, message: error.message } : { code: "INTERNAL_ERROR", message: "The sync failed unexpectedly" };
+      const failure = isHearthError(error)
+        ? { code: error.code, message: error.message }
+        : { code: "INTERNAL_ERROR", message: "The sync failed unexpectedly" };
       if (!isHearthError(error)) this.#deps.logger.error({ err: error, jobId }, "folder sync failed");
       if (store.findJob(jobId)) {
         store.setJobStatus(jobId, "failed", failure);
@@ -312,7 +382,12 @@ export class IngestionService {
     }
   }
 
-  async #processDocument(jobId: string, knowledgeBaseId: string, documentId: string, signal: AbortSignal): Promise<void> {
+  async #processDocument(
+    jobId: string,
+    knowledgeBaseId: string,
+    documentId: string,
+    signal: AbortSignal,
+  ): Promise<void> {
     const { store, blobs, settings: options, metrics } = this.#deps;
     if (signal.aborted || this.#closed) return;
     const started = performance.now();
@@ -332,14 +407,26 @@ export class IngestionService {
       setStage("parsing");
       const job = store.getJob(jobId);
       if (document.source === "url" && job.kind === "url") {
-        const fetched = await fetchDocument(document.sourceKey, { maxBytes: options.maxUploadBytes, allowPrivateNetwork: options.allowPrivateUrls, signal });
+        const fetched = await fetchDocument(document.sourceKey, {
+          maxBytes: options.maxUploadBytes,
+          allowPrivateNetwork: options.allowPrivateUrls,
+          signal,
+        });
         const sha256 = createHash("sha256").update(fetched.bytes).digest("hex");
         await blobs.writeBytes(fetched.bytes, knowledgeBaseId, documentId, sha256);
-        store.upsertDocument({ knowledgeBaseId, name: fetched.name, source: "url", sourceKey: document.sourceKey, sizeBytes: fetched.bytes.length, contentType: document.contentType });
+        store.upsertDocument({
+          knowledgeBaseId,
+          name: fetched.name,
+          source: "url",
+          sourceKey: document.sourceKey,
+          sizeBytes: fetched.bytes.length,
+          contentType: document.contentType,
+        });
         store.setDocumentContent(documentId, sha256, fetched.bytes.length, document.contentType);
         document = store.getDocument(knowledgeBaseId, documentId);
       }
-      if (!document.contentHash) throw new HearthError("DOCUMENT_EMPTY", "The document has no stored content");
+      if (!document.contentHash)
+        throw new HearthError("DOCUMENT_EMPTY", "The document has no stored content");
       const version = indexedVersion(document.contentHash, knowledgeBase);
       if (document.indexedHash === version) {
         store.setDocumentStatus(documentId, "indexed");
@@ -351,14 +438,22 @@ export class IngestionService {
       store.setDocumentContent(documentId, document.contentHash, bytes.length, contentType);
       if (signal.aborted) throw signal.reason;
       const chunked = prepareChunks(parsed, knowledgeBase);
-      if (chunked.chunks.length === 0) throw new HearthError("DOCUMENT_NO_TEXT", "The document holds no extractable text (a scanned PDF needs OCR, which is not enabled)");
+      if (chunked.chunks.length === 0)
+        throw new HearthError(
+          "DOCUMENT_NO_TEXT",
+          "The document holds no extractable text (a scanned PDF needs OCR, which is not enabled)",
+        );
       const settingsOf = (value: string | null) => value?.split(":")[1];
       const outcome = await indexChunks(this.#deps, {
         knowledgeBase,
         documentId,
         documentTitle: document.name,
         chunked,
-        metadata: { source: document.source, contentType, ...(parsed.title ? { title: parsed.title.slice(0, 300) } : {}) },
+        metadata: {
+          source: document.source,
+          contentType,
+          ...(parsed.title ? { title: parsed.title.slice(0, 300) } : {}),
+        },
         onStage: setStage,
         replaceAll: document.indexedHash !== null && settingsOf(document.indexedHash) !== settingsOf(version),
         signal,
@@ -371,7 +466,8 @@ export class IngestionService {
       }
       const previous = document.indexedHash?.split(":")[0];
       store.markDocumentIndexed(documentId, version, outcome.chunkCount);
-      if (previous && previous !== document.contentHash) await blobs.remove(knowledgeBaseId, documentId, previous);
+      if (previous && previous !== document.contentHash)
+        await blobs.remove(knowledgeBaseId, documentId, previous);
       metrics.embeddedTexts.inc(outcome.textsEmbedded);
       metrics.duration.observe((performance.now() - started) / 1000);
       this.#recordUpdate(knowledgeBaseId);
@@ -388,16 +484,24 @@ export class IngestionService {
       }
       const failure = isHearthError(error)
         ? { code: error.code, message: error.message }
-        : { code: "INTERNAL_ERROR", message: "An unexpected error stopped this document; the log has the detail" };
-      if (!isHearthError(error) || error.status >= 500) this.#deps.logger.error({ err: error, documentId, jobId }, "document ingestion failed");
-      if (store.findDocument(knowledgeBaseId, documentId)) store.setDocumentStatus(documentId, "failed", failure);
+        : {
+            code: "INTERNAL_ERROR",
+            message: "An unexpected error stopped this document; the log has the detail",
+          };
+      if (!isHearthError(error) || error.status >= 500)
+        this.#deps.logger.error({ err: error, documentId, jobId }, "document ingestion failed");
+      if (store.findDocument(knowledgeBaseId, documentId))
+        store.setDocumentStatus(documentId, "failed", failure);
       this.#finishDocument(jobId, documentId, "failed", failure);
     }
   }
 
   #cancelDocument(jobId: string, documentId: string): void {
     const { store } = this.#deps;
-    const cancelled = { code: "JOB_CANCELLED", message: "The job was cancelled before this document was indexed" };
+    const cancelled = {
+      code: "JOB_CANCELLED",
+      message: "The job was cancelled before this document was indexed",
+    };
     const job = store.findJob(jobId);
     if (!job) return;
     const document = store.findDocument(job.knowledgeBaseId, documentId);
@@ -410,7 +514,12 @@ export class IngestionService {
     this.#publishDocument(jobId, documentId);
   }
 
-  #finishDocument(jobId: string, documentId: string, status: JobDocumentStatus, error?: { code: string; message: string }): void {
+  #finishDocument(
+    jobId: string,
+    documentId: string,
+    status: JobDocumentStatus,
+    error?: { code: string; message: string },
+  ): void {
     const { store } = this.#deps;
     if (!store.findJob(jobId)) return;
     store.setJobDocumentStatus(jobId, documentId, status, error);
@@ -446,7 +555,8 @@ export class IngestionService {
     if (this.#events.listenerCount(jobId) === 0) return;
     const job = this.#deps.store.findJob(jobId);
     const document = job?.documents.find((entry) => entry.documentId === documentId);
-    if (job && document) this.#events.emit(jobId, { type: "document", jobId, document, counts: job.counts } satisfies JobEvent);
+    if (job && document)
+      this.#events.emit(jobId, { type: "document", jobId, document, counts: job.counts } satisfies JobEvent);
   }
 
   #publishJob(jobId: string): void {

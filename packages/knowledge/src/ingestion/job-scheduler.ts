@@ -11,7 +11,10 @@ export interface ScheduledTask {
 }
 
 export class JobScheduler {
-  readonly #lanes: Record<"small" | "large", { slots: number; running: number; queues: Map<string, ScheduledTask[]> }>;
+  readonly #lanes: Record<
+    "small" | "large",
+    { slots: number; running: number; queues: Map<string, ScheduledTask[]> }
+  >;
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: { smallSlots: number; largeSlots: number }) {

@@ -21,10 +21,24 @@ function isPrivateAddress(address: string): boolean {
   if (address.startsWith("::ffff:")) return isPrivateAddress(address.slice(7));
   if (isIP(address) === 4) {
     const [a, b] = address.split(".").map(Number) as [number, number];
-    return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+    return (
+      a === 10 ||
+      a === 127 ||
+      a === 0 ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b <= 127)
+    );
   }
   const lower = address.toLowerCase();
-  return lower === "::1" || lower === "::" || lower.startsWith("fc") || lower.startsWith("fd") || lower.startsWith("fe80");
+  return (
+    lower === "::1" ||
+    lower === "::" ||
+    lower.startsWith("fc") ||
+    lower.startsWith("fd") ||
+    lower.startsWith("fe80")
+  );
 }
 
 /**
@@ -37,26 +51,40 @@ export async function fetchDocument(
   options: { maxBytes: number; allowPrivateNetwork: boolean; signal?: AbortSignal },
 ): Promise<{ name: string; bytes: Uint8Array; contentType: string }> {
   const parsed = new URL(url);
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new HearthError("URL_FETCH_FAILED", "Only http and https URLs can be ingested");
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    throw new HearthError("URL_FETCH_FAILED", "Only http and https URLs can be ingested");
   if (!options.allowPrivateNetwork) {
     const host = parsed.hostname.replace(/^\[|\]$/g, "");
-    const addresses = isIP(host) ? [host] : (await lookup(host, { all: true }).catch(() => [])).map((entry) => entry.address);
-    if (addresses.length === 0) throw new HearthError("URL_FETCH_FAILED", `${parsed.hostname} does not resolve`);
+    const addresses = isIP(host)
+      ? [host]
+      : (await lookup(host, { all: true }).catch(() => [])).map((entry) => entry.address);
+    if (addresses.length === 0)
+      throw new HearthError("URL_FETCH_FAILED", `${parsed.hostname} does not resolve`);
     if (addresses.some(isPrivateAddress)) {
-      throw new HearthError("URL_FETCH_FAILED", `${parsed.hostname} is a private or loopback address (set knowledge.allowPrivateUrls to allow it)`);
+      throw new HearthError(
+        "URL_FETCH_FAILED",
+        `${parsed.hostname} is a private or loopback address (set knowledge.allowPrivateUrls to allow it)`,
+      );
     }
   }
   let response: Response;
   try {
     const timeout = AbortSignal.timeout(60_000);
-    response = await fetch(parsed, { redirect: "follow", signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout });
+    response = await fetch(parsed, {
+      redirect: "follow",
+      signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
+    });
   } catch (error) {
     if (options.signal?.aborted) throw new HearthError("JOB_CANCELLED", "The job was cancelled");
     throw new HearthError("URL_FETCH_FAILED", `${parsed.origin} did not answer: ${(error as Error).message}`);
   }
   if (!response.ok) throw new HearthError("URL_FETCH_FAILED", `${url} answered ${response.status}`);
   const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > options.maxBytes) throw new HearthError("DOCUMENT_TOO_LARGE", `The document is ${declared} bytes; the limit is ${options.maxBytes}`);
+  if (declared > options.maxBytes)
+    throw new HearthError(
+      "DOCUMENT_TOO_LARGE",
+      `The document is ${declared} bytes; the limit is ${options.maxBytes}`,
+    );
   const parts: Uint8Array[] = [];
   let size = 0;
   if (response.body) {
@@ -64,7 +92,10 @@ export async function fetchDocument(
       size += part.length;
       if (size > options.maxBytes) {
         await response.body.cancel().catch(() => {});
-        throw new HearthError("DOCUMENT_TOO_LARGE", `The document is larger than the limit of ${options.maxBytes} bytes`);
+        throw new HearthError(
+          "DOCUMENT_TOO_LARGE",
+          `The document is larger than the limit of ${options.maxBytes} bytes`,
+        );
       }
       parts.push(part);
     }
@@ -72,6 +103,15 @@ export async function fetchDocument(
   const contentType = (response.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   let name = decodeURIComponent(basename(parsed.pathname)) || parsed.hostname;
   const extension = EXTENSION_BY_TYPE[contentType];
-  if (extension && !name.toLowerCase().endsWith(extension) && !(extension === ".html" && /\.html?$/i.test(name))) name += extension;
-  return { name: name.replace(/[/\\\u0000-\u001f]/g, "_"), bytes: Buffer.concat(parts), contentType: contentType || "application/octet-stream" };
+  if (
+    extension &&
+    !name.toLowerCase().endsWith(extension) &&
+    !(extension === ".html" && /\.html?$/i.test(name))
+  )
+    name += extension;
+  return {
+    name: name.replace(/[/\\\u0000-\u001f]/g, "_"),
+    bytes: Buffer.concat(parts),
+    contentType: contentType || "application/octet-stream",
+  };
 }

@@ -31,15 +31,25 @@ function startsWith(bytes: Uint8Array, signature: number[]): boolean {
 function binaryKind(bytes: Uint8Array): string | undefined {
   if (startsWith(bytes, [0x4d, 0x5a])) return "a Windows executable";
   if (startsWith(bytes, [0x7f, 0x45, 0x4c, 0x46])) return "an ELF executable";
-  if (startsWith(bytes, [0xcf, 0xfa, 0xed, 0xfe]) || startsWith(bytes, [0xfe, 0xed, 0xfa, 0xcf]) || startsWith(bytes, [0xca, 0xfe, 0xba, 0xbe])) {
+  if (
+    startsWith(bytes, [0xcf, 0xfa, 0xed, 0xfe]) ||
+    startsWith(bytes, [0xfe, 0xed, 0xfa, 0xcf]) ||
+    startsWith(bytes, [0xca, 0xfe, 0xba, 0xbe])
+  ) {
     return "a Mach-O executable";
   }
   if (startsWith(bytes, [0x23, 0x21])) return "a script";
-  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47]) || startsWith(bytes, [0xff, 0xd8, 0xff]) || startsWith(bytes, [0x47, 0x49, 0x46, 0x38])) return "an image";
+  if (
+    startsWith(bytes, [0x89, 0x50, 0x4e, 0x47]) ||
+    startsWith(bytes, [0xff, 0xd8, 0xff]) ||
+    startsWith(bytes, [0x47, 0x49, 0x46, 0x38])
+  )
+    return "an image";
   if (startsWith(bytes, [0x1f, 0x8b])) return "a gzip archive";
   if (startsWith(bytes, [0x52, 0x61, 0x72, 0x21])) return "a RAR archive";
   if (startsWith(bytes, [0x37, 0x7a, 0xbc, 0xaf])) return "a 7z archive";
-  if (startsWith(bytes, [0xd0, 0xcf, 0x11, 0xe0])) return "an OLE file (legacy Office or an encrypted Office document)";
+  if (startsWith(bytes, [0xd0, 0xcf, 0x11, 0xe0]))
+    return "an OLE file (legacy Office or an encrypted Office document)";
   return undefined;
 }
 
@@ -62,7 +72,10 @@ export function detectFormat(name: string, bytes: Uint8Array): DocumentFormat | 
   }
   if (byName && ZIP_FORMATS.has(byName)) {
     if (startsWith(bytes, [0xd0, 0xcf, 0x11, 0xe0])) {
-      throw new HearthError("DOCUMENT_ENCRYPTED", `${extension.slice(1).toUpperCase()} file is encrypted (password-protected Office files are OLE containers)`);
+      throw new HearthError(
+        "DOCUMENT_ENCRYPTED",
+        `${extension.slice(1).toUpperCase()} file is encrypted (password-protected Office files are OLE containers)`,
+      );
     }
     if (!isZip) throw mismatch(name, binary ?? "not a ZIP-based office file");
     return byName;

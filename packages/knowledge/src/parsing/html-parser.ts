@@ -2,7 +2,8 @@ import { Readability } from "@mozilla/readability";
 import { parseHTML } from "linkedom";
 import type { Block, ParsedDocument } from "./parsed-document.js";
 
-const NOISE = "script, style, noscript, template, iframe, object, embed, svg, canvas, form, button, nav, aside";
+const NOISE =
+  "script, style, noscript, template, iframe, object, embed, svg, canvas, form, button, nav, aside";
 
 /**
  * HTML main content: scripts and other active content are removed first, then Readability keeps the
@@ -15,7 +16,9 @@ export function parseHtml(html: string): ParsedDocument {
   let root: Element | null = null;
   try {
     // Readability mutates the document it is given; it works on a clone of the cleaned page.
-    const article = new Readability(document.cloneNode(true) as unknown as Document, { charThreshold: 200 }).parse();
+    const article = new Readability(document.cloneNode(true) as unknown as Document, {
+      charThreshold: 200,
+    }).parse();
     if (article?.content) {
       const { document: content } = parseHTML(`<!doctype html><html><body>${article.content}</body></html>`);
       root = content.body as unknown as Element;
@@ -23,7 +26,7 @@ export function parseHtml(html: string): ParsedDocument {
   } catch {
     root = null;
   }
-  if (!root || !root.textContent?.trim()) {
+  if (!root?.textContent?.trim()) {
     for (const element of document.querySelectorAll("header, footer")) element.remove();
     root = document.body as unknown as Element;
   }
@@ -32,7 +35,23 @@ export function parseHtml(html: string): ParsedDocument {
   return { title: pageTitle, blocks };
 }
 
-const BLOCK_TAGS = new Set(["P", "LI", "PRE", "TABLE", "H1", "H2", "H3", "H4", "H5", "H6", "BLOCKQUOTE", "DD", "DT", "FIGCAPTION", "CAPTION"]);
+const BLOCK_TAGS = new Set([
+  "P",
+  "LI",
+  "PRE",
+  "TABLE",
+  "H1",
+  "H2",
+  "H3",
+  "H4",
+  "H5",
+  "H6",
+  "BLOCKQUOTE",
+  "DD",
+  "DT",
+  "FIGCAPTION",
+  "CAPTION",
+]);
 
 function collect(node: Element, blocks: Block[]): void {
   for (const child of Array.from(node.children)) {
@@ -56,7 +75,13 @@ function collect(node: Element, blocks: Block[]): void {
     } else if (tag === "LI") {
       if (child.querySelector("ul, ol, p, table")) {
         const own = Array.from(child.childNodes)
-          .filter((n) => n.nodeType === 3 || (n.nodeType === 1 && !BLOCK_TAGS.has((n as Element).tagName) && !["UL", "OL"].includes((n as Element).tagName)))
+          .filter(
+            (n) =>
+              n.nodeType === 3 ||
+              (n.nodeType === 1 &&
+                !BLOCK_TAGS.has((n as Element).tagName) &&
+                !["UL", "OL"].includes((n as Element).tagName)),
+          )
           .map((n) => n.textContent ?? "")
           .join(" ")
           .replace(/\s+/g, " ")
@@ -78,5 +103,8 @@ function collect(node: Element, blocks: Block[]): void {
 
 function isBlockish(element: Element): boolean {
   const tag = element.tagName.toUpperCase();
-  return BLOCK_TAGS.has(tag) || ["DIV", "SECTION", "ARTICLE", "UL", "OL", "DL", "MAIN", "HEADER", "FOOTER", "BODY"].includes(tag);
+  return (
+    BLOCK_TAGS.has(tag) ||
+    ["DIV", "SECTION", "ARTICLE", "UL", "OL", "DL", "MAIN", "HEADER", "FOOTER", "BODY"].includes(tag)
+  );
 }

@@ -8,7 +8,8 @@ function open(bytes: Uint8Array, options: ParseOptions, required: string, format
   if (zip.has("EncryptedPackage") || zip.has("encryption")) {
     throw new HearthError("DOCUMENT_ENCRYPTED", `The ${format} file is password-protected`);
   }
-  if (!zip.has(required)) throw new HearthError("DOCUMENT_CORRUPT", `The file is not a valid ${format} file (no ${required})`);
+  if (!zip.has(required))
+    throw new HearthError("DOCUMENT_CORRUPT", `The file is not a valid ${format} file (no ${required})`);
   return zip;
 }
 
@@ -39,10 +40,13 @@ export function parseDocx(bytes: Uint8Array, options: ParseOptions): ParsedDocum
     if (!text) continue;
     const style = attribute(element, /<w:pStyle w:val="([^"]+)"/) ?? "";
     const outline = attribute(element, /<w:outlineLvl w:val="(\d)"/);
-    const headingLevel = /^(?:heading|标题)\s*(\d)$/i.exec(style)?.[1] ?? (outline !== undefined ? String(Number(outline) + 1) : undefined);
+    const headingLevel =
+      /^(?:heading|标题)\s*(\d)$/i.exec(style)?.[1] ??
+      (outline !== undefined ? String(Number(outline) + 1) : undefined);
     if (/^title$/i.test(style)) blocks.push({ kind: "heading", level: 1, text });
     else if (headingLevel) blocks.push({ kind: "heading", level: Number(headingLevel), text });
-    else if (/<w:numPr>/.test(element) || /^list/i.test(style)) blocks.push({ kind: "list", text: `- ${text}` });
+    else if (/<w:numPr>/.test(element) || /^list/i.test(style))
+      blocks.push({ kind: "list", text: `- ${text}` });
     else blocks.push({ kind: "paragraph", text });
   }
   return { title: title(zip, "docProps/core.xml"), blocks };
@@ -75,12 +79,17 @@ export function parsePptx(bytes: Uint8Array, options: ParseOptions): ParsedDocum
         const text = elementTexts(paragraph, "a:t").trim();
         if (!text) continue;
         if (isTitle) blocks.push({ kind: "heading", level: 1, text, page });
-        else blocks.push({ kind: /<a:buChar|<a:buAutoNum/.test(paragraph) ? "list" : "paragraph", text, page });
+        else
+          blocks.push({ kind: /<a:buChar|<a:buAutoNum/.test(paragraph) ? "list" : "paragraph", text, page });
       }
     }
     for (const table of elements(xml, "a:tbl")) {
       const text = elements(table, "a:tr")
-        .map((row) => elements(row, "a:tc").map((cell) => elementTexts(cell, "a:t").trim()).join(" | "))
+        .map((row) =>
+          elements(row, "a:tc")
+            .map((cell) => elementTexts(cell, "a:t").trim())
+            .join(" | "),
+        )
         .join("\n");
       if (text.trim()) blocks.push({ kind: "table", text, page });
     }
@@ -91,9 +100,13 @@ export function parsePptx(bytes: Uint8Array, options: ParseOptions): ParsedDocum
 /** Excel: each sheet a heading and its rows as "header: value" lines. */
 export function parseXlsx(bytes: Uint8Array, options: ParseOptions): ParsedDocument {
   const zip = open(bytes, options, "xl/workbook.xml", "XLSX");
-  const shared = elements(zip.text("xl/sharedStrings.xml") ?? "", "si").map((item) => elementTexts(item, "t"));
+  const shared = elements(zip.text("xl/sharedStrings.xml") ?? "", "si").map((item) =>
+    elementTexts(item, "t"),
+  );
   const workbook = zip.text("xl/workbook.xml")!;
-  const sheetNames = [...workbook.matchAll(/<sheet\s[^>]*name="([^"]*)"/g)].map((match) => decodeXmlEntities(match[1]!));
+  const sheetNames = [...workbook.matchAll(/<sheet\s[^>]*name="([^"]*)"/g)].map((match) =>
+    decodeXmlEntities(match[1]!),
+  );
   const sheets = zip.names
     .map((name) => /^xl\/worksheets\/sheet(\d+)\.xml$/.exec(name))
     .filter((match): match is RegExpExecArray => match !== null)
@@ -127,7 +140,9 @@ export function tableBlocks(rows: string[][], rowsPerBlock = 20): Block[] {
   for (let i = 0; i < body.length; i += rowsPerBlock) {
     const lines = body.slice(i, i + rowsPerBlock).map((row) =>
       row
-        .map((cell, column) => (cell.trim() === "" ? "" : header[column] ? `${header[column]}: ${cell}` : cell))
+        .map((cell, column) =>
+          cell.trim() === "" ? "" : header[column] ? `${header[column]}: ${cell}` : cell,
+        )
         .filter(Boolean)
         .join("; "),
     );
@@ -140,17 +155,30 @@ export function tableBlocks(rows: string[][], rowsPerBlock = 20): Block[] {
 export function parseOdt(bytes: Uint8Array, options: ParseOptions): ParsedDocument {
   const zip = open(bytes, options, "content.xml", "ODT");
   const manifest = zip.text("META-INF/manifest.xml") ?? "";
-  if (/<manifest:encryption-data/.test(manifest)) throw new HearthError("DOCUMENT_ENCRYPTED", "The ODT file is password-protected");
+  if (/<manifest:encryption-data/.test(manifest))
+    throw new HearthError("DOCUMENT_ENCRYPTED", "The ODT file is password-protected");
   const xml = zip.text("content.xml")!;
   const body = /<office:text[^>]*>([\s\S]*)<\/office:text>/.exec(xml)?.[1] ?? "";
   const blocks: Block[] = [];
   const textOf = (fragment: string) =>
-    decodeXmlEntities(fragment.replace(/<text:tab\/>/g, "\t").replace(/<text:line-break\/>/g, "\n").replace(/<text:s(?: text:c="(\d+)")?\/>/g, " ").replace(/<[^>]+>/g, "")).trim();
-  for (const match of body.matchAll(/<table:table\s[\s\S]*?<\/table:table>|<text:h\s[^>]*>[\s\S]*?<\/text:h>|<text:list-item>[\s\S]*?<\/text:list-item>|<text:p(?:\s[^>]*)?>[\s\S]*?<\/text:p>/g)) {
+    decodeXmlEntities(
+      fragment
+        .replace(/<text:tab\/>/g, "\t")
+        .replace(/<text:line-break\/>/g, "\n")
+        .replace(/<text:s(?: text:c="(\d+)")?\/>/g, " ")
+        .replace(/<[^>]+>/g, ""),
+    ).trim();
+  for (const match of body.matchAll(
+    /<table:table\s[\s\S]*?<\/table:table>|<text:h\s[^>]*>[\s\S]*?<\/text:h>|<text:list-item>[\s\S]*?<\/text:list-item>|<text:p(?:\s[^>]*)?>[\s\S]*?<\/text:p>/g,
+  )) {
     const element = match[0];
     if (element.startsWith("<table:table")) {
       const text = elements(element, "table:table-row")
-        .map((row) => [...row.matchAll(/<table:table-cell[^>]*>([\s\S]*?)<\/table:table-cell>/g)].map((cell) => textOf(cell[1]!)).join(" | "))
+        .map((row) =>
+          [...row.matchAll(/<table:table-cell[^>]*>([\s\S]*?)<\/table:table-cell>/g)]
+            .map((cell) => textOf(cell[1]!))
+            .join(" | "),
+        )
         .join("\n");
       if (text.trim()) blocks.push({ kind: "table", text });
     } else if (element.startsWith("<text:h")) {

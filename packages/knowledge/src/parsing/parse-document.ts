@@ -1,12 +1,17 @@
 import { HearthError } from "@hearth/core";
-import { parseDocx, parseOdt, parsePptx, parseXlsx } from "./office-parsers.js";
 import { parseHtml } from "./html-parser.js";
+import { parseDocx, parseOdt, parsePptx, parseXlsx } from "./office-parsers.js";
 import type { DocumentFormat, ParsedDocument, ParseOptions } from "./parsed-document.js";
 import { type PageStride, parsePdf } from "./pdf-parser.js";
 import { decodeText, parseCsv, parseJson, parseMarkdown, parsePlainText } from "./text-parsers.js";
 
 /** Runs the built-in parser for a detected format (in whatever thread calls it). */
-export async function parseDocument(format: DocumentFormat, bytes: Uint8Array, options: ParseOptions, stride?: PageStride): Promise<ParsedDocument> {
+export async function parseDocument(
+  format: DocumentFormat,
+  bytes: Uint8Array,
+  options: ParseOptions,
+  stride?: PageStride,
+): Promise<ParsedDocument> {
   switch (format) {
     case "pdf":
       return parsePdf(bytes, stride);

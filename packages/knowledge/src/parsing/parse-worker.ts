@@ -3,9 +3,9 @@
  * the service's event loop. Errors come back as {code, message} (HearthError does not cross threads).
  */
 import { parentPort } from "node:worker_threads";
+import { parseDocument } from "./parse-document.js";
 import type { DocumentFormat, ParseOptions } from "./parsed-document.js";
 import type { PageStride } from "./pdf-parser.js";
-import { parseDocument } from "./parse-document.js";
 
 export interface ParseTask {
   id: number;
@@ -24,7 +24,10 @@ parentPort?.on("message", async (task: ParseTask) => {
     const code = (error as { code?: unknown }).code;
     parentPort?.postMessage({
       id: task.id,
-      error: { code: typeof code === "string" && /^[A-Z_]+$/.test(code) ? code : "DOCUMENT_CORRUPT", message: (error as Error).message },
+      error: {
+        code: typeof code === "string" && /^[A-Z_]+$/.test(code) ? code : "DOCUMENT_CORRUPT",
+        message: (error as Error).message,
+      },
     });
   }
 });

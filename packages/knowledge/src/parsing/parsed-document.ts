@@ -19,7 +19,17 @@ export interface ParsedDocument {
   paged?: boolean;
 }
 
-export type DocumentFormat = "pdf" | "docx" | "pptx" | "xlsx" | "odt" | "html" | "markdown" | "text" | "csv" | "json";
+export type DocumentFormat =
+  | "pdf"
+  | "docx"
+  | "pptx"
+  | "xlsx"
+  | "odt"
+  | "html"
+  | "markdown"
+  | "text"
+  | "csv"
+  | "json";
 
 export const CONTENT_TYPES: Record<DocumentFormat, string> = {
   pdf: "application/pdf",

@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { type ErrorCode, ERROR_CODES, HearthError } from "@hearth/core";
+import { ERROR_CODES, type ErrorCode, HearthError } from "@hearth/core";
 import type { ParseTask } from "./parse-worker.js";
 import type { DocumentFormat, ParsedDocument, ParseOptions } from "./parsed-document.js";
 import type { PageStride } from "./pdf-parser.js";
@@ -42,20 +42,44 @@ export class ParserPool {
    * Parses a document in a worker thread; a big PDF is shared out page by page (interleaved) over
    * every thread of the pool and the pieces merged in page order.
    */
-  async parse(format: DocumentFormat, bytes: Uint8Array, options: ParseOptions, signal?: AbortSignal): Promise<ParsedDocument> {
-    if (format !== "pdf" || this.#size < 2 || bytes.length < 1024 * 1024) return this.#run(format, bytes, options, signal);
+  async parse(
+    format: DocumentFormat,
+    bytes: Uint8Array,
+    options: ParseOptions,
+    signal?: AbortSignal,
+  ): Promise<ParsedDocument> {
+    if (format !== "pdf" || this.#size < 2 || bytes.length < 1024 * 1024)
+      return this.#run(format, bytes, options, signal);
     const parts = await Promise.all(
-      Array.from({ length: this.#size }, (_, index) => this.#run(format, bytes, options, signal, { of: this.#size, index })),
+      Array.from({ length: this.#size }, (_, index) =>
+        this.#run(format, bytes, options, signal, { of: this.#size, index }),
+      ),
     );
-    const blocks = parts.flatMap((part, index) => part.blocks.map((block, order) => ({ block, index, order })));
-    blocks.sort((a, b) => (a.block.page ?? 0) - (b.block.page ?? 0) || a.index - b.index || a.order - b.order);
+    const blocks = parts.flatMap((part, index) =>
+      part.blocks.map((block, order) => ({ block, index, order })),
+    );
+    blocks.sort(
+      (a, b) => (a.block.page ?? 0) - (b.block.page ?? 0) || a.index - b.index || a.order - b.order,
+    );
     return { ...parts[0]!, blocks: blocks.map((entry) => entry.block) };
   }
 
-  #run(format: DocumentFormat, bytes: Uint8Array, options: ParseOptions, signal?: AbortSignal, stride?: PageStride): Promise<ParsedDocument> {
-    if (this.#closed) return Promise.reject(new HearthError("SERVICE_NOT_READY", "The parser pool is closed"));
+  #run(
+    format: DocumentFormat,
+    bytes: Uint8Array,
+    options: ParseOptions,
+    signal?: AbortSignal,
+    stride?: PageStride,
+  ): Promise<ParsedDocument> {
+    if (this.#closed)
+      return Promise.reject(new HearthError("SERVICE_NOT_READY", "The parser pool is closed"));
     return new Promise((resolve, reject) => {
-      const pending: Pending = { task: { id: this.#nextId++, format, bytes, options, ...(stride ? { stride } : {}) }, resolve, reject, signal };
+      const pending: Pending = {
+        task: { id: this.#nextId++, format, bytes, options, ...(stride ? { stride } : {}) },
+        resolve,
+        reject,
+        signal,
+      };
       signal?.addEventListener("abort", () => this.#abort(pending), { once: true });
       this.#queue.push(pending);
       this.#pump();
@@ -64,7 +88,8 @@ export class ParserPool {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const pending of this.#queue.splice(0)) pending.reject(new HearthError("SERVICE_NOT_READY", "The service is shutting down"));
+    for (const pending of this.#queue.splice(0))
+      pending.reject(new HearthError("SERVICE_NOT_READY", "The service is shutting down"));
     await Promise.all(this.#slots.splice(0).map((slot) => slot.worker.terminate()));
   }
 
@@ -76,7 +101,17 @@ export class ParserPool {
       const pending = this.#queue.shift()!;
       if (pending.signal?.aborted) continue;
       slot.busy = pending;
-      slot.timer = setTimeout(() => this.#fail(slot!, new HearthError("DOCUMENT_CORRUPT", `Parsing took longer than ${this.#timeoutMs / 1000} s and was stopped`)), this.#timeoutMs);
+      slot.timer = setTimeout(
+        () =>
+          this.#fail(
+            slot!,
+            new HearthError(
+              "DOCUMENT_CORRUPT",
+              `Parsing took longer than ${this.#timeoutMs / 1000} s and was stopped`,
+            ),
+          ),
+        this.#timeoutMs,
+      );
       const copy = new Uint8Array(pending.task.bytes);
       slot.worker.postMessage({ ...pending.task, bytes: copy }, [copy.buffer]);
     }
@@ -88,23 +123,36 @@ export class ParserPool {
     const fromSource = import.meta.url.endsWith(".ts");
     const worker = fromSource
       ? new Worker(
-          `import(${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href)})` +
+          `import(${JSON.stringify(
+            pathToFileURL(
+              createRequire(import.meta.url)
+                .resolve("tsx/esm/api")
+                .replace(/\.cjs$/, ".mjs"),
+            ).href,
+          )})` +
             `.then((api) => { api.register(); return import(${JSON.stringify(new URL("./parse-worker.ts", import.meta.url).href)}); })`,
           { eval: true, execArgv: ["--conditions=source"], resourceLimits: { maxOldGenerationSizeMb: 2048 } },
         )
-      : new Worker(new URL("./parse-worker.js", import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 2048 } });
+      : new Worker(new URL("./parse-worker.js", import.meta.url), {
+          resourceLimits: { maxOldGenerationSizeMb: 2048 },
+        });
     const slot: Slot = { worker, busy: undefined, timer: undefined };
-    worker.on("message", (message: { id: number; document?: ParsedDocument; error?: { code: string; message: string } }) => {
-      const pending = slot.busy;
-      if (!pending || pending.task.id !== message.id) return;
-      clearTimeout(slot.timer);
-      slot.busy = undefined;
-      if (message.error) {
-        const code = (message.error.code in ERROR_CODES ? message.error.code : "DOCUMENT_CORRUPT") as ErrorCode;
-        pending.reject(new HearthError(code, message.error.message));
-      } else pending.resolve(message.document!);
-      this.#pump();
-    });
+    worker.on(
+      "message",
+      (message: { id: number; document?: ParsedDocument; error?: { code: string; message: string } }) => {
+        const pending = slot.busy;
+        if (!pending || pending.task.id !== message.id) return;
+        clearTimeout(slot.timer);
+        slot.busy = undefined;
+        if (message.error) {
+          const code = (
+            message.error.code in ERROR_CODES ? message.error.code : "DOCUMENT_CORRUPT"
+          ) as ErrorCode;
+          pending.reject(new HearthError(code, message.error.message));
+        } else pending.resolve(message.document!);
+        this.#pump();
+      },
+    );
     worker.on("error", (error) => {
       const reason = /out of memory|ERR_WORKER_OUT_OF_MEMORY/i.test(String(error))
         ? new HearthError("DOCUMENT_EXPANDS_TOO_LARGE", "Parsing the document ran out of memory")

@@ -12,7 +12,10 @@ const texts = (blocks: Array<{ text: string }>) => blocks.map((block) => block.t
 
 describe("parsers", () => {
   it("reads DOCX headings, paragraphs and lists", async () => {
-    const document = await parse("a.docx", docx([{ text: "Safety rules", style: "Heading1" }, { text: "Wear goggles & gloves." }]));
+    const document = await parse(
+      "a.docx",
+      docx([{ text: "Safety rules", style: "Heading1" }, { text: "Wear goggles & gloves." }]),
+    );
     expect(document.blocks).toEqual([
       { kind: "heading", level: 1, text: "Safety rules" },
       { kind: "paragraph", text: "Wear goggles & gloves." },
@@ -20,7 +23,13 @@ describe("parsers", () => {
   });
 
   it("reads PPTX slides as pages with their titles", async () => {
-    const document = await parse("deck.pptx", pptx([{ title: "Q1", bullets: ["Revenue up"] }, { title: "Q2", bullets: ["Costs down"] }]));
+    const document = await parse(
+      "deck.pptx",
+      pptx([
+        { title: "Q1", bullets: ["Revenue up"] },
+        { title: "Q2", bullets: ["Costs down"] },
+      ]),
+    );
     expect(document.blocks.map((b) => [b.kind, b.page, b.text])).toEqual([
       ["heading", 1, "Q1"],
       ["paragraph", 1, "Revenue up"],
@@ -30,7 +39,13 @@ describe("parsers", () => {
   });
 
   it("reads XLSX rows as header: value lines under the sheet name", async () => {
-    const document = await parse("t.xlsx", xlsx("Prices", [["Item", "Price"], ["Tea", "3"]]));
+    const document = await parse(
+      "t.xlsx",
+      xlsx("Prices", [
+        ["Item", "Price"],
+        ["Tea", "3"],
+      ]),
+    );
     expect(texts(document.blocks)).toBe("Prices\nItem: Tea; Price: 3");
   });
 
@@ -56,7 +71,10 @@ describe("parsers", () => {
   });
 
   it("reads Markdown structure, CSV rows and JSON values", async () => {
-    const md = await parse("r.md", Buffer.from("# Title\n\nIntro text.\n\n```js\nconst a = 1;\n```\n\n- one\n- two\n"));
+    const md = await parse(
+      "r.md",
+      Buffer.from("# Title\n\nIntro text.\n\n```js\nconst a = 1;\n```\n\n- one\n- two\n"),
+    );
     expect(md.blocks.map((b) => b.kind)).toEqual(["heading", "paragraph", "code", "list"]);
     const csv = await parse("p.csv", Buffer.from('name,city\n"Li, Wei",Beijing\n'));
     expect(texts(csv.blocks)).toBe("name: Li, Wei; city: Beijing");
@@ -70,7 +88,10 @@ describe("parsers", () => {
   });
 
   it("reads a PDF text layer with page numbers", async () => {
-    const document = await parse("x.pdf", pdf([["# Chapter One", "Hello from page one."], ["Second page text."]]));
+    const document = await parse(
+      "x.pdf",
+      pdf([["# Chapter One", "Hello from page one."], ["Second page text."]]),
+    );
     expect(document.blocks.map((b) => [b.kind, b.page, b.text])).toEqual([
       ["heading", 1, "Chapter One"],
       ["paragraph", 1, "Hello from page one."],
@@ -79,12 +100,20 @@ describe("parsers", () => {
   });
 
   it("refuses bad input with a stable code", async () => {
-    await expect(parse("x.pdf", pdf([["text"]], { encrypted: true }))).rejects.toMatchObject({ code: "DOCUMENT_ENCRYPTED" });
+    await expect(parse("x.pdf", pdf([["text"]], { encrypted: true }))).rejects.toMatchObject({
+      code: "DOCUMENT_ENCRYPTED",
+    });
     const whole = pdf([["Some text here."]]);
     await expect(parse("x.pdf", whole.subarray(0, 60))).rejects.toMatchObject({ code: "DOCUMENT_CORRUPT" });
-    await expect(parse("bomb.docx", zipBombDocx(options.maxExtractedBytes * 2))).rejects.toMatchObject({ code: "DOCUMENT_EXPANDS_TOO_LARGE" });
-    expect(() => detectFormat("setup.pdf", Buffer.from("MZ\x90\x00\x03\x00\x00\x00"))).toThrow(expect.objectContaining({ code: "DOCUMENT_TYPE_MISMATCH" }));
-    expect(() => detectFormat("run.docx", Buffer.from("\x7fELF\x02\x01\x01"))).toThrow(expect.objectContaining({ code: "DOCUMENT_TYPE_MISMATCH" }));
+    await expect(parse("bomb.docx", zipBombDocx(options.maxExtractedBytes * 2))).rejects.toMatchObject({
+      code: "DOCUMENT_EXPANDS_TOO_LARGE",
+    });
+    expect(() => detectFormat("setup.pdf", Buffer.from("MZ\x90\x00\x03\x00\x00\x00"))).toThrow(
+      expect.objectContaining({ code: "DOCUMENT_TYPE_MISMATCH" }),
+    );
+    expect(() => detectFormat("run.docx", Buffer.from("\x7fELF\x02\x01\x01"))).toThrow(
+      expect.objectContaining({ code: "DOCUMENT_TYPE_MISMATCH" }),
+    );
     await expect(parse("bad.json", Buffer.from("{oops"))).rejects.toMatchObject({ code: "DOCUMENT_CORRUPT" });
   });
 
@@ -93,7 +122,9 @@ describe("parsers", () => {
     try {
       const document = await pool.parse("pdf", pdf([["Worker text."]]), options);
       expect(texts(document.blocks)).toBe("Worker text.");
-      await expect(pool.parse("pdf", pdf([["x"]], { encrypted: true }), options)).rejects.toMatchObject({ code: "DOCUMENT_ENCRYPTED" });
+      await expect(pool.parse("pdf", pdf([["x"]], { encrypted: true }), options)).rejects.toMatchObject({
+        code: "DOCUMENT_ENCRYPTED",
+      });
     } finally {
       await pool.close();
     }
@@ -108,6 +139,9 @@ describe.skipIf(!sharedFile("fixtures", "docs", "zh-ctex-manual.pdf"))("real fix
     expect(texts(manual.blocks)).toContain("CTEX");
     expect(manual.blocks.at(-1)!.page).toBeGreaterThan(150);
     const table = await parse("t.docx", file("zh-chatchat-text-table-image.docx"));
-    expect(table.blocks).toContainEqual({ kind: "table", text: "我是表格1 | 我是表格2\n我是表格3 | 我是表格4" });
+    expect(table.blocks).toContainEqual({
+      kind: "table",
+      text: "我是表格1 | 我是表格2\n我是表格3 | 我是表格4",
+    });
   });
 });

@@ -13,7 +13,9 @@ function loadPdfJs(): Promise<PdfJs> {
     delete (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker;
     const module = await import("pdfjs-dist/legacy/build/pdf.mjs");
     const require = createRequire(import.meta.url);
-    module.GlobalWorkerOptions.workerSrc = pathToFileURL(require.resolve("pdfjs-dist/legacy/build/pdf.worker.mjs")).href;
+    module.GlobalWorkerOptions.workerSrc = pathToFileURL(
+      require.resolve("pdfjs-dist/legacy/build/pdf.worker.mjs"),
+    ).href;
     return module;
   })();
   return pdfjs;
@@ -51,8 +53,13 @@ export async function parsePdf(bytes: Uint8Array, stride?: PageStride): Promise<
   } catch (error) {
     await task.destroy().catch(() => {});
     const name = (error as Error).name;
-    if (name === "PasswordException") throw new HearthError("DOCUMENT_ENCRYPTED", "The PDF is encrypted and needs a password", { cause: error });
-    throw new HearthError("DOCUMENT_CORRUPT", `The PDF cannot be read: ${(error as Error).message}`, { cause: error });
+    if (name === "PasswordException")
+      throw new HearthError("DOCUMENT_ENCRYPTED", "The PDF is encrypted and needs a password", {
+        cause: error,
+      });
+    throw new HearthError("DOCUMENT_CORRUPT", `The PDF cannot be read: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   try {
     const pages: Array<{ number: number; lines: Line[] }> = [];
@@ -60,7 +67,12 @@ export async function parsePdf(bytes: Uint8Array, stride?: PageStride): Promise<
       if (stride && (number - 1) % stride.of !== stride.index) continue;
       const page = await document.getPage(number);
       const content = await page.getTextContent();
-      pages.push({ number, lines: toLines(content.items as Array<{ str?: string; transform?: number[]; hasEOL?: boolean; height?: number }>) });
+      pages.push({
+        number,
+        lines: toLines(
+          content.items as Array<{ str?: string; transform?: number[]; hasEOL?: boolean; height?: number }>,
+        ),
+      });
       page.cleanup();
     }
     const sizes = pages.flatMap((page) => page.lines.map((line) => line.size)).sort((a, b) => a - b);
@@ -68,23 +80,28 @@ export async function parsePdf(bytes: Uint8Array, stride?: PageStride): Promise<
     const blocks: Block[] = [];
     for (const page of pages) blocks.push(...toBlocks(page.lines, page.number, bodySize));
     let title: string | undefined;
-    if (!stride || stride.index === 0) try {
-      const metadata = await document.getMetadata();
-      const info = metadata.info as { Title?: unknown } | undefined;
-      if (typeof info?.Title === "string" && info.Title.trim()) title = info.Title.trim();
-    } catch {
-      // Metadata is optional; the file name stands in.
-    }
+    if (!stride || stride.index === 0)
+      try {
+        const metadata = await document.getMetadata();
+        const info = metadata.info as { Title?: unknown } | undefined;
+        if (typeof info?.Title === "string" && info.Title.trim()) title = info.Title.trim();
+      } catch {
+        // Metadata is optional; the file name stands in.
+      }
     return { title, blocks, pageCount: document.numPages, paged: true };
   } catch (error) {
     if (error instanceof HearthError) throw error;
-    throw new HearthError("DOCUMENT_CORRUPT", `The PDF is damaged: ${(error as Error).message}`, { cause: error });
+    throw new HearthError("DOCUMENT_CORRUPT", `The PDF is damaged: ${(error as Error).message}`, {
+      cause: error,
+    });
   } finally {
     await document.destroy();
   }
 }
 
-function toLines(items: Array<{ str?: string; transform?: number[]; hasEOL?: boolean; height?: number }>): Line[] {
+function toLines(
+  items: Array<{ str?: string; transform?: number[]; hasEOL?: boolean; height?: number }>,
+): Line[] {
   const lines: Line[] = [];
   let current: Line | undefined;
   for (const item of items) {
@@ -124,7 +141,12 @@ function toBlocks(lines: Line[], page: number, bodySize: number): Block[] {
       flush();
       const last = blocks.at(-1);
       // A heading that wraps onto two lines stays one heading.
-      if (last?.kind === "heading" && previous && Math.abs(previous.size - line.size) < 0.5 && previous.y - line.y < line.size * 2) {
+      if (
+        last?.kind === "heading" &&
+        previous &&
+        Math.abs(previous.size - line.size) < 0.5 &&
+        previous.y - line.y < line.size * 2
+      ) {
         last.text += ` ${text}`;
       } else {
         blocks.push({ kind: "heading", level: line.size >= bodySize * 1.6 ? 1 : 2, text, page });

@@ -10,7 +10,8 @@ export function decodeText(bytes: Uint8Array): string {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes.subarray(2));
   const sample = bytes.subarray(0, 8192);
-  if (sample.includes(0)) throw new HearthError("DOCUMENT_TYPE_MISMATCH", "The file holds binary data, not text");
+  if (sample.includes(0))
+    throw new HearthError("DOCUMENT_TYPE_MISMATCH", "The file holds binary data, not text");
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
@@ -33,7 +34,10 @@ export function parsePlainText(text: string): ParsedDocument {
 
 /** Markdown: ATX and setext headings, fenced code, lists, tables and paragraphs. */
 export function parseMarkdown(text: string): ParsedDocument {
-  const lines = text.replace(/\r\n?/g, "\n").replace(/<!--[\s\S]*?-->/g, "").split("\n");
+  const lines = text
+    .replace(/\r\n?/g, "\n")
+    .replace(/<!--[\s\S]*?-->/g, "")
+    .split("\n");
   const blocks: Block[] = [];
   let paragraph: string[] = [];
   let kind: Block["kind"] = "paragraph";
@@ -62,7 +66,13 @@ export function parseMarkdown(text: string): ParsedDocument {
       continue;
     }
     const next = lines[i + 1];
-    if (paragraph.length === 0 && line.trim() && next !== undefined && /^\s{0,3}(=+|-+)\s*$/.test(next) && !/^\s*[-*+]\s/.test(line)) {
+    if (
+      paragraph.length === 0 &&
+      line.trim() &&
+      next !== undefined &&
+      /^\s{0,3}(=+|-+)\s*$/.test(next) &&
+      !/^\s*[-*+]\s/.test(line)
+    ) {
       blocks.push({ kind: "heading", level: next.trim().startsWith("=") ? 1 : 2, text: line.trim() });
       i++;
       continue;
@@ -71,11 +81,24 @@ export function parseMarkdown(text: string): ParsedDocument {
       flush();
       continue;
     }
-    const lineKind: Block["kind"] = /^\s*\|.*\|\s*$/.test(line) ? "table" : /^\s*([-*+]|\d+[.)])\s+/.test(line) ? "list" : "paragraph";
+    const lineKind: Block["kind"] = /^\s*\|.*\|\s*$/.test(line)
+      ? "table"
+      : /^\s*([-*+]|\d+[.)])\s+/.test(line)
+        ? "list"
+        : "paragraph";
     if (paragraph.length > 0 && lineKind !== kind && (lineKind === "table" || kind === "table")) flush();
     if (paragraph.length === 0) kind = lineKind;
     if (lineKind === "table" && /^\s*\|?\s*:?-{2,}/.test(line)) continue;
-    paragraph.push(lineKind === "table" ? line.trim().replace(/^\||\|$/g, "").split("|").map((cell) => cell.trim()).join(" | ") : line);
+    paragraph.push(
+      lineKind === "table"
+        ? line
+            .trim()
+            .replace(/^\||\|$/g, "")
+            .split("|")
+            .map((cell) => cell.trim())
+            .join(" | ")
+        : line,
+    );
   }
   flush();
   return { blocks };
@@ -84,7 +107,9 @@ export function parseMarkdown(text: string): ParsedDocument {
 /** CSV (RFC 4180 quoting; comma, semicolon or tab, whichever the first line uses most). */
 export function parseCsv(text: string): ParsedDocument {
   const firstLine = text.slice(0, text.indexOf("\n") === -1 ? text.length : text.indexOf("\n"));
-  const delimiter = [",", ";", "\t"].sort((a, b) => firstLine.split(b).length - firstLine.split(a).length)[0]!;
+  const delimiter = [",", ";", "\t"].sort(
+    (a, b) => firstLine.split(b).length - firstLine.split(a).length,
+  )[0]!;
   const rows: string[][] = [];
   let row: string[] = [];
   let cell = "";
@@ -135,7 +160,12 @@ export function parseJson(text: string): ParsedDocument {
       walk(child, path ? `${path}.${key}` : String(key));
     }
   };
-  const top = value !== null && typeof value === "object" ? (Array.isArray(value) ? [...value.entries()] : Object.entries(value)) : [["", value]];
+  const top =
+    value !== null && typeof value === "object"
+      ? Array.isArray(value)
+        ? [...value.entries()]
+        : Object.entries(value)
+      : [["", value]];
   for (const [key, child] of top) {
     walk(child, String(key));
     if (lines.length) blocks.push({ kind: "paragraph", text: lines.splice(0).join("\n") });

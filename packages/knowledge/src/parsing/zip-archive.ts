@@ -31,7 +31,8 @@ export class ZipArchive {
     if (!entry) return undefined;
     const b = this.#bytes;
     const at = entry.localOffset;
-    if (at + 30 > b.length || b.readUInt32LE(at) !== 0x04034b50) throw corrupt("a ZIP entry header is damaged");
+    if (at + 30 > b.length || b.readUInt32LE(at) !== 0x04034b50)
+      throw corrupt("a ZIP entry header is damaged");
     const start = at + 30 + b.readUInt16LE(at + 26) + b.readUInt16LE(at + 28);
     const data = b.subarray(start, start + entry.compressedSize);
     if (data.length !== entry.compressedSize) throw corrupt("a ZIP entry is truncated");
@@ -67,7 +68,8 @@ export class ZipArchive {
     let at = b.readUInt32LE(eocd + 16);
     let declared = 0;
     for (let i = 0; i < count; i++) {
-      if (at + 46 > b.length || b.readUInt32LE(at) !== 0x02014b50) throw corrupt("the ZIP central directory is damaged");
+      if (at + 46 > b.length || b.readUInt32LE(at) !== 0x02014b50)
+        throw corrupt("the ZIP central directory is damaged");
       const method = b.readUInt16LE(at + 10);
       const compressedSize = b.readUInt32LE(at + 20);
       const size = b.readUInt32LE(at + 24);
@@ -76,7 +78,8 @@ export class ZipArchive {
       const commentLength = b.readUInt16LE(at + 32);
       const localOffset = b.readUInt32LE(at + 42);
       const name = b.toString("utf8", at + 46, at + 46 + nameLength);
-      if (compressedSize === 0xffffffff || localOffset === 0xffffffff) throw corrupt("ZIP64 containers are not supported");
+      if (compressedSize === 0xffffffff || localOffset === 0xffffffff)
+        throw corrupt("ZIP64 containers are not supported");
       declared += size;
       this.#entries.set(name, { method, compressedSize, localOffset });
       at += 46 + nameLength + extraLength + commentLength;
@@ -88,4 +91,7 @@ export class ZipArchive {
 
 const corrupt = (reason: string) => new HearthError("DOCUMENT_CORRUPT", `The file is corrupt: ${reason}`);
 const bomb = () =>
-  new HearthError("DOCUMENT_EXPANDS_TOO_LARGE", "The file expands beyond the configured limit when unpacked (knowledge.maxExtractedBytes)");
+  new HearthError(
+    "DOCUMENT_EXPANDS_TOO_LARGE",
+    "The file expands beyond the configured limit when unpacked (knowledge.maxExtractedBytes)",
+  );

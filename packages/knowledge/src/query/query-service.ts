@@ -40,7 +40,11 @@ export class QueryService {
         try {
           [vector] = await this.embeddings.embed(model, [input.query]);
         } catch (error) {
-          throw new HearthError("EMBEDDING_FAILED", `The query could not be embedded with ${model}: ${(error as Error).message}`, { cause: error });
+          throw new HearthError(
+            "EMBEDDING_FAILED",
+            `The query could not be embedded with ${model}: ${(error as Error).message}`,
+            { cause: error },
+          );
         }
       }
       const hits = await this.retriever.retrieve({

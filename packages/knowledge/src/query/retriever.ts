@@ -28,9 +28,19 @@ export function rankFusionRetriever(backend: IndexBackend, k = 60): Retriever {
   return {
     async retrieve(request) {
       const depth = Math.max(request.topK * 4, 50);
-      const lexical = await backend.lexicalSearch({ knowledgeBaseIds: request.knowledgeBaseIds, text: request.text, topK: depth, filters: request.filters });
+      const lexical = await backend.lexicalSearch({
+        knowledgeBaseIds: request.knowledgeBaseIds,
+        text: request.text,
+        topK: depth,
+        filters: request.filters,
+      });
       if (!request.vector) return lexical.slice(0, request.topK);
-      const vector = await backend.vectorSearch({ knowledgeBaseIds: request.knowledgeBaseIds, vector: request.vector, topK: depth, filters: request.filters });
+      const vector = await backend.vectorSearch({
+        knowledgeBaseIds: request.knowledgeBaseIds,
+        vector: request.vector,
+        topK: depth,
+        filters: request.filters,
+      });
       const fused = new Map<string, SearchHit>();
       for (const list of [lexical, vector]) {
         list.forEach((hit, rank) => {

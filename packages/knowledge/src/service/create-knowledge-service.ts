@@ -1,7 +1,7 @@
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import multipart from "@fastify/multipart";
-import { createServiceApp, HearthError, type HearthConfig, type Logger } from "@hearth/core";
+import { createServiceApp, type HearthConfig, HearthError, type Logger } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { EmbeddingClient } from "../embedding/embedding-client.js";
 import { registerJobRoutes } from "../http/job-routes.js";
@@ -46,7 +46,11 @@ export async function createKnowledgeService(
     mkdirSync(knowledgeDir, { recursive: true });
     accessSync(knowledgeDir, constants.W_OK);
   } catch (error) {
-    throw new HearthError("DATA_DIR_NOT_WRITABLE", `${knowledgeDir} cannot be created or written (HEARTH_DATA_DIR)`, { cause: error });
+    throw new HearthError(
+      "DATA_DIR_NOT_WRITABLE",
+      `${knowledgeDir} cannot be created or written (HEARTH_DATA_DIR)`,
+      { cause: error },
+    );
   }
   const store = new KnowledgeStore(join(knowledgeDir, "knowledge.db"));
   let index: KnowledgeIndex;
@@ -106,7 +110,10 @@ export async function createKnowledgeService(
             try {
               ingestion.syncFolder(knowledgeBase.id);
             } catch (error) {
-              logger.warn({ err: error, knowledgeBaseId: knowledgeBase.id }, "scheduled sync could not start");
+              logger.warn(
+                { err: error, knowledgeBaseId: knowledgeBase.id },
+                "scheduled sync could not start",
+              );
             }
           }
         }, settings.syncIntervalSeconds * 1000)

@@ -21,38 +21,67 @@ Backups are taken every night at 02:00 and kept for thirty days.
 describe("knowledge service API", () => {
   let harness: Harness;
   beforeAll(async () => {
-    harness = await startHarness({ maxUploadBytes: 256 * 1024, maxExtractedBytes: 4 * 1024 * 1024, workerThresholdBytes: 100 * 1024 });
+    harness = await startHarness({
+      maxUploadBytes: 256 * 1024,
+      maxExtractedBytes: 4 * 1024 * 1024,
+      workerThresholdBytes: 100 * 1024,
+    });
   });
   afterAll(async () => harness.close());
 
   it("creates, lists, renames and deletes knowledge bases", async () => {
     const { client } = harness;
     const created = await client.createKnowledgeBase({ name: "Policies", chunking: { maxTokens: 200 } });
-    expect(created).toMatchObject({ name: "Policies", embeddingModel: null, chunking: { maxTokens: 200, overlapTokens: 64 }, documentCount: 0 });
-    await expect(client.createKnowledgeBase({ name: "Policies" })).rejects.toMatchObject({ status: 409, code: "KNOWLEDGE_BASE_NAME_TAKEN" });
-    await expect(client.createKnowledgeBase({ name: "Bad", chunking: { maxTokens: 64, overlapTokens: 64 } })).rejects.toMatchObject({ code: "INVALID_REQUEST" });
+    expect(created).toMatchObject({
+      name: "Policies",
+      embeddingModel: null,
+      chunking: { maxTokens: 200, overlapTokens: 64 },
+      documentCount: 0,
+    });
+    await expect(client.createKnowledgeBase({ name: "Policies" })).rejects.toMatchObject({
+      status: 409,
+      code: "KNOWLEDGE_BASE_NAME_TAKEN",
+    });
+    await expect(
+      client.createKnowledgeBase({ name: "Bad", chunking: { maxTokens: 64, overlapTokens: 64 } }),
+    ).rejects.toMatchObject({ code: "INVALID_REQUEST" });
     const renamed = await client.updateKnowledgeBase(created.id, { name: "HR policies" });
     expect(renamed.name).toBe("HR policies");
     expect((await client.listKnowledgeBases()).map((kb) => kb.name)).toContain("HR policies");
     await client.deleteKnowledgeBase(created.id);
-    await expect(client.getKnowledgeBase(created.id)).rejects.toMatchObject({ status: 404, code: "KNOWLEDGE_BASE_NOT_FOUND" });
+    await expect(client.getKnowledgeBase(created.id)).rejects.toMatchObject({
+      status: 404,
+      code: "KNOWLEDGE_BASE_NOT_FOUND",
+    });
   });
 
   it("ingests uploads with progress events, answers queries with citations, and serves the original file", async () => {
     const { client } = harness;
     const kb = await client.createKnowledgeBase({ name: "Manuals" });
-    const report = pdf([["# Annual report", "Revenue grew by twelve percent."], ["Headcount reached 340 people in March."]]);
+    const report = pdf([
+      ["# Annual report", "Revenue grew by twelve percent."],
+      ["Headcount reached 340 people in March."],
+    ]);
     const upload = await client.uploadDocuments(kb.id, [
       { name: "manual.md", data: Buffer.from(MANUAL) },
       { name: "report.pdf", data: report },
-      { name: "rules.docx", data: docx([{ text: "Leave", style: "Heading1" }, { text: "Annual leave is 25 days per year." }]) },
+      {
+        name: "rules.docx",
+        data: docx([{ text: "Leave", style: "Heading1" }, { text: "Annual leave is 25 days per year." }]),
+      },
     ]);
     expect(upload.documents.map((d) => d.name)).toEqual(["manual.md", "report.pdf", "rules.docx"]);
     const events = await harness.follow(upload.job.id);
     const final = events.at(-1)!;
-    if (final.type === "job") expect(final.job.documents.map((d) => d.error ?? d.status)).toEqual(["indexed", "indexed", "indexed"]);
-    expect(final).toMatchObject({ type: "job", job: { status: "completed", counts: { total: 3, indexed: 3, failed: 0 } } });
-    const statuses = events.filter((e) => e.type === "document").map((e) => (e.type === "document" ? e.document.status : ""));
+    if (final.type === "job")
+      expect(final.job.documents.map((d) => d.error ?? d.status)).toEqual(["indexed", "indexed", "indexed"]);
+    expect(final).toMatchObject({
+      type: "job",
+      job: { status: "completed", counts: { total: 3, indexed: 3, failed: 0 } },
+    });
+    const statuses = events
+      .filter((e) => e.type === "document")
+      .map((e) => (e.type === "document" ? e.document.status : ""));
     expect(statuses).toContain("parsing");
     const documents = await client.listDocuments(kb.id);
     expect(documents.every((d) => d.status === "indexed" && d.chunkCount > 0 && d.sizeBytes > 0)).toBe(true);
@@ -64,7 +93,11 @@ describe("knowledge service API", () => {
     const [headcount] = await client.query(kb.id, { query: "headcount people", topK: 1 });
     expect(headcount).toMatchObject({ documentTitle: "report.pdf", page: 2 });
     const reportId = documents.find((d) => d.name === "report.pdf")!.id;
-    const filtered = await client.query(kb.id, { query: "annual", topK: 5, filters: { documentIds: [reportId] } });
+    const filtered = await client.query(kb.id, {
+      query: "annual",
+      topK: 5,
+      filters: { documentIds: [reportId] },
+    });
     expect(filtered.every((r) => r.documentId === reportId)).toBe(true);
     const file = await client.documentFile(kb.id, reportId);
     expect(Buffer.from(await file.arrayBuffer()).equals(Buffer.from(report))).toBe(true);
@@ -84,7 +117,12 @@ describe("knowledge service API", () => {
     const kb = await client.createKnowledgeBase({ name: "Bad input" });
     const good = await client.uploadDocuments(kb.id, [{ name: "good.md", data: Buffer.from(MANUAL) }]);
     await harness.finalJob(good.job.id);
-    const before = JSON.stringify([...backend.chunks.values()].filter((c) => c.knowledgeBaseId === kb.id).map((c) => c.id).sort());
+    const before = JSON.stringify(
+      [...backend.chunks.values()]
+        .filter((c) => c.knowledgeBaseId === kb.id)
+        .map((c) => c.id)
+        .sort(),
+    );
 
     const upload = await client.uploadDocuments(kb.id, [
       { name: "empty.txt", data: new Uint8Array() },
@@ -96,7 +134,9 @@ describe("knowledge service API", () => {
       { name: "../../etc/passwd", data: Buffer.from("root:x:0:0") },
       {
         name: "page.html",
-        data: Buffer.from(`<html><body><script>steal()</script><p>${"Visible paragraph about kettles. ".repeat(10)}</p><script>more()</script></body></html>`),
+        data: Buffer.from(
+          `<html><body><script>steal()</script><p>${"Visible paragraph about kettles. ".repeat(10)}</p><script>more()</script></body></html>`,
+        ),
       },
     ]);
     const job = await harness.finalJob(upload.job.id);
@@ -113,11 +153,17 @@ describe("knowledge service API", () => {
 
     const documents = await client.listDocuments(kb.id);
     expect(documents.find((d) => d.name === "good.md")).toMatchObject({ status: "indexed" });
-    expect(documents.find((d) => d.name === "locked.pdf")).toMatchObject({ status: "failed", error: { code: "DOCUMENT_ENCRYPTED" } });
+    expect(documents.find((d) => d.name === "locked.pdf")).toMatchObject({
+      status: "failed",
+      error: { code: "DOCUMENT_ENCRYPTED" },
+    });
     const html = [...backend.chunks.values()].filter((c) => c.documentTitle === "page.html");
     expect(html.map((c) => c.text).join(" ")).not.toMatch(/steal|more\(\)/);
     const after = JSON.stringify(
-      [...backend.chunks.values()].filter((c) => c.knowledgeBaseId === kb.id && c.documentTitle !== "page.html").map((c) => c.id).sort(),
+      [...backend.chunks.values()]
+        .filter((c) => c.knowledgeBaseId === kb.id && c.documentTitle !== "page.html")
+        .map((c) => c.id)
+        .sort(),
     );
     expect(after).toBe(before);
     expect((await fetch(`${harness.url}/healthz`)).status).toBe(200);
@@ -125,12 +171,19 @@ describe("knowledge service API", () => {
 
   it("rejects malformed requests with stable codes", async () => {
     const { client } = harness;
-    await expect(client.query("kb_missing", { query: "x" })).rejects.toMatchObject({ status: 404, code: "KNOWLEDGE_BASE_NOT_FOUND" });
+    await expect(client.query("kb_missing", { query: "x" })).rejects.toMatchObject({
+      status: 404,
+      code: "KNOWLEDGE_BASE_NOT_FOUND",
+    });
     const kb = await client.createKnowledgeBase({ name: "Requests" });
     await expect(client.query(kb.id, { query: "" })).rejects.toMatchObject({ code: "INVALID_REQUEST" });
     await expect(client.getJob("job_missing")).rejects.toMatchObject({ code: "JOB_NOT_FOUND" });
     await expect(client.syncNow(kb.id)).rejects.toMatchObject({ code: "INVALID_REQUEST" });
-    const response = await fetch(`${harness.url}/v1/knowledge-bases/${kb.id}/documents`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const response = await fetch(`${harness.url}/v1/knowledge-bases/${kb.id}/documents`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(response.status).toBe(415);
     await expect(client.ingestUrl(kb.id, "file:///etc/passwd")).rejects.toBeInstanceOf(KnowledgeClientError);
   });
@@ -153,14 +206,22 @@ describe("watched folders, embeddings and URLs", () => {
 
   it("syncs a folder incrementally: unchanged files skipped, changed chunks re-embedded, deleted files removed", async () => {
     const { client, backend } = harness;
-    const paragraphs = Array.from({ length: 12 }, (_, i) => `Paragraph ${i} explains topic number ${i} in plain words for the reader.`);
+    const paragraphs = Array.from(
+      { length: 12 },
+      (_, i) => `Paragraph ${i} explains topic number ${i} in plain words for the reader.`,
+    );
     writeFileSync(join(folder, "guide.md"), `# Guide\n\n${paragraphs.join("\n\n")}\n`);
     writeFileSync(join(folder, "notes.txt"), "Kettles boil water. Teapots steep tea.");
     mkdirSync(join(folder, "sub"));
     writeFileSync(join(folder, "sub", "deep.md"), "# Deep\n\nA nested file about lighthouses.");
     symlinkSync("..", join(folder, "sub", "loop"));
 
-    const kb = await client.createKnowledgeBase({ name: "Watched", watchFolder: folder, embeddingModel: "test-embed", chunking: { maxTokens: 40, overlapTokens: 0 } });
+    const kb = await client.createKnowledgeBase({
+      name: "Watched",
+      watchFolder: folder,
+      embeddingModel: "test-embed",
+      chunking: { maxTokens: 40, overlapTokens: 0 },
+    });
     const first = (await client.listDocuments(kb.id)).length >= 0 ? await client.syncNow(kb.id) : undefined;
     const job = await harness.finalJob(first!.id);
     expect(job.status).toBe("completed");
@@ -189,25 +250,34 @@ describe("watched folders, embeddings and URLs", () => {
     expect(changed.documents.find((d) => d.name === "notes.txt")?.status).toBe("deleted");
     expect(embed.state.texts - embeddedBefore).toBeLessThanOrEqual(2);
     expect(embed.state.texts - embeddedBefore).toBeGreaterThanOrEqual(1);
-    expect((await client.listDocuments(kb.id)).map((d) => d.name).sort()).toEqual(["guide.md", "sub/deep.md"]);
+    expect((await client.listDocuments(kb.id)).map((d) => d.name).sort()).toEqual([
+      "guide.md",
+      "sub/deep.md",
+    ]);
     expect([...backend.chunks.values()].some((c) => c.text.includes("Kettles"))).toBe(false);
     expect((await client.query(kb.id, { query: "volcanoes", topK: 1 }))[0]?.documentTitle).toBe("guide.md");
     const metrics = await (await fetch(`${harness.url}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`hearth_knowledge_base_last_update_timestamp_seconds\\{[^}]*knowledge_base="${kb.id}"`));
+    expect(metrics).toMatch(
+      new RegExp(`hearth_knowledge_base_last_update_timestamp_seconds\\{[^}]*knowledge_base="${kb.id}"`),
+    );
     expect(metrics).toMatch(/hearth_knowledge_base_updates_total/);
   });
 
   it("ingests a document from a URL", async () => {
     const server = createServer((_request, response) => {
       response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      response.end(`<html><head><title>Release notes</title></head><body><article><h1>Version 2</h1><p>${"The new version adds offline sync. ".repeat(10)}</p></article></body></html>`);
+      response.end(
+        `<html><head><title>Release notes</title></head><body><article><h1>Version 2</h1><p>${"The new version adds offline sync. ".repeat(10)}</p></article></body></html>`,
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const { client } = harness;
       const kb = await client.createKnowledgeBase({ name: "Web" });
       const port = (server.address() as { port: number }).port;
-      const job = await harness.finalJob((await client.ingestUrl(kb.id, `http://127.0.0.1:${port}/notes`)).id);
+      const job = await harness.finalJob(
+        (await client.ingestUrl(kb.id, `http://127.0.0.1:${port}/notes`)).id,
+      );
       expect(job.counts.indexed).toBe(1);
       const [hit] = await client.query(kb.id, { query: "offline sync", topK: 1 });
       expect(hit).toMatchObject({ documentTitle: "notes.html", headingPath: ["Version 2"] });

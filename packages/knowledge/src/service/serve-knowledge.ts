@@ -1,4 +1,4 @@
-import { type HearthConfig, listenService, type Logger } from "@hearth/core";
+import { type HearthConfig, type Logger, listenService } from "@hearth/core";
 import { createKnowledgeService, type KnowledgeServiceOptions } from "./create-knowledge-service.js";
 
 /** Builds the knowledge service and listens on knowledge.host:knowledge.port. */

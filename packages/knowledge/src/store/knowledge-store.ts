@@ -125,7 +125,17 @@ export class KnowledgeStore {
           `INSERT INTO knowledge_bases (id, name, description, embedding_model, chunk_max_tokens, chunk_overlap_tokens, watch_folder, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, input.name, input.description, input.embeddingModel, input.chunking.maxTokens, input.chunking.overlapTokens, input.watchFolder, at, at);
+        .run(
+          id,
+          input.name,
+          input.description,
+          input.embeddingModel,
+          input.chunking.maxTokens,
+          input.chunking.overlapTokens,
+          input.watchFolder,
+          at,
+          at,
+        );
     } catch (error) {
       throw this.#nameTaken(error, input.name);
     }
@@ -157,7 +167,16 @@ export class KnowledgeStore {
           `UPDATE knowledge_bases SET name = ?, description = ?, embedding_model = ?, chunk_max_tokens = ?, chunk_overlap_tokens = ?,
            watch_folder = ?, updated_at = ? WHERE id = ?`,
         )
-        .run(next.name, next.description, next.embeddingModel, next.chunking.maxTokens, next.chunking.overlapTokens, next.watchFolder, now(), id);
+        .run(
+          next.name,
+          next.description,
+          next.embeddingModel,
+          next.chunking.maxTokens,
+          next.chunking.overlapTokens,
+          next.watchFolder,
+          now(),
+          id,
+        );
     } catch (error) {
       throw this.#nameTaken(error, next.name);
     }
@@ -179,22 +198,34 @@ export class KnowledgeStore {
   // Documents
 
   listDocuments(knowledgeBaseId: string): DocumentRecord[] {
-    const rows = this.#db.prepare("SELECT * FROM documents WHERE knowledge_base_id = ? ORDER BY created_at, id").all(knowledgeBaseId) as DocumentRow[];
+    const rows = this.#db
+      .prepare("SELECT * FROM documents WHERE knowledge_base_id = ? ORDER BY created_at, id")
+      .all(knowledgeBaseId) as DocumentRow[];
     return rows.map(toDocument);
   }
 
   findDocument(knowledgeBaseId: string, documentId: string): DocumentRecord | undefined {
-    const row = this.#db.prepare("SELECT * FROM documents WHERE knowledge_base_id = ? AND id = ?").get(knowledgeBaseId, documentId) as DocumentRow | undefined;
+    const row = this.#db
+      .prepare("SELECT * FROM documents WHERE knowledge_base_id = ? AND id = ?")
+      .get(knowledgeBaseId, documentId) as DocumentRow | undefined;
     return row ? toDocument(row) : undefined;
   }
 
   getDocument(knowledgeBaseId: string, documentId: string): DocumentRecord {
     const found = this.findDocument(knowledgeBaseId, documentId);
-    if (!found) throw new HearthError("DOCUMENT_NOT_FOUND", `No document ${documentId} in knowledge base ${knowledgeBaseId}`);
+    if (!found)
+      throw new HearthError(
+        "DOCUMENT_NOT_FOUND",
+        `No document ${documentId} in knowledge base ${knowledgeBaseId}`,
+      );
     return found;
   }
 
-  findDocumentBySource(knowledgeBaseId: string, source: DocumentSource, sourceKey: string): DocumentRecord | undefined {
+  findDocumentBySource(
+    knowledgeBaseId: string,
+    source: DocumentSource,
+    sourceKey: string,
+  ): DocumentRecord | undefined {
     const row = this.#db
       .prepare("SELECT * FROM documents WHERE knowledge_base_id = ? AND source = ? AND source_key = ?")
       .get(knowledgeBaseId, source, sourceKey) as DocumentRow | undefined;
@@ -214,7 +245,9 @@ export class KnowledgeStore {
     const at = now();
     if (existing) {
       this.#db
-        .prepare("UPDATE documents SET name = ?, size_bytes = ?, content_type = ?, updated_at = ? WHERE id = ?")
+        .prepare(
+          "UPDATE documents SET name = ?, size_bytes = ?, content_type = ?, updated_at = ? WHERE id = ?",
+        )
         .run(input.name, input.sizeBytes, input.contentType, at, existing.id);
       return this.getDocument(input.knowledgeBaseId, existing.id);
     }
@@ -224,19 +257,37 @@ export class KnowledgeStore {
         `INSERT INTO documents (id, knowledge_base_id, name, source, source_key, status, size_bytes, content_type, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
       )
-      .run(id, input.knowledgeBaseId, input.name, input.source, input.sourceKey, input.sizeBytes, input.contentType, at, at);
+      .run(
+        id,
+        input.knowledgeBaseId,
+        input.name,
+        input.source,
+        input.sourceKey,
+        input.sizeBytes,
+        input.contentType,
+        at,
+        at,
+      );
     return this.getDocument(input.knowledgeBaseId, id);
   }
 
-  setDocumentStatus(documentId: string, status: DocumentStatus, error?: { code: string; message: string }): void {
+  setDocumentStatus(
+    documentId: string,
+    status: DocumentStatus,
+    error?: { code: string; message: string },
+  ): void {
     this.#db
-      .prepare("UPDATE documents SET status = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?")
+      .prepare(
+        "UPDATE documents SET status = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?",
+      )
       .run(status, error?.code ?? null, error?.message ?? null, now(), documentId);
   }
 
   setDocumentContent(documentId: string, contentHash: string, sizeBytes: number, contentType: string): void {
     this.#db
-      .prepare("UPDATE documents SET content_hash = ?, size_bytes = ?, content_type = ?, updated_at = ? WHERE id = ?")
+      .prepare(
+        "UPDATE documents SET content_hash = ?, size_bytes = ?, content_type = ?, updated_at = ? WHERE id = ?",
+      )
       .run(contentHash, sizeBytes, contentType, now(), documentId);
   }
 
@@ -256,28 +307,46 @@ export class KnowledgeStore {
   indexedDocumentIds(knowledgeBaseIds: readonly string[]): Set<string> {
     if (knowledgeBaseIds.length === 0) return new Set();
     const rows = this.#db
-      .prepare(`SELECT id FROM documents WHERE indexed_hash IS NOT NULL AND knowledge_base_id IN (${knowledgeBaseIds.map(() => "?").join(",")})`)
+      .prepare(
+        `SELECT id FROM documents WHERE indexed_hash IS NOT NULL AND knowledge_base_id IN (${knowledgeBaseIds.map(() => "?").join(",")})`,
+      )
       .all(...knowledgeBaseIds) as Array<{ id: string }>;
     return new Set(rows.map((row) => row.id));
   }
 
   // Jobs
 
-  createJob(knowledgeBaseId: string, kind: JobKind, documents: ReadonlyArray<{ id: string; name: string }>): IngestionJob {
+  createJob(
+    knowledgeBaseId: string,
+    kind: JobKind,
+    documents: ReadonlyArray<{ id: string; name: string }>,
+  ): IngestionJob {
     const id = newId("job");
     const at = now();
     this.#db.transaction(() => {
       this.#db
-        .prepare("INSERT INTO jobs (id, knowledge_base_id, kind, status, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?)")
+        .prepare(
+          "INSERT INTO jobs (id, knowledge_base_id, kind, status, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?)",
+        )
         .run(id, knowledgeBaseId, kind, at, at);
-      const insert = this.#db.prepare("INSERT INTO job_documents (job_id, document_id, ordinal, name, status) VALUES (?, ?, ?, ?, 'queued')");
-      documents.forEach((document, ordinal) => insert.run(id, document.id, ordinal, document.name));
+      const insert = this.#db.prepare(
+        "INSERT INTO job_documents (job_id, document_id, ordinal, name, status) VALUES (?, ?, ?, ?, 'queued')",
+      );
+      for (const [ordinal, document] of documents.entries())
+        insert.run(id, document.id, ordinal, document.name);
     })();
     return this.getJob(id);
   }
 
-  addJobDocument(jobId: string, document: { id: string; name: string }, status: JobDocumentStatus, error?: { code: string; message: string }): void {
-    const ordinal = (this.#db.prepare("SELECT COUNT(*) AS n FROM job_documents WHERE job_id = ?").get(jobId) as { n: number }).n;
+  addJobDocument(
+    jobId: string,
+    document: { id: string; name: string },
+    status: JobDocumentStatus,
+    error?: { code: string; message: string },
+  ): void {
+    const ordinal = (
+      this.#db.prepare("SELECT COUNT(*) AS n FROM job_documents WHERE job_id = ?").get(jobId) as { n: number }
+    ).n;
     this.#db
       .prepare(
         `INSERT INTO job_documents (job_id, document_id, ordinal, name, status, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -286,9 +355,16 @@ export class KnowledgeStore {
       .run(jobId, document.id, ordinal, document.name, status, error?.code ?? null, error?.message ?? null);
   }
 
-  setJobDocumentStatus(jobId: string, documentId: string, status: JobDocumentStatus, error?: { code: string; message: string }): void {
+  setJobDocumentStatus(
+    jobId: string,
+    documentId: string,
+    status: JobDocumentStatus,
+    error?: { code: string; message: string },
+  ): void {
     this.#db
-      .prepare("UPDATE job_documents SET status = ?, error_code = ?, error_message = ? WHERE job_id = ? AND document_id = ?")
+      .prepare(
+        "UPDATE job_documents SET status = ?, error_code = ?, error_message = ? WHERE job_id = ? AND document_id = ?",
+      )
       .run(status, error?.code ?? null, error?.message ?? null, jobId, documentId);
     this.#db.prepare("UPDATE jobs SET updated_at = ? WHERE id = ?").run(now(), jobId);
   }
@@ -296,14 +372,18 @@ export class KnowledgeStore {
   setJobStatus(jobId: string, status: JobStatus, error?: { code: string; message: string }): void {
     const finished = status === "completed" || status === "failed" || status === "cancelled";
     this.#db
-      .prepare("UPDATE jobs SET status = ?, error_code = ?, error_message = ?, updated_at = ?, finished_at = ? WHERE id = ?")
+      .prepare(
+        "UPDATE jobs SET status = ?, error_code = ?, error_message = ?, updated_at = ?, finished_at = ? WHERE id = ?",
+      )
       .run(status, error?.code ?? null, error?.message ?? null, now(), finished ? now() : null, jobId);
   }
 
   findJob(jobId: string): IngestionJob | undefined {
     const row = this.#db.prepare("SELECT * FROM jobs WHERE id = ?").get(jobId) as JobRow | undefined;
     if (!row) return undefined;
-    const documents = this.#db.prepare("SELECT * FROM job_documents WHERE job_id = ? ORDER BY ordinal").all(jobId) as JobDocumentRow[];
+    const documents = this.#db
+      .prepare("SELECT * FROM job_documents WHERE job_id = ? ORDER BY ordinal")
+      .all(jobId) as JobDocumentRow[];
     return toJob(row, documents);
   }
 
@@ -315,7 +395,9 @@ export class KnowledgeStore {
 
   /** Jobs a crash interrupted (queued or running), oldest first, for resume at start-up. */
   unfinishedJobs(): IngestionJob[] {
-    const rows = this.#db.prepare("SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at").all() as Array<{ id: string }>;
+    const rows = this.#db
+      .prepare("SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at")
+      .all() as Array<{ id: string }>;
     return rows.map((row) => this.getJob(row.id));
   }
 
@@ -323,18 +405,29 @@ export class KnowledgeStore {
 
   cachedEmbeddings(model: string, contentHashes: readonly string[]): Map<string, Float32Array> {
     const found = new Map<string, Float32Array>();
-    const select = this.#db.prepare("SELECT vector FROM embedding_cache WHERE model = ? AND content_hash = ?");
+    const select = this.#db.prepare(
+      "SELECT vector FROM embedding_cache WHERE model = ? AND content_hash = ?",
+    );
     for (const hash of contentHashes) {
       const row = select.get(model, hash) as { vector: Buffer } | undefined;
-      if (row) found.set(hash, new Float32Array(row.vector.buffer.slice(row.vector.byteOffset, row.vector.byteOffset + row.vector.byteLength)));
+      if (row)
+        found.set(
+          hash,
+          new Float32Array(
+            row.vector.buffer.slice(row.vector.byteOffset, row.vector.byteOffset + row.vector.byteLength),
+          ),
+        );
     }
     return found;
   }
 
   cacheEmbeddings(model: string, vectors: ReadonlyMap<string, Float32Array>): void {
-    const insert = this.#db.prepare("INSERT OR REPLACE INTO embedding_cache (model, content_hash, vector) VALUES (?, ?, ?)");
+    const insert = this.#db.prepare(
+      "INSERT OR REPLACE INTO embedding_cache (model, content_hash, vector) VALUES (?, ?, ?)",
+    );
     this.#db.transaction(() => {
-      for (const [hash, vector] of vectors) insert.run(model, hash, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength));
+      for (const [hash, vector] of vectors)
+        insert.run(model, hash, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength));
     })();
   }
 
@@ -383,7 +476,16 @@ function toDocument(row: DocumentRow): DocumentRecord {
 }
 
 function toJob(row: JobRow, documents: JobDocumentRow[]): IngestionJob {
-  const counts: JobCounts = { total: documents.length, queued: 0, parsing: 0, embedding: 0, indexed: 0, skipped: 0, deleted: 0, failed: 0 };
+  const counts: JobCounts = {
+    total: documents.length,
+    queued: 0,
+    parsing: 0,
+    embedding: 0,
+    indexed: 0,
+    skipped: 0,
+    deleted: 0,
+    failed: 0,
+  };
   for (const document of documents) counts[document.status] += 1;
   return {
     id: row.id,
@@ -396,7 +498,9 @@ function toJob(row: JobRow, documents: JobDocumentRow[]): IngestionJob {
       documentId: document.document_id,
       name: document.name,
       status: document.status,
-      error: document.error_code ? { code: document.error_code, message: document.error_message ?? "" } : null,
+      error: document.error_code
+        ? { code: document.error_code, message: document.error_message ?? "" }
+        : null,
     })),
     createdAt: row.created_at,
     updatedAt: row.updated_at,

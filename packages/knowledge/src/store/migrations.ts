@@ -71,8 +71,12 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 export function migrate(db: Database.Database, path: string): void {
-  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-  const row = db.prepare("SELECT MAX(version) AS version FROM schema_migrations").get() as { version: number | null };
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+  );
+  const row = db.prepare("SELECT MAX(version) AS version FROM schema_migrations").get() as {
+    version: number | null;
+  };
   const current = row.version ?? 0;
   if (current >= MIGRATIONS.length) return;
   if (current > 0 && path !== ":memory:" && existsSync(path)) {
@@ -82,7 +86,10 @@ export function migrate(db: Database.Database, path: string): void {
   for (let version = current + 1; version <= MIGRATIONS.length; version++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[version - 1]!);
-      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(version, new Date().toISOString());
+      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(
+        version,
+        new Date().toISOString(),
+      );
     })();
   }
 }

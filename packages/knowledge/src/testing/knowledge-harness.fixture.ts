@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { type IngestionJob, type JobEvent, KnowledgeClient } from "@hearth/contracts";
 import { type ConfigInput, createLogger, listenService, loadConfig } from "@hearth/core";
 import { createKnowledgeService, type KnowledgeService } from "../service/create-knowledge-service.js";
-import { memoryIndex, type MemoryIndexBackend } from "./memory-index.fixture.js";
+import { type MemoryIndexBackend, memoryIndex } from "./memory-index.fixture.js";
 
 export interface Harness {
   client: KnowledgeClient;
@@ -21,11 +21,22 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(knowledge: NonNullable<ConfigInput["knowledge"]> = {}, services: ConfigInput["services"] = {}, dataDir?: string): Promise<Harness> {
+export async function startHarness(
+  knowledge: NonNullable<ConfigInput["knowledge"]> = {},
+  services: ConfigInput["services"] = {},
+  dataDir?: string,
+): Promise<Harness> {
   const directory = dataDir ?? mkdtempSync(join(tmpdir(), "hearth-knowledge-"));
-  const config = loadConfig({ env: {}, overrides: { dataDir: directory, knowledge: { port: 0, syncIntervalSeconds: 0, ...knowledge }, services } });
+  const config = loadConfig({
+    env: {},
+    overrides: { dataDir: directory, knowledge: { port: 0, syncIntervalSeconds: 0, ...knowledge }, services },
+  });
   const index = memoryIndex(join(directory, "memory-index.json"));
-  const service = await createKnowledgeService(config, createLogger({ level: process.env.TEST_LOG ?? "silent" }), { index });
+  const service = await createKnowledgeService(
+    config,
+    createLogger({ level: process.env.TEST_LOG ?? "silent" }),
+    { index },
+  );
   const url = await listenService(service.app, { host: "127.0.0.1", port: 0, description: "knowledge" });
   const client = new KnowledgeClient({ baseUrl: url });
   const follow = async (jobId: string) => {
@@ -81,10 +92,16 @@ export async function startEmbedServer(options: { failFirst?: number; delayMs?: 
         vector[0] += 0.01;
         return vector;
       });
-      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ model: "test", embeddings }));
+      response
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ model: "test", embeddings }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${address.port}`, state, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    state,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -4,9 +4,16 @@
  * change to a JSON file (atomic rename), so crash-and-resume tests can run across processes.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import type { ChunkRecord, IndexBackend, LexicalQuery, SearchFilters, SearchHit, VectorQuery } from "../index/index-backend.js";
-import { rankFusionRetriever } from "../query/retriever.js";
+import type {
+  ChunkRecord,
+  IndexBackend,
+  LexicalQuery,
+  SearchFilters,
+  SearchHit,
+  VectorQuery,
+} from "../index/index-backend.js";
 import type { KnowledgeIndex } from "../query/retriever.js";
+import { rankFusionRetriever } from "../query/retriever.js";
 
 function tokens(text: string): string[] {
   const out: string[] = [];
@@ -26,12 +33,19 @@ export class MemoryIndexBackend implements IndexBackend {
   constructor(private readonly path?: string) {
     if (path && existsSync(path)) {
       const saved = JSON.parse(readFileSync(path, "utf8")) as Array<ChunkRecord & { embedding?: number[] }>;
-      for (const chunk of saved) this.chunks.set(chunk.id, { ...chunk, embedding: chunk.embedding ? Float32Array.from(chunk.embedding) : undefined } as ChunkRecord);
+      for (const chunk of saved)
+        this.chunks.set(chunk.id, {
+          ...chunk,
+          embedding: chunk.embedding ? Float32Array.from(chunk.embedding) : undefined,
+        } as ChunkRecord);
     }
   }
   #save(): void {
     if (!this.path) return;
-    const data = [...this.chunks.values()].map((chunk) => ({ ...chunk, embedding: chunk.embedding ? [...chunk.embedding] : undefined }));
+    const data = [...this.chunks.values()].map((chunk) => ({
+      ...chunk,
+      embedding: chunk.embedding ? [...chunk.embedding] : undefined,
+    }));
     writeFileSync(`${this.path}.tmp`, JSON.stringify(data));
     renameSync(`${this.path}.tmp`, this.path);
   }
@@ -45,16 +59,21 @@ export class MemoryIndexBackend implements IndexBackend {
     this.#save();
   }
   async deleteDocument(knowledgeBaseId: string, documentId: string): Promise<void> {
-    for (const [id, chunk] of this.chunks) if (chunk.knowledgeBaseId === knowledgeBaseId && chunk.documentId === documentId) this.chunks.delete(id);
+    for (const [id, chunk] of this.chunks)
+      if (chunk.knowledgeBaseId === knowledgeBaseId && chunk.documentId === documentId)
+        this.chunks.delete(id);
     this.#save();
   }
   async deleteKnowledgeBase(knowledgeBaseId: string): Promise<void> {
-    for (const [id, chunk] of this.chunks) if (chunk.knowledgeBaseId === knowledgeBaseId) this.chunks.delete(id);
+    for (const [id, chunk] of this.chunks)
+      if (chunk.knowledgeBaseId === knowledgeBaseId) this.chunks.delete(id);
     this.#save();
   }
   async listChunkHashes(knowledgeBaseId: string, documentId: string): Promise<Map<string, string>> {
     const map = new Map<string, string>();
-    for (const chunk of this.chunks.values()) if (chunk.knowledgeBaseId === knowledgeBaseId && chunk.documentId === documentId) map.set(chunk.id, chunk.contentHash);
+    for (const chunk of this.chunks.values())
+      if (chunk.knowledgeBaseId === knowledgeBaseId && chunk.documentId === documentId)
+        map.set(chunk.id, chunk.contentHash);
     return map;
   }
   #candidates(knowledgeBaseIds: string[], filters?: SearchFilters): ChunkRecord[] {
