@@ -3,6 +3,7 @@ import type { Block, ParsedDocument } from "../parsing/parsed-document.js";
 
 const CJK =
   "\\u2e80-\\u2fff\\u3000-\\u303f\\u3040-\\u30ff\\u3100-\\u31ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\uff00-\\uffef";
+const HAS_HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
 const CJK_END = new RegExp(`[${CJK}]$`);
 const CJK_START = new RegExp(`^[${CJK}]`);
 
@@ -52,7 +53,8 @@ export function cleanDocument(document: ParsedDocument): ParsedDocument {
     const text = block.kind === "code" ? block.text.replace(/\s+$/, "") : repairLines(block);
     if (!text.trim()) continue;
     if (block.kind !== "heading" && text.length >= 20) {
-      const key = foldToSimplified(text.replace(/\s+/g, "")).toLowerCase();
+      const compact = text.replace(/\s+/g, "");
+      const key = (HAS_HAN.test(compact) ? foldToSimplified(compact) : compact).toLowerCase();
       if (seen.has(key)) continue;
       seen.add(key);
     }
