@@ -73,7 +73,16 @@ export class IngestionService {
 
   /** Re-queues what a crash or restart interrupted. */
   resume(): number {
-    const jobs = this.#deps.store.unfinishedJobs();
+    const { store } = this.#deps;
+    for (const document of store.orphanedDocuments()) {
+      if (document.indexedHash) store.setDocumentStatus(document.id, "indexed");
+      else
+        store.setDocumentStatus(document.id, "failed", {
+          code: "JOB_CANCELLED",
+          message: "The upload was interrupted before its job started; upload the file again",
+        });
+    }
+    const jobs = store.unfinishedJobs();
     for (const job of jobs) {
       this.#deps.logger.info({ jobId: job.id, kind: job.kind }, "resuming ingestion job");
       if (job.kind === "sync") void this.#runSync(job.id, job.knowledgeBaseId);

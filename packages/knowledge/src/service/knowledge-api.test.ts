@@ -292,23 +292,39 @@ describe("Apache Tika", () => {
     const requests: Array<{ method: string; url: string; accept: string }> = [];
     // Replays Tika's answer to PUT /tika with Accept: text/plain (the text of the document).
     const tika = createServer((request, response) => {
-      requests.push({ method: request.method ?? "", url: request.url ?? "", accept: String(request.headers.accept) });
+      requests.push({
+        method: request.method ?? "",
+        url: request.url ?? "",
+        accept: String(request.headers.accept),
+      });
       request.resume();
-      request.on("end", () => response.writeHead(200, { "content-type": "text/plain; charset=UTF-8" }).end("Quarterly minutes\n\nThe board approved the new warehouse lease.\n"));
+      request.on("end", () =>
+        response
+          .writeHead(200, { "content-type": "text/plain; charset=UTF-8" })
+          .end("Quarterly minutes\n\nThe board approved the new warehouse lease.\n"),
+      );
     });
     await new Promise<void>((resolve) => tika.listen(0, "127.0.0.1", resolve));
-    const withTika = await startHarness({ tikaUrl: `http://127.0.0.1:${(tika.address() as { port: number }).port}` });
+    const withTika = await startHarness({
+      tikaUrl: `http://127.0.0.1:${(tika.address() as { port: number }).port}`,
+    });
     const without = await startHarness();
     try {
       const rtf = Buffer.from("{\\rtf1\\ansi The board approved the new warehouse lease.}");
       const kb = await withTika.client.createKnowledgeBase({ name: "Tika" });
-      const job = await withTika.finalJob((await withTika.client.uploadDocuments(kb.id, [{ name: "minutes.rtf", data: rtf }])).job.id);
+      const job = await withTika.finalJob(
+        (await withTika.client.uploadDocuments(kb.id, [{ name: "minutes.rtf", data: rtf }])).job.id,
+      );
       expect(job.documents[0]).toMatchObject({ status: "indexed" });
       expect(requests).toEqual([{ method: "PUT", url: "/tika", accept: "text/plain; charset=utf-8" }]);
-      expect((await withTika.client.query(kb.id, { query: "warehouse lease", topK: 1 }))[0]?.documentTitle).toBe("minutes.rtf");
+      expect(
+        (await withTika.client.query(kb.id, { query: "warehouse lease", topK: 1 }))[0]?.documentTitle,
+      ).toBe("minutes.rtf");
 
       const plain = await without.client.createKnowledgeBase({ name: "No Tika" });
-      const refused = await without.finalJob((await without.client.uploadDocuments(plain.id, [{ name: "minutes.rtf", data: rtf }])).job.id);
+      const refused = await without.finalJob(
+        (await without.client.uploadDocuments(plain.id, [{ name: "minutes.rtf", data: rtf }])).job.id,
+      );
       expect(refused.documents[0]?.error?.code).toBe("DOCUMENT_UNSUPPORTED_FORMAT");
     } finally {
       await withTika.close();
@@ -317,4 +333,3 @@ describe("Apache Tika", () => {
     }
   });
 });
-

@@ -401,6 +401,17 @@ export class KnowledgeStore {
     return rows.map((row) => this.getJob(row.id));
   }
 
+  /** Documents left mid-way with no unfinished job to finish them (a crash between upload and job). */
+  orphanedDocuments(): DocumentRecord[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM documents d WHERE d.status IN ('queued', 'parsing', 'embedding') AND NOT EXISTS (
+           SELECT 1 FROM job_documents jd JOIN jobs j ON j.id = jd.job_id WHERE jd.document_id = d.id AND j.status IN ('queued', 'running'))`,
+      )
+      .all() as DocumentRow[];
+    return rows.map(toDocument);
+  }
+
   // Embedding cache: an unchanged chunk is never embedded twice.
 
   cachedEmbeddings(model: string, contentHashes: readonly string[]): Map<string, Float32Array> {
