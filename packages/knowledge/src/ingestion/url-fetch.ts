@@ -78,7 +78,8 @@ export async function fetchDocument(
     if (options.signal?.aborted) throw new HearthError("JOB_CANCELLED", "The job was cancelled");
     throw new HearthError("URL_FETCH_FAILED", `${parsed.origin} did not answer: ${(error as Error).message}`);
   }
-  if (!response.ok) throw new HearthError("URL_FETCH_FAILED", `${url} answered ${response.status}`);
+  // Messages name origin and path only: a URL may carry credentials (user:password@, ?token=).
+  if (!response.ok) throw new HearthError("URL_FETCH_FAILED", `${parsed.origin}${parsed.pathname} answered ${response.status}`);
   const declared = Number(response.headers.get("content-length") ?? "0");
   if (declared > options.maxBytes)
     throw new HearthError(
