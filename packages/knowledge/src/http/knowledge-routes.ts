@@ -135,13 +135,15 @@ export function registerKnowledgeRoutes(
     if (!hash || !(await blobs.exists(id, documentId, hash)))
       throw new HearthError("DOCUMENT_NOT_FOUND", "The document's file is not stored");
     const bytes = await blobs.read(id, documentId, hash);
-    // The original bytes are served as an attachment, never rendered inline (an uploaded HTML page
-    // must not run scripts on the service's origin).
+    // PDFs open inline so that a citation can link to `.../file#page=N`; everything else is an
+    // attachment (an uploaded HTML page must never run scripts on the service's origin), and the
+    // sandbox policy applies either way.
+    const disposition = document.contentType === "application/pdf" ? "inline" : "attachment";
     return reply
       .header("content-type", document.contentType)
       .header(
         "content-disposition",
-        `attachment; filename*=UTF-8''${encodeURIComponent(document.name.split("/").at(-1) ?? "document")}`,
+        `${disposition}; filename*=UTF-8''${encodeURIComponent(document.name.split("/").at(-1) ?? "document")}`,
       )
       .header("x-content-type-options", "nosniff")
       .header("content-security-policy", "default-src 'none'; sandbox")

@@ -79,7 +79,11 @@ export async function fetchDocument(
     throw new HearthError("URL_FETCH_FAILED", `${parsed.origin} did not answer: ${(error as Error).message}`);
   }
   // Messages name origin and path only: a URL may carry credentials (user:password@, ?token=).
-  if (!response.ok) throw new HearthError("URL_FETCH_FAILED", `${parsed.origin}${parsed.pathname} answered ${response.status}`);
+  if (!response.ok)
+    throw new HearthError(
+      "URL_FETCH_FAILED",
+      `${parsed.origin}${parsed.pathname} answered ${response.status}`,
+    );
   const declared = Number(response.headers.get("content-length") ?? "0");
   if (declared > options.maxBytes)
     throw new HearthError(

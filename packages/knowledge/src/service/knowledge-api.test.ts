@@ -101,7 +101,11 @@ describe("knowledge service API", () => {
     expect(filtered.every((r) => r.documentId === reportId)).toBe(true);
     const file = await client.documentFile(kb.id, reportId);
     expect(Buffer.from(await file.arrayBuffer()).equals(Buffer.from(report))).toBe(true);
-    expect(file.headers.get("content-disposition")).toContain("attachment");
+    expect(file.headers.get("content-disposition")).toMatch(/^inline/);
+    const manualId = documents.find((d) => d.name === "manual.md")!.id;
+    expect((await client.documentFile(kb.id, manualId)).headers.get("content-disposition")).toMatch(
+      /^attachment/,
+    );
 
     // Re-uploading the same bytes re-parses nothing.
     const upserts = harness.backend.upserts;
