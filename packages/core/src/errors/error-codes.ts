@@ -6,16 +6,10 @@
 export const ERROR_CODES = {
   // Requests, any service
   INVALID_JSON: { status: 400, summary: "The request body is not valid JSON." },
-  INVALID_REQUEST: {
-    status: 400,
-    summary: "The request is well-formed JSON but a field is missing or out of range.",
-  },
+  INVALID_REQUEST: { status: 400, summary: "The request is well-formed JSON but a field is missing or out of range." },
   INVALID_ENCODING: { status: 400, summary: "The request body is not valid UTF-8." },
   PAYLOAD_TOO_LARGE: { status: 413, summary: "The request body is larger than the configured limit." },
-  UNSUPPORTED_MEDIA_TYPE: {
-    status: 415,
-    summary: "The request's Content-Type is not accepted by this route.",
-  },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: "The request's Content-Type is not accepted by this route." },
   ROUTE_NOT_FOUND: { status: 404, summary: "No route matches the method and path." },
   UNAUTHORIZED: { status: 401, summary: "No valid credentials were presented." },
   FORBIDDEN: { status: 403, summary: "The credentials do not grant access to this resource." },
@@ -24,24 +18,11 @@ export const ERROR_CODES = {
   INTERNAL_ERROR: { status: 500, summary: "An unexpected error; the log has the detail." },
 
   // Model service
-  MODEL_NOT_FOUND: {
-    status: 404,
-    summary: "No model with that name is installed or offered by a configured upstream.",
-  },
-  MODEL_FILE_INVALID: {
-    status: 422,
-    summary: "The model file is not a GGUF file, or it is truncated or corrupt.",
-  },
+  MODEL_NOT_FOUND: { status: 404, summary: "No model with that name is installed or offered by a configured upstream." },
+  MODEL_FILE_INVALID: { status: 422, summary: "The model file is not a GGUF file, or it is truncated or corrupt." },
   MODEL_LOAD_FAILED: { status: 500, summary: "The runtime could not load the model." },
-  CONTEXT_OVERFLOW: {
-    status: 400,
-    summary: "The prompt and requested tokens do not fit the model's context window.",
-  },
-  UPSTREAM_UNAVAILABLE: {
-    status: 502,
-    summary:
-      "An upstream service (Ollama, an OpenAI-compatible server, another Hearth service) did not answer.",
-  },
+  CONTEXT_OVERFLOW: { status: 400, summary: "The prompt and requested tokens do not fit the model's context window." },
+  UPSTREAM_UNAVAILABLE: { status: 502, summary: "An upstream service (Ollama, an OpenAI-compatible server, another Hearth service) did not answer." },
   UPSTREAM_ERROR: { status: 502, summary: "An upstream service answered with an error." },
 
   // Knowledge service
@@ -49,62 +30,25 @@ export const ERROR_CODES = {
   KNOWLEDGE_BASE_NAME_TAKEN: { status: 409, summary: "Another knowledge base already has that name." },
   DOCUMENT_NOT_FOUND: { status: 404, summary: "No document with that id in the knowledge base." },
   JOB_NOT_FOUND: { status: 404, summary: "No ingestion job with that id." },
-  JOB_CANCELLED: {
-    status: 409,
-    summary: "The ingestion job was cancelled before this document was indexed.",
-  },
+  JOB_CANCELLED: { status: 409, summary: "The ingestion job was cancelled before this document was indexed." },
   DOCUMENT_EMPTY: { status: 422, summary: "The document is 0 bytes long." },
-  DOCUMENT_NO_TEXT: {
-    status: 422,
-    summary: "The document parsed but holds no text (a scanned PDF without a text layer, an empty page).",
-  },
+  DOCUMENT_NO_TEXT: { status: 422, summary: "The document parsed but holds no text (a scanned PDF without a text layer, an empty page)." },
   DOCUMENT_TOO_LARGE: { status: 413, summary: "The document is larger than knowledge.maxUploadBytes." },
-  DOCUMENT_NAME_INVALID: {
-    status: 400,
-    summary: "The file name is empty, too long, or holds a path (../, /, \\) or control characters.",
-  },
-  DOCUMENT_UNSUPPORTED_FORMAT: {
-    status: 415,
-    summary: "No parser handles this format (configure HEARTH_TIKA_URL for more formats).",
-  },
-  DOCUMENT_TYPE_MISMATCH: {
-    status: 422,
-    summary: "The bytes are not what the file name says (e.g. an executable renamed .pdf).",
-  },
+  DOCUMENT_NAME_INVALID: { status: 400, summary: "The file name is empty, too long, or holds a path (../, /, \\) or control characters." },
+  DOCUMENT_UNSUPPORTED_FORMAT: { status: 415, summary: "No parser handles this format (configure HEARTH_TIKA_URL for more formats)." },
+  DOCUMENT_TYPE_MISMATCH: { status: 422, summary: "The bytes are not what the file name says (e.g. an executable renamed .pdf)." },
   DOCUMENT_CORRUPT: { status: 422, summary: "The document is truncated or corrupt and cannot be parsed." },
   DOCUMENT_ENCRYPTED: { status: 422, summary: "The document is encrypted or password-protected." },
-  DOCUMENT_EXPANDS_TOO_LARGE: {
-    status: 422,
-    summary: "The document expands beyond knowledge.maxExtractedBytes when unpacked (a zip bomb).",
-  },
-  FOLDER_UNREADABLE: {
-    status: 422,
-    summary:
-      "A watched folder or one of its entries cannot be read (missing, permission denied, symlink loop).",
-  },
-  URL_FETCH_FAILED: {
-    status: 502,
-    summary: "The document URL could not be fetched or answered with an error.",
-  },
+  DOCUMENT_EXPANDS_TOO_LARGE: { status: 422, summary: "The document expands beyond knowledge.maxExtractedBytes when unpacked (a zip bomb)." },
+  FOLDER_UNREADABLE: { status: 422, summary: "A watched folder or one of its entries cannot be read (missing, permission denied, symlink loop)." },
+  URL_FETCH_FAILED: { status: 502, summary: "The document URL could not be fetched or answered with an error." },
   EMBEDDING_FAILED: { status: 502, summary: "The embedding model did not return vectors after retries." },
 
   // Start-up (a one-line message and a non-zero exit)
-  CONFIG_INVALID: {
-    status: 500,
-    summary: "A configuration value is invalid; the message names the key and what is allowed.",
-    exit: true,
-  },
-  CONFIG_FILE_UNREADABLE: {
-    status: 500,
-    summary: "The configuration file cannot be read or is not valid YAML.",
-    exit: true,
-  },
+  CONFIG_INVALID: { status: 500, summary: "A configuration value is invalid; the message names the key and what is allowed.", exit: true },
+  CONFIG_FILE_UNREADABLE: { status: 500, summary: "The configuration file cannot be read or is not valid YAML.", exit: true },
   MODELS_DIR_MISSING: { status: 500, summary: "The configured models directory does not exist.", exit: true },
-  DATA_DIR_NOT_WRITABLE: {
-    status: 500,
-    summary: "The data directory cannot be created or written.",
-    exit: true,
-  },
+  DATA_DIR_NOT_WRITABLE: { status: 500, summary: "The data directory cannot be created or written.", exit: true },
   PORT_IN_USE: { status: 500, summary: "A service's port is already taken by another process.", exit: true },
 } as const satisfies Record<string, { status: number; summary: string; exit?: boolean }>;
 
