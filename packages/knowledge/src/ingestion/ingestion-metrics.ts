@@ -22,7 +22,7 @@ export function createIngestionMetrics(registry: Registry) {
       registers: [registry],
     }),
     lastUpdate: new Gauge({
-      name: "hearth_knowledge_base_last_update_timestamp_seconds",
+      name: "hearth_knowledge_last_update_timestamp_seconds",
       help: "When a knowledge base's index last changed (Unix time)",
       labelNames: ["knowledge_base"],
       registers: [registry],

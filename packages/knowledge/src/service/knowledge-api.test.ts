@@ -262,7 +262,7 @@ describe("watched folders, embeddings and URLs", () => {
     expect((await client.query(kb.id, { query: "volcanoes", topK: 1 }))[0]?.documentTitle).toBe("guide.md");
     const metrics = await (await fetch(`${harness.url}/metrics`)).text();
     expect(metrics).toMatch(
-      new RegExp(`hearth_knowledge_base_last_update_timestamp_seconds\\{[^}]*knowledge_base="${kb.id}"`),
+      new RegExp(`hearth_knowledge_last_update_timestamp_seconds\\{[^}]*knowledge_base="${kb.id}"`),
     );
     expect(metrics).toMatch(/hearth_knowledge_base_updates_total/);
   });
