@@ -104,6 +104,10 @@ describe("ingestion jobs", () => {
         expect(job).toMatchObject({ status: "completed", counts: { total: 10, indexed: 10, failed: 0 } });
         const documents = await expectNoHalfIndexedDocument(harness, kbId);
         expect(documents.length).toBe(10);
+        const metrics = await (await fetch(`${harness.url}/metrics`)).text();
+        expect(metrics).toMatch(
+          new RegExp(`hearth_knowledge_last_update_timestamp_seconds\\{[^}]*knowledge_base="${kbId}"`),
+        );
         const ids = [...harness.backend.chunks.keys()];
         expect(new Set(ids).size).toBe(ids.length);
         expect(ids.length).toBe(documents.reduce((sum, d) => sum + d.chunkCount, 0));

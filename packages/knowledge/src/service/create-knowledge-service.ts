@@ -79,13 +79,23 @@ export async function createKnowledgeService(
     // Keep the name as sent, so that "../x" is refused rather than silently shortened.
     preservePath: true,
   });
+  const ingestionMetrics = createIngestionMetrics(metrics);
+  // The stale-knowledge alert reads the last update time; it survives restarts through the store.
+  for (const knowledgeBase of store.listKnowledgeBases()) {
+    if (knowledgeBase.lastIndexedAt) {
+      ingestionMetrics.lastUpdate.set(
+        { knowledge_base: knowledgeBase.id },
+        Date.parse(knowledgeBase.lastIndexedAt) / 1000,
+      );
+    }
+  }
   const ingestion = new IngestionService({
     store,
     blobs,
     backend: index.backend,
     parsers,
     embeddings,
-    metrics: createIngestionMetrics(metrics),
+    metrics: ingestionMetrics,
     logger,
     settings: {
       maxUploadBytes: settings.maxUploadBytes,
