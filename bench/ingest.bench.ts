@@ -64,7 +64,7 @@ export async function run(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-bench-ingest-"));
   let index: Awaited<ReturnType<typeof openDefaultIndex>> | undefined;
   try {
-    index = await openDefaultIndex(dataDir);
+    index = await openDefaultIndex(loadConfig({ overrides: { dataDir } }));
   } catch (error) {
     console.log(`index: not included (${(error as Error).message.split(";")[0]})`);
   }

@@ -55,7 +55,7 @@ export async function createKnowledgeService(
   const store = new KnowledgeStore(join(knowledgeDir, "knowledge.db"));
   let index: KnowledgeIndex;
   try {
-    index = options.index ?? (await openDefaultIndex(knowledgeDir));
+    index = options.index ?? (await openDefaultIndex(config));
   } catch (error) {
     store.close();
     throw error;

@@ -1,16 +1,21 @@
-import { HearthError } from "@hearth/core";
+import { join } from "node:path";
+import { type HearthConfig, HearthError } from "@hearth/core";
 import type { KnowledgeIndex } from "../query/retriever.js";
 
 /**
- * The index the knowledge service opens when none is given: the one line to change when the
- * embedded SQLite backend (src/index/) and its tuned retriever (src/retrieval/) are merged:
+ * The index the knowledge service opens when none is given: the one place to change when the
+ * index backends (src/index/) and their retriever (src/retrieval/) are merged. With the
+ * knowledge-index branch the body becomes:
  *
- *   const backend = await openSqliteIndex({ path: join(knowledgeDir, "index.db") });
+ *   const backend = await openConfiguredIndex(config.knowledge, config.dataDir);
  *   return { backend, retriever: createRetriever(backend) };
+ *
+ * (`createRetriever`'s Retriever returns RetrievedChunk[], a superset of the SearchHit[] this
+ * package's Retriever asks for, so it fits as is.)
  */
-export async function openDefaultIndex(knowledgeDir: string): Promise<KnowledgeIndex> {
+export async function openDefaultIndex(config: HearthConfig): Promise<KnowledgeIndex> {
   throw new HearthError(
     "SERVICE_NOT_READY",
-    `No index backend is built into this build of the knowledge service (data in ${knowledgeDir}); pass one to createKnowledgeService`,
+    `No index backend is built into this build of the knowledge service (data in ${join(config.dataDir, "knowledge")}); pass one to createKnowledgeService`,
   );
 }
