@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { loadConfig } from "@hearth/core";
 import { chunkId, parseBytes, prepareChunks } from "../packages/knowledge/src/ingestion/document-pipeline.js";
 import { ParserPool } from "../packages/knowledge/src/parsing/parser-pool.js";
 import { openDefaultIndex } from "../packages/knowledge/src/service/default-index.js";
