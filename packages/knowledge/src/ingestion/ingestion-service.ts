@@ -218,6 +218,8 @@ export class IngestionService {
     }
     store.setJobStatus(jobId, "cancelled", { code: "JOB_CANCELLED", message: "Cancelled by request" });
     this.#publishJob(jobId);
+    // Running tasks hold the aborted signal already; the job no longer counts as active.
+    this.#forget(jobId);
     return store.getJob(jobId);
   }
 
