@@ -38,6 +38,11 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
   { env: "HEARTH_SEARCH_REDIS_URL", key: "search.redis.url", type: "string", description: "Redis (redis://host:6379/0) shared by search replicas for rate limits, cool-downs and the result cache; in process when unset. Never logged." },
   { env: "HEARTH_KNOWLEDGE_HOST", key: "knowledge.host", type: "string", description: "Address the knowledge service listens on." },
   { env: "HEARTH_KNOWLEDGE_PORT", key: "knowledge.port", type: "integer", description: "Port of the knowledge service." },
+  // Knowledge service
+  { env: "HEARTH_TIKA_URL", key: "knowledge.tikaUrl", type: "url", description: "An Apache Tika server the knowledge service may use to parse documents (e.g. http://127.0.0.1:9998)." },
+  { env: "HEARTH_KNOWLEDGE_MAX_UPLOAD_BYTES", key: "knowledge.maxUploadBytes", type: "integer", description: "Largest document the knowledge service accepts, per file, in bytes." },
+  { env: "HEARTH_KNOWLEDGE_SYNC_INTERVAL", key: "knowledge.syncIntervalSeconds", type: "integer", description: "Seconds between automatic syncs of watched folders (0: only on demand)." },
+  { env: "HEARTH_EMBEDDING_URL", key: "knowledge.embeddingUrl", type: "url", description: "Ollama-style /api/embed endpoint base for knowledge embeddings (default: the model service)." },
   { env: "HEARTH_MODEL_URL", key: "services.modelUrl", type: "url", description: "URL other services use to reach the model service (default: its host and port on loopback)." },
   { env: "HEARTH_SEARCH_URL", key: "services.searchUrl", type: "url", description: "URL other services use to reach the search service." },
   { env: "HEARTH_KNOWLEDGE_URL", key: "services.knowledgeUrl", type: "url", description: "URL other services use to reach the knowledge service." },

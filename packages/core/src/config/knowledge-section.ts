@@ -1,7 +1,47 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
-import { host, port } from "./fields.js";
+import { host, httpUrl, port } from "./fields.js";
 
 export const knowledgeSection = z.strictObject({
   host: host.default("127.0.0.1"),
   port: port.default(8083),
+  /** Largest accepted upload, per file, in bytes (default 100 MiB). */
+  maxUploadBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(100 * 1024 * 1024),
+  /** Largest text a document may expand to after unzipping/parsing, in bytes (zip bomb guard). */
+  maxExtractedBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024 * 1024),
+  /** Seconds between automatic syncs of watched folders; 0 turns the schedule off. */
+  syncIntervalSeconds: z.number().int().min(0).default(300),
+  /** An Apache Tika server that parses formats Hearth does not, e.g. http://127.0.0.1:9998. */
+  tikaUrl: httpUrl.optional(),
+  /** Parse every format through Tika instead of the built-in parsers (needs `tikaUrl`). */
+  tikaForAll: z.boolean().default(false),
+  /** Where embeddings are computed (Ollama-style /api/embed); defaults to the model service. */
+  embeddingUrl: httpUrl.optional(),
+  /** Texts per embedding request. */
+  embeddingBatchSize: z.number().int().min(1).max(1024).default(32),
+  /** Documents parsed at once; big files take one slot of their own so small ones keep moving. */
+  ingestConcurrency: z.number().int().min(1).max(64).default(2),
+  /** Let URL ingestion reach loopback and private-network addresses (off: no internal endpoints). */
+  allowPrivateUrls: z.boolean().default(false),
+  /** Parser threads; a big PDF is split over all of them (default: the cores, at most 4). */
+  parserThreads: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(() => Math.max(1, Math.min(4, availableParallelism()))),
+  /** Files at or above this size parse in a worker thread. */
+  workerThresholdBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(512 * 1024),
 });

@@ -60,6 +60,25 @@ export const ERROR_CODES = {
   SEARCH_FETCH_FAILED: { status: 502, summary: "A page could not be fetched within the size, time, redirect and content-type limits." },
   SEARCH_WORD_LIST_UNREADABLE: { status: 500, summary: "A sensitive-word list file named in search.filter.lists cannot be read.", exit: true },
 
+  // Knowledge service
+  KNOWLEDGE_BASE_NOT_FOUND: { status: 404, summary: "No knowledge base with that id." },
+  KNOWLEDGE_BASE_NAME_TAKEN: { status: 409, summary: "Another knowledge base already has that name." },
+  DOCUMENT_NOT_FOUND: { status: 404, summary: "No document with that id in the knowledge base." },
+  JOB_NOT_FOUND: { status: 404, summary: "No ingestion job with that id." },
+  JOB_CANCELLED: { status: 409, summary: "The ingestion job was cancelled before this document was indexed." },
+  DOCUMENT_EMPTY: { status: 422, summary: "The document is 0 bytes long." },
+  DOCUMENT_NO_TEXT: { status: 422, summary: "The document parsed but holds no text (a scanned PDF without a text layer, an empty page)." },
+  DOCUMENT_TOO_LARGE: { status: 413, summary: "The document is larger than knowledge.maxUploadBytes." },
+  DOCUMENT_NAME_INVALID: { status: 400, summary: "The file name is empty, too long, or holds a path (../, /, \\) or control characters." },
+  DOCUMENT_UNSUPPORTED_FORMAT: { status: 415, summary: "No parser handles this format (configure HEARTH_TIKA_URL for more formats)." },
+  DOCUMENT_TYPE_MISMATCH: { status: 422, summary: "The bytes are not what the file name says (e.g. an executable renamed .pdf)." },
+  DOCUMENT_CORRUPT: { status: 422, summary: "The document is truncated or corrupt and cannot be parsed." },
+  DOCUMENT_ENCRYPTED: { status: 422, summary: "The document is encrypted or password-protected." },
+  DOCUMENT_EXPANDS_TOO_LARGE: { status: 422, summary: "The document expands beyond knowledge.maxExtractedBytes when unpacked (a zip bomb)." },
+  FOLDER_UNREADABLE: { status: 422, summary: "A watched folder or one of its entries cannot be read (missing, permission denied, symlink loop)." },
+  URL_FETCH_FAILED: { status: 502, summary: "The document URL could not be fetched or answered with an error." },
+  EMBEDDING_FAILED: { status: 502, summary: "The embedding model did not return vectors after retries." },
+
   // Start-up (a one-line message and a non-zero exit)
   CONFIG_INVALID: {
     status: 500,

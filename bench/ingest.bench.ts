@@ -1,0 +1,152 @@
+/**
+ * Ingestion benchmark (issue 4): the 175-page Chinese ctex manual parsed, cleaned, chunked and
+ * indexed (no embeddings) by Hearth's pipeline, side by side with LangChain.js only loading it
+ * (PDFLoader) and splitting it (RecursiveCharacterTextSplitter). Median of warm runs; ratio printed.
+ *
+ *   npm install --prefix bench/langchain --legacy-peer-deps   # LangChain.js, outside the workspace
+ *   npm run bench -- ingest
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { loadConfig } from "@hearth/core";
+import { chunkId, parseBytes, prepareChunks } from "../packages/knowledge/src/ingestion/document-pipeline.js";
+import { ParserPool } from "../packages/knowledge/src/parsing/parser-pool.js";
+import { openDefaultIndex } from "../packages/knowledge/src/service/default-index.js";
+import type { KnowledgeBaseRecord } from "../packages/knowledge/src/store/knowledge-store.js";
+
+const RUNS = 5;
+const here = fileURLToPath(new URL(".", import.meta.url));
+const sharedDir = process.env.HEARTH_SHARED_DIR ?? resolve(here, "../../shared");
+const manual = join(sharedDir, "fixtures/docs/zh-ctex-manual.pdf");
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/**
+ * Runs the contenders alternately (A B A B ...) after one warm-up each, so that load from other
+ * processes on a shared machine falls on both alike; returns each one's median in ms.
+ */
+async function alternate(runs: number, bodies: Array<() => Promise<void>>): Promise<number[]> {
+  for (const body of bodies) await body(); // warm-up: module loading, worker start and JIT are not what is compared
+  const times = bodies.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) {
+    for (const [index, body] of bodies.entries()) {
+      const started = performance.now();
+      await body();
+      times[index]!.push(performance.now() - started);
+    }
+  }
+  return times.map(median);
+}
+
+export async function run(): Promise<void> {
+  if (!existsSync(manual)) {
+    console.log(`skipped: ${manual} not found (set HEARTH_SHARED_DIR)`);
+    return;
+  }
+  const bytes = readFileSync(manual);
+  const knowledgeBase = {
+    id: "kb_bench",
+    name: "bench",
+    description: "",
+    embeddingModel: null,
+    chunking: { maxTokens: 512, overlapTokens: 64 },
+    watchFolder: null,
+    documentCount: 0,
+    createdAt: "",
+    updatedAt: "",
+  } satisfies KnowledgeBaseRecord;
+
+  const dataDir = mkdtempSync(join(tmpdir(), "hearth-bench-ingest-"));
+  let index: Awaited<ReturnType<typeof openDefaultIndex>> | undefined;
+  try {
+    index = await openDefaultIndex(loadConfig({ overrides: { dataDir } }));
+  } catch (error) {
+    console.log(`index: not included (${(error as Error).message.split(";")[0]})`);
+  }
+  const parsers = new ParserPool({ size: Math.max(1, Math.min(4, availableParallelism())) });
+  const settings = {
+    maxExtractedBytes: 256 * 1024 * 1024,
+    workerThresholdBytes: 512 * 1024,
+    tikaUrl: undefined,
+    tikaForAll: false,
+  };
+  let chunkCount = 0;
+  let pages = 0;
+  const hearth = async () => {
+    const { document } = await parseBytes({ parsers, settings }, "zh-ctex-manual.pdf", bytes);
+    const chunked = prepareChunks(document, knowledgeBase);
+    chunkCount = chunked.chunks.length;
+    pages = document.pageCount ?? 0;
+    if (index) {
+      await index.backend.deleteDocument(knowledgeBase.id, "doc_bench");
+      await index.backend.upsertChunks(
+        chunked.chunks.map((chunk) => ({
+          id: chunkId("doc_bench", chunk.ordinal, chunk.contentHash),
+          knowledgeBaseId: knowledgeBase.id,
+          documentId: "doc_bench",
+          ordinal: chunk.ordinal,
+          text: chunk.text,
+          contentHash: chunk.contentHash,
+          documentTitle: "zh-ctex-manual.pdf",
+          ...(chunk.page !== undefined ? { page: chunk.page } : {}),
+          headingPath: chunk.headingPath,
+          charStart: chunk.charStart,
+          charEnd: chunk.charEnd,
+          metadata: {},
+        })),
+      );
+    }
+  };
+
+  const langchainDir = join(here, "langchain");
+  let loader: { PDFLoader: new (path: string) => { load(): Promise<unknown[]> } } | undefined;
+  let splitter:
+    | {
+        RecursiveCharacterTextSplitter: new (options: {
+          chunkSize: number;
+          chunkOverlap: number;
+        }) => { splitDocuments(documents: unknown[]): Promise<unknown[]> };
+      }
+    | undefined;
+  try {
+    const require = createRequire(join(langchainDir, "package.json"));
+    loader = await import(
+      pathToFileURL(require.resolve("@langchain/community/document_loaders/fs/pdf")).href
+    );
+    splitter = await import(pathToFileURL(require.resolve("@langchain/textsplitters")).href);
+  } catch {
+    console.log("langchain: not installed (npm install --prefix bench/langchain --legacy-peer-deps)");
+  }
+  let langchainChunks = 0;
+  const langchain = async () => {
+    // Two pdf.js copies in one process: each must find no worker left by the other.
+    delete (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker;
+    const documents = await new loader!.PDFLoader(manual).load();
+    const chunks = await new splitter!.RecursiveCharacterTextSplitter({
+      chunkSize: 1000,
+      chunkOverlap: 200,
+    }).splitDocuments(documents);
+    langchainChunks = chunks.length;
+  };
+  const [hearthMs, langchainMs] = await alternate(RUNS, loader ? [hearth, langchain] : [hearth]);
+  await parsers.close();
+  await index?.backend.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  console.log(
+    `hearth: ${pages} pages -> ${chunkCount} chunks, parse (${Math.max(1, Math.min(4, availableParallelism()))} worker threads) + clean + chunk${index ? " + index" : ""}: ${hearthMs!.toFixed(0)} ms (median of ${RUNS})`,
+  );
+
+  if (langchainMs === undefined) return;
+  console.log(
+    `langchain.js: PDFLoader + RecursiveCharacterTextSplitter(1000/200) -> ${langchainChunks} chunks: ${langchainMs.toFixed(0)} ms (median of ${RUNS})`,
+  );
+  console.log(
+    `ratio hearth/langchain: ${(hearthMs! / langchainMs).toFixed(2)} (below 1 means Hearth is faster)`,
+  );
+}

@@ -1,0 +1,221 @@
+import { openAsBlob } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
+import { basename, join, relative, resolve } from "node:path";
+import { type IngestionJob, KnowledgeClient, KnowledgeClientError } from "@hearth/contracts";
+import { HearthError, loadConfig } from "@hearth/core";
+import { Command } from "commander";
+
+export interface IngestOptions {
+  knowledgeBase: string;
+  paths: string[];
+  baseUrl: string;
+  token?: string;
+  create?: boolean;
+  embeddingModel?: string;
+  /** Where the progress bar and the report go (stderr by default). */
+  output?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+}
+
+export interface IngestReport {
+  knowledgeBaseId: string;
+  jobs: IngestionJob[];
+  indexed: number;
+  skipped: number;
+  failed: Array<{ name: string; code: string; message: string }>;
+}
+
+const BATCH_FILES = 50;
+const BATCH_BYTES = 64 * 1024 * 1024;
+
+/** `hearth ingest <kb> <paths…>`: uploads files and folders to a knowledge base with a progress bar. */
+export function ingestCommand(): Command {
+  return new Command("ingest")
+    .description("Upload files or folders into a knowledge base and follow their ingestion")
+    .argument("<kb>", "knowledge base name or id")
+    .argument("<paths...>", "files or folders to upload (folders are walked; hidden entries skipped)")
+    .option("--create", "create the knowledge base when no knowledge base has that name")
+    .option("--embedding-model <name>", "embedding model of a knowledge base created with --create")
+    .option("--url <url>", "knowledge service URL (default: services.knowledgeUrl / HEARTH_KNOWLEDGE_URL)")
+    .action(
+      async (
+        knowledgeBase: string,
+        paths: string[],
+        options: { create?: boolean; embeddingModel?: string; url?: string },
+      ) => {
+        const config = loadConfig();
+        const report = await runIngest({
+          knowledgeBase,
+          paths,
+          baseUrl: options.url ?? config.services.knowledgeUrl,
+          ...(config.services.token ? { token: config.services.token } : {}),
+          ...(options.create ? { create: true } : {}),
+          ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
+        });
+        if (report.failed.length > 0) process.exitCode = 1;
+      },
+    );
+}
+
+/** Lists the files to upload: files as given, folders walked in name order. */
+export async function collectFiles(
+  paths: string[],
+): Promise<Array<{ path: string; name: string; size: number }>> {
+  const files: Array<{ path: string; name: string; size: number }> = [];
+  const visited = new Set<string>();
+  const walk = async (path: string, root: string | undefined): Promise<void> => {
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(path);
+    } catch (error) {
+      throw new HearthError(
+        "FOLDER_UNREADABLE",
+        `${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+    if (info.isDirectory()) {
+      const key = `${info.dev}:${info.ino}`;
+      if (visited.has(key)) return; // a symbolic link loop
+      visited.add(key);
+      for (const entry of (await readdir(path)).sort()) {
+        if (!entry.startsWith(".")) await walk(join(path, entry), root ?? path);
+      }
+    } else if (info.isFile()) {
+      // Uploads take plain names: a file in a folder is named by its path inside it, with "__" for "/".
+      const name = root ? relative(root, path).split(/[/\\]/).join("__") : basename(path);
+      files.push({ path, name, size: info.size });
+    }
+  };
+  for (const path of paths) await walk(resolve(path), undefined);
+  return files;
+}
+
+export async function runIngest(options: IngestOptions): Promise<IngestReport> {
+  const output = options.output ?? process.stderr;
+  const client = new KnowledgeClient({
+    baseUrl: options.baseUrl,
+    ...(options.token ? { token: options.token } : {}),
+  });
+  const knowledgeBaseId = await findKnowledgeBase(client, options);
+  const files = await collectFiles(options.paths);
+  if (files.length === 0) throw new HearthError("INVALID_REQUEST", "No files found under the given paths");
+
+  const progress = new ProgressBar(output, files.length);
+  const jobs: IngestionJob[] = [];
+  const followers: Array<Promise<void>> = [];
+  const finished = new Map<string, Map<string, string>>();
+  const follow = async (jobId: string) => {
+    const seen = new Map<string, string>();
+    finished.set(jobId, seen);
+    for await (const event of client.jobEvents(jobId)) {
+      const entries = event.type === "job" ? event.job.documents : [event.document];
+      for (const document of entries) {
+        if (
+          ["indexed", "skipped", "failed", "deleted"].includes(document.status) &&
+          !seen.has(document.documentId)
+        ) {
+          seen.set(document.documentId, document.status);
+          progress.tick(document.name, document.status);
+        }
+      }
+      if (event.type === "job" && ["completed", "failed", "cancelled"].includes(event.job.status))
+        jobs.push(event.job);
+    }
+  };
+  for (let i = 0; i < files.length; ) {
+    const batch: typeof files = [];
+    let bytes = 0;
+    while (
+      i < files.length &&
+      batch.length < BATCH_FILES &&
+      (batch.length === 0 || bytes + files[i]!.size <= BATCH_BYTES)
+    ) {
+      bytes += files[i]!.size;
+      batch.push(files[i++]!);
+    }
+    const upload = await client.uploadDocuments(
+      knowledgeBaseId,
+      await Promise.all(batch.map(async (file) => ({ name: file.name, data: await openAsBlob(file.path) }))),
+    );
+    followers.push(follow(upload.job.id));
+  }
+  await Promise.all(followers);
+  progress.done();
+
+  const documents = jobs.flatMap((job) => job.documents);
+  const failed = documents
+    .filter((document) => document.status === "failed")
+    .map((document) => ({
+      name: document.name,
+      code: document.error?.code ?? "INTERNAL_ERROR",
+      message: document.error?.message ?? "",
+    }));
+  const report: IngestReport = {
+    knowledgeBaseId,
+    jobs,
+    indexed: documents.filter((document) => document.status === "indexed").length,
+    skipped: documents.filter((document) => document.status === "skipped").length,
+    failed,
+  };
+  output.write(`${report.indexed} indexed, ${report.skipped} unchanged, ${failed.length} failed\n`);
+  for (const failure of failed) output.write(`  ${failure.name}: ${failure.code}: ${failure.message}\n`);
+  return report;
+}
+
+async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions): Promise<string> {
+  const all = await client.listKnowledgeBases().catch((error: unknown) => {
+    if (error instanceof KnowledgeClientError)
+      throw new HearthError("UPSTREAM_ERROR", `${options.baseUrl}: ${error.code}: ${error.message}`);
+    throw new HearthError(
+      "UPSTREAM_UNAVAILABLE",
+      `The knowledge service at ${options.baseUrl} did not answer (is it running? HEARTH_KNOWLEDGE_URL)`,
+    );
+  });
+  const found =
+    all.find((kb) => kb.id === options.knowledgeBase) ?? all.find((kb) => kb.name === options.knowledgeBase);
+  if (found) return found.id;
+  if (!options.create) {
+    throw new HearthError(
+      "KNOWLEDGE_BASE_NOT_FOUND",
+      `No knowledge base named "${options.knowledgeBase}" (add --create to create it)`,
+    );
+  }
+  const created = await client.createKnowledgeBase({
+    name: options.knowledgeBase,
+    ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
+  });
+  return created.id;
+}
+
+/** A one-line progress bar on a terminal; one line per finished document elsewhere (logs, CI). */
+class ProgressBar {
+  #done = 0;
+  #failed = 0;
+  constructor(
+    private readonly output: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
+    private readonly total: number,
+  ) {
+    this.#render("");
+  }
+
+  tick(name: string, status: string): void {
+    this.#done++;
+    if (status === "failed") this.#failed++;
+    if (this.output.isTTY) this.#render(name);
+    else this.output.write(`[${this.#done}/${this.total}] ${status} ${name}\n`);
+  }
+
+  done(): void {
+    if (this.output.isTTY) this.output.write("\n");
+  }
+
+  #render(name: string): void {
+    if (!this.output.isTTY) return;
+    const width = 30;
+    const filled = Math.round((this.#done / this.total) * width);
+    const label = `${this.#done}/${this.total}${this.#failed ? `, ${this.#failed} failed` : ""}`;
+    const room = Math.max(0, (this.output.columns ?? 80) - width - label.length - 6);
+    this.output.write(
+      `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${label} ${name.slice(0, room).padEnd(room)}`,
+    );
+  }
+}

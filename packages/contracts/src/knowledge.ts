@@ -1,0 +1,342 @@
+import { z } from "zod";
+
+/** Wire schemas of the knowledge service (HTTP JSON) and a typed client for it. */
+
+export const chunkingSettingsSchema = z.object({
+  maxTokens: z.number().int().min(32).max(8192),
+  overlapTokens: z.number().int().min(0).max(4096),
+});
+export type ChunkingSettings = z.infer<typeof chunkingSettingsSchema>;
+
+export const knowledgeBaseSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  embeddingModel: z.string().nullable(),
+  chunking: chunkingSettingsSchema,
+  watchFolder: z.string().nullish(),
+  documentCount: z.number().int(),
+  lastIndexedAt: z.string().nullish(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type KnowledgeBase = z.infer<typeof knowledgeBaseSchema>;
+
+export const createKnowledgeBaseRequestSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(4000).optional(),
+  embeddingModel: z.string().min(1).max(300).nullable().optional(),
+  chunking: z
+    .strictObject({
+      maxTokens: z.number().int().min(32).max(8192).optional(),
+      overlapTokens: z.number().int().min(0).max(4096).optional(),
+    })
+    .optional(),
+  watchFolder: z.string().min(1).max(4096).optional(),
+});
+export type CreateKnowledgeBaseRequest = z.input<typeof createKnowledgeBaseRequestSchema>;
+
+export const updateKnowledgeBaseRequestSchema = createKnowledgeBaseRequestSchema.partial().extend({
+  watchFolder: z.string().min(1).max(4096).nullable().optional(),
+});
+export type UpdateKnowledgeBaseRequest = z.input<typeof updateKnowledgeBaseRequestSchema>;
+
+export const documentStatusSchema = z.enum(["queued", "parsing", "embedding", "indexed", "failed"]);
+export type DocumentStatus = z.infer<typeof documentStatusSchema>;
+
+export const documentErrorSchema = z.object({ code: z.string(), message: z.string() });
+
+export const knowledgeDocumentSchema = z.object({
+  id: z.string(),
+  knowledgeBaseId: z.string(),
+  name: z.string(),
+  source: z.enum(["upload", "folder", "url"]),
+  status: documentStatusSchema,
+  error: documentErrorSchema.nullish(),
+  sizeBytes: z.number().int(),
+  chunkCount: z.number().int(),
+  contentType: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type KnowledgeDocument = z.infer<typeof knowledgeDocumentSchema>;
+
+export const jobStatusSchema = z.enum(["queued", "running", "completed", "failed", "cancelled"]);
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+
+export const jobDocumentSchema = z.object({
+  documentId: z.string(),
+  name: z.string(),
+  status: z.union([documentStatusSchema, z.literal("skipped"), z.literal("deleted")]),
+  error: documentErrorSchema.nullish(),
+});
+
+export const jobCountsSchema = z.object({
+  total: z.number().int(),
+  queued: z.number().int(),
+  parsing: z.number().int(),
+  embedding: z.number().int(),
+  indexed: z.number().int(),
+  skipped: z.number().int(),
+  deleted: z.number().int(),
+  failed: z.number().int(),
+});
+export type JobCounts = z.infer<typeof jobCountsSchema>;
+
+export const ingestionJobSchema = z.object({
+  id: z.string(),
+  knowledgeBaseId: z.string(),
+  kind: z.enum(["upload", "sync", "url"]),
+  status: jobStatusSchema,
+  error: documentErrorSchema.nullish(),
+  counts: jobCountsSchema,
+  documents: z.array(jobDocumentSchema),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullish(),
+});
+export type IngestionJob = z.infer<typeof ingestionJobSchema>;
+
+/** One SSE event on GET /v1/jobs/{id}/events: `event: document` or `event: job` (the last is `status` final). */
+export const jobEventSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("document"),
+    jobId: z.string(),
+    document: jobDocumentSchema,
+    counts: jobCountsSchema,
+  }),
+  z.object({ type: z.literal("job"), job: ingestionJobSchema }),
+]);
+export type JobEvent = z.infer<typeof jobEventSchema>;
+
+const metadataValue = z.union([z.string(), z.number(), z.boolean()]);
+export const queryFiltersSchema = z.strictObject({
+  documentIds: z.array(z.string()).max(1000).optional(),
+  metadata: z.record(z.string(), metadataValue).optional(),
+});
+
+export const queryRequestSchema = z.strictObject({
+  query: z.string().trim().min(1).max(8000),
+  topK: z.number().int().min(1).max(200).default(10),
+  filters: queryFiltersSchema.optional(),
+});
+export type QueryRequest = z.input<typeof queryRequestSchema>;
+
+export const multiQueryRequestSchema = queryRequestSchema.extend({
+  knowledgeBaseIds: z.array(z.string()).min(1).max(100),
+});
+export type MultiQueryRequest = z.input<typeof multiQueryRequestSchema>;
+
+export const queryResultSchema = z.object({
+  chunkId: z.string(),
+  knowledgeBaseId: z.string(),
+  documentId: z.string(),
+  documentTitle: z.string(),
+  text: z.string(),
+  score: z.number(),
+  page: z.number().int().nullish(),
+  headingPath: z.array(z.string()),
+  charStart: z.number().int(),
+  charEnd: z.number().int(),
+});
+export type QueryResult = z.infer<typeof queryResultSchema>;
+export const queryResponseSchema = z.object({ results: z.array(queryResultSchema) });
+
+export const fromUrlRequestSchema = z.strictObject({ url: z.url({ protocol: /^https?$/ }) });
+
+/** An error answered by the knowledge service, with its stable code. */
+export class KnowledgeClientError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "KnowledgeClientError";
+  }
+}
+
+export interface KnowledgeClientOptions {
+  baseUrl: string;
+  /** Sent as x-hearth-service-token when the service requires one. */
+  token?: string;
+  fetch?: typeof fetch;
+}
+
+/** A typed client for the knowledge service's HTTP API (used by the web service and the CLI). */
+export class KnowledgeClient {
+  readonly #baseUrl: string;
+  readonly #token: string | undefined;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: KnowledgeClientOptions) {
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.#token = options.token;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  listKnowledgeBases(): Promise<KnowledgeBase[]> {
+    return this.#json(
+      "GET",
+      "/v1/knowledge-bases",
+      undefined,
+      z.object({ knowledgeBases: z.array(knowledgeBaseSchema) }),
+    ).then((body) => body.knowledgeBases);
+  }
+  createKnowledgeBase(request: CreateKnowledgeBaseRequest): Promise<KnowledgeBase> {
+    return this.#json("POST", "/v1/knowledge-bases", request, knowledgeBaseSchema);
+  }
+  getKnowledgeBase(id: string): Promise<KnowledgeBase> {
+    return this.#json("GET", `/v1/knowledge-bases/${encodeURIComponent(id)}`, undefined, knowledgeBaseSchema);
+  }
+  updateKnowledgeBase(id: string, request: UpdateKnowledgeBaseRequest): Promise<KnowledgeBase> {
+    return this.#json("PATCH", `/v1/knowledge-bases/${encodeURIComponent(id)}`, request, knowledgeBaseSchema);
+  }
+  async deleteKnowledgeBase(id: string): Promise<void> {
+    await this.#request("DELETE", `/v1/knowledge-bases/${encodeURIComponent(id)}`);
+  }
+  listDocuments(knowledgeBaseId: string): Promise<KnowledgeDocument[]> {
+    return this.#json(
+      "GET",
+      `/v1/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/documents`,
+      undefined,
+      z.object({ documents: z.array(knowledgeDocumentSchema) }),
+    ).then((body) => body.documents);
+  }
+  getDocument(knowledgeBaseId: string, documentId: string): Promise<KnowledgeDocument> {
+    return this.#json(
+      "GET",
+      `${this.#documentPath(knowledgeBaseId, documentId)}`,
+      undefined,
+      knowledgeDocumentSchema,
+    );
+  }
+  async deleteDocument(knowledgeBaseId: string, documentId: string): Promise<void> {
+    await this.#request("DELETE", this.#documentPath(knowledgeBaseId, documentId));
+  }
+  /** The original bytes of a document (for citations to open the page). */
+  async documentFile(knowledgeBaseId: string, documentId: string): Promise<Response> {
+    return this.#request("GET", `${this.#documentPath(knowledgeBaseId, documentId)}/file`);
+  }
+  /** Uploads files (multipart `file` parts); answers at once with the ingestion job. */
+  async uploadDocuments(
+    knowledgeBaseId: string,
+    files: ReadonlyArray<{ name: string; data: Blob | Uint8Array; contentType?: string }>,
+  ): Promise<{ job: IngestionJob; documents: KnowledgeDocument[] }> {
+    const form = new FormData();
+    for (const file of files) {
+      const blob =
+        file.data instanceof Blob
+          ? file.data
+          : new Blob([file.data as Uint8Array<ArrayBuffer>], {
+              type: file.contentType ?? "application/octet-stream",
+            });
+      form.append("file", blob, file.name);
+    }
+    const response = await this.#request(
+      "POST",
+      `/v1/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/documents`,
+      form,
+    );
+    return z
+      .object({ job: ingestionJobSchema, documents: z.array(knowledgeDocumentSchema) })
+      .parse(await response.json());
+  }
+  ingestUrl(knowledgeBaseId: string, url: string): Promise<IngestionJob> {
+    return this.#json(
+      "POST",
+      `/v1/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/documents/from-url`,
+      { url },
+      z.object({ job: ingestionJobSchema }),
+    ).then((body) => body.job);
+  }
+  syncNow(knowledgeBaseId: string): Promise<IngestionJob> {
+    return this.#json(
+      "POST",
+      `/v1/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/sync`,
+      {},
+      z.object({ job: ingestionJobSchema }),
+    ).then((body) => body.job);
+  }
+  getJob(jobId: string): Promise<IngestionJob> {
+    return this.#json("GET", `/v1/jobs/${encodeURIComponent(jobId)}`, undefined, ingestionJobSchema);
+  }
+  cancelJob(jobId: string): Promise<IngestionJob> {
+    return this.#json("POST", `/v1/jobs/${encodeURIComponent(jobId)}/cancel`, {}, ingestionJobSchema);
+  }
+  /** Progress events of a job until it finishes (SSE). */
+  async *jobEvents(jobId: string, signal?: AbortSignal): AsyncGenerator<JobEvent> {
+    const response = await this.#request(
+      "GET",
+      `/v1/jobs/${encodeURIComponent(jobId)}/events`,
+      undefined,
+      signal,
+    );
+    if (!response.body) return;
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const part of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(part, { stream: true });
+      let boundary = buffer.indexOf("\n\n");
+      while (boundary !== -1) {
+        const frame = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary + 2);
+        const data = frame
+          .split("\n")
+          .filter((line) => line.startsWith("data: "))
+          .map((line) => line.slice(6))
+          .join("\n");
+        if (data) yield jobEventSchema.parse(JSON.parse(data));
+        boundary = buffer.indexOf("\n\n");
+      }
+    }
+  }
+  query(knowledgeBaseId: string, request: QueryRequest): Promise<QueryResult[]> {
+    return this.#json(
+      "POST",
+      `/v1/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/query`,
+      request,
+      queryResponseSchema,
+    ).then((body) => body.results);
+  }
+  queryMany(request: MultiQueryRequest): Promise<QueryResult[]> {
+    return this.#json("POST", "/v1/query", request, queryResponseSchema).then((body) => body.results);
+  }
+
+  #documentPath(knowledgeBaseId: string, documentId: string): string {
+    return `/v1/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/documents/${encodeURIComponent(documentId)}`;
+  }
+
+  async #json<T>(method: string, path: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
+    const response = await this.#request(method, path, body === undefined ? undefined : JSON.stringify(body));
+    return schema.parse(await response.json());
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    body?: string | FormData,
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (typeof body === "string") headers["content-type"] = "application/json";
+    if (this.#token) headers["x-hearth-service-token"] = this.#token;
+    const response = await this.#fetch(`${this.#baseUrl}${path}`, { method, headers, body, signal });
+    if (!response.ok) {
+      const text = await response.text();
+      let code = "UPSTREAM_ERROR";
+      let message = `${method} ${path} answered ${response.status}`;
+      try {
+        const parsed = z
+          .object({ error: z.object({ code: z.string(), message: z.string() }) })
+          .parse(JSON.parse(text));
+        code = parsed.error.code;
+        message = parsed.error.message;
+      } catch {
+        // Not our error body (a proxy's page); keep the status line.
+      }
+      throw new KnowledgeClientError(response.status, code, message);
+    }
+    return response;
+  }
+}

@@ -1,0 +1,143 @@
+import { Converter } from "opencc-js/t2cn";
+import type { Block, ParsedDocument } from "../parsing/parsed-document.js";
+
+const CJK =
+  "\\u2e80-\\u2fff\\u3000-\\u303f\\u3040-\\u30ff\\u3100-\\u31ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\uff00-\\uffef";
+const HAS_HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
+const CJK_END = new RegExp(`[${CJK}]$`);
+const CJK_START = new RegExp(`^[${CJK}]`);
+
+let toSimplified: ((text: string) => string) | undefined;
+/** Traditional Chinese (Taiwan, Hong Kong variants) folded to simplified, for comparing text. */
+export function foldToSimplified(text: string): string {
+  let convert = toSimplified;
+  if (!convert) {
+    convert = Converter({ from: "t", to: "cn" }) as (text: string) => string;
+    toSimplified = convert;
+  }
+  return convert(text);
+}
+
+/**
+ * Unicode clean-up of one string: NFC, full-width ASCII letters, digits and spaces to half-width
+ * (Chinese punctuation such as ，。：stays, it is the text's own), invisible and control
+ * characters dropped, runs of spaces collapsed.
+ */
+export function normalizeText(text: string): string {
+  return text
+    .normalize("NFC")
+    .replace(/[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/g, (char) =>
+      String.fromCharCode(char.charCodeAt(0) - 0xfee0),
+    )
+    .replace(/\u3000/g, " ")
+    .replace(/[\u00ad\u200b-\u200d\u2060\ufeff]/g, "")
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "")
+    .replace(/\r\n?/g, "\n")
+    .replace(/[ \t\u00a0]+/g, " ");
+}
+
+/** A page number line: "12", "- 12 -", "Page 3", "Page 3 of 10", "第 3 页", "3 / 10". */
+const PAGE_NUMBER =
+  /^(?:[-–—\s]*\d{1,4}[-–—\s]*|(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|\/)\s*\d{1,4})?|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*\/\s*\d{1,4}|[ivxlcdm]{1,6})$/i;
+
+/**
+ * Cleans a parsed document: normalised text, repeated page headers and footers and page numbers
+ * removed (paged formats), hyphenation and broken lines repaired, duplicate paragraphs dropped.
+ */
+export function cleanDocument(document: ParsedDocument): ParsedDocument {
+  let blocks = document.blocks.map((block) => ({ ...block, text: normalizeText(block.text) }));
+  if (document.paged) blocks = removePageFurniture(blocks, document.pageCount ?? 0);
+  const seen = new Set<string>();
+  const cleaned: Block[] = [];
+  for (const block of blocks) {
+    const text = block.kind === "code" ? block.text.replace(/\s+$/, "") : repairLines(block);
+    if (!text.trim()) continue;
+    if (block.kind !== "heading" && text.length >= 20) {
+      const compact = text.replace(/\s+/g, "");
+      const key = (HAS_HAN.test(compact) ? foldToSimplified(compact) : compact).toLowerCase();
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
+    cleaned.push({ ...block, text: text.trim() });
+  }
+  return {
+    ...document,
+    blocks: cleaned,
+    title: document.title ? normalizeText(document.title).trim() : undefined,
+  };
+}
+
+/** Joins lines a layout broke: "inter-\nnational" -> "international", Chinese lines without a space. */
+function repairLines(block: Block): string {
+  const lines = block.text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+  if (block.kind === "table") return lines.join("\n");
+  let text = "";
+  for (const line of lines) {
+    if (!text) {
+      text = line;
+      continue;
+    }
+    if (block.kind === "list" && /^([-*+•]|\d+[.)])\s/.test(line)) text += `\n${line}`;
+    else if (/[A-Za-z]-$/.test(text) && /^[a-z]/.test(line)) text = text.slice(0, -1) + line;
+    else if (CJK_END.test(text) && CJK_START.test(line)) text += line;
+    else text += ` ${line}`;
+  }
+  return text.replace(/ {2,}/g, " ");
+}
+
+function furnitureKey(line: string): string {
+  return line.replace(/\d+/g, "#").replace(/\s+/g, " ").trim().toLowerCase();
+}
+
+/**
+ * Running headers and footers are the first or last lines of a page that recur (digits aside) on
+ * many pages; page numbers are removed wherever they stand alone at a page's edge.
+ */
+function removePageFurniture(blocks: Block[], pageCount: number): Block[] {
+  const pages = new Map<number, Block[]>();
+  for (const block of blocks) {
+    const page = block.page ?? 0;
+    if (!pages.has(page)) pages.set(page, []);
+    pages.get(page)!.push(block);
+  }
+  const edgeLines = (pageBlocks: Block[]) => {
+    const lines = pageBlocks.flatMap((block) => block.text.split("\n"));
+    return [...lines.slice(0, 2), ...lines.slice(-2)];
+  };
+  const counts = new Map<string, number>();
+  for (const pageBlocks of pages.values()) {
+    for (const key of new Set(edgeLines(pageBlocks).map(furnitureKey)))
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const threshold = Math.max(3, Math.ceil(Math.max(pageCount, pages.size) * 0.4));
+  const repeated = new Set(
+    [...counts].filter(([key, count]) => count >= threshold && key.length > 0).map(([key]) => key),
+  );
+  const result: Block[] = [];
+  for (const pageBlocks of pages.values()) {
+    const lines = pageBlocks.flatMap((block, index) =>
+      block.text.split("\n").map((text) => ({ index, text })),
+    );
+    const drop = new Set<number>();
+    const isFurniture = (i: number) => {
+      const line = lines[i]!.text.trim();
+      return repeated.has(furnitureKey(line)) || PAGE_NUMBER.test(line);
+    };
+    // From each edge inward: a second line goes only when the one outside it went too.
+    for (let i = 0; i < Math.min(2, lines.length) && isFurniture(i); i++) drop.add(i);
+    for (let i = lines.length - 1; i >= Math.max(0, lines.length - 2) && isFurniture(i); i--) drop.add(i);
+    // Pages made only of "repeated" lines are forms or tables, not furniture: keep them.
+    if (drop.size === lines.length) {
+      drop.clear();
+      for (const [i, line] of lines.entries()) if (PAGE_NUMBER.test(line.text.trim())) drop.add(i);
+    }
+    pageBlocks.forEach((block, index) => {
+      const kept = lines.filter((line, i) => line.index === index && !drop.has(i)).map((line) => line.text);
+      if (kept.length) result.push({ ...block, text: kept.join("\n") });
+    });
+  }
+  return result;
+}

@@ -1,0 +1,121 @@
+import { HearthError, UpstreamCallError } from "@hearth/core";
+import { z } from "zod";
+
+const embedResponseSchema = z.object({ embeddings: z.array(z.array(z.number())) });
+
+export interface EmbeddingClientOptions {
+  /** Base URL of an Ollama-style API (the model service, or an Ollama server). */
+  baseUrl: string;
+  batchSize: number;
+  /** Extra attempts after a retryable failure (408, 409, 429, 5xx, unreachable). */
+  retries?: number;
+  /** Sent to the model service when it requires a service token; never logged. */
+  token?: string;
+  /** Delay before the first retry; doubled each time. */
+  retryDelayMs?: number;
+}
+
+/**
+ * Embeds texts through `POST /api/embed` ({model, input: [...]} -> {embeddings}), in batches, with
+ * retries and exponential backoff on retryable errors. Vectors come back unit-length so that cosine
+ * is a dot product in every index backend.
+ */
+export class EmbeddingClient {
+  readonly #options: Required<Omit<EmbeddingClientOptions, "token">> & { token?: string };
+
+  constructor(options: EmbeddingClientOptions) {
+    this.#options = {
+      retries: 3,
+      retryDelayMs: 250,
+      ...options,
+      baseUrl: options.baseUrl.replace(/\/+$/, ""),
+    };
+  }
+
+  async embed(model: string, texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const vectors: Float32Array[] = [];
+    for (let i = 0; i < texts.length; i += this.#options.batchSize) {
+      const batch = texts.slice(i, i + this.#options.batchSize);
+      vectors.push(...(await this.#withRetries(() => this.#embedBatch(model, batch, signal), signal)));
+    }
+    return vectors;
+  }
+
+  async #withRetries<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    let delay = this.#options.retryDelayMs;
+    for (let tries = 0; ; tries++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        const retryable = error instanceof UpstreamCallError && error.isRetryable;
+        if (!retryable || tries >= this.#options.retries || signal?.aborted) {
+          if (error instanceof UpstreamCallError) {
+            throw new HearthError(
+              "EMBEDDING_FAILED",
+              `Embedding failed after ${tries + 1} attempt(s): ${error.message}`,
+              { cause: error },
+            );
+          }
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay *= 2;
+      }
+    }
+  }
+
+  async #embedBatch(model: string, input: string[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const url = `${this.#options.baseUrl}/api/embed`;
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (this.#options.token) headers["x-hearth-service-token"] = this.#options.token;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ model, input, truncate: true }),
+        signal: signal
+          ? AbortSignal.any([signal, AbortSignal.timeout(120_000)])
+          : AbortSignal.timeout(120_000),
+      });
+    } catch (error) {
+      if (signal?.aborted) throw new HearthError("JOB_CANCELLED", "The job was cancelled");
+      throw new UpstreamCallError({
+        url,
+        message: `The embedding service at ${this.#options.baseUrl} did not answer`,
+        cause: error,
+      });
+    }
+    const body = await response.text();
+    if (!response.ok) {
+      throw new UpstreamCallError({
+        url,
+        status: response.status,
+        body: body.slice(0, 500),
+        message: `The embedding service answered ${response.status}`,
+      });
+    }
+    let parsed: z.infer<typeof embedResponseSchema>;
+    try {
+      parsed = embedResponseSchema.parse(JSON.parse(body));
+    } catch {
+      throw new HearthError("EMBEDDING_FAILED", "The embedding service answered without an embeddings array");
+    }
+    if (parsed.embeddings.length !== input.length) {
+      throw new HearthError(
+        "EMBEDDING_FAILED",
+        `Asked for ${input.length} embeddings, got ${parsed.embeddings.length}`,
+      );
+    }
+    return parsed.embeddings.map((values) => {
+      const vector = Float32Array.from(values);
+      let norm = 0;
+      for (const value of vector) norm += value * value;
+      norm = Math.sqrt(norm);
+      if (!Number.isFinite(norm) || norm === 0)
+        throw new HearthError("EMBEDDING_FAILED", "The embedding service returned a zero or invalid vector");
+      for (let i = 0; i < vector.length; i++) vector[i]! /= norm;
+      return vector;
+    });
+  }
+}

@@ -1,0 +1,191 @@
+import type { MultipartFile } from "@fastify/multipart";
+import {
+  createKnowledgeBaseRequestSchema,
+  fromUrlRequestSchema,
+  type KnowledgeBase,
+  multiQueryRequestSchema,
+  queryRequestSchema,
+  updateKnowledgeBaseRequestSchema,
+} from "@hearth/contracts";
+import { HearthError } from "@hearth/core";
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import type { BlobStore } from "../ingestion/blob-store.js";
+import type { IngestionService, UploadPart } from "../ingestion/ingestion-service.js";
+import type { QueryService } from "../query/query-service.js";
+import { documentView, type KnowledgeBaseRecord, type KnowledgeStore } from "../store/knowledge-store.js";
+
+export interface KnowledgeRouteDependencies {
+  store: KnowledgeStore;
+  ingestion: IngestionService;
+  queries: QueryService;
+  blobs: BlobStore;
+  defaults: { maxTokens: number; overlapTokens: number };
+}
+
+const idParams = z.object({ id: z.string().min(1) });
+const documentParams = z.object({ id: z.string().min(1), documentId: z.string().min(1) });
+
+function view(knowledgeBase: KnowledgeBaseRecord): KnowledgeBase {
+  return knowledgeBase;
+}
+
+/** Knowledge bases, documents and queries: transport only, the work is in the store and services. */
+export function registerKnowledgeRoutes(
+  app: FastifyInstance,
+  dependencies: KnowledgeRouteDependencies,
+): void {
+  const { store, ingestion, queries, blobs, defaults } = dependencies;
+
+  app.post("/v1/knowledge-bases", async (request, reply) => {
+    const body = createKnowledgeBaseRequestSchema.parse(request.body);
+    const chunking = {
+      maxTokens: body.chunking?.maxTokens ?? defaults.maxTokens,
+      overlapTokens: body.chunking?.overlapTokens ?? defaults.overlapTokens,
+    };
+    checkChunking(chunking);
+    const created = store.createKnowledgeBase({
+      name: body.name,
+      description: body.description ?? "",
+      embeddingModel: body.embeddingModel ?? null,
+      chunking,
+      watchFolder: body.watchFolder ?? null,
+    });
+    if (created.watchFolder) ingestion.syncFolder(created.id);
+    return reply.code(201).send(view(store.getKnowledgeBase(created.id)));
+  });
+
+  app.get("/v1/knowledge-bases", async () => ({ knowledgeBases: store.listKnowledgeBases().map(view) }));
+
+  app.get("/v1/knowledge-bases/:id", async (request) =>
+    view(store.getKnowledgeBase(idParams.parse(request.params).id)),
+  );
+
+  app.patch("/v1/knowledge-bases/:id", async (request) => {
+    const { id } = idParams.parse(request.params);
+    const body = updateKnowledgeBaseRequestSchema.parse(request.body);
+    const current = store.getKnowledgeBase(id);
+    const chunking = { ...current.chunking, ...body.chunking };
+    checkChunking(chunking);
+    const updated = store.updateKnowledgeBase(id, {
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.description !== undefined ? { description: body.description } : {}),
+      ...(body.embeddingModel !== undefined ? { embeddingModel: body.embeddingModel } : {}),
+      ...(body.watchFolder !== undefined ? { watchFolder: body.watchFolder } : {}),
+      chunking,
+    });
+    return view(updated);
+  });
+
+  app.delete("/v1/knowledge-bases/:id", async (request, reply) => {
+    await ingestion.deleteKnowledgeBase(idParams.parse(request.params).id);
+    return reply.code(204).send();
+  });
+
+  app.get("/v1/knowledge-bases/:id/documents", async (request) => {
+    const { id } = idParams.parse(request.params);
+    store.getKnowledgeBase(id);
+    return { documents: store.listDocuments(id).map(documentView) };
+  });
+
+  app.post("/v1/knowledge-bases/:id/documents", async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    store.getKnowledgeBase(id);
+    if (!request.isMultipart())
+      throw new HearthError(
+        "UNSUPPORTED_MEDIA_TYPE",
+        'Upload documents as multipart/form-data with one or more "file" parts',
+      );
+    const parts = async function* (): AsyncGenerator<UploadPart> {
+      for await (const part of request.parts()) {
+        if (part.type !== "file") continue;
+        const file = part as MultipartFile;
+        if (file.fieldname !== "file") {
+          file.file.resume();
+          continue;
+        }
+        yield { filename: file.filename, file: file.file };
+      }
+    };
+    const accepted = await ingestion.acceptUploads(id, parts());
+    return reply.code(202).send(accepted);
+  });
+
+  app.post("/v1/knowledge-bases/:id/documents/from-url", async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    const { url } = fromUrlRequestSchema.parse(request.body);
+    return reply.code(202).send({ job: ingestion.ingestUrl(id, url) });
+  });
+
+  app.get("/v1/knowledge-bases/:id/documents/:documentId", async (request) => {
+    const { id, documentId } = documentParams.parse(request.params);
+    return documentView(store.getDocument(id, documentId));
+  });
+
+  app.delete("/v1/knowledge-bases/:id/documents/:documentId", async (request, reply) => {
+    const { id, documentId } = documentParams.parse(request.params);
+    await ingestion.deleteDocument(id, documentId);
+    return reply.code(204).send();
+  });
+
+  app.get("/v1/knowledge-bases/:id/documents/:documentId/file", async (request, reply) => {
+    const { id, documentId } = documentParams.parse(request.params);
+    const document = store.getDocument(id, documentId);
+    const hash = document.indexedHash?.split(":")[0] ?? document.contentHash;
+    if (!hash || !(await blobs.exists(id, documentId, hash)))
+      throw new HearthError("DOCUMENT_NOT_FOUND", "The document's file is not stored");
+    const bytes = await blobs.read(id, documentId, hash);
+    // PDFs open inline so that a citation can link to `.../file#page=N`; everything else is an
+    // attachment (an uploaded HTML page must never run scripts on the service's origin), and the
+    // sandbox policy applies either way.
+    const disposition = document.contentType === "application/pdf" ? "inline" : "attachment";
+    return reply
+      .header("content-type", document.contentType)
+      .header(
+        "content-disposition",
+        `${disposition}; filename*=UTF-8''${encodeURIComponent(document.name.split("/").at(-1) ?? "document")}`,
+      )
+      .header("x-content-type-options", "nosniff")
+      .header("content-security-policy", "default-src 'none'; sandbox")
+      .send(bytes);
+  });
+
+  app.post("/v1/knowledge-bases/:id/sync", async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    return reply.code(202).send({ job: ingestion.syncFolder(id) });
+  });
+
+  app.post("/v1/knowledge-bases/:id/query", async (request) => {
+    const { id } = idParams.parse(request.params);
+    const body = queryRequestSchema.parse(request.body);
+    return {
+      results: await queries.query({
+        knowledgeBaseIds: [id],
+        query: body.query,
+        topK: body.topK,
+        ...(body.filters ? { filters: body.filters } : {}),
+      }),
+    };
+  });
+
+  app.post("/v1/query", async (request) => {
+    const body = multiQueryRequestSchema.parse(request.body);
+    return {
+      results: await queries.query({
+        knowledgeBaseIds: body.knowledgeBaseIds,
+        query: body.query,
+        topK: body.topK,
+        ...(body.filters ? { filters: body.filters } : {}),
+      }),
+    };
+  });
+}
+
+function checkChunking(chunking: { maxTokens: number; overlapTokens: number }): void {
+  if (chunking.overlapTokens >= chunking.maxTokens) {
+    throw new HearthError(
+      "INVALID_REQUEST",
+      "chunking.overlapTokens must be smaller than chunking.maxTokens",
+    );
+  }
+}

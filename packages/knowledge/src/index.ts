@@ -1,0 +1,31 @@
+export {
+  type ChunkedDocument,
+  chunkDocument,
+  type DocumentChunk,
+  estimateTokens,
+} from "./chunking/chunk-document.js";
+export { cleanDocument, foldToSimplified, normalizeText } from "./cleaning/clean-document.js";
+export { EmbeddingClient } from "./embedding/embedding-client.js";
+export type {
+  ChunkRecord,
+  IndexBackend,
+  LexicalQuery,
+  SearchFilters,
+  SearchHit,
+  VectorQuery,
+} from "./index/index-backend.js";
+export { parseBytes, prepareChunks } from "./ingestion/document-pipeline.js";
+export type { ParsedDocument } from "./parsing/parsed-document.js";
+export {
+  type KnowledgeIndex,
+  type RetrievalRequest,
+  type Retriever,
+  rankFusionRetriever,
+} from "./query/retriever.js";
+export {
+  createKnowledgeService,
+  DEFAULT_CHUNKING,
+  type KnowledgeService,
+  type KnowledgeServiceOptions,
+} from "./service/create-knowledge-service.js";
+export { serveKnowledge } from "./service/serve-knowledge.js";

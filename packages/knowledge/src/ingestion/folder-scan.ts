@@ -1,0 +1,95 @@
+import { lstat, readdir, realpath, stat } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { HearthError } from "@hearth/core";
+
+export interface ScannedFile {
+  /** Path relative to the watched folder, with "/" separators: the document's stable key. */
+  relativePath: string;
+  absolutePath: string;
+  sizeBytes: number;
+}
+
+export interface ScanProblem {
+  relativePath: string;
+  code: "FOLDER_UNREADABLE";
+  message: string;
+}
+
+const MAX_DEPTH = 32;
+
+/**
+ * Lists the files under a watched folder. Symbolic links are followed, but a directory already on
+ * the walk (a symlink loop) or too deep is reported as a problem for that entry and skipped, so one
+ * bad entry never stops the sync. Hidden files and folders (".git") are skipped.
+ */
+export async function scanFolder(root: string): Promise<{ files: ScannedFile[]; problems: ScanProblem[] }> {
+  let rootReal: string;
+  try {
+    rootReal = await realpath(root);
+    if (!(await stat(rootReal)).isDirectory()) throw new Error("not a directory");
+  } catch (error) {
+    throw new HearthError(
+      "FOLDER_UNREADABLE",
+      `The watched folder ${root} cannot be read: ${(error as Error).message}`,
+    );
+  }
+  const files: ScannedFile[] = [];
+  const problems: ScanProblem[] = [];
+  const walk = async (directory: string, ancestors: Set<string>, depth: number): Promise<void> => {
+    let entries: string[];
+    try {
+      entries = (await readdir(directory)).sort();
+    } catch (error) {
+      problems.push({
+        relativePath: relativeOf(root, directory),
+        code: "FOLDER_UNREADABLE",
+        message: `Cannot list the folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      });
+      return;
+    }
+    for (const name of entries) {
+      if (name.startsWith(".")) continue;
+      const path = join(directory, name);
+      const relativePath = relativeOf(root, path);
+      try {
+        const link = await lstat(path);
+        const info = link.isSymbolicLink() ? await stat(path) : link;
+        if (info.isDirectory()) {
+          const real = await realpath(path);
+          if (ancestors.has(real)) {
+            problems.push({
+              relativePath,
+              code: "FOLDER_UNREADABLE",
+              message: "A symbolic link loops back to a folder above it; skipped",
+            });
+            continue;
+          }
+          if (depth >= MAX_DEPTH) {
+            problems.push({
+              relativePath,
+              code: "FOLDER_UNREADABLE",
+              message: `Folders nest deeper than ${MAX_DEPTH} levels; skipped`,
+            });
+            continue;
+          }
+          await walk(path, new Set([...ancestors, real]), depth + 1);
+        } else if (info.isFile()) {
+          files.push({ relativePath, absolutePath: path, sizeBytes: info.size });
+        }
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const reason =
+          code === "ELOOP"
+            ? "A symbolic link loops (ELOOP); skipped"
+            : `Cannot read the entry: ${code ?? (error as Error).message}`;
+        problems.push({ relativePath, code: "FOLDER_UNREADABLE", message: reason });
+      }
+    }
+  };
+  await walk(root, new Set([rootReal]), 0);
+  return { files, problems };
+}
+
+function relativeOf(root: string, path: string): string {
+  return relative(root, path).split("\\").join("/") || ".";
+}

@@ -1,0 +1,145 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { KnowledgeClient } from "@hearth/contracts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pdf } from "../testing/document-fixtures.fixture.js";
+import { type Harness, startEmbedServer, startHarness } from "../testing/knowledge-harness.fixture.js";
+
+const words = (n: number) =>
+  ["red", "green", "blue", "amber", "violet", "teal"][n % 6]! +
+  ["fox", "owl", "elk", "yak", "emu"][n % 5]! +
+  ["s", "ing", "er", "ed"][n % 4]!;
+
+const markdown = (i: number) =>
+  Buffer.from(
+    `# Document ${i}\n\n${Array.from({ length: 4 }, (_, p) => `Paragraph ${p} of document ${i} talks about subject ${i * 10 + p} at length.`).join("\n\n")}\n`,
+  );
+
+/** Every document is either fully indexed (all its chunks, once) or absent from the index. */
+async function expectNoHalfIndexedDocument(harness: Harness, knowledgeBaseId: string) {
+  const documents = await harness.client.listDocuments(knowledgeBaseId);
+  for (const document of documents) {
+    const chunks = [...harness.backend.chunks.values()].filter((chunk) => chunk.documentId === document.id);
+    const ordinals = chunks.map((chunk) => chunk.ordinal).sort((a, b) => a - b);
+    if (document.status === "indexed")
+      expect(ordinals).toEqual(Array.from({ length: document.chunkCount }, (_, i) => i));
+    else expect(chunks).toEqual([]);
+  }
+  return documents;
+}
+
+describe("ingestion jobs", () => {
+  let embed: Awaited<ReturnType<typeof startEmbedServer>>;
+  beforeAll(async () => {
+    embed = await startEmbedServer({ delayMs: 60 });
+  });
+  afterAll(async () => embed.close());
+
+  it("cancels a running job: queued documents stop, none is left half-indexed", async () => {
+    const harness = await startHarness({
+      embeddingUrl: embed.url,
+      embeddingBatchSize: 1,
+      ingestConcurrency: 1,
+    });
+    try {
+      const { client } = harness;
+      const kb = await client.createKnowledgeBase({
+        name: "Cancel",
+        embeddingModel: "test-embed",
+        chunking: { maxTokens: 40, overlapTokens: 0 },
+      });
+      const upload = await client.uploadDocuments(
+        kb.id,
+        Array.from({ length: 8 }, (_, i) => ({ name: `doc-${i}.md`, data: markdown(i) })),
+      );
+      for await (const event of client.jobEvents(upload.job.id)) {
+        if (event.type === "document" && event.counts.indexed >= 1) break;
+      }
+      const cancelled = await client.cancelJob(upload.job.id);
+      expect(cancelled.status).toBe("cancelled");
+      await harness.service.idle();
+      const job = await client.getJob(upload.job.id);
+      expect(job.status).toBe("cancelled");
+      expect(job.counts.indexed).toBeLessThan(8);
+      expect(
+        job.documents.filter((d) => d.status === "failed").every((d) => d.error?.code === "JOB_CANCELLED"),
+      ).toBe(true);
+      const documents = await expectNoHalfIndexedDocument(harness, kb.id);
+      expect(documents.filter((d) => d.status === "indexed").length).toBe(job.counts.indexed);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it("resumes after kill -9 mid-job and completes with no duplicate and no half-indexed document", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hearth-crash-"));
+    try {
+      const script = fileURLToPath(new URL("../testing/resume-child.fixture.ts", import.meta.url));
+      const child = spawn(
+        process.execPath,
+        ["--conditions=source", "--import", "tsx", script, dataDir, embed.url, "10"],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).once("line", resolve);
+        child.once("exit", (code) => reject(new Error(`child exited early (${code})`)));
+      });
+      const { url, kbId, jobId } = JSON.parse(line) as { url: string; kbId: string; jobId: string };
+      const remote = new KnowledgeClient({ baseUrl: url });
+      for await (const event of remote.jobEvents(jobId)) {
+        if (event.type === "document" && event.counts.indexed >= 2) break;
+      }
+      child.kill("SIGKILL");
+      await new Promise((resolve) => child.once("exit", resolve));
+
+      const harness = await startHarness({ embeddingUrl: embed.url, embeddingBatchSize: 1 }, {}, dataDir);
+      try {
+        const before = await harness.client.getJob(jobId);
+        expect(before.counts.indexed).toBeLessThan(10);
+        const job = before.status === "completed" ? before : await harness.finalJob(jobId);
+        expect(job).toMatchObject({ status: "completed", counts: { total: 10, indexed: 10, failed: 0 } });
+        const documents = await expectNoHalfIndexedDocument(harness, kbId);
+        expect(documents.length).toBe(10);
+        const metrics = await (await fetch(`${harness.url}/metrics`)).text();
+        expect(metrics).toMatch(
+          new RegExp(`hearth_knowledge_last_update_timestamp_seconds\\{[^}]*knowledge_base="${kbId}"`),
+        );
+        const ids = [...harness.backend.chunks.keys()];
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(ids.length).toBe(documents.reduce((sum, d) => sum + d.chunkCount, 0));
+      } finally {
+        await harness.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("does not let one huge file hold back another user's small file", async () => {
+    const harness = await startHarness({ workerThresholdBytes: 64 * 1024, ingestConcurrency: 2 });
+    try {
+      const { client } = harness;
+      const kb = await client.createKnowledgeBase({ name: "Fair" });
+      const pages = Array.from({ length: 600 }, (_, p) => [
+        `# Section ${words(p)}`,
+        `The ${words(p)} paragraph opens this page.`,
+        `It closes with ${words(p + 7)}.`,
+      ]);
+      const big = await client.uploadDocuments(kb.id, [{ name: "big.pdf", data: pdf(pages) }]);
+      const small = await client.uploadDocuments(kb.id, [{ name: "small.md", data: markdown(1) }]);
+      const finished: string[] = [];
+      await Promise.all([
+        harness.finalJob(big.job.id).then(() => finished.push("big")),
+        harness.finalJob(small.job.id).then(() => finished.push("small")),
+      ]);
+      expect(finished).toEqual(["small", "big"]);
+      expect((await client.getJob(big.job.id)).documents[0]).toMatchObject({ status: "indexed" });
+    } finally {
+      await harness.close();
+    }
+  });
+});

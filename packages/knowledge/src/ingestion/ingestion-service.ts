@@ -1,0 +1,578 @@
+import { createHash } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { basename } from "node:path";
+import type { Readable } from "node:stream";
+import type { IngestionJob, JobEvent, KnowledgeDocument } from "@hearth/contracts";
+import { HearthError, isHearthError, type Logger } from "@hearth/core";
+import type { EmbeddingClient } from "../embedding/embedding-client.js";
+import type { IndexBackend } from "../index/index-backend.js";
+import type { ParserPool } from "../parsing/parser-pool.js";
+import {
+  type DocumentRecord,
+  documentView,
+  type JobDocumentStatus,
+  type KnowledgeStore,
+} from "../store/knowledge-store.js";
+import type { BlobStore } from "./blob-store.js";
+import {
+  indexChunks,
+  indexedVersion,
+  type PipelineSettings,
+  parseBytes,
+  prepareChunks,
+} from "./document-pipeline.js";
+import { displayName, validateFileName } from "./file-name.js";
+import { scanFolder } from "./folder-scan.js";
+import type { IngestionMetrics } from "./ingestion-metrics.js";
+import { JobScheduler } from "./job-scheduler.js";
+import { fetchDocument } from "./url-fetch.js";
+
+export interface IngestionOptions extends PipelineSettings {
+  maxUploadBytes: number;
+  allowPrivateUrls: boolean;
+  concurrency: number;
+}
+
+export interface IngestionDependencies {
+  store: KnowledgeStore;
+  blobs: BlobStore;
+  backend: IndexBackend;
+  parsers: ParserPool;
+  embeddings: EmbeddingClient;
+  metrics: IngestionMetrics;
+  logger: Logger;
+  settings: IngestionOptions;
+}
+
+export interface UploadPart {
+  filename: string;
+  file: Readable;
+}
+
+const TERMINAL = new Set<JobDocumentStatus>(["indexed", "skipped", "failed", "deleted"]);
+
+/**
+ * Ingestion jobs: uploads, URLs and watched-folder syncs become jobs of per-document tasks whose
+ * state lives in the store, so progress can be streamed, a job cancelled, and a crash resumed
+ * (every indexing step is idempotent). One document's failure is recorded on that document only.
+ */
+export class IngestionService {
+  readonly #deps: IngestionDependencies;
+  readonly #scheduler: JobScheduler;
+  readonly #events = new EventEmitter();
+  readonly #controllers = new Map<string, AbortController>();
+  readonly #syncing = new Set<string>();
+  #closed = false;
+
+  constructor(dependencies: IngestionDependencies) {
+    this.#deps = dependencies;
+    const slots = dependencies.settings.concurrency;
+    this.#scheduler = new JobScheduler({ smallSlots: slots, largeSlots: Math.max(1, slots - 1) });
+    this.#events.setMaxListeners(0);
+  }
+
+  /** Re-queues what a crash or restart interrupted. */
+  resume(): number {
+    const { store } = this.#deps;
+    for (const document of store.orphanedDocuments()) {
+      if (document.indexedHash) store.setDocumentStatus(document.id, "indexed");
+      else
+        store.setDocumentStatus(document.id, "failed", {
+          code: "JOB_CANCELLED",
+          message: "The upload was interrupted before its job started; upload the file again",
+        });
+    }
+    const jobs = store.unfinishedJobs();
+    for (const job of jobs) {
+      this.#deps.logger.info({ jobId: job.id, kind: job.kind }, "resuming ingestion job");
+      if (job.kind === "sync") void this.#runSync(job.id, job.knowledgeBaseId);
+      else this.#start(job.id);
+    }
+    return jobs.length;
+  }
+
+  async acceptUploads(
+    knowledgeBaseId: string,
+    parts: AsyncIterable<UploadPart>,
+  ): Promise<{ job: IngestionJob; documents: KnowledgeDocument[] }> {
+    const { store, blobs, settings: options } = this.#deps;
+    store.getKnowledgeBase(knowledgeBaseId);
+    const accepted: Array<{ document: DocumentRecord; error?: HearthError }> = [];
+    for await (const part of parts) {
+      let name: string;
+      try {
+        name = validateFileName(part.filename);
+      } catch (error) {
+        part.file.resume();
+        const document = store.upsertDocument({
+          knowledgeBaseId,
+          name: displayName(part.filename),
+          source: "upload",
+          sourceKey: `invalid-name:${part.filename}`,
+          sizeBytes: 0,
+          contentType: "application/octet-stream",
+        });
+        accepted.push({ document, error: error as HearthError });
+        continue;
+      }
+      const received = await blobs.receive(part.file, options.maxUploadBytes);
+      if (received.truncated) {
+        await blobs.discard(received.path);
+        const document = store.upsertDocument({
+          knowledgeBaseId,
+          name,
+          source: "upload",
+          sourceKey: name,
+          sizeBytes: 0,
+          contentType: "application/octet-stream",
+        });
+        accepted.push({
+          document,
+          error: new HearthError(
+            "DOCUMENT_TOO_LARGE",
+            `The file is larger than the limit of ${options.maxUploadBytes} bytes (knowledge.maxUploadBytes)`,
+          ),
+        });
+        continue;
+      }
+      const document = store.upsertDocument({
+        knowledgeBaseId,
+        name,
+        source: "upload",
+        sourceKey: name,
+        sizeBytes: received.sizeBytes,
+        contentType: "application/octet-stream",
+      });
+      await blobs.keep(received.path, knowledgeBaseId, document.id, received.sha256);
+      store.setDocumentContent(document.id, received.sha256, received.sizeBytes, document.contentType);
+      accepted.push({ document: store.getDocument(knowledgeBaseId, document.id) });
+    }
+    if (accepted.length === 0)
+      throw new HearthError(
+        "INVALID_REQUEST",
+        'No file parts: send one or more files in multipart fields named "file"',
+      );
+    const job = store.createJob(knowledgeBaseId, "upload", []);
+    for (const { document, error } of accepted) {
+      if (error) {
+        store.setDocumentStatus(document.id, "failed", { code: error.code, message: error.message });
+        store.addJobDocument(job.id, document, "failed", { code: error.code, message: error.message });
+        this.#deps.metrics.documents.inc({ outcome: "failed" });
+      } else {
+        store.setDocumentStatus(document.id, "queued");
+        store.addJobDocument(job.id, document, "queued");
+      }
+    }
+    this.#start(job.id);
+    return {
+      job: store.getJob(job.id),
+      documents: accepted.map(({ document }) =>
+        documentView(store.getDocument(knowledgeBaseId, document.id)),
+      ),
+    };
+  }
+
+  ingestUrl(knowledgeBaseId: string, url: string): IngestionJob {
+    const { store } = this.#deps;
+    store.getKnowledgeBase(knowledgeBaseId);
+    const parsed = new URL(url);
+    const name = displayName(decodeURIComponent(basename(parsed.pathname)) || parsed.hostname);
+    const document = store.upsertDocument({
+      knowledgeBaseId,
+      name,
+      source: "url",
+      sourceKey: parsed.href,
+      sizeBytes: 0,
+      contentType: "application/octet-stream",
+    });
+    store.setDocumentStatus(document.id, "queued");
+    const job = store.createJob(knowledgeBaseId, "url", [document]);
+    this.#start(job.id);
+    return store.getJob(job.id);
+  }
+
+  /** Syncs a knowledge base's watched folder now; a sync already running is returned instead. */
+  syncFolder(knowledgeBaseId: string): IngestionJob {
+    const { store } = this.#deps;
+    const knowledgeBase = store.getKnowledgeBase(knowledgeBaseId);
+    if (!knowledgeBase.watchFolder)
+      throw new HearthError("INVALID_REQUEST", "This knowledge base has no watchFolder to sync");
+    const running = store
+      .unfinishedJobs()
+      .find((job) => job.knowledgeBaseId === knowledgeBaseId && job.kind === "sync");
+    if (running) return running;
+    const job = store.createJob(knowledgeBaseId, "sync", []);
+    void this.#runSync(job.id, knowledgeBaseId);
+    return store.getJob(job.id);
+  }
+
+  cancel(jobId: string): IngestionJob {
+    const { store } = this.#deps;
+    const job = store.getJob(jobId);
+    if (job.status === "completed" || job.status === "failed" || job.status === "cancelled") return job;
+    this.#controllers.get(jobId)?.abort(new HearthError("JOB_CANCELLED", "The job was cancelled"));
+    this.#scheduler.drop(jobId);
+    for (const document of job.documents) {
+      if (document.status !== "queued") continue;
+      this.#cancelDocument(jobId, document.documentId);
+    }
+    store.setJobStatus(jobId, "cancelled", { code: "JOB_CANCELLED", message: "Cancelled by request" });
+    this.#publishJob(jobId);
+    // Running tasks hold the aborted signal already; the job no longer counts as active.
+    this.#forget(jobId);
+    return store.getJob(jobId);
+  }
+
+  /** Subscribes to a job's events; returns the unsubscribe function. */
+  subscribe(jobId: string, listener: (event: JobEvent) => void): () => void {
+    this.#events.on(jobId, listener);
+    return () => this.#events.off(jobId, listener);
+  }
+
+  async deleteDocument(knowledgeBaseId: string, documentId: string): Promise<void> {
+    const { store, backend, blobs } = this.#deps;
+    const document = store.getDocument(knowledgeBaseId, documentId);
+    store.deleteDocument(documentId);
+    await backend.deleteDocument(knowledgeBaseId, documentId);
+    await blobs.remove(knowledgeBaseId, documentId, document.contentHash);
+    await blobs.remove(knowledgeBaseId, documentId, document.indexedHash?.split(":")[0] ?? null);
+    this.#recordUpdate(knowledgeBaseId);
+  }
+
+  async deleteKnowledgeBase(knowledgeBaseId: string): Promise<void> {
+    const { store, backend, blobs } = this.#deps;
+    store.getKnowledgeBase(knowledgeBaseId);
+    for (const job of store.unfinishedJobs())
+      if (job.knowledgeBaseId === knowledgeBaseId) this.cancel(job.id);
+    store.deleteKnowledgeBase(knowledgeBaseId);
+    await backend.deleteKnowledgeBase(knowledgeBaseId);
+    await blobs.removeKnowledgeBase(knowledgeBaseId);
+  }
+
+  /** Resolves when no document task is queued or running. */
+  idle(): Promise<void> {
+    return this.#scheduler.idle();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    // Running tasks are abandoned, not failed: their jobs stay unfinished and resume on restart.
+    for (const controller of this.#controllers.values())
+      controller.abort(new HearthError("SERVICE_NOT_READY", "The service is shutting down"));
+    for (const jobId of this.#controllers.keys()) this.#scheduler.drop(jobId);
+    await this.#scheduler.idle();
+  }
+
+  // Job execution
+
+  #controller(jobId: string): AbortController {
+    let controller = this.#controllers.get(jobId);
+    if (!controller) {
+      controller = new AbortController();
+      this.#controllers.set(jobId, controller);
+      this.#deps.metrics.activeJobs.inc();
+    }
+    return controller;
+  }
+
+  #start(jobId: string): void {
+    const { store } = this.#deps;
+    const job = store.getJob(jobId);
+    const controller = this.#controller(jobId);
+    store.setJobStatus(jobId, "running");
+    this.#publishJob(jobId);
+    let scheduled = 0;
+    for (const document of job.documents) {
+      if (TERMINAL.has(document.status)) continue;
+      const record = store.findDocument(job.knowledgeBaseId, document.documentId);
+      const large = (record?.sizeBytes ?? 0) >= this.#deps.settings.workerThresholdBytes;
+      scheduled++;
+      this.#scheduler.add({
+        jobId,
+        large,
+        run: () => this.#processDocument(jobId, job.knowledgeBaseId, document.documentId, controller.signal),
+      });
+    }
+    if (scheduled === 0) this.#maybeFinish(jobId);
+  }
+
+  async #runSync(jobId: string, knowledgeBaseId: string): Promise<void> {
+    const { store, blobs, settings: options } = this.#deps;
+    if (this.#syncing.has(jobId)) return;
+    this.#syncing.add(jobId);
+    const controller = this.#controller(jobId);
+    try {
+      store.setJobStatus(jobId, "running");
+      this.#publishJob(jobId);
+      const knowledgeBase = store.getKnowledgeBase(knowledgeBaseId);
+      const { files, problems } = await scanFolder(knowledgeBase.watchFolder ?? "");
+      const seen = new Set<string>();
+      const already = new Set(store.getJob(jobId).documents.map((document) => document.documentId));
+      for (const problem of problems) {
+        const entryId = `entry:${problem.relativePath}`;
+        if (already.has(entryId)) continue;
+        store.addJobDocument(jobId, { id: entryId, name: problem.relativePath }, "failed", {
+          code: problem.code,
+          message: problem.message,
+        });
+        this.#publishDocument(jobId, entryId);
+      }
+      for (const file of files) {
+        if (controller.signal.aborted) return;
+        seen.add(file.relativePath);
+        const existing = store.findDocumentBySource(knowledgeBaseId, "folder", file.relativePath);
+        if (existing && already.has(existing.id)) continue;
+        const document = store.upsertDocument({
+          knowledgeBaseId,
+          name: file.relativePath,
+          source: "folder",
+          sourceKey: file.relativePath,
+          sizeBytes: file.sizeBytes,
+          contentType: existing?.contentType ?? "application/octet-stream",
+        });
+        if (file.sizeBytes > options.maxUploadBytes) {
+          const error = {
+            code: "DOCUMENT_TOO_LARGE",
+            message: `The file is larger than the limit of ${options.maxUploadBytes} bytes`,
+          };
+          store.setDocumentStatus(document.id, "failed", error);
+          store.addJobDocument(jobId, document, "failed", error);
+          this.#publishDocument(jobId, document.id);
+          continue;
+        }
+        let hashed: { sha256: string; sizeBytes: number };
+        try {
+          hashed = await blobs.hashFile(file.absolutePath);
+        } catch (error) {
+          const failure = {
+            code: "FOLDER_UNREADABLE",
+            message: `Cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+          };
+          store.setDocumentStatus(document.id, "failed", failure);
+          store.addJobDocument(jobId, document, "failed", failure);
+          continue;
+        }
+        if (
+          document.indexedHash === indexedVersion(hashed.sha256, knowledgeBase) &&
+          document.status === "indexed"
+        ) {
+          store.addJobDocument(jobId, document, "skipped");
+          this.#deps.metrics.documents.inc({ outcome: "skipped" });
+          this.#publishDocument(jobId, document.id);
+          continue;
+        }
+        if (!(await blobs.exists(knowledgeBaseId, document.id, hashed.sha256))) {
+          await blobs.copyIn(file.absolutePath, knowledgeBaseId, document.id, hashed.sha256);
+        }
+        store.setDocumentContent(document.id, hashed.sha256, hashed.sizeBytes, document.contentType);
+        store.setDocumentStatus(document.id, "queued");
+        store.addJobDocument(jobId, document, "queued");
+        this.#publishDocument(jobId, document.id);
+      }
+      for (const document of store.listDocuments(knowledgeBaseId)) {
+        if (document.source !== "folder" || seen.has(document.sourceKey)) continue;
+        await this.deleteDocument(knowledgeBaseId, document.id);
+        store.addJobDocument(jobId, document, "deleted");
+        this.#deps.metrics.documents.inc({ outcome: "deleted" });
+        this.#publishDocument(jobId, document.id);
+      }
+      this.#syncing.delete(jobId);
+      if (!controller.signal.aborted) this.#start(jobId);
+    } catch (error) {
+      const failure = isHearthError(error)
+        ? { code: error.code, message: error.message }
+        : { code: "INTERNAL_ERROR", message: "The sync failed unexpectedly" };
+      if (!isHearthError(error)) this.#deps.logger.error({ err: error, jobId }, "folder sync failed");
+      if (store.findJob(jobId)) {
+        store.setJobStatus(jobId, "failed", failure);
+        this.#publishJob(jobId);
+      }
+      this.#forget(jobId);
+    } finally {
+      this.#syncing.delete(jobId);
+    }
+  }
+
+  async #processDocument(
+    jobId: string,
+    knowledgeBaseId: string,
+    documentId: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { store, blobs, settings: options, metrics } = this.#deps;
+    if (signal.aborted || this.#closed) return;
+    const started = performance.now();
+    const knowledgeBase = store.findKnowledgeBase(knowledgeBaseId);
+    let document = store.findDocument(knowledgeBaseId, documentId);
+    if (!knowledgeBase || !document) {
+      if (store.findJob(jobId)) store.setJobDocumentStatus(jobId, documentId, "deleted");
+      this.#maybeFinish(jobId);
+      return;
+    }
+    const setStage = (stage: "parsing" | "embedding") => {
+      store.setDocumentStatus(documentId, stage);
+      store.setJobDocumentStatus(jobId, documentId, stage);
+      this.#publishDocument(jobId, documentId);
+    };
+    try {
+      setStage("parsing");
+      const job = store.getJob(jobId);
+      if (document.source === "url" && job.kind === "url") {
+        const fetched = await fetchDocument(document.sourceKey, {
+          maxBytes: options.maxUploadBytes,
+          allowPrivateNetwork: options.allowPrivateUrls,
+          signal,
+        });
+        const sha256 = createHash("sha256").update(fetched.bytes).digest("hex");
+        await blobs.writeBytes(fetched.bytes, knowledgeBaseId, documentId, sha256);
+        store.upsertDocument({
+          knowledgeBaseId,
+          name: fetched.name,
+          source: "url",
+          sourceKey: document.sourceKey,
+          sizeBytes: fetched.bytes.length,
+          contentType: document.contentType,
+        });
+        store.setDocumentContent(documentId, sha256, fetched.bytes.length, document.contentType);
+        document = store.getDocument(knowledgeBaseId, documentId);
+      }
+      if (!document.contentHash)
+        throw new HearthError("DOCUMENT_EMPTY", "The document has no stored content");
+      const version = indexedVersion(document.contentHash, knowledgeBase);
+      if (document.indexedHash === version) {
+        store.setDocumentStatus(documentId, "indexed");
+        this.#finishDocument(jobId, documentId, "skipped");
+        return;
+      }
+      const bytes = await blobs.read(knowledgeBaseId, documentId, document.contentHash);
+      const { document: parsed, contentType } = await parseBytes(this.#deps, document.name, bytes, signal);
+      store.setDocumentContent(documentId, document.contentHash, bytes.length, contentType);
+      if (signal.aborted) throw signal.reason;
+      const chunked = prepareChunks(parsed, knowledgeBase);
+      if (chunked.chunks.length === 0)
+        throw new HearthError(
+          "DOCUMENT_NO_TEXT",
+          "The document holds no extractable text (a scanned PDF needs OCR, which is not enabled)",
+        );
+      const settingsOf = (value: string | null) => value?.split(":")[1];
+      const outcome = await indexChunks(this.#deps, {
+        knowledgeBase,
+        documentId,
+        documentTitle: document.name,
+        chunked,
+        metadata: {
+          source: document.source,
+          contentType,
+          ...(parsed.title ? { title: parsed.title.slice(0, 300) } : {}),
+        },
+        onStage: setStage,
+        replaceAll: document.indexedHash !== null && settingsOf(document.indexedHash) !== settingsOf(version),
+        signal,
+      });
+      // A delete that raced this task wins: its chunks must not come back.
+      if (!store.findDocument(knowledgeBaseId, documentId)) {
+        await this.#deps.backend.deleteDocument(knowledgeBaseId, documentId);
+        this.#finishDocument(jobId, documentId, "deleted");
+        return;
+      }
+      const previous = document.indexedHash?.split(":")[0];
+      store.markDocumentIndexed(documentId, version, outcome.chunkCount);
+      if (previous && previous !== document.contentHash)
+        await blobs.remove(knowledgeBaseId, documentId, previous);
+      metrics.embeddedTexts.inc(outcome.textsEmbedded);
+      metrics.duration.observe((performance.now() - started) / 1000);
+      this.#recordUpdate(knowledgeBaseId);
+      this.#finishDocument(jobId, documentId, "indexed");
+    } catch (error) {
+      if (this.#closed && !isHearthError(error)) return;
+      if (this.#closed && isHearthError(error) && error.code === "SERVICE_NOT_READY") return;
+      const reason = signal.aborted ? signal.reason : error;
+      if (isHearthError(reason) && reason.code === "SERVICE_NOT_READY") return;
+      if (isHearthError(reason) && reason.code === "JOB_CANCELLED") {
+        this.#cancelDocument(jobId, documentId);
+        this.#maybeFinish(jobId);
+        return;
+      }
+      const failure = isHearthError(error)
+        ? { code: error.code, message: error.message }
+        : {
+            code: "INTERNAL_ERROR",
+            message: "An unexpected error stopped this document; the log has the detail",
+          };
+      if (!isHearthError(error) || error.status >= 500)
+        this.#deps.logger.error({ err: error, documentId, jobId }, "document ingestion failed");
+      if (store.findDocument(knowledgeBaseId, documentId))
+        store.setDocumentStatus(documentId, "failed", failure);
+      this.#finishDocument(jobId, documentId, "failed", failure);
+    }
+  }
+
+  #cancelDocument(jobId: string, documentId: string): void {
+    const { store } = this.#deps;
+    const cancelled = {
+      code: "JOB_CANCELLED",
+      message: "The job was cancelled before this document was indexed",
+    };
+    const job = store.findJob(jobId);
+    if (!job) return;
+    const document = store.findDocument(job.knowledgeBaseId, documentId);
+    if (document) {
+      // A document with an earlier indexed version keeps it; a new one records the cancellation.
+      if (document.indexedHash) store.setDocumentStatus(documentId, "indexed");
+      else store.setDocumentStatus(documentId, "failed", cancelled);
+    }
+    store.setJobDocumentStatus(jobId, documentId, "failed", cancelled);
+    this.#publishDocument(jobId, documentId);
+  }
+
+  #finishDocument(
+    jobId: string,
+    documentId: string,
+    status: JobDocumentStatus,
+    error?: { code: string; message: string },
+  ): void {
+    const { store } = this.#deps;
+    if (!store.findJob(jobId)) return;
+    store.setJobDocumentStatus(jobId, documentId, status, error);
+    this.#deps.metrics.documents.inc({ outcome: status });
+    this.#publishDocument(jobId, documentId);
+    this.#maybeFinish(jobId);
+  }
+
+  #maybeFinish(jobId: string): void {
+    const { store } = this.#deps;
+    const job = store.findJob(jobId);
+    if (!job || this.#syncing.has(jobId)) return;
+    if (job.documents.some((document) => !TERMINAL.has(document.status))) return;
+    if (job.status !== "cancelled") {
+      store.setJobStatus(jobId, "completed");
+      if (job.kind === "sync") store.markKnowledgeBaseIndexed(job.knowledgeBaseId);
+    }
+    this.#publishJob(jobId);
+    this.#forget(jobId);
+  }
+
+  #forget(jobId: string): void {
+    if (this.#controllers.delete(jobId)) this.#deps.metrics.activeJobs.dec();
+  }
+
+  #recordUpdate(knowledgeBaseId: string): void {
+    this.#deps.store.markKnowledgeBaseIndexed(knowledgeBaseId);
+    this.#deps.metrics.updates.inc({ knowledge_base: knowledgeBaseId });
+    this.#deps.metrics.lastUpdate.set({ knowledge_base: knowledgeBaseId }, Date.now() / 1000);
+  }
+
+  #publishDocument(jobId: string, documentId: string): void {
+    if (this.#events.listenerCount(jobId) === 0) return;
+    const job = this.#deps.store.findJob(jobId);
+    const document = job?.documents.find((entry) => entry.documentId === documentId);
+    if (job && document)
+      this.#events.emit(jobId, { type: "document", jobId, document, counts: job.counts } satisfies JobEvent);
+  }
+
+  #publishJob(jobId: string): void {
+    if (this.#events.listenerCount(jobId) === 0) return;
+    const job = this.#deps.store.findJob(jobId);
+    if (job) this.#events.emit(jobId, { type: "job", job } satisfies JobEvent);
+  }
+}

@@ -1,0 +1,94 @@
+import { extname } from "node:path";
+import { HearthError } from "@hearth/core";
+import type { DocumentFormat } from "./parsed-document.js";
+
+const BY_EXTENSION: Record<string, DocumentFormat> = {
+  ".pdf": "pdf",
+  ".docx": "docx",
+  ".pptx": "pptx",
+  ".xlsx": "xlsx",
+  ".odt": "odt",
+  ".html": "html",
+  ".htm": "html",
+  ".xhtml": "html",
+  ".md": "markdown",
+  ".markdown": "markdown",
+  ".txt": "text",
+  ".text": "text",
+  ".log": "text",
+  ".csv": "csv",
+  ".tsv": "csv",
+  ".json": "json",
+};
+
+const ZIP_FORMATS = new Set<DocumentFormat>(["docx", "pptx", "xlsx", "odt"]);
+
+function startsWith(bytes: Uint8Array, signature: number[]): boolean {
+  return signature.every((byte, index) => bytes[index] === byte);
+}
+
+/** Executables and other binaries that must never pass for a document, whatever their name. */
+function binaryKind(bytes: Uint8Array): string | undefined {
+  if (startsWith(bytes, [0x4d, 0x5a])) return "a Windows executable";
+  if (startsWith(bytes, [0x7f, 0x45, 0x4c, 0x46])) return "an ELF executable";
+  if (
+    startsWith(bytes, [0xcf, 0xfa, 0xed, 0xfe]) ||
+    startsWith(bytes, [0xfe, 0xed, 0xfa, 0xcf]) ||
+    startsWith(bytes, [0xca, 0xfe, 0xba, 0xbe])
+  ) {
+    return "a Mach-O executable";
+  }
+  if (startsWith(bytes, [0x23, 0x21])) return "a script";
+  if (
+    startsWith(bytes, [0x89, 0x50, 0x4e, 0x47]) ||
+    startsWith(bytes, [0xff, 0xd8, 0xff]) ||
+    startsWith(bytes, [0x47, 0x49, 0x46, 0x38])
+  )
+    return "an image";
+  if (startsWith(bytes, [0x1f, 0x8b])) return "a gzip archive";
+  if (startsWith(bytes, [0x52, 0x61, 0x72, 0x21])) return "a RAR archive";
+  if (startsWith(bytes, [0x37, 0x7a, 0xbc, 0xaf])) return "a 7z archive";
+  if (startsWith(bytes, [0xd0, 0xcf, 0x11, 0xe0]))
+    return "an OLE file (legacy Office or an encrypted Office document)";
+  return undefined;
+}
+
+/**
+ * The format of a file from its name, checked against its first bytes: the name picks the parser,
+ * and bytes that contradict it (an executable renamed .pdf) are refused before any parser runs.
+ * Undefined means no built-in parser applies (Tika may take it).
+ */
+export function detectFormat(name: string, bytes: Uint8Array): DocumentFormat | undefined {
+  const extension = extname(name).toLowerCase();
+  const byName = BY_EXTENSION[extension];
+  const isPdf = startsWith(bytes, [0x25, 0x50, 0x44, 0x46, 0x2d]);
+  const isZip = startsWith(bytes, [0x50, 0x4b, 0x03, 0x04]) || startsWith(bytes, [0x50, 0x4b, 0x05, 0x06]);
+  const binary = binaryKind(bytes);
+  if (byName === "pdf") {
+    if (isPdf) return "pdf";
+    // pdf.js accepts a header within the first KiB; anything else claiming .pdf is refused.
+    if (!binary && Buffer.from(bytes.subarray(0, 1024)).includes("%PDF-")) return "pdf";
+    throw mismatch(name, binary ?? "not a PDF");
+  }
+  if (byName && ZIP_FORMATS.has(byName)) {
+    if (startsWith(bytes, [0xd0, 0xcf, 0x11, 0xe0])) {
+      throw new HearthError(
+        "DOCUMENT_ENCRYPTED",
+        `${extension.slice(1).toUpperCase()} file is encrypted (password-protected Office files are OLE containers)`,
+      );
+    }
+    if (!isZip) throw mismatch(name, binary ?? "not a ZIP-based office file");
+    return byName;
+  }
+  if (byName) {
+    if (binary || isPdf || isZip) throw mismatch(name, binary ?? (isPdf ? "a PDF" : "a ZIP archive"));
+    return byName;
+  }
+  if (binary) throw mismatch(name, binary);
+  if (isPdf) return "pdf";
+  return undefined;
+}
+
+function mismatch(name: string, actual: string): HearthError {
+  return new HearthError("DOCUMENT_TYPE_MISMATCH", `"${name}" is named like a document but is ${actual}`);
+}

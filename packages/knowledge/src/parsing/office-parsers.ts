@@ -1,0 +1,199 @@
+import { HearthError } from "@hearth/core";
+import type { Block, ParsedDocument, ParseOptions } from "./parsed-document.js";
+import { attribute, decodeXmlEntities, elements, elementTexts } from "./xml-text.js";
+import { ZipArchive } from "./zip-archive.js";
+
+function open(bytes: Uint8Array, options: ParseOptions, required: string, format: string): ZipArchive {
+  const zip = new ZipArchive(bytes, options.maxExtractedBytes);
+  if (zip.has("EncryptedPackage") || zip.has("encryption")) {
+    throw new HearthError("DOCUMENT_ENCRYPTED", `The ${format} file is password-protected`);
+  }
+  if (!zip.has(required))
+    throw new HearthError("DOCUMENT_CORRUPT", `The file is not a valid ${format} file (no ${required})`);
+  return zip;
+}
+
+function title(zip: ZipArchive, path: string): string | undefined {
+  const core = zip.text(path);
+  const found = core ? elementTexts(core, "dc:title").trim() : "";
+  return found || undefined;
+}
+
+/** Word: paragraphs with heading styles and numbering, tables as rows of cells. */
+export function parseDocx(bytes: Uint8Array, options: ParseOptions): ParsedDocument {
+  const zip = open(bytes, options, "word/document.xml", "DOCX");
+  const xml = zip.text("word/document.xml")!;
+  const blocks: Block[] = [];
+  for (const match of xml.matchAll(/<w:tbl>[\s\S]*?<\/w:tbl>|<w:p(?:\s[^>]*)?>[\s\S]*?<\/w:p>/g)) {
+    const element = match[0];
+    if (element.startsWith("<w:tbl")) {
+      const rows = elements(element, "w:tr").map((row) =>
+        elements(row, "w:tc")
+          .map((cell) => elements(cell, "w:p").map(docxParagraphText).join(" ").trim())
+          .join(" | "),
+      );
+      const text = rows.filter((row) => row.replace(/[|\s]/g, "") !== "").join("\n");
+      if (text) blocks.push({ kind: "table", text });
+      continue;
+    }
+    const text = docxParagraphText(element).trim();
+    if (!text) continue;
+    const style = attribute(element, /<w:pStyle w:val="([^"]+)"/) ?? "";
+    const outline = attribute(element, /<w:outlineLvl w:val="(\d)"/);
+    const headingLevel =
+      /^(?:heading|标题)\s*(\d)$/i.exec(style)?.[1] ??
+      (outline !== undefined ? String(Number(outline) + 1) : undefined);
+    if (/^title$/i.test(style)) blocks.push({ kind: "heading", level: 1, text });
+    else if (headingLevel) blocks.push({ kind: "heading", level: Number(headingLevel), text });
+    else if (/<w:numPr>/.test(element) || /^list/i.test(style))
+      blocks.push({ kind: "list", text: `- ${text}` });
+    else blocks.push({ kind: "paragraph", text });
+  }
+  return { title: title(zip, "docProps/core.xml"), blocks };
+}
+
+function docxParagraphText(paragraph: string): string {
+  let text = "";
+  for (const match of paragraph.matchAll(/<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>|<w:tab\/>|<w:br\/>/g)) {
+    if (match[1] !== undefined) text += decodeXmlEntities(match[1]);
+    else text += match[0] === "<w:tab/>" ? "\t" : "\n";
+  }
+  return text;
+}
+
+/** PowerPoint: one page per slide, its title placeholder as a heading. */
+export function parsePptx(bytes: Uint8Array, options: ParseOptions): ParsedDocument {
+  const zip = open(bytes, options, "ppt/presentation.xml", "PPTX");
+  const slides = zip.names
+    .map((name) => /^ppt\/slides\/slide(\d+)\.xml$/.exec(name))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .map((match) => ({ name: match[0], number: Number(match[1]) }))
+    .sort((a, b) => a.number - b.number);
+  const blocks: Block[] = [];
+  slides.forEach((slide, index) => {
+    const xml = zip.text(slide.name) ?? "";
+    const page = index + 1;
+    for (const shape of elements(xml, "p:sp")) {
+      const isTitle = /<p:ph[^>]*type="(?:title|ctrTitle)"/.test(shape);
+      for (const paragraph of elements(shape, "a:p")) {
+        const text = elementTexts(paragraph, "a:t").trim();
+        if (!text) continue;
+        if (isTitle) blocks.push({ kind: "heading", level: 1, text, page });
+        else
+          blocks.push({ kind: /<a:buChar|<a:buAutoNum/.test(paragraph) ? "list" : "paragraph", text, page });
+      }
+    }
+    for (const table of elements(xml, "a:tbl")) {
+      const text = elements(table, "a:tr")
+        .map((row) =>
+          elements(row, "a:tc")
+            .map((cell) => elementTexts(cell, "a:t").trim())
+            .join(" | "),
+        )
+        .join("\n");
+      if (text.trim()) blocks.push({ kind: "table", text, page });
+    }
+  });
+  return { title: title(zip, "docProps/core.xml"), blocks, pageCount: slides.length };
+}
+
+/** Excel: each sheet a heading and its rows as "header: value" lines. */
+export function parseXlsx(bytes: Uint8Array, options: ParseOptions): ParsedDocument {
+  const zip = open(bytes, options, "xl/workbook.xml", "XLSX");
+  const shared = elements(zip.text("xl/sharedStrings.xml") ?? "", "si").map((item) =>
+    elementTexts(item, "t"),
+  );
+  const workbook = zip.text("xl/workbook.xml")!;
+  const sheetNames = [...workbook.matchAll(/<sheet\s[^>]*name="([^"]*)"/g)].map((match) =>
+    decodeXmlEntities(match[1]!),
+  );
+  const sheets = zip.names
+    .map((name) => /^xl\/worksheets\/sheet(\d+)\.xml$/.exec(name))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .sort((a, b) => Number(a[1]) - Number(b[1]));
+  const blocks: Block[] = [];
+  sheets.forEach((sheet, index) => {
+    const xml = zip.text(sheet[0]) ?? "";
+    const rows = elements(xml, "row").map((row) =>
+      [...row.matchAll(/<c(\s[^>]*)?(?:\/>|>([\s\S]*?)<\/c>)/g)].map((cell) => {
+        const attributes = cell[1] ?? "";
+        const body = cell[2] ?? "";
+        const value = /<v>([^<]*)<\/v>/.exec(body)?.[1];
+        if (/t="s"/.test(attributes) && value !== undefined) return shared[Number(value)] ?? "";
+        if (/t="inlineStr"/.test(attributes)) return elementTexts(body, "t");
+        return value === undefined ? "" : decodeXmlEntities(value);
+      }),
+    );
+    blocks.push({ kind: "heading", level: 1, text: sheetNames[index] ?? `Sheet ${index + 1}` });
+    blocks.push(...tableBlocks(rows));
+  });
+  return { title: title(zip, "docProps/core.xml"), blocks };
+}
+
+/** Rows of cells as table blocks of "header: value; ..." lines, the header repeated per block. */
+export function tableBlocks(rows: string[][], rowsPerBlock = 20): Block[] {
+  const nonEmpty = rows.filter((row) => row.some((cell) => cell.trim() !== ""));
+  if (nonEmpty.length === 0) return [];
+  const [header, ...body] = nonEmpty as [string[], ...string[][]];
+  if (body.length === 0) return [{ kind: "table", text: header.join(" | ") }];
+  const blocks: Block[] = [];
+  for (let i = 0; i < body.length; i += rowsPerBlock) {
+    const lines = body.slice(i, i + rowsPerBlock).map((row) =>
+      row
+        .map((cell, column) =>
+          cell.trim() === "" ? "" : header[column] ? `${header[column]}: ${cell}` : cell,
+        )
+        .filter(Boolean)
+        .join("; "),
+    );
+    blocks.push({ kind: "table", text: lines.join("\n") });
+  }
+  return blocks;
+}
+
+/** OpenDocument text: headings with outline levels, paragraphs, list items, tables. */
+export function parseOdt(bytes: Uint8Array, options: ParseOptions): ParsedDocument {
+  const zip = open(bytes, options, "content.xml", "ODT");
+  const manifest = zip.text("META-INF/manifest.xml") ?? "";
+  if (/<manifest:encryption-data/.test(manifest))
+    throw new HearthError("DOCUMENT_ENCRYPTED", "The ODT file is password-protected");
+  const xml = zip.text("content.xml")!;
+  const body = /<office:text[^>]*>([\s\S]*)<\/office:text>/.exec(xml)?.[1] ?? "";
+  const blocks: Block[] = [];
+  const textOf = (fragment: string) =>
+    decodeXmlEntities(
+      fragment
+        .replace(/<text:tab\/>/g, "\t")
+        .replace(/<text:line-break\/>/g, "\n")
+        .replace(/<text:s(?: text:c="(\d+)")?\/>/g, " ")
+        .replace(/<[^>]+>/g, ""),
+    ).trim();
+  for (const match of body.matchAll(
+    /<table:table\s[\s\S]*?<\/table:table>|<text:h\s[^>]*>[\s\S]*?<\/text:h>|<text:list-item>[\s\S]*?<\/text:list-item>|<text:p(?:\s[^>]*)?>[\s\S]*?<\/text:p>/g,
+  )) {
+    const element = match[0];
+    if (element.startsWith("<table:table")) {
+      const text = elements(element, "table:table-row")
+        .map((row) =>
+          [...row.matchAll(/<table:table-cell[^>]*>([\s\S]*?)<\/table:table-cell>/g)]
+            .map((cell) => textOf(cell[1]!))
+            .join(" | "),
+        )
+        .join("\n");
+      if (text.trim()) blocks.push({ kind: "table", text });
+    } else if (element.startsWith("<text:h")) {
+      const level = Number(attribute(element, /text:outline-level="(\d+)"/) ?? 1);
+      const text = textOf(element);
+      if (text) blocks.push({ kind: "heading", level, text });
+    } else if (element.startsWith("<text:list-item")) {
+      const text = textOf(element);
+      if (text) blocks.push({ kind: "list", text: `- ${text}` });
+    } else {
+      const text = textOf(element);
+      if (text) blocks.push({ kind: "paragraph", text });
+    }
+  }
+  const meta = zip.text("meta.xml");
+  const documentTitle = meta ? elementTexts(meta, "dc:title").trim() : "";
+  return { title: documentTitle || undefined, blocks };
+}

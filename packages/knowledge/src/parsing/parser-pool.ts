@@ -1,0 +1,186 @@
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { ERROR_CODES, type ErrorCode, HearthError } from "@hearth/core";
+import type { ParseTask } from "./parse-worker.js";
+import type { DocumentFormat, ParsedDocument, ParseOptions } from "./parsed-document.js";
+import type { PageStride } from "./pdf-parser.js";
+
+interface Pending {
+  task: ParseTask;
+  resolve: (document: ParsedDocument) => void;
+  reject: (error: Error) => void;
+  signal: AbortSignal | undefined;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: Pending | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * A small pool of parser threads. Tasks queue in arrival order; a task that runs past the timeout
+ * or is cancelled terminates its thread (pdf.js cannot be interrupted otherwise) and a fresh one
+ * takes its place.
+ */
+export class ParserPool {
+  readonly #size: number;
+  readonly #timeoutMs: number;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Pending[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  constructor(options: { size?: number; timeoutMs?: number } = {}) {
+    this.#size = options.size ?? Math.max(1, Math.min(4, availableParallelism() - 1));
+    this.#timeoutMs = options.timeoutMs ?? 300_000;
+  }
+
+  /**
+   * Parses a document in a worker thread; a big PDF is shared out page by page (interleaved) over
+   * every thread of the pool and the pieces merged in page order.
+   */
+  async parse(
+    format: DocumentFormat,
+    bytes: Uint8Array,
+    options: ParseOptions,
+    signal?: AbortSignal,
+  ): Promise<ParsedDocument> {
+    if (format !== "pdf" || this.#size < 2 || bytes.length < 1024 * 1024)
+      return this.#run(format, bytes, options, signal);
+    const parts = await Promise.all(
+      Array.from({ length: this.#size }, (_, index) =>
+        this.#run(format, bytes, options, signal, { of: this.#size, index }),
+      ),
+    );
+    const blocks = parts.flatMap((part, index) =>
+      part.blocks.map((block, order) => ({ block, index, order })),
+    );
+    blocks.sort(
+      (a, b) => (a.block.page ?? 0) - (b.block.page ?? 0) || a.index - b.index || a.order - b.order,
+    );
+    return { ...parts[0]!, blocks: blocks.map((entry) => entry.block) };
+  }
+
+  #run(
+    format: DocumentFormat,
+    bytes: Uint8Array,
+    options: ParseOptions,
+    signal?: AbortSignal,
+    stride?: PageStride,
+  ): Promise<ParsedDocument> {
+    if (this.#closed)
+      return Promise.reject(new HearthError("SERVICE_NOT_READY", "The parser pool is closed"));
+    return new Promise((resolve, reject) => {
+      const pending: Pending = {
+        task: { id: this.#nextId++, format, bytes, options, ...(stride ? { stride } : {}) },
+        resolve,
+        reject,
+        signal,
+      };
+      signal?.addEventListener("abort", () => this.#abort(pending), { once: true });
+      this.#queue.push(pending);
+      this.#pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const pending of this.#queue.splice(0))
+      pending.reject(new HearthError("SERVICE_NOT_READY", "The service is shutting down"));
+    await Promise.all(this.#slots.splice(0).map((slot) => slot.worker.terminate()));
+  }
+
+  #pump(): void {
+    while (this.#queue.length > 0) {
+      let slot = this.#slots.find((candidate) => !candidate.busy);
+      if (!slot && this.#slots.length < this.#size) slot = this.#spawn();
+      if (!slot) return;
+      const pending = this.#queue.shift()!;
+      if (pending.signal?.aborted) continue;
+      slot.busy = pending;
+      slot.timer = setTimeout(
+        () =>
+          this.#fail(
+            slot!,
+            new HearthError(
+              "DOCUMENT_CORRUPT",
+              `Parsing took longer than ${this.#timeoutMs / 1000} s and was stopped`,
+            ),
+          ),
+        this.#timeoutMs,
+      );
+      const copy = new Uint8Array(pending.task.bytes);
+      slot.worker.postMessage({ ...pending.task, bytes: copy }, [copy.buffer]);
+    }
+  }
+
+  #spawn(): Slot {
+    // From TypeScript sources (tests, tsx) the worker first registers tsx's loader, then imports
+    // the .ts entry; the built package starts its .js entry directly.
+    const fromSource = import.meta.url.endsWith(".ts");
+    const worker = fromSource
+      ? new Worker(
+          `import(${JSON.stringify(
+            pathToFileURL(
+              createRequire(import.meta.url)
+                .resolve("tsx/esm/api")
+                .replace(/\.cjs$/, ".mjs"),
+            ).href,
+          )})` +
+            `.then((api) => { api.register(); return import(${JSON.stringify(new URL("./parse-worker.ts", import.meta.url).href)}); })`,
+          { eval: true, execArgv: ["--conditions=source"], resourceLimits: { maxOldGenerationSizeMb: 2048 } },
+        )
+      : new Worker(new URL("./parse-worker.js", import.meta.url), {
+          resourceLimits: { maxOldGenerationSizeMb: 2048 },
+        });
+    const slot: Slot = { worker, busy: undefined, timer: undefined };
+    worker.on(
+      "message",
+      (message: { id: number; document?: ParsedDocument; error?: { code: string; message: string } }) => {
+        const pending = slot.busy;
+        if (!pending || pending.task.id !== message.id) return;
+        clearTimeout(slot.timer);
+        slot.busy = undefined;
+        if (message.error) {
+          const code = (
+            message.error.code in ERROR_CODES ? message.error.code : "DOCUMENT_CORRUPT"
+          ) as ErrorCode;
+          pending.reject(new HearthError(code, message.error.message));
+        } else pending.resolve(message.document!);
+        this.#pump();
+      },
+    );
+    worker.on("error", (error) => {
+      const reason = /out of memory|ERR_WORKER_OUT_OF_MEMORY/i.test(String(error))
+        ? new HearthError("DOCUMENT_EXPANDS_TOO_LARGE", "Parsing the document ran out of memory")
+        : new HearthError("DOCUMENT_CORRUPT", `The parser failed: ${error.message}`);
+      this.#fail(slot, reason);
+    });
+    worker.unref();
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #abort(pending: Pending): void {
+    const queued = this.#queue.indexOf(pending);
+    if (queued >= 0) this.#queue.splice(queued, 1);
+    const slot = this.#slots.find((candidate) => candidate.busy === pending);
+    const reason = new HearthError("JOB_CANCELLED", "The job was cancelled");
+    if (slot) this.#fail(slot, reason);
+    else pending.reject(reason);
+  }
+
+  #fail(slot: Slot, error: Error): void {
+    clearTimeout(slot.timer);
+    const pending = slot.busy;
+    slot.busy = undefined;
+    const index = this.#slots.indexOf(slot);
+    if (index >= 0) this.#slots.splice(index, 1);
+    void slot.worker.terminate();
+    pending?.reject(error);
+    if (!this.#closed) this.#pump();
+  }
+}

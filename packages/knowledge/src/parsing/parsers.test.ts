@@ -1,0 +1,147 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { sharedFile } from "../../../../test/support/shared-data.js";
+import { docx, odt, pdf, pptx, xlsx, zipBombDocx } from "../testing/document-fixtures.fixture.js";
+import { detectFormat } from "./detect-format.js";
+import { parseDocument } from "./parse-document.js";
+import { ParserPool } from "./parser-pool.js";
+
+const options = { maxExtractedBytes: 8 * 1024 * 1024 };
+const parse = (name: string, bytes: Uint8Array) => parseDocument(detectFormat(name, bytes)!, bytes, options);
+const texts = (blocks: Array<{ text: string }>) => blocks.map((block) => block.text).join("\n");
+
+describe("parsers", () => {
+  it("reads DOCX headings, paragraphs and lists", async () => {
+    const document = await parse(
+      "a.docx",
+      docx([{ text: "Safety rules", style: "Heading1" }, { text: "Wear goggles & gloves." }]),
+    );
+    expect(document.blocks).toEqual([
+      { kind: "heading", level: 1, text: "Safety rules" },
+      { kind: "paragraph", text: "Wear goggles & gloves." },
+    ]);
+  });
+
+  it("reads PPTX slides as pages with their titles", async () => {
+    const document = await parse(
+      "deck.pptx",
+      pptx([
+        { title: "Q1", bullets: ["Revenue up"] },
+        { title: "Q2", bullets: ["Costs down"] },
+      ]),
+    );
+    expect(document.blocks.map((b) => [b.kind, b.page, b.text])).toEqual([
+      ["heading", 1, "Q1"],
+      ["paragraph", 1, "Revenue up"],
+      ["heading", 2, "Q2"],
+      ["paragraph", 2, "Costs down"],
+    ]);
+  });
+
+  it("reads XLSX rows as header: value lines under the sheet name", async () => {
+    const document = await parse(
+      "t.xlsx",
+      xlsx("Prices", [
+        ["Item", "Price"],
+        ["Tea", "3"],
+      ]),
+    );
+    expect(texts(document.blocks)).toBe("Prices\nItem: Tea; Price: 3");
+  });
+
+  it("reads ODT headings and paragraphs", async () => {
+    const document = await parse("n.odt", odt("标题", ["第一段。"]));
+    expect(document.blocks).toEqual([
+      { kind: "heading", level: 1, text: "标题" },
+      { kind: "paragraph", text: "第一段。" },
+    ]);
+  });
+
+  it("keeps HTML main content and drops scripts and navigation", async () => {
+    const html = `<html><head><title>Guide</title><script>alert("x")</script></head><body><nav>Home | About</nav>
+      <article><h1>Install</h1><p>${"Run the installer and follow the steps. ".repeat(12)}</p><script>document.write("evil")</script></article>
+      <footer>Copyright</footer></body></html>`;
+    const document = await parse("g.html", Buffer.from(html));
+    const text = texts(document.blocks);
+    expect(text).toContain("Run the installer");
+    expect(text).not.toContain("alert");
+    expect(text).not.toContain("evil");
+    expect(text).not.toContain("Home | About");
+    expect(document.title).toBe("Guide");
+  });
+
+  it("reads Markdown structure, CSV rows and JSON values", async () => {
+    const md = await parse(
+      "r.md",
+      Buffer.from("# Title\n\nIntro text.\n\n```js\nconst a = 1;\n```\n\n- one\n- two\n"),
+    );
+    expect(md.blocks.map((b) => b.kind)).toEqual(["heading", "paragraph", "code", "list"]);
+    const csv = await parse("p.csv", Buffer.from('name,city\n"Li, Wei",Beijing\n'));
+    expect(texts(csv.blocks)).toBe("name: Li, Wei; city: Beijing");
+    const json = await parse("c.json", Buffer.from('{"server":{"port":8080}}'));
+    expect(texts(json.blocks)).toBe("server.port: 8080");
+  });
+
+  it("reads GB18030 text files", async () => {
+    const gbk = Buffer.from([0xc4, 0xe3, 0xba, 0xc3]); // 你好
+    expect(texts((await parse("a.txt", gbk)).blocks)).toBe("你好");
+  });
+
+  it("reads a PDF text layer with page numbers", async () => {
+    const document = await parse(
+      "x.pdf",
+      pdf([["# Chapter One", "Hello from page one."], ["Second page text."]]),
+    );
+    expect(document.blocks.map((b) => [b.kind, b.page, b.text])).toEqual([
+      ["heading", 1, "Chapter One"],
+      ["paragraph", 1, "Hello from page one."],
+      ["paragraph", 2, "Second page text."],
+    ]);
+  });
+
+  it("refuses bad input with a stable code", async () => {
+    await expect(parse("x.pdf", pdf([["text"]], { encrypted: true }))).rejects.toMatchObject({
+      code: "DOCUMENT_ENCRYPTED",
+    });
+    const whole = pdf([["Some text here."]]);
+    await expect(parse("x.pdf", whole.subarray(0, 60))).rejects.toMatchObject({ code: "DOCUMENT_CORRUPT" });
+    await expect(parse("bomb.docx", zipBombDocx(options.maxExtractedBytes * 2))).rejects.toMatchObject({
+      code: "DOCUMENT_EXPANDS_TOO_LARGE",
+    });
+    expect(() => detectFormat("setup.pdf", Buffer.from("MZ\x90\x00\x03\x00\x00\x00"))).toThrow(
+      expect.objectContaining({ code: "DOCUMENT_TYPE_MISMATCH" }),
+    );
+    expect(() => detectFormat("run.docx", Buffer.from("\x7fELF\x02\x01\x01"))).toThrow(
+      expect.objectContaining({ code: "DOCUMENT_TYPE_MISMATCH" }),
+    );
+    await expect(parse("bad.json", Buffer.from("{oops"))).rejects.toMatchObject({ code: "DOCUMENT_CORRUPT" });
+  });
+
+  it("parses in a worker thread and reports errors with their codes", async () => {
+    const pool = new ParserPool({ size: 1 });
+    try {
+      const document = await pool.parse("pdf", pdf([["Worker text."]]), options);
+      expect(texts(document.blocks)).toBe("Worker text.");
+      await expect(pool.parse("pdf", pdf([["x"]], { encrypted: true }), options)).rejects.toMatchObject({
+        code: "DOCUMENT_ENCRYPTED",
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe.skipIf(!sharedFile("fixtures", "docs", "zh-ctex-manual.pdf"))("real fixture documents", () => {
+  const file = (name: string) => readFileSync(sharedFile("fixtures", "docs", name)!);
+  it("reads the Chinese PDF manual with pages and the DOCX table", async () => {
+    const manual = await parse("zh-ctex-manual.pdf", file("zh-ctex-manual.pdf"));
+    expect(manual.pageCount).toBe(175);
+    expect(texts(manual.blocks)).toContain("CTEX");
+    expect(manual.blocks.at(-1)!.page).toBeGreaterThan(150);
+    const table = await parse("t.docx", file("zh-chatchat-text-table-image.docx"));
+    expect(table.blocks).toContainEqual({
+      kind: "table",
+      text: "我是表格1 | 我是表格2\n我是表格3 | 我是表格4",
+    });
+  });
+});

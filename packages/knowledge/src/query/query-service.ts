@@ -1,0 +1,84 @@
+import type { QueryResult } from "@hearth/contracts";
+import { HearthError } from "@hearth/core";
+import type { EmbeddingClient } from "../embedding/embedding-client.js";
+import type { SearchFilters, SearchHit } from "../index/index-backend.js";
+import type { KnowledgeStore } from "../store/knowledge-store.js";
+import type { Retriever } from "./retriever.js";
+
+export interface QueryInput {
+  knowledgeBaseIds: string[];
+  query: string;
+  topK: number;
+  filters?: SearchFilters;
+}
+
+/**
+ * Answers queries over one or more knowledge bases: the query is embedded once per embedding model
+ * involved (knowledge bases without one are searched on full text alone), each group is retrieved,
+ * and groups are merged by reciprocal rank. Only fully indexed documents are returned.
+ */
+export class QueryService {
+  constructor(
+    private readonly store: KnowledgeStore,
+    private readonly retriever: Retriever,
+    private readonly embeddings: EmbeddingClient,
+  ) {}
+
+  async query(input: QueryInput): Promise<QueryResult[]> {
+    const ids = [...new Set(input.knowledgeBaseIds)];
+    const groups = new Map<string, string[]>();
+    for (const id of ids) {
+      const knowledgeBase = this.store.getKnowledgeBase(id);
+      const key = knowledgeBase.embeddingModel ?? "";
+      groups.set(key, [...(groups.get(key) ?? []), id]);
+    }
+    const complete = this.store.indexedDocumentIds(ids);
+    const lists: SearchHit[][] = [];
+    for (const [model, knowledgeBaseIds] of groups) {
+      let vector: Float32Array | undefined;
+      if (model) {
+        try {
+          [vector] = await this.embeddings.embed(model, [input.query]);
+        } catch (error) {
+          throw new HearthError(
+            "EMBEDDING_FAILED",
+            `The query could not be embedded with ${model}: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
+      }
+      const hits = await this.retriever.retrieve({
+        knowledgeBaseIds,
+        text: input.query,
+        ...(vector ? { vector } : {}),
+        topK: input.topK * 2,
+        ...(input.filters ? { filters: input.filters } : {}),
+      });
+      lists.push(hits.filter((hit) => complete.has(hit.chunk.documentId)));
+    }
+    const merged = lists.length === 1 ? lists[0]! : mergeByRank(lists);
+    return merged.slice(0, input.topK).map(({ chunk, score }) => ({
+      chunkId: chunk.id,
+      knowledgeBaseId: chunk.knowledgeBaseId,
+      documentId: chunk.documentId,
+      documentTitle: chunk.documentTitle,
+      text: chunk.text,
+      score,
+      page: chunk.page ?? null,
+      headingPath: chunk.headingPath,
+      charStart: chunk.charStart,
+      charEnd: chunk.charEnd,
+    }));
+  }
+}
+
+function mergeByRank(lists: SearchHit[][]): SearchHit[] {
+  const scored = new Map<string, SearchHit>();
+  for (const list of lists) {
+    list.forEach((hit, rank) => {
+      const previous = scored.get(hit.chunk.id);
+      scored.set(hit.chunk.id, { chunk: hit.chunk, score: (previous?.score ?? 0) + 1 / (60 + rank + 1) });
+    });
+  }
+  return [...scored.values()].sort((a, b) => b.score - a.score);
+}

@@ -1,0 +1,339 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KnowledgeClientError } from "@hearth/contracts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docx, pdf, zipBombDocx } from "../testing/document-fixtures.fixture.js";
+import { type Harness, startEmbedServer, startHarness } from "../testing/knowledge-harness.fixture.js";
+
+const MANUAL = `# Hearth manual
+
+## Installation
+
+Run the installer. The service listens on port 8083 by default.
+
+## Backups
+
+Backups are taken every night at 02:00 and kept for thirty days.
+`;
+
+describe("knowledge service API", () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({
+      maxUploadBytes: 256 * 1024,
+      maxExtractedBytes: 4 * 1024 * 1024,
+      workerThresholdBytes: 100 * 1024,
+    });
+  });
+  afterAll(async () => harness.close());
+
+  it("creates, lists, renames and deletes knowledge bases", async () => {
+    const { client } = harness;
+    const created = await client.createKnowledgeBase({ name: "Policies", chunking: { maxTokens: 200 } });
+    expect(created).toMatchObject({
+      name: "Policies",
+      embeddingModel: null,
+      chunking: { maxTokens: 200, overlapTokens: 64 },
+      documentCount: 0,
+    });
+    await expect(client.createKnowledgeBase({ name: "Policies" })).rejects.toMatchObject({
+      status: 409,
+      code: "KNOWLEDGE_BASE_NAME_TAKEN",
+    });
+    await expect(
+      client.createKnowledgeBase({ name: "Bad", chunking: { maxTokens: 64, overlapTokens: 64 } }),
+    ).rejects.toMatchObject({ code: "INVALID_REQUEST" });
+    const renamed = await client.updateKnowledgeBase(created.id, { name: "HR policies" });
+    expect(renamed.name).toBe("HR policies");
+    expect((await client.listKnowledgeBases()).map((kb) => kb.name)).toContain("HR policies");
+    await client.deleteKnowledgeBase(created.id);
+    await expect(client.getKnowledgeBase(created.id)).rejects.toMatchObject({
+      status: 404,
+      code: "KNOWLEDGE_BASE_NOT_FOUND",
+    });
+  });
+
+  it("ingests uploads with progress events, answers queries with citations, and serves the original file", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Manuals" });
+    const report = pdf([
+      ["# Annual report", "Revenue grew by twelve percent."],
+      ["Headcount reached 340 people in March."],
+    ]);
+    const upload = await client.uploadDocuments(kb.id, [
+      { name: "manual.md", data: Buffer.from(MANUAL) },
+      { name: "report.pdf", data: report },
+      {
+        name: "rules.docx",
+        data: docx([{ text: "Leave", style: "Heading1" }, { text: "Annual leave is 25 days per year." }]),
+      },
+    ]);
+    expect(upload.documents.map((d) => d.name)).toEqual(["manual.md", "report.pdf", "rules.docx"]);
+    const events = await harness.follow(upload.job.id);
+    const final = events.at(-1)!;
+    if (final.type === "job")
+      expect(final.job.documents.map((d) => d.error ?? d.status)).toEqual(["indexed", "indexed", "indexed"]);
+    expect(final).toMatchObject({
+      type: "job",
+      job: { status: "completed", counts: { total: 3, indexed: 3, failed: 0 } },
+    });
+    const statuses = events
+      .filter((e) => e.type === "document")
+      .map((e) => (e.type === "document" ? e.document.status : ""));
+    expect(statuses).toContain("parsing");
+    const documents = await client.listDocuments(kb.id);
+    expect(documents.every((d) => d.status === "indexed" && d.chunkCount > 0 && d.sizeBytes > 0)).toBe(true);
+    expect(documents.find((d) => d.name === "report.pdf")!.contentType).toBe("application/pdf");
+
+    const [backup] = await client.query(kb.id, { query: "when are backups taken", topK: 3 });
+    expect(backup).toMatchObject({ documentTitle: "manual.md", headingPath: ["Hearth manual", "Backups"] });
+    expect(backup!.text).toContain("02:00");
+    const [headcount] = await client.query(kb.id, { query: "headcount people", topK: 1 });
+    expect(headcount).toMatchObject({ documentTitle: "report.pdf", page: 2 });
+    const reportId = documents.find((d) => d.name === "report.pdf")!.id;
+    const filtered = await client.query(kb.id, {
+      query: "annual",
+      topK: 5,
+      filters: { documentIds: [reportId] },
+    });
+    expect(filtered.every((r) => r.documentId === reportId)).toBe(true);
+    const file = await client.documentFile(kb.id, reportId);
+    expect(Buffer.from(await file.arrayBuffer()).equals(Buffer.from(report))).toBe(true);
+    expect(file.headers.get("content-disposition")).toMatch(/^inline/);
+    const manualId = documents.find((d) => d.name === "manual.md")!.id;
+    expect((await client.documentFile(kb.id, manualId)).headers.get("content-disposition")).toMatch(
+      /^attachment/,
+    );
+
+    // Re-uploading the same bytes re-parses nothing.
+    const upserts = harness.backend.upserts;
+    const again = await client.uploadDocuments(kb.id, [{ name: "manual.md", data: Buffer.from(MANUAL) }]);
+    const job = await harness.finalJob(again.job.id);
+    expect(job.documents[0]).toMatchObject({ status: "skipped" });
+    expect(harness.backend.upserts).toBe(upserts);
+    expect((await client.listDocuments(kb.id)).length).toBe(3);
+  });
+
+  it("fails each bad input alone with a clear reason, changing nothing else", async () => {
+    const { client, backend } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Bad input" });
+    const good = await client.uploadDocuments(kb.id, [{ name: "good.md", data: Buffer.from(MANUAL) }]);
+    await harness.finalJob(good.job.id);
+    const before = JSON.stringify(
+      [...backend.chunks.values()]
+        .filter((c) => c.knowledgeBaseId === kb.id)
+        .map((c) => c.id)
+        .sort(),
+    );
+
+    const upload = await client.uploadDocuments(kb.id, [
+      { name: "empty.txt", data: new Uint8Array() },
+      { name: "truncated.pdf", data: pdf([["Some text that is long enough."]]).subarray(0, 80) },
+      { name: "locked.pdf", data: pdf([["Secret"]], { encrypted: true }) },
+      { name: "bomb.docx", data: zipBombDocx(8 * 1024 * 1024) },
+      { name: "setup.pdf", data: Buffer.concat([Buffer.from("MZ"), Buffer.alloc(4000)]) },
+      { name: "huge.txt", data: Buffer.alloc(300 * 1024, 0x61) },
+      { name: "../../etc/passwd", data: Buffer.from("root:x:0:0") },
+      {
+        name: "page.html",
+        data: Buffer.from(
+          `<html><body><script>steal()</script><p>${"Visible paragraph about kettles. ".repeat(10)}</p><script>more()</script></body></html>`,
+        ),
+      },
+    ]);
+    const job = await harness.finalJob(upload.job.id);
+    const byName = Object.fromEntries(job.documents.map((d) => [d.name, d]));
+    expect(byName["empty.txt"]?.error?.code).toBe("DOCUMENT_EMPTY");
+    expect(byName["truncated.pdf"]?.error?.code).toMatch(/^DOCUMENT_(CORRUPT|NO_TEXT)$/);
+    expect(byName["locked.pdf"]?.error?.code).toBe("DOCUMENT_ENCRYPTED");
+    expect(byName["bomb.docx"]?.error?.code).toBe("DOCUMENT_EXPANDS_TOO_LARGE");
+    expect(byName["setup.pdf"]?.error?.code).toBe("DOCUMENT_TYPE_MISMATCH");
+    expect(byName["huge.txt"]?.error?.code).toBe("DOCUMENT_TOO_LARGE");
+    expect(byName.passwd?.error?.code).toBe("DOCUMENT_NAME_INVALID");
+    expect(byName["page.html"]?.status).toBe("indexed");
+    expect(job).toMatchObject({ status: "completed", counts: { failed: 7, indexed: 1 } });
+
+    const documents = await client.listDocuments(kb.id);
+    expect(documents.find((d) => d.name === "good.md")).toMatchObject({ status: "indexed" });
+    expect(documents.find((d) => d.name === "locked.pdf")).toMatchObject({
+      status: "failed",
+      error: { code: "DOCUMENT_ENCRYPTED" },
+    });
+    const html = [...backend.chunks.values()].filter((c) => c.documentTitle === "page.html");
+    expect(html.map((c) => c.text).join(" ")).not.toMatch(/steal|more\(\)/);
+    const after = JSON.stringify(
+      [...backend.chunks.values()]
+        .filter((c) => c.knowledgeBaseId === kb.id && c.documentTitle !== "page.html")
+        .map((c) => c.id)
+        .sort(),
+    );
+    expect(after).toBe(before);
+    expect((await fetch(`${harness.url}/healthz`)).status).toBe(200);
+  });
+
+  it("rejects malformed requests with stable codes", async () => {
+    const { client } = harness;
+    await expect(client.query("kb_missing", { query: "x" })).rejects.toMatchObject({
+      status: 404,
+      code: "KNOWLEDGE_BASE_NOT_FOUND",
+    });
+    const kb = await client.createKnowledgeBase({ name: "Requests" });
+    await expect(client.query(kb.id, { query: "" })).rejects.toMatchObject({ code: "INVALID_REQUEST" });
+    await expect(client.getJob("job_missing")).rejects.toMatchObject({ code: "JOB_NOT_FOUND" });
+    await expect(client.syncNow(kb.id)).rejects.toMatchObject({ code: "INVALID_REQUEST" });
+    const response = await fetch(`${harness.url}/v1/knowledge-bases/${kb.id}/documents`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(response.status).toBe(415);
+    await expect(client.ingestUrl(kb.id, "file:///etc/passwd")).rejects.toBeInstanceOf(KnowledgeClientError);
+  });
+});
+
+describe("watched folders, embeddings and URLs", () => {
+  let harness: Harness;
+  let embed: Awaited<ReturnType<typeof startEmbedServer>>;
+  let folder: string;
+  beforeAll(async () => {
+    embed = await startEmbedServer({ failFirst: 1 });
+    harness = await startHarness({ embeddingUrl: embed.url, embeddingBatchSize: 4, allowPrivateUrls: true });
+    folder = mkdtempSync(join(tmpdir(), "hearth-watch-"));
+  });
+  afterAll(async () => {
+    await harness.close();
+    await embed.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it("syncs a folder incrementally: unchanged files skipped, changed chunks re-embedded, deleted files removed", async () => {
+    const { client, backend } = harness;
+    const paragraphs = Array.from(
+      { length: 12 },
+      (_, i) => `Paragraph ${i} explains topic number ${i} in plain words for the reader.`,
+    );
+    writeFileSync(join(folder, "guide.md"), `# Guide\n\n${paragraphs.join("\n\n")}\n`);
+    writeFileSync(join(folder, "notes.txt"), "Kettles boil water. Teapots steep tea.");
+    mkdirSync(join(folder, "sub"));
+    writeFileSync(join(folder, "sub", "deep.md"), "# Deep\n\nA nested file about lighthouses.");
+    symlinkSync("..", join(folder, "sub", "loop"));
+
+    const kb = await client.createKnowledgeBase({
+      name: "Watched",
+      watchFolder: folder,
+      embeddingModel: "test-embed",
+      chunking: { maxTokens: 40, overlapTokens: 0 },
+    });
+    const first = (await client.listDocuments(kb.id)).length >= 0 ? await client.syncNow(kb.id) : undefined;
+    const job = await harness.finalJob(first!.id);
+    expect(job.status).toBe("completed");
+    const docs = await client.listDocuments(kb.id);
+    expect(docs.map((d) => d.name).sort()).toEqual(["guide.md", "notes.txt", "sub/deep.md"]);
+    expect(docs.every((d) => d.status === "indexed")).toBe(true);
+    expect(job.documents.find((d) => d.name === "sub/loop")?.error?.code).toBe("FOLDER_UNREADABLE");
+    expect(embed.state.batches.every((size) => size <= 4)).toBe(true);
+    expect(embed.state.requests).toBeGreaterThan(embed.state.batches.length); // the first 503 was retried
+
+    const [hit] = await client.query(kb.id, { query: "lighthouses", topK: 1 });
+    expect(hit?.documentTitle).toBe("sub/deep.md");
+
+    const guideChunks = docs.find((d) => d.name === "guide.md")!.chunkCount;
+    expect(guideChunks).toBeGreaterThan(3);
+    const embeddedBefore = embed.state.texts;
+    const unchanged = await harness.finalJob((await client.syncNow(kb.id)).id);
+    expect(unchanged.counts).toMatchObject({ skipped: 3, indexed: 0 });
+    expect(embed.state.texts).toBe(embeddedBefore);
+
+    paragraphs[11] = "Paragraph 11 now says something entirely different about volcanoes.";
+    writeFileSync(join(folder, "guide.md"), `# Guide\n\n${paragraphs.join("\n\n")}\n`);
+    unlinkSync(join(folder, "notes.txt"));
+    const changed = await harness.finalJob((await client.syncNow(kb.id)).id);
+    expect(changed.documents.find((d) => d.name === "guide.md")?.status).toBe("indexed");
+    expect(changed.documents.find((d) => d.name === "notes.txt")?.status).toBe("deleted");
+    expect(embed.state.texts - embeddedBefore).toBeLessThanOrEqual(2);
+    expect(embed.state.texts - embeddedBefore).toBeGreaterThanOrEqual(1);
+    expect((await client.listDocuments(kb.id)).map((d) => d.name).sort()).toEqual([
+      "guide.md",
+      "sub/deep.md",
+    ]);
+    expect([...backend.chunks.values()].some((c) => c.text.includes("Kettles"))).toBe(false);
+    expect((await client.query(kb.id, { query: "volcanoes", topK: 1 }))[0]?.documentTitle).toBe("guide.md");
+    const metrics = await (await fetch(`${harness.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      new RegExp(`hearth_knowledge_last_update_timestamp_seconds\\{[^}]*knowledge_base="${kb.id}"`),
+    );
+    expect(metrics).toMatch(/hearth_knowledge_base_updates_total/);
+  });
+
+  it("ingests a document from a URL", async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      response.end(
+        `<html><head><title>Release notes</title></head><body><article><h1>Version 2</h1><p>${"The new version adds offline sync. ".repeat(10)}</p></article></body></html>`,
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { client } = harness;
+      const kb = await client.createKnowledgeBase({ name: "Web" });
+      const port = (server.address() as { port: number }).port;
+      const job = await harness.finalJob(
+        (await client.ingestUrl(kb.id, `http://127.0.0.1:${port}/notes`)).id,
+      );
+      expect(job.counts.indexed).toBe(1);
+      const [hit] = await client.query(kb.id, { query: "offline sync", topK: 1 });
+      expect(hit).toMatchObject({ documentTitle: "notes.html", headingPath: ["Version 2"] });
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("Apache Tika", () => {
+  it("parses formats without a built-in parser through the configured Tika server, and refuses them without one", async () => {
+    const requests: Array<{ method: string; url: string; accept: string }> = [];
+    // Replays Tika's answer to PUT /tika with Accept: text/plain (the text of the document).
+    const tika = createServer((request, response) => {
+      requests.push({
+        method: request.method ?? "",
+        url: request.url ?? "",
+        accept: String(request.headers.accept),
+      });
+      request.resume();
+      request.on("end", () =>
+        response
+          .writeHead(200, { "content-type": "text/plain; charset=UTF-8" })
+          .end("Quarterly minutes\n\nThe board approved the new warehouse lease.\n"),
+      );
+    });
+    await new Promise<void>((resolve) => tika.listen(0, "127.0.0.1", resolve));
+    const withTika = await startHarness({
+      tikaUrl: `http://127.0.0.1:${(tika.address() as { port: number }).port}`,
+    });
+    const without = await startHarness();
+    try {
+      const rtf = Buffer.from("{\\rtf1\\ansi The board approved the new warehouse lease.}");
+      const kb = await withTika.client.createKnowledgeBase({ name: "Tika" });
+      const job = await withTika.finalJob(
+        (await withTika.client.uploadDocuments(kb.id, [{ name: "minutes.rtf", data: rtf }])).job.id,
+      );
+      expect(job.documents[0]).toMatchObject({ status: "indexed" });
+      expect(requests).toEqual([{ method: "PUT", url: "/tika", accept: "text/plain; charset=utf-8" }]);
+      expect(
+        (await withTika.client.query(kb.id, { query: "warehouse lease", topK: 1 }))[0]?.documentTitle,
+      ).toBe("minutes.rtf");
+
+      const plain = await without.client.createKnowledgeBase({ name: "No Tika" });
+      const refused = await without.finalJob(
+        (await without.client.uploadDocuments(plain.id, [{ name: "minutes.rtf", data: rtf }])).job.id,
+      );
+      expect(refused.documents[0]?.error?.code).toBe("DOCUMENT_UNSUPPORTED_FORMAT");
+    } finally {
+      await withTika.close();
+      await without.close();
+      tika.close();
+    }
+  });
+});

@@ -1,0 +1,526 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type {
+  ChunkingSettings,
+  DocumentStatus,
+  IngestionJob,
+  JobCounts,
+  JobStatus,
+  KnowledgeBase,
+  KnowledgeDocument,
+} from "@hearth/contracts";
+import { HearthError } from "@hearth/core";
+import Database from "better-sqlite3";
+import { migrate } from "./migrations.js";
+
+export type DocumentSource = "upload" | "folder" | "url";
+export type JobKind = "upload" | "sync" | "url";
+export type JobDocumentStatus = DocumentStatus | "skipped" | "deleted";
+
+/** A knowledge base row with the fields the pipeline needs beyond the wire shape. */
+export interface KnowledgeBaseRecord extends KnowledgeBase {
+  watchFolder: string | null;
+}
+
+/** A document row: the wire shape plus what ingestion tracks. */
+export interface DocumentRecord extends KnowledgeDocument {
+  sourceKey: string;
+  contentHash: string | null;
+  /** Hash of the bytes (and settings) whose chunks are in the index now. */
+  indexedHash: string | null;
+}
+
+export interface NewKnowledgeBase {
+  name: string;
+  description: string;
+  embeddingModel: string | null;
+  chunking: ChunkingSettings;
+  watchFolder: string | null;
+}
+
+const now = () => new Date().toISOString();
+export const newId = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, "").slice(0, 20)}`;
+
+interface KnowledgeBaseRow {
+  id: string;
+  name: string;
+  description: string;
+  embedding_model: string | null;
+  chunk_max_tokens: number;
+  chunk_overlap_tokens: number;
+  watch_folder: string | null;
+  last_indexed_at: string | null;
+  created_at: string;
+  updated_at: string;
+  document_count: number;
+}
+interface DocumentRow {
+  id: string;
+  knowledge_base_id: string;
+  name: string;
+  source: DocumentSource;
+  source_key: string;
+  status: DocumentStatus;
+  error_code: string | null;
+  error_message: string | null;
+  size_bytes: number;
+  chunk_count: number;
+  content_type: string;
+  content_hash: string | null;
+  indexed_hash: string | null;
+  created_at: string;
+  updated_at: string;
+}
+interface JobRow {
+  id: string;
+  knowledge_base_id: string;
+  kind: JobKind;
+  status: JobStatus;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+interface JobDocumentRow {
+  job_id: string;
+  document_id: string;
+  name: string;
+  status: JobDocumentStatus;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+/**
+ * Relational state of the knowledge service (knowledge bases, documents, jobs, the embedding cache)
+ * in SQLite under `<dataDir>/knowledge/`. Every write is one statement or one transaction, so a
+ * crash leaves either the old row or the new one.
+ */
+export class KnowledgeStore {
+  readonly #db: Database.Database;
+
+  constructor(path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.#db = new Database(path);
+    this.#db.pragma("journal_mode = WAL");
+    this.#db.pragma("synchronous = NORMAL");
+    this.#db.pragma("foreign_keys = ON");
+    this.#db.pragma("busy_timeout = 5000");
+    migrate(this.#db, path);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  // Knowledge bases
+
+  createKnowledgeBase(input: NewKnowledgeBase): KnowledgeBaseRecord {
+    const id = newId("kb");
+    const at = now();
+    try {
+      this.#db
+        .prepare(
+          `INSERT INTO knowledge_bases (id, name, description, embedding_model, chunk_max_tokens, chunk_overlap_tokens, watch_folder, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          id,
+          input.name,
+          input.description,
+          input.embeddingModel,
+          input.chunking.maxTokens,
+          input.chunking.overlapTokens,
+          input.watchFolder,
+          at,
+          at,
+        );
+    } catch (error) {
+      throw this.#nameTaken(error, input.name);
+    }
+    return this.getKnowledgeBase(id);
+  }
+
+  listKnowledgeBases(): KnowledgeBaseRecord[] {
+    const rows = this.#db.prepare(`${KB_SELECT} ORDER BY kb.created_at, kb.id`).all() as KnowledgeBaseRow[];
+    return rows.map(toKnowledgeBase);
+  }
+
+  findKnowledgeBase(id: string): KnowledgeBaseRecord | undefined {
+    const row = this.#db.prepare(`${KB_SELECT} WHERE kb.id = ?`).get(id) as KnowledgeBaseRow | undefined;
+    return row ? toKnowledgeBase(row) : undefined;
+  }
+
+  getKnowledgeBase(id: string): KnowledgeBaseRecord {
+    const found = this.findKnowledgeBase(id);
+    if (!found) throw new HearthError("KNOWLEDGE_BASE_NOT_FOUND", `No knowledge base ${id}`);
+    return found;
+  }
+
+  updateKnowledgeBase(id: string, patch: Partial<NewKnowledgeBase>): KnowledgeBaseRecord {
+    const current = this.getKnowledgeBase(id);
+    const next = { ...current, ...patch, chunking: { ...current.chunking, ...patch.chunking } };
+    try {
+      this.#db
+        .prepare(
+          `UPDATE knowledge_bases SET name = ?, description = ?, embedding_model = ?, chunk_max_tokens = ?, chunk_overlap_tokens = ?,
+           watch_folder = ?, updated_at = ? WHERE id = ?`,
+        )
+        .run(
+          next.name,
+          next.description,
+          next.embeddingModel,
+          next.chunking.maxTokens,
+          next.chunking.overlapTokens,
+          next.watchFolder,
+          now(),
+          id,
+        );
+    } catch (error) {
+      throw this.#nameTaken(error, next.name);
+    }
+    return this.getKnowledgeBase(id);
+  }
+
+  markKnowledgeBaseIndexed(id: string): void {
+    this.#db.prepare("UPDATE knowledge_bases SET last_indexed_at = ? WHERE id = ?").run(now(), id);
+  }
+
+  deleteKnowledgeBase(id: string): void {
+    this.getKnowledgeBase(id);
+    this.#db.transaction(() => {
+      this.#db.prepare("DELETE FROM jobs WHERE knowledge_base_id = ?").run(id);
+      this.#db.prepare("DELETE FROM knowledge_bases WHERE id = ?").run(id);
+    })();
+  }
+
+  // Documents
+
+  listDocuments(knowledgeBaseId: string): DocumentRecord[] {
+    const rows = this.#db
+      .prepare("SELECT * FROM documents WHERE knowledge_base_id = ? ORDER BY created_at, id")
+      .all(knowledgeBaseId) as DocumentRow[];
+    return rows.map(toDocument);
+  }
+
+  findDocument(knowledgeBaseId: string, documentId: string): DocumentRecord | undefined {
+    const row = this.#db
+      .prepare("SELECT * FROM documents WHERE knowledge_base_id = ? AND id = ?")
+      .get(knowledgeBaseId, documentId) as DocumentRow | undefined;
+    return row ? toDocument(row) : undefined;
+  }
+
+  getDocument(knowledgeBaseId: string, documentId: string): DocumentRecord {
+    const found = this.findDocument(knowledgeBaseId, documentId);
+    if (!found)
+      throw new HearthError(
+        "DOCUMENT_NOT_FOUND",
+        `No document ${documentId} in knowledge base ${knowledgeBaseId}`,
+      );
+    return found;
+  }
+
+  findDocumentBySource(
+    knowledgeBaseId: string,
+    source: DocumentSource,
+    sourceKey: string,
+  ): DocumentRecord | undefined {
+    const row = this.#db
+      .prepare("SELECT * FROM documents WHERE knowledge_base_id = ? AND source = ? AND source_key = ?")
+      .get(knowledgeBaseId, source, sourceKey) as DocumentRow | undefined;
+    return row ? toDocument(row) : undefined;
+  }
+
+  /** The document for a source (a re-upload of the same name is the same document), created when new. */
+  upsertDocument(input: {
+    knowledgeBaseId: string;
+    name: string;
+    source: DocumentSource;
+    sourceKey: string;
+    sizeBytes: number;
+    contentType: string;
+  }): DocumentRecord {
+    const existing = this.findDocumentBySource(input.knowledgeBaseId, input.source, input.sourceKey);
+    const at = now();
+    if (existing) {
+      this.#db
+        .prepare(
+          "UPDATE documents SET name = ?, size_bytes = ?, content_type = ?, updated_at = ? WHERE id = ?",
+        )
+        .run(input.name, input.sizeBytes, input.contentType, at, existing.id);
+      return this.getDocument(input.knowledgeBaseId, existing.id);
+    }
+    const id = newId("doc");
+    this.#db
+      .prepare(
+        `INSERT INTO documents (id, knowledge_base_id, name, source, source_key, status, size_bytes, content_type, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        input.knowledgeBaseId,
+        input.name,
+        input.source,
+        input.sourceKey,
+        input.sizeBytes,
+        input.contentType,
+        at,
+        at,
+      );
+    return this.getDocument(input.knowledgeBaseId, id);
+  }
+
+  setDocumentStatus(
+    documentId: string,
+    status: DocumentStatus,
+    error?: { code: string; message: string },
+  ): void {
+    this.#db
+      .prepare(
+        "UPDATE documents SET status = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?",
+      )
+      .run(status, error?.code ?? null, error?.message ?? null, now(), documentId);
+  }
+
+  setDocumentContent(documentId: string, contentHash: string, sizeBytes: number, contentType: string): void {
+    this.#db
+      .prepare(
+        "UPDATE documents SET content_hash = ?, size_bytes = ?, content_type = ?, updated_at = ? WHERE id = ?",
+      )
+      .run(contentHash, sizeBytes, contentType, now(), documentId);
+  }
+
+  markDocumentIndexed(documentId: string, indexedHash: string, chunkCount: number): void {
+    this.#db
+      .prepare(
+        "UPDATE documents SET status = 'indexed', error_code = NULL, error_message = NULL, indexed_hash = ?, chunk_count = ?, updated_at = ? WHERE id = ?",
+      )
+      .run(indexedHash, chunkCount, now(), documentId);
+  }
+
+  deleteDocument(documentId: string): void {
+    this.#db.prepare("DELETE FROM documents WHERE id = ?").run(documentId);
+  }
+
+  /** Ids of documents whose chunks are complete in the index (the query path shows only these). */
+  indexedDocumentIds(knowledgeBaseIds: readonly string[]): Set<string> {
+    if (knowledgeBaseIds.length === 0) return new Set();
+    const rows = this.#db
+      .prepare(
+        `SELECT id FROM documents WHERE indexed_hash IS NOT NULL AND knowledge_base_id IN (${knowledgeBaseIds.map(() => "?").join(",")})`,
+      )
+      .all(...knowledgeBaseIds) as Array<{ id: string }>;
+    return new Set(rows.map((row) => row.id));
+  }
+
+  // Jobs
+
+  createJob(
+    knowledgeBaseId: string,
+    kind: JobKind,
+    documents: ReadonlyArray<{ id: string; name: string }>,
+  ): IngestionJob {
+    const id = newId("job");
+    const at = now();
+    this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          "INSERT INTO jobs (id, knowledge_base_id, kind, status, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?)",
+        )
+        .run(id, knowledgeBaseId, kind, at, at);
+      const insert = this.#db.prepare(
+        "INSERT INTO job_documents (job_id, document_id, ordinal, name, status) VALUES (?, ?, ?, ?, 'queued')",
+      );
+      for (const [ordinal, document] of documents.entries())
+        insert.run(id, document.id, ordinal, document.name);
+    })();
+    return this.getJob(id);
+  }
+
+  addJobDocument(
+    jobId: string,
+    document: { id: string; name: string },
+    status: JobDocumentStatus,
+    error?: { code: string; message: string },
+  ): void {
+    const ordinal = (
+      this.#db.prepare("SELECT COUNT(*) AS n FROM job_documents WHERE job_id = ?").get(jobId) as { n: number }
+    ).n;
+    this.#db
+      .prepare(
+        `INSERT INTO job_documents (job_id, document_id, ordinal, name, status, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (job_id, document_id) DO UPDATE SET status = excluded.status, error_code = excluded.error_code, error_message = excluded.error_message`,
+      )
+      .run(jobId, document.id, ordinal, document.name, status, error?.code ?? null, error?.message ?? null);
+  }
+
+  setJobDocumentStatus(
+    jobId: string,
+    documentId: string,
+    status: JobDocumentStatus,
+    error?: { code: string; message: string },
+  ): void {
+    this.#db
+      .prepare(
+        "UPDATE job_documents SET status = ?, error_code = ?, error_message = ? WHERE job_id = ? AND document_id = ?",
+      )
+      .run(status, error?.code ?? null, error?.message ?? null, jobId, documentId);
+    this.#db.prepare("UPDATE jobs SET updated_at = ? WHERE id = ?").run(now(), jobId);
+  }
+
+  setJobStatus(jobId: string, status: JobStatus, error?: { code: string; message: string }): void {
+    const finished = status === "completed" || status === "failed" || status === "cancelled";
+    this.#db
+      .prepare(
+        "UPDATE jobs SET status = ?, error_code = ?, error_message = ?, updated_at = ?, finished_at = ? WHERE id = ?",
+      )
+      .run(status, error?.code ?? null, error?.message ?? null, now(), finished ? now() : null, jobId);
+  }
+
+  findJob(jobId: string): IngestionJob | undefined {
+    const row = this.#db.prepare("SELECT * FROM jobs WHERE id = ?").get(jobId) as JobRow | undefined;
+    if (!row) return undefined;
+    const documents = this.#db
+      .prepare("SELECT * FROM job_documents WHERE job_id = ? ORDER BY ordinal")
+      .all(jobId) as JobDocumentRow[];
+    return toJob(row, documents);
+  }
+
+  getJob(jobId: string): IngestionJob {
+    const found = this.findJob(jobId);
+    if (!found) throw new HearthError("JOB_NOT_FOUND", `No ingestion job ${jobId}`);
+    return found;
+  }
+
+  /** Jobs a crash interrupted (queued or running), oldest first, for resume at start-up. */
+  unfinishedJobs(): IngestionJob[] {
+    const rows = this.#db
+      .prepare("SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at")
+      .all() as Array<{ id: string }>;
+    return rows.map((row) => this.getJob(row.id));
+  }
+
+  /** Documents left mid-way with no unfinished job to finish them (a crash between upload and job). */
+  orphanedDocuments(): DocumentRecord[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM documents d WHERE d.status IN ('queued', 'parsing', 'embedding') AND NOT EXISTS (
+           SELECT 1 FROM job_documents jd JOIN jobs j ON j.id = jd.job_id WHERE jd.document_id = d.id AND j.status IN ('queued', 'running'))`,
+      )
+      .all() as DocumentRow[];
+    return rows.map(toDocument);
+  }
+
+  // Embedding cache: an unchanged chunk is never embedded twice.
+
+  cachedEmbeddings(model: string, contentHashes: readonly string[]): Map<string, Float32Array> {
+    const found = new Map<string, Float32Array>();
+    const select = this.#db.prepare(
+      "SELECT vector FROM embedding_cache WHERE model = ? AND content_hash = ?",
+    );
+    for (const hash of contentHashes) {
+      const row = select.get(model, hash) as { vector: Buffer } | undefined;
+      if (row)
+        found.set(
+          hash,
+          new Float32Array(
+            row.vector.buffer.slice(row.vector.byteOffset, row.vector.byteOffset + row.vector.byteLength),
+          ),
+        );
+    }
+    return found;
+  }
+
+  cacheEmbeddings(model: string, vectors: ReadonlyMap<string, Float32Array>): void {
+    const insert = this.#db.prepare(
+      "INSERT OR REPLACE INTO embedding_cache (model, content_hash, vector) VALUES (?, ?, ?)",
+    );
+    this.#db.transaction(() => {
+      for (const [hash, vector] of vectors)
+        insert.run(model, hash, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength));
+    })();
+  }
+
+  #nameTaken(error: unknown, name: string): unknown {
+    if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
+      return new HearthError("KNOWLEDGE_BASE_NAME_TAKEN", `A knowledge base named "${name}" already exists`);
+    }
+    return error;
+  }
+}
+
+const KB_SELECT = `SELECT kb.*, (SELECT COUNT(*) FROM documents d WHERE d.knowledge_base_id = kb.id) AS document_count FROM knowledge_bases kb`;
+
+function toKnowledgeBase(row: KnowledgeBaseRow): KnowledgeBaseRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    embeddingModel: row.embedding_model,
+    chunking: { maxTokens: row.chunk_max_tokens, overlapTokens: row.chunk_overlap_tokens },
+    watchFolder: row.watch_folder,
+    documentCount: row.document_count,
+    lastIndexedAt: row.last_indexed_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toDocument(row: DocumentRow): DocumentRecord {
+  return {
+    id: row.id,
+    knowledgeBaseId: row.knowledge_base_id,
+    name: row.name,
+    source: row.source,
+    sourceKey: row.source_key,
+    status: row.status,
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
+    sizeBytes: row.size_bytes,
+    chunkCount: row.chunk_count,
+    contentType: row.content_type,
+    contentHash: row.content_hash,
+    indexedHash: row.indexed_hash,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toJob(row: JobRow, documents: JobDocumentRow[]): IngestionJob {
+  const counts: JobCounts = {
+    total: documents.length,
+    queued: 0,
+    parsing: 0,
+    embedding: 0,
+    indexed: 0,
+    skipped: 0,
+    deleted: 0,
+    failed: 0,
+  };
+  for (const document of documents) counts[document.status] += 1;
+  return {
+    id: row.id,
+    knowledgeBaseId: row.knowledge_base_id,
+    kind: row.kind,
+    status: row.status,
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
+    counts,
+    documents: documents.map((document) => ({
+      documentId: document.document_id,
+      name: document.name,
+      status: document.status,
+      error: document.error_code
+        ? { code: document.error_code, message: document.error_message ?? "" }
+        : null,
+    })),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+/** Wire shape of a document (drops the pipeline's bookkeeping). */
+export function documentView(document: DocumentRecord): KnowledgeDocument {
+  const { sourceKey: _key, contentHash: _hash, indexedHash: _indexed, ...view } = document;
+  return view;
+}

@@ -1,0 +1,123 @@
+/**
+ * Small documents generated in tests (so they run without ../shared): OOXML and ODF containers,
+ * a PDF with a real text layer, and the bad inputs of issue 4.
+ */
+import { strToU8, zipSync } from "fflate";
+
+export function docx(
+  paragraphs: Array<{ text: string; style?: string }>,
+  extra: Record<string, Uint8Array> = {},
+): Uint8Array {
+  const body = paragraphs
+    .map(
+      (p) =>
+        `<w:p>${p.style ? `<w:pPr><w:pStyle w:val="${p.style}"/></w:pPr>` : ""}<w:r><w:t xml:space="preserve">${escapeXml(p.text)}</w:t></w:r></w:p>`,
+    )
+    .join("");
+  return zipSync({
+    "[Content_Types].xml": strToU8(
+      '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+    ),
+    "word/document.xml": strToU8(
+      `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`,
+    ),
+    ...extra,
+  });
+}
+
+export function pptx(slides: Array<{ title: string; bullets: string[] }>): Uint8Array {
+  const files: Record<string, Uint8Array> = { "ppt/presentation.xml": strToU8("<p:presentation/>") };
+  slides.forEach((slide, index) => {
+    files[`ppt/slides/slide${index + 1}.xml`] = strToU8(
+      `<p:sld><p:cSld><p:spTree><p:sp><p:nvSpPr><p:nvPr><p:ph type="title"/></p:nvPr></p:nvSpPr><p:txBody><a:p><a:r><a:t>${escapeXml(slide.title)}</a:t></a:r></a:p></p:txBody></p:sp>` +
+        `<p:sp><p:txBody>${slide.bullets.map((b) => `<a:p><a:r><a:t>${escapeXml(b)}</a:t></a:r></a:p>`).join("")}</p:txBody></p:sp></p:spTree></p:cSld></p:sld>`,
+    );
+  });
+  return zipSync(files);
+}
+
+export function xlsx(sheetName: string, rows: string[][]): Uint8Array {
+  const strings = [...new Set(rows.flat())];
+  const sheet = rows
+    .map(
+      (row, r) =>
+        `<row r="${r + 1}">${row.map((cell) => `<c t="s"><v>${strings.indexOf(cell)}</v></c>`).join("")}</row>`,
+    )
+    .join("");
+  return zipSync({
+    "xl/workbook.xml": strToU8(
+      `<workbook><sheets><sheet name="${escapeXml(sheetName)}" sheetId="1"/></sheets></workbook>`,
+    ),
+    "xl/sharedStrings.xml": strToU8(
+      `<sst>${strings.map((s) => `<si><t>${escapeXml(s)}</t></si>`).join("")}</sst>`,
+    ),
+    "xl/worksheets/sheet1.xml": strToU8(`<worksheet><sheetData>${sheet}</sheetData></worksheet>`),
+  });
+}
+
+export function odt(heading: string, paragraphs: string[]): Uint8Array {
+  return zipSync({
+    mimetype: strToU8("application/vnd.oasis.opendocument.text"),
+    "content.xml": strToU8(
+      `<office:document-content><office:body><office:text><text:h text:outline-level="1">${escapeXml(heading)}</text:h>${paragraphs.map((p) => `<text:p>${escapeXml(p)}</text:p>`).join("")}</office:text></office:body></office:document-content>`,
+    ),
+  });
+}
+
+/** A DOCX whose document.xml inflates to `size` bytes from a few KiB: a zip bomb. */
+export function zipBombDocx(size: number): Uint8Array {
+  const filler = new Uint8Array(size).fill(0x20);
+  return zipSync({ "word/document.xml": filler, "[Content_Types].xml": strToU8("<Types/>") }, { level: 9 });
+}
+
+/** A PDF with one text line per page (Helvetica), optionally with repeated header and page number. */
+export function pdf(pages: string[][], options: { encrypted?: boolean } = {}): Uint8Array {
+  const objects: string[] = [];
+  const add = (body: string) => objects.push(body) && objects.length;
+  const catalog = add("");
+  const pagesId = add("");
+  const font = add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
+  const kids: number[] = [];
+  for (const lines of pages) {
+    let y = 760;
+    const content = lines
+      .map((line) => {
+        const size = line.startsWith("# ") ? 18 : 11;
+        const text = line.replace(/^# /, "").replace(/[\\()]/g, (c) => `\\${c}`);
+        const op = `BT /F1 ${size} Tf 72 ${y} Td (${text}) Tj ET`;
+        y -= size * 1.5;
+        return op;
+      })
+      .join("\n");
+    const stream = add(
+      `<< /Length ${Buffer.byteLength(content, "latin1")} >>\nstream\n${content}\nendstream`,
+    );
+    kids.push(
+      add(
+        `<< /Type /Page /Parent ${pagesId} 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 ${font} 0 R >> >> /Contents ${stream} 0 R >>`,
+      ),
+    );
+  }
+  objects[catalog - 1] = `<< /Type /Catalog /Pages ${pagesId} 0 R >>`;
+  objects[pagesId - 1] =
+    `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(" ")}] /Count ${kids.length} >>`;
+  let encrypt = "";
+  if (options.encrypted) {
+    const id = add(`<< /Filter /Standard /V 1 /R 2 /O <${"ab".repeat(32)}> /U <${"cd".repeat(32)}> /P -4 >>`);
+    encrypt = ` /Encrypt ${id} 0 R /ID [<${"01".repeat(16)}> <${"01".repeat(16)}>]`;
+  }
+  let out = "%PDF-1.4\n";
+  const offsets: number[] = [];
+  objects.forEach((body, index) => {
+    offsets.push(Buffer.byteLength(out, "latin1"));
+    out += `${index + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = Buffer.byteLength(out, "latin1");
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("")}`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root ${catalog} 0 R${encrypt} >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, "latin1");
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}

@@ -1,0 +1,107 @@
+/** Starts a knowledge service on a temporary data dir with the test index, for API tests. */
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type IngestionJob, type JobEvent, KnowledgeClient } from "@hearth/contracts";
+import { type ConfigInput, createLogger, listenService, loadConfig } from "@hearth/core";
+import { createKnowledgeService, type KnowledgeService } from "../service/create-knowledge-service.js";
+import { type MemoryIndexBackend, memoryIndex } from "./memory-index.fixture.js";
+
+export interface Harness {
+  client: KnowledgeClient;
+  url: string;
+  dataDir: string;
+  service: KnowledgeService;
+  backend: MemoryIndexBackend;
+  /** Follows a job's SSE stream to its end; returns the events. */
+  follow(jobId: string): Promise<JobEvent[]>;
+  finalJob(jobId: string): Promise<IngestionJob>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  knowledge: NonNullable<ConfigInput["knowledge"]> = {},
+  services: ConfigInput["services"] = {},
+  dataDir?: string,
+): Promise<Harness> {
+  const directory = dataDir ?? mkdtempSync(join(tmpdir(), "hearth-knowledge-"));
+  const config = loadConfig({
+    env: {},
+    overrides: { dataDir: directory, knowledge: { port: 0, syncIntervalSeconds: 0, ...knowledge }, services },
+  });
+  const index = memoryIndex(join(directory, "memory-index.json"));
+  const service = await createKnowledgeService(
+    config,
+    createLogger({ level: process.env.TEST_LOG ?? "silent" }),
+    { index },
+  );
+  const url = await listenService(service.app, { host: "127.0.0.1", port: 0, description: "knowledge" });
+  const client = new KnowledgeClient({ baseUrl: url });
+  const follow = async (jobId: string) => {
+    const events: JobEvent[] = [];
+    for await (const event of client.jobEvents(jobId)) events.push(event);
+    return events;
+  };
+  return {
+    client,
+    url,
+    dataDir: directory,
+    service,
+    backend: index.backend,
+    follow,
+    async finalJob(jobId) {
+      const events = await follow(jobId);
+      const last = events.at(-1);
+      if (last?.type !== "job") throw new Error("the event stream did not end with the job");
+      return last.job;
+    },
+    async close() {
+      await service.close();
+      if (!dataDir) rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A stand-in for the model service's /api/embed, for tests only: vectors are hashed bags of words
+ * (so overlapping texts are near), every text it embeds is counted, and it can fail or be slow.
+ */
+export async function startEmbedServer(options: { failFirst?: number; delayMs?: number } = {}) {
+  const state = { requests: 0, texts: 0, failuresLeft: options.failFirst ?? 0, batches: [] as number[] };
+  const server: Server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (part) => (body += part));
+    request.on("end", async () => {
+      state.requests++;
+      if (state.failuresLeft > 0) {
+        state.failuresLeft--;
+        response.writeHead(503).end("busy");
+        return;
+      }
+      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      const { input } = JSON.parse(body) as { model: string; input: string[] };
+      state.texts += input.length;
+      state.batches.push(input.length);
+      const embeddings = input.map((text) => {
+        const vector = new Array(64).fill(0);
+        for (const word of text.toLowerCase().match(/[a-z0-9]+|[\u4e00-\u9fff]/g) ?? []) {
+          vector[createHash("md5").update(word).digest()[0]! % 64] += 1;
+        }
+        vector[0] += 0.01;
+        return vector;
+      });
+      response
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ model: "test", embeddings }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    state,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
