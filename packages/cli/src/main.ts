@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { backupCommand, restoreCommand } from "./commands/backup.js";
 import { configCommand } from "./commands/config.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { ingestCommand } from "./commands/ingest.js";
 import { modelsCommand } from "./commands/models.js";
 import { serveCommand } from "./commands/serve.js";
 import { upCommand } from "./commands/up.js";
@@ -18,6 +19,7 @@ const program = new Command("hearth")
   .addCommand(serveCommand())
   .addCommand(doctorCommand())
   .addCommand(modelsCommand())
+  .addCommand(ingestCommand())
   .addCommand(configCommand())
   .addCommand(backupCommand())
   .addCommand(restoreCommand());
