@@ -258,6 +258,8 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     const started = performance.now();
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     expect(metrics).toContain("hearth_model_queue_wait_seconds");
+    // The "queue full" alert compares depth with capacity, both per model.
+    expect(metrics).toMatch(/hearth_model_queue_capacity\{[^}]*model="tiny:latest"[^}]*\} [1-9]/);
     const next = await fetch(`${service.url}/api/generate`, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -211,6 +211,7 @@ export class SearchAgent {
       (_slot, outcome) => this.#metrics?.providerOutcome(outcome),
     );
     if (answers.length === 0) {
+      this.#metrics?.queryOutcome("error");
       throw new HearthError(
         "SEARCH_ALL_PROVIDERS_FAILED",
         "No search provider answered; details.providers says why for each",
@@ -229,6 +230,7 @@ export class SearchAgent {
         recent: wantsRecent(query),
       },
     );
+    this.#metrics?.queryOutcome(ranked.length > 0 ? "ok" : "empty");
     return { ranked, outcomes };
   }
 

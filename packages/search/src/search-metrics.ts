@@ -14,6 +14,7 @@ export class SearchMetrics {
   readonly #cache: Counter;
   readonly #filterHits: Counter;
   readonly #fetches: Counter;
+  readonly #queries: Counter;
   readonly #windows = new Map<string, boolean[]>();
 
   constructor(registry: Registry, slots: () => readonly ProviderSlot[]) {
@@ -58,6 +59,12 @@ export class SearchMetrics {
       labelNames: ["list", "action"],
       registers: [registry],
     });
+    this.#queries = new Counter({
+      name: "hearth_search_queries_total",
+      help: "Searches sent to the engines, by outcome: ok (results), empty (answers, no result), error (no engine answered)",
+      labelNames: ["outcome"],
+      registers: [registry],
+    });
     this.#fetches = new Counter({
       name: "hearth_search_page_fetches_total",
       help: "Page fetches for content, by outcome (ok, blocked, failed)",
@@ -77,6 +84,11 @@ export class SearchMetrics {
     if (window.length > WINDOW) window.shift();
     this.#windows.set(outcome.id, window);
     this.#successRatio.set({ provider: outcome.id }, window.filter(Boolean).length / window.length);
+  }
+
+  /** The "search success rate" operators alert on (deploy/monitoring/alert-rules.yaml). */
+  queryOutcome(outcome: "ok" | "empty" | "error"): void {
+    this.#queries.inc({ outcome });
   }
 
   cacheLookup(hit: boolean): void {

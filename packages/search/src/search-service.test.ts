@@ -214,6 +214,7 @@ describe("POST /v1/search", () => {
     expect(again.results[0].sources).toEqual(["searxng", "bing", "brave"]);
     const metrics = (await app.inject({ url: "/metrics" })).body;
     expect(metrics).toMatch(/hearth_search_cache_requests_total\{result="hit"[^}]*\} 1/);
+    expect(metrics).toMatch(/hearth_search_queries_total\{outcome="ok"[^}]*\} 1/);
     expect(metrics).toMatch(/hearth_search_provider_requests_total\{provider="bing",status="ok"[^}]*\} 1/);
     expect(metrics).toMatch(/hearth_search_provider_success_ratio\{provider="brave"[^}]*\} 1/);
     expect(metrics).toMatch(/hearth_search_provider_breaker_state\{provider="searxng"[^}]*\} 0/);
@@ -237,6 +238,7 @@ describe("POST /v1/search", () => {
     });
     const metrics = (await app.inject({ url: "/metrics" })).body;
     expect(metrics).toMatch(/hearth_search_provider_success_ratio\{provider="down"[^}]*\} 0/);
+    expect(metrics).toMatch(/hearth_search_queries_total\{outcome="error"[^}]*\} 1/);
   });
 
   it("answers from the others within the deadline when one engine hangs, one answers 429, one malformed JSON and one 10 MB", async () => {

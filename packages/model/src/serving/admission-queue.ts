@@ -72,6 +72,11 @@ export class AdmissionQueue {
     return { active: lane?.active ?? 0, waiting: lane?.waiting ?? 0 };
   }
 
+  /** The most requests that may wait per model before new ones get 429 (the "queue full" alert). */
+  get capacity(): number {
+    return this.#options.maxQueue;
+  }
+
   keys(): string[] {
     return [...this.#lanes.keys()];
   }

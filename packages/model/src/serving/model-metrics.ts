@@ -7,6 +7,7 @@ export class ModelMetrics {
   readonly tokensPerSecond: Histogram<"model">;
   readonly queueWait: Histogram<"model">;
   readonly queueDepth: Gauge<"model">;
+  readonly queueCapacity: Gauge<"model">;
   readonly cache: Counter<"model" | "result">;
   readonly loaded: Gauge<"model">;
   readonly memory: Gauge<"model">;
@@ -15,7 +16,7 @@ export class ModelMetrics {
   constructor(
     registry: Registry,
     sources: {
-      queue: () => Array<{ model: string; waiting: number }>;
+      queue: () => Array<{ model: string; waiting: number; capacity: number }>;
       loaded: () => Array<{ model: string; bytes: number }>;
     },
   ) {
@@ -56,6 +57,16 @@ export class ModelMetrics {
       collect() {
         this.reset();
         for (const { model, waiting } of sources.queue()) this.set({ model }, waiting);
+      },
+    });
+    this.queueCapacity = new Gauge({
+      name: "hearth_model_queue_capacity",
+      help: "Requests that may wait in the model's admission queue before it answers 429",
+      labelNames: ["model"],
+      registers,
+      collect() {
+        this.reset();
+        for (const { model, capacity } of sources.queue()) this.set({ model }, capacity);
       },
     });
     this.cache = new Counter({

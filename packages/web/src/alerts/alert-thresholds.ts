@@ -51,7 +51,7 @@ export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
  */
 export const ALERT_METRICS = {
   /** Histogram (model service): seconds from admission to the first generated token. */
-  firstToken: "hearth_model_first_token_seconds",
+  firstToken: "hearth_model_time_to_first_token_seconds",
   /** Gauges (model service): requests waiting in the admission queue, and the queue's capacity. */
   queueDepth: "hearth_model_queue_depth",
   queueCapacity: "hearth_model_queue_capacity",
