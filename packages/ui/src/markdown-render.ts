@@ -1,0 +1,53 @@
+/**
+ * Markdown to safe HTML, loaded lazily (marked, highlight.js, KaTeX and DOMPurify are the heavy
+ * part of the UI). Model output is untrusted: everything goes through DOMPurify, so a `<script>`
+ * or an `onerror=` in an answer is rendered inert.
+ */
+import DOMPurify from "dompurify";
+import hljs from "highlight.js/lib/common";
+import katex from "katex";
+import "katex/dist/katex.min.css";
+import "highlight.js/styles/github.css";
+import { Marked } from "marked";
+
+const marked = new Marked({
+  gfm: true,
+  breaks: false,
+  renderer: {
+    code({ text, lang }) {
+      const language = lang && hljs.getLanguage(lang) ? lang : undefined;
+      const highlighted = language
+        ? hljs.highlight(text, { language }).value
+        : hljs.highlightAuto(text).value;
+      return `<pre><code class="hljs${language ? ` language-${language}` : ""}">${highlighted}</code></pre>`;
+    },
+  },
+});
+
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A") {
+    node.setAttribute("target", "_blank");
+    node.setAttribute("rel", "noopener noreferrer nofollow");
+  }
+});
+
+const MATH = /\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|\$([^\s$](?:[^$\n]*?[^\s$])?)\$|\\\(([\s\S]+?)\\\)/g;
+
+export function renderMarkdown(source: string): string {
+  // Math first (marked would eat its backslashes and underscores), as placeholders.
+  const formulas: string[] = [];
+  const withPlaceholders = source.replace(MATH, (_match, block, bracket, inline, paren) => {
+    const tex = (block ?? bracket ?? inline ?? paren) as string;
+    const displayMode = block !== undefined || bracket !== undefined;
+    formulas.push(katex.renderToString(tex, { displayMode, throwOnError: false, output: "htmlAndMathml" }));
+    return `@@MATH${formulas.length - 1}@@`;
+  });
+  const html = (marked.parse(withPlaceholders, { async: false }) as string).replace(
+    /@@MATH(\d+)@@/g,
+    (_m, index) => formulas[Number(index)] ?? "",
+  );
+  return DOMPurify.sanitize(html, {
+    USE_PROFILE: { html: true, mathMl: true },
+    FORBID_TAGS: ["style", "form", "input", "button"],
+  });
+}

@@ -1,0 +1,24 @@
+import { useEffect, useState } from "react";
+
+type Renderer = (source: string) => string;
+let renderer: Renderer | undefined;
+let loading: Promise<Renderer> | undefined;
+
+function loadRenderer(): Promise<Renderer> {
+  loading ??= import("./markdown-render.js").then((module) => {
+    renderer = module.renderMarkdown;
+    return renderer;
+  });
+  return loading;
+}
+
+/** Renders an answer as Markdown once the renderer has loaded; plain text until then. */
+export function Markdown({ text }: { text: string }) {
+  const [render, setRender] = useState<Renderer | undefined>(() => renderer);
+  useEffect(() => {
+    if (!render) void loadRenderer().then((loaded) => setRender(() => loaded));
+  }, [render]);
+  if (!render) return <div className="markdown plain">{text}</div>;
+  // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitised by DOMPurify in renderMarkdown
+  return <div className="markdown" dangerouslySetInnerHTML={{ __html: render(text) }} />;
+}
