@@ -1,23 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
+import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
-
-function parseSse(text: string): Array<Record<string, unknown>> {
-  return text
-    .split("\n\n")
-    .filter((event) => event.startsWith("data: "))
-    .map((event) => JSON.parse(event.slice(6)) as Record<string, unknown>);
-}
 
 describe("first slice: models and streamed chat through the web service", () => {
   let model: FakeModelService;
   let web: WebHarness;
   let url: string;
+  let session: Session;
 
   beforeAll(async () => {
     model = await startFakeModelService({ models: ["tiny-story", "deepseek-r1:1.5b"] });
     web = await startWeb({ modelUrl: model.url });
     url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    session = await signUp(web.app, "alice");
   });
   afterAll(async () => {
     await web.close();
@@ -25,7 +21,7 @@ describe("first slice: models and streamed chat through the web service", () => 
   });
 
   it("lists the model service's models for the picker", async () => {
-    const response = await fetch(`${url}/api/models`);
+    const response = await fetch(`${url}/api/models`, { headers: session.headers });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { models: Array<{ id: string }>; guidance?: unknown };
     expect(body.models.map((m) => m.id)).toEqual(["tiny-story", "deepseek-r1:1.5b"]);
@@ -35,7 +31,7 @@ describe("first slice: models and streamed chat through the web service", () => 
   it("streams the answer as text deltas, then a finish", async () => {
     const response = await fetch(`${url}/api/chat`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...session.headers },
       body: JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content: "hi there" }] }),
     });
     expect(response.headers.get("content-type")).toContain("text/event-stream");
@@ -60,7 +56,7 @@ describe("first slice: models and streamed chat through the web service", () => 
     try {
       const response = await fetch(`${url}/api/chat`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...session.headers },
         body: JSON.stringify({ model: "deepseek-r1:1.5b", messages: [{ role: "user", content: "why?" }] }),
       });
       const parts = parseSse(await response.text());
@@ -90,7 +86,7 @@ describe("first slice: models and streamed chat through the web service", () => 
       const controller = new AbortController();
       const response = await fetch(`${url}/api/chat`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...session.headers },
         body: JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content: "long story" }] }),
         signal: controller.signal,
       });
@@ -108,7 +104,7 @@ describe("first slice: models and streamed chat through the web service", () => 
   it("answers an unknown model with MODEL_NOT_FOUND before streaming", async () => {
     const response = await fetch(`${url}/api/chat`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...session.headers },
       body: JSON.stringify({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }),
     });
     expect(response.status).toBe(404);
@@ -118,14 +114,14 @@ describe("first slice: models and streamed chat through the web service", () => 
   it("refuses malformed requests with a stable code", async () => {
     const bad = await fetch(`${url}/api/chat`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...session.headers },
       body: "{not json",
     });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("INVALID_JSON");
     const missing = await fetch(`${url}/api/chat`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...session.headers },
       body: JSON.stringify({ model: "x" }),
     });
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("INVALID_REQUEST");
@@ -137,7 +133,8 @@ describe("no model yet", () => {
     const empty = await startFakeModelService({ models: [] });
     const web = await startWeb({ modelUrl: empty.url });
     try {
-      const answer = (await (await web.app.inject({ url: "/api/models" })).json()) as {
+      const me = await signUp(web.app, "bob");
+      const answer = (await (await web.app.inject({ url: "/api/models", headers: me.headers })).json()) as {
         models: unknown[];
         reachable: boolean;
         guidance: { modelsDir: string; steps: string[] };
@@ -152,7 +149,8 @@ describe("no model yet", () => {
     }
     const down = await startWeb({ modelUrl: "http://127.0.0.1:9" });
     try {
-      const answer = (await (await down.app.inject({ url: "/api/models" })).json()) as {
+      const me = await signUp(down.app, "carol");
+      const answer = (await (await down.app.inject({ url: "/api/models", headers: me.headers })).json()) as {
         reachable: boolean;
         guidance: unknown;
       };

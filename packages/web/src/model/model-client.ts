@@ -132,6 +132,14 @@ export class ModelClient {
     return parseChatStream(response.body, cached, options.signal);
   }
 
+  /** A non-streamed chat answer's text (used for the search decision in auto mode). */
+  async complete(options: ChatOptions): Promise<string> {
+    let text = "";
+    for await (const part of await this.streamChat(options))
+      if (part.type === "text-delta") text += part.text;
+    return text;
+  }
+
   async #fetch(url: string, init: RequestInit): Promise<Response> {
     try {
       return await fetch(url, init);
