@@ -85,7 +85,7 @@ export async function loadCurrentUser(db: WebDatabase, userId: string): Promise<
     .select(["id", "username", "role", "status"])
     .where("id", "=", userId)
     .executeTakeFirst();
-  if (!user || user.status !== "active") return undefined;
+  if (user?.status !== "active") return undefined;
   const groups = await db
     .selectFrom("group_members")
     .select("group_id")

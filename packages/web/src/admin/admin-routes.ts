@@ -370,7 +370,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       costUnits: Number(r.costUnits),
     }));
     if (query.format === "csv") {
-      const escape = (value: unknown) => `"${String(value ?? "").replace(/"/g, '""')}"`;
+      const quote = (value: unknown) => `"${String(value ?? "").replace(/"/g, '""')}"`;
       const lines = [
         "user,groups,model,api_key,requests,prompt_tokens,completion_tokens,cost_units",
         ...usage.map((u) =>
@@ -384,7 +384,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
             u.completionTokens,
             u.costUnits,
           ]
-            .map(escape)
+            .map(quote)
             .join(","),
         ),
       ];
