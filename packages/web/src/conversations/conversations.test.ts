@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
-import { type Dialect, postgresAvailable, startWeb, type WebHarness } from "../../test/support/web-harness.js";
+import {
+  type Dialect,
+  postgresAvailable,
+  startWeb,
+  type WebHarness,
+} from "../../test/support/web-harness.js";
 
 const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 
@@ -31,25 +36,47 @@ describe.each(dialects)("conversations on %s", (dialect) => {
   });
 
   const create = async (session: Session) =>
-    (await web.app.inject({ method: "POST", url: "/api/conversations", headers: session.headers, payload: {} })).json() as { id: string };
+    (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/conversations",
+        headers: session.headers,
+        payload: {},
+      })
+    ).json() as { id: string };
   const send = async (session: Session, id: string, payload: Record<string, unknown>) => {
     const response = await fetch(`${url}/api/conversations/${id}/messages`, {
       method: "POST",
       headers: { "content-type": "application/json", ...session.headers },
       body: JSON.stringify({ model: "tiny-story", ...payload }),
     });
-    return { status: response.status, parts: response.ok ? parseSse(await response.text()) : [], body: response.ok ? undefined : await response.json() };
+    return {
+      status: response.status,
+      parts: response.ok ? parseSse(await response.text()) : [],
+      body: response.ok ? undefined : await response.json(),
+    };
   };
-  const get = async (session: Session, id: string) => (await web.app.inject({ url: `/api/conversations/${id}`, headers: session.headers })).json() as Conversation;
+  const get = async (session: Session, id: string) =>
+    (
+      await web.app.inject({ url: `/api/conversations/${id}`, headers: session.headers })
+    ).json() as Conversation;
 
   it("stores both sides of a streamed turn and titles the conversation from the first message", async () => {
     const { id } = await create(alice);
     const { parts } = await send(alice, id, { content: "What is a hearth?" });
     expect(parts[0]).toMatchObject({ type: "message-start", conversationId: id });
-    expect(parts.filter((p) => p.type === "text-delta").map((p) => p.text).join("")).toContain("You said: What is a hearth?");
+    expect(
+      parts
+        .filter((p) => p.type === "text-delta")
+        .map((p) => p.text)
+        .join(""),
+    ).toContain("You said: What is a hearth?");
     const stored = await get(alice, id);
     expect(stored.title).toBe("What is a hearth?");
-    expect(stored.messages.map((m) => [m.role, m.status])).toEqual([["user", "done"], ["assistant", "done"]]);
+    expect(stored.messages.map((m) => [m.role, m.status])).toEqual([
+      ["user", "done"],
+      ["assistant", "done"],
+    ]);
     expect(stored.messages[1]!.content).toBe("Hello from the model. You said: What is a hearth?");
   });
 
@@ -68,18 +95,33 @@ describe.each(dialects)("conversations on %s", (dialect) => {
   it("lists, searches, renames, exports and deletes", async () => {
     const { id } = await create(alice);
     await send(alice, id, { content: "Tell me about zebras" });
-    const found = (await web.app.inject({ url: "/api/conversations?q=ZEBRA", headers: alice.headers })).json() as { conversations: Array<{ id: string }> };
+    const found = (
+      await web.app.inject({ url: "/api/conversations?q=ZEBRA", headers: alice.headers })
+    ).json() as { conversations: Array<{ id: string }> };
     expect(found.conversations.map((c) => c.id)).toEqual([id]);
-    const renamed = await web.app.inject({ method: "PATCH", url: `/api/conversations/${id}`, headers: alice.headers, payload: { title: "Stripes" } });
+    const renamed = await web.app.inject({
+      method: "PATCH",
+      url: `/api/conversations/${id}`,
+      headers: alice.headers,
+      payload: { title: "Stripes" },
+    });
     expect(renamed.json()).toMatchObject({ title: "Stripes" });
-    const markdown = await web.app.inject({ url: `/api/conversations/${id}/export?format=markdown`, headers: alice.headers });
+    const markdown = await web.app.inject({
+      url: `/api/conversations/${id}/export?format=markdown`,
+      headers: alice.headers,
+    });
     expect(markdown.headers["content-type"]).toContain("text/markdown");
     expect(markdown.body).toContain("# Stripes");
     expect(markdown.body).toContain("Tell me about zebras");
-    const json = await web.app.inject({ url: `/api/conversations/${id}/export?format=json`, headers: alice.headers });
+    const json = await web.app.inject({
+      url: `/api/conversations/${id}/export?format=json`,
+      headers: alice.headers,
+    });
     expect((JSON.parse(json.body) as Conversation).messages).toHaveLength(2);
     await web.app.inject({ method: "DELETE", url: `/api/conversations/${id}`, headers: alice.headers });
-    expect((await web.app.inject({ url: `/api/conversations/${id}`, headers: alice.headers })).statusCode).toBe(404);
+    expect(
+      (await web.app.inject({ url: `/api/conversations/${id}`, headers: alice.headers })).statusCode,
+    ).toBe(404);
   });
 
   it("edits and resends a message, dropping what followed; regenerates the last answer", async () => {
@@ -90,7 +132,10 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     const edited = await send(alice, id, { content: "one, edited", editMessageId: before.messages[0]!.id });
     expect(edited.status).toBe(200);
     const after = await get(alice, id);
-    expect(after.messages.map((m) => m.content)).toEqual(["one, edited", "Hello from the model. You said: one, edited"]);
+    expect(after.messages.map((m) => m.content)).toEqual([
+      "one, edited",
+      "Hello from the model. You said: one, edited",
+    ]);
     const regenerated = await fetch(`${url}/api/conversations/${id}/regenerate`, {
       method: "POST",
       headers: { "content-type": "application/json", ...alice.headers },
@@ -117,7 +162,9 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       let seen = "";
       while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
       controller.abort();
-      await expect.poll(async () => (await get(alice, id)).messages[1]?.status, { timeout: 3000 }).toBe("interrupted");
+      await expect
+        .poll(async () => (await get(alice, id)).messages[1]?.status, { timeout: 3000 })
+        .toBe("interrupted");
       const answer = (await get(alice, id)).messages[1]!;
       expect(answer.content).toContain("w3");
       expect(answer.content).not.toContain("w99");
@@ -130,7 +177,9 @@ describe.each(dialects)("conversations on %s", (dialect) => {
   it("hides one user's conversations from another (404, nothing leaked)", async () => {
     const { id } = await create(alice);
     await send(alice, id, { content: "alice's secret" });
-    const list = (await web.app.inject({ url: "/api/conversations", headers: bob.headers })).json() as { conversations: unknown[] };
+    const list = (await web.app.inject({ url: "/api/conversations", headers: bob.headers })).json() as {
+      conversations: unknown[];
+    };
     expect(JSON.stringify(list)).not.toContain(id);
     for (const [method, path, payload] of [
       ["GET", `/api/conversations/${id}`, undefined],
@@ -140,7 +189,12 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       ["POST", `/api/conversations/${id}/messages`, { content: "hi", model: "tiny-story" }],
       ["POST", `/api/conversations/${id}/regenerate`, { model: "tiny-story" }],
     ] as const) {
-      const response = await web.app.inject({ method, url: path, headers: bob.headers, ...(payload ? { payload } : {}) });
+      const response = await web.app.inject({
+        method,
+        url: path,
+        headers: bob.headers,
+        ...(payload ? { payload } : {}),
+      });
       expect(response.statusCode, `${method} ${path}`).toBe(404);
       expect(response.body).not.toContain("secret");
     }
@@ -156,7 +210,9 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       body: JSON.stringify({ model: "tiny-story", content: huge }),
     });
     expect(response.status).toBe(413);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toMatch(/PAYLOAD_TOO_LARGE|MESSAGE_TOO_LONG/);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toMatch(
+      /PAYLOAD_TOO_LARGE|MESSAGE_TOO_LONG/,
+    );
     expect((await get(alice, id)).messages).toHaveLength(0);
     const long = await send(alice, id, { content: "y".repeat(web.config.web.maxMessageChars + 1) });
     expect(long.status).toBe(413);
