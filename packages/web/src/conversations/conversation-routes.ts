@@ -51,8 +51,12 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   });
 
   app.patch("/api/conversations/:id", access, async (request) => {
+    const user = currentUser(request);
+    const { id } = request.params as { id: string };
+    // Ownership before validation: another user's id is a 404 whatever the body.
+    await store.get(user.id, id);
     const { title } = z.strictObject({ title: z.string().trim().min(1).max(200) }).parse(request.body);
-    return store.rename(currentUser(request).id, (request.params as { id: string }).id, title);
+    return store.rename(user.id, id, title);
   });
 
   app.delete("/api/conversations/:id", access, async (request, reply) => {
@@ -106,6 +110,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   app.post("/api/conversations/:id/messages", access, async (request, reply) => {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
+    const conversation = await store.get(user.id, id);
     const body = messageBody.parse(request.body);
     if (body.content.length > deps.config.web.maxMessageChars) {
       throw new HearthError(
@@ -113,7 +118,6 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         `A message may have at most ${deps.config.web.maxMessageChars} characters`,
       );
     }
-    const conversation = await store.get(user.id, id);
     await prepare(user.id, body.model, body.knowledgeBaseIds, request);
     await checkInput(deps.settings, body.content);
     let history = await store.messages(user.id, id);
@@ -145,8 +149,8 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   app.post("/api/conversations/:id/regenerate", access, async (request, reply) => {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
-    const body = z.strictObject({ model: z.string().min(1).max(200), ...grounding }).parse(request.body);
     await store.get(user.id, id);
+    const body = z.strictObject({ model: z.string().min(1).max(200), ...grounding }).parse(request.body);
     await prepare(user.id, body.model, body.knowledgeBaseIds, request);
     const history = await store.messages(user.id, id);
     const lastUser = history.map((m) => m.role).lastIndexOf("user");

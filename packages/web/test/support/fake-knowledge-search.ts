@@ -79,6 +79,15 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       );
       return send(response, 200, { results });
     }
+    if (parts[0] === "v1" && parts[1] === "jobs" && parts[2]) {
+      if (parts[3] === "cancel") return send(response, 200, { id: parts[2], status: "cancelled" });
+      if (parts[3] === "events") {
+        response.writeHead(200, { "content-type": "text/event-stream" });
+        response.end(`data: ${JSON.stringify({ type: "done", jobId: parts[2] })}\n\n`);
+        return;
+      }
+      return send(response, 200, { id: parts[2], status: "done" });
+    }
     if (parts[0] === "v1" && parts[1] === "knowledge-bases") {
       const id = parts[2];
       if (!id && request.method === "POST") {
