@@ -157,8 +157,10 @@ class InlineMigrations implements MigrationProvider {
 }
 
 /** Brings the schema up to date; a failed step stops start-up with the reason. */
-export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InlineMigrations(dialect) });
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
+  // Kysely looks for its migration tables across all schemas unless told which one: name it, or a
+  // second schema in the same database (tests, several deployments) would skip creating its own.
+  const migrator = new Migrator({ db, provider: new InlineMigrations(dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;
 }
