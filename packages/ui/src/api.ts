@@ -17,7 +17,23 @@ export type StreamPart =
   | { type: "reasoning-delta"; text: string }
   | { type: "finish"; finishReason: string; cached: boolean }
   | { type: "error"; code: string; message: string }
-  | { type: "conversation"; id: string; messageId?: string };
+  | { type: "message-start"; messageId: string; conversationId: string }
+  | { type: "sources"; citations: Citation[]; searchQueries: string[] }
+  | { type: "warning"; code: string };
+
+export interface Citation {
+  n: number;
+  kind: "document" | "web";
+  title: string;
+  url: string;
+  snippet?: string;
+}
+
+export interface SessionInfo {
+  user: { id: string; username: string; role: "admin" | "user" } | null;
+  signup: "open" | "approval" | "closed";
+  firstUser: boolean;
+}
 
 export class ApiError extends Error {
   constructor(
@@ -30,7 +46,12 @@ export class ApiError extends Error {
 }
 
 function csrfToken(): string {
-  return /(?:^|;\s*)hearth_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? "";
+  return decodeURIComponent(/(?:^|;\s*)hearth_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? "");
+}
+
+/** The CSRF header every state-changing request carries (double submit of the readable cookie). */
+export function csrfHeader(): Record<string, string> {
+  return { "x-csrf-token": csrfToken() };
 }
 
 export async function api<T>(

@@ -33,7 +33,13 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
 
 const MATH = /\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|\$([^\s$](?:[^$\n]*?[^\s$])?)\$|\\\(([\s\S]+?)\\\)/g;
 
-export function renderMarkdown(source: string): string {
+export interface CitationLink {
+  n: number;
+  url: string;
+  title: string;
+}
+
+export function renderMarkdown(source: string, citations: CitationLink[] = []): string {
   // Math first (marked would eat its backslashes and underscores), as placeholders.
   const formulas: string[] = [];
   const withPlaceholders = source.replace(MATH, (_match, block, bracket, inline, paren) => {
@@ -47,7 +53,7 @@ export function renderMarkdown(source: string): string {
     (_m, index) => formulas[Number(index)] ?? "",
   );
   return DOMPurify.sanitize(html, {
-    USE_PROFILE: { html: true, mathMl: true },
+    USE_PROFILES: { html: true, mathMl: true },
     FORBID_TAGS: ["style", "form", "input", "button"],
   });
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 
-type Renderer = (source: string) => string;
+type Renderer = (source: string, citations?: Array<{ n: number; url: string; title: string }>) => string;
 let renderer: Renderer | undefined;
 let loading: Promise<Renderer> | undefined;
 
@@ -13,12 +13,12 @@ function loadRenderer(): Promise<Renderer> {
 }
 
 /** Renders an answer as Markdown once the renderer has loaded; plain text until then. */
-export function Markdown({ text }: { text: string }) {
+export function Markdown({ text, citations }: { text: string; citations?: Array<{ n: number; url: string; title: string }> }) {
   const [render, setRender] = useState<Renderer | undefined>(() => renderer);
   useEffect(() => {
     if (!render) void loadRenderer().then((loaded) => setRender(() => loaded));
   }, [render]);
   if (!render) return <div className="markdown plain">{text}</div>;
   // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitised by DOMPurify in renderMarkdown
-  return <div className="markdown" dangerouslySetInnerHTML={{ __html: render(text) }} />;
+  return <div className="markdown" dangerouslySetInnerHTML={{ __html: render(text, citations) }} />;
 }

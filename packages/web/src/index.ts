@@ -2,7 +2,7 @@ import { createServiceApp, type HearthConfig, type Logger, listenService } from 
 import type { FastifyInstance } from "fastify";
 import { registerAccountRoutes } from "./accounts/account-routes.js";
 import { LoginThrottle } from "./accounts/login-throttle.js";
-import { registerAdminRoutes } from "./admin/admin-routes.js";
+import { registerAdminRoutes, registerStatusRoute } from "./admin/admin-routes.js";
 import { type Access, registerAccessControl, requireAccessDeclarations } from "./auth/route-access.js";
 import { registerChatRoutes } from "./chat/chat-routes.js";
 import { registerConversationRoutes } from "./conversations/conversation-routes.js";
@@ -71,6 +71,7 @@ export async function createWebService(
   registerKnowledgeRoutes(app, { db, knowledge, knowledgeAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerAdminRoutes(app, { db, config, settings, models, modelAccess });
+  registerStatusRoute(app, { db, config });
   await registerUi(app);
   await app.ready();
   return {

@@ -396,3 +396,85 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     return { since, usage };
   });
 }
+
+/** Reads one value from Prometheus text: a sample's value, summed over its label sets. */
+export function sumMetric(text: string, name: string, labels: RegExp = /.*/): number | null {
+  let sum: number | null = null;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+([-+\d.eE]+|NaN)/.exec(line);
+    if (!match || match[1] !== name || !labels.test(match[2] ?? "")) continue;
+    const value = Number(match[3]);
+    if (Number.isFinite(value)) sum = (sum ?? 0) + value;
+  }
+  return sum;
+}
+
+/** p99 from a Prometheus histogram's cumulative buckets, in milliseconds. */
+export function histogramP99(text: string, name: string, labels: RegExp = /.*/): number | null {
+  const buckets = new Map<number, number>();
+  for (const line of text.split("\n")) {
+    const match = new RegExp(`^${name}_bucket\\{([^}]*)\\}\\s+([\\d.eE+-]+)`).exec(line);
+    if (!match || !labels.test(match[1] ?? "")) continue;
+    const le = /le="([^"]+)"/.exec(match[1] ?? "")?.[1];
+    if (!le) continue;
+    const bound = le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(match[2]));
+  }
+  const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]);
+  const total = sorted.at(-1)?.[1] ?? 0;
+  if (total === 0) return null;
+  const bucket = sorted.find(([, count]) => count >= total * 0.99);
+  return bucket && Number.isFinite(bucket[0]) ? Math.round(bucket[0] * 1000) : null;
+}
+
+/** GET /api/admin/status: readiness of every service and the figures operators watch. */
+export function registerStatusRoute(app: FastifyInstance, deps: { db: WebDatabase; config: HearthConfig }) {
+  app.get("/api/admin/status", admin, async () => {
+    const token = deps.config.services.token;
+    const headers = token ? { "x-hearth-service-token": token } : undefined;
+    const targets = [
+      ["model", deps.config.services.modelUrl],
+      ["search", deps.config.services.searchUrl],
+      ["knowledge", deps.config.services.knowledgeUrl],
+    ] as const;
+    const metrics: Record<string, string> = {};
+    const services = await Promise.all(
+      targets.map(async ([service, base]) => {
+        const url = base.replace(/\/$/, "");
+        try {
+          const ready = await fetch(`${url}/readyz`, { headers, signal: AbortSignal.timeout(2000) });
+          const body = (await ready.json().catch(() => ({}))) as { reason?: string };
+          metrics[service] = await fetch(`${url}/metrics`, { headers, signal: AbortSignal.timeout(2000) }).then((r) => (r.ok ? r.text() : ""), () => "");
+          return { service, ready: ready.ok, ...(body.reason ? { reason: body.reason } : {}) };
+        } catch {
+          return { service, ready: false, reason: "unreachable" };
+        }
+      }),
+    );
+    const model = metrics.model ?? "";
+    const search = metrics.search ?? "";
+    const knowledge = metrics.knowledge ?? "";
+    const searchTotal = sumMetric(search, "hearth_http_requests_total", /route="\/v1\/search"/);
+    const searchOk = sumMetric(search, "hearth_http_requests_total", /route="\/v1\/search".*status="2\d\d"|status="2\d\d".*route="\/v1\/search"/);
+    const day = new Date(Date.now() - 86_400_000).toISOString();
+    const usage = await deps.db
+      .selectFrom("usage")
+      .select((eb) => [eb.fn.sum<number>("requests").as("requests"), eb.fn.sum<number>("completion_tokens").as("tokens")])
+      .where("created_at", ">", day)
+      .executeTakeFirst();
+    return {
+      services: [{ service: "web", ready: true }, ...services],
+      figures: {
+        "inference p99 (ms)": histogramP99(model, "hearth_http_request_duration_seconds", /route="\/v1\/chat\/completions"|route="\/api\/chat"/),
+        "model queue depth": sumMetric(model, "hearth_model_queue_depth"),
+        "model service memory (MB)": ((v) => (v === null ? null : Math.round(v / 2 ** 20)))(sumMetric(model, "process_resident_memory_bytes")),
+        "web memory (MB)": Math.round(process.memoryUsage().rss / 2 ** 20),
+        "search success rate (%)": searchTotal ? Math.round(((searchOk ?? 0) / searchTotal) * 1000) / 10 : null,
+        "knowledge-base updates": sumMetric(knowledge, "hearth_http_requests_total", /route="\/v1\/knowledge-bases\/:id\/(documents|sync)".*method="POST"|method="POST".*route="\/v1\/knowledge-bases\/:id\/(documents|sync)"/),
+        "chat requests (24 h)": Number(usage?.requests ?? 0),
+        "tokens out (24 h)": Number(usage?.tokens ?? 0),
+      },
+    };
+  });
+}

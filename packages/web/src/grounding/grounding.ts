@@ -40,16 +40,19 @@ export async function groundTurn(
 
   if (request.knowledgeBaseIds.length > 0) {
     try {
-      const passages = await clients.knowledge.query(request.knowledgeBaseIds, request.query, 5);
+      // One query per base, so each passage's citation can open its document in its base.
+      const perBase = await Promise.all(
+        request.knowledgeBaseIds.map(async (id) => (await clients.knowledge.query([id], request.query, 5)).map((passage) => ({ ...passage, knowledgeBaseId: id }))),
+      );
+      const passages = perBase.flat().sort((a, b) => b.score - a.score).slice(0, 5);
       for (const passage of passages) {
         const n = citations.length + 1;
         const title = passage.documentTitle ?? "Document";
-        const kb = request.knowledgeBaseIds.length === 1 ? request.knowledgeBaseIds[0] : undefined;
         citations.push({
           n,
           kind: "document",
           title,
-          url: `/documents/${encodeURIComponent(passage.documentId)}${kb ? `?kb=${encodeURIComponent(kb)}` : ""}${passage.page ? `${kb ? "&" : "?"}page=${passage.page}` : ""}`,
+          url: `/api/knowledge-bases/${encodeURIComponent(passage.knowledgeBaseId)}/documents/${encodeURIComponent(passage.documentId)}/file${passage.page ? `#page=${passage.page}` : ""}`,
           snippet: passage.text.slice(0, 300),
         });
         blocks.push(sourceBlock(n, `${title}${passage.page ? `, page ${passage.page}` : ""}`, passage.text));
