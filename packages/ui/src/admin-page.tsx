@@ -38,7 +38,9 @@ function UsersAndGroups() {
     await load();
   };
   const toggleMember = async (group: Group, userId: string) => {
-    const userIds = group.userIds.includes(userId) ? group.userIds.filter((u) => u !== userId) : [...group.userIds, userId];
+    const userIds = group.userIds.includes(userId)
+      ? group.userIds.filter((u) => u !== userId)
+      : [...group.userIds, userId];
     await api(`/api/admin/groups/${group.id}/members`, { method: "PUT", body: { userIds } });
     await load();
   };
@@ -72,13 +74,21 @@ function UsersAndGroups() {
             <tr key={user.id} data-user={user.username}>
               <td>{user.username}</td>
               <td>
-                <select aria-label={`${t.role}: ${user.username}`} value={user.role} onChange={(e) => void change(user.id, { role: e.target.value as User["role"] })}>
+                <select
+                  aria-label={`${t.role}: ${user.username}`}
+                  value={user.role}
+                  onChange={(e) => void change(user.id, { role: e.target.value as User["role"] })}
+                >
                   <option value="user">user</option>
                   <option value="admin">admin</option>
                 </select>
               </td>
               <td>
-                <select aria-label={`${t.status}: ${user.username}`} value={user.status} onChange={(e) => void change(user.id, { status: e.target.value as User["status"] })}>
+                <select
+                  aria-label={`${t.status}: ${user.username}`}
+                  value={user.status}
+                  onChange={(e) => void change(user.id, { status: e.target.value as User["status"] })}
+                >
                   <option value="active">active</option>
                   <option value="pending">pending</option>
                   <option value="disabled">disabled</option>
@@ -86,7 +96,12 @@ function UsersAndGroups() {
               </td>
               {groups.map((g) => (
                 <td key={g.id}>
-                  <input type="checkbox" aria-label={`${g.name}: ${user.username}`} checked={g.userIds.includes(user.id)} onChange={() => void toggleMember(g, user.id)} />
+                  <input
+                    type="checkbox"
+                    aria-label={`${g.name}: ${user.username}`}
+                    checked={g.userIds.includes(user.id)}
+                    onChange={() => void toggleMember(g, user.id)}
+                  />
                 </td>
               ))}
             </tr>
@@ -96,7 +111,12 @@ function UsersAndGroups() {
       <form className="inline-form" onSubmit={createGroup}>
         <label>
           {t.groups}
-          <input value={groupName} onChange={(e) => setGroupName(e.target.value)} required aria-label={t.name} />
+          <input
+            value={groupName}
+            onChange={(e) => setGroupName(e.target.value)}
+            required
+            aria-label={t.name}
+          />
         </label>
         <button type="submit">{t.create}</button>
       </form>
@@ -125,7 +145,11 @@ function Models() {
   const startPull = async (event: FormEvent) => {
     event.preventDefault();
     setProgress("…");
-    const response = await fetch("/api/admin/models/pull", { method: "POST", headers: { "content-type": "application/json", ...csrfHeader() }, body: JSON.stringify({ model: pull }) });
+    const response = await fetch("/api/admin/models/pull", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...csrfHeader() },
+      body: JSON.stringify({ model: pull }),
+    });
     if (!response.ok || !response.body) {
       setProgress(`${t.error}: ${response.status}`);
       return;
@@ -139,15 +163,29 @@ function Models() {
       const lines = buffer.split("\n");
       buffer = lines.pop() ?? "";
       for (const line of lines.filter(Boolean)) {
-        const event = JSON.parse(line) as { status?: string; completed?: number; total?: number; error?: string };
-        setProgress(event.error ? `${t.error}: ${event.error}` : `${event.status ?? ""}${event.total ? ` ${Math.round(((event.completed ?? 0) / event.total) * 100)}%` : ""}`);
+        const event = JSON.parse(line) as {
+          status?: string;
+          completed?: number;
+          total?: number;
+          error?: string;
+        };
+        setProgress(
+          event.error
+            ? `${t.error}: ${event.error}`
+            : `${event.status ?? ""}${event.total ? ` ${Math.round(((event.completed ?? 0) / event.total) * 100)}%` : ""}`,
+        );
       }
     }
     await load();
   };
   const setAccess = async (model: AdminModel, groupId: string) => {
-    const groupIds = model.groupIds.includes(groupId) ? model.groupIds.filter((g) => g !== groupId) : [...model.groupIds, groupId];
-    await api(`/api/admin/models/${encodeURIComponent(model.id)}/access`, { method: "PUT", body: { groupIds } });
+    const groupIds = model.groupIds.includes(groupId)
+      ? model.groupIds.filter((g) => g !== groupId)
+      : [...model.groupIds, groupId];
+    await api(`/api/admin/models/${encodeURIComponent(model.id)}/access`, {
+      method: "PUT",
+      body: { groupIds },
+    });
     await load();
   };
   return (
@@ -176,7 +214,12 @@ function Models() {
               <td>
                 {groups.map((g) => (
                   <label key={g.id}>
-                    <input type="checkbox" checked={model.groupIds.includes(g.id)} onChange={() => void setAccess(model, g.id)} /> {g.name}{" "}
+                    <input
+                      type="checkbox"
+                      checked={model.groupIds.includes(g.id)}
+                      onChange={() => void setAccess(model, g.id)}
+                    />{" "}
+                    {g.name}{" "}
                   </label>
                 ))}
               </td>
@@ -185,7 +228,11 @@ function Models() {
                   type="button"
                   onClick={async () => {
                     const destination = prompt(t.copyAs, `${model.id.split(":")[0]}:v${Date.now()}`);
-                    if (destination) await api("/api/admin/models/copy", { method: "POST", body: { source: model.id, destination } });
+                    if (destination)
+                      await api("/api/admin/models/copy", {
+                        method: "POST",
+                        body: { source: model.id, destination },
+                      });
                     await load();
                   }}
                 >
@@ -230,17 +277,42 @@ function SiteSettings() {
   if (!settings) return null;
   const save = async (event: FormEvent) => {
     event.preventDefault();
-    const limits = Object.fromEntries(Object.entries(settings.userLimits).filter(([, v]) => typeof v === "number" && v > 0));
+    const limits = Object.fromEntries(
+      Object.entries(settings.userLimits).filter(([, v]) => typeof v === "number" && v > 0),
+    );
     await api("/api/admin/settings", {
       method: "PATCH",
-      body: { signup: settings.signup, userLimits: limits, filter: { ...settings.filter, words: words.split("\n").map((w) => w.trim()).filter(Boolean) } },
+      body: {
+        signup: settings.signup,
+        userLimits: limits,
+        filter: {
+          ...settings.filter,
+          words: words
+            .split("\n")
+            .map((w) => w.trim())
+            .filter(Boolean),
+        },
+      },
     });
     setSaved(true);
   };
   const limit = (key: string) => (
     <label key={key}>
       {key}
-      <input type="number" min={0} value={settings.userLimits[key] ?? ""} onChange={(e) => setSettings({ ...settings, userLimits: { ...settings.userLimits, [key]: e.target.value ? Number(e.target.value) : undefined } })} />
+      <input
+        type="number"
+        min={0}
+        value={settings.userLimits[key] ?? ""}
+        onChange={(e) =>
+          setSettings({
+            ...settings,
+            userLimits: {
+              ...settings.userLimits,
+              [key]: e.target.value ? Number(e.target.value) : undefined,
+            },
+          })
+        }
+      />
     </label>
   );
   return (
@@ -248,7 +320,10 @@ function SiteSettings() {
       <h3 id="site-settings-title">{t.settings}</h3>
       <label>
         {t.signupMode}{" "}
-        <select value={settings.signup} onChange={(e) => setSettings({ ...settings, signup: e.target.value as Settings["signup"] })}>
+        <select
+          value={settings.signup}
+          onChange={(e) => setSettings({ ...settings, signup: e.target.value as Settings["signup"] })}
+        >
           <option value="open">open</option>
           <option value="approval">approval</option>
           <option value="closed">closed</option>

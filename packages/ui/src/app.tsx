@@ -73,16 +73,21 @@ export function App() {
   }, [loadSession]);
 
   const signedIn = Boolean(session?.user);
+  const onChatPage = path === "/" || path.startsWith("/c/");
   useEffect(() => {
     if (!signedIn) return;
     void api<ModelsAnswer>("/api/models").then((answer) => {
       setModels(answer);
       setModel((current) => current || answer.models[0]?.id || "");
     });
+  }, [signedIn]);
+  // Knowledge bases change on the knowledge page: reload them when coming back to the chat.
+  useEffect(() => {
+    if (!signedIn || !onChatPage) return;
     void api<{ knowledgeBases: Array<{ id: string; name: string }> }>("/api/knowledge-bases")
       .then((answer) => setKnowledgeBases(answer.knowledgeBases.map((kb) => ({ id: kb.id, name: kb.name }))))
       .catch(() => setKnowledgeBases([]));
-  }, [signedIn]);
+  }, [signedIn, onChatPage]);
 
   const conversationId = path.startsWith("/c/") ? path.slice(3) : undefined;
   const user = session?.user;
@@ -111,7 +116,7 @@ export function App() {
   return (
     <I18nContext.Provider value={i18n}>
       <a className="skip-link" href="#main">
-        {t.chat}
+        {t.skipToContent}
       </a>
       <header className="topbar">
         <h1>{t.appName}</h1>
@@ -138,12 +143,20 @@ export function App() {
         <div className="spacer" />
         <label>
           <span className="visually-hidden">{t.language}</span>
-          <select value={locale} aria-label={t.language} onChange={(event) => i18n.setLocale(event.target.value as Locale)}>
+          <select
+            value={locale}
+            aria-label={t.language}
+            onChange={(event) => i18n.setLocale(event.target.value as Locale)}
+          >
             <option value="en">English</option>
             <option value="zh-CN">简体中文</option>
           </select>
         </label>
-        <button type="button" onClick={() => setTheme(theme === "dark" ? "light" : "dark")} aria-label={t.theme}>
+        <button
+          type="button"
+          onClick={() => setTheme(theme === "dark" ? "light" : "dark")}
+          aria-label={t.theme}
+        >
           {theme === "dark" ? t.light : t.dark}
         </button>
         {user && (

@@ -15,7 +15,10 @@ export function AuthPage({ session, onSignedIn }: { session: SessionInfo; onSign
     event.preventDefault();
     setError("");
     try {
-      const answer = await api<{ status?: string }>(mode === "signin" ? "/api/auth/login" : "/api/auth/signup", { method: "POST", body: { username, password } });
+      const answer = await api<{ status?: string }>(
+        mode === "signin" ? "/api/auth/login" : "/api/auth/signup",
+        { method: "POST", body: { username, password } },
+      );
       if (answer.status === "pending") {
         setNotice(t.pendingApproval);
         setMode("signin");
@@ -34,11 +37,22 @@ export function AuthPage({ session, onSignedIn }: { session: SessionInfo; onSign
       {notice && <p role="status">{notice}</p>}
       <label>
         {t.username}
-        <input autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required />
+        <input
+          autoComplete="username"
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+          required
+        />
       </label>
       <label>
         {t.password}
-        <input type="password" autoComplete={mode === "signin" ? "current-password" : "new-password"} value={password} onChange={(e) => setPassword(e.target.value)} required />
+        <input
+          type="password"
+          autoComplete={mode === "signin" ? "current-password" : "new-password"}
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          required
+        />
       </label>
       {error && (
         <p className="error-text" role="alert">
@@ -47,7 +61,11 @@ export function AuthPage({ session, onSignedIn }: { session: SessionInfo; onSign
       )}
       <button type="submit">{mode === "signin" ? t.signIn : t.signUp}</button>
       {(session.signup !== "closed" || mode === "signup") && (
-        <button type="button" className="link" onClick={() => setMode(mode === "signin" ? "signup" : "signin")}>
+        <button
+          type="button"
+          className="link"
+          onClick={() => setMode(mode === "signin" ? "signup" : "signin")}
+        >
           {mode === "signin" ? t.needAccount : t.haveAccount}
         </button>
       )}

@@ -38,20 +38,34 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
     case "finish":
       return { ...message, status: "done", cached: part.cached, queuePosition: undefined };
     case "error":
-      return { ...message, status: message.content ? "interrupted" : "error", error: part.message, queuePosition: undefined };
+      return {
+        ...message,
+        status: message.content ? "interrupted" : "error",
+        error: part.message,
+        queuePosition: undefined,
+      };
     default:
       return message;
   }
 }
 
-export function MessageView(props: { message: ChatMessage; onEdit?(text: string): void; onRegenerate?(): void; busy: boolean }) {
+export function MessageView(props: {
+  message: ChatMessage;
+  onEdit?(text: string): void;
+  onRegenerate?(): void;
+  busy: boolean;
+}) {
   const { t } = useI18n();
   const { message } = props;
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
   const streaming = message.status === "streaming";
   return (
-    <article className={`message ${message.role}`} aria-label={message.role === "user" ? t.you : t.assistant} data-status={message.status}>
+    <article
+      className={`message ${message.role}`}
+      aria-label={message.role === "user" ? t.you : t.assistant}
+      data-status={message.status}
+    >
       <div className="role">{message.role === "user" ? t.you : t.assistant}</div>
       {message.queuePosition !== undefined && (
         <div className="queue" role="status">
@@ -81,7 +95,12 @@ export function MessageView(props: { message: ChatMessage; onEdit?(text: string)
           <label className="visually-hidden" htmlFor={`edit-${message.id}`}>
             {t.edit}
           </label>
-          <textarea id={`edit-${message.id}`} value={draft} onChange={(e) => setDraft(e.target.value)} rows={3} />
+          <textarea
+            id={`edit-${message.id}`}
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+            rows={3}
+          />
           <button type="submit">{t.save}</button>
           <button type="button" onClick={() => setEditing(false)}>
             {t.cancel}
@@ -157,7 +176,10 @@ export function Composer(props: {
     // `#name` mentions pick knowledge bases.
     const mentioned = props.knowledgeBases.filter((kb) => value.includes(`#${kb.name}`));
     if (mentioned.length > 0) {
-      props.onOptions({ ...props.options, knowledgeBaseIds: [...new Set([...props.options.knowledgeBaseIds, ...mentioned.map((kb) => kb.id)])] });
+      props.onOptions({
+        ...props.options,
+        knowledgeBaseIds: [...new Set([...props.options.knowledgeBaseIds, ...mentioned.map((kb) => kb.id)])],
+      });
       for (const kb of mentioned) value = value.replaceAll(`#${kb.name}`, kb.name);
     }
     props.onSend(value);
@@ -172,7 +194,9 @@ export function Composer(props: {
   const toggle = (id: string) =>
     props.onOptions({
       ...props.options,
-      knowledgeBaseIds: props.options.knowledgeBaseIds.includes(id) ? props.options.knowledgeBaseIds.filter((k) => k !== id) : [...props.options.knowledgeBaseIds, id],
+      knowledgeBaseIds: props.options.knowledgeBaseIds.includes(id)
+        ? props.options.knowledgeBaseIds.filter((k) => k !== id)
+        : [...props.options.knowledgeBaseIds, id],
     });
   return (
     <form
@@ -188,14 +212,24 @@ export function Composer(props: {
             <legend>{t.knowledgeBases}</legend>
             {props.knowledgeBases.map((kb) => (
               <label key={kb.id}>
-                <input type="checkbox" checked={props.options.knowledgeBaseIds.includes(kb.id)} onChange={() => toggle(kb.id)} /> {kb.name}
+                <input
+                  type="checkbox"
+                  checked={props.options.knowledgeBaseIds.includes(kb.id)}
+                  onChange={() => toggle(kb.id)}
+                />{" "}
+                {kb.name}
               </label>
             ))}
           </fieldset>
         )}
         <label>
           {t.webSearch}{" "}
-          <select value={props.options.search} onChange={(e) => props.onOptions({ ...props.options, search: e.target.value as ComposerOptions["search"] })}>
+          <select
+            value={props.options.search}
+            onChange={(e) =>
+              props.onOptions({ ...props.options, search: e.target.value as ComposerOptions["search"] })
+            }
+          >
             <option value="off">{t.searchOff}</option>
             <option value="auto">{t.searchAuto}</option>
             <option value="on">{t.searchOn}</option>
@@ -259,7 +293,9 @@ export function ChatView(props: {
       return;
     }
     if (creating.current === props.conversationId) return;
-    void api<ConversationAnswer>(`/api/conversations/${props.conversationId}`).then((answer) => setMessages(answer.messages));
+    void api<ConversationAnswer>(`/api/conversations/${props.conversationId}`).then((answer) =>
+      setMessages(answer.messages),
+    );
   }, [props.conversationId]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll to the end whenever a message changes
@@ -273,9 +309,11 @@ export function ChatView(props: {
     setBusy(true);
     const abort = new AbortController();
     controller.current = abort;
-    const update = (change: (message: ChatMessage) => ChatMessage) => setMessages((current) => [...current.slice(0, -1), change(current[current.length - 1]!)]);
+    const update = (change: (message: ChatMessage) => ChatMessage) =>
+      setMessages((current) => [...current.slice(0, -1), change(current[current.length - 1]!)]);
     try {
-      for await (const part of streamParts(path, body, abort.signal)) update((message) => applyPart(message, part));
+      for await (const part of streamParts(path, body, abort.signal))
+        update((message) => applyPart(message, part));
       update((message) => (message.status === "streaming" ? { ...message, status: "interrupted" } : message));
     } catch (error) {
       if (abort.signal.aborted) update((message) => ({ ...message, status: "stopped" }));
@@ -290,25 +328,39 @@ export function ChatView(props: {
   const send = async (text: string, editMessageId?: string) => {
     let id = props.conversationId;
     if (!id) {
-      id = (await api<{ id: string }>("/api/conversations", { method: "POST", body: { model: props.model } })).id;
+      id = (await api<{ id: string }>("/api/conversations", { method: "POST", body: { model: props.model } }))
+        .id;
       creating.current = id;
       props.onConversationCreated(id);
     }
     const editIndex = editMessageId ? messages.findIndex((m) => m.id === editMessageId) : -1;
     const base = editIndex >= 0 ? messages.slice(0, editIndex) : messages;
-    await stream(`/api/conversations/${id}/messages`, { content: text, model: props.model, ...options, ...(editMessageId ? { editMessageId } : {}) }, [
-      ...base,
-      { role: "user", content: text, status: "done" },
-    ]);
+    await stream(
+      `/api/conversations/${id}/messages`,
+      { content: text, model: props.model, ...options, ...(editMessageId ? { editMessageId } : {}) },
+      [...base, { role: "user", content: text, status: "done" }],
+    );
     // Reload to pick up the stored ids (needed to edit the new message).
     const answer = await api<ConversationAnswer>(`/api/conversations/${id}`);
-    setMessages((current) => (current.length === answer.messages.length ? answer.messages.map((m, i) => ({ ...current[i], ...m, status: current[i]?.status === "stopped" ? "interrupted" : m.status })) : current));
+    setMessages((current) =>
+      current.length === answer.messages.length
+        ? answer.messages.map((m, i) => ({
+            ...current[i],
+            ...m,
+            status: current[i]?.status === "stopped" ? "interrupted" : m.status,
+          }))
+        : current,
+    );
   };
 
   const regenerate = async () => {
     if (!props.conversationId) return;
     const lastUser = messages.map((m) => m.role).lastIndexOf("user");
-    await stream(`/api/conversations/${props.conversationId}/regenerate`, { model: props.model, ...options }, messages.slice(0, lastUser + 1));
+    await stream(
+      `/api/conversations/${props.conversationId}/regenerate`,
+      { model: props.model, ...options },
+      messages.slice(0, lastUser + 1),
+    );
   };
 
   if (props.models.models.length === 0) return <ModelGuidance answer={props.models} />;
@@ -324,7 +376,9 @@ export function ChatView(props: {
             message={message}
             busy={busy}
             onEdit={message.role === "user" && message.id ? (text) => void send(text, message.id) : undefined}
-            onRegenerate={index === lastAssistant && index === messages.length - 1 ? () => void regenerate() : undefined}
+            onRegenerate={
+              index === lastAssistant && index === messages.length - 1 ? () => void regenerate() : undefined
+            }
           />
         ))}
         <div ref={end} />

@@ -20,7 +20,9 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload when a chat changes (refresh) or the query does
   useEffect(() => {
     const timer = setTimeout(() => {
-      void api<{ conversations: ConversationSummary[] }>(`/api/conversations${query ? `?q=${encodeURIComponent(query)}` : ""}`).then((answer) => setItems(answer.conversations));
+      void api<{ conversations: ConversationSummary[] }>(
+        `/api/conversations${query ? `?q=${encodeURIComponent(query)}` : ""}`,
+      ).then((answer) => setItems(answer.conversations));
     }, 150);
     return () => clearTimeout(timer);
   }, [query, props.refresh]);
@@ -44,7 +46,13 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
       <label className="visually-hidden" htmlFor="conversation-search">
         {t.searchConversations}
       </label>
-      <input id="conversation-search" type="search" placeholder={t.searchConversations} value={query} onChange={(e) => setQuery(e.target.value)} />
+      <input
+        id="conversation-search"
+        type="search"
+        placeholder={t.searchConversations}
+        value={query}
+        onChange={(e) => setQuery(e.target.value)}
+      />
       <ul className="conversation-list">
         {items.map((item) => (
           <li key={item.id} className={item.id === props.activeId ? "active" : undefined}>

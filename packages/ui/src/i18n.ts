@@ -103,6 +103,7 @@ const en = {
   members: "Members",
   searchQueries: "Searched the web for",
   auditLog: "Audit log",
+  skipToContent: "Skip to content",
 };
 
 export type Messages = typeof en;
@@ -206,6 +207,7 @@ const zhCN: Messages = {
   members: "成员",
   searchQueries: "已联网搜索",
   auditLog: "审计日志",
+  skipToContent: "跳到正文",
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, "zh-CN": zhCN };

@@ -25,7 +25,11 @@ interface UploadRow {
 }
 
 /** Uploads one file with progress (XMLHttpRequest reports upload progress; fetch does not). */
-function uploadFile(knowledgeBaseId: string, file: File, onProgress: (fraction: number) => void): Promise<void> {
+function uploadFile(
+  knowledgeBaseId: string,
+  file: File,
+  onProgress: (fraction: number) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open("POST", `/api/knowledge-bases/${knowledgeBaseId}/documents`);
@@ -36,7 +40,8 @@ function uploadFile(knowledgeBaseId: string, file: File, onProgress: (fraction: 
       else {
         let message = request.statusText;
         try {
-          message = (JSON.parse(request.responseText) as { error?: { message?: string } }).error?.message ?? message;
+          message =
+            (JSON.parse(request.responseText) as { error?: { message?: string } }).error?.message ?? message;
         } catch {
           // keep the status text
         }
@@ -94,7 +99,8 @@ export function KnowledgePage() {
     setUploads(list.map((file) => ({ name: file.name, progress: 0, status: "uploading" })));
     await Promise.all(
       list.map(async (file, index) => {
-        const set = (change: Partial<UploadRow>) => setUploads((current) => current.map((row, i) => (i === index ? { ...row, ...change } : row)));
+        const set = (change: Partial<UploadRow>) =>
+          setUploads((current) => current.map((row, i) => (i === index ? { ...row, ...change } : row)));
         try {
           await uploadFile(selected, file, (progress) => set({ progress }));
           set({ progress: 1, status: "done" });
@@ -145,7 +151,8 @@ export function KnowledgePage() {
             <ul className="uploads" aria-live="polite">
               {uploads.map((row) => (
                 <li key={row.name} data-status={row.status}>
-                  {row.name} <progress value={row.progress} max={1} aria-label={row.name} /> {row.status === "error" ? <span className="error-text">{row.error}</span> : row.status}
+                  {row.name} <progress value={row.progress} max={1} aria-label={row.name} />{" "}
+                  {row.status === "error" ? <span className="error-text">{row.error}</span> : row.status}
                 </li>
               ))}
             </ul>
@@ -163,17 +170,25 @@ export function KnowledgePage() {
               {documents.map((document) => (
                 <tr key={document.id}>
                   <td>
-                    <a href={`/api/knowledge-bases/${base.id}/documents/${document.id}/file`} target="_blank" rel="noopener noreferrer">
+                    <a
+                      href={`/api/knowledge-bases/${base.id}/documents/${document.id}/file`}
+                      target="_blank"
+                      rel="noopener noreferrer"
+                    >
                       {document.title}
                     </a>
                   </td>
-                  <td>{document.error ? <span className="error-text">{document.error}</span> : document.status}</td>
+                  <td>
+                    {document.error ? <span className="error-text">{document.error}</span> : document.status}
+                  </td>
                   <td>
                     {base.permission !== "read" && (
                       <button
                         type="button"
                         onClick={async () => {
-                          await api(`/api/knowledge-bases/${base.id}/documents/${document.id}`, { method: "DELETE" });
+                          await api(`/api/knowledge-bases/${base.id}/documents/${document.id}`, {
+                            method: "DELETE",
+                          });
                           await loadDocuments(base.id);
                         }}
                       >
@@ -187,7 +202,10 @@ export function KnowledgePage() {
           </table>
           <div className="actions">
             {base.permission !== "read" && (
-              <button type="button" onClick={() => void api(`/api/knowledge-bases/${base.id}/sync`, { method: "POST", body: {} })}>
+              <button
+                type="button"
+                onClick={() => void api(`/api/knowledge-bases/${base.id}/sync`, { method: "POST", body: {} })}
+              >
                 {t.resync}
               </button>
             )}
@@ -198,7 +216,10 @@ export function KnowledgePage() {
                   <select
                     value={base.visibility}
                     onChange={async (e) => {
-                      await api(`/api/knowledge-bases/${base.id}/access`, { method: "PUT", body: { visibility: e.target.value, shares: [] } });
+                      await api(`/api/knowledge-bases/${base.id}/access`, {
+                        method: "PUT",
+                        body: { visibility: e.target.value, shares: [] },
+                      });
                       await load();
                     }}
                   >

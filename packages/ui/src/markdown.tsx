@@ -13,7 +13,13 @@ function loadRenderer(): Promise<Renderer> {
 }
 
 /** Renders an answer as Markdown once the renderer has loaded; plain text until then. */
-export function Markdown({ text, citations }: { text: string; citations?: Array<{ n: number; url: string; title: string }> }) {
+export function Markdown({
+  text,
+  citations,
+}: {
+  text: string;
+  citations?: Array<{ n: number; url: string; title: string }>;
+}) {
   const [render, setRender] = useState<Renderer | undefined>(() => renderer);
   useEffect(() => {
     if (!render) void loadRenderer().then((loaded) => setRender(() => loaded));

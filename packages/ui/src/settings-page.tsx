@@ -18,7 +18,10 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
   const [name, setName] = useState("");
   const [created, setCreated] = useState<string | undefined>();
 
-  const load = useCallback(async () => setKeys((await api<{ keys: ApiKey[] }>("/api/account/api-keys")).keys), []);
+  const load = useCallback(
+    async () => setKeys((await api<{ keys: ApiKey[] }>("/api/account/api-keys")).keys),
+    [],
+  );
   useEffect(() => {
     void load();
   }, [load]);

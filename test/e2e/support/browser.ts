@@ -61,3 +61,32 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** Creates an account through the UI (the first one becomes admin) and waits for the chat. */
+export async function signUpInUi(
+  page: Page,
+  url: string,
+  username: string,
+  password = "correct horse battery",
+): Promise<void> {
+  await page.goto(url);
+  const toggle = page.getByRole("button", { name: /No account\? Create one|没有账号？注册/ });
+  if (await toggle.isVisible().catch(() => false)) await toggle.click();
+  await page.getByLabel(/User name|用户名/).fill(username);
+  await page.getByLabel(/^(Password|密码)$/).fill(password);
+  await page.getByRole("button", { name: /^(Create account|注册)$/ }).click();
+  await page.getByRole("button", { name: new RegExp(`\\(${username}\\)`) }).waitFor();
+}
+
+export async function signInInUi(
+  page: Page,
+  url: string,
+  username: string,
+  password = "correct horse battery",
+): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel(/User name|用户名/).fill(username);
+  await page.getByLabel(/^(Password|密码)$/).fill(password);
+  await page.getByRole("button", { name: /^(Sign in|登录)$/ }).click();
+  await page.getByRole("button", { name: new RegExp(`\\(${username}\\)`) }).waitFor();
+}

@@ -445,7 +445,13 @@ export function registerStatusRoute(app: FastifyInstance, deps: { db: WebDatabas
         try {
           const ready = await fetch(`${url}/readyz`, { headers, signal: AbortSignal.timeout(2000) });
           const body = (await ready.json().catch(() => ({}))) as { reason?: string };
-          metrics[service] = await fetch(`${url}/metrics`, { headers, signal: AbortSignal.timeout(2000) }).then((r) => (r.ok ? r.text() : ""), () => "");
+          metrics[service] = await fetch(`${url}/metrics`, {
+            headers,
+            signal: AbortSignal.timeout(2000),
+          }).then(
+            (r) => (r.ok ? r.text() : ""),
+            () => "",
+          );
           return { service, ready: ready.ok, ...(body.reason ? { reason: body.reason } : {}) };
         } catch {
           return { service, ready: false, reason: "unreachable" };
@@ -456,22 +462,41 @@ export function registerStatusRoute(app: FastifyInstance, deps: { db: WebDatabas
     const search = metrics.search ?? "";
     const knowledge = metrics.knowledge ?? "";
     const searchTotal = sumMetric(search, "hearth_http_requests_total", /route="\/v1\/search"/);
-    const searchOk = sumMetric(search, "hearth_http_requests_total", /route="\/v1\/search".*status="2\d\d"|status="2\d\d".*route="\/v1\/search"/);
+    const searchOk = sumMetric(
+      search,
+      "hearth_http_requests_total",
+      /route="\/v1\/search".*status="2\d\d"|status="2\d\d".*route="\/v1\/search"/,
+    );
     const day = new Date(Date.now() - 86_400_000).toISOString();
     const usage = await deps.db
       .selectFrom("usage")
-      .select((eb) => [eb.fn.sum<number>("requests").as("requests"), eb.fn.sum<number>("completion_tokens").as("tokens")])
+      .select((eb) => [
+        eb.fn.sum<number>("requests").as("requests"),
+        eb.fn.sum<number>("completion_tokens").as("tokens"),
+      ])
       .where("created_at", ">", day)
       .executeTakeFirst();
     return {
       services: [{ service: "web", ready: true }, ...services],
       figures: {
-        "inference p99 (ms)": histogramP99(model, "hearth_http_request_duration_seconds", /route="\/v1\/chat\/completions"|route="\/api\/chat"/),
+        "inference p99 (ms)": histogramP99(
+          model,
+          "hearth_http_request_duration_seconds",
+          /route="\/v1\/chat\/completions"|route="\/api\/chat"/,
+        ),
         "model queue depth": sumMetric(model, "hearth_model_queue_depth"),
-        "model service memory (MB)": ((v) => (v === null ? null : Math.round(v / 2 ** 20)))(sumMetric(model, "process_resident_memory_bytes")),
+        "model service memory (MB)": ((v) => (v === null ? null : Math.round(v / 2 ** 20)))(
+          sumMetric(model, "process_resident_memory_bytes"),
+        ),
         "web memory (MB)": Math.round(process.memoryUsage().rss / 2 ** 20),
-        "search success rate (%)": searchTotal ? Math.round(((searchOk ?? 0) / searchTotal) * 1000) / 10 : null,
-        "knowledge-base updates": sumMetric(knowledge, "hearth_http_requests_total", /route="\/v1\/knowledge-bases\/:id\/(documents|sync)".*method="POST"|method="POST".*route="\/v1\/knowledge-bases\/:id\/(documents|sync)"/),
+        "search success rate (%)": searchTotal
+          ? Math.round(((searchOk ?? 0) / searchTotal) * 1000) / 10
+          : null,
+        "knowledge-base updates": sumMetric(
+          knowledge,
+          "hearth_http_requests_total",
+          /route="\/v1\/knowledge-bases\/:id\/(documents|sync)".*method="POST"|method="POST".*route="\/v1\/knowledge-bases\/:id\/(documents|sync)"/,
+        ),
         "chat requests (24 h)": Number(usage?.requests ?? 0),
         "tokens out (24 h)": Number(usage?.tokens ?? 0),
       },

@@ -42,9 +42,17 @@ export async function groundTurn(
     try {
       // One query per base, so each passage's citation can open its document in its base.
       const perBase = await Promise.all(
-        request.knowledgeBaseIds.map(async (id) => (await clients.knowledge.query([id], request.query, 5)).map((passage) => ({ ...passage, knowledgeBaseId: id }))),
+        request.knowledgeBaseIds.map(async (id) =>
+          (await clients.knowledge.query([id], request.query, 5)).map((passage) => ({
+            ...passage,
+            knowledgeBaseId: id,
+          })),
+        ),
       );
-      const passages = perBase.flat().sort((a, b) => b.score - a.score).slice(0, 5);
+      const passages = perBase
+        .flat()
+        .sort((a, b) => b.score - a.score)
+        .slice(0, 5);
       for (const passage of passages) {
         const n = citations.length + 1;
         const title = passage.documentTitle ?? "Document";

@@ -160,7 +160,11 @@ class InlineMigrations implements MigrationProvider {
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
   // Kysely looks for its migration tables across all schemas unless told which one: name it, or a
   // second schema in the same database (tests, several deployments) would skip creating its own.
-  const migrator = new Migrator({ db, provider: new InlineMigrations(dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
+  const migrator = new Migrator({
+    db,
+    provider: new InlineMigrations(dialect),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;
 }

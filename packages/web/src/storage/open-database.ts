@@ -59,7 +59,11 @@ export async function openDatabase(
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   }
   try {
-    await migrateToLatest(db as Kysely<unknown>, dialect, dialect === "postgres" ? (options.postgresSchema ?? "public") : undefined);
+    await migrateToLatest(
+      db as Kysely<unknown>,
+      dialect,
+      dialect === "postgres" ? (options.postgresSchema ?? "public") : undefined,
+    );
   } catch (error) {
     await db.destroy();
     if (error instanceof HearthError) throw error;
