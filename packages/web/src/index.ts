@@ -18,6 +18,7 @@ import { type OpenDatabaseOptions, openDatabase, type WebDatabase } from "./stor
 import { registerUi } from "./ui/serve-ui.js";
 import { UsageMeter } from "./usage/usage-meter.js";
 
+export { createAdminAccount, listAccounts } from "./accounts/account-admin.js";
 export { openDatabase } from "./storage/open-database.js";
 
 export interface WebServiceOptions {
