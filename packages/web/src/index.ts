@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { registerAccountRoutes } from "./accounts/account-routes.js";
 import { LoginThrottle } from "./accounts/login-throttle.js";
 import { registerAdminRoutes, registerStatusRoute } from "./admin/admin-routes.js";
+import { AuthCache } from "./auth/auth-cache.js";
 import { type Access, registerAccessControl, requireAccessDeclarations } from "./auth/route-access.js";
 import { registerChatRoutes } from "./chat/chat-routes.js";
 import { registerConversationRoutes } from "./conversations/conversation-routes.js";
@@ -53,7 +54,8 @@ export async function createWebService(
   });
   const routes: Array<{ method: string; url: string; access: Access }> = [];
   requireAccessDeclarations(app, routes);
-  registerAccessControl(app, db, config);
+  const authCache = new AuthCache();
+  registerAccessControl(app, db, config, authCache);
 
   const token = config.services.token;
   const models = new ModelClient(config.services.modelUrl, token);
@@ -62,7 +64,7 @@ export async function createWebService(
   const settings = new SettingsStore(db, config);
   const usage = new UsageMeter(db, settings);
   const conversations = new ConversationStore(db);
-  const modelAccess = new ModelAccess(db);
+  const modelAccess = new ModelAccess(db, authCache);
   const knowledgeAccess = new KnowledgeAccess(db);
 
   registerAccountRoutes(app, { db, config, settings, throttle: new LoginThrottle() });

@@ -1,4 +1,4 @@
-import { HearthError, type HearthConfig } from "@hearth/core";
+import { type HearthConfig, HearthError } from "@hearth/core";
 import { audit } from "../audit/audit-log.js";
 import { openDatabase } from "../storage/open-database.js";
 import { createUser } from "./account-store.js";
@@ -9,19 +9,32 @@ import { hashPassword } from "./password-hash.js";
  * directly (the service need not be running). An existing user name is promoted and its password
  * reset, so a locked-out operator can always get back in.
  */
-export async function createAdminAccount(config: HearthConfig, input: { username: string; password: string }) {
+export async function createAdminAccount(
+  config: HearthConfig,
+  input: { username: string; password: string },
+) {
   const db = await openDatabase(config);
   try {
-    const existing = await db.selectFrom("users").select(["id"]).where("username", "=", input.username).executeTakeFirst();
+    const existing = await db
+      .selectFrom("users")
+      .select(["id"])
+      .where("username", "=", input.username)
+      .executeTakeFirst();
     if (existing) {
-      if (input.password.length < 8) throw new HearthError("WEAK_PASSWORD", "The password must have at least 8 characters");
+      if (input.password.length < 8)
+        throw new HearthError("WEAK_PASSWORD", "The password must have at least 8 characters");
       await db
         .updateTable("users")
         .set({ role: "admin", status: "active", password_hash: await hashPassword(input.password) })
         .where("id", "=", existing.id)
         .execute();
       await db.deleteFrom("sessions").where("user_id", "=", existing.id).execute();
-      await audit(db, { actorId: null, action: "user.create-admin", target: existing.id, details: { promoted: true, via: "cli" } });
+      await audit(db, {
+        actorId: null,
+        action: "user.create-admin",
+        target: existing.id,
+        details: { promoted: true, via: "cli" },
+      });
       return { id: existing.id, username: input.username, created: false };
     }
     const user = await createUser(db, { ...input, signup: "closed", role: "admin", actorId: null });
@@ -34,7 +47,11 @@ export async function createAdminAccount(config: HearthConfig, input: { username
 export async function listAccounts(config: HearthConfig) {
   const db = await openDatabase(config);
   try {
-    return await db.selectFrom("users").select(["username", "role", "status", "created_at"]).orderBy("created_at").execute();
+    return await db
+      .selectFrom("users")
+      .select(["username", "role", "status", "created_at"])
+      .orderBy("created_at")
+      .execute();
   } finally {
     await db.destroy();
   }

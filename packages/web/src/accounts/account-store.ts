@@ -155,14 +155,18 @@ export async function findApiKey(db: WebDatabase, key: string) {
   if (!key.startsWith(KEY_PREFIX)) return undefined;
   const row = await db
     .selectFrom("api_keys")
-    .select(["id", "user_id", "revoked_at"])
+    .select(["id", "user_id", "revoked_at", "last_used_at"])
     .where("key_hash", "=", sha256(key))
     .executeTakeFirst();
   if (!row || row.revoked_at) return undefined;
-  await db
-    .updateTable("api_keys")
-    .set({ last_used_at: new Date().toISOString() })
-    .where("id", "=", row.id)
-    .execute();
+  // Recorded at most once a minute: a write per request would cost more than the request.
+  const now = Date.now();
+  if (!row.last_used_at || now - new Date(row.last_used_at).getTime() > 60_000) {
+    await db
+      .updateTable("api_keys")
+      .set({ last_used_at: new Date(now).toISOString() })
+      .where("id", "=", row.id)
+      .execute();
+  }
   return { id: row.id, userId: row.user_id };
 }

@@ -2,6 +2,7 @@ import { type HearthConfig, HearthError } from "@hearth/core";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type CurrentUser, findApiKey, findSession, loadCurrentUser } from "../accounts/account-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
+import type { AuthCache } from "./auth-cache.js";
 import { readCookie } from "./cookies.js";
 
 /**
@@ -44,7 +45,13 @@ export function requireAccessDeclarations(
   });
 }
 
-export function registerAccessControl(app: FastifyInstance, db: WebDatabase, _config: HearthConfig) {
+export function registerAccessControl(
+  app: FastifyInstance,
+  db: WebDatabase,
+  _config: HearthConfig,
+  cache: AuthCache,
+) {
+  cache.register(app);
   app.decorateRequest("user", undefined);
   app.decorateRequest("apiKeyId", undefined);
   app.decorateRequest("sessionToken", undefined);
@@ -52,21 +59,30 @@ export function registerAccessControl(app: FastifyInstance, db: WebDatabase, _co
   app.addHook("preHandler", async (request) => {
     const access = request.routeOptions.config?.access;
     if (!access || access === "public") return;
-    await authenticate(request, db);
+    await authenticate(request, db, cache);
     if (!request.user) throw new HearthError("UNAUTHORIZED", "Sign in first");
     if (access === "admin" && request.user.role !== "admin")
       throw new HearthError("ADMIN_REQUIRED", "Only administrators may do this");
   });
 }
 
-export async function authenticate(request: FastifyRequest, db: WebDatabase): Promise<void> {
+export async function authenticate(
+  request: FastifyRequest,
+  db: WebDatabase,
+  cache?: AuthCache,
+): Promise<void> {
   const authorization = request.headers.authorization;
   const isPublicApi = request.url.startsWith("/v1/");
   if (authorization && isPublicApi) {
     const key = authorization.replace(/^Bearer\s+/i, "").trim();
-    const found = await findApiKey(db, key);
+    const lookup = async () => {
+      const found = await findApiKey(db, key);
+      return found ? { found, user: await loadCurrentUser(db, found.userId) } : undefined;
+    };
+    const entry = cache ? await cache.get(`key:${key}`, lookup) : await lookup();
+    const found = entry?.found;
+    const user = entry?.user;
     if (!found) throw new HearthError("API_KEY_INVALID", "The API key is unknown or has been revoked");
-    const user = await loadCurrentUser(db, found.userId);
     if (!user) throw new HearthError("API_KEY_INVALID", "The API key's account is not active");
     request.user = user;
     request.apiKeyId = found.id;

@@ -1,5 +1,6 @@
 import { HearthError } from "@hearth/core";
 import type { CurrentUser } from "../accounts/account-store.js";
+import type { AuthCache } from "../auth/auth-cache.js";
 import type { WebDatabase } from "../storage/open-database.js";
 
 /**
@@ -7,9 +8,16 @@ import type { WebDatabase } from "../storage/open-database.js";
  * model with rules only to members of the listed groups (and to admins).
  */
 export class ModelAccess {
-  constructor(readonly db: WebDatabase) {}
+  constructor(
+    readonly db: WebDatabase,
+    readonly cache?: AuthCache,
+  ) {}
 
   async rules(): Promise<Map<string, string[]>> {
+    return this.cache ? this.cache.get("model-rules", () => this.#load()) : this.#load();
+  }
+
+  async #load(): Promise<Map<string, string[]>> {
     const rows = await this.db.selectFrom("model_access").selectAll().execute();
     const map = new Map<string, string[]>();
     for (const row of rows) map.set(row.model, [...(map.get(row.model) ?? []), row.group_id]);

@@ -7,6 +7,7 @@ import { SensitiveWordFilter, StreamMasker } from "../filter/sensitive-word-filt
 import { groundTurn } from "../grounding/grounding.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import type { ModelAccess } from "../models/model-access.js";
+import { postJson, readAll } from "./upstream-request.js";
 
 interface Deps extends ChatTurnDeps {
   config: HearthConfig;
@@ -95,20 +96,13 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
 
     const controller = new AbortController();
     const url = `${deps.config.services.modelUrl.replace(/\/$/, "")}/v1/chat/completions`;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          ...(deps.config.services.token ? { "x-hearth-service-token": deps.config.services.token } : {}),
-        },
-        body: JSON.stringify(upstreamBody),
-        signal: controller.signal,
-      });
-    } catch (error) {
-      throw new UpstreamCallError({ url, message: "the model service did not answer", cause: error });
-    }
+    const response = await postJson(
+      url,
+      JSON.stringify(upstreamBody),
+      deps.config.services.token ? { "x-hearth-service-token": deps.config.services.token } : {},
+      controller.signal,
+    );
+    const status = response.statusCode ?? 502;
     const { filter } = await deps.settings.get();
     const outputFilter = new SensitiveWordFilter(filter.applyToOutput ? filter.words : []);
     const record = (promptTokens: number, completionTokens: number) =>
@@ -122,10 +116,10 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         })
         .catch(() => {});
 
-    if (!stream || !response.ok || !response.body) {
-      const text = await response.text();
-      if (!response.ok) {
-        reply.code(response.status >= 500 ? 502 : response.status);
+    if (!stream || status >= 300) {
+      const text = await readAll(response);
+      if (status >= 300) {
+        reply.code(status >= 500 ? 502 : status);
         return reply.type("application/json").send(text);
       }
       const answer = JSON.parse(text) as {
@@ -138,21 +132,22 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         answer.usage?.prompt_tokens ?? estimateTokens(question),
         answer.usage?.completion_tokens ?? 0,
       );
-      return reply.type("application/json").send({
-        ...answer,
-        ...(grounding.citations.length ? { hearth: { citations: grounding.citations } } : {}),
-      });
+      return reply
+        .type("application/json")
+        .send({
+          ...answer,
+          ...(grounding.citations.length ? { hearth: { citations: grounding.citations } } : {}),
+        });
     }
 
     reply.hijack();
     const raw = reply.raw;
+    const cache = response.headers["x-hearth-cache"];
     raw.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-transform",
       "x-accel-buffering": "no",
-      ...(response.headers.get("x-hearth-cache")
-        ? { "x-hearth-cache": response.headers.get("x-hearth-cache")! }
-        : {}),
+      ...(typeof cache === "string" ? { "x-hearth-cache": cache } : {}),
     });
     raw.on("close", () => {
       if (!raw.writableFinished) controller.abort(new Error("client went away"));
@@ -164,27 +159,25 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth: { citations: grounding.citations } })}\n\n`,
       );
     }
-    const reader = response.body.getReader();
     const masker = outputFilter.empty ? undefined : new StreamMasker(outputFilter);
-    const decoder = new TextDecoder();
-    let tail = "";
+    // The last bytes seen, where the usage chunk arrives; kept as a Buffer, decoded once at the end.
+    let tail: Buffer = Buffer.alloc(0);
     let pending = "";
     try {
-      while (true) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        let chunk: Uint8Array | string = value;
+      for await (const chunk of response as AsyncIterable<Buffer>) {
+        let out: Buffer | string = chunk;
         if (masker) {
-          pending += decoder.decode(value, { stream: true });
+          pending += chunk.toString("utf8");
           const cut = pending.lastIndexOf("\n\n");
           if (cut === -1) continue;
-          chunk = maskEvents(pending.slice(0, cut + 2), masker);
+          out = maskEvents(pending.slice(0, cut + 2), masker);
           pending = pending.slice(cut + 2);
-        } else {
-          tail = (tail + decoder.decode(value, { stream: true })).slice(-1024);
         }
-        if (!raw.write(chunk)) await new Promise((resolve) => raw.once("drain", resolve));
-        if (masker) tail = (tail + chunk).slice(-1024);
+        tail =
+          chunk.length >= 1024
+            ? chunk.subarray(chunk.length - 1024)
+            : Buffer.concat([tail.subarray(Math.max(0, tail.length + chunk.length - 1024)), chunk]);
+        if (!raw.write(out)) await new Promise((resolve) => raw.once("drain", resolve));
       }
     } catch {
       // the client left or the model failed: what was sent stays sent
@@ -192,7 +185,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       deps.shutdownSignal.removeEventListener("abort", onShutdown);
       if (pending && masker) raw.write(maskEvents(pending, masker));
       raw.end();
-      const usage = usageTail.exec(tail);
+      const usage = usageTail.exec(tail.toString("utf8"));
       await record(usage ? Number(usage[1]) : estimateTokens(question), usage ? Number(usage[2]) : 0);
     }
   });
