@@ -1,4 +1,4 @@
-import { type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
+import { type HearthConfig, HearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
@@ -132,12 +132,10 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         answer.usage?.prompt_tokens ?? estimateTokens(question),
         answer.usage?.completion_tokens ?? 0,
       );
-      return reply
-        .type("application/json")
-        .send({
-          ...answer,
-          ...(grounding.citations.length ? { hearth: { citations: grounding.citations } } : {}),
-        });
+      return reply.type("application/json").send({
+        ...answer,
+        ...(grounding.citations.length ? { hearth: { citations: grounding.citations } } : {}),
+      });
     }
 
     reply.hijack();
