@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { createServiceApp, type HearthConfig, type Logger, listenService } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { registerAccountRoutes } from "./accounts/account-routes.js";
@@ -52,6 +53,8 @@ export async function createWebService(
       }
     },
   });
+  // Every open stream listens for shutdown; thousands at once are expected, not a leak.
+  setMaxListeners(0, shutdownSignal);
   const routes: Array<{ method: string; url: string; access: Access }> = [];
   requireAccessDeclarations(app, routes);
   const authCache = new AuthCache();
