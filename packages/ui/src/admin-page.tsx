@@ -442,13 +442,73 @@ function Status() {
   );
 }
 
-/** Administration: users and groups, models, site settings, usage, live status. */
+interface ProviderRow {
+  id: string;
+  status: string;
+  latencyMs?: number | null;
+  error?: string | null;
+}
+
+function SearchProviders() {
+  const { t } = useI18n();
+  const [query, setQuery] = useState("Hearth");
+  const [rows, setRows] = useState<ProviderRow[]>([]);
+  const [error, setError] = useState("");
+  const test = async (event: FormEvent) => {
+    event.preventDefault();
+    setError("");
+    try {
+      setRows(
+        (
+          await api<{ providers: ProviderRow[] }>("/api/admin/search/test", {
+            method: "POST",
+            body: { query },
+          })
+        ).providers,
+      );
+    } catch (caught) {
+      setError((caught as Error).message);
+    }
+  };
+  return (
+    <section aria-labelledby="providers-title">
+      <h3 id="providers-title">{t.searchProviders}</h3>
+      <form className="inline-form" onSubmit={test}>
+        <label>
+          {t.search}
+          <input value={query} onChange={(e) => setQuery(e.target.value)} required />
+        </label>
+        <button type="submit">{t.testProviders}</button>
+      </form>
+      {error && (
+        <p className="error-text" role="alert">
+          {error}
+        </p>
+      )}
+      <table>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.id}>
+              <td>{row.id}</td>
+              <td>{row.status}</td>
+              <td>{row.latencyMs != null ? `${row.latencyMs} ms` : ""}</td>
+              <td className="error-text">{row.error ?? ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** Administration: users and groups, models, search providers, site settings, usage, live status. */
 export function AdminPage() {
   const { t } = useI18n();
-  const [tab, setTab] = useState<"users" | "models" | "settings" | "usage" | "status">("users");
+  const [tab, setTab] = useState<"users" | "models" | "search" | "settings" | "usage" | "status">("users");
   const tabs = [
     ["users", t.users],
     ["models", t.models],
+    ["search", t.searchProviders],
     ["settings", t.settings],
     ["usage", t.usage],
     ["status", t.statusPage],
@@ -466,6 +526,7 @@ export function AdminPage() {
       <div role="tabpanel">
         {tab === "users" && <UsersAndGroups />}
         {tab === "models" && <Models />}
+        {tab === "search" && <SearchProviders />}
         {tab === "settings" && <SiteSettings />}
         {tab === "usage" && <Usage />}
         {tab === "status" && <Status />}

@@ -104,6 +104,8 @@ const en = {
   searchQueries: "Searched the web for",
   auditLog: "Audit log",
   skipToContent: "Skip to content",
+  searchProviders: "Search providers",
+  testProviders: "Test providers",
 };
 
 export type Messages = typeof en;
@@ -208,6 +210,8 @@ const zhCN: Messages = {
   searchQueries: "已联网搜索",
   auditLog: "审计日志",
   skipToContent: "跳到正文",
+  searchProviders: "搜索引擎",
+  testProviders: "测试搜索引擎",
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, "zh-CN": zhCN };

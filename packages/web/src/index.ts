@@ -3,7 +3,7 @@ import { createServiceApp, type HearthConfig, type Logger, listenService } from 
 import type { FastifyInstance } from "fastify";
 import { registerAccountRoutes } from "./accounts/account-routes.js";
 import { LoginThrottle } from "./accounts/login-throttle.js";
-import { registerAdminRoutes, registerStatusRoute } from "./admin/admin-routes.js";
+import { registerAdminRoutes, registerSearchAdminRoute, registerStatusRoute } from "./admin/admin-routes.js";
 import { AuthCache } from "./auth/auth-cache.js";
 import { type Access, registerAccessControl, requireAccessDeclarations } from "./auth/route-access.js";
 import { registerChatRoutes } from "./chat/chat-routes.js";
@@ -78,6 +78,7 @@ export async function createWebService(
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerAdminRoutes(app, { db, config, settings, models, modelAccess });
   registerStatusRoute(app, { db, config });
+  registerSearchAdminRoute(app, { config });
   await registerUi(app);
   await app.ready();
   return {

@@ -35,7 +35,7 @@ describe.each(dialects)("accounts, sessions and API keys on %s", (dialect) => {
     expect(me.json()).toMatchObject({ user: { username: "user1", role: "user" } });
   });
 
-  it("sets HttpOnly SameSite cookies, and Secure ones behind TLS", async () => {
+  it("sets HttpOnly SameSite session cookies and a readable CSRF cookie", async () => {
     const response = await web.app.inject({
       method: "POST",
       url: "/api/auth/login",
@@ -47,6 +47,25 @@ describe.each(dialects)("accounts, sessions and API keys on %s", (dialect) => {
     expect(session).toContain("SameSite=Lax");
     expect(session).not.toContain("Secure");
     expect(cookies.find((c) => c.startsWith("hearth_csrf="))).not.toContain("HttpOnly");
+  });
+
+  it("marks cookies Secure behind a TLS-terminating proxy it trusts", async () => {
+    const behindProxy = await startWeb({ modelUrl: model.url }, { trustProxy: true }, dialect);
+    try {
+      const payload = { username: "tls-user", password: "correct horse battery" };
+      const plain = await behindProxy.app.inject({ method: "POST", url: "/api/auth/signup", payload });
+      expect(String([plain.headers["set-cookie"]].flat()[0])).not.toContain("Secure");
+      const tls = await behindProxy.app.inject({
+        method: "POST",
+        url: "/api/auth/login",
+        headers: { "x-forwarded-proto": "https" },
+        payload,
+      });
+      for (const cookie of [tls.headers["set-cookie"]].flat() as string[])
+        expect(cookie).toContain("; Secure");
+    } finally {
+      await behindProxy.close();
+    }
   });
 
   it("refuses a wrong password, then throttles repeated failures with Retry-After", async () => {

@@ -503,3 +503,52 @@ export function registerStatusRoute(app: FastifyInstance, deps: { db: WebDatabas
     };
   });
 }
+
+const providerStatus = z.object({
+  providers: z
+    .array(
+      z.object({
+        id: z.string(),
+        status: z.string(),
+        latencyMs: z.number().nullish(),
+        error: z.string().nullish(),
+      }),
+    )
+    .default([]),
+  results: z.array(z.unknown()).default([]),
+});
+
+/**
+ * POST /api/admin/search/test: runs a query through the search service and reports each
+ * provider's status and latency (the search service owns the providers and their settings).
+ */
+export function registerSearchAdminRoute(app: FastifyInstance, deps: { config: HearthConfig }) {
+  app.post("/api/admin/search/test", admin, async (request) => {
+    const { query } = z.strictObject({ query: z.string().trim().min(1).max(500) }).parse(request.body);
+    const url = `${deps.config.services.searchUrl.replace(/\/$/, "")}/v1/search`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(deps.config.services.token ? { "x-hearth-service-token": deps.config.services.token } : {}),
+        },
+        body: JSON.stringify({ query, limit: 5 }),
+        signal: AbortSignal.timeout(20_000),
+      });
+    } catch (error) {
+      throw new UpstreamCallError({ url, message: "the search service did not answer", cause: error });
+    }
+    const text = await response.text();
+    if (!response.ok)
+      throw new UpstreamCallError({
+        url,
+        status: response.status,
+        body: text,
+        message: `the search service answered ${response.status}`,
+      });
+    const parsed = providerStatus.parse(JSON.parse(text));
+    return { providers: parsed.providers, resultCount: parsed.results.length };
+  });
+}

@@ -268,3 +268,28 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     await expect(bad.models.list()).rejects.toMatchObject({ status: 401 });
   });
 });
+
+describe("admin search-provider check", () => {
+  it("reports each provider's status from the search service", async () => {
+    const model = await startFakeModelService();
+    const services = await startFakeKnowledgeAndSearch();
+    const web = await startWeb({ modelUrl: model.url, searchUrl: services.url, knowledgeUrl: services.url });
+    try {
+      const admin = await signUp(web.app, "admin");
+      const answer = await web.app.inject({
+        method: "POST",
+        url: "/api/admin/search/test",
+        headers: admin.headers,
+        payload: { query: "hearth" },
+      });
+      expect(answer.json()).toEqual({
+        providers: [{ id: "fake", status: "ok", latencyMs: 1 }],
+        resultCount: 1,
+      });
+    } finally {
+      await web.close();
+      await services.close();
+      await model.close();
+    }
+  });
+});
