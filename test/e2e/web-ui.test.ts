@@ -94,6 +94,8 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     const opened = await page.request.get(`${url}${href!.split("#")[0]}`);
     expect(await opened.text()).toContain("25 vacation days");
     expect(services.queries.at(-1)?.query).toBe("How many vacation days do I get?");
+    // The [1] the model wrote links to the same source.
+    expect(await answer.locator("a.citation").getAttribute("href")).toBe(href);
     await screenshot(page, "web-ui-chat-citation-en");
   });
 

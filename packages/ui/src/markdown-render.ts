@@ -48,10 +48,20 @@ export function renderMarkdown(source: string, citations: CitationLink[] = []): 
     formulas.push(katex.renderToString(tex, { displayMode, throwOnError: false, output: "htmlAndMathml" }));
     return `@@MATH${formulas.length - 1}@@`;
   });
-  const html = (marked.parse(withPlaceholders, { async: false }) as string).replace(
+  let html = (marked.parse(withPlaceholders, { async: false }) as string).replace(
     /@@MATH(\d+)@@/g,
     (_m, index) => formulas[Number(index)] ?? "",
   );
+  if (citations.length > 0) {
+    // [n] markers become links to the numbered source (escaped here, sanitised below anyway).
+    html = html.replace(/\[(\d{1,2})\]/g, (marker, n) => {
+      const citation = citations.find((c) => c.n === Number(n));
+      if (!citation) return marker;
+      const href = citation.url.replace(/"/g, "%22");
+      const title = citation.title.replace(/[<>"&]/g, "");
+      return `<sup><a class="citation" href="${href}" title="${title}">[${n}]</a></sup>`;
+    });
+  }
   return DOMPurify.sanitize(html, {
     USE_PROFILES: { html: true, mathMl: true },
     FORBID_TAGS: ["style", "form", "input", "button"],

@@ -70,23 +70,12 @@ export async function signUpInUi(
   password = "correct horse battery",
 ): Promise<void> {
   await page.goto(url);
+  // The form renders once the session probe answers.
+  await page.locator("#auth-title").waitFor();
   const toggle = page.getByRole("button", { name: /No account\? Create one|没有账号？注册/ });
   if (await toggle.isVisible().catch(() => false)) await toggle.click();
   await page.getByLabel(/User name|用户名/).fill(username);
   await page.getByLabel(/^(Password|密码)$/).fill(password);
   await page.getByRole("button", { name: /^(Create account|注册)$/ }).click();
-  await page.getByRole("button", { name: new RegExp(`\\(${username}\\)`) }).waitFor();
-}
-
-export async function signInInUi(
-  page: Page,
-  url: string,
-  username: string,
-  password = "correct horse battery",
-): Promise<void> {
-  await page.goto(url);
-  await page.getByLabel(/User name|用户名/).fill(username);
-  await page.getByLabel(/^(Password|密码)$/).fill(password);
-  await page.getByRole("button", { name: /^(Sign in|登录)$/ }).click();
   await page.getByRole("button", { name: new RegExp(`\\(${username}\\)`) }).waitFor();
 }

@@ -28,7 +28,11 @@ describe("hearth users", () => {
     const config = loadConfig({ env: { HEARTH_DATA_DIR: dataDir }, overrides: { logLevel: "silent" } });
     const web = await createWebService(config, createLogger({ level: "silent" }));
     try {
-      const login = await web.app.inject({ method: "POST", url: "/api/auth/login", payload: { username: "root", password: "a strong password" } });
+      const login = await web.app.inject({
+        method: "POST",
+        url: "/api/auth/login",
+        payload: { username: "root", password: "a strong password" },
+      });
       expect(login.json()).toMatchObject({ user: { username: "root", role: "admin" } });
     } finally {
       await web.close();

@@ -7,7 +7,9 @@ async function readPassword(fromStdin: boolean): Promise<string> {
   if (fromStdin || !process.stdin.isTTY) {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+    return Buffer.concat(chunks)
+      .toString("utf8")
+      .replace(/\r?\n$/, "");
   }
   const prompt = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   // Hide what is typed: readline echoes through _writeToOutput.
@@ -37,9 +39,14 @@ export function usersCommand(): Command {
     .option("--password-stdin", "read the password from standard input (for scripts)")
     .action(async (options: { username: string; passwordStdin?: boolean }) => {
       try {
-        const password = process.env.HEARTH_ADMIN_PASSWORD ?? (await readPassword(Boolean(options.passwordStdin)));
+        const password =
+          process.env.HEARTH_ADMIN_PASSWORD ?? (await readPassword(Boolean(options.passwordStdin)));
         const result = await createAdminAccount(loadConfig(), { username: options.username, password });
-        console.log(result.created ? `created administrator ${result.username}` : `${result.username} is now an administrator (password reset)`);
+        console.log(
+          result.created
+            ? `created administrator ${result.username}`
+            : `${result.username} is now an administrator (password reset)`,
+        );
       } catch (error) {
         fail(error);
       }
@@ -49,7 +56,8 @@ export function usersCommand(): Command {
     .description("List accounts with their role and status")
     .action(async () => {
       try {
-        for (const user of await listAccounts(loadConfig())) console.log(`${user.username}\t${user.role}\t${user.status}\t${user.created_at}`);
+        for (const user of await listAccounts(loadConfig()))
+          console.log(`${user.username}\t${user.role}\t${user.status}\t${user.created_at}`);
       } catch (error) {
         fail(error);
       }

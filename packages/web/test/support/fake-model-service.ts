@@ -65,6 +65,10 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
       const words = [
         ...(state.options.words ?? ["Hello", " from", " the", " model."]),
         ` You said: ${lastUser.slice(0, 40)}`,
+        // Like a real model given numbered sources, it cites the first one.
+        ...(body.messages.some((m) => m.role === "system" && m.content.includes('<source id="1"'))
+          ? [" (see [1])"]
+          : []),
       ];
       const id = `chatcmpl-${Date.now()}`;
       const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
