@@ -76,8 +76,8 @@ export async function createWebService(
   registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerKnowledgeRoutes(app, { db, knowledge, knowledgeAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
-  registerAdminRoutes(app, { db, config, settings, models, modelAccess });
-  registerStatusRoute(app, { db, config });
+  registerAdminRoutes(app, { db, config, settings, models, modelAccess, usage });
+  registerStatusRoute(app, { db, config, usage });
   registerSearchAdminRoute(app, { config });
   await registerUi(app);
   await app.ready();
@@ -87,6 +87,7 @@ export async function createWebService(
     db,
     async close() {
       await app.close();
+      await usage.flush();
       await db.destroy();
     },
   };

@@ -9,6 +9,7 @@ import type { ModelClient } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
 import { limitsSchema, type SettingsStore, settingsSchema } from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
+import type { UsageMeter } from "../usage/usage-meter.js";
 
 interface Deps {
   db: WebDatabase;
@@ -16,6 +17,7 @@ interface Deps {
   settings: SettingsStore;
   models: ModelClient;
   modelAccess: ModelAccess;
+  usage: UsageMeter;
 }
 
 const admin = { config: { access: "admin" as const } };
@@ -336,6 +338,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         format: z.enum(["json", "csv"]).default("json"),
       })
       .parse(request.query);
+    await deps.usage.flush();
     const since = new Date(Date.now() - query.days * 86_400_000).toISOString();
     const rows = await db
       .selectFrom("usage")
@@ -429,7 +432,10 @@ export function histogramP99(text: string, name: string, labels: RegExp = /.*/):
 }
 
 /** GET /api/admin/status: readiness of every service and the figures operators watch. */
-export function registerStatusRoute(app: FastifyInstance, deps: { db: WebDatabase; config: HearthConfig }) {
+export function registerStatusRoute(
+  app: FastifyInstance,
+  deps: { db: WebDatabase; config: HearthConfig; usage: UsageMeter },
+) {
   app.get("/api/admin/status", admin, async () => {
     const token = deps.config.services.token;
     const headers = token ? { "x-hearth-service-token": token } : undefined;
@@ -467,6 +473,7 @@ export function registerStatusRoute(app: FastifyInstance, deps: { db: WebDatabas
       "hearth_http_requests_total",
       /route="\/v1\/search".*status="2\d\d"|status="2\d\d".*route="\/v1\/search"/,
     );
+    await deps.usage.flush();
     const day = new Date(Date.now() - 86_400_000).toISOString();
     const usage = await deps.db
       .selectFrom("usage")

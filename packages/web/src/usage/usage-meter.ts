@@ -6,12 +6,46 @@ import type { WebDatabase } from "../storage/open-database.js";
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
-/** Records tokens, requests and cost units per user, key and model, and enforces the limits. */
+type UsageRow = {
+  user_id: string;
+  api_key_id: string | null;
+  model: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  requests: number;
+  cost_units: number;
+  created_at: string;
+};
+
+/**
+ * Records tokens, requests and cost units per user, key and model, and enforces the limits.
+ * Records are written in batches (every 200 ms, in one transaction) rather than one insert per
+ * request on the streaming path; every read (quota checks, the usage report) flushes first.
+ */
 export class UsageMeter {
+  #pending: UsageRow[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+
   constructor(
     readonly db: WebDatabase,
     readonly settings: SettingsStore,
   ) {}
+
+  /** Writes the records not yet stored. */
+  async flush(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const rows = this.#pending;
+    this.#pending = [];
+    const previous = this.#flushing;
+    this.#flushing = (async () => {
+      await previous;
+      if (rows.length === 0) return;
+      await this.db.insertInto("usage").values(rows).execute();
+    })();
+    await this.#flushing;
+  }
 
   /** The limits that apply to a user: the most generous of their groups', else the per-user ones. */
   async limitsFor(user: CurrentUser): Promise<Limits> {
@@ -36,6 +70,7 @@ export class UsageMeter {
   async check(user: CurrentUser, now = Date.now()): Promise<void> {
     const limits = await this.limitsFor(user);
     if (Object.values(limits).every((v) => v === undefined)) return;
+    await this.flush();
     for (const [windowMs, requestLimit, tokenLimit, label] of [
       [MINUTE, limits.requestsPerMinute, limits.tokensPerMinute, "minute"],
       [DAY, limits.requestsPerDay, limits.tokensPerDay, "day"],
@@ -80,19 +115,18 @@ export class UsageMeter {
     promptTokens: number;
     completionTokens: number;
   }) {
-    await this.db
-      .insertInto("usage")
-      .values({
-        user_id: entry.userId,
-        api_key_id: entry.apiKeyId ?? null,
-        model: entry.model,
-        prompt_tokens: entry.promptTokens,
-        completion_tokens: entry.completionTokens,
-        requests: 1,
-        // One cost unit per 1,000 tokens, at least one per request.
-        cost_units: Math.max(1, Math.ceil((entry.promptTokens + entry.completionTokens) / 1000)),
-        created_at: new Date().toISOString(),
-      })
-      .execute();
+    this.#pending.push({
+      user_id: entry.userId,
+      api_key_id: entry.apiKeyId ?? null,
+      model: entry.model,
+      prompt_tokens: entry.promptTokens,
+      completion_tokens: entry.completionTokens,
+      requests: 1,
+      // One cost unit per 1,000 tokens, at least one per request.
+      cost_units: Math.max(1, Math.ceil((entry.promptTokens + entry.completionTokens) / 1000)),
+      created_at: new Date().toISOString(),
+    });
+    if (this.#pending.length >= 500) await this.flush();
+    else this.#timer ??= setTimeout(() => void this.flush().catch(() => {}), 200);
   }
 }
