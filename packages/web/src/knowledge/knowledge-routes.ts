@@ -29,7 +29,6 @@ const accessBody = z.strictObject({
  */
 export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   const { db, knowledge, knowledgeAccess } = deps;
-  const jobs = new Map<string, string>();
   const user = { config: { access: "user" as const } };
 
   // Uploads stream through to the knowledge service without being buffered here.
@@ -58,11 +57,18 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     if (type.includes("application/json")) {
       const text = await response.text();
       if (response.status === 202 && knowledgeBaseId) {
+        let jobId: string | undefined;
         try {
-          const jobId = (JSON.parse(text) as { job?: { id?: string } }).job?.id;
-          if (jobId) jobs.set(jobId, knowledgeBaseId);
+          jobId = (JSON.parse(text) as { job?: { id?: string } }).job?.id;
         } catch {
-          // not a job answer
+          jobId = undefined; // not a job answer
+        }
+        if (jobId) {
+          await db
+            .insertInto("knowledge_jobs")
+            .values({ id: jobId, knowledge_base_id: knowledgeBaseId, created_at: new Date().toISOString() })
+            .onConflict((oc) => oc.column("id").doNothing())
+            .execute();
         }
       }
       if (response.status >= 500)
@@ -237,7 +243,13 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
 
   const jobGuard = async (request: FastifyRequest) => {
     const { jobId } = request.params as { jobId: string };
-    const knowledgeBaseId = jobs.get(jobId);
+    const knowledgeBaseId = (
+      await db
+        .selectFrom("knowledge_jobs")
+        .select("knowledge_base_id")
+        .where("id", "=", jobId)
+        .executeTakeFirst()
+    )?.knowledge_base_id;
     if (!knowledgeBaseId) throw new HearthError("ROUTE_NOT_FOUND", "No such job");
     await knowledgeAccess.assert(currentUser(request), knowledgeBaseId, "write");
     return encodeURIComponent(jobId);

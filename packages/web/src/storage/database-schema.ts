@@ -111,7 +111,14 @@ export interface UsageTable {
   created_at: string;
 }
 
+export interface KnowledgeJobsTable {
+  id: string;
+  knowledge_base_id: string;
+  created_at: string;
+}
+
 export interface Database {
+  knowledge_jobs: KnowledgeJobsTable;
   users: UsersTable;
   groups: GroupsTable;
   group_members: GroupMembersTable;

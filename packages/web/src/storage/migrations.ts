@@ -146,6 +146,19 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0002-knowledge-jobs": {
+      // Which knowledge base started an ingestion job, so job routes survive a restart.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("knowledge_jobs")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("knowledge_base_id", "text", (c) =>
+            c.notNull().references("knowledge_bases.id").onDelete("cascade"),
+          )
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 
