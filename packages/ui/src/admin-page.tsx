@@ -238,6 +238,21 @@ function Models() {
                 >
                   {t.copyAs}
                 </button>
+                {/:v\d+$/.test(model.id) && (
+                  <button
+                    type="button"
+                    onClick={async () => {
+                      // Roll back: this saved version becomes the model's current tag again.
+                      await api("/api/admin/models/copy", {
+                        method: "POST",
+                        body: { source: model.id, destination: `${model.id.replace(/:v\d+$/, "")}:latest` },
+                      });
+                      await load();
+                    }}
+                  >
+                    {t.rollback}
+                  </button>
+                )}
                 <button
                   type="button"
                   onClick={async () => {

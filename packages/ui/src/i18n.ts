@@ -104,6 +104,7 @@ const en = {
   searchQueries: "Searched the web for",
   auditLog: "Audit log",
   skipToContent: "Skip to content",
+  rollback: "Roll back to this version",
   searchProviders: "Search providers",
   testProviders: "Test providers",
 };
@@ -210,6 +211,7 @@ const zhCN: Messages = {
   searchQueries: "已联网搜索",
   auditLog: "审计日志",
   skipToContent: "跳到正文",
+  rollback: "回滚到此版本",
   searchProviders: "搜索引擎",
   testProviders: "测试搜索引擎",
 };
