@@ -16,6 +16,44 @@ interface Conversation {
   messages: Array<{ id: string; role: string; content: string; status: string; reasoning: string | null }>;
 }
 
+describe("conversations during shutdown", () => {
+  it("ends open streams and stores their partial answers as interrupted", async () => {
+    const model = await startFakeModelService({
+      delayMs: 30,
+      words: Array.from({ length: 100 }, (_, i) => ` w${i}`),
+    });
+    const web = await startWeb({ modelUrl: model.url });
+    const url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    const alice = await signUp(web.app, "alice");
+    const { id } = (
+      await web.app.inject({ method: "POST", url: "/api/conversations", headers: alice.headers, payload: {} })
+    ).json() as { id: string };
+    const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...alice.headers },
+      body: JSON.stringify({ model: "tiny-story", content: "long" }),
+    });
+    const reader = response.body!.getReader();
+    let seen = "";
+    while (!seen.includes("w2")) seen += new TextDecoder().decode((await reader.read()).value);
+    const db = web.db;
+    // close() aborts the stream, stores the partial answer, then closes the database.
+    const closing = web.app.close();
+    while (!(await reader.read()).done) {}
+    await closing;
+    const answer = await db
+      .selectFrom("messages")
+      .selectAll()
+      .where("conversation_id", "=", id)
+      .where("role", "=", "assistant")
+      .executeTakeFirst();
+    expect(answer?.status).toBe("interrupted");
+    expect(answer?.content).toContain("w2");
+    await web.close();
+    await model.close();
+  });
+});
+
 describe.each(dialects)("conversations on %s", (dialect) => {
   let model: FakeModelService;
   let web: WebHarness;
@@ -171,6 +209,20 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     } finally {
       model.options.delayMs = 5;
       model.options.words = undefined;
+    }
+  });
+
+  it("keeps what arrived, marked interrupted, when the model fails mid-answer", async () => {
+    model.options.failAfterWords = 2;
+    try {
+      const { id } = await create(alice);
+      const { parts } = await send(alice, id, { content: "fail please" });
+      expect(parts.at(-1)).toMatchObject({ type: "error" });
+      const answer = (await get(alice, id)).messages[1]!;
+      expect(answer.status).toBe("interrupted");
+      expect(answer.content).toBe("Hello from");
+    } finally {
+      model.options.failAfterWords = undefined;
     }
   });
 

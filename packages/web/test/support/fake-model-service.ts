@@ -14,6 +14,8 @@ export interface FakeModelOptions {
   queuePositions?: number;
   reasoning?: string[];
   cached?: boolean;
+  /** Cut the connection after this many words (a model that fails mid-answer). */
+  failAfterWords?: number;
 }
 
 export interface FakeModelService {
@@ -110,8 +112,12 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
         response.write(chunk({ reasoning_content: thought }));
         await sleep();
       }
-      for (const word of words) {
+      for (const [index, word] of words.entries()) {
         if (response.destroyed) return;
+        if (state.options.failAfterWords !== undefined && index >= state.options.failAfterWords) {
+          response.destroy();
+          return;
+        }
         response.write(chunk({ content: word }));
         await sleep();
       }
