@@ -7,6 +7,7 @@ import { registerAdminRoutes, registerSearchAdminRoute, registerStatusRoute } fr
 import { AuthCache } from "./auth/auth-cache.js";
 import { type Access, registerAccessControl, requireAccessDeclarations } from "./auth/route-access.js";
 import { registerChatRoutes } from "./chat/chat-routes.js";
+import { serveWebCluster } from "./cluster/serve-web-cluster.js";
 import { registerConversationRoutes } from "./conversations/conversation-routes.js";
 import { ConversationStore } from "./conversations/conversation-store.js";
 import { KnowledgeClient, SearchClient } from "./grounding/service-clients.js";
@@ -65,6 +66,7 @@ export async function createWebService(
   const knowledge = new KnowledgeClient(config.services.knowledgeUrl, token);
   const search = new SearchClient(config.services.searchUrl, token);
   const settings = new SettingsStore(db, config);
+  authCache.onClear(() => settings.invalidate());
   const usage = new UsageMeter(db, settings);
   const conversations = new ConversationStore(db);
   const modelAccess = new ModelAccess(db, authCache);
@@ -93,11 +95,15 @@ export async function createWebService(
   };
 }
 
-/** Starts the web service on web.host:web.port (HEARTH_HOST, HEARTH_PORT). */
+/**
+ * Starts the web service on web.host:web.port (HEARTH_HOST, HEARTH_PORT); with web.workers > 1
+ * (HEARTH_WEB_WORKERS) as a node:cluster of that many processes sharing the port.
+ */
 export async function serveWeb(
   config: HearthConfig,
   logger: Logger,
 ): Promise<{ url: string; close(): Promise<void> }> {
+  if (config.web.workers > 1) return serveWebCluster(config, logger);
   const service = await createWebService(config, logger);
   const url = await listenService(service.app, {
     host: config.web.host,

@@ -28,6 +28,8 @@ export const webSection = z.strictObject({
     .min(1)
     .max(24 * 365)
     .default(24 * 7),
+  /** Processes serving the web port (node:cluster); 1 serves from the calling process. */
+  workers: z.number().int().min(1).max(64).default(1),
   /** Longest chat message accepted, in characters. */
   maxMessageChars: z.number().int().min(1).max(10_000_000).default(100_000),
 });

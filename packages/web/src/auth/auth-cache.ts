@@ -1,4 +1,8 @@
+import cluster from "node:cluster";
 import type { FastifyInstance } from "fastify";
+
+/** The message workers exchange (through the primary) when access may have changed. */
+export const ACCESS_CHANGED = "hearth:access-changed";
 
 /**
  * A short-lived cache for what every API call looks up (the key's user, their groups, model
@@ -9,8 +13,20 @@ import type { FastifyInstance } from "fastify";
  */
 export class AuthCache {
   readonly #entries = new Map<string, { value: unknown; expires: number }>();
+  readonly #listeners: Array<() => void> = [];
 
-  constructor(readonly ttlMs = 10_000) {}
+  constructor(readonly ttlMs = 10_000) {
+    if (cluster.isWorker) {
+      process.on("message", (message: { type?: string }) => {
+        if (message?.type === ACCESS_CHANGED) this.clear(true);
+      });
+    }
+  }
+
+  /** Runs with every clear (other caches of access-related state, like the settings). */
+  onClear(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
 
   async get<T>(key: string, load: () => Promise<T>): Promise<T> {
     const now = Date.now();
@@ -22,8 +38,11 @@ export class AuthCache {
     return value;
   }
 
-  clear(): void {
+  /** Clears this process's cache, and tells the other workers to clear theirs. */
+  clear(fromPeer = false): void {
     this.#entries.clear();
+    for (const listener of this.#listeners) listener();
+    if (!fromPeer && cluster.isWorker) process.send?.({ type: ACCESS_CHANGED });
   }
 
   /** Clears the cache whenever a request may have changed who can do what. */

@@ -51,6 +51,11 @@ export class SettingsStore {
     return this.#cache;
   }
 
+  /** Forgets the cached settings (another worker may have changed them). */
+  invalidate(): void {
+    this.#cache = undefined;
+  }
+
   async signupMode(): Promise<Settings["signup"]> {
     return (await this.get()).signup;
   }
