@@ -61,14 +61,15 @@ async function runUpstream(): Promise<void> {
 
 async function runWeb(): Promise<void> {
   const { createLogger, loadConfig } = await import("@hearth/core");
-  const { createWebService } = await import("@hearth/web");
+  const { serveWeb } = await import("@hearth/web");
   const dataDir = process.env.BENCH_DATA_DIR!;
+  const workers = Number(process.env.HEARTH_BENCH_WEB_WORKERS ?? 1);
   const config = loadConfig({
     env: {},
     overrides: {
       dataDir,
       logLevel: "silent",
-      web: { host: "127.0.0.1", port: 0 },
+      web: { host: "127.0.0.1", port: 0, workers },
       services: {
         modelUrl: process.env.BENCH_UPSTREAM!,
         searchUrl: "http://127.0.0.1:9",
@@ -76,26 +77,21 @@ async function runWeb(): Promise<void> {
       },
     } as never,
   });
-  const web = await createWebService(config, createLogger({ level: "silent" }));
-  const signup = await web.app.inject({
+  const web = await serveWeb(config, createLogger({ level: "silent" }));
+  const signup = await fetch(`${web.url}/api/auth/signup`, {
     method: "POST",
-    url: "/api/auth/signup",
-    payload: { username: "bench", password: "bench password" },
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "bench", password: "bench password" }),
   });
-  const cookies = ([signup.headers["set-cookie"]].flat() as string[]).map((c) => c.split(";")[0]!);
+  const cookies = signup.headers.getSetCookie().map((c) => c.split(";")[0]!);
   const csrf = decodeURIComponent(cookies.find((c) => c.startsWith("hearth_csrf="))!.split("=")[1]!);
-  const key = await web.app.inject({
+  const key = await fetch(`${web.url}/api/account/api-keys`, {
     method: "POST",
-    url: "/api/account/api-keys",
-    headers: { cookie: cookies.join("; "), "x-csrf-token": csrf },
-    payload: { name: "bench" },
+    headers: { "content-type": "application/json", cookie: cookies.join("; "), "x-csrf-token": csrf },
+    body: JSON.stringify({ name: "bench" }),
   });
-  await web.app.listen({ host: "127.0.0.1", port: 0 });
-  process.on("SIGTERM", () => process.exit(0));
-  process.send?.({
-    port: (web.app.server.address() as AddressInfo).port,
-    key: (key.json() as { key: string }).key,
-  });
+  process.on("SIGTERM", () => void web.close().finally(() => process.exit(0)));
+  process.send?.({ port: Number(new URL(web.url).port), key: ((await key.json()) as { key: string }).key });
 }
 
 if (process.env.HEARTH_BENCH_ROLE === "upstream") await runUpstream();
@@ -206,10 +202,22 @@ async function wave(port: number, count: number, key?: string) {
   };
 }
 
+/** Resident memory of the web process and its cluster workers, in MB. */
 function rssMb(pid: number | undefined): number {
   if (!pid) return Number.NaN;
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return match ? Number(match[1]) / 1024 : Number.NaN;
+  const read = (id: number) =>
+    Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${id}/status`, "utf8"))?.[1] ?? 0) / 1024;
+  let total = read(pid);
+  try {
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean))
+      total += read(Number(child));
+  } catch {
+    // no children
+  }
+  return total;
 }
 
 export async function run(): Promise<void> {
