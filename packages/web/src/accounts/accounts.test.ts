@@ -54,6 +54,7 @@ describe.each(dialects)("accounts, sessions and API keys on %s", (dialect) => {
     try {
       const payload = { username: "tls-user", password: "correct horse battery" };
       const plain = await behindProxy.app.inject({ method: "POST", url: "/api/auth/signup", payload });
+      expect(plain.statusCode, plain.body).toBe(201);
       expect(String([plain.headers["set-cookie"]].flat()[0])).not.toContain("Secure");
       const tls = await behindProxy.app.inject({
         method: "POST",
