@@ -24,11 +24,6 @@ export type HearthConfig = Readonly<
   Omit<ParsedConfig, "model" | "services"> & {
     configFile: string | undefined;
     model: Readonly<ParsedConfig["model"] & { modelsDir: string }>;
-    services: Readonly<{
-      modelUrl: string;
-      searchUrl: string;
-      knowledgeUrl: string;
-      token: string | undefined;
-    }>;
+    services: Readonly<{ modelUrl: string; searchUrl: string; knowledgeUrl: string; token: string | undefined }>;
   }
 >;

@@ -15,12 +15,7 @@ export const modelSection = z.strictObject({
   port: port.default(8081),
   /** Where `.gguf` models are found; defaults to `<dataDir>/models`. */
   modelsDir: z.string().min(1).optional(),
-  threads: z
-    .number()
-    .int()
-    .min(1)
-    .max(1024)
-    .default(() => defaultThreadCount()),
+  threads: z.number().int().min(1).max(1024).default(() => defaultThreadCount()),
   contextSize: z.number().int().min(128).max(1_048_576).default(4096),
   /** Parallel sequences (slots) per loaded model. */
   parallel: z.number().int().min(1).max(64).default(2),
@@ -28,9 +23,5 @@ export const modelSection = z.strictObject({
   ollamaHost: httpUrl.optional(),
   /** Try an Ollama on 127.0.0.1:11434 when `ollamaHost` is unset. */
   ollamaAutodetect: z.boolean().default(true),
-  bodyLimitBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(8 * 1024 * 1024),
+  bodyLimitBytes: z.number().int().positive().default(8 * 1024 * 1024),
 });
