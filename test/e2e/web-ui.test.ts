@@ -108,6 +108,11 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     await page.goto(`${url}${aliceConversation}`);
     await page.getByText("有什么可以帮你？").waitFor();
     expect(await page.locator("article.message").count()).toBe(0);
+    // At phone width the conversation list folds behind a button; bob's is empty.
+    expect(await page.getByRole("navigation", { name: "对话" }).isVisible()).toBe(false);
+    await page.getByRole("button", { name: "对话" }).click();
+    await page.getByRole("navigation", { name: "对话" }).waitFor();
+    expect(await page.locator(".conversation-list li").count()).toBe(0);
     const api = await page.request.get(`${url}/api${aliceConversation.replace("/c/", "/conversations/")}`);
     expect(api.status()).toBe(404);
     await page.getByRole("link", { name: "知识库" }).click();

@@ -74,6 +74,8 @@ export async function api<T>(
 }
 
 async function toApiError(response: Response): Promise<ApiError> {
+  // An expired or ended sign-in: the app goes back to the sign-in form.
+  if (response.status === 401) dispatchEvent(new Event("hearth:signed-out"));
   const body = (await response.json().catch(() => undefined)) as
     | { error?: { code?: string; message?: string } }
     | undefined;

@@ -70,6 +70,9 @@ export function App() {
   const loadSession = useCallback(async () => setSession(await api<SessionInfo>("/api/auth/session")), []);
   useEffect(() => {
     void loadSession();
+    const signedOut = () => void loadSession();
+    addEventListener("hearth:signed-out", signedOut);
+    return () => removeEventListener("hearth:signed-out", signedOut);
   }, [loadSession]);
 
   const signedIn = Boolean(session?.user);

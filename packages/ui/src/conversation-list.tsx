@@ -16,6 +16,7 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
   const [items, setItems] = useState<ConversationSummary[]>([]);
   const [renaming, setRenaming] = useState<string | undefined>();
   const [title, setTitle] = useState("");
+  const [open, setOpen] = useState(false);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload when a chat changes (refresh) or the query does
   useEffect(() => {
@@ -39,72 +40,88 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
   };
 
   return (
-    <nav className="sidebar" aria-label={t.conversations}>
-      <button type="button" className="primary wide" onClick={() => navigate("/")}>
-        + {t.newChat}
+    <>
+      <button
+        type="button"
+        className="sidebar-toggle"
+        aria-expanded={open}
+        aria-controls="conversation-sidebar"
+        onClick={() => setOpen(!open)}
+      >
+        {t.conversations}
       </button>
-      <label className="visually-hidden" htmlFor="conversation-search">
-        {t.searchConversations}
-      </label>
-      <input
-        id="conversation-search"
-        type="search"
-        placeholder={t.searchConversations}
-        value={query}
-        onChange={(e) => setQuery(e.target.value)}
-      />
-      <ul className="conversation-list">
-        {items.map((item) => (
-          <li key={item.id} className={item.id === props.activeId ? "active" : undefined}>
-            {renaming === item.id ? (
-              <form
-                onSubmit={(event) => {
-                  event.preventDefault();
-                  void rename(item.id);
-                }}
-              >
-                <label className="visually-hidden" htmlFor={`rename-${item.id}`}>
+      <nav
+        id="conversation-sidebar"
+        className={open ? "sidebar open" : "sidebar"}
+        aria-label={t.conversations}
+      >
+        <button type="button" className="primary wide" onClick={() => navigate("/")}>
+          + {t.newChat}
+        </button>
+        <label className="visually-hidden" htmlFor="conversation-search">
+          {t.searchConversations}
+        </label>
+        <input
+          id="conversation-search"
+          type="search"
+          placeholder={t.searchConversations}
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+        />
+        <ul className="conversation-list">
+          {items.map((item) => (
+            <li key={item.id} className={item.id === props.activeId ? "active" : undefined}>
+              {renaming === item.id ? (
+                <form
+                  onSubmit={(event) => {
+                    event.preventDefault();
+                    void rename(item.id);
+                  }}
+                >
+                  <label className="visually-hidden" htmlFor={`rename-${item.id}`}>
+                    {t.rename}
+                  </label>
+                  <input id={`rename-${item.id}`} value={title} onChange={(e) => setTitle(e.target.value)} />
+                  <button type="submit">{t.save}</button>
+                </form>
+              ) : (
+                <a
+                  href={`/c/${item.id}`}
+                  aria-current={item.id === props.activeId ? "page" : undefined}
+                  onClick={(event) => {
+                    event.preventDefault();
+                    setOpen(false);
+                    navigate(`/c/${item.id}`);
+                  }}
+                >
+                  {item.title}
+                </a>
+              )}
+              <details className="item-menu">
+                <summary aria-label={`${item.title}: …`}>⋯</summary>
+                <button
+                  type="button"
+                  onClick={() => {
+                    setRenaming(item.id);
+                    setTitle(item.title);
+                  }}
+                >
                   {t.rename}
-                </label>
-                <input id={`rename-${item.id}`} value={title} onChange={(e) => setTitle(e.target.value)} />
-                <button type="submit">{t.save}</button>
-              </form>
-            ) : (
-              <a
-                href={`/c/${item.id}`}
-                aria-current={item.id === props.activeId ? "page" : undefined}
-                onClick={(event) => {
-                  event.preventDefault();
-                  navigate(`/c/${item.id}`);
-                }}
-              >
-                {item.title}
-              </a>
-            )}
-            <details className="item-menu">
-              <summary aria-label={`${item.title}: …`}>⋯</summary>
-              <button
-                type="button"
-                onClick={() => {
-                  setRenaming(item.id);
-                  setTitle(item.title);
-                }}
-              >
-                {t.rename}
-              </button>
-              <a href={`/api/conversations/${item.id}/export?format=markdown`} download>
-                {t.exportMarkdown}
-              </a>
-              <a href={`/api/conversations/${item.id}/export?format=json`} download>
-                {t.exportJson}
-              </a>
-              <button type="button" onClick={() => void remove(item.id)}>
-                {t.delete}
-              </button>
-            </details>
-          </li>
-        ))}
-      </ul>
-    </nav>
+                </button>
+                <a href={`/api/conversations/${item.id}/export?format=markdown`} download>
+                  {t.exportMarkdown}
+                </a>
+                <a href={`/api/conversations/${item.id}/export?format=json`} download>
+                  {t.exportJson}
+                </a>
+                <button type="button" onClick={() => void remove(item.id)}>
+                  {t.delete}
+                </button>
+              </details>
+            </li>
+          ))}
+        </ul>
+      </nav>
+    </>
   );
 }
