@@ -15,6 +15,13 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
   { env: "HEARTH_LOG_LEVEL", key: "logLevel", type: "string", description: "Log level: fatal, error, warn, info, debug, trace or silent." },
   { env: "HEARTH_HOST", key: "web.host", type: "string", description: "Address the web service (UI and public API) listens on." },
   { env: "HEARTH_PORT", key: "web.port", type: "integer", description: "Port of the web service (UI and public API)." },
+  // Web service
+  { env: "HEARTH_DATABASE_URL", key: "web.databaseUrl", type: "string", description: "postgres:// URL for the web service's users and conversations (default: SQLite in the data dir); never logged." },
+  { env: "HEARTH_SIGNUP", key: "web.signup", type: "string", description: "Who may create an account: open, approval or closed (the first account is always allowed and becomes admin)." },
+  { env: "HEARTH_SECURE_COOKIES", key: "web.secureCookies", type: "string", description: "Secure session cookies: auto (when served over TLS), always or never." },
+  { env: "HEARTH_TRUST_PROXY", key: "web.trustProxy", type: "boolean", description: "Trust X-Forwarded-* headers from a reverse proxy in front of the web service." },
+  { env: "HEARTH_WEB_WORKERS", key: "web.workers", type: "integer", description: "Processes serving the web service's port (node:cluster), to spread streaming over the cores." },
+  { env: "HEARTH_SESSION_HOURS", key: "web.sessionHours", type: "integer", description: "How long a sign-in lasts, in hours." },
   { env: "HEARTH_MODEL_HOST", key: "model.host", type: "string", description: "Address the model service listens on." },
   { env: "HEARTH_MODEL_PORT", key: "model.port", type: "integer", description: "Port of the model service (Ollama and OpenAI APIs)." },
   { env: "HEARTH_MODELS_DIR", key: "model.modelsDir", type: "string", description: "Directory searched for .gguf models (default: <dataDir>/models)." },

@@ -6,4 +6,18 @@ export const webSection = z.strictObject({
   port: port.default(8080),
   /** Largest request body the web service accepts, in bytes. */
   bodyLimitBytes: z.number().int().positive().default(10 * 1024 * 1024),
+  /** postgres://… to keep users and conversations in PostgreSQL; unset: SQLite at <dataDir>/web.sqlite. */
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL").optional(),
+  /** Who may create an account (the first account always may, and becomes admin); admins can change it. */
+  signup: z.enum(["open", "approval", "closed"]).default("open"),
+  /** Secure cookies: "auto" sets them when the request came over TLS (X-Forwarded-Proto from a trusted proxy). */
+  secureCookies: z.enum(["auto", "always", "never"]).default("auto"),
+  /** Trust X-Forwarded-* from a reverse proxy (nginx in deploy/). */
+  trustProxy: z.boolean().default(false),
+  /** How long a sign-in lasts, in hours. */
+  sessionHours: z.number().int().min(1).max(24 * 365).default(24 * 7),
+  /** Processes serving the web port (node:cluster); 1 serves from the calling process. */
+  workers: z.number().int().min(1).max(64).default(1),
+  /** Longest chat message accepted, in characters. */
+  maxMessageChars: z.number().int().min(1).max(10_000_000).default(100_000),
 });

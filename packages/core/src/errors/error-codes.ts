@@ -61,7 +61,7 @@ export const ERROR_CODES = {
   SEARCH_WORD_LIST_UNREADABLE: { status: 500, summary: "A sensitive-word list file named in search.filter.lists cannot be read.", exit: true },
 
   // Knowledge service
-  KNOWLEDGE_BASE_NOT_FOUND: { status: 404, summary: "No knowledge base with that id." },
+  KNOWLEDGE_BASE_NOT_FOUND: { status: 404, summary: "No knowledge base with that id is visible to you." },
   KNOWLEDGE_BASE_NAME_TAKEN: { status: 409, summary: "Another knowledge base already has that name." },
   DOCUMENT_NOT_FOUND: { status: 404, summary: "No document with that id in the knowledge base." },
   JOB_NOT_FOUND: { status: 404, summary: "No ingestion job with that id." },
@@ -78,6 +78,29 @@ export const ERROR_CODES = {
   FOLDER_UNREADABLE: { status: 422, summary: "A watched folder or one of its entries cannot be read (missing, permission denied, symlink loop)." },
   URL_FETCH_FAILED: { status: 502, summary: "The document URL could not be fetched or answered with an error." },
   EMBEDDING_FAILED: { status: 502, summary: "The embedding model did not return vectors after retries." },
+
+  // Web service
+  INVALID_CREDENTIALS: { status: 401, summary: "The user name or password is wrong." },
+  SESSION_EXPIRED: { status: 401, summary: "The sign-in has expired or was ended; sign in again." },
+  CSRF_TOKEN_INVALID: { status: 403, summary: "The request's CSRF token is missing or does not match the session." },
+  LOGIN_THROTTLED: { status: 429, summary: "Too many failed sign-ins; wait for the time given in Retry-After." },
+  ACCOUNT_PENDING: { status: 403, summary: "The account waits for an administrator's approval." },
+  ACCOUNT_DISABLED: { status: 403, summary: "The account has been disabled by an administrator." },
+  SIGNUP_CLOSED: { status: 403, summary: "Creating accounts is closed on this deployment." },
+  USERNAME_TAKEN: { status: 409, summary: "Another account already has that user name." },
+  WEAK_PASSWORD: { status: 400, summary: "The password is too short (at least 8 characters)." },
+  API_KEY_INVALID: { status: 401, summary: "The API key is unknown or has been revoked." },
+  ADMIN_REQUIRED: { status: 403, summary: "Only administrators may do this." },
+  MODEL_NOT_ALLOWED: { status: 403, summary: "Your groups may not use this model." },
+  CONVERSATION_NOT_FOUND: { status: 404, summary: "No conversation with that id belongs to you." },
+  MESSAGE_NOT_FOUND: { status: 404, summary: "No message with that id is in the conversation." },
+  MESSAGE_TOO_LONG: { status: 413, summary: "The chat message is longer than web.maxMessageChars." },
+  USER_NOT_FOUND: { status: 404, summary: "No user with that id." },
+  GROUP_NOT_FOUND: { status: 404, summary: "No group with that id." },
+  LAST_ADMIN: { status: 409, summary: "The last administrator cannot be demoted, disabled or deleted." },
+  QUOTA_EXCEEDED: { status: 429, summary: "A request or token limit is used up; details.resetAt and Retry-After say when it resets." },
+  CONTENT_BLOCKED: { status: 422, summary: "The message contains words the sensitive-word filter blocks." },
+  DATABASE_UNAVAILABLE: { status: 503, summary: "The web service's database cannot be opened or reached." },
 
   // Start-up (a one-line message and a non-zero exit)
   CONFIG_INVALID: {

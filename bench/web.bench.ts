@@ -1,0 +1,286 @@
+/**
+ * Web service streaming benchmarks (issue 6):
+ *  1. Time to first token added by the web service's public API over calling the upstream directly,
+ *     side by side with nginx as a plain reverse proxy, at 100 concurrent streams
+ *     (medians of 5 interleaved runs; p50 and p99 per run).
+ *  2. 1,000 concurrent streaming chats through the web service: completed vs dropped, and the
+ *     web service's resident memory.
+ * The upstream is a synthetic OpenAI SSE server (51 chunks, 20 ms apart), in its own process; the
+ * web service runs in its own process (with a real SQLite database and API-key auth), nginx in
+ * its own. The load generator shares the machine, as the issue describes.
+ *
+ * `npm run bench -- web` prints the figures; HEARTH_BENCH_WEB_RUNS and HEARTH_BENCH_WEB_STREAMS
+ * shrink it for a quick look.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Agent, createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const CHUNKS = 51;
+const INTERVAL_MS = 20;
+const self = fileURLToPath(import.meta.url);
+
+// ---- roles run in child processes -------------------------------------------------------------
+
+async function runUpstream(): Promise<void> {
+  const head = (model: string, i: number) =>
+    `data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":0,"model":"${model}","choices":[{"index":0,"delta":{"content":"token${i} "},"finish_reason":null}]}\n\n`;
+  const server = createServer((req, res) => {
+    if (req.url === "/v1/models") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"object":"list","data":[{"id":"bench","object":"model","created":0,"owned_by":"bench"}]}');
+      return;
+    }
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      let i = 0;
+      const tick = () => {
+        if (res.destroyed) return;
+        if (i < CHUNKS) {
+          res.write(head("bench", i));
+          i += 1;
+          setTimeout(tick, INTERVAL_MS);
+        } else {
+          res.write(
+            'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":0,"model":"bench","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":51,"total_tokens":56}}\n\n',
+          );
+          res.end("data: [DONE]\n\n");
+        }
+      };
+      tick();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, "127.0.0.1", () => process.send?.({ port: (server.address() as AddressInfo).port }));
+}
+
+async function runWeb(): Promise<void> {
+  const { createLogger, loadConfig } = await import("@hearth/core");
+  const { serveWeb } = await import("@hearth/web");
+  const dataDir = process.env.BENCH_DATA_DIR!;
+  const workers = Number(process.env.HEARTH_BENCH_WEB_WORKERS ?? 1);
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      dataDir,
+      logLevel: "silent",
+      web: { host: "127.0.0.1", port: 0, workers },
+      services: {
+        modelUrl: process.env.BENCH_UPSTREAM!,
+        searchUrl: "http://127.0.0.1:9",
+        knowledgeUrl: "http://127.0.0.1:9",
+      },
+    } as never,
+  });
+  const web = await serveWeb(config, createLogger({ level: "silent" }));
+  const signup = await fetch(`${web.url}/api/auth/signup`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "bench", password: "bench password" }),
+  });
+  const cookies = signup.headers.getSetCookie().map((c) => c.split(";")[0]!);
+  const csrf = decodeURIComponent(cookies.find((c) => c.startsWith("hearth_csrf="))!.split("=")[1]!);
+  const key = await fetch(`${web.url}/api/account/api-keys`, {
+    method: "POST",
+    headers: { "content-type": "application/json", cookie: cookies.join("; "), "x-csrf-token": csrf },
+    body: JSON.stringify({ name: "bench" }),
+  });
+  process.on("SIGTERM", () => void web.close().finally(() => process.exit(0)));
+  process.send?.({ port: Number(new URL(web.url).port), key: ((await key.json()) as { key: string }).key });
+}
+
+if (process.env.HEARTH_BENCH_ROLE === "upstream") await runUpstream();
+if (process.env.HEARTH_BENCH_ROLE === "web") await runWeb();
+
+// ---- the load generator --------------------------------------------------------------------
+
+function startChild(
+  role: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; message: { port: number; key?: string } }> {
+  const extra =
+    role === "web" && process.env.HEARTH_BENCH_WEB_NODE_ARGS
+      ? process.env.HEARTH_BENCH_WEB_NODE_ARGS.split(" ")
+      : [];
+  const child = spawn(process.execPath, [...extra, "--conditions=source", "--import", "tsx", self], {
+    env: { ...process.env, HEARTH_BENCH_ROLE: role, ...env },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("message", (message) =>
+      resolve({ child, message: message as { port: number; key?: string } }),
+    );
+    child.once("exit", (code) => reject(new Error(`${role} exited with ${code}`)));
+  });
+}
+
+function startNginx(upstreamPort: number): { port: number; stop(): void } | undefined {
+  if (spawnSync("nginx", ["-v"]).status !== 0) return undefined;
+  const prefix = mkdtempSync(join(tmpdir(), "hearth-bench-nginx-"));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  writeFileSync(
+    join(prefix, "nginx.conf"),
+    `daemon off; worker_processes 1; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log;
+events { worker_connections 4096; }
+http { access_log off; client_body_temp_path ${prefix}; proxy_temp_path ${prefix};
+  upstream model { server 127.0.0.1:${upstreamPort}; keepalive 256; }
+  server { listen 127.0.0.1:${port};
+    location / { proxy_pass http://model; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; } } }`,
+  );
+  const child = spawn("nginx", ["-p", prefix, "-c", join(prefix, "nginx.conf")], { stdio: "ignore" });
+  return {
+    port,
+    stop() {
+      child.kill("SIGTERM");
+      rmSync(prefix, { recursive: true, force: true });
+    },
+  };
+}
+
+interface StreamResult {
+  ttftMs: number;
+  complete: boolean;
+}
+
+function stream(agent: Agent, port: number, key?: string): Promise<StreamResult> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    let ttft = -1;
+    let tail = "";
+    const body = '{"model":"bench","stream":true,"messages":[{"role":"user","content":"hi"}]}';
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/v1/chat/completions",
+        method: "POST",
+        agent,
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
+      },
+      (res) => {
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          if (ttft < 0 && chunk.includes('"content"')) ttft = performance.now() - started;
+          tail = (tail + chunk).slice(-64);
+        });
+        res.on("end", () =>
+          resolve({ ttftMs: ttft, complete: res.statusCode === 200 && tail.includes("[DONE]") }),
+        );
+        res.on("error", () => resolve({ ttftMs: ttft, complete: false }));
+      },
+    );
+    req.on("error", () => resolve({ ttftMs: ttft, complete: false }));
+    req.end(body);
+  });
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+const median = (values: number[]) => percentile(values, 50);
+
+async function wave(port: number, count: number, key?: string) {
+  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+  const results = await Promise.all(Array.from({ length: count }, () => stream(agent, port, key)));
+  agent.destroy();
+  const ttfts = results.filter((r) => r.ttftMs >= 0).map((r) => r.ttftMs);
+  return {
+    p50: percentile(ttfts, 50),
+    p99: percentile(ttfts, 99),
+    completed: results.filter((r) => r.complete).length,
+    dropped: results.filter((r) => !r.complete).length,
+  };
+}
+
+/** Resident memory of the web process and its cluster workers, in MB. */
+function rssMb(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  const read = (id: number) =>
+    Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${id}/status`, "utf8"))?.[1] ?? 0) / 1024;
+  let total = read(pid);
+  try {
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean))
+      total += read(Number(child));
+  } catch {
+    // no children
+  }
+  return total;
+}
+
+export async function run(): Promise<void> {
+  const runs = Number(process.env.HEARTH_BENCH_WEB_RUNS ?? 5);
+  const big = Number(process.env.HEARTH_BENCH_WEB_STREAMS ?? 1000);
+  const concurrency = Number(process.env.HEARTH_BENCH_WEB_CONCURRENCY ?? 100);
+  const upstream = await startChild("upstream");
+  const dataDir = mkdtempSync(join(tmpdir(), "hearth-bench-web-"));
+  const web = await startChild("web", {
+    BENCH_DATA_DIR: dataDir,
+    BENCH_UPSTREAM: `http://127.0.0.1:${upstream.message.port}`,
+  });
+  const nginx = startNginx(upstream.message.port);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  try {
+    const targets = [
+      { name: "direct", port: upstream.message.port, key: undefined as string | undefined },
+      ...(nginx ? [{ name: "nginx", port: nginx.port, key: undefined }] : []),
+      { name: "web", port: web.message.port, key: web.message.key },
+    ];
+    // warm-up
+    for (const target of targets) await wave(target.port, 20, target.key);
+    const figures: Record<string, { p50: number[]; p99: number[]; dropped: number }> = {};
+    for (let i = 0; i < runs; i++) {
+      for (const target of targets) {
+        const result = await wave(target.port, concurrency, target.key);
+        figures[target.name] ??= { p50: [], p99: [], dropped: 0 };
+        const entry = figures[target.name];
+        entry.p50.push(result.p50);
+        entry.p99.push(result.p99);
+        entry.dropped += result.dropped;
+      }
+    }
+    const direct = figures.direct!;
+    console.log(
+      `${concurrency} concurrent streams (${CHUNKS} chunks, ${INTERVAL_MS} ms apart), medians of ${runs} interleaved runs:`,
+    );
+    for (const [name, entry] of Object.entries(figures)) {
+      const p50 = median(entry.p50);
+      const p99 = median(entry.p99);
+      const added =
+        name === "direct"
+          ? ""
+          : ` | added over direct: p50 ${(p50 - median(direct.p50)).toFixed(2)} ms, p99 ${(p99 - median(direct.p99)).toFixed(2)} ms`;
+      console.log(
+        `  ${name.padEnd(6)} TTFT p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, dropped ${entry.dropped}${added}`,
+      );
+    }
+
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssMb(web.child.pid));
+    }, 100);
+    const started = performance.now();
+    const result = await wave(web.message.port, big, web.message.key);
+    clearInterval(sampler);
+    console.log(
+      `${big} concurrent streams through the web service: completed ${result.completed}, dropped ${result.dropped}, TTFT p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, wall ${((performance.now() - started) / 1000).toFixed(1)} s, web RSS peak ${peak.toFixed(0)} MB`,
+    );
+  } finally {
+    nginx?.stop();
+    web.child.kill("SIGTERM");
+    upstream.child.kill("SIGTERM");
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,551 @@
+import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { api, csrfHeader } from "./api.js";
+import { useI18n } from "./i18n.js";
+
+interface User {
+  id: string;
+  username: string;
+  role: "admin" | "user";
+  status: "active" | "pending" | "disabled";
+  groupIds: string[];
+}
+interface Group {
+  id: string;
+  name: string;
+  userIds: string[];
+}
+
+function UsersAndGroups() {
+  const { t } = useI18n();
+  const [users, setUsers] = useState<User[]>([]);
+  const [groups, setGroups] = useState<Group[]>([]);
+  const [groupName, setGroupName] = useState("");
+  const [error, setError] = useState("");
+  const load = useCallback(async () => {
+    setUsers((await api<{ users: User[] }>("/api/admin/users")).users);
+    setGroups((await api<{ groups: Group[] }>("/api/admin/groups")).groups);
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const change = async (id: string, body: Partial<User>) => {
+    setError("");
+    try {
+      await api(`/api/admin/users/${id}`, { method: "PATCH", body });
+    } catch (caught) {
+      setError((caught as Error).message);
+    }
+    await load();
+  };
+  const toggleMember = async (group: Group, userId: string) => {
+    const userIds = group.userIds.includes(userId)
+      ? group.userIds.filter((u) => u !== userId)
+      : [...group.userIds, userId];
+    await api(`/api/admin/groups/${group.id}/members`, { method: "PUT", body: { userIds } });
+    await load();
+  };
+  const createGroup = async (event: FormEvent) => {
+    event.preventDefault();
+    await api("/api/admin/groups", { method: "POST", body: { name: groupName } });
+    setGroupName("");
+    await load();
+  };
+  return (
+    <section aria-labelledby="users-title">
+      <h3 id="users-title">{t.users}</h3>
+      {error && (
+        <p className="error-text" role="alert">
+          {error}
+        </p>
+      )}
+      <table>
+        <thead>
+          <tr>
+            <th>{t.username}</th>
+            <th>{t.role}</th>
+            <th>{t.status}</th>
+            {groups.map((g) => (
+              <th key={g.id}>{g.name}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {users.map((user) => (
+            <tr key={user.id} data-user={user.username}>
+              <td>{user.username}</td>
+              <td>
+                <select
+                  aria-label={`${t.role}: ${user.username}`}
+                  value={user.role}
+                  onChange={(e) => void change(user.id, { role: e.target.value as User["role"] })}
+                >
+                  <option value="user">user</option>
+                  <option value="admin">admin</option>
+                </select>
+              </td>
+              <td>
+                <select
+                  aria-label={`${t.status}: ${user.username}`}
+                  value={user.status}
+                  onChange={(e) => void change(user.id, { status: e.target.value as User["status"] })}
+                >
+                  <option value="active">active</option>
+                  <option value="pending">pending</option>
+                  <option value="disabled">disabled</option>
+                </select>
+              </td>
+              {groups.map((g) => (
+                <td key={g.id}>
+                  <input
+                    type="checkbox"
+                    aria-label={`${g.name}: ${user.username}`}
+                    checked={g.userIds.includes(user.id)}
+                    onChange={() => void toggleMember(g, user.id)}
+                  />
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form className="inline-form" onSubmit={createGroup}>
+        <label>
+          {t.groups}
+          <input
+            value={groupName}
+            onChange={(e) => setGroupName(e.target.value)}
+            required
+            aria-label={t.name}
+          />
+        </label>
+        <button type="submit">{t.create}</button>
+      </form>
+    </section>
+  );
+}
+
+interface AdminModel {
+  id: string;
+  groupIds: string[];
+}
+
+function Models() {
+  const { t } = useI18n();
+  const [models, setModels] = useState<AdminModel[]>([]);
+  const [groups, setGroups] = useState<Group[]>([]);
+  const [pull, setPull] = useState("");
+  const [progress, setProgress] = useState<string>("");
+  const load = useCallback(async () => {
+    setModels((await api<{ models: AdminModel[] }>("/api/admin/models")).models);
+    setGroups((await api<{ groups: Group[] }>("/api/admin/groups")).groups);
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const startPull = async (event: FormEvent) => {
+    event.preventDefault();
+    setProgress("…");
+    const response = await fetch("/api/admin/models/pull", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...csrfHeader() },
+      body: JSON.stringify({ model: pull }),
+    });
+    if (!response.ok || !response.body) {
+      setProgress(`${t.error}: ${response.status}`);
+      return;
+    }
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      const lines = buffer.split("\n");
+      buffer = lines.pop() ?? "";
+      for (const line of lines.filter(Boolean)) {
+        const event = JSON.parse(line) as {
+          status?: string;
+          completed?: number;
+          total?: number;
+          error?: string;
+        };
+        setProgress(
+          event.error
+            ? `${t.error}: ${event.error}`
+            : `${event.status ?? ""}${event.total ? ` ${Math.round(((event.completed ?? 0) / event.total) * 100)}%` : ""}`,
+        );
+      }
+    }
+    await load();
+  };
+  const setAccess = async (model: AdminModel, groupId: string) => {
+    const groupIds = model.groupIds.includes(groupId)
+      ? model.groupIds.filter((g) => g !== groupId)
+      : [...model.groupIds, groupId];
+    await api(`/api/admin/models/${encodeURIComponent(model.id)}/access`, {
+      method: "PUT",
+      body: { groupIds },
+    });
+    await load();
+  };
+  return (
+    <section aria-labelledby="models-title">
+      <h3 id="models-title">{t.models}</h3>
+      <form className="inline-form" onSubmit={startPull}>
+        <label>
+          {t.pullModel}
+          <input value={pull} onChange={(e) => setPull(e.target.value)} required />
+        </label>
+        <button type="submit">{t.pull}</button>
+        <output aria-live="polite">{progress}</output>
+      </form>
+      <table>
+        <thead>
+          <tr>
+            <th>{t.model}</th>
+            <th>{t.allowedGroups}</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {models.map((model) => (
+            <tr key={model.id}>
+              <td>{model.id}</td>
+              <td>
+                {groups.map((g) => (
+                  <label key={g.id}>
+                    <input
+                      type="checkbox"
+                      checked={model.groupIds.includes(g.id)}
+                      onChange={() => void setAccess(model, g.id)}
+                    />{" "}
+                    {g.name}{" "}
+                  </label>
+                ))}
+              </td>
+              <td>
+                <button
+                  type="button"
+                  onClick={async () => {
+                    const destination = prompt(t.copyAs, `${model.id.split(":")[0]}:v${Date.now()}`);
+                    if (destination)
+                      await api("/api/admin/models/copy", {
+                        method: "POST",
+                        body: { source: model.id, destination },
+                      });
+                    await load();
+                  }}
+                >
+                  {t.copyAs}
+                </button>
+                {/:v\d+$/.test(model.id) && (
+                  <button
+                    type="button"
+                    onClick={async () => {
+                      // Roll back: this saved version becomes the model's current tag again.
+                      await api("/api/admin/models/copy", {
+                        method: "POST",
+                        body: { source: model.id, destination: `${model.id.replace(/:v\d+$/, "")}:latest` },
+                      });
+                      await load();
+                    }}
+                  >
+                    {t.rollback}
+                  </button>
+                )}
+                <button
+                  type="button"
+                  onClick={async () => {
+                    await api(`/api/admin/models/${encodeURIComponent(model.id)}`, { method: "DELETE" });
+                    await load();
+                  }}
+                >
+                  {t.delete}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+interface Settings {
+  signup: "open" | "approval" | "closed";
+  userLimits: Record<string, number | undefined>;
+  groupLimits: Record<string, unknown>;
+  filter: { words: string[]; applyToInput: boolean; applyToOutput: boolean };
+}
+
+function SiteSettings() {
+  const { t } = useI18n();
+  const [settings, setSettings] = useState<Settings | undefined>();
+  const [words, setWords] = useState("");
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    void api<Settings>("/api/admin/settings").then((s) => {
+      setSettings(s);
+      setWords(s.filter.words.join("\n"));
+    });
+  }, []);
+  if (!settings) return null;
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    const limits = Object.fromEntries(
+      Object.entries(settings.userLimits).filter(([, v]) => typeof v === "number" && v > 0),
+    );
+    await api("/api/admin/settings", {
+      method: "PATCH",
+      body: {
+        signup: settings.signup,
+        userLimits: limits,
+        filter: {
+          ...settings.filter,
+          words: words
+            .split("\n")
+            .map((w) => w.trim())
+            .filter(Boolean),
+        },
+      },
+    });
+    setSaved(true);
+  };
+  const limit = (key: string) => (
+    <label key={key}>
+      {key}
+      <input
+        type="number"
+        min={0}
+        value={settings.userLimits[key] ?? ""}
+        onChange={(e) =>
+          setSettings({
+            ...settings,
+            userLimits: {
+              ...settings.userLimits,
+              [key]: e.target.value ? Number(e.target.value) : undefined,
+            },
+          })
+        }
+      />
+    </label>
+  );
+  return (
+    <form className="page-form" onSubmit={save} aria-labelledby="site-settings-title">
+      <h3 id="site-settings-title">{t.settings}</h3>
+      <label>
+        {t.signupMode}{" "}
+        <select
+          value={settings.signup}
+          onChange={(e) => setSettings({ ...settings, signup: e.target.value as Settings["signup"] })}
+        >
+          <option value="open">open</option>
+          <option value="approval">approval</option>
+          <option value="closed">closed</option>
+        </select>
+      </label>
+      <fieldset>
+        <legend>{t.limits}</legend>
+        {["requestsPerMinute", "requestsPerDay", "tokensPerMinute", "tokensPerDay"].map(limit)}
+      </fieldset>
+      <label>
+        {t.sensitiveWords}
+        <textarea rows={4} value={words} onChange={(e) => setWords(e.target.value)} />
+      </label>
+      <button type="submit">{t.save}</button>
+      {saved && <output>✓</output>}
+    </form>
+  );
+}
+
+interface UsageRow {
+  username: string;
+  groups: string[];
+  model: string;
+  apiKeyId: string | null;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUnits: number;
+}
+
+function Usage() {
+  const { t } = useI18n();
+  const [rows, setRows] = useState<UsageRow[]>([]);
+  useEffect(() => {
+    void api<{ usage: UsageRow[] }>("/api/admin/usage").then((a) => setRows(a.usage));
+  }, []);
+  return (
+    <section aria-labelledby="usage-title">
+      <h3 id="usage-title">{t.usage}</h3>
+      <a href="/api/admin/usage?format=csv" download>
+        {t.exportCsv}
+      </a>
+      <table>
+        <thead>
+          <tr>
+            <th>{t.username}</th>
+            <th>{t.groups}</th>
+            <th>{t.model}</th>
+            <th>{t.requests}</th>
+            <th>{t.tokensIn}</th>
+            <th>{t.tokensOut}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={`${row.username}-${row.model}-${row.apiKeyId}`}>
+              <td>{row.username}</td>
+              <td>{row.groups.join(", ")}</td>
+              <td>{row.model}</td>
+              <td>{row.requests}</td>
+              <td>{row.promptTokens}</td>
+              <td>{row.completionTokens}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+interface StatusAnswer {
+  services: Array<{ service: string; ready: boolean; reason?: string }>;
+  figures: Record<string, number | null>;
+}
+
+function Status() {
+  const { t } = useI18n();
+  const [status, setStatus] = useState<StatusAnswer | undefined>();
+  useEffect(() => {
+    let stop = false;
+    const tick = async () => {
+      try {
+        const answer = await api<StatusAnswer>("/api/admin/status");
+        if (!stop) setStatus(answer);
+      } catch {
+        // keep the last figures
+      }
+    };
+    void tick();
+    const timer = setInterval(tick, 5000);
+    return () => {
+      stop = true;
+      clearInterval(timer);
+    };
+  }, []);
+  if (!status) return null;
+  return (
+    <section aria-labelledby="status-title">
+      <h3 id="status-title">{t.statusPage}</h3>
+      <ul>
+        {status.services.map((s) => (
+          <li key={s.service}>
+            {s.service}: {s.ready ? "ready" : `not ready${s.reason ? ` (${s.reason})` : ""}`}
+          </li>
+        ))}
+      </ul>
+      <dl className="figures">
+        {Object.entries(status.figures).map(([name, value]) => (
+          <div key={name}>
+            <dt>{name}</dt>
+            <dd>{value === null ? "—" : value.toLocaleString()}</dd>
+          </div>
+        ))}
+      </dl>
+    </section>
+  );
+}
+
+interface ProviderRow {
+  id: string;
+  status: string;
+  latencyMs?: number | null;
+  error?: string | null;
+}
+
+function SearchProviders() {
+  const { t } = useI18n();
+  const [query, setQuery] = useState("Hearth");
+  const [rows, setRows] = useState<ProviderRow[]>([]);
+  const [error, setError] = useState("");
+  const test = async (event: FormEvent) => {
+    event.preventDefault();
+    setError("");
+    try {
+      setRows(
+        (
+          await api<{ providers: ProviderRow[] }>("/api/admin/search/test", {
+            method: "POST",
+            body: { query },
+          })
+        ).providers,
+      );
+    } catch (caught) {
+      setError((caught as Error).message);
+    }
+  };
+  return (
+    <section aria-labelledby="providers-title">
+      <h3 id="providers-title">{t.searchProviders}</h3>
+      <form className="inline-form" onSubmit={test}>
+        <label>
+          {t.search}
+          <input value={query} onChange={(e) => setQuery(e.target.value)} required />
+        </label>
+        <button type="submit">{t.testProviders}</button>
+      </form>
+      {error && (
+        <p className="error-text" role="alert">
+          {error}
+        </p>
+      )}
+      <table>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.id}>
+              <td>{row.id}</td>
+              <td>{row.status}</td>
+              <td>{row.latencyMs != null ? `${row.latencyMs} ms` : ""}</td>
+              <td className="error-text">{row.error ?? ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** Administration: users and groups, models, search providers, site settings, usage, live status. */
+export function AdminPage() {
+  const { t } = useI18n();
+  const [tab, setTab] = useState<"users" | "models" | "search" | "settings" | "usage" | "status">("users");
+  const tabs = [
+    ["users", t.users],
+    ["models", t.models],
+    ["search", t.searchProviders],
+    ["settings", t.settings],
+    ["usage", t.usage],
+    ["status", t.statusPage],
+  ] as const;
+  return (
+    <div className="page">
+      <h2>{t.admin}</h2>
+      <div role="tablist" className="tabs">
+        {tabs.map(([id, label]) => (
+          <button key={id} type="button" role="tab" aria-selected={tab === id} onClick={() => setTab(id)}>
+            {label}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel">
+        {tab === "users" && <UsersAndGroups />}
+        {tab === "models" && <Models />}
+        {tab === "search" && <SearchProviders />}
+        {tab === "settings" && <SiteSettings />}
+        {tab === "usage" && <Usage />}
+        {tab === "status" && <Status />}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,122 @@
+/** The browser side of the web service's API (docs/web.md). */
+
+export interface ModelInfo {
+  id: string;
+  ownedBy: string;
+}
+
+export interface ModelsAnswer {
+  models: ModelInfo[];
+  reachable: boolean;
+  guidance?: { modelsDir: string; steps: string[] };
+}
+
+export type StreamPart =
+  | { type: "queue-position"; position: number }
+  | { type: "text-delta"; text: string }
+  | { type: "reasoning-delta"; text: string }
+  | { type: "finish"; finishReason: string; cached: boolean }
+  | { type: "error"; code: string; message: string }
+  | { type: "message-start"; messageId: string; conversationId: string }
+  | { type: "sources"; citations: Citation[]; searchQueries: string[] }
+  | { type: "warning"; code: string };
+
+export interface Citation {
+  n: number;
+  kind: "document" | "web";
+  title: string;
+  url: string;
+  snippet?: string;
+}
+
+export interface SessionInfo {
+  user: { id: string; username: string; role: "admin" | "user" } | null;
+  signup: "open" | "approval" | "closed";
+  firstUser: boolean;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function csrfToken(): string {
+  return decodeURIComponent(/(?:^|;\s*)hearth_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? "");
+}
+
+/** The CSRF header every state-changing request carries (double submit of the readable cookie). */
+export function csrfHeader(): Record<string, string> {
+  return { "x-csrf-token": csrfToken() };
+}
+
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
+): Promise<T> {
+  const response = await fetch(path, {
+    method: init.method ?? "GET",
+    headers: {
+      ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
+      "x-csrf-token": csrfToken(),
+    },
+    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+    signal: init.signal,
+    credentials: "same-origin",
+  });
+  if (!response.ok) throw await toApiError(response);
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+async function toApiError(response: Response): Promise<ApiError> {
+  // An expired or ended sign-in: the app goes back to the sign-in form.
+  if (response.status === 401) dispatchEvent(new Event("hearth:signed-out"));
+  const body = (await response.json().catch(() => undefined)) as
+    | { error?: { code?: string; message?: string } }
+    | undefined;
+  return new ApiError(
+    response.status,
+    body?.error?.code ?? "HTTP_ERROR",
+    body?.error?.message ?? response.statusText,
+  );
+}
+
+/** POSTs and reads the answer's SSE parts as they arrive; aborting the signal stops the answer. */
+export async function* streamParts(
+  path: string,
+  body: unknown,
+  signal: AbortSignal,
+): AsyncGenerator<StreamPart> {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "text/event-stream", "x-csrf-token": csrfToken() },
+    body: JSON.stringify(body),
+    signal,
+    credentials: "same-origin",
+  });
+  if (!response.ok || !response.body) throw await toApiError(response);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let boundary = buffer.indexOf("\n\n");
+    while (boundary !== -1) {
+      const event = buffer.slice(0, boundary);
+      buffer = buffer.slice(boundary + 2);
+      const data = event
+        .split("\n")
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).trimStart())
+        .join("\n");
+      if (data) yield JSON.parse(data) as StreamPart;
+      boundary = buffer.indexOf("\n\n");
+    }
+  }
+}

@@ -1,0 +1,184 @@
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
+import { api, type ModelsAnswer, type SessionInfo } from "./api.js";
+import { AuthPage } from "./auth-page.js";
+import { ChatView, type KnowledgeBaseOption } from "./chat-view.js";
+import { ConversationList } from "./conversation-list.js";
+import { I18nContext, initialLocale, type Locale, MESSAGES } from "./i18n.js";
+import { navigate, usePath } from "./router.js";
+
+// Pages most people open rarely load on demand, keeping the first load small.
+const KnowledgePage = lazy(() => import("./knowledge-page.js").then((m) => ({ default: m.KnowledgePage })));
+const SettingsPage = lazy(() => import("./settings-page.js").then((m) => ({ default: m.SettingsPage })));
+const AdminPage = lazy(() => import("./admin-page.js").then((m) => ({ default: m.AdminPage })));
+
+type Theme = "light" | "dark";
+
+function initialTheme(): Theme {
+  const saved = localStorage.getItem("hearth.theme");
+  if (saved === "light" || saved === "dark") return saved;
+  return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+}
+
+function NavLink({ href, label, path }: { href: string; label: string; path: string }) {
+  const current = href === "/" ? path === "/" || path.startsWith("/c/") : path.startsWith(href);
+  return (
+    <a
+      href={href}
+      aria-current={current ? "page" : undefined}
+      onClick={(event) => {
+        event.preventDefault();
+        navigate(href);
+      }}
+    >
+      {label}
+    </a>
+  );
+}
+
+export function App() {
+  const [locale, setLocaleState] = useState<Locale>(initialLocale);
+  const [theme, setTheme] = useState<Theme>(initialTheme);
+  const [session, setSession] = useState<SessionInfo | undefined>();
+  const [models, setModels] = useState<ModelsAnswer | undefined>();
+  const [model, setModel] = useState("");
+  const [knowledgeBases, setKnowledgeBases] = useState<KnowledgeBaseOption[]>([]);
+  const [refresh, setRefresh] = useState(0);
+  const path = usePath();
+  const t = MESSAGES[locale];
+
+  const i18n = useMemo(
+    () => ({
+      locale,
+      t,
+      setLocale(next: Locale) {
+        localStorage.setItem("hearth.locale", next);
+        setLocaleState(next);
+      },
+    }),
+    [locale, t],
+  );
+
+  useEffect(() => {
+    document.documentElement.lang = locale;
+    document.title = t.appName;
+  }, [locale, t]);
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem("hearth.theme", theme);
+  }, [theme]);
+
+  const loadSession = useCallback(async () => setSession(await api<SessionInfo>("/api/auth/session")), []);
+  useEffect(() => {
+    void loadSession();
+    const signedOut = () => void loadSession();
+    addEventListener("hearth:signed-out", signedOut);
+    return () => removeEventListener("hearth:signed-out", signedOut);
+  }, [loadSession]);
+
+  const signedIn = Boolean(session?.user);
+  const onChatPage = path === "/" || path.startsWith("/c/");
+  useEffect(() => {
+    if (!signedIn) return;
+    void api<ModelsAnswer>("/api/models").then((answer) => {
+      setModels(answer);
+      setModel((current) => current || answer.models[0]?.id || "");
+    });
+  }, [signedIn]);
+  // Knowledge bases change on the knowledge page: reload them when coming back to the chat.
+  useEffect(() => {
+    if (!signedIn || !onChatPage) return;
+    void api<{ knowledgeBases: Array<{ id: string; name: string }> }>("/api/knowledge-bases")
+      .then((answer) => setKnowledgeBases(answer.knowledgeBases.map((kb) => ({ id: kb.id, name: kb.name }))))
+      .catch(() => setKnowledgeBases([]));
+  }, [signedIn, onChatPage]);
+
+  const conversationId = path.startsWith("/c/") ? path.slice(3) : undefined;
+  const user = session?.user;
+
+  let page: React.ReactNode = null;
+  if (!session) page = null;
+  else if (!user) page = <AuthPage session={session} onSignedIn={() => void loadSession()} />;
+  else if (path.startsWith("/knowledge")) page = <KnowledgePage />;
+  else if (path.startsWith("/settings")) page = <SettingsPage theme={theme} onTheme={setTheme} />;
+  else if (path.startsWith("/admin") && user.role === "admin") page = <AdminPage />;
+  else if (models)
+    page = (
+      <div className="layout">
+        <ConversationList activeId={conversationId} refresh={refresh} />
+        <ChatView
+          models={models}
+          model={model}
+          conversationId={conversationId}
+          knowledgeBases={knowledgeBases}
+          onConversationCreated={(id) => navigate(`/c/${id}`)}
+          onChanged={() => setRefresh((n) => n + 1)}
+        />
+      </div>
+    );
+
+  return (
+    <I18nContext.Provider value={i18n}>
+      <a className="skip-link" href="#main">
+        {t.skipToContent}
+      </a>
+      <header className="topbar">
+        <h1>{t.appName}</h1>
+        {user && (
+          <nav aria-label={t.appName}>
+            <NavLink href="/" label={t.chat} path={path} />
+            <NavLink href="/knowledge" label={t.knowledge} path={path} />
+            <NavLink href="/settings" label={t.settings} path={path} />
+            {user.role === "admin" && <NavLink href="/admin" label={t.admin} path={path} />}
+          </nav>
+        )}
+        {user && models && models.models.length > 0 && (path === "/" || path.startsWith("/c/")) && (
+          <label className="model-picker">
+            <span>{t.model}</span>
+            <select value={model} onChange={(event) => setModel(event.target.value)} aria-label={t.model}>
+              {models.models.map((entry) => (
+                <option key={entry.id} value={entry.id}>
+                  {entry.id}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <div className="spacer" />
+        <label>
+          <span className="visually-hidden">{t.language}</span>
+          <select
+            value={locale}
+            aria-label={t.language}
+            onChange={(event) => i18n.setLocale(event.target.value as Locale)}
+          >
+            <option value="en">English</option>
+            <option value="zh-CN">简体中文</option>
+          </select>
+        </label>
+        <button
+          type="button"
+          onClick={() => setTheme(theme === "dark" ? "light" : "dark")}
+          aria-label={t.theme}
+        >
+          {theme === "dark" ? t.light : t.dark}
+        </button>
+        {user && (
+          <button
+            type="button"
+            onClick={async () => {
+              await api("/api/auth/logout", { method: "POST" });
+              setModels(undefined);
+              navigate("/");
+              await loadSession();
+            }}
+          >
+            {t.signOut} ({user.username})
+          </button>
+        )}
+      </header>
+      <main id="main">
+        <Suspense fallback={null}>{page}</Suspense>
+      </main>
+    </I18nContext.Provider>
+  );
+}

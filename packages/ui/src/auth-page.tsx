@@ -1,0 +1,74 @@
+import { type FormEvent, useState } from "react";
+import { ApiError, api, type SessionInfo } from "./api.js";
+import { useI18n } from "./i18n.js";
+
+/** Sign in, or create an account (the first one becomes admin). */
+export function AuthPage({ session, onSignedIn }: { session: SessionInfo; onSignedIn(): void }) {
+  const { t } = useI18n();
+  const [mode, setMode] = useState<"signin" | "signup">(session.firstUser ? "signup" : "signin");
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState("");
+  const [notice, setNotice] = useState("");
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError("");
+    try {
+      const answer = await api<{ status?: string }>(
+        mode === "signin" ? "/api/auth/login" : "/api/auth/signup",
+        { method: "POST", body: { username, password } },
+      );
+      if (answer.status === "pending") {
+        setNotice(t.pendingApproval);
+        setMode("signin");
+        return;
+      }
+      onSignedIn();
+    } catch (caught) {
+      setError(caught instanceof ApiError ? caught.message : String(caught));
+    }
+  };
+
+  return (
+    <form className="form-card" onSubmit={submit} aria-labelledby="auth-title">
+      <h2 id="auth-title">{mode === "signin" ? t.signInTitle : t.signUpTitle}</h2>
+      {session.firstUser && <p role="note">{t.firstUserHint}</p>}
+      {notice && <p role="status">{notice}</p>}
+      <label>
+        {t.username}
+        <input
+          autoComplete="username"
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+          required
+        />
+      </label>
+      <label>
+        {t.password}
+        <input
+          type="password"
+          autoComplete={mode === "signin" ? "current-password" : "new-password"}
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          required
+        />
+      </label>
+      {error && (
+        <p className="error-text" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit">{mode === "signin" ? t.signIn : t.signUp}</button>
+      {(session.signup !== "closed" || mode === "signup") && (
+        <button
+          type="button"
+          className="link"
+          onClick={() => setMode(mode === "signin" ? "signup" : "signin")}
+        >
+          {mode === "signin" ? t.needAccount : t.haveAccount}
+        </button>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,396 @@
+import { type KeyboardEvent, useEffect, useRef, useState } from "react";
+import { api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
+import { useI18n } from "./i18n.js";
+import { Markdown } from "./markdown.js";
+import { ModelGuidance } from "./model-guidance.js";
+
+export interface ChatMessage {
+  id?: string;
+  role: "user" | "assistant";
+  content: string;
+  reasoning?: string | null;
+  status?: "streaming" | "done" | "stopped" | "interrupted" | "error";
+  queuePosition?: number;
+  cached?: boolean;
+  error?: string | null;
+  citations?: Citation[];
+  searchQueries?: string[];
+}
+
+export interface KnowledgeBaseOption {
+  id: string;
+  name: string;
+}
+
+/** Applies one streamed part to the answer being written. */
+export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
+  switch (part.type) {
+    case "message-start":
+      return { ...message, id: part.messageId };
+    case "queue-position":
+      return { ...message, queuePosition: part.position };
+    case "text-delta":
+      return { ...message, content: message.content + part.text, queuePosition: undefined };
+    case "reasoning-delta":
+      return { ...message, reasoning: (message.reasoning ?? "") + part.text, queuePosition: undefined };
+    case "sources":
+      return { ...message, citations: part.citations, searchQueries: part.searchQueries };
+    case "finish":
+      return { ...message, status: "done", cached: part.cached, queuePosition: undefined };
+    case "error":
+      return {
+        ...message,
+        status: message.content ? "interrupted" : "error",
+        error: part.message,
+        queuePosition: undefined,
+      };
+    default:
+      return message;
+  }
+}
+
+export function MessageView(props: {
+  message: ChatMessage;
+  onEdit?(text: string): void;
+  onRegenerate?(): void;
+  busy: boolean;
+}) {
+  const { t } = useI18n();
+  const { message } = props;
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState(message.content);
+  const streaming = message.status === "streaming";
+  return (
+    <article
+      className={`message ${message.role}`}
+      aria-label={message.role === "user" ? t.you : t.assistant}
+      data-status={message.status}
+    >
+      <div className="role">{message.role === "user" ? t.you : t.assistant}</div>
+      {message.queuePosition !== undefined && (
+        <div className="queue" role="status">
+          {t.queuePosition.replace("{n}", String(message.queuePosition))}
+        </div>
+      )}
+      {message.searchQueries && message.searchQueries.length > 0 && (
+        <div className="queue">
+          {t.searchQueries}: {message.searchQueries.join(" · ")}
+        </div>
+      )}
+      {message.reasoning && (
+        <details className="reasoning" open={streaming && !message.content}>
+          <summary>{streaming && !message.content ? `${t.thinking}…` : t.reasoning}</summary>
+          <div className="reasoning-text">{message.reasoning}</div>
+        </details>
+      )}
+      {editing ? (
+        <form
+          className="edit-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            setEditing(false);
+            props.onEdit?.(draft);
+          }}
+        >
+          <label className="visually-hidden" htmlFor={`edit-${message.id}`}>
+            {t.edit}
+          </label>
+          <textarea
+            id={`edit-${message.id}`}
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+            rows={3}
+          />
+          <button type="submit">{t.save}</button>
+          <button type="button" onClick={() => setEditing(false)}>
+            {t.cancel}
+          </button>
+        </form>
+      ) : message.role === "assistant" ? (
+        <Markdown text={message.content} citations={message.citations} />
+      ) : (
+        <div className="user-text">{message.content}</div>
+      )}
+      {streaming && !message.content && !message.reasoning && message.queuePosition === undefined && (
+        <span className="typing" aria-hidden="true">
+          …
+        </span>
+      )}
+      {message.citations && message.citations.length > 0 && (
+        <nav className="citations" aria-label={t.sources}>
+          <strong>{t.sources}:</strong>
+          <ol>
+            {message.citations.map((citation) => (
+              <li key={citation.n} value={citation.n}>
+                <a href={citation.url} target="_blank" rel="noopener noreferrer">
+                  {citation.title}
+                </a>
+              </li>
+            ))}
+          </ol>
+        </nav>
+      )}
+      <div className="badges">
+        {message.cached && <span className="badge">{t.cached}</span>}
+        {message.status === "stopped" && <span className="badge">{t.stopped}</span>}
+        {message.status === "interrupted" && <span className="badge">{t.interrupted}</span>}
+        {message.status === "error" && (
+          <span className="badge error" role="alert">
+            {t.error}: {message.error}
+          </span>
+        )}
+        {!props.busy && message.role === "user" && message.id && props.onEdit && !editing && (
+          <button type="button" className="small" onClick={() => setEditing(true)}>
+            {t.edit}
+          </button>
+        )}
+        {!props.busy && props.onRegenerate && (
+          <button type="button" className="small" onClick={props.onRegenerate}>
+            {t.regenerate}
+          </button>
+        )}
+      </div>
+    </article>
+  );
+}
+
+export interface ComposerOptions {
+  knowledgeBaseIds: string[];
+  search: "off" | "auto" | "on";
+}
+
+export function Composer(props: {
+  busy: boolean;
+  disabled?: boolean;
+  knowledgeBases: KnowledgeBaseOption[];
+  options: ComposerOptions;
+  onOptions(options: ComposerOptions): void;
+  onSend(text: string): void;
+  onStop(): void;
+}) {
+  const { t } = useI18n();
+  const [text, setText] = useState("");
+  const send = () => {
+    let value = text.trim();
+    if (!value || props.busy) return;
+    // `#name` mentions pick knowledge bases.
+    const mentioned = props.knowledgeBases.filter((kb) => value.includes(`#${kb.name}`));
+    if (mentioned.length > 0) {
+      props.onOptions({
+        ...props.options,
+        knowledgeBaseIds: [...new Set([...props.options.knowledgeBaseIds, ...mentioned.map((kb) => kb.id)])],
+      });
+      for (const kb of mentioned) value = value.replaceAll(`#${kb.name}`, kb.name);
+    }
+    props.onSend(value);
+    setText("");
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  };
+  const toggle = (id: string) =>
+    props.onOptions({
+      ...props.options,
+      knowledgeBaseIds: props.options.knowledgeBaseIds.includes(id)
+        ? props.options.knowledgeBaseIds.filter((k) => k !== id)
+        : [...props.options.knowledgeBaseIds, id],
+    });
+  return (
+    <form
+      className="composer-wrap"
+      onSubmit={(event) => {
+        event.preventDefault();
+        send();
+      }}
+    >
+      <div className="composer-options">
+        {props.knowledgeBases.length > 0 && (
+          <fieldset className="kb-picker">
+            <legend>{t.knowledgeBases}</legend>
+            {props.knowledgeBases.map((kb) => (
+              <label key={kb.id}>
+                <input
+                  type="checkbox"
+                  checked={props.options.knowledgeBaseIds.includes(kb.id)}
+                  onChange={() => toggle(kb.id)}
+                />{" "}
+                {kb.name}
+              </label>
+            ))}
+          </fieldset>
+        )}
+        <label>
+          {t.webSearch}{" "}
+          <select
+            value={props.options.search}
+            onChange={(e) =>
+              props.onOptions({ ...props.options, search: e.target.value as ComposerOptions["search"] })
+            }
+          >
+            <option value="off">{t.searchOff}</option>
+            <option value="auto">{t.searchAuto}</option>
+            <option value="on">{t.searchOn}</option>
+          </select>
+        </label>
+      </div>
+      <div className="composer">
+        <label className="visually-hidden" htmlFor="message-input">
+          {t.messagePlaceholder}
+        </label>
+        <textarea
+          id="message-input"
+          value={text}
+          rows={2}
+          placeholder={t.messagePlaceholder}
+          title={props.knowledgeBases.length ? t.mentionHint : undefined}
+          disabled={props.disabled}
+          onChange={(event) => setText(event.target.value)}
+          onKeyDown={onKeyDown}
+        />
+        {props.busy ? (
+          <button type="button" className="stop" onClick={props.onStop}>
+            {t.stop}
+          </button>
+        ) : (
+          <button type="submit" disabled={props.disabled || !text.trim()}>
+            {t.send}
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}
+
+interface ConversationAnswer {
+  id: string;
+  title: string;
+  messages: Array<ChatMessage & { id: string }>;
+}
+
+/** One stored conversation: its messages, the composer, streaming, stop, edit and regenerate. */
+export function ChatView(props: {
+  models: ModelsAnswer;
+  model: string;
+  conversationId: string | undefined;
+  knowledgeBases: KnowledgeBaseOption[];
+  onConversationCreated(id: string): void;
+  onChanged(): void;
+}) {
+  const { t } = useI18n();
+  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [busy, setBusy] = useState(false);
+  const [options, setOptions] = useState<ComposerOptions>({ knowledgeBaseIds: [], search: "off" });
+  const controller = useRef<AbortController | undefined>(undefined);
+  const creating = useRef<string | undefined>(undefined);
+  const end = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    if (!props.conversationId) {
+      setMessages([]);
+      return;
+    }
+    if (creating.current === props.conversationId) return;
+    void api<ConversationAnswer>(`/api/conversations/${props.conversationId}`).then((answer) =>
+      setMessages(answer.messages),
+    );
+  }, [props.conversationId]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: scroll to the end whenever a message changes
+  useEffect(() => {
+    // A block body: newer Chromium returns a Promise from scrollIntoView, which React would call on unmount.
+    end.current?.scrollIntoView({ block: "end" });
+  }, [messages]);
+
+  const stream = async (path: string, body: unknown, base: ChatMessage[]) => {
+    setMessages([...base, { role: "assistant", content: "", status: "streaming" }]);
+    setBusy(true);
+    const abort = new AbortController();
+    controller.current = abort;
+    const update = (change: (message: ChatMessage) => ChatMessage) =>
+      setMessages((current) => [...current.slice(0, -1), change(current[current.length - 1]!)]);
+    try {
+      for await (const part of streamParts(path, body, abort.signal))
+        update((message) => applyPart(message, part));
+      update((message) => (message.status === "streaming" ? { ...message, status: "interrupted" } : message));
+    } catch (error) {
+      if (abort.signal.aborted) update((message) => ({ ...message, status: "stopped" }));
+      else update((message) => ({ ...message, status: "error", error: (error as Error).message }));
+    } finally {
+      setBusy(false);
+      controller.current = undefined;
+      props.onChanged();
+    }
+  };
+
+  const send = async (text: string, editMessageId?: string) => {
+    let id = props.conversationId;
+    if (!id) {
+      id = (await api<{ id: string }>("/api/conversations", { method: "POST", body: { model: props.model } }))
+        .id;
+      creating.current = id;
+      props.onConversationCreated(id);
+    }
+    const editIndex = editMessageId ? messages.findIndex((m) => m.id === editMessageId) : -1;
+    const base = editIndex >= 0 ? messages.slice(0, editIndex) : messages;
+    await stream(
+      `/api/conversations/${id}/messages`,
+      { content: text, model: props.model, ...options, ...(editMessageId ? { editMessageId } : {}) },
+      [...base, { role: "user", content: text, status: "done" }],
+    );
+    // Reload to pick up the stored ids (needed to edit the new message).
+    const answer = await api<ConversationAnswer>(`/api/conversations/${id}`);
+    setMessages((current) =>
+      current.length === answer.messages.length
+        ? answer.messages.map((m, i) => ({
+            ...current[i],
+            ...m,
+            status: current[i]?.status === "stopped" ? "interrupted" : m.status,
+          }))
+        : current,
+    );
+  };
+
+  const regenerate = async () => {
+    if (!props.conversationId) return;
+    const lastUser = messages.map((m) => m.role).lastIndexOf("user");
+    await stream(
+      `/api/conversations/${props.conversationId}/regenerate`,
+      { model: props.model, ...options },
+      messages.slice(0, lastUser + 1),
+    );
+  };
+
+  if (props.models.models.length === 0) return <ModelGuidance answer={props.models} />;
+  const lastAssistant = messages.map((m) => m.role).lastIndexOf("assistant");
+  return (
+    <div className="chat">
+      <div className="messages" aria-live="polite" aria-busy={busy}>
+        {messages.length === 0 && <p className="empty">{t.emptyChat}</p>}
+        {messages.map((message, index) => (
+          <MessageView
+            // biome-ignore lint/suspicious/noArrayIndexKey: a message's position is its identity while streaming
+            key={index}
+            message={message}
+            busy={busy}
+            onEdit={message.role === "user" && message.id ? (text) => void send(text, message.id) : undefined}
+            onRegenerate={
+              index === lastAssistant && index === messages.length - 1 ? () => void regenerate() : undefined
+            }
+          />
+        ))}
+        <div ref={end} />
+      </div>
+      <Composer
+        busy={busy}
+        knowledgeBases={props.knowledgeBases}
+        options={options}
+        onOptions={setOptions}
+        onSend={(text) => void send(text)}
+        onStop={() => controller.current?.abort()}
+      />
+    </div>
+  );
+}

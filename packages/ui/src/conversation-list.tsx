@@ -1,0 +1,127 @@
+import { useEffect, useState } from "react";
+import { api } from "./api.js";
+import { useI18n } from "./i18n.js";
+import { navigate } from "./router.js";
+
+export interface ConversationSummary {
+  id: string;
+  title: string;
+  updatedAt: string;
+}
+
+/** The conversation list: search, open, rename, export, delete. */
+export function ConversationList(props: { activeId: string | undefined; refresh: number }) {
+  const { t } = useI18n();
+  const [query, setQuery] = useState("");
+  const [items, setItems] = useState<ConversationSummary[]>([]);
+  const [renaming, setRenaming] = useState<string | undefined>();
+  const [title, setTitle] = useState("");
+  const [open, setOpen] = useState(false);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reload when a chat changes (refresh) or the query does
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      void api<{ conversations: ConversationSummary[] }>(
+        `/api/conversations${query ? `?q=${encodeURIComponent(query)}` : ""}`,
+      ).then((answer) => setItems(answer.conversations));
+    }, 150);
+    return () => clearTimeout(timer);
+  }, [query, props.refresh]);
+
+  const remove = async (id: string) => {
+    await api(`/api/conversations/${id}`, { method: "DELETE" });
+    setItems((current) => current.filter((c) => c.id !== id));
+    if (props.activeId === id) navigate("/");
+  };
+  const rename = async (id: string) => {
+    await api(`/api/conversations/${id}`, { method: "PATCH", body: { title } });
+    setItems((current) => current.map((c) => (c.id === id ? { ...c, title } : c)));
+    setRenaming(undefined);
+  };
+
+  return (
+    <>
+      <button
+        type="button"
+        className="sidebar-toggle"
+        aria-expanded={open}
+        aria-controls="conversation-sidebar"
+        onClick={() => setOpen(!open)}
+      >
+        {t.conversations}
+      </button>
+      <nav
+        id="conversation-sidebar"
+        className={open ? "sidebar open" : "sidebar"}
+        aria-label={t.conversations}
+      >
+        <button type="button" className="primary wide" onClick={() => navigate("/")}>
+          + {t.newChat}
+        </button>
+        <label className="visually-hidden" htmlFor="conversation-search">
+          {t.searchConversations}
+        </label>
+        <input
+          id="conversation-search"
+          type="search"
+          placeholder={t.searchConversations}
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+        />
+        <ul className="conversation-list">
+          {items.map((item) => (
+            <li key={item.id} className={item.id === props.activeId ? "active" : undefined}>
+              {renaming === item.id ? (
+                <form
+                  onSubmit={(event) => {
+                    event.preventDefault();
+                    void rename(item.id);
+                  }}
+                >
+                  <label className="visually-hidden" htmlFor={`rename-${item.id}`}>
+                    {t.rename}
+                  </label>
+                  <input id={`rename-${item.id}`} value={title} onChange={(e) => setTitle(e.target.value)} />
+                  <button type="submit">{t.save}</button>
+                </form>
+              ) : (
+                <a
+                  href={`/c/${item.id}`}
+                  aria-current={item.id === props.activeId ? "page" : undefined}
+                  onClick={(event) => {
+                    event.preventDefault();
+                    setOpen(false);
+                    navigate(`/c/${item.id}`);
+                  }}
+                >
+                  {item.title}
+                </a>
+              )}
+              <details className="item-menu">
+                <summary aria-label={`${item.title}: …`}>⋯</summary>
+                <button
+                  type="button"
+                  onClick={() => {
+                    setRenaming(item.id);
+                    setTitle(item.title);
+                  }}
+                >
+                  {t.rename}
+                </button>
+                <a href={`/api/conversations/${item.id}/export?format=markdown`} download>
+                  {t.exportMarkdown}
+                </a>
+                <a href={`/api/conversations/${item.id}/export?format=json`} download>
+                  {t.exportJson}
+                </a>
+                <button type="button" onClick={() => void remove(item.id)}>
+                  {t.delete}
+                </button>
+              </details>
+            </li>
+          ))}
+        </ul>
+      </nav>
+    </>
+  );
+}

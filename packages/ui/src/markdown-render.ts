@@ -1,0 +1,69 @@
+/**
+ * Markdown to safe HTML, loaded lazily (marked, highlight.js, KaTeX and DOMPurify are the heavy
+ * part of the UI). Model output is untrusted: everything goes through DOMPurify, so a `<script>`
+ * or an `onerror=` in an answer is rendered inert.
+ */
+import DOMPurify from "dompurify";
+import hljs from "highlight.js/lib/common";
+import katex from "katex";
+import "katex/dist/katex.min.css";
+import "highlight.js/styles/github.css";
+import { Marked } from "marked";
+
+const marked = new Marked({
+  gfm: true,
+  breaks: false,
+  renderer: {
+    code({ text, lang }) {
+      const language = lang && hljs.getLanguage(lang) ? lang : undefined;
+      const highlighted = language
+        ? hljs.highlight(text, { language }).value
+        : hljs.highlightAuto(text).value;
+      return `<pre><code class="hljs${language ? ` language-${language}` : ""}">${highlighted}</code></pre>`;
+    },
+  },
+});
+
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A") {
+    node.setAttribute("target", "_blank");
+    node.setAttribute("rel", "noopener noreferrer nofollow");
+  }
+});
+
+const MATH = /\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|\$([^\s$](?:[^$\n]*?[^\s$])?)\$|\\\(([\s\S]+?)\\\)/g;
+
+export interface CitationLink {
+  n: number;
+  url: string;
+  title: string;
+}
+
+export function renderMarkdown(source: string, citations: CitationLink[] = []): string {
+  // Math first (marked would eat its backslashes and underscores), as placeholders.
+  const formulas: string[] = [];
+  const withPlaceholders = source.replace(MATH, (_match, block, bracket, inline, paren) => {
+    const tex = (block ?? bracket ?? inline ?? paren) as string;
+    const displayMode = block !== undefined || bracket !== undefined;
+    formulas.push(katex.renderToString(tex, { displayMode, throwOnError: false, output: "htmlAndMathml" }));
+    return `@@MATH${formulas.length - 1}@@`;
+  });
+  let html = (marked.parse(withPlaceholders, { async: false }) as string).replace(
+    /@@MATH(\d+)@@/g,
+    (_m, index) => formulas[Number(index)] ?? "",
+  );
+  if (citations.length > 0) {
+    // [n] markers become links to the numbered source (escaped here, sanitised below anyway).
+    html = html.replace(/\[(\d{1,2})\]/g, (marker, n) => {
+      const citation = citations.find((c) => c.n === Number(n));
+      if (!citation) return marker;
+      const href = citation.url.replace(/"/g, "%22");
+      const title = citation.title.replace(/[<>"&]/g, "");
+      return `<sup><a class="citation" href="${href}" title="${title}">[${n}]</a></sup>`;
+    });
+  }
+  return DOMPurify.sanitize(html, {
+    USE_PROFILES: { html: true, mathMl: true },
+    FORBID_TAGS: ["style", "form", "input", "button"],
+  });
+}

@@ -1,0 +1,99 @@
+import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { api } from "./api.js";
+import { type Locale, useI18n } from "./i18n.js";
+
+interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** The user's settings: language, theme, and API keys (shown once, revocable). */
+export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "light" | "dark"): void }) {
+  const { t, locale, setLocale } = useI18n();
+  const [keys, setKeys] = useState<ApiKey[]>([]);
+  const [name, setName] = useState("");
+  const [created, setCreated] = useState<string | undefined>();
+
+  const load = useCallback(
+    async () => setKeys((await api<{ keys: ApiKey[] }>("/api/account/api-keys")).keys),
+    [],
+  );
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const create = async (event: FormEvent) => {
+    event.preventDefault();
+    const answer = await api<{ key: string }>("/api/account/api-keys", { method: "POST", body: { name } });
+    setCreated(answer.key);
+    setName("");
+    await load();
+  };
+
+  return (
+    <div className="page">
+      <h2>{t.settings}</h2>
+      <div className="inline-form">
+        <label>
+          {t.language}{" "}
+          <select value={locale} onChange={(e) => setLocale(e.target.value as Locale)}>
+            <option value="en">English</option>
+            <option value="zh-CN">简体中文</option>
+          </select>
+        </label>
+        <label>
+          {t.theme}{" "}
+          <select value={props.theme} onChange={(e) => props.onTheme(e.target.value as "light" | "dark")}>
+            <option value="light">{t.light}</option>
+            <option value="dark">{t.dark}</option>
+          </select>
+        </label>
+      </div>
+      <h3>{t.apiKeys}</h3>
+      <form className="inline-form" onSubmit={create}>
+        <label>
+          {t.newKey}
+          <input value={name} onChange={(e) => setName(e.target.value)} required aria-label={t.name} />
+        </label>
+        <button type="submit">{t.create}</button>
+      </form>
+      {created && (
+        <p role="status" className="key-once">
+          {t.keyShownOnce} <code>{created}</code>
+        </p>
+      )}
+      <table>
+        <tbody>
+          {keys.map((key) => (
+            <tr key={key.id}>
+              <td>{key.name}</td>
+              <td>
+                <code>{key.prefix}…</code>
+              </td>
+              <td>{new Date(key.createdAt).toLocaleString(locale)}</td>
+              <td>
+                {key.revokedAt ? (
+                  t.revoked
+                ) : (
+                  <button
+                    type="button"
+                    onClick={async () => {
+                      await api(`/api/account/api-keys/${key.id}`, { method: "DELETE" });
+                      await load();
+                    }}
+                  >
+                    {t.revoke}
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

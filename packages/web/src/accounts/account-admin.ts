@@ -1,0 +1,58 @@
+import { type HearthConfig, HearthError } from "@hearth/core";
+import { audit } from "../audit/audit-log.js";
+import { openDatabase } from "../storage/open-database.js";
+import { createUser } from "./account-store.js";
+import { hashPassword } from "./password-hash.js";
+
+/**
+ * Account operations for the `hearth users` command, run against the web service's database
+ * directly (the service need not be running). An existing user name is promoted and its password
+ * reset, so a locked-out operator can always get back in.
+ */
+export async function createAdminAccount(
+  config: HearthConfig,
+  input: { username: string; password: string },
+) {
+  const db = await openDatabase(config);
+  try {
+    const existing = await db
+      .selectFrom("users")
+      .select(["id"])
+      .where("username", "=", input.username)
+      .executeTakeFirst();
+    if (existing) {
+      if (input.password.length < 8)
+        throw new HearthError("WEAK_PASSWORD", "The password must have at least 8 characters");
+      await db
+        .updateTable("users")
+        .set({ role: "admin", status: "active", password_hash: await hashPassword(input.password) })
+        .where("id", "=", existing.id)
+        .execute();
+      await db.deleteFrom("sessions").where("user_id", "=", existing.id).execute();
+      await audit(db, {
+        actorId: null,
+        action: "user.create-admin",
+        target: existing.id,
+        details: { promoted: true, via: "cli" },
+      });
+      return { id: existing.id, username: input.username, created: false };
+    }
+    const user = await createUser(db, { ...input, signup: "closed", role: "admin", actorId: null });
+    return { id: user.id, username: user.username, created: true };
+  } finally {
+    await db.destroy();
+  }
+}
+
+export async function listAccounts(config: HearthConfig) {
+  const db = await openDatabase(config);
+  try {
+    return await db
+      .selectFrom("users")
+      .select(["username", "role", "status", "created_at"])
+      .orderBy("created_at")
+      .execute();
+  } finally {
+    await db.destroy();
+  }
+}

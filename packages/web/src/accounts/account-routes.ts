@@ -1,0 +1,165 @@
+import { type HearthConfig, HearthError } from "@hearth/core";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { audit } from "../audit/audit-log.js";
+import { serializeCookie } from "../auth/cookies.js";
+import { authenticate, CSRF_COOKIE, currentUser, SESSION_COOKIE } from "../auth/route-access.js";
+import type { SettingsStore } from "../settings/settings-store.js";
+import type { WebDatabase } from "../storage/open-database.js";
+import { createApiKey, createSession, createUser, endSession } from "./account-store.js";
+import type { LoginThrottle } from "./login-throttle.js";
+import { DUMMY_HASH, verifyPassword } from "./password-hash.js";
+
+const credentials = z.strictObject({
+  username: z.string().trim().min(1).max(64),
+  password: z.string().min(1).max(1024),
+});
+
+interface Deps {
+  db: WebDatabase;
+  config: HearthConfig;
+  settings: SettingsStore;
+  throttle: LoginThrottle;
+}
+
+export function isSecureRequest(request: FastifyRequest, config: HearthConfig): boolean {
+  if (config.web.secureCookies === "always") return true;
+  if (config.web.secureCookies === "never") return false;
+  if ((request.raw.socket as { encrypted?: boolean }).encrypted) return true;
+  return (
+    config.web.trustProxy &&
+    String(request.headers["x-forwarded-proto"] ?? "")
+      .split(",")[0]
+      ?.trim() === "https"
+  );
+}
+
+async function startSession(reply: FastifyReply, request: FastifyRequest, deps: Deps, userId: string) {
+  const session = await createSession(deps.db, userId, deps.config.web.sessionHours);
+  const secure = isSecureRequest(request, deps.config);
+  const maxAgeSeconds = deps.config.web.sessionHours * 3600;
+  reply.header("set-cookie", [
+    serializeCookie(SESSION_COOKIE, session.token, { httpOnly: true, secure, maxAgeSeconds }),
+    serializeCookie(CSRF_COOKIE, session.csrfToken, { httpOnly: false, secure, maxAgeSeconds }),
+  ]);
+  return session;
+}
+
+/** Sign-up, sign-in, sign-out, the session probe and the user's own API keys. */
+export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
+  const { db } = deps;
+
+  app.get("/api/auth/session", { config: { access: "public" } }, async (request) => {
+    const signup = await deps.settings.signupMode();
+    let user: FastifyRequest["user"];
+    try {
+      await authenticate(request, db);
+      user = request.user;
+    } catch {
+      user = undefined;
+    }
+    const users = await db
+      .selectFrom("users")
+      .select((eb) => eb.fn.countAll<number>().as("count"))
+      .executeTakeFirstOrThrow();
+    return {
+      user: user ? { id: user.id, username: user.username, role: user.role } : null,
+      signup,
+      firstUser: Number(users.count) === 0,
+    };
+  });
+
+  app.post("/api/auth/signup", { config: { access: "public" } }, async (request, reply) => {
+    const body = credentials.parse(request.body);
+    const created = await createUser(db, { ...body, signup: await deps.settings.signupMode() });
+    if (created.status !== "active")
+      return reply.code(202).send({
+        user: { id: created.id, username: created.username, role: created.role },
+        status: created.status,
+      });
+    await startSession(reply, request, deps, created.id);
+    return reply.code(201).send({
+      user: { id: created.id, username: created.username, role: created.role },
+      status: created.status,
+    });
+  });
+
+  app.post("/api/auth/login", { config: { access: "public" } }, async (request, reply) => {
+    const body = credentials.parse(request.body);
+    const keys = [`user:${body.username.toLowerCase()}`, `ip:${request.ip}`];
+    const wait = deps.throttle.retryAfterSeconds(keys);
+    if (wait > 0)
+      throw new HearthError("LOGIN_THROTTLED", `Too many failed sign-ins; try again in ${wait} s`, {
+        retryAfterSeconds: wait,
+      });
+    const user = await db
+      .selectFrom("users")
+      .selectAll()
+      .where("username", "=", body.username)
+      .executeTakeFirst();
+    const ok = await verifyPassword(body.password, user?.password_hash ?? DUMMY_HASH);
+    if (!user || !ok) {
+      deps.throttle.fail(keys);
+      throw new HearthError("INVALID_CREDENTIALS", "The user name or password is wrong");
+    }
+    if (user.status === "pending")
+      throw new HearthError("ACCOUNT_PENDING", "Your account waits for an administrator's approval");
+    if (user.status === "disabled")
+      throw new HearthError("ACCOUNT_DISABLED", "Your account has been disabled");
+    deps.throttle.succeed(keys);
+    await startSession(reply, request, deps, user.id);
+    return { user: { id: user.id, username: user.username, role: user.role } };
+  });
+
+  app.post("/api/auth/logout", { config: { access: "user" } }, async (request, reply) => {
+    if (request.sessionToken) await endSession(db, request.sessionToken);
+    const secure = isSecureRequest(request, deps.config);
+    reply.header("set-cookie", [
+      serializeCookie(SESSION_COOKIE, "", { httpOnly: true, secure, maxAgeSeconds: 0 }),
+      serializeCookie(CSRF_COOKIE, "", { httpOnly: false, secure, maxAgeSeconds: 0 }),
+    ]);
+    return reply.code(204).send();
+  });
+
+  app.get("/api/account/api-keys", { config: { access: "user" } }, async (request) => {
+    const user = currentUser(request);
+    const keys = await db
+      .selectFrom("api_keys")
+      .select(["id", "name", "prefix", "created_at", "revoked_at", "last_used_at"])
+      .where("user_id", "=", user.id)
+      .orderBy("created_at", "desc")
+      .execute();
+    return {
+      keys: keys.map((k) => ({
+        id: k.id,
+        name: k.name,
+        prefix: k.prefix,
+        createdAt: k.created_at,
+        revokedAt: k.revoked_at,
+        lastUsedAt: k.last_used_at,
+      })),
+    };
+  });
+
+  app.post("/api/account/api-keys", { config: { access: "user" } }, async (request, reply) => {
+    const user = currentUser(request);
+    const body = z.strictObject({ name: z.string().trim().min(1).max(100) }).parse(request.body);
+    return reply.code(201).send(await createApiKey(db, user.id, body.name));
+  });
+
+  app.delete("/api/account/api-keys/:id", { config: { access: "user" } }, async (request, reply) => {
+    const user = currentUser(request);
+    const { id } = request.params as { id: string };
+    const result = await db
+      .updateTable("api_keys")
+      .set({ revoked_at: new Date().toISOString() })
+      .where("id", "=", id)
+      .where("user_id", "=", user.id)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0)
+      throw new HearthError("ROUTE_NOT_FOUND", "No such active API key");
+    await audit(db, { actorId: user.id, action: "api-key.revoke", target: id });
+    return reply.code(204).send();
+  });
+}

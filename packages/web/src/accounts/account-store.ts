@@ -1,0 +1,172 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { HearthError } from "@hearth/core";
+import { audit } from "../audit/audit-log.js";
+import type { WebDatabase } from "../storage/open-database.js";
+import { hashPassword } from "./password-hash.js";
+
+export type Role = "admin" | "user";
+
+/** The signed-in user as routes see them. */
+export interface CurrentUser {
+  id: string;
+  username: string;
+  role: Role;
+  groupIds: string[];
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+const USERNAME = /^[\p{L}\p{N}_.@-]{2,64}$/u;
+
+export function checkCredentialsShape(username: string, password: string): void {
+  if (!USERNAME.test(username)) {
+    throw new HearthError("INVALID_REQUEST", "username: 2 to 64 letters, digits or _ . @ -");
+  }
+  if (password.length < 8)
+    throw new HearthError("WEAK_PASSWORD", "The password must have at least 8 characters");
+  if (password.length > 1024) throw new HearthError("INVALID_REQUEST", "password: at most 1024 characters");
+}
+
+/**
+ * Creates an account. The first account of a deployment becomes an active admin, whatever the
+ * sign-up mode; later ones follow `signup` (open: active, approval: pending, closed: refused).
+ * Both steps run in one transaction so two racing first sign-ups cannot both become admin.
+ */
+export async function createUser(
+  db: WebDatabase,
+  input: {
+    username: string;
+    password: string;
+    signup: "open" | "approval" | "closed";
+    role?: Role;
+    actorId?: string | null;
+  },
+) {
+  checkCredentialsShape(input.username, input.password);
+  const passwordHash = await hashPassword(input.password);
+  return db.transaction().execute(async (trx) => {
+    const existing = await trx
+      .selectFrom("users")
+      .select((eb) => eb.fn.countAll<number>().as("count"))
+      .executeTakeFirstOrThrow();
+    const first = Number(existing.count) === 0;
+    if (!first && !input.role && input.signup === "closed")
+      throw new HearthError("SIGNUP_CLOSED", "Creating accounts is closed here; ask an administrator");
+    const taken = await trx
+      .selectFrom("users")
+      .select("id")
+      .where("username", "=", input.username)
+      .executeTakeFirst();
+    if (taken) throw new HearthError("USERNAME_TAKEN", "That user name is taken");
+    const user = {
+      id: randomUUID(),
+      username: input.username,
+      password_hash: passwordHash,
+      role: first ? ("admin" as const) : (input.role ?? ("user" as const)),
+      status: first || input.role || input.signup === "open" ? ("active" as const) : ("pending" as const),
+      created_at: new Date().toISOString(),
+    };
+    await trx.insertInto("users").values(user).execute();
+    await audit(trx, {
+      actorId: input.actorId ?? user.id,
+      action: input.role === "admin" ? "user.create-admin" : "user.signup",
+      target: user.id,
+      details: { role: user.role, status: user.status },
+    });
+    return { id: user.id, username: user.username, role: user.role, status: user.status, first };
+  });
+}
+
+export async function loadCurrentUser(db: WebDatabase, userId: string): Promise<CurrentUser | undefined> {
+  const user = await db
+    .selectFrom("users")
+    .select(["id", "username", "role", "status"])
+    .where("id", "=", userId)
+    .executeTakeFirst();
+  if (user?.status !== "active") return undefined;
+  const groups = await db
+    .selectFrom("group_members")
+    .select("group_id")
+    .where("user_id", "=", userId)
+    .execute();
+  return { id: user.id, username: user.username, role: user.role, groupIds: groups.map((g) => g.group_id) };
+}
+
+/** Starts a session; the cookie carries the token, the database only its hash. */
+export async function createSession(db: WebDatabase, userId: string, hours: number) {
+  const token = randomBytes(32).toString("base64url");
+  const csrfToken = randomBytes(24).toString("base64url");
+  const now = new Date();
+  const expires = new Date(now.getTime() + hours * 3600_000);
+  await db
+    .insertInto("sessions")
+    .values({
+      id: sha256(token),
+      user_id: userId,
+      csrf_token: csrfToken,
+      created_at: now.toISOString(),
+      expires_at: expires.toISOString(),
+    })
+    .execute();
+  return { token, csrfToken, expiresAt: expires };
+}
+
+export async function findSession(db: WebDatabase, token: string) {
+  const session = await db
+    .selectFrom("sessions")
+    .selectAll()
+    .where("id", "=", sha256(token))
+    .executeTakeFirst();
+  if (!session) return undefined;
+  if (new Date(session.expires_at).getTime() <= Date.now()) {
+    await db.deleteFrom("sessions").where("id", "=", session.id).execute();
+    return { expired: true as const };
+  }
+  return { expired: false as const, userId: session.user_id, csrfToken: session.csrf_token, id: session.id };
+}
+
+export async function endSession(db: WebDatabase, token: string): Promise<void> {
+  await db.deleteFrom("sessions").where("id", "=", sha256(token)).execute();
+}
+
+const KEY_PREFIX = "hk-";
+
+/** A new API key: shown once to its owner, stored as a SHA-256 hash (keys are 256-bit random). */
+export async function createApiKey(db: WebDatabase, userId: string, name: string) {
+  const key = `${KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
+  const row = {
+    id: randomUUID(),
+    user_id: userId,
+    name,
+    prefix: key.slice(0, 10),
+    key_hash: sha256(key),
+    created_at: new Date().toISOString(),
+    revoked_at: null,
+    last_used_at: null,
+  };
+  await db.insertInto("api_keys").values(row).execute();
+  await audit(db, { actorId: userId, action: "api-key.create", target: row.id, details: { name } });
+  return { id: row.id, name, prefix: row.prefix, createdAt: row.created_at, key };
+}
+
+export async function findApiKey(db: WebDatabase, key: string) {
+  if (!key.startsWith(KEY_PREFIX)) return undefined;
+  const row = await db
+    .selectFrom("api_keys")
+    .select(["id", "user_id", "revoked_at", "last_used_at"])
+    .where("key_hash", "=", sha256(key))
+    .executeTakeFirst();
+  if (!row || row.revoked_at) return undefined;
+  // Recorded at most once a minute: a write per request would cost more than the request.
+  const now = Date.now();
+  if (!row.last_used_at || now - new Date(row.last_used_at).getTime() > 60_000) {
+    await db
+      .updateTable("api_keys")
+      .set({ last_used_at: new Date(now).toISOString() })
+      .where("id", "=", row.id)
+      .execute();
+  }
+  return { id: row.id, userId: row.user_id };
+}

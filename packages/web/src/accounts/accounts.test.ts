@@ -1,0 +1,240 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
+import { type Session, signIn, signUp } from "../../test/support/web-client.js";
+import {
+  type Dialect,
+  postgresAvailable,
+  startWeb,
+  type WebHarness,
+} from "../../test/support/web-harness.js";
+
+const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
+if (!postgresAvailable)
+  console.warn("PostgreSQL at 127.0.0.1:5432 is not reachable: account tests run on SQLite only");
+
+describe.each(dialects)("accounts, sessions and API keys on %s", (dialect) => {
+  let model: FakeModelService;
+  let web: WebHarness;
+  let admin: Session;
+
+  beforeAll(async () => {
+    model = await startFakeModelService();
+    web = await startWeb({ modelUrl: model.url }, {}, dialect);
+    admin = await signUp(web.app, "admin");
+  });
+  afterAll(async () => {
+    await web.close();
+    await model.close();
+  });
+
+  it("makes the first account admin and later ones users; passwords are stored as scrypt hashes", async () => {
+    const session = await web.app.inject({ url: "/api/auth/session", headers: admin.headers });
+    expect(session.json()).toMatchObject({ user: { username: "admin", role: "admin" } });
+    const user = await signUp(web.app, "user1");
+    const me = await web.app.inject({ url: "/api/auth/session", headers: user.headers });
+    expect(me.json()).toMatchObject({ user: { username: "user1", role: "user" } });
+  });
+
+  it("sets HttpOnly SameSite session cookies and a readable CSRF cookie", async () => {
+    const response = await web.app.inject({
+      method: "POST",
+      url: "/api/auth/login",
+      payload: { username: "admin", password: "correct horse battery" },
+    });
+    const cookies = [response.headers["set-cookie"]].flat() as string[];
+    const session = cookies.find((c) => c.startsWith("hearth_session="))!;
+    expect(session).toContain("HttpOnly");
+    expect(session).toContain("SameSite=Lax");
+    expect(session).not.toContain("Secure");
+    expect(cookies.find((c) => c.startsWith("hearth_csrf="))).not.toContain("HttpOnly");
+  });
+
+  it("marks cookies Secure behind a TLS-terminating proxy it trusts", async () => {
+    const behindProxy = await startWeb({ modelUrl: model.url }, { trustProxy: true }, dialect);
+    try {
+      const payload = { username: "tls-user", password: "correct horse battery" };
+      const plain = await behindProxy.app.inject({ method: "POST", url: "/api/auth/signup", payload });
+      expect(plain.statusCode, plain.body).toBe(201);
+      expect(String([plain.headers["set-cookie"]].flat()[0])).not.toContain("Secure");
+      const tls = await behindProxy.app.inject({
+        method: "POST",
+        url: "/api/auth/login",
+        headers: { "x-forwarded-proto": "https" },
+        payload,
+      });
+      for (const cookie of [tls.headers["set-cookie"]].flat() as string[])
+        expect(cookie).toContain("; Secure");
+    } finally {
+      await behindProxy.close();
+    }
+  });
+
+  it("refuses a wrong password, then throttles repeated failures with Retry-After", async () => {
+    await signUp(web.app, "victim");
+    const attempt = () =>
+      web.app.inject({
+        method: "POST",
+        url: "/api/auth/login",
+        payload: { username: "victim", password: "wrong password!" },
+      });
+    const first = await attempt();
+    expect(first.statusCode).toBe(401);
+    expect(first.json().error.code).toBe("INVALID_CREDENTIALS");
+    for (let i = 0; i < 4; i++) await attempt();
+    const throttled = await attempt();
+    expect(throttled.statusCode).toBe(429);
+    expect(throttled.json().error.code).toBe("LOGIN_THROTTLED");
+    expect(Number(throttled.headers["retry-after"])).toBeGreaterThan(0);
+    // Even the right password waits until the window passes.
+    const right = await web.app.inject({
+      method: "POST",
+      url: "/api/auth/login",
+      payload: { username: "victim", password: "correct horse battery" },
+    });
+    expect(right.statusCode).toBe(429);
+  });
+
+  it("refuses a missing or forged CSRF token on state-changing requests", async () => {
+    const missing = await web.app.inject({
+      method: "POST",
+      url: "/api/conversations",
+      headers: { cookie: admin.cookie },
+      payload: {},
+    });
+    expect(missing.statusCode).toBe(403);
+    expect(missing.json().error.code).toBe("CSRF_TOKEN_INVALID");
+    const forged = await web.app.inject({
+      method: "POST",
+      url: "/api/conversations",
+      headers: { cookie: admin.cookie, "x-csrf-token": "forged-token" },
+      payload: {},
+    });
+    expect(forged.json().error.code).toBe("CSRF_TOKEN_INVALID");
+    const list = await web.app.inject({ url: "/api/conversations", headers: { cookie: admin.cookie } });
+    expect(list.statusCode).toBe(200);
+  });
+
+  it("ends expired sessions and signed-out sessions", async () => {
+    const user = await signIn(web.app, "user1");
+    await web.app.inject({ method: "POST", url: "/api/auth/logout", headers: user.headers });
+    const after = await web.app.inject({ url: "/api/conversations", headers: user.headers });
+    expect(after.statusCode).toBe(401);
+    expect(after.json().error.code).toBe("SESSION_EXPIRED");
+
+    const again = await signIn(web.app, "user1");
+    // Expire every session of user1 directly in the database.
+    await expireSessions(web, again.userId);
+    const expired = await web.app.inject({ url: "/api/conversations", headers: again.headers });
+    expect(expired.statusCode).toBe(401);
+    expect(expired.json().error.code).toBe("SESSION_EXPIRED");
+  });
+
+  it("creates API keys shown once, stores only a hash, and refuses revoked keys", async () => {
+    const created = await web.app.inject({
+      method: "POST",
+      url: "/api/account/api-keys",
+      headers: admin.headers,
+      payload: { name: "script" },
+    });
+    expect(created.statusCode).toBe(201);
+    const { key, id } = created.json() as { key: string; id: string };
+    expect(key).toMatch(/^hk-/);
+    const list = await web.app.inject({ url: "/api/account/api-keys", headers: admin.headers });
+    expect(JSON.stringify(list.json())).not.toContain(key);
+    const models = await web.app.inject({ url: "/v1/models", headers: { authorization: `Bearer ${key}` } });
+    expect(models.statusCode).toBe(200);
+    await web.app.inject({ method: "DELETE", url: `/api/account/api-keys/${id}`, headers: admin.headers });
+    const revoked = await web.app.inject({ url: "/v1/models", headers: { authorization: `Bearer ${key}` } });
+    expect(revoked.statusCode).toBe(401);
+    expect(revoked.json().error.code).toBe("API_KEY_INVALID");
+    const audit = await web.app.inject({ url: "/api/admin/audit", headers: admin.headers });
+    const actions = (audit.json() as { entries: Array<{ action: string }> }).entries.map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(["api-key.create", "api-key.revoke", "user.signup"]));
+    expect(JSON.stringify(audit.json())).not.toContain(key);
+  });
+
+  it("follows the sign-up mode: approval leaves accounts pending, closed refuses them", async () => {
+    await web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: { signup: "approval" },
+    });
+    const pending = await web.app.inject({
+      method: "POST",
+      url: "/api/auth/signup",
+      payload: { username: "waiting", password: "long enough pw" },
+    });
+    expect(pending.statusCode).toBe(202);
+    const login = await web.app.inject({
+      method: "POST",
+      url: "/api/auth/login",
+      payload: { username: "waiting", password: "long enough pw" },
+    });
+    expect(login.json().error.code).toBe("ACCOUNT_PENDING");
+    await web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: { signup: "closed" },
+    });
+    const closed = await web.app.inject({
+      method: "POST",
+      url: "/api/auth/signup",
+      payload: { username: "nobody", password: "long enough pw" },
+    });
+    expect(closed.json().error.code).toBe("SIGNUP_CLOSED");
+    const weak = await web.app.inject({
+      method: "POST",
+      url: "/api/auth/signup",
+      payload: { username: "x1", password: "short" },
+    });
+    expect(weak.statusCode).toBe(400);
+    await web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: { signup: "open" },
+    });
+  });
+
+  it("lets an admin change a role (audited) but never demote the last admin", async () => {
+    const users = (await web.app.inject({ url: "/api/admin/users", headers: admin.headers })).json() as {
+      users: Array<{ id: string; username: string }>;
+    };
+    const user1 = users.users.find((u) => u.username === "user1")!;
+    const promote = await web.app.inject({
+      method: "PATCH",
+      url: `/api/admin/users/${user1.id}`,
+      headers: admin.headers,
+      payload: { role: "admin" },
+    });
+    expect(promote.statusCode).toBe(200);
+    const demoteSelf = await web.app.inject({
+      method: "PATCH",
+      url: `/api/admin/users/${admin.userId}`,
+      headers: admin.headers,
+      payload: { role: "user" },
+    });
+    expect(demoteSelf.statusCode).toBe(200);
+    const demoteLast = await web.app.inject({
+      method: "PATCH",
+      url: `/api/admin/users/${user1.id}`,
+      headers: (await signIn(web.app, "user1")).headers,
+      payload: { role: "user" },
+    });
+    expect(demoteLast.json().error.code).toBe("LAST_ADMIN");
+    const audit = (
+      await web.app.inject({ url: "/api/admin/audit", headers: (await signIn(web.app, "user1")).headers })
+    ).json() as { entries: Array<{ action: string; target: string }> };
+    expect(audit.entries.filter((e) => e.action === "user.role-change").length).toBe(2);
+  });
+});
+
+async function expireSessions(web: WebHarness, userId: string) {
+  await web.db
+    .updateTable("sessions")
+    .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+    .where("user_id", "=", userId)
+    .execute();
+}

@@ -1,0 +1,561 @@
+import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import { type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { audit } from "../audit/audit-log.js";
+import { currentUser } from "../auth/route-access.js";
+import type { ModelClient } from "../model/model-client.js";
+import type { ModelAccess } from "../models/model-access.js";
+import { limitsSchema, type SettingsStore, settingsSchema } from "../settings/settings-store.js";
+import type { WebDatabase } from "../storage/open-database.js";
+import type { UsageMeter } from "../usage/usage-meter.js";
+
+interface Deps {
+  db: WebDatabase;
+  config: HearthConfig;
+  settings: SettingsStore;
+  models: ModelClient;
+  modelAccess: ModelAccess;
+  usage: UsageMeter;
+}
+
+const admin = { config: { access: "admin" as const } };
+
+/** Users, groups, settings, model access and pulls, usage and the audit log: administrators only. */
+export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
+  const { db } = deps;
+
+  app.get("/api/admin/users", admin, async () => {
+    const users = await db
+      .selectFrom("users")
+      .select(["id", "username", "role", "status", "created_at"])
+      .orderBy("created_at")
+      .execute();
+    const members = await db.selectFrom("group_members").selectAll().execute();
+    return {
+      users: users.map((u) => ({
+        id: u.id,
+        username: u.username,
+        role: u.role,
+        status: u.status,
+        createdAt: u.created_at,
+        groupIds: members.filter((m) => m.user_id === u.id).map((m) => m.group_id),
+      })),
+    };
+  });
+
+  const assertNotLastAdmin = async (userId: string) => {
+    const target = await db
+      .selectFrom("users")
+      .select(["role", "status"])
+      .where("id", "=", userId)
+      .executeTakeFirst();
+    if (!target) throw new HearthError("USER_NOT_FOUND", "No such user");
+    if (target.role !== "admin" || target.status !== "active") return;
+    const admins = await db
+      .selectFrom("users")
+      .select((eb) => eb.fn.countAll<number>().as("count"))
+      .where("role", "=", "admin")
+      .where("status", "=", "active")
+      .executeTakeFirstOrThrow();
+    if (Number(admins.count) <= 1) throw new HearthError("LAST_ADMIN", "This is the last administrator");
+  };
+
+  app.patch("/api/admin/users/:id", admin, async (request) => {
+    const actor = currentUser(request);
+    const { id } = request.params as { id: string };
+    const body = z
+      .strictObject({
+        role: z.enum(["admin", "user"]).optional(),
+        status: z.enum(["active", "pending", "disabled"]).optional(),
+      })
+      .parse(request.body);
+    const target = await db
+      .selectFrom("users")
+      .select(["role", "status"])
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (!target) throw new HearthError("USER_NOT_FOUND", "No such user");
+    if ((body.role && body.role !== "admin") || (body.status && body.status !== "active"))
+      await assertNotLastAdmin(id);
+    await db.updateTable("users").set(body).where("id", "=", id).execute();
+    if (body.status && body.status !== "active")
+      await db.deleteFrom("sessions").where("user_id", "=", id).execute();
+    if (body.role && body.role !== target.role)
+      await audit(db, {
+        actorId: actor.id,
+        action: "user.role-change",
+        target: id,
+        details: { from: target.role, to: body.role },
+      });
+    if (body.status && body.status !== target.status)
+      await audit(db, {
+        actorId: actor.id,
+        action: "user.status-change",
+        target: id,
+        details: { from: target.status, to: body.status },
+      });
+    return { id, ...body };
+  });
+
+  app.delete("/api/admin/users/:id", admin, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    await assertNotLastAdmin(id);
+    await db.transaction().execute(async (trx) => {
+      const conversations = await trx
+        .selectFrom("conversations")
+        .select("id")
+        .where("user_id", "=", id)
+        .execute();
+      if (conversations.length)
+        await trx
+          .deleteFrom("messages")
+          .where(
+            "conversation_id",
+            "in",
+            conversations.map((c) => c.id),
+          )
+          .execute();
+      for (const table of ["conversations", "sessions", "api_keys", "group_members"] as const)
+        await trx.deleteFrom(table).where("user_id", "=", id).execute();
+      await trx.deleteFrom("users").where("id", "=", id).execute();
+    });
+    await audit(db, { actorId: currentUser(request).id, action: "user.delete", target: id });
+    return reply.code(204).send();
+  });
+
+  app.get("/api/admin/groups", admin, async () => {
+    const groups = await db.selectFrom("groups").selectAll().orderBy("name").execute();
+    const members = await db.selectFrom("group_members").selectAll().execute();
+    return {
+      groups: groups.map((g) => ({
+        id: g.id,
+        name: g.name,
+        userIds: members.filter((m) => m.group_id === g.id).map((m) => m.user_id),
+      })),
+    };
+  });
+
+  app.post("/api/admin/groups", admin, async (request, reply) => {
+    const { name } = z.strictObject({ name: z.string().trim().min(1).max(100) }).parse(request.body);
+    const exists = await db.selectFrom("groups").select("id").where("name", "=", name).executeTakeFirst();
+    if (exists) throw new HearthError("INVALID_REQUEST", "A group with that name exists", { status: 409 });
+    const group = { id: randomUUID(), name, created_at: new Date().toISOString() };
+    await db.insertInto("groups").values(group).execute();
+    await audit(db, {
+      actorId: currentUser(request).id,
+      action: "group.create",
+      target: group.id,
+      details: { name },
+    });
+    return reply.code(201).send({ id: group.id, name, userIds: [] });
+  });
+
+  app.delete("/api/admin/groups/:id", admin, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    await db.transaction().execute(async (trx) => {
+      for (const table of ["group_members", "model_access", "knowledge_shares"] as const)
+        await trx.deleteFrom(table).where("group_id", "=", id).execute();
+      const result = await trx.deleteFrom("groups").where("id", "=", id).executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) throw new HearthError("GROUP_NOT_FOUND", "No such group");
+    });
+    await audit(db, { actorId: currentUser(request).id, action: "group.delete", target: id });
+    return reply.code(204).send();
+  });
+
+  app.put("/api/admin/groups/:id/members", admin, async (request) => {
+    const { id } = request.params as { id: string };
+    const { userIds } = z.strictObject({ userIds: z.array(z.string()).max(10_000) }).parse(request.body);
+    const group = await db.selectFrom("groups").select("id").where("id", "=", id).executeTakeFirst();
+    if (!group) throw new HearthError("GROUP_NOT_FOUND", "No such group");
+    await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("group_members").where("group_id", "=", id).execute();
+      for (const userId of new Set(userIds)) {
+        const user = await trx.selectFrom("users").select("id").where("id", "=", userId).executeTakeFirst();
+        if (!user) throw new HearthError("USER_NOT_FOUND", `No user ${userId}`);
+        await trx.insertInto("group_members").values({ group_id: id, user_id: userId }).execute();
+      }
+    });
+    await audit(db, {
+      actorId: currentUser(request).id,
+      action: "group.members-change",
+      target: id,
+      details: { userIds },
+    });
+    return { id, userIds };
+  });
+
+  app.get("/api/admin/settings", admin, async () => deps.settings.get());
+  app.patch("/api/admin/settings", admin, async (request) => {
+    const change = settingsSchema.partial().parse(request.body);
+    const next = await deps.settings.update(change);
+    await audit(db, {
+      actorId: currentUser(request).id,
+      action: "settings.change",
+      details: { keys: Object.keys(change) },
+    });
+    return next;
+  });
+  void limitsSchema;
+
+  app.get("/api/admin/audit", admin, async (request) => {
+    const { limit } = z
+      .object({ limit: z.coerce.number().int().min(1).max(1000).default(200) })
+      .parse(request.query);
+    const rows = await db.selectFrom("audit_log").selectAll().orderBy("id", "desc").limit(limit).execute();
+    return {
+      entries: rows.map((r) => ({
+        id: Number(r.id),
+        actorId: r.actor_id,
+        action: r.action,
+        target: r.target,
+        details: r.details ? JSON.parse(r.details) : null,
+        createdAt: r.created_at,
+      })),
+    };
+  });
+
+  app.get("/api/admin/models", admin, async () => {
+    const rules = await deps.modelAccess.rules();
+    let models: Array<{ id: string; ownedBy: string }> = [];
+    let reachable = true;
+    try {
+      models = await deps.models.listModels();
+    } catch {
+      reachable = false;
+    }
+    return { reachable, models: models.map((m) => ({ ...m, groupIds: rules.get(m.id) ?? [] })) };
+  });
+
+  app.put("/api/admin/models/:model/access", admin, async (request) => {
+    const { model } = request.params as { model: string };
+    const { groupIds } = z.strictObject({ groupIds: z.array(z.string()).max(1000) }).parse(request.body);
+    await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("model_access").where("model", "=", model).execute();
+      for (const groupId of new Set(groupIds)) {
+        const group = await trx
+          .selectFrom("groups")
+          .select("id")
+          .where("id", "=", groupId)
+          .executeTakeFirst();
+        if (!group) throw new HearthError("GROUP_NOT_FOUND", `No group ${groupId}`);
+        await trx.insertInto("model_access").values({ model, group_id: groupId }).execute();
+      }
+    });
+    await audit(db, {
+      actorId: currentUser(request).id,
+      action: "model.access-change",
+      target: model,
+      details: { groupIds },
+    });
+    return { model, groupIds };
+  });
+
+  const modelService = deps.config.services.modelUrl.replace(/\/$/, "");
+  const modelHeaders = {
+    "content-type": "application/json",
+    ...(deps.config.services.token ? { "x-hearth-service-token": deps.config.services.token } : {}),
+  };
+
+  /** Pulls a model through the model service's Ollama API; the NDJSON progress streams through. */
+  app.post("/api/admin/models/pull", admin, async (request, reply) => {
+    const { model } = z.strictObject({ model: z.string().min(1).max(300) }).parse(request.body);
+    await audit(db, { actorId: currentUser(request).id, action: "model.pull", target: model });
+    const controller = new AbortController();
+    request.raw.on("close", () => controller.abort());
+    let response: Response;
+    try {
+      response = await fetch(`${modelService}/api/pull`, {
+        method: "POST",
+        headers: modelHeaders,
+        body: JSON.stringify({ model, stream: true }),
+        signal: controller.signal,
+      });
+    } catch (error) {
+      throw new UpstreamCallError({
+        url: "/api/pull",
+        message: "the model service did not answer",
+        cause: error,
+      });
+    }
+    if (!response.ok || !response.body)
+      return reply
+        .code(response.status >= 500 ? 502 : response.status)
+        .type("application/json")
+        .send(await response.text());
+    return reply
+      .type("application/x-ndjson")
+      .header("x-accel-buffering", "no")
+      .send(Readable.fromWeb(response.body as never));
+  });
+
+  app.post("/api/admin/models/copy", admin, async (request, reply) => {
+    const body = z
+      .strictObject({ source: z.string().min(1), destination: z.string().min(1) })
+      .parse(request.body);
+    const response = await fetch(`${modelService}/api/copy`, {
+      method: "POST",
+      headers: modelHeaders,
+      body: JSON.stringify(body),
+    }).catch((error: unknown) => {
+      throw new UpstreamCallError({
+        url: "/api/copy",
+        message: "the model service did not answer",
+        cause: error,
+      });
+    });
+    return reply
+      .code(response.ok ? 200 : response.status >= 500 ? 502 : response.status)
+      .type("application/json")
+      .send((await response.text()) || "{}");
+  });
+
+  app.delete("/api/admin/models/:model", admin, async (request, reply) => {
+    const { model } = request.params as { model: string };
+    const response = await fetch(`${modelService}/api/delete`, {
+      method: "DELETE",
+      headers: modelHeaders,
+      body: JSON.stringify({ model }),
+    }).catch((error: unknown) => {
+      throw new UpstreamCallError({
+        url: "/api/delete",
+        message: "the model service did not answer",
+        cause: error,
+      });
+    });
+    if (response.ok)
+      await audit(db, { actorId: currentUser(request).id, action: "model.delete", target: model });
+    return reply
+      .code(response.ok ? 204 : response.status >= 500 ? 502 : response.status)
+      .send(response.ok ? undefined : await response.text());
+  });
+
+  app.get("/api/admin/usage", admin, async (request, reply) => {
+    const query = z
+      .object({
+        days: z.coerce.number().int().min(1).max(366).default(30),
+        format: z.enum(["json", "csv"]).default("json"),
+      })
+      .parse(request.query);
+    await deps.usage.flush();
+    const since = new Date(Date.now() - query.days * 86_400_000).toISOString();
+    const rows = await db
+      .selectFrom("usage")
+      .leftJoin("users", "users.id", "usage.user_id")
+      .select((eb) => [
+        "usage.user_id as userId",
+        "users.username as username",
+        "usage.model as model",
+        "usage.api_key_id as apiKeyId",
+        eb.fn.sum<number>("usage.requests").as("requests"),
+        eb.fn.sum<number>("usage.prompt_tokens").as("promptTokens"),
+        eb.fn.sum<number>("usage.completion_tokens").as("completionTokens"),
+        eb.fn.sum<number>("usage.cost_units").as("costUnits"),
+      ])
+      .where("usage.created_at", ">", since)
+      .groupBy(["usage.user_id", "users.username", "usage.model", "usage.api_key_id"])
+      .execute();
+    const members = await db
+      .selectFrom("group_members")
+      .innerJoin("groups", "groups.id", "group_members.group_id")
+      .select(["group_members.user_id", "groups.name"])
+      .execute();
+    const usage = rows.map((r) => ({
+      userId: r.userId,
+      username: r.username ?? "(deleted)",
+      groups: members.filter((m) => m.user_id === r.userId).map((m) => m.name),
+      model: r.model,
+      apiKeyId: r.apiKeyId,
+      requests: Number(r.requests),
+      promptTokens: Number(r.promptTokens),
+      completionTokens: Number(r.completionTokens),
+      costUnits: Number(r.costUnits),
+    }));
+    if (query.format === "csv") {
+      const quote = (value: unknown) => `"${String(value ?? "").replace(/"/g, '""')}"`;
+      const lines = [
+        "user,groups,model,api_key,requests,prompt_tokens,completion_tokens,cost_units",
+        ...usage.map((u) =>
+          [
+            u.username,
+            u.groups.join(" "),
+            u.model,
+            u.apiKeyId ?? "",
+            u.requests,
+            u.promptTokens,
+            u.completionTokens,
+            u.costUnits,
+          ]
+            .map(quote)
+            .join(","),
+        ),
+      ];
+      return reply
+        .header("content-disposition", 'attachment; filename="hearth-usage.csv"')
+        .type("text/csv; charset=utf-8")
+        .send(`${lines.join("\n")}\n`);
+    }
+    return { since, usage };
+  });
+}
+
+/** Reads one value from Prometheus text: a sample's value, summed over its label sets. */
+export function sumMetric(text: string, name: string, labels: RegExp = /.*/): number | null {
+  let sum: number | null = null;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+([-+\d.eE]+|NaN)/.exec(line);
+    if (!match || match[1] !== name || !labels.test(match[2] ?? "")) continue;
+    const value = Number(match[3]);
+    if (Number.isFinite(value)) sum = (sum ?? 0) + value;
+  }
+  return sum;
+}
+
+/** p99 from a Prometheus histogram's cumulative buckets, in milliseconds. */
+export function histogramP99(text: string, name: string, labels: RegExp = /.*/): number | null {
+  const buckets = new Map<number, number>();
+  for (const line of text.split("\n")) {
+    const match = new RegExp(`^${name}_bucket\\{([^}]*)\\}\\s+([\\d.eE+-]+)`).exec(line);
+    if (!match || !labels.test(match[1] ?? "")) continue;
+    const le = /le="([^"]+)"/.exec(match[1] ?? "")?.[1];
+    if (!le) continue;
+    const bound = le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(match[2]));
+  }
+  const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]);
+  const total = sorted.at(-1)?.[1] ?? 0;
+  if (total === 0) return null;
+  const bucket = sorted.find(([, count]) => count >= total * 0.99);
+  return bucket && Number.isFinite(bucket[0]) ? Math.round(bucket[0] * 1000) : null;
+}
+
+/** GET /api/admin/status: readiness of every service and the figures operators watch. */
+export function registerStatusRoute(
+  app: FastifyInstance,
+  deps: { db: WebDatabase; config: HearthConfig; usage: UsageMeter },
+) {
+  app.get("/api/admin/status", admin, async () => {
+    const token = deps.config.services.token;
+    const headers = token ? { "x-hearth-service-token": token } : undefined;
+    const targets = [
+      ["model", deps.config.services.modelUrl],
+      ["search", deps.config.services.searchUrl],
+      ["knowledge", deps.config.services.knowledgeUrl],
+    ] as const;
+    const metrics: Record<string, string> = {};
+    const services = await Promise.all(
+      targets.map(async ([service, base]) => {
+        const url = base.replace(/\/$/, "");
+        try {
+          const ready = await fetch(`${url}/readyz`, { headers, signal: AbortSignal.timeout(2000) });
+          const body = (await ready.json().catch(() => ({}))) as { reason?: string };
+          metrics[service] = await fetch(`${url}/metrics`, {
+            headers,
+            signal: AbortSignal.timeout(2000),
+          }).then(
+            (r) => (r.ok ? r.text() : ""),
+            () => "",
+          );
+          return { service, ready: ready.ok, ...(body.reason ? { reason: body.reason } : {}) };
+        } catch {
+          return { service, ready: false, reason: "unreachable" };
+        }
+      }),
+    );
+    const model = metrics.model ?? "";
+    const search = metrics.search ?? "";
+    const knowledge = metrics.knowledge ?? "";
+    const searchTotal = sumMetric(search, "hearth_http_requests_total", /route="\/v1\/search"/);
+    const searchOk = sumMetric(
+      search,
+      "hearth_http_requests_total",
+      /route="\/v1\/search".*status="2\d\d"|status="2\d\d".*route="\/v1\/search"/,
+    );
+    await deps.usage.flush();
+    const day = new Date(Date.now() - 86_400_000).toISOString();
+    const usage = await deps.db
+      .selectFrom("usage")
+      .select((eb) => [
+        eb.fn.sum<number>("requests").as("requests"),
+        eb.fn.sum<number>("completion_tokens").as("tokens"),
+      ])
+      .where("created_at", ">", day)
+      .executeTakeFirst();
+    return {
+      services: [{ service: "web", ready: true }, ...services],
+      figures: {
+        "inference p99 (ms)": histogramP99(
+          model,
+          "hearth_http_request_duration_seconds",
+          /route="\/v1\/chat\/completions"|route="\/api\/chat"/,
+        ),
+        "model queue depth": sumMetric(model, "hearth_model_queue_depth"),
+        "model service memory (MB)": ((v) => (v === null ? null : Math.round(v / 2 ** 20)))(
+          sumMetric(model, "process_resident_memory_bytes"),
+        ),
+        "web memory (MB)": Math.round(process.memoryUsage().rss / 2 ** 20),
+        "search success rate (%)": searchTotal
+          ? Math.round(((searchOk ?? 0) / searchTotal) * 1000) / 10
+          : null,
+        "knowledge-base updates": sumMetric(
+          knowledge,
+          "hearth_http_requests_total",
+          /route="\/v1\/knowledge-bases\/:id\/(documents|sync)".*method="POST"|method="POST".*route="\/v1\/knowledge-bases\/:id\/(documents|sync)"/,
+        ),
+        "chat requests (24 h)": Number(usage?.requests ?? 0),
+        "tokens out (24 h)": Number(usage?.tokens ?? 0),
+      },
+    };
+  });
+}
+
+const providerStatus = z.object({
+  providers: z
+    .array(
+      z.object({
+        id: z.string(),
+        status: z.string(),
+        latencyMs: z.number().nullish(),
+        error: z.string().nullish(),
+      }),
+    )
+    .default([]),
+  results: z.array(z.unknown()).default([]),
+});
+
+/**
+ * POST /api/admin/search/test: runs a query through the search service and reports each
+ * provider's status and latency (the search service owns the providers and their settings).
+ */
+export function registerSearchAdminRoute(app: FastifyInstance, deps: { config: HearthConfig }) {
+  app.post("/api/admin/search/test", admin, async (request) => {
+    const { query } = z.strictObject({ query: z.string().trim().min(1).max(500) }).parse(request.body);
+    const url = `${deps.config.services.searchUrl.replace(/\/$/, "")}/v1/search`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(deps.config.services.token ? { "x-hearth-service-token": deps.config.services.token } : {}),
+        },
+        body: JSON.stringify({ query, limit: 5 }),
+        signal: AbortSignal.timeout(20_000),
+      });
+    } catch (error) {
+      throw new UpstreamCallError({ url, message: "the search service did not answer", cause: error });
+    }
+    const text = await response.text();
+    if (!response.ok)
+      throw new UpstreamCallError({
+        url,
+        status: response.status,
+        body: text,
+        message: `the search service answered ${response.status}`,
+      });
+    const parsed = providerStatus.parse(JSON.parse(text));
+    return { providers: parsed.providers, resultCount: parsed.results.length };
+  });
+}

@@ -1,0 +1,59 @@
+import cluster from "node:cluster";
+import type { FastifyInstance } from "fastify";
+
+/** The message workers exchange (through the primary) when access may have changed. */
+export const ACCESS_CHANGED = "hearth:access-changed";
+
+/**
+ * A short-lived cache for what every API call looks up (the key's user, their groups, model
+ * rules), so the streaming path does not query the database on each request. Any successful
+ * change to accounts, keys, groups or access (a non-GET under /api/admin/, /api/account/,
+ * /api/auth/ or a knowledge base's /access) clears it before the response leaves, so a revoked
+ * key or a demoted user is refused on the very next request; the TTL bounds staleness otherwise.
+ */
+export class AuthCache {
+  readonly #entries = new Map<string, { value: unknown; expires: number }>();
+  readonly #listeners: Array<() => void> = [];
+
+  constructor(readonly ttlMs = 10_000) {
+    if (cluster.isWorker) {
+      process.on("message", (message: { type?: string }) => {
+        if (message?.type === ACCESS_CHANGED) this.clear(true);
+      });
+    }
+  }
+
+  /** Runs with every clear (other caches of access-related state, like the settings). */
+  onClear(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
+  async get<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.#entries.get(key);
+    if (hit && hit.expires > now) return hit.value as T;
+    const value = await load();
+    if (this.#entries.size > 10_000) this.#entries.clear();
+    this.#entries.set(key, { value, expires: now + this.ttlMs });
+    return value;
+  }
+
+  /** Clears this process's cache, and tells the other workers to clear theirs. */
+  clear(fromPeer = false): void {
+    this.#entries.clear();
+    for (const listener of this.#listeners) listener();
+    if (!fromPeer && cluster.isWorker) process.send?.({ type: ACCESS_CHANGED });
+  }
+
+  /** Clears the cache whenever a request may have changed who can do what. */
+  register(app: FastifyInstance): void {
+    app.addHook("onSend", async (request, _reply, payload) => {
+      if (
+        request.method !== "GET" &&
+        /^\/api\/(admin|account|auth)\/|^\/api\/knowledge-bases\/[^/]+\/access/.test(request.url)
+      )
+        this.clear();
+      return payload;
+    });
+  }
+}

@@ -1,0 +1,114 @@
+import { type HearthConfig, HearthError } from "@hearth/core";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { type CurrentUser, findApiKey, findSession, loadCurrentUser } from "../accounts/account-store.js";
+import type { WebDatabase } from "../storage/open-database.js";
+import type { AuthCache } from "./auth-cache.js";
+import { readCookie } from "./cookies.js";
+
+/**
+ * Who may call a route, declared on every route as `config: { access }`:
+ * - public: anyone (sign-in, sign-up, the UI's files)
+ * - user: a signed-in, active account (session cookie with CSRF token, or an API key on /v1/)
+ * - admin: an administrator
+ * Ownership (your conversation, a knowledge base shared with your group) is checked by the route
+ * itself, which answers 404 for what you may not see.
+ */
+export type Access = "public" | "user" | "admin";
+
+export const SESSION_COOKIE = "hearth_session";
+export const CSRF_COOKIE = "hearth_csrf";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    user: CurrentUser | undefined;
+    apiKeyId: string | undefined;
+    sessionToken: string | undefined;
+  }
+}
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** Every /api/ and /v1/ route must declare its access; registering one without fails at start-up. */
+export function requireAccessDeclarations(
+  app: FastifyInstance,
+  routes: Array<{ method: string; url: string; access: Access }>,
+) {
+  app.addHook("onRoute", (route) => {
+    if (!route.url.startsWith("/api/") && !route.url.startsWith("/v1/")) return;
+    const access = (route.config as { access?: Access } | undefined)?.access;
+    if (!access) throw new Error(`route ${String(route.method)} ${route.url} declares no access`);
+    for (const method of [route.method].flat())
+      if (method !== "HEAD") routes.push({ method, url: route.url, access });
+  });
+}
+
+export function registerAccessControl(
+  app: FastifyInstance,
+  db: WebDatabase,
+  _config: HearthConfig,
+  cache: AuthCache,
+) {
+  cache.register(app);
+  app.decorateRequest("user", undefined);
+  app.decorateRequest("apiKeyId", undefined);
+  app.decorateRequest("sessionToken", undefined);
+
+  app.addHook("preHandler", async (request) => {
+    const access = request.routeOptions.config?.access;
+    if (!access || access === "public") return;
+    await authenticate(request, db, cache);
+    if (!request.user) throw new HearthError("UNAUTHORIZED", "Sign in first");
+    if (access === "admin" && request.user.role !== "admin")
+      throw new HearthError("ADMIN_REQUIRED", "Only administrators may do this");
+  });
+}
+
+export async function authenticate(
+  request: FastifyRequest,
+  db: WebDatabase,
+  cache?: AuthCache,
+): Promise<void> {
+  const authorization = request.headers.authorization;
+  const isPublicApi = request.url.startsWith("/v1/");
+  if (authorization && isPublicApi) {
+    const key = authorization.replace(/^Bearer\s+/i, "").trim();
+    const lookup = async () => {
+      const found = await findApiKey(db, key);
+      return found ? { found, user: await loadCurrentUser(db, found.userId) } : undefined;
+    };
+    const entry = cache ? await cache.get(`key:${key}`, lookup) : await lookup();
+    const found = entry?.found;
+    const user = entry?.user;
+    if (!found) throw new HearthError("API_KEY_INVALID", "The API key is unknown or has been revoked");
+    if (!user) throw new HearthError("API_KEY_INVALID", "The API key's account is not active");
+    request.user = user;
+    request.apiKeyId = found.id;
+    return;
+  }
+  const token = readCookie(request.headers.cookie, SESSION_COOKIE);
+  if (!token) return;
+  const session = await findSession(db, token);
+  if (!session) throw new HearthError("SESSION_EXPIRED", "The sign-in has ended; sign in again");
+  if (session.expired) throw new HearthError("SESSION_EXPIRED", "The sign-in has expired; sign in again");
+  // Double submit: the token is in a readable cookie and must come back in a header, which another
+  // site cannot set. Compared against the value stored with the session.
+  if (UNSAFE.has(request.method) && request.headers["x-csrf-token"] !== session.csrfToken) {
+    throw new HearthError(
+      "CSRF_TOKEN_INVALID",
+      "The request's CSRF token is missing or wrong; reload the page",
+    );
+  }
+  const user = await loadCurrentUser(db, session.userId);
+  if (!user) throw new HearthError("SESSION_EXPIRED", "The account is no longer active");
+  request.user = user;
+  request.sessionToken = token;
+}
+
+/** The signed-in user of a route declared `user` or `admin`. */
+export function currentUser(request: FastifyRequest): CurrentUser {
+  if (!request.user) throw new HearthError("UNAUTHORIZED", "Sign in first");
+  return request.user;
+}

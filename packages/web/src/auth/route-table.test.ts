@@ -1,0 +1,218 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
+import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
+import { type Session, signUp } from "../../test/support/web-client.js";
+import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
+
+/**
+ * Walks the whole route table of the web service (every /api/ and /v1/ route, as registered)
+ * against every role and ownership case: anonymous, a signed-in user who owns nothing, the
+ * resource's owner, and an admin; cookie sessions without a CSRF token; API keys outside /v1/.
+ * A route added later is walked too; one whose parameters this test cannot fill fails it.
+ */
+describe("RBAC over the whole route table", () => {
+  let model: FakeModelService;
+  let services: FakeKnowledge;
+  let web: WebHarness;
+  let admin: Session;
+  let owner: Session;
+  let stranger: Session;
+  const ids: Record<string, string> = {};
+  let strangerKey: string;
+
+  beforeAll(async () => {
+    model = await startFakeModelService();
+    services = await startFakeKnowledgeAndSearch();
+    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
+    admin = await signUp(web.app, "admin");
+    owner = await signUp(web.app, "owner");
+    stranger = await signUp(web.app, "stranger");
+    const conversation = await web.app.inject({
+      method: "POST",
+      url: "/api/conversations",
+      headers: owner.headers,
+      payload: {},
+    });
+    ids.conversation = (conversation.json() as { id: string }).id;
+    const base = await web.app.inject({
+      method: "POST",
+      url: "/api/knowledge-bases",
+      headers: owner.headers,
+      payload: { name: "private" },
+    });
+    ids.knowledgeBase = (base.json() as { id: string }).id;
+    const form = new FormData();
+    form.append("file", new Blob(["secret text"]), "secret.txt");
+    const url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    const uploaded = (await (
+      await fetch(`${url}/api/knowledge-bases/${ids.knowledgeBase}/documents`, {
+        method: "POST",
+        headers: owner.headers,
+        body: form,
+      })
+    ).json()) as {
+      job: { id: string };
+      documents: Array<{ id: string }>;
+    };
+    ids.job = uploaded.job.id;
+    ids.document = uploaded.documents[0]!.id;
+    const key = await web.app.inject({
+      method: "POST",
+      url: "/api/account/api-keys",
+      headers: owner.headers,
+      payload: { name: "k" },
+    });
+    ids.apiKey = (key.json() as { id: string }).id;
+    strangerKey = (
+      (
+        await web.app.inject({
+          method: "POST",
+          url: "/api/account/api-keys",
+          headers: stranger.headers,
+          payload: { name: "k" },
+        })
+      ).json() as { key: string }
+    ).key;
+    const group = await web.app.inject({
+      method: "POST",
+      url: "/api/admin/groups",
+      headers: admin.headers,
+      payload: { name: "g" },
+    });
+    ids.group = (group.json() as { id: string }).id;
+  });
+  afterAll(async () => {
+    await web.close();
+    await services.close();
+    await model.close();
+  });
+
+  /** Fills a route's parameters with the owner's resources. */
+  function fill(url: string): string {
+    return url
+      .replace(/^\/api\/conversations\/:id/, `/api/conversations/${ids.conversation}`)
+      .replace(/^\/api\/knowledge-bases\/:id/, `/api/knowledge-bases/${ids.knowledgeBase}`)
+      .replace(":documentId", ids.document!)
+      .replace(":jobId", ids.job!)
+      .replace(/^\/api\/account\/api-keys\/:id/, `/api/account/api-keys/${ids.apiKey}`)
+      .replace(/^\/api\/admin\/users\/:id/, `/api/admin/users/${owner.userId}`)
+      .replace(/^\/api\/admin\/groups\/:id/, `/api/admin/groups/${ids.group}`)
+      .replace(":model", "tiny-story");
+  }
+
+  /** Routes where a signed-in user only reaches their own resources. */
+  const OWNED = /^\/api\/(conversations|knowledge-bases|jobs|account\/api-keys)\/:/;
+
+  it("declares an access level on every route, and the table has the routes we expect", () => {
+    expect(web.routes.length).toBeGreaterThan(40);
+    for (const route of web.routes) {
+      expect(["public", "user", "admin"]).toContain(route.access);
+      expect(
+        fill(route.url),
+        `${route.method} ${route.url} has a parameter this test cannot fill`,
+      ).not.toContain(":");
+    }
+    const publicRoutes = web.routes.filter((r) => r.access === "public").map((r) => `${r.method} ${r.url}`);
+    expect(publicRoutes.sort()).toEqual([
+      "GET /api/auth/session",
+      "POST /api/auth/login",
+      "POST /api/auth/signup",
+    ]);
+    for (const route of web.routes.filter((r) => r.url.startsWith("/api/admin/")))
+      expect(route.access, route.url).toBe("admin");
+  });
+
+  it("refuses every non-public route to anonymous callers", async () => {
+    for (const route of web.routes.filter((r) => r.access !== "public")) {
+      const response = await web.app.inject({
+        method: route.method as "GET",
+        url: fill(route.url),
+        payload: route.method === "GET" || route.method === "DELETE" ? undefined : {},
+      });
+      expect(response.statusCode, `${route.method} ${route.url}`).toBe(401);
+    }
+  });
+
+  it("refuses state changes made with a session cookie but without the CSRF token", async () => {
+    for (const route of web.routes.filter((r) => r.access !== "public" && r.method !== "GET")) {
+      const response = await web.app.inject({
+        method: route.method as "POST",
+        url: fill(route.url),
+        headers: { cookie: admin.cookie },
+        payload: {},
+      });
+      expect(response.statusCode, `${route.method} ${route.url}`).toBe(403);
+      expect(response.json().error.code).toBe("CSRF_TOKEN_INVALID");
+    }
+  });
+
+  it("accepts API keys only on the public API (/v1/)", async () => {
+    for (const route of web.routes.filter((r) => r.access !== "public" && r.url.startsWith("/api/"))) {
+      const response = await web.app.inject({
+        method: route.method as "GET",
+        url: fill(route.url),
+        headers: { authorization: `Bearer ${strangerKey}` },
+        payload: route.method === "GET" || route.method === "DELETE" ? undefined : {},
+      });
+      expect(response.statusCode, `${route.method} ${route.url}`).toBe(401);
+    }
+  });
+
+  it("refuses admin routes to users, and hides other users' resources as 404", async () => {
+    // Signing out ends the session the walk uses: it goes last.
+    const routes = web.routes
+      .filter((r) => r.access !== "public")
+      .sort((a, b) => Number(a.url === "/api/auth/logout") - Number(b.url === "/api/auth/logout"));
+    for (const route of routes) {
+      const response = await web.app.inject({
+        method: route.method as "GET",
+        url: fill(route.url),
+        headers: stranger.headers,
+        payload: route.method === "GET" || route.method === "DELETE" ? undefined : {},
+      });
+      const where = `${route.method} ${route.url}`;
+      if (route.access === "admin") {
+        expect(response.statusCode, where).toBe(403);
+        expect(response.json().error.code, where).toBe("ADMIN_REQUIRED");
+      } else if (OWNED.test(route.url)) {
+        expect(response.statusCode, where).toBe(404);
+        expect(response.body, where).not.toContain("secret");
+      } else {
+        expect([200, 201, 204, 400, 413, 422], where).toContain(response.statusCode);
+      }
+    }
+    // Nothing of the owner's was changed by the attempts.
+    const conversation = await web.app.inject({
+      url: `/api/conversations/${ids.conversation}`,
+      headers: owner.headers,
+    });
+    expect(conversation.statusCode).toBe(200);
+    const keys = (await web.app.inject({ url: "/api/account/api-keys", headers: owner.headers })).json() as {
+      keys: Array<{ revokedAt: string | null }>;
+    };
+    expect(keys.keys[0]!.revokedAt).toBeNull();
+    const document = await web.app.inject({
+      url: `/api/knowledge-bases/${ids.knowledgeBase}/documents/${ids.document}`,
+      headers: owner.headers,
+    });
+    expect(document.statusCode).toBe(200);
+  });
+
+  it("lets the owner and an admin reach the owner's resources", async () => {
+    for (const session of [owner, admin]) {
+      for (const path of [
+        `/api/knowledge-bases/${ids.knowledgeBase}`,
+        `/api/knowledge-bases/${ids.knowledgeBase}/documents`,
+        `/api/jobs/${ids.job}`,
+      ]) {
+        const response = await web.app.inject({ url: path, headers: session.headers });
+        expect(response.statusCode, path).not.toBe(404);
+        expect(response.statusCode, path).toBeLessThan(500);
+      }
+    }
+    expect(
+      (await web.app.inject({ url: `/api/conversations/${ids.conversation}`, headers: owner.headers }))
+        .statusCode,
+    ).toBe(200);
+  });
+});

@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
+import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
+import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
+
+describe("first slice: models and streamed chat through the web service", () => {
+  let model: FakeModelService;
+  let web: WebHarness;
+  let url: string;
+  let session: Session;
+
+  beforeAll(async () => {
+    model = await startFakeModelService({ models: ["tiny-story", "deepseek-r1:1.5b"] });
+    web = await startWeb({ modelUrl: model.url });
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    session = await signUp(web.app, "alice");
+  });
+  afterAll(async () => {
+    await web.close();
+    await model.close();
+  });
+
+  it("lists the model service's models for the picker", async () => {
+    const response = await fetch(`${url}/api/models`, { headers: session.headers });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { models: Array<{ id: string }>; guidance?: unknown };
+    expect(body.models.map((m) => m.id)).toEqual(["tiny-story", "deepseek-r1:1.5b"]);
+    expect(body.guidance).toBeUndefined();
+  });
+
+  it("streams the answer as text deltas, then a finish", async () => {
+    const response = await fetch(`${url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...session.headers },
+      body: JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content: "hi there" }] }),
+    });
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const parts = parseSse(await response.text());
+    const text = parts
+      .filter((p) => p.type === "text-delta")
+      .map((p) => p.text)
+      .join("");
+    expect(text).toBe("Hello from the model. You said: hi there");
+    expect(parts.at(-1)).toMatchObject({
+      type: "finish",
+      finishReason: "stop",
+      cached: false,
+      usage: { promptTokens: 7 },
+    });
+  });
+
+  it("passes on queue positions, reasoning and the cache mark", async () => {
+    model.options.queuePositions = 2;
+    model.options.reasoning = ["Let me", " think."];
+    model.options.cached = true;
+    try {
+      const response = await fetch(`${url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...session.headers },
+        body: JSON.stringify({ model: "deepseek-r1:1.5b", messages: [{ role: "user", content: "why?" }] }),
+      });
+      const parts = parseSse(await response.text());
+      expect(parts.slice(0, 2)).toEqual([
+        { type: "queue-position", position: 2 },
+        { type: "queue-position", position: 1 },
+      ]);
+      expect(
+        parts
+          .filter((p) => p.type === "reasoning-delta")
+          .map((p) => p.text)
+          .join(""),
+      ).toBe("Let me think.");
+      expect(parts.at(-1)).toMatchObject({ type: "finish", cached: true });
+    } finally {
+      model.options.queuePositions = 0;
+      model.options.reasoning = [];
+      model.options.cached = false;
+    }
+  });
+
+  it("stops the model's stream when the browser stops reading", async () => {
+    model.options.delayMs = 30;
+    model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);
+    const abandonedBefore = model.abandoned;
+    try {
+      const controller = new AbortController();
+      const response = await fetch(`${url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...session.headers },
+        body: JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content: "long story" }] }),
+        signal: controller.signal,
+      });
+      const reader = response.body!.getReader();
+      const first = await reader.read();
+      expect(new TextDecoder().decode(first.value)).toContain("data:");
+      controller.abort();
+      await expect.poll(() => model.abandoned, { timeout: 3000 }).toBe(abandonedBefore + 1);
+    } finally {
+      model.options.delayMs = 5;
+      model.options.words = undefined;
+    }
+  });
+
+  it("answers an unknown model with MODEL_NOT_FOUND before streaming", async () => {
+    const response = await fetch(`${url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...session.headers },
+      body: JSON.stringify({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("MODEL_NOT_FOUND");
+  });
+
+  it("refuses malformed requests with a stable code", async () => {
+    const bad = await fetch(`${url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...session.headers },
+      body: "{not json",
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("INVALID_JSON");
+    const missing = await fetch(`${url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...session.headers },
+      body: JSON.stringify({ model: "x" }),
+    });
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("INVALID_REQUEST");
+  });
+});
+
+describe("no model yet", () => {
+  it("tells the UI what to do when the model service has no models or is down", async () => {
+    const empty = await startFakeModelService({ models: [] });
+    const web = await startWeb({ modelUrl: empty.url });
+    try {
+      const me = await signUp(web.app, "bob");
+      const answer = (await (await web.app.inject({ url: "/api/models", headers: me.headers })).json()) as {
+        models: unknown[];
+        reachable: boolean;
+        guidance: { modelsDir: string; steps: string[] };
+      };
+      expect(answer.models).toEqual([]);
+      expect(answer.reachable).toBe(true);
+      expect(answer.guidance.steps).toEqual(["drop-gguf", "ollama-host", "pull"]);
+      expect(answer.guidance.modelsDir).toBe(web.config.model.modelsDir);
+    } finally {
+      await web.close();
+      await empty.close();
+    }
+    const down = await startWeb({ modelUrl: "http://127.0.0.1:9" });
+    try {
+      const me = await signUp(down.app, "carol");
+      const answer = (await (await down.app.inject({ url: "/api/models", headers: me.headers })).json()) as {
+        reachable: boolean;
+        guidance: unknown;
+      };
+      expect(answer.reachable).toBe(false);
+      expect(answer.guidance).toBeDefined();
+    } finally {
+      await down.close();
+    }
+  });
+});
+
+describe("the built UI", () => {
+  it("serves index.html for app routes, long-caches hashed assets, and 404s unknown API paths", async () => {
+    const model = await startFakeModelService();
+    const web = await startWeb({ modelUrl: model.url });
+    try {
+      const index = await web.app.inject({ url: "/" });
+      expect(index.statusCode).toBe(200);
+      expect(index.headers["content-type"]).toContain("text/html");
+      const route = await web.app.inject({ url: "/conversations/abc" });
+      expect(route.body).toBe(index.body);
+      expect(route.headers["cache-control"]).toBe("no-cache");
+      const asset = /src="(\/assets\/[^"]+\.js)"/.exec(index.body)?.[1];
+      if (asset) {
+        const script = await web.app.inject({ url: asset });
+        expect(script.statusCode).toBe(200);
+        expect(script.headers["cache-control"]).toContain("immutable");
+      }
+      const api = await web.app.inject({ url: "/api/nothing-here" });
+      expect(api.statusCode).toBe(404);
+      expect(api.json()).toMatchObject({ error: { code: "ROUTE_NOT_FOUND" } });
+    } finally {
+      await web.close();
+      await model.close();
+    }
+  });
+});

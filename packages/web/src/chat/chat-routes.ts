@@ -1,0 +1,96 @@
+import { type HearthConfig, HearthError, ReplyStream, toHearthError } from "@hearth/core";
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { currentUser } from "../auth/route-access.js";
+import type { ModelClient } from "../model/model-client.js";
+import type { ModelAccess } from "../models/model-access.js";
+import type { UsageMeter } from "../usage/usage-meter.js";
+
+const chatRequest = z.strictObject({
+  model: z.string().min(1).max(200),
+  messages: z
+    .array(
+      z.strictObject({ role: z.enum(["system", "user", "assistant"]), content: z.string().max(200_000) }),
+    )
+    .min(1)
+    .max(500),
+  temperature: z.number().min(0).max(2).optional(),
+});
+
+export interface ModelGuidance {
+  modelsDir: string;
+  steps: Array<"drop-gguf" | "ollama-host" | "pull">;
+}
+
+interface Deps {
+  config: HearthConfig;
+  models: ModelClient;
+  modelAccess: ModelAccess;
+  usage: UsageMeter;
+  shutdownSignal: AbortSignal;
+}
+
+/** GET /api/models (the picker, with guidance when there is no model) and POST /api/chat (a chat that is not stored). */
+export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
+  const guidance: ModelGuidance = {
+    modelsDir: deps.config.model.modelsDir,
+    steps: ["drop-gguf", "ollama-host", "pull"],
+  };
+
+  app.get("/api/models", { config: { access: "user" } }, async (request) => {
+    const user = currentUser(request);
+    try {
+      const models = await deps.modelAccess.filter(user, await deps.models.listModels());
+      return { models, reachable: true, ...(models.length === 0 ? { guidance } : {}) };
+    } catch (error) {
+      const hearthError = toHearthError(error);
+      app.log.warn({ code: hearthError.code }, "could not list models");
+      return { models: [], reachable: false, guidance };
+    }
+  });
+
+  app.post("/api/chat", { config: { access: "user" } }, async (request, reply) => {
+    const user = currentUser(request);
+    const body = chatRequest.parse(request.body);
+    await deps.modelAccess.assertAllowed(user, body.model);
+    await deps.usage.check(user);
+    const upstream = new AbortController();
+    const onShutdown = () => upstream.abort(new Error("shutting down"));
+    deps.shutdownSignal.addEventListener("abort", onShutdown, { once: true });
+    let usage = { promptTokens: 0, completionTokens: 0 };
+    try {
+      const parts = await deps.models.streamChat({ ...body, signal: upstream.signal });
+      const stream = new ReplyStream(reply, "sse");
+      stream.signal.addEventListener("abort", () => upstream.abort(new Error("client went away")), {
+        once: true,
+      });
+      try {
+        for await (const part of parts) {
+          if (stream.ended) break;
+          if (part.type === "finish" && part.usage) usage = part.usage;
+          await stream.send(part);
+        }
+      } catch (error) {
+        if (!upstream.signal.aborted) {
+          const failure = toHearthError(error);
+          await stream.send({ type: "error", code: failure.code, message: failure.message });
+        }
+      } finally {
+        if (deps.shutdownSignal.aborted && !stream.ended) {
+          await stream.send({
+            type: "error",
+            code: "SERVICE_NOT_READY",
+            message: "The service is shutting down",
+          });
+        }
+        stream.end();
+        await deps.usage.record({ userId: user.id, model: body.model, ...usage }).catch(() => {});
+      }
+    } catch (error) {
+      if (upstream.signal.aborted) throw new HearthError("SERVICE_NOT_READY", "The request was cancelled");
+      throw error;
+    } finally {
+      deps.shutdownSignal.removeEventListener("abort", onShutdown);
+    }
+  });
+}

@@ -1,0 +1,144 @@
+import { HearthError, type ReplyStream, toHearthError } from "@hearth/core";
+import type { CurrentUser } from "../accounts/account-store.js";
+import type { Citation, ConversationStore, StoredMessage } from "../conversations/conversation-store.js";
+import { SensitiveWordFilter, StreamMasker } from "../filter/sensitive-word-filter.js";
+import { groundTurn, type SearchMode } from "../grounding/grounding.js";
+import type { KnowledgeClient, SearchClient } from "../grounding/service-clients.js";
+import type { ChatMessage, ModelClient } from "../model/model-client.js";
+import type { SettingsStore } from "../settings/settings-store.js";
+import type { UsageMeter } from "../usage/usage-meter.js";
+
+export interface ChatTurnDeps {
+  models: ModelClient;
+  knowledge: KnowledgeClient;
+  search: SearchClient;
+  conversations: ConversationStore;
+  usage: UsageMeter;
+  settings: SettingsStore;
+  shutdownSignal: AbortSignal;
+}
+
+export interface ChatTurnInput {
+  user: CurrentUser;
+  conversationId: string;
+  model: string;
+  /** The conversation so far, ending with the user's message to answer. */
+  history: StoredMessage[];
+  knowledgeBaseIds: string[];
+  search: SearchMode;
+}
+
+/** Filters a message against the configured sensitive words (input side). */
+export async function checkInput(settings: SettingsStore, text: string): Promise<void> {
+  const { filter } = await settings.get();
+  if (!filter.applyToInput || filter.words.length === 0) return;
+  if (new SensitiveWordFilter(filter.words).find(text))
+    throw new HearthError("CONTENT_BLOCKED", "The message contains a blocked word");
+}
+
+/**
+ * Answers the last user message of a conversation into `stream`: grounding (knowledge, search),
+ * the model's streamed answer, output filtering, and the stored assistant message, which is kept
+ * with what arrived, marked interrupted, when the client leaves or the model fails.
+ */
+export async function runChatTurn(
+  deps: ChatTurnDeps,
+  input: ChatTurnInput,
+  stream: ReplyStream,
+): Promise<void> {
+  const upstream = new AbortController();
+  const abort = () => upstream.abort(new Error("stopped"));
+  stream.signal.addEventListener("abort", abort, { once: true });
+  deps.shutdownSignal.addEventListener("abort", abort, { once: true });
+  const assistant = await deps.conversations.append(input.conversationId, {
+    role: "assistant",
+    content: "",
+    status: "streaming",
+    model: input.model,
+  });
+  await stream.send({ type: "message-start", messageId: assistant.id, conversationId: input.conversationId });
+
+  let content = "";
+  let reasoning = "";
+  let citations: Citation[] = [];
+  let status: "done" | "interrupted" | "error" = "interrupted";
+  let error: string | null = null;
+  let usage = { promptTokens: 0, completionTokens: 0 };
+  const { filter } = await deps.settings.get();
+  const masker = new StreamMasker(new SensitiveWordFilter(filter.applyToOutput ? filter.words : []));
+
+  try {
+    const last = input.history[input.history.length - 1];
+    const grounding = await groundTurn(
+      {
+        query: last?.content ?? "",
+        model: input.model,
+        knowledgeBaseIds: input.knowledgeBaseIds,
+        search: input.search,
+        signal: upstream.signal,
+      },
+      { knowledge: deps.knowledge, search: deps.search, model: deps.models },
+    );
+    citations = grounding.citations;
+    if (citations.length > 0 || grounding.searchQueries.length > 0) {
+      await stream.send({ type: "sources", citations, searchQueries: grounding.searchQueries });
+    }
+    for (const warning of grounding.warnings) await stream.send({ type: "warning", code: warning });
+    // Earlier reasoning is not sent back to the model (DeepSeek-R1 guidance); only answers are.
+    const messages: ChatMessage[] = [
+      ...(grounding.systemMessage ? [grounding.systemMessage] : []),
+      ...input.history
+        .filter((m) => m.status !== "error" && m.content !== "")
+        .map((m) => ({ role: m.role, content: m.content })),
+    ];
+    const parts = await deps.models.streamChat({ model: input.model, messages, signal: upstream.signal });
+    for await (const part of parts) {
+      if (part.type === "text-delta") {
+        const text = masker.push(part.text);
+        content += part.text;
+        if (text) await stream.send({ type: "text-delta", text });
+      } else if (part.type === "reasoning-delta") {
+        reasoning += part.text;
+        await stream.send(part);
+      } else if (part.type === "finish") {
+        const rest = masker.flush();
+        if (rest) await stream.send({ type: "text-delta", text: rest });
+        if (part.usage) usage = part.usage;
+        status = "done";
+        await stream.send(part);
+      } else {
+        await stream.send(part);
+      }
+    }
+  } catch (caught) {
+    if (!upstream.signal.aborted) {
+      const failure = toHearthError(caught);
+      status = content ? "interrupted" : "error";
+      error = failure.message;
+      await stream.send({ type: "error", code: failure.code, message: failure.message });
+    }
+  } finally {
+    stream.signal.removeEventListener("abort", abort);
+    deps.shutdownSignal.removeEventListener("abort", abort);
+    const stored = filter.applyToOutput ? new SensitiveWordFilter(filter.words).mask(content) : content;
+    await deps.conversations.finishMessage(assistant.id, {
+      content: stored,
+      reasoning,
+      status,
+      citations,
+      error,
+    });
+    if (usage.promptTokens === 0 && usage.completionTokens === 0)
+      usage = {
+        promptTokens: estimateTokens(input.history.map((m) => m.content).join("")),
+        completionTokens: estimateTokens(content),
+      };
+    await deps.usage.record({ userId: input.user.id, model: input.model, ...usage }).catch(() => {});
+    stream.end();
+  }
+}
+
+/** About four characters a token: used when an interrupted stream never reported usage. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}

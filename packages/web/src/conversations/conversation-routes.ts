@@ -1,0 +1,170 @@
+import { type HearthConfig, HearthError, ReplyStream } from "@hearth/core";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { z } from "zod";
+import { audit } from "../audit/audit-log.js";
+import { currentUser } from "../auth/route-access.js";
+import { type ChatTurnDeps, checkInput, runChatTurn } from "../chat/chat-turn.js";
+import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
+import type { ModelAccess } from "../models/model-access.js";
+import { exportMarkdown } from "./conversation-store.js";
+
+const grounding = {
+  knowledgeBaseIds: z.array(z.string().min(1).max(200)).max(20).default([]),
+  search: z.enum(["off", "auto", "on"]).default("off"),
+};
+
+interface Deps extends ChatTurnDeps {
+  config: HearthConfig;
+  modelAccess: ModelAccess;
+  knowledgeAccess: KnowledgeAccess;
+}
+
+/** Conversations: list, search, rename, delete, export; send, edit and resend, regenerate (SSE). */
+export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
+  const store = deps.conversations;
+  const access = { config: { access: "user" as const } };
+  const messageBody = z.strictObject({
+    content: z.string().min(1),
+    model: z.string().min(1).max(200),
+    /** Edit and resend: replaces this user message and drops everything after it. */
+    editMessageId: z.string().optional(),
+    ...grounding,
+  });
+
+  app.get("/api/conversations", access, async (request) => {
+    const { q } = z.object({ q: z.string().max(200).optional() }).parse(request.query);
+    return { conversations: await store.list(currentUser(request).id, q) };
+  });
+
+  app.post("/api/conversations", access, async (request, reply) => {
+    const body = z
+      .strictObject({ title: z.string().max(200).optional(), model: z.string().max(200).optional() })
+      .parse(request.body ?? {});
+    return reply.code(201).send(await store.create(currentUser(request).id, body));
+  });
+
+  app.get("/api/conversations/:id", access, async (request) => {
+    const user = currentUser(request);
+    const { id } = request.params as { id: string };
+    const conversation = await store.get(user.id, id);
+    return { ...conversation, messages: await store.messages(user.id, id) };
+  });
+
+  app.patch("/api/conversations/:id", access, async (request) => {
+    const user = currentUser(request);
+    const { id } = request.params as { id: string };
+    // Ownership before validation: another user's id is a 404 whatever the body.
+    await store.get(user.id, id);
+    const { title } = z.strictObject({ title: z.string().trim().min(1).max(200) }).parse(request.body);
+    return store.rename(user.id, id, title);
+  });
+
+  app.delete("/api/conversations/:id", access, async (request, reply) => {
+    const user = currentUser(request);
+    const { id } = request.params as { id: string };
+    await store.delete(user.id, id);
+    await audit(store.db, { actorId: user.id, action: "conversation.delete", target: id });
+    return reply.code(204).send();
+  });
+
+  app.get("/api/conversations/:id/export", access, async (request, reply) => {
+    const user = currentUser(request);
+    const { id } = request.params as { id: string };
+    const { format } = z
+      .object({ format: z.enum(["markdown", "json"]).default("markdown") })
+      .parse(request.query);
+    const conversation = await store.get(user.id, id);
+    const messages = await store.messages(user.id, id);
+    const name = `conversation-${id.slice(0, 8)}`;
+    if (format === "json") {
+      return reply
+        .header("content-disposition", `attachment; filename="${name}.json"`)
+        .type("application/json; charset=utf-8")
+        .send(JSON.stringify({ ...conversation, messages }, null, 2));
+    }
+    return reply
+      .header("content-disposition", `attachment; filename="${name}.md"`)
+      .type("text/markdown; charset=utf-8")
+      .send(exportMarkdown(conversation, messages));
+  });
+
+  const prepare = async (
+    userId: string,
+    model: string,
+    knowledgeBaseIds: string[],
+    request: { user?: unknown },
+  ) => {
+    const user = currentUser(request as never);
+    await deps.modelAccess.assertAllowed(user, model);
+    for (const id of knowledgeBaseIds) await deps.knowledgeAccess.assert(user, id, "read");
+    await deps.usage.check(user);
+    void userId;
+    return user;
+  };
+
+  const answer = async (reply: FastifyReply, input: Parameters<typeof runChatTurn>[1]) => {
+    const stream = new ReplyStream(reply, "sse");
+    await runChatTurn(deps, input, stream);
+  };
+
+  app.post("/api/conversations/:id/messages", access, async (request, reply) => {
+    const user = currentUser(request);
+    const { id } = request.params as { id: string };
+    const conversation = await store.get(user.id, id);
+    const body = messageBody.parse(request.body);
+    if (body.content.length > deps.config.web.maxMessageChars) {
+      throw new HearthError(
+        "MESSAGE_TOO_LONG",
+        `A message may have at most ${deps.config.web.maxMessageChars} characters`,
+      );
+    }
+    await prepare(user.id, body.model, body.knowledgeBaseIds, request);
+    await checkInput(deps.settings, body.content);
+    let history = await store.messages(user.id, id);
+    if (body.editMessageId) {
+      const edited = history.find((m) => m.id === body.editMessageId && m.role === "user");
+      if (!edited) throw new HearthError("MESSAGE_NOT_FOUND", "No such user message in this conversation");
+      await store.truncateFrom(id, edited.seq);
+      history = history.filter((m) => m.seq < edited.seq);
+    }
+    const message = await store.append(id, {
+      role: "user",
+      content: body.content,
+      status: "done",
+      model: null,
+    });
+    if (history.length === 0 && conversation.title === "New chat") {
+      await store.rename(user.id, id, body.content.replace(/\s+/g, " ").trim().slice(0, 60));
+    }
+    await answer(reply, {
+      user,
+      conversationId: id,
+      model: body.model,
+      history: [...history, message],
+      knowledgeBaseIds: body.knowledgeBaseIds,
+      search: body.search,
+    });
+  });
+
+  app.post("/api/conversations/:id/regenerate", access, async (request, reply) => {
+    const user = currentUser(request);
+    const { id } = request.params as { id: string };
+    await store.get(user.id, id);
+    const body = z.strictObject({ model: z.string().min(1).max(200), ...grounding }).parse(request.body);
+    await prepare(user.id, body.model, body.knowledgeBaseIds, request);
+    const history = await store.messages(user.id, id);
+    const lastUser = history.map((m) => m.role).lastIndexOf("user");
+    if (lastUser === -1) throw new HearthError("MESSAGE_NOT_FOUND", "There is no message to answer again");
+    const kept = history.slice(0, lastUser + 1);
+    const next = history[lastUser + 1];
+    if (next) await store.truncateFrom(id, next.seq);
+    await answer(reply, {
+      user,
+      conversationId: id,
+      model: body.model,
+      history: kept,
+      knowledgeBaseIds: body.knowledgeBaseIds,
+      search: body.search,
+    });
+  });
+}

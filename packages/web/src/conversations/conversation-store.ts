@@ -1,0 +1,235 @@
+import { randomUUID } from "node:crypto";
+import { HearthError } from "@hearth/core";
+import type { MessagesTable } from "../storage/database-schema.js";
+import type { WebDatabase } from "../storage/open-database.js";
+
+export interface Citation {
+  n: number;
+  kind: "document" | "web";
+  title: string;
+  url: string;
+  snippet?: string;
+}
+
+export interface StoredMessage {
+  id: string;
+  seq: number;
+  role: "user" | "assistant";
+  content: string;
+  reasoning: string | null;
+  status: MessagesTable["status"];
+  model: string | null;
+  citations: Citation[];
+  error: string | null;
+  createdAt: string;
+}
+
+function toMessage(row: MessagesTable): StoredMessage {
+  return {
+    id: row.id,
+    seq: Number(row.seq),
+    role: row.role,
+    content: row.content,
+    reasoning: row.reasoning,
+    status: row.status,
+    model: row.model,
+    citations: row.citations ? (JSON.parse(row.citations) as Citation[]) : [],
+    error: row.error,
+    createdAt: row.created_at,
+  };
+}
+
+/** Conversations and their messages, always scoped to their owner: another user's id is a 404. */
+export class ConversationStore {
+  constructor(readonly db: WebDatabase) {}
+
+  async create(userId: string, input: { title?: string; model?: string }) {
+    const now = new Date().toISOString();
+    const row = {
+      id: randomUUID(),
+      user_id: userId,
+      title: input.title?.trim() || "New chat",
+      model: input.model ?? null,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.db.insertInto("conversations").values(row).execute();
+    return { id: row.id, title: row.title, model: row.model, createdAt: now, updatedAt: now };
+  }
+
+  async get(userId: string, id: string) {
+    const row = await this.db
+      .selectFrom("conversations")
+      .selectAll()
+      .where("id", "=", id)
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    if (!row) throw new HearthError("CONVERSATION_NOT_FOUND", "No such conversation");
+    return {
+      id: row.id,
+      title: row.title,
+      model: row.model,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  async list(userId: string, query?: string) {
+    let select = this.db
+      .selectFrom("conversations")
+      .select(["id", "title", "model", "created_at", "updated_at"])
+      .where("user_id", "=", userId)
+      .orderBy("updated_at", "desc")
+      .limit(200);
+    const text = query?.trim();
+    if (text) {
+      // % and _ in the query act as wildcards: a broader match, never a missed one.
+      const pattern = `%${text.toLowerCase()}%`;
+      select = select.where((eb) =>
+        eb.or([
+          eb(eb.fn("lower", ["title"]), "like", eb.val(pattern)),
+          eb.exists(
+            eb
+              .selectFrom("messages")
+              .select("messages.id")
+              .whereRef("messages.conversation_id", "=", "conversations.id")
+              .where((inner) => inner(inner.fn("lower", ["messages.content"]), "like", pattern)),
+          ),
+        ]),
+      );
+    }
+    const rows = await select.execute();
+    return rows.map((r) => ({
+      id: r.id,
+      title: r.title,
+      model: r.model,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  async rename(userId: string, id: string, title: string) {
+    await this.get(userId, id);
+    await this.db
+      .updateTable("conversations")
+      .set({ title, updated_at: new Date().toISOString() })
+      .where("id", "=", id)
+      .execute();
+    return this.get(userId, id);
+  }
+
+  async delete(userId: string, id: string) {
+    await this.get(userId, id);
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("messages").where("conversation_id", "=", id).execute();
+      await trx.deleteFrom("conversations").where("id", "=", id).execute();
+    });
+  }
+
+  async messages(userId: string, id: string): Promise<StoredMessage[]> {
+    await this.get(userId, id);
+    const rows = await this.db
+      .selectFrom("messages")
+      .selectAll()
+      .where("conversation_id", "=", id)
+      .orderBy("seq")
+      .execute();
+    return rows.map(toMessage);
+  }
+
+  /** Appends a message after the last one. */
+  async append(
+    conversationId: string,
+    message: Pick<StoredMessage, "role" | "content" | "status" | "model"> & {
+      reasoning?: string | null;
+      citations?: Citation[];
+    },
+  ) {
+    const now = new Date().toISOString();
+    return this.db.transaction().execute(async (trx) => {
+      const last = await trx
+        .selectFrom("messages")
+        .select((eb) => eb.fn.max("seq").as("seq"))
+        .where("conversation_id", "=", conversationId)
+        .executeTakeFirst();
+      const seq = Number(last?.seq ?? 0) + 1;
+      const row: MessagesTable = {
+        id: randomUUID(),
+        conversation_id: conversationId,
+        seq,
+        role: message.role,
+        content: message.content,
+        reasoning: message.reasoning ?? null,
+        status: message.status,
+        model: message.model,
+        citations: message.citations?.length ? JSON.stringify(message.citations) : null,
+        error: null,
+        created_at: now,
+      };
+      await trx.insertInto("messages").values(row).execute();
+      await trx
+        .updateTable("conversations")
+        .set({ updated_at: now })
+        .where("id", "=", conversationId)
+        .execute();
+      return toMessage(row);
+    });
+  }
+
+  async finishMessage(
+    id: string,
+    update: {
+      content: string;
+      reasoning: string | null;
+      status: MessagesTable["status"];
+      citations?: Citation[];
+      error?: string | null;
+    },
+  ) {
+    await this.db
+      .updateTable("messages")
+      .set({
+        content: update.content,
+        reasoning: update.reasoning || null,
+        status: update.status,
+        citations: update.citations?.length ? JSON.stringify(update.citations) : null,
+        error: update.error ?? null,
+      })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  /** Removes the messages from `seq` on (edit and resend, regenerate). */
+  async truncateFrom(conversationId: string, seq: number) {
+    await this.db
+      .deleteFrom("messages")
+      .where("conversation_id", "=", conversationId)
+      .where("seq", ">=", seq)
+      .execute();
+  }
+
+  async updateContent(messageId: string, content: string) {
+    await this.db.updateTable("messages").set({ content }).where("id", "=", messageId).execute();
+  }
+}
+
+export function exportMarkdown(
+  conversation: { title: string; createdAt: string },
+  messages: StoredMessage[],
+): string {
+  const lines = [`# ${conversation.title}`, "", `_${conversation.createdAt}_`, ""];
+  for (const message of messages) {
+    lines.push(
+      `## ${message.role === "user" ? "User" : `Assistant${message.model ? ` (${message.model})` : ""}`}`,
+      "",
+    );
+    lines.push(message.content, "");
+    if (message.status === "interrupted") lines.push("_(interrupted)_", "");
+    if (message.citations.length > 0) {
+      for (const citation of message.citations)
+        lines.push(`[${citation.n}]: ${citation.url} "${citation.title.replace(/"/g, "'")}"`);
+      lines.push("");
+    }
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,273 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
+import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
+import {
+  type Dialect,
+  postgresAvailable,
+  startWeb,
+  type WebHarness,
+} from "../../test/support/web-harness.js";
+
+const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
+
+interface Conversation {
+  id: string;
+  title: string;
+  messages: Array<{ id: string; role: string; content: string; status: string; reasoning: string | null }>;
+}
+
+describe("conversations during shutdown", () => {
+  it("ends open streams and stores their partial answers as interrupted", async () => {
+    const model = await startFakeModelService({
+      delayMs: 30,
+      words: Array.from({ length: 100 }, (_, i) => ` w${i}`),
+    });
+    const web = await startWeb({ modelUrl: model.url });
+    const url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    const alice = await signUp(web.app, "alice");
+    const { id } = (
+      await web.app.inject({ method: "POST", url: "/api/conversations", headers: alice.headers, payload: {} })
+    ).json() as { id: string };
+    const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...alice.headers },
+      body: JSON.stringify({ model: "tiny-story", content: "long" }),
+    });
+    const reader = response.body!.getReader();
+    let seen = "";
+    while (!seen.includes("w2")) seen += new TextDecoder().decode((await reader.read()).value);
+    const db = web.db;
+    // close() aborts the stream, stores the partial answer, then closes the database.
+    const closing = web.app.close();
+    while (!(await reader.read()).done) {}
+    await closing;
+    const answer = await db
+      .selectFrom("messages")
+      .selectAll()
+      .where("conversation_id", "=", id)
+      .where("role", "=", "assistant")
+      .executeTakeFirst();
+    expect(answer?.status).toBe("interrupted");
+    expect(answer?.content).toContain("w2");
+    await web.close();
+    await model.close();
+  });
+});
+
+describe.each(dialects)("conversations on %s", (dialect) => {
+  let model: FakeModelService;
+  let web: WebHarness;
+  let url: string;
+  let alice: Session;
+  let bob: Session;
+
+  beforeAll(async () => {
+    model = await startFakeModelService({ models: ["tiny-story"] });
+    web = await startWeb({ modelUrl: model.url }, {}, dialect);
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    alice = await signUp(web.app, "alice");
+    bob = await signUp(web.app, "bob");
+  });
+  afterAll(async () => {
+    await web.close();
+    await model.close();
+  });
+
+  const create = async (session: Session) =>
+    (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/conversations",
+        headers: session.headers,
+        payload: {},
+      })
+    ).json() as { id: string };
+  const send = async (session: Session, id: string, payload: Record<string, unknown>) => {
+    const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...session.headers },
+      body: JSON.stringify({ model: "tiny-story", ...payload }),
+    });
+    return {
+      status: response.status,
+      parts: response.ok ? parseSse(await response.text()) : [],
+      body: response.ok ? undefined : await response.json(),
+    };
+  };
+  const get = async (session: Session, id: string) =>
+    (
+      await web.app.inject({ url: `/api/conversations/${id}`, headers: session.headers })
+    ).json() as Conversation;
+
+  it("stores both sides of a streamed turn and titles the conversation from the first message", async () => {
+    const { id } = await create(alice);
+    const { parts } = await send(alice, id, { content: "What is a hearth?" });
+    expect(parts[0]).toMatchObject({ type: "message-start", conversationId: id });
+    expect(
+      parts
+        .filter((p) => p.type === "text-delta")
+        .map((p) => p.text)
+        .join(""),
+    ).toContain("You said: What is a hearth?");
+    const stored = await get(alice, id);
+    expect(stored.title).toBe("What is a hearth?");
+    expect(stored.messages.map((m) => [m.role, m.status])).toEqual([
+      ["user", "done"],
+      ["assistant", "done"],
+    ]);
+    expect(stored.messages[1]!.content).toBe("Hello from the model. You said: What is a hearth?");
+  });
+
+  it("sends earlier turns back to the model without the reasoning", async () => {
+    model.options.reasoning = ["secret thoughts"];
+    const { id } = await create(alice);
+    await send(alice, id, { content: "first" });
+    await send(alice, id, { content: "second" });
+    model.options.reasoning = [];
+    const request = model.requests.at(-1)!;
+    expect(request.messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+    expect(JSON.stringify(request.messages)).not.toContain("secret thoughts");
+    expect((await get(alice, id)).messages[1]!.reasoning).toBe("secret thoughts");
+  });
+
+  it("lists, searches, renames, exports and deletes", async () => {
+    const { id } = await create(alice);
+    await send(alice, id, { content: "Tell me about zebras" });
+    const found = (
+      await web.app.inject({ url: "/api/conversations?q=ZEBRA", headers: alice.headers })
+    ).json() as { conversations: Array<{ id: string }> };
+    expect(found.conversations.map((c) => c.id)).toEqual([id]);
+    const renamed = await web.app.inject({
+      method: "PATCH",
+      url: `/api/conversations/${id}`,
+      headers: alice.headers,
+      payload: { title: "Stripes" },
+    });
+    expect(renamed.json()).toMatchObject({ title: "Stripes" });
+    const markdown = await web.app.inject({
+      url: `/api/conversations/${id}/export?format=markdown`,
+      headers: alice.headers,
+    });
+    expect(markdown.headers["content-type"]).toContain("text/markdown");
+    expect(markdown.body).toContain("# Stripes");
+    expect(markdown.body).toContain("Tell me about zebras");
+    const json = await web.app.inject({
+      url: `/api/conversations/${id}/export?format=json`,
+      headers: alice.headers,
+    });
+    expect((JSON.parse(json.body) as Conversation).messages).toHaveLength(2);
+    await web.app.inject({ method: "DELETE", url: `/api/conversations/${id}`, headers: alice.headers });
+    expect(
+      (await web.app.inject({ url: `/api/conversations/${id}`, headers: alice.headers })).statusCode,
+    ).toBe(404);
+  });
+
+  it("edits and resends a message, dropping what followed; regenerates the last answer", async () => {
+    const { id } = await create(alice);
+    await send(alice, id, { content: "one" });
+    await send(alice, id, { content: "two" });
+    const before = await get(alice, id);
+    const edited = await send(alice, id, { content: "one, edited", editMessageId: before.messages[0]!.id });
+    expect(edited.status).toBe(200);
+    const after = await get(alice, id);
+    expect(after.messages.map((m) => m.content)).toEqual([
+      "one, edited",
+      "Hello from the model. You said: one, edited",
+    ]);
+    const regenerated = await fetch(`${url}/api/conversations/${id}/regenerate`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...alice.headers },
+      body: JSON.stringify({ model: "tiny-story" }),
+    });
+    expect(regenerated.status).toBe(200);
+    await regenerated.text();
+    expect((await get(alice, id)).messages).toHaveLength(2);
+  });
+
+  it("keeps a partial answer, marked interrupted, when the client goes away", async () => {
+    model.options.delayMs = 30;
+    model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);
+    try {
+      const { id } = await create(alice);
+      const controller = new AbortController();
+      const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...alice.headers },
+        body: JSON.stringify({ model: "tiny-story", content: "long one" }),
+        signal: controller.signal,
+      });
+      const reader = response.body!.getReader();
+      let seen = "";
+      while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
+      controller.abort();
+      await expect
+        .poll(async () => (await get(alice, id)).messages[1]?.status, { timeout: 3000 })
+        .toBe("interrupted");
+      const answer = (await get(alice, id)).messages[1]!;
+      expect(answer.content).toContain("w3");
+      expect(answer.content).not.toContain("w99");
+    } finally {
+      model.options.delayMs = 5;
+      model.options.words = undefined;
+    }
+  });
+
+  it("keeps what arrived, marked interrupted, when the model fails mid-answer", async () => {
+    model.options.failAfterWords = 2;
+    try {
+      const { id } = await create(alice);
+      const { parts } = await send(alice, id, { content: "fail please" });
+      expect(parts.at(-1)).toMatchObject({ type: "error" });
+      const answer = (await get(alice, id)).messages[1]!;
+      expect(answer.status).toBe("interrupted");
+      expect(answer.content).toBe("Hello from");
+    } finally {
+      model.options.failAfterWords = undefined;
+    }
+  });
+
+  it("hides one user's conversations from another (404, nothing leaked)", async () => {
+    const { id } = await create(alice);
+    await send(alice, id, { content: "alice's secret" });
+    const list = (await web.app.inject({ url: "/api/conversations", headers: bob.headers })).json() as {
+      conversations: unknown[];
+    };
+    expect(JSON.stringify(list)).not.toContain(id);
+    for (const [method, path, payload] of [
+      ["GET", `/api/conversations/${id}`, undefined],
+      ["PATCH", `/api/conversations/${id}`, { title: "mine now" }],
+      ["DELETE", `/api/conversations/${id}`, undefined],
+      ["GET", `/api/conversations/${id}/export`, undefined],
+      ["POST", `/api/conversations/${id}/messages`, { content: "hi", model: "tiny-story" }],
+      ["POST", `/api/conversations/${id}/regenerate`, { model: "tiny-story" }],
+    ] as const) {
+      const response = await web.app.inject({
+        method,
+        url: path,
+        headers: bob.headers,
+        ...(payload ? { payload } : {}),
+      });
+      expect(response.statusCode, `${method} ${path}`).toBe(404);
+      expect(response.body).not.toContain("secret");
+    }
+    expect((await get(alice, id)).messages[0]!.content).toBe("alice's secret");
+  });
+
+  it("refuses a 10 MB message clearly and stores nothing", async () => {
+    const { id } = await create(alice);
+    const huge = "x".repeat(10 * 1024 * 1024);
+    const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...alice.headers },
+      body: JSON.stringify({ model: "tiny-story", content: huge }),
+    });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toMatch(
+      /PAYLOAD_TOO_LARGE|MESSAGE_TOO_LONG/,
+    );
+    expect((await get(alice, id)).messages).toHaveLength(0);
+    const long = await send(alice, id, { content: "y".repeat(web.config.web.maxMessageChars + 1) });
+    expect(long.status).toBe(413);
+    expect((long.body as { error: { code: string } }).error.code).toBe("MESSAGE_TOO_LONG");
+  });
+});

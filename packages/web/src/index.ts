@@ -1,0 +1,114 @@
+import { setMaxListeners } from "node:events";
+import { createServiceApp, type HearthConfig, type Logger, listenService } from "@hearth/core";
+import type { FastifyInstance } from "fastify";
+import { registerAccountRoutes } from "./accounts/account-routes.js";
+import { LoginThrottle } from "./accounts/login-throttle.js";
+import { registerAdminRoutes, registerSearchAdminRoute, registerStatusRoute } from "./admin/admin-routes.js";
+import { AuthCache } from "./auth/auth-cache.js";
+import { type Access, registerAccessControl, requireAccessDeclarations } from "./auth/route-access.js";
+import { registerChatRoutes } from "./chat/chat-routes.js";
+import { serveWebCluster } from "./cluster/serve-web-cluster.js";
+import { registerConversationRoutes } from "./conversations/conversation-routes.js";
+import { ConversationStore } from "./conversations/conversation-store.js";
+import { KnowledgeClient, SearchClient } from "./grounding/service-clients.js";
+import { KnowledgeAccess } from "./knowledge/knowledge-access.js";
+import { registerKnowledgeRoutes } from "./knowledge/knowledge-routes.js";
+import { ModelClient } from "./model/model-client.js";
+import { ModelAccess } from "./models/model-access.js";
+import { registerPublicApi } from "./public-api/public-api-routes.js";
+import { SettingsStore } from "./settings/settings-store.js";
+import { type OpenDatabaseOptions, openDatabase, type WebDatabase } from "./storage/open-database.js";
+import { registerUi } from "./ui/serve-ui.js";
+import { UsageMeter } from "./usage/usage-meter.js";
+
+export { createAdminAccount, listAccounts } from "./accounts/account-admin.js";
+export { openDatabase } from "./storage/open-database.js";
+
+export interface WebServiceOptions {
+  database?: OpenDatabaseOptions;
+}
+
+/** Builds the web service (UI, browser API, public API) without listening. */
+export async function createWebService(
+  config: HearthConfig,
+  logger: Logger,
+  options: WebServiceOptions = {},
+): Promise<{
+  app: FastifyInstance;
+  close(): Promise<void>;
+  /** Every /api/ and /v1/ route with its declared access (the RBAC test walks it). */
+  routes: ReadonlyArray<{ method: string; url: string; access: Access }>;
+  db: WebDatabase;
+}> {
+  const db = await openDatabase(config, options.database);
+  const { app, shutdownSignal } = createServiceApp({
+    service: "web",
+    logger,
+    bodyLimitBytes: config.web.bodyLimitBytes,
+    readiness: async () => {
+      try {
+        await db.selectFrom("settings").select("key").limit(1).execute();
+        return { ready: true };
+      } catch {
+        return { ready: false, reason: "the database is not reachable" };
+      }
+    },
+  });
+  // Every open stream listens for shutdown; thousands at once are expected, not a leak.
+  setMaxListeners(0, shutdownSignal);
+  const routes: Array<{ method: string; url: string; access: Access }> = [];
+  requireAccessDeclarations(app, routes);
+  const authCache = new AuthCache();
+  registerAccessControl(app, db, config, authCache);
+
+  const token = config.services.token;
+  const models = new ModelClient(config.services.modelUrl, token);
+  const knowledge = new KnowledgeClient(config.services.knowledgeUrl, token);
+  const search = new SearchClient(config.services.searchUrl, token);
+  const settings = new SettingsStore(db, config);
+  authCache.onClear(() => settings.invalidate());
+  const usage = new UsageMeter(db, settings);
+  const conversations = new ConversationStore(db);
+  const modelAccess = new ModelAccess(db, authCache);
+  const knowledgeAccess = new KnowledgeAccess(db);
+
+  registerAccountRoutes(app, { db, config, settings, throttle: new LoginThrottle() });
+  registerChatRoutes(app, { config, models, modelAccess, usage, shutdownSignal });
+  const turnDeps = { models, knowledge, search, conversations, usage, settings, shutdownSignal };
+  registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
+  registerKnowledgeRoutes(app, { db, knowledge, knowledgeAccess });
+  registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
+  registerAdminRoutes(app, { db, config, settings, models, modelAccess, usage });
+  registerStatusRoute(app, { db, config, usage });
+  registerSearchAdminRoute(app, { config });
+  await registerUi(app);
+  await app.ready();
+  return {
+    app,
+    routes,
+    db,
+    async close() {
+      await app.close();
+      await usage.flush();
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * Starts the web service on web.host:web.port (HEARTH_HOST, HEARTH_PORT); with web.workers > 1
+ * (HEARTH_WEB_WORKERS) as a node:cluster of that many processes sharing the port.
+ */
+export async function serveWeb(
+  config: HearthConfig,
+  logger: Logger,
+): Promise<{ url: string; close(): Promise<void> }> {
+  if (config.web.workers > 1) return serveWebCluster(config, logger);
+  const service = await createWebService(config, logger);
+  const url = await listenService(service.app, {
+    host: config.web.host,
+    port: config.web.port,
+    description: "web service (HEARTH_PORT)",
+  });
+  return { url, close: service.close };
+}

@@ -1,0 +1,60 @@
+import { HearthError } from "@hearth/core";
+import type { CurrentUser } from "../accounts/account-store.js";
+import type { WebDatabase } from "../storage/open-database.js";
+
+export type KnowledgePermission = "read" | "write" | "manage";
+
+/**
+ * Knowledge-base access: the owner (and admins) manage; a public base is readable by every user;
+ * a shared one by the groups it is shared with, with read or write. Anything else is a 404, so
+ * the existence of a private base is not revealed.
+ */
+export class KnowledgeAccess {
+  constructor(readonly db: WebDatabase) {}
+
+  async permissionOf(user: CurrentUser, id: string): Promise<KnowledgePermission | undefined> {
+    const base = await this.db
+      .selectFrom("knowledge_bases")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (!base) return undefined;
+    if (user.role === "admin" || base.owner_id === user.id) return "manage";
+    let permission: KnowledgePermission | undefined = base.visibility === "public" ? "read" : undefined;
+    if (base.visibility !== "private" && user.groupIds.length > 0) {
+      const shares = await this.db
+        .selectFrom("knowledge_shares")
+        .select("permission")
+        .where("knowledge_base_id", "=", id)
+        .where("group_id", "in", user.groupIds)
+        .execute();
+      if (shares.some((s) => s.permission === "write")) permission = "write";
+      else if (shares.length > 0) permission ??= "read";
+    }
+    return permission;
+  }
+
+  /** Throws KNOWLEDGE_BASE_NOT_FOUND unless the user has at least `needed` on the base. */
+  async assert(user: CurrentUser, id: string, needed: KnowledgePermission): Promise<KnowledgePermission> {
+    const permission = await this.permissionOf(user, id);
+    const rank = { read: 1, write: 2, manage: 3 } as const;
+    if (!permission) throw new HearthError("KNOWLEDGE_BASE_NOT_FOUND", "No such knowledge base");
+    if (rank[permission] < rank[needed]) {
+      throw new HearthError(
+        "FORBIDDEN",
+        needed === "write"
+          ? "You may read this knowledge base but not change it"
+          : "Only the owner may do this",
+      );
+    }
+    return permission;
+  }
+
+  /** Ids of the bases the user may read. */
+  async readableIds(user: CurrentUser): Promise<string[]> {
+    const bases = await this.db.selectFrom("knowledge_bases").select(["id"]).execute();
+    const ids: string[] = [];
+    for (const base of bases) if (await this.permissionOf(user, base.id)) ids.push(base.id);
+    return ids;
+  }
+}

@@ -1,0 +1,284 @@
+import { Readable } from "node:stream";
+import { HearthError, UpstreamCallError } from "@hearth/core";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { audit } from "../audit/audit-log.js";
+import { currentUser } from "../auth/route-access.js";
+import type { KnowledgeClient } from "../grounding/service-clients.js";
+import type { WebDatabase } from "../storage/open-database.js";
+import type { KnowledgeAccess, KnowledgePermission } from "./knowledge-access.js";
+
+interface Deps {
+  db: WebDatabase;
+  knowledge: KnowledgeClient;
+  knowledgeAccess: KnowledgeAccess;
+}
+
+const accessBody = z.strictObject({
+  visibility: z.enum(["private", "shared", "public"]),
+  shares: z
+    .array(z.strictObject({ groupId: z.string().min(1), permission: z.enum(["read", "write"]) }))
+    .max(200)
+    .default([]),
+});
+
+/**
+ * The knowledge service's routes behind the web service's access control: each call is checked
+ * against the base's owner, visibility and group shares, then forwarded as is. A base the user may
+ * not see is a 404. Jobs are reachable by whoever may write the base that started them.
+ */
+export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
+  const { db, knowledge, knowledgeAccess } = deps;
+  const user = { config: { access: "user" as const } };
+
+  // Uploads stream through to the knowledge service without being buffered here.
+  app.addContentTypeParser("multipart/form-data", (_request, payload, done) => done(null, payload));
+
+  async function forward(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    method: string,
+    path: string,
+    knowledgeBaseId?: string,
+  ) {
+    const isMultipart = String(request.headers["content-type"] ?? "").startsWith("multipart/form-data");
+    const response = await knowledge.request(method, path, {
+      ...(isMultipart
+        ? {
+            rawBody: Readable.toWeb(request.body as Readable) as unknown as ReadableStream,
+            headers: { "content-type": String(request.headers["content-type"]) },
+            timeoutMs: 10 * 60_000,
+          }
+        : request.body !== undefined && method !== "GET" && method !== "DELETE"
+          ? { body: request.body }
+          : {}),
+    });
+    const type = response.headers.get("content-type") ?? "application/json";
+    if (type.includes("application/json")) {
+      const text = await response.text();
+      if (response.status === 202 && knowledgeBaseId) {
+        let jobId: string | undefined;
+        try {
+          jobId = (JSON.parse(text) as { job?: { id?: string } }).job?.id;
+        } catch {
+          jobId = undefined; // not a job answer
+        }
+        if (jobId) {
+          await db
+            .insertInto("knowledge_jobs")
+            .values({ id: jobId, knowledge_base_id: knowledgeBaseId, created_at: new Date().toISOString() })
+            .onConflict((oc) => oc.column("id").doNothing())
+            .execute();
+        }
+      }
+      if (response.status >= 500)
+        throw new UpstreamCallError({
+          url: path,
+          status: response.status,
+          body: text,
+          message: "the knowledge service failed",
+        });
+      return reply.code(response.status).type(type).send(text);
+    }
+    reply.code(response.status).type(type);
+    for (const header of ["content-disposition", "content-length", "cache-control"]) {
+      const value = response.headers.get(header);
+      if (value) reply.header(header, value);
+    }
+    return reply.send(response.body ? Readable.fromWeb(response.body as never) : "");
+  }
+
+  const guard = async (request: FastifyRequest, needed: KnowledgePermission) => {
+    const { id } = request.params as { id: string };
+    await knowledgeAccess.assert(currentUser(request), id, needed);
+    return id;
+  };
+
+  app.get("/api/knowledge-bases", user, async (request) => {
+    const me = currentUser(request);
+    const response = await knowledge.request("GET", "/v1/knowledge-bases");
+    if (!response.ok)
+      throw new UpstreamCallError({
+        url: "/v1/knowledge-bases",
+        status: response.status,
+        message: "the knowledge service failed",
+      });
+    const body = (await response.json()) as
+      | { knowledgeBases?: Array<{ id: string }> }
+      | Array<{ id: string }>;
+    const list = Array.isArray(body) ? body : (body.knowledgeBases ?? []);
+    const out = [];
+    for (const base of list) {
+      const permission = await knowledgeAccess.permissionOf(me, base.id);
+      if (!permission) continue;
+      const row = await db
+        .selectFrom("knowledge_bases")
+        .select(["visibility", "owner_id"])
+        .where("id", "=", base.id)
+        .executeTakeFirst();
+      out.push({ ...base, permission, visibility: row?.visibility, owned: row?.owner_id === me.id });
+    }
+    return { knowledgeBases: out };
+  });
+
+  app.post("/api/knowledge-bases", user, async (request, reply) => {
+    const me = currentUser(request);
+    const body = z
+      .object({
+        name: z.string().min(1).max(200),
+        visibility: z.enum(["private", "shared", "public"]).default("private"),
+      })
+      .passthrough()
+      .parse(request.body);
+    const { visibility, ...forwarded } = body;
+    const response = await knowledge.request("POST", "/v1/knowledge-bases", { body: forwarded });
+    const text = await response.text();
+    if (!response.ok)
+      return reply
+        .code(response.status >= 500 ? 502 : response.status)
+        .type("application/json")
+        .send(text);
+    const created = JSON.parse(text) as { id?: string; knowledgeBase?: { id?: string } };
+    const id = created.id ?? created.knowledgeBase?.id;
+    if (!id)
+      throw new UpstreamCallError({
+        url: "/v1/knowledge-bases",
+        status: 502,
+        body: text,
+        message: "the knowledge service sent no id",
+      });
+    await db
+      .insertInto("knowledge_bases")
+      .values({ id, owner_id: me.id, visibility, created_at: new Date().toISOString() })
+      .execute();
+    return reply
+      .code(201)
+      .type("application/json")
+      .send({ ...created, visibility, permission: "manage" });
+  });
+
+  app.get("/api/knowledge-bases/:id", user, async (request, reply) =>
+    forward(request, reply, "GET", `/v1/knowledge-bases/${encodeURIComponent(await guard(request, "read"))}`),
+  );
+  app.patch("/api/knowledge-bases/:id", user, async (request, reply) =>
+    forward(
+      request,
+      reply,
+      "PATCH",
+      `/v1/knowledge-bases/${encodeURIComponent(await guard(request, "write"))}`,
+    ),
+  );
+  app.delete("/api/knowledge-bases/:id", user, async (request, reply) => {
+    const id = await guard(request, "manage");
+    const result = await forward(request, reply, "DELETE", `/v1/knowledge-bases/${encodeURIComponent(id)}`);
+    if (reply.statusCode < 300 || reply.statusCode === 404) {
+      await db.deleteFrom("knowledge_bases").where("id", "=", id).execute();
+      await audit(db, { actorId: currentUser(request).id, action: "knowledge-base.delete", target: id });
+    }
+    return result;
+  });
+
+  app.put("/api/knowledge-bases/:id/access", user, async (request) => {
+    const id = await guard(request, "manage");
+    const body = accessBody.parse(request.body);
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable("knowledge_bases")
+        .set({ visibility: body.visibility })
+        .where("id", "=", id)
+        .execute();
+      await trx.deleteFrom("knowledge_shares").where("knowledge_base_id", "=", id).execute();
+      for (const share of body.shares) {
+        const group = await trx
+          .selectFrom("groups")
+          .select("id")
+          .where("id", "=", share.groupId)
+          .executeTakeFirst();
+        if (!group) throw new HearthError("GROUP_NOT_FOUND", `No group ${share.groupId}`);
+        await trx
+          .insertInto("knowledge_shares")
+          .values({ knowledge_base_id: id, group_id: share.groupId, permission: share.permission })
+          .execute();
+      }
+    });
+    await audit(db, {
+      actorId: currentUser(request).id,
+      action: "knowledge-base.access-change",
+      target: id,
+      details: body,
+    });
+    return { id, ...body };
+  });
+
+  const documents = (id: string) => `/v1/knowledge-bases/${encodeURIComponent(id)}/documents`;
+  app.get("/api/knowledge-bases/:id/documents", user, async (request, reply) =>
+    forward(request, reply, "GET", documents(await guard(request, "read"))),
+  );
+  app.post("/api/knowledge-bases/:id/documents", user, async (request, reply) => {
+    const id = await guard(request, "write");
+    return forward(request, reply, "POST", documents(id), id);
+  });
+  app.post("/api/knowledge-bases/:id/documents/from-url", user, async (request, reply) => {
+    const id = await guard(request, "write");
+    return forward(request, reply, "POST", `${documents(id)}/from-url`, id);
+  });
+  const documentPath = (request: FastifyRequest, id: string) =>
+    `${documents(id)}/${encodeURIComponent((request.params as { documentId: string }).documentId)}`;
+  app.get("/api/knowledge-bases/:id/documents/:documentId", user, async (request, reply) => {
+    const id = await guard(request, "read");
+    return forward(request, reply, "GET", documentPath(request, id));
+  });
+  app.delete("/api/knowledge-bases/:id/documents/:documentId", user, async (request, reply) => {
+    const id = await guard(request, "write");
+    return forward(request, reply, "DELETE", documentPath(request, id));
+  });
+  app.get("/api/knowledge-bases/:id/documents/:documentId/file", user, async (request, reply) => {
+    const id = await guard(request, "read");
+    return forward(request, reply, "GET", `${documentPath(request, id)}/file`);
+  });
+  app.post("/api/knowledge-bases/:id/sync", user, async (request, reply) => {
+    const id = await guard(request, "write");
+    return forward(request, reply, "POST", `/v1/knowledge-bases/${encodeURIComponent(id)}/sync`, id);
+  });
+
+  const jobGuard = async (request: FastifyRequest) => {
+    const { jobId } = request.params as { jobId: string };
+    const knowledgeBaseId = (
+      await db
+        .selectFrom("knowledge_jobs")
+        .select("knowledge_base_id")
+        .where("id", "=", jobId)
+        .executeTakeFirst()
+    )?.knowledge_base_id;
+    if (!knowledgeBaseId) throw new HearthError("ROUTE_NOT_FOUND", "No such job");
+    await knowledgeAccess.assert(currentUser(request), knowledgeBaseId, "write");
+    return encodeURIComponent(jobId);
+  };
+  app.get("/api/jobs/:jobId", user, async (request, reply) =>
+    forward(request, reply, "GET", `/v1/jobs/${await jobGuard(request)}`),
+  );
+  app.post("/api/jobs/:jobId/cancel", user, async (request, reply) =>
+    forward(request, reply, "POST", `/v1/jobs/${await jobGuard(request)}/cancel`),
+  );
+  app.get("/api/jobs/:jobId/events", user, async (request, reply) => {
+    const path = `/v1/jobs/${await jobGuard(request)}/events`;
+    const controller = new AbortController();
+    request.raw.on("close", () => controller.abort());
+    const response = await knowledge.request("GET", path, {
+      signal: controller.signal,
+      headers: { accept: "text/event-stream" },
+    });
+    if (!response.ok || !response.body)
+      return reply
+        .code(response.status)
+        .type("application/json")
+        .send(await response.text());
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      "x-accel-buffering": "no",
+    });
+    Readable.fromWeb(response.body as never).pipe(reply.raw);
+  });
+}

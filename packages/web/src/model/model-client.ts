@@ -1,0 +1,192 @@
+import { HearthError, UpstreamCallError } from "@hearth/core";
+import { z } from "zod";
+import { readSse } from "./sse-lines.js";
+
+/** One chat message as the OpenAI API takes it. */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface ChatOptions {
+  model: string;
+  messages: ChatMessage[];
+  temperature?: number;
+  maxTokens?: number;
+  signal?: AbortSignal;
+}
+
+/** The parts of a streamed answer, as the web service hands them on (see docs/web.md). */
+export type ChatStreamPart =
+  | { type: "queue-position"; position: number }
+  | { type: "text-delta"; text: string }
+  | { type: "reasoning-delta"; text: string }
+  | {
+      type: "finish";
+      finishReason: string;
+      cached: boolean;
+      usage?: { promptTokens: number; completionTokens: number };
+    };
+
+export interface ModelInfo {
+  id: string;
+  ownedBy: string;
+}
+
+const modelList = z.object({ data: z.array(z.object({ id: z.string(), owned_by: z.string().nullish() })) });
+
+const chunkSchema = z.object({
+  choices: z
+    .array(
+      z.object({
+        delta: z.object({ content: z.string().nullish(), reasoning_content: z.string().nullish() }).nullish(),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .nullish(),
+  usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).nullish(),
+  error: z.object({ message: z.string().nullish(), code: z.string().nullish() }).nullish(),
+});
+
+const errorBody = z.object({
+  error: z.object({ message: z.string().nullish(), code: z.string().nullish() }).nullish(),
+});
+
+/** Talks to the model service's OpenAI API over HTTP (undici keeps connections alive). */
+export class ModelClient {
+  readonly #baseUrl: string;
+  readonly #token: string | undefined;
+
+  constructor(baseUrl: string, token?: string) {
+    this.#baseUrl = baseUrl.replace(/\/$/, "");
+    this.#token = token;
+  }
+
+  #headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(this.#token ? { "x-hearth-service-token": this.#token } : {}), ...extra };
+  }
+
+  async listModels(signal?: AbortSignal): Promise<ModelInfo[]> {
+    const url = `${this.#baseUrl}/v1/models`;
+    const response = await this.#fetch(url, {
+      headers: this.#headers(),
+      signal: signal ?? AbortSignal.timeout(5000),
+    });
+    const text = await response.text();
+    if (!response.ok)
+      throw new UpstreamCallError({
+        url,
+        status: response.status,
+        body: text,
+        message: `model service answered ${response.status}`,
+      });
+    const parsed = modelList.safeParse(safeJson(text));
+    if (!parsed.success)
+      throw new UpstreamCallError({
+        url,
+        status: 502,
+        body: text,
+        message: "model service sent an unexpected model list",
+      });
+    return parsed.data.data.map((model) => ({ id: model.id, ownedBy: model.owned_by ?? "hearth" }));
+  }
+
+  /**
+   * Streams one chat. Errors before the first part are thrown (with the upstream's status for
+   * 4xx: an unknown model stays a 404); later ones are thrown from the iterator.
+   */
+  async streamChat(options: ChatOptions): Promise<AsyncGenerator<ChatStreamPart>> {
+    const url = `${this.#baseUrl}/v1/chat/completions`;
+    const response = await this.#fetch(url, {
+      method: "POST",
+      headers: this.#headers({ "content-type": "application/json", accept: "text/event-stream" }),
+      body: JSON.stringify({
+        model: options.model,
+        messages: options.messages,
+        stream: true,
+        stream_options: { include_usage: true },
+        ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+        ...(options.maxTokens !== undefined ? { max_tokens: options.maxTokens } : {}),
+      }),
+      signal: options.signal,
+    });
+    if (!response.ok || !response.body) {
+      const text = await response.text().catch(() => "");
+      const parsed = errorBody.safeParse(safeJson(text));
+      const message =
+        parsed.success && parsed.data.error?.message
+          ? parsed.data.error.message
+          : `model service answered ${response.status}`;
+      if (response.status === 404) throw new HearthError("MODEL_NOT_FOUND", message);
+      if (response.status === 429) {
+        const retry = Number(response.headers.get("retry-after"));
+        throw new HearthError(
+          "RATE_LIMITED",
+          message,
+          Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {},
+        );
+      }
+      throw new UpstreamCallError({ url, status: response.status, body: text, message });
+    }
+    const cached = response.headers.get("x-hearth-cache") === "hit";
+    return parseChatStream(response.body, cached, options.signal);
+  }
+
+  /** A non-streamed chat answer's text (used for the search decision in auto mode). */
+  async complete(options: ChatOptions): Promise<string> {
+    let text = "";
+    for await (const part of await this.streamChat(options))
+      if (part.type === "text-delta") text += part.text;
+    return text;
+  }
+
+  async #fetch(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, init);
+    } catch (error) {
+      if (init.signal?.aborted && (init.signal.reason as Error | undefined)?.name !== "TimeoutError")
+        throw error;
+      throw new UpstreamCallError({ url, message: "the model service did not answer", cause: error });
+    }
+  }
+}
+
+async function* parseChatStream(
+  body: ReadableStream<Uint8Array>,
+  cached: boolean,
+  signal?: AbortSignal,
+): AsyncGenerator<ChatStreamPart> {
+  let finishReason = "stop";
+  let usage: { promptTokens: number; completionTokens: number } | undefined;
+  for await (const item of readSse(body, signal)) {
+    if ("comment" in item) {
+      const match = /^queue position (\d+)/.exec(item.comment);
+      if (match) yield { type: "queue-position", position: Number(match[1]) };
+      continue;
+    }
+    if (item.data === "[DONE]") break;
+    const parsed = chunkSchema.safeParse(safeJson(item.data));
+    if (!parsed.success) continue;
+    const chunk = parsed.data;
+    if (chunk.error)
+      throw new HearthError("UPSTREAM_ERROR", chunk.error.message ?? "the model failed while answering");
+    if (chunk.usage)
+      usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+    for (const choice of chunk.choices ?? []) {
+      if (choice.delta?.reasoning_content)
+        yield { type: "reasoning-delta", text: choice.delta.reasoning_content };
+      if (choice.delta?.content) yield { type: "text-delta", text: choice.delta.content };
+      if (choice.finish_reason) finishReason = choice.finish_reason;
+    }
+  }
+  if (signal?.aborted) return;
+  yield { type: "finish", finishReason, cached, ...(usage ? { usage } : {}) };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,295 @@
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
+import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
+import { type Session, signUp } from "../../test/support/web-client.js";
+import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
+
+describe("public OpenAI-compatible API with the official openai client", () => {
+  let model: FakeModelService;
+  let services: FakeKnowledge;
+  let web: WebHarness;
+  let url: string;
+  let admin: Session;
+  let user: Session;
+  let client: OpenAI;
+  let userKey: string;
+
+  const upload = async (session: Session, knowledgeBaseId: string, name: string, text: string) => {
+    const form = new FormData();
+    form.append("file", new Blob([text], { type: "text/plain" }), name);
+    return fetch(`${url}/api/knowledge-bases/${knowledgeBaseId}/documents`, {
+      method: "POST",
+      headers: session.headers,
+      body: form,
+    });
+  };
+
+  beforeAll(async () => {
+    model = await startFakeModelService({ models: ["tiny-story", "big-model"] });
+    services = await startFakeKnowledgeAndSearch();
+    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    admin = await signUp(web.app, "admin");
+    user = await signUp(web.app, "user");
+    const key = await web.app.inject({
+      method: "POST",
+      url: "/api/account/api-keys",
+      headers: user.headers,
+      payload: { name: "sdk" },
+    });
+    userKey = (key.json() as { key: string }).key;
+    client = new OpenAI({ apiKey: userKey, baseURL: `${url}/v1`, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await web.close();
+    await services.close();
+    await model.close();
+  });
+
+  it("lists models and streams a chat", async () => {
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id)).toEqual(["tiny-story", "big-model"]);
+    const stream = await client.chat.completions.create({
+      model: "tiny-story",
+      messages: [{ role: "user", content: "hello api" }],
+      stream: true,
+    });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+    expect(text).toBe("Hello from the model. You said: hello api");
+    const plain = await client.chat.completions.create({
+      model: "tiny-story",
+      messages: [{ role: "user", content: "again" }],
+    });
+    expect(plain.choices[0]?.message.content).toContain("You said: again");
+  });
+
+  it("records usage per user, model and key, visible to admins and exportable as CSV", async () => {
+    const usage = (await web.app.inject({ url: "/api/admin/usage", headers: admin.headers })).json() as {
+      usage: Array<{
+        username: string;
+        model: string;
+        requests: number;
+        promptTokens: number;
+        apiKeyId: string | null;
+      }>;
+    };
+    const row = usage.usage.find((u) => u.username === "user" && u.model === "tiny-story" && u.apiKeyId);
+    expect(row?.requests).toBe(2);
+    expect(row?.promptTokens).toBe(14);
+    const csv = await web.app.inject({ url: "/api/admin/usage?format=csv", headers: admin.headers });
+    expect(csv.headers["content-type"]).toContain("text/csv");
+    expect(csv.body).toContain('"user","","tiny-story"');
+    expect((await web.app.inject({ url: "/api/admin/usage", headers: user.headers })).statusCode).toBe(403);
+  });
+
+  it("limits models to the groups allowed to use them", async () => {
+    const group = (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/admin/groups",
+        headers: admin.headers,
+        payload: { name: "researchers" },
+      })
+    ).json() as { id: string };
+    await web.app.inject({
+      method: "PUT",
+      url: "/api/admin/models/big-model/access",
+      headers: admin.headers,
+      payload: { groupIds: [group.id] },
+    });
+    expect((await client.models.list()).data.map((m) => m.id)).toEqual(["tiny-story"]);
+    await expect(
+      client.chat.completions.create({ model: "big-model", messages: [{ role: "user", content: "hi" }] }),
+    ).rejects.toMatchObject({ status: 403 });
+    await web.app.inject({
+      method: "PUT",
+      url: `/api/admin/groups/${group.id}/members`,
+      headers: admin.headers,
+      payload: { userIds: [user.userId] },
+    });
+    expect((await client.models.list()).data.map((m) => m.id)).toEqual(["tiny-story", "big-model"]);
+  });
+
+  it("grounds answers in a readable knowledge base and cites it; private bases of others are 404", async () => {
+    const base = (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/knowledge-bases",
+        headers: user.headers,
+        payload: { name: "handbook" },
+      })
+    ).json() as { id: string };
+    const uploaded = await upload(user, base.id, "vacation.txt", "Employees get 25 vacation days per year.");
+    expect(uploaded.status).toBe(202);
+    const answer = (await client.chat.completions.create({
+      model: "tiny-story",
+      messages: [{ role: "user", content: "How many vacation days?" }],
+      // Hearth's documented extra fields
+      knowledge_base_ids: [base.id],
+    } as never)) as unknown as { hearth?: { citations: Array<{ n: number; title: string; url: string }> } };
+    expect(answer.hearth?.citations[0]).toMatchObject({ n: 1, title: "vacation.txt" });
+    const system = model.requests.at(-1)!.messages[0]!;
+    expect(system.role).toBe("system");
+    expect(system.content).toContain("untrusted");
+    expect(system.content).toContain('<source id="1"');
+    expect(system.content).toContain("25 vacation days");
+
+    // The admin's own private base is invisible to the user, through every route.
+    const secret = (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/knowledge-bases",
+        headers: admin.headers,
+        payload: { name: "board" },
+      })
+    ).json() as { id: string };
+    const list = (await web.app.inject({ url: "/api/knowledge-bases", headers: user.headers })).json() as {
+      knowledgeBases: Array<{ id: string }>;
+    };
+    expect(list.knowledgeBases.map((b) => b.id)).toEqual([base.id]);
+    expect(
+      (await web.app.inject({ url: `/api/knowledge-bases/${secret.id}`, headers: user.headers })).statusCode,
+    ).toBe(404);
+    expect((await upload(user, secret.id, "x.txt", "x")).status).toBe(404);
+    await expect(
+      client.chat.completions.create({
+        model: "tiny-story",
+        messages: [{ role: "user", content: "board?" }],
+        knowledge_base_ids: [secret.id],
+      } as never),
+    ).rejects.toMatchObject({ status: 404 });
+
+    // Shared with the user's group for reading: readable, not writable.
+    const groups = (await web.app.inject({ url: "/api/admin/groups", headers: admin.headers })).json() as {
+      groups: Array<{ id: string }>;
+    };
+    await web.app.inject({
+      method: "PUT",
+      url: `/api/knowledge-bases/${secret.id}/access`,
+      headers: admin.headers,
+      payload: { visibility: "shared", shares: [{ groupId: groups.groups[0]!.id, permission: "read" }] },
+    });
+    expect(
+      (await web.app.inject({ url: `/api/knowledge-bases/${secret.id}`, headers: user.headers })).statusCode,
+    ).toBe(200);
+    expect((await upload(user, secret.id, "x.txt", "x")).status).toBe(403);
+  });
+
+  it("searches the web when asked, and cites the pages in the stream", async () => {
+    const stream = await client.chat.completions.create({
+      model: "tiny-story",
+      messages: [{ role: "user", content: "hearth releases" }],
+      stream: true,
+      web_search: "on",
+    } as never);
+    let citations: unknown;
+    for await (const chunk of stream as unknown as AsyncIterable<{ hearth?: { citations: unknown } }>)
+      citations ??= chunk.hearth?.citations;
+    expect(services.searches.at(-1)).toBe("hearth releases");
+    expect(citations).toEqual([
+      expect.objectContaining({ n: 1, kind: "web", url: "https://example.org/hearth-news" }),
+    ]);
+  });
+
+  it("answers 429 with the reset time when a quota is used up", async () => {
+    await web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: { userLimits: { requestsPerMinute: 1 }, groupLimits: {} },
+    });
+    const other = await signUp(web.app, "quota-user");
+    const key = (
+      (
+        await web.app.inject({
+          method: "POST",
+          url: "/api/account/api-keys",
+          headers: other.headers,
+          payload: { name: "k" },
+        })
+      ).json() as { key: string }
+    ).key;
+    const limited = new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 });
+    await limited.chat.completions.create({
+      model: "tiny-story",
+      messages: [{ role: "user", content: "one" }],
+    });
+    const refused = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content: "two" }] }),
+    });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    const body = (await refused.json()) as { error: { code: string; details: { resetAt: string } } };
+    expect(body.error.code).toBe("QUOTA_EXCEEDED");
+    expect(new Date(body.error.details.resetAt).getTime()).toBeGreaterThan(Date.now());
+    await web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: { userLimits: {} },
+    });
+  });
+
+  it("filters sensitive words in input and output as configured", async () => {
+    await web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: { filter: { words: ["forbidden", "model"], applyToInput: true, applyToOutput: true } },
+    });
+    await expect(
+      client.chat.completions.create({
+        model: "tiny-story",
+        messages: [{ role: "user", content: "a FORBIDDEN thing" }],
+      }),
+    ).rejects.toMatchObject({ status: 422 });
+    const stream = await client.chat.completions.create({
+      model: "tiny-story",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+    });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+    expect(text).toBe("Hello from the *****. You said: hi");
+    await web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: { filter: { words: [], applyToInput: true, applyToOutput: true } },
+    });
+  });
+
+  it("refuses unknown and revoked keys", async () => {
+    const bad = new OpenAI({ apiKey: "hk-not-a-real-key", baseURL: `${url}/v1`, maxRetries: 0 });
+    await expect(bad.models.list()).rejects.toMatchObject({ status: 401 });
+  });
+});
+
+describe("admin search-provider check", () => {
+  it("reports each provider's status from the search service", async () => {
+    const model = await startFakeModelService();
+    const services = await startFakeKnowledgeAndSearch();
+    const web = await startWeb({ modelUrl: model.url, searchUrl: services.url, knowledgeUrl: services.url });
+    try {
+      const admin = await signUp(web.app, "admin");
+      const answer = await web.app.inject({
+        method: "POST",
+        url: "/api/admin/search/test",
+        headers: admin.headers,
+        payload: { query: "hearth" },
+      });
+      expect(answer.json()).toEqual({
+        providers: [{ id: "fake", status: "ok", latencyMs: 1 }],
+        resultCount: 1,
+      });
+    } finally {
+      await web.close();
+      await services.close();
+      await model.close();
+    }
+  });
+});

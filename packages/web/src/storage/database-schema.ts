@@ -1,0 +1,135 @@
+/** Table types of the web service's database (SQLite by default, PostgreSQL when configured). */
+import type { Generated } from "kysely";
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  password_hash: string;
+  role: "admin" | "user";
+  status: "active" | "pending" | "disabled";
+  created_at: string;
+}
+
+export interface GroupsTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface GroupMembersTable {
+  group_id: string;
+  user_id: string;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie's token: a stolen database does not yield usable sessions. */
+  id: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  user_id: string;
+  name: string;
+  /** The first characters of the key, shown in lists so users can tell keys apart. */
+  prefix: string;
+  key_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  actor_id: string | null;
+  action: string;
+  target: string | null;
+  details: string | null;
+  created_at: string;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface ConversationsTable {
+  id: string;
+  user_id: string;
+  title: string;
+  model: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MessagesTable {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  role: "user" | "assistant";
+  content: string;
+  reasoning: string | null;
+  status: "done" | "streaming" | "interrupted" | "error";
+  model: string | null;
+  /** JSON: the sources the answer cites ([{n, kind, title, url, ...}]). */
+  citations: string | null;
+  error: string | null;
+  created_at: string;
+}
+
+export interface ModelAccessTable {
+  model: string;
+  group_id: string;
+}
+
+export interface KnowledgeBasesTable {
+  /** The knowledge service's id. */
+  id: string;
+  owner_id: string;
+  visibility: "private" | "shared" | "public";
+  created_at: string;
+}
+
+export interface KnowledgeShareTable {
+  knowledge_base_id: string;
+  group_id: string;
+  permission: "read" | "write";
+}
+
+export interface UsageTable {
+  id: Generated<number>;
+  user_id: string;
+  api_key_id: string | null;
+  model: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  requests: number;
+  cost_units: number;
+  created_at: string;
+}
+
+export interface KnowledgeJobsTable {
+  id: string;
+  knowledge_base_id: string;
+  created_at: string;
+}
+
+export interface Database {
+  knowledge_jobs: KnowledgeJobsTable;
+  users: UsersTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
+  settings: SettingsTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  model_access: ModelAccessTable;
+  knowledge_bases: KnowledgeBasesTable;
+  knowledge_shares: KnowledgeShareTable;
+  usage: UsageTable;
+}

@@ -1,0 +1,183 @@
+import type { ColumnDefinitionBuilder, Kysely } from "kysely";
+import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
+
+/**
+ * The one migration history of the web service, written with Kysely's schema builder so the same
+ * steps run on SQLite and PostgreSQL. Append new steps; never edit a released one.
+ */
+export type Dialect = "sqlite" | "postgres";
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  // An auto-increasing integer key: the one spot where the two dialects differ.
+  const serialType = dialect === "postgres" ? "serial" : "integer";
+  const serialKey = (c: ColumnDefinitionBuilder) =>
+    dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement();
+  return {
+    "0001-accounts-and-conversations": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("users")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("username", "text", (c) => c.notNull().unique())
+          .addColumn("password_hash", "text", (c) => c.notNull())
+          .addColumn("role", "text", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("groups")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("name", "text", (c) => c.notNull().unique())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("group_members")
+          .addColumn("group_id", "text", (c) => c.notNull().references("groups.id").onDelete("cascade"))
+          .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+          .addPrimaryKeyConstraint("group_members_pk", ["group_id", "user_id"])
+          .execute();
+        await db.schema
+          .createTable("sessions")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+          .addColumn("csrf_token", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("expires_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("api_keys")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("prefix", "text", (c) => c.notNull())
+          .addColumn("key_hash", "text", (c) => c.notNull().unique())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("revoked_at", "text")
+          .addColumn("last_used_at", "text")
+          .execute();
+        await db.schema
+          .createTable("audit_log")
+          .addColumn("id", serialType, serialKey)
+          .addColumn("actor_id", "text")
+          .addColumn("action", "text", (c) => c.notNull())
+          .addColumn("target", "text")
+          .addColumn("details", "text")
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("settings")
+          .addColumn("key", "text", (c) => c.primaryKey())
+          .addColumn("value", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("conversations")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+          .addColumn("title", "text", (c) => c.notNull())
+          .addColumn("model", "text")
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("conversations_user")
+          .on("conversations")
+          .columns(["user_id", "updated_at"])
+          .execute();
+        await db.schema
+          .createTable("messages")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("conversation_id", "text", (c) =>
+            c.notNull().references("conversations.id").onDelete("cascade"),
+          )
+          .addColumn("seq", "integer", (c) => c.notNull())
+          .addColumn("role", "text", (c) => c.notNull())
+          .addColumn("content", "text", (c) => c.notNull())
+          .addColumn("reasoning", "text")
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("model", "text")
+          .addColumn("citations", "text")
+          .addColumn("error", "text")
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("messages_conversation")
+          .on("messages")
+          .columns(["conversation_id", "seq"])
+          .unique()
+          .execute();
+        await db.schema
+          .createTable("model_access")
+          .addColumn("model", "text", (c) => c.notNull())
+          .addColumn("group_id", "text", (c) => c.notNull().references("groups.id").onDelete("cascade"))
+          .addPrimaryKeyConstraint("model_access_pk", ["model", "group_id"])
+          .execute();
+        await db.schema
+          .createTable("knowledge_bases")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("owner_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+          .addColumn("visibility", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("knowledge_shares")
+          .addColumn("knowledge_base_id", "text", (c) =>
+            c.notNull().references("knowledge_bases.id").onDelete("cascade"),
+          )
+          .addColumn("group_id", "text", (c) => c.notNull().references("groups.id").onDelete("cascade"))
+          .addColumn("permission", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("knowledge_shares_pk", ["knowledge_base_id", "group_id"])
+          .execute();
+        await db.schema
+          .createTable("usage")
+          .addColumn("id", serialType, serialKey)
+          .addColumn("user_id", "text", (c) => c.notNull())
+          .addColumn("api_key_id", "text")
+          .addColumn("model", "text", (c) => c.notNull())
+          .addColumn("prompt_tokens", "integer", (c) => c.notNull())
+          .addColumn("completion_tokens", "integer", (c) => c.notNull())
+          .addColumn("requests", "integer", (c) => c.notNull())
+          .addColumn("cost_units", "integer", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("usage_user_time")
+          .on("usage")
+          .columns(["user_id", "created_at"])
+          .execute();
+      },
+    },
+    "0002-knowledge-jobs": {
+      // Which knowledge base started an ingestion job, so job routes survive a restart.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("knowledge_jobs")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("knowledge_base_id", "text", (c) =>
+            c.notNull().references("knowledge_bases.id").onDelete("cascade"),
+          )
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+class InlineMigrations implements MigrationProvider {
+  constructor(readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+/** Brings the schema up to date; a failed step stops start-up with the reason. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
+  // Kysely looks for its migration tables across all schemas unless told which one: name it, or a
+  // second schema in the same database (tests, several deployments) would skip creating its own.
+  const migrator = new Migrator({
+    db,
+    provider: new InlineMigrations(dialect),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}

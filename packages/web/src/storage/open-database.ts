@@ -1,0 +1,80 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type HearthConfig, HearthError } from "@hearth/core";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
+import type { Database } from "./database-schema.js";
+import { migrateToLatest } from "./migrations.js";
+
+export type WebDatabase = Kysely<Database>;
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL schema to use (tests isolate themselves in one); created when missing. */
+  postgresSchema?: string;
+}
+
+/**
+ * Opens the web service's database: PostgreSQL when web.databaseUrl is a postgres:// URL, else
+ * SQLite at <dataDir>/web.sqlite (WAL, foreign keys on). Migrates to the latest schema.
+ */
+export async function openDatabase(
+  config: HearthConfig,
+  options: OpenDatabaseOptions = {},
+): Promise<WebDatabase> {
+  const url = config.web.databaseUrl;
+  let db: WebDatabase;
+  const dialect = url && /^postgres(ql)?:\/\//.test(url) ? "postgres" : "sqlite";
+  if (url && /^postgres(ql)?:\/\//.test(url)) {
+    const schema = options.postgresSchema;
+    if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema))
+      throw new HearthError("CONFIG_INVALID", "invalid PostgreSQL schema name");
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
+    if (schema) {
+      const client = await pool.connect().catch((error: unknown) => {
+        throw new HearthError(
+          "DATABASE_UNAVAILABLE",
+          `cannot connect to PostgreSQL: ${(error as Error).message}`,
+          { cause: error },
+        );
+      });
+      try {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      } finally {
+        client.release();
+      }
+    }
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  } else {
+    mkdirSync(config.dataDir, { recursive: true });
+    const file = join(config.dataDir, "web.sqlite");
+    const sqlite = new BetterSqlite3(file);
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("foreign_keys = ON");
+    // WAL with NORMAL sync: no corruption on power loss, and no fsync on every commit (which made
+    // each API call wait for the disk).
+    sqlite.pragma("synchronous = NORMAL");
+    sqlite.pragma("busy_timeout = 5000");
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  try {
+    await migrateToLatest(
+      db as Kysely<unknown>,
+      dialect,
+      dialect === "postgres" ? (options.postgresSchema ?? "public") : undefined,
+    );
+  } catch (error) {
+    await db.destroy();
+    if (error instanceof HearthError) throw error;
+    throw new HearthError(
+      "DATABASE_UNAVAILABLE",
+      `the web database could not be opened: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return db;
+}

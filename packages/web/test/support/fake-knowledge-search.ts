@@ -1,0 +1,167 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * Stand-ins for the knowledge and search services with their recorded shapes: knowledge bases,
+ * documents uploaded as multipart `file` parts (202 {job, documents}), jobs, and `/v1/query`
+ * returning passages that contain the query's words; `/v1/search` returning fixed web results.
+ */
+export interface FakeKnowledge {
+  url: string;
+  queries: Array<{ knowledgeBaseIds: string[]; query: string }>;
+  searches: string[];
+  close(): Promise<void>;
+}
+
+async function body(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
+  const bases = new Map<
+    string,
+    {
+      id: string;
+      name: string;
+      documents: Array<{ id: string; title: string; text: string; status: string }>;
+    }
+  >();
+  const state: FakeKnowledge = { url: "", queries: [], searches: [], close: async () => {} };
+  const send = (response: import("node:http").ServerResponse, status: number, value: unknown) => {
+    response.writeHead(status, { "content-type": "application/json" });
+    response.end(JSON.stringify(value));
+  };
+  const server: Server = createServer(async (request, response) => {
+    const url = new URL(request.url ?? "/", "http://x");
+    const parts = url.pathname.split("/").filter(Boolean);
+    const raw = await body(request);
+    if (request.method === "POST" && url.pathname === "/v1/search") {
+      const { query } = JSON.parse(raw.toString()) as { query: string };
+      state.searches.push(query);
+      return send(response, 200, {
+        results: [
+          {
+            url: "https://example.org/hearth-news",
+            title: "Hearth news",
+            snippet: `News about ${query}`,
+            content: `Latest: ${query} is popular.`,
+            sources: ["fake"],
+            score: 1,
+          },
+        ],
+        providers: [{ id: "fake", status: "ok", latencyMs: 1 }],
+      });
+    }
+    if (request.method === "POST" && url.pathname === "/v1/query") {
+      const input = JSON.parse(raw.toString()) as { knowledgeBaseIds: string[]; query: string };
+      state.queries.push(input);
+      const words = input.query
+        .toLowerCase()
+        .split(/\W+/)
+        .filter((w) => w.length > 3);
+      const results = input.knowledgeBaseIds.flatMap((id) =>
+        (bases.get(id)?.documents ?? [])
+          .filter((d) => words.some((w) => d.text.toLowerCase().includes(w)))
+          .map((d) => ({
+            chunkId: `${d.id}-0`,
+            documentId: d.id,
+            documentTitle: d.title,
+            text: d.text,
+            score: 0.9,
+            page: 1,
+            headingPath: [],
+            charStart: 0,
+            charEnd: d.text.length,
+          })),
+      );
+      return send(response, 200, { results });
+    }
+    if (parts[0] === "v1" && parts[1] === "jobs" && parts[2]) {
+      if (parts[3] === "cancel") return send(response, 200, { id: parts[2], status: "cancelled" });
+      if (parts[3] === "events") {
+        response.writeHead(200, { "content-type": "text/event-stream" });
+        response.end(`data: ${JSON.stringify({ type: "done", jobId: parts[2] })}\n\n`);
+        return;
+      }
+      return send(response, 200, { id: parts[2], status: "done" });
+    }
+    if (parts[0] === "v1" && parts[1] === "knowledge-bases") {
+      const id = parts[2];
+      if (!id && request.method === "POST") {
+        const { name } = JSON.parse(raw.toString()) as { name: string };
+        const base = { id: randomUUID(), name, documents: [] };
+        bases.set(base.id, base);
+        return send(response, 201, { id: base.id, name, documentCount: 0 });
+      }
+      if (!id)
+        return send(response, 200, {
+          knowledgeBases: [...bases.values()].map((b) => ({
+            id: b.id,
+            name: b.name,
+            documentCount: b.documents.length,
+          })),
+        });
+      const base = bases.get(id);
+      if (!base)
+        return send(response, 404, {
+          error: { code: "KNOWLEDGE_BASE_NOT_FOUND", message: "no such knowledge base" },
+        });
+      if (parts.length === 3 && request.method === "GET")
+        return send(response, 200, { id, name: base.name, documentCount: base.documents.length });
+      if (parts.length === 3 && request.method === "DELETE") {
+        bases.delete(id);
+        response.writeHead(204).end();
+        return;
+      }
+      if (parts[3] === "documents" && parts.length === 4 && request.method === "GET")
+        return send(response, 200, { documents: base.documents.map(({ text: _t, ...d }) => d) });
+      if (parts[3] === "documents" && parts.length === 4 && request.method === "POST") {
+        // multipart: take each part's filename and text content
+        const boundary = /boundary=(.+)$/.exec(String(request.headers["content-type"]))?.[1] ?? "";
+        const documents = raw
+          .toString("utf8")
+          .split(`--${boundary}`)
+          .filter((part) => part.includes("filename="))
+          .map((part) => {
+            const title = /filename="([^"]+)"/.exec(part)?.[1] ?? "file";
+            const text = part.split("\r\n\r\n").slice(1).join("\r\n\r\n").replace(/\r\n$/, "");
+            return { id: randomUUID(), title, text, status: "ready" };
+          });
+        base.documents.push(...documents);
+        return send(response, 202, {
+          job: { id: randomUUID(), status: "done" },
+          documents: documents.map(({ text: _t, ...d }) => d),
+        });
+      }
+      if (parts[3] === "documents" && parts[4]) {
+        const document = base.documents.find((d) => d.id === parts[4]);
+        if (!document)
+          return send(response, 404, { error: { code: "DOCUMENT_NOT_FOUND", message: "no such document" } });
+        if (parts[5] === "file") {
+          response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+          response.end(document.text);
+          return;
+        }
+        if (request.method === "DELETE") {
+          base.documents = base.documents.filter((d) => d !== document);
+          response.writeHead(204).end();
+          return;
+        }
+        return send(response, 200, { id: document.id, title: document.title, status: document.status });
+      }
+      if (parts[3] === "sync") return send(response, 202, { job: { id: randomUUID(), status: "queued" } });
+    }
+    send(response, 404, { error: { code: "ROUTE_NOT_FOUND", message: "not found" } });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return state;
+}

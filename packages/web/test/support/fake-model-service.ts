@@ -1,0 +1,144 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A small stand-in for the model service's OpenAI API, speaking the recorded shapes: `/v1/models`,
+ * and `/v1/chat/completions` streaming SSE chunks (with `: queue position N` comments first,
+ * `reasoning_content` deltas for R1-style models and `x-hearth-cache: hit` on cached answers).
+ */
+export interface FakeModelOptions {
+  models?: string[];
+  /** Words of each answer; the answer echoes the last user message after them. */
+  words?: string[];
+  delayMs?: number;
+  queuePositions?: number;
+  reasoning?: string[];
+  cached?: boolean;
+  /** Cut the connection after this many words (a model that fails mid-answer). */
+  failAfterWords?: number;
+}
+
+export interface FakeModelService {
+  url: string;
+  requests: Array<{ model: string; messages: Array<{ role: string; content: string }>; stream: boolean }>;
+  /** Streams the client abandoned before they ended. */
+  abandoned: number;
+  options: FakeModelOptions;
+  close(): Promise<void>;
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export async function startFakeModelService(options: FakeModelOptions = {}): Promise<FakeModelService> {
+  const state: FakeModelService = { url: "", requests: [], abandoned: 0, options, close: async () => {} };
+  const server: Server = createServer(async (request, response) => {
+    const models = state.options.models ?? ["tiny-story"];
+    if (request.method === "GET" && request.url === "/v1/models") {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({
+          object: "list",
+          data: models.map((id) => ({ id, object: "model", created: 0, owned_by: "hearth" })),
+        }),
+      );
+      return;
+    }
+    if (request.method === "POST" && request.url === "/v1/chat/completions") {
+      const body = JSON.parse(await readBody(request)) as FakeModelService["requests"][number];
+      state.requests.push(body);
+      if (!models.includes(body.model)) {
+        response.writeHead(404, { "content-type": "application/json" });
+        response.end(
+          JSON.stringify({
+            error: {
+              message: `model "${body.model}" not found`,
+              type: "invalid_request_error",
+              code: "MODEL_NOT_FOUND",
+            },
+          }),
+        );
+        return;
+      }
+      const lastUser = [...body.messages].reverse().find((message) => message.role === "user")?.content ?? "";
+      const words = [
+        ...(state.options.words ?? ["Hello", " from", " the", " model."]),
+        ` You said: ${lastUser.slice(0, 40)}`,
+        // Like a real model given numbered sources, it cites the first one.
+        ...(body.messages.some((m) => m.role === "system" && m.content.includes('<source id="1"'))
+          ? [" (see [1])"]
+          : []),
+      ];
+      const id = `chatcmpl-${Date.now()}`;
+      const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+        `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 0, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+      if (!body.stream) {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(
+          JSON.stringify({
+            id,
+            object: "chat.completion",
+            created: 0,
+            model: body.model,
+            choices: [
+              { index: 0, message: { role: "assistant", content: words.join("") }, finish_reason: "stop" },
+            ],
+            usage: { prompt_tokens: 7, completion_tokens: words.length, total_tokens: 7 + words.length },
+          }),
+        );
+        return;
+      }
+      response.writeHead(200, {
+        "content-type": "text/event-stream",
+        "cache-control": "no-cache",
+        ...(state.options.cached ? { "x-hearth-cache": "hit" } : {}),
+      });
+      let finished = false;
+      response.on("close", () => {
+        if (!finished) state.abandoned += 1;
+      });
+      const delay = state.options.delayMs ?? 5;
+      const sleep = () => new Promise((resolve) => setTimeout(resolve, delay));
+      for (let position = state.options.queuePositions ?? 0; position > 0; position -= 1) {
+        response.write(`: queue position ${position}\n\n`);
+        await sleep();
+      }
+      response.write(chunk({ role: "assistant", content: "" }));
+      for (const thought of state.options.reasoning ?? []) {
+        if (response.destroyed) return;
+        response.write(chunk({ reasoning_content: thought }));
+        await sleep();
+      }
+      for (const [index, word] of words.entries()) {
+        if (response.destroyed) return;
+        if (state.options.failAfterWords !== undefined && index >= state.options.failAfterWords) {
+          response.destroy();
+          return;
+        }
+        response.write(chunk({ content: word }));
+        await sleep();
+      }
+      response.write(chunk({}, "stop"));
+      response.write(
+        `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 0, model: body.model, choices: [], usage: { prompt_tokens: 7, completion_tokens: words.length, total_tokens: 7 + words.length } })}\n\n`,
+      );
+      response.write("data: [DONE]\n\n");
+      finished = true;
+      response.end();
+      return;
+    }
+    response.writeHead(404, { "content-type": "application/json" });
+    response.end(JSON.stringify({ error: { message: "not found" } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return state;
+}

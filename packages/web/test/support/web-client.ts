@@ -1,0 +1,51 @@
+import type { FastifyInstance } from "fastify";
+
+/** A signed-in browser as the API sees it: the session cookie plus the CSRF token header. */
+export interface Session {
+  cookie: string;
+  csrf: string;
+  userId: string;
+  headers: Record<string, string>;
+}
+
+export async function signUp(
+  app: FastifyInstance,
+  username: string,
+  password = "correct horse battery",
+): Promise<Session> {
+  const response = await app.inject({
+    method: "POST",
+    url: "/api/auth/signup",
+    payload: { username, password },
+  });
+  if (response.statusCode !== 201) throw new Error(`sign-up failed: ${response.statusCode} ${response.body}`);
+  return sessionFrom(response.headers["set-cookie"], (response.json() as { user: { id: string } }).user.id);
+}
+
+export async function signIn(
+  app: FastifyInstance,
+  username: string,
+  password = "correct horse battery",
+): Promise<Session> {
+  const response = await app.inject({
+    method: "POST",
+    url: "/api/auth/login",
+    payload: { username, password },
+  });
+  if (response.statusCode !== 200) throw new Error(`sign-in failed: ${response.statusCode} ${response.body}`);
+  return sessionFrom(response.headers["set-cookie"], (response.json() as { user: { id: string } }).user.id);
+}
+
+function sessionFrom(setCookie: string | string[] | undefined, userId: string): Session {
+  const cookies = [setCookie ?? []].flat().map((c) => c.split(";")[0]!);
+  const csrf = cookies.find((c) => c.startsWith("hearth_csrf="))!.slice("hearth_csrf=".length);
+  const cookie = cookies.join("; ");
+  return { cookie, csrf, userId, headers: { cookie, "x-csrf-token": decodeURIComponent(csrf) } };
+}
+
+export function parseSse(text: string): Array<Record<string, unknown>> {
+  return text
+    .split("\n\n")
+    .filter((event) => event.startsWith("data: "))
+    .map((event) => JSON.parse(event.slice(6)) as Record<string, unknown>);
+}

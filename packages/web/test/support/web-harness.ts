@@ -1,0 +1,80 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger, type HearthConfig, loadConfig } from "@hearth/core";
+import type { FastifyInstance } from "fastify";
+import pg from "pg";
+import { createWebService } from "../../src/index.js";
+import type { WebDatabase } from "../../src/storage/open-database.js";
+
+export interface WebHarness {
+  app: FastifyInstance;
+  config: HearthConfig;
+  dataDir: string;
+  routes: ReadonlyArray<{ method: string; url: string; access: string }>;
+  db: WebDatabase;
+  close(): Promise<void>;
+}
+
+export const POSTGRES_URL = process.env.HEARTH_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** Whether the test PostgreSQL answers (tests on it skip, saying so, when it does not). */
+export const postgresAvailable: boolean = await (async () => {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+export type Dialect = "sqlite" | "postgres";
+
+/** A web service in process with a temp data dir (and a temp PostgreSQL schema), pointed at the given upstreams. */
+export async function startWeb(
+  services: { modelUrl: string; searchUrl?: string; knowledgeUrl?: string },
+  web: Record<string, unknown> = {},
+  dialect: Dialect = "sqlite",
+): Promise<WebHarness> {
+  const dataDir = mkdtempSync(join(tmpdir(), "hearth-web-"));
+  const schema = dialect === "postgres" ? `hearth_test_${randomBytes(6).toString("hex")}` : undefined;
+  const config = loadConfig({
+    env: {},
+    cwd: dataDir,
+    overrides: {
+      dataDir,
+      logLevel: "silent",
+      web: { host: "127.0.0.1", port: 0, ...(schema ? { databaseUrl: POSTGRES_URL } : {}), ...web },
+      services: {
+        modelUrl: services.modelUrl,
+        searchUrl: services.searchUrl ?? "http://127.0.0.1:9",
+        knowledgeUrl: services.knowledgeUrl ?? "http://127.0.0.1:9",
+      },
+    } as never,
+  });
+  const service = await createWebService(
+    config,
+    createLogger({ level: "silent" }),
+    schema ? { database: { postgresSchema: schema } } : {},
+  );
+  return {
+    app: service.app,
+    config,
+    dataDir,
+    routes: service.routes,
+    db: service.db,
+    async close() {
+      await service.close();
+      if (schema) {
+        const client = new pg.Client({ connectionString: POSTGRES_URL });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await client.end();
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { repoRoot } from "../../support/shared-data.js";
+
+export const CHROMIUM = process.env.HEARTH_CHROMIUM ?? "/usr/bin/chromium";
+export const hasChromium = existsSync(CHROMIUM);
+export const screenshotDir = resolve(repoRoot, "test-results");
+
+/** Builds the UI once when packages/ui/dist is missing (npm test builds it first anyway). */
+export function ensureUiBuilt(): void {
+  if (existsSync(resolve(repoRoot, "packages/ui/dist/index.html"))) return;
+  execFileSync("npm", ["run", "build", "-w", "@hearth/ui"], { cwd: repoRoot, stdio: "inherit" });
+}
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** Debian's Chromium, headless, with a fresh profile and the given browser language. */
+export async function openBrowser(
+  options: { locale?: string; width?: number; height?: number } = {},
+): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), "hearth-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    locale: options.locale ?? "en-US",
+    viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  // Playwright waits forever by default; a test should fail with the step that hung.
+  context.setDefaultTimeout(10_000);
+  return {
+    context,
+    page,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(screenshotDir, { recursive: true });
+  const path = join(screenshotDir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Creates an account through the UI (the first one becomes admin) and waits for the chat. */
+export async function signUpInUi(
+  page: Page,
+  url: string,
+  username: string,
+  password = "correct horse battery",
+): Promise<void> {
+  await page.goto(url);
+  // The form renders once the session probe answers.
+  await page.locator("#auth-title").waitFor();
+  const toggle = page.getByRole("button", { name: /No account\? Create one|没有账号？注册/ });
+  if (await toggle.isVisible().catch(() => false)) await toggle.click();
+  await page.getByLabel(/User name|用户名/).fill(username);
+  await page.getByLabel(/^(Password|密码)$/).fill(password);
+  await page.getByRole("button", { name: /^(Create account|注册)$/ }).click();
+  await page.getByRole("button", { name: new RegExp(`\\(${username}\\)`) }).waitFor();
+}

@@ -1,0 +1,170 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type FakeKnowledge,
+  startFakeKnowledgeAndSearch,
+} from "../../packages/web/test/support/fake-knowledge-search.js";
+import {
+  type FakeModelService,
+  startFakeModelService,
+} from "../../packages/web/test/support/fake-model-service.js";
+import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
+import {
+  type Browser,
+  ensureUiBuilt,
+  hasChromium,
+  openBrowser,
+  screenshot,
+  signUpInUi,
+} from "./support/browser.js";
+
+/**
+ * Issue 6 in a real Chromium on the built UI: sign up as admin, chat and see it stream, upload a
+ * document and get an answer citing it, a second user (Chinese browser) who cannot see the first
+ * one's conversations or private knowledge base, an admin changing a role, the language switch.
+ * The model, knowledge and search services are local stand-ins speaking their recorded shapes.
+ */
+describe.skipIf(!hasChromium)("web UI in the browser", () => {
+  let model: FakeModelService;
+  let services: FakeKnowledge;
+  let web: WebHarness;
+  let url: string;
+  let alice: Browser;
+  let bob: Browser;
+
+  beforeAll(async () => {
+    ensureUiBuilt();
+    model = await startFakeModelService({ models: ["tiny-story"], delayMs: 20 });
+    services = await startFakeKnowledgeAndSearch();
+    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    alice = await openBrowser({ locale: "en-US" });
+    bob = await openBrowser({ locale: "zh-CN", width: 390, height: 844 });
+  });
+  afterAll(async () => {
+    await alice?.close();
+    await bob?.close();
+    await web?.close();
+    await services?.close();
+    await model?.close();
+  });
+
+  it("signs up the first account as admin and streams a chat into a stored conversation", async () => {
+    const { page } = alice;
+    await signUpInUi(page, url, "alice");
+    await expect.poll(() => page.getByRole("link", { name: "Admin" }).count()).toBe(1);
+    await page.getByLabel(/Send a message/).fill("Plan my week");
+    await page.getByRole("button", { name: "Send" }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.textContent(), { timeout: 10_000 }).toContain("Hello");
+    await expect.poll(() => answer.getAttribute("data-status")).toBe("done");
+    await expect
+      .poll(() => page.getByRole("navigation", { name: "Conversations" }).textContent())
+      .toContain("Plan my week");
+    expect(page.url()).toMatch(/\/c\/[0-9a-f-]{36}$/);
+  });
+
+  it("uploads a document with progress and gets an answer citing it", async () => {
+    const { page } = alice;
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByLabel("Name").fill("handbook");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "handbook" }).waitFor();
+    const folder = mkdtempSync(join(tmpdir(), "hearth-upload-"));
+    const file = join(folder, "vacation.txt");
+    writeFileSync(file, "Employees get 25 vacation days per year.");
+    await page.locator('input[type="file"]').setInputFiles(file);
+    await expect.poll(() => page.locator('.uploads li[data-status="done"]').count()).toBe(1);
+    await expect.poll(() => page.getByRole("link", { name: "vacation.txt" }).count()).toBe(1);
+
+    await page.getByRole("link", { name: "Chat" }).click();
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    await page.getByLabel("handbook").check();
+    await page.getByLabel(/Send a message/).fill("How many vacation days do I get?");
+    await page.getByRole("button", { name: "Send" }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+    const citation = answer
+      .getByRole("navigation", { name: "Sources" })
+      .getByRole("link", { name: "vacation.txt" });
+    const href = await citation.getAttribute("href");
+    expect(href).toMatch(/\/api\/knowledge-bases\/[^/]+\/documents\/[^/]+\/file/);
+    const opened = await page.request.get(`${url}${href!.split("#")[0]}`);
+    expect(await opened.text()).toContain("25 vacation days");
+    expect(services.queries.at(-1)?.query).toBe("How many vacation days do I get?");
+    // The [1] the model wrote links to the same source.
+    expect(await answer.locator("a.citation").getAttribute("href")).toBe(href);
+    await screenshot(page, "web-ui-chat-citation-en");
+  });
+
+  it("keeps a second user (Chinese browser, phone width) away from the first one's conversations and private knowledge", async () => {
+    const { page } = bob;
+    await signUpInUi(page, url, "bob");
+    expect(await page.getByRole("link", { name: "聊天" }).count()).toBe(1);
+    expect(await page.getByRole("link", { name: "管理" }).count()).toBe(0);
+    const aliceConversation = new URL(alice.page.url()).pathname;
+    await page.goto(`${url}${aliceConversation}`);
+    await page.getByText("有什么可以帮你？").waitFor();
+    expect(await page.locator("article.message").count()).toBe(0);
+    // At phone width the conversation list folds behind a button; bob's is empty.
+    expect(await page.getByRole("navigation", { name: "对话" }).isVisible()).toBe(false);
+    await page.getByRole("button", { name: "对话" }).click();
+    await page.getByRole("navigation", { name: "对话" }).waitFor();
+    expect(await page.locator(".conversation-list li").count()).toBe(0);
+    const api = await page.request.get(`${url}/api${aliceConversation.replace("/c/", "/conversations/")}`);
+    expect(api.status()).toBe(404);
+    await page.getByRole("link", { name: "知识库" }).click();
+    await page.getByRole("heading", { name: "知识库" }).waitFor();
+    expect(await page.getByRole("button", { name: "handbook" }).count()).toBe(0);
+    await screenshot(page, "web-ui-second-user-zh");
+  });
+
+  it("lets the admin change a role, and switches the language", async () => {
+    const { page } = alice;
+    await page.getByRole("link", { name: "Admin" }).click();
+    await page.getByLabel("Role: bob").selectOption("admin");
+    await expect
+      .poll(
+        async () =>
+          (await web.db.selectFrom("users").select("role").where("username", "=", "bob").executeTakeFirst())
+            ?.role,
+      )
+      .toBe("admin");
+    await bob.page.reload();
+    await bob.page.getByRole("link", { name: "管理" }).waitFor();
+
+    await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");
+    await page.getByRole("link", { name: "聊天" }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe("zh-CN");
+    await screenshot(page, "web-ui-admin-zh");
+    await page.getByRole("combobox", { name: "语言" }).selectOption("en");
+    await page.getByRole("link", { name: "Chat" }).waitFor();
+    await screenshot(page, "web-ui-admin-en");
+  });
+
+  it("renders script injection in a model answer inert", async () => {
+    model.options.words = [
+      '<img src=x onerror="window.__pwned=1">',
+      "<script>window.__pwned=2</script>",
+      " **bold** and $x^2$",
+    ];
+    try {
+      const { page } = alice;
+      await page.getByRole("link", { name: "Chat" }).click();
+      await page.getByRole("button", { name: "+ New chat" }).click();
+      await page.getByLabel(/Send a message/).fill("inject");
+      await page.getByRole("button", { name: "Send" }).click();
+      const answer = page.locator("article.message.assistant").last();
+      await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+      await answer.locator("strong").waitFor();
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await answer.locator("script").count()).toBe(0);
+      expect(await answer.locator("[onerror]").count()).toBe(0);
+      expect(await answer.locator(".katex").count()).toBe(1);
+    } finally {
+      model.options.words = undefined;
+    }
+  });
+});
