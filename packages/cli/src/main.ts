@@ -8,6 +8,7 @@ import { ingestCommand } from "./commands/ingest.js";
 import { modelsCommand } from "./commands/models.js";
 import { serveCommand } from "./commands/serve.js";
 import { upCommand } from "./commands/up.js";
+import { usersCommand } from "./commands/users.js";
 
 const program = new Command("hearth")
   .description(
@@ -20,6 +21,7 @@ const program = new Command("hearth")
   .addCommand(doctorCommand())
   .addCommand(modelsCommand())
   .addCommand(ingestCommand())
+  .addCommand(usersCommand())
   .addCommand(configCommand())
   .addCommand(backupCommand())
   .addCommand(restoreCommand());

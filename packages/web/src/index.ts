@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { registerAccountRoutes } from "./accounts/account-routes.js";
 import { LoginThrottle } from "./accounts/login-throttle.js";
 import { registerAdminRoutes, registerSearchAdminRoute, registerStatusRoute } from "./admin/admin-routes.js";
+import { alertMonitorFromConfig } from "./alerts/index.js";
 import { AuthCache } from "./auth/auth-cache.js";
 import { type Access, registerAccessControl, requireAccessDeclarations } from "./auth/route-access.js";
 import { registerChatRoutes } from "./chat/chat-routes.js";
@@ -103,7 +104,20 @@ export async function serveWeb(
   config: HearthConfig,
   logger: Logger,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  if (config.web.workers > 1) return serveWebCluster(config, logger);
+  const served = config.web.workers > 1 ? await serveWebCluster(config, logger) : await serveWebProcess(config, logger);
+  // The built-in alert monitor lets a single-machine install alert without Prometheus (issue 7).
+  const alerts = alertMonitorFromConfig(config, logger);
+  alerts?.start();
+  return {
+    url: served.url,
+    close: async () => {
+      await alerts?.stop();
+      await served.close();
+    },
+  };
+}
+
+async function serveWebProcess(config: HearthConfig, logger: Logger): Promise<{ url: string; close(): Promise<void> }> {
   const service = await createWebService(config, logger);
   const url = await listenService(service.app, {
     host: config.web.host,
