@@ -23,7 +23,7 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   return new Command("backup")
     .description(
-      "Snapshot the data directory (databases, indexes, model manifests) and the config, while Hearth runs",
+      "snapshot the data directory (databases, indexes, model manifests) and the config, while Hearth runs",
     )
     .argument("[destination]", "new directory for the backup (default: <dataDir>/backups/hearth-<time>)")
     .option("--include-models", "also copy .gguf model weights (large; they can be pulled again)", false)
@@ -53,7 +53,7 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
 export function restoreCommand(options: OperationsCommandOptions = {}): Command {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   return new Command("restore")
-    .description("Verify a backup made by `hearth backup` and bring it back (stop Hearth first)")
+    .description("verify a backup made by `hearth backup` and bring it back (stop Hearth first)")
     .argument("<backup>", "the backup directory (the one holding manifest.json)")
     .option("--force", "restore even though a Hearth service answers on this machine", false)
     .action(async (source: string, flags: { force: boolean }) =>

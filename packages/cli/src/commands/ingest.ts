@@ -30,7 +30,7 @@ const BATCH_BYTES = 64 * 1024 * 1024;
 /** `hearth ingest <kb> <paths…>`: uploads files and folders to a knowledge base with a progress bar. */
 export function ingestCommand(): Command {
   return new Command("ingest")
-    .description("Upload files or folders into a knowledge base and follow their ingestion")
+    .description("upload files or folders into a knowledge base and follow their ingestion")
     .argument("<kb>", "knowledge base name or id")
     .argument("<paths...>", "files or folders to upload (folders are walked; hidden entries skipped)")
     .option("--create", "create the knowledge base when no knowledge base has that name")

@@ -81,12 +81,12 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
       }
     };
 
-  const command = new Command("models").description("List, pull, import, remove, tag and roll back models");
+  const command = new Command("models").description("list, pull, import, remove, tag and roll back models");
 
   command
     .command("list")
     .alias("ls")
-    .description("Installed models with their version, content digest and size")
+    .description("installed models with their version, content digest and size")
     .action(
       run(async () => {
         const { config, registry } = registryOf();
@@ -152,7 +152,7 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
 
   command
     .command("import")
-    .description("Import a model a local Ollama already pulled (links its blob: nothing is copied)")
+    .description("import a model a local Ollama already pulled (links its blob: nothing is copied)")
     .argument("<name>", "the Ollama model name, e.g. deepseek-r1:1.5b")
     .option(
       "--from <dir>",
@@ -174,7 +174,7 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
 
   command
     .command("rm")
-    .description("Remove a model (and its pulled blobs that no other model uses)")
+    .description("remove a model (and its pulled blobs that no other model uses)")
     .argument("<name>")
     .action(
       run(async (name: string) => {
@@ -185,7 +185,7 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
 
   command
     .command("tag")
-    .description("Serve a model under another name:tag too (no bytes copied)")
+    .description("serve a model under another name:tag too (no bytes copied)")
     .argument("<source>")
     .argument("<target>")
     .action(
@@ -197,7 +197,7 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
 
   command
     .command("rollback")
-    .description("Switch a model back to its previous version (or --to a given one)")
+    .description("switch a model back to its previous version (or --to a given one)")
     .argument("<name>")
     .option("--to <version>", "the semantic version to switch to")
     .action(

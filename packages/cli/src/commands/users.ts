@@ -31,10 +31,10 @@ function fail(error: unknown): never {
 
 /** `hearth users`: accounts of the web service (create-admin, list). */
 export function usersCommand(): Command {
-  const users = new Command("users").description("Manage web accounts (works while the service is stopped)");
+  const users = new Command("users").description("manage web accounts (works while the service is stopped)");
   users
     .command("create-admin")
-    .description("Create an administrator, or promote an existing user and reset their password")
+    .description("create an administrator, or promote an existing user and reset their password")
     .requiredOption("-u, --username <name>", "user name")
     .option("--password-stdin", "read the password from standard input (for scripts)")
     .action(async (options: { username: string; passwordStdin?: boolean }) => {
@@ -53,7 +53,7 @@ export function usersCommand(): Command {
     });
   users
     .command("list")
-    .description("List accounts with their role and status")
+    .description("list accounts with their role and status")
     .action(async () => {
       try {
         for (const user of await listAccounts(loadConfig()))
