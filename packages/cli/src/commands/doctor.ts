@@ -1,0 +1,193 @@
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { availableParallelism, freemem, totalmem } from "node:os";
+import { type HearthConfig, isHearthError, loadConfig } from "@hearth/core";
+import { Command } from "commander";
+import { prepareStorage } from "../prepare-storage.js";
+import { PORT_SETTINGS, SERVICE_NAMES } from "../services.js";
+
+type Level = "ok" | "warn" | "fail";
+interface Finding {
+  level: Level;
+  subject: string;
+  detail: string;
+  fix?: string;
+}
+
+const MARK: Record<Level, string> = { ok: "ok  ", warn: "warn", fail: "FAIL" };
+const GIB = 2 ** 30;
+
+/** `hearth doctor`: what Hearth needs, checked, each problem with its fix. Exits 1 on a failure. */
+export function doctorCommand(): Command {
+  return new Command("doctor")
+    .description("check models, Ollama, the data dir, ports and memory, with the fix for each problem")
+    .action(async () => {
+      const findings = await diagnose();
+      for (const finding of findings) {
+        console.log(`[${MARK[finding.level]}] ${finding.subject}: ${finding.detail}`);
+        if (finding.fix) console.log(`       fix: ${finding.fix}`);
+      }
+      const failed = findings.filter((f) => f.level === "fail").length;
+      const warned = findings.filter((f) => f.level === "warn").length;
+      console.log(`\n${failed} problem(s), ${warned} warning(s)`);
+      if (failed > 0) process.exitCode = 1;
+    });
+}
+
+export async function diagnose(): Promise<Finding[]> {
+  let config: HearthConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    const line = isHearthError(error) ? error.toLine() : String(error);
+    return [
+      {
+        level: "fail",
+        subject: "configuration",
+        detail: line,
+        fix: "correct the value named above in hearth.yaml or the environment",
+      },
+    ];
+  }
+  const findings: Finding[] = [
+    {
+      level: "ok",
+      subject: "configuration",
+      detail: config.configFile ? `loaded ${config.configFile}` : "defaults and environment (no hearth.yaml)",
+    },
+  ];
+  findings.push(checkStorage(config));
+  findings.push(...(await checkModels(config)));
+  findings.push(...(await checkPorts(config)));
+  findings.push(checkMemory());
+  findings.push({
+    level: config.model.threads > availableParallelism() ? "warn" : "ok",
+    subject: "threads",
+    detail: `llama.cpp uses ${config.model.threads} thread(s) on ${availableParallelism()} core(s)`,
+    fix:
+      config.model.threads > availableParallelism()
+        ? `set HEARTH_THREADS to at most ${availableParallelism()}`
+        : undefined,
+  });
+  return findings;
+}
+
+function checkStorage(config: HearthConfig): Finding {
+  try {
+    prepareStorage(config);
+    return { level: "ok", subject: "data dir", detail: `${config.dataDir} is writable` };
+  } catch (error) {
+    const fix =
+      isHearthError(error) && error.code === "MODELS_DIR_MISSING"
+        ? `mkdir -p ${config.model.modelsDir}`
+        : `chown the directory to this user, or set HEARTH_DATA_DIR`;
+    return {
+      level: "fail",
+      subject: "data dir",
+      detail: isHearthError(error) ? error.toLine() : String(error),
+      fix,
+    };
+  }
+}
+
+async function checkModels(config: HearthConfig): Promise<Finding[]> {
+  const { scanModelsDir, probeOllama } = await import("@hearth/model");
+  const findings: Finding[] = [];
+  const models = existsSync(config.model.modelsDir) ? await scanModelsDir(config.model.modelsDir) : [];
+  const valid = models.filter((model) => model.valid);
+  for (const broken of models.filter((model) => !model.valid)) {
+    findings.push({
+      level: "fail",
+      subject: "model file",
+      detail: `${broken.path}: ${broken.error ?? "not a valid GGUF"}`,
+      fix: "download it again (the file is truncated or not GGUF) or remove it",
+    });
+  }
+  const ollamaUrl =
+    config.model.ollamaHost ?? (config.model.ollamaAutodetect ? "http://127.0.0.1:11434" : undefined);
+  const ollama = ollamaUrl ? await probeOllama(ollamaUrl, 1500) : undefined;
+  if (ollamaUrl && ollama) {
+    findings.push(
+      ollama.reachable
+        ? {
+            level: "ok",
+            subject: "Ollama",
+            detail: `${ollamaUrl} answers (version ${ollama.version ?? "?"}, ${ollama.models?.length ?? 0} model(s))`,
+          }
+        : {
+            level: config.model.ollamaHost ? "fail" : "ok",
+            subject: "Ollama",
+            detail: `${ollamaUrl} does not answer${config.model.ollamaHost ? "" : " (optional)"}`,
+            fix: config.model.ollamaHost ? "start Ollama (`ollama serve`) or correct OLLAMA_HOST" : undefined,
+          },
+    );
+  }
+  const ollamaModels = ollama?.reachable ? (ollama.models?.length ?? 0) : 0;
+  findings.push(
+    valid.length + ollamaModels > 0
+      ? {
+          level: "ok",
+          subject: "models",
+          detail: `${valid.length} GGUF model(s) in ${config.model.modelsDir}${valid.length ? `: ${valid.map((m) => m.name).join(", ")}` : ""}`,
+        }
+      : {
+          level: "warn",
+          subject: "models",
+          detail: `no model yet: ${config.model.modelsDir} holds no .gguf file and no Ollama is reachable`,
+          fix: `drop a .gguf file into ${config.model.modelsDir}, point OLLAMA_HOST at an Ollama, or pull one when online: hearth models pull <name>`,
+        },
+  );
+  return findings;
+}
+
+async function checkPorts(config: HearthConfig): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const name of SERVICE_NAMES) {
+    const setting = PORT_SETTINGS[name];
+    const host = setting.host(config);
+    const port = setting.port(config);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, host, () => server.close(() => resolve(true)));
+    });
+    if (free) {
+      findings.push({ level: "ok", subject: `${name} port`, detail: `${host}:${port} is free` });
+      continue;
+    }
+    const probeHost = host === "0.0.0.0" ? "127.0.0.1" : host;
+    const hearth = await fetch(`http://${probeHost}:${port}/healthz`, { signal: AbortSignal.timeout(1000) })
+      .then(async (response) => ((await response.json()) as { service?: string }).service === name)
+      .catch(() => false);
+    findings.push(
+      hearth
+        ? {
+            level: "warn",
+            subject: `${name} port`,
+            detail: `${host}:${port} is in use by a running Hearth ${name} service`,
+          }
+        : {
+            level: "fail",
+            subject: `${name} port`,
+            detail: `${host}:${port} is taken by another process`,
+            fix: `stop that process or set ${setting.env}`,
+          },
+    );
+  }
+  return findings;
+}
+
+function checkMemory(): Finding {
+  const free = freemem();
+  const total = totalmem();
+  const detail = `${(free / GIB).toFixed(1)} GiB free of ${(total / GIB).toFixed(1)} GiB`;
+  if (free < 2 * GIB) {
+    return {
+      level: "warn",
+      subject: "memory",
+      detail,
+      fix: "a 1.5B model at Q4 needs about 2 GiB: close other programs, add swap, or use a smaller quantization",
+    };
+  }
+  return { level: "ok", subject: "memory", detail };
+}

@@ -1,0 +1,19 @@
+import { loadConfig } from "@hearth/core";
+import { Argument, Command } from "commander";
+import { createCliLogger, runUntilSignal } from "../lifecycle.js";
+import { prepareStorage } from "../prepare-storage.js";
+import { SERVICE_NAMES, type ServiceName, startService } from "../services.js";
+
+/** `hearth serve <service>`: one service in this process (the container entry point). */
+export function serveCommand(): Command {
+  return new Command("serve")
+    .description("run one service (the entry point of its container)")
+    .addArgument(new Argument("<service>", "the service to run").choices(SERVICE_NAMES))
+    .action(async (name: ServiceName) => {
+      const config = loadConfig();
+      prepareStorage(config);
+      const service = await startService(name, config, createCliLogger(config));
+      console.log(`hearth: ${name} service ready at ${service.url}`);
+      await runUntilSignal([service]);
+    });
+}

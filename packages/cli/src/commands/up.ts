@@ -1,0 +1,37 @@
+import { type HearthConfig, loadConfig } from "@hearth/core";
+import { Command } from "commander";
+import { createCliLogger, runUntilSignal } from "../lifecycle.js";
+import { prepareStorage } from "../prepare-storage.js";
+import { type RunningService, SERVICE_NAMES, type ServiceName, startService } from "../services.js";
+
+/** `hearth up`: all four services in one process, web last so the UI never waits on the others. */
+export function upCommand(): Command {
+  return new Command("up")
+    .description("start all four services (model, search, knowledge, web) in this process")
+    .action(async () => {
+      const config = loadConfig();
+      prepareStorage(config);
+      const logger = createCliLogger(config);
+      const running = await startAll(config, logger, SERVICE_NAMES);
+      const web = running.find((service) => service.name === "web")!;
+      for (const service of running) console.log(`hearth: ${service.name.padEnd(9)} ${service.url}`);
+      console.log(`Hearth is ready: open ${web.url.replace("127.0.0.1", "localhost")}`);
+      await runUntilSignal(running);
+    });
+}
+
+export async function startAll(
+  config: HearthConfig,
+  logger: ReturnType<typeof createCliLogger>,
+  names: readonly ServiceName[],
+): Promise<RunningService[]> {
+  const running: RunningService[] = [];
+  try {
+    for (const name of names) running.push(await startService(name, config, logger));
+  } catch (error) {
+    // A failed start must not leave the services already started holding their ports.
+    await Promise.allSettled(running.reverse().map((service) => service.close()));
+    throw error;
+  }
+  return running;
+}

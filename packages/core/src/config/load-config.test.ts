@@ -1,0 +1,92 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { HearthError } from "../errors/hearth-error.js";
+import { loadConfig } from "./load-config.js";
+
+const emptyDir = () => mkdtempSync(join(tmpdir(), "hearth-config-"));
+
+function configError(run: () => unknown): HearthError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof HearthError) return error;
+    throw error;
+  }
+  throw new Error("expected a configuration error");
+}
+
+describe("loadConfig", () => {
+  it("gives the documented defaults with no file and no environment", () => {
+    const cwd = emptyDir();
+    const config = loadConfig({ env: {}, cwd });
+    expect(config.web).toMatchObject({ host: "0.0.0.0", port: 8080 });
+    expect(config.model).toMatchObject({ host: "127.0.0.1", port: 8081 });
+    expect(config.search.port).toBe(8082);
+    expect(config.knowledge.port).toBe(8083);
+    expect(config.dataDir).toBe(join(cwd, "data"));
+    expect(config.model.modelsDir).toBe(join(cwd, "data", "models"));
+    expect(config.services.modelUrl).toBe("http://127.0.0.1:8081");
+    expect(config.model.threads).toBeGreaterThanOrEqual(1);
+  });
+
+  it("reads ./hearth.yaml, and the environment wins over it", () => {
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, "hearth.yaml"), "web:\n  port: 9000\nmodel:\n  port: 9001\n  threads: 3\n");
+    const config = loadConfig({ env: { HEARTH_MODEL_PORT: "9101" }, cwd });
+    expect(config.web.port).toBe(9000);
+    expect(config.model.port).toBe(9101);
+    expect(config.model.threads).toBe(3);
+    expect(config.services.modelUrl).toBe("http://127.0.0.1:9101");
+    expect(config.configFile).toBe(join(cwd, "hearth.yaml"));
+  });
+
+  it("reads the file named by HEARTH_CONFIG and fails clearly when it is missing", () => {
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, "other.yaml"), "dataDir: /var/lib/hearth\n");
+    expect(loadConfig({ env: { HEARTH_CONFIG: "other.yaml" }, cwd }).dataDir).toBe("/var/lib/hearth");
+    const error = configError(() => loadConfig({ env: { HEARTH_CONFIG: "nope.yaml" }, cwd }));
+    expect(error.code).toBe("CONFIG_FILE_UNREADABLE");
+    expect(error.message).toContain("nope.yaml");
+  });
+
+  it("names the environment variable and what is allowed for a bad value", () => {
+    const cwd = emptyDir();
+    const notNumber = configError(() => loadConfig({ env: { HEARTH_PORT: "eighty" }, cwd }));
+    expect(notNumber.code).toBe("CONFIG_INVALID");
+    expect(notNumber.toLine()).toMatch(
+      /^CONFIG_INVALID: HEARTH_PORT \(web\.port\) must be an integer; got "eighty"$/,
+    );
+
+    const tooBig = configError(() => loadConfig({ env: { HEARTH_MODEL_PORT: "70000" }, cwd }));
+    expect(tooBig.message).toMatch(/^model\.port \(from HEARTH_MODEL_PORT\): .*65535/);
+
+    const level = configError(() => loadConfig({ env: { HEARTH_LOG_LEVEL: "loud" }, cwd }));
+    expect(level.message).toContain('must be one of "fatal"');
+  });
+
+  it("rejects unknown keys and invalid YAML in the file, naming the file", () => {
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, "hearth.yaml"), "web:\n  prot: 1\n");
+    const unknown = configError(() => loadConfig({ env: {}, cwd }));
+    expect(unknown.message).toContain("web");
+    expect(unknown.message).toContain("unknown key prot");
+    expect(unknown.message).toContain("hearth.yaml");
+
+    writeFileSync(join(cwd, "hearth.yaml"), "web: [unclosed\n");
+    expect(configError(() => loadConfig({ env: {}, cwd })).code).toBe("CONFIG_FILE_UNREADABLE");
+  });
+
+  it("accepts OLLAMA_HOST without a scheme, as Ollama itself does", () => {
+    const config = loadConfig({ env: { OLLAMA_HOST: "127.0.0.1:11434" }, cwd: emptyDir() });
+    expect(config.model.ollamaHost).toBe("http://127.0.0.1:11434");
+  });
+
+  it("is frozen: nothing can change the configuration after start-up", () => {
+    const config = loadConfig({ env: {}, cwd: emptyDir() });
+    expect(() => {
+      (config.web as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,125 @@
+import { createServer } from "node:net";
+import { Writable } from "node:stream";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { HearthError } from "../errors/hearth-error.js";
+import { createLogger } from "../logging/logger.js";
+import { createServiceApp, type ServiceAppOptions } from "./create-service-app.js";
+import { listenService } from "./listen-service.js";
+
+const quiet = createLogger({ level: "silent" });
+const apps: { close(): Promise<unknown> }[] = [];
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.close()));
+});
+
+function build(options: Partial<ServiceAppOptions> = {}) {
+  const service = createServiceApp({ service: "search", logger: quiet, ...options });
+  service.app.post("/echo", async (request) => z.object({ text: z.string() }).parse(request.body));
+  service.app.get("/boom", async () => {
+    throw new HearthError("MODEL_NOT_FOUND", "no model called x", { details: { model: "x" } });
+  });
+  apps.push(service.app);
+  return service;
+}
+
+describe("createServiceApp", () => {
+  it("answers health, readiness and Prometheus metrics", async () => {
+    let ready = false;
+    const { app } = build({
+      readiness: () => (ready ? { ready: true } : { ready: false, reason: "loading" }),
+    });
+    expect((await app.inject("/healthz")).json()).toEqual({ status: "ok", service: "search" });
+    const notReady = await app.inject("/readyz");
+    expect(notReady.statusCode).toBe(503);
+    expect(notReady.json().reason).toBe("loading");
+    ready = true;
+    expect((await app.inject("/readyz")).statusCode).toBe(200);
+    const metrics = await app.inject("/metrics");
+    expect(metrics.headers["content-type"]).toContain("text/plain");
+    expect(metrics.body).toContain(
+      'hearth_http_requests_total{method="GET",route="/readyz",status="503",service="search"} 1',
+    );
+    expect(metrics.body).toContain("hearth_process_resident_memory_bytes");
+  });
+
+  it("gives stable codes for malformed JSON, invalid UTF-8, bad fields, unknown routes and big bodies", async () => {
+    const { app } = build({ bodyLimitBytes: 1024 });
+    const post = (payload: string | Buffer) =>
+      app.inject({ method: "POST", url: "/echo", headers: { "content-type": "application/json" }, payload });
+    const malformed = await post("{nope");
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().error.code).toBe("INVALID_JSON");
+    expect((await post("")).json().error.code).toBe("INVALID_JSON");
+    const badBytes = await post(Buffer.from([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]));
+    expect(badBytes.statusCode).toBe(400);
+    expect(badBytes.json().error.code).toBe("INVALID_ENCODING");
+    const wrongField = await post(JSON.stringify({ text: 5 }));
+    expect(wrongField.statusCode).toBe(400);
+    expect(wrongField.json().error).toMatchObject({ code: "INVALID_REQUEST" });
+    expect(wrongField.json().error.message).toMatch(/^text: /);
+    const big = await post(JSON.stringify({ text: "x".repeat(5000) }));
+    expect(big.statusCode).toBe(413);
+    expect(big.json().error.code).toBe("PAYLOAD_TOO_LARGE");
+    const missing = await app.inject("/nowhere");
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe("ROUTE_NOT_FOUND");
+    const domain = await app.inject("/boom");
+    expect(domain.statusCode).toBe(404);
+    expect(domain.json()).toEqual({
+      error: { code: "MODEL_NOT_FOUND", message: "no model called x", details: { model: "x" } },
+    });
+    expect((await post(JSON.stringify({ text: "still fine" }))).json()).toEqual({ text: "still fine" });
+  });
+
+  it("requires the service token on every route but the health checks when one is configured", async () => {
+    const { app } = build({ serviceToken: "s3cret-token-0123456789" });
+    expect((await app.inject("/healthz")).statusCode).toBe(200);
+    expect((await app.inject("/metrics")).statusCode).toBe(401);
+    expect(
+      (await app.inject({ url: "/metrics", headers: { authorization: "Bearer wrong" } })).statusCode,
+    ).toBe(401);
+    const ok = await app.inject({
+      url: "/metrics",
+      headers: { "x-hearth-service-token": "s3cret-token-0123456789" },
+    });
+    expect(ok.statusCode).toBe(200);
+  });
+
+  it("never writes credentials to the log", async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createLogger({ level: "info", destination });
+    logger.info(
+      { provider: { id: "bing", apiKey: "sk-live-123" }, req: { headers: { authorization: "Bearer abc" } } },
+      "configured",
+    );
+    expect(lines.join("")).not.toContain("sk-live-123");
+    expect(lines.join("")).not.toContain("Bearer abc");
+    expect(lines.join("")).toContain("[redacted]");
+  });
+});
+
+describe("listenService", () => {
+  it("reports a taken port as PORT_IN_USE naming the setting", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const { app } = build();
+    const error = await listenService(app, {
+      host: "127.0.0.1",
+      port,
+      description: "search service (HEARTH_SEARCH_PORT)",
+    }).catch((caught: unknown) => caught);
+    blocker.close();
+    expect(error).toBeInstanceOf(HearthError);
+    expect((error as HearthError).toLine()).toBe(
+      `PORT_IN_USE: 127.0.0.1:${port} is already in use; stop the other process or change the search service (HEARTH_SEARCH_PORT) port`,
+    );
+  });
+});
