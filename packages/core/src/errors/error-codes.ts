@@ -25,6 +25,11 @@ export const ERROR_CODES = {
   UPSTREAM_UNAVAILABLE: { status: 502, summary: "An upstream service (Ollama, an OpenAI-compatible server, another Hearth service) did not answer." },
   UPSTREAM_ERROR: { status: 502, summary: "An upstream service answered with an error." },
 
+  // Knowledge index and retrieval
+  INDEX_DIMENSION_MISMATCH: { status: 400, summary: "A vector's length differs from the dimensions the index or knowledge base holds, or it has a non-finite value." },
+  INDEX_INVALID_CHUNK: { status: 400, summary: "A chunk sent to the index is missing a field or has one out of range." },
+  INDEX_UNAVAILABLE: { status: 503, summary: "The index backend (SQLite file, PostgreSQL, Elasticsearch/OpenSearch) cannot be reached or used." },
+
   // Start-up (a one-line message and a non-zero exit)
   CONFIG_INVALID: { status: 500, summary: "A configuration value is invalid; the message names the key and what is allowed.", exit: true },
   CONFIG_FILE_UNREADABLE: { status: 500, summary: "The configuration file cannot be read or is not valid YAML.", exit: true },
