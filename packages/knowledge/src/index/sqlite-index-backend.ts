@@ -5,7 +5,14 @@ import Database from "better-sqlite3";
 import { analyzeText, analyzeToDocument } from "../text/text-analyzer.js";
 import { QuantizedVectorIndex } from "../vector/quantized-vector-index.js";
 import { validateChunks, validateQuery } from "./chunk-validation.js";
-import type { ChunkRecord, IndexBackend, LexicalQuery, SearchFilters, SearchHit, VectorQuery } from "./index-backend.js";
+import type {
+  ChunkRecord,
+  IndexBackend,
+  LexicalQuery,
+  SearchFilters,
+  SearchHit,
+  VectorQuery,
+} from "./index-backend.js";
 
 export interface SqliteIndexOptions {
   /** The database file (created with its folder when missing), or ":memory:". */
@@ -79,7 +86,11 @@ export class SqliteIndexBackend implements IndexBackend {
       database.pragma("synchronous = NORMAL");
       database.exec(SCHEMA);
     } catch (error) {
-      throw new HearthError("INDEX_UNAVAILABLE", `The SQLite index at ${options.path} cannot be opened: ${(error as Error).message}`, { cause: error });
+      throw new HearthError(
+        "INDEX_UNAVAILABLE",
+        `The SQLite index at ${options.path} cannot be opened: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const backend = new SqliteIndexBackend(database);
     backend.loadVectors();
@@ -87,12 +98,19 @@ export class SqliteIndexBackend implements IndexBackend {
   }
 
   private loadVectors(): void {
-    const rows = this.database.prepare("select rowid, knowledge_base_id, embedding from index_chunks where embedding is not null").iterate() as IterableIterator<{
+    const rows = this.database
+      .prepare("select rowid, knowledge_base_id, embedding from index_chunks where embedding is not null")
+      .iterate() as IterableIterator<{
       rowid: number;
       knowledge_base_id: string;
       embedding: Buffer;
     }>;
-    for (const row of rows) this.vectorIndexFor(row.embedding.byteLength / 4).add(row.rowid, blobToVector(row.embedding), this.tagOf(row.knowledge_base_id));
+    for (const row of rows)
+      this.vectorIndexFor(row.embedding.byteLength / 4).add(
+        row.rowid,
+        blobToVector(row.embedding),
+        this.tagOf(row.knowledge_base_id),
+      );
   }
 
   private vectorIndexFor(dimensions: number): QuantizedVectorIndex {
@@ -131,9 +149,13 @@ export class SqliteIndexBackend implements IndexBackend {
     );
     const deleteTerms = this.database.prepare("delete from index_chunk_terms where rowid = ?");
     const insertTerms = this.database.prepare("insert into index_chunk_terms (rowid, terms) values (?, ?)");
-    const previousDimensions = this.database.prepare("select length(embedding) / 4 as dimensions from index_chunks where id = ?").pluck();
+    const previousDimensions = this.database
+      .prepare("select length(embedding) / 4 as dimensions from index_chunks where id = ?")
+      .pluck();
     // Terms are analysed before the transaction: jieba is the slow part and needs no lock.
-    const documents = chunks.map((chunk) => analyzeToDocument(`${chunk.documentTitle}\n${chunk.headingPath.join(" ")}\n${chunk.text}`));
+    const documents = chunks.map((chunk) =>
+      analyzeToDocument(`${chunk.documentTitle}\n${chunk.headingPath.join(" ")}\n${chunk.text}`),
+    );
     const vectorChanges: Array<{ rowid: number; previous: number | null; chunk: ChunkRecord }> = [];
     this.database.transaction(() => {
       for (const [position, chunk] of chunks.entries()) {
@@ -160,8 +182,14 @@ export class SqliteIndexBackend implements IndexBackend {
     })();
     // The in-memory vectors follow only once the rows are committed.
     for (const { rowid, previous, chunk } of vectorChanges) {
-      if (previous !== null && previous !== chunk.embedding?.length) this.vectorIndexes.get(previous)?.remove(rowid);
-      if (chunk.embedding !== undefined) this.vectorIndexFor(chunk.embedding.length).add(rowid, chunk.embedding, this.tagOf(chunk.knowledgeBaseId));
+      if (previous !== null && previous !== chunk.embedding?.length)
+        this.vectorIndexes.get(previous)?.remove(rowid);
+      if (chunk.embedding !== undefined)
+        this.vectorIndexFor(chunk.embedding.length).add(
+          rowid,
+          chunk.embedding,
+          this.tagOf(chunk.knowledgeBaseId),
+        );
     }
   }
 
@@ -182,7 +210,9 @@ export class SqliteIndexBackend implements IndexBackend {
 
   private deleteWhere(condition: string, parameters: unknown[]): void {
     const removed = this.database.transaction(() => {
-      const rows = this.database.prepare(`select rowid, length(embedding) / 4 as dimensions from index_chunks where ${condition}`).all(...parameters) as Array<{
+      const rows = this.database
+        .prepare(`select rowid, length(embedding) / 4 as dimensions from index_chunks where ${condition}`)
+        .all(...parameters) as Array<{
         rowid: number;
         dimensions: number | null;
       }>;
@@ -191,13 +221,16 @@ export class SqliteIndexBackend implements IndexBackend {
       this.database.prepare(`delete from index_chunks where ${condition}`).run(...parameters);
       return rows;
     })();
-    for (const row of removed) if (row.dimensions !== null) this.vectorIndexes.get(row.dimensions)?.remove(row.rowid);
+    for (const row of removed)
+      if (row.dimensions !== null) this.vectorIndexes.get(row.dimensions)?.remove(row.rowid);
   }
 
   async listChunkHashes(knowledgeBaseId: string, documentId: string): Promise<Map<string, string>> {
     this.ensureOpen();
     const rows = this.database
-      .prepare("select id, content_hash from index_chunks where knowledge_base_id = ? and document_id = ? order by ordinal")
+      .prepare(
+        "select id, content_hash from index_chunks where knowledge_base_id = ? and document_id = ? order by ordinal",
+      )
       .all(knowledgeBaseId, documentId) as Array<{ id: string; content_hash: string }>;
     return new Map(rows.map((row) => [row.id, row.content_hash]));
   }
@@ -242,13 +275,22 @@ export class SqliteIndexBackend implements IndexBackend {
     let allowed: Set<number> | undefined;
     if (query.filters?.documentIds !== undefined || query.filters?.metadata !== undefined) {
       const filter = filterClause(query.knowledgeBaseIds, query.filters);
-      const rowids = this.database.prepare(`select c.rowid from index_chunks c where ${filter.sql}`).pluck().all(...filter.parameters) as number[];
+      const rowids = this.database
+        .prepare(`select c.rowid from index_chunks c where ${filter.sql}`)
+        .pluck()
+        .all(...filter.parameters) as number[];
       allowed = new Set(rowids);
     }
-    const matches = index.search(query.vector, query.topK, allowed === undefined ? { tags } : { tags, filter: (key) => allowed.has(key) });
+    const matches = index.search(
+      query.vector,
+      query.topK,
+      allowed === undefined ? { tags } : { tags, filter: (key) => allowed.has(key) },
+    );
     if (matches.length === 0) return [];
     const rows = this.database
-      .prepare(`select ${CHUNK_COLUMNS} from index_chunks c where c.rowid in (select value from json_each(?))`)
+      .prepare(
+        `select ${CHUNK_COLUMNS} from index_chunks c where c.rowid in (select value from json_each(?))`,
+      )
       .all(JSON.stringify(matches.map((match) => match.key))) as ChunkRow[];
     const byRowid = new Map(rows.map((row) => [row.rowid, row]));
     return matches.flatMap((match) => {
@@ -266,7 +308,10 @@ export class SqliteIndexBackend implements IndexBackend {
 }
 
 /** The SQL condition (on alias `c`) for a knowledge-base list and filters, with its parameters. */
-function filterClause(knowledgeBaseIds: readonly string[], filters: SearchFilters | undefined): { sql: string; parameters: unknown[] } {
+function filterClause(
+  knowledgeBaseIds: readonly string[],
+  filters: SearchFilters | undefined,
+): { sql: string; parameters: unknown[] } {
   const conditions = ["c.knowledge_base_id in (select value from json_each(?))"];
   const parameters: unknown[] = [JSON.stringify(knowledgeBaseIds)];
   if (filters?.documentIds !== undefined) {

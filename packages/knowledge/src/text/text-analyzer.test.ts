@@ -13,7 +13,7 @@ describe("foldText", () => {
 });
 
 describe("analyzeText", () => {
-  it("segments Chinese into words and their sub-words", () => {
+  it("segments Chinese into words, plus character bigrams", () => {
     const terms = analyzeText("我们在北京大学学习自然语言处理");
     expect(terms).toContain("北京大学");
     expect(terms).toContain("大学");
@@ -30,11 +30,19 @@ describe("analyzeText", () => {
   });
 
   it("keeps numbers and mixed Chinese/English terms", () => {
-    expect(analyzeText("SQLite 支持 FTS5 全文检索")).toEqual(expect.arrayContaining(["sqlite", "fts5", "支持", "全文", "检索"]));
+    expect(analyzeText("SQLite 支持 FTS5 全文检索")).toEqual(
+      expect.arrayContaining(["sqlite", "fts5", "支持", "全文", "检索"]),
+    );
+  });
+
+  it("splits digits from the Chinese text that follows them", () => {
+    const terms = analyzeText("2015年黑豹队的防守");
+    expect(terms[0]).toBe("2015");
+    expect(terms).toEqual(expect.arrayContaining(["防守", "豹队"]));
   });
 
   it("returns only letter/digit terms, safe to store space-separated", () => {
-    for (const term of analyzeText("C++ & \"quotes\" — 中文（全角）标点！ ｆｕｌｌ")) {
+    for (const term of analyzeText('C++ & "quotes" — 中文（全角）标点！ ｆｕｌｌ')) {
       expect(term).toMatch(/^[\p{L}\p{N}]+$/u);
     }
   });

@@ -5,7 +5,8 @@ import { ENGLISH_STOP_WORDS } from "./english-stop-words.js";
 import { foldText } from "./fold-text.js";
 
 /** Runs of Han characters (segmented with jieba) or of letters/digits (split as words). */
-const TOKEN_RUN = /(\p{Script=Han}+)|([\p{L}\p{N}]+(?:['’][\p{L}]+)?)/gu;
+const TOKEN_RUN =
+  /(\p{Script=Han}+)|((?:(?!\p{Script=Han})[\p{L}\p{N}])+(?:['’](?:(?!\p{Script=Han})\p{L})+)?)/gu;
 const LATIN_WORD = /^[a-z]+$/;
 
 let jieba: Jieba | undefined;
@@ -17,8 +18,9 @@ function segmenter(): Jieba {
 
 /**
  * Turns text into the terms that the full-text index stores and queries match: folded
- * (NFKC, lower case, traditional→simplified), Chinese segmented by jieba in search mode (a long
- * word also yields its sub-words, so "北京大学" matches "大学"), English words stemmed with Porter's
+ * (NFKC, lower case, traditional→simplified), Chinese segmented by jieba (accurate mode, HMM for
+ * unknown words) plus the character bigrams of each Han run (so "北京大学" also matches "大学"),
+ * English words stemmed with Porter's
  * algorithm, English stop words dropped. Every term is made of letters and digits only, so any
  * backend can store the terms space-separated and split them on whitespace.
  */
@@ -28,7 +30,10 @@ export function analyzeText(text: string): string[] {
   for (const match of folded.matchAll(TOKEN_RUN)) {
     const han = match[1];
     if (han !== undefined) {
-      for (const word of segmenter().cutForSearch(han, true)) terms.push(word);
+      for (const word of segmenter().cut(han, true)) terms.push(word);
+      // Character bigrams as well: a name or term that jieba splits differently in a question and in
+      // the passage still matches (xquad-retrieval zh nDCG@10: words only 0.962, with bigrams 0.965).
+      for (let i = 0; i + 1 < han.length; i++) terms.push(han.slice(i, i + 2));
       continue;
     }
     const word = (match[2] ?? "").replace(/['’]s$/u, "").replace(/['’]/gu, "");

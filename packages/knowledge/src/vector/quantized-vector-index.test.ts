@@ -22,7 +22,8 @@ function randomUnitVectors(count: number, dimensions: number, seed: number): Flo
       norm += value * value;
     }
     norm = Math.sqrt(norm);
-    for (let i = 0; i < dimensions; i++) vectors[row * dimensions + i] = (vectors[row * dimensions + i] as number) / norm;
+    for (let i = 0; i < dimensions; i++)
+      vectors[row * dimensions + i] = (vectors[row * dimensions + i] as number) / norm;
   }
   return vectors;
 }
@@ -37,7 +38,10 @@ describe("QuantizedVectorIndex", () => {
     const count = 20_000;
     const vectors = randomUnitVectors(count, dimensions, 7);
     const index = new QuantizedVectorIndex({ dimensions });
-    index.addBatch(Array.from({ length: count }, (_, i) => i + 1), vectors);
+    index.addBatch(
+      Array.from({ length: count }, (_, i) => i + 1),
+      vectors,
+    );
     const queries = randomUnitVectors(50, dimensions, 99);
     let found = 0;
     for (let q = 0; q < 50; q++) {
@@ -69,7 +73,8 @@ describe("QuantizedVectorIndex", () => {
     const dimensions = 20;
     const vectors = randomUnitVectors(3000, dimensions, 3);
     const index = new QuantizedVectorIndex({ dimensions });
-    for (let row = 0; row < 3000; row++) index.add(row, vectors.subarray(row * dimensions, (row + 1) * dimensions));
+    for (let row = 0; row < 3000; row++)
+      index.add(row, vectors.subarray(row * dimensions, (row + 1) * dimensions));
     for (let row = 0; row < 3000; row += 2) index.remove(row);
     for (const row of [1, 999, 2999]) {
       const match = index.search(vectors.subarray(row * dimensions, (row + 1) * dimensions), 1)[0];
@@ -85,14 +90,22 @@ describe("QuantizedVectorIndex", () => {
     index.add(3, new Float32Array([0.8, 0.2]), 20);
     const query = new Float32Array([1, 0]);
     expect(index.search(query, 5, { tags: new Set([20]) }).map((match) => match.key)).toEqual([2, 3]);
-    expect(index.search(query, 5, { tags: new Set([20]), filter: (key) => key !== 2 }).map((match) => match.key)).toEqual([3]);
+    expect(
+      index.search(query, 5, { tags: new Set([20]), filter: (key) => key !== 2 }).map((match) => match.key),
+    ).toEqual([3]);
   });
 
   it("rejects a vector of the wrong length or with NaN with INDEX_DIMENSION_MISMATCH", () => {
     const index = new QuantizedVectorIndex({ dimensions: 4 });
-    expect(() => index.add(1, new Float32Array(3))).toThrow(expect.objectContaining({ code: "INDEX_DIMENSION_MISMATCH" }));
-    expect(() => index.add(1, new Float32Array([1, Number.NaN, 0, 0]))).toThrow(expect.objectContaining({ code: "INDEX_DIMENSION_MISMATCH" }));
-    expect(() => index.search(new Float32Array(5), 1)).toThrow(expect.objectContaining({ code: "INDEX_DIMENSION_MISMATCH" }));
+    expect(() => index.add(1, new Float32Array(3))).toThrow(
+      expect.objectContaining({ code: "INDEX_DIMENSION_MISMATCH" }),
+    );
+    expect(() => index.add(1, new Float32Array([1, Number.NaN, 0, 0]))).toThrow(
+      expect.objectContaining({ code: "INDEX_DIMENSION_MISMATCH" }),
+    );
+    expect(() => index.search(new Float32Array(5), 1)).toThrow(
+      expect.objectContaining({ code: "INDEX_DIMENSION_MISMATCH" }),
+    );
     expect(index.size).toBe(0);
   });
 });

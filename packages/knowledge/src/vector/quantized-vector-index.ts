@@ -55,7 +55,10 @@ export class QuantizedVectorIndex {
 
   constructor(options: VectorIndexOptions) {
     if (!Number.isInteger(options.dimensions) || options.dimensions < 1 || options.dimensions > 16_384) {
-      throw new HearthError("INVALID_REQUEST", `Vector dimensions must be an integer from 1 to 16384, not ${options.dimensions}.`);
+      throw new HearthError(
+        "INVALID_REQUEST",
+        `Vector dimensions must be an integer from 1 to 16384, not ${options.dimensions}.`,
+      );
     }
     this.dimensions = options.dimensions;
     this.stride = Math.ceil(options.dimensions / 16) * 16;
@@ -90,7 +93,10 @@ export class QuantizedVectorIndex {
   /** Adds many vectors stored back to back in `vectors` (rows × dimensions), with their keys. */
   addBatch(keys: ArrayLike<number>, vectors: Float32Array, tags?: ArrayLike<number>): void {
     if (vectors.length !== keys.length * this.dimensions) {
-      throw new HearthError("INDEX_DIMENSION_MISMATCH", `Expected ${keys.length} × ${this.dimensions} values, got ${vectors.length}.`);
+      throw new HearthError(
+        "INDEX_DIMENSION_MISMATCH",
+        `Expected ${keys.length} × ${this.dimensions} values, got ${vectors.length}.`,
+      );
     }
     const needed = this.count + keys.length;
     if (needed > this.capacity) {
@@ -99,7 +105,11 @@ export class QuantizedVectorIndex {
       this.grow(next);
     }
     for (let row = 0; row < keys.length; row++) {
-      this.add(keys[row] as number, vectors.subarray(row * this.dimensions, (row + 1) * this.dimensions), tags?.[row] ?? 0);
+      this.add(
+        keys[row] as number,
+        vectors.subarray(row * this.dimensions, (row + 1) * this.dimensions),
+        tags?.[row] ?? 0,
+      );
     }
   }
 
@@ -114,7 +124,11 @@ export class QuantizedVectorIndex {
       this.slotKeys[slot] = lastKey;
       this.slotTags[slot] = this.slotTags[last] as number;
       this.slotByKey.set(lastKey, slot);
-      this.bytes.copyWithin(this.codesOffset + slot * this.stride, this.codesOffset + last * this.stride, this.codesOffset + (last + 1) * this.stride);
+      this.bytes.copyWithin(
+        this.codesOffset + slot * this.stride,
+        this.codesOffset + last * this.stride,
+        this.codesOffset + (last + 1) * this.stride,
+      );
       this.floats32[this.scalesOffset / 4 + slot] = this.floats32[this.scalesOffset / 4 + last] as number;
       this.exactRow(slot).set(this.exactRow(last));
     }
@@ -180,7 +194,10 @@ export class QuantizedVectorIndex {
     }
     for (let i = 0; i < vector.length; i++) {
       if (!Number.isFinite(vector[i])) {
-        throw new HearthError("INDEX_DIMENSION_MISMATCH", "The vector contains a value that is not a finite number.");
+        throw new HearthError(
+          "INDEX_DIMENSION_MISMATCH",
+          "The vector contains a value that is not a finite number.",
+        );
       }
     }
   }
@@ -212,7 +229,8 @@ export class QuantizedVectorIndex {
       if (first !== undefined) block.set(first);
       this.blocks[0] = block;
     }
-    while (this.blocks.length * BLOCK_ROWS < capacity) this.blocks.push(new Float32Array(BLOCK_ROWS * this.dimensions));
+    while (this.blocks.length * BLOCK_ROWS < capacity)
+      this.blocks.push(new Float32Array(BLOCK_ROWS * this.dimensions));
   }
 
   private exactRow(slot: number): Float32Array {
@@ -236,11 +254,16 @@ export class QuantizedVectorIndex {
       try {
         memory.grow(pages);
       } catch (error) {
-        throw new HearthError("INDEX_UNAVAILABLE", `The vector index cannot grow to ${capacity} vectors (WebAssembly memory is limited to 4 GiB).`, { cause: error });
+        throw new HearthError(
+          "INDEX_UNAVAILABLE",
+          `The vector index cannot grow to ${capacity} vectors (WebAssembly memory is limited to 4 GiB).`,
+          { cause: error },
+        );
       }
     }
     const bytes = new Int8Array(memory.buffer);
-    if (this.count > 0) bytes.copyWithin(codesOffset, this.codesOffset, this.codesOffset + this.count * this.stride);
+    if (this.count > 0)
+      bytes.copyWithin(codesOffset, this.codesOffset, this.codesOffset + this.count * this.stride);
     this.bytes = bytes;
     this.floats32 = new Float32Array(memory.buffer);
     this.scalesOffset = scalesOffset;

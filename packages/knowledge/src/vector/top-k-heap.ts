@@ -39,7 +39,8 @@ export class TopKHeap {
       const left = index * 2 + 1;
       if (left >= this.length) break;
       const right = left + 1;
-      const child = right < this.length && (this.scores[right] as number) < (this.scores[left] as number) ? right : left;
+      const child =
+        right < this.length && (this.scores[right] as number) < (this.scores[left] as number) ? right : left;
       if ((this.scores[child] as number) >= score) break;
       this.scores[index] = this.scores[child] as number;
       this.values[index] = this.values[child] as number;
