@@ -6,16 +6,10 @@
 export const ERROR_CODES = {
   // Requests, any service
   INVALID_JSON: { status: 400, summary: "The request body is not valid JSON." },
-  INVALID_REQUEST: {
-    status: 400,
-    summary: "The request is well-formed JSON but a field is missing or out of range.",
-  },
+  INVALID_REQUEST: { status: 400, summary: "The request is well-formed JSON but a field is missing or out of range." },
   INVALID_ENCODING: { status: 400, summary: "The request body is not valid UTF-8." },
   PAYLOAD_TOO_LARGE: { status: 413, summary: "The request body is larger than the configured limit." },
-  UNSUPPORTED_MEDIA_TYPE: {
-    status: 415,
-    summary: "The request's Content-Type is not accepted by this route.",
-  },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: "The request's Content-Type is not accepted by this route." },
   ROUTE_NOT_FOUND: { status: 404, summary: "No route matches the method and path." },
   UNAUTHORIZED: { status: 401, summary: "No valid credentials were presented." },
   FORBIDDEN: { status: 403, summary: "The credentials do not grant access to this resource." },
@@ -24,31 +18,17 @@ export const ERROR_CODES = {
   INTERNAL_ERROR: { status: 500, summary: "An unexpected error; the log has the detail." },
 
   // Model service
-  MODEL_NOT_FOUND: {
-    status: 404,
-    summary: "No model with that name is installed or offered by a configured upstream.",
-  },
-  MODEL_FILE_INVALID: {
-    status: 422,
-    summary: "The model file is not a GGUF file, or it is truncated or corrupt.",
-  },
+  MODEL_NOT_FOUND: { status: 404, summary: "No model with that name is installed or offered by a configured upstream." },
+  MODEL_FILE_INVALID: { status: 422, summary: "The model file is not a GGUF file, or it is truncated or corrupt." },
   MODEL_LOAD_FAILED: { status: 500, summary: "The runtime could not load the model." },
-  CONTEXT_OVERFLOW: {
-    status: 400,
-    summary: "The prompt and requested tokens do not fit the model's context window.",
-  },
-  UPSTREAM_UNAVAILABLE: {
-    status: 502,
-    summary:
-      "An upstream service (Ollama, an OpenAI-compatible server, another Hearth service) did not answer.",
-  },
+  CONTEXT_OVERFLOW: { status: 400, summary: "The prompt and requested tokens do not fit the model's context window." },
+  UPSTREAM_UNAVAILABLE: { status: 502, summary: "An upstream service (Ollama, an OpenAI-compatible server, another Hearth service) did not answer." },
   UPSTREAM_ERROR: { status: 502, summary: "An upstream service answered with an error." },
 
   // Knowledge index and retrieval
   INDEX_DIMENSION_MISMATCH: {
     status: 400,
-    summary:
-      "A vector's length differs from the dimensions the index or knowledge base holds, or it has a non-finite value.",
+    summary: "A vector's length differs from the dimensions the index holds, or it has a non-finite value.",
   },
   INDEX_INVALID_CHUNK: {
     status: 400,
@@ -56,27 +36,14 @@ export const ERROR_CODES = {
   },
   INDEX_UNAVAILABLE: {
     status: 503,
-    summary:
-      "The index backend (SQLite file, PostgreSQL, Elasticsearch/OpenSearch) cannot be reached or used.",
+    summary: "The index backend (SQLite, PostgreSQL, Elasticsearch/OpenSearch) cannot be reached or used.",
   },
 
   // Start-up (a one-line message and a non-zero exit)
-  CONFIG_INVALID: {
-    status: 500,
-    summary: "A configuration value is invalid; the message names the key and what is allowed.",
-    exit: true,
-  },
-  CONFIG_FILE_UNREADABLE: {
-    status: 500,
-    summary: "The configuration file cannot be read or is not valid YAML.",
-    exit: true,
-  },
+  CONFIG_INVALID: { status: 500, summary: "A configuration value is invalid; the message names the key and what is allowed.", exit: true },
+  CONFIG_FILE_UNREADABLE: { status: 500, summary: "The configuration file cannot be read or is not valid YAML.", exit: true },
   MODELS_DIR_MISSING: { status: 500, summary: "The configured models directory does not exist.", exit: true },
-  DATA_DIR_NOT_WRITABLE: {
-    status: 500,
-    summary: "The data directory cannot be created or written.",
-    exit: true,
-  },
+  DATA_DIR_NOT_WRITABLE: { status: 500, summary: "The data directory cannot be created or written.", exit: true },
   PORT_IN_USE: { status: 500, summary: "A service's port is already taken by another process.", exit: true },
 } as const satisfies Record<string, { status: number; summary: string; exit?: boolean }>;
 
