@@ -8,6 +8,8 @@ export type {
   SearchHit,
   VectorQuery,
 } from "../index/index-backend.js";
+export { openPostgresIndex, type PostgresIndexOptions } from "../index/postgres-index-backend.js";
+export { pgPoolClient, type SqlClient, type SqlExecutor } from "../index/sql-client.js";
 export { openSqliteIndex, type SqliteIndexOptions } from "../index/sqlite-index-backend.js";
 export { analyzeText, foldText } from "../text/index.js";
 export { QuantizedVectorIndex } from "../vector/index.js";
