@@ -9,7 +9,7 @@ import type {
   SearchHit,
   VectorQuery,
 } from "./index-backend.js";
-import { pgPoolClient, type SqlClient, type SqlExecutor } from "./sql-client.js";
+import { pgPoolClient, type SqlClient } from "./sql-client.js";
 
 /** BM25 parameters (Robertson & Zaragoza; the defaults of Lucene and SQLite FTS5). */
 const K1 = 1.2;
