@@ -1,4 +1,9 @@
 /** The knowledge index and retrieval: backends behind one contract, and hybrid retrieval over them. */
+
+export {
+  type ElasticsearchIndexOptions,
+  openElasticsearchIndex,
+} from "../index/elasticsearch-index-backend.js";
 export type {
   ChunkRecord,
   IndexBackend,
