@@ -19,6 +19,7 @@ export { openSqliteIndex, type SqliteIndexOptions } from "../index/sqlite-index-
 export { analyzeText, foldText } from "../text/index.js";
 export { QuantizedVectorIndex } from "../vector/index.js";
 export { type FusionMethod, fuseRankings } from "./fusion.js";
+export { type IndexSettings, openConfiguredIndex } from "./open-configured-index.js";
 export {
   type Citation,
   createRetriever,
