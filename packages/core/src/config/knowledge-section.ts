@@ -4,7 +4,7 @@ import { host, httpUrl, port } from "./fields.js";
 export const knowledgeSection = z.strictObject({
   host: host.default("127.0.0.1"),
   port: port.default(8083),
-  // Index and retrieval: where chunks, terms and vectors live (see docs/decisions/0002-index-backends.md).
+  // Index and retrieval: where chunks, terms and vectors live (see docs/decisions/knowledge-index-backends.md).
   indexBackend: z.enum(["sqlite", "postgres", "elasticsearch"]).default("sqlite"),
   indexPostgresUrl: z
     .string()

@@ -33,7 +33,7 @@ export interface VectorMatch {
  * codes with a per-vector scale, scanned with a WebAssembly SIMD kernel. A query scans all codes
  * (brute force, so recall does not depend on the data having cluster structure: uniform random
  * vectors are as easy as real embeddings), keeps the best candidates, and re-scores them exactly.
- * See docs/decisions/0001-quantised-vector-scan.md.
+ * See docs/decisions/knowledge-vector-scan.md.
  */
 export class QuantizedVectorIndex {
   readonly dimensions: number;
