@@ -132,11 +132,13 @@ async function measure(
   // Plain JavaScript brute force: the exact top 10, and its own latency.
   const exactQueries = large ? 20 : 100;
   const bruteTimes: number[] = [];
+  const exactTop: Array<Set<number>> = [];
   let found = 0;
   for (let q = 0; q < exactQueries; q++) {
     started = performance.now();
     const exact = new Set(bruteForce(vectors, row(queries, q), TOP_K));
     bruteTimes.push(performance.now() - started);
+    exactTop.push(exact);
     for (const key of quantisedResults[q] ?? []) if (exact.has(key)) found++;
   }
   const recall = found / (exactQueries * TOP_K);
@@ -179,10 +181,7 @@ async function measure(
         rowid: number;
       }>;
       vecTimes.push(performance.now() - started);
-      if (q < exactQueries) {
-        const exact = new Set(bruteForce(vectors, vector, TOP_K));
-        for (const { rowid } of rows) if (exact.has(Number(rowid))) vecFound++;
-      }
+      for (const { rowid } of rows) if (exactTop[q]?.has(Number(rowid))) vecFound++;
     }
     database.close();
     console.log(
@@ -191,10 +190,63 @@ async function measure(
     console.log(
       `ratios: quantised p50 is ${(percentile(bruteTimes, 0.5) / percentile(quantisedTimes, 0.5)).toFixed(1)}x faster than plain JS, ${(percentile(vecTimes, 0.5) / percentile(quantisedTimes, 0.5)).toFixed(1)}x faster than sqlite-vec`,
     );
+    await measureLance(folder, count, vectors, queries, exactTop);
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
   index.clear();
+}
+
+/** LanceDB 0.31 (a dev dependency): flat search, and an IVF-PQ index at 100k (its build is slow at 1M). */
+async function measureLance(
+  folder: string,
+  count: number,
+  vectors: Float32Array,
+  queries: Float32Array,
+  exactTop: Array<Set<number>>,
+): Promise<void> {
+  let lancedb: typeof import("@lancedb/lancedb");
+  try {
+    lancedb = await import("@lancedb/lancedb");
+  } catch {
+    console.log("LanceDB: not installed, skipped");
+    return;
+  }
+  const database = await lancedb.connect(join(folder, "lance"));
+  let started = performance.now();
+  const batch = (first: number) => {
+    const rows = [];
+    for (let key = first; key < Math.min(count, first + 50_000); key++) {
+      rows.push({ id: key, vector: Array.from(row(vectors, key)) });
+    }
+    return rows;
+  };
+  const table = await database.createTable("items", batch(0));
+  for (let first = 50_000; first < count; first += 50_000) await table.add(batch(first));
+  const insertSeconds = (performance.now() - started) / 1000;
+  const search = async (label: string, queryCount: number, refine?: boolean) => {
+    const times: number[] = [];
+    let found = 0;
+    for (let q = 0; q < queryCount; q++) {
+      started = performance.now();
+      let request = table
+        .vectorSearch(Array.from(row(queries, q)))
+        .distanceType("l2")
+        .limit(TOP_K);
+      if (refine) request = request.nprobes(20);
+      const results = (await request.toArray()) as Array<{ id: number }>;
+      times.push(performance.now() - started);
+      for (const { id } of results) if (exactTop[q]?.has(id)) found++;
+    }
+    console.log(`LanceDB ${label}: ${timing(times)}, recall@10 ${(found / (queryCount * TOP_K)).toFixed(3)}`);
+  };
+  console.log(`LanceDB: insert ${insertSeconds.toFixed(1)} s`);
+  await search("flat (no index)", count >= 1_000_000 ? 3 : 10);
+  if (count >= 1_000_000) return;
+  started = performance.now();
+  await table.createIndex("vector", { config: lancedb.Index.ivfPq({ distanceType: "l2" }) });
+  console.log(`LanceDB IVF-PQ build: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  await search("IVF-PQ (nprobes 20)", 20, true);
 }
 
 /** A hybrid query (full text + vector, fused) through the SQLite backend holding `count` chunks. */
