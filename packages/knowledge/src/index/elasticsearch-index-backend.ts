@@ -1,5 +1,5 @@
 import { HearthError, UpstreamCallError } from "@hearth/core";
-import { analyzeText } from "../text/text-analyzer.js";
+import { analyzeText, queryTerms } from "../text/text-analyzer.js";
 import { validateChunks, validateQuery } from "./chunk-validation.js";
 import type {
   ChunkRecord,
@@ -175,7 +175,7 @@ class ElasticsearchIndexBackend implements IndexBackend {
 
   async lexicalSearch(query: LexicalQuery): Promise<SearchHit[]> {
     validateQuery(query);
-    const terms = [...new Set(analyzeText(query.text))];
+    const terms = queryTerms(query.text);
     if (terms.length === 0 || query.knowledgeBaseIds.length === 0) return [];
     const result = (await this.request("POST", `/${this.index}/_search`, {
       size: query.topK,

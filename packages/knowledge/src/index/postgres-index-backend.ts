@@ -1,5 +1,5 @@
 import { HearthError } from "@hearth/core";
-import { analyzeText } from "../text/text-analyzer.js";
+import { analyzeText, queryTerms } from "../text/text-analyzer.js";
 import { validateChunks, validateQuery } from "./chunk-validation.js";
 import type {
   ChunkRecord,
@@ -213,7 +213,7 @@ class PostgresIndexBackend implements IndexBackend {
 
   async lexicalSearch(query: LexicalQuery): Promise<SearchHit[]> {
     validateQuery(query);
-    const terms = [...new Set(analyzeText(query.text))];
+    const terms = queryTerms(query.text);
     if (terms.length === 0 || query.knowledgeBaseIds.length === 0) return [];
     const tsquery = terms.map(quoteLexeme).join(" | ");
     const statistics = await this.client.query<{ total: number; average_length: number }>(

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { HearthError } from "@hearth/core";
 import Database from "better-sqlite3";
-import { analyzeText, analyzeToDocument } from "../text/text-analyzer.js";
+import { analyzeToDocument, queryTerms } from "../text/text-analyzer.js";
 import { QuantizedVectorIndex } from "../vector/quantized-vector-index.js";
 import { validateChunks, validateQuery } from "./chunk-validation.js";
 import type {
@@ -238,7 +238,7 @@ export class SqliteIndexBackend implements IndexBackend {
   async lexicalSearch(query: LexicalQuery): Promise<SearchHit[]> {
     this.ensureOpen();
     validateQuery(query);
-    const terms = [...new Set(analyzeText(query.text))];
+    const terms = queryTerms(query.text);
     if (terms.length === 0 || query.knowledgeBaseIds.length === 0) return [];
     const match = terms.map((term) => `"${term}"`).join(" OR ");
     const filter = filterClause(query.knowledgeBaseIds, query.filters);

@@ -47,3 +47,8 @@ export function analyzeText(text: string): string[] {
 export function analyzeToDocument(text: string): string {
   return analyzeText(text).join(" ");
 }
+
+/** A query's distinct terms, at most `limit` (a pasted page must not become a 10,000-way OR). */
+export function queryTerms(text: string, limit = 128): string[] {
+  return [...new Set(analyzeText(text))].slice(0, limit);
+}
