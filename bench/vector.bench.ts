@@ -320,6 +320,7 @@ export async function run(): Promise<void> {
     100_000,
     clusteredVectors(100_000, 4, centres),
     clusteredVectors(200, 5, centres),
+    "flat",
   );
 
   if (!withMillion) {
