@@ -9,7 +9,7 @@
  * (a Gaussian mixture, closer to real embeddings). `npm run bench -- vector [--1m]`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import * as sqliteVec from "sqlite-vec";
@@ -309,6 +309,13 @@ async function measureHybrid(count: number, vectors: Float32Array, queries: Floa
 
 export async function run(): Promise<void> {
   const withMillion = process.argv.includes("--1m") || process.env.HEARTH_BENCH_VECTOR_1M === "1";
+  // The machine is shared: the load average says how much the latencies below were disturbed.
+  const load = () =>
+    loadavg()
+      .map((value) => value.toFixed(1))
+      .join(" ");
+  console.log(`load average at start: ${load()}`);
+  process.on("beforeExit", () => console.log(`load average at end: ${load()}`));
   const queries = uniformVectors(200, 2);
   const hundredThousand = uniformVectors(100_000, 1);
   await measure("uniform random", 100_000, hundredThousand, queries, "flat+ivf-pq");
