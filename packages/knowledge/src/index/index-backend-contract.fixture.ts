@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ChunkRecord, IndexBackend } from "./index-backend.js";
 
 /**
+ * Every embedding here is 4-dimensional: Elasticsearch and OpenSearch fix an index's dimensions.
+ *
  * The one contract suite every index backend runs (SQLite, PostgreSQL, PGlite with pgvector,
  * Elasticsearch/OpenSearch). `open` gives a backend over an empty store (called once per suite);
  * `reset` empties it between tests when reopening is costly.
@@ -272,15 +274,15 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
 
     it("removes chunks, documents and knowledge bases from both searches", async () => {
       await backend.upsertChunks([
-        chunk({ id: "x-1", documentId: "xd1", text: "delete me alpha", embedding: unit([1, 0]) }),
-        chunk({ id: "x-2", documentId: "xd1", text: "delete me beta", embedding: unit([0.9, 0.1]) }),
-        chunk({ id: "x-3", documentId: "xd2", text: "delete me gamma", embedding: unit([0.8, 0.2]) }),
+        chunk({ id: "x-1", documentId: "xd1", text: "delete me alpha", embedding: unit([1, 0, 0, 0]) }),
+        chunk({ id: "x-2", documentId: "xd1", text: "delete me beta", embedding: unit([0.9, 0.1, 0, 0]) }),
+        chunk({ id: "x-3", documentId: "xd2", text: "delete me gamma", embedding: unit([0.8, 0.2, 0, 0]) }),
         chunk({
           id: "x-4",
           knowledgeBaseId: OTHER_KB,
           documentId: "xd1",
           text: "delete me delta",
-          embedding: unit([0.7, 0.3]),
+          embedding: unit([0.7, 0.3, 0, 0]),
         }),
       ]);
       const both = async () => {
@@ -288,7 +290,11 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
           await backend.lexicalSearch({ knowledgeBaseIds: [KB, OTHER_KB], text: "delete", topK: 10 }),
         ).sort();
         const vector = ids(
-          await backend.vectorSearch({ knowledgeBaseIds: [KB, OTHER_KB], vector: unit([1, 0]), topK: 10 }),
+          await backend.vectorSearch({
+            knowledgeBaseIds: [KB, OTHER_KB],
+            vector: unit([1, 0, 0, 0]),
+            topK: 10,
+          }),
         ).sort();
         expect(vector).toEqual(lexical);
         return lexical;
@@ -315,7 +321,7 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
         id: "nan",
         text: "nan",
         documentId: "bd",
-        embedding: new Float32Array([Number.NaN, 1]),
+        embedding: new Float32Array([Number.NaN, 1, 0, 0]),
       });
       await expect(backend.upsertChunks([nan])).rejects.toMatchObject({ code: "INDEX_DIMENSION_MISMATCH" });
       expect(await backend.listChunkHashes(KB, "bd")).toEqual(new Map([["keep", "k1"]]));
@@ -329,7 +335,7 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
         backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "x", topK: 0 }),
       ).rejects.toMatchObject({ code: "INVALID_REQUEST" });
       await expect(
-        backend.vectorSearch({ knowledgeBaseIds: [KB], vector: unit([1, 0]), topK: 100_000 }),
+        backend.vectorSearch({ knowledgeBaseIds: [KB], vector: unit([1, 0, 0, 0]), topK: 100_000 }),
       ).rejects.toMatchObject({
         code: "INVALID_REQUEST",
       });
@@ -337,14 +343,14 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
 
     it.skipIf(subject.reopen === undefined)("keeps chunks, terms and vectors across a restart", async () => {
       await backend.upsertChunks([
-        chunk({ id: "p-1", text: "persistent 持久化 text", embedding: unit([0, 1, 0]) }),
+        chunk({ id: "p-1", text: "persistent 持久化 text", embedding: unit([0, 1, 0, 0]) }),
       ]);
       backend = await (subject.reopen as NonNullable<ContractSubject["reopen"]>)(backend);
       expect(ids(await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "持久化", topK: 3 }))).toEqual([
         "p-1",
       ]);
       expect(
-        ids(await backend.vectorSearch({ knowledgeBaseIds: [KB], vector: unit([0, 1, 0]), topK: 3 })),
+        ids(await backend.vectorSearch({ knowledgeBaseIds: [KB], vector: unit([0, 1, 0, 0]), topK: 3 })),
       ).toEqual(["p-1"]);
     });
   });
