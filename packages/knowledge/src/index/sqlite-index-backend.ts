@@ -73,6 +73,8 @@ export class SqliteIndexBackend implements IndexBackend {
   readonly name = "sqlite";
   private readonly vectorIndexes = new Map<number, QuantizedVectorIndex>();
   private readonly knowledgeBaseTags = new Map<string, number>();
+  /** Prepared statements by SQL text: queries differ only by their filters. */
+  private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
 
   private constructor(private readonly database: Database.Database) {}
@@ -133,6 +135,15 @@ export class SqliteIndexBackend implements IndexBackend {
       this.knowledgeBaseTags.set(knowledgeBaseId, tag);
     }
     return tag;
+  }
+
+  private statement(sql: string): Database.Statement {
+    let prepared = this.statements.get(sql);
+    if (prepared === undefined) {
+      prepared = this.database.prepare(sql);
+      if (this.statements.size < 256) this.statements.set(sql, prepared);
+    }
+    return prepared;
   }
 
   private ensureOpen(): void {
@@ -246,14 +257,12 @@ export class SqliteIndexBackend implements IndexBackend {
     if (terms.length === 0 || query.knowledgeBaseIds.length === 0) return [];
     const match = terms.map((term) => `"${term}"`).join(" OR ");
     const filter = filterClause(query.knowledgeBaseIds, query.filters);
-    const rows = this.database
-      .prepare(
-        // FTS5's rank column is bm25() with its defaults (k1 1.2, b 0.75); ordering by it lets FTS5
-        // rank internally, ~30 % faster than ORDER BY bm25() on 400k chunks.
-        `select ${CHUNK_COLUMNS}, -index_chunk_terms.rank as score from index_chunk_terms join index_chunks c on c.rowid = index_chunk_terms.rowid
+    const rows = this.statement(
+      // FTS5's rank column is bm25() with its defaults (k1 1.2, b 0.75); ordering by it lets FTS5
+      // rank internally, ~30 % faster than ORDER BY bm25() on 400k chunks.
+      `select ${CHUNK_COLUMNS}, -index_chunk_terms.rank as score from index_chunk_terms join index_chunks c on c.rowid = index_chunk_terms.rowid
          where index_chunk_terms match ? and ${filter.sql} order by index_chunk_terms.rank limit ?`,
-      )
-      .all(match, ...filter.parameters, query.topK) as Array<ChunkRow & { score: number }>;
+    ).all(match, ...filter.parameters, query.topK) as Array<ChunkRow & { score: number }>;
     return rows.map((row) => ({ chunk: rowToChunk(row), score: row.score }));
   }
 
@@ -293,11 +302,9 @@ export class SqliteIndexBackend implements IndexBackend {
       allowed === undefined ? { tags } : { tags, filter: (key) => allowed.has(key) },
     );
     if (matches.length === 0) return [];
-    const rows = this.database
-      .prepare(
-        `select ${CHUNK_COLUMNS} from index_chunks c where c.rowid in (select value from json_each(?))`,
-      )
-      .all(JSON.stringify(matches.map((match) => match.key))) as ChunkRow[];
+    const rows = this.statement(
+      `select ${CHUNK_COLUMNS} from index_chunks c where c.rowid in (select value from json_each(?))`,
+    ).all(JSON.stringify(matches.map((match) => match.key))) as ChunkRow[];
     const byRowid = new Map(rows.map((row) => [row.rowid, row]));
     return matches.flatMap((match) => {
       const row = byRowid.get(match.key);
@@ -308,6 +315,7 @@ export class SqliteIndexBackend implements IndexBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.statements.clear();
     this.database.close();
     this.vectorIndexes.clear();
   }
