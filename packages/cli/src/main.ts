@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { isHearthError } from "@hearth/core";
 import { Command } from "commander";
+import { backupCommand, restoreCommand } from "./commands/backup.js";
 import { configCommand } from "./commands/config.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { serveCommand } from "./commands/serve.js";
@@ -15,7 +16,9 @@ const program = new Command("hearth")
   .addCommand(upCommand())
   .addCommand(serveCommand())
   .addCommand(doctorCommand())
-  .addCommand(configCommand());
+  .addCommand(configCommand())
+  .addCommand(backupCommand())
+  .addCommand(restoreCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,10 +1,16 @@
-export { configSchema, type ConfigInput, type HearthConfig } from "./config/config-schema.js";
 export { configReferenceMarkdown } from "./config/config-reference.js";
+export { type ConfigInput, configSchema, type HearthConfig } from "./config/config-schema.js";
 export { ENVIRONMENT, type EnvironmentBinding } from "./config/environment.js";
-export { loadConfig, type LoadConfigOptions } from "./config/load-config.js";
+export { type LoadConfigOptions, loadConfig } from "./config/load-config.js";
+export { type SearchProviderConfig, searchProviderSchema } from "./config/search-section.js";
 export { defaultThreadCount } from "./config/model-section.js";
 export { ERROR_CODES, type ErrorCode } from "./errors/error-codes.js";
-export { HearthError, type HearthErrorOptions, isHearthError, UpstreamCallError } from "./errors/hearth-error.js";
+export {
+  HearthError,
+  type HearthErrorOptions,
+  isHearthError,
+  UpstreamCallError,
+} from "./errors/hearth-error.js";
 export {
   createServiceApp,
   defaultErrorBody,
@@ -18,4 +24,27 @@ export { toHearthError } from "./http/error-mapping.js";
 export { ReplyStream } from "./http/event-stream.js";
 export { type ListenOptions, listenService } from "./http/listen-service.js";
 export { createLogger, type Logger, type LoggerOptions, REDACTED_PATHS } from "./logging/logger.js";
-export { Counter, createMetricsRegistry, Gauge, Histogram, LATENCY_BUCKETS_SECONDS, Registry } from "./metrics/metrics.js";
+export {
+  Counter,
+  createMetricsRegistry,
+  Gauge,
+  Histogram,
+  LATENCY_BUCKETS_SECONDS,
+  Registry,
+} from "./metrics/metrics.js";
+export {
+  type BackupEntry,
+  type BackupManifest,
+  type CreateBackupOptions,
+  createBackup,
+  defaultBackupsDir,
+  type Migration,
+  type MigrationResult,
+  type RestoreBackupOptions,
+  type RestoreResult,
+  type RunMigrationsOptions,
+  restoreBackup,
+  runMigrations,
+  verifyBackup,
+} from "./storage/index.js";
+export { detectMemoryLimitBytes, registerMemoryLimitGauge } from "./metrics/memory-limit.js";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { alertsSection } from "./alerts-section.js";
 import { knowledgeSection } from "./knowledge-section.js";
 import { modelSection } from "./model-section.js";
 import { searchSection } from "./search-section.js";
@@ -14,6 +15,7 @@ export const configSchema = z.strictObject({
   search: searchSection.prefault({}),
   knowledge: knowledgeSection.prefault({}),
   services: servicesSection.prefault({}),
+  alerts: alertsSection.prefault({}),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

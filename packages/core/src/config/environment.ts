@@ -25,6 +25,8 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
   { env: "HEARTH_OLLAMA_AUTODETECT", key: "model.ollamaAutodetect", type: "boolean", description: "Look for an Ollama on 127.0.0.1:11434 when OLLAMA_HOST is unset." },
   { env: "HEARTH_SEARCH_HOST", key: "search.host", type: "string", description: "Address the search service listens on." },
   { env: "HEARTH_SEARCH_PORT", key: "search.port", type: "integer", description: "Port of the search service." },
+  { env: "HEARTH_SEARCH_DEADLINE_MS", key: "search.deadlineMs", type: "integer", description: "Deadline in milliseconds for one search fan-out; the answer holds whatever arrived by then." },
+  { env: "HEARTH_SEARCH_REDIS_URL", key: "search.redis.url", type: "string", description: "Redis (redis://host:6379/0) shared by search replicas for rate limits, cool-downs and the result cache; in process when unset. Never logged." },
   { env: "HEARTH_KNOWLEDGE_HOST", key: "knowledge.host", type: "string", description: "Address the knowledge service listens on." },
   { env: "HEARTH_KNOWLEDGE_PORT", key: "knowledge.port", type: "integer", description: "Port of the knowledge service." },
   { env: "HEARTH_KNOWLEDGE_INDEX", key: "knowledge.indexBackend", type: "string", description: "Where the knowledge index lives: sqlite (default, in <dataDir>), postgres or elasticsearch." },
@@ -34,4 +36,10 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
   { env: "HEARTH_SEARCH_URL", key: "services.searchUrl", type: "url", description: "URL other services use to reach the search service." },
   { env: "HEARTH_KNOWLEDGE_URL", key: "services.knowledgeUrl", type: "url", description: "URL other services use to reach the knowledge service." },
   { env: "HEARTH_SERVICE_TOKEN", key: "services.token", type: "string", description: "Shared secret services present to each other (at least 16 characters); never logged." },
+  // Alerts (the web service's built-in monitor; deploy)
+  { env: "HEARTH_ALERTS", key: "alerts.enabled", type: "boolean", description: "Run the built-in alert monitor when a webhook is configured." },
+  { env: "HEARTH_ALERT_WEBHOOK_URL", key: "alerts.webhook.url", type: "url", description: "Webhook the built-in alert monitor notifies; never logged (it often carries a token)." },
+  { env: "HEARTH_ALERT_WEBHOOK_KIND", key: "alerts.webhook.kind", type: "string", description: "Format of that webhook: generic, dingtalk, feishu, wecom or slack." },
+  { env: "HEARTH_ALERT_WEBHOOK_SECRET", key: "alerts.webhook.secret", type: "string", description: "Signing secret of a DingTalk or Feishu robot; never logged." },
+  { env: "HEARTH_KNOWLEDGE_STALE_HOURS", key: "alerts.knowledgeStaleHours", type: "integer", description: "Hours without an update after which a knowledge base raises HearthKnowledgeStale." },
 ];

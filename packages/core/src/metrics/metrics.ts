@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { registerMemoryLimitGauge } from "./memory-limit.js";
 
 export { Counter, Gauge, Histogram, Registry };
 
@@ -10,6 +11,7 @@ export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry, prefix: "hearth_" });
+  registerMemoryLimitGauge(registry);
   return registry;
 }
 

@@ -1,0 +1,93 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { backupCommand, restoreCommand } from "./backup.js";
+
+let root: string;
+let lines: string[];
+let env: NodeJS.ProcessEnv;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), "hearth-cli-backup-"));
+  mkdirSync(join(root, "data"));
+  const database = new Database(join(root, "data", "knowledge.db"));
+  database.exec("CREATE TABLE documents (title TEXT); INSERT INTO documents VALUES ('部署指南'), ('FAQ')");
+  database.close();
+  writeFileSync(join(root, "hearth.yaml"), "logLevel: warn\n");
+  // Ports nobody listens on, so the running-service check finds nothing.
+  env = {
+    HEARTH_DATA_DIR: join(root, "data"),
+    HEARTH_CONFIG: join(root, "hearth.yaml"),
+    HEARTH_PORT: "1",
+    HEARTH_MODEL_PORT: "2",
+    HEARTH_SEARCH_PORT: "3",
+    HEARTH_KNOWLEDGE_PORT: "4",
+  };
+  lines = [];
+  process.exitCode = undefined;
+});
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+  process.exitCode = undefined;
+});
+
+const options = () => ({ config: { env, cwd: root }, write: (line: string) => lines.push(line) });
+
+function titles(): string[] {
+  const database = new Database(join(root, "data", "knowledge.db"), { readonly: true });
+  try {
+    return database
+      .prepare("SELECT title FROM documents ORDER BY rowid")
+      .all()
+      .map((row) => (row as { title: string }).title);
+  } finally {
+    database.close();
+  }
+}
+
+describe("hearth backup / hearth restore", () => {
+  it("backs up into <dataDir>/backups by default and restores it", async () => {
+    await backupCommand(options()).parseAsync([], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    expect(lines[0]).toMatch(/^backup written to .*data\/backups\/hearth-/);
+    expect(lines[1]).toMatch(/^2 files \(1 databases\)/);
+    const backup = join(root, "data", "backups", readdirSync(join(root, "data", "backups"))[0]!);
+
+    const database = new Database(join(root, "data", "knowledge.db"));
+    database.exec("DELETE FROM documents");
+    database.close();
+    expect(titles()).toEqual([]);
+
+    await restoreCommand(options()).parseAsync([backup], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    expect(titles()).toEqual(["部署指南", "FAQ"]);
+    expect(lines.some((line) => line.startsWith("the data it replaced is kept at"))).toBe(true);
+  });
+
+  it("refuses to restore while a Hearth service answers, and says why", async () => {
+    const destination = join(root, "snapshot");
+    await backupCommand(options()).parseAsync([destination], { from: "user" });
+    const server: Server = createServer((_request, response) => {
+      response.setHeader("content-type", "application/json");
+      response.end(JSON.stringify({ status: "ok", service: "web" }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    env.HEARTH_PORT = String((server.address() as AddressInfo).port);
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => errors.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      await restoreCommand(options()).parseAsync([destination], { from: "user" });
+    } finally {
+      process.stderr.write = write;
+      server.close();
+    }
+    expect(process.exitCode).toBe(1);
+    expect(errors.join("")).toMatch(/^RESTORE_FAILED: Hearth is still running \(web on port \d+\)/);
+    expect(existsSync(`${join(root, "data")}.pre-restore`)).toBe(false);
+  });
+});

@@ -1,0 +1,128 @@
+import { join } from "node:path";
+import {
+  createBackup,
+  defaultBackupsDir,
+  type HearthConfig,
+  HearthError,
+  isHearthError,
+  type LoadConfigOptions,
+  loadConfig,
+  restoreBackup,
+} from "@hearth/core";
+import { Command } from "commander";
+
+/** Where the commands read configuration from; tests pass their own environment. */
+export interface OperationsCommandOptions {
+  config?: LoadConfigOptions;
+  /** Receives the lines a person reads (default: stdout). */
+  write?: (line: string) => void;
+}
+
+/** `hearth backup [destination]`: a consistent online snapshot of the data directory and the config. */
+export function backupCommand(options: OperationsCommandOptions = {}): Command {
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  return new Command("backup")
+    .description(
+      "Snapshot the data directory (databases, indexes, model manifests) and the config, while Hearth runs",
+    )
+    .argument("[destination]", "new directory for the backup (default: <dataDir>/backups/hearth-<time>)")
+    .option("--include-models", "also copy .gguf model weights (large; they can be pulled again)", false)
+    .action(async (destination: string | undefined, flags: { includeModels: boolean }) =>
+      reportErrors(async () => {
+        const config = loadConfig(options.config);
+        const target =
+          destination ??
+          join(defaultBackupsDir(config.dataDir), `hearth-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+        const manifest = await createBackup({
+          dataDir: config.dataDir,
+          destination: target,
+          includeModelWeights: flags.includeModels,
+          ...(config.configFile ? { configFile: config.configFile } : {}),
+        });
+        const bytes = manifest.entries.reduce((sum, entry) => sum + entry.size, 0);
+        const databases = manifest.entries.filter((entry) => entry.kind === "sqlite").length;
+        write(`backup written to ${manifest.destination}`);
+        write(
+          `${manifest.entries.length} files (${databases} databases), ${formatBytes(bytes)}, checksums in manifest.json`,
+        );
+      }),
+    );
+}
+
+/** `hearth restore <backup>`: verifies a backup, then brings it back; refuses while Hearth is running. */
+export function restoreCommand(options: OperationsCommandOptions = {}): Command {
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  return new Command("restore")
+    .description("Verify a backup made by `hearth backup` and bring it back (stop Hearth first)")
+    .argument("<backup>", "the backup directory (the one holding manifest.json)")
+    .option("--force", "restore even though a Hearth service answers on this machine", false)
+    .action(async (source: string, flags: { force: boolean }) =>
+      reportErrors(async () => {
+        const config = loadConfig(options.config);
+        if (!flags.force) {
+          const running = await runningServices(config);
+          if (running.length > 0) {
+            throw new HearthError(
+              "RESTORE_FAILED",
+              `Hearth is still running (${running.join(", ")}); stop it before restoring, or pass --force`,
+            );
+          }
+        }
+        const result = await restoreBackup({
+          source,
+          dataDir: config.dataDir,
+          ...(config.configFile ? { configFile: config.configFile } : {}),
+        });
+        write(
+          `restored ${result.restoredFiles} files into ${config.dataDir} (backup of ${result.manifest.createdAt})`,
+        );
+        if (result.previousData) write(`the data it replaced is kept at ${result.previousData}`);
+        if (result.configRestoredTo) write(`configuration restored to ${result.configRestoredTo}`);
+      }),
+    );
+}
+
+/** Services of this configuration that answer their health check on this machine. */
+async function runningServices(config: HearthConfig): Promise<string[]> {
+  const services = [
+    ["web", config.web.port],
+    ["model", config.model.port],
+    ["search", config.search.port],
+    ["knowledge", config.knowledge.port],
+  ] as const;
+  const answers = await Promise.all(
+    services.map(async ([name, port]) => {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/healthz`, {
+          signal: AbortSignal.timeout(500),
+        });
+        const body = (await response.json()) as { service?: string };
+        return body.service === name ? `${name} on port ${port}` : undefined;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return answers.filter((answer): answer is string => answer !== undefined);
+}
+
+async function reportErrors(action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    if (!isHearthError(error)) throw error;
+    process.stderr.write(`${error.toLine()}\n`);
+    process.exitCode = 1;
+  }
+}
+
+function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}

@@ -1,0 +1,125 @@
+import { z } from "zod";
+
+/** `POST /v1/search` request. */
+export const searchRequestSchema = z.strictObject({
+  query: z.string(),
+  /** Provider ids to ask; all enabled providers when absent. */
+  providers: z.array(z.string().min(1).max(64)).min(1).max(64).optional(),
+  limit: z.number().int().min(1).max(100).optional(),
+  /** Prefer results published within this period (also passed to engines that filter by date). */
+  freshness: z.enum(["day", "week", "month", "year"]).optional(),
+  /** Fetch the top results and return their main text as `content`. */
+  fetch: z.boolean().optional(),
+});
+export type SearchRequest = z.infer<typeof searchRequestSchema>;
+
+export const searchResultSchema = z.object({
+  url: z.string(),
+  title: z.string(),
+  snippet: z.string(),
+  content: z.string().optional(),
+  publishedAt: z.string().optional(),
+  /** Provider ids that found this page, best rank first. */
+  sources: z.array(z.string()),
+  score: z.number(),
+  /** Word lists (action flag) whose words occur in this result. */
+  flags: z.array(z.string()).optional(),
+});
+export type SearchResult = z.infer<typeof searchResultSchema>;
+
+export const providerStatusSchema = z.enum([
+  "ok",
+  "timeout",
+  "rate-limited",
+  "error",
+  "skipped-by-breaker",
+  "cached",
+]);
+export type ProviderStatus = z.infer<typeof providerStatusSchema>;
+
+export const providerOutcomeSchema = z.object({
+  id: z.string(),
+  status: providerStatusSchema,
+  latencyMs: z.number(),
+  results: z.number().int().optional(),
+  error: z.string().optional(),
+});
+export type ProviderOutcome = z.infer<typeof providerOutcomeSchema>;
+
+/** `POST /v1/search` response. */
+export const searchResponseSchema = z.object({
+  results: z.array(searchResultSchema),
+  providers: z.array(providerOutcomeSchema),
+  cached: z.boolean().optional(),
+});
+export type SearchResponse = z.infer<typeof searchResponseSchema>;
+
+/** The error body every Hearth service sends. */
+const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+/** An error answer from the search service, with its stable code. */
+export class SearchClientError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(code: string, message: string, status: number, details?: Record<string, unknown>) {
+    super(message);
+    this.name = "SearchClientError";
+    this.code = code;
+    this.status = status;
+    this.details = details;
+  }
+}
+
+export interface SearchClientOptions {
+  /** Base URL of the search service, e.g. http://127.0.0.1:8082. */
+  baseUrl: string;
+  /** Service token (hybrid deployments). */
+  token?: string;
+  fetch?: typeof fetch;
+}
+
+/** Typed client for the search service (used by the web service). */
+export class SearchClient {
+  readonly #baseUrl: string;
+  readonly #token: string | undefined;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: SearchClientOptions) {
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.#token = options.token;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  /** Searches; throws SearchClientError with the service's error code on an error answer. */
+  async search(request: SearchRequest, options: { signal?: AbortSignal } = {}): Promise<SearchResponse> {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (this.#token) headers["x-hearth-service-token"] = this.#token;
+    const response = await this.#fetch(`${this.#baseUrl}/v1/search`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(searchRequestSchema.parse(request)),
+      signal: options.signal,
+    });
+    const body: unknown = await response.json().catch(() => undefined);
+    if (!response.ok) {
+      const parsed = errorBodySchema.safeParse(body);
+      if (parsed.success) {
+        const { code, message, details } = parsed.data.error;
+        throw new SearchClientError(code, message, response.status, details);
+      }
+      throw new SearchClientError(
+        "UPSTREAM_ERROR",
+        `search service answered HTTP ${response.status}`,
+        response.status,
+      );
+    }
+    return searchResponseSchema.parse(body);
+  }
+}

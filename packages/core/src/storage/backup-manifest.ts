@@ -1,0 +1,35 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { z } from "zod";
+
+/** Name of the manifest file at the root of every backup. */
+export const MANIFEST_FILE = "manifest.json";
+
+/** How a file was captured: SQLite through the online backup API, config and other files copied. */
+export const backupEntrySchema = z.strictObject({
+  /** Path relative to the backup root, with forward slashes; under `data/` or `config/`. */
+  path: z.string().min(1),
+  kind: z.enum(["sqlite", "file", "config"]),
+  size: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+export const backupManifestSchema = z.strictObject({
+  format: z.literal("hearth-backup"),
+  version: z.literal(1),
+  createdAt: z.string(),
+  /** `full`: the whole data directory; `partial`: only the listed files (e.g. before a migration). */
+  scope: z.enum(["full", "partial"]),
+  reason: z.string().optional(),
+  entries: z.array(backupEntrySchema),
+});
+
+export type BackupEntry = z.infer<typeof backupEntrySchema>;
+export type BackupManifest = z.infer<typeof backupManifestSchema>;
+
+/** SHA-256 of a file, streamed so that large index files do not sit in memory. */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}

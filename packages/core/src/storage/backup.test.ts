@@ -1,0 +1,207 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { HearthError } from "../errors/hearth-error.js";
+import { createBackup } from "./create-backup.js";
+import { restoreBackup, verifyBackup } from "./restore-backup.js";
+
+let root: string;
+let dataDir: string;
+let configFile: string;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), "hearth-backup-"));
+  dataDir = join(root, "data");
+  mkdirSync(join(dataDir, "knowledge", "index"), { recursive: true });
+  mkdirSync(join(dataDir, "models"), { recursive: true });
+  writeFileSync(join(dataDir, "knowledge", "index", "segment-0001.bin"), Buffer.alloc(64 * 1024, 7));
+  writeFileSync(
+    join(dataDir, "models", "registry.json"),
+    JSON.stringify({ models: [{ name: "deepseek-r1:1.5b", version: "1.0.0" }] }),
+  );
+  writeFileSync(join(dataDir, "models", "deepseek-r1-1.5b.gguf"), Buffer.alloc(4096, 1));
+  configFile = join(root, "hearth.yaml");
+  writeFileSync(configFile, "web:\n  port: 8080\n");
+});
+
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+/** A WAL database where every write adds one order and one ledger line in the same transaction. */
+function openShop(path: string): Database.Database {
+  const database = new Database(path);
+  database.pragma("journal_mode = WAL");
+  database.exec(
+    "CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, body BLOB); CREATE TABLE IF NOT EXISTS ledger (order_id INTEGER)",
+  );
+  return database;
+}
+
+function sell(database: Database.Database, count: number): void {
+  const order = database.prepare("INSERT INTO orders (body) VALUES (?)");
+  const line = database.prepare("INSERT INTO ledger (order_id) VALUES (?)");
+  database.transaction(() => {
+    for (let i = 0; i < count; i++) line.run(order.run(Buffer.alloc(1024, i % 251)).lastInsertRowid);
+  })();
+}
+
+function counts(path: string): { orders: number; ledger: number } {
+  const database = new Database(path, { readonly: true });
+  try {
+    const orders = (database.prepare("SELECT count(*) AS n FROM orders").get() as { n: number }).n;
+    const ledger = (database.prepare("SELECT count(*) AS n FROM ledger").get() as { n: number }).n;
+    return { orders, ledger };
+  } finally {
+    database.close();
+  }
+}
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<HearthError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(HearthError);
+  expect((error as HearthError).code).toBe(code);
+  return error as HearthError;
+}
+
+describe("createBackup", () => {
+  it("snapshots a database that is being written to, consistently, with checksums for every file", async () => {
+    const shopPath = join(dataDir, "web.db");
+    const shop = openShop(shopPath);
+    sell(shop, 3000);
+    // Keep writing while the backup runs: each write is one order plus its ledger line.
+    let writing = true;
+    let writes = 0;
+    const writer = (async () => {
+      while (writing) {
+        sell(shop, 5);
+        writes++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const destination = join(root, "backup-1");
+    const manifest = await createBackup({ dataDir, destination, configFile });
+    writing = false;
+    await writer;
+    expect(writes).toBeGreaterThan(0);
+
+    const paths = manifest.entries.map((entry) => `${entry.kind}:${entry.path}`).sort();
+    expect(paths).toEqual([
+      "config:config/hearth.yaml",
+      "file:data/knowledge/index/segment-0001.bin",
+      "file:data/models/registry.json",
+      "sqlite:data/web.db",
+    ]);
+    // The copy is one point in time: never an order without its ledger line, and no WAL beside it.
+    const copied = counts(join(destination, "data", "web.db"));
+    expect(copied.orders).toBeGreaterThanOrEqual(3000);
+    expect(copied.ledger).toBe(copied.orders);
+    expect(readdirSync(join(destination, "data"))).not.toContain("web.db-wal");
+    expect(existsSync(`${destination}.partial`)).toBe(false);
+    await expect(verifyBackup(destination)).resolves.toMatchObject({ scope: "full" });
+    shop.close();
+  });
+
+  it("refuses to overwrite an existing backup", async () => {
+    mkdirSync(join(root, "taken"));
+    await expectCode(createBackup({ dataDir, destination: join(root, "taken") }), "BACKUP_FAILED");
+  });
+
+  it("never captures its own backups folder", async () => {
+    const first = await createBackup({ dataDir, destination: join(dataDir, "backups", "one") });
+    const second = await createBackup({ dataDir, destination: join(dataDir, "backups", "two") });
+    expect(second.entries.map((entry) => entry.path)).toEqual(first.entries.map((entry) => entry.path));
+    expect(second.entries.some((entry) => entry.path.includes("backups/"))).toBe(false);
+  });
+});
+
+describe("restoreBackup", () => {
+  it("brings back databases, files and config, and keeps the data it replaced", async () => {
+    const shopPath = join(dataDir, "web.db");
+    const shop = openShop(shopPath);
+    sell(shop, 10);
+    const destination = join(dataDir, "backups", "before-upgrade");
+    await createBackup({ dataDir, destination, configFile });
+
+    sell(shop, 90);
+    shop.close();
+    writeFileSync(join(dataDir, "models", "registry.json"), "{}");
+    writeFileSync(configFile, "web:\n  port: 9999\n");
+
+    const result = await restoreBackup({ source: destination, dataDir, configFile });
+    expect(counts(shopPath)).toEqual({ orders: 10, ledger: 10 });
+    expect(JSON.parse(readFileSync(join(dataDir, "models", "registry.json"), "utf8")).models[0].name).toBe(
+      "deepseek-r1:1.5b",
+    );
+    expect(readFileSync(configFile, "utf8")).toContain("port: 8080");
+    expect(result.previousData).toBeDefined();
+    expect(counts(join(result.previousData!, "web.db")).orders).toBe(100);
+    // Earlier backups are still under the data directory after the swap.
+    expect(existsSync(join(dataDir, "backups", "before-upgrade", "manifest.json"))).toBe(true);
+  });
+
+  it("restores inside a data directory that cannot be swapped (a container volume)", async () => {
+    const shopPath = join(dataDir, "web.db");
+    const shop = openShop(shopPath);
+    sell(shop, 10);
+    const destination = join(dataDir, "backups", "nightly");
+    await createBackup({ dataDir, destination });
+    sell(shop, 40);
+    shop.close();
+
+    const result = await restoreBackup({ source: destination, dataDir, inPlace: true });
+    expect(counts(shopPath)).toEqual({ orders: 10, ledger: 10 });
+    expect(result.previousData).toMatch(/data\/\.pre-restore-/);
+    expect(counts(join(result.previousData!, "web.db")).orders).toBe(50);
+    expect(readdirSync(dataDir).sort()).toEqual(
+      ["backups", "knowledge", "models", "web.db", expect.stringMatching(/^\.pre-restore-/)].sort(),
+    );
+    // What was set aside is not captured again by the next backup.
+    const next = await createBackup({ dataDir, destination: join(root, "after") });
+    expect(next.entries.some((entry) => entry.path.includes("pre-restore"))).toBe(false);
+  });
+
+  it("refuses a damaged backup and leaves the data directory untouched", async () => {
+    const shop = openShop(join(dataDir, "web.db"));
+    sell(shop, 10);
+    shop.close();
+    const destination = join(root, "backup");
+    await createBackup({ dataDir, destination });
+    const segment = join(destination, "data", "knowledge", "index", "segment-0001.bin");
+    const bytes = readFileSync(segment);
+    bytes[100] = 0;
+    writeFileSync(segment, bytes);
+    sell(openShop(join(dataDir, "web.db")), 5);
+
+    const error = await expectCode(restoreBackup({ source: destination, dataDir }), "BACKUP_CORRUPT");
+    expect(error.message).toContain("data/knowledge/index/segment-0001.bin");
+    expect(counts(join(dataDir, "web.db")).orders).toBe(15);
+    expect(
+      readdirSync(root).filter((name) => name.includes("restoring") || name.includes("pre-restore")),
+    ).toEqual([]);
+  });
+
+  it("rejects a folder without a manifest and a manifest that points outside the backup", async () => {
+    await expectCode(restoreBackup({ source: join(root, "nothing"), dataDir }), "BACKUP_INVALID");
+    const destination = join(root, "backup");
+    await createBackup({ dataDir, destination });
+    const manifestPath = join(destination, "manifest.json");
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+    manifest.entries[0].path = "data/../../escape.txt";
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    await expectCode(restoreBackup({ source: destination, dataDir }), "BACKUP_INVALID");
+    writeFileSync(manifestPath, "{ not json");
+    await expectCode(verifyBackup(destination), "BACKUP_INVALID");
+  });
+});

@@ -1,0 +1,161 @@
+import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import Database from "better-sqlite3";
+import type { Logger } from "pino";
+import { HearthError } from "../errors/hearth-error.js";
+import { type BackupEntry, type BackupManifest, MANIFEST_FILE, sha256File } from "./backup-manifest.js";
+import { type DataFile, isSqliteFile, listDataFiles } from "./data-files.js";
+
+export interface CreateBackupOptions {
+  /** The data directory (HEARTH_DATA_DIR). */
+  dataDir: string;
+  /** Directory to create for the backup; it must not exist yet. */
+  destination: string;
+  /** The configuration file in use, copied under `config/`. Never logged: it may hold secrets. */
+  configFile?: string;
+  /** Copy `.gguf` model weights too (default false: they are large and can be pulled again). */
+  includeModelWeights?: boolean;
+  /** Only these files (absolute or relative to the data directory): a partial backup. */
+  only?: string[];
+  /** Why the backup was taken (recorded in the manifest), e.g. "before migration 3 of web.db". */
+  reason?: string;
+  logger?: Logger;
+}
+
+/** The default place for backups: `<dataDir>/backups`, never captured by a backup itself. */
+export function defaultBackupsDir(dataDir: string): string {
+  return join(dataDir, "backups");
+}
+
+/**
+ * Takes a consistent snapshot of the data directory while the services keep running: each SQLite
+ * database through SQLite's online backup API (a copy of one point in time, WAL included), other
+ * files copied, and a manifest with the size and SHA-256 of every file. The backup is written
+ * beside its destination and renamed into place at the end, so a failed backup never looks complete.
+ */
+export async function createBackup(
+  options: CreateBackupOptions,
+): Promise<BackupManifest & { destination: string }> {
+  const dataDir = resolve(options.dataDir);
+  const destination = resolve(options.destination);
+  if (!(await isDirectory(dataDir))) {
+    throw new HearthError(
+      "BACKUP_FAILED",
+      `The data directory ${dataDir} does not exist or is not a directory`,
+    );
+  }
+  if (await exists(destination)) {
+    throw new HearthError(
+      "BACKUP_FAILED",
+      `The backup destination ${destination} already exists; choose a new directory`,
+    );
+  }
+  const files = options.only
+    ? await selectFiles(dataDir, options.only)
+    : await listDataFiles(dataDir, {
+        exclude: [defaultBackupsDir(dataDir), destination, `${destination}.partial`],
+        includeModelWeights: options.includeModelWeights ?? false,
+      });
+
+  const staging = `${destination}.partial`;
+  await rm(staging, { recursive: true, force: true });
+  try {
+    await mkdir(staging, { recursive: true });
+    const entries: BackupEntry[] = [];
+    for (const file of files) {
+      const path = `data/${file.relative}`;
+      const target = join(staging, ...path.split("/"));
+      await mkdir(dirname(target), { recursive: true });
+      if (file.sqlite) await backupDatabase(file.absolute, target);
+      else await copyFile(file.absolute, target);
+      entries.push(await describe(target, path, file.sqlite ? "sqlite" : "file"));
+    }
+    if (options.configFile) {
+      const path = `config/${basename(options.configFile)}`;
+      const target = join(staging, "config", basename(options.configFile));
+      await mkdir(dirname(target), { recursive: true });
+      await copyFile(options.configFile, target);
+      entries.push(await describe(target, path, "config"));
+    }
+    const manifest: BackupManifest = {
+      format: "hearth-backup",
+      version: 1,
+      createdAt: new Date().toISOString(),
+      scope: options.only ? "partial" : "full",
+      ...(options.reason ? { reason: options.reason } : {}),
+      entries,
+    };
+    await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(staging, destination);
+    options.logger?.info({ destination, files: entries.length, scope: manifest.scope }, "backup written");
+    return { ...manifest, destination };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    if (error instanceof HearthError) throw error;
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new HearthError("BACKUP_FAILED", `The backup to ${destination} failed: ${reason}`, {
+      cause: error,
+    });
+  }
+}
+
+async function selectFiles(dataDir: string, only: string[]): Promise<DataFile[]> {
+  const files: DataFile[] = [];
+  for (const path of only) {
+    const absolute = isAbsolute(path) ? resolve(path) : resolve(dataDir, path);
+    if (!absolute.startsWith(dataDir + sep)) {
+      throw new HearthError("BACKUP_FAILED", `${absolute} is outside the data directory ${dataDir}`);
+    }
+    if (!(await exists(absolute))) throw new HearthError("BACKUP_FAILED", `${absolute} does not exist`);
+    files.push({
+      absolute,
+      relative: relative(dataDir, absolute).split(sep).join("/"),
+      sqlite: await isSqliteFile(absolute),
+    });
+  }
+  return files;
+}
+
+/**
+ * Copies one database with the online backup API from a separate read-only connection, so writers
+ * in the services go on; then switches the copy to a rollback journal so it is one self-contained
+ * file, and checks it before it counts as backed up.
+ */
+async function backupDatabase(source: string, target: string): Promise<void> {
+  const reader = new Database(source, { readonly: true, fileMustExist: true });
+  try {
+    // Copy every page in one step, inside one read transaction. Small steps (the default 100 pages)
+    // restart whenever another connection writes, so a busy service could keep a backup from ever
+    // finishing; in WAL mode one read transaction does not block the writers.
+    await reader.backup(target, { progress: () => 0x7fffffff });
+  } finally {
+    reader.close();
+  }
+  const copy = new Database(target, { fileMustExist: true });
+  try {
+    copy.pragma("journal_mode = DELETE");
+    const check = copy.pragma("quick_check", { simple: true });
+    if (check !== "ok")
+      throw new HearthError("BACKUP_FAILED", `The copy of ${source} failed SQLite's check: ${String(check)}`);
+  } finally {
+    copy.close();
+  }
+}
+
+async function describe(file: string, path: string, kind: BackupEntry["kind"]): Promise<BackupEntry> {
+  return { path, kind, size: (await stat(file)).size, sha256: await sha256File(file) };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+}

@@ -1,0 +1,19 @@
+export {
+  type BackupEntry,
+  type BackupManifest,
+  backupManifestSchema,
+  MANIFEST_FILE,
+} from "./backup-manifest.js";
+export { type CreateBackupOptions, createBackup, defaultBackupsDir } from "./create-backup.js";
+export {
+  type RestoreBackupOptions,
+  type RestoreResult,
+  restoreBackup,
+  verifyBackup,
+} from "./restore-backup.js";
+export {
+  type Migration,
+  type MigrationResult,
+  type RunMigrationsOptions,
+  runMigrations,
+} from "./run-migrations.js";

@@ -1,0 +1,246 @@
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import Database from "better-sqlite3";
+import type { Logger } from "pino";
+import { HearthError } from "../errors/hearth-error.js";
+import { type BackupManifest, backupManifestSchema, MANIFEST_FILE, sha256File } from "./backup-manifest.js";
+import { defaultBackupsDir } from "./create-backup.js";
+import { PRE_RESTORE_PREFIX, RESTORING_PREFIX } from "./data-files.js";
+
+export interface RestoreBackupOptions {
+  /** The backup directory (the one holding manifest.json). */
+  source: string;
+  /** The data directory to bring back. Stop the services first. */
+  dataDir: string;
+  /** Where the backed-up configuration file goes back to; when unset it is left in the backup. */
+  configFile?: string;
+  /**
+   * Restore inside the data directory instead of swapping it with a sibling. Chosen automatically
+   * when the data directory is a mount point (a container volume).
+   */
+  inPlace?: boolean;
+  logger?: Logger;
+}
+
+export interface RestoreResult {
+  manifest: BackupManifest;
+  restoredFiles: number;
+  /** Where the data that was there before now lies (nothing is deleted by a restore). */
+  previousData: string | undefined;
+  configRestoredTo: string | undefined;
+}
+
+const SAFE_PATH = /^(data|config)\/(?!.*(^|\/)\.\.?(\/|$))[^\0\\]+$/;
+
+/**
+ * Reads a backup's manifest and checks every file against it (size, SHA-256, and SQLite's own
+ * check for databases) without touching anything. Throws BACKUP_INVALID or BACKUP_CORRUPT.
+ */
+export async function verifyBackup(source: string): Promise<BackupManifest> {
+  const root = resolve(source);
+  let text: string;
+  try {
+    text = await readFile(join(root, MANIFEST_FILE), "utf8");
+  } catch {
+    throw new HearthError(
+      "BACKUP_INVALID",
+      `${root} is not a Hearth backup: ${MANIFEST_FILE} is missing or unreadable`,
+    );
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    throw new HearthError("BACKUP_INVALID", `${join(root, MANIFEST_FILE)} is not valid JSON`);
+  }
+  const parsed = backupManifestSchema.safeParse(document);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new HearthError(
+      "BACKUP_INVALID",
+      `${join(root, MANIFEST_FILE)}: ${issue.path.join(".") || "(top level)"}: ${issue.message}`,
+    );
+  }
+  const manifest = parsed.data;
+  for (const entry of manifest.entries) {
+    if (!SAFE_PATH.test(entry.path)) {
+      throw new HearthError(
+        "BACKUP_INVALID",
+        `The manifest names an unsafe path: ${JSON.stringify(entry.path)}`,
+      );
+    }
+    const file = join(root, ...entry.path.split("/"));
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile())
+      throw new HearthError(
+        "BACKUP_CORRUPT",
+        `${entry.path} is listed in the manifest but missing from the backup`,
+      );
+    if (info.size !== entry.size || (await sha256File(file)) !== entry.sha256) {
+      throw new HearthError(
+        "BACKUP_CORRUPT",
+        `${entry.path} does not match its checksum in the manifest; the backup is damaged`,
+      );
+    }
+    if (entry.kind === "sqlite") checkDatabase(file, entry.path);
+  }
+  return manifest;
+}
+
+/**
+ * Verifies a backup, then brings it back. A full backup replaces the data directory as a whole
+ * (built beside it, then swapped in); a partial one replaces only its files. What was there
+ * before is moved aside, never deleted, and nothing is changed when verification fails.
+ */
+export async function restoreBackup(options: RestoreBackupOptions): Promise<RestoreResult> {
+  const source = resolve(options.source);
+  const dataDir = resolve(options.dataDir);
+  const manifest = await verifyBackup(source);
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const dataEntries = manifest.entries.filter((entry) => entry.kind !== "config");
+  let previousData: string | undefined;
+
+  try {
+    if (manifest.scope === "full") {
+      previousData =
+        !options.inPlace && (await canSwapBeside(dataDir, stamp))
+          ? await restoreBeside(source, dataDir, dataEntries, stamp)
+          : await restoreInside(source, dataDir, dataEntries, stamp);
+    } else {
+      previousData = `${dataDir}/*.pre-restore-${stamp}`;
+      for (const entry of dataEntries) {
+        const target = join(dataDir, ...entry.path.split("/").slice(1));
+        await mkdir(dirname(target), { recursive: true });
+        const incoming = `${target}.restoring-${stamp}`;
+        await copyFile(join(source, ...entry.path.split("/")), incoming);
+        // A WAL or journal left from the replaced database would be replayed into the restored one.
+        for (const suffix of ["", "-wal", "-shm", "-journal"]) {
+          if (await exists(target + suffix))
+            await rename(target + suffix, `${target}${suffix}.pre-restore-${stamp}`);
+        }
+        await rename(incoming, target);
+      }
+    }
+  } catch (error) {
+    if (error instanceof HearthError) throw error;
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new HearthError("RESTORE_FAILED", `Restoring ${source} into ${dataDir} failed: ${reason}`, {
+      cause: error,
+    });
+  }
+
+  let configRestoredTo: string | undefined;
+  const config = manifest.entries.find((entry) => entry.kind === "config");
+  if (config && options.configFile) {
+    configRestoredTo = resolve(options.configFile);
+    await mkdir(dirname(configRestoredTo), { recursive: true });
+    if (await exists(configRestoredTo))
+      await rename(configRestoredTo, `${configRestoredTo}.pre-restore-${stamp}`);
+    await copyFile(join(source, ...config.path.split("/")), configRestoredTo);
+  }
+  options.logger?.info(
+    { source, dataDir, files: dataEntries.length, scope: manifest.scope },
+    "backup restored",
+  );
+  return { manifest, restoredFiles: dataEntries.length, previousData, configRestoredTo };
+}
+
+type DataEntry = BackupManifest["entries"][number];
+
+async function copyEntries(source: string, target: string, entries: DataEntry[]): Promise<void> {
+  for (const entry of entries) {
+    const file = join(target, ...entry.path.split("/").slice(1));
+    await mkdir(dirname(file), { recursive: true });
+    await copyFile(join(source, ...entry.path.split("/")), file);
+  }
+  await mkdir(target, { recursive: true });
+}
+
+/**
+ * Whether the data directory can be swapped with a sibling: not when it is a mount point (a
+ * container volume at /data, whose parent is read-only or another filesystem).
+ */
+async function canSwapBeside(dataDir: string, stamp: string): Promise<boolean> {
+  const probe = `${dataDir}.restoring-${stamp}`;
+  try {
+    await mkdir(probe);
+  } catch {
+    return false;
+  }
+  const [parent, self] = await Promise.all([stat(dirname(dataDir)), stat(dataDir).catch(() => undefined)]);
+  const sameDevice = !self || self.dev === parent.dev;
+  if (!sameDevice) await rm(probe, { recursive: true, force: true });
+  return sameDevice;
+}
+
+/** Builds the restored directory beside the data directory, then swaps the two. */
+async function restoreBeside(
+  source: string,
+  dataDir: string,
+  entries: DataEntry[],
+  stamp: string,
+): Promise<string | undefined> {
+  const staging = `${dataDir}.restoring-${stamp}`;
+  await copyEntries(source, staging, entries);
+  let previous: string | undefined;
+  if (await exists(dataDir)) {
+    previous = `${dataDir}.pre-restore-${stamp}`;
+    await rename(dataDir, previous);
+    // Earlier backups stay where operators look for them.
+    const backups = defaultBackupsDir(previous);
+    if (await exists(backups)) await rename(backups, defaultBackupsDir(staging));
+  }
+  await rename(staging, dataDir);
+  return previous;
+}
+
+/**
+ * For a data directory that is a mount point: the restored files are built in a hidden folder
+ * inside it, what was there moves into `.pre-restore-<time>` inside it, then the restored files
+ * move up. Every rename stays on the volume.
+ */
+async function restoreInside(
+  source: string,
+  dataDir: string,
+  entries: DataEntry[],
+  stamp: string,
+): Promise<string> {
+  const staging = join(dataDir, `${RESTORING_PREFIX}${stamp}`);
+  const previous = join(dataDir, `${PRE_RESTORE_PREFIX}${stamp}`);
+  await copyEntries(source, staging, entries);
+  await mkdir(previous);
+  const keep = new Set(["backups", basename(staging), basename(previous)]);
+  for (const name of await readdir(dataDir)) {
+    if (keep.has(name) || name.startsWith(PRE_RESTORE_PREFIX)) continue;
+    await rename(join(dataDir, name), join(previous, name));
+  }
+  for (const name of await readdir(staging)) await rename(join(staging, name), join(dataDir, name));
+  await rm(staging, { recursive: true, force: true });
+  return previous;
+}
+
+function checkDatabase(file: string, name: string): void {
+  let result: unknown;
+  try {
+    const database = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      result = database.pragma("quick_check", { simple: true });
+    } finally {
+      database.close();
+    }
+  } catch (error) {
+    throw new HearthError(
+      "BACKUP_CORRUPT",
+      `${name} is not a readable SQLite database: ${(error as Error).message}`,
+    );
+  }
+  if (result !== "ok")
+    throw new HearthError("BACKUP_CORRUPT", `${name} fails SQLite's check: ${String(result)}`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

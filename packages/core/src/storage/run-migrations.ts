@@ -1,0 +1,132 @@
+import { existsSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import Database from "better-sqlite3";
+import type { Logger } from "pino";
+import { HearthError } from "../errors/hearth-error.js";
+import { createBackup, defaultBackupsDir } from "./create-backup.js";
+
+/** One step of a database's schema history. Versions start at 1 and only ever grow. */
+export interface Migration {
+  version: number;
+  /** Short and stable, e.g. "add-conversation-titles"; recorded in the database. */
+  name: string;
+  /** SQL run as one script, or a function given the open database; either runs in a transaction. */
+  up: string | ((database: Database.Database) => void);
+}
+
+export interface RunMigrationsOptions {
+  /** The SQLite file; it must lie inside `dataDir` so that its backup can be restored. */
+  databasePath: string;
+  dataDir: string;
+  migrations: readonly Migration[];
+  /** Where the automatic backup goes (default `<dataDir>/backups`). */
+  backupsDir?: string;
+  logger?: Logger;
+}
+
+export interface MigrationResult {
+  from: number;
+  to: number;
+  applied: { version: number; name: string }[];
+  /** The automatic backup taken before the first pending migration, when there was data to keep. */
+  backup: string | undefined;
+}
+
+/**
+ * Brings a SQLite database up to the latest schema. Before any pending migration runs on an
+ * existing database, a backup of it is taken (SQLite's online backup API, with a manifest that
+ * `hearth restore` accepts). Each migration runs in its own transaction together with the version
+ * bump, so a failure leaves the database at the last good version. A database newer than the code
+ * is refused rather than opened by code that does not know its schema.
+ */
+export async function runMigrations(options: RunMigrationsOptions): Promise<MigrationResult> {
+  const migrations = checkedHistory(options.migrations);
+  const databasePath = resolve(options.databasePath);
+  const latest = migrations.at(-1)?.version ?? 0;
+  const existed = existsSync(databasePath);
+
+  let from = 0;
+  if (existed) {
+    const reader = new Database(databasePath, { readonly: true, fileMustExist: true });
+    try {
+      from = Number(reader.pragma("user_version", { simple: true }));
+    } finally {
+      reader.close();
+    }
+  }
+  if (from > latest) {
+    throw new HearthError(
+      "SCHEMA_TOO_NEW",
+      `${databasePath} has schema version ${from}, newer than this Hearth knows (${latest}); upgrade Hearth or restore a backup taken before the upgrade`,
+    );
+  }
+  const pending = migrations.filter((migration) => migration.version > from);
+  if (pending.length === 0) return { from, to: from, applied: [], backup: undefined };
+
+  let backup: string | undefined;
+  if (existed) {
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+    const destination = join(
+      options.backupsDir ?? defaultBackupsDir(resolve(options.dataDir)),
+      `pre-migration-${basename(databasePath)}-v${from}-to-v${latest}-${stamp}`,
+    );
+    backup = (
+      await createBackup({
+        dataDir: options.dataDir,
+        destination,
+        only: [databasePath],
+        reason: `before migrating ${basename(databasePath)} from schema ${from} to ${latest}`,
+        ...(options.logger ? { logger: options.logger } : {}),
+      })
+    ).destination;
+  }
+
+  const database = new Database(databasePath);
+  const applied: MigrationResult["applied"] = [];
+  try {
+    database.exec(
+      "CREATE TABLE IF NOT EXISTS hearth_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    );
+    const record = database.prepare(
+      "INSERT INTO hearth_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+    );
+    for (const migration of pending) {
+      try {
+        database.transaction(() => {
+          if (typeof migration.up === "string") database.exec(migration.up);
+          else migration.up(database);
+          record.run(migration.version, migration.name, new Date().toISOString());
+          database.pragma(`user_version = ${migration.version}`);
+        })();
+      } catch (error) {
+        const kept = backup ? `; the backup taken before migrating is ${backup}` : "";
+        throw new HearthError(
+          "MIGRATION_FAILED",
+          `Migration ${migration.version} (${migration.name}) of ${databasePath} failed and was rolled back: ${(error as Error).message}${kept}`,
+          { cause: error, details: { version: migration.version, backup } },
+        );
+      }
+      applied.push({ version: migration.version, name: migration.name });
+      options.logger?.info(
+        { database: basename(databasePath), version: migration.version, name: migration.name },
+        "migration applied",
+      );
+    }
+  } finally {
+    database.close();
+  }
+  return { from, to: latest, applied, backup };
+}
+
+function checkedHistory(migrations: readonly Migration[]): Migration[] {
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  sorted.forEach((migration, index) => {
+    if (!Number.isInteger(migration.version) || migration.version !== index + 1) {
+      throw new HearthError(
+        "MIGRATION_FAILED",
+        `The migration history must number its steps 1, 2, 3, ... without gaps or repeats; found ${migration.version} at position ${index + 1}`,
+      );
+    }
+  });
+  return sorted;
+}

@@ -1,0 +1,266 @@
+import type { ProviderOutcome } from "@hearth/contracts";
+import type { SearchProviderConfig } from "@hearth/core";
+import { linkedSignal, whenAborted } from "../linked-signal.js";
+import { ProviderCallError } from "../providers/provider-call-error.js";
+import type { Freshness, ProviderHit } from "../providers/search-provider.js";
+import { backoffDelayMs } from "./backoff.js";
+import { ProviderSlot } from "./provider-slot.js";
+
+export { ProviderSlot };
+
+export interface FanOutRequest {
+  query: string;
+  limit: number;
+  freshness?: Freshness;
+  deadlineMs: number;
+  signal?: AbortSignal;
+}
+
+export interface ProviderAnswer {
+  slot: ProviderSlot;
+  hits: ProviderHit[];
+}
+
+export interface FanOutResult {
+  answers: ProviderAnswer[];
+  outcomes: ProviderOutcome[];
+}
+
+class Skip extends Error {
+  constructor(
+    readonly status: "rate-limited" | "skipped-by-breaker",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Asks every slot at once under one deadline and answers by the deadline with whatever arrived.
+ * An engine that is rate-limited (locally or by its own 429) or whose breaker is open is skipped,
+ * never waited on. `onOutcome` sees each outcome (metrics).
+ */
+export async function fanOut(
+  slots: ProviderSlot[],
+  request: FanOutRequest,
+  onOutcome: (slot: ProviderSlot, outcome: ProviderOutcome) => void = () => {},
+): Promise<FanOutResult> {
+  const started = performance.now();
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new Error("deadline")), request.deadlineMs);
+  const onCallerAbort = () => deadline.abort(new Error("cancelled"));
+  request.signal?.addEventListener("abort", onCallerAbort, { once: true });
+  const answers: ProviderAnswer[] = [];
+  const outcomes: ProviderOutcome[] = new Array(slots.length);
+
+  const tasks = slots.map(async (slot, index) => {
+    const began = performance.now();
+    const finish = (outcome: Omit<ProviderOutcome, "id" | "latencyMs">) => {
+      if (outcomes[index]) return;
+      outcomes[index] = {
+        id: slot.provider.id,
+        latencyMs: Math.round(performance.now() - began),
+        ...outcome,
+        ...(outcome.error ? { error: withoutSecrets(outcome.error, slot.config) } : {}),
+      };
+      onOutcome(slot, outcomes[index]!);
+    };
+    try {
+      const hits = await callSlot(slot, request, deadline.signal, started);
+      // An adapter that ignored the abort and answered after the deadline is not counted.
+      if (outcomes[index]) return;
+      finish({ status: "ok", results: hits.length });
+      answers.push({ slot, hits });
+    } catch (error) {
+      if (error instanceof Skip) finish({ status: error.status, error: error.message });
+      else if (deadline.signal.aborted)
+        finish({ status: "timeout", error: `no answer within the ${request.deadlineMs} ms deadline` });
+      else if (isTimeout(error))
+        finish({ status: "timeout", error: `no answer within ${slot.config.timeoutMs} ms` });
+      else if (error instanceof ProviderCallError && error.rateLimited)
+        finish({ status: "rate-limited", error: error.message });
+      else finish({ status: "error", error: error instanceof Error ? error.message : String(error) });
+    }
+  });
+
+  const allDone = Promise.all(tasks);
+  await Promise.race([
+    allDone,
+    new Promise<void>((resolve) =>
+      deadline.signal.addEventListener("abort", () => resolve(), { once: true }),
+    ),
+  ]);
+  clearTimeout(timer);
+  request.signal?.removeEventListener("abort", onCallerAbort);
+  if (!deadline.signal.aborted) deadline.abort(new Error("done"));
+  // Tasks still out see the abort and record "timeout" synchronously in their catch; this is a microtask hop.
+  await Promise.race([allDone, new Promise((resolve) => setImmediate(resolve))]);
+  slots.forEach((slot, index) => {
+    if (!outcomes[index]) {
+      outcomes[index] = {
+        id: slot.provider.id,
+        status: "timeout",
+        latencyMs: Math.round(performance.now() - started),
+        error: `no answer within the ${request.deadlineMs} ms deadline`,
+      };
+      onOutcome(slot, outcomes[index]!);
+    }
+  });
+  // Keep the answers in the configured order, so ranking does not depend on arrival order.
+  answers.sort((a, b) => slots.indexOf(a.slot) - slots.indexOf(b.slot));
+  return { answers, outcomes };
+}
+
+/** Outcome errors reach API clients and logs: an engine that echoes the key (in a path, a body) must not leak it. */
+function withoutSecrets(message: string, config: SearchProviderConfig): string {
+  const key = "apiKey" in config ? config.apiKey : undefined;
+  return key && key.length >= 4 ? message.split(key).join("[redacted]") : message;
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError");
+}
+
+async function callSlot(
+  slot: ProviderSlot,
+  request: FanOutRequest,
+  deadline: AbortSignal,
+  started: number,
+): Promise<ProviderHit[]> {
+  const now = Date.now();
+  if (slot.coolDownUntil > now) {
+    throw new Skip(
+      "rate-limited",
+      `skipped: the engine asked to wait ${Math.ceil((slot.coolDownUntil - now) / 1000)} s more`,
+    );
+  }
+  if (!slot.breaker.tryAcquire())
+    throw new Skip("skipped-by-breaker", "skipped: circuit breaker open after repeated failures");
+  const taken = await slot.take();
+  if (taken !== true) {
+    slot.breaker.release();
+    throw new Skip(
+      "rate-limited",
+      taken === false
+        ? `skipped: rate limit of ${slot.config.rateLimit.perSecond}/s reached`
+        : `skipped: the engine asked to wait ${Math.ceil(taken / 1000)} s more`,
+    );
+  }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const hits = await hedgedCall(slot, request, deadline);
+      slot.breaker.onSuccess();
+      slot.consecutiveRateLimits = 0;
+      return hits;
+    } catch (error) {
+      if (error instanceof ProviderCallError && error.rateLimited) {
+        // Honour Retry-After; without one, back off exponentially (with jitter) on repeated 429s.
+        slot.consecutiveRateLimits += 1;
+        slot.coolDown(
+          error.retryAfterMs ?? backoffDelayMs(slot.consecutiveRateLimits - 1, 1000, 10 * 60_000),
+        );
+        slot.breaker.release();
+        throw error;
+      }
+      if (deadline.aborted) {
+        slot.breaker.release();
+        throw error;
+      }
+      // A timed-out call already spent its time; unknown errors (a bug in an adapter) are worth one more try.
+      const retryable = error instanceof ProviderCallError ? error.isRetryable : !isTimeout(error);
+      const delay = backoffDelayMs(attempt, 50, 1000);
+      const remaining = request.deadlineMs - (performance.now() - started);
+      if (
+        !retryable ||
+        attempt >= slot.config.retries ||
+        remaining < delay + 50 ||
+        (await slot.take()) !== true
+      ) {
+        slot.breaker.onFailure();
+        throw error;
+      }
+      await sleep(delay, deadline);
+    }
+  }
+}
+
+/** One call, and a second identical one if the first is still out after `hedgeAfterMs`; the first answer wins. */
+async function hedgedCall(
+  slot: ProviderSlot,
+  request: FanOutRequest,
+  deadline: AbortSignal,
+): Promise<ProviderHit[]> {
+  const attempt = () => {
+    const controller = new AbortController();
+    const linked = linkedSignal([deadline, controller.signal], slot.config.timeoutMs);
+    const aborted = whenAborted(linked.signal);
+    // Raced against the abort too: an adapter (or fetch after a GC) may miss it.
+    const promise = Promise.race([
+      slot.provider.search({
+        query: request.query,
+        limit: request.limit,
+        freshness: request.freshness,
+        signal: linked.signal,
+      }),
+      aborted.promise,
+    ]).finally(() => {
+      aborted.dispose();
+      linked.dispose();
+    });
+    return { controller, promise };
+  };
+  const first = attempt();
+  const hedgeAfter = slot.config.hedgeAfterMs;
+  if (hedgeAfter === undefined) return first.promise;
+  let hedgeTimer: NodeJS.Timeout | undefined;
+  const attempts = [first];
+  try {
+    return await new Promise<ProviderHit[]>((resolve, reject) => {
+      let pending = 1;
+      let firstError: unknown;
+      let settled = false;
+      const settle = (promise: Promise<ProviderHit[]>) =>
+        promise.then(
+          (hits) => {
+            settled = true;
+            resolve(hits);
+          },
+          (error: unknown) => {
+            firstError ??= error;
+            pending -= 1;
+            if (pending === 0) reject(firstError);
+          },
+        );
+      settle(first.promise);
+      hedgeTimer = setTimeout(async () => {
+        pending += 1;
+        if ((await slot.take()) !== true || settled) {
+          // No token for a second call (or the first answered meanwhile): wait on the first.
+          pending -= 1;
+          if (pending === 0) reject(firstError);
+          return;
+        }
+        const second = attempt();
+        attempts.push(second);
+        settle(second.promise);
+      }, hedgeAfter);
+    });
+  } finally {
+    clearTimeout(hedgeTimer);
+    for (const { controller } of attempts) controller.abort(new Error("hedge settled"));
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}

@@ -1,0 +1,55 @@
+import type { SearchProviderConfig } from "@hearth/core";
+import type { SearchProvider } from "../providers/search-provider.js";
+import type { SharedState } from "../shared-state.js";
+import { CircuitBreaker } from "./circuit-breaker.js";
+import { TokenBucket } from "./token-bucket.js";
+
+/** One provider and the state that holds across every query to it. */
+export class ProviderSlot {
+  readonly provider: SearchProvider;
+  readonly config: SearchProviderConfig;
+  readonly bucket: TokenBucket;
+  readonly breaker: CircuitBreaker;
+  /** No calls before this time (epoch ms): set by 429/Retry-After or backoff after repeated 429s. */
+  coolDownUntil = 0;
+  consecutiveRateLimits = 0;
+  /** Buckets and cool-downs shared with other replicas (Redis); the local bucket stands in when it fails. */
+  readonly shared: SharedState | undefined;
+
+  constructor(
+    provider: SearchProvider,
+    config: SearchProviderConfig,
+    breaker: { failureThreshold: number; cooldownMs: number },
+    shared?: SharedState,
+  ) {
+    this.provider = provider;
+    this.config = config;
+    this.bucket = new TokenBucket(config.rateLimit.perSecond, config.rateLimit.burst);
+    this.breaker = new CircuitBreaker(breaker);
+    this.shared = shared;
+  }
+
+  /** Takes a token: true, false when the bucket is empty, or the ms left of a shared cool-down. */
+  async take(): Promise<boolean | number> {
+    if (this.shared) {
+      const burst = this.config.rateLimit.burst ?? Math.max(1, Math.ceil(this.config.rateLimit.perSecond));
+      try {
+        const answer = await this.shared.take(this.provider.id, this.config.rateLimit.perSecond, burst);
+        if (answer < 0) {
+          this.coolDownUntil = Math.max(this.coolDownUntil, Date.now() - answer);
+          return -answer;
+        }
+        return answer === 1;
+      } catch {
+        // Redis away: fall through to this replica's own bucket.
+      }
+    }
+    return this.bucket.tryTake();
+  }
+
+  /** Starts a cool-down here and, when shared, for every replica. */
+  coolDown(ms: number): void {
+    this.coolDownUntil = Date.now() + ms;
+    this.shared?.coolDown(this.provider.id, ms).catch(() => {});
+  }
+}

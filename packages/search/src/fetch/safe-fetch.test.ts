@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ReplayServer } from "../../test/replay-server.js";
+import { AddressPolicy } from "./address-policy.js";
+import { extractMainText } from "./extract-main-text.js";
+import { type Resolver, SafeFetcher } from "./safe-fetch.js";
+
+/** Every range a result URL must not reach, with an example address and the reason given. */
+const BLOCKED: Array<[string, string]> = [
+  ["127.0.0.1", "loopback"],
+  ["127.255.255.254", "loopback"],
+  ["10.0.0.1", "private"],
+  ["172.16.5.4", "private"],
+  ["192.168.1.1", "private"],
+  ["169.254.169.254", "linkLocal"], // AWS, GCP and Azure instance metadata
+  ["169.254.0.1", "linkLocal"],
+  ["100.100.100.200", "carrierGradeNat"], // Alibaba Cloud metadata
+  ["0.0.0.0", "unspecified"],
+  ["255.255.255.255", "broadcast"],
+  ["224.0.0.251", "multicast"],
+  ["192.0.0.8", "reserved"],
+  ["198.18.0.1", "reserved"],
+  ["240.0.0.1", "reserved"],
+  ["::1", "loopback"],
+  ["::", "unspecified"],
+  ["fe80::1", "linkLocal"],
+  ["fc00::1", "uniqueLocal"],
+  ["fd00:ec2::254", "uniqueLocal"], // AWS metadata over IPv6
+  ["ff02::1", "multicast"],
+  ["::ffff:127.0.0.1", "loopback"],
+  ["::ffff:169.254.169.254", "linkLocal"],
+  ["::ffff:10.0.0.1", "private"],
+  ["::ffff:7f00:1", "loopback"],
+  ["64:ff9b::a9fe:a9fe", "linkLocal"], // NAT64 of 169.254.169.254
+  ["2002:a00:1::1", "private"], // 6to4 of 10.0.0.1
+  ["2001::1", "teredo"],
+  ["2001:db8::1", "reserved"],
+];
+const PUBLIC = ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808"];
+
+describe("address policy", () => {
+  it.each(BLOCKED)("refuses %s (%s)", (address, reason) => {
+    expect(new AddressPolicy().refusal(address)).toContain(reason);
+  });
+
+  it("lets public unicast addresses through, and private ones only when the operator allows them", () => {
+    const policy = new AddressPolicy();
+    for (const address of PUBLIC) expect(policy.refusal(address), address).toBeUndefined();
+    const intranet = new AddressPolicy(["10.20.0.0/16", "fd12::/16"]);
+    expect(intranet.refusal("10.20.3.4")).toBeUndefined();
+    expect(intranet.refusal("::ffff:10.20.3.4")).toBeUndefined();
+    expect(intranet.refusal("fd12::5")).toBeUndefined();
+    expect(intranet.refusal("10.21.0.1")).toBe("private");
+    expect(intranet.refusal("169.254.169.254")).toBe("linkLocal");
+  });
+});
+
+const ARTICLE = `<!doctype html><html><head><title>油价调整</title><meta charset="utf-8"></head><body>
+<nav>首页 | 新闻 | 财经 | 登录</nav>
+<article><h1>国内油价今日上调</h1>
+<p>根据国家发展改革委消息，自今日24时起，国内汽油、柴油价格每吨分别提高120元和115元。折合92号汽油每升上调0.09元。</p>
+<p>业内人士分析，本轮调价主要受国际原油价格上涨影响。下一轮调价窗口将于两周后开启，届时油价走势仍需关注国际市场变化。</p>
+<p>The National Development and Reform Commission announced the price change on its website this morning.</p>
+</article><footer>版权所有 © 2026 示例新闻网</footer><script>track()</script></body></html>`;
+
+const server = new ReplayServer((request, response) => {
+  const path = request.url;
+  if (path === "/article") {
+    response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    return response.end(ARTICLE);
+  }
+  if (path.startsWith("/redirect-to?")) {
+    response.writeHead(302, { location: decodeURIComponent(path.slice("/redirect-to?".length)) });
+    return response.end();
+  }
+  if (path === "/loop") {
+    response.writeHead(301, { location: "/loop" });
+    return response.end();
+  }
+  if (path === "/image") {
+    response.writeHead(200, { "content-type": "image/png" });
+    return response.end(Buffer.alloc(100));
+  }
+  if (path === "/big") {
+    response.writeHead(200, { "content-type": "text/html" });
+    return response.end(`<p>${"x".repeat(200_000)}</p>`);
+  }
+  if (path === "/slow") return; // never answers
+  response.writeHead(404, { "content-type": "text/plain" });
+  response.end("not found");
+});
+let port = "";
+
+/** A resolver that answers from a table, as a DNS server would, and counts questions. */
+function tableResolver(
+  table: Record<string, string | string[] | (() => string)>,
+): Resolver & { questions: string[] } {
+  const questions: string[] = [];
+  const resolver = async (hostname: string) => {
+    questions.push(hostname);
+    const entry = table[hostname];
+    if (entry === undefined) throw Object.assign(new Error("not found"), { code: "ENOTFOUND" });
+    const answer = typeof entry === "function" ? entry() : entry;
+    return (Array.isArray(answer) ? answer : [answer]).map((address) => ({
+      address,
+      family: address.includes(":") ? 6 : 4,
+    }));
+  };
+  return Object.assign(resolver, { questions });
+}
+
+const limits = { maxBytes: 100_000, timeoutMs: 1500, maxRedirects: 3 };
+
+beforeAll(async () => {
+  await server.start();
+  port = new URL(server.url).port;
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe("safe page fetch", () => {
+  it("fetches an allowed page and extracts its main text without navigation, footer or scripts", async () => {
+    const fetcher = new SafeFetcher({
+      ...limits,
+      allowPrivateRanges: ["127.0.0.1/32"],
+      resolver: tableResolver({ "news.test": "127.0.0.1" }),
+    });
+    const page = await fetcher.fetch(`http://news.test:${port}/article`);
+    const text = extractMainText(page.text, page.contentType, 10_000);
+    expect(text).toContain("国内汽油、柴油价格每吨分别提高120元");
+    expect(text).toContain("National Development and Reform Commission");
+    expect(text).not.toContain("登录");
+    expect(text).not.toContain("track()");
+  });
+
+  it("refuses loopback by default, without sending a request", async () => {
+    const before = server.requests.length;
+    const fetcher = new SafeFetcher(limits);
+    await expect(fetcher.fetch(`${server.url}/article`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_BLOCKED",
+    });
+    await expect(fetcher.fetch(`http://[::1]:${port}/article`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_BLOCKED",
+    });
+    await expect(fetcher.fetch(`http://2130706433:${port}/article`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_BLOCKED",
+    });
+    await expect(fetcher.fetch(`http://[::ffff:127.0.0.1]:${port}/article`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_BLOCKED",
+    });
+    expect(server.requests.length).toBe(before);
+  });
+
+  it.each(BLOCKED)("refuses a name that resolves to %s", async (address) => {
+    const fetcher = new SafeFetcher({ ...limits, resolver: tableResolver({ "evil.test": address }) });
+    await expect(fetcher.fetch(`http://evil.test:${port}/article`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_BLOCKED",
+    });
+  });
+
+  it("refuses a name when any of its addresses is blocked", async () => {
+    const fetcher = new SafeFetcher({
+      ...limits,
+      allowPrivateRanges: ["127.0.0.1/32"],
+      resolver: tableResolver({ "mixed.test": ["127.0.0.1", "10.0.0.7"] }),
+    });
+    await expect(fetcher.fetch(`http://mixed.test:${port}/article`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_BLOCKED",
+    });
+  });
+
+  it("refuses redirects to metadata, private names and other schemes", async () => {
+    const resolver = tableResolver({
+      "site.test": "127.0.0.1",
+      "internal.test": "10.0.0.5",
+      "v6.test": "fd00::1",
+    });
+    const fetcher = new SafeFetcher({ ...limits, allowPrivateRanges: ["127.0.0.1/32"], resolver });
+    for (const target of [
+      "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+      "http://[fd00:ec2::254]/latest/meta-data/",
+      `http://internal.test:${port}/admin`,
+      `http://v6.test:${port}/`,
+      "file:///etc/passwd",
+    ]) {
+      await expect(
+        fetcher.fetch(`http://site.test:${port}/redirect-to?${encodeURIComponent(target)}`),
+        target,
+      ).rejects.toMatchObject({
+        code: "SEARCH_FETCH_BLOCKED",
+      });
+    }
+  });
+
+  it("checks the name again on every fetch, so a DNS answer that changes to a private address is refused", async () => {
+    let answer = "127.0.0.1";
+    const resolver = tableResolver({ "rebind.test": () => answer });
+    const fetcher = new SafeFetcher({ ...limits, allowPrivateRanges: ["127.0.0.1/32"], resolver });
+    await expect(fetcher.fetch(`http://rebind.test:${port}/article`)).resolves.toMatchObject({
+      contentType: expect.stringContaining("text/html"),
+    });
+    answer = "169.254.169.254";
+    await expect(fetcher.fetch(`http://rebind.test:${port}/article`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_BLOCKED",
+    });
+  });
+
+  it("keeps to the limits on redirects, content type, size and time", async () => {
+    const resolver = tableResolver({ "site.test": "127.0.0.1" });
+    const fetcher = new SafeFetcher({
+      ...limits,
+      timeoutMs: 300,
+      allowPrivateRanges: ["127.0.0.1/32"],
+      resolver,
+    });
+    const base = `http://site.test:${port}`;
+    await expect(fetcher.fetch(`${base}/loop`)).rejects.toThrow(/more than 3 redirects/);
+    await expect(fetcher.fetch(`${base}/image`)).rejects.toThrow(/image\/png/);
+    await expect(fetcher.fetch(`${base}/big`)).rejects.toThrow(/100000-byte limit/);
+    const started = performance.now();
+    await expect(fetcher.fetch(`${base}/slow`)).rejects.toMatchObject({ code: "SEARCH_FETCH_FAILED" });
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+});

@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { AhoCorasick } from "./aho-corasick.js";
+import { createSensitiveWordFilter, type SensitiveWordFilter } from "./sensitive-word-filter.js";
+
+const filters: SensitiveWordFilter[] = [];
+const make = (...args: Parameters<typeof createSensitiveWordFilter>) => {
+  const filter = createSensitiveWordFilter(...args);
+  filters.push(filter);
+  return filter;
+};
+afterEach(() => {
+  for (const filter of filters.splice(0)) filter.close();
+});
+
+describe("Aho-Corasick", () => {
+  it("finds every occurrence of every pattern, overlapping ones included", () => {
+    const automaton = new AhoCorasick(["he", "she", "his", "hers"]);
+    const found = automaton.findAll("ushers").map((m) => `${m.pattern}@${m.start}-${m.end}`);
+    expect(found.sort()).toEqual(["0@2-4", "1@1-4", "3@2-6"].sort());
+  });
+});
+
+describe("sensitive-word filter", () => {
+  it("sees through full width, case, traditional characters and separators inserted between characters", () => {
+    const filter = make({
+      lists: [{ id: "politics", action: "flag", words: ["法轮功", "badword"] }],
+      reloadIntervalMs: 0,
+    });
+    for (const evasion of [
+      "法 轮 功",
+      "法-轮_功",
+      "法\u200b轮\u200d功",
+      "法輪功",
+      "ＢＡＤＷＯＲＤ",
+      "b.a.d.w.o.r.d",
+      "B A D word",
+    ]) {
+      expect(filter.check(`前文 ${evasion} 后文`).flagged, evasion).toEqual(["politics"]);
+    }
+    expect(filter.check("法律和功能").flagged).toEqual([]);
+  });
+
+  it("does not hit a Latin word inside a longer word", () => {
+    const filter = make({ lists: [{ id: "rude", action: "mask", words: ["ass"] }], reloadIntervalMs: 0 });
+    expect(filter.check("a class on grass").hits).toEqual([]);
+    expect(filter.check("you ass!").masked).toBe("you ***!");
+  });
+
+  it("applies each list's action: block, drop, mask and flag", () => {
+    const filter = make({
+      lists: [
+        { id: "illegal", action: "block", words: ["制造炸药"] },
+        { id: "spam", action: "drop", words: ["六合彩"] },
+        { id: "abuse", action: "mask", words: ["傻逼", "idiot"] },
+        { id: "watch", action: "flag", words: ["示威"] },
+      ],
+      reloadIntervalMs: 0,
+    });
+    expect(filter.check("如何制 造 炸 药").blocked).toBe(true);
+    expect(filter.check("最新六合彩开奖").dropped).toBe(true);
+    const masked = filter.check("你这个傻.逼, what an IDIOT");
+    expect(masked.masked).toBe("你这个***, what an *****");
+    expect(masked.blocked || masked.dropped).toBe(false);
+    expect(filter.check("街头示威").flagged).toEqual(["watch"]);
+    expect(filter.check("今天天气很好")).toMatchObject({
+      hits: [],
+      blocked: false,
+      dropped: false,
+      flagged: [],
+      masked: "今天天气很好",
+    });
+  });
+
+  it("counts hits per list without handing out the matched text", () => {
+    const counts: Array<[string, string, number]> = [];
+    const filter = make({
+      lists: [{ id: "abuse", action: "mask", words: ["idiot"] }],
+      reloadIntervalMs: 0,
+      onHits: (...args) => counts.push(args),
+    });
+    filter.check("idiot and idiot");
+    expect(counts).toEqual([["abuse", "mask", 2]]);
+  });
+
+  it("reads word lists from files and reloads them when they change", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "hearth-words-"));
+    try {
+      const file = join(folder, "list.txt");
+      writeFileSync(file, "# comment line\n赌博\n\n");
+      const reloaded: string[] = [];
+      const filter = make({
+        lists: [{ id: "gambling", action: "drop", file }],
+        reloadIntervalMs: 30,
+        onReload: (id) => reloaded.push(id),
+      });
+      expect(filter.check("网上赌博").dropped).toBe(true);
+      expect(filter.check("网上彩票").dropped).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      writeFileSync(file, "赌博\n彩票\n");
+      for (let i = 0; i < 100 && reloaded.length === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(filter.check("网上彩票").dropped).toBe(true);
+      expect(filter.wordCounts).toEqual({ gambling: 2 });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses to start with a list file that cannot be read, naming the list", () => {
+    expect(() =>
+      make({ lists: [{ id: "missing", action: "block", file: "/nonexistent/words.txt" }] }),
+    ).toThrow(/SEARCH_WORD_LIST_UNREADABLE|missing/);
+    try {
+      make({ lists: [{ id: "missing", action: "block", file: "/nonexistent/words.txt" }] });
+    } catch (error) {
+      expect((error as { code: string }).code).toBe("SEARCH_WORD_LIST_UNREADABLE");
+    }
+  });
+});

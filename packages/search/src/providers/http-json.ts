@@ -1,0 +1,163 @@
+import { whenAborted } from "../linked-signal.js";
+import { ProviderCallError } from "./provider-call-error.js";
+
+/** Engines answer a page of results in well under this; anything larger is refused unread. */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+export interface JsonCall {
+  url: string;
+  method?: "GET" | "POST";
+  headers?: Record<string, string>;
+  body?: unknown;
+  signal: AbortSignal;
+  maxBytes?: number;
+  /** Engines that report quota exhaustion with another status or in the body (Google's 403 rateLimitExceeded). */
+  isRateLimited?: (status: number, body: unknown) => boolean;
+}
+
+/**
+ * Calls a JSON API: reads at most `maxBytes`, parses the JSON, and turns every failure into a
+ * ProviderCallError. The URL in errors has its query string removed (it may carry an API key).
+ */
+export async function callJson(call: JsonCall): Promise<unknown> {
+  // fetch may miss an abort after a garbage collection (nodejs/undici#4068): race it as well.
+  const aborted = whenAborted(call.signal);
+  try {
+    return await callJsonOnce(call, aborted.promise);
+  } finally {
+    aborted.dispose();
+  }
+}
+
+async function callJsonOnce(call: JsonCall, aborted: Promise<never>): Promise<unknown> {
+  const shownUrl = call.url.split("?")[0]!;
+  let response: Response;
+  try {
+    response = await Promise.race([
+      aborted,
+      fetch(call.url, {
+        method: call.method ?? "GET",
+        headers: {
+          accept: "application/json",
+          ...(call.body !== undefined ? { "content-type": "application/json" } : {}),
+          ...call.headers,
+        },
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: call.signal,
+        redirect: "error",
+      }),
+    ]);
+  } catch (error) {
+    if (call.signal.aborted) throw call.signal.reason ?? error;
+    throw new ProviderCallError({
+      url: shownUrl,
+      message: `cannot reach ${shownUrl}: ${(error as Error).message}`,
+      cause: error,
+    });
+  }
+  const text = await readLimited(
+    response,
+    call.maxBytes ?? MAX_RESPONSE_BYTES,
+    shownUrl,
+    call.signal,
+    aborted,
+  );
+  let body: unknown;
+  let parsed = true;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    parsed = false;
+  }
+  const rateLimited = response.status === 429 || (call.isRateLimited?.(response.status, body) ?? false);
+  if (!response.ok || rateLimited) {
+    throw new ProviderCallError({
+      url: shownUrl,
+      status: response.status,
+      body: text.slice(0, 500),
+      message: `${shownUrl} answered HTTP ${response.status}${describeBody(body)}`,
+      rateLimited,
+      retryAfterMs: retryAfterMs(response.headers),
+    });
+  }
+  if (!parsed) {
+    throw new ProviderCallError({
+      url: shownUrl,
+      status: response.status,
+      message: `${shownUrl} answered malformed JSON`,
+    });
+  }
+  return body;
+}
+
+async function readLimited(
+  response: Response,
+  maxBytes: number,
+  url: string,
+  signal: AbortSignal,
+  aborted: Promise<never>,
+): Promise<string> {
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    throw new ProviderCallError({
+      url,
+      status: response.status,
+      message: `${url} answered ${declared} bytes, over the ${maxBytes}-byte limit`,
+    });
+  }
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([aborted, reader.read()]);
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw new ProviderCallError({
+          url,
+          status: response.status,
+          message: `${url} answered more than the ${maxBytes}-byte limit`,
+        });
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (signal.aborted) {
+      reader.cancel().catch(() => {});
+      throw signal.reason ?? error;
+    }
+    throw error;
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** A short, key-free description of an error body for the provider outcome. */
+function describeBody(body: unknown): string {
+  if (typeof body !== "object" || body === null) return "";
+  const record = body as Record<string, unknown>;
+  const nested = (record.error ?? record.detail) as Record<string, unknown> | string | undefined;
+  const candidates = [
+    typeof nested === "string" ? nested : undefined,
+    typeof nested === "object" && nested ? (nested.message ?? nested.detail ?? nested.error) : undefined,
+    record.message,
+    record.msg,
+    Array.isArray(record.errors)
+      ? (record.errors[0] as Record<string, unknown> | undefined)?.message
+      : undefined,
+  ];
+  const message = candidates.find((value): value is string => typeof value === "string" && value.length > 0);
+  return message ? `: ${message.slice(0, 200)}` : "";
+}
+
+/** Retry-After in seconds or as an HTTP date; Brave's X-RateLimit-Reset (seconds) as a fallback. */
+export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+  const value = headers.get("retry-after") ?? headers.get("x-ratelimit-reset")?.split(",")[0]?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

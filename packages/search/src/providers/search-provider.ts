@@ -1,0 +1,30 @@
+import type { SearchRequest } from "@hearth/contracts";
+
+export type Freshness = NonNullable<SearchRequest["freshness"]>;
+
+/** One call to one engine. */
+export interface ProviderRequest {
+  query: string;
+  limit: number;
+  freshness?: Freshness;
+  signal: AbortSignal;
+}
+
+/** One result as an engine gave it, text already stripped of markup. */
+export interface ProviderHit {
+  url: string;
+  title: string;
+  snippet: string;
+  /** ISO 8601 when the engine gave a date we could read. */
+  publishedAt?: string;
+}
+
+/**
+ * The contract every search engine adapter keeps: one method, results in the engine's order.
+ * Failures throw ProviderCallError (rate limits carry the engine's Retry-After).
+ */
+export interface SearchProvider {
+  readonly id: string;
+  readonly type: string;
+  search(request: ProviderRequest): Promise<ProviderHit[]>;
+}

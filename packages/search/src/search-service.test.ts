@@ -1,0 +1,375 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { SearchClient, SearchClientError } from "@hearth/contracts";
+import { type ConfigInput, createLogger, type HearthConfig, loadConfig } from "@hearth/core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ENGINE_FIXTURES } from "../test/engine-fixtures.js";
+import { ReplayServer, sendJson } from "../test/replay-server.js";
+import { createSearchService, serveSearch } from "./index.js";
+
+const folder = mkdtempSync(join(tmpdir(), "hearth-search-"));
+const fixture = (type: string) => ENGINE_FIXTURES.find((candidate) => candidate.type === type)!;
+let embeddingCalls = 0;
+
+const ARTICLE = `<html><body><nav>menu</nav><article><h1>Release</h1><p>${"Node.js 20 ships a stable test runner and the permission model. ".repeat(6)}</p></article></body></html>`;
+
+const engines = new ReplayServer((request, response) => {
+  const path = new URL(request.url, "http://x").pathname;
+  if (path.startsWith("/searxng/")) return sendJson(response, 200, fixture("searxng").ok);
+  if (path.startsWith("/v7.0/")) return sendJson(response, 200, fixture("bing").ok);
+  if (path.startsWith("/res/v1/")) return sendJson(response, 200, fixture("brave").ok);
+  if (path.startsWith("/down/")) return sendJson(response, 500, { error: "down" });
+  if (path.startsWith("/hang/")) return; // never answers
+  if (path.startsWith("/limited/"))
+    return sendJson(response, 429, "Too Many Requests", { "retry-after": "60" });
+  if (path.startsWith("/malformed/")) return sendJson(response, 200, '{"results": [{"url": ');
+  if (path.startsWith("/huge/")) {
+    response.writeHead(200, { "content-type": "application/json" });
+    response.write('{"results":[');
+    const chunk = `{"url":"https://huge.example.com/${"x".repeat(1000)}","title":"t","content":"c"},`;
+    for (let i = 0; i < 10_000 && !response.destroyed; i++) response.write(chunk);
+    return response.end("{}]}");
+  }
+  if (path.startsWith("/evil/")) {
+    return sendJson(response, 200, {
+      results: [
+        { url: "javascript:alert(document.cookie)", title: "Click here", content: "x" },
+        {
+          url: `http://pages.test:${new URL(engines.url).port}/article`,
+          title: "Node release notes",
+          content: "notes",
+        },
+        { url: "http://169.254.169.254/latest/meta-data/", title: "Metadata", content: "instance data" },
+        { url: "https://casino.example.com/", title: "最新六合彩开奖结果", content: "在线博彩" },
+        { url: "https://rude.example.com/", title: "You idiot guide", content: "a guide" },
+      ],
+    });
+  }
+  if (path === "/article") {
+    response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    return response.end(ARTICLE);
+  }
+  if (path === "/v1/embeddings") {
+    embeddingCalls += 1;
+    const { input } = JSON.parse(request.body) as { input: string[] };
+    // The query points one way; texts mentioning "zh" or "发布" point the same way.
+    const data = input.map((text, index) => ({
+      object: "embedding",
+      index,
+      embedding: index === 0 || /发布/.test(text) ? [1, 0] : [0, 1],
+    }));
+    return sendJson(response, 200, {
+      object: "list",
+      data,
+      model: "embed",
+      usage: { prompt_tokens: 1, total_tokens: 1 },
+    });
+  }
+  sendJson(response, 404, { error: "no route" });
+});
+
+const logLines: string[] = [];
+const logger = createLogger({
+  level: "debug",
+  destination: new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  }),
+});
+
+function configWith(search: ConfigInput["search"], extra: ConfigInput = {}): HearthConfig {
+  return loadConfig({ env: {}, cwd: folder, overrides: { dataDir: folder, search, ...extra } });
+}
+
+const providers = () => [
+  { id: "searxng", type: "searxng" as const, url: `${engines.url}/searxng`, rateLimit: { perSecond: 50 } },
+  {
+    id: "bing",
+    type: "bing" as const,
+    apiKey: "bing-secret-key-123",
+    url: `${engines.url}/v7.0/search`,
+    rateLimit: { perSecond: 50 },
+  },
+  {
+    id: "brave",
+    type: "brave" as const,
+    apiKey: "brave-secret-key-456",
+    url: `${engines.url}/res/v1/web/search`,
+    rateLimit: { perSecond: 50 },
+  },
+];
+
+const closers: Array<() => Promise<void>> = [];
+async function service(config: HearthConfig) {
+  const built = await createSearchService(config, logger, {
+    resolver: async (hostname) => (hostname === "pages.test" ? [{ address: "127.0.0.1", family: 4 }] : []),
+  });
+  closers.push(built.close);
+  return built.app;
+}
+const search = (app: Awaited<ReturnType<typeof service>>, body: unknown) =>
+  app.inject({
+    method: "POST",
+    url: "/v1/search",
+    payload: typeof body === "string" ? body : JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
+
+beforeAll(async () => {
+  await engines.start();
+});
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+afterAll(async () => {
+  await engines.close();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+describe("search service configuration", () => {
+  it("starts ready with no provider, and /v1/search says how to configure one", async () => {
+    const app = await service(configWith({}));
+    expect((await app.inject({ url: "/readyz" })).statusCode).toBe(200);
+    const response = await search(app, { query: "node 20" });
+    expect(response.statusCode).toBe(503);
+    expect(response.json().error.code).toBe("SEARCH_NO_PROVIDERS");
+    expect(response.json().error.message).toContain("search.providers");
+  });
+
+  it("accepts the issue's hearth.yaml example and names a provider's missing key at start-up", () => {
+    const cwd = mkdtempSync(join(folder, "yaml-"));
+    writeFileSync(
+      join(cwd, "hearth.yaml"),
+      "search:\n  providers:\n    - { id: searxng, type: searxng, url: http://127.0.0.1:8888, timeoutMs: 3000, rateLimit: { perSecond: 2 } }\n",
+    );
+    const config = loadConfig({ env: {}, cwd });
+    expect(config.search.providers[0]).toMatchObject({
+      id: "searxng",
+      type: "searxng",
+      timeoutMs: 3000,
+      rateLimit: { perSecond: 2 },
+      weight: 1,
+    });
+    writeFileSync(join(cwd, "hearth.yaml"), "search:\n  providers:\n    - { id: brave, type: brave }\n");
+    expect(() => loadConfig({ env: {}, cwd })).toThrow(/CONFIG_INVALID|search\.providers\.0\.apiKey/);
+    try {
+      loadConfig({ env: {}, cwd });
+    } catch (error) {
+      expect((error as { code: string }).code).toBe("CONFIG_INVALID");
+      expect((error as Error).message).toContain("search.providers.0.apiKey");
+    }
+    writeFileSync(
+      join(cwd, "hearth.yaml"),
+      "search:\n  providers:\n    - { id: g, type: google, apiKey: k }\n",
+    );
+    expect(() => loadConfig({ env: {}, cwd })).toThrow(/search\.providers\.0\.cx/);
+  });
+
+  it("refuses to start when a word list file is missing", async () => {
+    await expect(
+      createSearchService(
+        configWith({ filter: { lists: [{ id: "x", action: "block", file: join(folder, "none.txt") }] } }),
+        logger,
+      ),
+    ).rejects.toMatchObject({
+      code: "SEARCH_WORD_LIST_UNREADABLE",
+    });
+  });
+});
+
+describe("POST /v1/search", () => {
+  it("merges the engines' answers: one result per page listing every engine that found it, with each provider's outcome", async () => {
+    const app = await service(configWith({ providers: providers(), cache: { enabled: false } }));
+    const response = await search(app, { query: "node 20", limit: 5 });
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(body.results).toHaveLength(3);
+    expect(body.results[0]).toMatchObject({
+      url: "https://nodejs.org/en/blog/release/v20.0.0",
+      title: "Node.js 20 is now available!",
+      sources: ["searxng", "bing", "brave"],
+      publishedAt: "2023-04-18T00:00:00.000Z",
+    });
+    expect(body.results[1].url).toBe("https://www.example.com/news/node-20?utm_source=feed");
+    expect(body.providers.map((p: { id: string; status: string }) => `${p.id}:${p.status}`)).toEqual([
+      "searxng:ok",
+      "bing:ok",
+      "brave:ok",
+    ]);
+    expect(JSON.stringify(logLines)).not.toContain("secret-key");
+  });
+
+  it("answers a repeated query from the cache without asking the engines again", async () => {
+    const app = await service(configWith({ providers: providers() }));
+    await search(app, { query: "Node 20" });
+    const asked = engines.requests.length;
+    const again = (await search(app, { query: "  node   20 " })).json();
+    expect(engines.requests.length).toBe(asked);
+    expect(again.cached).toBe(true);
+    expect(again.providers.every((p: { status: string }) => p.status === "cached")).toBe(true);
+    expect(again.results[0].sources).toEqual(["searxng", "bing", "brave"]);
+    const metrics = (await app.inject({ url: "/metrics" })).body;
+    expect(metrics).toMatch(/hearth_search_cache_requests_total\{result="hit"[^}]*\} 1/);
+    expect(metrics).toMatch(/hearth_search_provider_requests_total\{provider="bing",status="ok"[^}]*\} 1/);
+    expect(metrics).toMatch(/hearth_search_provider_success_ratio\{provider="brave"[^}]*\} 1/);
+    expect(metrics).toMatch(/hearth_search_provider_breaker_state\{provider="searxng"[^}]*\} 0/);
+    expect(metrics).toMatch(/hearth_search_provider_latency_seconds_bucket/);
+  });
+
+  it("answers with whatever arrived when one engine fails, and a clear error when all fail", async () => {
+    const down = { id: "down", type: "searxng" as const, url: `${engines.url}/down`, retries: 0 };
+    const app = await service(configWith({ providers: [...providers(), down], cache: { enabled: false } }));
+    const partial = (await search(app, { query: "node 20" })).json();
+    expect(partial.results.length).toBe(3);
+    expect(partial.providers.find((p: { id: string }) => p.id === "down")).toMatchObject({
+      status: "error",
+      error: expect.stringContaining("HTTP 500"),
+    });
+    const failed = await search(app, { query: "node 20", providers: ["down"] });
+    expect(failed.statusCode).toBe(502);
+    expect(failed.json().error).toMatchObject({
+      code: "SEARCH_ALL_PROVIDERS_FAILED",
+      details: { providers: [{ id: "down", status: "error" }] },
+    });
+    const metrics = (await app.inject({ url: "/metrics" })).body;
+    expect(metrics).toMatch(/hearth_search_provider_success_ratio\{provider="down"[^}]*\} 0/);
+  });
+
+  it("answers from the others within the deadline when one engine hangs, one answers 429, one malformed JSON and one 10 MB", async () => {
+    const faulty = ["hang", "limited", "malformed", "huge"].map((id) => ({
+      id,
+      type: "searxng" as const,
+      url: `${engines.url}/${id}`,
+      retries: 0,
+    }));
+    const app = await service(
+      configWith({ providers: [providers()[0]!, ...faulty], deadlineMs: 1500, cache: { enabled: false } }),
+    );
+    const started = performance.now();
+    const response = await search(app, { query: "node 20" });
+    expect(performance.now() - started).toBeLessThan(2500); // the deadline plus slack on a loaded machine
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(body.results.map((r: { url: string }) => r.url)).toContain(
+      "https://nodejs.org/en/blog/release/v20.0.0",
+    );
+    const statuses = Object.fromEntries(
+      body.providers.map((p: { id: string; status: string }) => [p.id, p.status]),
+    );
+    expect(statuses).toEqual({
+      searxng: "ok",
+      hang: "timeout",
+      limited: "rate-limited",
+      malformed: "error",
+      huge: "error",
+    });
+  });
+
+  it("rejects bad input with stable codes and never crashes", async () => {
+    const app = await service(configWith({ providers: providers(), cache: { enabled: false } }));
+    const cases: Array<[unknown, number, string]> = [
+      [{ query: "" }, 400, "SEARCH_QUERY_INVALID"],
+      [{ query: " \u0000\u0007 \t" }, 400, "SEARCH_QUERY_INVALID"],
+      [{ query: "x".repeat(100_000) }, 400, "SEARCH_QUERY_INVALID"],
+      [{ query: "node", providers: ["nope"] }, 400, "SEARCH_PROVIDER_UNKNOWN"],
+      [{ query: "node", limit: 0 }, 400, "INVALID_REQUEST"],
+      [{ query: 42 }, 400, "INVALID_REQUEST"],
+      [{}, 400, "INVALID_REQUEST"],
+      ['{"query": "node"', 400, "INVALID_JSON"],
+    ];
+    for (const [body, status, code] of cases) {
+      const response = await search(app, body);
+      expect(response.statusCode, JSON.stringify(body).slice(0, 40)).toBe(status);
+      expect(response.json().error.code).toBe(code);
+    }
+    const before = engines.requests.length;
+    const controlled = await search(app, { query: "node\u0000 20\u001b[31m", providers: ["searxng"] });
+    expect(controlled.statusCode).toBe(200);
+    const sent = new URL(engines.requests.slice(before)[0]!.url, "http://x").searchParams.get("q");
+    expect(sent).toBe("node 20 [31m");
+  });
+
+  it("drops javascript: URLs, filters results by word list and fetches content only from safe addresses", async () => {
+    const lists = join(folder, "lists");
+    rmSync(lists, { recursive: true, force: true });
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(lists);
+    writeFileSync(join(lists, "block.txt"), "制造炸药\n");
+    writeFileSync(join(lists, "drop.txt"), "六合彩\n");
+    writeFileSync(join(lists, "mask.txt"), "idiot\n");
+    const config = configWith({
+      providers: [{ id: "evil", type: "searxng", url: `${engines.url}/evil` }],
+      cache: { enabled: false },
+      fetch: { allowPrivateRanges: ["127.0.0.1/32"], maxPages: 5 },
+      filter: {
+        lists: [
+          { id: "weapons", action: "block", file: join(lists, "block.txt") },
+          { id: "gambling", action: "drop", file: join(lists, "drop.txt") },
+          { id: "abuse", action: "mask", file: join(lists, "mask.txt") },
+        ],
+      },
+    });
+    const app = await service(config);
+    const blocked = await search(app, { query: "如何 制·造·炸·药" });
+    expect(blocked.statusCode).toBe(451);
+    expect(blocked.json().error).toMatchObject({
+      code: "SEARCH_QUERY_BLOCKED",
+      details: { lists: ["weapons"] },
+    });
+
+    const body = (await search(app, { query: "node release", fetch: true })).json();
+    const urls = body.results.map((result: { url: string }) => result.url);
+    expect(urls.some((url: string) => url.startsWith("javascript:"))).toBe(false);
+    expect(urls).not.toContain("https://casino.example.com/");
+    expect(body.results.find((r: { url: string }) => r.url.startsWith("https://rude")).title).toBe(
+      "You ***** guide",
+    );
+    const page = body.results.find((r: { url: string }) => r.url.includes("pages.test"));
+    expect(page.content).toContain("stable test runner");
+    expect(page.content).not.toContain("menu");
+    const metadata = body.results.find((r: { url: string }) => r.url.includes("169.254.169.254"));
+    expect(metadata.content).toBeUndefined();
+
+    const metrics = (await app.inject({ url: "/metrics" })).body;
+    expect(metrics).toMatch(/hearth_search_filter_hits_total\{list="weapons",action="block"[^}]*\} 1/);
+    expect(metrics).toMatch(/hearth_search_filter_hits_total\{list="gambling",action="drop"[^}]*\} 1/);
+    expect(metrics).toMatch(/hearth_search_page_fetches_total\{outcome="blocked"[^}]*\} 1/);
+    const logged = logLines.join("");
+    expect(logged).not.toContain("炸");
+    expect(logged).not.toContain("node release");
+  });
+
+  it("re-ranks with the model service's embeddings when configured", async () => {
+    const config = configWith(
+      { providers: providers().slice(0, 1), cache: { enabled: false }, ranking: { embeddingModel: "embed" } },
+      { services: { modelUrl: engines.url } },
+    );
+    const app = await service(config);
+    const body = (await search(app, { query: "node 20" })).json();
+    expect(embeddingCalls).toBe(1);
+    expect(body.results[0].title).toBe("Node.js 20 发布");
+  });
+});
+
+describe("SearchClient", () => {
+  it("searches over HTTP and surfaces error codes", async () => {
+    const config = configWith({ providers: providers(), port: 0, cache: { enabled: false } });
+    const served = await serveSearch(config, logger);
+    closers.push(served.close);
+    const client = new SearchClient({ baseUrl: served.url });
+    const answer = await client.search({ query: "node 20", limit: 2 }).catch((error: SearchClientError) => {
+      throw new Error(JSON.stringify(error.details));
+    });
+    expect(answer.results).toHaveLength(2);
+    expect(answer.results[0]!.sources).toEqual(["searxng", "bing", "brave"]);
+    const error = await client
+      .search({ query: "node", providers: ["nope"] })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SearchClientError);
+    expect((error as SearchClientError).code).toBe("SEARCH_PROVIDER_UNKNOWN");
+  });
+});

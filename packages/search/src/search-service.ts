@@ -1,0 +1,102 @@
+import { searchRequestSchema } from "@hearth/contracts";
+import { createServiceApp, type HearthConfig, type Logger, listenService } from "@hearth/core";
+import type { FastifyInstance } from "fastify";
+import type { Resolver } from "./fetch/safe-fetch.js";
+import { createSensitiveWordFilter } from "./filter/sensitive-word-filter.js";
+import { SearchAgent } from "./search-agent.js";
+import { SearchMetrics } from "./search-metrics.js";
+import { RedisSharedState } from "./shared-state.js";
+
+export interface SearchServiceOverrides {
+  /** DNS for page fetches (tests simulate answers). */
+  resolver?: Resolver;
+}
+
+/**
+ * Builds the search service (not listening): `POST /v1/search`, health, readiness and metrics.
+ * Starts without providers (then `/v1/search` answers SEARCH_NO_PROVIDERS); a word list file
+ * that cannot be read stops start-up with SEARCH_WORD_LIST_UNREADABLE.
+ */
+export async function createSearchService(
+  config: HearthConfig,
+  logger: Logger,
+  overrides: SearchServiceOverrides = {},
+): Promise<{ app: FastifyInstance; close(): Promise<void> }> {
+  const log = logger;
+  const { app, metrics: registry } = createServiceApp({
+    service: "search",
+    logger: log,
+    bodyLimitBytes: 1024 * 1024,
+    serviceToken: config.services.token,
+    readiness: () => ({ ready: true }),
+  });
+  let agent: SearchAgent | undefined;
+  const metrics = new SearchMetrics(registry, () => agent?.slots ?? []);
+  const filter = createSensitiveWordFilter({
+    lists: config.search.filter.lists,
+    reloadIntervalMs: config.search.filter.reloadIntervalMs,
+    onHits: (list, action, count) => metrics.filterHits(list, action, count),
+    onReload: (list, words) => log.info({ list, words }, "word list reloaded"),
+    onReloadError: (list, error) =>
+      log.warn(
+        { list, reason: (error as { code?: string }).code ?? error.message },
+        "word list reload failed; keeping the previous words",
+      ),
+  });
+  let shared: RedisSharedState | undefined;
+  if (config.search.redis) {
+    shared = new RedisSharedState(config.search.redis.url, config.search.redis.keyPrefix, log);
+    if (!(await shared.connect()))
+      log.warn("search shared state: Redis not reachable at start; using in-process limits until it is");
+  }
+  agent = new SearchAgent({ config, logger: log, filter, metrics, resolver: overrides.resolver, shared });
+  const searchAgent = agent;
+
+  app.post("/v1/search", async (request, reply) => {
+    const body = searchRequestSchema.parse(request.body);
+    const controller = new AbortController();
+    // The response closing before it was written means the client went away: stop the fan-out.
+    reply.raw.once("close", () => {
+      if (!reply.raw.writableFinished) controller.abort(new Error("client went away"));
+    });
+    return searchAgent.search(body, controller.signal);
+  });
+
+  log.info(
+    {
+      providers: config.search.providers.map((provider) => ({ id: provider.id, type: provider.type })),
+      wordLists: filter.wordCounts,
+    },
+    config.search.providers.length > 0
+      ? "search service built"
+      : "search service built with no providers; /v1/search will answer SEARCH_NO_PROVIDERS",
+  );
+
+  return {
+    app,
+    async close() {
+      filter.close();
+      await app.close();
+      await shared?.close();
+    },
+  };
+}
+
+/** Builds the search service and listens on `search.host:search.port`. */
+export async function serveSearch(
+  config: HearthConfig,
+  logger: Logger,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const service = await createSearchService(config, logger);
+  try {
+    const url = await listenService(service.app, {
+      host: config.search.host,
+      port: config.search.port,
+      description: "search service (HEARTH_SEARCH_PORT)",
+    });
+    return { url, close: service.close };
+  } catch (error) {
+    await service.close();
+    throw error;
+  }
+}

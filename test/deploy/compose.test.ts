@@ -1,0 +1,131 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { repoRoot } from "../support/shared-data.js";
+
+/** Validates deploy/compose.yaml with Debian's docker-compose (v1), which needs no engine. */
+const hasCompose = (() => {
+  try {
+    execFileSync("docker-compose", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+interface ComposeService {
+  image: string;
+  ports?: unknown[];
+  networks?: Record<string, unknown>;
+  /** `source:target:mode` (compose v1 prints the short form). */
+  volumes?: string[];
+  read_only?: boolean;
+  user?: string;
+  cap_drop?: string[];
+  cpus?: number;
+  mem_limit?: string | number;
+  profiles?: string[];
+  environment?: Record<string, string>;
+}
+
+function config(
+  sizing: string,
+  profiles: string[] = [],
+  env: Record<string, string> = { HEARTH_SERVICE_TOKEN: "0123456789abcdef0123" },
+) {
+  const output = execFileSync(
+    "docker-compose",
+    [
+      "--env-file",
+      join(repoRoot, "deploy/sizing", sizing),
+      "-f",
+      join(repoRoot, "deploy/compose.yaml"),
+      ...profiles.flatMap((profile) => ["--profile", profile]),
+      "config",
+    ],
+    { env: { PATH: process.env.PATH ?? "", ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const document = parse(output) as {
+    services: Record<string, ComposeService>;
+    networks: Record<string, { internal?: boolean }>;
+    volumes: Record<string, unknown>;
+  };
+  // docker-compose v1 prints services of inactive profiles too; keep what `up` would start.
+  const services = Object.fromEntries(
+    Object.entries(document.services).filter(
+      ([, service]) => !service.profiles || service.profiles.some((profile) => profiles.includes(profile)),
+    ),
+  );
+  return { ...document, services };
+}
+
+const bytes = (value: string | number | undefined) => {
+  if (typeof value === "number") return value;
+  const match = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(value ?? "");
+  if (!match) return Number.NaN;
+  return (
+    Number(match[1]) * 1024 ** { "": 0, k: 1, m: 2, g: 3 }[match[2]!.toLowerCase() as "" | "k" | "m" | "g"]
+  );
+};
+
+const HEARTH = ["model", "search", "knowledge", "web"];
+
+describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () => {
+  it.each([
+    ["8c-32g.env", 8, 32],
+    ["16c-64g.env", 16, 64],
+  ])("fits the %s target (%i cores, %i GB) with room for the host", (sizing, cores, gigabytes) => {
+    const { services } = config(sizing);
+    expect(Object.keys(services).sort()).toEqual(["knowledge", "model", "nginx", "search", "web"]);
+    const totalCpus = Object.values(services).reduce((sum, service) => sum + Number(service.cpus), 0);
+    const totalMemory = Object.values(services).reduce((sum, service) => sum + bytes(service.mem_limit), 0);
+    expect(totalCpus).toBeLessThanOrEqual(cores);
+    expect(totalMemory).toBeLessThanOrEqual(gigabytes * 1024 ** 3 * 0.9);
+    // The model gets the lion's share, and llama.cpp threads match its CPUs.
+    expect(Number(services.model!.cpus)).toBeGreaterThanOrEqual(cores / 2);
+    expect(Number(services.model!.environment!.HEARTH_THREADS)).toBe(Number(services.model!.cpus));
+  });
+
+  it("publishes nginx only, on an internal network, with the services locked down", () => {
+    const { services, networks, volumes } = config("8c-32g.env");
+    for (const [name, service] of Object.entries(services)) {
+      if (name === "nginx") expect(service.ports).toHaveLength(1);
+      else expect(service.ports, name).toBeUndefined();
+    }
+    expect(networks.internal!.internal).toBe(true);
+    for (const name of HEARTH) {
+      const service = services[name]!;
+      expect(service.read_only, name).toBe(true);
+      expect(service.user, name).toBe("10001:10001");
+      expect(service.cap_drop, name).toEqual(["ALL"]);
+      expect(service.environment!.HEARTH_SERVICE_TOKEN).toBe("0123456789abcdef0123");
+      // Named volumes only (no bind mounts of host paths) for the data.
+      expect(
+        service.volumes!.every((volume) => Object.hasOwn(volumes, volume.split(":")[0]!)),
+        name,
+      ).toBe(true);
+      // Only search (its providers) and web (alert webhooks) may reach out; model and knowledge never.
+      expect(Object.keys(service.networks!).sort(), name).toEqual(
+        ["search", "web"].includes(name) ? ["egress", "internal"] : ["internal"],
+      );
+    }
+    expect(services.web!.environment!.HEARTH_MODEL_URL).toBe("http://model:8081");
+    expect(services.model!.volumes!.map((volume) => volume.split(":")[1]).sort()).toEqual([
+      "/data",
+      "/models",
+    ]);
+  });
+
+  it("offers Ollama and PostgreSQL/Redis as opt-in profiles", () => {
+    const { services } = config("16c-64g.env", ["ollama", "scale-out"]);
+    expect(services.ollama!.image).toMatch(/^ollama\/ollama:\d/);
+    expect(services.postgres!.image).toMatch(/pgvector/);
+    expect(services.redis!.image).toMatch(/^redis:/);
+    for (const name of ["ollama", "postgres", "redis"]) expect(services[name]!.ports, name).toBeUndefined();
+  });
+
+  it("refuses to start without a service token", () => {
+    expect(() => config("8c-32g.env", [], {})).toThrow(/HEARTH_SERVICE_TOKEN/);
+  });
+});

@@ -1,0 +1,114 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ENVIRONMENT, ERROR_CODES } from "@hearth/core";
+import { describe, expect, it } from "vitest";
+import { repoRoot } from "../support/shared-data.js";
+
+const english = readFileSync(join(repoRoot, "docs/deployment.md"), "utf8");
+const chinese = readFileSync(join(repoRoot, "docs/zh/deployment.md"), "utf8");
+
+/**
+ * Codes the troubleshooting table names that the service branches add to the catalogue (model,
+ * search, knowledge). Once merged they are in ERROR_CODES and this list can be emptied.
+ */
+const CODES_FROM_SERVICE_BRANCHES = new Set([
+  "MODEL_MEMORY_INSUFFICIENT",
+  "MODEL_QUEUE_FULL",
+  "SEARCH_ALL_PROVIDERS_FAILED",
+  "SEARCH_NO_PROVIDERS",
+  "EMBEDDING_FAILED",
+  "INDEX_UNAVAILABLE",
+]);
+
+/** Rows of the troubleshooting table: [symptom, codes]. */
+function troubleshooting(text: string): [string, string[]][] {
+  const section = text.slice(text.lastIndexOf("\n## "));
+  return section
+    .split("\n")
+    .filter((line) => /^\| [^-|]/.test(line) && line.includes("`"))
+    .map((line) => {
+      const cells = line.split("|").map((cell) => cell.trim());
+      return [cells[1]!, [...cells[2]!.matchAll(/`([A-Z_]+)`/g)].map((match) => match[1]!)] as [
+        string,
+        string[],
+      ];
+    });
+}
+
+describe("docs/deployment.md", () => {
+  const rows = troubleshooting(english);
+
+  it("keys the troubleshooting table by codes Hearth really prints", () => {
+    expect(rows.length).toBeGreaterThan(15);
+    for (const [, codes] of rows) {
+      expect(codes.length).toBeGreaterThan(0);
+      for (const code of codes)
+        expect(code in ERROR_CODES || CODES_FROM_SERVICE_BRANCHES.has(code), code).toBe(true);
+    }
+  });
+
+  it("covers the three failures operators meet first", () => {
+    const codesFor = (symptom: string) =>
+      rows.filter(([text]) => text === symptom).flatMap(([, codes]) => codes);
+    expect(codesFor("model fails to load")).toEqual(
+      expect.arrayContaining(["MODEL_LOAD_FAILED", "MODEL_MEMORY_INSUFFICIENT"]),
+    );
+    expect(codesFor("search returns nothing")).toEqual(
+      expect.arrayContaining(["UPSTREAM_ERROR", "UPSTREAM_UNAVAILABLE", "SEARCH_ALL_PROVIDERS_FAILED"]),
+    );
+    expect(codesFor("knowledge update fails")).toEqual(expect.arrayContaining(["DATA_DIR_NOT_WRITABLE"]));
+    // Every code this issue added is in the table.
+    for (const code of [
+      "BACKUP_FAILED",
+      "BACKUP_INVALID",
+      "BACKUP_CORRUPT",
+      "RESTORE_FAILED",
+      "MIGRATION_FAILED",
+      "SCHEMA_TOO_NEW",
+      "ALERT_DELIVERY_FAILED",
+    ]) {
+      expect(
+        rows.some(([, codes]) => codes.includes(code)),
+        code,
+      ).toBe(true);
+    }
+  });
+
+  it("names only files that exist and variables that Hearth or the deploy files read", () => {
+    for (const text of [english, chinese]) {
+      for (const [path] of text.matchAll(/(?<![\w/])(?:test\/)?deploy\/[\w./-]+[\w]/g)) {
+        // Files the operator creates: the TLS folder and the secrets file (only its .example is shipped).
+        if (path.startsWith("deploy/tls") || path.endsWith("hearth-secrets.env")) continue;
+        expect(existsSync(join(repoRoot, path.replace(/\.$/, ""))), path).toBe(true);
+      }
+      const deployText = [
+        "deploy/compose.yaml",
+        "deploy/sizing/8c-32g.env",
+        "deploy/hybrid/compose.public.yaml",
+        "deploy/k8s/overlays/cluster/hearth-secrets.env.example",
+      ]
+        .map((file) => readFileSync(join(repoRoot, file), "utf8"))
+        .join("\n");
+      const known = new Set(ENVIRONMENT.map((binding) => binding.env));
+      for (const [variable] of text.matchAll(/HEARTH_[A-Z_]+/g)) {
+        expect(known.has(variable) || deployText.includes(variable), variable).toBe(true);
+      }
+    }
+  });
+});
+
+describe("docs/zh/deployment.md", () => {
+  it("has the same troubleshooting codes as the English guide", () => {
+    const codes = (text: string) => new Set(troubleshooting(text).flatMap(([, list]) => list));
+    expect(codes(chinese)).toEqual(codes(english));
+    for (const heading of [
+      "## Compose",
+      "## Kubernetes",
+      "## 混合云",
+      "## 资源规划",
+      "## 故障排查",
+      "## 备份、恢复与升级",
+    ])
+      expect(chinese).toContain(heading);
+  });
+});

@@ -1,0 +1,295 @@
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger, createServiceApp, loadConfig, ReplyStream } from "@hearth/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../support/shared-data.js";
+
+/**
+ * The hybrid topology of deploy/hybrid with the real nginx: model and knowledge services in a
+ * "private zone" behind the mutual-TLS gateway, reached from the "public zone" through the egress
+ * gateway, with the Hearth service token checked end to end.
+ */
+const available = (command: string) => {
+  try {
+    execFileSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const canRun = available("nginx") && available("openssl") && available("curl");
+const TOKEN = "hybrid-zone-token-0123456789abcdef";
+
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function curl(args: string[]): Promise<{ status: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile("curl", ["-sS", ...args], { encoding: "utf8" }, (error, stdout) =>
+      resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout }),
+    );
+  });
+}
+
+describe("hybrid zones (config)", () => {
+  it("takes every service URL from the environment, HTTPS included", () => {
+    const config = loadConfig({
+      cwd: tmpdir(),
+      env: {
+        HEARTH_MODEL_URL: "http://zone-link:8081",
+        HEARTH_KNOWLEDGE_URL: "https://private-zone.hearth.internal:8443",
+        HEARTH_SEARCH_URL: "http://search:8082",
+        HEARTH_SERVICE_TOKEN: TOKEN,
+      },
+    });
+    expect(config.services).toEqual({
+      modelUrl: "http://zone-link:8081",
+      knowledgeUrl: "https://private-zone.hearth.internal:8443",
+      searchUrl: "http://search:8082",
+      token: TOKEN,
+    });
+  });
+
+  it.skipIf(!available("docker-compose"))("validates both zones' compose files", () => {
+    const env = {
+      PATH: process.env.PATH ?? "",
+      HEARTH_SERVICE_TOKEN: TOKEN,
+      HEARTH_PRIVATE_ZONE_ADDRESS: "10.20.0.5",
+    };
+    for (const file of ["compose.private.yaml", "compose.public.yaml"]) {
+      execFileSync("docker-compose", ["-f", join(repoRoot, "deploy/hybrid", file), "config", "-q"], {
+        env,
+        stdio: "pipe",
+      });
+    }
+    expect(() =>
+      execFileSync(
+        "docker-compose",
+        ["-f", join(repoRoot, "deploy/hybrid/compose.public.yaml"), "config", "-q"],
+        { env: { PATH: env.PATH, HEARTH_SERVICE_TOKEN: TOKEN }, stdio: "pipe" },
+      ),
+    ).toThrow();
+  });
+});
+
+describe.skipIf(!canRun)("hybrid zones through the real nginx (mutual TLS 1.3 + service token)", () => {
+  let directory: string;
+  let nginx: ChildProcess;
+  const closers: (() => Promise<unknown>)[] = [];
+  const ports = { gatewayModel: 0, gatewayKnowledge: 0, linkModel: 0, linkKnowledge: 0 };
+
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: directory, stdio: "ignore" });
+  function issue(name: string, ca: string, subject: string, extension: string) {
+    openssl(
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-subj",
+      subject,
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+    );
+    writeFileSync(join(directory, `${name}.ext`), extension);
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      `${ca}.crt`,
+      "-CAkey",
+      `${ca}.key`,
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-extfile",
+      `${name}.ext`,
+      "-out",
+      `${name}.crt`,
+    );
+  }
+
+  beforeAll(async () => {
+    directory = mkdtempSync(join(tmpdir(), "hearth-hybrid-"));
+    for (const ca of ["zone-ca", "rogue-ca"]) {
+      openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        `/CN=${ca}`,
+        "-keyout",
+        `${ca}.key`,
+        "-out",
+        `${ca}.crt`,
+      );
+    }
+    issue(
+      "gateway",
+      "zone-ca",
+      "/CN=private-zone.hearth.internal",
+      "subjectAltName=DNS:private-zone.hearth.internal\nextendedKeyUsage=serverAuth\n",
+    );
+    issue("public-zone", "zone-ca", "/CN=public-zone", "extendedKeyUsage=clientAuth\n");
+    issue("rogue-client", "rogue-ca", "/CN=public-zone", "extendedKeyUsage=clientAuth\n");
+
+    // The private zone's services, each requiring the service token.
+    const logger = createLogger({ level: "silent" });
+    const upstreams: Record<string, number> = {};
+    for (const service of ["model", "knowledge"] as const) {
+      const { app } = createServiceApp({ service, logger, serviceToken: TOKEN });
+      app.post("/api/chat", async (_request, reply) => {
+        const stream = new ReplyStream(reply, "ndjson");
+        await stream.send({ message: { content: "来自私有区" } });
+        await new Promise((resolve) => setTimeout(resolve, 800));
+        await stream.send({ done: true });
+        stream.end();
+      });
+      await app.listen({ host: "127.0.0.1", port: 0 });
+      upstreams[service] = (app.server.address() as AddressInfo).port;
+      closers.push(() => app.close());
+    }
+    for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+
+    const gateway = readFileSync(join(repoRoot, "deploy/hybrid/nginx/private-gateway.conf"), "utf8")
+      .replace("server model:8081;", `server 127.0.0.1:${upstreams.model};`)
+      .replace("server knowledge:8083;", `server 127.0.0.1:${upstreams.knowledge};`)
+      .replace("listen 8441 ssl http2;", `listen 127.0.0.1:${ports.gatewayModel} ssl http2;`)
+      .replace("listen 8443 ssl http2;", `listen 127.0.0.1:${ports.gatewayKnowledge} ssl http2;`)
+      .replaceAll("/etc/nginx/tls/", `${directory}/`);
+    const link = readFileSync(join(repoRoot, "deploy/hybrid/nginx/public-egress.conf"), "utf8")
+      .replace("listen 8081;", `listen 127.0.0.1:${ports.linkModel};`)
+      .replace("listen 8083;", `listen 127.0.0.1:${ports.linkKnowledge};`)
+      // No /etc/hosts entry here: connect by address; the certificate is still checked by name.
+      .replace("https://private-zone.hearth.internal:8441", `https://127.0.0.1:${ports.gatewayModel}`)
+      .replace("https://private-zone.hearth.internal:8443", `https://127.0.0.1:${ports.gatewayKnowledge}`)
+      .replaceAll("/etc/nginx/tls/", `${directory}/`);
+    writeFileSync(join(directory, "gateway.conf"), gateway);
+    writeFileSync(join(directory, "link.conf"), link);
+    writeFileSync(
+      join(directory, "nginx.conf"),
+      `daemon off;
+worker_processes 1;
+pid ${directory}/nginx.pid;
+error_log ${directory}/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${directory}/body;
+  proxy_temp_path ${directory}/proxy;
+  fastcgi_temp_path ${directory}/fastcgi;
+  uwsgi_temp_path ${directory}/uwsgi;
+  scgi_temp_path ${directory}/scgi;
+  include ${directory}/gateway.conf;
+  include ${directory}/link.conf;
+}
+`,
+    );
+    const args = ["-p", directory, "-e", join(directory, "error.log"), "-c", join(directory, "nginx.conf")];
+    execFileSync("nginx", ["-t", ...args], { stdio: "pipe" });
+    nginx = spawn("nginx", args, { stdio: "ignore" });
+    for (let attempt = 0; attempt < 100; attempt++) {
+      if ((await curl(["-o", "/dev/null", `http://127.0.0.1:${ports.linkModel}/healthz`])).status === 0)
+        break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
+
+  afterAll(async () => {
+    nginx?.kill("SIGQUIT");
+    await Promise.all(closers.map((close) => close()));
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it("carries authenticated calls from the public zone to both private services, streaming", async () => {
+    for (const port of [ports.linkModel, ports.linkKnowledge]) {
+      const started = performance.now();
+      const response = await fetch(`http://127.0.0.1:${port}/api/chat`, {
+        method: "POST",
+        headers: { "x-hearth-service-token": TOKEN },
+      });
+      expect(response.status).toBe(200);
+      const reader = response.body!.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      const firstAt = performance.now() - started;
+      expect(first).toContain("来自私有区");
+      let rest = "";
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+        rest += new TextDecoder().decode(chunk.value);
+      expect(rest).toContain('"done":true');
+      expect(performance.now() - started - firstAt).toBeGreaterThan(600);
+    }
+  });
+
+  it("still requires the service token behind the gateways", async () => {
+    const response = await fetch(`http://127.0.0.1:${ports.linkModel}/metrics`);
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("UNAUTHORIZED");
+    const authorised = await fetch(`http://127.0.0.1:${ports.linkModel}/metrics`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(authorised.status).toBe(200);
+  });
+
+  it("refuses clients without a certificate from the zone CA, and anything below TLS 1.3", async () => {
+    const url = `https://127.0.0.1:${ports.gatewayModel}/healthz`;
+    const common = [
+      "--cacert",
+      join(directory, "zone-ca.crt"),
+      "--resolve",
+      `private-zone.hearth.internal:${ports.gatewayModel}:127.0.0.1`,
+    ];
+    const named = `https://private-zone.hearth.internal:${ports.gatewayModel}/healthz`;
+    expect((await curl([...common, "-o", "/dev/null", "-w", "%{http_code}", named])).stdout).toBe("400");
+    const rogue = await curl([
+      ...common,
+      "--cert",
+      join(directory, "rogue-client.crt"),
+      "--key",
+      join(directory, "rogue-client.key"),
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      named,
+    ]);
+    expect(rogue.stdout === "400" || rogue.status !== 0).toBe(true);
+    const client = [
+      "--cert",
+      join(directory, "public-zone.crt"),
+      "--key",
+      join(directory, "public-zone.key"),
+    ];
+    expect(await curl([...common, ...client, "-o", "/dev/null", "-w", "%{http_code}", named])).toMatchObject({
+      status: 0,
+      stdout: "200",
+    });
+    expect(
+      (await curl([...common, ...client, "--tlsv1.2", "--tls-max", "1.2", "-o", "/dev/null", named])).status,
+    ).not.toBe(0);
+    // The gateway's certificate is checked by name: the zone CA alone is not enough for another name.
+    expect(
+      (await curl(["--cacert", join(directory, "zone-ca.crt"), ...client, "-o", "/dev/null", url])).status,
+    ).not.toBe(0);
+  });
+});
