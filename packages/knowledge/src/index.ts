@@ -20,7 +20,6 @@ export {
   type KnowledgeIndex,
   type RetrievalRequest,
   type Retriever,
-  rankFusionRetriever,
 } from "./query/retriever.js";
 export {
   createKnowledgeService,

@@ -44,4 +44,11 @@ export const knowledgeSection = z.strictObject({
     .int()
     .min(0)
     .default(512 * 1024),
+  // Index and retrieval: where chunks, terms and vectors live (see docs/decisions/knowledge-index-backends.md).
+  indexBackend: z.enum(["sqlite", "postgres", "elasticsearch"]).default("sqlite"),
+  indexPostgresUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "a postgres:// URL")
+    .optional(),
+  indexElasticsearchUrl: httpUrl.optional(),
 });

@@ -101,6 +101,19 @@ export const ERROR_CODES = {
   QUOTA_EXCEEDED: { status: 429, summary: "A request or token limit is used up; details.resetAt and Retry-After say when it resets." },
   CONTENT_BLOCKED: { status: 422, summary: "The message contains words the sensitive-word filter blocks." },
   DATABASE_UNAVAILABLE: { status: 503, summary: "The web service's database cannot be opened or reached." },
+  // Knowledge index and retrieval
+  INDEX_DIMENSION_MISMATCH: {
+    status: 400,
+    summary: "A vector's length differs from the dimensions the index holds, or it has a non-finite value.",
+  },
+  INDEX_INVALID_CHUNK: {
+    status: 400,
+    summary: "A chunk sent to the index is missing a field or has one out of range.",
+  },
+  INDEX_UNAVAILABLE: {
+    status: 503,
+    summary: "The index backend (SQLite, PostgreSQL, Elasticsearch/OpenSearch) cannot be reached or used.",
+  },
 
   // Start-up (a one-line message and a non-zero exit)
   CONFIG_INVALID: {

@@ -13,7 +13,7 @@ import type {
   VectorQuery,
 } from "../index/index-backend.js";
 import type { KnowledgeIndex } from "../query/retriever.js";
-import { rankFusionRetriever } from "../query/retriever.js";
+import { createRetriever } from "../retrieval/retriever.js";
 
 function tokens(text: string): string[] {
   const out: string[] = [];
@@ -123,5 +123,5 @@ export class MemoryIndexBackend implements IndexBackend {
 
 export function memoryIndex(path?: string): KnowledgeIndex & { backend: MemoryIndexBackend } {
   const backend = new MemoryIndexBackend(path);
-  return { backend, retriever: rankFusionRetriever(backend) };
+  return { backend, retriever: createRetriever(backend) };
 }

@@ -1,0 +1,357 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { ChunkRecord, IndexBackend } from "./index-backend.js";
+
+/**
+ * Every embedding here is 4-dimensional: Elasticsearch and OpenSearch fix an index's dimensions.
+ *
+ * The one contract suite every index backend runs (SQLite, PostgreSQL, PGlite with pgvector,
+ * Elasticsearch/OpenSearch). `open` gives a backend over an empty store (called once per suite);
+ * `reset` empties it between tests when reopening is costly.
+ */
+export interface ContractSubject {
+  open(): Promise<IndexBackend>;
+  /** Closes and reopens over the same store, to check what survives a restart. */
+  reopen?(backend: IndexBackend): Promise<IndexBackend>;
+}
+
+const KB = "kb-contract";
+const OTHER_KB = "kb-contract-other";
+
+function unit(values: number[]): Float32Array {
+  const norm = Math.hypot(...values);
+  return new Float32Array(values.map((value) => value / norm));
+}
+
+let sequence = 0;
+export function chunk(overrides: Partial<ChunkRecord> & { text: string }): ChunkRecord {
+  sequence += 1;
+  const documentId = overrides.documentId ?? "doc-1";
+  const ordinal = overrides.ordinal ?? sequence;
+  return {
+    id: overrides.id ?? `${documentId}#${ordinal}`,
+    knowledgeBaseId: KB,
+    documentId,
+    ordinal,
+    contentHash: `hash-${sequence}`,
+    documentTitle: "handbook.pdf",
+    headingPath: [],
+    charStart: 0,
+    charEnd: overrides.text.length,
+    metadata: {},
+    ...overrides,
+  };
+}
+
+export function describeIndexBackendContract(name: string, subject: ContractSubject): void {
+  describe(`IndexBackend contract: ${name}`, () => {
+    let backend: IndexBackend;
+
+    beforeAll(async () => {
+      backend = await subject.open();
+    });
+    afterAll(async () => {
+      await backend?.close();
+    });
+    beforeEach(async () => {
+      await backend.deleteKnowledgeBase(KB);
+      await backend.deleteKnowledgeBase(OTHER_KB);
+    });
+
+    const ids = (hits: Array<{ chunk: { id: string } }>) => hits.map((hit) => hit.chunk.id);
+
+    it("finds a chunk by its words and returns everything needed to cite it", async () => {
+      const stored = chunk({
+        id: "manual#3",
+        documentId: "manual",
+        ordinal: 3,
+        text: "To reset the router, hold the power button for ten seconds.",
+        documentTitle: "Router manual.pdf",
+        page: 12,
+        headingPath: ["Troubleshooting", "Reset"],
+        charStart: 1040,
+        charEnd: 1100,
+        metadata: { lang: "en", year: 2024, public: true },
+      });
+      await backend.upsertChunks([stored, chunk({ text: "The warranty covers two years of repairs." })]);
+      const hits = await backend.lexicalSearch({
+        knowledgeBaseIds: [KB],
+        text: "how do I reset my router",
+        topK: 5,
+      });
+      expect(ids(hits)[0]).toBe("manual#3");
+      const { embedding: _embedding, ...expected } = stored;
+      expect(hits[0]?.chunk).toEqual(expected);
+      expect(hits[0]?.score).toBeGreaterThan(0);
+    });
+
+    it("ranks by BM25: the rare query word outweighs the common one, and more occurrences rank higher", async () => {
+      await backend.upsertChunks([
+        chunk({ id: "a", text: "The server logs every request. The server is fast." }),
+        chunk({ id: "b", text: "The server restarts after a kernel panic." }),
+        chunk({ id: "c", text: "A kernel panic, then another kernel panic, brought the kernel down." }),
+        chunk({ id: "d", text: "The server keeps the server clock in sync with the server pool." }),
+        ...[
+          "Lunch is served at noon.",
+          "Backups run every night.",
+          "Printers jam often.",
+          "The lobby opens at eight.",
+          "Parking is free.",
+          "Badges expire yearly.",
+        ].map((text, position) => chunk({ id: `filler-${position}`, text })),
+      ]);
+      const hits = await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "server kernel", topK: 10 });
+      // b has both words; c has the rarer one three times; d's three "server" beat a's two.
+      expect(ids(hits)).toEqual(["b", "c", "d", "a"]);
+      for (let i = 1; i < hits.length; i++)
+        expect(hits[i - 1]?.score).toBeGreaterThanOrEqual(hits[i]?.score ?? 0);
+    });
+
+    it("matches Chinese by word, inside longer words, and across traditional and simplified script", async () => {
+      await backend.upsertChunks([
+        chunk({ id: "zh-1", text: "北京大学的图书馆藏有大量古籍。" }),
+        chunk({ id: "zh-2", text: "机器学习模型需要大量训练数据。" }),
+        chunk({ id: "zh-3", text: "今天天气很好，我们去公园散步。" }),
+      ]);
+      expect(
+        ids(await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "大学图书馆", topK: 3 }))[0],
+      ).toBe("zh-1");
+      expect(
+        ids(await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "機器學習的訓練資料", topK: 3 }))[0],
+      ).toBe("zh-2");
+      expect(ids(await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "公園", topK: 3 }))).toEqual([
+        "zh-3",
+      ]);
+    });
+
+    it("matches English across word forms and full-width letters", async () => {
+      await backend.upsertChunks([
+        chunk({ id: "en-1", text: "Indexes are rebuilt nightly." }),
+        chunk({ id: "en-2", text: "Cats sleep." }),
+      ]);
+      expect(
+        ids(await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "indexing rebuild", topK: 3 })),
+      ).toEqual(["en-1"]);
+      expect(ids(await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "ＣＡＴ", topK: 3 }))).toEqual([
+        "en-2",
+      ]);
+    });
+
+    it("returns nothing for a query with no searchable words, and treats query syntax as plain text", async () => {
+      await backend.upsertChunks([chunk({ id: "q-1", text: "Plain text about NEAR and OR operators." })]);
+      expect(await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "?! ... ，。", topK: 3 })).toEqual(
+        [],
+      );
+      expect(
+        ids(
+          await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: 'NEAR(" operators* AND -', topK: 3 }),
+        ),
+      ).toEqual(["q-1"]);
+    });
+
+    it("keeps knowledge bases apart and filters by document and metadata", async () => {
+      await backend.upsertChunks([
+        chunk({
+          id: "f-1",
+          documentId: "d1",
+          text: "quarterly revenue report",
+          metadata: { lang: "en", year: 2024, draft: false },
+        }),
+        chunk({
+          id: "f-2",
+          documentId: "d2",
+          text: "quarterly revenue forecast",
+          metadata: { lang: "en", year: 2025, draft: true },
+        }),
+        chunk({
+          id: "f-3",
+          documentId: "d3",
+          text: "quarterly revenue summary",
+          metadata: { lang: "zh", year: "2024", draft: false },
+        }),
+        chunk({
+          id: "f-4",
+          knowledgeBaseId: OTHER_KB,
+          documentId: "d1",
+          text: "quarterly revenue of another team",
+        }),
+      ]);
+      const search = (
+        filters: Parameters<IndexBackend["lexicalSearch"]>[0]["filters"],
+        knowledgeBaseIds = [KB],
+      ) =>
+        backend
+          .lexicalSearch({ knowledgeBaseIds, text: "quarterly revenue", topK: 10, filters })
+          .then((hits) => ids(hits).sort());
+      expect(await search(undefined)).toEqual(["f-1", "f-2", "f-3"]);
+      expect(await search(undefined, [OTHER_KB])).toEqual(["f-4"]);
+      expect(await search(undefined, [KB, OTHER_KB])).toEqual(["f-1", "f-2", "f-3", "f-4"]);
+      expect(await search(undefined, [])).toEqual([]);
+      expect(await search({ documentIds: ["d1", "d3"] })).toEqual(["f-1", "f-3"]);
+      expect(await search({ metadata: { lang: "en" } })).toEqual(["f-1", "f-2"]);
+      expect(await search({ metadata: { year: 2024 } })).toEqual(["f-1"]);
+      expect(await search({ metadata: { year: "2024" } })).toEqual(["f-3"]);
+      expect(await search({ metadata: { draft: true } })).toEqual(["f-2"]);
+      expect(await search({ metadata: { lang: "en", draft: false }, documentIds: ["d1", "d2"] })).toEqual([
+        "f-1",
+      ]);
+      expect(await search({ metadata: { missing: "x" } })).toEqual([]);
+    });
+
+    it("replaces a chunk by id, so its old words no longer match, and reports content hashes", async () => {
+      await backend.upsertChunks([
+        chunk({ id: "r-1", documentId: "rd", ordinal: 0, text: "apples and pears", contentHash: "h1" }),
+      ]);
+      await backend.upsertChunks([
+        chunk({ id: "r-1", documentId: "rd", ordinal: 0, text: "bananas only", contentHash: "h2" }),
+      ]);
+      expect(await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "apples", topK: 3 })).toEqual([]);
+      expect(ids(await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "bananas", topK: 3 }))).toEqual([
+        "r-1",
+      ]);
+      expect(await backend.listChunkHashes(KB, "rd")).toEqual(new Map([["r-1", "h2"]]));
+      expect(await backend.listChunkHashes(KB, "no-such-document")).toEqual(new Map());
+    });
+
+    it("finds the nearest vectors first with cosine scores, within the filters", async () => {
+      await backend.upsertChunks([
+        chunk({
+          id: "v-1",
+          documentId: "vd1",
+          text: "one",
+          embedding: unit([1, 0, 0, 0]),
+          metadata: { kind: "a" },
+        }),
+        chunk({
+          id: "v-2",
+          documentId: "vd1",
+          text: "two",
+          embedding: unit([0.8, 0.6, 0, 0]),
+          metadata: { kind: "b" },
+        }),
+        chunk({
+          id: "v-3",
+          documentId: "vd2",
+          text: "three",
+          embedding: unit([0, 0, 1, 0]),
+          metadata: { kind: "a" },
+        }),
+        chunk({ id: "v-4", documentId: "vd2", text: "no embedding" }),
+        chunk({ id: "v-5", knowledgeBaseId: OTHER_KB, text: "other", embedding: unit([1, 0, 0, 0]) }),
+      ]);
+      const hits = await backend.vectorSearch({
+        knowledgeBaseIds: [KB],
+        vector: unit([1, 0.1, 0, 0]),
+        topK: 3,
+      });
+      expect(ids(hits)).toEqual(["v-1", "v-2", "v-3"]);
+      expect(hits[0]?.score).toBeCloseTo(0.995, 2);
+      expect(hits[2]?.score).toBeCloseTo(0, 2);
+      expect(hits[0]?.chunk).not.toHaveProperty("embedding");
+      const filtered = await backend.vectorSearch({
+        knowledgeBaseIds: [KB],
+        vector: unit([1, 0, 0, 0]),
+        topK: 3,
+        filters: { metadata: { kind: "a" } },
+      });
+      expect(ids(filtered)).toEqual(["v-1", "v-3"]);
+      const byDocument = await backend.vectorSearch({
+        knowledgeBaseIds: [KB],
+        vector: unit([1, 0, 0, 0]),
+        topK: 3,
+        filters: { documentIds: ["vd2"] },
+      });
+      expect(ids(byDocument)).toEqual(["v-3"]);
+    });
+
+    it("rejects a query vector of the wrong dimensions with INDEX_DIMENSION_MISMATCH", async () => {
+      await backend.upsertChunks([chunk({ id: "dm-1", text: "x", embedding: unit([1, 0, 0, 0]) })]);
+      await expect(
+        backend.vectorSearch({ knowledgeBaseIds: [KB], vector: unit([1, 0, 0]), topK: 3 }),
+      ).rejects.toMatchObject({
+        code: "INDEX_DIMENSION_MISMATCH",
+      });
+    });
+
+    it("removes chunks, documents and knowledge bases from both searches", async () => {
+      await backend.upsertChunks([
+        chunk({ id: "x-1", documentId: "xd1", text: "delete me alpha", embedding: unit([1, 0, 0, 0]) }),
+        chunk({ id: "x-2", documentId: "xd1", text: "delete me beta", embedding: unit([0.9, 0.1, 0, 0]) }),
+        chunk({ id: "x-3", documentId: "xd2", text: "delete me gamma", embedding: unit([0.8, 0.2, 0, 0]) }),
+        chunk({
+          id: "x-4",
+          knowledgeBaseId: OTHER_KB,
+          documentId: "xd1",
+          text: "delete me delta",
+          embedding: unit([0.7, 0.3, 0, 0]),
+        }),
+      ]);
+      const both = async () => {
+        const lexical = ids(
+          await backend.lexicalSearch({ knowledgeBaseIds: [KB, OTHER_KB], text: "delete", topK: 10 }),
+        ).sort();
+        const vector = ids(
+          await backend.vectorSearch({
+            knowledgeBaseIds: [KB, OTHER_KB],
+            vector: unit([1, 0, 0, 0]),
+            topK: 10,
+          }),
+        ).sort();
+        expect(vector).toEqual(lexical);
+        return lexical;
+      };
+      expect(await both()).toEqual(["x-1", "x-2", "x-3", "x-4"]);
+      await backend.deleteChunks(["x-2", "no-such-chunk"]);
+      expect(await both()).toEqual(["x-1", "x-3", "x-4"]);
+      await backend.deleteDocument(KB, "xd1");
+      expect(await both()).toEqual(["x-3", "x-4"]);
+      await backend.deleteKnowledgeBase(KB);
+      expect(await both()).toEqual(["x-4"]);
+    });
+
+    it("rejects a batch with a bad chunk as a whole, storing nothing of it", async () => {
+      await backend.upsertChunks([
+        chunk({ id: "keep", text: "kept paragraph", contentHash: "k1", documentId: "bd" }),
+      ]);
+      const batch = [
+        chunk({ id: "keep", text: "overwritten paragraph", contentHash: "k2", documentId: "bd" }),
+        chunk({ id: "bad", text: "bad", documentId: "bd", ordinal: -1 }),
+      ];
+      await expect(backend.upsertChunks(batch)).rejects.toMatchObject({ code: "INDEX_INVALID_CHUNK" });
+      const nan = chunk({
+        id: "nan",
+        text: "nan",
+        documentId: "bd",
+        embedding: new Float32Array([Number.NaN, 1, 0, 0]),
+      });
+      await expect(backend.upsertChunks([nan])).rejects.toMatchObject({ code: "INDEX_DIMENSION_MISMATCH" });
+      expect(await backend.listChunkHashes(KB, "bd")).toEqual(new Map([["keep", "k1"]]));
+      expect(ids(await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "kept", topK: 3 }))).toEqual([
+        "keep",
+      ]);
+    });
+
+    it("rejects an out-of-range topK with INVALID_REQUEST", async () => {
+      await expect(
+        backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "x", topK: 0 }),
+      ).rejects.toMatchObject({ code: "INVALID_REQUEST" });
+      await expect(
+        backend.vectorSearch({ knowledgeBaseIds: [KB], vector: unit([1, 0, 0, 0]), topK: 100_000 }),
+      ).rejects.toMatchObject({
+        code: "INVALID_REQUEST",
+      });
+    });
+
+    it.skipIf(subject.reopen === undefined)("keeps chunks, terms and vectors across a restart", async () => {
+      await backend.upsertChunks([
+        chunk({ id: "p-1", text: "persistent 持久化 text", embedding: unit([0, 1, 0, 0]) }),
+      ]);
+      backend = await (subject.reopen as NonNullable<ContractSubject["reopen"]>)(backend);
+      expect(ids(await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "持久化", topK: 3 }))).toEqual([
+        "p-1",
+      ]);
+      expect(
+        ids(await backend.vectorSearch({ knowledgeBaseIds: [KB], vector: unit([0, 1, 0, 0]), topK: 3 })),
+      ).toEqual(["p-1"]);
+    });
+  });
+}

@@ -1,0 +1,71 @@
+import type { SearchHit } from "../index/index-backend.js";
+
+/** How the lexical and vector rankings are combined. */
+export type FusionMethod =
+  /** Reciprocal rank fusion (Cormack et al. 2009): Σ 1 / (k + rank). Scale-free, the default. */
+  | { kind: "reciprocal-rank"; k?: number }
+  /**
+   * Relative score fusion: each list's scores min-max normalised to [0, 1], then weighted and
+   * summed (Weaviate's "relativeScoreFusion"). Uses the score gaps RRF throws away.
+   */
+  | { kind: "relative-score"; lexicalWeight?: number; vectorWeight?: number };
+
+export interface FusedHit {
+  chunkId: string;
+  hit: SearchHit;
+  score: number;
+  lexical?: { rank: number; score: number };
+  vector?: { rank: number; score: number };
+}
+
+/** Combines two rankings (each best first) into one, best first. */
+export function fuseRankings(
+  lexical: readonly SearchHit[],
+  vector: readonly SearchHit[],
+  method: FusionMethod,
+): FusedHit[] {
+  const fused = new Map<string, FusedHit>();
+  const entry = (hit: SearchHit): FusedHit => {
+    let found = fused.get(hit.chunk.id);
+    if (found === undefined) {
+      found = { chunkId: hit.chunk.id, hit, score: 0 };
+      fused.set(hit.chunk.id, found);
+    }
+    return found;
+  };
+  const contribution = contributionOf(method);
+  for (const [list, key] of [
+    [lexical, "lexical"],
+    [vector, "vector"],
+  ] as const) {
+    const scoreOf = contribution(list, key);
+    list.forEach((hit, index) => {
+      const target = entry(hit);
+      target[key] = { rank: index + 1, score: hit.score };
+      target.score += scoreOf(hit, index);
+    });
+  }
+  return [...fused.values()].sort(
+    (a, b) => b.score - a.score || (a.lexical?.rank ?? Infinity) - (b.lexical?.rank ?? Infinity),
+  );
+}
+
+function contributionOf(
+  method: FusionMethod,
+): (list: readonly SearchHit[], key: "lexical" | "vector") => (hit: SearchHit, index: number) => number {
+  if (method.kind === "reciprocal-rank") {
+    const k = method.k ?? 60;
+    return () => (_hit, index) => 1 / (k + index + 1);
+  }
+  return (list, key) => {
+    const weight = key === "lexical" ? (method.lexicalWeight ?? 0.5) : (method.vectorWeight ?? 0.5);
+    let low = Number.POSITIVE_INFINITY;
+    let high = Number.NEGATIVE_INFINITY;
+    for (const hit of list) {
+      low = Math.min(low, hit.score);
+      high = Math.max(high, hit.score);
+    }
+    const span = high - low;
+    return (hit) => weight * (span > 0 ? (hit.score - low) / span : 1);
+  };
+}

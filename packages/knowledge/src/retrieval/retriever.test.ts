@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChunkRecord, IndexBackend } from "../index/index-backend.js";
+import { openSqliteIndex } from "../index/sqlite-index-backend.js";
+import { fuseRankings } from "./fusion.js";
+import { createRetriever } from "./retriever.js";
+
+function unit(values: number[]): Float32Array {
+  const norm = Math.hypot(...values);
+  return new Float32Array(values.map((value) => value / norm));
+}
+
+function chunk(id: string, text: string, embedding: number[], extra: Partial<ChunkRecord> = {}): ChunkRecord {
+  return {
+    id,
+    knowledgeBaseId: "kb",
+    documentId: extra.documentId ?? "guide",
+    ordinal: Number(id.replace(/\D/g, "")) || 0,
+    text,
+    contentHash: id,
+    documentTitle: "Operations guide.pdf",
+    page: 4,
+    headingPath: ["Maintenance"],
+    charStart: 10,
+    charEnd: 10 + text.length,
+    metadata: {},
+    embedding: unit(embedding),
+    ...extra,
+  };
+}
+
+describe("createRetriever", () => {
+  let backend: IndexBackend;
+  beforeAll(async () => {
+    backend = await openSqliteIndex({ path: ":memory:" });
+    await backend.upsertChunks([
+      chunk("c1", "Restart the database server with systemctl restart postgresql.", [1, 0.2, 0]),
+      chunk("c2", "The server room is cooled by two air conditioners.", [0, 0, 1]),
+      chunk("c3", "If PostgreSQL hangs, bring the service down and up again.", [0.9, 0.3, 0]),
+      chunk("c4", "Holiday schedule for the support team.", [0, 1, 0], { documentId: "calendar" }),
+    ]);
+  });
+  afterAll(() => backend.close());
+
+  it("answers from full text alone when there is no query vector, with citation data", async () => {
+    const results = await createRetriever(backend).retrieve({
+      knowledgeBaseIds: ["kb"],
+      text: "restart server",
+      topK: 3,
+    });
+    expect(results.map((result) => result.chunk.id)).toEqual(["c1", "c2"]);
+    expect(results[0]?.vector).toBeUndefined();
+    expect(results[0]?.lexical?.rank).toBe(1);
+    expect(results[0]?.citation).toEqual({
+      knowledgeBaseId: "kb",
+      documentId: "guide",
+      documentTitle: "Operations guide.pdf",
+      chunkId: "c1",
+      page: 4,
+      headingPath: ["Maintenance"],
+      charStart: 10,
+      charEnd: 10 + "Restart the database server with systemctl restart postgresql.".length,
+    });
+  });
+
+  it("with a query vector, finds a passage that shares no word with the query and ranks agreement first", async () => {
+    const results = await createRetriever(backend).retrieve({
+      knowledgeBaseIds: ["kb"],
+      text: "restart server",
+      vector: unit([1, 0.25, 0]),
+      topK: 3,
+    });
+    expect(results[0]?.chunk.id).toBe("c1");
+    expect(results[0]?.lexical?.rank).toBe(1);
+    expect(results[0]?.vector?.rank).toBe(1);
+    const semantic = results.find((result) => result.chunk.id === "c3");
+    expect(semantic?.lexical).toBeUndefined();
+    expect(semantic?.vector?.score).toBeGreaterThan(0.9);
+  });
+
+  it("passes filters to both paths", async () => {
+    const results = await createRetriever(backend).retrieve({
+      knowledgeBaseIds: ["kb"],
+      text: "support schedule restart",
+      vector: unit([1, 0, 0]),
+      topK: 5,
+      filters: { documentIds: ["calendar"] },
+    });
+    expect(results.map((result) => result.chunk.id)).toEqual(["c4"]);
+  });
+
+  it("can fuse by weighted normalised scores instead of ranks (here: vector only)", async () => {
+    const retriever = createRetriever(backend, {
+      fusion: { kind: "relative-score", lexicalWeight: 0, vectorWeight: 1 },
+    });
+    const results = await retriever.retrieve({
+      knowledgeBaseIds: ["kb"],
+      text: "server",
+      vector: unit([0.9, 0.3, 0]),
+      topK: 2,
+    });
+    expect(results[0]?.chunk.id).toBe("c3");
+  });
+
+  it("rejects a bad topK with INVALID_REQUEST", async () => {
+    await expect(
+      createRetriever(backend).retrieve({ knowledgeBaseIds: ["kb"], text: "x", topK: -1 }),
+    ).rejects.toMatchObject({ code: "INVALID_REQUEST" });
+  });
+});
+
+describe("fuseRankings", () => {
+  const hit = (id: string, score: number) => ({ chunk: { id } as ChunkRecord, score });
+  it("gives reciprocal-rank scores 1/(60 + rank), summed over both lists", () => {
+    const fused = fuseRankings([hit("a", 9), hit("b", 5)], [hit("b", 0.9), hit("c", 0.8)], {
+      kind: "reciprocal-rank",
+    });
+    expect(fused.map((entry) => entry.chunkId)).toEqual(["b", "a", "c"]);
+    expect(fused[0]?.score).toBeCloseTo(1 / 62 + 1 / 61, 10);
+  });
+});

@@ -1,0 +1,100 @@
+import { validateQuery } from "../index/chunk-validation.js";
+import type { ChunkRecord, IndexBackend, SearchFilters } from "../index/index-backend.js";
+import { type FusionMethod, fuseRankings } from "./fusion.js";
+
+/** Where a retrieved passage comes from: enough to show "file, page, section" and link back. */
+export interface Citation {
+  knowledgeBaseId: string;
+  documentId: string;
+  documentTitle: string;
+  chunkId: string;
+  page?: number;
+  headingPath: string[];
+  charStart: number;
+  charEnd: number;
+}
+
+export interface RetrievedChunk {
+  chunk: Omit<ChunkRecord, "embedding">;
+  /** The fused score (higher is better); the lexical score alone when there was no query vector. */
+  score: number;
+  /** Rank (from 1) and backend score in the full-text ranking, when the chunk was in it. */
+  lexical?: { rank: number; score: number };
+  /** Rank (from 1) and cosine similarity in the vector ranking, when the chunk was in it. */
+  vector?: { rank: number; score: number };
+  citation: Citation;
+}
+
+export interface RetrievalQuery {
+  knowledgeBaseIds: string[];
+  text: string;
+  /** The query's embedding from the knowledge base's model; without it retrieval is full text only. */
+  vector?: Float32Array;
+  topK: number;
+  filters?: SearchFilters;
+}
+
+export interface RetrieverOptions {
+  fusion?: FusionMethod;
+  /** How many hits each path contributes to fusion: max(this, 4 × topK). Default 50. */
+  candidates?: number;
+}
+
+export interface Retriever {
+  retrieve(query: RetrievalQuery): Promise<RetrievedChunk[]>;
+}
+
+/**
+ * Hybrid retrieval over one index backend: full-text (BM25) and vector search run side by side and
+ * their rankings are fused (reciprocal rank fusion by default). With no query vector the lexical
+ * ranking is returned as is, so a knowledge base without an embedding model still answers.
+ */
+export function createRetriever(backend: IndexBackend, options: RetrieverOptions = {}): Retriever {
+  const fusion = options.fusion ?? { kind: "reciprocal-rank" };
+  const minimumCandidates = options.candidates ?? 50;
+  return {
+    async retrieve(query) {
+      validateQuery(query);
+      const candidates = Math.min(1000, Math.max(minimumCandidates, query.topK * 4));
+      const common = {
+        knowledgeBaseIds: query.knowledgeBaseIds,
+        topK: candidates,
+        ...(query.filters ? { filters: query.filters } : {}),
+      };
+      const [lexical, vector] = await Promise.all([
+        backend.lexicalSearch({ ...common, text: query.text }),
+        query.vector === undefined
+          ? Promise.resolve([])
+          : backend.vectorSearch({ ...common, vector: query.vector }),
+      ]);
+      const fused =
+        query.vector === undefined
+          ? lexical.map((hit, index) => ({
+              hit,
+              score: hit.score,
+              lexical: { rank: index + 1, score: hit.score },
+            }))
+          : fuseRankings(lexical, vector, fusion);
+      return fused.slice(0, query.topK).map((entry) => ({
+        chunk: entry.hit.chunk,
+        score: entry.score,
+        ...("lexical" in entry && entry.lexical ? { lexical: entry.lexical } : {}),
+        ...("vector" in entry && entry.vector ? { vector: entry.vector } : {}),
+        citation: citationOf(entry.hit.chunk),
+      }));
+    },
+  };
+}
+
+function citationOf(chunk: Omit<ChunkRecord, "embedding">): Citation {
+  return {
+    knowledgeBaseId: chunk.knowledgeBaseId,
+    documentId: chunk.documentId,
+    documentTitle: chunk.documentTitle,
+    chunkId: chunk.id,
+    ...(chunk.page === undefined ? {} : { page: chunk.page }),
+    headingPath: chunk.headingPath,
+    charStart: chunk.charStart,
+    charEnd: chunk.charEnd,
+  };
+}

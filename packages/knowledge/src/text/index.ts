@@ -1,0 +1,2 @@
+export { foldText } from "./fold-text.js";
+export { analyzeText, analyzeToDocument, queryTerms } from "./text-analyzer.js";

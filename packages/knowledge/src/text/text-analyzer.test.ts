@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { foldText } from "./fold-text.js";
+import { analyzeText } from "./text-analyzer.js";
+
+describe("foldText", () => {
+  it("folds full-width letters, digits and case to half-width lower case", () => {
+    expect(foldText("ＨＥＡＲＴＨ　２０２６")).toBe("hearth 2026");
+  });
+
+  it("folds traditional Chinese to simplified", () => {
+    expect(foldText("機器學習與資料庫")).toBe("机器学习与资料库");
+  });
+});
+
+describe("analyzeText", () => {
+  it("segments Chinese into words, plus character bigrams", () => {
+    const terms = analyzeText("我们在北京大学学习自然语言处理");
+    expect(terms).toContain("北京大学");
+    expect(terms).toContain("大学");
+    expect(terms).toContain("自然语言");
+    expect(terms).not.toContain("，");
+  });
+
+  it("gives a traditional query the same terms as its simplified text", () => {
+    expect(analyzeText("機器學習很有趣")).toEqual(analyzeText("机器学习很有趣"));
+  });
+
+  it("stems English words and drops stop words and punctuation", () => {
+    expect(analyzeText("The Indexes were RUNNING, quickly!")).toEqual(["index", "run", "quickli"]);
+  });
+
+  it("keeps numbers and mixed Chinese/English terms", () => {
+    expect(analyzeText("SQLite 支持 FTS5 全文检索")).toEqual(
+      expect.arrayContaining(["sqlite", "fts5", "支持", "全文", "检索"]),
+    );
+  });
+
+  it("splits digits from the Chinese text that follows them", () => {
+    const terms = analyzeText("2015年黑豹队的防守");
+    expect(terms[0]).toBe("2015");
+    expect(terms).toEqual(expect.arrayContaining(["防守", "豹队"]));
+  });
+
+  it("returns only letter/digit terms, safe to store space-separated", () => {
+    for (const term of analyzeText('C++ & "quotes" — 中文（全角）标点！ ｆｕｌｌ')) {
+      expect(term).toMatch(/^[\p{L}\p{N}]+$/u);
+    }
+  });
+});

@@ -1,0 +1,54 @@
+import { Jieba } from "@node-rs/jieba";
+import { dict } from "@node-rs/jieba/dict.js";
+import { stemmer } from "stemmer";
+import { ENGLISH_STOP_WORDS } from "./english-stop-words.js";
+import { foldText } from "./fold-text.js";
+
+/** Runs of Han characters (segmented with jieba) or of letters/digits (split as words). */
+const TOKEN_RUN =
+  /(\p{Script=Han}+)|((?:(?!\p{Script=Han})[\p{L}\p{N}])+(?:['’](?:(?!\p{Script=Han})\p{L})+)?)/gu;
+const LATIN_WORD = /^[a-z]+$/;
+
+let jieba: Jieba | undefined;
+function segmenter(): Jieba {
+  // Loading the dictionary takes ~0.3 s: do it on first use, once per process.
+  jieba ??= Jieba.withDict(dict);
+  return jieba;
+}
+
+/**
+ * Turns text into the terms that the full-text index stores and queries match: folded
+ * (NFKC, lower case, traditional→simplified), Chinese segmented by jieba (accurate mode, HMM for
+ * unknown words) plus the character bigrams of each Han run (so "北京大学" also matches "大学"),
+ * English words stemmed with Porter's
+ * algorithm, English stop words dropped. Every term is made of letters and digits only, so any
+ * backend can store the terms space-separated and split them on whitespace.
+ */
+export function analyzeText(text: string): string[] {
+  const terms: string[] = [];
+  const folded = foldText(text);
+  for (const match of folded.matchAll(TOKEN_RUN)) {
+    const han = match[1];
+    if (han !== undefined) {
+      for (const word of segmenter().cut(han, true)) terms.push(word);
+      // Character bigrams as well: a name or term that jieba splits differently in a question and in
+      // the passage still matches (xquad-retrieval zh nDCG@10: words only 0.962, with bigrams 0.965).
+      for (let i = 0; i + 1 < han.length; i++) terms.push(han.slice(i, i + 2));
+      continue;
+    }
+    const word = (match[2] ?? "").replace(/['’]s$/u, "").replace(/['’]/gu, "");
+    if (word.length === 0 || ENGLISH_STOP_WORDS.has(word)) continue;
+    terms.push(LATIN_WORD.test(word) ? stemmer(word) : word);
+  }
+  return terms;
+}
+
+/** The terms of `text` joined by single spaces: the form stored in a full-text column. */
+export function analyzeToDocument(text: string): string {
+  return analyzeText(text).join(" ");
+}
+
+/** A query's distinct terms, at most `limit` (a pasted page must not become a 10,000-way OR). */
+export function queryTerms(text: string, limit = 128): string[] {
+  return [...new Set(analyzeText(text))].slice(0, limit);
+}
