@@ -28,3 +28,4 @@ export {
   type KnowledgeServiceOptions,
 } from "./service/create-knowledge-service.js";
 export { serveKnowledge } from "./service/serve-knowledge.js";
+export * from "./retrieval/index.js";

@@ -11,8 +11,18 @@ export function configCommand(): Command {
         console.log(configReferenceMarkdown());
         return;
       }
-      const config = loadConfig();
-      const shown = JSON.stringify(config, (key, value) => (key === "token" && value ? "[set]" : value), 2);
-      console.log(shown);
+      console.log(JSON.stringify(loadConfig(), hideSecrets, 2));
     });
+}
+
+const SECRET_KEY = /(token|secret|password|apikey)$/i;
+
+/** Secrets never reach the terminal: keys that hold one, and passwords inside URLs. */
+function hideSecrets(key: string, value: unknown): unknown {
+  if (value === undefined || value === null) return value;
+  if (SECRET_KEY.test(key)) return "[set]";
+  if (typeof value === "string" && /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]+@/i.test(value)) {
+    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/i, "$1[credentials]@");
+  }
+  return value;
 }
