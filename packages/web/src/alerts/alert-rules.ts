@@ -51,6 +51,8 @@ export interface RuleContext {
   now: number;
   /** Memory limit in bytes when a service does not report hearth_memory_limit_bytes. */
   fallbackMemoryLimit: number;
+  /** An operator's limit that wins over what services report (a host shared with other programs). */
+  memoryLimitOverride?: number | undefined;
 }
 
 /** Evaluates every rule; the same conditions as deploy/monitoring/alert-rules.yaml. */
@@ -83,7 +85,9 @@ export function evaluateRules(context: RuleContext): Finding[] {
 function memory(service: string, samples: MetricSample[], context: RuleContext): Finding[] {
   const resident = samples.find((sample) => sample.name === ALERT_METRICS.residentMemory)?.value;
   const limit =
-    samples.find((sample) => sample.name === ALERT_METRICS.memoryLimit)?.value ?? context.fallbackMemoryLimit;
+    context.memoryLimitOverride ??
+    samples.find((sample) => sample.name === ALERT_METRICS.memoryLimit)?.value ??
+    context.fallbackMemoryLimit;
   if (resident === undefined || !(limit > 0)) return [];
   const ratio = resident / limit;
   if (!(ratio > context.thresholds.memoryRatio)) return [];

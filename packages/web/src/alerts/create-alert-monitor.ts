@@ -28,7 +28,10 @@ export interface AlertMonitorOptions {
   };
   /** How often to scrape and evaluate (default 15 s, Prometheus's usual interval). */
   intervalMs?: number;
-  /** Memory limit for services that do not report hearth_memory_limit_bytes (default: cgroup limit, else RAM). */
+  /**
+   * Memory limit every service is judged against, over what each reports in
+   * hearth_memory_limit_bytes (default: the reported limit, else this process's cgroup limit or RAM).
+   */
   memoryLimitBytes?: number;
   logger?: Logger;
   now?: () => number;
@@ -81,7 +84,7 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
   };
   const now = options.now ?? Date.now;
   const intervalMs = options.intervalMs ?? 15_000;
-  const fallbackMemoryLimit = options.memoryLimitBytes ?? detectMemoryLimitBytes();
+  const fallbackMemoryLimit = detectMemoryLimitBytes();
   const history = new Map<string, Scrape[]>(options.targets.map((target) => [target.service, []]));
   const tracked = new Map<string, Tracked>();
   let retries: Delivery[] = [];
@@ -178,7 +181,13 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
   async function evaluateOnce(): Promise<ActiveAlert[]> {
     for (const result of await Promise.all(options.targets.map(scrape))) remember(result);
     const at = now();
-    const findings = evaluateRules({ thresholds, history, now: at, fallbackMemoryLimit });
+    const findings = evaluateRules({
+      thresholds,
+      history,
+      now: at,
+      fallbackMemoryLimit,
+      memoryLimitOverride: options.memoryLimitBytes,
+    });
     const seen = new Set<string>();
     const notifications: AlertNotification[] = [];
     for (const finding of findings) {
