@@ -101,6 +101,7 @@ export const ERROR_CODES = {
   QUOTA_EXCEEDED: { status: 429, summary: "A request or token limit is used up; details.resetAt and Retry-After say when it resets." },
   CONTENT_BLOCKED: { status: 422, summary: "The message contains words the sensitive-word filter blocks." },
   DATABASE_UNAVAILABLE: { status: 503, summary: "The web service's database cannot be opened or reached." },
+  WEB_WORD_LIST_UNREADABLE: { status: 500, summary: "A sensitive-word list file named in web.filter.lists cannot be read.", exit: true },
 
   // Start-up (a one-line message and a non-zero exit)
   CONFIG_INVALID: {
