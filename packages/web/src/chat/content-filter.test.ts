@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
+import { createApiKey, parseSse, type Session, signUp } from "../../test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
 /** The sensitive-word filter (@hearth/sensitive-words) on chat input and model output, end to end. */
@@ -38,13 +38,7 @@ describe("sensitive words in chat", () => {
     url = await web.app.listen({ host: "127.0.0.1", port: 0 });
     admin = await signUp(web.app, "admin");
     user = await signUp(web.app, "user");
-    const key = await web.app.inject({
-      method: "POST",
-      url: "/api/account/api-keys",
-      headers: user.headers,
-      payload: { name: "sdk" },
-    });
-    apiKey = (key.json() as { key: string }).key;
+    apiKey = await createApiKey(web.app, user);
   });
   afterAll(async () => {
     await web.close();
