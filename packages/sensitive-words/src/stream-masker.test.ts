@@ -59,6 +59,21 @@ describe("stream masker", () => {
     expect(pieces.join("")).toBe(`a${emoji}**`);
   });
 
+  it("does not hold back a long run of separators for ever, and still masks a word split across pieces", () => {
+    const filter = createSensitiveWordFilter({
+      lists: [{ id: "w", action: "mask", words: ["敏感词"] }],
+      reloadIntervalMs: 0,
+    });
+    const masker = new StreamMasker(filter, { maxHeldChars: 100 });
+    const out = [masker.push("敏"), masker.push("。".repeat(500)), masker.push("感词")];
+    expect(out[1]!.length).toBeGreaterThan(300);
+    expect(out.join("") + masker.flush()).toBe(`敏${"。".repeat(500)}感词`);
+    const near = new StreamMasker(filter, { maxHeldChars: 100 });
+    expect(near.push("敏") + near.push("。".repeat(50)) + near.push("感词") + near.flush()).toBe(
+      `*${"*".repeat(50)}**`,
+    );
+  });
+
   it("counts each hit once however many pieces it took", () => {
     const counts: number[] = [];
     streamed(["model"], ["mo", "d", "el and mod", "el ", "x"], "mask", (_list, _action, count) =>

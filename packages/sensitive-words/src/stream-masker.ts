@@ -10,6 +10,11 @@ import {
 export interface StreamMaskerOptions {
   /** The actions whose words are masked. Default `["mask"]`. */
   maskActions?: readonly FilterAction[];
+  /**
+   * The most characters held back (default 1024): separators may stand between a word's characters,
+   * so a long run of them (spaces, punctuation, emoji) would otherwise wait for the next letter.
+   */
+  maxHeldChars?: number;
 }
 
 const ASCII_ALNUM = /[A-Za-z0-9]/;
@@ -28,6 +33,7 @@ const ASCII_ALNUM = /[A-Za-z0-9]/;
 export class StreamMasker {
   readonly #filter: SensitiveWordFilter;
   readonly #maskActions: readonly FilterAction[];
+  readonly #maxHeld: number;
   /** Text received and not handed out yet. */
   #pending = "";
   /** The last character handed out: a Latin word must stand alone, so its neighbour matters. */
@@ -36,6 +42,7 @@ export class StreamMasker {
   constructor(filter: SensitiveWordFilter, options: StreamMaskerOptions = {}) {
     this.#filter = filter;
     this.#maskActions = options.maskActions ?? ["mask"];
+    this.#maxHeld = Math.max(0, options.maxHeldChars ?? 1024);
   }
 
   /** Adds a piece; returns the masked text that can be handed out now (maybe ""). */
@@ -45,7 +52,7 @@ export class StreamMasker {
     const pending = this.#pending;
     const offset = this.#context.length;
     const hits = this.#hits(this.#context + pending, offset);
-    let cut = this.#safeCut(pending);
+    let cut = Math.max(this.#safeCut(pending), pending.length - this.#maxHeld);
     // Never cut through a masked word: hold it back whole, it is found again next time.
     for (let moved = true; moved; ) {
       moved = false;
