@@ -7,8 +7,6 @@
 import { createServer } from "node:http";
 import { searchProviderSchema } from "../packages/core/src/index.js";
 import { fanOut, ProviderSlot } from "../packages/search/src/fan-out/fan-out.js";
-import { normaliseForMatching } from "../packages/search/src/filter/normalise-text.js";
-import { createSensitiveWordFilter } from "../packages/search/src/filter/sensitive-word-filter.js";
 import { createProvider } from "../packages/search/src/providers/create-provider.js";
 import type {
   ProviderHit,
@@ -16,6 +14,7 @@ import type {
   SearchProvider,
 } from "../packages/search/src/providers/search-provider.js";
 import { rankResults } from "../packages/search/src/ranking/rank-results.js";
+import { createSensitiveWordFilter, normaliseForMatching } from "../packages/sensitive-words/src/index.js";
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

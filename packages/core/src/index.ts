@@ -4,6 +4,7 @@ export { ENVIRONMENT, type EnvironmentBinding } from "./config/environment.js";
 export { type LoadConfigOptions, loadConfig } from "./config/load-config.js";
 export { type SearchProviderConfig, searchProviderSchema } from "./config/search-section.js";
 export { defaultThreadCount } from "./config/model-section.js";
+export { type SensitiveWordsConfig, sensitiveWordsSection } from "./config/sensitive-words-section.js";
 export { ERROR_CODES, type ErrorCode } from "./errors/error-codes.js";
 export {
   HearthError,

@@ -1,14 +1,4 @@
 export { type Resolver, SafeFetcher } from "./fetch/safe-fetch.js";
-export { normaliseForMatching } from "./filter/normalise-text.js";
-export {
-  createSensitiveWordFilter,
-  type FilterAction,
-  type FilterHit,
-  type FilterVerdict,
-  SensitiveWordFilter,
-  type SensitiveWordFilterOptions,
-  type WordListSource,
-} from "./filter/sensitive-word-filter.js";
 export { createProvider } from "./providers/create-provider.js";
 export { ProviderCallError } from "./providers/provider-call-error.js";
 export type { ProviderHit, ProviderRequest, SearchProvider } from "./providers/search-provider.js";

@@ -1,10 +1,10 @@
 import type { ProviderOutcome, SearchRequest, SearchResponse, SearchResult } from "@hearth/contracts";
 import { type HearthConfig, HearthError, isHearthError, type Logger } from "@hearth/core";
+import type { SensitiveWordFilter } from "@hearth/sensitive-words";
 import { EmbeddingReranker } from "./embedding-reranker.js";
 import { fanOut, ProviderSlot } from "./fan-out/fan-out.js";
 import { extractMainText } from "./fetch/extract-main-text.js";
 import { type Resolver, SafeFetcher } from "./fetch/safe-fetch.js";
-import type { SensitiveWordFilter } from "./filter/sensitive-word-filter.js";
 import { createProvider } from "./providers/create-provider.js";
 import type { SearchProvider } from "./providers/search-provider.js";
 import { type RankedResult, rankResults, wantsRecent } from "./ranking/rank-results.js";

@@ -1,7 +1,7 @@
 import type { ProviderOutcome } from "@hearth/contracts";
 import { Counter, Gauge, Histogram, LATENCY_BUCKETS_SECONDS, type Registry } from "@hearth/core";
+import type { FilterAction } from "@hearth/sensitive-words";
 import type { ProviderSlot } from "./fan-out/fan-out.js";
-import type { FilterAction } from "./filter/sensitive-word-filter.js";
 
 const BREAKER_VALUE = { closed: 0, "half-open": 1, open: 2 } as const;
 const WINDOW = 100;

@@ -1,8 +1,12 @@
 import { searchRequestSchema } from "@hearth/contracts";
-import { createServiceApp, type HearthConfig, type Logger, listenService } from "@hearth/core";
+import { createServiceApp, type HearthConfig, HearthError, type Logger, listenService } from "@hearth/core";
+import {
+  createSensitiveWordFilter,
+  type SensitiveWordFilterOptions,
+  WordListUnreadableError,
+} from "@hearth/sensitive-words";
 import type { FastifyInstance } from "fastify";
 import type { Resolver } from "./fetch/safe-fetch.js";
-import { createSensitiveWordFilter } from "./filter/sensitive-word-filter.js";
 import { SearchAgent } from "./search-agent.js";
 import { SearchMetrics } from "./search-metrics.js";
 import { RedisSharedState } from "./shared-state.js";
@@ -32,7 +36,7 @@ export async function createSearchService(
   });
   let agent: SearchAgent | undefined;
   const metrics = new SearchMetrics(registry, () => agent?.slots ?? []);
-  const filter = createSensitiveWordFilter({
+  const filter = createFilter({
     lists: config.search.filter.lists,
     reloadIntervalMs: config.search.filter.reloadIntervalMs,
     onHits: (list, action, count) => metrics.filterHits(list, action, count),
@@ -97,6 +101,17 @@ export async function serveSearch(
     return { url, close: service.close };
   } catch (error) {
     await service.close();
+    throw error;
+  }
+}
+
+/** The search agent's filter; an unreadable word list file stops start-up with SEARCH_WORD_LIST_UNREADABLE. */
+function createFilter(options: SensitiveWordFilterOptions) {
+  try {
+    return createSensitiveWordFilter(options);
+  } catch (error) {
+    if (error instanceof WordListUnreadableError)
+      throw new HearthError("SEARCH_WORD_LIST_UNREADABLE", error.message, { cause: error });
     throw error;
   }
 }

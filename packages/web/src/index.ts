@@ -8,6 +8,7 @@ import { alertMonitorFromConfig } from "./alerts/index.js";
 import { AuthCache } from "./auth/auth-cache.js";
 import { type Access, registerAccessControl, requireAccessDeclarations } from "./auth/route-access.js";
 import { registerChatRoutes } from "./chat/chat-routes.js";
+import { ContentFilter } from "./chat/content-filter.js";
 import { serveWebCluster } from "./cluster/serve-web-cluster.js";
 import { registerConversationRoutes } from "./conversations/conversation-routes.js";
 import { ConversationStore } from "./conversations/conversation-store.js";
@@ -42,7 +43,7 @@ export async function createWebService(
   db: WebDatabase;
 }> {
   const db = await openDatabase(config, options.database);
-  const { app, shutdownSignal } = createServiceApp({
+  const { app, shutdownSignal, metrics } = createServiceApp({
     service: "web",
     logger,
     bodyLimitBytes: config.web.bodyLimitBytes,
@@ -68,6 +69,13 @@ export async function createWebService(
   const search = new SearchClient(config.services.searchUrl, token);
   const settings = new SettingsStore(db, config);
   authCache.onClear(() => settings.invalidate());
+  let contentFilter: ContentFilter;
+  try {
+    contentFilter = new ContentFilter(config, settings, logger, metrics);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
   const usage = new UsageMeter(db, settings);
   const conversations = new ConversationStore(db);
   const modelAccess = new ModelAccess(db, authCache);
@@ -75,7 +83,16 @@ export async function createWebService(
 
   registerAccountRoutes(app, { db, config, settings, throttle: new LoginThrottle() });
   registerChatRoutes(app, { config, models, modelAccess, usage, shutdownSignal });
-  const turnDeps = { models, knowledge, search, conversations, usage, settings, shutdownSignal };
+  const turnDeps = {
+    models,
+    knowledge,
+    search,
+    conversations,
+    usage,
+    settings,
+    contentFilter,
+    shutdownSignal,
+  };
   registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerKnowledgeRoutes(app, { db, knowledge, knowledgeAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
@@ -90,6 +107,7 @@ export async function createWebService(
     db,
     async close() {
       await app.close();
+      contentFilter.close();
       await usage.flush();
       await db.destroy();
     },
@@ -104,7 +122,8 @@ export async function serveWeb(
   config: HearthConfig,
   logger: Logger,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const served = config.web.workers > 1 ? await serveWebCluster(config, logger) : await serveWebProcess(config, logger);
+  const served =
+    config.web.workers > 1 ? await serveWebCluster(config, logger) : await serveWebProcess(config, logger);
   // The built-in alert monitor lets a single-machine install alert without Prometheus (issue 7).
   const alerts = alertMonitorFromConfig(config, logger);
   alerts?.start();
@@ -117,7 +136,10 @@ export async function serveWeb(
   };
 }
 
-async function serveWebProcess(config: HearthConfig, logger: Logger): Promise<{ url: string; close(): Promise<void> }> {
+async function serveWebProcess(
+  config: HearthConfig,
+  logger: Logger,
+): Promise<{ url: string; close(): Promise<void> }> {
   const service = await createWebService(config, logger);
   const url = await listenService(service.app, {
     host: config.web.host,

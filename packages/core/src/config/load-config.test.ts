@@ -31,6 +31,23 @@ describe("loadConfig", () => {
     expect(config.model.threads).toBeGreaterThanOrEqual(1);
   });
 
+  it("reads one sensitive-word list shape under search.filter and web.filter, refusing duplicate list ids", () => {
+    const cwd = emptyDir();
+    const lists = "    lists:\n      - { id: abuse, action: mask, file: /etc/hearth/abuse.txt }\n";
+    writeFileSync(join(cwd, "hearth.yaml"), `search:\n  filter:\n${lists}web:\n  filter:\n${lists}`);
+    const config = loadConfig({ env: {}, cwd });
+    expect(config.web.filter).toEqual(config.search.filter);
+    expect(config.web.filter).toEqual({
+      lists: [{ id: "abuse", action: "mask", file: "/etc/hearth/abuse.txt" }],
+      reloadIntervalMs: 2000,
+    });
+    writeFileSync(
+      join(cwd, "hearth.yaml"),
+      `web:\n  filter:\n${lists}      - { id: abuse, action: block, file: /etc/hearth/other.txt }\n`,
+    );
+    expect(configError(() => loadConfig({ env: {}, cwd })).message).toMatch(/web\.filter\.lists\.1\.id/);
+  });
+
   it("reads ./hearth.yaml, and the environment wins over it", () => {
     const cwd = emptyDir();
     writeFileSync(join(cwd, "hearth.yaml"), "web:\n  port: 9000\nmodel:\n  port: 9001\n  threads: 3\n");

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { host, httpUrl, port } from "./fields.js";
+import { sensitiveWordsSection } from "./sensitive-words-section.js";
 
 /** A provider id: used in metrics labels, API requests and logs. */
 const providerId = z
@@ -107,14 +108,6 @@ export const searchProviderSchema = z.discriminatedUnion("type", [
 
 export type SearchProviderConfig = z.output<typeof searchProviderSchema>;
 
-const wordList = z.strictObject({
-  id: providerId,
-  /** A UTF-8 text file, one word or phrase a line; `#` starts a comment. Reloaded when it changes. */
-  file: z.string().min(1),
-  /** block: refuse the query; drop: remove the result; mask: replace the words with *; flag: count only. */
-  action: z.enum(["block", "drop", "mask", "flag"]),
-});
-
 export const searchSection = z
   .strictObject({
     host: host.default("127.0.0.1"),
@@ -162,13 +155,8 @@ export const searchSection = z
         embeddingModel: z.string().min(1).optional(),
       })
       .prefault({}),
-    filter: z
-      .strictObject({
-        lists: z.array(wordList).default([]),
-        /** How often word list files are checked for changes. */
-        reloadIntervalMs: z.number().int().min(20).max(3_600_000).default(2000),
-      })
-      .prefault({}),
+    /** Sensitive-word lists for queries, results and fetched pages (docs/sensitive-words.md). */
+    filter: sensitiveWordsSection.prefault({}),
     fetch: z
       .strictObject({
         /** How many top results to fetch when a request asks for content. */

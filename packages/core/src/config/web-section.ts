@@ -1,13 +1,21 @@
 import { z } from "zod";
 import { host, port } from "./fields.js";
+import { sensitiveWordsSection } from "./sensitive-words-section.js";
 
 export const webSection = z.strictObject({
   host: host.default("0.0.0.0"),
   port: port.default(8080),
   /** Largest request body the web service accepts, in bytes. */
-  bodyLimitBytes: z.number().int().positive().default(10 * 1024 * 1024),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
   /** postgres://… to keep users and conversations in PostgreSQL; unset: SQLite at <dataDir>/web.sqlite. */
-  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL").optional(),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
   /** Who may create an account (the first account always may, and becomes admin); admins can change it. */
   signup: z.enum(["open", "approval", "closed"]).default("open"),
   /** Secure cookies: "auto" sets them when the request came over TLS (X-Forwarded-Proto from a trusted proxy). */
@@ -15,9 +23,19 @@ export const webSection = z.strictObject({
   /** Trust X-Forwarded-* from a reverse proxy (nginx in deploy/). */
   trustProxy: z.boolean().default(false),
   /** How long a sign-in lasts, in hours. */
-  sessionHours: z.number().int().min(1).max(24 * 365).default(24 * 7),
+  sessionHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 365)
+    .default(24 * 7),
   /** Processes serving the web port (node:cluster); 1 serves from the calling process. */
   workers: z.number().int().min(1).max(64).default(1),
   /** Longest chat message accepted, in characters. */
   maxMessageChars: z.number().int().min(1).max(10_000_000).default(100_000),
+  /**
+   * Sensitive-word lists for chat input and model output, besides the words administrators edit at
+   * run time (settings.filter); the same shape as search.filter (docs/sensitive-words.md).
+   */
+  filter: sensitiveWordsSection.prefault({}),
 });

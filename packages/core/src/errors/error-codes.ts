@@ -114,6 +114,7 @@ export const ERROR_CODES = {
     status: 503,
     summary: "The index backend (SQLite, PostgreSQL, Elasticsearch/OpenSearch) cannot be reached or used.",
   },
+  WEB_WORD_LIST_UNREADABLE: { status: 500, summary: "A sensitive-word list file named in web.filter.lists cannot be read.", exit: true },
 
   // Start-up (a one-line message and a non-zero exit)
   CONFIG_INVALID: {

@@ -1,12 +1,12 @@
-import { HearthError, type ReplyStream, toHearthError } from "@hearth/core";
+import { type ReplyStream, toHearthError } from "@hearth/core";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Citation, ConversationStore, StoredMessage } from "../conversations/conversation-store.js";
-import { SensitiveWordFilter, StreamMasker } from "../filter/sensitive-word-filter.js";
 import { groundTurn, type SearchMode } from "../grounding/grounding.js";
 import type { KnowledgeClient, SearchClient } from "../grounding/service-clients.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
+import type { ContentFilter } from "./content-filter.js";
 
 export interface ChatTurnDeps {
   models: ModelClient;
@@ -15,6 +15,8 @@ export interface ChatTurnDeps {
   conversations: ConversationStore;
   usage: UsageMeter;
   settings: SettingsStore;
+  /** The sensitive-word filter on user input and model output. */
+  contentFilter: ContentFilter;
   shutdownSignal: AbortSignal;
 }
 
@@ -26,14 +28,6 @@ export interface ChatTurnInput {
   history: StoredMessage[];
   knowledgeBaseIds: string[];
   search: SearchMode;
-}
-
-/** Filters a message against the configured sensitive words (input side). */
-export async function checkInput(settings: SettingsStore, text: string): Promise<void> {
-  const { filter } = await settings.get();
-  if (!filter.applyToInput || filter.words.length === 0) return;
-  if (new SensitiveWordFilter(filter.words).find(text))
-    throw new HearthError("CONTENT_BLOCKED", "The message contains a blocked word");
 }
 
 /**
@@ -59,13 +53,17 @@ export async function runChatTurn(
   await stream.send({ type: "message-start", messageId: assistant.id, conversationId: input.conversationId });
 
   let content = "";
+  /** The answer as the user saw it (masked by the output filter). */
+  let shown = "";
   let reasoning = "";
   let citations: Citation[] = [];
   let status: "done" | "interrupted" | "error" = "interrupted";
   let error: string | null = null;
   let usage = { promptTokens: 0, completionTokens: 0 };
-  const { filter } = await deps.settings.get();
-  const masker = new StreamMasker(new SensitiveWordFilter(filter.applyToOutput ? filter.words : []));
+  const masker = (await deps.contentFilter.outputMasker()) ?? {
+    push: (text: string) => text,
+    flush: () => "",
+  };
 
   try {
     const last = input.history[input.history.length - 1];
@@ -96,12 +94,14 @@ export async function runChatTurn(
       if (part.type === "text-delta") {
         const text = masker.push(part.text);
         content += part.text;
+        shown += text;
         if (text) await stream.send({ type: "text-delta", text });
       } else if (part.type === "reasoning-delta") {
         reasoning += part.text;
         await stream.send(part);
       } else if (part.type === "finish") {
         const rest = masker.flush();
+        shown += rest;
         if (rest) await stream.send({ type: "text-delta", text: rest });
         if (part.usage) usage = part.usage;
         status = "done";
@@ -120,7 +120,8 @@ export async function runChatTurn(
   } finally {
     stream.signal.removeEventListener("abort", abort);
     deps.shutdownSignal.removeEventListener("abort", abort);
-    const stored = filter.applyToOutput ? new SensitiveWordFilter(filter.words).mask(content) : content;
+    // What was shown, and the masked rest of what arrived when the stream broke off.
+    const stored = shown + masker.flush();
     await deps.conversations.finishMessage(assistant.id, {
       content: stored,
       reasoning,

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
-import { type ChatTurnDeps, checkInput, runChatTurn } from "../chat/chat-turn.js";
+import { type ChatTurnDeps, runChatTurn } from "../chat/chat-turn.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import type { ModelAccess } from "../models/model-access.js";
 import { exportMarkdown } from "./conversation-store.js";
@@ -119,7 +119,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       );
     }
     await prepare(user.id, body.model, body.knowledgeBaseIds, request);
-    await checkInput(deps.settings, body.content);
+    await deps.contentFilter.checkInput(body.content);
     let history = await store.messages(user.id, id);
     if (body.editMessageId) {
       const edited = history.find((m) => m.id === body.editMessageId && m.role === "user");

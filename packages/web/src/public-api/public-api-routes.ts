@@ -2,8 +2,8 @@ import { type HearthConfig, HearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
-import { type ChatTurnDeps, checkInput, estimateTokens } from "../chat/chat-turn.js";
-import { SensitiveWordFilter, StreamMasker } from "../filter/sensitive-word-filter.js";
+import { type ChatTurnDeps, estimateTokens } from "../chat/chat-turn.js";
+import type { OutputMasker } from "../chat/content-filter.js";
 import { groundTurn } from "../grounding/grounding.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import type { ModelAccess } from "../models/model-access.js";
@@ -80,7 +80,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         "MESSAGE_TOO_LONG",
         `A message may have at most ${deps.config.web.maxMessageChars} characters`,
       );
-    await checkInput(deps.settings, question);
+    await deps.contentFilter.checkInput(question);
 
     const grounding = await groundTurn(
       { query: question, model: body.model, knowledgeBaseIds, search },
@@ -103,8 +103,6 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       controller.signal,
     );
     const status = response.statusCode ?? 502;
-    const { filter } = await deps.settings.get();
-    const outputFilter = new SensitiveWordFilter(filter.applyToOutput ? filter.words : []);
     const record = (promptTokens: number, completionTokens: number) =>
       deps.usage
         .record({
@@ -127,7 +125,8 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         usage?: { prompt_tokens?: number; completion_tokens?: number };
       };
       for (const choice of answer.choices ?? [])
-        if (choice.message?.content) choice.message.content = outputFilter.mask(choice.message.content);
+        if (choice.message?.content)
+          choice.message.content = await deps.contentFilter.maskOutput(choice.message.content);
       await record(
         answer.usage?.prompt_tokens ?? estimateTokens(question),
         answer.usage?.completion_tokens ?? 0,
@@ -157,7 +156,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth: { citations: grounding.citations } })}\n\n`,
       );
     }
-    const masker = outputFilter.empty ? undefined : new StreamMasker(outputFilter);
+    const masker = await deps.contentFilter.outputMasker();
     // The last bytes seen, where the usage chunk arrives; kept as a Buffer, decoded once at the end.
     let tail: Buffer = Buffer.alloc(0);
     let pending = "";
@@ -190,7 +189,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
 }
 
 /** Masks the text deltas of whole SSE events (only when the output filter is on). */
-function maskEvents(events: string, masker: StreamMasker): string {
+function maskEvents(events: string, masker: OutputMasker): string {
   return events.replace(/^data: (\{.*\})$/gm, (line, json: string) => {
     try {
       const chunk = JSON.parse(json) as {

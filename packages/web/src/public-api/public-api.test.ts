@@ -2,7 +2,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { type Session, signUp } from "../../test/support/web-client.js";
+import { createApiKey, type Session, signUp } from "../../test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
 describe("public OpenAI-compatible API with the official openai client", () => {
@@ -32,13 +32,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     url = await web.app.listen({ host: "127.0.0.1", port: 0 });
     admin = await signUp(web.app, "admin");
     user = await signUp(web.app, "user");
-    const key = await web.app.inject({
-      method: "POST",
-      url: "/api/account/api-keys",
-      headers: user.headers,
-      payload: { name: "sdk" },
-    });
-    userKey = (key.json() as { key: string }).key;
+    userKey = await createApiKey(web.app, user);
     client = new OpenAI({ apiKey: userKey, baseURL: `${url}/v1`, maxRetries: 0 });
   });
   afterAll(async () => {

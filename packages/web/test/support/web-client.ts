@@ -36,6 +36,19 @@ export async function signIn(
   return sessionFrom(response.headers["set-cookie"], (response.json() as { user: { id: string } }).user.id);
 }
 
+/** Creates an API key for the signed-in user; returns the key (shown once). */
+export async function createApiKey(app: FastifyInstance, session: Session, name = "sdk"): Promise<string> {
+  const response = await app.inject({
+    method: "POST",
+    url: "/api/account/api-keys",
+    headers: session.headers,
+    payload: { name },
+  });
+  if (response.statusCode !== 201 && response.statusCode !== 200)
+    throw new Error(`creating an API key failed: ${response.statusCode} ${response.body}`);
+  return (response.json() as { key: string }).key;
+}
+
 function sessionFrom(setCookie: string | string[] | undefined, userId: string): Session {
   const cookies = [setCookie ?? []].flat().map((c) => c.split(";")[0]!);
   const csrf = cookies.find((c) => c.startsWith("hearth_csrf="))!.slice("hearth_csrf=".length);

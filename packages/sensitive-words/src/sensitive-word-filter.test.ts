@@ -3,7 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AhoCorasick } from "./aho-corasick.js";
-import { createSensitiveWordFilter, type SensitiveWordFilter } from "./sensitive-word-filter.js";
+import {
+  createSensitiveWordFilter,
+  type SensitiveWordFilter,
+  WordListUnreadableError,
+} from "./sensitive-word-filter.js";
 
 const filters: SensitiveWordFilter[] = [];
 const make = (...args: Parameters<typeof createSensitiveWordFilter>) => {
@@ -110,13 +114,47 @@ describe("sensitive-word filter", () => {
   });
 
   it("refuses to start with a list file that cannot be read, naming the list", () => {
-    expect(() =>
-      make({ lists: [{ id: "missing", action: "block", file: "/nonexistent/words.txt" }] }),
-    ).toThrow(/SEARCH_WORD_LIST_UNREADABLE|missing/);
-    try {
+    const attempt = () =>
       make({ lists: [{ id: "missing", action: "block", file: "/nonexistent/words.txt" }] });
+    expect(attempt).toThrow(WordListUnreadableError);
+    expect(attempt).toThrow(/"missing" \(\/nonexistent\/words\.txt\): ENOENT/);
+    try {
+      attempt();
     } catch (error) {
-      expect((error as { code: string }).code).toBe("SEARCH_WORD_LIST_UNREADABLE");
+      expect(error).toMatchObject({ code: "WORD_LIST_UNREADABLE", listId: "missing" });
     }
+  });
+
+  it("replaces an inline list's words at run time", () => {
+    const filter = make({
+      lists: [
+        { id: "admin", action: "block", words: ["forbidden"] },
+        { id: "abuse", action: "mask", words: ["idiot"] },
+      ],
+      reloadIntervalMs: 0,
+    });
+    expect(filter.check("a forbidden thing").blocked).toBe(true);
+    filter.setWords("admin", ["secret plan"]);
+    expect(filter.check("a forbidden thing").blocked).toBe(false);
+    expect(filter.check("the SECRET-PLAN").blocked).toBe(true);
+    expect(filter.check("you idiot").masked).toBe("you *****");
+    expect(filter.wordCounts).toEqual({ admin: 1, abuse: 1 });
+    expect(filter.longestWord).toBe("secretplan".length);
+    expect(() => filter.setWords("nope", [])).toThrow(/nope/);
+  });
+
+  it("masks the words of the lists whose actions the caller names", () => {
+    const filter = make({
+      lists: [
+        { id: "illegal", action: "block", words: ["炸药"] },
+        { id: "watch", action: "flag", words: ["示威"] },
+      ],
+      reloadIntervalMs: 0,
+    });
+    expect(filter.check("炸药和示威").masked).toBe("炸药和示威");
+    const verdict = filter.check("炸药和示威", { maskActions: ["block", "drop", "mask"] });
+    expect(verdict.masked).toBe("**和示威");
+    expect(verdict.blocked).toBe(true);
+    expect(verdict.flagged).toEqual(["watch"]);
   });
 });

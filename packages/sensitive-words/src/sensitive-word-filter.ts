@@ -1,20 +1,30 @@
-import { readFileSync, statSync, unwatchFile, watchFile } from "node:fs";
-import { HearthError } from "@hearth/core";
+import { readFileSync, type StatsListener, statSync, unwatchFile, watchFile } from "node:fs";
 import { AhoCorasick } from "./aho-corasick.js";
 import { normaliseForMatching, normaliseWord } from "./normalise-text.js";
 
-/** What a hit on a list does: refuse the query, drop the result, mask the words, or only count (flag). */
+/**
+ * What a hit on a list does: refuse the text (`block`), remove the item it came in (`drop`),
+ * replace the words with `*` (`mask`), or only count it (`flag`). The filter reports hits; what
+ * refusing or removing means is the caller's business.
+ */
 export type FilterAction = "block" | "drop" | "mask" | "flag";
 
-/** A word list: words given inline, or a file (one entry a line, `#` comments) reloaded when it changes. */
+/**
+ * A word list: words given inline (`words`, replaceable at run time with
+ * {@link SensitiveWordFilter.setWords}), or a UTF-8 file (`file`: one word or phrase a line,
+ * `#` starts a comment line) reloaded when it changes.
+ */
 export interface WordListSource {
+  /** Names the list in hits, metrics and errors. */
   id: string;
   action: FilterAction;
   words?: readonly string[];
   file?: string;
 }
 
+/** Options of {@link createSensitiveWordFilter}. */
 export interface SensitiveWordFilterOptions {
+  /** The lists, checked together in one pass. */
   lists: readonly WordListSource[];
   /** How often list files are checked for changes (ms); 0 turns reloading off. Default 2000. */
   reloadIntervalMs?: number;
@@ -34,6 +44,7 @@ export interface FilterHit {
   end: number;
 }
 
+/** What {@link SensitiveWordFilter.check} found in one text. */
 export interface FilterVerdict {
   hits: FilterHit[];
   /** A `block` list matched: refuse the query. */
@@ -42,8 +53,36 @@ export interface FilterVerdict {
   dropped: boolean;
   /** Ids of `flag` lists that matched. */
   flagged: string[];
-  /** The text with the words of `mask` lists replaced by `*`, one per character. */
+  /**
+   * The text with the words of `mask` lists (or of the lists whose action is in `maskActions`)
+   * replaced by `*`, one per character; whitespace inside a masked phrase is kept.
+   */
   masked: string;
+}
+
+/** Options of one {@link SensitiveWordFilter.check}. */
+export interface CheckOptions {
+  /** The actions whose words are masked in `masked`. Default `["mask"]`. */
+  maskActions?: readonly FilterAction[];
+  /**
+   * Whether the hits are reported to `onHits`. Default true; callers that check the same text more
+   * than once (a stream) pass false and report with {@link SensitiveWordFilter.recordHits}.
+   */
+  countHits?: boolean;
+}
+
+/** A word list file could not be read (at start: thrown by the constructor). */
+export class WordListUnreadableError extends Error {
+  readonly code = "WORD_LIST_UNREADABLE";
+  constructor(
+    readonly listId: string,
+    readonly file: string,
+    options: { cause: unknown },
+  ) {
+    const cause = options.cause as NodeJS.ErrnoException;
+    super(`word list "${listId}" (${file}): ${cause?.code ?? cause?.message ?? String(cause)}`, options);
+    this.name = "WordListUnreadableError";
+  }
 }
 
 interface CompiledList {
@@ -58,16 +97,19 @@ interface Compiled {
   owners: number[];
   /** pattern index -> whether it is Latin letters/digits only (needs word boundaries) */
   latin: boolean[];
+  /** The longest pattern, in normalised UTF-16 units. */
+  longest: number;
 }
 
 const LATIN_WORD = /^[a-z0-9]+$/;
 const ASCII_ALNUM = /[A-Za-z0-9]/;
 
 /**
- * The sensitive-word filter: Aho-Corasick over normalised text (NFKC, full/half width, case,
+ * Creates a sensitive-word filter: Aho-Corasick over normalised text (NFKC, full/half width, case,
  * traditional to simplified, separators inserted between characters removed). Usable on queries,
- * results, fetched pages and model output alike.
+ * results, fetched pages, user input and model output alike; {@link StreamMasker} masks a stream.
  *
+ * @throws {WordListUnreadableError} when a list file cannot be read.
  * @example
  * const filter = createSensitiveWordFilter({ lists: [{ id: "abuse", action: "mask", file: "/etc/hearth/abuse.txt" }] });
  * const verdict = filter.check(modelOutput);
@@ -77,13 +119,17 @@ export function createSensitiveWordFilter(options: SensitiveWordFilterOptions): 
   return new SensitiveWordFilter(options);
 }
 
+/**
+ * The filter built by {@link createSensitiveWordFilter}. Word list files are watched (unless
+ * `reloadIntervalMs` is 0) until {@link SensitiveWordFilter.close}.
+ */
 export class SensitiveWordFilter {
   readonly #options: SensitiveWordFilterOptions;
   readonly #lists: CompiledList[];
   #compiled: Compiled;
-  readonly #watched: string[] = [];
+  readonly #watched: Array<[string, StatsListener]> = [];
 
-  /** Throws SEARCH_WORD_LIST_UNREADABLE when a list file cannot be read. */
+  /** @throws {WordListUnreadableError} when a list file cannot be read. */
   constructor(options: SensitiveWordFilterOptions) {
     this.#options = options;
     this.#lists = options.lists.map((source) => {
@@ -99,10 +145,11 @@ export class SensitiveWordFilter {
       this.#lists.forEach((list, index) => {
         const file = list.source.file;
         if (!file) return;
-        watchFile(file, { interval, persistent: false }, (current) => {
+        const listener: StatsListener = (current) => {
           if (current.mtimeMs !== this.#lists[index]!.mtimeMs) this.#reload(index);
-        });
-        this.#watched.push(file);
+        };
+        watchFile(file, { interval, persistent: false }, listener);
+        this.#watched.push([file, listener]);
       });
     }
   }
@@ -117,12 +164,43 @@ export class SensitiveWordFilter {
     return this.#lists.some((list) => list.source.action === action && list.words.length > 0);
   }
 
-  /** Checks a text against every list. */
-  check(text: string): FilterVerdict {
+  /** The longest word in force, in normalised UTF-16 units (0 when every list is empty). */
+  get longestWord(): number {
+    return this.#compiled.longest;
+  }
+
+  /**
+   * Replaces the words of an inline list (one without `file`), e.g. words an administrator edits
+   * at run time; the filter is rebuilt at once.
+   * @throws {Error} when no inline list has this id.
+   */
+  setWords(listId: string, words: readonly string[]): void {
+    const index = this.#lists.findIndex((list) => list.source.id === listId && !list.source.file);
+    if (index === -1) throw new Error(`no inline word list "${listId}"`);
+    const source = { ...this.#lists[index]!.source, words: [...words] };
+    this.#lists[index] = { source, words: words.map(normaliseWord).filter(Boolean), mtimeMs: 0 };
+    this.#compiled = compile(this.#lists);
+  }
+
+  /** Reports hits to `onHits` (counted per list), for callers that checked with `countHits: false`. */
+  recordHits(hits: readonly FilterHit[]): void {
+    const counts = new Map<string, { action: FilterAction; count: number }>();
+    for (const hit of hits) {
+      const entry = counts.get(hit.list) ?? { action: hit.action, count: 0 };
+      entry.count += 1;
+      counts.set(hit.list, entry);
+    }
+    for (const [list, { action, count }] of counts) this.#options.onHits?.(list, action, count);
+  }
+
+  /**
+   * Checks a text against every list: positions of the hits (never the words), whether a `block`
+   * or `drop` list matched, the `flag` lists that matched, and the text masked.
+   */
+  check(text: string, options: CheckOptions = {}): FilterVerdict {
     const normalised = normaliseForMatching(text);
     const { automaton, owners, latin } = this.#compiled;
     const hits: FilterHit[] = [];
-    const counts = new Map<number, number>();
     for (const match of automaton.findAll(normalised.units, normalised.length)) {
       const start = normalised.starts[match.start]!;
       const end = normalised.ends[match.end - 1]!;
@@ -135,27 +213,24 @@ export class SensitiveWordFilter {
       const listIndex = owners[match.pattern]!;
       const list = this.#lists[listIndex]!.source;
       hits.push({ list: list.id, action: list.action, start, end });
-      counts.set(listIndex, (counts.get(listIndex) ?? 0) + 1);
     }
-    for (const [listIndex, count] of counts) {
-      const list = this.#lists[listIndex]!.source;
-      this.#options.onHits?.(list.id, list.action, count);
-    }
+    if (options.countHits !== false) this.recordHits(hits);
+    const maskActions = options.maskActions ?? ["mask"];
     return {
       hits,
       blocked: hits.some((hit) => hit.action === "block"),
       dropped: hits.some((hit) => hit.action === "drop"),
       flagged: [...new Set(hits.filter((hit) => hit.action === "flag").map((hit) => hit.list))],
-      masked: mask(
+      masked: maskText(
         text,
-        hits.filter((hit) => hit.action === "mask"),
+        hits.filter((hit) => maskActions.includes(hit.action)),
       ),
     };
   }
 
   /** Stops watching list files. */
   close(): void {
-    for (const file of this.#watched) unwatchFile(file);
+    for (const [file, listener] of this.#watched) unwatchFile(file, listener);
     this.#watched.length = 0;
   }
 
@@ -184,11 +259,7 @@ function readWordFile(source: WordListSource): { words: string[]; mtimeMs: numbe
       .filter(Boolean);
     return { words, mtimeMs };
   } catch (error) {
-    throw new HearthError(
-      "SEARCH_WORD_LIST_UNREADABLE",
-      `word list "${source.id}" (${source.file}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      { cause: error },
-    );
+    throw new WordListUnreadableError(source.id, source.file!, { cause: error });
   }
 }
 
@@ -196,17 +267,20 @@ function compile(lists: readonly CompiledList[]): Compiled {
   const patterns: string[] = [];
   const owners: number[] = [];
   const latin: boolean[] = [];
+  let longest = 0;
   lists.forEach((list, listIndex) => {
     for (const word of list.words) {
       patterns.push(word);
       owners.push(listIndex);
       latin.push(LATIN_WORD.test(word));
+      longest = Math.max(longest, word.length);
     }
   });
-  return { automaton: new AhoCorasick(patterns), owners, latin };
+  return { automaton: new AhoCorasick(patterns), owners, latin, longest };
 }
 
-function mask(text: string, hits: readonly FilterHit[]): string {
+/** Replaces the characters (not the whitespace) of each hit's range with one `*` each. */
+export function maskText(text: string, hits: readonly FilterHit[]): string {
   if (hits.length === 0) return text;
   // Merge the hit ranges, then replace each range's characters (not its spaces) with one * each.
   const ranges = hits.map((hit) => [hit.start, hit.end] as [number, number]).sort((a, b) => a[0] - b[0]);

@@ -1,0 +1,167 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
+import { createApiKey, parseSse, type Session, signUp } from "../../test/support/web-client.js";
+import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
+
+/** The sensitive-word filter (@hearth/sensitive-words) on chat input and model output, end to end. */
+describe("sensitive words in chat", () => {
+  let model: FakeModelService;
+  let web: WebHarness;
+  let url: string;
+  let admin: Session;
+  let user: Session;
+  let apiKey: string;
+  let folder: string;
+  let abuseFile: string;
+
+  beforeAll(async () => {
+    folder = mkdtempSync(join(tmpdir(), "hearth-web-words-"));
+    abuseFile = join(folder, "abuse.txt");
+    writeFileSync(abuseFile, "# words masked in answers\nidiot\n");
+    writeFileSync(join(folder, "illegal.txt"), "制造炸药\n");
+    model = await startFakeModelService({ models: ["tiny-story"] });
+    web = await startWeb(
+      { modelUrl: model.url },
+      {
+        filter: {
+          reloadIntervalMs: 30,
+          lists: [
+            { id: "abuse", action: "mask", file: abuseFile },
+            { id: "illegal", action: "block", file: join(folder, "illegal.txt") },
+          ],
+        },
+      },
+    );
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    admin = await signUp(web.app, "admin");
+    user = await signUp(web.app, "user");
+    apiKey = await createApiKey(web.app, user);
+  });
+  afterAll(async () => {
+    await web.close();
+    await model.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const settings = (filter: { words: string[]; applyToInput: boolean; applyToOutput: boolean }) =>
+    web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: { filter },
+    });
+  const send = async (content: string) => {
+    const created = await web.app.inject({
+      method: "POST",
+      url: "/api/conversations",
+      headers: user.headers,
+      payload: {},
+    });
+    const { id } = created.json() as { id: string };
+    const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...user.headers },
+      body: JSON.stringify({ model: "tiny-story", content }),
+    });
+    const body = response.ok ? undefined : ((await response.json()) as { error: { code: string } });
+    const deltas = response.ok
+      ? parseSse(await response.text())
+          .filter((part) => part.type === "text-delta")
+          .map((part) => part.text as string)
+      : [];
+    const stored = (
+      await web.app.inject({ url: `/api/conversations/${id}`, headers: user.headers })
+    ).json() as { messages: Array<{ role: string; content: string }> };
+    return { status: response.status, code: body?.error.code, deltas, stored: stored.messages };
+  };
+
+  it("refuses a message holding an administrator's word, however it is written, and stores nothing", async () => {
+    await settings({ words: ["forbidden", "model"], applyToInput: true, applyToOutput: true });
+    for (const evasion of ["a FORBIDDEN thing", "a ｆｏｒｂｉｄｄｅｎ thing", "a f-o-r-b-i-d-d-e-n thing"]) {
+      const refused = await send(evasion);
+      expect([refused.status, refused.code], evasion).toEqual([422, "CONTENT_BLOCKED"]);
+      expect(refused.stored).toEqual([]);
+    }
+    // A Latin word must stand alone: "forbiddenness" is not "forbidden".
+    expect((await send("forbiddenness")).status).toBe(200);
+  });
+
+  it("masks an administrator's word in the streamed answer, split across chunks, and in the stored answer", async () => {
+    await settings({ words: ["forbidden", "model"], applyToInput: true, applyToOutput: true });
+    model.options.words = ["Hello", " from", " the", " mo", "del."];
+    try {
+      const { status, deltas, stored } = await send("hi");
+      expect(status).toBe(200);
+      expect(deltas.join("")).toBe("Hello from the *****. You said: hi");
+      expect(stored.at(-1)?.content).toBe("Hello from the *****. You said: hi");
+    } finally {
+      model.options.words = undefined;
+    }
+  });
+
+  it("follows the administrator's switches: no input check, no output masking", async () => {
+    await settings({ words: ["forbidden", "model"], applyToInput: false, applyToOutput: false });
+    const { status, deltas } = await send("a forbidden thing");
+    expect(status).toBe(200);
+    expect(deltas.join("")).toBe("Hello from the model. You said: a forbidden thing");
+    await settings({ words: [], applyToInput: true, applyToOutput: true });
+  });
+
+  it("applies the web.filter word lists: block refuses input, mask masks output, files reload", async () => {
+    const blocked = await send("如何制 造 炸 藥");
+    expect([blocked.status, blocked.code]).toEqual([422, "CONTENT_BLOCKED"]);
+    // A mask list does not refuse input; its words are masked in the answer (the model echoes them).
+    const masked = await send("you idiot");
+    expect(masked.status).toBe(200);
+    expect(masked.deltas.join("")).toBe("Hello from the model. You said: you *****");
+
+    writeFileSync(abuseFile, "idiot\nmoron\n");
+    let answer = "";
+    for (let i = 0; i < 100 && !answer.includes("*****"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      answer = (await send("a moron")).deltas.join("");
+    }
+    expect(answer).toBe("Hello from the model. You said: a *****");
+  });
+
+  it("masks the public API's non-streamed answers too", async () => {
+    await settings({ words: ["model"], applyToInput: true, applyToOutput: true });
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content: "hi idiot" }] }),
+    });
+    const answer = (await response.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(answer.choices[0]?.message.content).toBe("Hello from the *****. You said: hi *****");
+    await settings({ words: [], applyToInput: true, applyToOutput: true });
+  });
+
+  it("counts hits per list in /metrics without the words", async () => {
+    const metrics = (await web.app.inject({ url: "/metrics" })).body;
+    expect(metrics).toMatch(/hearth_web_filter_hits_total\{[^}]*list="abuse",action="mask"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/hearth_web_filter_hits_total\{[^}]*list="illegal",action="block"[^}]*\} [1-9]/);
+    expect(metrics).not.toMatch(/idiot|moron|forbidden/);
+  });
+});
+
+describe("web.filter at start-up", () => {
+  it("refuses to start with a list file that cannot be read, naming the list", async () => {
+    const model = await startFakeModelService();
+    try {
+      await expect(
+        startWeb(
+          { modelUrl: model.url },
+          { filter: { lists: [{ id: "gone", action: "block", file: "/nonexistent/words.txt" }] } },
+        ),
+      ).rejects.toMatchObject({
+        code: "WEB_WORD_LIST_UNREADABLE",
+        message: expect.stringContaining('"gone"'),
+      });
+    } finally {
+      await model.close();
+    }
+  });
+});

@@ -1,0 +1,108 @@
+import { Counter, type HearthConfig, HearthError, type Logger, type Registry } from "@hearth/core";
+import {
+  createSensitiveWordFilter,
+  type FilterAction,
+  type SensitiveWordFilter,
+  StreamMasker,
+  WordListUnreadableError,
+} from "@hearth/sensitive-words";
+import type { Settings, SettingsStore } from "../settings/settings-store.js";
+
+/** The list holding the words administrators edit (settings.filter.words); no config id can collide. */
+const SETTINGS_LIST = "settings.filter";
+/** An answer being streamed cannot be refused: the words of block, drop and mask lists are masked. */
+const OUTPUT_MASK: readonly FilterAction[] = ["block", "drop", "mask"];
+
+/** Masks one answer: pieces as they stream, or a whole text. */
+export interface OutputMasker {
+  push(text: string): string;
+  flush(): string;
+}
+
+/**
+ * The web service's use of the shared sensitive-word filter (`@hearth/sensitive-words`): the lists
+ * of `web.filter.lists` (files, reloaded when they change) and the words administrators edit in
+ * `settings.filter.words` (a `block` list), applied where `settings.filter` says:
+ * - input (`applyToInput`): a hit on a `block` or `drop` list (or an administrator's word) refuses
+ *   the message with CONTENT_BLOCKED;
+ * - output (`applyToOutput`): the words of `block`, `drop` and `mask` lists are replaced by `*`,
+ *   also across stream chunks, in what is sent and what is stored;
+ * - `flag` lists are only counted. Hits are counted in `hearth_web_filter_hits_total{list,action}`.
+ */
+export class ContentFilter {
+  readonly #filter: SensitiveWordFilter;
+  readonly #settings: SettingsStore;
+  #words: readonly string[] = [];
+
+  /** @throws HearthError WEB_WORD_LIST_UNREADABLE when a list file of web.filter cannot be read. */
+  constructor(config: HearthConfig, settings: SettingsStore, logger: Logger, registry?: Registry) {
+    this.#settings = settings;
+    const hits = registry
+      ? new Counter({
+          name: "hearth_web_filter_hits_total",
+          help: "Sensitive-word hits in chat input and model output, per list and action",
+          labelNames: ["list", "action"],
+          registers: [registry],
+        })
+      : undefined;
+    try {
+      this.#filter = createSensitiveWordFilter({
+        lists: [...config.web.filter.lists, { id: SETTINGS_LIST, action: "block", words: [] }],
+        reloadIntervalMs: config.web.filter.reloadIntervalMs,
+        onHits: (list, action, count) => hits?.inc({ list, action }, count),
+        onReload: (list, words) => logger.info({ list, words }, "word list reloaded"),
+        onReloadError: (list, error) =>
+          logger.warn(
+            { list, reason: (error as { code?: string }).code ?? error.message },
+            "word list reload failed; keeping the previous words",
+          ),
+      });
+    } catch (error) {
+      if (error instanceof WordListUnreadableError)
+        throw new HearthError("WEB_WORD_LIST_UNREADABLE", error.message, { cause: error });
+      throw error;
+    }
+  }
+
+  /** Refuses (CONTENT_BLOCKED) a user's message that holds a blocked word, when input filtering is on. */
+  async checkInput(text: string): Promise<void> {
+    const settings = await this.#current();
+    if (!settings.applyToInput) return;
+    const verdict = this.#filter.check(text);
+    if (verdict.blocked || verdict.dropped)
+      throw new HearthError("CONTENT_BLOCKED", "The message contains a blocked word");
+  }
+
+  /** A masker for one answer; undefined when output filtering is off or no word is listed. */
+  async outputMasker(): Promise<OutputMasker | undefined> {
+    const settings = await this.#current();
+    if (!settings.applyToOutput || this.#filter.longestWord === 0) return undefined;
+    return new StreamMasker(this.#filter, { maskActions: OUTPUT_MASK });
+  }
+
+  /** Masks a whole answer (a stored message, a non-streamed reply) when output filtering is on. */
+  async maskOutput(text: string): Promise<string> {
+    const settings = await this.#current();
+    if (!settings.applyToOutput) return text;
+    return this.#filter.check(text, { maskActions: OUTPUT_MASK }).masked;
+  }
+
+  /** Stops watching the list files. */
+  close(): void {
+    this.#filter.close();
+  }
+
+  /** The settings in force, with the administrators' words loaded into the filter. */
+  async #current(): Promise<Settings["filter"]> {
+    const { filter } = await this.#settings.get();
+    if (filter.words !== this.#words && !sameWords(filter.words, this.#words)) {
+      this.#filter.setWords(SETTINGS_LIST, filter.words);
+    }
+    this.#words = filter.words;
+    return filter;
+  }
+}
+
+function sameWords(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((word, index) => word === b[index]);
+}
