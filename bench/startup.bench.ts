@@ -19,14 +19,19 @@ export async function run(): Promise<void> {
     const hearth = startHearth(["up"], env);
     await hearth.waitFor(/Hearth is ready/, 60_000);
     const ports = [env.HEARTH_PORT, env.HEARTH_MODEL_PORT, env.HEARTH_SEARCH_PORT, env.HEARTH_KNOWLEDGE_PORT];
-    const statuses = await Promise.all(ports.map(async (port) => (await fetch(`http://127.0.0.1:${port}/readyz`)).status));
+    const statuses = await Promise.all(
+      ports.map(async (port) => (await fetch(`http://127.0.0.1:${port}/readyz`)).status),
+    );
     timings.push(performance.now() - started);
-    if (statuses.some((status) => status !== 200)) throw new Error(`not all services ready: ${statuses.join(", ")}`);
+    if (statuses.some((status) => status !== 200))
+      throw new Error(`not all services ready: ${statuses.join(", ")}`);
     hearth.child.kill("SIGINT");
     await hearth.exited;
     rmSync(dataDir, { recursive: true, force: true });
   }
   timings.sort((a, b) => a - b);
   const median = timings[Math.floor(timings.length / 2)]!;
-  console.log(`hearth up to all ready: median ${(median / 1000).toFixed(2)} s, max ${(timings.at(-1)! / 1000).toFixed(2)} s over ${RUNS} runs (target < 5 s)`);
+  console.log(
+    `hearth up to all ready: median ${(median / 1000).toFixed(2)} s, max ${(timings.at(-1)! / 1000).toFixed(2)} s over ${RUNS} runs (target < 5 s)`,
+  );
 }

@@ -11,7 +11,9 @@ export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
  */
 export const sharedDir: string | undefined = (() => {
   const candidate = process.env.HEARTH_SHARED_DIR ?? resolve(repoRoot, "../shared");
-  return existsSync(resolve(candidate, "models")) || existsSync(resolve(candidate, "datasets")) ? candidate : undefined;
+  return existsSync(resolve(candidate, "models")) || existsSync(resolve(candidate, "datasets"))
+    ? candidate
+    : undefined;
 })();
 
 /** A file under the shared folder when it exists. */

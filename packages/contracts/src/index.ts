@@ -1,4 +1,4 @@
-export * from "./search.js";
+export * from "./knowledge.js";
 export * from "./model-ollama.js";
 export * from "./model-openai.js";
-export * from "./knowledge.js";
+export * from "./search.js";

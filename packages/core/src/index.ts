@@ -2,8 +2,8 @@ export { configReferenceMarkdown } from "./config/config-reference.js";
 export { type ConfigInput, configSchema, type HearthConfig } from "./config/config-schema.js";
 export { ENVIRONMENT, type EnvironmentBinding } from "./config/environment.js";
 export { type LoadConfigOptions, loadConfig } from "./config/load-config.js";
-export { type SearchProviderConfig, searchProviderSchema } from "./config/search-section.js";
 export { defaultThreadCount } from "./config/model-section.js";
+export { type SearchProviderConfig, searchProviderSchema } from "./config/search-section.js";
 export { type SensitiveWordsConfig, sensitiveWordsSection } from "./config/sensitive-words-section.js";
 export { ERROR_CODES, type ErrorCode } from "./errors/error-codes.js";
 export {
@@ -25,6 +25,7 @@ export { toHearthError } from "./http/error-mapping.js";
 export { ReplyStream } from "./http/event-stream.js";
 export { type ListenOptions, listenService } from "./http/listen-service.js";
 export { createLogger, type Logger, type LoggerOptions, REDACTED_PATHS } from "./logging/logger.js";
+export { detectMemoryLimitBytes, registerMemoryLimitGauge } from "./metrics/memory-limit.js";
 export {
   Counter,
   createMetricsRegistry,
@@ -48,4 +49,3 @@ export {
   runMigrations,
   verifyBackup,
 } from "./storage/index.js";
-export { detectMemoryLimitBytes, registerMemoryLimitGauge } from "./metrics/memory-limit.js";

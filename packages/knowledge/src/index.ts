@@ -16,11 +16,12 @@ export type {
 } from "./index/index-backend.js";
 export { parseBytes, prepareChunks } from "./ingestion/document-pipeline.js";
 export type { ParsedDocument } from "./parsing/parsed-document.js";
-export {
-  type KnowledgeIndex,
-  type RetrievalRequest,
-  type Retriever,
+export type {
+  KnowledgeIndex,
+  RetrievalRequest,
+  Retriever,
 } from "./query/retriever.js";
+export * from "./retrieval/index.js";
 export {
   createKnowledgeService,
   DEFAULT_CHUNKING,
@@ -28,4 +29,3 @@ export {
   type KnowledgeServiceOptions,
 } from "./service/create-knowledge-service.js";
 export { serveKnowledge } from "./service/serve-knowledge.js";
-export * from "./retrieval/index.js";

@@ -104,7 +104,8 @@ export async function createModelService(
     maxWaitMs: settings.queue.maxWaitMs,
   });
   const metrics = new ModelMetrics(metricsRegistry, {
-    queue: () => queue.keys().map((model) => ({ model, waiting: queue.depth(model).waiting, capacity: queue.capacity })),
+    queue: () =>
+      queue.keys().map((model) => ({ model, waiting: queue.depth(model).waiting, capacity: queue.capacity })),
     loaded: () => embedded.loadedModels().map((model) => ({ model: model.id, bytes: model.sizeBytes })),
   });
   const cache = new InferenceCache(settings.cache);

@@ -26,6 +26,11 @@ export type HearthConfig = Readonly<
   Omit<ParsedConfig, "model" | "services"> & {
     configFile: string | undefined;
     model: Readonly<ParsedConfig["model"] & { modelsDir: string }>;
-    services: Readonly<{ modelUrl: string; searchUrl: string; knowledgeUrl: string; token: string | undefined }>;
+    services: Readonly<{
+      modelUrl: string;
+      searchUrl: string;
+      knowledgeUrl: string;
+      token: string | undefined;
+    }>;
   }
 >;

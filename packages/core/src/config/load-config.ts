@@ -72,13 +72,19 @@ function coerce(binding: EnvironmentBinding, raw: string): unknown {
   switch (binding.type) {
     case "integer":
       if (!/^-?\d+$/.test(value)) {
-        throw new HearthError("CONFIG_INVALID", `${binding.env} (${binding.key}) must be an integer; got "${value}"`);
+        throw new HearthError(
+          "CONFIG_INVALID",
+          `${binding.env} (${binding.key}) must be an integer; got "${value}"`,
+        );
       }
       return Number(value);
     case "boolean":
       if (/^(1|true|yes|on)$/i.test(value)) return true;
       if (/^(0|false|no|off)$/i.test(value)) return false;
-      throw new HearthError("CONFIG_INVALID", `${binding.env} (${binding.key}) must be true or false; got "${value}"`);
+      throw new HearthError(
+        "CONFIG_INVALID",
+        `${binding.env} (${binding.key}) must be true or false; got "${value}"`,
+      );
     case "url":
       // Ollama's own convention allows OLLAMA_HOST without a scheme ("127.0.0.1:11434").
       return /^[a-z]+:\/\//i.test(value) ? value : `http://${value}`;
@@ -120,8 +126,10 @@ function describeIssue(
   const binding = fromEnvironment.get(key);
   const source = binding ? ` (from ${binding.env})` : configFile ? ` (in ${configFile})` : "";
   let allowed = issue.message;
-  if (issue.code === "unrecognized_keys") allowed = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
-  if (issue.code === "invalid_value") allowed = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  if (issue.code === "unrecognized_keys")
+    allowed = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
+  if (issue.code === "invalid_value")
+    allowed = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
   return new HearthError("CONFIG_INVALID", `${key || "(top level)"}${source}: ${allowed}`, {
     details: { key, env: binding?.env },
   });
@@ -139,7 +147,10 @@ function resolveDerived(
     ...parsed,
     configFile,
     dataDir,
-    model: { ...parsed.model, modelsDir: parsed.model.modelsDir ? absolute(parsed.model.modelsDir) : join(dataDir, "models") },
+    model: {
+      ...parsed.model,
+      modelsDir: parsed.model.modelsDir ? absolute(parsed.model.modelsDir) : join(dataDir, "models"),
+    },
     services: {
       modelUrl: parsed.services.modelUrl ?? loopback(parsed.model.port),
       searchUrl: parsed.services.searchUrl ?? loopback(parsed.search.port),

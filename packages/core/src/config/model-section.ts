@@ -15,7 +15,12 @@ export const modelSection = z.strictObject({
   port: port.default(8081),
   /** Where `.gguf` models are found; defaults to `<dataDir>/models`. */
   modelsDir: z.string().min(1).optional(),
-  threads: z.number().int().min(1).max(1024).default(() => defaultThreadCount()),
+  threads: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .default(() => defaultThreadCount()),
   contextSize: z.number().int().min(128).max(1_048_576).default(4096),
   /** Parallel sequences (slots) per loaded model. */
   parallel: z.number().int().min(1).max(64).default(2),
@@ -23,7 +28,11 @@ export const modelSection = z.strictObject({
   ollamaHost: httpUrl.optional(),
   /** Try an Ollama on 127.0.0.1:11434 when `ollamaHost` is unset. */
   ollamaAutodetect: z.boolean().default(true),
-  bodyLimitBytes: z.number().int().positive().default(8 * 1024 * 1024),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(8 * 1024 * 1024),
   /** How long an idle embedded model stays loaded, in seconds (Ollama's keep_alive; -1 keeps it forever). */
   keepAliveSeconds: z.number().int().min(-1).default(300),
   /** Admission queue per model: at most `maxQueue` waiting requests, each waiting at most `maxWaitMs`. */
@@ -41,7 +50,11 @@ export const modelSection = z.strictObject({
       enabled: z.boolean().default(true),
       ttlSeconds: z.number().int().min(1).default(600),
       maxEntries: z.number().int().min(1).default(1000),
-      maxBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
+      maxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(32 * 1024 * 1024),
       /** Cache only requests that are deterministic (temperature 0 or a fixed seed). */
       deterministicOnly: z.boolean().default(true),
     })

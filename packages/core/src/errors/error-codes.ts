@@ -43,47 +43,126 @@ export const ERROR_CODES = {
       "An upstream service (Ollama, an OpenAI-compatible server, another Hearth service) did not answer.",
   },
   UPSTREAM_ERROR: { status: 502, summary: "An upstream service answered with an error." },
-  MODEL_MEMORY_INSUFFICIENT: { status: 507, summary: "Loading the model and its context would need more memory than is free; the message names the need and the fixes." },
-  MODEL_QUEUE_FULL: { status: 429, summary: "The model's admission queue is full; retry after the time given in Retry-After." },
-  MODEL_QUEUE_TIMEOUT: { status: 503, summary: "The request waited in the model's queue longer than the configured maximum." },
-  MODEL_PULL_FAILED: { status: 502, summary: "A model pull failed: the registry or URL did not answer, or did not serve a GGUF." },
-  MODEL_DIGEST_MISMATCH: { status: 422, summary: "A pulled file's content does not match the digest it was announced with; it was discarded." },
-  MODEL_VERSION_NOT_FOUND: { status: 404, summary: "The model has no such version (or no earlier version to roll back to)." },
+  MODEL_MEMORY_INSUFFICIENT: {
+    status: 507,
+    summary:
+      "Loading the model and its context would need more memory than is free; the message names the need and the fixes.",
+  },
+  MODEL_QUEUE_FULL: {
+    status: 429,
+    summary: "The model's admission queue is full; retry after the time given in Retry-After.",
+  },
+  MODEL_QUEUE_TIMEOUT: {
+    status: 503,
+    summary: "The request waited in the model's queue longer than the configured maximum.",
+  },
+  MODEL_PULL_FAILED: {
+    status: 502,
+    summary: "A model pull failed: the registry or URL did not answer, or did not serve a GGUF.",
+  },
+  MODEL_DIGEST_MISMATCH: {
+    status: 422,
+    summary: "A pulled file's content does not match the digest it was announced with; it was discarded.",
+  },
+  MODEL_VERSION_NOT_FOUND: {
+    status: 404,
+    summary: "The model has no such version (or no earlier version to roll back to).",
+  },
 
   // Search service
-  SEARCH_NO_PROVIDERS: { status: 503, summary: "No search provider is configured (add one under search.providers in hearth.yaml; see docs/search.md)." },
-  SEARCH_PROVIDER_UNKNOWN: { status: 400, summary: "The request names a search provider that is not configured or is disabled." },
-  SEARCH_QUERY_INVALID: { status: 400, summary: "The search query is empty (after removing control characters) or longer than search.maxQueryLength." },
-  SEARCH_QUERY_BLOCKED: { status: 451, summary: "The search query contains words from a word list whose action is block." },
-  SEARCH_ALL_PROVIDERS_FAILED: { status: 502, summary: "Every chosen search provider failed, timed out, was rate-limited or skipped; details.providers says why." },
-  SEARCH_FETCH_BLOCKED: { status: 403, summary: "A page fetch was refused: its address is loopback, private, link-local or cloud metadata (SSRF protection)." },
-  SEARCH_FETCH_FAILED: { status: 502, summary: "A page could not be fetched within the size, time, redirect and content-type limits." },
-  SEARCH_WORD_LIST_UNREADABLE: { status: 500, summary: "A sensitive-word list file named in search.filter.lists cannot be read.", exit: true },
+  SEARCH_NO_PROVIDERS: {
+    status: 503,
+    summary:
+      "No search provider is configured (add one under search.providers in hearth.yaml; see docs/search.md).",
+  },
+  SEARCH_PROVIDER_UNKNOWN: {
+    status: 400,
+    summary: "The request names a search provider that is not configured or is disabled.",
+  },
+  SEARCH_QUERY_INVALID: {
+    status: 400,
+    summary:
+      "The search query is empty (after removing control characters) or longer than search.maxQueryLength.",
+  },
+  SEARCH_QUERY_BLOCKED: {
+    status: 451,
+    summary: "The search query contains words from a word list whose action is block.",
+  },
+  SEARCH_ALL_PROVIDERS_FAILED: {
+    status: 502,
+    summary:
+      "Every chosen search provider failed, timed out, was rate-limited or skipped; details.providers says why.",
+  },
+  SEARCH_FETCH_BLOCKED: {
+    status: 403,
+    summary:
+      "A page fetch was refused: its address is loopback, private, link-local or cloud metadata (SSRF protection).",
+  },
+  SEARCH_FETCH_FAILED: {
+    status: 502,
+    summary: "A page could not be fetched within the size, time, redirect and content-type limits.",
+  },
+  SEARCH_WORD_LIST_UNREADABLE: {
+    status: 500,
+    summary: "A sensitive-word list file named in search.filter.lists cannot be read.",
+    exit: true,
+  },
 
   // Knowledge service
   KNOWLEDGE_BASE_NOT_FOUND: { status: 404, summary: "No knowledge base with that id is visible to you." },
   KNOWLEDGE_BASE_NAME_TAKEN: { status: 409, summary: "Another knowledge base already has that name." },
   DOCUMENT_NOT_FOUND: { status: 404, summary: "No document with that id in the knowledge base." },
   JOB_NOT_FOUND: { status: 404, summary: "No ingestion job with that id." },
-  JOB_CANCELLED: { status: 409, summary: "The ingestion job was cancelled before this document was indexed." },
+  JOB_CANCELLED: {
+    status: 409,
+    summary: "The ingestion job was cancelled before this document was indexed.",
+  },
   DOCUMENT_EMPTY: { status: 422, summary: "The document is 0 bytes long." },
-  DOCUMENT_NO_TEXT: { status: 422, summary: "The document parsed but holds no text (a scanned PDF without a text layer, an empty page)." },
+  DOCUMENT_NO_TEXT: {
+    status: 422,
+    summary: "The document parsed but holds no text (a scanned PDF without a text layer, an empty page).",
+  },
   DOCUMENT_TOO_LARGE: { status: 413, summary: "The document is larger than knowledge.maxUploadBytes." },
-  DOCUMENT_NAME_INVALID: { status: 400, summary: "The file name is empty, too long, or holds a path (../, /, \\) or control characters." },
-  DOCUMENT_UNSUPPORTED_FORMAT: { status: 415, summary: "No parser handles this format (configure HEARTH_TIKA_URL for more formats)." },
-  DOCUMENT_TYPE_MISMATCH: { status: 422, summary: "The bytes are not what the file name says (e.g. an executable renamed .pdf)." },
+  DOCUMENT_NAME_INVALID: {
+    status: 400,
+    summary: "The file name is empty, too long, or holds a path (../, /, \\) or control characters.",
+  },
+  DOCUMENT_UNSUPPORTED_FORMAT: {
+    status: 415,
+    summary: "No parser handles this format (configure HEARTH_TIKA_URL for more formats).",
+  },
+  DOCUMENT_TYPE_MISMATCH: {
+    status: 422,
+    summary: "The bytes are not what the file name says (e.g. an executable renamed .pdf).",
+  },
   DOCUMENT_CORRUPT: { status: 422, summary: "The document is truncated or corrupt and cannot be parsed." },
   DOCUMENT_ENCRYPTED: { status: 422, summary: "The document is encrypted or password-protected." },
-  DOCUMENT_EXPANDS_TOO_LARGE: { status: 422, summary: "The document expands beyond knowledge.maxExtractedBytes when unpacked (a zip bomb)." },
-  FOLDER_UNREADABLE: { status: 422, summary: "A watched folder or one of its entries cannot be read (missing, permission denied, symlink loop)." },
-  URL_FETCH_FAILED: { status: 502, summary: "The document URL could not be fetched or answered with an error." },
+  DOCUMENT_EXPANDS_TOO_LARGE: {
+    status: 422,
+    summary: "The document expands beyond knowledge.maxExtractedBytes when unpacked (a zip bomb).",
+  },
+  FOLDER_UNREADABLE: {
+    status: 422,
+    summary:
+      "A watched folder or one of its entries cannot be read (missing, permission denied, symlink loop).",
+  },
+  URL_FETCH_FAILED: {
+    status: 502,
+    summary: "The document URL could not be fetched or answered with an error.",
+  },
   EMBEDDING_FAILED: { status: 502, summary: "The embedding model did not return vectors after retries." },
 
   // Web service
   INVALID_CREDENTIALS: { status: 401, summary: "The user name or password is wrong." },
   SESSION_EXPIRED: { status: 401, summary: "The sign-in has expired or was ended; sign in again." },
-  CSRF_TOKEN_INVALID: { status: 403, summary: "The request's CSRF token is missing or does not match the session." },
-  LOGIN_THROTTLED: { status: 429, summary: "Too many failed sign-ins; wait for the time given in Retry-After." },
+  CSRF_TOKEN_INVALID: {
+    status: 403,
+    summary: "The request's CSRF token is missing or does not match the session.",
+  },
+  LOGIN_THROTTLED: {
+    status: 429,
+    summary: "Too many failed sign-ins; wait for the time given in Retry-After.",
+  },
   ACCOUNT_PENDING: { status: 403, summary: "The account waits for an administrator's approval." },
   ACCOUNT_DISABLED: { status: 403, summary: "The account has been disabled by an administrator." },
   SIGNUP_CLOSED: { status: 403, summary: "Creating accounts is closed on this deployment." },
@@ -98,7 +177,10 @@ export const ERROR_CODES = {
   USER_NOT_FOUND: { status: 404, summary: "No user with that id." },
   GROUP_NOT_FOUND: { status: 404, summary: "No group with that id." },
   LAST_ADMIN: { status: 409, summary: "The last administrator cannot be demoted, disabled or deleted." },
-  QUOTA_EXCEEDED: { status: 429, summary: "A request or token limit is used up; details.resetAt and Retry-After say when it resets." },
+  QUOTA_EXCEEDED: {
+    status: 429,
+    summary: "A request or token limit is used up; details.resetAt and Retry-After say when it resets.",
+  },
   CONTENT_BLOCKED: { status: 422, summary: "The message contains words the sensitive-word filter blocks." },
   DATABASE_UNAVAILABLE: { status: 503, summary: "The web service's database cannot be opened or reached." },
   // Knowledge index and retrieval
@@ -114,7 +196,11 @@ export const ERROR_CODES = {
     status: 503,
     summary: "The index backend (SQLite, PostgreSQL, Elasticsearch/OpenSearch) cannot be reached or used.",
   },
-  WEB_WORD_LIST_UNREADABLE: { status: 500, summary: "A sensitive-word list file named in web.filter.lists cannot be read.", exit: true },
+  WEB_WORD_LIST_UNREADABLE: {
+    status: 500,
+    summary: "A sensitive-word list file named in web.filter.lists cannot be read.",
+    exit: true,
+  },
 
   // Start-up (a one-line message and a non-zero exit)
   CONFIG_INVALID: {

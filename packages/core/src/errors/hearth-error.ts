@@ -47,7 +47,8 @@ export class UpstreamCallError extends HearthError {
     const unreachable = input.status === undefined;
     super(unreachable ? "UPSTREAM_UNAVAILABLE" : "UPSTREAM_ERROR", input.message, {
       cause: input.cause,
-      status: input.status !== undefined && input.status >= 400 && input.status < 500 ? input.status : undefined,
+      status:
+        input.status !== undefined && input.status >= 400 && input.status < 500 ? input.status : undefined,
     });
     this.url = input.url;
     this.upstreamStatus = input.status;

@@ -1,5 +1,10 @@
 import { timingSafeEqual } from "node:crypto";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { Counter, Histogram } from "prom-client";
@@ -76,27 +81,36 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
   // JSON bodies must be valid UTF-8: JSON.parse would silently turn bad bytes into U+FFFD.
   const decoder = new TextDecoder("utf-8", { fatal: true });
-  app.addContentTypeParser(["application/json", "application/*+json"], { parseAs: "buffer" }, (_req, body, done) => {
-    let text: string;
-    try {
-      text = decoder.decode(body as Buffer);
-    } catch {
-      done(new HearthErrorClass("INVALID_ENCODING", "The request body is not valid UTF-8"), undefined);
-      return;
-    }
-    if (text.trim() === "") {
-      done(new HearthErrorClass("INVALID_JSON", "The request body is empty; a JSON value was expected"), undefined);
-      return;
-    }
-    try {
-      done(null, JSON.parse(text));
-    } catch (error) {
-      done(new HearthErrorClass("INVALID_JSON", `Invalid JSON: ${(error as Error).message}`), undefined);
-    }
-  });
+  app.addContentTypeParser(
+    ["application/json", "application/*+json"],
+    { parseAs: "buffer" },
+    (_req, body, done) => {
+      let text: string;
+      try {
+        text = decoder.decode(body as Buffer);
+      } catch {
+        done(new HearthErrorClass("INVALID_ENCODING", "The request body is not valid UTF-8"), undefined);
+        return;
+      }
+      if (text.trim() === "") {
+        done(
+          new HearthErrorClass("INVALID_JSON", "The request body is empty; a JSON value was expected"),
+          undefined,
+        );
+        return;
+      }
+      try {
+        done(null, JSON.parse(text));
+      } catch (error) {
+        done(new HearthErrorClass("INVALID_JSON", `Invalid JSON: ${(error as Error).message}`), undefined);
+      }
+    },
+  );
 
   const formatError = options.formatError ?? defaultErrorBody;
-  app.setErrorHandler((error, request, reply) => sendError(reply, request, toHearthError(error), formatError));
+  app.setErrorHandler((error, request, reply) =>
+    sendError(reply, request, toHearthError(error), formatError),
+  );
   app.setNotFoundHandler((request, reply) =>
     sendError(
       reply,
@@ -111,7 +125,8 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     const publicPrefixes = ["/healthz", "/readyz", ...(options.publicPrefixes ?? [])];
     app.addHook("onRequest", async (request) => {
       if (publicPrefixes.some((prefix) => request.url.startsWith(prefix))) return;
-      const header = request.headers["x-hearth-service-token"] ?? request.headers.authorization?.replace(/^Bearer /i, "");
+      const header =
+        request.headers["x-hearth-service-token"] ?? request.headers.authorization?.replace(/^Bearer /i, "");
       const presented = Buffer.from(typeof header === "string" ? header : "");
       if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
         throw new HearthErrorClass("UNAUTHORIZED", "A valid service token is required");
@@ -121,11 +136,14 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
   app.get("/healthz", async () => ({ status: "ok", service: options.service }));
   app.get("/readyz", async (_request, reply) => {
-    if (shutdown.signal.aborted) return reply.code(503).send({ status: "stopping", service: options.service });
+    if (shutdown.signal.aborted)
+      return reply.code(503).send({ status: "stopping", service: options.service });
     const readiness = options.readiness ? await options.readiness() : { ready: true };
-    return reply
-      .code(readiness.ready ? 200 : 503)
-      .send({ status: readiness.ready ? "ready" : "not-ready", service: options.service, reason: readiness.reason });
+    return reply.code(readiness.ready ? 200 : 503).send({
+      status: readiness.ready ? "ready" : "not-ready",
+      service: options.service,
+      reason: readiness.reason,
+    });
   });
   app.get("/metrics", async (_request, reply) => {
     reply.header("content-type", metrics.contentType);
@@ -139,9 +157,15 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   return { app, metrics, shutdownSignal: shutdown.signal };
 }
 
-function sendError(reply: FastifyReply, request: FastifyRequest, error: HearthError, format: ErrorBodyFormatter) {
+function sendError(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  error: HearthError,
+  format: ErrorBodyFormatter,
+) {
   if (error.status >= 500) request.log.error({ err: error.cause ?? error, code: error.code }, error.message);
   else request.log.debug({ code: error.code }, error.message);
-  if (error.retryAfterSeconds !== undefined) reply.header("retry-after", String(Math.ceil(error.retryAfterSeconds)));
+  if (error.retryAfterSeconds !== undefined)
+    reply.header("retry-after", String(Math.ceil(error.retryAfterSeconds)));
   return reply.code(error.status).send(format(error, request));
 }

@@ -24,8 +24,13 @@ export function toHearthError(error: unknown): HearthError {
       return new HearthError("INVALID_REQUEST", fastifyError.message ?? "Invalid request");
   }
   if (error instanceof SyntaxError) return new HearthError("INVALID_JSON", `Invalid JSON: ${error.message}`);
-  if (fastifyError.statusCode === 413) return new HearthError("PAYLOAD_TOO_LARGE", "The request body is too large");
-  if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+  if (fastifyError.statusCode === 413)
+    return new HearthError("PAYLOAD_TOO_LARGE", "The request body is too large");
+  if (
+    typeof fastifyError.statusCode === "number" &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  ) {
     return new HearthError("INVALID_REQUEST", fastifyError.message ?? "Invalid request", {
       status: fastifyError.statusCode,
     });

@@ -21,7 +21,10 @@ export async function listenService(app: FastifyInstance, options: ListenOptions
       );
     }
     if (code === "EACCES" || code === "EADDRNOTAVAIL") {
-      throw new HearthError("CONFIG_INVALID", `cannot listen on ${options.host}:${options.port} for the ${options.description}: ${code}`);
+      throw new HearthError(
+        "CONFIG_INVALID",
+        `cannot listen on ${options.host}:${options.port} for the ${options.description}: ${code}`,
+      );
     }
     throw error;
   }

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { registerMemoryLimitGauge } from "./memory-limit.js";
 
 export { Counter, Gauge, Histogram, Registry };
@@ -16,4 +16,6 @@ export function createMetricsRegistry(service: string): Registry {
 }
 
 /** Latency buckets in seconds, from 1 ms to 2 minutes (model answers can be long). */
-export const LATENCY_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+export const LATENCY_BUCKETS_SECONDS = [
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
+];
