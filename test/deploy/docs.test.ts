@@ -7,19 +7,6 @@ import { repoRoot } from "../support/shared-data.js";
 const english = readFileSync(join(repoRoot, "docs/deployment.md"), "utf8");
 const chinese = readFileSync(join(repoRoot, "docs/zh/deployment.md"), "utf8");
 
-/**
- * Codes the troubleshooting table names that the service branches add to the catalogue (model,
- * search, knowledge). Once merged they are in ERROR_CODES and this list can be emptied.
- */
-const CODES_FROM_SERVICE_BRANCHES = new Set([
-  "MODEL_MEMORY_INSUFFICIENT",
-  "MODEL_QUEUE_FULL",
-  "SEARCH_ALL_PROVIDERS_FAILED",
-  "SEARCH_NO_PROVIDERS",
-  "EMBEDDING_FAILED",
-  "INDEX_UNAVAILABLE",
-]);
-
 /** Rows of the troubleshooting table: [symptom, codes]. */
 function troubleshooting(text: string): [string, string[]][] {
   const section = text.slice(text.lastIndexOf("\n## "));
@@ -42,8 +29,7 @@ describe("docs/deployment.md", () => {
     expect(rows.length).toBeGreaterThan(15);
     for (const [, codes] of rows) {
       expect(codes.length).toBeGreaterThan(0);
-      for (const code of codes)
-        expect(code in ERROR_CODES || CODES_FROM_SERVICE_BRANCHES.has(code), code).toBe(true);
+      for (const code of codes) expect(code in ERROR_CODES, code).toBe(true);
     }
   });
 
