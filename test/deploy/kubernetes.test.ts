@@ -28,7 +28,7 @@ type Tree = Record<string, any>;
 function render(overlay: string): KubernetesObject[] {
   const directory = join(repoRoot, "deploy/k8s/overlays", overlay);
   // The operator's secrets file is not in the repository; the example stands in for it.
-  const secrets = `HEARTH_SERVICE_TOKEN=0123456789abcdef0123456789abcdef\nHEARTH_DATABASE_URL=postgres://hearth:x@db:5432/hearth\nHEARTH_REDIS_URL=redis://:x@redis:6379\n`;
+  const secrets = `HEARTH_SERVICE_TOKEN=0123456789abcdef0123456789abcdef\nHEARTH_DATABASE_URL=postgres://hearth:x@db:5432/hearth\nHEARTH_SEARCH_REDIS_URL=redis://:x@redis:6379\n`;
   return renderKustomization(directory, { [resolve(directory, "hearth-secrets.env")]: secrets });
 }
 
