@@ -1,0 +1,164 @@
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "../../support/ports.js";
+import { repoRoot } from "../../support/shared-data.js";
+
+/**
+ * deploy/nginx/hearth.conf in the real nginx from Debian, with a generated certificate, in front
+ * of an upstream on 127.0.0.1 (the stand-in of nginx.test.ts, or `hearth up` in
+ * nginx-hearth-up.test.ts).
+ */
+
+const available = (command: string) => {
+  try {
+    execFileSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const nginxBinary = ["/usr/sbin/nginx", "nginx"].find(available);
+export const canRunNginx = nginxBinary !== undefined && available("openssl") && available("curl");
+
+export interface CurlResult {
+  /** curl's exit status (0: the transfer worked, whatever the HTTP status). */
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** curl, asynchronously: an upstream in this process must keep answering while it runs. */
+export function curl(args: string[]): Promise<CurlResult> {
+  return new Promise((resolve) => {
+    execFile(
+      "curl",
+      ["-sS", ...args],
+      { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Response headers as printed by `curl -D -`, names lower-cased. */
+export function headers(text: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^([^:\s]+):\s*(.*)$/.exec(line);
+    if (match) result[match[1]!.toLowerCase()] = match[2]!;
+  }
+  return result;
+}
+
+export interface HearthNginx {
+  /** https://127.0.0.1:<port> */
+  base: string;
+  /** The temporary prefix: certificate, rendered config, logs. */
+  directory: string;
+  /** The generated self-signed certificate (for 127.0.0.1 and localhost): curl's --cacert. */
+  certificate: string;
+  /** curl that trusts the generated certificate. */
+  curl(args: string[]): Promise<CurlResult>;
+  /** Stops nginx gracefully and removes the prefix. */
+  stop(): Promise<void>;
+}
+
+function generateCertificate(directory: string): void {
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      "-keyout",
+      join(directory, "tls.key"),
+      "-out",
+      join(directory, "tls.crt"),
+    ],
+    { stdio: "ignore" },
+  );
+}
+
+/** deploy/nginx/hearth.conf with the upstream, listen address, certificate and snippet paths of this run. */
+function renderSite(directory: string, upstreamPort: number, port: number): string {
+  return readFileSync(join(repoRoot, "deploy/nginx/hearth.conf"), "utf8")
+    .replace("server web:8080;", `server 127.0.0.1:${upstreamPort};`)
+    .replace("listen 8443 ssl http2;", `listen 127.0.0.1:${port} ssl http2;`)
+    .replaceAll("/etc/nginx/tls/", `${directory}/`)
+    .replaceAll("/etc/nginx/snippets/", `${join(repoRoot, "deploy/nginx/snippets")}/`);
+}
+
+/** Starts nginx (foreground, temporary prefix) in front of 127.0.0.1:`upstreamPort`; resolves once it answers. */
+export async function startNginx(upstreamPort: number): Promise<HearthNginx> {
+  if (!nginxBinary) throw new Error("nginx is not installed");
+  const directory = mkdtempSync(join(tmpdir(), "hearth-nginx-"));
+  generateCertificate(directory);
+  const port = await freePort();
+  writeFileSync(join(directory, "hearth.conf"), renderSite(directory, upstreamPort, port));
+  writeFileSync(
+    join(directory, "nginx.conf"),
+    `daemon off;
+worker_processes 1;
+pid ${directory}/nginx.pid;
+error_log ${directory}/error.log warn;
+events { worker_connections 64; }
+http {
+  include /etc/nginx/mime.types;
+  access_log off;
+  client_body_temp_path ${directory}/body;
+  proxy_temp_path ${directory}/proxy;
+  fastcgi_temp_path ${directory}/fastcgi;
+  uwsgi_temp_path ${directory}/uwsgi;
+  scgi_temp_path ${directory}/scgi;
+  include ${directory}/hearth.conf;
+}
+`,
+  );
+  const args = ["-p", directory, "-e", join(directory, "error.log"), "-c", join(directory, "nginx.conf")];
+  execFileSync(nginxBinary, ["-t", ...args], { stdio: "pipe" });
+  const nginx: ChildProcess = spawn(nginxBinary, args, { stdio: "ignore" });
+  const exited = new Promise<void>((resolve) => nginx.once("exit", () => resolve()));
+
+  const certificate = join(directory, "tls.crt");
+  const base = `https://127.0.0.1:${port}`;
+  const trusted = (curlArgs: string[]) => curl(["--cacert", certificate, ...curlArgs]);
+  let ready = false;
+  for (let attempt = 0; attempt < 100 && !ready; attempt++) {
+    ready = (await trusted(["-o", "/dev/null", `${base}/healthz`])).status === 0;
+    if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!ready) {
+    nginx.kill("SIGKILL");
+    const log = readFileSync(join(directory, "error.log"), "utf8");
+    rmSync(directory, { recursive: true, force: true });
+    throw new Error(`nginx did not answer on ${base}:\n${log}`);
+  }
+
+  return {
+    base,
+    directory,
+    certificate,
+    curl: trusted,
+    async stop() {
+      if (nginx.exitCode === null && nginx.signalCode === null) {
+        nginx.kill("SIGQUIT");
+        await exited;
+      }
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
