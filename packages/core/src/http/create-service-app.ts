@@ -4,6 +4,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
 } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -55,7 +56,8 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes ?? 8 * 1024 * 1024,
-    disableRequestLogging: true,
+    // Per-request lines would log every chat and search; metrics count requests instead.
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
     return503OnClosing: true,
   });
