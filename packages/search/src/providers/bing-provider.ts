@@ -1,7 +1,6 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
-import { callJson } from "./http-json.js";
-import { parseWire } from "./parse-wire.js";
+import { fetchHits, withQuery } from "./fetch-hits.js";
 import type { Freshness, ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
@@ -40,25 +39,30 @@ export class BingProvider implements SearchProvider {
     this.#config = config;
   }
 
-  async search(request: ProviderRequest): Promise<ProviderHit[]> {
-    const url = new URL(this.#config.url);
-    url.searchParams.set("q", request.query);
-    url.searchParams.set("count", String(Math.min(request.limit, 50)));
-    url.searchParams.set("responseFilter", "Webpages");
-    const freshness = request.freshness ? FRESHNESS[request.freshness] : undefined;
-    if (freshness) url.searchParams.set("freshness", freshness);
-    if (this.#config.market) url.searchParams.set("mkt", this.#config.market);
-    const raw = await callJson({
-      url: url.href,
-      headers: { "ocp-apim-subscription-key": this.#config.apiKey },
-      signal: request.signal,
-    });
-    const body = parseWire(bingResponse, raw, url.href);
-    return (body.webPages?.value ?? []).slice(0, request.limit).map((result) => ({
-      url: result.url ?? "",
-      title: plainText(result.name),
-      snippet: plainText(result.snippet),
-      publishedAt: parseLooseDate(result.datePublished),
-    }));
+  search(request: ProviderRequest): Promise<ProviderHit[]> {
+    return fetchHits(
+      {
+        url: withQuery(this.#config.url, {
+          q: request.query,
+          count: Math.min(request.limit, 50),
+          responseFilter: "Webpages",
+          freshness: request.freshness ? FRESHNESS[request.freshness] : undefined,
+          mkt: this.#config.market,
+        }),
+        headers: { "ocp-apim-subscription-key": this.#config.apiKey },
+        signal: request.signal,
+      },
+      {
+        schema: bingResponse,
+        results: (body) => body.webPages?.value,
+        hit: (result) => ({
+          url: result.url ?? "",
+          title: plainText(result.name),
+          snippet: plainText(result.snippet),
+          publishedAt: parseLooseDate(result.datePublished),
+        }),
+      },
+      request.limit,
+    );
   }
 }

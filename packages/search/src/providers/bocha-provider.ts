@@ -1,7 +1,6 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
-import { callJson } from "./http-json.js";
-import { parseWire } from "./parse-wire.js";
+import { fetchHits } from "./fetch-hits.js";
 import type { Freshness, ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
@@ -47,25 +46,31 @@ export class BochaProvider implements SearchProvider {
     this.#config = config;
   }
 
-  async search(request: ProviderRequest): Promise<ProviderHit[]> {
-    const raw = await callJson({
-      url: this.#config.url,
-      method: "POST",
-      headers: { authorization: `Bearer ${this.#config.apiKey}` },
-      body: {
-        query: request.query,
-        count: Math.min(request.limit, 50),
-        summary: false,
-        freshness: request.freshness ? FRESHNESS[request.freshness] : "noLimit",
+  search(request: ProviderRequest): Promise<ProviderHit[]> {
+    return fetchHits(
+      {
+        url: this.#config.url,
+        method: "POST",
+        headers: { authorization: `Bearer ${this.#config.apiKey}` },
+        body: {
+          query: request.query,
+          count: Math.min(request.limit, 50),
+          summary: false,
+          freshness: request.freshness ? FRESHNESS[request.freshness] : "noLimit",
+        },
+        signal: request.signal,
       },
-      signal: request.signal,
-    });
-    const body = parseWire(bochaResponse, raw, this.#config.url);
-    return (body.data?.webPages?.value ?? []).slice(0, request.limit).map((result) => ({
-      url: result.url ?? "",
-      title: plainText(result.name),
-      snippet: plainText(result.snippet ?? result.summary),
-      publishedAt: parseLooseDate(result.datePublished),
-    }));
+      {
+        schema: bochaResponse,
+        results: (body) => body.data?.webPages?.value,
+        hit: (result) => ({
+          url: result.url ?? "",
+          title: plainText(result.name),
+          snippet: plainText(result.snippet ?? result.summary),
+          publishedAt: parseLooseDate(result.datePublished),
+        }),
+      },
+      request.limit,
+    );
   }
 }

@@ -1,7 +1,6 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
-import { callJson } from "./http-json.js";
-import { parseWire } from "./parse-wire.js";
+import { fetchHits, withQuery } from "./fetch-hits.js";
 import type { Freshness, ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
@@ -36,22 +35,28 @@ export class BraveProvider implements SearchProvider {
     this.#config = config;
   }
 
-  async search(request: ProviderRequest): Promise<ProviderHit[]> {
-    const url = new URL(this.#config.url);
-    url.searchParams.set("q", request.query);
-    url.searchParams.set("count", String(Math.min(request.limit, 20)));
-    if (request.freshness) url.searchParams.set("freshness", FRESHNESS[request.freshness]);
-    const raw = await callJson({
-      url: url.href,
-      headers: { "x-subscription-token": this.#config.apiKey },
-      signal: request.signal,
-    });
-    const body = parseWire(braveResponse, raw, url.href);
-    return (body.web?.results ?? []).slice(0, request.limit).map((result) => ({
-      url: result.url ?? "",
-      title: plainText(result.title),
-      snippet: plainText(result.description),
-      publishedAt: parseLooseDate(result.page_age) ?? parseLooseDate(result.age),
-    }));
+  search(request: ProviderRequest): Promise<ProviderHit[]> {
+    return fetchHits(
+      {
+        url: withQuery(this.#config.url, {
+          q: request.query,
+          count: Math.min(request.limit, 20),
+          freshness: request.freshness ? FRESHNESS[request.freshness] : undefined,
+        }),
+        headers: { "x-subscription-token": this.#config.apiKey },
+        signal: request.signal,
+      },
+      {
+        schema: braveResponse,
+        results: (body) => body.web?.results,
+        hit: (result) => ({
+          url: result.url ?? "",
+          title: plainText(result.title),
+          snippet: plainText(result.description),
+          publishedAt: parseLooseDate(result.page_age) ?? parseLooseDate(result.age),
+        }),
+      },
+      request.limit,
+    );
   }
 }

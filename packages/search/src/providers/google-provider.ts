@@ -1,7 +1,6 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
-import { callJson } from "./http-json.js";
-import { parseWire } from "./parse-wire.js";
+import { fetchHits, withQuery } from "./fetch-hits.js";
 import type { Freshness, ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
@@ -34,25 +33,31 @@ export class GoogleProvider implements SearchProvider {
     this.#config = config;
   }
 
-  async search(request: ProviderRequest): Promise<ProviderHit[]> {
-    const url = new URL(this.#config.url);
-    url.searchParams.set("key", this.#config.apiKey);
-    url.searchParams.set("cx", this.#config.cx);
-    url.searchParams.set("q", request.query);
-    url.searchParams.set("num", String(Math.min(request.limit, 10)));
-    if (request.freshness) url.searchParams.set("dateRestrict", DATE_RESTRICT[request.freshness]);
-    const raw = await callJson({
-      url: url.href,
-      signal: request.signal,
-      // Google answers quota exhaustion with 403 and a reason, not only 429.
-      isRateLimited: (status, body) => status === 403 && QUOTA_REASONS.test(JSON.stringify(body ?? "")),
-    });
-    const body = parseWire(googleResponse, raw, url.href);
-    return (body.items ?? []).slice(0, request.limit).map((item) => ({
-      url: item.link ?? "",
-      title: plainText(item.title),
-      snippet: plainText(item.snippet),
-      publishedAt: parseLooseDate(item.pagemap?.metatags?.[0]?.["article:published_time"]),
-    }));
+  search(request: ProviderRequest): Promise<ProviderHit[]> {
+    return fetchHits(
+      {
+        url: withQuery(this.#config.url, {
+          key: this.#config.apiKey,
+          cx: this.#config.cx,
+          q: request.query,
+          num: Math.min(request.limit, 10),
+          dateRestrict: request.freshness ? DATE_RESTRICT[request.freshness] : undefined,
+        }),
+        signal: request.signal,
+        // Google answers quota exhaustion with 403 and a reason, not only 429.
+        isRateLimited: (status, body) => status === 403 && QUOTA_REASONS.test(JSON.stringify(body ?? "")),
+      },
+      {
+        schema: googleResponse,
+        results: (body) => body.items,
+        hit: (result) => ({
+          url: result.link ?? "",
+          title: plainText(result.title),
+          snippet: plainText(result.snippet),
+          publishedAt: parseLooseDate(result.pagemap?.metatags?.[0]?.["article:published_time"]),
+        }),
+      },
+      request.limit,
+    );
   }
 }

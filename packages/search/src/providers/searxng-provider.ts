@@ -1,7 +1,6 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
-import { callJson } from "./http-json.js";
-import { parseWire } from "./parse-wire.js";
+import { fetchHits, withQuery } from "./fetch-hits.js";
 import type { ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
@@ -29,23 +28,32 @@ export class SearxngProvider implements SearchProvider {
     this.#config = config;
   }
 
-  async search(request: ProviderRequest): Promise<ProviderHit[]> {
-    const url = new URL("search", this.#config.url.endsWith("/") ? this.#config.url : `${this.#config.url}/`);
-    url.searchParams.set("q", request.query);
-    url.searchParams.set("format", "json");
-    if (request.freshness) url.searchParams.set("time_range", request.freshness);
-    if (this.#config.engines) url.searchParams.set("engines", this.#config.engines);
-    if (this.#config.language) url.searchParams.set("language", this.#config.language);
-    const body = parseWire(
-      searxngResponse,
-      await callJson({ url: url.href, signal: request.signal }),
-      url.href,
+  search(request: ProviderRequest): Promise<ProviderHit[]> {
+    return fetchHits(
+      {
+        url: withQuery(
+          new URL("search", this.#config.url.endsWith("/") ? this.#config.url : `${this.#config.url}/`),
+          {
+            q: request.query,
+            format: "json",
+            time_range: request.freshness,
+            engines: this.#config.engines,
+            language: this.#config.language,
+          },
+        ),
+        signal: request.signal,
+      },
+      {
+        schema: searxngResponse,
+        results: (body) => body.results,
+        hit: (result) => ({
+          url: result.url ?? "",
+          title: plainText(result.title),
+          snippet: plainText(result.content),
+          publishedAt: parseLooseDate(result.publishedDate),
+        }),
+      },
+      request.limit,
     );
-    return body.results.slice(0, request.limit).map((result) => ({
-      url: result.url ?? "",
-      title: plainText(result.title),
-      snippet: plainText(result.content),
-      publishedAt: parseLooseDate(result.publishedDate),
-    }));
   }
 }

@@ -1,7 +1,6 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
-import { callJson } from "./http-json.js";
-import { parseWire } from "./parse-wire.js";
+import { fetchHits } from "./fetch-hits.js";
 import type { Freshness, ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
@@ -33,24 +32,30 @@ export class SerperProvider implements SearchProvider {
     this.#config = config;
   }
 
-  async search(request: ProviderRequest): Promise<ProviderHit[]> {
-    const raw = await callJson({
-      url: this.#config.url,
-      method: "POST",
-      headers: { "x-api-key": this.#config.apiKey },
-      body: {
-        q: request.query,
-        num: Math.min(request.limit, 100),
-        ...(request.freshness ? { tbs: TBS[request.freshness] } : {}),
+  search(request: ProviderRequest): Promise<ProviderHit[]> {
+    return fetchHits(
+      {
+        url: this.#config.url,
+        method: "POST",
+        headers: { "x-api-key": this.#config.apiKey },
+        body: {
+          q: request.query,
+          num: Math.min(request.limit, 100),
+          ...(request.freshness ? { tbs: TBS[request.freshness] } : {}),
+        },
+        signal: request.signal,
       },
-      signal: request.signal,
-    });
-    const body = parseWire(serperResponse, raw, this.#config.url);
-    return (body.organic ?? []).slice(0, request.limit).map((result) => ({
-      url: result.link ?? "",
-      title: plainText(result.title),
-      snippet: plainText(result.snippet),
-      publishedAt: parseLooseDate(result.date),
-    }));
+      {
+        schema: serperResponse,
+        results: (body) => body.organic,
+        hit: (result) => ({
+          url: result.link ?? "",
+          title: plainText(result.title),
+          snippet: plainText(result.snippet),
+          publishedAt: parseLooseDate(result.date),
+        }),
+      },
+      request.limit,
+    );
   }
 }

@@ -1,7 +1,6 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
-import { callJson } from "./http-json.js";
-import { parseWire } from "./parse-wire.js";
+import { fetchHits } from "./fetch-hits.js";
 import type { ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
@@ -29,27 +28,33 @@ export class TavilyProvider implements SearchProvider {
     this.#config = config;
   }
 
-  async search(request: ProviderRequest): Promise<ProviderHit[]> {
-    const raw = await callJson({
-      url: this.#config.url,
-      method: "POST",
-      headers: { authorization: `Bearer ${this.#config.apiKey}` },
-      body: {
-        query: request.query,
-        max_results: Math.min(request.limit, 20),
-        topic: request.freshness === "day" || request.freshness === "week" ? "news" : "general",
-        ...(request.freshness ? { time_range: request.freshness } : {}),
+  search(request: ProviderRequest): Promise<ProviderHit[]> {
+    return fetchHits(
+      {
+        url: this.#config.url,
+        method: "POST",
+        headers: { authorization: `Bearer ${this.#config.apiKey}` },
+        body: {
+          query: request.query,
+          max_results: Math.min(request.limit, 20),
+          topic: request.freshness === "day" || request.freshness === "week" ? "news" : "general",
+          ...(request.freshness ? { time_range: request.freshness } : {}),
+        },
+        signal: request.signal,
+        // 432/433: the plan's or the pay-as-you-go credit limit is used up.
+        isRateLimited: (status) => status === 432 || status === 433,
       },
-      signal: request.signal,
-      // 432/433: the plan's or the pay-as-you-go credit limit is used up.
-      isRateLimited: (status) => status === 432 || status === 433,
-    });
-    const body = parseWire(tavilyResponse, raw, this.#config.url);
-    return body.results.slice(0, request.limit).map((result) => ({
-      url: result.url ?? "",
-      title: plainText(result.title),
-      snippet: plainText(result.content),
-      publishedAt: parseLooseDate(result.published_date),
-    }));
+      {
+        schema: tavilyResponse,
+        results: (body) => body.results,
+        hit: (result) => ({
+          url: result.url ?? "",
+          title: plainText(result.title),
+          snippet: plainText(result.content),
+          publishedAt: parseLooseDate(result.published_date),
+        }),
+      },
+      request.limit,
+    );
   }
 }
