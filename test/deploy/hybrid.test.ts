@@ -1,44 +1,28 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, createServiceApp, loadConfig, ReplyStream } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../support/ports.js";
 import { repoRoot } from "../support/shared-data.js";
+import {
+  available,
+  canRunNginx,
+  curl,
+  issueCertificate,
+  type RunningNginx,
+  runNginx,
+  selfSignedCertificate,
+} from "./support/nginx.js";
 
 /**
  * The hybrid topology of deploy/hybrid with the real nginx: model and knowledge services in a
  * "private zone" behind the mutual-TLS gateway, reached from the "public zone" through the egress
  * gateway, with the Hearth service token checked end to end.
  */
-const available = (command: string) => {
-  try {
-    execFileSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const canRun = available("nginx") && available("openssl") && available("curl");
 const TOKEN = "hybrid-zone-token-0123456789abcdef";
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function curl(args: string[]): Promise<{ status: number; stdout: string }> {
-  return new Promise((resolve) => {
-    execFile("curl", ["-sS", ...args], { encoding: "utf8" }, (error, stdout) =>
-      resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout }),
-    );
-  });
-}
 
 describe("hybrid zones (config)", () => {
   it("takes every service URL from the environment, HTTPS included", () => {
@@ -81,77 +65,30 @@ describe("hybrid zones (config)", () => {
   });
 });
 
-describe.skipIf(!canRun)("hybrid zones through the real nginx (mutual TLS 1.3 + service token)", () => {
+describe.skipIf(!canRunNginx)("hybrid zones through the real nginx (mutual TLS 1.3 + service token)", () => {
   let directory: string;
-  let nginx: ChildProcess;
+  let nginx: RunningNginx | undefined;
   const closers: (() => Promise<unknown>)[] = [];
   const ports = { gatewayModel: 0, gatewayKnowledge: 0, linkModel: 0, linkKnowledge: 0 };
 
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: directory, stdio: "ignore" });
-  function issue(name: string, ca: string, subject: string, extension: string) {
-    openssl(
-      "req",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-subj",
-      subject,
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-    );
-    writeFileSync(join(directory, `${name}.ext`), extension);
-    openssl(
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      `${ca}.crt`,
-      "-CAkey",
-      `${ca}.key`,
-      "-CAcreateserial",
-      "-days",
-      "2",
-      "-extfile",
-      `${name}.ext`,
-      "-out",
-      `${name}.crt`,
-    );
-  }
-
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), "hearth-hybrid-"));
-    for (const ca of ["zone-ca", "rogue-ca"]) {
-      openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        `/CN=${ca}`,
-        "-keyout",
-        `${ca}.key`,
-        "-out",
-        `${ca}.crt`,
-      );
-    }
-    issue(
+    for (const ca of ["zone-ca", "rogue-ca"]) selfSignedCertificate(directory, ca, `/CN=${ca}`);
+    issueCertificate(
+      directory,
       "gateway",
       "zone-ca",
       "/CN=private-zone.hearth.internal",
       "subjectAltName=DNS:private-zone.hearth.internal\nextendedKeyUsage=serverAuth\n",
     );
-    issue("public-zone", "zone-ca", "/CN=public-zone", "extendedKeyUsage=clientAuth\n");
-    issue("rogue-client", "rogue-ca", "/CN=public-zone", "extendedKeyUsage=clientAuth\n");
+    issueCertificate(directory, "public-zone", "zone-ca", "/CN=public-zone", "extendedKeyUsage=clientAuth\n");
+    issueCertificate(
+      directory,
+      "rogue-client",
+      "rogue-ca",
+      "/CN=public-zone",
+      "extendedKeyUsage=clientAuth\n",
+    );
 
     // The private zone's services, each requiring the service token.
     const logger = createLogger({ level: "silent" });
@@ -186,37 +123,16 @@ describe.skipIf(!canRun)("hybrid zones through the real nginx (mutual TLS 1.3 + 
       .replaceAll("/etc/nginx/tls/", `${directory}/`);
     writeFileSync(join(directory, "gateway.conf"), gateway);
     writeFileSync(join(directory, "link.conf"), link);
-    writeFileSync(
-      join(directory, "nginx.conf"),
-      `daemon off;
-worker_processes 1;
-pid ${directory}/nginx.pid;
-error_log ${directory}/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${directory}/body;
-  proxy_temp_path ${directory}/proxy;
-  fastcgi_temp_path ${directory}/fastcgi;
-  uwsgi_temp_path ${directory}/uwsgi;
-  scgi_temp_path ${directory}/scgi;
-  include ${directory}/gateway.conf;
-  include ${directory}/link.conf;
-}
-`,
+    nginx = await runNginx(
+      directory,
+      ["gateway.conf", "link.conf"],
+      async () =>
+        (await curl(["-o", "/dev/null", `http://127.0.0.1:${ports.linkModel}/healthz`])).status === 0,
     );
-    const args = ["-p", directory, "-e", join(directory, "error.log"), "-c", join(directory, "nginx.conf")];
-    execFileSync("nginx", ["-t", ...args], { stdio: "pipe" });
-    nginx = spawn("nginx", args, { stdio: "ignore" });
-    for (let attempt = 0; attempt < 100; attempt++) {
-      if ((await curl(["-o", "/dev/null", `http://127.0.0.1:${ports.linkModel}/healthz`])).status === 0)
-        break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
   });
 
   afterAll(async () => {
-    nginx?.kill("SIGQUIT");
+    await nginx?.stop();
     await Promise.all(closers.map((close) => close()));
     rmSync(directory, { recursive: true, force: true });
   });

@@ -11,7 +11,8 @@ import { repoRoot } from "../../support/shared-data.js";
  * nginx-hearth-up.test.ts).
  */
 
-const available = (command: string) => {
+/** Whether `command` is on the PATH. */
+export const available = (command: string) => {
   try {
     execFileSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" });
     return true;
@@ -67,48 +68,80 @@ export interface HearthNginx {
   stop(): Promise<void>;
 }
 
-function generateCertificate(directory: string): void {
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-keyout",
-      join(directory, "tls.key"),
-      "-out",
-      join(directory, "tls.crt"),
-    ],
-    { stdio: "ignore" },
-  );
+function openssl(directory: string, args: string[]): void {
+  execFileSync("openssl", args, { cwd: directory, stdio: "ignore" });
 }
 
-/** deploy/nginx/hearth.conf with the upstream, listen address, certificate and snippet paths of this run. */
-function renderSite(directory: string, upstreamPort: number, port: number): string {
-  return readFileSync(join(repoRoot, "deploy/nginx/hearth.conf"), "utf8")
-    .replace("server web:8080;", `server 127.0.0.1:${upstreamPort};`)
-    .replace("listen 8443 ssl http2;", `listen 127.0.0.1:${port} ssl http2;`)
-    .replaceAll("/etc/nginx/tls/", `${directory}/`)
-    .replaceAll("/etc/nginx/snippets/", `${join(repoRoot, "deploy/nginx/snippets")}/`);
+const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+
+/** A self-signed EC certificate valid two days, `<name>.key` and `<name>.crt` in `directory` (a CA or a server). */
+export function selfSignedCertificate(
+  directory: string,
+  name: string,
+  subject: string,
+  extraArgs: string[] = [],
+): void {
+  openssl(directory, [
+    "req",
+    "-x509",
+    ...EC_KEY,
+    "-days",
+    "2",
+    "-subj",
+    subject,
+    ...extraArgs,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.crt`,
+  ]);
 }
 
-/** Starts nginx (foreground, temporary prefix) in front of 127.0.0.1:`upstreamPort`; resolves once it answers. */
-export async function startNginx(upstreamPort: number): Promise<HearthNginx> {
+/** `<name>.key` and `<name>.crt` signed by the CA `<ca>.crt` in `directory`, with the given X.509 extensions. */
+export function issueCertificate(
+  directory: string,
+  name: string,
+  ca: string,
+  subject: string,
+  extensions: string,
+): void {
+  openssl(directory, ["req", ...EC_KEY, "-subj", subject, "-keyout", `${name}.key`, "-out", `${name}.csr`]);
+  writeFileSync(join(directory, `${name}.ext`), extensions);
+  openssl(directory, [
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    `${ca}.crt`,
+    "-CAkey",
+    `${ca}.key`,
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    `${name}.ext`,
+    "-out",
+    `${name}.crt`,
+  ]);
+}
+
+export interface RunningNginx {
+  /** Stops nginx gracefully (SIGQUIT) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs nginx in the foreground with `directory` as its prefix: a main nginx.conf that includes the
+ * given site files (already written to `directory`), checked with `nginx -t` first; resolves once
+ * `ready` is true, and throws with nginx's error log when it never is.
+ */
+export async function runNginx(
+  directory: string,
+  sites: string[],
+  ready: () => Promise<boolean>,
+): Promise<RunningNginx> {
   if (!nginxBinary) throw new Error("nginx is not installed");
-  const directory = mkdtempSync(join(tmpdir(), "hearth-nginx-"));
-  generateCertificate(directory);
-  const port = await freePort();
-  writeFileSync(join(directory, "hearth.conf"), renderSite(directory, upstreamPort, port));
   writeFileSync(
     join(directory, "nginx.conf"),
     `daemon off;
@@ -124,40 +157,71 @@ http {
   fastcgi_temp_path ${directory}/fastcgi;
   uwsgi_temp_path ${directory}/uwsgi;
   scgi_temp_path ${directory}/scgi;
-  include ${directory}/hearth.conf;
-}
+${sites.map((site) => `  include ${join(directory, site)};\n`).join("")}}
 `,
   );
   const args = ["-p", directory, "-e", join(directory, "error.log"), "-c", join(directory, "nginx.conf")];
   execFileSync(nginxBinary, ["-t", ...args], { stdio: "pipe" });
   const nginx: ChildProcess = spawn(nginxBinary, args, { stdio: "ignore" });
   const exited = new Promise<void>((resolve) => nginx.once("exit", () => resolve()));
+  let answered = false;
+  for (let attempt = 0; attempt < 100 && !answered; attempt++) {
+    answered = await ready();
+    if (!answered) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!answered) {
+    nginx.kill("SIGKILL");
+    throw new Error(`nginx did not answer:\n${readFileSync(join(directory, "error.log"), "utf8")}`);
+  }
+  return {
+    async stop() {
+      if (nginx.exitCode === null && nginx.signalCode === null) {
+        nginx.kill("SIGQUIT");
+        await exited;
+      }
+    },
+  };
+}
 
+/** deploy/nginx/hearth.conf with the upstream, listen address, certificate and snippet paths of this run. */
+function renderSite(directory: string, upstreamPort: number, port: number): string {
+  return readFileSync(join(repoRoot, "deploy/nginx/hearth.conf"), "utf8")
+    .replace("server web:8080;", `server 127.0.0.1:${upstreamPort};`)
+    .replace("listen 8443 ssl http2;", `listen 127.0.0.1:${port} ssl http2;`)
+    .replaceAll("/etc/nginx/tls/", `${directory}/`)
+    .replaceAll("/etc/nginx/snippets/", `${join(repoRoot, "deploy/nginx/snippets")}/`);
+}
+
+/** Starts nginx (foreground, temporary prefix) in front of 127.0.0.1:`upstreamPort`; resolves once it answers. */
+export async function startNginx(upstreamPort: number): Promise<HearthNginx> {
+  const directory = mkdtempSync(join(tmpdir(), "hearth-nginx-"));
+  selfSignedCertificate(directory, "tls", "/CN=localhost", [
+    "-addext",
+    "subjectAltName=DNS:localhost,IP:127.0.0.1",
+  ]);
+  const port = await freePort();
+  writeFileSync(join(directory, "hearth.conf"), renderSite(directory, upstreamPort, port));
   const certificate = join(directory, "tls.crt");
   const base = `https://127.0.0.1:${port}`;
   const trusted = (curlArgs: string[]) => curl(["--cacert", certificate, ...curlArgs]);
-  let ready = false;
-  for (let attempt = 0; attempt < 100 && !ready; attempt++) {
-    ready = (await trusted(["-o", "/dev/null", `${base}/healthz`])).status === 0;
-    if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (!ready) {
-    nginx.kill("SIGKILL");
-    const log = readFileSync(join(directory, "error.log"), "utf8");
+  let nginx: RunningNginx;
+  try {
+    nginx = await runNginx(
+      directory,
+      ["hearth.conf"],
+      async () => (await trusted(["-o", "/dev/null", `${base}/healthz`])).status === 0,
+    );
+  } catch (error) {
     rmSync(directory, { recursive: true, force: true });
-    throw new Error(`nginx did not answer on ${base}:\n${log}`);
+    throw new Error(`nginx on ${base}: ${(error as Error).message}`);
   }
-
   return {
     base,
     directory,
     certificate,
     curl: trusted,
     async stop() {
-      if (nginx.exitCode === null && nginx.signalCode === null) {
-        nginx.kill("SIGQUIT");
-        await exited;
-      }
+      await nginx.stop();
       rmSync(directory, { recursive: true, force: true });
     },
   };
