@@ -9,10 +9,10 @@ import {
   type Browser,
   ensureUiBuilt,
   hasChromium,
-  openBrowser,
+  launchBrowser,
   screenshot,
   signUpInUi,
-} from "./support/browser.js";
+} from "../support/browser.js";
 
 /**
  * Issue 2 point 8, first slice in a real Chromium: the built UI, the model picker, a streamed
@@ -31,7 +31,7 @@ describe.skipIf(!hasChromium)("first slice in the browser", () => {
     model = await startFakeModelService({ models: ["tiny-story", "qwen-mini"], delayMs: 40 });
     web = await startWeb({ modelUrl: model.url });
     url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    browser = await openBrowser();
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();

@@ -15,10 +15,10 @@ import {
   type Browser,
   ensureUiBuilt,
   hasChromium,
-  openBrowser,
+  launchBrowser,
   screenshot,
   signUpInUi,
-} from "./support/browser.js";
+} from "../support/browser.js";
 
 /**
  * Issue 6 in a real Chromium on the built UI: sign up as admin, chat and see it stream, upload a
@@ -40,8 +40,8 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     services = await startFakeKnowledgeAndSearch();
     web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
     url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    alice = await openBrowser({ locale: "en-US" });
-    bob = await openBrowser({ locale: "zh-CN", width: 390, height: 844 });
+    alice = await launchBrowser({ locale: "en-US" });
+    bob = await launchBrowser({ locale: "zh-CN", width: 390, height: 844 });
   });
   afterAll(async () => {
     await alice?.close();

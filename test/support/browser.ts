@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { repoRoot } from "../../support/shared-data.js";
+import { repoRoot } from "./shared-data.js";
 
 export const CHROMIUM = process.env.HEARTH_CHROMIUM ?? "/usr/bin/chromium";
 export const hasChromium = existsSync(CHROMIUM);
@@ -21,8 +21,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Debian's Chromium, headless, with a fresh profile and the given browser language. */
-export async function openBrowser(
+/** Debian's Chromium through playwright-core, headless, with a fresh profile and the given browser language. */
+export async function launchBrowser(
   options: { locale?: string; width?: number; height?: number } = {},
 ): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), "hearth-chromium-"));
@@ -55,6 +55,7 @@ export async function openBrowser(
   };
 }
 
+/** A full-page screenshot in test-results/<name>.png; resolves with its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true });
   const path = join(screenshotDir, `${name}.png`);
