@@ -1,26 +1,22 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
-import { fetchHits, withQuery } from "./fetch-hits.js";
-import type { Freshness, ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
+import { withQuery } from "./http-json.js";
+import { type EngineCall, JsonSearchProvider } from "./json-search-provider.js";
+import type { Freshness, ProviderHit, ProviderRequest } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "bing" }>;
 
-/** Bing Web Search v7 (`GET /v7.0/search`): `webPages.value`. */
-const bingResponse = z.object({
-  webPages: z
-    .object({
-      value: z.array(
-        z.object({
-          url: z.string().nullish(),
-          name: z.string().nullish(),
-          snippet: z.string().nullish(),
-          datePublished: z.string().nullish(),
-        }),
-      ),
-    })
-    .nullish(),
+const bingPage = z.object({
+  url: z.string().nullish(),
+  name: z.string().nullish(),
+  snippet: z.string().nullish(),
+  datePublished: z.string().nullish(),
 });
+type BingPage = z.output<typeof bingPage>;
+
+/** Bing Web Search v7 (`GET /v7.0/search`): `webPages.value`. */
+const bingAnswer = z.object({ webPages: z.object({ value: z.array(bingPage) }).nullish() });
 
 const FRESHNESS: Record<Freshness, string | undefined> = {
   day: "Day",
@@ -29,40 +25,33 @@ const FRESHNESS: Record<Freshness, string | undefined> = {
   year: undefined,
 };
 
-export class BingProvider implements SearchProvider {
+export class BingProvider extends JsonSearchProvider<Config, typeof bingAnswer, BingPage> {
   readonly type = "bing";
-  readonly id: string;
-  readonly #config: Config;
+  protected readonly answer = bingAnswer;
 
-  constructor(config: Config) {
-    this.id = config.id;
-    this.#config = config;
+  protected call(request: ProviderRequest, config: Config): EngineCall {
+    return {
+      url: withQuery(config.url, {
+        q: request.query,
+        count: Math.min(request.limit, 50),
+        responseFilter: "Webpages",
+        freshness: request.freshness && FRESHNESS[request.freshness],
+        mkt: config.market,
+      }),
+      headers: { "ocp-apim-subscription-key": config.apiKey },
+    };
   }
 
-  search(request: ProviderRequest): Promise<ProviderHit[]> {
-    return fetchHits(
-      {
-        url: withQuery(this.#config.url, {
-          q: request.query,
-          count: Math.min(request.limit, 50),
-          responseFilter: "Webpages",
-          freshness: request.freshness ? FRESHNESS[request.freshness] : undefined,
-          mkt: this.#config.market,
-        }),
-        headers: { "ocp-apim-subscription-key": this.#config.apiKey },
-        signal: request.signal,
-      },
-      {
-        schema: bingResponse,
-        results: (body) => body.webPages?.value,
-        hit: (result) => ({
-          url: result.url ?? "",
-          title: plainText(result.name),
-          snippet: plainText(result.snippet),
-          publishedAt: parseLooseDate(result.datePublished),
-        }),
-      },
-      request.limit,
-    );
+  protected results(answer: z.output<typeof bingAnswer>) {
+    return answer.webPages?.value;
+  }
+
+  protected hit(page: BingPage): ProviderHit {
+    return {
+      url: page.url ?? "",
+      title: plainText(page.name),
+      snippet: plainText(page.snippet),
+      publishedAt: parseLooseDate(page.datePublished),
+    };
   }
 }

@@ -1,32 +1,23 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
-import { fetchHits } from "./fetch-hits.js";
-import type { Freshness, ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
+import { bearerPost, type EngineCall, JsonSearchProvider } from "./json-search-provider.js";
+import type { Freshness, ProviderHit, ProviderRequest } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "bocha" }>;
 
+const bochaPage = z.object({
+  url: z.string().nullish(),
+  name: z.string().nullish(),
+  snippet: z.string().nullish(),
+  summary: z.string().nullish(),
+  datePublished: z.string().nullish(),
+});
+type BochaPage = z.output<typeof bochaPage>;
+
 /** Bocha web search (`POST /v1/web-search`): a Bing-compatible `data.webPages.value` list. */
-const bochaResponse = z.object({
-  data: z
-    .object({
-      webPages: z
-        .object({
-          value: z
-            .array(
-              z.object({
-                url: z.string().nullish(),
-                name: z.string().nullish(),
-                snippet: z.string().nullish(),
-                summary: z.string().nullish(),
-                datePublished: z.string().nullish(),
-              }),
-            )
-            .nullish(),
-        })
-        .nullish(),
-    })
-    .nullish(),
+const bochaAnswer = z.object({
+  data: z.object({ webPages: z.object({ value: z.array(bochaPage).nullish() }).nullish() }).nullish(),
 });
 
 const FRESHNESS: Record<Freshness, string> = {
@@ -36,41 +27,29 @@ const FRESHNESS: Record<Freshness, string> = {
   year: "oneYear",
 };
 
-export class BochaProvider implements SearchProvider {
+export class BochaProvider extends JsonSearchProvider<Config, typeof bochaAnswer, BochaPage> {
   readonly type = "bocha";
-  readonly id: string;
-  readonly #config: Config;
+  protected readonly answer = bochaAnswer;
 
-  constructor(config: Config) {
-    this.id = config.id;
-    this.#config = config;
+  protected call(request: ProviderRequest, config: Config): EngineCall {
+    return bearerPost(config, {
+      query: request.query,
+      count: Math.min(request.limit, 50),
+      summary: false,
+      freshness: request.freshness ? FRESHNESS[request.freshness] : "noLimit",
+    });
   }
 
-  search(request: ProviderRequest): Promise<ProviderHit[]> {
-    return fetchHits(
-      {
-        url: this.#config.url,
-        method: "POST",
-        headers: { authorization: `Bearer ${this.#config.apiKey}` },
-        body: {
-          query: request.query,
-          count: Math.min(request.limit, 50),
-          summary: false,
-          freshness: request.freshness ? FRESHNESS[request.freshness] : "noLimit",
-        },
-        signal: request.signal,
-      },
-      {
-        schema: bochaResponse,
-        results: (body) => body.data?.webPages?.value,
-        hit: (result) => ({
-          url: result.url ?? "",
-          title: plainText(result.name),
-          snippet: plainText(result.snippet ?? result.summary),
-          publishedAt: parseLooseDate(result.datePublished),
-        }),
-      },
-      request.limit,
-    );
+  protected results(answer: z.output<typeof bochaAnswer>) {
+    return answer.data?.webPages?.value;
+  }
+
+  protected hit(page: BochaPage): ProviderHit {
+    return {
+      url: page.url ?? "",
+      title: plainText(page.name),
+      snippet: plainText(page.snippet ?? page.summary),
+      publishedAt: parseLooseDate(page.datePublished),
+    };
   }
 }

@@ -1,62 +1,51 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
-import { fetchHits, withQuery } from "./fetch-hits.js";
-import type { Freshness, ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
+import { withQuery } from "./http-json.js";
+import { type EngineCall, JsonSearchProvider } from "./json-search-provider.js";
+import type { Freshness, ProviderHit, ProviderRequest } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "brave" }>;
 
-/** Brave Search API (`GET /res/v1/web/search`): `web.results`. */
-const braveResponse = z.object({
-  web: z
-    .object({
-      results: z.array(
-        z.object({
-          url: z.string().nullish(),
-          title: z.string().nullish(),
-          description: z.string().nullish(),
-          page_age: z.string().nullish(),
-          age: z.string().nullish(),
-        }),
-      ),
-    })
-    .nullish(),
+const braveResult = z.object({
+  url: z.string().nullish(),
+  title: z.string().nullish(),
+  description: z.string().nullish(),
+  page_age: z.string().nullish(),
+  age: z.string().nullish(),
 });
+type BraveResult = z.output<typeof braveResult>;
+
+/** Brave Search API (`GET /res/v1/web/search`): `web.results`. */
+const braveAnswer = z.object({ web: z.object({ results: z.array(braveResult) }).nullish() });
 
 const FRESHNESS: Record<Freshness, string> = { day: "pd", week: "pw", month: "pm", year: "py" };
 
-export class BraveProvider implements SearchProvider {
+export class BraveProvider extends JsonSearchProvider<Config, typeof braveAnswer, BraveResult> {
   readonly type = "brave";
-  readonly id: string;
-  readonly #config: Config;
+  protected readonly answer = braveAnswer;
 
-  constructor(config: Config) {
-    this.id = config.id;
-    this.#config = config;
+  protected call(request: ProviderRequest, config: Config): EngineCall {
+    return {
+      url: withQuery(config.url, {
+        q: request.query,
+        count: Math.min(request.limit, 20),
+        freshness: request.freshness && FRESHNESS[request.freshness],
+      }),
+      headers: { "x-subscription-token": config.apiKey },
+    };
   }
 
-  search(request: ProviderRequest): Promise<ProviderHit[]> {
-    return fetchHits(
-      {
-        url: withQuery(this.#config.url, {
-          q: request.query,
-          count: Math.min(request.limit, 20),
-          freshness: request.freshness ? FRESHNESS[request.freshness] : undefined,
-        }),
-        headers: { "x-subscription-token": this.#config.apiKey },
-        signal: request.signal,
-      },
-      {
-        schema: braveResponse,
-        results: (body) => body.web?.results,
-        hit: (result) => ({
-          url: result.url ?? "",
-          title: plainText(result.title),
-          snippet: plainText(result.description),
-          publishedAt: parseLooseDate(result.page_age) ?? parseLooseDate(result.age),
-        }),
-      },
-      request.limit,
-    );
+  protected results(answer: z.output<typeof braveAnswer>) {
+    return answer.web?.results;
+  }
+
+  protected hit(result: BraveResult): ProviderHit {
+    return {
+      url: result.url ?? "",
+      title: plainText(result.title),
+      snippet: plainText(result.description),
+      publishedAt: parseLooseDate(result.page_age) ?? parseLooseDate(result.age),
+    };
   }
 }

@@ -1,63 +1,54 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
-import { fetchHits, withQuery } from "./fetch-hits.js";
-import type { Freshness, ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
+import { withQuery } from "./http-json.js";
+import { type EngineCall, JsonSearchProvider } from "./json-search-provider.js";
+import type { Freshness, ProviderHit, ProviderRequest } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "google" }>;
 
-/** Google Programmable Search (Custom Search JSON API, `GET /customsearch/v1`): `items`, absent when none. */
-const googleResponse = z.object({
-  items: z
-    .array(
-      z.object({
-        link: z.string().nullish(),
-        title: z.string().nullish(),
-        snippet: z.string().nullish(),
-        pagemap: z.object({ metatags: z.array(z.record(z.string(), z.unknown())).nullish() }).nullish(),
-      }),
-    )
-    .nullish(),
+const googleItem = z.object({
+  link: z.string().nullish(),
+  title: z.string().nullish(),
+  snippet: z.string().nullish(),
+  pagemap: z.object({ metatags: z.array(z.record(z.string(), z.unknown())).nullish() }).nullish(),
 });
+type GoogleItem = z.output<typeof googleItem>;
+
+/** Google Programmable Search (Custom Search JSON API, `GET /customsearch/v1`): `items`, absent when none. */
+const googleAnswer = z.object({ items: z.array(googleItem).nullish() });
 
 const DATE_RESTRICT: Record<Freshness, string> = { day: "d1", week: "w1", month: "m1", year: "y1" };
 const QUOTA_REASONS = /rateLimitExceeded|userRateLimitExceeded|dailyLimitExceeded|quotaExceeded/;
 
-export class GoogleProvider implements SearchProvider {
+export class GoogleProvider extends JsonSearchProvider<Config, typeof googleAnswer, GoogleItem> {
   readonly type = "google";
-  readonly id: string;
-  readonly #config: Config;
+  protected readonly answer = googleAnswer;
 
-  constructor(config: Config) {
-    this.id = config.id;
-    this.#config = config;
+  protected call(request: ProviderRequest, config: Config): EngineCall {
+    return {
+      url: withQuery(config.url, {
+        key: config.apiKey,
+        cx: config.cx,
+        q: request.query,
+        num: Math.min(request.limit, 10),
+        dateRestrict: request.freshness && DATE_RESTRICT[request.freshness],
+      }),
+      // Google answers quota exhaustion with 403 and a reason, not only 429.
+      isRateLimited: (status, body) => status === 403 && QUOTA_REASONS.test(JSON.stringify(body ?? "")),
+    };
   }
 
-  search(request: ProviderRequest): Promise<ProviderHit[]> {
-    return fetchHits(
-      {
-        url: withQuery(this.#config.url, {
-          key: this.#config.apiKey,
-          cx: this.#config.cx,
-          q: request.query,
-          num: Math.min(request.limit, 10),
-          dateRestrict: request.freshness ? DATE_RESTRICT[request.freshness] : undefined,
-        }),
-        signal: request.signal,
-        // Google answers quota exhaustion with 403 and a reason, not only 429.
-        isRateLimited: (status, body) => status === 403 && QUOTA_REASONS.test(JSON.stringify(body ?? "")),
-      },
-      {
-        schema: googleResponse,
-        results: (body) => body.items,
-        hit: (result) => ({
-          url: result.link ?? "",
-          title: plainText(result.title),
-          snippet: plainText(result.snippet),
-          publishedAt: parseLooseDate(result.pagemap?.metatags?.[0]?.["article:published_time"]),
-        }),
-      },
-      request.limit,
-    );
+  protected results(answer: z.output<typeof googleAnswer>) {
+    return answer.items;
+  }
+
+  protected hit(item: GoogleItem): ProviderHit {
+    return {
+      url: item.link ?? "",
+      title: plainText(item.title),
+      snippet: plainText(item.snippet),
+      publishedAt: parseLooseDate(item.pagemap?.metatags?.[0]?.["article:published_time"]),
+    };
   }
 }

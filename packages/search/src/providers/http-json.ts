@@ -161,3 +161,12 @@ export function retryAfterMs(headers: Headers, now = Date.now()): number | undef
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
+
+/** The engine's URL with the query parameters that have a value, in the order given. */
+export function withQuery(base: string | URL, params: Record<string, string | number | undefined>): string {
+  const url = new URL(base);
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined && value !== "") url.searchParams.set(name, String(value));
+  }
+  return url.href;
+}

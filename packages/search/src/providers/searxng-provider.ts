@@ -1,59 +1,50 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
-import { fetchHits, withQuery } from "./fetch-hits.js";
-import type { ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
+import { withQuery } from "./http-json.js";
+import { type EngineCall, JsonSearchProvider } from "./json-search-provider.js";
+import type { ProviderHit, ProviderRequest } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "searxng" }>;
 
-/** SearXNG's JSON API (`/search?format=json`; the instance must list `json` in search.formats). */
-const searxngResponse = z.object({
-  results: z.array(
-    z.object({
-      url: z.string().nullish(),
-      title: z.string().nullish(),
-      content: z.string().nullish(),
-      publishedDate: z.string().nullish(),
-    }),
-  ),
+const searxngResult = z.object({
+  url: z.string().nullish(),
+  title: z.string().nullish(),
+  content: z.string().nullish(),
+  publishedDate: z.string().nullish(),
 });
+type SearxngResult = z.output<typeof searxngResult>;
 
-export class SearxngProvider implements SearchProvider {
+/** SearXNG's JSON API (`/search?format=json`; the instance must list `json` in search.formats). */
+const searxngAnswer = z.object({ results: z.array(searxngResult) });
+
+export class SearxngProvider extends JsonSearchProvider<Config, typeof searxngAnswer, SearxngResult> {
   readonly type = "searxng";
-  readonly id: string;
-  readonly #config: Config;
+  protected readonly answer = searxngAnswer;
 
-  constructor(config: Config) {
-    this.id = config.id;
-    this.#config = config;
+  protected call(request: ProviderRequest, config: Config): EngineCall {
+    const instance = config.url.endsWith("/") ? config.url : `${config.url}/`;
+    return {
+      url: withQuery(new URL("search", instance), {
+        q: request.query,
+        format: "json",
+        time_range: request.freshness,
+        engines: config.engines,
+        language: config.language,
+      }),
+    };
   }
 
-  search(request: ProviderRequest): Promise<ProviderHit[]> {
-    return fetchHits(
-      {
-        url: withQuery(
-          new URL("search", this.#config.url.endsWith("/") ? this.#config.url : `${this.#config.url}/`),
-          {
-            q: request.query,
-            format: "json",
-            time_range: request.freshness,
-            engines: this.#config.engines,
-            language: this.#config.language,
-          },
-        ),
-        signal: request.signal,
-      },
-      {
-        schema: searxngResponse,
-        results: (body) => body.results,
-        hit: (result) => ({
-          url: result.url ?? "",
-          title: plainText(result.title),
-          snippet: plainText(result.content),
-          publishedAt: parseLooseDate(result.publishedDate),
-        }),
-      },
-      request.limit,
-    );
+  protected results(answer: z.output<typeof searxngAnswer>) {
+    return answer.results;
+  }
+
+  protected hit(result: SearxngResult): ProviderHit {
+    return {
+      url: result.url ?? "",
+      title: plainText(result.title),
+      snippet: plainText(result.content),
+      publishedAt: parseLooseDate(result.publishedDate),
+    };
   }
 }
