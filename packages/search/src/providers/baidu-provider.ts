@@ -1,17 +1,13 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
 import { bearerPost, type EngineCall, JsonSearchProvider } from "./json-search-provider.js";
+import { textFields } from "./parse-wire.js";
 import type { Freshness, ProviderHit, ProviderRequest } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "baidu" }>;
 
-const baiduReference = z.object({
-  url: z.string().nullish(),
-  title: z.string().nullish(),
-  content: z.string().nullish(),
-  date: z.string().nullish(),
-});
+const baiduReference = textFields("url", "title", "content", "date");
 type BaiduReference = z.output<typeof baiduReference>;
 
 /** Baidu AI search (Qianfan `/v2/ai_search/web_search`): the `references` list. */

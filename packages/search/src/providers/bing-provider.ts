@@ -2,17 +2,13 @@ import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
 import { withQuery } from "./http-json.js";
 import { type EngineCall, JsonSearchProvider } from "./json-search-provider.js";
+import { textFields } from "./parse-wire.js";
 import type { Freshness, ProviderHit, ProviderRequest } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "bing" }>;
 
-const bingPage = z.object({
-  url: z.string().nullish(),
-  name: z.string().nullish(),
-  snippet: z.string().nullish(),
-  datePublished: z.string().nullish(),
-});
+const bingPage = textFields("url", "name", "snippet", "datePublished");
 type BingPage = z.output<typeof bingPage>;
 
 /** Bing Web Search v7 (`GET /v7.0/search`): `webPages.value`. */

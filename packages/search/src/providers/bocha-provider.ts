@@ -1,18 +1,13 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
 import { bearerPost, type EngineCall, JsonSearchProvider } from "./json-search-provider.js";
+import { textFields } from "./parse-wire.js";
 import type { Freshness, ProviderHit, ProviderRequest } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "bocha" }>;
 
-const bochaPage = z.object({
-  url: z.string().nullish(),
-  name: z.string().nullish(),
-  snippet: z.string().nullish(),
-  summary: z.string().nullish(),
-  datePublished: z.string().nullish(),
-});
+const bochaPage = textFields("url", "name", "snippet", "summary", "datePublished");
 type BochaPage = z.output<typeof bochaPage>;
 
 /** Bocha web search (`POST /v1/web-search`): a Bing-compatible `data.webPages.value` list. */

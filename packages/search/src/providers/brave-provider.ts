@@ -2,18 +2,13 @@ import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
 import { withQuery } from "./http-json.js";
 import { type EngineCall, JsonSearchProvider } from "./json-search-provider.js";
+import { textFields } from "./parse-wire.js";
 import type { Freshness, ProviderHit, ProviderRequest } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "brave" }>;
 
-const braveResult = z.object({
-  url: z.string().nullish(),
-  title: z.string().nullish(),
-  description: z.string().nullish(),
-  page_age: z.string().nullish(),
-  age: z.string().nullish(),
-});
+const braveResult = textFields("url", "title", "description", "page_age", "age");
 type BraveResult = z.output<typeof braveResult>;
 
 /** Brave Search API (`GET /res/v1/web/search`): `web.results`. */

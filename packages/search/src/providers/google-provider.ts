@@ -2,15 +2,13 @@ import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
 import { withQuery } from "./http-json.js";
 import { type EngineCall, JsonSearchProvider } from "./json-search-provider.js";
+import { textFields } from "./parse-wire.js";
 import type { Freshness, ProviderHit, ProviderRequest } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "google" }>;
 
-const googleItem = z.object({
-  link: z.string().nullish(),
-  title: z.string().nullish(),
-  snippet: z.string().nullish(),
+const googleItem = textFields("link", "title", "snippet").extend({
   pagemap: z.object({ metatags: z.array(z.record(z.string(), z.unknown())).nullish() }).nullish(),
 });
 type GoogleItem = z.output<typeof googleItem>;

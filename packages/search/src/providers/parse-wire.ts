@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 import { ProviderCallError } from "./provider-call-error.js";
 
 /** Validates an engine's answer against its wire schema; a mismatch is a provider error, never a crash. */
@@ -13,4 +13,15 @@ export function parseWire<T extends z.ZodType>(schema: T, body: unknown, url: st
     });
   }
   return parsed.data;
+}
+
+const nullableText = () => z.string().nullish();
+
+/** A result object whose named fields are strings an engine may leave out or send as null. */
+export function textFields<const Name extends string>(...names: Name[]) {
+  return z.object(
+    Object.fromEntries(names.map((name) => [name, nullableText()])) as {
+      [Key in Name]: ReturnType<typeof nullableText>;
+    },
+  );
 }

@@ -2,17 +2,13 @@ import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
 import { withQuery } from "./http-json.js";
 import { type EngineCall, JsonSearchProvider } from "./json-search-provider.js";
+import { textFields } from "./parse-wire.js";
 import type { ProviderHit, ProviderRequest } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "searxng" }>;
 
-const searxngResult = z.object({
-  url: z.string().nullish(),
-  title: z.string().nullish(),
-  content: z.string().nullish(),
-  publishedDate: z.string().nullish(),
-});
+const searxngResult = textFields("url", "title", "content", "publishedDate");
 type SearxngResult = z.output<typeof searxngResult>;
 
 /** SearXNG's JSON API (`/search?format=json`; the instance must list `json` in search.formats). */

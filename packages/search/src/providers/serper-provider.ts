@@ -1,17 +1,13 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
 import { type EngineCall, JsonSearchProvider } from "./json-search-provider.js";
+import { textFields } from "./parse-wire.js";
 import type { Freshness, ProviderHit, ProviderRequest } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "serper" }>;
 
-const serperResult = z.object({
-  link: z.string().nullish(),
-  title: z.string().nullish(),
-  snippet: z.string().nullish(),
-  date: z.string().nullish(),
-});
+const serperResult = textFields("link", "title", "snippet", "date");
 type SerperResult = z.output<typeof serperResult>;
 
 /** Serper (Google results, `POST /search`): `organic`. */

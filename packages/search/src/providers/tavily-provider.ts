@@ -1,17 +1,13 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { z } from "zod";
 import { bearerPost, type EngineCall, JsonSearchProvider } from "./json-search-provider.js";
+import { textFields } from "./parse-wire.js";
 import type { ProviderHit, ProviderRequest } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "tavily" }>;
 
-const tavilyResult = z.object({
-  url: z.string().nullish(),
-  title: z.string().nullish(),
-  content: z.string().nullish(),
-  published_date: z.string().nullish(),
-});
+const tavilyResult = textFields("url", "title", "content", "published_date");
 type TavilyResult = z.output<typeof tavilyResult>;
 
 /** Tavily (`POST /search`): `results`. */
