@@ -10,6 +10,7 @@ import type { ModelAccess } from "../models/model-access.js";
 import { limitsSchema, type SettingsStore, settingsSchema } from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
+import { registerModelRegistryRoutes } from "./model-registry-routes.js";
 
 interface Deps {
   db: WebDatabase;
@@ -25,6 +26,7 @@ const admin = { config: { access: "admin" as const } };
 /** Users, groups, settings, model access and pulls, usage and the audit log: administrators only. */
 export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
   const { db } = deps;
+  registerModelRegistryRoutes(app, { db, config: deps.config });
 
   app.get("/api/admin/users", admin, async () => {
     const users = await db
