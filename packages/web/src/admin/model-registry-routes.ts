@@ -41,9 +41,7 @@ export function registerModelRegistryRoutes(
     let reachable = true;
     try {
       models = await client.listModels(AbortSignal.timeout(10_000));
-    } catch (error) {
-      if (error instanceof ModelRegistryClientError && error.status < 500)
-        forwardError(error, "/api/hearth/models");
+    } catch {
       reachable = false;
     }
     return { reachable, models };
