@@ -292,27 +292,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       .send(Readable.fromWeb(response.body as never));
   });
 
-  app.post("/api/admin/models/copy", admin, async (request, reply) => {
-    const body = z
-      .strictObject({ source: z.string().min(1), destination: z.string().min(1) })
-      .parse(request.body);
-    const response = await fetch(`${modelService}/api/copy`, {
-      method: "POST",
-      headers: modelHeaders,
-      body: JSON.stringify(body),
-    }).catch((error: unknown) => {
-      throw new UpstreamCallError({
-        url: "/api/copy",
-        message: "the model service did not answer",
-        cause: error,
-      });
-    });
-    return reply
-      .code(response.ok ? 200 : response.status >= 500 ? 502 : response.status)
-      .type("application/json")
-      .send((await response.text()) || "{}");
-  });
-
   app.delete("/api/admin/models/:model", admin, async (request, reply) => {
     const { model } = request.params as { model: string };
     const response = await fetch(`${modelService}/api/delete`, {
