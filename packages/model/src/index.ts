@@ -6,5 +6,6 @@ export {
   ModelRegistry,
   type ModelVersion,
   type PullProgress,
+  type RegistryModel,
 } from "./registry/model-registry.js";
 export type { GenerateResult, ModelCall, ModelRuntime, StreamPart } from "./runtime/language-model.js";

@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { formatModelError } from "./http/format-error.js";
 import { registerOllamaRoutes } from "./http/ollama-routes.js";
 import { registerOpenAiRoutes } from "./http/openai-routes.js";
+import { registerRegistryRoutes } from "./http/registry-routes.js";
 import type { ModelServiceContext } from "./http/service-context.js";
 import { ModelRegistry } from "./registry/model-registry.js";
 import { EmbeddedRuntime } from "./runtime/embedded/embedded-runtime.js";
@@ -43,7 +44,10 @@ async function ensureModelsDir(config: HearthConfig): Promise<void> {
   );
 }
 
-/** Builds the model service (not listening): Ollama API under /api, OpenAI API under /v1. */
+/**
+ * Builds the model service (not listening): Ollama API under /api, OpenAI API under /v1, the model
+ * registry (versions, rollback) under /api/hearth/models.
+ */
 export async function createModelService(
   config: HearthConfig,
   logger: Logger,
@@ -130,6 +134,7 @@ export async function createModelService(
   };
   registerOllamaRoutes(app, context);
   registerOpenAiRoutes(app, context);
+  registerRegistryRoutes(app, context);
 
   let closed = false;
   return {

@@ -129,15 +129,126 @@ interface AdminModel {
   groupIds: string[];
 }
 
+/** A model's versions as the model registry records them (GET /api/admin/models/versions). */
+interface ModelVersion {
+  version: string;
+  digest: string;
+  size: number;
+  source: string;
+  changelog: string;
+  created_at: string;
+}
+interface RegistryModel {
+  name: string;
+  version: string;
+  digest: string;
+  versions: ModelVersion[];
+}
+
+/** The registry names models `name:tag`; a catalog id without a tag is `:latest`. */
+function registryName(id: string): string {
+  return id.slice(id.lastIndexOf("/") + 1).includes(":") ? id : `${id}:latest`;
+}
+
+/** The version a rollback goes to by default: the newest one before the current (else the newest other). */
+function defaultTarget(model: RegistryModel): string {
+  const index = model.versions.findIndex((version) => version.version === model.version);
+  if (index > 0) return model.versions[index - 1]!.version;
+  return model.versions.filter((version) => version.version !== model.version).at(-1)?.version ?? "";
+}
+
+function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolledBack(): Promise<void> }) {
+  const { t, locale } = useI18n();
+  const others = model.versions.filter((version) => version.version !== model.version);
+  const [target, setTarget] = useState(defaultTarget(model));
+  const [error, setError] = useState("");
+  useEffect(() => setTarget(defaultTarget(model)), [model]);
+  const rollback = async () => {
+    if (!target) return;
+    const question = t.rollbackConfirm
+      .replace("{model}", model.name)
+      .replace("{from}", model.version)
+      .replace("{to}", target);
+    if (!window.confirm(question)) return;
+    setError("");
+    try {
+      await api(`/api/admin/models/${encodeURIComponent(model.name)}/rollback`, {
+        method: "POST",
+        body: { to: target },
+      });
+      await onRolledBack();
+    } catch (caught) {
+      setError(`${t.error}: ${(caught as Error).message}`);
+    }
+  };
+  return (
+    <div className="model-versions">
+      <ol aria-label={`${t.versions}: ${model.name}`}>
+        {[...model.versions].reverse().map((version) => (
+          <li key={version.version} data-current={version.version === model.version || undefined}>
+            <strong>{version.version}</strong>{" "}
+            <code title={version.digest}>{version.digest.slice(7, 19)}</code>{" "}
+            <time dateTime={version.created_at}>
+              {new Date(version.created_at).toLocaleString(locale, {
+                dateStyle: "medium",
+                timeStyle: "short",
+              })}
+            </time>{" "}
+            {version.version === model.version && <em>({t.currentVersion})</em>}
+            <div className="changelog">{version.changelog}</div>
+          </li>
+        ))}
+      </ol>
+      {others.length > 0 && (
+        <div className="inline-form">
+          <label>
+            {t.rollbackTo}{" "}
+            <select
+              aria-label={`${t.rollbackTo}: ${model.name}`}
+              value={target}
+              onChange={(event) => setTarget(event.target.value)}
+            >
+              {[...others].reverse().map((version) => (
+                <option key={version.version} value={version.version}>
+                  {version.version}
+                </option>
+              ))}
+            </select>
+          </label>{" "}
+          <button
+            type="button"
+            aria-label={`${t.rollbackAction}: ${model.name}`}
+            onClick={() => void rollback()}
+          >
+            {t.rollbackAction}
+          </button>
+        </div>
+      )}
+      {error && (
+        <p role="alert" className="error-text">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
 function Models() {
   const { t } = useI18n();
   const [models, setModels] = useState<AdminModel[]>([]);
+  const [registry, setRegistry] = useState<Map<string, RegistryModel>>(new Map());
   const [groups, setGroups] = useState<Group[]>([]);
   const [pull, setPull] = useState("");
   const [progress, setProgress] = useState<string>("");
   const load = useCallback(async () => {
-    setModels((await api<{ models: AdminModel[] }>("/api/admin/models")).models);
-    setGroups((await api<{ groups: Group[] }>("/api/admin/groups")).groups);
+    const [catalog, versions, groupList] = await Promise.all([
+      api<{ models: AdminModel[] }>("/api/admin/models"),
+      api<{ models: RegistryModel[] }>("/api/admin/models/versions").catch(() => ({ models: [] })),
+      api<{ groups: Group[] }>("/api/admin/groups"),
+    ]);
+    setModels(catalog.models);
+    setRegistry(new Map(versions.models.map((model) => [model.name, model])));
+    setGroups(groupList.groups);
   }, []);
   useEffect(() => {
     void load();
@@ -203,68 +314,50 @@ function Models() {
         <thead>
           <tr>
             <th>{t.model}</th>
+            <th>{t.versions}</th>
             <th>{t.allowedGroups}</th>
             <th />
           </tr>
         </thead>
         <tbody>
-          {models.map((model) => (
-            <tr key={model.id}>
-              <td>{model.id}</td>
-              <td>
-                {groups.map((g) => (
-                  <label key={g.id}>
-                    <input
-                      type="checkbox"
-                      checked={model.groupIds.includes(g.id)}
-                      onChange={() => void setAccess(model, g.id)}
-                    />{" "}
-                    {g.name}{" "}
-                  </label>
-                ))}
-              </td>
-              <td>
-                <button
-                  type="button"
-                  onClick={async () => {
-                    const destination = prompt(t.copyAs, `${model.id.split(":")[0]}:v${Date.now()}`);
-                    if (destination)
-                      await api("/api/admin/models/copy", {
-                        method: "POST",
-                        body: { source: model.id, destination },
-                      });
-                    await load();
-                  }}
-                >
-                  {t.copyAs}
-                </button>
-                {/:v\d+$/.test(model.id) && (
+          {models.map((model) => {
+            const versions = registry.get(registryName(model.id));
+            return (
+              <tr key={model.id}>
+                <td>{model.id}</td>
+                <td>
+                  {versions ? (
+                    <ModelVersions model={versions} onRolledBack={load} />
+                  ) : (
+                    <span className="muted">{t.noVersions}</span>
+                  )}
+                </td>
+                <td>
+                  {groups.map((g) => (
+                    <label key={g.id}>
+                      <input
+                        type="checkbox"
+                        checked={model.groupIds.includes(g.id)}
+                        onChange={() => void setAccess(model, g.id)}
+                      />{" "}
+                      {g.name}{" "}
+                    </label>
+                  ))}
+                </td>
+                <td>
                   <button
                     type="button"
                     onClick={async () => {
-                      // Roll back: this saved version becomes the model's current tag again.
-                      await api("/api/admin/models/copy", {
-                        method: "POST",
-                        body: { source: model.id, destination: `${model.id.replace(/:v\d+$/, "")}:latest` },
-                      });
+                      await api(`/api/admin/models/${encodeURIComponent(model.id)}`, { method: "DELETE" });
                       await load();
                     }}
                   >
-                    {t.rollback}
+                    {t.delete}
                   </button>
-                )}
-                <button
-                  type="button"
-                  onClick={async () => {
-                    await api(`/api/admin/models/${encodeURIComponent(model.id)}`, { method: "DELETE" });
-                    await load();
-                  }}
-                >
-                  {t.delete}
-                </button>
-              </td>
-            </tr>
-          ))}
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
     </section>

@@ -20,6 +20,15 @@ export function ollamaErrorBody(error: HearthError) {
   return { error: error.message };
 }
 
+/** Hearth's registry routes answer in the Ollama shape too, with the stable code beside the message. */
+export function registryErrorBody(error: HearthError) {
+  return { error: error.message, code: error.code };
+}
+
 /** Errors come back in the format of the API the request came through. */
 export const formatModelError: ErrorBodyFormatter = (error, request) =>
-  request.url.startsWith("/v1/") ? openAiErrorBody(error) : ollamaErrorBody(error);
+  request.url.startsWith("/v1/")
+    ? openAiErrorBody(error)
+    : request.url.startsWith("/api/hearth/")
+      ? registryErrorBody(error)
+      : ollamaErrorBody(error);

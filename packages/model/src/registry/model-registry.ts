@@ -72,6 +72,15 @@ export interface PullProgress {
   completed?: number;
 }
 
+/** A registered model with every version (the registry's HTTP routes and `hearth models list` read this). */
+export interface RegistryModel {
+  name: string;
+  /** The semantic version served now. */
+  current: ModelVersion;
+  /** Every version, oldest first (by semantic version). */
+  versions: ModelVersion[];
+}
+
 export interface InstalledModel {
   name: string;
   version: string;
@@ -193,8 +202,8 @@ export class ModelRegistry {
     return version;
   }
 
-  /** Every model in the models dir with its version; files dropped in by hand are registered (hashed once). */
-  list(): Promise<InstalledModel[]> {
+  /** Every model in the models dir with all its versions; files dropped in by hand are registered (hashed once). */
+  models(): Promise<RegistryModel[]> {
     return this.#serial(async () => {
       const file = await this.#read();
       let changed = false;
@@ -211,19 +220,37 @@ export class ModelRegistry {
       if (changed) await this.#write(file);
       return Object.values(file.models)
         .sort((a, b) => a.name.localeCompare(b.name))
-        .map((record) => {
-          const current = this.#current(record);
-          return {
-            name: record.name,
-            version: current.version,
-            digest: current.digest,
-            sizeBytes: current.sizeBytes,
-            source: current.source,
-            changelog: current.changelog,
-            versions: record.versions.map((version) => version.version).sort(compareVersions),
-          };
-        });
+        .map((record) => this.#describe(record));
     });
+  }
+
+  /** One model with all its versions; MODEL_NOT_FOUND when it has none recorded. */
+  async model(nameInput: string): Promise<RegistryModel> {
+    const name = normalizeModelName(nameInput);
+    const found = (await this.models()).find((model) => model.name === name);
+    if (!found) throw new HearthError("MODEL_NOT_FOUND", `model "${nameInput}" has no recorded versions`);
+    return found;
+  }
+
+  #describe(record: ModelRecord): RegistryModel {
+    return {
+      name: record.name,
+      current: this.#current(record),
+      versions: [...record.versions].sort((a, b) => compareVersions(a.version, b.version)),
+    };
+  }
+
+  /** Every model in the models dir with its current version (the CLI's table). */
+  async list(): Promise<InstalledModel[]> {
+    return (await this.models()).map(({ name, current, versions }) => ({
+      name,
+      version: current.version,
+      digest: current.digest,
+      sizeBytes: current.sizeBytes,
+      source: current.source,
+      changelog: current.changelog,
+      versions: versions.map((version) => version.version),
+    }));
   }
 
   /** Content digests of registered models by name (no hashing: files not registered yet are absent). */
@@ -387,7 +414,7 @@ export class ModelRegistry {
   }
 
   /** Switches a model back to an earlier version: the one named, or the one before the current. */
-  rollback(nameInput: string, to?: string): Promise<ModelVersion> {
+  rollback(nameInput: string, to?: string): Promise<ModelVersion & { previous: string }> {
     return this.#serial(async () => {
       const name = normalizeModelName(nameInput);
       const file = await this.#read();
@@ -405,10 +432,11 @@ export class ModelRegistry {
             : `model "${name}" has no version before ${record.current}`,
         );
       }
+      const previous = this.#current(record).version;
       record.current = target.version;
       await this.#write(file);
       await this.#link(name, target.blob);
-      return target;
+      return { ...target, previous };
     });
   }
 

@@ -10,6 +10,7 @@ import type { ModelAccess } from "../models/model-access.js";
 import { limitsSchema, type SettingsStore, settingsSchema } from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
+import { registerModelRegistryRoutes } from "./model-registry-routes.js";
 
 interface Deps {
   db: WebDatabase;
@@ -25,6 +26,7 @@ const admin = { config: { access: "admin" as const } };
 /** Users, groups, settings, model access and pulls, usage and the audit log: administrators only. */
 export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
   const { db } = deps;
+  registerModelRegistryRoutes(app, { db, config: deps.config });
 
   app.get("/api/admin/users", admin, async () => {
     const users = await db
@@ -288,27 +290,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       .type("application/x-ndjson")
       .header("x-accel-buffering", "no")
       .send(Readable.fromWeb(response.body as never));
-  });
-
-  app.post("/api/admin/models/copy", admin, async (request, reply) => {
-    const body = z
-      .strictObject({ source: z.string().min(1), destination: z.string().min(1) })
-      .parse(request.body);
-    const response = await fetch(`${modelService}/api/copy`, {
-      method: "POST",
-      headers: modelHeaders,
-      body: JSON.stringify(body),
-    }).catch((error: unknown) => {
-      throw new UpstreamCallError({
-        url: "/api/copy",
-        message: "the model service did not answer",
-        cause: error,
-      });
-    });
-    return reply
-      .code(response.ok ? 200 : response.status >= 500 ? 502 : response.status)
-      .type("application/json")
-      .send((await response.text()) || "{}");
   });
 
   app.delete("/api/admin/models/:model", admin, async (request, reply) => {

@@ -18,6 +18,7 @@ export type AuditAction =
   | "model.access-change"
   | "model.pull"
   | "model.delete"
+  | "model.rollback"
   | "settings.change";
 
 export async function audit(

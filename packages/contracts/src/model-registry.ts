@@ -1,0 +1,154 @@
+/**
+ * Wire schemas of the model service's registry API (`/api/hearth/...`): installed models with their
+ * semantic versions, content digests and changelog entries, and rollback. Hearth's own prefix, so it
+ * never collides with Ollama's `/api/*` or OpenAI's `/v1/*`. Errors come in the service's Ollama
+ * shape with Hearth's stable code added: `{ "error": "<message>", "code": "MODEL_NOT_FOUND" }`.
+ */
+import { z } from "zod";
+
+export const modelRegistryVersionSchema = z.object({
+  /** Semantic version, e.g. "1.1.0". */
+  version: z.string(),
+  /** `sha256:<hex>` of the GGUF file. */
+  digest: z.string(),
+  size: z.number().int().nonnegative(),
+  /** Where the version came from: a registry reference, a URL, `ollama:...` or "models dir". */
+  source: z.string(),
+  changelog: z.string(),
+  /** ISO 8601. */
+  created_at: z.string(),
+});
+export type ModelRegistryVersion = z.infer<typeof modelRegistryVersionSchema>;
+
+export const modelRegistryModelSchema = z.object({
+  /** `name:tag`. */
+  name: z.string(),
+  /** Content digest, size and source of the current version. */
+  digest: z.string(),
+  size: z.number().int().nonnegative(),
+  source: z.string(),
+  /** The semantic version served now. */
+  version: z.string(),
+  /** Every version, oldest first. */
+  versions: z.array(modelRegistryVersionSchema),
+});
+export type ModelRegistryModel = z.infer<typeof modelRegistryModelSchema>;
+
+/** `GET /api/hearth/models`. */
+export const modelRegistryListSchema = z.object({ models: z.array(modelRegistryModelSchema) });
+export type ModelRegistryList = z.infer<typeof modelRegistryListSchema>;
+
+/** `GET /api/hearth/models/{name}/versions`. */
+export const modelRegistryVersionsSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  versions: z.array(modelRegistryVersionSchema),
+});
+export type ModelRegistryVersions = z.infer<typeof modelRegistryVersionsSchema>;
+
+/** `POST /api/hearth/models/{name}/rollback`: to a given version, or (empty body) the one before the current. */
+export const modelRollbackRequestSchema = z.strictObject({
+  to: z
+    .string()
+    .regex(/^v?\d+\.\d+\.\d+$/, "to must be a semantic version such as 1.0.0")
+    .optional(),
+});
+export type ModelRollbackRequest = z.infer<typeof modelRollbackRequestSchema>;
+
+export const modelRollbackResponseSchema = z.object({
+  name: z.string(),
+  /** The version served before the rollback. */
+  from: z.string(),
+  /** The version served now. */
+  version: z.string(),
+  digest: z.string(),
+  model: modelRegistryModelSchema,
+});
+export type ModelRollbackResponse = z.infer<typeof modelRollbackResponseSchema>;
+
+/** The model service's error body on these routes (Ollama's `error` plus Hearth's code). */
+export const modelRegistryErrorSchema = z.looseObject({ error: z.string(), code: z.string().optional() });
+
+/** An error answered by the model service's registry API, with its stable code. */
+export class ModelRegistryClientError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ModelRegistryClientError";
+  }
+}
+
+export interface ModelRegistryClientOptions {
+  /** Base URL of the model service, e.g. http://127.0.0.1:8081. */
+  baseUrl: string;
+  /** Sent as x-hearth-service-token when the service requires one. */
+  token?: string;
+  fetch?: typeof fetch;
+}
+
+/** The path of a model's registry resource: names hold ':' (name:tag), which stays readable. */
+export function modelRegistryPath(name: string, action: "versions" | "rollback"): string {
+  return `/api/hearth/models/${encodeURIComponent(name).replace(/%3A/gi, ":")}/${action}`;
+}
+
+/** A typed client for the model service's registry API (used by the web service). */
+export class ModelRegistryClient {
+  readonly #baseUrl: string;
+  readonly #token: string | undefined;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: ModelRegistryClientOptions) {
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.#token = options.token;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  async listModels(signal?: AbortSignal): Promise<ModelRegistryModel[]> {
+    const body = await this.#json("GET", "/api/hearth/models", undefined, signal);
+    return modelRegistryListSchema.parse(body).models;
+  }
+
+  async versions(name: string, signal?: AbortSignal): Promise<ModelRegistryVersions> {
+    return modelRegistryVersionsSchema.parse(
+      await this.#json("GET", modelRegistryPath(name, "versions"), undefined, signal),
+    );
+  }
+
+  async rollback(name: string, request: ModelRollbackRequest = {}): Promise<ModelRollbackResponse> {
+    const body = JSON.stringify(modelRollbackRequestSchema.parse(request));
+    return modelRollbackResponseSchema.parse(
+      await this.#json("POST", modelRegistryPath(name, "rollback"), body),
+    );
+  }
+
+  async #json(method: string, path: string, body?: string, signal?: AbortSignal): Promise<unknown> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (this.#token) headers["x-hearth-service-token"] = this.#token;
+    const response = await this.#fetch(`${this.#baseUrl}${path}`, {
+      method,
+      headers,
+      body,
+      signal: signal ?? AbortSignal.timeout(30_000),
+    });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) {
+      const error = modelRegistryErrorSchema.safeParse(parsed);
+      throw new ModelRegistryClientError(
+        response.status,
+        (error.success && error.data.code) || "UPSTREAM_ERROR",
+        error.success ? error.data.error : `${method} ${path} answered ${response.status}`,
+      );
+    }
+    return parsed;
+  }
+}

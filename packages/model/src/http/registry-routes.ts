@@ -1,0 +1,65 @@
+import {
+  type ModelRegistryModel,
+  type ModelRegistryVersion,
+  type ModelRollbackResponse,
+  modelRollbackRequestSchema,
+} from "@hearth/contracts";
+import type { FastifyInstance } from "fastify";
+import type { ModelVersion, RegistryModel } from "../registry/model-registry.js";
+import type { ModelServiceContext } from "./service-context.js";
+
+/** Hearth's own prefix: no collision with Ollama's `/api/*` or OpenAI's `/v1/*`. */
+export const REGISTRY_PREFIX = "/api/hearth/models";
+
+function wireVersion(version: ModelVersion): ModelRegistryVersion {
+  return {
+    version: version.version,
+    digest: version.digest,
+    size: version.sizeBytes,
+    source: version.source,
+    changelog: version.changelog,
+    created_at: version.createdAt,
+  };
+}
+
+function wireModel(model: RegistryModel): ModelRegistryModel {
+  return {
+    name: model.name,
+    digest: model.current.digest,
+    size: model.current.sizeBytes,
+    source: model.current.source,
+    version: model.current.version,
+    versions: model.versions.map(wireVersion),
+  };
+}
+
+/**
+ * The model registry over HTTP: the same ModelRegistry the `hearth models` command drives, so a
+ * rollback here and `hearth models rollback` are one operation (one link swap, the runtime reloads).
+ */
+export function registerRegistryRoutes(app: FastifyInstance, service: ModelServiceContext): void {
+  const { registry } = service;
+
+  app.get(REGISTRY_PREFIX, async () => ({ models: (await registry.models()).map(wireModel) }));
+
+  app.get<{ Params: { name: string } }>(`${REGISTRY_PREFIX}/:name/versions`, async (request) => {
+    const model = wireModel(await registry.model(request.params.name));
+    return { name: model.name, version: model.version, versions: model.versions };
+  });
+
+  app.post<{ Params: { name: string } }>(
+    `${REGISTRY_PREFIX}/:name/rollback`,
+    async (request): Promise<ModelRollbackResponse> => {
+      const { to } = modelRollbackRequestSchema.parse(request.body ?? {});
+      const target = await registry.rollback(request.params.name, to);
+      const model = wireModel(await registry.model(request.params.name));
+      return {
+        name: model.name,
+        from: target.previous,
+        version: target.version,
+        digest: target.digest,
+        model,
+      };
+    },
+  );
+}

@@ -1,0 +1,69 @@
+import {
+  ModelRegistryClient,
+  ModelRegistryClientError,
+  type ModelRegistryModel,
+  modelRollbackRequestSchema,
+} from "@hearth/contracts";
+import { ERROR_CODES, type ErrorCode, type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
+import type { FastifyInstance } from "fastify";
+import { audit } from "../audit/audit-log.js";
+import { currentUser } from "../auth/route-access.js";
+import type { WebDatabase } from "../storage/open-database.js";
+
+const admin = { config: { access: "admin" as const } };
+
+/** The model service's error, with the same stable code when it is one of ours. */
+function forwardError(error: unknown, url: string): never {
+  if (error instanceof ModelRegistryClientError) {
+    if (error.code in ERROR_CODES && error.status < 500)
+      throw new HearthError(error.code as ErrorCode, error.message);
+    throw new UpstreamCallError({ url, status: error.status, message: error.message });
+  }
+  throw new UpstreamCallError({ url, message: "the model service did not answer", cause: error });
+}
+
+/**
+ * Model versions and rollback for administrators: forwarded to the model service's registry API
+ * (`/api/hearth/models`, the same registry `hearth models` drives). Rollbacks go in the audit log.
+ */
+export function registerModelRegistryRoutes(
+  app: FastifyInstance,
+  deps: { db: WebDatabase; config: HearthConfig },
+) {
+  const client = new ModelRegistryClient({
+    baseUrl: deps.config.services.modelUrl,
+    token: deps.config.services.token,
+  });
+
+  /** Every model the registry knows, with its versions; `reachable: false` when the service is down. */
+  app.get("/api/admin/models/versions", admin, async () => {
+    let models: ModelRegistryModel[] = [];
+    let reachable = true;
+    try {
+      models = await client.listModels(AbortSignal.timeout(10_000));
+    } catch {
+      reachable = false;
+    }
+    return { reachable, models };
+  });
+
+  app.get("/api/admin/models/:model/versions", admin, async (request) => {
+    const { model } = request.params as { model: string };
+    return client.versions(model).catch((error: unknown) => forwardError(error, "/api/hearth/models"));
+  });
+
+  app.post("/api/admin/models/:model/rollback", admin, async (request) => {
+    const { model } = request.params as { model: string };
+    const body = modelRollbackRequestSchema.parse(request.body ?? {});
+    const result = await client
+      .rollback(model, body)
+      .catch((error: unknown) => forwardError(error, "/api/hearth/models"));
+    await audit(deps.db, {
+      actorId: currentUser(request).id,
+      action: "model.rollback",
+      target: result.name,
+      details: { from: result.from, to: result.version, digest: result.digest },
+    });
+    return result;
+  });
+}

@@ -1,0 +1,191 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ModelRegistry } from "../../packages/model/src/index.js";
+import { startRegistryServer } from "../../packages/model/test/registry-server.js";
+import { startModelService } from "../../packages/model/test/start-model-service.js";
+import {
+  type FakeKnowledge,
+  startFakeKnowledgeAndSearch,
+} from "../../packages/web/test/support/fake-knowledge-search.js";
+import { type Session, signIn, signUp } from "../../packages/web/test/support/web-client.js";
+import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
+import { tinyGgufBytes } from "../support/tiny-gguf.js";
+import {
+  type Browser,
+  ensureUiBuilt,
+  hasChromium,
+  openBrowser,
+  screenshot,
+  signUpInUi,
+} from "./support/browser.js";
+
+const first = tinyGgufBytes({ seed: 21 });
+const second = tinyGgufBytes({ seed: 22 });
+
+/**
+ * Issue 6's admin models page on the real model service's registry: pull with progress, the
+ * versions with semver, digest, date and changelog, and a rollback (confirmed) that switches the
+ * model served, is audited, and is refused to non-admins.
+ */
+describe("model versions and rollback through the web service", () => {
+  let dir: string;
+  let registryServer: Awaited<ReturnType<typeof startRegistryServer>>;
+  let model: Awaited<ReturnType<typeof startModelService>>;
+  let services: FakeKnowledge;
+  let web: WebHarness;
+  let admin: Session;
+  let user: Session;
+  let browser: Browser | undefined;
+  let url: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "hearth-e2e-versions-"));
+    registryServer = await startRegistryServer([
+      { reference: "library/tiny:latest", bytes: first },
+      { reference: "library/tiny:v2", bytes: second },
+    ]);
+    model = await startModelService(dir);
+    services = await startFakeKnowledgeAndSearch();
+    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
+    if (hasChromium) {
+      ensureUiBuilt();
+      url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+      browser = await openBrowser({ locale: "en-US" });
+    }
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await web?.close();
+    await services?.close();
+    await model?.close();
+    await registryServer?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("declares the version routes admin-only", () => {
+    const routes = web.routes.map((route) => `${route.access} ${route.method} ${route.url}`);
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        "admin GET /api/admin/models/versions",
+        "admin GET /api/admin/models/:model/versions",
+        "admin POST /api/admin/models/:model/rollback",
+      ]),
+    );
+  });
+
+  it.skipIf(!hasChromium)(
+    "pulls with progress, shows the versions and rolls back after confirmation",
+    async () => {
+      const { page } = browser!;
+      await signUpInUi(page, url, "root");
+      await page.getByRole("link", { name: "Admin" }).click();
+      await page.getByRole("tab", { name: "Models" }).click();
+      await page.getByLabel(/Pull a model/).fill(`${registryServer.url}/library/tiny:latest`);
+      await page.getByRole("button", { name: "Pull" }).click();
+      await expect.poll(() => page.locator("output").first().textContent()).toBe("success");
+      const versions = page.getByRole("list", { name: "Versions: tiny:latest" });
+      await expect.poll(() => versions.locator("li").count()).toBe(1);
+      // New weights under the same name (as `hearth models pull --name tiny` does): version 1.1.0.
+      await new ModelRegistry(dir).pull(`${registryServer.url}/library/tiny:v2`, { name: "tiny" });
+      await page.reload();
+      await page.getByRole("tab", { name: "Models" }).click();
+      await expect.poll(() => versions.locator("li").count()).toBe(2);
+      const current = versions.locator("li[data-current]");
+      expect(await current.locator("strong").textContent()).toBe("1.1.0");
+      expect(await current.locator("code").textContent()).toBe(registryServer.digestOf(second).slice(7, 19));
+      expect(await current.textContent()).toMatch(/pulled from .*library\/tiny:v2/);
+      expect(await versions.locator("li").nth(1).textContent()).toContain("1.0.0");
+      expect(await versions.locator("time").first().getAttribute("datetime")).toMatch(/^\d{4}-\d\d-\d\dT/);
+      await screenshot(page, "web-ui-model-versions-en");
+
+      // Dismissing the confirmation changes nothing.
+      page.once("dialog", (dialog) => void dialog.dismiss());
+      await page.getByRole("button", { name: "Roll back: tiny:latest" }).click();
+      await new Promise((settle) => setTimeout(settle, 300));
+      expect((await new ModelRegistry(dir).list())[0]?.version).toBe("1.1.0");
+
+      let question = "";
+      page.once("dialog", (dialog) => {
+        question = dialog.message();
+        void dialog.accept();
+      });
+      await page.getByRole("button", { name: "Roll back: tiny:latest" }).click();
+      await expect.poll(() => current.locator("strong").textContent()).toBe("1.0.0");
+      expect(question).toContain("tiny:latest from 1.1.0 to 1.0.0");
+      // The model service now serves the old weights, and the rollback is in the audit log.
+      const tags = (await (await fetch(`${model.url}/api/tags`)).json()) as {
+        models: Array<{ name: string; digest: string }>;
+      };
+      expect(tags.models.find((m) => m.name === "tiny:latest")?.digest).toBe(registryServer.digestOf(first));
+      const entry = await web.db
+        .selectFrom("audit_log")
+        .selectAll()
+        .where("action", "=", "model.rollback")
+        .executeTakeFirstOrThrow();
+      expect(entry.target).toBe("tiny:latest");
+      expect(JSON.parse(entry.details!)).toMatchObject({ from: "1.1.0", to: "1.0.0" });
+
+      await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");
+      await page.getByRole("button", { name: "回滚: tiny:latest" }).waitFor();
+      expect(await page.getByRole("list", { name: "版本: tiny:latest" }).textContent()).toContain("当前");
+      await screenshot(page, "web-ui-model-versions-zh");
+      await page.getByRole("combobox", { name: "语言" }).selectOption("en");
+    },
+  );
+
+  it("answers versions and rollbacks to admins with the registry's codes, and refuses users", async () => {
+    // The first account is the admin: "root" signed up in the browser, or here when there is none.
+    admin = hasChromium ? await signIn(web.app, "root") : await signUp(web.app, "root");
+    user = await signUp(web.app, "plain");
+    if ((await new ModelRegistry(dir).list()).length === 0) {
+      await new ModelRegistry(dir).pull(`${registryServer.url}/library/tiny:latest`, { name: "tiny" });
+      await new ModelRegistry(dir).pull(`${registryServer.url}/library/tiny:v2`, { name: "tiny" });
+    }
+    const list = await web.app.inject({ url: "/api/admin/models/versions", headers: admin.headers });
+    expect(list.statusCode).toBe(200);
+    expect(list.json()).toMatchObject({ reachable: true, models: [{ name: "tiny:latest" }] });
+    const versions = await web.app.inject({
+      url: "/api/admin/models/tiny:latest/versions",
+      headers: admin.headers,
+    });
+    expect(versions.json().versions.map((v: { version: string }) => v.version)).toEqual(["1.0.0", "1.1.0"]);
+
+    const refused = await web.app.inject({
+      method: "POST",
+      url: "/api/admin/models/tiny:latest/rollback",
+      headers: user.headers,
+      payload: {},
+    });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.code).toBe("ADMIN_REQUIRED");
+
+    const rolled = await web.app.inject({
+      method: "POST",
+      url: "/api/admin/models/tiny:latest/rollback",
+      headers: admin.headers,
+      payload: { to: "1.1.0" },
+    });
+    expect(rolled.statusCode).toBe(200);
+    expect(rolled.json()).toMatchObject({ name: "tiny:latest", version: "1.1.0" });
+
+    const missing = await web.app.inject({
+      method: "POST",
+      url: "/api/admin/models/nothere/rollback",
+      headers: admin.headers,
+      payload: {},
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe("MODEL_NOT_FOUND");
+    const noVersion = await web.app.inject({
+      method: "POST",
+      url: "/api/admin/models/tiny:latest/rollback",
+      headers: admin.headers,
+      payload: { to: "7.0.0" },
+    });
+    expect(noVersion.statusCode).toBe(404);
+    expect(noVersion.json().error.code).toBe("MODEL_VERSION_NOT_FOUND");
+    expect((await new ModelRegistry(dir).list())[0]?.version).toBe("1.1.0");
+  });
+});
