@@ -11,15 +11,15 @@ import {
 } from "../../packages/web/test/support/fake-knowledge-search.js";
 import { type Session, signIn, signUp } from "../../packages/web/test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
-import { tinyGgufBytes } from "../support/tiny-gguf.js";
 import {
   type Browser,
   ensureUiBuilt,
   hasChromium,
-  openBrowser,
+  launchBrowser,
   screenshot,
   signUpInUi,
-} from "./support/browser.js";
+} from "../support/browser.js";
+import { tinyGgufBytes } from "../support/tiny-gguf.js";
 
 const first = tinyGgufBytes({ seed: 21 });
 const second = tinyGgufBytes({ seed: 22 });
@@ -52,7 +52,7 @@ describe("model versions and rollback through the web service", () => {
     if (hasChromium) {
       ensureUiBuilt();
       url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-      browser = await openBrowser({ locale: "en-US" });
+      browser = await launchBrowser({ locale: "en-US" });
     }
   });
   afterAll(async () => {
