@@ -31,7 +31,10 @@ describe.skipIf(!hasChromium || !existsSync(hearthBin))("hearth up: a first chat
     const modelsDir = join(dataDir, "models");
     mkdirSync(modelsDir, { recursive: true });
     await writeTinyGguf(join(modelsDir, "tiny.gguf"));
-    const env = { ...(await serviceEnvironment(dataDir)), HEARTH_MODELS_DIR: modelsDir };
+    const env: Record<string, string> = {
+      ...(await serviceEnvironment(dataDir)),
+      HEARTH_MODELS_DIR: modelsDir,
+    };
     url = `http://127.0.0.1:${env.HEARTH_PORT}`;
     hearth = startHearth(["up"], env);
     await hearth.waitFor(/Hearth is ready/, 90_000);
