@@ -244,8 +244,8 @@ export async function run(): Promise<void> {
     for (let i = 0; i < runs; i++) {
       for (const target of targets) {
         const result = await wave(target.port, concurrency, target.key);
-        figures[target.name] ??= { p50: [], p99: [], dropped: 0 };
-        const entry = figures[target.name];
+        const entry = figures[target.name] ?? { p50: [], p99: [], dropped: 0 };
+        figures[target.name] = entry;
         entry.p50.push(result.p50);
         entry.p99.push(result.p99);
         entry.dropped += result.dropped;

@@ -70,9 +70,9 @@ describe.skipIf(!hasChromium)("first slice in the browser", () => {
     // Stopped in the page, and stored as an interrupted partial answer.
     await expect.poll(() => answer.getAttribute("data-status")).toMatch(/^(stopped|interrupted)$/);
     await expect.poll(() => model.abandoned).toBe(abandoned + 1);
-    const length = (await answer.textContent()).length;
+    const length = ((await answer.textContent()) ?? "").length;
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect((await answer.textContent()).length).toBe(length);
+    expect(((await answer.textContent()) ?? "").length).toBe(length);
     expect(await answer.textContent()).not.toContain("word199");
     model.options.words = undefined;
   });

@@ -65,7 +65,7 @@ describe("model registry", () => {
         raw: true,
         options: { temperature: 0, num_predict: 3 },
       });
-      expect(answer.response.trim().length).toBeGreaterThan(0);
+      expect((answer.response ?? "").trim().length).toBeGreaterThan(0);
     } finally {
       await service.close();
     }

@@ -57,7 +57,7 @@ describe("models dir", () => {
       raw: true,
       options: { temperature: 0, num_predict: 2 },
     });
-    expect(answer.response.trim().length).toBeGreaterThan(0);
+    expect((answer.response ?? "").trim().length).toBeGreaterThan(0);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await ollama.list()).models.map((model) => model.name)).toContain("dropped:latest");
   });

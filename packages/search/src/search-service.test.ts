@@ -15,7 +15,7 @@ let embeddingCalls = 0;
 
 const ARTICLE = `<html><body><nav>menu</nav><article><h1>Release</h1><p>${"Node.js 20 ships a stable test runner and the permission model. ".repeat(6)}</p></article></body></html>`;
 
-const engines = new ReplayServer((request, response) => {
+const engines: ReplayServer = new ReplayServer((request, response) => {
   const path = new URL(request.url, "http://x").pathname;
   if (path.startsWith("/searxng/")) return sendJson(response, 200, fixture("searxng").ok);
   if (path.startsWith("/v7.0/")) return sendJson(response, 200, fixture("bing").ok);

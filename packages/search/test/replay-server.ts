@@ -7,7 +7,7 @@ export interface RecordedRequest {
   body: string;
 }
 
-export type ReplayHandler = (request: RecordedRequest, response: ServerResponse) => void | Promise<void>;
+export type ReplayHandler = (request: RecordedRequest, response: ServerResponse) => unknown;
 
 /** A local HTTP server on 127.0.0.1 that replays recorded engine answers and records what it was asked. */
 export class ReplayServer {

@@ -8,7 +8,7 @@ const page = (label: string) => ({
   results: [{ url: `https://${label}.example.com/a`, title: `${label} result`, content: "snippet" }],
 });
 
-const server = new ReplayServer(async (request, response) => {
+const server: ReplayServer = new ReplayServer(async (request, response) => {
   const engine = request.url.split("/")[1]!;
   switch (engine) {
     case "ok":
