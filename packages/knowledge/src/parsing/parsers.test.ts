@@ -99,6 +99,11 @@ describe("parsers", () => {
     ]);
   });
 
+  it("reads Chinese PDF text set in a non-embedded font with a predefined CMap", async () => {
+    const document = await parse("zh.pdf", pdf([["中文知识库", "第二行文字"]], { chineseFont: true }));
+    expect(document.blocks).toEqual([{ kind: "paragraph", text: "中文知识库\n第二行文字", page: 1 }]);
+  });
+
   it("refuses bad input with a stable code", async () => {
     await expect(parse("x.pdf", pdf([["text"]], { encrypted: true }))).rejects.toMatchObject({
       code: "DOCUMENT_ENCRYPTED",

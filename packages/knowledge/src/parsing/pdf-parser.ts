@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { HearthError } from "@hearth/core";
 import type { Block, ParsedDocument } from "./parsed-document.js";
@@ -44,6 +45,11 @@ function loadPdfJs(): Promise<PdfJs> {
   return pdfjs;
 }
 
+/** A data folder shipped with pdfjs-dist; pdf.js in Node reads it from the file system (trailing slash required). */
+function pdfjsDataDirectory(name: string): string {
+  return `${join(dirname(createRequire(import.meta.url).resolve("pdfjs-dist/package.json")), name)}/`;
+}
+
 /** Parse only pages p with (p - 1) % of === index: how several threads share one PDF. */
 export interface PageStride {
   of: number;
@@ -64,6 +70,11 @@ export async function parsePdf(bytes: Uint8Array, stride?: PageStride): Promise<
   const { getDocument } = await loadPdfJs();
   const task = getDocument({
     data: new Uint8Array(bytes),
+    // Chinese, Japanese and Korean PDFs often use a predefined CMap (UniGB-UCS2-H, ...) with a font
+    // that is not embedded: without pdf.js's CMap files their text comes out empty.
+    cMapUrl: pdfjsDataDirectory("cmaps"),
+    cMapPacked: true,
+    standardFontDataUrl: pdfjsDataDirectory("standard_fonts"),
     isEvalSupported: false,
     disableFontFace: true,
     useSystemFonts: false,
