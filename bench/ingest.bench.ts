@@ -28,31 +28,39 @@ interface Timing {
   median: number;
   min: number;
   max: number;
+  /** Median CPU time of the whole process (all threads) per run. */
+  cpu: number;
 }
 
-function summarise(values: number[]): Timing {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted.at(-1)! };
-}
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const show = (timing: Timing) =>
-  `${timing.median.toFixed(0)} ms (median of ${RUNS}, range ${timing.min.toFixed(0)}-${timing.max.toFixed(0)})`;
+  `${timing.median.toFixed(0)} ms (median of ${RUNS}, range ${timing.min.toFixed(0)}-${timing.max.toFixed(0)}; CPU ${timing.cpu.toFixed(0)} ms)`;
 
 /**
  * Runs the contenders alternately (A B A B ...) after one warm-up each, so that load from other
- * processes on a shared machine falls on both alike; returns each one's timings in ms.
+ * processes on a shared machine falls on both alike; returns each one's timings in ms. CPU time is
+ * reported beside wall time: on a busy machine it shows the work done, whatever the scheduler gave.
  */
 async function alternate(runs: number, bodies: Array<() => Promise<void>>): Promise<Timing[]> {
   for (const body of bodies) await body(); // warm-up: module loading, worker start and JIT are not what is compared
-  const times = bodies.map(() => [] as number[]);
+  const times = bodies.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
   for (let i = 0; i < runs; i++) {
     for (const [index, body] of bodies.entries()) {
       const started = performance.now();
+      const startedCpu = process.cpuUsage();
       await body();
-      times[index]!.push(performance.now() - started);
+      const cpu = process.cpuUsage(startedCpu);
+      times[index]!.wall.push(performance.now() - started);
+      times[index]!.cpu.push((cpu.user + cpu.system) / 1000);
     }
   }
-  return times.map(summarise);
+  return times.map(({ wall, cpu }) => ({
+    median: median(wall),
+    min: Math.min(...wall),
+    max: Math.max(...wall),
+    cpu: median(cpu),
+  }));
 }
 
 export async function run(): Promise<void> {
@@ -163,6 +171,6 @@ export async function run(): Promise<void> {
     `langchain.js: PDFLoader + RecursiveCharacterTextSplitter(1000/200) -> ${langchainChunks} chunks: ${show(langchainTiming)}`,
   );
   console.log(
-    `ratio hearth/langchain: ${(hearthTiming!.median / langchainTiming.median).toFixed(2)} (below 1 means Hearth is faster)`,
+    `ratio hearth/langchain: ${(hearthTiming!.median / langchainTiming.median).toFixed(2)} (below 1 means Hearth is faster; CPU time ratio ${(hearthTiming!.cpu / langchainTiming.cpu).toFixed(2)})`,
   );
 }
