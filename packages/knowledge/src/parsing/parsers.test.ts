@@ -6,6 +6,8 @@ import { detectFormat } from "./detect-format.js";
 import { parseDocument } from "./parse-document.js";
 import { ParserPool } from "./parser-pool.js";
 
+/** Taken before this file loads pdf.js. */
+const nativeBuiltIns = { push: Array.prototype.push, parse: JSON.parse, stringify: JSON.stringify };
 const options = { maxExtractedBytes: 8 * 1024 * 1024 };
 const parse = (name: string, bytes: Uint8Array) => parseDocument(detectFormat(name, bytes)!, bytes, options);
 const texts = (blocks: Array<{ text: string }>) => blocks.map((block) => block.text).join("\n");
@@ -97,6 +99,20 @@ describe("parsers", () => {
       ["paragraph", 1, "Hello from page one."],
       ["paragraph", 2, "Second page text."],
     ]);
+  });
+
+  it("reads Chinese PDF text set in a non-embedded font with a predefined CMap", async () => {
+    const document = await parse("zh.pdf", pdf([["中文知识库", "第二行文字"]], { chineseFont: true }));
+    expect(document.blocks).toEqual([{ kind: "paragraph", text: "中文知识库\n第二行文字", page: 1 }]);
+  });
+
+  it("leaves the thread's native push and JSON in place once pdf.js is loaded", async () => {
+    // pdf.js's bundled core-js swaps them for JavaScript versions that slow the whole thread
+    // (and that core-js makes print as "[native code]", hence the identity check).
+    await parse("x.pdf", pdf([["text"]]));
+    expect(Array.prototype.push).toBe(nativeBuiltIns.push);
+    expect(JSON.parse).toBe(nativeBuiltIns.parse);
+    expect(JSON.stringify).toBe(nativeBuiltIns.stringify);
   });
 
   it("refuses bad input with a stable code", async () => {

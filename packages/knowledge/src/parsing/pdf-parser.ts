@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { HearthError } from "@hearth/core";
 import type { Block, ParsedDocument } from "./parsed-document.js";
@@ -6,19 +7,47 @@ import type { Block, ParsedDocument } from "./parsed-document.js";
 type PdfJs = typeof import("pdfjs-dist/legacy/build/pdf.mjs");
 let pdfjs: Promise<PdfJs> | undefined;
 
+/**
+ * Built-ins that the legacy build's bundled core-js replaces, on import and for the whole thread,
+ * with JavaScript versions although Node 20 has them natively: they are forced only for edge cases
+ * (push onto an array whose length is read-only, JSON.rawJSON) that pdf.js never meets. The
+ * replacements made pdf.js text extraction ~25% slower (CPU time, zh-ctex-manual.pdf), and every
+ * JSON.stringify and push in the thread with it, so the natives are put back once pdf.js is loaded.
+ * Everything core-js only adds (Promise.withResolvers, Map.prototype.getOrInsertComputed, ...) stays.
+ */
+const NATIVE_BUILT_INS: ReadonlyArray<readonly [object, string]> = [
+  [Array.prototype, "push"],
+  [JSON, "parse"],
+  [JSON, "stringify"],
+];
+
 function loadPdfJs(): Promise<PdfJs> {
   pdfjs ??= (async () => {
     // Another pdf.js copy in the process (a benchmark's LangChain) leaves its worker on
     // globalThis.pdfjsWorker, and pdf.js then refuses to run ("API version does not match").
     delete (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker;
+    const natives = NATIVE_BUILT_INS.map(([owner, key]) => {
+      const descriptor = Object.getOwnPropertyDescriptor(owner, key);
+      if (!descriptor) throw new Error(`built-in ${key} is missing`);
+      return [owner, key, descriptor] as const;
+    });
     const module = await import("pdfjs-dist/legacy/build/pdf.mjs");
-    const require = createRequire(import.meta.url);
-    module.GlobalWorkerOptions.workerSrc = pathToFileURL(
-      require.resolve("pdfjs-dist/legacy/build/pdf.worker.mjs"),
+    const workerSrc = pathToFileURL(
+      createRequire(import.meta.url).resolve("pdfjs-dist/legacy/build/pdf.worker.mjs"),
     ).href;
+    module.GlobalWorkerOptions.workerSrc = workerSrc;
+    // pdf.js runs its "worker" in this thread (Node has no web worker) by importing this module:
+    // import it now, so that its polyfills too are in place before the natives are put back.
+    await import(workerSrc);
+    for (const [owner, key, descriptor] of natives) Object.defineProperty(owner, key, descriptor);
     return module;
   })();
   return pdfjs;
+}
+
+/** A data folder shipped with pdfjs-dist; pdf.js in Node reads it from the file system (trailing slash required). */
+function pdfjsDataDirectory(name: string): string {
+  return `${join(dirname(createRequire(import.meta.url).resolve("pdfjs-dist/package.json")), name)}/`;
 }
 
 /** Parse only pages p with (p - 1) % of === index: how several threads share one PDF. */
@@ -41,6 +70,11 @@ export async function parsePdf(bytes: Uint8Array, stride?: PageStride): Promise<
   const { getDocument } = await loadPdfJs();
   const task = getDocument({
     data: new Uint8Array(bytes),
+    // Chinese, Japanese and Korean PDFs often use a predefined CMap (UniGB-UCS2-H, ...) with a font
+    // that is not embedded: without pdf.js's CMap files their text comes out empty.
+    cMapUrl: pdfjsDataDirectory("cmaps"),
+    cMapPacked: true,
+    standardFontDataUrl: pdfjsDataDirectory("standard_fonts"),
     isEvalSupported: false,
     disableFontFace: true,
     useSystemFonts: false,

@@ -71,20 +71,39 @@ export function zipBombDocx(size: number): Uint8Array {
 }
 
 /** A PDF with one text line per page (Helvetica), optionally with repeated header and page number. */
-export function pdf(pages: string[][], options: { encrypted?: boolean } = {}): Uint8Array {
+export function pdf(
+  pages: string[][],
+  options: { encrypted?: boolean; chineseFont?: boolean } = {},
+): Uint8Array {
   const objects: string[] = [];
   const add = (body: string) => objects.push(body) && objects.length;
   const catalog = add("");
   const pagesId = add("");
-  const font = add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
+  // chineseFont: the non-embedded STSong-Light with the predefined UniGB-UCS2-H CMap (no ToUnicode),
+  // as office software writes Chinese PDFs; text is then shown as UCS-2 hex strings.
+  let font: number;
+  if (options.chineseFont) {
+    const descriptor = add(
+      "<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [0 -200 1000 900] /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>",
+    );
+    const cidFont = add(
+      `<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /DW 1000 /FontDescriptor ${descriptor} 0 R >>`,
+    );
+    font = add(
+      `<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts [${cidFont} 0 R] >>`,
+    );
+  } else font = add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
   const kids: number[] = [];
   for (const lines of pages) {
     let y = 760;
     const content = lines
       .map((line) => {
         const size = line.startsWith("# ") ? 18 : 11;
-        const text = line.replace(/^# /, "").replace(/[\\()]/g, (c) => `\\${c}`);
-        const op = `BT /F1 ${size} Tf 72 ${y} Td (${text}) Tj ET`;
+        const text = line.replace(/^# /, "");
+        const shown = options.chineseFont
+          ? `<${Buffer.from(text, "utf16le").swap16().toString("hex")}>`
+          : `(${text.replace(/[\\()]/g, (c) => `\\${c}`)})`;
+        const op = `BT /F1 ${size} Tf 72 ${y} Td ${shown} Tj ET`;
         y -= size * 1.5;
         return op;
       })
