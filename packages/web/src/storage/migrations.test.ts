@@ -74,7 +74,7 @@ async function seedFirstRelease(db: Kysely<Database>): Promise<void> {
       seq: 1,
       role: "user",
       content: "How do I deploy Hearth with PostgreSQL?",
-      status: "complete",
+      status: "done",
       created_at: "2026-03-01T09:01:00.000Z",
     })
     .execute();
