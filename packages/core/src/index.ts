@@ -35,8 +35,10 @@ export {
   Registry,
 } from "./metrics/metrics.js";
 export {
+  type BackupBeforeMigrationOptions,
   type BackupEntry,
   type BackupManifest,
+  backupBeforeMigration,
   type CreateBackupOptions,
   createBackup,
   defaultBackupsDir,

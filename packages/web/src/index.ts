@@ -42,7 +42,7 @@ export async function createWebService(
   routes: ReadonlyArray<{ method: string; url: string; access: Access }>;
   db: WebDatabase;
 }> {
-  const db = await openDatabase(config, options.database);
+  const db = await openDatabase(config, { logger, ...options.database });
   const { app, shutdownSignal, metrics } = createServiceApp({
     service: "web",
     logger,

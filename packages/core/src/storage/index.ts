@@ -12,6 +12,8 @@ export {
   verifyBackup,
 } from "./restore-backup.js";
 export {
+  type BackupBeforeMigrationOptions,
+  backupBeforeMigration,
   type Migration,
   type MigrationResult,
   type RunMigrationsOptions,

@@ -63,23 +63,16 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<Migr
   const pending = migrations.filter((migration) => migration.version > from);
   if (pending.length === 0) return { from, to: from, applied: [], backup: undefined };
 
-  let backup: string | undefined;
-  if (existed) {
-    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-    const destination = join(
-      options.backupsDir ?? defaultBackupsDir(resolve(options.dataDir)),
-      `pre-migration-${basename(databasePath)}-v${from}-to-v${latest}-${stamp}`,
-    );
-    backup = (
-      await createBackup({
+  const backup = existed
+    ? await backupBeforeMigration({
+        databasePath,
         dataDir: options.dataDir,
-        destination,
-        only: [databasePath],
-        reason: `before migrating ${basename(databasePath)} from schema ${from} to ${latest}`,
+        from,
+        to: latest,
+        ...(options.backupsDir ? { backupsDir: options.backupsDir } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
       })
-    ).destination;
-  }
+    : undefined;
 
   const database = new Database(databasePath);
   const applied: MigrationResult["applied"] = [];
@@ -116,6 +109,46 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<Migr
     database.close();
   }
   return { from, to: latest, applied, backup };
+}
+
+export interface BackupBeforeMigrationOptions {
+  /** The SQLite file about to be migrated; it must lie inside `dataDir`. */
+  databasePath: string;
+  dataDir: string;
+  /** The schema step the database is at, and the one the migration brings it to. */
+  from: number;
+  to: number;
+  /** Where the backup goes (default `<dataDir>/backups`). */
+  backupsDir?: string;
+  logger?: Logger;
+}
+
+/**
+ * The automatic backup taken before a schema migration touches an existing SQLite database: a
+ * partial backup of that one file (SQLite's online backup API, so it is safe while the database is
+ * open) under `<backupsDir>/pre-migration-<file>-v<from>-to-v<to>-<time>`, with a manifest that
+ * `hearth restore` accepts. Every migration runner in Hearth calls this; returns the backup directory.
+ */
+export async function backupBeforeMigration(options: BackupBeforeMigrationOptions): Promise<string> {
+  const databasePath = resolve(options.databasePath);
+  const name = basename(databasePath);
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const destination = join(
+    options.backupsDir ?? defaultBackupsDir(resolve(options.dataDir)),
+    `pre-migration-${name}-v${options.from}-to-v${options.to}-${stamp}`,
+  );
+  const backup = await createBackup({
+    dataDir: options.dataDir,
+    destination,
+    only: [databasePath],
+    reason: `before migrating ${name} from schema ${options.from} to ${options.to}`,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  options.logger?.info(
+    { database: name, from: options.from, to: options.to, backup: backup.destination },
+    "backup taken before migrating",
+  );
+  return backup.destination;
 }
 
 function checkedHistory(migrations: readonly Migration[]): Migration[] {

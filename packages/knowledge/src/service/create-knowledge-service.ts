@@ -52,7 +52,11 @@ export async function createKnowledgeService(
       { cause: error },
     );
   }
-  const store = new KnowledgeStore(join(knowledgeDir, "knowledge.db"));
+  const store = await KnowledgeStore.open({
+    path: join(knowledgeDir, "knowledge.db"),
+    dataDir: config.dataDir,
+    logger,
+  });
   let index: KnowledgeIndex;
   try {
     index = options.index ?? (await openDefaultIndex(config));

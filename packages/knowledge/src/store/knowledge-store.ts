@@ -10,9 +10,9 @@ import type {
   KnowledgeBase,
   KnowledgeDocument,
 } from "@hearth/contracts";
-import { HearthError } from "@hearth/core";
+import { HearthError, type Logger, type MigrationResult, runMigrations } from "@hearth/core";
 import Database from "better-sqlite3";
-import { migrate } from "./migrations.js";
+import { KNOWLEDGE_MIGRATIONS } from "./migrations.js";
 
 export type DocumentSource = "upload" | "folder" | "url";
 export type JobKind = "upload" | "sync" | "url";
@@ -92,6 +92,14 @@ interface JobDocumentRow {
   error_message: string | null;
 }
 
+export interface OpenKnowledgeStoreOptions {
+  /** The SQLite file, inside `dataDir` (normally `<dataDir>/knowledge/knowledge.db`). */
+  path: string;
+  /** The data directory (HEARTH_DATA_DIR): the pre-migration backup goes to `<dataDir>/backups`. */
+  dataDir: string;
+  logger?: Logger;
+}
+
 /**
  * Relational state of the knowledge service (knowledge bases, documents, jobs, the embedding cache)
  * in SQLite under `<dataDir>/knowledge/`. Every write is one statement or one transaction, so a
@@ -99,15 +107,32 @@ interface JobDocumentRow {
  */
 export class KnowledgeStore {
   readonly #db: Database.Database;
+  /** What opening did to the schema: the steps applied and the backup taken before them. */
+  readonly migration: MigrationResult;
 
-  constructor(path: string) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.#db = new Database(path);
+  /**
+   * Opens the store, first bringing its schema up to date with core's migration runner (an
+   * existing database is backed up before any pending step runs; one newer than this code is
+   * refused with SCHEMA_TOO_NEW).
+   */
+  static async open(options: OpenKnowledgeStoreOptions): Promise<KnowledgeStore> {
+    mkdirSync(dirname(options.path), { recursive: true });
+    const migration = await runMigrations({
+      databasePath: options.path,
+      dataDir: options.dataDir,
+      migrations: KNOWLEDGE_MIGRATIONS,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    return new KnowledgeStore(options.path, migration);
+  }
+
+  private constructor(path: string, migration: MigrationResult) {
+    this.migration = migration;
+    this.#db = new Database(path, { fileMustExist: true });
     this.#db.pragma("journal_mode = WAL");
     this.#db.pragma("synchronous = NORMAL");
     this.#db.pragma("foreign_keys = ON");
     this.#db.pragma("busy_timeout = 5000");
-    migrate(this.#db, path);
   }
 
   close(): void {

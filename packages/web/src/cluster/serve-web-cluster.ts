@@ -22,7 +22,7 @@ export async function serveWebCluster(
   config: HearthConfig,
   logger: Logger,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  await (await openDatabase(config)).destroy();
+  await (await openDatabase(config, { logger })).destroy();
   const compiled = fileURLToPath(new URL("./web-worker.js", import.meta.url));
   const source = fileURLToPath(new URL("./web-worker.ts", import.meta.url));
   const fromSource = !existsSync(compiled) && existsSync(source);

@@ -1,5 +1,6 @@
+import { backupBeforeMigration, type Logger } from "@hearth/core";
 import type { ColumnDefinitionBuilder, Kysely } from "kysely";
-import { type Migration, type MigrationProvider, Migrator } from "kysely";
+import { type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 
 /**
  * The one migration history of the web service, written with Kysely's schema builder so the same
@@ -169,15 +170,67 @@ class InlineMigrations implements MigrationProvider {
   }
 }
 
-/** Brings the schema up to date; a failed step stops start-up with the reason. */
-export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
-  // Kysely looks for its migration tables across all schemas unless told which one: name it, or a
-  // second schema in the same database (tests, several deployments) would skip creating its own.
-  const migrator = new Migrator({
+/**
+ * Kysely's migrator over this history. Kysely looks for its migration tables across all schemas
+ * unless told which one: name it, or a second schema in the same database (tests, several
+ * deployments) would skip creating its own.
+ */
+export function createMigrator(db: Kysely<unknown>, dialect: Dialect, schema?: string): Migrator {
+  return new Migrator({
     db,
     provider: new InlineMigrations(dialect),
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
+}
+
+export interface MigrateOptions {
+  /** PostgreSQL: the schema holding Hearth's tables. */
+  schema?: string;
+  /** SQLite: the database file and the data directory it lies in, for the pre-migration backup. */
+  sqlite?: { databasePath: string; dataDir: string };
+  logger?: Logger;
+}
+
+/**
+ * Brings the schema up to date; a failed step stops start-up with the reason. Before pending steps
+ * run on a database that already holds tables, SQLite is backed up with core's pre-migration backup
+ * (the same one every Hearth store takes, restorable with `hearth restore`); for PostgreSQL the
+ * operator's pg_dump is the backup, and the log says so.
+ */
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  options: MigrateOptions = {},
+): Promise<void> {
+  const migrator = createMigrator(db, dialect, options.schema);
+  const steps = await migrator.getMigrations();
+  const from = steps.filter((step) => step.executedAt !== undefined).length;
+  const to = steps.length;
+  if (from < to && (await hasTables(db, dialect, from))) {
+    if (dialect === "sqlite" && options.sqlite) {
+      await backupBeforeMigration({
+        databasePath: options.sqlite.databasePath,
+        dataDir: options.sqlite.dataDir,
+        from,
+        to,
+        ...(options.logger ? { logger: options.logger } : {}),
+      });
+    } else if (dialect === "postgres") {
+      options.logger?.warn(
+        { from, to, pending: steps.slice(from).map((step) => step.name) },
+        "migrating the PostgreSQL web database without an automatic backup: the operator's pg_dump taken before upgrading is the backup",
+      );
+    }
+  }
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;
+}
+
+/** Whether the database holds anything to keep: a step already applied, or (SQLite) any table. */
+async function hasTables(db: Kysely<unknown>, dialect: Dialect, applied: number): Promise<boolean> {
+  if (applied > 0) return true;
+  if (dialect === "postgres") return false;
+  const { rows } = await sql<{ n: number }>`
+    SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`.execute(db);
+  return Number(rows[0]?.n ?? 0) > 0;
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type HearthConfig, HearthError } from "@hearth/core";
+import { type HearthConfig, HearthError, type Logger } from "@hearth/core";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
@@ -12,11 +12,14 @@ export type WebDatabase = Kysely<Database>;
 export interface OpenDatabaseOptions {
   /** PostgreSQL schema to use (tests isolate themselves in one); created when missing. */
   postgresSchema?: string;
+  /** Where the migration steps and the pre-migration backup are logged. */
+  logger?: Logger;
 }
 
 /**
  * Opens the web service's database: PostgreSQL when web.databaseUrl is a postgres:// URL, else
- * SQLite at <dataDir>/web.sqlite (WAL, foreign keys on). Migrates to the latest schema.
+ * SQLite at <dataDir>/web.sqlite (WAL, foreign keys on). Migrates to the latest schema, backing an
+ * existing SQLite database up first (PostgreSQL: the operator's pg_dump is the backup).
  */
 export async function openDatabase(
   config: HearthConfig,
@@ -24,6 +27,7 @@ export async function openDatabase(
 ): Promise<WebDatabase> {
   const url = config.web.databaseUrl;
   let db: WebDatabase;
+  let file: string | undefined;
   const dialect = url && /^postgres(ql)?:\/\//.test(url) ? "postgres" : "sqlite";
   if (url && /^postgres(ql)?:\/\//.test(url)) {
     const schema = options.postgresSchema;
@@ -51,7 +55,7 @@ export async function openDatabase(
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     mkdirSync(config.dataDir, { recursive: true });
-    const file = join(config.dataDir, "web.sqlite");
+    file = join(config.dataDir, "web.sqlite");
     const sqlite = new BetterSqlite3(file);
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("foreign_keys = ON");
@@ -62,11 +66,11 @@ export async function openDatabase(
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   }
   try {
-    await migrateToLatest(
-      db as Kysely<unknown>,
-      dialect,
-      dialect === "postgres" ? (options.postgresSchema ?? "public") : undefined,
-    );
+    await migrateToLatest(db as Kysely<unknown>, dialect, {
+      ...(dialect === "postgres" ? { schema: options.postgresSchema ?? "public" } : {}),
+      ...(file ? { sqlite: { databasePath: file, dataDir: config.dataDir } } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
   } catch (error) {
     await db.destroy();
     if (error instanceof HearthError) throw error;

@@ -1,0 +1,143 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Migration, restoreBackup, runMigrations, verifyBackup } from "@hearth/core";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { KnowledgeStore } from "./knowledge-store.js";
+import { KNOWLEDGE_MIGRATIONS } from "./migrations.js";
+
+/**
+ * The knowledge history has one step so far, so "the previous schema" of a released database is
+ * that step with data in it; the next step is written here the way a release would add it (a new
+ * column with a default, and an index) and run through the same core runner the store uses.
+ */
+const nextStep: Migration = {
+  version: KNOWLEDGE_MIGRATIONS.length + 1,
+  name: "documents-language",
+  up: `ALTER TABLE documents ADD COLUMN language TEXT NOT NULL DEFAULT 'und';
+       CREATE INDEX jobs_by_knowledge_base ON jobs (knowledge_base_id);`,
+};
+
+let dataDir: string;
+let path: string;
+
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), "hearth-knowledge-store-"));
+  path = join(dataDir, "knowledge", "knowledge.db");
+});
+afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function query(sql: string): unknown[] {
+  const database = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return database.prepare(sql).all();
+  } finally {
+    database.close();
+  }
+}
+
+/** A knowledge base with an indexed document, its cached embedding and the finished upload job. */
+async function releasedStoreWithData() {
+  const store = await KnowledgeStore.open({ path, dataDir });
+  const knowledgeBase = store.createKnowledgeBase({
+    name: "产品手册",
+    description: "Installation and operations guides",
+    embeddingModel: "bge-small-zh",
+    chunking: { maxTokens: 512, overlapTokens: 64 },
+    watchFolder: "/srv/manuals",
+  });
+  const document = store.upsertDocument({
+    knowledgeBaseId: knowledgeBase.id,
+    name: "部署指南.pdf",
+    source: "upload",
+    sourceKey: "部署指南.pdf",
+    sizeBytes: 48_213,
+    contentType: "application/pdf",
+  });
+  store.setDocumentContent(document.id, "sha256:3f1a", 48_213, "application/pdf");
+  store.markDocumentIndexed(document.id, "sha256:3f1a", 17);
+  store.cacheEmbeddings("bge-small-zh", new Map([["chunk:9c2e", new Float32Array([0.25, -0.5, 1])]]));
+  const job = store.createJob(knowledgeBase.id, "upload", [{ id: document.id, name: document.name }]);
+  store.setJobDocumentStatus(job.id, document.id, "indexed");
+  store.setJobStatus(job.id, "completed");
+  store.markKnowledgeBaseIndexed(knowledgeBase.id);
+  store.close();
+  return { knowledgeBaseId: knowledgeBase.id, documentId: document.id, jobId: job.id };
+}
+
+function expectDataIntact(store: KnowledgeStore, ids: Awaited<ReturnType<typeof releasedStoreWithData>>) {
+  expect(store.getKnowledgeBase(ids.knowledgeBaseId)).toMatchObject({
+    name: "产品手册",
+    watchFolder: "/srv/manuals",
+    embeddingModel: "bge-small-zh",
+    chunking: { maxTokens: 512, overlapTokens: 64 },
+  });
+  expect(store.getDocument(ids.knowledgeBaseId, ids.documentId)).toMatchObject({
+    name: "部署指南.pdf",
+    status: "indexed",
+    chunkCount: 17,
+    indexedHash: "sha256:3f1a",
+  });
+  expect(store.getJob(ids.jobId)).toMatchObject({ status: "completed" });
+  expect(store.getJob(ids.jobId).documents).toEqual([
+    expect.objectContaining({ documentId: ids.documentId, status: "indexed" }),
+  ]);
+  expect([...(store.cachedEmbeddings("bge-small-zh", ["chunk:9c2e"]).get("chunk:9c2e") ?? [])]).toEqual([
+    0.25, -0.5, 1,
+  ]);
+}
+
+describe("knowledge store schema", () => {
+  it("creates a new database at the current schema without a backup, and reopens it untouched", async () => {
+    const store = await KnowledgeStore.open({ path, dataDir });
+    expect(store.migration).toMatchObject({ from: 0, to: KNOWLEDGE_MIGRATIONS.length, backup: undefined });
+    store.close();
+    expect(query("PRAGMA user_version")).toEqual([{ user_version: KNOWLEDGE_MIGRATIONS.length }]);
+    expect(query("SELECT name FROM hearth_migrations")).toEqual([{ name: "knowledge-bases-documents-jobs" }]);
+
+    const again = await KnowledgeStore.open({ path, dataDir });
+    expect(again.migration).toMatchObject({ applied: [], backup: undefined });
+    again.close();
+    expect(existsSync(join(dataDir, "backups"))).toBe(false);
+  });
+
+  it("carries knowledge bases, documents and jobs forward through the next step, after a backup that restores", async () => {
+    const ids = await releasedStoreWithData();
+
+    const result = await runMigrations({
+      databasePath: path,
+      dataDir,
+      migrations: [...KNOWLEDGE_MIGRATIONS, nextStep],
+    });
+    expect(result).toMatchObject({ from: 1, to: 2, applied: [{ version: 2, name: "documents-language" }] });
+    expect(result.backup).toMatch(/backups[/\\]pre-migration-knowledge\.db-v1-to-v2-/);
+    expect(query("SELECT name, status, chunk_count, language FROM documents")).toEqual([
+      { name: "部署指南.pdf", status: "indexed", chunk_count: 17, language: "und" },
+    ]);
+    expect(query("SELECT name, watch_folder FROM knowledge_bases")).toEqual([
+      { name: "产品手册", watch_folder: "/srv/manuals" },
+    ]);
+    expect(query("SELECT status FROM jobs")).toEqual([{ status: "completed" }]);
+    expect(query("SELECT count(*) AS n FROM embedding_cache")).toEqual([{ n: 1 }]);
+
+    // This code knows schema 1 only: it refuses the newer database instead of misreading it.
+    await expect(KnowledgeStore.open({ path, dataDir })).rejects.toMatchObject({ code: "SCHEMA_TOO_NEW" });
+
+    // The pre-migration backup is complete and brings back the database this code opens.
+    expect(await verifyBackup(result.backup!)).toMatchObject({
+      scope: "partial",
+      reason: "before migrating knowledge.db from schema 1 to 2",
+      entries: [{ path: "data/knowledge/knowledge.db", kind: "sqlite" }],
+    });
+    await restoreBackup({ source: result.backup!, dataDir });
+    const store = await KnowledgeStore.open({ path, dataDir });
+    try {
+      expect(store.migration).toMatchObject({ from: 1, to: 1, applied: [], backup: undefined });
+      expectDataIntact(store, ids);
+    } finally {
+      store.close();
+    }
+    expect(query("SELECT name FROM pragma_table_info('documents') WHERE name = 'language'")).toEqual([]);
+  });
+});

@@ -1,0 +1,232 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { createLogger, type HearthConfig, loadConfig, restoreBackup, verifyBackup } from "@hearth/core";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { POSTGRES_URL, postgresAvailable } from "../../test/support/web-harness.js";
+import type { Database } from "./database-schema.js";
+import { createMigrator } from "./migrations.js";
+import { openDatabase } from "./open-database.js";
+
+const FIRST_STEP = "0001-accounts-and-conversations";
+
+let dataDir: string;
+
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), "hearth-web-migrations-"));
+});
+afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function configFor(databaseUrl?: string): HearthConfig {
+  return loadConfig({
+    env: {},
+    cwd: dataDir,
+    overrides: { dataDir, logLevel: "silent", web: databaseUrl ? { databaseUrl } : {} } as never,
+  });
+}
+
+/** A logger whose lines the test can read. */
+function capturedLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new PassThrough();
+  stream.on("data", (chunk: Buffer) => {
+    for (const line of chunk.toString("utf8").split("\n")) if (line) lines.push(JSON.parse(line));
+  });
+  return { logger: createLogger({ level: "info", destination: stream }), lines };
+}
+
+/** What a user of the first release left behind on SQLite: an account with a conversation in it. */
+async function seedFirstRelease(db: Kysely<Database>): Promise<void> {
+  const { error } = await createMigrator(db as Kysely<unknown>, "sqlite").migrateTo(FIRST_STEP);
+  if (error) throw error;
+  await db
+    .insertInto("users")
+    .values({
+      id: "usr_wang",
+      username: "王芳",
+      password_hash: "scrypt$16384$8$1$c2FsdA$aGFzaA",
+      role: "admin",
+      status: "active",
+      created_at: "2026-03-01T09:00:00.000Z",
+    })
+    .execute();
+  await db
+    .insertInto("conversations")
+    .values({
+      id: "cnv_deploy",
+      user_id: "usr_wang",
+      title: "如何部署 Hearth",
+      model: "qwen2.5-7b-instruct",
+      created_at: "2026-03-01T09:01:00.000Z",
+      updated_at: "2026-03-01T09:02:00.000Z",
+    })
+    .execute();
+  await db
+    .insertInto("messages")
+    .values({
+      id: "msg_1",
+      conversation_id: "cnv_deploy",
+      seq: 1,
+      role: "user",
+      content: "How do I deploy Hearth with PostgreSQL?",
+      status: "done",
+      created_at: "2026-03-01T09:01:00.000Z",
+    })
+    .execute();
+}
+
+async function expectFirstReleaseData(db: Kysely<Database>): Promise<void> {
+  expect(await db.selectFrom("users").select(["id", "username", "role"]).execute()).toEqual([
+    { id: "usr_wang", username: "王芳", role: "admin" },
+  ]);
+  expect(await db.selectFrom("conversations").select(["id", "user_id", "title"]).execute()).toEqual([
+    { id: "cnv_deploy", user_id: "usr_wang", title: "如何部署 Hearth" },
+  ]);
+  expect(await db.selectFrom("messages").select(["conversation_id", "content"]).execute()).toEqual([
+    { conversation_id: "cnv_deploy", content: "How do I deploy Hearth with PostgreSQL?" },
+  ]);
+}
+
+function backups(): string[] {
+  const dir = join(dataDir, "backups");
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+describe("web database migrations on SQLite", () => {
+  it("creates a new database without a backup, and reopens a current one without another", async () => {
+    await (await openDatabase(configFor())).destroy();
+    await (await openDatabase(configFor())).destroy();
+    expect(backups()).toEqual([]);
+  });
+
+  it("migrates forward from the previous step with data in it, after a backup that restores", async () => {
+    const file = join(dataDir, "web.sqlite");
+    const sqlite = new BetterSqlite3(file);
+    sqlite.pragma("journal_mode = WAL");
+    const previous = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    await seedFirstRelease(previous);
+    await previous.destroy();
+
+    const { logger, lines } = capturedLogger();
+    const db = await openDatabase(configFor(), { logger });
+    try {
+      await expectFirstReleaseData(db);
+      // The second step's table is there and usable with the old rows.
+      await db
+        .insertInto("knowledge_bases")
+        .values({
+          id: "kb_manuals",
+          owner_id: "usr_wang",
+          visibility: "private",
+          created_at: "2026-03-02T08:00:00.000Z",
+        })
+        .execute();
+      await db
+        .insertInto("knowledge_jobs")
+        .values({
+          id: "job_1",
+          knowledge_base_id: "kb_manuals",
+          created_at: "2026-03-02T08:00:01.000Z",
+        })
+        .execute();
+      const applied = await createMigrator(db as Kysely<unknown>, "sqlite").getMigrations();
+      expect(applied.every((step) => step.executedAt !== undefined)).toBe(true);
+    } finally {
+      await db.destroy();
+    }
+
+    const taken = backups();
+    expect(taken).toHaveLength(1);
+    expect(taken[0]).toMatch(/^pre-migration-web\.sqlite-v1-to-v2-/);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: "backup taken before migrating",
+        database: "web.sqlite",
+        from: 1,
+        to: 2,
+      }),
+    );
+    const source = join(dataDir, "backups", taken[0]!);
+    expect(await verifyBackup(source)).toMatchObject({
+      scope: "partial",
+      entries: [{ path: "data/web.sqlite", kind: "sqlite" }],
+    });
+
+    // Restored, the database is the first release's again: step 1, its rows, no second-step table.
+    await restoreBackup({ source, dataDir });
+    const restored = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: new BetterSqlite3(file) }),
+    });
+    try {
+      await expectFirstReleaseData(restored);
+      const steps = await createMigrator(restored as Kysely<unknown>, "sqlite").getMigrations();
+      expect(steps.map((step) => step.executedAt !== undefined)).toEqual([true, false]);
+      expect((await restored.introspection.getTables()).map((table) => table.name)).not.toContain(
+        "knowledge_jobs",
+      );
+    } finally {
+      await restored.destroy();
+    }
+  });
+});
+
+describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () => {
+  let schema: string;
+
+  beforeEach(() => {
+    schema = `hearth_migrate_${randomBytes(6).toString("hex")}`;
+  });
+  afterEach(async () => {
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  });
+
+  it("migrates forward from the previous step with data in it, logging that pg_dump is the backup", async () => {
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, options: `-c search_path=${schema}` });
+    const client = await pool.connect();
+    await client.query(`CREATE SCHEMA ${schema}`);
+    client.release();
+    const previous = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const { error } = await createMigrator(previous as Kysely<unknown>, "postgres", schema).migrateTo(
+      FIRST_STEP,
+    );
+    if (error) throw error;
+    await previous
+      .insertInto("users")
+      .values({
+        id: "usr_wang",
+        username: "王芳",
+        password_hash: "scrypt$16384$8$1$c2FsdA$aGFzaA",
+        role: "admin",
+        status: "active",
+        created_at: "2026-03-01T09:00:00.000Z",
+      })
+      .execute();
+    await previous.destroy();
+
+    const { logger, lines } = capturedLogger();
+    const db = await openDatabase(configFor(POSTGRES_URL), { postgresSchema: schema, logger });
+    try {
+      expect(await db.selectFrom("users").select("username").execute()).toEqual([{ username: "王芳" }]);
+      expect(await db.selectFrom("knowledge_jobs").select("id").execute()).toEqual([]);
+    } finally {
+      await db.destroy();
+    }
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        from: 1,
+        to: 2,
+        msg: expect.stringContaining("the operator's pg_dump taken before upgrading is the backup"),
+      }),
+    );
+    expect(backups()).toEqual([]);
+  });
+});
