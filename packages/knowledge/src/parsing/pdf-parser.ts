@@ -57,6 +57,19 @@ interface Line {
  */
 export async function parsePdf(bytes: Uint8Array, stride?: PageStride): Promise<ParsedDocument> {
   const pdfium = await loadPdfium();
+  try {
+    return extractPdf(pdfium, bytes, stride);
+  } catch (error) {
+    if (error instanceof HearthError) throw error;
+    // A trap or abort inside PDFium leaves its instance unusable: the next document gets a new one.
+    engine = undefined;
+    throw new HearthError("DOCUMENT_CORRUPT", `The PDF is damaged: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+function extractPdf(pdfium: WrappedPdfiumModule, bytes: Uint8Array, stride?: PageStride): ParsedDocument {
   const { wasmExports } = pdfium.pdfium;
   const data = wasmExports.malloc(bytes.length);
   if (!data) throw new HearthError("DOCUMENT_TOO_LARGE", "The PDF is too large to open");
