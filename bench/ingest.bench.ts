@@ -149,8 +149,6 @@ export async function run(): Promise<void> {
   }
   let langchainChunks = 0;
   const langchain = async () => {
-    // Two pdf.js copies in one process: each must find no worker left by the other.
-    delete (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker;
     const documents = await new loader!.PDFLoader(manual).load();
     const chunks = await new splitter!.RecursiveCharacterTextSplitter({
       chunkSize: 1000,

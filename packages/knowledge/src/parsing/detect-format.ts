@@ -66,7 +66,7 @@ export function detectFormat(name: string, bytes: Uint8Array): DocumentFormat | 
   const binary = binaryKind(bytes);
   if (byName === "pdf") {
     if (isPdf) return "pdf";
-    // pdf.js accepts a header within the first KiB; anything else claiming .pdf is refused.
+    // PDF readers (PDFium too) accept a header within the first KiB; anything else claiming .pdf is refused.
     if (!binary && Buffer.from(bytes.subarray(0, 1024)).includes("%PDF-")) return "pdf";
     throw mismatch(name, binary ?? "not a PDF");
   }

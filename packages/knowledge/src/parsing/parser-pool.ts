@@ -22,7 +22,7 @@ interface Slot {
 
 /**
  * A small pool of parser threads. Tasks queue in arrival order; a task that runs past the timeout
- * or is cancelled terminates its thread (pdf.js cannot be interrupted otherwise) and a fresh one
+ * or is cancelled terminates its thread (PDFium cannot be interrupted otherwise) and a fresh one
  * takes its place.
  */
 export class ParserPool {

@@ -6,7 +6,7 @@ import { detectFormat } from "./detect-format.js";
 import { parseDocument } from "./parse-document.js";
 import { ParserPool } from "./parser-pool.js";
 
-/** Taken before this file loads pdf.js. */
+/** Taken before this file loads the PDF engine. */
 const nativeBuiltIns = { push: Array.prototype.push, parse: JSON.parse, stringify: JSON.stringify };
 const options = { maxExtractedBytes: 8 * 1024 * 1024 };
 const parse = (name: string, bytes: Uint8Array) => parseDocument(detectFormat(name, bytes)!, bytes, options);
@@ -106,9 +106,9 @@ describe("parsers", () => {
     expect(document.blocks).toEqual([{ kind: "paragraph", text: "中文知识库\n第二行文字", page: 1 }]);
   });
 
-  it("leaves the thread's native push and JSON in place once pdf.js is loaded", async () => {
-    // pdf.js's bundled core-js swaps them for JavaScript versions that slow the whole thread
-    // (and that core-js makes print as "[native code]", hence the identity check).
+  it("leaves the thread's native push and JSON in place once the PDF engine is loaded", async () => {
+    // pdf.js's bundled core-js swapped them for JavaScript versions that slowed the whole thread
+    // (and that core-js made print as "[native code]", hence the identity check); PDFium must not.
     await parse("x.pdf", pdf([["text"]]));
     expect(Array.prototype.push).toBe(nativeBuiltIns.push);
     expect(JSON.parse).toBe(nativeBuiltIns.parse);

@@ -1,54 +1,42 @@
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { init, type WrappedPdfiumModule } from "@embedpdf/pdfium";
 import { HearthError } from "@hearth/core";
 import type { Block, ParsedDocument } from "./parsed-document.js";
 
-type PdfJs = typeof import("pdfjs-dist/legacy/build/pdf.mjs");
-let pdfjs: Promise<PdfJs> | undefined;
+let engine: Promise<WrappedPdfiumModule> | undefined;
+
+/** PDFium compiled to WebAssembly, one instance per thread, loaded on first use. */
+function loadPdfium(): Promise<WrappedPdfiumModule> {
+  engine ??= (async () => {
+    const wasmBinary = readFileSync(createRequire(import.meta.url).resolve("@embedpdf/pdfium/pdfium.wasm"));
+    const pdfium = await init({ wasmBinary });
+    pdfium.PDFiumExt_Init();
+    return pdfium;
+  })();
+  return engine;
+}
+
+/** Emscripten's views of the WebAssembly memory (replaced when it grows: read them at each use). */
+interface Heap {
+  HEAPU8: Uint8Array;
+  HEAPF64: Float64Array;
+}
+const heap = (pdfium: WrappedPdfiumModule) => pdfium.pdfium as unknown as Heap;
 
 /**
- * Built-ins that the legacy build's bundled core-js replaces, on import and for the whole thread,
- * with JavaScript versions although Node 20 has them natively: they are forced only for edge cases
- * (push onto an array whose length is read-only, JSON.rawJSON) that pdf.js never meets. The
- * replacements made pdf.js text extraction ~25% slower (CPU time, zh-ctex-manual.pdf), and every
- * JSON.stringify and push in the thread with it, so the natives are put back once pdf.js is loaded.
- * Everything core-js only adds (Promise.withResolvers, Map.prototype.getOrInsertComputed, ...) stays.
+ * The per-character calls, straight to the WebAssembly exports: the wrapped versions cost ~5x more
+ * (~90 ms vs ~18 ms for the 448,000 characters of a 175-page manual).
  */
-const NATIVE_BUILT_INS: ReadonlyArray<readonly [object, string]> = [
-  [Array.prototype, "push"],
-  [JSON, "parse"],
-  [JSON, "stringify"],
-];
-
-function loadPdfJs(): Promise<PdfJs> {
-  pdfjs ??= (async () => {
-    // Another pdf.js copy in the process (a benchmark's LangChain) leaves its worker on
-    // globalThis.pdfjsWorker, and pdf.js then refuses to run ("API version does not match").
-    delete (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker;
-    const natives = NATIVE_BUILT_INS.map(([owner, key]) => {
-      const descriptor = Object.getOwnPropertyDescriptor(owner, key);
-      if (!descriptor) throw new Error(`built-in ${key} is missing`);
-      return [owner, key, descriptor] as const;
-    });
-    const module = await import("pdfjs-dist/legacy/build/pdf.mjs");
-    const workerSrc = pathToFileURL(
-      createRequire(import.meta.url).resolve("pdfjs-dist/legacy/build/pdf.worker.mjs"),
-    ).href;
-    module.GlobalWorkerOptions.workerSrc = workerSrc;
-    // pdf.js runs its "worker" in this thread (Node has no web worker) by importing this module:
-    // import it now, so that its polyfills too are in place before the natives are put back.
-    await import(workerSrc);
-    for (const [owner, key, descriptor] of natives) Object.defineProperty(owner, key, descriptor);
-    return module;
-  })();
-  return pdfjs;
+interface CharExports {
+  FPDFText_GetFontSize(textPage: number, index: number): number;
+  FPDFText_GetCharOrigin(textPage: number, index: number, x: number, y: number): number;
 }
+const charExports = (pdfium: WrappedPdfiumModule) => pdfium.pdfium.wasmExports as unknown as CharExports;
 
-/** A data folder shipped with pdfjs-dist; pdf.js in Node reads it from the file system (trailing slash required). */
-function pdfjsDataDirectory(name: string): string {
-  return `${join(dirname(createRequire(import.meta.url).resolve("pdfjs-dist/package.json")), name)}/`;
-}
+/** FPDF_GetLastError codes (fpdfview.h). */
+const FPDF_ERR_PASSWORD = 4;
+const FPDF_ERR_SECURITY = 5;
 
 /** Parse only pages p with (p - 1) % of === index: how several threads share one PDF. */
 export interface PageStride {
@@ -63,101 +51,121 @@ interface Line {
 }
 
 /**
- * PDF text layer through pdf.js (no OCR): lines rebuilt from positioned text items, paragraphs split
- * on vertical gaps, larger short lines taken as headings, every block tagged with its page.
+ * PDF text layer through PDFium (no OCR): PDFium's text page gives the characters in reading order
+ * with its own line breaks; each line keeps its baseline and largest font size, paragraphs split on
+ * vertical gaps, larger short lines taken as headings, every block tagged with its page.
  */
 export async function parsePdf(bytes: Uint8Array, stride?: PageStride): Promise<ParsedDocument> {
-  const { getDocument } = await loadPdfJs();
-  const task = getDocument({
-    data: new Uint8Array(bytes),
-    // Chinese, Japanese and Korean PDFs often use a predefined CMap (UniGB-UCS2-H, ...) with a font
-    // that is not embedded: without pdf.js's CMap files their text comes out empty.
-    cMapUrl: pdfjsDataDirectory("cmaps"),
-    cMapPacked: true,
-    standardFontDataUrl: pdfjsDataDirectory("standard_fonts"),
-    isEvalSupported: false,
-    disableFontFace: true,
-    useSystemFonts: false,
-    stopAtErrors: false,
-    verbosity: 0,
-  });
-  let document: Awaited<typeof task.promise>;
+  const pdfium = await loadPdfium();
   try {
-    document = await task.promise;
+    return extractPdf(pdfium, bytes, stride);
   } catch (error) {
-    await task.destroy().catch(() => {});
-    const name = (error as Error).name;
-    if (name === "PasswordException")
-      throw new HearthError("DOCUMENT_ENCRYPTED", "The PDF is encrypted and needs a password", {
-        cause: error,
-      });
-    throw new HearthError("DOCUMENT_CORRUPT", `The PDF cannot be read: ${(error as Error).message}`, {
+    if (error instanceof HearthError) throw error;
+    // A trap or abort inside PDFium leaves its instance unusable: the next document gets a new one.
+    engine = undefined;
+    throw new HearthError("DOCUMENT_CORRUPT", `The PDF is damaged: ${(error as Error).message}`, {
       cause: error,
     });
   }
+}
+
+function extractPdf(pdfium: WrappedPdfiumModule, bytes: Uint8Array, stride?: PageStride): ParsedDocument {
+  const { wasmExports } = pdfium.pdfium;
+  const data = wasmExports.malloc(bytes.length);
+  if (!data) throw new HearthError("DOCUMENT_TOO_LARGE", "The PDF is too large to open");
+  heap(pdfium).HEAPU8.set(bytes, data);
+  const document = pdfium.FPDF_LoadMemDocument(data, bytes.length, "");
+  if (!document) {
+    const error = pdfium.FPDF_GetLastError();
+    wasmExports.free(data);
+    if (error === FPDF_ERR_PASSWORD || error === FPDF_ERR_SECURITY)
+      throw new HearthError("DOCUMENT_ENCRYPTED", "The PDF is encrypted and needs a password");
+    throw new HearthError("DOCUMENT_CORRUPT", `The PDF cannot be read (PDFium error ${error})`);
+  }
+  const scratch = wasmExports.malloc(16);
   try {
+    const pageCount = pdfium.FPDF_GetPageCount(document);
     const pages: Array<{ number: number; lines: Line[] }> = [];
-    for (let number = 1; number <= document.numPages; number++) {
+    for (let number = 1; number <= pageCount; number++) {
       if (stride && (number - 1) % stride.of !== stride.index) continue;
-      const page = await document.getPage(number);
-      const content = await page.getTextContent();
-      pages.push({
-        number,
-        lines: toLines(
-          content.items as Array<{ str?: string; transform?: number[]; hasEOL?: boolean; height?: number }>,
-        ),
-      });
-      page.cleanup();
+      pages.push({ number, lines: pageLines(pdfium, document, number - 1, scratch) });
     }
     const sizes = pages.flatMap((page) => page.lines.map((line) => line.size)).sort((a, b) => a - b);
     const bodySize = sizes[Math.floor(sizes.length / 2)] ?? 10;
     const blocks: Block[] = [];
     for (const page of pages) blocks.push(...toBlocks(page.lines, page.number, bodySize));
-    let title: string | undefined;
-    if (!stride || stride.index === 0)
-      try {
-        const metadata = await document.getMetadata();
-        const info = metadata.info as { Title?: unknown } | undefined;
-        if (typeof info?.Title === "string" && info.Title.trim()) title = info.Title.trim();
-      } catch {
-        // Metadata is optional; the file name stands in.
-      }
-    return { title, blocks, pageCount: document.numPages, paged: true };
-  } catch (error) {
-    if (error instanceof HearthError) throw error;
-    throw new HearthError("DOCUMENT_CORRUPT", `The PDF is damaged: ${(error as Error).message}`, {
-      cause: error,
-    });
+    const title = !stride || stride.index === 0 ? metaText(pdfium, document, "Title") : undefined;
+    return { title, blocks, pageCount, paged: true };
   } finally {
-    await document.destroy();
+    wasmExports.free(scratch);
+    pdfium.FPDF_CloseDocument(document);
+    wasmExports.free(data);
   }
 }
 
-function toLines(
-  items: Array<{ str?: string; transform?: number[]; hasEOL?: boolean; height?: number }>,
-): Line[] {
-  const lines: Line[] = [];
-  let current: Line | undefined;
-  for (const item of items) {
-    if (typeof item.str !== "string" || !item.transform) continue;
-    const y = item.transform[5] ?? 0;
-    const size = Math.abs(item.transform[3] ?? item.height ?? 0) || item.height || 0;
-    if (current && item.str !== "" && Math.abs(current.y - y) > Math.max(2, current.size * 0.6)) {
-      lines.push(current);
-      current = undefined;
+function pageLines(pdfium: WrappedPdfiumModule, document: number, index: number, scratch: number): Line[] {
+  const page = pdfium.FPDF_LoadPage(document, index);
+  if (!page) throw new HearthError("DOCUMENT_CORRUPT", `The PDF's page ${index + 1} cannot be read`);
+  const textPage = pdfium.FPDFText_LoadPage(page);
+  try {
+    if (!textPage) throw new HearthError("DOCUMENT_CORRUPT", `The PDF's page ${index + 1} cannot be read`);
+    const count = pdfium.FPDFText_CountChars(textPage);
+    if (count <= 0) return [];
+    const module = pdfium.pdfium;
+    const buffer = module.wasmExports.malloc((count + 1) * 2);
+    let text: string;
+    try {
+      pdfium.FPDFText_GetText(textPage, 0, count, buffer);
+      text = module.UTF16ToString(buffer, (count + 1) * 2);
+    } finally {
+      module.wasmExports.free(buffer);
     }
-    if (item.str !== "") {
-      if (!current) current = { text: "", y, size };
-      current.text += item.str;
-      current.size = Math.max(current.size, size);
+    // One UTF-16 unit per character index, except where PDFium stores a pair per character.
+    const aligned = text.length === count;
+    const chars = charExports(pdfium);
+    const lines: Line[] = [];
+    let start = 0;
+    while (start <= text.length) {
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      const lineText = text.slice(start, end).replace(/\r$/, "");
+      if (lineText.trim() !== "") {
+        let size = 0;
+        let y = 0;
+        if (aligned) {
+          for (let char = start; char < start + lineText.length; char++) {
+            const charSize = chars.FPDFText_GetFontSize(textPage, char);
+            if (charSize > size) {
+              size = charSize;
+              if (chars.FPDFText_GetCharOrigin(textPage, char, scratch, scratch + 8))
+                y = heap(pdfium).HEAPF64[scratch / 8 + 1] ?? 0;
+            }
+          }
+        }
+        // PDFium marks a hyphen that breaks a word at the end of a line as U+FFFE and joins the
+        // two lines: put the hyphen and the break back, for the cleaner to repair like any other.
+        lines.push({ text: lineText.replaceAll("\uFFFE", "-\n"), y, size });
+      }
+      start = end + 1;
     }
-    if (item.hasEOL && current) {
-      lines.push(current);
-      current = undefined;
-    }
+    return lines;
+  } finally {
+    if (textPage) pdfium.FPDFText_ClosePage(textPage);
+    pdfium.FPDF_ClosePage(page);
   }
-  if (current) lines.push(current);
-  return lines.filter((line) => line.text.trim() !== "");
+}
+
+/** A document information string (UTF-16LE, NUL-terminated), or undefined when absent or blank. */
+function metaText(pdfium: WrappedPdfiumModule, document: number, key: string): string | undefined {
+  const length = pdfium.FPDF_GetMetaText(document, key, 0, 0);
+  if (length <= 2) return undefined;
+  const buffer = pdfium.pdfium.wasmExports.malloc(length);
+  try {
+    pdfium.FPDF_GetMetaText(document, key, buffer, length);
+    return pdfium.pdfium.UTF16ToString(buffer, length).trim() || undefined;
+  } finally {
+    pdfium.pdfium.wasmExports.free(buffer);
+  }
 }
 
 function toBlocks(lines: Line[], page: number, bodySize: number): Block[] {

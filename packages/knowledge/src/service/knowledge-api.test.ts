@@ -132,6 +132,7 @@ describe("knowledge service API", () => {
       { name: "empty.txt", data: new Uint8Array() },
       { name: "truncated.pdf", data: pdf([["Some text that is long enough."]]).subarray(0, 80) },
       { name: "locked.pdf", data: pdf([["Secret"]], { encrypted: true }) },
+      { name: "scanned.pdf", data: pdf([[]]) },
       { name: "bomb.docx", data: zipBombDocx(8 * 1024 * 1024) },
       { name: "setup.pdf", data: Buffer.concat([Buffer.from("MZ"), Buffer.alloc(4000)]) },
       { name: "huge.txt", data: Buffer.alloc(300 * 1024, 0x61) },
@@ -148,12 +149,13 @@ describe("knowledge service API", () => {
     expect(byName["empty.txt"]?.error?.code).toBe("DOCUMENT_EMPTY");
     expect(byName["truncated.pdf"]?.error?.code).toMatch(/^DOCUMENT_(CORRUPT|NO_TEXT)$/);
     expect(byName["locked.pdf"]?.error?.code).toBe("DOCUMENT_ENCRYPTED");
+    expect(byName["scanned.pdf"]?.error?.code).toBe("DOCUMENT_NO_TEXT");
     expect(byName["bomb.docx"]?.error?.code).toBe("DOCUMENT_EXPANDS_TOO_LARGE");
     expect(byName["setup.pdf"]?.error?.code).toBe("DOCUMENT_TYPE_MISMATCH");
     expect(byName["huge.txt"]?.error?.code).toBe("DOCUMENT_TOO_LARGE");
     expect(byName.passwd?.error?.code).toBe("DOCUMENT_NAME_INVALID");
     expect(byName["page.html"]?.status).toBe("indexed");
-    expect(job).toMatchObject({ status: "completed", counts: { failed: 7, indexed: 1 } });
+    expect(job).toMatchObject({ status: "completed", counts: { failed: 8, indexed: 1 } });
 
     const documents = await client.listDocuments(kb.id);
     expect(documents.find((d) => d.name === "good.md")).toMatchObject({ status: "indexed" });
