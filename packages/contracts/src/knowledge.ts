@@ -115,10 +115,18 @@ export const queryFiltersSchema = z.strictObject({
   metadata: z.record(z.string(), metadataValue).optional(),
 });
 
+/**
+ * Which retrieval paths answer a query: both fused ("hybrid", the default; full text alone when the
+ * knowledge base has no embedding model), full text only, or vectors only (needs an embedding model).
+ */
+export const retrievalModeSchema = z.enum(["hybrid", "lexical", "vector"]);
+export type RetrievalMode = z.infer<typeof retrievalModeSchema>;
+
 export const queryRequestSchema = z.strictObject({
   query: z.string().trim().min(1).max(8000),
   topK: z.number().int().min(1).max(200).default(10),
   filters: queryFiltersSchema.optional(),
+  mode: retrievalModeSchema.default("hybrid"),
 });
 export type QueryRequest = z.input<typeof queryRequestSchema>;
 

@@ -151,6 +151,10 @@ export const ERROR_CODES = {
     summary: "The document URL could not be fetched or answered with an error.",
   },
   EMBEDDING_FAILED: { status: 502, summary: "The embedding model did not return vectors after retries." },
+  EMBEDDING_MODEL_REQUIRED: {
+    status: 400,
+    summary: 'A query asked for mode "vector" on a knowledge base that has no embedding model.',
+  },
 
   // Web service
   INVALID_CREDENTIALS: { status: 401, summary: "The user name or password is wrong." },

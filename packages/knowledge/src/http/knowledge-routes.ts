@@ -164,6 +164,7 @@ export function registerKnowledgeRoutes(
         query: body.query,
         topK: body.topK,
         ...(body.filters ? { filters: body.filters } : {}),
+        mode: body.mode,
       }),
     };
   });
@@ -176,6 +177,7 @@ export function registerKnowledgeRoutes(
         query: body.query,
         topK: body.topK,
         ...(body.filters ? { filters: body.filters } : {}),
+        mode: body.mode,
       }),
     };
   });

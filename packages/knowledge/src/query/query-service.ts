@@ -10,6 +10,8 @@ export interface QueryInput {
   query: string;
   topK: number;
   filters?: SearchFilters;
+  /** "hybrid" (default): both paths fused; "lexical": full text only; "vector": vectors only. */
+  mode?: "hybrid" | "lexical" | "vector";
 }
 
 /**
@@ -26,10 +28,18 @@ export class QueryService {
 
   async query(input: QueryInput): Promise<QueryResult[]> {
     const ids = [...new Set(input.knowledgeBaseIds)];
+    const mode = input.mode ?? "hybrid";
     const groups = new Map<string, string[]>();
     for (const id of ids) {
       const knowledgeBase = this.store.getKnowledgeBase(id);
-      const key = knowledgeBase.embeddingModel ?? "";
+      if (mode === "vector" && !knowledgeBase.embeddingModel) {
+        throw new HearthError(
+          "EMBEDDING_MODEL_REQUIRED",
+          `Knowledge base ${id} has no embedding model, so it cannot be queried with mode "vector"`,
+        );
+      }
+      // Full-text-only queries need no embedding, so all knowledge bases form one group.
+      const key = mode === "lexical" ? "" : (knowledgeBase.embeddingModel ?? "");
       groups.set(key, [...(groups.get(key) ?? []), id]);
     }
     const complete = this.store.indexedDocumentIds(ids);
@@ -53,6 +63,7 @@ export class QueryService {
         ...(vector ? { vector } : {}),
         topK: input.topK * 2,
         ...(input.filters ? { filters: input.filters } : {}),
+        mode,
       });
       lists.push(hits.filter((hit) => complete.has(hit.chunk.documentId)));
     }

@@ -7,6 +7,8 @@ export interface RetrievalRequest {
   vector?: Float32Array;
   topK: number;
   filters?: SearchFilters;
+  /** "hybrid" (default), "lexical" (the vector is ignored) or "vector" (needs the vector). */
+  mode?: "hybrid" | "lexical" | "vector";
 }
 
 /**

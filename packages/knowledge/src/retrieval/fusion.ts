@@ -10,6 +10,16 @@ export type FusionMethod =
    */
   | { kind: "relative-score"; lexicalWeight?: number; vectorWeight?: number };
 
+/** The fusion a retriever uses unless told otherwise: reciprocal rank fusion with k = 60. */
+export const DEFAULT_FUSION: FusionMethod = { kind: "reciprocal-rank", k: 60 };
+
+/** A one-line description of a fusion method, for logs and benchmark output. */
+export function describeFusion(method: FusionMethod): string {
+  return method.kind === "reciprocal-rank"
+    ? `reciprocal rank fusion (k=${method.k ?? 60})`
+    : `relative score fusion (lexical weight ${method.lexicalWeight ?? 0.5}, vector weight ${method.vectorWeight ?? 0.5})`;
+}
+
 export interface FusedHit {
   chunkId: string;
   hit: SearchHit;

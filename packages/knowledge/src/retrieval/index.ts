@@ -18,11 +18,12 @@ export { pgPoolClient, type SqlClient, type SqlExecutor } from "../index/sql-cli
 export { openSqliteIndex, type SqliteIndexOptions } from "../index/sqlite-index-backend.js";
 export { analyzeText, foldText } from "../text/index.js";
 export { QuantizedVectorIndex } from "../vector/index.js";
-export { type FusionMethod, fuseRankings } from "./fusion.js";
+export { DEFAULT_FUSION, describeFusion, type FusionMethod, fuseRankings } from "./fusion.js";
 export { type IndexSettings, openConfiguredIndex } from "./open-configured-index.js";
 export {
   type Citation,
   createRetriever,
+  type RetrievalMode,
   type RetrievalQuery,
   type RetrievedChunk,
   type Retriever,

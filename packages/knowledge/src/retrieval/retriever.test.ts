@@ -101,6 +101,23 @@ describe("createRetriever", () => {
     expect(results[0]?.chunk.id).toBe("c3");
   });
 
+  it('with mode "lexical" ignores the query vector, with mode "vector" skips full text', async () => {
+    const retriever = createRetriever(backend);
+    const query = { knowledgeBaseIds: ["kb"], text: "restart server", vector: unit([1, 0.25, 0]), topK: 4 };
+    const lexical = await retriever.retrieve({ ...query, mode: "lexical" });
+    expect(lexical.map((result) => result.chunk.id)).toEqual(["c1", "c2"]);
+    expect(lexical.every((result) => result.vector === undefined)).toBe(true);
+    const vector = await retriever.retrieve({ ...query, mode: "vector" });
+    expect(vector.map((result) => result.chunk.id).slice(0, 2)).toEqual(["c1", "c3"]);
+    expect(vector.every((result) => result.lexical === undefined)).toBe(true);
+    expect(vector[0]?.score).toBe(vector[0]?.vector?.score);
+    const hybrid = await retriever.retrieve({ ...query, mode: "hybrid" });
+    expect(hybrid).toEqual(await retriever.retrieve(query));
+    await expect(retriever.retrieve({ ...query, vector: undefined, mode: "vector" })).rejects.toMatchObject({
+      code: "INVALID_REQUEST",
+    });
+  });
+
   it("rejects a bad topK with INVALID_REQUEST", async () => {
     await expect(
       createRetriever(backend).retrieve({ knowledgeBaseIds: ["kb"], text: "x", topK: -1 }),

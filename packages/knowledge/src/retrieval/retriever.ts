@@ -1,6 +1,7 @@
+import { HearthError } from "@hearth/core";
 import { validateQuery } from "../index/chunk-validation.js";
 import type { ChunkRecord, IndexBackend, SearchFilters } from "../index/index-backend.js";
-import { type FusionMethod, fuseRankings } from "./fusion.js";
+import { DEFAULT_FUSION, type FusionMethod, fuseRankings } from "./fusion.js";
 
 /** Where a retrieved passage comes from: enough to show "file, page, section" and link back. */
 export interface Citation {
@@ -32,7 +33,14 @@ export interface RetrievalQuery {
   vector?: Float32Array;
   topK: number;
   filters?: SearchFilters;
+  /**
+   * Which paths answer: "hybrid" (default) fuses both when there is a vector and is full text alone
+   * otherwise; "lexical" ignores the vector; "vector" needs one and skips full text.
+   */
+  mode?: RetrievalMode;
 }
+
+export type RetrievalMode = "hybrid" | "lexical" | "vector";
 
 export interface RetrieverOptions {
   fusion?: FusionMethod;
@@ -48,9 +56,10 @@ export interface Retriever {
  * Hybrid retrieval over one index backend: full-text (BM25) and vector search run side by side and
  * their rankings are fused (reciprocal rank fusion by default). With no query vector the lexical
  * ranking is returned as is, so a knowledge base without an embedding model still answers.
+ * `mode` restricts a query to one path (to compare each path with the fusion, or by choice).
  */
 export function createRetriever(backend: IndexBackend, options: RetrieverOptions = {}): Retriever {
-  const fusion = options.fusion ?? { kind: "reciprocal-rank" };
+  const fusion = options.fusion ?? DEFAULT_FUSION;
   const minimumCandidates = options.candidates ?? 50;
   return {
     async retrieve(query) {
@@ -61,20 +70,31 @@ export function createRetriever(backend: IndexBackend, options: RetrieverOptions
         topK: candidates,
         ...(query.filters ? { filters: query.filters } : {}),
       };
+      const mode = query.mode ?? "hybrid";
+      if (mode === "vector" && query.vector === undefined) {
+        throw new HearthError("INVALID_REQUEST", "Vector-only retrieval needs a query vector");
+      }
+      const vectorPath = mode !== "lexical" && query.vector !== undefined ? query.vector : undefined;
       const [lexical, vector] = await Promise.all([
-        backend.lexicalSearch({ ...common, text: query.text }),
-        query.vector === undefined
+        mode === "vector" ? Promise.resolve([]) : backend.lexicalSearch({ ...common, text: query.text }),
+        vectorPath === undefined
           ? Promise.resolve([])
-          : backend.vectorSearch({ ...common, vector: query.vector }),
+          : backend.vectorSearch({ ...common, vector: vectorPath }),
       ]);
       const fused =
-        query.vector === undefined
-          ? lexical.map((hit, index) => ({
+        mode === "vector"
+          ? vector.map((hit, index) => ({
               hit,
               score: hit.score,
-              lexical: { rank: index + 1, score: hit.score },
+              vector: { rank: index + 1, score: hit.score },
             }))
-          : fuseRankings(lexical, vector, fusion);
+          : vectorPath === undefined
+            ? lexical.map((hit, index) => ({
+                hit,
+                score: hit.score,
+                lexical: { rank: index + 1, score: hit.score },
+              }))
+            : fuseRankings(lexical, vector, fusion);
       return fused.slice(0, query.topK).map((entry) => ({
         chunk: entry.hit.chunk,
         score: entry.score,

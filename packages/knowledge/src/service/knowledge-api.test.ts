@@ -183,6 +183,16 @@ describe("knowledge service API", () => {
     });
     const kb = await client.createKnowledgeBase({ name: "Requests" });
     await expect(client.query(kb.id, { query: "" })).rejects.toMatchObject({ code: "INVALID_REQUEST" });
+    await expect(client.query(kb.id, { query: "backups", mode: "vector" })).rejects.toMatchObject({
+      status: 400,
+      code: "EMBEDDING_MODEL_REQUIRED",
+    });
+    await expect(
+      client.queryMany({ knowledgeBaseIds: [kb.id], query: "backups", mode: "vector" }),
+    ).rejects.toMatchObject({ status: 400, code: "EMBEDDING_MODEL_REQUIRED" });
+    await expect(
+      client.query(kb.id, { query: "backups", mode: "semantic" as "vector" }),
+    ).rejects.toMatchObject({ code: "INVALID_REQUEST" });
     await expect(client.getJob("job_missing")).rejects.toMatchObject({ code: "JOB_NOT_FOUND" });
     await expect(client.syncNow(kb.id)).rejects.toMatchObject({ code: "INVALID_REQUEST" });
     const response = await fetch(`${harness.url}/v1/knowledge-bases/${kb.id}/documents`, {
@@ -267,6 +277,40 @@ describe("watched folders, embeddings and URLs", () => {
       new RegExp(`hearth_knowledge_last_update_timestamp_seconds\\{[^}]*knowledge_base="${kb.id}"`),
     );
     expect(metrics).toMatch(/hearth_knowledge_base_updates_total/);
+  });
+
+  it("answers in the requested retrieval mode: lexical ignores vectors, vector ignores full text", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Modes", embeddingModel: "test-embed" });
+    const upload = await client.uploadDocuments(kb.id, [
+      { name: "kettle.txt", data: Buffer.from("Kettles boil water quickly.") },
+      { name: "teapot.txt", data: Buffer.from("Teapots steep leaves slowly.") },
+    ]);
+    expect((await harness.finalJob(upload.job.id)).counts.indexed).toBe(2);
+    const titles = (results: Array<{ documentTitle: string }>) => results.map((r) => r.documentTitle);
+
+    const requestsBefore = embed.state.requests;
+    const lexical = await client.query(kb.id, { query: "kettles", topK: 5, mode: "lexical" });
+    expect(titles(lexical)).toEqual(["kettle.txt"]);
+    expect(embed.state.requests).toBe(requestsBefore); // the query was not embedded
+
+    // Every test vector overlaps a little, so the vector path also finds the teapot.
+    const hybrid = await client.query(kb.id, { query: "kettles", topK: 5 });
+    expect(titles(hybrid)).toEqual(["kettle.txt", "teapot.txt"]);
+    expect(embed.state.requests).toBe(requestsBefore + 1);
+    const explicit = await client.queryMany({
+      knowledgeBaseIds: [kb.id],
+      query: "kettles",
+      topK: 5,
+      mode: "hybrid",
+    });
+    expect(titles(explicit)).toEqual(titles(hybrid));
+
+    // "porcelain" is in neither text; only the vector path answers it.
+    expect(await client.query(kb.id, { query: "porcelain", topK: 5, mode: "lexical" })).toEqual([]);
+    const vector = await client.query(kb.id, { query: "kettles boil", topK: 5, mode: "vector" });
+    expect(titles(vector)).toEqual(["kettle.txt", "teapot.txt"]);
+    expect((await client.query(kb.id, { query: "porcelain", topK: 5, mode: "vector" })).length).toBe(2);
   });
 
   it("ingests a document from a URL", async () => {
