@@ -1,7 +1,7 @@
 import { HearthError, type ReplyStream, toHearthError } from "@hearth/core";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Citation, ConversationStore, StoredMessage } from "../conversations/conversation-store.js";
-import { SensitiveWordFilter, StreamMasker } from "../filter/sensitive-word-filter.js";
+import { StreamMasker } from "../filter/sensitive-word-filter.js";
 import { groundTurn, type SearchMode } from "../grounding/grounding.js";
 import type { KnowledgeClient, SearchClient } from "../grounding/service-clients.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
@@ -30,10 +30,8 @@ export interface ChatTurnInput {
 
 /** Filters a message against the configured sensitive words (input side). */
 export async function checkInput(settings: SettingsStore, text: string): Promise<void> {
-  const { filter } = await settings.get();
-  if (!filter.applyToInput || filter.words.length === 0) return;
-  if (new SensitiveWordFilter(filter.words).find(text))
-    throw new HearthError("CONTENT_BLOCKED", "The message contains a blocked word");
+  const { input } = await settings.filters();
+  if (input.find(text)) throw new HearthError("CONTENT_BLOCKED", "The message contains a blocked word");
 }
 
 /**
@@ -64,8 +62,8 @@ export async function runChatTurn(
   let status: "done" | "interrupted" | "error" = "interrupted";
   let error: string | null = null;
   let usage = { promptTokens: 0, completionTokens: 0 };
-  const { filter } = await deps.settings.get();
-  const masker = new StreamMasker(new SensitiveWordFilter(filter.applyToOutput ? filter.words : []));
+  const { output } = await deps.settings.filters();
+  const masker = new StreamMasker(output);
 
   try {
     const last = input.history[input.history.length - 1];
@@ -120,7 +118,7 @@ export async function runChatTurn(
   } finally {
     stream.signal.removeEventListener("abort", abort);
     deps.shutdownSignal.removeEventListener("abort", abort);
-    const stored = filter.applyToOutput ? new SensitiveWordFilter(filter.words).mask(content) : content;
+    const stored = output.mask(content);
     await deps.conversations.finishMessage(assistant.id, {
       content: stored,
       reasoning,

@@ -1,5 +1,6 @@
 import type { HearthConfig } from "@hearth/core";
 import { z } from "zod";
+import { SensitiveWordFilter } from "../filter/sensitive-word-filter.js";
 import type { WebDatabase } from "../storage/open-database.js";
 
 /** Limits per minute and per day; unset means unlimited. */
@@ -26,10 +27,19 @@ export const settingsSchema = z.strictObject({
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
+/** The sensitive-word filters the settings call for (empty where a side is switched off). */
+export interface WordFilters {
+  input: SensitiveWordFilter;
+  output: SensitiveWordFilter;
+}
+
 export class SettingsStore {
   readonly #db: WebDatabase;
   readonly #defaults: Settings;
   #cache: Settings | undefined;
+  // Built once per settings value: normalising and sorting a long word list on every chat
+  // request would cost more than the request.
+  #filters: { settings: Settings; filters: WordFilters } | undefined;
 
   constructor(db: WebDatabase, config: HearthConfig) {
     this.#db = db;
@@ -49,6 +59,21 @@ export class SettingsStore {
     const merged = settingsSchema.safeParse({ ...this.#defaults, ...stored });
     this.#cache = merged.success ? merged.data : this.#defaults;
     return this.#cache;
+  }
+
+  async filters(): Promise<WordFilters> {
+    const settings = await this.get();
+    if (this.#filters?.settings !== settings) {
+      const { words, applyToInput, applyToOutput } = settings.filter;
+      this.#filters = {
+        settings,
+        filters: {
+          input: new SensitiveWordFilter(applyToInput ? words : []),
+          output: new SensitiveWordFilter(applyToOutput ? words : []),
+        },
+      };
+    }
+    return this.#filters.filters;
   }
 
   /** Forgets the cached settings (another worker may have changed them). */
