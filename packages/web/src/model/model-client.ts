@@ -1,8 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import { HearthError, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
-import { readAll, UpstreamEndpoint } from "../public-api/upstream-request.js";
 import { readSse } from "./sse-lines.js";
+import { readAll, UpstreamEndpoint } from "./upstream-request.js";
 
 /** One chat message as the OpenAI API takes it. */
 export interface ChatMessage {

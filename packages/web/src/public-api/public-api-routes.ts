@@ -7,8 +7,8 @@ import { type ChatTurnDeps, checkInput, estimateTokens } from "../chat/chat-turn
 import { StreamMasker } from "../filter/sensitive-word-filter.js";
 import { groundTurn } from "../grounding/grounding.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
+import { readAll, type UpstreamCall, UpstreamEndpoint } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
-import { readAll, type UpstreamCall, UpstreamEndpoint } from "./upstream-request.js";
 
 interface Deps extends ChatTurnDeps {
   config: HearthConfig;
