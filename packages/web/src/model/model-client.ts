@@ -182,8 +182,9 @@ async function* parseChatStream(
   let finished = false;
   try {
     for await (const item of readSse(body, signal)) {
-      // Read on to the end of the response after [DONE]: leaving early would destroy the
-      // connection instead of returning it to the keep-alive pool.
+      // After [DONE], read on to the end of a response that has fully arrived (it usually comes in
+      // the same packet): leaving early would destroy the connection instead of returning it to
+      // the keep-alive pool. One that has not is left, so a stream kept open cannot hold the turn.
       if (finished) continue;
       if ("comment" in item) {
         const match = /^queue position (\d+)/.exec(item.comment);
@@ -191,6 +192,7 @@ async function* parseChatStream(
         continue;
       }
       if (item.data === "[DONE]") {
+        if (!body.complete) break;
         finished = true;
         continue;
       }
