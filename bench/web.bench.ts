@@ -230,8 +230,12 @@ function rssMb(pid: number | undefined): number {
 function cpuMs(pid: number | undefined): number {
   if (!pid) return Number.NaN;
   const read = (id: number) => {
-    const fields = readFileSync(`/proc/${id}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    try {
+      const fields = readFileSync(`/proc/${id}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return 0; // the process ended between listing and reading
+    }
   };
   return processTree(pid).reduce((total, id) => total + read(id), 0);
 }
