@@ -119,7 +119,9 @@ function startChild(
   });
 }
 
-function startNginx(upstreamPort: number): { port: number; stop(): void } | undefined {
+function startNginx(
+  upstreamPort: number,
+): { port: number; pid: number | undefined; stop(): void } | undefined {
   if (spawnSync("nginx", ["-v"]).status !== 0) return undefined;
   const prefix = mkdtempSync(join(tmpdir(), "hearth-bench-nginx-"));
   const port = 20000 + Math.floor(Math.random() * 20000);
@@ -135,6 +137,7 @@ http { access_log off; client_body_temp_path ${prefix}; proxy_temp_path ${prefix
   const child = spawn("nginx", ["-p", prefix, "-c", join(prefix, "nginx.conf")], { stdio: "ignore" });
   return {
     port,
+    pid: child.pid,
     stop() {
       child.kill("SIGTERM");
       rmSync(prefix, { recursive: true, force: true });
@@ -202,22 +205,39 @@ async function wave(port: number, count: number, key?: string) {
   };
 }
 
+/** A process and its children (the web service's cluster workers, nginx's worker). */
+function processTree(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
+    return [pid, ...children.map(Number)];
+  } catch {
+    return [pid];
+  }
+}
+
 /** Resident memory of the web process and its cluster workers, in MB. */
 function rssMb(pid: number | undefined): number {
   if (!pid) return Number.NaN;
   const read = (id: number) =>
     Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${id}/status`, "utf8"))?.[1] ?? 0) / 1024;
-  let total = read(pid);
-  try {
-    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean))
-      total += read(Number(child));
-  } catch {
-    // no children
-  }
-  return total;
+  return processTree(pid).reduce((total, id) => total + read(id), 0);
+}
+
+/** CPU time (user + system) used so far by a process and its children, in ms (10 ms ticks). */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  const read = (id: number) => {
+    try {
+      const fields = readFileSync(`/proc/${id}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return 0; // the process ended between listing and reading
+    }
+  };
+  return processTree(pid).reduce((total, id) => total + read(id), 0);
 }
 
 export async function run(): Promise<void> {
@@ -234,20 +254,24 @@ export async function run(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 300));
   try {
     const targets = [
-      { name: "direct", port: upstream.message.port, key: undefined as string | undefined },
-      ...(nginx ? [{ name: "nginx", port: nginx.port, key: undefined }] : []),
-      { name: "web", port: web.message.port, key: web.message.key },
+      { name: "direct", port: upstream.message.port, key: undefined as string | undefined, pid: undefined },
+      ...(nginx ? [{ name: "nginx", port: nginx.port, key: undefined, pid: nginx.pid }] : []),
+      { name: "web", port: web.message.port, key: web.message.key, pid: web.child.pid },
     ];
     // warm-up
     for (const target of targets) await wave(target.port, 20, target.key);
-    const figures: Record<string, { p50: number[]; p99: number[]; dropped: number }> = {};
+    const figures: Record<string, { p50: number[]; p99: number[]; cpu: number[]; dropped: number }> = {};
     for (let i = 0; i < runs; i++) {
       for (const target of targets) {
+        const cpuBefore = cpuMs(target.pid);
         const result = await wave(target.port, concurrency, target.key);
-        const entry = figures[target.name] ?? { p50: [], p99: [], dropped: 0 };
+        const entry = figures[target.name] ?? { p50: [], p99: [], cpu: [], dropped: 0 };
         figures[target.name] = entry;
         entry.p50.push(result.p50);
         entry.p99.push(result.p99);
+        // The proxy's own work per stream (request, 52 chunks, end): less sensitive than latency
+        // to what else the shared machine is running.
+        entry.cpu.push((cpuMs(target.pid) - cpuBefore) / concurrency);
         entry.dropped += result.dropped;
       }
     }
@@ -261,7 +285,7 @@ export async function run(): Promise<void> {
       const added =
         name === "direct"
           ? ""
-          : ` | added over direct: p50 ${(p50 - median(direct.p50)).toFixed(2)} ms, p99 ${(p99 - median(direct.p99)).toFixed(2)} ms`;
+          : ` | added over direct: p50 ${(p50 - median(direct.p50)).toFixed(2)} ms, p99 ${(p99 - median(direct.p99)).toFixed(2)} ms | CPU ${median(entry.cpu).toFixed(2)} ms per stream`;
       console.log(
         `  ${name.padEnd(6)} TTFT p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, dropped ${entry.dropped}${added}`,
       );

@@ -124,7 +124,13 @@ export async function findSession(db: WebDatabase, token: string) {
     await db.deleteFrom("sessions").where("id", "=", session.id).execute();
     return { expired: true as const };
   }
-  return { expired: false as const, userId: session.user_id, csrfToken: session.csrf_token, id: session.id };
+  return {
+    expired: false as const,
+    userId: session.user_id,
+    csrfToken: session.csrf_token,
+    id: session.id,
+    expiresAt: new Date(session.expires_at).getTime(),
+  };
 }
 
 export async function endSession(db: WebDatabase, token: string): Promise<void> {

@@ -12,7 +12,7 @@ export const ACCESS_CHANGED = "hearth:access-changed";
  * key or a demoted user is refused on the very next request; the TTL bounds staleness otherwise.
  */
 export class AuthCache {
-  readonly #entries = new Map<string, { value: unknown; expires: number }>();
+  readonly #entries = new Map<string, { value: Promise<unknown>; expires: number }>();
   readonly #listeners: Array<() => void> = [];
 
   constructor(readonly ttlMs = 10_000) {
@@ -28,13 +28,21 @@ export class AuthCache {
     this.#listeners.push(listener);
   }
 
-  async get<T>(key: string, load: () => Promise<T>): Promise<T> {
+  /**
+   * The cached value, else `load()`'s. The promise is what is cached, so requests that miss
+   * together (a burst when an entry expires) share one lookup; a failed lookup is not kept.
+   */
+  get<T>(key: string, load: () => Promise<T>): Promise<T> {
     const now = Date.now();
     const hit = this.#entries.get(key);
-    if (hit && hit.expires > now) return hit.value as T;
-    const value = await load();
+    if (hit && hit.expires > now) return hit.value as Promise<T>;
+    const value = load();
     if (this.#entries.size > 10_000) this.#entries.clear();
-    this.#entries.set(key, { value, expires: now + this.ttlMs });
+    const entry = { value, expires: now + this.ttlMs };
+    this.#entries.set(key, entry);
+    value.catch(() => {
+      if (this.#entries.get(key) === entry) this.#entries.delete(key);
+    });
     return value;
   }
 

@@ -90,7 +90,19 @@ export async function authenticate(
   }
   const token = readCookie(request.headers.cookie, SESSION_COOKIE);
   if (!token) return;
-  const session = await findSession(db, token);
+  // Cached like API keys (sign-out and account changes clear the cache); the expiry is checked on
+  // every request, and an entry past it is looked up afresh, which deletes the expired session.
+  const lookup = async () => {
+    const session = await findSession(db, token);
+    return {
+      session,
+      user: session && !session.expired ? await loadCurrentUser(db, session.userId) : undefined,
+    };
+  };
+  let entry = cache ? await cache.get(`session:${token}`, lookup) : await lookup();
+  if (entry.session && !entry.session.expired && entry.session.expiresAt <= Date.now())
+    entry = await lookup();
+  const { session, user } = entry;
   if (!session) throw new HearthError("SESSION_EXPIRED", "The sign-in has ended; sign in again");
   if (session.expired) throw new HearthError("SESSION_EXPIRED", "The sign-in has expired; sign in again");
   // Double submit: the token is in a readable cookie and must come back in a header, which another
@@ -101,7 +113,6 @@ export async function authenticate(
       "The request's CSRF token is missing or wrong; reload the page",
     );
   }
-  const user = await loadCurrentUser(db, session.userId);
   if (!user) throw new HearthError("SESSION_EXPIRED", "The account is no longer active");
   request.user = user;
   request.sessionToken = token;

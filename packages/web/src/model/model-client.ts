@@ -1,6 +1,8 @@
+import type { IncomingMessage } from "node:http";
 import { HearthError, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
 import { readSse } from "./sse-lines.js";
+import { readAll, UpstreamEndpoint } from "./upstream-request.js";
 
 /** One chat message as the OpenAI API takes it. */
 export interface ChatMessage {
@@ -52,14 +54,23 @@ const errorBody = z.object({
   error: z.object({ message: z.string().nullish(), code: z.string().nullish() }).nullish(),
 });
 
-/** Talks to the model service's OpenAI API over HTTP (undici keeps connections alive). */
+/**
+ * Talks to the model service's OpenAI API over HTTP: chats through the keep-alive node:http pool
+ * the public API uses (fetch's WHATWG streams cost more per request than the rest of a turn), the
+ * model list through fetch.
+ */
 export class ModelClient {
   readonly #baseUrl: string;
   readonly #token: string | undefined;
+  readonly #chat: UpstreamEndpoint;
 
   constructor(baseUrl: string, token?: string) {
     this.#baseUrl = baseUrl.replace(/\/$/, "");
     this.#token = token;
+    this.#chat = new UpstreamEndpoint(
+      `${this.#baseUrl}/v1/chat/completions`,
+      this.#headers({ accept: "text/event-stream" }),
+    );
   }
 
   #headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -96,11 +107,8 @@ export class ModelClient {
    * 4xx: an unknown model stays a 404); later ones are thrown from the iterator.
    */
   async streamChat(options: ChatOptions): Promise<AsyncGenerator<ChatStreamPart>> {
-    const url = `${this.#baseUrl}/v1/chat/completions`;
-    const response = await this.#fetch(url, {
-      method: "POST",
-      headers: this.#headers({ "content-type": "application/json", accept: "text/event-stream" }),
-      body: JSON.stringify({
+    const call = this.#chat.post(
+      JSON.stringify({
         model: options.model,
         messages: options.messages,
         stream: true,
@@ -108,28 +116,40 @@ export class ModelClient {
         ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
         ...(options.maxTokens !== undefined ? { max_tokens: options.maxTokens } : {}),
       }),
-      signal: options.signal,
-    });
-    if (!response.ok || !response.body) {
-      const text = await response.text().catch(() => "");
+    );
+    const signal = options.signal;
+    const abort = () => call.abort();
+    if (signal?.aborted) abort();
+    signal?.addEventListener("abort", abort, { once: true });
+    let response: IncomingMessage;
+    try {
+      response = await call.response;
+    } catch (error) {
+      signal?.removeEventListener("abort", abort);
+      throw error;
+    }
+    const status = response.statusCode ?? 502;
+    if (status >= 300) {
+      signal?.removeEventListener("abort", abort);
+      const text = await readAll(response).catch(() => "");
       const parsed = errorBody.safeParse(safeJson(text));
       const message =
         parsed.success && parsed.data.error?.message
           ? parsed.data.error.message
-          : `model service answered ${response.status}`;
-      if (response.status === 404) throw new HearthError("MODEL_NOT_FOUND", message);
-      if (response.status === 429) {
-        const retry = Number(response.headers.get("retry-after"));
+          : `model service answered ${status}`;
+      if (status === 404) throw new HearthError("MODEL_NOT_FOUND", message);
+      if (status === 429) {
+        const retry = Number(response.headers["retry-after"]);
         throw new HearthError(
           "RATE_LIMITED",
           message,
           Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {},
         );
       }
-      throw new UpstreamCallError({ url, status: response.status, body: text, message });
+      throw new UpstreamCallError({ url: this.#chat.url, status, body: text, message });
     }
-    const cached = response.headers.get("x-hearth-cache") === "hit";
-    return parseChatStream(response.body, cached, options.signal);
+    const cached = response.headers["x-hearth-cache"] === "hit";
+    return parseChatStream(response, cached, signal, () => signal?.removeEventListener("abort", abort));
   }
 
   /** A non-streamed chat answer's text (used for the search decision in auto mode). */
@@ -152,32 +172,46 @@ export class ModelClient {
 }
 
 async function* parseChatStream(
-  body: ReadableStream<Uint8Array>,
+  body: IncomingMessage,
   cached: boolean,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  done: () => void,
 ): AsyncGenerator<ChatStreamPart> {
   let finishReason = "stop";
   let usage: { promptTokens: number; completionTokens: number } | undefined;
-  for await (const item of readSse(body, signal)) {
-    if ("comment" in item) {
-      const match = /^queue position (\d+)/.exec(item.comment);
-      if (match) yield { type: "queue-position", position: Number(match[1]) };
-      continue;
+  let finished = false;
+  try {
+    for await (const item of readSse(body, signal)) {
+      // After [DONE], read on to the end of a response that has fully arrived (it usually comes in
+      // the same packet): leaving early would destroy the connection instead of returning it to
+      // the keep-alive pool. One that has not is left, so a stream kept open cannot hold the turn.
+      if (finished) continue;
+      if ("comment" in item) {
+        const match = /^queue position (\d+)/.exec(item.comment);
+        if (match) yield { type: "queue-position", position: Number(match[1]) };
+        continue;
+      }
+      if (item.data === "[DONE]") {
+        if (!body.complete) break;
+        finished = true;
+        continue;
+      }
+      const parsed = chunkSchema.safeParse(safeJson(item.data));
+      if (!parsed.success) continue;
+      const chunk = parsed.data;
+      if (chunk.error)
+        throw new HearthError("UPSTREAM_ERROR", chunk.error.message ?? "the model failed while answering");
+      if (chunk.usage)
+        usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+      for (const choice of chunk.choices ?? []) {
+        if (choice.delta?.reasoning_content)
+          yield { type: "reasoning-delta", text: choice.delta.reasoning_content };
+        if (choice.delta?.content) yield { type: "text-delta", text: choice.delta.content };
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+      }
     }
-    if (item.data === "[DONE]") break;
-    const parsed = chunkSchema.safeParse(safeJson(item.data));
-    if (!parsed.success) continue;
-    const chunk = parsed.data;
-    if (chunk.error)
-      throw new HearthError("UPSTREAM_ERROR", chunk.error.message ?? "the model failed while answering");
-    if (chunk.usage)
-      usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
-    for (const choice of chunk.choices ?? []) {
-      if (choice.delta?.reasoning_content)
-        yield { type: "reasoning-delta", text: choice.delta.reasoning_content };
-      if (choice.delta?.content) yield { type: "text-delta", text: choice.delta.content };
-      if (choice.finish_reason) finishReason = choice.finish_reason;
-    }
+  } finally {
+    done();
   }
   if (signal?.aborted) return;
   yield { type: "finish", finishReason, cached, ...(usage ? { usage } : {}) };

@@ -1,41 +1,34 @@
 /**
- * Splits a Server-Sent Events byte stream into events. Yields each event's joined `data:` payload,
- * and comment lines (`: text`) as `{ comment }`, which the model service uses for queue positions.
+ * Splits a Server-Sent Events byte stream (a node:http response) into events. Yields each event's
+ * joined `data:` payload, and comment lines (`: text`) as `{ comment }`, which the model service
+ * uses for queue positions. Leaving the loop early destroys the response, and so the request.
  */
 export type SseItem = { data: string } | { comment: string };
 
 export async function* readSse(
-  body: ReadableStream<Uint8Array>,
+  body: AsyncIterable<Uint8Array>,
   signal?: AbortSignal,
 ): AsyncGenerator<SseItem> {
   const decoder = new TextDecoder();
   let buffer = "";
   let data: string[] = [];
-  const reader = body.getReader();
-  try {
-    while (true) {
-      if (signal?.aborted) return;
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let newline = buffer.indexOf("\n");
-      while (newline !== -1) {
-        const line = buffer.slice(0, newline).replace(/\r$/, "");
-        buffer = buffer.slice(newline + 1);
-        if (line === "") {
-          if (data.length > 0) yield { data: data.join("\n") };
-          data = [];
-        } else if (line.startsWith(":")) {
-          yield { comment: line.slice(1).trim() };
-        } else if (line.startsWith("data:")) {
-          data.push(line.slice(5).replace(/^ /, ""));
-        }
-        newline = buffer.indexOf("\n");
+  for await (const value of body) {
+    if (signal?.aborted) return;
+    buffer += decoder.decode(value, { stream: true });
+    let newline = buffer.indexOf("\n");
+    while (newline !== -1) {
+      const line = buffer.slice(0, newline).replace(/\r$/, "");
+      buffer = buffer.slice(newline + 1);
+      if (line === "") {
+        if (data.length > 0) yield { data: data.join("\n") };
+        data = [];
+      } else if (line.startsWith(":")) {
+        yield { comment: line.slice(1).trim() };
+      } else if (line.startsWith("data:")) {
+        data.push(line.slice(5).replace(/^ /, ""));
       }
+      newline = buffer.indexOf("\n");
     }
-    if (data.length > 0) yield { data: data.join("\n") };
-  } finally {
-    reader.releaseLock();
-    await body.cancel().catch(() => {});
   }
+  if (data.length > 0) yield { data: data.join("\n") };
 }

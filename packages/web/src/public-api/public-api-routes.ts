@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { type HearthConfig, HearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
@@ -6,8 +7,8 @@ import { type ChatTurnDeps, estimateTokens } from "../chat/chat-turn.js";
 import type { OutputMasker } from "../chat/content-filter.js";
 import { groundTurn } from "../grounding/grounding.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
+import { readAll, type UpstreamCall, UpstreamEndpoint } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
-import { postJson, readAll } from "./upstream-request.js";
 
 interface Deps extends ChatTurnDeps {
   config: HearthConfig;
@@ -57,6 +58,21 @@ const usageTail = /"usage":\{"prompt_tokens":(\d+),"completion_tokens":(\d+)/;
  * filter has to change it.
  */
 export function registerPublicApi(app: FastifyInstance, deps: Deps) {
+  const upstream = new UpstreamEndpoint(
+    `${deps.config.services.modelUrl.replace(/\/$/, "")}/v1/chat/completions`,
+    deps.config.services.token ? { "x-hearth-service-token": deps.config.services.token } : {},
+  );
+  // Streams still open, stopped together on shutdown by one listener (one listener per stream on
+  // the shutdown signal costs an EventTarget add and remove on every request).
+  const openCalls = new Set<UpstreamCall>();
+  deps.shutdownSignal.addEventListener(
+    "abort",
+    () => {
+      for (const call of openCalls) call.abort();
+    },
+    { once: true },
+  );
+
   app.get("/v1/models", { config: { access: "user" } }, async (request) => {
     const user = currentUser(request);
     const models = await deps.modelAccess.filter(user, await deps.models.listModels());
@@ -94,14 +110,8 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       ...(stream ? { stream_options: { include_usage: true } } : {}),
     };
 
-    const controller = new AbortController();
-    const url = `${deps.config.services.modelUrl.replace(/\/$/, "")}/v1/chat/completions`;
-    const response = await postJson(
-      url,
-      JSON.stringify(upstreamBody),
-      deps.config.services.token ? { "x-hearth-service-token": deps.config.services.token } : {},
-      controller.signal,
-    );
+    const call = upstream.post(JSON.stringify(upstreamBody));
+    const response = await call.response;
     const status = response.statusCode ?? 502;
     const record = (promptTokens: number, completionTokens: number) =>
       deps.usage
@@ -137,55 +147,103 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       });
     }
 
+    // Written straight to the socket: Fastify's reply.send would pipe the stream through its own
+    // machinery, and the first token should leave as soon as it arrives.
     reply.hijack();
     const raw = reply.raw;
     const cache = response.headers["x-hearth-cache"];
-    raw.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      "x-accel-buffering": "no",
-      ...(typeof cache === "string" ? { "x-hearth-cache": cache } : {}),
-    });
+    raw.writeHead(
+      200,
+      typeof cache === "string" ? { ...STREAM_HEADERS, "x-hearth-cache": cache } : STREAM_HEADERS,
+    );
     raw.on("close", () => {
-      if (!raw.writableFinished) controller.abort(new Error("client went away"));
+      if (!raw.writableFinished) call.abort();
     });
-    const onShutdown = () => controller.abort(new Error("shutting down"));
-    deps.shutdownSignal.addEventListener("abort", onShutdown, { once: true });
+    openCalls.add(call);
     if (grounding.citations.length > 0) {
       raw.write(
         `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth: { citations: grounding.citations } })}\n\n`,
       );
     }
     const masker = await deps.contentFilter.outputMasker();
-    // The last bytes seen, where the usage chunk arrives; kept as a Buffer, decoded once at the end.
-    let tail: Buffer = Buffer.alloc(0);
+    const tail = new TailBytes(1024);
     let pending = "";
     try {
-      for await (const chunk of response as AsyncIterable<Buffer>) {
-        let out: Buffer | string = chunk;
-        if (masker) {
-          pending += chunk.toString("utf8");
-          const cut = pending.lastIndexOf("\n\n");
-          if (cut === -1) continue;
-          out = maskEvents(pending.slice(0, cut + 2), masker);
-          pending = pending.slice(cut + 2);
-        }
-        tail =
-          chunk.length >= 1024
-            ? chunk.subarray(chunk.length - 1024)
-            : Buffer.concat([tail.subarray(Math.max(0, tail.length + chunk.length - 1024)), chunk]);
-        if (!raw.write(out)) await new Promise((resolve) => raw.once("drain", resolve));
-      }
-    } catch {
-      // the client left or the model failed: what was sent stays sent
+      await relay(response, raw, (chunk) => {
+        tail.push(chunk);
+        if (!masker) return chunk;
+        // Masking needs whole events: decode, hold back an unfinished one, re-encode the rest.
+        pending += chunk.toString("utf8");
+        const cut = pending.lastIndexOf("\n\n");
+        if (cut === -1) return undefined;
+        const events = maskEvents(pending.slice(0, cut + 2), masker);
+        pending = pending.slice(cut + 2);
+        return events;
+      });
     } finally {
-      deps.shutdownSignal.removeEventListener("abort", onShutdown);
+      openCalls.delete(call);
       if (pending && masker) raw.write(maskEvents(pending, masker));
       raw.end();
-      const usage = usageTail.exec(tail.toString("utf8"));
+      const usage = usageTail.exec(tail.text());
       await record(usage ? Number(usage[1]) : estimateTokens(question), usage ? Number(usage[2]) : 0);
     }
   });
+}
+
+const STREAM_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache, no-transform",
+  "x-accel-buffering": "no",
+};
+
+/**
+ * Passes the upstream's bytes to the client as they arrive, each chunk through `transform`
+ * (undefined: nothing to send yet). Respects backpressure: the upstream is paused while the
+ * client's socket buffer is full. Resolves when the upstream ends, fails or is stopped.
+ */
+function relay(
+  response: IncomingMessage,
+  raw: ServerResponse,
+  transform: (chunk: Buffer) => Buffer | string | undefined,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const resume = () => response.resume();
+    response.on("data", (chunk: Buffer) => {
+      const out = transform(chunk);
+      if (out !== undefined && !raw.write(out)) {
+        response.pause();
+        raw.once("drain", resume);
+      }
+    });
+    // The model failed or the call was stopped: what was sent stays sent.
+    response.on("error", () => {});
+    response.once("close", () => {
+      raw.off("drain", resume);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The last bytes of a stream, where the usage chunk arrives: references to the latest chunks,
+ * copied and decoded once at the end rather than on every chunk.
+ */
+class TailBytes {
+  #chunks: Buffer[] = [];
+  #length = 0;
+
+  constructor(readonly keep: number) {}
+
+  push(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
+    while (this.#length - (this.#chunks[0]?.length ?? 0) >= this.keep)
+      this.#length -= this.#chunks.shift()?.length ?? 0;
+  }
+
+  text(): string {
+    return Buffer.concat(this.#chunks, this.#length).toString("utf8");
+  }
 }
 
 /** Masks the text deltas of whole SSE events (only when the output filter is on). */
