@@ -85,6 +85,17 @@ function usageOf(usage: { promptTokens: number; completionTokens: number }) {
   };
 }
 
+/** The last chunk of a stream asked for with `stream_options.include_usage`: no choices, the usage. */
+function usageChunk(
+  object: "chat.completion.chunk" | "text_completion",
+  id: string,
+  created: number,
+  model: string,
+  usage: { promptTokens: number; completionTokens: number },
+) {
+  return { id, object, created, model, choices: [], usage: usageOf(usage) };
+}
+
 /** The OpenAI API (https://platform.openai.com/docs/api-reference), as the official client uses it. */
 export function registerOpenAiRoutes(app: FastifyInstance, service: ModelServiceContext): void {
   const { inference, catalog, shutdownSignal } = service;
@@ -204,16 +215,10 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
           );
         } else if (part.type === "finish") {
           await stream.send(chunk({}, finishReason(part.finishReason)));
-          if (body.stream_options?.include_usage) {
-            await stream.send({
-              id,
-              object: "chat.completion.chunk",
-              created,
-              model: started.model.name,
-              choices: [],
-              usage: usageOf(part.usage),
-            });
-          }
+          if (body.stream_options?.include_usage)
+            await stream.send(
+              usageChunk("chat.completion.chunk", id, created, started.model.name, part.usage),
+            );
         }
       },
       writeError: (stream, error) => stream.send(openAiErrorBody(error)),
@@ -269,16 +274,8 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
         if (part.type === "text-delta") await stream.send(chunk(part.text));
         else if (part.type === "finish") {
           await stream.send(chunk("", finishReason(part.finishReason)));
-          if (body.stream_options?.include_usage) {
-            await stream.send({
-              id,
-              object: "text_completion",
-              created,
-              model: started.model.name,
-              choices: [],
-              usage: usageOf(part.usage),
-            });
-          }
+          if (body.stream_options?.include_usage)
+            await stream.send(usageChunk("text_completion", id, created, started.model.name, part.usage));
         }
       },
       writeError: (stream, error) => stream.send(openAiErrorBody(error)),
