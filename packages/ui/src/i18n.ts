@@ -11,7 +11,7 @@ const en = {
   guidanceOllama:
     "Point OLLAMA_HOST at a running Ollama (for example OLLAMA_HOST=http://127.0.0.1:11434) and restart.",
   guidancePull:
-    "When online, pull a model (an admin can do it from Models, or `ollama pull deepseek-r1:1.5b`).",
+    "When online, pull a model: an admin can do it from Admin → Models, or run `hearth models pull deepseek-r1:1.5b`.",
   modelServiceDown: "The model service is not reachable right now.",
   messagePlaceholder: "Send a message (Enter to send, Shift+Enter for a new line)",
   send: "Send",
@@ -122,7 +122,8 @@ const zhCN: Messages = {
   guidanceIntro: "Hearth 需要一个模型来回答，任选其一：",
   guidanceDrop: "把 .gguf 文件放进模型目录：",
   guidanceOllama: "把 OLLAMA_HOST 指向正在运行的 Ollama（例如 OLLAMA_HOST=http://127.0.0.1:11434）后重启。",
-  guidancePull: "联网时拉取一个模型（管理员可在“模型”页操作，或运行 `ollama pull deepseek-r1:1.5b`）。",
+  guidancePull:
+    "联网时拉取一个模型：管理员可在“管理 → 模型”页操作，或运行 `hearth models pull deepseek-r1:1.5b`。",
   modelServiceDown: "暂时无法连接模型服务。",
   messagePlaceholder: "输入消息（Enter 发送，Shift+Enter 换行）",
   send: "发送",
