@@ -16,36 +16,63 @@ import { writeTinyGguf } from "../test/support/tiny-gguf.js";
 
 const THREADS = 1;
 
-/** The benchmark's HTTP client (plain JavaScript, run in a worker thread): one streamed request per message. */
+/**
+ * The benchmark's HTTP client (plain JavaScript, run in a worker thread): one request per message.
+ * It uses node:http with a keep-alive Agent and reads the raw chunks itself, looking for the first
+ * SSE `data:` line that carries content, so that what it times is the server, not a client
+ * library's stream machinery (fetch/undici adds its own web-stream hops per chunk).
+ */
 const HTTP_CLIENT = `
 const { parentPort } = require("node:worker_threads");
-parentPort.on("message", async (request) => {
+const http = require("node:http");
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const CONTENT = Buffer.from('"content":"');
+parentPort.on("message", (request) => {
+  const payload = Buffer.from(JSON.stringify(request.body));
+  const url = new URL(request.url);
   const started = performance.now();
-  const response = await fetch(request.url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...request.headers },
-    body: JSON.stringify(request.body),
-  });
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let first = 0;
-  let text = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    const chunk = decoder.decode(value, { stream: true });
-    if (!first && /"content":"[^"]/.test(chunk)) first = performance.now();
-    text += chunk;
-  }
-  const end = performance.now();
-  const tokens = Number((/"completion_tokens":(\\d+)/.exec(text) || [])[1] || 0);
-  parentPort.postMessage({
-    ttft: (first || end) - started,
-    seconds: (end - started) / 1000,
-    generationSeconds: (end - (first || end)) / 1000,
-    tokens,
-    cache: response.headers.get("x-hearth-cache"),
-  });
+  const req = http.request(
+    {
+      agent,
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": payload.length, ...request.headers },
+    },
+    (response) => {
+      let first = 0;
+      const chunks = [];
+      response.on("data", (chunk) => {
+        if (!first) {
+          // The first SSE event whose delta carries text (a non-empty "content" string).
+          let at = chunk.indexOf(CONTENT);
+          while (at !== -1) {
+            if (chunk[at + CONTENT.length] !== 0x22) {
+              first = performance.now();
+              break;
+            }
+            at = chunk.indexOf(CONTENT, at + 1);
+          }
+        }
+        chunks.push(chunk);
+      });
+      response.on("end", () => {
+        const end = performance.now();
+        const text = Buffer.concat(chunks).toString("utf8");
+        const tokens = Number((/"completion_tokens":(\\d+)/.exec(text) || [])[1] || 0);
+        parentPort.postMessage({
+          ttft: (first || end) - started,
+          seconds: (end - started) / 1000,
+          generationSeconds: (end - (first || end)) / 1000,
+          tokens,
+          cache: response.headers["x-hearth-cache"] ?? null,
+        });
+      });
+    },
+  );
+  req.setNoDelay(true);
+  req.end(payload);
 });
 `;
 

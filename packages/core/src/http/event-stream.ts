@@ -9,6 +9,8 @@ export class ReplyStream {
   readonly #raw: ServerResponse;
   readonly #framing: "sse" | "ndjson";
   #ended = false;
+  /** Writes made in one turn of the event loop leave in one syscall (corked until `setImmediate`). */
+  #uncork: NodeJS.Immediate | undefined;
   readonly closed: Promise<void>;
   readonly signal: AbortSignal;
 
@@ -24,6 +26,8 @@ export class ReplyStream {
         resolve();
       });
     });
+    // Streamed events are small and latency-bound: never hold them back for Nagle's algorithm.
+    this.#raw.socket?.setNoDelay(true);
     this.#raw.writeHead(200, {
       "content-type": framing === "sse" ? "text/event-stream; charset=utf-8" : "application/x-ndjson",
       "cache-control": "no-cache, no-transform",
@@ -32,44 +36,71 @@ export class ReplyStream {
       "x-accel-buffering": "no",
       ...headers,
     });
+    // Headers go out with whatever is written in this turn of the event loop (often the first
+    // event), or alone at its end when nothing is (a queued request's client sees them at once).
+    this.#cork();
     this.#raw.flushHeaders();
   }
+
+  #cork(): void {
+    if (this.#uncork) return;
+    this.#raw.cork();
+    this.#uncork = setImmediate(this.#flush);
+  }
+
+  readonly #flush = (): void => {
+    if (!this.#uncork) return;
+    clearImmediate(this.#uncork);
+    this.#uncork = undefined;
+    this.#raw.uncork();
+  };
 
   get ended(): boolean {
     return this.#ended || this.#raw.destroyed;
   }
 
-  /** Sends one JSON event (an SSE `data:` line, or one NDJSON line). */
-  async send(payload: unknown, event?: string): Promise<void> {
+  /**
+   * Sends one JSON event (an SSE `data:` line, or one NDJSON line); a string is sent as already
+   * serialised JSON. The promise is an already settled one unless the socket pushes back.
+   */
+  send(payload: unknown, event?: string): Promise<void> {
     const json = typeof payload === "string" ? payload : JSON.stringify(payload);
-    await this.#write(
+    return this.#write(
       this.#framing === "sse" ? `${event ? `event: ${event}\n` : ""}data: ${json}\n\n` : `${json}\n`,
     );
   }
 
   /** An SSE comment line (ignored by clients; used for queue positions and keep-alives). */
-  async comment(text: string): Promise<void> {
-    if (this.#framing === "sse") await this.#write(`: ${text.replace(/\n/g, " ")}\n\n`);
+  comment(text: string): Promise<void> {
+    return this.#framing === "sse" ? this.#write(`: ${text.replace(/\n/g, " ")}\n\n`) : settled;
   }
 
-  async #write(chunk: string): Promise<void> {
-    if (this.ended) return;
-    if (!this.#raw.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.#raw.off("drain", done);
-          this.#raw.off("close", done);
-          resolve();
-        };
-        this.#raw.once("drain", done);
-        this.#raw.once("close", done);
-      });
-    }
+  #write(chunk: string): Promise<void> {
+    if (this.ended) return settled;
+    this.#cork();
+    if (this.#raw.write(chunk)) return settled;
+    // Pushed back: let what is buffered go now, and wait until the socket drains.
+    this.#flush();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.#raw.off("drain", done);
+        this.#raw.off("close", done);
+        resolve();
+      };
+      this.#raw.once("drain", done);
+      this.#raw.once("close", done);
+    });
   }
 
   end(): void {
-    if (this.ended) return;
+    if (this.ended) {
+      this.#flush();
+      return;
+    }
     this.#ended = true;
+    this.#flush();
     this.#raw.end();
   }
 }
+
+const settled = Promise.resolve();

@@ -96,6 +96,9 @@ function usageChunk(
   return { id, object, created, model, choices: [], usage: usageOf(usage) };
 }
 
+/** What follows the delta in a streamed chat chunk that does not finish the answer. */
+const CHUNK_TAIL = ',"logprobs":null,"finish_reason":null}]}';
+
 /** The OpenAI API (https://platform.openai.com/docs/api-reference), as the official client uses it. */
 export function registerOpenAiRoutes(app: FastifyInstance, service: ModelServiceContext): void {
   const { inference, catalog, shutdownSignal } = service;
@@ -180,6 +183,10 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
     }
     let toolIndex = 0;
     let sentRole = false;
+    // Every chunk shares its head and tail: serialised once, so a token costs one JSON string escape.
+    let head = "";
+    const textChunk = (key: "content" | "reasoning_content", text: string) =>
+      `${head}{"${key}":${JSON.stringify(text)}}${CHUNK_TAIL}`;
     await streamAnswer({
       request,
       reply,
@@ -196,10 +203,12 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
         });
         if (!sentRole) {
           sentRole = true;
+          head = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(started.model.name)},"choices":[{"index":0,"delta":`;
           await stream.send(chunk({ role: "assistant", content: "" }));
         }
-        if (part.type === "text-delta") await stream.send(chunk({ content: part.text }));
-        else if (part.type === "reasoning-delta") await stream.send(chunk({ reasoning_content: part.text }));
+        if (part.type === "text-delta") await stream.send(textChunk("content", part.text));
+        else if (part.type === "reasoning-delta")
+          await stream.send(textChunk("reasoning_content", part.text));
         else if (part.type === "tool-call") {
           await stream.send(
             chunk({

@@ -5,11 +5,20 @@ import type { InferenceRequest, InferenceService, StartedInference } from "../se
 
 /** Aborted when the client goes away before the reply is complete, or the service shuts down. */
 export function requestSignal(reply: FastifyReply, shutdown: AbortSignal): AbortSignal {
+  // One controller with two plain listeners: cheaper per request than `AbortSignal.any`, whose
+  // weakly held dependants add work for the garbage collector on every request.
   const controller = new AbortController();
+  if (shutdown.aborted) {
+    controller.abort(shutdown.reason);
+    return controller.signal;
+  }
+  const onShutdown = () => controller.abort(shutdown.reason);
+  shutdown.addEventListener("abort", onShutdown, { once: true });
   reply.raw.once("close", () => {
+    shutdown.removeEventListener("abort", onShutdown);
     if (!reply.raw.writableFinished) controller.abort(new Error("client disconnected"));
   });
-  return AbortSignal.any([controller.signal, shutdown]);
+  return controller.signal;
 }
 
 /** Who is asking, for queue fairness: the web service passes its user; else the client address. */
