@@ -1,4 +1,5 @@
 import { setMaxListeners } from "node:events";
+import { KnowledgeClient, SearchClient } from "@hearth/contracts";
 import { createServiceApp, type HearthConfig, type Logger, listenService } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { registerAccountRoutes } from "./accounts/account-routes.js";
@@ -12,9 +13,9 @@ import { ContentFilter } from "./chat/content-filter.js";
 import { serveWebCluster } from "./cluster/serve-web-cluster.js";
 import { registerConversationRoutes } from "./conversations/conversation-routes.js";
 import { ConversationStore } from "./conversations/conversation-store.js";
-import { KnowledgeClient, SearchClient } from "./grounding/service-clients.js";
 import { KnowledgeAccess } from "./knowledge/knowledge-access.js";
 import { registerKnowledgeRoutes } from "./knowledge/knowledge-routes.js";
+import { ServiceProxy } from "./knowledge/service-proxy.js";
 import { ModelClient } from "./model/model-client.js";
 import { ModelAccess } from "./models/model-access.js";
 import { registerPublicApi } from "./public-api/public-api-routes.js";
@@ -65,8 +66,9 @@ export async function createWebService(
 
   const token = config.services.token;
   const models = new ModelClient(config.services.modelUrl, token);
-  const knowledge = new KnowledgeClient(config.services.knowledgeUrl, token);
-  const search = new SearchClient(config.services.searchUrl, token);
+  const knowledge = new KnowledgeClient({ baseUrl: config.services.knowledgeUrl, token });
+  const search = new SearchClient({ baseUrl: config.services.searchUrl, token });
+  const knowledgeProxy = new ServiceProxy(config.services.knowledgeUrl, token, "knowledge");
   const settings = new SettingsStore(db, config);
   authCache.onClear(() => settings.invalidate());
   let contentFilter: ContentFilter;
@@ -94,7 +96,7 @@ export async function createWebService(
     shutdownSignal,
   };
   registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
-  registerKnowledgeRoutes(app, { db, knowledge, knowledgeAccess });
+  registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerAdminRoutes(app, { db, config, settings, models, modelAccess, usage });
   registerStatusRoute(app, { db, config, usage });

@@ -1,8 +1,8 @@
+import type { KnowledgeClient, SearchClient } from "@hearth/contracts";
 import { type ReplyStream, toHearthError } from "@hearth/core";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Citation, ConversationStore, StoredMessage } from "../conversations/conversation-store.js";
 import { groundTurn, type SearchMode } from "../grounding/grounding.js";
-import type { KnowledgeClient, SearchClient } from "../grounding/service-clients.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { UsageMeter } from "../usage/usage-meter.js";

@@ -1,6 +1,6 @@
+import type { KnowledgeClient, SearchClient } from "@hearth/contracts";
 import type { Citation } from "../conversations/conversation-store.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
-import type { KnowledgeClient, SearchClient } from "./service-clients.js";
 
 export type SearchMode = "off" | "auto" | "on";
 
@@ -43,10 +43,7 @@ export async function groundTurn(
       // One query per base, so each passage's citation can open its document in its base.
       const perBase = await Promise.all(
         request.knowledgeBaseIds.map(async (id) =>
-          (await clients.knowledge.query([id], request.query, 5)).map((passage) => ({
-            ...passage,
-            knowledgeBaseId: id,
-          })),
+          clients.knowledge.queryMany({ knowledgeBaseIds: [id], query: request.query, topK: 5 }),
         ),
       );
       const passages = perBase
@@ -55,7 +52,7 @@ export async function groundTurn(
         .slice(0, 5);
       for (const passage of passages) {
         const n = citations.length + 1;
-        const title = passage.documentTitle ?? "Document";
+        const title = passage.documentTitle || "Document";
         citations.push({
           n,
           kind: "document",
@@ -74,22 +71,22 @@ export async function groundTurn(
     searchQueries = request.search === "on" ? [request.query] : await decideQueries(request, clients.model);
     for (const query of searchQueries) {
       try {
-        const results = await clients.search.search(query, 4);
+        const { results } = await clients.search.search({ query, limit: 4 });
         for (const result of results) {
           if (citations.some((c) => c.url === result.url)) continue;
           const n = citations.length + 1;
           citations.push({
             n,
             kind: "web",
-            title: result.title ?? result.url,
+            title: result.title || result.url,
             url: result.url,
-            snippet: (result.snippet ?? "").slice(0, 300),
+            snippet: result.snippet.slice(0, 300),
           });
           blocks.push(
             sourceBlock(
               n,
-              `${result.title ?? ""} (${result.url})`,
-              (result.content ?? result.snippet ?? "").slice(0, 2000),
+              `${result.title} (${result.url})`,
+              (result.content ?? result.snippet).slice(0, 2000),
             ),
           );
         }

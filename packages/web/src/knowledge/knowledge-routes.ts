@@ -4,13 +4,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
-import type { KnowledgeClient } from "../grounding/service-clients.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { KnowledgeAccess, KnowledgePermission } from "./knowledge-access.js";
+import type { ServiceProxy } from "./service-proxy.js";
 
 interface Deps {
   db: WebDatabase;
-  knowledge: KnowledgeClient;
+  knowledge: ServiceProxy;
   knowledgeAccess: KnowledgeAccess;
 }
 

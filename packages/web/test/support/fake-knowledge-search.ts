@@ -67,6 +67,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           .filter((d) => words.some((w) => d.text.toLowerCase().includes(w)))
           .map((d) => ({
             chunkId: `${d.id}-0`,
+            knowledgeBaseId: id,
             documentId: d.id,
             documentTitle: d.title,
             text: d.text,

@@ -1,0 +1,42 @@
+import { UpstreamCallError } from "@hearth/core";
+
+/**
+ * Forwards requests to another Hearth service as they are (bodies, uploads, status codes), with the
+ * service token when one is configured. Typed calls use the clients in @hearth/contracts instead.
+ */
+export class ServiceProxy {
+  constructor(
+    readonly baseUrl: string,
+    readonly token: string | undefined,
+    readonly name: string,
+  ) {}
+
+  async request(
+    method: string,
+    path: string,
+    init: {
+      body?: unknown;
+      timeoutMs?: number;
+      headers?: Record<string, string>;
+      rawBody?: ReadableStream | string;
+      signal?: AbortSignal;
+    } = {},
+  ): Promise<Response> {
+    const url = `${this.baseUrl.replace(/\/$/, "")}${path}`;
+    try {
+      return await fetch(url, {
+        method,
+        headers: {
+          ...(this.token ? { "x-hearth-service-token": this.token } : {}),
+          ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
+          ...init.headers,
+        },
+        body: (init.rawBody as never) ?? (init.body !== undefined ? JSON.stringify(init.body) : undefined),
+        signal: init.signal ?? AbortSignal.timeout(init.timeoutMs ?? 30_000),
+        ...(init.rawBody ? { duplex: "half" } : {}),
+      } as RequestInit);
+    } catch (error) {
+      throw new UpstreamCallError({ url, message: `the ${this.name} service did not answer`, cause: error });
+    }
+  }
+}
