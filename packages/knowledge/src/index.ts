@@ -16,11 +16,7 @@ export type {
 } from "./index/index-backend.js";
 export { parseBytes, prepareChunks } from "./ingestion/document-pipeline.js";
 export type { ParsedDocument } from "./parsing/parsed-document.js";
-export type {
-  KnowledgeIndex,
-  RetrievalRequest,
-  Retriever,
-} from "./query/retriever.js";
+export type { KnowledgeIndex } from "./query/knowledge-index.js";
 export * from "./retrieval/index.js";
 export {
   createKnowledgeService,

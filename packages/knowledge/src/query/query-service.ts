@@ -2,8 +2,8 @@ import type { QueryResult } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import type { EmbeddingClient } from "../embedding/embedding-client.js";
 import type { SearchFilters, SearchHit } from "../index/index-backend.js";
+import type { Retriever } from "../retrieval/retriever.js";
 import type { KnowledgeStore } from "../store/knowledge-store.js";
-import type { Retriever } from "./retriever.js";
 
 export interface QueryInput {
   knowledgeBaseIds: string[];

@@ -10,8 +10,8 @@ import { BlobStore } from "../ingestion/blob-store.js";
 import { createIngestionMetrics } from "../ingestion/ingestion-metrics.js";
 import { IngestionService } from "../ingestion/ingestion-service.js";
 import { ParserPool } from "../parsing/parser-pool.js";
+import type { KnowledgeIndex } from "../query/knowledge-index.js";
 import { QueryService } from "../query/query-service.js";
-import type { KnowledgeIndex } from "../query/retriever.js";
 import { KnowledgeStore } from "../store/knowledge-store.js";
 import { openDefaultIndex } from "./default-index.js";
 

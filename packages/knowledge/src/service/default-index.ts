@@ -1,5 +1,5 @@
 import type { HearthConfig } from "@hearth/core";
-import type { KnowledgeIndex } from "../query/retriever.js";
+import type { KnowledgeIndex } from "../query/knowledge-index.js";
 import { openConfiguredIndex } from "../retrieval/open-configured-index.js";
 import { createRetriever } from "../retrieval/retriever.js";
 

@@ -12,7 +12,7 @@ import type {
   SearchHit,
   VectorQuery,
 } from "../index/index-backend.js";
-import type { KnowledgeIndex } from "../query/retriever.js";
+import type { KnowledgeIndex } from "../query/knowledge-index.js";
 import { createRetriever } from "../retrieval/retriever.js";
 
 function tokens(text: string): string[] {
