@@ -2,6 +2,7 @@ import type { QueryResult } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import type { EmbeddingClient } from "../embedding/embedding-client.js";
 import type { SearchFilters, SearchHit } from "../index/index-backend.js";
+import { fuseByRank } from "../retrieval/fusion.js";
 import type { Retriever } from "../retrieval/retriever.js";
 import type { KnowledgeStore } from "../store/knowledge-store.js";
 
@@ -67,7 +68,7 @@ export class QueryService {
       });
       lists.push(hits.filter((hit) => complete.has(hit.chunk.documentId)));
     }
-    const merged = lists.length === 1 ? lists[0]! : mergeByRank(lists);
+    const merged = lists.length === 1 ? lists[0]! : fuseByRank(lists);
     return merged.slice(0, input.topK).map(({ chunk, score }) => ({
       chunkId: chunk.id,
       knowledgeBaseId: chunk.knowledgeBaseId,
@@ -81,15 +82,4 @@ export class QueryService {
       charEnd: chunk.charEnd,
     }));
   }
-}
-
-function mergeByRank(lists: SearchHit[][]): SearchHit[] {
-  const scored = new Map<string, SearchHit>();
-  for (const list of lists) {
-    list.forEach((hit, rank) => {
-      const previous = scored.get(hit.chunk.id);
-      scored.set(hit.chunk.id, { chunk: hit.chunk, score: (previous?.score ?? 0) + 1 / (60 + rank + 1) });
-    });
-  }
-  return [...scored.values()].sort((a, b) => b.score - a.score);
 }

@@ -11,7 +11,8 @@ export type FusionMethod =
   | { kind: "relative-score"; lexicalWeight?: number; vectorWeight?: number };
 
 /** The fusion a retriever uses unless told otherwise: reciprocal rank fusion with k = 60. */
-export const DEFAULT_FUSION: FusionMethod = { kind: "reciprocal-rank", k: 60 };
+const DEFAULT_RRF_K = 60;
+export const DEFAULT_FUSION: FusionMethod = { kind: "reciprocal-rank", k: DEFAULT_RRF_K };
 
 /** A one-line description of a fusion method, for logs and benchmark output. */
 export function describeFusion(method: FusionMethod): string {
@@ -26,6 +27,21 @@ export interface FusedHit {
   score: number;
   lexical?: { rank: number; score: number };
   vector?: { rank: number; score: number };
+}
+
+/**
+ * Reciprocal rank fusion of any number of rankings of the same kind (the answers of knowledge bases
+ * with different embedding models), best first; each hit's score becomes its fused score.
+ */
+export function fuseByRank(lists: readonly (readonly SearchHit[])[], k = DEFAULT_RRF_K): SearchHit[] {
+  const scored = new Map<string, SearchHit>();
+  for (const list of lists) {
+    list.forEach((hit, index) => {
+      const previous = scored.get(hit.chunk.id);
+      scored.set(hit.chunk.id, { chunk: hit.chunk, score: (previous?.score ?? 0) + 1 / (k + index + 1) });
+    });
+  }
+  return [...scored.values()].sort((a, b) => b.score - a.score);
 }
 
 /** Combines two rankings (each best first) into one, best first. */
@@ -64,7 +80,7 @@ function contributionOf(
   method: FusionMethod,
 ): (list: readonly SearchHit[], key: "lexical" | "vector") => (hit: SearchHit, index: number) => number {
   if (method.kind === "reciprocal-rank") {
-    const k = method.k ?? 60;
+    const k = method.k ?? DEFAULT_RRF_K;
     return () => (_hit, index) => 1 / (k + index + 1);
   }
   return (list, key) => {
