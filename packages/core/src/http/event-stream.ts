@@ -9,8 +9,11 @@ export class ReplyStream {
   readonly #raw: ServerResponse;
   readonly #framing: "sse" | "ndjson";
   #ended = false;
-  /** Writes made in one turn of the event loop leave in one syscall (corked until `setImmediate`). */
-  #uncork: NodeJS.Immediate | undefined;
+  /**
+   * Writes made together (in one run of the microtask queue) leave in one syscall: the response is
+   * corked until the next tick, which comes before the event loop moves on to timers or I/O.
+   */
+  #corked = false;
   readonly closed: Promise<void>;
   readonly signal: AbortSignal;
 
@@ -36,22 +39,22 @@ export class ReplyStream {
       "x-accel-buffering": "no",
       ...headers,
     });
-    // Headers go out with whatever is written in this turn of the event loop (often the first
-    // event), or alone at its end when nothing is (a queued request's client sees them at once).
+    // Headers go out with whatever is written with them (often the first event), or alone when
+    // nothing is (a queued request's client sees them at once).
     this.#cork();
     this.#raw.flushHeaders();
   }
 
   #cork(): void {
-    if (this.#uncork) return;
+    if (this.#corked) return;
+    this.#corked = true;
     this.#raw.cork();
-    this.#uncork = setImmediate(this.#flush);
+    process.nextTick(this.#flush);
   }
 
   readonly #flush = (): void => {
-    if (!this.#uncork) return;
-    clearImmediate(this.#uncork);
-    this.#uncork = undefined;
+    if (!this.#corked) return;
+    this.#corked = false;
     this.#raw.uncork();
   };
 

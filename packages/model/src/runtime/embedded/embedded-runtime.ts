@@ -107,20 +107,33 @@ export class EmbeddedRuntime implements ModelRuntime {
   }
 
   /**
-   * Re-reads the models dir at most once a second (requests must not pay for a directory scan), or
-   * now when `force`d; a file is re-validated only when its size or mtime changed.
+   * Brings the catalog up to date with the models dir. A change this process made (`invalidate`) or a
+   * `force`d call waits for a scan; otherwise a catalog older than a second is re-read in the
+   * background and the caller goes on with what it holds, so no request waits for a directory scan
+   * (a file another process installed is seen within about a second). A file is re-validated only
+   * when its size, mtime or inode changed.
    */
   async #refresh(force = false): Promise<void> {
-    const fresh = () => performance.now() - this.#refreshedAt < 1000 && this.#scannedGeneration >= wanted;
     const wanted = this.#generation;
-    if (!force && fresh()) return;
+    if (!force && this.#scannedGeneration >= wanted) {
+      if (performance.now() - this.#refreshedAt >= 1000 && !this.#refreshing) {
+        this.#startScan().catch((error: unknown) =>
+          this.#options.logger.warn({ err: error }, "re-reading the models dir failed"),
+        );
+      }
+      return;
+    }
     // A scan already running may have started before the change that asked for this one.
     if (this.#refreshing) await this.#refreshing;
-    if (!force && fresh()) return;
+    if (!force && this.#scannedGeneration >= wanted) return;
+    await this.#startScan();
+  }
+
+  #startScan(): Promise<void> {
     this.#refreshing ??= this.#scan().finally(() => {
       this.#refreshing = undefined;
     });
-    await this.#refreshing;
+    return this.#refreshing;
   }
 
   async #scan(): Promise<void> {
@@ -168,7 +181,8 @@ export class EmbeddedRuntime implements ModelRuntime {
   }
 
   async listModels(): Promise<ModelDescription[]> {
-    await this.#refresh();
+    // A listing is what people read after copying a file in: it waits for a re-read of an old catalog.
+    await this.#refresh(performance.now() - this.#refreshedAt >= 1000);
     const models: ModelDescription[] = [];
     for (const id of this.#catalog.keys()) {
       const description = this.describe(id);
