@@ -72,6 +72,7 @@ export async function createModelService(
     contextSize: settings.contextSize,
     parallel: settings.parallel,
     keepAliveSeconds: settings.keepAliveSeconds,
+    streamIntervalMs: settings.streamIntervalMs,
     logger,
   });
   const ollamaUrl = settings.ollamaHost ?? (settings.ollamaAutodetect ? DEFAULT_OLLAMA : undefined);

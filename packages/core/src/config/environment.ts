@@ -131,6 +131,13 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
     description: "Seconds an idle embedded model stays loaded (-1: forever).",
   },
   {
+    env: "HEARTH_STREAM_INTERVAL_MS",
+    key: "model.streamIntervalMs",
+    type: "integer",
+    description:
+      "Shortest time between two streamed writes of an embedded model's answer; faster tokens go out together, the first never waits (0: every token).",
+  },
+  {
     env: "HEARTH_QUEUE_MAX",
     key: "model.queue.maxQueue",
     type: "integer",

@@ -35,6 +35,11 @@ export const modelSection = z.strictObject({
     .default(8 * 1024 * 1024),
   /** How long an idle embedded model stays loaded, in seconds (Ollama's keep_alive; -1 keeps it forever). */
   keepAliveSeconds: z.number().int().min(-1).default(300),
+  /**
+   * The shortest time between two streamed writes of an embedded model's answer, in milliseconds:
+   * tokens generated faster are sent together (the first token never waits). 0 writes every token.
+   */
+  streamIntervalMs: z.number().int().min(0).max(1000).default(16),
   /** Admission queue per model: at most `maxQueue` waiting requests, each waiting at most `maxWaitMs`. */
   queue: z
     .strictObject({

@@ -37,6 +37,8 @@ export interface EmbeddedRuntimeOptions {
   contextSize: number;
   parallel: number;
   keepAliveSeconds: number;
+  /** Shortest time between two handed-on deltas after the first (0: each as generated). */
+  streamIntervalMs?: number;
   logger: Logger;
   /** Extra models (name -> file) outside the models dir, e.g. imported from a local Ollama. */
   extraModels?: () => Promise<Map<string, string>>;
@@ -360,16 +362,25 @@ export class EmbeddedRuntime implements ModelRuntime {
     let loaded: LoadedModel | undefined;
     let sequence: LlamaContextSequence | undefined;
     const keepAlive = call.settings.keepAliveSeconds ?? this.#options.keepAliveSeconds;
-    // Parts are handed on from a setImmediate, after node-llama-cpp has asked llama.cpp for the next
-    // token: streaming them (framing, socket writes) then overlaps generation instead of delaying it,
-    // and deltas that arrived meanwhile go out as one.
+    // Parts after the first are handed on from a timer, after node-llama-cpp has asked llama.cpp for
+    // the next token, so that streaming them (framing, socket writes, the client's reading) overlaps
+    // generation instead of delaying it; and at most once per stream interval: tokens generated
+    // faster (a small model on a fast CPU) go out together, which keeps the per-write work from
+    // competing with generation for the cores. A model slower than the interval is never held back.
+    const interval = this.#options.streamIntervalMs ?? 0;
     let pending: StreamPart[] = [];
-    let scheduled: NodeJS.Immediate | undefined;
+    let scheduled: { timer: NodeJS.Timeout } | { immediate: NodeJS.Immediate } | undefined;
+    let lastFlush = 0;
     const flush = () => {
       scheduled = undefined;
+      lastFlush = performance.now();
       const parts = pending;
       pending = [];
       for (const part of parts) queue.push(part);
+    };
+    const schedule = () => {
+      const wait = lastFlush + interval - performance.now();
+      scheduled = wait > 0 ? { timer: setTimeout(flush, wait) } : { immediate: setImmediate(flush) };
     };
     const stops = call.settings.stop?.length ? new StopSequences(call.settings.stop) : undefined;
     const stopController = new AbortController();
@@ -378,6 +389,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       if (!started) {
         // The first part goes out at once: time to first token is what users feel.
         started = true;
+        lastFlush = performance.now();
         queue.push(part);
         return;
       }
@@ -389,7 +401,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       ) {
         (last as { text: string }).text += part.text;
       } else pending.push(part);
-      scheduled ??= setImmediate(flush);
+      if (!scheduled) schedule();
     };
     const emit = (part: StreamPart) => {
       if (!stops || part.type !== "text-delta") return forward(part);
@@ -398,7 +410,8 @@ export class EmbeddedRuntime implements ModelRuntime {
       if (stops.stopped) stopController.abort(new Error("stop sequence"));
     };
     const flushNow = () => {
-      if (scheduled) clearImmediate(scheduled);
+      if (scheduled && "timer" in scheduled) clearTimeout(scheduled.timer);
+      else if (scheduled) clearImmediate(scheduled.immediate);
       flush();
     };
     try {
