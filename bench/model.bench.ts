@@ -4,6 +4,8 @@
  * `npm run bench -- model`. Uses ../shared/models/stories260K.gguf when present, else the tiny test model.
  */
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -125,6 +127,28 @@ async function start(dir: string, model: Record<string, unknown>) {
   return serveModel(config, createLogger({ level: "silent" }));
 }
 
+/**
+ * The floor under any HTTP layer on this machine: a bare node:http server in the same process that
+ * answers a POST with SSE headers and one content event at once. Timed with the same client, its
+ * first-token time is what the hand-off to the client process and back costs without any server work.
+ */
+async function bareSseServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const event = 'data: {"choices":[{"index":0,"delta":{"content":"Once"}}]}\n\n';
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      response.socket?.setNoDelay(true);
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.end(`${event}data: {"usage":{"completion_tokens":1}}\n\ndata: [DONE]\n\n`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 async function servingOverhead(dir: string, modelFile: string, modelName: string) {
   const service = await start(dir, { parallel: 1 });
   const llama = await getLlama({ gpu: false, maxThreads: THREADS, logLevel: LlamaLogLevel.error });
@@ -184,15 +208,30 @@ async function servingOverhead(dir: string, modelFile: string, modelName: string
     };
   };
 
+  const bare = await bareSseServer();
+  const viaBare = async () => (await client.request(`${bare.url}/v1/chat/completions`, {})).ttft;
+
   for (let warm = 0; warm < 3; warm++) {
     await direct();
     await viaHttp();
   }
+  // A service in use has its request path compiled by V8's optimising tiers; a few hundred short
+  // answers get it there, as they get node-llama-cpp's per-token code there in the runs above.
+  for (let warm = 0; warm < 300; warm++) {
+    await client.request(
+      `${service.url}/v1/chat/completions`,
+      { model: modelName, messages, stream: true, temperature: 0, max_tokens: 1 },
+      { "x-hearth-cache": "bypass" },
+    );
+    await viaBare();
+  }
   const directRuns: Awaited<ReturnType<typeof direct>>[] = [];
   const httpRuns: Awaited<ReturnType<typeof viaHttp>>[] = [];
+  const bareRuns: number[] = [];
   for (let run = 0; run < 30; run++) {
     directRuns.push(await direct());
     httpRuns.push(await viaHttp());
+    bareRuns.push(await viaBare());
   }
   const median = (values: number[]) => percentile(values, 50);
   // Paired runs ran back to back, so their ratio is less exposed to the machine's load swings.
@@ -239,7 +278,11 @@ async function servingOverhead(dir: string, modelFile: string, modelName: string
   console.log(
     `  time to first token added by HTTP p50/p99: ${ms(percentile(addedTtft, 50))} / ${ms(percentile(addedTtft, 99))} (target <= 2 ms at p99)`,
   );
+  console.log(
+    `  of which the machine's floor (bare node:http SSE answer, same client) p50/p99: ${ms(percentile(bareRuns, 50))} / ${ms(percentile(bareRuns, 99))}`,
+  );
   await client.close();
+  await bare.close();
   await context.dispose();
   await model.dispose();
   await service.close();
@@ -272,6 +315,14 @@ async function cache(dir: string, modelName: string) {
     `  hit  p50/p99: ${ms(percentile(hits, 50))} / ${ms(percentile(hits, 99))} (target < 2 ms at p99)`,
   );
   console.log(`  miss/hit p50: ${(percentile(misses, 50) / percentile(hits, 50)).toFixed(1)}x`);
+  // The same client against a bare node:http server answering at once: the machine's floor.
+  const bare = await bareSseServer();
+  const floor: number[] = [];
+  for (let run = 0; run < 500; run++) floor.push((await client.request(`${bare.url}/`, {})).seconds * 1000);
+  await bare.close();
+  console.log(
+    `  the machine's floor (bare node:http answer, same client) p50/p99: ${ms(percentile(floor, 50))} / ${ms(percentile(floor, 99))}`,
+  );
   await client.close();
   await service.close();
 }

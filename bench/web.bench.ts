@@ -1,16 +1,17 @@
 /**
  * Web service streaming benchmarks (issue 6):
  *  1. Time to first token added by the web service's public API over calling the upstream directly,
- *     side by side with nginx as a plain reverse proxy, at 100 concurrent streams
- *     (medians of 5 interleaved runs; p50 and p99 per run).
+ *     side by side with nginx as a plain reverse proxy and a bare node:http pipe (the naive Node
+ *     proxy), with 100 streams held open (each client opens its next stream when one ends), and
+ *     again with 100 streams started in the same millisecond (medians of 3 interleaved runs).
  *  2. 1,000 concurrent streaming chats through the web service: completed vs dropped, and the
  *     web service's resident memory.
  * The upstream is a synthetic OpenAI SSE server (51 chunks, 20 ms apart), in its own process; the
  * web service runs in its own process (with a real SQLite database and API-key auth), nginx in
  * its own. The load generator shares the machine, as the issue describes.
  *
- * `npm run bench -- web` prints the figures; HEARTH_BENCH_WEB_RUNS and HEARTH_BENCH_WEB_STREAMS
- * shrink it for a quick look.
+ * `npm run bench -- web` prints the figures; HEARTH_BENCH_WEB_RUNS, HEARTH_BENCH_WEB_SECONDS and
+ * HEARTH_BENCH_WEB_STREAMS shrink it for a quick look.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -94,7 +95,34 @@ async function runWeb(): Promise<void> {
   process.send?.({ port: Number(new URL(web.url).port), key: ((await key.json()) as { key: string }).key });
 }
 
+/** The naive Node proxy the issue compares with: node:http in, node:http keep-alive out, `pipe`. */
+async function runPipe(): Promise<void> {
+  const upstream = new URL(process.env.BENCH_UPSTREAM!);
+  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+  const server = createServer((req, res) => {
+    const out = request(
+      {
+        agent,
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    out.on("error", () => res.destroy());
+    req.pipe(out);
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, "127.0.0.1", () => process.send?.({ port: (server.address() as AddressInfo).port }));
+}
+
 if (process.env.HEARTH_BENCH_ROLE === "upstream") await runUpstream();
+if (process.env.HEARTH_BENCH_ROLE === "pipe") await runPipe();
 if (process.env.HEARTH_BENCH_ROLE === "web") await runWeb();
 
 // ---- the load generator --------------------------------------------------------------------
@@ -240,56 +268,112 @@ function cpuMs(pid: number | undefined): number {
   return processTree(pid).reduce((total, id) => total + read(id), 0);
 }
 
+/**
+ * `concurrency` streams open at every moment for `seconds`: each simulated client opens its next
+ * stream as soon as its last one ends (a closed loop), the first ones spread over one stream's
+ * length, so requests arrive as they do in use rather than all in the same millisecond.
+ */
+async function steady(port: number, concurrency: number, seconds: number, key?: string) {
+  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+  const streamMs = CHUNKS * INTERVAL_MS;
+  const until = performance.now() + seconds * 1000;
+  const ttfts: number[] = [];
+  let dropped = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, index) => {
+      await new Promise((resolve) => setTimeout(resolve, (index * streamMs) / concurrency));
+      while (performance.now() < until) {
+        const result = await stream(agent, port, key);
+        if (result.ttftMs >= 0) ttfts.push(result.ttftMs);
+        if (!result.complete) dropped += 1;
+      }
+    }),
+  );
+  agent.destroy();
+  return { p50: percentile(ttfts, 50), p99: percentile(ttfts, 99), dropped, count: ttfts.length };
+}
+
+interface Target {
+  name: string;
+  port: number;
+  key: string | undefined;
+  pid: number | undefined;
+}
+
+/** Runs `measure` on every target in turn, `runs` times, and prints medians and what each adds over direct. */
+async function compare(
+  title: string,
+  targets: Target[],
+  runs: number,
+  measure: (target: Target) => Promise<{ p50: number; p99: number; dropped: number; count: number }>,
+) {
+  const figures: Record<
+    string,
+    { p50: number[]; p99: number[]; cpu: number[]; dropped: number; count: number }
+  > = {};
+  for (let i = 0; i < runs; i++) {
+    for (const target of targets) {
+      const cpuBefore = cpuMs(target.pid);
+      const result = await measure(target);
+      const entry = figures[target.name] ?? { p50: [], p99: [], cpu: [], dropped: 0, count: 0 };
+      figures[target.name] = entry;
+      entry.p50.push(result.p50);
+      entry.p99.push(result.p99);
+      // The proxy's own work per stream (request, 52 chunks, end): less sensitive than latency
+      // to what else the shared machine is running.
+      entry.cpu.push((cpuMs(target.pid) - cpuBefore) / Math.max(1, result.count));
+      entry.dropped += result.dropped;
+      entry.count += result.count;
+    }
+  }
+  const direct = figures.direct!;
+  console.log(`${title}, medians of ${runs} interleaved runs:`);
+  for (const [name, entry] of Object.entries(figures)) {
+    const p50 = median(entry.p50);
+    const p99 = median(entry.p99);
+    const added =
+      name === "direct"
+        ? ""
+        : ` | added over direct: p50 ${(p50 - median(direct.p50)).toFixed(2)} ms, p99 ${(p99 - median(direct.p99)).toFixed(2)} ms | CPU ${median(entry.cpu).toFixed(2)} ms per stream`;
+    console.log(
+      `  ${name.padEnd(6)} TTFT p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, streams ${entry.count}, dropped ${entry.dropped}${added}`,
+    );
+  }
+}
+
 export async function run(): Promise<void> {
-  const runs = Number(process.env.HEARTH_BENCH_WEB_RUNS ?? 5);
+  const runs = Number(process.env.HEARTH_BENCH_WEB_RUNS ?? 3);
+  const seconds = Number(process.env.HEARTH_BENCH_WEB_SECONDS ?? 6);
   const big = Number(process.env.HEARTH_BENCH_WEB_STREAMS ?? 1000);
   const concurrency = Number(process.env.HEARTH_BENCH_WEB_CONCURRENCY ?? 100);
   const upstream = await startChild("upstream");
+  const upstreamUrl = `http://127.0.0.1:${upstream.message.port}`;
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-bench-web-"));
-  const web = await startChild("web", {
-    BENCH_DATA_DIR: dataDir,
-    BENCH_UPSTREAM: `http://127.0.0.1:${upstream.message.port}`,
-  });
+  const web = await startChild("web", { BENCH_DATA_DIR: dataDir, BENCH_UPSTREAM: upstreamUrl });
+  const pipe = await startChild("pipe", { BENCH_UPSTREAM: upstreamUrl });
   const nginx = startNginx(upstream.message.port);
   await new Promise((resolve) => setTimeout(resolve, 300));
   try {
-    const targets = [
-      { name: "direct", port: upstream.message.port, key: undefined as string | undefined, pid: undefined },
+    const targets: Target[] = [
+      { name: "direct", port: upstream.message.port, key: undefined, pid: undefined },
       ...(nginx ? [{ name: "nginx", port: nginx.port, key: undefined, pid: nginx.pid }] : []),
+      { name: "node", port: pipe.message.port, key: undefined, pid: pipe.child.pid },
       { name: "web", port: web.message.port, key: web.message.key, pid: web.child.pid },
     ];
-    // warm-up
-    for (const target of targets) await wave(target.port, 20, target.key);
-    const figures: Record<string, { p50: number[]; p99: number[]; cpu: number[]; dropped: number }> = {};
-    for (let i = 0; i < runs; i++) {
-      for (const target of targets) {
-        const cpuBefore = cpuMs(target.pid);
-        const result = await wave(target.port, concurrency, target.key);
-        const entry = figures[target.name] ?? { p50: [], p99: [], cpu: [], dropped: 0 };
-        figures[target.name] = entry;
-        entry.p50.push(result.p50);
-        entry.p99.push(result.p99);
-        // The proxy's own work per stream (request, 52 chunks, end): less sensitive than latency
-        // to what else the shared machine is running.
-        entry.cpu.push((cpuMs(target.pid) - cpuBefore) / concurrency);
-        entry.dropped += result.dropped;
-      }
-    }
-    const direct = figures.direct!;
-    console.log(
-      `${concurrency} concurrent streams (${CHUNKS} chunks, ${INTERVAL_MS} ms apart), medians of ${runs} interleaved runs:`,
+    // Warm-up: connections open and every process's code compiled.
+    for (const target of targets) await steady(target.port, concurrency, 2, target.key);
+    await compare(
+      `${concurrency} concurrent streams held for ${seconds} s (${CHUNKS} chunks, ${INTERVAL_MS} ms apart; each client opens its next stream when one ends)`,
+      targets,
+      runs,
+      (target) => steady(target.port, concurrency, seconds, target.key),
     );
-    for (const [name, entry] of Object.entries(figures)) {
-      const p50 = median(entry.p50);
-      const p99 = median(entry.p99);
-      const added =
-        name === "direct"
-          ? ""
-          : ` | added over direct: p50 ${(p50 - median(direct.p50)).toFixed(2)} ms, p99 ${(p99 - median(direct.p99)).toFixed(2)} ms | CPU ${median(entry.cpu).toFixed(2)} ms per stream`;
-      console.log(
-        `  ${name.padEnd(6)} TTFT p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, dropped ${entry.dropped}${added}`,
-      );
-    }
+    await compare(
+      `${concurrency} streams started in the same millisecond (a burst)`,
+      targets,
+      runs,
+      async (target) => ({ ...(await wave(target.port, concurrency, target.key)), count: concurrency }),
+    );
 
     let peak = 0;
     const sampler = setInterval(() => {
@@ -304,6 +388,7 @@ export async function run(): Promise<void> {
   } finally {
     nginx?.stop();
     web.child.kill("SIGTERM");
+    pipe.child.kill("SIGTERM");
     upstream.child.kill("SIGTERM");
     rmSync(dataDir, { recursive: true, force: true });
   }
