@@ -381,6 +381,52 @@ describe("tool calls", () => {
   });
 });
 
+describe("tool calls through the ollama client", () => {
+  it("answers /api/chat with the model's tool calls, arguments as an object, streamed and not", async () => {
+    const ollama = new Ollama({ host: service.url });
+    const request = {
+      model: "llama3.1",
+      messages: [{ role: "user", content: "What is the weather today in Paris?" }],
+      tools: [
+        {
+          type: "function",
+          function: {
+            name: "get_current_weather",
+            description: "Get the current weather for a location",
+            parameters: {
+              type: "object",
+              required: ["location", "format"],
+              properties: {
+                location: { type: "string", description: "The city" },
+                format: {
+                  type: "string",
+                  description: "celsius or fahrenheit",
+                  enum: ["celsius", "fahrenheit"],
+                },
+              },
+            },
+          },
+        },
+      ],
+    };
+    const answer = await ollama.chat({ ...request, stream: false });
+    expect(answer.done).toBe(true);
+    expect(answer.message.tool_calls?.[0]?.function).toEqual({
+      name: "get_current_weather",
+      arguments: { format: "celsius", location: "Paris, FR" },
+    });
+    const sent = replayOllama.requests.at(-1) as { tools: Array<{ function: { name: string } }> };
+    expect(sent.tools[0]?.function.name).toBe("get_current_weather");
+
+    const streamed: Array<{ name: string; arguments: Record<string, unknown> }> = [];
+    for await (const part of await ollama.chat({ ...request, stream: true }))
+      for (const call of part.message.tool_calls ?? []) streamed.push(call.function);
+    expect(streamed).toEqual([
+      { name: "get_current_weather", arguments: { format: "celsius", location: "Paris, FR" } },
+    ]);
+  });
+});
+
 describe("errors after the first token", () => {
   it("arrive in-band: an Ollama error line, an OpenAI error event, and the stream ends", async () => {
     const ollamaStream = await post("/api/chat", {
