@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { createServiceApp, type HearthConfig, HearthError, type Logger, listenService } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { formatModelError } from "./http/format-error.js";
-import { registerOllamaRoutes } from "./http/ollama-routes.js";
+import { ollamaModelDetails, registerOllamaRoutes } from "./http/ollama-routes.js";
 import { registerOpenAiRoutes } from "./http/openai-routes.js";
 import { registerRegistryRoutes } from "./http/registry-routes.js";
 import type { ModelServiceContext } from "./http/service-context.js";
@@ -171,13 +171,7 @@ async function describeModel(model: CatalogModel, presets: ModelPreset[]): Promi
       ...(preset?.topP !== undefined ? [`top_p ${preset.topP}`] : []),
     ].join("\n"),
     template,
-    details: {
-      format: "gguf",
-      family: description.family ?? "",
-      families: description.family ? [description.family] : null,
-      parameter_size: description.parameterSize ?? "",
-      quantization_level: description.quantization ?? "",
-    },
+    details: ollamaModelDetails(description),
     model_info: gguf?.info ?? {
       "general.architecture": description.family ?? "",
       ...(description.contextLength

@@ -10,11 +10,22 @@ import {
 import { HearthError, ReplyStream, toHearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { EmbeddedRuntime } from "../runtime/embedded/embedded-runtime.js";
-import type { StreamPart } from "../runtime/language-model.js";
+import type { ModelDescription, StreamPart } from "../runtime/language-model.js";
 import { ollamaErrorBody } from "./format-error.js";
 import { ollamaMessages, ollamaSettings, parseKeepAlive } from "./ollama-settings.js";
-import { cacheBypass, collectAnswer, requestSignal, requestUser, streamAnswer } from "./request-context.js";
+import { collectAnswer, inferenceRequestContext, requestSignal, streamAnswer } from "./request-context.js";
 import type { ModelServiceContext } from "./service-context.js";
+
+/** A model's `details` as Ollama's /api/tags and /api/show give them. */
+export function ollamaModelDetails(description: ModelDescription) {
+  return {
+    format: "gguf",
+    family: description.family ?? "",
+    families: description.family ? [description.family] : null,
+    parameter_size: description.parameterSize ?? "",
+    quantization_level: description.quantization ?? "",
+  };
+}
 
 /** The version reported by /api/version: Hearth's own. */
 export const HEARTH_VERSION = "0.1.0";
@@ -49,13 +60,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
         modified_at: (description.modifiedAt ?? new Date(0)).toISOString(),
         size: description.sizeBytes ?? 0,
         digest: description.digest ?? "",
-        details: {
-          format: "gguf",
-          family: description.family ?? "",
-          families: description.family ? [description.family] : null,
-          parameter_size: description.parameterSize ?? "",
-          quantization_level: description.quantization ?? "",
-        },
+        details: ollamaModelDetails(description),
       })),
     };
   });
@@ -87,9 +92,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
       model: body.model,
       input: { kind: "chat" as const, messages },
       settings,
-      user: requestUser(request),
-      signal: requestSignal(reply, shutdownSignal),
-      cacheBypass: cacheBypass(request),
+      ...inferenceRequestContext(request, reply, shutdownSignal),
     };
     if (body.stream === false) {
       const answer = await collectAnswer(reply, inference, call);
@@ -181,9 +184,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
       model: model.name,
       input,
       settings,
-      user: requestUser(request),
-      signal: requestSignal(reply, shutdownSignal),
-      cacheBypass: cacheBypass(request),
+      ...inferenceRequestContext(request, reply, shutdownSignal),
     };
     if (body.stream === false) {
       const answer = await collectAnswer(reply, inference, call);

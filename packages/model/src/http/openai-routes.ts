@@ -10,7 +10,7 @@ import { HearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import type { CallSettings, ChatMessage, FinishReason, OutputFormat } from "../runtime/language-model.js";
 import { openAiErrorBody } from "./format-error.js";
-import { cacheBypass, collectAnswer, requestSignal, requestUser, streamAnswer } from "./request-context.js";
+import { collectAnswer, inferenceRequestContext, requestSignal, streamAnswer } from "./request-context.js";
 import type { ModelServiceContext } from "./service-context.js";
 
 function finishReason(reason: FinishReason): string {
@@ -146,9 +146,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
       model: body.model,
       input: { kind: "chat" as const, messages: toMessages(body.messages) },
       settings,
-      user: requestUser(request, body.user),
-      signal: requestSignal(reply, shutdownSignal),
-      cacheBypass: cacheBypass(request),
+      ...inferenceRequestContext(request, reply, shutdownSignal, body.user),
     };
     if (!body.stream) {
       const answer = await collectAnswer(reply, inference, call);
@@ -244,9 +242,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
       model: body.model,
       input: { kind: "completion" as const, prompt, suffix: body.suffix ?? undefined },
       settings: { ...settingsOf(body), maxTokens: body.max_tokens ?? 16 },
-      user: requestUser(request, body.user),
-      signal: requestSignal(reply, shutdownSignal),
-      cacheBypass: cacheBypass(request),
+      ...inferenceRequestContext(request, reply, shutdownSignal, body.user),
     };
     if (!body.stream) {
       const answer = await collectAnswer(reply, inference, call);

@@ -22,16 +22,30 @@ export function requestSignal(reply: FastifyReply, shutdown: AbortSignal): Abort
 }
 
 /** Who is asking, for queue fairness: the web service passes its user; else the client address. */
-export function requestUser(request: FastifyRequest, bodyUser?: string | null): string {
+function requestUser(request: FastifyRequest, bodyUser?: string | null): string {
   const header = request.headers["x-hearth-user"];
   if (typeof header === "string" && header) return header.slice(0, 256);
   return bodyUser || request.ip;
 }
 
-export function cacheBypass(request: FastifyRequest): boolean {
+function cacheBypass(request: FastifyRequest): boolean {
   const header = request.headers["x-hearth-cache"];
   const control = request.headers["cache-control"];
   return header === "bypass" || (typeof control === "string" && /no-cache|no-store/.test(control));
+}
+
+/** What every inference route passes on about its request: who asks, its stop signal, cache bypass. */
+export function inferenceRequestContext(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  shutdown: AbortSignal,
+  bodyUser?: string | null,
+): Pick<InferenceRequest, "user" | "signal" | "cacheBypass"> {
+  return {
+    user: requestUser(request, bodyUser),
+    signal: requestSignal(reply, shutdown),
+    cacheBypass: cacheBypass(request),
+  };
 }
 
 function answerHeaders(started: StartedInference): Record<string, string> {
