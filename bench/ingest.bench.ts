@@ -14,7 +14,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { loadConfig } from "@hearth/core";
-import { chunkId, parseBytes, prepareChunks } from "../packages/knowledge/src/ingestion/document-pipeline.js";
+import {
+  parseBytes,
+  prepareChunks,
+  toChunkRecords,
+} from "../packages/knowledge/src/ingestion/document-pipeline.js";
 import { ParserPool } from "../packages/knowledge/src/parsing/parser-pool.js";
 import { openDefaultIndex } from "../packages/knowledge/src/service/default-index.js";
 import type { KnowledgeBaseRecord } from "../packages/knowledge/src/store/knowledge-store.js";
@@ -110,20 +114,13 @@ export async function run(): Promise<void> {
     pages = document.pageCount ?? 0;
     if (index) {
       await index.backend.upsertChunks(
-        chunked.chunks.map((chunk) => ({
-          id: chunkId(documentId, chunk.ordinal, chunk.contentHash),
-          knowledgeBaseId: knowledgeBase.id,
+        toChunkRecords({
+          knowledgeBase,
           documentId,
-          ordinal: chunk.ordinal,
-          text: chunk.text,
-          contentHash: chunk.contentHash,
           documentTitle: "zh-ctex-manual.pdf",
-          ...(chunk.page !== undefined ? { page: chunk.page } : {}),
-          headingPath: chunk.headingPath,
-          charStart: chunk.charStart,
-          charEnd: chunk.charEnd,
+          chunked,
           metadata: {},
-        })),
+        }),
       );
     }
   };

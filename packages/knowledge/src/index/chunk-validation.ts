@@ -1,5 +1,5 @@
 import { HearthError } from "@hearth/core";
-import type { ChunkRecord, SearchFilters } from "./index-backend.js";
+import type { ChunkRecord, SearchFilters, VectorQuery } from "./index-backend.js";
 
 /** The most hits one query may ask for. */
 export const MAX_TOP_K = 1000;
@@ -133,4 +133,15 @@ export function validateQuery(query: {
 export function withoutEmbedding(chunk: ChunkRecord): Omit<ChunkRecord, "embedding"> {
   const { embedding: _embedding, ...rest } = chunk;
   return rest;
+}
+
+/** Checks a vector query: its common fields, then that every component is a finite number. */
+export function validateVectorQuery(query: VectorQuery): void {
+  validateQuery(query);
+  if (!query.vector.every(Number.isFinite)) {
+    throw new HearthError(
+      "INDEX_DIMENSION_MISMATCH",
+      "The query vector contains a value that is not a finite number.",
+    );
+  }
 }

@@ -1,6 +1,6 @@
 import { HearthError, UpstreamCallError } from "@hearth/core";
 import { analyzeText, queryTerms } from "../text/text-analyzer.js";
-import { validateChunks, validateQuery } from "./chunk-validation.js";
+import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
 import type {
   ChunkRecord,
   IndexBackend,
@@ -191,13 +191,7 @@ class ElasticsearchIndexBackend implements IndexBackend {
   }
 
   async vectorSearch(query: VectorQuery): Promise<SearchHit[]> {
-    validateQuery(query);
-    if (!query.vector.every(Number.isFinite)) {
-      throw new HearthError(
-        "INDEX_DIMENSION_MISMATCH",
-        "The query vector contains a value that is not a finite number.",
-      );
-    }
+    validateVectorQuery(query);
     if (query.knowledgeBaseIds.length === 0) return [];
     const filter = { bool: { filter: filterClauses(query.knowledgeBaseIds, query.filters) } };
     const vector = Array.from(query.vector);

@@ -1,6 +1,6 @@
 import { HearthError } from "@hearth/core";
 import { analyzeText, queryTerms } from "../text/text-analyzer.js";
-import { validateChunks, validateQuery } from "./chunk-validation.js";
+import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
 import type {
   ChunkRecord,
   IndexBackend,
@@ -260,13 +260,7 @@ class PostgresIndexBackend implements IndexBackend {
   }
 
   async vectorSearch(query: VectorQuery): Promise<SearchHit[]> {
-    validateQuery(query);
-    if (!query.vector.every(Number.isFinite)) {
-      throw new HearthError(
-        "INDEX_DIMENSION_MISMATCH",
-        "The query vector contains a value that is not a finite number.",
-      );
-    }
+    validateVectorQuery(query);
     if (query.knowledgeBaseIds.length === 0) return [];
     const filter = filterClause(query.filters, 4);
     const similarity =

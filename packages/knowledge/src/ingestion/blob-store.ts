@@ -31,9 +31,7 @@ export class BlobStore {
 
   /** Streams to a temporary file, hashing as it goes; stops keeping bytes past `limit`. */
   async receive(stream: Readable, limit: number): Promise<StoredUpload> {
-    const directory = join(this.#root, "tmp");
-    await mkdir(directory, { recursive: true });
-    const path = join(directory, randomUUID());
+    const path = await this.#temporaryPath();
     const hash = createHash("sha256");
     let size = 0;
     let truncated = false;
@@ -87,9 +85,7 @@ export class BlobStore {
     documentId: string,
     sha256: string,
   ): Promise<void> {
-    const directory = join(this.#root, "tmp");
-    await mkdir(directory, { recursive: true });
-    const temporary = join(directory, randomUUID());
+    const temporary = await this.#temporaryPath();
     await pipeline(createReadStream(sourcePath), createWriteStream(temporary));
     await this.keep(temporary, knowledgeBaseId, documentId, sha256);
   }
@@ -100,11 +96,16 @@ export class BlobStore {
     documentId: string,
     sha256: string,
   ): Promise<void> {
-    const directory = join(this.#root, "tmp");
-    await mkdir(directory, { recursive: true });
-    const temporary = join(directory, randomUUID());
+    const temporary = await this.#temporaryPath();
     await writeFile(temporary, bytes);
     await this.keep(temporary, knowledgeBaseId, documentId, sha256);
+  }
+
+  /** A fresh path in the store's own tmp folder, on the same file system as the blobs it becomes. */
+  async #temporaryPath(): Promise<string> {
+    const directory = join(this.#root, "tmp");
+    await mkdir(directory, { recursive: true });
+    return join(directory, randomUUID());
   }
 
   read(knowledgeBaseId: string, documentId: string, sha256: string): Promise<Buffer> {

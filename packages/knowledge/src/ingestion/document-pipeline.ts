@@ -87,6 +87,31 @@ export function prepareChunks(document: ParsedDocument, knowledgeBase: Knowledge
   return chunkDocument(cleanDocument(document), knowledgeBase.chunking);
 }
 
+/** The index's records for a chunked document: ids from document, position and content. */
+export function toChunkRecords(input: {
+  knowledgeBase: Pick<KnowledgeBaseRecord, "id">;
+  documentId: string;
+  documentTitle: string;
+  chunked: ChunkedDocument;
+  metadata: Record<string, string | number | boolean>;
+}): ChunkRecord[] {
+  const { knowledgeBase, documentId } = input;
+  return input.chunked.chunks.map((chunk) => ({
+    id: chunkId(documentId, chunk.ordinal, chunk.contentHash),
+    knowledgeBaseId: knowledgeBase.id,
+    documentId,
+    ordinal: chunk.ordinal,
+    text: chunk.text,
+    contentHash: chunk.contentHash,
+    documentTitle: input.documentTitle,
+    ...(chunk.page !== undefined ? { page: chunk.page } : {}),
+    headingPath: chunk.headingPath,
+    charStart: chunk.charStart,
+    charEnd: chunk.charEnd,
+    metadata: input.metadata,
+  }));
+}
+
 /**
  * Writes a document's chunks to the index incrementally: chunks whose id (document, position,
  * content) is already indexed are kept as they are; only new ones are embedded (an embedding cache
@@ -109,20 +134,7 @@ export async function indexChunks(
 ): Promise<IndexOutcome> {
   const { store, backend, embeddings } = dependencies;
   const { knowledgeBase, documentId } = input;
-  const records: ChunkRecord[] = input.chunked.chunks.map((chunk) => ({
-    id: chunkId(documentId, chunk.ordinal, chunk.contentHash),
-    knowledgeBaseId: knowledgeBase.id,
-    documentId,
-    ordinal: chunk.ordinal,
-    text: chunk.text,
-    contentHash: chunk.contentHash,
-    documentTitle: input.documentTitle,
-    ...(chunk.page !== undefined ? { page: chunk.page } : {}),
-    headingPath: chunk.headingPath,
-    charStart: chunk.charStart,
-    charEnd: chunk.charEnd,
-    metadata: input.metadata,
-  }));
+  const records = toChunkRecords(input);
   const existing = await backend.listChunkHashes(knowledgeBase.id, documentId);
   const wanted = new Set(records.map((record) => record.id));
   // A chunk id covers document, position and content; an indexed chunk with the same id is unchanged,
