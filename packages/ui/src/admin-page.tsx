@@ -1,5 +1,5 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
-import { api, csrfHeader } from "./api.js";
+import { ApiError, api, ndjsonLines } from "./api.js";
 import { useI18n } from "./i18n.js";
 
 interface User {
@@ -256,36 +256,22 @@ function Models() {
   const startPull = async (event: FormEvent) => {
     event.preventDefault();
     setProgress("…");
-    const response = await fetch("/api/admin/models/pull", {
-      method: "POST",
-      headers: { "content-type": "application/json", ...csrfHeader() },
-      body: JSON.stringify({ model: pull }),
-    });
-    if (!response.ok || !response.body) {
-      setProgress(`${t.error}: ${response.status}`);
-      return;
-    }
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      const lines = buffer.split("\n");
-      buffer = lines.pop() ?? "";
-      for (const line of lines.filter(Boolean)) {
-        const event = JSON.parse(line) as {
-          status?: string;
-          completed?: number;
-          total?: number;
-          error?: string;
-        };
+    try {
+      for await (const step of ndjsonLines<{
+        status?: string;
+        completed?: number;
+        total?: number;
+        error?: string;
+      }>("/api/admin/models/pull", { model: pull })) {
         setProgress(
-          event.error
-            ? `${t.error}: ${event.error}`
-            : `${event.status ?? ""}${event.total ? ` ${Math.round(((event.completed ?? 0) / event.total) * 100)}%` : ""}`,
+          step.error
+            ? `${t.error}: ${step.error}`
+            : `${step.status ?? ""}${step.total ? ` ${Math.round(((step.completed ?? 0) / step.total) * 100)}%` : ""}`,
         );
       }
+    } catch (error) {
+      setProgress(`${t.error}: ${error instanceof ApiError ? error.status : (error as Error).message}`);
+      return;
     }
     await load();
   };

@@ -86,15 +86,20 @@ async function toApiError(response: Response): Promise<ApiError> {
   );
 }
 
-/** POSTs and reads the answer's SSE parts as they arrive; aborting the signal stops the answer. */
-export async function* streamParts(
+/**
+ * POSTs JSON and reads the answer's body as it arrives, cut at each `separator`; aborting the
+ * signal stops it. An error status throws the API's error.
+ */
+async function* postAndRead(
   path: string,
   body: unknown,
-  signal: AbortSignal,
-): AsyncGenerator<StreamPart> {
+  accept: string,
+  separator: string,
+  signal?: AbortSignal,
+): AsyncGenerator<string> {
   const response = await fetch(path, {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "text/event-stream", "x-csrf-token": csrfToken() },
+    headers: { "content-type": "application/json", accept, "x-csrf-token": csrfToken() },
     body: JSON.stringify(body),
     signal,
     credentials: "same-origin",
@@ -106,17 +111,34 @@ export async function* streamParts(
     const { value, done } = await reader.read();
     if (done) break;
     buffer += value;
-    let boundary = buffer.indexOf("\n\n");
-    while (boundary !== -1) {
-      const event = buffer.slice(0, boundary);
-      buffer = buffer.slice(boundary + 2);
-      const data = event
-        .split("\n")
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).trimStart())
-        .join("\n");
-      if (data) yield JSON.parse(data) as StreamPart;
-      boundary = buffer.indexOf("\n\n");
+    let cut = buffer.indexOf(separator);
+    while (cut !== -1) {
+      yield buffer.slice(0, cut);
+      buffer = buffer.slice(cut + separator.length);
+      cut = buffer.indexOf(separator);
     }
+  }
+}
+
+/** POSTs and reads the answer's SSE parts as they arrive; aborting the signal stops the answer. */
+export async function* streamParts(
+  path: string,
+  body: unknown,
+  signal: AbortSignal,
+): AsyncGenerator<StreamPart> {
+  for await (const event of postAndRead(path, body, "text/event-stream", "\n\n", signal)) {
+    const data = event
+      .split("\n")
+      .filter((line) => line.startsWith("data:"))
+      .map((line) => line.slice(5).trimStart())
+      .join("\n");
+    if (data) yield JSON.parse(data) as StreamPart;
+  }
+}
+
+/** POSTs and reads an NDJSON answer a line at a time (a model pull's progress). */
+export async function* ndjsonLines<T>(path: string, body: unknown): AsyncGenerator<T> {
+  for await (const line of postAndRead(path, body, "application/x-ndjson", "\n")) {
+    if (line) yield JSON.parse(line) as T;
   }
 }

@@ -100,7 +100,7 @@ export async function createWebService(
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerAdminRoutes(app, { db, config, settings, models, modelAccess, usage });
   registerStatusRoute(app, { db, config, usage });
-  registerSearchAdminRoute(app, { config });
+  registerSearchAdminRoute(app, { config, search });
   await registerUi(app);
   await app.ready();
   return {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
+import { type SearchClient, SearchClientError, type SearchResponse } from "@hearth/contracts";
 import { type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
@@ -492,51 +493,38 @@ export function registerStatusRoute(
   });
 }
 
-const providerStatus = z.object({
-  providers: z
-    .array(
-      z.object({
-        id: z.string(),
-        status: z.string(),
-        latencyMs: z.number().nullish(),
-        error: z.string().nullish(),
-      }),
-    )
-    .default([]),
-  results: z.array(z.unknown()).default([]),
-});
-
 /**
  * POST /api/admin/search/test: runs a query through the search service and reports each
  * provider's status and latency (the search service owns the providers and their settings).
  */
-export function registerSearchAdminRoute(app: FastifyInstance, deps: { config: HearthConfig }) {
+export function registerSearchAdminRoute(
+  app: FastifyInstance,
+  deps: { config: HearthConfig; search: SearchClient },
+) {
   app.post("/api/admin/search/test", admin, async (request) => {
     const { query } = z.strictObject({ query: z.string().trim().min(1).max(500) }).parse(request.body);
-    const url = `${deps.config.services.searchUrl.replace(/\/$/, "")}/v1/search`;
-    let response: Response;
+    let answer: SearchResponse;
     try {
-      response = await fetch(url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          ...(deps.config.services.token ? { "x-hearth-service-token": deps.config.services.token } : {}),
-        },
-        body: JSON.stringify({ query, limit: 5 }),
-        signal: AbortSignal.timeout(20_000),
-      });
+      answer = await deps.search.search({ query, limit: 5 }, { signal: AbortSignal.timeout(20_000) });
     } catch (error) {
+      const url = `${deps.config.services.searchUrl.replace(/\/$/, "")}/v1/search`;
+      if (error instanceof SearchClientError)
+        throw new UpstreamCallError({
+          url,
+          status: error.status,
+          message: `the search service answered ${error.status}`,
+          cause: error,
+        });
       throw new UpstreamCallError({ url, message: "the search service did not answer", cause: error });
     }
-    const text = await response.text();
-    if (!response.ok)
-      throw new UpstreamCallError({
-        url,
-        status: response.status,
-        body: text,
-        message: `the search service answered ${response.status}`,
-      });
-    const parsed = providerStatus.parse(JSON.parse(text));
-    return { providers: parsed.providers, resultCount: parsed.results.length };
+    return {
+      providers: answer.providers.map(({ id, status, latencyMs, error }) => ({
+        id,
+        status,
+        latencyMs,
+        ...(error !== undefined ? { error } : {}),
+      })),
+      resultCount: answer.results.length,
+    };
   });
 }

@@ -1,21 +1,14 @@
 import { HearthError } from "@hearth/core";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Limits, SettingsStore } from "../settings/settings-store.js";
+import type { UsageTable } from "../storage/database-schema.js";
 import type { WebDatabase } from "../storage/open-database.js";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
-type UsageRow = {
-  user_id: string;
-  api_key_id: string | null;
-  model: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  requests: number;
-  cost_units: number;
-  created_at: string;
-};
+/** A row as inserted: the table's columns but the generated id. */
+type UsageRow = Omit<UsageTable, "id">;
 
 /**
  * Records tokens, requests and cost units per user, key and model, and enforces the limits.
