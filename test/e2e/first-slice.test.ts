@@ -16,9 +16,8 @@ import {
 
 /**
  * Issue 2 point 8, first slice in a real Chromium: the built UI, the model picker, a streamed
- * answer, stop mid-stream, and the no-model guidance. Until `hearth up` is merged the web service
- * runs in process against a local OpenAI-compatible SSE server; the lead points it at the real
- * model service after the merge.
+ * answer, stop mid-stream, and the no-model guidance. The web service runs in process against a
+ * local OpenAI-compatible SSE server (hearth-up-chat.test.ts runs the same chat on the real `hearth up`).
  */
 describe.skipIf(!hasChromium)("first slice in the browser", () => {
   let model: FakeModelService;

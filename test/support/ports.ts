@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import { createServer } from "node:net";
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -21,5 +22,19 @@ export async function serviceEnvironment(dataDir: string): Promise<Record<string
     HEARTH_OLLAMA_AUTODETECT: "false",
     HEARTH_THREADS: "1",
     HEARTH_LOG_LEVEL: "warn",
+  };
+}
+
+/** Starts a test server on a free loopback port; `close` also drops its kept-alive connections. */
+export async function listenOnLoopback(server: Server): Promise<{ url: string; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

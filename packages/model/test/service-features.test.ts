@@ -345,85 +345,60 @@ describe("memory safety", () => {
   });
 });
 
-describe("tool calls", () => {
-  it("passes a model's tool calls through to an OpenAI client (Ollama upstream, recorded from Ollama's docs)", async () => {
+describe("tool calls (Ollama upstream, recorded from Ollama's docs)", () => {
+  const question = [{ role: "user" as const, content: "What is the weather today in Paris?" }];
+  const weatherTool = {
+    type: "function" as const,
+    function: {
+      name: "get_current_weather",
+      description: "Get the current weather for a location",
+      parameters: {
+        type: "object",
+        required: ["location", "format"],
+        properties: {
+          location: { type: "string", description: "The city" },
+          format: { type: "string", description: "celsius or fahrenheit", enum: ["celsius", "fahrenheit"] },
+        },
+      },
+    },
+  };
+  const expectedCall = {
+    name: "get_current_weather",
+    arguments: { format: "celsius", location: "Paris, FR" },
+  };
+  const sentToolName = () =>
+    (replayOllama.requests.at(-1) as { tools: Array<{ function: { name: string } }> }).tools[0]?.function
+      .name;
+
+  it("passes a model's tool calls through to an OpenAI client", async () => {
     const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
     const completion = await openai.chat.completions.create({
       model: "llama3.1",
-      messages: [{ role: "user", content: "What is the weather today in Paris?" }],
-      tools: [
-        {
-          type: "function",
-          function: {
-            name: "get_current_weather",
-            description: "Get the current weather for a location",
-            parameters: {
-              type: "object",
-              properties: {
-                location: { type: "string" },
-                format: { type: "string", enum: ["celsius", "fahrenheit"] },
-              },
-              required: ["location", "format"],
-            },
-          },
-        },
-      ],
+      messages: question,
+      tools: [weatherTool],
     });
     const choice = completion.choices[0]!;
     expect(choice.finish_reason).toBe("tool_calls");
     const call = choice.message.tool_calls?.[0] as
       | { function: { name: string; arguments: string } }
       | undefined;
-    expect(call?.function.name).toBe("get_current_weather");
-    expect(JSON.parse(call!.function.arguments)).toEqual({ format: "celsius", location: "Paris, FR" });
-    const sent = replayOllama.requests.at(-1) as { tools: Array<{ function: { name: string } }> };
-    expect(sent.tools[0]?.function.name).toBe("get_current_weather");
+    expect(call?.function.name).toBe(expectedCall.name);
+    expect(JSON.parse(call!.function.arguments)).toEqual(expectedCall.arguments);
+    expect(sentToolName()).toBe("get_current_weather");
   });
-});
 
-describe("tool calls through the ollama client", () => {
-  it("answers /api/chat with the model's tool calls, arguments as an object, streamed and not", async () => {
+  it("answers the ollama client's /api/chat with the tool calls, arguments as an object, streamed and not", async () => {
     const ollama = new Ollama({ host: service.url });
-    const request = {
-      model: "llama3.1",
-      messages: [{ role: "user", content: "What is the weather today in Paris?" }],
-      tools: [
-        {
-          type: "function",
-          function: {
-            name: "get_current_weather",
-            description: "Get the current weather for a location",
-            parameters: {
-              type: "object",
-              required: ["location", "format"],
-              properties: {
-                location: { type: "string", description: "The city" },
-                format: {
-                  type: "string",
-                  description: "celsius or fahrenheit",
-                  enum: ["celsius", "fahrenheit"],
-                },
-              },
-            },
-          },
-        },
-      ],
-    };
+    const request = { model: "llama3.1", messages: question, tools: [weatherTool] };
     const answer = await ollama.chat({ ...request, stream: false });
     expect(answer.done).toBe(true);
-    expect(answer.message.tool_calls?.[0]?.function).toEqual({
-      name: "get_current_weather",
-      arguments: { format: "celsius", location: "Paris, FR" },
-    });
-    const sent = replayOllama.requests.at(-1) as { tools: Array<{ function: { name: string } }> };
-    expect(sent.tools[0]?.function.name).toBe("get_current_weather");
+    expect(answer.message.tool_calls?.[0]?.function).toEqual(expectedCall);
+    expect(sentToolName()).toBe("get_current_weather");
 
     const streamed: Array<{ name: string; arguments: Record<string, unknown> }> = [];
     for await (const part of await ollama.chat({ ...request, stream: true }))
       for (const call of part.message.tool_calls ?? []) streamed.push(call.function);
-    expect(streamed).toEqual([
-      { name: "get_current_weather", arguments: { format: "celsius", location: "Paris, FR" } },
-    ]);
+    expect(streamed).toEqual([expectedCall]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "../../../../test/support/ports.js";
 
 /**
  * Stand-ins for the knowledge and search services with their recorded shapes: knowledge bases,
@@ -157,12 +157,6 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     }
     send(response, 404, { error: { code: "ROUTE_NOT_FOUND", message: "not found" } });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  Object.assign(state, await listenOnLoopback(server));
   return state;
 }

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "../../../../test/support/ports.js";
 
 /**
  * A small stand-in for the model service's OpenAI API, speaking the recorded shapes: `/v1/models`,
@@ -133,12 +133,6 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
     response.writeHead(404, { "content-type": "application/json" });
     response.end(JSON.stringify({ error: { message: "not found" } }));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  Object.assign(state, await listenOnLoopback(server));
   return state;
 }

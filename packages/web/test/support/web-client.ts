@@ -8,31 +8,32 @@ export interface Session {
   headers: Record<string, string>;
 }
 
-export async function signUp(
+export function signUp(
   app: FastifyInstance,
   username: string,
   password = "correct horse battery",
 ): Promise<Session> {
-  const response = await app.inject({
-    method: "POST",
-    url: "/api/auth/signup",
-    payload: { username, password },
-  });
-  if (response.statusCode !== 201) throw new Error(`sign-up failed: ${response.statusCode} ${response.body}`);
-  return sessionFrom(response.headers["set-cookie"], (response.json() as { user: { id: string } }).user.id);
+  return authenticate(app, "/api/auth/signup", 201, username, password);
 }
 
-export async function signIn(
+export function signIn(
   app: FastifyInstance,
   username: string,
   password = "correct horse battery",
 ): Promise<Session> {
-  const response = await app.inject({
-    method: "POST",
-    url: "/api/auth/login",
-    payload: { username, password },
-  });
-  if (response.statusCode !== 200) throw new Error(`sign-in failed: ${response.statusCode} ${response.body}`);
+  return authenticate(app, "/api/auth/login", 200, username, password);
+}
+
+async function authenticate(
+  app: FastifyInstance,
+  url: string,
+  expectedStatus: number,
+  username: string,
+  password: string,
+): Promise<Session> {
+  const response = await app.inject({ method: "POST", url, payload: { username, password } });
+  if (response.statusCode !== expectedStatus)
+    throw new Error(`${url} failed: ${response.statusCode} ${response.body}`);
   return sessionFrom(response.headers["set-cookie"], (response.json() as { user: { id: string } }).user.id);
 }
 
