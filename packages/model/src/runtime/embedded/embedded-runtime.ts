@@ -56,6 +56,9 @@ interface CatalogEntry {
   inode: number;
 }
 
+/** How old the catalog of the models dir may grow before it is re-read. */
+const CATALOG_MAX_AGE_MS = 1000;
+
 /** Temperature when a request names none: Ollama's default. */
 const DEFAULT_TEMPERATURE = 0.8;
 
@@ -108,17 +111,24 @@ export class EmbeddedRuntime implements ModelRuntime {
     this.#generation++;
   }
 
+  get #stale(): boolean {
+    return performance.now() - this.#refreshedAt >= CATALOG_MAX_AGE_MS;
+  }
+
   /**
-   * Brings the catalog up to date with the models dir. A change this process made (`invalidate`) or a
-   * `force`d call waits for a scan; otherwise a catalog older than a second is re-read in the
-   * background and the caller goes on with what it holds, so no request waits for a directory scan
-   * (a file another process installed is seen within about a second). A file is re-validated only
-   * when its size, mtime or inode changed.
+   * Brings the catalog up to date with the models dir. It waits for a scan when this process changed
+   * the dir (`invalidate`), when the catalog is older than CATALOG_MAX_AGE_MS and `wait` is "stale"
+   * (a listing, read by someone who just copied a file in), and always when `wait` is "always";
+   * otherwise an old catalog is re-read in the background and the caller goes on with what it holds,
+   * so no request waits for a directory scan. A file is re-validated only when its size, mtime or
+   * inode changed.
    */
-  async #refresh(force = false): Promise<void> {
+  async #refresh(wait: "changed" | "stale" | "always" = "changed"): Promise<void> {
     const wanted = this.#generation;
-    if (!force && this.#scannedGeneration >= wanted) {
-      if (performance.now() - this.#refreshedAt >= 1000 && !this.#refreshing) {
+    const current = () =>
+      wait !== "always" && this.#scannedGeneration >= wanted && (wait === "changed" || !this.#stale);
+    if (current()) {
+      if (this.#stale && !this.#refreshing) {
         this.#startScan().catch((error: unknown) =>
           this.#options.logger.warn({ err: error }, "re-reading the models dir failed"),
         );
@@ -127,7 +137,7 @@ export class EmbeddedRuntime implements ModelRuntime {
     }
     // A scan already running may have started before the change that asked for this one.
     if (this.#refreshing) await this.#refreshing;
-    if (!force && this.#scannedGeneration >= wanted) return;
+    if (current()) return;
     await this.#startScan();
   }
 
@@ -183,8 +193,7 @@ export class EmbeddedRuntime implements ModelRuntime {
   }
 
   async listModels(): Promise<ModelDescription[]> {
-    // A listing is what people read after copying a file in: it waits for a re-read of an old catalog.
-    await this.#refresh(performance.now() - this.#refreshedAt >= 1000);
+    await this.#refresh("stale");
     const models: ModelDescription[] = [];
     for (const id of this.#catalog.keys()) {
       const description = this.describe(id);
@@ -238,7 +247,7 @@ export class EmbeddedRuntime implements ModelRuntime {
   async hasModel(id: string): Promise<boolean> {
     await this.#refresh();
     if (this.#catalog.has(id)) return true;
-    await this.#refresh(true);
+    await this.#refresh("always");
     return this.#catalog.has(id);
   }
 
@@ -246,7 +255,7 @@ export class EmbeddedRuntime implements ModelRuntime {
     await this.#refresh();
     let entry = this.#catalog.get(id);
     if (!entry) {
-      await this.#refresh(true);
+      await this.#refresh("always");
       entry = this.#catalog.get(id);
     }
     if (!entry) throw new HearthError("MODEL_NOT_FOUND", `model "${id}" not found`);
@@ -369,10 +378,11 @@ export class EmbeddedRuntime implements ModelRuntime {
     // competing with generation for the cores. A model slower than the interval is never held back.
     const interval = this.#options.streamIntervalMs ?? 0;
     let pending: StreamPart[] = [];
-    let scheduled: { timer: NodeJS.Timeout } | { immediate: NodeJS.Immediate } | undefined;
+    /** Cancels the hand-on that is scheduled; undefined when none is. */
+    let cancelScheduled: (() => void) | undefined;
     let lastFlush = 0;
     const flush = () => {
-      scheduled = undefined;
+      cancelScheduled = undefined;
       lastFlush = performance.now();
       const parts = pending;
       pending = [];
@@ -380,7 +390,13 @@ export class EmbeddedRuntime implements ModelRuntime {
     };
     const schedule = () => {
       const wait = lastFlush + interval - performance.now();
-      scheduled = wait > 0 ? { timer: setTimeout(flush, wait) } : { immediate: setImmediate(flush) };
+      if (wait > 0) {
+        const timer = setTimeout(flush, wait);
+        cancelScheduled = () => clearTimeout(timer);
+      } else {
+        const immediate = setImmediate(flush);
+        cancelScheduled = () => clearImmediate(immediate);
+      }
     };
     const stops = call.settings.stop?.length ? new StopSequences(call.settings.stop) : undefined;
     const stopController = new AbortController();
@@ -401,7 +417,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       ) {
         (last as { text: string }).text += part.text;
       } else pending.push(part);
-      if (!scheduled) schedule();
+      if (!cancelScheduled) schedule();
     };
     const emit = (part: StreamPart) => {
       if (!stops || part.type !== "text-delta") return forward(part);
@@ -410,8 +426,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       if (stops.stopped) stopController.abort(new Error("stop sequence"));
     };
     const flushNow = () => {
-      if (scheduled && "timer" in scheduled) clearTimeout(scheduled.timer);
-      else if (scheduled) clearImmediate(scheduled.immediate);
+      cancelScheduled?.();
       flush();
     };
     try {
