@@ -56,9 +56,10 @@ function answerHeaders(started: StartedInference): Record<string, string> {
 }
 
 /**
- * Runs one streamed answer: headers go out once the first part exists (so an early error is a plain
- * HTTP error), or as soon as the request has to wait in the queue (so the client sees its place).
- * After headers, errors are written in-band by `writeError`.
+ * Runs one streamed answer: headers go out once the runtime has accepted the call (so an early error
+ * is a plain HTTP error, and the headers travel while the first token is computed), or as soon as the
+ * request has to wait in the queue (so the client sees its place). After headers, errors are written
+ * in-band by `writeError`.
  */
 export async function streamAnswer(options: {
   request: FastifyRequest;

@@ -70,8 +70,14 @@ export interface Usage {
   completionTokens: number;
 }
 
-/** One part of a streamed answer, a discriminated union named noun-verb. */
+/**
+ * One part of a streamed answer, a discriminated union named noun-verb. A runtime may open with
+ * `stream-start` once it has accepted the call (model loaded, request checked, generation begun),
+ * as the AI SDK's model spec does: the service then sends its response headers while the first
+ * token is computed, and any later failure arrives as an `error` part.
+ */
 export type StreamPart =
+  | { type: "stream-start" }
   | { type: "text-delta"; text: string }
   | { type: "reasoning-delta"; text: string }
   | { type: "tool-call"; toolCall: ToolCall }

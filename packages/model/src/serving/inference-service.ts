@@ -25,7 +25,10 @@ export interface StartedInference {
   cache: "hit" | "miss" | "off";
   /** Where the request first stood in the queue; 0 when it did not wait. */
   queuePosition: number;
-  /** The answer; the first part is already generated, so errors before it were thrown by `start`. */
+  /**
+   * The answer. `start` returns once the runtime has accepted the call (its `stream-start`) or, for
+   * a runtime that does not say, once the first part exists; errors before that were thrown by `start`.
+   */
   parts: AsyncIterable<StreamPart>;
 }
 
@@ -118,6 +121,10 @@ export class InferenceService {
       try {
         while (!result.done) {
           const part = result.value;
+          if (part.type === "stream-start") {
+            result = await iterator.next();
+            continue;
+          }
           if (firstToken === undefined && (part.type === "text-delta" || part.type === "reasoning-delta")) {
             firstToken = part === first.value ? firstAt : performance.now();
             metrics.timeToFirstToken.observe({ model: model.name }, (firstToken - admitted) / 1000);

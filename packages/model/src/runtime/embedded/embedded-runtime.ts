@@ -429,6 +429,12 @@ export class EmbeddedRuntime implements ModelRuntime {
       cancelScheduled?.();
       flush();
     };
+    /** Once generation has begun, failures are parts of the answer, not errors of the call. */
+    let accepted = false;
+    const accept = () => {
+      accepted = true;
+      queue.push({ type: "stream-start" });
+    };
     try {
       loaded = await this.#load(call.modelId);
       sequence = await loaded.acquire();
@@ -441,7 +447,7 @@ export class EmbeddedRuntime implements ModelRuntime {
         queue.end();
         return;
       }
-      const result = await this.#generate(loaded, sequence, call, generationSignal, emit);
+      const result = await this.#generate(loaded, sequence, call, generationSignal, accept, emit);
       const rest = stops?.flush();
       if (rest) forward({ type: "text-delta", text: rest });
       flushNow();
@@ -456,7 +462,7 @@ export class EmbeddedRuntime implements ModelRuntime {
         error instanceof HearthError
           ? error
           : new HearthError("INTERNAL_ERROR", "generation failed", { cause: error });
-      if (started) {
+      if (accepted) {
         flushNow();
         queue.push({ type: "error", error: failure });
         queue.end();
@@ -471,6 +477,7 @@ export class EmbeddedRuntime implements ModelRuntime {
     sequence: LlamaContextSequence,
     call: ModelCall,
     signal: AbortSignal,
+    accept: () => void,
     emit: (part: StreamPart) => void,
   ): Promise<{ finishReason: FinishReason; usage: { promptTokens: number; completionTokens: number } }> {
     const settings = call.settings;
@@ -508,6 +515,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       const maxTokens = this.#budget(promptTokens, settings.maxTokens, contextSize, call.modelId);
       const completion = new LlamaCompletion({ contextSequence: sequence });
       try {
+        accept();
         const result = await completion.generateCompletionWithMeta(call.input.prompt, {
           ...common,
           maxTokens,
@@ -550,6 +558,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       const maxTokens = clearlyFits
         ? settings.maxTokens
         : this.#budget(promptTokens, settings.maxTokens, contextSize, call.modelId);
+      accept();
       const result = await chat.generateResponse(history, {
         ...common,
         maxTokens,
