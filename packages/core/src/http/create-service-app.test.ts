@@ -86,6 +86,29 @@ describe("createServiceApp", () => {
     expect(ok.statusCode).toBe(200);
   });
 
+  it("writes a request's log lines with its own request id", async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const { app } = build({ logger: createLogger({ level: "info", service: "search", destination }) });
+    app.get("/noted", async (request) => {
+      request.log.info({ step: "seen" }, "noted");
+      return { ok: true };
+    });
+    await app.inject({ url: "/noted" });
+    await app.inject({ url: "/noted" });
+    await app.inject({ url: "/healthz" });
+    const noted = lines.map((line) => JSON.parse(line)).filter((line) => line.msg === "noted");
+    expect(noted).toHaveLength(2);
+    expect(noted[0]).toMatchObject({ step: "seen", service: "search", level: 30 });
+    expect(noted[0].reqId).toBeTruthy();
+    expect(noted[1].reqId).not.toBe(noted[0].reqId);
+  });
+
   it("never writes credentials to the log", async () => {
     const lines: string[] = [];
     const destination = new Writable({

@@ -11,6 +11,7 @@ import type { Registry } from "prom-client";
 import { Counter, Histogram } from "prom-client";
 import type { HearthError } from "../errors/hearth-error.js";
 import { HearthError as HearthErrorClass } from "../errors/hearth-error.js";
+import { lazyChildLogger } from "../logging/lazy-child-logger.js";
 import { createMetricsRegistry, LATENCY_BUCKETS_SECONDS } from "../metrics/metrics.js";
 import { toHearthError } from "./error-mapping.js";
 
@@ -60,6 +61,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
     return503OnClosing: true,
+    childLoggerFactory: lazyChildLogger,
   });
 
   const requests = new Counter({
