@@ -17,14 +17,19 @@ export const BUILT_IN_PRESETS: ModelPreset[] = [
   { match: "*deepseek-r1*", temperature: 0.6, topP: 0.95, systemInUserTurn: true, impliedThinkOpen: true },
 ];
 
+/** Patterns compiled once: a preset is looked up on every request. */
+const compiled = new Map<string, RegExp>();
+
 function matches(pattern: string, name: string): boolean {
-  const regex = new RegExp(
-    `^${pattern
+  let regex = compiled.get(pattern);
+  if (!regex) {
+    const source = pattern
       .split("*")
       .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*")}$`,
-    "i",
-  );
+      .join(".*");
+    regex = new RegExp(`^${source}$`, "i");
+    compiled.set(pattern, regex);
+  }
   return regex.test(name);
 }
 
