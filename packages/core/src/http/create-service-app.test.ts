@@ -13,6 +13,18 @@ afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.close()));
 });
 
+/** A log destination that keeps what was written, one entry per line. */
+function collectLines() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { lines, destination };
+}
+
 function build(options: Partial<ServiceAppOptions> = {}) {
   const service = createServiceApp({ service: "search", logger: quiet, ...options });
   service.app.post("/echo", async (request) => z.object({ text: z.string() }).parse(request.body));
@@ -87,13 +99,7 @@ describe("createServiceApp", () => {
   });
 
   it("writes a request's log lines with its own request id", async () => {
-    const lines: string[] = [];
-    const destination = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
+    const { lines, destination } = collectLines();
     const { app } = build({ logger: createLogger({ level: "info", service: "search", destination }) });
     app.get("/noted", async (request) => {
       request.log.info({ step: "seen" }, "noted");
@@ -110,13 +116,7 @@ describe("createServiceApp", () => {
   });
 
   it("never writes credentials to the log", async () => {
-    const lines: string[] = [];
-    const destination = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
+    const { lines, destination } = collectLines();
     const logger = createLogger({ level: "info", destination });
     logger.info(
       { provider: { id: "bing", apiKey: "sk-live-123" }, req: { headers: { authorization: "Bearer abc" } } },

@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Bindings, ChildLoggerOptions, LevelWithSilentOrString } from "pino";
 
+type LogMethod = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
 /**
  * Fastify gives every request a child logger carrying its request id. pino builds a child eagerly
  * (its bindings serialised, its methods set up): tens of microseconds on a cold request path, for a
@@ -21,6 +23,10 @@ class LazyChildLogger implements FastifyBaseLogger {
     return this.#child;
   }
 
+  #log(method: LogMethod, args: unknown[]): void {
+    (this.#real()[method] as (...args: unknown[]) => void)(...args);
+  }
+
   get level(): LevelWithSilentOrString {
     return this.#real().level;
   }
@@ -30,31 +36,31 @@ class LazyChildLogger implements FastifyBaseLogger {
   }
 
   fatal(...args: unknown[]): void {
-    (this.#real().fatal as (...args: unknown[]) => void)(...args);
+    this.#log("fatal", args);
   }
 
   error(...args: unknown[]): void {
-    (this.#real().error as (...args: unknown[]) => void)(...args);
+    this.#log("error", args);
   }
 
   warn(...args: unknown[]): void {
-    (this.#real().warn as (...args: unknown[]) => void)(...args);
+    this.#log("warn", args);
   }
 
   info(...args: unknown[]): void {
-    (this.#real().info as (...args: unknown[]) => void)(...args);
+    this.#log("info", args);
   }
 
   debug(...args: unknown[]): void {
-    (this.#real().debug as (...args: unknown[]) => void)(...args);
+    this.#log("debug", args);
   }
 
   trace(...args: unknown[]): void {
-    (this.#real().trace as (...args: unknown[]) => void)(...args);
+    this.#log("trace", args);
   }
 
   silent(...args: unknown[]): void {
-    (this.#real().silent as (...args: unknown[]) => void)(...args);
+    this.#log("silent", args);
   }
 
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
