@@ -6,7 +6,6 @@ import {
   type ChatModelFunctions,
   getLlama,
   type Llama,
-  LlamaChat,
   LlamaCompletion,
   type LlamaContextSequence,
   type LlamaGrammar,
@@ -536,58 +535,48 @@ export class EmbeddedRuntime implements ModelRuntime {
       }
     }
 
-    // Resolving the chat template costs a fraction of a millisecond: do it once per loaded model.
-    const chat = new LlamaChat({
-      contextSequence: sequence,
-      autoDisposeSequence: false,
-      chatWrapper: loaded.chatWrapper ?? "auto",
+    const chat = loaded.chatFor(sequence);
+    const history = toChatHistory(call.input.messages);
+    const functions = grammar ? undefined : toFunctions(settings.tools);
+    // Counting the rendered prompt's tokens costs a template render and a tokenization; skip it when
+    // the text clearly fits (a token covers at least one character) and count after generating.
+    const characters = call.input.messages.reduce((sum, message) => sum + message.content.length + 64, 256);
+    const clearlyFits = settings.maxTokens !== undefined && characters + settings.maxTokens < contextSize;
+    let promptTokens = clearlyFits
+      ? 0
+      : chat.chatWrapper
+          .generateContextState({ chatHistory: history, availableFunctions: functions })
+          .contextText.tokenize(loaded.model.tokenizer).length;
+    const maxTokens = clearlyFits
+      ? settings.maxTokens
+      : this.#budget(promptTokens, settings.maxTokens, contextSize, call.modelId);
+    accept();
+    const result = await chat.generateResponse(history, {
+      ...common,
+      maxTokens,
+      grammar: grammar as LlamaGrammar | undefined as never,
+      functions: functions as never,
+      budgets: settings.think === false ? { thoughtTokens: 0 } : undefined,
+      onResponseChunk: (chunk) => {
+        completionTokens += chunk.tokens.length;
+        if (!chunk.text) return;
+        if (chunk.type === "segment" && chunk.segmentType === "thought")
+          emit({ type: "reasoning-delta", text: chunk.text });
+        else if (chunk.type === undefined) emit({ type: "text-delta", text: chunk.text });
+      },
     });
-    loaded.chatWrapper ??= chat.chatWrapper;
-    try {
-      const history = toChatHistory(call.input.messages);
-      const functions = grammar ? undefined : toFunctions(settings.tools);
-      // Counting the rendered prompt's tokens costs a template render and a tokenization; skip it when
-      // the text clearly fits (a token covers at least one character) and count after generating.
-      const characters = call.input.messages.reduce((sum, message) => sum + message.content.length + 64, 256);
-      const clearlyFits = settings.maxTokens !== undefined && characters + settings.maxTokens < contextSize;
-      let promptTokens = clearlyFits
-        ? 0
-        : chat.chatWrapper
-            .generateContextState({ chatHistory: history, availableFunctions: functions })
-            .contextText.tokenize(loaded.model.tokenizer).length;
-      const maxTokens = clearlyFits
-        ? settings.maxTokens
-        : this.#budget(promptTokens, settings.maxTokens, contextSize, call.modelId);
-      accept();
-      const result = await chat.generateResponse(history, {
-        ...common,
-        maxTokens,
-        grammar: grammar as LlamaGrammar | undefined as never,
-        functions: functions as never,
-        budgets: settings.think === false ? { thoughtTokens: 0 } : undefined,
-        onResponseChunk: (chunk) => {
-          completionTokens += chunk.tokens.length;
-          if (!chunk.text) return;
-          if (chunk.type === "segment" && chunk.segmentType === "thought")
-            emit({ type: "reasoning-delta", text: chunk.text });
-          else if (chunk.type === undefined) emit({ type: "text-delta", text: chunk.text });
-        },
-      });
-      const calls = (result.functionCalls ?? []) as Array<{ functionName: string; params: unknown }>;
-      for (const functionCall of calls) {
-        const toolCall: ToolCall = {
-          name: functionCall.functionName,
-          arguments: (functionCall.params ?? {}) as Record<string, unknown>,
-        };
-        emit({ type: "tool-call", toolCall });
-      }
-      const finishReason = calls.length > 0 ? "tool-calls" : mapStop(result.metadata.stopReason);
-      // The sequence now holds the prompt and the answer (all but the last token, which is never evaluated).
-      if (clearlyFits) promptTokens = Math.max(1, sequence.nextTokenIndex - completionTokens + 1);
-      return { finishReason, usage: { promptTokens, completionTokens } };
-    } finally {
-      chat.dispose({ disposeSequence: false });
+    const calls = (result.functionCalls ?? []) as Array<{ functionName: string; params: unknown }>;
+    for (const functionCall of calls) {
+      const toolCall: ToolCall = {
+        name: functionCall.functionName,
+        arguments: (functionCall.params ?? {}) as Record<string, unknown>,
+      };
+      emit({ type: "tool-call", toolCall });
     }
+    const finishReason = calls.length > 0 ? "tool-calls" : mapStop(result.metadata.stopReason);
+    // The sequence now holds the prompt and the answer (all but the last token, which is never evaluated).
+    if (clearlyFits) promptTokens = Math.max(1, sequence.nextTokenIndex - completionTokens + 1);
+    return { finishReason, usage: { promptTokens, completionTokens } };
   }
 
   /**

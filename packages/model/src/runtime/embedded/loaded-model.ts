@@ -1,9 +1,10 @@
-import type {
-  ChatWrapper,
-  LlamaContext,
-  LlamaContextSequence,
-  LlamaEmbeddingContext,
-  LlamaModel,
+import {
+  type ChatWrapper,
+  LlamaChat,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaEmbeddingContext,
+  type LlamaModel,
 } from "node-llama-cpp";
 
 /**
@@ -16,9 +17,10 @@ export class LoadedModel {
   #active = 0;
   #timer: NodeJS.Timeout | undefined;
   #embedding: Promise<LlamaEmbeddingContext> | undefined;
-  expiresAt: Date | undefined;
+  readonly #chats = new Map<LlamaContextSequence, LlamaChat>();
   /** The chat template node-llama-cpp resolved for this model on first use. */
-  chatWrapper: ChatWrapper | undefined;
+  #chatWrapper: ChatWrapper | undefined;
+  expiresAt: Date | undefined;
 
   constructor(
     readonly id: string,
@@ -46,6 +48,26 @@ export class LoadedModel {
     const free = this.#free.pop();
     if (free) return free;
     return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /**
+   * The chat over a sequence, made on its first use and kept with it: node-llama-cpp's LlamaChat
+   * keeps nothing of one answer for the next (the history comes with each call), and making one per
+   * request (resolving the template, registering on the sequence, disposing) is work on the path to
+   * the first token.
+   */
+  chatFor(sequence: LlamaContextSequence): LlamaChat {
+    let chat = this.#chats.get(sequence);
+    if (!chat) {
+      chat = new LlamaChat({
+        contextSequence: sequence,
+        autoDisposeSequence: false,
+        chatWrapper: this.#chatWrapper ?? "auto",
+      });
+      this.#chatWrapper ??= chat.chatWrapper;
+      this.#chats.set(sequence, chat);
+    }
+    return chat;
   }
 
   release(sequence: LlamaContextSequence, keepAliveSeconds: number): void {
