@@ -93,7 +93,6 @@ export class InferenceService {
       concurrency: this.options.concurrency ?? model.runtime.defaultConcurrency,
       onPosition: request.onQueued,
     });
-    metrics.queueWait.observe({ model: model.name }, admission.waitedMs / 1000);
     const admitted = performance.now();
     let iterator: AsyncIterator<StreamPart>;
     let first: IteratorResult<StreamPart>;
@@ -112,6 +111,9 @@ export class InferenceService {
     } catch (error) {
       admission.release();
       throw error;
+    } finally {
+      // Recorded once generation has begun (or failed): off the path to the first token.
+      metrics.queueWait.observe({ model: model.name }, admission.waitedMs / 1000);
     }
     const firstAt = performance.now();
     const record = cacheable ? ([] as StreamPart[]) : undefined;
