@@ -12,6 +12,7 @@ export {
   isHearthError,
   UpstreamCallError,
 } from "./errors/hearth-error.js";
+export { type Abortable, abortOnShutdown } from "./http/abort-on-shutdown.js";
 export {
   createServiceApp,
   defaultErrorBody,

@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { mkdir, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createServiceApp, type HearthConfig, HearthError, type Logger, listenService } from "@hearth/core";
@@ -103,8 +102,6 @@ export async function createModelService(
     formatError: formatModelError,
     serviceToken: config.services.token,
   });
-  // Every request in flight listens for shutdown (see requestSignal): no listener-count warning.
-  setMaxListeners(0, shutdownSignal);
 
   const queue = new AdmissionQueue({
     defaultConcurrency: settings.queue.concurrency ?? settings.parallel,

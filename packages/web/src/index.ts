@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { KnowledgeClient, SearchClient } from "@hearth/contracts";
 import { createServiceApp, type HearthConfig, type Logger, listenService } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
@@ -57,8 +56,6 @@ export async function createWebService(
       }
     },
   });
-  // Every open stream listens for shutdown; thousands at once are expected, not a leak.
-  setMaxListeners(0, shutdownSignal);
   const routes: Array<{ method: string; url: string; access: Access }> = [];
   requireAccessDeclarations(app, routes);
   const authCache = new AuthCache();

@@ -1,5 +1,5 @@
 import type { JobEvent } from "@hearth/contracts";
-import { ReplyStream } from "@hearth/core";
+import { abortOnShutdown, ReplyStream } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { IngestionService } from "../ingestion/ingestion-service.js";
@@ -41,7 +41,7 @@ export function registerJobRoutes(
       const keepAlive = setInterval(() => void stream.comment("keep-alive"), 15_000);
       const onAbort = () => wake?.();
       stream.signal.addEventListener("abort", onAbort, { once: true });
-      dependencies.shutdownSignal.addEventListener("abort", onAbort, { once: true });
+      const forget = abortOnShutdown(dependencies.shutdownSignal, { abort: onAbort });
       try {
         while (!finished && !stream.ended && !dependencies.shutdownSignal.aborted) {
           if (queue.length === 0) {
@@ -68,7 +68,7 @@ export function registerJobRoutes(
         }
       } finally {
         clearInterval(keepAlive);
-        dependencies.shutdownSignal.removeEventListener("abort", onAbort);
+        forget();
       }
     } finally {
       unsubscribe();

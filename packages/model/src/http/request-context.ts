@@ -1,43 +1,14 @@
-import { ReplyStream, toHearthError } from "@hearth/core";
+import { abortOnShutdown, ReplyStream, toHearthError } from "@hearth/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { StreamPart } from "../runtime/language-model.js";
 import type { InferenceRequest, InferenceService, StartedInference } from "../serving/inference-service.js";
 
-/**
- * The requests open under each shutdown signal, aborted together when it fires: one listener per
- * service rather than one added and removed per request (EventTarget listeners are slow to add).
- */
-const openRequests = new WeakMap<AbortSignal, Set<AbortController>>();
-
-function requestsOpenUnder(shutdown: AbortSignal): Set<AbortController> {
-  let open = openRequests.get(shutdown);
-  if (!open) {
-    const controllers = new Set<AbortController>();
-    open = controllers;
-    openRequests.set(shutdown, controllers);
-    shutdown.addEventListener(
-      "abort",
-      () => {
-        for (const controller of controllers) controller.abort(shutdown.reason);
-        controllers.clear();
-      },
-      { once: true },
-    );
-  }
-  return open;
-}
-
 /** Aborted when the client goes away before the reply is complete, or the service shuts down. */
 export function requestSignal(reply: FastifyReply, shutdown: AbortSignal): AbortSignal {
   const controller = new AbortController();
-  if (shutdown.aborted) {
-    controller.abort(shutdown.reason);
-    return controller.signal;
-  }
-  const open = requestsOpenUnder(shutdown);
-  open.add(controller);
+  const forget = abortOnShutdown(shutdown, controller);
   reply.raw.once("close", () => {
-    open.delete(controller);
+    forget();
     if (!reply.raw.writableFinished) controller.abort(new Error("client disconnected"));
   });
   return controller.signal;

@@ -1,4 +1,4 @@
-import { type HearthConfig, HearthError, ReplyStream, toHearthError } from "@hearth/core";
+import { abortOnShutdown, type HearthConfig, HearthError, ReplyStream, toHearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
@@ -55,8 +55,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     await deps.modelAccess.assertAllowed(user, body.model);
     await deps.usage.check(user);
     const upstream = new AbortController();
-    const onShutdown = () => upstream.abort(new Error("shutting down"));
-    deps.shutdownSignal.addEventListener("abort", onShutdown, { once: true });
+    const forget = abortOnShutdown(deps.shutdownSignal, upstream);
     let usage = { promptTokens: 0, completionTokens: 0 };
     try {
       const parts = await deps.models.streamChat({ ...body, signal: upstream.signal });
@@ -90,7 +89,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
       if (upstream.signal.aborted) throw new HearthError("SERVICE_NOT_READY", "The request was cancelled");
       throw error;
     } finally {
-      deps.shutdownSignal.removeEventListener("abort", onShutdown);
+      forget();
     }
   });
 }

@@ -1,5 +1,5 @@
 import type { KnowledgeClient, SearchClient } from "@hearth/contracts";
-import { type ReplyStream, toHearthError } from "@hearth/core";
+import { abortOnShutdown, type ReplyStream, toHearthError } from "@hearth/core";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Citation, ConversationStore, StoredMessage } from "../conversations/conversation-store.js";
 import { groundTurn, type SearchMode } from "../grounding/grounding.js";
@@ -43,7 +43,7 @@ export async function runChatTurn(
   const upstream = new AbortController();
   const abort = () => upstream.abort(new Error("stopped"));
   stream.signal.addEventListener("abort", abort, { once: true });
-  deps.shutdownSignal.addEventListener("abort", abort, { once: true });
+  const forget = abortOnShutdown(deps.shutdownSignal, { abort });
   const assistant = await deps.conversations.append(input.conversationId, {
     role: "assistant",
     content: "",
@@ -119,7 +119,7 @@ export async function runChatTurn(
     }
   } finally {
     stream.signal.removeEventListener("abort", abort);
-    deps.shutdownSignal.removeEventListener("abort", abort);
+    forget();
     // What was shown, and the masked rest of what arrived when the stream broke off.
     const stored = shown + masker.flush();
     await deps.conversations.finishMessage(assistant.id, {

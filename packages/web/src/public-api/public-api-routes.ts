@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type HearthConfig, HearthError } from "@hearth/core";
+import { abortOnShutdown, type HearthConfig, HearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
@@ -7,7 +7,7 @@ import { type ChatTurnDeps, estimateTokens } from "../chat/chat-turn.js";
 import type { OutputMasker } from "../chat/content-filter.js";
 import { groundTurn } from "../grounding/grounding.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
-import { readAll, type UpstreamCall, UpstreamEndpoint } from "../model/upstream-request.js";
+import { readAll, UpstreamEndpoint } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
 
 interface Deps extends ChatTurnDeps {
@@ -61,16 +61,6 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
   const upstream = new UpstreamEndpoint(
     `${deps.config.services.modelUrl.replace(/\/$/, "")}/v1/chat/completions`,
     deps.config.services.token ? { "x-hearth-service-token": deps.config.services.token } : {},
-  );
-  // Streams still open, stopped together on shutdown by one listener (one listener per stream on
-  // the shutdown signal costs an EventTarget add and remove on every request).
-  const openCalls = new Set<UpstreamCall>();
-  deps.shutdownSignal.addEventListener(
-    "abort",
-    () => {
-      for (const call of openCalls) call.abort();
-    },
-    { once: true },
   );
 
   app.get("/v1/models", { config: { access: "user" } }, async (request) => {
@@ -159,7 +149,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     raw.on("close", () => {
       if (!raw.writableFinished) call.abort();
     });
-    openCalls.add(call);
+    const forget = abortOnShutdown(deps.shutdownSignal, call);
     if (grounding.citations.length > 0) {
       raw.write(
         `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth: { citations: grounding.citations } })}\n\n`,
@@ -181,7 +171,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         return events;
       });
     } finally {
-      openCalls.delete(call);
+      forget();
       if (pending && masker) raw.write(maskEvents(pending, masker));
       raw.end();
       const usage = usageTail.exec(tail.text());
