@@ -7,15 +7,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger, HearthError } from "@hearth/core";
+import { HearthError } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
-import { EmbeddedRuntime } from "../src/runtime/embedded/embedded-runtime.js";
 import type { ModelCall, ModelRuntime, StreamPart } from "../src/runtime/language-model.js";
 import { OllamaRuntime } from "../src/runtime/upstream/ollama-runtime.js";
 import { OpenAiCompatibleRuntime } from "../src/runtime/upstream/openai-compatible-runtime.js";
 import { startReplayServer } from "./replay-server.js";
 import { startModelService } from "./start-model-service.js";
+import { testEmbeddedRuntime } from "./test-embedded-runtime.js";
 
 interface ContractCase {
   name: string;
@@ -51,14 +51,7 @@ const cases: ContractCase[] = [
     name: "embedded llama.cpp",
     live: true,
     async setup() {
-      const runtime = new EmbeddedRuntime({
-        modelsDir: dir,
-        threads: 1,
-        contextSize: 256,
-        parallel: 1,
-        keepAliveSeconds: 60,
-        logger: createLogger({ level: "silent" }),
-      });
+      const runtime = testEmbeddedRuntime(dir);
       return { runtime, modelId: "tiny:latest", close: () => runtime.close() };
     },
   },

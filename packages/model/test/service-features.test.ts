@@ -1,15 +1,14 @@
 import { copyFile, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger } from "@hearth/core";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sharedFile } from "../../../test/support/shared-data.js";
 import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
-import { EmbeddedRuntime } from "../src/runtime/embedded/embedded-runtime.js";
 import { startReplayServer } from "./replay-server.js";
 import { startModelService } from "./start-model-service.js";
+import { testEmbeddedRuntime } from "./test-embedded-runtime.js";
 
 const stories = sharedFile("models", "stories260K.gguf");
 
@@ -322,15 +321,7 @@ describe("Ollama model endpoints", () => {
 
 describe("memory safety", () => {
   it("refuses to load a model that does not fit, naming the need, what is free and the fixes", async () => {
-    const runtime = new EmbeddedRuntime({
-      modelsDir: dir,
-      threads: 1,
-      contextSize: 256,
-      parallel: 1,
-      keepAliveSeconds: 0,
-      logger: createLogger({ level: "silent" }),
-      availableMemory: () => 64 * 1024,
-    });
+    const runtime = testEmbeddedRuntime(dir, { keepAliveSeconds: 0, availableMemory: () => 64 * 1024 });
     try {
       const error = await runtime
         .doGenerate({ modelId: "tiny:latest", input: { kind: "completion", prompt: "hello" }, settings: {} })

@@ -6,11 +6,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger } from "@hearth/core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
-import { EmbeddedRuntime } from "../src/runtime/embedded/embedded-runtime.js";
 import type { StreamPart } from "../src/runtime/language-model.js";
+import { testEmbeddedRuntime } from "./test-embedded-runtime.js";
 
 let dir: string;
 
@@ -24,15 +23,7 @@ afterAll(async () => {
 });
 
 async function answer(streamIntervalMs: number) {
-  const runtime = new EmbeddedRuntime({
-    modelsDir: dir,
-    threads: 1,
-    contextSize: 256,
-    parallel: 1,
-    keepAliveSeconds: 60,
-    streamIntervalMs,
-    logger: createLogger({ level: "silent" }),
-  });
+  const runtime = testEmbeddedRuntime(dir, { streamIntervalMs });
   try {
     const deltas: string[] = [];
     let finish: Extract<StreamPart, { type: "finish" }> | undefined;

@@ -6,11 +6,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger, HearthError } from "@hearth/core";
+import { HearthError } from "@hearth/core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
-import { EmbeddedRuntime } from "../src/runtime/embedded/embedded-runtime.js";
+import type { EmbeddedRuntime } from "../src/runtime/embedded/embedded-runtime.js";
 import type { ModelCall, StreamPart } from "../src/runtime/language-model.js";
+import { testEmbeddedRuntime } from "./test-embedded-runtime.js";
 
 let dir: string;
 let runtime: EmbeddedRuntime;
@@ -18,14 +19,7 @@ let runtime: EmbeddedRuntime;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "hearth-stream-start-"));
   await writeTinyGguf(join(dir, "tiny.gguf"));
-  runtime = new EmbeddedRuntime({
-    modelsDir: dir,
-    threads: 1,
-    contextSize: 256,
-    parallel: 1,
-    keepAliveSeconds: 60,
-    logger: createLogger({ level: "silent" }),
-  });
+  runtime = testEmbeddedRuntime(dir);
 });
 
 afterAll(async () => {
