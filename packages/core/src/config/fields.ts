@@ -4,3 +4,11 @@ import { z } from "zod";
 export const port = z.number().int().min(0).max(65535);
 export const host = z.string().min(1);
 export const httpUrl = z.url({ protocol: /^https?$/ });
+/** An id named in metrics labels, API requests and logs (search providers, word lists). */
+export const labelId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, '-' or '_'");
+/** A PostgreSQL connection URL. */
+export const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL");

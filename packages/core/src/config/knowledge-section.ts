@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
-import { host, httpUrl, port } from "./fields.js";
+import { host, httpUrl, port, postgresUrl } from "./fields.js";
 
 export const knowledgeSection = z.strictObject({
   host: host.default("127.0.0.1"),
@@ -46,9 +46,6 @@ export const knowledgeSection = z.strictObject({
     .default(512 * 1024),
   // Index and retrieval: where chunks, terms and vectors live (see docs/decisions/knowledge-index-backends.md).
   indexBackend: z.enum(["sqlite", "postgres", "elasticsearch"]).default("sqlite"),
-  indexPostgresUrl: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, "a postgres:// URL")
-    .optional(),
+  indexPostgresUrl: postgresUrl.optional(),
   indexElasticsearchUrl: httpUrl.optional(),
 });

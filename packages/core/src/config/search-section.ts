@@ -1,15 +1,11 @@
 import { z } from "zod";
-import { host, httpUrl, port } from "./fields.js";
+import { host, httpUrl, labelId, port } from "./fields.js";
 import { sensitiveWordsSection } from "./sensitive-words-section.js";
-
-/** A provider id: used in metrics labels, API requests and logs. */
-const providerId = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, '-' or '_'");
 
 /** What every provider shares: timeout, rate limit, weight in ranking, breaker and hedging. */
 const providerCommon = {
-  id: providerId,
+  /** A provider id: used in metrics labels, API requests and logs. */
+  id: labelId,
   /** Give up on this provider after this long (the request deadline may be shorter). */
   timeoutMs: z.number().int().min(50).max(120_000).default(5000),
   /** Token bucket: at most `perSecond` calls a second on average, bursts of `burst` (default: perSecond). */

@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { labelId } from "./fields.js";
 
 /** A word list file and what a hit on it does (the `@hearth/sensitive-words` list shape). */
 export const wordListSchema = z.strictObject({
   /** Names the list in metrics labels, logs and error details (never the words). */
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, '-' or '_'"),
+  id: labelId,
   /** A UTF-8 text file, one word or phrase a line; `#` starts a comment. Reloaded when it changes. */
   file: z.string().min(1),
   /** block: refuse; drop: remove the item; mask: replace the words with *; flag: count only. */

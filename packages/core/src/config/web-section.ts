@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { host, port } from "./fields.js";
+import { host, port, postgresUrl } from "./fields.js";
 import { sensitiveWordsSection } from "./sensitive-words-section.js";
 
 export const webSection = z.strictObject({
@@ -12,10 +12,7 @@ export const webSection = z.strictObject({
     .positive()
     .default(10 * 1024 * 1024),
   /** postgres://… to keep users and conversations in PostgreSQL; unset: SQLite at <dataDir>/web.sqlite. */
-  databaseUrl: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
-    .optional(),
+  databaseUrl: postgresUrl.optional(),
   /** Who may create an account (the first account always may, and becomes admin); admins can change it. */
   signup: z.enum(["open", "approval", "closed"]).default("open"),
   /** Secure cookies: "auto" sets them when the request came over TLS (X-Forwarded-Proto from a trusted proxy). */
