@@ -1,6 +1,6 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { callJson } from "./http-json.js";
-import { ProviderCallError } from "./provider-call-error.js";
+import { ProviderCallError, shownUrl } from "./provider-call-error.js";
 import type { ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
@@ -62,7 +62,7 @@ export class CustomJsonProvider implements SearchProvider {
     const list = readPath(raw, this.#config.response.results);
     if (!Array.isArray(list)) {
       throw new ProviderCallError({
-        url: url.split("?")[0]!,
+        url: shownUrl(url),
         status: 200,
         message: `${this.id}: no list at "${this.#config.response.results}" in the answer`,
       });

@@ -1,5 +1,5 @@
 import { whenAborted } from "../linked-signal.js";
-import { ProviderCallError } from "./provider-call-error.js";
+import { ProviderCallError, shownUrl } from "./provider-call-error.js";
 
 /** Engines answer a page of results in well under this; anything larger is refused unread. */
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -30,7 +30,7 @@ export async function callJson(call: JsonCall): Promise<unknown> {
 }
 
 async function callJsonOnce(call: JsonCall, aborted: Promise<never>): Promise<unknown> {
-  const shownUrl = call.url.split("?")[0]!;
+  const shown = shownUrl(call.url);
   let response: Response;
   try {
     response = await Promise.race([
@@ -50,18 +50,12 @@ async function callJsonOnce(call: JsonCall, aborted: Promise<never>): Promise<un
   } catch (error) {
     if (call.signal.aborted) throw call.signal.reason ?? error;
     throw new ProviderCallError({
-      url: shownUrl,
-      message: `cannot reach ${shownUrl}: ${(error as Error).message}`,
+      url: shown,
+      message: `cannot reach ${shown}: ${(error as Error).message}`,
       cause: error,
     });
   }
-  const text = await readLimited(
-    response,
-    call.maxBytes ?? MAX_RESPONSE_BYTES,
-    shownUrl,
-    call.signal,
-    aborted,
-  );
+  const text = await readLimited(response, call.maxBytes ?? MAX_RESPONSE_BYTES, shown, call.signal, aborted);
   let body: unknown;
   let parsed = true;
   try {
@@ -72,19 +66,19 @@ async function callJsonOnce(call: JsonCall, aborted: Promise<never>): Promise<un
   const rateLimited = response.status === 429 || (call.isRateLimited?.(response.status, body) ?? false);
   if (!response.ok || rateLimited) {
     throw new ProviderCallError({
-      url: shownUrl,
+      url: shown,
       status: response.status,
       body: text.slice(0, 500),
-      message: `${shownUrl} answered HTTP ${response.status}${describeBody(body)}`,
+      message: `${shown} answered HTTP ${response.status}${describeBody(body)}`,
       rateLimited,
       retryAfterMs: retryAfterMs(response.headers),
     });
   }
   if (!parsed) {
     throw new ProviderCallError({
-      url: shownUrl,
+      url: shown,
       status: response.status,
-      message: `${shownUrl} answered malformed JSON`,
+      message: `${shown} answered malformed JSON`,
     });
   }
   return body;

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { callJson, type JsonCall } from "./http-json.js";
 import { parseWire } from "./parse-wire.js";
-import { ProviderCallError } from "./provider-call-error.js";
+import { ProviderCallError, shownUrl } from "./provider-call-error.js";
 import type { ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
 
 /** One engine's HTTP call for a search; callJson adds the request's signal. */
@@ -44,7 +44,7 @@ export abstract class JsonSearchProvider<C extends { id: string }, Answer extend
     const raw = await callJson(call);
     const error = this.errorIn(raw);
     if (error !== undefined) {
-      throw new ProviderCallError({ url: call.url.split("?")[0]!, status: 200, message: error });
+      throw new ProviderCallError({ url: shownUrl(call.url), status: 200, message: error });
     }
     const answer = parseWire(this.answer, raw, call.url);
     return (this.results(answer) ?? []).slice(0, request.limit).map((result) => this.hit(result));

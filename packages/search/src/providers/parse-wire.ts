@@ -1,15 +1,16 @@
 import { z } from "zod";
-import { ProviderCallError } from "./provider-call-error.js";
+import { ProviderCallError, shownUrl } from "./provider-call-error.js";
 
 /** Validates an engine's answer against its wire schema; a mismatch is a provider error, never a crash. */
 export function parseWire<T extends z.ZodType>(schema: T, body: unknown, url: string): z.output<T> {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
+    const shown = shownUrl(url);
     throw new ProviderCallError({
-      url: url.split("?")[0]!,
+      url: shown,
       status: 200,
-      message: `${url.split("?")[0]} answered an unexpected shape (${issue.path.join(".") || "top level"}: ${issue.message})`,
+      message: `${shown} answered an unexpected shape (${issue.path.join(".") || "top level"}: ${issue.message})`,
     });
   }
   return parsed.data;

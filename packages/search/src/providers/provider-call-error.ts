@@ -20,3 +20,8 @@ export class ProviderCallError extends UpstreamCallError {
     this.retryAfterMs = input.retryAfterMs;
   }
 }
+
+/** An engine URL as errors show it: without its query string, which may carry an API key. */
+export function shownUrl(url: string): string {
+  return url.split("?")[0]!;
+}
