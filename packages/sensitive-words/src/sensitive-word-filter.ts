@@ -132,13 +132,9 @@ export class SensitiveWordFilter {
   /** @throws {WordListUnreadableError} when a list file cannot be read. */
   constructor(options: SensitiveWordFilterOptions) {
     this.#options = options;
-    this.#lists = options.lists.map((source) => {
-      if (source.file) {
-        const { words, mtimeMs } = readWordFile(source);
-        return { source, words, mtimeMs };
-      }
-      return { source, words: (source.words ?? []).map(normaliseWord).filter(Boolean), mtimeMs: 0 };
-    });
+    this.#lists = options.lists.map((source) =>
+      source.file ? { source, ...readWordFile(source) } : inlineList(source),
+    );
     this.#compiled = compile(this.#lists);
     const interval = options.reloadIntervalMs ?? 2000;
     if (interval > 0) {
@@ -177,8 +173,7 @@ export class SensitiveWordFilter {
   setWords(listId: string, words: readonly string[]): void {
     const index = this.#lists.findIndex((list) => list.source.id === listId && !list.source.file);
     if (index === -1) throw new Error(`no inline word list "${listId}"`);
-    const source = { ...this.#lists[index]!.source, words: [...words] };
-    this.#lists[index] = { source, words: words.map(normaliseWord).filter(Boolean), mtimeMs: 0 };
+    this.#lists[index] = inlineList({ ...this.#lists[index]!.source, words: [...words] });
     this.#compiled = compile(this.#lists);
   }
 
@@ -247,6 +242,15 @@ export class SensitiveWordFilter {
   }
 }
 
+/** A list given inline: its words normalised, those that normalise to nothing left out. */
+function inlineList(source: WordListSource): CompiledList {
+  return { source, words: normaliseWords(source.words ?? []), mtimeMs: 0 };
+}
+
+function normaliseWords(words: readonly string[]): string[] {
+  return words.map(normaliseWord).filter(Boolean);
+}
+
 function readWordFile(source: WordListSource): { words: string[]; mtimeMs: number } {
   try {
     const mtimeMs = statSync(source.file!).mtimeMs;
@@ -254,10 +258,8 @@ function readWordFile(source: WordListSource): { words: string[]; mtimeMs: numbe
       .replace(/^\uFEFF/, "")
       .split(/\r?\n/)
       .map((line) => line.trim())
-      .filter((line) => line !== "" && !line.startsWith("#"))
-      .map(normaliseWord)
-      .filter(Boolean);
-    return { words, mtimeMs };
+      .filter((line) => line !== "" && !line.startsWith("#"));
+    return { words: normaliseWords(words), mtimeMs };
   } catch (error) {
     throw new WordListUnreadableError(source.id, source.file!, { cause: error });
   }
