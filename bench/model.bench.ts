@@ -5,7 +5,6 @@
  */
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -13,6 +12,7 @@ import { createLogger, loadConfig } from "@hearth/core";
 import { serveModel } from "@hearth/model";
 import { getLlama, LlamaChat, LlamaLogLevel } from "node-llama-cpp";
 import { AdmissionQueue } from "../packages/model/src/serving/admission-queue.js";
+import { listenOnLoopback } from "../test/support/ports.js";
 import { sharedFile } from "../test/support/shared-data.js";
 import { writeTinyGguf } from "../test/support/tiny-gguf.js";
 
@@ -134,7 +134,7 @@ async function start(dir: string, model: Record<string, unknown>) {
  * answers a POST with SSE headers and one content event at once. Timed with the same client, its
  * first-token time is what the hand-off to the client process and back costs without any server work.
  */
-async function bareSseServer(): Promise<{ url: string; close(): Promise<void> }> {
+function bareSseServer(): Promise<{ url: string; close(): Promise<void> }> {
   const event = 'data: {"choices":[{"index":0,"delta":{"content":"Once"}}]}\n\n';
   const server = createServer((request, response) => {
     request.resume();
@@ -144,11 +144,7 @@ async function bareSseServer(): Promise<{ url: string; close(): Promise<void> }>
       response.end(`${event}data: {"usage":{"completion_tokens":1}}\n\ndata: [DONE]\n\n`);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return listenOnLoopback(server);
 }
 
 async function servingOverhead(dir: string, modelFile: string, modelName: string) {
