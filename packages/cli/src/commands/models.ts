@@ -202,8 +202,8 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
     .option("--to <version>", "the semantic version to switch to")
     .action(
       run(async (name: string, flags: { to?: string }) => {
-        const version = await registryOf().registry.rollback(name, flags.to);
-        stdout.write(`${name} is now ${version.version} (${version.digest})\n`);
+        const { current } = (await registryOf().registry.rollback(name, flags.to)).model;
+        stdout.write(`${name} is now ${current.version} (${current.digest})\n`);
       }),
     );
 

@@ -51,15 +51,9 @@ export function registerRegistryRoutes(app: FastifyInstance, service: ModelServi
     `${REGISTRY_PREFIX}/:name/rollback`,
     async (request): Promise<ModelRollbackResponse> => {
       const { to } = modelRollbackRequestSchema.parse(request.body ?? {});
-      const target = await registry.rollback(request.params.name, to);
-      const model = wireModel(await registry.model(request.params.name));
-      return {
-        name: model.name,
-        from: target.previous,
-        version: target.version,
-        digest: target.digest,
-        model,
-      };
+      const rolled = await registry.rollback(request.params.name, to);
+      const model = wireModel(rolled.model);
+      return { name: model.name, from: rolled.from, version: model.version, digest: model.digest, model };
     },
   );
 }

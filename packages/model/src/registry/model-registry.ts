@@ -413,8 +413,11 @@ export class ModelRegistry {
     });
   }
 
-  /** Switches a model back to an earlier version: the one named, or the one before the current. */
-  rollback(nameInput: string, to?: string): Promise<ModelVersion & { previous: string }> {
+  /**
+   * Switches a model back to an earlier version: the one named, or the one before the current.
+   * Answers the version served before (`from`) and the model as it is now.
+   */
+  rollback(nameInput: string, to?: string): Promise<{ from: string; model: RegistryModel }> {
     return this.#serial(async () => {
       const name = normalizeModelName(nameInput);
       const file = await this.#read();
@@ -432,11 +435,11 @@ export class ModelRegistry {
             : `model "${name}" has no version before ${record.current}`,
         );
       }
-      const previous = this.#current(record).version;
+      const from = this.#current(record).version;
       record.current = target.version;
       await this.#write(file);
       await this.#link(name, target.blob);
-      return { ...target, previous };
+      return { from, model: this.#describe(record) };
     });
   }
 
