@@ -96,9 +96,6 @@ function usageChunk(
   return { id, object, created, model, choices: [], usage: usageOf(usage) };
 }
 
-/** What follows the delta in a streamed chat chunk that does not finish the answer. */
-const CHUNK_TAIL = ',"logprobs":null,"finish_reason":null}]}';
-
 /** The OpenAI API (https://platform.openai.com/docs/api-reference), as the official client uses it. */
 export function registerOpenAiRoutes(app: FastifyInstance, service: ModelServiceContext): void {
   const { inference, catalog, shutdownSignal } = service;
@@ -180,11 +177,13 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
       };
     }
     let toolIndex = 0;
-    let sentRole = false;
-    // Every chunk shares its head and tail: serialised once, so a token costs one JSON string escape.
-    let head = "";
+    // Every chunk shares its head, serialised once with the first (the role chunk, once the model's
+    // name is known), so a token costs one JSON string escape.
+    let head: string | undefined;
+    const chunk = (delta: string, finish: string | null = null) =>
+      `${head}${delta},"logprobs":null,"finish_reason":${JSON.stringify(finish)}}]}`;
     const textChunk = (key: "content" | "reasoning_content", text: string) =>
-      `${head}{"${key}":${JSON.stringify(text)}}${CHUNK_TAIL}`;
+      chunk(`{"${key}":${JSON.stringify(text)}}`);
     await streamAnswer({
       request,
       reply,
@@ -192,36 +191,33 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
       inference,
       call,
       writePart: async (stream, part, started) => {
-        const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
-          id,
-          object: "chat.completion.chunk",
-          created,
-          model: started.model.name,
-          choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-        });
-        if (!sentRole) {
-          sentRole = true;
+        if (head === undefined) {
           head = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(started.model.name)},"choices":[{"index":0,"delta":`;
-          await stream.send(chunk({ role: "assistant", content: "" }));
+          await stream.send(chunk('{"role":"assistant","content":""}'));
         }
         if (part.type === "text-delta") await stream.send(textChunk("content", part.text));
         else if (part.type === "reasoning-delta")
           await stream.send(textChunk("reasoning_content", part.text));
         else if (part.type === "tool-call") {
           await stream.send(
-            chunk({
-              tool_calls: [
-                {
-                  index: toolIndex++,
-                  id: `call_${randomUUID().slice(0, 8)}`,
-                  type: "function",
-                  function: { name: part.toolCall.name, arguments: JSON.stringify(part.toolCall.arguments) },
-                },
-              ],
-            }),
+            chunk(
+              JSON.stringify({
+                tool_calls: [
+                  {
+                    index: toolIndex++,
+                    id: `call_${randomUUID().slice(0, 8)}`,
+                    type: "function",
+                    function: {
+                      name: part.toolCall.name,
+                      arguments: JSON.stringify(part.toolCall.arguments),
+                    },
+                  },
+                ],
+              }),
+            ),
           );
         } else if (part.type === "finish") {
-          await stream.send(chunk({}, finishReason(part.finishReason)));
+          await stream.send(chunk("{}", finishReason(part.finishReason)));
           if (body.stream_options?.include_usage)
             await stream.send(
               usageChunk("chat.completion.chunk", id, created, started.model.name, part.usage),
