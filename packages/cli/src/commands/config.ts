@@ -16,13 +16,12 @@ export function configCommand(): Command {
 }
 
 const SECRET_KEY = /(token|secret|password|apikey)$/i;
+/** The user-info part of a URL (`scheme://user:password@`). */
+const URL_CREDENTIALS = /^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/i;
 
 /** Secrets never reach the terminal: keys that hold one, and passwords inside URLs. */
 function hideSecrets(key: string, value: unknown): unknown {
   if (value === undefined || value === null) return value;
   if (SECRET_KEY.test(key)) return "[set]";
-  if (typeof value === "string" && /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]+@/i.test(value)) {
-    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/i, "$1[credentials]@");
-  }
-  return value;
+  return typeof value === "string" ? value.replace(URL_CREDENTIALS, "$1[credentials]@") : value;
 }
