@@ -10,7 +10,7 @@ import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POSTGRES_URL, postgresAvailable } from "../../test/support/web-harness.js";
 import type { Database } from "./database-schema.js";
-import { createMigrator } from "./migrations.js";
+import { createMigrator, type Dialect } from "./migrations.js";
 import { openDatabase } from "./open-database.js";
 
 const FIRST_STEP = "0001-accounts-and-conversations";
@@ -40,9 +40,9 @@ function capturedLogger() {
   return { logger: createLogger({ level: "info", destination: stream }), lines };
 }
 
-/** What a user of the first release left behind on SQLite: an account with a conversation in it. */
-async function seedFirstRelease(db: Kysely<Database>): Promise<void> {
-  const { error } = await createMigrator(db as Kysely<unknown>, "sqlite").migrateTo(FIRST_STEP);
+/** What a user of the first release left behind: an account with a conversation in it. */
+async function seedFirstRelease(db: Kysely<Database>, dialect: Dialect, schema?: string): Promise<void> {
+  const { error } = await createMigrator(db as Kysely<unknown>, dialect, schema).migrateTo(FIRST_STEP);
   if (error) throw error;
   await db
     .insertInto("users")
@@ -109,7 +109,7 @@ describe("web database migrations on SQLite", () => {
     const sqlite = new BetterSqlite3(file);
     sqlite.pragma("journal_mode = WAL");
     const previous = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    await seedFirstRelease(previous);
+    await seedFirstRelease(previous, "sqlite");
     await previous.destroy();
 
     const { logger, lines } = capturedLogger();
@@ -194,21 +194,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
     await client.query(`CREATE SCHEMA ${schema}`);
     client.release();
     const previous = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    const { error } = await createMigrator(previous as Kysely<unknown>, "postgres", schema).migrateTo(
-      FIRST_STEP,
-    );
-    if (error) throw error;
-    await previous
-      .insertInto("users")
-      .values({
-        id: "usr_wang",
-        username: "王芳",
-        password_hash: "scrypt$16384$8$1$c2FsdA$aGFzaA",
-        role: "admin",
-        status: "active",
-        created_at: "2026-03-01T09:00:00.000Z",
-      })
-      .execute();
+    await seedFirstRelease(previous, "postgres", schema);
     await previous.destroy();
 
     const { logger, lines } = capturedLogger();
