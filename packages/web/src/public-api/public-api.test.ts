@@ -195,16 +195,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
       payload: { userLimits: { requestsPerMinute: 1 }, groupLimits: {} },
     });
     const other = await signUp(web.app, "quota-user");
-    const key = (
-      (
-        await web.app.inject({
-          method: "POST",
-          url: "/api/account/api-keys",
-          headers: other.headers,
-          payload: { name: "k" },
-        })
-      ).json() as { key: string }
-    ).key;
+    const key = await createApiKey(web.app, other, "k");
     const limited = new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 });
     await limited.chat.completions.create({
       model: "tiny-story",
