@@ -152,38 +152,25 @@ describe("model versions and rollback through the web service", () => {
     });
     expect(versions.json().versions.map((v: { version: string }) => v.version)).toEqual(["1.0.0", "1.1.0"]);
 
-    const refused = await web.app.inject({
-      method: "POST",
-      url: "/api/admin/models/tiny:latest/rollback",
-      headers: user.headers,
-      payload: {},
-    });
+    const rollback = (session: Session, model: string, payload: { to?: string } = {}) =>
+      web.app.inject({
+        method: "POST",
+        url: `/api/admin/models/${model}/rollback`,
+        headers: session.headers,
+        payload,
+      });
+    const refused = await rollback(user, "tiny:latest");
     expect(refused.statusCode).toBe(403);
     expect(refused.json().error.code).toBe("ADMIN_REQUIRED");
 
-    const rolled = await web.app.inject({
-      method: "POST",
-      url: "/api/admin/models/tiny:latest/rollback",
-      headers: admin.headers,
-      payload: { to: "1.1.0" },
-    });
+    const rolled = await rollback(admin, "tiny:latest", { to: "1.1.0" });
     expect(rolled.statusCode).toBe(200);
     expect(rolled.json()).toMatchObject({ name: "tiny:latest", version: "1.1.0" });
 
-    const missing = await web.app.inject({
-      method: "POST",
-      url: "/api/admin/models/nothere/rollback",
-      headers: admin.headers,
-      payload: {},
-    });
+    const missing = await rollback(admin, "nothere");
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error.code).toBe("MODEL_NOT_FOUND");
-    const noVersion = await web.app.inject({
-      method: "POST",
-      url: "/api/admin/models/tiny:latest/rollback",
-      headers: admin.headers,
-      payload: { to: "7.0.0" },
-    });
+    const noVersion = await rollback(admin, "tiny:latest", { to: "7.0.0" });
     expect(noVersion.statusCode).toBe(404);
     expect(noVersion.json().error.code).toBe("MODEL_VERSION_NOT_FOUND");
     expect((await new ModelRegistry(dir).list())[0]?.version).toBe("1.1.0");
