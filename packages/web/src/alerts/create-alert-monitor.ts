@@ -84,7 +84,8 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
   };
   const now = options.now ?? Date.now;
   const intervalMs = options.intervalMs ?? 15_000;
-  const fallbackMemoryLimit = detectMemoryLimitBytes();
+  // The operator's limit wins over everything, so the machine's is only read when there is none.
+  const fallbackMemoryLimit = options.memoryLimitBytes ?? detectMemoryLimitBytes();
   const history = new Map<string, Scrape[]>(options.targets.map((target) => [target.service, []]));
   const tracked = new Map<string, Tracked>();
   let retries: Delivery[] = [];
