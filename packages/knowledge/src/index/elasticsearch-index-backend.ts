@@ -1,5 +1,5 @@
 import { HearthError, UpstreamCallError } from "@hearth/core";
-import { analyzeText, queryTerms } from "../text/text-analyzer.js";
+import { analyzeToDocument, queryTerms } from "../text/text-analyzer.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
 import type {
   ChunkRecord,
@@ -10,6 +10,7 @@ import type {
   SearchHit,
   VectorQuery,
 } from "./index-backend.js";
+import { searchableText } from "./searchable-text.js";
 
 export interface ElasticsearchIndexOptions {
   /** Base URL of the Elasticsearch 8+/OpenSearch 2+ node, e.g. http://127.0.0.1:9200 (user:password@ allowed). */
@@ -125,7 +126,7 @@ class ElasticsearchIndexBackend implements IndexBackend {
       const document: StoredChunk = {
         ...rest,
         metadataTerms: metadataTerms(chunk.metadata),
-        terms: analyzeText(`${chunk.documentTitle}\n${chunk.headingPath.join(" ")}\n${chunk.text}`).join(" "),
+        terms: analyzeToDocument(searchableText(chunk)),
         ...(embedding === undefined ? {} : { embedding: Array.from(embedding) }),
       };
       lines.push(JSON.stringify({ index: { _index: this.index, _id: chunk.id } }), JSON.stringify(document));

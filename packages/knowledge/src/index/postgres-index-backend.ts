@@ -1,5 +1,6 @@
 import { HearthError } from "@hearth/core";
 import { analyzeText, queryTerms } from "../text/text-analyzer.js";
+import { CHUNK_COLUMNS, type ChunkColumns, chunkFromColumns } from "./chunk-columns.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
 import type {
   ChunkRecord,
@@ -9,6 +10,7 @@ import type {
   SearchHit,
   VectorQuery,
 } from "./index-backend.js";
+import { searchableText } from "./searchable-text.js";
 import { pgPoolClient, type SqlClient } from "./sql-client.js";
 
 /** BM25 parameters (Robertson & Zaragoza; the defaults of Lucene and SQLite FTS5). */
@@ -32,18 +34,8 @@ export interface PostgresIndexOptions {
   vectorStorage?: "auto" | "pgvector" | "array";
 }
 
-interface ChunkRow {
-  id: string;
-  knowledge_base_id: string;
-  document_id: string;
-  ordinal: number;
-  text: string;
-  content_hash: string;
-  document_title: string;
-  page: number | null;
+interface ChunkRow extends ChunkColumns {
   heading_path: string[];
-  char_start: number;
-  char_end: number;
   metadata: ChunkRecord["metadata"];
   score: number;
 }
@@ -150,7 +142,7 @@ class PostgresIndexBackend implements IndexBackend {
   async upsertChunks(chunks: readonly ChunkRecord[]): Promise<void> {
     validateChunks(chunks);
     const rows = chunks.map((chunk) => {
-      const terms = analyzeText(`${chunk.documentTitle}\n${chunk.headingPath.join(" ")}\n${chunk.text}`);
+      const terms = analyzeText(searchableText(chunk));
       return { chunk, terms: toTsvectorLiteral(terms), termCount: terms.length };
     });
     await this.client.transaction(async (executor) => {
@@ -236,8 +228,7 @@ class PostgresIndexBackend implements IndexBackend {
     const filter = filterClause(query.filters, 5);
     const result = await this.client.query<ChunkRow>(
       `with q as (select * from unnest($2::text[], $3::float8[]) as q(term, idf))
-       select c.id, c.knowledge_base_id, c.document_id, c.ordinal, c.text, c.content_hash, c.document_title, c.page,
-         c.heading_path, c.char_start, c.char_end, c.metadata,
+       select ${CHUNK_COLUMNS},
          sum(q.idf * (t.frequency * ${K1 + 1}) / (t.frequency + ${K1} * (1 - ${B} + ${B} * c.term_count / $4::float8)))::float8 as score
        from ${this.table} c
        cross join lateral (select u.lexeme, coalesce(array_length(u.positions, 1), 1) as frequency from unnest(c.terms) u) t
@@ -268,8 +259,7 @@ class PostgresIndexBackend implements IndexBackend {
         ? "1 - (c.embedding <=> $3::vector)"
         : "(select sum(a * b) / nullif(sqrt(sum(a * a) * sum(b * b)), 0) from unnest(c.embedding, $3::real[]) as x(a, b))";
     const result = await this.client.query<ChunkRow>(
-      `select c.id, c.knowledge_base_id, c.document_id, c.ordinal, c.text, c.content_hash, c.document_title, c.page,
-         c.heading_path, c.char_start, c.char_end, c.metadata, (${similarity})::float8 as score
+      `select ${CHUNK_COLUMNS}, (${similarity})::float8 as score
        from ${this.table} c
        where c.knowledge_base_id = any($1::text[]) and c.embedding_dimensions = $2 ${filter.sql}
        order by ${this.storage === "pgvector" ? "c.embedding <=> $3::vector" : "score desc"}, c.id
@@ -354,21 +344,5 @@ function stripNul(text: string): string {
 }
 
 function rowToHit(row: ChunkRow): SearchHit {
-  return {
-    chunk: {
-      id: row.id,
-      knowledgeBaseId: row.knowledge_base_id,
-      documentId: row.document_id,
-      ordinal: row.ordinal,
-      text: row.text,
-      contentHash: row.content_hash,
-      documentTitle: row.document_title,
-      ...(row.page === null ? {} : { page: row.page }),
-      headingPath: row.heading_path,
-      charStart: row.char_start,
-      charEnd: row.char_end,
-      metadata: row.metadata,
-    },
-    score: Number(row.score),
-  };
+  return { chunk: chunkFromColumns(row, row.heading_path, row.metadata), score: Number(row.score) };
 }

@@ -4,6 +4,7 @@ import { HearthError } from "@hearth/core";
 import Database from "better-sqlite3";
 import { analyzeToDocument, queryTerms } from "../text/text-analyzer.js";
 import { QuantizedVectorIndex } from "../vector/quantized-vector-index.js";
+import { CHUNK_COLUMNS, type ChunkColumns, chunkFromColumns } from "./chunk-columns.js";
 import { validateChunks, validateQuery } from "./chunk-validation.js";
 import type {
   ChunkRecord,
@@ -13,25 +14,16 @@ import type {
   SearchHit,
   VectorQuery,
 } from "./index-backend.js";
+import { searchableText } from "./searchable-text.js";
 
 export interface SqliteIndexOptions {
   /** The database file (created with its folder when missing), or ":memory:". */
   path: string;
 }
 
-interface ChunkRow {
+interface ChunkRow extends ChunkColumns {
   rowid: number;
-  id: string;
-  knowledge_base_id: string;
-  document_id: string;
-  ordinal: number;
-  text: string;
-  content_hash: string;
-  document_title: string;
-  page: number | null;
   heading_path: string;
-  char_start: number;
-  char_end: number;
   metadata: string;
 }
 
@@ -56,8 +48,7 @@ create index if not exists index_chunks_document on index_chunks (knowledge_base
 create virtual table if not exists index_chunk_terms using fts5 (terms, tokenize = 'unicode61 remove_diacritics 0');
 `;
 
-const CHUNK_COLUMNS =
-  "c.rowid, c.id, c.knowledge_base_id, c.document_id, c.ordinal, c.text, c.content_hash, c.document_title, c.page, c.heading_path, c.char_start, c.char_end, c.metadata";
+const ROW_COLUMNS = `c.rowid, ${CHUNK_COLUMNS}`;
 
 /** Opens (or creates) the embedded index: SQLite FTS5 over analysed terms, vectors in a quantised in-process index. */
 export async function openSqliteIndex(options: SqliteIndexOptions): Promise<IndexBackend> {
@@ -73,7 +64,7 @@ export class SqliteIndexBackend implements IndexBackend {
   readonly name = "sqlite";
   private readonly vectorIndexes = new Map<number, QuantizedVectorIndex>();
   private readonly knowledgeBaseTags = new Map<string, number>();
-  /** Prepared statements by SQL text: queries differ only by their filters. */
+  /** Prepared statements by SQL text, so each is prepared once (queries differ only by their filters). */
   private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
 
@@ -153,7 +144,7 @@ export class SqliteIndexBackend implements IndexBackend {
   async upsertChunks(chunks: readonly ChunkRecord[]): Promise<void> {
     this.ensureOpen();
     validateChunks(chunks);
-    const upsert = this.database.prepare(
+    const upsert = this.statement(
       `insert into index_chunks (id, knowledge_base_id, document_id, ordinal, text, content_hash, document_title, page, heading_path, char_start, char_end, metadata, embedding)
        values (@id, @knowledgeBaseId, @documentId, @ordinal, @text, @contentHash, @documentTitle, @page, @headingPath, @charStart, @charEnd, @metadata, @embedding)
        on conflict (id) do update set knowledge_base_id = excluded.knowledge_base_id, document_id = excluded.document_id, ordinal = excluded.ordinal,
@@ -162,15 +153,13 @@ export class SqliteIndexBackend implements IndexBackend {
          embedding = excluded.embedding
        returning rowid`,
     );
-    const deleteTerms = this.database.prepare("delete from index_chunk_terms where rowid = ?");
-    const insertTerms = this.database.prepare("insert into index_chunk_terms (rowid, terms) values (?, ?)");
-    const previousDimensions = this.database
-      .prepare("select length(embedding) / 4 as dimensions from index_chunks where id = ?")
-      .pluck();
+    const deleteTerms = this.statement("delete from index_chunk_terms where rowid = ?");
+    const insertTerms = this.statement("insert into index_chunk_terms (rowid, terms) values (?, ?)");
+    const previousDimensions = this.statement(
+      "select length(embedding) / 4 as dimensions from index_chunks where id = ?",
+    ).pluck();
     // Terms are analysed before the transaction: jieba is the slow part and needs no lock.
-    const documents = chunks.map((chunk) =>
-      analyzeToDocument(`${chunk.documentTitle}\n${chunk.headingPath.join(" ")}\n${chunk.text}`),
-    );
+    const documents = chunks.map((chunk) => analyzeToDocument(searchableText(chunk)));
     const vectorChanges: Array<{ rowid: number; previous: number | null; chunk: ChunkRecord }> = [];
     this.database.transaction(() => {
       for (const [position, chunk] of chunks.entries()) {
@@ -225,15 +214,12 @@ export class SqliteIndexBackend implements IndexBackend {
 
   private deleteWhere(condition: string, parameters: unknown[]): void {
     const removed = this.database.transaction(() => {
-      const rows = this.database
-        .prepare(`select rowid, length(embedding) / 4 as dimensions from index_chunks where ${condition}`)
-        .all(...parameters) as Array<{
-        rowid: number;
-        dimensions: number | null;
-      }>;
-      const deleteTerms = this.database.prepare("delete from index_chunk_terms where rowid = ?");
+      const rows = this.statement(
+        `select rowid, length(embedding) / 4 as dimensions from index_chunks where ${condition}`,
+      ).all(...parameters) as Array<{ rowid: number; dimensions: number | null }>;
+      const deleteTerms = this.statement("delete from index_chunk_terms where rowid = ?");
       for (const row of rows) deleteTerms.run(row.rowid);
-      this.database.prepare(`delete from index_chunks where ${condition}`).run(...parameters);
+      this.statement(`delete from index_chunks where ${condition}`).run(...parameters);
       return rows;
     })();
     for (const row of removed)
@@ -242,11 +228,9 @@ export class SqliteIndexBackend implements IndexBackend {
 
   async listChunkHashes(knowledgeBaseId: string, documentId: string): Promise<Map<string, string>> {
     this.ensureOpen();
-    const rows = this.database
-      .prepare(
-        "select id, content_hash from index_chunks where knowledge_base_id = ? and document_id = ? order by ordinal",
-      )
-      .all(knowledgeBaseId, documentId) as Array<{ id: string; content_hash: string }>;
+    const rows = this.statement(
+      "select id, content_hash from index_chunks where knowledge_base_id = ? and document_id = ? order by ordinal",
+    ).all(knowledgeBaseId, documentId) as Array<{ id: string; content_hash: string }>;
     return new Map(rows.map((row) => [row.id, row.content_hash]));
   }
 
@@ -260,7 +244,7 @@ export class SqliteIndexBackend implements IndexBackend {
     const rows = this.statement(
       // FTS5's rank column is bm25() with its defaults (k1 1.2, b 0.75); ordering by it lets FTS5
       // rank internally, ~30 % faster than ORDER BY bm25() on 400k chunks.
-      `select ${CHUNK_COLUMNS}, -index_chunk_terms.rank as score from index_chunk_terms join index_chunks c on c.rowid = index_chunk_terms.rowid
+      `select ${ROW_COLUMNS}, -index_chunk_terms.rank as score from index_chunk_terms join index_chunks c on c.rowid = index_chunk_terms.rowid
          where index_chunk_terms match ? and ${filter.sql} order by index_chunk_terms.rank limit ?`,
     ).all(match, ...filter.parameters, query.topK) as Array<ChunkRow & { score: number }>;
     return rows.map((row) => ({ chunk: rowToChunk(row), score: row.score }));
@@ -290,8 +274,7 @@ export class SqliteIndexBackend implements IndexBackend {
     let allowed: Set<number> | undefined;
     if (query.filters?.documentIds !== undefined || query.filters?.metadata !== undefined) {
       const filter = filterClause(query.knowledgeBaseIds, query.filters);
-      const rowids = this.database
-        .prepare(`select c.rowid from index_chunks c where ${filter.sql}`)
+      const rowids = this.statement(`select c.rowid from index_chunks c where ${filter.sql}`)
         .pluck()
         .all(...filter.parameters) as number[];
       allowed = new Set(rowids);
@@ -303,7 +286,7 @@ export class SqliteIndexBackend implements IndexBackend {
     );
     if (matches.length === 0) return [];
     const rows = this.statement(
-      `select ${CHUNK_COLUMNS} from index_chunks c where c.rowid in (select value from json_each(?))`,
+      `select ${ROW_COLUMNS} from index_chunks c where c.rowid in (select value from json_each(?))`,
     ).all(JSON.stringify(matches.map((match) => match.key))) as ChunkRow[];
     const byRowid = new Map(rows.map((row) => [row.rowid, row]));
     return matches.flatMap((match) => {
@@ -349,20 +332,11 @@ function filterClause(
 }
 
 function rowToChunk(row: ChunkRow): Omit<ChunkRecord, "embedding"> {
-  return {
-    id: row.id,
-    knowledgeBaseId: row.knowledge_base_id,
-    documentId: row.document_id,
-    ordinal: row.ordinal,
-    text: row.text,
-    contentHash: row.content_hash,
-    documentTitle: row.document_title,
-    ...(row.page === null ? {} : { page: row.page }),
-    headingPath: JSON.parse(row.heading_path) as string[],
-    charStart: row.char_start,
-    charEnd: row.char_end,
-    metadata: JSON.parse(row.metadata) as ChunkRecord["metadata"],
-  };
+  return chunkFromColumns(
+    row,
+    JSON.parse(row.heading_path) as string[],
+    JSON.parse(row.metadata) as ChunkRecord["metadata"],
+  );
 }
 
 function vectorToBlob(vector: Float32Array): Buffer {
