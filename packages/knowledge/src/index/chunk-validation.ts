@@ -129,12 +129,6 @@ export function validateQuery(query: {
   if (filters?.metadata !== undefined) validateMetadata(filters.metadata, "filters", "INVALID_REQUEST");
 }
 
-/** A chunk without its embedding, as search hits return it. */
-export function withoutEmbedding(chunk: ChunkRecord): Omit<ChunkRecord, "embedding"> {
-  const { embedding: _embedding, ...rest } = chunk;
-  return rest;
-}
-
 /** Checks a vector query: its common fields, then that every component is a finite number. */
 export function validateVectorQuery(query: VectorQuery): void {
   validateQuery(query);

@@ -3,7 +3,7 @@ import { HearthError } from "@hearth/core";
 import type { EmbeddingClient } from "../embedding/embedding-client.js";
 import type { SearchFilters, SearchHit } from "../index/index-backend.js";
 import { fuseByRank } from "../retrieval/fusion.js";
-import type { Retriever } from "../retrieval/retriever.js";
+import type { RetrievalMode, Retriever } from "../retrieval/retriever.js";
 import type { KnowledgeStore } from "../store/knowledge-store.js";
 
 export interface QueryInput {
@@ -12,7 +12,7 @@ export interface QueryInput {
   topK: number;
   filters?: SearchFilters;
   /** "hybrid" (default): both paths fused; "lexical": full text only; "vector": vectors only. */
-  mode?: "hybrid" | "lexical" | "vector";
+  mode?: RetrievalMode;
 }
 
 /**

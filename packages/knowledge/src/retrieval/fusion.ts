@@ -17,7 +17,7 @@ export const DEFAULT_FUSION: FusionMethod = { kind: "reciprocal-rank", k: DEFAUL
 /** A one-line description of a fusion method, for logs and benchmark output. */
 export function describeFusion(method: FusionMethod): string {
   return method.kind === "reciprocal-rank"
-    ? `reciprocal rank fusion (k=${method.k ?? 60})`
+    ? `reciprocal rank fusion (k=${method.k ?? DEFAULT_RRF_K})`
     : `relative score fusion (lexical weight ${method.lexicalWeight ?? 0.5}, vector weight ${method.vectorWeight ?? 0.5})`;
 }
 

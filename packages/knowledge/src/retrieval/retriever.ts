@@ -1,7 +1,7 @@
 import { HearthError } from "@hearth/core";
-import { validateQuery } from "../index/chunk-validation.js";
-import type { ChunkRecord, IndexBackend, SearchFilters } from "../index/index-backend.js";
-import { DEFAULT_FUSION, type FusionMethod, fuseRankings } from "./fusion.js";
+import { MAX_TOP_K, validateQuery } from "../index/chunk-validation.js";
+import type { ChunkRecord, IndexBackend, SearchFilters, SearchHit } from "../index/index-backend.js";
+import { DEFAULT_FUSION, type FusedHit, type FusionMethod, fuseRankings } from "./fusion.js";
 
 /** Where a retrieved passage comes from: enough to show "file, page, section" and link back. */
 export interface Citation {
@@ -64,7 +64,7 @@ export function createRetriever(backend: IndexBackend, options: RetrieverOptions
   return {
     async retrieve(query) {
       validateQuery(query);
-      const candidates = Math.min(1000, Math.max(minimumCandidates, query.topK * 4));
+      const candidates = Math.min(MAX_TOP_K, Math.max(minimumCandidates, query.topK * 4));
       const common = {
         knowledgeBaseIds: query.knowledgeBaseIds,
         topK: candidates,
@@ -83,27 +83,32 @@ export function createRetriever(backend: IndexBackend, options: RetrieverOptions
       ]);
       const fused =
         mode === "vector"
-          ? vector.map((hit, index) => ({
-              hit,
-              score: hit.score,
-              vector: { rank: index + 1, score: hit.score },
-            }))
+          ? alone(vector, "vector")
           : vectorPath === undefined
-            ? lexical.map((hit, index) => ({
-                hit,
-                score: hit.score,
-                lexical: { rank: index + 1, score: hit.score },
-              }))
+            ? alone(lexical, "lexical")
             : fuseRankings(lexical, vector, fusion);
       return fused.slice(0, query.topK).map((entry) => ({
         chunk: entry.hit.chunk,
         score: entry.score,
-        ...("lexical" in entry && entry.lexical ? { lexical: entry.lexical } : {}),
-        ...("vector" in entry && entry.vector ? { vector: entry.vector } : {}),
+        ...(entry.lexical ? { lexical: entry.lexical } : {}),
+        ...(entry.vector ? { vector: entry.vector } : {}),
         citation: citationOf(entry.hit.chunk),
       }));
     },
   };
+}
+
+/** One path's ranking on its own, as fused entries that keep each hit's backend score. */
+function alone(list: readonly SearchHit[], path: "lexical" | "vector"): FusedHit[] {
+  return list.map((hit, index) => {
+    const ranked = { rank: index + 1, score: hit.score };
+    return {
+      chunkId: hit.chunk.id,
+      hit,
+      score: hit.score,
+      ...(path === "lexical" ? { lexical: ranked } : { vector: ranked }),
+    };
+  });
 }
 
 function citationOf(chunk: Omit<ChunkRecord, "embedding">): Citation {
