@@ -2,7 +2,7 @@
  * Vector search at scale (issue 4): 384-d vectors at 100,000 (and, with `--1m` or
  * HEARTH_BENCH_VECTOR_1M=1, at 1,000,000), side by side in one run:
  * - Hearth's quantised index (int8 codes scanned with WebAssembly SIMD, exact re-scoring),
- * - plain JavaScript brute force over float32 (the exact reference for recall),
+ * - plain JavaScript brute force over float32 (the index's exactSearch, the exact reference for recall),
  * - sqlite-vec brute force (a vec0 table in a temporary file),
  * - a hybrid query (FTS5 BM25 + vector + reciprocal rank fusion) through the SQLite backend.
  * Vectors are uniform random on the sphere (the hard case for ANN indexes) and, at 100k, clustered
@@ -16,43 +16,18 @@ import * as sqliteVec from "sqlite-vec";
 import { openSqliteIndex } from "../packages/knowledge/src/index/sqlite-index-backend.js";
 import { createRetriever } from "../packages/knowledge/src/retrieval/retriever.js";
 import { QuantizedVectorIndex } from "../packages/knowledge/src/vector/quantized-vector-index.js";
+import {
+  normalizeRows,
+  seededRandom,
+  uniformUnitVectors,
+} from "../packages/knowledge/src/vector/random-vectors.fixture.js";
 
 const DIMENSIONS = 384;
 const TOP_K = 10;
 
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normalizeRows(vectors: Float32Array): Float32Array {
-  for (let row = 0; row < vectors.length / DIMENSIONS; row++) {
-    const slice = vectors.subarray(row * DIMENSIONS, (row + 1) * DIMENSIONS);
-    let norm = 0;
-    for (const value of slice) norm += value * value;
-    norm = Math.sqrt(norm) || 1;
-    for (let i = 0; i < DIMENSIONS; i++) slice[i] = (slice[i] as number) / norm;
-  }
-  return vectors;
-}
-
-/** Uniform random directions: every coordinate uniform in [-1, 1], then unit length. */
-function uniformVectors(count: number, seed: number): Float32Array {
-  const next = generator(seed);
-  const vectors = new Float32Array(count * DIMENSIONS);
-  for (let i = 0; i < vectors.length; i++) vectors[i] = next() * 2 - 1;
-  return normalizeRows(vectors);
-}
-
 /** A mixture of 1,000 Gaussian clusters around random centres (queries are drawn the same way). */
 function clusteredVectors(count: number, seed: number, centres: Float32Array): Float32Array {
-  const next = generator(seed);
+  const next = seededRandom(seed);
   const gaussian = () => Math.sqrt(-2 * Math.log(next() || 1e-12)) * Math.cos(2 * Math.PI * next());
   const clusters = centres.length / DIMENSIONS;
   const vectors = new Float32Array(count * DIMENSIONS);
@@ -62,7 +37,7 @@ function clusteredVectors(count: number, seed: number, centres: Float32Array): F
       vectors[row * DIMENSIONS + i] = (centres[centre * DIMENSIONS + i] as number) + gaussian() * 0.04;
     }
   }
-  return normalizeRows(vectors);
+  return normalizeRows(vectors, DIMENSIONS);
 }
 
 function percentile(samples: number[], fraction: number): number {
@@ -76,26 +51,6 @@ function timing(samples: number[]): string {
 
 function row(vectors: Float32Array, index: number): Float32Array {
   return vectors.subarray(index * DIMENSIONS, (index + 1) * DIMENSIONS);
-}
-
-/** Plain JavaScript brute force: one pass over contiguous float32 rows, a bounded top-K list. */
-function bruteForce(vectors: Float32Array, query: Float32Array, topK: number): number[] {
-  const count = vectors.length / DIMENSIONS;
-  const best: Array<{ key: number; score: number }> = [];
-  let threshold = Number.NEGATIVE_INFINITY;
-  for (let key = 0; key < count; key++) {
-    let score = 0;
-    const offset = key * DIMENSIONS;
-    for (let i = 0; i < DIMENSIONS; i++) score += (vectors[offset + i] as number) * (query[i] as number);
-    if (score <= threshold) continue;
-    best.push({ key, score });
-    if (best.length > topK) {
-      best.sort((a, b) => b.score - a.score);
-      best.length = topK;
-      threshold = (best[topK - 1] as { score: number }).score;
-    }
-  }
-  return best.sort((a, b) => b.score - a.score).map((entry) => entry.key);
 }
 
 const WORDS = Array.from({ length: 20_000 }, (_, index) => `w${index.toString(36)}x`);
@@ -130,14 +85,14 @@ async function measure(
     quantisedResults.push(matches.map((match) => match.key));
   }
 
-  // Plain JavaScript brute force: the exact top 10, and its own latency.
+  // Plain JavaScript brute force over the index's float32 rows: the exact top 10, and its own latency.
   const exactQueries = large ? 20 : 100;
   const bruteTimes: number[] = [];
   const exactTop: Array<Set<number>> = [];
   let found = 0;
   for (let q = 0; q < exactQueries; q++) {
     started = performance.now();
-    const exact = new Set(bruteForce(vectors, row(queries, q), TOP_K));
+    const exact = new Set(index.exactSearch(row(queries, q), TOP_K).map((match) => match.key));
     bruteTimes.push(performance.now() - started);
     exactTop.push(exact);
     for (const key of quantisedResults[q] ?? []) if (exact.has(key)) found++;
@@ -259,7 +214,7 @@ async function measureHybrid(count: number, vectors: Float32Array, queries: Floa
   const folder = mkdtempSync(join(tmpdir(), "hearth-hybrid-bench-"));
   const backend = await openSqliteIndex({ path: join(folder, "index.sqlite") });
   try {
-    const next = generator(11);
+    const next = seededRandom(11);
     let started = performance.now();
     const batch = 10_000;
     for (let first = 0; first < count; first += batch) {
@@ -316,12 +271,12 @@ export async function run(): Promise<void> {
       .join(" ");
   console.log(`load average at start: ${load()}`);
   process.on("beforeExit", () => console.log(`load average at end: ${load()}`));
-  const queries = uniformVectors(200, 2);
-  const hundredThousand = uniformVectors(100_000, 1);
+  const queries = uniformUnitVectors(200, DIMENSIONS, 2);
+  const hundredThousand = uniformUnitVectors(100_000, DIMENSIONS, 1);
   await measure("uniform random", 100_000, hundredThousand, queries, "flat+ivf-pq");
   await measureHybrid(100_000, hundredThousand, queries);
 
-  const centres = uniformVectors(1000, 3);
+  const centres = uniformUnitVectors(1000, DIMENSIONS, 3);
   await measure(
     "clustered",
     100_000,
@@ -336,7 +291,7 @@ export async function run(): Promise<void> {
     );
     return;
   }
-  const million = uniformVectors(1_000_000, 6);
+  const million = uniformUnitVectors(1_000_000, DIMENSIONS, 6);
   await measure("uniform random", 1_000_000, million, queries, "flat");
   await measureHybrid(1_000_000, million, queries);
 }

@@ -2,31 +2,7 @@ import { describe, expect, it } from "vitest";
 import { compileKernel } from "./compile-kernel.js";
 import { int8DotKernelBytes } from "./int8-dot-kernel.js";
 import { QuantizedVectorIndex } from "./quantized-vector-index.js";
-
-/** Deterministic uniform random unit vectors (the hard case for ANN indexes). */
-function randomUnitVectors(count: number, dimensions: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const vectors = new Float32Array(count * dimensions);
-  for (let row = 0; row < count; row++) {
-    let norm = 0;
-    for (let i = 0; i < dimensions; i++) {
-      const value = next() * 2 - 1;
-      vectors[row * dimensions + i] = value;
-      norm += value * value;
-    }
-    norm = Math.sqrt(norm);
-    for (let i = 0; i < dimensions; i++)
-      vectors[row * dimensions + i] = (vectors[row * dimensions + i] as number) / norm;
-  }
-  return vectors;
-}
+import { uniformUnitVectors } from "./random-vectors.fixture.js";
 
 describe("QuantizedVectorIndex", () => {
   it("embeds exactly the kernel compiled from int8-dot-kernel.wat", async () => {
@@ -36,13 +12,13 @@ describe("QuantizedVectorIndex", () => {
   it("finds the same top 10 as exact search on uniform random vectors (recall@10 ≥ 0.95)", () => {
     const dimensions = 384;
     const count = 20_000;
-    const vectors = randomUnitVectors(count, dimensions, 7);
+    const vectors = uniformUnitVectors(count, dimensions, 7);
     const index = new QuantizedVectorIndex({ dimensions });
     index.addBatch(
       Array.from({ length: count }, (_, i) => i + 1),
       vectors,
     );
-    const queries = randomUnitVectors(50, dimensions, 99);
+    const queries = uniformUnitVectors(50, dimensions, 99);
     let found = 0;
     for (let q = 0; q < 50; q++) {
       const query = queries.subarray(q * dimensions, (q + 1) * dimensions);
@@ -71,7 +47,7 @@ describe("QuantizedVectorIndex", () => {
 
   it("keeps vectors intact while it grows and moves rows on removal", () => {
     const dimensions = 20;
-    const vectors = randomUnitVectors(3000, dimensions, 3);
+    const vectors = uniformUnitVectors(3000, dimensions, 3);
     const index = new QuantizedVectorIndex({ dimensions });
     for (let row = 0; row < 3000; row++)
       index.add(row, vectors.subarray(row * dimensions, (row + 1) * dimensions));
