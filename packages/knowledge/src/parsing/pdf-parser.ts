@@ -111,15 +111,9 @@ function pageLines(pdfium: WrappedPdfiumModule, document: number, index: number,
     if (!textPage) throw new HearthError("DOCUMENT_CORRUPT", `The PDF's page ${index + 1} cannot be read`);
     const count = pdfium.FPDFText_CountChars(textPage);
     if (count <= 0) return [];
-    const module = pdfium.pdfium;
-    const buffer = module.wasmExports.malloc((count + 1) * 2);
-    let text: string;
-    try {
-      pdfium.FPDFText_GetText(textPage, 0, count, buffer);
-      text = module.UTF16ToString(buffer, (count + 1) * 2);
-    } finally {
-      module.wasmExports.free(buffer);
-    }
+    const text = readUtf16(pdfium, (count + 1) * 2, (buffer) =>
+      pdfium.FPDFText_GetText(textPage, 0, count, buffer),
+    );
     // One UTF-16 unit per character index, except where PDFium stores a pair per character.
     const aligned = text.length === count;
     const chars = charExports(pdfium);
@@ -159,12 +153,19 @@ function pageLines(pdfium: WrappedPdfiumModule, document: number, index: number,
 function metaText(pdfium: WrappedPdfiumModule, document: number, key: string): string | undefined {
   const length = pdfium.FPDF_GetMetaText(document, key, 0, 0);
   if (length <= 2) return undefined;
-  const buffer = pdfium.pdfium.wasmExports.malloc(length);
+  const text = readUtf16(pdfium, length, (buffer) => pdfium.FPDF_GetMetaText(document, key, buffer, length));
+  return text.trim() || undefined;
+}
+
+/** Lets `fill` write a UTF-16LE string into a fresh `bytes`-byte buffer in PDFium's memory, and reads it. */
+function readUtf16(pdfium: WrappedPdfiumModule, bytes: number, fill: (buffer: number) => unknown): string {
+  const { wasmExports } = pdfium.pdfium;
+  const buffer = wasmExports.malloc(bytes);
   try {
-    pdfium.FPDF_GetMetaText(document, key, buffer, length);
-    return pdfium.pdfium.UTF16ToString(buffer, length).trim() || undefined;
+    fill(buffer);
+    return pdfium.pdfium.UTF16ToString(buffer, bytes);
   } finally {
-    pdfium.pdfium.wasmExports.free(buffer);
+    wasmExports.free(buffer);
   }
 }
 
