@@ -272,6 +272,16 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
       });
     });
 
+    it("rejects a query vector holding a value that is not a finite number, even with nothing indexed", async () => {
+      await expect(
+        backend.vectorSearch({
+          knowledgeBaseIds: ["kb-empty"],
+          vector: new Float32Array([Number.NaN, 1, 0, 0]),
+          topK: 3,
+        }),
+      ).rejects.toMatchObject({ code: "INDEX_DIMENSION_MISMATCH" });
+    });
+
     it("removes chunks, documents and knowledge bases from both searches", async () => {
       await backend.upsertChunks([
         chunk({ id: "x-1", documentId: "xd1", text: "delete me alpha", embedding: unit([1, 0, 0, 0]) }),

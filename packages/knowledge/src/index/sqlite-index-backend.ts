@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import { analyzeToDocument, queryTerms } from "../text/text-analyzer.js";
 import { QuantizedVectorIndex } from "../vector/quantized-vector-index.js";
 import { CHUNK_COLUMNS, type ChunkColumns, chunkFromColumns } from "./chunk-columns.js";
-import { validateChunks, validateQuery } from "./chunk-validation.js";
+import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
 import type {
   ChunkRecord,
   IndexBackend,
@@ -252,7 +252,7 @@ export class SqliteIndexBackend implements IndexBackend {
 
   async vectorSearch(query: VectorQuery): Promise<SearchHit[]> {
     this.ensureOpen();
-    validateQuery(query);
+    validateVectorQuery(query);
     const index = this.vectorIndexes.get(query.vector.length);
     if (index === undefined || index.size === 0) {
       const stored = [...this.vectorIndexes.entries()].find(([, candidate]) => candidate.size > 0);
