@@ -3,7 +3,7 @@ import wabt from "wabt";
 
 /**
  * Compiles int8-dot-kernel.wat with wabt (a dev dependency) to the bytes embedded in
- * int8-dot-kernel-binary.ts. Run `npx tsx packages/knowledge/src/vector/compile-kernel.ts` after
+ * int8-dot-kernel.ts. Run `npx tsx packages/knowledge/src/vector/compile-kernel.ts` after
  * editing the .wat and paste its output; a test checks the two stay in step.
  */
 export async function compileKernel(): Promise<Uint8Array> {
