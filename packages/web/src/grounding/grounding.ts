@@ -40,7 +40,9 @@ export async function groundTurn(
 
   if (request.knowledgeBaseIds.length > 0) {
     try {
-      // One query per base, so each passage's citation can open its document in its base.
+      // One query per base: each base ranks its own passages, then the best five across bases by
+      // score (one query over several bases ranks them together, and fuses bases with different
+      // embedding models by rank: it would cite differently).
       const perBase = await Promise.all(
         request.knowledgeBaseIds.map(async (id) =>
           clients.knowledge.queryMany({ knowledgeBaseIds: [id], query: request.query, topK: 5 }),
