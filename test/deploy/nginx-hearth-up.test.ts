@@ -61,10 +61,7 @@ describe.skipIf(!canRunNginx || !existsSync(hearthBin))(
 
     afterAll(async () => {
       await nginx?.stop();
-      if (hearth && hearth.child.exitCode === null && hearth.child.signalCode === null) {
-        hearth.child.kill("SIGKILL");
-        await hearth.exited;
-      }
+      await hearth?.kill();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 

@@ -42,10 +42,7 @@ describe.skipIf(!hasChromium || !existsSync(hearthBin))("hearth up: a first chat
   });
   afterAll(async () => {
     await browser?.close();
-    if (hearth && hearth.child.exitCode === null && hearth.child.signalCode === null) {
-      hearth.child.kill("SIGKILL");
-      await hearth.exited;
-    }
+    await hearth?.kill();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

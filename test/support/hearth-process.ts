@@ -11,6 +11,8 @@ export interface HearthProcess {
   /** Resolves with the first match of `pattern` in stdout+stderr, or rejects on exit or timeout. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Kills the process (SIGKILL) unless it has already exited, and waits for it to exit. */
+  kill(): Promise<void>;
 }
 
 export function startHearth(args: string[], env: Record<string, string>): HearthProcess {
@@ -62,6 +64,11 @@ export function startHearth(args: string[], env: Record<string, string>): Hearth
         listeners.add(check);
         check();
       });
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await exited;
     },
   };
 }
