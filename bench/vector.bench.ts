@@ -18,9 +18,9 @@ import { createRetriever } from "../packages/knowledge/src/retrieval/retriever.j
 import { QuantizedVectorIndex } from "../packages/knowledge/src/vector/quantized-vector-index.js";
 import {
   normalizeRows,
-  seededRandom,
   uniformUnitVectors,
 } from "../packages/knowledge/src/vector/random-vectors.fixture.js";
+import { seededRandom } from "../test/support/seeded-random.js";
 
 const DIMENSIONS = 384;
 const TOP_K = 10;

@@ -19,6 +19,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { seededRandom } from "./seeded-random.js";
 
 export interface TinyGgufOptions {
   /** Seed of the weight generator; the same seed always gives the same bytes (default 1). */
@@ -121,18 +122,6 @@ function buildVocab(): Piece[] {
 
 // --- Deterministic weights -------------------------------------------------------------------------
 
-/** mulberry32: a tiny, well-mixed 32-bit PRNG, so weights depend only on the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296; // [0, 1)
-  };
-}
-
 interface Tensor {
   name: string;
   /** GGUF order: dims[0] (ne[0]) varies fastest, i.e. it is the row length. */
@@ -141,7 +130,7 @@ interface Tensor {
 }
 
 function buildTensors(vocab: Piece[], seed: number): Tensor[] {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const uniform = (scale: number) => (rand() * 2 - 1) * scale;
   const n_vocab = vocab.length;
 

@@ -1,19 +1,9 @@
+import { seededRandom } from "../../../../test/support/seeded-random.js";
+
 /**
  * Seeded random vectors for the vector index's tests and bench/vector.bench.ts (test-only: *.fixture.ts
  * is outside the build), so both draw the same data from the same seed.
  */
-
-/** mulberry32: a tiny, well-mixed 32-bit PRNG giving numbers in [0, 1) that depend only on the seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Scales each row of `vectors` (rows of `dimensions` values, back to back) to unit length, in place. */
 export function normalizeRows(vectors: Float32Array, dimensions: number): Float32Array {
