@@ -103,12 +103,16 @@ const CONTEXT = 512;
 const MAX_TOKENS = 200;
 /** Answers timed for their first token only are short, so that hundreds fit in a run. */
 const TTFT_TOKENS = 8;
+/** Cache hits timed per figure, and answered untimed between the first figure and the second. */
+const HITS_TIMED = 1000;
+const HITS_WARM_UP = 5000;
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 const ms = (value: number) => `${value.toFixed(3)} ms`;
+const p50p99 = (values: number[]) => `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
 
 async function start(dir: string, model: Record<string, unknown>) {
   const config = loadConfig({
@@ -275,7 +279,6 @@ async function servingOverhead(dir: string, modelFile: string, modelName: string
     directAgain.push((await direct(TTFT_TOKENS)).ttft);
     bareRuns.push(await viaBare());
   }
-  const p50p99 = (values: number[]) => `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
   console.log(
     `time to first token (${ttftRounds} interleaved rounds of ${TTFT_TOKENS}-token answers; each request timed right after a direct run), p50/p99:`,
   );
@@ -310,25 +313,42 @@ async function cache(dir: string, modelName: string) {
   await ask("warm up");
   const misses: number[] = [];
   for (let run = 0; run < 50; run++) misses.push((await ask(`question number ${run}`)).time);
-  const hits: number[] = [];
-  for (let run = 0; run < 500; run++) {
-    const result = await ask("question number 7");
-    if (result.cache !== "hit") throw new Error("expected a cache hit");
-    hits.push(result.time);
-  }
-  console.log(`inference cache (${modelName}, non-streaming, 64 tokens, 50 misses / 500 hits)`);
-  console.log(`  miss p50/p99: ${ms(percentile(misses, 50))} / ${ms(percentile(misses, 99))}`);
-  console.log(
-    `  hit  p50/p99: ${ms(percentile(hits, 50))} / ${ms(percentile(hits, 99))} (target < 2 ms at p99)`,
-  );
-  console.log(`  miss/hit p50: ${(percentile(misses, 50) / percentile(hits, 50)).toFixed(1)}x`);
+  const hits = async (count: number) => {
+    const times: number[] = [];
+    for (let run = 0; run < count; run++) {
+      const result = await ask("question number 7");
+      if (result.cache !== "hit") throw new Error("expected a cache hit");
+      times.push(result.time);
+    }
+    return times;
+  };
   // The same client against a bare node:http server answering at once: the machine's floor.
   const bare = await bareSseServer();
-  const floor: number[] = [];
-  for (let run = 0; run < 500; run++) floor.push((await client.request(`${bare.url}/`, {})).seconds * 1000);
+  const bareAnswers = async (count: number) => {
+    const times: number[] = [];
+    for (let run = 0; run < count; run++)
+      times.push((await client.request(`${bare.url}/`, {})).seconds * 1000);
+    return times;
+  };
+  // Right after the misses the hit path has not yet been optimised by V8, and its compiler threads
+  // share the two cores with the client; a service in use answers hits from optimised code. Both are
+  // shown: the first hits after start, then hits (and the floor) after a few thousand.
+  const coldHits = await hits(HITS_TIMED);
+  const coldFloor = await bareAnswers(HITS_TIMED);
+  await hits(HITS_WARM_UP);
+  await bareAnswers(HITS_WARM_UP);
+  const warmHits = await hits(HITS_TIMED);
+  const warmFloor = await bareAnswers(HITS_TIMED);
   await bare.close();
   console.log(
-    `  the machine's floor (bare node:http answer, same client) p50/p99: ${ms(percentile(floor, 50))} / ${ms(percentile(floor, 99))}`,
+    `inference cache (${modelName}, non-streaming, 64 tokens, 50 misses, ${HITS_TIMED} hits timed at start and again after ${HITS_WARM_UP})`,
+  );
+  console.log(`  miss p50/p99: ${p50p99(misses)}`);
+  console.log(`  hit  p50/p99, in use: ${p50p99(warmHits)} (target < 2 ms at p99)`);
+  console.log(`  hit  p50/p99, the first ${HITS_TIMED} after start: ${p50p99(coldHits)}`);
+  console.log(`  miss/hit p50: ${(percentile(misses, 50) / percentile(warmHits, 50)).toFixed(1)}x`);
+  console.log(
+    `  the machine's floor (bare node:http answer, same client) p50/p99, in use: ${p50p99(warmFloor)}; at start: ${p50p99(coldFloor)}`,
   );
   await client.close();
   await service.close();
