@@ -10,8 +10,11 @@
  * web service runs in its own process (with a real SQLite database and API-key auth), nginx in
  * its own. The load generator shares the machine, as the issue describes.
  *
- * `npm run bench -- web` prints the figures; HEARTH_BENCH_WEB_RUNS, HEARTH_BENCH_WEB_SECONDS and
- * HEARTH_BENCH_WEB_STREAMS shrink it for a quick look.
+ * Before measuring, each target carries 100 streams held open for HEARTH_BENCH_WEB_WARMUP_SECONDS
+ * (20: about 2,000 streams), as a service in use has its request path optimised by V8.
+ *
+ * `npm run bench -- web` prints the figures; HEARTH_BENCH_WEB_RUNS, HEARTH_BENCH_WEB_SECONDS,
+ * HEARTH_BENCH_WEB_WARMUP_SECONDS and HEARTH_BENCH_WEB_STREAMS shrink it for a quick look.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -344,6 +347,7 @@ async function compare(
 export async function run(): Promise<void> {
   const runs = Number(process.env.HEARTH_BENCH_WEB_RUNS ?? 3);
   const seconds = Number(process.env.HEARTH_BENCH_WEB_SECONDS ?? 6);
+  const warmUpSeconds = Number(process.env.HEARTH_BENCH_WEB_WARMUP_SECONDS ?? 20);
   const big = Number(process.env.HEARTH_BENCH_WEB_STREAMS ?? 1000);
   const concurrency = Number(process.env.HEARTH_BENCH_WEB_CONCURRENCY ?? 100);
   const upstream = await startChild("upstream");
@@ -360,8 +364,11 @@ export async function run(): Promise<void> {
       { name: "node", port: pipe.message.port, key: undefined, pid: pipe.child.pid },
       { name: "web", port: web.message.port, key: web.message.key, pid: web.child.pid },
     ];
-    // Warm-up: connections open and every process's code compiled.
-    for (const target of targets) await steady(target.port, concurrency, 2, target.key);
+    // Warm-up: connections open and every process's request path optimised by V8, as in a service
+    // in use. 2 s (about 200 streams) left the Node processes' first measured run partly compiling
+    // (bench/README.md, "Fourth session").
+    for (const target of targets) await steady(target.port, concurrency, warmUpSeconds, target.key);
+    console.log(`warm-up: ${concurrency} streams held open for ${warmUpSeconds} s through each target`);
     await compare(
       `${concurrency} concurrent streams held for ${seconds} s (${CHUNKS} chunks, ${INTERVAL_MS} ms apart; each client opens its next stream when one ends)`,
       targets,
