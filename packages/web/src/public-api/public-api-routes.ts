@@ -9,6 +9,7 @@ import { groundTurn } from "../grounding/grounding.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { readAll, UpstreamEndpoint } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
+import { TailBytes } from "./tail-bytes.js";
 
 interface Deps extends ChatTurnDeps {
   config: HearthConfig;
@@ -212,28 +213,6 @@ function relay(
       resolve();
     });
   });
-}
-
-/**
- * The last bytes of a stream, where the usage chunk arrives: references to the latest chunks,
- * copied and decoded once at the end rather than on every chunk.
- */
-class TailBytes {
-  #chunks: Buffer[] = [];
-  #length = 0;
-
-  constructor(readonly keep: number) {}
-
-  push(chunk: Buffer): void {
-    this.#chunks.push(chunk);
-    this.#length += chunk.length;
-    while (this.#length - (this.#chunks[0]?.length ?? 0) >= this.keep)
-      this.#length -= this.#chunks.shift()?.length ?? 0;
-  }
-
-  text(): string {
-    return Buffer.concat(this.#chunks, this.#length).toString("utf8");
-  }
 }
 
 /** Masks the text deltas of whole SSE events (only when the output filter is on). */
