@@ -1,13 +1,47 @@
+import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { createServer } from "node:net";
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export async function freePort(): Promise<number> {
+/** Ports each test worker hands out, from its own block. */
+const BLOCK_SIZE = 1000;
+const FIRST_BLOCK = 10_000;
+let handedOut = 0;
+
+/** Where the kernel starts picking ports for `listen(0)` and for outgoing connections. */
+function ephemeralRangeStart(): number {
+  try {
+    const [start] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+    return Number(start) || 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return new Promise((resolve) => {
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A TCP port on 127.0.0.1 for a service a test starts in another process, which must be told its
+ * port before it binds. A port from `listen(0)` is ephemeral: between its release and the service's
+ * bind, any connection's local port or another test's `listen(0)` could take it (it happened in
+ * CI). So ports come from below the ephemeral range, from a block of this test worker's own
+ * (VITEST_POOL_ID), never the same one twice in a test file, and only once a bind shows it free.
+ */
+export async function freePort(): Promise<number> {
+  const worker = Math.max(1, Number(process.env.VITEST_POOL_ID) || 1);
+  const blocks = Math.floor((ephemeralRangeStart() - FIRST_BLOCK) / BLOCK_SIZE);
+  const first = FIRST_BLOCK + ((worker - 1) % Math.max(1, blocks)) * BLOCK_SIZE;
+  while (handedOut < BLOCK_SIZE) {
+    const port = first + handedOut;
+    handedOut += 1;
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port left in ${first}-${first + BLOCK_SIZE - 1}`);
 }
 
 /** Environment that puts all four services on free loopback ports. */
