@@ -5,6 +5,23 @@ export interface Abortable {
 
 const openUnder = new WeakMap<AbortSignal, Set<Abortable>>();
 
+/** The targets open under `shutdown`, with the one listener that aborts them all. */
+function openTargets(shutdown: AbortSignal): Set<Abortable> {
+  const targets = openUnder.get(shutdown);
+  if (targets) return targets;
+  const created = new Set<Abortable>();
+  shutdown.addEventListener(
+    "abort",
+    () => {
+      for (const each of created) each.abort(shutdown.reason);
+      created.clear();
+    },
+    { once: true },
+  );
+  openUnder.set(shutdown, created);
+  return created;
+}
+
 /**
  * Aborts `target` when `shutdown` fires (at once if it already has). A service holds many requests
  * open at once: one listener per shutdown signal, however many are open, spares an EventTarget
@@ -16,21 +33,7 @@ export function abortOnShutdown(shutdown: AbortSignal, target: Abortable): () =>
     target.abort(shutdown.reason);
     return () => {};
   }
-  let open = openUnder.get(shutdown);
-  if (!open) {
-    const targets = new Set<Abortable>();
-    open = targets;
-    openUnder.set(shutdown, targets);
-    shutdown.addEventListener(
-      "abort",
-      () => {
-        for (const each of targets) each.abort(shutdown.reason);
-        targets.clear();
-      },
-      { once: true },
-    );
-  }
-  const targets = open;
+  const targets = openTargets(shutdown);
   targets.add(target);
   return () => {
     targets.delete(target);
