@@ -132,9 +132,7 @@ export class SensitiveWordFilter {
   /** @throws {WordListUnreadableError} when a list file cannot be read. */
   constructor(options: SensitiveWordFilterOptions) {
     this.#options = options;
-    this.#lists = options.lists.map((source) =>
-      source.file ? { source, ...readWordFile(source) } : inlineList(source),
-    );
+    this.#lists = options.lists.map((source) => (source.file ? fileList(source) : inlineList(source)));
     this.#compiled = compile(this.#lists);
     const interval = options.reloadIntervalMs ?? 2000;
     if (interval > 0) {
@@ -232,10 +230,10 @@ export class SensitiveWordFilter {
   #reload(index: number): void {
     const list = this.#lists[index]!;
     try {
-      const { words, mtimeMs } = readWordFile(list.source);
-      this.#lists[index] = { source: list.source, words, mtimeMs };
+      const reloaded = fileList(list.source);
+      this.#lists[index] = reloaded;
       this.#compiled = compile(this.#lists);
-      this.#options.onReload?.(list.source.id, words.length);
+      this.#options.onReload?.(list.source.id, reloaded.words.length);
     } catch (error) {
       this.#options.onReloadError?.(list.source.id, error as Error);
     }
@@ -251,7 +249,8 @@ function normaliseWords(words: readonly string[]): string[] {
   return words.map(normaliseWord).filter(Boolean);
 }
 
-function readWordFile(source: WordListSource): { words: string[]; mtimeMs: number } {
+/** A list read from its file (one word a line, `#` comments), normalised like an inline one. */
+function fileList(source: WordListSource): CompiledList {
   try {
     const mtimeMs = statSync(source.file!).mtimeMs;
     const words = readFileSync(source.file!, "utf8")
@@ -259,7 +258,7 @@ function readWordFile(source: WordListSource): { words: string[]; mtimeMs: numbe
       .split(/\r?\n/)
       .map((line) => line.trim())
       .filter((line) => line !== "" && !line.startsWith("#"));
-    return { words: normaliseWords(words), mtimeMs };
+    return { source, words: normaliseWords(words), mtimeMs };
   } catch (error) {
     throw new WordListUnreadableError(source.id, source.file!, { cause: error });
   }
