@@ -14,7 +14,7 @@ export interface ChunkColumns {
   char_end: number;
 }
 
-/** The select list (on alias `c`) of a chunk's stored columns, in the order of ChunkColumns plus the JSON ones. */
+/** The select list (on alias `c`) of a chunk's stored columns: ChunkColumns plus heading_path and metadata. */
 export const CHUNK_COLUMNS =
   "c.id, c.knowledge_base_id, c.document_id, c.ordinal, c.text, c.content_hash, c.document_title, c.page, c.heading_path, c.char_start, c.char_end, c.metadata";
 

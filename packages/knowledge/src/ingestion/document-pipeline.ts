@@ -44,7 +44,7 @@ export function indexedVersion(contentSha256: string, knowledgeBase: KnowledgeBa
   return `${contentSha256}:${createHash("sha256").update(settings).digest("hex").slice(0, 12)}`;
 }
 
-export function chunkId(documentId: string, ordinal: number, contentHash: string): string {
+function chunkId(documentId: string, ordinal: number, contentHash: string): string {
   return createHash("sha256")
     .update(`${documentId}\u0000${ordinal}\u0000${contentHash}`)
     .digest("hex")

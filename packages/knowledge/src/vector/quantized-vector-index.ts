@@ -170,7 +170,7 @@ export class QuantizedVectorIndex {
     return matches.slice(0, topK);
   }
 
-  /** Exact brute force over the float vectors: the reference the benchmark measures recall against. */
+  /** Exact brute force over the float vectors: the reference the tests measure recall against. */
   exactSearch(query: Float32Array, topK: number): VectorMatch[] {
     this.checkDimensions(query);
     const heap = new TopKHeap(topK);
