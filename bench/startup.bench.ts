@@ -25,8 +25,7 @@ export async function run(): Promise<void> {
     timings.push(performance.now() - started);
     if (statuses.some((status) => status !== 200))
       throw new Error(`not all services ready: ${statuses.join(", ")}`);
-    hearth.child.kill("SIGINT");
-    await hearth.exited;
+    await hearth.kill("SIGINT");
     rmSync(dataDir, { recursive: true, force: true });
   }
   timings.sort((a, b) => a - b);

@@ -23,6 +23,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../test/support/ports.js";
 
 const CHUNKS = 51;
 const INTERVAL_MS = 20;
@@ -150,12 +151,12 @@ function startChild(
   });
 }
 
-function startNginx(
+async function startNginx(
   upstreamPort: number,
-): { port: number; pid: number | undefined; stop(): void } | undefined {
+): Promise<{ port: number; pid: number | undefined; stop(): void } | undefined> {
   if (spawnSync("nginx", ["-v"]).status !== 0) return undefined;
   const prefix = mkdtempSync(join(tmpdir(), "hearth-bench-nginx-"));
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   writeFileSync(
     join(prefix, "nginx.conf"),
     `daemon off; worker_processes 1; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log;
@@ -355,7 +356,7 @@ export async function run(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-bench-web-"));
   const web = await startChild("web", { BENCH_DATA_DIR: dataDir, BENCH_UPSTREAM: upstreamUrl });
   const pipe = await startChild("pipe", { BENCH_UPSTREAM: upstreamUrl });
-  const nginx = startNginx(upstream.message.port);
+  const nginx = await startNginx(upstream.message.port);
   await new Promise((resolve) => setTimeout(resolve, 300));
   try {
     const targets: Target[] = [

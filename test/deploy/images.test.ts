@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createLogger, createServiceApp } from "@hearth/core";
 import { describe, expect, it } from "vitest";
+import { freePort } from "../support/ports.js";
 import { repoRoot } from "../support/shared-data.js";
 
 interface Stage {
@@ -121,8 +121,9 @@ describe("deploy/healthcheck.mjs", () => {
       logger: createLogger({ level: "silent" }),
       serviceToken: "a-token-of-sixteen-plus",
     });
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    const port = String((app.server.address() as AddressInfo).port);
+    // Not listen(0): once the app closes, another test's listen(0) could take that port and answer.
+    const port = String(await freePort());
+    await app.listen({ host: "127.0.0.1", port: Number(port) });
     try {
       expect(await run({ HEARTH_SERVICE: "model", HEARTH_MODEL_PORT: port })).toBe(0);
       // Another service's port answers for another service: not healthy.

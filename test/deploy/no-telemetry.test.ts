@@ -119,8 +119,7 @@ describe.skipIf(!platformBuilt)("no telemetry: hearth up connects only where the
   });
 
   afterAll(async () => {
-    hearth?.child.kill("SIGINT");
-    await hearth?.exited;
+    await hearth?.kill("SIGINT");
     provider?.close();
     rmSync(directory, { recursive: true, force: true });
   });

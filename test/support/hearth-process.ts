@@ -11,8 +11,8 @@ export interface HearthProcess {
   /** Resolves with the first match of `pattern` in stdout+stderr, or rejects on exit or timeout. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Kills the process (SIGKILL) unless it has already exited, and waits for it to exit. */
-  kill(): Promise<void>;
+  /** Signals the process (SIGKILL unless told; nothing if it has exited) and waits for it to exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export function startHearth(args: string[], env: Record<string, string>): HearthProcess {
@@ -65,9 +65,8 @@ export function startHearth(args: string[], env: Record<string, string>): Hearth
         check();
       });
     },
-    async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGKILL");
+    async kill(signal: NodeJS.Signals = "SIGKILL") {
+      child.kill(signal);
       await exited;
     },
   };

@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 /** Ports each test worker hands out, from its own block. */
 const BLOCK_SIZE = 1000;
 const FIRST_BLOCK = 10_000;
+let blockStart: number | undefined;
 let handedOut = 0;
 
 /** Where the kernel starts picking ports for `listen(0)` and for outgoing connections. */
@@ -15,6 +16,13 @@ function ephemeralRangeStart(): number {
   } catch {
     return 32_768;
   }
+}
+
+/** The first port of this test worker's block. */
+function workerBlockStart(): number {
+  const worker = Math.max(1, Number(process.env.VITEST_POOL_ID) || 1);
+  const blocks = Math.max(1, Math.floor((ephemeralRangeStart() - FIRST_BLOCK) / BLOCK_SIZE));
+  return FIRST_BLOCK + ((worker - 1) % blocks) * BLOCK_SIZE;
 }
 
 function canListen(port: number): Promise<boolean> {
@@ -33,9 +41,8 @@ function canListen(port: number): Promise<boolean> {
  * (VITEST_POOL_ID), never the same one twice in a test file, and only once a bind shows it free.
  */
 export async function freePort(): Promise<number> {
-  const worker = Math.max(1, Number(process.env.VITEST_POOL_ID) || 1);
-  const blocks = Math.floor((ephemeralRangeStart() - FIRST_BLOCK) / BLOCK_SIZE);
-  const first = FIRST_BLOCK + ((worker - 1) % Math.max(1, blocks)) * BLOCK_SIZE;
+  blockStart ??= workerBlockStart();
+  const first = blockStart;
   while (handedOut < BLOCK_SIZE) {
     const port = first + handedOut;
     handedOut += 1;
