@@ -97,11 +97,16 @@ export class SearchClient {
     this.#fetch = options.fetch ?? fetch;
   }
 
+  /** The URL `search` calls (for the caller's error messages). */
+  get searchUrl(): string {
+    return `${this.#baseUrl}/v1/search`;
+  }
+
   /** Searches; throws SearchClientError with the service's error code on an error answer. */
   async search(request: SearchRequest, options: { signal?: AbortSignal } = {}): Promise<SearchResponse> {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (this.#token) headers["x-hearth-service-token"] = this.#token;
-    const response = await this.#fetch(`${this.#baseUrl}/v1/search`, {
+    const response = await this.#fetch(this.searchUrl, {
       method: "POST",
       headers,
       body: JSON.stringify(searchRequestSchema.parse(request)),

@@ -97,7 +97,7 @@ export async function createWebService(
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerAdminRoutes(app, { db, config, settings, models, modelAccess, usage });
   registerStatusRoute(app, { db, config, usage });
-  registerSearchAdminRoute(app, { config, search });
+  registerSearchAdminRoute(app, { search });
   await registerUi(app);
   await app.ready();
   return {

@@ -497,17 +497,14 @@ export function registerStatusRoute(
  * POST /api/admin/search/test: runs a query through the search service and reports each
  * provider's status and latency (the search service owns the providers and their settings).
  */
-export function registerSearchAdminRoute(
-  app: FastifyInstance,
-  deps: { config: HearthConfig; search: SearchClient },
-) {
+export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: SearchClient }) {
   app.post("/api/admin/search/test", admin, async (request) => {
     const { query } = z.strictObject({ query: z.string().trim().min(1).max(500) }).parse(request.body);
     let answer: SearchResponse;
     try {
       answer = await deps.search.search({ query, limit: 5 }, { signal: AbortSignal.timeout(20_000) });
     } catch (error) {
-      const url = `${deps.config.services.searchUrl.replace(/\/$/, "")}/v1/search`;
+      const url = deps.search.searchUrl;
       if (error instanceof SearchClientError)
         throw new UpstreamCallError({
           url,
@@ -518,11 +515,12 @@ export function registerSearchAdminRoute(
       throw new UpstreamCallError({ url, message: "the search service did not answer", cause: error });
     }
     return {
+      // An absent error stays absent: the reply is serialised by JSON.stringify.
       providers: answer.providers.map(({ id, status, latencyMs, error }) => ({
         id,
         status,
         latencyMs,
-        ...(error !== undefined ? { error } : {}),
+        error,
       })),
       resultCount: answer.results.length,
     };
