@@ -103,6 +103,8 @@ const CONTEXT = 512;
 const MAX_TOKENS = 200;
 /** Answers timed for their first token only are short, so that hundreds fit in a run. */
 const TTFT_TOKENS = 8;
+/** Rounds timed for the first token: a p99 needs hundreds of samples. */
+const TTFT_ROUNDS = 300;
 /** Cache hits timed per figure, and answered untimed between the first figure and the second. */
 const HITS_TIMED = 1000;
 const HITS_WARM_UP = 5000;
@@ -113,6 +115,13 @@ function percentile(values: number[], p: number): number {
 }
 const ms = (value: number) => `${value.toFixed(3)} ms`;
 const p50p99 = (values: number[]) => `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
+
+/** Times `count` calls of `once`, one after the other (each returns its own time in ms). */
+async function timeEach(count: number, once: () => Promise<number>): Promise<number[]> {
+  const times: number[] = [];
+  for (let run = 0; run < count; run++) times.push(await once());
+  return times;
+}
 
 async function start(dir: string, model: Record<string, unknown>) {
   const config = loadConfig({
@@ -217,8 +226,9 @@ async function servingOverhead(dir: string, modelFile: string, modelName: string
     await direct();
     await viaHttp();
   }
-  // A service in use has its request path compiled by V8's optimising tiers; a few hundred short
-  // answers get it there, as they get node-llama-cpp's per-token code there in the runs above.
+  // A service in use has its request path compiled by V8's optimising tiers. A few hundred short
+  // answers take it most of the way (longer warm-ups did not move these figures; bench/README.md,
+  // "Fourth session"), as the runs above get node-llama-cpp's per-token code there.
   for (let warm = 0; warm < 300; warm++) {
     await client.request(
       `${service.url}/v1/chat/completions`,
@@ -254,42 +264,42 @@ async function servingOverhead(dir: string, modelFile: string, modelName: string
   // follow generation. The service's own part of each request's time to first token (from admission
   // to its first token, the hearth_model_time_to_first_token_seconds it records) is read from
   // /metrics after the request, outside the timing: what remains is what the HTTP layer added.
-  const ttftRounds = 300;
+  const ttftSumLine = new RegExp(
+    `^hearth_model_time_to_first_token_seconds_sum\\{service="model",model="${modelName}"\\} (\\S+)$`,
+    "m",
+  );
   const serviceTtftSum = async () => {
-    const text = await (await fetch(`${service.url}/metrics`)).text();
-    const line = new RegExp(
-      `^hearth_model_time_to_first_token_seconds_sum\\{service="model",model="${modelName}"\\} (\\S+)$`,
-      "m",
-    );
-    return Number(line.exec(text)?.[1] ?? Number.NaN) * 1000;
+    const sum = ttftSumLine.exec(await (await fetch(`${service.url}/metrics`)).text())?.[1];
+    if (sum === undefined) throw new Error("the service's /metrics has no time-to-first-token sum");
+    return Number(sum) * 1000;
   };
-  const direct8: number[] = [];
+  const directShort: number[] = [];
   const directAgain: number[] = [];
-  const http8: number[] = [];
+  const httpShort: number[] = [];
   const layer: number[] = [];
   const bareRuns: number[] = [];
   let before = await serviceTtftSum();
-  for (let round = 0; round < ttftRounds; round++) {
-    direct8.push((await direct(TTFT_TOKENS)).ttft);
+  for (let round = 0; round < TTFT_ROUNDS; round++) {
+    directShort.push((await direct(TTFT_TOKENS)).ttft);
     const answer = await viaHttp(TTFT_TOKENS);
     const after = await serviceTtftSum();
-    http8.push(answer.ttft);
+    httpShort.push(answer.ttft);
     layer.push(answer.ttft - (after - before));
     before = after;
     directAgain.push((await direct(TTFT_TOKENS)).ttft);
     bareRuns.push(await viaBare());
   }
   console.log(
-    `time to first token (${ttftRounds} interleaved rounds of ${TTFT_TOKENS}-token answers; each request timed right after a direct run), p50/p99:`,
+    `time to first token (${TTFT_ROUNDS} interleaved rounds of ${TTFT_TOKENS}-token answers; each request timed right after a direct run), p50/p99:`,
   );
-  console.log(`  direct node-llama-cpp:                   ${p50p99(direct8)}`);
-  console.log(`  /v1/chat/completions SSE:                ${p50p99(http8)}`);
+  console.log(`  direct node-llama-cpp:                   ${p50p99(directShort)}`);
+  console.log(`  /v1/chat/completions SSE:                ${p50p99(httpShort)}`);
   console.log(
     `  time to first token added by HTTP p50/p99: ${p50p99(layer)} (target <= 2 ms at p99; per request, the client's time to first token minus the service's own)`,
   );
   console.log(`  of which the machine's floor (bare node:http SSE answer, same client): ${p50p99(bareRuns)}`);
   console.log(
-    `  paired instead with the direct run before it: ${p50p99(http8.map((value, index) => value - direct8[index]!))}; the pairing's own spread (a direct run minus the one before it): ${p50p99(directAgain.map((value, index) => value - direct8[index]!))}`,
+    `  paired instead with the direct run before it: ${p50p99(httpShort.map((value, index) => value - directShort[index]!))}; the pairing's own spread (a direct run minus the one before it): ${p50p99(directAgain.map((value, index) => value - directShort[index]!))}`,
   );
   await client.close();
   await bare.close();
@@ -313,23 +323,17 @@ async function cache(dir: string, modelName: string) {
   await ask("warm up");
   const misses: number[] = [];
   for (let run = 0; run < 50; run++) misses.push((await ask(`question number ${run}`)).time);
-  const hits = async (count: number) => {
-    const times: number[] = [];
-    for (let run = 0; run < count; run++) {
+  const hits = (count: number) =>
+    timeEach(count, async () => {
       const result = await ask("question number 7");
       if (result.cache !== "hit") throw new Error("expected a cache hit");
-      times.push(result.time);
-    }
-    return times;
-  };
+      return result.time;
+    });
   // The same client against a bare node:http server answering at once: the machine's floor.
   const bare = await bareSseServer();
-  const bareAnswers = async (count: number) => {
-    const times: number[] = [];
-    for (let run = 0; run < count; run++)
-      times.push((await client.request(`${bare.url}/`, {})).seconds * 1000);
-    return times;
-  };
+  const bareAnswers = (count: number) =>
+    timeEach(count, async () => (await client.request(`${bare.url}/`, {})).seconds * 1000);
+
   // Right after the misses the hit path has not yet been optimised by V8, and its compiler threads
   // share the two cores with the client; a service in use answers hits from optimised code. Both are
   // shown: the first hits after start, then hits (and the floor) after a few thousand.
@@ -341,7 +345,7 @@ async function cache(dir: string, modelName: string) {
   const warmFloor = await bareAnswers(HITS_TIMED);
   await bare.close();
   console.log(
-    `inference cache (${modelName}, non-streaming, 64 tokens, 50 misses, ${HITS_TIMED} hits timed at start and again after ${HITS_WARM_UP})`,
+    `inference cache (${modelName}, non-streaming, 64 tokens, 50 misses, ${HITS_TIMED} hits timed at start and again after ${HITS_TIMED + HITS_WARM_UP})`,
   );
   console.log(`  miss p50/p99: ${p50p99(misses)}`);
   console.log(`  hit  p50/p99, in use: ${p50p99(warmHits)} (target < 2 ms at p99)`);

@@ -10,8 +10,9 @@
  * web service runs in its own process (with a real SQLite database and API-key auth), nginx in
  * its own. The load generator shares the machine, as the issue describes.
  *
- * Before measuring, each target carries 100 streams held open for HEARTH_BENCH_WEB_WARMUP_SECONDS
- * (20: about 2,000 streams), as a service in use has its request path optimised by V8.
+ * Before measuring, each target carries HEARTH_BENCH_WEB_CONCURRENCY (100) streams held open for
+ * HEARTH_BENCH_WEB_WARMUP_SECONDS (20: about 2,000 streams at 100), as a Node service in use has its
+ * request path optimised by V8.
  *
  * `npm run bench -- web` prints the figures; HEARTH_BENCH_WEB_RUNS, HEARTH_BENCH_WEB_SECONDS,
  * HEARTH_BENCH_WEB_WARMUP_SECONDS and HEARTH_BENCH_WEB_STREAMS shrink it for a quick look.
@@ -365,9 +366,9 @@ export async function run(): Promise<void> {
       { name: "node", port: pipe.message.port, key: undefined, pid: pipe.child.pid },
       { name: "web", port: web.message.port, key: web.message.key, pid: web.child.pid },
     ];
-    // Warm-up: connections open and every process's request path optimised by V8, as in a service
-    // in use. 2 s (about 200 streams) left the Node processes' first measured run partly compiling
-    // (bench/README.md, "Fourth session").
+    // Warm-up: connections open and the Node processes' request paths optimised by V8, as in a
+    // service in use. With 2 s (about 200 streams) the bare pipe's p99 was higher (bench/README.md,
+    // web service, "Fourth session", warm-up).
     for (const target of targets) await steady(target.port, concurrency, warmUpSeconds, target.key);
     console.log(`warm-up: ${concurrency} streams held open for ${warmUpSeconds} s through each target`);
     await compare(
