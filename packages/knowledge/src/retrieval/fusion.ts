@@ -22,7 +22,6 @@ export function describeFusion(method: FusionMethod): string {
 }
 
 export interface FusedHit {
-  chunkId: string;
   hit: SearchHit;
   score: number;
   lexical?: { rank: number; score: number };
@@ -54,7 +53,7 @@ export function fuseRankings(
   const entry = (hit: SearchHit): FusedHit => {
     let found = fused.get(hit.chunk.id);
     if (found === undefined) {
-      found = { chunkId: hit.chunk.id, hit, score: 0 };
+      found = { hit, score: 0 };
       fused.set(hit.chunk.id, found);
     }
     return found;

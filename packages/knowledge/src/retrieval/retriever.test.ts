@@ -131,7 +131,7 @@ describe("fuseRankings", () => {
     const fused = fuseRankings([hit("a", 9), hit("b", 5)], [hit("b", 0.9), hit("c", 0.8)], {
       kind: "reciprocal-rank",
     });
-    expect(fused.map((entry) => entry.chunkId)).toEqual(["b", "a", "c"]);
+    expect(fused.map((entry) => entry.hit.chunk.id)).toEqual(["b", "a", "c"]);
     expect(fused[0]?.score).toBeCloseTo(1 / 62 + 1 / 61, 10);
   });
 });

@@ -103,7 +103,6 @@ function alone(list: readonly SearchHit[], path: "lexical" | "vector"): FusedHit
   return list.map((hit, index) => {
     const ranked = { rank: index + 1, score: hit.score };
     return {
-      chunkId: hit.chunk.id,
       hit,
       score: hit.score,
       ...(path === "lexical" ? { lexical: ranked } : { vector: ranked }),
