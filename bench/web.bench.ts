@@ -140,7 +140,10 @@ function startChild(
     role === "web" && process.env.HEARTH_BENCH_WEB_NODE_ARGS
       ? process.env.HEARTH_BENCH_WEB_NODE_ARGS.split(" ")
       : [];
-  const child = spawn(process.execPath, [...extra, "--conditions=source", "--import", "tsx", self], {
+  // tsx runs this file; the web service itself comes from the packages' built dist, as `npm start`
+  // runs it (resolved through the "source" condition, tsx would compile it anew, adding a
+  // function-naming call to every closure the request path creates).
+  const child = spawn(process.execPath, [...extra, "--import", "tsx", self], {
     env: { ...process.env, HEARTH_BENCH_ROLE: role, ...env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -251,27 +254,40 @@ function processTree(pid: number): number[] {
   }
 }
 
-/** Resident memory of the web process and its cluster workers, in MB. */
-function rssMb(pid: number | undefined): number {
+/** A figure summed over a process and its children; a process that ended in between counts 0. */
+function sumOverTree(pid: number | undefined, read: (id: number) => number): number {
   if (!pid) return Number.NaN;
-  const read = (id: number) =>
-    Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${id}/status`, "utf8"))?.[1] ?? 0) / 1024;
-  return processTree(pid).reduce((total, id) => total + read(id), 0);
+  return processTree(pid).reduce((total, id) => {
+    try {
+      return total + read(id);
+    } catch {
+      return total;
+    }
+  }, 0);
 }
 
+/** Resident memory of the web process and its cluster workers, in MB. */
+const rssMb = (pid: number | undefined) =>
+  sumOverTree(
+    pid,
+    (id) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${id}/status`, "utf8"))?.[1] ?? 0) / 1024,
+  );
+
 /** CPU time (user + system) used so far by a process and its children, in ms (10 ms ticks). */
-function cpuMs(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
-  const read = (id: number) => {
-    try {
-      const fields = readFileSync(`/proc/${id}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      return (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      return 0; // the process ended between listing and reading
-    }
-  };
-  return processTree(pid).reduce((total, id) => total + read(id), 0);
-}
+const cpuMs = (pid: number | undefined) =>
+  sumOverTree(pid, (id) => {
+    const fields = readFileSync(`/proc/${id}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  });
+
+/**
+ * Times so far the kernel took the CPU from a process's main thread (its event loop; nginx's worker)
+ * while it still had work: on a shared 2-core machine, each is a wait that lands on some request.
+ */
+const preemptions = (pid: number | undefined) =>
+  sumOverTree(pid, (id) =>
+    Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${id}/status`, "utf8"))?.[1] ?? 0),
+  );
 
 /**
  * `concurrency` streams open at every moment for `seconds`: each simulated client opens its next
@@ -312,34 +328,44 @@ async function compare(
   runs: number,
   measure: (target: Target) => Promise<{ p50: number; p99: number; dropped: number; count: number }>,
 ) {
-  const figures: Record<
-    string,
-    { p50: number[]; p99: number[]; cpu: number[]; dropped: number; count: number }
-  > = {};
+  const figures = new Map(
+    targets.map((target) => [
+      target.name,
+      {
+        p50: [] as number[],
+        p99: [] as number[],
+        cpu: [] as number[],
+        preempted: [] as number[],
+        dropped: 0,
+        count: 0,
+      },
+    ]),
+  );
   for (let i = 0; i < runs; i++) {
     for (const target of targets) {
       const cpuBefore = cpuMs(target.pid);
+      const preemptedBefore = preemptions(target.pid);
       const result = await measure(target);
-      const entry = figures[target.name] ?? { p50: [], p99: [], cpu: [], dropped: 0, count: 0 };
-      figures[target.name] = entry;
+      const entry = figures.get(target.name)!;
       entry.p50.push(result.p50);
       entry.p99.push(result.p99);
       // The proxy's own work per stream (request, 52 chunks, end): less sensitive than latency
       // to what else the shared machine is running.
       entry.cpu.push((cpuMs(target.pid) - cpuBefore) / Math.max(1, result.count));
+      entry.preempted.push((preemptions(target.pid) - preemptedBefore) / Math.max(1, result.count));
       entry.dropped += result.dropped;
       entry.count += result.count;
     }
   }
-  const direct = figures.direct!;
+  const direct = figures.get("direct")!;
   console.log(`${title}, medians of ${runs} interleaved runs:`);
-  for (const [name, entry] of Object.entries(figures)) {
+  for (const [name, entry] of figures) {
     const p50 = median(entry.p50);
     const p99 = median(entry.p99);
     const added =
       name === "direct"
         ? ""
-        : ` | added over direct: p50 ${(p50 - median(direct.p50)).toFixed(2)} ms, p99 ${(p99 - median(direct.p99)).toFixed(2)} ms | CPU ${median(entry.cpu).toFixed(2)} ms per stream`;
+        : ` | added over direct: p50 ${(p50 - median(direct.p50)).toFixed(2)} ms, p99 ${(p99 - median(direct.p99)).toFixed(2)} ms | CPU ${median(entry.cpu).toFixed(2)} ms, preempted ${median(entry.preempted).toFixed(1)} times per stream`;
     console.log(
       `  ${name.padEnd(6)} TTFT p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, streams ${entry.count}, dropped ${entry.dropped}${added}`,
     );
