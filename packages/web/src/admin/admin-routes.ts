@@ -4,6 +4,7 @@ import { type SearchClient, SearchClientError, type SearchResponse } from "@hear
 import { type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { ALERT_METRICS } from "../alerts/alert-thresholds.js";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
 import type { ModelClient } from "../model/model-client.js";
@@ -206,11 +207,19 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     const { limit } = z
       .object({ limit: z.coerce.number().int().min(1).max(1000).default(200) })
       .parse(request.query);
-    const rows = await db.selectFrom("audit_log").selectAll().orderBy("id", "desc").limit(limit).execute();
+    const rows = await db
+      .selectFrom("audit_log")
+      .leftJoin("users", "users.id", "audit_log.actor_id")
+      .selectAll("audit_log")
+      .select("users.username as actor_name")
+      .orderBy("audit_log.id", "desc")
+      .limit(limit)
+      .execute();
     return {
       entries: rows.map((r) => ({
         id: Number(r.id),
         actorId: r.actor_id,
+        actorName: r.actor_name,
         action: r.action,
         target: r.target,
         details: r.details ? JSON.parse(r.details) : null,
@@ -467,27 +476,26 @@ export function registerStatusRoute(
       .executeTakeFirst();
     return {
       services: [{ service: "web", ready: true }, ...services],
+      // Stable keys (null: not known yet); the UI labels them in the reader's language.
       figures: {
-        "inference p99 (ms)": histogramP99(
+        inferenceP99Ms: histogramP99(
           model,
           "hearth_http_request_duration_seconds",
           /route="\/v1\/chat\/completions"|route="\/api\/chat"/,
         ),
-        "model queue depth": sumMetric(model, "hearth_model_queue_depth"),
-        "model service memory (MB)": ((v) => (v === null ? null : Math.round(v / 2 ** 20)))(
-          sumMetric(model, "process_resident_memory_bytes"),
+        modelQueueDepth: sumMetric(model, ALERT_METRICS.queueDepth),
+        modelMemoryMb: ((v) => (v === null ? null : Math.round(v / 2 ** 20)))(
+          sumMetric(model, ALERT_METRICS.residentMemory),
         ),
-        "web memory (MB)": Math.round(process.memoryUsage().rss / 2 ** 20),
-        "search success rate (%)": searchTotal
-          ? Math.round(((searchOk ?? 0) / searchTotal) * 1000) / 10
-          : null,
-        "knowledge-base updates": sumMetric(
+        webMemoryMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+        searchSuccessPercent: searchTotal ? Math.round(((searchOk ?? 0) / searchTotal) * 1000) / 10 : null,
+        knowledgeBaseUpdates: sumMetric(
           knowledge,
           "hearth_http_requests_total",
           /route="\/v1\/knowledge-bases\/:id\/(documents|sync)".*method="POST"|method="POST".*route="\/v1\/knowledge-bases\/:id\/(documents|sync)"/,
         ),
-        "chat requests (24 h)": Number(usage?.requests ?? 0),
-        "tokens out (24 h)": Number(usage?.tokens ?? 0),
+        chatRequests24h: Number(usage?.requests ?? 0),
+        tokensOut24h: Number(usage?.tokens ?? 0),
       },
     };
   });

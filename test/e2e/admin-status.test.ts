@@ -1,0 +1,117 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startModelService } from "../../packages/model/test/start-model-service.js";
+import {
+  type FakeKnowledge,
+  startFakeKnowledgeAndSearch,
+} from "../../packages/web/test/support/fake-knowledge-search.js";
+import { createApiKey, type Session, signUp } from "../../packages/web/test/support/web-client.js";
+import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
+import { writeTinyGguf } from "../support/tiny-gguf.js";
+
+interface StatusAnswer {
+  services: Array<{ service: string; ready: boolean; reason?: string }>;
+  figures: Record<string, number | null>;
+}
+
+/**
+ * Issue 6's status page and audit log as the web service answers them, over the real model service
+ * (a tiny GGUF): the figures operators watch, under stable keys, taken from the services' metrics
+ * after a streamed chat; who did each sensitive action; both refused to non-admins.
+ */
+describe("admin status figures and audit log", () => {
+  let dir: string;
+  let model: Awaited<ReturnType<typeof startModelService>>;
+  let services: FakeKnowledge;
+  let web: WebHarness;
+  let admin: Session;
+  let member: Session;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "hearth-e2e-status-"));
+    await writeTinyGguf(join(dir, "tiny.gguf"));
+    model = await startModelService(dir);
+    services = await startFakeKnowledgeAndSearch();
+    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
+    admin = await signUp(web.app, "root");
+    member = await signUp(web.app, "member");
+  });
+  afterAll(async () => {
+    await web?.close();
+    await services?.close();
+    await model?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("shows every service ready and the figures a streamed chat moved", async () => {
+    const key = await createApiKey(web.app, member);
+    const authorization = `Bearer ${key}`;
+    const models = (await web.app.inject({ url: "/v1/models", headers: { authorization } })).json() as {
+      data: Array<{ id: string }>;
+    };
+    const chat = await web.app.inject({
+      method: "POST",
+      url: "/v1/chat/completions",
+      headers: { authorization },
+      payload: {
+        model: models.data[0]!.id,
+        messages: [{ role: "user", content: "Once upon a time" }],
+        max_tokens: 8,
+        temperature: 0,
+        stream: true,
+      },
+    });
+    expect(chat.statusCode).toBe(200);
+    expect(chat.body).toContain("data: [DONE]");
+
+    const answer = await web.app.inject({ url: "/api/admin/status", headers: admin.headers });
+    expect(answer.statusCode).toBe(200);
+    const status = answer.json() as StatusAnswer;
+    expect(status.services.find((s) => s.service === "model")).toMatchObject({ ready: true });
+    expect(status.services.find((s) => s.service === "web")).toMatchObject({ ready: true });
+    expect(Object.keys(status.figures).sort()).toEqual(
+      [
+        "chatRequests24h",
+        "inferenceP99Ms",
+        "knowledgeBaseUpdates",
+        "modelMemoryMb",
+        "modelQueueDepth",
+        "searchSuccessPercent",
+        "tokensOut24h",
+        "webMemoryMb",
+      ].sort(),
+    );
+    const { figures } = status;
+    expect(figures.chatRequests24h).toBe(1);
+    expect(figures.tokensOut24h).toBeGreaterThan(0);
+    expect(figures.inferenceP99Ms).toBeGreaterThan(0);
+    expect(figures.modelQueueDepth).toBe(0);
+    expect(figures.modelMemoryMb).toBeGreaterThan(0);
+    expect(figures.webMemoryMb).toBeGreaterThan(0);
+
+    expect((await web.app.inject({ url: "/api/admin/status", headers: member.headers })).statusCode).toBe(
+      403,
+    );
+  });
+
+  it("names who did each sensitive action, newest first", async () => {
+    const changed = await web.app.inject({
+      method: "PATCH",
+      url: `/api/admin/users/${member.userId}`,
+      headers: admin.headers,
+      payload: { role: "admin" },
+    });
+    expect(changed.statusCode).toBe(200);
+    const audit = (await web.app.inject({ url: "/api/admin/audit", headers: admin.headers })).json() as {
+      entries: Array<{ action: string; actorName: string | null; target: string | null }>;
+    };
+    expect(audit.entries[0]).toMatchObject({
+      action: "user.role-change",
+      actorName: "root",
+      target: member.userId,
+    });
+    expect(audit.entries.map((entry) => entry.action)).toContain("api-key.create");
+  });
+});
