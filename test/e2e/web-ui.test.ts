@@ -23,7 +23,8 @@ import {
 /**
  * Issue 6 in a real Chromium on the built UI: sign up as admin, chat and see it stream, upload a
  * document and get an answer citing it, a second user (Chinese browser) who cannot see the first
- * one's conversations or private knowledge base, an admin changing a role, the language switch.
+ * one's conversations or private knowledge base, an admin changing a role (and the audit log
+ * naming it), the language switch (the admin pages' labels and choices in Chinese).
  * The model, knowledge and search services are local stand-ins speaking their recorded shapes.
  */
 describe.skipIf(!hasChromium)("web UI in the browser", () => {
@@ -135,9 +136,24 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     await bob.page.reload();
     await bob.page.getByRole("link", { name: "管理" }).waitFor();
 
+    await page.getByRole("tab", { name: "Audit log" }).click();
+    const change = page.locator('tr[data-action="user.role-change"]');
+    await expect.poll(() => change.count()).toBe(1);
+    expect(await change.locator("td").allTextContents()).toEqual(
+      expect.arrayContaining(["alice", "Changed a role"]),
+    );
+
     await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");
     await page.getByRole("link", { name: "聊天" }).waitFor();
     expect(await page.evaluate(() => document.documentElement.lang)).toBe("zh-CN");
+    expect(await change.locator("td").allTextContents()).toContain("修改角色");
+    await page.getByRole("tab", { name: "运行状态" }).click();
+    await page.getByText("推理延迟 P99（毫秒）").waitFor();
+    await page.getByRole("tab", { name: "用户" }).click();
+    const role = page.getByLabel("角色: bob");
+    expect(await role.evaluate((select: HTMLSelectElement) => select.selectedOptions[0]?.textContent)).toBe(
+      "管理员",
+    );
     await screenshot(page, "web-ui-admin-zh");
     await page.getByRole("combobox", { name: "语言" }).selectOption("en");
     await page.getByRole("link", { name: "Chat" }).waitFor();

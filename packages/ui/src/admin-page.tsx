@@ -15,12 +15,43 @@ interface Group {
   userIds: string[];
 }
 
+/**
+ * Runs admin actions one way: the error a failed one answers (the API's message) is shown in an
+ * alert beside the form instead of failing silently; the next action clears it.
+ */
+function useAdminAction(): { error: string; run(action: () => Promise<unknown>): Promise<boolean> } {
+  const { t } = useI18n();
+  const [error, setError] = useState("");
+  const run = useCallback(
+    async (action: () => Promise<unknown>) => {
+      setError("");
+      try {
+        await action();
+        return true;
+      } catch (caught) {
+        setError(`${t.error}: ${(caught as Error).message}`);
+        return false;
+      }
+    },
+    [t],
+  );
+  return { error, run };
+}
+
+function ActionError({ error }: { error: string }) {
+  return error ? (
+    <p className="error-text" role="alert">
+      {error}
+    </p>
+  ) : null;
+}
+
 function UsersAndGroups() {
   const { t } = useI18n();
   const [users, setUsers] = useState<User[]>([]);
   const [groups, setGroups] = useState<Group[]>([]);
   const [groupName, setGroupName] = useState("");
-  const [error, setError] = useState("");
+  const { error, run } = useAdminAction();
   const load = useCallback(async () => {
     setUsers((await api<{ users: User[] }>("/api/admin/users")).users);
     setGroups((await api<{ groups: Group[] }>("/api/admin/groups")).groups);
@@ -29,35 +60,26 @@ function UsersAndGroups() {
     void load();
   }, [load]);
   const change = async (id: string, body: Partial<User>) => {
-    setError("");
-    try {
-      await api(`/api/admin/users/${id}`, { method: "PATCH", body });
-    } catch (caught) {
-      setError((caught as Error).message);
-    }
+    await run(() => api(`/api/admin/users/${id}`, { method: "PATCH", body }));
     await load();
   };
   const toggleMember = async (group: Group, userId: string) => {
     const userIds = group.userIds.includes(userId)
       ? group.userIds.filter((u) => u !== userId)
       : [...group.userIds, userId];
-    await api(`/api/admin/groups/${group.id}/members`, { method: "PUT", body: { userIds } });
+    await run(() => api(`/api/admin/groups/${group.id}/members`, { method: "PUT", body: { userIds } }));
     await load();
   };
   const createGroup = async (event: FormEvent) => {
     event.preventDefault();
-    await api("/api/admin/groups", { method: "POST", body: { name: groupName } });
-    setGroupName("");
+    if (await run(() => api("/api/admin/groups", { method: "POST", body: { name: groupName } })))
+      setGroupName("");
     await load();
   };
   return (
     <section aria-labelledby="users-title">
       <h3 id="users-title">{t.users}</h3>
-      {error && (
-        <p className="error-text" role="alert">
-          {error}
-        </p>
-      )}
+      <ActionError error={error} />
       <table>
         <thead>
           <tr>
@@ -79,8 +101,8 @@ function UsersAndGroups() {
                   value={user.role}
                   onChange={(e) => void change(user.id, { role: e.target.value as User["role"] })}
                 >
-                  <option value="user">user</option>
-                  <option value="admin">admin</option>
+                  <option value="user">{t.roles.user}</option>
+                  <option value="admin">{t.roles.admin}</option>
                 </select>
               </td>
               <td>
@@ -89,9 +111,9 @@ function UsersAndGroups() {
                   value={user.status}
                   onChange={(e) => void change(user.id, { status: e.target.value as User["status"] })}
                 >
-                  <option value="active">active</option>
-                  <option value="pending">pending</option>
-                  <option value="disabled">disabled</option>
+                  <option value="active">{t.accountStatuses.active}</option>
+                  <option value="pending">{t.accountStatuses.pending}</option>
+                  <option value="disabled">{t.accountStatuses.disabled}</option>
                 </select>
               </td>
               {groups.map((g) => (
@@ -240,6 +262,7 @@ function Models() {
   const [groups, setGroups] = useState<Group[]>([]);
   const [pull, setPull] = useState("");
   const [progress, setProgress] = useState<string>("");
+  const { error, run } = useAdminAction();
   const load = useCallback(async () => {
     const [catalog, versions, groupList] = await Promise.all([
       api<{ models: AdminModel[] }>("/api/admin/models"),
@@ -279,10 +302,14 @@ function Models() {
     const groupIds = model.groupIds.includes(groupId)
       ? model.groupIds.filter((g) => g !== groupId)
       : [...model.groupIds, groupId];
-    await api(`/api/admin/models/${encodeURIComponent(model.id)}/access`, {
-      method: "PUT",
-      body: { groupIds },
-    });
+    await run(() =>
+      api(`/api/admin/models/${encodeURIComponent(model.id)}/access`, { method: "PUT", body: { groupIds } }),
+    );
+    await load();
+  };
+  const remove = async (model: AdminModel) => {
+    if (!window.confirm(t.deleteModelConfirm.replace("{model}", model.id))) return;
+    await run(() => api(`/api/admin/models/${encodeURIComponent(model.id)}`, { method: "DELETE" }));
     await load();
   };
   return (
@@ -296,6 +323,7 @@ function Models() {
         <button type="submit">{t.pull}</button>
         <output aria-live="polite">{progress}</output>
       </form>
+      <ActionError error={error} />
       <table>
         <thead>
           <tr>
@@ -333,10 +361,8 @@ function Models() {
                 <td>
                   <button
                     type="button"
-                    onClick={async () => {
-                      await api(`/api/admin/models/${encodeURIComponent(model.id)}`, { method: "DELETE" });
-                      await load();
-                    }}
+                    aria-label={`${t.delete}: ${model.id}`}
+                    onClick={() => void remove(model)}
                   >
                     {t.delete}
                   </button>
@@ -362,6 +388,7 @@ function SiteSettings() {
   const [settings, setSettings] = useState<Settings | undefined>();
   const [words, setWords] = useState("");
   const [saved, setSaved] = useState(false);
+  const { error, run } = useAdminAction();
   useEffect(() => {
     void api<Settings>("/api/admin/settings").then((s) => {
       setSettings(s);
@@ -374,25 +401,23 @@ function SiteSettings() {
     const limits = Object.fromEntries(
       Object.entries(settings.userLimits).filter(([, v]) => typeof v === "number" && v > 0),
     );
-    await api("/api/admin/settings", {
-      method: "PATCH",
-      body: {
-        signup: settings.signup,
-        userLimits: limits,
-        filter: {
-          ...settings.filter,
-          words: words
-            .split("\n")
-            .map((w) => w.trim())
-            .filter(Boolean),
-        },
+    setSaved(false);
+    const body = {
+      signup: settings.signup,
+      userLimits: limits,
+      filter: {
+        ...settings.filter,
+        words: words
+          .split("\n")
+          .map((w) => w.trim())
+          .filter(Boolean),
       },
-    });
-    setSaved(true);
+    };
+    setSaved(await run(() => api("/api/admin/settings", { method: "PATCH", body })));
   };
-  const limit = (key: string) => (
+  const limit = (key: keyof typeof t.limitNames) => (
     <label key={key}>
-      {key}
+      {t.limitNames[key]}
       <input
         type="number"
         min={0}
@@ -418,21 +443,22 @@ function SiteSettings() {
           value={settings.signup}
           onChange={(e) => setSettings({ ...settings, signup: e.target.value as Settings["signup"] })}
         >
-          <option value="open">open</option>
-          <option value="approval">approval</option>
-          <option value="closed">closed</option>
+          <option value="open">{t.signupModes.open}</option>
+          <option value="approval">{t.signupModes.approval}</option>
+          <option value="closed">{t.signupModes.closed}</option>
         </select>
       </label>
       <fieldset>
         <legend>{t.limits}</legend>
-        {["requestsPerMinute", "requestsPerDay", "tokensPerMinute", "tokensPerDay"].map(limit)}
+        {(["requestsPerMinute", "requestsPerDay", "tokensPerMinute", "tokensPerDay"] as const).map(limit)}
       </fieldset>
       <label>
         {t.sensitiveWords}
         <textarea rows={4} value={words} onChange={(e) => setWords(e.target.value)} />
       </label>
       <button type="submit">{t.save}</button>
-      {saved && <output>✓</output>}
+      {saved && <output>{t.saved}</output>}
+      <ActionError error={error} />
     </form>
   );
 }
@@ -520,14 +546,15 @@ function Status() {
       <ul>
         {status.services.map((s) => (
           <li key={s.service}>
-            {s.service}: {s.ready ? "ready" : `not ready${s.reason ? ` (${s.reason})` : ""}`}
+            {s.service}:{" "}
+            {s.ready ? t.serviceReady : `${t.serviceNotReady}${s.reason ? ` (${s.reason})` : ""}`}
           </li>
         ))}
       </ul>
       <dl className="figures">
         {Object.entries(status.figures).map(([name, value]) => (
           <div key={name}>
-            <dt>{name}</dt>
+            <dt>{t.figureNames[name] ?? name}</dt>
             <dd>{value === null ? "—" : value.toLocaleString()}</dd>
           </div>
         ))}
@@ -547,22 +574,16 @@ function SearchProviders() {
   const { t } = useI18n();
   const [query, setQuery] = useState("Hearth");
   const [rows, setRows] = useState<ProviderRow[]>([]);
-  const [error, setError] = useState("");
+  const { error, run } = useAdminAction();
   const test = async (event: FormEvent) => {
     event.preventDefault();
-    setError("");
-    try {
-      setRows(
-        (
-          await api<{ providers: ProviderRow[] }>("/api/admin/search/test", {
-            method: "POST",
-            body: { query },
-          })
-        ).providers,
-      );
-    } catch (caught) {
-      setError((caught as Error).message);
-    }
+    await run(async () => {
+      const answer = await api<{ providers: ProviderRow[] }>("/api/admin/search/test", {
+        method: "POST",
+        body: { query },
+      });
+      setRows(answer.providers);
+    });
   };
   return (
     <section aria-labelledby="providers-title">
@@ -574,11 +595,7 @@ function SearchProviders() {
         </label>
         <button type="submit">{t.testProviders}</button>
       </form>
-      {error && (
-        <p className="error-text" role="alert">
-          {error}
-        </p>
-      )}
+      <ActionError error={error} />
       <table>
         <tbody>
           {rows.map((row) => (
@@ -595,16 +612,73 @@ function SearchProviders() {
   );
 }
 
-/** Administration: users and groups, models, search providers, site settings, usage, live status. */
+interface AuditEntry {
+  id: number;
+  actorName: string | null;
+  action: string;
+  target: string | null;
+  details: Record<string, unknown> | null;
+  createdAt: string;
+}
+
+/** The latest sensitive actions (role changes, keys, deletions, settings), newest first. */
+function AuditLog() {
+  const { t, locale } = useI18n();
+  const [entries, setEntries] = useState<AuditEntry[]>([]);
+  const { error, run } = useAdminAction();
+  useEffect(() => {
+    void run(async () => setEntries((await api<{ entries: AuditEntry[] }>("/api/admin/audit")).entries));
+  }, [run]);
+  return (
+    <section aria-labelledby="audit-title">
+      <h3 id="audit-title">{t.auditLog}</h3>
+      <ActionError error={error} />
+      <table>
+        <thead>
+          <tr>
+            <th>{t.time}</th>
+            <th>{t.actor}</th>
+            <th>{t.action}</th>
+            <th>{t.target}</th>
+            <th>{t.details}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map((entry) => (
+            <tr key={entry.id} data-action={entry.action}>
+              <td>
+                <time dateTime={entry.createdAt}>
+                  {new Date(entry.createdAt).toLocaleString(locale, {
+                    dateStyle: "medium",
+                    timeStyle: "medium",
+                  })}
+                </time>
+              </td>
+              <td>{entry.actorName ?? "—"}</td>
+              <td title={entry.action}>{t.auditActions[entry.action] ?? entry.action}</td>
+              <td>{entry.target ?? ""}</td>
+              <td>{entry.details ? <code>{JSON.stringify(entry.details)}</code> : ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** Administration: users and groups, models, search providers, site settings, usage, audit log, live status. */
 export function AdminPage() {
   const { t } = useI18n();
-  const [tab, setTab] = useState<"users" | "models" | "search" | "settings" | "usage" | "status">("users");
+  const [tab, setTab] = useState<"users" | "models" | "search" | "settings" | "usage" | "audit" | "status">(
+    "users",
+  );
   const tabs = [
     ["users", t.users],
     ["models", t.models],
     ["search", t.searchProviders],
     ["settings", t.settings],
     ["usage", t.usage],
+    ["audit", t.auditLog],
     ["status", t.statusPage],
   ] as const;
   return (
@@ -623,6 +697,7 @@ export function AdminPage() {
         {tab === "search" && <SearchProviders />}
         {tab === "settings" && <SiteSettings />}
         {tab === "usage" && <Usage />}
+        {tab === "audit" && <AuditLog />}
         {tab === "status" && <Status />}
       </div>
     </div>
