@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +17,9 @@ import { writeTinyGguf } from "../support/tiny-gguf.js";
 /**
  * Issue 2 point 8 end to end: `hearth up` (all four services, the real model service with the
  * embedded llama.cpp runtime and a tiny GGUF written here), the built UI in Chromium, a message
- * answered with streamed text, a screenshot, and a clean Ctrl-C. Skips until the CLI is built.
+ * answered with streamed text, documents uploaded to the real knowledge service and listed with
+ * their status (and a broken one's error), screenshots, and a clean Ctrl-C. Skips until the CLI is
+ * built.
  */
 describe.skipIf(!hasChromium || !existsSync(hearthBin))("hearth up: a first chat in the browser", () => {
   let hearth: HearthProcess;
@@ -46,7 +48,7 @@ describe.skipIf(!hasChromium || !existsSync(hearthBin))("hearth up: a first chat
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("picks the GGUF model, streams an answer, and stops cleanly on Ctrl-C", async () => {
+  it("picks the GGUF model and streams an answer", async () => {
     const { page } = browser;
     await signUpInUi(page, url, "first");
     const picker = page.getByRole("combobox", { name: "Model" });
@@ -62,7 +64,35 @@ describe.skipIf(!hasChromium || !existsSync(hearthBin))("hearth up: a first chat
       .toMatch(/^(done|interrupted)$/);
     const file = await screenshot(page, "hearth-up-first-chat");
     expect(statSync(file).size).toBeGreaterThan(1000);
+  });
 
+  it("lists uploaded documents by name with the knowledge service's status, a broken one with its error", async () => {
+    const { page } = browser;
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByLabel("Name").fill("handbook");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "handbook" }).waitFor();
+    const folder = mkdtempSync(join(dataDir, "upload-"));
+    writeFileSync(join(folder, "vacation.md"), "# Leave\n\nEmployees get 25 vacation days per year.\n");
+    writeFileSync(join(folder, "broken.pdf"), "%PDF-1.7 these bytes are not a PDF");
+    await page
+      .locator('input[type="file"]')
+      .setInputFiles([join(folder, "vacation.md"), join(folder, "broken.pdf")]);
+    const row = (name: string) => page.locator("tbody tr", { has: page.getByRole("link", { name }) });
+    await expect
+      .poll(() => row("vacation.md").getAttribute("data-status"), { timeout: 30_000 })
+      .toBe("indexed");
+    expect(await row("vacation.md").locator("td").allTextContents()).toEqual(
+      expect.arrayContaining(["Indexed", "1"]),
+    );
+    await expect
+      .poll(() => row("broken.pdf").getAttribute("data-status"), { timeout: 30_000 })
+      .toBe("failed");
+    expect(await row("broken.pdf").locator(".error-text").textContent()).toMatch(/\w/);
+    await screenshot(page, "hearth-up-knowledge");
+  });
+
+  it("stops cleanly on Ctrl-C", async () => {
     hearth.child.kill("SIGINT");
     expect((await hearth.exited).code).toBe(0);
   });

@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { ApiError, api, ndjsonLines } from "./api.js";
 import { useI18n } from "./i18n.js";
+import { ActionError, useAction } from "./use-action.js";
 
 interface User {
   id: string;
@@ -15,43 +16,12 @@ interface Group {
   userIds: string[];
 }
 
-/**
- * Runs admin actions one way: the error a failed one answers (the API's message) is shown in an
- * alert beside the form instead of failing silently; the next action clears it.
- */
-function useAdminAction(): { error: string; run(action: () => Promise<unknown>): Promise<boolean> } {
-  const { t } = useI18n();
-  const [error, setError] = useState("");
-  const run = useCallback(
-    async (action: () => Promise<unknown>) => {
-      setError("");
-      try {
-        await action();
-        return true;
-      } catch (caught) {
-        setError(`${t.error}: ${(caught as Error).message}`);
-        return false;
-      }
-    },
-    [t],
-  );
-  return { error, run };
-}
-
-function ActionError({ error }: { error: string }) {
-  return error ? (
-    <p className="error-text" role="alert">
-      {error}
-    </p>
-  ) : null;
-}
-
 function UsersAndGroups() {
   const { t } = useI18n();
   const [users, setUsers] = useState<User[]>([]);
   const [groups, setGroups] = useState<Group[]>([]);
   const [groupName, setGroupName] = useState("");
-  const { error, run } = useAdminAction();
+  const { error, run } = useAction();
   const load = useCallback(async () => {
     setUsers((await api<{ users: User[] }>("/api/admin/users")).users);
     setGroups((await api<{ groups: Group[] }>("/api/admin/groups")).groups);
@@ -262,7 +232,7 @@ function Models() {
   const [groups, setGroups] = useState<Group[]>([]);
   const [pull, setPull] = useState("");
   const [progress, setProgress] = useState<string>("");
-  const { error, run } = useAdminAction();
+  const { error, run } = useAction();
   const load = useCallback(async () => {
     const [catalog, versions, groupList] = await Promise.all([
       api<{ models: AdminModel[] }>("/api/admin/models"),
@@ -388,7 +358,7 @@ function SiteSettings() {
   const [settings, setSettings] = useState<Settings | undefined>();
   const [words, setWords] = useState("");
   const [saved, setSaved] = useState(false);
-  const { error, run } = useAdminAction();
+  const { error, run } = useAction();
   useEffect(() => {
     void api<Settings>("/api/admin/settings").then((s) => {
       setSettings(s);
@@ -574,7 +544,7 @@ function SearchProviders() {
   const { t } = useI18n();
   const [query, setQuery] = useState("Hearth");
   const [rows, setRows] = useState<ProviderRow[]>([]);
-  const { error, run } = useAdminAction();
+  const { error, run } = useAction();
   const test = async (event: FormEvent) => {
     event.preventDefault();
     await run(async () => {
@@ -625,7 +595,7 @@ interface AuditEntry {
 function AuditLog() {
   const { t, locale } = useI18n();
   const [entries, setEntries] = useState<AuditEntry[]>([]);
-  const { error, run } = useAdminAction();
+  const { error, run } = useAction();
   useEffect(() => {
     void run(async () => setEntries((await api<{ entries: AuditEntry[] }>("/api/admin/audit")).entries));
   }, [run]);

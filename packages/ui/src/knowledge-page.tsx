@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, csrfHeader } from "./api.js";
 import { useI18n } from "./i18n.js";
+import { ActionError, useAction } from "./use-action.js";
 
 interface KnowledgeBase {
   id: string;
@@ -8,14 +9,21 @@ interface KnowledgeBase {
   permission: "read" | "write" | "manage";
   visibility?: string;
   documentCount?: number;
+  /** A folder on the knowledge service's machine that the base mirrors (re-sync reads it again). */
+  watchFolder?: string | null;
 }
 
+/** A document as the knowledge service lists it (contracts: knowledgeDocumentSchema). */
 interface DocumentRow {
   id: string;
-  title: string;
-  status?: string;
-  error?: string;
+  name: string;
+  status: "queued" | "parsing" | "embedding" | "indexed" | "failed";
+  error?: { code: string; message: string } | null;
+  chunkCount: number;
 }
+
+/** Statuses a document passes through while it is ingested; the list refreshes until none is left. */
+const IN_PROGRESS = new Set<DocumentRow["status"]>(["queued", "parsing", "embedding"]);
 
 interface UploadRow {
   name: string;
@@ -63,16 +71,16 @@ export function KnowledgePage() {
   const [documents, setDocuments] = useState<DocumentRow[]>([]);
   const [uploads, setUploads] = useState<UploadRow[]>([]);
   const [name, setName] = useState("");
-  const [error, setError] = useState("");
+  const [notice, setNotice] = useState("");
+  const { error, run } = useAction();
 
-  const load = useCallback(async () => {
-    try {
-      const answer = await api<{ knowledgeBases: KnowledgeBase[] }>("/api/knowledge-bases");
-      setBases(answer.knowledgeBases);
-    } catch (caught) {
-      setError((caught as Error).message);
-    }
-  }, []);
+  const load = useCallback(
+    () =>
+      run(async () =>
+        setBases((await api<{ knowledgeBases: KnowledgeBase[] }>("/api/knowledge-bases")).knowledgeBases),
+      ),
+    [run],
+  );
   const loadDocuments = useCallback(async (id: string) => {
     const answer = await api<{ documents: DocumentRow[] }>(`/api/knowledge-bases/${id}/documents`);
     setDocuments(answer.documents);
@@ -82,15 +90,25 @@ export function KnowledgePage() {
     void load();
   }, [load]);
   useEffect(() => {
-    if (selected) void loadDocuments(selected);
-  }, [selected, loadDocuments]);
+    setDocuments([]);
+    setNotice("");
+    if (selected) void run(() => loadDocuments(selected));
+  }, [selected, loadDocuments, run]);
+  // While documents are being ingested, their status is read again every second.
+  useEffect(() => {
+    if (!selected || !documents.some((document) => IN_PROGRESS.has(document.status))) return;
+    const timer = setTimeout(() => void loadDocuments(selected).catch(() => {}), 1000);
+    return () => clearTimeout(timer);
+  }, [selected, documents, loadDocuments]);
 
   const create = async (event: FormEvent) => {
     event.preventDefault();
-    const created = await api<KnowledgeBase>("/api/knowledge-bases", { method: "POST", body: { name } });
-    setName("");
-    await load();
-    setSelected(created.id);
+    await run(async () => {
+      const created = await api<KnowledgeBase>("/api/knowledge-bases", { method: "POST", body: { name } });
+      setName("");
+      await load();
+      setSelected(created.id);
+    });
   };
 
   const upload = async (files: FileList | null) => {
@@ -109,18 +127,43 @@ export function KnowledgePage() {
         }
       }),
     );
-    await loadDocuments(selected);
+    await run(() => loadDocuments(selected));
   };
 
   const base = bases.find((b) => b.id === selected);
+  const removeDocument = async (knowledgeBase: KnowledgeBase, document: DocumentRow) => {
+    if (!window.confirm(t.deleteDocumentConfirm.replace("{name}", document.name))) return;
+    await run(async () => {
+      await api(`/api/knowledge-bases/${knowledgeBase.id}/documents/${document.id}`, { method: "DELETE" });
+      await loadDocuments(knowledgeBase.id);
+    });
+  };
+  const resync = async (knowledgeBase: KnowledgeBase) => {
+    setNotice("");
+    if (await run(() => api(`/api/knowledge-bases/${knowledgeBase.id}/sync`, { method: "POST", body: {} }))) {
+      setNotice(t.resyncStarted);
+      await run(() => loadDocuments(knowledgeBase.id));
+    }
+  };
+  const setVisibility = (knowledgeBase: KnowledgeBase, visibility: string) =>
+    run(async () => {
+      await api(`/api/knowledge-bases/${knowledgeBase.id}/access`, {
+        method: "PUT",
+        body: { visibility, shares: [] },
+      });
+      await load();
+    });
+  const removeBase = async (knowledgeBase: KnowledgeBase) => {
+    if (!window.confirm(t.deleteKnowledgeBaseConfirm.replace("{name}", knowledgeBase.name))) return;
+    if (await run(() => api(`/api/knowledge-bases/${knowledgeBase.id}`, { method: "DELETE" }))) {
+      setSelected(undefined);
+      await load();
+    }
+  };
   return (
     <div className="page">
       <h2>{t.knowledgeBases}</h2>
-      {error && (
-        <p className="error-text" role="alert">
-          {error}
-        </p>
-      )}
+      <ActionError error={error} />
       <form className="inline-form" onSubmit={create}>
         <label>
           {t.newKnowledgeBase}
@@ -134,7 +177,9 @@ export function KnowledgePage() {
             <button type="button" aria-pressed={b.id === selected} onClick={() => setSelected(b.id)}>
               {b.name}
             </button>{" "}
-            <span className="badge">{b.visibility ? t[b.visibility as "private"] : b.permission}</span>
+            <span className="badge">
+              {b.visibility ? t[b.visibility as "private"] : t.permissions[b.permission]}
+            </span>
           </li>
         ))}
       </ul>
@@ -152,45 +197,54 @@ export function KnowledgePage() {
               {uploads.map((row) => (
                 <li key={row.name} data-status={row.status}>
                   {row.name} <progress value={row.progress} max={1} aria-label={row.name} />{" "}
-                  {row.status === "error" ? <span className="error-text">{row.error}</span> : row.status}
+                  {row.status === "error" ? (
+                    <span className="error-text">{row.error}</span>
+                  ) : (
+                    t.uploadStatuses[row.status]
+                  )}
                 </li>
               ))}
             </ul>
           )}
+          {notice && <output>{notice}</output>}
           <h4>{t.documents}</h4>
           <table>
             <thead>
               <tr>
                 <th>{t.name}</th>
                 <th>{t.status}</th>
+                <th>{t.chunks}</th>
                 <th />
               </tr>
             </thead>
             <tbody>
               {documents.map((document) => (
-                <tr key={document.id}>
+                <tr key={document.id} data-status={document.status}>
                   <td>
                     <a
                       href={`/api/knowledge-bases/${base.id}/documents/${document.id}/file`}
                       target="_blank"
                       rel="noopener noreferrer"
                     >
-                      {document.title}
+                      {document.name}
                     </a>
                   </td>
                   <td>
-                    {document.error ? <span className="error-text">{document.error}</span> : document.status}
+                    {t.documentStatuses[document.status]}
+                    {document.error && (
+                      <span className="error-text" title={document.error.code}>
+                        {" "}
+                        {document.error.message}
+                      </span>
+                    )}
                   </td>
+                  <td>{document.status === "indexed" ? document.chunkCount : ""}</td>
                   <td>
                     {base.permission !== "read" && (
                       <button
                         type="button"
-                        onClick={async () => {
-                          await api(`/api/knowledge-bases/${base.id}/documents/${document.id}`, {
-                            method: "DELETE",
-                          });
-                          await loadDocuments(base.id);
-                        }}
+                        aria-label={`${t.delete}: ${document.name}`}
+                        onClick={() => void removeDocument(base, document)}
                       >
                         {t.delete}
                       </button>
@@ -201,11 +255,8 @@ export function KnowledgePage() {
             </tbody>
           </table>
           <div className="actions">
-            {base.permission !== "read" && (
-              <button
-                type="button"
-                onClick={() => void api(`/api/knowledge-bases/${base.id}/sync`, { method: "POST", body: {} })}
-              >
+            {base.permission !== "read" && base.watchFolder && (
+              <button type="button" onClick={() => void resync(base)}>
                 {t.resync}
               </button>
             )}
@@ -213,30 +264,14 @@ export function KnowledgePage() {
               <>
                 <label>
                   {t.visibility}{" "}
-                  <select
-                    value={base.visibility}
-                    onChange={async (e) => {
-                      await api(`/api/knowledge-bases/${base.id}/access`, {
-                        method: "PUT",
-                        body: { visibility: e.target.value, shares: [] },
-                      });
-                      await load();
-                    }}
-                  >
+                  <select value={base.visibility} onChange={(e) => void setVisibility(base, e.target.value)}>
                     <option value="private">{t.private}</option>
                     <option value="shared">{t.shared}</option>
                     <option value="public">{t.public}</option>
                   </select>
                 </label>
-                <button
-                  type="button"
-                  onClick={async () => {
-                    await api(`/api/knowledge-bases/${base.id}`, { method: "DELETE" });
-                    setSelected(undefined);
-                    await load();
-                  }}
-                >
-                  {t.delete}
+                <button type="button" onClick={() => void removeBase(base)}>
+                  {t.deleteKnowledgeBase}
                 </button>
               </>
             )}

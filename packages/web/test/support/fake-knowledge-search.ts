@@ -1,10 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import {
+  type IngestionJob,
+  ingestionJobSchema,
+  type KnowledgeDocument,
+  knowledgeDocumentSchema,
+} from "@hearth/contracts";
 import { listenOnLoopback } from "../../../../test/support/ports.js";
 
 /**
  * Stand-ins for the knowledge and search services with their recorded shapes: knowledge bases,
- * documents uploaded as multipart `file` parts (202 {job, documents}), jobs, and `/v1/query`
+ * documents uploaded as multipart `file` parts (202 {job, documents}; documents and jobs are
+ * checked against the contracts' schemas, so the stand-in cannot drift from the real service),
+ * jobs, and `/v1/query`
  * returning passages that contain the query's words; `/v1/search` returning fixed web results.
  */
 export interface FakeKnowledge {
@@ -20,13 +28,28 @@ async function body(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** An ingestion job as the knowledge service answers it, with nothing left to do. */
+function job(id: string, knowledgeBaseId: string, status: IngestionJob["status"]): IngestionJob {
+  const now = new Date().toISOString();
+  return ingestionJobSchema.parse({
+    id,
+    knowledgeBaseId,
+    kind: "upload",
+    status,
+    counts: { total: 0, queued: 0, parsing: 0, embedding: 0, indexed: 0, skipped: 0, deleted: 0, failed: 0 },
+    documents: [],
+    createdAt: now,
+    updatedAt: now,
+  });
+}
+
 export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
   const bases = new Map<
     string,
     {
       id: string;
       name: string;
-      documents: Array<{ id: string; title: string; text: string; status: string }>;
+      documents: Array<{ record: KnowledgeDocument; text: string }>;
     }
   >();
   const state: FakeKnowledge = { url: "", queries: [], searches: [], close: async () => {} };
@@ -66,10 +89,10 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         (bases.get(id)?.documents ?? [])
           .filter((d) => words.some((w) => d.text.toLowerCase().includes(w)))
           .map((d) => ({
-            chunkId: `${d.id}-0`,
+            chunkId: `${d.record.id}-0`,
             knowledgeBaseId: id,
-            documentId: d.id,
-            documentTitle: d.title,
+            documentId: d.record.id,
+            documentTitle: d.record.name,
             text: d.text,
             score: 0.9,
             page: 1,
@@ -87,7 +110,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         response.end(`data: ${JSON.stringify({ type: "done", jobId: parts[2] })}\n\n`);
         return;
       }
-      return send(response, 200, { id: parts[2], status: "done" });
+      return send(response, 200, job(parts[2], "", "completed"));
     }
     if (parts[0] === "v1" && parts[1] === "knowledge-bases") {
       const id = parts[2];
@@ -118,7 +141,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         return;
       }
       if (parts[3] === "documents" && parts.length === 4 && request.method === "GET")
-        return send(response, 200, { documents: base.documents.map(({ text: _t, ...d }) => d) });
+        return send(response, 200, { documents: base.documents.map((d) => d.record) });
       if (parts[3] === "documents" && parts.length === 4 && request.method === "POST") {
         // multipart: take each part's filename and text content
         const boundary = /boundary=(.+)$/.exec(String(request.headers["content-type"]))?.[1] ?? "";
@@ -127,18 +150,32 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           .split(`--${boundary}`)
           .filter((part) => part.includes("filename="))
           .map((part) => {
-            const title = /filename="([^"]+)"/.exec(part)?.[1] ?? "file";
+            const name = /filename="([^"]+)"/.exec(part)?.[1] ?? "file";
             const text = part.split("\r\n\r\n").slice(1).join("\r\n\r\n").replace(/\r\n$/, "");
-            return { id: randomUUID(), title, text, status: "ready" };
+            const now = new Date().toISOString();
+            const record = knowledgeDocumentSchema.parse({
+              id: randomUUID(),
+              knowledgeBaseId: id,
+              name,
+              source: "upload",
+              status: "indexed",
+              error: null,
+              sizeBytes: Buffer.byteLength(text),
+              chunkCount: 1,
+              contentType: "text/plain",
+              createdAt: now,
+              updatedAt: now,
+            });
+            return { record, text };
           });
         base.documents.push(...documents);
         return send(response, 202, {
-          job: { id: randomUUID(), status: "done" },
-          documents: documents.map(({ text: _t, ...d }) => d),
+          job: job(randomUUID(), id, "completed"),
+          documents: documents.map((d) => d.record),
         });
       }
       if (parts[3] === "documents" && parts[4]) {
-        const document = base.documents.find((d) => d.id === parts[4]);
+        const document = base.documents.find((d) => d.record.id === parts[4]);
         if (!document)
           return send(response, 404, { error: { code: "DOCUMENT_NOT_FOUND", message: "no such document" } });
         if (parts[5] === "file") {
@@ -151,9 +188,9 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           response.writeHead(204).end();
           return;
         }
-        return send(response, 200, { id: document.id, title: document.title, status: document.status });
+        return send(response, 200, document.record);
       }
-      if (parts[3] === "sync") return send(response, 202, { job: { id: randomUUID(), status: "queued" } });
+      if (parts[3] === "sync") return send(response, 202, { job: job(randomUUID(), id, "queued") });
     }
     send(response, 404, { error: { code: "ROUTE_NOT_FOUND", message: "not found" } });
   });
