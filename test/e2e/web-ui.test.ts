@@ -122,6 +122,33 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     await screenshot(page, "web-ui-second-user-zh");
   });
 
+  it("shares a knowledge base with a group for reading, from the knowledge page", async () => {
+    const { page } = alice;
+    await page.getByRole("link", { name: "Admin" }).click();
+    await page.getByLabel("Name").fill("team");
+    await page.getByRole("button", { name: "Create" }).click();
+    // Membership is saved, then the box reflects what the server holds.
+    await page.getByLabel("team: bob").click();
+    await expect.poll(() => page.getByLabel("team: bob").isChecked()).toBe(true);
+
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByRole("button", { name: "handbook" }).click();
+    await page.getByRole("combobox", { name: "Visibility" }).selectOption("shared");
+    await page.getByLabel("team").selectOption("read");
+    await expect
+      .poll(async () =>
+        (await web.db.selectFrom("knowledge_shares").select("permission").execute()).map((s) => s.permission),
+      )
+      .toEqual(["read"]);
+
+    await bob.page.reload();
+    await bob.page.getByRole("button", { name: "handbook" }).click();
+    await bob.page.getByRole("link", { name: "vacation.txt" }).waitFor();
+    // Reading only: no upload and no delete for bob.
+    expect(await bob.page.locator('input[type="file"]').count()).toBe(0);
+    expect(await bob.page.getByRole("button", { name: "删除: vacation.txt" }).count()).toBe(0);
+  });
+
   it("lets the admin change a role, and switches the language", async () => {
     const { page } = alice;
     await page.getByRole("link", { name: "Admin" }).click();

@@ -63,6 +63,81 @@ function uploadFile(
   });
 }
 
+interface Access {
+  visibility: "private" | "shared" | "public";
+  shares: Array<{ groupId: string; permission: "read" | "write" }>;
+  groups: Array<{ id: string; name: string }>;
+}
+
+/**
+ * Who may use a base (its manager only): private, shared with chosen groups (each reading or
+ * editing), or public to every user (read; groups given edit keep it).
+ */
+function Sharing(props: {
+  knowledgeBase: KnowledgeBase;
+  run(action: () => Promise<unknown>): Promise<boolean>;
+  onChanged(): Promise<unknown>;
+}) {
+  const { t } = useI18n();
+  const { knowledgeBase, run, onChanged } = props;
+  const [access, setAccess] = useState<Access | undefined>();
+  const path = `/api/knowledge-bases/${knowledgeBase.id}/access`;
+  useEffect(() => {
+    void run(async () => setAccess(await api<Access>(path)));
+  }, [path, run]);
+  if (!access) return null;
+  const save = (change: Pick<Access, "visibility" | "shares">) =>
+    run(async () => {
+      await api(path, { method: "PUT", body: change });
+      setAccess({ ...access, ...change });
+      await onChanged();
+    });
+  const shareOf = (groupId: string) =>
+    access.shares.find((share) => share.groupId === groupId)?.permission ?? "";
+  const setShare = (groupId: string, permission: string) => {
+    const others = access.shares.filter((share) => share.groupId !== groupId);
+    void save({
+      visibility: access.visibility,
+      shares: permission ? [...others, { groupId, permission: permission as "read" | "write" }] : others,
+    });
+  };
+  return (
+    <fieldset className="sharing">
+      <legend>{t.visibility}</legend>
+      <select
+        aria-label={t.visibility}
+        value={access.visibility}
+        onChange={(e) =>
+          void save({ visibility: e.target.value as Access["visibility"], shares: access.shares })
+        }
+      >
+        <option value="private">{t.private}</option>
+        <option value="shared">{t.shared}</option>
+        <option value="public">{t.public}</option>
+      </select>
+      {access.visibility !== "private" &&
+        (access.groups.length === 0 ? (
+          <p className="muted">{t.noGroupsToShare}</p>
+        ) : (
+          <ul>
+            {access.groups.map((group) => (
+              <li key={group.id}>
+                <label>
+                  {group.name}{" "}
+                  <select value={shareOf(group.id)} onChange={(e) => setShare(group.id, e.target.value)}>
+                    <option value="">{t.notShared}</option>
+                    <option value="read">{t.permissions.read}</option>
+                    <option value="write">{t.permissions.write}</option>
+                  </select>
+                </label>
+              </li>
+            ))}
+          </ul>
+        ))}
+    </fieldset>
+  );
+}
+
 /** Knowledge bases: create, upload with per-file progress and errors, documents, delete, re-sync, sharing. */
 export function KnowledgePage() {
   const { t } = useI18n();
@@ -145,14 +220,6 @@ export function KnowledgePage() {
       await run(() => loadDocuments(knowledgeBase.id));
     }
   };
-  const setVisibility = (knowledgeBase: KnowledgeBase, visibility: string) =>
-    run(async () => {
-      await api(`/api/knowledge-bases/${knowledgeBase.id}/access`, {
-        method: "PUT",
-        body: { visibility, shares: [] },
-      });
-      await load();
-    });
   const removeBase = async (knowledgeBase: KnowledgeBase) => {
     if (!window.confirm(t.deleteKnowledgeBaseConfirm.replace("{name}", knowledgeBase.name))) return;
     if (await run(() => api(`/api/knowledge-bases/${knowledgeBase.id}`, { method: "DELETE" }))) {
@@ -262,14 +329,7 @@ export function KnowledgePage() {
             )}
             {base.permission === "manage" && (
               <>
-                <label>
-                  {t.visibility}{" "}
-                  <select value={base.visibility} onChange={(e) => void setVisibility(base, e.target.value)}>
-                    <option value="private">{t.private}</option>
-                    <option value="shared">{t.shared}</option>
-                    <option value="public">{t.public}</option>
-                  </select>
-                </label>
+                <Sharing knowledgeBase={base} run={run} onChanged={load} />
                 <button type="button" onClick={() => void removeBase(base)}>
                   {t.deleteKnowledgeBase}
                 </button>

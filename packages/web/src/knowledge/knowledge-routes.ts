@@ -178,6 +178,25 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     return result;
   });
 
+  /** Who may use a base, and the groups its manager may share it with (names and ids). */
+  app.get("/api/knowledge-bases/:id/access", user, async (request) => {
+    const id = await guard(request, "manage");
+    const [base, shares, groups] = await Promise.all([
+      db.selectFrom("knowledge_bases").select("visibility").where("id", "=", id).executeTakeFirst(),
+      db
+        .selectFrom("knowledge_shares")
+        .select(["group_id", "permission"])
+        .where("knowledge_base_id", "=", id)
+        .execute(),
+      db.selectFrom("groups").select(["id", "name"]).orderBy("name").execute(),
+    ]);
+    return {
+      visibility: base?.visibility ?? "private",
+      shares: shares.map((share) => ({ groupId: share.group_id, permission: share.permission })),
+      groups,
+    };
+  });
+
   app.put("/api/knowledge-bases/:id/access", user, async (request) => {
     const id = await guard(request, "manage");
     const body = accessBody.parse(request.body);

@@ -169,6 +169,20 @@ describe("public OpenAI-compatible API with the official openai client", () => {
       (await web.app.inject({ url: `/api/knowledge-bases/${secret.id}`, headers: user.headers })).statusCode,
     ).toBe(200);
     expect((await upload(user, secret.id, "x.txt", "x")).status).toBe(403);
+    // The manager reads the sharing back with the groups it may name; a reader may not.
+    const access = await web.app.inject({
+      url: `/api/knowledge-bases/${secret.id}/access`,
+      headers: admin.headers,
+    });
+    expect(access.json()).toEqual({
+      visibility: "shared",
+      shares: [{ groupId: groups.groups[0]!.id, permission: "read" }],
+      groups: [expect.objectContaining({ id: groups.groups[0]!.id })],
+    });
+    expect(
+      (await web.app.inject({ url: `/api/knowledge-bases/${secret.id}/access`, headers: user.headers }))
+        .statusCode,
+    ).toBe(403);
   });
 
   it("searches the web when asked, and cites the pages in the stream", async () => {
