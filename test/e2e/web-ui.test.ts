@@ -149,6 +149,56 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     expect(await bob.page.getByRole("button", { name: "删除: vacation.txt" }).count()).toBe(0);
   });
 
+  it("renames and, once confirmed, deletes a conversation; creates an API key shown once and revokes it", async () => {
+    const { page } = alice;
+    await page.getByRole("link", { name: "Chat" }).click();
+    const item = page.locator(".conversation-list li", { hasText: "Plan my week" });
+    await item.locator("summary").click();
+    await item.getByRole("button", { name: "Rename" }).click();
+    // The item becomes a form holding the title (no longer its text).
+    await page.getByRole("textbox", { name: "Rename" }).fill("Weekly plan");
+    await page.getByRole("button", { name: "Save" }).click();
+    const renamed = page.locator(".conversation-list li", { hasText: "Weekly plan" });
+    await renamed.waitFor();
+
+    const questions: string[] = [];
+    page.once("dialog", (dialog) => {
+      questions.push(dialog.message());
+      void dialog.dismiss();
+    });
+    // Choosing Rename closed the menu.
+    expect(await renamed.locator("details").getAttribute("open")).toBeNull();
+    await renamed.locator("summary").click();
+    await renamed.getByRole("button", { name: "Delete" }).click();
+    await expect
+      .poll(() => questions)
+      .toEqual(["Delete the conversation “Weekly plan”? This cannot be undone."]);
+    expect(await renamed.count()).toBe(1);
+    page.once("dialog", (dialog) => void dialog.accept());
+    await renamed.getByRole("button", { name: "Delete" }).click();
+    await expect.poll(() => renamed.count()).toBe(0);
+    expect(await web.db.selectFrom("conversations").select("title").execute()).not.toContainEqual({
+      title: "Weekly plan",
+    });
+
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByLabel("Name").fill("laptop");
+    await page.getByRole("button", { name: "Create" }).click();
+    const shown = (await page.locator(".key-once code").textContent()) ?? "";
+    expect(shown).toMatch(/^hk-/);
+    const models = await page.request.get(`${url}/v1/models`, {
+      headers: { authorization: `Bearer ${shown}` },
+    });
+    expect(models.status()).toBe(200);
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Revoke: laptop" }).click();
+    await page.getByText("Revoked").waitFor();
+    const refused = await page.request.get(`${url}/v1/models`, {
+      headers: { authorization: `Bearer ${shown}` },
+    });
+    expect(refused.status()).toBe(401);
+  });
+
   it("lets the admin change a role, and switches the language", async () => {
     const { page } = alice;
     await page.getByRole("link", { name: "Admin" }).click();

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { api } from "./api.js";
 import { useI18n } from "./i18n.js";
 import { navigate } from "./router.js";
+import { ActionError, useAction } from "./use-action.js";
 
 export interface ConversationSummary {
   id: string;
@@ -17,6 +18,7 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
   const [renaming, setRenaming] = useState<string | undefined>();
   const [title, setTitle] = useState("");
   const [open, setOpen] = useState(false);
+  const { error, run } = useAction();
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload when a chat changes (refresh) or the query does
   useEffect(() => {
@@ -28,13 +30,14 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
     return () => clearTimeout(timer);
   }, [query, props.refresh]);
 
-  const remove = async (id: string) => {
-    await api(`/api/conversations/${id}`, { method: "DELETE" });
-    setItems((current) => current.filter((c) => c.id !== id));
-    if (props.activeId === id) navigate("/");
+  const remove = async (item: ConversationSummary) => {
+    if (!window.confirm(t.deleteConversationConfirm.replace("{title}", item.title))) return;
+    if (!(await run(() => api(`/api/conversations/${item.id}`, { method: "DELETE" })))) return;
+    setItems((current) => current.filter((c) => c.id !== item.id));
+    if (props.activeId === item.id) navigate("/");
   };
   const rename = async (id: string) => {
-    await api(`/api/conversations/${id}`, { method: "PATCH", body: { title } });
+    if (!(await run(() => api(`/api/conversations/${id}`, { method: "PATCH", body: { title } })))) return;
     setItems((current) => current.map((c) => (c.id === id ? { ...c, title } : c)));
     setRenaming(undefined);
   };
@@ -68,6 +71,7 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
           value={query}
           onChange={(e) => setQuery(e.target.value)}
         />
+        <ActionError error={error} />
         <ul className="conversation-list">
           {items.map((item) => (
             <li key={item.id} className={item.id === props.activeId ? "active" : undefined}>
@@ -101,7 +105,9 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
                 <summary aria-label={`${item.title}: …`}>⋯</summary>
                 <button
                   type="button"
-                  onClick={() => {
+                  onClick={(event) => {
+                    // A menu closes once an item is chosen.
+                    event.currentTarget.closest("details")?.removeAttribute("open");
                     setRenaming(item.id);
                     setTitle(item.title);
                   }}
@@ -114,7 +120,7 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
                 <a href={`/api/conversations/${item.id}/export?format=json`} download>
                   {t.exportJson}
                 </a>
-                <button type="button" onClick={() => void remove(item.id)}>
+                <button type="button" onClick={() => void remove(item)}>
                   {t.delete}
                 </button>
               </details>

@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api } from "./api.js";
 import { type Locale, useI18n } from "./i18n.js";
+import { ActionError, useAction } from "./use-action.js";
 
 interface ApiKey {
   id: string;
@@ -17,6 +18,7 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
   const [keys, setKeys] = useState<ApiKey[]>([]);
   const [name, setName] = useState("");
   const [created, setCreated] = useState<string | undefined>();
+  const { error, run } = useAction();
 
   const load = useCallback(
     async () => setKeys((await api<{ keys: ApiKey[] }>("/api/account/api-keys")).keys),
@@ -28,9 +30,16 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
 
   const create = async (event: FormEvent) => {
     event.preventDefault();
-    const answer = await api<{ key: string }>("/api/account/api-keys", { method: "POST", body: { name } });
-    setCreated(answer.key);
-    setName("");
+    await run(async () => {
+      const answer = await api<{ key: string }>("/api/account/api-keys", { method: "POST", body: { name } });
+      setCreated(answer.key);
+      setName("");
+      await load();
+    });
+  };
+  const revoke = async (key: ApiKey) => {
+    if (!window.confirm(t.revokeKeyConfirm.replace("{name}", key.name))) return;
+    await run(() => api(`/api/account/api-keys/${key.id}`, { method: "DELETE" }));
     await load();
   };
 
@@ -61,6 +70,7 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
         </label>
         <button type="submit">{t.create}</button>
       </form>
+      <ActionError error={error} />
       {created && (
         <p role="status" className="key-once">
           {t.keyShownOnce} <code>{created}</code>
@@ -81,10 +91,8 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
                 ) : (
                   <button
                     type="button"
-                    onClick={async () => {
-                      await api(`/api/account/api-keys/${key.id}`, { method: "DELETE" });
-                      await load();
-                    }}
+                    aria-label={`${t.revoke}: ${key.name}`}
+                    onClick={() => void revoke(key)}
                   >
                     {t.revoke}
                   </button>
