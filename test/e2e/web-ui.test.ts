@@ -237,6 +237,26 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     await screenshot(page, "web-ui-admin-en");
   });
 
+  it("says so when web search failed for an answer", async () => {
+    services.failSearch = true;
+    try {
+      const { page } = alice;
+      await page.getByRole("link", { name: "Chat" }).click();
+      await page.getByRole("button", { name: "+ New chat" }).click();
+      await page.getByRole("combobox", { name: "Web search" }).selectOption("on");
+      await page.getByLabel(/Send a message/).fill("latest hearth release");
+      await page.getByRole("button", { name: "Send" }).click();
+      const answer = page.locator("article.message.assistant").last();
+      await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+      expect(await answer.locator(".grounding-warning").textContent()).toBe(
+        "Web search failed for this answer; it was written without web results.",
+      );
+    } finally {
+      services.failSearch = false;
+      await alice.page.getByRole("combobox", { name: "Web search" }).selectOption("off");
+    }
+  });
+
   it("renders script injection in a model answer inert", async () => {
     model.options.words = [
       '<img src=x onerror="window.__pwned=1">',

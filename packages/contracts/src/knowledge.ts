@@ -122,8 +122,11 @@ export const queryFiltersSchema = z.strictObject({
 export const retrievalModeSchema = z.enum(["hybrid", "lexical", "vector"]);
 export type RetrievalMode = z.infer<typeof retrievalModeSchema>;
 
+/** The longest query text a knowledge base takes. */
+export const MAX_QUERY_CHARS = 8000;
+
 export const queryRequestSchema = z.strictObject({
-  query: z.string().trim().min(1).max(8000),
+  query: z.string().trim().min(1).max(MAX_QUERY_CHARS),
   topK: z.number().int().min(1).max(200).default(10),
   filters: queryFiltersSchema.optional(),
   mode: retrievalModeSchema.default("hybrid"),

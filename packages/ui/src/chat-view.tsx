@@ -15,6 +15,8 @@ export interface ChatMessage {
   error?: string | null;
   citations?: Citation[];
   searchQueries?: string[];
+  /** Grounding that could not be done for this answer (codes: knowledge-unavailable, search-unavailable). */
+  warnings?: string[];
 }
 
 export interface KnowledgeBaseOption {
@@ -35,6 +37,8 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
       return { ...message, reasoning: (message.reasoning ?? "") + part.text, queuePosition: undefined };
     case "sources":
       return { ...message, citations: part.citations, searchQueries: part.searchQueries };
+    case "warning":
+      return { ...message, warnings: [...(message.warnings ?? []), part.code] };
     case "finish":
       return { ...message, status: "done", cached: part.cached, queuePosition: undefined };
     case "error":
@@ -116,6 +120,11 @@ export function MessageView(props: {
           …
         </span>
       )}
+      {message.warnings?.map((code) => (
+        <p key={code} className="grounding-warning" role="status">
+          {t.groundingWarnings[code] ?? code}
+        </p>
+      ))}
       {message.citations && message.citations.length > 0 && (
         <nav className="citations" aria-label={t.sources}>
           <strong>{t.sources}:</strong>

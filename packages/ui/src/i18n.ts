@@ -134,6 +134,10 @@ const en = {
     chatRequests24h: "Chat requests (24 h)",
     tokensOut24h: "Tokens out (24 h)",
   } as Record<string, string>,
+  groundingWarnings: {
+    "knowledge-unavailable": "Some of the chosen knowledge bases could not be searched for this answer.",
+    "search-unavailable": "Web search failed for this answer; it was written without web results.",
+  } as Record<string, string>,
   chunks: "Chunks",
   documentStatuses: {
     queued: "Queued",
@@ -311,6 +315,10 @@ const zhCN: Messages = {
     knowledgeBaseUpdates: "知识库更新次数",
     chatRequests24h: "对话请求（24 小时）",
     tokensOut24h: "输出 token（24 小时）",
+  },
+  groundingWarnings: {
+    "knowledge-unavailable": "所选知识库中有的未能检索，本回答未用到其内容。",
+    "search-unavailable": "联网搜索失败，本回答未使用网页结果。",
   },
   chunks: "分块数",
   documentStatuses: {

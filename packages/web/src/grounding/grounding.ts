@@ -1,4 +1,4 @@
-import type { KnowledgeClient, SearchClient } from "@hearth/contracts";
+import { type KnowledgeClient, MAX_QUERY_CHARS, type SearchClient } from "@hearth/contracts";
 import type { Citation } from "../conversations/conversation-store.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
 
@@ -21,6 +21,21 @@ export interface Grounding {
   warnings: string[];
 }
 
+/**
+ * The longest web search query sent when search is "on" (the message is the query): engines
+ * answer short queries, and the search service refuses ones over `search.maxQueryLength` (1000).
+ */
+const SEARCH_QUERY_CHARS = 400;
+
+/** A message as a query: whitespace collapsed, cut at a word boundary to at most `max` characters. */
+export function queryText(message: string, max: number): string {
+  const text = message.replace(/\s+/g, " ").trim();
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  const space = cut.lastIndexOf(" ");
+  return (space > max / 2 ? cut.slice(0, space) : cut).trim();
+}
+
 const DECIDE_PROMPT = `You decide whether answering the user's message needs a web search (recent events, facts you may not know, prices, news).
 Reply with JSON only: {"queries": ["query 1", "query 2"]} with at most 3 short search queries, or {"queries": []} when no search is needed.`;
 
@@ -38,42 +53,46 @@ export async function groundTurn(
   const warnings: string[] = [];
   let searchQueries: string[] = [];
 
-  if (request.knowledgeBaseIds.length > 0) {
-    try {
-      // One query per base: each base ranks its own passages, then the best five across bases by
-      // score (one query over several bases ranks them together, and fuses bases with different
-      // embedding models by rank: it would cite differently).
-      const perBase = await Promise.all(
-        request.knowledgeBaseIds.map(async (id) =>
-          clients.knowledge.queryMany({ knowledgeBaseIds: [id], query: request.query, topK: 5 }),
-        ),
-      );
-      const passages = perBase
-        .flat()
-        .sort((a, b) => b.score - a.score)
-        .slice(0, 5);
-      for (const passage of passages) {
-        const n = citations.length + 1;
-        const title = passage.documentTitle || "Document";
-        citations.push({
-          n,
-          kind: "document",
-          title,
-          url: `/api/knowledge-bases/${encodeURIComponent(passage.knowledgeBaseId)}/documents/${encodeURIComponent(passage.documentId)}/file${passage.page ? `#page=${passage.page}` : ""}`,
-          snippet: passage.text.slice(0, 300),
-        });
-        blocks.push(sourceBlock(n, `${title}${passage.page ? `, page ${passage.page}` : ""}`, passage.text));
-      }
-    } catch {
-      warnings.push("knowledge-unavailable");
+  const knowledgeQuery = queryText(request.query, MAX_QUERY_CHARS);
+  if (request.knowledgeBaseIds.length > 0 && knowledgeQuery) {
+    // One query per base: each base ranks its own passages, then the best five across bases by
+    // score (one query over several bases ranks them together, and fuses bases with different
+    // embedding models by rank: it would cite differently). A base that fails (gone from the
+    // knowledge service, its embedding model unreachable) costs a warning, not the others' passages.
+    const perBase = await Promise.allSettled(
+      request.knowledgeBaseIds.map((id) =>
+        clients.knowledge.queryMany({ knowledgeBaseIds: [id], query: knowledgeQuery, topK: 5 }),
+      ),
+    );
+    if (perBase.some((answer) => answer.status === "rejected")) warnings.push("knowledge-unavailable");
+    const passages = perBase
+      .flatMap((answer) => (answer.status === "fulfilled" ? answer.value : []))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 5);
+    for (const passage of passages) {
+      const n = citations.length + 1;
+      const title = passage.documentTitle || "Document";
+      citations.push({
+        n,
+        kind: "document",
+        title,
+        url: `/api/knowledge-bases/${encodeURIComponent(passage.knowledgeBaseId)}/documents/${encodeURIComponent(passage.documentId)}/file${passage.page ? `#page=${passage.page}` : ""}`,
+        snippet: passage.text.slice(0, 300),
+      });
+      blocks.push(sourceBlock(n, `${title}${passage.page ? `, page ${passage.page}` : ""}`, passage.text));
     }
   }
 
   if (request.search !== "off") {
-    searchQueries = request.search === "on" ? [request.query] : await decideQueries(request, clients.model);
+    searchQueries =
+      request.search === "on"
+        ? [queryText(request.query, SEARCH_QUERY_CHARS)].filter(Boolean)
+        : await decideQueries(request, clients.model);
     for (const query of searchQueries) {
       try {
-        const { results } = await clients.search.search({ query, limit: 4 });
+        // With `fetch`, the search service reads the top pages: the model gets their text, not
+        // only the engines' snippets.
+        const { results } = await clients.search.search({ query, limit: 4, fetch: true });
         for (const result of results) {
           if (citations.some((c) => c.url === result.url)) continue;
           const n = citations.length + 1;

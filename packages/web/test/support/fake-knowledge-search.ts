@@ -19,6 +19,8 @@ export interface FakeKnowledge {
   url: string;
   queries: Array<{ knowledgeBaseIds: string[]; query: string }>;
   searches: string[];
+  /** When set, `/v1/search` answers as the real service does when every provider failed. */
+  failSearch: boolean;
   close(): Promise<void>;
 }
 
@@ -52,7 +54,13 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       documents: Array<{ record: KnowledgeDocument; text: string }>;
     }
   >();
-  const state: FakeKnowledge = { url: "", queries: [], searches: [], close: async () => {} };
+  const state: FakeKnowledge = {
+    url: "",
+    queries: [],
+    searches: [],
+    failSearch: false,
+    close: async () => {},
+  };
   const send = (response: import("node:http").ServerResponse, status: number, value: unknown) => {
     response.writeHead(status, { "content-type": "application/json" });
     response.end(JSON.stringify(value));
@@ -64,6 +72,10 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     if (request.method === "POST" && url.pathname === "/v1/search") {
       const { query } = JSON.parse(raw.toString()) as { query: string };
       state.searches.push(query);
+      if (state.failSearch)
+        return send(response, 502, {
+          error: { code: "SEARCH_ALL_PROVIDERS_FAILED", message: "Every search provider failed" },
+        });
       return send(response, 200, {
         results: [
           {

@@ -1,0 +1,111 @@
+import type { KnowledgeClient, QueryResult, SearchClient, SearchRequest } from "@hearth/contracts";
+import { describe, expect, it } from "vitest";
+import type { ModelClient } from "../model/model-client.js";
+import { groundTurn, queryText } from "./grounding.js";
+
+function passage(knowledgeBaseId: string, text: string, score: number): QueryResult {
+  return {
+    chunkId: `${knowledgeBaseId}-0`,
+    knowledgeBaseId,
+    documentId: `${knowledgeBaseId}-doc`,
+    documentTitle: `${knowledgeBaseId}.md`,
+    text,
+    score,
+    page: null,
+    headingPath: [],
+    charStart: 0,
+    charEnd: text.length,
+  };
+}
+
+/** Knowledge and search clients answering from memory, recording what they were asked. */
+function clients(options: { failingBase?: string; searchFails?: boolean } = {}) {
+  const knowledgeQueries: string[] = [];
+  const searches: SearchRequest[] = [];
+  const knowledge = {
+    async queryMany(request: { knowledgeBaseIds: string[]; query: string }) {
+      knowledgeQueries.push(request.query);
+      const [id] = request.knowledgeBaseIds;
+      if (id === options.failingBase) throw new Error("KNOWLEDGE_BASE_NOT_FOUND");
+      return [passage(id!, `Passage of ${id} about leave.`, id === "a" ? 0.9 : 0.5)];
+    },
+  } as unknown as KnowledgeClient;
+  const search = {
+    async search(request: SearchRequest) {
+      searches.push(request);
+      if (options.searchFails) throw new Error("SEARCH_ALL_PROVIDERS_FAILED");
+      return {
+        results: [
+          {
+            url: "https://example.org/leave",
+            title: "Leave rules",
+            snippet: "short snippet",
+            content: "The whole page text about leave.",
+            sources: ["searxng"],
+            score: 1,
+          },
+        ],
+        providers: [],
+      };
+    },
+  } as unknown as SearchClient;
+  return { knowledge, search, model: {} as ModelClient, knowledgeQueries, searches };
+}
+
+describe("grounding a turn", () => {
+  it("keeps the other bases' passages when one base fails, and says so", async () => {
+    const c = clients({ failingBase: "gone" });
+    const grounding = await groundTurn(
+      { query: "How much leave?", model: "m", knowledgeBaseIds: ["a", "gone", "b"], search: "off" },
+      c,
+    );
+    expect(grounding.citations.map((citation) => citation.title)).toEqual(["a.md", "b.md"]);
+    expect(grounding.warnings).toEqual(["knowledge-unavailable"]);
+    expect(grounding.systemMessage?.content).toContain("Passage of b about leave.");
+  });
+
+  it("asks the search service for page text and grounds on it", async () => {
+    const c = clients();
+    const grounding = await groundTurn(
+      { query: "leave rules", model: "m", knowledgeBaseIds: [], search: "on" },
+      c,
+    );
+    expect(c.searches).toEqual([expect.objectContaining({ query: "leave rules", fetch: true })]);
+    expect(grounding.systemMessage?.content).toContain("The whole page text about leave.");
+    expect(grounding.warnings).toEqual([]);
+  });
+
+  it("warns when web search fails, and answers without it", async () => {
+    const grounding = await groundTurn(
+      { query: "leave rules", model: "m", knowledgeBaseIds: [], search: "on" },
+      clients({ searchFails: true }),
+    );
+    expect(grounding.warnings).toEqual(["search-unavailable"]);
+    expect(grounding.systemMessage).toBeUndefined();
+  });
+
+  it("queries with a long message cut to what each service takes, and skips an empty one", async () => {
+    const c = clients();
+    const long = `${"word ".repeat(4000)}end`;
+    await groundTurn({ query: long, model: "m", knowledgeBaseIds: ["a"], search: "on" }, c);
+    expect(c.knowledgeQueries[0]!.length).toBeLessThanOrEqual(8000);
+    expect(c.knowledgeQueries[0]).toMatch(/^word( word)*$/);
+    expect(c.searches[0]!.query.length).toBeLessThanOrEqual(400);
+    expect(c.searches[0]!.query).toMatch(/^word( word)*$/);
+
+    const empty = clients();
+    const grounding = await groundTurn(
+      { query: "  \n ", model: "m", knowledgeBaseIds: ["a"], search: "on" },
+      empty,
+    );
+    expect(empty.knowledgeQueries).toEqual([]);
+    expect(empty.searches).toEqual([]);
+    expect(grounding.warnings).toEqual([]);
+  });
+
+  it("cuts at a word boundary and collapses whitespace", () => {
+    expect(queryText("  leave\n\npolicy  ", 100)).toBe("leave policy");
+    expect(queryText("annual leave policy", 14)).toBe("annual leave");
+    expect(queryText("abcdefghijklmnop", 5)).toBe("abcde");
+  });
+});
