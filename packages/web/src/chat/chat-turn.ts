@@ -55,14 +55,20 @@ export async function runChatTurn(
   let content = "";
   /** The answer as the user saw it (masked by the output filter). */
   let shown = "";
+  /** The reasoning as the user saw it (the output filter applies to it as to the answer). */
   let reasoning = "";
   let citations: Citation[] = [];
   let status: "done" | "interrupted" | "error" = "interrupted";
   let error: string | null = null;
   let usage = { promptTokens: 0, completionTokens: 0 };
-  const masker = (await deps.contentFilter.outputMasker()) ?? {
-    push: (text: string) => text,
-    flush: () => "",
+  const unmasked = { push: (text: string) => text, flush: () => "" };
+  const masker = (await deps.contentFilter.outputMasker()) ?? unmasked;
+  const reasoningMasker = (await deps.contentFilter.outputMasker()) ?? unmasked;
+  /** Sends what the reasoning masker still holds back: when the answer begins, or the stream ends. */
+  const flushReasoning = async () => {
+    const rest = reasoningMasker.flush();
+    reasoning += rest;
+    if (rest) await stream.send({ type: "reasoning-delta", text: rest });
   };
 
   try {
@@ -92,14 +98,17 @@ export async function runChatTurn(
     const parts = await deps.models.streamChat({ model: input.model, messages, signal: upstream.signal });
     for await (const part of parts) {
       if (part.type === "text-delta") {
+        await flushReasoning();
         const text = masker.push(part.text);
         content += part.text;
         shown += text;
         if (text) await stream.send({ type: "text-delta", text });
       } else if (part.type === "reasoning-delta") {
-        reasoning += part.text;
-        await stream.send(part);
+        const text = reasoningMasker.push(part.text);
+        reasoning += text;
+        if (text) await stream.send({ type: "reasoning-delta", text });
       } else if (part.type === "finish") {
+        await flushReasoning();
         const rest = masker.flush();
         shown += rest;
         if (rest) await stream.send({ type: "text-delta", text: rest });
@@ -124,7 +133,7 @@ export async function runChatTurn(
     const stored = shown + masker.flush();
     await deps.conversations.finishMessage(assistant.id, {
       content: stored,
-      reasoning,
+      reasoning: reasoning + reasoningMasker.flush(),
       status,
       citations,
       error,

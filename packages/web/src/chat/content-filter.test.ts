@@ -67,15 +67,19 @@ describe("sensitive words in chat", () => {
       body: JSON.stringify({ model: "tiny-story", content }),
     });
     const body = response.ok ? undefined : ((await response.json()) as { error: { code: string } });
-    const deltas = response.ok
-      ? parseSse(await response.text())
-          .filter((part) => part.type === "text-delta")
-          .map((part) => part.text as string)
-      : [];
+    const parts = response.ok ? parseSse(await response.text()) : [];
+    const textOf = (type: string) =>
+      parts.filter((part) => part.type === type).map((part) => part.text as string);
     const stored = (
       await web.app.inject({ url: `/api/conversations/${id}`, headers: user.headers })
-    ).json() as { messages: Array<{ role: string; content: string }> };
-    return { status: response.status, code: body?.error.code, deltas, stored: stored.messages };
+    ).json() as { messages: Array<{ role: string; content: string; reasoning: string | null }> };
+    return {
+      status: response.status,
+      code: body?.error.code,
+      deltas: textOf("text-delta"),
+      reasoning: textOf("reasoning-delta"),
+      stored: stored.messages,
+    };
   };
 
   it("refuses a message holding an administrator's word, however it is written, and stores nothing", async () => {
@@ -99,6 +103,40 @@ describe("sensitive words in chat", () => {
       expect(stored.at(-1)?.content).toBe("Hello from the *****. You said: hi");
     } finally {
       model.options.words = undefined;
+    }
+  });
+
+  it("masks the model's reasoning as well, in the chat (sent and stored) and in the public API's stream", async () => {
+    await settings({ words: ["secret"], applyToInput: true, applyToOutput: true });
+    model.options.reasoning = ["The sec", "ret plan"];
+    try {
+      const chat = await send("hi");
+      expect(chat.reasoning.join("")).toBe("The ****** plan");
+      expect(chat.stored.at(-1)?.reasoning).toBe("The ****** plan");
+      expect(chat.deltas.join("")).toBe("Hello from the model. You said: hi");
+
+      const response = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+        body: JSON.stringify({
+          model: "tiny-story",
+          stream: true,
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      });
+      // OpenAI's stream ends with `data: [DONE]`, which is not JSON.
+      const events = (await response.text())
+        .split("\n")
+        .filter((line) => line.startsWith("data: {"))
+        .map((line) => JSON.parse(line.slice(6)) as { choices: Array<{ delta: Record<string, string> }> });
+      const deltas = events.flatMap((event) => event.choices);
+      expect(deltas.map((choice) => choice.delta.reasoning_content ?? "").join("")).toBe("The ****** plan");
+      expect(deltas.map((choice) => choice.delta.content ?? "").join("")).toBe(
+        "Hello from the model. You said: hi",
+      );
+    } finally {
+      model.options.reasoning = undefined;
+      await settings({ words: [], applyToInput: true, applyToOutput: true });
     }
   });
 

@@ -122,12 +122,17 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         return reply.type("application/json").send(text);
       }
       const answer = JSON.parse(text) as {
-        choices?: Array<{ message?: { content?: string } }>;
+        choices?: Array<{ message?: { content?: string; reasoning_content?: string } }>;
         usage?: { prompt_tokens?: number; completion_tokens?: number };
       };
-      for (const choice of answer.choices ?? [])
+      for (const choice of answer.choices ?? []) {
         if (choice.message?.content)
           choice.message.content = await deps.contentFilter.maskOutput(choice.message.content);
+        if (choice.message?.reasoning_content)
+          choice.message.reasoning_content = await deps.contentFilter.maskOutput(
+            choice.message.reasoning_content,
+          );
+      }
       await record(
         answer.usage?.prompt_tokens ?? estimateTokens(question),
         answer.usage?.completion_tokens ?? 0,
@@ -156,7 +161,12 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth: { citations: grounding.citations } })}\n\n`,
       );
     }
-    const masker = await deps.contentFilter.outputMasker();
+    // The answer and the reasoning are masked apart: each holds back its own unfinished words.
+    const contentMasker = await deps.contentFilter.outputMasker();
+    const masker = contentMasker && {
+      content: contentMasker,
+      reasoning: (await deps.contentFilter.outputMasker()) ?? contentMasker,
+    };
     const tail = new TailBytes(1024);
     let pending = "";
     try {
@@ -215,18 +225,28 @@ function relay(
   });
 }
 
-/** Masks the text deltas of whole SSE events (only when the output filter is on). */
-function maskEvents(events: string, masker: OutputMasker): string {
+/** Masks the answer and reasoning deltas of whole SSE events (only when the output filter is on). */
+function maskEvents(events: string, masker: { content: OutputMasker; reasoning: OutputMasker }): string {
   return events.replace(/^data: (\{.*\})$/gm, (line, json: string) => {
     try {
       const chunk = JSON.parse(json) as {
-        choices?: Array<{ delta?: { content?: string }; finish_reason?: string | null }>;
+        choices?: Array<{
+          delta?: { content?: string; reasoning_content?: string };
+          finish_reason?: string | null;
+        }>;
       };
       for (const choice of chunk.choices ?? []) {
-        if (typeof choice.delta?.content === "string")
-          choice.delta.content = masker.push(choice.delta.content);
-        if (choice.finish_reason)
-          choice.delta = { ...choice.delta, content: `${choice.delta?.content ?? ""}${masker.flush()}` };
+        choice.delta ??= {};
+        const delta = choice.delta;
+        if (typeof delta.reasoning_content === "string")
+          delta.reasoning_content = masker.reasoning.push(delta.reasoning_content);
+        // The reasoning ends where the answer begins (or the stream ends): what its masker held back
+        // goes out with this chunk.
+        const answering = typeof delta.content === "string" && delta.content !== "";
+        const reasoningRest = answering || choice.finish_reason ? masker.reasoning.flush() : "";
+        if (reasoningRest) delta.reasoning_content = `${delta.reasoning_content ?? ""}${reasoningRest}`;
+        if (typeof delta.content === "string") delta.content = masker.content.push(delta.content);
+        if (choice.finish_reason) delta.content = `${delta.content ?? ""}${masker.content.flush()}`;
       }
       return `data: ${JSON.stringify(chunk)}`;
     } catch {
