@@ -170,6 +170,17 @@ describe("model versions and rollback through the web service", () => {
     const missing = await rollback(admin, "nothere");
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error.code).toBe("MODEL_NOT_FOUND");
+    // Deleting or pulling what the model service cannot find: its message, in the web's error format.
+    const deleted = await web.app.inject({
+      method: "DELETE",
+      url: "/api/admin/models/nothere",
+      headers: admin.headers,
+    });
+    expect(deleted.statusCode).toBe(404);
+    expect(deleted.json().error).toEqual({
+      code: "MODEL_NOT_FOUND",
+      message: expect.stringContaining("nothere"),
+    });
     const noVersion = await rollback(admin, "tiny:latest", { to: "7.0.0" });
     expect(noVersion.statusCode).toBe(404);
     expect(noVersion.json().error.code).toBe("MODEL_VERSION_NOT_FOUND");

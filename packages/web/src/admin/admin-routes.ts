@@ -291,11 +291,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         cause: error,
       });
     }
-    if (!response.ok || !response.body)
-      return reply
-        .code(response.status >= 500 ? 502 : response.status)
-        .type("application/json")
-        .send(await response.text());
+    if (!response.ok || !response.body) throw await modelServiceError("/api/pull", response);
     return reply
       .type("application/x-ndjson")
       .header("x-accel-buffering", "no")
@@ -315,11 +311,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         cause: error,
       });
     });
-    if (response.ok)
-      await audit(db, { actorId: currentUser(request).id, action: "model.delete", target: model });
-    return reply
-      .code(response.ok ? 204 : response.status >= 500 ? 502 : response.status)
-      .send(response.ok ? undefined : await response.text());
+    if (!response.ok) throw await modelServiceError("/api/delete", response);
+    await audit(db, { actorId: currentUser(request).id, action: "model.delete", target: model });
+    return reply.code(204).send();
   });
 
   app.get("/api/admin/usage", admin, async (request, reply) => {
@@ -389,6 +383,23 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     }
     return { since, usage };
   });
+}
+
+/**
+ * An error the model service's Ollama API answered (`{"error": "..."}`) as the web service's own
+ * (`{"error": {code, message}}`), keeping its message: an unknown model is MODEL_NOT_FOUND.
+ */
+async function modelServiceError(url: string, response: Response): Promise<HearthError> {
+  const body = await response.text();
+  let message = `the model service answered ${response.status}`;
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed.error === "string") message = parsed.error;
+  } catch {
+    // not JSON: keep the status
+  }
+  if (response.status === 404) return new HearthError("MODEL_NOT_FOUND", message);
+  return new UpstreamCallError({ url, status: response.status, body, message });
 }
 
 /** Reads one value from Prometheus text: a sample's value, summed over its label sets. */
@@ -508,19 +519,17 @@ export function registerStatusRoute(
 export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: SearchClient }) {
   app.post("/api/admin/search/test", admin, async (request) => {
     const { query } = z.strictObject({ query: z.string().trim().min(1).max(500) }).parse(request.body);
-    let answer: SearchResponse;
+    let answer: Pick<SearchResponse, "providers" | "results">;
     try {
       answer = await deps.search.search({ query, limit: 5 }, { signal: AbortSignal.timeout(20_000) });
     } catch (error) {
       const url = deps.search.searchUrl;
-      if (error instanceof SearchClientError)
-        throw new UpstreamCallError({
-          url,
-          status: error.status,
-          message: `the search service answered ${error.status}`,
-          cause: error,
-        });
-      throw new UpstreamCallError({ url, message: "the search service did not answer", cause: error });
+      const failed = error instanceof SearchClientError ? error.details?.providers : undefined;
+      // Every provider failing is what this check is for: each one's status and error is the answer.
+      if (Array.isArray(failed)) answer = { providers: failed as SearchResponse["providers"], results: [] };
+      else if (error instanceof SearchClientError)
+        throw new UpstreamCallError({ url, status: error.status, message: error.message, cause: error });
+      else throw new UpstreamCallError({ url, message: "the search service did not answer", cause: error });
     }
     return {
       // An absent error stays absent: the reply is serialised by JSON.stringify.

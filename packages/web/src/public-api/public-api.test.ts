@@ -269,7 +269,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
 });
 
 describe("admin search-provider check", () => {
-  it("reports each provider's status from the search service", async () => {
+  it("reports each provider's status from the search service, failed ones with their errors", async () => {
     const model = await startFakeModelService();
     const services = await startFakeKnowledgeAndSearch();
     const web = await startWeb({ modelUrl: model.url, searchUrl: services.url, knowledgeUrl: services.url });
@@ -284,6 +284,19 @@ describe("admin search-provider check", () => {
       expect(answer.json()).toEqual({
         providers: [{ id: "fake", status: "ok", latencyMs: 1 }],
         resultCount: 1,
+      });
+      // When every provider fails, each one's error is the answer, not a bare 502.
+      services.failSearch = true;
+      const failed = await web.app.inject({
+        method: "POST",
+        url: "/api/admin/search/test",
+        headers: admin.headers,
+        payload: { query: "hearth" },
+      });
+      expect(failed.statusCode).toBe(200);
+      expect(failed.json()).toEqual({
+        providers: [{ id: "fake", status: "error", latencyMs: 3, error: "HTTP 503" }],
+        resultCount: 0,
       });
     } finally {
       await web.close();

@@ -74,7 +74,11 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       state.searches.push(query);
       if (state.failSearch)
         return send(response, 502, {
-          error: { code: "SEARCH_ALL_PROVIDERS_FAILED", message: "Every search provider failed" },
+          error: {
+            code: "SEARCH_ALL_PROVIDERS_FAILED",
+            message: "No search provider answered; details.providers says why for each",
+            details: { providers: [{ id: "fake", status: "error", latencyMs: 3, error: "HTTP 503" }] },
+          },
         });
       return send(response, 200, {
         results: [
