@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { HearthError, UpstreamCallError } from "@hearth/core";
+import { ERROR_CODES, type ErrorCode, HearthError, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
 import { readSse } from "./sse-lines.js";
 import { readAll, UpstreamEndpoint } from "./upstream-request.js";
@@ -49,6 +49,17 @@ const chunkSchema = z.object({
   usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).nullish(),
   error: z.object({ message: z.string().nullish(), code: z.string().nullish() }).nullish(),
 });
+
+/**
+ * The model service's stable code (its OpenAI errors carry it in `code`) when the web service should
+ * answer with it: the model's own conditions (queue full or timed out, a prompt that does not fit,
+ * not enough memory) and request errors. Anything else is the upstream's failure (UPSTREAM_ERROR).
+ */
+function modelCode(code: string | null | undefined): ErrorCode | undefined {
+  if (!code || !(code in ERROR_CODES)) return undefined;
+  const known = code as ErrorCode;
+  return known.startsWith("MODEL_") || ERROR_CODES[known].status < 500 ? known : undefined;
+}
 
 const errorBody = z.object({
   error: z.object({ message: z.string().nullish(), code: z.string().nullish() }).nullish(),
@@ -137,15 +148,13 @@ export class ModelClient {
         parsed.success && parsed.data.error?.message
           ? parsed.data.error.message
           : `model service answered ${status}`;
+      const retry = Number(response.headers["retry-after"]);
+      const retryAfter =
+        status === 429 && Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {};
+      const code = modelCode(parsed.success ? parsed.data.error?.code : undefined);
+      if (code) throw new HearthError(code, message, retryAfter);
       if (status === 404) throw new HearthError("MODEL_NOT_FOUND", message);
-      if (status === 429) {
-        const retry = Number(response.headers["retry-after"]);
-        throw new HearthError(
-          "RATE_LIMITED",
-          message,
-          Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {},
-        );
-      }
+      if (status === 429) throw new HearthError("RATE_LIMITED", message, retryAfter);
       throw new UpstreamCallError({ url: this.#chat.url, status, body: text, message });
     }
     const cached = response.headers["x-hearth-cache"] === "hit";
@@ -200,7 +209,10 @@ async function* parseChatStream(
       if (!parsed.success) continue;
       const chunk = parsed.data;
       if (chunk.error)
-        throw new HearthError("UPSTREAM_ERROR", chunk.error.message ?? "the model failed while answering");
+        throw new HearthError(
+          modelCode(chunk.error.code) ?? "UPSTREAM_ERROR",
+          chunk.error.message ?? "the model failed while answering",
+        );
       if (chunk.usage)
         usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
       for (const choice of chunk.choices ?? []) {
