@@ -111,6 +111,7 @@ describe("admin status figures and audit log", () => {
       action: "user.role-change",
       actorName: "root",
       target: member.userId,
+      targetName: "member",
     });
     expect(audit.entries.map((entry) => entry.action)).toContain("api-key.create");
   });

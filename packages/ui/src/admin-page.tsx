@@ -587,6 +587,8 @@ interface AuditEntry {
   actorName: string | null;
   action: string;
   target: string | null;
+  /** The account's or group's name when the target is one. */
+  targetName: string | null;
   details: Record<string, unknown> | null;
   createdAt: string;
 }
@@ -626,7 +628,7 @@ function AuditLog() {
               </td>
               <td>{entry.actorName ?? "—"}</td>
               <td title={entry.action}>{t.auditActions[entry.action] ?? entry.action}</td>
-              <td>{entry.target ?? ""}</td>
+              <td title={entry.target ?? undefined}>{entry.targetName ?? entry.target ?? ""}</td>
               <td>{entry.details ? <code>{JSON.stringify(entry.details)}</code> : ""}</td>
             </tr>
           ))}

@@ -210,8 +210,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     const rows = await db
       .selectFrom("audit_log")
       .leftJoin("users", "users.id", "audit_log.actor_id")
+      // A target that is an account or a group is named (other targets are names already, or ids).
+      .leftJoin("users as target_users", "target_users.id", "audit_log.target")
+      .leftJoin("groups", "groups.id", "audit_log.target")
       .selectAll("audit_log")
-      .select("users.username as actor_name")
+      .select([
+        "users.username as actor_name",
+        "target_users.username as target_user",
+        "groups.name as target_group",
+      ])
       .orderBy("audit_log.id", "desc")
       .limit(limit)
       .execute();
@@ -220,6 +227,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         id: Number(r.id),
         actorId: r.actor_id,
         actorName: r.actor_name,
+        targetName: r.target_user ?? r.target_group ?? null,
         action: r.action,
         target: r.target,
         details: r.details ? JSON.parse(r.details) : null,
