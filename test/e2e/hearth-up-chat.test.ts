@@ -66,7 +66,7 @@ describe.skipIf(!hasChromium || !existsSync(hearthBin))("hearth up: a first chat
     expect(statSync(file).size).toBeGreaterThan(1000);
   });
 
-  it("lists uploaded documents by name with the knowledge service's status, a broken one with its error", async () => {
+  it("lists uploaded documents by name with the knowledge service's status, a broken one with its error, and cites them", async () => {
     const { page } = browser;
     await page.getByRole("link", { name: "Knowledge" }).click();
     await page.getByLabel("Name").fill("handbook");
@@ -90,6 +90,23 @@ describe.skipIf(!hasChromium || !existsSync(hearthBin))("hearth up: a first chat
       .toBe("failed");
     expect(await row("broken.pdf").locator(".error-text").textContent()).toMatch(/\w/);
     await screenshot(page, "hearth-up-knowledge");
+
+    // Asked in a chat with the base chosen, the answer cites the passage the real service found.
+    await page.getByRole("link", { name: "Chat" }).click();
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    await page.getByLabel("handbook").check();
+    await page.getByLabel(/Send a message/).fill("How many vacation days do employees get?");
+    await page.getByRole("button", { name: "Send" }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect
+      .poll(() => answer.getAttribute("data-status"), { timeout: 60_000 })
+      .toMatch(/^(done|interrupted)$/);
+    const source = answer
+      .getByRole("navigation", { name: "Sources" })
+      .getByRole("link", { name: "vacation.md" });
+    expect(await source.getAttribute("href")).toMatch(
+      /\/api\/knowledge-bases\/[^/]+\/documents\/[^/]+\/file/,
+    );
   });
 
   it("stops cleanly on Ctrl-C", async () => {
