@@ -81,7 +81,7 @@ export async function createWebService(
   const knowledgeAccess = new KnowledgeAccess(db);
 
   registerAccountRoutes(app, { db, config, settings, throttle: new LoginThrottle() });
-  registerChatRoutes(app, { config, models, modelAccess, usage, shutdownSignal });
+  registerChatRoutes(app, { config, models, modelAccess, usage, contentFilter, shutdownSignal });
   const turnDeps = {
     models,
     knowledge,

@@ -5,6 +5,7 @@ import { currentUser } from "../auth/route-access.js";
 import type { ModelClient } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
+import { type ContentFilter, maskChatParts } from "./content-filter.js";
 
 const chatRequest = z.strictObject({
   model: z.string().min(1).max(200),
@@ -27,6 +28,8 @@ interface Deps {
   models: ModelClient;
   modelAccess: ModelAccess;
   usage: UsageMeter;
+  /** The sensitive-word filter, on this chat's input and output as on stored conversations. */
+  contentFilter: ContentFilter;
   shutdownSignal: AbortSignal;
 }
 
@@ -54,6 +57,9 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     const body = chatRequest.parse(request.body);
     await deps.modelAccess.assertAllowed(user, body.model);
     await deps.usage.check(user);
+    const lastUser = body.messages.findLast((message) => message.role === "user");
+    await deps.contentFilter.checkInput(lastUser?.content ?? "");
+    const maskers = await deps.contentFilter.outputMaskers();
     const upstream = new AbortController();
     const forget = abortOnShutdown(deps.shutdownSignal, upstream);
     let usage = { promptTokens: 0, completionTokens: 0 };
@@ -64,7 +70,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
         once: true,
       });
       try {
-        for await (const part of parts) {
+        for await (const part of maskChatParts(parts, maskers)) {
           if (stream.ended) break;
           if (part.type === "finish" && part.usage) usage = part.usage;
           await stream.send(part);

@@ -6,7 +6,7 @@ import { groundTurn, type SearchMode } from "../grounding/grounding.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
-import type { ContentFilter } from "./content-filter.js";
+import { type ContentFilter, maskChatParts } from "./content-filter.js";
 
 export interface ChatTurnDeps {
   models: ModelClient;
@@ -52,24 +52,14 @@ export async function runChatTurn(
   });
   await stream.send({ type: "message-start", messageId: assistant.id, conversationId: input.conversationId });
 
+  /** The answer and the reasoning as the user saw them (masked by the output filter when it is on). */
   let content = "";
-  /** The answer as the user saw it (masked by the output filter). */
-  let shown = "";
-  /** The reasoning as the user saw it (the output filter applies to it as to the answer). */
   let reasoning = "";
   let citations: Citation[] = [];
   let status: "done" | "interrupted" | "error" = "interrupted";
   let error: string | null = null;
   let usage = { promptTokens: 0, completionTokens: 0 };
-  const unmasked = { push: (text: string) => text, flush: () => "" };
-  const masker = (await deps.contentFilter.outputMasker()) ?? unmasked;
-  const reasoningMasker = (await deps.contentFilter.outputMasker()) ?? unmasked;
-  /** Sends what the reasoning masker still holds back: when the answer begins, or the stream ends. */
-  const flushReasoning = async () => {
-    const rest = reasoningMasker.flush();
-    reasoning += rest;
-    if (rest) await stream.send({ type: "reasoning-delta", text: rest });
-  };
+  const maskers = await deps.contentFilter.outputMaskers();
 
   try {
     const last = input.history[input.history.length - 1];
@@ -96,28 +86,14 @@ export async function runChatTurn(
         .map((m) => ({ role: m.role, content: m.content })),
     ];
     const parts = await deps.models.streamChat({ model: input.model, messages, signal: upstream.signal });
-    for await (const part of parts) {
-      if (part.type === "text-delta") {
-        await flushReasoning();
-        const text = masker.push(part.text);
-        content += part.text;
-        shown += text;
-        if (text) await stream.send({ type: "text-delta", text });
-      } else if (part.type === "reasoning-delta") {
-        const text = reasoningMasker.push(part.text);
-        reasoning += text;
-        if (text) await stream.send({ type: "reasoning-delta", text });
-      } else if (part.type === "finish") {
-        await flushReasoning();
-        const rest = masker.flush();
-        shown += rest;
-        if (rest) await stream.send({ type: "text-delta", text: rest });
+    for await (const part of maskChatParts(parts, maskers)) {
+      if (part.type === "text-delta") content += part.text;
+      else if (part.type === "reasoning-delta") reasoning += part.text;
+      else if (part.type === "finish") {
         if (part.usage) usage = part.usage;
         status = "done";
-        await stream.send(part);
-      } else {
-        await stream.send(part);
       }
+      await stream.send(part);
     }
   } catch (caught) {
     if (!upstream.signal.aborted) {
@@ -130,10 +106,9 @@ export async function runChatTurn(
     stream.signal.removeEventListener("abort", abort);
     forget();
     // What was shown, and the masked rest of what arrived when the stream broke off.
-    const stored = shown + masker.flush();
     await deps.conversations.finishMessage(assistant.id, {
-      content: stored,
-      reasoning: reasoning + reasoningMasker.flush(),
+      content: content + (maskers?.content.flush() ?? ""),
+      reasoning: reasoning + (maskers?.reasoning.flush() ?? ""),
       status,
       citations,
       error,

@@ -140,6 +140,62 @@ describe("sensitive words in chat", () => {
     }
   });
 
+  it("sends what it held back when the public API's stream breaks off", async () => {
+    await settings({ words: ["model"], applyToInput: true, applyToOutput: true });
+    // " mo" may begin "model": the masker holds it back, then the model fails before the rest.
+    model.options.words = ["Hello", " mo", "del"];
+    model.options.failAfterWords = 2;
+    try {
+      const response = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+        body: JSON.stringify({
+          model: "tiny-story",
+          stream: true,
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      });
+      const content = (await response.text())
+        .split("\n")
+        .filter((line) => line.startsWith("data: {"))
+        .flatMap(
+          (line) =>
+            (JSON.parse(line.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices,
+        )
+        .map((choice) => choice.delta.content ?? "")
+        .join("");
+      expect(content).toBe("Hello mo");
+    } finally {
+      model.options.words = undefined;
+      model.options.failAfterWords = undefined;
+      await settings({ words: [], applyToInput: true, applyToOutput: true });
+    }
+  });
+
+  it("applies to the chat that is not stored (POST /api/chat) as well", async () => {
+    await settings({ words: ["forbidden", "model"], applyToInput: true, applyToOutput: true });
+    const chat = (content: string) =>
+      fetch(`${url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...user.headers },
+        body: JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content }] }),
+      });
+    try {
+      const refused = await chat("a forbidden thing");
+      expect(refused.status).toBe(422);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("CONTENT_BLOCKED");
+      const answered = parseSse(await (await chat("hi")).text());
+      expect(
+        answered
+          .filter((part) => part.type === "text-delta")
+          .map((part) => part.text)
+          .join(""),
+      ).toBe("Hello from the *****. You said: hi");
+    } finally {
+      await settings({ words: [], applyToInput: true, applyToOutput: true });
+    }
+  });
+
   it("follows the administrator's switches: no input check, no output masking", async () => {
     await settings({ words: ["forbidden", "model"], applyToInput: false, applyToOutput: false });
     const { status, deltas } = await send("a forbidden thing");

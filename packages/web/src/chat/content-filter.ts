@@ -6,6 +6,7 @@ import {
   StreamMasker,
   WordListUnreadableError,
 } from "@hearth/sensitive-words";
+import type { ChatStreamPart } from "../model/model-client.js";
 import type { Settings, SettingsStore } from "../settings/settings-store.js";
 
 /** The list holding the words administrators edit (settings.filter.words); no config id can collide. */
@@ -19,6 +20,12 @@ export interface OutputMasker {
   flush(): string;
 }
 
+/** One answer's maskers: its text and a reasoning model's thinking, each holding back its own words. */
+export interface OutputMaskers {
+  content: OutputMasker;
+  reasoning: OutputMasker;
+}
+
 /**
  * The web service's use of the shared sensitive-word filter (`@hearth/sensitive-words`): the lists
  * of `web.filter.lists` (files, reloaded when they change) and the words administrators edit in
@@ -29,6 +36,42 @@ export interface OutputMasker {
  *   also across stream chunks, in what is sent and what is stored;
  * - `flag` lists are only counted. Hits are counted in `hearth_web_filter_hits_total{list,action}`.
  */
+/**
+ * A model's stream with the answer and the reasoning masked apart. What the reasoning's masker held
+ * back goes out when the answer begins or at the finish, the answer's at the finish; a stream that
+ * breaks off leaves the rest in the maskers (`flush` them to store it).
+ */
+export async function* maskChatParts(
+  parts: AsyncIterable<ChatStreamPart>,
+  maskers: OutputMaskers | undefined,
+): AsyncGenerator<ChatStreamPart> {
+  if (!maskers) {
+    yield* parts;
+    return;
+  }
+  const reasoningRest = (): ChatStreamPart[] => {
+    const text = maskers.reasoning.flush();
+    return text ? [{ type: "reasoning-delta", text }] : [];
+  };
+  for await (const part of parts) {
+    if (part.type === "reasoning-delta") {
+      const text = maskers.reasoning.push(part.text);
+      if (text) yield { type: "reasoning-delta", text };
+    } else if (part.type === "text-delta") {
+      yield* reasoningRest();
+      const text = maskers.content.push(part.text);
+      if (text) yield { type: "text-delta", text };
+    } else if (part.type === "finish") {
+      yield* reasoningRest();
+      const text = maskers.content.flush();
+      if (text) yield { type: "text-delta", text };
+      yield part;
+    } else {
+      yield part;
+    }
+  }
+}
+
 export class ContentFilter {
   readonly #filter: SensitiveWordFilter;
   readonly #settings: SettingsStore;
@@ -73,11 +116,14 @@ export class ContentFilter {
       throw new HearthError("CONTENT_BLOCKED", "The message contains a blocked word");
   }
 
-  /** A masker for one answer; undefined when output filtering is off or no word is listed. */
-  async outputMasker(): Promise<OutputMasker | undefined> {
+  /** The maskers for one answer; undefined when output filtering is off or no word is listed. */
+  async outputMaskers(): Promise<OutputMaskers | undefined> {
     const settings = await this.#current();
     if (!settings.applyToOutput || this.#filter.longestWord === 0) return undefined;
-    return new StreamMasker(this.#filter, { maskActions: OUTPUT_MASK });
+    return {
+      content: new StreamMasker(this.#filter, { maskActions: OUTPUT_MASK }),
+      reasoning: new StreamMasker(this.#filter, { maskActions: OUTPUT_MASK }),
+    };
   }
 
   /** Masks a whole answer (a stored message, a non-streamed reply) when output filtering is on. */

@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
 import { type ChatTurnDeps, estimateTokens } from "../chat/chat-turn.js";
-import type { OutputMasker } from "../chat/content-filter.js";
+import type { OutputMaskers } from "../chat/content-filter.js";
 import { groundTurn } from "../grounding/grounding.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { readAll, UpstreamEndpoint } from "../model/upstream-request.js";
@@ -80,7 +80,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     await deps.modelAccess.assertAllowed(user, body.model);
     for (const id of knowledgeBaseIds) await deps.knowledgeAccess.assert(user, id, "read");
     await deps.usage.check(user);
-    const lastUser = [...body.messages].reverse().find((m) => m.role === "user");
+    const lastUser = body.messages.findLast((m) => m.role === "user");
     const question = textOf(lastUser?.content);
     if (question.length > deps.config.web.maxMessageChars)
       throw new HearthError(
@@ -161,12 +161,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth: { citations: grounding.citations } })}\n\n`,
       );
     }
-    // The answer and the reasoning are masked apart: each holds back its own unfinished words.
-    const contentMasker = await deps.contentFilter.outputMasker();
-    const masker = contentMasker && {
-      content: contentMasker,
-      reasoning: (await deps.contentFilter.outputMasker()) ?? contentMasker,
-    };
+    const masker = await deps.contentFilter.outputMaskers();
     const tail = new TailBytes(1024);
     let pending = "";
     try {
@@ -183,7 +178,21 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       });
     } finally {
       forget();
-      if (pending && masker) raw.write(maskEvents(pending, masker));
+      if (masker) {
+        if (pending) raw.write(maskEvents(pending, masker));
+        // A stream that broke off before its finish: what the maskers held back still goes out.
+        const reasoningRest = masker.reasoning.flush();
+        const contentRest = masker.content.flush();
+        if (reasoningRest || contentRest) {
+          const delta = {
+            ...(reasoningRest ? { reasoning_content: reasoningRest } : {}),
+            content: contentRest,
+          };
+          raw.write(
+            `data: ${JSON.stringify({ id: "hearth-masked-rest", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`,
+          );
+        }
+      }
       raw.end();
       const usage = usageTail.exec(tail.text());
       await record(usage ? Number(usage[1]) : estimateTokens(question), usage ? Number(usage[2]) : 0);
@@ -226,7 +235,7 @@ function relay(
 }
 
 /** Masks the answer and reasoning deltas of whole SSE events (only when the output filter is on). */
-function maskEvents(events: string, masker: { content: OutputMasker; reasoning: OutputMasker }): string {
+function maskEvents(events: string, masker: OutputMaskers): string {
   return events.replace(/^data: (\{.*\})$/gm, (line, json: string) => {
     try {
       const chunk = JSON.parse(json) as {
