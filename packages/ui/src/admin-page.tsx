@@ -1,5 +1,5 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
-import { ApiError, api, ndjsonLines } from "./api.js";
+import { api, ndjsonLines } from "./api.js";
 import { useI18n } from "./i18n.js";
 import { ActionError, useAction } from "./use-action.js";
 
@@ -263,7 +263,7 @@ function Models() {
         );
       }
     } catch (error) {
-      setProgress(`${t.error}: ${error instanceof ApiError ? error.status : (error as Error).message}`);
+      setProgress(`${t.error}: ${(error as Error).message}`);
       return;
     }
     await load();

@@ -1,4 +1,4 @@
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { api, csrfHeader } from "./api.js";
 import { useI18n } from "./i18n.js";
 import { ActionError, useAction } from "./use-action.js";
@@ -26,6 +26,7 @@ interface DocumentRow {
 const IN_PROGRESS = new Set<DocumentRow["status"]>(["queued", "parsing", "embedding"]);
 
 interface UploadRow {
+  id: string;
   name: string;
   progress: number;
   status: "uploading" | "done" | "error";
@@ -81,17 +82,27 @@ function Sharing(props: {
   const { t } = useI18n();
   const { knowledgeBase, run, onChanged } = props;
   const [access, setAccess] = useState<Access | undefined>();
+  // Each change sends the whole sharing: one at a time, each from the last one saved.
+  const [saving, setSaving] = useState(false);
   const path = `/api/knowledge-bases/${knowledgeBase.id}/access`;
   useEffect(() => {
-    void run(async () => setAccess(await api<Access>(path)));
+    let current = true;
+    void run(async () => {
+      const answer = await api<Access>(path);
+      if (current) setAccess(answer);
+    });
+    return () => {
+      current = false;
+    };
   }, [path, run]);
   if (!access) return null;
-  const save = (change: Pick<Access, "visibility" | "shares">) =>
-    run(async () => {
-      await api(path, { method: "PUT", body: change });
-      setAccess({ ...access, ...change });
-      await onChanged();
-    });
+  const save = async (change: Pick<Access, "visibility" | "shares">) => {
+    setSaving(true);
+    const saved = await run(() => api(path, { method: "PUT", body: change }));
+    if (saved) setAccess({ ...access, ...change });
+    setSaving(false);
+    if (saved) await onChanged();
+  };
   const shareOf = (groupId: string) =>
     access.shares.find((share) => share.groupId === groupId)?.permission ?? "";
   const setShare = (groupId: string, permission: string) => {
@@ -106,6 +117,7 @@ function Sharing(props: {
       <legend>{t.visibility}</legend>
       <select
         aria-label={t.visibility}
+        disabled={saving}
         value={access.visibility}
         onChange={(e) =>
           void save({ visibility: e.target.value as Access["visibility"], shares: access.shares })
@@ -124,7 +136,11 @@ function Sharing(props: {
               <li key={group.id}>
                 <label>
                   {group.name}{" "}
-                  <select value={shareOf(group.id)} onChange={(e) => setShare(group.id, e.target.value)}>
+                  <select
+                    disabled={saving}
+                    value={shareOf(group.id)}
+                    onChange={(e) => setShare(group.id, e.target.value)}
+                  >
                     <option value="">{t.notShared}</option>
                     <option value="read">{t.permissions.read}</option>
                     <option value="write">{t.permissions.write}</option>
@@ -156,9 +172,12 @@ export function KnowledgePage() {
       ),
     [run],
   );
+  // The base shown now: an answer for another one (a slow load, a poll, an upload's reload) is dropped.
+  const shown = useRef(selected);
+  shown.current = selected;
   const loadDocuments = useCallback(async (id: string) => {
     const answer = await api<{ documents: DocumentRow[] }>(`/api/knowledge-bases/${id}/documents`);
-    setDocuments(answer.documents);
+    if (shown.current === id) setDocuments(answer.documents);
   }, []);
 
   useEffect(() => {
@@ -189,11 +208,19 @@ export function KnowledgePage() {
   const upload = async (files: FileList | null) => {
     if (!files || !selected) return;
     const list = Array.from(files);
-    setUploads(list.map((file) => ({ name: file.name, progress: 0, status: "uploading" })));
+    const rows = list.map((file) => ({
+      // crypto.randomUUID needs a secure context, which a plain-HTTP deployment is not.
+      id: `${Date.now()}-${Math.random()}`,
+      name: file.name,
+      progress: 0,
+      status: "uploading" as const,
+    }));
+    setUploads((current) => [...current.filter((row) => row.status === "uploading"), ...rows]);
     await Promise.all(
       list.map(async (file, index) => {
+        const id = rows[index]!.id;
         const set = (change: Partial<UploadRow>) =>
-          setUploads((current) => current.map((row, i) => (i === index ? { ...row, ...change } : row)));
+          setUploads((current) => current.map((row) => (row.id === id ? { ...row, ...change } : row)));
         try {
           await uploadFile(selected, file, (progress) => set({ progress }));
           set({ progress: 1, status: "done" });
@@ -262,7 +289,7 @@ export function KnowledgePage() {
           {uploads.length > 0 && (
             <ul className="uploads" aria-live="polite">
               {uploads.map((row) => (
-                <li key={row.name} data-status={row.status}>
+                <li key={row.id} data-status={row.status}>
                   {row.name} <progress value={row.progress} max={1} aria-label={row.name} />{" "}
                   {row.status === "error" ? (
                     <span className="error-text">{row.error}</span>
@@ -329,7 +356,7 @@ export function KnowledgePage() {
             )}
             {base.permission === "manage" && (
               <>
-                <Sharing knowledgeBase={base} run={run} onChanged={load} />
+                <Sharing key={base.id} knowledgeBase={base} run={run} onChanged={load} />
                 <button type="button" onClick={() => void removeBase(base)}>
                   {t.deleteKnowledgeBase}
                 </button>
