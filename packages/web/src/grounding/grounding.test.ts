@@ -106,6 +106,8 @@ describe("grounding a turn", () => {
   it("cuts at a word boundary and collapses whitespace", () => {
     expect(queryText("  leave\n\npolicy  ", 100)).toBe("leave policy");
     expect(queryText("annual leave policy", 14)).toBe("annual leave");
+    // The cut falls right before a space: the last word is whole and kept.
+    expect(queryText("one two three four", 13)).toBe("one two three");
     expect(queryText("abcdefghijklmnop", 5)).toBe("abcde");
   });
 });

@@ -31,6 +31,8 @@ const SEARCH_QUERY_CHARS = 400;
 export function queryText(message: string, max: number): string {
   const text = message.replace(/\s+/g, " ").trim();
   if (text.length <= max) return text;
+  // The word boundary may fall right after the cut: keep the last whole word then.
+  if (text[max] === " ") return text.slice(0, max);
   const cut = text.slice(0, max);
   const space = cut.lastIndexOf(" ");
   return (space > max / 2 ? cut.slice(0, space) : cut).trim();
@@ -84,36 +86,35 @@ export async function groundTurn(
   }
 
   if (request.search !== "off") {
-    searchQueries =
-      request.search === "on"
-        ? [queryText(request.query, SEARCH_QUERY_CHARS)].filter(Boolean)
-        : await decideQueries(request, clients.model);
-    for (const query of searchQueries) {
-      try {
-        // With `fetch`, the search service reads the top pages: the model gets their text, not
-        // only the engines' snippets.
-        const { results } = await clients.search.search({ query, limit: 4, fetch: true });
-        for (const result of results) {
-          if (citations.some((c) => c.url === result.url)) continue;
-          const n = citations.length + 1;
-          citations.push({
+    const queries = request.search === "on" ? [request.query] : await decideQueries(request, clients.model);
+    searchQueries = queries.map((query) => queryText(query, SEARCH_QUERY_CHARS)).filter(Boolean);
+    // The queries run together; with `fetch` the search service reads the top pages, so the model
+    // gets their text, not only the engines' snippets. A stopped turn stops them.
+    const answers = await Promise.allSettled(
+      searchQueries.map((query) =>
+        clients.search.search({ query, limit: 4, fetch: true }, { signal: request.signal }),
+      ),
+    );
+    if (answers.some((answer) => answer.status === "rejected")) warnings.push("search-unavailable");
+    for (const answer of answers) {
+      if (answer.status === "rejected") continue;
+      for (const result of answer.value.results) {
+        if (citations.some((c) => c.url === result.url)) continue;
+        const n = citations.length + 1;
+        citations.push({
+          n,
+          kind: "web",
+          title: result.title || result.url,
+          url: result.url,
+          snippet: result.snippet.slice(0, 300),
+        });
+        blocks.push(
+          sourceBlock(
             n,
-            kind: "web",
-            title: result.title || result.url,
-            url: result.url,
-            snippet: result.snippet.slice(0, 300),
-          });
-          blocks.push(
-            sourceBlock(
-              n,
-              `${result.title} (${result.url})`,
-              (result.content ?? result.snippet).slice(0, 2000),
-            ),
-          );
-        }
-      } catch {
-        warnings.push("search-unavailable");
-        break;
+            `${result.title} (${result.url})`,
+            (result.content ?? result.snippet).slice(0, 2000),
+          ),
+        );
       }
     }
   }

@@ -50,17 +50,17 @@ const chunkSchema = z.object({
   error: z.object({ message: z.string().nullish(), code: z.string().nullish() }).nullish(),
 });
 
+const PASSED_ON = new Set(["CONTEXT_OVERFLOW", "INVALID_REQUEST", "PAYLOAD_TOO_LARGE", "RATE_LIMITED"]);
+
 /**
- * The model service's stable code (its OpenAI errors carry it in `code`) when the web service should
- * answer with it: the model's own conditions (queue full or timed out, a prompt that does not fit,
- * not enough memory) and request errors. Anything else is the upstream's failure (UPSTREAM_ERROR).
+ * The model service's stable code (its OpenAI errors carry it in `code`) when it names the model's
+ * own condition (queue full or timed out, a prompt that does not fit, not enough memory) or a bad
+ * request; anything else (the service token refused, a missing route) is the upstream's failure.
  */
 function modelCode(code: string | null | undefined): ErrorCode | undefined {
-  if (!code || !(code in ERROR_CODES)) return undefined;
-  const known = code as ErrorCode;
-  return known.startsWith("MODEL_") || ERROR_CODES[known].status < 500 ? known : undefined;
+  if (!code || !Object.hasOwn(ERROR_CODES, code)) return undefined;
+  return code.startsWith("MODEL_") || PASSED_ON.has(code) ? (code as ErrorCode) : undefined;
 }
-
 const errorBody = z.object({
   error: z.object({ message: z.string().nullish(), code: z.string().nullish() }).nullish(),
 });
@@ -149,8 +149,8 @@ export class ModelClient {
           ? parsed.data.error.message
           : `model service answered ${status}`;
       const retry = Number(response.headers["retry-after"]);
-      const retryAfter =
-        status === 429 && Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {};
+      // Kept for the client: a full queue (429) or a queue timeout (503) says when to try again.
+      const retryAfter = Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {};
       const code = modelCode(parsed.success ? parsed.data.error?.code : undefined);
       if (code) throw new HearthError(code, message, retryAfter);
       if (status === 404) throw new HearthError("MODEL_NOT_FOUND", message);
