@@ -96,7 +96,8 @@ describe("admin status figures and audit log", () => {
     );
   });
 
-  it("names who did each sensitive action, newest first", async () => {
+  it("names who did each sensitive action, and to whom, newest first", async () => {
+    await createApiKey(web.app, member, "audited");
     const changed = await web.app.inject({
       method: "PATCH",
       url: `/api/admin/users/${member.userId}`,
@@ -105,7 +106,12 @@ describe("admin status figures and audit log", () => {
     });
     expect(changed.statusCode).toBe(200);
     const audit = (await web.app.inject({ url: "/api/admin/audit", headers: admin.headers })).json() as {
-      entries: Array<{ action: string; actorName: string | null; target: string | null }>;
+      entries: Array<{
+        action: string;
+        actorName: string | null;
+        target: string | null;
+        targetName: string | null;
+      }>;
     };
     expect(audit.entries[0]).toMatchObject({
       action: "user.role-change",
@@ -113,6 +119,6 @@ describe("admin status figures and audit log", () => {
       target: member.userId,
       targetName: "member",
     });
-    expect(audit.entries.map((entry) => entry.action)).toContain("api-key.create");
+    expect(audit.entries[1]).toMatchObject({ action: "api-key.create", actorName: "member" });
   });
 });

@@ -170,7 +170,7 @@ describe("model versions and rollback through the web service", () => {
     const missing = await rollback(admin, "nothere");
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error.code).toBe("MODEL_NOT_FOUND");
-    // Deleting or pulling what the model service cannot find: its message, in the web's error format.
+    // Deleting what the model service cannot find: its message, in the web's error format.
     const deleted = await web.app.inject({
       method: "DELETE",
       url: "/api/admin/models/nothere",

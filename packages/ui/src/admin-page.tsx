@@ -584,6 +584,7 @@ function SearchProviders() {
 
 interface AuditEntry {
   id: number;
+  actorId: string | null;
   actorName: string | null;
   action: string;
   target: string | null;
@@ -626,7 +627,8 @@ function AuditLog() {
                   })}
                 </time>
               </td>
-              <td>{entry.actorName ?? "—"}</td>
+              {/* A deleted account is shown by its id; no actor is the system (e.g. hearth users create-admin). */}
+              <td>{entry.actorName ?? entry.actorId ?? "—"}</td>
               <td title={entry.action}>{t.auditActions[entry.action] ?? entry.action}</td>
               <td title={entry.target ?? undefined}>{entry.targetName ?? entry.target ?? ""}</td>
               <td>{entry.details ? <code>{JSON.stringify(entry.details)}</code> : ""}</td>

@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
-import { type SearchClient, SearchClientError, type SearchResponse } from "@hearth/contracts";
+import {
+  providerOutcomeSchema,
+  type SearchClient,
+  SearchClientError,
+  type SearchResponse,
+} from "@hearth/contracts";
 import { type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
@@ -532,9 +537,11 @@ export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: S
       answer = await deps.search.search({ query, limit: 5 }, { signal: AbortSignal.timeout(20_000) });
     } catch (error) {
       const url = deps.search.searchUrl;
-      const failed = error instanceof SearchClientError ? error.details?.providers : undefined;
+      const failed = z
+        .array(providerOutcomeSchema)
+        .safeParse(error instanceof SearchClientError ? error.details?.providers : undefined);
       // Every provider failing is what this check is for: each one's status and error is the answer.
-      if (Array.isArray(failed)) answer = { providers: failed as SearchResponse["providers"], results: [] };
+      if (failed.success) answer = { providers: failed.data, results: [] };
       else if (error instanceof SearchClientError)
         throw new UpstreamCallError({ url, status: error.status, message: error.message, cause: error });
       else throw new UpstreamCallError({ url, message: "the search service did not answer", cause: error });
