@@ -3,7 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startModelService } from "../../packages/model/test/start-model-service.js";
-import { parseSse, type Session, signUp } from "../../packages/web/test/support/web-client.js";
+import {
+  parseSse,
+  type Session,
+  sendInNewConversation,
+  signUp,
+} from "../../packages/web/test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
 import { writeTinyGguf } from "../support/tiny-gguf.js";
 
@@ -37,17 +42,9 @@ describe("the model service's errors in a chat", () => {
     const models = (await web.app.inject({ url: "/api/models", headers: user.headers })).json() as {
       models: Array<{ id: string }>;
     };
-    const created = await web.app.inject({
-      method: "POST",
-      url: "/api/conversations",
-      headers: user.headers,
-      payload: {},
-    });
-    const { id } = created.json() as { id: string };
-    const response = await fetch(`${url}/api/conversations/${id}/messages`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...user.headers },
-      body: JSON.stringify({ model: models.models[0]!.id, content: "once upon a time ".repeat(400) }),
+    const { conversationId: id, response } = await sendInNewConversation(web.app, url, user, {
+      model: models.models[0]!.id,
+      content: "once upon a time ".repeat(400),
     });
     const parts = parseSse(await response.text());
     const failure = parts.find((part) => part.type === "error");

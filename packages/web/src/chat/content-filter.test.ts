@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { createApiKey, parseSse, type Session, signUp } from "../../test/support/web-client.js";
+import {
+  createApiKey,
+  parseSse,
+  type Session,
+  sendInNewConversation,
+  signUp,
+} from "../../test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
 /** The sensitive-word filter (@hearth/sensitive-words) on chat input and model output, end to end. */
@@ -54,17 +60,9 @@ describe("sensitive words in chat", () => {
       payload: { filter },
     });
   const send = async (content: string) => {
-    const created = await web.app.inject({
-      method: "POST",
-      url: "/api/conversations",
-      headers: user.headers,
-      payload: {},
-    });
-    const { id } = created.json() as { id: string };
-    const response = await fetch(`${url}/api/conversations/${id}/messages`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...user.headers },
-      body: JSON.stringify({ model: "tiny-story", content }),
+    const { conversationId: id, response } = await sendInNewConversation(web.app, url, user, {
+      model: "tiny-story",
+      content,
     });
     const body = response.ok ? undefined : ((await response.json()) as { error: { code: string } });
     const parts = response.ok ? parseSse(await response.text()) : [];
@@ -80,6 +78,31 @@ describe("sensitive words in chat", () => {
       reasoning: textOf("reasoning-delta"),
       stored: stored.messages,
     };
+  };
+  /** The public API's streamed answer to "hi", as the deltas of its chunks. */
+  const publicStream = async () => {
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({
+        model: "tiny-story",
+        stream: true,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+    });
+    // OpenAI's stream ends with `data: [DONE]`, which is not JSON.
+    return (await response.text())
+      .split("\n")
+      .filter((line) => line.startsWith("data: {"))
+      .flatMap(
+        (line) =>
+          (
+            JSON.parse(line.slice(6)) as {
+              choices: Array<{ delta: { content?: string; reasoning_content?: string } }>;
+            }
+          ).choices,
+      )
+      .map((choice) => choice.delta);
   };
 
   it("refuses a message holding an administrator's word, however it is written, and stores nothing", async () => {
@@ -115,25 +138,9 @@ describe("sensitive words in chat", () => {
       expect(chat.stored.at(-1)?.reasoning).toBe("The ****** plan");
       expect(chat.deltas.join("")).toBe("Hello from the model. You said: hi");
 
-      const response = await fetch(`${url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
-        body: JSON.stringify({
-          model: "tiny-story",
-          stream: true,
-          messages: [{ role: "user", content: "hi" }],
-        }),
-      });
-      // OpenAI's stream ends with `data: [DONE]`, which is not JSON.
-      const events = (await response.text())
-        .split("\n")
-        .filter((line) => line.startsWith("data: {"))
-        .map((line) => JSON.parse(line.slice(6)) as { choices: Array<{ delta: Record<string, string> }> });
-      const deltas = events.flatMap((event) => event.choices);
-      expect(deltas.map((choice) => choice.delta.reasoning_content ?? "").join("")).toBe("The ****** plan");
-      expect(deltas.map((choice) => choice.delta.content ?? "").join("")).toBe(
-        "Hello from the model. You said: hi",
-      );
+      const deltas = await publicStream();
+      expect(deltas.map((delta) => delta.reasoning_content ?? "").join("")).toBe("The ****** plan");
+      expect(deltas.map((delta) => delta.content ?? "").join("")).toBe("Hello from the model. You said: hi");
     } finally {
       model.options.reasoning = undefined;
       await settings({ words: [], applyToInput: true, applyToOutput: true });
@@ -146,24 +153,7 @@ describe("sensitive words in chat", () => {
     model.options.words = ["Hello", " mo", "del"];
     model.options.failAfterWords = 2;
     try {
-      const response = await fetch(`${url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
-        body: JSON.stringify({
-          model: "tiny-story",
-          stream: true,
-          messages: [{ role: "user", content: "hi" }],
-        }),
-      });
-      const content = (await response.text())
-        .split("\n")
-        .filter((line) => line.startsWith("data: {"))
-        .flatMap(
-          (line) =>
-            (JSON.parse(line.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices,
-        )
-        .map((choice) => choice.delta.content ?? "")
-        .join("");
+      const content = (await publicStream()).map((delta) => delta.content ?? "").join("");
       expect(content).toBe("Hello mo");
     } finally {
       model.options.words = undefined;

@@ -37,6 +37,28 @@ async function authenticate(
   return sessionFrom(response.headers["set-cookie"], (response.json() as { user: { id: string } }).user.id);
 }
 
+/** Starts a conversation and sends its first message over HTTP; the response streams the turn. */
+export async function sendInNewConversation(
+  app: FastifyInstance,
+  url: string,
+  session: Session,
+  message: { model: string; content: string },
+): Promise<{ conversationId: string; response: Response }> {
+  const created = await app.inject({
+    method: "POST",
+    url: "/api/conversations",
+    headers: session.headers,
+    payload: {},
+  });
+  const { id } = created.json() as { id: string };
+  const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...session.headers },
+    body: JSON.stringify(message),
+  });
+  return { conversationId: id, response };
+}
+
 /** Creates an API key for the signed-in user; returns the key (shown once). */
 export async function createApiKey(app: FastifyInstance, session: Session, name = "sdk"): Promise<string> {
   const response = await app.inject({
