@@ -4,14 +4,15 @@ import {
   type IngestionJob,
   ingestionJobSchema,
   type KnowledgeDocument,
+  knowledgeBaseSchema,
   knowledgeDocumentSchema,
 } from "@hearth/contracts";
 import { listenOnLoopback } from "../../../../test/support/ports.js";
 
 /**
  * Stand-ins for the knowledge and search services with their recorded shapes: knowledge bases,
- * documents uploaded as multipart `file` parts (202 {job, documents}; documents and jobs are
- * checked against the contracts' schemas, so the stand-in cannot drift from the real service),
+ * documents uploaded as multipart `file` parts (202 {job, documents}; bases, documents and jobs
+ * are checked against the contracts' schemas, so the stand-in cannot drift from the real service),
  * jobs, and `/v1/query`
  * returning passages that contain the query's words; `/v1/search` returning fixed web results.
  */
@@ -51,9 +52,23 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     {
       id: string;
       name: string;
+      createdAt: string;
       documents: Array<{ record: KnowledgeDocument; text: string }>;
     }
   >();
+  /** A base as the knowledge service answers it (the contract's schema checks the shape). */
+  const view = (base: { id: string; name: string; createdAt: string; documents: unknown[] }) =>
+    knowledgeBaseSchema.parse({
+      id: base.id,
+      name: base.name,
+      description: "",
+      embeddingModel: null,
+      chunking: { maxTokens: 512, overlapTokens: 64 },
+      watchFolder: null,
+      documentCount: base.documents.length,
+      createdAt: base.createdAt,
+      updatedAt: base.createdAt,
+    });
   const state: FakeKnowledge = {
     url: "",
     queries: [],
@@ -132,25 +147,17 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       const id = parts[2];
       if (!id && request.method === "POST") {
         const { name } = JSON.parse(raw.toString()) as { name: string };
-        const base = { id: randomUUID(), name, documents: [] };
+        const base = { id: randomUUID(), name, createdAt: new Date().toISOString(), documents: [] };
         bases.set(base.id, base);
-        return send(response, 201, { id: base.id, name, documentCount: 0 });
+        return send(response, 201, view(base));
       }
-      if (!id)
-        return send(response, 200, {
-          knowledgeBases: [...bases.values()].map((b) => ({
-            id: b.id,
-            name: b.name,
-            documentCount: b.documents.length,
-          })),
-        });
+      if (!id) return send(response, 200, { knowledgeBases: [...bases.values()].map(view) });
       const base = bases.get(id);
       if (!base)
         return send(response, 404, {
           error: { code: "KNOWLEDGE_BASE_NOT_FOUND", message: "no such knowledge base" },
         });
-      if (parts.length === 3 && request.method === "GET")
-        return send(response, 200, { id, name: base.name, documentCount: base.documents.length });
+      if (parts.length === 3 && request.method === "GET") return send(response, 200, view(base));
       if (parts.length === 3 && request.method === "DELETE") {
         bases.delete(id);
         response.writeHead(204).end();
