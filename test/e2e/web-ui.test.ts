@@ -100,6 +100,58 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     await screenshot(page, "web-ui-chat-citation-en");
   });
 
+  it("uses a knowledge base #mentioned in the message for that very message", async () => {
+    const { page } = alice;
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    await page.getByLabel(/Send a message/).fill("#handbook how many vacation days?");
+    await page.getByRole("button", { name: "Send" }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+    expect(services.queries.at(-1)?.query).toBe("handbook how many vacation days?");
+    await answer
+      .getByRole("navigation", { name: "Sources" })
+      .getByRole("link", { name: "vacation.txt" })
+      .waitFor();
+  });
+
+  it("leaves a streaming answer to its own conversation when the user opens another", async () => {
+    const { page } = alice;
+    model.options.words = Array.from({ length: 60 }, (_, i) => `word${i} `);
+    try {
+      await page.getByRole("button", { name: "+ New chat" }).click();
+      await page.getByLabel(/Send a message/).fill("a long story please");
+      await page.getByRole("button", { name: "Send" }).click();
+      const streaming = page.locator('article.message.assistant[data-status="streaming"]');
+      await expect.poll(async () => (await streaming.textContent()) ?? "").toContain("word3");
+      await page.getByRole("button", { name: "+ New chat" }).click();
+      // The new chat is empty and stays so while the other answer goes on.
+      await page.getByText("Ask anything.").waitFor();
+      await page.waitForTimeout(300);
+      expect(await page.locator("article.message").count()).toBe(0);
+      // The answer left behind was written to the end and stored.
+      await expect
+        .poll(
+          async () =>
+            (
+              await web.db
+                .selectFrom("messages")
+                .select(["content", "status"])
+                .where("role", "=", "assistant")
+                .orderBy("created_at", "desc")
+                .executeTakeFirst()
+            )?.status,
+          { timeout: 10_000 },
+        )
+        .toBe("done");
+      await page.locator(".conversation-list a", { hasText: "a long story please" }).click();
+      await expect
+        .poll(async () => (await page.locator("article.message.assistant").last().textContent()) ?? "")
+        .toContain("word59");
+    } finally {
+      model.options.words = undefined;
+    }
+  });
+
   it("keeps a second user (Chinese browser, phone width) away from the first one's conversations and private knowledge", async () => {
     const { page } = bob;
     await signUpInUi(page, url, "bob");

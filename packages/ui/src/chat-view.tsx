@@ -92,6 +92,7 @@ export function MessageView(props: {
           className="edit-form"
           onSubmit={(event) => {
             event.preventDefault();
+            if (!draft.trim()) return;
             setEditing(false);
             props.onEdit?.(draft);
           }}
@@ -149,7 +150,14 @@ export function MessageView(props: {
           </span>
         )}
         {!props.busy && message.role === "user" && message.id && props.onEdit && !editing && (
-          <button type="button" className="small" onClick={() => setEditing(true)}>
+          <button
+            type="button"
+            className="small"
+            onClick={() => {
+              setDraft(message.content);
+              setEditing(true);
+            }}
+          >
             {t.edit}
           </button>
         )}
@@ -174,7 +182,8 @@ export function Composer(props: {
   knowledgeBases: KnowledgeBaseOption[];
   options: ComposerOptions;
   onOptions(options: ComposerOptions): void;
-  onSend(text: string): void;
+  /** Sends a message with the options it goes with (a `#name` mention adds its base to them). */
+  onSend(text: string, options: ComposerOptions): void;
   onStop(): void;
 }) {
   const { t } = useI18n();
@@ -182,20 +191,25 @@ export function Composer(props: {
   const send = () => {
     let value = text.trim();
     if (!value || props.busy) return;
-    // `#name` mentions pick knowledge bases.
+    // `#name` mentions pick knowledge bases, for this message and the next ones.
+    let options = props.options;
     const mentioned = props.knowledgeBases.filter((kb) => value.includes(`#${kb.name}`));
     if (mentioned.length > 0) {
-      props.onOptions({
-        ...props.options,
-        knowledgeBaseIds: [...new Set([...props.options.knowledgeBaseIds, ...mentioned.map((kb) => kb.id)])],
-      });
+      options = {
+        ...options,
+        knowledgeBaseIds: [...new Set([...options.knowledgeBaseIds, ...mentioned.map((kb) => kb.id)])],
+      };
+      props.onOptions(options);
       for (const kb of mentioned) value = value.replaceAll(`#${kb.name}`, kb.name);
     }
-    props.onSend(value);
+    props.onSend(value, options);
     setText("");
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+    // Enter that commits an input method's candidate (Chinese, Japanese) is not a send; Safari
+    // reports it with keyCode 229 rather than isComposing.
+    const composing = event.nativeEvent.isComposing || event.keyCode === 229;
+    if (event.key === "Enter" && !event.shiftKey && !composing) {
       event.preventDefault();
       send();
     }
@@ -294,47 +308,75 @@ export function ChatView(props: {
   const [options, setOptions] = useState<ComposerOptions>({ knowledgeBaseIds: [], search: "off" });
   const controller = useRef<AbortController | undefined>(undefined);
   const creating = useRef<string | undefined>(undefined);
-  const end = useRef<HTMLDivElement>(null);
+  /**
+   * Which conversation the view shows, counted up at each switch: a stream or a load begun for an
+   * earlier one no longer touches this view.
+   */
+  const generation = useRef(0);
+  const list = useRef<HTMLDivElement>(null);
+  /** Whether the reader is at the end: only then does a streaming answer scroll the view. */
+  const pinned = useRef(true);
 
   useEffect(() => {
-    if (!props.conversationId) {
-      setMessages([]);
+    // The conversation this view just created and is streaming into: nothing to load (once; opened
+    // again later, it loads like any other).
+    if (props.conversationId && creating.current === props.conversationId) {
+      creating.current = undefined;
       return;
     }
-    if (creating.current === props.conversationId) return;
-    void api<ConversationAnswer>(`/api/conversations/${props.conversationId}`).then((answer) =>
-      setMessages(answer.messages),
+    const current = ++generation.current;
+    // A stream still running for the conversation left goes on (its answer is stored), unseen here.
+    controller.current = undefined;
+    setBusy(false);
+    pinned.current = true;
+    setMessages([]);
+    if (!props.conversationId) return;
+    void api<ConversationAnswer>(`/api/conversations/${props.conversationId}`).then(
+      (answer) => generation.current === current && setMessages(answer.messages),
+      () => {},
     );
   }, [props.conversationId]);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: scroll to the end whenever a message changes
+  // biome-ignore lint/correctness/useExhaustiveDependencies: follow the answer as it grows
   useEffect(() => {
-    // A block body: newer Chromium returns a Promise from scrollIntoView, which React would call on unmount.
-    end.current?.scrollIntoView({ block: "end" });
+    const element = list.current;
+    if (element && pinned.current) element.scrollTop = element.scrollHeight;
   }, [messages]);
 
   const stream = async (path: string, body: unknown, base: ChatMessage[]) => {
+    const mine = generation.current;
     setMessages([...base, { role: "assistant", content: "", status: "streaming" }]);
     setBusy(true);
+    pinned.current = true;
     const abort = new AbortController();
     controller.current = abort;
-    const update = (change: (message: ChatMessage) => ChatMessage) =>
-      setMessages((current) => [...current.slice(0, -1), change(current[current.length - 1]!)]);
+    const update = (change: (message: ChatMessage) => ChatMessage) => {
+      if (generation.current !== mine) return;
+      setMessages((current) =>
+        current.length > 0 ? [...current.slice(0, -1), change(current[current.length - 1]!)] : current,
+      );
+    };
     try {
-      for await (const part of streamParts(path, body, abort.signal))
+      for await (const part of streamParts(path, body, abort.signal)) {
         update((message) => applyPart(message, part));
+        // The new conversation appears in the list as soon as it is stored.
+        if (part.type === "message-start") props.onChanged();
+      }
       update((message) => (message.status === "streaming" ? { ...message, status: "interrupted" } : message));
     } catch (error) {
       if (abort.signal.aborted) update((message) => ({ ...message, status: "stopped" }));
       else update((message) => ({ ...message, status: "error", error: (error as Error).message }));
     } finally {
-      setBusy(false);
-      controller.current = undefined;
+      if (generation.current === mine) {
+        setBusy(false);
+        controller.current = undefined;
+      }
       props.onChanged();
     }
+    return generation.current === mine;
   };
 
-  const send = async (text: string, editMessageId?: string) => {
+  const send = async (text: string, editMessageId?: string, sendOptions: ComposerOptions = options) => {
     let id = props.conversationId;
     if (!id) {
       id = (await api<{ id: string }>("/api/conversations", { method: "POST", body: { model: props.model } }))
@@ -344,20 +386,20 @@ export function ChatView(props: {
     }
     const editIndex = editMessageId ? messages.findIndex((m) => m.id === editMessageId) : -1;
     const base = editIndex >= 0 ? messages.slice(0, editIndex) : messages;
-    await stream(
+    const stillShown = await stream(
       `/api/conversations/${id}/messages`,
-      { content: text, model: props.model, ...options, ...(editMessageId ? { editMessageId } : {}) },
+      { content: text, model: props.model, ...sendOptions, ...(editMessageId ? { editMessageId } : {}) },
       [...base, { role: "user", content: text, status: "done" }],
     );
-    // Reload to pick up the stored ids (needed to edit the new message).
+    if (!stillShown) return;
+    // Reload to pick up the stored ids (needed to edit the new message). Only the ids: a stopped
+    // answer may not be stored yet when this reads, and what was shown stays as it was.
+    const mine = generation.current;
     const answer = await api<ConversationAnswer>(`/api/conversations/${id}`);
+    if (generation.current !== mine) return;
     setMessages((current) =>
       current.length === answer.messages.length
-        ? answer.messages.map((m, i) => ({
-            ...current[i],
-            ...m,
-            status: current[i]?.status === "stopped" ? "interrupted" : m.status,
-          }))
+        ? current.map((message, i) => ({ ...message, id: answer.messages[i]?.id }))
         : current,
     );
   };
@@ -376,12 +418,21 @@ export function ChatView(props: {
   const lastAssistant = messages.map((m) => m.role).lastIndexOf("assistant");
   return (
     <div className="chat">
-      <div className="messages" aria-live="polite" aria-busy={busy}>
+      <div
+        className="messages"
+        ref={list}
+        aria-live="polite"
+        aria-busy={busy}
+        onScroll={(event) => {
+          const element = event.currentTarget;
+          pinned.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
+        }}
+      >
         {messages.length === 0 && <p className="empty">{t.emptyChat}</p>}
         {messages.map((message, index) => (
           <MessageView
-            // biome-ignore lint/suspicious/noArrayIndexKey: a message's position is its identity while streaming
-            key={index}
+            // A stored message by its id; one being written (no id yet) by its position.
+            key={message.id ?? `new-${index}`}
             message={message}
             busy={busy}
             onEdit={message.role === "user" && message.id ? (text) => void send(text, message.id) : undefined}
@@ -390,14 +441,13 @@ export function ChatView(props: {
             }
           />
         ))}
-        <div ref={end} />
       </div>
       <Composer
         busy={busy}
         knowledgeBases={props.knowledgeBases}
         options={options}
         onOptions={setOptions}
-        onSend={(text) => void send(text)}
+        onSend={(text, sendOptions) => void send(text, undefined, sendOptions)}
         onStop={() => controller.current?.abort()}
       />
     </div>
