@@ -289,6 +289,33 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     await screenshot(page, "web-ui-admin-en");
   });
 
+  it("explains a refused message in the reader's language", async () => {
+    const { page } = alice;
+    const settings = async (words: string[]) => {
+      const csrf =
+        (await page.context().cookies()).find((cookie) => cookie.name === "hearth_csrf")?.value ?? "";
+      const response = await page.request.patch(`${url}/api/admin/settings`, {
+        headers: { "x-csrf-token": decodeURIComponent(csrf) },
+        data: { filter: { words, applyToInput: true, applyToOutput: true } },
+      });
+      expect(response.status()).toBe(200);
+    };
+    await settings(["forbidden"]);
+    try {
+      await page.getByRole("link", { name: "Chat" }).click();
+      await page.getByRole("button", { name: "+ New chat" }).click();
+      await page.getByLabel(/Send a message/).fill("a forbidden thing");
+      await page.getByRole("button", { name: "Send" }).click();
+      const answer = page.locator("article.message.assistant").last();
+      await expect.poll(() => answer.getAttribute("data-status")).toBe("error");
+      expect(await answer.getByRole("alert").textContent()).toBe(
+        "Error: The message contains a word this site does not allow.",
+      );
+    } finally {
+      await settings([]);
+    }
+  });
+
   it("says so when web search failed for an answer", async () => {
     services.failSearch = true;
     try {

@@ -1,5 +1,5 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
-import { api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
+import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
 import { useI18n } from "./i18n.js";
 import { Markdown } from "./markdown.js";
 import { ModelGuidance } from "./model-guidance.js";
@@ -13,6 +13,8 @@ export interface ChatMessage {
   queuePosition?: number;
   cached?: boolean;
   error?: string | null;
+  /** The error's stable code, when the service gave one (shown in the reader's language). */
+  errorCode?: string;
   citations?: Citation[];
   searchQueries?: string[];
   /** Grounding that could not be done for this answer (codes: knowledge-unavailable, search-unavailable). */
@@ -46,6 +48,7 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
         ...message,
         status: message.content ? "interrupted" : "error",
         error: part.message,
+        errorCode: part.code,
         queuePosition: undefined,
       };
     default:
@@ -61,6 +64,9 @@ export function MessageView(props: {
 }) {
   const { t } = useI18n();
   const { message } = props;
+  /** Why an answer failed, in the reader's language where the code is known. */
+  const reason = (failed: ChatMessage) =>
+    (failed.errorCode && t.errorCodes[failed.errorCode]) || failed.error;
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
   const streaming = message.status === "streaming";
@@ -143,10 +149,15 @@ export function MessageView(props: {
       <div className="badges">
         {message.cached && <span className="badge">{t.cached}</span>}
         {message.status === "stopped" && <span className="badge">{t.stopped}</span>}
-        {message.status === "interrupted" && <span className="badge">{t.interrupted}</span>}
+        {message.status === "interrupted" && (
+          <span className="badge">
+            {t.interrupted}
+            {message.error ? `: ${reason(message)}` : ""}
+          </span>
+        )}
         {message.status === "error" && (
           <span className="badge error" role="alert">
-            {t.error}: {message.error}
+            {t.error}: {reason(message)}
           </span>
         )}
         {!props.busy && message.role === "user" && message.id && props.onEdit && !editing && (
@@ -365,7 +376,13 @@ export function ChatView(props: {
       update((message) => (message.status === "streaming" ? { ...message, status: "interrupted" } : message));
     } catch (error) {
       if (abort.signal.aborted) update((message) => ({ ...message, status: "stopped" }));
-      else update((message) => ({ ...message, status: "error", error: (error as Error).message }));
+      else
+        update((message) => ({
+          ...message,
+          status: "error",
+          error: (error as Error).message,
+          ...(error instanceof ApiError ? { errorCode: error.code } : {}),
+        }));
     } finally {
       if (generation.current === mine) {
         setBusy(false);

@@ -30,8 +30,10 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
     return () => clearTimeout(timer);
   }, [query, props.refresh]);
 
+  /** A conversation's title; one not named yet (the service's "New chat") in the reader's language. */
+  const titleOf = (item: ConversationSummary) => (item.title === "New chat" ? t.newChat : item.title);
   const remove = async (item: ConversationSummary) => {
-    if (!window.confirm(t.deleteConversationConfirm.replace("{title}", item.title))) return;
+    if (!window.confirm(t.deleteConversationConfirm.replace("{title}", titleOf(item)))) return;
     if (!(await run(() => api(`/api/conversations/${item.id}`, { method: "DELETE" })))) return;
     setItems((current) => current.filter((c) => c.id !== item.id));
     if (props.activeId === item.id) navigate("/");
@@ -98,11 +100,11 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
                     navigate(`/c/${item.id}`);
                   }}
                 >
-                  {item.title}
+                  {titleOf(item)}
                 </a>
               )}
               <details className="item-menu">
-                <summary aria-label={`${item.title}: …`}>⋯</summary>
+                <summary aria-label={`${titleOf(item)}: …`}>⋯</summary>
                 <button
                   type="button"
                   onClick={(event) => {

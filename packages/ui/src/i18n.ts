@@ -134,6 +134,19 @@ const en = {
     chatRequests24h: "Chat requests (24 h)",
     tokensOut24h: "Tokens out (24 h)",
   } as Record<string, string>,
+  errorCodes: {
+    QUOTA_EXCEEDED: "Your quota is used up for now; try again once it resets.",
+    RATE_LIMITED: "Too many requests at once; try again in a moment.",
+    CONTENT_BLOCKED: "The message contains a word this site does not allow.",
+    MESSAGE_TOO_LONG: "The message is too long.",
+    CONTEXT_OVERFLOW:
+      "The conversation no longer fits this model's context: start a new chat or shorten the message.",
+    MODEL_NOT_FOUND: "This model is not available.",
+    MODEL_QUEUE_FULL: "The model is busy; try again in a moment.",
+    MODEL_QUEUE_TIMEOUT: "The model stayed busy too long; try again.",
+    MODEL_MEMORY_INSUFFICIENT: "The server lacks the memory to load this model.",
+    UPSTREAM_UNAVAILABLE: "The model service cannot be reached.",
+  } as Record<string, string>,
   groundingWarnings: {
     "knowledge-unavailable": "Some of the chosen knowledge bases could not be searched for this answer.",
     "search-unavailable": "Web search failed for this answer; it was written without web results.",
@@ -315,6 +328,18 @@ const zhCN: Messages = {
     knowledgeBaseUpdates: "知识库更新次数",
     chatRequests24h: "对话请求（24 小时）",
     tokensOut24h: "输出 token（24 小时）",
+  },
+  errorCodes: {
+    QUOTA_EXCEEDED: "额度暂时已用完，稍后会重置。",
+    RATE_LIMITED: "请求过于频繁，请稍后再试。",
+    CONTENT_BLOCKED: "消息中含有本站不允许的词语。",
+    MESSAGE_TOO_LONG: "消息过长。",
+    CONTEXT_OVERFLOW: "对话已超出该模型的上下文长度：请新建对话或缩短消息。",
+    MODEL_NOT_FOUND: "该模型不可用。",
+    MODEL_QUEUE_FULL: "模型正忙，请稍后再试。",
+    MODEL_QUEUE_TIMEOUT: "等待模型时间过长，请重试。",
+    MODEL_MEMORY_INSUFFICIENT: "服务器内存不足，无法加载该模型。",
+    UPSTREAM_UNAVAILABLE: "无法连接模型服务。",
   },
   groundingWarnings: {
     "knowledge-unavailable": "所选知识库中有的未能检索，本回答未用到其内容。",
