@@ -80,7 +80,7 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     await expect.poll(() => page.locator('.uploads li[data-status="done"]').count()).toBe(1);
     await expect.poll(() => page.getByRole("link", { name: "vacation.txt" }).count()).toBe(1);
 
-    await page.getByRole("link", { name: "Chat" }).click();
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
     await page.getByRole("button", { name: "+ New chat" }).click();
     await page.getByLabel("handbook").check();
     await page.getByLabel(/Send a message/).fill("How many vacation days do I get?");
@@ -203,7 +203,7 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
 
   it("renames and, once confirmed, deletes a conversation; creates an API key shown once and revokes it", async () => {
     const { page } = alice;
-    await page.getByRole("link", { name: "Chat" }).click();
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
     const item = page.locator(".conversation-list li", { hasText: "Plan my week" });
     await item.locator("summary").click();
     await item.getByRole("button", { name: "Rename" }).click();
@@ -285,8 +285,27 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     );
     await screenshot(page, "web-ui-admin-zh");
     await page.getByRole("combobox", { name: "语言" }).selectOption("en");
-    await page.getByRole("link", { name: "Chat" }).waitFor();
+    await page.getByRole("link", { name: "Chat", exact: true }).waitFor();
     await screenshot(page, "web-ui-admin-en");
+  });
+
+  it("copies a code block from an answer", async () => {
+    model.options.words = ["Here:\n\n```js\nconst answer = 42;\n```\n"];
+    try {
+      const { page } = alice;
+      await page.getByRole("link", { name: "Chat", exact: true }).click();
+      await page.getByRole("button", { name: "+ New chat" }).click();
+      await page.getByLabel(/Send a message/).fill("code please");
+      await page.getByRole("button", { name: "Send" }).click();
+      const answer = page.locator("article.message.assistant").last();
+      await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+      const copy = answer.locator("pre").getByRole("button", { name: "Copy" });
+      await copy.click();
+      await answer.locator("pre").getByRole("button", { name: "Copied" }).waitFor();
+      expect(await answer.locator("pre code").textContent()).toBe("const answer = 42;");
+    } finally {
+      model.options.words = undefined;
+    }
   });
 
   it("explains a refused message in the reader's language", async () => {
@@ -302,7 +321,7 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     };
     await settings(["forbidden"]);
     try {
-      await page.getByRole("link", { name: "Chat" }).click();
+      await page.getByRole("link", { name: "Chat", exact: true }).click();
       await page.getByRole("button", { name: "+ New chat" }).click();
       await page.getByLabel(/Send a message/).fill("a forbidden thing");
       await page.getByRole("button", { name: "Send" }).click();
@@ -320,7 +339,7 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     services.failSearch = true;
     try {
       const { page } = alice;
-      await page.getByRole("link", { name: "Chat" }).click();
+      await page.getByRole("link", { name: "Chat", exact: true }).click();
       await page.getByRole("button", { name: "+ New chat" }).click();
       await page.getByRole("combobox", { name: "Web search" }).selectOption("on");
       await page.getByLabel(/Send a message/).fill("latest hearth release");
@@ -351,7 +370,7 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     };
     page.on("request", watch);
     try {
-      await page.getByRole("link", { name: "Chat" }).click();
+      await page.getByRole("link", { name: "Chat", exact: true }).click();
       await page.getByRole("button", { name: "+ New chat" }).click();
       await page.getByLabel(/Send a message/).fill("inject");
       await page.getByRole("button", { name: "Send" }).click();

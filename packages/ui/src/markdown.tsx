@@ -1,4 +1,5 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { useI18n } from "./i18n.js";
 
 type Renderer = (source: string, citations?: Array<{ n: number; url: string; title: string }>) => string;
 let renderer: Renderer | undefined;
@@ -12,7 +13,26 @@ function loadRenderer(): Promise<Renderer> {
   return loading;
 }
 
-/** Renders an answer as Markdown once the renderer has loaded; plain text until then. */
+/** Copies text: the Clipboard API where the page may use it, else a selection and the copy command. */
+async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.append(area);
+    area.select();
+    const copied = document.execCommand("copy");
+    area.remove();
+    return copied;
+  }
+}
+
+/** Renders an answer as Markdown once the renderer has loaded (plain text until then), each code block with a Copy button. */
 export function Markdown({
   text,
   citations,
@@ -26,7 +46,29 @@ export function Markdown({
   }, [render]);
   // Rendered again only when this text changes: a streaming answer re-renders the whole list.
   const html = useMemo(() => render?.(text, citations), [render, text, citations]);
+  const { t } = useI18n();
+  const container = useRef<HTMLDivElement>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the blocks are new each time the HTML is
+  useEffect(() => {
+    for (const pre of container.current?.querySelectorAll("pre") ?? []) {
+      const existing = pre.querySelector<HTMLButtonElement>("button.copy-code");
+      if (existing) {
+        existing.textContent = t.copy;
+        continue;
+      }
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "copy-code";
+      button.textContent = t.copy;
+      button.addEventListener("click", () => {
+        void copyText(pre.querySelector("code")?.textContent ?? "").then((copied) => {
+          button.textContent = copied ? t.copied : t.copy;
+        });
+      });
+      pre.append(button);
+    }
+  }, [html, t]);
   if (html === undefined) return <div className="markdown plain">{text}</div>;
   // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitised by DOMPurify in renderMarkdown
-  return <div className="markdown" dangerouslySetInnerHTML={{ __html: html }} />;
+  return <div className="markdown" ref={container} dangerouslySetInnerHTML={{ __html: html }} />;
 }
