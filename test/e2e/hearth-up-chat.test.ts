@@ -92,7 +92,7 @@ describe.skipIf(!hasChromium || !existsSync(hearthBin))("hearth up: a first chat
     await screenshot(page, "hearth-up-knowledge");
 
     // Asked in a chat with the base chosen, the answer cites the passage the real service found.
-    await page.getByRole("link", { name: "Chat" }).click();
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
     await page.getByRole("button", { name: "+ New chat" }).click();
     await page.getByLabel("handbook").check();
     await page.getByLabel(/Send a message/).fill("How many vacation days do employees get?");

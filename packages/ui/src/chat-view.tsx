@@ -3,6 +3,7 @@ import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, strea
 import { useI18n } from "./i18n.js";
 import { Markdown } from "./markdown.js";
 import { ModelGuidance } from "./model-guidance.js";
+import { ActionError } from "./use-action.js";
 
 export interface ChatMessage {
   id?: string;
@@ -194,7 +195,7 @@ export function Composer(props: {
   options: ComposerOptions;
   onOptions(options: ComposerOptions): void;
   /** Sends a message with the options it goes with (a `#name` mention adds its base to them). */
-  onSend(text: string, options: ComposerOptions): void;
+  onSend(text: string, options: ComposerOptions): Promise<boolean>;
   onStop(): void;
 }) {
   const { t } = useI18n();
@@ -213,8 +214,12 @@ export function Composer(props: {
       props.onOptions(options);
       for (const kb of mentioned) value = value.replaceAll(`#${kb.name}`, kb.name);
     }
-    props.onSend(value, options);
+    // Cleared at once; a message the service refused comes back to be changed and sent again.
+    const typed = text;
     setText("");
+    void props.onSend(value, options).then((sent) => {
+      if (!sent) setText((current) => current || typed);
+    });
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     // Enter that commits an input method's candidate (Chinese, Japanese) is not a send; Safari
@@ -316,6 +321,8 @@ export function ChatView(props: {
   const { t } = useI18n();
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [busy, setBusy] = useState(false);
+  /** Why the last message was not taken (shown beside the composer, which gets the text back). */
+  const [sendError, setSendError] = useState("");
   const [options, setOptions] = useState<ComposerOptions>({ knowledgeBaseIds: [], search: "off" });
   const controller = useRef<AbortController | undefined>(undefined);
   const creating = useRef<string | undefined>(undefined);
@@ -341,6 +348,7 @@ export function ChatView(props: {
     setBusy(false);
     pinned.current = true;
     setMessages([]);
+    setSendError("");
     if (!props.conversationId) return;
     void api<ConversationAnswer>(`/api/conversations/${props.conversationId}`).then(
       (answer) => generation.current === current && setMessages(answer.messages),
@@ -354,8 +362,16 @@ export function ChatView(props: {
     if (element && pinned.current) element.scrollTop = element.scrollHeight;
   }, [messages]);
 
+  /**
+   * Streams a turn after `base`. A refusal before the service stored anything (a blocked word, a
+   * used-up quota) puts the view back as it was and says why beside the composer; the result says
+   * whether the turn was taken and whether this view still shows its conversation.
+   */
   const stream = async (path: string, body: unknown, base: ChatMessage[]) => {
     const mine = generation.current;
+    const before = messages;
+    let started = false;
+    setSendError("");
     setMessages([...base, { role: "assistant", content: "", status: "streaming" }]);
     setBusy(true);
     pinned.current = true;
@@ -371,12 +387,20 @@ export function ChatView(props: {
       for await (const part of streamParts(path, body, abort.signal)) {
         update((message) => applyPart(message, part));
         // The new conversation appears in the list as soon as it is stored.
-        if (part.type === "message-start") props.onChanged();
+        if (part.type === "message-start") {
+          started = true;
+          props.onChanged();
+        }
       }
       update((message) => (message.status === "streaming" ? { ...message, status: "interrupted" } : message));
     } catch (error) {
       if (abort.signal.aborted) update((message) => ({ ...message, status: "stopped" }));
-      else
+      else if (!started && error instanceof ApiError) {
+        if (generation.current === mine) {
+          setMessages(before);
+          setSendError(`${t.error}: ${t.errorCodes[error.code] ?? error.message}`);
+        }
+      } else
         update((message) => ({
           ...message,
           status: "error",
@@ -390,35 +414,46 @@ export function ChatView(props: {
       }
       props.onChanged();
     }
-    return generation.current === mine;
+    return { taken: started, shown: generation.current === mine };
   };
 
-  const send = async (text: string, editMessageId?: string, sendOptions: ComposerOptions = options) => {
+  const send = async (
+    text: string,
+    editMessageId?: string,
+    sendOptions: ComposerOptions = options,
+  ): Promise<boolean> => {
     let id = props.conversationId;
     if (!id) {
-      id = (await api<{ id: string }>("/api/conversations", { method: "POST", body: { model: props.model } }))
-        .id;
+      try {
+        id = (
+          await api<{ id: string }>("/api/conversations", { method: "POST", body: { model: props.model } })
+        ).id;
+      } catch (error) {
+        setSendError(`${t.error}: ${(error as Error).message}`);
+        return false;
+      }
       creating.current = id;
       props.onConversationCreated(id);
     }
     const editIndex = editMessageId ? messages.findIndex((m) => m.id === editMessageId) : -1;
     const base = editIndex >= 0 ? messages.slice(0, editIndex) : messages;
-    const stillShown = await stream(
+    const { taken, shown } = await stream(
       `/api/conversations/${id}/messages`,
       { content: text, model: props.model, ...sendOptions, ...(editMessageId ? { editMessageId } : {}) },
       [...base, { role: "user", content: text, status: "done" }],
     );
-    if (!stillShown) return;
+    if (!shown || !taken) return taken;
     // Reload to pick up the stored ids (needed to edit the new message). Only the ids: a stopped
     // answer may not be stored yet when this reads, and what was shown stays as it was.
     const mine = generation.current;
     const answer = await api<ConversationAnswer>(`/api/conversations/${id}`);
-    if (generation.current !== mine) return;
+    if (generation.current !== mine) return true;
     setMessages((current) =>
       current.length === answer.messages.length
         ? current.map((message, i) => ({ ...message, id: answer.messages[i]?.id }))
         : current,
     );
+    return true;
   };
 
   const regenerate = async () => {
@@ -459,12 +494,13 @@ export function ChatView(props: {
           />
         ))}
       </div>
+      <ActionError error={sendError} />
       <Composer
         busy={busy}
         knowledgeBases={props.knowledgeBases}
         options={options}
         onOptions={setOptions}
-        onSend={(text, sendOptions) => void send(text, undefined, sendOptions)}
+        onSend={(text, sendOptions) => send(text, undefined, sendOptions)}
         onStop={() => controller.current?.abort()}
       />
     </div>
