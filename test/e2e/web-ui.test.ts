@@ -289,8 +289,10 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     await screenshot(page, "web-ui-admin-en");
   });
 
-  it("copies a code block from an answer", async () => {
-    model.options.words = ["Here:\n\n```js\nconst answer = 42;\n```\n"];
+  it("copies a code block from an answer, and keeps dollar signs in code out of the math", async () => {
+    model.options.words = [
+      "Run `cost=$5 and $6` then:\n\n```sh\necho $HOME and $USER\n```\n\nwhile $x^2$ is math.",
+    ];
     try {
       const { page } = alice;
       await page.getByRole("link", { name: "Chat", exact: true }).click();
@@ -302,7 +304,9 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
       const copy = answer.locator("pre").getByRole("button", { name: "Copy" });
       await copy.click();
       await answer.locator("pre").getByRole("button", { name: "Copied" }).waitFor();
-      expect(await answer.locator("pre code").textContent()).toBe("const answer = 42;");
+      expect(await answer.locator("pre code").textContent()).toBe("echo $HOME and $USER");
+      expect(await answer.locator("p code").textContent()).toBe("cost=$5 and $6");
+      expect(await answer.locator(".katex").count()).toBe(1);
     } finally {
       model.options.words = undefined;
     }

@@ -64,28 +64,46 @@ export interface CitationLink {
   title: string;
 }
 
+/** Fenced code blocks (also one still streaming, not closed yet) and inline code spans. */
+const CODE = /^(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^\1[ \t]*$|(?![\s\S]))|`[^`\n]+`/gm;
+
 export function renderMarkdown(source: string, citations: CitationLink[] = []): string {
+  // Code is kept out of the math below: `$HOME`, `$('#a')` or `\(\d+\)` in code are not formulas.
+  const code: string[] = [];
+  const withoutCode = source.replace(CODE, (match) => {
+    code.push(match);
+    return `@@CODE${code.length - 1}@@`;
+  });
   // Math first (marked would eat its backslashes and underscores), as placeholders.
   const formulas: string[] = [];
-  const withPlaceholders = source.replace(MATH, (_match, block, bracket, inline, paren) => {
+  const withPlaceholders = withoutCode.replace(MATH, (_match, block, bracket, inline, paren) => {
     const tex = (block ?? bracket ?? inline ?? paren) as string;
     const displayMode = block !== undefined || bracket !== undefined;
     formulas.push(katex.renderToString(tex, { displayMode, throwOnError: false, output: "htmlAndMathml" }));
     return `@@MATH${formulas.length - 1}@@`;
   });
-  let html = (marked.parse(withPlaceholders, { async: false }) as string).replace(
+  const withCode = withPlaceholders.replace(/@@CODE(\d+)@@/g, (_m, index) => code[Number(index)] ?? "");
+  let html = (marked.parse(withCode, { async: false }) as string).replace(
     /@@MATH(\d+)@@/g,
     (_m, index) => formulas[Number(index)] ?? "",
   );
   if (citations.length > 0) {
-    // [n] markers become links to the numbered source (escaped here, sanitised below anyway).
-    html = html.replace(/\[(\d{1,2})\]/g, (marker, n) => {
-      const citation = citations.find((c) => c.n === Number(n));
-      if (!citation) return marker;
-      const href = citation.url.replace(/"/g, "%22");
-      const title = citation.title.replace(/[<>"&]/g, "");
-      return `<sup><a class="citation" href="${href}" title="${title}">[${n}]</a></sup>`;
-    });
+    // [n] markers outside code become links to the numbered source (escaped here, sanitised below
+    // anyway); `arr[1]` in code stays code.
+    html = html
+      .split(/(<pre[\s\S]*?<\/pre>|<code[\s\S]*?<\/code>)/)
+      .map((part, index) =>
+        index % 2 === 1
+          ? part
+          : part.replace(/\[(\d{1,2})\]/g, (marker, n) => {
+              const citation = citations.find((c) => c.n === Number(n));
+              if (!citation) return marker;
+              const href = citation.url.replace(/"/g, "%22");
+              const title = citation.title.replace(/[<>"&]/g, "");
+              return `<sup><a class="citation" href="${href}" title="${title}">[${n}]</a></sup>`;
+            }),
+      )
+      .join("");
   }
   return DOMPurify.sanitize(html, {
     USE_PROFILES: { html: true, mathMl: true },
