@@ -28,6 +28,8 @@ export interface ChatTurnInput {
   history: StoredMessage[];
   knowledgeBaseIds: string[];
   search: SearchMode;
+  /** A new answer was asked for (Regenerate): the model's inference cache is not used. */
+  fresh?: boolean;
 }
 
 /**
@@ -85,7 +87,12 @@ export async function runChatTurn(
         .filter((m) => m.status !== "error" && m.content !== "")
         .map((m) => ({ role: m.role, content: m.content })),
     ];
-    const parts = await deps.models.streamChat({ model: input.model, messages, signal: upstream.signal });
+    const parts = await deps.models.streamChat({
+      model: input.model,
+      messages,
+      bypassCache: input.fresh,
+      signal: upstream.signal,
+    });
     for await (const part of maskChatParts(parts, maskers)) {
       if (part.type === "text-delta") content += part.text;
       else if (part.type === "reasoning-delta") reasoning += part.text;

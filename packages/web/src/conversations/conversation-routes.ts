@@ -165,6 +165,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       history: kept,
       knowledgeBaseIds: body.knowledgeBaseIds,
       search: body.search,
+      fresh: true,
     });
   });
 }

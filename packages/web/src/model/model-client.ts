@@ -15,6 +15,8 @@ export interface ChatOptions {
   messages: ChatMessage[];
   temperature?: number;
   maxTokens?: number;
+  /** Ask the model anew even when the inference cache holds this answer (Regenerate). */
+  bypassCache?: boolean;
   signal?: AbortSignal;
 }
 
@@ -127,6 +129,7 @@ export class ModelClient {
         ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
         ...(options.maxTokens !== undefined ? { max_tokens: options.maxTokens } : {}),
       }),
+      options.bypassCache ? { "x-hearth-cache": "bypass" } : {},
     );
     const signal = options.signal;
     const abort = () => call.abort();

@@ -52,7 +52,7 @@ export class UpstreamEndpoint {
     this.#headers = { "content-type": "application/json", ...headers };
   }
 
-  post(body: string): UpstreamCall {
+  post(body: string, headers: Record<string, string> = {}): UpstreamCall {
     let aborted = false;
     let req: ClientRequest;
     const response = new Promise<IncomingMessage>((resolve, reject) => {
@@ -60,7 +60,7 @@ export class UpstreamEndpoint {
         {
           ...this.#options,
           method: "POST",
-          headers: { ...this.#headers, "content-length": Buffer.byteLength(body) },
+          headers: { ...this.#headers, ...headers, "content-length": Buffer.byteLength(body) },
         },
         resolve,
       );

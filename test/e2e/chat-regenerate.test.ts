@@ -1,0 +1,63 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startModelService } from "../../packages/model/test/start-model-service.js";
+import {
+  parseSse,
+  type Session,
+  sendInNewConversation,
+  signUp,
+} from "../../packages/web/test/support/web-client.js";
+import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
+import { writeTinyGguf } from "../support/tiny-gguf.js";
+
+/**
+ * Regenerate asks the real model service for a new answer: with its inference cache holding every
+ * answer (`deterministicOnly: false`), a repeated question is a cache hit, a regenerated one is not.
+ */
+describe("regenerate past the inference cache", () => {
+  let dir: string;
+  let model: Awaited<ReturnType<typeof startModelService>>;
+  let web: WebHarness;
+  let url: string;
+  let user: Session;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "hearth-e2e-regenerate-"));
+    await writeTinyGguf(join(dir, "tiny.gguf"));
+    model = await startModelService(dir, { cache: { deterministicOnly: false } });
+    web = await startWeb({ modelUrl: model.url });
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    user = await signUp(web.app, "reader");
+  });
+  afterAll(async () => {
+    await web?.close();
+    await model?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("answers a repeated question from the cache, and a regenerated one anew", async () => {
+    const models = (await web.app.inject({ url: "/api/models", headers: user.headers })).json() as {
+      models: Array<{ id: string }>;
+    };
+    const message = { model: models.models[0]!.id, content: "Once upon a time" };
+    const finishOf = async (response: Response) =>
+      parseSse(await response.text()).find((part) => part.type === "finish") as { cached: boolean };
+
+    expect(await finishOf((await sendInNewConversation(web.app, url, user, message)).response)).toMatchObject(
+      {
+        cached: false,
+      },
+    );
+    const again = await sendInNewConversation(web.app, url, user, message);
+    expect(await finishOf(again.response)).toMatchObject({ cached: true });
+
+    const regenerated = await fetch(`${url}/api/conversations/${again.conversationId}/regenerate`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...user.headers },
+      body: JSON.stringify({ model: message.model }),
+    });
+    expect(await finishOf(regenerated)).toMatchObject({ cached: false });
+  });
+});
