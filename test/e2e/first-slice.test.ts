@@ -76,6 +76,24 @@ describe.skipIf(!hasChromium)("first slice in the browser", () => {
     model.options.words = undefined;
   });
 
+  it("opens a conversation with the model it was answered by, and remembers the last choice", async () => {
+    const { page } = browser;
+    const picker = page.getByRole("combobox", { name: "Model" });
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    await picker.selectOption("tiny-story");
+    await page.getByLabel(/Send a message/).fill("Another story");
+    await page.getByRole("button", { name: "Send" }).click();
+    await expect
+      .poll(() => page.locator("article.message.assistant").last().getAttribute("data-status"))
+      .toBe("done");
+    // The first conversation was answered by qwen-mini: opening it sets the picker to it.
+    await page.locator(".conversation-list a", { hasText: "Tell me a story" }).click();
+    await expect.poll(() => picker.inputValue()).toBe("qwen-mini");
+    // A reload starts from the model last chosen in the picker.
+    await page.goto(`${url}/`);
+    await expect.poll(() => picker.inputValue()).toBe("tiny-story");
+  });
+
   it("says what to do when no model is installed", async () => {
     model.options.models = [];
     try {

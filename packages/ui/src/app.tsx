@@ -81,7 +81,10 @@ export function App() {
     if (!signedIn) return;
     void api<ModelsAnswer>("/api/models").then((answer) => {
       setModels(answer);
-      setModel((current) => current || answer.models[0]?.id || "");
+      // The model last chosen on this browser, while it is still offered; else the first.
+      const saved = localStorage.getItem("hearth.model");
+      const offered = (id: string | null) => answer.models.some((m) => m.id === id);
+      setModel((current) => current || (offered(saved) ? saved! : answer.models[0]?.id || ""));
     });
   }, [signedIn]);
   // Knowledge bases change on the knowledge page: reload them when coming back to the chat.
@@ -92,6 +95,10 @@ export function App() {
       .catch(() => setKnowledgeBases([]));
   }, [signedIn, onChatPage]);
 
+  const chooseModel = useCallback((id: string) => {
+    localStorage.setItem("hearth.model", id);
+    setModel(id);
+  }, []);
   const conversationId = path.startsWith("/c/") ? path.slice(3) : undefined;
   const user = session?.user;
 
@@ -112,6 +119,7 @@ export function App() {
           knowledgeBases={knowledgeBases}
           onConversationCreated={(id) => navigate(`/c/${id}`)}
           onChanged={() => setRefresh((n) => n + 1)}
+          onModel={setModel}
         />
       </div>
     );
@@ -134,7 +142,7 @@ export function App() {
         {user && models && models.models.length > 0 && (path === "/" || path.startsWith("/c/")) && (
           <label className="model-picker">
             <span>{t.model}</span>
-            <select value={model} onChange={(event) => setModel(event.target.value)} aria-label={t.model}>
+            <select value={model} onChange={(event) => chooseModel(event.target.value)} aria-label={t.model}>
               {models.models.map((entry) => (
                 <option key={entry.id} value={entry.id}>
                   {entry.id}

@@ -306,7 +306,8 @@ export function Composer(props: {
 interface ConversationAnswer {
   id: string;
   title: string;
-  messages: Array<ChatMessage & { id: string }>;
+  model: string | null;
+  messages: Array<ChatMessage & { id: string; model?: string | null }>;
 }
 
 /** One stored conversation: its messages, the composer, streaming, stop, edit and regenerate. */
@@ -317,6 +318,8 @@ export function ChatView(props: {
   knowledgeBases: KnowledgeBaseOption[];
   onConversationCreated(id: string): void;
   onChanged(): void;
+  /** The model a conversation was last answered with, when one is opened (the picker follows it). */
+  onModel(id: string): void;
 }) {
   const { t } = useI18n();
   const [messages, setMessages] = useState<ChatMessage[]>([]);
@@ -334,6 +337,9 @@ export function ChatView(props: {
   const list = useRef<HTMLDivElement>(null);
   /** Whether the reader is at the end: only then does a streaming answer scroll the view. */
   const pinned = useRef(true);
+  /** The latest props, for the conversation loader, which runs only when the conversation changes. */
+  const latest = useRef(props);
+  latest.current = props;
 
   useEffect(() => {
     // The conversation this view just created and is streaming into: nothing to load (once; opened
@@ -351,7 +357,13 @@ export function ChatView(props: {
     setSendError("");
     if (!props.conversationId) return;
     void api<ConversationAnswer>(`/api/conversations/${props.conversationId}`).then(
-      (answer) => generation.current === current && setMessages(answer.messages),
+      (answer) => {
+        if (generation.current !== current) return;
+        setMessages(answer.messages);
+        const used = [...answer.messages].reverse().find((message) => message.model)?.model ?? answer.model;
+        const { models, onModel } = latest.current;
+        if (used && models.models.some((model) => model.id === used)) onModel(used);
+      },
       () => {},
     );
   }, [props.conversationId]);
