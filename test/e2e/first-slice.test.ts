@@ -53,6 +53,11 @@ describe.skipIf(!hasChromium)("first slice in the browser", () => {
     await expect.poll(async () => answer.getAttribute("data-status")).toBe("done");
     expect(await answer.textContent()).toContain("You said: Tell me a story");
     expect(model.requests.at(-1)?.model).toBe("qwen-mini");
+    // A screen reader is told the answer is being written, then that it is complete (not each token).
+    await expect
+      .poll(() => page.locator('.chat > p[role="status"]').textContent())
+      .toBe("The answer is complete.");
+    expect(await page.locator(".messages").getAttribute("aria-live")).toBeNull();
     const file = await screenshot(page, "first-slice-chat");
     expect(statSync(file).size).toBeGreaterThan(1000);
   });

@@ -326,6 +326,8 @@ export function ChatView(props: {
   const [busy, setBusy] = useState(false);
   /** Why the last message was not taken (shown beside the composer, which gets the text back). */
   const [sendError, setSendError] = useState("");
+  /** What the status region tells a screen reader: an answer being written, then written. */
+  const [announcement, setAnnouncement] = useState("");
   const [options, setOptions] = useState<ComposerOptions>({ knowledgeBaseIds: [], search: "off" });
   const controller = useRef<AbortController | undefined>(undefined);
   const creating = useRef<string | undefined>(undefined);
@@ -355,6 +357,7 @@ export function ChatView(props: {
     pinned.current = true;
     setMessages([]);
     setSendError("");
+    setAnnouncement("");
     if (!props.conversationId) return;
     void api<ConversationAnswer>(`/api/conversations/${props.conversationId}`).then(
       (answer) => {
@@ -384,6 +387,7 @@ export function ChatView(props: {
     const before = messages;
     let started = false;
     setSendError("");
+    setAnnouncement(t.answering);
     setMessages([...base, { role: "assistant", content: "", status: "streaming" }]);
     setBusy(true);
     pinned.current = true;
@@ -423,6 +427,11 @@ export function ChatView(props: {
       if (generation.current === mine) {
         setBusy(false);
         controller.current = undefined;
+        setAnnouncement(started ? t.answerDone : "");
+        // Focus that went with the Stop button comes back to the composer (not moved from elsewhere:
+        // on a phone that would open the keyboard after every answer).
+        if (!document.activeElement || document.activeElement === document.body)
+          document.getElementById("message-input")?.focus();
       }
       props.onChanged();
     }
@@ -482,11 +491,14 @@ export function ChatView(props: {
   const lastAssistant = messages.map((m) => m.role).lastIndexOf("assistant");
   return (
     <div className="chat">
+      {/* Screen readers hear that an answer is being written and when it is done (then read it),
+          not every token, nor the whole thread each time a conversation opens. */}
+      <p className="visually-hidden" role="status">
+        {announcement}
+      </p>
       <div
         className="messages"
         ref={list}
-        aria-live="polite"
-        aria-busy={busy}
         onScroll={(event) => {
           const element = event.currentTarget;
           pinned.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
