@@ -13,10 +13,12 @@ import { startWeb, type WebHarness } from "../../packages/web/test/support/web-h
 import { writeTinyGguf } from "../support/tiny-gguf.js";
 
 /**
- * Regenerate asks the real model service for a new answer: with its inference cache holding every
- * answer (`deterministicOnly: false`), a repeated question is a cache hit, a regenerated one is not.
+ * A chat over the real model service (a tiny GGUF, context 256, its inference cache holding every
+ * answer: `deterministicOnly: false`): a prompt that does not fit reaches the user with the model
+ * service's own code and is stored as failed; a repeated question is a cache hit, a regenerated one
+ * is asked anew.
  */
-describe("regenerate past the inference cache", () => {
+describe("a chat over the real model service", () => {
   let dir: string;
   let model: Awaited<ReturnType<typeof startModelService>>;
   let web: WebHarness;
@@ -24,7 +26,7 @@ describe("regenerate past the inference cache", () => {
   let user: Session;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "hearth-e2e-regenerate-"));
+    dir = await mkdtemp(join(tmpdir(), "hearth-e2e-chat-"));
     await writeTinyGguf(join(dir, "tiny.gguf"));
     model = await startModelService(dir, { cache: { deterministicOnly: false } });
     web = await startWeb({ modelUrl: model.url });
@@ -35,6 +37,25 @@ describe("regenerate past the inference cache", () => {
     await web?.close();
     await model?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("answers a prompt longer than the context with CONTEXT_OVERFLOW and its message", async () => {
+    const models = (await web.app.inject({ url: "/api/models", headers: user.headers })).json() as {
+      models: Array<{ id: string }>;
+    };
+    const { conversationId: id, response } = await sendInNewConversation(web.app, url, user, {
+      model: models.models[0]!.id,
+      content: "once upon a time ".repeat(400),
+    });
+    const parts = parseSse(await response.text());
+    const failure = parts.find((part) => part.type === "error");
+    expect(failure).toMatchObject({ code: "CONTEXT_OVERFLOW", message: expect.stringMatching(/context/i) });
+    const stored = (
+      await web.app.inject({ url: `/api/conversations/${id}`, headers: user.headers })
+    ).json() as {
+      messages: Array<{ role: string; status: string }>;
+    };
+    expect(stored.messages.at(-1)).toMatchObject({ role: "assistant", status: "error" });
   });
 
   it("answers a repeated question from the cache, and a regenerated one anew", async () => {
