@@ -251,6 +251,34 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     expect(refused.status()).toBe(401);
   });
 
+  it("lists conversations fifty at a time, and loads more on request", async () => {
+    const { page } = alice;
+    const csrf =
+      (await page.context().cookies()).find((cookie) => cookie.name === "hearth_csrf")?.value ?? "";
+    for (let i = 0; i < 50; i++) {
+      const created = await page.request.post(`${url}/api/conversations`, {
+        headers: { "x-csrf-token": decodeURIComponent(csrf) },
+        data: { title: `Archive ${i}` },
+      });
+      expect(created.status()).toBe(201);
+    }
+    const total = (
+      await web.db
+        .selectFrom("conversations")
+        .innerJoin("users", "users.id", "conversations.user_id")
+        .select("conversations.id")
+        .where("users.username", "=", "alice")
+        .execute()
+    ).length;
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
+    await page.reload();
+    const items = page.locator(".conversation-list li");
+    await expect.poll(() => items.count()).toBe(50);
+    await page.getByRole("button", { name: "Load more" }).click();
+    await expect.poll(() => items.count()).toBe(total);
+    expect(await page.getByRole("button", { name: "Load more" }).count()).toBe(0);
+  });
+
   it("lets the admin change a role, and switches the language", async () => {
     const { page } = alice;
     await page.getByRole("link", { name: "Admin" }).click();

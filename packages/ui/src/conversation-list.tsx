@@ -10,11 +10,31 @@ export interface ConversationSummary {
   updatedAt: string;
 }
 
+/** A page of the list: the latest first; `next` when there are more. */
+interface Page {
+  conversations: ConversationSummary[];
+  next?: { updatedAt: string; id: string };
+}
+
+const PAGE_SIZE = 50;
+
+function pagePath(query: string, after?: Page["next"]): string {
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (query) params.set("q", query);
+  if (after) {
+    params.set("afterUpdatedAt", after.updatedAt);
+    params.set("afterId", after.id);
+  }
+  return `/api/conversations?${params}`;
+}
+
 /** The conversation list: search, open, rename, export, delete. */
 export function ConversationList(props: { activeId: string | undefined; refresh: number }) {
   const { t } = useI18n();
   const [query, setQuery] = useState("");
   const [items, setItems] = useState<ConversationSummary[]>([]);
+  /** Where the next page of the list starts; none when the list is whole. */
+  const [next, setNext] = useState<Page["next"]>();
   const [renaming, setRenaming] = useState<string | undefined>();
   const [title, setTitle] = useState("");
   const [open, setOpen] = useState(false);
@@ -22,16 +42,29 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload when a chat changes (refresh) or the query does
   useEffect(() => {
+    let current = true;
     const timer = setTimeout(() => {
-      void api<{ conversations: ConversationSummary[] }>(
-        `/api/conversations${query ? `?q=${encodeURIComponent(query)}` : ""}`,
-      ).then((answer) => setItems(answer.conversations));
+      void api<Page>(pagePath(query)).then((answer) => {
+        if (!current) return;
+        setItems(answer.conversations);
+        setNext(answer.next);
+      });
     }, 150);
-    return () => clearTimeout(timer);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
   }, [query, props.refresh]);
 
   /** A conversation's title; one not named yet (the service's "New chat") in the reader's language. */
   const titleOf = (item: ConversationSummary) => (item.title === "New chat" ? t.newChat : item.title);
+  const loadMore = () =>
+    run(async () => {
+      if (!next) return;
+      const answer = await api<Page>(pagePath(query, next));
+      setItems((current) => [...current, ...answer.conversations]);
+      setNext(answer.next);
+    });
   const remove = async (item: ConversationSummary) => {
     if (!window.confirm(t.deleteConversationConfirm.replace("{title}", titleOf(item)))) return;
     if (!(await run(() => api(`/api/conversations/${item.id}`, { method: "DELETE" })))) return;
@@ -129,6 +162,11 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
             </li>
           ))}
         </ul>
+        {next && (
+          <button type="button" className="wide" onClick={() => void loadMore()}>
+            {t.loadMore}
+          </button>
+        )}
       </nav>
     </>
   );

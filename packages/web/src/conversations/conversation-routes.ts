@@ -32,8 +32,20 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   });
 
   app.get("/api/conversations", access, async (request) => {
-    const { q } = z.object({ q: z.string().max(200).optional() }).parse(request.query);
-    return { conversations: await store.list(currentUser(request).id, q) };
+    const { q, limit, afterUpdatedAt, afterId } = z
+      .object({
+        q: z.string().max(200).optional(),
+        limit: z.coerce.number().int().min(1).max(200).default(200),
+        /** The `next` of the previous page. */
+        afterUpdatedAt: z.string().max(40).optional(),
+        afterId: z.string().max(100).optional(),
+      })
+      .parse(request.query);
+    return store.list(currentUser(request).id, {
+      query: q,
+      limit,
+      ...(afterUpdatedAt && afterId ? { after: { updatedAt: afterUpdatedAt, id: afterId } } : {}),
+    });
   });
 
   app.post("/api/conversations", access, async (request, reply) => {

@@ -74,13 +74,31 @@ export class ConversationStore {
     };
   }
 
-  async list(userId: string, query?: string) {
+  /**
+   * A user's conversations, the latest first, `limit` at a time: `after` is the page's last one
+   * (`next` of the previous page), so a page never repeats or skips one as new turns arrive.
+   */
+  async list(
+    userId: string,
+    options: { query?: string; limit?: number; after?: { updatedAt: string; id: string } } = {},
+  ) {
+    const limit = options.limit ?? 200;
+    const after = options.after;
     let select = this.db
       .selectFrom("conversations")
       .select(["id", "title", "model", "created_at", "updated_at"])
       .where("user_id", "=", userId)
       .orderBy("updated_at", "desc")
-      .limit(200);
+      .orderBy("id", "desc")
+      .limit(limit + 1);
+    if (after)
+      select = select.where((eb) =>
+        eb.or([
+          eb("updated_at", "<", after.updatedAt),
+          eb.and([eb("updated_at", "=", after.updatedAt), eb("id", "<", after.id)]),
+        ]),
+      );
+    const query = options.query;
     const text = query?.trim();
     if (text) {
       // % and _ in the query act as wildcards: a broader match, never a missed one.
@@ -99,13 +117,18 @@ export class ConversationStore {
       );
     }
     const rows = await select.execute();
-    return rows.map((r) => ({
+    const page = rows.slice(0, limit).map((r) => ({
       id: r.id,
       title: r.title,
       model: r.model,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     }));
+    const last = page.at(-1);
+    return {
+      conversations: page,
+      ...(rows.length > limit && last ? { next: { updatedAt: last.updatedAt, id: last.id } } : {}),
+    };
   }
 
   async rename(userId: string, id: string, title: string) {

@@ -130,6 +130,24 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect((await get(alice, id)).messages[1]!.reasoning).toBe("secret thoughts");
   });
 
+  it("lists conversations a page at a time, none repeated or skipped", async () => {
+    const paging = await signUp(web.app, "pager");
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) made.push((await create(paging)).id);
+    const seen: string[] = [];
+    let cursor = "";
+    for (let page = 0; page < 5; page++) {
+      const answer = (
+        await web.app.inject({ url: `/api/conversations?limit=2${cursor}`, headers: paging.headers })
+      ).json() as { conversations: Array<{ id: string }>; next?: { updatedAt: string; id: string } };
+      seen.push(...answer.conversations.map((c) => c.id));
+      if (!answer.next) break;
+      cursor = `&afterUpdatedAt=${encodeURIComponent(answer.next.updatedAt)}&afterId=${answer.next.id}`;
+    }
+    expect(seen).toHaveLength(5);
+    expect([...seen].sort()).toEqual([...made].sort());
+  });
+
   it("lists, searches, renames, exports and deletes", async () => {
     const { id } = await create(alice);
     await send(alice, id, { content: "Tell me about zebras" });
