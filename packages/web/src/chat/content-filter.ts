@@ -27,16 +27,6 @@ export interface OutputMaskers {
 }
 
 /**
- * The web service's use of the shared sensitive-word filter (`@hearth/sensitive-words`): the lists
- * of `web.filter.lists` (files, reloaded when they change) and the words administrators edit in
- * `settings.filter.words` (a `block` list), applied where `settings.filter` says:
- * - input (`applyToInput`): a hit on a `block` or `drop` list (or an administrator's word) refuses
- *   the message with CONTENT_BLOCKED;
- * - output (`applyToOutput`): the words of `block`, `drop` and `mask` lists are replaced by `*`,
- *   also across stream chunks, in what is sent and what is stored;
- * - `flag` lists are only counted. Hits are counted in `hearth_web_filter_hits_total{list,action}`.
- */
-/**
  * A model's stream with the answer and the reasoning masked apart. What the reasoning's masker held
  * back goes out when the answer begins or at the finish, the answer's at the finish; a stream that
  * breaks off leaves the rest in the maskers (`flush` them to store it).
@@ -72,6 +62,16 @@ export async function* maskChatParts(
   }
 }
 
+/**
+ * The web service's use of the shared sensitive-word filter (`@hearth/sensitive-words`): the lists
+ * of `web.filter.lists` (files, reloaded when they change) and the words administrators edit in
+ * `settings.filter.words` (a `block` list), applied where `settings.filter` says:
+ * - input (`applyToInput`): a hit on a `block` or `drop` list (or an administrator's word) refuses
+ *   the message with CONTENT_BLOCKED;
+ * - output (`applyToOutput`): the words of `block`, `drop` and `mask` lists are replaced by `*`,
+ *   also across stream chunks, in what is sent and what is stored;
+ * - `flag` lists are only counted. Hits are counted in `hearth_web_filter_hits_total{list,action}`.
+ */
 export class ContentFilter {
   readonly #filter: SensitiveWordFilter;
   readonly #settings: SettingsStore;
