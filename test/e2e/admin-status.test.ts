@@ -3,10 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startModelService } from "../../packages/model/test/start-model-service.js";
-import {
-  type FakeKnowledge,
-  startFakeKnowledgeAndSearch,
-} from "../../packages/web/test/support/fake-knowledge-search.js";
 import { createApiKey, type Session, signUp } from "../../packages/web/test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
 import { writeTinyGguf } from "../support/tiny-gguf.js";
@@ -24,7 +20,6 @@ interface StatusAnswer {
 describe("admin status figures and audit log", () => {
   let dir: string;
   let model: Awaited<ReturnType<typeof startModelService>>;
-  let services: FakeKnowledge;
   let web: WebHarness;
   let admin: Session;
   let member: Session;
@@ -33,14 +28,12 @@ describe("admin status figures and audit log", () => {
     dir = await mkdtemp(join(tmpdir(), "hearth-e2e-status-"));
     await writeTinyGguf(join(dir, "tiny.gguf"));
     model = await startModelService(dir);
-    services = await startFakeKnowledgeAndSearch();
-    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
+    web = await startWeb({ modelUrl: model.url });
     admin = await signUp(web.app, "root");
     member = await signUp(web.app, "member");
   });
   afterAll(async () => {
     await web?.close();
-    await services?.close();
     await model?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });

@@ -24,6 +24,8 @@ describe("a chat over the real model service", () => {
   let web: WebHarness;
   let url: string;
   let user: Session;
+  /** The tiny model as the web service lists it. */
+  let modelId: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "hearth-e2e-chat-"));
@@ -32,6 +34,10 @@ describe("a chat over the real model service", () => {
     web = await startWeb({ modelUrl: model.url });
     url = await web.app.listen({ host: "127.0.0.1", port: 0 });
     user = await signUp(web.app, "reader");
+    const models = (await web.app.inject({ url: "/api/models", headers: user.headers })).json() as {
+      models: Array<{ id: string }>;
+    };
+    modelId = models.models[0]!.id;
   });
   afterAll(async () => {
     await web?.close();
@@ -40,11 +46,8 @@ describe("a chat over the real model service", () => {
   });
 
   it("answers a prompt longer than the context with CONTEXT_OVERFLOW and its message", async () => {
-    const models = (await web.app.inject({ url: "/api/models", headers: user.headers })).json() as {
-      models: Array<{ id: string }>;
-    };
     const { conversationId: id, response } = await sendInNewConversation(web.app, url, user, {
-      model: models.models[0]!.id,
+      model: modelId,
       content: "once upon a time ".repeat(400),
     });
     const parts = parseSse(await response.text());
@@ -59,10 +62,7 @@ describe("a chat over the real model service", () => {
   });
 
   it("answers a repeated question from the cache, and a regenerated one anew", async () => {
-    const models = (await web.app.inject({ url: "/api/models", headers: user.headers })).json() as {
-      models: Array<{ id: string }>;
-    };
-    const message = { model: models.models[0]!.id, content: "Once upon a time" };
+    const message = { model: modelId, content: "Once upon a time" };
     const finishOf = async (response: Response) =>
       parseSse(await response.text()).find((part) => part.type === "finish") as { cached: boolean };
 

@@ -10,6 +10,7 @@ import {
   type FakeModelService,
   startFakeModelService,
 } from "../../packages/web/test/support/fake-model-service.js";
+import { signIn } from "../../packages/web/test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
 import {
   type Browser,
@@ -135,7 +136,7 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
             (
               await web.db
                 .selectFrom("messages")
-                .select(["content", "status"])
+                .select("status")
                 .where("role", "=", "assistant")
                 .orderBy("created_at", "desc")
                 .executeTakeFirst()
@@ -253,14 +254,15 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
 
   it("lists conversations fifty at a time, and loads more on request", async () => {
     const { page } = alice;
-    const csrf =
-      (await page.context().cookies()).find((cookie) => cookie.name === "hearth_csrf")?.value ?? "";
+    const session = await signIn(web.app, "alice");
     for (let i = 0; i < 50; i++) {
-      const created = await page.request.post(`${url}/api/conversations`, {
-        headers: { "x-csrf-token": decodeURIComponent(csrf) },
-        data: { title: `Archive ${i}` },
+      const created = await web.app.inject({
+        method: "POST",
+        url: "/api/conversations",
+        headers: session.headers,
+        payload: { title: `Archive ${i}` },
       });
-      expect(created.status()).toBe(201);
+      expect(created.statusCode).toBe(201);
     }
     const total = (
       await web.db
@@ -342,14 +344,15 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
 
   it("gives a refused message back, saying why in the reader's language", async () => {
     const { page } = alice;
+    const session = await signIn(web.app, "alice");
     const settings = async (words: string[]) => {
-      const csrf =
-        (await page.context().cookies()).find((cookie) => cookie.name === "hearth_csrf")?.value ?? "";
-      const response = await page.request.patch(`${url}/api/admin/settings`, {
-        headers: { "x-csrf-token": decodeURIComponent(csrf) },
-        data: { filter: { words, applyToInput: true, applyToOutput: true } },
+      const response = await web.app.inject({
+        method: "PATCH",
+        url: "/api/admin/settings",
+        headers: session.headers,
+        payload: { filter: { words, applyToInput: true, applyToOutput: true } },
       });
-      expect(response.status()).toBe(200);
+      expect(response.statusCode).toBe(200);
     };
     await settings(["forbidden"]);
     try {

@@ -12,6 +12,10 @@ import {
 } from "../../test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
+/** The texts of a chat stream's parts of one type (text-delta, reasoning-delta). */
+const textOf = (parts: Array<Record<string, unknown>>, type: string) =>
+  parts.filter((part) => part.type === type).map((part) => part.text as string);
+
 /** The sensitive-word filter (@hearth/sensitive-words) on chat input and model output, end to end. */
 describe("sensitive words in chat", () => {
   let model: FakeModelService;
@@ -66,16 +70,14 @@ describe("sensitive words in chat", () => {
     });
     const body = response.ok ? undefined : ((await response.json()) as { error: { code: string } });
     const parts = response.ok ? parseSse(await response.text()) : [];
-    const textOf = (type: string) =>
-      parts.filter((part) => part.type === type).map((part) => part.text as string);
     const stored = (
       await web.app.inject({ url: `/api/conversations/${id}`, headers: user.headers })
     ).json() as { messages: Array<{ role: string; content: string; reasoning: string | null }> };
     return {
       status: response.status,
       code: body?.error.code,
-      deltas: textOf("text-delta"),
-      reasoning: textOf("reasoning-delta"),
+      deltas: textOf(parts, "text-delta"),
+      reasoning: textOf(parts, "reasoning-delta"),
       stored: stored.messages,
     };
   };
@@ -90,19 +92,11 @@ describe("sensitive words in chat", () => {
         messages: [{ role: "user", content: "hi" }],
       }),
     });
-    // OpenAI's stream ends with `data: [DONE]`, which is not JSON.
-    return (await response.text())
-      .split("\n")
-      .filter((line) => line.startsWith("data: {"))
-      .flatMap(
-        (line) =>
-          (
-            JSON.parse(line.slice(6)) as {
-              choices: Array<{ delta: { content?: string; reasoning_content?: string } }>;
-            }
-          ).choices,
-      )
-      .map((choice) => choice.delta);
+    return parseSse(await response.text()).flatMap((event) =>
+      (event.choices as Array<{ delta: { content?: string; reasoning_content?: string } }>).map(
+        (choice) => choice.delta,
+      ),
+    );
   };
 
   it("refuses a message holding an administrator's word, however it is written, and stores nothing", async () => {
@@ -175,12 +169,7 @@ describe("sensitive words in chat", () => {
       expect(refused.status).toBe(422);
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("CONTENT_BLOCKED");
       const answered = parseSse(await (await chat("hi")).text());
-      expect(
-        answered
-          .filter((part) => part.type === "text-delta")
-          .map((part) => part.text)
-          .join(""),
-      ).toBe("Hello from the *****. You said: hi");
+      expect(textOf(answered, "text-delta").join("")).toBe("Hello from the *****. You said: hi");
     } finally {
       await settings({ words: [], applyToInput: true, applyToOutput: true });
     }

@@ -79,9 +79,10 @@ function sessionFrom(setCookie: string | string[] | undefined, userId: string): 
   return { cookie, csrf, userId, headers: { cookie, "x-csrf-token": decodeURIComponent(csrf) } };
 }
 
+/** The JSON events of an SSE stream (OpenAI's closing `data: [DONE]` is not JSON and is left out). */
 export function parseSse(text: string): Array<Record<string, unknown>> {
   return text
     .split("\n\n")
-    .filter((event) => event.startsWith("data: "))
+    .filter((event) => event.startsWith("data: {"))
     .map((event) => JSON.parse(event.slice(6)) as Record<string, unknown>);
 }
