@@ -116,10 +116,10 @@ function percentile(values: number[], p: number): number {
 const ms = (value: number) => `${value.toFixed(3)} ms`;
 const p50p99 = (values: number[]) => `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
 
-/** Times `count` calls of `once`, one after the other (each returns its own time in ms). */
-async function timeEach(count: number, once: () => Promise<number>): Promise<number[]> {
+/** Times `count` calls of `once` (given the call's index), one after the other; each returns its own time in ms. */
+async function timeEach(count: number, once: (run: number) => Promise<number>): Promise<number[]> {
   const times: number[] = [];
-  for (let run = 0; run < count; run++) times.push(await once());
+  for (let run = 0; run < count; run++) times.push(await once(run));
   return times;
 }
 
@@ -321,8 +321,7 @@ async function cache(dir: string, modelName: string) {
     return { time: result.seconds * 1000, cache: result.cache };
   };
   await ask("warm up");
-  const misses: number[] = [];
-  for (let run = 0; run < 50; run++) misses.push((await ask(`question number ${run}`)).time);
+  const misses = await timeEach(50, async (run) => (await ask(`question number ${run}`)).time);
   const hits = (count: number) =>
     timeEach(count, async () => {
       const result = await ask("question number 7");
