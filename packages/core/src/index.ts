@@ -5,7 +5,7 @@ export { type LoadConfigOptions, loadConfig } from "./config/load-config.js";
 export { defaultThreadCount } from "./config/model-section.js";
 export { type SearchProviderConfig, searchProviderSchema } from "./config/search-section.js";
 export { type SensitiveWordsConfig, sensitiveWordsSection } from "./config/sensitive-words-section.js";
-export { ERROR_CODES, type ErrorCode } from "./errors/error-codes.js";
+export { ERROR_CODES, type ErrorCode, isErrorCode } from "./errors/error-codes.js";
 export {
   HearthError,
   type HearthErrorOptions,

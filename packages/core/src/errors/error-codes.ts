@@ -262,3 +262,8 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, { status: number; summary: string; exit?: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Whether a code from elsewhere (another service, a worker) is one of Hearth's stable codes. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && Object.hasOwn(ERROR_CODES, code);
+}

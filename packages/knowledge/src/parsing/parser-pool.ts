@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { ERROR_CODES, type ErrorCode, HearthError } from "@hearth/core";
+import { HearthError, isErrorCode } from "@hearth/core";
 import type { ParseTask } from "./parse-worker.js";
 import type { DocumentFormat, ParsedDocument, ParseOptions } from "./parsed-document.js";
 import type { PageStride } from "./pdf-parser.js";
@@ -145,9 +145,7 @@ export class ParserPool {
         clearTimeout(slot.timer);
         slot.busy = undefined;
         if (message.error) {
-          const code = (
-            message.error.code in ERROR_CODES ? message.error.code : "DOCUMENT_CORRUPT"
-          ) as ErrorCode;
+          const code = isErrorCode(message.error.code) ? message.error.code : "DOCUMENT_CORRUPT";
           pending.reject(new HearthError(code, message.error.message));
         } else pending.resolve(message.document!);
         this.#pump();

@@ -4,7 +4,7 @@ import {
   type ModelRegistryModel,
   modelRollbackRequestSchema,
 } from "@hearth/contracts";
-import { ERROR_CODES, type ErrorCode, type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
+import { type HearthConfig, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
@@ -15,8 +15,7 @@ const admin = { config: { access: "admin" as const } };
 /** The model service's error, with the same stable code when it is one of ours. */
 function forwardError(error: unknown, url: string): never {
   if (error instanceof ModelRegistryClientError) {
-    if (error.code in ERROR_CODES && error.status < 500)
-      throw new HearthError(error.code as ErrorCode, error.message);
+    if (isErrorCode(error.code) && error.status < 500) throw new HearthError(error.code, error.message);
     throw new UpstreamCallError({ url, status: error.status, message: error.message });
   }
   throw new UpstreamCallError({ url, message: "the model service did not answer", cause: error });

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { ERROR_CODES, type ErrorCode, HearthError, UpstreamCallError } from "@hearth/core";
+import { type ErrorCode, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
 import { readSse } from "./sse-lines.js";
 import { readAll, UpstreamEndpoint } from "./upstream-request.js";
@@ -60,8 +60,8 @@ const PASSED_ON = new Set(["CONTEXT_OVERFLOW", "INVALID_REQUEST", "PAYLOAD_TOO_L
  * request; anything else (the service token refused, a missing route) is the upstream's failure.
  */
 function modelCode(code: string | null | undefined): ErrorCode | undefined {
-  if (!code || !Object.hasOwn(ERROR_CODES, code)) return undefined;
-  return code.startsWith("MODEL_") || PASSED_ON.has(code) ? (code as ErrorCode) : undefined;
+  if (!isErrorCode(code)) return undefined;
+  return code.startsWith("MODEL_") || PASSED_ON.has(code) ? code : undefined;
 }
 const errorBody = z.object({
   error: z.object({ message: z.string().nullish(), code: z.string().nullish() }).nullish(),
