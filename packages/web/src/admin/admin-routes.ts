@@ -12,9 +12,9 @@ import { z } from "zod";
 import { ALERT_METRICS } from "../alerts/alert-thresholds.js";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
-import type { ModelClient } from "../model/model-client.js";
+import { type ModelClient, modelServiceError } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
-import { limitsSchema, type SettingsStore, settingsSchema } from "../settings/settings-store.js";
+import { type SettingsStore, settingsSchema } from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
 import { registerModelRegistryRoutes } from "./model-registry-routes.js";
@@ -206,7 +206,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     });
     return next;
   });
-  void limitsSchema;
 
   app.get("/api/admin/audit", admin, async (request) => {
     const { limit } = z
@@ -398,23 +397,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
   });
 }
 
-/**
- * An error the model service's Ollama API answered (`{"error": "..."}`) as the web service's own
- * (`{"error": {code, message}}`), keeping its message: an unknown model is MODEL_NOT_FOUND.
- */
-async function modelServiceError(url: string, response: Response): Promise<HearthError> {
-  const body = await response.text();
-  let message = `the model service answered ${response.status}`;
-  try {
-    const parsed = JSON.parse(body) as { error?: unknown };
-    if (typeof parsed.error === "string") message = parsed.error;
-  } catch {
-    // not JSON: keep the status
-  }
-  if (response.status === 404) return new HearthError("MODEL_NOT_FOUND", message);
-  return new UpstreamCallError({ url, status: response.status, body, message });
-}
-
 /** Reads one value from Prometheus text: a sample's value, summed over its label sets. */
 export function sumMetric(text: string, name: string, labels: RegExp = /.*/): number | null {
   let sum: number | null = null;
@@ -463,16 +445,15 @@ export function registerStatusRoute(
     const services = await Promise.all(
       targets.map(async ([service, base]) => {
         const url = base.replace(/\/$/, "");
+        // Asked together: a slow service costs one timeout, not two.
+        const text = fetch(`${url}/metrics`, { headers, signal: AbortSignal.timeout(2000) }).then(
+          (r) => (r.ok ? r.text() : ""),
+          () => "",
+        );
         try {
           const ready = await fetch(`${url}/readyz`, { headers, signal: AbortSignal.timeout(2000) });
           const body = (await ready.json().catch(() => ({}))) as { reason?: string };
-          metrics[service] = await fetch(`${url}/metrics`, {
-            headers,
-            signal: AbortSignal.timeout(2000),
-          }).then(
-            (r) => (r.ok ? r.text() : ""),
-            () => "",
-          );
+          metrics[service] = await text;
           return { service, ready: ready.ok, ...(body.reason ? { reason: body.reason } : {}) };
         } catch {
           return { service, ready: false, reason: "unreachable" };
@@ -537,14 +518,13 @@ export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: S
       answer = await deps.search.search({ query, limit: 5 }, { signal: AbortSignal.timeout(20_000) });
     } catch (error) {
       const url = deps.search.searchUrl;
-      const failed = z
-        .array(providerOutcomeSchema)
-        .safeParse(error instanceof SearchClientError ? error.details?.providers : undefined);
+      if (!(error instanceof SearchClientError))
+        throw new UpstreamCallError({ url, message: "the search service did not answer", cause: error });
       // Every provider failing is what this check is for: each one's status and error is the answer.
-      if (failed.success) answer = { providers: failed.data, results: [] };
-      else if (error instanceof SearchClientError)
+      const failed = z.array(providerOutcomeSchema).safeParse(error.details?.providers);
+      if (!failed.success)
         throw new UpstreamCallError({ url, status: error.status, message: error.message, cause: error });
-      else throw new UpstreamCallError({ url, message: "the search service did not answer", cause: error });
+      answer = { providers: failed.data, results: [] };
     }
     return {
       // An absent error stays absent: the reply is serialised by JSON.stringify.

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { ollamaErrorSchema } from "@hearth/contracts";
 import { type ErrorCode, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
 import { readSse } from "./sse-lines.js";
@@ -230,6 +231,18 @@ async function* parseChatStream(
   }
   if (signal?.aborted) return;
   yield { type: "finish", finishReason, cached, ...(usage ? { usage } : {}) };
+}
+
+/**
+ * An error the model service's Ollama API answered (`{"error": "..."}`) as the web service's own
+ * (`{"error": {code, message}}`), keeping its message: an unknown model is MODEL_NOT_FOUND.
+ */
+export async function modelServiceError(url: string, response: Response): Promise<HearthError> {
+  const body = await response.text();
+  const parsed = ollamaErrorSchema.safeParse(safeJson(body));
+  const message = parsed.success ? parsed.data.error : `the model service answered ${response.status}`;
+  if (response.status === 404) return new HearthError("MODEL_NOT_FOUND", message);
+  return new UpstreamCallError({ url, status: response.status, body, message });
 }
 
 function safeJson(text: string): unknown {

@@ -101,6 +101,8 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       ...(stream ? { stream_options: { include_usage: true } } : {}),
     };
 
+    // Ready before the call: nothing stands between the upstream's first bytes and the client.
+    const masker = stream ? await deps.contentFilter.outputMaskers() : undefined;
     const call = upstream.post(JSON.stringify(upstreamBody));
     const response = await call.response;
     const status = response.statusCode ?? 502;
@@ -161,7 +163,6 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth: { citations: grounding.citations } })}\n\n`,
       );
     }
-    const masker = await deps.contentFilter.outputMaskers();
     const tail = new TailBytes(1024);
     let pending = "";
     try {
