@@ -39,27 +39,45 @@ export async function* maskChatParts(
     yield* parts;
     return;
   }
-  const reasoningRest = (): ChatStreamPart[] => {
-    const text = maskers.reasoning.flush();
-    return text ? [{ type: "reasoning-delta", text }] : [];
-  };
   for await (const part of parts) {
-    if (part.type === "reasoning-delta") {
-      const text = maskers.reasoning.push(part.text);
-      if (text) yield { type: "reasoning-delta", text };
-    } else if (part.type === "text-delta") {
-      yield* reasoningRest();
-      const text = maskers.content.push(part.text);
-      if (text) yield { type: "text-delta", text };
-    } else if (part.type === "finish") {
-      yield* reasoningRest();
-      const text = maskers.content.flush();
-      if (text) yield { type: "text-delta", text };
-      yield part;
-    } else {
-      yield part;
+    const arrived = maskedPart(part);
+    if (arrived) {
+      const masked = maskStep(maskers, arrived);
+      if (masked.reasoning) yield { type: "reasoning-delta", text: masked.reasoning };
+      if (masked.content) yield { type: "text-delta", text: masked.content };
     }
+    if (part.type !== "reasoning-delta" && part.type !== "text-delta") yield part;
   }
+}
+
+/** What a stream part gives the maskers; undefined for parts they do not see (queue positions). */
+function maskedPart(part: ChatStreamPart): Parameters<typeof maskStep>[1] | undefined {
+  switch (part.type) {
+    case "reasoning-delta":
+      return { reasoning: part.text };
+    case "text-delta":
+      return { content: part.text };
+    case "finish":
+      return { finish: true };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * One step of masking an answer and its reasoning apart: what arrived is pushed through its
+ * masker; what the reasoning's masker held back is let out once the answer begins or the stream
+ * finishes, the answer's at the finish.
+ */
+export function maskStep(
+  maskers: OutputMaskers,
+  arrived: { reasoning?: string; content?: string; finish?: boolean },
+): { reasoning: string; content: string } {
+  let reasoning = arrived.reasoning === undefined ? "" : maskers.reasoning.push(arrived.reasoning);
+  if (arrived.content || arrived.finish) reasoning += maskers.reasoning.flush();
+  let content = arrived.content === undefined ? "" : maskers.content.push(arrived.content);
+  if (arrived.finish) content += maskers.content.flush();
+  return { reasoning, content };
 }
 
 /**

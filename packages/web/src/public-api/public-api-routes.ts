@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
 import { type ChatTurnDeps, estimateTokens } from "../chat/chat-turn.js";
-import type { OutputMaskers } from "../chat/content-filter.js";
+import { maskStep, type OutputMaskers } from "../chat/content-filter.js";
 import { groundTurn } from "../grounding/grounding.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { readAll, UpstreamEndpoint } from "../model/upstream-request.js";
@@ -248,15 +248,14 @@ function maskEvents(events: string, masker: OutputMaskers): string {
       for (const choice of chunk.choices ?? []) {
         choice.delta ??= {};
         const delta = choice.delta;
-        if (typeof delta.reasoning_content === "string")
-          delta.reasoning_content = masker.reasoning.push(delta.reasoning_content);
-        // The reasoning ends where the answer begins (or the stream ends): what its masker held back
-        // goes out with this chunk.
-        const answering = typeof delta.content === "string" && delta.content !== "";
-        const reasoningRest = answering || choice.finish_reason ? masker.reasoning.flush() : "";
-        if (reasoningRest) delta.reasoning_content = `${delta.reasoning_content ?? ""}${reasoningRest}`;
-        if (typeof delta.content === "string") delta.content = masker.content.push(delta.content);
-        if (choice.finish_reason) delta.content = `${delta.content ?? ""}${masker.content.flush()}`;
+        const masked = maskStep(masker, {
+          reasoning: delta.reasoning_content,
+          content: delta.content,
+          finish: Boolean(choice.finish_reason),
+        });
+        if (typeof delta.reasoning_content === "string" || masked.reasoning)
+          delta.reasoning_content = masked.reasoning;
+        if (typeof delta.content === "string" || choice.finish_reason) delta.content = masked.content;
       }
       return `data: ${JSON.stringify(chunk)}`;
     } catch {
