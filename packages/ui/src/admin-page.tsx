@@ -1,7 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, ndjsonLines } from "./api.js";
 import { useI18n } from "./i18n.js";
-import { ActionError, useAction } from "./use-action.js";
+import { ActionError, describeError, useAction } from "./use-action.js";
 
 interface User {
   id: string;
@@ -263,7 +263,7 @@ function Models() {
         );
       }
     } catch (error) {
-      setProgress(`${t.error}: ${(error as Error).message}`);
+      setProgress(describeError(t, error));
       return;
     }
     await load();

@@ -325,7 +325,7 @@ export function ChatView(props: {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [busy, setBusy] = useState(false);
   /** Why the last message was not taken (shown beside the composer, which gets the text back). */
-  const [sendError, setSendError] = useState("");
+  const [sendError, setSendError] = useState<unknown>();
   /** What the status region tells a screen reader: an answer being written, then written. */
   const [announcement, setAnnouncement] = useState("");
   const [options, setOptions] = useState<ComposerOptions>({ knowledgeBaseIds: [], search: "off" });
@@ -356,7 +356,7 @@ export function ChatView(props: {
     setBusy(false);
     pinned.current = true;
     setMessages([]);
-    setSendError("");
+    setSendError(undefined);
     setAnnouncement("");
     if (!props.conversationId) return;
     void api<ConversationAnswer>(`/api/conversations/${props.conversationId}`).then(
@@ -386,7 +386,7 @@ export function ChatView(props: {
     const mine = generation.current;
     const before = messages;
     let started = false;
-    setSendError("");
+    setSendError(undefined);
     setAnnouncement(t.answering);
     setMessages([...base, { role: "assistant", content: "", status: "streaming" }]);
     setBusy(true);
@@ -414,7 +414,7 @@ export function ChatView(props: {
       else if (!started && error instanceof ApiError) {
         if (generation.current === mine) {
           setMessages(before);
-          setSendError(`${t.error}: ${t.errorCodes[error.code] ?? error.message}`);
+          setSendError(error);
         }
       } else
         update((message) => ({
@@ -450,7 +450,7 @@ export function ChatView(props: {
           await api<{ id: string }>("/api/conversations", { method: "POST", body: { model: props.model } })
         ).id;
       } catch (error) {
-        setSendError(`${t.error}: ${(error as Error).message}`);
+        setSendError(error);
         return false;
       }
       creating.current = id;

@@ -48,27 +48,29 @@ export function Markdown({
   const html = useMemo(() => render?.(text, citations), [render, text, citations]);
   const { t } = useI18n();
   const container = useRef<HTMLDivElement>(null);
+  // Each code block gets a Copy button (the blocks are new each time the HTML is); one listener on
+  // the answer handles them all.
   // biome-ignore lint/correctness/useExhaustiveDependencies: the blocks are new each time the HTML is
   useEffect(() => {
     for (const pre of container.current?.querySelectorAll("pre") ?? []) {
-      const existing = pre.querySelector<HTMLButtonElement>("button.copy-code");
-      if (existing) {
-        existing.textContent = t.copy;
-        continue;
-      }
-      const button = document.createElement("button");
-      button.type = "button";
+      const button =
+        pre.querySelector("button.copy-code") ?? pre.appendChild(document.createElement("button"));
+      button.setAttribute("type", "button");
       button.className = "copy-code";
       button.textContent = t.copy;
-      button.addEventListener("click", () => {
-        void copyText(pre.querySelector("code")?.textContent ?? "").then((copied) => {
-          button.textContent = copied ? t.copied : t.copy;
-        });
-      });
-      pre.append(button);
     }
   }, [html, t]);
+  const copy = (event: React.MouseEvent) => {
+    const button = (event.target as Element).closest("button.copy-code");
+    if (!button) return;
+    void copyText(button.closest("pre")?.querySelector("code")?.textContent ?? "").then((copied) => {
+      button.textContent = copied ? t.copied : t.copy;
+    });
+  };
   if (html === undefined) return <div className="markdown plain">{text}</div>;
-  // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitised by DOMPurify in renderMarkdown
-  return <div className="markdown" ref={container} dangerouslySetInnerHTML={{ __html: html }} />;
+  return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents lint/a11y/noStaticElementInteractions: delegates the Copy buttons' clicks (buttons, keyboard-usable themselves)
+    // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitised by DOMPurify in renderMarkdown
+    <div className="markdown" ref={container} onClick={copy} dangerouslySetInnerHTML={{ __html: html }} />
+  );
 }

@@ -1,33 +1,38 @@
 import { useCallback, useState } from "react";
-import { useI18n } from "./i18n.js";
+import { ApiError } from "./api.js";
+import { type Messages, useI18n } from "./i18n.js";
+
+/** An error as the reader sees it: the service's message, or its code's text in their language. */
+export function describeError(t: Messages, error: unknown): string {
+  const known = error instanceof ApiError ? t.errorCodes[error.code] : undefined;
+  return `${t.error}: ${known ?? (error as Error).message}`;
+}
 
 /**
- * Runs the page's actions one way: the error a failed one answers (the API's message) is shown in
- * an alert beside the form instead of failing silently; the next action clears it.
+ * Runs the page's actions one way: the error a failed one answers is shown in an alert beside the
+ * form (in the language of the moment) instead of failing silently; the next action clears it.
+ * `run` never changes, so effects that load through it run once, not again with each language.
  */
-export function useAction(): { error: string; run(action: () => Promise<unknown>): Promise<boolean> } {
-  const { t } = useI18n();
-  const [error, setError] = useState("");
-  const run = useCallback(
-    async (action: () => Promise<unknown>) => {
-      setError("");
-      try {
-        await action();
-        return true;
-      } catch (caught) {
-        setError(`${t.error}: ${(caught as Error).message}`);
-        return false;
-      }
-    },
-    [t],
-  );
+export function useAction(): { error: unknown; run(action: () => Promise<unknown>): Promise<boolean> } {
+  const [error, setError] = useState<unknown>();
+  const run = useCallback(async (action: () => Promise<unknown>) => {
+    setError(undefined);
+    try {
+      await action();
+      return true;
+    } catch (caught) {
+      setError(caught);
+      return false;
+    }
+  }, []);
   return { error, run };
 }
 
-export function ActionError({ error }: { error: string }) {
+export function ActionError({ error }: { error: unknown }) {
+  const { t } = useI18n();
   return error ? (
     <p className="error-text" role="alert">
-      {error}
+      {describeError(t, error)}
     </p>
   ) : null;
 }
