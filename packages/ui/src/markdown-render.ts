@@ -24,11 +24,14 @@ const marked = new Marked({
     // An image elsewhere on the web is a link the reader may follow, not a request the page makes.
     image({ href, text }) {
       if (!isElsewhere(href)) return false;
-      const label = (text || href).replace(/[<>&"]/g, "");
-      return `<a href="${href.replace(/"/g, "%22")}">${label}</a>`;
+      return `<a href="${quotedUrl(href)}">${plainText(text || href)}</a>`;
     },
   },
 });
+
+/** Markup written here around untrusted text (sanitised below anyway): a URL inside quotes, and text. */
+const quotedUrl = (url: string) => url.replace(/"/g, "%22");
+const plainText = (text: string) => text.replace(/[<>&"]/g, "");
 
 /**
  * Whether a URL would make the browser call another server. Model output is untrusted, and a page
@@ -98,9 +101,7 @@ export function renderMarkdown(source: string, citations: CitationLink[] = []): 
           : part.replace(/\[(\d{1,2})\]/g, (marker, n) => {
               const citation = citations.find((c) => c.n === Number(n));
               if (!citation) return marker;
-              const href = citation.url.replace(/"/g, "%22");
-              const title = citation.title.replace(/[<>"&]/g, "");
-              return `<sup><a class="citation" href="${href}" title="${title}">[${n}]</a></sup>`;
+              return `<sup><a class="citation" href="${quotedUrl(citation.url)}" title="${plainText(citation.title)}">[${n}]</a></sup>`;
             }),
       )
       .join("");
