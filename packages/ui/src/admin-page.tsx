@@ -643,9 +643,6 @@ function AuditLog() {
 /** Administration: users and groups, models, search providers, site settings, usage, audit log, live status. */
 export function AdminPage() {
   const { t } = useI18n();
-  const [tab, setTab] = useState<"users" | "models" | "search" | "settings" | "usage" | "audit" | "status">(
-    "users",
-  );
   const tabs = [
     ["users", t.users],
     ["models", t.models],
@@ -655,6 +652,7 @@ export function AdminPage() {
     ["audit", t.auditLog],
     ["status", t.statusPage],
   ] as const;
+  const [tab, setTab] = useState<(typeof tabs)[number][0]>("users");
   return (
     <div className="page">
       <h2>{t.admin}</h2>
