@@ -1,9 +1,8 @@
-import type { IncomingMessage } from "node:http";
 import { ollamaErrorSchema } from "@hearth/contracts";
 import { type ErrorCode, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
 import { readSse } from "./sse-lines.js";
-import { readAll, UpstreamEndpoint } from "./upstream-request.js";
+import { UpstreamEndpoint, type UpstreamResponse } from "./upstream-request.js";
 
 /** One chat message as the OpenAI API takes it. */
 export interface ChatMessage {
@@ -69,7 +68,7 @@ const errorBody = z.object({
 });
 
 /**
- * Talks to the model service's OpenAI API over HTTP: chats through the keep-alive node:http pool
+ * Talks to the model service's OpenAI API over HTTP: chats through the keep-alive connections
  * the public API uses (fetch's WHATWG streams cost more per request than the rest of a turn), the
  * model list through fetch.
  */
@@ -136,17 +135,17 @@ export class ModelClient {
     const abort = () => call.abort();
     if (signal?.aborted) abort();
     signal?.addEventListener("abort", abort, { once: true });
-    let response: IncomingMessage;
+    let response: UpstreamResponse;
     try {
       response = await call.response;
     } catch (error) {
       signal?.removeEventListener("abort", abort);
       throw error;
     }
-    const status = response.statusCode ?? 502;
+    const status = response.status;
     if (status >= 300) {
       signal?.removeEventListener("abort", abort);
-      const text = await readAll(response).catch(() => "");
+      const text = await response.text().catch(() => "");
       const parsed = errorBody.safeParse(safeJson(text));
       const message =
         parsed.success && parsed.data.error?.message
@@ -185,7 +184,7 @@ export class ModelClient {
 }
 
 async function* parseChatStream(
-  body: IncomingMessage,
+  body: UpstreamResponse,
   cached: boolean,
   signal: AbortSignal | undefined,
   done: () => void,

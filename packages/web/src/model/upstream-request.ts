@@ -1,94 +1,559 @@
-import {
-  type ClientRequest,
-  Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingMessage,
-} from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { ServerResponse } from "node:http";
+import { connect as connectTcp, Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
 import { UpstreamCallError } from "@hearth/core";
+import { ChunkedDecoder } from "./chunked-decoder.js";
 
-// Keep-alive pools to the model service: a stream's first token should not wait for a new TCP
-// (or TLS) connection. node:http hands us Buffers straight from the socket, with none of the
-// WHATWG-stream machinery of fetch on the hot path. No socket limit: each open stream holds one.
-const httpAgent = new HttpAgent({
-  keepAlive: true,
-  maxSockets: Number.POSITIVE_INFINITY,
-  maxFreeSockets: 1024,
-});
-const httpsAgent = new HttpsAgent({
-  keepAlive: true,
-  maxSockets: Number.POSITIVE_INFINITY,
-  maxFreeSockets: 1024,
-});
+/**
+ * HTTP/1.1 calls to the model service, written for the streaming path: a plain keep-alive socket
+ * per call, the response head parsed once, and the body's chunk framing read but not rebuilt, so a
+ * relay can pass the model service's bytes to the client's socket as they came. node:http would
+ * run each chunk through its parser, an IncomingMessage stream and a ServerResponse that frames it
+ * anew: on a 2-core machine that costs more CPU per stream than the rest of the request, and every
+ * callback after a write is time the event loop can be preempted in (bench/README.md, web
+ * service, sixth session).
+ */
 
-/** An upstream call in flight: its response once the headers arrive, and a way to stop it. */
+/** An idle connection is closed after this long, before servers close theirs (Node's default is 5 s). */
+const IDLE_MS = 4_000;
+/** A response head larger than this is refused. */
+const MAX_HEAD_BYTES = 64 * 1024;
+/** Payload runs an iterating reader may fall behind by before the socket is paused. */
+const MAX_QUEUED = 16;
+
+interface Origin {
+  key: string;
+  host: string;
+  port: number;
+  secure: boolean;
+}
+
+/** Idle keep-alive connections per origin, the most recently used last, each with its listener. */
+const idleConnections = new Map<string, Array<{ socket: Socket; forget: () => void }>>();
+
+function takeIdle(origin: Origin): Socket | undefined {
+  const idle = idleConnections.get(origin.key);
+  while (idle?.length) {
+    const { socket, forget } = idle.pop()!;
+    socket.off("close", forget);
+    socket.off("error", forget);
+    socket.off("timeout", forget);
+    socket.off("data", forget);
+    if (socket.destroyed) continue;
+    socket.setTimeout(0);
+    return socket;
+  }
+  return undefined;
+}
+
+function putIdle(origin: Origin, socket: Socket): void {
+  let idle = idleConnections.get(origin.key);
+  if (!idle) {
+    idle = [];
+    idleConnections.set(origin.key, idle);
+  }
+  const list = idle;
+  const entry = {
+    socket,
+    forget: () => {
+      const index = list.indexOf(entry);
+      if (index !== -1) list.splice(index, 1);
+      socket.destroy();
+    },
+  };
+  socket.on("close", entry.forget);
+  socket.on("error", entry.forget);
+  socket.on("timeout", entry.forget);
+  // An idle connection has nothing to say: bytes on it mean it cannot be trusted with a call.
+  socket.on("data", entry.forget);
+  socket.setTimeout(IDLE_MS);
+  socket.resume();
+  list.push(entry);
+}
+
+function openConnection(origin: Origin): Socket {
+  const socket = origin.secure
+    ? connectTls({
+        host: origin.host,
+        port: origin.port,
+        servername: origin.host,
+        ALPNProtocols: ["http/1.1"],
+      })
+    : connectTcp({ host: origin.host, port: origin.port });
+  socket.setNoDelay(true);
+  return socket;
+}
+
+function headerLines(headers: Record<string, string>): string {
+  let lines = "";
+  for (const [name, value] of Object.entries(headers)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(value))
+      throw new TypeError(`invalid header ${JSON.stringify(name)}`);
+    lines += `${name}: ${value}\r\n`;
+  }
+  return lines;
+}
+
+/** An upstream call in flight: its response once the head arrives, and a way to stop it. */
 export interface UpstreamCall {
-  response: Promise<IncomingMessage>;
+  response: Promise<UpstreamResponse>;
   /** Stops the call (the client went away, the service is shutting down); harmless once done. */
   abort(): void;
 }
 
 /**
- * POSTs JSON to one endpoint. The URL is parsed and the request options built once, not per
- * request; calls are stopped by destroying the request rather than through an AbortSignal, which
- * costs an AbortController and listeners on every call.
+ * POSTs JSON to one endpoint. The URL is parsed and the request head written once, not per call.
  */
 export class UpstreamEndpoint {
   readonly url: string;
-  readonly #secure: boolean;
-  readonly #options: { host: string; port: number; path: string; agent: HttpAgent };
-  readonly #headers: Record<string, string>;
+  readonly #origin: Origin;
+  readonly #head: string;
 
   constructor(url: string, headers: Record<string, string> = {}) {
     const target = new URL(url);
+    const secure = target.protocol === "https:";
+    if (!secure && target.protocol !== "http:") throw new TypeError(`unsupported URL ${url}`);
+    const host = target.hostname.replace(/^\[|\]$/g, "");
+    const port = Number(target.port) || (secure ? 443 : 80);
     this.url = url;
-    this.#secure = target.protocol === "https:";
-    this.#options = {
-      host: target.hostname.replace(/^\[|\]$/g, ""),
-      port: Number(target.port) || (this.#secure ? 443 : 80),
-      path: `${target.pathname}${target.search}`,
-      agent: this.#secure ? httpsAgent : httpAgent,
-    };
-    this.#headers = { "content-type": "application/json", ...headers };
+    this.#origin = { key: `${secure ? "https" : "http"}://${target.host}`, host, port, secure };
+    this.#head =
+      `POST ${target.pathname}${target.search} HTTP/1.1\r\nhost: ${target.host}\r\n` +
+      headerLines({ "content-type": "application/json", ...headers });
   }
 
   post(body: string, headers: Record<string, string> = {}): UpstreamCall {
-    let aborted = false;
-    let req: ClientRequest;
-    const response = new Promise<IncomingMessage>((resolve, reject) => {
-      req = (this.#secure ? httpsRequest : httpRequest)(
-        {
-          ...this.#options,
-          method: "POST",
-          headers: { ...this.#headers, ...headers, "content-length": Buffer.byteLength(body) },
-        },
-        resolve,
-      );
-      req.on("error", (error) =>
-        reject(
-          aborted
-            ? error
-            : new UpstreamCallError({
-                url: this.url,
-                message: "the model service did not answer",
-                cause: error,
-              }),
-        ),
-      );
-      req.end(body);
-    });
-    return {
-      response,
-      abort() {
-        aborted = true;
-        req.destroy(new Error("upstream call stopped"));
-      },
-    };
+    const request = `${this.#head}${headerLines(headers)}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    return new Exchange(this.url, this.#origin, request);
   }
 }
 
-export async function readAll(response: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+/** How a response's body is delimited. */
+type Framing =
+  | { kind: "chunked"; decoder: ChunkedDecoder }
+  | { kind: "length"; remaining: number }
+  | { kind: "close" };
+
+/** Receives a body's bytes as they arrive, then its end (with the error that cut it short). */
+interface BodySink {
+  receive(bytes: Buffer, framedEnd: number, payload: Buffer[]): void;
+  end(error?: Error): void;
+}
+
+/** One request and its response on one connection; the connection goes back to the pool after. */
+class Exchange implements UpstreamCall {
+  readonly response: Promise<UpstreamResponse>;
+  readonly #url: string;
+  readonly #origin: Origin;
+  readonly #request: string;
+  #resolve!: (response: UpstreamResponse) => void;
+  #reject!: (error: Error) => void;
+  #socket!: Socket;
+  #reused = false;
+  #stopped = false;
+  /** Refused before the head was whole (an invalid answer): nothing more to do. */
+  #refused = false;
+  #head: Buffer | undefined;
+  #answer: UpstreamResponse | undefined;
+  #cause: Error | undefined;
+
+  constructor(url: string, origin: Origin, request: string) {
+    this.#url = url;
+    this.#origin = origin;
+    this.#request = request;
+    this.response = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#send(takeIdle(origin));
+  }
+
+  abort(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#socket.destroy();
+  }
+
+  #send(idle: Socket | undefined): void {
+    this.#reused = idle !== undefined;
+    const socket = idle ?? openConnection(this.#origin);
+    this.#socket = socket;
+    socket.on("data", this.#onData);
+    socket.on("error", this.#onError);
+    socket.on("close", this.#onClose);
+    socket.write(this.#request);
+  }
+
+  readonly #onData = (bytes: Buffer): void => {
+    if (this.#answer) {
+      this.#answer.arrived(bytes);
+      return;
+    }
+    const head = this.#head ? Buffer.concat([this.#head, bytes]) : bytes;
+    const headEnd = head.indexOf("\r\n\r\n");
+    if (headEnd === -1) {
+      if (head.length > MAX_HEAD_BYTES) this.#fail("the model service sent an invalid answer");
+      else this.#head = head;
+      return;
+    }
+    this.#head = undefined;
+    const parsed = parseHead(head.toString("latin1", 0, headEnd));
+    if (!parsed) {
+      this.#fail("the model service sent an invalid answer");
+      return;
+    }
+    const rest = head.subarray(headEnd + 4);
+    if (parsed.status < 200) {
+      // An interim answer (100 Continue): the real one follows.
+      if (rest.length > 0) this.#onData(rest);
+      return;
+    }
+    this.#answer = new UpstreamResponse(this, parsed.status, parsed.headers, parsed.framing);
+    // Nothing reads the body yet: held until a reader comes, so none of it is lost.
+    this.#socket.pause();
+    this.#resolve(this.#answer);
+    if (rest.length > 0 || parsed.framing.kind === "length") this.#answer.arrived(rest);
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.#cause = error;
+  };
+
+  readonly #onClose = (): void => {
+    if (this.#refused) return;
+    if (this.#answer) {
+      this.#answer.closed(
+        this.#stopped
+          ? new Error("upstream call stopped")
+          : new UpstreamCallError({
+              url: this.#url,
+              message: "the model service closed the connection before its answer ended",
+              cause: this.#cause,
+            }),
+      );
+      return;
+    }
+    if (this.#stopped) {
+      this.#reject(new Error("upstream call stopped"));
+      return;
+    }
+    // A kept-alive connection the server had closed while idle: the request never reached it.
+    if (this.#reused && this.#head === undefined) {
+      this.#cause = undefined;
+      this.#send(undefined);
+      return;
+    }
+    this.#reject(
+      new UpstreamCallError({
+        url: this.#url,
+        message: "the model service did not answer",
+        cause: this.#cause,
+      }),
+    );
+  };
+
+  #fail(message: string): void {
+    this.#refused = true;
+    this.#reject(new UpstreamCallError({ url: this.#url, status: 502, message }));
+    this.#socket.destroy();
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  /** The body has ended: the connection serves the next call, unless it cannot. */
+  finished(reusable: boolean): void {
+    const socket = this.#socket;
+    socket.off("data", this.#onData);
+    socket.off("error", this.#onError);
+    socket.off("close", this.#onClose);
+    if (reusable && !this.#stopped && !socket.destroyed) {
+      putIdle(this.#origin, socket);
+    } else {
+      socket.destroy();
+    }
+  }
+
+  /** The body's reader stopped before its end: the rest is not wanted. */
+  discard(): void {
+    this.abort();
+  }
+}
+
+function parseHead(
+  text: string,
+): { status: number; headers: Record<string, string>; framing: Framing & { reusable: boolean } } | undefined {
+  const lines = text.split("\r\n");
+  const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0] ?? "");
+  if (!statusLine) return undefined;
+  const headers: Record<string, string> = {};
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(":");
+    if (colon <= 0) return undefined;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+  const status = Number(statusLine[2]);
+  const keepAlive = statusLine[1] === "1" && !/\bclose\b/i.test(headers.connection ?? "");
+  const transferEncoding = headers["transfer-encoding"];
+  let framing: Framing;
+  if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
+    framing = { kind: "length", remaining: 0 };
+  } else if (transferEncoding !== undefined) {
+    if (!/(?:^|,)\s*chunked\s*$/i.test(transferEncoding)) framing = { kind: "close" };
+    else framing = { kind: "chunked", decoder: new ChunkedDecoder() };
+  } else if (headers["content-length"] !== undefined) {
+    if (!/^\d{1,15}$/.test(headers["content-length"])) return undefined;
+    framing = { kind: "length", remaining: Number(headers["content-length"]) };
+  } else {
+    framing = { kind: "close" };
+  }
+  return {
+    status,
+    headers,
+    framing: Object.assign(framing, { reusable: keepAlive && framing.kind !== "close" }),
+  };
+}
+
+/**
+ * A response from the model service, its head read. The body is read once, in one of three ways:
+ * whole (`text`), as payload bytes (iterating), or relayed to a client (`relay`).
+ */
+export class UpstreamResponse implements AsyncIterable<Buffer> {
+  readonly status: number;
+  /** Header names in lower case; repeated headers joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly #exchange: Exchange;
+  readonly #framing: Framing & { reusable: boolean };
+  #sink: BodySink | undefined;
+  /** Bytes that arrived before a reader came. */
+  #held: Buffer[] = [];
+  /** How the connection closed, when that happened before a reader came. */
+  #closedWith: Error | undefined;
+  #state: "open" | "complete" | "failed" = "open";
+
+  constructor(
+    exchange: Exchange,
+    status: number,
+    headers: Record<string, string>,
+    framing: Framing & { reusable: boolean },
+  ) {
+    this.#exchange = exchange;
+    this.status = status;
+    this.headers = headers;
+    this.#framing = framing;
+  }
+
+  /** True once the whole body has arrived. */
+  get complete(): boolean {
+    return this.#state === "complete";
+  }
+
+  /** @internal Bytes of the body from the connection. */
+  arrived(bytes: Buffer): void {
+    const sink = this.#sink;
+    if (this.#state !== "open") return;
+    if (!sink) {
+      this.#held.push(bytes);
+      return;
+    }
+    const framing = this.#framing;
+    const payload: Buffer[] = [];
+    let framedEnd = bytes.length;
+    let end = -1;
+    if (framing.kind === "chunked") {
+      try {
+        ({ framedEnd, end } = framing.decoder.push(bytes, (run) => payload.push(run)));
+      } catch (error) {
+        this.#fail(error as Error);
+        return;
+      }
+    } else if (framing.kind === "length") {
+      const take = Math.min(framing.remaining, bytes.length);
+      if (take > 0) payload.push(bytes.subarray(0, take));
+      framing.remaining -= take;
+      if (framing.remaining === 0) end = take;
+    } else {
+      payload.push(bytes);
+    }
+    if (end !== -1) this.#state = "complete";
+    sink.receive(bytes, framedEnd, payload);
+    if (end !== -1) {
+      // Bytes after the body: a server that does not speak HTTP/1.1 as we do; not reused.
+      this.#exchange.finished(framing.reusable && end === bytes.length);
+      sink.end();
+    }
+  }
+
+  /** @internal The connection closed before the body's end. */
+  closed(error: Error): void {
+    if (this.#state !== "open") return;
+    if (!this.#sink) {
+      this.#closedWith = error;
+    } else if (this.#framing.kind === "close" && error instanceof UpstreamCallError) {
+      // A body delimited by the connection's end has simply ended.
+      this.#state = "complete";
+      this.#sink.end();
+    } else {
+      this.#fail(error);
+    }
+  }
+
+  #fail(error: Error): void {
+    this.#state = "failed";
+    this.#exchange.finished(false);
+    this.#sink?.end(error);
+  }
+
+  #read(sink: BodySink): void {
+    if (this.#sink) throw new Error("the response body is already being read");
+    this.#sink = sink;
+    const held = this.#held;
+    this.#held = [];
+    for (const bytes of held) this.arrived(bytes);
+    if (this.#state !== "open") return;
+    if (this.#closedWith) this.closed(this.#closedWith);
+    else this.#exchange.resume();
+  }
+
+  /** The whole body as text (an error answer, a reply that is not streamed). */
+  text(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const parts: Buffer[] = [];
+      this.#read({
+        receive: (_bytes, _framedEnd, payload) => parts.push(...payload),
+        end: (error) => (error ? reject(error) : resolve(Buffer.concat(parts).toString("utf8"))),
+      });
+    });
+  }
+
+  /** The body's payload as it arrives; leaving the loop early closes the connection. */
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    const queue: Buffer[] = [];
+    let ended = false;
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    this.#read({
+      receive: (_bytes, _framedEnd, payload) => {
+        for (const run of payload) if (run.length > 0) queue.push(run);
+        if (queue.length > MAX_QUEUED) this.#exchange.pause();
+        wake?.();
+      },
+      end: (error) => {
+        ended = true;
+        failure = error;
+        wake?.();
+      },
+    });
+    return {
+      next: async (): Promise<IteratorResult<Buffer>> => {
+        while (queue.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        const value = queue.shift();
+        if (value) {
+          if (queue.length === MAX_QUEUED / 2) this.#exchange.resume();
+          return { value, done: false };
+        }
+        if (failure) throw failure;
+        return { value: undefined, done: true };
+      },
+      return: async (): Promise<IteratorResult<Buffer>> => {
+        if (!this.complete) this.#exchange.discard();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  /**
+   * Writes the body to a client's response as it arrives, then ends the response; the response's
+   * status and headers are set, and go out with the first bytes. With no `transform`, a chunked body
+   * goes to an HTTP/1.1 client's socket as the bytes came, whole chunks only (their framing is
+   * already what the client reads; a chunk cut off by a broken connection is not sent); otherwise
+   * each run of payload goes through `transform` (undefined: nothing to send yet) and
+   * `target.write`, and `flush` gives what the transform still holds at the end. `onPayload` sees
+   * every run. The upstream is paused while the client's socket buffer is full. Resolves when the
+   * body has ended, failed or been stopped; what was sent stays sent.
+   */
+  relay(target: ServerResponse, options: RelayOptions = {}): Promise<void> {
+    const { transform, flush, onPayload } = options;
+    if (!target.headersSent) target.writeHead(target.statusCode);
+    // A connection's own socket (not a test's stand-in), and chunked framing (set by writeHead: an
+    // HTTP/1.1 client and no content-length).
+    const socket = target.socket instanceof Socket ? target.socket : null;
+    const passThrough =
+      !transform && this.#framing.kind === "chunked" && socket !== null && target.chunkedEncoding;
+    const drained = passThrough ? socket! : target;
+    let waiting = false;
+    const resume = () => {
+      waiting = false;
+      this.#exchange.resume();
+    };
+    const write = (out: Buffer | string) => {
+      if (target.writableEnded) return;
+      if (!(passThrough ? socket!.write(out) : target.write(out)) && !waiting) {
+        waiting = true;
+        this.#exchange.pause();
+        drained.once("drain", resume);
+      }
+    };
+    let headSent = false;
+    /** The start of a chunk whose end is in bytes not yet arrived. */
+    let unfinished: Buffer[] = [];
+    const passOn = (bytes: Buffer, framedEnd: number) => {
+      if (framedEnd === 0) {
+        if (!this.complete) unfinished.push(bytes);
+        return;
+      }
+      // The head goes out with the first chunk, and the end with the last, each in one write.
+      socket!.cork();
+      if (!headSent) {
+        target.flushHeaders();
+        headSent = true;
+      }
+      for (const piece of unfinished) write(piece);
+      unfinished = [];
+      write(framedEnd === bytes.length ? bytes : bytes.subarray(0, framedEnd));
+      if (this.complete) target.end();
+      else if (framedEnd < bytes.length) unfinished.push(bytes.subarray(framedEnd));
+      socket!.uncork();
+    };
+    return new Promise((resolve) => {
+      this.#read({
+        receive: (bytes, framedEnd, payload) => {
+          if (onPayload) for (const run of payload) onPayload(run);
+          if (passThrough) {
+            passOn(bytes, framedEnd);
+            return;
+          }
+          for (const run of payload) {
+            const out = transform ? transform(run) : run;
+            if (out !== undefined && out.length > 0) write(out);
+          }
+        },
+        end: () => {
+          drained.off("drain", resume);
+          const rest = flush?.();
+          if (rest) write(rest);
+          if (!target.writableEnded) target.end();
+          resolve();
+        },
+      });
+    });
+  }
+}
+
+export interface RelayOptions {
+  /** Changes each run of payload before it is sent (undefined or empty: nothing to send yet). */
+  transform?: (payload: Buffer) => Buffer | string | undefined;
+  /** What the transform still holds when the body ends or breaks off. */
+  flush?: () => string | undefined;
+  /** Sees each run of payload as it arrives. */
+  onPayload?: (payload: Buffer) => void;
 }

@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { abortOnShutdown, type HearthConfig, HearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
@@ -7,7 +6,7 @@ import { type ChatTurnDeps, estimateTokens } from "../chat/chat-turn.js";
 import { maskStep, type OutputMaskers } from "../chat/content-filter.js";
 import { groundTurn } from "../grounding/grounding.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
-import { readAll, UpstreamEndpoint } from "../model/upstream-request.js";
+import { type RelayOptions, UpstreamEndpoint } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
 import { TailBytes } from "./tail-bytes.js";
 
@@ -105,7 +104,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     const masker = stream ? await deps.contentFilter.outputMaskers() : undefined;
     const call = upstream.post(JSON.stringify(upstreamBody));
     const response = await call.response;
-    const status = response.statusCode ?? 502;
+    const status = response.status;
     const record = (promptTokens: number, completionTokens: number) =>
       deps.usage
         .record({
@@ -118,7 +117,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         .catch(() => {});
 
     if (!stream || status >= 300) {
-      const text = await readAll(response);
+      const text = await response.text();
       if (status >= 300) {
         reply.code(status >= 500 ? 502 : status);
         return reply.type("application/json").send(text);
@@ -145,15 +144,12 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       });
     }
 
-    // Written straight to the socket: Fastify's reply.send would pipe the stream through its own
-    // machinery, and the first token should leave as soon as it arrives.
+    // Written by the relay: Fastify's reply.send would pipe the stream through its own machinery,
+    // and the first token should leave as soon as it arrives.
     reply.hijack();
     const raw = reply.raw;
     const cache = response.headers["x-hearth-cache"];
-    raw.writeHead(
-      200,
-      typeof cache === "string" ? { ...STREAM_HEADERS, "x-hearth-cache": cache } : STREAM_HEADERS,
-    );
+    raw.writeHead(200, cache !== undefined ? { ...STREAM_HEADERS, "x-hearth-cache": cache } : STREAM_HEADERS);
     raw.on("close", () => {
       if (!raw.writableFinished) call.abort();
     });
@@ -164,37 +160,13 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       );
     }
     const tail = new TailBytes(1024);
-    let pending = "";
     try {
-      await relay(response, raw, (chunk) => {
-        tail.push(chunk);
-        if (!masker) return chunk;
-        // Masking needs whole events: decode, hold back an unfinished one, re-encode the rest.
-        pending += chunk.toString("utf8");
-        const cut = pending.lastIndexOf("\n\n");
-        if (cut === -1) return undefined;
-        const events = maskEvents(pending.slice(0, cut + 2), masker);
-        pending = pending.slice(cut + 2);
-        return events;
+      await response.relay(raw, {
+        onPayload: (payload) => tail.push(payload),
+        ...(masker && maskingRelay(masker, body.model)),
       });
     } finally {
       forget();
-      if (masker) {
-        if (pending) raw.write(maskEvents(pending, masker));
-        // A stream that broke off before its finish: what the maskers held back still goes out.
-        const reasoningRest = masker.reasoning.flush();
-        const contentRest = masker.content.flush();
-        if (reasoningRest || contentRest) {
-          const delta = {
-            ...(reasoningRest ? { reasoning_content: reasoningRest } : {}),
-            content: contentRest,
-          };
-          raw.write(
-            `data: ${JSON.stringify({ id: "hearth-masked-rest", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`,
-          );
-        }
-      }
-      raw.end();
       const usage = usageTail.exec(tail.text());
       await record(usage ? Number(usage[1]) : estimateTokens(question), usage ? Number(usage[2]) : 0);
     }
@@ -208,31 +180,35 @@ const STREAM_HEADERS = {
 };
 
 /**
- * Passes the upstream's bytes to the client as they arrive, each chunk through `transform`
- * (undefined: nothing to send yet). Respects backpressure: the upstream is paused while the
- * client's socket buffer is full. Resolves when the upstream ends, fails or is stopped.
+ * Masks the stream's events on their way to the client. Masking needs whole events: each run of
+ * payload is decoded, an unfinished event held back, the rest re-encoded.
  */
-function relay(
-  response: IncomingMessage,
-  raw: ServerResponse,
-  transform: (chunk: Buffer) => Buffer | string | undefined,
-): Promise<void> {
-  return new Promise((resolve) => {
-    const resume = () => response.resume();
-    response.on("data", (chunk: Buffer) => {
-      const out = transform(chunk);
-      if (out !== undefined && !raw.write(out)) {
-        response.pause();
-        raw.once("drain", resume);
+function maskingRelay(masker: OutputMaskers, model: string): Pick<RelayOptions, "transform" | "flush"> {
+  let pending = "";
+  return {
+    transform: (payload) => {
+      pending += payload.toString("utf8");
+      const cut = pending.lastIndexOf("\n\n");
+      if (cut === -1) return undefined;
+      const events = maskEvents(pending.slice(0, cut + 2), masker);
+      pending = pending.slice(cut + 2);
+      return events;
+    },
+    flush: () => {
+      let rest = pending ? maskEvents(pending, masker) : "";
+      // A stream that broke off before its finish: what the maskers held back still goes out.
+      const reasoningRest = masker.reasoning.flush();
+      const contentRest = masker.content.flush();
+      if (reasoningRest || contentRest) {
+        const delta = {
+          ...(reasoningRest ? { reasoning_content: reasoningRest } : {}),
+          content: contentRest,
+        };
+        rest += `data: ${JSON.stringify({ id: "hearth-masked-rest", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
       }
-    });
-    // The model failed or the call was stopped: what was sent stays sent.
-    response.on("error", () => {});
-    response.once("close", () => {
-      raw.off("drain", resume);
-      resolve();
-    });
-  });
+      return rest || undefined;
+    },
+  };
 }
 
 /** Masks the answer and reasoning deltas of whole SSE events (only when the output filter is on). */

@@ -1,0 +1,234 @@
+import { once } from "node:events";
+import { createServer as createHttpServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { connect, createServer as createTcpServer, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { UpstreamEndpoint, type UpstreamResponse } from "./upstream-request.js";
+
+const events = Array.from(
+  { length: 5 },
+  (_, i) => `data: {"choices":[{"delta":{"content":"token${i} 你好"}}]}\n\n`,
+).concat("data: [DONE]\n\n");
+
+const servers: Array<{ close(): void }> = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close();
+});
+
+async function listen<T extends Server | ReturnType<typeof createTcpServer>>(server: T): Promise<string> {
+  servers.push({
+    close: () => {
+      (server as Server).closeAllConnections?.();
+      server.close();
+    },
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A model service stand-in that streams `events`, one write each, and counts its connections. */
+async function streamingUpstream() {
+  const seen = { connections: 0, closed: 0, bodies: [] as string[] };
+  const server = createHttpServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", async () => {
+      seen.bodies.push(body);
+      res.writeHead(200, { "content-type": "text/event-stream", "x-hearth-cache": "miss" });
+      for (const event of events) {
+        res.write(event);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      res.end();
+    });
+  });
+  server.on("connection", (socket) => {
+    seen.connections += 1;
+    socket.on("close", () => (seen.closed += 1));
+  });
+  return { url: await listen(server), seen };
+}
+
+/** A raw TCP server answering each request with `answer` (then closing if `close`). */
+async function rawUpstream(answer: (request: string, socket: Socket) => void) {
+  const server = createTcpServer((socket) => {
+    let request = "";
+    socket.on("data", (chunk) => {
+      request += chunk.toString("latin1");
+      const headEnd = request.indexOf("\r\n\r\n");
+      if (headEnd === -1) return;
+      const length = Number(/content-length: (\d+)/i.exec(request)?.[1] ?? 0);
+      if (request.length < headEnd + 4 + length) return;
+      const whole = request;
+      request = "";
+      answer(whole, socket);
+    });
+  });
+  return listen(server);
+}
+
+/** A client-facing server that relays each request's upstream answer, as the public API does. */
+async function relayServer(endpoint: UpstreamEndpoint) {
+  const server = createHttpServer(async (req, res) => {
+    req.resume();
+    const call = endpoint.post('{"stream":true}');
+    res.on("close", () => {
+      if (!res.writableFinished) call.abort();
+    });
+    try {
+      const response = await call.response;
+      res.writeHead(response.status, { "content-type": "text/event-stream" });
+      await response.relay(res);
+    } catch {
+      res.destroy();
+    }
+  });
+  return listen(server);
+}
+
+async function collect(response: UpstreamResponse): Promise<string> {
+  let text = "";
+  for await (const run of response) text += run.toString("utf8");
+  return text;
+}
+
+describe("UpstreamEndpoint", () => {
+  it("relays a streamed answer to a client as it came, over one kept-alive upstream connection", async () => {
+    const upstream = await streamingUpstream();
+    const relay = await relayServer(new UpstreamEndpoint(`${upstream.url}/v1/chat/completions`));
+    for (let i = 0; i < 3; i++) {
+      const answer = await fetch(relay, { method: "POST", body: "{}" });
+      expect(answer.status).toBe(200);
+      expect(await answer.text()).toBe(events.join(""));
+    }
+    expect(upstream.seen.bodies).toEqual(['{"stream":true}', '{"stream":true}', '{"stream":true}']);
+    expect(upstream.seen.connections).toBe(1);
+  });
+
+  it("gives an HTTP/1.0 client the payload without chunk framing", async () => {
+    const upstream = await streamingUpstream();
+    const relay = new URL(await relayServer(new UpstreamEndpoint(`${upstream.url}/v1/chat/completions`)));
+    const socket = connect(Number(relay.port), relay.hostname);
+    socket.write("POST / HTTP/1.0\r\ncontent-length: 0\r\n\r\n");
+    let text = "";
+    for await (const chunk of socket) text += chunk.toString();
+    expect(text.startsWith("HTTP/1.1 200")).toBe(true);
+    expect(text.slice(text.indexOf("\r\n\r\n") + 4)).toBe(events.join(""));
+  });
+
+  it("ends a client's stream cleanly after the last whole chunk when the model service breaks off", async () => {
+    const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+    const url = await rawUpstream((_request, socket) => {
+      socket.write(
+        `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk(events[0]!)}${chunk(events[1]!)}`,
+      );
+      // A chunk announced and cut off: a model service that crashed mid-write.
+      setTimeout(
+        () => socket.end(`${Buffer.byteLength(events[2]!).toString(16)}\r\n${events[2]!.slice(0, 10)}`),
+        20,
+      );
+    });
+    const relay = await relayServer(new UpstreamEndpoint(`${url}/v1/chat/completions`));
+    const answer = await fetch(relay, { method: "POST", body: "{}" });
+    // fetch throws on a broken chunked body: the client's connection stays well framed.
+    expect(await answer.text()).toBe(events.slice(0, 2).join(""));
+  });
+
+  it("stops the model service's answer when the client goes away", async () => {
+    const upstream = await streamingUpstream();
+    const endpoint = new UpstreamEndpoint(`${upstream.url}/v1/chat/completions`);
+    const call = endpoint.post("{}");
+    const response = await call.response;
+    const iterator = response[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.toString()).toContain("token0");
+    call.abort();
+    await expect(collect(response)).rejects.toThrow();
+    await expect.poll(() => upstream.seen.closed).toBe(1);
+  });
+
+  it("reads the whole body of a sized answer and of one ended by closing the connection", async () => {
+    let calls = 0;
+    const url = await rawUpstream((_request, socket) => {
+      calls += 1;
+      if (calls === 1) {
+        const body = '{"error":{"message":"no such model"}}';
+        socket.write(
+          `HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+        );
+      } else {
+        socket.end("HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nthe rest of the answer");
+      }
+    });
+    const endpoint = new UpstreamEndpoint(`${url}/v1/chat/completions`);
+    const missing = await endpoint.post("{}").response;
+    expect(missing.status).toBe(404);
+    expect(missing.headers["content-type"]).toBe("application/json");
+    expect(await missing.text()).toBe('{"error":{"message":"no such model"}}');
+    const closed = await endpoint.post("{}").response;
+    expect(closed.status).toBe(200);
+    expect(await collect(closed)).toBe("the rest of the answer");
+    expect(closed.complete).toBe(true);
+  });
+
+  it("sends the call again on a new connection when the kept-alive one was closed as it went out", async () => {
+    const requestsPerConnection = new Map<Socket, number>();
+    const url = await rawUpstream((_request, socket) => {
+      const count = (requestsPerConnection.get(socket) ?? 0) + 1;
+      requestsPerConnection.set(socket, count);
+      // A server closing an idle connection just as the next call arrives on it.
+      if (count > 1) socket.destroy();
+      else socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    });
+    const endpoint = new UpstreamEndpoint(`${url}/v1/chat/completions`);
+    for (let i = 0; i < 3; i++) expect(await (await endpoint.post("{}").response).text()).toBe("ok");
+    expect(requestsPerConnection.size).toBe(3);
+  });
+
+  it("refuses an answer that is not HTTP, and says when nothing listens", async () => {
+    const url = await rawUpstream((_request, socket) => socket.end("hello\r\n\r\n"));
+    await expect(new UpstreamEndpoint(`${url}/x`).post("{}").response).rejects.toMatchObject({
+      code: "UPSTREAM_ERROR",
+      message: "the model service sent an invalid answer",
+    });
+    const closed = createTcpServer();
+    const port = new URL(await listen(closed)).port;
+    closed.close();
+    await once(closed, "close");
+    await expect(
+      new UpstreamEndpoint(`http://127.0.0.1:${port}/x`).post("{}").response,
+    ).rejects.toMatchObject({
+      code: "UPSTREAM_UNAVAILABLE",
+    });
+  });
+
+  it("passes on an answer's events whatever TCP segments they arrive in", async () => {
+    const body = `${events.map((e) => `${Buffer.byteLength(e).toString(16)}\r\n${e}\r\n`).join("")}0\r\n\r\n`;
+    const url = await rawUpstream(async (_request, socket) => {
+      socket.setNoDelay(true);
+      socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+      const bytes = Buffer.from(body);
+      for (let i = 0; i < bytes.length; i += 7) {
+        socket.write(bytes.subarray(i, i + 7));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    });
+    const relay = await relayServer(new UpstreamEndpoint(`${url}/v1/chat/completions`));
+    const answer = await new Promise<string>((resolve, reject) => {
+      httpRequest(relay, { method: "POST" }, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => resolve(text));
+        res.on("error", reject);
+      }).end();
+    });
+    expect(answer).toBe(events.join(""));
+  });
+
+  it("refuses header values that would split the request", () => {
+    expect(
+      () => new UpstreamEndpoint("http://127.0.0.1:1/x", { "x-hearth-service-token": "a\r\nb: c" }),
+    ).toThrow(TypeError);
+  });
+});
