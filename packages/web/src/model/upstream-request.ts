@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { connect as connectTcp, Socket } from "node:net";
+import { connect as connectTcp, isIP, Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { UpstreamCallError } from "@hearth/core";
 import { ChunkedDecoder } from "./chunked-decoder.js";
@@ -76,7 +76,8 @@ function openConnection(origin: Origin): Socket {
     ? connectTls({
         host: origin.host,
         port: origin.port,
-        servername: origin.host,
+        // SNI names a host, never an address (RFC 6066).
+        ...(isIP(origin.host) === 0 ? { servername: origin.host } : {}),
         ALPNProtocols: ["http/1.1"],
       })
     : connectTcp({ host: origin.host, port: origin.port });
@@ -511,8 +512,10 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
         if (!this.complete) unfinished.push(bytes);
         return;
       }
-      // The head goes out with the first chunk, and the end with the last, each in one write.
-      socket!.cork();
+      // The head goes out with the first chunk, and the end with the last, each in one write;
+      // a lone chunk is written as it is (a corked socket would gather it into a writev).
+      const gather = !headSent || unfinished.length > 0 || this.complete;
+      if (gather) socket!.cork();
       if (!headSent) {
         target.flushHeaders();
         headSent = true;
@@ -522,7 +525,7 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
       write(framedEnd === bytes.length ? bytes : bytes.subarray(0, framedEnd));
       if (this.complete) target.end();
       else if (framedEnd < bytes.length) unfinished.push(bytes.subarray(framedEnd));
-      socket!.uncork();
+      if (gather) socket!.uncork();
     };
     return new Promise((resolve) => {
       this.#read({
