@@ -279,11 +279,6 @@ class Exchange implements UpstreamCall {
       socket.destroy();
     }
   }
-
-  /** The body's reader stopped before its end: the rest is not wanted. */
-  discard(): void {
-    this.abort();
-  }
 }
 
 function parseHead(
@@ -466,7 +461,7 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
         return { value: undefined, done: true };
       },
       return: async (): Promise<IteratorResult<Buffer>> => {
-        if (!this.complete) this.#exchange.discard();
+        if (!this.complete) this.#exchange.abort();
         return { value: undefined, done: true };
       },
     };
