@@ -15,6 +15,8 @@ const events = Array.from(
   (_, i) => `data: {"choices":[{"delta":{"content":"token${i} 你好"}}]}\n\n`,
 ).concat("data: [DONE]\n\n");
 
+const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+
 const servers: Array<{ close(): void }> = [];
 afterEach(() => {
   for (const server of servers.splice(0)) server.close();
@@ -152,6 +154,45 @@ describe("UpstreamEndpoint", () => {
     await expect.poll(() => upstream.seen.closed).toBe(1);
   });
 
+  it("stops the call when the client went away before the relay began", async () => {
+    let upstreamClosed = false;
+    const url = await rawUpstream((_request, socket) => {
+      socket.on("close", () => (upstreamClosed = true));
+      // A head and one event, then a model that takes its time.
+      socket.write(`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk(events[0]!)}`);
+    });
+    const endpoint = new UpstreamEndpoint(`${url}/v1/chat/completions`);
+    const relayed: Array<Promise<void>> = [];
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      res.on("close", async () => {
+        const response = await endpoint.post("{}").response;
+        res.writeHead(200);
+        relayed.push(response.relay(res));
+      });
+    });
+    const relay = new URL(await listen(server));
+    const client = connect(Number(relay.port), relay.hostname);
+    client.write("POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n");
+    await once(server, "request");
+    client.destroy();
+    await expect.poll(() => relayed.length).toBe(1);
+    await relayed[0];
+    await expect.poll(() => upstreamClosed).toBe(true);
+  });
+
+  it("leaves a kept-alive connection alone when a call that has ended is aborted late", async () => {
+    const upstream = await streamingUpstream();
+    const endpoint = new UpstreamEndpoint(`${upstream.url}/v1/chat/completions`);
+    const first = endpoint.post("{}");
+    expect(await (await first.response).text()).toBe(events.join(""));
+    // The connection is back in the pool, perhaps serving another call: not the first call's to close.
+    first.abort();
+    expect(await (await endpoint.post("{}").response).text()).toBe(events.join(""));
+    expect(upstream.seen.connections).toBe(1);
+    expect(upstream.seen.closed).toBe(0);
+  });
+
   it("reads the whole body of a sized answer and of one ended by closing the connection", async () => {
     let calls = 0;
     const url = await rawUpstream((_request, socket) => {
@@ -176,6 +217,16 @@ describe("UpstreamEndpoint", () => {
     expect(closed.complete).toBe(true);
   });
 
+  it("fails an answer ended by closing the connection when the connection was reset instead", async () => {
+    const url = await rawUpstream((_request, socket) => {
+      socket.write("HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nthe start of");
+      setTimeout(() => socket.resetAndDestroy(), 20);
+    });
+    const answer = await new UpstreamEndpoint(`${url}/x`).post("{}").response;
+    await expect(collect(answer)).rejects.toMatchObject({ code: "UPSTREAM_UNAVAILABLE" });
+    expect(answer.complete).toBe(false);
+  });
+
   it("sends the call again on a new connection when the kept-alive one was closed as it went out", async () => {
     const requestsPerConnection = new Map<Socket, number>();
     const url = await rawUpstream((_request, socket) => {
@@ -188,6 +239,21 @@ describe("UpstreamEndpoint", () => {
     const endpoint = new UpstreamEndpoint(`${url}/v1/chat/completions`);
     for (let i = 0; i < 3; i++) expect(await (await endpoint.post("{}").response).text()).toBe("ok");
     expect(requestsPerConnection.size).toBe(3);
+  });
+
+  it("does not send a call again once the server has begun to answer it", async () => {
+    const requestsPerConnection = new Map<Socket, number>();
+    const url = await rawUpstream((_request, socket) => {
+      const count = (requestsPerConnection.get(socket) ?? 0) + 1;
+      requestsPerConnection.set(socket, count);
+      if (count === 1) socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+      // An interim answer proves the call arrived: a close after it is a failure, not a stale connection.
+      else socket.end("HTTP/1.1 100 Continue\r\n\r\n");
+    });
+    const endpoint = new UpstreamEndpoint(`${url}/v1/chat/completions`);
+    expect(await (await endpoint.post("{}").response).text()).toBe("ok");
+    await expect(endpoint.post("{}").response).rejects.toMatchObject({ code: "UPSTREAM_UNAVAILABLE" });
+    expect(requestsPerConnection.size).toBe(1);
   });
 
   it("refuses an answer that is not HTTP, and says when nothing listens", async () => {

@@ -152,6 +152,10 @@ class Exchange implements UpstreamCall {
   #socket!: Socket;
   #reused = false;
   #stopped = false;
+  /** The body has ended and the socket is no longer this call's (it may serve another). */
+  #released = false;
+  /** Response bytes have arrived (an interim answer too): the request reached the server. */
+  #answered = false;
   /** Refused before the head was whole (an invalid answer): nothing more to do. */
   #refused = false;
   #head: Buffer | undefined;
@@ -170,7 +174,7 @@ class Exchange implements UpstreamCall {
   }
 
   abort(): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#released) return;
     this.#stopped = true;
     this.#socket.destroy();
   }
@@ -186,6 +190,7 @@ class Exchange implements UpstreamCall {
   }
 
   readonly #onData = (bytes: Buffer): void => {
+    this.#answered = true;
     if (this.#answer) {
       this.#answer.arrived(bytes);
       return;
@@ -238,8 +243,11 @@ class Exchange implements UpstreamCall {
       this.#reject(new Error("upstream call stopped"));
       return;
     }
-    // A kept-alive connection the server had closed while idle: the request never reached it.
-    if (this.#reused && this.#head === undefined) {
+    // A kept-alive connection the server closed while idle, its close not yet seen when the call
+    // went out: closed with no byte of an answer, the call is sent once more on a new connection.
+    // (A server that read the request and then died without a word looks the same; sent again, the
+    // call reaches whatever answers now, as a user pressing retry would.)
+    if (this.#reused && !this.#answered) {
       this.#cause = undefined;
       this.#send(undefined);
       return;
@@ -260,15 +268,17 @@ class Exchange implements UpstreamCall {
   }
 
   pause(): void {
-    this.#socket.pause();
+    if (!this.#released) this.#socket.pause();
   }
 
   resume(): void {
-    this.#socket.resume();
+    if (!this.#released) this.#socket.resume();
   }
 
   /** The body has ended: the connection serves the next call, unless it cannot. */
   finished(reusable: boolean): void {
+    if (this.#released) return;
+    this.#released = true;
     const socket = this.#socket;
     socket.off("data", this.#onData);
     socket.off("error", this.#onError);
@@ -287,12 +297,13 @@ function parseHead(
   const lines = text.split("\r\n");
   const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0] ?? "");
   if (!statusLine) return undefined;
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = Object.create(null);
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(":");
-    if (colon <= 0) return undefined;
-    const name = line.slice(0, colon).trim().toLowerCase();
+    // No space before the colon (RFC 9112, section 5.1).
+    if (colon <= 0 || /\s/.test(line[colon - 1]!)) return undefined;
+    const name = line.slice(0, colon).toLowerCase();
     const value = line.slice(colon + 1).trim();
     headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
   }
@@ -393,8 +404,8 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
     if (this.#state !== "open") return;
     if (!this.#sink) {
       this.#closedWith = error;
-    } else if (this.#framing.kind === "close" && error instanceof UpstreamCallError) {
-      // A body delimited by the connection's end has simply ended.
+    } else if (this.#framing.kind === "close" && error instanceof UpstreamCallError && !error.cause) {
+      // A body delimited by the connection's end has simply ended (not reset).
       this.#state = "complete";
       this.#sink.end();
     } else {
@@ -413,10 +424,10 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
     this.#sink = sink;
     const held = this.#held;
     this.#held = [];
+    // Resumed before the held bytes are replayed, so that a pause the reader asks for meanwhile holds.
+    if (!this.#closedWith) this.#exchange.resume();
     for (const bytes of held) this.arrived(bytes);
-    if (this.#state !== "open") return;
-    if (this.#closedWith) this.closed(this.#closedWith);
-    else this.#exchange.resume();
+    if (this.#state === "open" && this.#closedWith) this.closed(this.#closedWith);
   }
 
   /** The whole body as text (an error answer, a reply that is not streamed). */
@@ -499,6 +510,12 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
         drained.once("drain", resume);
       }
     };
+    // A client that went away (before the relay began, or during it) wants none of the rest.
+    const gone = () => {
+      if (!this.complete) this.#exchange.abort();
+    };
+    target.once("close", gone);
+    if (target.destroyed) gone();
     let headSent = false;
     /** The start of a chunk whose end is in bytes not yet arrived. */
     let unfinished: Buffer[] = [];
@@ -537,6 +554,7 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
         },
         end: () => {
           drained.off("drain", resume);
+          target.off("close", gone);
           const rest = flush?.();
           if (rest) write(rest);
           if (!target.writableEnded) target.end();

@@ -103,7 +103,19 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     // Ready before the call: nothing stands between the upstream's first bytes and the client.
     const masker = stream ? await deps.contentFilter.outputMaskers() : undefined;
     const call = upstream.post(JSON.stringify(upstreamBody));
-    const response = await call.response;
+    // A client that goes away stops the call, and the model's work on it, even before it answers.
+    const raw = reply.raw;
+    raw.on("close", () => {
+      if (!raw.writableFinished) call.abort();
+    });
+    // Undefined when the call was stopped because the client went away: nobody to answer.
+    const unlessGone = <T>(pending: Promise<T>) =>
+      pending.catch((error: unknown) => {
+        if (raw.destroyed) return undefined;
+        throw error;
+      });
+    const response = await unlessGone(call.response);
+    if (!response) return reply.hijack();
     const status = response.status;
     const record = (promptTokens: number, completionTokens: number) =>
       deps.usage
@@ -117,7 +129,8 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         .catch(() => {});
 
     if (!stream || status >= 300) {
-      const text = await response.text();
+      const text = await unlessGone(response.text());
+      if (text === undefined) return reply.hijack();
       if (status >= 300) {
         reply.code(status >= 500 ? 502 : status);
         return reply.type("application/json").send(text);
@@ -147,12 +160,8 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     // Written by the relay: Fastify's reply.send would pipe the stream through its own machinery,
     // and the first token should leave as soon as it arrives.
     reply.hijack();
-    const raw = reply.raw;
     const cache = response.headers["x-hearth-cache"];
     raw.writeHead(200, cache !== undefined ? { ...STREAM_HEADERS, "x-hearth-cache": cache } : STREAM_HEADERS);
-    raw.on("close", () => {
-      if (!raw.writableFinished) call.abort();
-    });
     const forget = abortOnShutdown(deps.shutdownSignal, call);
     if (grounding.citations.length > 0) {
       raw.write(
