@@ -18,16 +18,16 @@ function relayPieces(pieces: Buffer[]) {
   let unfinished: Buffer[] = [];
   let end = -1;
   for (const piece of pieces) {
-    const decoded = decoder.push(piece, (run) => payload.push(Buffer.from(run)));
-    if (decoded.framedEnd > 0) {
-      passed.push(...unfinished, piece.subarray(0, decoded.framedEnd));
+    decoder.push(piece, (bytes, start, stop) => payload.push(Buffer.from(bytes.subarray(start, stop))));
+    if (decoder.framedEnd > 0) {
+      passed.push(...unfinished, piece.subarray(0, decoder.framedEnd));
       unfinished = [];
     }
-    if (decoded.end !== -1) {
-      end = decoded.end;
+    if (decoder.end !== -1) {
+      end = decoder.end;
       break;
     }
-    unfinished.push(piece.subarray(decoded.framedEnd));
+    unfinished.push(piece.subarray(decoder.framedEnd));
   }
   return {
     payload: Buffer.concat(payload).toString(),
@@ -65,17 +65,20 @@ describe("ChunkedDecoder", () => {
     const decoder = new ChunkedDecoder();
     const payload: string[] = [];
     const bytes = Buffer.from(
-      "5;name=value\r\nhello\r\nA\r\n0123456789\r\n0\r\nx-trailer: 1\r\n\r\nHTTP/1.1",
+      "5;name=value\r\nhello\r\nA \r\n0123456789\r\n0\r\nx-trailer: 1\r\n\r\nHTTP/1.1",
     );
-    const decoded = decoder.push(bytes, (run) => payload.push(run.toString()));
+    decoder.push(bytes, (run, start, end) => payload.push(run.toString("utf8", start, end)));
     expect(payload.join("")).toBe("hello0123456789");
-    expect(bytes.subarray(decoded.end).toString()).toBe("HTTP/1.1");
+    expect(bytes.subarray(decoder.end).toString()).toBe("HTTP/1.1");
   });
 
   it.each([
     ["a size that is not hex", "zz\r\nhello\r\n"],
     ["data longer than its size", "2\r\nhello\r\n"],
-    ["a size line without end", `${"1".repeat(5000)}`],
+    ["a size line without end", `1;${"x".repeat(5000)}`],
+    ["a size of more digits than any answer has", "1000000000000\r\n"],
+    ["a CR alone in a size line", "5\rx\n"],
+    ["a size line with no size", ";ext\r\n"],
   ])("refuses %s", (_name, text) => {
     const decoder = new ChunkedDecoder();
     expect(() => decoder.push(Buffer.from(text), () => {})).toThrow(ChunkedBodyError);

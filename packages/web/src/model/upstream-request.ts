@@ -135,9 +135,12 @@ type Framing =
   | { kind: "length"; remaining: number }
   | { kind: "close" };
 
-/** Receives a body's bytes as they arrive, then its end (with the error that cut it short). */
+/** Receives a body as it arrives, then its end (with the error that cut it short). */
 interface BodySink {
-  receive(bytes: Buffer, framedEnd: number, payload: Buffer[]): void;
+  /** A run of payload: `bytes` from `start` to `end`. */
+  payload(bytes: Buffer, start: number, end: number): void;
+  /** After an arrival's payload runs: the arrival, and where its whole chunks end (chunked only). */
+  arrival?(bytes: Buffer, framedEnd: number): void;
   end(error?: Error): void;
 }
 
@@ -372,26 +375,27 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
       return;
     }
     const framing = this.#framing;
-    const payload: Buffer[] = [];
     let framedEnd = bytes.length;
     let end = -1;
     if (framing.kind === "chunked") {
       try {
-        ({ framedEnd, end } = framing.decoder.push(bytes, (run) => payload.push(run)));
+        framing.decoder.push(bytes, sink.payload);
       } catch (error) {
         this.#fail(error as Error);
         return;
       }
+      framedEnd = framing.decoder.framedEnd;
+      end = framing.decoder.end;
     } else if (framing.kind === "length") {
       const take = Math.min(framing.remaining, bytes.length);
-      if (take > 0) payload.push(bytes.subarray(0, take));
+      if (take > 0) sink.payload(bytes, 0, take);
       framing.remaining -= take;
       if (framing.remaining === 0) end = take;
     } else {
-      payload.push(bytes);
+      sink.payload(bytes, 0, bytes.length);
     }
     if (end !== -1) this.#state = "complete";
-    sink.receive(bytes, framedEnd, payload);
+    sink.arrival?.(bytes, framedEnd);
     if (end !== -1) {
       // Bytes after the body: a server that does not speak HTTP/1.1 as we do; not reused.
       this.#exchange.finished(framing.reusable && end === bytes.length);
@@ -435,7 +439,7 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
     return new Promise((resolve, reject) => {
       const parts: Buffer[] = [];
       this.#read({
-        receive: (_bytes, _framedEnd, payload) => parts.push(...payload),
+        payload: (bytes, start, end) => parts.push(bytes.subarray(start, end)),
         end: (error) => (error ? reject(error) : resolve(Buffer.concat(parts).toString("utf8"))),
       });
     });
@@ -448,8 +452,8 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
     let failure: Error | undefined;
     let wake: (() => void) | undefined;
     this.#read({
-      receive: (_bytes, _framedEnd, payload) => {
-        for (const run of payload) if (run.length > 0) queue.push(run);
+      payload: (bytes, start, end) => {
+        if (end > start) queue.push(bytes.subarray(start, end));
         if (queue.length > MAX_QUEUED) this.#exchange.pause();
         wake?.();
       },
@@ -518,7 +522,7 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
     if (target.destroyed) gone();
     let headSent = false;
     /** The start of a chunk whose end is in bytes not yet arrived. */
-    let unfinished: Buffer[] = [];
+    const unfinished: Buffer[] = [];
     const passOn = (bytes: Buffer, framedEnd: number) => {
       if (framedEnd === 0) {
         if (!this.complete) unfinished.push(bytes);
@@ -533,7 +537,7 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
         headSent = true;
       }
       for (const piece of unfinished) write(piece);
-      unfinished = [];
+      unfinished.length = 0;
       write(framedEnd === bytes.length ? bytes : bytes.subarray(0, framedEnd));
       if (this.complete) target.end();
       else if (framedEnd < bytes.length) unfinished.push(bytes.subarray(framedEnd));
@@ -541,17 +545,14 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
     };
     return new Promise((resolve) => {
       this.#read({
-        receive: (bytes, framedEnd, payload) => {
-          if (onPayload) for (const run of payload) onPayload(run);
-          if (passThrough) {
-            passOn(bytes, framedEnd);
-            return;
-          }
-          for (const run of payload) {
-            const out = transform ? transform(run) : run;
-            if (out !== undefined && out.length > 0) write(out);
-          }
+        payload: (bytes, start, end) => {
+          onPayload?.(bytes, start, end);
+          if (passThrough || end === start) return;
+          const run = bytes.subarray(start, end);
+          const out = transform ? transform(run) : run;
+          if (out !== undefined && out.length > 0) write(out);
         },
+        ...(passThrough ? { arrival: passOn } : {}),
         end: () => {
           drained.off("drain", resume);
           target.off("close", gone);
@@ -570,6 +571,6 @@ export interface RelayOptions {
   transform?: (payload: Buffer) => Buffer | string | undefined;
   /** What the transform still holds when the body ends or breaks off. */
   flush?: () => string | undefined;
-  /** Sees each run of payload as it arrives. */
-  onPayload?: (payload: Buffer) => void;
+  /** Sees each run of payload as it arrives: `bytes` from `start` to `end`. */
+  onPayload?: (bytes: Buffer, start: number, end: number) => void;
 }

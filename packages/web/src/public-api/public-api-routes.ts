@@ -171,7 +171,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     const tail = new TailBytes(1024);
     try {
       await response.relay(raw, {
-        onPayload: (payload) => tail.push(payload),
+        onPayload: (bytes, start, end) => tail.push(bytes, start, end),
         ...(masker && maskingRelay(masker, body.model)),
       });
     } finally {

@@ -38,4 +38,11 @@ describe("TailBytes", () => {
     chunk.fill(0x2d);
     expect(tail.text()).toBe("abcd");
   });
+
+  it("keeps a range of a chunk, as a relay hands it the payload inside a chunk's framing", () => {
+    const tail = new TailBytes(8);
+    tail.push(bytes("6\r\nabcdef\r\n"), 3, 9);
+    tail.push(bytes("xx12345yy"), 2, 7);
+    expect(tail.text()).toBe("def12345");
+  });
 });

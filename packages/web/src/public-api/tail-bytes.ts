@@ -14,20 +14,22 @@ export class TailBytes {
     this.#buffer = Buffer.allocUnsafe(keep * 2);
   }
 
-  push(chunk: Uint8Array): void {
-    if (chunk.length >= this.#keep) {
-      this.#buffer.set(chunk.subarray(chunk.length - this.#keep));
+  /** Keeps `chunk`'s bytes from `start` to `end` (all of it by default). */
+  push(chunk: Buffer, start = 0, end = chunk.length): void {
+    const length = end - start;
+    if (length >= this.#keep) {
+      this.#buffer.set(chunk.subarray(end - this.#keep, end));
       this.#length = this.#keep;
       return;
     }
-    if (this.#length + chunk.length > this.#buffer.length) {
+    if (this.#length + length > this.#buffer.length) {
       // Slide the bytes still wanted to the front: at most once every `keep` bytes.
-      const kept = this.#keep - chunk.length;
+      const kept = this.#keep - length;
       this.#buffer.copyWithin(0, this.#length - kept, this.#length);
       this.#length = kept;
     }
-    this.#buffer.set(chunk, this.#length);
-    this.#length += chunk.length;
+    chunk.copy(this.#buffer, this.#length, start, end);
+    this.#length += length;
   }
 
   /** The last `keep` bytes (fewer if the stream was shorter), as UTF-8. */
