@@ -28,8 +28,11 @@ export class TailBytes {
       this.#buffer.copyWithin(0, this.#length - kept, this.#length);
       this.#length = kept;
     }
-    chunk.copy(this.#buffer, this.#length, start, end);
-    this.#length += length;
+    // Byte by byte: a copy through Buffer#copy or set would allocate a view of the range per chunk.
+    const buffer = this.#buffer;
+    let at = this.#length;
+    for (let i = start; i < end; i++) buffer[at++] = chunk[i]!;
+    this.#length = at;
   }
 
   /** The last `keep` bytes (fewer if the stream was shorter), as UTF-8. */
