@@ -128,7 +128,8 @@ export class ContentFilter {
   /** Refuses (CONTENT_BLOCKED) a user's message that holds a blocked word, when input filtering is on. */
   async checkInput(text: string): Promise<void> {
     const settings = await this.#current();
-    if (!settings.applyToInput) return;
+    // No word listed: nothing to find (the text is not even normalised).
+    if (!settings.applyToInput || this.#filter.longestWord === 0) return;
     const verdict = this.#filter.check(text);
     if (verdict.blocked || verdict.dropped)
       throw new HearthError("CONTENT_BLOCKED", "The message contains a blocked word");
