@@ -113,6 +113,34 @@ describe("UpstreamEndpoint", () => {
     expect(upstream.seen.connections).toBe(1);
   });
 
+  it("passes an answer whole to a client whose socket holds the writes (nothing read over meanwhile)", async () => {
+    // 2,000 distinct events, each its own read, the first while the client's socket takes nothing.
+    const events = Array.from(
+      { length: 2000 },
+      (_, i) => `data: ${String(i).padStart(6, "0")}${"x".repeat(300)}\n\n`,
+    );
+    const url = await rawUpstream(async (_request, socket) => {
+      socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+      for (const event of events) {
+        socket.write(chunk(event));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      socket.write("0\r\n\r\n");
+    });
+    const endpoint = new UpstreamEndpoint(`${url}/v1/chat/completions`);
+    const server = createHttpServer(async (req, res) => {
+      req.resume();
+      const response = await endpoint.post("{}").response;
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      // Held in the socket for a while: a client that does not read yet looks the same to the relay.
+      res.socket?.cork();
+      setTimeout(() => res.socket?.uncork(), 200);
+      await response.relay(res);
+    });
+    const answer = await fetch(await listen(server), { method: "POST", body: "{}" });
+    expect(await answer.text()).toBe(events.join(""));
+  });
+
   it("gives an HTTP/1.0 client the payload without chunk framing", async () => {
     const upstream = await streamingUpstream();
     const relay = new URL(await relayServer(new UpstreamEndpoint(`${upstream.url}/v1/chat/completions`)));

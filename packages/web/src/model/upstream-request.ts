@@ -28,33 +28,91 @@ interface Origin {
   secure: boolean;
 }
 
-/** Idle keep-alive connections per origin, the most recently used last, each with its listener. */
-const idleConnections = new Map<string, Array<{ socket: Socket; forget: () => void }>>();
+/** What a plain connection reads the model service's answers into. */
+const READ_BUFFER_BYTES = 16 * 1024;
 
-function takeIdle(origin: Origin): Socket | undefined {
+/**
+ * A kept-alive connection to the model service. A plain TCP one reads into one buffer of its own,
+ * reused from read to read (`onread`), rather than a new Buffer and a trip through a Readable stream
+ * per read. So whoever keeps a read's bytes past the call that hands them over copies them; only a
+ * relay's write to a client uses them in place, and calls `keepRead` when the write did not go out
+ * at once, so that the next read goes into a new buffer. A TLS connection reads as a stream.
+ */
+class Connection {
+  readonly socket: Socket;
+  /** Where each read's bytes go: the call in progress, or the pool while the connection is idle. */
+  onBytes: (bytes: Buffer) => void = () => {};
+  #buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  #renew = false;
+
+  constructor(origin: Origin) {
+    if (origin.secure) {
+      this.socket = connectTls({
+        host: origin.host,
+        port: origin.port,
+        // SNI names a host, never an address (RFC 6066).
+        ...(isIP(origin.host) === 0 ? { servername: origin.host } : {}),
+        ALPNProtocols: ["http/1.1"],
+      });
+      this.socket.on("data", (bytes: Buffer) => this.onBytes(bytes));
+    } else {
+      this.socket = connectTcp({
+        host: origin.host,
+        port: origin.port,
+        onread: {
+          buffer: () => this.#readBuffer(),
+          callback: (length, buffer) => {
+            this.onBytes((buffer as Buffer).subarray(0, length));
+            return true;
+          },
+        },
+      });
+    }
+    this.socket.setNoDelay(true);
+  }
+
+  /** The last read's bytes stay referenced (a write not yet flushed): the next read needs a new buffer. */
+  keepRead(): void {
+    this.#renew = true;
+  }
+
+  #readBuffer(): Buffer {
+    if (this.#renew) {
+      this.#buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      this.#renew = false;
+    }
+    return this.#buffer;
+  }
+}
+
+/** Idle keep-alive connections per origin, the most recently used last, each with its listener. */
+const idleConnections = new Map<string, Array<{ connection: Connection; forget: () => void }>>();
+
+function takeIdle(origin: Origin): Connection | undefined {
   const idle = idleConnections.get(origin.key);
   while (idle?.length) {
-    const { socket, forget } = idle.pop()!;
+    const { connection, forget } = idle.pop()!;
+    const socket = connection.socket;
     socket.off("close", forget);
     socket.off("error", forget);
     socket.off("timeout", forget);
-    socket.off("data", forget);
     if (socket.destroyed) continue;
     socket.setTimeout(0);
-    return socket;
+    return connection;
   }
   return undefined;
 }
 
-function putIdle(origin: Origin, socket: Socket): void {
+function putIdle(origin: Origin, connection: Connection): void {
   let idle = idleConnections.get(origin.key);
   if (!idle) {
     idle = [];
     idleConnections.set(origin.key, idle);
   }
   const list = idle;
+  const socket = connection.socket;
   const entry = {
-    socket,
+    connection,
     forget: () => {
       const index = list.indexOf(entry);
       if (index !== -1) list.splice(index, 1);
@@ -65,24 +123,10 @@ function putIdle(origin: Origin, socket: Socket): void {
   socket.on("error", entry.forget);
   socket.on("timeout", entry.forget);
   // An idle connection has nothing to say: bytes on it mean it cannot be trusted with a call.
-  socket.on("data", entry.forget);
+  connection.onBytes = entry.forget;
   socket.setTimeout(IDLE_MS);
   socket.resume();
   list.push(entry);
-}
-
-function openConnection(origin: Origin): Socket {
-  const socket = origin.secure
-    ? connectTls({
-        host: origin.host,
-        port: origin.port,
-        // SNI names a host, never an address (RFC 6066).
-        ...(isIP(origin.host) === 0 ? { servername: origin.host } : {}),
-        ALPNProtocols: ["http/1.1"],
-      })
-    : connectTcp({ host: origin.host, port: origin.port });
-  socket.setNoDelay(true);
-  return socket;
 }
 
 function headerLines(headers: Record<string, string>): string {
@@ -152,7 +196,7 @@ class Exchange implements UpstreamCall {
   readonly #request: string;
   #resolve!: (response: UpstreamResponse) => void;
   #reject!: (error: Error) => void;
-  #socket!: Socket;
+  #connection!: Connection;
   #reused = false;
   #stopped = false;
   /** The body has ended and the socket is no longer this call's (it may serve another). */
@@ -179,14 +223,15 @@ class Exchange implements UpstreamCall {
   abort(): void {
     if (this.#stopped || this.#released) return;
     this.#stopped = true;
-    this.#socket.destroy();
+    this.#connection.socket.destroy();
   }
 
-  #send(idle: Socket | undefined): void {
+  #send(idle: Connection | undefined): void {
     this.#reused = idle !== undefined;
-    const socket = idle ?? openConnection(this.#origin);
-    this.#socket = socket;
-    socket.on("data", this.#onData);
+    const connection = idle ?? new Connection(this.#origin);
+    this.#connection = connection;
+    connection.onBytes = this.#onData;
+    const socket = connection.socket;
     socket.on("error", this.#onError);
     socket.on("close", this.#onClose);
     socket.write(this.#request);
@@ -202,7 +247,7 @@ class Exchange implements UpstreamCall {
     const headEnd = head.indexOf("\r\n\r\n");
     if (headEnd === -1) {
       if (head.length > MAX_HEAD_BYTES) this.#fail("the model service sent an invalid answer");
-      else this.#head = head;
+      else this.#head = head === bytes ? Buffer.from(bytes) : head;
       return;
     }
     this.#head = undefined;
@@ -219,7 +264,7 @@ class Exchange implements UpstreamCall {
     }
     this.#answer = new UpstreamResponse(this, parsed.status, parsed.headers, parsed.framing);
     // Nothing reads the body yet: held until a reader comes, so none of it is lost.
-    this.#socket.pause();
+    this.#connection.socket.pause();
     this.#resolve(this.#answer);
     if (rest.length > 0 || parsed.framing.kind === "length") this.#answer.arrived(rest);
   };
@@ -267,27 +312,33 @@ class Exchange implements UpstreamCall {
   #fail(message: string): void {
     this.#refused = true;
     this.#reject(new UpstreamCallError({ url: this.#url, status: 502, message }));
-    this.#socket.destroy();
+    this.#connection.socket.destroy();
   }
 
   pause(): void {
-    if (!this.#released) this.#socket.pause();
+    if (!this.#released) this.#connection.socket.pause();
   }
 
   resume(): void {
-    if (!this.#released) this.#socket.resume();
+    if (!this.#released) this.#connection.socket.resume();
+  }
+
+  /** The bytes of the current read are still referenced: the connection reads the next elsewhere. */
+  keepRead(): void {
+    this.#connection.keepRead();
   }
 
   /** The body has ended: the connection serves the next call, unless it cannot. */
   finished(reusable: boolean): void {
     if (this.#released) return;
     this.#released = true;
-    const socket = this.#socket;
-    socket.off("data", this.#onData);
+    const connection = this.#connection;
+    const socket = connection.socket;
+    connection.onBytes = () => {};
     socket.off("error", this.#onError);
     socket.off("close", this.#onClose);
     if (reusable && !this.#stopped && !socket.destroyed) {
-      putIdle(this.#origin, socket);
+      putIdle(this.#origin, connection);
     } else {
       socket.destroy();
     }
@@ -371,7 +422,7 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
     const sink = this.#sink;
     if (this.#state !== "open") return;
     if (!sink) {
-      this.#held.push(bytes);
+      this.#held.push(Buffer.from(bytes));
       return;
     }
     const framing = this.#framing;
@@ -439,7 +490,7 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
     return new Promise((resolve, reject) => {
       const parts: Buffer[] = [];
       this.#read({
-        payload: (bytes, start, end) => parts.push(bytes.subarray(start, end)),
+        payload: (bytes, start, end) => parts.push(Buffer.copyBytesFrom(bytes, start, end - start)),
         end: (error) => (error ? reject(error) : resolve(Buffer.concat(parts).toString("utf8"))),
       });
     });
@@ -453,7 +504,7 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
     let wake: (() => void) | undefined;
     this.#read({
       payload: (bytes, start, end) => {
-        if (end > start) queue.push(bytes.subarray(start, end));
+        if (end > start) queue.push(Buffer.copyBytesFrom(bytes, start, end - start));
         if (queue.length > MAX_QUEUED) this.#exchange.pause();
         wake?.();
       },
@@ -525,7 +576,7 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
     const unfinished: Buffer[] = [];
     const passOn = (bytes: Buffer, framedEnd: number) => {
       if (framedEnd === 0) {
-        if (!this.complete) unfinished.push(bytes);
+        if (!this.complete) unfinished.push(Buffer.from(bytes));
         return;
       }
       // The head goes out with the first chunk, and the end with the last, each in one write;
@@ -540,16 +591,20 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
       unfinished.length = 0;
       write(framedEnd === bytes.length ? bytes : bytes.subarray(0, framedEnd));
       if (this.complete) target.end();
-      else if (framedEnd < bytes.length) unfinished.push(bytes.subarray(framedEnd));
+      else if (framedEnd < bytes.length) unfinished.push(Buffer.from(bytes.subarray(framedEnd)));
       if (gather) socket!.uncork();
+      // Written in place: bytes the client's socket still holds must not be read over.
+      if (socket!.writableLength > 0) this.#exchange.keepRead();
     };
     return new Promise((resolve) => {
       this.#read({
         payload: (bytes, start, end) => {
           onPayload?.(bytes, start, end);
           if (passThrough || end === start) return;
-          const run = bytes.subarray(start, end);
-          const out = transform ? transform(run) : run;
+          // A transform reads the payload at once; a write may keep it, so it gets a copy.
+          const out = transform
+            ? transform(bytes.subarray(start, end))
+            : Buffer.copyBytesFrom(bytes, start, end - start);
           if (out !== undefined && out.length > 0) write(out);
         },
         ...(passThrough ? { arrival: passOn } : {}),
@@ -567,7 +622,10 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
 }
 
 export interface RelayOptions {
-  /** Changes each run of payload before it is sent (undefined or empty: nothing to send yet). */
+  /**
+   * Changes each run of payload before it is sent (undefined or empty: nothing to send yet). The
+   * run's bytes are only valid during the call.
+   */
   transform?: (payload: Buffer) => Buffer | string | undefined;
   /** What the transform still holds when the body ends or breaks off. */
   flush?: () => string | undefined;
