@@ -579,6 +579,9 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
         if (!this.complete) unfinished.push(Buffer.from(bytes));
         return;
       }
+      // A client's socket that already holds writes keeps this one too: it gets a copy, so that a
+      // stalled client pins at most one read buffer, not one per read.
+      const backlog = socket!.writableLength > 0 || socket!.writableCorked > 0;
       // The head goes out with the first chunk, and the end with the last, each in one write;
       // a lone chunk is written as it is (a corked socket would gather it into a writev).
       const gather = !headSent || unfinished.length > 0 || this.complete;
@@ -589,12 +592,13 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
       }
       for (const piece of unfinished) write(piece);
       unfinished.length = 0;
-      write(framedEnd === bytes.length ? bytes : bytes.subarray(0, framedEnd));
+      const chunks = framedEnd === bytes.length ? bytes : bytes.subarray(0, framedEnd);
+      write(backlog ? Buffer.from(chunks) : chunks);
       if (this.complete) target.end();
       else if (framedEnd < bytes.length) unfinished.push(Buffer.from(bytes.subarray(framedEnd)));
       if (gather) socket!.uncork();
-      // Written in place: bytes the client's socket still holds must not be read over.
-      if (socket!.writableLength > 0) this.#exchange.keepRead();
+      // Written in place and not yet gone out: the next read must not go over those bytes.
+      if (!backlog && socket!.writableLength > 0) this.#exchange.keepRead();
     };
     return new Promise((resolve) => {
       this.#read({
@@ -602,9 +606,11 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
           onPayload?.(bytes, start, end);
           if (passThrough || end === start) return;
           // A transform reads the payload at once; a write may keep it, so it gets a copy.
-          const out = transform
+          let out = transform
             ? transform(bytes.subarray(start, end))
             : Buffer.copyBytesFrom(bytes, start, end - start);
+          // A transform that hands back (part of) what it was given: a write may outlive the read.
+          if (Buffer.isBuffer(out) && out.buffer === bytes.buffer) out = Buffer.from(out);
           if (out !== undefined && out.length > 0) write(out);
         },
         ...(passThrough ? { arrival: passOn } : {}),
