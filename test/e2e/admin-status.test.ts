@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startModelService } from "../../packages/model/test/start-model-service.js";
 import { createApiKey, type Session, signUp } from "../../packages/web/test/support/web-client.js";
-import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
-import { writeTinyGguf } from "../support/tiny-gguf.js";
+import type { WebHarness } from "../../packages/web/test/support/web-harness.js";
+import { type RealModelStand, startRealModelStand } from "../support/real-model-stand.js";
 
 interface StatusAnswer {
   services: Array<{ service: string; ready: boolean; reason?: string }>;
@@ -18,24 +14,19 @@ interface StatusAnswer {
  * after a streamed chat; who did each sensitive action; both refused to non-admins.
  */
 describe("admin status figures and audit log", () => {
-  let dir: string;
-  let model: Awaited<ReturnType<typeof startModelService>>;
+  let stand: RealModelStand;
   let web: WebHarness;
   let admin: Session;
   let member: Session;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "hearth-e2e-status-"));
-    await writeTinyGguf(join(dir, "tiny.gguf"));
-    model = await startModelService(dir);
-    web = await startWeb({ modelUrl: model.url });
+    stand = await startRealModelStand("status");
+    web = stand.web;
     admin = await signUp(web.app, "root");
     member = await signUp(web.app, "member");
   });
   afterAll(async () => {
-    await web?.close();
-    await model?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await stand?.close();
   });
 
   it("shows the model and web services ready, and the figures a streamed chat moved", async () => {

@@ -1,16 +1,12 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startModelService } from "../../packages/model/test/start-model-service.js";
 import {
   parseSse,
   type Session,
   sendInNewConversation,
   signUp,
 } from "../../packages/web/test/support/web-client.js";
-import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
-import { writeTinyGguf } from "../support/tiny-gguf.js";
+import type { WebHarness } from "../../packages/web/test/support/web-harness.js";
+import { type RealModelStand, startRealModelStand } from "../support/real-model-stand.js";
 
 /**
  * A chat over the real model service (a tiny GGUF, context 256, its inference cache holding every
@@ -19,8 +15,7 @@ import { writeTinyGguf } from "../support/tiny-gguf.js";
  * is asked anew.
  */
 describe("a chat over the real model service", () => {
-  let dir: string;
-  let model: Awaited<ReturnType<typeof startModelService>>;
+  let stand: RealModelStand;
   let web: WebHarness;
   let url: string;
   let user: Session;
@@ -28,10 +23,8 @@ describe("a chat over the real model service", () => {
   let modelId: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "hearth-e2e-chat-"));
-    await writeTinyGguf(join(dir, "tiny.gguf"));
-    model = await startModelService(dir, { cache: { deterministicOnly: false } });
-    web = await startWeb({ modelUrl: model.url });
+    stand = await startRealModelStand("chat", { cache: { deterministicOnly: false } });
+    web = stand.web;
     url = await web.app.listen({ host: "127.0.0.1", port: 0 });
     user = await signUp(web.app, "reader");
     const models = (await web.app.inject({ url: "/api/models", headers: user.headers })).json() as {
@@ -40,9 +33,7 @@ describe("a chat over the real model service", () => {
     modelId = models.models[0]!.id;
   });
   afterAll(async () => {
-    await web?.close();
-    await model?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await stand?.close();
   });
 
   it("answers a prompt longer than the context with CONTEXT_OVERFLOW and its message", async () => {
