@@ -52,6 +52,12 @@ export async function groundTurn(
 ): Promise<Grounding> {
   const citations: Citation[] = [];
   const blocks: string[] = [];
+  /** Numbers a source: its citation for the answer, and its block in the prompt. */
+  const cite = (citation: Omit<Citation, "n">, heading: string, text: string) => {
+    const n = citations.length + 1;
+    citations.push({ n, ...citation });
+    blocks.push(sourceBlock(n, heading, text));
+  };
   const warnings: string[] = [];
   let searchQueries: string[] = [];
 
@@ -72,16 +78,17 @@ export async function groundTurn(
       .sort((a, b) => b.score - a.score)
       .slice(0, 5);
     for (const passage of passages) {
-      const n = citations.length + 1;
       const title = passage.documentTitle || "Document";
-      citations.push({
-        n,
-        kind: "document",
-        title,
-        url: `/api/knowledge-bases/${encodeURIComponent(passage.knowledgeBaseId)}/documents/${encodeURIComponent(passage.documentId)}/file${passage.page ? `#page=${passage.page}` : ""}`,
-        snippet: passage.text.slice(0, 300),
-      });
-      blocks.push(sourceBlock(n, `${title}${passage.page ? `, page ${passage.page}` : ""}`, passage.text));
+      cite(
+        {
+          kind: "document",
+          title,
+          url: `/api/knowledge-bases/${encodeURIComponent(passage.knowledgeBaseId)}/documents/${encodeURIComponent(passage.documentId)}/file${passage.page ? `#page=${passage.page}` : ""}`,
+          snippet: passage.text.slice(0, 300),
+        },
+        `${title}${passage.page ? `, page ${passage.page}` : ""}`,
+        passage.text,
+      );
     }
   }
 
@@ -100,20 +107,15 @@ export async function groundTurn(
       if (answer.status === "rejected") continue;
       for (const result of answer.value.results) {
         if (citations.some((c) => c.url === result.url)) continue;
-        const n = citations.length + 1;
-        citations.push({
-          n,
-          kind: "web",
-          title: result.title || result.url,
-          url: result.url,
-          snippet: result.snippet.slice(0, 300),
-        });
-        blocks.push(
-          sourceBlock(
-            n,
-            `${result.title} (${result.url})`,
-            (result.content ?? result.snippet).slice(0, 2000),
-          ),
+        cite(
+          {
+            kind: "web",
+            title: result.title || result.url,
+            url: result.url,
+            snippet: result.snippet.slice(0, 300),
+          },
+          `${result.title} (${result.url})`,
+          (result.content ?? result.snippet).slice(0, 2000),
         );
       }
     }
