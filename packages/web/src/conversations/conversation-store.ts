@@ -98,8 +98,7 @@ export class ConversationStore {
           eb.and([eb("updated_at", "=", after.updatedAt), eb("id", "<", after.id)]),
         ]),
       );
-    const query = options.query;
-    const text = query?.trim();
+    const text = options.query?.trim();
     if (text) {
       // % and _ in the query act as wildcards: a broader match, never a missed one.
       const pattern = `%${text.toLowerCase()}%`;
