@@ -3,7 +3,7 @@ import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, strea
 import { useI18n } from "./i18n.js";
 import { Markdown } from "./markdown.js";
 import { ModelGuidance } from "./model-guidance.js";
-import { ActionError } from "./use-action.js";
+import { ActionError, errorText } from "./use-action.js";
 
 export interface ChatMessage {
   id?: string;
@@ -66,8 +66,7 @@ export function MessageView(props: {
   const { t } = useI18n();
   const { message } = props;
   /** Why an answer failed, in the reader's language where the code is known. */
-  const reason = (failed: ChatMessage) =>
-    (failed.errorCode && t.errorCodes[failed.errorCode]) || failed.error;
+  const reason = (failed: ChatMessage) => errorText(t, failed.errorCode, failed.error ?? "");
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
   const streaming = message.status === "streaming";

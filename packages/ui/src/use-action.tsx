@@ -2,10 +2,14 @@ import { useCallback, useState } from "react";
 import { ApiError } from "./api.js";
 import { type Messages, useI18n } from "./i18n.js";
 
-/** An error as the reader sees it: the service's message, or its code's text in their language. */
+/** An error's code as text in the reader's language where the code is known, else the service's message. */
+export function errorText(t: Messages, code: string | undefined, message: string): string {
+  return (code && t.errorCodes[code]) || message;
+}
+
+/** An error as the reader sees it (see errorText), after the word for error. */
 export function describeError(t: Messages, error: unknown): string {
-  const known = error instanceof ApiError ? t.errorCodes[error.code] : undefined;
-  return `${t.error}: ${known ?? (error as Error).message}`;
+  return `${t.error}: ${errorText(t, error instanceof ApiError ? error.code : undefined, (error as Error).message)}`;
 }
 
 /**
