@@ -198,13 +198,12 @@ class Exchange implements UpstreamCall {
   #reject!: (error: Error) => void;
   #connection!: Connection;
   #reused = false;
+  /** Over on this side: stopped by the caller, or its answer refused as invalid. */
   #stopped = false;
   /** The body has ended and the socket is no longer this call's (it may serve another). */
   #released = false;
   /** Response bytes have arrived (an interim answer too): the request reached the server. */
   #answered = false;
-  /** Refused before the head was whole (an invalid answer): nothing more to do. */
-  #refused = false;
   #head: Buffer | undefined;
   #answer: UpstreamResponse | undefined;
   #cause: Error | undefined;
@@ -262,7 +261,7 @@ class Exchange implements UpstreamCall {
       if (rest.length > 0) this.#onData(rest);
       return;
     }
-    this.#answer = new UpstreamResponse(this, parsed.status, parsed.headers, parsed.framing);
+    this.#answer = new UpstreamResponse(this, parsed);
     // Nothing reads the body yet: held until a reader comes, so none of it is lost.
     this.#connection.socket.pause();
     this.#resolve(this.#answer);
@@ -274,7 +273,6 @@ class Exchange implements UpstreamCall {
   };
 
   readonly #onClose = (): void => {
-    if (this.#refused) return;
     if (this.#answer) {
       this.#answer.closed(
         this.#stopped
@@ -310,7 +308,7 @@ class Exchange implements UpstreamCall {
   };
 
   #fail(message: string): void {
-    this.#refused = true;
+    this.#stopped = true;
     this.#reject(new UpstreamCallError({ url: this.#url, status: 502, message }));
     this.#connection.socket.destroy();
   }
@@ -345,9 +343,16 @@ class Exchange implements UpstreamCall {
   }
 }
 
-function parseHead(
-  text: string,
-): { status: number; headers: Record<string, string>; framing: Framing & { reusable: boolean } } | undefined {
+/** A response head as the body's reader needs it. */
+interface Head {
+  status: number;
+  headers: Record<string, string>;
+  framing: Framing;
+  /** The connection may serve another call once the body has ended. */
+  reusable: boolean;
+}
+
+function parseHead(text: string): Head | undefined {
   const lines = text.split("\r\n");
   const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0] ?? "");
   if (!statusLine) return undefined;
@@ -376,11 +381,7 @@ function parseHead(
   } else {
     framing = { kind: "close" };
   }
-  return {
-    status,
-    headers,
-    framing: Object.assign(framing, { reusable: keepAlive && framing.kind !== "close" }),
-  };
+  return { status, headers, framing, reusable: keepAlive && framing.kind !== "close" };
 }
 
 /**
@@ -392,7 +393,8 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
   /** Header names in lower case; repeated headers joined with ", ". */
   readonly headers: Readonly<Record<string, string>>;
   readonly #exchange: Exchange;
-  readonly #framing: Framing & { reusable: boolean };
+  readonly #framing: Framing;
+  readonly #reusable: boolean;
   #sink: BodySink | undefined;
   /** Bytes that arrived before a reader came. */
   #held: Buffer[] = [];
@@ -400,16 +402,12 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
   #closedWith: Error | undefined;
   #state: "open" | "complete" | "failed" = "open";
 
-  constructor(
-    exchange: Exchange,
-    status: number,
-    headers: Record<string, string>,
-    framing: Framing & { reusable: boolean },
-  ) {
+  constructor(exchange: Exchange, head: Head) {
     this.#exchange = exchange;
-    this.status = status;
-    this.headers = headers;
-    this.#framing = framing;
+    this.status = head.status;
+    this.headers = head.headers;
+    this.#framing = head.framing;
+    this.#reusable = head.reusable;
   }
 
   /** True once the whole body has arrived. */
@@ -449,7 +447,7 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
     sink.arrival?.(bytes, framedEnd);
     if (end !== -1) {
       // Bytes after the body: a server that does not speak HTTP/1.1 as we do; not reused.
-      this.#exchange.finished(framing.reusable && end === bytes.length);
+      this.#exchange.finished(this.#reusable && end === bytes.length);
       sink.end();
     }
   }
