@@ -15,6 +15,7 @@ import { AdmissionQueue } from "../packages/model/src/serving/admission-queue.js
 import { listenOnLoopback } from "../test/support/ports.js";
 import { sharedFile } from "../test/support/shared-data.js";
 import { writeTinyGguf } from "../test/support/tiny-gguf.js";
+import { stealMeter } from "./cpu-steal.js";
 
 const THREADS = 1;
 
@@ -279,6 +280,7 @@ async function servingOverhead(dir: string, modelFile: string, modelName: string
   const layer: number[] = [];
   const bareRuns: number[] = [];
   let before = await serviceTtftSum();
+  const steal = stealMeter();
   for (let round = 0; round < TTFT_ROUNDS; round++) {
     directShort.push((await direct(TTFT_TOKENS)).ttft);
     const answer = await viaHttp(TTFT_TOKENS);
@@ -289,6 +291,7 @@ async function servingOverhead(dir: string, modelFile: string, modelName: string
     directAgain.push((await direct(TTFT_TOKENS)).ttft);
     bareRuns.push(await viaBare());
   }
+  const stealShare = steal();
   console.log(
     `time to first token (${TTFT_ROUNDS} interleaved rounds of ${TTFT_TOKENS}-token answers; each request timed right after a direct run), p50/p99:`,
   );
@@ -298,6 +301,9 @@ async function servingOverhead(dir: string, modelFile: string, modelName: string
     `  time to first token added by HTTP p50/p99: ${p50p99(layer)} (target <= 2 ms at p99; per request, the client's time to first token minus the service's own)`,
   );
   console.log(`  of which the machine's floor (bare node:http SSE answer, same client): ${p50p99(bareRuns)}`);
+  console.log(
+    `  steal during these rounds (the share of the CPUs' time the hypervisor gave other guests): ${stealShare.toFixed(1)} %`,
+  );
   console.log(
     `  paired instead with the direct run before it: ${p50p99(httpShort.map((value, index) => value - directShort[index]!))}; the pairing's own spread (a direct run minus the one before it): ${p50p99(directAgain.map((value, index) => value - directShort[index]!))}`,
   );

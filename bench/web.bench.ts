@@ -25,6 +25,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../test/support/ports.js";
+import { stealMeter } from "./cpu-steal.js";
 
 const CHUNKS = 51;
 const INTERVAL_MS = 20;
@@ -336,6 +337,7 @@ async function compare(
         p99: [] as number[],
         cpu: [] as number[],
         preempted: [] as number[],
+        steal: [] as number[],
         dropped: 0,
         count: 0,
       },
@@ -345,6 +347,7 @@ async function compare(
     for (const target of targets) {
       const cpuBefore = cpuMs(target.pid);
       const preemptedBefore = preemptions(target.pid);
+      const steal = stealMeter();
       const result = await measure(target);
       const entry = figures.get(target.name)!;
       entry.p50.push(result.p50);
@@ -353,12 +356,15 @@ async function compare(
       // to what else the shared machine is running.
       entry.cpu.push((cpuMs(target.pid) - cpuBefore) / Math.max(1, result.count));
       entry.preempted.push((preemptions(target.pid) - preemptedBefore) / Math.max(1, result.count));
+      entry.steal.push(steal());
       entry.dropped += result.dropped;
       entry.count += result.count;
     }
   }
   const direct = figures.get("direct")!;
-  console.log(`${title}, medians of ${runs} interleaved runs:`);
+  console.log(
+    `${title}, medians of ${runs} interleaved runs (steal: the share of the CPUs' time the hypervisor gave other guests meanwhile):`,
+  );
   for (const [name, entry] of figures) {
     const p50 = median(entry.p50);
     const p99 = median(entry.p99);
@@ -367,7 +373,7 @@ async function compare(
         ? ""
         : ` | added over direct: p50 ${(p50 - median(direct.p50)).toFixed(2)} ms, p99 ${(p99 - median(direct.p99)).toFixed(2)} ms | CPU ${median(entry.cpu).toFixed(2)} ms, preempted ${median(entry.preempted).toFixed(1)} times per stream`;
     console.log(
-      `  ${name.padEnd(6)} TTFT p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, streams ${entry.count}, dropped ${entry.dropped}${added}`,
+      `  ${name.padEnd(6)} TTFT p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, streams ${entry.count}, dropped ${entry.dropped}, steal ${median(entry.steal).toFixed(1)} %${added}`,
     );
   }
 }
