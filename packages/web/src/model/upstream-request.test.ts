@@ -301,6 +301,27 @@ describe("UpstreamEndpoint", () => {
     });
   });
 
+  it("gives up on a model service that takes no connection in time, not on one slow to answer", async () => {
+    // Accepts TCP and never answers the TLS handshake: a connection that is never made.
+    let dropped = false;
+    const silent = createTcpServer((socket) => socket.resume().on("close", () => (dropped = true)));
+    const port = new URL(await listen(silent)).port;
+    await expect(
+      new UpstreamEndpoint(`https://127.0.0.1:${port}/x`, {}, { connectTimeoutMs: 200 }).post("{}").response,
+    ).rejects.toMatchObject({
+      code: "UPSTREAM_UNAVAILABLE",
+      cause: { message: "no connection within 0.2 s" },
+    });
+    await vi.waitFor(() => expect(dropped).toBe(true));
+
+    // Connected, then an answer that takes longer than the connect timeout (a call in the queue).
+    const url = await rawUpstream((_request, socket) => {
+      setTimeout(() => socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"), 600);
+    });
+    const answer = await new UpstreamEndpoint(`${url}/x`, {}, { connectTimeoutMs: 200 }).post("{}").response;
+    expect(await answer.text()).toBe("ok");
+  });
+
   it("passes on an answer's events whatever TCP segments they arrive in", async () => {
     const body = `${events.map((e) => `${Buffer.byteLength(e).toString(16)}\r\n${e}\r\n`).join("")}0\r\n\r\n`;
     const url = await rawUpstream(async (_request, socket) => {

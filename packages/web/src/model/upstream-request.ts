@@ -16,6 +16,12 @@ import { ChunkedDecoder } from "./chunked-decoder.js";
 
 /** An idle connection is closed after this long, before servers close theirs (Node's default is 5 s). */
 const IDLE_MS = 4_000;
+/**
+ * A model service that has not taken a new connection by then (TCP, and TLS where it applies) is
+ * unreachable: without this, a host that drops packets holds a call for the kernel's SYN retries
+ * (about two minutes). The same as undici's default, which the other services' calls use.
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
 /** A response head larger than this is refused. */
 const MAX_HEAD_BYTES = 64 * 1024;
 /** Payload runs an iterating reader may fall behind by before the socket is paused. */
@@ -26,6 +32,7 @@ interface Origin {
   host: string;
   port: number;
   secure: boolean;
+  connectTimeoutMs: number;
 }
 
 /** What a plain connection reads the model service's answers into. */
@@ -69,6 +76,16 @@ class Connection {
       });
     }
     this.socket.setNoDelay(true);
+    const socket = this.socket;
+    let connected = false;
+    socket.once(origin.secure ? "secureConnect" : "connect", () => {
+      connected = true;
+      socket.setTimeout(0);
+    });
+    socket.setTimeout(origin.connectTimeoutMs);
+    socket.on("timeout", () => {
+      if (!connected) socket.destroy(new Error(`no connection within ${origin.connectTimeoutMs / 1000} s`));
+    });
   }
 
   /** The last read's bytes stay referenced (a write not yet flushed): the next read needs a new buffer. */
@@ -154,14 +171,24 @@ export class UpstreamEndpoint {
   readonly #origin: Origin;
   readonly #head: string;
 
-  constructor(url: string, headers: Record<string, string> = {}) {
+  constructor(
+    url: string,
+    headers: Record<string, string> = {},
+    { connectTimeoutMs = CONNECT_TIMEOUT_MS }: { connectTimeoutMs?: number } = {},
+  ) {
     const target = new URL(url);
     const secure = target.protocol === "https:";
     if (!secure && target.protocol !== "http:") throw new TypeError(`unsupported URL ${url}`);
     const host = target.hostname.replace(/^\[|\]$/g, "");
     const port = Number(target.port) || (secure ? 443 : 80);
     this.url = url;
-    this.#origin = { key: `${secure ? "https" : "http"}://${target.host}`, host, port, secure };
+    this.#origin = {
+      key: `${secure ? "https" : "http"}://${target.host}`,
+      host,
+      port,
+      secure,
+      connectTimeoutMs,
+    };
     this.#head =
       `POST ${target.pathname}${target.search} HTTP/1.1\r\nhost: ${target.host}\r\n` +
       headerLines({ "content-type": "application/json", ...headers });
