@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { formatModelError } from "./http/format-error.js";
 import { ollamaModelDetails, registerOllamaRoutes } from "./http/ollama-routes.js";
 import { registerOpenAiRoutes } from "./http/openai-routes.js";
+import { registerOriginPolicy } from "./http/origin-policy.js";
 import { registerRegistryRoutes } from "./http/registry-routes.js";
 import type { ModelServiceContext } from "./http/service-context.js";
 import { ModelRegistry } from "./registry/model-registry.js";
@@ -101,7 +102,9 @@ export async function createModelService(
     bodyLimitBytes: settings.bodyLimitBytes,
     formatError: formatModelError,
     serviceToken: config.services.token,
+    jsonWhateverContentType: true,
   });
+  registerOriginPolicy(app, settings.allowedOrigins);
 
   const queue = new AdmissionQueue({
     defaultConcurrency: settings.queue.concurrency ?? settings.parallel,

@@ -217,6 +217,78 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     expect(((await longPrompt.json()) as { error: string }).error).toMatch(/context/);
   });
 
+  it("reads a body as JSON whatever its content type, as Ollama's documented `curl -d` sends it", async () => {
+    const body = JSON.stringify({
+      model: "tiny",
+      prompt: "hello",
+      stream: false,
+      options: { temperature: 0, num_predict: 3 },
+    });
+    for (const headers of [
+      { "content-type": "application/x-www-form-urlencoded" },
+      { "content-type": "text/plain" },
+      {},
+    ]) {
+      const response = await fetch(`${service.url}/api/generate`, {
+        method: "POST",
+        headers,
+        // Bytes, so that fetch adds no content type of its own.
+        body: new TextEncoder().encode(body),
+      });
+      expect(response.status, JSON.stringify(headers)).toBe(200);
+      expect(await response.json()).toMatchObject({ done: true, response: expect.any(String) });
+    }
+  });
+
+  it("refuses what a page of another site sends through the user's browser, and lets allowed pages in with CORS", async () => {
+    const fromPage = (origin: string, path: string, body: unknown) =>
+      fetch(`${service.url}${path}`, {
+        method: "POST",
+        // What a cross-site form or no-preflight fetch can send.
+        headers: { origin, "content-type": "application/x-www-form-urlencoded" },
+        body: JSON.stringify(body),
+      });
+    const deletion = await fromPage("https://evil.example", "/api/delete", { model: "tiny" });
+    expect(deletion.status).toBe(403);
+    expect(((await deletion.json()) as { error: string }).error).toMatch(
+      /https:\/\/evil\.example.*not allowed/,
+    );
+    expect(deletion.headers.get("access-control-allow-origin")).toBeNull();
+    const tags = (await (await fetch(`${service.url}/api/tags`)).json()) as {
+      models: Array<{ name: string }>;
+    };
+    expect(tags.models.map((model) => model.name)).toContain("tiny:latest");
+
+    const chat = await fromPage("https://evil.example", "/v1/chat/completions", {
+      model: "tiny",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(chat.status).toBe(403);
+    expect(((await chat.json()) as { error: { code: string } }).error.code).toBe("ORIGIN_NOT_ALLOWED");
+
+    const preflight = await fetch(`${service.url}/api/chat`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://localhost:5173",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+    expect(preflight.headers.get("access-control-allow-headers")).toBe("content-type");
+
+    // A streamed answer is written past Fastify's reply: it carries the CORS headers too.
+    const streamed = await fromPage("http://localhost:5173", "/api/chat", {
+      model: "tiny",
+      messages: [{ role: "user", content: "hi" }],
+      options: { temperature: 0, num_predict: 3 },
+    });
+    expect(streamed.status).toBe(200);
+    expect(streamed.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+    expect((await streamed.text()).trim().split("\n").at(-1)).toMatch(/"done":true/);
+  });
+
   it("refuses a truncated or non-GGUF file with 422 MODEL_FILE_INVALID while other models keep working", async () => {
     for (const model of ["truncated", "notes"]) {
       const response = await fetch(`${service.url}/v1/chat/completions`, {

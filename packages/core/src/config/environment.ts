@@ -6,7 +6,8 @@ export interface EnvironmentBinding {
   env: string;
   /** Dotted path in the configuration file. */
   key: string;
-  type: "string" | "integer" | "boolean" | "url";
+  /** `list`: comma-separated values. */
+  type: "string" | "integer" | "boolean" | "url" | "list";
   description: string;
 }
 
@@ -86,6 +87,13 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
     key: "model.port",
     type: "integer",
     description: "Port of the model service (Ollama and OpenAI APIs).",
+  },
+  {
+    env: "HEARTH_MODEL_ORIGINS",
+    key: "model.allowedOrigins",
+    type: "list",
+    description:
+      "Web pages allowed to call the model service from a browser, beside loopback and desktop apps (comma-separated; `*` wildcards), as Ollama's OLLAMA_ORIGINS.",
   },
   {
     env: "HEARTH_MODELS_DIR",

@@ -59,6 +59,14 @@ describe("loadConfig", () => {
     expect(config.configFile).toBe(join(cwd, "hearth.yaml"));
   });
 
+  it("reads a list from a comma-separated environment variable", () => {
+    const config = loadConfig({
+      env: { HEARTH_MODEL_ORIGINS: " https://chat.example.com, https://*.corp.example ,," },
+      cwd: emptyDir(),
+    });
+    expect(config.model.allowedOrigins).toEqual(["https://chat.example.com", "https://*.corp.example"]);
+  });
+
   it("reads the file named by HEARTH_CONFIG and fails clearly when it is missing", () => {
     const cwd = emptyDir();
     writeFileSync(join(cwd, "other.yaml"), "dataDir: /var/lib/hearth\n");

@@ -85,6 +85,11 @@ function coerce(binding: EnvironmentBinding, raw: string): unknown {
         "CONFIG_INVALID",
         `${binding.env} (${binding.key}) must be true or false; got "${value}"`,
       );
+    case "list":
+      return value
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean);
     case "url":
       // Ollama's own convention allows OLLAMA_HOST without a scheme ("127.0.0.1:11434").
       return /^[a-z]+:\/\//i.test(value) ? value : `http://${value}`;

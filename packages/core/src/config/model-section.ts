@@ -28,6 +28,11 @@ export const modelSection = z.strictObject({
   ollamaHost: httpUrl.optional(),
   /** Try an Ollama on 127.0.0.1:11434 when `ollamaHost` is unset. */
   ollamaAutodetect: z.boolean().default(true),
+  /**
+   * Origins (`scheme://host[:port]`, `*` wildcards) of web pages allowed to call the service from a
+   * browser, beside loopback pages and desktop apps; requests without an Origin always pass.
+   */
+  allowedOrigins: z.array(z.string().min(1)).default([]),
   bodyLimitBytes: z
     .number()
     .int()

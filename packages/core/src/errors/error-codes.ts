@@ -19,6 +19,10 @@ export const ERROR_CODES = {
   ROUTE_NOT_FOUND: { status: 404, summary: "No route matches the method and path." },
   UNAUTHORIZED: { status: 401, summary: "No valid credentials were presented." },
   FORBIDDEN: { status: 403, summary: "The credentials do not grant access to this resource." },
+  ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    summary: "A web page from an origin the service does not allow sent the request from a browser.",
+  },
   RATE_LIMITED: { status: 429, summary: "Too many requests; retry after the time given in Retry-After." },
   SERVICE_NOT_READY: { status: 503, summary: "The service is starting or shutting down." },
   INTERNAL_ERROR: { status: 500, summary: "An unexpected error; the log has the detail." },

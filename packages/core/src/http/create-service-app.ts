@@ -33,6 +33,12 @@ export interface ServiceAppOptions {
   serviceToken?: string;
   /** Routes, relative to the root, that skip the service token (the web service's own auth handles them). */
   publicPrefixes?: string[];
+  /**
+   * Reads every request body as JSON whatever its Content-Type (or none), as Ollama does: its
+   * documented `curl -d '{...}'` sends application/x-www-form-urlencoded. A service that allows
+   * this must stop cross-site browser requests another way (the model service checks `Origin`).
+   */
+  jsonWhateverContentType?: boolean;
 }
 
 export interface ServiceApp {
@@ -85,31 +91,38 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
   // JSON bodies must be valid UTF-8: JSON.parse would silently turn bad bytes into U+FFFD.
   const decoder = new TextDecoder("utf-8", { fatal: true });
+  const parseJson = (body: Buffer, done: (error: Error | null, value: unknown) => void) => {
+    let text: string;
+    try {
+      text = decoder.decode(body);
+    } catch {
+      done(new HearthErrorClass("INVALID_ENCODING", "The request body is not valid UTF-8"), undefined);
+      return;
+    }
+    if (text.trim() === "") {
+      done(
+        new HearthErrorClass("INVALID_JSON", "The request body is empty; a JSON value was expected"),
+        undefined,
+      );
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(new HearthErrorClass("INVALID_JSON", `Invalid JSON: ${(error as Error).message}`), undefined);
+    }
+  };
   app.addContentTypeParser(
     ["application/json", "application/*+json"],
     { parseAs: "buffer" },
-    (_req, body, done) => {
-      let text: string;
-      try {
-        text = decoder.decode(body as Buffer);
-      } catch {
-        done(new HearthErrorClass("INVALID_ENCODING", "The request body is not valid UTF-8"), undefined);
-        return;
-      }
-      if (text.trim() === "") {
-        done(
-          new HearthErrorClass("INVALID_JSON", "The request body is empty; a JSON value was expected"),
-          undefined,
-        );
-        return;
-      }
-      try {
-        done(null, JSON.parse(text));
-      } catch (error) {
-        done(new HearthErrorClass("INVALID_JSON", `Invalid JSON: ${(error as Error).message}`), undefined);
-      }
-    },
+    (_req, body, done) => parseJson(body as Buffer, done),
   );
+  if (options.jsonWhateverContentType) {
+    app.removeContentTypeParser("text/plain");
+    app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) =>
+      parseJson(body as Buffer, done),
+    );
+  }
 
   const formatError = options.formatError ?? defaultErrorBody;
   app.setErrorHandler((error, request, reply) =>
