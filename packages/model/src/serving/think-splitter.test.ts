@@ -35,6 +35,20 @@ describe("DeepSeek-R1 <think> splitting", () => {
     });
   });
 
+  it("drops a <think> the model writes itself when the template was expected to open it", () => {
+    // Older R1 GGUF templates do not open the tag, and an Ollama asked without `think` passes it on.
+    expect(run(["<th", "ink>", "\nplan it", "</think>", "\n\nanswer"], true)).toEqual({
+      reasoning: "plan it",
+      text: "answer",
+    });
+    expect(run(["\n", "<think>\nplan</think>answer"], true)).toEqual({ reasoning: "plan", text: "answer" });
+  });
+
+  it("gives no reasoning for an empty think block", () => {
+    expect(run(["<think>\n\n</think>\n\nHello"])).toEqual({ reasoning: "", text: "Hello" });
+    expect(run(["\n\n</think>", "\n\nHello"], true)).toEqual({ reasoning: "", text: "Hello" });
+  });
+
   it("passes text without tags through unchanged, and keeps a '<' that is not a tag", () => {
     expect(run(["Hello", " <b>world</b>"])).toEqual({ reasoning: "", text: "Hello <b>world</b>" });
     expect(run(["<", "b>bold"])).toEqual({ reasoning: "", text: "<b>bold" });

@@ -6,14 +6,16 @@ const CLOSE = "</think>";
 /**
  * Splits DeepSeek-R1 style `<think>…</think>` reasoning out of streamed text, also when a tag is split
  * across chunks, and when the chat template already opened the tag (`impliedOpen`: the model's output
- * starts inside the reasoning). Text outside the tags passes through unchanged.
+ * starts inside the reasoning; older R1 templates do not open it, and an Ollama asked without `think`
+ * passes the tag on, so a leading `<think>` is dropped there too). Text outside the tags passes
+ * through unchanged; whitespace around the reasoning belongs to neither part.
  */
 export class ThinkSplitter {
-  #state: "start" | "thinking" | "answer-start" | "answer";
+  #state: "start" | "thinking-start" | "thinking" | "answer-start" | "answer";
   #pending = "";
 
   constructor(options: { impliedOpen?: boolean } = {}) {
-    this.#state = options.impliedOpen ? "thinking" : "start";
+    this.#state = options.impliedOpen ? "thinking-start" : "start";
   }
 
   /** Feeds one text chunk; returns the parts it completes. */
@@ -37,12 +39,25 @@ export class ThinkSplitter {
         const trimmed = this.#pending.trimStart();
         if (trimmed.length === 0) return parts;
         if (trimmed.startsWith(OPEN)) {
-          this.#pending = trimmed.slice(OPEN.length).replace(/^\n/, "");
-          this.#state = "thinking";
+          this.#pending = trimmed.slice(OPEN.length);
+          this.#state = "thinking-start";
           continue;
         }
         if (OPEN.startsWith(trimmed)) return parts; // maybe the start of "<think>": wait for more
         this.#state = "answer";
+        continue;
+      }
+      if (this.#state === "thinking-start") {
+        const trimmed = this.#pending.trimStart();
+        this.#pending = trimmed;
+        if (trimmed.length === 0) return parts;
+        if (trimmed.startsWith(OPEN)) {
+          // The tag the template opened, written again by the model: not reasoning.
+          this.#pending = trimmed.slice(OPEN.length);
+          continue;
+        }
+        if (OPEN.startsWith(trimmed)) return parts; // maybe the start of "<think>": wait for more
+        this.#state = "thinking";
         continue;
       }
       // thinking
@@ -74,7 +89,8 @@ export class ThinkSplitter {
     const rest = this.#pending;
     this.#pending = "";
     if (!rest || this.#state === "answer-start") return [];
-    return [{ type: this.#state === "thinking" ? "reasoning-delta" : "text-delta", text: rest }];
+    const reasoning = this.#state === "thinking" || this.#state === "thinking-start";
+    return [{ type: reasoning ? "reasoning-delta" : "text-delta", text: rest }];
   }
 }
 
