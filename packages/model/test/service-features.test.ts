@@ -245,14 +245,25 @@ describe("Ollama model endpoints", () => {
     };
     expect(show.details.family).toBe("llama");
     await post("/api/generate", { model: "tiny", keep_alive: "10m" });
-    const ps = (await (await fetch(`${service.url}/api/ps`)).json()) as {
-      models: Array<{ name: string; expires_at: string }>;
+    const loaded = async () =>
+      (
+        (await (await fetch(`${service.url}/api/ps`)).json()) as {
+          models: Array<{ name: string; expires_at: string; digest: string; details: { family: string } }>;
+        }
+      ).models.find((model) => model.name === "tiny:latest");
+    const tiny = await loaded();
+    const tags = (await (await fetch(`${service.url}/api/tags`)).json()) as {
+      models: Array<{ name: string; digest: string; details: unknown }>;
     };
-    const tiny = ps.models.find((model) => model.name === "tiny:latest");
-    expect(tiny).toBeDefined();
+    const listed = tags.models.find((model) => model.name === "tiny:latest")!;
+    expect(tiny).toMatchObject({ digest: listed.digest, details: listed.details });
+    expect(tiny?.details.family).toBe("llama");
     const remaining = new Date(tiny!.expires_at).getTime() - Date.now();
     expect(remaining).toBeGreaterThan(9 * 60_000);
     expect(remaining).toBeLessThanOrEqual(10 * 60_000);
+    // Kept for good: a date with a four-digit year, which Go's and Python's parsers take.
+    await post("/api/generate", { model: "tiny", keep_alive: -1 });
+    expect((await loaded())?.expires_at).toBe("9999-12-31T23:59:59.000Z");
     await post("/api/generate", { model: "tiny", keep_alive: 0 });
     const after = (await (await fetch(`${service.url}/api/ps`)).json()) as {
       models: Array<{ name: string }>;

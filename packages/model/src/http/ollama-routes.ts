@@ -27,6 +27,8 @@ export function ollamaModelDetails(description: ModelDescription) {
   };
 }
 
+const KEPT_LOADED_UNTIL = new Date("9999-12-31T23:59:59.000Z");
+
 /** The version reported by /api/version: Hearth's own. */
 export const HEARTH_VERSION = "0.1.0";
 
@@ -258,18 +260,24 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
   });
 
   app.get("/api/ps", async () => {
-    const models = catalog.embedded.loadedModels();
+    const loaded = catalog.embedded.loadedModels();
+    const listed = new Map((await catalog.list()).map((model) => [model.name, model.description]));
     return {
-      models: models.map((model) => ({
-        name: model.id,
-        model: model.id,
-        size: model.sizeBytes,
-        size_vram: 0,
-        digest: "",
-        details: { format: "gguf" },
-        expires_at: (model.expiresAt ?? new Date(8.64e15)).toISOString(),
-        context_length: model.contextLength,
-      })),
+      models: loaded.map((model) => {
+        const description = listed.get(model.id) ?? { id: model.id };
+        return {
+          name: model.id,
+          model: model.id,
+          size: model.sizeBytes,
+          size_vram: 0,
+          digest: description.digest ?? "",
+          details: ollamaModelDetails(description),
+          // Kept loaded for good (keep_alive -1): a far date every client's parser takes (JavaScript's
+          // largest, year 275760, is refused by Go's and Python's).
+          expires_at: (model.expiresAt ?? KEPT_LOADED_UNTIL).toISOString(),
+          context_length: model.contextLength,
+        };
+      }),
     };
   });
 
