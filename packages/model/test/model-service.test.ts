@@ -78,6 +78,12 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
       options: { temperature: 0, num_predict: 6 },
     });
     expect(whole.message.content).toBe(text);
+    // Durations as Ollama splits them: clients take tokens/s from eval_count / eval_duration.
+    for (const done of [last as unknown as typeof whole, whole]) {
+      expect(done.prompt_eval_duration).toBeGreaterThan(0);
+      expect(done.eval_duration).toBeGreaterThan(0);
+      expect(done.prompt_eval_duration + done.eval_duration).toBeLessThanOrEqual(done.total_duration);
+    }
     expect(whole.done).toBe(true);
   });
 

@@ -13,7 +13,13 @@ import { EmbeddedRuntime } from "../runtime/embedded/embedded-runtime.js";
 import type { ModelDescription, StreamPart } from "../runtime/language-model.js";
 import { ollamaErrorBody } from "./format-error.js";
 import { ollamaMessages, ollamaSettings, parseKeepAlive } from "./ollama-settings.js";
-import { collectAnswer, inferenceRequestContext, requestSignal, streamAnswer } from "./request-context.js";
+import {
+  collectAnswer,
+  inferenceRequestContext,
+  isOutputPart,
+  requestSignal,
+  streamAnswer,
+} from "./request-context.js";
 import type { ModelServiceContext } from "./service-context.js";
 
 /** A model's `details` as Ollama's /api/tags and /api/show give them. */
@@ -32,18 +38,28 @@ const KEPT_LOADED_UNTIL = new Date("9999-12-31T23:59:59.000Z");
 /** The version reported by /api/version: Hearth's own. */
 export const HEARTH_VERSION = "0.1.0";
 
-function doneFields(finish: Extract<StreamPart, { type: "finish" }>, startedAt: number) {
-  const total = Math.round((performance.now() - startedAt) * 1e6);
+/**
+ * The last object of an answer, with Ollama's durations in nanoseconds: the prompt's evaluation up
+ * to the first generated part (here with any wait in the queue and a model's load: they are not
+ * timed apart), and the generation after it, which clients divide `eval_count` by for tokens/s.
+ */
+function doneFields(
+  finish: Extract<StreamPart, { type: "finish" }>,
+  startedAt: number,
+  firstOutputAt: number | undefined,
+) {
+  const end = performance.now();
+  const first = firstOutputAt ?? end;
+  const nanoseconds = (ms: number) => Math.round(ms * 1e6);
   return {
     done: true,
-    done_reason:
-      finish.finishReason === "length" ? "length" : finish.finishReason === "abort" ? "stop" : "stop",
-    total_duration: total,
+    done_reason: finish.finishReason === "length" ? "length" : "stop",
+    total_duration: nanoseconds(end - startedAt),
     load_duration: 0,
     prompt_eval_count: finish.usage.promptTokens,
-    prompt_eval_duration: 0,
+    prompt_eval_duration: nanoseconds(first - startedAt),
     eval_count: finish.usage.completionTokens,
-    eval_duration: total,
+    eval_duration: nanoseconds(end - first),
   };
 }
 
@@ -109,9 +125,10 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
             ? { tool_calls: answer.toolCalls.map((toolCall) => ({ function: toolCall })) }
             : {}),
         },
-        ...doneFields(answer.finish, startedAt),
+        ...doneFields(answer.finish, startedAt, answer.firstOutputAt),
       };
     }
+    let firstOutputAt: number | undefined;
     await streamAnswer({
       request,
       reply,
@@ -119,6 +136,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
       inference,
       call,
       writePart: async (stream, part, started) => {
+        if (firstOutputAt === undefined && isOutputPart(part)) firstOutputAt = performance.now();
         const head = { model: started.model.name, created_at: new Date().toISOString() };
         if (part.type === "text-delta")
           await stream.send({ ...head, message: { role: "assistant", content: part.text }, done: false });
@@ -138,7 +156,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
           await stream.send({
             ...head,
             message: { role: "assistant", content: "" },
-            ...doneFields(part, startedAt),
+            ...doneFields(part, startedAt, firstOutputAt),
           });
       },
       writeError: (stream, error) => stream.send(ollamaErrorBody(error)),
@@ -195,9 +213,10 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
         created_at: new Date().toISOString(),
         response: answer.text,
         ...(answer.reasoning ? { thinking: answer.reasoning } : {}),
-        ...doneFields(answer.finish, startedAt),
+        ...doneFields(answer.finish, startedAt, answer.firstOutputAt),
       };
     }
+    let firstOutputAt: number | undefined;
     await streamAnswer({
       request,
       reply,
@@ -205,12 +224,13 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
       inference,
       call,
       writePart: async (stream, part, started) => {
+        if (firstOutputAt === undefined && isOutputPart(part)) firstOutputAt = performance.now();
         const head = { model: started.model.name, created_at: new Date().toISOString() };
         if (part.type === "text-delta") await stream.send({ ...head, response: part.text, done: false });
         else if (part.type === "reasoning-delta")
           await stream.send({ ...head, response: "", thinking: part.text, done: false });
         else if (part.type === "finish")
-          await stream.send({ ...head, response: "", ...doneFields(part, startedAt) });
+          await stream.send({ ...head, response: "", ...doneFields(part, startedAt, firstOutputAt) });
       },
       writeError: (stream, error) => stream.send(ollamaErrorBody(error)),
     });

@@ -103,6 +103,10 @@ export async function streamAnswer(options: {
 }
 
 /** Runs one non-streamed answer; the cache and queue headers are set on the reply. */
+/** Whether a part is generated output: the first one ends the prompt's evaluation. */
+export const isOutputPart = (part: StreamPart) =>
+  part.type === "text-delta" || part.type === "reasoning-delta" || part.type === "tool-call";
+
 export async function collectAnswer(
   reply: FastifyReply,
   inference: InferenceService,
@@ -113,6 +117,8 @@ export async function collectAnswer(
   reasoning: string;
   toolCalls: Array<{ name: string; arguments: Record<string, unknown> }>;
   finish: Extract<StreamPart, { type: "finish" }>;
+  /** When the first generated part (text, reasoning or a tool call) arrived; undefined if none did. */
+  firstOutputAt: number | undefined;
 }> {
   const started = await inference.start(call);
   for (const [name, value] of Object.entries(answerHeaders(started))) reply.header(name, value);
@@ -124,12 +130,14 @@ export async function collectAnswer(
     finishReason: "abort",
     usage: { promptTokens: 0, completionTokens: 0 },
   };
+  let firstOutputAt: number | undefined;
   for await (const part of started.parts) {
+    if (firstOutputAt === undefined && isOutputPart(part)) firstOutputAt = performance.now();
     if (part.type === "text-delta") text += part.text;
     else if (part.type === "reasoning-delta") reasoning += part.text;
     else if (part.type === "tool-call") toolCalls.push(part.toolCall);
     else if (part.type === "finish") finish = part;
     else if (part.type === "error") throw part.error;
   }
-  return { started, text, reasoning, toolCalls, finish };
+  return { started, text, reasoning, toolCalls, finish, firstOutputAt };
 }
