@@ -230,7 +230,7 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
       stream: false,
       options: { temperature: 0, num_predict: 3 },
     });
-    for (const headers of [
+    for (const headers of <Array<Record<string, string>>>[
       { "content-type": "application/x-www-form-urlencoded" },
       { "content-type": "text/plain" },
       {},
