@@ -71,6 +71,9 @@ export const openAiChatRequestSchema = z.looseObject({
   tools: z.array(openAiToolSchema).nullish(),
   tool_choice: z.unknown().optional(),
   reasoning_effort: z.string().nullish(),
+  // Refused rather than ignored: a client asking for them would read `logprobs: null` as none exist.
+  logprobs: z.literal(false, { error: "logprobs are not supported" }).nullish(),
+  top_logprobs: z.literal(0, { error: "logprobs are not supported" }).nullish(),
 });
 export type OpenAiChatRequest = z.infer<typeof openAiChatRequestSchema>;
 
@@ -79,6 +82,7 @@ export const openAiCompletionRequestSchema = z.looseObject({
   prompt: z.union([z.string(), z.array(z.string()).length(1)]),
   suffix: z.string().nullish(),
   echo: z.boolean().nullish(),
+  logprobs: z.literal(0, { error: "logprobs are not supported" }).nullish(),
 });
 export type OpenAiCompletionRequest = z.infer<typeof openAiCompletionRequestSchema>;
 

@@ -223,6 +223,55 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     expect(((await longPrompt.json()) as { error: string }).error).toMatch(/context/);
   });
 
+  it("refuses what it cannot honour instead of ignoring it: logprobs, fewer dimensions, a suffix without infill", async () => {
+    const post = async (path: string, body: unknown) => {
+      const response = await fetch(`${service.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const messages = [{ role: "user", content: "hi" }];
+    const openAiError = (answer: { body: Record<string, unknown> }) =>
+      (answer.body.error as { code: string; message: string }) ?? {};
+
+    const logprobs = await post("/v1/chat/completions", { model: "tiny", messages, logprobs: true });
+    expect(logprobs.status).toBe(400);
+    expect(openAiError(logprobs).message).toMatch(/logprobs are not supported/);
+    expect(
+      (await post("/v1/chat/completions", { model: "tiny", messages, logprobs: false, max_tokens: 2 }))
+        .status,
+    ).toBe(200);
+
+    const shorter = await post("/v1/embeddings", { model: "tiny", input: "hello", dimensions: 4 });
+    expect(shorter.status).toBe(400);
+    expect(openAiError(shorter)).toMatchObject({
+      code: "INVALID_REQUEST",
+      message: expect.stringMatching(/16 dimensions/),
+    });
+    expect((await post("/v1/embeddings", { model: "tiny", input: "hello", dimensions: 16 })).status).toBe(
+      200,
+    );
+
+    const infill = await post("/v1/completions", {
+      model: "tiny",
+      prompt: "def f(",
+      suffix: "return x",
+      max_tokens: 4,
+    });
+    expect(infill.status).toBe(400);
+    expect(openAiError(infill).message).toMatch(/cannot fill in the middle/);
+    const ollamaInfill = await post("/api/generate", {
+      model: "tiny",
+      prompt: "a",
+      suffix: "b",
+      stream: false,
+    });
+    expect(ollamaInfill.status).toBe(400);
+    expect(ollamaInfill.body.error).toMatch(/cannot fill in the middle/);
+  });
+
   it("reads a body as JSON whatever its content type, as Ollama's documented `curl -d` sends it", async () => {
     const body = JSON.stringify({
       model: "tiny",

@@ -183,9 +183,11 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
         done_reason: settings.keepAliveSeconds === 0 ? "unload" : "load",
       };
     }
-    // Raw prompts, and models without a chat template, get the prompt as is; others get it as a user turn.
+    // Raw prompts, fill-in-the-middle (a suffix) and models without a chat template get the prompt
+    // as is; others get it as a user turn.
     const asIs =
       body.raw === true ||
+      Boolean(body.suffix) ||
       (model.runtime instanceof EmbeddedRuntime && model.description.hasChatTemplate === false);
     const input = asIs
       ? {

@@ -295,6 +295,12 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
       inputs,
       signal: requestSignal(reply, shutdownSignal),
     });
+    const size = result.embeddings[0]?.length;
+    if (body.dimensions && size !== undefined && body.dimensions !== size)
+      throw new HearthError(
+        "INVALID_REQUEST",
+        `"${model.name}" gives embeddings of ${size} dimensions; it cannot shorten them to ${body.dimensions}`,
+      );
     return {
       object: "list",
       model: model.name,

@@ -10,6 +10,7 @@ import {
   type LlamaContextSequence,
   type LlamaGrammar,
   LlamaLogLevel,
+  type Token,
 } from "node-llama-cpp";
 import { checkGgufFile, type GgufCheck } from "../../discovery/gguf-validation.js";
 import { modelNameFromFile } from "../../discovery/model-name.js";
@@ -513,19 +514,30 @@ export class EmbeddedRuntime implements ModelRuntime {
       const promptTokens = loaded.model.tokenize(call.input.prompt, false).length + 1;
       const maxTokens = this.#budget(promptTokens, settings.maxTokens, contextSize, call.modelId);
       const completion = new LlamaCompletion({ contextSequence: sequence });
+      const suffix = call.input.suffix;
       try {
+        // Fill-in-the-middle needs the model's infill tokens (code models have them): refused clearly
+        // rather than answered as if the suffix were not there.
+        if (suffix && !completion.infillSupported)
+          throw new HearthError(
+            "INVALID_REQUEST",
+            `"${call.modelId}" cannot fill in the middle (it has no infill tokens); send the prompt without a suffix`,
+          );
         accept();
-        const result = await completion.generateCompletionWithMeta(call.input.prompt, {
+        const options = {
           ...common,
           maxTokens,
           grammar,
-          onToken: (tokens) => {
+          onToken: (tokens: Token[]) => {
             completionTokens += tokens.length;
           },
-          onTextChunk: (text) => {
+          onTextChunk: (text: string) => {
             if (text) emit({ type: "text-delta", text });
           },
-        });
+        };
+        const result = suffix
+          ? await completion.generateInfillCompletionWithMeta(call.input.prompt, suffix, options)
+          : await completion.generateCompletionWithMeta(call.input.prompt, options);
         return {
           finishReason: mapStop(result.metadata.stopReason),
           usage: { promptTokens, completionTokens },
