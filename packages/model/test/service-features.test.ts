@@ -146,6 +146,64 @@ describe("upstream Ollama and OpenAI-compatible servers", () => {
     expect(completion.usage).toMatchObject({ prompt_tokens: 26, completion_tokens: 4 });
     expect(replayVllm.requests.at(-1)).toMatchObject({ model: "meta-llama/Llama-3.2-1B-Instruct" });
   });
+
+  it("passes a tool conversation to an OpenAI-compatible upstream with the calls' ids", async () => {
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    await openai.chat.completions.create({
+      model: "vllm/meta-llama/Llama-3.2-1B-Instruct",
+      messages: [
+        { role: "user", content: "Weather in Paris?" },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            {
+              id: "call_abc",
+              type: "function",
+              function: { name: "weather", arguments: '{"city":"Paris"}' },
+            },
+          ],
+        },
+        { role: "tool", tool_call_id: "call_abc", content: "sunny" },
+      ],
+    });
+    expect((replayVllm.requests.at(-1) as { messages: unknown[] }).messages.slice(1)).toEqual([
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id: "call_abc", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } },
+        ],
+      },
+      { role: "tool", content: "sunny", tool_call_id: "call_abc" },
+    ]);
+
+    // An Ollama client's history has no ids: each result answers the earliest open call of its tool.
+    await post("/api/chat", {
+      model: "vllm/meta-llama/Llama-3.2-1B-Instruct",
+      stream: false,
+      messages: [
+        { role: "user", content: "Weather in Paris and Rome?" },
+        {
+          role: "assistant",
+          content: "",
+          tool_calls: [
+            { function: { name: "weather", arguments: { city: "Paris" } } },
+            { function: { name: "weather", arguments: { city: "Rome" } } },
+          ],
+        },
+        { role: "tool", tool_name: "weather", content: "sunny" },
+        { role: "tool", tool_name: "weather", content: "rain" },
+      ],
+    });
+    const forwarded = (replayVllm.requests.at(-1) as { messages: Array<Record<string, unknown>> }).messages;
+    const ids = (forwarded[1]!.tool_calls as Array<{ id: string }>).map((call) => call.id);
+    expect(new Set(ids).size).toBe(2);
+    expect(forwarded.slice(2)).toEqual([
+      { role: "tool", content: "sunny", tool_call_id: ids[0] },
+      { role: "tool", content: "rain", tool_call_id: ids[1] },
+    ]);
+  });
 });
 
 describe("inference cache", () => {

@@ -26,10 +26,18 @@ function contentText(content: OpenAiMessage["content"]): string {
 }
 
 function toMessages(messages: OpenAiMessage[]): ChatMessage[] {
+  // A tool's result names the call it answers by id; runtimes that know tools by name get the name.
+  const toolNames = new Map<string, string>();
+  for (const message of messages)
+    for (const call of message.tool_calls ?? []) if (call.id) toolNames.set(call.id, call.function.name);
   return messages.map((message) => ({
     role: message.role === "developer" ? "system" : message.role,
     content: contentText(message.content),
-    toolName: message.role === "tool" ? (message.name ?? message.tool_call_id ?? undefined) : undefined,
+    toolName:
+      message.role === "tool"
+        ? (message.name ?? toolNames.get(message.tool_call_id ?? "") ?? message.tool_call_id ?? undefined)
+        : undefined,
+    toolCallId: message.role === "tool" ? (message.tool_call_id ?? undefined) : undefined,
     toolCalls: message.tool_calls?.map((call) => {
       let args: Record<string, unknown> = {};
       try {
@@ -40,7 +48,7 @@ function toMessages(messages: OpenAiMessage[]): ChatMessage[] {
           `messages: the arguments of tool call ${call.function.name} are not JSON`,
         );
       }
-      return { name: call.function.name, arguments: args };
+      return { name: call.function.name, arguments: args, ...(call.id ? { id: call.id } : {}) };
     }),
   }));
 }

@@ -13,6 +13,8 @@ export interface ChatMessage {
   toolCalls?: ToolCall[];
   /** For role "tool": the tool whose result this is. */
   toolName?: string;
+  /** For role "tool": the id of the call it answers (OpenAI's `tool_call_id`), when the client gave one. */
+  toolCallId?: string;
 }
 
 export interface ToolDefinition {
@@ -25,6 +27,8 @@ export interface ToolDefinition {
 export interface ToolCall {
   name: string;
   arguments: Record<string, unknown>;
+  /** The call's id in an earlier turn (OpenAI's), which the tool's result refers to. */
+  id?: string;
 }
 
 /** Output constraints: any JSON value, or JSON that matches a schema. */

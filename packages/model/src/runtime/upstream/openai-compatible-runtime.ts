@@ -2,6 +2,7 @@ import { type OpenAiChatChunk, openAiChatChunkSchema, openAiModelListSchema } fr
 import { UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
 import {
+  type ChatMessage,
   collectStream,
   type EmbedCall,
   type FinishReason,
@@ -81,10 +82,7 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
       ...(settings.frequencyPenalty !== undefined ? { frequency_penalty: settings.frequencyPenalty } : {}),
     };
     if (call.input.kind === "chat") {
-      body.messages = call.input.messages.map((message) => ({
-        role: message.role,
-        content: message.content,
-      }));
+      body.messages = openAiMessages(call.input.messages);
       if (settings.format) {
         body.response_format =
           settings.format.type === "json"
@@ -216,4 +214,35 @@ function mapFinish(reason: string): FinishReason {
   if (reason === "length") return "length";
   if (reason === "tool_calls" || reason === "function_call") return "tool-calls";
   return "stop";
+}
+
+/**
+ * A chat history in OpenAI's shape, tool turns included: an assistant's calls with their ids, and
+ * each tool result with the id of the call it answers (OpenAI-compatible servers refuse a tool
+ * message without one). Calls that came without ids (an Ollama client's history) get ids here, and
+ * each result answers the earliest unanswered call of its tool.
+ */
+function openAiMessages(messages: ChatMessage[]): Array<Record<string, unknown>> {
+  const unanswered: Array<{ id: string; name: string }> = [];
+  let made = 0;
+  return messages.map((message) => {
+    if (message.role === "assistant" && message.toolCalls?.length) {
+      const toolCalls = message.toolCalls.map((toolCall) => {
+        const id = toolCall.id ?? `call_${made++}`;
+        unanswered.push({ id, name: toolCall.name });
+        const call = { name: toolCall.name, arguments: JSON.stringify(toolCall.arguments) };
+        return { id, type: "function", function: call };
+      });
+      return { role: "assistant", content: message.content || null, tool_calls: toolCalls };
+    }
+    if (message.role === "tool") {
+      const answered = message.toolCallId
+        ? unanswered.findIndex((call) => call.id === message.toolCallId)
+        : unanswered.findIndex((call) => call.name === message.toolName);
+      const id = message.toolCallId ?? unanswered[answered]?.id;
+      if (answered !== -1) unanswered.splice(answered, 1);
+      return { role: "tool", content: message.content, ...(id ? { tool_call_id: id } : {}) };
+    }
+    return { role: message.role, content: message.content };
+  });
 }
