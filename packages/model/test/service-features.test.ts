@@ -337,10 +337,26 @@ describe("Ollama model endpoints", () => {
     const legacy = (await (
       await post("/api/embeddings", { model: "tiny", prompt: "hello world" })
     ).json()) as { embedding: number[] };
-    expect(legacy.embedding).toEqual(embedded.embeddings[0]);
+    // /api/embed and OpenAI's give unit vectors (as Ollama and OpenAI do); the legacy route the model's own.
+    const length = (vector: number[]) => Math.hypot(...vector);
+    expect(length(embedded.embeddings[0]!)).toBeCloseTo(1, 5);
+    expect(length(legacy.embedding)).not.toBeCloseTo(1, 5);
+    legacy.embedding.forEach((value, index) =>
+      expect(value / length(legacy.embedding)).toBeCloseTo(embedded.embeddings[0]![index]!, 5),
+    );
     const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
     const vectors = await openai.embeddings.create({ model: "tiny", input: "hello world" });
     expect(vectors.data[0]!.embedding.length).toBe(16);
+    vectors.data[0]!.embedding.forEach((value, index) =>
+      expect(value).toBeCloseTo(embedded.embeddings[0]![index]!, 5),
+    );
+
+    // Longer than the embedding context: cut to fit by default, as Ollama does; refused on request.
+    const long = "hello world ".repeat(400);
+    expect((await ollama.embed({ model: "tiny", input: long })).embeddings[0]).toHaveLength(16);
+    const refused = await post("/api/embed", { model: "tiny", input: long, truncate: false });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/more than the embedding context/);
   });
 
   it("copies a model under a new name without copying its bytes, and deletes it", async () => {

@@ -21,6 +21,7 @@ import {
   streamAnswer,
 } from "./request-context.js";
 import type { ModelServiceContext } from "./service-context.js";
+import { unitLength } from "./unit-length.js";
 
 /** A model's `details` as Ollama's /api/tags and /api/show give them. */
 export function ollamaModelDetails(description: ModelDescription) {
@@ -241,8 +242,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
   const embed = async (
     model: string,
     inputs: string[],
-    keepAlive: string | number | null | undefined,
-    signal: AbortSignal,
+    options: { keepAlive: string | number | null | undefined; truncate?: boolean; signal: AbortSignal },
   ) => {
     const resolved = await catalog.resolve(model);
     if (!resolved.runtime.embed)
@@ -250,8 +250,9 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
     const result = await resolved.runtime.embed({
       modelId: resolved.modelId,
       inputs,
-      signal,
-      keepAliveSeconds: parseKeepAlive(keepAlive),
+      signal: options.signal,
+      keepAliveSeconds: parseKeepAlive(options.keepAlive),
+      ...(options.truncate !== undefined ? { truncate: options.truncate } : {}),
     });
     return { resolved, ...result };
   };
@@ -260,10 +261,15 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
     const body = ollamaEmbedRequestSchema.parse(request.body);
     const startedAt = performance.now();
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
-    const result = await embed(body.model, inputs, body.keep_alive, requestSignal(reply, shutdownSignal));
+    // As Ollama's /api/embed: inputs cut to fit unless `truncate: false`, vectors of unit length.
+    const result = await embed(body.model, inputs, {
+      keepAlive: body.keep_alive,
+      truncate: body.truncate ?? true,
+      signal: requestSignal(reply, shutdownSignal),
+    });
     return {
       model: result.resolved.name,
-      embeddings: result.embeddings,
+      embeddings: result.embeddings.map(unitLength),
       total_duration: Math.round((performance.now() - startedAt) * 1e6),
       load_duration: 0,
       prompt_eval_count: result.promptTokens,
@@ -272,12 +278,10 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
 
   app.post("/api/embeddings", async (request, reply) => {
     const body = ollamaEmbeddingsRequestSchema.parse(request.body);
-    const result = await embed(
-      body.model,
-      [body.prompt],
-      body.keep_alive,
-      requestSignal(reply, shutdownSignal),
-    );
+    const result = await embed(body.model, [body.prompt], {
+      keepAlive: body.keep_alive,
+      signal: requestSignal(reply, shutdownSignal),
+    });
     return { embedding: result.embeddings[0] ?? [] };
   });
 

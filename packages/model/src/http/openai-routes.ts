@@ -12,6 +12,7 @@ import type { CallSettings, ChatMessage, FinishReason, OutputFormat } from "../r
 import { openAiErrorBody } from "./format-error.js";
 import { collectAnswer, inferenceRequestContext, requestSignal, streamAnswer } from "./request-context.js";
 import type { ModelServiceContext } from "./service-context.js";
+import { unitLength } from "./unit-length.js";
 
 function finishReason(reason: FinishReason): string {
   if (reason === "length") return "length";
@@ -312,7 +313,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
     return {
       object: "list",
       model: model.name,
-      data: result.embeddings.map((embedding, index) => ({
+      data: result.embeddings.map(unitLength).map((embedding, index) => ({
         object: "embedding",
         index,
         embedding:

@@ -115,6 +115,8 @@ export interface EmbedCall {
   inputs: string[];
   signal?: AbortSignal;
   keepAliveSeconds?: number;
+  /** Cut an input longer than the embedding context to fit (Ollama's `truncate`), instead of refusing it. */
+  truncate?: boolean;
 }
 
 export interface ModelRuntime {

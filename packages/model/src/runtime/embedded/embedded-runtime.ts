@@ -631,12 +631,16 @@ export class EmbeddedRuntime implements ModelRuntime {
       let promptTokens = 0;
       for (const input of call.inputs) {
         if (call.signal?.aborted) throw new HearthError("INVALID_REQUEST", "the request was cancelled");
-        const tokens = loaded.model.tokenize(input);
-        if (tokens.length >= Math.min(loaded.contextSize, 2048)) {
-          throw new HearthError(
-            "CONTEXT_OVERFLOW",
-            `an input has ${tokens.length} tokens, more than the embedding context holds`,
-          );
+        let tokens = loaded.model.tokenize(input);
+        // The embedding context's size, less the BOS and EOS tokens llama.cpp adds around the input.
+        const room = Math.min(loaded.contextSize, 2048) - 2;
+        if (tokens.length > room) {
+          if (!call.truncate)
+            throw new HearthError(
+              "CONTEXT_OVERFLOW",
+              `an input has ${tokens.length} tokens, more than the embedding context holds (${room})`,
+            );
+          tokens = tokens.slice(0, room);
         }
         promptTokens += tokens.length;
         const embedding = await context.getEmbeddingFor(tokens);

@@ -166,6 +166,7 @@ export class OllamaRuntime implements ModelRuntime {
         model: call.modelId,
         input: call.inputs,
         ...(call.keepAliveSeconds !== undefined ? { keep_alive: call.keepAliveSeconds } : {}),
+        ...(call.truncate !== undefined ? { truncate: call.truncate } : {}),
       },
       signal: call.signal,
     });
