@@ -409,6 +409,55 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
   });
 });
 
+describe("model service: prompt tokens", () => {
+  let dir: string;
+  let service: { url: string; close(): Promise<void> };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "hearth-model-count-"));
+    await writeTinyGguf(join(dir, "tiny.gguf"));
+    // The tiny model's own context (512): room for short answers to skip counting before generating.
+    service = await startModelService(dir, { contextSize: 512 });
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("reports the same prompt tokens whether counted before or after answering, and when a stop sequence ended it", async () => {
+    const ask = async (content: string, extra: Record<string, unknown>) => {
+      const response = await fetch(`${service.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "tiny",
+          messages: [{ role: "user", content }],
+          temperature: 0,
+          ...extra,
+        }),
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as {
+        choices: Array<{ message: { content: string }; finish_reason: string }>;
+        usage: { prompt_tokens: number; completion_tokens: number };
+      };
+    };
+    for (const content of ["hello there", "故事".repeat(40)]) {
+      const counted = await ask(content, { max_tokens: 400 }); // too long to skip counting first
+      const short = await ask(content, { max_tokens: 6 }); // counted after answering
+      expect(short.usage.prompt_tokens, content).toBe(counted.usage.prompt_tokens);
+      expect(counted.usage.prompt_tokens + counted.usage.completion_tokens, content).toBeLessThanOrEqual(512);
+      const words = short.choices[0]!.message.content.trim().split(" ");
+      if (words.length > 2) {
+        const stopped = await ask(content, { max_tokens: 6, stop: [` ${words[2]}`] });
+        expect(stopped.choices[0]!.finish_reason).toBe("stop");
+        expect(stopped.usage.prompt_tokens, content).toBe(counted.usage.prompt_tokens);
+      }
+    }
+  });
+});
+
 describe("model service start-up", () => {
   it("stops with MODELS_DIR_MISSING when the configured models dir does not exist", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hearth-model-missing-"));

@@ -550,15 +550,19 @@ export class EmbeddedRuntime implements ModelRuntime {
     const chat = loaded.chatFor(sequence);
     const history = toChatHistory(call.input.messages);
     const functions = grammar ? undefined : toFunctions(settings.tools);
-    // Counting the rendered prompt's tokens costs a template render and a tokenization; skip it when
-    // the text clearly fits (a token covers at least one character) and count after generating.
-    const characters = call.input.messages.reduce((sum, message) => sum + message.content.length + 64, 256);
-    const clearlyFits = settings.maxTokens !== undefined && characters + settings.maxTokens < contextSize;
-    let promptTokens = clearlyFits
-      ? 0
-      : chat.chatWrapper
-          .generateContextState({ chatHistory: history, availableFunctions: functions })
-          .contextText.tokenize(loaded.model.tokenizer).length;
+    const countPrompt = () =>
+      chat.chatWrapper
+        .generateContextState({ chatHistory: history, availableFunctions: functions })
+        .contextText.tokenize(loaded.model.tokenizer).length;
+    // Counting the rendered prompt's tokens costs a template render and a tokenization: when the text
+    // clearly fits (a token covers at least one byte of it, whatever the script), it is counted after
+    // answering, off the path to the first token.
+    const bytes = call.input.messages.reduce(
+      (sum, message) => sum + Buffer.byteLength(message.content) + 64,
+      256,
+    );
+    const clearlyFits = settings.maxTokens !== undefined && bytes + settings.maxTokens < contextSize;
+    let promptTokens = clearlyFits ? 0 : countPrompt();
     const maxTokens = clearlyFits
       ? settings.maxTokens
       : this.#budget(promptTokens, settings.maxTokens, contextSize, call.modelId);
@@ -586,8 +590,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       emit({ type: "tool-call", toolCall });
     }
     const finishReason = calls.length > 0 ? "tool-calls" : mapStop(result.metadata.stopReason);
-    // The sequence now holds the prompt and the answer (all but the last token, which is never evaluated).
-    if (clearlyFits) promptTokens = Math.max(1, sequence.nextTokenIndex - completionTokens + 1);
+    if (clearlyFits) promptTokens = countPrompt();
     return { finishReason, usage: { promptTokens, completionTokens } };
   }
 
