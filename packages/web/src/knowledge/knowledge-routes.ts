@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { createKnowledgeBaseRequestSchema, updateKnowledgeBaseRequestSchema } from "@hearth/contracts";
 import { HearthError, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
@@ -22,6 +23,23 @@ const accessBody = z.strictObject({
     .default([]),
 });
 
+/** A new base: the knowledge service's documented fields (nothing else is forwarded) and its visibility. */
+const createBody = createKnowledgeBaseRequestSchema.extend({
+  visibility: z.enum(["private", "shared", "public"]).default("private"),
+});
+
+/**
+ * A watched folder is read by the knowledge service with its own rights, and its files are then
+ * served to whoever may read the base: only an administrator may choose one (or change it).
+ */
+function assertMayWatch(request: FastifyRequest, body: { watchFolder?: string | null | undefined }) {
+  if (body.watchFolder !== undefined && currentUser(request).role !== "admin")
+    throw new HearthError(
+      "FORBIDDEN",
+      "Only administrators may set or change a knowledge base's watchFolder (a folder on the server)",
+    );
+}
+
 /**
  * The knowledge service's routes behind the web service's access control: each call is checked
  * against the base's owner, visibility and group shares, then forwarded as is. A base the user may
@@ -39,8 +57,10 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     reply: FastifyReply,
     method: string,
     path: string,
-    knowledgeBaseId?: string,
+    options: { knowledgeBaseId?: string; body?: unknown } = {},
   ) {
+    const { knowledgeBaseId } = options;
+    const body = options.body ?? request.body;
     const isMultipart = String(request.headers["content-type"] ?? "").startsWith("multipart/form-data");
     const response = await knowledge.request(method, path, {
       ...(isMultipart
@@ -49,8 +69,8 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
             headers: { "content-type": String(request.headers["content-type"]) },
             timeoutMs: 10 * 60_000,
           }
-        : request.body !== undefined && method !== "GET" && method !== "DELETE"
-          ? { body: request.body }
+        : body !== undefined && method !== "GET" && method !== "DELETE"
+          ? { body }
           : {}),
     });
     const type = response.headers.get("content-type") ?? "application/json";
@@ -123,13 +143,8 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
 
   app.post("/api/knowledge-bases", user, async (request, reply) => {
     const me = currentUser(request);
-    const body = z
-      .object({
-        name: z.string().min(1).max(200),
-        visibility: z.enum(["private", "shared", "public"]).default("private"),
-      })
-      .passthrough()
-      .parse(request.body);
+    const body = createBody.parse(request.body);
+    assertMayWatch(request, body);
     const { visibility, ...forwarded } = body;
     const response = await knowledge.request("POST", "/v1/knowledge-bases", { body: forwarded });
     const text = await response.text();
@@ -160,14 +175,12 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   app.get("/api/knowledge-bases/:id", user, async (request, reply) =>
     forward(request, reply, "GET", `/v1/knowledge-bases/${encodeURIComponent(await guard(request, "read"))}`),
   );
-  app.patch("/api/knowledge-bases/:id", user, async (request, reply) =>
-    forward(
-      request,
-      reply,
-      "PATCH",
-      `/v1/knowledge-bases/${encodeURIComponent(await guard(request, "write"))}`,
-    ),
-  );
+  app.patch("/api/knowledge-bases/:id", user, async (request, reply) => {
+    const id = await guard(request, "write");
+    const body = updateKnowledgeBaseRequestSchema.parse(request.body);
+    assertMayWatch(request, body);
+    return forward(request, reply, "PATCH", `/v1/knowledge-bases/${encodeURIComponent(id)}`, { body });
+  });
   app.delete("/api/knowledge-bases/:id", user, async (request, reply) => {
     const id = await guard(request, "manage");
     const result = await forward(request, reply, "DELETE", `/v1/knowledge-bases/${encodeURIComponent(id)}`);
@@ -235,11 +248,11 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   );
   app.post("/api/knowledge-bases/:id/documents", user, async (request, reply) => {
     const id = await guard(request, "write");
-    return forward(request, reply, "POST", documents(id), id);
+    return forward(request, reply, "POST", documents(id), { knowledgeBaseId: id });
   });
   app.post("/api/knowledge-bases/:id/documents/from-url", user, async (request, reply) => {
     const id = await guard(request, "write");
-    return forward(request, reply, "POST", `${documents(id)}/from-url`, id);
+    return forward(request, reply, "POST", `${documents(id)}/from-url`, { knowledgeBaseId: id });
   });
   const documentPath = (request: FastifyRequest, id: string) =>
     `${documents(id)}/${encodeURIComponent((request.params as { documentId: string }).documentId)}`;
@@ -257,7 +270,9 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   });
   app.post("/api/knowledge-bases/:id/sync", user, async (request, reply) => {
     const id = await guard(request, "write");
-    return forward(request, reply, "POST", `/v1/knowledge-bases/${encodeURIComponent(id)}/sync`, id);
+    return forward(request, reply, "POST", `/v1/knowledge-bases/${encodeURIComponent(id)}/sync`, {
+      knowledgeBaseId: id,
+    });
   });
 
   const jobGuard = async (request: FastifyRequest) => {
