@@ -103,4 +103,23 @@ describe("knowledge routes", () => {
       expect(changed.json().watchFolder).toBe("/srv/other");
     });
   });
+
+  describe("document files", () => {
+    it("serves an uploaded HTML page sandboxed, never as a page of the app's origin", async () => {
+      const base = (await createBase(user, { name: "pages" })).json() as { id: string };
+      const { documents } = await upload(user, base.id, "page.html", "<script>steal()</script>");
+      const fileUrl = `/api/knowledge-bases/${base.id}/documents/${documents[0]!.id}/file`;
+      for (const sandboxHeaders of [true, false]) {
+        services.sandboxHeaders = sandboxHeaders;
+        const response = await web.app.inject({ url: fileUrl, headers: user.headers });
+        const where = `knowledge service sends sandbox headers: ${sandboxHeaders}`;
+        expect(response.statusCode, where).toBe(200);
+        expect(response.body, where).toContain("<script>");
+        expect(response.headers["x-content-type-options"], where).toBe("nosniff");
+        expect(response.headers["content-security-policy"], where).toBe("default-src 'none'; sandbox");
+        expect(response.headers["content-disposition"], where).toMatch(/^attachment/);
+      }
+      services.sandboxHeaders = true;
+    });
+  });
 });

@@ -23,6 +23,9 @@ const accessBody = z.strictObject({
     .default([]),
 });
 
+/** The policy a document's file is served under: no script, no request, a unique origin. */
+const FILE_SANDBOX = "default-src 'none'; sandbox";
+
 /** A new base: the knowledge service's documented fields (nothing else is forwarded) and its visibility. */
 const createBody = createKnowledgeBaseRequestSchema.extend({
   visibility: z.enum(["private", "shared", "public"]).default("private"),
@@ -101,7 +104,13 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       return reply.code(response.status).type(type).send(text);
     }
     reply.code(response.status).type(type);
-    for (const header of ["content-disposition", "content-length", "cache-control"]) {
+    for (const header of [
+      "content-disposition",
+      "content-length",
+      "cache-control",
+      "x-content-type-options",
+      "content-security-policy",
+    ]) {
       const value = response.headers.get(header);
       if (value) reply.header(header, value);
     }
@@ -266,6 +275,9 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   });
   app.get("/api/knowledge-bases/:id/documents/:documentId/file", user, async (request, reply) => {
     const id = await guard(request, "read");
+    // An uploaded file is served on the app's own origin: an HTML page must never run there, so the
+    // sandbox holds even when the knowledge service did not send it (its own headers replace these).
+    reply.header("x-content-type-options", "nosniff").header("content-security-policy", FILE_SANDBOX);
     return forward(request, reply, "GET", `${documentPath(request, id)}/file`);
   });
   app.post("/api/knowledge-bases/:id/sync", user, async (request, reply) => {
