@@ -122,4 +122,28 @@ describe("knowledge routes", () => {
       services.sandboxHeaders = true;
     });
   });
+
+  describe("jobs", () => {
+    it("answers another user's job exactly as an unknown one", async () => {
+      const stranger = await signUp(web.app, "stranger");
+      const base = (await createBase(user, { name: "jobs" })).json() as { id: string };
+      const { job } = await upload(user, base.id, "notes.txt", "private notes");
+      const mine = await web.app.inject({ url: `/api/jobs/${job.id}`, headers: user.headers });
+      expect(mine.statusCode).toBe(200);
+      for (const [method, suffix] of [
+        ["GET", ""],
+        ["GET", "/events"],
+        ["POST", "/cancel"],
+      ] as const) {
+        const call = (id: string) =>
+          web.app.inject({ method, url: `/api/jobs/${id}${suffix}`, headers: stranger.headers });
+        const theirs = await call(job.id);
+        const unknown = await call("no-such-job");
+        expect(theirs.statusCode, `${method} ${suffix}`).toBe(404);
+        expect(theirs.json().error.code, `${method} ${suffix}`).toBe("JOB_NOT_FOUND");
+        expect(unknown.statusCode, `${method} ${suffix}`).toBe(404);
+        expect(unknown.body, `${method} ${suffix}`).toBe(theirs.body);
+      }
+    });
+  });
 });

@@ -296,8 +296,12 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
         .where("id", "=", jobId)
         .executeTakeFirst()
     )?.knowledge_base_id;
-    if (!knowledgeBaseId) throw new HearthError("ROUTE_NOT_FOUND", "No such job");
-    await knowledgeAccess.assert(currentUser(request), knowledgeBaseId, "write");
+    // A job of a base the user may not change answers as an unknown one: the id reveals nothing.
+    const permission = knowledgeBaseId
+      ? await knowledgeAccess.permissionOf(currentUser(request), knowledgeBaseId)
+      : undefined;
+    if (permission !== "write" && permission !== "manage")
+      throw new HearthError("JOB_NOT_FOUND", "No ingestion job with that id that you may follow");
     return encodeURIComponent(jobId);
   };
   app.get("/api/jobs/:jobId", user, async (request, reply) =>
