@@ -121,6 +121,24 @@ describe("knowledge routes", () => {
       }
       services.sandboxHeaders = true;
     });
+
+    it("records who deleted which document of which base in the audit log", async () => {
+      const base = (await createBase(user, { name: "audited" })).json() as { id: string };
+      const { documents } = await upload(user, base.id, "salaries.txt", "numbers");
+      const deleted = await web.app.inject({
+        method: "DELETE",
+        url: `/api/knowledge-bases/${base.id}/documents/${documents[0]!.id}`,
+        headers: user.headers,
+      });
+      expect(deleted.statusCode).toBe(204);
+      const audit = await web.app.inject({ url: "/api/admin/audit", headers: admin.headers });
+      expect(audit.json().entries[0]).toMatchObject({
+        action: "knowledge-base.document-delete",
+        actorName: "user",
+        target: base.id,
+        details: { documentId: documents[0]!.id, name: "salaries.txt" },
+      });
+    });
   });
 
   describe("jobs", () => {

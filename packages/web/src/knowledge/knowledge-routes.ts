@@ -263,6 +263,12 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const id = await guard(request, "write");
     return forward(request, reply, "POST", `${documents(id)}/from-url`, { knowledgeBaseId: id });
   });
+  /** A document's name, for the audit log; null when the knowledge service cannot say. */
+  const documentName = async (path: string): Promise<string | null> => {
+    const response = await knowledge.request("GET", path);
+    if (!response.ok) return null;
+    return ((await response.json()) as { name?: string }).name ?? null;
+  };
   const documentPath = (request: FastifyRequest, id: string) =>
     `${documents(id)}/${encodeURIComponent((request.params as { documentId: string }).documentId)}`;
   app.get("/api/knowledge-bases/:id/documents/:documentId", user, async (request, reply) => {
@@ -271,7 +277,18 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   });
   app.delete("/api/knowledge-bases/:id/documents/:documentId", user, async (request, reply) => {
     const id = await guard(request, "write");
-    return forward(request, reply, "DELETE", documentPath(request, id));
+    const path = documentPath(request, id);
+    // Read before deleting: afterwards the knowledge service no longer knows the document's name.
+    const name = await documentName(path);
+    const result = await forward(request, reply, "DELETE", path);
+    if (reply.statusCode < 300)
+      await audit(db, {
+        actorId: currentUser(request).id,
+        action: "knowledge-base.document-delete",
+        target: id,
+        details: { documentId: (request.params as { documentId: string }).documentId, name },
+      });
+    return result;
   });
   app.get("/api/knowledge-bases/:id/documents/:documentId/file", user, async (request, reply) => {
     const id = await guard(request, "read");
