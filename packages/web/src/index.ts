@@ -85,9 +85,13 @@ export async function createWebService(
     await db.destroy();
     throw error;
   }
-  const usage = new UsageMeter(db, settings);
   const conversations = new ConversationStore(db);
-  const modelAccess = new ModelAccess(db, authCache);
+  const modelAccess = new ModelAccess(
+    db,
+    authCache,
+    config.model.upstreams.map((upstream) => upstream.name),
+  );
+  const usage = new UsageMeter(db, settings, (model) => modelAccess.key(model));
   const knowledgeAccess = new KnowledgeAccess(db);
 
   registerAccountRoutes(app, { db, config, settings, throttle: new LoginThrottle() });
