@@ -1,4 +1,5 @@
 export * from "./knowledge.js";
+export * from "./model-name.js";
 export * from "./model-ollama.js";
 export * from "./model-openai.js";
 export * from "./model-registry.js";

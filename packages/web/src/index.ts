@@ -30,6 +30,15 @@ export interface WebServiceOptions {
   database?: OpenDatabaseOptions;
 }
 
+/**
+ * With `web.trustProxy`, the peer is the reverse proxy (deploy/nginx) and only it is believed: the
+ * client's address is the one it appended to X-Forwarded-For, never an entry the client sent itself
+ * (which would let anyone dodge, or turn on others, the sign-in throttle's per-address count).
+ */
+function nearestProxyOnly(_address: string, hop: number): boolean {
+  return hop === 0;
+}
+
 /** Builds the web service (UI, browser API, public API) without listening. */
 export async function createWebService(
   config: HearthConfig,
@@ -47,6 +56,7 @@ export async function createWebService(
     service: "web",
     logger,
     bodyLimitBytes: config.web.bodyLimitBytes,
+    ...(config.web.trustProxy ? { trustProxy: nearestProxyOnly } : {}),
     readiness: async () => {
       try {
         await db.selectFrom("settings").select("key").limit(1).execute();
@@ -75,9 +85,13 @@ export async function createWebService(
     await db.destroy();
     throw error;
   }
-  const usage = new UsageMeter(db, settings);
   const conversations = new ConversationStore(db);
-  const modelAccess = new ModelAccess(db, authCache);
+  const modelAccess = new ModelAccess(
+    db,
+    authCache,
+    config.model.upstreams.map((upstream) => upstream.name),
+  );
+  const usage = new UsageMeter(db, settings, (model) => modelAccess.key(model));
   const knowledgeAccess = new KnowledgeAccess(db);
 
   registerAccountRoutes(app, { db, config, settings, throttle: new LoginThrottle() });

@@ -150,6 +150,11 @@ export const ERROR_CODES = {
     summary:
       "A watched folder or one of its entries cannot be read (missing, permission denied, symlink loop).",
   },
+  WATCH_FOLDER_IN_DATA_DIR: {
+    status: 400,
+    summary:
+      "The watched folder is Hearth's data directory, lies inside it or holds it (it would index the databases).",
+  },
   URL_FETCH_FAILED: {
     status: 502,
     summary: "The document URL could not be fetched or answered with an error.",

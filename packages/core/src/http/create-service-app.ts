@@ -39,6 +39,11 @@ export interface ServiceAppOptions {
    * this must stop cross-site browser requests another way (the model service checks `Origin`).
    */
   jsonWhateverContentType?: boolean;
+  /**
+   * Which peers are reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed:
+   * `request.ip` and `request.protocol` then come from them (Fastify's `trustProxy`). Unset: none.
+   */
+  trustProxy?: (address: string, hop: number) => boolean;
 }
 
 export interface ServiceApp {
@@ -68,6 +73,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     forceCloseConnections: "idle",
     return503OnClosing: true,
     childLoggerFactory: lazyChildLogger,
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
   });
 
   const requests = new Counter({

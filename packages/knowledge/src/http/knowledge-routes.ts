@@ -11,6 +11,7 @@ import { HearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { BlobStore } from "../ingestion/blob-store.js";
+import { assertWatchableFolder } from "../ingestion/folder-scan.js";
 import type { IngestionService, UploadPart } from "../ingestion/ingestion-service.js";
 import type { QueryService } from "../query/query-service.js";
 import { documentView, type KnowledgeBaseRecord, type KnowledgeStore } from "../store/knowledge-store.js";
@@ -21,6 +22,8 @@ export interface KnowledgeRouteDependencies {
   queries: QueryService;
   blobs: BlobStore;
   defaults: { maxTokens: number; overlapTokens: number };
+  /** Hearth's data directory, which no knowledge base may watch (nor a folder holding it). */
+  dataDir: string;
 }
 
 const idParams = z.object({ id: z.string().min(1) });
@@ -35,7 +38,7 @@ export function registerKnowledgeRoutes(
   app: FastifyInstance,
   dependencies: KnowledgeRouteDependencies,
 ): void {
-  const { store, ingestion, queries, blobs, defaults } = dependencies;
+  const { store, ingestion, queries, blobs, defaults, dataDir } = dependencies;
 
   app.post("/v1/knowledge-bases", async (request, reply) => {
     const body = createKnowledgeBaseRequestSchema.parse(request.body);
@@ -44,6 +47,7 @@ export function registerKnowledgeRoutes(
       overlapTokens: body.chunking?.overlapTokens ?? defaults.overlapTokens,
     };
     checkChunking(chunking);
+    if (body.watchFolder) assertWatchableFolder(body.watchFolder, dataDir);
     const created = store.createKnowledgeBase({
       name: body.name,
       description: body.description ?? "",
@@ -67,6 +71,7 @@ export function registerKnowledgeRoutes(
     const current = store.getKnowledgeBase(id);
     const chunking = { ...current.chunking, ...body.chunking };
     checkChunking(chunking);
+    if (body.watchFolder) assertWatchableFolder(body.watchFolder, dataDir);
     const updated = store.updateKnowledgeBase(id, {
       ...(body.name !== undefined ? { name: body.name } : {}),
       ...(body.description !== undefined ? { description: body.description } : {}),

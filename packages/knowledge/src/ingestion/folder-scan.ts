@@ -1,5 +1,6 @@
+import { realpathSync } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { HearthError } from "@hearth/core";
 
 export interface ScannedFile {
@@ -92,4 +93,33 @@ export async function scanFolder(root: string): Promise<{ files: ScannedFile[]; 
 
 function relativeOf(root: string, path: string): string {
   return relative(root, path).split("\\").join("/") || ".";
+}
+
+/**
+ * Refuses a watched folder that is the data directory, lies inside it or holds it: a sync would
+ * index Hearth's own databases and every user's stored files, and serve them to the base's readers.
+ * Links are resolved, so a link to the data directory is refused too.
+ */
+export function assertWatchableFolder(folder: string, dataDir: string): void {
+  const watched = realOrResolved(folder);
+  const data = realOrResolved(dataDir);
+  if (isWithin(watched, data) || isWithin(data, watched))
+    throw new HearthError(
+      "WATCH_FOLDER_IN_DATA_DIR",
+      `The folder ${folder} is, holds or lies inside Hearth's data directory, which may not be watched`,
+    );
+}
+
+/** A folder's real path; its resolved path when it does not exist (yet). */
+function realOrResolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+function isWithin(path: string, folder: string): boolean {
+  const rest = relative(folder, path);
+  return rest === "" || (rest !== ".." && !rest.startsWith(`..${sep}`) && !isAbsolute(rest));
 }

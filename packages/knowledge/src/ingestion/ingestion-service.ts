@@ -22,7 +22,7 @@ import {
   prepareChunks,
 } from "./document-pipeline.js";
 import { displayName, validateFileName } from "./file-name.js";
-import { scanFolder } from "./folder-scan.js";
+import { assertWatchableFolder, scanFolder } from "./folder-scan.js";
 import type { IngestionMetrics } from "./ingestion-metrics.js";
 import { JobScheduler } from "./job-scheduler.js";
 import { fetchDocument } from "./url-fetch.js";
@@ -31,6 +31,8 @@ export interface IngestionOptions extends PipelineSettings {
   maxUploadBytes: number;
   allowPrivateUrls: boolean;
   concurrency: number;
+  /** Hearth's data directory: a watched folder that is, holds or lies inside it is never synced. */
+  dataDir?: string;
 }
 
 export interface IngestionDependencies {
@@ -305,6 +307,8 @@ export class IngestionService {
       store.setJobStatus(jobId, "running");
       this.#publishJob(jobId);
       const knowledgeBase = store.getKnowledgeBase(knowledgeBaseId);
+      // Also here, not only when the folder is set: a base stored before the check existed.
+      if (options.dataDir) assertWatchableFolder(knowledgeBase.watchFolder ?? "", options.dataDir);
       const { files, problems } = await scanFolder(knowledgeBase.watchFolder ?? "");
       const seen = new Set<string>();
       const already = new Set(store.getJob(jobId).documents.map((document) => document.documentId));

@@ -109,10 +109,18 @@ export async function createKnowledgeService(
       tikaForAll: settings.tikaForAll,
       allowPrivateUrls: settings.allowPrivateUrls,
       concurrency: settings.ingestConcurrency,
+      dataDir: config.dataDir,
     },
   });
   const queries = new QueryService(store, index.retriever, embeddings);
-  registerKnowledgeRoutes(app, { store, ingestion, queries, blobs, defaults: DEFAULT_CHUNKING });
+  registerKnowledgeRoutes(app, {
+    store,
+    ingestion,
+    queries,
+    blobs,
+    defaults: DEFAULT_CHUNKING,
+    dataDir: config.dataDir,
+  });
   registerJobRoutes(app, { store, ingestion, shutdownSignal });
 
   ingestion.resume();

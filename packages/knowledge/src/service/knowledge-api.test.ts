@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { KnowledgeClientError } from "@hearth/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docx, pdf, zipBombDocx } from "../testing/document-fixtures.fixture.js";
@@ -277,6 +277,28 @@ describe("watched folders, embeddings and URLs", () => {
       new RegExp(`hearth_knowledge_last_update_timestamp_seconds\\{[^}]*knowledge_base="${kb.id}"`),
     );
     expect(metrics).toMatch(/hearth_knowledge_base_updates_total/);
+  });
+
+  it("refuses to watch the data directory, a folder inside it, one holding it, or a link to it", async () => {
+    const { client, dataDir } = harness;
+    const link = join(folder, "..", `${basename(folder)}-data-link`);
+    symlinkSync(dataDir, link);
+    try {
+      for (const watchFolder of [dataDir, join(dataDir, "knowledge"), dirname(dataDir), link]) {
+        await expect(
+          client.createKnowledgeBase({ name: `Data ${watchFolder}`, watchFolder }),
+          watchFolder,
+        ).rejects.toMatchObject({ status: 400, code: "WATCH_FOLDER_IN_DATA_DIR" });
+      }
+      const kb = await client.createKnowledgeBase({ name: "Later pointed at the data" });
+      await expect(
+        client.updateKnowledgeBase(kb.id, { watchFolder: join(dataDir, "knowledge") }),
+      ).rejects.toMatchObject({ status: 400, code: "WATCH_FOLDER_IN_DATA_DIR" });
+      expect((await client.getKnowledgeBase(kb.id)).watchFolder).toBeNull();
+      expect((await client.listKnowledgeBases()).map((base) => base.name)).not.toContain(`Data ${dataDir}`);
+    } finally {
+      unlinkSync(link);
+    }
   });
 
   it("answers in the requested retrieval mode: lexical ignores vectors, vector ignores full text", async () => {

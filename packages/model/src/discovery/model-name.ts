@@ -9,9 +9,5 @@ export function modelNameFromFile(fileName: string): string {
   return `${base}:latest`;
 }
 
-/** Adds `:latest` when a name has no tag, as Ollama does. */
-export function normalizeModelName(name: string): string {
-  const trimmed = name.trim();
-  const slash = trimmed.lastIndexOf("/");
-  return trimmed.slice(slash + 1).includes(":") ? trimmed : `${trimmed}:latest`;
-}
+// Shared with the web service, whose model access rules must name models as this service does.
+export { normalizeModelName } from "@hearth/contracts";

@@ -25,13 +25,9 @@ interface Deps {
 export function isSecureRequest(request: FastifyRequest, config: HearthConfig): boolean {
   if (config.web.secureCookies === "always") return true;
   if (config.web.secureCookies === "never") return false;
-  if ((request.raw.socket as { encrypted?: boolean }).encrypted) return true;
-  return (
-    config.web.trustProxy &&
-    String(request.headers["x-forwarded-proto"] ?? "")
-      .split(",")[0]
-      ?.trim() === "https"
-  );
+  // Behind a trusted proxy Fastify reads X-Forwarded-Proto (the proxy's own, last, entry), as it
+  // reads the client's address from X-Forwarded-For: both come from the same trusted hop.
+  return request.protocol === "https";
 }
 
 async function startSession(reply: FastifyReply, request: FastifyRequest, deps: Deps, userId: string) {

@@ -69,6 +69,31 @@ describe.each(dialects)("accounts, sessions and API keys on %s", (dialect) => {
     }
   });
 
+  it("behind a trusted proxy, throttles failed sign-ins per client address, not the proxy's", async () => {
+    const behindProxy = await startWeb({ modelUrl: model.url }, { trustProxy: true }, dialect);
+    try {
+      await signUp(behindProxy.app, "office-user");
+      const attempt = (username: string, forwardedFor: string, password = "wrong password!") =>
+        behindProxy.app.inject({
+          method: "POST",
+          url: "/api/auth/login",
+          // As nginx sends it: what the client claimed, then the address nginx saw.
+          headers: { "x-forwarded-for": forwardedFor },
+          payload: { username, password },
+        });
+      // One client guesses at many names until its address is throttled...
+      for (let i = 0; i < 30; i++) await attempt(`guess${i}`, "203.0.113.9");
+      expect((await attempt("guess-more", "203.0.113.9")).statusCode).toBe(429);
+      // ...and cannot dodge that by claiming another address in front of the proxy's entry.
+      expect((await attempt("guess-more", "198.51.100.1, 203.0.113.9")).statusCode).toBe(429);
+      // Everyone else, coming through the same proxy, still signs in.
+      const other = await attempt("office-user", "198.51.100.7", "correct horse battery");
+      expect(other.statusCode, other.body).toBe(200);
+    } finally {
+      await behindProxy.close();
+    }
+  });
+
   it("refuses a wrong password, then throttles repeated failures with Retry-After", async () => {
     await signUp(web.app, "victim");
     const attempt = () =>

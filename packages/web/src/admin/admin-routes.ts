@@ -249,14 +249,22 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     } catch {
       reachable = false;
     }
-    return { reachable, models: models.map((m) => ({ ...m, groupIds: rules.get(m.id) ?? [] })) };
+    return {
+      reachable,
+      models: models.map((m) => ({ ...m, groupIds: deps.modelAccess.groupIdsOf(rules, m.id) })),
+    };
   });
 
   app.put("/api/admin/models/:model/access", admin, async (request) => {
-    const { model } = request.params as { model: string };
+    // Kept under the model service's spelling: a rule set on `name` holds for `name:latest` too.
+    const model = deps.modelAccess.key((request.params as { model: string }).model);
     const { groupIds } = z.strictObject({ groupIds: z.array(z.string()).max(1000) }).parse(request.body);
     await db.transaction().execute(async (trx) => {
-      await trx.deleteFrom("model_access").where("model", "=", model).execute();
+      // The new rules replace those stored under any spelling of the same model.
+      const stored = await trx.selectFrom("model_access").select("model").distinct().execute();
+      const spellings = stored.map((row) => row.model).filter((name) => deps.modelAccess.key(name) === model);
+      if (spellings.length > 0)
+        await trx.deleteFrom("model_access").where("model", "in", spellings).execute();
       for (const groupId of new Set(groupIds)) {
         const group = await trx
           .selectFrom("groups")

@@ -15,6 +15,7 @@ export type AuditAction =
   | "conversation.delete"
   | "knowledge-base.delete"
   | "knowledge-base.access-change"
+  | "knowledge-base.document-delete"
   | "model.access-change"
   | "model.pull"
   | "model.delete"

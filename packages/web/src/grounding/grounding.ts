@@ -131,10 +131,33 @@ export async function groundTurn(
   return { citations, systemMessage: { role: "system", content }, searchQueries, warnings };
 }
 
+/**
+ * One source's block. Everything in it but the number comes from documents and web pages, so none
+ * of it may close the block or open a forged one: the heading (titles, URLs, document names) has
+ * its markup characters and line breaks escaped, and in the text a `<` that starts a source tag
+ * (`</source>`, `< /SOURCE >`, `<source id=...`) is escaped, while other markup is kept as written.
+ */
 function sourceBlock(n: number, title: string, text: string): string {
-  // Neutralise anything that would close the block early.
-  const safe = text.replace(/<\/?source[^>]*>/gi, "");
-  return `<source id="${n}" title="${title.replace(/"/g, "'")}">\n${safe}\n</source>`;
+  return `<source id="${n}" title="${escapeAttribute(title)}">\n${escapeSourceTags(text)}\n</source>`;
+}
+
+/** `<` and the look-alikes a model may read as one (full-width, small). */
+const LESS_THAN = "<\uff1c\ufe64";
+/** Spaces and invisible characters that could sit inside a tag without a model minding. */
+const GAP = "\\s\u200b-\u200d\u2060\ufeff";
+const SOURCE_TAG_START = new RegExp(`[${LESS_THAN}](?=[${GAP}]*/?[${GAP}]*source)`, "gi");
+
+function escapeAttribute(value: string): string {
+  return value
+    .replace(/&/g, "&amp;")
+    .replace(/"/g, "&quot;")
+    .replace(new RegExp(`[${LESS_THAN}]`, "g"), "&lt;")
+    .replace(/[>\uff1e\ufe65]/g, "&gt;")
+    .replace(/[\r\n\u2028\u2029]+/g, " ");
+}
+
+function escapeSourceTags(text: string): string {
+  return text.replace(SOURCE_TAG_START, "&lt;");
 }
 
 /** In auto mode the model decides whether to search and writes the queries. */

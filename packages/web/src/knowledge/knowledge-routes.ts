@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { createKnowledgeBaseRequestSchema, updateKnowledgeBaseRequestSchema } from "@hearth/contracts";
 import { HearthError, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
@@ -22,6 +23,26 @@ const accessBody = z.strictObject({
     .default([]),
 });
 
+/** The policy a document's file is served under: no script, no request, a unique origin. */
+const FILE_SANDBOX = "default-src 'none'; sandbox";
+
+/** A new base: the knowledge service's documented fields (nothing else is forwarded) and its visibility. */
+const createBody = createKnowledgeBaseRequestSchema.extend({
+  visibility: z.enum(["private", "shared", "public"]).default("private"),
+});
+
+/**
+ * A watched folder is read by the knowledge service with its own rights, and its files are then
+ * served to whoever may read the base: only an administrator may choose one (or change it).
+ */
+function assertMayWatch(request: FastifyRequest, body: { watchFolder?: string | null | undefined }) {
+  if (body.watchFolder !== undefined && currentUser(request).role !== "admin")
+    throw new HearthError(
+      "FORBIDDEN",
+      "Only administrators may set or change a knowledge base's watchFolder (a folder on the server)",
+    );
+}
+
 /**
  * The knowledge service's routes behind the web service's access control: each call is checked
  * against the base's owner, visibility and group shares, then forwarded as is. A base the user may
@@ -39,8 +60,10 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     reply: FastifyReply,
     method: string,
     path: string,
-    knowledgeBaseId?: string,
+    options: { knowledgeBaseId?: string; body?: unknown } = {},
   ) {
+    const { knowledgeBaseId } = options;
+    const body = options.body ?? request.body;
     const isMultipart = String(request.headers["content-type"] ?? "").startsWith("multipart/form-data");
     const response = await knowledge.request(method, path, {
       ...(isMultipart
@@ -49,8 +72,8 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
             headers: { "content-type": String(request.headers["content-type"]) },
             timeoutMs: 10 * 60_000,
           }
-        : request.body !== undefined && method !== "GET" && method !== "DELETE"
-          ? { body: request.body }
+        : body !== undefined && method !== "GET" && method !== "DELETE"
+          ? { body }
           : {}),
     });
     const type = response.headers.get("content-type") ?? "application/json";
@@ -81,7 +104,13 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       return reply.code(response.status).type(type).send(text);
     }
     reply.code(response.status).type(type);
-    for (const header of ["content-disposition", "content-length", "cache-control"]) {
+    for (const header of [
+      "content-disposition",
+      "content-length",
+      "cache-control",
+      "x-content-type-options",
+      "content-security-policy",
+    ]) {
       const value = response.headers.get(header);
       if (value) reply.header(header, value);
     }
@@ -123,13 +152,8 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
 
   app.post("/api/knowledge-bases", user, async (request, reply) => {
     const me = currentUser(request);
-    const body = z
-      .object({
-        name: z.string().min(1).max(200),
-        visibility: z.enum(["private", "shared", "public"]).default("private"),
-      })
-      .passthrough()
-      .parse(request.body);
+    const body = createBody.parse(request.body);
+    assertMayWatch(request, body);
     const { visibility, ...forwarded } = body;
     const response = await knowledge.request("POST", "/v1/knowledge-bases", { body: forwarded });
     const text = await response.text();
@@ -160,14 +184,12 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   app.get("/api/knowledge-bases/:id", user, async (request, reply) =>
     forward(request, reply, "GET", `/v1/knowledge-bases/${encodeURIComponent(await guard(request, "read"))}`),
   );
-  app.patch("/api/knowledge-bases/:id", user, async (request, reply) =>
-    forward(
-      request,
-      reply,
-      "PATCH",
-      `/v1/knowledge-bases/${encodeURIComponent(await guard(request, "write"))}`,
-    ),
-  );
+  app.patch("/api/knowledge-bases/:id", user, async (request, reply) => {
+    const id = await guard(request, "write");
+    const body = updateKnowledgeBaseRequestSchema.parse(request.body);
+    assertMayWatch(request, body);
+    return forward(request, reply, "PATCH", `/v1/knowledge-bases/${encodeURIComponent(id)}`, { body });
+  });
   app.delete("/api/knowledge-bases/:id", user, async (request, reply) => {
     const id = await guard(request, "manage");
     const result = await forward(request, reply, "DELETE", `/v1/knowledge-bases/${encodeURIComponent(id)}`);
@@ -235,12 +257,18 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   );
   app.post("/api/knowledge-bases/:id/documents", user, async (request, reply) => {
     const id = await guard(request, "write");
-    return forward(request, reply, "POST", documents(id), id);
+    return forward(request, reply, "POST", documents(id), { knowledgeBaseId: id });
   });
   app.post("/api/knowledge-bases/:id/documents/from-url", user, async (request, reply) => {
     const id = await guard(request, "write");
-    return forward(request, reply, "POST", `${documents(id)}/from-url`, id);
+    return forward(request, reply, "POST", `${documents(id)}/from-url`, { knowledgeBaseId: id });
   });
+  /** A document's name, for the audit log; null when the knowledge service cannot say. */
+  const documentName = async (path: string): Promise<string | null> => {
+    const response = await knowledge.request("GET", path);
+    if (!response.ok) return null;
+    return ((await response.json()) as { name?: string }).name ?? null;
+  };
   const documentPath = (request: FastifyRequest, id: string) =>
     `${documents(id)}/${encodeURIComponent((request.params as { documentId: string }).documentId)}`;
   app.get("/api/knowledge-bases/:id/documents/:documentId", user, async (request, reply) => {
@@ -249,15 +277,31 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   });
   app.delete("/api/knowledge-bases/:id/documents/:documentId", user, async (request, reply) => {
     const id = await guard(request, "write");
-    return forward(request, reply, "DELETE", documentPath(request, id));
+    const path = documentPath(request, id);
+    // Read before deleting: afterwards the knowledge service no longer knows the document's name.
+    const name = await documentName(path);
+    const result = await forward(request, reply, "DELETE", path);
+    if (reply.statusCode < 300)
+      await audit(db, {
+        actorId: currentUser(request).id,
+        action: "knowledge-base.document-delete",
+        target: id,
+        details: { documentId: (request.params as { documentId: string }).documentId, name },
+      });
+    return result;
   });
   app.get("/api/knowledge-bases/:id/documents/:documentId/file", user, async (request, reply) => {
     const id = await guard(request, "read");
+    // An uploaded file is served on the app's own origin: an HTML page must never run there, so the
+    // sandbox holds even when the knowledge service did not send it (its own headers replace these).
+    reply.header("x-content-type-options", "nosniff").header("content-security-policy", FILE_SANDBOX);
     return forward(request, reply, "GET", `${documentPath(request, id)}/file`);
   });
   app.post("/api/knowledge-bases/:id/sync", user, async (request, reply) => {
     const id = await guard(request, "write");
-    return forward(request, reply, "POST", `/v1/knowledge-bases/${encodeURIComponent(id)}/sync`, id);
+    return forward(request, reply, "POST", `/v1/knowledge-bases/${encodeURIComponent(id)}/sync`, {
+      knowledgeBaseId: id,
+    });
   });
 
   const jobGuard = async (request: FastifyRequest) => {
@@ -269,8 +313,12 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
         .where("id", "=", jobId)
         .executeTakeFirst()
     )?.knowledge_base_id;
-    if (!knowledgeBaseId) throw new HearthError("ROUTE_NOT_FOUND", "No such job");
-    await knowledgeAccess.assert(currentUser(request), knowledgeBaseId, "write");
+    // A job of a base the user may not change answers as an unknown one: the id reveals nothing.
+    const permission = knowledgeBaseId
+      ? await knowledgeAccess.permissionOf(currentUser(request), knowledgeBaseId)
+      : undefined;
+    if (permission !== "write" && permission !== "manage")
+      throw new HearthError("JOB_NOT_FOUND", "No ingestion job with that id that you may follow");
     return encodeURIComponent(jobId);
   };
   app.get("/api/jobs/:jobId", user, async (request, reply) =>

@@ -1,3 +1,4 @@
+import { normalizeModelName } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { AuthCache } from "../auth/auth-cache.js";
@@ -5,14 +6,34 @@ import type { WebDatabase } from "../storage/open-database.js";
 
 /**
  * Which groups may use which models. A model without rules is open to every signed-in user; a
- * model with rules only to members of the listed groups (and to admins).
+ * model with rules only to members of the listed groups (and to admins). Rules are kept and matched
+ * under the model service's spelling of a name (see `key`), so `stories260K` and
+ * `stories260K:latest`, one model to the model service, are one model here too.
  */
 export class ModelAccess {
+  readonly #upstreams: ReadonlySet<string>;
+
   constructor(
     readonly db: WebDatabase,
     readonly cache?: AuthCache,
-  ) {}
+    /** The names of the OpenAI-compatible upstreams (`model.upstreams`), whose models are `<name>/<id>`. */
+    upstreams: readonly string[] = [],
+  ) {
+    this.#upstreams = new Set(upstreams);
+  }
 
+  /**
+   * A model's name as the model service resolves it: `<upstream>/<id>` of a configured upstream as
+   * it is (the model service looks those up first, and their ids have no tags), any other name
+   * without a tag as `name:latest` (Ollama's rule, which the model service follows).
+   */
+  key(model: string): string {
+    const slash = model.indexOf("/");
+    if (slash > 0 && this.#upstreams.has(model.slice(0, slash))) return model;
+    return normalizeModelName(model);
+  }
+
+  /** The rules by model key; rows stored under another spelling (before keys) are merged in. */
   async rules(): Promise<Map<string, string[]>> {
     return this.cache ? this.cache.get("model-rules", () => this.#load()) : this.#load();
   }
@@ -20,14 +41,27 @@ export class ModelAccess {
   async #load(): Promise<Map<string, string[]>> {
     const rows = await this.db.selectFrom("model_access").selectAll().execute();
     const map = new Map<string, string[]>();
-    for (const row of rows) map.set(row.model, [...(map.get(row.model) ?? []), row.group_id]);
+    for (const row of rows) {
+      const key = this.key(row.model);
+      map.set(key, [...new Set([...(map.get(key) ?? []), row.group_id])]);
+    }
     return map;
+  }
+
+  /** The groups a model is limited to; none when it is open to everyone. */
+  groupIdsOf(rules: Map<string, string[]>, model: string): string[] {
+    return rules.get(this.key(model)) ?? [];
   }
 
   allowedWith(rules: Map<string, string[]>, user: CurrentUser, model: string): boolean {
     if (user.role === "admin") return true;
-    const groups = rules.get(model);
-    return !groups || groups.some((group) => user.groupIds.includes(group));
+    // An `<upstream>/<id>` the upstream does not offer falls through, in the model service, to the
+    // tagged name: the rules of both spellings must let the user in.
+    const keys = new Set([this.key(model), normalizeModelName(model)]);
+    return [...keys].every((key) => {
+      const groups = rules.get(key);
+      return !groups || groups.some((group) => user.groupIds.includes(group));
+    });
   }
 
   async assertAllowed(user: CurrentUser, model: string): Promise<void> {

@@ -69,12 +69,15 @@ describe("public OpenAI-compatible API with the official openai client", () => {
         apiKeyId: string | null;
       }>;
     };
-    const row = usage.usage.find((u) => u.username === "user" && u.model === "tiny-story" && u.apiKeyId);
+    // Usage is kept under the tagged name, as the model service names the model.
+    const row = usage.usage.find(
+      (u) => u.username === "user" && u.model === "tiny-story:latest" && u.apiKeyId,
+    );
     expect(row?.requests).toBe(2);
     expect(row?.promptTokens).toBe(14);
     const csv = await web.app.inject({ url: "/api/admin/usage?format=csv", headers: admin.headers });
     expect(csv.headers["content-type"]).toContain("text/csv");
-    expect(csv.body).toContain('"user","","tiny-story"');
+    expect(csv.body).toContain('"user","","tiny-story:latest"');
     expect((await web.app.inject({ url: "/api/admin/usage", headers: user.headers })).statusCode).toBe(403);
   });
 

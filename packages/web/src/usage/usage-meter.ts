@@ -23,6 +23,8 @@ export class UsageMeter {
   constructor(
     readonly db: WebDatabase,
     readonly settings: SettingsStore,
+    /** The name a model's usage is kept under, so that its spellings add up (ModelAccess.key). */
+    readonly modelKey: (model: string) => string = (model) => model,
   ) {}
 
   /** Writes the records not yet stored. */
@@ -111,7 +113,7 @@ export class UsageMeter {
     this.#pending.push({
       user_id: entry.userId,
       api_key_id: entry.apiKeyId ?? null,
-      model: entry.model,
+      model: this.modelKey(entry.model),
       prompt_tokens: entry.promptTokens,
       completion_tokens: entry.completionTokens,
       requests: 1,

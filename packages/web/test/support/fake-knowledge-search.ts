@@ -22,6 +22,10 @@ export interface FakeKnowledge {
   searches: string[];
   /** When set, `/v1/search` answers as the real service does when every provider failed. */
   failSearch: boolean;
+  /** The JSON bodies the knowledge-base routes were sent, in order (what the web service forwards). */
+  knowledgeBaseBodies: Array<{ method: string; path: string; body: Record<string, unknown> }>;
+  /** When cleared, document files come without the real service's sandbox headers. */
+  sandboxHeaders: boolean;
   close(): Promise<void>;
 }
 
@@ -52,19 +56,26 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     {
       id: string;
       name: string;
+      watchFolder: string | null;
       createdAt: string;
       documents: Array<{ record: KnowledgeDocument; text: string }>;
     }
   >();
   /** A base as the knowledge service answers it (the contract's schema checks the shape). */
-  const view = (base: { id: string; name: string; createdAt: string; documents: unknown[] }) =>
+  const view = (base: {
+    id: string;
+    name: string;
+    watchFolder: string | null;
+    createdAt: string;
+    documents: unknown[];
+  }) =>
     knowledgeBaseSchema.parse({
       id: base.id,
       name: base.name,
       description: "",
       embeddingModel: null,
       chunking: { maxTokens: 512, overlapTokens: 64 },
-      watchFolder: null,
+      watchFolder: base.watchFolder,
       documentCount: base.documents.length,
       createdAt: base.createdAt,
       updatedAt: base.createdAt,
@@ -74,6 +85,8 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     queries: [],
     searches: [],
     failSearch: false,
+    knowledgeBaseBodies: [],
+    sandboxHeaders: true,
     close: async () => {},
   };
   const send = (response: import("node:http").ServerResponse, status: number, value: unknown) => {
@@ -145,9 +158,21 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     }
     if (parts[0] === "v1" && parts[1] === "knowledge-bases") {
       const id = parts[2];
+      if (String(request.headers["content-type"]).startsWith("application/json") && raw.length > 0)
+        state.knowledgeBaseBodies.push({
+          method: request.method ?? "",
+          path: url.pathname,
+          body: JSON.parse(raw.toString()) as Record<string, unknown>,
+        });
       if (!id && request.method === "POST") {
-        const { name } = JSON.parse(raw.toString()) as { name: string };
-        const base = { id: randomUUID(), name, createdAt: new Date().toISOString(), documents: [] };
+        const { name, watchFolder } = JSON.parse(raw.toString()) as { name: string; watchFolder?: string };
+        const base = {
+          id: randomUUID(),
+          name,
+          watchFolder: watchFolder ?? null,
+          createdAt: new Date().toISOString(),
+          documents: [],
+        };
         bases.set(base.id, base);
         return send(response, 201, view(base));
       }
@@ -158,6 +183,12 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           error: { code: "KNOWLEDGE_BASE_NOT_FOUND", message: "no such knowledge base" },
         });
       if (parts.length === 3 && request.method === "GET") return send(response, 200, view(base));
+      if (parts.length === 3 && request.method === "PATCH") {
+        const patch = JSON.parse(raw.toString()) as { name?: string; watchFolder?: string | null };
+        if (patch.name !== undefined) base.name = patch.name;
+        if (patch.watchFolder !== undefined) base.watchFolder = patch.watchFolder;
+        return send(response, 200, view(base));
+      }
       if (parts.length === 3 && request.method === "DELETE") {
         bases.delete(id);
         response.writeHead(204).end();
@@ -202,7 +233,18 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         if (!document)
           return send(response, 404, { error: { code: "DOCUMENT_NOT_FOUND", message: "no such document" } });
         if (parts[5] === "file") {
-          response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+          // As the real service: an HTML page is an attachment, under a sandbox policy.
+          const html = document.record.name.endsWith(".html");
+          response.writeHead(200, {
+            "content-type": html ? "text/html; charset=utf-8" : "text/plain; charset=utf-8",
+            ...(html ? { "content-disposition": `attachment; filename="${document.record.name}"` } : {}),
+            ...(state.sandboxHeaders
+              ? {
+                  "x-content-type-options": "nosniff",
+                  "content-security-policy": "default-src 'none'; sandbox",
+                }
+              : {}),
+          });
           response.end(document.text);
           return;
         }

@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
+import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
+import { type Session, signUp } from "../../test/support/web-client.js";
+import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
+
+/** The knowledge routes as a user meets them: what reaches the knowledge service, and what comes back. */
+describe("knowledge routes", () => {
+  let model: FakeModelService;
+  let services: FakeKnowledge;
+  let web: WebHarness;
+  let url: string;
+  let admin: Session;
+  let user: Session;
+
+  beforeAll(async () => {
+    model = await startFakeModelService();
+    services = await startFakeKnowledgeAndSearch();
+    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    admin = await signUp(web.app, "admin");
+    user = await signUp(web.app, "user");
+  });
+  afterAll(async () => {
+    await web.close();
+    await services.close();
+    await model.close();
+  });
+
+  const createBase = (session: Session, payload: Record<string, unknown>) =>
+    web.app.inject({ method: "POST", url: "/api/knowledge-bases", headers: session.headers, payload });
+
+  async function upload(session: Session, baseId: string, name: string, text: string) {
+    const form = new FormData();
+    form.append("file", new Blob([text]), name);
+    const response = await fetch(`${url}/api/knowledge-bases/${baseId}/documents`, {
+      method: "POST",
+      headers: session.headers,
+      body: form,
+    });
+    return (await response.json()) as { job: { id: string }; documents: Array<{ id: string }> };
+  }
+
+  describe("watched folders", () => {
+    it("refuses a watchFolder from a user who is not an administrator, and creates nothing", async () => {
+      const before = services.knowledgeBaseBodies.length;
+      const response = await createBase(user, { name: "sneaky", watchFolder: "/etc" });
+      expect(response.statusCode).toBe(403);
+      expect(response.json().error.code).toBe("FORBIDDEN");
+      expect(response.json().error.message).toContain("watchFolder");
+      expect(services.knowledgeBaseBodies.length).toBe(before);
+    });
+
+    it("refuses to set or clear the watchFolder of a user's own base", async () => {
+      const base = (await createBase(user, { name: "mine" })).json() as { id: string };
+      for (const watchFolder of ["/var/lib/hearth", null]) {
+        const response = await web.app.inject({
+          method: "PATCH",
+          url: `/api/knowledge-bases/${base.id}`,
+          headers: user.headers,
+          payload: { watchFolder },
+        });
+        expect(response.statusCode).toBe(403);
+        expect(response.json().error.code).toBe("FORBIDDEN");
+      }
+      const after = await web.app.inject({ url: `/api/knowledge-bases/${base.id}`, headers: user.headers });
+      expect(after.json().watchFolder).toBeNull();
+      // Renaming is still the owner's to do.
+      const renamed = await web.app.inject({
+        method: "PATCH",
+        url: `/api/knowledge-bases/${base.id}`,
+        headers: user.headers,
+        payload: { name: "renamed" },
+      });
+      expect(renamed.statusCode).toBe(200);
+      expect(renamed.json().name).toBe("renamed");
+    });
+
+    it("forwards only the documented fields, and refuses others", async () => {
+      const created = await createBase(user, { name: "plain", description: "notes", visibility: "public" });
+      expect(created.statusCode).toBe(201);
+      expect(services.knowledgeBaseBodies.at(-1)).toEqual({
+        method: "POST",
+        path: "/v1/knowledge-bases",
+        body: { name: "plain", description: "notes" },
+      });
+      const unknown = await createBase(user, { name: "odd", storagePath: "/" });
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.json().error.code).toBe("INVALID_REQUEST");
+    });
+
+    it("lets an administrator watch a folder", async () => {
+      const created = await createBase(admin, { name: "shared drive", watchFolder: "/srv/shared" });
+      expect(created.statusCode).toBe(201);
+      expect(created.json().watchFolder).toBe("/srv/shared");
+      const changed = await web.app.inject({
+        method: "PATCH",
+        url: `/api/knowledge-bases/${created.json().id}`,
+        headers: admin.headers,
+        payload: { watchFolder: "/srv/other" },
+      });
+      expect(changed.statusCode).toBe(200);
+      expect(changed.json().watchFolder).toBe("/srv/other");
+    });
+  });
+
+  describe("document files", () => {
+    it("serves an uploaded HTML page sandboxed, never as a page of the app's origin", async () => {
+      const base = (await createBase(user, { name: "pages" })).json() as { id: string };
+      const { documents } = await upload(user, base.id, "page.html", "<script>steal()</script>");
+      const fileUrl = `/api/knowledge-bases/${base.id}/documents/${documents[0]!.id}/file`;
+      for (const sandboxHeaders of [true, false]) {
+        services.sandboxHeaders = sandboxHeaders;
+        const response = await web.app.inject({ url: fileUrl, headers: user.headers });
+        const where = `knowledge service sends sandbox headers: ${sandboxHeaders}`;
+        expect(response.statusCode, where).toBe(200);
+        expect(response.body, where).toContain("<script>");
+        expect(response.headers["x-content-type-options"], where).toBe("nosniff");
+        expect(response.headers["content-security-policy"], where).toBe("default-src 'none'; sandbox");
+        expect(response.headers["content-disposition"], where).toMatch(/^attachment/);
+      }
+      services.sandboxHeaders = true;
+    });
+
+    it("records who deleted which document of which base in the audit log", async () => {
+      const base = (await createBase(user, { name: "audited" })).json() as { id: string };
+      const { documents } = await upload(user, base.id, "salaries.txt", "numbers");
+      const deleted = await web.app.inject({
+        method: "DELETE",
+        url: `/api/knowledge-bases/${base.id}/documents/${documents[0]!.id}`,
+        headers: user.headers,
+      });
+      expect(deleted.statusCode).toBe(204);
+      const audit = await web.app.inject({ url: "/api/admin/audit", headers: admin.headers });
+      expect(audit.json().entries[0]).toMatchObject({
+        action: "knowledge-base.document-delete",
+        actorName: "user",
+        target: base.id,
+        details: { documentId: documents[0]!.id, name: "salaries.txt" },
+      });
+    });
+  });
+
+  describe("jobs", () => {
+    it("answers another user's job exactly as an unknown one", async () => {
+      const stranger = await signUp(web.app, "stranger");
+      const base = (await createBase(user, { name: "jobs" })).json() as { id: string };
+      const { job } = await upload(user, base.id, "notes.txt", "private notes");
+      const mine = await web.app.inject({ url: `/api/jobs/${job.id}`, headers: user.headers });
+      expect(mine.statusCode).toBe(200);
+      for (const [method, suffix] of [
+        ["GET", ""],
+        ["GET", "/events"],
+        ["POST", "/cancel"],
+      ] as const) {
+        const call = (id: string) =>
+          web.app.inject({ method, url: `/api/jobs/${id}${suffix}`, headers: stranger.headers });
+        const theirs = await call(job.id);
+        const unknown = await call("no-such-job");
+        expect(theirs.statusCode, `${method} ${suffix}`).toBe(404);
+        expect(theirs.json().error.code, `${method} ${suffix}`).toBe("JOB_NOT_FOUND");
+        expect(unknown.statusCode, `${method} ${suffix}`).toBe(404);
+        expect(unknown.body, `${method} ${suffix}`).toBe(theirs.body);
+      }
+    });
+  });
+});
