@@ -402,6 +402,33 @@ describe("Ollama model endpoints", () => {
       (JSON.parse(completion.choices[0]!.message.content!) as { color: string }).color,
     );
   });
+
+  it("refuses a JSON schema the grammar cannot enforce, naming what, in each API's format", async () => {
+    const schema = {
+      type: "object",
+      properties: { age: { type: "integer", minimum: 0 }, name: { type: "string", pattern: "^[a-z]+$" } },
+    };
+    const ollama = await post("/api/chat", {
+      model: "tiny",
+      stream: false,
+      messages: [{ role: "user", content: "hi" }],
+      format: schema,
+    });
+    expect(ollama.status).toBe(400);
+    expect(((await ollama.json()) as { error: string }).error).toMatch(
+      /cannot be enforced.*\$\.properties\.age\.minimum.*\$\.properties\.name\.pattern/,
+    );
+    const openai = await post("/v1/chat/completions", {
+      model: "tiny",
+      messages: [{ role: "user", content: "hi" }],
+      response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "objectx" } } },
+    });
+    expect(openai.status).toBe(400);
+    expect(((await openai.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: "INVALID_REQUEST",
+      message: expect.stringMatching(/unknown type "objectx"/),
+    });
+  });
 });
 
 describe("memory safety", () => {

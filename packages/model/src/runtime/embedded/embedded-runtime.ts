@@ -27,6 +27,7 @@ import {
   type StreamPart,
   type ToolCall,
 } from "../language-model.js";
+import { grammarSchema } from "./grammar-schema.js";
 import { LoadedModel } from "./loaded-model.js";
 import { assertFits, availableMemoryBytes, estimateMemory } from "./memory-estimate.js";
 import { StopSequences } from "./stop-sequences.js";
@@ -615,8 +616,9 @@ export class EmbeddedRuntime implements ModelRuntime {
     if (!format) return undefined;
     const llama = await this.#getLlama();
     if (format.type === "json") return llama.getGrammarFor("json");
+    const schema = grammarSchema(format.schema);
     try {
-      return await llama.createGrammarForJsonSchema(format.schema as never);
+      return await llama.createGrammarForJsonSchema(schema as never);
     } catch (error) {
       throw new HearthError(
         "INVALID_REQUEST",
