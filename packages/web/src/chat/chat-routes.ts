@@ -1,10 +1,10 @@
 import { abortOnShutdown, type HearthConfig, HearthError, ReplyStream, toHearthError } from "@hearth/core";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
 import type { ModelClient } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
-import type { UsageMeter } from "../usage/usage-meter.js";
+import { type Admission, NO_TOKENS, type UsageMeter } from "../usage/usage-meter.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
 
 const chatRequest = z.strictObject({
@@ -17,6 +17,8 @@ const chatRequest = z.strictObject({
     .max(500),
   temperature: z.number().min(0).max(2).optional(),
 });
+
+type ChatRequest = z.infer<typeof chatRequest>;
 
 export interface ModelGuidance {
   modelsDir: string;
@@ -56,9 +58,18 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     const user = currentUser(request);
     const body = chatRequest.parse(request.body);
     await deps.modelAccess.assertAllowed(user, body.model);
-    await deps.usage.check(user);
     const lastUser = body.messages.findLast((message) => message.role === "user");
     await deps.contentFilter.checkInput(lastUser?.content ?? "");
+    const admission = await deps.usage.admit(user, { model: body.model });
+    try {
+      await answer(reply, body, admission);
+    } finally {
+      await admission.settle(NO_TOKENS);
+    }
+  });
+
+  /** Streams the answer; the usage it reports (or none, when the model never answered) settles the admission. */
+  async function answer(reply: FastifyReply, body: ChatRequest, admission: Admission) {
     const maskers = await deps.contentFilter.outputMaskers();
     const upstream = new AbortController();
     const forget = abortOnShutdown(deps.shutdownSignal, upstream);
@@ -89,7 +100,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
           });
         }
         stream.end();
-        await deps.usage.record({ userId: user.id, model: body.model, ...usage }).catch(() => {});
+        await admission.settle(usage);
       }
     } catch (error) {
       if (upstream.signal.aborted) throw new HearthError("SERVICE_NOT_READY", "The request was cancelled");
@@ -97,5 +108,5 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     } finally {
       forget();
     }
-  });
+  }
 }

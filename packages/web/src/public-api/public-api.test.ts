@@ -201,25 +201,25 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     ]);
   });
 
-  it("answers 429 with the reset time when a quota is used up", async () => {
+  it("answers 429 with the reset time when a quota is used up, counting requests still running", async () => {
     await web.app.inject({
       method: "PATCH",
       url: "/api/admin/settings",
       headers: admin.headers,
-      payload: { userLimits: { requestsPerMinute: 1 }, groupLimits: {} },
+      payload: { userLimits: { requestsPerMinute: 2 }, groupLimits: {} },
     });
     const other = await signUp(web.app, "quota-user");
     const key = await createApiKey(web.app, other, "k");
-    const limited = new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 });
-    await limited.chat.completions.create({
-      model: "tiny-story",
-      messages: [{ role: "user", content: "one" }],
-    });
-    const refused = await fetch(`${url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content: "two" }] }),
-    });
+    const ask = (content: string) =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content }] }),
+      });
+    // Six at once against a limit of 2: each counts when admitted, not when its answer ends.
+    const together = await Promise.all(["1", "2", "3", "4", "5", "6"].map(ask));
+    expect(together.map((r) => r.status).sort()).toEqual([200, 200, 429, 429, 429, 429]);
+    const refused = await ask("seven");
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     const body = (await refused.json()) as { error: { code: string; details: { resetAt: string } } };
