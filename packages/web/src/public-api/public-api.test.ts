@@ -266,6 +266,44 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     const bad = new OpenAI({ apiKey: "hk-not-a-real-key", baseURL: `${url}/v1`, maxRetries: 0 });
     await expect(bad.models.list()).rejects.toMatchObject({ status: 401 });
   });
+
+  it("answers its own errors in OpenAI's shape, with Hearth's code, and keeps its shape elsewhere", async () => {
+    const bad = new OpenAI({ apiKey: "hk-not-a-real-key", baseURL: `${url}/v1`, maxRetries: 0 });
+    await expect(bad.models.list()).rejects.toMatchObject({
+      status: 401,
+      type: "authentication_error",
+      code: "API_KEY_INVALID",
+      param: null,
+    });
+    const ask = (extra: Record<string, unknown>) =>
+      client.chat.completions.create({
+        model: "tiny-story",
+        messages: [{ role: "user", content: "hi" }],
+        ...extra,
+      } as never);
+    await expect(ask({ model: "no-such-access" })).rejects.toMatchObject({ status: 404 });
+    await expect(ask({ knowledge_base_ids: ["nope"] })).rejects.toMatchObject({
+      status: 404,
+      type: "not_found_error",
+      code: "KNOWLEDGE_BASE_NOT_FOUND",
+    });
+    await expect(ask({ web_search: "sometimes" })).rejects.toMatchObject({
+      status: 400,
+      type: "invalid_request_error",
+      code: "INVALID_REQUEST",
+    });
+    const raw = await fetch(`${url}/v1/models`, { headers: { authorization: "Bearer hk-nope" } });
+    expect(((await raw.json()) as { error: Record<string, unknown> }).error).toEqual({
+      message: expect.any(String),
+      type: "authentication_error",
+      param: null,
+      code: "API_KEY_INVALID",
+    });
+    const browser = await web.app.inject({ url: "/api/conversations/nope", headers: user.headers });
+    expect(browser.json()).toEqual({
+      error: { code: "CONVERSATION_NOT_FOUND", message: expect.any(String) },
+    });
+  });
 });
 
 describe("admin search-provider check", () => {
