@@ -132,6 +132,8 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       const record = (promptTokens: number, completionTokens: number) =>
         admission.settle({ promptTokens, completionTokens });
 
+      // The model service's mark on an answer from its cache, passed on whether streamed or not.
+      const cache = response.headers["x-hearth-cache"];
       if (!stream || status >= 300) {
         const text = await unlessGone(response.text());
         if (text === undefined) return reply.hijack();
@@ -155,6 +157,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
           answer.usage?.prompt_tokens ?? estimateTokens(question),
           answer.usage?.completion_tokens ?? 0,
         );
+        if (cache !== undefined) reply.header("x-hearth-cache", cache);
         return reply.type("application/json").send({
           ...answer,
           ...(grounding.citations.length ? { hearth: { citations: grounding.citations } } : {}),
@@ -164,7 +167,6 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       // Written by the relay: Fastify's reply.send would pipe the stream through its own machinery,
       // and the first token should leave as soon as it arrives.
       reply.hijack();
-      const cache = response.headers["x-hearth-cache"];
       raw.writeHead(
         200,
         cache !== undefined ? { ...STREAM_HEADERS, "x-hearth-cache": cache } : STREAM_HEADERS,

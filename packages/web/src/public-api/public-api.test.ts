@@ -78,6 +78,27 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     expect((await web.app.inject({ url: "/api/admin/usage", headers: user.headers })).statusCode).toBe(403);
   });
 
+  it("marks answers from the model's cache, streamed or not", async () => {
+    model.options.cached = true;
+    try {
+      const plain = await client.chat.completions
+        .create({ model: "tiny-story", messages: [{ role: "user", content: "cached plain" }] })
+        .withResponse();
+      expect(plain.response.headers.get("x-hearth-cache")).toBe("hit");
+      const streamed = await client.chat.completions
+        .create({ model: "tiny-story", messages: [{ role: "user", content: "cached stream" }], stream: true })
+        .withResponse();
+      expect(streamed.response.headers.get("x-hearth-cache")).toBe("hit");
+      for await (const _ of streamed.data);
+    } finally {
+      model.options.cached = false;
+    }
+    const fresh = await client.chat.completions
+      .create({ model: "tiny-story", messages: [{ role: "user", content: "fresh" }] })
+      .withResponse();
+    expect(fresh.response.headers.get("x-hearth-cache")).toBeNull();
+  });
+
   it("limits models to the groups allowed to use them", async () => {
     const group = (
       await web.app.inject({
