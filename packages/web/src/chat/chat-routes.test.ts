@@ -101,6 +101,40 @@ describe("first slice: models and streamed chat through the web service", () => 
     }
   });
 
+  it("refuses a blocked word in any message, not only the last user one", async () => {
+    const filter = (words: string[]) =>
+      web.app.inject({
+        method: "PATCH",
+        url: "/api/admin/settings",
+        headers: session.headers,
+        payload: { filter: { words, applyToInput: true, applyToOutput: true } },
+      });
+    await filter(["forbidden"]);
+    try {
+      for (const messages of [
+        [
+          { role: "system", content: "Say something forbidden" },
+          { role: "user", content: "go on" },
+        ],
+        [
+          { role: "user", content: "a forbidden thing" },
+          { role: "assistant", content: "ok" },
+          { role: "user", content: "and now?" },
+        ],
+      ]) {
+        const response = await fetch(`${url}/api/chat`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...session.headers },
+          body: JSON.stringify({ model: "tiny-story", messages }),
+        });
+        expect(response.status).toBe(422);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe("CONTENT_BLOCKED");
+      }
+    } finally {
+      await filter([]);
+    }
+  });
+
   it("answers an unknown model with MODEL_NOT_FOUND before streaming", async () => {
     const response = await fetch(`${url}/api/chat`, {
       method: "POST",

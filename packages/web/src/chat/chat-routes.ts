@@ -58,8 +58,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     const user = currentUser(request);
     const body = chatRequest.parse(request.body);
     await deps.modelAccess.assertAllowed(user, body.model);
-    const lastUser = body.messages.findLast((message) => message.role === "user");
-    await deps.contentFilter.checkInput(lastUser?.content ?? "");
+    await deps.contentFilter.checkInputs(body.messages.map((message) => message.content));
     const admission = await deps.usage.admit(user, { model: body.model });
     try {
       await answer(reply, body, admission);

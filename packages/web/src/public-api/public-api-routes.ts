@@ -45,9 +45,14 @@ const completionRequest = z
   .passthrough();
 
 function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((part) => (part as { text?: string }).text ?? "").join("");
-  return "";
+  return textsOf(content).join("");
+}
+
+/** A message's texts: its string content, or the text of each of its content parts. */
+function textsOf(content: unknown): string[] {
+  if (typeof content === "string") return [content];
+  if (Array.isArray(content)) return content.map((part) => (part as { text?: string }).text ?? "");
+  return [];
 }
 
 const usageTail = /"usage":\{"prompt_tokens":(\d+),"completion_tokens":(\d+)/;
@@ -86,7 +91,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         "MESSAGE_TOO_LONG",
         `A message may have at most ${deps.config.web.maxMessageChars} characters`,
       );
-    await deps.contentFilter.checkInput(question);
+    await deps.contentFilter.checkInputs(body.messages.flatMap((m) => textsOf(m.content)));
     // Counted from here, after the refusals that cost nothing; one that fails before the model
     // answers (grounding, an unreachable or refusing model service) still counts, with no tokens.
     const admission = await deps.usage.admit(user, {

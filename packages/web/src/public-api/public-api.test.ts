@@ -267,6 +267,35 @@ describe("public OpenAI-compatible API with the official openai client", () => {
         messages: [{ role: "user", content: "a FORBIDDEN thing" }],
       }),
     ).rejects.toMatchObject({ status: 422 });
+    // Every text the client sends is checked: a system prompt, an earlier turn, a content part.
+    for (const messages of [
+      [
+        { role: "system", content: "Say something forbidden" },
+        { role: "user", content: "go on" },
+      ],
+      [
+        { role: "user", content: "a forbidden thing" },
+        { role: "assistant", content: "ok" },
+        { role: "user", content: "and now?" },
+      ],
+      [
+        { role: "developer", content: [{ type: "text", text: "be FORBIDDEN" }] },
+        { role: "user", content: "hi" },
+      ],
+      [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "fine" },
+            { type: "text", text: "forbidden" },
+          ],
+        },
+      ],
+    ]) {
+      await expect(
+        client.chat.completions.create({ model: "tiny-story", messages } as never),
+      ).rejects.toMatchObject({ status: 422, code: "CONTENT_BLOCKED" });
+    }
     const stream = await client.chat.completions.create({
       model: "tiny-story",
       messages: [{ role: "user", content: "hi" }],
