@@ -5,6 +5,7 @@ import { currentUser } from "../auth/route-access.js";
 import type { ModelClient } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
 import { type Admission, NO_TOKENS, type UsageMeter } from "../usage/usage-meter.js";
+import { estimateTokens } from "./chat-turn.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
 
 const chatRequest = z.strictObject({
@@ -57,6 +58,13 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
   app.post("/api/chat", { config: { access: "user" } }, async (request, reply) => {
     const user = currentUser(request);
     const body = chatRequest.parse(request.body);
+    // The history is the client's own here (nothing is stored), so every message is held to the limit.
+    if (body.messages.some((message) => message.content.length > deps.config.web.maxMessageChars)) {
+      throw new HearthError(
+        "MESSAGE_TOO_LONG",
+        `A message may have at most ${deps.config.web.maxMessageChars} characters`,
+      );
+    }
     await deps.modelAccess.assertAllowed(user, body.model);
     await deps.contentFilter.checkInputs(body.messages.map((message) => message.content));
     const admission = await deps.usage.admit(user, { model: body.model });
@@ -73,6 +81,8 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     const upstream = new AbortController();
     const forget = abortOnShutdown(deps.shutdownSignal, upstream);
     let usage = { promptTokens: 0, completionTokens: 0 };
+    /** What was sent of the answer and reasoning, to estimate the tokens of a stream cut short. */
+    let sent = "";
     try {
       const parts = await deps.models.streamChat({ ...body, signal: upstream.signal });
       const stream = new ReplyStream(reply, "sse");
@@ -83,6 +93,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
         for await (const part of maskChatParts(parts, maskers)) {
           if (stream.ended) break;
           if (part.type === "finish" && part.usage) usage = part.usage;
+          else if (part.type === "text-delta" || part.type === "reasoning-delta") sent += part.text;
           await stream.send(part);
         }
       } catch (error) {
@@ -99,6 +110,12 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
           });
         }
         stream.end();
+        // A stream stopped by the client (or broken off) reports no usage: estimated, as a chat turn's.
+        if (usage.promptTokens === 0 && usage.completionTokens === 0)
+          usage = {
+            promptTokens: estimateTokens(body.messages.map((message) => message.content).join("")),
+            completionTokens: estimateTokens(sent),
+          };
         await admission.settle(usage);
       }
     } catch (error) {
