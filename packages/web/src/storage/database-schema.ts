@@ -60,6 +60,8 @@ export interface ConversationsTable {
   id: string;
   user_id: string;
   title: string;
+  /** The title folded for search where SQL's lower() would fold it wrongly, else null (search-fold.ts). */
+  title_folded: string | null;
   model: string | null;
   created_at: string;
   updated_at: string;
@@ -71,6 +73,8 @@ export interface MessagesTable {
   seq: number;
   role: "user" | "assistant";
   content: string;
+  /** The content folded for search where SQL's lower() would fold it wrongly, else null (search-fold.ts). */
+  content_folded: string | null;
   reasoning: string | null;
   status: "done" | "streaming" | "interrupted" | "error";
   model: string | null;
