@@ -45,8 +45,12 @@ export interface ApiKeysTable {
 export interface AuditLogTable {
   id: Generated<number>;
   actor_id: string | null;
+  /** The actor's user name when the entry was written: shown once the account is gone. */
+  actor_name: string | null;
   action: string;
   target: string | null;
+  /** The target account's or group's name when the entry was written. */
+  target_name: string | null;
   details: string | null;
   created_at: string;
 }

@@ -171,6 +171,20 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await backfillFolded(db, "messages", "content", "content_folded");
       },
     },
+    "0004-audit-names": {
+      // Names in the entry itself, so the log still names an account or group after it is deleted;
+      // earlier entries get the names of those that still exist.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("audit_log").addColumn("actor_name", "text").execute();
+        await db.schema.alterTable("audit_log").addColumn("target_name", "text").execute();
+        await sql`
+          UPDATE audit_log SET
+            actor_name = (SELECT username FROM users WHERE users.id = audit_log.actor_id),
+            target_name = COALESCE(
+              (SELECT username FROM users WHERE users.id = audit_log.target),
+              (SELECT name FROM groups WHERE groups.id = audit_log.target))`.execute(db);
+      },
+    },
   };
 }
 
