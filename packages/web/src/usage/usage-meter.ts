@@ -189,32 +189,36 @@ async function assertRoom(db: WebDatabase, userId: string, limits: Limits, now: 
   ] as const) {
     if (requestLimit === undefined && tokenLimit === undefined) continue;
     const since = new Date(now - windowMs).toISOString();
-    const rows = await db
-      .selectFrom("usage")
+    const inWindow = db.selectFrom("usage").where("user_id", "=", userId).where("created_at", ">", since);
+    const sums = await inWindow
+      .select((eb) => [
+        eb.fn.sum<number>("requests").as("requests"),
+        eb.fn.sum<number>(eb("prompt_tokens", "+", eb.ref("completion_tokens"))).as("tokens"),
+      ])
+      .executeTakeFirst();
+    const totals = { requests: Number(sums?.requests ?? 0), tokens: Number(sums?.tokens ?? 0) };
+    const full = (counts: { requests: number; tokens: number }) =>
+      (requestLimit !== undefined && counts.requests >= requestLimit) ||
+      (tokenLimit !== undefined && counts.tokens >= tokenLimit);
+    if (!full(totals)) continue;
+    // The reset is when enough of the oldest records have left the window for every count to be
+    // under its limit: with a limit of 2 and 3 requests, when the 2nd oldest leaves, not the 1st.
+    // The records are read only here, on a refusal; an admission reads the sums alone.
+    const rows = await inWindow
       .select((eb) => [
         "created_at",
         "requests",
         eb("prompt_tokens", "+", eb.ref("completion_tokens")).as("tokens"),
       ])
-      .where("user_id", "=", userId)
-      .where("created_at", ">", since)
       .orderBy("created_at")
       .orderBy("id")
       .execute();
-    let requests = rows.reduce((sum, r) => sum + Number(r.requests), 0);
-    let tokens = rows.reduce((sum, r) => sum + Number(r.tokens), 0);
-    const full = () =>
-      (requestLimit !== undefined && requests >= requestLimit) ||
-      (tokenLimit !== undefined && tokens >= tokenLimit);
-    if (!full()) continue;
-    const totals = { requests, tokens };
-    // The reset is when enough of the oldest records have left the window for every count to be
-    // under its limit: with a limit of 2 and 3 requests, when the 2nd oldest leaves, not the 1st.
+    const left = { ...totals };
     let resetMs = now + windowMs;
     for (const r of rows) {
-      requests -= Number(r.requests);
-      tokens -= Number(r.tokens);
-      if (!full()) {
+      left.requests -= Number(r.requests);
+      left.tokens -= Number(r.tokens);
+      if (!full(left)) {
         resetMs = new Date(r.created_at).getTime() + windowMs;
         break;
       }
