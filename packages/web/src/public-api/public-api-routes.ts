@@ -104,6 +104,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       await admission.settle(NO_TOKENS);
     }
 
+    /** Grounds and answers, streamed or not; settles the admission with the tokens it reports. */
     async function answer() {
       const grounding = await groundTurn(
         { query: question, model: body.model, knowledgeBaseIds, search },
