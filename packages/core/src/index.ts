@@ -25,6 +25,7 @@ export {
 export { toHearthError } from "./http/error-mapping.js";
 export { ReplyStream } from "./http/event-stream.js";
 export { type ListenOptions, listenService } from "./http/listen-service.js";
+export { openAiErrorBody } from "./http/openai-error.js";
 export { createLogger, type Logger, type LoggerOptions, REDACTED_PATHS } from "./logging/logger.js";
 export { detectMemoryLimitBytes, registerMemoryLimitGauge } from "./metrics/memory-limit.js";
 export {

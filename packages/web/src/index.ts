@@ -17,6 +17,7 @@ import { registerKnowledgeRoutes } from "./knowledge/knowledge-routes.js";
 import { ServiceProxy } from "./knowledge/service-proxy.js";
 import { ModelClient } from "./model/model-client.js";
 import { ModelAccess } from "./models/model-access.js";
+import { formatWebError } from "./public-api/format-error.js";
 import { registerPublicApi } from "./public-api/public-api-routes.js";
 import { SettingsStore } from "./settings/settings-store.js";
 import { type OpenDatabaseOptions, openDatabase, type WebDatabase } from "./storage/open-database.js";
@@ -57,6 +58,7 @@ export async function createWebService(
     logger,
     bodyLimitBytes: config.web.bodyLimitBytes,
     ...(config.web.trustProxy ? { trustProxy: nearestProxyOnly } : {}),
+    formatError: formatWebError,
     readiness: async () => {
       try {
         await db.selectFrom("settings").select("key").limit(1).execute();

@@ -6,10 +6,9 @@ import {
   openAiCompletionRequestSchema,
   openAiEmbeddingRequestSchema,
 } from "@hearth/contracts";
-import { HearthError } from "@hearth/core";
+import { HearthError, openAiErrorBody } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import type { CallSettings, ChatMessage, FinishReason, OutputFormat } from "../runtime/language-model.js";
-import { openAiErrorBody } from "./format-error.js";
 import { collectAnswer, inferenceRequestContext, requestSignal, streamAnswer } from "./request-context.js";
 import type { ModelServiceContext } from "./service-context.js";
 import { unitLength } from "./unit-length.js";

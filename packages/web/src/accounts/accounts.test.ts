@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { type Session, signIn, signUp } from "../../test/support/web-client.js";
+import { createApiKey, type Session, signIn, signUp } from "../../test/support/web-client.js";
 import {
   type Dialect,
   postgresAvailable,
@@ -253,6 +253,33 @@ describe.each(dialects)("accounts, sessions and API keys on %s", (dialect) => {
       await web.app.inject({ url: "/api/admin/audit", headers: (await signIn(web.app, "user1")).headers })
     ).json() as { entries: Array<{ action: string; target: string }> };
     expect(audit.entries.filter((e) => e.action === "user.role-change").length).toBe(2);
+  });
+
+  it("keeps the names in the audit log after the account or group is deleted", async () => {
+    // user1 is the admin now (the test above).
+    const boss = await signIn(web.app, "user1");
+    const leaver = await signUp(web.app, "leaver");
+    await createApiKey(web.app, leaver, "before leaving");
+    const group = (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/admin/groups",
+        headers: boss.headers,
+        payload: { name: "short-lived" },
+      })
+    ).json() as { id: string };
+    for (const url of [`/api/admin/users/${leaver.userId}`, `/api/admin/groups/${group.id}`]) {
+      expect((await web.app.inject({ method: "DELETE", url, headers: boss.headers })).statusCode).toBe(204);
+    }
+    const { entries } = (await web.app.inject({ url: "/api/admin/audit", headers: boss.headers })).json() as {
+      entries: Array<{ action: string; actorName: string | null; targetName: string | null }>;
+    };
+    expect(entries.find((e) => e.action === "user.delete")).toMatchObject({
+      actorName: "user1",
+      targetName: "leaver",
+    });
+    expect(entries.find((e) => e.action === "group.delete")).toMatchObject({ targetName: "short-lived" });
+    expect(entries.find((e) => e.action === "api-key.create" && e.actorName === "leaver")).toBeDefined();
   });
 });
 

@@ -112,6 +112,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     const { id } = request.params as { id: string };
     await assertNotLastAdmin(id);
     await db.transaction().execute(async (trx) => {
+      // Audited first, while the account still has its name to record.
+      await audit(trx, { actorId: currentUser(request).id, action: "user.delete", target: id });
       const conversations = await trx
         .selectFrom("conversations")
         .select("id")
@@ -130,7 +132,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         await trx.deleteFrom(table).where("user_id", "=", id).execute();
       await trx.deleteFrom("users").where("id", "=", id).execute();
     });
-    await audit(db, { actorId: currentUser(request).id, action: "user.delete", target: id });
     return reply.code(204).send();
   });
 
@@ -164,12 +165,13 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
   app.delete("/api/admin/groups/:id", admin, async (request, reply) => {
     const { id } = request.params as { id: string };
     await db.transaction().execute(async (trx) => {
+      // Audited first, while the group still has its name to record (undone if there is no group).
+      await audit(trx, { actorId: currentUser(request).id, action: "group.delete", target: id });
       for (const table of ["group_members", "model_access", "knowledge_shares"] as const)
         await trx.deleteFrom(table).where("group_id", "=", id).execute();
       const result = await trx.deleteFrom("groups").where("id", "=", id).executeTakeFirst();
       if (Number(result.numDeletedRows) === 0) throw new HearthError("GROUP_NOT_FOUND", "No such group");
     });
-    await audit(db, { actorId: currentUser(request).id, action: "group.delete", target: id });
     return reply.code(204).send();
   });
 
@@ -219,7 +221,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       .leftJoin("groups", "groups.id", "audit_log.target")
       .selectAll("audit_log")
       .select([
-        "users.username as actor_name",
+        "users.username as actor_now",
         "target_users.username as target_user",
         "groups.name as target_group",
       ])
@@ -230,8 +232,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       entries: rows.map((r) => ({
         id: Number(r.id),
         actorId: r.actor_id,
-        actorName: r.actor_name,
-        targetName: r.target_user ?? r.target_group ?? null,
+        // The name now, else the one stored with the entry (the account or group is gone).
+        actorName: r.actor_now ?? r.actor_name,
+        targetName: r.target_user ?? r.target_group ?? r.target_name,
         action: r.action,
         target: r.target,
         details: r.details ? JSON.parse(r.details) : null,

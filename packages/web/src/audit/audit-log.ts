@@ -22,6 +22,10 @@ export type AuditAction =
   | "model.rollback"
   | "settings.change";
 
+/**
+ * Writes an entry with the names of its actor and target (an account or a group) as they are now:
+ * the log still names them after they are deleted. A deletion is audited before its rows go.
+ */
 export async function audit(
   db: WebDatabase,
   entry: { actorId: string | null; action: AuditAction; target?: string; details?: Record<string, unknown> },
@@ -30,10 +34,25 @@ export async function audit(
     .insertInto("audit_log")
     .values({
       actor_id: entry.actorId,
+      actor_name: entry.actorId ? await userName(db, entry.actorId) : null,
       action: entry.action,
       target: entry.target ?? null,
+      target_name: entry.target ? await targetName(db, entry.target) : null,
       details: entry.details ? JSON.stringify(entry.details) : null,
       created_at: new Date().toISOString(),
     })
     .execute();
+}
+
+async function userName(db: WebDatabase, id: string): Promise<string | null> {
+  const row = await db.selectFrom("users").select("username").where("id", "=", id).executeTakeFirst();
+  return row?.username ?? null;
+}
+
+/** A target that is an account or a group is named; other targets are names already, or ids. */
+async function targetName(db: WebDatabase, target: string): Promise<string | null> {
+  const user = await userName(db, target);
+  if (user !== null) return user;
+  const group = await db.selectFrom("groups").select("name").where("id", "=", target).executeTakeFirst();
+  return group?.name ?? null;
 }

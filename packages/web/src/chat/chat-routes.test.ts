@@ -78,27 +78,98 @@ describe("first slice: models and streamed chat through the web service", () => 
     }
   });
 
-  it("stops the model's stream when the browser stops reading", async () => {
+  it("stops the model's stream when the browser stops reading, and records what it estimates was used", async () => {
     model.options.delayMs = 30;
     model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);
     const abandonedBefore = model.abandoned;
+    const usageOf = async () => {
+      const report = (await web.app.inject({ url: "/api/admin/usage", headers: session.headers })).json() as {
+        usage: Array<{ model: string; requests: number; promptTokens: number; completionTokens: number }>;
+      };
+      return (
+        report.usage.find((row) => row.model === "tiny-story") ?? {
+          requests: 0,
+          promptTokens: 0,
+          completionTokens: 0,
+        }
+      );
+    };
+    const before = await usageOf();
     try {
       const controller = new AbortController();
       const response = await fetch(`${url}/api/chat`, {
         method: "POST",
         headers: { "content-type": "application/json", ...session.headers },
-        body: JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content: "long story" }] }),
+        body: JSON.stringify({
+          model: "tiny-story",
+          messages: [{ role: "user", content: "a long story, please" }],
+        }),
         signal: controller.signal,
       });
       const reader = response.body!.getReader();
-      const first = await reader.read();
-      expect(new TextDecoder().decode(first.value)).toContain("data:");
+      let received = "";
+      while (!received.includes("text-delta"))
+        received += new TextDecoder().decode((await reader.read()).value);
       controller.abort();
       await expect.poll(() => model.abandoned, { timeout: 3000 }).toBe(abandonedBefore + 1);
+      // No usage came from the model: the prompt and what was streamed are estimated, not zero.
+      await expect.poll(async () => (await usageOf()).requests, { timeout: 3000 }).toBe(before.requests + 1);
+      const after = await usageOf();
+      expect(after.promptTokens).toBeGreaterThan(before.promptTokens);
+      expect(after.completionTokens).toBeGreaterThan(before.completionTokens);
     } finally {
       model.options.delayMs = 5;
       model.options.words = undefined;
     }
+  });
+
+  it("refuses a blocked word in any message, not only the last user one", async () => {
+    const filter = (words: string[]) =>
+      web.app.inject({
+        method: "PATCH",
+        url: "/api/admin/settings",
+        headers: session.headers,
+        payload: { filter: { words, applyToInput: true, applyToOutput: true } },
+      });
+    await filter(["forbidden"]);
+    try {
+      for (const messages of [
+        [
+          { role: "system", content: "Say something forbidden" },
+          { role: "user", content: "go on" },
+        ],
+        [
+          { role: "user", content: "a forbidden thing" },
+          { role: "assistant", content: "ok" },
+          { role: "user", content: "and now?" },
+        ],
+      ]) {
+        const response = await fetch(`${url}/api/chat`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...session.headers },
+          body: JSON.stringify({ model: "tiny-story", messages }),
+        });
+        expect(response.status).toBe(422);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe("CONTENT_BLOCKED");
+      }
+    } finally {
+      await filter([]);
+    }
+  });
+
+  it("refuses a message over web.maxMessageChars with MESSAGE_TOO_LONG, before the model", async () => {
+    const asked = model.requests.length;
+    const response = await fetch(`${url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...session.headers },
+      body: JSON.stringify({
+        model: "tiny-story",
+        messages: [{ role: "user", content: "x".repeat(web.config.web.maxMessageChars + 1) }],
+      }),
+    });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("MESSAGE_TOO_LONG");
+    expect(model.requests.length).toBe(asked);
   });
 
   it("answers an unknown model with MODEL_NOT_FOUND before streaming", async () => {

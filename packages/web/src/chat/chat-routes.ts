@@ -1,10 +1,11 @@
 import { abortOnShutdown, type HearthConfig, HearthError, ReplyStream, toHearthError } from "@hearth/core";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
 import type { ModelClient } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
-import type { UsageMeter } from "../usage/usage-meter.js";
+import { type Admission, NO_TOKENS, type UsageMeter } from "../usage/usage-meter.js";
+import { estimateTokens } from "./chat-turn.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
 
 const chatRequest = z.strictObject({
@@ -17,6 +18,8 @@ const chatRequest = z.strictObject({
     .max(500),
   temperature: z.number().min(0).max(2).optional(),
 });
+
+type ChatRequest = z.infer<typeof chatRequest>;
 
 export interface ModelGuidance {
   modelsDir: string;
@@ -55,14 +58,31 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
   app.post("/api/chat", { config: { access: "user" } }, async (request, reply) => {
     const user = currentUser(request);
     const body = chatRequest.parse(request.body);
+    // The history is the client's own here (nothing is stored), so every message is held to the limit.
+    if (body.messages.some((message) => message.content.length > deps.config.web.maxMessageChars)) {
+      throw new HearthError(
+        "MESSAGE_TOO_LONG",
+        `A message may have at most ${deps.config.web.maxMessageChars} characters`,
+      );
+    }
     await deps.modelAccess.assertAllowed(user, body.model);
-    await deps.usage.check(user);
-    const lastUser = body.messages.findLast((message) => message.role === "user");
-    await deps.contentFilter.checkInput(lastUser?.content ?? "");
+    await deps.contentFilter.checkInputs(body.messages.map((message) => message.content));
+    const admission = await deps.usage.admit(user, { model: body.model });
+    try {
+      await answer(reply, body, admission);
+    } finally {
+      await admission.settle(NO_TOKENS);
+    }
+  });
+
+  /** Streams the answer; the usage it reports (or none, when the model never answered) settles the admission. */
+  async function answer(reply: FastifyReply, body: ChatRequest, admission: Admission) {
     const maskers = await deps.contentFilter.outputMaskers();
     const upstream = new AbortController();
     const forget = abortOnShutdown(deps.shutdownSignal, upstream);
     let usage = { promptTokens: 0, completionTokens: 0 };
+    /** What was sent of the answer and reasoning, to estimate the tokens of a stream cut short. */
+    let sent = "";
     try {
       const parts = await deps.models.streamChat({ ...body, signal: upstream.signal });
       const stream = new ReplyStream(reply, "sse");
@@ -73,6 +93,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
         for await (const part of maskChatParts(parts, maskers)) {
           if (stream.ended) break;
           if (part.type === "finish" && part.usage) usage = part.usage;
+          else if (part.type === "text-delta" || part.type === "reasoning-delta") sent += part.text;
           await stream.send(part);
         }
       } catch (error) {
@@ -89,7 +110,13 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
           });
         }
         stream.end();
-        await deps.usage.record({ userId: user.id, model: body.model, ...usage }).catch(() => {});
+        // A stream stopped by the client (or broken off) reports no usage: estimated, as a chat turn's.
+        if (usage.promptTokens === 0 && usage.completionTokens === 0)
+          usage = {
+            promptTokens: estimateTokens(body.messages.map((message) => message.content).join("")),
+            completionTokens: estimateTokens(sent),
+          };
+        await admission.settle(usage);
       }
     } catch (error) {
       if (upstream.signal.aborted) throw new HearthError("SERVICE_NOT_READY", "The request was cancelled");
@@ -97,5 +124,5 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     } finally {
       forget();
     }
-  });
+  }
 }

@@ -5,7 +5,7 @@ import type { Citation, ConversationStore, StoredMessage } from "../conversation
 import { groundTurn, type SearchMode } from "../grounding/grounding.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
 import type { SettingsStore } from "../settings/settings-store.js";
-import type { UsageMeter } from "../usage/usage-meter.js";
+import type { Admission, UsageMeter } from "../usage/usage-meter.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
 
 export interface ChatTurnDeps {
@@ -30,6 +30,8 @@ export interface ChatTurnInput {
   search: SearchMode;
   /** A new answer was asked for (Regenerate): the model's inference cache is not used. */
   fresh?: boolean;
+  /** The turn's place in the user's quota, counted at admission; the turn adds its tokens. */
+  admission: Admission;
 }
 
 /**
@@ -125,7 +127,7 @@ export async function runChatTurn(
         promptTokens: estimateTokens(input.history.map((m) => m.content).join("")),
         completionTokens: estimateTokens(content),
       };
-    await deps.usage.record({ userId: input.user.id, model: input.model, ...usage }).catch(() => {});
+    await input.admission.settle(usage);
     stream.end();
   }
 }

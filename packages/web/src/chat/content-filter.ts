@@ -135,6 +135,15 @@ export class ContentFilter {
       throw new HearthError("CONTENT_BLOCKED", "The message contains a blocked word");
   }
 
+  /**
+   * Refuses (CONTENT_BLOCKED) a request when any text the client sent holds a blocked word: every
+   * message counts, not only the last user one, since a client may put the words in a system
+   * prompt or an earlier turn it wrote itself. Each text is checked on its own.
+   */
+  async checkInputs(texts: Iterable<string>): Promise<void> {
+    for (const text of texts) await this.checkInput(text);
+  }
+
   /** The maskers for one answer; undefined when output filtering is off or no word is listed. */
   async outputMaskers(): Promise<OutputMaskers | undefined> {
     const settings = await this.#current();

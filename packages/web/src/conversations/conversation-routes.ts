@@ -1,11 +1,13 @@
 import { type HearthConfig, HearthError, ReplyStream } from "@hearth/core";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
+import type { CurrentUser } from "../accounts/account-store.js";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
 import { type ChatTurnDeps, runChatTurn } from "../chat/chat-turn.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import type { ModelAccess } from "../models/model-access.js";
+import { type Admission, NO_TOKENS } from "../usage/usage-meter.js";
 import { exportMarkdown } from "./conversation-store.js";
 
 const grounding = {
@@ -109,9 +111,22 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const user = currentUser(request as never);
     await deps.modelAccess.assertAllowed(user, model);
     for (const id of knowledgeBaseIds) await deps.knowledgeAccess.assert(user, id, "read");
-    await deps.usage.check(user);
     void userId;
     return user;
+  };
+
+  /**
+   * Counts a turn against the user's quota before anything is stored (QUOTA_EXCEEDED leaves the
+   * conversation as it was), then runs it; a turn that fails before the model answers keeps its
+   * count but is charged no tokens.
+   */
+  const counted = async (user: CurrentUser, model: string, turn: (admission: Admission) => Promise<void>) => {
+    const admission = await deps.usage.admit(user, { model });
+    try {
+      await turn(admission);
+    } finally {
+      await admission.settle(NO_TOKENS);
+    }
   };
 
   const answer = async (reply: FastifyReply, input: Parameters<typeof runChatTurn>[1]) => {
@@ -133,28 +148,34 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     await prepare(user.id, body.model, body.knowledgeBaseIds, request);
     await deps.contentFilter.checkInput(body.content);
     let history = await store.messages(user.id, id);
-    if (body.editMessageId) {
-      const edited = history.find((m) => m.id === body.editMessageId && m.role === "user");
-      if (!edited) throw new HearthError("MESSAGE_NOT_FOUND", "No such user message in this conversation");
-      await store.truncateFrom(id, edited.seq);
-      history = history.filter((m) => m.seq < edited.seq);
-    }
-    const message = await store.append(id, {
-      role: "user",
-      content: body.content,
-      status: "done",
-      model: null,
-    });
-    if (history.length === 0 && conversation.title === "New chat") {
-      await store.rename(user.id, id, body.content.replace(/\s+/g, " ").trim().slice(0, 60));
-    }
-    await answer(reply, {
-      user,
-      conversationId: id,
-      model: body.model,
-      history: [...history, message],
-      knowledgeBaseIds: body.knowledgeBaseIds,
-      search: body.search,
+    const edited = body.editMessageId
+      ? history.find((m) => m.id === body.editMessageId && m.role === "user")
+      : undefined;
+    if (body.editMessageId && !edited)
+      throw new HearthError("MESSAGE_NOT_FOUND", "No such user message in this conversation");
+    await counted(user, body.model, async (admission) => {
+      if (edited) {
+        await store.truncateFrom(id, edited.seq);
+        history = history.filter((m) => m.seq < edited.seq);
+      }
+      const message = await store.append(id, {
+        role: "user",
+        content: body.content,
+        status: "done",
+        model: null,
+      });
+      if (history.length === 0 && conversation.title === "New chat") {
+        await store.rename(user.id, id, body.content.replace(/\s+/g, " ").trim().slice(0, 60));
+      }
+      await answer(reply, {
+        user,
+        conversationId: id,
+        model: body.model,
+        history: [...history, message],
+        knowledgeBaseIds: body.knowledgeBaseIds,
+        search: body.search,
+        admission,
+      });
     });
   });
 
@@ -169,15 +190,18 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     if (lastUser === -1) throw new HearthError("MESSAGE_NOT_FOUND", "There is no message to answer again");
     const kept = history.slice(0, lastUser + 1);
     const next = history[lastUser + 1];
-    if (next) await store.truncateFrom(id, next.seq);
-    await answer(reply, {
-      user,
-      conversationId: id,
-      model: body.model,
-      history: kept,
-      knowledgeBaseIds: body.knowledgeBaseIds,
-      search: body.search,
-      fresh: true,
+    await counted(user, body.model, async (admission) => {
+      if (next) await store.truncateFrom(id, next.seq);
+      await answer(reply, {
+        user,
+        conversationId: id,
+        model: body.model,
+        history: kept,
+        knowledgeBaseIds: body.knowledgeBaseIds,
+        search: body.search,
+        fresh: true,
+        admission,
+      });
     });
   });
 }

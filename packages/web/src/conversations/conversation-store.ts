@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { HearthError } from "@hearth/core";
 import type { MessagesTable } from "../storage/database-schema.js";
 import type { WebDatabase } from "../storage/open-database.js";
+import { foldForSearch, searchCopy } from "./search-fold.js";
 
 export interface Citation {
   n: number;
@@ -53,7 +54,11 @@ export class ConversationStore {
       created_at: now,
       updated_at: now,
     };
-    await this.db.insertInto("conversations").values(row).execute();
+    const folded = searchCopy(row.title);
+    await this.db
+      .insertInto("conversations")
+      .values({ ...row, title_folded: folded })
+      .execute();
     return { id: row.id, title: row.title, model: row.model, createdAt: now, updatedAt: now };
   }
 
@@ -100,17 +105,24 @@ export class ConversationStore {
       );
     const text = options.query?.trim();
     if (text) {
-      // % and _ in the query act as wildcards: a broader match, never a missed one.
-      const pattern = `%${text.toLowerCase()}%`;
+      // % and _ in the query act as wildcards: a broader match, never a missed one. Both sides
+      // are folded alike: the query here, the text by its stored folded copy or else lower().
+      const pattern = `%${foldForSearch(text)}%`;
       select = select.where((eb) =>
         eb.or([
-          eb(eb.fn("lower", ["title"]), "like", eb.val(pattern)),
+          eb(eb.fn.coalesce("title_folded", eb.fn("lower", ["title"])), "like", eb.val(pattern)),
           eb.exists(
             eb
               .selectFrom("messages")
               .select("messages.id")
               .whereRef("messages.conversation_id", "=", "conversations.id")
-              .where((inner) => inner(inner.fn("lower", ["messages.content"]), "like", pattern)),
+              .where((inner) =>
+                inner(
+                  inner.fn.coalesce("messages.content_folded", inner.fn("lower", ["messages.content"])),
+                  "like",
+                  pattern,
+                ),
+              ),
           ),
         ]),
       );
@@ -134,7 +146,7 @@ export class ConversationStore {
     await this.get(userId, id);
     await this.db
       .updateTable("conversations")
-      .set({ title, updated_at: new Date().toISOString() })
+      .set({ title, title_folded: searchCopy(title), updated_at: new Date().toISOString() })
       .where("id", "=", id)
       .execute();
     return this.get(userId, id);
@@ -181,6 +193,7 @@ export class ConversationStore {
         seq,
         role: message.role,
         content: message.content,
+        content_folded: searchCopy(message.content),
         reasoning: message.reasoning ?? null,
         status: message.status,
         model: message.model,
@@ -212,6 +225,7 @@ export class ConversationStore {
       .updateTable("messages")
       .set({
         content: update.content,
+        content_folded: searchCopy(update.content),
         reasoning: update.reasoning || null,
         status: update.status,
         citations: update.citations?.length ? JSON.stringify(update.citations) : null,
@@ -231,7 +245,11 @@ export class ConversationStore {
   }
 
   async updateContent(messageId: string, content: string) {
-    await this.db.updateTable("messages").set({ content }).where("id", "=", messageId).execute();
+    await this.db
+      .updateTable("messages")
+      .set({ content, content_folded: searchCopy(content) })
+      .where("id", "=", messageId)
+      .execute();
   }
 }
 

@@ -180,6 +180,40 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     ).toBe(404);
   });
 
+  it("finds conversations whatever the case of their letters, in any script", async () => {
+    const titled = (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/conversations",
+        headers: alice.headers,
+        payload: { title: "Über Äpfel und ΣΟΦΙΑ" },
+      })
+    ).json() as { id: string };
+    const { id: said } = await create(alice);
+    await send(alice, said, { content: "Grüße aus MÜNCHEN, 你好世界" });
+    const search = async (q: string) =>
+      (
+        (
+          await web.app.inject({
+            url: `/api/conversations?q=${encodeURIComponent(q)}`,
+            headers: alice.headers,
+          })
+        ).json() as { conversations: Array<{ id: string }> }
+      ).conversations.map((c) => c.id);
+    for (const q of ["Über", "über", "äpfel", "ÄPFEL", "ΣΟΦΙΑ", "σοφια"])
+      expect(await search(q), q).toEqual([titled.id]);
+    for (const q of ["münchen", "MÜNCHEN", "grüße aus", "世界"]) expect(await search(q), q).toEqual([said]);
+    // A renamed title is searched by its new name.
+    await web.app.inject({
+      method: "PATCH",
+      url: `/api/conversations/${titled.id}`,
+      headers: alice.headers,
+      payload: { title: "ÉTÉ À PARIS" },
+    });
+    expect(await search("été")).toEqual([titled.id]);
+    expect(await search("über")).toEqual([]);
+  });
+
   it("edits and resends a message, dropping what followed; regenerates the last answer", async () => {
     const { id } = await create(alice);
     await send(alice, id, { content: "one" });

@@ -8,6 +8,7 @@ import { groundTurn } from "../grounding/grounding.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { type RelayOptions, UpstreamEndpoint } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
+import { NO_TOKENS } from "../usage/usage-meter.js";
 import { TailBytes } from "./tail-bytes.js";
 
 interface Deps extends ChatTurnDeps {
@@ -44,9 +45,14 @@ const completionRequest = z
   .passthrough();
 
 function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((part) => (part as { text?: string }).text ?? "").join("");
-  return "";
+  return textsOf(content).join("");
+}
+
+/** A message's texts: its string content, or the text of each of its content parts. */
+function textsOf(content: unknown): string[] {
+  if (typeof content === "string") return [content];
+  if (Array.isArray(content)) return content.map((part) => (part as { text?: string }).text ?? "");
+  return [];
 }
 
 const usageTail = /"usage":\{"prompt_tokens":(\d+),"completion_tokens":(\d+)/;
@@ -78,7 +84,6 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     const { knowledge_base_ids: knowledgeBaseIds = [], web_search: search = "off", ...forwarded } = body;
     await deps.modelAccess.assertAllowed(user, body.model);
     for (const id of knowledgeBaseIds) await deps.knowledgeAccess.assert(user, id, "read");
-    await deps.usage.check(user);
     const lastUser = body.messages.findLast((m) => m.role === "user");
     const question = textOf(lastUser?.content);
     if (question.length > deps.config.web.maxMessageChars)
@@ -86,98 +91,109 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         "MESSAGE_TOO_LONG",
         `A message may have at most ${deps.config.web.maxMessageChars} characters`,
       );
-    await deps.contentFilter.checkInput(question);
-
-    const grounding = await groundTurn(
-      { query: question, model: body.model, knowledgeBaseIds, search },
-      { knowledge: deps.knowledge, search: deps.search, model: deps.models },
-    );
-    const messages = grounding.systemMessage ? [grounding.systemMessage, ...body.messages] : body.messages;
-    const stream = body.stream === true;
-    const upstreamBody = {
-      ...forwarded,
-      messages,
-      ...(stream ? { stream_options: { include_usage: true } } : {}),
-    };
-
-    // Ready before the call: nothing stands between the upstream's first bytes and the client.
-    const masker = stream ? await deps.contentFilter.outputMaskers() : undefined;
-    const call = upstream.post(JSON.stringify(upstreamBody));
-    // A client that goes away stops the call, and the model's work on it, even before it answers.
-    const raw = reply.raw;
-    raw.on("close", () => {
-      if (!raw.writableFinished) call.abort();
+    await deps.contentFilter.checkInputs(body.messages.flatMap((m) => textsOf(m.content)));
+    // Counted from here, after the refusals that cost nothing; one that fails before the model
+    // answers (grounding, an unreachable or refusing model service) still counts, with no tokens.
+    const admission = await deps.usage.admit(user, {
+      model: body.model,
+      ...(request.apiKeyId ? { apiKeyId: request.apiKeyId } : {}),
     });
-    // Undefined when the call was stopped because the client went away: nobody to answer.
-    const unlessGone = <T>(pending: Promise<T>) =>
-      pending.catch((error: unknown) => {
-        if (raw.destroyed) return undefined;
-        throw error;
-      });
-    const response = await unlessGone(call.response);
-    if (!response) return reply.hijack();
-    const status = response.status;
-    const record = (promptTokens: number, completionTokens: number) =>
-      deps.usage
-        .record({
-          userId: user.id,
-          model: body.model,
-          promptTokens,
-          completionTokens,
-          ...(request.apiKeyId ? { apiKeyId: request.apiKeyId } : {}),
-        })
-        .catch(() => {});
-
-    if (!stream || status >= 300) {
-      const text = await unlessGone(response.text());
-      if (text === undefined) return reply.hijack();
-      if (status >= 300) {
-        reply.code(status >= 500 ? 502 : status);
-        return reply.type("application/json").send(text);
-      }
-      const answer = JSON.parse(text) as {
-        choices?: Array<{ message?: { content?: string; reasoning_content?: string } }>;
-        usage?: { prompt_tokens?: number; completion_tokens?: number };
-      };
-      for (const choice of answer.choices ?? []) {
-        if (choice.message?.content)
-          choice.message.content = await deps.contentFilter.maskOutput(choice.message.content);
-        if (choice.message?.reasoning_content)
-          choice.message.reasoning_content = await deps.contentFilter.maskOutput(
-            choice.message.reasoning_content,
-          );
-      }
-      await record(
-        answer.usage?.prompt_tokens ?? estimateTokens(question),
-        answer.usage?.completion_tokens ?? 0,
-      );
-      return reply.type("application/json").send({
-        ...answer,
-        ...(grounding.citations.length ? { hearth: { citations: grounding.citations } } : {}),
-      });
-    }
-
-    // Written by the relay: Fastify's reply.send would pipe the stream through its own machinery,
-    // and the first token should leave as soon as it arrives.
-    reply.hijack();
-    const cache = response.headers["x-hearth-cache"];
-    raw.writeHead(200, cache !== undefined ? { ...STREAM_HEADERS, "x-hearth-cache": cache } : STREAM_HEADERS);
-    const forget = abortOnShutdown(deps.shutdownSignal, call);
-    if (grounding.citations.length > 0) {
-      raw.write(
-        `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth: { citations: grounding.citations } })}\n\n`,
-      );
-    }
-    const tail = new TailBytes(1024);
     try {
-      await response.relay(raw, {
-        onPayload: (bytes, start, end) => tail.push(bytes, start, end),
-        ...(masker && maskingRelay(masker, body.model)),
-      });
+      return await answer();
     } finally {
-      forget();
-      const usage = usageTail.exec(tail.text());
-      await record(usage ? Number(usage[1]) : estimateTokens(question), usage ? Number(usage[2]) : 0);
+      await admission.settle(NO_TOKENS);
+    }
+
+    /** Grounds and answers, streamed or not; settles the admission with the tokens it reports. */
+    async function answer() {
+      const grounding = await groundTurn(
+        { query: question, model: body.model, knowledgeBaseIds, search },
+        { knowledge: deps.knowledge, search: deps.search, model: deps.models },
+      );
+      const messages = grounding.systemMessage ? [grounding.systemMessage, ...body.messages] : body.messages;
+      const stream = body.stream === true;
+      const upstreamBody = {
+        ...forwarded,
+        messages,
+        ...(stream ? { stream_options: { include_usage: true } } : {}),
+      };
+
+      // Ready before the call: nothing stands between the upstream's first bytes and the client.
+      const masker = stream ? await deps.contentFilter.outputMaskers() : undefined;
+      const call = upstream.post(JSON.stringify(upstreamBody));
+      // A client that goes away stops the call, and the model's work on it, even before it answers.
+      const raw = reply.raw;
+      raw.on("close", () => {
+        if (!raw.writableFinished) call.abort();
+      });
+      // Undefined when the call was stopped because the client went away: nobody to answer.
+      const unlessGone = <T>(pending: Promise<T>) =>
+        pending.catch((error: unknown) => {
+          if (raw.destroyed) return undefined;
+          throw error;
+        });
+      const response = await unlessGone(call.response);
+      if (!response) return reply.hijack();
+      const status = response.status;
+      const record = (promptTokens: number, completionTokens: number) =>
+        admission.settle({ promptTokens, completionTokens });
+
+      // The model service's mark on an answer from its cache, passed on whether streamed or not.
+      const cache = response.headers["x-hearth-cache"];
+      if (!stream || status >= 300) {
+        const text = await unlessGone(response.text());
+        if (text === undefined) return reply.hijack();
+        if (status >= 300) {
+          reply.code(status >= 500 ? 502 : status);
+          return reply.type("application/json").send(text);
+        }
+        const answer = JSON.parse(text) as {
+          choices?: Array<{ message?: { content?: string; reasoning_content?: string } }>;
+          usage?: { prompt_tokens?: number; completion_tokens?: number };
+        };
+        for (const choice of answer.choices ?? []) {
+          if (choice.message?.content)
+            choice.message.content = await deps.contentFilter.maskOutput(choice.message.content);
+          if (choice.message?.reasoning_content)
+            choice.message.reasoning_content = await deps.contentFilter.maskOutput(
+              choice.message.reasoning_content,
+            );
+        }
+        await record(
+          answer.usage?.prompt_tokens ?? estimateTokens(question),
+          answer.usage?.completion_tokens ?? 0,
+        );
+        if (cache !== undefined) reply.header("x-hearth-cache", cache);
+        return reply.type("application/json").send({
+          ...answer,
+          ...(grounding.citations.length ? { hearth: { citations: grounding.citations } } : {}),
+        });
+      }
+
+      // Written by the relay: Fastify's reply.send would pipe the stream through its own machinery,
+      // and the first token should leave as soon as it arrives.
+      reply.hijack();
+      raw.writeHead(
+        200,
+        cache !== undefined ? { ...STREAM_HEADERS, "x-hearth-cache": cache } : STREAM_HEADERS,
+      );
+      const forget = abortOnShutdown(deps.shutdownSignal, call);
+      if (grounding.citations.length > 0) {
+        raw.write(
+          `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth: { citations: grounding.citations } })}\n\n`,
+        );
+      }
+      const tail = new TailBytes(1024);
+      try {
+        await response.relay(raw, {
+          onPayload: (bytes, start, end) => tail.push(bytes, start, end),
+          ...(masker && maskingRelay(masker, body.model)),
+        });
+      } finally {
+        forget();
+        const usage = usageTail.exec(tail.text());
+        await record(usage ? Number(usage[1]) : estimateTokens(question), usage ? Number(usage[2]) : 0);
+      }
     }
   });
 }

@@ -81,6 +81,27 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     expect((await web.app.inject({ url: "/api/admin/usage", headers: user.headers })).statusCode).toBe(403);
   });
 
+  it("marks answers from the model's cache, streamed or not", async () => {
+    model.options.cached = true;
+    try {
+      const plain = await client.chat.completions
+        .create({ model: "tiny-story", messages: [{ role: "user", content: "cached plain" }] })
+        .withResponse();
+      expect(plain.response.headers.get("x-hearth-cache")).toBe("hit");
+      const streamed = await client.chat.completions
+        .create({ model: "tiny-story", messages: [{ role: "user", content: "cached stream" }], stream: true })
+        .withResponse();
+      expect(streamed.response.headers.get("x-hearth-cache")).toBe("hit");
+      for await (const _ of streamed.data);
+    } finally {
+      model.options.cached = false;
+    }
+    const fresh = await client.chat.completions
+      .create({ model: "tiny-story", messages: [{ role: "user", content: "fresh" }] })
+      .withResponse();
+    expect(fresh.response.headers.get("x-hearth-cache")).toBeNull();
+  });
+
   it("limits models to the groups allowed to use them", async () => {
     const group = (
       await web.app.inject({
@@ -204,25 +225,25 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     ]);
   });
 
-  it("answers 429 with the reset time when a quota is used up", async () => {
+  it("answers 429 with the reset time when a quota is used up, counting requests still running", async () => {
     await web.app.inject({
       method: "PATCH",
       url: "/api/admin/settings",
       headers: admin.headers,
-      payload: { userLimits: { requestsPerMinute: 1 }, groupLimits: {} },
+      payload: { userLimits: { requestsPerMinute: 2 }, groupLimits: {} },
     });
     const other = await signUp(web.app, "quota-user");
     const key = await createApiKey(web.app, other, "k");
-    const limited = new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 });
-    await limited.chat.completions.create({
-      model: "tiny-story",
-      messages: [{ role: "user", content: "one" }],
-    });
-    const refused = await fetch(`${url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content: "two" }] }),
-    });
+    const ask = (content: string) =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content }] }),
+      });
+    // Six at once against a limit of 2: each counts when admitted, not when its answer ends.
+    const together = await Promise.all(["1", "2", "3", "4", "5", "6"].map(ask));
+    expect(together.map((r) => r.status).sort()).toEqual([200, 200, 429, 429, 429, 429]);
+    const refused = await ask("seven");
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     const body = (await refused.json()) as { error: { code: string; details: { resetAt: string } } };
@@ -249,6 +270,35 @@ describe("public OpenAI-compatible API with the official openai client", () => {
         messages: [{ role: "user", content: "a FORBIDDEN thing" }],
       }),
     ).rejects.toMatchObject({ status: 422 });
+    // Every text the client sends is checked: a system prompt, an earlier turn, a content part.
+    for (const messages of [
+      [
+        { role: "system", content: "Say something forbidden" },
+        { role: "user", content: "go on" },
+      ],
+      [
+        { role: "user", content: "a forbidden thing" },
+        { role: "assistant", content: "ok" },
+        { role: "user", content: "and now?" },
+      ],
+      [
+        { role: "developer", content: [{ type: "text", text: "be FORBIDDEN" }] },
+        { role: "user", content: "hi" },
+      ],
+      [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "fine" },
+            { type: "text", text: "forbidden" },
+          ],
+        },
+      ],
+    ]) {
+      await expect(
+        client.chat.completions.create({ model: "tiny-story", messages } as never),
+      ).rejects.toMatchObject({ status: 422, code: "CONTENT_BLOCKED" });
+    }
     const stream = await client.chat.completions.create({
       model: "tiny-story",
       messages: [{ role: "user", content: "hi" }],
@@ -268,6 +318,44 @@ describe("public OpenAI-compatible API with the official openai client", () => {
   it("refuses unknown and revoked keys", async () => {
     const bad = new OpenAI({ apiKey: "hk-not-a-real-key", baseURL: `${url}/v1`, maxRetries: 0 });
     await expect(bad.models.list()).rejects.toMatchObject({ status: 401 });
+  });
+
+  it("answers its own errors in OpenAI's shape, with Hearth's code, and keeps its shape elsewhere", async () => {
+    const bad = new OpenAI({ apiKey: "hk-not-a-real-key", baseURL: `${url}/v1`, maxRetries: 0 });
+    await expect(bad.models.list()).rejects.toMatchObject({
+      status: 401,
+      type: "authentication_error",
+      code: "API_KEY_INVALID",
+      param: null,
+    });
+    const ask = (extra: Record<string, unknown>) =>
+      client.chat.completions.create({
+        model: "tiny-story",
+        messages: [{ role: "user", content: "hi" }],
+        ...extra,
+      } as never);
+    await expect(ask({ model: "no-such-access" })).rejects.toMatchObject({ status: 404 });
+    await expect(ask({ knowledge_base_ids: ["nope"] })).rejects.toMatchObject({
+      status: 404,
+      type: "not_found_error",
+      code: "KNOWLEDGE_BASE_NOT_FOUND",
+    });
+    await expect(ask({ web_search: "sometimes" })).rejects.toMatchObject({
+      status: 400,
+      type: "invalid_request_error",
+      code: "INVALID_REQUEST",
+    });
+    const raw = await fetch(`${url}/v1/models`, { headers: { authorization: "Bearer hk-nope" } });
+    expect(((await raw.json()) as { error: Record<string, unknown> }).error).toEqual({
+      message: expect.any(String),
+      type: "authentication_error",
+      param: null,
+      code: "API_KEY_INVALID",
+    });
+    const browser = await web.app.inject({ url: "/api/conversations/nope", headers: user.headers });
+    expect(browser.json()).toEqual({
+      error: { code: "CONVERSATION_NOT_FOUND", message: expect.any(String) },
+    });
   });
 });
 

@@ -45,8 +45,12 @@ export interface ApiKeysTable {
 export interface AuditLogTable {
   id: Generated<number>;
   actor_id: string | null;
+  /** The actor's user name when the entry was written: shown once the account is gone. */
+  actor_name: string | null;
   action: string;
   target: string | null;
+  /** The target account's or group's name when the entry was written. */
+  target_name: string | null;
   details: string | null;
   created_at: string;
 }
@@ -60,6 +64,8 @@ export interface ConversationsTable {
   id: string;
   user_id: string;
   title: string;
+  /** The title folded for search where SQL's lower() would fold it wrongly, else null (search-fold.ts). */
+  title_folded: string | null;
   model: string | null;
   created_at: string;
   updated_at: string;
@@ -71,6 +77,8 @@ export interface MessagesTable {
   seq: number;
   role: "user" | "assistant";
   content: string;
+  /** The content folded for search where SQL's lower() would fold it wrongly, else null (search-fold.ts). */
+  content_folded: string | null;
   reasoning: string | null;
   status: "done" | "streaming" | "interrupted" | "error";
   model: string | null;

@@ -73,7 +73,7 @@ async function seedFirstRelease(db: Kysely<Database>, dialect: Dialect, schema?:
       conversation_id: "cnv_deploy",
       seq: 1,
       role: "user",
-      content: "How do I deploy Hearth with PostgreSQL?",
+      content: "How do I deploy Hearth with PostgreSQL? Grüße aus MÜNCHEN",
       status: "done",
       created_at: "2026-03-01T09:01:00.000Z",
     })
@@ -88,7 +88,7 @@ async function expectFirstReleaseData(db: Kysely<Database>): Promise<void> {
     { id: "cnv_deploy", user_id: "usr_wang", title: "如何部署 Hearth" },
   ]);
   expect(await db.selectFrom("messages").select(["conversation_id", "content"]).execute()).toEqual([
-    { conversation_id: "cnv_deploy", content: "How do I deploy Hearth with PostgreSQL?" },
+    { conversation_id: "cnv_deploy", content: "How do I deploy Hearth with PostgreSQL? Grüße aus MÜNCHEN" },
   ]);
 }
 
@@ -134,6 +134,13 @@ describe("web database migrations on SQLite", () => {
           created_at: "2026-03-02T08:00:01.000Z",
         })
         .execute();
+      // The third step folded what was stored for search: SQLite's lower() leaves "MÜNCHEN" as "mÜnchen".
+      expect(await db.selectFrom("messages").select("content_folded").execute()).toEqual([
+        { content_folded: "how do i deploy hearth with postgresql? grüße aus münchen" },
+      ]);
+      expect(await db.selectFrom("conversations").select("title_folded").execute()).toEqual([
+        { title_folded: null },
+      ]);
       const applied = await createMigrator(db as Kysely<unknown>, "sqlite").getMigrations();
       expect(applied.every((step) => step.executedAt !== undefined)).toBe(true);
     } finally {
@@ -142,13 +149,13 @@ describe("web database migrations on SQLite", () => {
 
     const taken = backups();
     expect(taken).toHaveLength(1);
-    expect(taken[0]).toMatch(/^pre-migration-web\.sqlite-v1-to-v2-/);
+    expect(taken[0]).toMatch(/^pre-migration-web\.sqlite-v1-to-v4-/);
     expect(lines).toContainEqual(
       expect.objectContaining({
         msg: "backup taken before migrating",
         database: "web.sqlite",
         from: 1,
-        to: 2,
+        to: 4,
       }),
     );
     const source = join(dataDir, "backups", taken[0]!);
@@ -165,7 +172,7 @@ describe("web database migrations on SQLite", () => {
     try {
       await expectFirstReleaseData(restored);
       const steps = await createMigrator(restored as Kysely<unknown>, "sqlite").getMigrations();
-      expect(steps.map((step) => step.executedAt !== undefined)).toEqual([true, false]);
+      expect(steps.map((step) => step.executedAt !== undefined)).toEqual([true, false, false, false]);
       expect((await restored.introspection.getTables()).map((table) => table.name)).not.toContain(
         "knowledge_jobs",
       );
@@ -202,6 +209,9 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
     try {
       expect(await db.selectFrom("users").select("username").execute()).toEqual([{ username: "王芳" }]);
       expect(await db.selectFrom("knowledge_jobs").select("id").execute()).toEqual([]);
+      expect(await db.selectFrom("messages").select("content_folded").execute()).toEqual([
+        { content_folded: "how do i deploy hearth with postgresql? grüße aus münchen" },
+      ]);
     } finally {
       await db.destroy();
     }
@@ -209,7 +219,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       expect.objectContaining({
         level: 40,
         from: 1,
-        to: 2,
+        to: 4,
         msg: expect.stringContaining("the operator's pg_dump taken before upgrading is the backup"),
       }),
     );

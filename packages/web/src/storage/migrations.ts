@@ -1,6 +1,7 @@
 import { backupBeforeMigration, type Logger } from "@hearth/core";
 import type { ColumnDefinitionBuilder, Kysely } from "kysely";
 import { type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { searchCopy } from "../conversations/search-fold.js";
 
 /**
  * The one migration history of the web service, written with Kysely's schema builder so the same
@@ -160,7 +161,50 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0003-search-folding": {
+      // Search folds case in JavaScript (SQLite's lower() is ASCII only): folded copies of the
+      // titles and messages that need one, filled in here for what is already stored.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("conversations").addColumn("title_folded", "text").execute();
+        await db.schema.alterTable("messages").addColumn("content_folded", "text").execute();
+        await backfillFolded(db, "conversations", "title", "title_folded");
+        await backfillFolded(db, "messages", "content", "content_folded");
+      },
+    },
+    "0004-audit-names": {
+      // Names in the entry itself, so the log still names an account or group after it is deleted;
+      // earlier entries get the names of those that still exist.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("audit_log").addColumn("actor_name", "text").execute();
+        await db.schema.alterTable("audit_log").addColumn("target_name", "text").execute();
+        await sql`
+          UPDATE audit_log SET
+            actor_name = (SELECT username FROM users WHERE users.id = audit_log.actor_id),
+            target_name = COALESCE(
+              (SELECT username FROM users WHERE users.id = audit_log.target),
+              (SELECT name FROM groups WHERE groups.id = audit_log.target))`.execute(db);
+      },
+    },
   };
+}
+
+/** Stores the folded copy of each row's text that needs one, a batch of rows at a time. */
+async function backfillFolded(db: Kysely<unknown>, table: string, column: string, folded: string) {
+  let after = "";
+  for (;;) {
+    const { rows } = await sql<{ id: string; text: string }>`
+      SELECT id, ${sql.ref(column)} AS text FROM ${sql.table(table)}
+      WHERE id > ${after} ORDER BY id LIMIT 500`.execute(db);
+    for (const row of rows) {
+      const copy = searchCopy(row.text);
+      if (copy !== null)
+        await sql`UPDATE ${sql.table(table)} SET ${sql.ref(folded)} = ${copy} WHERE id = ${row.id}`.execute(
+          db,
+        );
+    }
+    if (rows.length < 500) return;
+    after = rows.at(-1)!.id;
+  }
 }
 
 class InlineMigrations implements MigrationProvider {

@@ -1,4 +1,5 @@
 import { HearthError } from "@hearth/core";
+import { PostgresAdapter, sql } from "kysely";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Limits, SettingsStore } from "../settings/settings-store.js";
 import type { UsageTable } from "../storage/database-schema.js";
@@ -61,48 +62,68 @@ export class UsageMeter {
     };
   }
 
-  /** Throws QUOTA_EXCEEDED (429, Retry-After, details.resetAt) when a limit is used up. */
-  async check(user: CurrentUser, now = Date.now()): Promise<void> {
+  /**
+   * Admits a request or throws QUOTA_EXCEEDED (429, Retry-After, details.resetAt) when a limit is
+   * used up. An admitted request counts at once, before its answer: concurrent requests see each
+   * other, so N parallel requests over a limit of 2 admit exactly 2. Its tokens are added by
+   * `settle` when known. For a user with limits, the check and the counting row are one
+   * transaction under a per-user lock (SQLite: BEGIN IMMEDIATE, the database's one writer;
+   * PostgreSQL: an advisory lock), so web workers and nodes sharing the database agree too.
+   */
+  async admit(
+    user: CurrentUser,
+    entry: { model: string; apiKeyId?: string },
+    now = Date.now(),
+  ): Promise<Admission> {
     const limits = await this.limitsFor(user);
-    if (Object.values(limits).every((v) => v === undefined)) return;
+    const row: UsageRow = {
+      user_id: user.id,
+      api_key_id: entry.apiKeyId ?? null,
+      model: entry.model,
+      prompt_tokens: 0,
+      completion_tokens: 0,
+      requests: 1,
+      cost_units: 0,
+      created_at: new Date(now).toISOString(),
+    };
+    // Without limits nothing is checked: the row is written with its tokens, in the batch.
+    if (Object.values(limits).every((v) => v === undefined))
+      return settleOnce((tokens) => this.record({ ...entryOf(row), ...tokens }));
     await this.flush();
-    for (const [windowMs, requestLimit, tokenLimit, label] of [
-      [MINUTE, limits.requestsPerMinute, limits.tokensPerMinute, "minute"],
-      [DAY, limits.requestsPerDay, limits.tokensPerDay, "day"],
-    ] as const) {
-      if (requestLimit === undefined && tokenLimit === undefined) continue;
-      const since = new Date(now - windowMs).toISOString();
-      const totals = await this.db
-        .selectFrom("usage")
-        .select((eb) => [
-          eb.fn.sum<number>("requests").as("requests"),
-          eb.fn.sum<number>(eb("prompt_tokens", "+", eb.ref("completion_tokens"))).as("tokens"),
-          eb.fn.min<string>("created_at").as("oldest"),
-        ])
-        .where("user_id", "=", user.id)
-        .where("created_at", ">", since)
-        .executeTakeFirst();
-      const requests = Number(totals?.requests ?? 0);
-      const tokens = Number(totals?.tokens ?? 0);
-      if (
-        (requestLimit !== undefined && requests >= requestLimit) ||
-        (tokenLimit !== undefined && tokens >= tokenLimit)
-      ) {
-        const oldest = totals?.oldest ? new Date(totals.oldest).getTime() : now;
-        const resetAt = new Date(oldest + windowMs);
-        const retryAfterSeconds = Math.max(1, Math.ceil((resetAt.getTime() - now) / 1000));
-        throw new HearthError(
-          "QUOTA_EXCEEDED",
-          `The per-${label} limit is used up; it resets at ${resetAt.toISOString()}`,
-          {
-            retryAfterSeconds,
-            details: { window: label, resetAt: resetAt.toISOString(), requests, tokens, limits },
-          },
-        );
-      }
-    }
+    const id = await this.#countIfRoom(user.id, limits, row, now);
+    return settleOnce(async (tokens) => {
+      await this.db
+        .updateTable("usage")
+        .set({
+          prompt_tokens: tokens.promptTokens,
+          completion_tokens: tokens.completionTokens,
+          cost_units: costUnits(tokens),
+        })
+        .where("id", "=", id)
+        .execute();
+    });
   }
 
+  /** Inserts the request's row when every limit has room, in one locked transaction; its id. */
+  async #countIfRoom(userId: string, limits: Limits, row: UsageRow, now: number): Promise<number> {
+    const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
+    return this.db.connection().execute(async (conn) => {
+      await sql.raw(postgres ? "BEGIN" : "BEGIN IMMEDIATE").execute(conn);
+      try {
+        if (postgres)
+          await sql`SELECT pg_advisory_xact_lock(${QUOTA_LOCK}, hashtext(${userId}))`.execute(conn);
+        await assertRoom(conn, userId, limits, now);
+        const inserted = await conn.insertInto("usage").values(row).returning("id").executeTakeFirstOrThrow();
+        await sql`COMMIT`.execute(conn);
+        return Number(inserted.id);
+      } catch (error) {
+        await sql`ROLLBACK`.execute(conn).catch(() => {});
+        throw error;
+      }
+    });
+  }
+
+  /** Writes a finished request's row (in the next batch); `admit` uses it for users without limits. */
   async record(entry: {
     userId: string;
     apiKeyId?: string;
@@ -117,11 +138,99 @@ export class UsageMeter {
       prompt_tokens: entry.promptTokens,
       completion_tokens: entry.completionTokens,
       requests: 1,
-      // One cost unit per 1,000 tokens, at least one per request.
-      cost_units: Math.max(1, Math.ceil((entry.promptTokens + entry.completionTokens) / 1000)),
+      cost_units: costUnits(entry),
       created_at: new Date().toISOString(),
     });
     if (this.#pending.length >= 500) await this.flush();
     else this.#timer ??= setTimeout(() => void this.flush().catch(() => {}), 200);
+  }
+}
+
+/** Adds an admitted request's tokens; a request that never reached the model settles with none. */
+export interface Admission {
+  settle(tokens: Tokens): Promise<void>;
+}
+
+interface Tokens {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export const NO_TOKENS: Tokens = { promptTokens: 0, completionTokens: 0 };
+
+/** The first settle counts; later ones (a finally after a catch) do nothing. */
+function settleOnce(write: (tokens: Tokens) => Promise<void>): Admission {
+  let settled = false;
+  return {
+    async settle(tokens) {
+      if (settled) return;
+      settled = true;
+      await write(tokens).catch(() => {});
+    },
+  };
+}
+
+function entryOf(row: UsageRow) {
+  return { userId: row.user_id, model: row.model, ...(row.api_key_id ? { apiKeyId: row.api_key_id } : {}) };
+}
+
+/** One cost unit per 1,000 tokens, at least one for a request that was answered; none without tokens. */
+function costUnits(tokens: Tokens): number {
+  const total = tokens.promptTokens + tokens.completionTokens;
+  return total === 0 ? 0 : Math.max(1, Math.ceil(total / 1000));
+}
+
+/** Namespaces the per-user advisory lock of admissions among other PostgreSQL advisory locks. */
+const QUOTA_LOCK = 0x48_51; // "HQ"
+
+/** Throws QUOTA_EXCEEDED when a window's requests or tokens have reached their limit. */
+async function assertRoom(db: WebDatabase, userId: string, limits: Limits, now: number): Promise<void> {
+  for (const [windowMs, requestLimit, tokenLimit, label] of [
+    [MINUTE, limits.requestsPerMinute, limits.tokensPerMinute, "minute"],
+    [DAY, limits.requestsPerDay, limits.tokensPerDay, "day"],
+  ] as const) {
+    if (requestLimit === undefined && tokenLimit === undefined) continue;
+    const since = new Date(now - windowMs).toISOString();
+    const inWindow = db.selectFrom("usage").where("user_id", "=", userId).where("created_at", ">", since);
+    const sums = await inWindow
+      .select((eb) => [
+        eb.fn.sum<number>("requests").as("requests"),
+        eb.fn.sum<number>(eb("prompt_tokens", "+", eb.ref("completion_tokens"))).as("tokens"),
+      ])
+      .executeTakeFirst();
+    const totals = { requests: Number(sums?.requests ?? 0), tokens: Number(sums?.tokens ?? 0) };
+    const full = (counts: { requests: number; tokens: number }) =>
+      (requestLimit !== undefined && counts.requests >= requestLimit) ||
+      (tokenLimit !== undefined && counts.tokens >= tokenLimit);
+    if (!full(totals)) continue;
+    // The reset is when enough of the oldest records have left the window for every count to be
+    // under its limit: with a limit of 2 and 3 requests, when the 2nd oldest leaves, not the 1st.
+    // The records are read only here, on a refusal; an admission reads the sums alone.
+    const rows = await inWindow
+      .select((eb) => [
+        "created_at",
+        "requests",
+        eb("prompt_tokens", "+", eb.ref("completion_tokens")).as("tokens"),
+      ])
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute();
+    const left = { ...totals };
+    let resetMs = now + windowMs;
+    for (const r of rows) {
+      left.requests -= Number(r.requests);
+      left.tokens -= Number(r.tokens);
+      if (!full(left)) {
+        resetMs = new Date(r.created_at).getTime() + windowMs;
+        break;
+      }
+    }
+    const resetAt = new Date(resetMs);
+    const retryAfterSeconds = Math.max(1, Math.ceil((resetMs - now) / 1000));
+    throw new HearthError(
+      "QUOTA_EXCEEDED",
+      `The per-${label} limit is used up; it resets at ${resetAt.toISOString()}`,
+      { retryAfterSeconds, details: { window: label, resetAt: resetAt.toISOString(), ...totals, limits } },
+    );
   }
 }

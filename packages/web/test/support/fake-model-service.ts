@@ -76,7 +76,10 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
       const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
         `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 0, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
       if (!body.stream) {
-        response.writeHead(200, { "content-type": "application/json" });
+        response.writeHead(200, {
+          "content-type": "application/json",
+          ...(state.options.cached ? { "x-hearth-cache": "hit" } : {}),
+        });
         response.end(
           JSON.stringify({
             id,

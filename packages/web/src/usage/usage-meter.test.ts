@@ -1,0 +1,113 @@
+import { HearthError } from "@hearth/core";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type Dialect,
+  postgresAvailable,
+  startWeb,
+  type WebHarness,
+} from "../../test/support/web-harness.js";
+import type { CurrentUser } from "../accounts/account-store.js";
+import type { Limits, SettingsStore } from "../settings/settings-store.js";
+import { openDatabase, type WebDatabase } from "../storage/open-database.js";
+import { UsageMeter } from "./usage-meter.js";
+
+const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
+
+/** Settings that give every user `limits`, changed by the test as it goes. */
+function settingsWith(limits: { current: Limits }): SettingsStore {
+  return { get: async () => ({ userLimits: limits.current, groupLimits: {} }) } as unknown as SettingsStore;
+}
+
+const userNamed = (id: string): CurrentUser => ({ id, username: id, role: "user", groupIds: [] });
+
+/** The QUOTA_EXCEEDED an admission throws, or undefined when it was admitted. */
+async function refusal(pending: Promise<unknown>): Promise<HearthError | undefined> {
+  try {
+    await pending;
+    return undefined;
+  } catch (error) {
+    if (error instanceof HearthError && error.code === "QUOTA_EXCEEDED") return error;
+    throw error;
+  }
+}
+
+describe.each(dialects)("usage meter on %s", (dialect) => {
+  let web: WebHarness;
+  /** A second connection pool to the same database, as a second web worker has (PostgreSQL). */
+  let second: WebDatabase | undefined;
+
+  beforeAll(async () => {
+    web = await startWeb({ modelUrl: "http://127.0.0.1:9" }, {}, dialect);
+    if (dialect === "postgres") {
+      const { rows } = await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(web.db);
+      second = await openDatabase(web.config, { postgresSchema: rows[0]!.schema });
+    }
+  });
+  afterAll(async () => {
+    await second?.destroy();
+    await web.close();
+  });
+
+  it("admits exactly the limit when requests arrive together, across workers sharing the database", async () => {
+    const limits = { current: { requestsPerMinute: 2 } as Limits };
+    const meters = [
+      new UsageMeter(web.db, settingsWith(limits)),
+      new UsageMeter(second ?? web.db, settingsWith(limits)),
+    ];
+    const user = userNamed("together");
+    const outcomes = await Promise.all(
+      Array.from({ length: 6 }, (_, n) => refusal(meters[n % 2]!.admit(user, { model: "m" }))),
+    );
+    expect(outcomes.filter((o) => o === undefined)).toHaveLength(2);
+    expect(outcomes.filter((o) => o !== undefined)).toHaveLength(4);
+  });
+
+  it("counts a request that got no answer, without tokens, and adds the tokens of one that did", async () => {
+    const limits = { current: { requestsPerMinute: 2 } as Limits };
+    const meter = new UsageMeter(web.db, settingsWith(limits));
+    const user = userNamed("settled");
+    await (await meter.admit(user, { model: "m" })).settle({ promptTokens: 0, completionTokens: 0 });
+    await (await meter.admit(user, { model: "m" })).settle({ promptTokens: 1200, completionTokens: 300 });
+    expect(await refusal(meter.admit(user, { model: "m" }))).toBeDefined();
+    const rows = await web.db
+      .selectFrom("usage")
+      .select(["requests", "prompt_tokens", "completion_tokens", "cost_units"])
+      .where("user_id", "=", user.id)
+      .orderBy("id")
+      .execute();
+    expect(rows.map((r) => Object.values(r).map(Number))).toEqual([
+      [1, 0, 0, 0],
+      [1, 1200, 300, 2],
+    ]);
+  });
+
+  it("resets when enough requests have left the window to go under the limit, not when the oldest has", async () => {
+    const limits = { current: { requestsPerMinute: 10 } as Limits };
+    const meter = new UsageMeter(web.db, settingsWith(limits));
+    const user = userNamed("requests-reset");
+    const t0 = Date.now() - 30_000;
+    for (const offset of [0, 10_000, 20_000]) await meter.admit(user, { model: "m" }, t0 + offset);
+    // Three requests in the window, and now a limit of 2: one more must leave, the second oldest.
+    limits.current = { requestsPerMinute: 2 };
+    const refused = await refusal(meter.admit(user, { model: "m" }, t0 + 30_000));
+    expect(refused?.details).toMatchObject({ resetAt: new Date(t0 + 10_000 + 60_000).toISOString() });
+    expect(refused?.retryAfterSeconds).toBe(40);
+  });
+
+  it("resets a token limit when enough tokens have left the window", async () => {
+    const limits = { current: { tokensPerMinute: 1000 } as Limits };
+    const meter = new UsageMeter(web.db, settingsWith(limits));
+    const user = userNamed("tokens-reset");
+    const t0 = Date.now() - 30_000;
+    for (const offset of [0, 10_000, 20_000]) {
+      const admission = await meter.admit(user, { model: "m" }, t0 + offset);
+      await admission.settle({ promptTokens: 50, completionTokens: 10 });
+    }
+    // 180 tokens against 100: the first two records must leave before the count is under it.
+    limits.current = { tokensPerMinute: 100 };
+    const refused = await refusal(meter.admit(user, { model: "m" }, t0 + 30_000));
+    expect(refused?.details).toMatchObject({ resetAt: new Date(t0 + 10_000 + 60_000).toISOString() });
+    expect(refused?.retryAfterSeconds).toBe(40);
+  });
+});
