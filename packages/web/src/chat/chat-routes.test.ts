@@ -87,7 +87,7 @@ describe("first slice: models and streamed chat through the web service", () => 
         usage: Array<{ model: string; requests: number; promptTokens: number; completionTokens: number }>;
       };
       return (
-        report.usage.find((row) => row.model === "tiny-story") ?? {
+        report.usage.find((row) => row.model === "tiny-story:latest") ?? {
           requests: 0,
           promptTokens: 0,
           completionTokens: 0,
