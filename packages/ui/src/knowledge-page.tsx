@@ -302,52 +302,54 @@ export function KnowledgePage() {
           )}
           {notice && <output>{notice}</output>}
           <h4>{t.documents}</h4>
-          <table>
-            <thead>
-              <tr>
-                <th>{t.name}</th>
-                <th>{t.status}</th>
-                <th>{t.chunks}</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {documents.map((document) => (
-                <tr key={document.id} data-status={document.status}>
-                  <td>
-                    <a
-                      href={`/api/knowledge-bases/${base.id}/documents/${document.id}/file`}
-                      target="_blank"
-                      rel="noopener noreferrer"
-                    >
-                      {document.name}
-                    </a>
-                  </td>
-                  <td>
-                    {t.documentStatuses[document.status]}
-                    {document.error && (
-                      <span className="error-text" title={document.error.code}>
-                        {" "}
-                        {document.error.message}
-                      </span>
-                    )}
-                  </td>
-                  <td>{document.status === "indexed" ? document.chunkCount : ""}</td>
-                  <td>
-                    {base.permission !== "read" && (
-                      <button
-                        type="button"
-                        aria-label={`${t.delete}: ${document.name}`}
-                        onClick={() => void removeDocument(base, document)}
-                      >
-                        {t.delete}
-                      </button>
-                    )}
-                  </td>
+          <div className="table-scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th>{t.name}</th>
+                  <th>{t.status}</th>
+                  <th>{t.chunks}</th>
+                  <th />
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {documents.map((document) => (
+                  <tr key={document.id} data-status={document.status}>
+                    <td>
+                      <a
+                        href={`/api/knowledge-bases/${base.id}/documents/${document.id}/file`}
+                        target="_blank"
+                        rel="noopener noreferrer"
+                      >
+                        {document.name}
+                      </a>
+                    </td>
+                    <td>
+                      {t.documentStatuses[document.status]}
+                      {document.error && (
+                        <span className="error-text" title={document.error.code}>
+                          {" "}
+                          {document.error.message}
+                        </span>
+                      )}
+                    </td>
+                    <td>{document.status === "indexed" ? document.chunkCount : ""}</td>
+                    <td>
+                      {base.permission !== "read" && (
+                        <button
+                          type="button"
+                          aria-label={`${t.delete}: ${document.name}`}
+                          onClick={() => void removeDocument(base, document)}
+                        >
+                          {t.delete}
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           <div className="actions">
             {base.permission !== "read" && base.watchFolder && (
               <button type="button" onClick={() => void resync(base)}>

@@ -76,32 +76,34 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
           {t.keyShownOnce} <code>{created}</code>
         </p>
       )}
-      <table>
-        <tbody>
-          {keys.map((key) => (
-            <tr key={key.id}>
-              <td>{key.name}</td>
-              <td>
-                <code>{key.prefix}…</code>
-              </td>
-              <td>{new Date(key.createdAt).toLocaleString(locale)}</td>
-              <td>
-                {key.revokedAt ? (
-                  t.revoked
-                ) : (
-                  <button
-                    type="button"
-                    aria-label={`${t.revoke}: ${key.name}`}
-                    onClick={() => void revoke(key)}
-                  >
-                    {t.revoke}
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <div className="table-scroll">
+        <table>
+          <tbody>
+            {keys.map((key) => (
+              <tr key={key.id}>
+                <td>{key.name}</td>
+                <td>
+                  <code>{key.prefix}…</code>
+                </td>
+                <td>{new Date(key.createdAt).toLocaleString(locale)}</td>
+                <td>
+                  {key.revokedAt ? (
+                    t.revoked
+                  ) : (
+                    <button
+                      type="button"
+                      aria-label={`${t.revoke}: ${key.name}`}
+                      onClick={() => void revoke(key)}
+                    >
+                      {t.revoke}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }
