@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, ndjsonLines } from "./api.js";
+import { type PullStep, pullStepText } from "./display-text.js";
 import { useI18n } from "./i18n.js";
 import { ActionError, describeError, useAction } from "./use-action.js";
 
@@ -155,7 +156,7 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
   const { t, locale } = useI18n();
   const others = model.versions.filter((version) => version.version !== model.version);
   const [target, setTarget] = useState(defaultTarget(model));
-  const [error, setError] = useState("");
+  const [error, setError] = useState<unknown>();
   useEffect(() => setTarget(defaultTarget(model)), [model]);
   const rollback = async () => {
     if (!target) return;
@@ -164,7 +165,7 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
       .replace("{from}", model.version)
       .replace("{to}", target);
     if (!window.confirm(question)) return;
-    setError("");
+    setError(undefined);
     try {
       await api(`/api/admin/models/${encodeURIComponent(model.name)}/rollback`, {
         method: "POST",
@@ -172,7 +173,7 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
       });
       await onRolledBack();
     } catch (caught) {
-      setError(`${t.error}: ${(caught as Error).message}`);
+      setError(caught);
     }
   };
   return (
@@ -218,11 +219,7 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
           </button>
         </div>
       )}
-      {error && (
-        <p role="alert" className="error-text">
-          {error}
-        </p>
-      )}
+      <ActionError error={error} />
     </div>
   );
 }
@@ -233,7 +230,8 @@ function Models() {
   const [registry, setRegistry] = useState<Map<string, RegistryModel>>(new Map());
   const [groups, setGroups] = useState<Group[]>([]);
   const [pull, setPull] = useState("");
-  const [progress, setProgress] = useState<string>("");
+  /** The pull's last step (shown in the language of the moment), or its failure. */
+  const [progress, setProgress] = useState<PullStep | { failed: unknown } | undefined>();
   const { error, run } = useAction();
   const load = useCallback(async () => {
     const [catalog, versions, groupList] = await Promise.all([
@@ -250,22 +248,13 @@ function Models() {
   }, [load]);
   const startPull = async (event: FormEvent) => {
     event.preventDefault();
-    setProgress("…");
+    setProgress({});
     try {
-      for await (const step of ndjsonLines<{
-        status?: string;
-        completed?: number;
-        total?: number;
-        error?: string;
-      }>("/api/admin/models/pull", { model: pull })) {
-        setProgress(
-          step.error
-            ? `${t.error}: ${step.error}`
-            : `${step.status ?? ""}${step.total ? ` ${Math.round(((step.completed ?? 0) / step.total) * 100)}%` : ""}`,
-        );
+      for await (const step of ndjsonLines<PullStep>("/api/admin/models/pull", { model: pull })) {
+        setProgress(step);
       }
     } catch (error) {
-      setProgress(describeError(t, error));
+      setProgress({ failed: error });
       return;
     }
     await load();
@@ -293,7 +282,13 @@ function Models() {
           <input value={pull} onChange={(e) => setPull(e.target.value)} required />
         </label>
         <button type="submit">{t.pull}</button>
-        <output aria-live="polite">{progress}</output>
+        <output aria-live="polite">
+          {progress === undefined
+            ? ""
+            : "failed" in progress
+              ? describeError(t, progress.failed)
+              : pullStepText(t, progress) || "…"}
+        </output>
       </form>
       <ActionError error={error} />
       <div className="table-scroll">
