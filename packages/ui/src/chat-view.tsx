@@ -341,6 +341,14 @@ export function ChatView(props: {
   /** The latest props, for the conversation loader, which runs only when the conversation changes. */
   const latest = useRef(props);
   latest.current = props;
+  /** Whether focus goes back to the message box when the answer ends (it was on Stop, or nowhere). */
+  const refocus = useRef(false);
+  useEffect(() => {
+    if (busy || !refocus.current) return;
+    refocus.current = false;
+    const focused = document.activeElement;
+    if (!focused || focused === document.body) document.getElementById("message-input")?.focus();
+  }, [busy]);
 
   useEffect(() => {
     // The conversation this view just created and is streaming into: nothing to load (once; opened
@@ -424,13 +432,13 @@ export function ChatView(props: {
         }));
     } finally {
       if (generation.current === mine) {
+        // Focus on the Stop button (about to go) comes back to the composer once it has gone; focus
+        // elsewhere is not moved (on a phone that would open the keyboard after every answer).
+        const focused = document.activeElement;
+        refocus.current = !focused || focused === document.body || focused.matches(".composer button.stop");
         setBusy(false);
         controller.current = undefined;
         setAnnouncement(started ? t.answerDone : "");
-        // Focus that went with the Stop button comes back to the composer (not moved from elsewhere:
-        // on a phone that would open the keyboard after every answer).
-        if (!document.activeElement || document.activeElement === document.body)
-          document.getElementById("message-input")?.focus();
       }
       props.onChanged();
     }
