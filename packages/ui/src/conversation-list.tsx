@@ -72,10 +72,28 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
     if (props.activeId === item.id) navigate("/");
   };
   const rename = async (id: string) => {
-    if (!(await run(() => api(`/api/conversations/${id}`, { method: "PATCH", body: { title } })))) return;
-    setItems((current) => current.map((c) => (c.id === id ? { ...c, title } : c)));
-    setRenaming(undefined);
+    const trimmed = title.trim();
+    // An empty title is not sent (the Save button is off for it too).
+    if (!trimmed) return;
+    if (!(await run(() => api(`/api/conversations/${id}`, { method: "PATCH", body: { title: trimmed } }))))
+      return;
+    setItems((current) => current.map((c) => (c.id === id ? { ...c, title: trimmed } : c)));
+    stopRenaming(id);
   };
+  /** Leaves the rename form; focus goes back to the item's menu button, where renaming began. */
+  const stopRenaming = (id: string) => {
+    setRenaming(undefined);
+    requestAnimationFrame(() =>
+      document.querySelector<HTMLElement>(`#menu-${CSS.escape(id)} > summary`)?.focus(),
+    );
+  };
+  // The title field takes focus, its text selected, when renaming starts.
+  useEffect(() => {
+    if (!renaming) return;
+    const input = document.getElementById(`rename-${renaming}`) as HTMLInputElement | null;
+    input?.focus();
+    input?.select();
+  }, [renaming]);
 
   return (
     <>
@@ -112,16 +130,33 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
             <li key={item.id} className={item.id === props.activeId ? "active" : undefined}>
               {renaming === item.id ? (
                 <form
+                  className="rename-form"
                   onSubmit={(event) => {
                     event.preventDefault();
                     void rename(item.id);
+                  }}
+                  onKeyDown={(event) => {
+                    if (event.key !== "Escape") return;
+                    event.preventDefault();
+                    stopRenaming(item.id);
                   }}
                 >
                   <label className="visually-hidden" htmlFor={`rename-${item.id}`}>
                     {t.rename}
                   </label>
-                  <input id={`rename-${item.id}`} value={title} onChange={(e) => setTitle(e.target.value)} />
-                  <button type="submit">{t.save}</button>
+                  <input
+                    id={`rename-${item.id}`}
+                    value={title}
+                    onChange={(e) => setTitle(e.target.value)}
+                    required
+                    maxLength={200}
+                  />
+                  <button type="submit" className="small" disabled={!title.trim()}>
+                    {t.save}
+                  </button>
+                  <button type="button" className="small" onClick={() => stopRenaming(item.id)}>
+                    {t.cancel}
+                  </button>
                 </form>
               ) : (
                 <a
@@ -136,7 +171,7 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
                   {titleOf(item)}
                 </a>
               )}
-              <details className="item-menu">
+              <details className="item-menu" id={`menu-${item.id}`}>
                 <summary aria-label={`${titleOf(item)}: …`}>⋯</summary>
                 <button
                   type="button"
