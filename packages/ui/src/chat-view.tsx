@@ -387,12 +387,14 @@ export function ChatView(props: {
   /**
    * Streams a turn after `base`. A refusal before the service stored anything (a blocked word, a
    * used-up quota) puts the view back as it was and says why beside the composer; the result says
-   * whether the turn was taken and whether this view still shows its conversation.
+   * whether the turn was taken (`onStarted` runs then), refused, and whether this view still shows
+   * its conversation.
    */
-  const stream = async (path: string, body: unknown, base: ChatMessage[]) => {
+  const stream = async (path: string, body: unknown, base: ChatMessage[], onStarted?: () => void) => {
     const mine = generation.current;
     const before = messages;
     let started = false;
+    let refused = false;
     setSendError(undefined);
     setAnnouncement(t.answering);
     setMessages([...base, { role: "assistant", content: "", status: "streaming" }]);
@@ -412,6 +414,7 @@ export function ChatView(props: {
         // The new conversation appears in the list as soon as it is stored.
         if (part.type === "message-start") {
           started = true;
+          onStarted?.();
           props.onChanged();
         }
       }
@@ -419,6 +422,7 @@ export function ChatView(props: {
     } catch (error) {
       if (abort.signal.aborted) update((message) => ({ ...message, status: "stopped" }));
       else if (!started && error instanceof ApiError) {
+        refused = true;
         if (generation.current === mine) {
           setMessages(before);
           setSendError(error);
@@ -442,7 +446,7 @@ export function ChatView(props: {
       }
       props.onChanged();
     }
-    return { taken: started, shown: generation.current === mine };
+    return { taken: started, refused, shown: generation.current === mine };
   };
 
   const send = async (
@@ -451,6 +455,8 @@ export function ChatView(props: {
     sendOptions: ComposerOptions = options,
   ): Promise<boolean> => {
     let id = props.conversationId;
+    /** A conversation made for this first message: opened once the message is taken, else removed. */
+    let created: string | undefined;
     if (!id) {
       try {
         id = (
@@ -460,16 +466,23 @@ export function ChatView(props: {
         setSendError(error);
         return false;
       }
+      created = id;
       creating.current = id;
-      props.onConversationCreated(id);
     }
     const editIndex = editMessageId ? messages.findIndex((m) => m.id === editMessageId) : -1;
     const base = editIndex >= 0 ? messages.slice(0, editIndex) : messages;
-    const { taken, shown } = await stream(
+    const { taken, refused, shown } = await stream(
       `/api/conversations/${id}/messages`,
       { content: text, model: props.model, ...sendOptions, ...(editMessageId ? { editMessageId } : {}) },
       [...base, { role: "user", content: text, status: "done" }],
+      created ? () => props.onConversationCreated(created) : undefined,
     );
+    if (created && refused) {
+      // A refused first message (a blocked word, a used-up quota) leaves no empty "New chat" behind.
+      if (creating.current === created) creating.current = undefined;
+      await api(`/api/conversations/${created}`, { method: "DELETE" }).catch(() => {});
+      props.onChanged();
+    }
     if (!shown || !taken) return taken;
     // Reload to pick up the stored ids (needed to edit the new message). Only the ids: a stopped
     // answer may not be stored yet when this reads, and what was shown stays as it was.
