@@ -288,12 +288,13 @@ export function Composer(props: {
           onChange={(event) => setText(event.target.value)}
           onKeyDown={onKeyDown}
         />
+        {/* Two buttons, not one changing: focus on Stop goes with it (then back to the message box). */}
         {props.busy ? (
-          <button type="button" className="stop" onClick={props.onStop}>
+          <button key="stop" type="button" className="stop" onClick={props.onStop}>
             {t.stop}
           </button>
         ) : (
-          <button type="submit" disabled={props.disabled || !text.trim()}>
+          <button key="send" type="submit" disabled={props.disabled || !text.trim()}>
             {t.send}
           </button>
         )}
