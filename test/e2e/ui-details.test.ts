@@ -144,6 +144,17 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
     await expect.poll(() => field.count()).toBe(0);
   });
 
+  it("names a conversation's menu button by its action, and closes the menu with Escape", async () => {
+    const { page } = desk;
+    const menu = page.getByLabel("More actions for a long story please", { exact: true });
+    await menu.click();
+    const details = page.locator(".conversation-list details").filter({ has: menu });
+    expect(await details.getAttribute("open")).not.toBeNull();
+    await page.keyboard.press("Escape");
+    await expect.poll(() => details.getAttribute("open")).toBeNull();
+    await expect.poll(() => menu.evaluate((summary) => summary === document.activeElement)).toBe(true);
+  });
+
   it("leaves no empty conversation behind a refused first message", async () => {
     const { page } = desk;
     const admin = await signIn(web.app, "root");

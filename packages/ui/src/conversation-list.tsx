@@ -28,6 +28,14 @@ function pagePath(query: string, after?: Page["next"]): string {
   return `/api/conversations?${params}`;
 }
 
+/** Closes the ⋯ menu holding `inside`, focus back on the menu's button. */
+function closeMenu(inside: Element) {
+  const menu = inside.closest("details");
+  if (!menu) return;
+  menu.open = false;
+  menu.querySelector("summary")?.focus();
+}
+
 /** The conversation list: search, open, rename, export, delete. */
 export function ConversationList(props: { activeId: string | undefined; refresh: number }) {
   const { t } = useI18n();
@@ -171,28 +179,47 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
                   {titleOf(item)}
                 </a>
               )}
-              <details className="item-menu" id={`menu-${item.id}`}>
-                <summary aria-label={`${titleOf(item)}: …`}>⋯</summary>
-                <button
-                  type="button"
-                  onClick={(event) => {
-                    // A menu closes once an item is chosen.
-                    event.currentTarget.closest("details")?.removeAttribute("open");
-                    setRenaming(item.id);
-                    setTitle(item.title);
-                  }}
-                >
-                  {t.rename}
-                </button>
-                <a href={`/api/conversations/${item.id}/export?format=markdown`} download>
-                  {t.exportMarkdown}
-                </a>
-                <a href={`/api/conversations/${item.id}/export?format=json`} download>
-                  {t.exportJson}
-                </a>
-                <button type="button" onClick={() => void remove(item)}>
-                  {t.delete}
-                </button>
+              <details
+                className="item-menu"
+                id={`menu-${item.id}`}
+                onKeyDown={(event) => {
+                  // Escape closes the menu, focus back on its button.
+                  if (event.key !== "Escape" || !event.currentTarget.open) return;
+                  event.preventDefault();
+                  closeMenu(event.currentTarget);
+                }}
+              >
+                <summary aria-label={t.moreActions.replace("{title}", titleOf(item))}>⋯</summary>
+                <div className="item-menu-actions">
+                  <button
+                    type="button"
+                    onClick={(event) => {
+                      // A menu closes once an item is chosen.
+                      event.currentTarget.closest("details")?.removeAttribute("open");
+                      setRenaming(item.id);
+                      setTitle(item.title);
+                    }}
+                  >
+                    {t.rename}
+                  </button>
+                  <a
+                    href={`/api/conversations/${item.id}/export?format=markdown`}
+                    download
+                    onClick={(event) => closeMenu(event.currentTarget)}
+                  >
+                    {t.exportMarkdown}
+                  </a>
+                  <a
+                    href={`/api/conversations/${item.id}/export?format=json`}
+                    download
+                    onClick={(event) => closeMenu(event.currentTarget)}
+                  >
+                    {t.exportJson}
+                  </a>
+                  <button type="button" onClick={() => void remove(item)}>
+                    {t.delete}
+                  </button>
+                </div>
               </details>
             </li>
           ))}
