@@ -1,5 +1,6 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
+import { citationLabels } from "./display-text.js";
 import { useI18n } from "./i18n.js";
 import { Markdown } from "./markdown.js";
 import { ModelGuidance } from "./model-guidance.js";
@@ -136,13 +137,17 @@ export function MessageView(props: {
         <nav className="citations" aria-label={t.sources}>
           <strong>{t.sources}:</strong>
           <ol>
-            {message.citations.map((citation) => (
-              <li key={citation.n} value={citation.n}>
-                <a href={citation.url} target="_blank" rel="noopener noreferrer">
-                  {citation.title}
-                </a>
-              </li>
-            ))}
+            {citationLabels(t, message.citations).map(({ label, snippet }, index) => {
+              const citation = message.citations![index]!;
+              return (
+                <li key={citation.n} value={citation.n}>
+                  <a href={citation.url} target="_blank" rel="noopener noreferrer" title={citation.snippet}>
+                    {label}
+                  </a>
+                  {snippet && <span className="citation-snippet"> “{snippet}”</span>}
+                </li>
+              );
+            })}
           </ol>
         </nav>
       )}

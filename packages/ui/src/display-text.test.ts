@@ -1,6 +1,6 @@
 import { ERROR_CODES } from "@hearth/core";
 import { describe, expect, it } from "vitest";
-import { pullStepText } from "./display-text.js";
+import { citationLabels, pullStepText } from "./display-text.js";
 import { MESSAGES } from "./i18n.js";
 
 const en = MESSAGES.en;
@@ -53,5 +53,37 @@ describe("pullStepText", () => {
 
   it("shows a step it does not know as the service wrote it", () => {
     expect(pullStepText(zh, { status: "resuming" })).toBe("resuming");
+  });
+});
+
+describe("citationLabels", () => {
+  const doc = (page: number | undefined, snippet: string) => ({
+    title: "handbook.pdf",
+    url: `/api/knowledge-bases/kb/documents/d/file${page ? `#page=${page}` : ""}`,
+    snippet,
+  });
+
+  it("tells sources from the same document apart by page", () => {
+    expect(citationLabels(en, [doc(3, "Vacation"), doc(7, "Sick leave")])).toEqual([
+      { label: "handbook.pdf, page 3" },
+      { label: "handbook.pdf, page 7" },
+    ]);
+    expect(citationLabels(zh, [doc(3, "假期")])).toEqual([{ label: "handbook.pdf，第 3 页" }]);
+  });
+
+  it("adds the start of each passage where the labels would still read the same", () => {
+    const long = `Employees get   25 vacation days\n${"and more ".repeat(30)}`;
+    const [first, second] = citationLabels(en, [doc(undefined, long), doc(undefined, "Sick leave is paid.")]);
+    expect(first!.label).toBe("handbook.pdf");
+    expect(first!.snippet).toMatch(/^Employees get 25 vacation days/);
+    expect(first!.snippet!.endsWith("…")).toBe(true);
+    expect(first!.snippet!.length).toBeLessThanOrEqual(121);
+    expect(second).toEqual({ label: "handbook.pdf", snippet: "Sick leave is paid." });
+  });
+
+  it("leaves a web page's title alone", () => {
+    expect(citationLabels(en, [{ title: "Hearth", url: "https://example.com/", snippet: "x" }])).toEqual([
+      { label: "Hearth" },
+    ]);
   });
 });

@@ -31,3 +31,44 @@ export function pullStepText(t: Messages, step: PullStep): string {
   const percent = step.total ? ` ${Math.round(((step.completed ?? 0) / step.total) * 100)}%` : "";
   return `${text}${percent}`;
 }
+
+/** What a source needs to be told apart from the others (the UI's Citation, less what is not read here). */
+export interface CitationSource {
+  title: string;
+  url: string;
+  snippet?: string;
+}
+
+/** The page a document citation points at (its link ends `#page=N`), if any. */
+export function citationPage(url: string): number | undefined {
+  const page = /#page=(\d+)$/.exec(url)?.[1];
+  return page ? Number(page) : undefined;
+}
+
+const SNIPPET_CHARS = 120;
+
+/**
+ * Each source's label: its title, with the page where it has one; and, where two sources would
+ * still read the same, the start of each one's passage to tell them apart.
+ */
+export function citationLabels(
+  t: Messages,
+  citations: CitationSource[],
+): Array<{ label: string; snippet?: string }> {
+  const labels = citations.map((citation) => {
+    const page = citationPage(citation.url);
+    return page === undefined
+      ? citation.title
+      : t.citationPage.replace("{title}", citation.title).replace("{page}", String(page));
+  });
+  return citations.map((citation, index) => {
+    const label = labels[index]!;
+    const repeated = labels.filter((other) => other === label).length > 1;
+    const text = citation.snippet?.replace(/\s+/g, " ").trim();
+    if (!repeated || !text) return { label };
+    return {
+      label,
+      snippet: text.length > SNIPPET_CHARS ? `${text.slice(0, SNIPPET_CHARS).trimEnd()}…` : text,
+    };
+  });
+}
