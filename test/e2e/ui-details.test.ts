@@ -137,11 +137,32 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
     await item.locator("summary").click();
     await item.getByRole("button", { name: "Rename" }).click();
     await field.fill("   ");
-    expect(await page.getByRole("button", { name: "Save" }).isDisabled()).toBe(true);
+    expect(await page.getByRole("button", { name: "Save", exact: true }).isDisabled()).toBe(true);
     await field.press("Enter");
     expect(await page.locator(".error-text").count()).toBe(0);
     await page.getByRole("button", { name: "Cancel" }).click();
     await expect.poll(() => field.count()).toBe(0);
+  });
+
+  it("edits a message from the text it focuses, saying that saving sends it again, and cancels with Escape", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "a long story please" }).click();
+    const question = page.locator("article.message.user").first();
+    await question.getByRole("button", { name: "Edit" }).click();
+    const box = question.getByRole("textbox", { name: "Edit" });
+    await expect.poll(() => box.evaluate((area) => area === document.activeElement)).toBe(true);
+    expect(await question.getByRole("button", { name: "Save and send" }).count()).toBe(1);
+    await page.keyboard.type(" with dragons");
+    await page.keyboard.press("Escape");
+    await expect.poll(() => box.count()).toBe(0);
+    expect(await question.locator(".user-text").textContent()).toBe("a long story please");
+    await expect
+      .poll(() =>
+        question
+          .getByRole("button", { name: "Edit" })
+          .evaluate((button) => button === document.activeElement),
+      )
+      .toBe(true);
   });
 
   it("names a conversation's menu button by its action, and closes the menu with Escape", async () => {

@@ -70,6 +70,25 @@ export function MessageView(props: {
   const reason = (failed: ChatMessage) => errorText(t, failed.errorCode, failed.error ?? "");
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
+  const editBox = useRef<HTMLTextAreaElement>(null);
+  const editButton = useRef<HTMLButtonElement>(null);
+  /** Set when the edit is cancelled: focus goes back to the Edit button it began from. */
+  const backToEdit = useRef(false);
+  // The text takes focus when editing starts (at its end); a cancelled edit gives focus back.
+  useEffect(() => {
+    if (editing) {
+      const box = editBox.current;
+      box?.focus();
+      box?.setSelectionRange(box.value.length, box.value.length);
+    } else if (backToEdit.current) {
+      backToEdit.current = false;
+      editButton.current?.focus();
+    }
+  }, [editing]);
+  const cancelEdit = () => {
+    backToEdit.current = true;
+    setEditing(false);
+  };
   const streaming = message.status === "streaming";
   return (
     <article
@@ -109,12 +128,21 @@ export function MessageView(props: {
           </label>
           <textarea
             id={`edit-${message.id}`}
+            ref={editBox}
             value={draft}
             onChange={(e) => setDraft(e.target.value)}
+            onKeyDown={(event) => {
+              if (event.key !== "Escape") return;
+              event.preventDefault();
+              cancelEdit();
+            }}
             rows={3}
           />
-          <button type="submit">{t.save}</button>
-          <button type="button" onClick={() => setEditing(false)}>
+          {/* Saving sends the changed message again: the answers after it are written anew. */}
+          <button type="submit" disabled={!draft.trim()}>
+            {t.saveAndSend}
+          </button>
+          <button type="button" onClick={cancelEdit}>
             {t.cancel}
           </button>
         </form>
@@ -169,6 +197,7 @@ export function MessageView(props: {
           <button
             type="button"
             className="small"
+            ref={editButton}
             onClick={() => {
               setDraft(message.content);
               setEditing(true);
