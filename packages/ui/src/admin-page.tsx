@@ -105,13 +105,8 @@ function UsersAndGroups() {
       </div>
       <form className="inline-form" onSubmit={createGroup}>
         <label>
-          {t.groups}
-          <input
-            value={groupName}
-            onChange={(e) => setGroupName(e.target.value)}
-            required
-            aria-label={t.name}
-          />
+          {t.newGroup}
+          <input value={groupName} onChange={(e) => setGroupName(e.target.value)} required />
         </label>
         <button type="submit">{t.create}</button>
       </form>
@@ -298,7 +293,9 @@ function Models() {
               <th>{t.model}</th>
               <th>{t.versions}</th>
               <th>{t.allowedGroups}</th>
-              <th />
+              <th>
+                <span className="visually-hidden">{t.actions}</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -569,6 +566,14 @@ function SearchProviders() {
       <ActionError error={error} />
       <div className="table-scroll">
         <table>
+          <thead>
+            <tr>
+              <th>{t.provider}</th>
+              <th>{t.status}</th>
+              <th>{t.latency}</th>
+              <th>{t.error}</th>
+            </tr>
+          </thead>
           <tbody>
             {rows.map((row) => (
               <tr key={row.id}>

@@ -118,6 +118,12 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
         id="conversation-sidebar"
         className={open ? "sidebar open" : "sidebar"}
         aria-label={t.conversations}
+        onKeyDown={(event) => {
+          // Escape closes the phone's drawer (not while a menu or the rename form uses it).
+          if (event.key !== "Escape" || !open || event.isDefaultPrevented()) return;
+          setOpen(false);
+          document.querySelector<HTMLElement>(".sidebar-toggle")?.focus();
+        }}
       >
         <button type="button" className="primary wide" onClick={() => navigate("/")}>
           + {t.newChat}

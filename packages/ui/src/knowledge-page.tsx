@@ -264,7 +264,7 @@ export function KnowledgePage() {
       <form className="inline-form" onSubmit={create}>
         <label>
           {t.newKnowledgeBase}
-          <input value={name} onChange={(e) => setName(e.target.value)} required aria-label={t.name} />
+          <input value={name} onChange={(e) => setName(e.target.value)} required />
         </label>
         <button type="submit">{t.create}</button>
       </form>
@@ -312,7 +312,9 @@ export function KnowledgePage() {
                   <th>{t.name}</th>
                   <th>{t.status}</th>
                   <th>{t.chunks}</th>
-                  <th />
+                  <th>
+                    <span className="visually-hidden">{t.actions}</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>

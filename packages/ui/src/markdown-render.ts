@@ -110,5 +110,8 @@ export function renderMarkdown(source: string, citations: CitationLink[] = []): 
   return DOMPurify.sanitize(html, {
     USE_PROFILES: { html: true, mathMl: true },
     FORBID_TAGS: ["style", "form", "input", "button"],
+    // KaTeX's MathML carries the TeX source in an <annotation>, which DOMPurify drops but whose
+    // text it would keep: a screen reader would read the formula, then its source.
+    ADD_FORBID_CONTENTS: ["annotation", "annotation-xml"],
   });
 }

@@ -66,7 +66,7 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
       <form className="inline-form" onSubmit={create}>
         <label>
           {t.newKey}
-          <input value={name} onChange={(e) => setName(e.target.value)} required aria-label={t.name} />
+          <input value={name} onChange={(e) => setName(e.target.value)} required />
         </label>
         <button type="submit">{t.create}</button>
       </form>
@@ -78,6 +78,14 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
       )}
       <div className="table-scroll">
         <table>
+          <thead>
+            <tr>
+              <th>{t.name}</th>
+              <th>{t.key}</th>
+              <th>{t.created}</th>
+              <th>{t.status}</th>
+            </tr>
+          </thead>
           <tbody>
             {keys.map((key) => (
               <tr key={key.id}>
