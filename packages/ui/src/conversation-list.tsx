@@ -46,6 +46,8 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
   const [renaming, setRenaming] = useState<string | undefined>();
   const [title, setTitle] = useState("");
   const [open, setOpen] = useState(false);
+  /** The search the shown list answers ("" for none): an empty answer to one says nothing matched. */
+  const [answered, setAnswered] = useState("");
   const { error, run } = useAction();
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload when a chat changes (refresh) or the query does
@@ -56,6 +58,7 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
         if (!current) return;
         setItems(answer.conversations);
         setNext(answer.next);
+        setAnswered(query);
       });
     }, 150);
     return () => {
@@ -230,6 +233,11 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
             </li>
           ))}
         </ul>
+        {answered && items.length === 0 && (
+          <p className="muted" role="status">
+            {t.noConversationsFound}
+          </p>
+        )}
         {next && (
           <button type="button" className="wide" onClick={() => void loadMore()}>
             {t.loadMore}
