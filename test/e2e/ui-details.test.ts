@@ -91,12 +91,21 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
     const visitor = await launchBrowser({ locale: "zh-CN" });
     try {
       const { page } = visitor;
+      const missing: string[] = [];
+      page.on("response", (response) => {
+        if (response.status() === 404) missing.push(response.url());
+      });
       await page.goto(url);
       await page.locator("#auth-title").waitFor();
+      // The sign-in card is as tall as its fields, not the page.
+      const card = await page.locator("form.form-card").boundingBox();
+      expect(card!.height).toBeLessThan(500);
       await page.getByLabel("用户名").fill("dana");
       await page.getByLabel(/^密码$/).fill("not the password");
       await page.getByRole("button", { name: /^登录$/ }).click();
       await expect.poll(() => page.getByRole("alert").textContent()).toBe("用户名或密码错误。");
+      // Nothing the page asked for was missing (the icon is inline: no /favicon.ico).
+      expect(missing).toEqual([]);
     } finally {
       await visitor.close();
     }
@@ -174,6 +183,46 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
     await page.keyboard.press("Escape");
     await expect.poll(() => details.getAttribute("open")).toBeNull();
     await expect.poll(() => menu.evaluate((summary) => summary === document.activeElement)).toBe(true);
+  });
+
+  it("says when a conversation search matches nothing", async () => {
+    const { page } = desk;
+    await page.getByRole("searchbox", { name: "Search conversations" }).fill("zebra crossing");
+    await page.getByText("No conversations match.").waitFor();
+    expect(await page.locator(".conversation-list li").count()).toBe(0);
+    await page.getByRole("searchbox", { name: "Search conversations" }).fill("");
+    await expect.poll(() => page.getByText("No conversations match.").count()).toBe(0);
+  });
+
+  it("names the theme button by what it shows, and colours code for the dark theme", async () => {
+    const { page } = desk;
+    model.options.words = ["```js\nconst answer = 42;\n```\n\nand $x^2$"];
+    try {
+      const answer = await ask(desk, "a code block");
+      const background = () =>
+        answer.locator("pre code").evaluate((code) => getComputedStyle(code).backgroundColor);
+      expect(await background()).toBe("rgb(255, 255, 255)");
+      await page.getByRole("button", { name: "Dark theme" }).click();
+      await page.getByRole("button", { name: "Light theme" }).waitFor();
+      expect(await background()).toBe("rgb(13, 17, 23)");
+      // The formula is read once: its TeX source is not left behind as text.
+      expect(await answer.locator(".katex-mathml").textContent()).not.toContain("x^2");
+      await page.getByRole("button", { name: "Light theme" }).click();
+    } finally {
+      model.options.words = undefined;
+    }
+  });
+
+  it("closes the phone's conversation drawer with Escape", async () => {
+    const { page } = phone;
+    const toggle = page.getByRole("button", { name: "对话", exact: true });
+    await toggle.click();
+    const drawer = page.getByRole("navigation", { name: "对话" });
+    await drawer.waitFor();
+    await page.getByRole("searchbox", { name: "搜索对话" }).focus();
+    await page.keyboard.press("Escape");
+    await expect.poll(() => drawer.isVisible()).toBe(false);
+    expect(await toggle.getAttribute("aria-expanded")).toBe("false");
   });
 
   it("leaves no empty conversation behind a refused first message", async () => {
