@@ -136,6 +136,7 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
     await item.getByRole("button", { name: "Rename" }).click();
     const field = page.getByRole("textbox", { name: "Rename" });
     await expect.poll(() => field.evaluate((input) => input === document.activeElement)).toBe(true);
+    await screenshot(page, "ui-details-rename");
     // Typing replaces the selected title.
     await page.keyboard.type("Draft title");
     await page.keyboard.press("Escape");
@@ -180,6 +181,7 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
     await menu.click();
     const details = page.locator(".conversation-list details").filter({ has: menu });
     expect(await details.getAttribute("open")).not.toBeNull();
+    await screenshot(page, "ui-details-menu");
     await page.keyboard.press("Escape");
     await expect.poll(() => details.getAttribute("open")).toBeNull();
     await expect.poll(() => menu.evaluate((summary) => summary === document.activeElement)).toBe(true);

@@ -188,48 +188,51 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
                   {titleOf(item)}
                 </a>
               )}
-              <details
-                className="item-menu"
-                id={`menu-${item.id}`}
-                onKeyDown={(event) => {
-                  // Escape closes the menu, focus back on its button.
-                  if (event.key !== "Escape" || !event.currentTarget.open) return;
-                  event.preventDefault();
-                  closeMenu(event.currentTarget);
-                }}
-              >
-                <summary aria-label={t.moreActions.replace("{title}", titleOf(item))}>⋯</summary>
-                <div className="item-menu-actions">
-                  <button
-                    type="button"
-                    onClick={(event) => {
-                      // A menu closes once an item is chosen.
-                      event.currentTarget.closest("details")?.removeAttribute("open");
-                      setRenaming(item.id);
-                      setTitle(item.title);
-                    }}
-                  >
-                    {t.rename}
-                  </button>
-                  <a
-                    href={`/api/conversations/${item.id}/export?format=markdown`}
-                    download
-                    onClick={(event) => closeMenu(event.currentTarget)}
-                  >
-                    {t.exportMarkdown}
-                  </a>
-                  <a
-                    href={`/api/conversations/${item.id}/export?format=json`}
-                    download
-                    onClick={(event) => closeMenu(event.currentTarget)}
-                  >
-                    {t.exportJson}
-                  </a>
-                  <button type="button" onClick={() => void remove(item)}>
-                    {t.delete}
-                  </button>
-                </div>
-              </details>
+              {/* While the item is renamed, its form has the row (Cancel stands for the menu). */}
+              {renaming !== item.id && (
+                <details
+                  className="item-menu"
+                  id={`menu-${item.id}`}
+                  onKeyDown={(event) => {
+                    // Escape closes the menu, focus back on its button.
+                    if (event.key !== "Escape" || !event.currentTarget.open) return;
+                    event.preventDefault();
+                    closeMenu(event.currentTarget);
+                  }}
+                >
+                  <summary aria-label={t.moreActions.replace("{title}", titleOf(item))}>⋯</summary>
+                  <div className="item-menu-actions">
+                    <button
+                      type="button"
+                      onClick={(event) => {
+                        // A menu closes once an item is chosen.
+                        event.currentTarget.closest("details")?.removeAttribute("open");
+                        setRenaming(item.id);
+                        setTitle(item.title);
+                      }}
+                    >
+                      {t.rename}
+                    </button>
+                    <a
+                      href={`/api/conversations/${item.id}/export?format=markdown`}
+                      download
+                      onClick={(event) => closeMenu(event.currentTarget)}
+                    >
+                      {t.exportMarkdown}
+                    </a>
+                    <a
+                      href={`/api/conversations/${item.id}/export?format=json`}
+                      download
+                      onClick={(event) => closeMenu(event.currentTarget)}
+                    >
+                      {t.exportJson}
+                    </a>
+                    <button type="button" onClick={() => void remove(item)}>
+                      {t.delete}
+                    </button>
+                  </div>
+                </details>
+              )}
             </li>
           ))}
         </ul>
