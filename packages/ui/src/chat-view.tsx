@@ -467,7 +467,12 @@ export function ChatView(props: {
           ...message,
           status: "error",
           error: (error as Error).message,
-          ...(error instanceof ApiError ? { errorCode: error.code } : {}),
+          // A fetch that lost its connection throws a TypeError: the network error, translated.
+          ...(error instanceof ApiError
+            ? { errorCode: error.code }
+            : error instanceof TypeError
+              ? { errorCode: "NETWORK_ERROR" }
+              : {}),
         }));
     } finally {
       if (generation.current === mine) {
