@@ -69,7 +69,7 @@ describe.skipIf(!hasChromium || !existsSync(hearthBin))("hearth up: a first chat
   it("lists uploaded documents by name with the knowledge service's status, a broken one with its error, and cites them", async () => {
     const { page } = browser;
     await page.getByRole("link", { name: "Knowledge" }).click();
-    await page.getByLabel("Name").fill("handbook");
+    await page.getByLabel("New knowledge base").fill("handbook");
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("heading", { name: "handbook" }).waitFor();
     const folder = mkdtempSync(join(dataDir, "upload-"));

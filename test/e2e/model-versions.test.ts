@@ -84,7 +84,7 @@ describe("model versions and rollback through the web service", () => {
       await page.getByRole("tab", { name: "Models" }).click();
       await page.getByLabel(/Pull a model/).fill(`${registryServer.url}/library/tiny:latest`);
       await page.getByRole("button", { name: "Pull" }).click();
-      await expect.poll(() => page.locator("output").first().textContent()).toBe("success");
+      await expect.poll(() => page.locator("output").first().textContent()).toBe("Done");
       const versions = page.getByRole("list", { name: "Versions: tiny:latest" });
       await expect.poll(() => versions.locator("li").count()).toBe(1);
       // New weights under the same name (as `hearth models pull --name tiny` does): version 1.1.0.

@@ -71,7 +71,7 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
   it("uploads a document with progress and gets an answer citing it", async () => {
     const { page } = alice;
     await page.getByRole("link", { name: "Knowledge" }).click();
-    await page.getByLabel("Name").fill("handbook");
+    await page.getByLabel("New knowledge base").fill("handbook");
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("heading", { name: "handbook" }).waitFor();
     const folder = mkdtempSync(join(tmpdir(), "hearth-upload-"));
@@ -178,7 +178,7 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
   it("shares a knowledge base with a group for reading, from the knowledge page", async () => {
     const { page } = alice;
     await page.getByRole("link", { name: "Admin" }).click();
-    await page.getByLabel("Name").fill("team");
+    await page.getByLabel("New group").fill("team");
     await page.getByRole("button", { name: "Create" }).click();
     // Membership is saved, then the box reflects what the server holds.
     await page.getByLabel("team: bob").click();
@@ -235,7 +235,7 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     });
 
     await page.getByRole("link", { name: "Settings" }).click();
-    await page.getByLabel("Name").fill("laptop");
+    await page.getByLabel("New API key").fill("laptop");
     await page.getByRole("button", { name: "Create" }).click();
     const shown = (await page.locator(".key-once code").textContent()) ?? "";
     expect(shown).toMatch(/^hk-/);

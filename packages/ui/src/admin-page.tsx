@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, ndjsonLines } from "./api.js";
+import { type PullStep, pullStepText } from "./display-text.js";
 import { useI18n } from "./i18n.js";
 import { ActionError, describeError, useAction } from "./use-action.js";
 
@@ -50,65 +51,62 @@ function UsersAndGroups() {
     <section aria-labelledby="users-title">
       <h3 id="users-title">{t.users}</h3>
       <ActionError error={error} />
-      <table>
-        <thead>
-          <tr>
-            <th>{t.username}</th>
-            <th>{t.role}</th>
-            <th>{t.status}</th>
-            {groups.map((g) => (
-              <th key={g.id}>{g.name}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {users.map((user) => (
-            <tr key={user.id} data-user={user.username}>
-              <td>{user.username}</td>
-              <td>
-                <select
-                  aria-label={`${t.role}: ${user.username}`}
-                  value={user.role}
-                  onChange={(e) => void change(user.id, { role: e.target.value as User["role"] })}
-                >
-                  <option value="user">{t.roles.user}</option>
-                  <option value="admin">{t.roles.admin}</option>
-                </select>
-              </td>
-              <td>
-                <select
-                  aria-label={`${t.status}: ${user.username}`}
-                  value={user.status}
-                  onChange={(e) => void change(user.id, { status: e.target.value as User["status"] })}
-                >
-                  <option value="active">{t.accountStatuses.active}</option>
-                  <option value="pending">{t.accountStatuses.pending}</option>
-                  <option value="disabled">{t.accountStatuses.disabled}</option>
-                </select>
-              </td>
+      <div className="table-scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>{t.username}</th>
+              <th>{t.role}</th>
+              <th>{t.status}</th>
               {groups.map((g) => (
-                <td key={g.id}>
-                  <input
-                    type="checkbox"
-                    aria-label={`${g.name}: ${user.username}`}
-                    checked={g.userIds.includes(user.id)}
-                    onChange={() => void toggleMember(g, user.id)}
-                  />
-                </td>
+                <th key={g.id}>{g.name}</th>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {users.map((user) => (
+              <tr key={user.id} data-user={user.username}>
+                <td>{user.username}</td>
+                <td>
+                  <select
+                    aria-label={`${t.role}: ${user.username}`}
+                    value={user.role}
+                    onChange={(e) => void change(user.id, { role: e.target.value as User["role"] })}
+                  >
+                    <option value="user">{t.roles.user}</option>
+                    <option value="admin">{t.roles.admin}</option>
+                  </select>
+                </td>
+                <td>
+                  <select
+                    aria-label={`${t.status}: ${user.username}`}
+                    value={user.status}
+                    onChange={(e) => void change(user.id, { status: e.target.value as User["status"] })}
+                  >
+                    <option value="active">{t.accountStatuses.active}</option>
+                    <option value="pending">{t.accountStatuses.pending}</option>
+                    <option value="disabled">{t.accountStatuses.disabled}</option>
+                  </select>
+                </td>
+                {groups.map((g) => (
+                  <td key={g.id}>
+                    <input
+                      type="checkbox"
+                      aria-label={`${g.name}: ${user.username}`}
+                      checked={g.userIds.includes(user.id)}
+                      onChange={() => void toggleMember(g, user.id)}
+                    />
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <form className="inline-form" onSubmit={createGroup}>
         <label>
-          {t.groups}
-          <input
-            value={groupName}
-            onChange={(e) => setGroupName(e.target.value)}
-            required
-            aria-label={t.name}
-          />
+          {t.newGroup}
+          <input value={groupName} onChange={(e) => setGroupName(e.target.value)} required />
         </label>
         <button type="submit">{t.create}</button>
       </form>
@@ -153,7 +151,7 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
   const { t, locale } = useI18n();
   const others = model.versions.filter((version) => version.version !== model.version);
   const [target, setTarget] = useState(defaultTarget(model));
-  const [error, setError] = useState("");
+  const [error, setError] = useState<unknown>();
   useEffect(() => setTarget(defaultTarget(model)), [model]);
   const rollback = async () => {
     if (!target) return;
@@ -162,7 +160,7 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
       .replace("{from}", model.version)
       .replace("{to}", target);
     if (!window.confirm(question)) return;
-    setError("");
+    setError(undefined);
     try {
       await api(`/api/admin/models/${encodeURIComponent(model.name)}/rollback`, {
         method: "POST",
@@ -170,7 +168,7 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
       });
       await onRolledBack();
     } catch (caught) {
-      setError(`${t.error}: ${(caught as Error).message}`);
+      setError(caught);
     }
   };
   return (
@@ -216,11 +214,7 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
           </button>
         </div>
       )}
-      {error && (
-        <p role="alert" className="error-text">
-          {error}
-        </p>
-      )}
+      <ActionError error={error} />
     </div>
   );
 }
@@ -231,7 +225,8 @@ function Models() {
   const [registry, setRegistry] = useState<Map<string, RegistryModel>>(new Map());
   const [groups, setGroups] = useState<Group[]>([]);
   const [pull, setPull] = useState("");
-  const [progress, setProgress] = useState<string>("");
+  /** The pull's last step (shown in the language of the moment), or its failure. */
+  const [progress, setProgress] = useState<PullStep | { failed: unknown } | undefined>();
   const { error, run } = useAction();
   const load = useCallback(async () => {
     const [catalog, versions, groupList] = await Promise.all([
@@ -248,22 +243,13 @@ function Models() {
   }, [load]);
   const startPull = async (event: FormEvent) => {
     event.preventDefault();
-    setProgress("…");
+    setProgress({});
     try {
-      for await (const step of ndjsonLines<{
-        status?: string;
-        completed?: number;
-        total?: number;
-        error?: string;
-      }>("/api/admin/models/pull", { model: pull })) {
-        setProgress(
-          step.error
-            ? `${t.error}: ${step.error}`
-            : `${step.status ?? ""}${step.total ? ` ${Math.round(((step.completed ?? 0) / step.total) * 100)}%` : ""}`,
-        );
+      for await (const step of ndjsonLines<PullStep>("/api/admin/models/pull", { model: pull })) {
+        setProgress(step);
       }
     } catch (error) {
-      setProgress(describeError(t, error));
+      setProgress({ failed: error });
       return;
     }
     await load();
@@ -291,57 +277,67 @@ function Models() {
           <input value={pull} onChange={(e) => setPull(e.target.value)} required />
         </label>
         <button type="submit">{t.pull}</button>
-        <output aria-live="polite">{progress}</output>
+        <output aria-live="polite">
+          {progress === undefined
+            ? ""
+            : "failed" in progress
+              ? describeError(t, progress.failed)
+              : pullStepText(t, progress) || "…"}
+        </output>
       </form>
       <ActionError error={error} />
-      <table>
-        <thead>
-          <tr>
-            <th>{t.model}</th>
-            <th>{t.versions}</th>
-            <th>{t.allowedGroups}</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {models.map((model) => {
-            const versions = registry.get(registryName(model.id));
-            return (
-              <tr key={model.id}>
-                <td>{model.id}</td>
-                <td>
-                  {versions ? (
-                    <ModelVersions model={versions} onRolledBack={load} />
-                  ) : (
-                    <span className="muted">{t.noVersions}</span>
-                  )}
-                </td>
-                <td>
-                  {groups.map((g) => (
-                    <label key={g.id}>
-                      <input
-                        type="checkbox"
-                        checked={model.groupIds.includes(g.id)}
-                        onChange={() => void setAccess(model, g.id)}
-                      />{" "}
-                      {g.name}{" "}
-                    </label>
-                  ))}
-                </td>
-                <td>
-                  <button
-                    type="button"
-                    aria-label={`${t.delete}: ${model.id}`}
-                    onClick={() => void remove(model)}
-                  >
-                    {t.delete}
-                  </button>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <div className="table-scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>{t.model}</th>
+              <th>{t.versions}</th>
+              <th>{t.allowedGroups}</th>
+              <th>
+                <span className="visually-hidden">{t.actions}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {models.map((model) => {
+              const versions = registry.get(registryName(model.id));
+              return (
+                <tr key={model.id}>
+                  <td>{model.id}</td>
+                  <td>
+                    {versions ? (
+                      <ModelVersions model={versions} onRolledBack={load} />
+                    ) : (
+                      <span className="muted">{t.noVersions}</span>
+                    )}
+                  </td>
+                  <td>
+                    {groups.map((g) => (
+                      <label key={g.id}>
+                        <input
+                          type="checkbox"
+                          checked={model.groupIds.includes(g.id)}
+                          onChange={() => void setAccess(model, g.id)}
+                        />{" "}
+                        {g.name}{" "}
+                      </label>
+                    ))}
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      aria-label={`${t.delete}: ${model.id}`}
+                      onClick={() => void remove(model)}
+                    >
+                      {t.delete}
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }
@@ -456,30 +452,32 @@ function Usage() {
       <a href="/api/admin/usage?format=csv" download>
         {t.exportCsv}
       </a>
-      <table>
-        <thead>
-          <tr>
-            <th>{t.username}</th>
-            <th>{t.groups}</th>
-            <th>{t.model}</th>
-            <th>{t.requests}</th>
-            <th>{t.tokensIn}</th>
-            <th>{t.tokensOut}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr key={`${row.username}-${row.model}-${row.apiKeyId}`}>
-              <td>{row.username}</td>
-              <td>{row.groups.join(", ")}</td>
-              <td>{row.model}</td>
-              <td>{row.requests}</td>
-              <td>{row.promptTokens}</td>
-              <td>{row.completionTokens}</td>
+      <div className="table-scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>{t.username}</th>
+              <th>{t.groups}</th>
+              <th>{t.model}</th>
+              <th>{t.requests}</th>
+              <th>{t.tokensIn}</th>
+              <th>{t.tokensOut}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={`${row.username}-${row.model}-${row.apiKeyId}`}>
+                <td>{row.username}</td>
+                <td>{row.groups.join(", ")}</td>
+                <td>{row.model}</td>
+                <td>{row.requests}</td>
+                <td>{row.promptTokens}</td>
+                <td>{row.completionTokens}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }
@@ -566,18 +564,28 @@ function SearchProviders() {
         <button type="submit">{t.testProviders}</button>
       </form>
       <ActionError error={error} />
-      <table>
-        <tbody>
-          {rows.map((row) => (
-            <tr key={row.id}>
-              <td>{row.id}</td>
-              <td>{row.status}</td>
-              <td>{row.latencyMs != null ? `${row.latencyMs} ms` : ""}</td>
-              <td className="error-text">{row.error ?? ""}</td>
+      <div className="table-scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>{t.provider}</th>
+              <th>{t.status}</th>
+              <th>{t.latency}</th>
+              <th>{t.error}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.id}>
+                <td>{row.id}</td>
+                <td>{row.status}</td>
+                <td>{row.latencyMs != null ? `${row.latencyMs} ms` : ""}</td>
+                <td className="error-text">{row.error ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }
@@ -606,36 +614,38 @@ function AuditLog() {
     <section aria-labelledby="audit-title">
       <h3 id="audit-title">{t.auditLog}</h3>
       <ActionError error={error} />
-      <table>
-        <thead>
-          <tr>
-            <th>{t.time}</th>
-            <th>{t.actor}</th>
-            <th>{t.action}</th>
-            <th>{t.target}</th>
-            <th>{t.details}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {entries.map((entry) => (
-            <tr key={entry.id} data-action={entry.action}>
-              <td>
-                <time dateTime={entry.createdAt}>
-                  {new Date(entry.createdAt).toLocaleString(locale, {
-                    dateStyle: "medium",
-                    timeStyle: "medium",
-                  })}
-                </time>
-              </td>
-              {/* A deleted account is shown by its id; no actor is the system (e.g. hearth users create-admin). */}
-              <td>{entry.actorName ?? entry.actorId ?? "—"}</td>
-              <td title={entry.action}>{t.auditActions[entry.action] ?? entry.action}</td>
-              <td title={entry.target ?? undefined}>{entry.targetName ?? entry.target ?? ""}</td>
-              <td>{entry.details ? <code>{JSON.stringify(entry.details)}</code> : ""}</td>
+      <div className="table-scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>{t.time}</th>
+              <th>{t.actor}</th>
+              <th>{t.action}</th>
+              <th>{t.target}</th>
+              <th>{t.details}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {entries.map((entry) => (
+              <tr key={entry.id} data-action={entry.action}>
+                <td>
+                  <time dateTime={entry.createdAt}>
+                    {new Date(entry.createdAt).toLocaleString(locale, {
+                      dateStyle: "medium",
+                      timeStyle: "medium",
+                    })}
+                  </time>
+                </td>
+                {/* A deleted account is shown by its id; no actor is the system (e.g. hearth users create-admin). */}
+                <td>{entry.actorName ?? entry.actorId ?? "—"}</td>
+                <td title={entry.action}>{t.auditActions[entry.action] ?? entry.action}</td>
+                <td title={entry.target ?? undefined}>{entry.targetName ?? entry.target ?? ""}</td>
+                <td>{entry.details ? <code>{JSON.stringify(entry.details)}</code> : ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

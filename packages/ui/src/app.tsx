@@ -163,12 +163,9 @@ export function App() {
             <option value="zh-CN">简体中文</option>
           </select>
         </label>
-        <button
-          type="button"
-          onClick={() => setTheme(theme === "dark" ? "light" : "dark")}
-          aria-label={t.theme}
-        >
-          {theme === "dark" ? t.light : t.dark}
+        {/* Named by what it shows (the theme it switches to), so the name is what a reader sees. */}
+        <button type="button" onClick={() => setTheme(theme === "dark" ? "light" : "dark")}>
+          {theme === "dark" ? t.lightTheme : t.darkTheme}
         </button>
         {user && (
           <button

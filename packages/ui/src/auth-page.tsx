@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
-import { ApiError, api, type SessionInfo } from "./api.js";
+import { api, type SessionInfo } from "./api.js";
 import { useI18n } from "./i18n.js";
+import { errorMessage } from "./use-action.js";
 
 /** Sign in, or create an account (the first one becomes admin). */
 export function AuthPage({ session, onSignedIn }: { session: SessionInfo; onSignedIn(): void }) {
@@ -8,12 +9,13 @@ export function AuthPage({ session, onSignedIn }: { session: SessionInfo; onSign
   const [mode, setMode] = useState<"signin" | "signup">(session.firstUser ? "signup" : "signin");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState("");
+  /** Why the last try failed; shown in the language of the moment. */
+  const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState("");
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setError("");
+    setError(undefined);
     try {
       const answer = await api<{ status?: string }>(
         mode === "signin" ? "/api/auth/login" : "/api/auth/signup",
@@ -26,7 +28,7 @@ export function AuthPage({ session, onSignedIn }: { session: SessionInfo; onSign
       }
       onSignedIn();
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught.message : String(caught));
+      setError(caught);
     }
   };
 
@@ -54,9 +56,9 @@ export function AuthPage({ session, onSignedIn }: { session: SessionInfo; onSign
           required
         />
       </label>
-      {error && (
+      {error !== undefined && (
         <p className="error-text" role="alert">
-          {error}
+          {errorMessage(t, error)}
         </p>
       )}
       <button type="submit">{mode === "signin" ? t.signIn : t.signUp}</button>

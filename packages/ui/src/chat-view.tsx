@@ -1,5 +1,6 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
+import { citationLabels } from "./display-text.js";
 import { useI18n } from "./i18n.js";
 import { Markdown } from "./markdown.js";
 import { ModelGuidance } from "./model-guidance.js";
@@ -69,6 +70,25 @@ export function MessageView(props: {
   const reason = (failed: ChatMessage) => errorText(t, failed.errorCode, failed.error ?? "");
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
+  const editBox = useRef<HTMLTextAreaElement>(null);
+  const editButton = useRef<HTMLButtonElement>(null);
+  /** Set when the edit is cancelled: focus goes back to the Edit button it began from. */
+  const backToEdit = useRef(false);
+  // The text takes focus when editing starts (at its end); a cancelled edit gives focus back.
+  useEffect(() => {
+    if (editing) {
+      const box = editBox.current;
+      box?.focus();
+      box?.setSelectionRange(box.value.length, box.value.length);
+    } else if (backToEdit.current) {
+      backToEdit.current = false;
+      editButton.current?.focus();
+    }
+  }, [editing]);
+  const cancelEdit = () => {
+    backToEdit.current = true;
+    setEditing(false);
+  };
   const streaming = message.status === "streaming";
   return (
     <article
@@ -108,12 +128,21 @@ export function MessageView(props: {
           </label>
           <textarea
             id={`edit-${message.id}`}
+            ref={editBox}
             value={draft}
             onChange={(e) => setDraft(e.target.value)}
+            onKeyDown={(event) => {
+              if (event.key !== "Escape") return;
+              event.preventDefault();
+              cancelEdit();
+            }}
             rows={3}
           />
-          <button type="submit">{t.save}</button>
-          <button type="button" onClick={() => setEditing(false)}>
+          {/* Saving sends the changed message again: the answers after it are written anew. */}
+          <button type="submit" disabled={!draft.trim()}>
+            {t.saveAndSend}
+          </button>
+          <button type="button" onClick={cancelEdit}>
             {t.cancel}
           </button>
         </form>
@@ -136,13 +165,17 @@ export function MessageView(props: {
         <nav className="citations" aria-label={t.sources}>
           <strong>{t.sources}:</strong>
           <ol>
-            {message.citations.map((citation) => (
-              <li key={citation.n} value={citation.n}>
-                <a href={citation.url} target="_blank" rel="noopener noreferrer">
-                  {citation.title}
-                </a>
-              </li>
-            ))}
+            {citationLabels(t, message.citations).map(({ label, snippet }, index) => {
+              const citation = message.citations![index]!;
+              return (
+                <li key={citation.n} value={citation.n}>
+                  <a href={citation.url} target="_blank" rel="noopener noreferrer" title={citation.snippet}>
+                    {label}
+                  </a>
+                  {snippet && <span className="citation-snippet"> “{snippet}”</span>}
+                </li>
+              );
+            })}
           </ol>
         </nav>
       )}
@@ -164,6 +197,7 @@ export function MessageView(props: {
           <button
             type="button"
             className="small"
+            ref={editButton}
             onClick={() => {
               setDraft(message.content);
               setEditing(true);
@@ -288,12 +322,13 @@ export function Composer(props: {
           onChange={(event) => setText(event.target.value)}
           onKeyDown={onKeyDown}
         />
+        {/* Two buttons, not one changing: focus on Stop goes with it (then back to the message box). */}
         {props.busy ? (
-          <button type="button" className="stop" onClick={props.onStop}>
+          <button key="stop" type="button" className="stop" onClick={props.onStop}>
             {t.stop}
           </button>
         ) : (
-          <button type="submit" disabled={props.disabled || !text.trim()}>
+          <button key="send" type="submit" disabled={props.disabled || !text.trim()}>
             {t.send}
           </button>
         )}
@@ -341,6 +376,14 @@ export function ChatView(props: {
   /** The latest props, for the conversation loader, which runs only when the conversation changes. */
   const latest = useRef(props);
   latest.current = props;
+  /** Whether focus goes back to the message box when the answer ends (it was on Stop, or nowhere). */
+  const refocus = useRef(false);
+  useEffect(() => {
+    if (busy || !refocus.current) return;
+    refocus.current = false;
+    const focused = document.activeElement;
+    if (!focused || focused === document.body) document.getElementById("message-input")?.focus();
+  }, [busy]);
 
   useEffect(() => {
     // The conversation this view just created and is streaming into: nothing to load (once; opened
@@ -379,12 +422,14 @@ export function ChatView(props: {
   /**
    * Streams a turn after `base`. A refusal before the service stored anything (a blocked word, a
    * used-up quota) puts the view back as it was and says why beside the composer; the result says
-   * whether the turn was taken and whether this view still shows its conversation.
+   * whether the turn was taken (`onStarted` runs then), refused, and whether this view still shows
+   * its conversation.
    */
-  const stream = async (path: string, body: unknown, base: ChatMessage[]) => {
+  const stream = async (path: string, body: unknown, base: ChatMessage[], onStarted?: () => void) => {
     const mine = generation.current;
     const before = messages;
     let started = false;
+    let refused = false;
     setSendError(undefined);
     setAnnouncement(t.answering);
     setMessages([...base, { role: "assistant", content: "", status: "streaming" }]);
@@ -404,6 +449,7 @@ export function ChatView(props: {
         // The new conversation appears in the list as soon as it is stored.
         if (part.type === "message-start") {
           started = true;
+          onStarted?.();
           props.onChanged();
         }
       }
@@ -411,6 +457,7 @@ export function ChatView(props: {
     } catch (error) {
       if (abort.signal.aborted) update((message) => ({ ...message, status: "stopped" }));
       else if (!started && error instanceof ApiError) {
+        refused = true;
         if (generation.current === mine) {
           setMessages(before);
           setSendError(error);
@@ -420,21 +467,26 @@ export function ChatView(props: {
           ...message,
           status: "error",
           error: (error as Error).message,
-          ...(error instanceof ApiError ? { errorCode: error.code } : {}),
+          // A fetch that lost its connection throws a TypeError: the network error, translated.
+          ...(error instanceof ApiError
+            ? { errorCode: error.code }
+            : error instanceof TypeError
+              ? { errorCode: "NETWORK_ERROR" }
+              : {}),
         }));
     } finally {
       if (generation.current === mine) {
+        // Focus on the Stop button (about to go) comes back to the composer once it has gone; focus
+        // elsewhere is not moved (on a phone that would open the keyboard after every answer).
+        const focused = document.activeElement;
+        refocus.current = !focused || focused === document.body || focused.matches(".composer button.stop");
         setBusy(false);
         controller.current = undefined;
         setAnnouncement(started ? t.answerDone : "");
-        // Focus that went with the Stop button comes back to the composer (not moved from elsewhere:
-        // on a phone that would open the keyboard after every answer).
-        if (!document.activeElement || document.activeElement === document.body)
-          document.getElementById("message-input")?.focus();
       }
       props.onChanged();
     }
-    return { taken: started, shown: generation.current === mine };
+    return { taken: started, refused, shown: generation.current === mine };
   };
 
   const send = async (
@@ -443,6 +495,8 @@ export function ChatView(props: {
     sendOptions: ComposerOptions = options,
   ): Promise<boolean> => {
     let id = props.conversationId;
+    /** A conversation made for this first message: opened once the message is taken, else removed. */
+    let created: string | undefined;
     if (!id) {
       try {
         id = (
@@ -452,16 +506,23 @@ export function ChatView(props: {
         setSendError(error);
         return false;
       }
+      created = id;
       creating.current = id;
-      props.onConversationCreated(id);
     }
     const editIndex = editMessageId ? messages.findIndex((m) => m.id === editMessageId) : -1;
     const base = editIndex >= 0 ? messages.slice(0, editIndex) : messages;
-    const { taken, shown } = await stream(
+    const { taken, refused, shown } = await stream(
       `/api/conversations/${id}/messages`,
       { content: text, model: props.model, ...sendOptions, ...(editMessageId ? { editMessageId } : {}) },
       [...base, { role: "user", content: text, status: "done" }],
+      created ? () => props.onConversationCreated(created) : undefined,
     );
+    if (created && refused) {
+      // A refused first message (a blocked word, a used-up quota) leaves no empty "New chat" behind.
+      if (creating.current === created) creating.current = undefined;
+      await api(`/api/conversations/${created}`, { method: "DELETE" }).catch(() => {});
+      props.onChanged();
+    }
     if (!shown || !taken) return taken;
     // Reload to pick up the stored ids (needed to edit the new message). Only the ids: a stopped
     // answer may not be stored yet when this reads, and what was shown stays as it was.

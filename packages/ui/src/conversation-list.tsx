@@ -28,6 +28,14 @@ function pagePath(query: string, after?: Page["next"]): string {
   return `/api/conversations?${params}`;
 }
 
+/** Closes the ⋯ menu holding `inside`, focus back on the menu's button. */
+function closeMenu(inside: Element) {
+  const menu = inside.closest("details");
+  if (!menu) return;
+  menu.open = false;
+  menu.querySelector("summary")?.focus();
+}
+
 /** The conversation list: search, open, rename, export, delete. */
 export function ConversationList(props: { activeId: string | undefined; refresh: number }) {
   const { t } = useI18n();
@@ -38,6 +46,8 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
   const [renaming, setRenaming] = useState<string | undefined>();
   const [title, setTitle] = useState("");
   const [open, setOpen] = useState(false);
+  /** The search the shown list answers ("" for none): an empty answer to one says nothing matched. */
+  const [answered, setAnswered] = useState("");
   const { error, run } = useAction();
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload when a chat changes (refresh) or the query does
@@ -48,6 +58,7 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
         if (!current) return;
         setItems(answer.conversations);
         setNext(answer.next);
+        setAnswered(query);
       });
     }, 150);
     return () => {
@@ -72,10 +83,28 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
     if (props.activeId === item.id) navigate("/");
   };
   const rename = async (id: string) => {
-    if (!(await run(() => api(`/api/conversations/${id}`, { method: "PATCH", body: { title } })))) return;
-    setItems((current) => current.map((c) => (c.id === id ? { ...c, title } : c)));
-    setRenaming(undefined);
+    const trimmed = title.trim();
+    // An empty title is not sent (the Save button is off for it too).
+    if (!trimmed) return;
+    if (!(await run(() => api(`/api/conversations/${id}`, { method: "PATCH", body: { title: trimmed } }))))
+      return;
+    setItems((current) => current.map((c) => (c.id === id ? { ...c, title: trimmed } : c)));
+    stopRenaming(id);
   };
+  /** Leaves the rename form; focus goes back to the item's menu button, where renaming began. */
+  const stopRenaming = (id: string) => {
+    setRenaming(undefined);
+    requestAnimationFrame(() =>
+      document.querySelector<HTMLElement>(`#menu-${CSS.escape(id)} > summary`)?.focus(),
+    );
+  };
+  // The title field takes focus, its text selected, when renaming starts.
+  useEffect(() => {
+    if (!renaming) return;
+    const input = document.getElementById(`rename-${renaming}`) as HTMLInputElement | null;
+    input?.focus();
+    input?.select();
+  }, [renaming]);
 
   return (
     <>
@@ -92,6 +121,12 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
         id="conversation-sidebar"
         className={open ? "sidebar open" : "sidebar"}
         aria-label={t.conversations}
+        onKeyDown={(event) => {
+          // Escape closes the phone's drawer (not while a menu or the rename form uses it).
+          if (event.key !== "Escape" || !open || event.isDefaultPrevented()) return;
+          setOpen(false);
+          document.querySelector<HTMLElement>(".sidebar-toggle")?.focus();
+        }}
       >
         <button type="button" className="primary wide" onClick={() => navigate("/")}>
           + {t.newChat}
@@ -112,16 +147,33 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
             <li key={item.id} className={item.id === props.activeId ? "active" : undefined}>
               {renaming === item.id ? (
                 <form
+                  className="rename-form"
                   onSubmit={(event) => {
                     event.preventDefault();
                     void rename(item.id);
+                  }}
+                  onKeyDown={(event) => {
+                    if (event.key !== "Escape") return;
+                    event.preventDefault();
+                    stopRenaming(item.id);
                   }}
                 >
                   <label className="visually-hidden" htmlFor={`rename-${item.id}`}>
                     {t.rename}
                   </label>
-                  <input id={`rename-${item.id}`} value={title} onChange={(e) => setTitle(e.target.value)} />
-                  <button type="submit">{t.save}</button>
+                  <input
+                    id={`rename-${item.id}`}
+                    value={title}
+                    onChange={(e) => setTitle(e.target.value)}
+                    required
+                    maxLength={200}
+                  />
+                  <button type="submit" className="small" disabled={!title.trim()}>
+                    {t.save}
+                  </button>
+                  <button type="button" className="small" onClick={() => stopRenaming(item.id)}>
+                    {t.cancel}
+                  </button>
                 </form>
               ) : (
                 <a
@@ -136,32 +188,59 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
                   {titleOf(item)}
                 </a>
               )}
-              <details className="item-menu">
-                <summary aria-label={`${titleOf(item)}: …`}>⋯</summary>
-                <button
-                  type="button"
-                  onClick={(event) => {
-                    // A menu closes once an item is chosen.
-                    event.currentTarget.closest("details")?.removeAttribute("open");
-                    setRenaming(item.id);
-                    setTitle(item.title);
+              {/* While the item is renamed, its form has the row (Cancel stands for the menu). */}
+              {renaming !== item.id && (
+                <details
+                  className="item-menu"
+                  id={`menu-${item.id}`}
+                  onKeyDown={(event) => {
+                    // Escape closes the menu, focus back on its button.
+                    if (event.key !== "Escape" || !event.currentTarget.open) return;
+                    event.preventDefault();
+                    closeMenu(event.currentTarget);
                   }}
                 >
-                  {t.rename}
-                </button>
-                <a href={`/api/conversations/${item.id}/export?format=markdown`} download>
-                  {t.exportMarkdown}
-                </a>
-                <a href={`/api/conversations/${item.id}/export?format=json`} download>
-                  {t.exportJson}
-                </a>
-                <button type="button" onClick={() => void remove(item)}>
-                  {t.delete}
-                </button>
-              </details>
+                  <summary aria-label={t.moreActions.replace("{title}", titleOf(item))}>⋯</summary>
+                  <div className="item-menu-actions">
+                    <button
+                      type="button"
+                      onClick={(event) => {
+                        // A menu closes once an item is chosen.
+                        event.currentTarget.closest("details")?.removeAttribute("open");
+                        setRenaming(item.id);
+                        setTitle(item.title);
+                      }}
+                    >
+                      {t.rename}
+                    </button>
+                    <a
+                      href={`/api/conversations/${item.id}/export?format=markdown`}
+                      download
+                      onClick={(event) => closeMenu(event.currentTarget)}
+                    >
+                      {t.exportMarkdown}
+                    </a>
+                    <a
+                      href={`/api/conversations/${item.id}/export?format=json`}
+                      download
+                      onClick={(event) => closeMenu(event.currentTarget)}
+                    >
+                      {t.exportJson}
+                    </a>
+                    <button type="button" onClick={() => void remove(item)}>
+                      {t.delete}
+                    </button>
+                  </div>
+                </details>
+              )}
             </li>
           ))}
         </ul>
+        {answered && items.length === 0 && (
+          <p className="muted" role="status">
+            {t.noConversationsFound}
+          </p>
+        )}
         {next && (
           <button type="button" className="wide" onClick={() => void loadMore()}>
             {t.loadMore}

@@ -1,7 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
-import { api, csrfHeader } from "./api.js";
+import { ApiError, api, csrfHeader } from "./api.js";
 import { useI18n } from "./i18n.js";
-import { ActionError, useAction } from "./use-action.js";
+import { ActionError, errorMessage, errorText, useAction } from "./use-action.js";
 
 interface KnowledgeBase {
   id: string;
@@ -30,7 +30,8 @@ interface UploadRow {
   name: string;
   progress: number;
   status: "uploading" | "done" | "error";
-  error?: string;
+  /** Why it failed (shown in the language of the moment). */
+  error?: unknown;
 }
 
 /** Uploads one file with progress (XMLHttpRequest reports upload progress; fetch does not). */
@@ -47,17 +48,19 @@ function uploadFile(
     request.onload = () => {
       if (request.status < 300) resolve();
       else {
-        let message = request.statusText;
+        // The service's error by its code, shown in the reader's language like any other.
+        let error: { code?: string; message?: string } | undefined;
         try {
-          message =
-            (JSON.parse(request.responseText) as { error?: { message?: string } }).error?.message ?? message;
+          error = (JSON.parse(request.responseText) as { error?: typeof error }).error;
         } catch {
-          // keep the status text
+          // no JSON body: the status text
         }
-        reject(new Error(message));
+        reject(
+          new ApiError(request.status, error?.code ?? "HTTP_ERROR", error?.message ?? request.statusText),
+        );
       }
     };
-    request.onerror = () => reject(new Error("network error"));
+    request.onerror = () => reject(new ApiError(0, "NETWORK_ERROR", "network error"));
     const form = new FormData();
     form.append("file", file, file.name);
     request.send(form);
@@ -225,7 +228,7 @@ export function KnowledgePage() {
           await uploadFile(selected, file, (progress) => set({ progress }));
           set({ progress: 1, status: "done" });
         } catch (caught) {
-          set({ status: "error", error: (caught as Error).message });
+          set({ status: "error", error: caught });
         }
       }),
     );
@@ -261,7 +264,7 @@ export function KnowledgePage() {
       <form className="inline-form" onSubmit={create}>
         <label>
           {t.newKnowledgeBase}
-          <input value={name} onChange={(e) => setName(e.target.value)} required aria-label={t.name} />
+          <input value={name} onChange={(e) => setName(e.target.value)} required />
         </label>
         <button type="submit">{t.create}</button>
       </form>
@@ -292,7 +295,7 @@ export function KnowledgePage() {
                 <li key={row.id} data-status={row.status}>
                   {row.name} <progress value={row.progress} max={1} aria-label={row.name} />{" "}
                   {row.status === "error" ? (
-                    <span className="error-text">{row.error}</span>
+                    <span className="error-text">{errorMessage(t, row.error)}</span>
                   ) : (
                     t.uploadStatuses[row.status]
                   )}
@@ -302,52 +305,56 @@ export function KnowledgePage() {
           )}
           {notice && <output>{notice}</output>}
           <h4>{t.documents}</h4>
-          <table>
-            <thead>
-              <tr>
-                <th>{t.name}</th>
-                <th>{t.status}</th>
-                <th>{t.chunks}</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {documents.map((document) => (
-                <tr key={document.id} data-status={document.status}>
-                  <td>
-                    <a
-                      href={`/api/knowledge-bases/${base.id}/documents/${document.id}/file`}
-                      target="_blank"
-                      rel="noopener noreferrer"
-                    >
-                      {document.name}
-                    </a>
-                  </td>
-                  <td>
-                    {t.documentStatuses[document.status]}
-                    {document.error && (
-                      <span className="error-text" title={document.error.code}>
-                        {" "}
-                        {document.error.message}
-                      </span>
-                    )}
-                  </td>
-                  <td>{document.status === "indexed" ? document.chunkCount : ""}</td>
-                  <td>
-                    {base.permission !== "read" && (
-                      <button
-                        type="button"
-                        aria-label={`${t.delete}: ${document.name}`}
-                        onClick={() => void removeDocument(base, document)}
-                      >
-                        {t.delete}
-                      </button>
-                    )}
-                  </td>
+          <div className="table-scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th>{t.name}</th>
+                  <th>{t.status}</th>
+                  <th>{t.chunks}</th>
+                  <th>
+                    <span className="visually-hidden">{t.actions}</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {documents.map((document) => (
+                  <tr key={document.id} data-status={document.status}>
+                    <td>
+                      <a
+                        href={`/api/knowledge-bases/${base.id}/documents/${document.id}/file`}
+                        target="_blank"
+                        rel="noopener noreferrer"
+                      >
+                        {document.name}
+                      </a>
+                    </td>
+                    <td>
+                      {t.documentStatuses[document.status]}
+                      {document.error && (
+                        <span className="error-text" title={document.error.message}>
+                          {" "}
+                          {errorText(t, document.error.code, document.error.message)}
+                        </span>
+                      )}
+                    </td>
+                    <td>{document.status === "indexed" ? document.chunkCount : ""}</td>
+                    <td>
+                      {base.permission !== "read" && (
+                        <button
+                          type="button"
+                          aria-label={`${t.delete}: ${document.name}`}
+                          onClick={() => void removeDocument(base, document)}
+                        >
+                          {t.delete}
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           <div className="actions">
             {base.permission !== "read" && base.watchFolder && (
               <button type="button" onClick={() => void resync(base)}>

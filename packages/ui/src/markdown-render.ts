@@ -8,6 +8,7 @@ import hljs from "highlight.js/lib/common";
 import katex from "katex";
 import "katex/dist/katex.min.css";
 import "highlight.js/styles/github.css";
+import "./highlight-dark.css";
 import { Marked } from "marked";
 
 const marked = new Marked({
@@ -109,5 +110,8 @@ export function renderMarkdown(source: string, citations: CitationLink[] = []): 
   return DOMPurify.sanitize(html, {
     USE_PROFILES: { html: true, mathMl: true },
     FORBID_TAGS: ["style", "form", "input", "button"],
+    // KaTeX's MathML carries the TeX source in an <annotation>, which DOMPurify drops but whose
+    // text it would keep: a screen reader would read the formula, then its source.
+    ADD_FORBID_CONTENTS: ["annotation", "annotation-xml"],
   });
 }

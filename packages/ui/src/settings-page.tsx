@@ -66,7 +66,7 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
       <form className="inline-form" onSubmit={create}>
         <label>
           {t.newKey}
-          <input value={name} onChange={(e) => setName(e.target.value)} required aria-label={t.name} />
+          <input value={name} onChange={(e) => setName(e.target.value)} required />
         </label>
         <button type="submit">{t.create}</button>
       </form>
@@ -76,32 +76,42 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
           {t.keyShownOnce} <code>{created}</code>
         </p>
       )}
-      <table>
-        <tbody>
-          {keys.map((key) => (
-            <tr key={key.id}>
-              <td>{key.name}</td>
-              <td>
-                <code>{key.prefix}…</code>
-              </td>
-              <td>{new Date(key.createdAt).toLocaleString(locale)}</td>
-              <td>
-                {key.revokedAt ? (
-                  t.revoked
-                ) : (
-                  <button
-                    type="button"
-                    aria-label={`${t.revoke}: ${key.name}`}
-                    onClick={() => void revoke(key)}
-                  >
-                    {t.revoke}
-                  </button>
-                )}
-              </td>
+      <div className="table-scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>{t.name}</th>
+              <th>{t.key}</th>
+              <th>{t.created}</th>
+              <th>{t.status}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {keys.map((key) => (
+              <tr key={key.id}>
+                <td>{key.name}</td>
+                <td>
+                  <code>{key.prefix}…</code>
+                </td>
+                <td>{new Date(key.createdAt).toLocaleString(locale)}</td>
+                <td>
+                  {key.revokedAt ? (
+                    t.revoked
+                  ) : (
+                    <button
+                      type="button"
+                      aria-label={`${t.revoke}: ${key.name}`}
+                      onClick={() => void revoke(key)}
+                    >
+                      {t.revoke}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

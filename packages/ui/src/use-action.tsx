@@ -7,9 +7,19 @@ export function errorText(t: Messages, code: string | undefined, message: string
   return (code && t.errorCodes[code]) || message;
 }
 
-/** An error as the reader sees it (see errorText), after the word for error. */
+/**
+ * Any caught error in the reader's language: the service's by its code (see errorText); a fetch
+ * that got no answer at all (a TypeError) as the network error; anything else by its message.
+ */
+export function errorMessage(t: Messages, error: unknown): string {
+  if (error instanceof ApiError) return errorText(t, error.code, error.message);
+  if (error instanceof TypeError) return errorText(t, "NETWORK_ERROR", error.message);
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** An error as the reader sees it (see errorMessage), after the word for error. */
 export function describeError(t: Messages, error: unknown): string {
-  return `${t.error}: ${errorText(t, error instanceof ApiError ? error.code : undefined, (error as Error).message)}`;
+  return `${t.error}: ${errorMessage(t, error)}`;
 }
 
 /**

@@ -1,0 +1,89 @@
+import { ERROR_CODES } from "@hearth/core";
+import { describe, expect, it } from "vitest";
+import { citationLabels, pullStepText } from "./display-text.js";
+import { MESSAGES } from "./i18n.js";
+
+const en = MESSAGES.en;
+const zh = MESSAGES["zh-CN"];
+
+describe("error codes in the reader's language", () => {
+  // Start-up failures end the process, and backups and alerts are the CLI's and the log's: no page shows them.
+  const notShown = new Set([
+    "BACKUP_FAILED",
+    "BACKUP_INVALID",
+    "BACKUP_CORRUPT",
+    "RESTORE_FAILED",
+    "ALERT_DELIVERY_FAILED",
+  ]);
+  const shown = Object.entries(ERROR_CODES)
+    .filter(([code, entry]) => !("exit" in entry) && !notShown.has(code))
+    .map(([code]) => code);
+
+  it("has English and Chinese words for every code a page can be answered with", () => {
+    expect(shown.filter((code) => !en.errorCodes[code])).toEqual([]);
+    expect(shown.filter((code) => !zh.errorCodes[code])).toEqual([]);
+    expect(Object.keys(zh.errorCodes).sort()).toEqual(Object.keys(en.errorCodes).sort());
+  });
+
+  it("says a wrong password and a throttled sign-in in Chinese", () => {
+    expect(zh.errorCodes.INVALID_CREDENTIALS).toBe("用户名或密码错误。");
+    expect(zh.errorCodes.LOGIN_THROTTLED).toMatch(/登录失败次数过多/);
+  });
+});
+
+describe("pullStepText", () => {
+  it("translates the registry's steps, keeps file names, and adds the percentage", () => {
+    expect(pullStepText(zh, { status: "pulling manifest" })).toBe("正在读取清单");
+    expect(pullStepText(zh, { status: "pulling 0123456789ab", completed: 50, total: 200 })).toBe(
+      "正在下载 0123456789ab 25%",
+    );
+    expect(pullStepText(en, { status: "downloading model.gguf" })).toBe("Downloading model.gguf");
+    expect(pullStepText(zh, { status: "verifying sha256 digest" })).toBe("正在校验下载的文件");
+    expect(pullStepText(zh, { status: "success" })).toBe("完成");
+  });
+
+  it("says a failed pull in the reader's language, with the service's words beside it", () => {
+    expect(pullStepText(zh, { error: "manifest unknown" })).toBe(
+      `错误: ${zh.errorCodes.MODEL_PULL_FAILED} (manifest unknown)`,
+    );
+    expect(pullStepText(zh, { error: "digest mismatch", code: "MODEL_DIGEST_MISMATCH" })).toBe(
+      `错误: ${zh.errorCodes.MODEL_DIGEST_MISMATCH}`,
+    );
+  });
+
+  it("shows a step it does not know as the service wrote it", () => {
+    expect(pullStepText(zh, { status: "resuming" })).toBe("resuming");
+  });
+});
+
+describe("citationLabels", () => {
+  const doc = (page: number | undefined, snippet: string) => ({
+    title: "handbook.pdf",
+    url: `/api/knowledge-bases/kb/documents/d/file${page ? `#page=${page}` : ""}`,
+    snippet,
+  });
+
+  it("tells sources from the same document apart by page", () => {
+    expect(citationLabels(en, [doc(3, "Vacation"), doc(7, "Sick leave")])).toEqual([
+      { label: "handbook.pdf, page 3" },
+      { label: "handbook.pdf, page 7" },
+    ]);
+    expect(citationLabels(zh, [doc(3, "假期")])).toEqual([{ label: "handbook.pdf，第 3 页" }]);
+  });
+
+  it("adds the start of each passage where the labels would still read the same", () => {
+    const long = `Employees get   25 vacation days\n${"and more ".repeat(30)}`;
+    const [first, second] = citationLabels(en, [doc(undefined, long), doc(undefined, "Sick leave is paid.")]);
+    expect(first!.label).toBe("handbook.pdf");
+    expect(first!.snippet).toMatch(/^Employees get 25 vacation days/);
+    expect(first!.snippet!.endsWith("…")).toBe(true);
+    expect(first!.snippet!.length).toBeLessThanOrEqual(121);
+    expect(second).toEqual({ label: "handbook.pdf", snippet: "Sick leave is paid." });
+  });
+
+  it("leaves a web page's title alone", () => {
+    expect(citationLabels(en, [{ title: "Hearth", url: "https://example.com/", snippet: "x" }])).toEqual([
+      { label: "Hearth" },
+    ]);
+  });
+});

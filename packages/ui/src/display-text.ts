@@ -1,0 +1,74 @@
+/** Text the pages show for what the services answer, in the reader's language (pure: unit-tested). */
+import type { Messages } from "./i18n.js";
+
+/** One line of a model pull's NDJSON progress (the Ollama shape; `error` when it failed). */
+export interface PullStep {
+  status?: string;
+  completed?: number;
+  total?: number;
+  error?: string;
+  code?: string;
+}
+
+/**
+ * A pull's progress in the reader's language: the registry's known steps translated (a file name
+ * kept as it is), a percentage when the step has a size; a failure by its code where it has one,
+ * else as a failed pull with the service's own words beside it.
+ */
+export function pullStepText(t: Messages, step: PullStep): string {
+  if (step.error) {
+    const known = step.code ? t.errorCodes[step.code] : undefined;
+    return `${t.error}: ${known ?? `${t.errorCodes.MODEL_PULL_FAILED} (${step.error})`}`;
+  }
+  const status = step.status ?? "";
+  const file = /^(downloading|pulling) (.+)$/.exec(status);
+  let text = status;
+  if (status === "pulling manifest") text = t.pullStatuses.manifest;
+  else if (status.startsWith("verifying")) text = t.pullStatuses.verifying;
+  else if (status === "writing manifest") text = t.pullStatuses.writing;
+  else if (status === "success") text = t.pullStatuses.success;
+  else if (file) text = t.pullStatuses[file[1] as "downloading" | "pulling"].replace("{file}", file[2]!);
+  const percent = step.total ? ` ${Math.round(((step.completed ?? 0) / step.total) * 100)}%` : "";
+  return `${text}${percent}`;
+}
+
+/** What a source needs to be told apart from the others (the UI's Citation, less what is not read here). */
+export interface CitationSource {
+  title: string;
+  url: string;
+  snippet?: string;
+}
+
+/** The page a document citation points at (its link ends `#page=N`), if any. */
+export function citationPage(url: string): number | undefined {
+  const page = /#page=(\d+)$/.exec(url)?.[1];
+  return page ? Number(page) : undefined;
+}
+
+const SNIPPET_CHARS = 120;
+
+/**
+ * Each source's label: its title, with the page where it has one; and, where two sources would
+ * still read the same, the start of each one's passage to tell them apart.
+ */
+export function citationLabels(
+  t: Messages,
+  citations: CitationSource[],
+): Array<{ label: string; snippet?: string }> {
+  const labels = citations.map((citation) => {
+    const page = citationPage(citation.url);
+    return page === undefined
+      ? citation.title
+      : t.citationPage.replace("{title}", citation.title).replace("{page}", String(page));
+  });
+  return citations.map((citation, index) => {
+    const label = labels[index]!;
+    const repeated = labels.filter((other) => other === label).length > 1;
+    const text = citation.snippet?.replace(/\s+/g, " ").trim();
+    if (!repeated || !text) return { label };
+    return {
+      label,
+      snippet: text.length > SNIPPET_CHARS ? `${text.slice(0, SNIPPET_CHARS).trimEnd()}…` : text,
+    };
+  });
+}
