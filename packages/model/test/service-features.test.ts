@@ -341,15 +341,15 @@ describe("Ollama model endpoints", () => {
     const length = (vector: number[]) => Math.hypot(...vector);
     expect(length(embedded.embeddings[0]!)).toBeCloseTo(1, 5);
     expect(length(legacy.embedding)).not.toBeCloseTo(1, 5);
-    legacy.embedding.forEach((value, index) =>
-      expect(value / length(legacy.embedding)).toBeCloseTo(embedded.embeddings[0]![index]!, 5),
-    );
+    legacy.embedding.forEach((value, index) => {
+      expect(value / length(legacy.embedding)).toBeCloseTo(embedded.embeddings[0]![index]!, 5);
+    });
     const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
     const vectors = await openai.embeddings.create({ model: "tiny", input: "hello world" });
     expect(vectors.data[0]!.embedding.length).toBe(16);
-    vectors.data[0]!.embedding.forEach((value, index) =>
-      expect(value).toBeCloseTo(embedded.embeddings[0]![index]!, 5),
-    );
+    vectors.data[0]!.embedding.forEach((value, index) => {
+      expect(value).toBeCloseTo(embedded.embeddings[0]![index]!, 5);
+    });
 
     // Longer than the embedding context: cut to fit by default, as Ollama does; refused on request.
     const long = "hello world ".repeat(400);

@@ -192,6 +192,8 @@ const en = {
     KNOWLEDGE_BASE_NAME_TAKEN: "Another knowledge base already has this name.",
     DOCUMENT_NOT_FOUND: "This document is not in the knowledge base.",
     JOB_NOT_FOUND: "This import job does not exist.",
+    WATCH_FOLDER_IN_DATA_DIR:
+      "A knowledge base cannot watch Hearth's own data folder; choose a folder outside it.",
     JOB_CANCELLED: "The import was cancelled before the document was indexed; upload it again.",
     DOCUMENT_EMPTY: "The file is empty.",
     DOCUMENT_NO_TEXT: "The document holds no text (a scanned PDF needs OCR first).",
@@ -477,6 +479,7 @@ const zhCN: Messages = {
     KNOWLEDGE_BASE_NAME_TAKEN: "已有其他知识库使用该名称。",
     DOCUMENT_NOT_FOUND: "该知识库中没有这个文档。",
     JOB_NOT_FOUND: "该导入任务不存在。",
+    WATCH_FOLDER_IN_DATA_DIR: "知识库不能监听 Hearth 自己的数据目录，请选择其外的文件夹。",
     JOB_CANCELLED: "文档建立索引之前导入已被取消，请重新上传。",
     DOCUMENT_EMPTY: "文件是空的。",
     DOCUMENT_NO_TEXT: "文档中没有文本（扫描版 PDF 需先做 OCR）。",
