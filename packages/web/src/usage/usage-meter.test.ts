@@ -110,4 +110,34 @@ describe.each(dialects)("usage meter on %s", (dialect) => {
     expect(refused?.details).toMatchObject({ resetAt: new Date(t0 + 10_000 + 60_000).toISOString() });
     expect(refused?.retryAfterSeconds).toBe(40);
   });
+
+  it("keeps a model's usage under one name and at the request's admission time, with limits or without", async () => {
+    const limits = { current: {} as Limits };
+    const meter = new UsageMeter(web.db, settingsWith(limits), (model) =>
+      model.includes(":") ? model : `${model}:latest`,
+    );
+    const admittedAt = Date.parse("2026-01-02T03:04:05.000Z");
+    const free = userNamed("spelling-free");
+    await (await meter.admit(free, { model: "story" }, admittedAt)).settle({
+      promptTokens: 1,
+      completionTokens: 1,
+    });
+    limits.current = { requestsPerDay: 100 };
+    const limited = userNamed("spelling-limited");
+    await (await meter.admit(limited, { model: "story" }, admittedAt)).settle({
+      promptTokens: 1,
+      completionTokens: 1,
+    });
+    await meter.flush();
+    const rows = await web.db
+      .selectFrom("usage")
+      .select(["user_id", "model", "created_at"])
+      .where("user_id", "in", [free.id, limited.id])
+      .execute();
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row.model).toBe("story:latest");
+      expect(new Date(row.created_at).toISOString()).toBe(new Date(admittedAt).toISOString());
+    }
+  });
 });

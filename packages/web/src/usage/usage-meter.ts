@@ -79,7 +79,7 @@ export class UsageMeter {
     const row: UsageRow = {
       user_id: user.id,
       api_key_id: entry.apiKeyId ?? null,
-      model: entry.model,
+      model: this.modelKey(entry.model),
       prompt_tokens: 0,
       completion_tokens: 0,
       requests: 1,
@@ -88,19 +88,11 @@ export class UsageMeter {
     };
     // Without limits nothing is checked: the row is written with its tokens, in the batch.
     if (Object.values(limits).every((v) => v === undefined))
-      return settleOnce((tokens) => this.record({ ...entryOf(row), ...tokens }));
+      return settleOnce((tokens) => this.#queue({ ...row, ...tokenColumns(tokens) }));
     await this.flush();
     const id = await this.#countIfRoom(user.id, limits, row, now);
     return settleOnce(async (tokens) => {
-      await this.db
-        .updateTable("usage")
-        .set({
-          prompt_tokens: tokens.promptTokens,
-          completion_tokens: tokens.completionTokens,
-          cost_units: costUnits(tokens),
-        })
-        .where("id", "=", id)
-        .execute();
+      await this.db.updateTable("usage").set(tokenColumns(tokens)).where("id", "=", id).execute();
     });
   }
 
@@ -123,24 +115,9 @@ export class UsageMeter {
     });
   }
 
-  /** Writes a finished request's row (in the next batch); `admit` uses it for users without limits. */
-  async record(entry: {
-    userId: string;
-    apiKeyId?: string;
-    model: string;
-    promptTokens: number;
-    completionTokens: number;
-  }) {
-    this.#pending.push({
-      user_id: entry.userId,
-      api_key_id: entry.apiKeyId ?? null,
-      model: this.modelKey(entry.model),
-      prompt_tokens: entry.promptTokens,
-      completion_tokens: entry.completionTokens,
-      requests: 1,
-      cost_units: costUnits(entry),
-      created_at: new Date().toISOString(),
-    });
+  /** Writes a settled request's row in the next batch (users without limits: nothing to check). */
+  async #queue(row: UsageRow) {
+    this.#pending.push(row);
     if (this.#pending.length >= 500) await this.flush();
     else this.#timer ??= setTimeout(() => void this.flush().catch(() => {}), 200);
   }
@@ -170,8 +147,13 @@ function settleOnce(write: (tokens: Tokens) => Promise<void>): Admission {
   };
 }
 
-function entryOf(row: UsageRow) {
-  return { userId: row.user_id, model: row.model, ...(row.api_key_id ? { apiKeyId: row.api_key_id } : {}) };
+/** A settled request's token columns. */
+function tokenColumns(tokens: Tokens) {
+  return {
+    prompt_tokens: tokens.promptTokens,
+    completion_tokens: tokens.completionTokens,
+    cost_units: costUnits(tokens),
+  };
 }
 
 /** One cost unit per 1,000 tokens, at least one for a request that was answered; none without tokens. */
