@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { createLogger, type HearthConfig, loadConfig, restoreBackup, verifyBackup } from "@hearth/core";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POSTGRES_URL, postgresAvailable } from "../../test/support/web-harness.js";
@@ -178,6 +178,39 @@ describe("web database migrations on SQLite", () => {
       );
     } finally {
       await restored.destroy();
+    }
+  });
+
+  it("leaves the schema as it was when an upgrade fails half-way, so that it can be run again", async () => {
+    const file = join(dataDir, "web.sqlite");
+    const seeded = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: new BetterSqlite3(file) }),
+    });
+    await seedFirstRelease(seeded, "sqlite");
+    // The third step's backfill fails, as a full disk or a killed process would stop it.
+    await sql`CREATE TRIGGER fail_backfill BEFORE UPDATE ON messages BEGIN SELECT RAISE(ABORT, 'disk full'); END`.execute(
+      seeded,
+    );
+    await seeded.destroy();
+    await expect(openDatabase(configFor())).rejects.toThrow(/disk full/);
+
+    const raw = new BetterSqlite3(file);
+    const columns = (raw.pragma("table_info(messages)") as Array<{ name: string }>).map(
+      (column) => column.name,
+    );
+    expect(columns).not.toContain("content_folded");
+    expect(raw.prepare("SELECT name FROM sqlite_master WHERE name = 'knowledge_jobs'").all()).toEqual([]);
+    raw.exec("DROP TRIGGER fail_backfill");
+    raw.close();
+
+    const db = await openDatabase(configFor());
+    try {
+      await expectFirstReleaseData(db);
+      expect(await db.selectFrom("messages").select("content_folded").execute()).toEqual([
+        { content_folded: "how do i deploy hearth with postgresql? grüße aus münchen" },
+      ]);
+    } finally {
+      await db.destroy();
     }
   });
 });

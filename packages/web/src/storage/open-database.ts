@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type HearthConfig, HearthError, type Logger } from "@hearth/core";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./database-schema.js";
 import { migrateToLatest } from "./migrations.js";
@@ -63,7 +63,7 @@ export async function openDatabase(
     // each API call wait for the disk).
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("busy_timeout = 5000");
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database: sqlite }) });
   }
   try {
     await migrateToLatest(db as Kysely<unknown>, dialect, {
@@ -81,4 +81,20 @@ export async function openDatabase(
     );
   }
   return db;
+}
+
+/**
+ * SQLite, with its schema changes inside transactions, as SQLite allows (Kysely assumes it cannot):
+ * the migrator then runs pending steps in one transaction, so a step that fails, or a process
+ * killed half-way through one, leaves the schema as it was instead of a column added and the step
+ * unrecorded, which would stop every later start.
+ */
+class TransactionalSqliteDialect extends SqliteDialect {
+  override createAdapter() {
+    return new (class extends SqliteAdapter {
+      override get supportsTransactionalDdl() {
+        return true;
+      }
+    })();
+  }
 }
