@@ -12,7 +12,7 @@ export interface ScannedFile {
 
 export interface ScanProblem {
   relativePath: string;
-  code: "FOLDER_UNREADABLE";
+  code: "FOLDER_UNREADABLE" | "WATCH_FOLDER_IN_DATA_DIR";
   message: string;
 }
 
@@ -21,9 +21,15 @@ const MAX_DEPTH = 32;
 /**
  * Lists the files under a watched folder. Symbolic links are followed, but a directory already on
  * the walk (a symlink loop) or too deep is reported as a problem for that entry and skipped, so one
- * bad entry never stops the sync. Hidden files and folders (".git") are skipped.
+ * bad entry never stops the sync. Hidden files and folders (".git") are skipped, and so is a link
+ * that leads into `dataDir` (anyone who can write into a watched folder could otherwise have
+ * Hearth's databases and users' files indexed).
  */
-export async function scanFolder(root: string): Promise<{ files: ScannedFile[]; problems: ScanProblem[] }> {
+export async function scanFolder(
+  root: string,
+  dataDir?: string,
+): Promise<{ files: ScannedFile[]; problems: ScanProblem[] }> {
+  const data = dataDir === undefined ? undefined : realOrResolved(dataDir);
   let rootReal: string;
   try {
     rootReal = await realpath(root);
@@ -54,6 +60,14 @@ export async function scanFolder(root: string): Promise<{ files: ScannedFile[]; 
       const relativePath = relativeOf(root, path);
       try {
         const link = await lstat(path);
+        if (link.isSymbolicLink() && data !== undefined && isWithin(await realpath(path), data)) {
+          problems.push({
+            relativePath,
+            code: "WATCH_FOLDER_IN_DATA_DIR",
+            message: "A symbolic link leads into Hearth's data directory; skipped",
+          });
+          continue;
+        }
         const info = link.isSymbolicLink() ? await stat(path) : link;
         if (info.isDirectory()) {
           const real = await realpath(path);

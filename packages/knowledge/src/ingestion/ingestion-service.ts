@@ -309,7 +309,7 @@ export class IngestionService {
       const knowledgeBase = store.getKnowledgeBase(knowledgeBaseId);
       // Also here, not only when the folder is set: a base stored before the check existed.
       if (options.dataDir) assertWatchableFolder(knowledgeBase.watchFolder ?? "", options.dataDir);
-      const { files, problems } = await scanFolder(knowledgeBase.watchFolder ?? "");
+      const { files, problems } = await scanFolder(knowledgeBase.watchFolder ?? "", options.dataDir);
       const seen = new Set<string>();
       const already = new Set(store.getJob(jobId).documents.map((document) => document.documentId));
       for (const problem of problems) {

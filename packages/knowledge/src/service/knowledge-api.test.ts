@@ -279,6 +279,22 @@ describe("watched folders, embeddings and URLs", () => {
     expect(metrics).toMatch(/hearth_knowledge_base_updates_total/);
   });
 
+  it("skips a link inside a watched folder that leads into the data directory", async () => {
+    const { client, dataDir } = harness;
+    const leaky = join(folder, "..", `${basename(folder)}-leaky`);
+    mkdirSync(leaky);
+    try {
+      writeFileSync(join(leaky, "notes.txt"), "Kettles boil water.");
+      symlinkSync(dataDir, join(leaky, "leak"));
+      const kb = await client.createKnowledgeBase({ name: "Leaky folder", watchFolder: leaky });
+      const job = await harness.finalJob((await client.syncNow(kb.id)).id);
+      expect((await client.listDocuments(kb.id)).map((d) => d.name)).toEqual(["notes.txt"]);
+      expect(job.documents.find((d) => d.name === "leak")?.error?.code).toBe("WATCH_FOLDER_IN_DATA_DIR");
+    } finally {
+      rmSync(leaky, { recursive: true, force: true });
+    }
+  });
+
   it("refuses to watch the data directory, a folder inside it, one holding it, or a link to it", async () => {
     const { client, dataDir } = harness;
     const link = join(folder, "..", `${basename(folder)}-data-link`);
