@@ -98,6 +98,23 @@ describe("createServiceApp", () => {
     expect(ok.statusCode).toBe(200);
   });
 
+  it("lets a browser's CORS preflight through without the token, but not the request it precedes", async () => {
+    const { app } = build({ serviceToken: "s3cret-token-0123456789" });
+    // As the model service's origin policy answers preflights.
+    app.addHook("onRequest", async (request, reply) => {
+      if (request.method === "OPTIONS") return reply.code(204).send();
+    });
+    const preflight = {
+      method: "OPTIONS" as const,
+      url: "/metrics",
+      headers: { origin: "http://localhost:5173", "access-control-request-method": "GET" },
+    };
+    expect((await app.inject(preflight)).statusCode).toBe(204);
+    expect(
+      (await app.inject({ url: "/metrics", headers: { origin: "http://localhost:5173" } })).statusCode,
+    ).toBe(401);
+  });
+
   it("writes a request's log lines with its own request id", async () => {
     const { lines, destination } = collectLines();
     const { app } = build({ logger: createLogger({ level: "info", service: "search", destination }) });

@@ -148,6 +148,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     const publicPrefixes = ["/healthz", "/readyz", ...(options.publicPrefixes ?? [])];
     app.addHook("onRequest", async (request) => {
       if (publicPrefixes.some((prefix) => request.url.startsWith(prefix))) return;
+      // A browser's CORS preflight never carries credentials: answered (or refused) by the service's
+      // origin policy, it runs nothing, and the request it precedes must still present the token.
+      if (request.method === "OPTIONS" && request.headers["access-control-request-method"] !== undefined)
+        return;
       const header =
         request.headers["x-hearth-service-token"] ?? request.headers.authorization?.replace(/^Bearer /i, "");
       const presented = Buffer.from(typeof header === "string" ? header : "");
