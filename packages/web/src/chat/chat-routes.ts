@@ -5,7 +5,7 @@ import { currentUser } from "../auth/route-access.js";
 import type { ModelClient } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
 import { type Admission, NO_TOKENS, type UsageMeter } from "../usage/usage-meter.js";
-import { estimateTokens } from "./chat-turn.js";
+import { assertMessageLengths, estimateTokens } from "./chat-turn.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
 
 const chatRequest = z.strictObject({
@@ -59,12 +59,10 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     const user = currentUser(request);
     const body = chatRequest.parse(request.body);
     // The history is the client's own here (nothing is stored), so every message is held to the limit.
-    if (body.messages.some((message) => message.content.length > deps.config.web.maxMessageChars)) {
-      throw new HearthError(
-        "MESSAGE_TOO_LONG",
-        `A message may have at most ${deps.config.web.maxMessageChars} characters`,
-      );
-    }
+    assertMessageLengths(
+      body.messages.map((message) => message.content),
+      deps.config.web.maxMessageChars,
+    );
     await deps.modelAccess.assertAllowed(user, body.model);
     await deps.contentFilter.checkInputs(body.messages.map((message) => message.content));
     const admission = await deps.usage.admit(user, { model: body.model });

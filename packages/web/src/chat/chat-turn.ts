@@ -1,5 +1,5 @@
 import type { KnowledgeClient, SearchClient } from "@hearth/contracts";
-import { abortOnShutdown, type ReplyStream, toHearthError } from "@hearth/core";
+import { abortOnShutdown, HearthError, type ReplyStream, toHearthError } from "@hearth/core";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Citation, ConversationStore, StoredMessage } from "../conversations/conversation-store.js";
 import { groundTurn, type SearchMode } from "../grounding/grounding.js";
@@ -133,6 +133,13 @@ export async function runChatTurn(
 }
 
 /** About four characters a token: used when an interrupted stream never reported usage. */
+/** Refuses (413 MESSAGE_TOO_LONG) when any of a request's message texts is over `limit` characters. */
+export function assertMessageLengths(texts: Iterable<string>, limit: number): void {
+  for (const text of texts)
+    if (text.length > limit)
+      throw new HearthError("MESSAGE_TOO_LONG", `A message may have at most ${limit} characters`);
+}
+
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }

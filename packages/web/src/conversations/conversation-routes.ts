@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { CurrentUser } from "../accounts/account-store.js";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
-import { type ChatTurnDeps, runChatTurn } from "../chat/chat-turn.js";
+import { assertMessageLengths, type ChatTurnDeps, runChatTurn } from "../chat/chat-turn.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import type { ModelAccess } from "../models/model-access.js";
 import { type Admission, NO_TOKENS } from "../usage/usage-meter.js";
@@ -139,12 +139,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const { id } = request.params as { id: string };
     const conversation = await store.get(user.id, id);
     const body = messageBody.parse(request.body);
-    if (body.content.length > deps.config.web.maxMessageChars) {
-      throw new HearthError(
-        "MESSAGE_TOO_LONG",
-        `A message may have at most ${deps.config.web.maxMessageChars} characters`,
-      );
-    }
+    assertMessageLengths([body.content], deps.config.web.maxMessageChars);
     await prepare(user.id, body.model, body.knowledgeBaseIds, request);
     await deps.contentFilter.checkInput(body.content);
     let history = await store.messages(user.id, id);

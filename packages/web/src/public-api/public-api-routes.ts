@@ -1,8 +1,8 @@
-import { abortOnShutdown, type HearthConfig, HearthError } from "@hearth/core";
+import { abortOnShutdown, type HearthConfig } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
-import { type ChatTurnDeps, estimateTokens } from "../chat/chat-turn.js";
+import { assertMessageLengths, type ChatTurnDeps, estimateTokens } from "../chat/chat-turn.js";
 import { maskStep, type OutputMaskers } from "../chat/content-filter.js";
 import { groundTurn } from "../grounding/grounding.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
@@ -86,12 +86,10 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     for (const id of knowledgeBaseIds) await deps.knowledgeAccess.assert(user, id, "read");
     const lastUser = body.messages.findLast((m) => m.role === "user");
     const question = textOf(lastUser?.content);
-    if (question.length > deps.config.web.maxMessageChars)
-      throw new HearthError(
-        "MESSAGE_TOO_LONG",
-        `A message may have at most ${deps.config.web.maxMessageChars} characters`,
-      );
-    await deps.contentFilter.checkInputs(body.messages.flatMap((m) => textsOf(m.content)));
+    // The history is the client's own (nothing is stored): every message is held to the limit.
+    const texts = body.messages.flatMap((m) => textsOf(m.content));
+    assertMessageLengths(texts, deps.config.web.maxMessageChars);
+    await deps.contentFilter.checkInputs(texts);
     // Counted from here, after the refusals that cost nothing; one that fails before the model
     // answers (grounding, an unreachable or refusing model service) still counts, with no tokens.
     const admission = await deps.usage.admit(user, {

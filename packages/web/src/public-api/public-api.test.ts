@@ -345,6 +345,16 @@ describe("public OpenAI-compatible API with the official openai client", () => {
       type: "invalid_request_error",
       code: "INVALID_REQUEST",
     });
+    // Every message is held to the length limit, not only the last user one.
+    const long = "x".repeat(web.config.web.maxMessageChars + 1);
+    await expect(
+      ask({
+        messages: [
+          { role: "system", content: long },
+          { role: "user", content: "hi" },
+        ],
+      }),
+    ).rejects.toMatchObject({ status: 413, code: "MESSAGE_TOO_LONG" });
     const raw = await fetch(`${url}/v1/models`, { headers: { authorization: "Bearer hk-nope" } });
     expect(((await raw.json()) as { error: Record<string, unknown> }).error).toEqual({
       message: expect.any(String),
