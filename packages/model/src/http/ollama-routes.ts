@@ -52,15 +52,18 @@ function doneFields(
   const end = performance.now();
   const first = firstOutputAt ?? end;
   const nanoseconds = (ms: number) => Math.round(ms * 1e6);
+  const promptEval = nanoseconds(first - startedAt);
+  const evaluation = nanoseconds(end - first);
   return {
     done: true,
     done_reason: finish.finishReason === "length" ? "length" : "stop",
-    total_duration: nanoseconds(end - startedAt),
+    // The sum of its parts, each rounded: never a nanosecond less than they add up to.
+    total_duration: promptEval + evaluation,
     load_duration: 0,
     prompt_eval_count: finish.usage.promptTokens,
-    prompt_eval_duration: nanoseconds(first - startedAt),
+    prompt_eval_duration: promptEval,
     eval_count: finish.usage.completionTokens,
-    eval_duration: nanoseconds(end - first),
+    eval_duration: evaluation,
   };
 }
 

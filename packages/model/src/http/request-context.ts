@@ -102,11 +102,11 @@ export async function streamAnswer(options: {
   }
 }
 
-/** Runs one non-streamed answer; the cache and queue headers are set on the reply. */
 /** Whether a part is generated output: the first one ends the prompt's evaluation. */
 export const isOutputPart = (part: StreamPart) =>
   part.type === "text-delta" || part.type === "reasoning-delta" || part.type === "tool-call";
 
+/** Runs one non-streamed answer; the cache and queue headers are set on the reply. */
 export async function collectAnswer(
   reply: FastifyReply,
   inference: InferenceService,

@@ -108,8 +108,11 @@ describe("first slice: models and streamed chat through the web service", () => 
       });
       const reader = response.body!.getReader();
       let received = "";
-      while (!received.includes("text-delta"))
-        received += new TextDecoder().decode((await reader.read()).value);
+      while (!received.includes("text-delta")) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`the stream ended before any text: ${received}`);
+        received += new TextDecoder().decode(value);
+      }
       controller.abort();
       await expect.poll(() => model.abandoned, { timeout: 3000 }).toBe(abandonedBefore + 1);
       // No usage came from the model: the prompt and what was streamed are estimated, not zero.

@@ -315,10 +315,12 @@ describe("UpstreamEndpoint", () => {
     await vi.waitFor(() => expect(dropped).toBe(true));
 
     // Connected, then an answer that takes longer than the connect timeout (a call in the queue).
+    // Its timeout long enough for a busy machine to connect within, the answer later still.
     const url = await rawUpstream((_request, socket) => {
-      setTimeout(() => socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"), 600);
+      setTimeout(() => socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"), 3_000);
     });
-    const answer = await new UpstreamEndpoint(`${url}/x`, {}, { connectTimeoutMs: 200 }).post("{}").response;
+    const answer = await new UpstreamEndpoint(`${url}/x`, {}, { connectTimeoutMs: 2_000 }).post("{}")
+      .response;
     expect(await answer.text()).toBe("ok");
   });
 
