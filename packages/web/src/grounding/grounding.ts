@@ -145,7 +145,16 @@ function sourceBlock(n: number, title: string, text: string): string {
 const LESS_THAN = "<\uff1c\ufe64";
 /** Spaces and invisible characters that could sit inside a tag without a model minding. */
 const GAP = "\\s\u200b-\u200d\u2060\ufeff";
-const SOURCE_TAG_START = new RegExp(`[${LESS_THAN}](?=[${GAP}]*/?[${GAP}]*source)`, "gi");
+/** `/` and its look-alikes (full-width, division slash, fraction slash, big solidus). */
+const SLASH = "/\uff0f\u2215\u2044\u29f8";
+/** "source", each letter also in its full-width forms. */
+const SOURCE = [..."source"]
+  .map((letter) => {
+    const offset = letter.charCodeAt(0) - 97;
+    return `[${letter}${String.fromCharCode(0xff41 + offset)}${String.fromCharCode(0xff21 + offset)}]`;
+  })
+  .join("");
+const SOURCE_TAG_START = new RegExp(`[${LESS_THAN}](?=[${GAP}]*[${SLASH}]?[${GAP}]*${SOURCE})`, "gi");
 
 function escapeAttribute(value: string): string {
   return value
