@@ -1,7 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, ndjsonLines } from "./api.js";
 import { type PullStep, pullStepText } from "./display-text.js";
-import { useI18n } from "./i18n.js";
+import { fill, useI18n } from "./i18n.js";
 import { ActionError, describeError, useAction } from "./use-action.js";
 
 interface User {
@@ -155,10 +155,7 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
   useEffect(() => setTarget(defaultTarget(model)), [model]);
   const rollback = async () => {
     if (!target) return;
-    const question = t.rollbackConfirm
-      .replace("{model}", model.name)
-      .replace("{from}", model.version)
-      .replace("{to}", target);
+    const question = fill(t.rollbackConfirm, { model: model.name, from: model.version, to: target });
     if (!window.confirm(question)) return;
     setError(undefined);
     try {
@@ -264,7 +261,7 @@ function Models() {
     await load();
   };
   const remove = async (model: AdminModel) => {
-    if (!window.confirm(t.deleteModelConfirm.replace("{model}", model.id))) return;
+    if (!window.confirm(fill(t.deleteModelConfirm, { model: model.id }))) return;
     await run(() => api(`/api/admin/models/${encodeURIComponent(model.id)}`, { method: "DELETE" }));
     await load();
   };

@@ -1,7 +1,7 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
 import { citationLabels } from "./display-text.js";
-import { useI18n } from "./i18n.js";
+import { fill, useI18n } from "./i18n.js";
 import { Markdown } from "./markdown.js";
 import { ModelGuidance } from "./model-guidance.js";
 import { ActionError, errorText } from "./use-action.js";
@@ -99,7 +99,7 @@ export function MessageView(props: {
       <div className="role">{message.role === "user" ? t.you : t.assistant}</div>
       {message.queuePosition !== undefined && (
         <div className="queue" role="status">
-          {t.queuePosition.replace("{n}", String(message.queuePosition))}
+          {fill(t.queuePosition, { n: message.queuePosition })}
         </div>
       )}
       {message.searchQueries && message.searchQueries.length > 0 && (

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { api } from "./api.js";
-import { useI18n } from "./i18n.js";
+import { fill, useI18n } from "./i18n.js";
 import { navigate } from "./router.js";
 import { ActionError, useAction } from "./use-action.js";
 
@@ -77,7 +77,7 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
       setNext(answer.next);
     });
   const remove = async (item: ConversationSummary) => {
-    if (!window.confirm(t.deleteConversationConfirm.replace("{title}", titleOf(item)))) return;
+    if (!window.confirm(fill(t.deleteConversationConfirm, { title: titleOf(item) }))) return;
     if (!(await run(() => api(`/api/conversations/${item.id}`, { method: "DELETE" })))) return;
     setItems((current) => current.filter((c) => c.id !== item.id));
     if (props.activeId === item.id) navigate("/");
@@ -200,7 +200,7 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
                     closeMenu(event.currentTarget);
                   }}
                 >
-                  <summary aria-label={t.moreActions.replace("{title}", titleOf(item))}>⋯</summary>
+                  <summary aria-label={fill(t.moreActions, { title: titleOf(item) })}>⋯</summary>
                   <div className="item-menu-actions">
                     <button
                       type="button"

@@ -81,6 +81,11 @@ describe("citationLabels", () => {
     expect(second).toEqual({ label: "handbook.pdf", snippet: "Sick leave is paid." });
   });
 
+  it("shows a title as written, whatever marks it holds", () => {
+    const odd = { title: "cost $& {page} notes.pdf", url: "/kb/doc#page=2", snippet: "x" };
+    expect(citationLabels(en, [odd])).toEqual([{ label: "cost $& {page} notes.pdf, page 2" }]);
+  });
+
   it("leaves a web page's title alone", () => {
     expect(citationLabels(en, [{ title: "Hearth", url: "https://example.com/", snippet: "x" }])).toEqual([
       { label: "Hearth" },

@@ -1,5 +1,5 @@
 /** Text the pages show for what the services answer, in the reader's language (pure: unit-tested). */
-import type { Messages } from "./i18n.js";
+import { fill, type Messages } from "./i18n.js";
 
 /** One line of a model pull's NDJSON progress (the Ollama shape; `error` when it failed). */
 export interface PullStep {
@@ -27,7 +27,7 @@ export function pullStepText(t: Messages, step: PullStep): string {
   else if (status.startsWith("verifying")) text = t.pullStatuses.verifying;
   else if (status === "writing manifest") text = t.pullStatuses.writing;
   else if (status === "success") text = t.pullStatuses.success;
-  else if (file) text = t.pullStatuses[file[1] as "downloading" | "pulling"].replace("{file}", file[2]!);
+  else if (file) text = fill(t.pullStatuses[file[1] as "downloading" | "pulling"], { file: file[2]! });
   const percent = step.total ? ` ${Math.round(((step.completed ?? 0) / step.total) * 100)}%` : "";
   return `${text}${percent}`;
 }
@@ -57,9 +57,7 @@ export function citationLabels(
 ): Array<{ label: string; snippet?: string }> {
   const labels = citations.map((citation) => {
     const page = citationPage(citation.url);
-    return page === undefined
-      ? citation.title
-      : t.citationPage.replace("{title}", citation.title).replace("{page}", String(page));
+    return page === undefined ? citation.title : fill(t.citationPage, { title: citation.title, page });
   });
   return citations.map((citation, index) => {
     const label = labels[index]!;

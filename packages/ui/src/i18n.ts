@@ -577,6 +577,16 @@ const zhCN: Messages = {
 
 export const MESSAGES: Record<Locale, Messages> = { en, "zh-CN": zhCN };
 
+/**
+ * A message with its `{name}` places filled, in one pass: a value is inserted as written (a `$&` or
+ * a `{page}` in a document's title stays as it is, where `String.replace` would expand it).
+ */
+export function fill(message: string, values: Record<string, string | number>): string {
+  return message.replace(/\{(\w+)\}/g, (place, name: string) =>
+    name in values ? String(values[name]) : place,
+  );
+}
+
 /** The browser's language unless the user chose one (kept in localStorage). */
 export function initialLocale(): Locale {
   const saved = localStorage.getItem("hearth.locale");

@@ -1,6 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, csrfHeader } from "./api.js";
-import { useI18n } from "./i18n.js";
+import { fill, useI18n } from "./i18n.js";
 import { ActionError, errorMessage, errorText, useAction } from "./use-action.js";
 
 interface KnowledgeBase {
@@ -237,7 +237,7 @@ export function KnowledgePage() {
 
   const base = bases.find((b) => b.id === selected);
   const removeDocument = async (knowledgeBase: KnowledgeBase, document: DocumentRow) => {
-    if (!window.confirm(t.deleteDocumentConfirm.replace("{name}", document.name))) return;
+    if (!window.confirm(fill(t.deleteDocumentConfirm, { name: document.name }))) return;
     await run(async () => {
       await api(`/api/knowledge-bases/${knowledgeBase.id}/documents/${document.id}`, { method: "DELETE" });
       await loadDocuments(knowledgeBase.id);
@@ -251,7 +251,7 @@ export function KnowledgePage() {
     }
   };
   const removeBase = async (knowledgeBase: KnowledgeBase) => {
-    if (!window.confirm(t.deleteKnowledgeBaseConfirm.replace("{name}", knowledgeBase.name))) return;
+    if (!window.confirm(fill(t.deleteKnowledgeBaseConfirm, { name: knowledgeBase.name }))) return;
     if (await run(() => api(`/api/knowledge-bases/${knowledgeBase.id}`, { method: "DELETE" }))) {
       setSelected(undefined);
       await load();

@@ -1,6 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api } from "./api.js";
-import { type Locale, useI18n } from "./i18n.js";
+import { fill, type Locale, useI18n } from "./i18n.js";
 import { ActionError, useAction } from "./use-action.js";
 
 interface ApiKey {
@@ -38,7 +38,7 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
     });
   };
   const revoke = async (key: ApiKey) => {
-    if (!window.confirm(t.revokeKeyConfirm.replace("{name}", key.name))) return;
+    if (!window.confirm(fill(t.revokeKeyConfirm, { name: key.name }))) return;
     await run(() => api(`/api/account/api-keys/${key.id}`, { method: "DELETE" }));
     await load();
   };
