@@ -422,14 +422,13 @@ export function ChatView(props: {
   /**
    * Streams a turn after `base`. A refusal before the service stored anything (a blocked word, a
    * used-up quota) puts the view back as it was and says why beside the composer; the result says
-   * whether the turn was taken (`onStarted` runs then), refused, and whether this view still shows
+   * whether the turn was taken (`onStarted` runs then) and whether this view still shows
    * its conversation.
    */
   const stream = async (path: string, body: unknown, base: ChatMessage[], onStarted?: () => void) => {
     const mine = generation.current;
     const before = messages;
     let started = false;
-    let refused = false;
     setSendError(undefined);
     setAnnouncement(t.answering);
     setMessages([...base, { role: "assistant", content: "", status: "streaming" }]);
@@ -457,7 +456,6 @@ export function ChatView(props: {
     } catch (error) {
       if (abort.signal.aborted) update((message) => ({ ...message, status: "stopped" }));
       else if (!started && error instanceof ApiError) {
-        refused = true;
         if (generation.current === mine) {
           setMessages(before);
           setSendError(error);
@@ -486,7 +484,7 @@ export function ChatView(props: {
       }
       props.onChanged();
     }
-    return { taken: started, refused, shown: generation.current === mine };
+    return { taken: started, shown: generation.current === mine };
   };
 
   const send = async (
@@ -511,14 +509,15 @@ export function ChatView(props: {
     }
     const editIndex = editMessageId ? messages.findIndex((m) => m.id === editMessageId) : -1;
     const base = editIndex >= 0 ? messages.slice(0, editIndex) : messages;
-    const { taken, refused, shown } = await stream(
+    const { taken, shown } = await stream(
       `/api/conversations/${id}/messages`,
       { content: text, model: props.model, ...sendOptions, ...(editMessageId ? { editMessageId } : {}) },
       [...base, { role: "user", content: text, status: "done" }],
       created ? () => props.onConversationCreated(created) : undefined,
     );
-    if (created && refused) {
-      // A refused first message (a blocked word, a used-up quota) leaves no empty "New chat" behind.
+    if (created && !taken) {
+      // A first message the service did not take (refused for a blocked word or a used-up quota,
+      // stopped or cut off before it began) leaves no empty "New chat" behind.
       if (creating.current === created) creating.current = undefined;
       await api(`/api/conversations/${created}`, { method: "DELETE" }).catch(() => {});
       props.onChanged();
