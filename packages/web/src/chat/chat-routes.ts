@@ -4,7 +4,7 @@ import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
 import type { ModelClient } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
-import { type Admission, NO_TOKENS, type UsageMeter } from "../usage/usage-meter.js";
+import { type Admission, isServiceFault, type UsageMeter } from "../usage/usage-meter.js";
 import { assertMessageLengths, estimateTokens } from "./chat-turn.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
 
@@ -65,12 +65,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     );
     await deps.modelAccess.assertAllowed(user, body.model);
     await deps.contentFilter.checkInputs(body.messages.map((message) => message.content));
-    const admission = await deps.usage.admit(user, { model: body.model });
-    try {
-      await answer(reply, body, admission);
-    } finally {
-      await admission.settle(NO_TOKENS);
-    }
+    await deps.usage.metered(user, { model: body.model }, (admission) => answer(reply, body, admission));
   });
 
   /** Streams the answer; the usage it reports (or none, when the model never answered) settles the admission. */
@@ -97,6 +92,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
       } catch (error) {
         if (!upstream.signal.aborted) {
           const failure = toHearthError(error);
+          if (sent === "" && isServiceFault(failure.status)) await admission.release();
           await stream.send({ type: "error", code: failure.code, message: failure.message });
         }
       } finally {

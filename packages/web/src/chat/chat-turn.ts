@@ -5,7 +5,7 @@ import type { Citation, ConversationStore, StoredMessage } from "../conversation
 import { groundTurn, type SearchMode } from "../grounding/grounding.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
 import type { SettingsStore } from "../settings/settings-store.js";
-import type { Admission, UsageMeter } from "../usage/usage-meter.js";
+import { type Admission, isServiceFault, type UsageMeter } from "../usage/usage-meter.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
 
 export interface ChatTurnDeps {
@@ -107,6 +107,8 @@ export async function runChatTurn(
   } catch (caught) {
     if (!upstream.signal.aborted) {
       const failure = toHearthError(caught);
+      // Nothing answered, by the service's fault (the model service down or too busy): not counted.
+      if (!content && !reasoning && isServiceFault(failure.status)) await input.admission.release();
       status = content ? "interrupted" : "error";
       error = failure.message;
       await stream.send({ type: "error", code: failure.code, message: failure.message });

@@ -7,7 +7,7 @@ import { currentUser } from "../auth/route-access.js";
 import { assertMessageLengths, type ChatTurnDeps, runChatTurn } from "../chat/chat-turn.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import type { ModelAccess } from "../models/model-access.js";
-import { type Admission, NO_TOKENS } from "../usage/usage-meter.js";
+import type { Admission } from "../usage/usage-meter.js";
 import { exportMarkdown } from "./conversation-store.js";
 
 const grounding = {
@@ -117,17 +117,10 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
 
   /**
    * Counts a turn against the user's quota before anything is stored (QUOTA_EXCEEDED leaves the
-   * conversation as it was), then runs it; a turn that fails before the model answers keeps its
-   * count but is charged no tokens.
+   * conversation as it was), then runs it (UsageMeter.metered).
    */
-  const counted = async (user: CurrentUser, model: string, turn: (admission: Admission) => Promise<void>) => {
-    const admission = await deps.usage.admit(user, { model });
-    try {
-      await turn(admission);
-    } finally {
-      await admission.settle(NO_TOKENS);
-    }
-  };
+  const counted = (user: CurrentUser, model: string, turn: (admission: Admission) => Promise<void>) =>
+    deps.usage.metered(user, { model }, turn);
 
   const answer = async (reply: FastifyReply, input: Parameters<typeof runChatTurn>[1]) => {
     const stream = new ReplyStream(reply, "sse");

@@ -8,7 +8,7 @@ import { groundTurn } from "../grounding/grounding.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { type RelayOptions, UpstreamEndpoint } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
-import { NO_TOKENS } from "../usage/usage-meter.js";
+import { type Admission, isServiceFault } from "../usage/usage-meter.js";
 import { TailBytes } from "./tail-bytes.js";
 
 interface Deps extends ChatTurnDeps {
@@ -90,20 +90,16 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     const texts = body.messages.flatMap((m) => textsOf(m.content));
     assertMessageLengths(texts, deps.config.web.maxMessageChars);
     await deps.contentFilter.checkInputs(texts);
-    // Counted from here, after the refusals that cost nothing; one that fails before the model
-    // answers (grounding, an unreachable or refusing model service) still counts, with no tokens.
-    const admission = await deps.usage.admit(user, {
-      model: body.model,
-      ...(request.apiKeyId ? { apiKeyId: request.apiKeyId } : {}),
-    });
-    try {
-      return await answer();
-    } finally {
-      await admission.settle(NO_TOKENS);
-    }
+    // Counted from here, after the refusals that cost nothing; one the service fails before
+    // answering (the model service down or too busy) is not counted.
+    return deps.usage.metered(
+      user,
+      { model: body.model, ...(request.apiKeyId ? { apiKeyId: request.apiKeyId } : {}) },
+      answer,
+    );
 
     /** Grounds and answers, streamed or not; settles the admission with the tokens it reports. */
-    async function answer() {
+    async function answer(admission: Admission) {
       const grounding = await groundTurn(
         { query: question, model: body.model, knowledgeBaseIds, search },
         { knowledge: deps.knowledge, search: deps.search, model: deps.models },
@@ -142,6 +138,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         const text = await unlessGone(response.text());
         if (text === undefined) return reply.hijack();
         if (status >= 300) {
+          if (isServiceFault(status)) await admission.release();
           reply.code(status >= 500 ? 502 : status);
           return reply.type("application/json").send(text);
         }

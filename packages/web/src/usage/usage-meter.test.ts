@@ -1,4 +1,4 @@
-import { HearthError } from "@hearth/core";
+import { HearthError, UpstreamCallError } from "@hearth/core";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -80,6 +80,25 @@ describe.each(dialects)("usage meter on %s", (dialect) => {
       [1, 0, 0, 0],
       [1, 1200, 300, 2],
     ]);
+  });
+
+  it("does not count a request the service failed, but does count one the user got wrong", async () => {
+    const limits = { current: { requestsPerMinute: 1 } as Limits };
+    const meter = new UsageMeter(web.db, settingsWith(limits));
+    const user = userNamed("service-faults");
+    const failing = (error: Error) => meter.metered(user, { model: "m" }, () => Promise.reject(error));
+    // The model service down, or its queue full: the user may try again at once.
+    for (const error of [
+      new UpstreamCallError({ url: "http://model", message: "the model service did not answer" }),
+      new HearthError("MODEL_QUEUE_FULL", "The model's queue is full"),
+    ]) {
+      await expect(failing(error)).rejects.toBe(error);
+      await expect(failing(error)).rejects.toBe(error);
+    }
+    // A request refused for its own content counts.
+    const invalid = new HearthError("INVALID_REQUEST", "messages: too few");
+    await expect(failing(invalid)).rejects.toBe(invalid);
+    expect(await refusal(meter.admit(user, { model: "m" }))).toBeDefined();
   });
 
   it("resets when enough requests have left the window to go under the limit, not when the oldest has", async () => {

@@ -1,4 +1,4 @@
-import { HearthError } from "@hearth/core";
+import { HearthError, toHearthError } from "@hearth/core";
 import { PostgresAdapter, sql } from "kysely";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Limits, SettingsStore } from "../settings/settings-store.js";
@@ -88,12 +88,38 @@ export class UsageMeter {
     };
     // Without limits nothing is checked: the row is written with its tokens, in the batch.
     if (Object.values(limits).every((v) => v === undefined))
-      return settleOnce((tokens) => this.#queue({ ...row, ...tokenColumns(tokens) }));
+      return admission(async (tokens) => this.#queue({ ...row, ...tokenColumns(tokens) }));
     await this.flush();
     const id = await this.#countIfRoom(user.id, limits, row, now);
-    return settleOnce(async (tokens) => {
-      await this.db.updateTable("usage").set(tokenColumns(tokens)).where("id", "=", id).execute();
-    });
+    return admission(
+      async (tokens) => {
+        await this.db.updateTable("usage").set(tokenColumns(tokens)).where("id", "=", id).execute();
+      },
+      async () => {
+        await this.db.deleteFrom("usage").where("id", "=", id).execute();
+      },
+    );
+  }
+
+  /**
+   * Runs a request under an admission: counted from its start; not counted when it fails by the
+   * service's fault (`isServiceFault`) before answering; settled with no tokens when `run` did
+   * not settle it (a request refused or failed before the model answered).
+   */
+  async metered<T>(
+    user: CurrentUser,
+    entry: { model: string; apiKeyId?: string },
+    run: (admission: Admission) => Promise<T>,
+  ): Promise<T> {
+    const counted = await this.admit(user, entry);
+    try {
+      return await run(counted);
+    } catch (error) {
+      if (isServiceFault(toHearthError(error).status)) await counted.release();
+      throw error;
+    } finally {
+      await counted.settle(NO_TOKENS);
+    }
   }
 
   /** Inserts the request's row when every limit has room, in one locked transaction; its id. */
@@ -125,7 +151,10 @@ export class UsageMeter {
 
 /** Adds an admitted request's tokens; a request that never reached the model settles with none. */
 export interface Admission {
+  /** The request's tokens (only the first of `settle` and `release` counts). */
   settle(tokens: Tokens): Promise<void>;
+  /** The request failed by the service's fault before any answer: it is not counted. */
+  release(): Promise<void>;
 }
 
 interface Tokens {
@@ -136,15 +165,26 @@ interface Tokens {
 export const NO_TOKENS: Tokens = { promptTokens: 0, completionTokens: 0 };
 
 /** The first settle counts; later ones (a finally after a catch) do nothing. */
-function settleOnce(write: (tokens: Tokens) => Promise<void>): Admission {
+function admission(
+  write: (tokens: Tokens) => Promise<void>,
+  forget: () => Promise<void> = async () => {},
+): Admission {
   let settled = false;
-  return {
-    async settle(tokens) {
-      if (settled) return;
-      settled = true;
-      await write(tokens).catch(() => {});
-    },
+  const once = async (step: () => Promise<void>) => {
+    if (settled) return;
+    settled = true;
+    await step().catch(() => {});
   };
+  return { settle: (tokens) => once(() => write(tokens)), release: () => once(forget) };
+}
+
+/**
+ * Whether a failed request was the service's fault, not the user's: the model service or an
+ * upstream down, broken or too busy (5xx, 429 from its queue). Such a request is not counted
+ * against the user's quota (clients such as the openai SDK retry them, which would count thrice).
+ */
+export function isServiceFault(status: number): boolean {
+  return status >= 500 || status === 429;
 }
 
 /** A settled request's token columns. */
