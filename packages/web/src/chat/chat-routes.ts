@@ -5,7 +5,7 @@ import { currentUser } from "../auth/route-access.js";
 import type { ModelClient } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
 import { type Admission, isServiceFault, type UsageMeter } from "../usage/usage-meter.js";
-import { assertMessageLengths, estimateTokens } from "./chat-turn.js";
+import { assertMessageLengths, usageOrEstimate } from "./chat-turn.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
 
 const chatRequest = z.strictObject({
@@ -105,12 +105,13 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
         }
         stream.end();
         // A stream stopped by the client (or broken off) reports no usage: estimated, as a chat turn's.
-        if (usage.promptTokens === 0 && usage.completionTokens === 0)
-          usage = {
-            promptTokens: estimateTokens(body.messages.map((message) => message.content).join("")),
-            completionTokens: estimateTokens(sent),
-          };
-        await admission.settle(usage);
+        await admission.settle(
+          usageOrEstimate(
+            usage,
+            body.messages.map((message) => message.content),
+            sent,
+          ),
+        );
       }
     } catch (error) {
       if (upstream.signal.aborted) throw new HearthError("SERVICE_NOT_READY", "The request was cancelled");

@@ -124,12 +124,13 @@ export async function runChatTurn(
       citations,
       error,
     });
-    if (usage.promptTokens === 0 && usage.completionTokens === 0)
-      usage = {
-        promptTokens: estimateTokens(input.history.map((m) => m.content).join("")),
-        completionTokens: estimateTokens(content),
-      };
-    await input.admission.settle(usage);
+    await input.admission.settle(
+      usageOrEstimate(
+        usage,
+        input.history.map((m) => m.content),
+        content + reasoning,
+      ),
+    );
     stream.end();
   }
 }
@@ -142,6 +143,17 @@ export function assertMessageLengths(texts: Iterable<string>, limit: number): vo
       throw new HearthError("MESSAGE_TOO_LONG", `A message may have at most ${limit} characters`);
 }
 
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+/**
+ * The usage the model reported or, when it reported none (a stream the client stopped or that
+ * broke off, an upstream that does not say), an estimate at about four characters a token: the
+ * prompt's messages, and what was sent of the answer and reasoning.
+ */
+export function usageOrEstimate(
+  reported: { promptTokens: number; completionTokens: number } | undefined,
+  promptTexts: readonly string[],
+  sentText: string,
+): { promptTokens: number; completionTokens: number } {
+  if (reported && (reported.promptTokens > 0 || reported.completionTokens > 0)) return reported;
+  const estimate = (text: string) => Math.ceil(text.length / 4);
+  return { promptTokens: estimate(promptTexts.join("")), completionTokens: estimate(sentText) };
 }

@@ -2,7 +2,7 @@ import { abortOnShutdown, type HearthConfig } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
-import { assertMessageLengths, type ChatTurnDeps, estimateTokens } from "../chat/chat-turn.js";
+import { assertMessageLengths, type ChatTurnDeps, usageOrEstimate } from "../chat/chat-turn.js";
 import { maskStep, type OutputMaskers } from "../chat/content-filter.js";
 import { groundTurn } from "../grounding/grounding.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
@@ -129,8 +129,11 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       const response = await unlessGone(call.response);
       if (!response) return reply.hijack();
       const status = response.status;
-      const record = (promptTokens: number, completionTokens: number) =>
-        admission.settle({ promptTokens, completionTokens });
+      /** Settles with the usage the model service reported, else an estimate of the prompt and `sent`. */
+      const record = (
+        reported: { promptTokens: number; completionTokens: number } | undefined,
+        sent: string,
+      ) => admission.settle(usageOrEstimate(reported, texts, sent));
 
       // The model service's mark on an answer from its cache, passed on whether streamed or not.
       const cache = response.headers["x-hearth-cache"];
@@ -155,8 +158,11 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
             );
         }
         await record(
-          answer.usage?.prompt_tokens ?? estimateTokens(question),
-          answer.usage?.completion_tokens ?? 0,
+          answer.usage && {
+            promptTokens: answer.usage.prompt_tokens ?? 0,
+            completionTokens: answer.usage.completion_tokens ?? 0,
+          },
+          (answer.choices ?? []).map((choice) => choice.message?.content ?? "").join(""),
         );
         if (cache !== undefined) reply.header("x-hearth-cache", cache);
         return reply.type("application/json").send({
@@ -187,7 +193,10 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       } finally {
         forget();
         const usage = usageTail.exec(tail.text());
-        await record(usage ? Number(usage[1]) : estimateTokens(question), usage ? Number(usage[2]) : 0);
+        await record(
+          usage ? { promptTokens: Number(usage[1]), completionTokens: Number(usage[2]) } : undefined,
+          "",
+        );
       }
     }
   });
