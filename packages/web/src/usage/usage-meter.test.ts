@@ -34,7 +34,12 @@ async function refusal(pending: Promise<unknown>): Promise<HearthError | undefin
 
 describe.each(dialects)("usage meter on %s", (dialect) => {
   let web: WebHarness;
-  /** A second connection pool to the same database, as a second web worker has (PostgreSQL). */
+  /**
+   * A second connection pool to the same database, as a second web worker has (PostgreSQL). On
+   * SQLite both meters share one handle: better-sqlite3 blocks its thread while it waits for the
+   * write lock, so a second handle in the same process would wait on the first until its timeout;
+   * workers are processes, and the lock itself is SQLite's (BEGIN IMMEDIATE).
+   */
   let second: WebDatabase | undefined;
 
   beforeAll(async () => {
