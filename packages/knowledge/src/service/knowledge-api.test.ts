@@ -279,6 +279,34 @@ describe("watched folders, embeddings and URLs", () => {
     expect(metrics).toMatch(/hearth_knowledge_base_updates_total/);
   });
 
+  it("leaves documents and the base untouched when a sync finds nothing changed", async () => {
+    const { client } = harness;
+    const quiet = join(folder, "..", `${basename(folder)}-quiet`);
+    mkdirSync(quiet);
+    try {
+      writeFileSync(join(quiet, "notes.txt"), "Kettles boil water.");
+      writeFileSync(join(quiet, "empty.txt"), "");
+      const kb = await client.createKnowledgeBase({ name: "Quiet folder", watchFolder: quiet });
+      const first = await harness.finalJob((await client.syncNow(kb.id)).id);
+      expect(first.counts).toMatchObject({ indexed: 1, failed: 1 });
+      const before = {
+        documents: await client.listDocuments(kb.id),
+        kb: await client.getKnowledgeBase(kb.id),
+      };
+      // Lets the clock move on, so that a needless write would show in the timestamps.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let tick = 0; tick < 2; tick++) {
+        const again = await harness.finalJob((await client.syncNow(kb.id)).id);
+        expect(again.counts).toMatchObject({ skipped: 2, indexed: 0, failed: 0 });
+      }
+      expect(await client.listDocuments(kb.id)).toEqual(before.documents);
+      expect((await client.getKnowledgeBase(kb.id)).lastIndexedAt).toBe(before.kb.lastIndexedAt);
+      expect(before.documents.find((d) => d.name === "empty.txt")?.error?.code).toBe("DOCUMENT_EMPTY");
+    } finally {
+      rmSync(quiet, { recursive: true, force: true });
+    }
+  });
+
   it("skips a link inside a watched folder that leads into the data directory", async () => {
     const { client, dataDir } = harness;
     const leaky = join(folder, "..", `${basename(folder)}-leaky`);
