@@ -193,7 +193,11 @@ export class IngestionService {
     const { store } = this.#deps;
     store.getKnowledgeBase(knowledgeBaseId);
     const parsed = new URL(url);
-    const name = displayName(decodeURIComponent(basename(parsed.pathname)) || parsed.hostname);
+    // Named as fetchDocument will name it: the last path segment, separators and controls as "_".
+    const name = (decodeURIComponent(basename(parsed.pathname)) || parsed.hostname).replace(
+      /[/\\\u0000-\u001f]/g,
+      "_",
+    );
     const document = store.upsertDocument({
       knowledgeBaseId,
       name,

@@ -116,6 +116,48 @@ describe("knowledge service API", () => {
     expect((await client.listDocuments(kb.id)).length).toBe(3);
   });
 
+  it("names a refused file as it was sent, apart from any real document", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Refused names" });
+    const elf = Buffer.concat([Buffer.from("\x7fELF\x02\x01\x01"), Buffer.alloc(64)]);
+    const refused = await harness.finalJob(
+      (
+        await client.uploadDocuments(kb.id, [
+          { name: "..", data: Buffer.from("dots") },
+          { name: "a\\b.txt", data: Buffer.from("backslash") },
+          { name: "prog.exe", data: elf },
+        ])
+      ).job.id,
+    );
+    expect(refused.documents.map((d) => [d.name, d.error?.code, d.error?.message])).toEqual([
+      ["..", "DOCUMENT_NAME_INVALID", 'The file name ".." holds a path; send a plain file name'],
+      [
+        "a\\b.txt",
+        "DOCUMENT_NAME_INVALID",
+        'The file name "a\\\\b.txt" holds a path; send a plain file name',
+      ],
+      [
+        "prog.exe",
+        "DOCUMENT_UNSUPPORTED_FORMAT",
+        '"prog.exe" is an ELF executable, not a supported document type',
+      ],
+    ]);
+    // A real b.txt (or unnamed) later is its own document, not merged with a refused record.
+    const real = await client.uploadDocuments(kb.id, [
+      { name: "b.txt", data: Buffer.from("Bravo handles payroll.") },
+      { name: "unnamed", data: Buffer.from("Unnamed notes about kettles.") },
+    ]);
+    await harness.finalJob(real.job.id);
+    const documents = await client.listDocuments(kb.id);
+    expect(documents.map((d) => [d.name, d.status, d.error?.code]).sort()).toEqual([
+      ["..", "failed", "DOCUMENT_NAME_INVALID"],
+      ["a\\b.txt", "failed", "DOCUMENT_NAME_INVALID"],
+      ["b.txt", "indexed", undefined],
+      ["prog.exe", "failed", "DOCUMENT_UNSUPPORTED_FORMAT"],
+      ["unnamed", "failed", "DOCUMENT_UNSUPPORTED_FORMAT"], // no extension: its own failure
+    ]);
+  });
+
   it("fails each bad input alone with a clear reason, changing nothing else", async () => {
     const { client, backend } = harness;
     const kb = await client.createKnowledgeBase({ name: "Bad input" });
@@ -153,7 +195,7 @@ describe("knowledge service API", () => {
     expect(byName["bomb.docx"]?.error?.code).toBe("DOCUMENT_EXPANDS_TOO_LARGE");
     expect(byName["setup.pdf"]?.error?.code).toBe("DOCUMENT_TYPE_MISMATCH");
     expect(byName["huge.txt"]?.error?.code).toBe("DOCUMENT_TOO_LARGE");
-    expect(byName.passwd?.error?.code).toBe("DOCUMENT_NAME_INVALID");
+    expect(byName["../../etc/passwd"]?.error?.code).toBe("DOCUMENT_NAME_INVALID");
     expect(byName["page.html"]?.status).toBe("indexed");
     expect(job).toMatchObject({ status: "completed", counts: { failed: 8, indexed: 1 } });
 
