@@ -56,13 +56,12 @@ const TERMINAL = new Set<JobDocumentStatus>(["indexed", "skipped", "failed", "de
 /**
  * Failures the same bytes would meet again: a sync skips such a file until it changes instead of
  * failing it anew on every tick. Failures that may pass (Tika or the embedder down, a time limit)
- * are retried.
+ * are retried, and so is DOCUMENT_UNSUPPORTED_FORMAT: configuring Tika must pick such files up.
  */
 const FAILS_AGAIN = new Set([
   "DOCUMENT_EMPTY",
   "DOCUMENT_NO_TEXT",
   "DOCUMENT_NAME_INVALID",
-  "DOCUMENT_UNSUPPORTED_FORMAT",
   "DOCUMENT_TYPE_MISMATCH",
   "DOCUMENT_ENCRYPTED",
 ]);
