@@ -54,6 +54,37 @@ describe("hearth ingest", () => {
     expect(again).toMatchObject({ knowledgeBaseId: report.knowledgeBaseId, indexed: 0, skipped: 1 });
   });
 
+  it("uploads every file when two share a base name or a path inside their folders", async () => {
+    const root = join(folder, "same");
+    for (const [dir, text] of [
+      ["d1", "Delta one handles invoices."],
+      ["d2", "Delta two handles travel."],
+    ] as const) {
+      mkdirSync(join(root, dir, "sub"), { recursive: true });
+      writeFileSync(join(root, dir, "x.txt"), text);
+      writeFileSync(join(root, dir, "sub", "y.txt"), `${text} Sub.`);
+    }
+    const output = new PassThrough();
+    let text = "";
+    output.on("data", (part) => (text += part));
+    const run = (paths: string[], stream = new PassThrough()) =>
+      runIngest({ knowledgeBase: "Same names", paths, baseUrl: harness.url, create: true, output: stream });
+    const files = await run([join(root, "d1", "x.txt"), join(root, "d2", "x.txt")], output);
+    expect(files).toMatchObject({ indexed: 2, failed: [] });
+    expect(text).toContain("2 indexed, 0 unchanged, 0 failed");
+    const folders = await run([join(root, "d1"), join(root, "d2")]);
+    expect(folders.failed).toEqual([]);
+    const documents = await harness.client.listDocuments(folders.knowledgeBaseId);
+    expect(documents.map((d) => d.name).sort()).toEqual([
+      "d1__sub__y.txt",
+      "d1__x.txt",
+      "d2__sub__y.txt",
+      "d2__x.txt",
+    ]);
+    // The same command again finds every document under the same name, unchanged.
+    expect(await run([join(root, "d1"), join(root, "d2")])).toMatchObject({ indexed: 0, skipped: 4 });
+  });
+
   it("names a missing knowledge base and an unreachable service clearly", async () => {
     await expect(
       runIngest({ knowledgeBase: "Nope", paths: [folder], baseUrl: harness.url, output: new PassThrough() }),

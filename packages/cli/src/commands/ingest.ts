@@ -1,6 +1,6 @@
 import { openAsBlob } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
-import { basename, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { type IngestionJob, KnowledgeClient, KnowledgeClientError } from "@hearth/contracts";
 import { HearthError, loadConfig } from "@hearth/core";
 import { Command } from "commander";
@@ -56,12 +56,18 @@ export function ingestCommand(): Command {
     );
 }
 
-/** Lists the files to upload: files as given, folders walked in name order. */
+/**
+ * Lists the files to upload: files as given, folders walked in name order. Every file gets its own
+ * document name: the service keeps one document per name, so two files sharing one would be
+ * uploaded as one document and the other silently lost.
+ */
 export async function collectFiles(
   paths: string[],
 ): Promise<Array<{ path: string; name: string; size: number }>> {
   const files: Array<{ path: string; name: string; size: number }> = [];
   const visited = new Set<string>();
+  const listed = new Set<string>();
+  const folders = new Map<(typeof files)[number], string>(); // the folder a name is relative to
   const walk = async (path: string, root: string | undefined): Promise<void> => {
     let info: Awaited<ReturnType<typeof stat>>;
     try {
@@ -79,14 +85,38 @@ export async function collectFiles(
       for (const entry of (await readdir(path)).sort()) {
         if (!entry.startsWith(".")) await walk(join(path, entry), root ?? path);
       }
-    } else if (info.isFile()) {
+    } else if (info.isFile() && !listed.has(path)) {
+      listed.add(path); // given twice (a file and its folder): uploaded once
       // Uploads take plain names: a file in a folder is named by its path inside it, with "__" for "/".
       const name = root ? relative(root, path).split(/[/\\]/).join("__") : basename(path);
-      files.push({ path, name, size: info.size });
+      const file = { path, name, size: info.size };
+      files.push(file);
+      folders.set(file, root ?? dirname(path));
     }
   };
   for (const path of paths) await walk(resolve(path), undefined);
-  return files;
+  return distinctNames(files, folders);
+}
+
+/**
+ * Renames files whose names clash (`d1/x.txt` and `d2/x.txt`, or two folders holding `a/x.txt`)
+ * by prefixing as many of their parent folders as it takes: `d1__x.txt`, `d2__x.txt`. Files with a
+ * name of their own keep it, so re-running the same command finds the same documents unchanged.
+ */
+function distinctNames<T extends { path: string; name: string }>(files: T[], folders: Map<T, string>): T[] {
+  const original = new Map(files.map((file) => [file, file.name]));
+  const parents = (file: T) => folders.get(file)!.split(sep).filter(Boolean);
+  const deepest = Math.max(0, ...files.map((file) => parents(file).length));
+  for (let depth = 1; depth <= deepest + 1; depth++) {
+    const byName = new Map<string, T[]>();
+    for (const file of files) byName.set(file.name, [...(byName.get(file.name) ?? []), file]);
+    const clashing = [...byName.values()].filter((group) => group.length > 1).flat();
+    if (clashing.length === 0) return files;
+    for (const file of clashing) file.name = [...parents(file).slice(-depth), original.get(file)!].join("__");
+  }
+  const names = files.map((file) => file.name);
+  const clash = names.find((name, index) => names.indexOf(name) !== index);
+  throw new HearthError("INVALID_REQUEST", `Two files would be uploaded as one document named "${clash}"`);
 }
 
 export async function runIngest(options: IngestOptions): Promise<IngestReport> {

@@ -133,7 +133,8 @@ export const ERROR_CODES = {
   },
   DOCUMENT_UNSUPPORTED_FORMAT: {
     status: 415,
-    summary: "No parser handles this format (configure HEARTH_TIKA_URL for more formats).",
+    summary:
+      "No parser handles this format (configure HEARTH_TIKA_URL for more formats), or the file is an executable, image or archive rather than a document.",
   },
   DOCUMENT_TYPE_MISMATCH: {
     status: 422,

@@ -9,11 +9,14 @@ export function validateFileName(name: string): string {
   const trimmed = name.normalize("NFC").trim();
   if (!trimmed) throw new HearthError("DOCUMENT_NAME_INVALID", "The file has no name");
   if (/[\u0000-\u001f\u007f]/.test(trimmed))
-    throw new HearthError("DOCUMENT_NAME_INVALID", "The file name holds control characters");
+    throw new HearthError(
+      "DOCUMENT_NAME_INVALID",
+      `The file name ${quotedName(name)} holds control characters`,
+    );
   if (/[/\\]/.test(trimmed) || trimmed === "." || trimmed === ".." || /^[a-z]:/i.test(trimmed)) {
     throw new HearthError(
       "DOCUMENT_NAME_INVALID",
-      `The file name "${displayName(trimmed)}" holds a path; send a plain file name`,
+      `The file name ${quotedName(name)} holds a path; send a plain file name`,
     );
   }
   if (Buffer.byteLength(trimmed) > 255)
@@ -21,12 +24,21 @@ export function validateFileName(name: string): string {
   return trimmed;
 }
 
-/** A safe label for a refused name: its last path segment, control characters removed. */
+/**
+ * A refused name as it was sent, for the failed document's label: control characters written as
+ * \uXXXX, cut at 200 characters. Not reduced to its last segment: `a\b.txt` labelled `b.txt` would
+ * read as, and be listed beside, a real `b.txt`.
+ */
 export function displayName(name: string): string {
-  const cleaned = name
-    .replace(/[\u0000-\u001f\u007f]/g, "")
-    .split(/[/\\]/)
-    .filter((part) => part && part !== "." && part !== "..")
-    .at(-1);
-  return (cleaned ?? "unnamed").slice(0, 200) || "unnamed";
+  const escaped = name.replace(
+    /[\u0000-\u001f\u007f]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  if (!escaped) return '""';
+  return escaped.length > 200 ? `${escaped.slice(0, 200)}…` : escaped;
+}
+
+/** A refused name quoted for a message, escaped so that what was sent is what is shown. */
+export function quotedName(name: string): string {
+  return JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name);
 }

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { KnowledgeClient } from "@hearth/contracts";
@@ -70,6 +70,56 @@ describe("ingestion jobs", () => {
       ).toBe(true);
       const documents = await expectNoHalfIndexedDocument(harness, kb.id);
       expect(documents.filter((d) => d.status === "indexed").length).toBe(job.counts.indexed);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it("keeps the indexed version exactly as it was when a re-upload is cancelled", async () => {
+    const harness = await startHarness({
+      embeddingUrl: embed.url,
+      embeddingBatchSize: 1,
+      ingestConcurrency: 1,
+    });
+    try {
+      const { client } = harness;
+      const kb = await client.createKnowledgeBase({
+        name: "Re-upload",
+        embeddingModel: "test-embed",
+        chunking: { maxTokens: 40, overlapTokens: 0 },
+      });
+      const first = await client.uploadDocuments(kb.id, [{ name: "doc.md", data: markdown(1) }]);
+      expect((await harness.finalJob(first.job.id)).status).toBe("completed");
+      const [before] = await client.listDocuments(kb.id);
+      const blobs = () =>
+        readdirSync(join(harness.dataDir), { recursive: true, encoding: "utf8" }).filter((path) =>
+          basename(path).startsWith(`${before!.id}.`),
+        );
+      const blobsBefore = blobs();
+      expect(blobsBefore).toHaveLength(1);
+
+      // Twelve documents' worth of paragraphs: embedding them one by one outlasts the cancel.
+      const changed = Buffer.concat(Array.from({ length: 12 }, (_, i) => markdown(i + 2)));
+      const second = await client.uploadDocuments(kb.id, [{ name: "doc.md", data: changed }]);
+      expect((await client.cancelJob(second.job.id)).status).toBe("cancelled");
+      await harness.service.idle();
+      expect((await client.getJob(second.job.id)).documents[0]).toMatchObject({
+        status: "failed",
+        error: { code: "JOB_CANCELLED" },
+      });
+      const [after] = await client.listDocuments(kb.id);
+      expect(after).toEqual(before); // status, size, type, chunks and updatedAt alike
+      const file = await fetch(`${harness.url}/v1/knowledge-bases/${kb.id}/documents/${before!.id}/file`);
+      expect(Buffer.from(await file.arrayBuffer()).equals(markdown(1))).toBe(true);
+      expect(blobs()).toEqual(blobsBefore);
+      await expectNoHalfIndexedDocument(harness, kb.id);
+
+      // A re-upload that fails leaves it the same way; the job reports the failure.
+      const empty = await client.uploadDocuments(kb.id, [{ name: "doc.md", data: Buffer.alloc(0) }]);
+      expect((await harness.finalJob(empty.job.id)).documents[0]?.error?.code).toBe("DOCUMENT_EMPTY");
+      await harness.service.idle();
+      expect((await client.listDocuments(kb.id))[0]).toEqual(before);
+      expect(blobs()).toEqual(blobsBefore);
     } finally {
       await harness.close();
     }

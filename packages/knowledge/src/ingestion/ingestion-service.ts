@@ -54,6 +54,19 @@ export interface UploadPart {
 const TERMINAL = new Set<JobDocumentStatus>(["indexed", "skipped", "failed", "deleted"]);
 
 /**
+ * Failures the same bytes would meet again: a sync skips such a file until it changes instead of
+ * failing it anew on every tick. Failures that may pass (Tika or the embedder down, a time limit)
+ * are retried, and so is DOCUMENT_UNSUPPORTED_FORMAT: configuring Tika must pick such files up.
+ */
+const FAILS_AGAIN = new Set([
+  "DOCUMENT_EMPTY",
+  "DOCUMENT_NO_TEXT",
+  "DOCUMENT_NAME_INVALID",
+  "DOCUMENT_TYPE_MISMATCH",
+  "DOCUMENT_ENCRYPTED",
+]);
+
+/**
  * Ingestion jobs: uploads, URLs and watched-folder syncs become jobs of per-document tasks whose
  * state lives in the store, so progress can be streamed, a job cancelled, and a crash resumed
  * (every indexing step is idempotent). One document's failure is recorded on that document only.
@@ -64,6 +77,7 @@ export class IngestionService {
   readonly #events = new EventEmitter();
   readonly #controllers = new Map<string, AbortController>();
   readonly #syncing = new Set<string>();
+  readonly #removals = new Set<Promise<void>>();
   #closed = false;
 
   constructor(dependencies: IngestionDependencies) {
@@ -178,7 +192,11 @@ export class IngestionService {
     const { store } = this.#deps;
     store.getKnowledgeBase(knowledgeBaseId);
     const parsed = new URL(url);
-    const name = displayName(decodeURIComponent(basename(parsed.pathname)) || parsed.hostname);
+    // Named as fetchDocument will name it: the last path segment, separators and controls as "_".
+    const name = (decodeURIComponent(basename(parsed.pathname)) || parsed.hostname).replace(
+      /[/\\\u0000-\u001f]/g,
+      "_",
+    );
     const document = store.upsertDocument({
       knowledgeBaseId,
       name,
@@ -216,7 +234,12 @@ export class IngestionService {
     this.#scheduler.drop(jobId);
     for (const document of job.documents) {
       if (document.status !== "queued") continue;
-      this.#cancelDocument(jobId, document.documentId);
+      // The blob of a cancelled re-upload is removed in the background: the answer need not wait.
+      void this.#discard(
+        job.knowledgeBaseId,
+        document.documentId,
+        this.#cancelDocument(jobId, document.documentId),
+      );
     }
     store.setJobStatus(jobId, "cancelled", { code: "JOB_CANCELLED", message: "Cancelled by request" });
     this.#publishJob(jobId);
@@ -252,8 +275,9 @@ export class IngestionService {
   }
 
   /** Resolves when no document task is queued or running. */
-  idle(): Promise<void> {
-    return this.#scheduler.idle();
+  async idle(): Promise<void> {
+    await this.#scheduler.idle();
+    await Promise.all(this.#removals);
   }
 
   async close(): Promise<void> {
@@ -356,10 +380,13 @@ export class IngestionService {
           store.addJobDocument(jobId, document, "failed", failure);
           continue;
         }
-        if (
-          document.indexedHash === indexedVersion(hashed.sha256, knowledgeBase) &&
-          document.status === "indexed"
-        ) {
+        const unchanged =
+          (document.indexedHash === indexedVersion(hashed.sha256, knowledgeBase) &&
+            document.status === "indexed") ||
+          (document.status === "failed" &&
+            document.contentHash === hashed.sha256 &&
+            FAILS_AGAIN.has(document.error?.code ?? ""));
+        if (unchanged) {
           store.addJobDocument(jobId, document, "skipped");
           this.#deps.metrics.documents.inc({ outcome: "skipped" });
           this.#publishDocument(jobId, document.id);
@@ -480,7 +507,10 @@ export class IngestionService {
         return;
       }
       const previous = document.indexedHash?.split(":")[0];
-      store.markDocumentIndexed(documentId, version, outcome.chunkCount);
+      store.markDocumentIndexed(documentId, version, outcome.chunkCount, {
+        sizeBytes: bytes.length,
+        contentType,
+      });
       if (previous && previous !== document.contentHash)
         await blobs.remove(knowledgeBaseId, documentId, previous);
       metrics.embeddedTexts.inc(outcome.textsEmbedded);
@@ -493,7 +523,7 @@ export class IngestionService {
       const reason = signal.aborted ? signal.reason : error;
       if (isHearthError(reason) && reason.code === "SERVICE_NOT_READY") return;
       if (isHearthError(reason) && reason.code === "JOB_CANCELLED") {
-        this.#cancelDocument(jobId, documentId);
+        await this.#discard(knowledgeBaseId, documentId, this.#cancelDocument(jobId, documentId));
         this.#maybeFinish(jobId);
         return;
       }
@@ -505,28 +535,71 @@ export class IngestionService {
           };
       if (!isHearthError(error) || error.status >= 500)
         this.#deps.logger.error({ err: error, documentId, jobId }, "document ingestion failed");
-      if (store.findDocument(knowledgeBaseId, documentId))
+      // A failed re-upload leaves the indexed version in place; the job reports the failure.
+      const kept = this.#keepIndexedVersion(jobId, knowledgeBaseId, documentId);
+      if (kept) await this.#discard(knowledgeBaseId, documentId, kept.discard);
+      else if (store.findDocument(knowledgeBaseId, documentId))
         store.setDocumentStatus(documentId, "failed", failure);
       this.#finishDocument(jobId, documentId, "failed", failure);
     }
   }
 
-  #cancelDocument(jobId: string, documentId: string): void {
+  /** Marks a document of a job cancelled; returns the blob of an abandoned re-upload, for #discard. */
+  #cancelDocument(jobId: string, documentId: string): string | null {
     const { store } = this.#deps;
     const cancelled = {
       code: "JOB_CANCELLED",
       message: "The job was cancelled before this document was indexed",
     };
     const job = store.findJob(jobId);
-    if (!job) return;
-    const document = store.findDocument(job.knowledgeBaseId, documentId);
-    if (document) {
-      // A document with an earlier indexed version keeps it; a new one records the cancellation.
-      if (document.indexedHash) store.setDocumentStatus(documentId, "indexed");
-      else store.setDocumentStatus(documentId, "failed", cancelled);
-    }
+    if (!job) return null;
+    // A document with an earlier indexed version keeps it; a new one records the cancellation.
+    const kept = this.#keepIndexedVersion(jobId, job.knowledgeBaseId, documentId);
+    if (!kept && store.findDocument(job.knowledgeBaseId, documentId))
+      store.setDocumentStatus(documentId, "failed", cancelled);
     store.setJobDocumentStatus(jobId, documentId, "failed", cancelled);
     this.#publishDocument(jobId, documentId);
+    return kept?.discard ?? null;
+  }
+
+  /**
+   * After a cancelled or failed re-upload: the document goes back to its indexed version exactly as
+   * it was (status, bytes served by .../file) and the new version's blob is removed, unless another
+   * unfinished job is still to index it (the caller passes `discard` to #discard). Returns undefined
+   * for a document with no indexed version.
+   */
+  #keepIndexedVersion(
+    jobId: string,
+    knowledgeBaseId: string,
+    documentId: string,
+  ): { discard: string | null } | undefined {
+    const { store } = this.#deps;
+    const document = store.findDocument(knowledgeBaseId, documentId);
+    if (!document?.indexedHash) return undefined;
+    store.setDocumentStatus(documentId, "indexed");
+    const previous = document.indexedHash.split(":")[0]!;
+    const pendingElsewhere = store
+      .unfinishedJobs()
+      .some(
+        (job) =>
+          job.id !== jobId &&
+          job.documents.some((entry) => entry.documentId === documentId && !TERMINAL.has(entry.status)),
+      );
+    if (!document.contentHash || document.contentHash === previous || pendingElsewhere)
+      return { discard: null };
+    store.restoreIndexedContent(documentId, previous);
+    return { discard: document.contentHash };
+  }
+
+  /** Removes an abandoned version's blob; idle() waits for removals still running. */
+  async #discard(knowledgeBaseId: string, documentId: string, sha256: string | null): Promise<void> {
+    if (!sha256) return;
+    const removal = this.#deps.blobs.remove(knowledgeBaseId, documentId, sha256).catch((error: unknown) => {
+      this.#deps.logger.error({ err: error, documentId }, "removing a cancelled upload's file failed");
+    });
+    this.#removals.add(removal);
+    await removal;
+    this.#removals.delete(removal);
   }
 
   #finishDocument(
@@ -550,7 +623,12 @@ export class IngestionService {
     if (job.documents.some((document) => !TERMINAL.has(document.status))) return;
     if (job.status !== "cancelled") {
       store.setJobStatus(jobId, "completed");
-      if (job.kind === "sync") store.markKnowledgeBaseIndexed(job.knowledgeBaseId);
+      // Only a sync that changed something counts as indexing (#recordUpdate marks those already).
+      if (
+        job.kind === "sync" &&
+        job.documents.some((entry) => entry.status === "indexed" || entry.status === "deleted")
+      )
+        store.markKnowledgeBaseIndexed(job.knowledgeBaseId);
     }
     this.#publishJob(jobId);
     this.#forget(jobId);

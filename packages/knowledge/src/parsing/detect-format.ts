@@ -84,11 +84,25 @@ export function detectFormat(name: string, bytes: Uint8Array): DocumentFormat | 
     if (binary || isPdf || isZip) throw mismatch(name, binary ?? (isPdf ? "a PDF" : "a ZIP archive"));
     return byName;
   }
-  if (binary) throw mismatch(name, binary);
+  if (binary) throw notADocument(name, binary);
   if (isPdf) return "pdf";
   return undefined;
 }
 
 function mismatch(name: string, actual: string): HearthError {
-  return new HearthError("DOCUMENT_TYPE_MISMATCH", `"${name}" is named like a document but is ${actual}`);
+  return new HearthError(
+    "DOCUMENT_TYPE_MISMATCH",
+    `${JSON.stringify(name)} is named like a document but is ${actual}`,
+  );
+}
+
+/**
+ * An executable, image or archive under a name that claims no document format (`prog.exe`): nothing
+ * contradicts the name, it is just not a document. Refused even with Tika, which would parse it.
+ */
+function notADocument(name: string, actual: string): HearthError {
+  return new HearthError(
+    "DOCUMENT_UNSUPPORTED_FORMAT",
+    `${JSON.stringify(name)} is ${actual}, not a supported document type`,
+  );
 }

@@ -130,6 +130,13 @@ describe("parsers", () => {
     expect(() => detectFormat("run.docx", Buffer.from("\x7fELF\x02\x01\x01"))).toThrow(
       expect.objectContaining({ code: "DOCUMENT_TYPE_MISMATCH" }),
     );
+    // Not a document at all, rather than a document in disguise.
+    expect(() => detectFormat("prog.exe", Buffer.from("\x7fELF\x02\x01\x01"))).toThrow(
+      expect.objectContaining({
+        code: "DOCUMENT_UNSUPPORTED_FORMAT",
+        message: '"prog.exe" is an ELF executable, not a supported document type',
+      }),
+    );
     await expect(parse("bad.json", Buffer.from("{oops"))).rejects.toMatchObject({ code: "DOCUMENT_CORRUPT" });
   });
 

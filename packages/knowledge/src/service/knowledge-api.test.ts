@@ -116,6 +116,48 @@ describe("knowledge service API", () => {
     expect((await client.listDocuments(kb.id)).length).toBe(3);
   });
 
+  it("names a refused file as it was sent, apart from any real document", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Refused names" });
+    const elf = Buffer.concat([Buffer.from("\x7fELF\x02\x01\x01"), Buffer.alloc(64)]);
+    const refused = await harness.finalJob(
+      (
+        await client.uploadDocuments(kb.id, [
+          { name: "..", data: Buffer.from("dots") },
+          { name: "a\\b.txt", data: Buffer.from("backslash") },
+          { name: "prog.exe", data: elf },
+        ])
+      ).job.id,
+    );
+    expect(refused.documents.map((d) => [d.name, d.error?.code, d.error?.message])).toEqual([
+      ["..", "DOCUMENT_NAME_INVALID", 'The file name ".." holds a path; send a plain file name'],
+      [
+        "a\\b.txt",
+        "DOCUMENT_NAME_INVALID",
+        'The file name "a\\\\b.txt" holds a path; send a plain file name',
+      ],
+      [
+        "prog.exe",
+        "DOCUMENT_UNSUPPORTED_FORMAT",
+        '"prog.exe" is an ELF executable, not a supported document type',
+      ],
+    ]);
+    // A real b.txt (or unnamed) later is its own document, not merged with a refused record.
+    const real = await client.uploadDocuments(kb.id, [
+      { name: "b.txt", data: Buffer.from("Bravo handles payroll.") },
+      { name: "unnamed", data: Buffer.from("Unnamed notes about kettles.") },
+    ]);
+    await harness.finalJob(real.job.id);
+    const documents = await client.listDocuments(kb.id);
+    expect(documents.map((d) => [d.name, d.status, d.error?.code]).sort()).toEqual([
+      ["..", "failed", "DOCUMENT_NAME_INVALID"],
+      ["a\\b.txt", "failed", "DOCUMENT_NAME_INVALID"],
+      ["b.txt", "indexed", undefined],
+      ["prog.exe", "failed", "DOCUMENT_UNSUPPORTED_FORMAT"],
+      ["unnamed", "failed", "DOCUMENT_UNSUPPORTED_FORMAT"], // no extension: its own failure
+    ]);
+  });
+
   it("fails each bad input alone with a clear reason, changing nothing else", async () => {
     const { client, backend } = harness;
     const kb = await client.createKnowledgeBase({ name: "Bad input" });
@@ -153,7 +195,7 @@ describe("knowledge service API", () => {
     expect(byName["bomb.docx"]?.error?.code).toBe("DOCUMENT_EXPANDS_TOO_LARGE");
     expect(byName["setup.pdf"]?.error?.code).toBe("DOCUMENT_TYPE_MISMATCH");
     expect(byName["huge.txt"]?.error?.code).toBe("DOCUMENT_TOO_LARGE");
-    expect(byName.passwd?.error?.code).toBe("DOCUMENT_NAME_INVALID");
+    expect(byName["../../etc/passwd"]?.error?.code).toBe("DOCUMENT_NAME_INVALID");
     expect(byName["page.html"]?.status).toBe("indexed");
     expect(job).toMatchObject({ status: "completed", counts: { failed: 8, indexed: 1 } });
 
@@ -277,6 +319,34 @@ describe("watched folders, embeddings and URLs", () => {
       new RegExp(`hearth_knowledge_last_update_timestamp_seconds\\{[^}]*knowledge_base="${kb.id}"`),
     );
     expect(metrics).toMatch(/hearth_knowledge_base_updates_total/);
+  });
+
+  it("leaves documents and the base untouched when a sync finds nothing changed", async () => {
+    const { client } = harness;
+    const quiet = join(folder, "..", `${basename(folder)}-quiet`);
+    mkdirSync(quiet);
+    try {
+      writeFileSync(join(quiet, "notes.txt"), "Kettles boil water.");
+      writeFileSync(join(quiet, "empty.txt"), "");
+      const kb = await client.createKnowledgeBase({ name: "Quiet folder", watchFolder: quiet });
+      const first = await harness.finalJob((await client.syncNow(kb.id)).id);
+      expect(first.counts).toMatchObject({ indexed: 1, failed: 1 });
+      const before = {
+        documents: await client.listDocuments(kb.id),
+        kb: await client.getKnowledgeBase(kb.id),
+      };
+      // Lets the clock move on, so that a needless write would show in the timestamps.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let tick = 0; tick < 2; tick++) {
+        const again = await harness.finalJob((await client.syncNow(kb.id)).id);
+        expect(again.counts).toMatchObject({ skipped: 2, indexed: 0, failed: 0 });
+      }
+      expect(await client.listDocuments(kb.id)).toEqual(before.documents);
+      expect((await client.getKnowledgeBase(kb.id)).lastIndexedAt).toBe(before.kb.lastIndexedAt);
+      expect(before.documents.find((d) => d.name === "empty.txt")?.error?.code).toBe("DOCUMENT_EMPTY");
+    } finally {
+      rmSync(quiet, { recursive: true, force: true });
+    }
   });
 
   it("skips a link inside a watched folder that leads into the data directory", async () => {

@@ -56,7 +56,10 @@ async function releasedStoreWithData() {
     contentType: "application/pdf",
   });
   store.setDocumentContent(document.id, "sha256:3f1a", 48_213, "application/pdf");
-  store.markDocumentIndexed(document.id, "sha256:3f1a", 17);
+  store.markDocumentIndexed(document.id, "sha256:3f1a", 17, {
+    sizeBytes: 48_213,
+    contentType: "application/pdf",
+  });
   store.cacheEmbeddings("bge-small-zh", new Map([["chunk:9c2e", new Float32Array([0.25, -0.5, 1])]]));
   const job = store.createJob(knowledgeBase.id, "upload", [{ id: document.id, name: document.name }]);
   store.setJobDocumentStatus(job.id, document.id, "indexed");

@@ -257,7 +257,12 @@ export class KnowledgeStore {
     return row ? toDocument(row) : undefined;
   }
 
-  /** The document for a source (a re-upload of the same name is the same document), created when new. */
+  /**
+   * The document for a source (a re-upload of the same name is the same document), created when new.
+   * An existing document is left as it is but for a new name: its size and type describe the version
+   * in the index, and change only when a new version is indexed (setDocumentContent,
+   * markDocumentIndexed), so an unchanged sync or a cancelled re-upload leaves them and updatedAt alone.
+   */
   upsertDocument(input: {
     knowledgeBaseId: string;
     name: string;
@@ -269,11 +274,10 @@ export class KnowledgeStore {
     const existing = this.findDocumentBySource(input.knowledgeBaseId, input.source, input.sourceKey);
     const at = now();
     if (existing) {
-      this.#db
-        .prepare(
-          "UPDATE documents SET name = ?, size_bytes = ?, content_type = ?, updated_at = ? WHERE id = ?",
-        )
-        .run(input.name, input.sizeBytes, input.contentType, at, existing.id);
+      if (existing.name !== input.name)
+        this.#db
+          .prepare("UPDATE documents SET name = ?, updated_at = ? WHERE id = ?")
+          .run(input.name, at, existing.id);
       return this.getDocument(input.knowledgeBaseId, existing.id);
     }
     const id = newId("doc");
@@ -296,32 +300,61 @@ export class KnowledgeStore {
     return this.getDocument(input.knowledgeBaseId, id);
   }
 
+  /**
+   * Sets a document's status. updatedAt tells when the document itself changed (a new version
+   * indexed, a new failure), so passing through queued/parsing/embedding, or going back to the
+   * indexed version after a cancelled or failed re-upload, leaves it alone.
+   */
   setDocumentStatus(
     documentId: string,
     status: DocumentStatus,
     error?: { code: string; message: string },
   ): void {
+    const code = error?.code ?? null;
+    const message = error?.message ?? null;
     this.#db
       .prepare(
-        "UPDATE documents SET status = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?",
+        `UPDATE documents SET status = ?, error_code = ?, error_message = ?,
+           updated_at = CASE WHEN ? = 'failed' THEN ? ELSE updated_at END
+         WHERE id = ? AND NOT (status IS ? AND error_code IS ? AND error_message IS ?)`,
       )
-      .run(status, error?.code ?? null, error?.message ?? null, now(), documentId);
+      .run(status, code, message, status, now(), documentId, status, code, message);
   }
 
+  /**
+   * Records the bytes a document is to be indexed from. A document with a version in the index keeps
+   * that version's size and type until the new one is indexed (markDocumentIndexed): a cancelled or
+   * failed re-upload must leave the document as it was.
+   */
   setDocumentContent(documentId: string, contentHash: string, sizeBytes: number, contentType: string): void {
     this.#db
       .prepare(
-        "UPDATE documents SET content_hash = ?, size_bytes = ?, content_type = ?, updated_at = ? WHERE id = ?",
+        `UPDATE documents SET content_hash = ?,
+           size_bytes = CASE WHEN indexed_hash IS NULL THEN ? ELSE size_bytes END,
+           content_type = CASE WHEN indexed_hash IS NULL THEN ? ELSE content_type END,
+           updated_at = CASE WHEN indexed_hash IS NULL THEN ? ELSE updated_at END
+         WHERE id = ?`,
       )
       .run(contentHash, sizeBytes, contentType, now(), documentId);
   }
 
-  markDocumentIndexed(documentId: string, indexedHash: string, chunkCount: number): void {
+  /** Goes back to the indexed version's bytes after a re-upload was cancelled or failed. */
+  restoreIndexedContent(documentId: string, contentHash: string): void {
+    this.#db.prepare("UPDATE documents SET content_hash = ? WHERE id = ?").run(contentHash, documentId);
+  }
+
+  /** The new version is in the index: from now on the document describes it. */
+  markDocumentIndexed(
+    documentId: string,
+    indexedHash: string,
+    chunkCount: number,
+    content: { sizeBytes: number; contentType: string },
+  ): void {
     this.#db
       .prepare(
-        "UPDATE documents SET status = 'indexed', error_code = NULL, error_message = NULL, indexed_hash = ?, chunk_count = ?, updated_at = ? WHERE id = ?",
+        "UPDATE documents SET status = 'indexed', error_code = NULL, error_message = NULL, indexed_hash = ?, chunk_count = ?, size_bytes = ?, content_type = ?, updated_at = ? WHERE id = ?",
       )
-      .run(indexedHash, chunkCount, now(), documentId);
+      .run(indexedHash, chunkCount, content.sizeBytes, content.contentType, now(), documentId);
   }
 
   deleteDocument(documentId: string): void {
