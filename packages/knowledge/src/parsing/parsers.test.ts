@@ -72,6 +72,31 @@ describe("parsers", () => {
     expect(document.title).toBe("Guide");
   });
 
+  it("keeps every sibling section of a documentation page with its heading", async () => {
+    // Asciidoctor-style pages: sibling div.sect1 sections, where Readability keeps only one.
+    const section = (n: number, title: string, sentence: string, paragraphs: number) =>
+      `<div class="sect1"><h2 id="s${n}">${n}. ${title}</h2><div class="sectionbody">${Array.from(
+        { length: paragraphs },
+        (_, i) => `<div class="paragraph"><p>${sentence} Paragraph ${i + 1} of section ${n}.</p></div>`,
+      ).join("")}</div></div>`;
+    const html = `<html><head><title>Manual</title></head><body><div id="header"><h1>Manual</h1></div>
+      <nav><a href="/">Home</a> | <a href="/docs">Docs</a></nav>
+      ${section(1, "Welcome", "Welcome to the tool, a free suite for designing circuit boards.", 2)}
+      ${section(2, "Installing", "Installers for every platform are on the download page of the project.", 3)}
+      ${section(3, "Workflow", "A typical workflow starts with a schematic and ends with fabrication files.", 6)}
+      ${section(4, "Further reading", "The community forum and the chat are good places to ask questions.", 2)}
+      <footer>Last updated 2023</footer></body></html>`;
+    const document = await parse("manual.html", Buffer.from(html));
+    const headings = document.blocks.filter((b) => b.kind === "heading").map((b) => b.text);
+    expect(headings).toEqual(["Manual", "1. Welcome", "2. Installing", "3. Workflow", "4. Further reading"]);
+    const text = texts(document.blocks);
+    expect(text).toContain("Welcome to the tool, a free suite");
+    expect(text).toContain("Installers for every platform");
+    expect(text).toContain("The community forum and the chat");
+    expect(text).not.toContain("Home | Docs");
+    expect(text).not.toContain("Last updated");
+  });
+
   it("reads Markdown structure, CSV rows and JSON values", async () => {
     const md = await parse(
       "r.md",
@@ -159,5 +184,16 @@ describe.skipIf(!sharedFile("fixtures", "docs", "zh-ctex-manual.pdf"))("real fix
       kind: "table",
       text: "我是表格1 | 我是表格2\n我是表格3 | 我是表格4",
     });
+  });
+
+  it("keeps every section of the KiCad HTML manual page", async () => {
+    const page = await parse("k.html", file("zh-kicad6-introduction.html"));
+    const text = texts(page.blocks);
+    expect(text).toContain("KiCad 是一个免费和开源的电子设计自动化（EDA）套件。");
+    const headings = page.blocks.filter((b) => b.kind === "heading").map((b) => b.text);
+    expect(headings).toEqual(
+      expect.arrayContaining(["简介", "1. 欢迎", "2. 安装和升级 KiCad", "3. KiCad 工作流程", "4. 扩展阅读"]),
+    );
+    expect(text).not.toContain("Table of Contents");
   });
 });
