@@ -103,31 +103,77 @@ export function parseXlsx(bytes: Uint8Array, options: ParseOptions): ParsedDocum
   const shared = elements(zip.text("xl/sharedStrings.xml") ?? "", "si").map((item) =>
     elementTexts(item, "t"),
   );
-  const workbook = zip.text("xl/workbook.xml")!;
-  const sheetNames = [...workbook.matchAll(/<sheet\s[^>]*name="([^"]*)"/g)].map((match) =>
-    decodeXmlEntities(match[1]!),
-  );
-  const sheets = zip.names
-    .map((name) => /^xl\/worksheets\/sheet(\d+)\.xml$/.exec(name))
-    .filter((match): match is RegExpExecArray => match !== null)
-    .sort((a, b) => Number(a[1]) - Number(b[1]));
   const blocks: Block[] = [];
-  sheets.forEach((sheet, index) => {
-    const xml = zip.text(sheet[0]) ?? "";
-    const rows = elements(xml, "row").map((row) =>
-      [...row.matchAll(/<c(\s[^>]*)?(?:\/>|>([\s\S]*?)<\/c>)/g)].map((cell) => {
+  worksheets(zip).forEach((sheet, index) => {
+    const xml = zip.text(sheet.path) ?? "";
+    const rows = elements(xml, "row").map((row) => {
+      // Excel leaves empty cells out, so each cell goes to the column of its reference (C2 -> 2).
+      const cells: string[] = [];
+      for (const cell of row.matchAll(/<c(\s[^>]*)?(?:\/>|>([\s\S]*?)<\/c>)/g)) {
         const attributes = cell[1] ?? "";
         const body = cell[2] ?? "";
+        // Three letters at most (XFD is Excel's last column), so a bad reference cannot blow up a row.
+        const reference = /\sr="([A-Z]{1,3})\d*"/.exec(attributes)?.[1];
+        const column = reference ? columnIndex(reference) : cells.length;
         const value = /<v>([^<]*)<\/v>/.exec(body)?.[1];
-        if (/t="s"/.test(attributes) && value !== undefined) return shared[Number(value)] ?? "";
-        if (/t="inlineStr"/.test(attributes)) return elementTexts(body, "t");
-        return value === undefined ? "" : decodeXmlEntities(value);
-      }),
-    );
-    blocks.push({ kind: "heading", level: 1, text: sheetNames[index] ?? `Sheet ${index + 1}` });
+        let text: string;
+        if (/t="s"/.test(attributes) && value !== undefined) text = shared[Number(value)] ?? "";
+        else if (/t="inlineStr"/.test(attributes)) text = elementTexts(body, "t");
+        else text = value === undefined ? "" : decodeXmlEntities(value);
+        while (cells.length < column) cells.push("");
+        cells[column] = text;
+      }
+      return cells;
+    });
+    blocks.push({ kind: "heading", level: 1, text: sheet.name ?? `Sheet ${index + 1}` });
     blocks.push(...tableBlocks(rows));
   });
   return { title: title(zip, "docProps/core.xml"), blocks };
+}
+
+/** A column reference as a 0-based index: A -> 0, Z -> 25, AA -> 26. */
+function columnIndex(letters: string): number {
+  let index = 0;
+  for (const letter of letters) index = index * 26 + (letter.charCodeAt(0) - 64);
+  return index - 1;
+}
+
+/**
+ * The worksheets in tab order with their names: workbook.xml lists the sheets, each pointing
+ * through its r:id at a file named in xl/_rels/workbook.xml.rels (sheet2.xml can be the first tab).
+ * Without those, the sheet files in number order.
+ */
+function worksheets(zip: ZipArchive): Array<{ name?: string; path: string }> {
+  const workbook = zip.text("xl/workbook.xml")!;
+  const targets = new Map<string, string>();
+  for (const relationship of (zip.text("xl/_rels/workbook.xml.rels") ?? "").matchAll(
+    /<Relationship\s[^>]*>/g,
+  )) {
+    const id = attribute(relationship[0], /\sId="([^"]*)"/);
+    const target = attribute(relationship[0], /\sTarget="([^"]*)"/);
+    if (id && target) targets.set(id, partPath("xl/", decodeXmlEntities(target)));
+  }
+  const listed = [...workbook.matchAll(/<sheet\s[^>]*>/g)].map((match) => ({
+    name: decodeXmlEntities(attribute(match[0], /\sname="([^"]*)"/) ?? ""),
+    path: targets.get(attribute(match[0], /\sr:id="([^"]*)"/) ?? ""),
+  }));
+  if (listed.length > 0 && listed.every((sheet) => sheet.path && zip.has(sheet.path)))
+    return listed as Array<{ name: string; path: string }>;
+  return zip.names
+    .map((name) => /^xl\/worksheets\/sheet(\d+)\.xml$/.exec(name))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .sort((a, b) => Number(a[1]) - Number(b[1]))
+    .map((match, index) => ({ name: listed[index]?.name, path: match[0] }));
+}
+
+/** A relationship target as a path in the package: relative to `base`, or absolute from the root. */
+function partPath(base: string, target: string): string {
+  const parts = target.startsWith("/") ? [] : base.split("/").filter(Boolean);
+  for (const part of target.split("/")) {
+    if (part === "..") parts.pop();
+    else if (part && part !== ".") parts.push(part);
+  }
+  return parts.join("/");
 }
 
 /** Rows of cells as table blocks of "header: value; ..." lines, the header repeated per block. */

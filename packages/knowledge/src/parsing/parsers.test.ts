@@ -1,7 +1,15 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { sharedFile } from "../../../../test/support/shared-data.js";
-import { docx, odt, pdf, pptx, xlsx, zipBombDocx } from "../testing/document-fixtures.fixture.js";
+import {
+  docx,
+  odt,
+  pdf,
+  pptx,
+  xlsx,
+  xlsxWorkbook,
+  zipBombDocx,
+} from "../testing/document-fixtures.fixture.js";
 import { detectFormat } from "./detect-format.js";
 import { parseDocument } from "./parse-document.js";
 import { ParserPool } from "./parser-pool.js";
@@ -49,6 +57,25 @@ describe("parsers", () => {
       ]),
     );
     expect(texts(document.blocks)).toBe("Prices\nItem: Tea; Price: 3");
+  });
+
+  it("places XLSX cells by their column and names sheets through their relationships", async () => {
+    // Excel leaves empty cells out (B2 here), and after reordering tabs the first sheet in
+    // workbook.xml (Summary) is stored as sheet2.xml.
+    const document = await parse(
+      "book.xlsx",
+      xlsxWorkbook([
+        { name: "Summary", file: 2, cells: { A1: "Total", B1: "Count", A2: "All tools", B2: "1" } },
+        {
+          name: "Inventory",
+          file: 1,
+          cells: { A1: "Item", B1: "Color", C1: "Price", A2: "Hammer", C2: "12.5", A3: "Saw", B3: "Red" },
+        },
+      ]),
+    );
+    expect(texts(document.blocks)).toBe(
+      "Summary\nTotal: All tools; Count: 1\nInventory\nItem: Hammer; Price: 12.5\nItem: Saw; Color: Red",
+    );
   });
 
   it("reads ODT headings and paragraphs", async () => {

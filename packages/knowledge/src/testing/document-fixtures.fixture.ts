@@ -55,6 +55,45 @@ export function xlsx(sheetName: string, rows: string[][]): Uint8Array {
   });
 }
 
+/**
+ * A workbook as Excel writes it: cells with references (empty ones left out), and sheets listed in
+ * tab order in workbook.xml, each pointing through its r:id at its file (`file`: sheetN.xml).
+ */
+export function xlsxWorkbook(
+  sheets: Array<{ name: string; file: number; cells: Record<string, string> }>,
+): Uint8Array {
+  const strings = [...new Set(sheets.flatMap((sheet) => Object.values(sheet.cells)))];
+  const files: Record<string, Uint8Array> = {
+    "xl/workbook.xml": strToU8(
+      `<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>${sheets.map((sheet, index) => `<sheet name="${escapeXml(sheet.name)}" sheetId="${index + 1}" r:id="rId${sheet.file + 10}"/>`).join("")}</sheets></workbook>`,
+    ),
+    "xl/_rels/workbook.xml.rels": strToU8(
+      `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${sheets.map((sheet) => `<Relationship Id="rId${sheet.file + 10}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet${sheet.file}.xml"/>`).join("")}<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`,
+    ),
+    "xl/sharedStrings.xml": strToU8(
+      `<sst>${strings.map((s) => `<si><t>${escapeXml(s)}</t></si>`).join("")}</sst>`,
+    ),
+  };
+  for (const sheet of sheets) {
+    const rows = new Map<number, string[]>();
+    for (const [reference, value] of Object.entries(sheet.cells)) {
+      const row = Number(/\d+/.exec(reference)![0]);
+      rows.set(row, [
+        ...(rows.get(row) ?? []),
+        `<c r="${reference}" t="s"><v>${strings.indexOf(value)}</v></c>`,
+      ]);
+    }
+    const data = [...rows.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([row, cells]) => `<row r="${row}">${cells.join("")}</row>`)
+      .join("");
+    files[`xl/worksheets/sheet${sheet.file}.xml`] = strToU8(
+      `<worksheet><sheetData>${data}</sheetData></worksheet>`,
+    );
+  }
+  return zipSync(files);
+}
+
 export function odt(heading: string, paragraphs: string[]): Uint8Array {
   return zipSync({
     mimetype: strToU8("application/vnd.oasis.opendocument.text"),
