@@ -23,6 +23,7 @@ function title(zip: ZipArchive, path: string): string | undefined {
 export function parseDocx(bytes: Uint8Array, options: ParseOptions): ParsedDocument {
   const zip = open(bytes, options, "word/document.xml", "DOCX");
   const xml = zip.text("word/document.xml")!;
+  const styleOf = docxStyles(zip.text("word/styles.xml") ?? "");
   const blocks: Block[] = [];
   for (const match of xml.matchAll(/<w:tbl>[\s\S]*?<\/w:tbl>|<w:p(?:\s[^>]*)?>[\s\S]*?<\/w:p>/g)) {
     const element = match[0];
@@ -38,18 +39,67 @@ export function parseDocx(bytes: Uint8Array, options: ParseOptions): ParsedDocum
     }
     const text = docxParagraphText(element).trim();
     if (!text) continue;
-    const style = attribute(element, /<w:pStyle w:val="([^"]+)"/) ?? "";
+    const style = styleOf(attribute(element, /<w:pStyle w:val="([^"]+)"/) ?? "");
+    // Outline level 9 is body text; a paragraph's own level overrides its style's.
     const outline = attribute(element, /<w:outlineLvl w:val="(\d)"/);
     const headingLevel =
-      /^(?:heading|标题)\s*(\d)$/i.exec(style)?.[1] ??
-      (outline !== undefined ? String(Number(outline) + 1) : undefined);
-    if (/^title$/i.test(style)) blocks.push({ kind: "heading", level: 1, text });
-    else if (headingLevel) blocks.push({ kind: "heading", level: Number(headingLevel), text });
-    else if (/<w:numPr>/.test(element) || /^list/i.test(style))
-      blocks.push({ kind: "list", text: `- ${text}` });
+      outline !== undefined ? (outline === "9" ? undefined : Number(outline) + 1) : style.heading;
+    if (headingLevel) blocks.push({ kind: "heading", level: headingLevel, text });
+    else if (/<w:numPr>/.test(element) || style.list) blocks.push({ kind: "list", text: `- ${text}` });
     else blocks.push({ kind: "paragraph", text });
   }
   return { title: title(zip, "docProps/core.xml"), blocks };
+}
+
+interface DocxStyle {
+  heading?: number;
+  list?: boolean;
+}
+
+/**
+ * Paragraph styles by id. Word writes localized ids (a Chinese Word saves "heading 1" as id "1" and
+ * "Title" as "a3"), so a style is known by its w:name, its own w:outlineLvl, or the style it is
+ * based on; the id itself is the fallback when styles.xml does not list it.
+ */
+function docxStyles(stylesXml: string): (id: string) => DocxStyle {
+  const styles = new Map<string, { name: string; outline?: string; basedOn?: string }>();
+  for (const style of elements(stylesXml, "w:style")) {
+    const id = attribute(style, /<w:style\s[^>]*w:styleId="([^"]*)"/);
+    if (!id) continue;
+    const pPr = /<w:pPr>[\s\S]*?<\/w:pPr>/.exec(style)?.[0] ?? "";
+    styles.set(id, {
+      name: decodeXmlEntities(attribute(style, /<w:name w:val="([^"]*)"/) ?? ""),
+      outline: attribute(pPr, /<w:outlineLvl w:val="(\d)"/),
+      basedOn: attribute(style, /<w:basedOn w:val="([^"]*)"/),
+    });
+  }
+  const byName = (name: string): DocxStyle | undefined => {
+    const heading = /^(?:heading|标题)\s*(\d)$/i.exec(name)?.[1];
+    if (heading) return { heading: Number(heading) };
+    if (/^title$|^标题$/i.test(name)) return { heading: 1 };
+    if (/^list/i.test(name)) return { list: true };
+    return undefined;
+  };
+  const resolved = new Map<string, DocxStyle>();
+  const resolve = (id: string, seen: Set<string>): DocxStyle => {
+    const known = resolved.get(id);
+    if (known) return known;
+    const style = styles.get(id);
+    let found: DocxStyle;
+    if (!style) found = byName(id) ?? {};
+    else if (style.outline !== undefined)
+      found = style.outline === "9" ? {} : { heading: Number(style.outline) + 1 };
+    else {
+      found = byName(style.name) ?? byName(id) ?? {};
+      if (!found.heading && !found.list && style.basedOn && !seen.has(style.basedOn)) {
+        seen.add(id);
+        found = resolve(style.basedOn, seen);
+      }
+    }
+    resolved.set(id, found);
+    return found;
+  };
+  return (id) => (id ? resolve(id, new Set()) : {});
 }
 
 function docxParagraphText(paragraph: string): string {

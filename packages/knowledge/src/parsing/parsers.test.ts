@@ -32,6 +32,44 @@ describe("parsers", () => {
     ]);
   });
 
+  it("reads DOCX headings whose style ids are localized, through styles.xml", async () => {
+    // Word in a Chinese locale saves "heading 1" as style id "1" and "Title" as "a3".
+    const styles = `<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">
+      <w:style w:type="paragraph" w:default="1" w:styleId="a"><w:name w:val="Normal"/></w:style>
+      <w:style w:type="paragraph" w:styleId="1"><w:name w:val="heading 1"/><w:basedOn w:val="a"/><w:pPr><w:keepNext/></w:pPr></w:style>
+      <w:style w:type="paragraph" w:styleId="2"><w:name w:val="heading 2"/><w:basedOn w:val="a"/></w:style>
+      <w:style w:type="paragraph" w:styleId="a3"><w:name w:val="Title"/><w:basedOn w:val="a"/></w:style>
+      <w:style w:type="paragraph" w:customStyle="1" w:styleId="a5"><w:name w:val="章节"/><w:basedOn w:val="2"/></w:style>
+      <w:style w:type="paragraph" w:customStyle="1" w:styleId="a6"><w:name w:val="小节"/><w:basedOn w:val="a"/><w:pPr><w:outlineLvl w:val="2"/></w:pPr></w:style>
+    </w:styles>`;
+    const document = await parse(
+      "zh.docx",
+      docx(
+        [
+          { text: "安全手册", style: "a3" },
+          { text: "第一章 总则", style: "1" },
+          { text: "本手册适用于全体员工。", style: "a" },
+          { text: "1.1 适用范围", style: "2" },
+          { text: "1.2 术语", style: "a5" },
+          { text: "1.2.1 设备", style: "a6" },
+          { text: "附录", outline: 0 },
+          { text: "正文。", style: "1", outline: 9 },
+        ],
+        { "word/styles.xml": Buffer.from(styles) },
+      ),
+    );
+    expect(document.blocks).toEqual([
+      { kind: "heading", level: 1, text: "安全手册" },
+      { kind: "heading", level: 1, text: "第一章 总则" },
+      { kind: "paragraph", text: "本手册适用于全体员工。" },
+      { kind: "heading", level: 2, text: "1.1 适用范围" },
+      { kind: "heading", level: 2, text: "1.2 术语" },
+      { kind: "heading", level: 3, text: "1.2.1 设备" },
+      { kind: "heading", level: 1, text: "附录" },
+      { kind: "paragraph", text: "正文。" },
+    ]);
+  });
+
   it("reads PPTX slides as pages with their titles", async () => {
     const document = await parse(
       "deck.pptx",
@@ -211,6 +249,12 @@ describe.skipIf(!sharedFile("fixtures", "docs", "zh-ctex-manual.pdf"))("real fix
       kind: "table",
       text: "我是表格1 | 我是表格2\n我是表格3 | 我是表格4",
     });
+  });
+
+  it("reads the headings of a DOCX saved with localized style ids", async () => {
+    const paper = await parse("p.docx", file("en-autogen-paper-excerpt.docx"));
+    expect(paper.blocks).toContainEqual({ kind: "heading", level: 1, text: "Abstract" });
+    expect(paper.blocks).toContainEqual({ kind: "heading", level: 1, text: "Introduction" });
   });
 
   it("keeps every section of the KiCad HTML manual page", async () => {

@@ -5,14 +5,16 @@
 import { strToU8, zipSync } from "fflate";
 
 export function docx(
-  paragraphs: Array<{ text: string; style?: string }>,
+  paragraphs: Array<{ text: string; style?: string; outline?: number }>,
   extra: Record<string, Uint8Array> = {},
 ): Uint8Array {
   const body = paragraphs
-    .map(
-      (p) =>
-        `<w:p>${p.style ? `<w:pPr><w:pStyle w:val="${p.style}"/></w:pPr>` : ""}<w:r><w:t xml:space="preserve">${escapeXml(p.text)}</w:t></w:r></w:p>`,
-    )
+    .map((p) => {
+      const properties =
+        (p.style ? `<w:pStyle w:val="${p.style}"/>` : "") +
+        (p.outline !== undefined ? `<w:outlineLvl w:val="${p.outline}"/>` : "");
+      return `<w:p>${properties ? `<w:pPr>${properties}</w:pPr>` : ""}<w:r><w:t xml:space="preserve">${escapeXml(p.text)}</w:t></w:r></w:p>`;
+    })
     .join("");
   return zipSync({
     "[Content_Types].xml": strToU8(
