@@ -114,11 +114,7 @@ function docxParagraphText(paragraph: string): string {
 /** PowerPoint: one page per slide, its title placeholder as a heading. */
 export function parsePptx(bytes: Uint8Array, options: ParseOptions): ParsedDocument {
   const zip = open(bytes, options, "ppt/presentation.xml", "PPTX");
-  const slides = zip.names
-    .map((name) => /^ppt\/slides\/slide(\d+)\.xml$/.exec(name))
-    .filter((match): match is RegExpExecArray => match !== null)
-    .map((match) => ({ name: match[0], number: Number(match[1]) }))
-    .sort((a, b) => a.number - b.number);
+  const slides = slideOrder(zip);
   const blocks: Block[] = [];
   slides.forEach((slide, index) => {
     const xml = zip.text(slide.name) ?? "";
@@ -145,6 +141,37 @@ export function parsePptx(bytes: Uint8Array, options: ParseOptions): ParsedDocum
     }
   });
   return { title: title(zip, "docProps/core.xml"), blocks, pageCount: slides.length };
+}
+
+/**
+ * Slides in presentation order: presentation.xml's p:sldIdLst points through r:id at files named in
+ * ppt/_rels/presentation.xml.rels (after reordering, slide2.xml can come first). Without those, the
+ * slide files in number order.
+ */
+function slideOrder(zip: ZipArchive): Array<{ name: string }> {
+  const targets = relationshipTargets(zip, "ppt/_rels/presentation.xml.rels", "ppt/");
+  const list = /<p:sldIdLst>[\s\S]*?<\/p:sldIdLst>/.exec(zip.text("ppt/presentation.xml") ?? "")?.[0] ?? "";
+  const listed = [...list.matchAll(/<p:sldId\s[^>]*>/g)].map((match) =>
+    targets.get(attribute(match[0], /\sr:id="([^"]*)"/) ?? ""),
+  );
+  if (listed.length > 0 && listed.every((name) => name && zip.has(name)))
+    return (listed as string[]).map((name) => ({ name }));
+  return zip.names
+    .map((name) => /^ppt\/slides\/slide(\d+)\.xml$/.exec(name))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .sort((a, b) => Number(a[1]) - Number(b[1]))
+    .map((match) => ({ name: match[0] }));
+}
+
+/** Relationship ids of a .rels part and the package paths they point at (relative to `base`). */
+function relationshipTargets(zip: ZipArchive, rels: string, base: string): Map<string, string> {
+  const targets = new Map<string, string>();
+  for (const relationship of (zip.text(rels) ?? "").matchAll(/<Relationship\s[^>]*>/g)) {
+    const id = attribute(relationship[0], /\sId="([^"]*)"/);
+    const target = attribute(relationship[0], /\sTarget="([^"]*)"/);
+    if (id && target) targets.set(id, partPath(base, decodeXmlEntities(target)));
+  }
+  return targets;
 }
 
 /** Excel: each sheet a heading and its rows as "header: value" lines. */
@@ -195,14 +222,7 @@ function columnIndex(letters: string): number {
  */
 function worksheets(zip: ZipArchive): Array<{ name?: string; path: string }> {
   const workbook = zip.text("xl/workbook.xml")!;
-  const targets = new Map<string, string>();
-  for (const relationship of (zip.text("xl/_rels/workbook.xml.rels") ?? "").matchAll(
-    /<Relationship\s[^>]*>/g,
-  )) {
-    const id = attribute(relationship[0], /\sId="([^"]*)"/);
-    const target = attribute(relationship[0], /\sTarget="([^"]*)"/);
-    if (id && target) targets.set(id, partPath("xl/", decodeXmlEntities(target)));
-  }
+  const targets = relationshipTargets(zip, "xl/_rels/workbook.xml.rels", "xl/");
   const listed = [...workbook.matchAll(/<sheet\s[^>]*>/g)].map((match) => ({
     name: decodeXmlEntities(attribute(match[0], /\sname="([^"]*)"/) ?? ""),
     path: targets.get(attribute(match[0], /\sr:id="([^"]*)"/) ?? ""),

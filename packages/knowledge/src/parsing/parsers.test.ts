@@ -86,6 +86,27 @@ describe("parsers", () => {
     ]);
   });
 
+  it("numbers PPTX slides in presentation order, not by file name", async () => {
+    // Reordered in PowerPoint: slide2.xml is shown first, then slide3.xml, then slide1.xml.
+    const document = await parse(
+      "deck.pptx",
+      pptx(
+        [
+          { title: "Agenda", bullets: ["Three topics"] },
+          { title: "Welcome", bullets: ["Hello"] },
+          { title: "Budget", bullets: ["Costs down"] },
+        ],
+        [2, 3, 1],
+      ),
+    );
+    expect(document.blocks.filter((b) => b.kind === "heading").map((b) => [b.page, b.text])).toEqual([
+      [1, "Welcome"],
+      [2, "Budget"],
+      [3, "Agenda"],
+    ]);
+    expect(document.pageCount).toBe(3);
+  });
+
   it("reads XLSX rows as header: value lines under the sheet name", async () => {
     const document = await parse(
       "t.xlsx",

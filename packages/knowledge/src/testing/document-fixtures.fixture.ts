@@ -27,8 +27,17 @@ export function docx(
   });
 }
 
-export function pptx(slides: Array<{ title: string; bullets: string[] }>): Uint8Array {
+/** Slides stored as slide1.xml, slide2.xml, ...; `order` (file numbers) lists them in p:sldIdLst. */
+export function pptx(slides: Array<{ title: string; bullets: string[] }>, order?: number[]): Uint8Array {
   const files: Record<string, Uint8Array> = { "ppt/presentation.xml": strToU8("<p:presentation/>") };
+  if (order) {
+    files["ppt/presentation.xml"] = strToU8(
+      `<p:presentation xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><p:sldIdLst>${order.map((file, index) => `<p:sldId id="${256 + index}" r:id="rId${file + 1}"/>`).join("")}</p:sldIdLst></p:presentation>`,
+    );
+    files["ppt/_rels/presentation.xml.rels"] = strToU8(
+      `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slideMaster" Target="slideMasters/slideMaster1.xml"/>${order.map((file) => `<Relationship Id="rId${file + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="/ppt/slides/slide${file}.xml"/>`).join("")}</Relationships>`,
+    );
+  }
   slides.forEach((slide, index) => {
     files[`ppt/slides/slide${index + 1}.xml`] = strToU8(
       `<p:sld><p:cSld><p:spTree><p:sp><p:nvSpPr><p:nvPr><p:ph type="title"/></p:nvPr></p:nvSpPr><p:txBody><a:p><a:r><a:t>${escapeXml(slide.title)}</a:t></a:r></a:p></p:txBody></p:sp>` +
