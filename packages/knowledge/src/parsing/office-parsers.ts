@@ -24,6 +24,9 @@ export function parseDocx(bytes: Uint8Array, options: ParseOptions): ParsedDocum
   const zip = open(bytes, options, "word/document.xml", "DOCX");
   const xml = zip.text("word/document.xml")!;
   const styleOf = docxStyles(zip.text("word/styles.xml") ?? "");
+  const footnotes = docxNotes(zip.text("word/footnotes.xml") ?? "", "footnote");
+  const endnotes = docxNotes(zip.text("word/endnotes.xml") ?? "", "endnote");
+  const docxParagraphText = (paragraph: string) => paragraphText(paragraph, footnotes, endnotes);
   const blocks: Block[] = [];
   for (const match of xml.matchAll(/<w:tbl>[\s\S]*?<\/w:tbl>|<w:p(?:\s[^>]*)?>[\s\S]*?<\/w:p>/g)) {
     const element = match[0];
@@ -48,7 +51,59 @@ export function parseDocx(bytes: Uint8Array, options: ParseOptions): ParsedDocum
     else if (/<w:numPr>/.test(element) || style.list) blocks.push({ kind: "list", text: `- ${text}` });
     else blocks.push({ kind: "paragraph", text });
   }
+  // Footnotes, then endnotes, after the body, each a paragraph starting with its mark.
+  for (const note of [...footnotes.values(), ...endnotes.values()]) {
+    const text = note.paragraphs
+      .map((paragraph) => paragraphText(paragraph).trim())
+      .filter(Boolean)
+      .join("\n");
+    if (text) blocks.push({ kind: "paragraph", text: `[${note.mark}] ${text}` });
+  }
   return { title: title(zip, "docProps/core.xml"), blocks };
+}
+
+interface DocxNote {
+  mark: string;
+  paragraphs: string[];
+}
+
+/**
+ * Footnotes or endnotes by id, numbered in their file's order (as Word numbers them by default);
+ * the separator and continuation notes Word keeps there are left out.
+ */
+function docxNotes(xml: string, kind: "footnote" | "endnote"): Map<string, DocxNote> {
+  const notes = new Map<string, DocxNote>();
+  for (const note of elements(xml, `w:${kind}`)) {
+    const open = /^<[^>]*>/.exec(note)?.[0] ?? "";
+    const type = attribute(open, /\sw:type="([^"]*)"/);
+    const id = attribute(open, /\sw:id="([^"]*)"/);
+    if (id === undefined || (type !== undefined && type !== "normal")) continue;
+    const mark = kind === "footnote" ? String(notes.size + 1) : romanNumeral(notes.size + 1);
+    notes.set(id, { mark, paragraphs: elements(note, "w:p") });
+  }
+  return notes;
+}
+
+/** Lower-case Roman numerals, Word's default for endnotes (i, ii, iii, ...). */
+function romanNumeral(value: number): string {
+  const numerals: Array<[number, string]> = [
+    [1000, "m"],
+    [900, "cm"],
+    [500, "d"],
+    [400, "cd"],
+    [100, "c"],
+    [90, "xc"],
+    [50, "l"],
+    [40, "xl"],
+    [10, "x"],
+    [9, "ix"],
+    [5, "v"],
+    [4, "iv"],
+    [1, "i"],
+  ];
+  let text = "";
+  for (const [size, numeral] of numerals) for (; value >= size; value -= size) text += numeral;
+  return text;
 }
 
 interface DocxStyle {
@@ -102,11 +157,21 @@ function docxStyles(stylesXml: string): (id: string) => DocxStyle {
   return (id) => (id ? resolve(id, new Set()) : {});
 }
 
-function docxParagraphText(paragraph: string): string {
+/** A paragraph's text, with [mark] where it refers to a footnote or endnote. */
+function paragraphText(
+  paragraph: string,
+  footnotes?: Map<string, DocxNote>,
+  endnotes?: Map<string, DocxNote>,
+): string {
   let text = "";
-  for (const match of paragraph.matchAll(/<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>|<w:tab\/>|<w:br\/>/g)) {
+  for (const match of paragraph.matchAll(
+    /<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>|<w:tab\/>|<w:br\/>|<w:(footnote|endnote)Reference\s[^>]*?w:id="([^"]*)"[^>]*\/>/g,
+  )) {
     if (match[1] !== undefined) text += decodeXmlEntities(match[1]);
-    else text += match[0] === "<w:tab/>" ? "\t" : "\n";
+    else if (match[2] !== undefined) {
+      const note = (match[2] === "footnote" ? footnotes : endnotes)?.get(match[3]!);
+      if (note) text += `[${note.mark}]`;
+    } else text += match[0] === "<w:tab/>" ? "\t" : "\n";
   }
   return text;
 }

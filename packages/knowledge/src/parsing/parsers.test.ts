@@ -70,6 +70,31 @@ describe("parsers", () => {
     ]);
   });
 
+  it("reads DOCX footnotes and endnotes after the body, without the separator notes", async () => {
+    const notes = (kind: string, texts: string[]) =>
+      `<w:${kind}s xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">` +
+      `<w:${kind} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:${kind}>` +
+      `<w:${kind} w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p></w:${kind}>` +
+      texts
+        .map(
+          (text, i) =>
+            `<w:${kind} w:id="${i + 1}"><w:p><w:pPr><w:pStyle w:val="FootnoteText"/></w:pPr><w:r><w:${kind}Ref/></w:r><w:r><w:t xml:space="preserve"> ${text}</w:t></w:r></w:p></w:${kind}>`,
+        )
+        .join("") +
+      `</w:${kind}s>`;
+    const bytes = docx([{ text: "The limit is 40 km/h." }], {
+      "word/footnotes.xml": Buffer.from(notes("footnote", ["Measured at the north gate.", "Since 2021."])),
+      "word/endnotes.xml": Buffer.from(notes("endnote", ["Source: site safety office."])),
+    });
+    const document = await parse("notes.docx", bytes);
+    expect(document.blocks).toEqual([
+      { kind: "paragraph", text: "The limit is 40 km/h." },
+      { kind: "paragraph", text: "[1] Measured at the north gate." },
+      { kind: "paragraph", text: "[2] Since 2021." },
+      { kind: "paragraph", text: "[i] Source: site safety office." },
+    ]);
+  });
+
   it("reads PPTX slides as pages with their titles", async () => {
     const document = await parse(
       "deck.pptx",
@@ -276,6 +301,15 @@ describe.skipIf(!sharedFile("fixtures", "docs", "zh-ctex-manual.pdf"))("real fix
     const paper = await parse("p.docx", file("en-autogen-paper-excerpt.docx"));
     expect(paper.blocks).toContainEqual({ kind: "heading", level: 1, text: "Abstract" });
     expect(paper.blocks).toContainEqual({ kind: "heading", level: 1, text: "Introduction" });
+  });
+
+  it("marks and indexes DOCX footnotes", async () => {
+    const notes = await parse("n.docx", file("en-mammoth-footnotes.docx"));
+    expect(notes.blocks).toEqual([
+      { kind: "paragraph", text: "Ouch[1].[2]" },
+      { kind: "paragraph", text: "[1] A tachyon walks into a bar." },
+      { kind: "paragraph", text: "[2] Fin." },
+    ]);
   });
 
   it("keeps every section of the KiCad HTML manual page", async () => {
