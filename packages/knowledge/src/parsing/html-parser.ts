@@ -34,11 +34,13 @@ export function parseHtml(html: string): ParsedDocument {
   }
   const blocks: Block[] = [];
   if (root) {
-    const pageHeading = body?.querySelector("h1");
-    if (root !== body && !root.querySelector("h1") && pageHeading && !root.contains(pageHeading)) {
-      const text = (pageHeading.textContent ?? "").replace(/\s+/g, " ").trim();
-      if (text) blocks.push({ kind: "heading", level: 1, text });
-    }
+    // Readability turns the h1 it keeps into an h2: a heading with the same text is the same one.
+    const pageHeading = (body?.querySelector("h1")?.textContent ?? "").replace(/\s+/g, " ").trim();
+    const kept = Array.from(root.querySelectorAll("h1, h2, h3, h4, h5, h6")).map((heading) =>
+      (heading.textContent ?? "").replace(/\s+/g, " ").trim(),
+    );
+    if (root !== body && pageHeading && !kept.includes(pageHeading))
+      blocks.push({ kind: "heading", level: 1, text: pageHeading });
     collect(root, blocks);
   }
   return { title: pageTitle, blocks };
