@@ -237,6 +237,54 @@ describe("parsers", () => {
     ]);
   });
 
+  it("puts PDF lines in reading order: a header drawn last first, columns kept whole", async () => {
+    const left = ["Left column starts here and", "goes on down the page."];
+    const right = ["Right column text begins", "and ends at the bottom."];
+    const document = await parse(
+      "order.pdf",
+      pdf([
+        [
+          { text: left[0]!, x: 72, y: 700 },
+          { text: left[1]!, x: 72, y: 686 },
+          { text: right[0]!, x: 320, y: 700 },
+          { text: right[1]!, x: 320, y: 686 },
+          { text: "Quarterly Report", x: 72, y: 750 },
+        ],
+      ]),
+    );
+    expect(document.blocks).toEqual([
+      { kind: "paragraph", text: "Quarterly Report", page: 1 },
+      { kind: "paragraph", text: left.join("\n"), page: 1 },
+      { kind: "paragraph", text: right.join("\n"), page: 1 },
+    ]);
+  });
+
+  it("takes a PDF font size scaled by the text matrix (Tf 1) as the size it shows", async () => {
+    const document = await parse(
+      "scaled.pdf",
+      pdf(
+        [
+          [
+            "# Delivery memo",
+            "The goods were delivered on January 23,",
+            "2023. A total of 3 trucks were used.",
+          ],
+        ],
+        {
+          scaledFont: true,
+        },
+      ),
+    );
+    expect(document.blocks).toEqual([
+      { kind: "heading", level: 1, text: "Delivery memo", page: 1 },
+      {
+        kind: "paragraph",
+        text: "The goods were delivered on January 23,\n2023. A total of 3 trucks were used.",
+        page: 1,
+      },
+    ]);
+  });
+
   it("reads Chinese PDF text set in a non-embedded font with a predefined CMap", async () => {
     const document = await parse("zh.pdf", pdf([["中文知识库", "第二行文字"]], { chineseFont: true }));
     expect(document.blocks).toEqual([{ kind: "paragraph", text: "中文知识库\n第二行文字", page: 1 }]);
@@ -310,6 +358,16 @@ describe.skipIf(!sharedFile("fixtures", "docs", "zh-ctex-manual.pdf"))("real fix
       { kind: "paragraph", text: "[1] A tachyon walks into a bar." },
       { kind: "paragraph", text: "[2] Fin." },
     ]);
+  });
+
+  it("keeps the lines of a PDF paragraph set with Tf 1 and a scaled text matrix together", async () => {
+    const memo = await parse("memo.pdf", file("en-fake-memo.pdf"));
+    // One paragraph, not a block per line.
+    expect(memo.blocks).toContainEqual(
+      expect.objectContaining({
+        text: expect.stringContaining("delivered on January 23,\n2023. A total of"),
+      }),
+    );
   });
 
   it("keeps every section of the KiCad HTML manual page", async () => {

@@ -120,10 +120,14 @@ export function zipBombDocx(size: number): Uint8Array {
   return zipSync({ "word/document.xml": filler, "[Content_Types].xml": strToU8("<Types/>") }, { level: 9 });
 }
 
-/** A PDF with one text line per page (Helvetica), optionally with repeated header and page number. */
+/**
+ * A PDF with text lines (Helvetica) drawn top down, or where a line says (`x`, `y` in points from
+ * the bottom left), in the order given. `scaledFont`: set as many writers do, `Tf 1` with the size
+ * in the text matrix.
+ */
 export function pdf(
-  pages: string[][],
-  options: { encrypted?: boolean; chineseFont?: boolean } = {},
+  pages: Array<Array<string | { text: string; x?: number; y: number; size?: number }>>,
+  options: { encrypted?: boolean; chineseFont?: boolean; scaledFont?: boolean } = {},
 ): Uint8Array {
   const objects: string[] = [];
   const add = (body: string) => objects.push(body) && objects.length;
@@ -148,13 +152,18 @@ export function pdf(
     let y = 760;
     const content = lines
       .map((line) => {
-        const size = line.startsWith("# ") ? 18 : 11;
-        const text = line.replace(/^# /, "");
+        const placed = typeof line === "string" ? undefined : line;
+        const raw = typeof line === "string" ? line : line.text;
+        const size = placed?.size ?? (raw.startsWith("# ") ? 18 : 11);
+        const text = raw.replace(/^# /, "");
         const shown = options.chineseFont
           ? `<${Buffer.from(text, "utf16le").swap16().toString("hex")}>`
           : `(${text.replace(/[\\()]/g, (c) => `\\${c}`)})`;
-        const op = `BT /F1 ${size} Tf 72 ${y} Td ${shown} Tj ET`;
-        y -= size * 1.5;
+        const [x, at] = placed ? [placed.x ?? 72, placed.y] : [72, y];
+        const op = options.scaledFont
+          ? `BT /F1 1 Tf ${size} 0 0 ${size} ${x} ${at} Tm ${shown} Tj ET`
+          : `BT /F1 ${size} Tf ${x} ${at} Td ${shown} Tj ET`;
+        if (!placed) y -= size * 1.5;
         return op;
       })
       .join("\n");
