@@ -14,7 +14,7 @@ const CHROME = "header, footer, [role=navigation], [role=banner], [role=contenti
  * main text (documentation split into sibling sections, where it keeps one section), the page's
  * own main container is used (<main>, [role=main], an <article> holding most of the text,
  * #content), else the body without header, footer and navigation; lists made only of links are
- * dropped from either. A page <h1> outside the kept content becomes its first heading.
+ * dropped from either. A page <h1> outside that container becomes its first heading.
  */
 export function parseHtml(html: string): ParsedDocument {
   const { document } = parseHTML(html);
@@ -34,12 +34,12 @@ export function parseHtml(html: string): ParsedDocument {
   }
   const blocks: Block[] = [];
   if (root) {
-    // Readability turns the h1 it keeps into an h2: a heading with the same text is the same one.
+    // A main container can leave the page's h1 out (Asciidoctor puts it in div#header).
     const pageHeading = (body?.querySelector("h1")?.textContent ?? "").replace(/\s+/g, " ").trim();
     const kept = Array.from(root.querySelectorAll("h1, h2, h3, h4, h5, h6")).map((heading) =>
       (heading.textContent ?? "").replace(/\s+/g, " ").trim(),
     );
-    if (root !== body && pageHeading && !kept.includes(pageHeading))
+    if (root === container && pageHeading && !kept.includes(pageHeading))
       blocks.push({ kind: "heading", level: 1, text: pageHeading });
     collect(root, blocks);
   }
