@@ -5,34 +5,98 @@ import type { Block, ParsedDocument } from "./parsed-document.js";
 const NOISE =
   "script, style, noscript, template, iframe, object, embed, svg, canvas, form, button, nav, aside";
 
+/** Page chrome dropped from the body before it is used as the main content. */
+const CHROME = "header, footer, [role=navigation], [role=banner], [role=contentinfo], [role=complementary]";
+
 /**
  * HTML main content: scripts and other active content are removed first, then Readability keeps the
- * article and drops navigation, sidebars and footers; the body is the fallback when it finds none.
+ * article and drops navigation, sidebars and footers. When it keeps under 70% of the page's
+ * main text (documentation split into sibling sections, where it keeps one section), the page's
+ * own main container is used (<main>, [role=main], an <article> holding most of the text,
+ * #content), else the body without header, footer and navigation; lists made only of links are
+ * dropped from either. A page <h1> outside that container becomes its first heading.
  */
 export function parseHtml(html: string): ParsedDocument {
   const { document } = parseHTML(html);
   for (const element of document.querySelectorAll(NOISE)) element.remove();
   const pageTitle = document.querySelector("title")?.textContent?.trim() || undefined;
-  let root: Element | null = null;
+  const body = document.body as unknown as Element | null;
+  const container = body ? mainContainer(body) : null;
+  const reference = container ? textLength(container) : body ? mainTextLength(body) : 0;
+  let root = readabilityContent(document as unknown as Document);
+  if (!root || textLength(root) < reference * 0.7) {
+    if (container) root = container;
+    else {
+      for (const element of document.querySelectorAll(CHROME)) element.remove();
+      root = body;
+    }
+    if (root) dropLinkLists(root);
+  }
+  const blocks: Block[] = [];
+  if (root) {
+    // A main container can leave the page's h1 out (Asciidoctor puts it in div#header).
+    const pageHeading = (body?.querySelector("h1")?.textContent ?? "").replace(/\s+/g, " ").trim();
+    const kept = Array.from(root.querySelectorAll("h1, h2, h3, h4, h5, h6")).map((heading) =>
+      (heading.textContent ?? "").replace(/\s+/g, " ").trim(),
+    );
+    if (root === container && pageHeading && !kept.includes(pageHeading))
+      blocks.push({ kind: "heading", level: 1, text: pageHeading });
+    collect(root, blocks);
+  }
+  return { title: pageTitle, blocks };
+}
+
+/** The page's declared main content, when it has one with most of the page's text. */
+function mainContainer(body: Element): Element | null {
+  const total = mainTextLength(body);
+  if (total === 0) return null;
+  const holdsMost = (element: Element | null | undefined, share: number) =>
+    element && textLength(element) >= total * share ? element : null;
+  const single = (selector: string) => {
+    const found = body.querySelectorAll(selector);
+    return found.length === 1 ? found[0] : null;
+  };
+  return (
+    holdsMost(single("main"), 0.3) ??
+    holdsMost(single("[role=main]"), 0.3) ??
+    holdsMost(single("article"), 0.6) ??
+    holdsMost(body.querySelector("#content"), 0.5)
+  );
+}
+
+/** Link menus (language lists, category lists) left in a page's own content: lists of links only. */
+function dropLinkLists(root: Element): void {
+  for (const list of Array.from(root.querySelectorAll("ul, ol"))) {
+    const items = list.querySelectorAll("li").length;
+    const links = Array.from(list.querySelectorAll("a")).reduce((sum, a) => sum + textLength(a), 0);
+    if (items >= 5 && links >= textLength(list) * 0.9) list.remove();
+  }
+}
+
+function readabilityContent(document: Document): Element | null {
   try {
     // Readability mutates the document it is given; it works on a clone of the cleaned page.
     const article = new Readability(document.cloneNode(true) as unknown as Document, {
       charThreshold: 200,
     }).parse();
-    if (article?.content) {
-      const { document: content } = parseHTML(`<!doctype html><html><body>${article.content}</body></html>`);
-      root = content.body as unknown as Element;
-    }
+    if (!article?.content) return null;
+    const { document: content } = parseHTML(`<!doctype html><html><body>${article.content}</body></html>`);
+    const root = content.body as unknown as Element;
+    return root.textContent?.trim() ? root : null;
   } catch {
-    root = null;
+    return null;
   }
-  if (!root?.textContent?.trim()) {
-    for (const element of document.querySelectorAll("header, footer")) element.remove();
-    root = document.body as unknown as Element;
-  }
-  const blocks: Block[] = [];
-  if (root) collect(root, blocks);
-  return { title: pageTitle, blocks };
+}
+
+function textLength(element: Element): number {
+  return (element.textContent ?? "").replace(/\s+/g, "").length;
+}
+
+/** The body's text without its header, footer and navigation (measured on a copy). */
+function mainTextLength(body: Element): number {
+  const copy = body.cloneNode(true) as Element;
+  for (const element of copy.querySelectorAll(CHROME)) element.remove();
+  return textLength(copy);
 }
 
 const BLOCK_TAGS = new Set([

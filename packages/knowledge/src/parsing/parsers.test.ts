@@ -1,7 +1,15 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { sharedFile } from "../../../../test/support/shared-data.js";
-import { docx, odt, pdf, pptx, xlsx, zipBombDocx } from "../testing/document-fixtures.fixture.js";
+import {
+  docx,
+  odt,
+  pdf,
+  pptx,
+  xlsx,
+  xlsxWorkbook,
+  zipBombDocx,
+} from "../testing/document-fixtures.fixture.js";
 import { detectFormat } from "./detect-format.js";
 import { parseDocument } from "./parse-document.js";
 import { ParserPool } from "./parser-pool.js";
@@ -24,6 +32,69 @@ describe("parsers", () => {
     ]);
   });
 
+  it("reads DOCX headings whose style ids are localized, through styles.xml", async () => {
+    // Word in a Chinese locale saves "heading 1" as style id "1" and "Title" as "a3".
+    const styles = `<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">
+      <w:style w:type="paragraph" w:default="1" w:styleId="a"><w:name w:val="Normal"/></w:style>
+      <w:style w:type="paragraph" w:styleId="1"><w:name w:val="heading 1"/><w:basedOn w:val="a"/><w:pPr><w:keepNext/></w:pPr></w:style>
+      <w:style w:type="paragraph" w:styleId="2"><w:name w:val="heading 2"/><w:basedOn w:val="a"/></w:style>
+      <w:style w:type="paragraph" w:styleId="a3"><w:name w:val="Title"/><w:basedOn w:val="a"/></w:style>
+      <w:style w:type="paragraph" w:customStyle="1" w:styleId="a5"><w:name w:val="章节"/><w:basedOn w:val="2"/></w:style>
+      <w:style w:type="paragraph" w:customStyle="1" w:styleId="a6"><w:name w:val="小节"/><w:basedOn w:val="a"/><w:pPr><w:outlineLvl w:val="2"/></w:pPr></w:style>
+    </w:styles>`;
+    const document = await parse(
+      "zh.docx",
+      docx(
+        [
+          { text: "安全手册", style: "a3" },
+          { text: "第一章 总则", style: "1" },
+          { text: "本手册适用于全体员工。", style: "a" },
+          { text: "1.1 适用范围", style: "2" },
+          { text: "1.2 术语", style: "a5" },
+          { text: "1.2.1 设备", style: "a6" },
+          { text: "附录", outline: 0 },
+          { text: "正文。", style: "1", outline: 9 },
+        ],
+        { "word/styles.xml": Buffer.from(styles) },
+      ),
+    );
+    expect(document.blocks).toEqual([
+      { kind: "heading", level: 1, text: "安全手册" },
+      { kind: "heading", level: 1, text: "第一章 总则" },
+      { kind: "paragraph", text: "本手册适用于全体员工。" },
+      { kind: "heading", level: 2, text: "1.1 适用范围" },
+      { kind: "heading", level: 2, text: "1.2 术语" },
+      { kind: "heading", level: 3, text: "1.2.1 设备" },
+      { kind: "heading", level: 1, text: "附录" },
+      { kind: "paragraph", text: "正文。" },
+    ]);
+  });
+
+  it("reads DOCX footnotes and endnotes after the body, without the separator notes", async () => {
+    const notes = (kind: string, texts: string[]) =>
+      `<w:${kind}s xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">` +
+      `<w:${kind} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:${kind}>` +
+      `<w:${kind} w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p></w:${kind}>` +
+      texts
+        .map(
+          (text, i) =>
+            `<w:${kind} w:id="${i + 1}"><w:p><w:pPr><w:pStyle w:val="FootnoteText"/></w:pPr><w:r><w:${kind}Ref/></w:r><w:r><w:t xml:space="preserve"> ${text}</w:t></w:r></w:p></w:${kind}>`,
+        )
+        .join("") +
+      `</w:${kind}s>`;
+    const bytes = docx([{ text: "The limit is 40 km/h." }], {
+      "word/footnotes.xml": Buffer.from(notes("footnote", ["Measured at the north gate.", "Since 2021."])),
+      "word/endnotes.xml": Buffer.from(notes("endnote", ["Source: site safety office."])),
+    });
+    const document = await parse("notes.docx", bytes);
+    expect(document.blocks).toEqual([
+      { kind: "paragraph", text: "The limit is 40 km/h." },
+      { kind: "paragraph", text: "[1] Measured at the north gate." },
+      { kind: "paragraph", text: "[2] Since 2021." },
+      { kind: "paragraph", text: "[i] Source: site safety office." },
+    ]);
+  });
+
   it("reads PPTX slides as pages with their titles", async () => {
     const document = await parse(
       "deck.pptx",
@@ -40,6 +111,27 @@ describe("parsers", () => {
     ]);
   });
 
+  it("numbers PPTX slides in presentation order, not by file name", async () => {
+    // Reordered in PowerPoint: slide2.xml is shown first, then slide3.xml, then slide1.xml.
+    const document = await parse(
+      "deck.pptx",
+      pptx(
+        [
+          { title: "Agenda", bullets: ["Three topics"] },
+          { title: "Welcome", bullets: ["Hello"] },
+          { title: "Budget", bullets: ["Costs down"] },
+        ],
+        [2, 3, 1],
+      ),
+    );
+    expect(document.blocks.filter((b) => b.kind === "heading").map((b) => [b.page, b.text])).toEqual([
+      [1, "Welcome"],
+      [2, "Budget"],
+      [3, "Agenda"],
+    ]);
+    expect(document.pageCount).toBe(3);
+  });
+
   it("reads XLSX rows as header: value lines under the sheet name", async () => {
     const document = await parse(
       "t.xlsx",
@@ -49,6 +141,25 @@ describe("parsers", () => {
       ]),
     );
     expect(texts(document.blocks)).toBe("Prices\nItem: Tea; Price: 3");
+  });
+
+  it("places XLSX cells by their column and names sheets through their relationships", async () => {
+    // Excel leaves empty cells out (B2 here), and after reordering tabs the first sheet in
+    // workbook.xml (Summary) is stored as sheet2.xml.
+    const document = await parse(
+      "book.xlsx",
+      xlsxWorkbook([
+        { name: "Summary", file: 2, cells: { A1: "Total", B1: "Count", A2: "All tools", B2: "1" } },
+        {
+          name: "Inventory",
+          file: 1,
+          cells: { A1: "Item", B1: "Color", C1: "Price", A2: "Hammer", C2: "12.5", A3: "Saw", B3: "Red" },
+        },
+      ]),
+    );
+    expect(texts(document.blocks)).toBe(
+      "Summary\nTotal: All tools; Count: 1\nInventory\nItem: Hammer; Price: 12.5\nItem: Saw; Color: Red",
+    );
   });
 
   it("reads ODT headings and paragraphs", async () => {
@@ -70,6 +181,31 @@ describe("parsers", () => {
     expect(text).not.toContain("evil");
     expect(text).not.toContain("Home | About");
     expect(document.title).toBe("Guide");
+  });
+
+  it("keeps every sibling section of a documentation page with its heading", async () => {
+    // Asciidoctor-style pages: sibling div.sect1 sections, where Readability keeps only one.
+    const section = (n: number, title: string, sentence: string, paragraphs: number) =>
+      `<div class="sect1"><h2 id="s${n}">${n}. ${title}</h2><div class="sectionbody">${Array.from(
+        { length: paragraphs },
+        (_, i) => `<div class="paragraph"><p>${sentence} Paragraph ${i + 1} of section ${n}.</p></div>`,
+      ).join("")}</div></div>`;
+    const html = `<html><head><title>Manual</title></head><body><div id="header"><h1>Manual</h1></div>
+      <nav><a href="/">Home</a> | <a href="/docs">Docs</a></nav>
+      ${section(1, "Welcome", "Welcome to the tool, a free suite for designing circuit boards.", 2)}
+      ${section(2, "Installing", "Installers for every platform are on the download page of the project.", 3)}
+      ${section(3, "Workflow", "A typical workflow starts with a schematic and ends with fabrication files.", 6)}
+      ${section(4, "Further reading", "The community forum and the chat are good places to ask questions.", 2)}
+      <footer>Last updated 2023</footer></body></html>`;
+    const document = await parse("manual.html", Buffer.from(html));
+    const headings = document.blocks.filter((b) => b.kind === "heading").map((b) => b.text);
+    expect(headings).toEqual(["Manual", "1. Welcome", "2. Installing", "3. Workflow", "4. Further reading"]);
+    const text = texts(document.blocks);
+    expect(text).toContain("Welcome to the tool, a free suite");
+    expect(text).toContain("Installers for every platform");
+    expect(text).toContain("The community forum and the chat");
+    expect(text).not.toContain("Home | Docs");
+    expect(text).not.toContain("Last updated");
   });
 
   it("reads Markdown structure, CSV rows and JSON values", async () => {
@@ -98,6 +234,54 @@ describe("parsers", () => {
       ["heading", 1, "Chapter One"],
       ["paragraph", 1, "Hello from page one."],
       ["paragraph", 2, "Second page text."],
+    ]);
+  });
+
+  it("puts PDF lines in reading order: a header drawn last first, columns kept whole", async () => {
+    const left = ["Left column starts here and", "goes on down the page."];
+    const right = ["Right column text begins", "and ends at the bottom."];
+    const document = await parse(
+      "order.pdf",
+      pdf([
+        [
+          { text: left[0]!, x: 72, y: 700 },
+          { text: left[1]!, x: 72, y: 686 },
+          { text: right[0]!, x: 320, y: 700 },
+          { text: right[1]!, x: 320, y: 686 },
+          { text: "Quarterly Report", x: 72, y: 750 },
+        ],
+      ]),
+    );
+    expect(document.blocks).toEqual([
+      { kind: "paragraph", text: "Quarterly Report", page: 1 },
+      { kind: "paragraph", text: left.join("\n"), page: 1 },
+      { kind: "paragraph", text: right.join("\n"), page: 1 },
+    ]);
+  });
+
+  it("takes a PDF font size scaled by the text matrix (Tf 1) as the size it shows", async () => {
+    const document = await parse(
+      "scaled.pdf",
+      pdf(
+        [
+          [
+            "# Delivery memo",
+            "The goods were delivered on January 23,",
+            "2023. A total of 3 trucks were used.",
+          ],
+        ],
+        {
+          scaledFont: true,
+        },
+      ),
+    );
+    expect(document.blocks).toEqual([
+      { kind: "heading", level: 1, text: "Delivery memo", page: 1 },
+      {
+        kind: "paragraph",
+        text: "The goods were delivered on January 23,\n2023. A total of 3 trucks were used.",
+        page: 1,
+      },
     ]);
   });
 
@@ -166,5 +350,41 @@ describe.skipIf(!sharedFile("fixtures", "docs", "zh-ctex-manual.pdf"))("real fix
       kind: "table",
       text: "我是表格1 | 我是表格2\n我是表格3 | 我是表格4",
     });
+  });
+
+  it("reads the headings of a DOCX saved with localized style ids", async () => {
+    const paper = await parse("p.docx", file("en-autogen-paper-excerpt.docx"));
+    expect(paper.blocks).toContainEqual({ kind: "heading", level: 1, text: "Abstract" });
+    expect(paper.blocks).toContainEqual({ kind: "heading", level: 1, text: "Introduction" });
+  });
+
+  it("marks and indexes DOCX footnotes", async () => {
+    const notes = await parse("n.docx", file("en-mammoth-footnotes.docx"));
+    expect(notes.blocks).toEqual([
+      { kind: "paragraph", text: "Ouch[1].[2]" },
+      { kind: "paragraph", text: "[1] A tachyon walks into a bar." },
+      { kind: "paragraph", text: "[2] Fin." },
+    ]);
+  });
+
+  it("keeps the lines of a PDF paragraph set with Tf 1 and a scaled text matrix together", async () => {
+    const memo = await parse("memo.pdf", file("en-fake-memo.pdf"));
+    // One paragraph, not a block per line.
+    expect(memo.blocks).toContainEqual(
+      expect.objectContaining({
+        text: expect.stringContaining("delivered on January 23,\n2023. A total of"),
+      }),
+    );
+  });
+
+  it("keeps every section of the KiCad HTML manual page", async () => {
+    const page = await parse("k.html", file("zh-kicad6-introduction.html"));
+    const text = texts(page.blocks);
+    expect(text).toContain("KiCad 是一个免费和开源的电子设计自动化（EDA）套件。");
+    const headings = page.blocks.filter((b) => b.kind === "heading").map((b) => b.text);
+    expect(headings).toEqual(
+      expect.arrayContaining(["简介", "1. 欢迎", "2. 安装和升级 KiCad", "3. KiCad 工作流程", "4. 扩展阅读"]),
+    );
+    expect(text).not.toContain("Table of Contents");
   });
 });

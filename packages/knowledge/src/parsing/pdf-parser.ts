@@ -20,6 +20,7 @@ function loadPdfium(): Promise<WrappedPdfiumModule> {
 /** Emscripten's views of the WebAssembly memory (replaced when it grows: read them at each use). */
 interface Heap {
   HEAPU8: Uint8Array;
+  HEAPF32: Float32Array;
   HEAPF64: Float64Array;
 }
 const heap = (pdfium: WrappedPdfiumModule) => pdfium.pdfium as unknown as Heap;
@@ -31,6 +32,7 @@ const heap = (pdfium: WrappedPdfiumModule) => pdfium.pdfium as unknown as Heap;
 interface CharExports {
   FPDFText_GetFontSize(textPage: number, index: number): number;
   FPDFText_GetCharOrigin(textPage: number, index: number, x: number, y: number): number;
+  FPDFText_GetMatrix(textPage: number, index: number, matrix: number): number;
 }
 const charExports = (pdfium: WrappedPdfiumModule) => pdfium.pdfium.wasmExports as unknown as CharExports;
 
@@ -46,14 +48,21 @@ export interface PageStride {
 
 interface Line {
   text: string;
+  /** Baseline of the line's largest character. */
   y: number;
+  /** Largest effective font size (the Tf size scaled by the text and page matrices). */
   size: number;
+  /** Horizontal extent, from the first character's origin to past the last one's. */
+  left: number;
+  right: number;
 }
 
 /**
- * PDF text layer through PDFium (no OCR): PDFium's text page gives the characters in reading order
- * with its own line breaks; each line keeps its baseline and largest font size, paragraphs split on
- * vertical gaps, larger short lines taken as headings, every block tagged with its page.
+ * PDF text layer through PDFium (no OCR): PDFium's text page gives the characters in content-stream
+ * order with its own line breaks; each line keeps its baseline, extent and largest effective font
+ * size, lines are put in reading order (a line above another that it overlaps horizontally comes
+ * first, so a header drawn last leads while columns stay whole), paragraphs split on vertical gaps,
+ * larger short lines taken as headings, every block tagged with its page.
  */
 export async function parsePdf(bytes: Uint8Array, stride?: PageStride): Promise<ParsedDocument> {
   const pdfium = await loadPdfium();
@@ -82,7 +91,8 @@ function extractPdf(pdfium: WrappedPdfiumModule, bytes: Uint8Array, stride?: Pag
       throw new HearthError("DOCUMENT_ENCRYPTED", "The PDF is encrypted and needs a password");
     throw new HearthError("DOCUMENT_CORRUPT", `The PDF cannot be read (PDFium error ${error})`);
   }
-  const scratch = wasmExports.malloc(16);
+  // Room for two doubles (a character's origin) or an FS_MATRIX (six floats).
+  const scratch = wasmExports.malloc(24);
   try {
     const pageCount = pdfium.FPDF_GetPageCount(document);
     const pages: Array<{ number: number; lines: Line[] }> = [];
@@ -126,27 +136,91 @@ function pageLines(pdfium: WrappedPdfiumModule, document: number, index: number,
       if (lineText.trim() !== "") {
         let size = 0;
         let y = 0;
+        let left = 0;
+        let right = 0;
         if (aligned) {
-          for (let char = start; char < start + lineText.length; char++) {
-            const charSize = chars.FPDFText_GetFontSize(textPage, char);
-            if (charSize > size) {
-              size = charSize;
-              if (chars.FPDFText_GetCharOrigin(textPage, char, scratch, scratch + 8))
-                y = heap(pdfium).HEAPF64[scratch / 8 + 1] ?? 0;
+          const last = start + lineText.length - 1;
+          for (let char = start; char <= last; char++) {
+            // Tf 1 with the size in the text matrix (11 0 0 11 Tm) is common: FPDFText_GetFontSize
+            // then says 1, so the size is scaled by the character's matrix (its vertical axis).
+            let charSize = chars.FPDFText_GetFontSize(textPage, char);
+            if (chars.FPDFText_GetMatrix(textPage, char, scratch)) {
+              const matrix = heap(pdfium).HEAPF32;
+              const scale = Math.hypot(matrix[scratch / 4 + 2] ?? 0, matrix[scratch / 4 + 3] ?? 0);
+              if (scale > 0) charSize *= scale;
             }
+            const edge = char === start || char === last;
+            if (
+              (charSize > size || edge) &&
+              chars.FPDFText_GetCharOrigin(textPage, char, scratch, scratch + 8)
+            ) {
+              const origin = heap(pdfium).HEAPF64;
+              if (charSize > size) y = origin[scratch / 8 + 1] ?? 0;
+              if (char === start) left = origin[scratch / 8] ?? 0;
+              if (char === last) right = (origin[scratch / 8] ?? 0) + Math.max(charSize, size) * 0.6;
+            }
+            if (charSize > size) size = charSize;
           }
         }
         // PDFium marks a hyphen that breaks a word at the end of a line as U+FFFE and joins the
         // two lines: put the hyphen and the break back, for the cleaner to repair like any other.
-        lines.push({ text: lineText.replaceAll("\uFFFE", "-\n"), y, size });
+        lines.push({ text: lineText.replaceAll("\uFFFE", "-\n"), y, size, left, right });
       }
       start = end + 1;
     }
-    return lines;
+    return readingOrder(lines);
   } finally {
     if (textPage) pdfium.FPDFText_ClosePage(textPage);
     pdfium.FPDF_ClosePage(page);
   }
+}
+
+/**
+ * Lines in reading order: a line comes after every line that lies wholly above it and overlaps it
+ * horizontally (by more than a character); otherwise the content-stream order is kept, and only the
+ * lines a line must follow are moved ahead of it. A header drawn last moves to the top and a footer
+ * drawn first to the bottom, while side-by-side columns and margin notes (which do not overlap
+ * the body) stay where the stream put them.
+ */
+function readingOrder(lines: Line[]): Line[] {
+  const count = lines.length;
+  if (count < 2) return lines;
+  const above = (a: Line, b: Line) => a.size > 0 && b.size > 0 && a.y - a.size * 0.25 > b.y + b.size;
+  const overlap = (a: Line, b: Line) =>
+    Math.min(a.right, b.right) - Math.max(a.left, b.left) > Math.min(a.size, b.size);
+  // before[j]: the lines that must precede line j, in stream order.
+  const before: number[][] = Array.from({ length: count }, () => []);
+  let inOrder = true;
+  for (let j = 0; j < count; j++) {
+    for (let i = 0; i < count; i++) {
+      if (i === j || !above(lines[i]!, lines[j]!) || !overlap(lines[i]!, lines[j]!)) continue;
+      before[j]!.push(i);
+      if (i > j) inOrder = false;
+    }
+  }
+  if (inOrder) return lines;
+  // Depth first without recursion (a page can have thousands of lines); "above" is acyclic.
+  const placed = new Array<boolean>(count).fill(false);
+  const ordered: Line[] = [];
+  for (let first = 0; first < count; first++) {
+    const stack: Array<{ line: number; next: number }> = [{ line: first, next: 0 }];
+    while (stack.length > 0) {
+      const top = stack.at(-1)!;
+      if (placed[top.line]) {
+        stack.pop();
+        continue;
+      }
+      const predecessors = before[top.line]!;
+      while (top.next < predecessors.length && placed[predecessors[top.next]!]) top.next++;
+      if (top.next < predecessors.length) stack.push({ line: predecessors[top.next]!, next: 0 });
+      else {
+        placed[top.line] = true;
+        ordered.push(lines[top.line]!);
+        stack.pop();
+      }
+    }
+  }
+  return ordered;
 }
 
 /** A document information string (UTF-16LE, NUL-terminated), or undefined when absent or blank. */

@@ -5,14 +5,16 @@
 import { strToU8, zipSync } from "fflate";
 
 export function docx(
-  paragraphs: Array<{ text: string; style?: string }>,
+  paragraphs: Array<{ text: string; style?: string; outline?: number }>,
   extra: Record<string, Uint8Array> = {},
 ): Uint8Array {
   const body = paragraphs
-    .map(
-      (p) =>
-        `<w:p>${p.style ? `<w:pPr><w:pStyle w:val="${p.style}"/></w:pPr>` : ""}<w:r><w:t xml:space="preserve">${escapeXml(p.text)}</w:t></w:r></w:p>`,
-    )
+    .map((p) => {
+      const properties =
+        (p.style ? `<w:pStyle w:val="${p.style}"/>` : "") +
+        (p.outline !== undefined ? `<w:outlineLvl w:val="${p.outline}"/>` : "");
+      return `<w:p>${properties ? `<w:pPr>${properties}</w:pPr>` : ""}<w:r><w:t xml:space="preserve">${escapeXml(p.text)}</w:t></w:r></w:p>`;
+    })
     .join("");
   return zipSync({
     "[Content_Types].xml": strToU8(
@@ -25,8 +27,17 @@ export function docx(
   });
 }
 
-export function pptx(slides: Array<{ title: string; bullets: string[] }>): Uint8Array {
+/** Slides stored as slide1.xml, slide2.xml, ...; `order` (file numbers) lists them in p:sldIdLst. */
+export function pptx(slides: Array<{ title: string; bullets: string[] }>, order?: number[]): Uint8Array {
   const files: Record<string, Uint8Array> = { "ppt/presentation.xml": strToU8("<p:presentation/>") };
+  if (order) {
+    files["ppt/presentation.xml"] = strToU8(
+      `<p:presentation xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><p:sldIdLst>${order.map((file, index) => `<p:sldId id="${256 + index}" r:id="rId${file + 1}"/>`).join("")}</p:sldIdLst></p:presentation>`,
+    );
+    files["ppt/_rels/presentation.xml.rels"] = strToU8(
+      `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slideMaster" Target="slideMasters/slideMaster1.xml"/>${order.map((file) => `<Relationship Id="rId${file + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="/ppt/slides/slide${file}.xml"/>`).join("")}</Relationships>`,
+    );
+  }
   slides.forEach((slide, index) => {
     files[`ppt/slides/slide${index + 1}.xml`] = strToU8(
       `<p:sld><p:cSld><p:spTree><p:sp><p:nvSpPr><p:nvPr><p:ph type="title"/></p:nvPr></p:nvSpPr><p:txBody><a:p><a:r><a:t>${escapeXml(slide.title)}</a:t></a:r></a:p></p:txBody></p:sp>` +
@@ -55,6 +66,45 @@ export function xlsx(sheetName: string, rows: string[][]): Uint8Array {
   });
 }
 
+/**
+ * A workbook as Excel writes it: cells with references (empty ones left out), and sheets listed in
+ * tab order in workbook.xml, each pointing through its r:id at its file (`file`: sheetN.xml).
+ */
+export function xlsxWorkbook(
+  sheets: Array<{ name: string; file: number; cells: Record<string, string> }>,
+): Uint8Array {
+  const strings = [...new Set(sheets.flatMap((sheet) => Object.values(sheet.cells)))];
+  const files: Record<string, Uint8Array> = {
+    "xl/workbook.xml": strToU8(
+      `<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>${sheets.map((sheet, index) => `<sheet name="${escapeXml(sheet.name)}" sheetId="${index + 1}" r:id="rId${sheet.file + 10}"/>`).join("")}</sheets></workbook>`,
+    ),
+    "xl/_rels/workbook.xml.rels": strToU8(
+      `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${sheets.map((sheet) => `<Relationship Id="rId${sheet.file + 10}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet${sheet.file}.xml"/>`).join("")}<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`,
+    ),
+    "xl/sharedStrings.xml": strToU8(
+      `<sst>${strings.map((s) => `<si><t>${escapeXml(s)}</t></si>`).join("")}</sst>`,
+    ),
+  };
+  for (const sheet of sheets) {
+    const rows = new Map<number, string[]>();
+    for (const [reference, value] of Object.entries(sheet.cells)) {
+      const row = Number(/\d+/.exec(reference)![0]);
+      rows.set(row, [
+        ...(rows.get(row) ?? []),
+        `<c r="${reference}" t="s"><v>${strings.indexOf(value)}</v></c>`,
+      ]);
+    }
+    const data = [...rows.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([row, cells]) => `<row r="${row}">${cells.join("")}</row>`)
+      .join("");
+    files[`xl/worksheets/sheet${sheet.file}.xml`] = strToU8(
+      `<worksheet><sheetData>${data}</sheetData></worksheet>`,
+    );
+  }
+  return zipSync(files);
+}
+
 export function odt(heading: string, paragraphs: string[]): Uint8Array {
   return zipSync({
     mimetype: strToU8("application/vnd.oasis.opendocument.text"),
@@ -70,10 +120,14 @@ export function zipBombDocx(size: number): Uint8Array {
   return zipSync({ "word/document.xml": filler, "[Content_Types].xml": strToU8("<Types/>") }, { level: 9 });
 }
 
-/** A PDF with one text line per page (Helvetica), optionally with repeated header and page number. */
+/**
+ * A PDF with text lines (Helvetica) drawn top down, or where a line says (`x`, `y` in points from
+ * the bottom left), in the order given. `scaledFont`: set as many writers do, `Tf 1` with the size
+ * in the text matrix.
+ */
 export function pdf(
-  pages: string[][],
-  options: { encrypted?: boolean; chineseFont?: boolean } = {},
+  pages: Array<Array<string | { text: string; x?: number; y: number; size?: number }>>,
+  options: { encrypted?: boolean; chineseFont?: boolean; scaledFont?: boolean } = {},
 ): Uint8Array {
   const objects: string[] = [];
   const add = (body: string) => objects.push(body) && objects.length;
@@ -98,13 +152,18 @@ export function pdf(
     let y = 760;
     const content = lines
       .map((line) => {
-        const size = line.startsWith("# ") ? 18 : 11;
-        const text = line.replace(/^# /, "");
+        const placed = typeof line === "string" ? undefined : line;
+        const raw = typeof line === "string" ? line : line.text;
+        const size = placed?.size ?? (raw.startsWith("# ") ? 18 : 11);
+        const text = raw.replace(/^# /, "");
         const shown = options.chineseFont
           ? `<${Buffer.from(text, "utf16le").swap16().toString("hex")}>`
           : `(${text.replace(/[\\()]/g, (c) => `\\${c}`)})`;
-        const op = `BT /F1 ${size} Tf 72 ${y} Td ${shown} Tj ET`;
-        y -= size * 1.5;
+        const [x, at] = placed ? [placed.x ?? 72, placed.y] : [72, y];
+        const op = options.scaledFont
+          ? `BT /F1 1 Tf ${size} 0 0 ${size} ${x} ${at} Tm ${shown} Tj ET`
+          : `BT /F1 ${size} Tf ${x} ${at} Td ${shown} Tj ET`;
+        if (!placed) y -= size * 1.5;
         return op;
       })
       .join("\n");
