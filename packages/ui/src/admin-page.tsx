@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, ndjsonLines } from "./api.js";
+import { DataTable } from "./data-table.js";
 import { type PullStep, pullStepText } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
 import { ActionError, describeError, useAction } from "./use-action.js";
@@ -51,58 +52,44 @@ function UsersAndGroups() {
     <section aria-labelledby="users-title">
       <h3 id="users-title">{t.users}</h3>
       <ActionError error={error} />
-      <div className="table-scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>{t.username}</th>
-              <th>{t.role}</th>
-              <th>{t.status}</th>
-              {groups.map((g) => (
-                <th key={g.id}>{g.name}</th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {users.map((user) => (
-              <tr key={user.id} data-user={user.username}>
-                <td>{user.username}</td>
-                <td>
-                  <select
-                    aria-label={`${t.role}: ${user.username}`}
-                    value={user.role}
-                    onChange={(e) => void change(user.id, { role: e.target.value as User["role"] })}
-                  >
-                    <option value="user">{t.roles.user}</option>
-                    <option value="admin">{t.roles.admin}</option>
-                  </select>
-                </td>
-                <td>
-                  <select
-                    aria-label={`${t.status}: ${user.username}`}
-                    value={user.status}
-                    onChange={(e) => void change(user.id, { status: e.target.value as User["status"] })}
-                  >
-                    <option value="active">{t.accountStatuses.active}</option>
-                    <option value="pending">{t.accountStatuses.pending}</option>
-                    <option value="disabled">{t.accountStatuses.disabled}</option>
-                  </select>
-                </td>
-                {groups.map((g) => (
-                  <td key={g.id}>
-                    <input
-                      type="checkbox"
-                      aria-label={`${g.name}: ${user.username}`}
-                      checked={g.userIds.includes(user.id)}
-                      onChange={() => void toggleMember(g, user.id)}
-                    />
-                  </td>
-                ))}
-              </tr>
+      <DataTable columns={[t.username, t.role, t.status, ...groups.map((g) => g.name)]}>
+        {users.map((user) => (
+          <tr key={user.id} data-user={user.username}>
+            <td>{user.username}</td>
+            <td>
+              <select
+                aria-label={`${t.role}: ${user.username}`}
+                value={user.role}
+                onChange={(e) => void change(user.id, { role: e.target.value as User["role"] })}
+              >
+                <option value="user">{t.roles.user}</option>
+                <option value="admin">{t.roles.admin}</option>
+              </select>
+            </td>
+            <td>
+              <select
+                aria-label={`${t.status}: ${user.username}`}
+                value={user.status}
+                onChange={(e) => void change(user.id, { status: e.target.value as User["status"] })}
+              >
+                <option value="active">{t.accountStatuses.active}</option>
+                <option value="pending">{t.accountStatuses.pending}</option>
+                <option value="disabled">{t.accountStatuses.disabled}</option>
+              </select>
+            </td>
+            {groups.map((g) => (
+              <td key={g.id}>
+                <input
+                  type="checkbox"
+                  aria-label={`${g.name}: ${user.username}`}
+                  checked={g.userIds.includes(user.id)}
+                  onChange={() => void toggleMember(g, user.id)}
+                />
+              </td>
             ))}
-          </tbody>
-        </table>
-      </div>
+          </tr>
+        ))}
+      </DataTable>
       <form className="inline-form" onSubmit={createGroup}>
         <label>
           {t.newGroup}
@@ -283,58 +270,44 @@ function Models() {
         </output>
       </form>
       <ActionError error={error} />
-      <div className="table-scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>{t.model}</th>
-              <th>{t.versions}</th>
-              <th>{t.allowedGroups}</th>
-              <th>
-                <span className="visually-hidden">{t.actions}</span>
-              </th>
+      <DataTable columns={[t.model, t.versions, t.allowedGroups]} actions>
+        {models.map((model) => {
+          const versions = registry.get(registryName(model.id));
+          return (
+            <tr key={model.id}>
+              <td>{model.id}</td>
+              <td>
+                {versions ? (
+                  <ModelVersions model={versions} onRolledBack={load} />
+                ) : (
+                  <span className="muted">{t.noVersions}</span>
+                )}
+              </td>
+              <td>
+                {groups.map((g) => (
+                  <label key={g.id}>
+                    <input
+                      type="checkbox"
+                      checked={model.groupIds.includes(g.id)}
+                      onChange={() => void setAccess(model, g.id)}
+                    />{" "}
+                    {g.name}{" "}
+                  </label>
+                ))}
+              </td>
+              <td>
+                <button
+                  type="button"
+                  aria-label={`${t.delete}: ${model.id}`}
+                  onClick={() => void remove(model)}
+                >
+                  {t.delete}
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {models.map((model) => {
-              const versions = registry.get(registryName(model.id));
-              return (
-                <tr key={model.id}>
-                  <td>{model.id}</td>
-                  <td>
-                    {versions ? (
-                      <ModelVersions model={versions} onRolledBack={load} />
-                    ) : (
-                      <span className="muted">{t.noVersions}</span>
-                    )}
-                  </td>
-                  <td>
-                    {groups.map((g) => (
-                      <label key={g.id}>
-                        <input
-                          type="checkbox"
-                          checked={model.groupIds.includes(g.id)}
-                          onChange={() => void setAccess(model, g.id)}
-                        />{" "}
-                        {g.name}{" "}
-                      </label>
-                    ))}
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      aria-label={`${t.delete}: ${model.id}`}
-                      onClick={() => void remove(model)}
-                    >
-                      {t.delete}
-                    </button>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </DataTable>
     </section>
   );
 }
@@ -449,32 +422,18 @@ function Usage() {
       <a href="/api/admin/usage?format=csv" download>
         {t.exportCsv}
       </a>
-      <div className="table-scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>{t.username}</th>
-              <th>{t.groups}</th>
-              <th>{t.model}</th>
-              <th>{t.requests}</th>
-              <th>{t.tokensIn}</th>
-              <th>{t.tokensOut}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={`${row.username}-${row.model}-${row.apiKeyId}`}>
-                <td>{row.username}</td>
-                <td>{row.groups.join(", ")}</td>
-                <td>{row.model}</td>
-                <td>{row.requests}</td>
-                <td>{row.promptTokens}</td>
-                <td>{row.completionTokens}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={[t.username, t.groups, t.model, t.requests, t.tokensIn, t.tokensOut]}>
+        {rows.map((row) => (
+          <tr key={`${row.username}-${row.model}-${row.apiKeyId}`}>
+            <td>{row.username}</td>
+            <td>{row.groups.join(", ")}</td>
+            <td>{row.model}</td>
+            <td>{row.requests}</td>
+            <td>{row.promptTokens}</td>
+            <td>{row.completionTokens}</td>
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }
@@ -561,28 +520,16 @@ function SearchProviders() {
         <button type="submit">{t.testProviders}</button>
       </form>
       <ActionError error={error} />
-      <div className="table-scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>{t.provider}</th>
-              <th>{t.status}</th>
-              <th>{t.latency}</th>
-              <th>{t.error}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.id}>
-                <td>{row.id}</td>
-                <td>{row.status}</td>
-                <td>{row.latencyMs != null ? `${row.latencyMs} ms` : ""}</td>
-                <td className="error-text">{row.error ?? ""}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={[t.provider, t.status, t.latency, t.error]}>
+        {rows.map((row) => (
+          <tr key={row.id}>
+            <td>{row.id}</td>
+            <td>{row.status}</td>
+            <td>{row.latencyMs != null ? `${row.latencyMs} ms` : ""}</td>
+            <td className="error-text">{row.error ?? ""}</td>
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }
@@ -611,38 +558,25 @@ function AuditLog() {
     <section aria-labelledby="audit-title">
       <h3 id="audit-title">{t.auditLog}</h3>
       <ActionError error={error} />
-      <div className="table-scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>{t.time}</th>
-              <th>{t.actor}</th>
-              <th>{t.action}</th>
-              <th>{t.target}</th>
-              <th>{t.details}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((entry) => (
-              <tr key={entry.id} data-action={entry.action}>
-                <td>
-                  <time dateTime={entry.createdAt}>
-                    {new Date(entry.createdAt).toLocaleString(locale, {
-                      dateStyle: "medium",
-                      timeStyle: "medium",
-                    })}
-                  </time>
-                </td>
-                {/* A deleted account is shown by its id; no actor is the system (e.g. hearth users create-admin). */}
-                <td>{entry.actorName ?? entry.actorId ?? "—"}</td>
-                <td title={entry.action}>{t.auditActions[entry.action] ?? entry.action}</td>
-                <td title={entry.target ?? undefined}>{entry.targetName ?? entry.target ?? ""}</td>
-                <td>{entry.details ? <code>{JSON.stringify(entry.details)}</code> : ""}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={[t.time, t.actor, t.action, t.target, t.details]}>
+        {entries.map((entry) => (
+          <tr key={entry.id} data-action={entry.action}>
+            <td>
+              <time dateTime={entry.createdAt}>
+                {new Date(entry.createdAt).toLocaleString(locale, {
+                  dateStyle: "medium",
+                  timeStyle: "medium",
+                })}
+              </time>
+            </td>
+            {/* A deleted account is shown by its id; no actor is the system (e.g. hearth users create-admin). */}
+            <td>{entry.actorName ?? entry.actorId ?? "—"}</td>
+            <td title={entry.action}>{t.auditActions[entry.action] ?? entry.action}</td>
+            <td title={entry.target ?? undefined}>{entry.targetName ?? entry.target ?? ""}</td>
+            <td>{entry.details ? <code>{JSON.stringify(entry.details)}</code> : ""}</td>
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, csrfHeader } from "./api.js";
+import { DataTable } from "./data-table.js";
 import { fill, useI18n } from "./i18n.js";
 import { ActionError, errorMessage, errorText, useAction } from "./use-action.js";
 
@@ -305,56 +306,42 @@ export function KnowledgePage() {
           )}
           {notice && <output>{notice}</output>}
           <h4>{t.documents}</h4>
-          <div className="table-scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th>{t.name}</th>
-                  <th>{t.status}</th>
-                  <th>{t.chunks}</th>
-                  <th>
-                    <span className="visually-hidden">{t.actions}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {documents.map((document) => (
-                  <tr key={document.id} data-status={document.status}>
-                    <td>
-                      <a
-                        href={`/api/knowledge-bases/${base.id}/documents/${document.id}/file`}
-                        target="_blank"
-                        rel="noopener noreferrer"
-                      >
-                        {document.name}
-                      </a>
-                    </td>
-                    <td>
-                      {t.documentStatuses[document.status]}
-                      {document.error && (
-                        <span className="error-text" title={document.error.message}>
-                          {" "}
-                          {errorText(t, document.error.code, document.error.message)}
-                        </span>
-                      )}
-                    </td>
-                    <td>{document.status === "indexed" ? document.chunkCount : ""}</td>
-                    <td>
-                      {base.permission !== "read" && (
-                        <button
-                          type="button"
-                          aria-label={`${t.delete}: ${document.name}`}
-                          onClick={() => void removeDocument(base, document)}
-                        >
-                          {t.delete}
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={[t.name, t.status, t.chunks]} actions>
+            {documents.map((document) => (
+              <tr key={document.id} data-status={document.status}>
+                <td>
+                  <a
+                    href={`/api/knowledge-bases/${base.id}/documents/${document.id}/file`}
+                    target="_blank"
+                    rel="noopener noreferrer"
+                  >
+                    {document.name}
+                  </a>
+                </td>
+                <td>
+                  {t.documentStatuses[document.status]}
+                  {document.error && (
+                    <span className="error-text" title={document.error.message}>
+                      {" "}
+                      {errorText(t, document.error.code, document.error.message)}
+                    </span>
+                  )}
+                </td>
+                <td>{document.status === "indexed" ? document.chunkCount : ""}</td>
+                <td>
+                  {base.permission !== "read" && (
+                    <button
+                      type="button"
+                      aria-label={`${t.delete}: ${document.name}`}
+                      onClick={() => void removeDocument(base, document)}
+                    >
+                      {t.delete}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
           <div className="actions">
             {base.permission !== "read" && base.watchFolder && (
               <button type="button" onClick={() => void resync(base)}>

@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api } from "./api.js";
+import { DataTable } from "./data-table.js";
 import { fill, type Locale, useI18n } from "./i18n.js";
 import { ActionError, useAction } from "./use-action.js";
 
@@ -76,42 +77,30 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
           {t.keyShownOnce} <code>{created}</code>
         </p>
       )}
-      <div className="table-scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>{t.name}</th>
-              <th>{t.key}</th>
-              <th>{t.created}</th>
-              <th>{t.status}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.map((key) => (
-              <tr key={key.id}>
-                <td>{key.name}</td>
-                <td>
-                  <code>{key.prefix}…</code>
-                </td>
-                <td>{new Date(key.createdAt).toLocaleString(locale)}</td>
-                <td>
-                  {key.revokedAt ? (
-                    t.revoked
-                  ) : (
-                    <button
-                      type="button"
-                      aria-label={`${t.revoke}: ${key.name}`}
-                      onClick={() => void revoke(key)}
-                    >
-                      {t.revoke}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={[t.name, t.key, t.created, t.status]}>
+        {keys.map((key) => (
+          <tr key={key.id}>
+            <td>{key.name}</td>
+            <td>
+              <code>{key.prefix}…</code>
+            </td>
+            <td>{new Date(key.createdAt).toLocaleString(locale)}</td>
+            <td>
+              {key.revokedAt ? (
+                t.revoked
+              ) : (
+                <button
+                  type="button"
+                  aria-label={`${t.revoke}: ${key.name}`}
+                  onClick={() => void revoke(key)}
+                >
+                  {t.revoke}
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </div>
   );
 }

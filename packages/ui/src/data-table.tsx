@@ -1,0 +1,30 @@
+import type { ReactNode } from "react";
+import { useI18n } from "./i18n.js";
+
+/**
+ * A table of rows under a header row of `columns` (distinct texts), scrolling in its own box when
+ * wider than the screen (a phone) instead of widening the page. With `actions`, a last column for
+ * the rows' buttons, its heading read out but not shown.
+ */
+export function DataTable(props: { columns: string[]; actions?: boolean; children: ReactNode }) {
+  const { t } = useI18n();
+  return (
+    <div className="table-scroll">
+      <table>
+        <thead>
+          <tr>
+            {props.columns.map((column) => (
+              <th key={column}>{column}</th>
+            ))}
+            {props.actions && (
+              <th>
+                <span className="visually-hidden">{t.actions}</span>
+              </th>
+            )}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
