@@ -60,7 +60,7 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     });
     let text = "";
     let chunks = 0;
-    let last: { done: boolean; eval_count?: number } | undefined;
+    let last: { done: boolean; eval_count?: number; load_duration?: number } | undefined;
     for await (const part of stream) {
       text += part.message.content;
       chunks++;
@@ -78,12 +78,15 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
       options: { temperature: 0, num_predict: 6 },
     });
     expect(whole.message.content).toBe(text);
-    // Durations as Ollama splits them: clients take tokens/s from eval_count / eval_duration.
+    // Durations as Ollama splits them: clients take tokens/s from eval_count / eval_duration. The
+    // first chat loaded the model (its load is apart from the prompt's evaluation); the second did not.
     for (const done of [last as unknown as typeof whole, whole]) {
       expect(done.prompt_eval_duration).toBeGreaterThan(0);
       expect(done.eval_duration).toBeGreaterThan(0);
-      expect(done.prompt_eval_duration + done.eval_duration).toBeLessThanOrEqual(done.total_duration);
+      expect(done.load_duration + done.prompt_eval_duration + done.eval_duration).toBe(done.total_duration);
     }
+    expect(last?.load_duration).toBeGreaterThan(1_000_000);
+    expect(whole.load_duration).toBeLessThan(last!.load_duration!);
     expect(whole.done).toBe(true);
   });
 

@@ -40,26 +40,27 @@ const KEPT_LOADED_UNTIL = new Date("9999-12-31T23:59:59.000Z");
 export const HEARTH_VERSION = "0.1.0";
 
 /**
- * The last object of an answer, with Ollama's durations in nanoseconds: the prompt's evaluation up
- * to the first generated part (here with any wait in the queue and a model's load: they are not
- * timed apart), and the generation after it, which clients divide `eval_count` by for tokens/s.
+ * The last object of an answer, with Ollama's durations in nanoseconds: the model's load, the
+ * prompt's evaluation up to the first generated part (with any wait in the queue: not timed apart),
+ * and the generation after it, which clients divide `eval_count` by for tokens/s.
  */
 function doneFields(
   finish: Extract<StreamPart, { type: "finish" }>,
-  startedAt: number,
+  started: { at: number; loadMs: number },
   firstOutputAt: number | undefined,
 ) {
   const end = performance.now();
   const first = firstOutputAt ?? end;
   const nanoseconds = (ms: number) => Math.round(ms * 1e6);
-  const promptEval = nanoseconds(first - startedAt);
+  const load = nanoseconds(Math.min(started.loadMs, first - started.at));
+  const promptEval = Math.max(0, nanoseconds(first - started.at) - load);
   const evaluation = nanoseconds(end - first);
   return {
     done: true,
     done_reason: finish.finishReason === "length" ? "length" : "stop",
     // The sum of its parts, each rounded: never a nanosecond less than they add up to.
-    total_duration: promptEval + evaluation,
-    load_duration: 0,
+    total_duration: load + promptEval + evaluation,
+    load_duration: load,
     prompt_eval_count: finish.usage.promptTokens,
     prompt_eval_duration: promptEval,
     eval_count: finish.usage.completionTokens,
@@ -129,7 +130,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
             ? { tool_calls: answer.toolCalls.map((toolCall) => ({ function: toolCall })) }
             : {}),
         },
-        ...doneFields(answer.finish, startedAt, answer.firstOutputAt),
+        ...doneFields(answer.finish, { at: startedAt, loadMs: answer.started.loadMs }, answer.firstOutputAt),
       };
     }
     let firstOutputAt: number | undefined;
@@ -160,7 +161,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
           await stream.send({
             ...head,
             message: { role: "assistant", content: "" },
-            ...doneFields(part, startedAt, firstOutputAt),
+            ...doneFields(part, { at: startedAt, loadMs: started.loadMs }, firstOutputAt),
           });
       },
       writeError: (stream, error) => stream.send(ollamaErrorBody(error)),
@@ -219,7 +220,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
         created_at: new Date().toISOString(),
         response: answer.text,
         ...(answer.reasoning ? { thinking: answer.reasoning } : {}),
-        ...doneFields(answer.finish, startedAt, answer.firstOutputAt),
+        ...doneFields(answer.finish, { at: startedAt, loadMs: answer.started.loadMs }, answer.firstOutputAt),
       };
     }
     let firstOutputAt: number | undefined;
@@ -236,7 +237,11 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
         else if (part.type === "reasoning-delta")
           await stream.send({ ...head, response: "", thinking: part.text, done: false });
         else if (part.type === "finish")
-          await stream.send({ ...head, response: "", ...doneFields(part, startedAt, firstOutputAt) });
+          await stream.send({
+            ...head,
+            response: "",
+            ...doneFields(part, { at: startedAt, loadMs: started.loadMs }, firstOutputAt),
+          });
       },
       writeError: (stream, error) => stream.send(ollamaErrorBody(error)),
     });

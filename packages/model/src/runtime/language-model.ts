@@ -81,7 +81,8 @@ export interface Usage {
  * token is computed, and any later failure arrives as an `error` part.
  */
 export type StreamPart =
-  | { type: "stream-start" }
+  /** `loadMs`: how long this call waited for the model to load (0 when it was loaded). */
+  | { type: "stream-start"; loadMs?: number }
   | { type: "text-delta"; text: string }
   | { type: "reasoning-delta"; text: string }
   | { type: "tool-call"; toolCall: ToolCall }

@@ -25,6 +25,8 @@ export interface StartedInference {
   cache: "hit" | "miss" | "off";
   /** Where the request first stood in the queue; 0 when it did not wait. */
   queuePosition: number;
+  /** How long the call waited for its model to load, in ms (0 when it was loaded, or answered from cache). */
+  loadMs: number;
   /**
    * The answer. `start` returns once the runtime has accepted the call (its `stream-start`) or, for
    * a runtime that does not say, once the first part exists; errors before that were thrown by `start`.
@@ -85,7 +87,7 @@ export class InferenceService {
     if (cacheable) {
       const hit = cache.get(cacheKey);
       metrics.cache.inc({ model: model.name, result: hit ? "hit" : "miss" });
-      if (hit) return { model, cache: "hit", queuePosition: 0, parts: replay(hit) };
+      if (hit) return { model, cache: "hit", queuePosition: 0, loadMs: 0, parts: replay(hit) };
     }
 
     const admission = await queue.acquire(model.name, request.user, {
@@ -159,6 +161,7 @@ export class InferenceService {
       model,
       cache: cacheable ? "miss" : "off",
       queuePosition: admission.initialPosition,
+      loadMs: !first.done && first.value.type === "stream-start" ? (first.value.loadMs ?? 0) : 0,
       parts: parts(),
     };
   }

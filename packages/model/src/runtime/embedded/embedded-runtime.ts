@@ -432,12 +432,15 @@ export class EmbeddedRuntime implements ModelRuntime {
     };
     /** Once generation has begun, failures are parts of the answer, not errors of the call. */
     let accepted = false;
+    let loadMs = 0;
     const accept = () => {
       accepted = true;
-      queue.push({ type: "stream-start" });
+      queue.push({ type: "stream-start", loadMs });
     };
     try {
+      const loadStarted = performance.now();
       loaded = await this.#load(call.modelId);
+      loadMs = performance.now() - loadStarted;
       sequence = await loaded.acquire();
       if (signal.aborted) {
         queue.push({
