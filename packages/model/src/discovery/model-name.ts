@@ -8,6 +8,3 @@ export function modelNameFromFile(fileName: string): string {
   if (at > 0 && at < base.length - 1) return `${base.slice(0, at)}:${base.slice(at + 1)}`;
   return `${base}:latest`;
 }
-
-// Shared with the web service, whose model access rules must name models as this service does.
-export { normalizeModelName } from "@hearth/contracts";

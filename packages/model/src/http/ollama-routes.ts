@@ -295,10 +295,10 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
 
   app.get("/api/ps", async () => {
     const loaded = catalog.embedded.loadedModels();
-    const listed = new Map((await catalog.list()).map((model) => [model.name, model.description]));
     return {
       models: loaded.map((model) => {
-        const description = listed.get(model.id) ?? { id: model.id };
+        // From what the runtime holds: no listing of the models dir or of upstreams per poll.
+        const description = catalog.embedded.describe(model.id) ?? { id: model.id };
         return {
           name: model.id,
           model: model.id,

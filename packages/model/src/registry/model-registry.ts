@@ -15,9 +15,10 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { normalizeModelName } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import { checkGgufFile } from "../discovery/gguf-validation.js";
-import { modelNameFromFile, normalizeModelName } from "../discovery/model-name.js";
+import { modelNameFromFile } from "../discovery/model-name.js";
 import { downloadBlob, sha256File } from "./blob-download.js";
 import {
   blobUrl,

@@ -1,5 +1,5 @@
+import { normalizeModelName } from "@hearth/contracts";
 import { HearthError, type Logger } from "@hearth/core";
-import { normalizeModelName } from "../discovery/model-name.js";
 import type { EmbeddedRuntime } from "../runtime/embedded/embedded-runtime.js";
 import type { ModelDescription, ModelRuntime } from "../runtime/language-model.js";
 import type { OllamaRuntime } from "../runtime/upstream/ollama-runtime.js";

@@ -35,8 +35,12 @@ export class ThinkSplitter {
         this.#state = "answer";
         continue;
       }
-      if (this.#state === "start") {
+      if (this.#state === "start" || this.#state === "thinking-start") {
+        // Before the answer (or the reasoning) begins: a "<think>" opens the reasoning, or is the
+        // tag the template opened written again by the model; whitespace before reasoning is dropped.
+        const reasoning = this.#state === "thinking-start";
         const trimmed = this.#pending.trimStart();
+        if (reasoning) this.#pending = trimmed;
         if (trimmed.length === 0) return parts;
         if (trimmed.startsWith(OPEN)) {
           this.#pending = trimmed.slice(OPEN.length);
@@ -44,20 +48,7 @@ export class ThinkSplitter {
           continue;
         }
         if (OPEN.startsWith(trimmed)) return parts; // maybe the start of "<think>": wait for more
-        this.#state = "answer";
-        continue;
-      }
-      if (this.#state === "thinking-start") {
-        const trimmed = this.#pending.trimStart();
-        this.#pending = trimmed;
-        if (trimmed.length === 0) return parts;
-        if (trimmed.startsWith(OPEN)) {
-          // The tag the template opened, written again by the model: not reasoning.
-          this.#pending = trimmed.slice(OPEN.length);
-          continue;
-        }
-        if (OPEN.startsWith(trimmed)) return parts; // maybe the start of "<think>": wait for more
-        this.#state = "thinking";
+        this.#state = reasoning ? "thinking" : "answer";
         continue;
       }
       // thinking

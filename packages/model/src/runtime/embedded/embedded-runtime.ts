@@ -438,6 +438,9 @@ export class EmbeddedRuntime implements ModelRuntime {
       queue.push({ type: "stream-start", loadMs });
     };
     try {
+      // A JSON schema the grammar cannot enforce is refused before a model is loaded for it.
+      const format = call.settings.format;
+      const schema = format && format.type !== "json" ? grammarSchema(format.schema) : undefined;
       const loadStarted = performance.now();
       loaded = await this.#load(call.modelId);
       loadMs = performance.now() - loadStarted;
@@ -451,7 +454,7 @@ export class EmbeddedRuntime implements ModelRuntime {
         queue.end();
         return;
       }
-      const result = await this.#generate(loaded, sequence, call, generationSignal, accept, emit);
+      const result = await this.#generate(loaded, sequence, call, schema, generationSignal, accept, emit);
       const rest = stops?.flush();
       if (rest) forward({ type: "text-delta", text: rest });
       flushNow();
@@ -480,6 +483,8 @@ export class EmbeddedRuntime implements ModelRuntime {
     loaded: LoadedModel,
     sequence: LlamaContextSequence,
     call: ModelCall,
+    /** The request's JSON schema as the grammar takes it (grammarSchema). */
+    schema: unknown,
     signal: AbortSignal,
     accept: () => void,
     emit: (part: StreamPart) => void,
@@ -493,7 +498,7 @@ export class EmbeddedRuntime implements ModelRuntime {
         { details: { contextSize } },
       );
     }
-    const grammar = await this.#grammar(call);
+    const grammar = await this.#grammar(call, schema);
     let completionTokens = 0;
     const common = {
       signal,
@@ -614,12 +619,11 @@ export class EmbeddedRuntime implements ModelRuntime {
     return requested === undefined ? room : Math.min(requested, room);
   }
 
-  async #grammar(call: ModelCall): Promise<LlamaGrammar | undefined> {
+  async #grammar(call: ModelCall, schema: unknown): Promise<LlamaGrammar | undefined> {
     const format = call.settings.format;
     if (!format) return undefined;
     const llama = await this.#getLlama();
     if (format.type === "json") return llama.getGrammarFor("json");
-    const schema = grammarSchema(format.schema);
     try {
       return await llama.createGrammarForJsonSchema(schema as never);
     } catch (error) {
