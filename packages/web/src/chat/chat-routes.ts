@@ -4,7 +4,7 @@ import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
 import type { ModelClient } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
-import { type Admission, isServiceFault, type UsageMeter } from "../usage/usage-meter.js";
+import type { Admission, UsageMeter } from "../usage/usage-meter.js";
 import { assertMessageLengths, usageOrEstimate } from "./chat-turn.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
 
@@ -92,7 +92,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
       } catch (error) {
         if (!upstream.signal.aborted) {
           const failure = toHearthError(error);
-          if (sent === "" && isServiceFault(failure.status)) await admission.release();
+          if (sent === "") await admission.failed(failure.status);
           await stream.send({ type: "error", code: failure.code, message: failure.message });
         }
       } finally {

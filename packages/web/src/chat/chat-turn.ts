@@ -5,7 +5,7 @@ import type { Citation, ConversationStore, StoredMessage } from "../conversation
 import { groundTurn, type SearchMode } from "../grounding/grounding.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
 import type { SettingsStore } from "../settings/settings-store.js";
-import { type Admission, isServiceFault, type UsageMeter } from "../usage/usage-meter.js";
+import type { Admission } from "../usage/usage-meter.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
 
 export interface ChatTurnDeps {
@@ -13,7 +13,6 @@ export interface ChatTurnDeps {
   knowledge: KnowledgeClient;
   search: SearchClient;
   conversations: ConversationStore;
-  usage: UsageMeter;
   settings: SettingsStore;
   /** The sensitive-word filter on user input and model output. */
   contentFilter: ContentFilter;
@@ -108,7 +107,7 @@ export async function runChatTurn(
     if (!upstream.signal.aborted) {
       const failure = toHearthError(caught);
       // Nothing answered, by the service's fault (the model service down or too busy): not counted.
-      if (!content && !reasoning && isServiceFault(failure.status)) await input.admission.release();
+      if (!content && !reasoning) await input.admission.failed(failure.status);
       status = content ? "interrupted" : "error";
       error = failure.message;
       await stream.send({ type: "error", code: failure.code, message: failure.message });
@@ -135,7 +134,6 @@ export async function runChatTurn(
   }
 }
 
-/** About four characters a token: used when an interrupted stream never reported usage. */
 /** Refuses (413 MESSAGE_TOO_LONG) when any of a request's message texts is over `limit` characters. */
 export function assertMessageLengths(texts: Iterable<string>, limit: number): void {
   for (const text of texts)

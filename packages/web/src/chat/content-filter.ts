@@ -126,13 +126,8 @@ export class ContentFilter {
   }
 
   /** Refuses (CONTENT_BLOCKED) a user's message that holds a blocked word, when input filtering is on. */
-  async checkInput(text: string): Promise<void> {
-    const settings = await this.#current();
-    // No word listed: nothing to find (the text is not even normalised).
-    if (!settings.applyToInput || this.#filter.longestWord === 0) return;
-    const verdict = this.#filter.check(text);
-    if (verdict.blocked || verdict.dropped)
-      throw new HearthError("CONTENT_BLOCKED", "The message contains a blocked word");
+  checkInput(text: string): Promise<void> {
+    return this.checkInputs([text]);
   }
 
   /**
@@ -141,7 +136,14 @@ export class ContentFilter {
    * prompt or an earlier turn it wrote itself. Each text is checked on its own.
    */
   async checkInputs(texts: Iterable<string>): Promise<void> {
-    for (const text of texts) await this.checkInput(text);
+    const settings = await this.#current();
+    // No word listed: nothing to find (the texts are not even normalised).
+    if (!settings.applyToInput || this.#filter.longestWord === 0) return;
+    for (const text of texts) {
+      const verdict = this.#filter.check(text);
+      if (verdict.blocked || verdict.dropped)
+        throw new HearthError("CONTENT_BLOCKED", "The message contains a blocked word");
+    }
   }
 
   /** The maskers for one answer; undefined when output filtering is off or no word is listed. */

@@ -1,13 +1,12 @@
 import { type HearthConfig, HearthError, ReplyStream } from "@hearth/core";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
-import type { CurrentUser } from "../accounts/account-store.js";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
 import { assertMessageLengths, type ChatTurnDeps, runChatTurn } from "../chat/chat-turn.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import type { ModelAccess } from "../models/model-access.js";
-import type { Admission } from "../usage/usage-meter.js";
+import type { UsageMeter } from "../usage/usage-meter.js";
 import { exportMarkdown } from "./conversation-store.js";
 
 const grounding = {
@@ -19,6 +18,7 @@ interface Deps extends ChatTurnDeps {
   config: HearthConfig;
   modelAccess: ModelAccess;
   knowledgeAccess: KnowledgeAccess;
+  usage: UsageMeter;
 }
 
 /** Conversations: list, search, rename, delete, export; send, edit and resend, regenerate (SSE). */
@@ -102,25 +102,12 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       .send(exportMarkdown(conversation, messages));
   });
 
-  const prepare = async (
-    userId: string,
-    model: string,
-    knowledgeBaseIds: string[],
-    request: { user?: unknown },
-  ) => {
+  const prepare = async (model: string, knowledgeBaseIds: string[], request: { user?: unknown }) => {
     const user = currentUser(request as never);
     await deps.modelAccess.assertAllowed(user, model);
     for (const id of knowledgeBaseIds) await deps.knowledgeAccess.assert(user, id, "read");
-    void userId;
     return user;
   };
-
-  /**
-   * Counts a turn against the user's quota before anything is stored (QUOTA_EXCEEDED leaves the
-   * conversation as it was), then runs it (UsageMeter.metered).
-   */
-  const counted = (user: CurrentUser, model: string, turn: (admission: Admission) => Promise<void>) =>
-    deps.usage.metered(user, { model }, turn);
 
   const answer = async (reply: FastifyReply, input: Parameters<typeof runChatTurn>[1]) => {
     const stream = new ReplyStream(reply, "sse");
@@ -133,7 +120,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const conversation = await store.get(user.id, id);
     const body = messageBody.parse(request.body);
     assertMessageLengths([body.content], deps.config.web.maxMessageChars);
-    await prepare(user.id, body.model, body.knowledgeBaseIds, request);
+    await prepare(body.model, body.knowledgeBaseIds, request);
     await deps.contentFilter.checkInput(body.content);
     let history = await store.messages(user.id, id);
     const edited = body.editMessageId
@@ -141,7 +128,8 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       : undefined;
     if (body.editMessageId && !edited)
       throw new HearthError("MESSAGE_NOT_FOUND", "No such user message in this conversation");
-    await counted(user, body.model, async (admission) => {
+    // Counted before anything is stored: QUOTA_EXCEEDED leaves the conversation as it was.
+    await deps.usage.metered(user, { model: body.model }, async (admission) => {
       if (edited) {
         await store.truncateFrom(id, edited.seq);
         history = history.filter((m) => m.seq < edited.seq);
@@ -172,13 +160,14 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const { id } = request.params as { id: string };
     await store.get(user.id, id);
     const body = z.strictObject({ model: z.string().min(1).max(200), ...grounding }).parse(request.body);
-    await prepare(user.id, body.model, body.knowledgeBaseIds, request);
+    await prepare(body.model, body.knowledgeBaseIds, request);
     const history = await store.messages(user.id, id);
     const lastUser = history.map((m) => m.role).lastIndexOf("user");
     if (lastUser === -1) throw new HearthError("MESSAGE_NOT_FOUND", "There is no message to answer again");
     const kept = history.slice(0, lastUser + 1);
     const next = history[lastUser + 1];
-    await counted(user, body.model, async (admission) => {
+    // Counted before anything is stored: QUOTA_EXCEEDED leaves the conversation as it was.
+    await deps.usage.metered(user, { model: body.model }, async (admission) => {
       if (next) await store.truncateFrom(id, next.seq);
       await answer(reply, {
         user,

@@ -243,14 +243,6 @@ export class ConversationStore {
       .where("seq", ">=", seq)
       .execute();
   }
-
-  async updateContent(messageId: string, content: string) {
-    await this.db
-      .updateTable("messages")
-      .set({ content, content_folded: searchCopy(content) })
-      .where("id", "=", messageId)
-      .execute();
-  }
 }
 
 export function exportMarkdown(

@@ -8,13 +8,14 @@ import { groundTurn } from "../grounding/grounding.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { type RelayOptions, UpstreamEndpoint } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
-import { type Admission, isServiceFault } from "../usage/usage-meter.js";
+import type { Admission, UsageMeter } from "../usage/usage-meter.js";
 import { TailBytes } from "./tail-bytes.js";
 
 interface Deps extends ChatTurnDeps {
   config: HearthConfig;
   modelAccess: ModelAccess;
   knowledgeAccess: KnowledgeAccess;
+  usage: UsageMeter;
 }
 
 /** OpenAI's request, tolerant of fields we pass on, plus Hearth's documented extras. */
@@ -141,7 +142,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         const text = await unlessGone(response.text());
         if (text === undefined) return reply.hijack();
         if (status >= 300) {
-          if (isServiceFault(status)) await admission.release();
+          await admission.failed(status);
           reply.code(status >= 500 ? 502 : status);
           return reply.type("application/json").send(text);
         }

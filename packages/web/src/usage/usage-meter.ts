@@ -103,7 +103,7 @@ export class UsageMeter {
 
   /**
    * Runs a request under an admission: counted from its start; not counted when it fails by the
-   * service's fault (`isServiceFault`) before answering; settled with no tokens when `run` did
+   * service's fault before answering (`Admission.failed`); settled with no tokens when `run` did
    * not settle it (a request refused or failed before the model answered).
    */
   async metered<T>(
@@ -115,7 +115,7 @@ export class UsageMeter {
     try {
       return await run(counted);
     } catch (error) {
-      if (isServiceFault(toHearthError(error).status)) await counted.release();
+      await counted.failed(toHearthError(error).status);
       throw error;
     } finally {
       await counted.settle(NO_TOKENS);
@@ -153,8 +153,13 @@ export class UsageMeter {
 export interface Admission {
   /** The request's tokens (only the first of `settle` and `release` counts). */
   settle(tokens: Tokens): Promise<void>;
-  /** The request failed by the service's fault before any answer: it is not counted. */
-  release(): Promise<void>;
+  /**
+   * The request failed with `status` before any answer: when that was the service's fault (the
+   * model service or an upstream down, broken or too busy: 5xx, or 429 from its queue), it is not
+   * counted against the user's quota (clients such as the openai SDK retry them, which would count
+   * thrice); otherwise it counts, with no tokens.
+   */
+  failed(status: number): Promise<void>;
 }
 
 interface Tokens {
@@ -175,16 +180,10 @@ function admission(
     settled = true;
     await step().catch(() => {});
   };
-  return { settle: (tokens) => once(() => write(tokens)), release: () => once(forget) };
-}
-
-/**
- * Whether a failed request was the service's fault, not the user's: the model service or an
- * upstream down, broken or too busy (5xx, 429 from its queue). Such a request is not counted
- * against the user's quota (clients such as the openai SDK retry them, which would count thrice).
- */
-export function isServiceFault(status: number): boolean {
-  return status >= 500 || status === 429;
+  return {
+    settle: (tokens) => once(() => write(tokens)),
+    failed: (status) => (status >= 500 || status === 429 ? once(forget) : Promise.resolve()),
+  };
 }
 
 /** A settled request's token columns. */
