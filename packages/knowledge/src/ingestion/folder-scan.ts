@@ -60,7 +60,8 @@ export async function scanFolder(
       const relativePath = relativeOf(root, path);
       try {
         const link = await lstat(path);
-        if (link.isSymbolicLink() && data !== undefined && isWithin(await realpath(path), data)) {
+        const linkTarget = link.isSymbolicLink() ? await realpath(path) : undefined;
+        if (linkTarget !== undefined && data !== undefined && isWithin(linkTarget, data)) {
           problems.push({
             relativePath,
             code: "WATCH_FOLDER_IN_DATA_DIR",
@@ -68,9 +69,9 @@ export async function scanFolder(
           });
           continue;
         }
-        const info = link.isSymbolicLink() ? await stat(path) : link;
+        const info = linkTarget !== undefined ? await stat(path) : link;
         if (info.isDirectory()) {
-          const real = await realpath(path);
+          const real = linkTarget ?? (await realpath(path));
           if (ancestors.has(real)) {
             problems.push({
               relativePath,

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import type { IngestionJob, JobEvent, KnowledgeDocument } from "@hearth/contracts";
 import { HearthError, isHearthError, type Logger } from "@hearth/core";
@@ -25,7 +24,7 @@ import { displayName, validateFileName } from "./file-name.js";
 import { assertWatchableFolder, scanFolder } from "./folder-scan.js";
 import type { IngestionMetrics } from "./ingestion-metrics.js";
 import { JobScheduler } from "./job-scheduler.js";
-import { fetchDocument } from "./url-fetch.js";
+import { fetchDocument, urlDocumentName } from "./url-fetch.js";
 
 export interface IngestionOptions extends PipelineSettings {
   maxUploadBytes: number;
@@ -192,11 +191,8 @@ export class IngestionService {
     const { store } = this.#deps;
     store.getKnowledgeBase(knowledgeBaseId);
     const parsed = new URL(url);
-    // Named as fetchDocument will name it: the last path segment, separators and controls as "_".
-    const name = (decodeURIComponent(basename(parsed.pathname)) || parsed.hostname).replace(
-      /[/\\\u0000-\u001f]/g,
-      "_",
-    );
+    // Named as fetchDocument will name it, before the answer's type adds an extension.
+    const name = urlDocumentName(parsed);
     const document = store.upsertDocument({
       knowledgeBaseId,
       name,

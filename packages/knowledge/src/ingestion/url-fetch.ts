@@ -272,7 +272,7 @@ export async function fetchDocument(
     .split(";")[0]!
     .trim()
     .toLowerCase();
-  let name = decodeURIComponent(basename(parsed.pathname)) || parsed.hostname;
+  let name = urlDocumentName(parsed);
   const extension = EXTENSION_BY_TYPE[contentType];
   if (
     extension &&
@@ -281,8 +281,16 @@ export async function fetchDocument(
   )
     name += extension;
   return {
-    name: name.replace(/[/\\\u0000-\u001f]/g, "_"),
+    name,
     bytes: Buffer.concat(parts),
     contentType: contentType || "application/octet-stream",
   };
+}
+
+/**
+ * A document's name for a URL, before its type is known: the last path segment (the host for a
+ * bare address), with separators and control characters as "_".
+ */
+export function urlDocumentName(url: URL): string {
+  return (decodeURIComponent(basename(url.pathname)) || url.hostname).replace(/[/\\\u0000-\u001f]/g, "_");
 }

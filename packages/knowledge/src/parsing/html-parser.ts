@@ -21,8 +21,9 @@ export function parseHtml(html: string): ParsedDocument {
   for (const element of document.querySelectorAll(NOISE)) element.remove();
   const pageTitle = document.querySelector("title")?.textContent?.trim() || undefined;
   const body = document.body as unknown as Element | null;
-  const container = body ? mainContainer(body) : null;
-  const reference = container ? textLength(container) : body ? mainTextLength(body) : 0;
+  const total = body ? mainTextLength(body) : 0;
+  const container = body ? mainContainer(body, total) : null;
+  const reference = container ? textLength(container) : total;
   let root = readabilityContent(document as unknown as Document);
   if (!root || textLength(root) < reference * 0.7) {
     if (container) root = container;
@@ -36,19 +37,19 @@ export function parseHtml(html: string): ParsedDocument {
   if (root) {
     // A main container can leave the page's h1 out (Asciidoctor puts it in div#header).
     const pageHeading = (body?.querySelector("h1")?.textContent ?? "").replace(/\s+/g, " ").trim();
-    const kept = Array.from(root.querySelectorAll("h1, h2, h3, h4, h5, h6")).map((heading) =>
-      (heading.textContent ?? "").replace(/\s+/g, " ").trim(),
-    );
-    if (root === container && pageHeading && !kept.includes(pageHeading))
-      blocks.push({ kind: "heading", level: 1, text: pageHeading });
+    if (root === container && pageHeading) {
+      const kept = Array.from(root.querySelectorAll("h1, h2, h3, h4, h5, h6")).map((heading) =>
+        (heading.textContent ?? "").replace(/\s+/g, " ").trim(),
+      );
+      if (!kept.includes(pageHeading)) blocks.push({ kind: "heading", level: 1, text: pageHeading });
+    }
     collect(root, blocks);
   }
   return { title: pageTitle, blocks };
 }
 
-/** The page's declared main content, when it has one with most of the page's text. */
-function mainContainer(body: Element): Element | null {
-  const total = mainTextLength(body);
+/** The page's declared main content, when it has one with most of the page's `total` main text. */
+function mainContainer(body: Element, total: number): Element | null {
   if (total === 0) return null;
   const holdsMost = (element: Element | null | undefined, share: number) =>
     element && textLength(element) >= total * share ? element : null;
