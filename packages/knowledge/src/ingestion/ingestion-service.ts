@@ -574,13 +574,8 @@ export class IngestionService {
     if (!document?.indexedHash) return undefined;
     store.setDocumentStatus(documentId, "indexed");
     const previous = document.indexedHash.split(":")[0]!;
-    const pendingElsewhere = store
-      .unfinishedJobs()
-      .some(
-        (job) =>
-          job.id !== jobId &&
-          job.documents.some((entry) => entry.documentId === documentId && !TERMINAL.has(entry.status)),
-      );
+    // One query, not every unfinished job loaded whole for each cancelled document.
+    const pendingElsewhere = store.hasPendingWork(documentId, jobId, TERMINAL);
     if (!document.contentHash || document.contentHash === previous || pendingElsewhere)
       return { discard: null };
     store.restoreIndexedContent(documentId, previous);
