@@ -4,7 +4,7 @@ import { citationLabels } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
 import { Markdown } from "./markdown.js";
 import { ModelGuidance } from "./model-guidance.js";
-import { ActionError, errorText } from "./use-action.js";
+import { ActionError, errorCode, errorText } from "./use-action.js";
 
 export interface ChatMessage {
   id?: string;
@@ -460,18 +460,15 @@ export function ChatView(props: {
           setMessages(before);
           setSendError(error);
         }
-      } else
+      } else {
+        const code = errorCode(error);
         update((message) => ({
           ...message,
           status: "error",
           error: (error as Error).message,
-          // A fetch that lost its connection throws a TypeError: the network error, translated.
-          ...(error instanceof ApiError
-            ? { errorCode: error.code }
-            : error instanceof TypeError
-              ? { errorCode: "NETWORK_ERROR" }
-              : {}),
+          ...(code ? { errorCode: code } : {}),
         }));
+      }
     } finally {
       if (generation.current === mine) {
         // Focus on the Stop button (about to go) comes back to the composer once it has gone; focus

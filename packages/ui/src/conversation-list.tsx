@@ -204,9 +204,8 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
                   <div className="item-menu-actions">
                     <button
                       type="button"
-                      onClick={(event) => {
-                        // A menu closes once an item is chosen.
-                        event.currentTarget.closest("details")?.removeAttribute("open");
+                      onClick={() => {
+                        // The menu goes with it: it is not shown while the item is renamed.
                         setRenaming(item.id);
                         setTitle(item.title);
                       }}

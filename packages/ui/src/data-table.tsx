@@ -2,7 +2,7 @@ import type { ReactNode } from "react";
 import { useI18n } from "./i18n.js";
 
 /**
- * A table of rows under a header row of `columns` (distinct texts), scrolling in its own box when
+ * A table of rows under a header row of `columns`, scrolling in its own box when
  * wider than the screen (a phone) instead of widening the page. With `actions`, a last column for
  * the rows' buttons, its heading read out but not shown.
  */
@@ -13,8 +13,9 @@ export function DataTable(props: { columns: string[]; actions?: boolean; childre
       <table>
         <thead>
           <tr>
-            {props.columns.map((column) => (
-              <th key={column}>{column}</th>
+            {props.columns.map((column, index) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: the columns are fixed per table, and texts may repeat (a group named "Role")
+              <th key={index}>{column}</th>
             ))}
             {props.actions && (
               <th>

@@ -1,5 +1,6 @@
 /** Text the pages show for what the services answer, in the reader's language (pure: unit-tested). */
 import { fill, type Messages } from "./i18n.js";
+import { errorText } from "./use-action.js";
 
 /** One line of a model pull's NDJSON progress (the Ollama shape; `error` when it failed). */
 export interface PullStep {
@@ -17,8 +18,7 @@ export interface PullStep {
  */
 export function pullStepText(t: Messages, step: PullStep): string {
   if (step.error) {
-    const known = step.code ? t.errorCodes[step.code] : undefined;
-    return `${t.error}: ${known ?? `${t.errorCodes.MODEL_PULL_FAILED} (${step.error})`}`;
+    return `${t.error}: ${errorText(t, step.code, `${t.errorCodes.MODEL_PULL_FAILED} (${step.error})`)}`;
   }
   const status = step.status ?? "";
   const file = /^(downloading|pulling) (.+)$/.exec(status);
@@ -27,7 +27,7 @@ export function pullStepText(t: Messages, step: PullStep): string {
   else if (status.startsWith("verifying")) text = t.pullStatuses.verifying;
   else if (status === "writing manifest") text = t.pullStatuses.writing;
   else if (status === "success") text = t.pullStatuses.success;
-  else if (file) text = fill(t.pullStatuses[file[1] as "downloading" | "pulling"], { file: file[2]! });
+  else if (file) text = fill(t.pullStatuses.downloading, { file: file[2]! });
   const percent = step.total ? ` ${Math.round(((step.completed ?? 0) / step.total) * 100)}%` : "";
   return `${text}${percent}`;
 }

@@ -236,7 +236,6 @@ const en = {
   pullStatuses: {
     manifest: "Reading the manifest",
     downloading: "Downloading {file}",
-    pulling: "Downloading {file}",
     verifying: "Verifying the download",
     writing: "Saving",
     success: "Done",
@@ -520,7 +519,6 @@ const zhCN: Messages = {
   pullStatuses: {
     manifest: "正在读取清单",
     downloading: "正在下载 {file}",
-    pulling: "正在下载 {file}",
     verifying: "正在校验下载的文件",
     writing: "正在保存",
     success: "完成",

@@ -8,13 +8,18 @@ export function errorText(t: Messages, code: string | undefined, message: string
 }
 
 /**
- * Any caught error in the reader's language: the service's by its code (see errorText); a fetch
- * that got no answer at all (a TypeError) as the network error; anything else by its message.
+ * The code of a caught error: the service's own, or NETWORK_ERROR for a fetch that got no answer
+ * at all (a TypeError); undefined for anything else.
  */
+export function errorCode(error: unknown): string | undefined {
+  if (error instanceof ApiError) return error.code;
+  if (error instanceof TypeError) return "NETWORK_ERROR";
+  return undefined;
+}
+
+/** Any caught error in the reader's language: by its code where it has one (see errorText), else by its message. */
 export function errorMessage(t: Messages, error: unknown): string {
-  if (error instanceof ApiError) return errorText(t, error.code, error.message);
-  if (error instanceof TypeError) return errorText(t, "NETWORK_ERROR", error.message);
-  return error instanceof Error ? error.message : String(error);
+  return errorText(t, errorCode(error), error instanceof Error ? error.message : String(error));
 }
 
 /** An error as the reader sees it (see errorMessage), after the word for error. */
