@@ -1,10 +1,10 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
-import { citationLabels } from "./display-text.js";
+import { citationLabels, errorText } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
 import { Markdown } from "./markdown.js";
 import { ModelGuidance } from "./model-guidance.js";
-import { ActionError, errorCode, errorText } from "./use-action.js";
+import { ActionError, errorCode } from "./use-action.js";
 
 export interface ChatMessage {
   id?: string;

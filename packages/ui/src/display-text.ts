@@ -1,6 +1,10 @@
 /** Text the pages show for what the services answer, in the reader's language (pure: unit-tested). */
 import { fill, type Messages } from "./i18n.js";
-import { errorText } from "./use-action.js";
+
+/** An error's code as text in the reader's language where the code is known, else the service's message. */
+export function errorText(t: Messages, code: string | undefined, message: string): string {
+  return (code && t.errorCodes[code]) || message;
+}
 
 /** One line of a model pull's NDJSON progress (the Ollama shape; `error` when it failed). */
 export interface PullStep {

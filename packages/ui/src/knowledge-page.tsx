@@ -1,8 +1,9 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, csrfHeader } from "./api.js";
 import { DataTable } from "./data-table.js";
+import { errorText } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
-import { ActionError, errorMessage, errorText, useAction } from "./use-action.js";
+import { ActionError, errorMessage, useAction } from "./use-action.js";
 
 interface KnowledgeBase {
   id: string;

@@ -1,11 +1,7 @@
 import { useCallback, useState } from "react";
 import { ApiError } from "./api.js";
+import { errorText } from "./display-text.js";
 import { type Messages, useI18n } from "./i18n.js";
-
-/** An error's code as text in the reader's language where the code is known, else the service's message. */
-export function errorText(t: Messages, code: string | undefined, message: string): string {
-  return (code && t.errorCodes[code]) || message;
-}
 
 /**
  * The code of a caught error: the service's own, or NETWORK_ERROR for a fetch that got no answer
