@@ -3,7 +3,7 @@ import {
   type FakeModelService,
   startFakeModelService,
 } from "../../packages/web/test/support/fake-model-service.js";
-import { signIn } from "../../packages/web/test/support/web-client.js";
+import { setFilterWords, signIn } from "../../packages/web/test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
 import {
   type Browser,
@@ -230,15 +230,7 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
   it("leaves no empty conversation behind a refused first message", async () => {
     const { page } = desk;
     const admin = await signIn(web.app, "root");
-    const settings = async (words: string[]) => {
-      const response = await web.app.inject({
-        method: "PATCH",
-        url: "/api/admin/settings",
-        headers: admin.headers,
-        payload: { filter: { words, applyToInput: true, applyToOutput: true } },
-      });
-      expect(response.statusCode).toBe(200);
-    };
+    const settings = (words: string[]) => setFilterWords(web.app, admin, words);
     const conversations = async () =>
       (
         await web.db

@@ -10,7 +10,7 @@ import {
   type FakeModelService,
   startFakeModelService,
 } from "../../packages/web/test/support/fake-model-service.js";
-import { signIn } from "../../packages/web/test/support/web-client.js";
+import { setFilterWords, signIn } from "../../packages/web/test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
 import {
   type Browser,
@@ -345,15 +345,7 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
   it("gives a refused message back, saying why in the reader's language", async () => {
     const { page } = alice;
     const session = await signIn(web.app, "alice");
-    const settings = async (words: string[]) => {
-      const response = await web.app.inject({
-        method: "PATCH",
-        url: "/api/admin/settings",
-        headers: session.headers,
-        payload: { filter: { words, applyToInput: true, applyToOutput: true } },
-      });
-      expect(response.statusCode).toBe(200);
-    };
+    const settings = (words: string[]) => setFilterWords(web.app, session, words);
     await settings(["forbidden"]);
     try {
       await page.getByRole("link", { name: "Chat", exact: true }).click();

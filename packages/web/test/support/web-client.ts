@@ -72,6 +72,18 @@ export async function createApiKey(app: FastifyInstance, session: Session, name 
   return (response.json() as { key: string }).key;
 }
 
+/** An admin sets the sensitive-word list, applied to input and output. */
+export async function setFilterWords(app: FastifyInstance, admin: Session, words: string[]): Promise<void> {
+  const response = await app.inject({
+    method: "PATCH",
+    url: "/api/admin/settings",
+    headers: admin.headers,
+    payload: { filter: { words, applyToInput: true, applyToOutput: true } },
+  });
+  if (response.statusCode !== 200)
+    throw new Error(`setting the word list failed: ${response.statusCode} ${response.body}`);
+}
+
 function sessionFrom(setCookie: string | string[] | undefined, userId: string): Session {
   const cookies = [setCookie ?? []].flat().map((c) => c.split(";")[0]!);
   const csrf = cookies.find((c) => c.startsWith("hearth_csrf="))!.slice("hearth_csrf=".length);
