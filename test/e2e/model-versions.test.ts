@@ -118,7 +118,9 @@ describe("model versions and rollback through the web service", () => {
       const tags = (await (await fetch(`${model.url}/api/tags`)).json()) as {
         models: Array<{ name: string; digest: string }>;
       };
-      expect(tags.models.find((m) => m.name === "tiny:latest")?.digest).toBe(registryServer.digestOf(first));
+      expect(`sha256:${tags.models.find((m) => m.name === "tiny:latest")?.digest}`).toBe(
+        registryServer.digestOf(first),
+      );
       const entry = await web.db
         .selectFrom("audit_log")
         .selectAll()

@@ -86,7 +86,8 @@ describe("model registry routes", () => {
     });
     expect(rolled.model.version).toBe("1.0.0");
     const tags = await ollama.list();
-    expect(tags.models.find((model) => model.name === "tiny:latest")?.digest).toBe(
+    // Listed as Ollama lists digests: the hex alone.
+    expect(`sha256:${tags.models.find((model) => model.name === "tiny:latest")?.digest}`).toBe(
       registryServer.digestOf(first),
     );
     // Nothing before 1.0.0: MODEL_VERSION_NOT_FOUND, and the current version is untouched.

@@ -68,6 +68,11 @@ function doneFields(
   };
 }
 
+/** A digest as Ollama lists it: the hex alone (the registry's and our own API's keep "sha256:"). */
+function ollamaDigest(digest: string | undefined): string {
+  return digest?.replace(/^sha256:/, "") ?? "";
+}
+
 /** Ollama's API (https://github.com/ollama/ollama/blob/main/docs/api.md). */
 export function registerOllamaRoutes(app: FastifyInstance, service: ModelServiceContext): void {
   const { inference, catalog, shutdownSignal } = service;
@@ -82,7 +87,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
         model: name,
         modified_at: (description.modifiedAt ?? new Date(0)).toISOString(),
         size: description.sizeBytes ?? 0,
-        digest: description.digest ?? "",
+        digest: ollamaDigest(description.digest),
         details: ollamaModelDetails(description),
       })),
     };
@@ -304,7 +309,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
           model: model.id,
           size: model.sizeBytes,
           size_vram: 0,
-          digest: description.digest ?? "",
+          digest: ollamaDigest(description.digest),
           details: ollamaModelDetails(description),
           // Kept loaded for good (keep_alive -1): a far date every client's parser takes (JavaScript's
           // largest, year 275760, is refused by Go's and Python's).
