@@ -26,6 +26,8 @@ export interface TinyGgufOptions {
   seed?: number;
   /** A Jinja chat template, stored as `tokenizer.chat_template`; omitted from the file when not given. */
   chatTemplate?: string;
+  /** The context it was "trained" on, `llama.context_length` (default 512): the most a context may hold. */
+  contextLength?: number;
 }
 
 // --- Hyperparameters -------------------------------------------------------------------------------
@@ -316,7 +318,7 @@ export function tinyGgufBytes(options: TinyGgufOptions = {}): Uint8Array {
     ["general.name", { type: "string", value: "hearth-tiny" }],
     // 32 is the default, written anyway so readers need not assume it.
     ["general.alignment", { type: "u32", value: ALIGNMENT }],
-    ["llama.context_length", { type: "u32", value: CONTEXT_LENGTH }],
+    ["llama.context_length", { type: "u32", value: options.contextLength ?? CONTEXT_LENGTH }],
     ["llama.embedding_length", { type: "u32", value: N_EMBD }],
     ["llama.block_count", { type: "u32", value: N_LAYER }],
     ["llama.feed_forward_length", { type: "u32", value: N_FF }],

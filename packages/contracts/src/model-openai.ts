@@ -69,7 +69,12 @@ export const openAiChatRequestSchema = z.looseObject({
   max_completion_tokens: positiveInt.nullish(),
   response_format: openAiResponseFormatSchema.nullish(),
   tools: z.array(openAiToolSchema).nullish(),
-  tool_choice: z.unknown().optional(),
+  tool_choice: z
+    .union([
+      z.enum(["none", "auto", "required"]),
+      z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: z.string().min(1) }) }),
+    ])
+    .nullish(),
   reasoning_effort: z.string().nullish(),
   // Refused rather than ignored: a client asking for them would read `logprobs: null` as none exist.
   logprobs: z.literal(false, { error: "logprobs are not supported" }).nullish(),

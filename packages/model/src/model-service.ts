@@ -9,6 +9,7 @@ import { registerOriginPolicy } from "./http/origin-policy.js";
 import { registerRegistryRoutes } from "./http/registry-routes.js";
 import type { ModelServiceContext } from "./http/service-context.js";
 import { ModelRegistry } from "./registry/model-registry.js";
+import { templateOffersTools, templateThinks } from "./runtime/embedded/chat-template.js";
 import { EmbeddedRuntime } from "./runtime/embedded/embedded-runtime.js";
 import { OllamaRuntime } from "./runtime/upstream/ollama-runtime.js";
 import { OpenAiCompatibleRuntime } from "./runtime/upstream/openai-compatible-runtime.js";
@@ -158,19 +159,19 @@ async function describeModel(model: CatalogModel, presets: ModelPreset[]): Promi
   const description = model.description;
   const gguf =
     model.runtime instanceof EmbeddedRuntime ? model.runtime.ggufMetadata(model.modelId) : undefined;
-  const template = gguf?.template ?? "";
+  const template = gguf?.template;
   const preset = findPreset(model.name, presets);
   const capabilities = ["completion"];
   if (model.runtime.embed) capabilities.push("embedding");
-  if (/tools/.test(template)) capabilities.push("tools");
-  if (preset?.impliedThinkOpen || /<think>/.test(template)) capabilities.push("thinking");
+  if (templateOffersTools(template)) capabilities.push("tools");
+  if (preset?.impliedThinkOpen || templateThinks(template)) capabilities.push("thinking");
   return {
     modelfile: "",
     parameters: [
       ...(preset?.temperature !== undefined ? [`temperature ${preset.temperature}`] : []),
       ...(preset?.topP !== undefined ? [`top_p ${preset.topP}`] : []),
     ].join("\n"),
-    template,
+    template: template ?? "",
     details: ollamaModelDetails(description),
     model_info: gguf?.info ?? {
       "general.architecture": description.family ?? "",

@@ -288,7 +288,11 @@ describe("admission queue over HTTP", () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 100));
     await reader.cancel();
-    const text = await (await waiting).text();
+    const queued = await waiting;
+    // Its headers went out while it waited: they say where it stood and that it was no cached answer.
+    expect(queued.headers.get("x-hearth-queue-position")).toBe("1");
+    expect(queued.headers.get("x-hearth-cache")).toBe("off");
+    const text = await queued.text();
     expect(text.startsWith(": queue position 1")).toBe(true);
     expect(text).toContain("data: [DONE]");
   });
@@ -327,6 +331,27 @@ describe("Ollama model endpoints", () => {
       models: Array<{ name: string }>;
     };
     expect(after.models.map((model) => model.name)).not.toContain("tiny:latest");
+  });
+
+  it("holds a cached answer's keep_alive too: 0 unloads the model the answer did not need", async () => {
+    const ask = {
+      model: "tiny",
+      prompt: "the cat",
+      raw: true,
+      stream: false,
+      options: { temperature: 0, num_predict: 2 },
+    };
+    expect((await post("/api/generate", { ...ask, keep_alive: "5m" })).headers.get("x-hearth-cache")).toBe(
+      "miss",
+    );
+    const hit = await post("/api/generate", { ...ask, keep_alive: 0 });
+    expect(hit.headers.get("x-hearth-cache")).toBe("hit");
+    await hit.text();
+    const loadedNames = async () =>
+      (
+        (await (await fetch(`${service.url}/api/ps`)).json()) as { models: Array<{ name: string }> }
+      ).models.map((model) => model.name);
+    await expect.poll(loadedNames, { timeout: 2000 }).not.toContain("tiny:latest");
   });
 
   it("embeds through /api/embed, /api/embeddings and /v1/embeddings", async () => {
@@ -502,6 +527,41 @@ describe("tool calls (Ollama upstream, recorded from Ollama's docs)", () => {
     for await (const part of await ollama.chat({ ...request, stream: true }))
       for (const call of part.message.tool_calls ?? []) streamed.push(call.function);
     expect(streamed).toEqual([expectedCall]);
+  });
+
+  it("passes a forced call (tool_choice) to an OpenAI-compatible server as sent", async () => {
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    await openai.chat.completions.create({
+      model: "vllm/meta-llama/Llama-3.2-1B-Instruct",
+      messages: question,
+      tools: [weatherTool],
+      tool_choice: { type: "function", function: { name: "get_current_weather" } },
+    });
+    const sent = replayVllm.requests.at(-1) as { tools: unknown[]; tool_choice: unknown };
+    expect(sent.tool_choice).toEqual({ type: "function", function: { name: "get_current_weather" } });
+    expect(sent.tools).toHaveLength(1);
+  });
+
+  it("asks Ollama, which has no tool_choice, for a forced call as JSON held to the call's schema", async () => {
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    await openai.chat.completions.create({
+      model: "llama3.2",
+      messages: question,
+      tools: [weatherTool],
+      tool_choice: "required",
+    });
+    const sent = replayOllama.requests.at(-1) as {
+      tools?: unknown;
+      format: { properties: { name: { const: string }; arguments: unknown } };
+      messages: Array<{ role: string; content: string }>;
+    };
+    expect(sent.tools).toBeUndefined();
+    expect(sent.format.properties.name.const).toBe("get_current_weather");
+    expect(sent.format.properties.arguments).toEqual(weatherTool.function.parameters);
+    expect(sent.messages[0]).toMatchObject({
+      role: "system",
+      content: expect.stringContaining("get_current_weather"),
+    });
   });
 });
 

@@ -41,6 +41,10 @@ export const ERROR_CODES = {
     status: 400,
     summary: "The prompt and requested tokens do not fit the model's context window.",
   },
+  TOOLS_NOT_SUPPORTED: {
+    status: 400,
+    summary: "Tools were offered to a model whose chat template cannot show them to it.",
+  },
   UPSTREAM_UNAVAILABLE: {
     status: 502,
     summary:

@@ -104,6 +104,29 @@ function usageChunk(
   return { id, object, created, model, choices: [], usage: usageOf(usage) };
 }
 
+/** The tools offered and whether one must be called (`tool_choice`), checked as OpenAI checks them. */
+function toolSettings(
+  tools: OpenAiChatRequest["tools"],
+  choice: OpenAiChatRequest["tool_choice"],
+): Pick<CallSettings, "tools" | "toolChoice"> {
+  if (choice === "none" || !tools?.length) {
+    if (choice && choice !== "none" && choice !== "auto")
+      throw new HearthError("INVALID_REQUEST", "tool_choice asks for a tool call, but no tools were given");
+    return {};
+  }
+  const named = typeof choice === "object" && choice ? choice.function.name : undefined;
+  if (named !== undefined && !tools.some((tool) => tool.function.name === named))
+    throw new HearthError("INVALID_REQUEST", `tool_choice names "${named}", which is not among the tools`);
+  return {
+    tools: tools.map((tool) => ({
+      name: tool.function.name,
+      description: tool.function.description ?? undefined,
+      parameters: tool.function.parameters ?? undefined,
+    })),
+    toolChoice: named !== undefined ? { name: named } : choice === "required" ? "required" : undefined,
+  };
+}
+
 /** The OpenAI API (https://platform.openai.com/docs/api-reference), as the official client uses it. */
 export function registerOpenAiRoutes(app: FastifyInstance, service: ModelServiceContext): void {
   const { inference, catalog, shutdownSignal } = service;
@@ -138,14 +161,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
     const settings: CallSettings = {
       ...settingsOf({ ...body, max_tokens: body.max_completion_tokens ?? body.max_tokens }),
       format: responseFormat(body.response_format),
-      tools:
-        body.tool_choice === "none"
-          ? undefined
-          : body.tools?.map((tool) => ({
-              name: tool.function.name,
-              description: tool.function.description ?? undefined,
-              parameters: tool.function.parameters ?? undefined,
-            })),
+      ...toolSettings(body.tools, body.tool_choice),
     };
     const call = {
       model: body.model,

@@ -69,9 +69,10 @@ export async function streamAnswer(options: {
   try {
     started = await options.inference.start({
       ...options.call,
-      onQueued: (position) => {
+      onQueued: (position, cache) => {
         if (!stream)
           stream = new ReplyStream(options.reply, options.framing, {
+            "x-hearth-cache": cache,
             "x-hearth-queue-position": String(position),
           });
         if (options.framing === "sse") void stream.comment(`queue position ${position}`);

@@ -24,6 +24,13 @@ export interface ToolDefinition {
   parameters?: Record<string, unknown>;
 }
 
+/**
+ * Whether the answer must call a tool (OpenAI's `tool_choice`): "auto" lets the model choose,
+ * "required" makes it call one of the tools offered, `{ name }` that one. ("none" never reaches a
+ * runtime: the tools are not offered.)
+ */
+export type ToolChoice = "auto" | "required" | { name: string };
+
 export interface ToolCall {
   name: string;
   arguments: Record<string, unknown>;
@@ -47,6 +54,8 @@ export interface CallSettings {
   frequencyPenalty?: number;
   format?: OutputFormat;
   tools?: ToolDefinition[];
+  /** Undefined is "auto". */
+  toolChoice?: ToolChoice;
   /** Ask a reasoning model to think (Ollama `think`); undefined leaves the model's default. */
   think?: boolean;
   /** Seconds the model stays loaded after this call (Ollama keep_alive); -1 forever, 0 unload now. */
@@ -124,6 +133,11 @@ export interface ModelRuntime {
   readonly specificationVersion: "hearth-1";
   /** "embedded", "ollama" or "openai-compatible:<name>". */
   readonly provider: string;
+  /**
+   * Honours `settings.toolChoice` itself (an OpenAI-compatible server). For the others the service
+   * makes a forced call out of an answer held to a JSON schema (serving/forced-tool-call.ts).
+   */
+  readonly honoursToolChoice: boolean;
   /** Concurrent generations a model of this runtime can run (the admission queue's default limit). */
   readonly defaultConcurrency: number;
   listModels(signal?: AbortSignal): Promise<ModelDescription[]>;
@@ -135,6 +149,11 @@ export interface ModelRuntime {
    */
   doStream(call: ModelCall): AsyncIterable<StreamPart>;
   embed?(call: EmbedCall): Promise<{ embeddings: number[][]; promptTokens: number }>;
+  /**
+   * Keeps a loaded model for `seconds` from now, as a call would (a cached answer's `keep_alive`);
+   * 0 unloads it. A model not loaded stays unloaded.
+   */
+  keepAlive?(modelId: string, seconds: number): void;
   /** Models loaded in memory now (Ollama `/api/ps`). */
   loadedModels?(): Array<{
     id: string;

@@ -1,6 +1,7 @@
 import type { Logger } from "@hearth/core";
 import type { CallSettings, ModelCallInput, StreamPart } from "../runtime/language-model.js";
 import type { AdmissionQueue } from "./admission-queue.js";
+import { forceToolCall, toolCallFromAnswer } from "./forced-tool-call.js";
 import { InferenceCache } from "./inference-cache.js";
 import type { CatalogModel, ModelCatalog } from "./model-catalog.js";
 import type { ModelMetrics } from "./model-metrics.js";
@@ -16,8 +17,11 @@ export interface InferenceRequest {
   signal: AbortSignal;
   /** Skip the inference cache for this request (`x-hearth-cache: bypass`). */
   cacheBypass?: boolean;
-  /** Called while the request waits for a slot, with its 1-based place in the queue. */
-  onQueued?: (position: number) => void;
+  /**
+   * Called while the request waits for a slot, with its 1-based place in the queue and whether the
+   * cache was asked (a queued request is never a hit).
+   */
+  onQueued?: (position: number, cache: "miss" | "off") => void;
 }
 
 export interface StartedInference {
@@ -56,16 +60,14 @@ export class InferenceService {
   async start(request: InferenceRequest): Promise<StartedInference> {
     const { catalog, queue, cache, metrics } = this.options;
     const model = await catalog.resolve(request.model);
+    const chat = request.input.kind === "chat" ? request.input.messages : undefined;
+    const forced =
+      chat && !model.runtime.honoursToolChoice ? forceToolCall(chat, request.settings) : undefined;
     const preset = findPreset(model.name, this.options.presets);
-    const applied = applyPreset(
-      preset,
-      request.settings,
-      request.input.kind === "chat" ? request.input.messages : undefined,
-    );
-    const input: ModelCallInput =
-      request.input.kind === "chat"
-        ? { kind: "chat", messages: applied.messages ?? request.input.messages }
-        : request.input;
+    const applied = applyPreset(preset, forced?.settings ?? request.settings, forced?.messages ?? chat);
+    const input: ModelCallInput = applied.messages
+      ? { kind: "chat", messages: applied.messages }
+      : request.input;
     const settings = applied.settings;
 
     const deterministic = settings.temperature === 0 || settings.seed !== undefined;
@@ -87,24 +89,31 @@ export class InferenceService {
     if (cacheable) {
       const hit = cache.get(cacheKey);
       metrics.cache.inc({ model: model.name, result: hit ? "hit" : "miss" });
-      if (hit) return { model, cache: "hit", queuePosition: 0, loadMs: 0, parts: replay(hit) };
+      if (hit) {
+        // The model is not used, but the request's keep_alive still holds (0: unload it now).
+        if (settings.keepAliveSeconds !== undefined)
+          model.runtime.keepAlive?.(model.modelId, settings.keepAliveSeconds);
+        return { model, cache: "hit", queuePosition: 0, loadMs: 0, parts: replay(hit) };
+      }
     }
 
     const admission = await queue.acquire(model.name, request.user, {
       signal: request.signal,
       concurrency: this.options.concurrency ?? model.runtime.defaultConcurrency,
-      onPosition: request.onQueued,
+      onPosition:
+        request.onQueued && ((position) => request.onQueued?.(position, cacheable ? "miss" : "off")),
     });
     const admitted = performance.now();
     let iterator: AsyncIterator<StreamPart>;
     let first: IteratorResult<StreamPart>;
     try {
-      const stream = model.runtime.doStream({
+      const generated = model.runtime.doStream({
         modelId: model.modelId,
         input,
         settings,
         signal: request.signal,
       });
+      const stream = forced ? toolCallFromAnswer(generated, forced.tools) : generated;
       const impliedOpen = Boolean(preset?.impliedThinkOpen) && input.kind === "chat";
       const split = splitThinking(stream, impliedOpen);
       // `think: false` (Ollama): the answer comes without its reasoning.

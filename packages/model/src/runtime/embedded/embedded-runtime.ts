@@ -27,6 +27,7 @@ import {
   type StreamPart,
   type ToolCall,
 } from "../language-model.js";
+import { templateOffersTools } from "./chat-template.js";
 import { grammarSchema } from "./grammar-schema.js";
 import { LoadedModel } from "./loaded-model.js";
 import { assertFits, availableMemoryBytes, estimateMemory } from "./memory-estimate.js";
@@ -88,6 +89,9 @@ export class EmbeddedRuntime implements ModelRuntime {
   constructor(options: EmbeddedRuntimeOptions) {
     this.#options = options;
   }
+
+  /** A forced tool call is an answer held to a JSON schema by the grammar (serving/forced-tool-call.ts). */
+  readonly honoursToolChoice = false;
 
   get defaultConcurrency(): number {
     return this.#options.parallel;
@@ -204,6 +208,12 @@ export class EmbeddedRuntime implements ModelRuntime {
   }
 
   /** The chat template and flat `key: value` metadata of a model's GGUF (Ollama's `model_info`). */
+  /** The model's Jinja chat template (`tokenizer.chat_template`), when its file has one. */
+  chatTemplate(id: string): string | undefined {
+    const template = this.#catalog.get(id)?.check.info?.metadata.tokenizer?.chat_template;
+    return typeof template === "string" ? template : undefined;
+  }
+
   ggufMetadata(id: string): { template: string | undefined; info: Record<string, unknown> } | undefined {
     const info = this.#catalog.get(id)?.check.info;
     if (!info) return undefined;
@@ -216,8 +226,7 @@ export class EmbeddedRuntime implements ModelRuntime {
         flat[prefix] = typeof value === "bigint" ? Number(value) : value;
     };
     walk(info.metadata, "");
-    const template = info.metadata.tokenizer?.chat_template;
-    return { template: typeof template === "string" ? template : undefined, info: flat };
+    return { template: this.chatTemplate(id), info: flat };
   }
 
   /** What the catalog knows of a valid model, without touching the disk. */
@@ -335,6 +344,10 @@ export class EmbeddedRuntime implements ModelRuntime {
     this.#options.logger.info({ model: id }, "model unloaded");
   }
 
+  keepAlive(id: string, seconds: number): void {
+    this.#loaded.get(id)?.touch(seconds);
+  }
+
   /** Loads a model without generating (Ollama: a generate request with no prompt). */
   async preload(id: string, keepAliveSeconds?: number): Promise<void> {
     const loaded = await this.#load(id);
@@ -441,6 +454,13 @@ export class EmbeddedRuntime implements ModelRuntime {
       // A JSON schema the grammar cannot enforce is refused before a model is loaded for it.
       const format = call.settings.format;
       const schema = format && format.type !== "json" ? grammarSchema(format.schema) : undefined;
+      // As Ollama does: tools offered to a model whose template cannot show them to it would be
+      // answered as if they were not there.
+      if (call.settings.tools?.length && !templateOffersTools(this.chatTemplate(call.modelId)))
+        throw new HearthError(
+          "TOOLS_NOT_SUPPORTED",
+          `"${call.modelId}" does not support tools: its chat template has no place for them`,
+        );
       const loadStarted = performance.now();
       loaded = await this.#load(call.modelId);
       loadMs = performance.now() - loadStarted;
@@ -565,12 +585,14 @@ export class EmbeddedRuntime implements ModelRuntime {
         .contextText.tokenize(loaded.model.tokenizer).length;
     // Counting the rendered prompt's tokens costs a template render and a tokenization: when the text
     // clearly fits (a token covers at least one byte of it, whatever the script), it is counted after
-    // answering, off the path to the first token.
+    // answering, off the path to the first token. Tools are documented in the prompt in the
+    // template's own words, so a request with tools is always counted first.
     const bytes = call.input.messages.reduce(
       (sum, message) => sum + Buffer.byteLength(message.content) + 64,
       256,
     );
-    const clearlyFits = settings.maxTokens !== undefined && bytes + settings.maxTokens < contextSize;
+    const clearlyFits =
+      !functions && settings.maxTokens !== undefined && bytes + settings.maxTokens < contextSize;
     let promptTokens = clearlyFits ? 0 : countPrompt();
     const maxTokens = clearlyFits
       ? settings.maxTokens

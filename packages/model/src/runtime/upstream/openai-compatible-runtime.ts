@@ -31,6 +31,7 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
   readonly specificationVersion = "hearth-1";
   readonly provider: string;
   readonly defaultConcurrency = 8;
+  readonly honoursToolChoice = true;
   readonly #options: OpenAiCompatibleRuntimeOptions;
   readonly #baseUrl: string;
 
@@ -89,8 +90,14 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
             ? { type: "json_object" }
             : { type: "json_schema", json_schema: { name: "output", schema: settings.format.schema } };
       }
-      if (settings.tools?.length)
+      if (settings.tools?.length) {
         body.tools = settings.tools.map((tool) => ({ type: "function", function: tool }));
+        const choice = settings.toolChoice;
+        if (choice) {
+          body.tool_choice =
+            typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } };
+        }
+      }
     } else {
       body.prompt = call.input.prompt;
       if (call.input.suffix) body.suffix = call.input.suffix;

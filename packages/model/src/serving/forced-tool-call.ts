@@ -1,0 +1,92 @@
+import type { CallSettings, ChatMessage, StreamPart, ToolDefinition } from "../runtime/language-model.js";
+
+/**
+ * A forced tool call (OpenAI's `tool_choice: "required"` or a named function) for a runtime that cannot
+ * be told to call a tool but can hold its answer to a JSON schema (llama.cpp's grammar, Ollama's
+ * `format`), as vLLM does with guided decoding: the tools are described to the model in a system
+ * message, the answer is held to `{"name": <a tool offered>, "arguments": <its parameters>}`, and
+ * toolCallFromAnswer turns that JSON back into the call. Undefined when the model may choose.
+ */
+export function forceToolCall(
+  messages: ChatMessage[],
+  settings: CallSettings,
+): { messages: ChatMessage[]; settings: CallSettings; tools: ToolDefinition[] } | undefined {
+  const choice = settings.toolChoice;
+  if (!choice || choice === "auto" || !settings.tools?.length) return undefined;
+  const tools =
+    choice === "required" ? settings.tools : settings.tools.filter((tool) => tool.name === choice.name);
+  const calls = tools.map((tool) => ({
+    type: "object",
+    properties: { name: { const: tool.name }, arguments: tool.parameters ?? { type: "object" } },
+    required: ["name", "arguments"],
+    additionalProperties: false,
+  }));
+  const instruction = [
+    tools.length === 1
+      ? `Answer by calling the tool "${tools[0]!.name}".`
+      : "Answer by calling one of these tools.",
+    'Reply with only a JSON object {"name": <the tool\'s name>, "arguments": <its arguments>}, the arguments following the tool\'s parameters.',
+    `Tools: ${JSON.stringify(tools.map(({ name, description, parameters }) => ({ name, description, parameters })))}`,
+  ].join("\n");
+  const [first, ...rest] = messages;
+  return {
+    messages:
+      first?.role === "system"
+        ? [{ ...first, content: `${first.content}\n\n${instruction}` }, ...rest]
+        : [{ role: "system", content: instruction }, ...messages],
+    settings: {
+      ...settings,
+      tools: undefined,
+      toolChoice: undefined,
+      format: { type: "json-schema", schema: calls.length === 1 ? calls[0]! : { oneOf: calls } },
+    },
+    tools,
+  };
+}
+
+/**
+ * The answer of a forced call as a `tool-call` part (finish reason "tool-calls"). An answer that is
+ * not a complete call of an offered tool (max_tokens cut it) passes on as text, with its finish reason.
+ */
+export async function* toolCallFromAnswer(
+  parts: AsyncIterable<StreamPart>,
+  tools: ToolDefinition[],
+): AsyncGenerator<StreamPart> {
+  let text = "";
+  for await (const part of parts) {
+    if (part.type === "text-delta") {
+      text += part.text;
+      continue;
+    }
+    if (part.type === "finish" && part.finishReason !== "abort") {
+      const call = parseCall(text, tools);
+      if (call) {
+        yield { type: "tool-call", toolCall: call };
+        yield { ...part, finishReason: "tool-calls" };
+        return;
+      }
+    }
+    if ((part.type === "finish" || part.type === "error") && text) {
+      yield { type: "text-delta", text };
+      text = "";
+    }
+    yield part;
+  }
+}
+
+function parseCall(
+  text: string,
+  tools: ToolDefinition[],
+): { name: string; arguments: Record<string, unknown> } | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const { name, arguments: args } = value as { name?: unknown; arguments?: unknown };
+  if (typeof name !== "string" || !tools.some((tool) => tool.name === name)) return undefined;
+  if (typeof args !== "object" || args === null || Array.isArray(args)) return undefined;
+  return { name, arguments: args as Record<string, unknown> };
+}

@@ -1,0 +1,177 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Ollama } from "ollama";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
+import { startModelService } from "./start-model-service.js";
+
+// Tools a forced call must pick from; every argument an enum, so the held answer is short.
+const weather = {
+  type: "function" as const,
+  function: {
+    name: "get_weather",
+    description: "The weather in a city",
+    parameters: {
+      type: "object",
+      properties: {
+        city: { type: "string", enum: ["Paris", "Oslo"] },
+        unit: { type: "string", enum: ["celsius", "fahrenheit"] },
+      },
+      required: ["city", "unit"],
+    },
+  },
+};
+const time = {
+  type: "function" as const,
+  function: {
+    name: "get_time",
+    parameters: {
+      type: "object",
+      properties: { zone: { type: "string", enum: ["UTC", "CET"] } },
+      required: ["zone"],
+    },
+  },
+};
+const question = [{ role: "user" as const, content: "hello" }];
+// A chat template that renders the tools it is given (as Llama 3.1's and Qwen's do).
+const toolsTemplate =
+  "{% if tools %}tools: {{ tools | tojson }}\n{% endif %}{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}assistant:";
+
+let dir: string;
+let service: { url: string; close(): Promise<void> };
+let openai: OpenAI;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "hearth-tool-choice-"));
+  // Its byte-sized tokens spell the tools out one character at a time: a context to hold them.
+  await writeTinyGguf(join(dir, "tiny.gguf"), { contextLength: 2048 });
+  await writeTinyGguf(join(dir, "tiny-tools.gguf"), { chatTemplate: toolsTemplate, contextLength: 2048 });
+  service = await startModelService(dir, { contextSize: 2048 });
+  openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await service?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("tools offered to a model whose template has no place for them", () => {
+  it("are refused with 400 TOOLS_NOT_SUPPORTED, as Ollama refuses them, through both APIs", async () => {
+    const error = await openai.chat.completions
+      .create({ model: "tiny", messages: question, tools: [weather], max_tokens: 4 })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error).toMatchObject({ status: 400, code: "TOOLS_NOT_SUPPORTED" });
+    expect((error as Error).message).toMatch(/"tiny:latest" does not support tools/);
+
+    const ollama = new Ollama({ host: service.url });
+    await expect(
+      ollama.chat({ model: "tiny", messages: question, tools: [weather], options: { num_predict: 4 } }),
+    ).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/does not support tools/) });
+    // Without tools the same model answers.
+    const answer = await ollama.chat({ model: "tiny", messages: question, options: { num_predict: 2 } });
+    expect(answer.done).toBe(true);
+  });
+
+  it("are taken by a model whose template renders them, and /api/show says which can", async () => {
+    const show = async (model: string) =>
+      (
+        (await (
+          await fetch(`${service.url}/api/show`, { method: "POST", body: JSON.stringify({ model }) })
+        ).json()) as { capabilities: string[] }
+      ).capabilities;
+    expect(await show("tiny-tools")).toContain("tools");
+    expect(await show("tiny")).not.toContain("tools");
+    const completion = await openai.chat.completions.create({
+      model: "tiny-tools",
+      messages: question,
+      tools: [weather],
+      max_tokens: 4,
+      temperature: 0,
+    });
+    expect(completion.choices[0]?.finish_reason).toMatch(/^(stop|length|tool_calls)$/);
+  });
+
+  it("whose documentation leaves the answer no room are a 400 CONTEXT_OVERFLOW, not a failed generation", async () => {
+    const wordy = { ...weather, function: { ...weather.function, description: "sunny ".repeat(500) } };
+    const error = await openai.chat.completions
+      .create({ model: "tiny-tools", messages: question, tools: [wordy], max_tokens: 4 })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ status: 400, code: "CONTEXT_OVERFLOW" });
+  });
+});
+
+describe("a forced tool call (tool_choice) on the embedded runtime", () => {
+  it("'required' answers with a call of one of the tools, arguments following its parameters", async () => {
+    for (const model of ["tiny", "tiny-tools"]) {
+      const completion = await openai.chat.completions.create({
+        model,
+        messages: question,
+        tools: [weather, time],
+        tool_choice: "required",
+        temperature: 0,
+      });
+      const choice = completion.choices[0]!;
+      expect(choice.finish_reason).toBe("tool_calls");
+      expect(choice.message.content ?? "").toBe("");
+      const call = choice.message.tool_calls?.[0] as { function: { name: string; arguments: string } };
+      const args = JSON.parse(call.function.arguments) as Record<string, string>;
+      if (call.function.name === "get_weather") {
+        expect(["Paris", "Oslo"]).toContain(args.city);
+        expect(["celsius", "fahrenheit"]).toContain(args.unit);
+      } else {
+        expect(call.function.name).toBe("get_time");
+        expect(["UTC", "CET"]).toContain(args.zone);
+      }
+    }
+  });
+
+  it("a named function is the one called, streamed as a tool-call delta", async () => {
+    const stream = await openai.chat.completions.create({
+      model: "tiny",
+      messages: question,
+      tools: [weather, time],
+      tool_choice: { type: "function", function: { name: "get_time" } },
+      temperature: 0,
+      stream: true,
+    });
+    const names: string[] = [];
+    let args = "";
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      for (const call of chunk.choices[0]?.delta.tool_calls ?? []) {
+        if (call.function?.name) names.push(call.function.name);
+        args += call.function?.arguments ?? "";
+      }
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(names).toEqual(["get_time"]);
+    expect(["UTC", "CET"]).toContain((JSON.parse(args) as { zone: string }).zone);
+    expect(finish).toBe("tool_calls");
+  });
+
+  it("a choice that names no tool given, or asks for a call with no tools, is a clear 400", async () => {
+    const unknown = await openai.chat.completions
+      .create({
+        model: "tiny",
+        messages: question,
+        tools: [weather],
+        tool_choice: { type: "function", function: { name: "get_time" } },
+      })
+      .catch((caught: unknown) => caught);
+    expect(unknown).toMatchObject({ status: 400, code: "INVALID_REQUEST" });
+    expect((unknown as Error).message).toMatch(/tool_choice names "get_time", which is not among the tools/);
+    const none = await openai.chat.completions
+      .create({ model: "tiny", messages: question, tool_choice: "required" })
+      .catch((caught: unknown) => caught);
+    expect(none).toMatchObject({ status: 400, code: "INVALID_REQUEST" });
+    const garbled = await fetch(`${service.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "tiny", messages: question, tools: [weather], tool_choice: "always" }),
+    });
+    expect(garbled.status).toBe(400);
+  });
+});
