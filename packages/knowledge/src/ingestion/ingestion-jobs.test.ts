@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { KnowledgeClient } from "@hearth/contracts";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pdf } from "../testing/document-fixtures.fixture.js";
 import { type Harness, startEmbedServer, startHarness } from "../testing/knowledge-harness.fixture.js";
@@ -122,6 +123,49 @@ describe("ingestion jobs", () => {
       expect(blobs()).toEqual(blobsBefore);
     } finally {
       await harness.close();
+    }
+  });
+
+  it("returns a re-upload a crash left with no job to its indexed version, its new file removed", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hearth-knowledge-orphan-"));
+    const settings = { embeddingUrl: embed.url, embeddingBatchSize: 1, ingestConcurrency: 1 };
+    let harness = await startHarness(settings, {}, dataDir);
+    try {
+      const kb = await harness.client.createKnowledgeBase({ name: "Orphan", embeddingModel: "test-embed" });
+      const first = await harness.client.uploadDocuments(kb.id, [{ name: "doc.md", data: markdown(1) }]);
+      expect((await harness.finalJob(first.job.id)).status).toBe("completed");
+      const [before] = await harness.client.listDocuments(kb.id);
+      const files = () =>
+        readdirSync(join(dataDir, "knowledge"), { recursive: true, encoding: "utf8" }).filter((path) =>
+          basename(path).startsWith(`${before!.id}.`),
+        );
+      const filesBefore = files();
+      await harness.close();
+
+      // What a crash between receiving the new file and starting its job leaves: the new file kept,
+      // the document pointing at it and queued, no job to finish it.
+      const newHash = "f".repeat(64);
+      writeFileSync(
+        join(dirname(join(dataDir, "knowledge", filesBefore[0]!)), `${before!.id}.${newHash}`),
+        markdown(2),
+      );
+      const db = new Database(join(dataDir, "knowledge", "knowledge.db"));
+      db.prepare("UPDATE documents SET status = 'queued', content_hash = ? WHERE id = ?").run(
+        newHash,
+        before!.id,
+      );
+      db.close();
+
+      harness = await startHarness(settings, {}, dataDir);
+      await harness.service.idle();
+      const [after] = await harness.client.listDocuments(kb.id);
+      expect(after).toEqual(before);
+      const file = await fetch(`${harness.url}/v1/knowledge-bases/${kb.id}/documents/${before!.id}/file`);
+      expect(Buffer.from(await file.arrayBuffer()).equals(markdown(1))).toBe(true);
+      expect(files()).toEqual(filesBefore);
+    } finally {
+      await harness.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

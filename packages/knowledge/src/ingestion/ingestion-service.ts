@@ -90,7 +90,9 @@ export class IngestionService {
   resume(): number {
     const { store } = this.#deps;
     for (const document of store.orphanedDocuments()) {
-      if (document.indexedHash) store.setDocumentStatus(document.id, "indexed");
+      // An interrupted re-upload goes back to its indexed version, as a cancelled one does.
+      const kept = this.#keepIndexedVersion(undefined, document.knowledgeBaseId, document.id);
+      if (kept) void this.#discard(document.knowledgeBaseId, document.id, kept.discard);
       else
         store.setDocumentStatus(document.id, "failed", {
           code: "JOB_CANCELLED",
@@ -565,7 +567,8 @@ export class IngestionService {
    * for a document with no indexed version.
    */
   #keepIndexedVersion(
-    jobId: string,
+    /** The job giving up on it; undefined for a document no job holds (resume after a crash). */
+    jobId: string | undefined,
     knowledgeBaseId: string,
     documentId: string,
   ): { discard: string | null } | undefined {
