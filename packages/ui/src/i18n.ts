@@ -158,6 +158,7 @@ const en = {
     CONTEXT_OVERFLOW:
       "The conversation no longer fits this model's context: start a new chat or shorten the message.",
     MODEL_NOT_FOUND: "This model is not available.",
+    TOOLS_NOT_SUPPORTED: "This model cannot use tools.",
     MODEL_QUEUE_FULL: "The model is busy; try again in a moment.",
     MODEL_QUEUE_TIMEOUT: "The model stayed busy too long; try again.",
     MODEL_MEMORY_INSUFFICIENT: "The server lacks the memory to load this model.",
@@ -446,6 +447,7 @@ const zhCN: Messages = {
     MESSAGE_TOO_LONG: "消息过长。",
     CONTEXT_OVERFLOW: "对话已超出该模型的上下文长度：请新建对话或缩短消息。",
     MODEL_NOT_FOUND: "该模型不可用。",
+    TOOLS_NOT_SUPPORTED: "该模型不支持工具调用。",
     MODEL_QUEUE_FULL: "模型正忙，请稍后再试。",
     MODEL_QUEUE_TIMEOUT: "等待模型时间过长，请重试。",
     MODEL_MEMORY_INSUFFICIENT: "服务器内存不足，无法加载该模型。",
