@@ -70,11 +70,22 @@ export const openAiChatRequestSchema = z.looseObject({
   response_format: openAiResponseFormatSchema.nullish(),
   tools: z.array(openAiToolSchema).nullish(),
   tool_choice: z
-    .union([
-      z.enum(["none", "auto", "required"]),
-      z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: z.string().min(1) }) }),
-    ])
+    .union(
+      [
+        z.enum(["none", "auto", "required"]),
+        z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: z.string().min(1) }) }),
+      ],
+      {
+        error:
+          'tool_choice must be "none", "auto", "required" or {"type": "function", "function": {"name": ...}}',
+      },
+    )
     .nullish(),
+  // The deprecated forms of tools and tool_choice: refused rather than ignored.
+  functions: z.null({ error: "functions is deprecated and not supported: send tools" }).optional(),
+  function_call: z
+    .null({ error: "function_call is deprecated and not supported: send tool_choice" })
+    .optional(),
   reasoning_effort: z.string().nullish(),
   // Refused rather than ignored: a client asking for them would read `logprobs: null` as none exist.
   logprobs: z.literal(false, { error: "logprobs are not supported" }).nullish(),

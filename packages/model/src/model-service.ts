@@ -161,8 +161,10 @@ async function describeModel(model: CatalogModel, presets: ModelPreset[]): Promi
     model.runtime instanceof EmbeddedRuntime ? model.runtime.ggufMetadata(model.modelId) : undefined;
   const template = gguf?.template;
   const preset = findPreset(model.name, presets);
-  const capabilities = ["completion"];
-  if (model.runtime.embed) capabilities.push("embedding");
+  // As Ollama lists them: an embedding model (its GGUF names a pooling type) embeds; the rest complete
+  // (and may be asked for embeddings all the same).
+  const embeds = Object.keys(gguf?.info ?? {}).some((key) => key.endsWith(".pooling_type"));
+  const capabilities = [embeds ? "embedding" : "completion"];
   if (templateOffersTools(template)) capabilities.push("tools");
   if (preset?.impliedThinkOpen || templateThinks(template)) capabilities.push("thinking");
   return {

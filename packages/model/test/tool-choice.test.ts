@@ -82,8 +82,9 @@ describe("tools offered to a model whose template has no place for them", () => 
           await fetch(`${service.url}/api/show`, { method: "POST", body: JSON.stringify({ model }) })
         ).json()) as { capabilities: string[] }
       ).capabilities;
-    expect(await show("tiny-tools")).toContain("tools");
-    expect(await show("tiny")).not.toContain("tools");
+    // As Ollama lists them: chat models complete (only an embedding model lists "embedding").
+    expect(await show("tiny-tools")).toEqual(["completion", "tools"]);
+    expect(await show("tiny")).toEqual(["completion"]);
     const completion = await openai.chat.completions.create({
       model: "tiny-tools",
       messages: question,
@@ -115,7 +116,7 @@ describe("a forced tool call (tool_choice) on the embedded runtime", () => {
       });
       const choice = completion.choices[0]!;
       expect(choice.finish_reason).toBe("tool_calls");
-      expect(choice.message.content ?? "").toBe("");
+      expect(choice.message.content).toBeNull();
       const call = choice.message.tool_calls?.[0] as { function: { name: string; arguments: string } };
       const args = JSON.parse(call.function.arguments) as Record<string, string>;
       if (call.function.name === "get_weather") {
@@ -150,6 +151,83 @@ describe("a forced tool call (tool_choice) on the embedded runtime", () => {
     expect(names).toEqual(["get_time"]);
     expect(["UTC", "CET"]).toContain((JSON.parse(args) as { zone: string }).zone);
     expect(finish).toBe("tool_calls");
+  });
+
+  it("takes a tool without parameters, and a stop sequence does not cut the call short", async () => {
+    for (const parameters of [undefined, {}]) {
+      const completion = await openai.chat.completions.create({
+        model: "tiny",
+        messages: question,
+        tools: [{ type: "function", function: { name: "now", ...(parameters ? { parameters } : {}) } }],
+        tool_choice: "required",
+        stop: ["now", "{"],
+        temperature: 0,
+      });
+      const choice = completion.choices[0]!;
+      expect(choice.finish_reason).toBe("tool_calls");
+      const call = choice.message.tool_calls?.[0] as { function: { name: string; arguments: string } };
+      expect(call.function.name).toBe("now");
+      expect(typeof JSON.parse(call.function.arguments)).toBe("object");
+    }
+  });
+
+  it("streams usage: null on every chunk but the last when include_usage is asked", async () => {
+    const response = await fetch(`${service.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "tiny",
+        messages: question,
+        tools: [time],
+        tool_choice: "required",
+        temperature: 0,
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+    });
+    const chunks = (await response.text())
+      .split("\n\n")
+      .filter((event) => event.startsWith("data: {"))
+      .map((event) => JSON.parse(event.slice(6)) as { usage: unknown; choices: unknown[] });
+    expect(chunks.slice(0, -1).every((chunk) => chunk.usage === null)).toBe(true);
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: expect.any(Number) } });
+  });
+
+  it("refuses parameters it cannot hold a call to, naming the tool, and the deprecated functions", async () => {
+    const refused = async (body: Record<string, unknown>) => {
+      const error = await openai.chat.completions
+        .create({ model: "tiny", messages: question, ...body } as never)
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ status: 400, code: "INVALID_REQUEST" });
+      return (error as Error).message;
+    };
+    const tool = (name: string, parameters: Record<string, unknown>) => ({
+      type: "function",
+      function: { name, parameters },
+    });
+    expect(await refused({ tools: [tool("list", { type: "array", items: { type: "string" } })] })).toMatch(
+      /parameters of tool "list" must be a JSON schema of type "object"/,
+    );
+    expect(
+      await refused({
+        tools: [
+          weather,
+          tool("count", { type: "object", properties: { n: { type: "integer", minimum: 0 } } }),
+        ],
+        tool_choice: "required",
+      }),
+    ).toMatch(
+      /forces a call of "count", whose parameters .* \$\.properties\.n\.minimum is not supported .*"auto"/,
+    );
+    expect(
+      await refused({ tools: [tool("f", { type: "object", required: ["u"] })], tool_choice: "required" }),
+    ).toMatch(/"u" has no schema in properties/);
+    expect(await refused({ functions: [weather.function], function_call: { name: "get_weather" } })).toMatch(
+      /functions is deprecated/,
+    );
+    expect(await refused({ tools: [weather], tool_choice: "always" })).toMatch(
+      /tool_choice must be "none", "auto", "required" or/,
+    );
   });
 
   it("a choice that names no tool given, or asks for a call with no tools, is a clear 400", async () => {

@@ -104,6 +104,22 @@ function usageChunk(
   return { id, object, created, model, choices: [], usage: usageOf(usage) };
 }
 
+/**
+ * A function's parameters as OpenAI takes them: an object schema; none, or `{}`, is a function that
+ * takes no arguments.
+ */
+function parametersSchema(name: string, parameters: Record<string, unknown> | null | undefined) {
+  if (!parameters || Object.keys(parameters).length === 0) return { type: "object", properties: {} };
+  if (parameters.type === undefined && parameters.properties !== undefined)
+    return { type: "object", ...parameters };
+  if (parameters.type !== "object")
+    throw new HearthError(
+      "INVALID_REQUEST",
+      `the parameters of tool "${name}" must be a JSON schema of type "object", not ${JSON.stringify(parameters.type ?? null)}`,
+    );
+  return parameters;
+}
+
 /** The tools offered and whether one must be called (`tool_choice`), checked as OpenAI checks them. */
 function toolSettings(
   tools: OpenAiChatRequest["tools"],
@@ -121,7 +137,7 @@ function toolSettings(
     tools: tools.map((tool) => ({
       name: tool.function.name,
       description: tool.function.description ?? undefined,
-      parameters: tool.function.parameters ?? undefined,
+      parameters: parametersSchema(tool.function.name, tool.function.parameters),
     })),
     toolChoice: named !== undefined ? { name: named } : choice === "required" ? "required" : undefined,
   };
@@ -181,7 +197,8 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
             index: 0,
             message: {
               role: "assistant",
-              content: answer.text,
+              // As OpenAI: no content beside tool calls is null, not "".
+              content: answer.text || answer.toolCalls.length === 0 ? answer.text : null,
               ...(answer.reasoning ? { reasoning_content: answer.reasoning } : {}),
               ...(answer.toolCalls.length
                 ? {
@@ -204,8 +221,10 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
     // Every chunk shares its head, serialised once with the first (the role chunk, once the model's
     // name is known), so a token costs one JSON string escape.
     let head: string | undefined;
+    // With include_usage, every chunk but the last carries `"usage": null` (OpenAI's API reference).
+    const tail = body.stream_options?.include_usage ? ',"usage":null}' : "}";
     const chunk = (delta: string, finish: string | null = null) =>
-      `${head}${delta},"logprobs":null,"finish_reason":${JSON.stringify(finish)}}]}`;
+      `${head}${delta},"logprobs":null,"finish_reason":${JSON.stringify(finish)}}]${tail}`;
     const textChunk = (key: "content" | "reasoning_content", text: string) =>
       chunk(`{"${key}":${JSON.stringify(text)}}`);
     await streamAnswer({
@@ -295,6 +314,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
           created,
           model: started.model.name,
           choices: [{ index: 0, text, logprobs: null, finish_reason: finish }],
+          ...(body.stream_options?.include_usage ? { usage: null } : {}),
         });
         if (part.type === "text-delta") await stream.send(chunk(part.text));
         else if (part.type === "finish") {

@@ -1,3 +1,5 @@
+import { HearthError } from "@hearth/core";
+import { grammarProblems } from "../runtime/embedded/grammar-schema.js";
 import type { CallSettings, ChatMessage, StreamPart, ToolDefinition } from "../runtime/language-model.js";
 
 /**
@@ -17,7 +19,7 @@ export function forceToolCall(
     choice === "required" ? settings.tools : settings.tools.filter((tool) => tool.name === choice.name);
   const calls = tools.map((tool) => ({
     type: "object",
-    properties: { name: { const: tool.name }, arguments: tool.parameters ?? { type: "object" } },
+    properties: { name: { const: tool.name }, arguments: argumentsSchema(tool) },
     required: ["name", "arguments"],
     additionalProperties: false,
   }));
@@ -38,10 +40,24 @@ export function forceToolCall(
       ...settings,
       tools: undefined,
       toolChoice: undefined,
+      // Stop sequences are for text: one inside the call's JSON would cut it short.
+      stop: undefined,
       format: { type: "json-schema", schema: calls.length === 1 ? calls[0]! : { oneOf: calls } },
     },
     tools,
   };
+}
+
+/** A tool's parameters, which the grammar is to hold the call's arguments to, checked that it can. */
+function argumentsSchema(tool: ToolDefinition): Record<string, unknown> {
+  const parameters = tool.parameters ?? { type: "object" };
+  const problems = grammarProblems(parameters);
+  if (problems.length > 0)
+    throw new HearthError(
+      "INVALID_REQUEST",
+      `tool_choice forces a call of "${tool.name}", whose parameters the model's grammar cannot enforce: ${problems.slice(0, 5).join("; ")} (with tool_choice "auto" they need not be)`,
+    );
+  return parameters;
 }
 
 /**

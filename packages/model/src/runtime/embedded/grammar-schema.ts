@@ -57,6 +57,13 @@ export function grammarSchema(schema: unknown): unknown {
   return converted;
 }
 
+/** What in a schema the grammar could not enforce, as grammarSchema names it ("$" is the schema). */
+export function grammarProblems(schema: unknown): string[] {
+  const problems: string[] = [];
+  convert(schema, "$", problems);
+  return problems;
+}
+
 function convert(schema: unknown, path: string, problems: string[]): unknown {
   if (typeof schema === "boolean") return schema ? {} : schema;
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
@@ -102,5 +109,11 @@ function convert(schema: unknown, path: string, problems: string[]): unknown {
       result[keyword] = value;
     }
   }
+  // The grammar writes the properties it has a schema for: a required one without would never come.
+  const { required, properties } = schema as { required?: unknown; properties?: unknown };
+  if (Array.isArray(required))
+    for (const name of required)
+      if (typeof properties !== "object" || properties === null || !Object.hasOwn(properties, String(name)))
+        problems.push(`${path}.required: ${JSON.stringify(name)} has no schema in properties`);
   return result;
 }
