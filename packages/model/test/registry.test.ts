@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readdir, readlink, rm, writeFile } from "node:fs/promises";
+import { link, lstat, mkdir, mkdtemp, readdir, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ollama } from "ollama";
@@ -99,6 +99,24 @@ describe("model registry", () => {
     });
     expect(await readdir(modelsDir)).not.toContain("corrupt.gguf");
     expect(await readdir(registry.blobsDir)).toEqual([]);
+  });
+
+  it("registers two dropped-in files of the same bytes, hard-linked or copied, as one blob", async () => {
+    const modelsDir = await freshDir("same-bytes");
+    await writeFile(join(modelsDir, "a.gguf"), first);
+    await link(join(modelsDir, "a.gguf"), join(modelsDir, "b.gguf"));
+    await writeFile(join(modelsDir, "c.gguf"), first);
+    const registry = new ModelRegistry(modelsDir);
+    const listed = await registry.list();
+    expect(listed.map((model) => model.name)).toEqual(["a:latest", "b:latest", "c:latest"]);
+    expect(new Set(listed.map((model) => model.digest))).toEqual(new Set([registryServer.digestOf(first)]));
+    expect(await readdir(registry.blobsDir)).toHaveLength(1);
+    for (const name of ["a", "b", "c"])
+      expect(await readlink(join(modelsDir, `${name}.gguf`))).toBe(
+        join(registry.blobsDir, (await readdir(registry.blobsDir))[0]!),
+      );
+    // And again: nothing left half-registered.
+    expect(await registry.list()).toEqual(listed);
   });
 
   it("pulls a plain GGUF URL, and refuses one that is not a GGUF", async () => {

@@ -163,7 +163,9 @@ export class ModelRegistry {
     const digest = await sha256File(path);
     await mkdir(this.blobsDir, { recursive: true });
     const blob = join(this.blobsDir, digest.replace(":", "-"));
-    await rename(path, blob);
+    // Another name holds these bytes already (a copy, a hard link): the file goes, the blob serves both.
+    if (await lstat(blob).catch(() => undefined)) await rm(path);
+    else await rename(path, blob);
     await symlink(blob, path);
     file.models[name] = {
       name,
