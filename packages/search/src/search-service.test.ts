@@ -24,6 +24,13 @@ const engines: ReplayServer = new ReplayServer((request, response) => {
   if (path.startsWith("/hang/")) return; // never answers
   if (path.startsWith("/limited/"))
     return sendJson(response, 429, "Too Many Requests", { "retry-after": "60" });
+  // Engines that echo the request line, or the key after a long text, in their 401 message.
+  if (path.startsWith("/echo/"))
+    return sendJson(response, 401, { error: { message: `invalid credentials in GET ${request.url}` } });
+  if (path.startsWith("/echo-late/")) {
+    const key = new URL(request.url, "http://x").searchParams.get("k");
+    return sendJson(response, 401, { message: `${"The credentials were refused. ".repeat(6)}Key: ${key}` });
+  }
   if (path.startsWith("/malformed/")) return sendJson(response, 200, '{"results": [{"url": ');
   if (path.startsWith("/huge/")) {
     response.writeHead(200, { "content-type": "application/json" });
@@ -239,6 +246,42 @@ describe("POST /v1/search", () => {
     const metrics = (await app.inject({ url: "/metrics" })).body;
     expect(metrics).toMatch(/hearth_search_provider_success_ratio\{provider="down"[^}]*\} 0/);
     expect(metrics).toMatch(/hearth_search_queries_total\{outcome="error"[^}]*\} 1/);
+  });
+
+  it("never shows an API key an engine echoes, URL-encoded or cut short, in the error answer or the log", async () => {
+    const custom = (id: string, path: string) => ({
+      id,
+      type: "custom" as const,
+      url: `${engines.url}/${path}/search?q={query}&k={apiKey}`,
+      apiKey: "cu/st+om=SECRET8888",
+      retries: 0,
+      response: { results: "r", title: "t", url: "u" },
+    });
+    const google = {
+      id: "google",
+      type: "google" as const,
+      apiKey: "go ogle!SECRET7777",
+      cx: "cx1",
+      url: `${engines.url}/echo/customsearch/v1`,
+      retries: 0,
+    };
+    const app = await service(
+      configWith({
+        providers: [custom("echo", "echo"), custom("late", "echo-late"), google],
+        cache: { enabled: false },
+      }),
+    );
+    const logged = logLines.length;
+    const failed = await search(app, { query: "node 20" });
+    expect(failed.statusCode).toBe(502);
+    const outcomes = failed.json().error.details.providers as Array<{ id: string; error: string }>;
+    expect(outcomes.map((outcome) => outcome.id)).toEqual(["echo", "late", "google"]);
+    for (const outcome of outcomes) expect(outcome.error).toContain("[redacted]");
+    const shown = failed.body + logLines.slice(logged).join("");
+    expect(shown).toContain("SEARCH_ALL_PROVIDERS_FAILED");
+    // Raw, encodeURIComponent, form-encoded, and any piece a cut could leave.
+    for (const piece of ["SECRET", "cu/st", "cu%2Fst", "go+ogle", "go%20ogle", "go ogle"])
+      expect(shown).not.toContain(piece);
   });
 
   it("answers from the others within the deadline when one engine hangs, one answers 429, one malformed JSON and one 10 MB", async () => {

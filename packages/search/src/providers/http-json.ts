@@ -129,7 +129,7 @@ async function readLimited(
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** A short, key-free description of an error body for the provider outcome. */
+/** The message in an error body, for the provider outcome (which redacts keys and cuts it short: shownError). */
 function describeBody(body: unknown): string {
   if (typeof body !== "object" || body === null) return "";
   const record = body as Record<string, unknown>;
@@ -144,7 +144,7 @@ function describeBody(body: unknown): string {
       : undefined,
   ];
   const message = candidates.find((value): value is string => typeof value === "string" && value.length > 0);
-  return message ? `: ${message.slice(0, 200)}` : "";
+  return message ? `: ${message}` : "";
 }
 
 /** Retry-After in seconds or as an HTTP date; Brave's X-RateLimit-Reset (seconds) as a fallback. */
