@@ -13,6 +13,8 @@ export interface JsonCall {
   maxBytes?: number;
   /** Engines that report quota exhaustion with another status or in the body (Google's 403 rateLimitExceeded). */
   isRateLimited?: (status: number, body: unknown) => boolean;
+  /** Engines that say in their own headers, not Retry-After, how long a rate limit lasts (Brave). */
+  rateLimitResetMs?: (headers: Headers) => number | undefined;
 }
 
 /**
@@ -71,7 +73,7 @@ async function callJsonOnce(call: JsonCall, aborted: Promise<never>): Promise<un
       body: text.slice(0, 500),
       message: `${shown} answered HTTP ${response.status}${describeBody(body)}`,
       rateLimited,
-      retryAfterMs: retryAfterMs(response.headers),
+      retryAfterMs: retryAfterMs(response.headers) ?? call.rateLimitResetMs?.(response.headers),
     });
   }
   if (!parsed) {
@@ -147,9 +149,9 @@ function describeBody(body: unknown): string {
   return message ? `: ${message}` : "";
 }
 
-/** Retry-After in seconds or as an HTTP date; Brave's X-RateLimit-Reset (seconds) as a fallback. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const value = headers.get("retry-after") ?? headers.get("x-ratelimit-reset")?.split(",")[0]?.trim();
+/** Retry-After in seconds or as an HTTP date. */
+function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+  const value = headers.get("retry-after")?.trim();
   if (!value) return undefined;
   if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
   const date = Date.parse(value);
