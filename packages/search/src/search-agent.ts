@@ -30,6 +30,8 @@ export interface SearchAgentOptions {
 interface CachedSearch {
   ranked: RankedResult[];
   outcomes: ProviderOutcome[];
+  /** How many results each engine was asked for: the answer serves a limit needing no more. */
+  depth: number;
 }
 
 // C0/C1 control characters other than tab/newline, and the Unicode line/paragraph separators.
@@ -107,11 +109,16 @@ export class SearchAgent {
       slots.map((slot) => slot.provider.id),
       request.freshness,
     );
+    // Ask for a few more than needed: merging and filtering remove some.
+    const depth = Math.min(50, Math.max(10, limit * 2));
     let cached = await this.#cacheGet(key);
+    // An answer fetched for a smaller limit holds too few results for this one (a shared entry
+    // written before depths were kept has none: a miss too).
+    if (cached && !(cached.depth >= depth)) cached = undefined;
     if (this.#cache) this.#metrics?.cacheLookup(cached !== undefined);
     const fromCache = cached !== undefined;
     if (!cached) {
-      cached = await this.#searchEngines(query, slots, request, signal);
+      cached = await this.#searchEngines(query, slots, depth, request, signal);
       if (cached.outcomes.some((outcome) => outcome.status === "ok")) await this.#cacheSet(key, cached);
     }
 
@@ -200,14 +207,13 @@ export class SearchAgent {
   async #searchEngines(
     query: string,
     slots: ProviderSlot[],
+    depth: number,
     request: SearchRequest,
     signal?: AbortSignal,
   ): Promise<CachedSearch> {
-    // Ask for a few more than needed: merging and filtering remove some.
-    const perEngine = Math.min(50, Math.max(10, (request.limit ?? this.#config.defaultLimit) * 2));
     const { answers, outcomes } = await fanOut(
       slots,
-      { query, limit: perEngine, freshness: request.freshness, deadlineMs: this.#config.deadlineMs, signal },
+      { query, limit: depth, freshness: request.freshness, deadlineMs: this.#config.deadlineMs, signal },
       (_slot, outcome) => this.#metrics?.providerOutcome(outcome),
     );
     if (answers.length === 0) {
@@ -231,7 +237,7 @@ export class SearchAgent {
       },
     );
     this.#metrics?.queryOutcome(ranked.length > 0 ? "ok" : "empty");
-    return { ranked, outcomes };
+    return { ranked, outcomes, depth };
   }
 
   /** Drops results that hit a drop list, masks words of mask lists, and notes flag lists. */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +21,15 @@ const engines: ReplayServer = new ReplayServer((request, response) => {
   if (path.startsWith("/searxng/")) return sendJson(response, 200, fixture("searxng").ok);
   if (path.startsWith("/v7.0/")) return sendJson(response, 200, fixture("bing").ok);
   if (path.startsWith("/res/v1/")) return sendJson(response, 200, fixture("brave").ok);
+  if (path.startsWith("/deep/")) {
+    // A Bing-format engine with as many distinct results as it is asked for.
+    const count = Number(new URL(request.url, "http://x").searchParams.get("count"));
+    const value = Array.from({ length: count }, (_, index) => {
+      const text = createHash("sha256").update(String(index)).digest("hex");
+      return { url: `https://deep${index}.example.com/`, name: text, snippet: text };
+    });
+    return sendJson(response, 200, { webPages: { value } });
+  }
   if (path.startsWith("/down/")) return sendJson(response, 500, { error: "down" });
   if (path.startsWith("/hang/")) return; // never answers
   if (path.startsWith("/limited/"))
@@ -226,6 +236,27 @@ describe("POST /v1/search", () => {
     expect(metrics).toMatch(/hearth_search_provider_success_ratio\{provider="brave"[^}]*\} 1/);
     expect(metrics).toMatch(/hearth_search_provider_breaker_state\{provider="searxng"[^}]*\} 0/);
     expect(metrics).toMatch(/hearth_search_provider_latency_seconds_bucket/);
+  });
+
+  it("answers a larger limit afresh when the cached answer was fetched for a smaller one, and a smaller limit from the cache", async () => {
+    const deep = {
+      id: "deep",
+      type: "bing" as const,
+      apiKey: "deep-key-0123",
+      url: `${engines.url}/deep/v7.0/search`,
+      rateLimit: { perSecond: 50 },
+    };
+    const app = await service(configWith({ providers: [deep] }));
+    expect((await search(app, { query: "deep query", limit: 5 })).json().results).toHaveLength(5);
+    const asked = engines.requests.length;
+    const larger = (await search(app, { query: "deep query", limit: 50 })).json();
+    expect(larger.cached).toBeUndefined();
+    expect(larger.results).toHaveLength(50);
+    expect(engines.requests.length).toBe(asked + 1);
+    const smaller = (await search(app, { query: "deep query", limit: 30 })).json();
+    expect(smaller.cached).toBe(true);
+    expect(smaller.results).toHaveLength(30);
+    expect(engines.requests.length).toBe(asked + 1);
   });
 
   it("answers with whatever arrived when one engine fails, and a clear error when all fail", async () => {
