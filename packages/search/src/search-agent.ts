@@ -164,10 +164,12 @@ export class SearchAgent {
     const query = raw.replace(CONTROL, " ").replace(/\s+/g, " ").trim();
     if (query.length === 0)
       throw new HearthError("SEARCH_QUERY_INVALID", "The query is empty; send a non-empty `query`");
-    if (query.length > this.#config.maxQueryLength) {
+    // Characters are code points: "😀" or "𠀀" is one, though two UTF-16 code units.
+    const characters = [...query].length;
+    if (characters > this.#config.maxQueryLength) {
       throw new HearthError(
         "SEARCH_QUERY_INVALID",
-        `The query is ${query.length} characters long; at most ${this.#config.maxQueryLength} are accepted (search.maxQueryLength)`,
+        `The query is ${characters} characters long; at most ${this.#config.maxQueryLength} are accepted (search.maxQueryLength)`,
         { details: { maxQueryLength: this.#config.maxQueryLength } },
       );
     }

@@ -369,6 +369,19 @@ describe("POST /v1/search", () => {
     expect(sent).toBe("node 20 [31m");
   });
 
+  it("counts the query's length in characters, as documented, not in UTF-16 code units", async () => {
+    const app = await service(configWith({ providers: providers(), cache: { enabled: false } }));
+    for (const character of ["😀", "𠀀"]) {
+      expect((await search(app, { query: character.repeat(600) })).statusCode).toBe(200);
+      const long = await search(app, { query: character.repeat(1001) });
+      expect(long.statusCode).toBe(400);
+      expect(long.json().error).toMatchObject({
+        code: "SEARCH_QUERY_INVALID",
+        message: expect.stringContaining("The query is 1001 characters long; at most 1000 are accepted"),
+      });
+    }
+  });
+
   it("drops javascript: URLs, filters results by word list and fetches content only from safe addresses", async () => {
     const lists = join(folder, "lists");
     rmSync(lists, { recursive: true, force: true });
