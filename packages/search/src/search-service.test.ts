@@ -362,6 +362,14 @@ describe("POST /v1/search", () => {
       expect(response.statusCode, JSON.stringify(body).slice(0, 40)).toBe(status);
       expect(response.json().error.code).toBe(code);
     }
+    const plain = await app.inject({
+      method: "POST",
+      url: "/v1/search",
+      payload: JSON.stringify({ query: "node" }),
+      headers: { "content-type": "text/plain" },
+    });
+    expect(plain.statusCode).toBe(415);
+    expect(plain.json().error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
     const before = engines.requests.length;
     const controlled = await search(app, { query: "node\u0000 20\u001b[31m", providers: ["searxng"] });
     expect(controlled.statusCode).toBe(200);
