@@ -19,7 +19,8 @@ export interface JsonCall {
 
 /**
  * Calls a JSON API: reads at most `maxBytes`, parses the JSON, and turns every failure into a
- * ProviderCallError. The URL in errors has its query string removed (it may carry an API key).
+ * ProviderCallError; a redirect is reported, never followed. The URL in errors has its query string
+ * removed (it may carry an API key).
  */
 export async function callJson(call: JsonCall): Promise<unknown> {
   // fetch may miss an abort after a garbage collection (nodejs/undici#4068): race it as well.
@@ -46,7 +47,7 @@ async function callJsonOnce(call: JsonCall, aborted: Promise<never>): Promise<un
         },
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
         signal: call.signal,
-        redirect: "error",
+        redirect: "manual",
       }),
     ]);
   } catch (error) {
@@ -55,6 +56,16 @@ async function callJsonOnce(call: JsonCall, aborted: Promise<never>): Promise<un
       url: shown,
       message: `cannot reach ${shown}: ${(error as Error).message}`,
       cause: error,
+    });
+  }
+  if (response.status >= 300 && response.status < 400) {
+    // The key goes to the configured URL only; a redirect is an answer to report, not to retry.
+    await response.body?.cancel().catch(() => {});
+    const location = response.headers.get("location");
+    throw new ProviderCallError({
+      url: shown,
+      status: response.status,
+      message: `${shown} answered HTTP ${response.status}, a redirect${location ? ` to ${shownUrl(location)}` : ""}; redirects are not followed (set the provider's url to where it points)`,
     });
   }
   const text = await readLimited(response, call.maxBytes ?? MAX_RESPONSE_BYTES, shown, call.signal, aborted);
