@@ -220,6 +220,14 @@ export class SearchAgent {
     );
     if (answers.length === 0) {
       this.#metrics?.queryOutcome("error");
+      if (outcomes.every((outcome) => outcome.status === "rate-limited")) {
+        const soonestMs = Math.min(...slots.map((slot) => slot.waitMs()));
+        throw new HearthError(
+          "SEARCH_RATE_LIMITED",
+          "Every chosen search provider is rate-limited; retry after the time in Retry-After",
+          { details: { providers: outcomes }, retryAfterSeconds: Math.max(1, Math.ceil(soonestMs / 1000)) },
+        );
+      }
       throw new HearthError(
         "SEARCH_ALL_PROVIDERS_FAILED",
         "No search provider answered; details.providers says why for each",

@@ -279,6 +279,25 @@ describe("POST /v1/search", () => {
     expect(metrics).toMatch(/hearth_search_queries_total\{outcome="error"[^}]*\} 1/);
   });
 
+  it("answers 429 with Retry-After when every chosen engine is rate-limited or cooling down", async () => {
+    const limited = { id: "limited", type: "searxng" as const, url: `${engines.url}/limited`, retries: 0 };
+    const slow = { ...providers()[0]!, id: "slow", rateLimit: { perSecond: 0.5, burst: 1 } };
+    const app = await service(configWith({ providers: [limited, slow], cache: { enabled: false } }));
+    expect((await search(app, { query: "node 20", providers: ["slow"] })).statusCode).toBe(200);
+    const skipped = await search(app, { query: "node 20", providers: ["slow"] });
+    expect(skipped.statusCode).toBe(429);
+    expect(skipped.headers["retry-after"]).toBe("2");
+    expect(skipped.json().error).toMatchObject({
+      code: "SEARCH_RATE_LIMITED",
+      details: { providers: [{ id: "slow", status: "rate-limited" }] },
+    });
+    // The engine's own 429 (Retry-After: 60), then its cool-down beside the empty bucket: the sooner counts.
+    const refused = await search(app, { query: "node 20", providers: ["limited"] });
+    expect([refused.statusCode, refused.headers["retry-after"]]).toEqual([429, "60"]);
+    const both = await search(app, { query: "node 20", providers: ["limited", "slow"] });
+    expect([both.statusCode, both.headers["retry-after"]]).toEqual([429, "2"]);
+  });
+
   it("never shows an API key an engine echoes, URL-encoded or cut short, in the error answer or the log", async () => {
     const custom = (id: string, path: string) => ({
       id,
