@@ -30,6 +30,8 @@ export interface SearchAgentOptions {
 interface CachedSearch {
   ranked: RankedResult[];
   outcomes: ProviderOutcome[];
+  /** How many results each engine was asked for: the answer serves a limit needing no more. */
+  depth: number;
 }
 
 // C0/C1 control characters other than tab/newline, and the Unicode line/paragraph separators.
@@ -107,11 +109,16 @@ export class SearchAgent {
       slots.map((slot) => slot.provider.id),
       request.freshness,
     );
+    // Ask for a few more than needed: merging and filtering remove some.
+    const depth = Math.min(50, Math.max(10, limit * 2));
     let cached = await this.#cacheGet(key);
+    // An answer fetched for a smaller limit holds too few results for this one (a shared entry
+    // written before depths were kept has none: a miss too).
+    if (cached && !(cached.depth >= depth)) cached = undefined;
     if (this.#cache) this.#metrics?.cacheLookup(cached !== undefined);
     const fromCache = cached !== undefined;
     if (!cached) {
-      cached = await this.#searchEngines(query, slots, request, signal);
+      cached = await this.#searchEngines(query, slots, depth, request, signal);
       if (cached.outcomes.some((outcome) => outcome.status === "ok")) await this.#cacheSet(key, cached);
     }
 
@@ -157,10 +164,12 @@ export class SearchAgent {
     const query = raw.replace(CONTROL, " ").replace(/\s+/g, " ").trim();
     if (query.length === 0)
       throw new HearthError("SEARCH_QUERY_INVALID", "The query is empty; send a non-empty `query`");
-    if (query.length > this.#config.maxQueryLength) {
+    // Characters are code points: "😀" or "𠀀" is one, though two UTF-16 code units.
+    const characters = [...query].length;
+    if (characters > this.#config.maxQueryLength) {
       throw new HearthError(
         "SEARCH_QUERY_INVALID",
-        `The query is ${query.length} characters long; at most ${this.#config.maxQueryLength} are accepted (search.maxQueryLength)`,
+        `The query is ${characters} characters long; at most ${this.#config.maxQueryLength} are accepted (search.maxQueryLength)`,
         { details: { maxQueryLength: this.#config.maxQueryLength } },
       );
     }
@@ -200,18 +209,25 @@ export class SearchAgent {
   async #searchEngines(
     query: string,
     slots: ProviderSlot[],
+    depth: number,
     request: SearchRequest,
     signal?: AbortSignal,
   ): Promise<CachedSearch> {
-    // Ask for a few more than needed: merging and filtering remove some.
-    const perEngine = Math.min(50, Math.max(10, (request.limit ?? this.#config.defaultLimit) * 2));
     const { answers, outcomes } = await fanOut(
       slots,
-      { query, limit: perEngine, freshness: request.freshness, deadlineMs: this.#config.deadlineMs, signal },
+      { query, limit: depth, freshness: request.freshness, deadlineMs: this.#config.deadlineMs, signal },
       (_slot, outcome) => this.#metrics?.providerOutcome(outcome),
     );
     if (answers.length === 0) {
       this.#metrics?.queryOutcome("error");
+      if (outcomes.every((outcome) => outcome.status === "rate-limited")) {
+        const soonestMs = Math.min(...slots.map((slot) => slot.waitMs()));
+        throw new HearthError(
+          "SEARCH_RATE_LIMITED",
+          "Every chosen search provider is rate-limited; retry after the time in Retry-After",
+          { details: { providers: outcomes }, retryAfterSeconds: Math.max(1, Math.ceil(soonestMs / 1000)) },
+        );
+      }
       throw new HearthError(
         "SEARCH_ALL_PROVIDERS_FAILED",
         "No search provider answered; details.providers says why for each",
@@ -231,7 +247,7 @@ export class SearchAgent {
       },
     );
     this.#metrics?.queryOutcome(ranked.length > 0 ? "ok" : "empty");
-    return { ranked, outcomes };
+    return { ranked, outcomes, depth };
   }
 
   /** Drops results that hit a drop list, masks words of mask lists, and notes flag lists. */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,10 +21,26 @@ const engines: ReplayServer = new ReplayServer((request, response) => {
   if (path.startsWith("/searxng/")) return sendJson(response, 200, fixture("searxng").ok);
   if (path.startsWith("/v7.0/")) return sendJson(response, 200, fixture("bing").ok);
   if (path.startsWith("/res/v1/")) return sendJson(response, 200, fixture("brave").ok);
+  if (path.startsWith("/deep/")) {
+    // A Bing-format engine with as many distinct results as it is asked for.
+    const count = Number(new URL(request.url, "http://x").searchParams.get("count"));
+    const value = Array.from({ length: count }, (_, index) => {
+      const text = createHash("sha256").update(String(index)).digest("hex");
+      return { url: `https://deep${index}.example.com/`, name: text, snippet: text };
+    });
+    return sendJson(response, 200, { webPages: { value } });
+  }
   if (path.startsWith("/down/")) return sendJson(response, 500, { error: "down" });
   if (path.startsWith("/hang/")) return; // never answers
   if (path.startsWith("/limited/"))
     return sendJson(response, 429, "Too Many Requests", { "retry-after": "60" });
+  // Engines that echo the request line, or the key after a long text, in their 401 message.
+  if (path.startsWith("/echo/"))
+    return sendJson(response, 401, { error: { message: `invalid credentials in GET ${request.url}` } });
+  if (path.startsWith("/echo-late/")) {
+    const key = new URL(request.url, "http://x").searchParams.get("k");
+    return sendJson(response, 401, { message: `${"The credentials were refused. ".repeat(6)}Key: ${key}` });
+  }
   if (path.startsWith("/malformed/")) return sendJson(response, 200, '{"results": [{"url": ');
   if (path.startsWith("/huge/")) {
     response.writeHead(200, { "content-type": "application/json" });
@@ -221,6 +238,27 @@ describe("POST /v1/search", () => {
     expect(metrics).toMatch(/hearth_search_provider_latency_seconds_bucket/);
   });
 
+  it("answers a larger limit afresh when the cached answer was fetched for a smaller one, and a smaller limit from the cache", async () => {
+    const deep = {
+      id: "deep",
+      type: "bing" as const,
+      apiKey: "deep-key-0123",
+      url: `${engines.url}/deep/v7.0/search`,
+      rateLimit: { perSecond: 50 },
+    };
+    const app = await service(configWith({ providers: [deep] }));
+    expect((await search(app, { query: "deep query", limit: 5 })).json().results).toHaveLength(5);
+    const asked = engines.requests.length;
+    const larger = (await search(app, { query: "deep query", limit: 50 })).json();
+    expect(larger.cached).toBeUndefined();
+    expect(larger.results).toHaveLength(50);
+    expect(engines.requests.length).toBe(asked + 1);
+    const smaller = (await search(app, { query: "deep query", limit: 30 })).json();
+    expect(smaller.cached).toBe(true);
+    expect(smaller.results).toHaveLength(30);
+    expect(engines.requests.length).toBe(asked + 1);
+  });
+
   it("answers with whatever arrived when one engine fails, and a clear error when all fail", async () => {
     const down = { id: "down", type: "searxng" as const, url: `${engines.url}/down`, retries: 0 };
     const app = await service(configWith({ providers: [...providers(), down], cache: { enabled: false } }));
@@ -239,6 +277,61 @@ describe("POST /v1/search", () => {
     const metrics = (await app.inject({ url: "/metrics" })).body;
     expect(metrics).toMatch(/hearth_search_provider_success_ratio\{provider="down"[^}]*\} 0/);
     expect(metrics).toMatch(/hearth_search_queries_total\{outcome="error"[^}]*\} 1/);
+  });
+
+  it("answers 429 with Retry-After when every chosen engine is rate-limited or cooling down", async () => {
+    const limited = { id: "limited", type: "searxng" as const, url: `${engines.url}/limited`, retries: 0 };
+    const slow = { ...providers()[0]!, id: "slow", rateLimit: { perSecond: 0.5, burst: 1 } };
+    const app = await service(configWith({ providers: [limited, slow], cache: { enabled: false } }));
+    expect((await search(app, { query: "node 20", providers: ["slow"] })).statusCode).toBe(200);
+    const skipped = await search(app, { query: "node 20", providers: ["slow"] });
+    expect(skipped.statusCode).toBe(429);
+    expect(skipped.headers["retry-after"]).toBe("2");
+    expect(skipped.json().error).toMatchObject({
+      code: "SEARCH_RATE_LIMITED",
+      details: { providers: [{ id: "slow", status: "rate-limited" }] },
+    });
+    // The engine's own 429 (Retry-After: 60), then its cool-down beside the empty bucket: the sooner counts.
+    const refused = await search(app, { query: "node 20", providers: ["limited"] });
+    expect([refused.statusCode, refused.headers["retry-after"]]).toEqual([429, "60"]);
+    const both = await search(app, { query: "node 20", providers: ["limited", "slow"] });
+    expect([both.statusCode, both.headers["retry-after"]]).toEqual([429, "2"]);
+  });
+
+  it("never shows an API key an engine echoes, URL-encoded or cut short, in the error answer or the log", async () => {
+    const custom = (id: string, path: string) => ({
+      id,
+      type: "custom" as const,
+      url: `${engines.url}/${path}/search?q={query}&k={apiKey}`,
+      apiKey: "cu/st+om=SECRET8888",
+      retries: 0,
+      response: { results: "r", title: "t", url: "u" },
+    });
+    const google = {
+      id: "google",
+      type: "google" as const,
+      apiKey: "go ogle!SECRET7777",
+      cx: "cx1",
+      url: `${engines.url}/echo/customsearch/v1`,
+      retries: 0,
+    };
+    const app = await service(
+      configWith({
+        providers: [custom("echo", "echo"), custom("late", "echo-late"), google],
+        cache: { enabled: false },
+      }),
+    );
+    const logged = logLines.length;
+    const failed = await search(app, { query: "node 20" });
+    expect(failed.statusCode).toBe(502);
+    const outcomes = failed.json().error.details.providers as Array<{ id: string; error: string }>;
+    expect(outcomes.map((outcome) => outcome.id)).toEqual(["echo", "late", "google"]);
+    for (const outcome of outcomes) expect(outcome.error).toContain("[redacted]");
+    const shown = failed.body + logLines.slice(logged).join("");
+    expect(shown).toContain("SEARCH_ALL_PROVIDERS_FAILED");
+    // Raw, encodeURIComponent, form-encoded, and any piece a cut could leave.
+    for (const piece of ["SECRET", "cu/st", "cu%2Fst", "go+ogle", "go%20ogle", "go ogle"])
+      expect(shown).not.toContain(piece);
   });
 
   it("answers from the others within the deadline when one engine hangs, one answers 429, one malformed JSON and one 10 MB", async () => {
@@ -288,11 +381,32 @@ describe("POST /v1/search", () => {
       expect(response.statusCode, JSON.stringify(body).slice(0, 40)).toBe(status);
       expect(response.json().error.code).toBe(code);
     }
+    const plain = await app.inject({
+      method: "POST",
+      url: "/v1/search",
+      payload: JSON.stringify({ query: "node" }),
+      headers: { "content-type": "text/plain" },
+    });
+    expect(plain.statusCode).toBe(415);
+    expect(plain.json().error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
     const before = engines.requests.length;
     const controlled = await search(app, { query: "node\u0000 20\u001b[31m", providers: ["searxng"] });
     expect(controlled.statusCode).toBe(200);
     const sent = new URL(engines.requests.slice(before)[0]!.url, "http://x").searchParams.get("q");
     expect(sent).toBe("node 20 [31m");
+  });
+
+  it("counts the query's length in characters, as documented, not in UTF-16 code units", async () => {
+    const app = await service(configWith({ providers: providers(), cache: { enabled: false } }));
+    for (const character of ["😀", "𠀀"]) {
+      expect((await search(app, { query: character.repeat(600) })).statusCode).toBe(200);
+      const long = await search(app, { query: character.repeat(1001) });
+      expect(long.statusCode).toBe(400);
+      expect(long.json().error).toMatchObject({
+        code: "SEARCH_QUERY_INVALID",
+        message: expect.stringContaining("The query is 1001 characters long; at most 1000 are accepted"),
+      });
+    }
   });
 
   it("drops javascript: URLs, filters results by word list and fetches content only from safe addresses", async () => {

@@ -106,7 +106,7 @@ describe.skipIf(!redisUp)("search replicas sharing Redis", () => {
     await a({ query: "first" });
     expect(limitedCalls).toBe(1);
     const answer = await b({ query: "second" });
-    expect(answer.error.code).toBe("SEARCH_ALL_PROVIDERS_FAILED");
+    expect(answer.error.code).toBe("SEARCH_RATE_LIMITED");
     expect(answer.error.details.providers[0]).toMatchObject({
       status: "rate-limited",
       error: expect.stringMatching(/wait (29|30) s/),

@@ -99,7 +99,12 @@ export const ERROR_CODES = {
   SEARCH_ALL_PROVIDERS_FAILED: {
     status: 502,
     summary:
-      "Every chosen search provider failed, timed out, was rate-limited or skipped; details.providers says why.",
+      "Every chosen search provider failed, timed out or was skipped (all rate-limited: SEARCH_RATE_LIMITED); details.providers says why.",
+  },
+  SEARCH_RATE_LIMITED: {
+    status: 429,
+    summary:
+      "Every chosen search provider is rate-limited or cooling down; retry after the time given in Retry-After.",
   },
   SEARCH_FETCH_BLOCKED: {
     status: 403,

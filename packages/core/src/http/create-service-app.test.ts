@@ -84,6 +84,20 @@ describe("createServiceApp", () => {
     expect((await post(JSON.stringify({ text: "still fine" }))).json()).toEqual({ text: "still fine" });
   });
 
+  it("refuses a body in any type but JSON, text/plain included, with UNSUPPORTED_MEDIA_TYPE", async () => {
+    const { app } = build();
+    for (const type of ["text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded"]) {
+      const response = await app.inject({
+        method: "POST",
+        url: "/echo",
+        headers: { "content-type": type },
+        payload: JSON.stringify({ text: "hello" }),
+      });
+      expect(response.statusCode, type).toBe(415);
+      expect(response.json().error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+    }
+  });
+
   it("requires the service token on every route but the health checks when one is configured", async () => {
     const { app } = build({ serviceToken: "s3cret-token-0123456789" });
     expect((await app.inject("/healthz")).statusCode).toBe(200);

@@ -118,13 +118,15 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
       done(new HearthErrorClass("INVALID_JSON", `Invalid JSON: ${(error as Error).message}`), undefined);
     }
   };
+  // Fastify reads text/plain as a string of its own accord; a JSON API refuses it as any other
+  // type but JSON (415), unless it reads every body as JSON.
+  app.removeContentTypeParser("text/plain");
   app.addContentTypeParser(
     ["application/json", "application/*+json"],
     { parseAs: "buffer" },
     (_req, body, done) => parseJson(body as Buffer, done),
   );
   if (options.jsonWhateverContentType) {
-    app.removeContentTypeParser("text/plain");
     app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) =>
       parseJson(body as Buffer, done),
     );

@@ -33,6 +33,9 @@ const server: ReplayServer = new ReplayServer(async (request, response) => {
     }
     case "echo":
       return sendJson(response, 401, { message: `invalid key ${request.url.split("/")[2]}` });
+    case "moved":
+      response.writeHead(302, { location: "https://elsewhere.example.com/search?key=sk-moved-0123" });
+      return response.end();
     case "failing":
       return sendJson(response, 500, { error: "down" });
     case "slow-first": {
@@ -150,6 +153,16 @@ describe("fan-out", () => {
     expect(outcomes[0]!.status).toBe("ok");
     expect(answers[0]!.hits[0]!.title).toBe("flaky result");
     expect(callsTo("flaky")).toBe(2);
+  });
+
+  it("reports a redirect as refused, with the engine's URL without its query, and does not retry it", async () => {
+    const moved = slot("moved", { retries: 2 });
+    const { outcomes } = await fanOut([moved], { query: "q", limit: 5, deadlineMs: 3000 });
+    expect(outcomes[0]).toMatchObject({ status: "error" });
+    expect(outcomes[0]!.error).toBe(
+      `${server.url}/moved/search answered HTTP 302, a redirect to https://elsewhere.example.com/search; redirects are not followed (set the provider's url to where it points)`,
+    );
+    expect(callsTo("moved")).toBe(1);
   });
 
   it("opens the breaker after repeated failures, skips the engine, then probes it back", async () => {

@@ -1,10 +1,10 @@
 import type { ProviderOutcome } from "@hearth/contracts";
-import type { SearchProviderConfig } from "@hearth/core";
 import { linkedSignal, whenAborted } from "../linked-signal.js";
 import { ProviderCallError } from "../providers/provider-call-error.js";
 import type { Freshness, ProviderHit } from "../providers/search-provider.js";
 import { backoffDelayMs } from "./backoff.js";
 import { ProviderSlot } from "./provider-slot.js";
+import { shownError } from "./shown-error.js";
 
 export { ProviderSlot };
 
@@ -61,7 +61,7 @@ export async function fanOut(
         id: slot.provider.id,
         latencyMs: Math.round(performance.now() - began),
         ...outcome,
-        ...(outcome.error ? { error: withoutSecrets(outcome.error, slot.config) } : {}),
+        ...(outcome.error ? { error: shownError(outcome.error, slot.config) } : {}),
       };
       onOutcome(slot, outcomes[index]!);
     };
@@ -109,12 +109,6 @@ export async function fanOut(
   // Keep the answers in the configured order, so ranking does not depend on arrival order.
   answers.sort((a, b) => slots.indexOf(a.slot) - slots.indexOf(b.slot));
   return { answers, outcomes };
-}
-
-/** Outcome errors reach API clients and logs: an engine that echoes the key (in a path, a body) must not leak it. */
-function withoutSecrets(message: string, config: SearchProviderConfig): string {
-  const key = "apiKey" in config ? config.apiKey : undefined;
-  return key && key.length >= 4 ? message.split(key).join("[redacted]") : message;
 }
 
 function isTimeout(error: unknown): boolean {

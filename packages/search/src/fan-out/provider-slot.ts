@@ -47,6 +47,14 @@ export class ProviderSlot {
     return this.bucket.tryTake();
   }
 
+  /**
+   * Milliseconds until a call may go out: the cool-down's end or this replica's next token (a
+   * shared bucket's is not known here).
+   */
+  waitMs(): number {
+    return Math.max(this.coolDownUntil - Date.now(), this.bucket.waitMs());
+  }
+
   /** Starts a cool-down here and, when shared, for every replica. */
   coolDown(ms: number): void {
     this.coolDownUntil = Date.now() + ms;

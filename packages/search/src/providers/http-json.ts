@@ -13,11 +13,14 @@ export interface JsonCall {
   maxBytes?: number;
   /** Engines that report quota exhaustion with another status or in the body (Google's 403 rateLimitExceeded). */
   isRateLimited?: (status: number, body: unknown) => boolean;
+  /** Engines that say in their own headers, not Retry-After, how long a rate limit lasts (Brave). */
+  rateLimitResetMs?: (headers: Headers) => number | undefined;
 }
 
 /**
  * Calls a JSON API: reads at most `maxBytes`, parses the JSON, and turns every failure into a
- * ProviderCallError. The URL in errors has its query string removed (it may carry an API key).
+ * ProviderCallError; a redirect is reported, never followed. The URL in errors has its query string
+ * removed (it may carry an API key).
  */
 export async function callJson(call: JsonCall): Promise<unknown> {
   // fetch may miss an abort after a garbage collection (nodejs/undici#4068): race it as well.
@@ -44,7 +47,7 @@ async function callJsonOnce(call: JsonCall, aborted: Promise<never>): Promise<un
         },
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
         signal: call.signal,
-        redirect: "error",
+        redirect: "manual",
       }),
     ]);
   } catch (error) {
@@ -53,6 +56,16 @@ async function callJsonOnce(call: JsonCall, aborted: Promise<never>): Promise<un
       url: shown,
       message: `cannot reach ${shown}: ${(error as Error).message}`,
       cause: error,
+    });
+  }
+  if (response.status >= 300 && response.status < 400) {
+    // The key goes to the configured URL only; a redirect is an answer to report, not to retry.
+    await response.body?.cancel().catch(() => {});
+    const location = response.headers.get("location");
+    throw new ProviderCallError({
+      url: shown,
+      status: response.status,
+      message: `${shown} answered HTTP ${response.status}, a redirect${location ? ` to ${shownUrl(location)}` : ""}; redirects are not followed (set the provider's url to where it points)`,
     });
   }
   const text = await readLimited(response, call.maxBytes ?? MAX_RESPONSE_BYTES, shown, call.signal, aborted);
@@ -71,7 +84,7 @@ async function callJsonOnce(call: JsonCall, aborted: Promise<never>): Promise<un
       body: text.slice(0, 500),
       message: `${shown} answered HTTP ${response.status}${describeBody(body)}`,
       rateLimited,
-      retryAfterMs: retryAfterMs(response.headers),
+      retryAfterMs: retryAfterMs(response.headers) ?? call.rateLimitResetMs?.(response.headers),
     });
   }
   if (!parsed) {
@@ -129,7 +142,7 @@ async function readLimited(
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** A short, key-free description of an error body for the provider outcome. */
+/** The message in an error body, for the provider outcome (which redacts keys and cuts it short: shownError). */
 function describeBody(body: unknown): string {
   if (typeof body !== "object" || body === null) return "";
   const record = body as Record<string, unknown>;
@@ -144,12 +157,12 @@ function describeBody(body: unknown): string {
       : undefined,
   ];
   const message = candidates.find((value): value is string => typeof value === "string" && value.length > 0);
-  return message ? `: ${message.slice(0, 200)}` : "";
+  return message ? `: ${message}` : "";
 }
 
-/** Retry-After in seconds or as an HTTP date; Brave's X-RateLimit-Reset (seconds) as a fallback. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const value = headers.get("retry-after") ?? headers.get("x-ratelimit-reset")?.split(",")[0]?.trim();
+/** Retry-After in seconds or as an HTTP date. */
+function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+  const value = headers.get("retry-after")?.trim();
   if (!value) return undefined;
   if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
   const date = Date.parse(value);
