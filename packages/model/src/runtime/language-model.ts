@@ -134,6 +134,13 @@ export interface ModelRuntime {
   /** "embedded", "ollama" or "openai-compatible:<name>". */
   readonly provider: string;
   /**
+   * Whether chat prompts go through the model's published chat template, which for DeepSeek-R1's
+   * distills ends by opening `<think>` (a preset's impliedThinkOpen). The embedded runtime renders
+   * them with node-llama-cpp's own wrappers, which leave the tag to the model and split reasoning out
+   * themselves.
+   */
+  readonly usesPublishedTemplate: boolean;
+  /**
    * Honours `settings.toolChoice` itself (an OpenAI-compatible server). For the others the service
    * makes a forced call out of an answer held to a JSON schema (serving/forced-tool-call.ts).
    */

@@ -114,7 +114,8 @@ export class InferenceService {
         signal: request.signal,
       });
       const stream = forced ? toolCallFromAnswer(generated, forced.tools) : generated;
-      const impliedOpen = Boolean(preset?.impliedThinkOpen) && input.kind === "chat";
+      const impliedOpen =
+        Boolean(preset?.impliedThinkOpen) && input.kind === "chat" && model.runtime.usesPublishedTemplate;
       const split = splitThinking(stream, impliedOpen);
       // `think: false` (Ollama): the answer comes without its reasoning.
       iterator = (settings.think === false ? withoutReasoning(split) : split)[Symbol.asyncIterator]();

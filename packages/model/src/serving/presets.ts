@@ -5,7 +5,10 @@ export interface ModelPreset {
   temperature?: number;
   topP?: number;
   systemInUserTurn?: boolean;
-  /** The chat template opens `<think>` itself, so the output starts inside the reasoning. */
+  /**
+   * The model's published chat template opens `<think>` itself, so the output of a runtime that uses
+   * it starts inside the reasoning (ModelRuntime.usesPublishedTemplate).
+   */
   impliedThinkOpen?: boolean;
 }
 

@@ -90,6 +90,8 @@ export class EmbeddedRuntime implements ModelRuntime {
     this.#options = options;
   }
 
+  /** node-llama-cpp's chat wrappers render prompts; its DeepSeek one leaves `<think>` to the model. */
+  readonly usesPublishedTemplate = false;
   /** A forced tool call is an answer held to a JSON schema by the grammar (serving/forced-tool-call.ts). */
   readonly honoursToolChoice = false;
 

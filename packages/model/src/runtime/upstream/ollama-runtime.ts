@@ -30,6 +30,7 @@ export class OllamaRuntime implements ModelRuntime {
   readonly specificationVersion = "hearth-1";
   readonly provider = "ollama";
   readonly defaultConcurrency = 4;
+  readonly usesPublishedTemplate = true;
   readonly honoursToolChoice = false;
   readonly #baseUrl: string;
   readonly #listTimeoutMs: number;

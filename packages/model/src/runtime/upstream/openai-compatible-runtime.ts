@@ -31,6 +31,7 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
   readonly specificationVersion = "hearth-1";
   readonly provider: string;
   readonly defaultConcurrency = 8;
+  readonly usesPublishedTemplate = true;
   readonly honoursToolChoice = true;
   readonly #options: OpenAiCompatibleRuntimeOptions;
   readonly #baseUrl: string;
