@@ -11,17 +11,34 @@ export function configCommand(): Command {
         console.log(configReferenceMarkdown());
         return;
       }
-      console.log(JSON.stringify(loadConfig(), hideSecrets, 2));
+      console.log(JSON.stringify(withSecretsHidden(loadConfig()), null, 2));
     });
 }
 
 const SECRET_KEY = /(token|secret|password|apikey)$/i;
 /** The user-info part of a URL (`scheme://user:password@`). */
 const URL_CREDENTIALS = /^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/i;
+/** A query parameter's value in a URL (access tokens and keys travel there). */
+const QUERY_VALUE = /([?&][^=&#\s]+)=[^&#\s]*/g;
 
-/** Secrets never reach the terminal: keys that hold one, and passwords inside URLs. */
-function hideSecrets(key: string, value: unknown): unknown {
+/**
+ * The configuration as the terminal may show it: secrets never reach it. Hidden are keys that hold
+ * a secret, request headers (an Authorization header, a provider's key), webhook URLs (a robot's
+ * token is in its path or query), passwords inside URLs and the values of every URL's query.
+ */
+export function withSecretsHidden(value: unknown, key = "", parentKey = ""): unknown {
   if (value === undefined || value === null) return value;
-  if (SECRET_KEY.test(key)) return "[set]";
-  return typeof value === "string" ? value.replace(URL_CREDENTIALS, "$1[credentials]@") : value;
+  if (SECRET_KEY.test(key) || parentKey === "headers") return "[set]";
+  if (key === "url" && /webhook/i.test(parentKey)) return "[set]";
+  if (typeof value === "string") {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value;
+    return value.replace(URL_CREDENTIALS, "$1[credentials]@").replace(QUERY_VALUE, "$1=[hidden]");
+  }
+  // An array's items stand under its key: the webhooks in `webhooks`.
+  if (Array.isArray(value)) return value.map((item) => withSecretsHidden(item, key, parentKey));
+  if (typeof value === "object")
+    return Object.fromEntries(
+      Object.entries(value).map(([name, child]) => [name, withSecretsHidden(child, name, key)]),
+    );
+  return value;
 }
