@@ -496,8 +496,11 @@ describe("model service shutdown", () => {
         if (done) break;
         text += new TextDecoder().decode(value);
       }
-      // The stream ended cleanly with a final line rather than being cut mid-line.
-      expect(text.trim().split("\n").at(-1)).toMatch(/"done":true/);
+      // The stream ended with a whole line that says the answer was cut short, not with a "done" one
+      // a client would take for the whole answer.
+      const last = JSON.parse(text.trim().split("\n").at(-1)!) as { error?: string; done?: boolean };
+      expect(last.error).toMatch(/shutting down; the answer was cut short/);
+      expect(text).not.toMatch(/"done":true/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,4 @@
-import { abortOnShutdown, ReplyStream, toHearthError } from "@hearth/core";
+import { abortOnShutdown, HearthError, ReplyStream, toHearthError } from "@hearth/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { StreamPart } from "../runtime/language-model.js";
 import type { InferenceRequest, InferenceService, StartedInference } from "../serving/inference-service.js";
@@ -93,6 +93,10 @@ export async function streamAnswer(options: {
         await options.writeError(stream, toHearthError(part.error));
         break;
       }
+      if (part.type === "finish" && part.finishReason === "abort") {
+        await options.writeError(stream, cutShort());
+        break;
+      }
       await options.writePart(stream, part, started);
     }
     if (options.writeEnd) await options.writeEnd(stream);
@@ -101,6 +105,15 @@ export async function streamAnswer(options: {
   } finally {
     stream.end();
   }
+}
+
+/**
+ * An answer stopped while its client still waits for it: the service is shutting down (a client that
+ * went away stops its answer too, but is not there to be told). Said as an error, not as a finish, so
+ * that a client does not keep the part it got as the whole answer.
+ */
+function cutShort(): HearthError {
+  return new HearthError("SERVICE_NOT_READY", "the model service is shutting down; the answer was cut short");
 }
 
 /** Whether a part is generated output: the first one ends the prompt's evaluation. */
@@ -137,8 +150,10 @@ export async function collectAnswer(
     if (part.type === "text-delta") text += part.text;
     else if (part.type === "reasoning-delta") reasoning += part.text;
     else if (part.type === "tool-call") toolCalls.push(part.toolCall);
-    else if (part.type === "finish") finish = part;
-    else if (part.type === "error") throw part.error;
+    else if (part.type === "finish") {
+      if (part.finishReason === "abort") throw cutShort();
+      finish = part;
+    } else if (part.type === "error") throw part.error;
   }
   return { started, text, reasoning, toolCalls, finish, firstOutputAt };
 }
