@@ -74,13 +74,22 @@ export class ParserPool {
     if (this.#closed)
       return Promise.reject(new HearthError("SERVICE_NOT_READY", "The parser pool is closed"));
     return new Promise((resolve, reject) => {
+      // A job's signal outlives each of its documents: its listener goes with the task, or every
+      // document of the job (and its bytes) would be held until the job ends.
+      const onAbort = () => this.#abort(pending);
       const pending: Pending = {
         task: { id: this.#nextId++, format, bytes, options, ...(stride ? { stride } : {}) },
-        resolve,
-        reject,
+        resolve: (document) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(document);
+        },
+        reject: (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
         signal,
       };
-      signal?.addEventListener("abort", () => this.#abort(pending), { once: true });
+      signal?.addEventListener("abort", onAbort, { once: true });
       this.#queue.push(pending);
       this.#pump();
     });

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { sharedFile } from "../../../../test/support/shared-data.js";
@@ -332,6 +333,23 @@ describe("parsers", () => {
       await expect(pool.parse("pdf", pdf([["x"]], { encrypted: true }), options)).rejects.toMatchObject({
         code: "DOCUMENT_ENCRYPTED",
       });
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe("the parser pool and a job's signal", () => {
+  it("holds no listener on the signal once a document is parsed or failed (a job's documents are not kept)", async () => {
+    const pool = new ParserPool({ size: 1 });
+    const job = new AbortController();
+    try {
+      for (let i = 0; i < 12; i++)
+        await pool.parse("pdf", pdf([[`Page of document ${i}.`]]), options, job.signal);
+      await expect(
+        pool.parse("pdf", pdf([["x"]], { encrypted: true }), options, job.signal),
+      ).rejects.toThrow();
+      expect(getEventListeners(job.signal, "abort")).toHaveLength(0);
     } finally {
       await pool.close();
     }
