@@ -13,7 +13,7 @@ import {
   type Token,
 } from "node-llama-cpp";
 import { checkGgufFile, type GgufCheck } from "../../discovery/gguf-validation.js";
-import { modelNameFromFile } from "../../discovery/model-name.js";
+import { isModelName, modelNameFromFile } from "../../discovery/model-name.js";
 import { AsyncQueue } from "../async-queue.js";
 import {
   type ChatMessage,
@@ -703,7 +703,8 @@ async function scanModelsDirNames(modelsDir: string): Promise<Array<{ name: stri
     const entries = await readdir(modelsDir, { withFileTypes: true });
     return entries
       .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && /\.gguf$/i.test(entry.name))
-      .map((entry) => ({ name: modelNameFromFile(entry.name), path: join(modelsDir, entry.name) }));
+      .map((entry) => ({ name: modelNameFromFile(entry.name), path: join(modelsDir, entry.name) }))
+      .filter((model) => isModelName(model.name));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
