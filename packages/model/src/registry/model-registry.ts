@@ -203,7 +203,8 @@ export class ModelRegistry {
 
   /**
    * Every model in the models dir with all its versions; files dropped in by hand are registered
-   * (hashed once), each recorded as soon as it is moved. A file whose name is not a model name is skipped.
+   * (hashed once), each recorded as soon as it is moved. A file whose name is not a model name is
+   * skipped, and so is a recorded model whose file or blob is gone.
    */
   models(): Promise<RegistryModel[]> {
     return this.#serial(async () => {
@@ -218,9 +219,12 @@ export class ModelRegistry {
           await this.#write(file);
         }
       }
-      return Object.values(file.models)
-        .sort((a, b) => a.name.localeCompare(b.name))
-        .map((record) => this.#describe(record));
+      // A model whose weights are gone (restored from a backup without them) is not served: not listed.
+      const served: ModelRecord[] = [];
+      for (const record of Object.values(file.models))
+        if (await stat(join(this.#modelsDir, fileNameForModel(record.name))).catch(() => undefined))
+          served.push(record);
+      return served.sort((a, b) => a.name.localeCompare(b.name)).map((record) => this.#describe(record));
     });
   }
 
