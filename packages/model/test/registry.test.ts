@@ -149,6 +149,26 @@ describe("model registry", () => {
     }
   });
 
+  it("answers 404 MODEL_NOT_FOUND for a model another process removed while the service runs", async () => {
+    const modelsDir = await freshDir("removed-elsewhere");
+    await writeFile(join(modelsDir, "gone.gguf"), first);
+    const service = await startModelService(modelsDir);
+    try {
+      const ollama = new Ollama({ host: service.url });
+      expect((await ollama.list()).models.map((model) => model.name)).toEqual(["gone:latest"]);
+      // `hearth models rm gone` from the CLI: its registry does not tell the running service.
+      await new ModelRegistry(modelsDir).remove("gone");
+      const response = await fetch(`${service.url}/api/generate`, {
+        method: "POST",
+        body: JSON.stringify({ model: "gone", prompt: "hello", stream: false }),
+      });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ error: 'model "gone:latest" not found' });
+    } finally {
+      await service.close();
+    }
+  });
+
   it("pulls a plain GGUF URL, and refuses one that is not a GGUF", async () => {
     const modelsDir = await freshDir("url");
     const registry = new ModelRegistry(modelsDir);

@@ -266,7 +266,8 @@ export class EmbeddedRuntime implements ModelRuntime {
   async #entry(id: string): Promise<CatalogEntry> {
     await this.#refresh();
     let entry = this.#catalog.get(id);
-    if (!entry) {
+    // A file another process removed (`hearth models rm`) stays in the catalog until the next scan.
+    if (!entry || !(await stat(entry.path).catch(() => undefined))) {
       await this.#refresh("always");
       entry = this.#catalog.get(id);
     }
