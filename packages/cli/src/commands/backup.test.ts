@@ -122,6 +122,22 @@ describe("hearth backup / hearth restore", () => {
     expect(registered.map((model) => model.name)).toEqual(["stray:latest", "tiny:latest"]);
   });
 
+  it("keeps a registry restored into another data dir working on the restored blobs", async () => {
+    const models = join(root, "data", "models");
+    mkdirSync(models);
+    writeFileSync(join(models, "tiny.gguf"), tinyGgufBytes({ seed: 1 }));
+    await new ModelRegistry(models).list();
+    await backupCommand(options()).parseAsync([join(root, "full"), "--include-models"], { from: "user" });
+    rmSync(join(root, "data"), { recursive: true });
+    env.HEARTH_DATA_DIR = join(root, "moved");
+    await restoreCommand(options()).parseAsync([join(root, "full")], { from: "user" });
+    const blobs = join(root, "moved", "models", ".hearth", "blobs");
+    expect(readdirSync(blobs)).toHaveLength(1);
+    // `hearth models rm tiny` frees the restored blob (the registry recorded the old dir's path).
+    await new ModelRegistry(join(root, "moved", "models")).remove("tiny");
+    expect(readdirSync(blobs)).toEqual([]);
+  });
+
   it("refuses to restore while a Hearth service answers, and says why", async () => {
     const destination = join(root, "snapshot");
     await backupCommand(options()).parseAsync([destination], { from: "user" });

@@ -120,7 +120,20 @@ export class ModelRegistry {
 
   async #read(): Promise<RegistryFile> {
     try {
-      return JSON.parse(await readFile(join(this.#registryDir, "registry.json"), "utf8")) as RegistryFile;
+      const file = JSON.parse(
+        await readFile(join(this.#registryDir, "registry.json"), "utf8"),
+      ) as RegistryFile;
+      // Blobs are recorded by absolute path; restored into another data dir, they are in this blobs dir.
+      for (const version of Object.values(file.models).flatMap((record) => record.versions)) {
+        const here = join(this.blobsDir, basename(version.blob));
+        if (
+          version.blob !== here &&
+          !(await lstat(version.blob).catch(() => undefined)) &&
+          (await lstat(here).catch(() => undefined))
+        )
+          version.blob = here;
+      }
+      return file;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { models: {} };
       throw new HearthError(
