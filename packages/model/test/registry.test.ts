@@ -119,6 +119,56 @@ describe("model registry", () => {
     expect(await registry.list()).toEqual(listed);
   });
 
+  it("skips a file whose name is not a model name, in the registry and the served catalog alike", async () => {
+    const modelsDir = await freshDir("bad-names");
+    await writeFile(join(modelsDir, "alpha.gguf"), first);
+    await writeFile(join(modelsDir, "my model.gguf"), second);
+    await writeFile(join(modelsDir, "故事@v1.gguf"), second);
+    await writeFile(join(modelsDir, "zeta.gguf"), tinyGgufBytes({ seed: 3 }));
+    const registry = new ModelRegistry(modelsDir);
+    expect((await registry.list()).map((model) => model.name)).toEqual(["alpha:latest", "zeta:latest"]);
+    // The bad files stay where they were; the others are recorded, so they stay listed once those go.
+    expect((await lstat(join(modelsDir, "my model.gguf"))).isFile()).toBe(true);
+    await rm(join(modelsDir, "my model.gguf"));
+    await rm(join(modelsDir, "故事@v1.gguf"));
+    expect((await new ModelRegistry(modelsDir).list()).map((model) => model.name)).toEqual([
+      "alpha:latest",
+      "zeta:latest",
+    ]);
+    await writeFile(join(modelsDir, "my model.gguf"), second);
+    const service = await startModelService(modelsDir);
+    try {
+      const tags = await new Ollama({ host: service.url }).list();
+      expect(tags.models.map((model) => model.name).sort()).toEqual(["alpha:latest", "zeta:latest"]);
+      const models = (await (await fetch(`${service.url}/api/hearth/models`)).json()) as {
+        models: Array<{ name: string }>;
+      };
+      expect(models.models.map((model) => model.name)).toEqual(["alpha:latest", "zeta:latest"]);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it("answers 404 MODEL_NOT_FOUND for a model another process removed while the service runs", async () => {
+    const modelsDir = await freshDir("removed-elsewhere");
+    await writeFile(join(modelsDir, "gone.gguf"), first);
+    const service = await startModelService(modelsDir);
+    try {
+      const ollama = new Ollama({ host: service.url });
+      expect((await ollama.list()).models.map((model) => model.name)).toEqual(["gone:latest"]);
+      // `hearth models rm gone` from the CLI: its registry does not tell the running service.
+      await new ModelRegistry(modelsDir).remove("gone");
+      const response = await fetch(`${service.url}/api/generate`, {
+        method: "POST",
+        body: JSON.stringify({ model: "gone", prompt: "hello", stream: false }),
+      });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ error: 'model "gone:latest" not found' });
+    } finally {
+      await service.close();
+    }
+  });
+
   it("pulls a plain GGUF URL, and refuses one that is not a GGUF", async () => {
     const modelsDir = await freshDir("url");
     const registry = new ModelRegistry(modelsDir);

@@ -1,10 +1,20 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ModelRegistry, scanModelsDir } from "@hearth/model";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { tinyGgufBytes } from "../../../../test/support/tiny-gguf.js";
 import { backupCommand, restoreCommand } from "./backup.js";
 
 let root: string;
@@ -66,6 +76,66 @@ describe("hearth backup / hearth restore", () => {
     expect(process.exitCode).toBeUndefined();
     expect(titles()).toEqual(["部署指南", "FAQ"]);
     expect(lines.some((line) => line.startsWith("the data it replaced is kept at"))).toBe(true);
+  });
+
+  it("leaves model weights out unless --include-models, and restores the registry's links so every model is served", async () => {
+    const models = join(root, "data", "models");
+    mkdirSync(models);
+    writeFileSync(join(models, "tiny.gguf"), tinyGgufBytes({ seed: 1 }));
+    await new ModelRegistry(models).list(); // tiny.gguf becomes a link to a blob
+    writeFileSync(join(models, "stray.gguf"), tinyGgufBytes({ seed: 2 })); // dropped in, not registered yet
+    const served = async (dataDir: string) =>
+      (await scanModelsDir(join(dataDir, "models")))
+        .filter((model) => model.valid)
+        .map((model) => model.name);
+    expect(await served(join(root, "data"))).toEqual(["stray:latest", "tiny:latest"]);
+
+    await backupCommand(options()).parseAsync([join(root, "light")], { from: "user" });
+    await backupCommand(options()).parseAsync([join(root, "full"), "--include-models"], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    const paths = (backup: string) =>
+      (
+        JSON.parse(readFileSync(join(root, backup, "manifest.json"), "utf8")) as {
+          entries: Array<{ path: string }>;
+        }
+      ).entries.map((entry) => entry.path);
+    expect(paths("light").filter((path) => path.startsWith("data/models/"))).toEqual([
+      "data/models/.hearth/registry.json",
+    ]);
+    rmSync(join(root, "data"), { recursive: true });
+
+    env.HEARTH_DATA_DIR = join(root, "fresh-light");
+    lines = [];
+    await restoreCommand(options()).parseAsync([join(root, "light")], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    expect(lines.at(-1)).toMatch(
+      /^model weights not in this backup .*: models\/stray\.gguf, models\/tiny\.gguf$/,
+    );
+    expect(await new ModelRegistry(join(root, "fresh-light", "models")).list()).toEqual([]);
+
+    env.HEARTH_DATA_DIR = join(root, "fresh-full");
+    lines = [];
+    await restoreCommand(options()).parseAsync([join(root, "full")], { from: "user" });
+    expect(lines.some((line) => line.startsWith("model weights not in this backup"))).toBe(false);
+    expect(await served(join(root, "fresh-full"))).toEqual(["stray:latest", "tiny:latest"]);
+    const registered = await new ModelRegistry(join(root, "fresh-full", "models")).list();
+    expect(registered.map((model) => model.name)).toEqual(["stray:latest", "tiny:latest"]);
+  });
+
+  it("keeps a registry restored into another data dir working on the restored blobs", async () => {
+    const models = join(root, "data", "models");
+    mkdirSync(models);
+    writeFileSync(join(models, "tiny.gguf"), tinyGgufBytes({ seed: 1 }));
+    await new ModelRegistry(models).list();
+    await backupCommand(options()).parseAsync([join(root, "full"), "--include-models"], { from: "user" });
+    rmSync(join(root, "data"), { recursive: true });
+    env.HEARTH_DATA_DIR = join(root, "moved");
+    await restoreCommand(options()).parseAsync([join(root, "full")], { from: "user" });
+    const blobs = join(root, "moved", "models", ".hearth", "blobs");
+    expect(readdirSync(blobs)).toHaveLength(1);
+    // `hearth models rm tiny` frees the restored blob (the registry recorded the old dir's path).
+    await new ModelRegistry(join(root, "moved", "models")).remove("tiny");
+    expect(readdirSync(blobs)).toEqual([]);
   });
 
   it("refuses to restore while a Hearth service answers, and says why", async () => {

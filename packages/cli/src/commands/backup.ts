@@ -26,7 +26,11 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
       "snapshot the data directory (databases, indexes, model manifests) and the config, while Hearth runs",
     )
     .argument("[destination]", "new directory for the backup (default: <dataDir>/backups/hearth-<time>)")
-    .option("--include-models", "also copy .gguf model weights (large; they can be pulled again)", false)
+    .option(
+      "--include-models",
+      "also copy model weights (.gguf files and registry blobs; large, they can be pulled again)",
+      false,
+    )
     .action(async (destination: string | undefined, flags: { includeModels: boolean }) =>
       reportErrors(async () => {
         const config = loadConfig(options.config);
@@ -78,6 +82,10 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
         );
         if (result.previousData) write(`the data it replaced is kept at ${result.previousData}`);
         if (result.configRestoredTo) write(`configuration restored to ${result.configRestoredTo}`);
+        if (result.weightsLeftOut.length > 0)
+          write(
+            `model weights not in this backup (taken without --include-models), so these models are not served until you pull, import or copy them back: ${result.weightsLeftOut.join(", ")}`,
+          );
       }),
     );
 }

@@ -22,6 +22,10 @@ export const backupManifestSchema = z.strictObject({
   scope: z.enum(["full", "partial"]),
   reason: z.string().optional(),
   entries: z.array(backupEntrySchema),
+  /** Symbolic links restored as links (`data/...` paths; the target relative to the link's folder). */
+  links: z.array(z.strictObject({ path: z.string().min(1), target: z.string().min(1) })).optional(),
+  /** Model weights not in the backup (`data/...` paths): they must be pulled, imported or copied back. */
+  weightsLeftOut: z.array(z.string()).optional(),
 });
 
 export type BackupEntry = z.infer<typeof backupEntrySchema>;

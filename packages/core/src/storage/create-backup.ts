@@ -13,7 +13,10 @@ export interface CreateBackupOptions {
   destination: string;
   /** The configuration file in use, copied under `config/`. Never logged: it may hold secrets. */
   configFile?: string;
-  /** Copy `.gguf` model weights too (default false: they are large and can be pulled again). */
+  /**
+   * Copy model weights too: `.gguf` files and the registry's blobs, its links kept as links (default
+   * false: they are large and can be pulled again; the manifest names what was left out).
+   */
   includeModelWeights?: boolean;
   /** Only these files (absolute or relative to the data directory): a partial backup. */
   only?: string[];
@@ -50,8 +53,8 @@ export async function createBackup(
       `The backup destination ${destination} already exists; choose a new directory`,
     );
   }
-  const files = options.only
-    ? await selectFiles(dataDir, options.only)
+  const { files, links, weightsLeftOut } = options.only
+    ? { files: await selectFiles(dataDir, options.only), links: [], weightsLeftOut: [] }
     : await listDataFiles(dataDir, {
         exclude: [defaultBackupsDir(dataDir), destination, `${destination}.partial`],
         includeModelWeights: options.includeModelWeights ?? false,
@@ -84,6 +87,10 @@ export async function createBackup(
       scope: options.only ? "partial" : "full",
       ...(options.reason ? { reason: options.reason } : {}),
       entries,
+      ...(links.length > 0
+        ? { links: links.map((link) => ({ path: `data/${link.relative}`, target: link.target })) }
+        : {}),
+      ...(weightsLeftOut.length > 0 ? { weightsLeftOut: weightsLeftOut.map((path) => `data/${path}`) } : {}),
     };
     await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     await rename(staging, destination);

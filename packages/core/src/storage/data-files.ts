@@ -1,4 +1,4 @@
-import { open, readdir } from "node:fs/promises";
+import { open, readdir, readlink, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 
 /** Folders a restore leaves inside a data directory that is a mount point; never backed up. */
@@ -6,6 +6,8 @@ export const PRE_RESTORE_PREFIX = ".pre-restore-";
 export const RESTORING_PREFIX = ".restoring-";
 
 const SQLITE_HEADER = Buffer.from("SQLite format 3\0", "latin1");
+/** Model weights: GGUF files, whatever their name (the model registry keeps them as `sha256-<hex>` blobs). */
+const GGUF_HEADER = Buffer.from("GGUF", "latin1");
 /** Side files of a SQLite database; the online backup API folds their content into the copy. */
 const SQLITE_SIDE_FILE = /-(wal|shm|journal)$/;
 
@@ -16,6 +18,21 @@ export interface DataFile {
   sqlite: boolean;
 }
 
+/** A symbolic link inside the data directory to a file inside it (a model registry's `<name>.gguf`). */
+export interface DataLink {
+  /** Relative to the data directory, with forward slashes. */
+  relative: string;
+  /** The file it points to, relative to the link's own folder, with forward slashes. */
+  target: string;
+}
+
+export interface DataFiles {
+  files: DataFile[];
+  links: DataLink[];
+  /** Model weights not captured (relative paths): left out without `includeModelWeights`, or outside the data directory. */
+  weightsLeftOut: string[];
+}
+
 export interface ListDataFilesOptions {
   /** Absolute directories that are never captured (the backups folder, the destination). */
   exclude: string[];
@@ -23,10 +40,17 @@ export interface ListDataFilesOptions {
   includeModelWeights: boolean;
 }
 
-/** Regular files under the data directory, depth first, in a stable order. */
-export async function listDataFiles(dataDir: string, options: ListDataFilesOptions): Promise<DataFile[]> {
+/**
+ * Regular files and links under the data directory, depth first, in a stable order. Model weights
+ * (`.gguf` files, GGUF blobs and links to them) are captured only with `includeModelWeights`.
+ */
+export async function listDataFiles(dataDir: string, options: ListDataFilesOptions): Promise<DataFiles> {
   const excluded = options.exclude.map((path) => resolve(path));
+  const inside = (path: string) => path.startsWith(dataDir + sep);
   const files: DataFile[] = [];
+  const links: Array<DataLink & { absoluteTarget: string }> = [];
+  const weightsLeftOut: string[] = [];
+  const relativePath = (absolute: string) => relative(dataDir, absolute).split(sep).join("/");
   const walk = async (directory: string): Promise<void> => {
     const entries = await readdir(directory, { withFileTypes: true });
     entries.sort((a, b) => a.name.localeCompare(b.name));
@@ -42,30 +66,65 @@ export async function listDataFiles(dataDir: string, options: ListDataFilesOptio
         await walk(absolute);
         continue;
       }
-      // Symlinks, sockets and the like are not data: a link could point outside the data directory.
+      if (entry.isSymbolicLink()) {
+        const target = resolve(directory, await readlink(absolute));
+        const targetIsFile = await stat(target).then(
+          (info) => info.isFile(),
+          () => false,
+        );
+        if (!targetIsFile) continue;
+        const weights = entry.name.endsWith(".gguf") || (await fileKind(target)) === "gguf";
+        if (weights && (!options.includeModelWeights || !inside(target)))
+          weightsLeftOut.push(relativePath(absolute));
+        // Other links are kept only to a file the backup holds: one outside the data directory is not data here.
+        else
+          links.push({
+            relative: relativePath(absolute),
+            target: relative(directory, target).split(sep).join("/"),
+            absoluteTarget: target,
+          });
+        continue;
+      }
+      // Sockets and the like are not data.
       if (!entry.isFile()) continue;
-      if (!options.includeModelWeights && entry.name.endsWith(".gguf")) continue;
-      files.push({
-        absolute,
-        relative: relative(dataDir, absolute).split(sep).join("/"),
-        sqlite: await isSqliteFile(absolute),
-      });
+      const kind = await fileKind(absolute);
+      if (!options.includeModelWeights && (kind === "gguf" || entry.name.endsWith(".gguf"))) {
+        // A registry blob is named by the link that serves it; a plain `.gguf` file by itself.
+        if (entry.name.endsWith(".gguf")) weightsLeftOut.push(relativePath(absolute));
+        continue;
+      }
+      files.push({ absolute, relative: relativePath(absolute), sqlite: kind === "sqlite" });
     }
   };
   await walk(dataDir);
   const databases = new Set(files.filter((file) => file.sqlite).map((file) => file.absolute));
-  return files.filter((file) => {
+  const captured = files.filter((file) => {
     const match = SQLITE_SIDE_FILE.exec(file.absolute);
     return !(match && databases.has(file.absolute.slice(0, match.index)));
   });
+  const capturedPaths = new Set(captured.map((file) => file.absolute));
+  return {
+    files: captured,
+    links: links
+      .filter((link) => capturedPaths.has(link.absoluteTarget))
+      .map(({ relative, target }) => ({ relative, target })),
+    weightsLeftOut,
+  };
 }
 
 export async function isSqliteFile(path: string): Promise<boolean> {
+  return (await fileKind(path)) === "sqlite";
+}
+
+async function fileKind(path: string): Promise<"sqlite" | "gguf" | "other"> {
   const handle = await open(path, "r");
   try {
     const header = Buffer.alloc(SQLITE_HEADER.length);
     const { bytesRead } = await handle.read(header, 0, header.length, 0);
-    return bytesRead === header.length && header.equals(SQLITE_HEADER);
+    if (bytesRead === header.length && header.equals(SQLITE_HEADER)) return "sqlite";
+    return bytesRead >= GGUF_HEADER.length && header.subarray(0, GGUF_HEADER.length).equals(GGUF_HEADER)
+      ? "gguf"
+      : "other";
   } finally {
     await handle.close();
   }

@@ -1,5 +1,5 @@
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, symlink } from "node:fs/promises";
+import { basename, dirname, join, posix, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { Logger } from "pino";
 import { HearthError } from "../errors/hearth-error.js";
@@ -28,6 +28,8 @@ export interface RestoreResult {
   /** Where the data that was there before now lies (nothing is deleted by a restore). */
   previousData: string | undefined;
   configRestoredTo: string | undefined;
+  /** Model weights the backup left out (relative to the data directory): pull, import or copy them back. */
+  weightsLeftOut: string[];
 }
 
 const SAFE_PATH = /^(data|config)\/(?!.*(^|\/)\.\.?(\/|$))[^\0\\]+$/;
@@ -84,6 +86,15 @@ export async function verifyBackup(source: string): Promise<BackupManifest> {
     }
     if (entry.kind === "sqlite") checkDatabase(file, entry.path);
   }
+  const paths = new Set(manifest.entries.map((entry) => entry.path));
+  for (const link of manifest.links ?? []) {
+    if (!SAFE_PATH.test(link.path) || !paths.has(posix.join(posix.dirname(link.path), link.target))) {
+      throw new HearthError(
+        "BACKUP_INVALID",
+        `The manifest links ${JSON.stringify(link.path)} to a file not in the backup: ${JSON.stringify(link.target)}`,
+      );
+    }
+  }
   return manifest;
 }
 
@@ -104,8 +115,8 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
     if (manifest.scope === "full") {
       previousData =
         !options.inPlace && (await canSwapBeside(dataDir, stamp))
-          ? await restoreBeside(source, dataDir, dataEntries, stamp)
-          : await restoreInside(source, dataDir, dataEntries, stamp);
+          ? await restoreBeside(source, dataDir, manifest, stamp)
+          : await restoreInside(source, dataDir, manifest, stamp);
     } else {
       previousData = `${dataDir}/*.pre-restore-${stamp}`;
       for (const entry of dataEntries) {
@@ -142,16 +153,26 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
     { source, dataDir, files: dataEntries.length, scope: manifest.scope },
     "backup restored",
   );
-  return { manifest, restoredFiles: dataEntries.length, previousData, configRestoredTo };
+  return {
+    manifest,
+    restoredFiles: dataEntries.length,
+    previousData,
+    configRestoredTo,
+    weightsLeftOut: (manifest.weightsLeftOut ?? []).map((path) => path.replace(/^data\//, "")),
+  };
 }
 
-type DataEntry = BackupManifest["entries"][number];
-
-async function copyEntries(source: string, target: string, entries: DataEntry[]): Promise<void> {
-  for (const entry of entries) {
+/** Copies a full backup's data files into `target`, and makes its links again (relative, so they follow the data). */
+async function copyEntries(source: string, target: string, manifest: BackupManifest): Promise<void> {
+  for (const entry of manifest.entries.filter((candidate) => candidate.kind !== "config")) {
     const file = join(target, ...entry.path.split("/").slice(1));
     await mkdir(dirname(file), { recursive: true });
     await copyFile(join(source, ...entry.path.split("/")), file);
+  }
+  for (const link of manifest.links ?? []) {
+    const file = join(target, ...link.path.split("/").slice(1));
+    await mkdir(dirname(file), { recursive: true });
+    await symlink(link.target, file);
   }
   await mkdir(target, { recursive: true });
 }
@@ -177,11 +198,11 @@ async function canSwapBeside(dataDir: string, stamp: string): Promise<boolean> {
 async function restoreBeside(
   source: string,
   dataDir: string,
-  entries: DataEntry[],
+  manifest: BackupManifest,
   stamp: string,
 ): Promise<string | undefined> {
   const staging = `${dataDir}.restoring-${stamp}`;
-  await copyEntries(source, staging, entries);
+  await copyEntries(source, staging, manifest);
   let previous: string | undefined;
   if (await exists(dataDir)) {
     previous = `${dataDir}.pre-restore-${stamp}`;
@@ -202,12 +223,12 @@ async function restoreBeside(
 async function restoreInside(
   source: string,
   dataDir: string,
-  entries: DataEntry[],
+  manifest: BackupManifest,
   stamp: string,
 ): Promise<string> {
   const staging = join(dataDir, `${RESTORING_PREFIX}${stamp}`);
   const previous = join(dataDir, `${PRE_RESTORE_PREFIX}${stamp}`);
-  await copyEntries(source, staging, entries);
+  await copyEntries(source, staging, manifest);
   await mkdir(previous);
   const keep = new Set(["backups", basename(staging), basename(previous)]);
   for (const name of await readdir(dataDir)) {

@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { checkGgufFile } from "./gguf-validation.js";
-import { modelNameFromFile } from "./model-name.js";
+import { isModelName, MODEL_NAME_RULE, modelNameFromFile } from "./model-name.js";
 
 export interface ScannedModel {
   /** `name:tag`, from the file name. */
@@ -12,7 +12,7 @@ export interface ScannedModel {
   error?: string;
 }
 
-/** For `hearth doctor`: every *.gguf in the dir with whether it is a valid, complete GGUF. */
+/** For `hearth doctor` and `hearth models list`: every *.gguf in the dir with whether it is served (a model name, a valid, complete GGUF). */
 export async function scanModelsDir(modelsDir: string): Promise<ScannedModel[]> {
   const entries = await readdir(modelsDir, { withFileTypes: true });
   const files = entries
@@ -22,9 +22,15 @@ export async function scanModelsDir(modelsDir: string): Promise<ScannedModel[]> 
   const result: ScannedModel[] = [];
   for (const file of files) {
     const path = join(modelsDir, file);
+    const name = modelNameFromFile(file);
+    if (!isModelName(name)) {
+      const error = `"${name}" is not a model name (${MODEL_NAME_RULE}): rename the file; it is not served`;
+      result.push({ name, path, sizeBytes: 0, valid: false, error });
+      continue;
+    }
     const check = await checkGgufFile(path);
     result.push({
-      name: modelNameFromFile(file),
+      name,
       path,
       sizeBytes: check.sizeBytes,
       valid: check.valid,

@@ -18,7 +18,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { normalizeModelName } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import { checkGgufFile } from "../discovery/gguf-validation.js";
-import { modelNameFromFile } from "../discovery/model-name.js";
+import { isModelName, MODEL_NAME_RULE, modelNameFromFile } from "../discovery/model-name.js";
 import { downloadBlob, sha256File } from "./blob-download.js";
 import {
   blobUrl,
@@ -32,15 +32,11 @@ import { compareVersions, nextVersion } from "./semantic-version.js";
 /** The file name a `name:tag` model is served under: `name.gguf` for `latest`, else `name@tag.gguf`. */
 export function fileNameForModel(name: string): string {
   const normalized = normalizeModelName(name);
+  if (!isModelName(normalized))
+    throw new HearthError("INVALID_REQUEST", `"${name}" is not a valid model name (${MODEL_NAME_RULE})`);
   const colon = normalized.lastIndexOf(":");
   const base = normalized.slice(0, colon);
   const tag = normalized.slice(colon + 1);
-  if (!/^[\w.-]+$/.test(base) || !/^[\w.-]+$/.test(tag)) {
-    throw new HearthError(
-      "INVALID_REQUEST",
-      `"${name}" is not a valid model name (letters, digits, '.', '_', '-', and one ':tag')`,
-    );
-  }
   return tag === "latest" ? `${base}.gguf` : `${base}@${tag}.gguf`;
 }
 
@@ -124,7 +120,20 @@ export class ModelRegistry {
 
   async #read(): Promise<RegistryFile> {
     try {
-      return JSON.parse(await readFile(join(this.#registryDir, "registry.json"), "utf8")) as RegistryFile;
+      const file = JSON.parse(
+        await readFile(join(this.#registryDir, "registry.json"), "utf8"),
+      ) as RegistryFile;
+      // Blobs are recorded by absolute path; restored into another data dir, they are in this blobs dir.
+      for (const version of Object.values(file.models).flatMap((record) => record.versions)) {
+        const here = join(this.blobsDir, basename(version.blob));
+        if (
+          version.blob !== here &&
+          !(await lstat(version.blob).catch(() => undefined)) &&
+          (await lstat(here).catch(() => undefined))
+        )
+          version.blob = here;
+      }
+      return file;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { models: {} };
       throw new HearthError(
@@ -205,25 +214,30 @@ export class ModelRegistry {
     return version;
   }
 
-  /** Every model in the models dir with all its versions; files dropped in by hand are registered (hashed once). */
+  /**
+   * Every model in the models dir with all its versions; files dropped in by hand are registered
+   * (hashed once), each recorded as soon as it is moved. A file whose name is not a model name is
+   * skipped, and so is a recorded model whose file or blob is gone.
+   */
   models(): Promise<RegistryModel[]> {
     return this.#serial(async () => {
       const file = await this.#read();
-      let changed = false;
       const entries = await readdir(this.#modelsDir).catch(() => [] as string[]);
       for (const entry of entries.filter((name) => /\.gguf$/i.test(name)).sort()) {
         const name = modelNameFromFile(entry);
-        if (file.models[name]) continue;
+        if (file.models[name] || !isModelName(name)) continue;
         const stats = await lstat(join(this.#modelsDir, entry));
         if (stats.isFile()) {
           await this.#adoptFile(file, name);
-          changed = true;
+          await this.#write(file);
         }
       }
-      if (changed) await this.#write(file);
-      return Object.values(file.models)
-        .sort((a, b) => a.name.localeCompare(b.name))
-        .map((record) => this.#describe(record));
+      // A model whose weights are gone (restored from a backup without them) is not served: not listed.
+      const served: ModelRecord[] = [];
+      for (const record of Object.values(file.models))
+        if (await stat(join(this.#modelsDir, fileNameForModel(record.name))).catch(() => undefined))
+          served.push(record);
+      return served.sort((a, b) => a.name.localeCompare(b.name)).map((record) => this.#describe(record));
     });
   }
 

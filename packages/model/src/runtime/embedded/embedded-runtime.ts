@@ -13,7 +13,7 @@ import {
   type Token,
 } from "node-llama-cpp";
 import { checkGgufFile, type GgufCheck } from "../../discovery/gguf-validation.js";
-import { modelNameFromFile } from "../../discovery/model-name.js";
+import { isModelName, modelNameFromFile } from "../../discovery/model-name.js";
 import { AsyncQueue } from "../async-queue.js";
 import {
   type ChatMessage,
@@ -266,7 +266,8 @@ export class EmbeddedRuntime implements ModelRuntime {
   async #entry(id: string): Promise<CatalogEntry> {
     await this.#refresh();
     let entry = this.#catalog.get(id);
-    if (!entry) {
+    // A file another process removed (`hearth models rm`) stays in the catalog until the next scan.
+    if (!entry || !(await stat(entry.path).catch(() => undefined))) {
       await this.#refresh("always");
       entry = this.#catalog.get(id);
     }
@@ -703,7 +704,8 @@ async function scanModelsDirNames(modelsDir: string): Promise<Array<{ name: stri
     const entries = await readdir(modelsDir, { withFileTypes: true });
     return entries
       .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && /\.gguf$/i.test(entry.name))
-      .map((entry) => ({ name: modelNameFromFile(entry.name), path: join(modelsDir, entry.name) }));
+      .map((entry) => ({ name: modelNameFromFile(entry.name), path: join(modelsDir, entry.name) }))
+      .filter((model) => isModelName(model.name));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
