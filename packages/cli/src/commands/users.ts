@@ -1,4 +1,3 @@
-import { createInterface } from "node:readline/promises";
 import { isHearthError, loadConfig } from "@hearth/core";
 import { createAdminAccount, listAccounts } from "@hearth/web";
 import { Command } from "commander";
@@ -11,20 +10,52 @@ async function readPassword(fromStdin: boolean): Promise<string> {
       .toString("utf8")
       .replace(/\r?\n$/, "");
   }
-  const prompt = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  // Hide what is typed: readline echoes through _writeToOutput.
-  (prompt as unknown as { _writeToOutput: (text: string) => void })._writeToOutput = (text: string) => {
-    if (text.includes("Password")) process.stderr.write(text);
-  };
-  try {
-    return await prompt.question("Password: ");
-  } finally {
-    prompt.close();
-    process.stderr.write("\n");
-  }
+  return promptHidden("Password: ", process.stdin, process.stderr);
+}
+
+/** Ctrl-C at a hidden prompt: the terminal is in raw mode, so no SIGINT arrives. */
+export class PromptInterrupted extends Error {}
+
+/**
+ * Asks for a secret on a terminal without showing it: the terminal goes to raw mode and keys are read
+ * one by one (Backspace erases, Enter ends, Ctrl-C rejects with PromptInterrupted); nothing typed is echoed.
+ */
+export function promptHidden(
+  question: string,
+  input: NodeJS.ReadableStream & { setRawMode?: (mode: boolean) => unknown },
+  output: NodeJS.WritableStream,
+): Promise<string> {
+  output.write(question);
+  input.setRawMode?.(true);
+  input.setEncoding("utf8");
+  input.resume();
+  return new Promise((resolve, reject) => {
+    let typed: string[] = [];
+    const finish = (error?: Error) => {
+      input.off("data", onData);
+      input.setRawMode?.(false);
+      input.pause();
+      output.write("\n");
+      if (error) reject(error);
+      else resolve(typed.join(""));
+    };
+    const onData = (chunk: string) => {
+      if (chunk.startsWith("\u001b")) return; // arrow and function keys
+      for (const key of chunk) {
+        if (key === "\r" || key === "\n" || key === "\u0004") return finish();
+        if (key === "\u0003") return finish(new PromptInterrupted("interrupted"));
+        if (key === "\u007f" || key === "\b") typed = typed.slice(0, -1);
+        else if (key === "\u0015")
+          typed = []; // Ctrl-U
+        else if (key >= " ") typed.push(key);
+      }
+    };
+    input.on("data", onData);
+  });
 }
 
 function fail(error: unknown): never {
+  if (error instanceof PromptInterrupted) process.exit(130);
   console.error(isHearthError(error) ? error.toLine() : String(error));
   process.exit(1);
 }
