@@ -2,8 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../../../knowledge/src/testing/knowledge-harness.fixture.js";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  type Harness,
+  startEmbedServer,
+  startHarness,
+} from "../../../knowledge/src/testing/knowledge-harness.fixture.js";
 import { ingestCommand, runIngest } from "./ingest.js";
 
 describe("hearth ingest", () => {
@@ -102,5 +106,54 @@ describe("hearth ingest", () => {
       code: "UPSTREAM_UNAVAILABLE",
     });
     expect(ingestCommand().name()).toBe("ingest");
+  });
+});
+
+describe("hearth ingest interrupted", () => {
+  it("cancels the job on the service at the first Ctrl-C, names it, exits 130; a second quits", async () => {
+    const embed = await startEmbedServer({ delayMs: 60 });
+    const harness = await startHarness({
+      embeddingUrl: embed.url,
+      embeddingBatchSize: 1,
+      ingestConcurrency: 1,
+    });
+    const folder = mkdtempSync(join(tmpdir(), "hearth-ingest-cancel-"));
+    for (let i = 0; i < 20; i++)
+      writeFileSync(join(folder, `doc-${i}.txt`), `Document ${i} about topic ${i}.`);
+    let text = "";
+    let interrupts = 0;
+    const write = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+      text += String(chunk);
+      if (interrupts === 0 && /\[1\/20\]/.test(text)) {
+        interrupts++;
+        process.emit("SIGINT");
+        expect(exit).not.toHaveBeenCalled();
+        process.emit("SIGINT");
+        expect(exit).toHaveBeenCalledWith(130);
+      }
+      return true;
+    });
+    const exit = vi.spyOn(process, "exit").mockImplementation(() => undefined as never);
+    try {
+      await ingestCommand().parseAsync(
+        ["Cancel me", folder, "--create", "--embedding-model", "test-embed", "--url", harness.url],
+        { from: "user" },
+      );
+    } finally {
+      write.mockRestore();
+    }
+    try {
+      expect(process.exitCode).toBe(130);
+      const jobId = text.match(/cancelled job (\S+)/)?.[1];
+      expect(jobId, text).toBeDefined();
+      expect((await harness.client.getJob(jobId!)).status).toBe("cancelled");
+      expect(text).not.toMatch(/20 indexed/);
+    } finally {
+      exit.mockRestore();
+      process.exitCode = undefined;
+      await harness.close();
+      await embed.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -14,6 +14,8 @@ export interface IngestOptions {
   embeddingModel?: string;
   /** Where the progress bar and the report go (stderr by default). */
   output?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** Aborting it (Ctrl-C) stops uploading and cancels the jobs still running on the service. */
+  signal?: AbortSignal;
 }
 
 export interface IngestReport {
@@ -22,6 +24,9 @@ export interface IngestReport {
   indexed: number;
   skipped: number;
   failed: Array<{ name: string; code: string; message: string }>;
+  /** Jobs cancelled because the signal was aborted; the run ended early when there are any. */
+  cancelledJobs: string[];
+  interrupted: boolean;
 }
 
 const BATCH_FILES = 50;
@@ -43,15 +48,29 @@ export function ingestCommand(): Command {
         options: { create?: boolean; embeddingModel?: string; url?: string },
       ) => {
         const config = loadConfig();
-        const report = await runIngest({
-          knowledgeBase,
-          paths,
-          baseUrl: options.url ?? config.services.knowledgeUrl,
-          ...(config.services.token ? { token: config.services.token } : {}),
-          ...(options.create ? { create: true } : {}),
-          ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
-        });
-        if (report.failed.length > 0) process.exitCode = 1;
+        // The first Ctrl-C cancels the upload's jobs on the service; a second one quits at once.
+        const controller = new AbortController();
+        const onSignal = () => {
+          if (controller.signal.aborted) process.exit(130);
+          process.stderr.write("\ncancelling (Ctrl-C again to quit without cancelling)\n");
+          controller.abort();
+        };
+        process.on("SIGINT", onSignal);
+        try {
+          const report = await runIngest({
+            knowledgeBase,
+            paths,
+            baseUrl: options.url ?? config.services.knowledgeUrl,
+            ...(config.services.token ? { token: config.services.token } : {}),
+            ...(options.create ? { create: true } : {}),
+            ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
+            signal: controller.signal,
+          });
+          if (report.interrupted) process.exitCode = 130;
+          else if (report.failed.length > 0) process.exitCode = 1;
+        } finally {
+          process.off("SIGINT", onSignal);
+        }
       },
     );
 }
@@ -131,27 +150,33 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
 
   const progress = new ProgressBar(output, files.length);
   const jobs: IngestionJob[] = [];
+  const started: string[] = [];
   const followers: Array<Promise<void>> = [];
   const finished = new Map<string, Map<string, string>>();
   const follow = async (jobId: string) => {
     const seen = new Map<string, string>();
     finished.set(jobId, seen);
-    for await (const event of client.jobEvents(jobId)) {
-      const entries = event.type === "job" ? event.job.documents : [event.document];
-      for (const document of entries) {
-        if (
-          ["indexed", "skipped", "failed", "deleted"].includes(document.status) &&
-          !seen.has(document.documentId)
-        ) {
-          seen.set(document.documentId, document.status);
-          progress.tick(document.name, document.status);
+    const events = client.jobEvents(jobId, options.signal);
+    try {
+      for await (const event of events) {
+        const entries = event.type === "job" ? event.job.documents : [event.document];
+        for (const document of entries) {
+          if (
+            ["indexed", "skipped", "failed", "deleted"].includes(document.status) &&
+            !seen.has(document.documentId)
+          ) {
+            seen.set(document.documentId, document.status);
+            progress.tick(document.name, document.status);
+          }
         }
+        if (event.type === "job" && ["completed", "failed", "cancelled"].includes(event.job.status))
+          jobs.push(event.job);
       }
-      if (event.type === "job" && ["completed", "failed", "cancelled"].includes(event.job.status))
-        jobs.push(event.job);
+    } catch (error) {
+      if (!options.signal?.aborted) throw error;
     }
   };
-  for (let i = 0; i < files.length; ) {
+  for (let i = 0; i < files.length && !options.signal?.aborted; ) {
     const batch: typeof files = [];
     let bytes = 0;
     while (
@@ -166,10 +191,13 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
       knowledgeBaseId,
       await Promise.all(batch.map(async (file) => ({ name: file.name, data: await openAsBlob(file.path) }))),
     );
+    started.push(upload.job.id);
     followers.push(follow(upload.job.id));
   }
   await Promise.all(followers);
   progress.done();
+  const interrupted = options.signal?.aborted ?? false;
+  const cancelledJobs = interrupted ? await cancelUnfinished(client, started, jobs, output) : [];
 
   const documents = jobs.flatMap((job) => job.documents);
   const failed = documents
@@ -185,10 +213,34 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     indexed: documents.filter((document) => document.status === "indexed").length,
     skipped: documents.filter((document) => document.status === "skipped").length,
     failed,
+    cancelledJobs,
+    interrupted,
   };
+  if (interrupted) return report;
   output.write(`${report.indexed} indexed, ${report.skipped} unchanged, ${failed.length} failed\n`);
   for (const failure of failed) output.write(`  ${failure.name}: ${failure.code}: ${failure.message}\n`);
   return report;
+}
+
+/** After Ctrl-C: cancels the jobs that have not finished and says which. */
+async function cancelUnfinished(
+  client: KnowledgeClient,
+  started: string[],
+  finished: IngestionJob[],
+  output: NodeJS.WritableStream,
+): Promise<string[]> {
+  const cancelled: string[] = [];
+  for (const jobId of started.filter((id) => !finished.some((job) => job.id === id))) {
+    try {
+      const job = await client.cancelJob(jobId);
+      cancelled.push(jobId);
+      output.write(`cancelled job ${jobId} (${job.counts.indexed} documents indexed before the cancel)\n`);
+    } catch (error) {
+      output.write(`could not cancel job ${jobId}: ${(error as Error).message}\n`);
+    }
+  }
+  if (started.length === 0) output.write("interrupted before any file was uploaded\n");
+  return cancelled;
 }
 
 async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions): Promise<string> {
