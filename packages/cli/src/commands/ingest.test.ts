@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import type { HearthError } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   type Harness,
@@ -151,6 +152,46 @@ describe("hearth ingest interrupted", () => {
     } finally {
       exit.mockRestore();
       process.exitCode = undefined;
+      await harness.close();
+      await embed.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("hearth ingest when the knowledge service goes away", () => {
+  it("ends with one UPSTREAM_UNAVAILABLE line, not fetch's TypeError", async () => {
+    const embed = await startEmbedServer({ delayMs: 60 });
+    const harness = await startHarness({
+      embeddingUrl: embed.url,
+      embeddingBatchSize: 1,
+      ingestConcurrency: 1,
+    });
+    const folder = mkdtempSync(join(tmpdir(), "hearth-ingest-gone-"));
+    for (let i = 0; i < 20; i++)
+      writeFileSync(join(folder, `doc-${i}.txt`), `Document ${i} about topic ${i}.`);
+    const output = new PassThrough();
+    let text = "";
+    output.on("data", (part) => {
+      text += part;
+      // The service dies (kill -9): every connection it holds drops.
+      if (/\[1\/20\]/.test(text)) harness.service.app.server.closeAllConnections();
+    });
+    try {
+      const error = await runIngest({
+        knowledgeBase: "Gone",
+        paths: [folder],
+        baseUrl: harness.url,
+        create: true,
+        embeddingModel: "test-embed",
+        output,
+      }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE" });
+      expect((error as HearthError).toLine()).toMatch(
+        /^UPSTREAM_UNAVAILABLE: The knowledge service at \S+ did not answer/,
+      );
+      expect((error as HearthError).toLine()).not.toContain("\n");
+    } finally {
       await harness.close();
       await embed.close();
       rmSync(folder, { recursive: true, force: true });

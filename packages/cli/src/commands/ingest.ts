@@ -173,7 +173,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
           jobs.push(event.job);
       }
     } catch (error) {
-      if (!options.signal?.aborted) throw error;
+      if (!options.signal?.aborted) upstreamError(options.baseUrl)(error);
     }
   };
   for (let i = 0; i < files.length && !options.signal?.aborted; ) {
@@ -187,10 +187,12 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
       bytes += files[i]!.size;
       batch.push(files[i++]!);
     }
-    const upload = await client.uploadDocuments(
-      knowledgeBaseId,
-      await Promise.all(batch.map(async (file) => ({ name: file.name, data: await openAsBlob(file.path) }))),
+    const documents = await Promise.all(
+      batch.map(async (file) => ({ name: file.name, data: await openAsBlob(file.path) })),
     );
+    const upload = await client
+      .uploadDocuments(knowledgeBaseId, documents)
+      .catch(upstreamError(options.baseUrl));
     started.push(upload.job.id);
     followers.push(follow(upload.job.id));
   }
@@ -243,15 +245,23 @@ async function cancelUnfinished(
   return cancelled;
 }
 
-async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions): Promise<string> {
-  const all = await client.listKnowledgeBases().catch((error: unknown) => {
+/**
+ * A failed call to the knowledge service as one line: its own error (UPSTREAM_ERROR), or that it did not
+ * answer or went away mid-run (UPSTREAM_UNAVAILABLE) instead of fetch's "TypeError: terminated".
+ */
+function upstreamError(baseUrl: string): (error: unknown) => never {
+  return (error) => {
     if (error instanceof KnowledgeClientError)
-      throw new HearthError("UPSTREAM_ERROR", `${options.baseUrl}: ${error.code}: ${error.message}`);
+      throw new HearthError("UPSTREAM_ERROR", `${baseUrl}: ${error.code}: ${error.message}`);
     throw new HearthError(
       "UPSTREAM_UNAVAILABLE",
-      `The knowledge service at ${options.baseUrl} did not answer (is it running? HEARTH_KNOWLEDGE_URL)`,
+      `The knowledge service at ${baseUrl} did not answer (is it running? HEARTH_KNOWLEDGE_URL)`,
     );
-  });
+  };
+}
+
+async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions): Promise<string> {
+  const all = await client.listKnowledgeBases().catch(upstreamError(options.baseUrl));
   const found =
     all.find((kb) => kb.id === options.knowledgeBase) ?? all.find((kb) => kb.name === options.knowledgeBase);
   if (found) return found.id;
@@ -261,10 +271,12 @@ async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions
       `No knowledge base named "${options.knowledgeBase}" (add --create to create it)`,
     );
   }
-  const created = await client.createKnowledgeBase({
-    name: options.knowledgeBase,
-    ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
-  });
+  const created = await client
+    .createKnowledgeBase({
+      name: options.knowledgeBase,
+      ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
+    })
+    .catch(upstreamError(options.baseUrl));
   return created.id;
 }
 
