@@ -108,6 +108,19 @@ describe("hearth ingest", () => {
     });
     expect(ingestCommand().name()).toBe("ingest");
   });
+
+  it("checks the paths before --create makes the knowledge base", async () => {
+    await expect(
+      runIngest({
+        knowledgeBase: "Typo",
+        paths: [join(folder, "no-such-folder")],
+        baseUrl: harness.url,
+        create: true,
+        output: new PassThrough(),
+      }),
+    ).rejects.toMatchObject({ code: "FOLDER_UNREADABLE" });
+    expect((await harness.client.listKnowledgeBases()).map((kb) => kb.name)).not.toContain("Typo");
+  });
 });
 
 describe("hearth ingest interrupted", () => {

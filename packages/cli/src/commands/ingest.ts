@@ -144,9 +144,10 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     baseUrl: options.baseUrl,
     ...(options.token ? { token: options.token } : {}),
   });
-  const knowledgeBaseId = await findKnowledgeBase(client, options);
+  // Paths first: a mistyped path must not leave a new, empty knowledge base behind (--create).
   const files = await collectFiles(options.paths);
   if (files.length === 0) throw new HearthError("INVALID_REQUEST", "No files found under the given paths");
+  const knowledgeBaseId = await findKnowledgeBase(client, options);
 
   const progress = new ProgressBar(output, files.length);
   const jobs: IngestionJob[] = [];
