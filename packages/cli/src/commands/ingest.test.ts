@@ -109,6 +109,31 @@ describe("hearth ingest", () => {
     expect(ingestCommand().name()).toBe("ingest");
   });
 
+  it("keeps each redraw of the terminal bar within 80 columns for wide (Chinese) file names", async () => {
+    const wide = join(folder, "wide");
+    mkdirSync(wide);
+    for (const [i, topic] of ["财务报销流程", "员工入职培训"].entries())
+      writeFileSync(join(wide, `${topic.repeat(4)}第${i}版说明文档.txt`), `${topic}的详细说明。`);
+    const output = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
+    let text = "";
+    output.on("data", (part) => (text += part));
+    const report = await runIngest({
+      knowledgeBase: "宽字符",
+      paths: [wide],
+      baseUrl: harness.url,
+      create: true,
+      output,
+    });
+    expect(report.indexed).toBe(2);
+    // East Asian wide characters take two columns each.
+    const columns = (line: string) =>
+      [...line].reduce((sum, char) => sum + (/[\u3000-\u9fff\uff00-\uffef]/.test(char) ? 2 : 1), 0);
+    const redraws = text.split("\n")[0]!.split("\r").filter(Boolean);
+    expect(redraws.length).toBeGreaterThan(1);
+    for (const redraw of redraws) expect(columns(redraw), redraw).toBeLessThanOrEqual(80);
+    expect(redraws.at(-1)).toMatch(/2\/2 财务报销流程|2\/2 员工入职培训/);
+  });
+
   it("checks the paths before --create makes the knowledge base", async () => {
     await expect(
       runIngest({

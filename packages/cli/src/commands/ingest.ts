@@ -309,8 +309,44 @@ class ProgressBar {
     const filled = Math.round((this.#done / this.total) * width);
     const label = `${this.#done}/${this.total}${this.#failed ? `, ${this.#failed} failed` : ""}`;
     const room = Math.max(0, (this.output.columns ?? 80) - width - label.length - 6);
+    const shown = fitToColumns(name, room);
     this.output.write(
-      `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${label} ${name.slice(0, room).padEnd(room)}`,
+      `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${label} ${shown}${" ".repeat(room - columnsOf(shown))}`,
     );
   }
+}
+
+/** Whether a code point takes two terminal columns (East Asian wide and fullwidth, emoji). */
+function isWide(codePoint: number): boolean {
+  return (
+    (codePoint >= 0x1100 && codePoint <= 0x115f) ||
+    (codePoint >= 0x2e80 && codePoint <= 0xa4cf && codePoint !== 0x303f) ||
+    (codePoint >= 0xac00 && codePoint <= 0xd7a3) ||
+    (codePoint >= 0xf900 && codePoint <= 0xfaff) ||
+    (codePoint >= 0xfe30 && codePoint <= 0xfe4f) ||
+    (codePoint >= 0xff00 && codePoint <= 0xff60) ||
+    (codePoint >= 0xffe0 && codePoint <= 0xffe6) ||
+    (codePoint >= 0x1f300 && codePoint <= 0x1faff) ||
+    (codePoint >= 0x20000 && codePoint <= 0x3fffd)
+  );
+}
+
+/** The terminal columns a text takes. */
+function columnsOf(text: string): number {
+  let columns = 0;
+  for (const char of text) columns += isWide(char.codePointAt(0)!) ? 2 : 1;
+  return columns;
+}
+
+/** The text cut to at most `columns` terminal columns, ending in "…" when cut. */
+function fitToColumns(text: string, columns: number): string {
+  if (columnsOf(text) <= columns) return text;
+  let fitted = "";
+  let used = 0;
+  for (const char of text) {
+    used += columnsOf(char);
+    if (used > columns - 1) break;
+    fitted += char;
+  }
+  return columns > 0 ? `${fitted}…` : "";
 }
