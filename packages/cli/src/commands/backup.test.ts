@@ -138,6 +138,20 @@ describe("hearth backup / hearth restore", () => {
     expect(readdirSync(blobs)).toEqual([]);
   });
 
+  it("names a destination under a file with BACKUP_FAILED on one line", async () => {
+    writeFileSync(join(root, "a-file"), "not a folder");
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => errors.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      await backupCommand(options()).parseAsync([join(root, "a-file", "backup")], { from: "user" });
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(process.exitCode).toBe(1);
+    expect(errors.join("")).toMatch(/^BACKUP_FAILED: Cannot back up to .*a-file\/backup: ENOTDIR[^\n]*\n$/);
+  });
+
   it("refuses to restore while a Hearth service answers, and says why", async () => {
     const destination = join(root, "snapshot");
     await backupCommand(options()).parseAsync([destination], { from: "user" });

@@ -2,8 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../../../knowledge/src/testing/knowledge-harness.fixture.js";
+import type { HearthError } from "@hearth/core";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  type Harness,
+  startEmbedServer,
+  startHarness,
+} from "../../../knowledge/src/testing/knowledge-harness.fixture.js";
 import { ingestCommand, runIngest } from "./ingest.js";
 
 describe("hearth ingest", () => {
@@ -102,5 +107,132 @@ describe("hearth ingest", () => {
       code: "UPSTREAM_UNAVAILABLE",
     });
     expect(ingestCommand().name()).toBe("ingest");
+  });
+
+  it("keeps each redraw of the terminal bar within 80 columns for wide (Chinese) file names", async () => {
+    const wide = join(folder, "wide");
+    mkdirSync(wide);
+    for (const [i, topic] of ["财务报销流程", "员工入职培训"].entries())
+      writeFileSync(join(wide, `${topic.repeat(4)}第${i}版说明文档.txt`), `${topic}的详细说明。`);
+    const output = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
+    let text = "";
+    output.on("data", (part) => (text += part));
+    const report = await runIngest({
+      knowledgeBase: "宽字符",
+      paths: [wide],
+      baseUrl: harness.url,
+      create: true,
+      output,
+    });
+    expect(report.indexed).toBe(2);
+    // East Asian wide characters take two columns each.
+    const columns = (line: string) =>
+      [...line].reduce((sum, char) => sum + (/[\u3000-\u9fff\uff00-\uffef]/.test(char) ? 2 : 1), 0);
+    const redraws = text.split("\n")[0]!.split("\r").filter(Boolean);
+    expect(redraws.length).toBeGreaterThan(1);
+    for (const redraw of redraws) expect(columns(redraw), redraw).toBeLessThanOrEqual(80);
+    expect(redraws.at(-1)).toMatch(/2\/2 财务报销流程|2\/2 员工入职培训/);
+  });
+
+  it("checks the paths before --create makes the knowledge base", async () => {
+    await expect(
+      runIngest({
+        knowledgeBase: "Typo",
+        paths: [join(folder, "no-such-folder")],
+        baseUrl: harness.url,
+        create: true,
+        output: new PassThrough(),
+      }),
+    ).rejects.toMatchObject({ code: "FOLDER_UNREADABLE" });
+    expect((await harness.client.listKnowledgeBases()).map((kb) => kb.name)).not.toContain("Typo");
+  });
+});
+
+describe("hearth ingest interrupted", () => {
+  it("cancels the job on the service at the first Ctrl-C, names it, exits 130; a second quits", async () => {
+    const embed = await startEmbedServer({ delayMs: 60 });
+    const harness = await startHarness({
+      embeddingUrl: embed.url,
+      embeddingBatchSize: 1,
+      ingestConcurrency: 1,
+    });
+    const folder = mkdtempSync(join(tmpdir(), "hearth-ingest-cancel-"));
+    for (let i = 0; i < 20; i++)
+      writeFileSync(join(folder, `doc-${i}.txt`), `Document ${i} about topic ${i}.`);
+    let text = "";
+    let interrupts = 0;
+    const write = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+      text += String(chunk);
+      if (interrupts === 0 && /\[1\/20\]/.test(text)) {
+        interrupts++;
+        process.emit("SIGINT");
+        expect(exit).not.toHaveBeenCalled();
+        process.emit("SIGINT");
+        expect(exit).toHaveBeenCalledWith(130);
+      }
+      return true;
+    });
+    const exit = vi.spyOn(process, "exit").mockImplementation(() => undefined as never);
+    try {
+      await ingestCommand().parseAsync(
+        ["Cancel me", folder, "--create", "--embedding-model", "test-embed", "--url", harness.url],
+        { from: "user" },
+      );
+    } finally {
+      write.mockRestore();
+    }
+    try {
+      expect(process.exitCode).toBe(130);
+      const jobId = text.match(/cancelled job (\S+)/)?.[1];
+      expect(jobId, text).toBeDefined();
+      expect((await harness.client.getJob(jobId!)).status).toBe("cancelled");
+      expect(text).not.toMatch(/20 indexed/);
+    } finally {
+      exit.mockRestore();
+      process.exitCode = undefined;
+      await harness.close();
+      await embed.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("hearth ingest when the knowledge service goes away", () => {
+  it("ends with one UPSTREAM_UNAVAILABLE line, not fetch's TypeError", async () => {
+    const embed = await startEmbedServer({ delayMs: 60 });
+    const harness = await startHarness({
+      embeddingUrl: embed.url,
+      embeddingBatchSize: 1,
+      ingestConcurrency: 1,
+    });
+    const folder = mkdtempSync(join(tmpdir(), "hearth-ingest-gone-"));
+    for (let i = 0; i < 20; i++)
+      writeFileSync(join(folder, `doc-${i}.txt`), `Document ${i} about topic ${i}.`);
+    const output = new PassThrough();
+    let text = "";
+    output.on("data", (part) => {
+      text += part;
+      // The service dies (kill -9): every connection it holds drops.
+      if (/\[1\/20\]/.test(text)) harness.service.app.server.closeAllConnections();
+    });
+    try {
+      const error = await runIngest({
+        knowledgeBase: "Gone",
+        paths: [folder],
+        baseUrl: harness.url,
+        create: true,
+        embeddingModel: "test-embed",
+        output,
+      }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE" });
+      expect((error as HearthError).toLine()).toMatch(
+        /^UPSTREAM_UNAVAILABLE: The knowledge service at \S+ did not answer/,
+      );
+      expect((error as HearthError).toLine()).not.toContain("\n");
+    } finally {
+      await harness.close();
+      await embed.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -14,6 +14,8 @@ export interface IngestOptions {
   embeddingModel?: string;
   /** Where the progress bar and the report go (stderr by default). */
   output?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** Aborting it (Ctrl-C) stops uploading and cancels the jobs still running on the service. */
+  signal?: AbortSignal;
 }
 
 export interface IngestReport {
@@ -22,6 +24,9 @@ export interface IngestReport {
   indexed: number;
   skipped: number;
   failed: Array<{ name: string; code: string; message: string }>;
+  /** Jobs cancelled because the signal was aborted; the run ended early when there are any. */
+  cancelledJobs: string[];
+  interrupted: boolean;
 }
 
 const BATCH_FILES = 50;
@@ -43,15 +48,29 @@ export function ingestCommand(): Command {
         options: { create?: boolean; embeddingModel?: string; url?: string },
       ) => {
         const config = loadConfig();
-        const report = await runIngest({
-          knowledgeBase,
-          paths,
-          baseUrl: options.url ?? config.services.knowledgeUrl,
-          ...(config.services.token ? { token: config.services.token } : {}),
-          ...(options.create ? { create: true } : {}),
-          ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
-        });
-        if (report.failed.length > 0) process.exitCode = 1;
+        // The first Ctrl-C cancels the upload's jobs on the service; a second one quits at once.
+        const controller = new AbortController();
+        const onSignal = () => {
+          if (controller.signal.aborted) process.exit(130);
+          process.stderr.write("\ncancelling (Ctrl-C again to quit without cancelling)\n");
+          controller.abort();
+        };
+        process.on("SIGINT", onSignal);
+        try {
+          const report = await runIngest({
+            knowledgeBase,
+            paths,
+            baseUrl: options.url ?? config.services.knowledgeUrl,
+            ...(config.services.token ? { token: config.services.token } : {}),
+            ...(options.create ? { create: true } : {}),
+            ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
+            signal: controller.signal,
+          });
+          if (report.interrupted) process.exitCode = 130;
+          else if (report.failed.length > 0) process.exitCode = 1;
+        } finally {
+          process.off("SIGINT", onSignal);
+        }
       },
     );
 }
@@ -125,33 +144,40 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     baseUrl: options.baseUrl,
     ...(options.token ? { token: options.token } : {}),
   });
-  const knowledgeBaseId = await findKnowledgeBase(client, options);
+  // Paths first: a mistyped path must not leave a new, empty knowledge base behind (--create).
   const files = await collectFiles(options.paths);
   if (files.length === 0) throw new HearthError("INVALID_REQUEST", "No files found under the given paths");
+  const knowledgeBaseId = await findKnowledgeBase(client, options);
 
   const progress = new ProgressBar(output, files.length);
   const jobs: IngestionJob[] = [];
+  const started: string[] = [];
   const followers: Array<Promise<void>> = [];
   const finished = new Map<string, Map<string, string>>();
   const follow = async (jobId: string) => {
     const seen = new Map<string, string>();
     finished.set(jobId, seen);
-    for await (const event of client.jobEvents(jobId)) {
-      const entries = event.type === "job" ? event.job.documents : [event.document];
-      for (const document of entries) {
-        if (
-          ["indexed", "skipped", "failed", "deleted"].includes(document.status) &&
-          !seen.has(document.documentId)
-        ) {
-          seen.set(document.documentId, document.status);
-          progress.tick(document.name, document.status);
+    const events = client.jobEvents(jobId, options.signal);
+    try {
+      for await (const event of events) {
+        const entries = event.type === "job" ? event.job.documents : [event.document];
+        for (const document of entries) {
+          if (
+            ["indexed", "skipped", "failed", "deleted"].includes(document.status) &&
+            !seen.has(document.documentId)
+          ) {
+            seen.set(document.documentId, document.status);
+            progress.tick(document.name, document.status);
+          }
         }
+        if (event.type === "job" && ["completed", "failed", "cancelled"].includes(event.job.status))
+          jobs.push(event.job);
       }
-      if (event.type === "job" && ["completed", "failed", "cancelled"].includes(event.job.status))
-        jobs.push(event.job);
+    } catch (error) {
+      if (!options.signal?.aborted) upstreamError(options.baseUrl)(error);
     }
   };
-  for (let i = 0; i < files.length; ) {
+  for (let i = 0; i < files.length && !options.signal?.aborted; ) {
     const batch: typeof files = [];
     let bytes = 0;
     while (
@@ -162,14 +188,19 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
       bytes += files[i]!.size;
       batch.push(files[i++]!);
     }
-    const upload = await client.uploadDocuments(
-      knowledgeBaseId,
-      await Promise.all(batch.map(async (file) => ({ name: file.name, data: await openAsBlob(file.path) }))),
+    const documents = await Promise.all(
+      batch.map(async (file) => ({ name: file.name, data: await openAsBlob(file.path) })),
     );
+    const upload = await client
+      .uploadDocuments(knowledgeBaseId, documents)
+      .catch(upstreamError(options.baseUrl));
+    started.push(upload.job.id);
     followers.push(follow(upload.job.id));
   }
   await Promise.all(followers);
   progress.done();
+  const interrupted = options.signal?.aborted ?? false;
+  const cancelledJobs = interrupted ? await cancelUnfinished(client, started, jobs, output) : [];
 
   const documents = jobs.flatMap((job) => job.documents);
   const failed = documents
@@ -185,21 +216,53 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     indexed: documents.filter((document) => document.status === "indexed").length,
     skipped: documents.filter((document) => document.status === "skipped").length,
     failed,
+    cancelledJobs,
+    interrupted,
   };
+  if (interrupted) return report;
   output.write(`${report.indexed} indexed, ${report.skipped} unchanged, ${failed.length} failed\n`);
   for (const failure of failed) output.write(`  ${failure.name}: ${failure.code}: ${failure.message}\n`);
   return report;
 }
 
-async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions): Promise<string> {
-  const all = await client.listKnowledgeBases().catch((error: unknown) => {
+/** After Ctrl-C: cancels the jobs that have not finished and says which. */
+async function cancelUnfinished(
+  client: KnowledgeClient,
+  started: string[],
+  finished: IngestionJob[],
+  output: NodeJS.WritableStream,
+): Promise<string[]> {
+  const cancelled: string[] = [];
+  for (const jobId of started.filter((id) => !finished.some((job) => job.id === id))) {
+    try {
+      const job = await client.cancelJob(jobId);
+      cancelled.push(jobId);
+      output.write(`cancelled job ${jobId} (${job.counts.indexed} documents indexed before the cancel)\n`);
+    } catch (error) {
+      output.write(`could not cancel job ${jobId}: ${(error as Error).message}\n`);
+    }
+  }
+  if (started.length === 0) output.write("interrupted before any file was uploaded\n");
+  return cancelled;
+}
+
+/**
+ * A failed call to the knowledge service as one line: its own error (UPSTREAM_ERROR), or that it did not
+ * answer or went away mid-run (UPSTREAM_UNAVAILABLE) instead of fetch's "TypeError: terminated".
+ */
+function upstreamError(baseUrl: string): (error: unknown) => never {
+  return (error) => {
     if (error instanceof KnowledgeClientError)
-      throw new HearthError("UPSTREAM_ERROR", `${options.baseUrl}: ${error.code}: ${error.message}`);
+      throw new HearthError("UPSTREAM_ERROR", `${baseUrl}: ${error.code}: ${error.message}`);
     throw new HearthError(
       "UPSTREAM_UNAVAILABLE",
-      `The knowledge service at ${options.baseUrl} did not answer (is it running? HEARTH_KNOWLEDGE_URL)`,
+      `The knowledge service at ${baseUrl} did not answer (is it running? HEARTH_KNOWLEDGE_URL)`,
     );
-  });
+  };
+}
+
+async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions): Promise<string> {
+  const all = await client.listKnowledgeBases().catch(upstreamError(options.baseUrl));
   const found =
     all.find((kb) => kb.id === options.knowledgeBase) ?? all.find((kb) => kb.name === options.knowledgeBase);
   if (found) return found.id;
@@ -209,10 +272,12 @@ async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions
       `No knowledge base named "${options.knowledgeBase}" (add --create to create it)`,
     );
   }
-  const created = await client.createKnowledgeBase({
-    name: options.knowledgeBase,
-    ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
-  });
+  const created = await client
+    .createKnowledgeBase({
+      name: options.knowledgeBase,
+      ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
+    })
+    .catch(upstreamError(options.baseUrl));
   return created.id;
 }
 
@@ -244,8 +309,44 @@ class ProgressBar {
     const filled = Math.round((this.#done / this.total) * width);
     const label = `${this.#done}/${this.total}${this.#failed ? `, ${this.#failed} failed` : ""}`;
     const room = Math.max(0, (this.output.columns ?? 80) - width - label.length - 6);
+    const shown = fitToColumns(name, room);
     this.output.write(
-      `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${label} ${name.slice(0, room).padEnd(room)}`,
+      `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${label} ${shown}${" ".repeat(room - columnsOf(shown))}`,
     );
   }
+}
+
+/** Whether a code point takes two terminal columns (East Asian wide and fullwidth, emoji). */
+function isWide(codePoint: number): boolean {
+  return (
+    (codePoint >= 0x1100 && codePoint <= 0x115f) ||
+    (codePoint >= 0x2e80 && codePoint <= 0xa4cf && codePoint !== 0x303f) ||
+    (codePoint >= 0xac00 && codePoint <= 0xd7a3) ||
+    (codePoint >= 0xf900 && codePoint <= 0xfaff) ||
+    (codePoint >= 0xfe30 && codePoint <= 0xfe4f) ||
+    (codePoint >= 0xff00 && codePoint <= 0xff60) ||
+    (codePoint >= 0xffe0 && codePoint <= 0xffe6) ||
+    (codePoint >= 0x1f300 && codePoint <= 0x1faff) ||
+    (codePoint >= 0x20000 && codePoint <= 0x3fffd)
+  );
+}
+
+/** The terminal columns a text takes. */
+function columnsOf(text: string): number {
+  let columns = 0;
+  for (const char of text) columns += isWide(char.codePointAt(0)!) ? 2 : 1;
+  return columns;
+}
+
+/** The text cut to at most `columns` terminal columns, ending in "…" when cut. */
+function fitToColumns(text: string, columns: number): string {
+  if (columnsOf(text) <= columns) return text;
+  let fitted = "";
+  let used = 0;
+  for (const char of text) {
+    used += columnsOf(char);
+    if (used > columns - 1) break;
+    fitted += char;
+  }
+  return columns > 0 ? `${fitted}…` : "";
 }

@@ -16,6 +16,7 @@ beforeAll(async () => {
   server = await startRegistryServer([
     { reference: "library/tiny:latest", bytes: tinyGgufBytes({ seed: 1 }) },
     { reference: "library/tiny:v2", bytes: tinyGgufBytes({ seed: 2 }) },
+    { reference: "library/tiny:tty", bytes: tinyGgufBytes({ seed: 3 }) },
   ]);
 });
 
@@ -25,8 +26,12 @@ afterAll(async () => {
 });
 
 async function hearthModels(...args: string[]) {
+  return hearthModelsOn({ isTTY: false }, ...args);
+}
+
+async function hearthModelsOn(terminal: { isTTY: boolean }, ...args: string[]) {
   const stdout = new PassThrough();
-  const stderr = new PassThrough();
+  const stderr = Object.assign(new PassThrough(), terminal);
   let out = "";
   let err = "";
   stdout.on("data", (chunk) => (out += chunk));
@@ -61,6 +66,18 @@ describe("hearth models", () => {
     expect((await hearthModels("list")).out).toMatch(/team:stable\s+1\.0\.0/);
     await hearthModels("rm", "team:stable");
     expect((await hearthModels("list")).out).not.toContain("team:stable");
+  });
+
+  it("ends the progress bar on a terminal with a newline before the next step", async () => {
+    const pulled = await hearthModelsOn(
+      { isTTY: true },
+      "pull",
+      `${server.url}/library/tiny:tty`,
+      "--name",
+      "terminal:latest",
+    );
+    expect(pulled.err).toMatch(/\r[^\r\n]*\[#{30}\] 100% [^\n]*\nverifying sha256 digest\n/);
+    expect(pulled.code).toBeUndefined();
   });
 
   it("ends with the error code and exit code 1 on bad input", async () => {

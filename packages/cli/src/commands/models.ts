@@ -38,13 +38,16 @@ function table(rows: string[][]): string {
 function progressPrinter(stderr: NodeJS.WritableStream & { isTTY?: boolean }) {
   let lastTenth = -1;
   let lastStatus = "";
+  let barOnLine = false; // a terminal's bar is redrawn with \r and not yet ended with a newline
   return (progress: PullProgress) => {
     if (progress.total && progress.completed !== undefined) {
       const fraction = Math.min(1, progress.completed / progress.total);
       const bar = `${"#".repeat(Math.round(fraction * 30)).padEnd(30, ".")}`;
       const line = `${progress.status} [${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(progress.completed)}/${formatBytes(progress.total)}`;
-      if (stderr.isTTY) stderr.write(`\r${line}`);
-      else if (Math.floor(fraction * 10) > lastTenth) {
+      if (stderr.isTTY) {
+        stderr.write(`\r${line}`);
+        barOnLine = true;
+      } else if (Math.floor(fraction * 10) > lastTenth) {
         lastTenth = Math.floor(fraction * 10);
         stderr.write(`${line}\n`);
       }
@@ -52,7 +55,8 @@ function progressPrinter(stderr: NodeJS.WritableStream & { isTTY?: boolean }) {
     }
     if (progress.status === lastStatus) return;
     lastStatus = progress.status;
-    stderr.write(`${stderr.isTTY && lastTenth >= 0 ? "\n" : ""}${progress.status}\n`);
+    stderr.write(`${barOnLine ? "\n" : ""}${progress.status}\n`);
+    barOnLine = false;
   };
 }
 

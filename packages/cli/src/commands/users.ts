@@ -1,5 +1,6 @@
-import { createInterface } from "node:readline/promises";
-import { isHearthError, loadConfig } from "@hearth/core";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { type HearthConfig, HearthError, isHearthError, loadConfig } from "@hearth/core";
 import { createAdminAccount, listAccounts } from "@hearth/web";
 import { Command } from "commander";
 
@@ -11,20 +12,80 @@ async function readPassword(fromStdin: boolean): Promise<string> {
       .toString("utf8")
       .replace(/\r?\n$/, "");
   }
-  const prompt = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  // Hide what is typed: readline echoes through _writeToOutput.
-  (prompt as unknown as { _writeToOutput: (text: string) => void })._writeToOutput = (text: string) => {
-    if (text.includes("Password")) process.stderr.write(text);
-  };
+  return promptHidden("Password: ", process.stdin, process.stderr);
+}
+
+/** Ctrl-C at a hidden prompt: the terminal is in raw mode, so no SIGINT arrives. */
+export class PromptInterrupted extends Error {}
+
+/**
+ * Asks for a secret on a terminal without showing it: the terminal goes to raw mode and keys are read
+ * one by one (Backspace erases, Enter ends, Ctrl-C rejects with PromptInterrupted); nothing typed is echoed.
+ */
+export function promptHidden(
+  question: string,
+  input: NodeJS.ReadableStream & { setRawMode?: (mode: boolean) => unknown },
+  output: NodeJS.WritableStream,
+): Promise<string> {
+  output.write(question);
+  input.setRawMode?.(true);
+  input.setEncoding("utf8");
+  input.resume();
+  return new Promise((resolve, reject) => {
+    let typed: string[] = [];
+    const finish = (error?: Error) => {
+      input.off("data", onData);
+      input.setRawMode?.(false);
+      input.pause();
+      output.write("\n");
+      if (error) reject(error);
+      else resolve(typed.join(""));
+    };
+    const onData = (chunk: string) => {
+      if (chunk.startsWith("\u001b")) return; // arrow and function keys
+      for (const key of chunk) {
+        if (key === "\r" || key === "\n" || key === "\u0004") return finish();
+        if (key === "\u0003") return finish(new PromptInterrupted("interrupted"));
+        if (key === "\u007f" || key === "\b") typed = typed.slice(0, -1);
+        else if (key === "\u0015")
+          typed = []; // Ctrl-U
+        else if (key >= " ") typed.push(key);
+      }
+    };
+    input.on("data", onData);
+  });
+}
+
+/**
+ * Checks the data directory before opening the web database, which would create one anywhere: it must
+ * hold one already, except that create-admin may start one in a new (missing or empty) data directory.
+ * Returns the SQLite file to be created, or undefined when the database exists (or is PostgreSQL).
+ */
+function webDatabaseToCreate(config: HearthConfig, mayCreate: boolean): string | undefined {
+  if (config.web.databaseUrl && /^postgres(ql)?:\/\//.test(config.web.databaseUrl)) return undefined;
+  const dir = config.dataDir;
+  let entries: string[] | undefined;
   try {
-    return await prompt.question("Password: ");
-  } finally {
-    prompt.close();
-    process.stderr.write("\n");
+    entries = readdirSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") {
+      const reason =
+        code === "ENOTDIR" ? "is not a directory (a file is in the way)" : `cannot be read (${code})`;
+      throw new HearthError("DATA_DIR_NOT_WRITABLE", `The data directory ${dir} ${reason}`);
+    }
   }
+  if (entries?.includes("web.sqlite")) return undefined;
+  if (mayCreate && !entries?.length) return join(dir, "web.sqlite");
+  throw new HearthError(
+    "DATABASE_UNAVAILABLE",
+    `No web database (web.sqlite) in ${dir}: is HEARTH_DATA_DIR (or dataDir) the data directory Hearth runs with?` +
+      (mayCreate ? " A new database is only started in a new, empty data directory." : ""),
+  );
 }
 
 function fail(error: unknown): never {
+  if (error instanceof PromptInterrupted) process.exit(130);
   console.error(isHearthError(error) ? error.toLine() : String(error));
   process.exit(1);
 }
@@ -39,9 +100,12 @@ export function usersCommand(): Command {
     .option("--password-stdin", "read the password from standard input (for scripts)")
     .action(async (options: { username: string; passwordStdin?: boolean }) => {
       try {
+        const config = loadConfig();
+        const newDatabase = webDatabaseToCreate(config, true);
         const password =
           process.env.HEARTH_ADMIN_PASSWORD ?? (await readPassword(Boolean(options.passwordStdin)));
-        const result = await createAdminAccount(loadConfig(), { username: options.username, password });
+        const result = await createAdminAccount(config, { username: options.username, password });
+        if (newDatabase) console.log(`new data directory: created the web database ${newDatabase}`);
         console.log(
           result.created
             ? `created administrator ${result.username}`
@@ -56,7 +120,9 @@ export function usersCommand(): Command {
     .description("list accounts with their role and status")
     .action(async () => {
       try {
-        for (const user of await listAccounts(loadConfig()))
+        const config = loadConfig();
+        webDatabaseToCreate(config, false);
+        for (const user of await listAccounts(config))
           console.log(`${user.username}\t${user.role}\t${user.status}\t${user.created_at}`);
       } catch (error) {
         fail(error);
