@@ -37,6 +37,10 @@ const engines: ReplayServer = new ReplayServer((request, response) => {
   // Engines that echo the request line, or the key after a long text, in their 401 message.
   if (path.startsWith("/echo/"))
     return sendJson(response, 401, { error: { message: `invalid credentials in GET ${request.url}` } });
+  if (path.startsWith("/echo-headers/"))
+    return sendJson(response, 403, {
+      message: `refused ${request.headers.authorization} for ${request.url}`,
+    });
   if (path.startsWith("/echo-late/")) {
     const key = new URL(request.url, "http://x").searchParams.get("k");
     return sendJson(response, 401, { message: `${"The credentials were refused. ".repeat(6)}Key: ${key}` });
@@ -315,9 +319,18 @@ describe("POST /v1/search", () => {
       url: `${engines.url}/echo/customsearch/v1`,
       retries: 0,
     };
+    // Secrets written straight into a provider's URL and headers instead of {apiKey}.
+    const written = {
+      id: "written",
+      type: "custom" as const,
+      url: `${engines.url}/echo-headers/search?q={query}&format=json&token=URL%2BTOKEN4444`,
+      headers: { Authorization: "Bearer HDRTOKEN5555" },
+      retries: 0,
+      response: { results: "r", title: "t", url: "u" },
+    };
     const app = await service(
       configWith({
-        providers: [custom("echo", "echo"), custom("late", "echo-late"), google],
+        providers: [custom("echo", "echo"), custom("late", "echo-late"), google, written],
         cache: { enabled: false },
       }),
     );
@@ -325,13 +338,24 @@ describe("POST /v1/search", () => {
     const failed = await search(app, { query: "node 20" });
     expect(failed.statusCode).toBe(502);
     const outcomes = failed.json().error.details.providers as Array<{ id: string; error: string }>;
-    expect(outcomes.map((outcome) => outcome.id)).toEqual(["echo", "late", "google"]);
+    expect(outcomes.map((outcome) => outcome.id)).toEqual(["echo", "late", "google", "written"]);
     for (const outcome of outcomes) expect(outcome.error).toContain("[redacted]");
     const shown = failed.body + logLines.slice(logged).join("");
     expect(shown).toContain("SEARCH_ALL_PROVIDERS_FAILED");
     // Raw, encodeURIComponent, form-encoded, and any piece a cut could leave.
-    for (const piece of ["SECRET", "cu/st", "cu%2Fst", "go+ogle", "go%20ogle", "go ogle"])
+    for (const piece of [
+      "SECRET",
+      "cu/st",
+      "cu%2Fst",
+      "go+ogle",
+      "go%20ogle",
+      "go ogle",
+      "TOKEN4444",
+      "HDRTOKEN5555",
+    ])
       expect(shown).not.toContain(piece);
+    // A short setting in the URL is no secret: the rest of the message stays readable.
+    expect(outcomes.find((outcome) => outcome.id === "written")?.error).toContain("format=json");
   });
 
   it("answers from the others within the deadline when one engine hangs, one answers 429, one malformed JSON and one 10 MB", async () => {

@@ -4,17 +4,50 @@ import type { SearchProviderConfig } from "@hearth/core";
 const MAX_ERROR_CHARS = 300;
 
 /**
- * A provider's error as API clients and the log see it. An engine may echo its API key (a request
- * line, a path, a message), so every form in which the key was sent is replaced before the message
- * is cut: a cut first could leave a piece of the key that no longer matches.
+ * A provider's error as API clients and the log see it. An engine may echo what it was sent (a
+ * request line, a path, its headers, a message), so every form in which a secret was sent is
+ * replaced before the message is cut: a cut first could leave a piece that no longer matches. The
+ * secrets are the API key and whatever an operator wrote straight into the provider's URL query or
+ * headers instead of `{apiKey}` (a token, an `Authorization` value).
  */
 export function shownError(message: string, config: SearchProviderConfig): string {
-  const key = "apiKey" in config ? config.apiKey : undefined;
   let shown = message;
-  if (key && key.length >= 4) {
-    for (const form of sentForms(key)) shown = shown.split(form).join("[redacted]");
-  }
+  for (const secret of secretsOf(config))
+    for (const form of sentForms(secret)) shown = shown.split(form).join("[redacted]");
   return shown.slice(0, MAX_ERROR_CHARS);
+}
+
+/**
+ * A header or query value this long may be a credential; a shorter one ("en", "json", "on") is a
+ * setting, and replacing it would blank out ordinary words of the message.
+ */
+const MIN_WRITTEN_SECRET_CHARS = 8;
+
+function secretsOf(config: SearchProviderConfig): string[] {
+  const written: string[] = [];
+  if ("headers" in config)
+    for (const value of Object.values(config.headers ?? {})) {
+      if (value.includes("{apiKey}")) continue;
+      // "Bearer <token>": the token alone may be echoed too.
+      written.push(value, ...value.split(/\s+/).slice(1));
+    }
+  if ("url" in config && config.url) {
+    const query = config.url.split("?")[1] ?? "";
+    for (const pair of query.split("&")) {
+      const value = pair.slice(pair.indexOf("=") + 1);
+      if (pair.includes("=") && !value.includes("{")) written.push(decodeURIComponentSafe(value));
+    }
+  }
+  const key = "apiKey" in config && config.apiKey && config.apiKey.length >= 4 ? [config.apiKey] : [];
+  return [...new Set([...key, ...written.filter((value) => value.length >= MIN_WRITTEN_SECRET_CHARS)])];
+}
+
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, " "));
+  } catch {
+    return value;
+  }
 }
 
 /**
