@@ -46,14 +46,15 @@ export const HEARTH_VERSION = "0.1.0";
  */
 function doneFields(
   finish: Extract<StreamPart, { type: "finish" }>,
-  started: { at: number; loadMs: number },
+  startedAt: number,
+  loadMs: number,
   firstOutputAt: number | undefined,
 ) {
   const end = performance.now();
   const first = firstOutputAt ?? end;
   const nanoseconds = (ms: number) => Math.round(ms * 1e6);
-  const load = nanoseconds(Math.min(started.loadMs, first - started.at));
-  const promptEval = Math.max(0, nanoseconds(first - started.at) - load);
+  const load = nanoseconds(Math.min(loadMs, first - startedAt));
+  const promptEval = nanoseconds(first - startedAt) - load;
   const evaluation = nanoseconds(end - first);
   return {
     done: true,
@@ -135,7 +136,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
             ? { tool_calls: answer.toolCalls.map((toolCall) => ({ function: toolCall })) }
             : {}),
         },
-        ...doneFields(answer.finish, { at: startedAt, loadMs: answer.started.loadMs }, answer.firstOutputAt),
+        ...doneFields(answer.finish, startedAt, answer.started.loadMs, answer.firstOutputAt),
       };
     }
     let firstOutputAt: number | undefined;
@@ -166,7 +167,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
           await stream.send({
             ...head,
             message: { role: "assistant", content: "" },
-            ...doneFields(part, { at: startedAt, loadMs: started.loadMs }, firstOutputAt),
+            ...doneFields(part, startedAt, started.loadMs, firstOutputAt),
           });
       },
       writeError: (stream, error) => stream.send(ollamaErrorBody(error)),
@@ -225,7 +226,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
         created_at: new Date().toISOString(),
         response: answer.text,
         ...(answer.reasoning ? { thinking: answer.reasoning } : {}),
-        ...doneFields(answer.finish, { at: startedAt, loadMs: answer.started.loadMs }, answer.firstOutputAt),
+        ...doneFields(answer.finish, startedAt, answer.started.loadMs, answer.firstOutputAt),
       };
     }
     let firstOutputAt: number | undefined;
@@ -245,7 +246,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
           await stream.send({
             ...head,
             response: "",
-            ...doneFields(part, { at: startedAt, loadMs: started.loadMs }, firstOutputAt),
+            ...doneFields(part, startedAt, started.loadMs, firstOutputAt),
           });
       },
       writeError: (stream, error) => stream.send(ollamaErrorBody(error)),

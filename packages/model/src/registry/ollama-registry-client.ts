@@ -1,5 +1,6 @@
 import { HearthError } from "@hearth/core";
 import { z } from "zod";
+import { isModelName } from "../discovery/model-name.js";
 import { callUpstream } from "../runtime/upstream/http-call.js";
 
 /** A model reference in the Ollama registry: `[scheme://host/][namespace/]model[:tag]`. */
@@ -45,8 +46,7 @@ export function parseRegistryReference(
     unsafe(model) ||
     unsafe(tag) ||
     namespace.split("/").some(unsafe) ||
-    !/^[\w.-]+$/.test(model) ||
-    !/^[\w.-]+$/.test(tag) ||
+    !isModelName(`${model}:${tag}`) ||
     !/^[\w./-]+$/.test(namespace)
   ) {
     throw new HearthError(

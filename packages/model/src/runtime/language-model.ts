@@ -25,11 +25,11 @@ export interface ToolDefinition {
 }
 
 /**
- * Whether the answer must call a tool (OpenAI's `tool_choice`): "auto" lets the model choose,
- * "required" makes it call one of the tools offered, `{ name }` that one. ("none" never reaches a
- * runtime: the tools are not offered.)
+ * That the answer must call a tool (OpenAI's `tool_choice`): "required" one of the tools offered,
+ * `{ name }` that one. Undefined ("auto") lets the model choose; "none" never reaches a runtime: the
+ * tools are not offered.
  */
-export type ToolChoice = "auto" | "required" | { name: string };
+export type ToolChoice = "required" | { name: string };
 
 export interface ToolCall {
   name: string;
@@ -54,7 +54,6 @@ export interface CallSettings {
   frequencyPenalty?: number;
   format?: OutputFormat;
   tools?: ToolDefinition[];
-  /** Undefined is "auto". */
   toolChoice?: ToolChoice;
   /** Ask a reasoning model to think (Ollama `think`); undefined leaves the model's default. */
   think?: boolean;

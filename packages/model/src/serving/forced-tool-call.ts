@@ -1,6 +1,12 @@
 import { HearthError } from "@hearth/core";
 import { grammarProblems } from "../runtime/embedded/grammar-schema.js";
-import type { CallSettings, ChatMessage, StreamPart, ToolDefinition } from "../runtime/language-model.js";
+import type {
+  CallSettings,
+  ChatMessage,
+  StreamPart,
+  ToolCall,
+  ToolDefinition,
+} from "../runtime/language-model.js";
 
 /**
  * A forced tool call (OpenAI's `tool_choice: "required"` or a named function) for a runtime that cannot
@@ -14,7 +20,7 @@ export function forceToolCall(
   settings: CallSettings,
 ): { messages: ChatMessage[]; settings: CallSettings; tools: ToolDefinition[] } | undefined {
   const choice = settings.toolChoice;
-  if (!choice || choice === "auto" || !settings.tools?.length) return undefined;
+  if (!choice || !settings.tools?.length) return undefined;
   const tools =
     choice === "required" ? settings.tools : settings.tools.filter((tool) => tool.name === choice.name);
   const calls = tools.map((tool) => ({
@@ -90,10 +96,7 @@ export async function* toolCallFromAnswer(
   }
 }
 
-function parseCall(
-  text: string,
-  tools: ToolDefinition[],
-): { name: string; arguments: Record<string, unknown> } | undefined {
+function parseCall(text: string, tools: ToolDefinition[]): ToolCall | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);

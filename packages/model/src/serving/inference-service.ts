@@ -97,11 +97,11 @@ export class InferenceService {
       }
     }
 
+    const onQueued = request.onQueued;
     const admission = await queue.acquire(model.name, request.user, {
       signal: request.signal,
       concurrency: this.options.concurrency ?? model.runtime.defaultConcurrency,
-      onPosition:
-        request.onQueued && ((position) => request.onQueued?.(position, cacheable ? "miss" : "off")),
+      onPosition: onQueued && ((position) => onQueued(position, cacheable ? "miss" : "off")),
     });
     const admitted = performance.now();
     let iterator: AsyncIterator<StreamPart>;

@@ -209,13 +209,13 @@ export class EmbeddedRuntime implements ModelRuntime {
     return models;
   }
 
-  /** The chat template and flat `key: value` metadata of a model's GGUF (Ollama's `model_info`). */
   /** The model's Jinja chat template (`tokenizer.chat_template`), when its file has one. */
   chatTemplate(id: string): string | undefined {
     const template = this.#catalog.get(id)?.check.info?.metadata.tokenizer?.chat_template;
     return typeof template === "string" ? template : undefined;
   }
 
+  /** The chat template and flat `key: value` metadata of a model's GGUF (Ollama's `model_info`). */
   ggufMetadata(id: string): { template: string | undefined; info: Record<string, unknown> } | undefined {
     const info = this.#catalog.get(id)?.check.info;
     if (!info) return undefined;
@@ -250,7 +250,7 @@ export class EmbeddedRuntime implements ModelRuntime {
           Number(
             (entry.check.info.architectureMetadata as { context_length?: number }).context_length ?? 0,
           ) || undefined,
-        hasChatTemplate: typeof metadata.tokenizer?.chat_template === "string",
+        hasChatTemplate: this.chatTemplate(id) !== undefined,
       };
     }
   }
