@@ -236,7 +236,7 @@ export class IngestionService {
       void this.#discard(
         job.knowledgeBaseId,
         document.documentId,
-        this.#cancelDocument(jobId, document.documentId),
+        this.#cancelDocument(jobId, job.knowledgeBaseId, document.documentId),
       );
     }
     store.setJobStatus(jobId, "cancelled", { code: "JOB_CANCELLED", message: "Cancelled by request" });
@@ -521,7 +521,11 @@ export class IngestionService {
       const reason = signal.aborted ? signal.reason : error;
       if (isHearthError(reason) && reason.code === "SERVICE_NOT_READY") return;
       if (isHearthError(reason) && reason.code === "JOB_CANCELLED") {
-        await this.#discard(knowledgeBaseId, documentId, this.#cancelDocument(jobId, documentId));
+        await this.#discard(
+          knowledgeBaseId,
+          documentId,
+          this.#cancelDocument(jobId, knowledgeBaseId, documentId),
+        );
         this.#maybeFinish(jobId);
         return;
       }
@@ -543,17 +547,15 @@ export class IngestionService {
   }
 
   /** Marks a document of a job cancelled; returns the blob of an abandoned re-upload, for #discard. */
-  #cancelDocument(jobId: string, documentId: string): string | null {
+  #cancelDocument(jobId: string, knowledgeBaseId: string, documentId: string): string | null {
     const { store } = this.#deps;
     const cancelled = {
       code: "JOB_CANCELLED",
       message: "The job was cancelled before this document was indexed",
     };
-    const job = store.findJob(jobId);
-    if (!job) return null;
     // A document with an earlier indexed version keeps it; a new one records the cancellation.
-    const kept = this.#keepIndexedVersion(jobId, job.knowledgeBaseId, documentId);
-    if (!kept && store.findDocument(job.knowledgeBaseId, documentId))
+    const kept = this.#keepIndexedVersion(jobId, knowledgeBaseId, documentId);
+    if (!kept && store.findDocument(knowledgeBaseId, documentId))
       store.setDocumentStatus(documentId, "failed", cancelled);
     store.setJobDocumentStatus(jobId, documentId, "failed", cancelled);
     this.#publishDocument(jobId, documentId);
@@ -578,7 +580,7 @@ export class IngestionService {
     store.setDocumentStatus(documentId, "indexed");
     const previous = document.indexedHash.split(":")[0]!;
     // One query, not every unfinished job loaded whole for each cancelled document.
-    const pendingElsewhere = store.hasPendingWork(documentId, jobId, TERMINAL);
+    const pendingElsewhere = store.hasPendingWork(documentId, jobId);
     if (!document.contentHash || document.contentHash === previous || pendingElsewhere)
       return { discard: null };
     store.restoreIndexedContent(documentId, previous);
@@ -615,15 +617,8 @@ export class IngestionService {
     const job = store.findJob(jobId);
     if (!job || this.#syncing.has(jobId)) return;
     if (job.documents.some((document) => !TERMINAL.has(document.status))) return;
-    if (job.status !== "cancelled") {
-      store.setJobStatus(jobId, "completed");
-      // Only a sync that changed something counts as indexing (#recordUpdate marks those already).
-      if (
-        job.kind === "sync" &&
-        job.documents.some((entry) => entry.status === "indexed" || entry.status === "deleted")
-      )
-        store.markKnowledgeBaseIndexed(job.knowledgeBaseId);
-    }
+    // A sync that changed something was marked as indexing by #recordUpdate, document by document.
+    if (job.status !== "cancelled") store.setJobStatus(jobId, "completed");
     this.#publishJob(jobId);
     this.#forget(jobId);
   }

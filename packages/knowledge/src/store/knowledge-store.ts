@@ -459,19 +459,18 @@ export class KnowledgeStore {
     return rows.map((row) => this.getJob(row.id));
   }
 
-  /** Whether an unfinished job (other than `exceptJobId`, when given) has the document in a status not `finished`. */
-  hasPendingWork(
-    documentId: string,
-    exceptJobId: string | undefined,
-    finished: ReadonlySet<string>,
-  ): boolean {
+  /**
+   * Whether an unfinished job (other than `exceptJobId`, when given) still has the document to do:
+   * its entry not yet indexed, skipped, failed or deleted.
+   */
+  hasPendingWork(documentId: string, exceptJobId: string | undefined): boolean {
     const row = this.#db
       .prepare(
         `SELECT 1 FROM job_documents jd JOIN jobs j ON j.id = jd.job_id
           WHERE jd.document_id = ? AND jd.job_id IS NOT ? AND j.status IN ('queued', 'running')
-            AND jd.status NOT IN (${[...finished].map(() => "?").join(", ")}) LIMIT 1`,
+            AND jd.status NOT IN ('indexed', 'skipped', 'failed', 'deleted') LIMIT 1`,
       )
-      .get(documentId, exceptJobId ?? null, ...finished);
+      .get(documentId, exceptJobId ?? null);
     return row !== undefined;
   }
 
