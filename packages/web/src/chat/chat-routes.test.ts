@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
+import { parseSse, type Session, setFilterWords, signUp } from "../../test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
 describe("first slice: models and streamed chat through the web service", () => {
@@ -127,14 +127,7 @@ describe("first slice: models and streamed chat through the web service", () => 
   });
 
   it("refuses a blocked word in any message, not only the last user one", async () => {
-    const filter = (words: string[]) =>
-      web.app.inject({
-        method: "PATCH",
-        url: "/api/admin/settings",
-        headers: session.headers,
-        payload: { filter: { words, applyToInput: true, applyToOutput: true } },
-      });
-    await filter(["forbidden"]);
+    await setFilterWords(web.app, session, ["forbidden"]);
     try {
       for (const messages of [
         [
@@ -156,7 +149,7 @@ describe("first slice: models and streamed chat through the web service", () => 
         expect(((await response.json()) as { error: { code: string } }).error.code).toBe("CONTENT_BLOCKED");
       }
     } finally {
-      await filter([]);
+      await setFilterWords(web.app, session, []);
     }
   });
 

@@ -59,17 +59,17 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     const user = currentUser(request);
     const body = chatRequest.parse(request.body);
     // The history is the client's own here (nothing is stored), so every message is held to the limit.
-    assertMessageLengths(
-      body.messages.map((message) => message.content),
-      deps.config.web.maxMessageChars,
-    );
+    const texts = body.messages.map((message) => message.content);
+    assertMessageLengths(texts, deps.config.web.maxMessageChars);
     await deps.modelAccess.assertAllowed(user, body.model);
-    await deps.contentFilter.checkInputs(body.messages.map((message) => message.content));
-    await deps.usage.metered(user, { model: body.model }, (admission) => answer(reply, body, admission));
+    await deps.contentFilter.checkInputs(texts);
+    await deps.usage.metered(user, { model: body.model }, (admission) =>
+      answer(reply, body, texts, admission),
+    );
   });
 
   /** Streams the answer; the usage it reports (or none, when the model never answered) settles the admission. */
-  async function answer(reply: FastifyReply, body: ChatRequest, admission: Admission) {
+  async function answer(reply: FastifyReply, body: ChatRequest, texts: string[], admission: Admission) {
     const maskers = await deps.contentFilter.outputMaskers();
     const upstream = new AbortController();
     const forget = abortOnShutdown(deps.shutdownSignal, upstream);
@@ -105,13 +105,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
         }
         stream.end();
         // A stream stopped by the client (or broken off) reports no usage: estimated, as a chat turn's.
-        await admission.settle(
-          usageOrEstimate(
-            usage,
-            body.messages.map((message) => message.content),
-            sent,
-          ),
-        );
+        await admission.settle(usageOrEstimate(usage, texts, sent));
       }
     } catch (error) {
       if (upstream.signal.aborted) throw new HearthError("SERVICE_NOT_READY", "The request was cancelled");

@@ -125,11 +125,6 @@ export class ContentFilter {
     }
   }
 
-  /** Refuses (CONTENT_BLOCKED) a user's message that holds a blocked word, when input filtering is on. */
-  checkInput(text: string): Promise<void> {
-    return this.checkInputs([text]);
-  }
-
   /**
    * Refuses (CONTENT_BLOCKED) a request when any text the client sent holds a blocked word: every
    * message counts, not only the last user one, since a client may put the words in a system

@@ -1,6 +1,7 @@
 import { type HearthConfig, HearthError, ReplyStream } from "@hearth/core";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
+import type { CurrentUser } from "../accounts/account-store.js";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
 import { assertMessageLengths, type ChatTurnDeps, runChatTurn } from "../chat/chat-turn.js";
@@ -102,11 +103,10 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       .send(exportMarkdown(conversation, messages));
   });
 
-  const prepare = async (model: string, knowledgeBaseIds: string[], request: { user?: unknown }) => {
-    const user = currentUser(request as never);
+  /** The user may use the model and read every knowledge base the turn is grounded in. */
+  const assertCanUse = async (user: CurrentUser, model: string, knowledgeBaseIds: string[]) => {
     await deps.modelAccess.assertAllowed(user, model);
     for (const id of knowledgeBaseIds) await deps.knowledgeAccess.assert(user, id, "read");
-    return user;
   };
 
   const answer = async (reply: FastifyReply, input: Parameters<typeof runChatTurn>[1]) => {
@@ -120,8 +120,8 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const conversation = await store.get(user.id, id);
     const body = messageBody.parse(request.body);
     assertMessageLengths([body.content], deps.config.web.maxMessageChars);
-    await prepare(body.model, body.knowledgeBaseIds, request);
-    await deps.contentFilter.checkInput(body.content);
+    await assertCanUse(user, body.model, body.knowledgeBaseIds);
+    await deps.contentFilter.checkInputs([body.content]);
     let history = await store.messages(user.id, id);
     const edited = body.editMessageId
       ? history.find((m) => m.id === body.editMessageId && m.role === "user")
@@ -160,7 +160,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const { id } = request.params as { id: string };
     await store.get(user.id, id);
     const body = z.strictObject({ model: z.string().min(1).max(200), ...grounding }).parse(request.body);
-    await prepare(body.model, body.knowledgeBaseIds, request);
+    await assertCanUse(user, body.model, body.knowledgeBaseIds);
     const history = await store.messages(user.id, id);
     const lastUser = history.map((m) => m.role).lastIndexOf("user");
     if (lastUser === -1) throw new HearthError("MESSAGE_NOT_FOUND", "There is no message to answer again");

@@ -2,7 +2,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { createApiKey, type Session, signUp } from "../../test/support/web-client.js";
+import { createApiKey, type Session, setFilterWords, signUp } from "../../test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
 describe("public OpenAI-compatible API with the official openai client", () => {
@@ -258,12 +258,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
   });
 
   it("filters sensitive words in input and output as configured", async () => {
-    await web.app.inject({
-      method: "PATCH",
-      url: "/api/admin/settings",
-      headers: admin.headers,
-      payload: { filter: { words: ["forbidden", "model"], applyToInput: true, applyToOutput: true } },
-    });
+    await setFilterWords(web.app, admin, ["forbidden", "model"]);
     await expect(
       client.chat.completions.create({
         model: "tiny-story",
@@ -307,12 +302,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
     expect(text).toBe("Hello from the *****. You said: hi");
-    await web.app.inject({
-      method: "PATCH",
-      url: "/api/admin/settings",
-      headers: admin.headers,
-      payload: { filter: { words: [], applyToInput: true, applyToOutput: true } },
-    });
+    await setFilterWords(web.app, admin, []);
   });
 
   it("refuses unknown and revoked keys", async () => {

@@ -151,7 +151,7 @@ export class UsageMeter {
 
 /** Adds an admitted request's tokens; a request that never reached the model settles with none. */
 export interface Admission {
-  /** The request's tokens (only the first of `settle` and `release` counts). */
+  /** The request's tokens (only the first of `settle` and a `failed` that forgets the request counts). */
   settle(tokens: Tokens): Promise<void>;
   /**
    * The request failed with `status` before any answer: when that was the service's fault (the
@@ -169,7 +169,10 @@ interface Tokens {
 
 export const NO_TOKENS: Tokens = { promptTokens: 0, completionTokens: 0 };
 
-/** The first settle counts; later ones (a finally after a catch) do nothing. */
+/**
+ * The first of `settle` and a forgetting `failed` (the service's fault: 5xx or 429) counts; later
+ * ones (a finally after a catch) do nothing, and `failed` with another status leaves it to `settle`.
+ */
 function admission(
   write: (tokens: Tokens) => Promise<void>,
   forget: () => Promise<void> = async () => {},
