@@ -16,21 +16,22 @@ async function readPassword(fromStdin: boolean): Promise<string> {
 }
 
 /** Ctrl-C at a hidden prompt: the terminal is in raw mode, so no SIGINT arrives. */
-export class PromptInterrupted extends Error {}
+class PromptInterrupted extends Error {}
 
 /**
  * Asks for a secret on a terminal without showing it: the terminal goes to raw mode and keys are read
  * one by one (Backspace erases, Enter ends, Ctrl-C rejects with PromptInterrupted); nothing typed is echoed.
  */
-export function promptHidden(
+function promptHidden(
   question: string,
   input: NodeJS.ReadableStream & { setRawMode?: (mode: boolean) => unknown },
   output: NodeJS.WritableStream,
 ): Promise<string> {
-  output.write(question);
+  // Raw mode before the question shows: keys typed the moment it appears are not echoed either.
   input.setRawMode?.(true);
   input.setEncoding("utf8");
   input.resume();
+  output.write(question);
   return new Promise((resolve, reject) => {
     let typed: string[] = [];
     const finish = (error?: Error) => {
