@@ -149,7 +149,9 @@ describe("hearth backup / hearth restore", () => {
       process.stderr.write = write;
     }
     expect(process.exitCode).toBe(1);
-    expect(errors.join("")).toMatch(/^BACKUP_FAILED: Cannot back up to .*a-file\/backup: ENOTDIR[^\n]*\n$/);
+    expect(errors.join("")).toMatch(
+      /^BACKUP_FAILED: The backup to .*a-file\/backup failed: ENOTDIR[^\n]*\n$/,
+    );
   });
 
   it("refuses to restore while a Hearth service answers, and says why", async () => {

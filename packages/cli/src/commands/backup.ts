@@ -42,10 +42,6 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
           destination: target,
           includeModelWeights: flags.includeModels,
           ...(config.configFile ? { configFile: config.configFile } : {}),
-        }).catch((error: unknown) => {
-          // A file system error (ENOTDIR, EACCES, ENOSPC) is one line, not an INTERNAL_ERROR stack.
-          if (isHearthError(error)) throw error;
-          throw new HearthError("BACKUP_FAILED", `Cannot back up to ${target}: ${(error as Error).message}`);
         });
         const bytes = manifest.entries.reduce((sum, entry) => sum + entry.size, 0);
         const databases = manifest.entries.filter((entry) => entry.kind === "sqlite").length;

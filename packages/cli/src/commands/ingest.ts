@@ -24,9 +24,6 @@ export interface IngestReport {
   indexed: number;
   skipped: number;
   failed: Array<{ name: string; code: string; message: string }>;
-  /** Jobs cancelled because the signal was aborted; the run ended early when there are any. */
-  cancelledJobs: string[];
-  interrupted: boolean;
 }
 
 const BATCH_FILES = 50;
@@ -66,7 +63,7 @@ export function ingestCommand(): Command {
             ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
             signal: controller.signal,
           });
-          if (report.interrupted) process.exitCode = 130;
+          if (controller.signal.aborted) process.exitCode = 130;
           else if (report.failed.length > 0) process.exitCode = 1;
         } finally {
           process.off("SIGINT", onSignal);
@@ -153,10 +150,8 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const jobs: IngestionJob[] = [];
   const started: string[] = [];
   const followers: Array<Promise<void>> = [];
-  const finished = new Map<string, Map<string, string>>();
   const follow = async (jobId: string) => {
     const seen = new Map<string, string>();
-    finished.set(jobId, seen);
     const events = client.jobEvents(jobId, options.signal);
     try {
       for await (const event of events) {
@@ -200,7 +195,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   await Promise.all(followers);
   progress.done();
   const interrupted = options.signal?.aborted ?? false;
-  const cancelledJobs = interrupted ? await cancelUnfinished(client, started, jobs, output) : [];
+  if (interrupted) await cancelUnfinished(client, started, jobs, output);
 
   const documents = jobs.flatMap((job) => job.documents);
   const failed = documents
@@ -216,8 +211,6 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     indexed: documents.filter((document) => document.status === "indexed").length,
     skipped: documents.filter((document) => document.status === "skipped").length,
     failed,
-    cancelledJobs,
-    interrupted,
   };
   if (interrupted) return report;
   output.write(`${report.indexed} indexed, ${report.skipped} unchanged, ${failed.length} failed\n`);
@@ -231,19 +224,16 @@ async function cancelUnfinished(
   started: string[],
   finished: IngestionJob[],
   output: NodeJS.WritableStream,
-): Promise<string[]> {
-  const cancelled: string[] = [];
+): Promise<void> {
   for (const jobId of started.filter((id) => !finished.some((job) => job.id === id))) {
     try {
       const job = await client.cancelJob(jobId);
-      cancelled.push(jobId);
       output.write(`cancelled job ${jobId} (${job.counts.indexed} documents indexed before the cancel)\n`);
     } catch (error) {
       output.write(`could not cancel job ${jobId}: ${(error as Error).message}\n`);
     }
   }
   if (started.length === 0) output.write("interrupted before any file was uploaded\n");
-  return cancelled;
 }
 
 /**

@@ -61,8 +61,8 @@ export async function createBackup(
       });
 
   const staging = `${destination}.partial`;
-  await rm(staging, { recursive: true, force: true });
   try {
+    await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
     const entries: BackupEntry[] = [];
     for (const file of files) {
@@ -97,7 +97,9 @@ export async function createBackup(
     options.logger?.info({ destination, files: entries.length, scope: manifest.scope }, "backup written");
     return { ...manifest, destination };
   } catch (error) {
-    await rm(staging, { recursive: true, force: true });
+    // A destination that cannot be written (under a file, say) cannot be cleaned either: the error
+    // that says why is the one reported.
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     if (error instanceof HearthError) throw error;
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new HearthError("BACKUP_FAILED", `The backup to ${destination} failed: ${reason}`, {

@@ -31,23 +31,11 @@ function secretsOf(config: SearchProviderConfig): string[] {
       // "Bearer <token>": the token alone may be echoed too.
       written.push(value, ...value.split(/\s+/).slice(1));
     }
-  if ("url" in config && config.url) {
-    const query = config.url.split("?")[1] ?? "";
-    for (const pair of query.split("&")) {
-      const value = pair.slice(pair.indexOf("=") + 1);
-      if (pair.includes("=") && !value.includes("{")) written.push(decodeURIComponentSafe(value));
-    }
-  }
+  if ("url" in config && config.url)
+    for (const value of new URLSearchParams(config.url.split("?")[1] ?? "").values())
+      if (!value.includes("{")) written.push(value);
   const key = "apiKey" in config && config.apiKey && config.apiKey.length >= 4 ? [config.apiKey] : [];
   return [...new Set([...key, ...written.filter((value) => value.length >= MIN_WRITTEN_SECRET_CHARS)])];
-}
-
-function decodeURIComponentSafe(value: string): string {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, " "));
-  } catch {
-    return value;
-  }
 }
 
 /**
