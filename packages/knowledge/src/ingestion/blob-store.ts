@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, statSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -110,6 +110,11 @@ export class BlobStore {
 
   read(knowledgeBaseId: string, documentId: string, sha256: string): Promise<Buffer> {
     return readFile(this.path(knowledgeBaseId, documentId, sha256));
+  }
+
+  /** The size of a stored version, or undefined when it is not there. */
+  sizeOf(knowledgeBaseId: string, documentId: string, sha256: string): number | undefined {
+    return statSync(this.path(knowledgeBaseId, documentId, sha256), { throwIfNoEntry: false })?.size;
   }
 
   async exists(knowledgeBaseId: string, documentId: string, sha256: string): Promise<boolean> {

@@ -236,4 +236,35 @@ describe("ingestion jobs", () => {
       await harness.close();
     }
   });
+
+  it("schedules a huge re-upload of a small document as huge, so a small file is not held back", async () => {
+    // One slot per lane: a huge file scheduled in the small files' lane would hold the small file back.
+    const harness = await startHarness({ workerThresholdBytes: 64 * 1024, ingestConcurrency: 1 });
+    try {
+      const { client } = harness;
+      const kb = await client.createKnowledgeBase({ name: "Fair re-upload" });
+      const first = await client.uploadDocuments(kb.id, [
+        { name: "report.pdf", data: pdf([["A short first draft."]]) },
+      ]);
+      expect((await harness.finalJob(first.job.id)).status).toBe("completed");
+      const pages = Array.from({ length: 600 }, (_, p) => [
+        `# Section ${words(p)}`,
+        `The ${words(p)} paragraph opens this page.`,
+        `It closes with ${words(p + 7)}.`,
+      ]);
+      const big = await client.uploadDocuments(kb.id, [{ name: "report.pdf", data: pdf(pages) }]);
+      const small = await client.uploadDocuments(kb.id, [{ name: "small.md", data: markdown(1) }]);
+      const finished: string[] = [];
+      await Promise.all([
+        harness.finalJob(big.job.id).then(() => finished.push("big")),
+        harness.finalJob(small.job.id).then(() => finished.push("small")),
+      ]);
+      expect(finished).toEqual(["small", "big"]);
+      const [report] = (await client.listDocuments(kb.id)).filter((d) => d.name === "report.pdf");
+      expect(report).toMatchObject({ status: "indexed" });
+      expect(report!.sizeBytes).toBeGreaterThan(64 * 1024);
+    } finally {
+      await harness.close();
+    }
+  });
 });

@@ -308,8 +308,9 @@ export class IngestionService {
     let scheduled = 0;
     for (const document of job.documents) {
       if (TERMINAL.has(document.status)) continue;
-      const record = store.findDocument(job.knowledgeBaseId, document.documentId);
-      const large = (record?.sizeBytes ?? 0) >= this.#deps.settings.workerThresholdBytes;
+      const large =
+        this.#pendingSize(job.knowledgeBaseId, document.documentId) >=
+        this.#deps.settings.workerThresholdBytes;
       scheduled++;
       this.#scheduler.add({
         jobId,
@@ -318,6 +319,17 @@ export class IngestionService {
       });
     }
     if (scheduled === 0) this.#maybeFinish(jobId);
+  }
+
+  /**
+   * The size of the version a document is to be indexed from. The record keeps the indexed version's
+   * size until the new one is indexed, so a re-upload is measured by its stored bytes.
+   */
+  #pendingSize(knowledgeBaseId: string, documentId: string): number {
+    const record = this.#deps.store.findDocument(knowledgeBaseId, documentId);
+    if (!record) return 0;
+    if (!record.contentHash) return record.sizeBytes;
+    return this.#deps.blobs.sizeOf(knowledgeBaseId, documentId, record.contentHash) ?? record.sizeBytes;
   }
 
   async #runSync(jobId: string, knowledgeBaseId: string): Promise<void> {
