@@ -4,7 +4,6 @@ import {
   link,
   lstat,
   mkdir,
-  readdir,
   readFile,
   readlink,
   rename,
@@ -19,6 +18,7 @@ import { normalizeModelName } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import { checkGgufFile } from "../discovery/gguf-validation.js";
 import { isModelName, MODEL_NAME_RULE, modelNameFromFile } from "../discovery/model-name.js";
+import { listModelFiles } from "../discovery/scan-models-dir.js";
 import { downloadBlob, sha256File } from "./blob-download.js";
 import {
   blobUrl,
@@ -222,15 +222,10 @@ export class ModelRegistry {
   models(): Promise<RegistryModel[]> {
     return this.#serial(async () => {
       const file = await this.#read();
-      const entries = await readdir(this.#modelsDir).catch(() => [] as string[]);
-      for (const entry of entries.filter((name) => /\.gguf$/i.test(name)).sort()) {
-        const name = modelNameFromFile(entry);
-        if (file.models[name] || !isModelName(name)) continue;
-        const stats = await lstat(join(this.#modelsDir, entry));
-        if (stats.isFile()) {
-          await this.#adoptFile(file, name);
-          await this.#write(file);
-        }
+      for (const { name, symbolicLink } of await listModelFiles(this.#modelsDir)) {
+        if (file.models[name] || !isModelName(name) || symbolicLink) continue;
+        await this.#adoptFile(file, name);
+        await this.#write(file);
       }
       // A model whose weights are gone (restored from a backup without them) is not served: not listed.
       const served: ModelRecord[] = [];

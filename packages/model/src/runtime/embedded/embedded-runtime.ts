@@ -1,5 +1,4 @@
-import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { stat } from "node:fs/promises";
 import { HearthError, type Logger } from "@hearth/core";
 import {
   type ChatHistoryItem,
@@ -13,7 +12,8 @@ import {
   type Token,
 } from "node-llama-cpp";
 import { checkGgufFile, type GgufCheck } from "../../discovery/gguf-validation.js";
-import { isModelName, modelNameFromFile } from "../../discovery/model-name.js";
+import { isModelName } from "../../discovery/model-name.js";
+import { listModelFiles } from "../../discovery/scan-models-dir.js";
 import { AsyncQueue } from "../async-queue.js";
 import {
   type ChatMessage,
@@ -160,7 +160,8 @@ export class EmbeddedRuntime implements ModelRuntime {
     const generation = this.#generation;
     this.#digests = (await this.#options.digests?.().catch(() => undefined)) ?? new Map<string, string>();
     const files = new Map<string, string>();
-    for (const model of await scanModelsDirNames(this.#options.modelsDir)) files.set(model.name, model.path);
+    for (const model of await listModelFiles(this.#options.modelsDir))
+      if (isModelName(model.name)) files.set(model.name, model.path);
     if (this.#options.extraModels)
       for (const [name, path] of await this.#options.extraModels())
         if (!files.has(name)) files.set(name, path);
@@ -696,19 +697,6 @@ export class EmbeddedRuntime implements ModelRuntime {
     this.#loaded.clear();
     await Promise.allSettled(models.map((model) => model.dispose()));
     if (this.#llama) await (await this.#llama.catch(() => undefined))?.dispose();
-  }
-}
-
-async function scanModelsDirNames(modelsDir: string): Promise<Array<{ name: string; path: string }>> {
-  try {
-    const entries = await readdir(modelsDir, { withFileTypes: true });
-    return entries
-      .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && /\.gguf$/i.test(entry.name))
-      .map((entry) => ({ name: modelNameFromFile(entry.name), path: join(modelsDir, entry.name) }))
-      .filter((model) => isModelName(model.name));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
   }
 }
 
