@@ -1,4 +1,4 @@
-import { normalizeModelName } from "@hearth/contracts";
+import { normalizeModelName, upstreamModelOf } from "@hearth/contracts";
 import { HearthError, type Logger } from "@hearth/core";
 import type { EmbeddedRuntime } from "../runtime/embedded/embedded-runtime.js";
 import type { ModelDescription, ModelRuntime } from "../runtime/language-model.js";
@@ -79,15 +79,12 @@ export class ModelCatalog {
 
   /** The runtime serving a model name; MODEL_NOT_FOUND when none does. */
   async resolve(requested: string): Promise<CatalogModel> {
-    const slash = requested.indexOf("/");
-    if (slash > 0) {
-      const upstream = this.upstreams.get(requested.slice(0, slash));
-      if (upstream) {
-        const modelId = requested.slice(slash + 1);
-        const models = await this.#upstreamModels(upstream, 30_000);
-        const description = models.find((model) => model.id === modelId);
-        if (description) return { name: requested, runtime: upstream, modelId, description };
-      }
+    const target = upstreamModelOf(requested, this.upstreams);
+    if (target) {
+      const upstream = this.upstreams.get(target.upstream)!;
+      const models = await this.#upstreamModels(upstream, 30_000);
+      const description = models.find((model) => model.id === target.modelId);
+      if (description) return { name: requested, runtime: upstream, modelId: target.modelId, description };
     }
     const name = normalizeModelName(requested);
     if (await this.embedded.hasModel(name)) {

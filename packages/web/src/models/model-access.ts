@@ -1,4 +1,4 @@
-import { normalizeModelName } from "@hearth/contracts";
+import { normalizeModelName, upstreamModelOf } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { AuthCache } from "../auth/auth-cache.js";
@@ -23,14 +23,12 @@ export class ModelAccess {
   }
 
   /**
-   * A model's name as the model service resolves it: `<upstream>/<id>` of a configured upstream as
-   * it is (the model service looks those up first, and their ids have no tags), any other name
-   * without a tag as `name:latest` (Ollama's rule, which the model service follows).
+   * A model's name as the model service resolves it (the rule its catalog follows): `<upstream>/<id>`
+   * of a configured upstream as it is (upstreamModelOf), any other name without a tag as
+   * `name:latest` (Ollama's rule, which the model service follows).
    */
   key(model: string): string {
-    const slash = model.indexOf("/");
-    if (slash > 0 && this.#upstreams.has(model.slice(0, slash))) return model;
-    return normalizeModelName(model);
+    return upstreamModelOf(model, this.#upstreams) ? model : normalizeModelName(model);
   }
 
   /** The rules by model key; rows stored under another spelling (before keys) are merged in. */
