@@ -36,6 +36,7 @@ export {
   LATENCY_BUCKETS_SECONDS,
   Registry,
 } from "./metrics/metrics.js";
+export { linkedSignal, whenAborted } from "./net/linked-signal.js";
 export {
   type BackupBeforeMigrationOptions,
   type BackupEntry,

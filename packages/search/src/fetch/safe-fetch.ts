@@ -2,8 +2,7 @@ import { lookup as dnsLookup } from "node:dns/promises";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
-import { HearthError } from "@hearth/core";
-import { linkedSignal } from "../linked-signal.js";
+import { HearthError, linkedSignal } from "@hearth/core";
 import { AddressPolicy } from "./address-policy.js";
 
 /** Resolves a host name to every address it has (injectable so that tests simulate DNS answers). */
