@@ -20,3 +20,28 @@ describe("address policy", () => {
     expect(intranet.refusal("169.254.169.254")).toBe("linkLocal");
   });
 });
+
+describe("address policy: what knowledge's own check refused and search's did not", () => {
+  it.each([
+    ["::808:808", "ipv4Compatible"], // deprecated IPv4-compatible form (::/96) of 8.8.8.8
+    ["::127.0.0.1", "ipv4Compatible"],
+    ["::2", "ipv4Compatible"],
+    ["64:ff9b:1::808:808", "localUseNat64"], // RFC 8215: the operator's own NAT64, reaching inside
+    ["64:ff9b:1::", "localUseNat64"],
+    ["1.2.3", "unparsable"], // not an address the socket takes, though ipaddr.js reads it as 1.2.0.3
+    ["010.8.8.8", "unparsable"], // octal 8.8.8.8 to ipaddr.js
+  ])("refuses %s (%s)", (address, reason) => {
+    expect(new AddressPolicy().refusal(address)).toContain(reason);
+  });
+
+  it("still lets the operator allow them", () => {
+    expect(new AddressPolicy(["::/96"]).refusal("::808:808")).toBeUndefined();
+    expect(new AddressPolicy(["64:ff9b:1::/48"]).refusal("64:ff9b:1::808:808")).toBeUndefined();
+  });
+
+  it("judges ::a.b.c.d as the IPv4-compatible address the socket connects to, not as IPv4-mapped", () => {
+    // ipaddr.js alone read "::8.8.8.8" as ::ffff:8.8.8.8 and let it through.
+    expect(new AddressPolicy().refusal("::8.8.8.8")).toBe("ipv4Compatible");
+    expect(new AddressPolicy(["8.8.8.8"]).refusal("::8.8.8.8")).toBe("ipv4Compatible");
+  });
+});
