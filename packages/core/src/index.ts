@@ -36,6 +36,17 @@ export {
   LATENCY_BUCKETS_SECONDS,
   Registry,
 } from "./metrics/metrics.js";
+export { AddressPolicy } from "./net/address-policy.js";
+export { linkedSignal, whenAborted } from "./net/linked-signal.js";
+export {
+  type FetchedResource,
+  type FetchFailure,
+  type Resolver,
+  SafeFetchError,
+  SafeFetcher,
+  type SafeFetchOptions,
+  systemResolver,
+} from "./net/safe-fetch.js";
 export {
   type BackupBeforeMigrationOptions,
   type BackupEntry,

@@ -1,5 +1,5 @@
+import { linkedSignal } from "@hearth/core";
 import { z } from "zod";
-import { linkedSignal } from "./linked-signal.js";
 
 const embeddingsResponse = z.object({
   data: z.array(z.object({ index: z.number().int(), embedding: z.array(z.number()) })),

@@ -1,4 +1,3 @@
-export { type Resolver, SafeFetcher } from "./fetch/safe-fetch.js";
 export { createProvider } from "./providers/create-provider.js";
 export { ProviderCallError } from "./providers/provider-call-error.js";
 export type { ProviderHit, ProviderRequest, SearchProvider } from "./providers/search-provider.js";

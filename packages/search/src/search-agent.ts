@@ -1,10 +1,10 @@
 import type { ProviderOutcome, SearchRequest, SearchResponse, SearchResult } from "@hearth/contracts";
-import { type HearthConfig, HearthError, isHearthError, type Logger } from "@hearth/core";
+import { type HearthConfig, HearthError, isHearthError, type Logger, type Resolver } from "@hearth/core";
 import type { SensitiveWordFilter } from "@hearth/sensitive-words";
 import { EmbeddingReranker } from "./embedding-reranker.js";
 import { fanOut, ProviderSlot } from "./fan-out/fan-out.js";
 import { extractMainText } from "./fetch/extract-main-text.js";
-import { type Resolver, SafeFetcher } from "./fetch/safe-fetch.js";
+import { PageFetcher } from "./fetch/page-fetcher.js";
 import { createProvider } from "./providers/create-provider.js";
 import type { SearchProvider } from "./providers/search-provider.js";
 import { type RankedResult, rankResults, wantsRecent } from "./ranking/rank-results.js";
@@ -50,7 +50,7 @@ export class SearchAgent {
   readonly #cache: TtlCache<CachedSearch> | undefined;
   readonly #shared: SharedState | undefined;
   readonly #pages: TtlCache<string>;
-  readonly #fetcher: SafeFetcher;
+  readonly #fetcher: PageFetcher;
   readonly #reranker: EmbeddingReranker | undefined;
 
   constructor(options: SearchAgentOptions) {
@@ -72,7 +72,7 @@ export class SearchAgent {
       : undefined;
     this.#shared = options.shared;
     this.#pages = new TtlCache({ ttlMs: config.cache.ttlSeconds * 1000, maxEntries: 200 });
-    this.#fetcher = new SafeFetcher({
+    this.#fetcher = new PageFetcher({
       maxBytes: config.fetch.maxBytes,
       timeoutMs: config.fetch.timeoutMs,
       maxRedirects: config.fetch.maxRedirects,

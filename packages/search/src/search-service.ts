@@ -1,12 +1,18 @@
 import { searchRequestSchema } from "@hearth/contracts";
-import { createServiceApp, type HearthConfig, HearthError, type Logger, listenService } from "@hearth/core";
+import {
+  createServiceApp,
+  type HearthConfig,
+  HearthError,
+  type Logger,
+  listenService,
+  type Resolver,
+} from "@hearth/core";
 import {
   createSensitiveWordFilter,
   type SensitiveWordFilterOptions,
   WordListUnreadableError,
 } from "@hearth/sensitive-words";
 import type { FastifyInstance } from "fastify";
-import type { Resolver } from "./fetch/safe-fetch.js";
 import { SearchAgent } from "./search-agent.js";
 import { SearchMetrics } from "./search-metrics.js";
 import { RedisSharedState } from "./shared-state.js";

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
-import { BlockList } from "node:net";
+import type { Resolver } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchDocument, isPrivateAddress } from "./url-fetch.js";
+import { fetchDocument } from "./url-fetch.js";
 
 function listen(server: Server, host: string): Promise<number> {
   return new Promise((resolve) =>
@@ -59,44 +59,16 @@ describe("fetchDocument address checks", () => {
     expect(hits).toBe(before);
   });
 
-  it("classifies the ranges, including IPv4 embedded in IPv6", () => {
-    for (const address of [
-      "10.1.2.3",
-      "100.64.0.1",
-      "169.254.169.254",
-      "172.31.0.1",
-      "192.168.1.1",
-      "224.0.0.1",
-      "255.255.255.255",
-      "::ffff:a9fe:a9fe",
-      "::ffff:10.0.0.1",
-      "fc00::1",
-      "ff02::1",
-    ])
-      expect(isPrivateAddress(address), address).toBe(true);
-    for (const address of [
-      "93.184.216.34",
-      "2606:4700::1111",
-      "::ffff:5db8:d822",
-      "2002:5db8:d822::1",
-      "64:ff9b::5db8:d822",
-    ])
-      expect(isPrivateAddress(address), address).toBe(false);
-  });
-
   it("refuses a name that resolves to a private address, at connect time", async () => {
-    const lookup = ((_host: string, _options: unknown, callback: (e: null, all: object[]) => void) =>
-      callback(null, [{ address: "127.0.0.1", family: 4 }])) as never;
+    const resolver: Resolver = async () => [{ address: "127.0.0.1", family: 4 }];
     await expect(
-      fetchDocument(`http://intranet.example:${port}/`, { ...options, lookup }),
+      fetchDocument(`http://intranet.example:${port}/`, { ...options, resolver }),
     ).rejects.toMatchObject({ code: "URL_FETCH_FAILED", message: expect.stringContaining("private") });
   });
 
   describe("redirects", () => {
     // 127.0.0.2 plays the private network; 127.0.0.1 (the "public" server) is allowed.
-    const privateRanges = new BlockList();
-    privateRanges.addAddress("127.0.0.2");
-    const seam = { ...options, privateRanges };
+    const seam = { ...options, allowPrivateRanges: ["127.0.0.1/32"] };
 
     it("follows a redirect to an allowed address", async () => {
       const fetched = await fetchDocument(
@@ -114,14 +86,13 @@ describe("fetchDocument address checks", () => {
           seam,
         ),
       ).rejects.toMatchObject({ code: "URL_FETCH_FAILED", message: expect.stringContaining("private") });
-      const lookup = ((_host: string, _options: unknown, callback: (e: null, all: object[]) => void) =>
-        callback(null, [{ address: "127.0.0.2", family: 4 }])) as never;
+      const resolver: Resolver = async () => [{ address: "127.0.0.2", family: 4 }];
       await expect(
         fetchDocument(
           `http://127.0.0.1:${publicPort}/?to=${encodeURIComponent(`http://internal.example:${port}/`)}`,
           {
             ...seam,
-            lookup,
+            resolver,
           },
         ),
       ).rejects.toMatchObject({ code: "URL_FETCH_FAILED", message: expect.stringContaining("private") });
@@ -138,6 +109,38 @@ describe("fetchDocument address checks", () => {
         code: "URL_FETCH_FAILED",
         message: expect.stringContaining("more than 5"),
       });
+    });
+  });
+  describe("what search's address check refused and knowledge's did not", () => {
+    it.each([
+      ["192.88.99.1"], // 6to4 relay anycast (reserved)
+      ["192.52.193.1"], // AMT
+      ["192.175.48.1"], // AS112
+      ["[2001:2::1]"], // benchmarking
+      ["[2001:100::1]"], // IETF protocol assignments 2001::/23
+      ["[5f00::1]"], // segment routing
+      ["[3fff::1]"], // documentation (RFC 9637)
+      ["[64:ff9b::c058:6301]"], // NAT64 of 192.88.99.1
+    ])("refuses http://%s before connecting", async (host) => {
+      await expect(fetchDocument(`http://${host}:${port}/`, options)).rejects.toMatchObject({
+        code: "URL_FETCH_FAILED",
+        message: expect.stringContaining("private or loopback"),
+      });
+    });
+
+    it("resolves and checks a name again on every fetch: no pooled connection skips the check", async () => {
+      let answer = "127.0.0.1";
+      const resolver: Resolver = async () => [{ address: answer, family: 4 }];
+      const seam = { ...options, allowPrivateRanges: ["127.0.0.1/32"], resolver };
+      const fetched = await fetchDocument(`http://rebind.example:${port}/doc`, seam);
+      expect(Buffer.from(fetched.bytes).toString()).toBe("internal secret");
+      answer = "127.0.0.2";
+      const before = hits;
+      await expect(fetchDocument(`http://rebind.example:${port}/doc`, seam)).rejects.toMatchObject({
+        code: "URL_FETCH_FAILED",
+        message: expect.stringContaining("private"),
+      });
+      expect(hits).toBe(before);
     });
   });
 });

@@ -1,5 +1,5 @@
 import type { ProviderOutcome } from "@hearth/contracts";
-import { linkedSignal, whenAborted } from "../linked-signal.js";
+import { linkedSignal, whenAborted } from "@hearth/core";
 import { ProviderCallError } from "../providers/provider-call-error.js";
 import type { Freshness, ProviderHit } from "../providers/search-provider.js";
 import { backoffDelayMs } from "./backoff.js";

@@ -1,4 +1,4 @@
-import { whenAborted } from "../linked-signal.js";
+import { whenAborted } from "@hearth/core";
 import { ProviderCallError, shownUrl } from "./provider-call-error.js";
 
 /** Engines answer a page of results in well under this; anything larger is refused unread. */

@@ -1,58 +1,9 @@
+import type { Resolver } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BLOCKED } from "../../../core/src/net/address-policy.fixture.js";
 import { ReplayServer } from "../../test/replay-server.js";
-import { AddressPolicy } from "./address-policy.js";
 import { extractMainText } from "./extract-main-text.js";
-import { type Resolver, SafeFetcher } from "./safe-fetch.js";
-
-/** Every range a result URL must not reach, with an example address and the reason given. */
-const BLOCKED: Array<[string, string]> = [
-  ["127.0.0.1", "loopback"],
-  ["127.255.255.254", "loopback"],
-  ["10.0.0.1", "private"],
-  ["172.16.5.4", "private"],
-  ["192.168.1.1", "private"],
-  ["169.254.169.254", "linkLocal"], // AWS, GCP and Azure instance metadata
-  ["169.254.0.1", "linkLocal"],
-  ["100.100.100.200", "carrierGradeNat"], // Alibaba Cloud metadata
-  ["0.0.0.0", "unspecified"],
-  ["255.255.255.255", "broadcast"],
-  ["224.0.0.251", "multicast"],
-  ["192.0.0.8", "reserved"],
-  ["198.18.0.1", "reserved"],
-  ["240.0.0.1", "reserved"],
-  ["::1", "loopback"],
-  ["::", "unspecified"],
-  ["fe80::1", "linkLocal"],
-  ["fc00::1", "uniqueLocal"],
-  ["fd00:ec2::254", "uniqueLocal"], // AWS metadata over IPv6
-  ["ff02::1", "multicast"],
-  ["::ffff:127.0.0.1", "loopback"],
-  ["::ffff:169.254.169.254", "linkLocal"],
-  ["::ffff:10.0.0.1", "private"],
-  ["::ffff:7f00:1", "loopback"],
-  ["64:ff9b::a9fe:a9fe", "linkLocal"], // NAT64 of 169.254.169.254
-  ["2002:a00:1::1", "private"], // 6to4 of 10.0.0.1
-  ["2001::1", "teredo"],
-  ["2001:db8::1", "reserved"],
-];
-const PUBLIC = ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808"];
-
-describe("address policy", () => {
-  it.each(BLOCKED)("refuses %s (%s)", (address, reason) => {
-    expect(new AddressPolicy().refusal(address)).toContain(reason);
-  });
-
-  it("lets public unicast addresses through, and private ones only when the operator allows them", () => {
-    const policy = new AddressPolicy();
-    for (const address of PUBLIC) expect(policy.refusal(address), address).toBeUndefined();
-    const intranet = new AddressPolicy(["10.20.0.0/16", "fd12::/16"]);
-    expect(intranet.refusal("10.20.3.4")).toBeUndefined();
-    expect(intranet.refusal("::ffff:10.20.3.4")).toBeUndefined();
-    expect(intranet.refusal("fd12::5")).toBeUndefined();
-    expect(intranet.refusal("10.21.0.1")).toBe("private");
-    expect(intranet.refusal("169.254.169.254")).toBe("linkLocal");
-  });
-});
+import { PageFetcher } from "./page-fetcher.js";
 
 const ARTICLE = `<!doctype html><html><head><title>油价调整</title><meta charset="utf-8"></head><body>
 <nav>首页 | 新闻 | 财经 | 登录</nav>
@@ -120,7 +71,7 @@ afterAll(async () => {
 
 describe("safe page fetch", () => {
   it("fetches an allowed page and extracts its main text without navigation, footer or scripts", async () => {
-    const fetcher = new SafeFetcher({
+    const fetcher = new PageFetcher({
       ...limits,
       allowPrivateRanges: ["127.0.0.1/32"],
       resolver: tableResolver({ "news.test": "127.0.0.1" }),
@@ -135,7 +86,7 @@ describe("safe page fetch", () => {
 
   it("refuses loopback by default, without sending a request", async () => {
     const before = server.requests.length;
-    const fetcher = new SafeFetcher(limits);
+    const fetcher = new PageFetcher(limits);
     await expect(fetcher.fetch(`${server.url}/article`)).rejects.toMatchObject({
       code: "SEARCH_FETCH_BLOCKED",
     });
@@ -152,14 +103,14 @@ describe("safe page fetch", () => {
   });
 
   it.each(BLOCKED)("refuses a name that resolves to %s", async (address) => {
-    const fetcher = new SafeFetcher({ ...limits, resolver: tableResolver({ "evil.test": address }) });
+    const fetcher = new PageFetcher({ ...limits, resolver: tableResolver({ "evil.test": address }) });
     await expect(fetcher.fetch(`http://evil.test:${port}/article`)).rejects.toMatchObject({
       code: "SEARCH_FETCH_BLOCKED",
     });
   });
 
   it("refuses a name when any of its addresses is blocked", async () => {
-    const fetcher = new SafeFetcher({
+    const fetcher = new PageFetcher({
       ...limits,
       allowPrivateRanges: ["127.0.0.1/32"],
       resolver: tableResolver({ "mixed.test": ["127.0.0.1", "10.0.0.7"] }),
@@ -175,7 +126,7 @@ describe("safe page fetch", () => {
       "internal.test": "10.0.0.5",
       "v6.test": "fd00::1",
     });
-    const fetcher = new SafeFetcher({ ...limits, allowPrivateRanges: ["127.0.0.1/32"], resolver });
+    const fetcher = new PageFetcher({ ...limits, allowPrivateRanges: ["127.0.0.1/32"], resolver });
     for (const target of [
       "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
       "http://[fd00:ec2::254]/latest/meta-data/",
@@ -195,7 +146,7 @@ describe("safe page fetch", () => {
   it("checks the name again on every fetch, so a DNS answer that changes to a private address is refused", async () => {
     let answer = "127.0.0.1";
     const resolver = tableResolver({ "rebind.test": () => answer });
-    const fetcher = new SafeFetcher({ ...limits, allowPrivateRanges: ["127.0.0.1/32"], resolver });
+    const fetcher = new PageFetcher({ ...limits, allowPrivateRanges: ["127.0.0.1/32"], resolver });
     await expect(fetcher.fetch(`http://rebind.test:${port}/article`)).resolves.toMatchObject({
       contentType: expect.stringContaining("text/html"),
     });
@@ -207,7 +158,7 @@ describe("safe page fetch", () => {
 
   it("keeps to the limits on redirects, content type, size and time", async () => {
     const resolver = tableResolver({ "site.test": "127.0.0.1" });
-    const fetcher = new SafeFetcher({
+    const fetcher = new PageFetcher({
       ...limits,
       timeoutMs: 300,
       allowPrivateRanges: ["127.0.0.1/32"],
