@@ -135,7 +135,7 @@ export async function createModelService(
     registry,
     ollamaModelsDir: settings.ollamaModelsDir,
     shutdownSignal,
-    describe: (model) => describeModel(model, settings.presets),
+    describe: (model) => describeModel(model, settings.presets, settings.contextSize),
   };
   registerOllamaRoutes(app, context);
   registerOpenAiRoutes(app, context);
@@ -153,8 +153,16 @@ export async function createModelService(
   };
 }
 
-/** Ollama's /api/show: an upstream Ollama answers for its own models; embedded ones from their GGUF metadata. */
-async function describeModel(model: CatalogModel, presets: ModelPreset[]): Promise<Record<string, unknown>> {
+/**
+ * Ollama's /api/show: an upstream Ollama answers for its own models; embedded ones from their GGUF
+ * metadata, with `num_ctx` in `parameters` saying the context they are served with (the configured
+ * context size, at most the one the model was trained on), which clients size their prompts to.
+ */
+async function describeModel(
+  model: CatalogModel,
+  presets: ModelPreset[],
+  contextSize: number,
+): Promise<Record<string, unknown>> {
   if (model.runtime instanceof OllamaRuntime) return model.runtime.show(model.modelId);
   const description = model.description;
   const gguf =
@@ -172,6 +180,9 @@ async function describeModel(model: CatalogModel, presets: ModelPreset[]): Promi
     parameters: [
       ...(preset?.temperature !== undefined ? [`temperature ${preset.temperature}`] : []),
       ...(preset?.topP !== undefined ? [`top_p ${preset.topP}`] : []),
+      ...(model.runtime instanceof EmbeddedRuntime
+        ? [`num_ctx ${servedContext(contextSize, description.contextLength)}`]
+        : []),
     ].join("\n"),
     template: template ?? "",
     details: ollamaModelDetails(description),
@@ -184,6 +195,11 @@ async function describeModel(model: CatalogModel, presets: ModelPreset[]): Promi
     capabilities,
     modified_at: (description.modifiedAt ?? new Date(0)).toISOString(),
   };
+}
+
+/** The context an embedded model is loaded with: the configured size, at most its trained one (see EmbeddedRuntime). */
+function servedContext(configured: number, trained: number | undefined): number {
+  return trained && trained > 0 ? Math.min(configured, trained) : configured;
 }
 
 /** Builds the model service and listens on its host and port. */

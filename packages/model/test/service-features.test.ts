@@ -304,8 +304,13 @@ describe("Ollama model endpoints", () => {
     const show = (await (await post("/api/show", { model: "tiny" })).json()) as {
       details: { family: string };
       capabilities: string[];
+      parameters: string;
+      model_info: Record<string, unknown>;
     };
     expect(show.details.family).toBe("llama");
+    // The context it is served with (HEARTH_CONTEXT_SIZE 256), beside the one it was trained on (512).
+    expect(show.parameters.split("\n")).toContain("num_ctx 256");
+    expect(show.model_info["llama.context_length"]).toBe(512);
     await post("/api/generate", { model: "tiny", keep_alive: "10m" });
     const loaded = async () =>
       (

@@ -3,6 +3,7 @@ import { abortOnShutdown, HearthError, type ReplyStream, toHearthError } from "@
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Citation, ConversationStore, StoredMessage } from "../conversations/conversation-store.js";
 import { groundTurn, type SearchMode } from "../grounding/grounding.js";
+import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { Admission } from "../usage/usage-meter.js";
@@ -62,6 +63,8 @@ export async function runChatTurn(
   let status: "done" | "interrupted" | "error" = "interrupted";
   let error: string | null = null;
   let usage = { promptTokens: 0, completionTokens: 0 };
+  /** The estimated tokens of the prompt sent, to compare with what the model reports. */
+  let estimatedPrompt = 0;
   const maskers = await deps.contentFilter.outputMaskers();
 
   try {
@@ -76,18 +79,25 @@ export async function runChatTurn(
       },
       { knowledge: deps.knowledge, search: deps.search, model: deps.models },
     );
-    citations = grounding.citations;
+    // Earlier reasoning is not sent back to the model (DeepSeek-R1 guidance); only answers are.
+    // The prompt is sized to the model's context: the sources that fit, then the recent history.
+    const prompt = fitPrompt({
+      messages: input.history
+        .filter((m) => m.status !== "error" && m.content !== "")
+        .map((m): ChatMessage => ({ role: m.role, content: m.content })),
+      sources: grounding.sources,
+      size: (m) => estimateMessageTokens(m.content),
+      contextTokens: await deps.models.windows.contextTokens(input.model),
+      scale: deps.models.windows.scale(input.model),
+    });
+    // Only the sources the model is given are cited, numbered as it sees them.
+    citations = prompt.citations;
     if (citations.length > 0 || grounding.searchQueries.length > 0) {
       await stream.send({ type: "sources", citations, searchQueries: grounding.searchQueries });
     }
     for (const warning of grounding.warnings) await stream.send({ type: "warning", code: warning });
-    // Earlier reasoning is not sent back to the model (DeepSeek-R1 guidance); only answers are.
-    const messages: ChatMessage[] = [
-      ...(grounding.systemMessage ? [grounding.systemMessage] : []),
-      ...input.history
-        .filter((m) => m.status !== "error" && m.content !== "")
-        .map((m) => ({ role: m.role, content: m.content })),
-    ];
+    const messages = prompt.messages;
+    estimatedPrompt = prompt.estimatedTokens;
     const parts = await deps.models.streamChat({
       model: input.model,
       messages,
@@ -98,7 +108,10 @@ export async function runChatTurn(
       if (part.type === "text-delta") content += part.text;
       else if (part.type === "reasoning-delta") reasoning += part.text;
       else if (part.type === "finish") {
-        if (part.usage) usage = part.usage;
+        if (part.usage) {
+          usage = part.usage;
+          deps.models.windows.noteUsage(input.model, estimatedPrompt, part.usage.promptTokens);
+        }
         status = "done";
       }
       await stream.send(part);

@@ -1,6 +1,7 @@
 import { ollamaErrorSchema } from "@hearth/contracts";
 import { type ErrorCode, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
+import { ContextWindows } from "./context-window.js";
 import { readSse } from "./sse-lines.js";
 import { UpstreamEndpoint, type UpstreamResponse } from "./upstream-request.js";
 
@@ -76,6 +77,8 @@ export class ModelClient {
   readonly #baseUrl: string;
   readonly #token: string | undefined;
   readonly #chat: UpstreamEndpoint;
+  /** Each model's context window (from /api/show, cached) and token-estimate scale, for sizing prompts. */
+  readonly windows = new ContextWindows((model) => this.#showModel(model));
 
   constructor(baseUrl: string, token?: string) {
     this.#baseUrl = baseUrl.replace(/\/$/, "");
@@ -113,6 +116,21 @@ export class ModelClient {
         message: "model service sent an unexpected model list",
       });
     return parsed.data.data.map((model) => ({ id: model.id, ownedBy: model.owned_by ?? "hearth" }));
+  }
+
+  /** The model service's /api/show answer for a model (throws when it has none). */
+  async #showModel(model: string): Promise<unknown> {
+    const url = `${this.#baseUrl}/api/show`;
+    const response = await this.#fetch(url, {
+      method: "POST",
+      headers: this.#headers({ "content-type": "application/json" }),
+      body: JSON.stringify({ model }),
+      signal: AbortSignal.timeout(5000),
+    });
+    const text = await response.text();
+    if (!response.ok)
+      throw new UpstreamCallError({ url, status: response.status, body: text, message: "no model details" });
+    return safeJson(text);
   }
 
   /**

@@ -5,6 +5,7 @@ import { currentUser } from "../auth/route-access.js";
 import { assertMessageLengths, type ChatTurnDeps, usageOrEstimate } from "../chat/chat-turn.js";
 import { maskStep, type OutputMaskers } from "../chat/content-filter.js";
 import { groundTurn } from "../grounding/grounding.js";
+import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { type RelayOptions, UpstreamEndpoint } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
@@ -105,7 +106,21 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         { query: question, model: body.model, knowledgeBaseIds, search },
         { knowledge: deps.knowledge, search: deps.search, model: deps.models },
       );
-      const messages = grounding.systemMessage ? [grounding.systemMessage, ...body.messages] : body.messages;
+      // Sized to the model's context: the room max_tokens asks for, the sources that fit, then the
+      // client's earlier messages, newest first; only the sources sent are cited.
+      const answerTokens = [forwarded.max_completion_tokens, forwarded.max_tokens].find(
+        (n): n is number => typeof n === "number" && Number.isInteger(n) && n > 0,
+      );
+      const prompt = fitPrompt({
+        messages: body.messages,
+        sources: grounding.sources,
+        // The whole message as JSON: its text and anything else it carries (tool calls, names).
+        size: (m) => estimateMessageTokens(JSON.stringify(m)),
+        contextTokens: await deps.models.windows.contextTokens(body.model),
+        answerTokens,
+        scale: deps.models.windows.scale(body.model),
+      });
+      const { messages, citations } = prompt;
       const stream = body.stream === true;
       const upstreamBody = {
         ...forwarded,
@@ -134,7 +149,10 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       const record = (
         reported: { promptTokens: number; completionTokens: number } | undefined,
         sent: string,
-      ) => admission.settle(usageOrEstimate(reported, texts, sent));
+      ) => {
+        deps.models.windows.noteUsage(body.model, prompt.estimatedTokens, reported?.promptTokens);
+        return admission.settle(usageOrEstimate(reported, texts, sent));
+      };
 
       // The model service's mark on an answer from its cache, passed on whether streamed or not.
       const cache = response.headers["x-hearth-cache"];
@@ -168,7 +186,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         if (cache !== undefined) reply.header("x-hearth-cache", cache);
         return reply.type("application/json").send({
           ...answer,
-          ...(grounding.citations.length ? { hearth: { citations: grounding.citations } } : {}),
+          ...(citations.length ? { hearth: { citations } } : {}),
         });
       }
 
@@ -180,9 +198,9 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         cache !== undefined ? { ...STREAM_HEADERS, "x-hearth-cache": cache } : STREAM_HEADERS,
       );
       const forget = abortOnShutdown(deps.shutdownSignal, call);
-      if (grounding.citations.length > 0) {
+      if (citations.length > 0) {
         raw.write(
-          `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth: { citations: grounding.citations } })}\n\n`,
+          `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth: { citations } })}\n\n`,
         );
       }
       const tail = new TailBytes(1024);

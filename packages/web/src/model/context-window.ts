@@ -1,0 +1,90 @@
+import { z } from "zod";
+
+/**
+ * What the model service's /api/show says of a model's context, as far as prompt sizing needs it:
+ * `parameters` may hold `num_ctx N` (the context the model is served with; Hearth's embedded
+ * models always say it) and `model_info` a `<family>.context_length` (the one it was trained on).
+ */
+const showAnswer = z.object({
+  parameters: z.string().nullish(),
+  model_info: z.record(z.string(), z.unknown()).nullish(),
+});
+
+/** The context a model is served with, from its /api/show answer; undefined when it says nothing. */
+export function contextFromShow(answer: unknown): number | undefined {
+  const parsed = showAnswer.safeParse(answer);
+  if (!parsed.success) return undefined;
+  const served = /(?:^|\n)\s*num_ctx\s+(\d+)/.exec(parsed.data.parameters ?? "");
+  const trained = Object.entries(parsed.data.model_info ?? {}).find(
+    ([key, value]) => key.endsWith(".context_length") && typeof value === "number" && value > 0,
+  )?.[1] as number | undefined;
+  const candidates = [served ? Number(served[1]) : undefined, trained].filter(
+    (n): n is number => n !== undefined && Number.isFinite(n) && n > 0,
+  );
+  return candidates.length > 0 ? Math.min(...candidates) : undefined;
+}
+
+/** How long a learned context is trusted (a model file replaced, the service restarted with another size). */
+const KNOWN_TTL_MS = 5 * 60_000;
+/** How long "not known" is kept (the model service down, a model it cannot describe). */
+const UNKNOWN_TTL_MS = 30_000;
+/** The most the token estimate is scaled up by what a model reported (a tokenizer that splits text finely). */
+const MAX_SCALE = 4;
+
+interface Entry {
+  tokens: Promise<number | undefined>;
+  expiresAt: number;
+}
+
+/**
+ * Per model: the context window (asked of the model service once, then cached) and how far the
+ * web service's token estimate falls short of the model's own count (learned from the prompt
+ * tokens it reports after each answer; 1 until it reports more than estimated).
+ */
+export class ContextWindows {
+  readonly #show: (model: string) => Promise<unknown>;
+  readonly #now: () => number;
+  readonly #windows = new Map<string, Entry>();
+  readonly #scales = new Map<string, number>();
+
+  constructor(show: (model: string) => Promise<unknown>, now: () => number = Date.now) {
+    this.#show = show;
+    this.#now = now;
+  }
+
+  /** The model's context in tokens, or undefined when the model service does not say. */
+  async contextTokens(model: string): Promise<number | undefined> {
+    const now = this.#now();
+    const cached = this.#windows.get(model);
+    if (cached && cached.expiresAt > now) return cached.tokens;
+    const entry: Entry = {
+      tokens: this.#show(model).then(contextFromShow, () => undefined),
+      // One question at a time per model: callers meanwhile share it.
+      expiresAt: now + UNKNOWN_TTL_MS,
+    };
+    this.#windows.set(model, entry);
+    const tokens = await entry.tokens;
+    if (tokens !== undefined) entry.expiresAt = this.#now() + KNOWN_TTL_MS;
+    // Bounded: one entry per model name a user has tried.
+    if (this.#windows.size > 1000) this.#windows.delete(this.#windows.keys().next().value as string);
+    return tokens;
+  }
+
+  /** By how much to scale the estimate for this model (at least 1). */
+  scale(model: string): number {
+    return this.#scales.get(model) ?? 1;
+  }
+
+  /**
+   * Learns from one answer: the model counted `reported` prompt tokens where `estimated` were
+   * expected. Only a shortfall raises the scale; it never drops below 1 (the estimate is already
+   * conservative for common tokenizers), and the latest count replaces an older one.
+   */
+  noteUsage(model: string, estimated: number, reported: number | undefined): void {
+    if (!reported || estimated <= 0) return;
+    const ratio = Math.min(MAX_SCALE, reported / estimated);
+    if (ratio > 1) this.#scales.set(model, ratio);
+    else this.#scales.delete(model);
+    if (this.#scales.size > 1000) this.#scales.delete(this.#scales.keys().next().value as string);
+  }
+}
