@@ -77,6 +77,7 @@ export async function signUpInUi(
   if (await toggle.isVisible().catch(() => false)) await toggle.click();
   await page.getByLabel(/User name|用户名/).fill(username);
   await page.getByLabel(/^(Password|密码)$/).fill(password);
+  await page.getByLabel(/^(Confirm password|确认密码)$/).fill(password);
   await page.getByRole("button", { name: /^(Create account|注册)$/ }).click();
   await page.getByRole("button", { name: new RegExp(`\\(${username}\\)`) }).waitFor();
 }

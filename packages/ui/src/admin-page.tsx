@@ -18,7 +18,7 @@ interface Group {
   userIds: string[];
 }
 
-function UsersAndGroups() {
+function UsersAndGroups({ userId }: { userId: string }) {
   const { t } = useI18n();
   const [users, setUsers] = useState<User[]>([]);
   const [groups, setGroups] = useState<Group[]>([]);
@@ -33,6 +33,11 @@ function UsersAndGroups() {
   }, [load]);
   const change = async (id: string, body: Partial<User>) => {
     await run(() => api(`/api/admin/users/${id}`, { method: "PATCH", body }));
+    await load();
+  };
+  const remove = async (user: User) => {
+    if (!window.confirm(fill(t.deleteUserConfirm, { name: user.username }))) return;
+    await run(() => api(`/api/admin/users/${user.id}`, { method: "DELETE" }));
     await load();
   };
   const toggleMember = async (group: Group, userId: string) => {
@@ -52,7 +57,7 @@ function UsersAndGroups() {
     <section aria-labelledby="users-title">
       <h3 id="users-title">{t.users}</h3>
       <ActionError error={error} />
-      <DataTable columns={[t.username, t.role, t.status, ...groups.map((g) => g.name)]}>
+      <DataTable columns={[t.username, t.role, t.status, ...groups.map((g) => g.name)]} actions>
         {users.map((user) => (
           <tr key={user.id} data-user={user.username}>
             <td>{user.username}</td>
@@ -87,6 +92,18 @@ function UsersAndGroups() {
                 />
               </td>
             ))}
+            <td>
+              {/* One's own account is deleted by another administrator (the service refuses it too). */}
+              {user.id !== userId && (
+                <button
+                  type="button"
+                  aria-label={`${t.deleteUser}: ${user.username}`}
+                  onClick={() => void remove(user)}
+                >
+                  {t.delete}
+                </button>
+              )}
+            </td>
           </tr>
         ))}
       </DataTable>
@@ -582,7 +599,7 @@ function AuditLog() {
 }
 
 /** Administration: users and groups, models, search providers, site settings, usage, audit log, live status. */
-export function AdminPage() {
+export function AdminPage({ userId }: { userId: string }) {
   const { t } = useI18n();
   const tabs = [
     ["users", t.users],
@@ -605,7 +622,7 @@ export function AdminPage() {
         ))}
       </div>
       <div role="tabpanel">
-        {tab === "users" && <UsersAndGroups />}
+        {tab === "users" && <UsersAndGroups userId={userId} />}
         {tab === "models" && <Models />}
         {tab === "search" && <SearchProviders />}
         {tab === "settings" && <SiteSettings />}

@@ -107,7 +107,7 @@ export function App() {
   else if (!user) page = <AuthPage session={session} onSignedIn={() => void loadSession()} />;
   else if (path.startsWith("/knowledge")) page = <KnowledgePage />;
   else if (path.startsWith("/settings")) page = <SettingsPage theme={theme} onTheme={setTheme} />;
-  else if (path.startsWith("/admin") && user.role === "admin") page = <AdminPage />;
+  else if (path.startsWith("/admin") && user.role === "admin") page = <AdminPage userId={user.id} />;
   else if (models)
     page = (
       <div className="layout">

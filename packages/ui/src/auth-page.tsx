@@ -9,6 +9,7 @@ export function AuthPage({ session, onSignedIn }: { session: SessionInfo; onSign
   const [mode, setMode] = useState<"signin" | "signup">(session.firstUser ? "signup" : "signin");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
+  const [confirmation, setConfirmation] = useState("");
   /** Why the last try failed; shown in the language of the moment. */
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState("");
@@ -16,6 +17,11 @@ export function AuthPage({ session, onSignedIn }: { session: SessionInfo; onSign
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(undefined);
+    // A new password is typed twice, so a typo does not lock the new account out.
+    if (mode === "signup" && password !== confirmation) {
+      setError(new Error(t.passwordMismatch));
+      return;
+    }
     try {
       const answer = await api<{ status?: string }>(
         mode === "signin" ? "/api/auth/login" : "/api/auth/signup",
@@ -56,6 +62,18 @@ export function AuthPage({ session, onSignedIn }: { session: SessionInfo; onSign
           required
         />
       </label>
+      {mode === "signup" && (
+        <label>
+          {t.confirmPassword}
+          <input
+            type="password"
+            autoComplete="new-password"
+            value={confirmation}
+            onChange={(e) => setConfirmation(e.target.value)}
+            required
+          />
+        </label>
+      )}
       {error !== undefined && (
         <p className="error-text" role="alert">
           {errorMessage(t, error)}

@@ -222,7 +222,8 @@ const en = {
     ACCOUNT_DISABLED: "Your account has been disabled by an administrator.",
     SIGNUP_CLOSED: "Creating accounts is closed on this site.",
     USERNAME_TAKEN: "Another account already has this user name.",
-    WEAK_PASSWORD: "The password is too short (at least 8 characters).",
+    WEAK_PASSWORD: "The password is too weak: at least 8 characters, and not only spaces.",
+    CURRENT_PASSWORD_WRONG: "The current password is wrong.",
     API_KEY_INVALID: "The API key is unknown or has been revoked.",
     ADMIN_REQUIRED: "Only administrators may do this.",
     MODEL_NOT_ALLOWED: "Your groups may not use this model.",
@@ -274,6 +275,7 @@ const en = {
     "user.role-change": "Changed a role",
     "user.status-change": "Changed an account's status",
     "user.delete": "Deleted an account",
+    "user.password-change": "Changed their password",
     "user.create-admin": "Created an administrator",
     "group.create": "Created a group",
     "group.delete": "Deleted a group",
@@ -290,6 +292,18 @@ const en = {
     "model.rollback": "Rolled a model back",
     "settings.change": "Changed settings",
   } as Record<string, string>,
+  // Accounts: sign-up's second password, changing one's password, deleting a user; cancelling an import.
+  confirmPassword: "Confirm password",
+  passwordMismatch: "The two passwords do not match.",
+  changePassword: "Change password",
+  currentPassword: "Current password",
+  newPassword: "New password",
+  confirmNewPassword: "Confirm new password",
+  passwordChanged: "Password changed. Your other sessions have been signed out.",
+  deleteUser: "Delete account",
+  deleteUserConfirm:
+    "Delete the account {name}? Its conversations, API keys and sessions are deleted and its knowledge bases pass to you. This cannot be undone.",
+  cancelImport: "Cancel import",
 };
 
 export type Messages = typeof en;
@@ -508,7 +522,8 @@ const zhCN: Messages = {
     ACCOUNT_DISABLED: "你的账号已被管理员停用。",
     SIGNUP_CLOSED: "本站已关闭账号注册。",
     USERNAME_TAKEN: "已有其他账号使用该用户名。",
-    WEAK_PASSWORD: "密码太短（至少 8 个字符）。",
+    WEAK_PASSWORD: "密码强度不够：至少 8 个字符，且不能全是空格。",
+    CURRENT_PASSWORD_WRONG: "当前密码错误。",
     API_KEY_INVALID: "API 密钥不存在或已被吊销。",
     ADMIN_REQUIRED: "只有管理员可以执行此操作。",
     MODEL_NOT_ALLOWED: "你所在的用户组无权使用该模型。",
@@ -559,6 +574,7 @@ const zhCN: Messages = {
     "user.role-change": "修改角色",
     "user.status-change": "修改账号状态",
     "user.delete": "删除账号",
+    "user.password-change": "修改自己的密码",
     "user.create-admin": "创建管理员",
     "group.create": "创建用户组",
     "group.delete": "删除用户组",
@@ -575,6 +591,17 @@ const zhCN: Messages = {
     "model.rollback": "回滚模型",
     "settings.change": "修改设置",
   },
+  confirmPassword: "确认密码",
+  passwordMismatch: "两次输入的密码不一致。",
+  changePassword: "修改密码",
+  currentPassword: "当前密码",
+  newPassword: "新密码",
+  confirmNewPassword: "确认新密码",
+  passwordChanged: "密码已修改，你在其他地方的登录已退出。",
+  deleteUser: "删除账号",
+  deleteUserConfirm:
+    "删除账号 {name}？其对话、API 密钥和登录会话将被删除，其知识库将转给你。此操作无法撤销。",
+  cancelImport: "取消导入",
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, "zh-CN": zhCN };

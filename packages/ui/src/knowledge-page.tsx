@@ -34,6 +34,14 @@ interface UploadRow {
   status: "uploading" | "done" | "error";
   /** Why it failed (shown in the language of the moment). */
   error?: unknown;
+  /** The ingestion job the upload started, and its documents: the import can be cancelled while they are in progress. */
+  job?: { id: string; documentIds: string[] };
+}
+
+/** The knowledge service's answer to an upload (202): the job and the documents it ingests. */
+interface UploadAnswer {
+  job?: { id: string };
+  documents?: Array<{ id: string }>;
 }
 
 /** Uploads one file with progress (XMLHttpRequest reports upload progress; fetch does not). */
@@ -41,15 +49,20 @@ function uploadFile(
   knowledgeBaseId: string,
   file: File,
   onProgress: (fraction: number) => void,
-): Promise<void> {
+): Promise<UploadAnswer> {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open("POST", `/api/knowledge-bases/${knowledgeBaseId}/documents`);
     for (const [name, value] of Object.entries(csrfHeader())) request.setRequestHeader(name, value);
     request.upload.onprogress = (event) => event.lengthComputable && onProgress(event.loaded / event.total);
     request.onload = () => {
-      if (request.status < 300) resolve();
-      else {
+      if (request.status < 300) {
+        try {
+          resolve(JSON.parse(request.responseText) as UploadAnswer);
+        } catch {
+          resolve({});
+        }
+      } else {
         // The service's error by its code, shown in the reader's language like any other.
         let error: { code?: string; message?: string } | undefined;
         try {
@@ -227,8 +240,14 @@ export function KnowledgePage() {
         const set = (change: Partial<UploadRow>) =>
           setUploads((current) => current.map((row) => (row.id === id ? { ...row, ...change } : row)));
         try {
-          await uploadFile(selected, file, (progress) => set({ progress }));
-          set({ progress: 1, status: "done" });
+          const answer = await uploadFile(selected, file, (progress) => set({ progress }));
+          set({
+            progress: 1,
+            status: "done",
+            ...(answer.job
+              ? { job: { id: answer.job.id, documentIds: (answer.documents ?? []).map((d) => d.id) } }
+              : {}),
+          });
         } catch (caught) {
           set({ status: "error", error: caught });
         }
@@ -236,6 +255,20 @@ export function KnowledgePage() {
     );
     await run(() => loadDocuments(selected));
   };
+
+  /** Stops an upload's ingestion: documents not yet indexed are marked cancelled (failed, JOB_CANCELLED). */
+  const cancelImport = async (knowledgeBaseId: string, jobId: string) => {
+    await run(async () => {
+      await api(`/api/jobs/${encodeURIComponent(jobId)}/cancel`, { method: "POST", body: {} });
+      await loadDocuments(knowledgeBaseId);
+    });
+  };
+  /** Whether an upload's documents are still being ingested (so its import can be cancelled). */
+  const importing = (row: UploadRow) =>
+    row.job !== undefined &&
+    documents.some(
+      (document) => row.job!.documentIds.includes(document.id) && IN_PROGRESS.has(document.status),
+    );
 
   const base = bases.find((b) => b.id === selected);
   const removeDocument = async (knowledgeBase: KnowledgeBase, document: DocumentRow) => {
@@ -300,6 +333,18 @@ export function KnowledgePage() {
                     <span className="error-text">{errorMessage(t, row.error)}</span>
                   ) : (
                     t.uploadStatuses[row.status]
+                  )}
+                  {row.job && importing(row) && (
+                    <>
+                      {" "}
+                      <button
+                        type="button"
+                        aria-label={`${t.cancelImport}: ${row.name}`}
+                        onClick={() => void cancelImport(base.id, row.job!.id)}
+                      >
+                        {t.cancelImport}
+                      </button>
+                    </>
                   )}
                 </li>
               ))}

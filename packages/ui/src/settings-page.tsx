@@ -13,7 +13,75 @@ interface ApiKey {
   lastUsedAt: string | null;
 }
 
-/** The user's settings: language, theme, and API keys (shown once, revocable). */
+/**
+ * Changing one's password: the current one, then the new one twice (a mismatch is said here,
+ * before anything is sent). The server ends the account's other sessions.
+ */
+function ChangePassword() {
+  const { t } = useI18n();
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const [again, setAgain] = useState("");
+  const [done, setDone] = useState(false);
+  const { error, run } = useAction();
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setDone(false);
+    const changed = await run(async () => {
+      if (next !== again) throw new Error(t.passwordMismatch);
+      await api("/api/account/password", {
+        method: "POST",
+        body: { currentPassword: current, newPassword: next },
+      });
+    });
+    if (changed) {
+      setCurrent("");
+      setNext("");
+      setAgain("");
+      setDone(true);
+    }
+  };
+  return (
+    <form className="form-card" onSubmit={submit} aria-labelledby="password-title">
+      <h3 id="password-title">{t.changePassword}</h3>
+      <label>
+        {t.currentPassword}
+        <input
+          type="password"
+          autoComplete="current-password"
+          value={current}
+          onChange={(e) => setCurrent(e.target.value)}
+          required
+        />
+      </label>
+      <label>
+        {t.newPassword}
+        <input
+          type="password"
+          autoComplete="new-password"
+          value={next}
+          onChange={(e) => setNext(e.target.value)}
+          required
+        />
+      </label>
+      <label>
+        {t.confirmNewPassword}
+        <input
+          type="password"
+          autoComplete="new-password"
+          value={again}
+          onChange={(e) => setAgain(e.target.value)}
+          required
+        />
+      </label>
+      <ActionError error={error} />
+      {done && <p role="status">{t.passwordChanged}</p>}
+      <button type="submit">{t.changePassword}</button>
+    </form>
+  );
+}
+
+/** The user's settings: language, theme, password, and API keys (shown once, revocable). */
 export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "light" | "dark"): void }) {
   const { t, locale, setLocale } = useI18n();
   const [keys, setKeys] = useState<ApiKey[]>([]);
@@ -63,6 +131,7 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
           </select>
         </label>
       </div>
+      <ChangePassword />
       <h3>{t.apiKeys}</h3>
       <form className="inline-form" onSubmit={create}>
         <label>

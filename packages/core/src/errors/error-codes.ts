@@ -190,7 +190,14 @@ export const ERROR_CODES = {
   ACCOUNT_DISABLED: { status: 403, summary: "The account has been disabled by an administrator." },
   SIGNUP_CLOSED: { status: 403, summary: "Creating accounts is closed on this deployment." },
   USERNAME_TAKEN: { status: 409, summary: "Another account already has that user name." },
-  WEAK_PASSWORD: { status: 400, summary: "The password is too short (at least 8 characters)." },
+  WEAK_PASSWORD: {
+    status: 400,
+    summary: "The password is too weak: at least 8 characters, and not only spaces.",
+  },
+  CURRENT_PASSWORD_WRONG: {
+    status: 403,
+    summary: "The current password given to change it is wrong.",
+  },
   API_KEY_INVALID: { status: 401, summary: "The API key is unknown or has been revoked." },
   ADMIN_REQUIRED: { status: 403, summary: "Only administrators may do this." },
   MODEL_NOT_ALLOWED: { status: 403, summary: "Your groups may not use this model." },

@@ -1,7 +1,7 @@
-import { type HearthConfig, HearthError } from "@hearth/core";
+import type { HearthConfig } from "@hearth/core";
 import { audit } from "../audit/audit-log.js";
 import { openDatabase } from "../storage/open-database.js";
-import { createUser } from "./account-store.js";
+import { checkPassword, createUser, findUserByName } from "./account-store.js";
 import { hashPassword } from "./password-hash.js";
 
 /**
@@ -15,14 +15,10 @@ export async function createAdminAccount(
 ) {
   const db = await openDatabase(config);
   try {
-    const existing = await db
-      .selectFrom("users")
-      .select(["id"])
-      .where("username", "=", input.username)
-      .executeTakeFirst();
+    // The name as sign-in finds it: "Admin" promotes and resets the account "admin".
+    const existing = await findUserByName(db, input.username);
     if (existing) {
-      if (input.password.length < 8)
-        throw new HearthError("WEAK_PASSWORD", "The password must have at least 8 characters");
+      checkPassword(input.password);
       await db
         .updateTable("users")
         .set({ role: "admin", status: "active", password_hash: await hashPassword(input.password) })
@@ -35,7 +31,7 @@ export async function createAdminAccount(
         target: existing.id,
         details: { promoted: true, via: "cli" },
       });
-      return { id: existing.id, username: input.username, created: false };
+      return { id: existing.id, username: existing.username, created: false };
     }
     const user = await createUser(db, { ...input, signup: "closed", role: "admin", actorId: null });
     return { id: user.id, username: user.username, created: true };

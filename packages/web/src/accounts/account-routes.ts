@@ -6,9 +6,18 @@ import { serializeCookie } from "../auth/cookies.js";
 import { authenticate, CSRF_COOKIE, currentUser, SESSION_COOKIE } from "../auth/route-access.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
-import { createApiKey, createSession, createUser, endSession } from "./account-store.js";
+import {
+  checkPassword,
+  createApiKey,
+  createSession,
+  createUser,
+  endSession,
+  findUserByName,
+  sha256,
+} from "./account-store.js";
 import type { LoginThrottle } from "./login-throttle.js";
-import { DUMMY_HASH, verifyPassword } from "./password-hash.js";
+import { DUMMY_HASH, hashPassword, verifyPassword } from "./password-hash.js";
+import { foldUsername } from "./username-fold.js";
 
 const credentials = z.strictObject({
   username: z.string().trim().min(1).max(64),
@@ -82,17 +91,14 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
 
   app.post("/api/auth/login", { config: { access: "public" } }, async (request, reply) => {
     const body = credentials.parse(request.body);
-    const keys = [`user:${body.username.toLowerCase()}`, `ip:${request.ip}`];
+    // Keyed by the folded name, as the account is found: "Alice" and "ALICE" share one budget.
+    const keys = [`user:${foldUsername(body.username)}`, `ip:${request.ip}`];
     const wait = deps.throttle.retryAfterSeconds(keys);
     if (wait > 0)
       throw new HearthError("LOGIN_THROTTLED", `Too many failed sign-ins; try again in ${wait} s`, {
         retryAfterSeconds: wait,
       });
-    const user = await db
-      .selectFrom("users")
-      .selectAll()
-      .where("username", "=", body.username)
-      .executeTakeFirst();
+    const user = await findUserByName(db, body.username);
     const ok = await verifyPassword(body.password, user?.password_hash ?? DUMMY_HASH);
     if (!user || !ok) {
       deps.throttle.fail(keys);
@@ -114,6 +120,46 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
       serializeCookie(SESSION_COOKIE, "", { httpOnly: true, secure, maxAgeSeconds: 0 }),
       serializeCookie(CSRF_COOKIE, "", { httpOnly: false, secure, maxAgeSeconds: 0 }),
     ]);
+    return reply.code(204).send();
+  });
+
+  /**
+   * The signed-in user changes their own password: the current one is checked (failures count
+   * against the same throttle as sign-in), the new one follows the sign-up rule, and every other
+   * session of the account ends; this one stays signed in. API keys are left as they are.
+   */
+  app.post("/api/account/password", { config: { access: "user" } }, async (request, reply) => {
+    const user = currentUser(request);
+    const body = z
+      .strictObject({
+        currentPassword: z.string().min(1).max(1024),
+        newPassword: z.string().max(1024),
+      })
+      .parse(request.body);
+    const keys = [`user:${foldUsername(user.username)}`, `ip:${request.ip}`];
+    const wait = deps.throttle.retryAfterSeconds(keys);
+    if (wait > 0)
+      throw new HearthError("LOGIN_THROTTLED", `Too many wrong passwords; try again in ${wait} s`, {
+        retryAfterSeconds: wait,
+      });
+    const row = await db
+      .selectFrom("users")
+      .select("password_hash")
+      .where("id", "=", user.id)
+      .executeTakeFirstOrThrow();
+    if (!(await verifyPassword(body.currentPassword, row.password_hash))) {
+      deps.throttle.fail(keys);
+      throw new HearthError("CURRENT_PASSWORD_WRONG", "The current password is wrong");
+    }
+    deps.throttle.succeed(keys);
+    checkPassword(body.newPassword);
+    const passwordHash = await hashPassword(body.newPassword);
+    const keep = request.sessionToken ? sha256(request.sessionToken) : "";
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable("users").set({ password_hash: passwordHash }).where("id", "=", user.id).execute();
+      await trx.deleteFrom("sessions").where("user_id", "=", user.id).where("id", "!=", keep).execute();
+      await audit(trx, { actorId: user.id, action: "user.password-change", target: user.id });
+    });
     return reply.code(204).send();
   });
 

@@ -3,6 +3,7 @@ import { HearthError } from "@hearth/core";
 import { audit } from "../audit/audit-log.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import { hashPassword } from "./password-hash.js";
+import { foldUsername } from "./username-fold.js";
 
 export type Role = "admin" | "user";
 
@@ -24,9 +25,56 @@ export function checkCredentialsShape(username: string, password: string): void 
   if (!USERNAME.test(username)) {
     throw new HearthError("INVALID_REQUEST", "username: 2 to 64 letters, digits or _ . @ -");
   }
+  checkPassword(password);
+}
+
+/**
+ * The one rule for a new password, wherever it is set (sign-up, a password change, the CLI's
+ * create-admin and its reset of an existing account): 8 to 1024 characters, not all white space.
+ */
+export function checkPassword(password: string): void {
   if (password.length < 8)
     throw new HearthError("WEAK_PASSWORD", "The password must have at least 8 characters");
   if (password.length > 1024) throw new HearthError("INVALID_REQUEST", "password: at most 1024 characters");
+  if (/^\s*$/u.test(password))
+    throw new HearthError("WEAK_PASSWORD", "The password must not be only spaces or other white space");
+}
+
+type Reader = Pick<WebDatabase, "selectFrom">;
+
+/**
+ * The account a typed user name means: the one spelled exactly so, else the one whose folded
+ * name matches (see foldUsername). The exact match first keeps accounts reachable that an older
+ * release let differ from another only in case (migration 0005 left those without a folded name).
+ */
+export async function findUserByName(db: Reader, username: string) {
+  const exact = await db.selectFrom("users").selectAll().where("username", "=", username).executeTakeFirst();
+  if (exact) return exact;
+  return db
+    .selectFrom("users")
+    .selectAll()
+    .where("username_folded", "=", foldUsername(username))
+    .executeTakeFirst();
+}
+
+/** Whether a new account may take this name: no account's name folds to the same. */
+async function usernameTaken(db: Reader, username: string): Promise<boolean> {
+  if (await findUserByName(db, username)) return true;
+  // Accounts from before folding whose name collided with an older one keep no folded name
+  // (a unique index allows several NULLs); they are few, so they are folded here.
+  const unfolded = await db
+    .selectFrom("users")
+    .select("username")
+    .where("username_folded", "is", null)
+    .execute();
+  const folded = foldUsername(username);
+  return unfolded.some((row) => foldUsername(row.username) === folded);
+}
+
+/** A unique index refused the row: another request took the name between the check and the insert. */
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e?.code === "23505" || /UNIQUE constraint failed/i.test(e?.message ?? "");
 }
 
 /**
@@ -54,21 +102,24 @@ export async function createUser(
     const first = Number(existing.count) === 0;
     if (!first && !input.role && input.signup === "closed")
       throw new HearthError("SIGNUP_CLOSED", "Creating accounts is closed here; ask an administrator");
-    const taken = await trx
-      .selectFrom("users")
-      .select("id")
-      .where("username", "=", input.username)
-      .executeTakeFirst();
-    if (taken) throw new HearthError("USERNAME_TAKEN", "That user name is taken");
+    if (await usernameTaken(trx, input.username))
+      throw new HearthError("USERNAME_TAKEN", "That user name is taken (user names ignore case)");
     const user = {
       id: randomUUID(),
       username: input.username,
+      username_folded: foldUsername(input.username),
       password_hash: passwordHash,
       role: first ? ("admin" as const) : (input.role ?? ("user" as const)),
       status: first || input.role || input.signup === "open" ? ("active" as const) : ("pending" as const),
       created_at: new Date().toISOString(),
     };
-    await trx.insertInto("users").values(user).execute();
+    try {
+      await trx.insertInto("users").values(user).execute();
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new HearthError("USERNAME_TAKEN", "That user name is taken (user names ignore case)");
+      throw error;
+    }
     await audit(trx, {
       actorId: input.actorId ?? user.id,
       action: input.role === "admin" ? "user.create-admin" : "user.signup",

@@ -80,6 +80,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         status: z.enum(["active", "pending", "disabled"]).optional(),
       })
       .parse(request.body);
+    // An empty change would be an UPDATE with no SET: say so rather than fail in SQL.
+    if (body.role === undefined && body.status === undefined)
+      throw new HearthError("INVALID_REQUEST", "Nothing to change: give role or status");
     const target = await db
       .selectFrom("users")
       .select(["role", "status"])
@@ -108,12 +111,34 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     return { id, ...body };
   });
 
+  /**
+   * Deletes an account with its conversations, sessions, API keys and group memberships. Its
+   * knowledge bases are not lost: they pass to the administrator who deleted it (sharing as it
+   * was). Usage rows stay for the totals; the audit log keeps the name. An administrator cannot
+   * delete their own account (another one can), nor the last administrator.
+   */
   app.delete("/api/admin/users/:id", admin, async (request, reply) => {
     const { id } = request.params as { id: string };
+    const actor = currentUser(request);
+    if (id === actor.id)
+      throw new HearthError("FORBIDDEN", "You cannot delete your own account; another administrator can");
     await assertNotLastAdmin(id);
     await db.transaction().execute(async (trx) => {
+      const bases = await trx.selectFrom("knowledge_bases").select("id").where("owner_id", "=", id).execute();
       // Audited first, while the account still has its name to record.
-      await audit(trx, { actorId: currentUser(request).id, action: "user.delete", target: id });
+      await audit(trx, {
+        actorId: actor.id,
+        action: "user.delete",
+        target: id,
+        ...(bases.length
+          ? { details: { knowledgeBasesTo: actor.id, knowledgeBases: bases.map((b) => b.id) } }
+          : {}),
+      });
+      await trx
+        .updateTable("knowledge_bases")
+        .set({ owner_id: actor.id })
+        .where("owner_id", "=", id)
+        .execute();
       const conversations = await trx
         .selectFrom("conversations")
         .select("id")

@@ -6,6 +6,7 @@ export type AuditAction =
   | "user.role-change"
   | "user.status-change"
   | "user.delete"
+  | "user.password-change"
   | "user.create-admin"
   | "group.create"
   | "group.delete"

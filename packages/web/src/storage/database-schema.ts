@@ -3,7 +3,13 @@ import type { Generated } from "kysely";
 
 export interface UsersTable {
   id: string;
+  /** How the user typed it at sign-up; shown everywhere. */
   username: string;
+  /**
+   * The name folded (NFKC, lower case: accounts/username-fold.ts), unique: sign-in and sign-up
+   * compare it. Null only for an account that an older release let collide with an older one.
+   */
+  username_folded: string | null;
   password_hash: string;
   role: "admin" | "user";
   status: "active" | "pending" | "disabled";

@@ -9,6 +9,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POSTGRES_URL, postgresAvailable } from "../../test/support/web-harness.js";
+import { createUser, findUserByName } from "../accounts/account-store.js";
 import type { Database } from "./database-schema.js";
 import { createMigrator, type Dialect } from "./migrations.js";
 import { openDatabase } from "./open-database.js";
@@ -92,6 +93,85 @@ async function expectFirstReleaseData(db: Kysely<Database>): Promise<void> {
   ]);
 }
 
+/**
+ * A database of the release before user names were folded, holding names that collide when
+ * folded: "admin" (the oldest), "ADMIN" and "Ａｄｍｉｎ" (full width) after it, and "Bob".
+ */
+async function seedCollidingNames(db: Kysely<Database>, dialect: Dialect, schema?: string): Promise<void> {
+  const { error } = await createMigrator(db as Kysely<unknown>, dialect, schema).migrateTo(
+    "0004-audit-names",
+  );
+  if (error) throw error;
+  const rows: Array<[string, string, string]> = [
+    ["usr_b", "ADMIN", "2026-03-02T00:00:00.000Z"],
+    ["usr_a", "admin", "2026-03-01T00:00:00.000Z"],
+    ["usr_c", "Bob", "2026-03-03T00:00:00.000Z"],
+    ["usr_d", "Ａｄｍｉｎ", "2026-03-04T00:00:00.000Z"],
+  ];
+  for (const [id, username, created_at] of rows)
+    await db
+      .insertInto("users")
+      .values({
+        id,
+        username,
+        password_hash: "scrypt$1$1$1$c2FsdA$aGFzaA",
+        role: "user",
+        status: "active",
+        created_at,
+      })
+      .execute();
+}
+
+/** After the fold step: every account kept as it was, the oldest of each folded name holding it. */
+async function expectCollisionsKept(db: Kysely<Database>, lines: Array<Record<string, unknown>>) {
+  expect(
+    await db.selectFrom("users").select(["id", "username", "username_folded"]).orderBy("id").execute(),
+  ).toEqual([
+    { id: "usr_a", username: "admin", username_folded: "admin" },
+    { id: "usr_b", username: "ADMIN", username_folded: null },
+    { id: "usr_c", username: "Bob", username_folded: "bob" },
+    { id: "usr_d", username: "Ａｄｍｉｎ", username_folded: null },
+  ]);
+  expect(lines).toContainEqual(
+    expect.objectContaining({
+      level: 40,
+      accounts: [
+        { id: "usr_b", username: "ADMIN", sameAs: "admin" },
+        { id: "usr_d", username: "Ａｄｍｉｎ", sameAs: "admin" },
+      ],
+    }),
+  );
+  // Each signs in by its exact spelling; any other spelling finds the oldest.
+  expect((await findUserByName(db, "ADMIN"))?.id).toBe("usr_b");
+  expect((await findUserByName(db, "Ａｄｍｉｎ"))?.id).toBe("usr_d");
+  expect((await findUserByName(db, "aDmIn"))?.id).toBe("usr_a");
+  expect((await findUserByName(db, "BOB"))?.id).toBe("usr_c");
+  const signUp = (username: string) =>
+    createUser(db, { username, password: "correct horse battery", signup: "open" });
+  await expect(signUp("Admin")).rejects.toMatchObject({ code: "USERNAME_TAKEN" });
+  await expect(signUp("bob")).rejects.toMatchObject({ code: "USERNAME_TAKEN" });
+  // With the oldest gone, the name is still held by the accounts that kept no folded name.
+  await db.deleteFrom("users").where("id", "=", "usr_a").execute();
+  await expect(signUp("admin")).rejects.toMatchObject({ code: "USERNAME_TAKEN" });
+  expect((await signUp("Carol")).username).toBe("Carol");
+  await expect(signUp("CAROL")).rejects.toMatchObject({ code: "USERNAME_TAKEN" });
+  // The database itself refuses a second folded name, whatever writes it.
+  await expect(
+    db
+      .insertInto("users")
+      .values({
+        id: "usr_x",
+        username: "BOB",
+        username_folded: "bob",
+        password_hash: "x",
+        role: "user",
+        status: "active",
+        created_at: "2026-03-05T00:00:00.000Z",
+      })
+      .execute(),
+  ).rejects.toThrow(/unique/i);
+}
+
 function backups(): string[] {
   const dir = join(dataDir, "backups");
   return existsSync(dir) ? readdirSync(dir) : [];
@@ -149,13 +229,13 @@ describe("web database migrations on SQLite", () => {
 
     const taken = backups();
     expect(taken).toHaveLength(1);
-    expect(taken[0]).toMatch(/^pre-migration-web\.sqlite-v1-to-v4-/);
+    expect(taken[0]).toMatch(/^pre-migration-web\.sqlite-v1-to-v5-/);
     expect(lines).toContainEqual(
       expect.objectContaining({
         msg: "backup taken before migrating",
         database: "web.sqlite",
         from: 1,
-        to: 4,
+        to: 5,
       }),
     );
     const source = join(dataDir, "backups", taken[0]!);
@@ -172,7 +252,7 @@ describe("web database migrations on SQLite", () => {
     try {
       await expectFirstReleaseData(restored);
       const steps = await createMigrator(restored as Kysely<unknown>, "sqlite").getMigrations();
-      expect(steps.map((step) => step.executedAt !== undefined)).toEqual([true, false, false, false]);
+      expect(steps.map((step) => step.executedAt !== undefined)).toEqual([true, false, false, false, false]);
       expect((await restored.introspection.getTables()).map((table) => table.name)).not.toContain(
         "knowledge_jobs",
       );
@@ -215,6 +295,52 @@ describe("web database migrations on SQLite", () => {
   });
 });
 
+describe("the user-name fold step", () => {
+  it("on SQLite keeps accounts whose names collide when folded, and refuses new ones", async () => {
+    const file = join(dataDir, "web.sqlite");
+    const previous = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: new BetterSqlite3(file) }),
+    });
+    await seedCollidingNames(previous, "sqlite");
+    await previous.destroy();
+    const { logger, lines } = capturedLogger();
+    const db = await openDatabase(configFor(), { logger });
+    try {
+      await expectCollisionsKept(db, lines);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it.skipIf(!postgresAvailable)(
+    "on PostgreSQL keeps accounts whose names collide when folded, and refuses new ones",
+    async () => {
+      const schema = `hearth_fold_${randomBytes(6).toString("hex")}`;
+      const pool = new pg.Pool({ connectionString: POSTGRES_URL, options: `-c search_path=${schema}` });
+      try {
+        const client = await pool.connect();
+        await client.query(`CREATE SCHEMA ${schema}`);
+        client.release();
+        const previous = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+        await seedCollidingNames(previous, "postgres", schema);
+        await previous.destroy();
+        const { logger, lines } = capturedLogger();
+        const db = await openDatabase(configFor(POSTGRES_URL), { postgresSchema: schema, logger });
+        try {
+          await expectCollisionsKept(db, lines);
+        } finally {
+          await db.destroy();
+        }
+      } finally {
+        const client = new pg.Client({ connectionString: POSTGRES_URL });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await client.end();
+      }
+    },
+  );
+});
+
 describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () => {
   let schema: string;
 
@@ -252,7 +378,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       expect.objectContaining({
         level: 40,
         from: 1,
-        to: 4,
+        to: 5,
         msg: expect.stringContaining("the operator's pg_dump taken before upgrading is the backup"),
       }),
     );

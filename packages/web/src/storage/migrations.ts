@@ -1,6 +1,7 @@
 import { backupBeforeMigration, type Logger } from "@hearth/core";
 import type { ColumnDefinitionBuilder, Kysely } from "kysely";
 import { type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { foldUsername } from "../accounts/username-fold.js";
 import { searchCopy } from "../conversations/search-fold.js";
 
 /**
@@ -9,7 +10,7 @@ import { searchCopy } from "../conversations/search-fold.js";
  */
 export type Dialect = "sqlite" | "postgres";
 
-function migrations(dialect: Dialect): Record<string, Migration> {
+function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration> {
   // An auto-increasing integer key: the one spot where the two dialects differ.
   const serialType = dialect === "postgres" ? "serial" : "integer";
   const serialKey = (c: ColumnDefinitionBuilder) =>
@@ -185,6 +186,41 @@ function migrations(dialect: Dialect): Record<string, Migration> {
               (SELECT name FROM groups WHERE groups.id = audit_log.target))`.execute(db);
       },
     },
+    "0005-username-fold": {
+      // User names become unique without regard to case and width (accounts/username-fold.ts):
+      // a folded copy of each name under a unique index. Where earlier releases let names collide
+      // when folded ("admin" and "ADMIN"), the oldest account takes the folded name and the later
+      // ones keep none: no account is renamed or lost, each still signs in by its exact spelling,
+      // and no new account can take any of those names again. The log lists them for the operator.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("users").addColumn("username_folded", "text").execute();
+        const { rows } = await sql<{ id: string; username: string }>`
+          SELECT id, username FROM users ORDER BY created_at, id`.execute(db);
+        const holders = new Map<string, { id: string; username: string }>();
+        const collisions: Array<{ id: string; username: string; sameAs: string }> = [];
+        for (const row of rows) {
+          const folded = foldUsername(row.username);
+          const holder = holders.get(folded);
+          if (holder) {
+            collisions.push({ id: row.id, username: row.username, sameAs: holder.username });
+            continue;
+          }
+          holders.set(folded, row);
+          await sql`UPDATE users SET username_folded = ${folded} WHERE id = ${row.id}`.execute(db);
+        }
+        await db.schema
+          .createIndex("users_username_folded")
+          .on("users")
+          .column("username_folded")
+          .unique()
+          .execute();
+        if (collisions.length)
+          logger?.warn(
+            { accounts: collisions },
+            "user names that differ only in case or width: kept as they are (each signs in by its exact spelling); an administrator may want to delete or disable the duplicates",
+          );
+      },
+    },
   };
 }
 
@@ -208,9 +244,12 @@ async function backfillFolded(db: Kysely<unknown>, table: string, column: string
 }
 
 class InlineMigrations implements MigrationProvider {
-  constructor(readonly dialect: Dialect) {}
+  constructor(
+    readonly dialect: Dialect,
+    readonly logger?: Logger,
+  ) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return migrations(this.dialect);
+    return migrations(this.dialect, this.logger);
   }
 }
 
@@ -219,10 +258,15 @@ class InlineMigrations implements MigrationProvider {
  * unless told which one: name it, or a second schema in the same database (tests, several
  * deployments) would skip creating its own.
  */
-export function createMigrator(db: Kysely<unknown>, dialect: Dialect, schema?: string): Migrator {
+export function createMigrator(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  schema?: string,
+  logger?: Logger,
+): Migrator {
   return new Migrator({
     db,
-    provider: new InlineMigrations(dialect),
+    provider: new InlineMigrations(dialect, logger),
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
 }
@@ -246,7 +290,7 @@ export async function migrateToLatest(
   dialect: Dialect,
   options: MigrateOptions = {},
 ): Promise<void> {
-  const migrator = createMigrator(db, dialect, options.schema);
+  const migrator = createMigrator(db, dialect, options.schema, options.logger);
   const steps = await migrator.getMigrations();
   const from = steps.filter((step) => step.executedAt !== undefined).length;
   const to = steps.length;

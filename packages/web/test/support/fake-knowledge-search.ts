@@ -26,6 +26,11 @@ export interface FakeKnowledge {
   knowledgeBaseBodies: Array<{ method: string; path: string; body: Record<string, unknown> }>;
   /** When cleared, document files come without the real service's sandbox headers. */
   sandboxHeaders: boolean;
+  /**
+   * When set, uploaded documents stay queued under a running job until it is cancelled, which
+   * marks them failed with JOB_CANCELLED as the real service does.
+   */
+  holdIngestion: boolean;
   close(): Promise<void>;
 }
 
@@ -87,8 +92,11 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     failSearch: false,
     knowledgeBaseBodies: [],
     sandboxHeaders: true,
+    holdIngestion: false,
     close: async () => {},
   };
+  /** Jobs held running (holdIngestion): their base and documents. */
+  const heldJobs = new Map<string, { knowledgeBaseId: string; documents: KnowledgeDocument[] }>();
   const send = (response: import("node:http").ServerResponse, status: number, value: unknown) => {
     response.writeHead(status, { "content-type": "application/json" });
     response.end(JSON.stringify(value));
@@ -148,7 +156,21 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       return send(response, 200, { results });
     }
     if (parts[0] === "v1" && parts[1] === "jobs" && parts[2]) {
-      if (parts[3] === "cancel") return send(response, 200, { id: parts[2], status: "cancelled" });
+      if (parts[3] === "cancel") {
+        const held = heldJobs.get(parts[2]);
+        if (!held) return send(response, 200, { id: parts[2], status: "cancelled" });
+        for (const document of held.documents)
+          if (document.status !== "indexed")
+            Object.assign(document, {
+              status: "failed",
+              error: {
+                code: "JOB_CANCELLED",
+                message: "The job was cancelled before this document was indexed",
+              },
+            });
+        heldJobs.delete(parts[2]);
+        return send(response, 200, job(parts[2], held.knowledgeBaseId, "cancelled"));
+      }
       if (parts[3] === "events") {
         response.writeHead(200, { "content-type": "text/event-stream" });
         response.end(`data: ${JSON.stringify({ type: "done", jobId: parts[2] })}\n\n`);
@@ -212,7 +234,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
               knowledgeBaseId: id,
               name,
               source: "upload",
-              status: "indexed",
+              status: state.holdIngestion ? "queued" : "indexed",
               error: null,
               sizeBytes: Buffer.byteLength(text),
               chunkCount: 1,
@@ -223,8 +245,11 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
             return { record, text };
           });
         base.documents.push(...documents);
+        const jobId = randomUUID();
+        if (state.holdIngestion)
+          heldJobs.set(jobId, { knowledgeBaseId: id, documents: documents.map((d) => d.record) });
         return send(response, 202, {
-          job: job(randomUUID(), id, "completed"),
+          job: job(jobId, id, state.holdIngestion ? "running" : "completed"),
           documents: documents.map((d) => d.record),
         });
       }

@@ -1,0 +1,194 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "@hearth/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
+import { type Session, signIn, signUp } from "../../test/support/web-client.js";
+import {
+  type Dialect,
+  postgresAvailable,
+  startWeb,
+  type WebHarness,
+} from "../../test/support/web-harness.js";
+import { openDatabase } from "../storage/open-database.js";
+import { createAdminAccount } from "./account-admin.js";
+
+const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
+
+/**
+ * User names that differ only in case, the rule for passwords, a user changing their own
+ * password, and the admin's user changes and deletion: what a user of the accounts notices.
+ */
+describe.each(dialects)("account rules on %s", (dialect) => {
+  let model: FakeModelService;
+  let web: WebHarness;
+  let admin: Session;
+
+  const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+    web.app.inject({ method: "POST", url, payload: payload as object, headers });
+
+  beforeAll(async () => {
+    model = await startFakeModelService();
+    web = await startWeb({ modelUrl: model.url }, {}, dialect);
+    admin = await signUp(web.app, "admin");
+    await signUp(web.app, "alice");
+    await signUp(web.app, "bob");
+  });
+  afterAll(async () => {
+    await web?.close();
+    await model?.close();
+  });
+
+  it("refuses a user name that differs from an existing one only in case or width", async () => {
+    for (const username of ["ADMIN", "Alice", "BOB", "Bob", "ａｌｉｃｅ"]) {
+      const response = await post("/api/auth/signup", { username, password: "correct horse battery" });
+      expect(response.statusCode, username).toBe(409);
+      expect(response.json().error.code).toBe("USERNAME_TAKEN");
+    }
+    const { users } = (await web.app.inject({ url: "/api/admin/users", headers: admin.headers })).json() as {
+      users: Array<{ username: string }>;
+    };
+    expect(users.map((u) => u.username).sort()).toEqual(["admin", "alice", "bob"]);
+  });
+
+  it("keeps the spelling typed at sign-up and signs in by any case of it", async () => {
+    const carol = await signUp(web.app, "CarolW");
+    for (const spelling of ["CarolW", "carolw", "CAROLW"]) {
+      const session = await signIn(web.app, spelling);
+      expect(session.userId).toBe(carol.userId);
+    }
+    const me = await web.app.inject({ url: "/api/auth/session", headers: carol.headers });
+    expect(me.json().user.username).toBe("CarolW");
+  });
+
+  it("refuses a password of only spaces at sign-up", async () => {
+    for (const password of ["        ", " \t \u3000     "]) {
+      const response = await post("/api/auth/signup", { username: "spacey", password });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.code).toBe("WEAK_PASSWORD");
+    }
+  });
+
+  it("answers 400 INVALID_REQUEST to an admin's user change with nothing in it", async () => {
+    const response = await web.app.inject({
+      method: "PATCH",
+      url: `/api/admin/users/${admin.userId}`,
+      headers: admin.headers,
+      payload: {},
+    });
+    expect(response.statusCode, response.body).toBe(400);
+    expect(response.json().error.code).toBe("INVALID_REQUEST");
+  });
+
+  it("lets a user change their own password, ending their other sessions", async () => {
+    const dave = await signUp(web.app, "dave", "first password 1");
+    const laptop = await signIn(web.app, "dave", "first password 1");
+    const change = (session: Session, currentPassword: string, newPassword: string) =>
+      post("/api/account/password", { currentPassword, newPassword }, session.headers);
+
+    const wrong = await change(dave, "not my password", "second password 2");
+    expect(wrong.statusCode).toBe(403);
+    expect(wrong.json().error.code).toBe("CURRENT_PASSWORD_WRONG");
+    const blank = await change(dave, "first password 1", "         ");
+    expect(blank.json().error.code).toBe("WEAK_PASSWORD");
+
+    const changed = await change(dave, "first password 1", "second password 2");
+    expect(changed.statusCode, changed.body).toBe(204);
+    // This session goes on; the laptop's has ended.
+    expect((await web.app.inject({ url: "/api/conversations", headers: dave.headers })).statusCode).toBe(200);
+    const ended = await web.app.inject({ url: "/api/conversations", headers: laptop.headers });
+    expect(ended.json().error.code).toBe("SESSION_EXPIRED");
+    const old = await post("/api/auth/login", { username: "dave", password: "first password 1" });
+    expect(old.json().error.code).toBe("INVALID_CREDENTIALS");
+    await signIn(web.app, "Dave", "second password 2");
+
+    const audit = (await web.app.inject({ url: "/api/admin/audit", headers: admin.headers })).json() as {
+      entries: Array<{ action: string; actorName: string }>;
+    };
+    expect(audit.entries).toContainEqual(
+      expect.objectContaining({ action: "user.password-change", actorName: "dave" }),
+    );
+  });
+
+  it("throttles guesses at the current password like sign-ins", async () => {
+    const erin = await signUp(web.app, "erin");
+    for (let i = 0; i < 5; i++)
+      await post(
+        "/api/account/password",
+        { currentPassword: `guess ${i}`, newPassword: "new password 99" },
+        erin.headers,
+      );
+    const throttled = await post(
+      "/api/account/password",
+      { currentPassword: "correct horse battery", newPassword: "new password 99" },
+      erin.headers,
+    );
+    expect(throttled.statusCode).toBe(429);
+    expect(throttled.json().error.code).toBe("LOGIN_THROTTLED");
+    // The same budget as sign-in, under any spelling of the name.
+    const login = await post("/api/auth/login", { username: "ERIN", password: "correct horse battery" });
+    expect(login.statusCode).toBe(429);
+  });
+
+  it("deletes a user for an admin, passing their knowledge bases to that admin, but not the admin's own account", async () => {
+    const frank = await signUp(web.app, "frank");
+    await web.db
+      .insertInto("knowledge_bases")
+      .values({ id: "kb-frank", owner_id: frank.userId, visibility: "private", created_at: "2026-01-01" })
+      .execute();
+    const self = await web.app.inject({
+      method: "DELETE",
+      url: `/api/admin/users/${admin.userId}`,
+      headers: admin.headers,
+    });
+    expect(self.statusCode).toBe(403);
+    expect(self.json().error.code).toBe("FORBIDDEN");
+    const deleted = await web.app.inject({
+      method: "DELETE",
+      url: `/api/admin/users/${frank.userId}`,
+      headers: admin.headers,
+    });
+    expect(deleted.statusCode).toBe(204);
+    expect(
+      await web.db.selectFrom("knowledge_bases").select("owner_id").where("id", "=", "kb-frank").execute(),
+    ).toEqual([{ owner_id: admin.userId }]);
+    // The name is free again.
+    await signUp(web.app, "Frank");
+  });
+});
+
+describe("hearth users create-admin", () => {
+  it("refuses a password of only spaces, for a new admin and for an existing account's reset, and finds the account by any case", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hearth-create-admin-"));
+    try {
+      const config = loadConfig({
+        env: {},
+        cwd: dataDir,
+        overrides: { dataDir, logLevel: "silent" } as never,
+      });
+      await expect(
+        createAdminAccount(config, { username: "root", password: "        " }),
+      ).rejects.toMatchObject({
+        code: "WEAK_PASSWORD",
+      });
+      const created = await createAdminAccount(config, { username: "root", password: "good password 1" });
+      expect(created.created).toBe(true);
+      await expect(
+        createAdminAccount(config, { username: "ROOT", password: "          " }),
+      ).rejects.toMatchObject({
+        code: "WEAK_PASSWORD",
+      });
+      const reset = await createAdminAccount(config, { username: "ROOT", password: "good password 2" });
+      expect(reset).toEqual({ id: created.id, username: "root", created: false });
+      const db = await openDatabase(config);
+      try {
+        expect(await db.selectFrom("users").select("username").execute()).toEqual([{ username: "root" }]);
+      } finally {
+        await db.destroy();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,161 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type FakeKnowledge,
+  startFakeKnowledgeAndSearch,
+} from "../../packages/web/test/support/fake-knowledge-search.js";
+import {
+  type FakeModelService,
+  startFakeModelService,
+} from "../../packages/web/test/support/fake-model-service.js";
+import { signIn, signUp } from "../../packages/web/test/support/web-client.js";
+import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
+import {
+  type Browser,
+  ensureUiBuilt,
+  hasChromium,
+  launchBrowser,
+  screenshot,
+  signUpInUi,
+} from "../support/browser.js";
+
+/**
+ * The account features in a real Chromium on the built UI: sign-up asks for the password twice
+ * (English and Chinese), a user changes their password in Settings, an admin deletes a user after
+ * a confirmation, and an upload's import is cancelled while it is in progress.
+ */
+describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
+  let model: FakeModelService;
+  let services: FakeKnowledge;
+  let web: WebHarness;
+  let url: string;
+  let en: Browser;
+  let zh: Browser;
+
+  beforeAll(async () => {
+    ensureUiBuilt();
+    model = await startFakeModelService({ models: ["tiny-story"] });
+    services = await startFakeKnowledgeAndSearch();
+    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    en = await launchBrowser({ locale: "en-US" });
+    zh = await launchBrowser({ locale: "zh-CN" });
+  });
+  afterAll(async () => {
+    await en?.close();
+    await zh?.close();
+    await web?.close();
+    await services?.close();
+    await model?.close();
+  });
+
+  const userCount = async () => Number((await web.db.selectFrom("users").select("id").execute()).length);
+
+  it("asks for the new password twice at sign-up and says so when the two differ", async () => {
+    const { page } = en;
+    await page.goto(url);
+    await page.locator("#auth-title").waitFor();
+    await page.getByLabel("User name").fill("alice");
+    await page.getByLabel("Password", { exact: true }).fill("correct horse battery");
+    await page.getByLabel("Confirm password").fill("correct horse batery");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe("The two passwords do not match.");
+    expect(await userCount()).toBe(0);
+    await signUpInUi(page, url, "alice");
+    expect(await userCount()).toBe(1);
+  });
+
+  it("says the same in Chinese", async () => {
+    const { page } = zh;
+    await page.goto(url);
+    await page.getByRole("button", { name: "没有账号？注册" }).click();
+    await page.getByLabel("用户名").fill("bob");
+    await page.getByLabel("密码", { exact: true }).fill("correct horse battery");
+    await page.getByLabel("确认密码").fill("something else");
+    await page.getByRole("button", { name: "注册", exact: true }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe("两次输入的密码不一致。");
+    await signUpInUi(page, url, "bob");
+  });
+
+  it("changes the user's own password in Settings", async () => {
+    const { page } = en;
+    await page.getByRole("link", { name: "Settings" }).click();
+    const form = page.getByRole("form", { name: "Change password" });
+    await form.getByLabel("Current password").fill("not my password");
+    await form.getByLabel("New password", { exact: true }).fill("a new password 2");
+    await form.getByLabel("Confirm new password").fill("a new password 2");
+    await form.getByRole("button", { name: "Change password" }).click();
+    await expect
+      .poll(() => form.getByRole("alert").textContent())
+      .toContain("The current password is wrong.");
+    await form.getByLabel("Current password").fill("correct horse battery");
+    await form.getByLabel("Confirm new password").fill("a new password 3");
+    await form.getByRole("button", { name: "Change password" }).click();
+    await expect
+      .poll(() => form.getByRole("alert").textContent())
+      .toContain("The two passwords do not match.");
+    await form.getByLabel("Confirm new password").fill("a new password 2");
+    await form.getByRole("button", { name: "Change password" }).click();
+    await expect
+      .poll(() => form.getByRole("status").textContent())
+      .toBe("Password changed. Your other sessions have been signed out.");
+    await screenshot(page, "settings-change-password-en");
+    // The new password signs in; the old one no longer does.
+    await signIn(web.app, "alice", "a new password 2");
+    const old = await web.app.inject({
+      method: "POST",
+      url: "/api/auth/login",
+      payload: { username: "alice", password: "correct horse battery" },
+    });
+    expect(old.json().error.code).toBe("INVALID_CREDENTIALS");
+  });
+
+  it("lets an admin delete another user after a confirmation, not themselves", async () => {
+    const { page } = en;
+    await signUp(web.app, "carol");
+    await page.getByRole("link", { name: "Admin" }).click();
+    await page.locator('tr[data-user="carol"]').waitFor();
+    expect(await page.getByRole("button", { name: "Delete account: alice" }).count()).toBe(0);
+    // Dismissed first: nothing happens.
+    page.once("dialog", (dialog) => void dialog.dismiss());
+    await page.getByRole("button", { name: "Delete account: carol" }).click();
+    await page.waitForTimeout(200);
+    expect(await page.locator('tr[data-user="carol"]').count()).toBe(1);
+    let question = "";
+    page.once("dialog", (dialog) => {
+      question = dialog.message();
+      void dialog.accept();
+    });
+    await page.getByRole("button", { name: "Delete account: carol" }).click();
+    await expect.poll(() => page.locator('tr[data-user="carol"]').count()).toBe(0);
+    expect(question).toContain("Delete the account carol?");
+    expect(
+      await web.db.selectFrom("users").select("username").where("username", "=", "carol").execute(),
+    ).toEqual([]);
+  });
+
+  it("cancels an upload's import while it is in progress", async () => {
+    const { page } = en;
+    services.holdIngestion = true;
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByLabel("New knowledge base").fill("manuals");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "manuals" }).waitFor();
+    const folder = mkdtempSync(join(tmpdir(), "hearth-cancel-"));
+    const file = join(folder, "long-manual.txt");
+    writeFileSync(file, "A manual that takes long to import.");
+    await page.locator('input[type="file"]').setInputFiles(file);
+    const row = page.locator("tr", { has: page.getByRole("link", { name: "long-manual.txt" }) });
+    await expect.poll(() => row.getAttribute("data-status")).toBe("queued");
+    const cancel = page.getByRole("button", { name: "Cancel import: long-manual.txt" });
+    await cancel.waitFor();
+    await screenshot(page, "knowledge-import-cancel-en");
+    await cancel.click();
+    await expect.poll(() => row.getAttribute("data-status")).toBe("failed");
+    expect(await row.textContent()).toContain("The import was cancelled before the document was indexed");
+    await expect.poll(() => cancel.count()).toBe(0);
+    services.holdIngestion = false;
+  });
+});
