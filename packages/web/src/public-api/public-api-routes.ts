@@ -1,4 +1,4 @@
-import { abortOnShutdown, type HearthConfig } from "@hearth/core";
+import { abortOnShutdown, type HearthConfig, HearthError, openAiErrorBody } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
@@ -190,6 +190,10 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         await response.relay(raw, {
           onPayload: (bytes, start, end) => tail.push(bytes, start, end),
           ...(masker && maskingRelay(masker, body.model)),
+          // OpenAI's in-band error event (what the model service itself sends when a generation
+          // fails): the openai SDKs throw it from the stream, so a cut answer never looks whole.
+          onBroken: (error) =>
+            `data: ${JSON.stringify(openAiErrorBody(brokenStreamError(error, deps.shutdownSignal)))}\n\n`,
         });
       } finally {
         forget();
@@ -201,6 +205,13 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       }
     }
   });
+}
+
+/** Why a relayed stream broke off, as the client is told. */
+function brokenStreamError(error: Error, shutdownSignal: AbortSignal): HearthError {
+  if (shutdownSignal.aborted) return new HearthError("SERVICE_NOT_READY", "The service is shutting down");
+  if (error instanceof HearthError) return error;
+  return new HearthError("UPSTREAM_ERROR", "the model service sent an invalid answer", { cause: error });
 }
 
 const STREAM_HEADERS = {

@@ -305,6 +305,63 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     await setFilterWords(web.app, admin, []);
   });
 
+  it("ends an answer the model service broke off with an error the openai client throws", async () => {
+    model.options.failAfterWords = 2;
+    try {
+      // Passed through as the model service sent it, and re-encoded by the output filter.
+      for (const words of [[], ["forbidden"]]) {
+        await setFilterWords(web.app, admin, words);
+        const stream = await client.chat.completions.create({
+          model: "tiny-story",
+          messages: [{ role: "user", content: "cut short" }],
+          stream: true,
+        });
+        let text = "";
+        const read = async () => {
+          for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+        };
+        await expect(read()).rejects.toMatchObject({
+          code: "UPSTREAM_UNAVAILABLE",
+          type: "server_error",
+          message: "the model service closed the connection before its answer ended",
+        });
+        expect(text).toBe("Hello from");
+      }
+      // Nor does the HTTP body end as if it were complete: a plain reader sees it cut short.
+      const raw = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${userKey}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "tiny-story",
+          messages: [{ role: "user", content: "hi" }],
+          stream: true,
+        }),
+      });
+      let body = "";
+      const reader = raw.body!.getReader();
+      const drain = async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          body += Buffer.from(value).toString("utf8");
+        }
+      };
+      await expect(drain()).rejects.toThrow();
+      expect(body).toContain('data: {"error":{"message":"the model service closed the connection');
+      expect(body).not.toContain("[DONE]");
+      // Not streamed: an error answer, not a 200.
+      await expect(
+        client.chat.completions.create({
+          model: "tiny-story",
+          messages: [{ role: "user", content: "whole" }],
+        }),
+      ).rejects.toMatchObject({ status: 502, code: "UPSTREAM_UNAVAILABLE" });
+    } finally {
+      model.options.failAfterWords = undefined;
+      await setFilterWords(web.app, admin, []);
+    }
+  });
+
   it("refuses unknown and revoked keys", async () => {
     const bad = new OpenAI({ apiKey: "hk-not-a-real-key", baseURL: `${url}/v1`, maxRetries: 0 });
     await expect(bad.models.list()).rejects.toMatchObject({ status: 401 });
