@@ -9,6 +9,7 @@ import { AuthCache } from "./auth/auth-cache.js";
 import { type Access, registerAccessControl, requireAccessDeclarations } from "./auth/route-access.js";
 import { registerChatRoutes } from "./chat/chat-routes.js";
 import { ContentFilter } from "./chat/content-filter.js";
+import { RunningTurns } from "./chat/running-turns.js";
 import { serveWebCluster } from "./cluster/serve-web-cluster.js";
 import { registerConversationRoutes } from "./conversations/conversation-routes.js";
 import { ConversationStore } from "./conversations/conversation-store.js";
@@ -107,6 +108,7 @@ export async function createWebService(
     settings,
     contentFilter,
     shutdownSignal,
+    turns: new RunningTurns(),
   };
   registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess });
