@@ -175,7 +175,11 @@ describe("first slice: models and streamed chat through the web service", () => 
       body: JSON.stringify({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }),
     });
     expect(response.status).toBe(404);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("MODEL_NOT_FOUND");
+    // Not the model service's hint: the web service has no GET /api/tags.
+    expect(((await response.json()) as { error: unknown }).error).toEqual({
+      code: "MODEL_NOT_FOUND",
+      message: 'model "no-such-model" not found',
+    });
   });
 
   it("refuses malformed requests with a stable code", async () => {

@@ -144,7 +144,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         if (status >= 300) {
           await admission.failed(status);
           reply.code(status >= 500 ? 502 : status);
-          return reply.type("application/json").send(text);
+          return reply.type("application/json").send(publicErrorText(text, body.model));
         }
         const answer = JSON.parse(text) as {
           choices?: Array<{ message?: { content?: string; reasoning_content?: string } }>;
@@ -205,6 +205,23 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       }
     }
   });
+}
+
+/**
+ * The model service's error answer as this API's client should read it: its hints name the model
+ * service's own routes (an unknown model: "GET /api/tags lists the models available"), which the
+ * web service does not have; here the models a key may use are at GET /v1/models.
+ */
+function publicErrorText(text: string, model: string): string {
+  let answer: { error?: { code?: unknown; message?: unknown } } | undefined;
+  try {
+    answer = JSON.parse(text) as typeof answer;
+  } catch {
+    return text;
+  }
+  if (answer?.error?.code !== "MODEL_NOT_FOUND") return text;
+  answer.error.message = `model "${model}" not found; GET /v1/models lists the models you may use`;
+  return JSON.stringify(answer);
 }
 
 /** Why a relayed stream broke off, as the client is told. */

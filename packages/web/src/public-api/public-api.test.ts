@@ -381,7 +381,15 @@ describe("public OpenAI-compatible API with the official openai client", () => {
         messages: [{ role: "user", content: "hi" }],
         ...extra,
       } as never);
-    await expect(ask({ model: "no-such-access" })).rejects.toMatchObject({ status: 404 });
+    // The hint names this API's model list, not the model service's GET /api/tags.
+    for (const stream of [false, true])
+      await expect(ask({ model: "nope", stream })).rejects.toMatchObject({
+        status: 404,
+        code: "MODEL_NOT_FOUND",
+        error: expect.objectContaining({
+          message: 'model "nope" not found; GET /v1/models lists the models you may use',
+        }),
+      });
     await expect(ask({ knowledge_base_ids: ["nope"] })).rejects.toMatchObject({
       status: 404,
       type: "not_found_error",

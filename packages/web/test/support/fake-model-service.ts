@@ -55,7 +55,8 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
         response.end(
           JSON.stringify({
             error: {
-              message: `model "${body.model}" not found`,
+              // The model service's own wording, its hint naming its own route.
+              message: `model "${body.model}" not found; GET /api/tags lists the models available`,
               type: "invalid_request_error",
               code: "MODEL_NOT_FOUND",
             },
