@@ -60,6 +60,11 @@ export async function createWebService(
     bodyLimitBytes: config.web.bodyLimitBytes,
     ...(config.web.trustProxy ? { trustProxy: nearestProxyOnly } : {}),
     formatError: formatWebError,
+    // Its own routes have their own sign-in and API keys; /metrics needs the service token when
+    // one is set, as on the other services (Prometheus and the alert monitor send it).
+    ...(config.services.token
+      ? { serviceToken: config.services.token, serviceTokenPrefixes: ["/metrics"] }
+      : {}),
     readiness: async () => {
       try {
         await db.selectFrom("settings").select("key").limit(1).execute();
