@@ -245,10 +245,18 @@ describe("the built UI", () => {
       expect(route.body).toBe(index.body);
       expect(route.headers["cache-control"]).toBe("no-cache");
       const asset = /src="(\/assets\/[^"]+\.js)"/.exec(index.body)?.[1];
-      if (asset) {
-        const script = await web.app.inject({ url: asset });
+      const script = asset ? await web.app.inject({ url: asset }) : undefined;
+      if (script) {
         expect(script.statusCode).toBe(200);
         expect(script.headers["cache-control"]).toContain("immutable");
+      }
+      // Not frameable by other sites, with no proxy in front too (npm start on 0.0.0.0).
+      for (const page of [index, route, ...(script ? [script] : [])]) {
+        expect(page.headers["x-frame-options"]).toBe("DENY");
+        expect(page.headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+        expect(page.headers["content-security-policy"]).toContain("script-src 'self'");
+        expect(page.headers["x-content-type-options"]).toBe("nosniff");
+        expect(page.headers["referrer-policy"]).toBe("same-origin");
       }
       const api = await web.app.inject({ url: "/api/nothing-here" });
       expect(api.statusCode).toBe(404);
