@@ -21,6 +21,12 @@ export const CSRF_COOKIE = "hearth_csrf";
 declare module "fastify" {
   interface FastifyContextConfig {
     access?: Access;
+    /**
+     * A browser route that also takes an API key (`Authorization: Bearer`), as /v1/ does: read-only
+     * routes the public API points its clients to (a knowledge citation's document file). The key's
+     * user is held to the same permissions as in the UI.
+     */
+    apiKey?: boolean;
   }
   interface FastifyRequest {
     user: CurrentUser | undefined;
@@ -72,8 +78,8 @@ export async function authenticate(
   cache?: AuthCache,
 ): Promise<void> {
   const authorization = request.headers.authorization;
-  const isPublicApi = request.url.startsWith("/v1/");
-  if (authorization && isPublicApi) {
+  const takesKey = request.url.startsWith("/v1/") || request.routeOptions.config?.apiKey === true;
+  if (authorization && takesKey) {
     const key = authorization.replace(/^Bearer\s+/i, "").trim();
     const lookup = async () => {
       const found = await findApiKey(db, key);

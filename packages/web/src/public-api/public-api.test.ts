@@ -148,6 +148,21 @@ describe("public OpenAI-compatible API with the official openai client", () => {
       knowledge_base_ids: [base.id],
     } as never)) as unknown as { hearth?: { citations: Array<{ n: number; title: string; url: string }> } };
     expect(answer.hearth?.citations[0]).toMatchObject({ n: 1, title: "vacation.txt" });
+    // The citation's URL is a path on the web service that the same API key opens.
+    const cited = answer.hearth!.citations[0]!.url;
+    expect(cited).toMatch(/^\/api\/knowledge-bases\/[^/]+\/documents\/[^/]+\/file/);
+    const file = await fetch(`${url}${cited}`, { headers: { authorization: `Bearer ${userKey}` } });
+    expect(file.status).toBe(200);
+    expect(await file.text()).toBe("Employees get 25 vacation days per year.");
+    expect((await fetch(`${url}${cited}`)).status).toBe(401);
+    // Another user's key may not read the user's private base; keys open no other browser route.
+    const otherKey = await createApiKey(web.app, await signUp(web.app, "other-reader"), "other");
+    expect((await fetch(`${url}${cited}`, { headers: { authorization: `Bearer ${otherKey}` } })).status).toBe(
+      404,
+    );
+    expect(
+      (await fetch(`${url}/api/conversations`, { headers: { authorization: `Bearer ${userKey}` } })).status,
+    ).toBe(401);
     const system = model.requests.at(-1)!.messages[0]!;
     expect(system.role).toBe("system");
     expect(system.content).toContain("untrusted");
