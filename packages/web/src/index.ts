@@ -50,7 +50,7 @@ export async function createWebService(
   app: FastifyInstance;
   close(): Promise<void>;
   /** Every /api/ and /v1/ route with its declared access (the RBAC test walks it). */
-  routes: ReadonlyArray<{ method: string; url: string; access: Access }>;
+  routes: ReadonlyArray<{ method: string; url: string; access: Access; apiKey?: boolean }>;
   db: WebDatabase;
 }> {
   const db = await openDatabase(config, { logger, ...options.database });
@@ -74,7 +74,7 @@ export async function createWebService(
       }
     },
   });
-  const routes: Array<{ method: string; url: string; access: Access }> = [];
+  const routes: Array<{ method: string; url: string; access: Access; apiKey?: boolean }> = [];
   requireAccessDeclarations(app, routes);
   const authCache = new AuthCache();
   registerAccessControl(app, db, config, authCache);

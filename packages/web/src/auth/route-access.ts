@@ -40,14 +40,16 @@ const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** Every /api/ and /v1/ route must declare its access; registering one without fails at start-up. */
 export function requireAccessDeclarations(
   app: FastifyInstance,
-  routes: Array<{ method: string; url: string; access: Access }>,
+  routes: Array<{ method: string; url: string; access: Access; apiKey?: boolean }>,
 ) {
   app.addHook("onRoute", (route) => {
     if (!route.url.startsWith("/api/") && !route.url.startsWith("/v1/")) return;
-    const access = (route.config as { access?: Access } | undefined)?.access;
+    const config = route.config as { access?: Access; apiKey?: boolean } | undefined;
+    const access = config?.access;
     if (!access) throw new Error(`route ${String(route.method)} ${route.url} declares no access`);
     for (const method of [route.method].flat())
-      if (method !== "HEAD") routes.push({ method, url: route.url, access });
+      if (method !== "HEAD")
+        routes.push({ method, url: route.url, access, ...(config?.apiKey ? { apiKey: true } : {}) });
   });
 }
 

@@ -12,7 +12,7 @@ export interface WebHarness {
   app: FastifyInstance;
   config: HearthConfig;
   dataDir: string;
-  routes: ReadonlyArray<{ method: string; url: string; access: string }>;
+  routes: ReadonlyArray<{ method: string; url: string; access: string; apiKey?: boolean }>;
   db: WebDatabase;
   close(): Promise<void>;
 }
