@@ -151,6 +151,17 @@ describe.skipIf(!canRunNginx || !existsSync(hearthBin))(
       expect(response["content-security-policy"]).toContain("frame-ancestors 'none'");
       expect(response["x-content-type-options"]).toBe("nosniff");
       expect(response["referrer-policy"]).toBe("no-referrer");
+      // The web service sends its own on the UI; nginx hides them, so each comes once, nginx's.
+      for (const name of [
+        "content-security-policy",
+        "x-frame-options",
+        "x-content-type-options",
+        "referrer-policy",
+      ])
+        expect(
+          answer.stdout.split(/\r?\n/).filter((line) => line.toLowerCase().startsWith(`${name}:`)),
+          name,
+        ).toHaveLength(1);
     });
 
     it("stops hearth up cleanly on Ctrl-C", async () => {

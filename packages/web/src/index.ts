@@ -9,6 +9,7 @@ import { AuthCache } from "./auth/auth-cache.js";
 import { type Access, registerAccessControl, requireAccessDeclarations } from "./auth/route-access.js";
 import { registerChatRoutes } from "./chat/chat-routes.js";
 import { ContentFilter } from "./chat/content-filter.js";
+import { RunningTurns } from "./chat/running-turns.js";
 import { serveWebCluster } from "./cluster/serve-web-cluster.js";
 import { registerConversationRoutes } from "./conversations/conversation-routes.js";
 import { ConversationStore } from "./conversations/conversation-store.js";
@@ -49,7 +50,7 @@ export async function createWebService(
   app: FastifyInstance;
   close(): Promise<void>;
   /** Every /api/ and /v1/ route with its declared access (the RBAC test walks it). */
-  routes: ReadonlyArray<{ method: string; url: string; access: Access }>;
+  routes: ReadonlyArray<{ method: string; url: string; access: Access; apiKey?: boolean }>;
   db: WebDatabase;
 }> {
   const db = await openDatabase(config, { logger, ...options.database });
@@ -59,6 +60,11 @@ export async function createWebService(
     bodyLimitBytes: config.web.bodyLimitBytes,
     ...(config.web.trustProxy ? { trustProxy: nearestProxyOnly } : {}),
     formatError: formatWebError,
+    // Its own routes have their own sign-in and API keys; /metrics needs the service token when
+    // one is set, as on the other services (Prometheus and the alert monitor send it).
+    ...(config.services.token
+      ? { serviceToken: config.services.token, serviceTokenPrefixes: ["/metrics"] }
+      : {}),
     readiness: async () => {
       try {
         await db.selectFrom("settings").select("key").limit(1).execute();
@@ -68,7 +74,7 @@ export async function createWebService(
       }
     },
   });
-  const routes: Array<{ method: string; url: string; access: Access }> = [];
+  const routes: Array<{ method: string; url: string; access: Access; apiKey?: boolean }> = [];
   requireAccessDeclarations(app, routes);
   const authCache = new AuthCache();
   registerAccessControl(app, db, config, authCache);
@@ -107,6 +113,7 @@ export async function createWebService(
     settings,
     contentFilter,
     shutdownSignal,
+    turns: new RunningTurns(),
   };
   registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess });

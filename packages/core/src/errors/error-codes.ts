@@ -199,6 +199,7 @@ export const ERROR_CODES = {
     summary: "The current password given to change it is wrong.",
   },
   API_KEY_INVALID: { status: 401, summary: "The API key is unknown or has been revoked." },
+  API_KEY_NOT_FOUND: { status: 404, summary: "None of your active API keys has that id." },
   ADMIN_REQUIRED: { status: 403, summary: "Only administrators may do this." },
   MODEL_NOT_ALLOWED: { status: 403, summary: "Your groups may not use this model." },
   CONVERSATION_NOT_FOUND: { status: 404, summary: "No conversation with that id belongs to you." },

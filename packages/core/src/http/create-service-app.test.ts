@@ -112,6 +112,17 @@ describe("createServiceApp", () => {
     expect(ok.statusCode).toBe(200);
   });
 
+  it("requires the token only under the given prefixes when told so (the web service's /metrics)", async () => {
+    const { app } = build({ serviceToken: "s3cret-token-0123456789", serviceTokenPrefixes: ["/metrics"] });
+    app.get("/open", async () => ({ ok: true }));
+    expect((await app.inject("/open")).statusCode).toBe(200);
+    expect((await app.inject("/metrics")).statusCode).toBe(401);
+    expect(
+      (await app.inject({ url: "/metrics", headers: { authorization: "Bearer s3cret-token-0123456789" } }))
+        .statusCode,
+    ).toBe(200);
+  });
+
   it("lets a browser's CORS preflight through without the token, but not the request it precedes", async () => {
     const { app } = build({ serviceToken: "s3cret-token-0123456789" });
     // As the model service's origin policy answers preflights.

@@ -34,6 +34,12 @@ export interface ServiceAppOptions {
   /** Routes, relative to the root, that skip the service token (the web service's own auth handles them). */
   publicPrefixes?: string[];
   /**
+   * When set, only the routes under these prefixes require the service token (the web service:
+   * its own routes have their own sign-in and keys; its /metrics, like the other services', needs
+   * the token).
+   */
+  serviceTokenPrefixes?: string[];
+  /**
    * Reads every request body as JSON whatever its Content-Type (or none), as Ollama does: its
    * documented `curl -d '{...}'` sends application/x-www-form-urlencoded. A service that allows
    * this must stop cross-site browser requests another way (the model service checks `Origin`).
@@ -148,8 +154,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   if (options.serviceToken) {
     const expected = Buffer.from(options.serviceToken);
     const publicPrefixes = ["/healthz", "/readyz", ...(options.publicPrefixes ?? [])];
+    const tokenPrefixes = options.serviceTokenPrefixes;
     app.addHook("onRequest", async (request) => {
       if (publicPrefixes.some((prefix) => request.url.startsWith(prefix))) return;
+      if (tokenPrefixes && !tokenPrefixes.some((prefix) => request.url.startsWith(prefix))) return;
       // A browser's CORS preflight never carries credentials: answered (or refused) by the service's
       // origin policy, it runs nothing, and the request it precedes must still present the token.
       if (request.method === "OPTIONS" && request.headers["access-control-request-method"] !== undefined)

@@ -200,7 +200,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
       .where("revoked_at", "is", null)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0)
-      throw new HearthError("ROUTE_NOT_FOUND", "No such active API key");
+      throw new HearthError("API_KEY_NOT_FOUND", "No such active API key");
     await audit(db, { actorId: user.id, action: "api-key.revoke", target: id });
     return reply.code(204).send();
   });

@@ -168,7 +168,12 @@ describe.each(dialects)("accounts, sessions and API keys on %s", (dialect) => {
     expect(JSON.stringify(list.json())).not.toContain(key);
     const models = await web.app.inject({ url: "/v1/models", headers: { authorization: `Bearer ${key}` } });
     expect(models.statusCode).toBe(200);
-    await web.app.inject({ method: "DELETE", url: `/api/account/api-keys/${id}`, headers: admin.headers });
+    const revoke = () =>
+      web.app.inject({ method: "DELETE", url: `/api/account/api-keys/${id}`, headers: admin.headers });
+    expect((await revoke()).statusCode).toBe(204);
+    // Revoked once: there is no such active key any more (the route itself exists).
+    const again = await revoke();
+    expect([again.statusCode, again.json().error.code]).toEqual([404, "API_KEY_NOT_FOUND"]);
     const revoked = await web.app.inject({ url: "/v1/models", headers: { authorization: `Bearer ${key}` } });
     expect(revoked.statusCode).toBe(401);
     expect(revoked.json().error.code).toBe("API_KEY_INVALID");

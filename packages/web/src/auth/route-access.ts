@@ -21,6 +21,12 @@ export const CSRF_COOKIE = "hearth_csrf";
 declare module "fastify" {
   interface FastifyContextConfig {
     access?: Access;
+    /**
+     * A browser route that also takes an API key (`Authorization: Bearer`), as /v1/ does: read-only
+     * routes the public API points its clients to (a knowledge citation's document file). The key's
+     * user is held to the same permissions as in the UI.
+     */
+    apiKey?: boolean;
   }
   interface FastifyRequest {
     user: CurrentUser | undefined;
@@ -34,14 +40,16 @@ const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** Every /api/ and /v1/ route must declare its access; registering one without fails at start-up. */
 export function requireAccessDeclarations(
   app: FastifyInstance,
-  routes: Array<{ method: string; url: string; access: Access }>,
+  routes: Array<{ method: string; url: string; access: Access; apiKey?: boolean }>,
 ) {
   app.addHook("onRoute", (route) => {
     if (!route.url.startsWith("/api/") && !route.url.startsWith("/v1/")) return;
-    const access = (route.config as { access?: Access } | undefined)?.access;
+    const config = route.config as { access?: Access; apiKey?: boolean } | undefined;
+    const access = config?.access;
     if (!access) throw new Error(`route ${String(route.method)} ${route.url} declares no access`);
     for (const method of [route.method].flat())
-      if (method !== "HEAD") routes.push({ method, url: route.url, access });
+      if (method !== "HEAD")
+        routes.push({ method, url: route.url, access, ...(config?.apiKey ? { apiKey: true } : {}) });
   });
 }
 
@@ -72,8 +80,8 @@ export async function authenticate(
   cache?: AuthCache,
 ): Promise<void> {
   const authorization = request.headers.authorization;
-  const isPublicApi = request.url.startsWith("/v1/");
-  if (authorization && isPublicApi) {
+  const takesKey = request.url.startsWith("/v1/") || request.routeOptions.config?.apiKey === true;
+  if (authorization && takesKey) {
     const key = authorization.replace(/^Bearer\s+/i, "").trim();
     const lookup = async () => {
       const found = await findApiKey(db, key);

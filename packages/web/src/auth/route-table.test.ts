@@ -146,7 +146,11 @@ describe("RBAC over the whole route table", () => {
     }
   });
 
-  it("accepts API keys only on the public API (/v1/)", async () => {
+  it("accepts API keys only on the public API (/v1/) and the document file its citations link to", async () => {
+    // The one browser route a key opens: read-only, held to the key user's permissions.
+    expect(web.routes.filter((r) => r.apiKey).map((r) => `${r.method} ${r.url}`)).toEqual([
+      "GET /api/knowledge-bases/:id/documents/:documentId/file",
+    ]);
     for (const route of web.routes.filter((r) => r.access !== "public" && r.url.startsWith("/api/"))) {
       const response = await web.app.inject({
         method: route.method as "GET",
@@ -154,7 +158,8 @@ describe("RBAC over the whole route table", () => {
         headers: { authorization: `Bearer ${strangerKey}` },
         payload: route.method === "GET" || route.method === "DELETE" ? undefined : {},
       });
-      expect(response.statusCode, `${route.method} ${route.url}`).toBe(401);
+      // The stranger's key is taken there, and another user's document is hidden as in the UI.
+      expect(response.statusCode, `${route.method} ${route.url}`).toBe(route.apiKey ? 404 : 401);
     }
   });
 

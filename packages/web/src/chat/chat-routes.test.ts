@@ -175,7 +175,11 @@ describe("first slice: models and streamed chat through the web service", () => 
       body: JSON.stringify({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }),
     });
     expect(response.status).toBe(404);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("MODEL_NOT_FOUND");
+    // Not the model service's hint: the web service has no GET /api/tags.
+    expect(((await response.json()) as { error: unknown }).error).toEqual({
+      code: "MODEL_NOT_FOUND",
+      message: 'model "no-such-model" not found',
+    });
   });
 
   it("refuses malformed requests with a stable code", async () => {
@@ -241,10 +245,18 @@ describe("the built UI", () => {
       expect(route.body).toBe(index.body);
       expect(route.headers["cache-control"]).toBe("no-cache");
       const asset = /src="(\/assets\/[^"]+\.js)"/.exec(index.body)?.[1];
-      if (asset) {
-        const script = await web.app.inject({ url: asset });
+      const script = asset ? await web.app.inject({ url: asset }) : undefined;
+      if (script) {
         expect(script.statusCode).toBe(200);
         expect(script.headers["cache-control"]).toContain("immutable");
+      }
+      // Not frameable by other sites, with no proxy in front too (npm start on 0.0.0.0).
+      for (const page of [index, route, ...(script ? [script] : [])]) {
+        expect(page.headers["x-frame-options"]).toBe("DENY");
+        expect(page.headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+        expect(page.headers["content-security-policy"]).toContain("script-src 'self'");
+        expect(page.headers["x-content-type-options"]).toBe("nosniff");
+        expect(page.headers["referrer-policy"]).toBe("same-origin");
       }
       const api = await web.app.inject({ url: "/api/nothing-here" });
       expect(api.statusCode).toBe(404);

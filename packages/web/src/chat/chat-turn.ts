@@ -8,6 +8,7 @@ import type { ChatMessage, ModelClient } from "../model/model-client.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { Admission } from "../usage/usage-meter.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
+import type { RunningTurns } from "./running-turns.js";
 
 export interface ChatTurnDeps {
   models: ModelClient;
@@ -18,6 +19,8 @@ export interface ChatTurnDeps {
   /** The sensitive-word filter on user input and model output. */
   contentFilter: ContentFilter;
   shutdownSignal: AbortSignal;
+  /** The turns answering now, stopped when their conversation is deleted. */
+  turns: RunningTurns;
 }
 
 export interface ChatTurnInput {
@@ -48,6 +51,12 @@ export async function runChatTurn(
   const abort = () => upstream.abort(new Error("stopped"));
   stream.signal.addEventListener("abort", abort, { once: true });
   const forget = abortOnShutdown(deps.shutdownSignal, { abort });
+  // Deleting the conversation stops its answer: the model's generation, then this stream.
+  let deleted = false;
+  const untrack = deps.turns.track(input.conversationId, () => {
+    deleted = true;
+    upstream.abort(new Error("conversation deleted"));
+  });
   const assistant = await deps.conversations.append(input.conversationId, {
     role: "assistant",
     content: "",
@@ -128,6 +137,13 @@ export async function runChatTurn(
   } finally {
     stream.signal.removeEventListener("abort", abort);
     forget();
+    untrack();
+    if (deleted)
+      await stream.send({
+        type: "error",
+        code: "CONVERSATION_NOT_FOUND",
+        message: "The conversation was deleted while it was answered",
+      });
     // What was shown, and the masked rest of what arrived when the stream broke off.
     await deps.conversations.finishMessage(assistant.id, {
       content: content + (maskers?.content.flush() ?? ""),

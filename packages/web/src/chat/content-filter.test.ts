@@ -92,11 +92,25 @@ describe("sensitive words in chat", () => {
         messages: [{ role: "user", content: "hi" }],
       }),
     });
-    return parseSse(await response.text()).flatMap((event) =>
-      (event.choices as Array<{ delta: { content?: string; reasoning_content?: string } }>).map(
+    return parseSse(await textUntilCut(response)).flatMap((event) =>
+      ((event.choices ?? []) as Array<{ delta: { content?: string; reasoning_content?: string } }>).map(
         (choice) => choice.delta,
       ),
     );
+  };
+  /** The body as far as it came: a stream the model service broke off is cut, not ended. */
+  const textUntilCut = async (response: Response) => {
+    let text = "";
+    const reader = response.body!.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return text;
+        text += Buffer.from(value).toString("utf8");
+      }
+    } catch {
+      return text;
+    }
   };
 
   it("refuses a message holding an administrator's word, however it is written, and stores nothing", async () => {
@@ -147,8 +161,8 @@ describe("sensitive words in chat", () => {
     model.options.words = ["Hello", " mo", "del"];
     model.options.failAfterWords = 2;
     try {
-      const content = (await publicStream()).map((delta) => delta.content ?? "").join("");
-      expect(content).toBe("Hello mo");
+      const deltas = await publicStream();
+      expect(deltas.map((delta) => delta.content ?? "").join("")).toBe("Hello mo");
     } finally {
       model.options.words = undefined;
       model.options.failAfterWords = undefined;

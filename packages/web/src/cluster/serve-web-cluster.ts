@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type HearthConfig, HearthError, type Logger } from "@hearth/core";
 import { ACCESS_CHANGED } from "../auth/auth-cache.js";
+import { CONVERSATION_DELETED } from "../chat/running-turns.js";
 import { openDatabase } from "../storage/open-database.js";
 
 export const WORKER_CONFIG_ENV = "HEARTH_WEB_WORKER_CONFIG";
@@ -10,13 +11,14 @@ export const WORKER_CONFIG_ENV = "HEARTH_WEB_WORKER_CONFIG";
 type WorkerMessage =
   | { type: "hearth:listening"; url: string }
   | { type: "hearth:failed"; line: string }
-  | { type: typeof ACCESS_CHANGED };
+  | { type: typeof ACCESS_CHANGED }
+  | { type: typeof CONVERSATION_DELETED; conversationId: string };
 
 /**
  * Runs the web service as a node:cluster of `web.workers` processes sharing one port, so that
  * streaming work spreads over the cores. The primary migrates the database first (workers then
  * find it current), relays "access changed" between workers so a revoked key or a changed setting
- * is seen by all at once, and stops the workers gracefully on close.
+ * is seen by all at once (and "conversation deleted", so the worker answering it stops), and stops the workers gracefully on close.
  */
 export async function serveWebCluster(
   config: HearthConfig,
@@ -41,7 +43,7 @@ export async function serveWebCluster(
         worker.on("message", (message: WorkerMessage) => {
           if (message.type === "hearth:listening") resolve(message.url);
           else if (message.type === "hearth:failed") reject(new HearthError("PORT_IN_USE", message.line));
-          else if (message.type === ACCESS_CHANGED)
+          else if (message.type === ACCESS_CHANGED || message.type === CONVERSATION_DELETED)
             for (const other of workers) if (other !== worker && other.isConnected()) other.send(message);
         });
         worker.once("exit", (code) =>

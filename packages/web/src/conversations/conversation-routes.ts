@@ -78,6 +78,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
     await store.delete(user.id, id);
+    deps.turns.stop(id);
     await audit(store.db, { actorId: user.id, action: "conversation.delete", target: id });
     return reply.code(204).send();
   });

@@ -264,6 +264,44 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     }
   });
 
+  it("stops a conversation's answer, and the model's generation, when the conversation is deleted", async () => {
+    model.options.delayMs = 30;
+    model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);
+    const abandoned = model.abandoned;
+    try {
+      const { id } = await create(alice);
+      const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...alice.headers },
+        body: JSON.stringify({ model: "tiny-story", content: "long one" }),
+      });
+      const reader = response.body!.getReader();
+      let seen = "";
+      while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
+      const deleted = await web.app.inject({
+        method: "DELETE",
+        url: `/api/conversations/${id}`,
+        headers: alice.headers,
+      });
+      expect(deleted.statusCode).toBe(204);
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+      // The stream ends at once, saying why, and the model service's call is cancelled.
+      expect(seen).not.toContain("w99");
+      expect(parseSse(seen).at(-1)).toMatchObject({ type: "error", code: "CONVERSATION_NOT_FOUND" });
+      await expect.poll(() => model.abandoned, { timeout: 3000 }).toBe(abandoned + 1);
+      expect(
+        (await web.app.inject({ url: `/api/conversations/${id}`, headers: alice.headers })).statusCode,
+      ).toBe(404);
+    } finally {
+      model.options.delayMs = 5;
+      model.options.words = undefined;
+    }
+  });
+
   it("keeps what arrived, marked interrupted, when the model fails mid-answer", async () => {
     model.options.failAfterWords = 2;
     try {

@@ -290,7 +290,9 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       });
     return result;
   });
-  app.get("/api/knowledge-bases/:id/documents/:documentId/file", user, async (request, reply) => {
+  // A /v1/ answer's knowledge citations link here: an API key's client may open them too.
+  const userOrKey = { config: { access: "user" as const, apiKey: true } };
+  app.get("/api/knowledge-bases/:id/documents/:documentId/file", userOrKey, async (request, reply) => {
     const id = await guard(request, "read");
     // An uploaded file is served on the app's own origin: an HTML page must never run there, so the
     // sandbox holds even when the knowledge service did not send it (its own headers replace these).

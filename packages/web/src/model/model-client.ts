@@ -173,6 +173,9 @@ export class ModelClient {
       // Kept for the client: a full queue (429) or a queue timeout (503) says when to try again.
       const retryAfter = Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {};
       const code = modelCode(parsed.success ? parsed.data.error?.code : undefined);
+      // The model service's hint names its own routes (GET /api/tags), not the web service's.
+      if (code === "MODEL_NOT_FOUND")
+        throw new HearthError(code, `model "${options.model}" not found`, retryAfter);
       if (code) throw new HearthError(code, message, retryAfter);
       if (status === 404) throw new HearthError("MODEL_NOT_FOUND", message);
       if (status === 429) throw new HearthError("RATE_LIMITED", message, retryAfter);

@@ -8,7 +8,7 @@ import { connect, createServer as createTcpServer, type Socket } from "node:net"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { UpstreamEndpoint, type UpstreamResponse } from "./upstream-request.js";
+import { type RelayOptions, UpstreamEndpoint, type UpstreamResponse } from "./upstream-request.js";
 
 const events = Array.from(
   { length: 5 },
@@ -76,7 +76,7 @@ async function rawUpstream(answer: (request: string, socket: Socket) => void) {
 }
 
 /** A client-facing server that relays each request's upstream answer, as the public API does. */
-async function relayServer(endpoint: UpstreamEndpoint) {
+async function relayServer(endpoint: UpstreamEndpoint, options: RelayOptions = {}) {
   const server = createHttpServer(async (req, res) => {
     req.resume();
     const call = endpoint.post('{"stream":true}');
@@ -86,7 +86,7 @@ async function relayServer(endpoint: UpstreamEndpoint) {
     try {
       const response = await call.response;
       res.writeHead(response.status, { "content-type": "text/event-stream" });
-      await response.relay(res);
+      await response.relay(res, options);
     } catch {
       res.destroy();
     }
@@ -152,7 +152,7 @@ describe("UpstreamEndpoint", () => {
     expect(text.slice(text.indexOf("\r\n\r\n") + 4)).toBe(events.join(""));
   });
 
-  it("ends a client's stream cleanly after the last whole chunk when the model service breaks off", async () => {
+  it("passes the last whole chunk, then cuts the client's connection when the model service breaks off", async () => {
     const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
     const url = await rawUpstream((_request, socket) => {
       socket.write(
@@ -164,10 +164,31 @@ describe("UpstreamEndpoint", () => {
         20,
       );
     });
-    const relay = await relayServer(new UpstreamEndpoint(`${url}/v1/chat/completions`));
-    const answer = await fetch(relay, { method: "POST", body: "{}" });
-    // fetch throws on a broken chunked body: the client's connection stays well framed.
-    expect(await answer.text()).toBe(events.slice(0, 2).join(""));
+    const read = async (relay: string) => {
+      const answer = await fetch(relay, { method: "POST", body: "{}" });
+      const reader = answer.body!.getReader();
+      let text = "";
+      for (;;) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) return { text, cut: false };
+          text += Buffer.from(value).toString("utf8");
+        } catch {
+          // fetch throws on a chunked body that lacks its last chunk: the client knows it is cut.
+          return { text, cut: true };
+        }
+      }
+    };
+    const endpoint = new UpstreamEndpoint(`${url}/v1/chat/completions`);
+    expect(await read(await relayServer(endpoint))).toEqual({ text: events.slice(0, 2).join(""), cut: true });
+    // The last words are the caller's, whole, and the body is still cut after them.
+    const worded = await relayServer(endpoint, {
+      onBroken: (error) => `data: ${JSON.stringify({ error: { message: error.message } })}\n\n`,
+    });
+    expect(await read(worded)).toEqual({
+      text: `${events.slice(0, 2).join("")}data: {"error":{"message":"the model service closed the connection before its answer ended"}}\n\n`,
+      cut: true,
+    });
   });
 
   it("stops the model service's answer when the client goes away", async () => {

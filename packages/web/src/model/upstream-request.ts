@@ -566,10 +566,13 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
    * each run of payload goes through `transform` (undefined: nothing to send yet) and
    * `target.write`, and `flush` gives what the transform still holds at the end. `onPayload` sees
    * every run. The upstream is paused while the client's socket buffer is full. Resolves when the
-   * body has ended, failed or been stopped; what was sent stays sent.
+   * body has ended, failed or been stopped (with the error that cut it short); what was sent stays
+   * sent. A body that broke off does not end the client's response as if it were complete: what
+   * `onBroken` gives is sent, then the connection is closed without the chunked body's last chunk,
+   * so that an HTTP client sees the body cut short too.
    */
-  relay(target: ServerResponse, options: RelayOptions = {}): Promise<void> {
-    const { transform, flush, onPayload } = options;
+  relay(target: ServerResponse, options: RelayOptions = {}): Promise<Error | undefined> {
+    const { transform, flush, onPayload, onBroken } = options;
     if (!target.headersSent) target.writeHead(target.statusCode);
     // A connection's own socket (not a test's stand-in), and chunked framing (set by writeHead: an
     // HTTP/1.1 client and no content-length).
@@ -639,17 +642,36 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
           if (out !== undefined && out.length > 0) write(out);
         },
         ...(passThrough ? { arrival: passOn } : {}),
-        end: () => {
+        end: (error) => {
           drained.off("drain", resume);
           target.off("close", gone);
           const rest = flush?.();
           if (rest) write(rest);
-          if (!target.writableEnded) target.end();
-          resolve();
+          if (error && !target.destroyed && !target.writableEnded) {
+            const last = onBroken?.(error);
+            // Framed by the response (a chunk of its own), after the whole chunks passed through.
+            if (last) target.write(last);
+            cut(target);
+          } else if (!target.writableEnded) target.end();
+          resolve(error);
         },
       });
     });
   }
+}
+
+/**
+ * Closes a response's connection once what was written has gone out, without ending the response:
+ * a chunked body lacks its last chunk (and a body with a length its rest), which HTTP clients,
+ * proxies included, report as an incomplete answer rather than a complete one.
+ */
+function cut(target: ServerResponse): void {
+  const socket = target.socket;
+  if (!socket) {
+    target.destroy();
+    return;
+  }
+  socket.end(() => socket.destroy());
 }
 
 export interface RelayOptions {
@@ -662,4 +684,10 @@ export interface RelayOptions {
   flush?: () => string | undefined;
   /** Sees each run of payload as it arrives: `bytes` from `start` to `end`. */
   onPayload?: (bytes: Buffer, start: number, end: number) => void;
+  /**
+   * What to send last when the body broke off (the model service went away mid-answer, the call
+   * was stopped for a shutdown), before the client's connection is cut; not called when the client
+   * itself went away.
+   */
+  onBroken?: (error: Error) => string | undefined;
 }

@@ -1,4 +1,4 @@
-import { abortOnShutdown, type HearthConfig } from "@hearth/core";
+import { abortOnShutdown, type HearthConfig, HearthError, openAiErrorBody } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
@@ -162,7 +162,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         if (status >= 300) {
           await admission.failed(status);
           reply.code(status >= 500 ? 502 : status);
-          return reply.type("application/json").send(text);
+          return reply.type("application/json").send(publicErrorText(text, body.model));
         }
         const answer = JSON.parse(text) as {
           choices?: Array<{ message?: { content?: string; reasoning_content?: string } }>;
@@ -208,6 +208,10 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         await response.relay(raw, {
           onPayload: (bytes, start, end) => tail.push(bytes, start, end),
           ...(masker && maskingRelay(masker, body.model)),
+          // OpenAI's in-band error event (what the model service itself sends when a generation
+          // fails): the openai SDKs throw it from the stream, so a cut answer never looks whole.
+          onBroken: (error) =>
+            `data: ${JSON.stringify(openAiErrorBody(brokenStreamError(error, deps.shutdownSignal)))}\n\n`,
         });
       } finally {
         forget();
@@ -219,6 +223,30 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       }
     }
   });
+}
+
+/**
+ * The model service's error answer as this API's client should read it: its hints name the model
+ * service's own routes (an unknown model: "GET /api/tags lists the models available"), which the
+ * web service does not have; here the models a key may use are at GET /v1/models.
+ */
+function publicErrorText(text: string, model: string): string {
+  let answer: { error?: { code?: unknown; message?: unknown } } | undefined;
+  try {
+    answer = JSON.parse(text) as typeof answer;
+  } catch {
+    return text;
+  }
+  if (answer?.error?.code !== "MODEL_NOT_FOUND") return text;
+  answer.error.message = `model "${model}" not found; GET /v1/models lists the models you may use`;
+  return JSON.stringify(answer);
+}
+
+/** Why a relayed stream broke off, as the client is told. */
+function brokenStreamError(error: Error, shutdownSignal: AbortSignal): HearthError {
+  if (shutdownSignal.aborted) return new HearthError("SERVICE_NOT_READY", "The service is shutting down");
+  if (error instanceof HearthError) return error;
+  return new HearthError("UPSTREAM_ERROR", "the model service sent an invalid answer", { cause: error });
 }
 
 const STREAM_HEADERS = {

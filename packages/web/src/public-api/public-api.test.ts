@@ -148,6 +148,21 @@ describe("public OpenAI-compatible API with the official openai client", () => {
       knowledge_base_ids: [base.id],
     } as never)) as unknown as { hearth?: { citations: Array<{ n: number; title: string; url: string }> } };
     expect(answer.hearth?.citations[0]).toMatchObject({ n: 1, title: "vacation.txt" });
+    // The citation's URL is a path on the web service that the same API key opens.
+    const cited = answer.hearth!.citations[0]!.url;
+    expect(cited).toMatch(/^\/api\/knowledge-bases\/[^/]+\/documents\/[^/]+\/file/);
+    const file = await fetch(`${url}${cited}`, { headers: { authorization: `Bearer ${userKey}` } });
+    expect(file.status).toBe(200);
+    expect(await file.text()).toBe("Employees get 25 vacation days per year.");
+    expect((await fetch(`${url}${cited}`)).status).toBe(401);
+    // Another user's key may not read the user's private base; keys open no other browser route.
+    const otherKey = await createApiKey(web.app, await signUp(web.app, "other-reader"), "other");
+    expect((await fetch(`${url}${cited}`, { headers: { authorization: `Bearer ${otherKey}` } })).status).toBe(
+      404,
+    );
+    expect(
+      (await fetch(`${url}/api/conversations`, { headers: { authorization: `Bearer ${userKey}` } })).status,
+    ).toBe(401);
     const system = model.requests.at(-1)!.messages[0]!;
     expect(system.role).toBe("system");
     expect(system.content).toContain("untrusted");
@@ -305,6 +320,63 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     await setFilterWords(web.app, admin, []);
   });
 
+  it("ends an answer the model service broke off with an error the openai client throws", async () => {
+    model.options.failAfterWords = 2;
+    try {
+      // Passed through as the model service sent it, and re-encoded by the output filter.
+      for (const words of [[], ["forbidden"]]) {
+        await setFilterWords(web.app, admin, words);
+        const stream = await client.chat.completions.create({
+          model: "tiny-story",
+          messages: [{ role: "user", content: "cut short" }],
+          stream: true,
+        });
+        let text = "";
+        const read = async () => {
+          for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+        };
+        await expect(read()).rejects.toMatchObject({
+          code: "UPSTREAM_UNAVAILABLE",
+          type: "server_error",
+          message: "the model service closed the connection before its answer ended",
+        });
+        expect(text).toBe("Hello from");
+      }
+      // Nor does the HTTP body end as if it were complete: a plain reader sees it cut short.
+      const raw = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${userKey}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "tiny-story",
+          messages: [{ role: "user", content: "hi" }],
+          stream: true,
+        }),
+      });
+      let body = "";
+      const reader = raw.body!.getReader();
+      const drain = async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          body += Buffer.from(value).toString("utf8");
+        }
+      };
+      await expect(drain()).rejects.toThrow();
+      expect(body).toContain('data: {"error":{"message":"the model service closed the connection');
+      expect(body).not.toContain("[DONE]");
+      // Not streamed: an error answer, not a 200.
+      await expect(
+        client.chat.completions.create({
+          model: "tiny-story",
+          messages: [{ role: "user", content: "whole" }],
+        }),
+      ).rejects.toMatchObject({ status: 502, code: "UPSTREAM_UNAVAILABLE" });
+    } finally {
+      model.options.failAfterWords = undefined;
+      await setFilterWords(web.app, admin, []);
+    }
+  });
+
   it("refuses unknown and revoked keys", async () => {
     const bad = new OpenAI({ apiKey: "hk-not-a-real-key", baseURL: `${url}/v1`, maxRetries: 0 });
     await expect(bad.models.list()).rejects.toMatchObject({ status: 401 });
@@ -324,7 +396,15 @@ describe("public OpenAI-compatible API with the official openai client", () => {
         messages: [{ role: "user", content: "hi" }],
         ...extra,
       } as never);
-    await expect(ask({ model: "no-such-access" })).rejects.toMatchObject({ status: 404 });
+    // The hint names this API's model list, not the model service's GET /api/tags.
+    for (const stream of [false, true])
+      await expect(ask({ model: "nope", stream })).rejects.toMatchObject({
+        status: 404,
+        code: "MODEL_NOT_FOUND",
+        error: expect.objectContaining({
+          message: 'model "nope" not found; GET /v1/models lists the models you may use',
+        }),
+      });
     await expect(ask({ knowledge_base_ids: ["nope"] })).rejects.toMatchObject({
       status: 404,
       type: "not_found_error",

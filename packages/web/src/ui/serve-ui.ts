@@ -11,6 +11,21 @@ export function uiDistDir(): string {
   return join(dirname(require.resolve("@hearth/ui/package.json")), "dist");
 }
 
+/**
+ * What the UI's pages and files are sent with, whether or not a reverse proxy stands in front (`npm
+ * start` on 0.0.0.0 has none): not framed by other sites (clickjacking), scripts only from this
+ * origin, no sniffing of types, no full URLs in Referer. The CSP is deploy/nginx's (which hides these
+ * headers from the service's answers and sends its own, so they never come twice); inline styles
+ * are allowed for React's style attributes.
+ */
+export const UI_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy":
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+  "x-frame-options": "DENY",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "same-origin",
+};
+
 /** Paths that belong to the APIs and never fall back to the UI's index.html. */
 const API_PREFIXES = ["/api/", "/v1/", "/healthz", "/readyz", "/metrics"];
 
@@ -24,6 +39,7 @@ export async function registerUi(app: FastifyInstance, root = uiDistDir()): Prom
     app.log.warn({ root }, "the UI is not built; run `npm run build -w @hearth/ui`");
     app.get("/", async (_request, reply) =>
       reply
+        .headers(UI_SECURITY_HEADERS)
         .type("text/html; charset=utf-8")
         .send(
           "<!doctype html><title>Hearth</title><p>The Hearth UI is not built yet. Run <code>npm run build -w @hearth/ui</code> and restart.</p>",
@@ -37,6 +53,7 @@ export async function registerUi(app: FastifyInstance, root = uiDistDir()): Prom
     index: false,
     cacheControl: false,
     setHeaders(response, path) {
+      for (const [name, value] of Object.entries(UI_SECURITY_HEADERS)) response.setHeader(name, value);
       if (path.includes(`${join(root, "assets")}`))
         response.setHeader("cache-control", "public, max-age=31536000, immutable");
       else response.setHeader("cache-control", "no-cache");
@@ -44,10 +61,9 @@ export async function registerUi(app: FastifyInstance, root = uiDistDir()): Prom
   });
   const sendIndex = async (_request: unknown, reply: import("fastify").FastifyReply) =>
     reply
+      .headers(UI_SECURITY_HEADERS)
       .type("text/html; charset=utf-8")
       .header("cache-control", "no-cache")
-      .header("x-content-type-options", "nosniff")
-      .header("referrer-policy", "same-origin")
       .send(await readFile(indexPath));
   app.get("/", sendIndex);
   app.get("/*", async (request, reply) => {

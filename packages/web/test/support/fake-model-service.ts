@@ -55,7 +55,8 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
         response.end(
           JSON.stringify({
             error: {
-              message: `model "${body.model}" not found`,
+              // The model service's own wording, its hint naming its own route.
+              message: `model "${body.model}" not found; GET /api/tags lists the models available`,
               type: "invalid_request_error",
               code: "MODEL_NOT_FOUND",
             },
@@ -76,22 +77,27 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
       const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
         `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 0, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
       if (!body.stream) {
+        const answer = JSON.stringify({
+          id,
+          object: "chat.completion",
+          created: 0,
+          model: body.model,
+          choices: [
+            { index: 0, message: { role: "assistant", content: words.join("") }, finish_reason: "stop" },
+          ],
+          usage: { prompt_tokens: 7, completion_tokens: words.length, total_tokens: 7 + words.length },
+        });
         response.writeHead(200, {
           "content-type": "application/json",
+          "content-length": Buffer.byteLength(answer),
           ...(state.options.cached ? { "x-hearth-cache": "hit" } : {}),
         });
-        response.end(
-          JSON.stringify({
-            id,
-            object: "chat.completion",
-            created: 0,
-            model: body.model,
-            choices: [
-              { index: 0, message: { role: "assistant", content: words.join("") }, finish_reason: "stop" },
-            ],
-            usage: { prompt_tokens: 7, completion_tokens: words.length, total_tokens: 7 + words.length },
-          }),
-        );
+        if (state.options.failAfterWords !== undefined) {
+          // The head and part of the body, then the connection is cut.
+          response.write(answer.slice(0, 20), () => response.destroy());
+          return;
+        }
+        response.end(answer);
         return;
       }
       response.writeHead(200, {

@@ -12,7 +12,7 @@ export interface WebHarness {
   app: FastifyInstance;
   config: HearthConfig;
   dataDir: string;
-  routes: ReadonlyArray<{ method: string; url: string; access: string }>;
+  routes: ReadonlyArray<{ method: string; url: string; access: string; apiKey?: boolean }>;
   db: WebDatabase;
   close(): Promise<void>;
 }
@@ -35,7 +35,7 @@ export type Dialect = "sqlite" | "postgres";
 
 /** A web service in process with a temp data dir (and a temp PostgreSQL schema), pointed at the given upstreams. */
 export async function startWeb(
-  services: { modelUrl: string; searchUrl?: string; knowledgeUrl?: string },
+  services: { modelUrl: string; searchUrl?: string; knowledgeUrl?: string; token?: string },
   web: Record<string, unknown> = {},
   dialect: Dialect = "sqlite",
 ): Promise<WebHarness> {
@@ -52,6 +52,7 @@ export async function startWeb(
         modelUrl: services.modelUrl,
         searchUrl: services.searchUrl ?? "http://127.0.0.1:9",
         knowledgeUrl: services.knowledgeUrl ?? "http://127.0.0.1:9",
+        ...(services.token ? { token: services.token } : {}),
       },
     } as never,
   });
