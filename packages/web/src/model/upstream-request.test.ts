@@ -211,7 +211,7 @@ describe("UpstreamEndpoint", () => {
       socket.write(`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk(events[0]!)}`);
     });
     const endpoint = new UpstreamEndpoint(`${url}/v1/chat/completions`);
-    const relayed: Array<Promise<void>> = [];
+    const relayed: Array<Promise<unknown>> = [];
     const server = createHttpServer((req, res) => {
       req.resume();
       res.on("close", async () => {
