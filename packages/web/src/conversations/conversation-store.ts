@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { HearthError } from "@hearth/core";
+import { sql } from "kysely";
 import type { MessagesTable } from "../storage/database-schema.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import { foldForSearch, searchCopy } from "./search-fold.js";
@@ -38,6 +39,14 @@ function toMessage(row: MessagesTable): StoredMessage {
     error: row.error,
     createdAt: row.created_at,
   };
+}
+
+/** The escape character of conversation search's LIKE patterns (the same on SQLite and PostgreSQL). */
+const LIKE_ESCAPE = "\\";
+
+/** Text matched literally inside a LIKE pattern: its wildcards and the escape character escaped. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `${LIKE_ESCAPE}${c}`);
 }
 
 /** Conversations and their messages, always scoped to their owner: another user's id is a 404. */
@@ -105,23 +114,20 @@ export class ConversationStore {
       );
     const text = options.query?.trim();
     if (text) {
-      // % and _ in the query act as wildcards: a broader match, never a missed one. Both sides
-      // are folded alike: the query here, the text by its stored folded copy or else lower().
-      const pattern = `%${foldForSearch(text)}%`;
+      // The query is matched as written: its % and _ (and the escape character) are escaped, so
+      // "%" finds the conversations that hold a percent sign, not every one. Both sides are folded
+      // alike: the query here, the text by its stored folded copy or else lower().
+      const pattern = `%${escapeLike(foldForSearch(text))}%`;
       select = select.where((eb) =>
         eb.or([
-          eb(eb.fn.coalesce("title_folded", eb.fn("lower", ["title"])), "like", eb.val(pattern)),
+          sql<boolean>`coalesce(conversations.title_folded, lower(conversations.title)) like ${pattern} escape ${LIKE_ESCAPE}`,
           eb.exists(
             eb
               .selectFrom("messages")
               .select("messages.id")
               .whereRef("messages.conversation_id", "=", "conversations.id")
-              .where((inner) =>
-                inner(
-                  inner.fn.coalesce("messages.content_folded", inner.fn("lower", ["messages.content"])),
-                  "like",
-                  pattern,
-                ),
+              .where(
+                sql<boolean>`coalesce(messages.content_folded, lower(messages.content)) like ${pattern} escape ${LIKE_ESCAPE}`,
               ),
           ),
         ]),

@@ -214,6 +214,40 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect(await search("über")).toEqual([]);
   });
 
+  it("searches for %, _ and \\ as the characters they are, not as wildcards", async () => {
+    const searcher = await signUp(web.app, `wild-${dialect}`);
+    const titled = async (title: string) =>
+      (
+        (
+          await web.app.inject({
+            method: "POST",
+            url: "/api/conversations",
+            headers: searcher.headers,
+            payload: { title },
+          })
+        ).json() as { id: string }
+      ).id;
+    const percent = await titled("100% sure");
+    const underscore = await titled("snake_case names");
+    const backslash = await titled("C:\\temp path");
+    await titled("plain words");
+    const search = async (q: string) =>
+      (
+        (
+          await web.app.inject({
+            url: `/api/conversations?q=${encodeURIComponent(q)}`,
+            headers: searcher.headers,
+          })
+        ).json() as { conversations: Array<{ id: string }> }
+      ).conversations.map((c) => c.id);
+    expect(await search("%")).toEqual([percent]);
+    expect(await search("_")).toEqual([underscore]);
+    expect(await search("\\")).toEqual([backslash]);
+    expect(await search("0% s")).toEqual([percent]);
+    expect(await search("e_c")).toEqual([underscore]);
+    expect(await search("s_r")).toEqual([]);
+  });
+
   it("edits and resends a message, dropping what followed; regenerates the last answer", async () => {
     const { id } = await create(alice);
     await send(alice, id, { content: "one" });
