@@ -61,6 +61,8 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
 export function MessageView(props: {
   message: ChatMessage;
   onEdit?(text: string): void;
+  /** An edit that was not answered: the edit box opens again with its text. */
+  reopenEdit?: { text: string };
   onRegenerate?(): void;
   busy: boolean;
 }) {
@@ -85,6 +87,11 @@ export function MessageView(props: {
       editButton.current?.focus();
     }
   }, [editing]);
+  useEffect(() => {
+    if (!props.reopenEdit) return;
+    setDraft(props.reopenEdit.text);
+    setEditing(true);
+  }, [props.reopenEdit]);
   const cancelEdit = () => {
     backToEdit.current = true;
     setEditing(false);
@@ -360,6 +367,10 @@ export function ChatView(props: {
   const [busy, setBusy] = useState(false);
   /** Why the last message was not taken (shown beside the composer, which gets the text back). */
   const [sendError, setSendError] = useState<unknown>();
+  /** Why a regeneration or an edit left the conversation as it was (shown beside the composer). */
+  const [notice, setNotice] = useState("");
+  /** The edit that was not answered, given back to its message's edit box. */
+  const [reopenEdit, setReopenEdit] = useState<{ id: string; text: string }>();
   /** What the status region tells a screen reader: an answer being written, then written. */
   const [announcement, setAnnouncement] = useState("");
   const [options, setOptions] = useState<ComposerOptions>({ knowledgeBaseIds: [], search: "off" });
@@ -399,6 +410,8 @@ export function ChatView(props: {
     pinned.current = true;
     setMessages([]);
     setSendError(undefined);
+    setNotice("");
+    setReopenEdit(undefined);
     setAnnouncement("");
     if (!props.conversationId) return;
     void api<ConversationAnswer>(`/api/conversations/${props.conversationId}`).then(
@@ -425,11 +438,20 @@ export function ChatView(props: {
    * whether the turn was taken (`onStarted` runs then) and whether this view still shows
    * its conversation.
    */
-  const stream = async (path: string, body: unknown, base: ChatMessage[], onStarted?: () => void) => {
+  const stream = async (
+    path: string,
+    body: unknown,
+    base: ChatMessage[],
+    onStarted?: () => void,
+    replacing?: "regenerate" | "edit",
+  ) => {
     const mine = generation.current;
     const before = messages;
     let started = false;
+    /** The new answer as it stands (its last state decides whether it replaced what it was to). */
+    let written: ChatMessage = { role: "assistant", content: "", status: "streaming" };
     setSendError(undefined);
+    setNotice("");
     setAnnouncement(t.answering);
     setMessages([...base, { role: "assistant", content: "", status: "streaming" }]);
     setBusy(true);
@@ -437,6 +459,7 @@ export function ChatView(props: {
     const abort = new AbortController();
     controller.current = abort;
     const update = (change: (message: ChatMessage) => ChatMessage) => {
+      written = change(written);
       if (generation.current !== mine) return;
       setMessages((current) =>
         current.length > 0 ? [...current.slice(0, -1), change(current[current.length - 1]!)] : current,
@@ -470,6 +493,23 @@ export function ChatView(props: {
         }));
       }
     } finally {
+      // A regeneration or an edit that did not complete replaced nothing: the service kept the
+      // answer (or the conversation) as it was, and so does the view, saying why.
+      const kept = replacing && started && written.status !== "done";
+      if (kept && generation.current === mine) {
+        setMessages(before);
+        const reason = errorText(t, written.errorCode, written.error ?? "") || t.interrupted;
+        const stopped = written.status === "stopped";
+        setNotice(
+          replacing === "regenerate"
+            ? stopped
+              ? t.regenerateStoppedKept
+              : fill(t.regenerateFailedKept, { reason })
+            : stopped
+              ? t.editStoppedKept
+              : fill(t.editFailedKept, { reason }),
+        );
+      }
       if (generation.current === mine) {
         // Focus on the Stop button (about to go) comes back to the composer once it has gone; focus
         // elsewhere is not moved (on a phone that would open the keyboard after every answer).
@@ -481,7 +521,11 @@ export function ChatView(props: {
       }
       props.onChanged();
     }
-    return { taken: started, shown: generation.current === mine };
+    return {
+      taken: started,
+      shown: generation.current === mine,
+      replaced: started && written.status === "done",
+    };
   };
 
   const send = async (
@@ -506,12 +550,19 @@ export function ChatView(props: {
     }
     const editIndex = editMessageId ? messages.findIndex((m) => m.id === editMessageId) : -1;
     const base = editIndex >= 0 ? messages.slice(0, editIndex) : messages;
-    const { taken, shown } = await stream(
+    setReopenEdit(undefined);
+    const { taken, shown, replaced } = await stream(
       `/api/conversations/${id}/messages`,
       { content: text, model: props.model, ...sendOptions, ...(editMessageId ? { editMessageId } : {}) },
       [...base, { role: "user", content: text, status: "done" }],
       created ? () => props.onConversationCreated(created) : undefined,
+      editMessageId ? "edit" : undefined,
     );
+    // An edit that was not answered: the conversation is as it was, the edit box has the text again.
+    if (editMessageId && taken && !replaced) {
+      if (shown) setReopenEdit({ id: editMessageId, text });
+      return true;
+    }
     if (created && !taken) {
       // A first message the service did not take (refused for a blocked word or a used-up quota,
       // stopped or cut off before it began) leaves no empty "New chat" behind.
@@ -536,10 +587,15 @@ export function ChatView(props: {
   const regenerate = async () => {
     if (!props.conversationId) return;
     const lastUser = messages.map((m) => m.role).lastIndexOf("user");
+    // An answer worth keeping (the service's rule too) stays unless the new one is complete.
+    const keepable = messages.slice(lastUser + 1).some((m) => m.content !== "" && m.status !== "error");
+    setReopenEdit(undefined);
     await stream(
       `/api/conversations/${props.conversationId}/regenerate`,
       { model: props.model, ...options },
       messages.slice(0, lastUser + 1),
+      undefined,
+      keepable ? "regenerate" : undefined,
     );
   };
 
@@ -568,6 +624,7 @@ export function ChatView(props: {
             message={message}
             busy={busy}
             onEdit={message.role === "user" && message.id ? (text) => void send(text, message.id) : undefined}
+            reopenEdit={reopenEdit && reopenEdit.id === message.id ? reopenEdit : undefined}
             onRegenerate={
               index === lastAssistant && index === messages.length - 1 ? () => void regenerate() : undefined
             }
@@ -575,6 +632,11 @@ export function ChatView(props: {
         ))}
       </div>
       <ActionError error={sendError} />
+      {notice && (
+        <p className="error-text" role="alert">
+          {notice}
+        </p>
+      )}
       <Composer
         busy={busy}
         knowledgeBases={props.knowledgeBases}

@@ -127,6 +127,12 @@ const en = {
   skipToContent: "Skip to content",
   searchProviders: "Search providers",
   testProviders: "Test providers",
+  // Conversation fixes: kept answers, expired sign-in, search not configured.
+  regenerateFailedKept: "No new answer: {reason} The previous answer is kept.",
+  regenerateStoppedKept: "Stopped: the previous answer is kept.",
+  editFailedKept:
+    "The edited message was not answered: {reason} The conversation is as it was, and your edit is back in its box.",
+  editStoppedKept: "Stopped: the conversation is as it was, and your edit is back in its box.",
   roles: { user: "User", admin: "Administrator" },
   accountStatuses: { active: "Active", pending: "Awaiting approval", disabled: "Disabled" },
   signupModes: { open: "Open to anyone", approval: "An administrator approves", closed: "Closed" },
@@ -418,6 +424,11 @@ const zhCN: Messages = {
   skipToContent: "跳到正文",
   searchProviders: "搜索引擎",
   testProviders: "测试搜索引擎",
+  // Conversation fixes: kept answers, expired sign-in, search not configured.
+  regenerateFailedKept: "未能生成新回答：{reason}已保留之前的回答。",
+  regenerateStoppedKept: "已停止，已保留之前的回答。",
+  editFailedKept: "修改后的消息未能得到回答：{reason}对话保持原样，你的修改已放回编辑框。",
+  editStoppedKept: "已停止，对话保持原样，你的修改已放回编辑框。",
   roles: { user: "普通用户", admin: "管理员" },
   accountStatuses: { active: "正常", pending: "待审批", disabled: "已停用" },
   signupModes: { open: "开放注册", approval: "需管理员审批", closed: "关闭注册" },

@@ -31,6 +31,12 @@ export interface ChatTurnInput {
   fresh?: boolean;
   /** The turn's place in the user's quota, counted at admission; the turn adds its tokens. */
   admission: Admission;
+  /**
+   * Regenerate and edit-and-resend: the stored messages from `fromSeq` up to this turn's own
+   * (from `ownFromSeq`, else its answer) are what it replaces. They go only once the new answer is
+   * complete; a new answer that fails or is stopped is removed instead, and they stay as they were.
+   */
+  replaces?: { fromSeq: number; ownFromSeq?: number };
 }
 
 /**
@@ -123,6 +129,12 @@ export async function runChatTurn(
       citations,
       error,
     });
+    if (input.replaces) {
+      const own = input.replaces.ownFromSeq ?? assistant.seq;
+      if (status === "done")
+        await deps.conversations.truncateFrom(input.conversationId, input.replaces.fromSeq, own);
+      else await deps.conversations.truncateFrom(input.conversationId, own);
+    }
     await input.admission.settle(
       usageOrEstimate(
         usage,

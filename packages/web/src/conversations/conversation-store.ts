@@ -241,13 +241,17 @@ export class ConversationStore {
       .execute();
   }
 
-  /** Removes the messages from `seq` on (edit and resend, regenerate). */
-  async truncateFrom(conversationId: string, seq: number) {
-    await this.db
+  /**
+   * Removes the messages from `seq` on (edit and resend, regenerate), or only those before
+   * `beforeSeq` when it is given (the answer a completed regeneration replaces).
+   */
+  async truncateFrom(conversationId: string, seq: number, beforeSeq?: number) {
+    let remove = this.db
       .deleteFrom("messages")
       .where("conversation_id", "=", conversationId)
-      .where("seq", ">=", seq)
-      .execute();
+      .where("seq", ">=", seq);
+    if (beforeSeq !== undefined) remove = remove.where("seq", "<", beforeSeq);
+    await remove.execute();
   }
 }
 

@@ -270,6 +270,57 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect((await get(alice, id)).messages).toHaveLength(2);
   });
 
+  it("keeps the previous answer when a regeneration or an edit fails, and replaces it when one completes", async () => {
+    const { id } = await create(alice);
+    await send(alice, id, { content: "keep me" });
+    const good = (await get(alice, id)).messages;
+    expect(good.map((m) => m.status)).toEqual(["done", "done"]);
+    const regenerate = async () => {
+      const response = await fetch(`${url}/api/conversations/${id}/regenerate`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...alice.headers },
+        body: JSON.stringify({ model: "tiny-story" }),
+      });
+      return parseSse(await response.text());
+    };
+    const contents = async () => (await get(alice, id)).messages.map((m) => [m.role, m.content, m.status]);
+    const before = await contents();
+    // The model fails before answering (a model the service does not know: 404 upstream) ...
+    model.options.models = ["another"];
+    try {
+      expect((await regenerate()).at(-1)).toMatchObject({ type: "error" });
+      expect(await contents()).toEqual(before);
+      // ... or mid-answer.
+      model.options.models = ["tiny-story"];
+      model.options.failAfterWords = 2;
+      expect((await regenerate()).at(-1)).toMatchObject({ type: "error" });
+      expect(await contents()).toEqual(before);
+      // An edit that fails leaves the message it edits, and its answer, as they were.
+      const edited = await send(alice, id, { content: "changed", editMessageId: good[0]!.id });
+      expect(edited.parts.at(-1)).toMatchObject({ type: "error" });
+      expect(await contents()).toEqual(before);
+    } finally {
+      model.options.models = ["tiny-story"];
+      model.options.failAfterWords = undefined;
+    }
+    // One that completes replaces the answer; an edit that completes replaces the branch.
+    model.options.words = ["Fresh", " words."];
+    try {
+      await regenerate();
+      expect(await contents()).toEqual([
+        ["user", "keep me", "done"],
+        ["assistant", "Fresh words. You said: keep me", "done"],
+      ]);
+    } finally {
+      model.options.words = undefined;
+    }
+    await send(alice, id, { content: "changed", editMessageId: good[0]!.id });
+    expect(await contents()).toEqual([
+      ["user", "changed", "done"],
+      ["assistant", "Hello from the model. You said: changed", "done"],
+    ]);
+  });
+
   it("keeps a partial answer, marked interrupted, when the client goes away", async () => {
     model.options.delayMs = 30;
     model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type FakeModelService,
+  startFakeModelService,
+} from "../../packages/web/test/support/fake-model-service.js";
+import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
+import {
+  type Browser,
+  ensureUiBuilt,
+  hasChromium,
+  launchBrowser,
+  screenshot,
+  signUpInUi,
+} from "../support/browser.js";
+
+/**
+ * What a conversation keeps when things go wrong, in a real Chromium on the built UI: the previous
+ * answer after a regeneration that fails, an error in the reader's language after a reload, the
+ * typed message across an expired sign-in; and web search offered only when an engine is configured.
+ */
+describe.skipIf(!hasChromium)("what the chat keeps, in the browser", () => {
+  let model: FakeModelService;
+  let web: WebHarness;
+  let url: string;
+  let desk: Browser;
+
+  beforeAll(async () => {
+    ensureUiBuilt();
+    model = await startFakeModelService({ models: ["tiny-story"], delayMs: 5 });
+    web = await startWeb({ modelUrl: model.url });
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    desk = await launchBrowser({ locale: "en-US" });
+    await signUpInUi(desk.page, url, "kept");
+  });
+  afterAll(async () => {
+    await desk?.close();
+    await web?.close();
+    await model?.close();
+  });
+
+  const ask = async (browser: Browser, text: string) => {
+    const { page } = browser;
+    await page.getByLabel(/Send a message|输入消息/).fill(text);
+    await page.getByRole("button", { name: /^(Send|发送)$/ }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).not.toBe("streaming");
+    return answer;
+  };
+
+  it("keeps the previous answer when Regenerate fails, and says so", async () => {
+    const { page } = desk;
+    const answer = await ask(desk, "a good question");
+    await expect.poll(() => answer.getAttribute("data-status")).toBe("done");
+    expect(await answer.textContent()).toContain("You said: a good question");
+    // The model service no longer has the model: the regeneration fails before it answers.
+    model.options.models = ["another"];
+    try {
+      await page.getByRole("button", { name: "Regenerate" }).click();
+      await expect
+        .poll(() => page.getByRole("alert").allTextContents())
+        .toContainEqual(expect.stringContaining("The previous answer is kept"));
+      const shown = page.locator("article.message.assistant");
+      await expect.poll(() => shown.count()).toBe(1);
+      expect(await shown.getAttribute("data-status")).toBe("done");
+      expect(await shown.textContent()).toContain("You said: a good question");
+      await screenshot(page, "kept-regenerate-failed");
+      model.options.models = ["tiny-story"];
+      // After a reload the stored conversation still holds it.
+      await page.reload();
+      await expect
+        .poll(() => page.locator("article.message.assistant").textContent())
+        .toContain("You said: a good question");
+      expect(await page.locator("article.message.assistant").getAttribute("data-status")).toBe("done");
+      // The model breaks off before its first word: an edit that fails leaves the conversation as it was and gives the edit back to its box.
+      model.options.failAfterWords = 0;
+      await page.getByRole("button", { name: "Edit" }).click();
+      await page.locator(".edit-form textarea").fill("a changed question");
+      await page.getByRole("button", { name: "Save and send" }).click();
+      await expect
+        .poll(() => page.getByRole("alert").allTextContents())
+        .toContainEqual(expect.stringContaining("your edit is back in its box"));
+      expect(await page.locator(".edit-form textarea").inputValue()).toBe("a changed question");
+      expect(await page.locator("article.message.assistant").textContent()).toContain(
+        "You said: a good question",
+      );
+    } finally {
+      model.options.models = ["tiny-story"];
+      model.options.failAfterWords = undefined;
+    }
+  });
+});
