@@ -88,4 +88,34 @@ describe.skipIf(!hasChromium)("what the chat keeps, in the browser", () => {
       model.options.failAfterWords = undefined;
     }
   });
+
+  it("shows a stored error in the reader's language after a reload, as it did live", async () => {
+    const zh = await launchBrowser({ locale: "zh-CN" });
+    try {
+      const { page } = zh;
+      await signUpInUi(page, url, "zhu");
+      model.options.models = ["another"];
+      const answer = await ask(zh, "会失败的问题");
+      expect(await answer.getAttribute("data-status")).toBe("error");
+      const live = await answer.locator(".badge.error").textContent();
+      const stored = await web.db
+        .selectFrom("messages")
+        .select(["error", "error_code"])
+        .where("status", "=", "error")
+        .orderBy("created_at", "desc")
+        .executeTakeFirstOrThrow();
+      expect(live).not.toContain(stored.error!);
+      model.options.models = ["tiny-story"];
+      await page.reload();
+      const reloaded = page.locator("article.message.assistant .badge.error");
+      await reloaded.waitFor();
+      expect(await reloaded.textContent()).toBe(live);
+      expect(live).toMatch(/^错误: \p{Script=Han}/u);
+      expect(stored.error_code).toBeTruthy();
+      await screenshot(page, "kept-zh-stored-error");
+    } finally {
+      model.options.models = ["tiny-story"];
+      await zh.close();
+    }
+  });
 });

@@ -15,8 +15,8 @@ export interface ChatMessage {
   queuePosition?: number;
   cached?: boolean;
   error?: string | null;
-  /** The error's stable code, when the service gave one (shown in the reader's language). */
-  errorCode?: string;
+  /** The error's stable code, when the service gave one (shown in the reader's language; stored too). */
+  errorCode?: string | null;
   citations?: Citation[];
   searchQueries?: string[];
   /** Grounding that could not be done for this answer (codes: knowledge-unavailable, search-unavailable). */
@@ -69,7 +69,7 @@ export function MessageView(props: {
   const { t } = useI18n();
   const { message } = props;
   /** Why an answer failed, in the reader's language where the code is known. */
-  const reason = (failed: ChatMessage) => errorText(t, failed.errorCode, failed.error ?? "");
+  const reason = (failed: ChatMessage) => errorText(t, failed.errorCode ?? undefined, failed.error ?? "");
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
   const editBox = useRef<HTMLTextAreaElement>(null);
@@ -498,7 +498,7 @@ export function ChatView(props: {
       const kept = replacing && started && written.status !== "done";
       if (kept && generation.current === mine) {
         setMessages(before);
-        const reason = errorText(t, written.errorCode, written.error ?? "") || t.interrupted;
+        const reason = errorText(t, written.errorCode ?? undefined, written.error ?? "") || t.interrupted;
         const stopped = written.status === "stopped";
         setNotice(
           replacing === "regenerate"

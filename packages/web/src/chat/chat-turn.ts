@@ -66,7 +66,7 @@ export async function runChatTurn(
   let reasoning = "";
   let citations: Citation[] = [];
   let status: "done" | "interrupted" | "error" = "interrupted";
-  let error: string | null = null;
+  let error: { code: string; message: string } | null = null;
   let usage = { promptTokens: 0, completionTokens: 0 };
   const maskers = await deps.contentFilter.outputMaskers();
 
@@ -115,7 +115,7 @@ export async function runChatTurn(
       // Nothing answered, by the service's fault (the model service down or too busy): not counted.
       if (!content && !reasoning) await input.admission.failed(failure.status);
       status = content ? "interrupted" : "error";
-      error = failure.message;
+      error = { code: failure.code, message: failure.message };
       await stream.send({ type: "error", code: failure.code, message: failure.message });
     }
   } finally {
@@ -127,7 +127,8 @@ export async function runChatTurn(
       reasoning: reasoning + (maskers?.reasoning.flush() ?? ""),
       status,
       citations,
-      error,
+      error: error?.message ?? null,
+      errorCode: error?.code ?? null,
     });
     if (input.replaces) {
       const own = input.replaces.ownFromSeq ?? assistant.seq;

@@ -23,6 +23,8 @@ export interface StoredMessage {
   model: string | null;
   citations: Citation[];
   error: string | null;
+  /** The error's stable code, so a reader sees it in their language (null for older failures). */
+  errorCode: string | null;
   createdAt: string;
 }
 
@@ -37,6 +39,7 @@ function toMessage(row: MessagesTable): StoredMessage {
     model: row.model,
     citations: row.citations ? (JSON.parse(row.citations) as Citation[]) : [],
     error: row.error,
+    errorCode: row.error_code ?? null,
     createdAt: row.created_at,
   };
 }
@@ -205,6 +208,7 @@ export class ConversationStore {
         model: message.model,
         citations: message.citations?.length ? JSON.stringify(message.citations) : null,
         error: null,
+        error_code: null,
         created_at: now,
       };
       await trx.insertInto("messages").values(row).execute();
@@ -225,6 +229,7 @@ export class ConversationStore {
       status: MessagesTable["status"];
       citations?: Citation[];
       error?: string | null;
+      errorCode?: string | null;
     },
   ) {
     await this.db
@@ -236,6 +241,7 @@ export class ConversationStore {
         status: update.status,
         citations: update.citations?.length ? JSON.stringify(update.citations) : null,
         error: update.error ?? null,
+        error_code: update.errorCode ?? null,
       })
       .where("id", "=", id)
       .execute();

@@ -321,6 +321,23 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     ]);
   });
 
+  it("stores a failed answer's error code with its text, so it reads the same after a reload", async () => {
+    const { id } = await create(alice);
+    model.options.models = ["another"];
+    try {
+      const { parts } = await send(alice, id, { content: "fail before answering" });
+      const failure = parts.at(-1) as { type: string; code: string; message: string };
+      expect(failure).toMatchObject({ type: "error", code: expect.stringMatching(/^[A-Z_]+$/) });
+      const stored = (await get(alice, id)).messages[1] as unknown as Record<string, unknown>;
+      expect(stored).toMatchObject({ status: "error", error: failure.message, errorCode: failure.code });
+    } finally {
+      model.options.models = ["tiny-story"];
+    }
+    // An answer that did not fail has no code.
+    await send(alice, id, { content: "fine now" });
+    expect((await get(alice, id)).messages.at(-1)).toMatchObject({ status: "done", errorCode: null });
+  });
+
   it("keeps a partial answer, marked interrupted, when the client goes away", async () => {
     model.options.delayMs = 30;
     model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);

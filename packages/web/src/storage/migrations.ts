@@ -185,6 +185,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
               (SELECT name FROM groups WHERE groups.id = audit_log.target))`.execute(db);
       },
     },
+    "0005-message-error-code": {
+      // A failed answer keeps its error's stable code beside the text, so the UI says it in the
+      // reader's language after a reload too; earlier failures have only their text (code null).
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("messages").addColumn("error_code", "text").execute();
+      },
+    },
   };
 }
 
