@@ -118,4 +118,50 @@ describe.skipIf(!hasChromium)("what the chat keeps, in the browser", () => {
       await zh.close();
     }
   });
+
+  it("says that the sign-in expired, and keeps the typed message for after signing in again", async () => {
+    const zh = await launchBrowser({ locale: "zh-CN" });
+    try {
+      const { page } = zh;
+      await signUpInUi(page, url, "lapse");
+      await ask(zh, "第一条消息");
+      // While a message is being typed, the session ends on the server (it expired, or an
+      // administrator signed the account out).
+      await page.getByLabel("输入消息", { exact: false }).fill("一条很长的、打了很久的消息");
+      const account = await web.db
+        .selectFrom("users")
+        .select("id")
+        .where("username", "=", "lapse")
+        .executeTakeFirstOrThrow();
+      await web.db.deleteFrom("sessions").where("user_id", "=", account.id).execute();
+      // Any sign-in attempt clears the service's short-lived auth cache (else its 10 s TTL would).
+      await web.app.inject({
+        method: "POST",
+        url: "/api/auth/login",
+        payload: { username: "nobody", password: "wrong password" },
+      });
+      await page.getByLabel("输入消息", { exact: false }).press("Enter");
+      await page.locator("#auth-title").waitFor();
+      await expect
+        .poll(() => page.getByRole("alert").allTextContents())
+        .toContain("登录已过期，请重新登录；尚未发送的消息已为你保留。");
+      await screenshot(page, "kept-session-expired");
+      await page.getByLabel("用户名").fill("lapse");
+      await page.getByLabel(/^密码$/).fill("correct horse battery");
+      await page.getByRole("button", { name: /^登录$/ }).click();
+      const box = page.getByLabel("输入消息", { exact: false });
+      await box.waitFor();
+      await expect.poll(() => box.inputValue()).toBe("一条很长的、打了很久的消息");
+      // Sent, the draft is gone: a reload shows an empty box.
+      await box.press("Enter");
+      await expect
+        .poll(() => page.locator("article.message.assistant").last().getAttribute("data-status"))
+        .toBe("done");
+      await page.reload();
+      await page.locator("article.message.assistant").first().waitFor();
+      expect(await page.getByLabel("输入消息", { exact: false }).inputValue()).toBe("");
+    } finally {
+      await zh.close();
+    }
+  });
 });

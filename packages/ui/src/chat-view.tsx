@@ -223,12 +223,46 @@ export function MessageView(props: {
   );
 }
 
+/**
+ * Unsent messages, per conversation ("new" before one exists), in this tab's sessionStorage: kept
+ * until the service takes the message, so one typed when the sign-in expired is there after
+ * signing in again (and after a reload).
+ */
+const DRAFT_PREFIX = "hearth.draft.";
+
+function readDraft(key: string): string {
+  try {
+    return sessionStorage.getItem(DRAFT_PREFIX + key) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+function writeDraft(key: string, text: string): void {
+  try {
+    if (text) sessionStorage.setItem(DRAFT_PREFIX + key, text);
+    else sessionStorage.removeItem(DRAFT_PREFIX + key);
+  } catch {
+    // Storage off or full: the draft lives only in the box.
+  }
+}
+
+/** Forgets every unsent draft (signing out). */
+export function clearDrafts(): void {
+  try {
+    for (const key of Object.keys(sessionStorage))
+      if (key.startsWith(DRAFT_PREFIX)) sessionStorage.removeItem(key);
+  } catch {}
+}
+
 export interface ComposerOptions {
   knowledgeBaseIds: string[];
   search: "off" | "auto" | "on";
 }
 
 export function Composer(props: {
+  /** Which conversation's draft the box holds ("new" before one exists). */
+  draftKey?: string;
   busy: boolean;
   disabled?: boolean;
   knowledgeBases: KnowledgeBaseOption[];
@@ -239,7 +273,10 @@ export function Composer(props: {
   onStop(): void;
 }) {
   const { t } = useI18n();
-  const [text, setText] = useState("");
+  const draftKey = props.draftKey ?? "new";
+  const [text, setText] = useState(() => readDraft(draftKey));
+  // Each conversation has its own draft.
+  useEffect(() => setText(readDraft(draftKey)), [draftKey]);
   const send = () => {
     let value = text.trim();
     if (!value || props.busy) return;
@@ -255,10 +292,13 @@ export function Composer(props: {
       for (const kb of mentioned) value = value.replaceAll(`#${kb.name}`, kb.name);
     }
     // Cleared at once; a message the service refused comes back to be changed and sent again.
+    // The stored draft stays until the message is taken (the page may go to sign-in meanwhile).
     const typed = text;
+    const sentFrom = draftKey;
     setText("");
     void props.onSend(value, options).then((sent) => {
-      if (!sent) setText((current) => current || typed);
+      if (sent && readDraft(sentFrom) === typed) writeDraft(sentFrom, "");
+      else setText((current) => current || typed);
     });
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -326,7 +366,10 @@ export function Composer(props: {
           placeholder={t.messagePlaceholder}
           title={props.knowledgeBases.length ? t.mentionHint : undefined}
           disabled={props.disabled}
-          onChange={(event) => setText(event.target.value)}
+          onChange={(event) => {
+            setText(event.target.value);
+            writeDraft(draftKey, event.target.value);
+          }}
           onKeyDown={onKeyDown}
         />
         {/* Two buttons, not one changing: focus on Stop goes with it (then back to the message box). */}
@@ -638,6 +681,7 @@ export function ChatView(props: {
         </p>
       )}
       <Composer
+        draftKey={props.conversationId ?? "new"}
         busy={busy}
         knowledgeBases={props.knowledgeBases}
         options={options}

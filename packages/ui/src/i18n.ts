@@ -133,6 +133,7 @@ const en = {
   editFailedKept:
     "The edited message was not answered: {reason} The conversation is as it was, and your edit is back in its box.",
   editStoppedKept: "Stopped: the conversation is as it was, and your edit is back in its box.",
+  sessionExpired: "Your session has expired. Sign in again: a message you had not sent yet is kept.",
   roles: { user: "User", admin: "Administrator" },
   accountStatuses: { active: "Active", pending: "Awaiting approval", disabled: "Disabled" },
   signupModes: { open: "Open to anyone", approval: "An administrator approves", closed: "Closed" },
@@ -429,6 +430,7 @@ const zhCN: Messages = {
   regenerateStoppedKept: "已停止，已保留之前的回答。",
   editFailedKept: "修改后的消息未能得到回答：{reason}对话保持原样，你的修改已放回编辑框。",
   editStoppedKept: "已停止，对话保持原样，你的修改已放回编辑框。",
+  sessionExpired: "登录已过期，请重新登录；尚未发送的消息已为你保留。",
   roles: { user: "普通用户", admin: "管理员" },
   accountStatuses: { active: "正常", pending: "待审批", disabled: "已停用" },
   signupModes: { open: "开放注册", approval: "需管理员审批", closed: "关闭注册" },
