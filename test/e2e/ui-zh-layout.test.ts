@@ -31,7 +31,8 @@ const lines = (locator: Locator) =>
 
 /**
  * The knowledge and admin tables in Chinese, on a desktop and at a phone's 390 px: short words and
- * numbers (删除, 分块数, an audit action) stay on one line, and a row's buttons stay on the screen.
+ * numbers (删除, 分块数, an audit action) stay on one line, and a row's buttons stay on the screen;
+ * and the chat's web search choice, off with the reason when no search engine is configured.
  */
 describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
   let model: FakeModelService;
@@ -44,6 +45,8 @@ describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
     ensureUiBuilt();
     model = await startFakeModelService({ models: ["stories260K:latest"] });
     services = await startFakeKnowledgeAndSearch();
+    // No web search engine is configured (the search service answers as the real one then).
+    services.noProviders = true;
     web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
     url = await web.app.listen({ host: "127.0.0.1", port: 0 });
     zh = await launchBrowser({ locale: "zh-CN" });
@@ -98,5 +101,18 @@ describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
       expect(box.x + box.width, `模型的删除 on the screen at ${width}`).toBeLessThanOrEqual(width);
       await screenshot(page, `zh-layout-models-${width}`);
     }
+  });
+
+  it("turns the web search choice off, saying why, when no search engine is configured", async () => {
+    const { page } = zh;
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole("link", { name: "聊天" }).click();
+    const choice = page.getByLabel("联网搜索", { exact: false });
+    await expect.poll(() => choice.isDisabled()).toBe(true);
+    expect(await choice.inputValue()).toBe("off");
+    const hint = page.locator("#search-not-configured");
+    expect(await hint.textContent()).toContain("没有配置任何搜索引擎（SEARCH_NO_PROVIDERS）");
+    expect(await choice.getAttribute("aria-describedby")).toBe("search-not-configured");
+    await screenshot(page, "zh-layout-search-not-configured");
   });
 });

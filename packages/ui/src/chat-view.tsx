@@ -263,6 +263,8 @@ export interface ComposerOptions {
 export function Composer(props: {
   /** Which conversation's draft the box holds ("new" before one exists). */
   draftKey?: string;
+  /** False when no web search engine is configured: the search choice is off, with why. */
+  searchConfigured?: boolean;
   busy: boolean;
   disabled?: boolean;
   knowledgeBases: KnowledgeBaseOption[];
@@ -344,7 +346,9 @@ export function Composer(props: {
         <label>
           {t.webSearch}{" "}
           <select
-            value={props.options.search}
+            disabled={props.searchConfigured === false}
+            aria-describedby={props.searchConfigured === false ? "search-not-configured" : undefined}
+            value={props.searchConfigured === false ? "off" : props.options.search}
             onChange={(e) =>
               props.onOptions({ ...props.options, search: e.target.value as ComposerOptions["search"] })
             }
@@ -354,6 +358,11 @@ export function Composer(props: {
             <option value="on">{t.searchOn}</option>
           </select>
         </label>
+        {props.searchConfigured === false && (
+          <p id="search-not-configured" className="muted search-hint">
+            {t.searchNotConfiguredHint}
+          </p>
+        )}
       </div>
       <div className="composer">
         <label className="visually-hidden" htmlFor="message-input">
@@ -417,6 +426,17 @@ export function ChatView(props: {
   /** What the status region tells a screen reader: an answer being written, then written. */
   const [announcement, setAnnouncement] = useState("");
   const [options, setOptions] = useState<ComposerOptions>({ knowledgeBaseIds: [], search: "off" });
+  /** Whether a web search engine is configured (undefined until known, or when it cannot be told). */
+  const [searchConfigured, setSearchConfigured] = useState<boolean>();
+  useEffect(() => {
+    void api<{ configured: boolean | null }>("/api/search/status").then(
+      (answer) => {
+        setSearchConfigured(answer.configured ?? undefined);
+        if (answer.configured === false) setOptions((current) => ({ ...current, search: "off" }));
+      },
+      () => {},
+    );
+  }, []);
   const controller = useRef<AbortController | undefined>(undefined);
   const creating = useRef<string | undefined>(undefined);
   /**
@@ -682,6 +702,7 @@ export function ChatView(props: {
       )}
       <Composer
         draftKey={props.conversationId ?? "new"}
+        searchConfigured={searchConfigured}
         busy={busy}
         knowledgeBases={props.knowledgeBases}
         options={options}

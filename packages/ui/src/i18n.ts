@@ -134,6 +134,8 @@ const en = {
     "The edited message was not answered: {reason} The conversation is as it was, and your edit is back in its box.",
   editStoppedKept: "Stopped: the conversation is as it was, and your edit is back in its box.",
   sessionExpired: "Your session has expired. Sign in again: a message you had not sent yet is kept.",
+  searchNotConfiguredHint:
+    "Web search is off: no search engine is configured (SEARCH_NO_PROVIDERS). An administrator adds one under search.providers in hearth.yaml and checks it in Admin → Search providers.",
   changelogs: {
     found: "found in the models folder",
     pulled: "pulled from {source}",
@@ -258,6 +260,8 @@ const en = {
   groundingWarnings: {
     "knowledge-unavailable": "Some of the chosen knowledge bases could not be searched for this answer.",
     "search-unavailable": "Web search failed for this answer; it was written without web results.",
+    "search-not-configured":
+      "No web search engine is configured (SEARCH_NO_PROVIDERS): this answer was written without web results.",
   } as Record<string, string>,
   chunks: "Chunks",
   documentStatuses: {
@@ -437,6 +441,8 @@ const zhCN: Messages = {
   editFailedKept: "修改后的消息未能得到回答：{reason}对话保持原样，你的修改已放回编辑框。",
   editStoppedKept: "已停止，对话保持原样，你的修改已放回编辑框。",
   sessionExpired: "登录已过期，请重新登录；尚未发送的消息已为你保留。",
+  searchNotConfiguredHint:
+    "联网搜索不可用：没有配置任何搜索引擎（SEARCH_NO_PROVIDERS）。管理员可在 hearth.yaml 的 search.providers 中添加，并在“管理 → 搜索引擎”中测试。",
   changelogs: {
     found: "在模型目录中发现",
     pulled: "拉取自 {source}",
@@ -555,6 +561,7 @@ const zhCN: Messages = {
   groundingWarnings: {
     "knowledge-unavailable": "所选知识库中有的未能检索，本回答未用到其内容。",
     "search-unavailable": "联网搜索失败，本回答未使用网页结果。",
+    "search-not-configured": "没有配置联网搜索引擎（SEARCH_NO_PROVIDERS），本回答未使用网页结果。",
   },
   chunks: "分块数",
   documentStatuses: {

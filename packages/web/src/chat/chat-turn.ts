@@ -7,6 +7,7 @@ import type { ChatMessage, ModelClient } from "../model/model-client.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { Admission } from "../usage/usage-meter.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
+import { effectiveSearch, type SearchAvailability } from "./search-availability.js";
 
 export interface ChatTurnDeps {
   models: ModelClient;
@@ -17,6 +18,8 @@ export interface ChatTurnDeps {
   /** The sensitive-word filter on user input and model output. */
   contentFilter: ContentFilter;
   shutdownSignal: AbortSignal;
+  /** Whether a web search engine is configured (absent: search is tried whenever asked for). */
+  searchAvailability?: SearchAvailability;
 }
 
 export interface ChatTurnInput {
@@ -72,12 +75,13 @@ export async function runChatTurn(
 
   try {
     const last = input.history[input.history.length - 1];
+    const searching = await effectiveSearch(deps.searchAvailability, input.search);
     const grounding = await groundTurn(
       {
         query: last?.content ?? "",
         model: input.model,
         knowledgeBaseIds: input.knowledgeBaseIds,
-        search: input.search,
+        search: searching.search,
         signal: upstream.signal,
       },
       { knowledge: deps.knowledge, search: deps.search, model: deps.models },
@@ -86,7 +90,8 @@ export async function runChatTurn(
     if (citations.length > 0 || grounding.searchQueries.length > 0) {
       await stream.send({ type: "sources", citations, searchQueries: grounding.searchQueries });
     }
-    for (const warning of grounding.warnings) await stream.send({ type: "warning", code: warning });
+    for (const warning of [...searching.warnings, ...grounding.warnings])
+      await stream.send({ type: "warning", code: warning });
     // Earlier reasoning is not sent back to the model (DeepSeek-R1 guidance); only answers are.
     const messages: ChatMessage[] = [
       ...(grounding.systemMessage ? [grounding.systemMessage] : []),
