@@ -63,6 +63,12 @@ const errorBodySchema = z.object({
   }),
 });
 
+/** `GET /v1/providers` response: the configured providers (no keys), enabled or not. */
+export const searchProvidersResponseSchema = z.object({
+  providers: z.array(z.object({ id: z.string(), type: z.string(), enabled: z.boolean() })),
+});
+export type SearchProvidersResponse = z.infer<typeof searchProvidersResponseSchema>;
+
 /** An error answer from the search service, with its stable code. */
 export class SearchClientError extends Error {
   readonly code: string;
@@ -100,6 +106,22 @@ export class SearchClient {
   /** The URL `search` calls (for the caller's error messages). */
   get searchUrl(): string {
     return `${this.#baseUrl}/v1/search`;
+  }
+
+  /** The configured providers; throws SearchClientError on an error answer (404 from an older service). */
+  async providers(options: { signal?: AbortSignal } = {}): Promise<SearchProvidersResponse> {
+    const response = await this.#fetch(`${this.#baseUrl}/v1/providers`, {
+      headers: this.#token ? { "x-hearth-service-token": this.#token } : {},
+      signal: options.signal,
+    });
+    const body: unknown = await response.json().catch(() => undefined);
+    if (!response.ok)
+      throw new SearchClientError(
+        "UPSTREAM_ERROR",
+        `search service answered HTTP ${response.status}`,
+        response.status,
+      );
+    return searchProvidersResponseSchema.parse(body);
   }
 
   /** Searches; throws SearchClientError with the service's error code on an error answer. */

@@ -161,6 +161,24 @@ describe("search service configuration", () => {
     expect(response.json().error.message).toContain("search.providers");
   });
 
+  it("logs a missing provider once, as a warning without a stack, and lists the providers it has", async () => {
+    const app = await service(configWith({}));
+    const from = logLines.length;
+    for (let i = 0; i < 3; i++) expect((await search(app, { query: `q${i}` })).statusCode).toBe(503);
+    const said = logLines
+      .slice(from)
+      .map((line) => JSON.parse(line) as { level: number; msg: string; code?: string; err?: unknown })
+      .filter((line) => line.code === "SEARCH_NO_PROVIDERS");
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatchObject({ level: 40 });
+    expect(said[0]!.err).toBeUndefined();
+    expect((await app.inject({ url: "/v1/providers" })).json()).toEqual({ providers: [] });
+    const configured = await service(configWith({ providers: providers() }));
+    const listed = (await configured.inject({ url: "/v1/providers" })).json() as { providers: unknown[] };
+    expect(listed.providers).toContainEqual({ id: "bing", type: "bing", enabled: true });
+    expect(JSON.stringify(listed)).not.toContain("secret");
+  });
+
   it("accepts the issue's hearth.yaml example and names a provider's missing key at start-up", () => {
     const cwd = mkdtempSync(join(folder, "yaml-"));
     writeFileSync(

@@ -1,6 +1,7 @@
 import { searchRequestSchema } from "@hearth/contracts";
 import {
   createServiceApp,
+  defaultErrorBody,
   type HearthConfig,
   HearthError,
   type Logger,
@@ -62,6 +63,8 @@ export async function createSearchService(
   agent = new SearchAgent({ config, logger: log, filter, metrics, resolver: overrides.resolver, shared });
   const searchAgent = agent;
 
+  /** Whether "no provider configured" was logged: it is configuration, said once, not a crash per search. */
+  let warnedNoProviders = false;
   app.post("/v1/search", async (request, reply) => {
     const body = searchRequestSchema.parse(request.body);
     const controller = new AbortController();
@@ -69,8 +72,26 @@ export async function createSearchService(
     reply.raw.once("close", () => {
       if (!reply.raw.writableFinished) controller.abort(new Error("client went away"));
     });
-    return searchAgent.search(body, controller.signal);
+    try {
+      return await searchAgent.search(body, controller.signal);
+    } catch (error) {
+      if (!(error instanceof HearthError) || error.code !== "SEARCH_NO_PROVIDERS") throw error;
+      if (!warnedNoProviders) {
+        warnedNoProviders = true;
+        log.warn({ code: error.code }, error.message);
+      }
+      return reply.code(error.status).send(defaultErrorBody(error, request));
+    }
   });
+
+  // Which providers are configured and enabled (no keys): the web service offers web search by it.
+  app.get("/v1/providers", async () => ({
+    providers: searchAgent.slots.map((slot) => ({
+      id: slot.provider.id,
+      type: slot.config.type,
+      enabled: slot.config.enabled,
+    })),
+  }));
 
   log.info(
     {

@@ -1,7 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, ndjsonLines } from "./api.js";
 import { DataTable } from "./data-table.js";
-import { type PullStep, pullStepText } from "./display-text.js";
+import { changelogText, type PullStep, pullStepText } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
 import { ActionError, describeError, useAction } from "./use-action.js";
 
@@ -186,7 +186,7 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
               })}
             </time>{" "}
             {version.version === model.version && <em>({t.currentVersion})</em>}
-            <div className="changelog">{version.changelog}</div>
+            <div className="changelog">{changelogText(t, version.changelog)}</div>
           </li>
         ))}
       </ol>
@@ -575,7 +575,7 @@ function AuditLog() {
     <section aria-labelledby="audit-title">
       <h3 id="audit-title">{t.auditLog}</h3>
       <ActionError error={error} />
-      <DataTable columns={[t.time, t.actor, t.action, t.target, t.details]}>
+      <DataTable columns={[t.time, t.actor, t.action, t.target, t.details]} nowrap={[1, 2]}>
         {entries.map((entry) => (
           <tr key={entry.id} data-action={entry.action}>
             <td>
@@ -587,8 +587,10 @@ function AuditLog() {
               </time>
             </td>
             {/* A deleted account is shown by its id; no actor is the system (e.g. hearth users create-admin). */}
-            <td>{entry.actorName ?? entry.actorId ?? "—"}</td>
-            <td title={entry.action}>{t.auditActions[entry.action] ?? entry.action}</td>
+            <td className="nowrap">{entry.actorName ?? entry.actorId ?? "—"}</td>
+            <td className="nowrap" title={entry.action}>
+              {t.auditActions[entry.action] ?? entry.action}
+            </td>
             <td title={entry.target ?? undefined}>{entry.targetName ?? entry.target ?? ""}</td>
             <td>{entry.details ? <code>{JSON.stringify(entry.details)}</code> : ""}</td>
           </tr>

@@ -1,7 +1,7 @@
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, type ModelsAnswer, type SessionInfo } from "./api.js";
 import { AuthPage } from "./auth-page.js";
-import { ChatView, type KnowledgeBaseOption } from "./chat-view.js";
+import { ChatView, clearDrafts, type KnowledgeBaseOption } from "./chat-view.js";
 import { ConversationList } from "./conversation-list.js";
 import { I18nContext, initialLocale, type Locale, MESSAGES } from "./i18n.js";
 import { navigate, usePath } from "./router.js";
@@ -68,9 +68,16 @@ export function App() {
   }, [theme]);
 
   const loadSession = useCallback(async () => setSession(await api<SessionInfo>("/api/auth/session")), []);
+  /** The sign-in ended under the user (a 401 while signed in): the sign-in form says so. */
+  const [expired, setExpired] = useState(false);
+  const signedInNow = useRef(false);
+  signedInNow.current = Boolean(session?.user);
   useEffect(() => {
     void loadSession();
-    const signedOut = () => void loadSession();
+    const signedOut = () => {
+      if (signedInNow.current) setExpired(true);
+      void loadSession();
+    };
     addEventListener("hearth:signed-out", signedOut);
     return () => removeEventListener("hearth:signed-out", signedOut);
   }, [loadSession]);
@@ -104,7 +111,17 @@ export function App() {
 
   let page: React.ReactNode = null;
   if (!session) page = null;
-  else if (!user) page = <AuthPage session={session} onSignedIn={() => void loadSession()} />;
+  else if (!user)
+    page = (
+      <AuthPage
+        session={session}
+        expired={expired}
+        onSignedIn={() => {
+          setExpired(false);
+          void loadSession();
+        }}
+      />
+    );
   else if (path.startsWith("/knowledge")) page = <KnowledgePage />;
   else if (path.startsWith("/settings")) page = <SettingsPage theme={theme} onTheme={setTheme} />;
   else if (path.startsWith("/admin") && user.role === "admin") page = <AdminPage userId={user.id} />;
@@ -172,6 +189,8 @@ export function App() {
             type="button"
             onClick={async () => {
               await api("/api/auth/logout", { method: "POST" });
+              // Signed out on purpose: unsent drafts do not wait for the next account on this tab.
+              clearDrafts();
               setModels(undefined);
               navigate("/");
               await loadSession();

@@ -4,7 +4,16 @@ import { useI18n } from "./i18n.js";
 import { errorMessage } from "./use-action.js";
 
 /** Sign in, or create an account (the first one becomes admin). */
-export function AuthPage({ session, onSignedIn }: { session: SessionInfo; onSignedIn(): void }) {
+export function AuthPage({
+  session,
+  expired,
+  onSignedIn,
+}: {
+  session: SessionInfo;
+  /** The sign-in ended while the app was in use (an expired or deleted session): say so. */
+  expired?: boolean;
+  onSignedIn(): void;
+}) {
   const { t } = useI18n();
   const [mode, setMode] = useState<"signin" | "signup">(session.firstUser ? "signup" : "signin");
   const [username, setUsername] = useState("");
@@ -42,6 +51,11 @@ export function AuthPage({ session, onSignedIn }: { session: SessionInfo; onSign
     <form className="form-card" onSubmit={submit} aria-labelledby="auth-title">
       <h2 id="auth-title">{mode === "signin" ? t.signInTitle : t.signUpTitle}</h2>
       {session.firstUser && <p role="note">{t.firstUserHint}</p>}
+      {expired && !notice && (
+        <p className="error-text" role="alert">
+          {t.sessionExpired}
+        </p>
+      )}
       {notice && <p role="status">{notice}</p>}
       <label>
         {t.username}

@@ -15,8 +15,8 @@ export interface ChatMessage {
   queuePosition?: number;
   cached?: boolean;
   error?: string | null;
-  /** The error's stable code, when the service gave one (shown in the reader's language). */
-  errorCode?: string;
+  /** The error's stable code, when the service gave one (shown in the reader's language; stored too). */
+  errorCode?: string | null;
   citations?: Citation[];
   searchQueries?: string[];
   /** Grounding that could not be done for this answer (codes: knowledge-unavailable, search-unavailable). */
@@ -61,13 +61,15 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
 export function MessageView(props: {
   message: ChatMessage;
   onEdit?(text: string): void;
+  /** An edit that was not answered: the edit box opens again with its text. */
+  reopenEdit?: { text: string };
   onRegenerate?(): void;
   busy: boolean;
 }) {
   const { t } = useI18n();
   const { message } = props;
   /** Why an answer failed, in the reader's language where the code is known. */
-  const reason = (failed: ChatMessage) => errorText(t, failed.errorCode, failed.error ?? "");
+  const reason = (failed: ChatMessage) => errorText(t, failed.errorCode ?? undefined, failed.error ?? "");
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
   const editBox = useRef<HTMLTextAreaElement>(null);
@@ -85,6 +87,11 @@ export function MessageView(props: {
       editButton.current?.focus();
     }
   }, [editing]);
+  useEffect(() => {
+    if (!props.reopenEdit) return;
+    setDraft(props.reopenEdit.text);
+    setEditing(true);
+  }, [props.reopenEdit]);
   const cancelEdit = () => {
     backToEdit.current = true;
     setEditing(false);
@@ -216,12 +223,48 @@ export function MessageView(props: {
   );
 }
 
+/**
+ * Unsent messages, per conversation ("new" before one exists), in this tab's sessionStorage: kept
+ * until the service takes the message, so one typed when the sign-in expired is there after
+ * signing in again (and after a reload).
+ */
+const DRAFT_PREFIX = "hearth.draft.";
+
+function readDraft(key: string): string {
+  try {
+    return sessionStorage.getItem(DRAFT_PREFIX + key) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+function writeDraft(key: string, text: string): void {
+  try {
+    if (text) sessionStorage.setItem(DRAFT_PREFIX + key, text);
+    else sessionStorage.removeItem(DRAFT_PREFIX + key);
+  } catch {
+    // Storage off or full: the draft lives only in the box.
+  }
+}
+
+/** Forgets every unsent draft (signing out). */
+export function clearDrafts(): void {
+  try {
+    for (const key of Object.keys(sessionStorage))
+      if (key.startsWith(DRAFT_PREFIX)) sessionStorage.removeItem(key);
+  } catch {}
+}
+
 export interface ComposerOptions {
   knowledgeBaseIds: string[];
   search: "off" | "auto" | "on";
 }
 
 export function Composer(props: {
+  /** Which conversation's draft the box holds ("new" before one exists). */
+  draftKey?: string;
+  /** False when no web search engine is configured: the search choice is off, with why. */
+  searchConfigured?: boolean;
   busy: boolean;
   disabled?: boolean;
   knowledgeBases: KnowledgeBaseOption[];
@@ -232,7 +275,10 @@ export function Composer(props: {
   onStop(): void;
 }) {
   const { t } = useI18n();
-  const [text, setText] = useState("");
+  const draftKey = props.draftKey ?? "new";
+  const [text, setText] = useState(() => readDraft(draftKey));
+  // Each conversation has its own draft.
+  useEffect(() => setText(readDraft(draftKey)), [draftKey]);
   const send = () => {
     let value = text.trim();
     if (!value || props.busy) return;
@@ -248,10 +294,13 @@ export function Composer(props: {
       for (const kb of mentioned) value = value.replaceAll(`#${kb.name}`, kb.name);
     }
     // Cleared at once; a message the service refused comes back to be changed and sent again.
+    // The stored draft stays until the message is taken (the page may go to sign-in meanwhile).
     const typed = text;
+    const sentFrom = draftKey;
     setText("");
     void props.onSend(value, options).then((sent) => {
-      if (!sent) setText((current) => current || typed);
+      if (sent && readDraft(sentFrom) === typed) writeDraft(sentFrom, "");
+      else setText((current) => current || typed);
     });
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -297,7 +346,9 @@ export function Composer(props: {
         <label>
           {t.webSearch}{" "}
           <select
-            value={props.options.search}
+            disabled={props.searchConfigured === false}
+            aria-describedby={props.searchConfigured === false ? "search-not-configured" : undefined}
+            value={props.searchConfigured === false ? "off" : props.options.search}
             onChange={(e) =>
               props.onOptions({ ...props.options, search: e.target.value as ComposerOptions["search"] })
             }
@@ -307,6 +358,11 @@ export function Composer(props: {
             <option value="on">{t.searchOn}</option>
           </select>
         </label>
+        {props.searchConfigured === false && (
+          <p id="search-not-configured" className="muted search-hint">
+            {t.searchNotConfiguredHint}
+          </p>
+        )}
       </div>
       <div className="composer">
         <label className="visually-hidden" htmlFor="message-input">
@@ -319,7 +375,10 @@ export function Composer(props: {
           placeholder={t.messagePlaceholder}
           title={props.knowledgeBases.length ? t.mentionHint : undefined}
           disabled={props.disabled}
-          onChange={(event) => setText(event.target.value)}
+          onChange={(event) => {
+            setText(event.target.value);
+            writeDraft(draftKey, event.target.value);
+          }}
           onKeyDown={onKeyDown}
         />
         {/* Two buttons, not one changing: focus on Stop goes with it (then back to the message box). */}
@@ -360,9 +419,24 @@ export function ChatView(props: {
   const [busy, setBusy] = useState(false);
   /** Why the last message was not taken (shown beside the composer, which gets the text back). */
   const [sendError, setSendError] = useState<unknown>();
+  /** Why a regeneration or an edit left the conversation as it was (shown beside the composer). */
+  const [notice, setNotice] = useState("");
+  /** The edit that was not answered, given back to its message's edit box. */
+  const [reopenEdit, setReopenEdit] = useState<{ id: string; text: string }>();
   /** What the status region tells a screen reader: an answer being written, then written. */
   const [announcement, setAnnouncement] = useState("");
   const [options, setOptions] = useState<ComposerOptions>({ knowledgeBaseIds: [], search: "off" });
+  /** Whether a web search engine is configured (undefined until known, or when it cannot be told). */
+  const [searchConfigured, setSearchConfigured] = useState<boolean>();
+  useEffect(() => {
+    void api<{ configured: boolean | null }>("/api/search/status").then(
+      (answer) => {
+        setSearchConfigured(answer.configured ?? undefined);
+        if (answer.configured === false) setOptions((current) => ({ ...current, search: "off" }));
+      },
+      () => {},
+    );
+  }, []);
   const controller = useRef<AbortController | undefined>(undefined);
   const creating = useRef<string | undefined>(undefined);
   /**
@@ -399,6 +473,8 @@ export function ChatView(props: {
     pinned.current = true;
     setMessages([]);
     setSendError(undefined);
+    setNotice("");
+    setReopenEdit(undefined);
     setAnnouncement("");
     if (!props.conversationId) return;
     void api<ConversationAnswer>(`/api/conversations/${props.conversationId}`).then(
@@ -425,11 +501,20 @@ export function ChatView(props: {
    * whether the turn was taken (`onStarted` runs then) and whether this view still shows
    * its conversation.
    */
-  const stream = async (path: string, body: unknown, base: ChatMessage[], onStarted?: () => void) => {
+  const stream = async (
+    path: string,
+    body: unknown,
+    base: ChatMessage[],
+    onStarted?: () => void,
+    replacing?: "regenerate" | "edit",
+  ) => {
     const mine = generation.current;
     const before = messages;
     let started = false;
+    /** The new answer as it stands (its last state decides whether it replaced what it was to). */
+    let written: ChatMessage = { role: "assistant", content: "", status: "streaming" };
     setSendError(undefined);
+    setNotice("");
     setAnnouncement(t.answering);
     setMessages([...base, { role: "assistant", content: "", status: "streaming" }]);
     setBusy(true);
@@ -437,6 +522,7 @@ export function ChatView(props: {
     const abort = new AbortController();
     controller.current = abort;
     const update = (change: (message: ChatMessage) => ChatMessage) => {
+      written = change(written);
       if (generation.current !== mine) return;
       setMessages((current) =>
         current.length > 0 ? [...current.slice(0, -1), change(current[current.length - 1]!)] : current,
@@ -470,6 +556,23 @@ export function ChatView(props: {
         }));
       }
     } finally {
+      // A regeneration or an edit that did not complete replaced nothing: the service kept the
+      // answer (or the conversation) as it was, and so does the view, saying why.
+      const kept = replacing && started && written.status !== "done";
+      if (kept && generation.current === mine) {
+        setMessages(before);
+        const reason = errorText(t, written.errorCode ?? undefined, written.error ?? "") || t.interrupted;
+        const stopped = written.status === "stopped";
+        setNotice(
+          replacing === "regenerate"
+            ? stopped
+              ? t.regenerateStoppedKept
+              : fill(t.regenerateFailedKept, { reason })
+            : stopped
+              ? t.editStoppedKept
+              : fill(t.editFailedKept, { reason }),
+        );
+      }
       if (generation.current === mine) {
         // Focus on the Stop button (about to go) comes back to the composer once it has gone; focus
         // elsewhere is not moved (on a phone that would open the keyboard after every answer).
@@ -481,7 +584,11 @@ export function ChatView(props: {
       }
       props.onChanged();
     }
-    return { taken: started, shown: generation.current === mine };
+    return {
+      taken: started,
+      shown: generation.current === mine,
+      replaced: started && written.status === "done",
+    };
   };
 
   const send = async (
@@ -506,12 +613,19 @@ export function ChatView(props: {
     }
     const editIndex = editMessageId ? messages.findIndex((m) => m.id === editMessageId) : -1;
     const base = editIndex >= 0 ? messages.slice(0, editIndex) : messages;
-    const { taken, shown } = await stream(
+    setReopenEdit(undefined);
+    const { taken, shown, replaced } = await stream(
       `/api/conversations/${id}/messages`,
       { content: text, model: props.model, ...sendOptions, ...(editMessageId ? { editMessageId } : {}) },
       [...base, { role: "user", content: text, status: "done" }],
       created ? () => props.onConversationCreated(created) : undefined,
+      editMessageId ? "edit" : undefined,
     );
+    // An edit that was not answered: the conversation is as it was, the edit box has the text again.
+    if (editMessageId && taken && !replaced) {
+      if (shown) setReopenEdit({ id: editMessageId, text });
+      return true;
+    }
     if (created && !taken) {
       // A first message the service did not take (refused for a blocked word or a used-up quota,
       // stopped or cut off before it began) leaves no empty "New chat" behind.
@@ -536,10 +650,15 @@ export function ChatView(props: {
   const regenerate = async () => {
     if (!props.conversationId) return;
     const lastUser = messages.map((m) => m.role).lastIndexOf("user");
+    // An answer worth keeping (the service's rule too) stays unless the new one is complete.
+    const keepable = messages.slice(lastUser + 1).some((m) => m.content !== "" && m.status !== "error");
+    setReopenEdit(undefined);
     await stream(
       `/api/conversations/${props.conversationId}/regenerate`,
       { model: props.model, ...options },
       messages.slice(0, lastUser + 1),
+      undefined,
+      keepable ? "regenerate" : undefined,
     );
   };
 
@@ -568,6 +687,7 @@ export function ChatView(props: {
             message={message}
             busy={busy}
             onEdit={message.role === "user" && message.id ? (text) => void send(text, message.id) : undefined}
+            reopenEdit={reopenEdit && reopenEdit.id === message.id ? reopenEdit : undefined}
             onRegenerate={
               index === lastAssistant && index === messages.length - 1 ? () => void regenerate() : undefined
             }
@@ -575,7 +695,14 @@ export function ChatView(props: {
         ))}
       </div>
       <ActionError error={sendError} />
+      {notice && (
+        <p className="error-text" role="alert">
+          {notice}
+        </p>
+      )}
       <Composer
+        draftKey={props.conversationId ?? "new"}
+        searchConfigured={searchConfigured}
         busy={busy}
         knowledgeBases={props.knowledgeBases}
         options={options}

@@ -4,18 +4,28 @@ import { useI18n } from "./i18n.js";
 /**
  * A table of rows under a header row of `columns`, scrolling in its own box when
  * wider than the screen (a phone) instead of widening the page. With `actions`, a last column for
- * the rows' buttons, its heading read out but not shown.
+ * the rows' buttons, its heading read out but not shown: it never wraps (a Chinese 删除 one
+ * character a line) and stays at the box's right edge while the rest scrolls, so the buttons are
+ * on the screen. `nowrap` lists the columns (by index) whose heading never wraps; their cells
+ * take the `nowrap` class.
  */
-export function DataTable(props: { columns: string[]; actions?: boolean; children: ReactNode }) {
+export function DataTable(props: {
+  columns: string[];
+  actions?: boolean;
+  nowrap?: number[];
+  children: ReactNode;
+}) {
   const { t } = useI18n();
   return (
     <div className="table-scroll">
-      <table>
+      <table className={props.actions ? "with-actions" : undefined}>
         <thead>
           <tr>
             {props.columns.map((column, index) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: the columns are fixed per table, and texts may repeat (a group named "Role")
-              <th key={index}>{column}</th>
+              <th key={index} className={props.nowrap?.includes(index) ? "nowrap" : undefined}>
+                {column}
+              </th>
             ))}
             {props.actions && (
               <th>

@@ -1,6 +1,6 @@
 import { ERROR_CODES } from "@hearth/core";
 import { describe, expect, it } from "vitest";
-import { citationLabels, pullStepText } from "./display-text.js";
+import { changelogText, citationLabels, pullStepText } from "./display-text.js";
 import { MESSAGES } from "./i18n.js";
 
 const en = MESSAGES.en;
@@ -90,5 +90,18 @@ describe("citationLabels", () => {
     expect(citationLabels(en, [{ title: "Hearth", url: "https://example.com/", snippet: "x" }])).toEqual([
       { label: "Hearth" },
     ]);
+  });
+});
+
+describe("model changelogs in the reader's language", () => {
+  it("says the registry's own sentences in Chinese, and anything else as written", () => {
+    expect(changelogText(zh, "found in the models dir")).toBe("在模型目录中发现");
+    expect(changelogText(zh, "pulled from deepseek-r1:1.5b")).toBe("拉取自 deepseek-r1:1.5b");
+    expect(changelogText(zh, "imported from the local Ollama (/home/a/.ollama)")).toBe(
+      "从本机 Ollama 导入（/home/a/.ollama）",
+    );
+    expect(changelogText(zh, "copied from qwen 1.0.0")).toBe("复制自 qwen 1.0.0");
+    expect(changelogText(en, "found in the models dir")).toBe("found in the models folder");
+    expect(changelogText(zh, "fine-tuned on our manuals")).toBe("fine-tuned on our manuals");
   });
 });

@@ -6,6 +6,21 @@ export function errorText(t: Messages, code: string | undefined, message: string
   return (code && t.errorCodes[code]) || message;
 }
 
+/**
+ * A model version's changelog in the reader's language: the model registry writes a few fixed
+ * sentences (packages/model, model-registry.ts); anything else is shown as written.
+ */
+export function changelogText(t: Messages, changelog: string): string {
+  if (changelog === "found in the models dir") return t.changelogs.found;
+  const pulled = /^pulled from (.+)$/.exec(changelog);
+  if (pulled) return fill(t.changelogs.pulled, { source: pulled[1]! });
+  const imported = /^imported from the local Ollama \((.+)\)$/.exec(changelog);
+  if (imported) return fill(t.changelogs.imported, { dir: imported[1]! });
+  const copied = /^copied from (.+) (\S+)$/.exec(changelog);
+  if (copied) return fill(t.changelogs.copied, { source: copied[1]!, version: copied[2]! });
+  return changelog;
+}
+
 /** One line of a model pull's NDJSON progress (the Ollama shape; `error` when it failed). */
 export interface PullStep {
   status?: string;

@@ -127,6 +127,21 @@ const en = {
   skipToContent: "Skip to content",
   searchProviders: "Search providers",
   testProviders: "Test providers",
+  // Conversation fixes: kept answers, expired sign-in, search not configured.
+  regenerateFailedKept: "No new answer: {reason} The previous answer is kept.",
+  regenerateStoppedKept: "Stopped: the previous answer is kept.",
+  editFailedKept:
+    "The edited message was not answered: {reason} The conversation is as it was, and your edit is back in its box.",
+  editStoppedKept: "Stopped: the conversation is as it was, and your edit is back in its box.",
+  sessionExpired: "Your session has expired. Sign in again: a message you had not sent yet is kept.",
+  searchNotConfiguredHint:
+    "Web search is off: no search engine is configured (SEARCH_NO_PROVIDERS). An administrator adds one under search.providers in hearth.yaml and checks it in Admin → Search providers.",
+  changelogs: {
+    found: "found in the models folder",
+    pulled: "pulled from {source}",
+    imported: "imported from the local Ollama ({dir})",
+    copied: "copied from {source} {version}",
+  },
   roles: { user: "User", admin: "Administrator" },
   accountStatuses: { active: "Active", pending: "Awaiting approval", disabled: "Disabled" },
   signupModes: { open: "Open to anyone", approval: "An administrator approves", closed: "Closed" },
@@ -247,6 +262,8 @@ const en = {
   groundingWarnings: {
     "knowledge-unavailable": "Some of the chosen knowledge bases could not be searched for this answer.",
     "search-unavailable": "Web search failed for this answer; it was written without web results.",
+    "search-not-configured":
+      "No web search engine is configured (SEARCH_NO_PROVIDERS): this answer was written without web results.",
   } as Record<string, string>,
   chunks: "Chunks",
   documentStatuses: {
@@ -433,6 +450,20 @@ const zhCN: Messages = {
   skipToContent: "跳到正文",
   searchProviders: "搜索引擎",
   testProviders: "测试搜索引擎",
+  // Conversation fixes: kept answers, expired sign-in, search not configured.
+  regenerateFailedKept: "未能生成新回答：{reason}已保留之前的回答。",
+  regenerateStoppedKept: "已停止，已保留之前的回答。",
+  editFailedKept: "修改后的消息未能得到回答：{reason}对话保持原样，你的修改已放回编辑框。",
+  editStoppedKept: "已停止，对话保持原样，你的修改已放回编辑框。",
+  sessionExpired: "登录已过期，请重新登录；尚未发送的消息已为你保留。",
+  searchNotConfiguredHint:
+    "联网搜索不可用：没有配置任何搜索引擎（SEARCH_NO_PROVIDERS）。管理员可在 hearth.yaml 的 search.providers 中添加，并在“管理 → 搜索引擎”中测试。",
+  changelogs: {
+    found: "在模型目录中发现",
+    pulled: "拉取自 {source}",
+    imported: "从本机 Ollama 导入（{dir}）",
+    copied: "复制自 {source} {version}",
+  },
   roles: { user: "普通用户", admin: "管理员" },
   accountStatuses: { active: "正常", pending: "待审批", disabled: "已停用" },
   signupModes: { open: "开放注册", approval: "需管理员审批", closed: "关闭注册" },
@@ -547,6 +578,7 @@ const zhCN: Messages = {
   groundingWarnings: {
     "knowledge-unavailable": "所选知识库中有的未能检索，本回答未用到其内容。",
     "search-unavailable": "联网搜索失败，本回答未使用网页结果。",
+    "search-not-configured": "没有配置联网搜索引擎（SEARCH_NO_PROVIDERS），本回答未使用网页结果。",
   },
   chunks: "分块数",
   documentStatuses: {

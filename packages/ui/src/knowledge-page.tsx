@@ -352,7 +352,7 @@ export function KnowledgePage() {
           )}
           {notice && <output>{notice}</output>}
           <h4>{t.documents}</h4>
-          <DataTable columns={[t.name, t.status, t.chunks]} actions>
+          <DataTable columns={[t.name, t.status, t.chunks]} nowrap={[1, 2]} actions>
             {documents.map((document) => (
               <tr key={document.id} data-status={document.status}>
                 <td>
@@ -365,7 +365,7 @@ export function KnowledgePage() {
                   </a>
                 </td>
                 <td>
-                  {t.documentStatuses[document.status]}
+                  <span className="nowrap">{t.documentStatuses[document.status]}</span>
                   {document.error && (
                     <span className="error-text" title={document.error.message}>
                       {" "}
@@ -373,7 +373,7 @@ export function KnowledgePage() {
                     </span>
                   )}
                 </td>
-                <td>{document.status === "indexed" ? document.chunkCount : ""}</td>
+                <td className="nowrap">{document.status === "indexed" ? document.chunkCount : ""}</td>
                 <td>
                   {base.permission !== "read" && (
                     <button

@@ -10,6 +10,7 @@ import { type Access, registerAccessControl, requireAccessDeclarations } from ".
 import { registerChatRoutes } from "./chat/chat-routes.js";
 import { ContentFilter } from "./chat/content-filter.js";
 import { RunningTurns } from "./chat/running-turns.js";
+import { registerSearchStatusRoute, SearchAvailability } from "./chat/search-availability.js";
 import { serveWebCluster } from "./cluster/serve-web-cluster.js";
 import { registerConversationRoutes } from "./conversations/conversation-routes.js";
 import { ConversationStore } from "./conversations/conversation-store.js";
@@ -83,6 +84,7 @@ export async function createWebService(
   const models = new ModelClient(config.services.modelUrl, token);
   const knowledge = new KnowledgeClient({ baseUrl: config.services.knowledgeUrl, token });
   const search = new SearchClient({ baseUrl: config.services.searchUrl, token });
+  const searchAvailability = new SearchAvailability(search);
   const knowledgeProxy = new ServiceProxy(config.services.knowledgeUrl, token, "knowledge");
   const settings = new SettingsStore(db, config);
   authCache.onClear(() => settings.invalidate());
@@ -114,7 +116,9 @@ export async function createWebService(
     contentFilter,
     shutdownSignal,
     turns: new RunningTurns(),
+    searchAvailability,
   };
+  registerSearchStatusRoute(app, { availability: searchAvailability });
   registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });

@@ -9,6 +9,7 @@ import type { SettingsStore } from "../settings/settings-store.js";
 import type { Admission } from "../usage/usage-meter.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
 import type { RunningTurns } from "./running-turns.js";
+import { effectiveSearch, type SearchAvailability } from "./search-availability.js";
 
 export interface ChatTurnDeps {
   models: ModelClient;
@@ -21,6 +22,8 @@ export interface ChatTurnDeps {
   shutdownSignal: AbortSignal;
   /** The turns answering now, stopped when their conversation is deleted. */
   turns: RunningTurns;
+  /** Whether a web search engine is configured (absent: search is tried whenever asked for). */
+  searchAvailability?: SearchAvailability;
 }
 
 export interface ChatTurnInput {
@@ -35,6 +38,12 @@ export interface ChatTurnInput {
   fresh?: boolean;
   /** The turn's place in the user's quota, counted at admission; the turn adds its tokens. */
   admission: Admission;
+  /**
+   * Regenerate and edit-and-resend: the stored messages from `fromSeq` up to this turn's own
+   * (from `ownFromSeq`, else its answer) are what it replaces. They go only once the new answer is
+   * complete; a new answer that fails or is stopped is removed instead, and they stay as they were.
+   */
+  replaces?: { fromSeq: number; ownFromSeq?: number };
 }
 
 /**
@@ -70,7 +79,7 @@ export async function runChatTurn(
   let reasoning = "";
   let citations: Citation[] = [];
   let status: "done" | "interrupted" | "error" = "interrupted";
-  let error: string | null = null;
+  let error: { code: string; message: string } | null = null;
   let usage = { promptTokens: 0, completionTokens: 0 };
   /** The estimated tokens of the prompt sent, to compare with what the model reports. */
   let estimatedPrompt = 0;
@@ -78,12 +87,13 @@ export async function runChatTurn(
 
   try {
     const last = input.history[input.history.length - 1];
+    const searching = await effectiveSearch(deps.searchAvailability, input.search);
     const grounding = await groundTurn(
       {
         query: last?.content ?? "",
         model: input.model,
         knowledgeBaseIds: input.knowledgeBaseIds,
-        search: input.search,
+        search: searching.search,
         signal: upstream.signal,
       },
       { knowledge: deps.knowledge, search: deps.search, model: deps.models },
@@ -104,7 +114,8 @@ export async function runChatTurn(
     if (citations.length > 0 || grounding.searchQueries.length > 0) {
       await stream.send({ type: "sources", citations, searchQueries: grounding.searchQueries });
     }
-    for (const warning of grounding.warnings) await stream.send({ type: "warning", code: warning });
+    for (const warning of [...searching.warnings, ...grounding.warnings])
+      await stream.send({ type: "warning", code: warning });
     const messages = prompt.messages;
     estimatedPrompt = prompt.estimatedTokens;
     const parts = await deps.models.streamChat({
@@ -131,7 +142,7 @@ export async function runChatTurn(
       // Nothing answered, by the service's fault (the model service down or too busy): not counted.
       if (!content && !reasoning) await input.admission.failed(failure.status);
       status = content ? "interrupted" : "error";
-      error = failure.message;
+      error = { code: failure.code, message: failure.message };
       await stream.send({ type: "error", code: failure.code, message: failure.message });
     }
   } finally {
@@ -150,8 +161,15 @@ export async function runChatTurn(
       reasoning: reasoning + (maskers?.reasoning.flush() ?? ""),
       status,
       citations,
-      error,
+      error: error?.message ?? null,
+      errorCode: error?.code ?? null,
     });
+    if (input.replaces) {
+      const own = input.replaces.ownFromSeq ?? assistant.seq;
+      if (status === "done")
+        await deps.conversations.truncateFrom(input.conversationId, input.replaces.fromSeq, own);
+      else await deps.conversations.truncateFrom(input.conversationId, own);
+    }
     await input.admission.settle(
       usageOrEstimate(
         usage,

@@ -131,10 +131,9 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       throw new HearthError("MESSAGE_NOT_FOUND", "No such user message in this conversation");
     // Counted before anything is stored: QUOTA_EXCEEDED leaves the conversation as it was.
     await deps.usage.metered(user, { model: body.model }, async (admission) => {
-      if (edited) {
-        await store.truncateFrom(id, edited.seq);
-        history = history.filter((m) => m.seq < edited.seq);
-      }
+      // The edited message and what followed it stay until the new answer is complete: a failed
+      // or stopped one leaves the conversation as it was (runChatTurn's `replaces`).
+      if (edited) history = history.filter((m) => m.seq < edited.seq);
       const message = await store.append(id, {
         role: "user",
         content: body.content,
@@ -152,6 +151,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         knowledgeBaseIds: body.knowledgeBaseIds,
         search: body.search,
         admission,
+        ...(edited ? { replaces: { fromSeq: edited.seq, ownFromSeq: message.seq } } : {}),
       });
     });
   });
@@ -167,9 +167,12 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     if (lastUser === -1) throw new HearthError("MESSAGE_NOT_FOUND", "There is no message to answer again");
     const kept = history.slice(0, lastUser + 1);
     const next = history[lastUser + 1];
+    // An answer worth keeping stays until the new one is complete (a failed or stopped
+    // regeneration leaves it as it was); a failed one with nothing in it goes at once.
+    const keepable = history.slice(lastUser + 1).some((m) => m.content !== "" && m.status !== "error");
     // Counted before anything is stored: QUOTA_EXCEEDED leaves the conversation as it was.
     await deps.usage.metered(user, { model: body.model }, async (admission) => {
-      if (next) await store.truncateFrom(id, next.seq);
+      if (next && !keepable) await store.truncateFrom(id, next.seq);
       await answer(reply, {
         user,
         conversationId: id,
@@ -179,6 +182,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         search: body.search,
         fresh: true,
         admission,
+        ...(next && keepable ? { replaces: { fromSeq: next.seq } } : {}),
       });
     });
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { HearthError } from "@hearth/core";
+import { sql } from "kysely";
 import type { MessagesTable } from "../storage/database-schema.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import { foldForSearch, searchCopy } from "./search-fold.js";
@@ -22,6 +23,8 @@ export interface StoredMessage {
   model: string | null;
   citations: Citation[];
   error: string | null;
+  /** The error's stable code, so a reader sees it in their language (null for older failures). */
+  errorCode: string | null;
   createdAt: string;
 }
 
@@ -36,8 +39,17 @@ function toMessage(row: MessagesTable): StoredMessage {
     model: row.model,
     citations: row.citations ? (JSON.parse(row.citations) as Citation[]) : [],
     error: row.error,
+    errorCode: row.error_code ?? null,
     createdAt: row.created_at,
   };
+}
+
+/** The escape character of conversation search's LIKE patterns (the same on SQLite and PostgreSQL). */
+const LIKE_ESCAPE = "\\";
+
+/** Text matched literally inside a LIKE pattern: its wildcards and the escape character escaped. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `${LIKE_ESCAPE}${c}`);
 }
 
 /** Conversations and their messages, always scoped to their owner: another user's id is a 404. */
@@ -105,23 +117,20 @@ export class ConversationStore {
       );
     const text = options.query?.trim();
     if (text) {
-      // % and _ in the query act as wildcards: a broader match, never a missed one. Both sides
-      // are folded alike: the query here, the text by its stored folded copy or else lower().
-      const pattern = `%${foldForSearch(text)}%`;
+      // The query is matched as written: its % and _ (and the escape character) are escaped, so
+      // "%" finds the conversations that hold a percent sign, not every one. Both sides are folded
+      // alike: the query here, the text by its stored folded copy or else lower().
+      const pattern = `%${escapeLike(foldForSearch(text))}%`;
       select = select.where((eb) =>
         eb.or([
-          eb(eb.fn.coalesce("title_folded", eb.fn("lower", ["title"])), "like", eb.val(pattern)),
+          sql<boolean>`coalesce(conversations.title_folded, lower(conversations.title)) like ${pattern} escape ${LIKE_ESCAPE}`,
           eb.exists(
             eb
               .selectFrom("messages")
               .select("messages.id")
               .whereRef("messages.conversation_id", "=", "conversations.id")
-              .where((inner) =>
-                inner(
-                  inner.fn.coalesce("messages.content_folded", inner.fn("lower", ["messages.content"])),
-                  "like",
-                  pattern,
-                ),
+              .where(
+                sql<boolean>`coalesce(messages.content_folded, lower(messages.content)) like ${pattern} escape ${LIKE_ESCAPE}`,
               ),
           ),
         ]),
@@ -199,6 +208,7 @@ export class ConversationStore {
         model: message.model,
         citations: message.citations?.length ? JSON.stringify(message.citations) : null,
         error: null,
+        error_code: null,
         created_at: now,
       };
       await trx.insertInto("messages").values(row).execute();
@@ -219,6 +229,7 @@ export class ConversationStore {
       status: MessagesTable["status"];
       citations?: Citation[];
       error?: string | null;
+      errorCode?: string | null;
     },
   ) {
     await this.db
@@ -230,18 +241,23 @@ export class ConversationStore {
         status: update.status,
         citations: update.citations?.length ? JSON.stringify(update.citations) : null,
         error: update.error ?? null,
+        error_code: update.errorCode ?? null,
       })
       .where("id", "=", id)
       .execute();
   }
 
-  /** Removes the messages from `seq` on (edit and resend, regenerate). */
-  async truncateFrom(conversationId: string, seq: number) {
-    await this.db
+  /**
+   * Removes the messages from `seq` on (edit and resend, regenerate), or only those before
+   * `beforeSeq` when it is given (the answer a completed regeneration replaces).
+   */
+  async truncateFrom(conversationId: string, seq: number, beforeSeq?: number) {
+    let remove = this.db
       .deleteFrom("messages")
       .where("conversation_id", "=", conversationId)
-      .where("seq", ">=", seq)
-      .execute();
+      .where("seq", ">=", seq);
+    if (beforeSeq !== undefined) remove = remove.where("seq", "<", beforeSeq);
+    await remove.execute();
   }
 }
 

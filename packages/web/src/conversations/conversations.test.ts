@@ -214,6 +214,40 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect(await search("über")).toEqual([]);
   });
 
+  it("searches for %, _ and \\ as the characters they are, not as wildcards", async () => {
+    const searcher = await signUp(web.app, `wild-${dialect}`);
+    const titled = async (title: string) =>
+      (
+        (
+          await web.app.inject({
+            method: "POST",
+            url: "/api/conversations",
+            headers: searcher.headers,
+            payload: { title },
+          })
+        ).json() as { id: string }
+      ).id;
+    const percent = await titled("100% sure");
+    const underscore = await titled("snake_case names");
+    const backslash = await titled("C:\\temp path");
+    await titled("plain words");
+    const search = async (q: string) =>
+      (
+        (
+          await web.app.inject({
+            url: `/api/conversations?q=${encodeURIComponent(q)}`,
+            headers: searcher.headers,
+          })
+        ).json() as { conversations: Array<{ id: string }> }
+      ).conversations.map((c) => c.id);
+    expect(await search("%")).toEqual([percent]);
+    expect(await search("_")).toEqual([underscore]);
+    expect(await search("\\")).toEqual([backslash]);
+    expect(await search("0% s")).toEqual([percent]);
+    expect(await search("e_c")).toEqual([underscore]);
+    expect(await search("s_r")).toEqual([]);
+  });
+
   it("edits and resends a message, dropping what followed; regenerates the last answer", async () => {
     const { id } = await create(alice);
     await send(alice, id, { content: "one" });
@@ -234,6 +268,74 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect(regenerated.status).toBe(200);
     await regenerated.text();
     expect((await get(alice, id)).messages).toHaveLength(2);
+  });
+
+  it("keeps the previous answer when a regeneration or an edit fails, and replaces it when one completes", async () => {
+    const { id } = await create(alice);
+    await send(alice, id, { content: "keep me" });
+    const good = (await get(alice, id)).messages;
+    expect(good.map((m) => m.status)).toEqual(["done", "done"]);
+    const regenerate = async () => {
+      const response = await fetch(`${url}/api/conversations/${id}/regenerate`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...alice.headers },
+        body: JSON.stringify({ model: "tiny-story" }),
+      });
+      return parseSse(await response.text());
+    };
+    const contents = async () => (await get(alice, id)).messages.map((m) => [m.role, m.content, m.status]);
+    const before = await contents();
+    // The model fails before answering (a model the service does not know: 404 upstream) ...
+    model.options.models = ["another"];
+    try {
+      expect((await regenerate()).at(-1)).toMatchObject({ type: "error" });
+      expect(await contents()).toEqual(before);
+      // ... or mid-answer.
+      model.options.models = ["tiny-story"];
+      model.options.failAfterWords = 2;
+      expect((await regenerate()).at(-1)).toMatchObject({ type: "error" });
+      expect(await contents()).toEqual(before);
+      // An edit that fails leaves the message it edits, and its answer, as they were.
+      const edited = await send(alice, id, { content: "changed", editMessageId: good[0]!.id });
+      expect(edited.parts.at(-1)).toMatchObject({ type: "error" });
+      expect(await contents()).toEqual(before);
+    } finally {
+      model.options.models = ["tiny-story"];
+      model.options.failAfterWords = undefined;
+    }
+    // One that completes replaces the answer; an edit that completes replaces the branch.
+    model.options.words = ["Fresh", " words."];
+    try {
+      await regenerate();
+      expect(await contents()).toEqual([
+        ["user", "keep me", "done"],
+        ["assistant", "Fresh words. You said: keep me", "done"],
+      ]);
+    } finally {
+      model.options.words = undefined;
+    }
+    await send(alice, id, { content: "changed", editMessageId: good[0]!.id });
+    expect(await contents()).toEqual([
+      ["user", "changed", "done"],
+      ["assistant", "Hello from the model. You said: changed", "done"],
+    ]);
+  });
+
+  it("stores a failed answer's error code with its text, so it reads the same after a reload", async () => {
+    const { id } = await create(alice);
+    model.options.models = ["another"];
+    try {
+      const { parts } = await send(alice, id, { content: "fail before answering" });
+      const failure = parts.at(-1) as { type: string; code: string; message: string };
+      expect(failure).toMatchObject({ type: "error", code: expect.stringMatching(/^[A-Z_]+$/) });
+      const stored = (await get(alice, id)).messages[1] as unknown as Record<string, unknown>;
+      expect(stored).toMatchObject({ status: "error", error: failure.message, errorCode: failure.code });
+    } finally {
+      model.options.models = ["tiny-story"];
+    }
+    // An answer that did not fail has no code.
+    await send(alice, id, { content: "fine now" });
+    expect((await get(alice, id)).messages.at(-1)).toMatchObject({ status: "done", errorCode: null });
   });
 
   it("keeps a partial answer, marked interrupted, when the client goes away", async () => {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
 import { assertMessageLengths, type ChatTurnDeps, usageOrEstimate } from "../chat/chat-turn.js";
 import { maskStep, type OutputMaskers } from "../chat/content-filter.js";
+import { effectiveSearch } from "../chat/search-availability.js";
 import { groundTurn } from "../grounding/grounding.js";
 import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
@@ -102,8 +103,9 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
 
     /** Grounds and answers, streamed or not; settles the admission with the tokens it reports. */
     async function answer(admission: Admission) {
+      const searching = await effectiveSearch(deps.searchAvailability, search);
       const grounding = await groundTurn(
-        { query: question, model: body.model, knowledgeBaseIds, search },
+        { query: question, model: body.model, knowledgeBaseIds, search: searching.search },
         { knowledge: deps.knowledge, search: deps.search, model: deps.models },
       );
       // Sized to the model's context: the room max_tokens asks for, the sources that fit, then the
@@ -121,6 +123,12 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         scale: deps.models.windows.scale(body.model),
       });
       const { messages, citations } = prompt;
+      // What the answer is not grounded in, and why (docs/api.md): beside the citations.
+      const warnings = [...searching.warnings, ...grounding.warnings];
+      const hearth =
+        citations.length > 0 || warnings.length > 0
+          ? { citations, ...(warnings.length > 0 ? { warnings } : {}) }
+          : undefined;
       const stream = body.stream === true;
       const upstreamBody = {
         ...forwarded,
@@ -186,7 +194,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         if (cache !== undefined) reply.header("x-hearth-cache", cache);
         return reply.type("application/json").send({
           ...answer,
-          ...(citations.length ? { hearth: { citations } } : {}),
+          ...(hearth ? { hearth } : {}),
         });
       }
 
@@ -198,9 +206,9 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         cache !== undefined ? { ...STREAM_HEADERS, "x-hearth-cache": cache } : STREAM_HEADERS,
       );
       const forget = abortOnShutdown(deps.shutdownSignal, call);
-      if (citations.length > 0) {
+      if (hearth) {
         raw.write(
-          `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth: { citations } })}\n\n`,
+          `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth })}\n\n`,
         );
       }
       const tail = new TailBytes(1024);

@@ -91,6 +91,8 @@ export interface MessagesTable {
   /** JSON: the sources the answer cites ([{n, kind, title, url, ...}]). */
   citations: string | null;
   error: string | null;
+  /** The error's stable code (docs/errors.md), null before 0006-message-error-code or without one. */
+  error_code: string | null;
   created_at: string;
 }
 

@@ -221,6 +221,13 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           );
       },
     },
+    "0006-message-error-code": {
+      // A failed answer keeps its error's stable code beside the text, so the UI says it in the
+      // reader's language after a reload too; earlier failures have only their text (code null).
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("messages").addColumn("error_code", "text").execute();
+      },
+    },
   };
 }
 

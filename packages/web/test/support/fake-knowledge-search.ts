@@ -22,6 +22,11 @@ export interface FakeKnowledge {
   searches: string[];
   /** When set, `/v1/search` answers as the real service does when every provider failed. */
   failSearch: boolean;
+  /**
+   * When set, the search service has no provider configured, as the real one answers then:
+   * `/v1/providers` lists none and `/v1/search` is 503 SEARCH_NO_PROVIDERS.
+   */
+  noProviders: boolean;
   /** The JSON bodies the knowledge-base routes were sent, in order (what the web service forwards). */
   knowledgeBaseBodies: Array<{ method: string; path: string; body: Record<string, unknown> }>;
   /** When cleared, document files come without the real service's sandbox headers. */
@@ -90,6 +95,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     queries: [],
     searches: [],
     failSearch: false,
+    noProviders: false,
     knowledgeBaseBodies: [],
     sandboxHeaders: true,
     holdIngestion: false,
@@ -105,9 +111,18 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     const url = new URL(request.url ?? "/", "http://x");
     const parts = url.pathname.split("/").filter(Boolean);
     const raw = await body(request);
+    if (request.method === "GET" && url.pathname === "/v1/providers") {
+      return send(response, 200, {
+        providers: state.noProviders ? [] : [{ id: "fake", type: "searxng", enabled: true }],
+      });
+    }
     if (request.method === "POST" && url.pathname === "/v1/search") {
       const { query } = JSON.parse(raw.toString()) as { query: string };
       state.searches.push(query);
+      if (state.noProviders)
+        return send(response, 503, {
+          error: { code: "SEARCH_NO_PROVIDERS", message: "No search provider is configured" },
+        });
       if (state.failSearch)
         return send(response, 502, {
           error: {

@@ -1,0 +1,118 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Locator } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type FakeKnowledge,
+  startFakeKnowledgeAndSearch,
+} from "../../packages/web/test/support/fake-knowledge-search.js";
+import {
+  type FakeModelService,
+  startFakeModelService,
+} from "../../packages/web/test/support/fake-model-service.js";
+import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
+import {
+  type Browser,
+  ensureUiBuilt,
+  hasChromium,
+  launchBrowser,
+  screenshot,
+  signUpInUi,
+} from "../support/browser.js";
+
+/** How many lines an element's text takes on the screen. */
+const lines = (locator: Locator) =>
+  locator.evaluate((element) => {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+  });
+
+/**
+ * The knowledge and admin tables in Chinese, on a desktop and at a phone's 390 px: short words and
+ * numbers (删除, 分块数, an audit action) stay on one line, and a row's buttons stay on the screen;
+ * and the chat's web search choice, off with the reason when no search engine is configured.
+ */
+describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
+  let model: FakeModelService;
+  let services: FakeKnowledge;
+  let web: WebHarness;
+  let url: string;
+  let zh: Browser;
+
+  beforeAll(async () => {
+    ensureUiBuilt();
+    model = await startFakeModelService({ models: ["stories260K:latest"] });
+    services = await startFakeKnowledgeAndSearch();
+    // No web search engine is configured (the search service answers as the real one then).
+    services.noProviders = true;
+    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    zh = await launchBrowser({ locale: "zh-CN" });
+    await signUpInUi(zh.page, url, "root");
+  });
+  afterAll(async () => {
+    await zh?.close();
+    await web?.close();
+    await services?.close();
+    await model?.close();
+  });
+
+  it("keeps 删除 and 分块数 on one line in the document table, and the button on a phone's screen", async () => {
+    const { page } = zh;
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole("link", { name: "知识库" }).click();
+    await page.getByLabel("新建知识库").fill("手册");
+    await page.getByRole("button", { name: "创建" }).click();
+    await page.getByRole("heading", { name: "手册" }).waitFor();
+    const folder = mkdtempSync(join(tmpdir(), "hearth-upload-"));
+    const file = join(folder, "zh-procuratorate-admin-litigation-supervision-rules-2016-with-a-long-name.md");
+    writeFileSync(file, "检察机关行政诉讼监督规则");
+    await page.locator('input[type="file"]').setInputFiles(file);
+    const remove = page.getByRole("button", { name: /^删除: zh-procuratorate/ });
+    await remove.waitFor();
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 800 });
+      expect(await lines(remove), `删除 at ${width}`).toBe(1);
+      expect(await lines(page.getByRole("columnheader", { name: "分块数" })), `分块数 at ${width}`).toBe(1);
+      const box = (await remove.boundingBox())!;
+      expect(box.x + box.width, `删除 on the screen at ${width}`).toBeLessThanOrEqual(width);
+      await screenshot(page, `zh-layout-knowledge-${width}`);
+    }
+  });
+
+  it("keeps an audit action on one line, and a model's Delete on a phone's screen", async () => {
+    const { page } = zh;
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 800 });
+      await page.getByRole("link", { name: "管理" }).click();
+      await page.getByRole("tab", { name: "审计日志" }).click();
+      const action = page.locator('tr[data-action="user.signup"] td').nth(2);
+      await action.waitFor();
+      expect(await lines(action), `审计操作 at ${width}`).toBe(1);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+      await screenshot(page, `zh-layout-audit-${width}`);
+      await page.getByRole("tab", { name: "模型" }).click();
+      const remove = page.getByRole("button", { name: "删除: stories260K:latest" });
+      await remove.waitFor();
+      expect(await lines(remove)).toBe(1);
+      const box = (await remove.boundingBox())!;
+      expect(box.x + box.width, `模型的删除 on the screen at ${width}`).toBeLessThanOrEqual(width);
+      await screenshot(page, `zh-layout-models-${width}`);
+    }
+  });
+
+  it("turns the web search choice off, saying why, when no search engine is configured", async () => {
+    const { page } = zh;
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole("link", { name: "聊天" }).click();
+    const choice = page.getByLabel("联网搜索", { exact: false });
+    await expect.poll(() => choice.isDisabled()).toBe(true);
+    expect(await choice.inputValue()).toBe("off");
+    const hint = page.locator("#search-not-configured");
+    expect(await hint.textContent()).toContain("没有配置任何搜索引擎（SEARCH_NO_PROVIDERS）");
+    expect(await choice.getAttribute("aria-describedby")).toBe("search-not-configured");
+    await screenshot(page, "zh-layout-search-not-configured");
+  });
+});
