@@ -1,5 +1,8 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadConfig } from "@hearth/core";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { repoRoot } from "../support/shared-data.js";
@@ -71,6 +74,23 @@ const bytes = (value: string | number | undefined) => {
 
 const HEARTH = ["model", "search", "knowledge", "web"];
 
+/** The runtime stage's `ENV` of deploy/Dockerfile: what every container starts with. */
+function imageEnvironment(): Record<string, string> {
+  const dockerfile = readFileSync(join(repoRoot, "deploy/Dockerfile"), "utf8").replace(/\\\n/g, " ");
+  const runtime = dockerfile.slice(dockerfile.indexOf("AS runtime"));
+  const environment: Record<string, string> = {};
+  for (const line of runtime.split("\n").filter((entry) => entry.startsWith("ENV "))) {
+    for (const [, name, value] of line.slice(4).matchAll(/([A-Z_][A-Z0-9_]*)=(\S*)/g))
+      environment[name!] = value!;
+  }
+  return environment;
+}
+
+/** What the container's `hearth serve` sees: the image's ENV, then the service's environment. */
+function containerEnvironment(service: ComposeService): Record<string, string> {
+  return { ...imageEnvironment(), ...service.environment };
+}
+
 describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () => {
   it.each([
     ["8c-32g.env", 8, 32],
@@ -124,6 +144,37 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
     expect(services.redis!.image).toMatch(/^redis:/);
     for (const name of ["ollama", "postgres", "redis"]) expect(services[name]!.ports, name).toBeUndefined();
   });
+
+  it.each([
+    ["8c-32g.env", []],
+    ["16c-64g.env", []],
+    ["8c-32g.env", ["scale-out"]],
+    ["16c-64g.env", ["ollama"]],
+  ])(
+    "gives every Hearth service (%s, profiles %j) an environment its configuration loads from, without warnings",
+    (sizing, profiles) => {
+      // The quick start of docs/deployment.md: only the token (and the passwords a profile needs).
+      const { services } = config(sizing, profiles, {
+        HEARTH_SERVICE_TOKEN: "0123456789abcdef0123",
+        HEARTH_POSTGRES_PASSWORD: "pg-secret",
+        HEARTH_REDIS_PASSWORD: "redis-secret",
+      });
+      for (const name of HEARTH) {
+        const warnings: string[] = [];
+        const environment = containerEnvironment(services[name]!);
+        expect(
+          () =>
+            loadConfig({
+              env: environment,
+              cwd: mkdtempSync(join(tmpdir(), "hearth-compose-")),
+              onWarning: (message) => warnings.push(message),
+            }),
+          name,
+        ).not.toThrow();
+        expect(warnings, name).toEqual([]);
+      }
+    },
+  );
 
   it("refuses to start without a service token", () => {
     expect(() => config("8c-32g.env", [], {})).toThrow(/HEARTH_SERVICE_TOKEN/);

@@ -11,6 +11,8 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** Values that win over the file and the environment (tests, `hearth serve --port`). */
   overrides?: ConfigInput;
+  /** Where a warning about the configuration goes (default: stderr, `hearth: warning: ...`). */
+  onWarning?: (message: string) => void;
 }
 
 type Tree = Record<string, unknown>;
@@ -25,13 +27,16 @@ export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
   const cwd = options.cwd ?? process.cwd();
   const configFile = findConfigFile(env, cwd);
   const tree: Tree = configFile ? readConfigFile(configFile) : {};
+  const warn = options.onWarning ?? ((message: string) => console.warn(`hearth: warning: ${message}`));
   const fromEnvironment = new Map<string, EnvironmentBinding>();
   for (const binding of ENVIRONMENT) {
     const raw = env[binding.env];
+    if (raw !== undefined && binding.env === "HEARTH_SERVICE_TOKEN") checkServiceToken(raw);
     if (raw === undefined || raw === "") continue;
     setPath(tree, binding.key, coerce(binding, raw));
     fromEnvironment.set(binding.key, binding);
   }
+  dropWebhookWithoutUrl(tree, fromEnvironment, warn);
   if (options.overrides) mergeInto(tree, options.overrides as Tree);
 
   const parsed = configSchema.safeParse(tree);
@@ -50,6 +55,53 @@ function findConfigFile(env: NodeJS.ProcessEnv, cwd: string): string | undefined
   }
   const implicit = join(cwd, "hearth.yaml");
   return existsSync(implicit) ? implicit : undefined;
+}
+
+/**
+ * An empty variable otherwise counts as unset, but an empty HEARTH_SERVICE_TOKEN is almost always
+ * a secret that did not arrive (an example file copied unedited, a missing Secret key): treating it
+ * as unset would silently switch service authentication off. Never echoes the value.
+ */
+function checkServiceToken(raw: string): void {
+  const fix = "set at least 16 random characters (openssl rand -hex 24), or unset the variable";
+  if (raw.trim() === "") {
+    throw new HearthError(
+      "CONFIG_INVALID",
+      `HEARTH_SERVICE_TOKEN (services.token) is set but empty, which would switch service authentication off: ${fix}`,
+      { details: { key: "services.token", env: "HEARTH_SERVICE_TOKEN" } },
+    );
+  }
+  if (/CHANGE-?ME/i.test(raw)) {
+    throw new HearthError(
+      "CONFIG_INVALID",
+      `HEARTH_SERVICE_TOKEN (services.token) still holds the example file's placeholder: ${fix}`,
+      { details: { key: "services.token", env: "HEARTH_SERVICE_TOKEN" } },
+    );
+  }
+}
+
+/**
+ * HEARTH_ALERT_WEBHOOK_KIND (or _SECRET) without HEARTH_ALERT_WEBHOOK_URL means "no webhook
+ * configured" (a compose file passing its default kind through): drop it with a warning instead of
+ * refusing to start. A webhook written in the configuration file without a URL is still an error.
+ */
+function dropWebhookWithoutUrl(
+  tree: Tree,
+  fromEnvironment: Map<string, EnvironmentBinding>,
+  warn: (message: string) => void,
+): void {
+  const alerts = tree.alerts;
+  if (!isPlainObject(alerts) || !isPlainObject(alerts.webhook)) return;
+  const webhook = alerts.webhook;
+  if (webhook.url !== undefined) return;
+  const fields = Object.keys(webhook);
+  if (!fields.every((field) => fromEnvironment.has(`alerts.webhook.${field}`))) return;
+  const names = fields.map((field) => fromEnvironment.get(`alerts.webhook.${field}`)!.env);
+  for (const field of fields) fromEnvironment.delete(`alerts.webhook.${field}`);
+  delete alerts.webhook;
+  warn(
+    `${names.join(" and ")} ${names.length > 1 ? "are" : "is"} set but HEARTH_ALERT_WEBHOOK_URL is not: no alert webhook is configured`,
+  );
 }
 
 function readConfigFile(path: string): Tree {
