@@ -93,18 +93,70 @@ function containerEnvironment(service: ComposeService): Record<string, string> {
 
 describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () => {
   it.each([
-    ["8c-32g.env", 8, 32],
-    ["16c-64g.env", 16, 64],
-  ])("fits the %s target (%i cores, %i GB) with room for the host", (sizing, cores, gigabytes) => {
-    const { services } = config(sizing);
-    expect(Object.keys(services).sort()).toEqual(["knowledge", "model", "nginx", "search", "web"]);
-    const totalCpus = Object.values(services).reduce((sum, service) => sum + Number(service.cpus), 0);
-    const totalMemory = Object.values(services).reduce((sum, service) => sum + bytes(service.mem_limit), 0);
-    expect(totalCpus).toBeLessThanOrEqual(cores);
-    expect(totalMemory).toBeLessThanOrEqual(gigabytes * 1024 ** 3 * 0.9);
-    // The model gets the lion's share, and llama.cpp threads match its CPUs.
-    expect(Number(services.model!.cpus)).toBeGreaterThanOrEqual(cores / 2);
-    expect(Number(services.model!.environment!.HEARTH_THREADS)).toBe(Number(services.model!.cpus));
+    ["8c-32g.env", 8, 32, []],
+    ["16c-64g.env", 16, 64, []],
+    ["8c-32g-scale-out.env", 8, 32, ["scale-out"]],
+    ["16c-64g-scale-out.env", 16, 64, ["scale-out"]],
+  ])(
+    "fits the %s target (%i cores, %i GB, profiles %j) with room for the host, as its comment says",
+    (sizing, cores, gigabytes, profiles) => {
+      const { services } = config(sizing, profiles, {
+        HEARTH_SERVICE_TOKEN: "0123456789abcdef0123",
+        HEARTH_POSTGRES_PASSWORD: "pg-secret",
+        HEARTH_REDIS_PASSWORD: "redis-secret",
+      });
+      expect(Object.keys(services).sort()).toEqual(
+        [
+          "knowledge",
+          "model",
+          "nginx",
+          "search",
+          "web",
+          ...(profiles.length ? ["postgres", "redis"] : []),
+        ].sort(),
+      );
+      const totalCpus = Object.values(services).reduce((sum, service) => sum + Number(service.cpus), 0);
+      const totalMemory = Object.values(services).reduce((sum, service) => sum + bytes(service.mem_limit), 0);
+      // docs/deployment.md: at least half a core and 10% of memory are left to the host.
+      expect(totalCpus).toBeLessThanOrEqual(cores - 0.5);
+      expect(totalMemory).toBeLessThanOrEqual(gigabytes * 1024 ** 3 * 0.9);
+      // The file's own comment gives the sums.
+      const comment = readFileSync(join(repoRoot, "deploy/sizing", sizing), "utf8");
+      const stated = /Sum of limits: ([\d.]+) cores of (\d+)[^]*?([\d.]+) GB of (\d+)/.exec(comment)!;
+      expect(stated, "the comment states the sums").not.toBeNull();
+      expect(Number(stated[1])).toBe(totalCpus);
+      expect(Number(stated[3]) * 1024 ** 3).toBe(totalMemory);
+      // The model gets the lion's share, and llama.cpp threads match its CPUs.
+      expect(Number(services.model!.cpus)).toBeGreaterThanOrEqual(cores / 2);
+      expect(Number(services.model!.environment!.HEARTH_THREADS)).toBe(Number(services.model!.cpus));
+    },
+  );
+
+  it("wires --profile scale-out into the services when its URLs are set, and keeps SQLite when they are not", () => {
+    const base = {
+      HEARTH_SERVICE_TOKEN: "0123456789abcdef0123",
+      HEARTH_POSTGRES_PASSWORD: "pg-secret",
+      HEARTH_REDIS_PASSWORD: "redis-secret",
+    };
+    const load = (service: ComposeService) =>
+      loadConfig({ env: containerEnvironment(service), cwd: mkdtempSync(join(tmpdir(), "hearth-compose-")) });
+    const plain = config("8c-32g-scale-out.env", ["scale-out"], base).services;
+    expect(load(plain.web!).web.databaseUrl).toBeUndefined();
+    expect(load(plain.search!).search.redis).toBeUndefined();
+    expect(load(plain.knowledge!).knowledge.indexBackend).toBe("sqlite");
+
+    const { services } = config("8c-32g-scale-out.env", ["scale-out"], {
+      ...base,
+      HEARTH_DATABASE_URL: "postgres://hearth:pg-secret@postgres:5432/hearth",
+      HEARTH_SEARCH_REDIS_URL: "redis://:redis-secret@redis:6379",
+      HEARTH_KNOWLEDGE_INDEX: "postgres",
+      HEARTH_KNOWLEDGE_POSTGRES_URL: "postgres://hearth:pg-secret@postgres:5432/hearth",
+    });
+    expect(load(services.web!).web.databaseUrl).toBe("postgres://hearth:pg-secret@postgres:5432/hearth");
+    expect(load(services.search!).search.redis?.url).toBe("redis://:redis-secret@redis:6379");
+    const knowledge = load(services.knowledge!).knowledge;
+    expect(knowledge.indexBackend).toBe("postgres");
+    expect(knowledge.indexPostgresUrl).toBe("postgres://hearth:pg-secret@postgres:5432/hearth");
   });
 
   it("publishes nginx only, on an internal network, with the services locked down", () => {
