@@ -122,7 +122,7 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
       expect(totalMemory).toBeLessThanOrEqual(gigabytes * 1024 ** 3 * 0.9);
       // The file's own comment gives the sums.
       const comment = readFileSync(join(repoRoot, "deploy/sizing", sizing), "utf8");
-      const stated = /Sum of limits: ([\d.]+) cores of (\d+)[^]*?([\d.]+) GB of (\d+)/.exec(comment)!;
+      const stated = /Sum of limits: ([\d.]+) cores of (\d+)[\s\S]*?([\d.]+) GB of (\d+)/.exec(comment)!;
       expect(stated, "the comment states the sums").not.toBeNull();
       expect(Number(stated[1])).toBe(totalCpus);
       expect(Number(stated[3]) * 1024 ** 3).toBe(totalMemory);
