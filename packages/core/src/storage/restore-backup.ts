@@ -15,6 +15,11 @@ export interface RestoreBackupOptions {
   /** Where the backed-up configuration file goes back to; when unset it is left in the backup. */
   configFile?: string;
   /**
+   * The model registry's directory outside the data directory: a backed-up `model-registry/`
+   * manifest goes back there (the one it replaces is kept beside it). When unset it is left in the backup.
+   */
+  modelRegistryDir?: string;
+  /**
    * Restore inside the data directory instead of swapping it with a sibling. Chosen automatically
    * when the data directory is a mount point (a container volume).
    */
@@ -28,11 +33,13 @@ export interface RestoreResult {
   /** Where the data that was there before now lies (nothing is deleted by a restore). */
   previousData: string | undefined;
   configRestoredTo: string | undefined;
+  /** Where the model registry's manifest was restored to (a registry outside the data dir). */
+  modelRegistryRestoredTo: string | undefined;
   /** Model weights the backup left out (relative to the data directory): pull, import or copy them back. */
   weightsLeftOut: string[];
 }
 
-const SAFE_PATH = /^(data|config)\/(?!.*(^|\/)\.\.?(\/|$))[^\0\\]+$/;
+const SAFE_PATH = /^(data|config|model-registry)\/(?!.*(^|\/)\.\.?(\/|$))[^\0\\]+$/;
 
 /**
  * Reads a backup's manifest and checks every file against it (size, SHA-256, and SQLite's own
@@ -108,7 +115,7 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
   const dataDir = resolve(options.dataDir);
   const manifest = await verifyBackup(source);
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const dataEntries = manifest.entries.filter((entry) => entry.kind !== "config");
+  const dataEntries = manifest.entries.filter((entry) => isDataEntry(entry.kind));
   let previousData: string | undefined;
 
   try {
@@ -149,6 +156,15 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
       await rename(configRestoredTo, `${configRestoredTo}.pre-restore-${stamp}`);
     await copyFile(join(source, ...config.path.split("/")), configRestoredTo);
   }
+  let modelRegistryRestoredTo: string | undefined;
+  const registry = manifest.entries.find((entry) => entry.kind === "registry");
+  if (registry && options.modelRegistryDir) {
+    modelRegistryRestoredTo = join(resolve(options.modelRegistryDir), basename(registry.path));
+    await mkdir(dirname(modelRegistryRestoredTo), { recursive: true });
+    if (await exists(modelRegistryRestoredTo))
+      await rename(modelRegistryRestoredTo, `${modelRegistryRestoredTo}.pre-restore-${stamp}`);
+    await copyFile(join(source, ...registry.path.split("/")), modelRegistryRestoredTo);
+  }
   options.logger?.info(
     { source, dataDir, files: dataEntries.length, scope: manifest.scope },
     "backup restored",
@@ -158,13 +174,17 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
     restoredFiles: dataEntries.length,
     previousData,
     configRestoredTo,
+    modelRegistryRestoredTo,
     weightsLeftOut: (manifest.weightsLeftOut ?? []).map((path) => path.replace(/^data\//, "")),
   };
 }
 
+/** Entries under `data/` (not the configuration file, not a registry kept outside the data dir). */
+const isDataEntry = (kind: BackupManifest["entries"][number]["kind"]) => kind === "sqlite" || kind === "file";
+
 /** Copies a full backup's data files into `target`, and makes its links again (relative, so they follow the data). */
 async function copyEntries(source: string, target: string, manifest: BackupManifest): Promise<void> {
-  for (const entry of manifest.entries.filter((candidate) => candidate.kind !== "config")) {
+  for (const entry of manifest.entries.filter((candidate) => isDataEntry(candidate.kind))) {
     const file = join(target, ...entry.path.split("/").slice(1));
     await mkdir(dirname(file), { recursive: true });
     await copyFile(join(source, ...entry.path.split("/")), file);
