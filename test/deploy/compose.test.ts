@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "@hearth/core";
@@ -86,9 +86,31 @@ function imageEnvironment(): Record<string, string> {
   return environment;
 }
 
-/** What the container's `hearth serve` sees: the image's ENV, then the service's environment. */
-function containerEnvironment(service: ComposeService): Record<string, string> {
-  return { ...imageEnvironment(), ...service.environment };
+/** The host path a container path lies at, through the service's bind mounts (`source:target[:mode]`). */
+function hostPath(service: ComposeService, containerPath: string): string | undefined {
+  for (const volume of service.volumes ?? []) {
+    const [source, target] = volume.split(":");
+    if (source!.startsWith("/") && (containerPath === target || containerPath.startsWith(`${target}/`)))
+      return source + containerPath.slice(target!.length);
+  }
+  return undefined;
+}
+
+/**
+ * What the container's `hearth serve` sees: the image's ENV, then the service's environment; the
+ * configuration file named by HEARTH_CONFIG is read from the host directory mounted there.
+ */
+function containerEnvironment(
+  service: ComposeService,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const environment: Record<string, string> = { ...imageEnvironment(), ...service.environment, ...extra };
+  if (environment.HEARTH_CONFIG) {
+    const file = hostPath(service, environment.HEARTH_CONFIG);
+    expect(file, `${environment.HEARTH_CONFIG} is mounted`).toBeDefined();
+    environment.HEARTH_CONFIG = file!;
+  }
+  return environment;
 }
 
 describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () => {
@@ -172,11 +194,14 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
       expect(service.user, name).toBe("10001:10001");
       expect(service.cap_drop, name).toEqual(["ALL"]);
       expect(service.environment!.HEARTH_SERVICE_TOKEN).toBe("0123456789abcdef0123");
-      // Named volumes only (no bind mounts of host paths) for the data.
-      expect(
-        service.volumes!.every((volume) => Object.hasOwn(volumes, volume.split(":")[0]!)),
-        name,
-      ).toBe(true);
+      // Named volumes only (no bind mounts of host paths) for the data; the configuration
+      // directory is the one bind mount, read-only.
+      for (const volume of service.volumes!) {
+        const [source, target, mode] = volume.split(":");
+        if (target === "/etc/hearth") expect(mode, name).toBe("ro");
+        else expect(Object.hasOwn(volumes, source!), `${name}: ${volume}`).toBe(true);
+      }
+      expect(service.environment!.HEARTH_CONFIG, name).toBe("/etc/hearth/hearth.yaml");
       // Only search (its providers) and web (alert webhooks) may reach out; model and knowledge never.
       expect(Object.keys(service.networks!).sort(), name).toEqual(
         ["search", "web"].includes(name) ? ["egress", "internal"] : ["internal"],
@@ -185,6 +210,7 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
     expect(services.web!.environment!.HEARTH_MODEL_URL).toBe("http://model:8081");
     expect(services.model!.volumes!.map((volume) => volume.split(":")[1]).sort()).toEqual([
       "/data",
+      "/etc/hearth",
       "/models",
     ]);
   });
@@ -227,6 +253,50 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
       }
     },
   );
+
+  it("gives every Hearth service the configuration file: search providers, word lists and secrets from the environment", () => {
+    // The shipped example, uncommented, is what an operator starts from.
+    const example = readFileSync(join(repoRoot, "deploy/config/hearth.yaml"), "utf8");
+    const body = example.slice(example.indexOf("# search:"));
+    const directory = mkdtempSync(join(tmpdir(), "hearth-compose-config-"));
+    writeFileSync(
+      join(directory, "hearth.yaml"),
+      body
+        .split("\n")
+        .map((line) => line.replace(/^# ?/, ""))
+        .join("\n"),
+    );
+    const { services } = config("8c-32g.env", [], {
+      HEARTH_SERVICE_TOKEN: "0123456789abcdef0123",
+      HEARTH_CONFIG_DIR: directory,
+    });
+    const keys = {
+      BING_API_KEY: "bing-key",
+      BOCHA_API_KEY: "bocha-key",
+      FEISHU_WEBHOOK_URL: "https://open.feishu.cn/hook/x",
+      FEISHU_WEBHOOK_SECRET: "s",
+    };
+    const search = loadConfig({
+      env: containerEnvironment(services.search!, keys),
+      cwd: mkdtempSync(join(tmpdir(), "hearth-compose-")),
+    });
+    expect(search.search.providers.map((provider) => provider.type)).toEqual(["searxng", "bing", "bocha"]);
+    expect(search.search.providers[1]).toMatchObject({ apiKey: "bing-key" });
+    expect(search.search.filter.lists[0]!.file).toBe("/etc/hearth/words/banned.txt");
+    const web = loadConfig({
+      env: containerEnvironment(services.web!, keys),
+      cwd: mkdtempSync(join(tmpdir(), "hearth-compose-")),
+    });
+    expect(web.web.filter.lists).toHaveLength(1);
+    expect(web.alerts.webhooks[0]).toMatchObject({ kind: "feishu", url: "https://open.feishu.cn/hook/x" });
+    // A key the container was not given stops the service, naming the variable.
+    expect(() =>
+      loadConfig({
+        env: containerEnvironment(services.search!),
+        cwd: mkdtempSync(join(tmpdir(), "hearth-compose-")),
+      }),
+    ).toThrow(/BING_API_KEY is not set/);
+  });
 
   it("refuses to start without a service token", () => {
     expect(() => config("8c-32g.env", [], {})).toThrow(/HEARTH_SERVICE_TOKEN/);

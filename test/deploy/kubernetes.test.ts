@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { HearthError, loadConfig } from "@hearth/core";
@@ -156,8 +156,19 @@ describe.each(["single-node", "cluster"])("deploy/k8s/overlays/%s", (overlay) =>
         const secret = find(objects, "Secret", variable.valueFrom.secretKeyRef.name)!;
         expect(Object.keys(secret.data), variable.name).toContain(variable.valueFrom.secretKeyRef.key);
       }
-      for (const source of container.envFrom)
-        expect(find(objects, "ConfigMap", source.configMapRef.name)).toBeDefined();
+      for (const source of container.envFrom) {
+        if (source.configMapRef) expect(find(objects, "ConfigMap", source.configMapRef.name)).toBeDefined();
+        // The operator's optional Secrets of provider keys and webhook secrets.
+        else expect(source.secretRef, JSON.stringify(source)).toMatchObject({ optional: true });
+      }
+      for (const volume of pod.volumes.filter((entry: Tree) => entry.configMap))
+        expect(find(objects, "ConfigMap", volume.configMap.name), volume.name).toBeDefined();
+      // The configuration file: hearth-config-file mounted read-only where HEARTH_CONFIG points.
+      const configMount = container.volumeMounts.find((mount: Tree) => mount.mountPath === "/etc/hearth");
+      expect(configMount, name).toMatchObject({ readOnly: true });
+      expect(pod.volumes.find((volume: Tree) => volume.name === configMount.name).configMap.name).toBe(
+        "hearth-config-file",
+      );
       for (const volume of pod.volumes.filter((entry: Tree) => entry.persistentVolumeClaim)) {
         expect(
           find(objects, "PersistentVolumeClaim", volume.persistentVolumeClaim.claimName),
@@ -178,6 +189,17 @@ describe.each(["single-node", "cluster"])("deploy/k8s/overlays/%s", (overlay) =>
       );
     }
     const config = find(objects, "ConfigMap", "hearth-config")!;
+    // The shipped configuration file loads (no provider yet), from where the pods see it.
+    const directory = mkdtempSync(join(tmpdir(), "hearth-k8s-config-"));
+    writeFileSync(
+      join(directory, "hearth.yaml"),
+      find(objects, "ConfigMap", "hearth-config-file")!.data["hearth.yaml"],
+    );
+    expect(config.data.HEARTH_CONFIG).toBe("/etc/hearth/hearth.yaml");
+    expect(
+      loadConfig({ env: { ...config.data, HEARTH_CONFIG: join(directory, "hearth.yaml") }, cwd: directory })
+        .search.providers,
+    ).toEqual([]);
     expect(config.data).toMatchObject({
       HEARTH_MODEL_URL: "http://hearth-model:8081",
       HEARTH_SEARCH_URL: "http://hearth-search:8082",

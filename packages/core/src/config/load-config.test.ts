@@ -150,6 +150,34 @@ describe("loadConfig", () => {
     expect(loadConfig({ env: { HEARTH_SERVICE_TOKEN: token }, cwd: emptyDir() }).services.token).toBe(token);
   });
 
+  it("fills environment variables into the file's strings (API keys from a Secret), naming a missing variable", () => {
+    const cwd = emptyDir();
+    writeFileSync(
+      join(cwd, "hearth.yaml"),
+      [
+        "search:",
+        "  providers:",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's ${NAME} syntax
+        '    - { id: bing, type: bing, apiKey: "${BING_API_KEY}" }',
+        "    - id: custom",
+        "      type: custom",
+        "      url: https://search.example.com/?q={query}",
+        '      headers: { x-note: "$${literal}" }',
+        "      response: { results: items, title: t, url: u }",
+        "",
+      ].join("\n"),
+    );
+    const config = loadConfig({ env: { BING_API_KEY: "k-123" }, cwd });
+    expect(config.search.providers[0]).toMatchObject({ type: "bing", apiKey: "k-123" });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${ kept by $${
+    expect(config.search.providers[1]).toMatchObject({ headers: { "x-note": "${literal}" } });
+    const missing = configError(() => loadConfig({ env: {}, cwd }));
+    expect(missing.code).toBe("CONFIG_INVALID");
+    expect(missing.message).toMatch(
+      /^search\.providers\.0\.apiKey \(in .*hearth\.yaml\) uses \$\{BING_API_KEY\}, but the environment variable BING_API_KEY is not set$/,
+    );
+  });
+
   it("is frozen: nothing can change the configuration after start-up", () => {
     const config = loadConfig({ env: {}, cwd: emptyDir() });
     expect(() => {

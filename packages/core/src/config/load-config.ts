@@ -26,7 +26,7 @@ export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const configFile = findConfigFile(env, cwd);
-  const tree: Tree = configFile ? readConfigFile(configFile) : {};
+  const tree: Tree = configFile ? expandVariables(readConfigFile(configFile), env, configFile) : {};
   const warn = options.onWarning ?? ((message: string) => console.warn(`hearth: warning: ${message}`));
   const fromEnvironment = new Map<string, EnvironmentBinding>();
   for (const binding of ENVIRONMENT) {
@@ -117,6 +117,45 @@ function readConfigFile(path: string): Tree {
     throw new HearthError("CONFIG_FILE_UNREADABLE", `${path}: the top level must be a mapping of keys`);
   }
   return document as Tree;
+}
+
+/**
+ * `${NAME}` in a string of the configuration file is replaced by the environment variable NAME, so
+ * that secrets (search providers' API keys, webhook URLs) come from the environment or a Kubernetes
+ * Secret while the file itself can live in a ConfigMap or a read-only mount. `$${` is a literal `${`.
+ * An unset or empty variable is CONFIG_INVALID naming the key and the variable (never a value).
+ */
+function expandVariables(tree: Tree, env: NodeJS.ProcessEnv, configFile: string): Tree {
+  const expand = (value: unknown, path: string[]): unknown => {
+    if (typeof value === "string") {
+      return value.replace(/\$(\$?)\{([^}]*)\}/g, (whole, escaped: string, name: string) => {
+        if (escaped) return whole.slice(1);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+          throw new HearthError(
+            "CONFIG_INVALID",
+            `${path.join(".")} (in ${configFile}): "\${${name}}" is not a variable name (write $\${ for a literal \${)`,
+            { details: { key: path.join(".") } },
+          );
+        }
+        const variable = env[name];
+        if (variable === undefined || variable === "") {
+          throw new HearthError(
+            "CONFIG_INVALID",
+            `${path.join(".")} (in ${configFile}) uses \${${name}}, but the environment variable ${name} is not set`,
+            { details: { key: path.join("."), env: name } },
+          );
+        }
+        return variable;
+      });
+    }
+    if (Array.isArray(value)) return value.map((item, index) => expand(item, [...path, String(index)]));
+    if (isPlainObject(value))
+      return Object.fromEntries(
+        Object.entries(value).map(([key, child]) => [key, expand(child, [...path, key])]),
+      );
+    return value;
+  };
+  return expand(tree, []) as Tree;
 }
 
 function coerce(binding: EnvironmentBinding, raw: string): unknown {
