@@ -83,6 +83,29 @@ describe("docs/deployment.md", () => {
   });
 });
 
+describe.each([
+  ["docs/deployment.md", "## Single machine"],
+  ["docs/zh/deployment.md", "## 单机"],
+])("%s: nginx in front of a single machine", (file, heading) => {
+  const text = readFileSync(join(repoRoot, file), "utf8");
+  const section = text.slice(text.indexOf(heading), text.indexOf("\n## ", text.indexOf(heading) + 3));
+
+  it("binds Hearth to loopback, trusts the proxy, and installs the site where Debian's nginx loads it", () => {
+    expect(section).toContain("HEARTH_HOST=127.0.0.1");
+    expect(section).toContain("HEARTH_TRUST_PROXY=true");
+    expect(section).toContain("/etc/nginx/conf.d/hearth.conf");
+    expect(section).toContain("/etc/nginx/snippets/");
+    // Each sed substitution still finds its text in deploy/nginx/hearth.conf.
+    const conf = readFileSync(join(repoRoot, "deploy/nginx/hearth.conf"), "utf8");
+    const substitutions = [...section.matchAll(/-e 's\/([^/]+)\/([^/]+)\/'/g)];
+    expect(substitutions.map((match) => match[2])).toEqual([
+      "server 127.0.0.1:8080;",
+      "listen 443 ssl http2;",
+    ]);
+    for (const [, from] of substitutions) expect(conf, from).toContain(from);
+  });
+});
+
 describe("docs/zh/deployment.md", () => {
   it("has the same troubleshooting codes as the English guide", () => {
     const codes = (text: string) => new Set(troubleshooting(text).flatMap(([, list]) => list));
