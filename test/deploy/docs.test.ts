@@ -106,6 +106,25 @@ describe.each([
   });
 });
 
+describe.each(["docs/deployment.md", "docs/zh/deployment.md"])("%s: the Kubernetes quick start", (file) => {
+  it("creates the namespace before the TLS secret in it, replaces the placeholder token and names the Ingress host", () => {
+    const text = readFileSync(join(repoRoot, file), "utf8");
+    const start = text.indexOf("## Kubernetes");
+    const block = text.slice(
+      text.indexOf("```sh", start),
+      text.indexOf("```\n", text.indexOf("```sh", start) + 5),
+    );
+    expect(block.indexOf("namespace.yaml")).toBeGreaterThan(0);
+    expect(block.indexOf("namespace.yaml")).toBeLessThan(block.indexOf("create secret tls"));
+    expect(block.indexOf("create secret tls")).toBeLessThan(block.indexOf("apply -k"));
+    expect(block).toMatch(/sed -i "s\/\^HEARTH_SERVICE_TOKEN=/);
+    expect(block).toContain("hearth.example.com");
+    expect(readFileSync(join(repoRoot, "deploy/k8s/base/ingress.yaml"), "utf8")).toContain(
+      "hearth.example.com",
+    );
+  });
+});
+
 describe("docs/zh/deployment.md", () => {
   it("has the same troubleshooting codes as the English guide", () => {
     const codes = (text: string) => new Set(troubleshooting(text).flatMap(([, list]) => list));
