@@ -45,7 +45,7 @@ function fixtureUpstream(): Server {
       return response.end(`export const greeting = ${JSON.stringify("hello ".repeat(2000))};\n`);
     }
     if (path === "/metrics") return response.end("hearth_up 1\n");
-    if (path.startsWith("/assets/")) {
+    if (path?.startsWith("/assets/")) {
       response.writeHead(404, { "content-type": "application/json" });
       return response.end('{"error":{"code":"NOT_FOUND"}}');
     }
