@@ -166,6 +166,25 @@ describe("hearth backup / hearth restore", () => {
     expect(lines.at(-1)).toMatch(/^warning: nothing to back up: .*empty holds no data/);
   });
 
+  it("leaves an unchanged configuration file alone on restore (a container's read-only mount is never written)", async () => {
+    await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    const database = new Database(join(root, "data", "knowledge.db"));
+    database.exec("DELETE FROM documents");
+    database.close();
+    lines = [];
+    await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    expect(titles()).toEqual(["部署指南", "FAQ"]);
+    expect(readdirSync(root).filter((name) => name.startsWith("hearth.yaml.pre-restore-"))).toEqual([]);
+    expect(lines.some((line) => line.startsWith("configuration restored"))).toBe(false);
+    // A changed file is put back, the current one kept beside it.
+    writeFileSync(join(root, "hearth.yaml"), "logLevel: info\n");
+    lines = [];
+    await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(lines).toContain(`configuration restored to ${join(root, "hearth.yaml")}`);
+    expect(readFileSync(join(root, "hearth.yaml"), "utf8")).toBe("logLevel: warn\n");
+  });
+
   it("keeps a registry restored into another data dir working on the restored blobs", async () => {
     const models = join(root, "data", "models");
     mkdirSync(models);

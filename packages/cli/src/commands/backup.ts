@@ -97,6 +97,8 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
         );
         if (result.previousData) write(`the data it replaced is kept at ${result.previousData}`);
         if (result.configRestoredTo) write(`configuration restored to ${result.configRestoredTo}`);
+        if (result.configNotRestored)
+          write(`warning: configuration file not restored: ${result.configNotRestored}`);
         if (result.modelRegistryRestoredTo)
           write(`model registry restored to ${result.modelRegistryRestoredTo}`);
         if (result.weightsLeftOut.length > 0)

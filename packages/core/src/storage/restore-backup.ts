@@ -33,6 +33,8 @@ export interface RestoreResult {
   /** Where the data that was there before now lies (nothing is deleted by a restore). */
   previousData: string | undefined;
   configRestoredTo: string | undefined;
+  /** Why the configuration file was not put back (its location is read-only); the data was restored. */
+  configNotRestored?: string;
   /** Where the model registry's manifest was restored to (a registry outside the data dir). */
   modelRegistryRestoredTo: string | undefined;
   /** Model weights the backup left out (relative to the data directory): pull, import or copy them back. */
@@ -148,13 +150,24 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
   }
 
   let configRestoredTo: string | undefined;
+  let configNotRestored: string | undefined;
   const config = manifest.entries.find((entry) => entry.kind === "config");
   if (config && options.configFile) {
-    configRestoredTo = resolve(options.configFile);
-    await mkdir(dirname(configRestoredTo), { recursive: true });
-    if (await exists(configRestoredTo))
-      await rename(configRestoredTo, `${configRestoredTo}.pre-restore-${stamp}`);
-    await copyFile(join(source, ...config.path.split("/")), configRestoredTo);
+    const target = resolve(options.configFile);
+    // Unchanged (the usual case in a container, whose file is a read-only mount): nothing to write.
+    const unchanged = (await exists(target)) && (await sha256File(target)) === config.sha256;
+    if (!unchanged) {
+      try {
+        await mkdir(dirname(target), { recursive: true });
+        if (await exists(target)) await rename(target, `${target}.pre-restore-${stamp}`);
+        await copyFile(join(source, ...config.path.split("/")), target);
+        configRestoredTo = target;
+      } catch (error) {
+        // The data is back already; a read-only configuration mount must not make the restore fail.
+        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        configNotRestored = `${target} could not be written (${reason}); the backed-up file is ${join(source, ...config.path.split("/"))}`;
+      }
+    }
   }
   let modelRegistryRestoredTo: string | undefined;
   const registry = manifest.entries.find((entry) => entry.kind === "registry");
@@ -174,6 +187,7 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
     restoredFiles: dataEntries.length,
     previousData,
     configRestoredTo,
+    ...(configNotRestored ? { configNotRestored } : {}),
     modelRegistryRestoredTo,
     weightsLeftOut: (manifest.weightsLeftOut ?? []).map((path) => path.replace(/^data\//, "")),
   };
