@@ -1,5 +1,8 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadConfig } from "@hearth/core";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { repoRoot } from "../support/shared-data.js";
@@ -71,20 +74,111 @@ const bytes = (value: string | number | undefined) => {
 
 const HEARTH = ["model", "search", "knowledge", "web"];
 
+/** The runtime stage's `ENV` of deploy/Dockerfile: what every container starts with. */
+function imageEnvironment(): Record<string, string> {
+  const dockerfile = readFileSync(join(repoRoot, "deploy/Dockerfile"), "utf8").replace(/\\\n/g, " ");
+  const runtime = dockerfile.slice(dockerfile.indexOf("AS runtime"));
+  const environment: Record<string, string> = {};
+  for (const line of runtime.split("\n").filter((entry) => entry.startsWith("ENV "))) {
+    for (const [, name, value] of line.slice(4).matchAll(/([A-Z_][A-Z0-9_]*)=(\S*)/g))
+      environment[name!] = value!;
+  }
+  return environment;
+}
+
+/** The host path a container path lies at, through the service's bind mounts (`source:target[:mode]`). */
+function hostPath(service: ComposeService, containerPath: string): string | undefined {
+  for (const volume of service.volumes ?? []) {
+    const [source, target] = volume.split(":");
+    if (source!.startsWith("/") && (containerPath === target || containerPath.startsWith(`${target}/`)))
+      return source + containerPath.slice(target!.length);
+  }
+  return undefined;
+}
+
+/**
+ * What the container's `hearth serve` sees: the image's ENV, then the service's environment; the
+ * configuration file named by HEARTH_CONFIG is read from the host directory mounted there.
+ */
+function containerEnvironment(
+  service: ComposeService,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const environment: Record<string, string> = { ...imageEnvironment(), ...service.environment, ...extra };
+  if (environment.HEARTH_CONFIG) {
+    const file = hostPath(service, environment.HEARTH_CONFIG);
+    expect(file, `${environment.HEARTH_CONFIG} is mounted`).toBeDefined();
+    environment.HEARTH_CONFIG = file!;
+  }
+  return environment;
+}
+
 describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () => {
   it.each([
-    ["8c-32g.env", 8, 32],
-    ["16c-64g.env", 16, 64],
-  ])("fits the %s target (%i cores, %i GB) with room for the host", (sizing, cores, gigabytes) => {
-    const { services } = config(sizing);
-    expect(Object.keys(services).sort()).toEqual(["knowledge", "model", "nginx", "search", "web"]);
-    const totalCpus = Object.values(services).reduce((sum, service) => sum + Number(service.cpus), 0);
-    const totalMemory = Object.values(services).reduce((sum, service) => sum + bytes(service.mem_limit), 0);
-    expect(totalCpus).toBeLessThanOrEqual(cores);
-    expect(totalMemory).toBeLessThanOrEqual(gigabytes * 1024 ** 3 * 0.9);
-    // The model gets the lion's share, and llama.cpp threads match its CPUs.
-    expect(Number(services.model!.cpus)).toBeGreaterThanOrEqual(cores / 2);
-    expect(Number(services.model!.environment!.HEARTH_THREADS)).toBe(Number(services.model!.cpus));
+    ["8c-32g.env", 8, 32, []],
+    ["16c-64g.env", 16, 64, []],
+    ["8c-32g-scale-out.env", 8, 32, ["scale-out"]],
+    ["16c-64g-scale-out.env", 16, 64, ["scale-out"]],
+  ])(
+    "fits the %s target (%i cores, %i GB, profiles %j) with room for the host, as its comment says",
+    (sizing, cores, gigabytes, profiles) => {
+      const { services } = config(sizing, profiles, {
+        HEARTH_SERVICE_TOKEN: "0123456789abcdef0123",
+        HEARTH_POSTGRES_PASSWORD: "pg-secret",
+        HEARTH_REDIS_PASSWORD: "redis-secret",
+      });
+      expect(Object.keys(services).sort()).toEqual(
+        [
+          "knowledge",
+          "model",
+          "nginx",
+          "search",
+          "web",
+          ...(profiles.length ? ["postgres", "redis"] : []),
+        ].sort(),
+      );
+      const totalCpus = Object.values(services).reduce((sum, service) => sum + Number(service.cpus), 0);
+      const totalMemory = Object.values(services).reduce((sum, service) => sum + bytes(service.mem_limit), 0);
+      // docs/deployment.md: at least half a core and 10% of memory are left to the host.
+      expect(totalCpus).toBeLessThanOrEqual(cores - 0.5);
+      expect(totalMemory).toBeLessThanOrEqual(gigabytes * 1024 ** 3 * 0.9);
+      // The file's own comment gives the sums.
+      const comment = readFileSync(join(repoRoot, "deploy/sizing", sizing), "utf8");
+      const stated = /Sum of limits: ([\d.]+) cores of (\d+)[\s\S]*?([\d.]+) GB of (\d+)/.exec(comment)!;
+      expect(stated, "the comment states the sums").not.toBeNull();
+      expect(Number(stated[1])).toBe(totalCpus);
+      expect(Number(stated[3]) * 1024 ** 3).toBe(totalMemory);
+      // The model gets the lion's share, and llama.cpp threads match its CPUs.
+      expect(Number(services.model!.cpus)).toBeGreaterThanOrEqual(cores / 2);
+      expect(Number(services.model!.environment!.HEARTH_THREADS)).toBe(Number(services.model!.cpus));
+    },
+  );
+
+  it("wires --profile scale-out into the services when its URLs are set, and keeps SQLite when they are not", () => {
+    const base = {
+      HEARTH_SERVICE_TOKEN: "0123456789abcdef0123",
+      HEARTH_POSTGRES_PASSWORD: "pg-secret",
+      HEARTH_REDIS_PASSWORD: "redis-secret",
+    };
+    const load = (service: ComposeService) =>
+      loadConfig({ env: containerEnvironment(service), cwd: mkdtempSync(join(tmpdir(), "hearth-compose-")) });
+    const plain = config("8c-32g-scale-out.env", ["scale-out"], base).services;
+    expect(load(plain.web!).web.databaseUrl).toBeUndefined();
+    expect(load(plain.search!).search.redis).toBeUndefined();
+    expect(load(plain.knowledge!).knowledge.indexBackend).toBe("sqlite");
+
+    const { services } = config("8c-32g-scale-out.env", ["scale-out"], {
+      ...base,
+      HEARTH_DATABASE_URL: "postgres://hearth:pg-secret@postgres:5432/hearth",
+      HEARTH_SEARCH_REDIS_URL: "redis://:redis-secret@redis:6379",
+      HEARTH_KNOWLEDGE_INDEX: "postgres",
+      HEARTH_KNOWLEDGE_POSTGRES_URL: "postgres://hearth:pg-secret@postgres:5432/hearth",
+    });
+    expect(load(services.web!).web.databaseUrl).toBe("postgres://hearth:pg-secret@postgres:5432/hearth");
+    expect(load(services.search!).search.redis?.url).toBe("redis://:redis-secret@redis:6379");
+    const knowledge = load(services.knowledge!).knowledge;
+    expect(knowledge.indexBackend).toBe("postgres");
+    expect(knowledge.indexPostgresUrl).toBe("postgres://hearth:pg-secret@postgres:5432/hearth");
   });
 
   it("publishes nginx only, on an internal network, with the services locked down", () => {
@@ -100,11 +194,14 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
       expect(service.user, name).toBe("10001:10001");
       expect(service.cap_drop, name).toEqual(["ALL"]);
       expect(service.environment!.HEARTH_SERVICE_TOKEN).toBe("0123456789abcdef0123");
-      // Named volumes only (no bind mounts of host paths) for the data.
-      expect(
-        service.volumes!.every((volume) => Object.hasOwn(volumes, volume.split(":")[0]!)),
-        name,
-      ).toBe(true);
+      // Named volumes only (no bind mounts of host paths) for the data; the configuration
+      // directory is the one bind mount, read-only.
+      for (const volume of service.volumes!) {
+        const [source, target, mode] = volume.split(":");
+        if (target === "/etc/hearth") expect(mode, name).toBe("ro");
+        else expect(Object.hasOwn(volumes, source!), `${name}: ${volume}`).toBe(true);
+      }
+      expect(service.environment!.HEARTH_CONFIG, name).toBe("/etc/hearth/hearth.yaml");
       // Only search (its providers) and web (alert webhooks) may reach out; model and knowledge never.
       expect(Object.keys(service.networks!).sort(), name).toEqual(
         ["search", "web"].includes(name) ? ["egress", "internal"] : ["internal"],
@@ -113,6 +210,7 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
     expect(services.web!.environment!.HEARTH_MODEL_URL).toBe("http://model:8081");
     expect(services.model!.volumes!.map((volume) => volume.split(":")[1]).sort()).toEqual([
       "/data",
+      "/etc/hearth",
       "/models",
     ]);
   });
@@ -123,6 +221,81 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
     expect(services.postgres!.image).toMatch(/pgvector/);
     expect(services.redis!.image).toMatch(/^redis:/);
     for (const name of ["ollama", "postgres", "redis"]) expect(services[name]!.ports, name).toBeUndefined();
+  });
+
+  it.each([
+    ["8c-32g.env", []],
+    ["16c-64g.env", []],
+    ["8c-32g.env", ["scale-out"]],
+    ["16c-64g.env", ["ollama"]],
+  ])(
+    "gives every Hearth service (%s, profiles %j) an environment its configuration loads from, without warnings",
+    (sizing, profiles) => {
+      // The quick start of docs/deployment.md: only the token (and the passwords a profile needs).
+      const { services } = config(sizing, profiles, {
+        HEARTH_SERVICE_TOKEN: "0123456789abcdef0123",
+        HEARTH_POSTGRES_PASSWORD: "pg-secret",
+        HEARTH_REDIS_PASSWORD: "redis-secret",
+      });
+      for (const name of HEARTH) {
+        const warnings: string[] = [];
+        const environment = containerEnvironment(services[name]!);
+        expect(
+          () =>
+            loadConfig({
+              env: environment,
+              cwd: mkdtempSync(join(tmpdir(), "hearth-compose-")),
+              onWarning: (message) => warnings.push(message),
+            }),
+          name,
+        ).not.toThrow();
+        expect(warnings, name).toEqual([]);
+      }
+    },
+  );
+
+  it("gives every Hearth service the configuration file: search providers, word lists and secrets from the environment", () => {
+    // The shipped example, uncommented, is what an operator starts from.
+    const example = readFileSync(join(repoRoot, "deploy/config/hearth.yaml"), "utf8");
+    const body = example.slice(example.indexOf("# search:"));
+    const directory = mkdtempSync(join(tmpdir(), "hearth-compose-config-"));
+    writeFileSync(
+      join(directory, "hearth.yaml"),
+      body
+        .split("\n")
+        .map((line) => line.replace(/^# ?/, ""))
+        .join("\n"),
+    );
+    const { services } = config("8c-32g.env", [], {
+      HEARTH_SERVICE_TOKEN: "0123456789abcdef0123",
+      HEARTH_CONFIG_DIR: directory,
+    });
+    const keys = {
+      BING_API_KEY: "bing-key",
+      BOCHA_API_KEY: "bocha-key",
+      FEISHU_WEBHOOK_URL: "https://open.feishu.cn/hook/x",
+      FEISHU_WEBHOOK_SECRET: "s",
+    };
+    const search = loadConfig({
+      env: containerEnvironment(services.search!, keys),
+      cwd: mkdtempSync(join(tmpdir(), "hearth-compose-")),
+    });
+    expect(search.search.providers.map((provider) => provider.type)).toEqual(["searxng", "bing", "bocha"]);
+    expect(search.search.providers[1]).toMatchObject({ apiKey: "bing-key" });
+    expect(search.search.filter.lists[0]!.file).toBe("/etc/hearth/words/banned.txt");
+    const web = loadConfig({
+      env: containerEnvironment(services.web!, keys),
+      cwd: mkdtempSync(join(tmpdir(), "hearth-compose-")),
+    });
+    expect(web.web.filter.lists).toHaveLength(1);
+    expect(web.alerts.webhooks[0]).toMatchObject({ kind: "feishu", url: "https://open.feishu.cn/hook/x" });
+    // A key the container was not given stops the service, naming the variable.
+    expect(() =>
+      loadConfig({
+        env: containerEnvironment(services.search!),
+        cwd: mkdtempSync(join(tmpdir(), "hearth-compose-")),
+      }),
+    ).toThrow(/BING_API_KEY is not set/);
   });
 
   it("refuses to start without a service token", () => {

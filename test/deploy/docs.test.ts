@@ -83,6 +83,48 @@ describe("docs/deployment.md", () => {
   });
 });
 
+describe.each([
+  ["docs/deployment.md", "## Single machine"],
+  ["docs/zh/deployment.md", "## 单机"],
+])("%s: nginx in front of a single machine", (file, heading) => {
+  const text = readFileSync(join(repoRoot, file), "utf8");
+  const section = text.slice(text.indexOf(heading), text.indexOf("\n## ", text.indexOf(heading) + 3));
+
+  it("binds Hearth to loopback, trusts the proxy, and installs the site where Debian's nginx loads it", () => {
+    expect(section).toContain("HEARTH_HOST=127.0.0.1");
+    expect(section).toContain("HEARTH_TRUST_PROXY=true");
+    expect(section).toContain("/etc/nginx/conf.d/hearth.conf");
+    expect(section).toContain("/etc/nginx/snippets/");
+    // Each sed substitution still finds its text in deploy/nginx/hearth.conf.
+    const conf = readFileSync(join(repoRoot, "deploy/nginx/hearth.conf"), "utf8");
+    const substitutions = [...section.matchAll(/-e 's\/([^/]+)\/([^/]+)\/'/g)];
+    expect(substitutions.map((match) => match[2])).toEqual([
+      "server 127.0.0.1:8080;",
+      "listen 443 ssl http2;",
+    ]);
+    for (const [, from] of substitutions) expect(conf, from).toContain(from);
+  });
+});
+
+describe.each(["docs/deployment.md", "docs/zh/deployment.md"])("%s: the Kubernetes quick start", (file) => {
+  it("creates the namespace before the TLS secret in it, replaces the placeholder token and names the Ingress host", () => {
+    const text = readFileSync(join(repoRoot, file), "utf8");
+    const start = text.indexOf("## Kubernetes");
+    const block = text.slice(
+      text.indexOf("```sh", start),
+      text.indexOf("```\n", text.indexOf("```sh", start) + 5),
+    );
+    expect(block.indexOf("namespace.yaml")).toBeGreaterThan(0);
+    expect(block.indexOf("namespace.yaml")).toBeLessThan(block.indexOf("create secret tls"));
+    expect(block.indexOf("create secret tls")).toBeLessThan(block.indexOf("apply -k"));
+    expect(block).toMatch(/sed -i "s\/\^HEARTH_SERVICE_TOKEN=/);
+    expect(block).toContain("hearth.example.com");
+    expect(readFileSync(join(repoRoot, "deploy/k8s/base/ingress.yaml"), "utf8")).toContain(
+      "hearth.example.com",
+    );
+  });
+});
+
 describe("docs/zh/deployment.md", () => {
   it("has the same troubleshooting codes as the English guide", () => {
     const codes = (text: string) => new Set(troubleshooting(text).flatMap(([, list]) => list));

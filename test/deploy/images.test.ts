@@ -70,6 +70,24 @@ describe("deploy/Dockerfile", () => {
     expect(nodeModules?.args).toMatch(/^--from=prod-deps /);
   });
 
+  it("leaves out node-llama-cpp's GPU binaries, which the CPU-only runtime never loads", () => {
+    const prodDeps = dockerfile.stages.find((stage) => stage.name === "prod-deps")!;
+    const runs = instructions(prodDeps, "RUN")
+      .map((run) => run.args)
+      .join("\n");
+    for (const flavour of ["*-cuda", "*-cuda-ext", "*-vulkan"])
+      expect(runs).toContain(`node_modules/@node-llama-cpp/${flavour}`);
+    expect(runs).not.toMatch(/@node-llama-cpp\/linux-x64(\s|$)/);
+    // Safe only while every llama.cpp load asks for the CPU build.
+    const runtimeSource = readFileSync(
+      join(repoRoot, "packages/model/src/runtime/embedded/embedded-runtime.ts"),
+      "utf8",
+    );
+    const calls = [...runtimeSource.matchAll(/getLlama\(\{([^}]*)/g)];
+    expect(calls.length).toBeGreaterThan(0);
+    for (const [, options] of calls) expect(options).toMatch(/gpu: false/);
+  });
+
   it("installs the dependencies of every workspace package", () => {
     const workspaces = (
       JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { workspaces: string[] }
@@ -95,7 +113,7 @@ describe("deploy/Dockerfile", () => {
 
   it("bakes no model, secret or data into the image", () => {
     const ignored = readFileSync(join(repoRoot, "deploy/Dockerfile.dockerignore"), "utf8").split("\n");
-    for (const pattern of ["**/*.gguf", "**/.env", "data", "**/node_modules"])
+    for (const pattern of ["**/*.gguf", "**/.env", "data", "**/node_modules", "**/*.key", "deploy/tls"])
       expect(ignored).toContain(pattern);
     const everything = dockerfile.stages
       .flatMap((stage) => stage.instructions.map((instruction) => instruction.args))

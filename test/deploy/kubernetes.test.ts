@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { HearthError, loadConfig } from "@hearth/core";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
@@ -43,7 +46,7 @@ const SERVICES = { web: 8080, model: 8081, search: 8082, knowledge: 8083 } as co
 function allowed(
   objects: KubernetesObject[],
   from: { pod?: Record<string, string>; namespace?: string; ip?: string },
-  to: { pod?: Record<string, string>; ip?: string },
+  to: { pod?: Record<string, string>; namespace?: string; ip?: string },
   port: number,
 ): boolean {
   const policies = objects.filter((object) => object.kind === "NetworkPolicy") as Tree[];
@@ -91,7 +94,7 @@ function allowed(
           portMatches(rule.ports, false) && (!rule.to || rule.to.some((peer: Tree) => peerMatches(peer, to))),
       ),
     );
-  const ingressPolicies = applying(to.pod, "Ingress");
+  const ingressPolicies = applying(to.pod, "Ingress", to.namespace);
   const ingressOk =
     to.pod === undefined ||
     ingressPolicies.length === 0 ||
@@ -153,8 +156,19 @@ describe.each(["single-node", "cluster"])("deploy/k8s/overlays/%s", (overlay) =>
         const secret = find(objects, "Secret", variable.valueFrom.secretKeyRef.name)!;
         expect(Object.keys(secret.data), variable.name).toContain(variable.valueFrom.secretKeyRef.key);
       }
-      for (const source of container.envFrom)
-        expect(find(objects, "ConfigMap", source.configMapRef.name)).toBeDefined();
+      for (const source of container.envFrom) {
+        if (source.configMapRef) expect(find(objects, "ConfigMap", source.configMapRef.name)).toBeDefined();
+        // The operator's optional Secrets of provider keys and webhook secrets.
+        else expect(source.secretRef, JSON.stringify(source)).toMatchObject({ optional: true });
+      }
+      for (const volume of pod.volumes.filter((entry: Tree) => entry.configMap))
+        expect(find(objects, "ConfigMap", volume.configMap.name), volume.name).toBeDefined();
+      // The configuration file: hearth-config-file mounted read-only where HEARTH_CONFIG points.
+      const configMount = container.volumeMounts.find((mount: Tree) => mount.mountPath === "/etc/hearth");
+      expect(configMount, name).toMatchObject({ readOnly: true });
+      expect(pod.volumes.find((volume: Tree) => volume.name === configMount.name).configMap.name).toBe(
+        "hearth-config-file",
+      );
       for (const volume of pod.volumes.filter((entry: Tree) => entry.persistentVolumeClaim)) {
         expect(
           find(objects, "PersistentVolumeClaim", volume.persistentVolumeClaim.claimName),
@@ -175,6 +189,17 @@ describe.each(["single-node", "cluster"])("deploy/k8s/overlays/%s", (overlay) =>
       );
     }
     const config = find(objects, "ConfigMap", "hearth-config")!;
+    // The shipped configuration file loads (no provider yet), from where the pods see it.
+    const directory = mkdtempSync(join(tmpdir(), "hearth-k8s-config-"));
+    writeFileSync(
+      join(directory, "hearth.yaml"),
+      find(objects, "ConfigMap", "hearth-config-file")!.data["hearth.yaml"],
+    );
+    expect(config.data.HEARTH_CONFIG).toBe("/etc/hearth/hearth.yaml");
+    expect(
+      loadConfig({ env: { ...config.data, HEARTH_CONFIG: join(directory, "hearth.yaml") }, cwd: directory })
+        .search.providers,
+    ).toEqual([]);
     expect(config.data).toMatchObject({
       HEARTH_MODEL_URL: "http://hearth-model:8081",
       HEARTH_SEARCH_URL: "http://hearth-search:8082",
@@ -226,6 +251,25 @@ describe.each(["single-node", "cluster"])("deploy/k8s/overlays/%s", (overlay) =>
   });
 });
 
+describe.each(["single-node", "cluster"])("deploy/k8s/overlays/%s/hearth-secrets.env.example", (overlay) => {
+  it("as copied unedited, gives a service token every service refuses, naming the variable", () => {
+    const directory = join(repoRoot, "deploy/k8s/overlays", overlay);
+    const example = readFileSync(join(directory, "hearth-secrets.env.example"), "utf8");
+    const objects = renderKustomization(directory, { [resolve(directory, "hearth-secrets.env")]: example });
+    const secret = find(objects, "Secret", "hearth-secrets")!;
+    const token = Buffer.from(secret.data.HEARTH_SERVICE_TOKEN, "base64").toString();
+    let error: unknown;
+    try {
+      loadConfig({ env: { HEARTH_SERVICE_TOKEN: token }, cwd: mkdtempSync(join(tmpdir(), "hearth-k8s-")) });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(HearthError);
+    expect((error as HearthError).code).toBe("CONFIG_INVALID");
+    expect((error as HearthError).message).toMatch(/^HEARTH_SERVICE_TOKEN .*openssl rand -hex 24/);
+  });
+});
+
 describe("the cluster overlay", () => {
   const objects = render("cluster");
 
@@ -247,7 +291,45 @@ describe("the cluster overlay", () => {
       }
     }
     expect(find(objects, "Deployment", "hearth-knowledge")!.spec.replicas).toBe(1);
+    // Every claim is mounted by some pod (the web and model replicas' data are emptyDirs here).
+    const claimed = new Set(
+      (objects.filter((object) => object.kind === "Deployment") as Tree[]).flatMap((deployment) =>
+        (deployment.spec.template.spec.volumes as Tree[])
+          .filter((volume) => volume.persistentVolumeClaim)
+          .map((volume) => volume.persistentVolumeClaim.claimName),
+      ),
+    );
+    for (const claim of objects.filter((object) => object.kind === "PersistentVolumeClaim"))
+      expect(claimed.has(claim.metadata.name), claim.metadata.name).toBe(true);
     const web = podContainers(find(objects, "Deployment", "hearth-web") as KubernetesObject)[0]!;
     expect((web.env as Tree[]).map((variable) => variable.name)).toContain("HEARTH_DATABASE_URL");
+  });
+
+  it("lets web, search and knowledge reach the data services it requires in namespace hearth-data, and nothing else there", () => {
+    const pod = (name: string) => ({
+      pod: { "app.kubernetes.io/name": `hearth-${name}`, "app.kubernetes.io/part-of": "hearth" },
+    });
+    const postgres = { namespace: "hearth-data", pod: { app: "postgres" } };
+    const redis = { namespace: "hearth-data", pod: { app: "redis" } };
+    const elasticsearch = { namespace: "hearth-data", pod: { app: "elasticsearch" } };
+    // What hearth-secrets.env.example points at: postgres.hearth-data:5432, redis.hearth-data:6379.
+    const example = readFileSync(
+      join(repoRoot, "deploy/k8s/overlays/cluster/hearth-secrets.env.example"),
+      "utf8",
+    );
+    expect(example).toContain("postgres.hearth-data:5432");
+    expect(example).toContain("redis.hearth-data:6379");
+    expect(allowed(objects, pod("web"), postgres, 5432)).toBe(true);
+    expect(allowed(objects, pod("search"), redis, 6379)).toBe(true);
+    // HEARTH_KNOWLEDGE_INDEX=postgres or elasticsearch.
+    expect(allowed(objects, pod("knowledge"), postgres, 5432)).toBe(true);
+    expect(allowed(objects, pod("knowledge"), elasticsearch, 9200)).toBe(true);
+    // Only those: no other port there, no other namespace, and the model service still reaches nothing.
+    expect(allowed(objects, pod("web"), redis, 6379)).toBe(false);
+    expect(allowed(objects, pod("search"), postgres, 5432)).toBe(false);
+    expect(allowed(objects, pod("model"), postgres, 5432)).toBe(false);
+    expect(allowed(objects, pod("web"), { namespace: "default", pod: { app: "postgres" } }, 5432)).toBe(
+      false,
+    );
   });
 });

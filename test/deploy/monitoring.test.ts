@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ALERT_METRICS, DEFAULT_ALERT_THRESHOLDS } from "../../packages/web/src/alerts/index.js";
@@ -99,6 +99,16 @@ describe("deploy/monitoring scrape configs", () => {
     for (const job of config.scrape_configs) {
       expect(job.authorization.credentials_file).toMatch(/^\/etc\/prometheus\//);
       expect(job.authorization.credentials).toBeUndefined();
+    }
+    // The rule files they load are the ones in deploy/monitoring, under their own names.
+    for (const file of ["prometheus.yml", "prometheus-kubernetes.yml"]) {
+      const { rule_files } = parse(readFileSync(join(repoRoot, "deploy/monitoring", file), "utf8")) as {
+        rule_files: string[];
+      };
+      for (const rules of rule_files)
+        expect(existsSync(join(repoRoot, "deploy/monitoring", basename(rules))), `${file}: ${rules}`).toBe(
+          true,
+        );
     }
     const kubernetes = readFileSync(join(repoRoot, "deploy/monitoring/prometheus-kubernetes.yml"), "utf8");
     expect(kubernetes).toContain("credentials_file:");

@@ -39,10 +39,16 @@ function fixtureUpstream(): Server {
       return response.end("data: [DONE]\n\n");
     }
     if (path === "/assets/index-3f9a1c2b.js") {
+      // As packages/web/src/ui/serve-ui.ts does for the hashed assets it has.
+      response.setHeader("cache-control", "public, max-age=31536000, immutable");
       response.setHeader("content-type", "application/javascript");
       return response.end(`export const greeting = ${JSON.stringify("hello ".repeat(2000))};\n`);
     }
     if (path === "/metrics") return response.end("hearth_up 1\n");
+    if (path?.startsWith("/assets/")) {
+      response.writeHead(404, { "content-type": "application/json" });
+      return response.end('{"error":{"code":"NOT_FOUND"}}');
+    }
     response.setHeader("content-type", "text/html; charset=utf-8");
     response.end("<!doctype html><title>Hearth</title>");
   });
@@ -134,24 +140,33 @@ describe.skipIf(!canRunNginx)(
     });
 
     it("gzips hashed assets and lets browsers cache them for a year, with the security headers kept", async () => {
-      const answer = headers(
-        (
-          await curl([
-            "--http2",
-            "-H",
-            "accept-encoding: gzip",
-            "-D",
-            "-",
-            "-o",
-            "/dev/null",
-            `${base}/assets/index-3f9a1c2b.js`,
-          ])
-        ).stdout,
-      );
+      const raw = (
+        await curl([
+          "--http2",
+          "-H",
+          "accept-encoding: gzip",
+          "-D",
+          "-",
+          "-o",
+          "/dev/null",
+          `${base}/assets/index-3f9a1c2b.js`,
+        ])
+      ).stdout;
+      const answer = headers(raw);
       expect(answer["content-encoding"]).toBe("gzip");
+      // One Cache-Control, the web service's: nginx adds no second one.
+      expect(raw.match(/^cache-control:/gim)).toHaveLength(1);
       expect(answer["cache-control"]).toBe("public, max-age=31536000, immutable");
       expect(answer["x-content-type-options"]).toBe("nosniff");
       expect(answer["strict-transport-security"]).toBeDefined();
+    });
+
+    it("never lets a missing asset be cached for a year", async () => {
+      const raw = (await curl(["--http2", "-D", "-", "-o", "/dev/null", `${base}/assets/index-00000000.js`]))
+        .stdout;
+      expect(raw).toMatch(/^HTTP\/2 404/m);
+      expect(raw).not.toMatch(/immutable|max-age=31536000, /i);
+      expect(headers(raw)["x-content-type-options"]).toBe("nosniff");
     });
 
     it("limits request bodies: 10 MB for chat, 200 MB for document uploads", async () => {

@@ -6,7 +6,7 @@ import { parseAllDocuments } from "yaml";
  * A small Kustomize renderer for the features deploy/k8s uses, so tests render the overlays
  * without kubectl: resources (files and directories), namespace, labels (with includeTemplates),
  * images, replicas, secretGenerator (envs, without the name hash) and strategic-merge patches
- * (maps merged, `null` deletes, lists of named items merged by name). Anything else it meets is
+ * (maps merged, `null` deletes, lists of named items merged by name, `$patch: delete` removes an object). Anything else it meets is
  * an error, so a new Kustomize feature cannot be silently ignored.
  */
 export type KubernetesObject = {
@@ -79,6 +79,10 @@ export function renderKustomization(
         (object) => object.kind === change.kind && object.metadata.name === change.metadata.name,
       );
       if (index < 0) throw new Error(`${patch.path}: no ${change.kind} ${change.metadata.name} to patch`);
+      if ((change as Tree).$patch === "delete") {
+        objects.splice(index, 1);
+        continue;
+      }
       objects[index] = strategicMerge(
         objects[index] as unknown as Tree,
         change as unknown as Tree,

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../support/ports.js";
@@ -183,24 +183,55 @@ ${sites.map((site) => `  include ${join(directory, site)};\n`).join("")}}
   };
 }
 
+export interface StartNginxOptions {
+  /**
+   * Replaces the default `proxy_read_timeout` of snippets/hearth-proxy.conf (120s), so that a test
+   * can tell in seconds which locations keep the default and which have their own long one.
+   */
+  defaultReadTimeout?: string;
+}
+
 /** deploy/nginx/hearth.conf with the upstream, listen address, certificate and snippet paths of this run. */
-function renderSite(directory: string, upstreamPort: number, port: number): string {
+function renderSite(
+  directory: string,
+  upstreamPort: number,
+  port: number,
+  options: StartNginxOptions,
+): string {
+  let snippets = join(repoRoot, "deploy/nginx/snippets");
+  if (options.defaultReadTimeout) {
+    snippets = join(directory, "snippets");
+    mkdirSync(snippets);
+    for (const name of readdirSync(join(repoRoot, "deploy/nginx/snippets"))) {
+      const text = readFileSync(join(repoRoot, "deploy/nginx/snippets", name), "utf8");
+      const changed = text.replace(
+        /^proxy_read_timeout 120s;$/m,
+        `proxy_read_timeout ${options.defaultReadTimeout};`,
+      );
+      if (name === "hearth-proxy.conf" && changed === text)
+        throw new Error("snippets/hearth-proxy.conf no longer sets proxy_read_timeout 120s");
+      writeFileSync(join(snippets, name), changed);
+    }
+  }
   return readFileSync(join(repoRoot, "deploy/nginx/hearth.conf"), "utf8")
     .replace("server web:8080;", `server 127.0.0.1:${upstreamPort};`)
     .replace("listen 8443 ssl http2;", `listen 127.0.0.1:${port} ssl http2;`)
     .replaceAll("/etc/nginx/tls/", `${directory}/`)
-    .replaceAll("/etc/nginx/snippets/", `${join(repoRoot, "deploy/nginx/snippets")}/`);
+    .replaceAll("/etc/nginx/snippets/", `${snippets}/`);
 }
 
 /** Starts nginx (foreground, temporary prefix) in front of 127.0.0.1:`upstreamPort`; resolves once it answers. */
-export async function startNginx(upstreamPort: number): Promise<HearthNginx> {
+export async function startNginx(
+  upstreamPort: number,
+  options: StartNginxOptions = {},
+): Promise<HearthNginx> {
   const directory = mkdtempSync(join(tmpdir(), "hearth-nginx-"));
   selfSignedCertificate(directory, "tls", "/CN=localhost", [
     "-addext",
     "subjectAltName=DNS:localhost,IP:127.0.0.1",
   ]);
   const port = await freePort();
-  writeFileSync(join(directory, "hearth.conf"), renderSite(directory, upstreamPort, port));
+  writeFileSync(join(directory, "hearth.conf"), renderSite(directory, upstreamPort, port, options));
   const certificate = join(directory, "tls.crt");
   const base = `https://127.0.0.1:${port}`;
   const trusted = (curlArgs: string[]) => curl(["--cacert", certificate, ...curlArgs]);

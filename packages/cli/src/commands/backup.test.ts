@@ -122,6 +122,69 @@ describe("hearth backup / hearth restore", () => {
     expect(registered.map((model) => model.name)).toEqual(["stray:latest", "tiny:latest"]);
   });
 
+  it("backs up and restores the model registry of a models dir outside the data dir (the image's /models)", async () => {
+    const models = join(root, "models");
+    mkdirSync(models);
+    env.HEARTH_MODELS_DIR = models;
+    writeFileSync(join(models, "tiny.gguf"), tinyGgufBytes({ seed: 1 }));
+    await new ModelRegistry(models).list(); // registered: versions and tags in models/.hearth/registry.json
+    const registryFile = join(models, ".hearth", "registry.json");
+    const original = readFileSync(registryFile, "utf8");
+
+    await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    expect(lines).toContain(
+      `model registry (tags, versions, rollback history) backed up from ${join(models, ".hearth")}`,
+    );
+    const manifest = JSON.parse(readFileSync(join(root, "backup", "manifest.json"), "utf8")) as {
+      entries: Array<{ path: string; kind: string }>;
+    };
+    expect(manifest.entries).toContainEqual(
+      expect.objectContaining({ path: "model-registry/registry.json", kind: "registry" }),
+    );
+    // No weights: the blob stays on the models volume.
+    expect(manifest.entries.every((entry) => !entry.path.includes("blobs"))).toBe(true);
+
+    // The registry is lost (a wiped volume, a bad edit); the restore brings it back.
+    writeFileSync(registryFile, "{}");
+    lines = [];
+    await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    expect(lines).toContain(`model registry restored to ${registryFile}`);
+    expect(readFileSync(registryFile, "utf8")).toBe(original);
+    expect(
+      readdirSync(join(models, ".hearth")).some((name) => name.startsWith("registry.json.pre-restore-")),
+    ).toBe(true);
+    expect((await new ModelRegistry(models).list()).map((model) => model.name)).toEqual(["tiny:latest"]);
+  });
+
+  it("warns when there is nothing to back up instead of reporting an empty backup as done", async () => {
+    mkdirSync(join(root, "empty"));
+    env.HEARTH_DATA_DIR = join(root, "empty");
+    env.HEARTH_MODELS_DIR = join(root, "no-models");
+    await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(lines.at(-1)).toMatch(/^warning: nothing to back up: .*empty holds no data/);
+  });
+
+  it("leaves an unchanged configuration file alone on restore (a container's read-only mount is never written)", async () => {
+    await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    const database = new Database(join(root, "data", "knowledge.db"));
+    database.exec("DELETE FROM documents");
+    database.close();
+    lines = [];
+    await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    expect(titles()).toEqual(["部署指南", "FAQ"]);
+    expect(readdirSync(root).filter((name) => name.startsWith("hearth.yaml.pre-restore-"))).toEqual([]);
+    expect(lines.some((line) => line.startsWith("configuration restored"))).toBe(false);
+    // A changed file is put back, the current one kept beside it.
+    writeFileSync(join(root, "hearth.yaml"), "logLevel: info\n");
+    lines = [];
+    await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(lines).toContain(`configuration restored to ${join(root, "hearth.yaml")}`);
+    expect(readFileSync(join(root, "hearth.yaml"), "utf8")).toBe("logLevel: warn\n");
+  });
+
   it("keeps a registry restored into another data dir working on the restored blobs", async () => {
     const models = join(root, "data", "models");
     mkdirSync(models);

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, resolve, sep } from "node:path";
 import {
   createBackup,
   defaultBackupsDir,
@@ -37,10 +37,12 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
         const target =
           destination ??
           join(defaultBackupsDir(config.dataDir), `hearth-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+        const registryDir = modelRegistryDir(config);
         const manifest = await createBackup({
           dataDir: config.dataDir,
           destination: target,
           includeModelWeights: flags.includeModels,
+          modelRegistryDir: registryDir,
           ...(config.configFile ? { configFile: config.configFile } : {}),
         });
         const bytes = manifest.entries.reduce((sum, entry) => sum + entry.size, 0);
@@ -49,6 +51,17 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
         write(
           `${manifest.entries.length} files (${databases} databases), ${formatBytes(bytes)}, checksums in manifest.json`,
         );
+        if (manifest.entries.some((entry) => entry.kind === "registry"))
+          write(`model registry (tags, versions, rollback history) backed up from ${registryDir}`);
+        const outside = !isInside(config.model.modelsDir, config.dataDir);
+        if (flags.includeModels && outside)
+          write(
+            `warning: model weights in ${config.model.modelsDir} (outside the data directory ${config.dataDir}) are not copied; back up that volume, or pull the models again`,
+          );
+        if (!manifest.entries.some((entry) => entry.kind !== "config"))
+          write(
+            `warning: nothing to back up: ${config.dataDir} holds no data${outside ? ` and ${registryDir} no model registry` : ""}; is HEARTH_DATA_DIR the directory this service writes to?`,
+          );
       }),
     );
 }
@@ -72,22 +85,41 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
             );
           }
         }
+        const registryDir = modelRegistryDir(config);
         const result = await restoreBackup({
           source,
           dataDir: config.dataDir,
           ...(config.configFile ? { configFile: config.configFile } : {}),
+          ...(isInside(registryDir, config.dataDir) ? {} : { modelRegistryDir: registryDir }),
         });
         write(
           `restored ${result.restoredFiles} files into ${config.dataDir} (backup of ${result.manifest.createdAt})`,
         );
         if (result.previousData) write(`the data it replaced is kept at ${result.previousData}`);
         if (result.configRestoredTo) write(`configuration restored to ${result.configRestoredTo}`);
+        if (result.configNotRestored)
+          write(`warning: configuration file not restored: ${result.configNotRestored}`);
+        if (result.modelRegistryRestoredTo)
+          write(`model registry restored to ${result.modelRegistryRestoredTo}`);
         if (result.weightsLeftOut.length > 0)
           write(
             `model weights not in this backup (taken without --include-models), so these models are not served until you pull, import or copy them back: ${result.weightsLeftOut.join(", ")}`,
           );
       }),
     );
+}
+
+/** The model registry's directory, as the model service finds it. */
+function modelRegistryDir(config: HearthConfig): string {
+  return config.model.registryDir
+    ? resolve(config.model.registryDir)
+    : join(config.model.modelsDir, ".hearth");
+}
+
+function isInside(path: string, directory: string): boolean {
+  const absolute = resolve(path);
+  const root = resolve(directory);
+  return absolute === root || absolute.startsWith(root + sep);
 }
 
 /** Services of this configuration that answer their health check on this machine. */

@@ -27,6 +27,12 @@ export const alertsSection = z.strictObject({
     .min(1)
     .max(24 * 365)
     .default(24),
+  /**
+   * HearthInferenceLatencyHigh fires when the P99 time to first token (admission to the first token:
+   * queue wait, prompt processing and, after an idle unload, the model's load) stays over this many
+   * milliseconds. The default suits CPU inference of the sizing's models; on GPUs use ~500.
+   */
+  firstTokenP99Ms: z.number().int().min(50).max(600_000).default(5000),
   /** One webhook from the environment (HEARTH_ALERT_WEBHOOK_*). */
   webhook: webhook.optional(),
   /** Further webhooks, from the configuration file. */

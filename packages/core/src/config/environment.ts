@@ -329,4 +329,11 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
     type: "integer",
     description: "Hours without an update after which a knowledge base raises HearthKnowledgeStale.",
   },
+  {
+    env: "HEARTH_ALERT_FIRST_TOKEN_MS",
+    key: "alerts.firstTokenP99Ms",
+    type: "integer",
+    description:
+      "HearthInferenceLatencyHigh threshold: P99 time to first token in milliseconds (default 5000, for CPU inference).",
+  },
 ];

@@ -108,6 +108,76 @@ describe("loadConfig", () => {
     expect(config.model.ollamaHost).toBe("http://127.0.0.1:11434");
   });
 
+  it("treats an alert webhook kind without a URL as no webhook, with a warning, instead of refusing to start", () => {
+    const warnings: string[] = [];
+    const config = loadConfig({
+      env: {
+        HEARTH_ALERT_WEBHOOK_KIND: "generic",
+        HEARTH_ALERT_WEBHOOK_URL: "",
+        HEARTH_ALERT_WEBHOOK_SECRET: "",
+      },
+      cwd: emptyDir(),
+      onWarning: (message) => warnings.push(message),
+    });
+    expect(config.alerts.webhook).toBeUndefined();
+    expect(warnings).toEqual([
+      "HEARTH_ALERT_WEBHOOK_KIND is set but HEARTH_ALERT_WEBHOOK_URL is not: no alert webhook is configured",
+    ]);
+    // With the URL the webhook is configured as before; a file's webhook without a URL stays an error.
+    const withUrl = loadConfig({
+      env: {
+        HEARTH_ALERT_WEBHOOK_KIND: "dingtalk",
+        HEARTH_ALERT_WEBHOOK_URL: "https://oapi.example.com/robot",
+      },
+      cwd: emptyDir(),
+    });
+    expect(withUrl.alerts.webhook).toMatchObject({ kind: "dingtalk", url: "https://oapi.example.com/robot" });
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, "hearth.yaml"), "alerts:\n  webhook:\n    kind: feishu\n");
+    expect(configError(() => loadConfig({ env: {}, cwd })).message).toMatch(/^alerts\.webhook\.url/);
+  });
+
+  it("refuses an explicitly empty or placeholder HEARTH_SERVICE_TOKEN instead of switching service auth off", () => {
+    for (const token of ["", "  ", "CHANGE-ME", "CHANGE-ME-0123456789abcdef"]) {
+      const error = configError(() => loadConfig({ env: { HEARTH_SERVICE_TOKEN: token }, cwd: emptyDir() }));
+      expect(error.code, JSON.stringify(token)).toBe("CONFIG_INVALID");
+      expect(error.message).toMatch(/^HEARTH_SERVICE_TOKEN \(services\.token\) .*openssl rand -hex 24/);
+      if (token.trim()) expect(error.message).not.toContain(token);
+    }
+    // Unset (`npm start`: loopback services) still means no token; a real token is taken.
+    expect(loadConfig({ env: {}, cwd: emptyDir() }).services.token).toBeUndefined();
+    const token = "0123456789abcdef0123456789abcdef";
+    expect(loadConfig({ env: { HEARTH_SERVICE_TOKEN: token }, cwd: emptyDir() }).services.token).toBe(token);
+  });
+
+  it("fills environment variables into the file's strings (API keys from a Secret), naming a missing variable", () => {
+    const cwd = emptyDir();
+    writeFileSync(
+      join(cwd, "hearth.yaml"),
+      [
+        "search:",
+        "  providers:",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's ${NAME} syntax
+        '    - { id: bing, type: bing, apiKey: "${BING_API_KEY}" }',
+        "    - id: custom",
+        "      type: custom",
+        "      url: https://search.example.com/?q={query}",
+        '      headers: { x-note: "$${literal}" }',
+        "      response: { results: items, title: t, url: u }",
+        "",
+      ].join("\n"),
+    );
+    const config = loadConfig({ env: { BING_API_KEY: "k-123" }, cwd });
+    expect(config.search.providers[0]).toMatchObject({ type: "bing", apiKey: "k-123" });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${ kept by $${
+    expect(config.search.providers[1]).toMatchObject({ headers: { "x-note": "${literal}" } });
+    const missing = configError(() => loadConfig({ env: {}, cwd }));
+    expect(missing.code).toBe("CONFIG_INVALID");
+    expect(missing.message).toMatch(
+      /^search\.providers\.0\.apiKey \(in .*hearth\.yaml\) uses \$\{BING_API_KEY\}, but the environment variable BING_API_KEY is not set$/,
+    );
+  });
+
   it("is frozen: nothing can change the configuration after start-up", () => {
     const config = loadConfig({ env: {}, cwd: emptyDir() });
     expect(() => {

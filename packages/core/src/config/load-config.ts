@@ -11,6 +11,8 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** Values that win over the file and the environment (tests, `hearth serve --port`). */
   overrides?: ConfigInput;
+  /** Where a warning about the configuration goes (default: stderr, `hearth: warning: ...`). */
+  onWarning?: (message: string) => void;
 }
 
 type Tree = Record<string, unknown>;
@@ -24,14 +26,17 @@ export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const configFile = findConfigFile(env, cwd);
-  const tree: Tree = configFile ? readConfigFile(configFile) : {};
+  const tree: Tree = configFile ? expandVariables(readConfigFile(configFile), env, configFile) : {};
+  const warn = options.onWarning ?? ((message: string) => console.warn(`hearth: warning: ${message}`));
   const fromEnvironment = new Map<string, EnvironmentBinding>();
   for (const binding of ENVIRONMENT) {
     const raw = env[binding.env];
+    if (raw !== undefined && binding.env === "HEARTH_SERVICE_TOKEN") checkServiceToken(raw);
     if (raw === undefined || raw === "") continue;
     setPath(tree, binding.key, coerce(binding, raw));
     fromEnvironment.set(binding.key, binding);
   }
+  dropWebhookWithoutUrl(tree, fromEnvironment, warn);
   if (options.overrides) mergeInto(tree, options.overrides as Tree);
 
   const parsed = configSchema.safeParse(tree);
@@ -52,6 +57,53 @@ function findConfigFile(env: NodeJS.ProcessEnv, cwd: string): string | undefined
   return existsSync(implicit) ? implicit : undefined;
 }
 
+/**
+ * An empty variable otherwise counts as unset, but an empty HEARTH_SERVICE_TOKEN is almost always
+ * a secret that did not arrive (an example file copied unedited, a missing Secret key): treating it
+ * as unset would silently switch service authentication off. Never echoes the value.
+ */
+function checkServiceToken(raw: string): void {
+  const fix = "set at least 16 random characters (openssl rand -hex 24), or unset the variable";
+  if (raw.trim() === "") {
+    throw new HearthError(
+      "CONFIG_INVALID",
+      `HEARTH_SERVICE_TOKEN (services.token) is set but empty, which would switch service authentication off: ${fix}`,
+      { details: { key: "services.token", env: "HEARTH_SERVICE_TOKEN" } },
+    );
+  }
+  if (/CHANGE-?ME/i.test(raw)) {
+    throw new HearthError(
+      "CONFIG_INVALID",
+      `HEARTH_SERVICE_TOKEN (services.token) still holds the example file's placeholder: ${fix}`,
+      { details: { key: "services.token", env: "HEARTH_SERVICE_TOKEN" } },
+    );
+  }
+}
+
+/**
+ * HEARTH_ALERT_WEBHOOK_KIND (or _SECRET) without HEARTH_ALERT_WEBHOOK_URL means "no webhook
+ * configured" (a compose file passing its default kind through): drop it with a warning instead of
+ * refusing to start. A webhook written in the configuration file without a URL is still an error.
+ */
+function dropWebhookWithoutUrl(
+  tree: Tree,
+  fromEnvironment: Map<string, EnvironmentBinding>,
+  warn: (message: string) => void,
+): void {
+  const alerts = tree.alerts;
+  if (!isPlainObject(alerts) || !isPlainObject(alerts.webhook)) return;
+  const webhook = alerts.webhook;
+  if (webhook.url !== undefined) return;
+  const fields = Object.keys(webhook);
+  if (!fields.every((field) => fromEnvironment.has(`alerts.webhook.${field}`))) return;
+  const names = fields.map((field) => fromEnvironment.get(`alerts.webhook.${field}`)!.env);
+  for (const field of fields) fromEnvironment.delete(`alerts.webhook.${field}`);
+  delete alerts.webhook;
+  warn(
+    `${names.join(" and ")} ${names.length > 1 ? "are" : "is"} set but HEARTH_ALERT_WEBHOOK_URL is not: no alert webhook is configured`,
+  );
+}
+
 function readConfigFile(path: string): Tree {
   let document: unknown;
   try {
@@ -65,6 +117,45 @@ function readConfigFile(path: string): Tree {
     throw new HearthError("CONFIG_FILE_UNREADABLE", `${path}: the top level must be a mapping of keys`);
   }
   return document as Tree;
+}
+
+/**
+ * `${NAME}` in a string of the configuration file is replaced by the environment variable NAME, so
+ * that secrets (search providers' API keys, webhook URLs) come from the environment or a Kubernetes
+ * Secret while the file itself can live in a ConfigMap or a read-only mount. `$${` is a literal `${`.
+ * An unset or empty variable is CONFIG_INVALID naming the key and the variable (never a value).
+ */
+function expandVariables(tree: Tree, env: NodeJS.ProcessEnv, configFile: string): Tree {
+  const expand = (value: unknown, path: string[]): unknown => {
+    if (typeof value === "string") {
+      return value.replace(/\$(\$?)\{([^}]*)\}/g, (whole, escaped: string, name: string) => {
+        if (escaped) return whole.slice(1);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+          throw new HearthError(
+            "CONFIG_INVALID",
+            `${path.join(".")} (in ${configFile}): "\${${name}}" is not a variable name (write $\${ for a literal \${)`,
+            { details: { key: path.join(".") } },
+          );
+        }
+        const variable = env[name];
+        if (variable === undefined || variable === "") {
+          throw new HearthError(
+            "CONFIG_INVALID",
+            `${path.join(".")} (in ${configFile}) uses \${${name}}, but the environment variable ${name} is not set`,
+            { details: { key: path.join("."), env: name } },
+          );
+        }
+        return variable;
+      });
+    }
+    if (Array.isArray(value)) return value.map((item, index) => expand(item, [...path, String(index)]));
+    if (isPlainObject(value))
+      return Object.fromEntries(
+        Object.entries(value).map(([key, child]) => [key, expand(child, [...path, key])]),
+      );
+    return value;
+  };
+  return expand(tree, []) as Tree;
 }
 
 function coerce(binding: EnvironmentBinding, raw: string): unknown {

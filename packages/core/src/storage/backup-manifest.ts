@@ -7,9 +7,12 @@ export const MANIFEST_FILE = "manifest.json";
 
 /** How a file was captured: SQLite through the online backup API, config and other files copied. */
 export const backupEntrySchema = z.strictObject({
-  /** Path relative to the backup root, with forward slashes; under `data/` or `config/`. */
+  /**
+   * Path relative to the backup root, with forward slashes; under `data/`, `config/` or
+   * `model-registry/` (the model registry's manifest when the models dir lies outside the data dir).
+   */
   path: z.string().min(1),
-  kind: z.enum(["sqlite", "file", "config"]),
+  kind: z.enum(["sqlite", "file", "config", "registry"]),
   size: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
 });

@@ -18,12 +18,22 @@ export interface CreateBackupOptions {
    * false: they are large and can be pulled again; the manifest names what was left out).
    */
   includeModelWeights?: boolean;
+  /**
+   * The model registry's directory (`model.registryDir`, else `<modelsDir>/.hearth`). When it lies
+   * outside the data directory (the image's /models volume), its `registry.json` (tags, versions,
+   * rollback history) is captured under `model-registry/`; weights there are never copied.
+   */
+  modelRegistryDir?: string;
   /** Only these files (absolute or relative to the data directory): a partial backup. */
   only?: string[];
   /** Why the backup was taken (recorded in the manifest), e.g. "before migration 3 of web.db". */
   reason?: string;
   logger?: Logger;
 }
+
+/** Where a backup keeps the model registry's manifest when the registry is outside the data dir. */
+export const MODEL_REGISTRY_PREFIX = "model-registry";
+const REGISTRY_FILE = "registry.json";
 
 /** The default place for backups: `<dataDir>/backups`, never captured by a backup itself. */
 export function defaultBackupsDir(dataDir: string): string {
@@ -72,6 +82,20 @@ export async function createBackup(
       if (file.sqlite) await backupDatabase(file.absolute, target);
       else await copyFile(file.absolute, target);
       entries.push(await describe(target, path, file.sqlite ? "sqlite" : "file"));
+    }
+    const registryDir = options.modelRegistryDir ? resolve(options.modelRegistryDir) : undefined;
+    if (
+      !options.only &&
+      registryDir &&
+      registryDir !== dataDir &&
+      !registryDir.startsWith(dataDir + sep) &&
+      (await exists(join(registryDir, REGISTRY_FILE)))
+    ) {
+      const path = `${MODEL_REGISTRY_PREFIX}/${REGISTRY_FILE}`;
+      const target = join(staging, MODEL_REGISTRY_PREFIX, REGISTRY_FILE);
+      await mkdir(dirname(target), { recursive: true });
+      await copyFile(join(registryDir, REGISTRY_FILE), target);
+      entries.push(await describe(target, path, "registry"));
     }
     if (options.configFile) {
       const path = `config/${basename(options.configFile)}`;

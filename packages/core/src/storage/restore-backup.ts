@@ -15,6 +15,11 @@ export interface RestoreBackupOptions {
   /** Where the backed-up configuration file goes back to; when unset it is left in the backup. */
   configFile?: string;
   /**
+   * The model registry's directory outside the data directory: a backed-up `model-registry/`
+   * manifest goes back there (the one it replaces is kept beside it). When unset it is left in the backup.
+   */
+  modelRegistryDir?: string;
+  /**
    * Restore inside the data directory instead of swapping it with a sibling. Chosen automatically
    * when the data directory is a mount point (a container volume).
    */
@@ -28,11 +33,15 @@ export interface RestoreResult {
   /** Where the data that was there before now lies (nothing is deleted by a restore). */
   previousData: string | undefined;
   configRestoredTo: string | undefined;
+  /** Why the configuration file was not put back (its location is read-only); the data was restored. */
+  configNotRestored?: string;
+  /** Where the model registry's manifest was restored to (a registry outside the data dir). */
+  modelRegistryRestoredTo: string | undefined;
   /** Model weights the backup left out (relative to the data directory): pull, import or copy them back. */
   weightsLeftOut: string[];
 }
 
-const SAFE_PATH = /^(data|config)\/(?!.*(^|\/)\.\.?(\/|$))[^\0\\]+$/;
+const SAFE_PATH = /^(data|config|model-registry)\/(?!.*(^|\/)\.\.?(\/|$))[^\0\\]+$/;
 
 /**
  * Reads a backup's manifest and checks every file against it (size, SHA-256, and SQLite's own
@@ -108,7 +117,7 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
   const dataDir = resolve(options.dataDir);
   const manifest = await verifyBackup(source);
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const dataEntries = manifest.entries.filter((entry) => entry.kind !== "config");
+  const dataEntries = manifest.entries.filter((entry) => isDataEntry(entry.kind));
   let previousData: string | undefined;
 
   try {
@@ -141,13 +150,33 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
   }
 
   let configRestoredTo: string | undefined;
+  let configNotRestored: string | undefined;
   const config = manifest.entries.find((entry) => entry.kind === "config");
   if (config && options.configFile) {
-    configRestoredTo = resolve(options.configFile);
-    await mkdir(dirname(configRestoredTo), { recursive: true });
-    if (await exists(configRestoredTo))
-      await rename(configRestoredTo, `${configRestoredTo}.pre-restore-${stamp}`);
-    await copyFile(join(source, ...config.path.split("/")), configRestoredTo);
+    const target = resolve(options.configFile);
+    // Unchanged (the usual case in a container, whose file is a read-only mount): nothing to write.
+    const unchanged = (await exists(target)) && (await sha256File(target)) === config.sha256;
+    if (!unchanged) {
+      try {
+        await mkdir(dirname(target), { recursive: true });
+        if (await exists(target)) await rename(target, `${target}.pre-restore-${stamp}`);
+        await copyFile(join(source, ...config.path.split("/")), target);
+        configRestoredTo = target;
+      } catch (error) {
+        // The data is back already; a read-only configuration mount must not make the restore fail.
+        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        configNotRestored = `${target} could not be written (${reason}); the backed-up file is ${join(source, ...config.path.split("/"))}`;
+      }
+    }
+  }
+  let modelRegistryRestoredTo: string | undefined;
+  const registry = manifest.entries.find((entry) => entry.kind === "registry");
+  if (registry && options.modelRegistryDir) {
+    modelRegistryRestoredTo = join(resolve(options.modelRegistryDir), basename(registry.path));
+    await mkdir(dirname(modelRegistryRestoredTo), { recursive: true });
+    if (await exists(modelRegistryRestoredTo))
+      await rename(modelRegistryRestoredTo, `${modelRegistryRestoredTo}.pre-restore-${stamp}`);
+    await copyFile(join(source, ...registry.path.split("/")), modelRegistryRestoredTo);
   }
   options.logger?.info(
     { source, dataDir, files: dataEntries.length, scope: manifest.scope },
@@ -158,13 +187,18 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
     restoredFiles: dataEntries.length,
     previousData,
     configRestoredTo,
+    ...(configNotRestored ? { configNotRestored } : {}),
+    modelRegistryRestoredTo,
     weightsLeftOut: (manifest.weightsLeftOut ?? []).map((path) => path.replace(/^data\//, "")),
   };
 }
 
+/** Entries under `data/` (not the configuration file, not a registry kept outside the data dir). */
+const isDataEntry = (kind: BackupManifest["entries"][number]["kind"]) => kind === "sqlite" || kind === "file";
+
 /** Copies a full backup's data files into `target`, and makes its links again (relative, so they follow the data). */
 async function copyEntries(source: string, target: string, manifest: BackupManifest): Promise<void> {
-  for (const entry of manifest.entries.filter((candidate) => candidate.kind !== "config")) {
+  for (const entry of manifest.entries.filter((candidate) => isDataEntry(candidate.kind))) {
     const file = join(target, ...entry.path.split("/").slice(1));
     await mkdir(dirname(file), { recursive: true });
     await copyFile(join(source, ...entry.path.split("/")), file);

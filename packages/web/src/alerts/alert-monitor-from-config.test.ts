@@ -58,6 +58,45 @@ describe("alertMonitorFromConfig", () => {
     }
   });
 
+  it("judges first-token latency against a CPU-suited threshold by default, and HEARTH_ALERT_FIRST_TOKEN_MS", async () => {
+    // A model service whose first tokens all took about 2 s (a 1.5B model on CPU with a long prompt).
+    const model = createServer((_request, response) => {
+      response.setHeader("content-type", "text/plain; version=0.0.4");
+      const bucket = (le: string, count: number) =>
+        `hearth_model_time_to_first_token_seconds_bucket{le="${le}",model="m"} ${count}\n`;
+      response.end(
+        `${bucket("0.5", 0)}${bucket("1", 0)}${bucket("2.5", 20)}${bucket("5", 20)}${bucket("+Inf", 20)}` +
+          'hearth_model_time_to_first_token_seconds_count{model="m"} 20\n',
+      );
+    });
+    await new Promise<void>((resolve) => model.listen(0, "127.0.0.1", resolve));
+    const env = {
+      HEARTH_ALERT_WEBHOOK_URL: "http://127.0.0.1:9/hook",
+      HEARTH_PORT: "1",
+      HEARTH_MODEL_URL: `http://127.0.0.1:${(model.address() as AddressInfo).port}`,
+      HEARTH_SEARCH_URL: "http://127.0.0.1:3",
+      HEARTH_KNOWLEDGE_URL: "http://127.0.0.1:4",
+    };
+    const latency = async (extra: Record<string, string>) => {
+      const config = loadConfig({ cwd: tmpdir(), env: { ...env, ...extra } });
+      const monitor = alertMonitorFromConfig(config, createLogger({ level: "silent" }))!;
+      try {
+        return (await monitor.evaluate()).filter((alert) => alert.alert === "HearthInferenceLatencyHigh");
+      } finally {
+        await monitor.stop();
+      }
+    };
+    try {
+      expect(loadConfig({ cwd: tmpdir(), env: {} }).alerts.firstTokenP99Ms).toBe(5000);
+      expect(await latency({})).toEqual([]);
+      expect(await latency({ HEARTH_ALERT_FIRST_TOKEN_MS: "1000" })).toMatchObject([
+        { alert: "HearthInferenceLatencyHigh", state: "pending", labels: { service: "model" } },
+      ]);
+    } finally {
+      model.close();
+    }
+  });
+
   it("rejects an unknown webhook kind, naming the variable", () => {
     expect(() =>
       loadConfig({

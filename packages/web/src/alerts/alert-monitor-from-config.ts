@@ -31,7 +31,10 @@ export function alertMonitorFromConfig(config: HearthConfig, logger: Logger): Al
     webhooks,
     ...(config.services.token ? { serviceToken: config.services.token } : {}),
     intervalMs: section.intervalSeconds * 1000,
-    thresholds: { knowledgeStaleSeconds: section.knowledgeStaleHours * 3600 },
+    thresholds: {
+      knowledgeStaleSeconds: section.knowledgeStaleHours * 3600,
+      inferenceP99Seconds: section.firstTokenP99Ms / 1000,
+    },
     logger: logger.child({ component: "alerts" }),
   });
 }
