@@ -33,12 +33,21 @@ export const createKnowledgeBaseRequestSchema = z.strictObject({
     })
     .optional(),
   watchFolder: z.string().min(1).max(4096).optional(),
+  /**
+   * Who the base belongs to: an opaque id the caller chooses (the web service sends its user id).
+   * Names are unique per owner, compared case-insensitively; bases created without one share
+   * the unowned name space.
+   */
+  owner: z.string().min(1).max(200).optional(),
 });
 export type CreateKnowledgeBaseRequest = z.input<typeof createKnowledgeBaseRequestSchema>;
 
-export const updateKnowledgeBaseRequestSchema = createKnowledgeBaseRequestSchema.partial().extend({
-  watchFolder: z.string().min(1).max(4096).nullable().optional(),
-});
+export const updateKnowledgeBaseRequestSchema = createKnowledgeBaseRequestSchema
+  .omit({ owner: true })
+  .partial()
+  .extend({
+    watchFolder: z.string().min(1).max(4096).nullable().optional(),
+  });
 export type UpdateKnowledgeBaseRequest = z.input<typeof updateKnowledgeBaseRequestSchema>;
 
 export const documentStatusSchema = z.enum(["queued", "parsing", "embedding", "indexed", "failed"]);

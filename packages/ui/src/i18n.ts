@@ -206,7 +206,7 @@ const en = {
     SEARCH_FETCH_BLOCKED: "The page's address is private or local and was not fetched.",
     SEARCH_FETCH_FAILED: "The page could not be fetched.",
     KNOWLEDGE_BASE_NOT_FOUND: "This knowledge base does not exist or is not visible to you.",
-    KNOWLEDGE_BASE_NAME_TAKEN: "Another knowledge base already has this name.",
+    KNOWLEDGE_BASE_NAME_TAKEN: "You already have a knowledge base with this name.",
     DOCUMENT_NOT_FOUND: "This document is not in the knowledge base.",
     JOB_NOT_FOUND: "This import job does not exist.",
     WATCH_FOLDER_IN_DATA_DIR:
@@ -525,7 +525,7 @@ const zhCN: Messages = {
     SEARCH_FETCH_BLOCKED: "该网页地址是内网或本机地址，未抓取。",
     SEARCH_FETCH_FAILED: "无法抓取该网页。",
     KNOWLEDGE_BASE_NOT_FOUND: "该知识库不存在，或你无权查看。",
-    KNOWLEDGE_BASE_NAME_TAKEN: "已有其他知识库使用该名称。",
+    KNOWLEDGE_BASE_NAME_TAKEN: "你已有同名的知识库。",
     DOCUMENT_NOT_FOUND: "该知识库中没有这个文档。",
     JOB_NOT_FOUND: "该导入任务不存在。",
     WATCH_FOLDER_IN_DATA_DIR: "知识库不能监听 Hearth 自己的数据目录，请选择其外的文件夹。",

@@ -109,6 +109,27 @@ describe("hearth ingest", () => {
     expect(ingestCommand().name()).toBe("ingest");
   });
 
+  it("resolves a name several owners share only by id, saying so", async () => {
+    const alice = await harness.client.createKnowledgeBase({ name: "Shared name", owner: "alice" });
+    const bob = await harness.client.createKnowledgeBase({ name: "Shared name", owner: "bob" });
+    const error = await runIngest({
+      knowledgeBase: "Shared name",
+      paths: [join(folder, "docs", "b.txt")],
+      baseUrl: harness.url,
+      output: new PassThrough(),
+    }).catch((caught: HearthError) => caught);
+    expect(error).toMatchObject({ code: "INVALID_REQUEST" });
+    expect((error as HearthError).message).toContain(alice.id);
+    expect((error as HearthError).message).toContain(bob.id);
+    const report = await runIngest({
+      knowledgeBase: bob.id,
+      paths: [join(folder, "docs", "b.txt")],
+      baseUrl: harness.url,
+      output: new PassThrough(),
+    });
+    expect(report.knowledgeBaseId).toBe(bob.id);
+  });
+
   it("keeps each redraw of the terminal bar within 80 columns for wide (Chinese) file names", async () => {
     const wide = join(folder, "wide");
     mkdirSync(wide);

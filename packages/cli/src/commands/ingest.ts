@@ -253,9 +253,18 @@ function upstreamError(baseUrl: string): (error: unknown) => never {
 
 async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions): Promise<string> {
   const all = await client.listKnowledgeBases().catch(upstreamError(options.baseUrl));
-  const found =
-    all.find((kb) => kb.id === options.knowledgeBase) ?? all.find((kb) => kb.name === options.knowledgeBase);
-  if (found) return found.id;
+  const byId = all.find((kb) => kb.id === options.knowledgeBase);
+  if (byId) return byId.id;
+  // Names are unique per owner only: bases of different web users may share one.
+  const named = all.filter((kb) => kb.name === options.knowledgeBase);
+  if (named.length > 1) {
+    throw new HearthError(
+      "INVALID_REQUEST",
+      `${named.length} knowledge bases are named "${options.knowledgeBase}" (they belong to different users): ` +
+        `pass the id of the one you mean (${named.map((kb) => kb.id).join(", ")})`,
+    );
+  }
+  if (named[0]) return named[0].id;
   if (!options.create) {
     throw new HearthError(
       "KNOWLEDGE_BASE_NOT_FOUND",

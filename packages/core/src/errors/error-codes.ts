@@ -123,7 +123,7 @@ export const ERROR_CODES = {
 
   // Knowledge service
   KNOWLEDGE_BASE_NOT_FOUND: { status: 404, summary: "No knowledge base with that id is visible to you." },
-  KNOWLEDGE_BASE_NAME_TAKEN: { status: 409, summary: "Another knowledge base already has that name." },
+  KNOWLEDGE_BASE_NAME_TAKEN: { status: 409, summary: "You already have a knowledge base with that name." },
   DOCUMENT_NOT_FOUND: { status: 404, summary: "No document with that id in the knowledge base." },
   JOB_NOT_FOUND: { status: 404, summary: "No ingestion job with that id." },
   JOB_CANCELLED: {

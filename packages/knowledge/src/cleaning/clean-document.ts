@@ -24,16 +24,19 @@ export function foldToSimplified(text: string): string {
  * characters dropped, runs of spaces collapsed.
  */
 export function normalizeText(text: string): string {
-  return text
-    .normalize("NFC")
-    .replace(/[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/g, (char) =>
-      String.fromCharCode(char.charCodeAt(0) - 0xfee0),
-    )
-    .replace(/\u3000/g, " ")
-    .replace(/[\u00ad\u200b-\u200d\u2060\ufeff]/g, "")
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "")
-    .replace(/\r\n?/g, "\n")
-    .replace(/[ \t\u00a0]+/g, " ");
+  return (
+    text
+      .normalize("NFC")
+      .replace(/[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/g, (char) =>
+        String.fromCharCode(char.charCodeAt(0) - 0xfee0),
+      )
+      .replace(/\u3000/g, " ")
+      .replace(/[\u00ad\u200b-\u200d\u2060\ufeff]/g, "")
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "")
+      .replace(/\r\n?/g, "\n")
+      // Runs only: a lone space stays as it is (matching every space made 30 MB take seconds).
+      .replace(/ [ \t\u00a0]+|[\t\u00a0][ \t\u00a0]*/g, " ")
+  );
 }
 
 /** A page number line: "12", "- 12 -", "Page 3", "Page 3 of 10", "第 3 页", "3 / 10". */
@@ -67,25 +70,32 @@ export function cleanDocument(document: ParsedDocument): ParsedDocument {
   };
 }
 
-/** Joins lines a layout broke: "inter-\nnational" -> "international", Chinese lines without a space. */
+/**
+ * Joins lines a layout broke: "inter-\nnational" -> "international", Chinese lines without a space.
+ * Linear in the block's length: each decision looks only at the previous piece's end, never at the
+ * text joined so far (a 30 MB block of short lines would otherwise take minutes).
+ */
 function repairLines(block: Block): string {
   const lines = block.text
     .split("\n")
     .map((line) => line.trim())
     .filter(Boolean);
   if (block.kind === "table") return lines.join("\n");
-  let text = "";
+  const pieces: string[] = [];
+  // The last piece pushed; the joined text so far ends with it.
+  let last = "";
   for (const line of lines) {
-    if (!text) {
-      text = line;
-      continue;
-    }
-    if (block.kind === "list" && /^([-*+•]|\d+[.)])\s/.test(line)) text += `\n${line}`;
-    else if (/[A-Za-z]-$/.test(text) && /^[a-z]/.test(line)) text = text.slice(0, -1) + line;
-    else if (CJK_END.test(text) && CJK_START.test(line)) text += line;
-    else text += ` ${line}`;
+    if (pieces.length === 0) pieces.push(line);
+    else if (block.kind === "list" && /^([-*+•]|\d+[.)])\s/.test(line)) pieces.push("\n", line);
+    else if (/[A-Za-z]-$/.test(last.slice(-2)) && /^[a-z]/.test(line)) {
+      // Drop the hyphen: it ends the last piece (a line is never empty, so it is not a separator).
+      pieces[pieces.length - 1] = last.slice(0, -1);
+      pieces.push(line);
+    } else if (CJK_END.test(last.slice(-1)) && CJK_START.test(line)) pieces.push(line);
+    else pieces.push(" ", line);
+    last = line;
   }
-  return text.replace(/ {2,}/g, " ");
+  return pieces.join("").replace(/ {2,}/g, " ");
 }
 
 function furnitureKey(line: string): string {

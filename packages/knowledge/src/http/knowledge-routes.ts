@@ -54,6 +54,7 @@ export function registerKnowledgeRoutes(
       embeddingModel: body.embeddingModel ?? null,
       chunking,
       watchFolder: body.watchFolder ?? null,
+      owner: body.owner ?? null,
     });
     if (created.watchFolder) ingestion.syncFolder(created.id);
     return reply.code(201).send(view(store.getKnowledgeBase(created.id)));

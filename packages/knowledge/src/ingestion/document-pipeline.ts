@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { HearthError } from "@hearth/core";
 import { type ChunkedDocument, chunkDocument } from "../chunking/chunk-document.js";
 import { cleanDocument } from "../cleaning/clean-document.js";
@@ -87,6 +88,29 @@ export function prepareChunks(document: ParsedDocument, knowledgeBase: Knowledge
   return chunkDocument(cleanDocument(document), knowledgeBase.chunking);
 }
 
+/**
+ * prepareChunks off the event loop for big documents: text at or above the worker threshold is
+ * cleaned and chunked in a parser thread (30 MB of text takes seconds; on the event loop that
+ * would stall health checks and shutdown), smaller documents here.
+ */
+export async function prepareChunksFor(
+  dependencies: Pick<PipelineDependencies, "parsers" | "settings">,
+  document: ParsedDocument,
+  knowledgeBase: KnowledgeBaseRecord,
+  signal?: AbortSignal,
+): Promise<ChunkedDocument> {
+  let length = 0;
+  for (const block of document.blocks) length += block.text.length;
+  if (length < dependencies.settings.workerThresholdBytes) return prepareChunks(document, knowledgeBase);
+  return dependencies.parsers.prepare(document, { ...knowledgeBase.chunking }, signal);
+}
+
+/**
+ * Chunks written per index call: the SQLite index analyses and writes them synchronously, so a big
+ * document is written in slices with a turn of the event loop between them.
+ */
+const WRITE_BATCH = 128;
+
 /** The index's records for a chunked document: ids from document, position and content. */
 export function toChunkRecords(input: {
   knowledgeBase: Pick<KnowledgeBaseRecord, "id">;
@@ -169,7 +193,13 @@ export async function indexChunks(
     for (const record of fresh) record.embedding = cached.get(record.contentHash)!;
   }
   if (input.signal?.aborted) throw new HearthError("JOB_CANCELLED", "The job was cancelled");
-  if (fresh.length > 0) await backend.upsertChunks(fresh);
+  for (let start = 0; start < fresh.length; start += WRITE_BATCH) {
+    if (start > 0) {
+      await nextTurn();
+      if (input.signal?.aborted) throw input.signal.reason;
+    }
+    await backend.upsertChunks(fresh.slice(start, start + WRITE_BATCH));
+  }
   const stale = [...existing.keys()].filter((id) => !wanted.has(id));
   if (stale.length > 0) await backend.deleteChunks(stale);
   return {

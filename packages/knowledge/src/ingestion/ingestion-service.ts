@@ -18,7 +18,7 @@ import {
   indexedVersion,
   type PipelineSettings,
   parseBytes,
-  prepareChunks,
+  prepareChunksFor,
 } from "./document-pipeline.js";
 import { displayName, validateFileName } from "./file-name.js";
 import { assertWatchableFolder, scanFolder } from "./folder-scan.js";
@@ -489,7 +489,8 @@ export class IngestionService {
       const { document: parsed, contentType } = await parseBytes(this.#deps, document.name, bytes, signal);
       store.setDocumentContent(documentId, document.contentHash, bytes.length, contentType);
       if (signal.aborted) throw signal.reason;
-      const chunked = prepareChunks(parsed, knowledgeBase);
+      const chunked = await prepareChunksFor(this.#deps, parsed, knowledgeBase, signal);
+      if (signal.aborted) throw signal.reason;
       if (chunked.chunks.length === 0)
         throw new HearthError(
           "DOCUMENT_NO_TEXT",

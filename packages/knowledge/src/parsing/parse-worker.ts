@@ -1,13 +1,18 @@
 /**
  * Worker thread entry: parses one document at a time for the ParserPool, so big files never block
- * the service's event loop. Errors come back as {code, message} (HearthError does not cross threads).
+ * the service's event loop; it also cleans and chunks big parsed documents (a "prepare" task),
+ * which takes seconds for tens of megabytes of text. Errors come back as {code, message}
+ * (HearthError does not cross threads).
  */
 import { parentPort } from "node:worker_threads";
+import { type ChunkingOptions, chunkDocument } from "../chunking/chunk-document.js";
+import { cleanDocument } from "../cleaning/clean-document.js";
 import { parseDocument } from "./parse-document.js";
-import type { DocumentFormat, ParseOptions } from "./parsed-document.js";
+import type { DocumentFormat, ParsedDocument, ParseOptions } from "./parsed-document.js";
 import type { PageStride } from "./pdf-parser.js";
 
 export interface ParseTask {
+  kind?: "parse";
   id: number;
   format: DocumentFormat;
   bytes: Uint8Array;
@@ -16,10 +21,23 @@ export interface ParseTask {
   stride?: PageStride;
 }
 
-parentPort?.on("message", async (task: ParseTask) => {
+/** Cleans and chunks a parsed document (what prepareChunks does, off the event loop). */
+export interface PrepareTask {
+  kind: "prepare";
+  id: number;
+  document: ParsedDocument;
+  chunking: ChunkingOptions;
+}
+
+export type WorkerTask = ParseTask | PrepareTask;
+
+parentPort?.on("message", async (task: WorkerTask) => {
   try {
-    const document = await parseDocument(task.format, task.bytes, task.options, task.stride);
-    parentPort?.postMessage({ id: task.id, document });
+    const result =
+      task.kind === "prepare"
+        ? chunkDocument(cleanDocument(task.document), task.chunking)
+        : await parseDocument(task.format, task.bytes, task.options, task.stride);
+    parentPort?.postMessage({ id: task.id, result });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     parentPort?.postMessage({

@@ -3,13 +3,14 @@ import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { HearthError, isErrorCode } from "@hearth/core";
-import type { ParseTask } from "./parse-worker.js";
+import type { ChunkedDocument, ChunkingOptions } from "../chunking/chunk-document.js";
+import type { WorkerTask } from "./parse-worker.js";
 import type { DocumentFormat, ParsedDocument, ParseOptions } from "./parsed-document.js";
 import type { PageStride } from "./pdf-parser.js";
 
 interface Pending {
-  task: ParseTask;
-  resolve: (document: ParsedDocument) => void;
+  task: WorkerTask;
+  resolve: (result: unknown) => void;
   reject: (error: Error) => void;
   signal: AbortSignal | undefined;
 }
@@ -21,7 +22,7 @@ interface Slot {
 }
 
 /**
- * A small pool of parser threads. Tasks queue in arrival order; a task that runs past the timeout
+ * A small pool of parser threads (they also clean and chunk big documents). Tasks queue in arrival order; a task that runs past the timeout
  * or is cancelled terminates its thread (PDFium cannot be interrupted otherwise) and a fresh one
  * takes its place.
  */
@@ -64,6 +65,18 @@ export class ParserPool {
     return { ...parts[0]!, blocks: blocks.map((entry) => entry.block) };
   }
 
+  /**
+   * Cleans and chunks a parsed document in a worker thread: for tens of megabytes of text this
+   * takes seconds, which on the event loop would stall every request (health checks included).
+   */
+  prepare(
+    document: ParsedDocument,
+    chunking: ChunkingOptions,
+    signal?: AbortSignal,
+  ): Promise<ChunkedDocument> {
+    return this.#submit({ kind: "prepare", id: this.#nextId++, document, chunking }, signal);
+  }
+
   #run(
     format: DocumentFormat,
     bytes: Uint8Array,
@@ -71,6 +84,13 @@ export class ParserPool {
     signal?: AbortSignal,
     stride?: PageStride,
   ): Promise<ParsedDocument> {
+    return this.#submit(
+      { id: this.#nextId++, format, bytes, options, ...(stride ? { stride } : {}) },
+      signal,
+    );
+  }
+
+  #submit<T>(task: WorkerTask, signal: AbortSignal | undefined): Promise<T> {
     if (this.#closed)
       return Promise.reject(new HearthError("SERVICE_NOT_READY", "The parser pool is closed"));
     return new Promise((resolve, reject) => {
@@ -78,10 +98,10 @@ export class ParserPool {
       // document of the job (and its bytes) would be held until the job ends.
       const onAbort = () => this.#abort(pending);
       const pending: Pending = {
-        task: { id: this.#nextId++, format, bytes, options, ...(stride ? { stride } : {}) },
-        resolve: (document) => {
+        task,
+        resolve: (result) => {
           signal?.removeEventListener("abort", onAbort);
-          resolve(document);
+          resolve(result as T);
         },
         reject: (error) => {
           signal?.removeEventListener("abort", onAbort);
@@ -116,13 +136,17 @@ export class ParserPool {
             slot!,
             new HearthError(
               "DOCUMENT_CORRUPT",
-              `Parsing took longer than ${this.#timeoutMs / 1000} s and was stopped`,
+              `${pending.task.kind === "prepare" ? "Cleaning and chunking" : "Parsing"} took longer than ${this.#timeoutMs / 1000} s and was stopped`,
             ),
           ),
         this.#timeoutMs,
       );
-      const copy = new Uint8Array(pending.task.bytes);
-      slot.worker.postMessage({ ...pending.task, bytes: copy }, [copy.buffer]);
+      const { task } = pending;
+      if (task.kind === "prepare") slot.worker.postMessage(task);
+      else {
+        const copy = new Uint8Array(task.bytes);
+        slot.worker.postMessage({ ...task, bytes: copy }, [copy.buffer]);
+      }
     }
   }
 
@@ -148,7 +172,7 @@ export class ParserPool {
     const slot: Slot = { worker, busy: undefined, timer: undefined };
     worker.on(
       "message",
-      (message: { id: number; document?: ParsedDocument; error?: { code: string; message: string } }) => {
+      (message: { id: number; result?: unknown; error?: { code: string; message: string } }) => {
         const pending = slot.busy;
         if (!pending || pending.task.id !== message.id) return;
         clearTimeout(slot.timer);
@@ -156,7 +180,7 @@ export class ParserPool {
         if (message.error) {
           const code = isErrorCode(message.error.code) ? message.error.code : "DOCUMENT_CORRUPT";
           pending.reject(new HearthError(code, message.error.message));
-        } else pending.resolve(message.document!);
+        } else pending.resolve(message.result);
         this.#pump();
       },
     );

@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type Migration, restoreBackup, runMigrations, verifyBackup } from "@hearth/core";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -8,8 +8,7 @@ import { KnowledgeStore } from "./knowledge-store.js";
 import { KNOWLEDGE_MIGRATIONS } from "./migrations.js";
 
 /**
- * The knowledge history has one step so far, so "the previous schema" of a released database is
- * that step with data in it; the next step is written here the way a release would add it (a new
+ * "The previous schema" of a released database is the current history with data in it; the next step is written here the way a release would add it (a new
  * column with a default, and an index) and run through the same core runner the store uses.
  */
 const nextStep: Migration = {
@@ -97,7 +96,9 @@ describe("knowledge store schema", () => {
     expect(store.migration).toMatchObject({ from: 0, to: KNOWLEDGE_MIGRATIONS.length, backup: undefined });
     store.close();
     expect(query("PRAGMA user_version")).toEqual([{ user_version: KNOWLEDGE_MIGRATIONS.length }]);
-    expect(query("SELECT name FROM hearth_migrations")).toEqual([{ name: "knowledge-bases-documents-jobs" }]);
+    expect(query("SELECT name FROM hearth_migrations")).toEqual(
+      KNOWLEDGE_MIGRATIONS.map((migration) => ({ name: migration.name })),
+    );
 
     const again = await KnowledgeStore.open({ path, dataDir });
     expect(again.migration).toMatchObject({ applied: [], backup: undefined });
@@ -113,8 +114,15 @@ describe("knowledge store schema", () => {
       dataDir,
       migrations: [...KNOWLEDGE_MIGRATIONS, nextStep],
     });
-    expect(result).toMatchObject({ from: 1, to: 2, applied: [{ version: 2, name: "documents-language" }] });
-    expect(result.backup).toMatch(/backups[/\\]pre-migration-knowledge\.db-v1-to-v2-/);
+    const current = KNOWLEDGE_MIGRATIONS.length;
+    expect(result).toMatchObject({
+      from: current,
+      to: current + 1,
+      applied: [{ version: current + 1, name: "documents-language" }],
+    });
+    expect(result.backup).toMatch(
+      new RegExp(`backups[/\\\\]pre-migration-knowledge\\.db-v${current}-to-v${current + 1}-`),
+    );
     expect(query("SELECT name, status, chunk_count, language FROM documents")).toEqual([
       { name: "部署指南.pdf", status: "indexed", chunk_count: 17, language: "und" },
     ]);
@@ -124,23 +132,75 @@ describe("knowledge store schema", () => {
     expect(query("SELECT status FROM jobs")).toEqual([{ status: "completed" }]);
     expect(query("SELECT count(*) AS n FROM embedding_cache")).toEqual([{ n: 1 }]);
 
-    // This code knows schema 1 only: it refuses the newer database instead of misreading it.
+    // This code knows the current schema only: it refuses the newer database instead of misreading it.
     await expect(KnowledgeStore.open({ path, dataDir })).rejects.toMatchObject({ code: "SCHEMA_TOO_NEW" });
 
     // The pre-migration backup is complete and brings back the database this code opens.
     expect(await verifyBackup(result.backup!)).toMatchObject({
       scope: "partial",
-      reason: "before migrating knowledge.db from schema 1 to 2",
+      reason: `before migrating knowledge.db from schema ${current} to ${current + 1}`,
       entries: [{ path: "data/knowledge/knowledge.db", kind: "sqlite" }],
     });
     await restoreBackup({ source: result.backup!, dataDir });
     const store = await KnowledgeStore.open({ path, dataDir });
     try {
-      expect(store.migration).toMatchObject({ from: 1, to: 1, applied: [], backup: undefined });
+      expect(store.migration).toMatchObject({ from: current, to: current, applied: [], backup: undefined });
       expectDataIntact(store, ids);
     } finally {
       store.close();
     }
     expect(query("SELECT name FROM pragma_table_info('documents') WHERE name = 'language'")).toEqual([]);
+  });
+
+  it("makes names unique per owner, case-insensitively, keeping existing bases and their documents", async () => {
+    // A database at schema 1, when names were unique across everyone (case-sensitively).
+    mkdirSync(dirname(path), { recursive: true });
+    await runMigrations({ databasePath: path, dataDir, migrations: KNOWLEDGE_MIGRATIONS.slice(0, 1) });
+    const v1 = new Database(path);
+    const at = "2026-01-01T00:00:00.000Z";
+    const addBase = v1.prepare(
+      `INSERT INTO knowledge_bases (id, name, chunk_max_tokens, chunk_overlap_tokens, created_at, updated_at)
+       VALUES (?, ?, 512, 64, ?, ?)`,
+    );
+    addBase.run("kb_a", "Docs", at, at);
+    addBase.run("kb_b", "docs", "2026-01-02T00:00:00.000Z", at);
+    v1.prepare(
+      `INSERT INTO documents (id, knowledge_base_id, name, source, source_key, status, created_at, updated_at)
+       VALUES ('doc_1', 'kb_b', 'a.txt', 'upload', 'a.txt', 'indexed', ?, ?)`,
+    ).run(at, at);
+    v1.close();
+
+    const store = await KnowledgeStore.open({ path, dataDir });
+    try {
+      expect(store.migration).toMatchObject({ from: 1, to: KNOWLEDGE_MIGRATIONS.length });
+      expect(store.listKnowledgeBases().map((base) => [base.id, base.name, base.documentCount])).toEqual([
+        ["kb_a", "Docs", 0],
+        ["kb_b", "docs", 1],
+      ]);
+      expect(store.getDocument("kb_b", "doc_1")).toMatchObject({ name: "a.txt", status: "indexed" });
+      // Both old bases still take an unrelated change; the name stays taken for bases without owner.
+      expect(store.updateKnowledgeBase("kb_b", { description: "kept" }).description).toBe("kept");
+      const base = {
+        description: "",
+        embeddingModel: null,
+        chunking: { maxTokens: 512, overlapTokens: 64 },
+        watchFolder: null,
+      };
+      expect(() => store.createKnowledgeBase({ ...base, name: "DOCS" })).toThrow(
+        expect.objectContaining({ code: "KNOWLEDGE_BASE_NAME_TAKEN" }),
+      );
+      // Per owner: another owner may use the name, once, whatever its case.
+      store.createKnowledgeBase({ ...base, name: "Docs", owner: "alice" });
+      store.createKnowledgeBase({ ...base, name: "Docs", owner: "bob" });
+      expect(() => store.createKnowledgeBase({ ...base, name: "dOcS", owner: "alice" })).toThrow(
+        expect.objectContaining({ code: "KNOWLEDGE_BASE_NAME_TAKEN" }),
+      );
+      const other = store.createKnowledgeBase({ ...base, name: "Other", owner: "alice" });
+      expect(() => store.updateKnowledgeBase(other.id, { name: "DOCS" })).toThrow(
+        expect.objectContaining({ code: "KNOWLEDGE_BASE_NAME_TAKEN" }),
+      );
+    } finally {
+      store.close();
+    }
   });
 });

@@ -12,7 +12,7 @@ import type {
 } from "@hearth/contracts";
 import { HearthError, type Logger, type MigrationResult, runMigrations } from "@hearth/core";
 import Database from "better-sqlite3";
-import { KNOWLEDGE_MIGRATIONS } from "./migrations.js";
+import { KNOWLEDGE_MIGRATIONS, nameKey } from "./migrations.js";
 
 export type DocumentSource = "upload" | "folder" | "url";
 export type JobKind = "upload" | "sync" | "url";
@@ -37,6 +37,8 @@ export interface NewKnowledgeBase {
   embeddingModel: string | null;
   chunking: ChunkingSettings;
   watchFolder: string | null;
+  /** Who the base belongs to (opaque); its name is unique among that owner's bases. */
+  owner?: string | null;
 }
 
 const now = () => new Date().toISOString();
@@ -147,12 +149,14 @@ export class KnowledgeStore {
     try {
       this.#db
         .prepare(
-          `INSERT INTO knowledge_bases (id, name, description, embedding_model, chunk_max_tokens, chunk_overlap_tokens, watch_folder, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO knowledge_bases (id, name, name_key, owner, description, embedding_model, chunk_max_tokens, chunk_overlap_tokens, watch_folder, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
           input.name,
+          nameKey(input.name),
+          input.owner ?? null,
           input.description,
           input.embeddingModel,
           input.chunking.maxTokens,
@@ -189,11 +193,13 @@ export class KnowledgeStore {
     try {
       this.#db
         .prepare(
-          `UPDATE knowledge_bases SET name = ?, description = ?, embedding_model = ?, chunk_max_tokens = ?, chunk_overlap_tokens = ?,
-           watch_folder = ?, updated_at = ? WHERE id = ?`,
+          `UPDATE knowledge_bases SET name = ?, name_key = CASE WHEN name = ? THEN name_key ELSE ? END, description = ?,
+           embedding_model = ?, chunk_max_tokens = ?, chunk_overlap_tokens = ?, watch_folder = ?, updated_at = ? WHERE id = ?`,
         )
         .run(
           next.name,
+          next.name,
+          nameKey(next.name),
           next.description,
           next.embeddingModel,
           next.chunking.maxTokens,

@@ -1,4 +1,10 @@
 import type { Migration } from "@hearth/core";
+import type Database from "better-sqlite3";
+
+/** The form of a name that uniqueness compares: case and Unicode composition do not count. */
+export function nameKey(name: string): string {
+  return name.trim().normalize("NFKC").toLowerCase();
+}
 
 /**
  * The knowledge store's one schema history, run by core's `runMigrations` when the store opens:
@@ -72,4 +78,83 @@ export const KNOWLEDGE_MIGRATIONS: readonly Migration[] = [
     ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: "knowledge-base-names-unique-per-owner",
+    up: namesUniquePerOwner,
+  },
 ];
+
+/**
+ * Knowledge-base names were unique across everyone, so one user learnt another's private base
+ * names from a 409. Now a base has an owner (an opaque id the caller gives) and its name is unique
+ * per owner, case-insensitively (`name_key`). SQLite cannot drop a UNIQUE, so the table is rebuilt;
+ * foreign keys stay on inside a migration's transaction, so `documents` (its only child) is rebuilt
+ * with it and dropped first: dropping the old parent then cascades to nothing. Existing bases have
+ * no owner; two of them whose names now compare equal ("Docs", "docs") both stay, the later one
+ * with its id in its key, so that creating that name again is still refused.
+ */
+function namesUniquePerOwner(database: Database.Database): void {
+  database.exec(`
+    CREATE TABLE knowledge_bases_v2 (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      name_key TEXT NOT NULL,
+      owner TEXT,
+      description TEXT NOT NULL DEFAULT '',
+      embedding_model TEXT,
+      chunk_max_tokens INTEGER NOT NULL,
+      chunk_overlap_tokens INTEGER NOT NULL,
+      watch_folder TEXT,
+      last_indexed_at TEXT,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    );
+    CREATE TABLE documents_v2 (
+      id TEXT PRIMARY KEY,
+      knowledge_base_id TEXT NOT NULL REFERENCES knowledge_bases_v2(id) ON DELETE CASCADE,
+      name TEXT NOT NULL,
+      source TEXT NOT NULL,
+      source_key TEXT NOT NULL,
+      status TEXT NOT NULL,
+      error_code TEXT,
+      error_message TEXT,
+      size_bytes INTEGER NOT NULL DEFAULT 0,
+      chunk_count INTEGER NOT NULL DEFAULT 0,
+      content_type TEXT NOT NULL DEFAULT 'application/octet-stream',
+      content_hash TEXT,
+      indexed_hash TEXT,
+      indexed_settings TEXT,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL,
+      UNIQUE (knowledge_base_id, source, source_key)
+    );
+  `);
+  const rows = database
+    .prepare("SELECT id, name FROM knowledge_bases ORDER BY created_at, id")
+    .all() as Array<{ id: string; name: string }>;
+  const copy = database.prepare(
+    `INSERT INTO knowledge_bases_v2 (id, name, name_key, owner, description, embedding_model, chunk_max_tokens,
+       chunk_overlap_tokens, watch_folder, last_indexed_at, created_at, updated_at)
+     SELECT id, name, ?, NULL, description, embedding_model, chunk_max_tokens, chunk_overlap_tokens,
+       watch_folder, last_indexed_at, created_at, updated_at FROM knowledge_bases WHERE id = ?`,
+  );
+  const keys = new Set<string>();
+  for (const row of rows) {
+    let key = nameKey(row.name);
+    if (keys.has(key)) key = `${key}\u0000${row.id}`;
+    keys.add(key);
+    copy.run(key, row.id);
+  }
+  database.exec(`
+    INSERT INTO documents_v2 SELECT id, knowledge_base_id, name, source, source_key, status, error_code,
+      error_message, size_bytes, chunk_count, content_type, content_hash, indexed_hash, indexed_settings,
+      created_at, updated_at FROM documents;
+    DROP TABLE documents;
+    DROP TABLE knowledge_bases;
+    ALTER TABLE knowledge_bases_v2 RENAME TO knowledge_bases;
+    ALTER TABLE documents_v2 RENAME TO documents;
+    CREATE INDEX documents_by_status ON documents(status);
+    CREATE UNIQUE INDEX knowledge_bases_owner_name ON knowledge_bases (ifnull(owner, ''), name_key);
+  `);
+}

@@ -82,11 +82,15 @@ describe("knowledge routes", () => {
       expect(services.knowledgeBaseBodies.at(-1)).toEqual({
         method: "POST",
         path: "/v1/knowledge-bases",
-        body: { name: "plain", description: "notes" },
+        // The owner is the signed-in user, never a field the user sends (names are unique per owner).
+        body: { name: "plain", description: "notes", owner: expect.any(String) },
       });
       const unknown = await createBase(user, { name: "odd", storagePath: "/" });
       expect(unknown.statusCode).toBe(400);
       expect(unknown.json().error.code).toBe("INVALID_REQUEST");
+      const owner = await createBase(user, { name: "odd", owner: "someone-else" });
+      expect(owner.statusCode).toBe(400);
+      expect(owner.json().error.code).toBe("INVALID_REQUEST");
     });
 
     it("lets an administrator watch a folder", async () => {

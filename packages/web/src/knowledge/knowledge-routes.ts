@@ -27,9 +27,12 @@ const accessBody = z.strictObject({
 const FILE_SANDBOX = "default-src 'none'; sandbox";
 
 /** A new base: the knowledge service's documented fields (nothing else is forwarded) and its visibility. */
-const createBody = createKnowledgeBaseRequestSchema.extend({
+const createBody = createKnowledgeBaseRequestSchema.omit({ owner: true }).extend({
   visibility: z.enum(["private", "shared", "public"]).default("private"),
 });
+
+/** Names compare as the knowledge service compares them: case and Unicode composition aside. */
+const nameKey = (name: string) => name.trim().normalize("NFKC").toLowerCase();
 
 /**
  * A watched folder is read by the knowledge service with its own rights, and its files are then
@@ -150,11 +153,42 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     return { knowledgeBases: out };
   });
 
+  /**
+   * Names are unique per owner only: another user's base never blocks a name (a 409 naming it
+   * would reveal a private base). The knowledge service enforces this for bases created with an
+   * owner; bases from before owners existed are checked here against the web's own ownership.
+   */
+  async function assertNameFree(ownerId: string, name: string, exceptId?: string) {
+    const owned = await db
+      .selectFrom("knowledge_bases")
+      .select("id")
+      .where("owner_id", "=", ownerId)
+      .execute();
+    if (owned.length === 0) return;
+    const ids = new Set(owned.map((row) => row.id));
+    const response = await knowledge.request("GET", "/v1/knowledge-bases");
+    if (!response.ok)
+      throw new UpstreamCallError({
+        url: "/v1/knowledge-bases",
+        status: response.status,
+        message: "the knowledge service failed",
+      });
+    const body = (await response.json()) as { knowledgeBases?: Array<{ id: string; name: string }> };
+    const key = nameKey(name);
+    const taken = (body.knowledgeBases ?? []).some(
+      (base) => ids.has(base.id) && base.id !== exceptId && nameKey(base.name) === key,
+    );
+    if (taken)
+      throw new HearthError("KNOWLEDGE_BASE_NAME_TAKEN", `You already have a knowledge base named "${name}"`);
+  }
+
   app.post("/api/knowledge-bases", user, async (request, reply) => {
     const me = currentUser(request);
     const body = createBody.parse(request.body);
     assertMayWatch(request, body);
-    const { visibility, ...forwarded } = body;
+    const { visibility, ...fields } = body;
+    await assertNameFree(me.id, fields.name);
+    const forwarded = { ...fields, owner: me.id };
     const response = await knowledge.request("POST", "/v1/knowledge-bases", { body: forwarded });
     const text = await response.text();
     if (!response.ok)
@@ -188,6 +222,14 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const id = await guard(request, "write");
     const body = updateKnowledgeBaseRequestSchema.parse(request.body);
     assertMayWatch(request, body);
+    if (body.name !== undefined) {
+      const row = await db
+        .selectFrom("knowledge_bases")
+        .select("owner_id")
+        .where("id", "=", id)
+        .executeTakeFirst();
+      if (row) await assertNameFree(row.owner_id, body.name, id);
+    }
     return forward(request, reply, "PATCH", `/v1/knowledge-bases/${encodeURIComponent(id)}`, { body });
   });
   app.delete("/api/knowledge-bases/:id", user, async (request, reply) => {

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { cleanDocument } from "./clean-document.js";
+
+/** A plain-text file with single newlines: one paragraph block of many short lines. */
+function manyLines(count: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    if (i % 50 === 0)
+      lines.push("an inter-", "national line"); // hyphenation repaired
+    else if (i % 70 === 0) lines.push("中文的一行", "接着下一行");
+    else lines.push(`line ${i} of a long plain text file with words`);
+  }
+  return lines.join("\n");
+}
+
+function cleanMs(text: string): number {
+  const started = performance.now();
+  cleanDocument({ blocks: [{ kind: "paragraph", text }] });
+  return performance.now() - started;
+}
+
+describe("cleanDocument", () => {
+  it("joins broken lines: hyphenation, Chinese without a space, others with one", () => {
+    const cleaned = cleanDocument({
+      blocks: [{ kind: "paragraph", text: "an inter-\nnational\nline 中文\n继续\nend" }],
+    });
+    expect(cleaned.blocks.map((block) => block.text)).toEqual(["an international line 中文继续 end"]);
+  });
+
+  it("cleans a big block of many lines in time linear in its size, not quadratic", () => {
+    // The same work four times over: linear takes ~4x as long, quadratic ~16x. Best of three
+    // attempts and a wide margin (6x) keep this steady on a busy machine.
+    const small = manyLines(6_000);
+    const large = manyLines(24_000);
+    expect(large.length).toBeGreaterThan(1_000_000);
+    cleanMs(small); // warm-up
+    let ratio = Number.POSITIVE_INFINITY;
+    let largeMs = 0;
+    // A retry only when the large run was quick (noise); a quadratic clean takes many seconds.
+    for (let attempt = 0; attempt < 3 && ratio >= 6 && largeMs < 3_000; attempt++) {
+      const smallMs = Math.min(cleanMs(small), cleanMs(small), cleanMs(small));
+      largeMs = cleanMs(large);
+      ratio = Math.min(ratio, largeMs / Math.max(smallMs, 1));
+    }
+    expect(ratio).toBeLessThan(6);
+  }, 120_000);
+
+  it("keeps the text of a big block intact", () => {
+    const text = manyLines(5_000);
+    const [block] = cleanDocument({ blocks: [{ kind: "paragraph", text }] }).blocks;
+    expect(block!.text.startsWith("an international line line 1 of")).toBe(true);
+    expect(block!.text).toContain("中文的一行接着下一行");
+    expect(block!.text.endsWith("line 4999 of a long plain text file with words")).toBe(true);
+  });
+});
