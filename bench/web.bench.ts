@@ -42,6 +42,13 @@ async function runUpstream(): Promise<void> {
       res.end('{"object":"list","data":[{"id":"bench","object":"model","created":0,"owned_by":"bench"}]}');
       return;
     }
+    if (req.url === "/api/show") {
+      // As the model service describes a model: the web service sizes prompts to its context.
+      req.resume();
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"parameters":"num_ctx 4096","model_info":{"llama.context_length":4096}}');
+      return;
+    }
     req.resume();
     req.on("end", () => {
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });

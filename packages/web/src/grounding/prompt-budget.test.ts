@@ -182,6 +182,26 @@ describe("the model's context window", () => {
     expect(windows.scale("m")).toBe(4);
   });
 
+  it("answers with the context it knows while it asks the model service again", async () => {
+    let now = 0;
+    const answers: Array<(value: unknown) => void> = [];
+    const windows = new ContextWindows(
+      () => new Promise((resolve) => answers.push(resolve)),
+      () => now,
+    );
+    const first = windows.contextTokens("m");
+    answers[0]!({ parameters: "num_ctx 2048" });
+    expect(await first).toBe(2048);
+    now += 6 * 60_000;
+    // Asked again (the question is out), and answered at once with what it knew.
+    expect(await windows.contextTokens("m")).toBe(2048);
+    expect(answers).toHaveLength(2);
+    answers[1]!({ parameters: "num_ctx 1024" });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await windows.contextTokens("m")).toBe(1024);
+    expect(answers).toHaveLength(2);
+  });
+
   it("treats a model service that cannot say as an unknown context", async () => {
     const windows = new ContextWindows(async () => {
       throw new Error("404");

@@ -34,6 +34,8 @@ const MAX_SCALE = 4;
 interface Entry {
   tokens: Promise<number | undefined>;
   expiresAt: number;
+  /** The last context learned (answered while it is asked again); undefined while none is known. */
+  known: number | undefined;
 }
 
 /**
@@ -52,22 +54,34 @@ export class ContextWindows {
     this.#now = now;
   }
 
-  /** The model's context in tokens, or undefined when the model service does not say. */
+  /**
+   * The model's context in tokens, or undefined when the model service does not say. A context
+   * once learned is answered at once, also while it is asked again after KNOWN_TTL_MS: only a
+   * model's first request (or one while none is known) waits for the model service.
+   */
   async contextTokens(model: string): Promise<number | undefined> {
     const now = this.#now();
-    const cached = this.#windows.get(model);
-    if (cached && cached.expiresAt > now) return cached.tokens;
+    let entry = this.#windows.get(model);
+    if (!entry || entry.expiresAt <= now) entry = this.#ask(model, now, entry?.known);
+    return entry.known ?? entry.tokens;
+  }
+
+  #ask(model: string, now: number, known: number | undefined): Entry {
     const entry: Entry = {
       tokens: this.#show(model).then(contextFromShow, () => undefined),
       // One question at a time per model: callers meanwhile share it.
       expiresAt: now + UNKNOWN_TTL_MS,
+      known,
     };
+    void entry.tokens.then((tokens) => {
+      if (tokens === undefined) return;
+      entry.known = tokens;
+      entry.expiresAt = this.#now() + KNOWN_TTL_MS;
+    });
     this.#windows.set(model, entry);
-    const tokens = await entry.tokens;
-    if (tokens !== undefined) entry.expiresAt = this.#now() + KNOWN_TTL_MS;
     // Bounded: one entry per model name a user has tried.
     if (this.#windows.size > 1000) this.#windows.delete(this.#windows.keys().next().value as string);
-    return tokens;
+    return entry;
   }
 
   /** By how much to scale the estimate for this model (at least 1). */
