@@ -173,4 +173,25 @@ describe("a grounded chat sized to the model's context", () => {
       expect(parts.find((part) => part.type === "finish")).toBeTruthy();
     }
   });
+
+  it("answers an unsaved chat whose history the client sends no longer fits the context", async () => {
+    const long = "once upon a time there was a little cat ".repeat(60);
+    const response = await fetch(`${url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...user.headers },
+      body: JSON.stringify({
+        model: modelId,
+        messages: [
+          { role: "user", content: long },
+          { role: "assistant", content: long },
+          { role: "user", content: "and the dog?" },
+        ],
+      }),
+    });
+    const parts = parseSse(await response.text());
+    expect(parts.find((part) => part.type === "error")).toBeUndefined();
+    expect(parts.some((part) => part.type === "text-delta")).toBe(true);
+    const finish = parts.find((part) => part.type === "finish") as { usage: { promptTokens: number } };
+    expect(finish.usage.promptTokens).toBeLessThan(CONTEXT);
+  });
 });

@@ -2,6 +2,7 @@ import { abortOnShutdown, type HearthConfig, HearthError, ReplyStream, toHearthE
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
+import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import type { ModelClient } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { Admission, UsageMeter } from "../usage/usage-meter.js";
@@ -77,7 +78,20 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     /** What was sent of the answer and reasoning, to estimate the tokens of a stream cut short. */
     let sent = "";
     try {
-      const parts = await deps.models.streamChat({ ...body, signal: upstream.signal });
+      // Sized to the model's context as a conversation's turn is: the latest message first, then
+      // the client's earlier messages, newest first.
+      const prompt = fitPrompt({
+        messages: body.messages,
+        sources: [],
+        size: (m) => estimateMessageTokens(m.content),
+        contextTokens: await deps.models.windows.contextTokens(body.model),
+        scale: deps.models.windows.scale(body.model),
+      });
+      const parts = await deps.models.streamChat({
+        ...body,
+        messages: prompt.messages,
+        signal: upstream.signal,
+      });
       const stream = new ReplyStream(reply, "sse");
       stream.signal.addEventListener("abort", () => upstream.abort(new Error("client went away")), {
         once: true,
@@ -85,8 +99,10 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
       try {
         for await (const part of maskChatParts(parts, maskers)) {
           if (stream.ended) break;
-          if (part.type === "finish" && part.usage) usage = part.usage;
-          else if (part.type === "text-delta" || part.type === "reasoning-delta") sent += part.text;
+          if (part.type === "finish" && part.usage) {
+            usage = part.usage;
+            deps.models.windows.noteUsage(body.model, prompt.estimatedTokens, part.usage.promptTokens);
+          } else if (part.type === "text-delta" || part.type === "reasoning-delta") sent += part.text;
           await stream.send(part);
         }
       } catch (error) {
