@@ -325,6 +325,13 @@ const en = {
   deleteUserConfirm:
     "Delete the account {name}? Its conversations, API keys and sessions are deleted and its knowledge bases pass to you. This cannot be undone.",
   cancelImport: "Cancel import",
+  noUserKeys: "This user has no API keys.",
+  close: "Close",
+  deleteGroup: "Delete group",
+  renameGroupPrompt: "New name for the group {name}:",
+  deleteGroupConfirm:
+    "Delete the group {name}? Its members lose the access it gave them. A model limited to this group alone becomes admin-only (it does not open to everyone); a knowledge base shared only with it becomes private. This cannot be undone.",
+  adminOnlyModel: "Admins only (its groups were deleted)",
 };
 
 export type Messages = typeof en;
@@ -642,6 +649,13 @@ const zhCN: Messages = {
   deleteUserConfirm:
     "删除账号 {name}？其对话、API 密钥和登录会话将被删除，其知识库将转给你。此操作无法撤销。",
   cancelImport: "取消导入",
+  noUserKeys: "该用户没有 API 密钥。",
+  close: "关闭",
+  deleteGroup: "删除用户组",
+  renameGroupPrompt: "用户组 {name} 的新名称：",
+  deleteGroupConfirm:
+    "删除用户组 {name}？其成员将失去该组给予的访问权限。仅限该组使用的模型将变为仅管理员可用（不会对所有人开放）；仅共享给该组的知识库将变为私有。此操作无法撤销。",
+  adminOnlyModel: "仅管理员可用（其用户组已删除）",
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, "zh-CN": zhCN };
