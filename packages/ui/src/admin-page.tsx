@@ -17,12 +17,77 @@ interface Group {
   name: string;
   userIds: string[];
 }
+interface UserKey {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** A user's API keys, each revocable (a leaked key is refused from the next request on). */
+function UserKeys({ user, onClose }: { user: User; onClose: () => void }) {
+  const { t, locale } = useI18n();
+  const [keys, setKeys] = useState<UserKey[]>();
+  const { error, run } = useAction();
+  const load = useCallback(async () => {
+    setKeys((await api<{ keys: UserKey[] }>(`/api/admin/users/${user.id}/api-keys`)).keys);
+  }, [user.id]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const revoke = async (key: UserKey) => {
+    if (!window.confirm(fill(t.revokeKeyConfirm, { name: key.name }))) return;
+    await run(() => api(`/api/admin/users/${user.id}/api-keys/${key.id}`, { method: "DELETE" }));
+    await load();
+  };
+  return (
+    <section aria-label={`${t.apiKeys}: ${user.username}`} className="user-keys">
+      <h4>
+        {t.apiKeys}: {user.username}{" "}
+        <button type="button" onClick={onClose}>
+          {t.close}
+        </button>
+      </h4>
+      <ActionError error={error} />
+      {keys?.length === 0 ? (
+        <p className="muted">{t.noUserKeys}</p>
+      ) : (
+        <DataTable columns={[t.name, t.key, t.created, t.status]}>
+          {(keys ?? []).map((key) => (
+            <tr key={key.id}>
+              <td>{key.name}</td>
+              <td>
+                <code>{key.prefix}…</code>
+              </td>
+              <td>{new Date(key.createdAt).toLocaleString(locale)}</td>
+              <td>
+                {key.revokedAt ? (
+                  t.revoked
+                ) : (
+                  <button
+                    type="button"
+                    aria-label={`${t.revoke}: ${key.name}`}
+                    onClick={() => void revoke(key)}
+                  >
+                    {t.revoke}
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+      )}
+    </section>
+  );
+}
 
 function UsersAndGroups({ userId }: { userId: string }) {
   const { t } = useI18n();
   const [users, setUsers] = useState<User[]>([]);
   const [groups, setGroups] = useState<Group[]>([]);
   const [groupName, setGroupName] = useState("");
+  const [keysOf, setKeysOf] = useState<User>();
   const { error, run } = useAction();
   const load = useCallback(async () => {
     setUsers((await api<{ users: User[] }>("/api/admin/users")).users);
@@ -45,6 +110,18 @@ function UsersAndGroups({ userId }: { userId: string }) {
       ? group.userIds.filter((u) => u !== userId)
       : [...group.userIds, userId];
     await run(() => api(`/api/admin/groups/${group.id}/members`, { method: "PUT", body: { userIds } }));
+    await load();
+  };
+  const renameGroup = async (group: Group) => {
+    const name = window.prompt(fill(t.renameGroupPrompt, { name: group.name }), group.name);
+    if (!name?.trim() || name.trim() === group.name) return;
+    await run(() => api(`/api/admin/groups/${group.id}`, { method: "PATCH", body: { name: name.trim() } }));
+    await load();
+  };
+  /** Confirmed, the delete goes on even where the group limits models (they become admin-only). */
+  const deleteGroup = async (group: Group) => {
+    if (!window.confirm(fill(t.deleteGroupConfirm, { name: group.name }))) return;
+    await run(() => api(`/api/admin/groups/${group.id}?force=true`, { method: "DELETE" }));
     await load();
   };
   const createGroup = async (event: FormEvent) => {
@@ -93,6 +170,13 @@ function UsersAndGroups({ userId }: { userId: string }) {
               </td>
             ))}
             <td>
+              <button
+                type="button"
+                aria-label={`${t.apiKeys}: ${user.username}`}
+                onClick={() => setKeysOf(user)}
+              >
+                {t.apiKeys}
+              </button>{" "}
               {/* One's own account is deleted by another administrator (the service refuses it too). */}
               {user.id !== userId && (
                 <button
@@ -107,6 +191,25 @@ function UsersAndGroups({ userId }: { userId: string }) {
           </tr>
         ))}
       </DataTable>
+      {keysOf && <UserKeys key={keysOf.id} user={keysOf} onClose={() => setKeysOf(undefined)} />}
+      <h4>{t.groups}</h4>
+      <ul className="group-list">
+        {groups.map((g) => (
+          <li key={g.id} data-group={g.name}>
+            {g.name}{" "}
+            <button type="button" aria-label={`${t.rename}: ${g.name}`} onClick={() => void renameGroup(g)}>
+              {t.rename}
+            </button>{" "}
+            <button
+              type="button"
+              aria-label={`${t.deleteGroup}: ${g.name}`}
+              onClick={() => void deleteGroup(g)}
+            >
+              {t.delete}
+            </button>
+          </li>
+        ))}
+      </ul>
       <form className="inline-form" onSubmit={createGroup}>
         <label>
           {t.newGroup}
@@ -121,6 +224,8 @@ function UsersAndGroups({ userId }: { userId: string }) {
 interface AdminModel {
   id: string;
   groupIds: string[];
+  /** Limited to administrators: the groups it was allowed for were deleted. */
+  adminOnly?: boolean;
 }
 
 /** A model's versions as the model registry records them (GET /api/admin/models/versions). */
@@ -301,6 +406,7 @@ function Models() {
                 )}
               </td>
               <td>
+                {model.adminOnly && <span className="muted">{t.adminOnlyModel} </span>}
                 {groups.map((g) => (
                   <label key={g.id}>
                     <input

@@ -247,6 +247,8 @@ const en = {
     MESSAGE_NOT_FOUND: "This message is not in the conversation.",
     USER_NOT_FOUND: "This user does not exist.",
     GROUP_NOT_FOUND: "This group does not exist.",
+    GROUP_NAME_TAKEN: "Another group already has this name (case and width are ignored).",
+    GROUP_IN_USE: "This group limits models or has knowledge bases shared with it.",
     LAST_ADMIN: "The last administrator cannot be demoted, disabled or deleted.",
     DATABASE_UNAVAILABLE: "The database cannot be reached.",
     // The browser's own: the request never got an answer.
@@ -297,6 +299,7 @@ const en = {
     "user.create-admin": "Created an administrator",
     "group.create": "Created a group",
     "group.delete": "Deleted a group",
+    "group.rename": "Renamed a group",
     "group.members-change": "Changed a group's members",
     "api-key.create": "Created an API key",
     "api-key.revoke": "Revoked an API key",
@@ -322,6 +325,13 @@ const en = {
   deleteUserConfirm:
     "Delete the account {name}? Its conversations, API keys and sessions are deleted and its knowledge bases pass to you. This cannot be undone.",
   cancelImport: "Cancel import",
+  noUserKeys: "This user has no API keys.",
+  close: "Close",
+  deleteGroup: "Delete group",
+  renameGroupPrompt: "New name for the group {name}:",
+  deleteGroupConfirm:
+    "Delete the group {name}? Its members lose the access it gave them. A model limited to this group alone becomes admin-only (it does not open to everyone); a knowledge base shared only with it becomes private. This cannot be undone.",
+  adminOnlyModel: "Admins only (its groups were deleted)",
 };
 
 export type Messages = typeof en;
@@ -564,6 +574,8 @@ const zhCN: Messages = {
     MESSAGE_NOT_FOUND: "该对话中没有这条消息。",
     USER_NOT_FOUND: "该用户不存在。",
     GROUP_NOT_FOUND: "该用户组不存在。",
+    GROUP_NAME_TAKEN: "已有其他用户组使用该名称（不区分大小写和全角半角）。",
+    GROUP_IN_USE: "该用户组限定了模型的使用，或有知识库共享给它。",
     LAST_ADMIN: "不能对最后一名管理员降级、停用或删除。",
     DATABASE_UNAVAILABLE: "无法连接数据库。",
     NETWORK_ERROR: "无法连接服务器，请检查网络。",
@@ -612,6 +624,7 @@ const zhCN: Messages = {
     "user.create-admin": "创建管理员",
     "group.create": "创建用户组",
     "group.delete": "删除用户组",
+    "group.rename": "重命名用户组",
     "group.members-change": "修改用户组成员",
     "api-key.create": "创建 API 密钥",
     "api-key.revoke": "吊销 API 密钥",
@@ -636,6 +649,13 @@ const zhCN: Messages = {
   deleteUserConfirm:
     "删除账号 {name}？其对话、API 密钥和登录会话将被删除，其知识库将转给你。此操作无法撤销。",
   cancelImport: "取消导入",
+  noUserKeys: "该用户没有 API 密钥。",
+  close: "关闭",
+  deleteGroup: "删除用户组",
+  renameGroupPrompt: "用户组 {name} 的新名称：",
+  deleteGroupConfirm:
+    "删除用户组 {name}？其成员将失去该组给予的访问权限。仅限该组使用的模型将变为仅管理员可用（不会对所有人开放）；仅共享给该组的知识库将变为私有。此操作无法撤销。",
+  adminOnlyModel: "仅管理员可用（其用户组已删除）",
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, "zh-CN": zhCN };

@@ -122,7 +122,15 @@ export async function createWebService(
   registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
-  registerAdminRoutes(app, { db, config, settings, models, modelAccess, usage });
+  registerAdminRoutes(app, {
+    db,
+    config,
+    settings,
+    models,
+    modelAccess,
+    usage,
+    knowledgeBaseName: async (id) => (await knowledge.getKnowledgeBase(id)).name,
+  });
   registerStatusRoute(app, { db, config, usage });
   registerSearchAdminRoute(app, { search });
   await registerUi(app);

@@ -207,6 +207,15 @@ export const ERROR_CODES = {
   MESSAGE_TOO_LONG: { status: 413, summary: "The chat message is longer than web.maxMessageChars." },
   USER_NOT_FOUND: { status: 404, summary: "No user with that id." },
   GROUP_NOT_FOUND: { status: 404, summary: "No group with that id." },
+  GROUP_NAME_TAKEN: {
+    status: 409,
+    summary: "Another group already has that name (names are compared without regard to case or width).",
+  },
+  GROUP_IN_USE: {
+    status: 409,
+    summary:
+      "The group limits models or has knowledge bases shared with it; details lists them. Delete with ?force=true to go on (those models become admin-only).",
+  },
   LAST_ADMIN: { status: 409, summary: "The last administrator cannot be demoted, disabled or deleted." },
   QUOTA_EXCEEDED: {
     status: 429,

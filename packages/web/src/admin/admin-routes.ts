@@ -9,6 +9,7 @@ import {
 import { type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { foldUsername } from "../accounts/username-fold.js";
 import { ALERT_METRICS } from "../alerts/alert-thresholds.js";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
@@ -26,6 +27,8 @@ interface Deps {
   models: ModelClient;
   modelAccess: ModelAccess;
   usage: UsageMeter;
+  /** A knowledge base's name, for the audit entry of a group delete (undefined when it cannot be read). */
+  knowledgeBaseName?: (id: string) => Promise<string | undefined>;
 }
 
 const admin = { config: { access: "admin" as const } };
@@ -172,11 +175,71 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     };
   });
 
+  /** A user's API keys (never the secret), so an admin can see and revoke a leaked one. */
+  app.get("/api/admin/users/:id/api-keys", admin, async (request) => {
+    const { id } = request.params as { id: string };
+    const user = await db.selectFrom("users").select("id").where("id", "=", id).executeTakeFirst();
+    if (!user) throw new HearthError("USER_NOT_FOUND", "No such user");
+    const keys = await db
+      .selectFrom("api_keys")
+      .select(["id", "name", "prefix", "created_at", "revoked_at", "last_used_at"])
+      .where("user_id", "=", id)
+      .orderBy("created_at", "desc")
+      .execute();
+    return {
+      keys: keys.map((k) => ({
+        id: k.id,
+        name: k.name,
+        prefix: k.prefix,
+        createdAt: k.created_at,
+        revokedAt: k.revoked_at,
+        lastUsedAt: k.last_used_at,
+      })),
+    };
+  });
+
+  /** Revokes a user's key; refused from the next request on (the auth cache clears on any admin change). */
+  app.delete("/api/admin/users/:id/api-keys/:keyId", admin, async (request, reply) => {
+    const { id, keyId } = request.params as { id: string; keyId: string };
+    const key = await db
+      .selectFrom("api_keys")
+      .select(["name", "prefix"])
+      .where("id", "=", keyId)
+      .where("user_id", "=", id)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    if (!key) throw new HearthError("API_KEY_NOT_FOUND", "No such active API key");
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable("api_keys")
+        .set({ revoked_at: new Date().toISOString() })
+        .where("id", "=", keyId)
+        .where("user_id", "=", id)
+        .execute();
+      await audit(trx, {
+        actorId: currentUser(request).id,
+        action: "api-key.revoke",
+        target: id,
+        details: { keyId, name: key.name, prefix: key.prefix },
+      });
+    });
+    return reply.code(204).send();
+  });
+
+  /** Group names are unique without regard to case or width, as user names are (one fold). */
+  const assertGroupNameFree = async (folded: string, except?: string) => {
+    let query = db.selectFrom("groups").select("id").where("name_folded", "=", folded);
+    if (except) query = query.where("id", "!=", except);
+    if (await query.executeTakeFirst())
+      throw new HearthError("GROUP_NAME_TAKEN", "Another group already has that name", { status: 409 });
+  };
+  const groupName = z.strictObject({ name: z.string().trim().min(1).max(100) });
+
   app.post("/api/admin/groups", admin, async (request, reply) => {
-    const { name } = z.strictObject({ name: z.string().trim().min(1).max(100) }).parse(request.body);
-    const exists = await db.selectFrom("groups").select("id").where("name", "=", name).executeTakeFirst();
-    if (exists) throw new HearthError("INVALID_REQUEST", "A group with that name exists", { status: 409 });
-    const group = { id: randomUUID(), name, created_at: new Date().toISOString() };
+    const { name } = groupName.parse(request.body);
+    const folded = foldUsername(name);
+    await assertGroupNameFree(folded);
+    const group = { id: randomUUID(), name, name_folded: folded, created_at: new Date().toISOString() };
     await db.insertInto("groups").values(group).execute();
     await audit(db, {
       actorId: currentUser(request).id,
@@ -187,11 +250,102 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     return reply.code(201).send({ id: group.id, name, userIds: [] });
   });
 
+  app.patch("/api/admin/groups/:id", admin, async (request) => {
+    const { id } = request.params as { id: string };
+    const { name } = groupName.parse(request.body);
+    const group = await db.selectFrom("groups").select("name").where("id", "=", id).executeTakeFirst();
+    if (!group) throw new HearthError("GROUP_NOT_FOUND", "No such group");
+    const folded = foldUsername(name);
+    await assertGroupNameFree(folded, id);
+    await db.updateTable("groups").set({ name, name_folded: folded }).where("id", "=", id).execute();
+    await audit(db, {
+      actorId: currentUser(request).id,
+      action: "group.rename",
+      target: id,
+      details: { from: group.name, to: name },
+    });
+    const members = await db
+      .selectFrom("group_members")
+      .select("user_id")
+      .where("group_id", "=", id)
+      .execute();
+    return { id, name, userIds: members.map((m) => m.user_id) };
+  });
+
+  /**
+   * Deleting a group never widens access. A group that limits models or has knowledge bases shared
+   * with it is refused (GROUP_IN_USE, listing them) unless `?force=true`; then a model the group
+   * alone was allowed for becomes admin-only (not open to everyone), a model also allowed for other
+   * groups keeps those, and a base shared only with the group becomes private. The audit entry
+   * names what was removed.
+   */
   app.delete("/api/admin/groups/:id", admin, async (request, reply) => {
     const { id } = request.params as { id: string };
+    const { force } = z
+      .object({ force: z.enum(["true", "false"]).default("false") })
+      .parse(request.query ?? {});
+    const group = await db.selectFrom("groups").select("name").where("id", "=", id).executeTakeFirst();
+    if (!group) throw new HearthError("GROUP_NOT_FOUND", "No such group");
+    const rules = await db.selectFrom("model_access").selectAll().execute();
+    const models = [...new Set(rules.filter((r) => r.group_id === id).map((r) => r.model))]
+      .sort()
+      .map((model) => ({
+        model,
+        // Admin-only after the delete: no other group is allowed the model (under any spelling).
+        adminOnly: !rules.some(
+          (r) => r.group_id !== id && deps.modelAccess.key(r.model) === deps.modelAccess.key(model),
+        ),
+      }));
+    const shareRows = await db
+      .selectFrom("knowledge_shares")
+      .innerJoin("knowledge_bases", "knowledge_bases.id", "knowledge_shares.knowledge_base_id")
+      .select(["knowledge_shares.knowledge_base_id as id", "knowledge_bases.visibility"])
+      .where("knowledge_shares.group_id", "=", id)
+      .execute();
+    const knowledgeBases: Array<{ id: string; name: string | null; madePrivate: boolean }> = [];
+    for (const row of shareRows) {
+      const others = await db
+        .selectFrom("knowledge_shares")
+        .select("group_id")
+        .where("knowledge_base_id", "=", row.id)
+        .where("group_id", "!=", id)
+        .executeTakeFirst();
+      knowledgeBases.push({
+        id: row.id,
+        name: (await deps.knowledgeBaseName?.(row.id).catch(() => undefined)) ?? null,
+        // A base shared only with this group: private after the delete, as it is in effect.
+        madePrivate: row.visibility === "shared" && !others,
+      });
+    }
+    if ((models.length > 0 || knowledgeBases.length > 0) && force !== "true")
+      throw new HearthError(
+        "GROUP_IN_USE",
+        `The group "${group.name}" limits ${models.length} model(s) and has ${knowledgeBases.length} knowledge base(s) shared with it; delete with ?force=true to go on (a model it alone was allowed for becomes admin-only)`,
+        { status: 409, details: { models, knowledgeBases } },
+      );
     await db.transaction().execute(async (trx) => {
-      // Audited first, while the group still has its name to record (undone if there is no group).
-      await audit(trx, { actorId: currentUser(request).id, action: "group.delete", target: id });
+      // Audited first, while the group still has its name to record.
+      await audit(trx, {
+        actorId: currentUser(request).id,
+        action: "group.delete",
+        target: id,
+        details: { name: group.name, models, knowledgeBases },
+      });
+      for (const model of models.filter((m) => m.adminOnly)) {
+        const key = deps.modelAccess.key(model.model);
+        const held = await trx
+          .selectFrom("model_admin_only")
+          .select("model")
+          .where("model", "=", key)
+          .executeTakeFirst();
+        if (!held) await trx.insertInto("model_admin_only").values({ model: key }).execute();
+      }
+      for (const base of knowledgeBases.filter((b) => b.madePrivate))
+        await trx
+          .updateTable("knowledge_bases")
+          .set({ visibility: "private" })
+          .where("id", "=", base.id)
+          .execute();
       for (const table of ["group_members", "model_access", "knowledge_shares"] as const)
         await trx.deleteFrom(table).where("group_id", "=", id).execute();
       const result = await trx.deleteFrom("groups").where("id", "=", id).executeTakeFirst();
@@ -279,20 +433,31 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     }
     return {
       reachable,
-      models: models.map((m) => ({ ...m, groupIds: deps.modelAccess.groupIdsOf(rules, m.id) })),
+      models: models.map((m) => ({
+        ...m,
+        groupIds: deps.modelAccess.groupIdsOf(rules, m.id),
+        // Limited to administrators: the groups it was allowed for were deleted.
+        adminOnly: deps.modelAccess.adminOnlyOf(rules, m.id),
+      })),
     };
   });
 
   app.put("/api/admin/models/:model/access", admin, async (request) => {
     // Kept under the model service's spelling: a rule set on `name` holds for `name:latest` too.
     const model = deps.modelAccess.key((request.params as { model: string }).model);
-    const { groupIds } = z.strictObject({ groupIds: z.array(z.string()).max(1000) }).parse(request.body);
+    const { groupIds, adminOnly } = z
+      .strictObject({ groupIds: z.array(z.string()).max(1000), adminOnly: z.boolean().optional() })
+      .parse(request.body);
     await db.transaction().execute(async (trx) => {
       // The new rules replace those stored under any spelling of the same model.
       const stored = await trx.selectFrom("model_access").select("model").distinct().execute();
       const spellings = stored.map((row) => row.model).filter((name) => deps.modelAccess.key(name) === model);
       if (spellings.length > 0)
         await trx.deleteFrom("model_access").where("model", "in", spellings).execute();
+      // An admin-only mark is replaced too: the groups given (or, with none, everyone) now apply.
+      await trx.deleteFrom("model_admin_only").where("model", "=", model).execute();
+      if (adminOnly && groupIds.length === 0)
+        await trx.insertInto("model_admin_only").values({ model }).execute();
       for (const groupId of new Set(groupIds)) {
         const group = await trx
           .selectFrom("groups")
@@ -307,9 +472,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       actorId: currentUser(request).id,
       action: "model.access-change",
       target: model,
-      details: { groupIds },
+      details: { groupIds, ...(adminOnly !== undefined ? { adminOnly } : {}) },
     });
-    return { model, groupIds };
+    return { model, groupIds, ...(adminOnly && groupIds.length === 0 ? { adminOnly: true } : {}) };
   });
 
   const modelService = deps.config.services.modelUrl.replace(/\/$/, "");

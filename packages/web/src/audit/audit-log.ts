@@ -10,6 +10,7 @@ export type AuditAction =
   | "user.create-admin"
   | "group.create"
   | "group.delete"
+  | "group.rename"
   | "group.members-change"
   | "api-key.create"
   | "api-key.revoke"

@@ -97,6 +97,7 @@ describe("RBAC over the whole route table", () => {
       .replace(/^\/api\/account\/api-keys\/:id/, `/api/account/api-keys/${ids.apiKey}`)
       .replace(/^\/api\/admin\/users\/:id/, `/api/admin/users/${owner.userId}`)
       .replace(/^\/api\/admin\/groups\/:id/, `/api/admin/groups/${ids.group}`)
+      .replace(":keyId", ids.apiKey!)
       .replace(":model", "tiny-story");
   }
 

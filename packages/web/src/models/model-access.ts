@@ -6,7 +6,9 @@ import type { WebDatabase } from "../storage/open-database.js";
 
 /**
  * Which groups may use which models. A model without rules is open to every signed-in user; a
- * model with rules only to members of the listed groups (and to admins). Rules are kept and matched
+ * model with rules only to members of the listed groups (and to admins); a model whose allowed
+ * groups were all deleted is kept for admins only (an empty rule, from `model_admin_only`), never
+ * opened to everyone by the delete. Rules are kept and matched
  * under the model service's spelling of a name (see `key`), so `stories260K` and
  * `stories260K:latest`, one model to the model service, are one model here too.
  */
@@ -39,6 +41,8 @@ export class ModelAccess {
   async #load(): Promise<Map<string, string[]>> {
     const rows = await this.db.selectFrom("model_access").selectAll().execute();
     const map = new Map<string, string[]>();
+    for (const row of await this.db.selectFrom("model_admin_only").selectAll().execute())
+      map.set(this.key(row.model), []);
     for (const row of rows) {
       const key = this.key(row.model);
       map.set(key, [...new Set([...(map.get(key) ?? []), row.group_id])]);
@@ -46,9 +50,14 @@ export class ModelAccess {
     return map;
   }
 
-  /** The groups a model is limited to; none when it is open to everyone. */
+  /** The groups a model is limited to; none when it is open to everyone (or admin-only). */
   groupIdsOf(rules: Map<string, string[]>, model: string): string[] {
     return rules.get(this.key(model)) ?? [];
+  }
+
+  /** Whether a model is limited to administrators: it has a rule that admits no group. */
+  adminOnlyOf(rules: Map<string, string[]>, model: string): boolean {
+    return rules.get(this.key(model))?.length === 0;
   }
 
   allowedWith(rules: Map<string, string[]>, user: CurrentUser, model: string): boolean {

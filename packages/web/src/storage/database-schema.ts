@@ -19,6 +19,8 @@ export interface UsersTable {
 export interface GroupsTable {
   id: string;
   name: string;
+  /** The name folded (accounts/username-fold.ts), unique; null for a group whose name collided when the fold came in. */
+  name_folded: string | null;
   created_at: string;
 }
 
@@ -101,6 +103,11 @@ export interface ModelAccessTable {
   group_id: string;
 }
 
+/** A model limited to administrators: its allowed groups were all deleted (see the group delete route). */
+export interface ModelAdminOnlyTable {
+  model: string;
+}
+
 export interface KnowledgeBasesTable {
   /** The knowledge service's id. */
   id: string;
@@ -145,6 +152,7 @@ export interface Database {
   conversations: ConversationsTable;
   messages: MessagesTable;
   model_access: ModelAccessTable;
+  model_admin_only: ModelAdminOnlyTable;
   knowledge_bases: KnowledgeBasesTable;
   knowledge_shares: KnowledgeShareTable;
   usage: UsageTable;

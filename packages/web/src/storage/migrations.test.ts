@@ -229,13 +229,13 @@ describe("web database migrations on SQLite", () => {
 
     const taken = backups();
     expect(taken).toHaveLength(1);
-    expect(taken[0]).toMatch(/^pre-migration-web\.sqlite-v1-to-v6-/);
+    expect(taken[0]).toMatch(/^pre-migration-web\.sqlite-v1-to-v7-/);
     expect(lines).toContainEqual(
       expect.objectContaining({
         msg: "backup taken before migrating",
         database: "web.sqlite",
         from: 1,
-        to: 6,
+        to: 7,
       }),
     );
     const source = join(dataDir, "backups", taken[0]!);
@@ -252,7 +252,7 @@ describe("web database migrations on SQLite", () => {
     try {
       await expectFirstReleaseData(restored);
       const steps = await createMigrator(restored as Kysely<unknown>, "sqlite").getMigrations();
-      expect(steps.map((step) => step.executedAt !== undefined)).toEqual([true, ...Array(5).fill(false)]);
+      expect(steps.map((step) => step.executedAt !== undefined)).toEqual([true, ...Array(6).fill(false)]);
       expect((await restored.introspection.getTables()).map((table) => table.name)).not.toContain(
         "knowledge_jobs",
       );
@@ -307,6 +307,46 @@ describe("the user-name fold step", () => {
     const db = await openDatabase(configFor(), { logger });
     try {
       await expectCollisionsKept(db, lines);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it("on SQLite keeps groups whose names collide when folded, the oldest holding the name", async () => {
+    const file = join(dataDir, "web.sqlite");
+    const previous = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: new BetterSqlite3(file) }),
+    });
+    const { error } = await createMigrator(previous as Kysely<unknown>, "sqlite").migrateTo(
+      "0006-message-error-code",
+    );
+    if (error) throw error;
+    for (const [id, name, created_at] of [
+      ["grp_b", "Finance", "2026-03-02T00:00:00.000Z"],
+      ["grp_a", "finance", "2026-03-01T00:00:00.000Z"],
+      ["grp_c", "Sales", "2026-03-03T00:00:00.000Z"],
+    ])
+      await sql`INSERT INTO groups (id, name, created_at) VALUES (${id}, ${name}, ${created_at})`.execute(
+        previous,
+      );
+    await previous.destroy();
+    const { logger, lines } = capturedLogger();
+    const db = await openDatabase(configFor(), { logger });
+    try {
+      expect(
+        await db.selectFrom("groups").select(["id", "name", "name_folded"]).orderBy("id").execute(),
+      ).toEqual([
+        { id: "grp_a", name: "finance", name_folded: "finance" },
+        { id: "grp_b", name: "Finance", name_folded: null },
+        { id: "grp_c", name: "Sales", name_folded: "sales" },
+      ]);
+      expect(JSON.stringify(lines)).toContain("group names that differ only in case");
+      await expect(
+        db
+          .insertInto("groups")
+          .values({ id: "grp_d", name: "FINANCE", name_folded: "finance", created_at: "x" })
+          .execute(),
+      ).rejects.toThrow();
     } finally {
       await db.destroy();
     }
@@ -378,7 +418,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       expect.objectContaining({
         level: 40,
         from: 1,
-        to: 6,
+        to: 7,
         msg: expect.stringContaining("the operator's pg_dump taken before upgrading is the backup"),
       }),
     );

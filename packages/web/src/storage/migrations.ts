@@ -228,6 +228,47 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
         await db.schema.alterTable("messages").addColumn("error_code", "text").execute();
       },
     },
+    "0007-group-name-fold": {
+      // Group names become unique without regard to case and width, as user names are (the same
+      // fold: "finance" and "Finance" are one name): a folded copy of each name under a unique
+      // index. Where earlier releases let names collide when folded, the oldest group takes the
+      // folded name and the later ones keep none: no group is renamed or lost, and no new group
+      // can take any of those names again. The log lists them for the operator.
+      // And a model whose only allowed groups were deleted stays limited to administrators
+      // (model_admin_only) rather than opening to everyone.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("groups").addColumn("name_folded", "text").execute();
+        const { rows } = await sql<{ id: string; name: string }>`
+          SELECT id, name FROM groups ORDER BY created_at, id`.execute(db);
+        const holders = new Map<string, { id: string; name: string }>();
+        const collisions: Array<{ id: string; name: string; sameAs: string }> = [];
+        for (const row of rows) {
+          const folded = foldUsername(row.name);
+          const holder = holders.get(folded);
+          if (holder) {
+            collisions.push({ id: row.id, name: row.name, sameAs: holder.name });
+            continue;
+          }
+          holders.set(folded, row);
+          await sql`UPDATE groups SET name_folded = ${folded} WHERE id = ${row.id}`.execute(db);
+        }
+        await db.schema
+          .createIndex("groups_name_folded")
+          .on("groups")
+          .column("name_folded")
+          .unique()
+          .execute();
+        await db.schema
+          .createTable("model_admin_only")
+          .addColumn("model", "text", (c) => c.primaryKey())
+          .execute();
+        if (collisions.length)
+          logger?.warn(
+            { groups: collisions },
+            "group names that differ only in case or width: kept as they are; an administrator may want to rename or delete the duplicates",
+          );
+      },
+    },
   };
 }
 

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type FakeModelService,
+  startFakeModelService,
+} from "../../packages/web/test/support/fake-model-service.js";
+import { createApiKey, signIn, signUp } from "../../packages/web/test/support/web-client.js";
+import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
+import {
+  type Browser,
+  ensureUiBuilt,
+  hasChromium,
+  launchBrowser,
+  screenshot,
+  signUpInUi,
+} from "../support/browser.js";
+
+/**
+ * Groups and users' keys on the admin page in a real Chromium: an admin renames a group, deletes it
+ * after a confirmation that says its models become admin-only (and they do), and revokes a user's
+ * API key, which is refused at once.
+ */
+describe.skipIf(!hasChromium)("admin groups and users' keys in the browser", () => {
+  let model: FakeModelService;
+  let web: WebHarness;
+  let url: string;
+  let en: Browser;
+
+  beforeAll(async () => {
+    ensureUiBuilt();
+    model = await startFakeModelService({ models: ["tiny-story:latest", "stories260K:latest"] });
+    web = await startWeb({ modelUrl: model.url });
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    en = await launchBrowser({ locale: "en-US" });
+  });
+  afterAll(async () => {
+    await en?.close();
+    await web?.close();
+    await model?.close();
+  });
+
+  const v1 = (key: string, path: string, body?: unknown) =>
+    fetch(`${url}${path}`, {
+      method: body ? "POST" : "GET",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+
+  it("renames a group, and deletes it after saying its models become admin-only", async () => {
+    const { page } = en;
+    await signUpInUi(page, url, "root");
+    const admin = await signIn(web.app, "root");
+    const bob = await signUp(web.app, "bob");
+    const bobKey = await createApiKey(web.app, bob);
+    await page.getByRole("link", { name: "Admin" }).click();
+    await page.getByLabel("New group").fill("restricted");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.locator('li[data-group="restricted"]').waitFor();
+    const groupId = (await web.db.selectFrom("groups").select("id").executeTakeFirstOrThrow()).id;
+    await web.app.inject({
+      method: "PUT",
+      url: "/api/admin/models/stories260K:latest/access",
+      headers: admin.headers,
+      payload: { groupIds: [groupId] },
+    });
+
+    page.once("dialog", (dialog) => void dialog.accept("Restricted staff"));
+    await page.getByRole("button", { name: "Rename: restricted" }).click();
+    await page.locator('li[data-group="Restricted staff"]').waitFor();
+    await screenshot(page, "admin-groups-en");
+
+    let question = "";
+    page.once("dialog", (dialog) => {
+      question = dialog.message();
+      void dialog.accept();
+    });
+    await page.getByRole("button", { name: "Delete group: Restricted staff" }).click();
+    await expect.poll(() => page.locator('li[data-group="Restricted staff"]').count()).toBe(0);
+    expect(question).toContain("becomes admin-only");
+    // Bob, never in the group, still may not use the model, nor see it.
+    const chat = await v1(bobKey, "/v1/chat/completions", {
+      model: "stories260K:latest",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(chat.status).toBe(403);
+    const listed = ((await (await v1(bobKey, "/v1/models")).json()) as { data: Array<{ id: string }> }).data;
+    expect(listed.map((m) => m.id)).toEqual(["tiny-story:latest"]);
+    await page.getByRole("tab", { name: "Models" }).click();
+    await page.getByText("Admins only (its groups were deleted)").waitFor();
+  });
+
+  it("lists a user's API keys and revokes one, refused from the next request on", async () => {
+    const { page } = en;
+    const bob = await signIn(web.app, "bob");
+    const leaked = await createApiKey(web.app, bob, "leaked");
+    expect((await v1(leaked, "/v1/models")).status).toBe(200);
+    await page.getByRole("tab", { name: "Users" }).click();
+    await page.getByRole("button", { name: "API keys: bob" }).click();
+    const panel = page.getByRole("region", { name: "API keys: bob" });
+    await panel.getByText("leaked").waitFor();
+    page.once("dialog", (dialog) => void dialog.accept());
+    await panel.getByRole("button", { name: "Revoke: leaked" }).click();
+    await expect.poll(() => panel.getByRole("button", { name: "Revoke: leaked" }).count()).toBe(0);
+    expect((await v1(leaked, "/v1/models")).status).toBe(401);
+  });
+});
