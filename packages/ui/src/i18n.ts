@@ -322,6 +322,20 @@ const en = {
   deleteUserConfirm:
     "Delete the account {name}? Its conversations, API keys and sessions are deleted and its knowledge bases pass to you. This cannot be undone.",
   cancelImport: "Cancel import",
+  // Admin review: no model for this user, the audit log's pages and filters, usage by API key, settings.
+  noModelForYou: "No model is available to you",
+  askAdministrator: "Ask an administrator to install a model or to give you access to one.",
+  auditAllActions: "All actions",
+  auditFilter: "Filter",
+  auditEnd: "No older entries.",
+  apiKeyColumn: "API key",
+  usageViaUi: "UI",
+  usageDays: "Period",
+  usageDaysOption: "Last {n} days",
+  groupLimits: "Limits per group",
+  groupLimitsHint: "A member gets the most generous limit of their groups; empty means the user limits.",
+  filterApplyToInput: "Check what users send",
+  filterApplyToOutput: "Mask model answers",
 };
 
 export type Messages = typeof en;
@@ -636,6 +650,20 @@ const zhCN: Messages = {
   deleteUserConfirm:
     "删除账号 {name}？其对话、API 密钥和登录会话将被删除，其知识库将转给你。此操作无法撤销。",
   cancelImport: "取消导入",
+  // Admin review: no model for this user, the audit log's pages and filters, usage by API key, settings.
+  noModelForYou: "没有你可以使用的模型",
+  askAdministrator: "请联系管理员安装模型或为你开通模型使用权限。",
+  auditAllActions: "全部操作",
+  auditFilter: "筛选",
+  auditEnd: "没有更早的记录。",
+  apiKeyColumn: "API 密钥",
+  usageViaUi: "界面",
+  usageDays: "时间范围",
+  usageDaysOption: "最近 {n} 天",
+  groupLimits: "按用户组限额",
+  groupLimitsHint: "成员取其所在用户组中最宽松的限额；留空则使用用户限额。",
+  filterApplyToInput: "检查用户发送的内容",
+  filterApplyToOutput: "屏蔽模型回答中的敏感词",
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, "zh-CN": zhCN };

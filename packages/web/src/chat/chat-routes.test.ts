@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { parseSse, type Session, setFilterWords, signUp } from "../../test/support/web-client.js";
+import {
+  createApiKey,
+  parseSse,
+  type Session,
+  setFilterWords,
+  signUp,
+} from "../../test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
 describe("first slice: models and streamed chat through the web service", () => {
@@ -270,6 +276,41 @@ describe("a model that does not exist", () => {
       };
       expect(usage.map((u) => u.model)).toEqual(["tiny-story:latest"]);
       expect(usage[0]?.requests).toBe(1);
+    } finally {
+      await web.close();
+      await model.close();
+    }
+  });
+});
+
+describe("the usage report", () => {
+  it("tells rows of one user and model apart by the API key's name (none: the UI), in JSON and CSV", async () => {
+    const model = await startFakeModelService({ models: ["tiny-story"] });
+    const web = await startWeb({ modelUrl: model.url });
+    try {
+      const admin = await signUp(web.app, "admin");
+      const url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+      const key = await createApiKey(web.app, admin, "laptop script");
+      const messages = [{ role: "user", content: "hi" }];
+      const ui = await fetch(`${url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...admin.headers },
+        body: JSON.stringify({ model: "tiny-story", messages }),
+      });
+      await ui.text();
+      const sdk = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model: "tiny-story", messages }),
+      });
+      await sdk.text();
+      const { usage } = (
+        await web.app.inject({ url: "/api/admin/usage?days=1", headers: admin.headers })
+      ).json() as { usage: Array<{ apiKeyId: string | null; apiKeyName: string | null }> };
+      expect(usage.map((u) => u.apiKeyName).sort()).toEqual(["laptop script", null]);
+      const csv = (await web.app.inject({ url: "/api/admin/usage?format=csv", headers: admin.headers })).body;
+      expect(csv.split("\n")[0]).toContain("api_key,api_key_name,");
+      expect(csv).toContain('"laptop script"');
     } finally {
       await web.close();
       await model.close();
