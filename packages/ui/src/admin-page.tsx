@@ -435,16 +435,25 @@ function Models() {
   );
 }
 
+type Limits = Record<string, number | undefined>;
 interface Settings {
   signup: "open" | "approval" | "closed";
-  userLimits: Record<string, number | undefined>;
-  groupLimits: Record<string, unknown>;
+  userLimits: Limits;
+  groupLimits: Record<string, Limits>;
   filter: { words: string[]; applyToInput: boolean; applyToOutput: boolean };
+}
+
+const LIMIT_KEYS = ["requestsPerMinute", "requestsPerDay", "tokensPerMinute", "tokensPerDay"] as const;
+
+/** A set of limits as the API takes it: only the ones set (a positive number). */
+function setLimits(limits: Limits): Limits {
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => typeof v === "number" && v > 0));
 }
 
 function SiteSettings() {
   const { t } = useI18n();
   const [settings, setSettings] = useState<Settings | undefined>();
+  const [groups, setGroups] = useState<Array<{ id: string; name: string }>>([]);
   const [words, setWords] = useState("");
   const [saved, setSaved] = useState(false);
   const { error, run } = useAction();
@@ -453,17 +462,24 @@ function SiteSettings() {
       setSettings(s);
       setWords(s.filter.words.join("\n"));
     });
+    void api<{ groups: Array<{ id: string; name: string }> }>("/api/admin/groups").then((a) =>
+      setGroups(a.groups),
+    );
   }, []);
   if (!settings) return null;
   const save = async (event: FormEvent) => {
     event.preventDefault();
-    const limits = Object.fromEntries(
-      Object.entries(settings.userLimits).filter(([, v]) => typeof v === "number" && v > 0),
-    );
     setSaved(false);
+    // A group with no limit set is left out (its members get the user limits).
+    const groupLimits = Object.fromEntries(
+      Object.entries(settings.groupLimits)
+        .map(([id, limits]) => [id, setLimits(limits)] as const)
+        .filter(([, limits]) => Object.keys(limits).length > 0),
+    );
     const body = {
       signup: settings.signup,
-      userLimits: limits,
+      userLimits: setLimits(settings.userLimits),
+      groupLimits,
       filter: {
         ...settings.filter,
         words: words
@@ -474,23 +490,45 @@ function SiteSettings() {
     };
     setSaved(await run(() => api("/api/admin/settings", { method: "PATCH", body })));
   };
-  const limit = (key: keyof typeof t.limitNames) => (
+  const limitInput = (
+    key: keyof typeof t.limitNames,
+    value: number | undefined,
+    set: (v?: number) => void,
+  ) => (
     <label key={key}>
       {t.limitNames[key]}
       <input
         type="number"
         min={0}
-        value={settings.userLimits[key] ?? ""}
-        onChange={(e) =>
-          setSettings({
-            ...settings,
-            userLimits: {
-              ...settings.userLimits,
-              [key]: e.target.value ? Number(e.target.value) : undefined,
-            },
-          })
-        }
+        value={value ?? ""}
+        onChange={(e) => set(e.target.value ? Number(e.target.value) : undefined)}
       />
+    </label>
+  );
+  const limit = (key: keyof typeof t.limitNames) =>
+    limitInput(key, settings.userLimits[key], (v) =>
+      setSettings({ ...settings, userLimits: { ...settings.userLimits, [key]: v } }),
+    );
+  const groupLimit = (groupId: string) => (key: keyof typeof t.limitNames) =>
+    limitInput(key, settings.groupLimits[groupId]?.[key], (v) =>
+      setSettings({
+        ...settings,
+        groupLimits: {
+          ...settings.groupLimits,
+          [groupId]: { ...settings.groupLimits[groupId], [key]: v },
+        },
+      }),
+    );
+  const flag = (key: "applyToInput" | "applyToOutput", label: string) => (
+    <label className="checkbox">
+      <input
+        type="checkbox"
+        checked={settings.filter[key]}
+        onChange={(e) =>
+          setSettings({ ...settings, filter: { ...settings.filter, [key]: e.target.checked } })
+        }
+      />{" "}
+      {label}
     </label>
   );
   return (
@@ -509,12 +547,26 @@ function SiteSettings() {
       </label>
       <fieldset>
         <legend>{t.limits}</legend>
-        {(["requestsPerMinute", "requestsPerDay", "tokensPerMinute", "tokensPerDay"] as const).map(limit)}
+        {LIMIT_KEYS.map(limit)}
       </fieldset>
+      {groups.length > 0 && (
+        <fieldset data-testid="group-limits">
+          <legend>{t.groupLimits}</legend>
+          <p className="muted">{t.groupLimitsHint}</p>
+          {groups.map((group) => (
+            <fieldset key={group.id} className="group-limits">
+              <legend>{group.name}</legend>
+              {LIMIT_KEYS.map(groupLimit(group.id))}
+            </fieldset>
+          ))}
+        </fieldset>
+      )}
       <label>
         {t.sensitiveWords}
         <textarea rows={4} value={words} onChange={(e) => setWords(e.target.value)} />
       </label>
+      {flag("applyToInput", t.filterApplyToInput)}
+      {flag("applyToOutput", t.filterApplyToOutput)}
       <button type="submit">{t.save}</button>
       {saved && <output>{t.saved}</output>}
       <ActionError error={error} />
@@ -527,30 +579,53 @@ interface UsageRow {
   groups: string[];
   model: string;
   apiKeyId: string | null;
+  apiKeyName: string | null;
   requests: number;
   promptTokens: number;
   completionTokens: number;
   costUnits: number;
 }
 
+/** The `days` the usage report offers. */
+const USAGE_DAYS = [1, 7, 30, 90, 366] as const;
+
 function Usage() {
   const { t } = useI18n();
   const [rows, setRows] = useState<UsageRow[]>([]);
+  const [days, setDays] = useState<number>(30);
   useEffect(() => {
-    void api<{ usage: UsageRow[] }>("/api/admin/usage").then((a) => setRows(a.usage));
-  }, []);
+    void api<{ usage: UsageRow[] }>(`/api/admin/usage?days=${days}`).then((a) => setRows(a.usage));
+  }, [days]);
   return (
     <section aria-labelledby="usage-title">
       <h3 id="usage-title">{t.usage}</h3>
-      <a href="/api/admin/usage?format=csv" download>
-        {t.exportCsv}
-      </a>
-      <DataTable columns={[t.username, t.groups, t.model, t.requests, t.tokensIn, t.tokensOut]}>
+      <div className="inline-form">
+        <label>
+          {t.usageDays}{" "}
+          <select value={days} onChange={(e) => setDays(Number(e.target.value))}>
+            {USAGE_DAYS.map((n) => (
+              <option key={n} value={n}>
+                {fill(t.usageDaysOption, { n })}
+              </option>
+            ))}
+          </select>
+        </label>
+        <a href={`/api/admin/usage?format=csv&days=${days}`} download>
+          {t.exportCsv}
+        </a>
+      </div>
+      <DataTable
+        columns={[t.username, t.groups, t.model, t.apiKeyColumn, t.requests, t.tokensIn, t.tokensOut]}
+      >
         {rows.map((row) => (
           <tr key={`${row.username}-${row.model}-${row.apiKeyId}`}>
             <td>{row.username}</td>
             <td>{row.groups.join(", ")}</td>
             <td>{row.model}</td>
+            {/* No key: the chat UI; a key since deleted shows its id. */}
+            <td title={row.apiKeyId ?? undefined}>
+              {row.apiKeyId === null ? t.usageViaUi : (row.apiKeyName ?? row.apiKeyId)}
+            </td>
             <td>{row.requests}</td>
             <td>{row.promptTokens}</td>
             <td>{row.completionTokens}</td>
@@ -670,16 +745,58 @@ interface AuditEntry {
 }
 
 /** The latest sensitive actions (role changes, keys, deletions, settings), newest first. */
+/** The audit log, newest first, a page at a time, narrowed by action and actor. */
 function AuditLog() {
   const { t, locale } = useI18n();
   const [entries, setEntries] = useState<AuditEntry[]>([]);
+  const [next, setNext] = useState<number | null>(null);
+  const [action, setAction] = useState("");
+  const [actor, setActor] = useState("");
+  /** The filters of the entries shown: "Load more" goes on with them, not with ones typed since. */
+  const [applied, setApplied] = useState({ action: "", actor: "" });
   const { error, run } = useAction();
+  const load = useCallback(
+    (filters: { action: string; actor: string }, before: number | null) =>
+      run(async () => {
+        const query = new URLSearchParams({ limit: "100" });
+        if (before !== null) query.set("before", String(before));
+        if (filters.action) query.set("action", filters.action);
+        if (filters.actor.trim()) query.set("actor", filters.actor.trim());
+        const page = await api<{ entries: AuditEntry[]; next: number | null }>(`/api/admin/audit?${query}`);
+        setEntries((shown) => (before === null ? page.entries : [...shown, ...page.entries]));
+        setNext(page.next);
+        setApplied(filters);
+      }),
+    [run],
+  );
   useEffect(() => {
-    void run(async () => setEntries((await api<{ entries: AuditEntry[] }>("/api/admin/audit")).entries));
-  }, [run]);
+    void load({ action: "", actor: "" }, null);
+  }, [load]);
+  const filter = (event: FormEvent) => {
+    event.preventDefault();
+    void load({ action, actor }, null);
+  };
   return (
     <section aria-labelledby="audit-title">
       <h3 id="audit-title">{t.auditLog}</h3>
+      <form className="inline-form audit-filters" onSubmit={filter}>
+        <label>
+          {t.action}{" "}
+          <select value={action} onChange={(e) => setAction(e.target.value)}>
+            <option value="">{t.auditAllActions}</option>
+            {Object.entries(t.auditActions).map(([id, label]) => (
+              <option key={id} value={id}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t.actor}{" "}
+          <input value={actor} onChange={(e) => setActor(e.target.value)} placeholder={t.username} />
+        </label>
+        <button type="submit">{t.auditFilter}</button>
+      </form>
       <ActionError error={error} />
       <DataTable columns={[t.time, t.actor, t.action, t.target, t.details]} nowrap={[1, 2]}>
         {entries.map((entry) => (
@@ -698,10 +815,19 @@ function AuditLog() {
               {t.auditActions[entry.action] ?? entry.action}
             </td>
             <td title={entry.target ?? undefined}>{entry.targetName ?? entry.target ?? ""}</td>
-            <td>{entry.details ? <code>{JSON.stringify(entry.details)}</code> : ""}</td>
+            <td className="audit-details">
+              {entry.details ? <pre>{JSON.stringify(entry.details, null, 1)}</pre> : ""}
+            </td>
           </tr>
         ))}
       </DataTable>
+      {next !== null ? (
+        <button type="button" className="load-more" onClick={() => void load(applied, next)}>
+          {t.loadMore}
+        </button>
+      ) : (
+        entries.length > 0 && <p className="muted">{t.auditEnd}</p>
+      )}
     </section>
   );
 }

@@ -8,7 +8,12 @@ export interface ModelInfo {
 export interface ModelsAnswer {
   models: ModelInfo[];
   reachable: boolean;
-  guidance?: { modelsDir: string; steps: string[] };
+  /** modelsDir and steps: administrators only. */
+  guidance?: {
+    reason?: "none-installed" | "none-allowed" | "unreachable";
+    modelsDir?: string;
+    steps?: string[];
+  };
 }
 
 export type StreamPart =

@@ -332,6 +332,20 @@ const en = {
   deleteGroupConfirm:
     "Delete the group {name}? Its members lose the access it gave them. A model limited to this group alone becomes admin-only (it does not open to everyone); a knowledge base shared only with it becomes private. This cannot be undone.",
   adminOnlyModel: "Admins only (its groups were deleted)",
+  // Admin review: no model for this user, the audit log's pages and filters, usage by API key, settings.
+  noModelForYou: "No model is available to you",
+  askAdministrator: "Ask an administrator to install a model or to give you access to one.",
+  auditAllActions: "All actions",
+  auditFilter: "Filter",
+  auditEnd: "No older entries.",
+  apiKeyColumn: "API key",
+  usageViaUi: "UI",
+  usageDays: "Period",
+  usageDaysOption: "Last {n} days",
+  groupLimits: "Limits per group",
+  groupLimitsHint: "A member gets the most generous limit of their groups; empty means the user limits.",
+  filterApplyToInput: "Check what users send",
+  filterApplyToOutput: "Mask model answers",
 };
 
 export type Messages = typeof en;
@@ -656,6 +670,20 @@ const zhCN: Messages = {
   deleteGroupConfirm:
     "删除用户组 {name}？其成员将失去该组给予的访问权限。仅限该组使用的模型将变为仅管理员可用（不会对所有人开放）；仅共享给该组的知识库将变为私有。此操作无法撤销。",
   adminOnlyModel: "仅管理员可用（其用户组已删除）",
+  // Admin review: no model for this user, the audit log's pages and filters, usage by API key, settings.
+  noModelForYou: "没有你可以使用的模型",
+  askAdministrator: "请联系管理员安装模型或为你开通模型使用权限。",
+  auditAllActions: "全部操作",
+  auditFilter: "筛选",
+  auditEnd: "没有更早的记录。",
+  apiKeyColumn: "API 密钥",
+  usageViaUi: "界面",
+  usageDays: "时间范围",
+  usageDaysOption: "最近 {n} 天",
+  groupLimits: "按用户组限额",
+  groupLimitsHint: "成员取其所在用户组中最宽松的限额；留空则使用用户限额。",
+  filterApplyToInput: "检查用户发送的内容",
+  filterApplyToOutput: "屏蔽模型回答中的敏感词",
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, "zh-CN": zhCN };

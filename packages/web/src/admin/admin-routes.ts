@@ -15,7 +15,7 @@ import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
 import { type ModelClient, modelServiceError } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
-import { type SettingsStore, settingsSchema } from "../settings/settings-store.js";
+import { type SettingsStore, settingsChanges, settingsSchema } from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
 import { registerModelRegistryRoutes } from "./model-registry-routes.js";
@@ -379,20 +379,31 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
   app.get("/api/admin/settings", admin, async () => deps.settings.get());
   app.patch("/api/admin/settings", admin, async (request) => {
     const change = settingsSchema.partial().parse(request.body);
+    const before = await deps.settings.get();
     const next = await deps.settings.update(change);
     await audit(db, {
       actorId: currentUser(request).id,
       action: "settings.change",
-      details: { keys: Object.keys(change) },
+      details: { keys: Object.keys(change), changes: settingsChanges(before, next, Object.keys(change)) },
     });
     return next;
   });
 
+  /**
+   * The audit log, newest first, a page at a time: `before` is the `next` of the previous page (an
+   * entry id); `action` and `actor` (a user id or user name) narrow it. Unknown parameters are
+   * refused: a misspelt filter would otherwise show the whole log as if it were the filtered one.
+   */
   app.get("/api/admin/audit", admin, async (request) => {
-    const { limit } = z
-      .object({ limit: z.coerce.number().int().min(1).max(1000).default(200) })
+    const query = z
+      .strictObject({
+        limit: z.coerce.number().int().min(1).max(1000).default(200),
+        before: z.coerce.number().int().min(1).optional(),
+        action: z.string().trim().min(1).max(100).optional(),
+        actor: z.string().trim().min(1).max(200).optional(),
+      })
       .parse(request.query);
-    const rows = await db
+    let select = db
       .selectFrom("audit_log")
       .leftJoin("users", "users.id", "audit_log.actor_id")
       // A target that is an account or a group is named (other targets are names already, or ids).
@@ -403,12 +414,28 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         "users.username as actor_now",
         "target_users.username as target_user",
         "groups.name as target_group",
-      ])
+      ]);
+    if (query.before !== undefined) select = select.where("audit_log.id", "<", query.before);
+    if (query.action !== undefined) select = select.where("audit_log.action", "=", query.action);
+    if (query.actor !== undefined) {
+      const actor = query.actor;
+      select = select.where((eb) =>
+        eb.or([
+          eb("audit_log.actor_id", "=", actor),
+          eb("users.username", "=", actor),
+          eb("audit_log.actor_name", "=", actor),
+        ]),
+      );
+    }
+    // One more than asked says whether there is a next page.
+    const rows = await select
       .orderBy("audit_log.id", "desc")
-      .limit(limit)
+      .limit(query.limit + 1)
       .execute();
+    const page = rows.slice(0, query.limit);
+    const names = await idNames(page.map((r) => r.details));
     return {
-      entries: rows.map((r) => ({
+      entries: page.map((r) => ({
         id: Number(r.id),
         actorId: r.actor_id,
         // The name now, else the one stored with the entry (the account or group is gone).
@@ -416,11 +443,54 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         targetName: r.target_user ?? r.target_group ?? r.target_name,
         action: r.action,
         target: r.target,
-        details: r.details ? JSON.parse(r.details) : null,
+        details: r.details ? nameIds(JSON.parse(r.details), names) : null,
         createdAt: r.created_at,
       })),
+      next: rows.length > query.limit ? Number(page.at(-1)?.id) : null,
     };
   });
+
+  /** Names of the users and groups that entries' details list by id (`userIds`, `groupIds`). */
+  const idNames = async (details: Array<string | null>) => {
+    const userIds = new Set<string>();
+    const groupIds = new Set<string>();
+    for (const text of details) {
+      if (!text) continue;
+      const parsed = JSON.parse(text) as { userIds?: unknown; groupIds?: unknown };
+      for (const id of Array.isArray(parsed.userIds) ? parsed.userIds : []) userIds.add(String(id));
+      for (const id of Array.isArray(parsed.groupIds) ? parsed.groupIds : []) groupIds.add(String(id));
+    }
+    const users = userIds.size
+      ? await db
+          .selectFrom("users")
+          .select(["id", "username"])
+          .where("id", "in", [...userIds])
+          .execute()
+      : [];
+    const groups = groupIds.size
+      ? await db
+          .selectFrom("groups")
+          .select(["id", "name"])
+          .where("id", "in", [...groupIds])
+          .execute()
+      : [];
+    return {
+      users: new Map(users.map((u) => [u.id, u.username])),
+      groups: new Map(groups.map((g) => [g.id, g.name])),
+    };
+  };
+  /** Adds `users` / `groups` (names, or null for one since deleted) beside the ids in details. */
+  const nameIds = (
+    details: Record<string, unknown>,
+    names: { users: Map<string, string>; groups: Map<string, string> },
+  ) => {
+    const out: Record<string, unknown> = { ...details };
+    if (Array.isArray(details.userIds) && !("users" in details))
+      out.users = details.userIds.map((id) => names.users.get(String(id)) ?? null);
+    if (Array.isArray(details.groupIds) && !("groups" in details))
+      out.groups = details.groupIds.map((id) => names.groups.get(String(id)) ?? null);
+    return out;
+  };
 
   app.get("/api/admin/models", admin, async () => {
     const rules = await deps.modelAccess.rules();
@@ -541,18 +611,20 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     const rows = await db
       .selectFrom("usage")
       .leftJoin("users", "users.id", "usage.user_id")
+      .leftJoin("api_keys", "api_keys.id", "usage.api_key_id")
       .select((eb) => [
         "usage.user_id as userId",
         "users.username as username",
         "usage.model as model",
         "usage.api_key_id as apiKeyId",
+        "api_keys.name as apiKeyName",
         eb.fn.sum<number>("usage.requests").as("requests"),
         eb.fn.sum<number>("usage.prompt_tokens").as("promptTokens"),
         eb.fn.sum<number>("usage.completion_tokens").as("completionTokens"),
         eb.fn.sum<number>("usage.cost_units").as("costUnits"),
       ])
       .where("usage.created_at", ">", since)
-      .groupBy(["usage.user_id", "users.username", "usage.model", "usage.api_key_id"])
+      .groupBy(["usage.user_id", "users.username", "usage.model", "usage.api_key_id", "api_keys.name"])
       .execute();
     const members = await db
       .selectFrom("group_members")
@@ -565,6 +637,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       groups: members.filter((m) => m.user_id === r.userId).map((m) => m.name),
       model: r.model,
       apiKeyId: r.apiKeyId,
+      /** The key's name (null: the UI, no key; or a key since deleted, with its id still given). */
+      apiKeyName: r.apiKeyName ?? null,
       requests: Number(r.requests),
       promptTokens: Number(r.promptTokens),
       completionTokens: Number(r.completionTokens),
@@ -573,13 +647,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     if (query.format === "csv") {
       const quote = (value: unknown) => `"${String(value ?? "").replace(/"/g, '""')}"`;
       const lines = [
-        "user,groups,model,api_key,requests,prompt_tokens,completion_tokens,cost_units",
+        "user,groups,model,api_key,api_key_name,requests,prompt_tokens,completion_tokens,cost_units",
         ...usage.map((u) =>
           [
             u.username,
             u.groups.join(" "),
             u.model,
             u.apiKeyId ?? "",
+            u.apiKeyName ?? "",
             u.requests,
             u.promptTokens,
             u.completionTokens,

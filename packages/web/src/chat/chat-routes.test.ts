@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { parseSse, type Session, setFilterWords, signUp } from "../../test/support/web-client.js";
+import {
+  createApiKey,
+  parseSse,
+  type Session,
+  setFilterWords,
+  signUp,
+} from "../../test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
 describe("first slice: models and streamed chat through the web service", () => {
@@ -229,6 +235,144 @@ describe("no model yet", () => {
       expect(answer.guidance).toBeDefined();
     } finally {
       await down.close();
+    }
+  });
+});
+
+describe("a model that does not exist", () => {
+  it("is refused without using up quota or adding a row to the usage report", async () => {
+    const model = await startFakeModelService({ models: ["tiny-story"] });
+    const web = await startWeb({ modelUrl: model.url });
+    try {
+      const admin = await signUp(web.app, "admin");
+      const limit = await web.app.inject({
+        method: "PATCH",
+        url: "/api/admin/settings",
+        headers: admin.headers,
+        payload: { userLimits: { requestsPerMinute: 1 } },
+      });
+      expect(limit.statusCode).toBe(200);
+      const url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+      const chat = (model: string) =>
+        fetch(`${url}/api/chat`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...admin.headers },
+          body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+        });
+      for (let n = 0; n < 3; n++) {
+        const typo = await chat("typo-1");
+        const text = await typo.text();
+        expect(typo.status === 404 || text.includes("MODEL_NOT_FOUND"), text).toBe(true);
+        expect(text).toContain("MODEL_NOT_FOUND");
+      }
+      // The one request a minute is still there for a model that exists.
+      const real = await chat("tiny-story");
+      expect(real.status).toBe(200);
+      expect(await real.text()).toContain("text-delta");
+      const { usage } = (
+        await web.app.inject({ url: "/api/admin/usage", headers: admin.headers })
+      ).json() as {
+        usage: Array<{ model: string; requests: number }>;
+      };
+      expect(usage.map((u) => u.model)).toEqual(["tiny-story:latest"]);
+      expect(usage[0]?.requests).toBe(1);
+    } finally {
+      await web.close();
+      await model.close();
+    }
+  });
+});
+
+describe("the usage report", () => {
+  it("tells rows of one user and model apart by the API key's name (none: the UI), in JSON and CSV", async () => {
+    const model = await startFakeModelService({ models: ["tiny-story"] });
+    const web = await startWeb({ modelUrl: model.url });
+    try {
+      const admin = await signUp(web.app, "admin");
+      const url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+      const key = await createApiKey(web.app, admin, "laptop script");
+      const messages = [{ role: "user", content: "hi" }];
+      const ui = await fetch(`${url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...admin.headers },
+        body: JSON.stringify({ model: "tiny-story", messages }),
+      });
+      await ui.text();
+      const sdk = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model: "tiny-story", messages }),
+      });
+      await sdk.text();
+      const { usage } = (
+        await web.app.inject({ url: "/api/admin/usage?days=1", headers: admin.headers })
+      ).json() as { usage: Array<{ apiKeyId: string | null; apiKeyName: string | null }> };
+      expect(usage.map((u) => u.apiKeyName).sort()).toEqual(["laptop script", null]);
+      const csv = (await web.app.inject({ url: "/api/admin/usage?format=csv", headers: admin.headers })).body;
+      expect(csv.split("\n")[0]).toContain("api_key,api_key_name,");
+      expect(csv).toContain('"laptop script"');
+    } finally {
+      await web.close();
+      await model.close();
+    }
+  });
+});
+
+describe("no model for this user", () => {
+  it("tells a non-admin to ask an administrator, without the server's paths", async () => {
+    const model = await startFakeModelService({ models: ["tiny-story"] });
+    const web = await startWeb({ modelUrl: model.url });
+    try {
+      const admin = await signUp(web.app, "admin");
+      const dave = await signUp(web.app, "dave");
+      const group = (
+        await web.app.inject({
+          method: "POST",
+          url: "/api/admin/groups",
+          headers: admin.headers,
+          payload: { name: "staff" },
+        })
+      ).json() as { id: string };
+      const rule = await web.app.inject({
+        method: "PUT",
+        url: "/api/admin/models/tiny-story/access",
+        headers: admin.headers,
+        payload: { groupIds: [group.id] },
+      });
+      expect(rule.statusCode).toBe(200);
+      const response = await web.app.inject({ url: "/api/models", headers: dave.headers });
+      const answer = response.json() as { models: unknown[]; guidance: Record<string, unknown> };
+      expect(answer.models).toEqual([]);
+      expect(answer.guidance).toEqual({ reason: "none-allowed" });
+      expect(response.body).not.toContain(web.config.model.modelsDir);
+      expect(response.body).not.toContain("modelsDir");
+      // The administrator, who may use it, is not told anything.
+      const forAdmin = (await web.app.inject({ url: "/api/models", headers: admin.headers })).json() as {
+        models: unknown[];
+      };
+      expect(forAdmin.models).toHaveLength(1);
+    } finally {
+      await web.close();
+      await model.close();
+    }
+  });
+
+  it("gives a non-admin no paths when nothing is installed or the model service is down", async () => {
+    for (const modelUrl of [undefined, "http://127.0.0.1:9"]) {
+      const empty = modelUrl ? undefined : await startFakeModelService({ models: [] });
+      const web = await startWeb({ modelUrl: modelUrl ?? (empty as FakeModelService).url });
+      try {
+        await signUp(web.app, "admin");
+        const erin = await signUp(web.app, "erin");
+        const response = await web.app.inject({ url: "/api/models", headers: erin.headers });
+        const answer = response.json() as { guidance: { reason: string; modelsDir?: string } };
+        expect(answer.guidance.reason).toBe(modelUrl ? "unreachable" : "none-installed");
+        expect(answer.guidance.modelsDir).toBeUndefined();
+        expect(response.body).not.toContain(web.config.model.modelsDir);
+      } finally {
+        await web.close();
+        await empty?.close();
+      }
     }
   });
 });

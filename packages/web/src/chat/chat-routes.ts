@@ -22,9 +22,15 @@ const chatRequest = z.strictObject({
 
 type ChatRequest = z.infer<typeof chatRequest>;
 
+/**
+ * Why there is no model to pick, and, for administrators only, how to install one (the server's
+ * models folder is no business of other users: they are told to ask an administrator).
+ */
 export interface ModelGuidance {
-  modelsDir: string;
-  steps: Array<"drop-gguf" | "ollama-host" | "pull">;
+  /** none-installed: the model service has none; none-allowed: there are models, none for this user. */
+  reason: "none-installed" | "none-allowed" | "unreachable";
+  modelsDir?: string;
+  steps?: Array<"drop-gguf" | "ollama-host" | "pull">;
 }
 
 interface Deps {
@@ -39,20 +45,23 @@ interface Deps {
 
 /** GET /api/models (the picker, with guidance when there is no model) and POST /api/chat (a chat that is not stored). */
 export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
-  const guidance: ModelGuidance = {
-    modelsDir: deps.config.model.modelsDir,
-    steps: ["drop-gguf", "ollama-host", "pull"],
-  };
+  const guidance = (role: string, reason: ModelGuidance["reason"]): ModelGuidance =>
+    role === "admin"
+      ? { reason, modelsDir: deps.config.model.modelsDir, steps: ["drop-gguf", "ollama-host", "pull"] }
+      : { reason };
 
   app.get("/api/models", { config: { access: "user" } }, async (request) => {
     const user = currentUser(request);
     try {
-      const models = await deps.modelAccess.filter(user, await deps.models.listModels());
-      return { models, reachable: true, ...(models.length === 0 ? { guidance } : {}) };
+      const installed = await deps.models.listModels();
+      const models = await deps.modelAccess.filter(user, installed);
+      if (models.length > 0) return { models, reachable: true };
+      const reason = installed.length === 0 ? "none-installed" : "none-allowed";
+      return { models, reachable: true, guidance: guidance(user.role, reason) };
     } catch (error) {
       const hearthError = toHearthError(error);
       app.log.warn({ code: hearthError.code }, "could not list models");
-      return { models: [], reachable: false, guidance };
+      return { models: [], reachable: false, guidance: guidance(user.role, "unreachable") };
     }
   });
 

@@ -75,3 +75,30 @@ export class SettingsStore {
     return next;
   }
 }
+
+/**
+ * What a settings change changed, for the audit log: each changed key's value before and after,
+ * except the sensitive-word list, recorded as counts of words added and removed (the log is no
+ * copy of the list, which may be long and is itself what administrators keep out of view).
+ */
+export function settingsChanges(before: Settings, after: Settings, keys: string[]): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  for (const key of keys as Array<keyof Settings>) {
+    if (key === "filter") {
+      const was = new Set(before.filter.words);
+      const now = new Set(after.filter.words);
+      const entry: Record<string, unknown> = {
+        wordsAdded: [...now].filter((w) => !was.has(w)).length,
+        wordsRemoved: [...was].filter((w) => !now.has(w)).length,
+        wordCount: now.size,
+      };
+      for (const flag of ["applyToInput", "applyToOutput"] as const)
+        if (before.filter[flag] !== after.filter[flag])
+          entry[flag] = { from: before.filter[flag], to: after.filter[flag] };
+      changes.filter = entry;
+    } else if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+      changes[key] = { from: before[key], to: after[key] };
+    }
+  }
+  return changes;
+}

@@ -157,7 +157,7 @@ export interface Admission {
    * The request failed with `status` before any answer: when that was the service's fault (the
    * model service or an upstream down, broken or too busy: 5xx, or 429 from its queue), it is not
    * counted against the user's quota (clients such as the openai SDK retry them, which would count
-   * thrice); otherwise it counts, with no tokens.
+   * thrice); nor is a request for a model that does not exist (404); otherwise it counts, with no tokens.
    */
   failed(status: number): Promise<void>;
 }
@@ -170,7 +170,7 @@ interface Tokens {
 export const NO_TOKENS: Tokens = { promptTokens: 0, completionTokens: 0 };
 
 /**
- * The first of `settle` and a forgetting `failed` (the service's fault: 5xx or 429) counts; later
+ * The first of `settle` and a forgetting `failed` (5xx, 429 or 404: see `forgotten`) counts; later
  * ones (a finally after a catch) do nothing, and `failed` with another status leaves it to `settle`.
  */
 function admission(
@@ -185,8 +185,17 @@ function admission(
   };
   return {
     settle: (tokens) => once(() => write(tokens)),
-    failed: (status) => (status >= 500 || status === 429 ? once(forget) : Promise.resolve()),
+    failed: (status) => (forgotten(status) ? once(forget) : Promise.resolve()),
   };
+}
+
+/**
+ * Whether a request that failed with `status` before any answer is left uncounted: the service's
+ * fault (5xx, or 429 from the model service's queue), or a model that does not exist (404
+ * MODEL_NOT_FOUND: counting it would use up quota and add a usage row under any name a user types).
+ */
+function forgotten(status: number): boolean {
+  return status >= 500 || status === 429 || status === 404;
 }
 
 /** A settled request's token columns. */

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { audit } from "../../packages/web/src/audit/audit-log.js";
+import {
+  type FakeModelService,
+  startFakeModelService,
+} from "../../packages/web/test/support/fake-model-service.js";
+import { signIn } from "../../packages/web/test/support/web-client.js";
+import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
+import {
+  type Browser,
+  ensureUiBuilt,
+  hasChromium,
+  launchBrowser,
+  screenshot,
+  signUpInUi,
+} from "../support/browser.js";
+
+/**
+ * The admin review in a real Chromium: the audit log's "Load more" and filters, its details
+ * readable; the settings' group limits and filter switches; and a user who may use no model told
+ * to ask an administrator, with no server path, on a phone in English and Chinese.
+ */
+describe.skipIf(!hasChromium)("admin audit log, settings and no-model guidance in the browser", () => {
+  let model: FakeModelService;
+  let web: WebHarness;
+  let url: string;
+  let admin: Browser;
+  const browsers: Browser[] = [];
+
+  beforeAll(async () => {
+    ensureUiBuilt();
+    model = await startFakeModelService({ models: ["tiny-story"] });
+    web = await startWeb({ modelUrl: model.url });
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    admin = await launchBrowser({ width: 1280 });
+    browsers.push(admin);
+    await signUpInUi(admin.page, url, "root");
+    for (let n = 0; n < 150; n++)
+      await audit(web.db, { actorId: null, action: "model.pull", target: `m${n}` });
+  });
+  afterAll(async () => {
+    for (const browser of browsers) await browser.close();
+    await web?.close();
+    await model?.close();
+  });
+
+  it("shows older audit entries on Load more, filters by action, and wraps details", async () => {
+    const { page } = admin;
+    await page.getByRole("link", { name: "Admin" }).click();
+    await page.getByRole("tab", { name: "Audit log" }).click();
+    const rows = page.locator("tbody tr");
+    await expect.poll(() => rows.count()).toBe(100);
+    await page.getByRole("button", { name: "Load more" }).click();
+    // 150 pulls and the sign-up.
+    await expect.poll(() => rows.count()).toBe(151);
+    expect(await page.getByRole("button", { name: "Load more" }).count()).toBe(0);
+    await page.getByLabel("Action").selectOption("user.signup");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await expect.poll(() => rows.count()).toBe(1);
+    await screenshot(page, "admin-audit-en-1280");
+  });
+
+  it("offers group limits and the filter's switches in Settings, and saves them", async () => {
+    const root = await signIn(web.app, "root");
+    const group = (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/admin/groups",
+        headers: root.headers,
+        payload: { name: "staff" },
+      })
+    ).json() as { id: string };
+    const { page } = admin;
+    await page.getByRole("tab", { name: "Settings" }).click();
+    const staff = page.locator("fieldset.group-limits", { hasText: "staff" });
+    await staff.getByLabel("Requests per day").fill("500");
+    await page.getByLabel("Mask model answers").uncheck();
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.locator("output").waitFor();
+    const settings = (await web.app.inject({ url: "/api/admin/settings", headers: root.headers })).json() as {
+      groupLimits: Record<string, unknown>;
+      filter: { applyToOutput: boolean; applyToInput: boolean };
+    };
+    expect(settings.groupLimits[group.id]).toEqual({ requestsPerDay: 500 });
+    expect(settings.filter).toMatchObject({ applyToInput: true, applyToOutput: false });
+    await screenshot(page, "admin-settings-en-1280");
+    // Only "staff" may use the model from now on.
+    await web.app.inject({
+      method: "PUT",
+      url: "/api/admin/models/tiny-story/access",
+      headers: root.headers,
+      payload: { groupIds: [group.id] },
+    });
+  });
+
+  for (const [locale, heading, ask] of [
+    ["en-US", "No model is available to you", "Ask an administrator"],
+    ["zh-CN", "没有你可以使用的模型", "请联系管理员"],
+  ] as const)
+    it(`tells a user who may use no model to ask an administrator, on a phone (${locale})`, async () => {
+      const user = await launchBrowser({ locale, width: 390, height: 800 });
+      browsers.push(user);
+      await signUpInUi(user.page, url, `user-${locale}`);
+      const guidance = user.page.getByTestId("model-guidance");
+      await expect.poll(() => guidance.textContent()).toContain(heading);
+      const text = (await guidance.textContent()) ?? "";
+      expect(text).toContain(ask);
+      expect(text).not.toContain(web.config.model.modelsDir);
+      expect(text).not.toContain("OLLAMA_HOST");
+      const box = (await guidance.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+      await screenshot(user.page, `no-model-for-you-${locale}-390`);
+    });
+});
