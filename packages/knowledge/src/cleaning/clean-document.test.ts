@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { chunkDocument } from "../chunking/chunk-document.js";
+import { parseDocument } from "../parsing/parse-document.js";
 import { cleanDocument } from "./clean-document.js";
 
 /** A plain-text file with single newlines: one paragraph block of many short lines. */
@@ -51,5 +53,24 @@ describe("cleanDocument", () => {
     expect(block!.text.startsWith("an international line line 1 of")).toBe(true);
     expect(block!.text).toContain("中文的一行接着下一行");
     expect(block!.text.endsWith("line 4999 of a long plain text file with words")).toBe(true);
+  });
+
+  it("keeps the indentation of a Markdown code block as written, through cleaning and chunking", async () => {
+    const code = "def f(x):\n    if x:\n        return 1\n\treturn  2";
+    const markdown = `# Py\n\nSome   prose   here.\n\n\`\`\`python\n${code}\n\`\`\`\n`;
+    const parsed = await parseDocument("markdown", new TextEncoder().encode(markdown), {
+      maxExtractedBytes: 1_000_000,
+    });
+    const cleaned = cleanDocument(parsed);
+    expect(cleaned.blocks.find((block) => block.kind === "code")?.text).toBe(code);
+    // Prose still has its runs of spaces collapsed.
+    expect(cleaned.blocks.find((block) => block.kind === "paragraph")?.text).toBe("Some prose here.");
+    const chunks = chunkDocument(cleaned, { maxTokens: 512, overlapTokens: 0 });
+    expect(chunks.chunks.map((chunk) => chunk.text).join("\n")).toContain(code);
+  });
+
+  it("keeps a code block's first-line indentation", () => {
+    const cleaned = cleanDocument({ blocks: [{ kind: "code", text: "\n    indented()\n  x = 1  \n" }] });
+    expect(cleaned.blocks[0]!.text).toBe("    indented()\n  x = 1");
   });
 });

@@ -21,22 +21,21 @@ export function foldToSimplified(text: string): string {
 /**
  * Unicode clean-up of one string: NFC, full-width ASCII letters, digits and spaces to half-width
  * (Chinese punctuation such as ，。：stays, it is the text's own), invisible and control
- * characters dropped, runs of spaces collapsed.
+ * characters dropped, runs of spaces collapsed unless `keepSpaces` (code, whose indentation is
+ * part of it).
  */
-export function normalizeText(text: string): string {
-  return (
-    text
-      .normalize("NFC")
-      .replace(/[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/g, (char) =>
-        String.fromCharCode(char.charCodeAt(0) - 0xfee0),
-      )
-      .replace(/\u3000/g, " ")
-      .replace(/[\u00ad\u200b-\u200d\u2060\ufeff]/g, "")
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "")
-      .replace(/\r\n?/g, "\n")
-      // Runs only: a lone space stays as it is (matching every space made 30 MB take seconds).
-      .replace(/ [ \t\u00a0]+|[\t\u00a0][ \t\u00a0]*/g, " ")
-  );
+export function normalizeText(text: string, keepSpaces = false): string {
+  const normalized = text
+    .normalize("NFC")
+    .replace(/[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/g, (char) =>
+      String.fromCharCode(char.charCodeAt(0) - 0xfee0),
+    )
+    .replace(/\u3000/g, " ")
+    .replace(/[\u00ad\u200b-\u200d\u2060\ufeff]/g, "")
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "")
+    .replace(/\r\n?/g, "\n");
+  // Runs only: a lone space stays as it is (matching every space made 30 MB take seconds).
+  return keepSpaces ? normalized : normalized.replace(/ [ \t\u00a0]+|[\t\u00a0][ \t\u00a0]*/g, " ");
 }
 
 /** A page number line: "12", "- 12 -", "Page 3", "Page 3 of 10", "第 3 页", "3 / 10". */
@@ -48,7 +47,10 @@ const PAGE_NUMBER =
  * removed (paged formats), hyphenation and broken lines repaired, duplicate paragraphs dropped.
  */
 export function cleanDocument(document: ParsedDocument): ParsedDocument {
-  let blocks = document.blocks.map((block) => ({ ...block, text: normalizeText(block.text) }));
+  let blocks = document.blocks.map((block) => ({
+    ...block,
+    text: normalizeText(block.text, block.kind === "code"),
+  }));
   if (document.paged) blocks = removePageFurniture(blocks, document.pageCount ?? 0);
   const seen = new Set<string>();
   const cleaned: Block[] = [];
@@ -61,7 +63,11 @@ export function cleanDocument(document: ParsedDocument): ParsedDocument {
       if (seen.has(key)) continue;
       seen.add(key);
     }
-    cleaned.push({ ...block, text: text.trim() });
+    // Code keeps its first line's indentation: only blank lines before it go.
+    cleaned.push({
+      ...block,
+      text: block.kind === "code" ? text.replace(/^(?:[ \t]*\n)+/, "") : text.trim(),
+    });
   }
   return {
     ...document,
