@@ -1,4 +1,8 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { sharedFile } from "../../../../test/support/shared-data.js";
+import { chunkDocument } from "../chunking/chunk-document.js";
+import { parseDocument } from "../parsing/parse-document.js";
 import { cleanDocument } from "./clean-document.js";
 
 /** A plain-text file with single newlines: one paragraph block of many short lines. */
@@ -52,4 +56,61 @@ describe("cleanDocument", () => {
     expect(block!.text).toContain("中文的一行接着下一行");
     expect(block!.text.endsWith("line 4999 of a long plain text file with words")).toBe(true);
   });
+
+  it("keeps the indentation of a Markdown code block as written, through cleaning and chunking", async () => {
+    const code = "def f(x):\n    if x:\n        return 1\n\treturn  2";
+    const markdown = `# Py\n\nSome   prose   here.\n\n\`\`\`python\n${code}\n\`\`\`\n`;
+    const parsed = await parseDocument("markdown", new TextEncoder().encode(markdown), {
+      maxExtractedBytes: 1_000_000,
+    });
+    const cleaned = cleanDocument(parsed);
+    expect(cleaned.blocks.find((block) => block.kind === "code")?.text).toBe(code);
+    // Prose still has its runs of spaces collapsed.
+    expect(cleaned.blocks.find((block) => block.kind === "paragraph")?.text).toBe("Some prose here.");
+    const chunks = chunkDocument(cleaned, { maxTokens: 512, overlapTokens: 0 });
+    expect(chunks.chunks.map((chunk) => chunk.text).join("\n")).toContain(code);
+  });
+
+  it("keeps a code block's first-line indentation", () => {
+    const cleaned = cleanDocument({ blocks: [{ kind: "code", text: "\n    indented()\n  x = 1  \n" }] });
+    expect(cleaned.blocks[0]!.text).toBe("    indented()\n  x = 1");
+  });
+
+  it("removes running headers that change with the section and carry the page number", () => {
+    const sections = ["简介", "简介", "编程接口", "编程接口", "实现细节", "实现细节", "实现细节"];
+    const blocks = sections.flatMap((section, index) => {
+      const page = index + 2;
+      return [
+        { kind: "paragraph" as const, page, text: `第 ${Math.floor(index / 2) + 1} 节 ${section} ${page}` },
+        { kind: "paragraph" as const, page, text: `正文第${page}页的内容，讨论${section}与其他主题。` },
+      ];
+    });
+    const cleaned = cleanDocument({ blocks, paged: true, pageCount: 8 });
+    expect(cleaned.blocks.map((block) => block.text)).toEqual(
+      sections.map((section, index) => `正文第${index + 2}页的内容，讨论${section}与其他主题。`),
+    );
+  });
+});
+
+describe.skipIf(!sharedFile("fixtures", "docs", "zh-zhlipsum-manual.pdf"))("cleaning real PDFs", () => {
+  const HEADER = /^第 \d+ 节 .* \d+$/;
+  it.each(["zh-zhlipsum-manual.pdf", "zh-ctex-manual.pdf"])(
+    "starts no page of %s with its running header and page number",
+    async (name) => {
+      const parsed = await parseDocument("pdf", readFileSync(sharedFile("fixtures", "docs", name)!), {
+        maxExtractedBytes: 100_000_000,
+      });
+      const blocks = cleanDocument(parsed).blocks;
+      const firstLines = new Map<number, string>();
+      for (const block of blocks)
+        if (!firstLines.has(block.page ?? 0)) firstLines.set(block.page ?? 0, block.text.split("\n")[0]!);
+      expect([...firstLines.values()].filter((line) => HEADER.test(line))).toEqual([]);
+      // Before, every page after the first began with one: "第 6 节 实现细节 7".
+      const lines = blocks.flatMap((block) => block.text.split("\n"));
+      if (name === "zh-zhlipsum-manual.pdf") expect(lines.filter((line) => HEADER.test(line))).toEqual([]);
+      // The section headings themselves stay.
+      expect(lines).toContain(name.includes("ctex") ? "第 1 节 介绍" : "第 1 节 简介");
+    },
+    60_000,
+  );
 });

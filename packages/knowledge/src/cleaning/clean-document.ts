@@ -21,22 +21,21 @@ export function foldToSimplified(text: string): string {
 /**
  * Unicode clean-up of one string: NFC, full-width ASCII letters, digits and spaces to half-width
  * (Chinese punctuation such as ，。：stays, it is the text's own), invisible and control
- * characters dropped, runs of spaces collapsed.
+ * characters dropped, runs of spaces collapsed unless `keepSpaces` (code, whose indentation is
+ * part of it).
  */
-export function normalizeText(text: string): string {
-  return (
-    text
-      .normalize("NFC")
-      .replace(/[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/g, (char) =>
-        String.fromCharCode(char.charCodeAt(0) - 0xfee0),
-      )
-      .replace(/\u3000/g, " ")
-      .replace(/[\u00ad\u200b-\u200d\u2060\ufeff]/g, "")
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "")
-      .replace(/\r\n?/g, "\n")
-      // Runs only: a lone space stays as it is (matching every space made 30 MB take seconds).
-      .replace(/ [ \t\u00a0]+|[\t\u00a0][ \t\u00a0]*/g, " ")
-  );
+export function normalizeText(text: string, keepSpaces = false): string {
+  const normalized = text
+    .normalize("NFC")
+    .replace(/[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/g, (char) =>
+      String.fromCharCode(char.charCodeAt(0) - 0xfee0),
+    )
+    .replace(/\u3000/g, " ")
+    .replace(/[\u00ad\u200b-\u200d\u2060\ufeff]/g, "")
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "")
+    .replace(/\r\n?/g, "\n");
+  // Runs only: a lone space stays as it is (matching every space made 30 MB take seconds).
+  return keepSpaces ? normalized : normalized.replace(/ [ \t\u00a0]+|[\t\u00a0][ \t\u00a0]*/g, " ");
 }
 
 /** A page number line: "12", "- 12 -", "Page 3", "Page 3 of 10", "第 3 页", "3 / 10". */
@@ -48,7 +47,10 @@ const PAGE_NUMBER =
  * removed (paged formats), hyphenation and broken lines repaired, duplicate paragraphs dropped.
  */
 export function cleanDocument(document: ParsedDocument): ParsedDocument {
-  let blocks = document.blocks.map((block) => ({ ...block, text: normalizeText(block.text) }));
+  let blocks = document.blocks.map((block) => ({
+    ...block,
+    text: normalizeText(block.text, block.kind === "code"),
+  }));
   if (document.paged) blocks = removePageFurniture(blocks, document.pageCount ?? 0);
   const seen = new Set<string>();
   const cleaned: Block[] = [];
@@ -61,7 +63,11 @@ export function cleanDocument(document: ParsedDocument): ParsedDocument {
       if (seen.has(key)) continue;
       seen.add(key);
     }
-    cleaned.push({ ...block, text: text.trim() });
+    // Code keeps its first line's indentation: only blank lines before it go.
+    cleaned.push({
+      ...block,
+      text: block.kind === "code" ? text.replace(/^(?:[ \t]*\n)+/, "") : text.trim(),
+    });
   }
   return {
     ...document,
@@ -126,15 +132,23 @@ function removePageFurniture(blocks: Block[], pageCount: number): Block[] {
   const repeated = new Set(
     [...counts].filter(([key, count]) => count >= threshold && key.length > 0).map(([key]) => key),
   );
+  const pageOffset = printedPageOffset(pages, edgeLines, threshold);
+  // A running header whose text changes with the section ("第 4 节 编译方式 7") does not recur on
+  // enough pages; it goes when the number beside it is the page's own (printed page = page + offset).
+  const numberedHeader = (line: string, page: number) => {
+    if (pageOffset === undefined) return false;
+    const number = edgeNumber(line);
+    return number !== undefined && number - page === pageOffset;
+  };
   const result: Block[] = [];
-  for (const pageBlocks of pages.values()) {
+  for (const [page, pageBlocks] of pages) {
     const lines = pageBlocks.flatMap((block, index) =>
       block.text.split("\n").map((text) => ({ index, text })),
     );
     const drop = new Set<number>();
     const isFurniture = (i: number) => {
       const line = lines[i]!.text.trim();
-      return repeated.has(furnitureKey(line)) || PAGE_NUMBER.test(line);
+      return repeated.has(furnitureKey(line)) || PAGE_NUMBER.test(line) || numberedHeader(line, page);
     };
     // From each edge inward: a second line goes only when the one outside it went too.
     for (let i = 0; i < Math.min(2, lines.length) && isFurniture(i); i++) drop.add(i);
@@ -150,4 +164,38 @@ function removePageFurniture(blocks: Block[], pageCount: number): Block[] {
     });
   }
   return result;
+}
+
+/** A short line that starts or ends with a number set apart by a space: "第 4 节 编译方式 7", "12 Results". */
+const EDGE_NUMBER = /^(\d{1,4})\s+\S.{0,80}$|^.{0,80}\S\s+(\d{1,4})$/u;
+
+function edgeNumber(line: string): number | undefined {
+  const match = EDGE_NUMBER.exec(line.trim());
+  const digits = match?.[1] ?? match?.[2];
+  return digits === undefined ? undefined : Number(digits);
+}
+
+/**
+ * The difference between printed page numbers and page positions when the pages' edge lines carry
+ * them (a running header "第 6 节 实现细节 7" on page 7: 0), found on at least `threshold` pages;
+ * undefined when no offset is that common.
+ */
+function printedPageOffset(
+  pages: Map<number, Block[]>,
+  edgeLines: (pageBlocks: Block[]) => string[],
+  threshold: number,
+): number | undefined {
+  const counts = new Map<number, number>();
+  for (const [page, pageBlocks] of pages) {
+    if (page === 0) continue;
+    const offsets = new Set<number>();
+    for (const line of edgeLines(pageBlocks)) {
+      const number = edgeNumber(line);
+      if (number !== undefined) offsets.add(number - page);
+    }
+    for (const offset of offsets) counts.set(offset, (counts.get(offset) ?? 0) + 1);
+  }
+  let best: [number, number] | undefined;
+  for (const entry of counts) if (best === undefined || entry[1] > best[1]) best = entry;
+  return best !== undefined && best[1] >= threshold ? best[0] : undefined;
 }

@@ -1,5 +1,5 @@
 import { HearthError, UpstreamCallError } from "@hearth/core";
-import { analyzeToDocument, queryTerms } from "../text/text-analyzer.js";
+import { analyzeToDocument, queryPhrases, queryTerms } from "../text/text-analyzer.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
 import type {
   ChunkRecord,
@@ -11,6 +11,9 @@ import type {
   VectorQuery,
 } from "./index-backend.js";
 import { searchableText } from "./searchable-text.js";
+
+/** The weight of a phrase match: BM25 scores of word matches stay far below it. */
+const PHRASE_BOOST = 100;
 
 export interface ElasticsearchIndexOptions {
   /** Base URL of the Elasticsearch 8+/OpenSearch 2+ node, e.g. http://127.0.0.1:9200 (user:password@ allowed). */
@@ -184,6 +187,11 @@ class ElasticsearchIndexBackend implements IndexBackend {
       query: {
         bool: {
           must: [{ match: { terms: { query: terms.join(" "), operator: "or" } } }],
+          // A chunk holding a compound token or quoted phrase as written ("ERR-4021", "2.10.3")
+          // gets a boost that puts it above chunks sharing only the words.
+          should: queryPhrases(query.text).map((phrase) => ({
+            match_phrase: { terms: { query: phrase.join(" "), boost: PHRASE_BOOST } },
+          })),
           filter: filterClauses(query.knowledgeBaseIds, query.filters),
         },
       },

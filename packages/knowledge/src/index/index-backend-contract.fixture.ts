@@ -123,6 +123,63 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
       ]);
     });
 
+    it("ranks the chunk holding an exact code, version, e-mail or name first, above near-misses", async () => {
+      await backend.upsertChunks([
+        chunk({
+          id: "err-a",
+          text: "Troubleshooting guide v2. Error ERR-4021 now means the inode limit was reached.",
+        }),
+        chunk({
+          id: "err-b",
+          text: "Error ERR-4012 means a network timeout. The service listens on port 4021 and logs errors to err.log.",
+        }),
+        chunk({
+          id: "ver-c",
+          text: "Release notes: version 2.10.3 fixes the login bug. Version 2.1.0 added SSO.",
+        }),
+        chunk({
+          id: "ver-d",
+          text: "Version 10.2.3 of the agent and 3.2.10 of the server were released together.",
+        }),
+        chunk({ id: "mail-e", text: "Contact alice.smith@example.com for billing questions." }),
+        chunk({
+          id: "mail-f",
+          text: "Alice Smith from example.com handles marketing. Email bob@example.org for billing.",
+        }),
+        chunk({ id: "code-g", text: "The macro \\__zhlipsum_use:nn {#1} prints the text." }),
+        chunk({
+          id: "code-h",
+          text: "Use the zhlipsum package; use nn use use zhlipsum options as you use them.",
+        }),
+      ]);
+      const first = async (text: string) =>
+        ids(await backend.lexicalSearch({ knowledgeBaseIds: [KB], text, topK: 3 }))[0];
+      expect(await first("ERR-4021")).toBe("err-a");
+      expect(await first('"ERR-4021"')).toBe("err-a");
+      expect(await first("what does ERR-4021 mean")).toBe("err-a");
+      expect(await first("2.10.3")).toBe("ver-c");
+      expect(await first("alice.smith@example.com")).toBe("mail-e");
+      expect(await first("\\zhlipsum_use:nn")).toBe("code-g");
+      const hits = await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "ERR-4021", topK: 3 });
+      // Scores fall as ranks do, so a score-based fusion keeps the exact match on top.
+      expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score);
+    });
+
+    it("finds letter-spaced Chinese words (总 则) by the word and the word by its spaced form", async () => {
+      await backend.upsertChunks([
+        chunk({ id: "sp-1", text: "第一章 总 则" }),
+        chunk({ id: "sp-2", text: "第七章 附 则" }),
+        chunk({ id: "sp-3", text: "人民检察院依法对行政诉讼实行法律监督。" }),
+        chunk({ id: "sp-4", text: "行政诉讼监督的范围和程序。" }),
+      ]);
+      const search = async (text: string) =>
+        ids(await backend.lexicalSearch({ knowledgeBaseIds: [KB], text, topK: 3 }));
+      expect((await search("总则"))[0]).toBe("sp-1");
+      expect((await search("總則"))[0]).toBe("sp-1");
+      expect((await search("附则"))[0]).toBe("sp-2");
+      expect((await search("行 政 诉 讼 监 督"))[0]).toBe("sp-4");
+    });
+
     it("matches English across word forms and full-width letters", async () => {
       await backend.upsertChunks([
         chunk({ id: "en-1", text: "Indexes are rebuilt nightly." }),

@@ -1,7 +1,8 @@
 import { HearthError } from "@hearth/core";
-import { analyzeText, queryTerms } from "../text/text-analyzer.js";
+import { analyzeText, queryPhrases, queryTerms } from "../text/text-analyzer.js";
 import { CHUNK_COLUMNS, type ChunkColumns, chunkFromColumns } from "./chunk-columns.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
+import { exactFirst } from "./exact-first.js";
 import type {
   ChunkRecord,
   IndexBackend,
@@ -225,29 +226,33 @@ class PostgresIndexBackend implements IndexBackend {
     const idfs = frequencies.rows.map((row) =>
       Math.log(1 + (total - row.frequency + 0.5) / (row.frequency + 0.5)),
     );
-    const filter = filterClause(query.filters, 5);
-    const result = await this.client.query<ChunkRow>(
+    // Chunks holding a compound token or quoted phrase as written ("ERR-4021", "2.10.3") rank first.
+    const phrases = queryPhrases(query.text).map((phrase) => `(${phrase.map(quoteLexeme).join(" <-> ")})`);
+    const filter = filterClause(query.filters, 6);
+    const result = await this.client.query<ChunkRow & { exact: boolean }>(
       `with q as (select * from unnest($2::text[], $3::float8[]) as q(term, idf))
        select ${CHUNK_COLUMNS},
-         sum(q.idf * (t.frequency * ${K1 + 1}) / (t.frequency + ${K1} * (1 - ${B} + ${B} * c.term_count / $4::float8)))::float8 as score
+         sum(q.idf * (t.frequency * ${K1 + 1}) / (t.frequency + ${K1} * (1 - ${B} + ${B} * c.term_count / $4::float8)))::float8 as score,
+         coalesce(c.terms @@ $5::tsquery, false) as exact
        from ${this.table} c
        cross join lateral (select u.lexeme, coalesce(array_length(u.positions, 1), 1) as frequency from unnest(c.terms) u) t
        join q on q.term = t.lexeme
        where c.knowledge_base_id = any($1::text[]) and c.terms @@ $${filter.next}::tsquery ${filter.sql}
        group by c.id
-       order by score desc, c.id
+       order by exact desc, score desc, c.id
        limit $${filter.next + 1}`,
       [
         query.knowledgeBaseIds,
         terms,
         idfs,
         Math.max(averageLength, 1),
+        phrases.length === 0 ? null : phrases.join(" | "),
         ...filter.parameters,
         tsquery,
         query.topK,
       ],
     );
-    return result.rows.map(rowToHit);
+    return exactFirst(result.rows.map((row) => ({ ...rowToHit(row), exact: row.exact === true })));
   }
 
   async vectorSearch(query: VectorQuery): Promise<SearchHit[]> {

@@ -2,10 +2,11 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { HearthError } from "@hearth/core";
 import Database from "better-sqlite3";
-import { analyzeToDocument, queryTerms } from "../text/text-analyzer.js";
+import { analyzeToDocument, queryPhrases, queryTerms } from "../text/text-analyzer.js";
 import { QuantizedVectorIndex } from "../vector/quantized-vector-index.js";
 import { CHUNK_COLUMNS, type ChunkColumns, chunkFromColumns } from "./chunk-columns.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
+import { exactFirst } from "./exact-first.js";
 import type {
   ChunkRecord,
   IndexBackend,
@@ -241,6 +242,23 @@ export class SqliteIndexBackend implements IndexBackend {
     if (terms.length === 0 || query.knowledgeBaseIds.length === 0) return [];
     const match = terms.map((term) => `"${term}"`).join(" OR ");
     const filter = filterClause(query.knowledgeBaseIds, query.filters);
+    const phrases = queryPhrases(query.text);
+    if (phrases.length > 0) {
+      // Chunks holding a compound token or quoted phrase as written come first (by BM25 among
+      // themselves), then the rest: word matches alone rank "ERR-4012 … port 4021" above "ERR-4021".
+      const phraseMatch = phrases.map((phrase) => `"${phrase.join(" ")}"`).join(" OR ");
+      const rows = this.statement(
+        `select ${ROW_COLUMNS}, -index_chunk_terms.rank as score,
+           index_chunk_terms.rowid in (select rowid from index_chunk_terms where index_chunk_terms match ?) as exact
+         from index_chunk_terms join index_chunks c on c.rowid = index_chunk_terms.rowid
+         where index_chunk_terms match ? and ${filter.sql} order by exact desc, index_chunk_terms.rank limit ?`,
+      ).all(phraseMatch, `${phraseMatch} OR ${match}`, ...filter.parameters, query.topK) as Array<
+        ChunkRow & { score: number; exact: number }
+      >;
+      return exactFirst(
+        rows.map((row) => ({ chunk: rowToChunk(row), score: row.score, exact: row.exact === 1 })),
+      );
+    }
     const rows = this.statement(
       // FTS5's rank column is bm25() with its defaults (k1 1.2, b 0.75); ordering by it lets FTS5
       // rank internally, ~30 % faster than ORDER BY bm25() on 400k chunks.

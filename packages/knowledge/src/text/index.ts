@@ -1,2 +1,2 @@
 export { foldText } from "./fold-text.js";
-export { analyzeText, analyzeToDocument, queryTerms } from "./text-analyzer.js";
+export { analyzeText, analyzeToDocument, queryPhrases, queryTerms } from "./text-analyzer.js";

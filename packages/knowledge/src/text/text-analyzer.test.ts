@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { foldText } from "./fold-text.js";
-import { analyzeText } from "./text-analyzer.js";
+import { analyzeText, queryPhrases } from "./text-analyzer.js";
 
 describe("foldText", () => {
   it("folds full-width letters, digits and case to half-width lower case", () => {
@@ -45,5 +45,24 @@ describe("analyzeText", () => {
     for (const term of analyzeText('C++ & "quotes" — 中文（全角）标点！ ｆｕｌｌ')) {
       expect(term).toMatch(/^[\p{L}\p{N}]+$/u);
     }
+  });
+});
+
+describe("letter-spaced Chinese and exact phrases", () => {
+  it("reads lone Han characters set apart by spaces as one word, as the unspaced word reads", () => {
+    expect(analyzeText("总 则")).toEqual(analyzeText("总则"));
+    expect(analyzeText("行 政 诉 讼 监 督")).toEqual(analyzeText("行政诉讼监督"));
+    // Words of two or more characters between spaces stay apart.
+    expect(analyzeText("第一章 总则")).toEqual([...analyzeText("第一章"), ...analyzeText("总则")]);
+  });
+
+  it("gives the compound tokens and quoted phrases of a query as term sequences", () => {
+    expect(queryPhrases("what does ERR-4021 mean for 2.10.3?")).toEqual([
+      ["err", "4021"],
+      ["2", "10", "3"],
+    ]);
+    expect(queryPhrases("alice.smith@example.com")).toEqual([analyzeText("alice smith example com")]);
+    expect(queryPhrases('"disk quota" exceeded')).toEqual([["disk", "quota"]]);
+    expect(queryPhrases("plain words only")).toEqual([]);
   });
 });

@@ -8,6 +8,19 @@ import { foldText } from "./fold-text.js";
 const TOKEN_RUN =
   /(\p{Script=Han}+)|((?:(?!\p{Script=Han})[\p{L}\p{N}])+(?:['’](?:(?!\p{Script=Han})\p{L})+)?)/gu;
 const LATIN_WORD = /^[a-z]+$/;
+/**
+ * Lone Han characters set apart by single spaces ("总 则", "行 政 诉 讼"): letter-spaced headings and
+ * titles, read as one run so they segment and pair into bigrams as the unspaced word does.
+ */
+const SPACED_HAN = /(?<!\p{Script=Han})\p{Script=Han}(?:[ \u3000]\p{Script=Han}(?!\p{Script=Han}))+/gu;
+/**
+ * A compound token: letters and digits joined by punctuation inside it (ERR-4021, 2.10.3,
+ * alice.smith@example.com, report_final_v2.xlsx, \\zhlipsum_use:nn). Han text is left to jieba.
+ */
+const COMPOUND =
+  /(?:(?!\p{Script=Han})[\p{L}\p{N}])+(?:[-._@:/\\+#~]+(?:(?!\p{Script=Han})[\p{L}\p{N}])+)+/gu;
+/** A quoted phrase in a query: "…" or “…”. */
+const QUOTED = /"([^"]+)"|“([^”]+)”/gu;
 
 let jieba: Jieba | undefined;
 function segmenter(): Jieba {
@@ -26,7 +39,7 @@ function segmenter(): Jieba {
  */
 export function analyzeText(text: string): string[] {
   const terms: string[] = [];
-  const folded = foldText(text);
+  const folded = joinSpacedHan(foldText(text));
   for (const match of folded.matchAll(TOKEN_RUN)) {
     const han = match[1];
     if (han !== undefined) {
@@ -46,6 +59,34 @@ export function analyzeText(text: string): string[] {
 /** The terms of `text` joined by single spaces: the form stored in a full-text column. */
 export function analyzeToDocument(text: string): string {
   return analyzeText(text).join(" ");
+}
+
+function joinSpacedHan(text: string): string {
+  return text.replace(SPACED_HAN, (run) => run.replace(/[ \u3000]/gu, ""));
+}
+
+/**
+ * The phrases of a query that must match as written: each compound token (an error code, a version,
+ * an e-mail address, a file or function name) and each quoted phrase without Chinese, as the
+ * sequence of terms analyzeText gives it. A chunk holds the phrase when these terms stand next to
+ * each other, in this order, in its terms; backends rank such chunks above those that only share
+ * the words ("ERR-4021" above a chunk with "ERR-4012" and "port 4021"). At most `limit` phrases.
+ */
+export function queryPhrases(text: string, limit = 8): string[][] {
+  const folded = foldText(text);
+  const candidates: string[] = [];
+  for (const match of folded.matchAll(QUOTED)) {
+    const quoted = match[1] ?? match[2] ?? "";
+    if (!/\p{Script=Han}/u.test(quoted)) candidates.push(quoted);
+  }
+  for (const match of folded.matchAll(COMPOUND)) candidates.push(match[0]);
+  const phrases = new Map<string, string[]>();
+  for (const candidate of candidates) {
+    const terms = analyzeText(candidate);
+    if (terms.length >= 2 && terms.length <= 32) phrases.set(terms.join(" "), terms);
+    if (phrases.size >= limit) break;
+  }
+  return [...phrases.values()];
 }
 
 /** A query's distinct terms, at most `limit` (a pasted page must not become a 10,000-way OR). */
