@@ -89,6 +89,7 @@ export class IngestionService {
   /** Re-queues what a crash or restart interrupted. */
   resume(): number {
     const { store } = this.#deps;
+    store.settleCancelledJobDocuments();
     for (const document of store.orphanedDocuments()) {
       // An interrupted re-upload goes back to its indexed version, as a cancelled one does.
       const kept = this.#keepIndexedVersion(undefined, document.knowledgeBaseId, document.id);

@@ -480,6 +480,21 @@ export class KnowledgeStore {
     return row !== undefined;
   }
 
+  /**
+   * Entries of cancelled jobs still shown as queued, parsing or embedding (a task that never
+   * settled before a restart) are marked failed JOB_CANCELLED, as the cancel marks them; returns how many.
+   */
+  settleCancelledJobDocuments(): number {
+    return this.#db
+      .prepare(
+        `UPDATE job_documents SET status = 'failed', error_code = 'JOB_CANCELLED',
+           error_message = 'The job was cancelled before this document was indexed'
+         WHERE status IN ('queued', 'parsing', 'embedding')
+           AND job_id IN (SELECT id FROM jobs WHERE status = 'cancelled')`,
+      )
+      .run().changes;
+  }
+
   /** Documents left mid-way with no unfinished job to finish them (a crash between upload and job). */
   orphanedDocuments(): DocumentRecord[] {
     const rows = this.#db
