@@ -307,6 +307,41 @@ describe("ingestion jobs", () => {
     }
   });
 
+  it("removes the files of concurrent re-uploads a later one superseded, and says they were superseded", async () => {
+    const harness = await startHarness({ ingestConcurrency: 2 });
+    try {
+      const { client } = harness;
+      const kb = await client.createKnowledgeBase({ name: "Race" });
+      const versions = Array.from({ length: 5 }, (_, i) => markdown(i + 1));
+      const uploads = await Promise.all(
+        versions.map((data) => client.uploadDocuments(kb.id, [{ name: "race.txt", data }])),
+      );
+      const jobs = await Promise.all(uploads.map((upload) => harness.finalJob(upload.job.id)));
+      await harness.service.idle();
+      const documents = await client.listDocuments(kb.id);
+      expect(documents).toHaveLength(1);
+      expect(documents[0]).toMatchObject({ status: "indexed" });
+      const id = documents[0]!.id;
+      const file = Buffer.from(
+        await (await fetch(`${harness.url}/v1/knowledge-bases/${kb.id}/documents/${id}/file`)).arrayBuffer(),
+      );
+      expect(versions.some((version) => version.equals(file))).toBe(true);
+      // Only the indexed version's file is kept.
+      const blobs = readdirSync(harness.dataDir, { recursive: true, encoding: "utf8" }).filter((path) =>
+        basename(path).startsWith(`${id}.`),
+      );
+      expect(blobs).toHaveLength(1);
+      // Each upload's entry was indexed or superseded; none says "unchanged" (every content differed).
+      const entries = jobs.map((job) => job.documents[0]!);
+      for (const entry of entries)
+        if (entry.status !== "indexed")
+          expect(entry).toMatchObject({ status: "skipped", error: { code: "DOCUMENT_SUPERSEDED" } });
+      expect(entries.some((entry) => entry.status === "indexed")).toBe(true);
+    } finally {
+      await harness.close();
+    }
+  });
+
   it("does not let one huge file hold back another user's small file", async () => {
     const harness = await startHarness({ workerThresholdBytes: 64 * 1024, ingestConcurrency: 2 });
     try {
