@@ -160,7 +160,22 @@ export const queryResultSchema = z.object({
   charEnd: z.number().int(),
 });
 export type QueryResult = z.infer<typeof queryResultSchema>;
-export const queryResponseSchema = z.object({ results: z.array(queryResultSchema) });
+/**
+ * Something that limited a query's answer without failing it: in mode "hybrid", a knowledge base
+ * whose query could not be embedded (code EMBEDDING_FAILED) was searched on full text only.
+ */
+export const queryWarningSchema = z.object({
+  knowledgeBaseId: z.string(),
+  code: z.string(),
+  message: z.string(),
+});
+export type QueryWarning = z.infer<typeof queryWarningSchema>;
+export const queryResponseSchema = z.object({
+  results: z.array(queryResultSchema),
+  /** Present only when something limited the answer (see queryWarningSchema). */
+  warnings: z.array(queryWarningSchema).optional(),
+});
+export type QueryResponse = z.infer<typeof queryResponseSchema>;
 
 export const fromUrlRequestSchema = z.strictObject({ url: z.url({ protocol: /^https?$/ }) });
 
@@ -320,7 +335,11 @@ export class KnowledgeClient {
     ).then((body) => body.results);
   }
   queryMany(request: MultiQueryRequest): Promise<QueryResult[]> {
-    return this.#json("POST", "/v1/query", request, queryResponseSchema).then((body) => body.results);
+    return this.queryManyAnswer(request).then((body) => body.results);
+  }
+  /** queryMany's whole answer: the results and any warnings (a base searched on full text only). */
+  queryManyAnswer(request: MultiQueryRequest): Promise<QueryResponse> {
+    return this.#json("POST", "/v1/query", request, queryResponseSchema);
   }
 
   #documentPath(knowledgeBaseId: string, documentId: string): string {

@@ -212,6 +212,7 @@ const en = {
     WATCH_FOLDER_IN_DATA_DIR:
       "A knowledge base cannot watch Hearth's own data folder; choose a folder outside it.",
     JOB_CANCELLED: "The import was cancelled before the document was indexed; upload it again.",
+    DOCUMENT_SUPERSEDED: "A later upload of the same name replaced this version before it was indexed.",
     DOCUMENT_EMPTY: "The file is empty.",
     DOCUMENT_NO_TEXT: "The document holds no text (a scanned PDF needs OCR first).",
     DOCUMENT_TOO_LARGE: "The file is larger than this site accepts.",
@@ -554,6 +555,7 @@ const zhCN: Messages = {
     JOB_NOT_FOUND: "该导入任务不存在。",
     WATCH_FOLDER_IN_DATA_DIR: "知识库不能监听 Hearth 自己的数据目录，请选择其外的文件夹。",
     JOB_CANCELLED: "文档建立索引之前导入已被取消，请重新上传。",
+    DOCUMENT_SUPERSEDED: "该版本建立索引之前，同名文件的更晚一次上传已替换了它。",
     DOCUMENT_EMPTY: "文件是空的。",
     DOCUMENT_NO_TEXT: "文档中没有文本（扫描版 PDF 需先做 OCR）。",
     DOCUMENT_TOO_LARGE: "文件超过本站接受的大小。",

@@ -130,6 +130,11 @@ export const ERROR_CODES = {
     status: 409,
     summary: "The ingestion job was cancelled before this document was indexed.",
   },
+  DOCUMENT_SUPERSEDED: {
+    status: 409,
+    summary:
+      "Recorded on a skipped job entry: a later upload of the same name replaced this version before it was indexed.",
+  },
   DOCUMENT_EMPTY: { status: 422, summary: "The document is 0 bytes long." },
   DOCUMENT_NO_TEXT: {
     status: 422,

@@ -164,28 +164,24 @@ export function registerKnowledgeRoutes(
   app.post("/v1/knowledge-bases/:id/query", async (request) => {
     const { id } = idParams.parse(request.params);
     const body = queryRequestSchema.parse(request.body);
-    return {
-      results: await queries.query({
-        knowledgeBaseIds: [id],
-        query: body.query,
-        topK: body.topK,
-        ...(body.filters ? { filters: body.filters } : {}),
-        mode: body.mode,
-      }),
-    };
+    return queries.query({
+      knowledgeBaseIds: [id],
+      query: body.query,
+      topK: body.topK,
+      ...(body.filters ? { filters: body.filters } : {}),
+      mode: body.mode,
+    });
   });
 
   app.post("/v1/query", async (request) => {
     const body = multiQueryRequestSchema.parse(request.body);
-    return {
-      results: await queries.query({
-        knowledgeBaseIds: body.knowledgeBaseIds,
-        query: body.query,
-        topK: body.topK,
-        ...(body.filters ? { filters: body.filters } : {}),
-        mode: body.mode,
-      }),
-    };
+    return queries.query({
+      knowledgeBaseIds: body.knowledgeBaseIds,
+      query: body.query,
+      topK: body.topK,
+      ...(body.filters ? { filters: body.filters } : {}),
+      mode: body.mode,
+    });
   });
 }
 

@@ -6,9 +6,10 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { KnowledgeClient } from "@hearth/contracts";
 import Database from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { pdf } from "../testing/document-fixtures.fixture.js";
 import { type Harness, startEmbedServer, startHarness } from "../testing/knowledge-harness.fixture.js";
+import { BlobStore } from "./blob-store.js";
 
 const words = (n: number) =>
   ["red", "green", "blue", "amber", "violet", "teal"][n % 6]! +
@@ -210,6 +211,134 @@ describe("ingestion jobs", () => {
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("frees the big-file lane when a job is cancelled while its big document starts parsing", async () => {
+    // One large-lane slot and one parser thread. Reading the stored file is held until the cancel has
+    // been answered, so the cancel lands after the document started (status parsing) and before it
+    // reaches the parser pool, as it does when a cancel meets a big file being read.
+    const harness = await startHarness({
+      workerThresholdBytes: 64 * 1024,
+      ingestConcurrency: 1,
+      parserThreads: 1,
+    });
+    const read = BlobStore.prototype.read;
+    let release!: () => void;
+    const cancelled = new Promise<void>((resolve) => (release = resolve));
+    const spy = vi.spyOn(BlobStore.prototype, "read").mockImplementation(async function (
+      this: BlobStore,
+      ...args
+    ) {
+      await cancelled;
+      return read.apply(this, args);
+    });
+    try {
+      const { client } = harness;
+      const kb = await client.createKnowledgeBase({ name: "Cancel big" });
+      const pages = (seed: number) =>
+        Array.from({ length: 600 }, (_, p) => [`# Section ${words(p + seed)}`, `The ${words(p)} paragraph.`]);
+      const first = await client.uploadDocuments(kb.id, [
+        { name: "big-1.pdf", data: pdf(pages(0)) },
+        { name: "big-2.pdf", data: pdf(pages(1)) },
+      ]);
+      while ((await client.getJob(first.job.id)).documents[0]?.status !== "parsing")
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await client.cancelJob(first.job.id)).status).toBe("cancelled");
+      release();
+
+      // A later big upload gets the lane and completes.
+      const later = await client.uploadDocuments(kb.id, [{ name: "big-3.pdf", data: pdf(pages(2)) }]);
+      const done = await Promise.race([
+        harness.finalJob(later.job.id),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20_000)),
+      ]);
+      expect(done?.status).toBe("completed");
+
+      const job = await client.getJob(first.job.id);
+      expect(job.counts).toMatchObject({ parsing: 0, embedding: 0, queued: 0 });
+      const documents = await client.listDocuments(kb.id);
+      expect(documents.filter((d) => d.status === "parsing" || d.status === "queued")).toEqual([]);
+      for (const entry of job.documents) {
+        expect(entry).toMatchObject({ status: "failed", error: { code: "JOB_CANCELLED" } });
+        expect(documents.find((d) => d.id === entry.documentId)).toMatchObject({
+          status: "failed",
+          error: { code: "JOB_CANCELLED" },
+        });
+      }
+      const metrics = await (await fetch(`${harness.url}/metrics`)).text();
+      expect(metrics).toMatch(/hearth_knowledge_jobs_active\{[^}]*\} 0\n/);
+    } finally {
+      spy.mockRestore();
+      await harness.close();
+    }
+  });
+
+  it("after a restart, a cancelled job lists no document as still parsing", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hearth-knowledge-stuck-"));
+    let harness = await startHarness({}, {}, dataDir);
+    try {
+      const kb = await harness.client.createKnowledgeBase({ name: "Stuck" });
+      const upload = await harness.client.uploadDocuments(kb.id, [{ name: "doc.md", data: markdown(1) }]);
+      await harness.finalJob(upload.job.id);
+      const documentId = upload.documents[0]!.id;
+      await harness.close();
+
+      // What a cancel whose document task never settled left behind (before the parser pool fix).
+      const db = new Database(join(dataDir, "knowledge", "knowledge.db"));
+      db.prepare("UPDATE jobs SET status = 'cancelled', error_code = 'JOB_CANCELLED' WHERE id = ?").run(
+        upload.job.id,
+      );
+      db.prepare("UPDATE job_documents SET status = 'parsing' WHERE job_id = ?").run(upload.job.id);
+      db.prepare("UPDATE documents SET status = 'parsing', indexed_hash = NULL WHERE id = ?").run(documentId);
+      db.close();
+
+      harness = await startHarness({}, {}, dataDir);
+      const job = await harness.client.getJob(upload.job.id);
+      expect(job.counts.parsing).toBe(0);
+      expect(job.documents[0]).toMatchObject({ status: "failed", error: { code: "JOB_CANCELLED" } });
+      expect((await harness.client.listDocuments(kb.id))[0]).toMatchObject({
+        status: "failed",
+        error: { code: "JOB_CANCELLED" },
+      });
+    } finally {
+      await harness.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("removes the files of concurrent re-uploads a later one superseded, and says they were superseded", async () => {
+    const harness = await startHarness({ ingestConcurrency: 2 });
+    try {
+      const { client } = harness;
+      const kb = await client.createKnowledgeBase({ name: "Race" });
+      const versions = Array.from({ length: 5 }, (_, i) => markdown(i + 1));
+      const uploads = await Promise.all(
+        versions.map((data) => client.uploadDocuments(kb.id, [{ name: "race.txt", data }])),
+      );
+      const jobs = await Promise.all(uploads.map((upload) => harness.finalJob(upload.job.id)));
+      await harness.service.idle();
+      const documents = await client.listDocuments(kb.id);
+      expect(documents).toHaveLength(1);
+      expect(documents[0]).toMatchObject({ status: "indexed" });
+      const id = documents[0]!.id;
+      const file = Buffer.from(
+        await (await fetch(`${harness.url}/v1/knowledge-bases/${kb.id}/documents/${id}/file`)).arrayBuffer(),
+      );
+      expect(versions.some((version) => version.equals(file))).toBe(true);
+      // Only the indexed version's file is kept.
+      const blobs = readdirSync(harness.dataDir, { recursive: true, encoding: "utf8" }).filter((path) =>
+        basename(path).startsWith(`${id}.`),
+      );
+      expect(blobs).toHaveLength(1);
+      // Each upload's entry was indexed or superseded; none says "unchanged" (every content differed).
+      const entries = jobs.map((job) => job.documents[0]!);
+      for (const entry of entries)
+        if (entry.status !== "indexed")
+          expect(entry).toMatchObject({ status: "skipped", error: { code: "DOCUMENT_SUPERSEDED" } });
+      expect(entries.some((entry) => entry.status === "indexed")).toBe(true);
+    } finally {
+      await harness.close();
     }
   });
 

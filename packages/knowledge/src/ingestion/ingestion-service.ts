@@ -89,6 +89,7 @@ export class IngestionService {
   /** Re-queues what a crash or restart interrupted. */
   resume(): number {
     const { store } = this.#deps;
+    store.settleCancelledJobDocuments();
     for (const document of store.orphanedDocuments()) {
       // An interrupted re-upload goes back to its indexed version, as a cancelled one does.
       const kept = this.#keepIndexedVersion(undefined, document.knowledgeBaseId, document.id);
@@ -178,6 +179,7 @@ export class IngestionService {
       } else {
         store.setDocumentStatus(document.id, "queued");
         store.addJobDocument(job.id, document, "queued");
+        if (document.contentHash) store.setJobDocumentContent(job.id, document.id, document.contentHash);
       }
     }
     this.#start(job.id);
@@ -450,6 +452,21 @@ export class IngestionService {
       this.#maybeFinish(jobId);
       return;
     }
+    // A later upload of the same name replaced this entry's version before it was indexed: that
+    // upload's job indexes the newer bytes; this one's file is removed unless another job has it to do.
+    const wanted = store.jobDocumentContent(jobId, documentId);
+    if (wanted && document.contentHash && wanted !== document.contentHash) {
+      if (
+        wanted !== document.indexedHash?.split(":")[0] &&
+        !store.hasPendingVersion(documentId, wanted, jobId)
+      )
+        await this.#discard(knowledgeBaseId, documentId, wanted);
+      this.#finishDocument(jobId, documentId, "skipped", {
+        code: "DOCUMENT_SUPERSEDED",
+        message: "A later upload of the same name replaced this version before it was indexed",
+      });
+      return;
+    }
     const setStage = (stage: "parsing" | "embedding") => {
       store.setDocumentStatus(documentId, stage);
       store.setJobDocumentStatus(jobId, documentId, stage);
@@ -512,17 +529,26 @@ export class IngestionService {
         signal,
       });
       // A delete that raced this task wins: its chunks must not come back.
-      if (!store.findDocument(knowledgeBaseId, documentId)) {
+      const current = store.findDocument(knowledgeBaseId, documentId);
+      if (!current) {
         await this.#deps.backend.deleteDocument(knowledgeBaseId, documentId);
         this.#finishDocument(jobId, documentId, "deleted");
         return;
       }
-      const previous = document.indexedHash?.split(":")[0];
+      // The version indexed now, not when this task started: a concurrent upload of the same name
+      // may have been indexed meanwhile, and its file goes as this one replaces it (unless it is
+      // the document's latest upload or another job still has it to do).
+      const previous = current.indexedHash?.split(":")[0];
       store.markDocumentIndexed(documentId, version, outcome.chunkCount, {
         sizeBytes: bytes.length,
         contentType,
       });
-      if (previous && previous !== document.contentHash)
+      if (
+        previous &&
+        previous !== document.contentHash &&
+        previous !== current.contentHash &&
+        !store.hasPendingVersion(documentId, previous, jobId)
+      )
         await blobs.remove(knowledgeBaseId, documentId, previous);
       metrics.embeddedTexts.inc(outcome.textsEmbedded);
       metrics.duration.observe((performance.now() - started) / 1000);

@@ -93,6 +93,9 @@ export class ParserPool {
   #submit<T>(task: WorkerTask, signal: AbortSignal | undefined): Promise<T> {
     if (this.#closed)
       return Promise.reject(new HearthError("SERVICE_NOT_READY", "The parser pool is closed"));
+    // An abort listener added to a signal already aborted never fires: such a task would never
+    // settle and the document (and its scheduler lane) would wait for it for ever.
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise((resolve, reject) => {
       // A job's signal outlives each of its documents: its listener goes with the task, or every
       // document of the job (and its bytes) would be held until the job ends.
@@ -128,7 +131,10 @@ export class ParserPool {
       if (!slot && this.#slots.length < this.#size) slot = this.#spawn();
       if (!slot) return;
       const pending = this.#queue.shift()!;
-      if (pending.signal?.aborted) continue;
+      if (pending.signal?.aborted) {
+        pending.reject(abortReason(pending.signal));
+        continue;
+      }
       slot.busy = pending;
       slot.timer = setTimeout(
         () =>
@@ -199,7 +205,7 @@ export class ParserPool {
     const queued = this.#queue.indexOf(pending);
     if (queued >= 0) this.#queue.splice(queued, 1);
     const slot = this.#slots.find((candidate) => candidate.busy === pending);
-    const reason = new HearthError("JOB_CANCELLED", "The job was cancelled");
+    const reason = pending.signal ? abortReason(pending.signal) : cancelled();
     if (slot) this.#fail(slot, reason);
     else pending.reject(reason);
   }
@@ -214,4 +220,11 @@ export class ParserPool {
     pending?.reject(error);
     if (!this.#closed) this.#pump();
   }
+}
+
+const cancelled = () => new HearthError("JOB_CANCELLED", "The job was cancelled");
+
+/** What an aborted task rejects with: the signal's reason when it is an error, else JOB_CANCELLED. */
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : cancelled();
 }

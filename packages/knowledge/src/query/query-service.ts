@@ -1,4 +1,4 @@
-import type { QueryResult } from "@hearth/contracts";
+import type { QueryResult, QueryWarning } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import type { EmbeddingClient } from "../embedding/embedding-client.js";
 import type { SearchFilters, SearchHit } from "../index/index-backend.js";
@@ -18,7 +18,9 @@ export interface QueryInput {
 /**
  * Answers queries over one or more knowledge bases: the query is embedded once per embedding model
  * involved (knowledge bases without one are searched on full text alone), each group is retrieved,
- * and groups are merged by reciprocal rank. Only fully indexed documents are returned.
+ * and groups are merged by reciprocal rank. Only fully indexed documents are returned. In mode
+ * "hybrid", bases whose query embedding fails are searched on full text alone and named in the
+ * answer's warnings; mode "vector" fails with EMBEDDING_FAILED instead.
  */
 export class QueryService {
   constructor(
@@ -27,7 +29,7 @@ export class QueryService {
     private readonly embeddings: EmbeddingClient,
   ) {}
 
-  async query(input: QueryInput): Promise<QueryResult[]> {
+  async query(input: QueryInput): Promise<{ results: QueryResult[]; warnings?: QueryWarning[] }> {
     const ids = [...new Set(input.knowledgeBaseIds)];
     const mode = input.mode ?? "hybrid";
     const groups = new Map<string, string[]>();
@@ -45,17 +47,24 @@ export class QueryService {
     }
     const complete = this.store.indexedDocumentIds(ids);
     const lists: SearchHit[][] = [];
+    const warnings: QueryWarning[] = [];
     for (const [model, knowledgeBaseIds] of groups) {
       let vector: Float32Array | undefined;
+      let groupMode = mode;
       if (model) {
         try {
           [vector] = await this.embeddings.embed(model, [input.query]);
         } catch (error) {
-          throw new HearthError(
-            "EMBEDDING_FAILED",
-            `The query could not be embedded with ${model}: ${(error as Error).message}`,
-            { cause: error },
-          );
+          const message = `The query could not be embedded with ${model}: ${(error as Error).message}`;
+          if (mode === "vector") throw new HearthError("EMBEDDING_FAILED", message, { cause: error });
+          // Hybrid degrades to full text for these bases; the others keep their vectors.
+          groupMode = "lexical";
+          for (const knowledgeBaseId of knowledgeBaseIds)
+            warnings.push({
+              knowledgeBaseId,
+              code: "EMBEDDING_FAILED",
+              message: `${message}; searched on full text only`,
+            });
         }
       }
       const hits = await this.retriever.retrieve({
@@ -64,12 +73,12 @@ export class QueryService {
         ...(vector ? { vector } : {}),
         topK: input.topK * 2,
         ...(input.filters ? { filters: input.filters } : {}),
-        mode,
+        mode: groupMode,
       });
       lists.push(hits.filter((hit) => complete.has(hit.chunk.documentId)));
     }
     const merged = lists.length === 1 ? lists[0]! : fuseByRank(lists);
-    return merged.slice(0, input.topK).map(({ chunk, score }) => ({
+    const results = merged.slice(0, input.topK).map(({ chunk, score }) => ({
       chunkId: chunk.id,
       knowledgeBaseId: chunk.knowledgeBaseId,
       documentId: chunk.documentId,
@@ -81,5 +90,6 @@ export class QueryService {
       charStart: chunk.charStart,
       charEnd: chunk.charEnd,
     }));
+    return warnings.length > 0 ? { results, warnings } : { results };
   }
 }

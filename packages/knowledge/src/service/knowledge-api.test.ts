@@ -421,6 +421,52 @@ describe("watched folders, embeddings and URLs", () => {
     expect((await client.query(kb.id, { query: "porcelain", topK: 5, mode: "vector" })).length).toBe(2);
   });
 
+  it("answers a hybrid query from every base when one base's query cannot be embedded, and says which", async () => {
+    const { client } = harness;
+    const broken = await client.createKnowledgeBase({ name: "Broken model", embeddingModel: "gone-embed" });
+    const plain = await client.createKnowledgeBase({ name: "No model" });
+    const first = await client.uploadDocuments(broken.id, [
+      { name: "kettle-notes.txt", data: Buffer.from("Kettles whistle when the water boils.") },
+    ]);
+    const second = await client.uploadDocuments(plain.id, [
+      { name: "kettle-care.txt", data: Buffer.from("Descale kettles every month.") },
+    ]);
+    expect((await harness.finalJob(first.job.id)).counts.indexed).toBe(1);
+    expect((await harness.finalJob(second.job.id)).counts.indexed).toBe(1);
+    // The base's embedding model goes away (removed from the model service, or misnamed).
+    embed.state.missingModels.add("gone-embed");
+    try {
+      const answer = await client.queryManyAnswer({
+        knowledgeBaseIds: [broken.id, plain.id],
+        query: "kettles",
+      });
+      expect(answer.results.map((r) => r.documentTitle).sort()).toEqual([
+        "kettle-care.txt",
+        "kettle-notes.txt",
+      ]);
+      expect(answer.warnings).toEqual([
+        {
+          knowledgeBaseId: broken.id,
+          code: "EMBEDDING_FAILED",
+          message: expect.stringContaining("full text"),
+        },
+      ]);
+      const single = await client.query(broken.id, { query: "kettles" });
+      expect(single.map((r) => r.documentTitle)).toEqual(["kettle-notes.txt"]);
+      // A healthy query has no warnings field.
+      expect(
+        await client.queryManyAnswer({ knowledgeBaseIds: [plain.id], query: "kettles" }),
+      ).not.toHaveProperty("warnings");
+      // Asking for vectors only still fails clearly.
+      await expect(client.query(broken.id, { query: "kettles", mode: "vector" })).rejects.toMatchObject({
+        status: 502,
+        code: "EMBEDDING_FAILED",
+      });
+    } finally {
+      embed.state.missingModels.delete("gone-embed");
+    }
+  });
+
   it("ingests a document from a URL", async () => {
     const server = createServer((_request, response) => {
       response.writeHead(200, { "content-type": "text/html; charset=utf-8" });

@@ -433,6 +433,33 @@ export class KnowledgeStore {
     this.#db.prepare("UPDATE jobs SET updated_at = ? WHERE id = ?").run(now(), jobId);
   }
 
+  /** Records the version (sha256 of the bytes) an upload's job entry is to index. */
+  setJobDocumentContent(jobId: string, documentId: string, contentHash: string): void {
+    this.#db
+      .prepare("UPDATE job_documents SET content_hash = ? WHERE job_id = ? AND document_id = ?")
+      .run(contentHash, jobId, documentId);
+  }
+
+  /** The version a job entry is for; null when none was recorded (URL and sync jobs, older rows). */
+  jobDocumentContent(jobId: string, documentId: string): string | null {
+    const row = this.#db
+      .prepare("SELECT content_hash FROM job_documents WHERE job_id = ? AND document_id = ?")
+      .get(jobId, documentId) as { content_hash: string | null } | undefined;
+    return row?.content_hash ?? null;
+  }
+
+  /** Whether an unfinished job other than `exceptJobId` still has this version of the document to do. */
+  hasPendingVersion(documentId: string, contentHash: string, exceptJobId: string): boolean {
+    const row = this.#db
+      .prepare(
+        `SELECT 1 FROM job_documents jd JOIN jobs j ON j.id = jd.job_id
+          WHERE jd.document_id = ? AND jd.content_hash = ? AND jd.job_id IS NOT ? AND j.status IN ('queued', 'running')
+            AND jd.status NOT IN ('indexed', 'skipped', 'failed', 'deleted') LIMIT 1`,
+      )
+      .get(documentId, contentHash, exceptJobId);
+    return row !== undefined;
+  }
+
   setJobStatus(jobId: string, status: JobStatus, error?: { code: string; message: string }): void {
     const finished = status === "completed" || status === "failed" || status === "cancelled";
     this.#db
@@ -478,6 +505,21 @@ export class KnowledgeStore {
       )
       .get(documentId, exceptJobId ?? null);
     return row !== undefined;
+  }
+
+  /**
+   * Entries of cancelled jobs still shown as queued, parsing or embedding (a task that never
+   * settled before a restart) are marked failed JOB_CANCELLED, as the cancel marks them; returns how many.
+   */
+  settleCancelledJobDocuments(): number {
+    return this.#db
+      .prepare(
+        `UPDATE job_documents SET status = 'failed', error_code = 'JOB_CANCELLED',
+           error_message = 'The job was cancelled before this document was indexed'
+         WHERE status IN ('queued', 'parsing', 'embedding')
+           AND job_id IN (SELECT id FROM jobs WHERE status = 'cancelled')`,
+      )
+      .run().changes;
   }
 
   /** Documents left mid-way with no unfinished job to finish them (a crash between upload and job). */

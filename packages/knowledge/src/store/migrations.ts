@@ -83,6 +83,13 @@ export const KNOWLEDGE_MIGRATIONS: readonly Migration[] = [
     name: "knowledge-base-names-unique-per-owner",
     up: namesUniquePerOwner,
   },
+  {
+    // The version (sha256) an upload's job entry is for: a later upload of the same name that
+    // replaced it before it was indexed makes the entry superseded, and its file is removed.
+    version: 3,
+    name: "job-documents-content-hash",
+    up: "ALTER TABLE job_documents ADD COLUMN content_hash TEXT;",
+  },
 ];
 
 /**

@@ -69,7 +69,14 @@ export async function startHarness(
  * (so overlapping texts are near), every text it embeds is counted, and it can fail or be slow.
  */
 export async function startEmbedServer(options: { failFirst?: number; delayMs?: number } = {}) {
-  const state = { requests: 0, texts: 0, failuresLeft: options.failFirst ?? 0, batches: [] as number[] };
+  const state = {
+    requests: 0,
+    texts: 0,
+    failuresLeft: options.failFirst ?? 0,
+    batches: [] as number[],
+    /** Models answered 404 as the model service answers a model it does not have. */
+    missingModels: new Set<string>(),
+  };
   const server: Server = createServer((request, response) => {
     let body = "";
     request.on("data", (part) => (body += part));
@@ -81,7 +88,13 @@ export async function startEmbedServer(options: { failFirst?: number; delayMs?: 
         return;
       }
       if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
-      const { input } = JSON.parse(body) as { model: string; input: string[] };
+      const { model, input } = JSON.parse(body) as { model: string; input: string[] };
+      if (state.missingModels.has(model)) {
+        response
+          .writeHead(404, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: { code: "MODEL_NOT_FOUND", message: `No model ${model}` } }));
+        return;
+      }
       state.texts += input.length;
       state.batches.push(input.length);
       const embeddings = input.map((text) => {
