@@ -19,7 +19,7 @@ export interface ChatMessage {
   errorCode?: string | null;
   citations?: Citation[];
   searchQueries?: string[];
-  /** Grounding that could not be done for this answer (codes: knowledge-unavailable, search-unavailable). */
+  /** Grounding that could not be done for this answer (codes: knowledge-unavailable, knowledge-full-text-only, search-unavailable, search-not-configured). */
   warnings?: string[];
 }
 

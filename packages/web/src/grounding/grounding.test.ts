@@ -22,6 +22,8 @@ function passage(knowledgeBaseId: string, text: string, score: number): QueryRes
 function clients(
   options: {
     failingBase?: string;
+    /** A base whose embedding model failed: it answers from its full text, with a warning. */
+    fullTextBase?: string;
     searchFails?: boolean;
     passage?: Partial<QueryResult>;
     result?: { title: string; url: string; content: string };
@@ -30,13 +32,18 @@ function clients(
   const knowledgeQueries: string[] = [];
   const searches: SearchRequest[] = [];
   const knowledge = {
-    async queryMany(request: { knowledgeBaseIds: string[]; query: string }) {
+    async queryManyAnswer(request: { knowledgeBaseIds: string[]; query: string }) {
       knowledgeQueries.push(request.query);
       const [id] = request.knowledgeBaseIds;
       if (id === options.failingBase) throw new Error("KNOWLEDGE_BASE_NOT_FOUND");
-      return [
-        { ...passage(id!, `Passage of ${id} about leave.`, id === "a" ? 0.9 : 0.5), ...options.passage },
-      ];
+      return {
+        results: [
+          { ...passage(id!, `Passage of ${id} about leave.`, id === "a" ? 0.9 : 0.5), ...options.passage },
+        ],
+        ...(id === options.fullTextBase
+          ? { warnings: [{ knowledgeBaseId: id, code: "EMBEDDING_FAILED", message: "model not found" }] }
+          : {}),
+      };
     },
   } as unknown as KnowledgeClient;
   const search = {
@@ -72,6 +79,16 @@ describe("grounding a turn", () => {
     expect(grounding.citations.map((citation) => citation.title)).toEqual(["a.md", "b.md"]);
     expect(grounding.warnings).toEqual(["knowledge-unavailable"]);
     expect(grounding.systemMessage?.content).toContain("Passage of b about leave.");
+  });
+
+  it("grounds on a base whose embedding model failed from its full text, and says so", async () => {
+    const c = clients({ fullTextBase: "b" });
+    const grounding = await groundTurn(
+      { query: "How much leave?", model: "m", knowledgeBaseIds: ["a", "b"], search: "off" },
+      c,
+    );
+    expect(grounding.citations.map((citation) => citation.title)).toEqual(["a.md", "b.md"]);
+    expect(grounding.warnings).toEqual(["knowledge-full-text-only"]);
   });
 
   it("asks the search service for page text and grounds on it", async () => {

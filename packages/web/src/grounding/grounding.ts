@@ -74,14 +74,17 @@ export async function groundTurn(
     // score (one query over several bases ranks them together, and fuses bases with different
     // embedding models by rank: it would cite differently). A base that fails (gone from the
     // knowledge service, its embedding model unreachable) costs a warning, not the others' passages.
+    // A base whose query could not be embedded answers from its full text alone (with a warning).
     const perBase = await Promise.allSettled(
       request.knowledgeBaseIds.map((id) =>
-        clients.knowledge.queryMany({ knowledgeBaseIds: [id], query: knowledgeQuery, topK: 5 }),
+        clients.knowledge.queryManyAnswer({ knowledgeBaseIds: [id], query: knowledgeQuery, topK: 5 }),
       ),
     );
     if (perBase.some((answer) => answer.status === "rejected")) warnings.push("knowledge-unavailable");
+    if (perBase.some((answer) => answer.status === "fulfilled" && (answer.value.warnings?.length ?? 0) > 0))
+      warnings.push("knowledge-full-text-only");
     const passages = perBase
-      .flatMap((answer) => (answer.status === "fulfilled" ? answer.value : []))
+      .flatMap((answer) => (answer.status === "fulfilled" ? answer.value.results : []))
       .sort((a, b) => b.score - a.score)
       .slice(0, 5);
     for (const passage of passages) {
