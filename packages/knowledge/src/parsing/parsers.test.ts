@@ -226,6 +226,18 @@ describe("parsers", () => {
     expect(texts((await parse("a.txt", gbk)).blocks)).toBe("你好");
   });
 
+  it("says a Windows-1252 text or CSV file's encoding is not supported and names the supported ones", async () => {
+    const latin1 = Buffer.from("name,note\nCaf\xe9 cr\xe8me,na\xefve r\xe9sum\xe9\n", "latin1");
+    for (const name of ["notes.txt", "menu.csv"]) {
+      await expect(parse(name, latin1)).rejects.toMatchObject({
+        code: "DOCUMENT_CORRUPT",
+        message: expect.stringMatching(
+          /encoding is not supported.*UTF-8, UTF-16 .*GB18030.*Save the file as UTF-8/,
+        ),
+      });
+    }
+  });
+
   it("reads a PDF text layer with page numbers", async () => {
     const document = await parse(
       "x.pdf",
