@@ -42,11 +42,12 @@ export interface IndexOutcome {
 /**
  * Everything a document's indexed form depends on: its bytes, the knowledge base's settings and the
  * processing version, raised when cleaning or term analysis changes what gets indexed (v2: code keeps
- * its indentation, numbered running headers removed, letter-spaced Chinese joined), so a document is
- * re-indexed whole on its next sync or upload.
+ * its indentation, numbered running headers removed, letter-spaced Chinese joined; v3: PDF font sizes
+ * read on pages with unmapped glyphs, body text, table rows and figure labels no longer taken as
+ * headings, documentName metadata), so a document is re-indexed whole on its next sync or upload.
  */
 export function indexedVersion(contentSha256: string, knowledgeBase: KnowledgeBaseRecord): string {
-  const settings = `${knowledgeBase.embeddingModel ?? ""}|${knowledgeBase.chunking.maxTokens}|${knowledgeBase.chunking.overlapTokens}|v2`;
+  const settings = `${knowledgeBase.embeddingModel ?? ""}|${knowledgeBase.chunking.maxTokens}|${knowledgeBase.chunking.overlapTokens}|v3`;
   return `${contentSha256}:${createHash("sha256").update(settings).digest("hex").slice(0, 12)}`;
 }
 
@@ -137,7 +138,8 @@ export function toChunkRecords(input: {
     headingPath: chunk.headingPath,
     charStart: chunk.charStart,
     charEnd: chunk.charEnd,
-    metadata: input.metadata,
+    // The file name, to filter by: metadata.title is the title the file itself declares.
+    metadata: { ...input.metadata, documentName: input.documentTitle },
   }));
 }
 

@@ -226,6 +226,18 @@ describe("parsers", () => {
     expect(texts((await parse("a.txt", gbk)).blocks)).toBe("你好");
   });
 
+  it("says a Windows-1252 text or CSV file's encoding is not supported and names the supported ones", async () => {
+    const latin1 = Buffer.from("name,note\nCaf\xe9 cr\xe8me,na\xefve r\xe9sum\xe9\n", "latin1");
+    for (const name of ["notes.txt", "menu.csv"]) {
+      await expect(parse(name, latin1)).rejects.toMatchObject({
+        code: "DOCUMENT_CORRUPT",
+        message: expect.stringMatching(
+          /encoding is not supported.*UTF-8, UTF-16 .*GB18030.*Save the file as UTF-8/,
+        ),
+      });
+    }
+  });
+
   it("reads a PDF text layer with page numbers", async () => {
     const document = await parse(
       "x.pdf",
@@ -284,6 +296,36 @@ describe("parsers", () => {
         page: 1,
       },
     ]);
+  });
+
+  it("finds the body font size of a PDF page with a figure's many tiny labels", async () => {
+    const body = [
+      "The plot of inhibitor concentration over surface coverage versus",
+      "concentration gives a straight line as shown in the figure below",
+      "and the strong correlation reveals that the adsorption follows",
+      "the Langmuir isotherm for every concentration that was tested",
+    ];
+    // A chart's axis ticks: one short line each, many more lines than the body has.
+    const ticks = Array.from({ length: 30 }, (_, i) => ({
+      text: String((i % 6) * 2),
+      x: 100 + (i % 10) * 40,
+      y: 300 - Math.floor(i / 10) * 60,
+      size: 6,
+    }));
+    const document = await parse(
+      "figure.pdf",
+      pdf([
+        [
+          { text: "Results", y: 740, size: 18 },
+          ...body.map((text, i) => ({ text, y: 710 - i * 14, size: 11 })),
+          { text: "2 4 6 8 10", x: 100, y: 420, size: 14 },
+          ...ticks,
+        ],
+      ]),
+    );
+    const headings = document.blocks.filter((block) => block.kind === "heading").map((block) => block.text);
+    expect(headings).toEqual(["Results"]);
+    expect(document.blocks).toContainEqual({ kind: "paragraph", text: body.join("\n"), page: 1 });
   });
 
   it("reads Chinese PDF text set in a non-embedded font with a predefined CMap", async () => {
@@ -355,6 +397,25 @@ describe("the parser pool and a job's signal", () => {
     }
   });
 });
+
+describe.skipIf(!sharedFile("fixtures", "docs", "en-data-in-brief-page-with-tables.pdf"))(
+  "a real PDF page with a table and a figure",
+  () => {
+    it("takes no body sentence or table row as a heading and keeps the body one paragraph", async () => {
+      const bytes = readFileSync(sharedFile("fixtures", "docs", "en-data-in-brief-page-with-tables.pdf")!);
+      const page = await parse("p.pdf", bytes);
+      const headings = page.blocks.filter((block) => block.kind === "heading").map((block) => block.text);
+      // Before: 31 headings, among them "surface morphology analysis of stainless steel. Figs. 7 and 8
+      // are the SEM/EDX images of the stainless" and "10 0.0382 0.0086 0.5356 1.24E-05 246.080 0.0919".
+      expect(headings.filter((text) => /\p{Ll}[.] +\p{Lu}/u.test(text) || /\d \d/.test(text))).toEqual([]);
+      expect(headings.filter((text) => text.includes("stainless") || text.includes("0.0382"))).toEqual([]);
+      const paragraph = page.blocks.find((block) => block.text.startsWith("The plot of inhibitor"));
+      expect(paragraph?.kind).toBe("paragraph");
+      expect(paragraph?.text).toContain("Figs. 7 and 8 are the SEM/EDX images of the stainless");
+      expect(paragraph?.text).toMatch(/as shown in Fig\. 8\.$/);
+    });
+  },
+);
 
 describe.skipIf(!sharedFile("fixtures", "docs", "zh-ctex-manual.pdf"))("real fixture documents", () => {
   const file = (name: string) => readFileSync(sharedFile("fixtures", "docs", name)!);

@@ -33,6 +33,7 @@ interface CharExports {
   FPDFText_GetFontSize(textPage: number, index: number): number;
   FPDFText_GetCharOrigin(textPage: number, index: number, x: number, y: number): number;
   FPDFText_GetMatrix(textPage: number, index: number, matrix: number): number;
+  FPDFText_GetUnicode(textPage: number, index: number): number;
 }
 const charExports = (pdfium: WrappedPdfiumModule) => pdfium.pdfium.wasmExports as unknown as CharExports;
 
@@ -100,8 +101,7 @@ function extractPdf(pdfium: WrappedPdfiumModule, bytes: Uint8Array, stride?: Pag
       if (stride && (number - 1) % stride.of !== stride.index) continue;
       pages.push({ number, lines: pageLines(pdfium, document, number - 1, scratch) });
     }
-    const sizes = pages.flatMap((page) => page.lines.map((line) => line.size)).sort((a, b) => a - b);
-    const bodySize = sizes[Math.floor(sizes.length / 2)] ?? 10;
+    const bodySize = medianCharacterSize(pages.flatMap((page) => page.lines)) ?? 10;
     const blocks: Block[] = [];
     for (const page of pages) blocks.push(...toBlocks(page.lines, page.number, bodySize));
     const title = !stride || stride.index === 0 ? metaText(pdfium, document, "Title") : undefined;
@@ -124,9 +124,8 @@ function pageLines(pdfium: WrappedPdfiumModule, document: number, index: number,
     const text = readUtf16(pdfium, (count + 1) * 2, (buffer) =>
       pdfium.FPDFText_GetText(textPage, 0, count, buffer),
     );
-    // One UTF-16 unit per character index, except where PDFium stores a pair per character.
-    const aligned = text.length === count;
     const chars = charExports(pdfium);
+    const charAt = characterIndexes(chars, textPage, count, text);
     const lines: Line[] = [];
     let start = 0;
     while (start <= text.length) {
@@ -138,29 +137,37 @@ function pageLines(pdfium: WrappedPdfiumModule, document: number, index: number,
         let y = 0;
         let left = 0;
         let right = 0;
-        if (aligned) {
-          const last = start + lineText.length - 1;
-          for (let char = start; char <= last; char++) {
-            // Tf 1 with the size in the text matrix (11 0 0 11 Tm) is common: FPDFText_GetFontSize
-            // then says 1, so the size is scaled by the character's matrix (its vertical axis).
-            let charSize = chars.FPDFText_GetFontSize(textPage, char);
-            if (chars.FPDFText_GetMatrix(textPage, char, scratch)) {
-              const matrix = heap(pdfium).HEAPF32;
-              const scale = Math.hypot(matrix[scratch / 4 + 2] ?? 0, matrix[scratch / 4 + 3] ?? 0);
-              if (scale > 0) charSize *= scale;
-            }
-            const edge = char === start || char === last;
-            if (
-              (charSize > size || edge) &&
-              chars.FPDFText_GetCharOrigin(textPage, char, scratch, scratch + 8)
-            ) {
-              const origin = heap(pdfium).HEAPF64;
-              if (charSize > size) y = origin[scratch / 8 + 1] ?? 0;
-              if (char === start) left = origin[scratch / 8] ?? 0;
-              if (char === last) right = (origin[scratch / 8] ?? 0) + Math.max(charSize, size) * 0.6;
-            }
-            if (charSize > size) size = charSize;
+        const lineEnd = start + lineText.length;
+        let first = -1;
+        let last = -1;
+        for (let at = start; at < lineEnd; at++) {
+          const char = charAt[at] ?? -1;
+          if (char < 0) continue;
+          if (first < 0) first = char;
+          last = char;
+        }
+        for (let at = start; at < lineEnd; at++) {
+          const char = charAt[at] ?? -1;
+          if (char < 0 || (at > start && charAt[at - 1] === char)) continue;
+          // Tf 1 with the size in the text matrix (11 0 0 11 Tm) is common: FPDFText_GetFontSize
+          // then says 1, so the size is scaled by the character's matrix (its vertical axis).
+          let charSize = chars.FPDFText_GetFontSize(textPage, char);
+          if (chars.FPDFText_GetMatrix(textPage, char, scratch)) {
+            const matrix = heap(pdfium).HEAPF32;
+            const scale = Math.hypot(matrix[scratch / 4 + 2] ?? 0, matrix[scratch / 4 + 3] ?? 0);
+            if (scale > 0) charSize *= scale;
           }
+          const edge = char === first || char === last;
+          if (
+            (charSize > size || edge) &&
+            chars.FPDFText_GetCharOrigin(textPage, char, scratch, scratch + 8)
+          ) {
+            const origin = heap(pdfium).HEAPF64;
+            if (charSize > size) y = origin[scratch / 8 + 1] ?? 0;
+            if (char === first) left = origin[scratch / 8] ?? 0;
+            if (char === last) right = (origin[scratch / 8] ?? 0) + Math.max(charSize, size) * 0.6;
+          }
+          if (charSize > size) size = charSize;
         }
         // PDFium marks a hyphen that breaks a word at the end of a line as U+FFFE and joins the
         // two lines: put the hyphen and the break back, for the cleaner to repair like any other.
@@ -173,6 +180,38 @@ function pageLines(pdfium: WrappedPdfiumModule, document: number, index: number,
     if (textPage) pdfium.FPDFText_ClosePage(textPage);
     pdfium.FPDF_ClosePage(page);
   }
+}
+
+/**
+ * The character index of each UTF-16 unit of the page text. Usually unit i is character i, but
+ * PDFium leaves out of the text the characters whose Unicode value is a control code (a glyph the
+ * font maps to U+0003, common in figure and table fonts) and stores some characters as a surrogate
+ * pair: then the text is walked beside the characters' own Unicode values; a unit that matches no
+ * character gets -1 (no size or position).
+ */
+function characterIndexes(chars: CharExports, textPage: number, count: number, text: string): Int32Array {
+  const indexes = new Int32Array(text.length + 1).fill(-1);
+  if (text.length === count) {
+    for (let unit = 0; unit < count; unit++) indexes[unit] = unit;
+    return indexes;
+  }
+  let char = 0;
+  for (let unit = 0; unit < text.length && char < count; ) {
+    const code = chars.FPDFText_GetUnicode(textPage, char);
+    const shown = code > 0xffff ? String.fromCodePoint(code) : String.fromCharCode(code);
+    if (text.startsWith(shown, unit)) {
+      for (let k = 0; k < shown.length; k++) indexes[unit + k] = char;
+      unit += shown.length;
+      char++;
+    } else if (code < 0x20 && code !== 0x0a && code !== 0x0d) {
+      char++; // left out of the text
+    } else {
+      // A unit with no character of its own (the low half of a pair stored per unit, or text
+      // PDFium generated): keep the character for the next unit.
+      unit++;
+    }
+  }
+  return indexes;
 }
 
 /**
@@ -243,6 +282,72 @@ function readUtf16(pdfium: WrappedPdfiumModule, bytes: number, fill: (buffer: nu
   }
 }
 
+/**
+ * The body font size: the median size over characters, not lines, so that the many one-word lines
+ * of a figure (tick labels, axis names) or a table's short cells do not outvote the body text.
+ */
+function medianCharacterSize(lines: Line[]): number | undefined {
+  const sized = lines
+    .filter((line) => line.size > 0)
+    .map((line) => ({ size: line.size, weight: line.text.replace(/\s/g, "").length }))
+    .sort((a, b) => a.size - b.size);
+  const total = sized.reduce((sum, line) => sum + line.weight, 0);
+  let seen = 0;
+  for (const line of sized) {
+    seen += line.weight;
+    if (seen * 2 >= total) return line.size;
+  }
+  return undefined;
+}
+
+/** A number as a table cell or an axis tick shows it: "10", "0.0382", "5.39E-05", "−3", "(2)". */
+const NUMBER = /^[-+−(]?\d[\d.,:/%]*(?:E[-+−]?\d+)?\)?$/i;
+/** A sentence that ends and another that starts within the line: body text, not a title. */
+const SENTENCE_BREAK = /\p{Ll}{2,}[.!?]\s+\p{Lu}\p{Ll}|[。！？].+/u;
+
+/** Three numbers or more making up two thirds of the line: a table row or axis ticks, not a title. */
+function isNumericRow(text: string): boolean {
+  const words = text.split(/\s+/);
+  const numbers = words.filter((word) => NUMBER.test(word)).length;
+  return numbers >= 3 && numbers * 3 >= words.length * 2;
+}
+
+/** Whether a line set larger than the body reads like a heading rather than text or a table row. */
+function looksLikeHeading(text: string): boolean {
+  return (
+    text.length <= 120 && !/[.。;；,，]$/.test(text) && !isNumericRow(text) && !SENTENCE_BREAK.test(text)
+  );
+}
+
+/** Lines of one size set closely one under the other: a wrapped heading or a paragraph. */
+const continues = (previous: Line, line: Line) =>
+  Math.abs(previous.size - line.size) < 0.5 &&
+  previous.y - line.y >= 0 &&
+  previous.y - line.y < line.size * 2;
+
+/**
+ * Which lines are headings: set larger than the body and reading like a title, unless they belong
+ * to a run of closely set lines of their size that is a paragraph (more than three lines, or one
+ * with a line that is sentence text): on a page whose captions and tables outweigh its body text,
+ * the body is larger than the median and would otherwise become a heading per line.
+ */
+function headingLines(lines: Line[], bodySize: number): boolean[] {
+  const headings = lines.map((line) => line.size >= bodySize * 1.25 && looksLikeHeading(line.text.trim()));
+  let start = 0;
+  for (let end = 1; end <= lines.length; end++) {
+    if (end < lines.length && continues(lines[end - 1]!, lines[end]!)) continue;
+    const run = end - start;
+    if (
+      run > 1 &&
+      lines[start]!.size >= bodySize * 1.25 &&
+      (run > 3 || headings.slice(start, end).includes(false))
+    )
+      headings.fill(false, start, end);
+    start = end;
+  }
+  return headings;
+}
+
 function toBlocks(lines: Line[], page: number, bodySize: number): Block[] {
   const blocks: Block[] = [];
   let paragraph: string[] = [];
@@ -250,20 +355,16 @@ function toBlocks(lines: Line[], page: number, bodySize: number): Block[] {
     if (paragraph.length) blocks.push({ kind: "paragraph", text: paragraph.join("\n"), page });
     paragraph = [];
   };
+  const headings = headingLines(lines, bodySize);
   let previous: Line | undefined;
-  for (const line of lines) {
+  for (const [index, line] of lines.entries()) {
     const text = line.text.trim();
-    const isHeading = line.size >= bodySize * 1.25 && text.length <= 120 && !/[.。;；,，]$/.test(text);
+    const isHeading = headings[index]!;
     if (isHeading) {
       flush();
       const last = blocks.at(-1);
       // A heading that wraps onto two lines stays one heading.
-      if (
-        last?.kind === "heading" &&
-        previous &&
-        Math.abs(previous.size - line.size) < 0.5 &&
-        previous.y - line.y < line.size * 2
-      ) {
+      if (last?.kind === "heading" && previous && continues(previous, line)) {
         last.text += ` ${text}`;
       } else {
         blocks.push({ kind: "heading", level: line.size >= bodySize * 1.6 ? 1 : 2, text, page });

@@ -18,7 +18,11 @@ export function decodeText(bytes: Uint8Array): string {
     try {
       return new TextDecoder("gb18030", { fatal: true }).decode(bytes);
     } catch {
-      throw new HearthError("DOCUMENT_CORRUPT", "The text is neither valid UTF-8 nor GB18030");
+      // Most often a legacy code page (Windows-1252, Shift_JIS, Big5...), not a damaged file.
+      throw new HearthError(
+        "DOCUMENT_CORRUPT",
+        "The text's encoding is not supported: it is not valid in any supported encoding (UTF-8, UTF-16 with a byte order mark, GB18030). Save the file as UTF-8 and upload it again.",
+      );
     }
   }
 }

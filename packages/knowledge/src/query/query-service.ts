@@ -16,6 +16,13 @@ export interface QueryInput {
 }
 
 /**
+ * The chunk metadata a query can filter on (set at indexing): `source` (upload, folder, url),
+ * `contentType`, `title` (the title the PDF or HTML file declares, absent otherwise) and
+ * `documentName` (the document's file name, as listed).
+ */
+export const FILTER_METADATA_KEYS = ["source", "contentType", "title", "documentName"] as const;
+
+/**
  * Answers queries over one or more knowledge bases: the query is embedded once per embedding model
  * involved (knowledge bases without one are searched on full text alone), each group is retrieved,
  * and groups are merged by reciprocal rank. Only fully indexed documents are returned. In mode
@@ -30,6 +37,16 @@ export class QueryService {
   ) {}
 
   async query(input: QueryInput): Promise<{ results: QueryResult[]; warnings?: QueryWarning[] }> {
+    const unknown = Object.keys(input.filters?.metadata ?? {}).filter(
+      (key) => !(FILTER_METADATA_KEYS as readonly string[]).includes(key),
+    );
+    if (unknown.length > 0) {
+      throw new HearthError(
+        "INVALID_REQUEST",
+        `Unknown metadata filter ${unknown.map((key) => JSON.stringify(key)).join(", ")}: filters.metadata takes ${FILTER_METADATA_KEYS.join(", ")}`,
+        { details: { field: "filters.metadata", allowed: [...FILTER_METADATA_KEYS] } },
+      );
+    }
     const ids = [...new Set(input.knowledgeBaseIds)];
     const mode = input.mode ?? "hybrid";
     const groups = new Map<string, string[]>();

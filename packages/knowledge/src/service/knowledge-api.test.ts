@@ -99,6 +99,21 @@ describe("knowledge service API", () => {
       filters: { documentIds: [reportId] },
     });
     expect(filtered.every((r) => r.documentId === reportId)).toBe(true);
+    // The file name filters by document (metadata.title is the PDF's own title, absent here).
+    const byName = await client.query(kb.id, {
+      query: "annual",
+      topK: 5,
+      filters: { metadata: { documentName: "report.pdf" } },
+    });
+    expect(byName.length).toBeGreaterThan(0);
+    expect(byName.every((r) => r.documentTitle === "report.pdf")).toBe(true);
+    // An unknown key is refused, not answered with nothing.
+    await expect(
+      client.query(kb.id, { query: "annual", filters: { metadata: { bogus: "x" } } }),
+    ).rejects.toMatchObject({
+      code: "INVALID_REQUEST",
+      message: expect.stringContaining("source, contentType, title, documentName"),
+    });
     const file = await client.documentFile(kb.id, reportId);
     expect(Buffer.from(await file.arrayBuffer()).equals(Buffer.from(report))).toBe(true);
     expect(file.headers.get("content-disposition")).toMatch(/^inline/);
