@@ -1,4 +1,4 @@
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { type FormEvent, type ReactNode, useCallback, useEffect, useState } from "react";
 import { api, ndjsonLines } from "./api.js";
 import { DataTable } from "./data-table.js";
 import { changelogText, type PullStep, pullStepText } from "./display-text.js";
@@ -88,6 +88,9 @@ function UsersAndGroups({ userId }: { userId: string }) {
   const [groups, setGroups] = useState<Group[]>([]);
   const [groupName, setGroupName] = useState("");
   const [keysOf, setKeysOf] = useState<User>();
+  const [pendingOnly, setPendingOnly] = useState(false);
+  const pending = users.filter((user) => user.status === "pending").length;
+  const shown = pendingOnly ? users.filter((user) => user.status === "pending") : users;
   const { error, run } = useAction();
   const load = useCallback(async () => {
     setUsers((await api<{ users: User[] }>("/api/admin/users")).users);
@@ -134,19 +137,50 @@ function UsersAndGroups({ userId }: { userId: string }) {
     <section aria-labelledby="users-title">
       <h3 id="users-title">{t.users}</h3>
       <ActionError error={error} />
-      <DataTable columns={[t.username, t.role, t.status, ...groups.map((g) => g.name)]} actions>
-        {users.map((user) => (
-          <tr key={user.id} data-user={user.username}>
-            <td>{user.username}</td>
+      {/* An administrator approves a user waiting for it here: the filter finds them all. */}
+      <div className="table-filters">
+        <button
+          type="button"
+          aria-pressed={pendingOnly}
+          disabled={!pendingOnly && pending === 0}
+          onClick={() => setPendingOnly(!pendingOnly)}
+        >
+          {fill(t.pendingUsersFilter, { count: String(pending) })}
+        </button>
+      </div>
+      {/* The row's name and buttons share the first column, pinned at the left, so a phone shows
+          the name, the buttons and the Status select together, and the name stays while the group
+          columns scroll by. */}
+      <DataTable columns={[t.username, t.status, t.role, ...groups.map((g) => g.name)]} pinFirst>
+        {shown.map((user) => (
+          <tr
+            key={user.id}
+            data-user={user.username}
+            className={user.status === "pending" ? "pending-user" : undefined}
+          >
             <td>
-              <select
-                aria-label={`${t.role}: ${user.username}`}
-                value={user.role}
-                onChange={(e) => void change(user.id, { role: e.target.value as User["role"] })}
-              >
-                <option value="user">{t.roles.user}</option>
-                <option value="admin">{t.roles.admin}</option>
-              </select>
+              <div className="row-name">{user.username}</div>
+              <div className="row-buttons">
+                <button
+                  type="button"
+                  className="small"
+                  aria-label={`${t.apiKeys}: ${user.username}`}
+                  onClick={() => setKeysOf(user)}
+                >
+                  {t.apiKeys}
+                </button>
+                {/* One's own account is deleted by another administrator (the service refuses it too). */}
+                {user.id !== userId && (
+                  <button
+                    type="button"
+                    className="small"
+                    aria-label={`${t.deleteUser}: ${user.username}`}
+                    onClick={() => void remove(user)}
+                  >
+                    {t.delete}
+                  </button>
+                )}
+              </div>
             </td>
             <td>
               <select
@@ -159,6 +193,16 @@ function UsersAndGroups({ userId }: { userId: string }) {
                 <option value="disabled">{t.accountStatuses.disabled}</option>
               </select>
             </td>
+            <td>
+              <select
+                aria-label={`${t.role}: ${user.username}`}
+                value={user.role}
+                onChange={(e) => void change(user.id, { role: e.target.value as User["role"] })}
+              >
+                <option value="user">{t.roles.user}</option>
+                <option value="admin">{t.roles.admin}</option>
+              </select>
+            </td>
             {groups.map((g) => (
               <td key={g.id}>
                 <input
@@ -169,25 +213,6 @@ function UsersAndGroups({ userId }: { userId: string }) {
                 />
               </td>
             ))}
-            <td>
-              <button
-                type="button"
-                aria-label={`${t.apiKeys}: ${user.username}`}
-                onClick={() => setKeysOf(user)}
-              >
-                {t.apiKeys}
-              </button>{" "}
-              {/* One's own account is deleted by another administrator (the service refuses it too). */}
-              {user.id !== userId && (
-                <button
-                  type="button"
-                  aria-label={`${t.deleteUser}: ${user.username}`}
-                  onClick={() => void remove(user)}
-                >
-                  {t.delete}
-                </button>
-              )}
-            </td>
           </tr>
         ))}
       </DataTable>
@@ -242,6 +267,19 @@ interface RegistryModel {
   version: string;
   digest: string;
   versions: ModelVersion[];
+}
+
+/** A model id with a line-break opportunity after its tag's colon (stories260K:<wbr>latest). */
+function breakAfterColon(id: string): ReactNode {
+  const colon = id.indexOf(":");
+  if (colon < 0) return id;
+  return (
+    <>
+      {id.slice(0, colon + 1)}
+      <wbr />
+      {id.slice(colon + 1)}
+    </>
+  );
 }
 
 /** The registry names models `name:tag`; a catalog id without a tag is `:latest`. */
@@ -392,12 +430,26 @@ function Models() {
         </output>
       </form>
       <ActionError error={error} />
-      <DataTable columns={[t.model, t.versions, t.allowedGroups]} actions>
+      <DataTable columns={[t.model, t.versions, t.allowedGroups]}>
         {models.map((model) => {
           const versions = registry.get(registryName(model.id));
           return (
             <tr key={model.id}>
-              <td>{model.id}</td>
+              {/* The model's Delete under its name (name:tag may break after the colon), so a phone
+                  shows both and nothing lies over the allowed groups. */}
+              <td>
+                <div className="row-name">{breakAfterColon(model.id)}</div>
+                <div className="row-buttons">
+                  <button
+                    type="button"
+                    className="small"
+                    aria-label={`${t.delete}: ${model.id}`}
+                    onClick={() => void remove(model)}
+                  >
+                    {t.delete}
+                  </button>
+                </div>
+              </td>
               <td>
                 {versions ? (
                   <ModelVersions model={versions} onRolledBack={load} />
@@ -405,7 +457,7 @@ function Models() {
                   <span className="muted">{t.noVersions}</span>
                 )}
               </td>
-              <td>
+              <td className="allowed-groups">
                 {model.adminOnly && <span className="muted">{t.adminOnlyModel} </span>}
                 {groups.map((g) => (
                   <label key={g.id}>
@@ -417,15 +469,6 @@ function Models() {
                     {g.name}{" "}
                   </label>
                 ))}
-              </td>
-              <td>
-                <button
-                  type="button"
-                  aria-label={`${t.delete}: ${model.id}`}
-                  onClick={() => void remove(model)}
-                >
-                  {t.delete}
-                </button>
               </td>
             </tr>
           );
@@ -810,7 +853,8 @@ function AuditLog() {
               </time>
             </td>
             {/* A deleted account is shown by its id; no actor is the system (e.g. hearth users create-admin). */}
-            <td className="nowrap">{entry.actorName ?? entry.actorId ?? "—"}</td>
+            {/* A long user name breaks (its heading does not), so the action beside it stays on a phone's screen. */}
+            <td className="breakable">{entry.actorName ?? entry.actorId ?? "—"}</td>
             <td className="nowrap" title={entry.action}>
               {t.auditActions[entry.action] ?? entry.action}
             </td>

@@ -6,19 +6,27 @@ import { useI18n } from "./i18n.js";
  * wider than the screen (a phone) instead of widening the page. With `actions`, a last column for
  * the rows' buttons, its heading read out but not shown: it never wraps (a Chinese 删除 one
  * character a line) and stays at the box's right edge while the rest scrolls, so the buttons are
- * on the screen. `nowrap` lists the columns (by index) whose heading never wraps; their cells
- * take the `nowrap` class.
+ * on the screen. With `pinFirst`, the first column
+ * (a row's name) stays at the box's left edge while the rest scrolls, so a row scrolled to its last
+ * columns is still named. `nowrap` lists the columns (by index) whose heading never wraps; their
+ * cells take the `nowrap` class.
  */
 export function DataTable(props: {
   columns: string[];
   actions?: boolean;
+  pinFirst?: boolean;
   nowrap?: number[];
   children: ReactNode;
 }) {
   const { t } = useI18n();
   return (
     <div className="table-scroll">
-      <table className={props.actions ? "with-actions" : undefined}>
+      <table
+        className={
+          [props.actions && "with-actions", props.pinFirst && "pin-first"].filter(Boolean).join(" ") ||
+          undefined
+        }
+      >
         <thead>
           <tr>
             {props.columns.map((column, index) => (

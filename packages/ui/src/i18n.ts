@@ -144,6 +144,7 @@ const en = {
   },
   roles: { user: "User", admin: "Administrator" },
   accountStatuses: { active: "Active", pending: "Awaiting approval", disabled: "Disabled" },
+  pendingUsersFilter: "Pending ({count})",
   signupModes: { open: "Open to anyone", approval: "An administrator approves", closed: "Closed" },
   limitNames: {
     requestsPerMinute: "Requests per minute",
@@ -493,6 +494,7 @@ const zhCN: Messages = {
   },
   roles: { user: "普通用户", admin: "管理员" },
   accountStatuses: { active: "正常", pending: "待审批", disabled: "已停用" },
+  pendingUsersFilter: "待审批（{count}）",
   signupModes: { open: "开放注册", approval: "需管理员审批", closed: "关闭注册" },
   limitNames: {
     requestsPerMinute: "每分钟请求数",

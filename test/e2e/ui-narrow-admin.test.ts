@@ -1,0 +1,225 @@
+import type { Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type FakeKnowledge,
+  startFakeKnowledgeAndSearch,
+} from "../../packages/web/test/support/fake-knowledge-search.js";
+import {
+  type FakeModelService,
+  startFakeModelService,
+} from "../../packages/web/test/support/fake-model-service.js";
+import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
+import {
+  type Browser,
+  ensureUiBuilt,
+  hasChromium,
+  launchBrowser,
+  screenshot,
+  signUpInUi,
+} from "../support/browser.js";
+
+const PENDING = "new-hire-waiting-for-approval";
+const GROUPS = ["engineering", "research", "marketing", "support"];
+
+/** A state-changing call from the signed-in page, as the UI makes it (session cookie + CSRF header). */
+const call = (page: Page, method: string, path: string, body?: unknown) =>
+  page.evaluate(
+    async ({ method, path, body }) => {
+      const csrf = decodeURIComponent(/(?:^|;\s*)hearth_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? "");
+      const response = await fetch(path, {
+        method,
+        headers: { "content-type": "application/json", "x-csrf-token": csrf },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return response.status;
+    },
+    { method, path, body },
+  );
+
+/**
+ * Whether the element is what the screen shows at each corner of its box (inset by 2 px): nothing
+ * (a pinned column) lies over it and it is not scrolled out of its table's box.
+ */
+const uncovered = (locator: Locator) =>
+  locator.evaluate((element) => {
+    const box = element.getBoundingClientRect();
+    const points = [
+      [box.left + 2, box.top + 2],
+      [box.right - 2, box.top + 2],
+      [box.left + 2, box.bottom - 2],
+      [box.right - 2, box.bottom - 2],
+    ];
+    return points.every(([x, y]) => {
+      const top = document.elementFromPoint(x, y);
+      return top !== null && (top === element || element.contains(top) || top.contains(element));
+    });
+  });
+
+/** How many lines an element's text takes on the screen. */
+const lines = (locator: Locator) =>
+  locator.evaluate((element) => {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+  });
+
+const box = async (locator: Locator) => (await locator.boundingBox())!;
+
+/**
+ * The admin tables at a phone's 390 px, in English and Chinese: a pending user's Status select (how an
+ * administrator approves them) is not under the pinned actions column, the user names stay pinned at
+ * the left when the table is scrolled sideways to its group columns, a "Pending (n)" filter finds the
+ * users waiting for approval, and a model's allowed groups are not under its Delete.
+ */
+describe.skipIf(!hasChromium)("admin tables on a phone", () => {
+  let model: FakeModelService;
+  let services: FakeKnowledge;
+  let web: WebHarness;
+  let url: string;
+  let en: Browser;
+  let zh: Browser;
+
+  beforeAll(async () => {
+    ensureUiBuilt();
+    model = await startFakeModelService({ models: ["stories260K:latest"] });
+    services = await startFakeKnowledgeAndSearch();
+    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    en = await launchBrowser({ locale: "en-US" });
+    await signUpInUi(en.page, url, "root");
+    for (const name of GROUPS) expect(await call(en.page, "POST", "/api/admin/groups", { name })).toBe(201);
+    expect(await call(en.page, "PATCH", "/api/admin/settings", { signup: "approval" })).toBe(200);
+    const signup = await fetch(`${url}/api/auth/signup`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: PENDING, password: "correct horse battery" }),
+    });
+    expect(signup.status).toBe(202);
+    zh = await launchBrowser({ locale: "zh-CN" });
+    await zh.context.addCookies(await en.context.cookies());
+  });
+  afterAll(async () => {
+    await zh?.close();
+    await en?.close();
+    await web?.close();
+    await services?.close();
+    await model?.close();
+  });
+
+  for (const [locale, labels] of [
+    [
+      "en",
+      { admin: "Admin", users: "Users", models: "Models", status: "Status", pending: /^Pending \(1\)$/ },
+    ],
+    ["zh-CN", { admin: "管理", users: "用户", models: "模型", status: "状态", pending: /^待审批（1）$/ }],
+  ] as const) {
+    it(`shows a pending user's Status, pins the user names and filters pending users at 390 px (${locale})`, async () => {
+      const { page } = locale === "en" ? en : zh;
+      await page.setViewportSize({ width: 390, height: 800 });
+      await page.goto(url);
+      await page.getByRole("link", { name: labels.admin }).click();
+      await page.getByRole("tab", { name: labels.users, exact: true }).click();
+      const row = page.locator(`tr[data-user="${PENDING}"]`);
+      const status = page.getByLabel(`${labels.status}: ${PENDING}`);
+      await status.waitFor();
+      await screenshot(page, `narrow-admin-users-${locale}-390`);
+      const scroller = page.locator(".table-scroll").first();
+      const frame = await box(scroller);
+      const select = await box(status);
+      const actions = await box(row.locator("td").last());
+      expect(select.x, "Status select starts inside the table").toBeGreaterThanOrEqual(frame.x);
+      expect(select.x + select.width, "Status select ends before the row's last column").toBeLessThanOrEqual(
+        actions.x,
+      );
+      expect(await uncovered(status), "nothing lies over the Status select").toBe(true);
+
+      // Scrolled to the group columns' end, the user names are still there, at the left.
+      await scroller.evaluate((element) => {
+        element.scrollLeft = element.scrollWidth;
+      });
+      const name = row.locator("td").first();
+      expect(await uncovered(name), "the user name stays on the screen").toBe(true);
+      expect((await box(name)).x).toBeGreaterThanOrEqual(frame.x);
+      expect(await uncovered(page.getByLabel(`${GROUPS[3]}: ${PENDING}`)), "the last group's box").toBe(true);
+      await screenshot(page, `narrow-admin-users-scrolled-${locale}-390`);
+      await scroller.evaluate((element) => {
+        element.scrollLeft = 0;
+      });
+
+      // "Pending (1)" finds the user waiting for approval, and only them.
+      const filter = page.getByRole("button", { name: labels.pending });
+      await filter.click();
+      expect(await filter.getAttribute("aria-pressed")).toBe("true");
+      await expect.poll(() => page.locator("tr[data-user]").count()).toBe(1);
+      expect(await row.isVisible()).toBe(true);
+      await screenshot(page, `narrow-admin-users-pending-${locale}-390`);
+      await filter.click();
+      await expect.poll(() => page.locator("tr[data-user]").count()).toBe(2);
+
+      await page.setViewportSize({ width: 1280, height: 800 });
+      expect(await uncovered(status)).toBe(true);
+      expect(await uncovered(page.getByLabel(`${GROUPS[3]}: ${PENDING}`))).toBe(true);
+      await screenshot(page, `narrow-admin-users-${locale}-1280`);
+    });
+
+    it(`keeps a model's allowed groups clear of its Delete at 390 px (${locale})`, async () => {
+      const { page } = locale === "en" ? en : zh;
+      await page.setViewportSize({ width: 390, height: 800 });
+      await page.getByRole("tab", { name: labels.models }).click();
+      const groupBox = page.getByRole("checkbox", { name: GROUPS[0] });
+      await groupBox.waitFor();
+      await screenshot(page, `narrow-admin-models-${locale}-390`);
+      const header = page.getByRole("columnheader").nth(2);
+      const remove = page.getByRole("button", { name: /: stories260K:latest$/ });
+      const { x, width } = await box(remove);
+      expect(x + width, "the model's Delete on the screen").toBeLessThanOrEqual(390);
+      for (const locator of [header, remove, ...GROUPS.map((g) => page.getByRole("checkbox", { name: g }))])
+        expect(await uncovered(locator), await locator.evaluate((e) => e.outerHTML.slice(0, 80))).toBe(true);
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await screenshot(page, `narrow-admin-models-${locale}-1280`);
+    });
+  }
+
+  it("fits every admin tab and the knowledge page on a phone's screen, in both languages", async () => {
+    for (const [locale, { page }] of [
+      ["en", en],
+      ["zh-CN", zh],
+    ] as const) {
+      await page.setViewportSize({ width: 390, height: 800 });
+      await page.goto(url);
+      const tabs =
+        locale === "en"
+          ? ["Search providers", "Settings", "Usage", "Audit log", "Status"]
+          : ["搜索引擎", "设置", "用量", "审计日志", "运行状态"];
+      await page.getByRole("link", { name: locale === "en" ? "Admin" : "管理" }).click();
+      for (const [index, tab] of tabs.entries()) {
+        await page.getByRole("tab", { name: tab, exact: true }).click();
+        await page.waitForTimeout(300);
+        expect(
+          await page.evaluate(() => document.documentElement.scrollWidth),
+          `${tab} (${locale})`,
+        ).toBeLessThanOrEqual(390);
+        if (index === 3) {
+          // The audit log: a long actor name breaks, and the signup's action beside it is on the screen.
+          const action = page
+            .locator(`tr[data-action="user.signup"]`, { hasText: PENDING })
+            .locator("td")
+            .nth(2);
+          await action.waitFor();
+          const { x, width } = await box(action);
+          expect(x + width, `audit action (${locale})`).toBeLessThanOrEqual(374);
+          expect(await lines(action.locator("xpath=preceding-sibling::td[1]")), "actor").toBeLessThanOrEqual(
+            4,
+          );
+          const select = await box(page.locator("form.audit-filters select").first());
+          expect(select.x + select.width, `action filter (${locale})`).toBeLessThanOrEqual(374);
+        }
+        await screenshot(page, `narrow-admin-tab${index}-${locale}-390`);
+      }
+      await page.getByRole("link", { name: locale === "en" ? "Knowledge" : "知识库" }).click();
+      await page.waitForTimeout(300);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await screenshot(page, `narrow-knowledge-${locale}-390`);
+    }
+  });
+});
