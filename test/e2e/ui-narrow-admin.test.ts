@@ -43,7 +43,7 @@ const call = (page: Page, method: string, path: string, body?: unknown) =>
 const uncovered = (locator: Locator) =>
   locator.evaluate((element) => {
     const box = element.getBoundingClientRect();
-    const points = [
+    const points: Array<[number, number]> = [
       [box.left + 2, box.top + 2],
       [box.right - 2, box.top + 2],
       [box.left + 2, box.bottom - 2],
