@@ -1,5 +1,6 @@
 import { type FormEvent, type ReactNode, useCallback, useEffect, useState } from "react";
 import { api, ndjsonLines } from "./api.js";
+import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import { DataTable } from "./data-table.js";
 import { changelogText, type PullStep, pullStepText } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
@@ -17,27 +18,19 @@ interface Group {
   name: string;
   userIds: string[];
 }
-interface UserKey {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  revokedAt: string | null;
-}
 
 /** A user's API keys, each revocable (a leaked key is refused from the next request on). */
 function UserKeys({ user, onClose }: { user: User; onClose: () => void }) {
-  const { t, locale } = useI18n();
-  const [keys, setKeys] = useState<UserKey[]>();
+  const { t } = useI18n();
+  const [keys, setKeys] = useState<ApiKeyRow[]>();
   const { error, run } = useAction();
   const load = useCallback(async () => {
-    setKeys((await api<{ keys: UserKey[] }>(`/api/admin/users/${user.id}/api-keys`)).keys);
+    setKeys((await api<{ keys: ApiKeyRow[] }>(`/api/admin/users/${user.id}/api-keys`)).keys);
   }, [user.id]);
   useEffect(() => {
     void load();
   }, [load]);
-  const revoke = async (key: UserKey) => {
-    if (!window.confirm(fill(t.revokeKeyConfirm, { name: key.name }))) return;
+  const revoke = async (key: ApiKeyRow) => {
     await run(() => api(`/api/admin/users/${user.id}/api-keys/${key.id}`, { method: "DELETE" }));
     await load();
   };
@@ -53,30 +46,7 @@ function UserKeys({ user, onClose }: { user: User; onClose: () => void }) {
       {keys?.length === 0 ? (
         <p className="muted">{t.noUserKeys}</p>
       ) : (
-        <DataTable columns={[t.name, t.key, t.created, t.status]}>
-          {(keys ?? []).map((key) => (
-            <tr key={key.id}>
-              <td>{key.name}</td>
-              <td>
-                <code>{key.prefix}…</code>
-              </td>
-              <td>{new Date(key.createdAt).toLocaleString(locale)}</td>
-              <td>
-                {key.revokedAt ? (
-                  t.revoked
-                ) : (
-                  <button
-                    type="button"
-                    aria-label={`${t.revoke}: ${key.name}`}
-                    onClick={() => void revoke(key)}
-                  >
-                    {t.revoke}
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </DataTable>
+        <ApiKeyTable keys={keys ?? []} onRevoke={(key) => void revoke(key)} />
       )}
     </section>
   );

@@ -1,15 +1,10 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api } from "./api.js";
-import { DataTable } from "./data-table.js";
-import { fill, type Locale, useI18n } from "./i18n.js";
+import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
+import { type Locale, useI18n } from "./i18n.js";
 import { ActionError, useAction } from "./use-action.js";
 
-interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  revokedAt: string | null;
+interface ApiKey extends ApiKeyRow {
   lastUsedAt: string | null;
 }
 
@@ -107,7 +102,6 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
     });
   };
   const revoke = async (key: ApiKey) => {
-    if (!window.confirm(fill(t.revokeKeyConfirm, { name: key.name }))) return;
     await run(() => api(`/api/account/api-keys/${key.id}`, { method: "DELETE" }));
     await load();
   };
@@ -146,30 +140,7 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
           {t.keyShownOnce} <code>{created}</code>
         </p>
       )}
-      <DataTable columns={[t.name, t.key, t.created, t.status]}>
-        {keys.map((key) => (
-          <tr key={key.id}>
-            <td>{key.name}</td>
-            <td>
-              <code>{key.prefix}…</code>
-            </td>
-            <td>{new Date(key.createdAt).toLocaleString(locale)}</td>
-            <td>
-              {key.revokedAt ? (
-                t.revoked
-              ) : (
-                <button
-                  type="button"
-                  aria-label={`${t.revoke}: ${key.name}`}
-                  onClick={() => void revoke(key)}
-                >
-                  {t.revoke}
-                </button>
-              )}
-            </td>
-          </tr>
-        ))}
-      </DataTable>
+      <ApiKeyTable keys={keys} onRevoke={(key) => void revoke(key)} />
     </div>
   );
 }

@@ -1,0 +1,49 @@
+import { DataTable } from "./data-table.js";
+import { fill, useI18n } from "./i18n.js";
+
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/**
+ * API keys (one's own in Settings, a user's in the admin page): name, prefix, creation and status,
+ * with a Revoke button on each key still active, which asks before it calls `onRevoke`.
+ */
+export function ApiKeyTable<K extends ApiKeyRow>({
+  keys,
+  onRevoke,
+}: {
+  keys: readonly K[];
+  onRevoke(key: K): void;
+}) {
+  const { t, locale } = useI18n();
+  const revoke = (key: K) => {
+    if (window.confirm(fill(t.revokeKeyConfirm, { name: key.name }))) onRevoke(key);
+  };
+  return (
+    <DataTable columns={[t.name, t.key, t.created, t.status]}>
+      {keys.map((key) => (
+        <tr key={key.id}>
+          <td>{key.name}</td>
+          <td>
+            <code>{key.prefix}…</code>
+          </td>
+          <td>{new Date(key.createdAt).toLocaleString(locale)}</td>
+          <td>
+            {key.revokedAt ? (
+              t.revoked
+            ) : (
+              <button type="button" aria-label={`${t.revoke}: ${key.name}`} onClick={() => revoke(key)}>
+                {t.revoke}
+              </button>
+            )}
+          </td>
+        </tr>
+      ))}
+    </DataTable>
+  );
+}
