@@ -16,6 +16,11 @@ export const knowledgeBaseSchema = z.object({
   chunking: chunkingSettingsSchema,
   watchFolder: z.string().nullish(),
   documentCount: z.number().int(),
+  /**
+   * Indexed documents whose index was built under other settings (embedding model, chunking) or an
+   * older processing of this Hearth version: POST /v1/knowledge-bases/{id}/reindex brings them current.
+   */
+  staleDocumentCount: z.number().int().optional(),
   lastIndexedAt: z.string().nullish(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -95,7 +100,7 @@ export type JobCounts = z.infer<typeof jobCountsSchema>;
 export const ingestionJobSchema = z.object({
   id: z.string(),
   knowledgeBaseId: z.string(),
-  kind: z.enum(["upload", "sync", "url"]),
+  kind: z.enum(["upload", "sync", "url", "reindex"]),
   status: jobStatusSchema,
   error: documentErrorSchema.nullish(),
   counts: jobCountsSchema,
@@ -224,8 +229,26 @@ export class KnowledgeClient {
   getKnowledgeBase(id: string): Promise<KnowledgeBase> {
     return this.#json("GET", `/v1/knowledge-bases/${encodeURIComponent(id)}`, undefined, knowledgeBaseSchema);
   }
-  updateKnowledgeBase(id: string, request: UpdateKnowledgeBaseRequest): Promise<KnowledgeBase> {
-    return this.#json("PATCH", `/v1/knowledge-bases/${encodeURIComponent(id)}`, request, knowledgeBaseSchema);
+  /** A change of embeddingModel or chunking starts a re-index job: `reindexJobId` names it. */
+  updateKnowledgeBase(
+    id: string,
+    request: UpdateKnowledgeBaseRequest,
+  ): Promise<KnowledgeBase & { reindexJobId?: string }> {
+    return this.#json(
+      "PATCH",
+      `/v1/knowledge-bases/${encodeURIComponent(id)}`,
+      request,
+      knowledgeBaseSchema.extend({ reindexJobId: z.string().optional() }),
+    );
+  }
+  /** Re-indexes the base's stale documents (all its documents with `all`); a running re-index is returned. */
+  reindexKnowledgeBase(id: string, options: { all?: boolean } = {}): Promise<IngestionJob> {
+    return this.#json(
+      "POST",
+      `/v1/knowledge-bases/${encodeURIComponent(id)}/reindex${options.all ? "?all=true" : ""}`,
+      {},
+      z.object({ job: ingestionJobSchema }),
+    ).then((body) => body.job);
   }
   async deleteKnowledgeBase(id: string): Promise<void> {
     await this.#request("DELETE", `/v1/knowledge-bases/${encodeURIComponent(id)}`);

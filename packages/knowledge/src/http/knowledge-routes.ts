@@ -11,6 +11,7 @@ import { HearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { BlobStore } from "../ingestion/blob-store.js";
+import { settingsVersion } from "../ingestion/document-pipeline.js";
 import { assertWatchableFolder } from "../ingestion/folder-scan.js";
 import type { IngestionService, UploadPart } from "../ingestion/ingestion-service.js";
 import type { QueryService } from "../query/query-service.js";
@@ -29,9 +30,7 @@ export interface KnowledgeRouteDependencies {
 const idParams = z.object({ id: z.string().min(1) });
 const documentParams = z.object({ id: z.string().min(1), documentId: z.string().min(1) });
 
-function view(knowledgeBase: KnowledgeBaseRecord): KnowledgeBase {
-  return knowledgeBase;
-}
+const reindexQuery = z.object({ all: z.enum(["true", "false"]).optional() });
 
 /** Knowledge bases, documents and queries: transport only, the work is in the store and services. */
 export function registerKnowledgeRoutes(
@@ -39,6 +38,10 @@ export function registerKnowledgeRoutes(
   dependencies: KnowledgeRouteDependencies,
 ): void {
   const { store, ingestion, queries, blobs, defaults, dataDir } = dependencies;
+  const view = (knowledgeBase: KnowledgeBaseRecord): KnowledgeBase => ({
+    ...knowledgeBase,
+    staleDocumentCount: store.staleDocumentCount(knowledgeBase.id, settingsVersion(knowledgeBase)),
+  });
 
   app.post("/v1/knowledge-bases", async (request, reply) => {
     const body = createKnowledgeBaseRequestSchema.parse(request.body);
@@ -80,6 +83,11 @@ export function registerKnowledgeRoutes(
       ...(body.watchFolder !== undefined ? { watchFolder: body.watchFolder } : {}),
       chunking,
     });
+    // An admin changing how the base is indexed expects its documents to follow: re-index now.
+    if (settingsVersion(updated) !== settingsVersion(current)) {
+      const job = await ingestion.reindex(id, { restart: true });
+      return { ...view(store.getKnowledgeBase(id)), reindexJobId: job.id };
+    }
     return view(updated);
   });
 
@@ -159,6 +167,12 @@ export function registerKnowledgeRoutes(
   app.post("/v1/knowledge-bases/:id/sync", async (request, reply) => {
     const { id } = idParams.parse(request.params);
     return reply.code(202).send({ job: ingestion.syncFolder(id) });
+  });
+
+  app.post("/v1/knowledge-bases/:id/reindex", async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    const { all } = reindexQuery.parse(request.query);
+    return reply.code(202).send({ job: await ingestion.reindex(id, { all: all === "true" }) });
   });
 
   app.post("/v1/knowledge-bases/:id/query", async (request) => {

@@ -44,11 +44,22 @@ export interface IndexOutcome {
  * processing version, raised when cleaning or term analysis changes what gets indexed (v2: code keeps
  * its indentation, numbered running headers removed, letter-spaced Chinese joined; v3: PDF font sizes
  * read on pages with unmapped glyphs, body text, table rows and figure labels no longer taken as
- * headings, documentName metadata), so a document is re-indexed whole on its next sync or upload.
+ * headings, documentName metadata), so a document is re-indexed whole on its next sync or upload, or by a re-index job
+ * (POST /v1/knowledge-bases/{id}/reindex, started too when a base's model or chunking changes).
  */
 export function indexedVersion(contentSha256: string, knowledgeBase: KnowledgeBaseRecord): string {
+  return `${contentSha256}:${settingsVersion(knowledgeBase)}`;
+}
+
+/**
+ * The part of indexedVersion() that does not depend on the bytes: a document whose indexed version
+ * ends otherwise was indexed under other settings or an older processing, and is stale.
+ */
+export function settingsVersion(
+  knowledgeBase: Pick<KnowledgeBaseRecord, "embeddingModel" | "chunking">,
+): string {
   const settings = `${knowledgeBase.embeddingModel ?? ""}|${knowledgeBase.chunking.maxTokens}|${knowledgeBase.chunking.overlapTokens}|v3`;
-  return `${contentSha256}:${createHash("sha256").update(settings).digest("hex").slice(0, 12)}`;
+  return createHash("sha256").update(settings).digest("hex").slice(0, 12);
 }
 
 function chunkId(documentId: string, ordinal: number, contentHash: string): string {

@@ -19,6 +19,7 @@ import {
   type PipelineSettings,
   parseBytes,
   prepareChunksFor,
+  settingsVersion,
 } from "./document-pipeline.js";
 import { displayName, validateFileName } from "./file-name.js";
 import { assertWatchableFolder, scanFolder } from "./folder-scan.js";
@@ -223,6 +224,45 @@ export class IngestionService {
     if (running) return running;
     const job = store.createJob(knowledgeBaseId, "sync", []);
     void this.#runSync(job.id, knowledgeBaseId);
+    return store.getJob(job.id);
+  }
+
+  /**
+   * Re-indexes a base's stale documents (indexed under other settings or an older processing), or
+   * with `all` every indexed document, from their stored bytes. Each keeps its indexed version, and
+   * stays in query results, until the new one is indexed. A re-index already running is returned
+   * instead, unless `restart` (the settings changed since it began): then it is cancelled and a new
+   * one started. With nothing to do, the job is created completed and empty.
+   */
+  async reindex(
+    knowledgeBaseId: string,
+    options: { all?: boolean; restart?: boolean } = {},
+  ): Promise<IngestionJob> {
+    const { store, blobs } = this.#deps;
+    const knowledgeBase = store.getKnowledgeBase(knowledgeBaseId);
+    const running = store
+      .unfinishedJobs()
+      .find((job) => job.knowledgeBaseId === knowledgeBaseId && job.kind === "reindex");
+    if (running && !options.restart) return running;
+    if (running) this.cancel(running.id);
+    const current = settingsVersion(knowledgeBase);
+    const chosen: Array<{ document: DocumentRecord; contentHash: string }> = [];
+    for (const document of store.listDocuments(knowledgeBaseId)) {
+      if (!document.indexedHash) continue;
+      const [contentHash, settings] = document.indexedHash.split(":");
+      if (!contentHash || (!options.all && settings === current)) continue;
+      if (!(await blobs.exists(knowledgeBaseId, document.id, contentHash))) continue;
+      chosen.push({ document, contentHash });
+    }
+    const job = store.createJob(knowledgeBaseId, "reindex", []);
+    for (const { document, contentHash } of chosen) {
+      // Still searchable meanwhile: queries follow the indexed version, not the status.
+      store.setDocumentStatus(document.id, "queued");
+      store.addJobDocument(job.id, document, "queued");
+      // The indexed bytes: a newer upload still pending is its own job's to index.
+      store.setJobDocumentContent(job.id, document.id, contentHash);
+    }
+    this.#start(job.id);
     return store.getJob(job.id);
   }
 
@@ -497,7 +537,8 @@ export class IngestionService {
       if (!document.contentHash)
         throw new HearthError("DOCUMENT_EMPTY", "The document has no stored content");
       const version = indexedVersion(document.contentHash, knowledgeBase);
-      if (document.indexedHash === version) {
+      // A re-index job redoes its documents even when current (`?all=true`).
+      if (document.indexedHash === version && job.kind !== "reindex") {
         store.setDocumentStatus(documentId, "indexed");
         this.#finishDocument(jobId, documentId, "skipped");
         return;

@@ -15,7 +15,7 @@ import Database from "better-sqlite3";
 import { KNOWLEDGE_MIGRATIONS, nameKey } from "./migrations.js";
 
 export type DocumentSource = "upload" | "folder" | "url";
-export type JobKind = "upload" | "sync" | "url";
+export type JobKind = "upload" | "sync" | "url" | "reindex";
 export type JobDocumentStatus = DocumentStatus | "skipped" | "deleted";
 
 /** A knowledge base row with the fields the pipeline needs beyond the wire shape. */
@@ -368,6 +368,16 @@ export class KnowledgeStore {
   }
 
   /** Ids of documents whose chunks are complete in the index (the query path shows only these). */
+  /** Indexed documents of a base whose indexed version does not end in `:settingsVersion`. */
+  staleDocumentCount(knowledgeBaseId: string, settingsVersion: string): number {
+    const row = this.#db
+      .prepare(
+        "SELECT COUNT(*) AS n FROM documents WHERE knowledge_base_id = ? AND indexed_hash IS NOT NULL AND substr(indexed_hash, instr(indexed_hash, ':') + 1) IS NOT ?",
+      )
+      .get(knowledgeBaseId, settingsVersion) as { n: number };
+    return row.n;
+  }
+
   indexedDocumentIds(knowledgeBaseIds: readonly string[]): Set<string> {
     if (knowledgeBaseIds.length === 0) return new Set();
     const rows = this.#db

@@ -82,10 +82,12 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const type = response.headers.get("content-type") ?? "application/json";
     if (type.includes("application/json")) {
       const text = await response.text();
-      if (response.status === 202 && knowledgeBaseId) {
+      if ((response.status === 202 || response.status === 200) && knowledgeBaseId) {
         let jobId: string | undefined;
         try {
-          jobId = (JSON.parse(text) as { job?: { id?: string } }).job?.id;
+          // A job answer, or a PATCH of model/chunking naming the re-index job it started.
+          const answer = JSON.parse(text) as { job?: { id?: string }; reindexJobId?: string };
+          jobId = response.status === 202 ? answer.job?.id : answer.reindexJobId;
         } catch {
           jobId = undefined; // not a job answer
         }
@@ -230,7 +232,10 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
         .executeTakeFirst();
       if (row) await assertNameFree(row.owner_id, body.name, id);
     }
-    return forward(request, reply, "PATCH", `/v1/knowledge-bases/${encodeURIComponent(id)}`, { body });
+    return forward(request, reply, "PATCH", `/v1/knowledge-bases/${encodeURIComponent(id)}`, {
+      body,
+      knowledgeBaseId: id,
+    });
   });
   app.delete("/api/knowledge-bases/:id", user, async (request, reply) => {
     const id = await guard(request, "manage");
@@ -344,6 +349,15 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   app.post("/api/knowledge-bases/:id/sync", user, async (request, reply) => {
     const id = await guard(request, "write");
     return forward(request, reply, "POST", `/v1/knowledge-bases/${encodeURIComponent(id)}/sync`, {
+      knowledgeBaseId: id,
+    });
+  });
+
+  /** Re-indexes the base's stale documents (`?all=true`: every document); a manager's decision. */
+  app.post("/api/knowledge-bases/:id/reindex", user, async (request, reply) => {
+    const id = await guard(request, "manage");
+    const all = (request.query as { all?: unknown }).all === "true" ? "?all=true" : "";
+    return forward(request, reply, "POST", `/v1/knowledge-bases/${encodeURIComponent(id)}/reindex${all}`, {
       knowledgeBaseId: id,
     });
   });

@@ -208,6 +208,17 @@ describe("public OpenAI-compatible API with the official openai client", () => {
       (await web.app.inject({ url: `/api/knowledge-bases/${secret.id}`, headers: user.headers })).statusCode,
     ).toBe(200);
     expect((await upload(user, secret.id, "x.txt", "x")).status).toBe(403);
+    // Re-indexing is the manager's: a reader is refused, the manager starts the job.
+    const reindex = (session: typeof user) =>
+      web.app.inject({
+        method: "POST",
+        url: `/api/knowledge-bases/${secret.id}/reindex`,
+        headers: session.headers,
+      });
+    expect((await reindex(user)).statusCode).toBe(403);
+    const started = await reindex(admin);
+    expect(started.statusCode).toBe(202);
+    expect(started.json().job.knowledgeBaseId).toBe(secret.id);
     // The manager reads the sharing back with the groups it may name; a reader may not.
     const access = await web.app.inject({
       url: `/api/knowledge-bases/${secret.id}/access`,

@@ -296,6 +296,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         return send(response, 200, document.record);
       }
       if (parts[3] === "sync") return send(response, 202, { job: job(randomUUID(), id, "queued") });
+      if (parts[3] === "reindex") return send(response, 202, { job: job(randomUUID(), id, "queued") });
     }
     send(response, 404, { error: { code: "ROUTE_NOT_FOUND", message: "not found" } });
   });

@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { startEmbedServer, startHarness } from "../testing/knowledge-harness.fixture.js";
+import { BlobStore } from "./blob-store.js";
+
+const longDocument = (topic: string) =>
+  Buffer.from(
+    `# ${topic}\n\n${Array.from(
+      { length: 24 },
+      (_, p) =>
+        `Paragraph ${p} about ${topic} explains rule number ${p} in plenty of words so that the chunker has text to split.`,
+    ).join("\n\n")}\n`,
+  );
+
+describe("re-indexing a knowledge base", () => {
+  let embed: Awaited<ReturnType<typeof startEmbedServer>>;
+  beforeAll(async () => {
+    embed = await startEmbedServer();
+  });
+  afterAll(async () => embed.close());
+
+  it("re-indexes every document when PATCH changes the chunking, so the base follows its settings", async () => {
+    const harness = await startHarness({ embeddingUrl: embed.url, ingestConcurrency: 1 });
+    try {
+      const { client } = harness;
+      const kb = await client.createKnowledgeBase({
+        name: "Rechunk",
+        embeddingModel: "test-embed",
+        chunking: { maxTokens: 1000, overlapTokens: 0 },
+      });
+      const upload = await client.uploadDocuments(kb.id, [
+        { name: "a.md", data: longDocument("holidays") },
+        { name: "b.md", data: longDocument("expenses") },
+      ]);
+      expect((await harness.finalJob(upload.job.id)).status).toBe("completed");
+      const before = await client.listDocuments(kb.id);
+      expect((await client.getKnowledgeBase(kb.id)).staleDocumentCount).toBe(0);
+
+      const updated = await client.updateKnowledgeBase(kb.id, { chunking: { maxTokens: 64 } });
+      expect(updated.reindexJobId).toEqual(expect.any(String));
+      const job = await harness.finalJob(updated.reindexJobId!);
+      expect(job).toMatchObject({ kind: "reindex", status: "completed", counts: { total: 2, indexed: 2 } });
+
+      const after = await client.listDocuments(kb.id);
+      for (const [i, document] of after.entries()) {
+        expect(document.status).toBe("indexed");
+        expect(document.chunkCount).toBeGreaterThan(before[i]!.chunkCount);
+      }
+      const chunks = [...harness.backend.chunks.values()].filter((chunk) => chunk.knowledgeBaseId === kb.id);
+      expect(chunks.length).toBe(after.reduce((sum, document) => sum + document.chunkCount, 0));
+      expect((await client.getKnowledgeBase(kb.id)).staleDocumentCount).toBe(0);
+
+      // A rename changes nothing indexed: no job.
+      expect((await client.updateKnowledgeBase(kb.id, { name: "Renamed" })).reindexJobId).toBeUndefined();
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it("shows a document indexed by an older processing as stale and re-indexes it on request, searchable meanwhile", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hearth-knowledge-reindex-"));
+    const settings = { embeddingUrl: embed.url, ingestConcurrency: 1 };
+    let harness = await startHarness(settings, {}, dataDir);
+    const read = BlobStore.prototype.read;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    try {
+      const kb = await harness.client.createKnowledgeBase({ name: "Upgrade", embeddingModel: "test-embed" });
+      const upload = await harness.client.uploadDocuments(kb.id, [
+        { name: "old.md", data: longDocument("backups") },
+        { name: "new.md", data: longDocument("printers") },
+      ]);
+      expect((await harness.finalJob(upload.job.id)).status).toBe("completed");
+      const [old] = await harness.client.listDocuments(kb.id);
+      await harness.close();
+
+      // What an upgrade leaves: the document's index built under an earlier processing tag.
+      const db = new Database(join(dataDir, "knowledge", "knowledge.db"));
+      const row = db.prepare("SELECT indexed_hash FROM documents WHERE id = ?").get(old!.id) as {
+        indexed_hash: string;
+      };
+      db.prepare("UPDATE documents SET indexed_hash = ? WHERE id = ?").run(
+        `${row.indexed_hash.split(":")[0]}:0123456789ab`,
+        old!.id,
+      );
+      db.close();
+
+      harness = await startHarness(settings, {}, dataDir);
+      const { client } = harness;
+      expect((await client.getKnowledgeBase(kb.id)).staleDocumentCount).toBe(1);
+      expect((await client.listKnowledgeBases()).find((b) => b.id === kb.id)?.staleDocumentCount).toBe(1);
+
+      vi.spyOn(BlobStore.prototype, "read").mockImplementation(async function (this: BlobStore, ...args) {
+        await gate;
+        return read.apply(this, args);
+      });
+      const job = await client.reindexKnowledgeBase(kb.id);
+      expect(job).toMatchObject({ kind: "reindex", counts: { total: 1 } });
+      expect(job.documents.map((d) => d.documentId)).toEqual([old!.id]);
+      // A second request while it runs answers the running job.
+      expect((await client.reindexKnowledgeBase(kb.id)).id).toBe(job.id);
+      // The document being re-indexed still answers queries.
+      const during = await client.query(kb.id, { query: "backups rule", topK: 5 });
+      expect(during.some((result) => result.documentId === old!.id)).toBe(true);
+
+      release();
+      expect(await harness.finalJob(job.id)).toMatchObject({
+        status: "completed",
+        counts: { indexed: 1, failed: 0 },
+      });
+      expect((await client.getKnowledgeBase(kb.id)).staleDocumentCount).toBe(0);
+      const after = await client.query(kb.id, { query: "backups rule", topK: 5 });
+      expect(after.some((result) => result.documentId === old!.id)).toBe(true);
+      expect((await client.getDocument(kb.id, old!.id)).status).toBe("indexed");
+
+      // Nothing stale: an empty job, completed at once; ?all=true redoes every document.
+      expect(await client.reindexKnowledgeBase(kb.id)).toMatchObject({
+        status: "completed",
+        counts: { total: 0 },
+      });
+      const all = await client.reindexKnowledgeBase(kb.id, { all: true });
+      expect(await harness.finalJob(all.id)).toMatchObject({ status: "completed", counts: { indexed: 2 } });
+    } finally {
+      release();
+      vi.restoreAllMocks();
+      await harness.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
