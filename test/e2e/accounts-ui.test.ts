@@ -158,4 +158,19 @@ describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
     await expect.poll(() => cancel.count()).toBe(0);
     services.holdIngestion = false;
   });
+
+  it("offers a re-index of the documents indexed with older settings, and starts it", async () => {
+    const { page } = en;
+    services.staleDocuments = 2;
+    await page.reload();
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByRole("button", { name: "manuals", exact: true }).click();
+    const reindex = page.getByRole("button", { name: "Re-index (2)" });
+    await reindex.waitFor();
+    await reindex.click();
+    await page.getByText("Re-index started").waitFor();
+    // The count is read again: nothing is stale any more, so the button goes.
+    await expect.poll(() => reindex.count()).toBe(0);
+    expect(services.staleDocuments).toBe(0);
+  });
 });

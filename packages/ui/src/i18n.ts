@@ -284,6 +284,11 @@ const en = {
   notShared: "Not shared",
   noGroupsToShare: "There are no groups yet: an administrator creates them on the Admin page.",
   resyncStarted: "Re-sync started: the folder's new and changed files are read, deleted ones removed.",
+  reindex: "Re-index ({n})",
+  reindexHint:
+    "Documents indexed with older settings (another embedding model or chunking, or an earlier Hearth): read again from their stored files. They stay searchable meanwhile.",
+  reindexStarted:
+    "Re-index started: the documents are read again from their stored files and stay searchable meanwhile.",
   deleteDocumentConfirm: "Delete {name} from this knowledge base?",
   deleteConversationConfirm: "Delete the conversation “{title}”? This cannot be undone.",
   revokeKeyConfirm: "Revoke the API key {name}? Clients using it are refused from now on.",
@@ -626,6 +631,10 @@ const zhCN: Messages = {
   notShared: "不共享",
   noGroupsToShare: "还没有用户组：管理员可在“管理”页面创建。",
   resyncStarted: "已开始重新同步：将读取文件夹中新增和变更的文件，并移除已删除的文件。",
+  reindex: "重新索引（{n}）",
+  reindexHint:
+    "这些文档是用旧的设置（其他向量模型、分块设置或旧版 Hearth）索引的：将从保存的原文件重新读取，期间仍可检索。",
+  reindexStarted: "已开始重新索引：将从保存的原文件重新读取文档，期间仍可检索。",
   deleteDocumentConfirm: "从此知识库中删除 {name}？",
   deleteConversationConfirm: "删除对话“{title}”？删除后无法恢复。",
   revokeKeyConfirm: "吊销 API 密钥 {name}？使用它的客户端将立即被拒绝。",

@@ -11,6 +11,8 @@ interface KnowledgeBase {
   permission: "read" | "write" | "manage";
   visibility?: string;
   documentCount?: number;
+  /** Documents indexed with older settings (embedding model, chunking, or an earlier Hearth): a re-index brings them current. */
+  staleDocumentCount?: number;
   /** A folder on the knowledge service's machine that the base mirrors (re-sync reads it again). */
   watchFolder?: string | null;
 }
@@ -285,6 +287,16 @@ export function KnowledgePage() {
       await run(() => loadDocuments(knowledgeBase.id));
     }
   };
+  const reindex = async (knowledgeBase: KnowledgeBase) => {
+    setNotice("");
+    if (
+      await run(() => api(`/api/knowledge-bases/${knowledgeBase.id}/reindex`, { method: "POST", body: {} }))
+    ) {
+      setNotice(t.reindexStarted);
+      await run(() => loadDocuments(knowledgeBase.id));
+      await load();
+    }
+  };
   const removeBase = async (knowledgeBase: KnowledgeBase) => {
     if (!window.confirm(fill(t.deleteKnowledgeBaseConfirm, { name: knowledgeBase.name }))) return;
     if (await run(() => api(`/api/knowledge-bases/${knowledgeBase.id}`, { method: "DELETE" }))) {
@@ -392,6 +404,11 @@ export function KnowledgePage() {
             {base.permission !== "read" && base.watchFolder && (
               <button type="button" onClick={() => void resync(base)}>
                 {t.resync}
+              </button>
+            )}
+            {base.permission === "manage" && (base.staleDocumentCount ?? 0) > 0 && (
+              <button type="button" title={t.reindexHint} onClick={() => void reindex(base)}>
+                {fill(t.reindex, { n: String(base.staleDocumentCount) })}
               </button>
             )}
             {base.permission === "manage" && (

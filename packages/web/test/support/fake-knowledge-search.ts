@@ -36,6 +36,8 @@ export interface FakeKnowledge {
    * marks them failed with JOB_CANCELLED as the real service does.
    */
   holdIngestion: boolean;
+  /** Documents every base reports as indexed with older settings, until it is re-indexed. */
+  staleDocuments: number;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       chunking: { maxTokens: 512, overlapTokens: 64 },
       watchFolder: base.watchFolder,
       documentCount: base.documents.length,
+      staleDocumentCount: state.staleDocuments,
       createdAt: base.createdAt,
       updatedAt: base.createdAt,
     });
@@ -99,6 +102,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     knowledgeBaseBodies: [],
     sandboxHeaders: true,
     holdIngestion: false,
+    staleDocuments: 0,
     close: async () => {},
   };
   /** Jobs held running (holdIngestion): their base and documents. */
@@ -296,7 +300,10 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         return send(response, 200, document.record);
       }
       if (parts[3] === "sync") return send(response, 202, { job: job(randomUUID(), id, "queued") });
-      if (parts[3] === "reindex") return send(response, 202, { job: job(randomUUID(), id, "queued") });
+      if (parts[3] === "reindex") {
+        state.staleDocuments = 0;
+        return send(response, 202, { job: job(randomUUID(), id, "queued") });
+      }
     }
     send(response, 404, { error: { code: "ROUTE_NOT_FOUND", message: "not found" } });
   });
