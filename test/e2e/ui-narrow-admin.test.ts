@@ -16,6 +16,7 @@ import {
   launchBrowser,
   screenshot,
   signUpInUi,
+  textLines,
 } from "../support/browser.js";
 
 const PENDING = "new-hire-waiting-for-approval";
@@ -53,14 +54,6 @@ const uncovered = (locator: Locator) =>
       const top = document.elementFromPoint(x, y);
       return top !== null && (top === element || element.contains(top) || top.contains(element));
     });
-  });
-
-/** How many lines an element's text takes on the screen. */
-const lines = (locator: Locator) =>
-  locator.evaluate((element) => {
-    const range = document.createRange();
-    range.selectNodeContents(element);
-    return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
   });
 
 const box = async (locator: Locator) => (await locator.boundingBox())!;
@@ -208,9 +201,10 @@ describe.skipIf(!hasChromium)("admin tables on a phone", () => {
           await action.waitFor();
           const { x, width } = await box(action);
           expect(x + width, `audit action (${locale})`).toBeLessThanOrEqual(374);
-          expect(await lines(action.locator("xpath=preceding-sibling::td[1]")), "actor").toBeLessThanOrEqual(
-            4,
-          );
+          expect(
+            await textLines(action.locator("xpath=preceding-sibling::td[1]")),
+            "actor",
+          ).toBeLessThanOrEqual(4);
           const select = await box(page.locator("form.audit-filters select").first());
           expect(select.x + select.width, `action filter (${locale})`).toBeLessThanOrEqual(374);
         }

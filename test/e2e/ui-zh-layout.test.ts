@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type FakeKnowledge,
@@ -19,15 +18,8 @@ import {
   launchBrowser,
   screenshot,
   signUpInUi,
+  textLines,
 } from "../support/browser.js";
-
-/** How many lines an element's text takes on the screen. */
-const lines = (locator: Locator) =>
-  locator.evaluate((element) => {
-    const range = document.createRange();
-    range.selectNodeContents(element);
-    return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
-  });
 
 /**
  * The knowledge and admin tables in Chinese, on a desktop and at a phone's 390 px: short words and
@@ -74,8 +66,10 @@ describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
     await remove.waitFor();
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: 800 });
-      expect(await lines(remove), `删除 at ${width}`).toBe(1);
-      expect(await lines(page.getByRole("columnheader", { name: "分块数" })), `分块数 at ${width}`).toBe(1);
+      expect(await textLines(remove), `删除 at ${width}`).toBe(1);
+      expect(await textLines(page.getByRole("columnheader", { name: "分块数" })), `分块数 at ${width}`).toBe(
+        1,
+      );
       const box = (await remove.boundingBox())!;
       expect(box.x + box.width, `删除 on the screen at ${width}`).toBeLessThanOrEqual(width);
       await screenshot(page, `zh-layout-knowledge-${width}`);
@@ -90,13 +84,13 @@ describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
       await page.getByRole("tab", { name: "审计日志" }).click();
       const action = page.locator('tr[data-action="user.signup"] td').nth(2);
       await action.waitFor();
-      expect(await lines(action), `审计操作 at ${width}`).toBe(1);
+      expect(await textLines(action), `审计操作 at ${width}`).toBe(1);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
       await screenshot(page, `zh-layout-audit-${width}`);
       await page.getByRole("tab", { name: "模型" }).click();
       const remove = page.getByRole("button", { name: "删除: stories260K:latest" });
       await remove.waitFor();
-      expect(await lines(remove)).toBe(1);
+      expect(await textLines(remove)).toBe(1);
       const box = (await remove.boundingBox())!;
       expect(box.x + box.width, `模型的删除 on the screen at ${width}`).toBeLessThanOrEqual(width);
       await screenshot(page, `zh-layout-models-${width}`);

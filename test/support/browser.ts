@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { repoRoot } from "./shared-data.js";
 
 export const CHROMIUM = process.env.HEARTH_CHROMIUM ?? "/usr/bin/chromium";
@@ -81,3 +81,11 @@ export async function signUpInUi(
   await page.getByRole("button", { name: /^(Create account|注册)$/ }).click();
   await page.getByRole("button", { name: new RegExp(`\\(${username}\\)`) }).waitFor();
 }
+
+/** How many lines an element's text takes on the screen (a label that wraps a character a line shows many). */
+export const textLines = (locator: Locator) =>
+  locator.evaluate((element) => {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+  });
