@@ -11,7 +11,7 @@ import { HearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { BlobStore } from "../ingestion/blob-store.js";
-import { settingsVersion } from "../ingestion/document-pipeline.js";
+import { indexedContentHash, settingsVersion } from "../ingestion/document-pipeline.js";
 import { assertWatchableFolder } from "../ingestion/folder-scan.js";
 import type { IngestionService, UploadPart } from "../ingestion/ingestion-service.js";
 import type { QueryService } from "../query/query-service.js";
@@ -145,7 +145,7 @@ export function registerKnowledgeRoutes(
   app.get("/v1/knowledge-bases/:id/documents/:documentId/file", async (request, reply) => {
     const { id, documentId } = documentParams.parse(request.params);
     const document = store.getDocument(id, documentId);
-    const hash = document.indexedHash?.split(":")[0] ?? document.contentHash;
+    const hash = indexedContentHash(document.indexedHash) ?? document.contentHash;
     if (!hash || !(await blobs.exists(id, documentId, hash)))
       throw new HearthError("DOCUMENT_NOT_FOUND", "The document's file is not stored");
     const bytes = await blobs.read(id, documentId, hash);

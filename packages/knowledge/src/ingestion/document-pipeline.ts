@@ -51,6 +51,16 @@ export function indexedVersion(contentSha256: string, knowledgeBase: KnowledgeBa
   return `${contentSha256}:${settingsVersion(knowledgeBase)}`;
 }
 
+/** The content hash part of an indexed version (`<sha256>:<settings>`); undefined for none. */
+export function indexedContentHash(indexedHash: string | null | undefined): string | undefined {
+  return indexedHash ? indexedHash.split(":")[0] : undefined;
+}
+
+/** The settings part of an indexed version (`<sha256>:<settings>`); undefined for none. */
+export function indexedSettings(indexedHash: string | null | undefined): string | undefined {
+  return indexedHash ? indexedHash.split(":")[1] : undefined;
+}
+
 /**
  * The part of indexedVersion() that does not depend on the bytes: a document whose indexed version
  * ends otherwise was indexed under other settings or an older processing, and is stale.

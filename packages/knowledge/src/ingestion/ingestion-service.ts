@@ -15,6 +15,8 @@ import {
 import type { BlobStore } from "./blob-store.js";
 import {
   indexChunks,
+  indexedContentHash,
+  indexedSettings,
   indexedVersion,
   type PipelineSettings,
   parseBytes,
@@ -218,9 +220,7 @@ export class IngestionService {
     const knowledgeBase = store.getKnowledgeBase(knowledgeBaseId);
     if (!knowledgeBase.watchFolder)
       throw new HearthError("INVALID_REQUEST", "This knowledge base has no watchFolder to sync");
-    const running = store
-      .unfinishedJobs()
-      .find((job) => job.knowledgeBaseId === knowledgeBaseId && job.kind === "sync");
+    const running = store.unfinishedJobOf(knowledgeBaseId, "sync");
     if (running) return running;
     const job = store.createJob(knowledgeBaseId, "sync", []);
     void this.#runSync(job.id, knowledgeBaseId);
@@ -240,17 +240,15 @@ export class IngestionService {
   ): Promise<IngestionJob> {
     const { store, blobs } = this.#deps;
     const knowledgeBase = store.getKnowledgeBase(knowledgeBaseId);
-    const running = store
-      .unfinishedJobs()
-      .find((job) => job.knowledgeBaseId === knowledgeBaseId && job.kind === "reindex");
+    const running = store.unfinishedJobOf(knowledgeBaseId, "reindex");
     if (running && !options.restart) return running;
     if (running) this.cancel(running.id);
     const current = settingsVersion(knowledgeBase);
     const chosen: Array<{ document: DocumentRecord; contentHash: string }> = [];
     for (const document of store.listDocuments(knowledgeBaseId)) {
       if (!document.indexedHash) continue;
-      const [contentHash, settings] = document.indexedHash.split(":");
-      if (!contentHash || (!options.all && settings === current)) continue;
+      const contentHash = indexedContentHash(document.indexedHash);
+      if (!contentHash || (!options.all && indexedSettings(document.indexedHash) === current)) continue;
       if (!(await blobs.exists(knowledgeBaseId, document.id, contentHash))) continue;
       chosen.push({ document, contentHash });
     }
@@ -300,7 +298,7 @@ export class IngestionService {
     store.deleteDocument(documentId);
     await backend.deleteDocument(knowledgeBaseId, documentId);
     await blobs.remove(knowledgeBaseId, documentId, document.contentHash);
-    await blobs.remove(knowledgeBaseId, documentId, document.indexedHash?.split(":")[0] ?? null);
+    await blobs.remove(knowledgeBaseId, documentId, indexedContentHash(document.indexedHash) ?? null);
     this.#recordUpdate(knowledgeBaseId);
   }
 
@@ -497,7 +495,7 @@ export class IngestionService {
     const wanted = store.jobDocumentContent(jobId, documentId);
     if (wanted && document.contentHash && wanted !== document.contentHash) {
       if (
-        wanted !== document.indexedHash?.split(":")[0] &&
+        wanted !== indexedContentHash(document.indexedHash) &&
         !store.hasPendingVersion(documentId, wanted, jobId)
       )
         await this.#discard(knowledgeBaseId, documentId, wanted);
@@ -554,7 +552,6 @@ export class IngestionService {
           "DOCUMENT_NO_TEXT",
           "The document holds no extractable text (a scanned PDF needs OCR, which is not enabled)",
         );
-      const settingsOf = (value: string | null) => value?.split(":")[1];
       const outcome = await indexChunks(this.#deps, {
         knowledgeBase,
         documentId,
@@ -566,7 +563,8 @@ export class IngestionService {
           ...(parsed.title ? { title: parsed.title.slice(0, 300) } : {}),
         },
         onStage: setStage,
-        replaceAll: document.indexedHash !== null && settingsOf(document.indexedHash) !== settingsOf(version),
+        replaceAll:
+          document.indexedHash !== null && indexedSettings(document.indexedHash) !== indexedSettings(version),
         signal,
       });
       // A delete that raced this task wins: its chunks must not come back.
@@ -579,7 +577,7 @@ export class IngestionService {
       // The version indexed now, not when this task started: a concurrent upload of the same name
       // may have been indexed meanwhile, and its file goes as this one replaces it (unless it is
       // the document's latest upload or another job still has it to do).
-      const previous = current.indexedHash?.split(":")[0];
+      const previous = indexedContentHash(current.indexedHash);
       store.markDocumentIndexed(documentId, version, outcome.chunkCount, {
         sizeBytes: bytes.length,
         contentType,
@@ -658,7 +656,7 @@ export class IngestionService {
     const document = store.findDocument(knowledgeBaseId, documentId);
     if (!document?.indexedHash) return undefined;
     store.setDocumentStatus(documentId, "indexed");
-    const previous = document.indexedHash.split(":")[0]!;
+    const previous = indexedContentHash(document.indexedHash)!;
     // One query, not every unfinished job loaded whole for each cancelled document.
     const pendingElsewhere = store.hasPendingWork(documentId, jobId);
     if (!document.contentHash || document.contentHash === previous || pendingElsewhere)

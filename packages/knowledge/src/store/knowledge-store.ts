@@ -367,7 +367,6 @@ export class KnowledgeStore {
     this.#db.prepare("DELETE FROM documents WHERE id = ?").run(documentId);
   }
 
-  /** Ids of documents whose chunks are complete in the index (the query path shows only these). */
   /** Indexed documents of a base whose indexed version does not end in `:settingsVersion`. */
   staleDocumentCount(knowledgeBaseId: string, settingsVersion: string): number {
     const row = this.#db
@@ -378,6 +377,7 @@ export class KnowledgeStore {
     return row.n;
   }
 
+  /** Ids of documents whose chunks are complete in the index (the query path shows only these). */
   indexedDocumentIds(knowledgeBaseIds: readonly string[]): Set<string> {
     if (knowledgeBaseIds.length === 0) return new Set();
     const rows = this.#db
@@ -495,6 +495,16 @@ export class KnowledgeStore {
   }
 
   /** Jobs a crash interrupted (queued or running), oldest first, for resume at start-up. */
+  /** A base's queued or running job of a kind (a sync, a re-index), read alone. */
+  unfinishedJobOf(knowledgeBaseId: string, kind: JobKind): IngestionJob | undefined {
+    const row = this.#db
+      .prepare(
+        "SELECT id FROM jobs WHERE knowledge_base_id = ? AND kind = ? AND status IN ('queued', 'running') ORDER BY created_at LIMIT 1",
+      )
+      .get(knowledgeBaseId, kind) as { id: string } | undefined;
+    return row ? this.getJob(row.id) : undefined;
+  }
+
   unfinishedJobs(): IngestionJob[] {
     const rows = this.#db
       .prepare("SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at")
