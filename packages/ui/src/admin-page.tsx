@@ -59,8 +59,9 @@ function UsersAndGroups({ userId }: { userId: string }) {
   const [groupName, setGroupName] = useState("");
   const [keysOf, setKeysOf] = useState<User>();
   const [pendingOnly, setPendingOnly] = useState(false);
-  const pending = users.filter((user) => user.status === "pending").length;
-  const shown = pendingOnly ? users.filter((user) => user.status === "pending") : users;
+  const pendingUsers = users.filter((user) => user.status === "pending");
+  const pending = pendingUsers.length;
+  const shown = pendingOnly ? pendingUsers : users;
   const { error, run } = useAction();
   const load = useCallback(async () => {
     setUsers((await api<{ users: User[] }>("/api/admin/users")).users);
@@ -757,7 +758,6 @@ interface AuditEntry {
   createdAt: string;
 }
 
-/** The latest sensitive actions (role changes, keys, deletions, settings), newest first. */
 /** The audit log, newest first, a page at a time, narrowed by action and actor. */
 function AuditLog() {
   const { t, locale } = useI18n();

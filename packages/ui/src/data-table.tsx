@@ -8,8 +8,8 @@ import { useI18n } from "./i18n.js";
  * character a line) and stays at the box's right edge while the rest scrolls, so the buttons are
  * on the screen. With `pinFirst`, the first column
  * (a row's name) stays at the box's left edge while the rest scrolls, so a row scrolled to its last
- * columns is still named. `nowrap` lists the columns (by index) whose heading never wraps; their
- * cells take the `nowrap` class.
+ * columns is still named. `nowrap` lists the columns (by index) whose heading never wraps (each
+ * cell chooses its own class).
  */
 export function DataTable(props: {
   columns: string[];

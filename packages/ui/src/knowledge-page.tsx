@@ -266,7 +266,7 @@ export function KnowledgePage() {
     });
   };
   /** Whether an upload's documents are still being ingested (so its import can be cancelled). */
-  const importing = (row: UploadRow) =>
+  const importing = (row: UploadRow): row is UploadRow & { job: NonNullable<UploadRow["job"]> } =>
     row.job !== undefined &&
     documents.some(
       (document) => row.job!.documentIds.includes(document.id) && IN_PROGRESS.has(document.status),
@@ -346,13 +346,13 @@ export function KnowledgePage() {
                   ) : (
                     t.uploadStatuses[row.status]
                   )}
-                  {row.job && importing(row) && (
+                  {importing(row) && (
                     <>
                       {" "}
                       <button
                         type="button"
                         aria-label={`${t.cancelImport}: ${row.name}`}
-                        onClick={() => void cancelImport(base.id, row.job!.id)}
+                        onClick={() => void cancelImport(base.id, row.job.id)}
                       >
                         {t.cancelImport}
                       </button>

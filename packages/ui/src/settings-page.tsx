@@ -4,10 +4,6 @@ import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import { type Locale, useI18n } from "./i18n.js";
 import { ActionError, useAction } from "./use-action.js";
 
-interface ApiKey extends ApiKeyRow {
-  lastUsedAt: string | null;
-}
-
 /**
  * Changing one's password: the current one, then the new one twice (a mismatch is said here,
  * before anything is sent). The server ends the account's other sessions.
@@ -79,13 +75,13 @@ function ChangePassword() {
 /** The user's settings: language, theme, password, and API keys (shown once, revocable). */
 export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "light" | "dark"): void }) {
   const { t, locale, setLocale } = useI18n();
-  const [keys, setKeys] = useState<ApiKey[]>([]);
+  const [keys, setKeys] = useState<ApiKeyRow[]>([]);
   const [name, setName] = useState("");
   const [created, setCreated] = useState<string | undefined>();
   const { error, run } = useAction();
 
   const load = useCallback(
-    async () => setKeys((await api<{ keys: ApiKey[] }>("/api/account/api-keys")).keys),
+    async () => setKeys((await api<{ keys: ApiKeyRow[] }>("/api/account/api-keys")).keys),
     [],
   );
   useEffect(() => {
@@ -101,7 +97,7 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
       await load();
     });
   };
-  const revoke = async (key: ApiKey) => {
+  const revoke = async (key: ApiKeyRow) => {
     await run(() => api(`/api/account/api-keys/${key.id}`, { method: "DELETE" }));
     await load();
   };
