@@ -9,6 +9,11 @@ export interface EnvironmentBinding {
   /** `list`: comma-separated values. */
   type: "string" | "integer" | "boolean" | "url" | "list";
   description: string;
+  /**
+   * A secret whose absence switches a protection off (`protects`): set but empty, or still an
+   * example file's placeholder, it is refused with `fix`, not taken as unset.
+   */
+  guard?: { protects: string; fix: string };
 }
 
 export const ENVIRONMENT: readonly EnvironmentBinding[] = [
@@ -297,6 +302,10 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
     key: "services.token",
     type: "string",
     description: "Shared secret services present to each other (at least 16 characters); never logged.",
+    guard: {
+      protects: "service authentication",
+      fix: "set at least 16 random characters (openssl rand -hex 24), or unset the variable",
+    },
   },
   // Alerts (the web service's built-in monitor; deploy)
   {

@@ -31,7 +31,7 @@ export function loadConfig(options: LoadConfigOptions = {}): HearthConfig {
   const fromEnvironment = new Map<string, EnvironmentBinding>();
   for (const binding of ENVIRONMENT) {
     const raw = env[binding.env];
-    if (raw !== undefined && binding.env === "HEARTH_SERVICE_TOKEN") checkServiceToken(raw);
+    if (raw !== undefined && binding.guard) checkGuardedSecret(binding, binding.guard, raw);
     if (raw === undefined || raw === "") continue;
     setPath(tree, binding.key, coerce(binding, raw));
     fromEnvironment.set(binding.key, binding);
@@ -58,26 +58,29 @@ function findConfigFile(env: NodeJS.ProcessEnv, cwd: string): string | undefined
 }
 
 /**
- * An empty variable otherwise counts as unset, but an empty HEARTH_SERVICE_TOKEN is almost always
- * a secret that did not arrive (an example file copied unedited, a missing Secret key): treating it
- * as unset would silently switch service authentication off. Never echoes the value.
+ * An empty variable otherwise counts as unset, but an empty guarded secret (HEARTH_SERVICE_TOKEN) is
+ * almost always one that did not arrive (an example file copied unedited, a missing Secret key):
+ * treating it as unset would silently switch its protection off. Never echoes the value.
  */
-function checkServiceToken(raw: string): void {
-  const fix = "set at least 16 random characters (openssl rand -hex 24), or unset the variable";
-  if (raw.trim() === "") {
+function checkGuardedSecret(
+  binding: EnvironmentBinding,
+  guard: NonNullable<EnvironmentBinding["guard"]>,
+  raw: string,
+): void {
+  const name = `${binding.env} (${binding.key})`;
+  const details = { details: { key: binding.key, env: binding.env } };
+  if (raw.trim() === "")
     throw new HearthError(
       "CONFIG_INVALID",
-      `HEARTH_SERVICE_TOKEN (services.token) is set but empty, which would switch service authentication off: ${fix}`,
-      { details: { key: "services.token", env: "HEARTH_SERVICE_TOKEN" } },
+      `${name} is set but empty, which would switch ${guard.protects} off: ${guard.fix}`,
+      details,
     );
-  }
-  if (/CHANGE-?ME/i.test(raw)) {
+  if (/CHANGE-?ME/i.test(raw))
     throw new HearthError(
       "CONFIG_INVALID",
-      `HEARTH_SERVICE_TOKEN (services.token) still holds the example file's placeholder: ${fix}`,
-      { details: { key: "services.token", env: "HEARTH_SERVICE_TOKEN" } },
+      `${name} still holds the example file's placeholder: ${guard.fix}`,
+      details,
     );
-  }
 }
 
 /**
