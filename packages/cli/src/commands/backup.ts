@@ -9,6 +9,7 @@ import {
   loadConfig,
   restoreBackup,
 } from "@hearth/core";
+import { registryDirFor } from "@hearth/model";
 import { Command } from "commander";
 
 /** Where the commands read configuration from; tests pass their own environment. */
@@ -37,7 +38,7 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
         const target =
           destination ??
           join(defaultBackupsDir(config.dataDir), `hearth-${new Date().toISOString().replace(/[:.]/g, "-")}`);
-        const registryDir = modelRegistryDir(config);
+        const registryDir = registryDirFor(config.model.modelsDir, config.model.registryDir);
         const manifest = await createBackup({
           dataDir: config.dataDir,
           destination: target,
@@ -85,7 +86,7 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
             );
           }
         }
-        const registryDir = modelRegistryDir(config);
+        const registryDir = registryDirFor(config.model.modelsDir, config.model.registryDir);
         const result = await restoreBackup({
           source,
           dataDir: config.dataDir,
@@ -107,13 +108,6 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
           );
       }),
     );
-}
-
-/** The model registry's directory, as the model service finds it. */
-function modelRegistryDir(config: HearthConfig): string {
-  return config.model.registryDir
-    ? resolve(config.model.registryDir)
-    : join(config.model.modelsDir, ".hearth");
 }
 
 function isInside(path: string, directory: string): boolean {
