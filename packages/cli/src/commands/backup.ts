@@ -1,10 +1,11 @@
-import { join, resolve, sep } from "node:path";
+import { join } from "node:path";
 import {
   createBackup,
   defaultBackupsDir,
   type HearthConfig,
   HearthError,
   isHearthError,
+  isInside,
   type LoadConfigOptions,
   loadConfig,
   restoreBackup,
@@ -108,12 +109,6 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
           );
       }),
     );
-}
-
-function isInside(path: string, directory: string): boolean {
-  const absolute = resolve(path);
-  const root = resolve(directory);
-  return absolute === root || absolute.startsWith(root + sep);
 }
 
 /** Services of this configuration that answer their health check on this machine. */
