@@ -55,6 +55,7 @@ export {
   type CreateBackupOptions,
   createBackup,
   defaultBackupsDir,
+  isInside,
   type Migration,
   type MigrationResult,
   type RestoreBackupOptions,

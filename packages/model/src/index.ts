@@ -7,5 +7,6 @@ export {
   type ModelVersion,
   type PullProgress,
   type RegistryModel,
+  registryDirFor,
 } from "./registry/model-registry.js";
 export type { GenerateResult, ModelCall, ModelRuntime, StreamPart } from "./runtime/language-model.js";

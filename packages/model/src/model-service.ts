@@ -10,7 +10,7 @@ import { registerRegistryRoutes } from "./http/registry-routes.js";
 import type { ModelServiceContext } from "./http/service-context.js";
 import { ModelRegistry } from "./registry/model-registry.js";
 import { templateOffersTools, templateThinks } from "./runtime/embedded/chat-template.js";
-import { EmbeddedRuntime } from "./runtime/embedded/embedded-runtime.js";
+import { EmbeddedRuntime, servedContextSize } from "./runtime/embedded/embedded-runtime.js";
 import { OllamaRuntime } from "./runtime/upstream/ollama-runtime.js";
 import { OpenAiCompatibleRuntime } from "./runtime/upstream/openai-compatible-runtime.js";
 import { AdmissionQueue } from "./serving/admission-queue.js";
@@ -181,7 +181,7 @@ async function describeModel(
       ...(preset?.temperature !== undefined ? [`temperature ${preset.temperature}`] : []),
       ...(preset?.topP !== undefined ? [`top_p ${preset.topP}`] : []),
       ...(model.runtime instanceof EmbeddedRuntime
-        ? [`num_ctx ${servedContext(contextSize, description.contextLength)}`]
+        ? [`num_ctx ${servedContextSize(contextSize, description.contextLength)}`]
         : []),
     ].join("\n"),
     template: template ?? "",
@@ -195,11 +195,6 @@ async function describeModel(
     capabilities,
     modified_at: (description.modifiedAt ?? new Date(0)).toISOString(),
   };
-}
-
-/** The context an embedded model is loaded with: the configured size, at most its trained one (see EmbeddedRuntime). */
-function servedContext(configured: number, trained: number | undefined): number {
-  return trained && trained > 0 ? Math.min(configured, trained) : configured;
 }
 
 /** Builds the model service and listens on its host and port. */

@@ -1,14 +1,16 @@
-import { join, resolve, sep } from "node:path";
+import { join } from "node:path";
 import {
   createBackup,
   defaultBackupsDir,
   type HearthConfig,
   HearthError,
   isHearthError,
+  isInside,
   type LoadConfigOptions,
   loadConfig,
   restoreBackup,
 } from "@hearth/core";
+import { registryDirFor } from "@hearth/model";
 import { Command } from "commander";
 
 /** Where the commands read configuration from; tests pass their own environment. */
@@ -37,7 +39,7 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
         const target =
           destination ??
           join(defaultBackupsDir(config.dataDir), `hearth-${new Date().toISOString().replace(/[:.]/g, "-")}`);
-        const registryDir = modelRegistryDir(config);
+        const registryDir = registryDirFor(config.model.modelsDir, config.model.registryDir);
         const manifest = await createBackup({
           dataDir: config.dataDir,
           destination: target,
@@ -85,7 +87,7 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
             );
           }
         }
-        const registryDir = modelRegistryDir(config);
+        const registryDir = registryDirFor(config.model.modelsDir, config.model.registryDir);
         const result = await restoreBackup({
           source,
           dataDir: config.dataDir,
@@ -107,19 +109,6 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
           );
       }),
     );
-}
-
-/** The model registry's directory, as the model service finds it. */
-function modelRegistryDir(config: HearthConfig): string {
-  return config.model.registryDir
-    ? resolve(config.model.registryDir)
-    : join(config.model.modelsDir, ".hearth");
-}
-
-function isInside(path: string, directory: string): boolean {
-  const absolute = resolve(path);
-  const root = resolve(directory);
-  return absolute === root || absolute.startsWith(root + sep);
 }
 
 /** Services of this configuration that answer their health check on this machine. */

@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import type { Logger } from "pino";
 import { HearthError } from "../errors/hearth-error.js";
 import { type BackupEntry, type BackupManifest, MANIFEST_FILE, sha256File } from "./backup-manifest.js";
-import { type DataFile, isSqliteFile, listDataFiles } from "./data-files.js";
+import { type DataFile, isInside, isSqliteFile, listDataFiles } from "./data-files.js";
 
 export interface CreateBackupOptions {
   /** The data directory (HEARTH_DATA_DIR). */
@@ -87,8 +87,7 @@ export async function createBackup(
     if (
       !options.only &&
       registryDir &&
-      registryDir !== dataDir &&
-      !registryDir.startsWith(dataDir + sep) &&
+      !isInside(registryDir, dataDir) &&
       (await exists(join(registryDir, REGISTRY_FILE)))
     ) {
       const path = `${MODEL_REGISTRY_PREFIX}/${REGISTRY_FILE}`;

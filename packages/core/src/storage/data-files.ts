@@ -11,6 +11,13 @@ const GGUF_HEADER = Buffer.from("GGUF", "latin1");
 /** Side files of a SQLite database; the online backup API folds their content into the copy. */
 const SQLITE_SIDE_FILE = /-(wal|shm|journal)$/;
 
+/** Whether `path` is `directory` or lies under it (both resolved first). */
+export function isInside(path: string, directory: string): boolean {
+  const absolute = resolve(path);
+  const root = resolve(directory);
+  return absolute === root || absolute.startsWith(root + sep);
+}
+
 export interface DataFile {
   absolute: string;
   /** Relative to the data directory, with forward slashes. */
@@ -46,7 +53,6 @@ export interface ListDataFilesOptions {
  */
 export async function listDataFiles(dataDir: string, options: ListDataFilesOptions): Promise<DataFiles> {
   const excluded = options.exclude.map((path) => resolve(path));
-  const inside = (path: string) => path.startsWith(dataDir + sep);
   const files: DataFile[] = [];
   const links: Array<DataLink & { absoluteTarget: string }> = [];
   const weightsLeftOut: string[] = [];
@@ -56,7 +62,7 @@ export async function listDataFiles(dataDir: string, options: ListDataFilesOptio
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
       const absolute = join(directory, entry.name);
-      if (excluded.some((path) => absolute === path || absolute.startsWith(path + sep))) continue;
+      if (excluded.some((path) => isInside(absolute, path))) continue;
       if (
         directory === dataDir &&
         (entry.name.startsWith(PRE_RESTORE_PREFIX) || entry.name.startsWith(RESTORING_PREFIX))
@@ -74,7 +80,7 @@ export async function listDataFiles(dataDir: string, options: ListDataFilesOptio
         );
         if (!targetIsFile) continue;
         const weights = entry.name.endsWith(".gguf") || (await fileKind(target)) === "gguf";
-        if (weights && (!options.includeModelWeights || !inside(target)))
+        if (weights && (!options.includeModelWeights || !isInside(target, dataDir)))
           weightsLeftOut.push(relativePath(absolute));
         // Other links are kept only to a file the backup holds: one outside the data directory is not data here.
         else

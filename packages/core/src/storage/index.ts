@@ -5,6 +5,7 @@ export {
   MANIFEST_FILE,
 } from "./backup-manifest.js";
 export { type CreateBackupOptions, createBackup, defaultBackupsDir } from "./create-backup.js";
+export { isInside } from "./data-files.js";
 export {
   type RestoreBackupOptions,
   type RestoreResult,

@@ -88,6 +88,11 @@ export interface InstalledModel {
   versions: string[];
 }
 
+/** The model registry's directory: `registryDir` when set, else `.hearth` under the models directory. */
+export function registryDirFor(modelsDir: string, registryDir?: string): string {
+  return registryDir ? resolve(registryDir) : join(modelsDir, ".hearth");
+}
+
 /**
  * Installed models with versions. Each model is served from `<modelsDir>/<name>.gguf`; for a
  * registered model that is a symbolic link to the blob of its current version, so switching
@@ -104,7 +109,7 @@ export class ModelRegistry {
     registryDir?: string,
   ) {
     this.#modelsDir = resolve(modelsDir);
-    this.#registryDir = resolve(registryDir ?? join(modelsDir, ".hearth"));
+    this.#registryDir = resolve(registryDirFor(modelsDir, registryDir));
   }
 
   get blobsDir(): string {

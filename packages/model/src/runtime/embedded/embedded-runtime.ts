@@ -33,6 +33,11 @@ import { LoadedModel } from "./loaded-model.js";
 import { assertFits, availableMemoryBytes, estimateMemory } from "./memory-estimate.js";
 import { StopSequences } from "./stop-sequences.js";
 
+/** The context an embedded model is loaded with: the configured size, at most its trained one when that is known. */
+export function servedContextSize(configured: number, trained: number | undefined): number {
+  return trained && trained > 0 ? Math.min(configured, trained) : configured;
+}
+
 export interface EmbeddedRuntimeOptions {
   modelsDir: string;
   threads: number;
@@ -307,8 +312,7 @@ export class EmbeddedRuntime implements ModelRuntime {
     const trainContext = Number(
       (info.architectureMetadata as { context_length?: number }).context_length ?? 0,
     );
-    const contextSize =
-      trainContext > 0 ? Math.min(this.#options.contextSize, trainContext) : this.#options.contextSize;
+    const contextSize = servedContextSize(this.#options.contextSize, trainContext);
     const sequences = this.#options.parallel;
     const estimate = await estimateMemory(info, llama, { contextSize, sequences });
     assertFits(id, estimate, (this.#options.availableMemory ?? availableMemoryBytes)(), contextSize);
