@@ -64,7 +64,7 @@ export async function createModelService(
         await embedded.unload(name);
       },
     },
-    settings.registryDir ? resolve(settings.registryDir) : undefined,
+    settings.registryDir,
   );
   const embedded: EmbeddedRuntime = new EmbeddedRuntime({
     digests: () => registry.digests(),

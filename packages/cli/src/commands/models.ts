@@ -66,11 +66,7 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
   const stderr = options.stderr ?? process.stderr;
   const registryOf = () => {
     const config = (options.config ?? (() => loadConfig()))();
-    const registry = new ModelRegistry(
-      config.model.modelsDir,
-      {},
-      config.model.registryDir ? resolve(config.model.registryDir) : undefined,
-    );
+    const registry = new ModelRegistry(config.model.modelsDir, {}, config.model.registryDir);
     return { config, registry };
   };
   // Errors end the command with their one-line form (`CODE: message`) and exit code 1.
