@@ -13,6 +13,7 @@ import {
   createUser,
   endSession,
   findUserByName,
+  revokeApiKey,
   sha256,
 } from "./account-store.js";
 import type { LoginThrottle } from "./login-throttle.js";
@@ -192,15 +193,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
   app.delete("/api/account/api-keys/:id", { config: { access: "user" } }, async (request, reply) => {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
-    const result = await db
-      .updateTable("api_keys")
-      .set({ revoked_at: new Date().toISOString() })
-      .where("id", "=", id)
-      .where("user_id", "=", user.id)
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0)
-      throw new HearthError("API_KEY_NOT_FOUND", "No such active API key");
+    await revokeApiKey(db, { userId: user.id, keyId: id });
     await audit(db, { actorId: user.id, action: "api-key.revoke", target: id });
     return reply.code(204).send();
   });

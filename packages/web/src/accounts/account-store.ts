@@ -208,6 +208,26 @@ export async function createApiKey(db: WebDatabase, userId: string, name: string
   return { id: row.id, name, prefix: row.prefix, createdAt: row.created_at, key };
 }
 
+/**
+ * Revokes one of a user's active API keys (refused from the next request on) and returns its
+ * name and prefix; API_KEY_NOT_FOUND when the user has no such active key. The caller audits it.
+ */
+export async function revokeApiKey(
+  db: Pick<WebDatabase, "updateTable">,
+  { userId, keyId }: { userId: string; keyId: string },
+): Promise<{ name: string; prefix: string }> {
+  const key = await db
+    .updateTable("api_keys")
+    .set({ revoked_at: new Date().toISOString() })
+    .where("id", "=", keyId)
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .returning(["name", "prefix"])
+    .executeTakeFirst();
+  if (!key) throw new HearthError("API_KEY_NOT_FOUND", "No such active API key");
+  return key;
+}
+
 export async function findApiKey(db: WebDatabase, key: string) {
   if (!key.startsWith(KEY_PREFIX)) return undefined;
   const row = await db

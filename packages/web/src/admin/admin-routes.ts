@@ -9,6 +9,7 @@ import {
 import { type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { revokeApiKey } from "../accounts/account-store.js";
 import { foldUsername } from "../accounts/username-fold.js";
 import { ALERT_METRICS } from "../alerts/alert-thresholds.js";
 import { audit } from "../audit/audit-log.js";
@@ -201,21 +202,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
   /** Revokes a user's key; refused from the next request on (the auth cache clears on any admin change). */
   app.delete("/api/admin/users/:id/api-keys/:keyId", admin, async (request, reply) => {
     const { id, keyId } = request.params as { id: string; keyId: string };
-    const key = await db
-      .selectFrom("api_keys")
-      .select(["name", "prefix"])
-      .where("id", "=", keyId)
-      .where("user_id", "=", id)
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
-    if (!key) throw new HearthError("API_KEY_NOT_FOUND", "No such active API key");
     await db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable("api_keys")
-        .set({ revoked_at: new Date().toISOString() })
-        .where("id", "=", keyId)
-        .where("user_id", "=", id)
-        .execute();
+      const key = await revokeApiKey(trx, { userId: id, keyId });
       await audit(trx, {
         actorId: currentUser(request).id,
         action: "api-key.revoke",

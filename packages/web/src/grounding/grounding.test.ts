@@ -1,7 +1,7 @@
 import type { KnowledgeClient, QueryResult, SearchClient, SearchRequest } from "@hearth/contracts";
 import { describe, expect, it } from "vitest";
 import type { ModelClient } from "../model/model-client.js";
-import { groundTurn, queryText } from "./grounding.js";
+import { groundingPrompt, groundTurn, queryText } from "./grounding.js";
 
 function passage(knowledgeBaseId: string, text: string, score: number): QueryResult {
   return {
@@ -76,9 +76,12 @@ describe("grounding a turn", () => {
       { query: "How much leave?", model: "m", knowledgeBaseIds: ["a", "gone", "b"], search: "off" },
       c,
     );
-    expect(grounding.citations.map((citation) => citation.title)).toEqual(["a.md", "b.md"]);
+    expect(groundingPrompt(grounding.sources).citations.map((citation) => citation.title)).toEqual([
+      "a.md",
+      "b.md",
+    ]);
     expect(grounding.warnings).toEqual(["knowledge-unavailable"]);
-    expect(grounding.systemMessage?.content).toContain("Passage of b about leave.");
+    expect(groundingPrompt(grounding.sources).systemMessage?.content).toContain("Passage of b about leave.");
   });
 
   it("grounds on a base whose embedding model failed from its full text, and says so", async () => {
@@ -87,7 +90,10 @@ describe("grounding a turn", () => {
       { query: "How much leave?", model: "m", knowledgeBaseIds: ["a", "b"], search: "off" },
       c,
     );
-    expect(grounding.citations.map((citation) => citation.title)).toEqual(["a.md", "b.md"]);
+    expect(groundingPrompt(grounding.sources).citations.map((citation) => citation.title)).toEqual([
+      "a.md",
+      "b.md",
+    ]);
     expect(grounding.warnings).toEqual(["knowledge-full-text-only"]);
   });
 
@@ -98,7 +104,9 @@ describe("grounding a turn", () => {
       c,
     );
     expect(c.searches).toEqual([expect.objectContaining({ query: "leave rules", fetch: true })]);
-    expect(grounding.systemMessage?.content).toContain("The whole page text about leave.");
+    expect(groundingPrompt(grounding.sources).systemMessage?.content).toContain(
+      "The whole page text about leave.",
+    );
     expect(grounding.warnings).toEqual([]);
   });
 
@@ -108,7 +116,7 @@ describe("grounding a turn", () => {
       clients({ searchFails: true }),
     );
     expect(grounding.warnings).toEqual(["search-unavailable"]);
-    expect(grounding.systemMessage).toBeUndefined();
+    expect(groundingPrompt(grounding.sources).systemMessage).toBeUndefined();
   });
 
   it("queries with a long message cut to what each service takes, and skips an empty one", async () => {
@@ -155,8 +163,8 @@ describe("grounding a turn", () => {
       { query: "leave rules", model: "m", knowledgeBaseIds: ["a"], search: "on" },
       c,
     );
-    const content = grounding.systemMessage!.content as string;
-    expect(grounding.citations).toHaveLength(2);
+    const content = groundingPrompt(grounding.sources).systemMessage!.content as string;
+    expect(groundingPrompt(grounding.sources).citations).toHaveLength(2);
     // Exactly one opening and one closing per citation, numbered in order, and nothing else.
     const openings = [...content.matchAll(/<\s*source\b[^>]*>/gi)].map((m) => m[0]);
     expect(openings).toEqual([

@@ -24,10 +24,6 @@ export interface GroundingSource {
 export interface Grounding {
   /** Every source found, most relevant first: knowledge passages by score, then web results by rank. */
   sources: GroundingSource[];
-  /** All the sources numbered (before the prompt is sized to the model's context: see prompt-budget). */
-  citations: Citation[];
-  /** The system message that carries all the sources, or undefined when there are none. */
-  systemMessage: ChatMessage | undefined;
   searchQueries: string[];
   warnings: string[];
 }
@@ -131,7 +127,7 @@ export async function groundTurn(
     }
   }
 
-  return { sources, ...groundingPrompt(sources), searchQueries, warnings };
+  return { sources, searchQueries, warnings };
 }
 
 /** What the system message carrying the sources says before them. */

@@ -122,6 +122,8 @@ export function fitPrompt<M extends BudgetMessage>(input: {
   scale?: number;
 }): PromptFit<M> {
   const { messages, sources, size, contextTokens } = input;
+  // Each message's size once: the public API's size serializes the message.
+  const sizes = messages.map((message) => size(message));
   if (contextTokens === undefined) {
     const grounding = groundingPrompt(sources);
     return {
@@ -129,7 +131,7 @@ export function fitPrompt<M extends BudgetMessage>(input: {
       citations: grounding.citations,
       droppedSources: 0,
       droppedMessages: 0,
-      estimatedTokens: estimatePrompt(grounding.systemMessage, messages, size),
+      estimatedTokens: estimatePrompt(grounding.systemMessage, sizes),
     };
   }
   const reserve = input.answerTokens ?? Math.ceil(contextTokens * ANSWER_SHARE);
@@ -139,7 +141,7 @@ export function fitPrompt<M extends BudgetMessage>(input: {
   const lastUser = messages.findLastIndex((message) => message.role === "user");
   const isSystem = (message: M) => message.role === "system" || message.role === "developer";
   const kept = messages.map((message, i) => i >= lastUser || isSystem(message));
-  let used = messages.reduce((sum, message, i) => sum + (kept[i] ? size(message) : 0), 0);
+  let used = sizes.reduce((sum, messageSize, i) => sum + (kept[i] ? messageSize : 0), 0);
 
   // The sources, most relevant first, while they fit; the first that does not is cut to the room left.
   const sent: GroundingSource[] = [];
@@ -174,7 +176,7 @@ export function fitPrompt<M extends BudgetMessage>(input: {
   let droppedMessages = 0;
   for (let t = turns.length - 1; t >= 0; t--) {
     const turn = turns[t] ?? [];
-    const cost = turn.reduce((sum, i) => sum + size(messages[i] as M), 0);
+    const cost = turn.reduce((sum, i) => sum + (sizes[i] ?? 0), 0);
     if (used + cost > budget) {
       droppedMessages = turns.slice(0, t + 1).reduce((sum, older) => sum + older.length, 0);
       break;
@@ -190,18 +192,18 @@ export function fitPrompt<M extends BudgetMessage>(input: {
     citations: grounding.citations,
     droppedSources: sources.length - sent.length,
     droppedMessages,
-    estimatedTokens: estimatePrompt(grounding.systemMessage, included, size),
+    estimatedTokens: estimatePrompt(
+      grounding.systemMessage,
+      sizes.filter((_, i) => kept[i]),
+    ),
   };
 }
 
-function estimatePrompt<M>(
-  system: ChatMessage | undefined,
-  messages: readonly M[],
-  size: (message: M) => number,
-): number {
+/** The estimated tokens of a prompt: its system message of sources, and the sizes of its messages. */
+function estimatePrompt(system: ChatMessage | undefined, sizes: readonly number[]): number {
   return (
     PROMPT_OVERHEAD_TOKENS +
     (system ? estimateMessageTokens(system.content) : 0) +
-    messages.reduce((sum, message) => sum + size(message), 0)
+    sizes.reduce((sum, messageSize) => sum + messageSize, 0)
   );
 }

@@ -193,27 +193,13 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
       // ones keep none: no account is renamed or lost, each still signs in by its exact spelling,
       // and no new account can take any of those names again. The log lists them for the operator.
       async up(db: Kysely<unknown>) {
-        await db.schema.alterTable("users").addColumn("username_folded", "text").execute();
-        const { rows } = await sql<{ id: string; username: string }>`
-          SELECT id, username FROM users ORDER BY created_at, id`.execute(db);
-        const holders = new Map<string, { id: string; username: string }>();
-        const collisions: Array<{ id: string; username: string; sameAs: string }> = [];
-        for (const row of rows) {
-          const folded = foldUsername(row.username);
-          const holder = holders.get(folded);
-          if (holder) {
-            collisions.push({ id: row.id, username: row.username, sameAs: holder.username });
-            continue;
-          }
-          holders.set(folded, row);
-          await sql`UPDATE users SET username_folded = ${folded} WHERE id = ${row.id}`.execute(db);
-        }
-        await db.schema
-          .createIndex("users_username_folded")
-          .on("users")
-          .column("username_folded")
-          .unique()
-          .execute();
+        const collisions = await foldUnique(db, {
+          table: "users",
+          column: "username",
+          foldedColumn: "username_folded",
+          index: "users_username_folded",
+          fold: foldUsername,
+        });
         if (collisions.length)
           logger?.warn(
             { accounts: collisions },
@@ -237,27 +223,13 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
       // And a model whose only allowed groups were deleted stays limited to administrators
       // (model_admin_only) rather than opening to everyone.
       async up(db: Kysely<unknown>) {
-        await db.schema.alterTable("groups").addColumn("name_folded", "text").execute();
-        const { rows } = await sql<{ id: string; name: string }>`
-          SELECT id, name FROM groups ORDER BY created_at, id`.execute(db);
-        const holders = new Map<string, { id: string; name: string }>();
-        const collisions: Array<{ id: string; name: string; sameAs: string }> = [];
-        for (const row of rows) {
-          const folded = foldUsername(row.name);
-          const holder = holders.get(folded);
-          if (holder) {
-            collisions.push({ id: row.id, name: row.name, sameAs: holder.name });
-            continue;
-          }
-          holders.set(folded, row);
-          await sql`UPDATE groups SET name_folded = ${folded} WHERE id = ${row.id}`.execute(db);
-        }
-        await db.schema
-          .createIndex("groups_name_folded")
-          .on("groups")
-          .column("name_folded")
-          .unique()
-          .execute();
+        const collisions = await foldUnique(db, {
+          table: "groups",
+          column: "name",
+          foldedColumn: "name_folded",
+          index: "groups_name_folded",
+          fold: foldUsername,
+        });
         await db.schema
           .createTable("model_admin_only")
           .addColumn("model", "text", (c) => c.primaryKey())
@@ -270,6 +242,44 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
       },
     },
   };
+}
+
+/**
+ * Adds `foldedColumn` to `table` and stores in it the fold of each row's `column`, oldest row
+ * first (by created_at, then id), under a unique index: a row whose folded text an older row
+ * holds keeps none, and is returned as a collision ({ id, [column], sameAs }) for the log.
+ */
+async function foldUnique(
+  db: Kysely<unknown>,
+  options: {
+    table: string;
+    column: string;
+    foldedColumn: string;
+    index: string;
+    fold: (text: string) => string;
+  },
+): Promise<Array<Record<string, string>>> {
+  const { table, column, foldedColumn, index, fold } = options;
+  await db.schema.alterTable(table).addColumn(foldedColumn, "text").execute();
+  const { rows } = await sql<Record<string, string> & { id: string }>`
+    SELECT id, ${sql.ref(column)} FROM ${sql.table(table)} ORDER BY created_at, id`.execute(db);
+  const holders = new Map<string, Record<string, string>>();
+  const collisions: Array<Record<string, string>> = [];
+  for (const row of rows) {
+    const text = row[column] as string;
+    const folded = fold(text);
+    const holder = holders.get(folded);
+    if (holder) {
+      collisions.push({ id: row.id, [column]: text, sameAs: holder[column] as string });
+      continue;
+    }
+    holders.set(folded, row);
+    await sql`UPDATE ${sql.table(table)} SET ${sql.ref(foldedColumn)} = ${folded} WHERE id = ${row.id}`.execute(
+      db,
+    );
+  }
+  await db.schema.createIndex(index).on(table).column(foldedColumn).unique().execute();
+  return collisions;
 }
 
 /** Stores the folded copy of each row's text that needs one, a batch of rows at a time. */
