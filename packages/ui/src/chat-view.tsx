@@ -629,9 +629,11 @@ export function ChatView(props: {
     if (created && !taken) {
       // A first message the service did not take (refused for a blocked word or a used-up quota,
       // stopped or cut off before it began) leaves no empty "New chat" behind.
+      // Removed in the background: the composer has the text back as the reason shows.
       if (creating.current === created) creating.current = undefined;
-      await api(`/api/conversations/${created}`, { method: "DELETE" }).catch(() => {});
-      props.onChanged();
+      void api(`/api/conversations/${created}`, { method: "DELETE" })
+        .catch(() => {})
+        .then(props.onChanged);
     }
     if (!shown || !taken) return taken;
     // Reload to pick up the stored ids (needed to edit the new message). Only the ids: a stopped
