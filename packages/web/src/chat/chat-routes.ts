@@ -74,12 +74,18 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     await deps.modelAccess.assertAllowed(user, body.model);
     await deps.contentFilter.checkInputs(texts);
     await deps.usage.metered(user, { model: body.model }, (admission) =>
-      answer(reply, body, texts, admission),
+      answer(reply, body, user.id, texts, admission),
     );
   });
 
   /** Streams the answer; the usage it reports (or none, when the model never answered) settles the admission. */
-  async function answer(reply: FastifyReply, body: ChatRequest, texts: string[], admission: Admission) {
+  async function answer(
+    reply: FastifyReply,
+    body: ChatRequest,
+    userId: string,
+    texts: string[],
+    admission: Admission,
+  ) {
     const maskers = await deps.contentFilter.outputMaskers();
     const upstream = new AbortController();
     const forget = abortOnShutdown(deps.shutdownSignal, upstream);
@@ -98,6 +104,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
       });
       const parts = await deps.models.streamChat({
         ...body,
+        user: userId,
         messages: prompt.messages,
         signal: upstream.signal,
       });

@@ -94,6 +94,7 @@ export async function runChatTurn(
         model: input.model,
         knowledgeBaseIds: input.knowledgeBaseIds,
         search: searching.search,
+        user: input.user.id,
         signal: upstream.signal,
       },
       { knowledge: deps.knowledge, search: deps.search, model: deps.models },
@@ -120,6 +121,7 @@ export async function runChatTurn(
     estimatedPrompt = prompt.estimatedTokens;
     const parts = await deps.models.streamChat({
       model: input.model,
+      user: input.user.id,
       messages,
       bypassCache: input.fresh,
       signal: upstream.signal,

@@ -73,7 +73,13 @@ describe("grounding a turn", () => {
   it("keeps the other bases' passages when one base fails, and says so", async () => {
     const c = clients({ failingBase: "gone" });
     const grounding = await groundTurn(
-      { query: "How much leave?", model: "m", knowledgeBaseIds: ["a", "gone", "b"], search: "off" },
+      {
+        query: "How much leave?",
+        model: "m",
+        user: "u1",
+        knowledgeBaseIds: ["a", "gone", "b"],
+        search: "off",
+      },
       c,
     );
     expect(groundingPrompt(grounding.sources).citations.map((citation) => citation.title)).toEqual([
@@ -87,7 +93,7 @@ describe("grounding a turn", () => {
   it("grounds on a base whose embedding model failed from its full text, and says so", async () => {
     const c = clients({ fullTextBase: "b" });
     const grounding = await groundTurn(
-      { query: "How much leave?", model: "m", knowledgeBaseIds: ["a", "b"], search: "off" },
+      { query: "How much leave?", model: "m", user: "u1", knowledgeBaseIds: ["a", "b"], search: "off" },
       c,
     );
     expect(groundingPrompt(grounding.sources).citations.map((citation) => citation.title)).toEqual([
@@ -100,7 +106,7 @@ describe("grounding a turn", () => {
   it("asks the search service for page text and grounds on it", async () => {
     const c = clients();
     const grounding = await groundTurn(
-      { query: "leave rules", model: "m", knowledgeBaseIds: [], search: "on" },
+      { query: "leave rules", model: "m", user: "u1", knowledgeBaseIds: [], search: "on" },
       c,
     );
     expect(c.searches).toEqual([expect.objectContaining({ query: "leave rules", fetch: true })]);
@@ -112,7 +118,7 @@ describe("grounding a turn", () => {
 
   it("warns when web search fails, and answers without it", async () => {
     const grounding = await groundTurn(
-      { query: "leave rules", model: "m", knowledgeBaseIds: [], search: "on" },
+      { query: "leave rules", model: "m", user: "u1", knowledgeBaseIds: [], search: "on" },
       clients({ searchFails: true }),
     );
     expect(grounding.warnings).toEqual(["search-unavailable"]);
@@ -122,7 +128,7 @@ describe("grounding a turn", () => {
   it("queries with a long message cut to what each service takes, and skips an empty one", async () => {
     const c = clients();
     const long = `${"word ".repeat(4000)}end`;
-    await groundTurn({ query: long, model: "m", knowledgeBaseIds: ["a"], search: "on" }, c);
+    await groundTurn({ query: long, model: "m", user: "u1", knowledgeBaseIds: ["a"], search: "on" }, c);
     expect(c.knowledgeQueries[0]!.length).toBeLessThanOrEqual(8000);
     expect(c.knowledgeQueries[0]).toMatch(/^word( word)*$/);
     expect(c.searches[0]!.query.length).toBeLessThanOrEqual(400);
@@ -130,7 +136,7 @@ describe("grounding a turn", () => {
 
     const empty = clients();
     const grounding = await groundTurn(
-      { query: "  \n ", model: "m", knowledgeBaseIds: ["a"], search: "on" },
+      { query: "  \n ", model: "m", user: "u1", knowledgeBaseIds: ["a"], search: "on" },
       empty,
     );
     expect(empty.knowledgeQueries).toEqual([]);
@@ -160,7 +166,7 @@ describe("grounding a turn", () => {
       },
     });
     const grounding = await groundTurn(
-      { query: "leave rules", model: "m", knowledgeBaseIds: ["a"], search: "on" },
+      { query: "leave rules", model: "m", user: "u1", knowledgeBaseIds: ["a"], search: "on" },
       c,
     );
     const content = groundingPrompt(grounding.sources).systemMessage!.content as string;

@@ -10,6 +10,8 @@ export interface GroundingRequest {
   /** Knowledge bases the user may read (already checked). */
   knowledgeBaseIds: string[];
   search: SearchMode;
+  /** Who asks (a user id), for the model service's queue when the model writes search queries. */
+  user: string;
   signal?: AbortSignal;
 }
 
@@ -197,6 +199,7 @@ async function decideQueries(request: GroundingRequest, model: ModelClient): Pro
   try {
     const answer = await model.complete({
       model: request.model,
+      user: request.user,
       messages: [
         { role: "system", content: DECIDE_PROMPT },
         { role: "user", content: request.query },

@@ -11,8 +11,16 @@ export interface ChatMessage {
   content: string;
 }
 
+/**
+ * Names the user a call to the model service is for: its admission queue serves users in turn, so
+ * one user's burst (a script on an API key) cannot hold back everyone else's answers.
+ */
+export const USER_HEADER = "x-hearth-user";
+
 export interface ChatOptions {
   model: string;
+  /** Who asks (a user id): the model service's queue takes turns across users, not requests. */
+  user: string;
   messages: ChatMessage[];
   temperature?: number;
   maxTokens?: number;
@@ -147,7 +155,10 @@ export class ModelClient {
         ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
         ...(options.maxTokens !== undefined ? { max_tokens: options.maxTokens } : {}),
       }),
-      options.bypassCache ? { "x-hearth-cache": "bypass" } : {},
+      {
+        [USER_HEADER]: options.user,
+        ...(options.bypassCache ? { "x-hearth-cache": "bypass" } : {}),
+      },
     );
     const signal = options.signal;
     const abort = () => call.abort();

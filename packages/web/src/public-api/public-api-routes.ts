@@ -8,6 +8,7 @@ import { effectiveSearch } from "../chat/search-availability.js";
 import { groundTurn } from "../grounding/grounding.js";
 import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
+import { USER_HEADER } from "../model/model-client.js";
 import { type RelayOptions, UpstreamEndpoint } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { Admission, UsageMeter } from "../usage/usage-meter.js";
@@ -105,7 +106,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     async function answer(admission: Admission) {
       const searching = await effectiveSearch(deps.searchAvailability, search);
       const grounding = await groundTurn(
-        { query: question, model: body.model, knowledgeBaseIds, search: searching.search },
+        { query: question, model: body.model, knowledgeBaseIds, search: searching.search, user: user.id },
         { knowledge: deps.knowledge, search: deps.search, model: deps.models },
       );
       // Sized to the model's context: the room max_tokens asks for, the sources that fit, then the
@@ -138,7 +139,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
 
       // Ready before the call: nothing stands between the upstream's first bytes and the client.
       const masker = stream ? await deps.contentFilter.outputMaskers() : undefined;
-      const call = upstream.post(JSON.stringify(upstreamBody));
+      const call = upstream.post(JSON.stringify(upstreamBody), { [USER_HEADER]: user.id });
       // A client that goes away stops the call, and the model's work on it, even before it answers.
       const raw = reply.raw;
       raw.on("close", () => {

@@ -1,0 +1,98 @@
+import { type ClientRequest, request } from "node:http";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  createApiKey,
+  parseSse,
+  type Session,
+  sendInNewConversation,
+  signUp,
+} from "../../packages/web/test/support/web-client.js";
+import { type RealModelStand, startRealModelStand } from "../support/real-model-stand.js";
+
+/**
+ * The model service's admission queue takes turns across users. Through the web service every call
+ * comes from one address, so the web service has to say whose each call is: otherwise one user's
+ * burst (a script on an API key) waits in front of everyone else's answers.
+ */
+describe("the model service's queue, behind the web service", () => {
+  let stand: RealModelStand;
+  let url: string;
+  let modelId: string;
+  const keys: Record<string, string> = {};
+  const sessions: Record<string, Session> = {};
+
+  beforeAll(async () => {
+    stand = await startRealModelStand("fair", { queue: { concurrency: 1 } });
+    url = await stand.web.app.listen({ host: "127.0.0.1", port: 0 });
+    for (const name of ["burst", "other"]) {
+      sessions[name] = await signUp(stand.web.app, name);
+      keys[name] = await createApiKey(stand.web.app, sessions[name]);
+    }
+    const models = (await (
+      await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${keys.burst}` } })
+    ).json()) as {
+      data: Array<{ id: string }>;
+    };
+    modelId = models.data[0]!.id;
+  });
+  afterAll(async () => {
+    await stand?.close();
+  });
+
+  /** The streams a test opened, closed after it (an aborted fetch leaves its connection open). */
+  const open: ClientRequest[] = [];
+  afterEach(() => {
+    for (const request of open.splice(0)) request.destroy();
+  });
+
+  /**
+   * Starts a streamed answer (sampled, so never from the cache); resolves with its first SSE event
+   * once that is in (a waiting one opens with its place: `: queue position N`).
+   */
+  const ask = (user: string, content: string) =>
+    new Promise<string>((resolve, reject) => {
+      const call = request(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${keys[user]}`, "content-type": "application/json" },
+      });
+      open.push(call);
+      call.on("error", reject);
+      call.on("response", (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (data: string) => {
+          text += data;
+          if (text.includes("\n\n")) resolve(text.slice(0, text.indexOf("\n\n")));
+        });
+      });
+      call.end(
+        JSON.stringify({
+          model: modelId,
+          messages: [{ role: "user", content }],
+          stream: true,
+          temperature: 0.9,
+          max_tokens: 200,
+        }),
+      );
+    });
+
+  it("puts another user's request after the burst's running one, not after the whole burst", async () => {
+    const burst = await Promise.all(["one", "two", "three", "four"].map((word) => ask("burst", word)));
+    // One of the burst's answers runs and three wait; the other user's turn comes next but one.
+    expect(burst.filter((first) => first.startsWith(": queue position"))).toHaveLength(3);
+    const other = await ask("other", "five");
+    expect(other).toBe(": queue position 2");
+  });
+
+  it("does the same for a chat in the web UI", async () => {
+    const burst = await Promise.all(["six", "seven", "eight", "nine"].map((word) => ask("burst", word)));
+    const { response } = await sendInNewConversation(stand.web.app, url, sessions.other!, {
+      model: modelId,
+      content: "ten",
+    });
+    expect(burst.filter((first) => first.startsWith(": queue position"))).toHaveLength(3);
+    for (const call of open.splice(0)) call.destroy();
+    const waited = parseSse(await response.text()).find((part) => part.type === "queue-position");
+    expect(waited).toMatchObject({ position: 2 });
+  });
+});
