@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  createApiKey,
   parseSse,
   type Session,
   sendInNewConversation,
@@ -71,5 +72,46 @@ describe("a chat over the real model service", () => {
       body: JSON.stringify({ model: message.model }),
     });
     expect(await finishOf(regenerated)).toMatchObject({ cached: false });
+  });
+
+  it("leaves out older messages its tokenizer finds too long, learning by how much, rather than failing", async () => {
+    // The tiny model's vocabulary spends three tokens on a Han character, where one is estimated: this
+    // history looks like ~150 tokens of the 256-token context and is ~400.
+    const messages = [
+      {
+        role: "user",
+        content:
+          "从前有一个小女孩，她住在森林旁边的一座小房子里，每天早上都提着木桶去河边打水，路上会和遇到的每一只小鸟打招呼。",
+      },
+      {
+        role: "assistant",
+        content:
+          "她有一只小狗，小狗每天都跟着她一起去河边，在草地上追蝴蝶玩耍，累了就躺在树荫下睡觉，直到太阳下山才回家。",
+      },
+      { role: "user", content: "后来发生了什么？" },
+    ];
+    const key = await createApiKey(web.app, user, "history");
+    const answered = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: modelId, messages, max_tokens: 8 }),
+    });
+    expect(answered.status).toBe(200);
+    const answer = (await answered.json()) as { usage: { prompt_tokens: number } };
+    // Only what fits was sent: the latest question, not the whole history.
+    expect(answer.usage.prompt_tokens).toBeLessThan(100);
+
+    // The scale learned serves the next request at once, on the web UI's own chat route too.
+    const chat = await fetch(`${url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...user.headers },
+      body: JSON.stringify({
+        model: modelId,
+        messages: [...messages, { role: "user", content: "然后呢？" }],
+      }),
+    });
+    const parts = parseSse(await chat.text());
+    expect(parts.find((part) => part.type === "error")).toBeUndefined();
+    expect(parts.at(-1)).toMatchObject({ type: "finish" });
   });
 });

@@ -13,7 +13,10 @@ function openAiType(error: HearthError): string {
 /**
  * The body of an error in the OpenAI API's shape, with Hearth's stable code as `code`: the model
  * service's and the web service's `/v1/` routes answer with it, so OpenAI clients read their errors.
+ * Hearth's `details` ride along when there are any (a used-up quota's `resetAt`, the token count of
+ * a prompt too long for the context).
  */
 export function openAiErrorBody(error: HearthError) {
-  return { error: { message: error.message, type: openAiType(error), param: null, code: error.code } };
+  const body = { message: error.message, type: openAiType(error), param: null, code: error.code };
+  return { error: error.details ? { ...body, details: error.details } : body };
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
 import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
+import { askFitted } from "../model/context-window.js";
 import type { ModelClient } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { Admission, UsageMeter } from "../usage/usage-meter.js";
@@ -95,19 +96,27 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     try {
       // Sized to the model's context as a conversation's turn is: the latest message first, then
       // the client's earlier messages, newest first.
-      const prompt = fitPrompt({
-        messages: body.messages,
-        sources: [],
-        size: (m) => estimateMessageTokens(m.content),
-        contextTokens: await deps.models.windows.contextTokens(body.model),
-        scale: deps.models.windows.scale(body.model),
-      });
-      const parts = await deps.models.streamChat({
-        ...body,
-        user: userId,
-        messages: prompt.messages,
-        signal: upstream.signal,
-      });
+      const windows = deps.models.windows;
+      const contextTokens = await windows.contextTokens(body.model);
+      const { prompt, answer: parts } = await askFitted(
+        windows,
+        body.model,
+        () =>
+          fitPrompt({
+            messages: body.messages,
+            sources: [],
+            size: (m) => estimateMessageTokens(m.content),
+            contextTokens,
+            scale: windows.scale(body.model),
+          }),
+        (fitted) =>
+          deps.models.streamChat({
+            ...body,
+            user: userId,
+            messages: fitted.messages,
+            signal: upstream.signal,
+          }),
+      );
       const stream = new ReplyStream(reply, "sse");
       stream.signal.addEventListener("abort", () => upstream.abort(new Error("client went away")), {
         once: true,

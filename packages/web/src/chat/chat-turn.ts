@@ -4,6 +4,7 @@ import type { CurrentUser } from "../accounts/account-store.js";
 import type { Citation, ConversationStore, StoredMessage } from "../conversations/conversation-store.js";
 import { groundTurn, type SearchMode } from "../grounding/grounding.js";
 import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
+import { askFitted } from "../model/context-window.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { Admission } from "../usage/usage-meter.js";
@@ -101,15 +102,32 @@ export async function runChatTurn(
     );
     // Earlier reasoning is not sent back to the model (DeepSeek-R1 guidance); only answers are.
     // The prompt is sized to the model's context: the sources that fit, then the recent history.
-    const prompt = fitPrompt({
-      messages: input.history
-        .filter((m) => m.status !== "error" && m.content !== "")
-        .map((m): ChatMessage => ({ role: m.role, content: m.content })),
-      sources: grounding.sources,
-      size: (m) => estimateMessageTokens(m.content),
-      contextTokens: await deps.models.windows.contextTokens(input.model),
-      scale: deps.models.windows.scale(input.model),
-    });
+    const windows = deps.models.windows;
+    const contextTokens = await windows.contextTokens(input.model);
+    const history = input.history
+      .filter((m) => m.status !== "error" && m.content !== "")
+      .map((m): ChatMessage => ({ role: m.role, content: m.content }));
+    const { prompt, answer: parts } = await askFitted(
+      windows,
+      input.model,
+      () =>
+        fitPrompt({
+          messages: history,
+          sources: grounding.sources,
+          size: (m) => estimateMessageTokens(m.content),
+          contextTokens,
+          scale: windows.scale(input.model),
+        }),
+      (fitted) =>
+        deps.models.streamChat({
+          model: input.model,
+          user: input.user.id,
+          messages: fitted.messages,
+          bypassCache: input.fresh,
+          signal: upstream.signal,
+        }),
+    );
+    estimatedPrompt = prompt.estimatedTokens;
     // Only the sources the model is given are cited, numbered as it sees them.
     citations = prompt.citations;
     if (citations.length > 0 || grounding.searchQueries.length > 0) {
@@ -117,15 +135,6 @@ export async function runChatTurn(
     }
     for (const warning of [...searching.warnings, ...grounding.warnings])
       await stream.send({ type: "warning", code: warning });
-    const messages = prompt.messages;
-    estimatedPrompt = prompt.estimatedTokens;
-    const parts = await deps.models.streamChat({
-      model: input.model,
-      user: input.user.id,
-      messages,
-      bypassCache: input.fresh,
-      signal: upstream.signal,
-    });
     for await (const part of maskChatParts(parts, maskers)) {
       if (part.type === "text-delta") content += part.text;
       else if (part.type === "reasoning-delta") reasoning += part.text;
@@ -139,6 +148,8 @@ export async function runChatTurn(
       await stream.send(part);
     }
   } catch (caught) {
+    // A prompt refused mid-stream as too long (it waited in the queue first) teaches the next turn.
+    deps.models.windows.learnFromOverflow(input.model, estimatedPrompt, caught);
     if (!upstream.signal.aborted) {
       const failure = toHearthError(caught);
       // Nothing answered, by the service's fault (the model service down or too busy): not counted.

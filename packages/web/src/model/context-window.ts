@@ -1,3 +1,4 @@
+import { HearthError } from "@hearth/core";
 import { z } from "zod";
 
 /**
@@ -100,5 +101,41 @@ export class ContextWindows {
     if (ratio > 1) this.#scales.set(model, ratio);
     else this.#scales.delete(model);
     if (this.#scales.size > 1000) this.#scales.delete(this.#scales.keys().next().value as string);
+  }
+
+  /**
+   * Learns from a prompt the model refused as too long for its context (CONTEXT_OVERFLOW with the
+   * prompt's token count in its details) where `estimated` tokens were expected: true when the
+   * scale rose, so that the prompt fitted again comes out smaller.
+   */
+  learnFromOverflow(model: string, estimated: number, error: unknown): boolean {
+    if (!(error instanceof HearthError) || error.code !== "CONTEXT_OVERFLOW") return false;
+    const reported = error.details?.promptTokens;
+    if (typeof reported !== "number") return false;
+    const before = this.scale(model);
+    this.noteUsage(model, estimated, reported);
+    return this.scale(model) > before;
+  }
+}
+
+/**
+ * Asks the model with a prompt fitted to its context (`fit` reads the model's current scale); when
+ * the model still finds it too long (its tokenizer splits this text more finely than estimated: a
+ * Llama 2 vocabulary spends about three tokens on a Han character), learns by how much from the
+ * count it reports, fits the prompt again and asks once more.
+ */
+export async function askFitted<P extends { estimatedTokens: number }, T>(
+  windows: ContextWindows,
+  model: string,
+  fit: () => P,
+  ask: (prompt: P) => Promise<T>,
+): Promise<{ prompt: P; answer: T }> {
+  const prompt = fit();
+  try {
+    return { prompt, answer: await ask(prompt) };
+  } catch (error) {
+    if (!windows.learnFromOverflow(model, prompt.estimatedTokens, error)) throw error;
+    const refitted = fit();
+    return { prompt: refitted, answer: await ask(refitted) };
   }
 }

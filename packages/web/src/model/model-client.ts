@@ -48,6 +48,15 @@ export interface ModelInfo {
 
 const modelList = z.object({ data: z.array(z.object({ id: z.string(), owned_by: z.string().nullish() })) });
 
+/** The model service's error (in OpenAI's shape, with Hearth's `details` when there are any). */
+const modelError = z
+  .object({
+    message: z.string().nullish(),
+    code: z.string().nullish(),
+    details: z.record(z.string(), z.unknown()).nullish(),
+  })
+  .nullish();
+
 const chunkSchema = z.object({
   choices: z
     .array(
@@ -58,7 +67,7 @@ const chunkSchema = z.object({
     )
     .nullish(),
   usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).nullish(),
-  error: z.object({ message: z.string().nullish(), code: z.string().nullish() }).nullish(),
+  error: modelError,
 });
 
 const PASSED_ON = new Set(["CONTEXT_OVERFLOW", "INVALID_REQUEST", "PAYLOAD_TOO_LARGE", "RATE_LIMITED"]);
@@ -73,7 +82,7 @@ function modelCode(code: string | null | undefined): ErrorCode | undefined {
   return code.startsWith("MODEL_") || PASSED_ON.has(code) ? code : undefined;
 }
 const errorBody = z.object({
-  error: z.object({ message: z.string().nullish(), code: z.string().nullish() }).nullish(),
+  error: modelError,
 });
 
 /**
@@ -181,15 +190,19 @@ export class ModelClient {
           ? parsed.data.error.message
           : `model service answered ${status}`;
       const retry = Number(response.headers["retry-after"]);
-      // Kept for the client: a full queue (429) or a queue timeout (503) says when to try again.
-      const retryAfter = Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {};
+      // Kept for the client: a full queue (429) or a queue timeout (503) says when to try again; and
+      // the details (a prompt too long for the context says by how many tokens).
+      const details = parsed.success ? parsed.data.error?.details : undefined;
+      const kept = {
+        ...(Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {}),
+        ...(details ? { details } : {}),
+      };
       const code = modelCode(parsed.success ? parsed.data.error?.code : undefined);
       // The model service's hint names its own routes (GET /api/tags), not the web service's.
-      if (code === "MODEL_NOT_FOUND")
-        throw new HearthError(code, `model "${options.model}" not found`, retryAfter);
-      if (code) throw new HearthError(code, message, retryAfter);
+      if (code === "MODEL_NOT_FOUND") throw new HearthError(code, `model "${options.model}" not found`, kept);
+      if (code) throw new HearthError(code, message, kept);
       if (status === 404) throw new HearthError("MODEL_NOT_FOUND", message);
-      if (status === 429) throw new HearthError("RATE_LIMITED", message, retryAfter);
+      if (status === 429) throw new HearthError("RATE_LIMITED", message, kept);
       throw new UpstreamCallError({ url: this.#chat.url, status, body: text, message });
     }
     const cached = response.headers["x-hearth-cache"] === "hit";
@@ -247,6 +260,7 @@ async function* parseChatStream(
         throw new HearthError(
           modelCode(chunk.error.code) ?? "UPSTREAM_ERROR",
           chunk.error.message ?? "the model failed while answering",
+          chunk.error.details ? { details: chunk.error.details } : {},
         );
       if (chunk.usage)
         usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };

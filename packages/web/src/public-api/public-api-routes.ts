@@ -8,6 +8,7 @@ import { effectiveSearch } from "../chat/search-availability.js";
 import { groundTurn } from "../grounding/grounding.js";
 import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
+import { askFitted } from "../model/context-window.js";
 import { USER_HEADER } from "../model/model-client.js";
 import { type RelayOptions, UpstreamEndpoint } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
@@ -114,45 +115,64 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       const answerTokens = [forwarded.max_completion_tokens, forwarded.max_tokens].find(
         (n): n is number => typeof n === "number" && Number.isInteger(n) && n > 0,
       );
-      const prompt = fitPrompt({
-        messages: body.messages,
-        sources: grounding.sources,
-        // The whole message as JSON: its text and anything else it carries (tool calls, names).
-        size: (m) => estimateMessageTokens(JSON.stringify(m)),
-        contextTokens: await deps.models.windows.contextTokens(body.model),
-        answerTokens,
-        scale: deps.models.windows.scale(body.model),
-      });
-      const { messages, citations } = prompt;
-      // What the answer is not grounded in, and why (docs/api.md): beside the citations.
-      const warnings = [...searching.warnings, ...grounding.warnings];
-      const hearth =
-        citations.length > 0 || warnings.length > 0
-          ? { citations, ...(warnings.length > 0 ? { warnings } : {}) }
-          : undefined;
+      const windows = deps.models.windows;
+      const contextTokens = await windows.contextTokens(body.model);
       const stream = body.stream === true;
-      const upstreamBody = {
-        ...forwarded,
-        messages,
-        ...(stream ? { stream_options: { include_usage: true } } : {}),
-      };
-
       // Ready before the call: nothing stands between the upstream's first bytes and the client.
       const masker = stream ? await deps.contentFilter.outputMaskers() : undefined;
-      const call = upstream.post(JSON.stringify(upstreamBody), { [USER_HEADER]: user.id });
-      // A client that goes away stops the call, and the model's work on it, even before it answers.
       const raw = reply.raw;
-      raw.on("close", () => {
-        if (!raw.writableFinished) call.abort();
-      });
       // Undefined when the call was stopped because the client went away: nobody to answer.
       const unlessGone = <T>(pending: Promise<T>) =>
         pending.catch((error: unknown) => {
           if (raw.destroyed) return undefined;
           throw error;
         });
-      const response = await unlessGone(call.response);
+      const {
+        prompt,
+        answer: { call, response, errorText },
+      } = await askFitted(
+        windows,
+        body.model,
+        () =>
+          fitPrompt({
+            messages: body.messages,
+            sources: grounding.sources,
+            // The whole message as JSON: its text and anything else it carries (tool calls, names).
+            size: (m) => estimateMessageTokens(JSON.stringify(m)),
+            contextTokens,
+            answerTokens,
+            scale: windows.scale(body.model),
+          }),
+        async (fitted) => {
+          const upstreamBody = {
+            ...forwarded,
+            messages: fitted.messages,
+            ...(stream ? { stream_options: { include_usage: true } } : {}),
+          };
+          const call = upstream.post(JSON.stringify(upstreamBody), { [USER_HEADER]: user.id });
+          // A client that goes away stops the call, and the model's work on it, even before it answers.
+          const stop = () => {
+            if (!raw.writableFinished) call.abort();
+          };
+          raw.on("close", stop);
+          const response = await unlessGone(call.response);
+          if (!response || response.status < 300) return { call, response, errorText: undefined };
+          raw.off("close", stop);
+          const errorText = await unlessGone(response.text());
+          // A prompt the model found too long after all is learned from and fitted again (askFitted).
+          const overflow = contextOverflow(errorText);
+          if (overflow) throw overflow;
+          return { call, response, errorText };
+        },
+      );
       if (!response) return reply.hijack();
+      const { citations } = prompt;
+      // What the answer is not grounded in, and why (docs/api.md): beside the citations.
+      const warnings = [...searching.warnings, ...grounding.warnings];
+      const hearth =
+        citations.length > 0 || warnings.length > 0
+          ? { citations, ...(warnings.length > 0 ? { warnings } : {}) }
+          : undefined;
       const status = response.status;
       /** Settles with the usage the model service reported, else an estimate of the prompt and `sent`. */
       const record = (
@@ -166,7 +186,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       // The model service's mark on an answer from its cache, passed on whether streamed or not.
       const cache = response.headers["x-hearth-cache"];
       if (!stream || status >= 300) {
-        const text = await unlessGone(response.text());
+        const text = status >= 300 ? errorText : await unlessGone(response.text());
         if (text === undefined) return reply.hijack();
         if (status >= 300) {
           await admission.failed(status);
@@ -249,6 +269,19 @@ function publicErrorText(text: string, model: string): string {
   if (answer?.error?.code !== "MODEL_NOT_FOUND") return text;
   answer.error.message = `model "${model}" not found; GET /v1/models lists the models you may use`;
   return JSON.stringify(answer);
+}
+
+/** The model service's refusal of a prompt too long for the context, with the tokens it counted. */
+function contextOverflow(text: string | undefined): HearthError | undefined {
+  let answer: { error?: { code?: unknown; message?: unknown; details?: { promptTokens?: unknown } } };
+  try {
+    answer = JSON.parse(text ?? "") as typeof answer;
+  } catch {
+    return undefined;
+  }
+  const error = answer?.error;
+  if (error?.code !== "CONTEXT_OVERFLOW" || typeof error.details?.promptTokens !== "number") return undefined;
+  return new HearthError("CONTEXT_OVERFLOW", String(error.message), { details: error.details });
 }
 
 /** Why a relayed stream broke off, as the client is told. */
