@@ -114,4 +114,39 @@ describe("a chat over the real model service", () => {
     expect(parts.find((part) => part.type === "error")).toBeUndefined();
     expect(parts.at(-1)).toMatchObject({ type: "finish" });
   });
+
+  it("streams what OpenAI would to a client that did not ask for usage, and still counts the tokens", async () => {
+    const key = await createApiKey(web.app, user, "usage");
+    const stream = async (extra: Record<string, unknown>) => {
+      const response = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: modelId,
+          messages: [{ role: "user", content: "Once upon a time" }],
+          stream: true,
+          max_tokens: 5,
+          temperature: 0.5,
+          ...extra,
+        }),
+      });
+      return parseSse(await response.text()) as Array<{ choices: unknown[]; usage?: unknown }>;
+    };
+    // Not asked: every chunk has a choice (scripts read `chunk.choices[0]`) and none says usage.
+    const plain = await stream({});
+    expect(plain.length).toBeGreaterThan(1);
+    expect(plain.every((chunk) => chunk.choices.length === 1 && !("usage" in chunk))).toBe(true);
+    // Asked: OpenAI's last chunk with no choices and the usage.
+    const asked = await stream({ stream_options: { include_usage: true } });
+    expect(asked.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: expect.any(Number) } });
+    const promptTokens = (asked.at(-1)!.usage as { prompt_tokens: number }).prompt_tokens;
+    // Both are counted at the model's own count (the same prompt twice).
+    const usage = (await web.app.inject({ url: "/api/admin/usage", headers: user.headers })).json() as {
+      usage: Array<{ apiKeyName: string | null; requests: number; promptTokens: number }>;
+    };
+    expect(usage.usage.find((row) => row.apiKeyName === "usage")).toMatchObject({
+      requests: 2,
+      promptTokens: 2 * promptTokens,
+    });
+  });
 });

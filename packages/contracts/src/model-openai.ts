@@ -4,6 +4,20 @@
  */
 import { z } from "zod";
 
+/**
+ * Names the user a call to the model service is for (the web service sets it): the admission queue
+ * serves users in turn, so one user's burst cannot hold back everyone else's answers.
+ */
+export const USER_HEADER = "x-hearth-user";
+
+/**
+ * Asks the model service for a streamed chat's usage as a last SSE comment,
+ * `: usage {"prompt_tokens":…}`, when the request has no `stream_options.include_usage`: a caller
+ * that meters usage (the web service's public API) passes OpenAI's stream on to a client that did
+ * not ask for usage as OpenAI would send it, and OpenAI clients ignore comments.
+ */
+export const USAGE_COMMENT_HEADER = "x-hearth-usage-comment";
+
 const textPart = z.looseObject({ type: z.string(), text: z.string().nullish() });
 
 export const openAiMessageSchema = z.looseObject({

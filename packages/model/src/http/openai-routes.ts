@@ -5,6 +5,7 @@ import {
   openAiChatRequestSchema,
   openAiCompletionRequestSchema,
   openAiEmbeddingRequestSchema,
+  USAGE_COMMENT_HEADER,
 } from "@hearth/contracts";
 import { HearthError, openAiErrorBody } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
@@ -223,6 +224,8 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
     let head: string | undefined;
     // With include_usage, every chunk but the last carries `"usage": null` (OpenAI's API reference).
     const tail = body.stream_options?.include_usage ? ',"usage":null}' : "}";
+    // Without it, a caller that meters usage for its own client can have it as an SSE comment.
+    const usageComment = request.headers[USAGE_COMMENT_HEADER] === "1";
     const chunk = (delta: string, finish: string | null = null) =>
       `${head}${delta},"logprobs":null,"finish_reason":${JSON.stringify(finish)}}]${tail}`;
     const textChunk = (key: "content" | "reasoning_content", text: string) =>
@@ -265,6 +268,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
             await stream.send(
               usageChunk("chat.completion.chunk", id, created, started.model.name, part.usage),
             );
+          else if (usageComment) await stream.comment(`usage ${JSON.stringify(usageOf(part.usage))}`);
         }
       },
       writeError: (stream, error) => stream.send(openAiErrorBody(error)),

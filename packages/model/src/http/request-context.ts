@@ -1,3 +1,4 @@
+import { USER_HEADER } from "@hearth/contracts";
 import { abortOnShutdown, HearthError, ReplyStream, toHearthError } from "@hearth/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { StreamPart } from "../runtime/language-model.js";
@@ -16,7 +17,7 @@ export function requestSignal(reply: FastifyReply, shutdown: AbortSignal): Abort
 
 /** Who is asking, for queue fairness: the web service passes its user; else the client address. */
 function requestUser(request: FastifyRequest, bodyUser?: string | null): string {
-  const header = request.headers["x-hearth-user"];
+  const header = request.headers[USER_HEADER];
   if (typeof header === "string" && header) return header.slice(0, 256);
   return bodyUser || request.ip;
 }

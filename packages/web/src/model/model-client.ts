@@ -1,4 +1,4 @@
-import { ollamaErrorSchema } from "@hearth/contracts";
+import { ollamaErrorSchema, USER_HEADER } from "@hearth/contracts";
 import { type ErrorCode, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
 import { ContextWindows } from "./context-window.js";
@@ -10,12 +10,6 @@ export interface ChatMessage {
   role: "system" | "user" | "assistant";
   content: string;
 }
-
-/**
- * Names the user a call to the model service is for: its admission queue serves users in turn, so
- * one user's burst (a script on an API key) cannot hold back everyone else's answers.
- */
-export const USER_HEADER = "x-hearth-user";
 
 export interface ChatOptions {
   model: string;

@@ -1,3 +1,4 @@
+import { USAGE_COMMENT_HEADER, USER_HEADER } from "@hearth/contracts";
 import { abortOnShutdown, type HearthConfig, HearthError, openAiErrorBody } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
@@ -9,7 +10,6 @@ import { groundTurn } from "../grounding/grounding.js";
 import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { askFitted } from "../model/context-window.js";
-import { USER_HEADER } from "../model/model-client.js";
 import { type RelayOptions, UpstreamEndpoint } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { Admission, UsageMeter } from "../usage/usage-meter.js";
@@ -60,7 +60,10 @@ function textsOf(content: unknown): string[] {
   return [];
 }
 
-const usageTail = /"usage":\{"prompt_tokens":(\d+),"completion_tokens":(\d+)/;
+/** A stream's usage: its usage chunk (the client asked for one) or its last comment (it did not). */
+const usageTail = /(?:"usage":|^: usage )\{"prompt_tokens":(\d+),"completion_tokens":(\d+)/m;
+
+const streamCallHeaders = (userId: string) => ({ [USER_HEADER]: userId, [USAGE_COMMENT_HEADER]: "1" });
 
 /**
  * The public OpenAI-compatible API for API-key clients (Chatbox, Cherry Studio, Continue,
@@ -144,12 +147,12 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
             scale: windows.scale(body.model),
           }),
         async (fitted) => {
-          const upstreamBody = {
-            ...forwarded,
-            messages: fitted.messages,
-            ...(stream ? { stream_options: { include_usage: true } } : {}),
-          };
-          const call = upstream.post(JSON.stringify(upstreamBody), { [USER_HEADER]: user.id });
+          // The usage metered comes as the stream's last comment unless the client asked for it
+          // itself (stream_options.include_usage): the client gets the stream OpenAI would send.
+          const call = upstream.post(
+            JSON.stringify({ ...forwarded, messages: fitted.messages }),
+            stream ? streamCallHeaders(user.id) : { [USER_HEADER]: user.id },
+          );
           // A client that goes away stops the call, and the model's work on it, even before it answers.
           const stop = () => {
             if (!raw.writableFinished) call.abort();

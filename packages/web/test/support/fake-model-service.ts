@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import { USAGE_COMMENT_HEADER } from "@hearth/contracts";
 import { listenOnLoopback } from "../../../../test/support/ports.js";
 
 /**
@@ -20,7 +21,12 @@ export interface FakeModelOptions {
 
 export interface FakeModelService {
   url: string;
-  requests: Array<{ model: string; messages: Array<{ role: string; content: string }>; stream: boolean }>;
+  requests: Array<{
+    model: string;
+    messages: Array<{ role: string; content: string }>;
+    stream: boolean;
+    stream_options?: { include_usage?: boolean };
+  }>;
   /** Streams the client abandoned before they ended. */
   abandoned: number;
   options: FakeModelOptions;
@@ -131,9 +137,14 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
         await sleep();
       }
       response.write(chunk({}, "stop"));
-      response.write(
-        `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 0, model: body.model, choices: [], usage: { prompt_tokens: 7, completion_tokens: words.length, total_tokens: 7 + words.length } })}\n\n`,
-      );
+      // As the model service: the usage as a last chunk when asked for, else as a comment on request.
+      const usage = { prompt_tokens: 7, completion_tokens: words.length, total_tokens: 7 + words.length };
+      if (body.stream_options?.include_usage)
+        response.write(
+          `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 0, model: body.model, choices: [], usage })}\n\n`,
+        );
+      else if (request.headers[USAGE_COMMENT_HEADER] === "1")
+        response.write(`: usage ${JSON.stringify(usage)}\n\n`);
       response.write("data: [DONE]\n\n");
       finished = true;
       response.end();
