@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -32,6 +35,13 @@ const style = (locator: Locator, property: string, pseudo?: string) =>
     property,
     pseudo,
   ] as const);
+
+/** The id (or tag) of the focused element. */
+const focused = (page: Page) =>
+  page.evaluate(() => {
+    const element = document.activeElement;
+    return element?.id || element?.getAttribute("aria-label") || element?.tagName.toLowerCase() || "";
+  });
 
 const setTheme = (page: Page, theme: "light" | "dark") =>
   page.evaluate((theme) => {
@@ -136,5 +146,153 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
       model.options.words = undefined;
       model.options.delayMs = 2;
     }
+  });
+
+  it("names each page in the tab's title and moves focus to its heading on navigation", async () => {
+    const { page } = desk;
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Knowledge" }).click();
+    await expect.poll(() => page.title()).toBe("Knowledge – Hearth");
+    await expect.poll(() => focused(page)).toBe("page-heading");
+    expect(await page.locator("#page-heading").textContent()).toBe("Knowledge bases");
+    await page.getByRole("link", { name: "Settings" }).click();
+    await expect.poll(() => page.title()).toBe("Settings – Hearth");
+    await expect.poll(() => focused(page)).toBe("page-heading");
+    await page.getByLabel("Language").first().selectOption("zh-CN");
+    await expect.poll(() => page.title()).toBe("设置 – Hearth");
+    await page.getByLabel("语言").first().selectOption("en");
+    // A conversation's page is named by its title; the chat has headings for it and the composer.
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
+    await page.getByRole("link", { name: "first conversation" }).click();
+    await expect.poll(() => page.title()).toBe("first conversation – Hearth");
+    await expect.poll(() => focused(page)).toBe("page-heading");
+    expect(await page.getByRole("heading", { name: "first conversation" }).count()).toBe(1);
+    expect(await page.getByRole("form", { name: "Write a message" }).count()).toBe(1);
+  });
+
+  it("keeps focus near a renamed or deleted conversation, and closes a menu focus leaves", async () => {
+    const { page } = desk;
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    await ask(page, "second conversation");
+    const open = async (title: string) => {
+      await page.getByLabel(`More actions for ${title}`).focus();
+      await page.keyboard.press("Enter");
+    };
+    // One menu open at a time: opening another, or leaving one, closes it.
+    await open("second conversation");
+    await open("first conversation");
+    expect(await page.locator("details.item-menu[open]").count()).toBe(1);
+    await page.getByLabel("Search conversations").focus();
+    expect(await page.locator("details.item-menu[open]").count()).toBe(0);
+
+    // Renaming the open conversation: focus is back on its menu button, the title follows.
+    await open("second conversation");
+    await page.getByRole("button", { name: "Rename" }).click();
+    await page.getByLabel("Rename").fill("renamed conversation");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => focused(page)).toBe("More actions for renamed conversation");
+    await expect.poll(() => page.title()).toBe("renamed conversation – Hearth");
+
+    // Deleting the open conversation: focus goes to the conversation after it in the list.
+    await open("renamed conversation");
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Delete" }).click();
+    await expect.poll(() => page.url()).toBe(`${url}/`);
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.textContent))
+      .toBe("first conversation");
+  });
+
+  it("keeps focus near a deleted document and a revoked API key", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByLabel("New knowledge base").fill("manuals");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "manuals" }).waitFor();
+    const folder = mkdtempSync(join(tmpdir(), "hearth-a11y-"));
+    const files = ["a.txt", "b.txt"].map((name) => {
+      writeFileSync(join(folder, name), `The ${name} manual.`);
+      return join(folder, name);
+    });
+    await page.locator('input[type="file"]').setInputFiles(files);
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(2);
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Delete: a.txt" }).click();
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(1);
+    await expect.poll(() => focused(page)).not.toBe("body");
+
+    await page.getByRole("link", { name: "Settings" }).click();
+    for (const name of ["laptop", "phone"]) {
+      await page.getByLabel("New API key").fill(name);
+      await page.getByRole("button", { name: "Create" }).click();
+      await page.getByRole("button", { name: `Revoke: ${name}` }).waitFor();
+    }
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Revoke: laptop" }).click();
+    await expect.poll(() => page.getByRole("button", { name: "Revoke: laptop" }).count()).toBe(0);
+    await expect.poll(() => focused(page)).toBe("Revoke: phone");
+  });
+
+  it("puts focus on the message box after signing up or in, and on the sign-in form after signing out", async () => {
+    const visitor = await launchBrowser({ locale: "en-US" });
+    try {
+      const { page } = visitor;
+      await signUpInUi(page, url, "shorty");
+      await expect.poll(() => focused(page)).toBe("message-input");
+      await page.getByRole("button", { name: /^Sign out/ }).click();
+      await expect.poll(() => focused(page)).toBe("auth-title");
+      await expect.poll(() => page.title()).toBe("Sign in – Hearth");
+      await page.getByLabel("User name").fill("shorty");
+      await page.getByLabel(/^Password$/).fill("correct horse battery");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect.poll(() => focused(page)).toBe("message-input");
+    } finally {
+      await visitor.close();
+    }
+  });
+
+  it("closes the phone's conversation drawer when focus leaves it or on Escape", async () => {
+    const phone = await launchBrowser({ locale: "en-US", width: 390, height: 844 });
+    try {
+      const { page } = phone;
+      await signUpInUi(page, url, "pia");
+      const toggle = page.getByRole("button", { name: "Conversations" });
+      const drawer = page.getByRole("navigation", { name: "Conversations" });
+      await toggle.click();
+      await drawer.waitFor();
+      // The drawer spans the screen's width (not 16rem beside the chat).
+      expect((await drawer.boundingBox())!.width).toBeGreaterThan(380);
+      await page.getByLabel(/Send a message/).focus();
+      await drawer.waitFor({ state: "hidden" });
+      await toggle.click();
+      await drawer.waitFor();
+      await page.keyboard.press("Escape");
+      await drawer.waitFor({ state: "hidden" });
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it("moves focus into the admin keys panel and back to its opener, and near a deleted group", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Admin" }).click();
+
+    // The keys panel: its opener says whether it is open; focus goes into it, and back on Close.
+    const opener = page.getByRole("button", { name: "API keys: ada" });
+    await opener.click();
+    expect(await opener.getAttribute("aria-expanded")).toBe("true");
+    await expect.poll(() => focused(page)).toBe("user-keys-title");
+    await page.getByRole("button", { name: "Close" }).click();
+    expect(await opener.getAttribute("aria-expanded")).toBe("false");
+    await expect.poll(() => focused(page)).toBe("API keys: ada");
+
+    // Deleting a group: focus goes to the next group's first button.
+    for (const name of ["first-group", "second-group"]) {
+      await page.getByLabel("New group").fill(name);
+      await page.getByRole("button", { name: "Create" }).click();
+      await page.getByRole("button", { name: `Delete group: ${name}` }).waitFor();
+    }
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Delete group: first-group" }).click();
+    await expect.poll(() => focused(page)).toBe("Rename: second-group");
   });
 });

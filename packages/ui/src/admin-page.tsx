@@ -1,8 +1,9 @@
-import { type FormEvent, type ReactNode, useCallback, useEffect, useState } from "react";
+import { type FormEvent, type ReactNode, useCallback, useEffect, useRef, useState } from "react";
 import { api, ndjsonLines } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import { DataTable } from "./data-table.js";
 import { changelogText, type PullStep, pullStepText } from "./display-text.js";
+import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { ActionError, describeError, useAction } from "./use-action.js";
 
@@ -19,9 +20,14 @@ interface Group {
   userIds: string[];
 }
 
-/** A user's API keys, each revocable (a leaked key is refused from the next request on). */
+/**
+ * A user's API keys, each revocable (a leaked key is refused from the next request on). Opened,
+ * focus goes to its heading; closed, back to the button that opened it (the caller's).
+ */
 function UserKeys({ user, onClose }: { user: User; onClose: () => void }) {
   const { t } = useI18n();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
   const [keys, setKeys] = useState<ApiKeyRow[]>();
   const { error, run } = useAction();
   const load = useCallback(async () => {
@@ -30,23 +36,25 @@ function UserKeys({ user, onClose }: { user: User; onClose: () => void }) {
   useEffect(() => {
     void load();
   }, [load]);
-  const revoke = async (key: ApiKeyRow) => {
+  const revoke = async (key: ApiKeyRow, from: Element) => {
+    const restoreFocus = keepFocusNear(from, () => heading.current);
     await run(() => api(`/api/admin/users/${user.id}/api-keys/${key.id}`, { method: "DELETE" }));
     await load();
+    restoreFocus();
   };
   return (
-    <section aria-label={`${t.apiKeys}: ${user.username}`} className="user-keys">
-      <h4>
-        {t.apiKeys}: {user.username}{" "}
-        <button type="button" onClick={onClose}>
-          {t.close}
-        </button>
+    <section id="user-keys" aria-labelledby="user-keys-title" className="user-keys">
+      <h4 id="user-keys-title" ref={heading} tabIndex={-1}>
+        {t.apiKeys}: {user.username}
       </h4>
+      <button type="button" onClick={onClose}>
+        {t.close}
+      </button>
       <ActionError error={error} />
       {keys?.length === 0 ? (
         <p className="muted">{t.noUserKeys}</p>
       ) : (
-        <ApiKeyTable keys={keys ?? []} onRevoke={(key) => void revoke(key)} />
+        <ApiKeyTable keys={keys ?? []} onRevoke={(key, from) => void revoke(key, from)} />
       )}
     </section>
   );
@@ -58,6 +66,12 @@ function UsersAndGroups({ userId }: { userId: string }) {
   const [groups, setGroups] = useState<Group[]>([]);
   const [groupName, setGroupName] = useState("");
   const [keysOf, setKeysOf] = useState<User>();
+  /** The button that opened the keys panel: focus goes back to it when the panel closes. */
+  const keysOpener = useRef<HTMLElement | null>(null);
+  const closeKeys = () => {
+    setKeysOf(undefined);
+    keysOpener.current?.focus();
+  };
   const [pendingOnly, setPendingOnly] = useState(false);
   const pendingUsers = users.filter((user) => user.status === "pending");
   const pending = pendingUsers.length;
@@ -93,10 +107,12 @@ function UsersAndGroups({ userId }: { userId: string }) {
     await load();
   };
   /** Confirmed, the delete goes on even where the group limits models (they become admin-only). */
-  const deleteGroup = async (group: Group) => {
+  const deleteGroup = async (group: Group, from: Element) => {
     if (!window.confirm(fill(t.deleteGroupConfirm, { name: group.name }))) return;
+    const restoreFocus = keepFocusNear(from, () => document.getElementById("new-group"));
     await run(() => api(`/api/admin/groups/${group.id}?force=true`, { method: "DELETE" }));
     await load();
+    restoreFocus();
   };
   const createGroup = async (event: FormEvent) => {
     event.preventDefault();
@@ -136,7 +152,12 @@ function UsersAndGroups({ userId }: { userId: string }) {
                   type="button"
                   className="small"
                   aria-label={`${t.apiKeys}: ${user.username}`}
-                  onClick={() => setKeysOf(user)}
+                  aria-expanded={keysOf?.id === user.id}
+                  aria-controls={keysOf?.id === user.id ? "user-keys" : undefined}
+                  onClick={(event) => {
+                    keysOpener.current = event.currentTarget;
+                    setKeysOf(keysOf?.id === user.id ? undefined : user);
+                  }}
                 >
                   {t.apiKeys}
                 </button>
@@ -187,7 +208,7 @@ function UsersAndGroups({ userId }: { userId: string }) {
           </tr>
         ))}
       </DataTable>
-      {keysOf && <UserKeys key={keysOf.id} user={keysOf} onClose={() => setKeysOf(undefined)} />}
+      {keysOf && <UserKeys key={keysOf.id} user={keysOf} onClose={closeKeys} />}
       <h4>{t.groups}</h4>
       <ul className="group-list">
         {groups.map((g) => (
@@ -199,7 +220,7 @@ function UsersAndGroups({ userId }: { userId: string }) {
             <button
               type="button"
               aria-label={`${t.deleteGroup}: ${g.name}`}
-              onClick={() => void deleteGroup(g)}
+              onClick={(event) => void deleteGroup(g, event.currentTarget)}
             >
               {t.delete}
             </button>
@@ -209,7 +230,7 @@ function UsersAndGroups({ userId }: { userId: string }) {
       <form className="inline-form" onSubmit={createGroup}>
         <label>
           {t.newGroup}
-          <input value={groupName} onChange={(e) => setGroupName(e.target.value)} required />
+          <input id="new-group" value={groupName} onChange={(e) => setGroupName(e.target.value)} required />
         </label>
         <button type="submit">{t.create}</button>
       </form>
@@ -859,9 +880,12 @@ export function AdminPage({ userId }: { userId: string }) {
     ["status", t.statusPage],
   ] as const;
   const [tab, setTab] = useState<(typeof tabs)[number][0]>("users");
+  usePageTitle(t.admin);
   return (
     <div className="page">
-      <h2>{t.admin}</h2>
+      <h2 id={PAGE_HEADING} tabIndex={-1}>
+        {t.admin}
+      </h2>
       <div role="tablist" className="tabs">
         {tabs.map(([id, label]) => (
           <button key={id} type="button" role="tab" aria-selected={tab === id} onClick={() => setTab(id)}>

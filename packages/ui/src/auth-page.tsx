@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from "react";
 import { api, type SessionInfo } from "./api.js";
+import { usePageTitle } from "./focus.js";
 import { useI18n } from "./i18n.js";
 import { errorMessage } from "./use-action.js";
 
@@ -22,6 +23,7 @@ export function AuthPage({
   /** Why the last try failed; shown in the language of the moment. */
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState("");
+  usePageTitle(mode === "signin" ? t.signIn : t.signUp);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -49,7 +51,9 @@ export function AuthPage({
 
   return (
     <form className="form-card" onSubmit={submit} aria-labelledby="auth-title">
-      <h2 id="auth-title">{mode === "signin" ? t.signInTitle : t.signUpTitle}</h2>
+      <h2 id="auth-title" tabIndex={-1}>
+        {mode === "signin" ? t.signInTitle : t.signUpTitle}
+      </h2>
       {session.firstUser && <p role="note">{t.firstUserHint}</p>}
       {expired && !notice && (
         <p className="error-text" role="alert">

@@ -125,6 +125,9 @@ const en = {
   searchQueries: "Searched the web for",
   auditLog: "Audit log",
   skipToContent: "Skip to content",
+  // Accessibility: landmark and region names.
+  mainNav: "Main",
+  composerHeading: "Write a message",
   searchProviders: "Search providers",
   testProviders: "Test providers",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
@@ -481,6 +484,9 @@ const zhCN: Messages = {
   searchQueries: "已联网搜索",
   auditLog: "审计日志",
   skipToContent: "跳到正文",
+  // 无障碍：地标与区域名称。
+  mainNav: "主导航",
+  composerHeading: "撰写消息",
   searchProviders: "搜索引擎",
   testProviders: "测试搜索引擎",
   // Conversation fixes: kept answers, expired sign-in, search not configured.

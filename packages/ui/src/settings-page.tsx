@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
+import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { type Locale, useI18n } from "./i18n.js";
 import { ActionError, useAction } from "./use-action.js";
 
@@ -79,6 +80,7 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
   const [name, setName] = useState("");
   const [created, setCreated] = useState<string | undefined>();
   const { error, run } = useAction();
+  usePageTitle(t.settings);
 
   const load = useCallback(
     async () => setKeys((await api<{ keys: ApiKeyRow[] }>("/api/account/api-keys")).keys),
@@ -97,14 +99,18 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
       await load();
     });
   };
-  const revoke = async (key: ApiKeyRow) => {
+  const revoke = async (key: ApiKeyRow, from: Element) => {
+    const restoreFocus = keepFocusNear(from, () => document.getElementById("api-keys-title"));
     await run(() => api(`/api/account/api-keys/${key.id}`, { method: "DELETE" }));
     await load();
+    restoreFocus();
   };
 
   return (
     <div className="page">
-      <h2>{t.settings}</h2>
+      <h2 id={PAGE_HEADING} tabIndex={-1}>
+        {t.settings}
+      </h2>
       <div className="inline-form">
         <label>
           {t.language}{" "}
@@ -122,7 +128,9 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
         </label>
       </div>
       <ChangePassword />
-      <h3>{t.apiKeys}</h3>
+      <h3 id="api-keys-title" tabIndex={-1}>
+        {t.apiKeys}
+      </h3>
       <form className="inline-form" onSubmit={create}>
         <label>
           {t.newKey}
@@ -136,7 +144,7 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
           {t.keyShownOnce} <code>{created}</code>
         </p>
       )}
-      <ApiKeyTable keys={keys} onRevoke={(key) => void revoke(key)} />
+      <ApiKeyTable keys={keys} onRevoke={(key, from) => void revoke(key, from)} />
     </div>
   );
 }
