@@ -272,6 +272,29 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
     }
   });
 
+  it("moves between admin tabs with the arrow keys and keeps the tab in the address", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Admin" }).click();
+    const users = page.getByRole("tab", { name: "Users" });
+    await users.focus();
+    await page.keyboard.press("ArrowRight");
+    const models = page.getByRole("tab", { name: "Models" });
+    await expect.poll(() => models.getAttribute("aria-selected")).toBe("true");
+    expect(await focused(page)).toBe("admin-tab-models");
+    expect(await users.getAttribute("tabindex")).toBe("-1");
+    expect(page.url()).toBe(`${url}/admin/models`);
+    const panel = page.getByRole("tabpanel", { name: "Models" });
+    expect(await models.getAttribute("aria-controls")).toBe(await panel.getAttribute("id"));
+    await page.reload();
+    await expect
+      .poll(() => page.getByRole("tab", { name: "Models" }).getAttribute("aria-selected"))
+      .toBe("true");
+    await expect.poll(() => page.title()).toBe("Models – Admin – Hearth");
+    await page.getByRole("tab", { name: "Models" }).focus();
+    await page.keyboard.press("ArrowLeft");
+    await expect.poll(() => page.url()).toBe(`${url}/admin/users`);
+  });
+
   it("moves focus into the admin keys panel and back to its opener, and near a deleted group", async () => {
     const { page } = desk;
     await page.getByRole("link", { name: "Admin" }).click();

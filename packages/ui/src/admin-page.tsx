@@ -1,10 +1,19 @@
-import { type FormEvent, type ReactNode, useCallback, useEffect, useRef, useState } from "react";
+import {
+  type FormEvent,
+  type KeyboardEvent,
+  type ReactNode,
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+} from "react";
 import { api, ndjsonLines } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import { DataTable } from "./data-table.js";
 import { changelogText, type PullStep, pullStepText } from "./display-text.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
+import { navigate, usePath } from "./router.js";
 import { ActionError, describeError, useAction } from "./use-action.js";
 
 interface User {
@@ -879,21 +888,50 @@ export function AdminPage({ userId }: { userId: string }) {
     ["audit", t.auditLog],
     ["status", t.statusPage],
   ] as const;
-  const [tab, setTab] = useState<(typeof tabs)[number][0]>("users");
-  usePageTitle(t.admin);
+  // The tab is in the address (/admin/<tab>): a reload, a bookmark or Back stays on it.
+  const path = usePath();
+  const tab = tabs.find(([id]) => path === `/admin/${id}`)?.[0] ?? "users";
+  const label = tabs.find(([id]) => id === tab)![1];
+  usePageTitle(`${label} – ${t.admin}`);
+  const choose = (id: string) => {
+    navigate(`/admin/${id}`);
+    document.getElementById(`admin-tab-${id}`)?.focus();
+  };
+  /** Arrow keys, Home and End move between the tabs (one tab stop for the list; Tab goes to the panel). */
+  const onTabKey = (event: KeyboardEvent) => {
+    const index = tabs.findIndex(([id]) => id === tab);
+    const to = {
+      ArrowRight: index + 1,
+      ArrowLeft: index - 1 + tabs.length,
+      Home: 0,
+      End: tabs.length - 1,
+    }[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    choose(tabs[to % tabs.length]![0]);
+  };
   return (
     <div className="page">
       <h2 id={PAGE_HEADING} tabIndex={-1}>
         {t.admin}
       </h2>
-      <div role="tablist" className="tabs">
+      <div role="tablist" className="tabs" aria-labelledby={PAGE_HEADING} onKeyDown={onTabKey}>
         {tabs.map(([id, label]) => (
-          <button key={id} type="button" role="tab" aria-selected={tab === id} onClick={() => setTab(id)}>
+          <button
+            key={id}
+            id={`admin-tab-${id}`}
+            type="button"
+            role="tab"
+            aria-selected={tab === id}
+            aria-controls="admin-tabpanel"
+            tabIndex={tab === id ? 0 : -1}
+            onClick={() => choose(id)}
+          >
             {label}
           </button>
         ))}
       </div>
-      <div role="tabpanel">
+      <div role="tabpanel" id="admin-tabpanel" aria-labelledby={`admin-tab-${tab}`}>
         {tab === "users" && <UsersAndGroups userId={userId} />}
         {tab === "models" && <Models />}
         {tab === "search" && <SearchProviders />}
