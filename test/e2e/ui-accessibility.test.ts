@@ -232,6 +232,46 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
     await expect.poll(() => focused(page)).toBe("Revoke: phone");
   });
 
+  it("shows the password rule before it is broken and ties errors to their fields", async () => {
+    const visitor = await launchBrowser({ locale: "en-US" });
+    try {
+      const { page } = visitor;
+      await page.goto(url);
+      await page.getByRole("button", { name: "No account? Create one" }).click();
+      const password = page.getByLabel(/^Password$/);
+      const rule = await password.getAttribute("aria-describedby");
+      expect(await page.locator(`#${rule}`).textContent()).toContain("At least 8 characters");
+      await page.getByLabel("User name").fill("shorty");
+      await password.fill("short");
+      await page.getByLabel("Confirm password").fill("short");
+      await page.getByRole("button", { name: "Create account" }).click();
+      await page.getByRole("alert").waitFor();
+      expect(await password.getAttribute("aria-invalid")).toBe("true");
+      const ids = (await password.getAttribute("aria-describedby"))!.split(" ");
+      expect(await page.locator(`#${ids.at(-1)}`).getAttribute("role")).toBe("alert");
+      expect(await page.getByLabel("User name").getAttribute("aria-invalid")).toBeNull();
+    } finally {
+      await visitor.close();
+    }
+  });
+
+  it("shows the rule for a new password in Settings and ties a wrong current password's error to its field", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Settings" }).click();
+    const next = page.getByLabel("New password", { exact: true });
+    const rule = await next.getAttribute("aria-describedby");
+    expect(await page.locator(`#${rule}`).textContent()).toContain("At least 8 characters");
+    const current = page.getByLabel("Current password");
+    await current.fill("not my password");
+    await next.fill("another long password");
+    await page.getByLabel("Confirm new password").fill("another long password");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await expect.poll(() => current.getAttribute("aria-invalid")).toBe("true");
+    const error = await current.getAttribute("aria-describedby");
+    expect(await page.locator(`#${error}`).getAttribute("role")).toBe("alert");
+    expect(await next.getAttribute("aria-invalid")).toBeNull();
+  });
+
   it("puts focus on the message box after signing up or in, and on the sign-in form after signing out", async () => {
     const visitor = await launchBrowser({ locale: "en-US" });
     try {

@@ -3,7 +3,9 @@ import { api } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { type Locale, useI18n } from "./i18n.js";
-import { ActionError, useAction } from "./use-action.js";
+import { ActionError, errorCode, useAction } from "./use-action.js";
+
+type PasswordField = "current" | "next" | "again";
 
 /**
  * Changing one's password: the current one, then the new one twice (a mismatch is said here,
@@ -16,6 +18,21 @@ function ChangePassword() {
   const [again, setAgain] = useState("");
   const [done, setDone] = useState(false);
   const { error, run } = useAction();
+  /** The field the error is about: marked invalid and pointing to it. */
+  const invalid: PasswordField | undefined =
+    error === undefined
+      ? undefined
+      : errorCode(error) === "CURRENT_PASSWORD_WRONG"
+        ? "current"
+        : errorCode(error) === "WEAK_PASSWORD"
+          ? "next"
+          : next !== again
+            ? "again"
+            : undefined;
+  const described = (field: PasswordField, hint?: string) => {
+    const ids = [hint, invalid === field ? "password-error" : undefined].filter(Boolean).join(" ");
+    return { "aria-invalid": invalid === field || undefined, "aria-describedby": ids || undefined };
+  };
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setDone(false);
@@ -44,6 +61,7 @@ function ChangePassword() {
           value={current}
           onChange={(e) => setCurrent(e.target.value)}
           required
+          {...described("current")}
         />
       </label>
       <label>
@@ -54,8 +72,12 @@ function ChangePassword() {
           value={next}
           onChange={(e) => setNext(e.target.value)}
           required
+          {...described("next", "new-password-rule")}
         />
       </label>
+      <p id="new-password-rule" className="muted field-hint">
+        {t.passwordRule}
+      </p>
       <label>
         {t.confirmNewPassword}
         <input
@@ -64,9 +86,10 @@ function ChangePassword() {
           value={again}
           onChange={(e) => setAgain(e.target.value)}
           required
+          {...described("again")}
         />
       </label>
-      <ActionError error={error} />
+      <ActionError id="password-error" error={error} />
       {done && <p role="status">{t.passwordChanged}</p>}
       <button type="submit">{t.changePassword}</button>
     </form>
