@@ -1,9 +1,19 @@
-import { type FormEvent, type ReactNode, useCallback, useEffect, useState } from "react";
+import {
+  type FormEvent,
+  type KeyboardEvent,
+  type ReactNode,
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+} from "react";
 import { api, ndjsonLines } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import { DataTable } from "./data-table.js";
 import { changelogText, type PullStep, pullStepText } from "./display-text.js";
+import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
+import { navigate, usePath } from "./router.js";
 import { ActionError, describeError, useAction } from "./use-action.js";
 
 interface User {
@@ -19,9 +29,14 @@ interface Group {
   userIds: string[];
 }
 
-/** A user's API keys, each revocable (a leaked key is refused from the next request on). */
+/**
+ * A user's API keys, each revocable (a leaked key is refused from the next request on). Opened,
+ * focus goes to its heading; closed, back to the button that opened it (the caller's).
+ */
 function UserKeys({ user, onClose }: { user: User; onClose: () => void }) {
   const { t } = useI18n();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
   const [keys, setKeys] = useState<ApiKeyRow[]>();
   const { error, run } = useAction();
   const load = useCallback(async () => {
@@ -30,23 +45,25 @@ function UserKeys({ user, onClose }: { user: User; onClose: () => void }) {
   useEffect(() => {
     void load();
   }, [load]);
-  const revoke = async (key: ApiKeyRow) => {
+  const revoke = async (key: ApiKeyRow, from: Element) => {
+    const restoreFocus = keepFocusNear(from, () => heading.current);
     await run(() => api(`/api/admin/users/${user.id}/api-keys/${key.id}`, { method: "DELETE" }));
     await load();
+    restoreFocus();
   };
   return (
-    <section aria-label={`${t.apiKeys}: ${user.username}`} className="user-keys">
-      <h4>
-        {t.apiKeys}: {user.username}{" "}
-        <button type="button" onClick={onClose}>
-          {t.close}
-        </button>
+    <section id="user-keys" aria-labelledby="user-keys-title" className="user-keys">
+      <h4 id="user-keys-title" ref={heading} tabIndex={-1}>
+        {t.apiKeys}: {user.username}
       </h4>
+      <button type="button" onClick={onClose}>
+        {t.close}
+      </button>
       <ActionError error={error} />
       {keys?.length === 0 ? (
         <p className="muted">{t.noUserKeys}</p>
       ) : (
-        <ApiKeyTable keys={keys ?? []} onRevoke={(key) => void revoke(key)} />
+        <ApiKeyTable keys={keys ?? []} onRevoke={(key, from) => void revoke(key, from)} />
       )}
     </section>
   );
@@ -58,6 +75,12 @@ function UsersAndGroups({ userId }: { userId: string }) {
   const [groups, setGroups] = useState<Group[]>([]);
   const [groupName, setGroupName] = useState("");
   const [keysOf, setKeysOf] = useState<User>();
+  /** The button that opened the keys panel: focus goes back to it when the panel closes. */
+  const keysOpener = useRef<HTMLElement | null>(null);
+  const closeKeys = () => {
+    setKeysOf(undefined);
+    keysOpener.current?.focus();
+  };
   const [pendingOnly, setPendingOnly] = useState(false);
   const pendingUsers = users.filter((user) => user.status === "pending");
   const pending = pendingUsers.length;
@@ -93,10 +116,12 @@ function UsersAndGroups({ userId }: { userId: string }) {
     await load();
   };
   /** Confirmed, the delete goes on even where the group limits models (they become admin-only). */
-  const deleteGroup = async (group: Group) => {
+  const deleteGroup = async (group: Group, from: Element) => {
     if (!window.confirm(fill(t.deleteGroupConfirm, { name: group.name }))) return;
+    const restoreFocus = keepFocusNear(from, () => document.getElementById("new-group"));
     await run(() => api(`/api/admin/groups/${group.id}?force=true`, { method: "DELETE" }));
     await load();
+    restoreFocus();
   };
   const createGroup = async (event: FormEvent) => {
     event.preventDefault();
@@ -136,7 +161,12 @@ function UsersAndGroups({ userId }: { userId: string }) {
                   type="button"
                   className="small"
                   aria-label={`${t.apiKeys}: ${user.username}`}
-                  onClick={() => setKeysOf(user)}
+                  aria-expanded={keysOf?.id === user.id}
+                  aria-controls={keysOf?.id === user.id ? "user-keys" : undefined}
+                  onClick={(event) => {
+                    keysOpener.current = event.currentTarget;
+                    setKeysOf(keysOf?.id === user.id ? undefined : user);
+                  }}
                 >
                   {t.apiKeys}
                 </button>
@@ -187,7 +217,7 @@ function UsersAndGroups({ userId }: { userId: string }) {
           </tr>
         ))}
       </DataTable>
-      {keysOf && <UserKeys key={keysOf.id} user={keysOf} onClose={() => setKeysOf(undefined)} />}
+      {keysOf && <UserKeys key={keysOf.id} user={keysOf} onClose={closeKeys} />}
       <h4>{t.groups}</h4>
       <ul className="group-list">
         {groups.map((g) => (
@@ -199,7 +229,7 @@ function UsersAndGroups({ userId }: { userId: string }) {
             <button
               type="button"
               aria-label={`${t.deleteGroup}: ${g.name}`}
-              onClick={() => void deleteGroup(g)}
+              onClick={(event) => void deleteGroup(g, event.currentTarget)}
             >
               {t.delete}
             </button>
@@ -209,7 +239,7 @@ function UsersAndGroups({ userId }: { userId: string }) {
       <form className="inline-form" onSubmit={createGroup}>
         <label>
           {t.newGroup}
-          <input value={groupName} onChange={(e) => setGroupName(e.target.value)} required />
+          <input id="new-group" value={groupName} onChange={(e) => setGroupName(e.target.value)} required />
         </label>
         <button type="submit">{t.create}</button>
       </form>
@@ -858,18 +888,50 @@ export function AdminPage({ userId }: { userId: string }) {
     ["audit", t.auditLog],
     ["status", t.statusPage],
   ] as const;
-  const [tab, setTab] = useState<(typeof tabs)[number][0]>("users");
+  // The tab is in the address (/admin/<tab>): a reload, a bookmark or Back stays on it.
+  const path = usePath();
+  const tab = tabs.find(([id]) => path === `/admin/${id}`)?.[0] ?? "users";
+  const label = tabs.find(([id]) => id === tab)![1];
+  usePageTitle(`${label} – ${t.admin}`);
+  const choose = (id: string) => {
+    navigate(`/admin/${id}`);
+    document.getElementById(`admin-tab-${id}`)?.focus();
+  };
+  /** Arrow keys, Home and End move between the tabs (one tab stop for the list; Tab goes to the panel). */
+  const onTabKey = (event: KeyboardEvent) => {
+    const index = tabs.findIndex(([id]) => id === tab);
+    const to = {
+      ArrowRight: index + 1,
+      ArrowLeft: index - 1 + tabs.length,
+      Home: 0,
+      End: tabs.length - 1,
+    }[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    choose(tabs[to % tabs.length]![0]);
+  };
   return (
     <div className="page">
-      <h2>{t.admin}</h2>
-      <div role="tablist" className="tabs">
+      <h2 id={PAGE_HEADING} tabIndex={-1}>
+        {t.admin}
+      </h2>
+      <div role="tablist" className="tabs" aria-labelledby={PAGE_HEADING} onKeyDown={onTabKey}>
         {tabs.map(([id, label]) => (
-          <button key={id} type="button" role="tab" aria-selected={tab === id} onClick={() => setTab(id)}>
+          <button
+            key={id}
+            id={`admin-tab-${id}`}
+            type="button"
+            role="tab"
+            aria-selected={tab === id}
+            aria-controls="admin-tabpanel"
+            tabIndex={tab === id ? 0 : -1}
+            onClick={() => choose(id)}
+          >
             {label}
           </button>
         ))}
       </div>
-      <div role="tabpanel">
+      <div role="tabpanel" id="admin-tabpanel" aria-labelledby={`admin-tab-${tab}`}>
         {tab === "users" && <UsersAndGroups userId={userId} />}
         {tab === "models" && <Models />}
         {tab === "search" && <SearchProviders />}

@@ -18,11 +18,12 @@ export function ApiKeyTable<K extends ApiKeyRow>({
   onRevoke,
 }: {
   keys: readonly K[];
-  onRevoke(key: K): void;
+  /** `from` is the Revoke button, which goes with the key (focus goes near it, see keepFocusNear). */
+  onRevoke(key: K, from: Element): void;
 }) {
   const { t, locale } = useI18n();
-  const revoke = (key: K) => {
-    if (window.confirm(fill(t.revokeKeyConfirm, { name: key.name }))) onRevoke(key);
+  const revoke = (key: K, from: Element) => {
+    if (window.confirm(fill(t.revokeKeyConfirm, { name: key.name }))) onRevoke(key, from);
   };
   return (
     <DataTable columns={[t.name, t.key, t.created, t.status]}>
@@ -37,7 +38,11 @@ export function ApiKeyTable<K extends ApiKeyRow>({
             {key.revokedAt ? (
               t.revoked
             ) : (
-              <button type="button" aria-label={`${t.revoke}: ${key.name}`} onClick={() => revoke(key)}>
+              <button
+                type="button"
+                aria-label={`${t.revoke}: ${key.name}`}
+                onClick={(event) => revoke(key, event.currentTarget)}
+              >
                 {t.revoke}
               </button>
             )}

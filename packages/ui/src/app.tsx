@@ -3,6 +3,7 @@ import { api, type ModelsAnswer, type SessionInfo } from "./api.js";
 import { AuthPage } from "./auth-page.js";
 import { ChatView, clearDrafts, type KnowledgeBaseOption } from "./chat-view.js";
 import { ConversationList } from "./conversation-list.js";
+import { focusWhenShown, PAGE_HEADING } from "./focus.js";
 import { I18nContext, initialLocale, type Locale, MESSAGES } from "./i18n.js";
 import { navigate, usePath } from "./router.js";
 
@@ -28,6 +29,8 @@ function NavLink({ href, label, path }: { href: string; label: string; path: str
       onClick={(event) => {
         event.preventDefault();
         navigate(href);
+        // As a page load would, the reader starts at the new page's heading (and hears its name).
+        focusWhenShown(`#${PAGE_HEADING}`);
       }}
     >
       {label}
@@ -43,6 +46,8 @@ export function App() {
   const [model, setModel] = useState("");
   const [knowledgeBases, setKnowledgeBases] = useState<KnowledgeBaseOption[]>([]);
   const [refresh, setRefresh] = useState(0);
+  /** The last conversation renamed in the list (the chat's heading and the tab's title follow it). */
+  const [renamed, setRenamed] = useState<{ id: string; title: string }>();
   const path = usePath();
   const t = MESSAGES[locale];
 
@@ -60,8 +65,7 @@ export function App() {
 
   useEffect(() => {
     document.documentElement.lang = locale;
-    document.title = t.appName;
-  }, [locale, t]);
+  }, [locale]);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     localStorage.setItem("hearth.theme", theme);
@@ -119,6 +123,7 @@ export function App() {
         onSignedIn={() => {
           setExpired(false);
           void loadSession();
+          focusWhenShown("#message-input");
         }}
       />
     );
@@ -128,7 +133,11 @@ export function App() {
   else if (models)
     page = (
       <div className="layout">
-        <ConversationList activeId={conversationId} refresh={refresh} />
+        <ConversationList
+          activeId={conversationId}
+          refresh={refresh}
+          onRenamed={(id, title) => setRenamed({ id, title })}
+        />
         <ChatView
           models={models}
           model={model}
@@ -137,6 +146,7 @@ export function App() {
           onConversationCreated={(id) => navigate(`/c/${id}`)}
           onChanged={() => setRefresh((n) => n + 1)}
           onModel={setModel}
+          renamed={renamed}
         />
       </div>
     );
@@ -149,7 +159,7 @@ export function App() {
       <header className="topbar">
         <h1>{t.appName}</h1>
         {user && (
-          <nav aria-label={t.appName}>
+          <nav aria-label={t.mainNav}>
             <NavLink href="/" label={t.chat} path={path} />
             <NavLink href="/knowledge" label={t.knowledge} path={path} />
             <NavLink href="/settings" label={t.settings} path={path} />
@@ -194,6 +204,7 @@ export function App() {
               setModels(undefined);
               navigate("/");
               await loadSession();
+              focusWhenShown("#auth-title");
             }}
           >
             {t.signOut} ({user.username})

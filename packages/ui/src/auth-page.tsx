@@ -1,7 +1,17 @@
 import { type FormEvent, useState } from "react";
 import { api, type SessionInfo } from "./api.js";
+import { usePageTitle } from "./focus.js";
 import { useI18n } from "./i18n.js";
-import { errorMessage } from "./use-action.js";
+import { errorCode, errorMessage } from "./use-action.js";
+
+type Field = "username" | "password" | "confirmation";
+
+/** The fields an error is about (marked invalid, pointing to it), by its code. */
+const FIELDS_BY_CODE: Record<string, Field[]> = {
+  INVALID_CREDENTIALS: ["username", "password"],
+  USERNAME_TAKEN: ["username"],
+  WEAK_PASSWORD: ["password"],
+};
 
 /** Sign in, or create an account (the first one becomes admin). */
 export function AuthPage({
@@ -22,13 +32,24 @@ export function AuthPage({
   /** Why the last try failed; shown in the language of the moment. */
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState("");
+  /** The fields the error is about. */
+  const [invalid, setInvalid] = useState<Field[]>([]);
+  usePageTitle(mode === "signin" ? t.signIn : t.signUp);
+  /** A field's state for assistive technology: invalid and described by the error, or by its hint. */
+  const described = (field: Field, hint?: string) => {
+    const wrong = invalid.includes(field);
+    const ids = [hint, wrong ? "auth-error" : undefined].filter(Boolean).join(" ");
+    return { "aria-invalid": wrong || undefined, "aria-describedby": ids || undefined };
+  };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(undefined);
+    setInvalid([]);
     // A new password is typed twice, so a typo does not lock the new account out.
     if (mode === "signup" && password !== confirmation) {
       setError(new Error(t.passwordMismatch));
+      setInvalid(["confirmation"]);
       return;
     }
     try {
@@ -44,12 +65,15 @@ export function AuthPage({
       onSignedIn();
     } catch (caught) {
       setError(caught);
+      setInvalid(FIELDS_BY_CODE[errorCode(caught) ?? ""] ?? []);
     }
   };
 
   return (
     <form className="form-card" onSubmit={submit} aria-labelledby="auth-title">
-      <h2 id="auth-title">{mode === "signin" ? t.signInTitle : t.signUpTitle}</h2>
+      <h2 id="auth-title" tabIndex={-1}>
+        {mode === "signin" ? t.signInTitle : t.signUpTitle}
+      </h2>
       {session.firstUser && <p role="note">{t.firstUserHint}</p>}
       {expired && !notice && (
         <p className="error-text" role="alert">
@@ -64,6 +88,7 @@ export function AuthPage({
           value={username}
           onChange={(e) => setUsername(e.target.value)}
           required
+          {...described("username")}
         />
       </label>
       <label>
@@ -74,8 +99,15 @@ export function AuthPage({
           value={password}
           onChange={(e) => setPassword(e.target.value)}
           required
+          {...described("password", mode === "signup" ? "password-rule" : undefined)}
         />
       </label>
+      {/* The rule is there before it is broken, not only in the error after. */}
+      {mode === "signup" && (
+        <p id="password-rule" className="muted field-hint">
+          {t.passwordRule}
+        </p>
+      )}
       {mode === "signup" && (
         <label>
           {t.confirmPassword}
@@ -85,11 +117,12 @@ export function AuthPage({
             value={confirmation}
             onChange={(e) => setConfirmation(e.target.value)}
             required
+            {...described("confirmation")}
           />
         </label>
       )}
       {error !== undefined && (
-        <p className="error-text" role="alert">
+        <p id="auth-error" className="error-text" role="alert">
           {errorMessage(t, error)}
         </p>
       )}

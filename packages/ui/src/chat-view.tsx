@@ -1,6 +1,7 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
 import { citationLabels, errorText } from "./display-text.js";
+import { PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { Markdown } from "./markdown.js";
 import { ModelGuidance } from "./model-guidance.js";
@@ -322,11 +323,15 @@ export function Composer(props: {
   return (
     <form
       className="composer-wrap"
+      aria-labelledby="composer-heading"
       onSubmit={(event) => {
         event.preventDefault();
         send();
       }}
     >
+      <h2 id="composer-heading" className="visually-hidden">
+        {t.composerHeading}
+      </h2>
       <div className="composer-options">
         {props.knowledgeBases.length > 0 && (
           <fieldset className="kb-picker">
@@ -413,9 +418,13 @@ export function ChatView(props: {
   onChanged(): void;
   /** The model a conversation was last answered with, when one is opened (the picker follows it). */
   onModel(id: string): void;
+  /** The last conversation renamed in the list: its new title, if it is this one. */
+  renamed?: { id: string; title: string };
 }) {
   const { t } = useI18n();
   const [messages, setMessages] = useState<ChatMessage[]>([]);
+  /** The open conversation's title as stored (undefined while it loads). */
+  const [title, setTitle] = useState<string>();
   const [busy, setBusy] = useState(false);
   /** Why the last message was not taken (shown beside the composer, which gets the text back). */
   const [sendError, setSendError] = useState<unknown>();
@@ -450,6 +459,13 @@ export function ChatView(props: {
   /** The latest props, for the conversation loader, which runs only when the conversation changes. */
   const latest = useRef(props);
   latest.current = props;
+  const { renamed } = props;
+  useEffect(() => {
+    if (renamed && renamed.id === latest.current.conversationId) setTitle(renamed.title);
+  }, [renamed]);
+  // The service names a conversation "New chat" until it has a title: shown in the reader's language.
+  const shownTitle = !props.conversationId || title === "New chat" ? t.newChat : title;
+  usePageTitle(shownTitle);
   /** Whether focus goes back to the message box when the answer ends (it was on Stop, or nowhere). */
   const refocus = useRef(false);
   useEffect(() => {
@@ -476,11 +492,13 @@ export function ChatView(props: {
     setNotice("");
     setReopenEdit(undefined);
     setAnnouncement("");
+    setTitle(undefined);
     if (!props.conversationId) return;
     void api<ConversationAnswer>(`/api/conversations/${props.conversationId}`).then(
       (answer) => {
         if (generation.current !== current) return;
         setMessages(answer.messages);
+        setTitle(answer.title);
         const used = [...answer.messages].reverse().find((message) => message.model)?.model ?? answer.model;
         const { models, onModel } = latest.current;
         if (used && models.models.some((model) => model.id === used)) onModel(used);
@@ -641,6 +659,7 @@ export function ChatView(props: {
     const mine = generation.current;
     const answer = await api<ConversationAnswer>(`/api/conversations/${id}`);
     if (generation.current !== mine) return true;
+    setTitle(answer.title);
     setMessages((current) =>
       current.length === answer.messages.length
         ? current.map((message, i) => ({ ...message, id: answer.messages[i]?.id }))
@@ -668,6 +687,10 @@ export function ChatView(props: {
   const lastAssistant = messages.map((m) => m.role).lastIndexOf("assistant");
   return (
     <div className="chat">
+      {/* Where navigating to the conversation puts focus; a screen reader's heading list starts here. */}
+      <h2 id={PAGE_HEADING} className="visually-hidden" tabIndex={-1}>
+        {shownTitle}
+      </h2>
       {/* Screen readers hear that an answer is being written and when it is done (then read it),
           not every token, nor the whole thread each time a conversation opens. */}
       <p className="visually-hidden" role="status">

@@ -1,5 +1,6 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api } from "./api.js";
+import { focusWhenShown, keepFocusNear, PAGE_HEADING } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { navigate } from "./router.js";
 import { ActionError, useAction } from "./use-action.js";
@@ -37,7 +38,11 @@ function closeMenu(inside: Element) {
 }
 
 /** The conversation list: search, open, rename, export, delete. */
-export function ConversationList(props: { activeId: string | undefined; refresh: number }) {
+export function ConversationList(props: {
+  activeId: string | undefined;
+  refresh: number;
+  onRenamed(id: string, title: string): void;
+}) {
   const { t } = useI18n();
   const [query, setQuery] = useState("");
   const [items, setItems] = useState<ConversationSummary[]>([]);
@@ -76,11 +81,13 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
       setItems((current) => [...current, ...answer.conversations]);
       setNext(answer.next);
     });
-  const remove = async (item: ConversationSummary) => {
+  const remove = async (item: ConversationSummary, from: Element) => {
     if (!window.confirm(fill(t.deleteConversationConfirm, { title: titleOf(item) }))) return;
+    const restoreFocus = keepFocusNear(from, () => document.getElementById("conversation-search"));
     if (!(await run(() => api(`/api/conversations/${item.id}`, { method: "DELETE" })))) return;
     setItems((current) => current.filter((c) => c.id !== item.id));
     if (props.activeId === item.id) navigate("/");
+    restoreFocus();
   };
   const rename = async (id: string) => {
     const trimmed = title.trim();
@@ -89,18 +96,48 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
     if (!(await run(() => api(`/api/conversations/${id}`, { method: "PATCH", body: { title: trimmed } }))))
       return;
     setItems((current) => current.map((c) => (c.id === id ? { ...c, title: trimmed } : c)));
+    props.onRenamed(id, trimmed);
     stopRenaming(id);
   };
+  /** The item whose menu button gets focus back once its rename form has gone. */
+  const backToMenu = useRef<string | undefined>(undefined);
   /** Leaves the rename form; focus goes back to the item's menu button, where renaming began. */
   const stopRenaming = (id: string) => {
+    backToMenu.current = id;
     setRenaming(undefined);
-    requestAnimationFrame(() =>
-      document.querySelector<HTMLElement>(`#menu-${CSS.escape(id)} > summary`)?.focus(),
-    );
   };
-  // The title field takes focus, its text selected, when renaming starts.
+  // The phone's drawer closes with Escape, wherever focus is (not while a menu or the rename form
+  // uses the key), and once focus leaves it and its button: open, it covers what took focus.
   useEffect(() => {
-    if (!renaming) return;
+    if (!open) return;
+    const inDrawer = (target: EventTarget | null) =>
+      target instanceof Node &&
+      (document.getElementById("conversation-sidebar")?.contains(target) ||
+        document.getElementById("conversation-sidebar-toggle")?.contains(target));
+    const onKeyDown = (event: globalThis.KeyboardEvent) => {
+      if (event.key !== "Escape" || event.defaultPrevented) return;
+      setOpen(false);
+      if (inDrawer(document.activeElement)) document.getElementById("conversation-sidebar-toggle")?.focus();
+    };
+    const onFocusIn = (event: FocusEvent) => {
+      if (!inDrawer(event.target)) setOpen(false);
+    };
+    addEventListener("keydown", onKeyDown);
+    addEventListener("focusin", onFocusIn);
+    return () => {
+      removeEventListener("keydown", onKeyDown);
+      removeEventListener("focusin", onFocusIn);
+    };
+  }, [open]);
+  // The title field takes focus, its text selected, when renaming starts; the menu button once it
+  // ends (after the render that puts the button back: a save's render comes a moment later).
+  useEffect(() => {
+    if (!renaming) {
+      const id = backToMenu.current;
+      backToMenu.current = undefined;
+      if (id) document.querySelector<HTMLElement>(`#menu-${CSS.escape(id)} > summary`)?.focus();
+      return;
+    }
     const input = document.getElementById(`rename-${renaming}`) as HTMLInputElement | null;
     input?.focus();
     input?.select();
@@ -110,6 +147,7 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
     <>
       <button
         type="button"
+        id="conversation-sidebar-toggle"
         className="sidebar-toggle"
         aria-expanded={open}
         aria-controls="conversation-sidebar"
@@ -121,14 +159,16 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
         id="conversation-sidebar"
         className={open ? "sidebar open" : "sidebar"}
         aria-label={t.conversations}
-        onKeyDown={(event) => {
-          // Escape closes the phone's drawer (not while a menu or the rename form uses it).
-          if (event.key !== "Escape" || !open || event.isDefaultPrevented()) return;
-          setOpen(false);
-          document.querySelector<HTMLElement>(".sidebar-toggle")?.focus();
-        }}
       >
-        <button type="button" className="primary wide" onClick={() => navigate("/")}>
+        <button
+          type="button"
+          className="primary wide"
+          onClick={() => {
+            setOpen(false);
+            navigate("/");
+            focusWhenShown("#message-input");
+          }}
+        >
           + {t.newChat}
         </button>
         <label className="visually-hidden" htmlFor="conversation-search">
@@ -183,6 +223,7 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
                     event.preventDefault();
                     setOpen(false);
                     navigate(`/c/${item.id}`);
+                    focusWhenShown(`#${PAGE_HEADING}`);
                   }}
                 >
                   {titleOf(item)}
@@ -198,6 +239,12 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
                     if (event.key !== "Escape" || !event.currentTarget.open) return;
                     event.preventDefault();
                     closeMenu(event.currentTarget);
+                  }}
+                  onBlur={(event) => {
+                    // Focus gone elsewhere (Tab, another menu) closes the menu: one open at a time,
+                    // none left covering the list. A click on nothing focusable keeps it open.
+                    const to = event.relatedTarget;
+                    if (to && !event.currentTarget.contains(to)) event.currentTarget.open = false;
                   }}
                 >
                   <summary aria-label={fill(t.moreActions, { title: titleOf(item) })}>⋯</summary>
@@ -226,7 +273,7 @@ export function ConversationList(props: { activeId: string | undefined; refresh:
                     >
                       {t.exportJson}
                     </a>
-                    <button type="button" onClick={() => void remove(item)}>
+                    <button type="button" onClick={(event) => void remove(item, event.currentTarget)}>
                       {t.delete}
                     </button>
                   </div>

@@ -125,6 +125,10 @@ const en = {
   searchQueries: "Searched the web for",
   auditLog: "Audit log",
   skipToContent: "Skip to content",
+  // Accessibility: landmark and region names, the password rule shown before it is broken.
+  mainNav: "Main",
+  composerHeading: "Write a message",
+  passwordRule: "At least 8 characters, not only spaces.",
   searchProviders: "Search providers",
   testProviders: "Test providers",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
@@ -481,6 +485,10 @@ const zhCN: Messages = {
   searchQueries: "已联网搜索",
   auditLog: "审计日志",
   skipToContent: "跳到正文",
+  // 无障碍：地标与区域名称，提交前就显示的密码规则。
+  mainNav: "主导航",
+  composerHeading: "撰写消息",
+  passwordRule: "至少 8 个字符，且不能全是空格。",
   searchProviders: "搜索引擎",
   testProviders: "测试搜索引擎",
   // Conversation fixes: kept answers, expired sign-in, search not configured.

@@ -2,6 +2,7 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from "react"
 import { ApiError, api, csrfHeader } from "./api.js";
 import { DataTable } from "./data-table.js";
 import { errorText } from "./display-text.js";
+import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { ActionError, errorMessage, useAction } from "./use-action.js";
 
@@ -184,6 +185,7 @@ export function KnowledgePage() {
   const [name, setName] = useState("");
   const [notice, setNotice] = useState("");
   const { error, run } = useAction();
+  usePageTitle(t.knowledge);
 
   const load = useCallback(
     () =>
@@ -273,12 +275,14 @@ export function KnowledgePage() {
     );
 
   const base = bases.find((b) => b.id === selected);
-  const removeDocument = async (knowledgeBase: KnowledgeBase, document: DocumentRow) => {
+  const removeDocument = async (knowledgeBase: KnowledgeBase, document: DocumentRow, from: Element) => {
     if (!window.confirm(fill(t.deleteDocumentConfirm, { name: document.name }))) return;
+    const restoreFocus = keepFocusNear(from, () => window.document.getElementById("documents-title"));
     await run(async () => {
       await api(`/api/knowledge-bases/${knowledgeBase.id}/documents/${document.id}`, { method: "DELETE" });
       await loadDocuments(knowledgeBase.id);
     });
+    restoreFocus();
   };
   const resync = async (knowledgeBase: KnowledgeBase) => {
     setNotice("");
@@ -306,7 +310,9 @@ export function KnowledgePage() {
   };
   return (
     <div className="page">
-      <h2>{t.knowledgeBases}</h2>
+      <h2 id={PAGE_HEADING} tabIndex={-1}>
+        {t.knowledgeBases}
+      </h2>
       <ActionError error={error} />
       <form className="inline-form" onSubmit={create}>
         <label>
@@ -363,7 +369,9 @@ export function KnowledgePage() {
             </ul>
           )}
           {notice && <output>{notice}</output>}
-          <h4>{t.documents}</h4>
+          <h4 id="documents-title" tabIndex={-1}>
+            {t.documents}
+          </h4>
           <DataTable columns={[t.name, t.status, t.chunks]} nowrap={[1, 2]} actions>
             {documents.map((document) => (
               <tr key={document.id} data-status={document.status}>
@@ -391,7 +399,7 @@ export function KnowledgePage() {
                     <button
                       type="button"
                       aria-label={`${t.delete}: ${document.name}`}
-                      onClick={() => void removeDocument(base, document)}
+                      onClick={(event) => void removeDocument(base, document, event.currentTarget)}
                     >
                       {t.delete}
                     </button>

@@ -1,8 +1,11 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
+import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { type Locale, useI18n } from "./i18n.js";
-import { ActionError, useAction } from "./use-action.js";
+import { ActionError, errorCode, useAction } from "./use-action.js";
+
+type PasswordField = "current" | "next" | "again";
 
 /**
  * Changing one's password: the current one, then the new one twice (a mismatch is said here,
@@ -15,6 +18,21 @@ function ChangePassword() {
   const [again, setAgain] = useState("");
   const [done, setDone] = useState(false);
   const { error, run } = useAction();
+  /** The field the error is about: marked invalid and pointing to it. */
+  const invalid: PasswordField | undefined =
+    error === undefined
+      ? undefined
+      : errorCode(error) === "CURRENT_PASSWORD_WRONG"
+        ? "current"
+        : errorCode(error) === "WEAK_PASSWORD"
+          ? "next"
+          : next !== again
+            ? "again"
+            : undefined;
+  const described = (field: PasswordField, hint?: string) => {
+    const ids = [hint, invalid === field ? "password-error" : undefined].filter(Boolean).join(" ");
+    return { "aria-invalid": invalid === field || undefined, "aria-describedby": ids || undefined };
+  };
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setDone(false);
@@ -43,6 +61,7 @@ function ChangePassword() {
           value={current}
           onChange={(e) => setCurrent(e.target.value)}
           required
+          {...described("current")}
         />
       </label>
       <label>
@@ -53,8 +72,12 @@ function ChangePassword() {
           value={next}
           onChange={(e) => setNext(e.target.value)}
           required
+          {...described("next", "new-password-rule")}
         />
       </label>
+      <p id="new-password-rule" className="muted field-hint">
+        {t.passwordRule}
+      </p>
       <label>
         {t.confirmNewPassword}
         <input
@@ -63,9 +86,10 @@ function ChangePassword() {
           value={again}
           onChange={(e) => setAgain(e.target.value)}
           required
+          {...described("again")}
         />
       </label>
-      <ActionError error={error} />
+      <ActionError id="password-error" error={error} />
       {done && <p role="status">{t.passwordChanged}</p>}
       <button type="submit">{t.changePassword}</button>
     </form>
@@ -79,6 +103,7 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
   const [name, setName] = useState("");
   const [created, setCreated] = useState<string | undefined>();
   const { error, run } = useAction();
+  usePageTitle(t.settings);
 
   const load = useCallback(
     async () => setKeys((await api<{ keys: ApiKeyRow[] }>("/api/account/api-keys")).keys),
@@ -97,14 +122,18 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
       await load();
     });
   };
-  const revoke = async (key: ApiKeyRow) => {
+  const revoke = async (key: ApiKeyRow, from: Element) => {
+    const restoreFocus = keepFocusNear(from, () => document.getElementById("api-keys-title"));
     await run(() => api(`/api/account/api-keys/${key.id}`, { method: "DELETE" }));
     await load();
+    restoreFocus();
   };
 
   return (
     <div className="page">
-      <h2>{t.settings}</h2>
+      <h2 id={PAGE_HEADING} tabIndex={-1}>
+        {t.settings}
+      </h2>
       <div className="inline-form">
         <label>
           {t.language}{" "}
@@ -122,7 +151,9 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
         </label>
       </div>
       <ChangePassword />
-      <h3>{t.apiKeys}</h3>
+      <h3 id="api-keys-title" tabIndex={-1}>
+        {t.apiKeys}
+      </h3>
       <form className="inline-form" onSubmit={create}>
         <label>
           {t.newKey}
@@ -136,7 +167,7 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
           {t.keyShownOnce} <code>{created}</code>
         </p>
       )}
-      <ApiKeyTable keys={keys} onRevoke={(key) => void revoke(key)} />
+      <ApiKeyTable keys={keys} onRevoke={(key, from) => void revoke(key, from)} />
     </div>
   );
 }

@@ -43,10 +43,11 @@ export function useAction(): { error: unknown; run(action: () => Promise<unknown
   return { error, run };
 }
 
-export function ActionError({ error }: { error: unknown }) {
+/** The error, if any, in an alert; `id` names it for the fields it is about (aria-describedby). */
+export function ActionError({ error, id }: { error: unknown; id?: string }) {
   const { t } = useI18n();
   return error ? (
-    <p className="error-text" role="alert">
+    <p id={id} className="error-text" role="alert">
       {describeError(t, error)}
     </p>
   ) : null;
