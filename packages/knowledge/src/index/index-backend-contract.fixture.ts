@@ -464,11 +464,18 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
     it.skipIf(subject.reopen === undefined)("keeps chunks, terms and vectors across a restart", async () => {
       await backend.upsertChunks([
         chunk({ id: "p-1", text: "persistent 持久化 text", embedding: unit([0, 1, 0, 0]) }),
+        chunk({ id: "p-2", text: "持久化 存储 与 持久化 日志" }),
+        chunk({ id: "p-3", text: "unrelated words" }),
       ]);
+      const search = () => backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "持久化 text", topK: 3 });
+      const before = await search();
       backend = await (subject.reopen as NonNullable<ContractSubject["reopen"]>)(backend);
-      expect(ids(await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "持久化", topK: 3 }))).toEqual([
-        "p-1",
-      ]);
+      // The same ranking and scores after a restart: term statistics survive it too.
+      const after = await search();
+      expect(ids(after)).toEqual(["p-1", "p-2"]);
+      expect(ids(after)).toEqual(ids(before));
+      for (const [rank, hit] of after.entries())
+        expect(hit.score).toBeCloseTo(before[rank]?.score ?? Number.NaN, 6);
       expect(
         ids(await backend.vectorSearch({ knowledgeBaseIds: [KB], vector: unit([0, 1, 0, 0]), topK: 3 })),
       ).toEqual(["p-1"]);
