@@ -21,20 +21,34 @@ describe("cleaning", () => {
     );
   });
 
-  it("normalises full-width characters, joins Chinese lines without spaces and drops duplicate paragraphs across scripts", () => {
+  it("keeps full-width characters as written, joins Chinese lines without spaces and drops duplicate paragraphs across scripts and widths", () => {
     const cleaned = cleanDocument({
       blocks: [
         { kind: "paragraph", text: "ＡＢＣ１２３　公司\n成立于二〇二〇年。" },
         { kind: "paragraph", text: "這是一段關於資料庫軟體的重要說明文字，內容完全相同。" },
         { kind: "paragraph", text: "这是一段关于资料库软体的重要说明文字，内容完全相同。" },
         { kind: "paragraph", text: "zero\u200bwidth" },
+        { kind: "paragraph", text: "报销申请提交后，财务部在５个工作日内完成审核。" },
+        { kind: "paragraph", text: "报销申请提交后，财务部在5个工作日内完成审核。" },
       ],
     });
     expect(cleaned.blocks.map((b) => b.text)).toEqual([
-      "ABC123 公司成立于二〇二〇年。",
+      "ＡＢＣ１２３ 公司成立于二〇二〇年。",
       "這是一段關於資料庫軟體的重要說明文字，內容完全相同。",
       "zerowidth",
+      "报销申请提交后，财务部在５个工作日内完成审核。",
     ]);
+  });
+
+  it("removes full-width page numbers and running headers as it removes half-width ones", () => {
+    const topics = ["考勤制度", "报销流程", "休假规定", "安全守则"];
+    const pages: Block[] = topics.map((topic, index) => ({
+      kind: "paragraph",
+      page: index + 1,
+      text: `员工手册（２０２６版）\n本页说明${topic}。\n第 ${String.fromCharCode(0xff11 + index)} 页`,
+    }));
+    const cleaned = cleanDocument({ blocks: pages, paged: true, pageCount: 4 });
+    expect(cleaned.blocks.map((b) => b.text)).toEqual(topics.map((topic) => `本页说明${topic}。`));
   });
 });
 

@@ -19,23 +19,27 @@ export function foldToSimplified(text: string): string {
 }
 
 /**
- * Unicode clean-up of one string: NFC, full-width ASCII letters, digits and spaces to half-width
- * (Chinese punctuation such as ，。：stays, it is the text's own), invisible and control
+ * Unicode clean-up of one string: NFC, the ideographic space to a space, invisible and control
  * characters dropped, runs of spaces collapsed unless `keepSpaces` (code, whose indentation is
- * part of it).
+ * part of it). Full-width letters and digits (财务部在５个工作日内) stay as written: citations show
+ * the document's own text, and the index folds them for matching (foldText).
  */
 export function normalizeText(text: string, keepSpaces = false): string {
   const normalized = text
     .normalize("NFC")
-    .replace(/[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/g, (char) =>
-      String.fromCharCode(char.charCodeAt(0) - 0xfee0),
-    )
     .replace(/\u3000/g, " ")
     .replace(/[\u00ad\u200b-\u200d\u2060\ufeff]/g, "")
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "")
     .replace(/\r\n?/g, "\n");
   // Runs only: a lone space stays as it is (matching every space made 30 MB take seconds).
   return keepSpaces ? normalized : normalized.replace(/ [ \t\u00a0]+|[\t\u00a0][ \t\u00a0]*/g, " ");
+}
+
+/** Full-width ASCII letters and digits as half-width ones, for comparing lines (page numbers, duplicates). */
+function toHalfWidth(text: string): string {
+  return text.replace(/[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/g, (char) =>
+    String.fromCharCode(char.charCodeAt(0) - 0xfee0),
+  );
 }
 
 /** A page number line: "12", "- 12 -", "Page 3", "Page 3 of 10", "第 3 页", "3 / 10". */
@@ -58,7 +62,7 @@ export function cleanDocument(document: ParsedDocument): ParsedDocument {
     const text = block.kind === "code" ? block.text.replace(/\s+$/, "") : repairLines(block);
     if (!text.trim()) continue;
     if (block.kind !== "heading" && text.length >= 20) {
-      const compact = text.replace(/\s+/g, "");
+      const compact = toHalfWidth(text).replace(/\s+/g, "");
       const key = (HAS_HAN.test(compact) ? foldToSimplified(compact) : compact).toLowerCase();
       if (seen.has(key)) continue;
       seen.add(key);
@@ -104,8 +108,12 @@ function repairLines(block: Block): string {
   return pieces.join("").replace(/ {2,}/g, " ");
 }
 
+function isPageNumber(line: string): boolean {
+  return PAGE_NUMBER.test(toHalfWidth(line.trim()));
+}
+
 function furnitureKey(line: string): string {
-  return line.replace(/\d+/g, "#").replace(/\s+/g, " ").trim().toLowerCase();
+  return toHalfWidth(line).replace(/\d+/g, "#").replace(/\s+/g, " ").trim().toLowerCase();
 }
 
 /**
@@ -148,7 +156,7 @@ function removePageFurniture(blocks: Block[], pageCount: number): Block[] {
     const drop = new Set<number>();
     const isFurniture = (i: number) => {
       const line = lines[i]!.text.trim();
-      return repeated.has(furnitureKey(line)) || PAGE_NUMBER.test(line) || numberedHeader(line, page);
+      return repeated.has(furnitureKey(line)) || isPageNumber(line) || numberedHeader(line, page);
     };
     // From each edge inward: a second line goes only when the one outside it went too.
     for (let i = 0; i < Math.min(2, lines.length) && isFurniture(i); i++) drop.add(i);
@@ -156,7 +164,7 @@ function removePageFurniture(blocks: Block[], pageCount: number): Block[] {
     // Pages made only of "repeated" lines are forms or tables, not furniture: keep them.
     if (drop.size === lines.length) {
       drop.clear();
-      for (const [i, line] of lines.entries()) if (PAGE_NUMBER.test(line.text.trim())) drop.add(i);
+      for (const [i, line] of lines.entries()) if (isPageNumber(line.text)) drop.add(i);
     }
     pageBlocks.forEach((block, index) => {
       const kept = lines.filter((line, i) => line.index === index && !drop.has(i)).map((line) => line.text);
@@ -170,7 +178,7 @@ function removePageFurniture(blocks: Block[], pageCount: number): Block[] {
 const EDGE_NUMBER = /^(\d{1,4})\s+\S.{0,80}$|^.{0,80}\S\s+(\d{1,4})$/u;
 
 function edgeNumber(line: string): number | undefined {
-  const match = EDGE_NUMBER.exec(line.trim());
+  const match = EDGE_NUMBER.exec(toHalfWidth(line.trim()));
   const digits = match?.[1] ?? match?.[2];
   return digits === undefined ? undefined : Number(digits);
 }

@@ -13,6 +13,7 @@ const indexName = `hearth-test-${process.pid}`;
 describe.skipIf(url === undefined)("Elasticsearch/OpenSearch server", () => {
   describeIndexBackendContract("Elasticsearch/OpenSearch", {
     open: () => openElasticsearchIndex({ url: url as string, indexName, dimensions: 4 }),
+    sharedTermStatistics: true,
   });
 
   it("deletes the test index", async () => {

@@ -51,6 +51,33 @@ create virtual table if not exists index_chunk_terms using fts5 (terms, tokenize
 
 const ROW_COLUMNS = `c.rowid, ${CHUNK_COLUMNS}`;
 
+/**
+ * Each query term's matches, in every knowledge base: the term (its position in the JSON array of
+ * terms, the second parameter), the chunk, FTS5's BM25 of that one term for the chunk (`part`) and
+ * whether the chunk is in the queried knowledge bases (a JSON array, the first parameter). Terms
+ * are letters and digits only, so each quoted is an FTS5 phrase.
+ */
+const TERM_MATCHES = `
+  select q.key as term, m.rowid, -m.rank as part,
+    c.knowledge_base_id in (select value from json_each(?)) as inside
+  from json_each(?) q
+  join index_chunk_terms m on m.index_chunk_terms match '"' || q.value || '"'
+  join index_chunks c on c.rowid = m.rowid`;
+
+/**
+ * Per term, what turns FTS5's `part` into BM25 as if the queried knowledge bases were an index of
+ * their own (parameters: the chunks they hold, then the chunks the whole index holds). FTS5 weighs
+ * a term by an IDF over the whole table, ln((N - n + 0.5) / (n + 0.5)), 1e-6 when not positive: a
+ * term in half of all chunks, in any base, counted for nothing, and one user's large manual changed
+ * the ranking in everyone else's bases. The weight divides that IDF out and puts in Lucene's,
+ * always positive, from the queried bases' counts: ln(1 + (N - n + 0.5) / (n + 0.5)), as the
+ * PostgreSQL backend computes it.
+ */
+const TERM_WEIGHTS = `
+  select term, ln(1 + (? - inside + 0.5) / (inside + 0.5)) / iif(fts_idf > 0, fts_idf, 1e-6) as weight
+  from (select term, sum(inside) as inside, ln((? - count(*) + 0.5) / (count(*) + 0.5)) as fts_idf
+    from matches group by term)`;
+
 /** Opens (or creates) the embedded index: SQLite FTS5 over analysed terms, vectors in a quantised in-process index. */
 export async function openSqliteIndex(options: SqliteIndexOptions): Promise<IndexBackend> {
   return SqliteIndexBackend.open(options);
@@ -58,13 +85,17 @@ export async function openSqliteIndex(options: SqliteIndexOptions): Promise<Inde
 
 /**
  * The default backend. Chunks live in one SQLite table; their analysed terms (jieba segmentation,
- * folding, stemming: see analyzeText) in an FTS5 table ranked with FTS5's BM25; embeddings as float32
- * blobs in the chunk row, loaded at open into a QuantizedVectorIndex per dimension count.
+ * folding, stemming: see analyzeText) in an FTS5 table, ranked by BM25 with the queried knowledge
+ * bases' document frequencies (TERM_WEIGHTS; length normalisation still uses FTS5's average length
+ * over all chunks); embeddings as float32 blobs in the chunk row, loaded at open into a
+ * QuantizedVectorIndex per dimension count.
  */
 export class SqliteIndexBackend implements IndexBackend {
   readonly name = "sqlite";
   private readonly vectorIndexes = new Map<number, QuantizedVectorIndex>();
   private readonly knowledgeBaseTags = new Map<string, number>();
+  /** Chunks per knowledge base, kept as rows change: BM25's N (counting rows per query took ~10 ms at 100k). */
+  private readonly chunkCounts = new Map<string, number>();
   /** Prepared statements by SQL text, so each is prepared once (queries differ only by their filters). */
   private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
@@ -92,6 +123,7 @@ export class SqliteIndexBackend implements IndexBackend {
     }
     const backend = new SqliteIndexBackend(database);
     backend.loadVectors();
+    backend.loadChunkCounts();
     return backend;
   }
 
@@ -109,6 +141,19 @@ export class SqliteIndexBackend implements IndexBackend {
         blobToVector(row.embedding),
         this.tagOf(row.knowledge_base_id),
       );
+  }
+
+  private loadChunkCounts(): void {
+    const rows = this.database
+      .prepare("select knowledge_base_id, count(*) as chunks from index_chunks group by knowledge_base_id")
+      .all() as Array<{ knowledge_base_id: string; chunks: number }>;
+    for (const row of rows) this.chunkCounts.set(row.knowledge_base_id, row.chunks);
+  }
+
+  private countChunk(knowledgeBaseId: string, change: 1 | -1): void {
+    const count = (this.chunkCounts.get(knowledgeBaseId) ?? 0) + change;
+    if (count === 0) this.chunkCounts.delete(knowledgeBaseId);
+    else this.chunkCounts.set(knowledgeBaseId, count);
   }
 
   private vectorIndexFor(dimensions: number): QuantizedVectorIndex {
@@ -156,15 +201,21 @@ export class SqliteIndexBackend implements IndexBackend {
     );
     const deleteTerms = this.statement("delete from index_chunk_terms where rowid = ?");
     const insertTerms = this.statement("insert into index_chunk_terms (rowid, terms) values (?, ?)");
-    const previousDimensions = this.statement(
-      "select length(embedding) / 4 as dimensions from index_chunks where id = ?",
-    ).pluck();
+    const previousRow = this.statement(
+      "select knowledge_base_id, length(embedding) / 4 as dimensions from index_chunks where id = ?",
+    );
     // Terms are analysed before the transaction: jieba is the slow part and needs no lock.
     const documents = chunks.map((chunk) => analyzeToDocument(searchableText(chunk)));
-    const vectorChanges: Array<{ rowid: number; previous: number | null; chunk: ChunkRecord }> = [];
+    const changes: Array<{
+      rowid: number;
+      previous: { knowledge_base_id: string; dimensions: number | null } | undefined;
+      chunk: ChunkRecord;
+    }> = [];
     this.database.transaction(() => {
       for (const [position, chunk] of chunks.entries()) {
-        const previous = previousDimensions.get(chunk.id) as number | null | undefined;
+        const previous = previousRow.get(chunk.id) as
+          | { knowledge_base_id: string; dimensions: number | null }
+          | undefined;
         const { rowid } = upsert.get({
           id: chunk.id,
           knowledgeBaseId: chunk.knowledgeBaseId,
@@ -182,13 +233,18 @@ export class SqliteIndexBackend implements IndexBackend {
         }) as { rowid: number };
         deleteTerms.run(rowid);
         insertTerms.run(rowid, documents[position]);
-        vectorChanges.push({ rowid, previous: previous ?? null, chunk });
+        changes.push({ rowid, previous, chunk });
       }
     })();
-    // The in-memory vectors follow only once the rows are committed.
-    for (const { rowid, previous, chunk } of vectorChanges) {
-      if (previous !== null && previous !== chunk.embedding?.length)
-        this.vectorIndexes.get(previous)?.remove(rowid);
+    // The in-memory vectors and counts follow only once the rows are committed.
+    for (const { rowid, previous, chunk } of changes) {
+      if (previous?.knowledge_base_id !== chunk.knowledgeBaseId) {
+        if (previous !== undefined) this.countChunk(previous.knowledge_base_id, -1);
+        this.countChunk(chunk.knowledgeBaseId, 1);
+      }
+      const dimensions = previous?.dimensions ?? null;
+      if (dimensions !== null && dimensions !== chunk.embedding?.length)
+        this.vectorIndexes.get(dimensions)?.remove(rowid);
       if (chunk.embedding !== undefined)
         this.vectorIndexFor(chunk.embedding.length).add(
           rowid,
@@ -216,15 +272,17 @@ export class SqliteIndexBackend implements IndexBackend {
   private deleteWhere(condition: string, parameters: unknown[]): void {
     const removed = this.database.transaction(() => {
       const rows = this.statement(
-        `select rowid, length(embedding) / 4 as dimensions from index_chunks where ${condition}`,
-      ).all(...parameters) as Array<{ rowid: number; dimensions: number | null }>;
+        `select rowid, knowledge_base_id, length(embedding) / 4 as dimensions from index_chunks where ${condition}`,
+      ).all(...parameters) as Array<{ rowid: number; knowledge_base_id: string; dimensions: number | null }>;
       const deleteTerms = this.statement("delete from index_chunk_terms where rowid = ?");
       for (const row of rows) deleteTerms.run(row.rowid);
       this.statement(`delete from index_chunks where ${condition}`).run(...parameters);
       return rows;
     })();
-    for (const row of removed)
+    for (const row of removed) {
+      this.countChunk(row.knowledge_base_id, -1);
       if (row.dimensions !== null) this.vectorIndexes.get(row.dimensions)?.remove(row.rowid);
+    }
   }
 
   async listChunkHashes(knowledgeBaseId: string, documentId: string): Promise<Map<string, string>> {
@@ -238,34 +296,41 @@ export class SqliteIndexBackend implements IndexBackend {
   async lexicalSearch(query: LexicalQuery): Promise<SearchHit[]> {
     this.ensureOpen();
     validateQuery(query);
-    const terms = queryTerms(query.text);
-    if (terms.length === 0 || query.knowledgeBaseIds.length === 0) return [];
-    const match = terms.map((term) => `"${term}"`).join(" OR ");
-    const filter = filterClause(query.knowledgeBaseIds, query.filters);
     const phrases = queryPhrases(query.text);
-    if (phrases.length > 0) {
-      // Chunks holding a compound token or quoted phrase as written come first (by BM25 among
-      // themselves), then the rest: word matches alone rank "ERR-4012 … port 4021" above "ERR-4021".
-      const phraseMatch = phrases.map((phrase) => `"${phrase.join(" ")}"`).join(" OR ");
-      const rows = this.statement(
-        `select ${ROW_COLUMNS}, -index_chunk_terms.rank as score,
-           index_chunk_terms.rowid in (select rowid from index_chunk_terms where index_chunk_terms match ?) as exact
-         from index_chunk_terms join index_chunks c on c.rowid = index_chunk_terms.rowid
-         where index_chunk_terms match ? and ${filter.sql} order by exact desc, index_chunk_terms.rank limit ?`,
-      ).all(phraseMatch, `${phraseMatch} OR ${match}`, ...filter.parameters, query.topK) as Array<
-        ChunkRow & { score: number; exact: number }
-      >;
-      return exactFirst(
-        rows.map((row) => ({ chunk: rowToChunk(row), score: row.score, exact: row.exact === 1 })),
-      );
-    }
+    // A phrase's terms are searched as words too, so every chunk holding the phrase is a candidate.
+    const terms = [...new Set([...queryTerms(query.text), ...phrases.flat()])];
+    if (terms.length === 0 || query.knowledgeBaseIds.length === 0) return [];
+    const filter = filterClause(query.knowledgeBaseIds, query.filters);
+    const knowledgeBaseIds = JSON.stringify(query.knowledgeBaseIds);
+    // Chunks holding a compound token or quoted phrase as written come first (by BM25 among
+    // themselves), then the rest: word matches alone rank "ERR-4012 … port 4021" above "ERR-4021".
+    const exact =
+      phrases.length === 0
+        ? "0"
+        : "c.rowid in (select rowid from index_chunk_terms where index_chunk_terms match ?)";
+    let chunks = 0;
+    for (const id of new Set(query.knowledgeBaseIds)) chunks += this.chunkCounts.get(id) ?? 0;
+    let allChunks = 0;
+    for (const count of this.chunkCounts.values()) allChunks += count;
     const rows = this.statement(
-      // FTS5's rank column is bm25() with its defaults (k1 1.2, b 0.75); ordering by it lets FTS5
-      // rank internally, ~30 % faster than ORDER BY bm25() on 400k chunks.
-      `select ${ROW_COLUMNS}, -index_chunk_terms.rank as score from index_chunk_terms join index_chunks c on c.rowid = index_chunk_terms.rowid
-         where index_chunk_terms match ? and ${filter.sql} order by index_chunk_terms.rank limit ?`,
-    ).all(match, ...filter.parameters, query.topK) as Array<ChunkRow & { score: number }>;
-    return rows.map((row) => ({ chunk: rowToChunk(row), score: row.score }));
+      `with matches as materialized (${TERM_MATCHES}),
+       weights as (${TERM_WEIGHTS}),
+       scores as (select m.rowid, sum(m.part * w.weight) as score from matches m join weights w using (term)
+         where m.inside group by m.rowid)
+       select ${ROW_COLUMNS}, s.score, ${exact} as exact from scores s join index_chunks c on c.rowid = s.rowid
+       where ${filter.sql} order by exact desc, s.score desc, c.rowid limit ?`,
+    ).all(
+      knowledgeBaseIds,
+      JSON.stringify(terms),
+      chunks,
+      allChunks,
+      ...(phrases.length === 0 ? [] : [phrases.map((phrase) => `"${phrase.join(" ")}"`).join(" OR ")]),
+      ...filter.parameters,
+      query.topK,
+    ) as Array<ChunkRow & { score: number; exact: number }>;
+    return exactFirst(
+      rows.map((row) => ({ chunk: rowToChunk(row), score: row.score, exact: row.exact === 1 })),
+    );
   }
 
   async vectorSearch(query: VectorQuery): Promise<SearchHit[]> {

@@ -131,6 +131,16 @@ describe("knowledge service API", () => {
     expect((await client.listDocuments(kb.id)).length).toBe(3);
   });
 
+  it("cites full-width text as the document wrote it, and finds it by its half-width form", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "报销制度" });
+    const text = "报销申请提交后，财务部在５个工作日内完成审核。";
+    const upload = await client.uploadDocuments(kb.id, [{ name: "报销.txt", data: Buffer.from(text) }]);
+    await harness.finalJob(upload.job.id);
+    const [hit] = await client.query(kb.id, { query: "5个工作日", topK: 1 });
+    expect(hit).toMatchObject({ documentTitle: "报销.txt", text });
+  });
+
   it("names a refused file as it was sent, apart from any real document", async () => {
     const { client } = harness;
     const kb = await client.createKnowledgeBase({ name: "Refused names" });
