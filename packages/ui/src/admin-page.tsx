@@ -454,7 +454,15 @@ interface Settings {
   signup: "open" | "approval" | "closed";
   userLimits: Limits;
   groupLimits: Record<string, Limits>;
-  filter: { words: string[]; applyToInput: boolean; applyToOutput: boolean };
+  filter: { words: string[]; allowedWords: string[]; applyToInput: boolean; applyToOutput: boolean };
+}
+
+/** The non-empty lines of a text box, trimmed (one word a line). */
+function lines(text: string): string[] {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
 }
 
 const LIMIT_KEYS = ["requestsPerMinute", "requestsPerDay", "tokensPerMinute", "tokensPerDay"] as const;
@@ -469,12 +477,14 @@ function SiteSettings() {
   const [settings, setSettings] = useState<Settings | undefined>();
   const [groups, setGroups] = useState<Array<{ id: string; name: string }>>([]);
   const [words, setWords] = useState("");
+  const [allowedWords, setAllowedWords] = useState("");
   const [saved, setSaved] = useState(false);
   const { error, run } = useAction();
   useEffect(() => {
     void api<Settings>("/api/admin/settings").then((s) => {
       setSettings(s);
       setWords(s.filter.words.join("\n"));
+      setAllowedWords(s.filter.allowedWords.join("\n"));
     });
     void api<{ groups: Array<{ id: string; name: string }> }>("/api/admin/groups").then((a) =>
       setGroups(a.groups),
@@ -494,13 +504,7 @@ function SiteSettings() {
       signup: settings.signup,
       userLimits: setLimits(settings.userLimits),
       groupLimits,
-      filter: {
-        ...settings.filter,
-        words: words
-          .split("\n")
-          .map((w) => w.trim())
-          .filter(Boolean),
-      },
+      filter: { ...settings.filter, words: lines(words), allowedWords: lines(allowedWords) },
     };
     setSaved(await run(() => api("/api/admin/settings", { method: "PATCH", body })));
   };
@@ -578,6 +582,10 @@ function SiteSettings() {
       <label>
         {t.sensitiveWords}
         <textarea rows={4} value={words} onChange={(e) => setWords(e.target.value)} />
+      </label>
+      <label>
+        {t.allowedWords}
+        <textarea rows={3} value={allowedWords} onChange={(e) => setAllowedWords(e.target.value)} />
       </label>
       {flag("applyToInput", t.filterApplyToInput)}
       {flag("applyToOutput", t.filterApplyToOutput)}

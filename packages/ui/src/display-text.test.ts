@@ -1,6 +1,6 @@
 import { ERROR_CODES } from "@hearth/core";
 import { describe, expect, it } from "vitest";
-import { changelogText, citationLabels, pullStepText } from "./display-text.js";
+import { changelogText, citationLabels, errorText, pullStepText } from "./display-text.js";
 import { MESSAGES } from "./i18n.js";
 
 const en = MESSAGES.en;
@@ -23,6 +23,16 @@ describe("error codes in the reader's language", () => {
     expect(shown.filter((code) => !en.errorCodes[code])).toEqual([]);
     expect(shown.filter((code) => !zh.errorCodes[code])).toEqual([]);
     expect(Object.keys(zh.errorCodes).sort()).toEqual(Object.keys(en.errorCodes).sort());
+  });
+
+  it("names the refused words after a refusal, in the reader's language", () => {
+    const details = { words: ["机密", "炸药"] };
+    expect(errorText(zh, "CONTENT_BLOCKED", "The message contains blocked words: 机密, 炸药", details)).toBe(
+      "消息中含有本站不允许的词语。被拒绝的词：机密、炸药",
+    );
+    expect(errorText(en, "CONTENT_BLOCKED", "", details)).toBe(
+      "The message contains a word this site does not allow. Refused: 机密, 炸药",
+    );
   });
 
   it("says a wrong password and a throttled sign-in in Chinese", () => {

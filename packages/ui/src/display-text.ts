@@ -1,9 +1,23 @@
 /** Text the pages show for what the services answer, in the reader's language (pure: unit-tested). */
 import { fill, type Messages } from "./i18n.js";
 
-/** An error's code as text in the reader's language where the code is known, else the service's message. */
-export function errorText(t: Messages, code: string | undefined, message: string): string {
-  return (code && t.errorCodes[code]) || message;
+/**
+ * An error's code as text in the reader's language where the code is known, else the service's
+ * message; what its details name is added after a translated text (the refused words of
+ * CONTENT_BLOCKED), which the service's message alone would say only in English.
+ */
+export function errorText(
+  t: Messages,
+  code: string | undefined,
+  message: string,
+  details?: Record<string, unknown>,
+): string {
+  const translated = code ? t.errorCodes[code] : undefined;
+  if (!translated) return message;
+  const words = details?.words;
+  if (Array.isArray(words) && words.length > 0)
+    return fill(t.errorDetails.words, { text: translated, words: words.join(t.errorDetails.separator) });
+  return translated;
 }
 
 /**

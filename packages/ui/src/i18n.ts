@@ -113,6 +113,7 @@ const en = {
   signupMode: "Sign-up",
   limits: "Limits",
   sensitiveWords: "Sensitive words (one per line)",
+  allowedWords: "Allowed words: longer words that hold a sensitive one and are let through (one per line)",
   usage: "Usage",
   exportCsv: "Export CSV",
   statusPage: "Status",
@@ -256,6 +257,11 @@ const en = {
     // The browser's own: the request never got an answer.
     NETWORK_ERROR: "The server cannot be reached; check the connection.",
   } as Record<string, string>,
+  /** An error's text with what its details name (see errorText). */
+  errorDetails: {
+    words: "{text} Refused: {words}",
+    separator: ", ",
+  },
   pullStatuses: {
     manifest: "Reading the manifest",
     downloading: "Downloading {file}",
@@ -469,6 +475,7 @@ const zhCN: Messages = {
   signupMode: "注册方式",
   limits: "限额",
   sensitiveWords: "敏感词（每行一个）",
+  allowedWords: "放行词：含有敏感词但允许使用的较长词语，如“手机密码”（每行一个）",
   usage: "用量",
   exportCsv: "导出 CSV",
   statusPage: "运行状态",
@@ -604,6 +611,10 @@ const zhCN: Messages = {
     LAST_ADMIN: "不能对最后一名管理员降级、停用或删除。",
     DATABASE_UNAVAILABLE: "无法连接数据库。",
     NETWORK_ERROR: "无法连接服务器，请检查网络。",
+  },
+  errorDetails: {
+    words: "{text}被拒绝的词：{words}",
+    separator: "、",
   },
   pullStatuses: {
     manifest: "正在读取清单",

@@ -15,7 +15,12 @@ export function errorCode(error: unknown): string | undefined {
 
 /** Any caught error in the reader's language: by its code where it has one (see errorText), else by its message. */
 export function errorMessage(t: Messages, error: unknown): string {
-  return errorText(t, errorCode(error), error instanceof Error ? error.message : String(error));
+  return errorText(
+    t,
+    errorCode(error),
+    error instanceof Error ? error.message : String(error),
+    error instanceof ApiError ? error.details : undefined,
+  );
 }
 
 /** An error as the reader sees it (see errorMessage), after the word for error. */
