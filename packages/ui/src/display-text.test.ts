@@ -59,6 +59,10 @@ describe("pullStepText", () => {
     expect(pullStepText(zh, { error: "digest mismatch", code: "MODEL_DIGEST_MISMATCH" })).toBe(
       `错误: ${zh.errorCodes.MODEL_DIGEST_MISMATCH}`,
     );
+    // A catch-all code keeps the words that tell its causes apart.
+    expect(pullStepText(zh, { error: "x answered 404", code: "MODEL_PULL_FAILED" })).toBe(
+      `错误: ${zh.errorCodes.MODEL_PULL_FAILED} (x answered 404)`,
+    );
   });
 
   it("shows a step it does not know as the service wrote it", () => {

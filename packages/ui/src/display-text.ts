@@ -46,12 +46,14 @@ export interface PullStep {
 
 /**
  * A pull's progress in the reader's language: the registry's known steps translated (a file name
- * kept as it is), a percentage when the step has a size; a failure by its code where it has one,
- * else as a failed pull with the service's own words beside it.
+ * kept as it is), a percentage when the step has a size; a failure by its code where the code says
+ * the cause (an invalid name, a corrupt download), else as a failed pull with the service's own
+ * words beside it (MODEL_PULL_FAILED covers many causes, which only its message tells apart).
  */
 export function pullStepText(t: Messages, step: PullStep): string {
   if (step.error) {
-    return `${t.error}: ${errorText(t, step.code, `${t.errorCodes.MODEL_PULL_FAILED} (${step.error})`)}`;
+    const failed = `${t.errorCodes.MODEL_PULL_FAILED} (${step.error})`;
+    return `${t.error}: ${step.code === "MODEL_PULL_FAILED" ? failed : errorText(t, step.code, failed)}`;
   }
   const status = step.status ?? "";
   const file = /^(downloading|pulling) (.+)$/.exec(status);

@@ -195,6 +195,8 @@ const en = {
     MODEL_FILE_INVALID: "The model file is not a GGUF file, or it is truncated or corrupt.",
     MODEL_LOAD_FAILED: "The model could not be loaded.",
     UPSTREAM_ERROR: "A service behind this one answered with an error.",
+    MODEL_REFERENCE_INVALID:
+      "This is not a model name such as llama3.2:1b or host/namespace/model:tag (ASCII letters, digits, . - _).",
     MODEL_PULL_FAILED:
       "The model could not be pulled: the registry or URL did not answer or did not serve a GGUF.",
     MODEL_DIGEST_MISMATCH: "The downloaded file did not match its digest and was discarded; pull it again.",
@@ -554,6 +556,8 @@ const zhCN: Messages = {
     MODEL_FILE_INVALID: "模型文件不是 GGUF，或已被截断、损坏。",
     MODEL_LOAD_FAILED: "无法加载该模型。",
     UPSTREAM_ERROR: "上游服务返回了错误。",
+    MODEL_REFERENCE_INVALID:
+      "这不是 llama3.2:1b 或 host/namespace/model:tag 这样的模型名称（只能用 ASCII 字母、数字和 . - _）。",
     MODEL_PULL_FAILED: "拉取模型失败：模型仓库或 URL 没有响应，或提供的不是 GGUF。",
     MODEL_DIGEST_MISMATCH: "下载的文件与其摘要不符，已被删除；请重新拉取。",
     MODEL_VERSION_NOT_FOUND: "该模型没有这个版本，或没有可以回滚到的更早版本。",

@@ -64,6 +64,10 @@ export const ERROR_CODES = {
     status: 503,
     summary: "The request waited in the model's queue longer than the configured maximum.",
   },
+  MODEL_REFERENCE_INVALID: {
+    status: 400,
+    summary: "The name to pull is not a model reference such as llama3.2:1b or host/namespace/model:tag.",
+  },
   MODEL_PULL_FAILED: {
     status: 502,
     summary: "A model pull failed: the registry or URL did not answer, or did not serve a GGUF.",
