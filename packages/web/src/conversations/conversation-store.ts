@@ -260,24 +260,3 @@ export class ConversationStore {
     await remove.execute();
   }
 }
-
-export function exportMarkdown(
-  conversation: { title: string; createdAt: string },
-  messages: StoredMessage[],
-): string {
-  const lines = [`# ${conversation.title}`, "", `_${conversation.createdAt}_`, ""];
-  for (const message of messages) {
-    lines.push(
-      `## ${message.role === "user" ? "User" : `Assistant${message.model ? ` (${message.model})` : ""}`}`,
-      "",
-    );
-    lines.push(message.content, "");
-    if (message.status === "interrupted") lines.push("_(interrupted)_", "");
-    if (message.citations.length > 0) {
-      for (const citation of message.citations)
-        lines.push(`[${citation.n}]: ${citation.url} "${citation.title.replace(/"/g, "'")}"`);
-      lines.push("");
-    }
-  }
-  return lines.join("\n");
-}

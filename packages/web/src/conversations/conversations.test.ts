@@ -174,6 +174,19 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       headers: alice.headers,
     });
     expect((JSON.parse(json.body) as Conversation).messages).toHaveLength(2);
+    // The page passes the reader's language and time zone; a zone that does not exist is refused.
+    const chinese = await web.app.inject({
+      url: `/api/conversations/${id}/export?format=markdown&lang=zh-CN&tz=Asia%2FShanghai`,
+      headers: alice.headers,
+    });
+    expect(chinese.body).toMatch(/^_\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（Asia\/Shanghai）_$/m);
+    expect(chinese.body).toContain("## 用户");
+    expect(markdown.body).toContain("## User");
+    const unknownZone = await web.app.inject({
+      url: `/api/conversations/${id}/export?tz=Mars%2FOlympus`,
+      headers: alice.headers,
+    });
+    expect([unknownZone.statusCode, unknownZone.json().error.code]).toEqual([400, "INVALID_REQUEST"]);
     await web.app.inject({ method: "DELETE", url: `/api/conversations/${id}`, headers: alice.headers });
     expect(
       (await web.app.inject({ url: `/api/conversations/${id}`, headers: alice.headers })).statusCode,
