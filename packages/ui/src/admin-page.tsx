@@ -2,7 +2,13 @@ import { type FormEvent, type ReactNode, useCallback, useEffect, useState } from
 import { api, ndjsonLines } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import { DataTable } from "./data-table.js";
-import { changelogText, type PullStep, pullStepText } from "./display-text.js";
+import {
+  auditDetailsLines,
+  changelogText,
+  type PullStep,
+  pullStepText,
+  serviceReadinessText,
+} from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
 import { ActionError, describeError, useAction } from "./use-action.js";
 
@@ -690,8 +696,10 @@ function Status() {
       <ul>
         {status.services.map((s) => (
           <li key={s.service}>
-            {s.service}:{" "}
-            {s.ready ? t.serviceReady : `${t.serviceNotReady}${s.reason ? ` (${s.reason})` : ""}`}
+            {fill(t.fieldValue, {
+              field: t.serviceNames[s.service] ?? s.service,
+              value: serviceReadinessText(t, s.ready, s.reason),
+            })}
           </li>
         ))}
       </ul>
@@ -838,7 +846,7 @@ function AuditLog() {
             </td>
             <td title={entry.target ?? undefined}>{entry.targetName ?? entry.target ?? ""}</td>
             <td className="audit-details">
-              {entry.details ? <pre>{JSON.stringify(entry.details, null, 1)}</pre> : ""}
+              {entry.details ? <pre>{auditDetailsLines(t, entry.action, entry.details).join("\n")}</pre> : ""}
             </td>
           </tr>
         ))}

@@ -105,3 +105,63 @@ export function citationLabels(
     };
   });
 }
+
+/**
+ * The values some audit detail fields hold, in the reader's words: a role, an account status, a
+ * sign-up mode, the names of the settings changed.
+ */
+function auditValueWords(t: Messages): Record<string, Record<string, string>> {
+  return { role: t.roles, status: t.accountStatuses, signup: t.signupModes, keys: t.auditDetailKeys };
+}
+
+/**
+ * An audit entry's details as lines a person reads, `field: value`, fields named in the reader's
+ * language where known: nested fields after their parent (`Changes › Sign-up: Open → Closed`), a
+ * change as `from → to`, a list joined, a role, status or sign-up mode in the reader's words. A
+ * whole entry that is one change (`user.role-change`: `{from, to}`) is named by its action's field.
+ */
+export function auditDetailsLines(t: Messages, action: string, details: Record<string, unknown>): string[] {
+  const values = auditValueWords(t);
+  const value = (field: string | undefined, raw: unknown): string => {
+    if (typeof raw === "boolean") return t.auditBooleans[String(raw)]!;
+    if (typeof raw === "string") return (field && values[field]?.[raw]) || raw;
+    if (Array.isArray(raw)) return raw.map((item) => value(field, item)).join(t.errorDetails.separator);
+    if (raw === null || raw === undefined) return "—";
+    if (typeof raw === "object") return JSON.stringify(raw);
+    return String(raw);
+  };
+  const lines: string[] = [];
+  const walk = (object: Record<string, unknown>, path: string[]) => {
+    for (const [field, raw] of Object.entries(object)) {
+      const label = [...path, t.auditDetailKeys[field] ?? field];
+      const line = (text: string) => fill(t.fieldValue, { field: label.join(" › "), value: text });
+      if (isChange(raw)) lines.push(line(`${value(field, raw.from)} → ${value(field, raw.to)}`));
+      else if (raw && typeof raw === "object" && !Array.isArray(raw))
+        walk(raw as Record<string, unknown>, label);
+      else lines.push(line(value(field, raw)));
+    }
+  };
+  const changed = /^[\w-]+\.([\w]+)-change$/.exec(action)?.[1];
+  if (changed && isChange(details)) walk({ [changed]: details }, []);
+  else walk(details, []);
+  return lines;
+}
+
+function isChange(raw: unknown): raw is { from: unknown; to: unknown } {
+  return (
+    typeof raw === "object" &&
+    raw !== null &&
+    !Array.isArray(raw) &&
+    Object.keys(raw).length === 2 &&
+    "from" in raw &&
+    "to" in raw
+  );
+}
+
+/** A service's readiness on the Status tab, its reason in the reader's words where known. */
+export function serviceReadinessText(t: Messages, ready: boolean, reason: string | undefined): string {
+  if (ready) return t.serviceReady;
+  return reason
+    ? fill(t.serviceNotReadyBecause, { reason: t.serviceReasons[reason] ?? reason })
+    : t.serviceNotReady;
+}
