@@ -82,9 +82,11 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   app.delete("/api/conversations/:id", access, async (request, reply) => {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
-    await store.delete(user.id, id);
+    const messages = await store.delete(user.id, id);
     deps.turns.stop(id);
-    await audit(store.db, { actorId: user.id, action: "conversation.delete", target: id });
+    // An empty conversation is no one's record (the page removes the one a refused first message
+    // leaves): auditing it would fill the log with deletions nobody made.
+    if (messages > 0) await audit(store.db, { actorId: user.id, action: "conversation.delete", target: id });
     return reply.code(204).send();
   });
 

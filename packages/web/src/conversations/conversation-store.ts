@@ -161,11 +161,13 @@ export class ConversationStore {
     return this.get(userId, id);
   }
 
-  async delete(userId: string, id: string) {
+  /** Deletes a conversation and its messages; returns how many messages it held. */
+  async delete(userId: string, id: string): Promise<number> {
     await this.get(userId, id);
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom("messages").where("conversation_id", "=", id).execute();
+    return this.db.transaction().execute(async (trx) => {
+      const removed = await trx.deleteFrom("messages").where("conversation_id", "=", id).executeTakeFirst();
       await trx.deleteFrom("conversations").where("id", "=", id).execute();
+      return Number(removed.numDeletedRows);
     });
   }
 

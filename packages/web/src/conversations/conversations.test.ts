@@ -193,6 +193,28 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     ).toBe(404);
   });
 
+  it("audits the deletion of a conversation with messages, not of an empty one", async () => {
+    const deletions = async (id: string) =>
+      (
+        await web.db
+          .selectFrom("audit_log")
+          .select("id")
+          .where("action", "=", "conversation.delete")
+          .where("target", "=", id)
+          .execute()
+      ).length;
+    const remove = (id: string) =>
+      web.app.inject({ method: "DELETE", url: `/api/conversations/${id}`, headers: alice.headers });
+    // The empty one a refused first message leaves, which the page removes.
+    const empty = await create(alice);
+    expect((await remove(empty.id)).statusCode).toBe(204);
+    expect(await deletions(empty.id)).toBe(0);
+    const written = await create(alice);
+    await send(alice, written.id, { content: "hello" });
+    expect((await remove(written.id)).statusCode).toBe(204);
+    expect(await deletions(written.id)).toBe(1);
+  });
+
   it("finds conversations whatever the case of their letters, in any script", async () => {
     const titled = (
       await web.app.inject({
