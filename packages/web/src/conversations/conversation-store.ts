@@ -115,12 +115,15 @@ export class ConversationStore {
           eb.and([eb("updated_at", "=", after.updatedAt), eb("id", "<", after.id)]),
         ]),
       );
-    const text = options.query?.trim();
-    if (text) {
-      // The query is matched as written: its % and _ (and the escape character) are escaped, so
-      // "%" finds the conversations that hold a percent sign, not every one. Both sides are folded
-      // alike: the query here, the text by its stored folded copy or else lower().
-      const pattern = `%${escapeLike(foldForSearch(text))}%`;
+    // Each term of the query (split at white space) must be found somewhere in the conversation,
+    // its title or any message: "行政 诉讼" finds one that says 行政 and 诉讼 apart. A term is matched
+    // as written: its % and _ (and the escape character) are escaped, so "%" finds the
+    // conversations that hold a percent sign, not every one. Both sides are folded alike: the
+    // query here, the text by its stored folded copy or else lower().
+    for (const term of foldForSearch(options.query ?? "")
+      .split(/\s+/)
+      .filter(Boolean)) {
+      const pattern = `%${escapeLike(term)}%`;
       select = select.where((eb) =>
         eb.or([
           sql<boolean>`coalesce(conversations.title_folded, lower(conversations.title)) like ${pattern} escape ${LIKE_ESCAPE}`,

@@ -249,6 +249,27 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect(await search("über")).toEqual([]);
   });
 
+  it("finds Chinese in either script, and every word of the query wherever each is", async () => {
+    const reader = await signUp(web.app, `zh-${dialect}`);
+    const { id: legal } = await create(reader);
+    await send(reader, legal, { content: "行政机关的诉讼监督规则" });
+    const { id: traditional } = await create(reader);
+    await send(reader, traditional, { content: "環境保護法" });
+    const search = async (q: string) =>
+      (
+        (
+          await web.app.inject({
+            url: `/api/conversations?q=${encodeURIComponent(q)}`,
+            headers: reader.headers,
+          })
+        ).json() as { conversations: Array<{ id: string }> }
+      ).conversations.map((c) => c.id);
+    for (const q of ["環境", "环境", "环境 保护"]) expect(await search(q), q).toEqual([traditional]);
+    for (const q of ["诉讼监督规则", "行政 诉讼", "訴訟　行政"]) expect(await search(q), q).toEqual([legal]);
+    // Every term must be found: one that is nowhere rules the conversation out.
+    expect(await search("行政 环境")).toEqual([]);
+  });
+
   it("searches for %, _ and \\ as the characters they are, not as wildcards", async () => {
     const searcher = await signUp(web.app, `wild-${dialect}`);
     const titled = async (title: string) =>
