@@ -43,7 +43,7 @@ function UserKeys({ user, onClose }: { user: User; onClose: () => void }) {
   return (
     <section aria-label={`${t.apiKeys}: ${user.username}`} className="user-keys">
       <h4>
-        {t.apiKeys}: {user.username}{" "}
+        {fill(t.fieldValue, { field: t.apiKeys, value: user.username })}{" "}
         <button type="button" onClick={onClose}>
           {t.close}
         </button>
@@ -304,8 +304,10 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
                 dateStyle: "medium",
                 timeStyle: "short",
               })}
-            </time>{" "}
-            {version.version === model.version && <em>({t.currentVersion})</em>}
+            </time>
+            {version.version === model.version && (
+              <em>{fill(t.withNote, { text: "", note: t.currentVersion })}</em>
+            )}
             <div className="changelog">{changelogText(t, version.changelog)}</div>
           </li>
         ))}
@@ -831,7 +833,8 @@ function AuditLog() {
         {entries.map((entry) => (
           <tr key={entry.id} data-action={entry.action}>
             <td>
-              <time dateTime={entry.createdAt}>
+              {/* A date stays whole on a phone ("2026年 / 11月27 / 日" reads badly). */}
+              <time className="nowrap" dateTime={entry.createdAt}>
                 {new Date(entry.createdAt).toLocaleString(locale, {
                   dateStyle: "medium",
                   timeStyle: "medium",

@@ -3,7 +3,7 @@ import { api, type ModelsAnswer, type SessionInfo } from "./api.js";
 import { AuthPage } from "./auth-page.js";
 import { ChatView, clearDrafts, type KnowledgeBaseOption } from "./chat-view.js";
 import { ConversationList } from "./conversation-list.js";
-import { I18nContext, initialLocale, type Locale, MESSAGES } from "./i18n.js";
+import { fill, I18nContext, initialLocale, type Locale, MESSAGES } from "./i18n.js";
 import { navigate, usePath } from "./router.js";
 
 // Pages most people open rarely load on demand, keeping the first load small.
@@ -196,7 +196,7 @@ export function App() {
               await loadSession();
             }}
           >
-            {t.signOut} ({user.username})
+            {fill(t.withNote, { text: t.signOut, note: user.username })}
           </button>
         )}
       </header>

@@ -61,14 +61,20 @@ describe("pullStepText", () => {
 
   it("says a failed pull in the reader's language, with the service's words beside it", () => {
     expect(pullStepText(zh, { error: "manifest unknown" })).toBe(
-      `错误: ${zh.errorCodes.MODEL_PULL_FAILED} (manifest unknown)`,
+      `错误：${zh.errorCodes.MODEL_PULL_FAILED}（manifest unknown）`,
     );
     expect(pullStepText(zh, { error: "digest mismatch", code: "MODEL_DIGEST_MISMATCH" })).toBe(
-      `错误: ${zh.errorCodes.MODEL_DIGEST_MISMATCH}`,
+      `错误：${zh.errorCodes.MODEL_DIGEST_MISMATCH}`,
     );
     // A catch-all code keeps the words that tell its causes apart.
     expect(pullStepText(zh, { error: "x answered 404", code: "MODEL_PULL_FAILED" })).toBe(
-      `错误: ${zh.errorCodes.MODEL_PULL_FAILED} (x answered 404)`,
+      `错误：${zh.errorCodes.MODEL_PULL_FAILED}（x answered 404）`,
+    );
+  });
+
+  it("keeps English punctuation in English", () => {
+    expect(pullStepText(en, { error: "manifest unknown" })).toBe(
+      `Error: ${en.errorCodes.MODEL_PULL_FAILED} (manifest unknown)`,
     );
   });
 

@@ -52,8 +52,9 @@ export interface PullStep {
  */
 export function pullStepText(t: Messages, step: PullStep): string {
   if (step.error) {
-    const failed = `${t.errorCodes.MODEL_PULL_FAILED} (${step.error})`;
-    return `${t.error}: ${step.code === "MODEL_PULL_FAILED" ? failed : errorText(t, step.code, failed)}`;
+    const failed = fill(t.withNote, { text: t.errorCodes.MODEL_PULL_FAILED!, note: step.error });
+    const reason = step.code === "MODEL_PULL_FAILED" ? failed : errorText(t, step.code, failed);
+    return fill(t.fieldValue, { field: t.error, value: reason });
   }
   const status = step.status ?? "";
   const file = /^(downloading|pulling) (.+)$/.exec(status);

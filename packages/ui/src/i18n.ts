@@ -307,8 +307,10 @@ const en = {
     version: "Version",
   } as Record<string, string>,
   auditBooleans: { true: "yes", false: "no" } as Record<string, string>,
-  /** A named value on one line (an audit detail, a service's readiness). */
+  /** A named value on one line (an error's reason, an audit detail, a service's readiness). */
   fieldValue: "{field}: {value}",
+  /** A note in brackets after a text (whose account signs out, which version is current). */
+  withNote: "{text} ({note})",
   pullStatuses: {
     manifest: "Reading the manifest",
     downloading: "Downloading {file}",
@@ -704,6 +706,7 @@ const zhCN: Messages = {
   },
   auditBooleans: { true: "是", false: "否" },
   fieldValue: "{field}：{value}",
+  withNote: "{text}（{note}）",
   pullStatuses: {
     manifest: "正在读取清单",
     downloading: "正在下载 {file}",
