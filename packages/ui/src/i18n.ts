@@ -221,7 +221,9 @@ const en = {
     DOCUMENT_EMPTY: "The file is empty.",
     DOCUMENT_NO_TEXT: "The document holds no text (a scanned PDF needs OCR first).",
     DOCUMENT_TOO_LARGE: "The file is larger than this site accepts.",
-    DOCUMENT_NAME_INVALID: "The file name is empty, too long, or holds a path or control characters.",
+    DOCUMENT_NAME_EMPTY: "The file has no name.",
+    DOCUMENT_NAME_TOO_LONG: "The file name is longer than 255 characters.",
+    DOCUMENT_NAME_INVALID: "The file name holds a path (/, \\, ..) or control characters.",
     DOCUMENT_UNSUPPORTED_FORMAT:
       "This file format cannot be read (an administrator can connect Apache Tika, HEARTH_TIKA_URL, for more formats).",
     DOCUMENT_TYPE_MISMATCH: "The file's content does not match its name.",
@@ -627,7 +629,9 @@ const zhCN: Messages = {
     DOCUMENT_EMPTY: "文件是空的。",
     DOCUMENT_NO_TEXT: "文档中没有文本（扫描版 PDF 需先做 OCR）。",
     DOCUMENT_TOO_LARGE: "文件超过本站接受的大小。",
-    DOCUMENT_NAME_INVALID: "文件名为空、过长，或包含路径或控制字符。",
+    DOCUMENT_NAME_EMPTY: "文件没有名称。",
+    DOCUMENT_NAME_TOO_LONG: "文件名超过 255 个字符。",
+    DOCUMENT_NAME_INVALID: "文件名包含路径（/、\\、..）或控制字符。",
     DOCUMENT_UNSUPPORTED_FORMAT:
       "无法读取这种文件格式（管理员可接入 Apache Tika，即 HEARTH_TIKA_URL，以读取更多格式）。",
     DOCUMENT_TYPE_MISMATCH: "文件内容与文件名不符。",
