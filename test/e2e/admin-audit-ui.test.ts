@@ -57,6 +57,10 @@ describe.skipIf(!hasChromium)("admin audit log, settings and no-model guidance i
     await page.getByLabel("Action").selectOption("user.signup");
     await page.getByRole("button", { name: "Filter" }).click();
     await expect.poll(() => rows.count()).toBe(1);
+    // Details read as named lines, not JSON.
+    expect(await rows.first().locator(".audit-details").textContent()).toMatch(
+      /^Role: (User|Administrator)\n/,
+    );
     await screenshot(page, "admin-audit-en-1280");
   });
 
@@ -75,14 +79,19 @@ describe.skipIf(!hasChromium)("admin audit log, settings and no-model guidance i
     const staff = page.locator("fieldset.group-limits", { hasText: "staff" });
     await staff.getByLabel("Requests per day").fill("500");
     await page.getByLabel("Mask model answers").uncheck();
+    await page.getByLabel(/^Allowed words/).fill("手机密码\n机密性\n");
     await page.getByRole("button", { name: "Save" }).click();
     await page.locator("output").waitFor();
     const settings = (await web.app.inject({ url: "/api/admin/settings", headers: root.headers })).json() as {
       groupLimits: Record<string, unknown>;
-      filter: { applyToOutput: boolean; applyToInput: boolean };
+      filter: { applyToOutput: boolean; applyToInput: boolean; allowedWords: string[] };
     };
     expect(settings.groupLimits[group.id]).toEqual({ requestsPerDay: 500 });
-    expect(settings.filter).toMatchObject({ applyToInput: true, applyToOutput: false });
+    expect(settings.filter).toMatchObject({
+      applyToInput: true,
+      applyToOutput: false,
+      allowedWords: ["手机密码", "机密性"],
+    });
     await screenshot(page, "admin-settings-en-1280");
     // Only "staff" may use the model from now on.
     await web.app.inject({

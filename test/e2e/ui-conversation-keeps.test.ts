@@ -110,7 +110,7 @@ describe.skipIf(!hasChromium)("what the chat keeps, in the browser", () => {
       const reloaded = page.locator("article.message.assistant .badge.error");
       await reloaded.waitFor();
       expect(await reloaded.textContent()).toBe(live);
-      expect(live).toMatch(/^错误: \p{Script=Han}/u);
+      expect(live).toMatch(/^错误：\p{Script=Han}/u);
       expect(stored.error_code).toBeTruthy();
       await screenshot(page, "kept-zh-stored-error");
     } finally {

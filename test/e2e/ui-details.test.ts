@@ -248,7 +248,7 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
       await page.getByRole("button", { name: "Send" }).click();
       await expect
         .poll(() => page.locator(".chat > .error-text").textContent())
-        .toBe("Error: The message contains a word this site does not allow.");
+        .toBe("Error: The message contains a word this site does not allow. Refused: forbidden");
       expect(new URL(page.url()).pathname).toBe("/");
       await expect.poll(conversations).toBe(before);
       await expect.poll(() => page.locator(".conversation-list li", { hasText: "New chat" }).count()).toBe(0);

@@ -85,6 +85,8 @@ describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
       const action = page.locator('tr[data-action="user.signup"] td').nth(2);
       await action.waitFor();
       expect(await textLines(action), `审计操作 at ${width}`).toBe(1);
+      const date = page.locator('tr[data-action="user.signup"] td time');
+      expect(await textLines(date), `审计日期 at ${width}`).toBe(1);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
       await screenshot(page, `zh-layout-audit-${width}`);
       await page.getByRole("tab", { name: "模型" }).click();

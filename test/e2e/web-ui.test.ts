@@ -364,7 +364,7 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
       // Refused before anything was stored: why, beside the composer, which has the text back.
       await expect
         .poll(() => page.locator(".chat > .error-text").textContent())
-        .toBe("Error: The message contains a word this site does not allow.");
+        .toBe("Error: The message contains a word this site does not allow. Refused: forbidden");
       expect(await composer.inputValue()).toBe("a forbidden thing");
       expect(await page.locator("article.message").count()).toBe(0);
       // Changed and sent again, it is answered.

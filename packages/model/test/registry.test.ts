@@ -72,6 +72,27 @@ describe("model registry", () => {
     }
   });
 
+  it("says an invalid name is one, by its own code beside the message, in a streamed pull", async () => {
+    const service = await startModelService(await freshDir("invalid-name"));
+    try {
+      const response = await fetch(`${service.url}/api/pull`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "通义千问:7b", stream: true }),
+      });
+      const lines = (await response.text())
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line));
+      expect(lines.at(-1)).toEqual({
+        error: expect.stringMatching(/not a model reference/),
+        code: "MODEL_REFERENCE_INVALID",
+      });
+    } finally {
+      await service.close();
+    }
+  });
+
   it("resumes an interrupted pull with a Range request and checks the digest", async () => {
     const modelsDir = await freshDir("resume");
     const registry = new ModelRegistry(modelsDir);

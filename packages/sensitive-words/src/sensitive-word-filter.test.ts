@@ -78,6 +78,21 @@ describe("sensitive-word filter", () => {
     });
   });
 
+  it("lets a longer allowed word through that holds a listed one, and only inside it", () => {
+    const filter = make({
+      lists: [
+        { id: "secrets", action: "block", words: ["机密"] },
+        { id: "allowed", action: "allow", words: ["手机密码", "机密性"] },
+      ],
+      reloadIntervalMs: 0,
+    });
+    expect(filter.check("手机密码忘了怎么办")).toMatchObject({ hits: [], blocked: false });
+    expect(filter.check("数据的机密性").blocked).toBe(false);
+    const both = filter.check("手机密码和机密文件");
+    expect(both.blocked).toBe(true);
+    expect(both.hits.map((hit) => [hit.start, hit.end])).toEqual([[5, 7]]);
+  });
+
   it("counts hits per list without handing out the matched text", () => {
     const counts: Array<[string, string, number]> = [];
     const filter = make({

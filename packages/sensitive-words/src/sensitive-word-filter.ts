@@ -5,9 +5,10 @@ import { normaliseForMatching, normaliseWord } from "./normalise-text.js";
 /**
  * What a hit on a list does: refuse the text (`block`), remove the item it came in (`drop`),
  * replace the words with `*` (`mask`), or only count it (`flag`). The filter reports hits; what
- * refusing or removing means is the caller's business.
+ * refusing or removing means is the caller's business. An `allow` list holds longer words that
+ * contain a listed one (手机密码 holding 机密): a hit that lies inside one of its words is no hit.
  */
-export type FilterAction = "block" | "drop" | "mask" | "flag";
+export type FilterAction = "block" | "drop" | "mask" | "flag" | "allow";
 
 /**
  * A word list: words given inline (`words`, replaceable at run time with
@@ -188,12 +189,13 @@ export class SensitiveWordFilter {
 
   /**
    * Checks a text against every list: positions of the hits (never the words), whether a `block`
-   * or `drop` list matched, the `flag` lists that matched, and the text masked.
+   * or `drop` list matched, the `flag` lists that matched, and the text masked. Hits inside a word
+   * of an `allow` list are left out; the allowed words themselves are not hits.
    */
   check(text: string, options: CheckOptions = {}): FilterVerdict {
     const normalised = normaliseForMatching(text);
     const { automaton, owners, latin } = this.#compiled;
-    const hits: FilterHit[] = [];
+    const found: FilterHit[] = [];
     for (const match of automaton.findAll(normalised.units, normalised.length)) {
       const start = normalised.starts[match.start]!;
       const end = normalised.ends[match.end - 1]!;
@@ -205,8 +207,13 @@ export class SensitiveWordFilter {
         continue;
       const listIndex = owners[match.pattern]!;
       const list = this.#lists[listIndex]!.source;
-      hits.push({ list: list.id, action: list.action, start, end });
+      found.push({ list: list.id, action: list.action, start, end });
     }
+    const allowed = found.filter((hit) => hit.action === "allow");
+    const hits = found.filter(
+      (hit) =>
+        hit.action !== "allow" && !allowed.some((allow) => allow.start <= hit.start && hit.end <= allow.end),
+    );
     if (options.countHits !== false) this.recordHits(hits);
     const maskActions = options.maskActions ?? ["mask"];
     return {

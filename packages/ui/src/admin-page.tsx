@@ -10,7 +10,13 @@ import {
 import { api, ndjsonLines } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import { DataTable } from "./data-table.js";
-import { changelogText, type PullStep, pullStepText } from "./display-text.js";
+import {
+  auditDetailsLines,
+  changelogText,
+  type PullStep,
+  pullStepText,
+  serviceReadinessText,
+} from "./display-text.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { navigate, usePath } from "./router.js";
@@ -54,7 +60,7 @@ function UserKeys({ user, onClose }: { user: User; onClose: () => void }) {
   return (
     <section id="user-keys" aria-labelledby="user-keys-title" className="user-keys">
       <h4 id="user-keys-title" ref={heading} tabIndex={-1}>
-        {t.apiKeys}: {user.username}
+        {fill(t.fieldValue, { field: t.apiKeys, value: user.username })}
       </h4>
       <button type="button" onClick={onClose}>
         {t.close}
@@ -328,8 +334,10 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
                 dateStyle: "medium",
                 timeStyle: "short",
               })}
-            </time>{" "}
-            {version.version === model.version && <em>({t.currentVersion})</em>}
+            </time>
+            {version.version === model.version && (
+              <em>{fill(t.withNote, { text: "", note: t.currentVersion })}</em>
+            )}
             <div className="changelog">{changelogText(t, version.changelog)}</div>
           </li>
         ))}
@@ -484,7 +492,15 @@ interface Settings {
   signup: "open" | "approval" | "closed";
   userLimits: Limits;
   groupLimits: Record<string, Limits>;
-  filter: { words: string[]; applyToInput: boolean; applyToOutput: boolean };
+  filter: { words: string[]; allowedWords: string[]; applyToInput: boolean; applyToOutput: boolean };
+}
+
+/** The non-empty lines of a text box, trimmed (one word a line). */
+function lines(text: string): string[] {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
 }
 
 const LIMIT_KEYS = ["requestsPerMinute", "requestsPerDay", "tokensPerMinute", "tokensPerDay"] as const;
@@ -499,12 +515,14 @@ function SiteSettings() {
   const [settings, setSettings] = useState<Settings | undefined>();
   const [groups, setGroups] = useState<Array<{ id: string; name: string }>>([]);
   const [words, setWords] = useState("");
+  const [allowedWords, setAllowedWords] = useState("");
   const [saved, setSaved] = useState(false);
   const { error, run } = useAction();
   useEffect(() => {
     void api<Settings>("/api/admin/settings").then((s) => {
       setSettings(s);
       setWords(s.filter.words.join("\n"));
+      setAllowedWords(s.filter.allowedWords.join("\n"));
     });
     void api<{ groups: Array<{ id: string; name: string }> }>("/api/admin/groups").then((a) =>
       setGroups(a.groups),
@@ -524,13 +542,7 @@ function SiteSettings() {
       signup: settings.signup,
       userLimits: setLimits(settings.userLimits),
       groupLimits,
-      filter: {
-        ...settings.filter,
-        words: words
-          .split("\n")
-          .map((w) => w.trim())
-          .filter(Boolean),
-      },
+      filter: { ...settings.filter, words: lines(words), allowedWords: lines(allowedWords) },
     };
     setSaved(await run(() => api("/api/admin/settings", { method: "PATCH", body })));
   };
@@ -608,6 +620,10 @@ function SiteSettings() {
       <label>
         {t.sensitiveWords}
         <textarea rows={4} value={words} onChange={(e) => setWords(e.target.value)} />
+      </label>
+      <label>
+        {t.allowedWords}
+        <textarea rows={3} value={allowedWords} onChange={(e) => setAllowedWords(e.target.value)} />
       </label>
       {flag("applyToInput", t.filterApplyToInput)}
       {flag("applyToOutput", t.filterApplyToOutput)}
@@ -712,8 +728,10 @@ function Status() {
       <ul>
         {status.services.map((s) => (
           <li key={s.service}>
-            {s.service}:{" "}
-            {s.ready ? t.serviceReady : `${t.serviceNotReady}${s.reason ? ` (${s.reason})` : ""}`}
+            {fill(t.fieldValue, {
+              field: t.serviceNames[s.service] ?? s.service,
+              value: serviceReadinessText(t, s.ready, s.reason),
+            })}
           </li>
         ))}
       </ul>
@@ -845,7 +863,8 @@ function AuditLog() {
         {entries.map((entry) => (
           <tr key={entry.id} data-action={entry.action}>
             <td>
-              <time dateTime={entry.createdAt}>
+              {/* A date stays whole on a phone ("2026年 / 11月27 / 日" reads badly). */}
+              <time className="nowrap" dateTime={entry.createdAt}>
                 {new Date(entry.createdAt).toLocaleString(locale, {
                   dateStyle: "medium",
                   timeStyle: "medium",
@@ -860,7 +879,7 @@ function AuditLog() {
             </td>
             <td title={entry.target ?? undefined}>{entry.targetName ?? entry.target ?? ""}</td>
             <td className="audit-details">
-              {entry.details ? <pre>{JSON.stringify(entry.details, null, 1)}</pre> : ""}
+              {entry.details ? <pre>{auditDetailsLines(t, entry.action, entry.details).join("\n")}</pre> : ""}
             </td>
           </tr>
         ))}

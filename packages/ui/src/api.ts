@@ -45,6 +45,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** What the service's error names beyond its code (the refused words of CONTENT_BLOCKED). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -82,12 +84,13 @@ async function toApiError(response: Response): Promise<ApiError> {
   // An expired or ended sign-in: the app goes back to the sign-in form.
   if (response.status === 401) dispatchEvent(new Event("hearth:signed-out"));
   const body = (await response.json().catch(() => undefined)) as
-    | { error?: { code?: string; message?: string } }
+    | { error?: { code?: string; message?: string; details?: Record<string, unknown> } }
     | undefined;
   return new ApiError(
     response.status,
     body?.error?.code ?? "HTTP_ERROR",
     body?.error?.message ?? response.statusText,
+    body?.error?.details,
   );
 }
 

@@ -4,7 +4,7 @@ import { AuthPage } from "./auth-page.js";
 import { ChatView, clearDrafts, type KnowledgeBaseOption } from "./chat-view.js";
 import { ConversationList } from "./conversation-list.js";
 import { focusWhenShown, PAGE_HEADING } from "./focus.js";
-import { I18nContext, initialLocale, type Locale, MESSAGES } from "./i18n.js";
+import { fill, I18nContext, initialLocale, type Locale, MESSAGES } from "./i18n.js";
 import { navigate, usePath } from "./router.js";
 
 // Pages most people open rarely load on demand, keeping the first load small.
@@ -207,7 +207,7 @@ export function App() {
               focusWhenShown("#auth-title");
             }}
           >
-            {t.signOut} ({user.username})
+            {fill(t.withNote, { text: t.signOut, note: user.username })}
           </button>
         )}
       </header>

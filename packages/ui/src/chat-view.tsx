@@ -112,7 +112,7 @@ export function MessageView(props: {
       )}
       {message.searchQueries && message.searchQueries.length > 0 && (
         <div className="queue">
-          {t.searchQueries}: {message.searchQueries.join(" · ")}
+          {fill(t.fieldValue, { field: t.searchQueries, value: message.searchQueries.join(" · ") })}
         </div>
       )}
       {message.reasoning && (
@@ -171,7 +171,7 @@ export function MessageView(props: {
       ))}
       {message.citations && message.citations.length > 0 && (
         <nav className="citations" aria-label={t.sources}>
-          <strong>{t.sources}:</strong>
+          <strong>{fill(t.fieldValue, { field: t.sources, value: "" }).trimEnd()}</strong>
           <ol>
             {citationLabels(t, message.citations).map(({ label, snippet }, index) => {
               const citation = message.citations![index]!;
@@ -192,13 +192,14 @@ export function MessageView(props: {
         {message.status === "stopped" && <span className="badge">{t.stopped}</span>}
         {message.status === "interrupted" && (
           <span className="badge">
-            {t.interrupted}
-            {message.error ? `: ${reason(message)}` : ""}
+            {message.error
+              ? fill(t.fieldValue, { field: t.interrupted, value: reason(message) })
+              : t.interrupted}
           </span>
         )}
         {message.status === "error" && (
           <span className="badge error" role="alert">
-            {t.error}: {reason(message)}
+            {fill(t.fieldValue, { field: t.error, value: reason(message) })}
           </span>
         )}
         {!props.busy && message.role === "user" && message.id && props.onEdit && !editing && (

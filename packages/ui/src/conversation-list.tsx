@@ -43,7 +43,14 @@ export function ConversationList(props: {
   refresh: number;
   onRenamed(id: string, title: string): void;
 }) {
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
+  /** An export is written in the reader's language and time zone. */
+  const exportHref = (id: string, format: "markdown" | "json") =>
+    `/api/conversations/${id}/export?${new URLSearchParams({
+      format,
+      lang: locale,
+      tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    })}`;
   const [query, setQuery] = useState("");
   const [items, setItems] = useState<ConversationSummary[]>([]);
   /** Where the next page of the list starts; none when the list is whole. */
@@ -260,14 +267,14 @@ export function ConversationList(props: {
                       {t.rename}
                     </button>
                     <a
-                      href={`/api/conversations/${item.id}/export?format=markdown`}
+                      href={exportHref(item.id, "markdown")}
                       download
                       onClick={(event) => closeMenu(event.currentTarget)}
                     >
                       {t.exportMarkdown}
                     </a>
                     <a
-                      href={`/api/conversations/${item.id}/export?format=json`}
+                      href={exportHref(item.id, "json")}
                       download
                       onClick={(event) => closeMenu(event.currentTarget)}
                     >

@@ -1,6 +1,13 @@
 import { ERROR_CODES } from "@hearth/core";
 import { describe, expect, it } from "vitest";
-import { changelogText, citationLabels, pullStepText } from "./display-text.js";
+import {
+  auditDetailsLines,
+  changelogText,
+  citationLabels,
+  errorText,
+  pullStepText,
+  serviceReadinessText,
+} from "./display-text.js";
 import { MESSAGES } from "./i18n.js";
 
 const en = MESSAGES.en;
@@ -25,6 +32,16 @@ describe("error codes in the reader's language", () => {
     expect(Object.keys(zh.errorCodes).sort()).toEqual(Object.keys(en.errorCodes).sort());
   });
 
+  it("names the refused words after a refusal, in the reader's language", () => {
+    const details = { words: ["机密", "炸药"] };
+    expect(errorText(zh, "CONTENT_BLOCKED", "The message contains blocked words: 机密, 炸药", details)).toBe(
+      "消息中含有本站不允许的词语。被拒绝的词：机密、炸药",
+    );
+    expect(errorText(en, "CONTENT_BLOCKED", "", details)).toBe(
+      "The message contains a word this site does not allow. Refused: 机密, 炸药",
+    );
+  });
+
   it("says a wrong password and a throttled sign-in in Chinese", () => {
     expect(zh.errorCodes.INVALID_CREDENTIALS).toBe("用户名或密码错误。");
     expect(zh.errorCodes.LOGIN_THROTTLED).toMatch(/登录失败次数过多/);
@@ -44,10 +61,20 @@ describe("pullStepText", () => {
 
   it("says a failed pull in the reader's language, with the service's words beside it", () => {
     expect(pullStepText(zh, { error: "manifest unknown" })).toBe(
-      `错误: ${zh.errorCodes.MODEL_PULL_FAILED} (manifest unknown)`,
+      `错误：${zh.errorCodes.MODEL_PULL_FAILED}（manifest unknown）`,
     );
     expect(pullStepText(zh, { error: "digest mismatch", code: "MODEL_DIGEST_MISMATCH" })).toBe(
-      `错误: ${zh.errorCodes.MODEL_DIGEST_MISMATCH}`,
+      `错误：${zh.errorCodes.MODEL_DIGEST_MISMATCH}`,
+    );
+    // A catch-all code keeps the words that tell its causes apart.
+    expect(pullStepText(zh, { error: "x answered 404", code: "MODEL_PULL_FAILED" })).toBe(
+      `错误：${zh.errorCodes.MODEL_PULL_FAILED}（x answered 404）`,
+    );
+  });
+
+  it("keeps English punctuation in English", () => {
+    expect(pullStepText(en, { error: "manifest unknown" })).toBe(
+      `Error: ${en.errorCodes.MODEL_PULL_FAILED} (manifest unknown)`,
     );
   });
 
@@ -103,5 +130,44 @@ describe("model changelogs in the reader's language", () => {
     expect(changelogText(zh, "copied from qwen 1.0.0")).toBe("复制自 qwen 1.0.0");
     expect(changelogText(en, "found in the models dir")).toBe("found in the models folder");
     expect(changelogText(zh, "fine-tuned on our manuals")).toBe("fine-tuned on our manuals");
+  });
+});
+
+describe("admin pages in the reader's language", () => {
+  it("shows an audit entry's details as named lines, not JSON", () => {
+    expect(auditDetailsLines(zh, "user.create", { role: "user", status: "active" })).toEqual([
+      "角色：普通用户",
+      "状态：正常",
+    ]);
+    expect(auditDetailsLines(zh, "user.role-change", { from: "user", to: "admin" })).toEqual([
+      "角色：普通用户 → 管理员",
+    ]);
+    expect(
+      auditDetailsLines(zh, "settings.change", {
+        keys: ["signup", "filter"],
+        changes: {
+          signup: { from: "open", to: "closed" },
+          filter: { wordsAdded: 2, applyToOutput: { from: true, to: false } },
+        },
+      }),
+    ).toEqual([
+      "修改的设置：注册方式、敏感词",
+      "变更 › 注册方式：开放注册 → 关闭注册",
+      "变更 › 敏感词 › 新增敏感词：2",
+      "变更 › 敏感词 › 屏蔽模型回答中的敏感词：是 → 否",
+    ]);
+    // A field no one named yet shows its key; English reads the same way.
+    expect(auditDetailsLines(en, "api-key.create", { name: "ci", label: "x" })).toEqual([
+      "Name: ci",
+      "label: x",
+    ]);
+  });
+
+  it("says a service's readiness and its known reasons in Chinese", () => {
+    expect(serviceReadinessText(zh, false, "unreachable")).toBe("未就绪（无法连接）");
+    expect(serviceReadinessText(zh, false, "the database is not reachable")).toBe("未就绪（无法连接数据库）");
+    expect(serviceReadinessText(zh, false, "something new")).toBe("未就绪（something new）");
+    expect(serviceReadinessText(zh, true, undefined)).toBe("就绪");
+    expect(zh.serviceNames.knowledge).toBe("知识库服务");
   });
 });

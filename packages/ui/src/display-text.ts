@@ -1,9 +1,23 @@
 /** Text the pages show for what the services answer, in the reader's language (pure: unit-tested). */
 import { fill, type Messages } from "./i18n.js";
 
-/** An error's code as text in the reader's language where the code is known, else the service's message. */
-export function errorText(t: Messages, code: string | undefined, message: string): string {
-  return (code && t.errorCodes[code]) || message;
+/**
+ * An error's code as text in the reader's language where the code is known, else the service's
+ * message; what its details name is added after a translated text (the refused words of
+ * CONTENT_BLOCKED), which the service's message alone would say only in English.
+ */
+export function errorText(
+  t: Messages,
+  code: string | undefined,
+  message: string,
+  details?: Record<string, unknown>,
+): string {
+  const translated = code ? t.errorCodes[code] : undefined;
+  if (!translated) return message;
+  const words = details?.words;
+  if (Array.isArray(words) && words.length > 0)
+    return fill(t.errorDetails.words, { text: translated, words: words.join(t.errorDetails.separator) });
+  return translated;
 }
 
 /**
@@ -32,12 +46,15 @@ export interface PullStep {
 
 /**
  * A pull's progress in the reader's language: the registry's known steps translated (a file name
- * kept as it is), a percentage when the step has a size; a failure by its code where it has one,
- * else as a failed pull with the service's own words beside it.
+ * kept as it is), a percentage when the step has a size; a failure by its code where the code says
+ * the cause (an invalid name, a corrupt download), else as a failed pull with the service's own
+ * words beside it (MODEL_PULL_FAILED covers many causes, which only its message tells apart).
  */
 export function pullStepText(t: Messages, step: PullStep): string {
   if (step.error) {
-    return `${t.error}: ${errorText(t, step.code, `${t.errorCodes.MODEL_PULL_FAILED} (${step.error})`)}`;
+    const failed = fill(t.withNote, { text: t.errorCodes.MODEL_PULL_FAILED!, note: step.error });
+    const reason = step.code === "MODEL_PULL_FAILED" ? failed : errorText(t, step.code, failed);
+    return fill(t.fieldValue, { field: t.error, value: reason });
   }
   const status = step.status ?? "";
   const file = /^(downloading|pulling) (.+)$/.exec(status);
@@ -88,4 +105,64 @@ export function citationLabels(
       snippet: text.length > SNIPPET_CHARS ? `${text.slice(0, SNIPPET_CHARS).trimEnd()}…` : text,
     };
   });
+}
+
+/**
+ * The values some audit detail fields hold, in the reader's words: a role, an account status, a
+ * sign-up mode, the names of the settings changed.
+ */
+function auditValueWords(t: Messages): Record<string, Record<string, string>> {
+  return { role: t.roles, status: t.accountStatuses, signup: t.signupModes, keys: t.auditDetailKeys };
+}
+
+/**
+ * An audit entry's details as lines a person reads, `field: value`, fields named in the reader's
+ * language where known: nested fields after their parent (`Changes › Sign-up: Open → Closed`), a
+ * change as `from → to`, a list joined, a role, status or sign-up mode in the reader's words. A
+ * whole entry that is one change (`user.role-change`: `{from, to}`) is named by its action's field.
+ */
+export function auditDetailsLines(t: Messages, action: string, details: Record<string, unknown>): string[] {
+  const values = auditValueWords(t);
+  const value = (field: string | undefined, raw: unknown): string => {
+    if (typeof raw === "boolean") return t.auditBooleans[String(raw)]!;
+    if (typeof raw === "string") return (field && values[field]?.[raw]) || raw;
+    if (Array.isArray(raw)) return raw.map((item) => value(field, item)).join(t.errorDetails.separator);
+    if (raw === null || raw === undefined) return "—";
+    if (typeof raw === "object") return JSON.stringify(raw);
+    return String(raw);
+  };
+  const lines: string[] = [];
+  const walk = (object: Record<string, unknown>, path: string[]) => {
+    for (const [field, raw] of Object.entries(object)) {
+      const label = [...path, t.auditDetailKeys[field] ?? field];
+      const line = (text: string) => fill(t.fieldValue, { field: label.join(" › "), value: text });
+      if (isChange(raw)) lines.push(line(`${value(field, raw.from)} → ${value(field, raw.to)}`));
+      else if (raw && typeof raw === "object" && !Array.isArray(raw))
+        walk(raw as Record<string, unknown>, label);
+      else lines.push(line(value(field, raw)));
+    }
+  };
+  const changed = /^[\w-]+\.([\w]+)-change$/.exec(action)?.[1];
+  if (changed && isChange(details)) walk({ [changed]: details }, []);
+  else walk(details, []);
+  return lines;
+}
+
+function isChange(raw: unknown): raw is { from: unknown; to: unknown } {
+  return (
+    typeof raw === "object" &&
+    raw !== null &&
+    !Array.isArray(raw) &&
+    Object.keys(raw).length === 2 &&
+    "from" in raw &&
+    "to" in raw
+  );
+}
+
+/** A service's readiness on the Status tab, its reason in the reader's words where known. */
+export function serviceReadinessText(t: Messages, ready: boolean, reason: string | undefined): string {
+  if (ready) return t.serviceReady;
+  return reason
+    ? fill(t.serviceNotReadyBecause, { reason: t.serviceReasons[reason] ?? reason })
+    : t.serviceNotReady;
 }

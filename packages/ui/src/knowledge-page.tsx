@@ -387,7 +387,7 @@ export function KnowledgePage() {
                 <td>
                   <span className="nowrap">{t.documentStatuses[document.status]}</span>
                   {document.error && (
-                    <span className="error-text" title={document.error.message}>
+                    <span className="error-text">
                       {" "}
                       {errorText(t, document.error.code, document.error.message)}
                     </span>

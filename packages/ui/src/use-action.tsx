@@ -1,7 +1,7 @@
 import { useCallback, useState } from "react";
 import { ApiError } from "./api.js";
 import { errorText } from "./display-text.js";
-import { type Messages, useI18n } from "./i18n.js";
+import { fill, type Messages, useI18n } from "./i18n.js";
 
 /**
  * The code of a caught error: the service's own, or NETWORK_ERROR for a fetch that got no answer
@@ -15,12 +15,17 @@ export function errorCode(error: unknown): string | undefined {
 
 /** Any caught error in the reader's language: by its code where it has one (see errorText), else by its message. */
 export function errorMessage(t: Messages, error: unknown): string {
-  return errorText(t, errorCode(error), error instanceof Error ? error.message : String(error));
+  return errorText(
+    t,
+    errorCode(error),
+    error instanceof Error ? error.message : String(error),
+    error instanceof ApiError ? error.details : undefined,
+  );
 }
 
 /** An error as the reader sees it (see errorMessage), after the word for error. */
 export function describeError(t: Messages, error: unknown): string {
-  return `${t.error}: ${errorMessage(t, error)}`;
+  return fill(t.fieldValue, { field: t.error, value: errorMessage(t, error) });
 }
 
 /**

@@ -64,6 +64,10 @@ export const ERROR_CODES = {
     status: 503,
     summary: "The request waited in the model's queue longer than the configured maximum.",
   },
+  MODEL_REFERENCE_INVALID: {
+    status: 400,
+    summary: "The name to pull is not a model reference such as llama3.2:1b or host/namespace/model:tag.",
+  },
   MODEL_PULL_FAILED: {
     status: 502,
     summary: "A model pull failed: the registry or URL did not answer, or did not serve a GGUF.",
@@ -141,9 +145,11 @@ export const ERROR_CODES = {
     summary: "The document parsed but holds no text (a scanned PDF without a text layer, an empty page).",
   },
   DOCUMENT_TOO_LARGE: { status: 413, summary: "The document is larger than knowledge.maxUploadBytes." },
+  DOCUMENT_NAME_EMPTY: { status: 400, summary: "The file has no name." },
+  DOCUMENT_NAME_TOO_LONG: { status: 400, summary: "The file name is longer than 255 characters." },
   DOCUMENT_NAME_INVALID: {
     status: 400,
-    summary: "The file name is empty, too long, or holds a path (../, /, \\) or control characters.",
+    summary: "The file name holds a path (../, /, \\) or control characters.",
   },
   DOCUMENT_UNSUPPORTED_FORMAT: {
     status: 415,

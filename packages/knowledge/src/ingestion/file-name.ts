@@ -1,13 +1,18 @@
 import { HearthError } from "@hearth/core";
 
 /**
- * Checks an uploaded file name: a plain name, never a path. `../x`, `/etc/x`, `a\\b`, NUL or
- * control characters and names over 255 bytes are refused (the name is only a label: files are
- * stored under generated ids, but a name that tries to be a path is a sign of a bad client).
+ * Checks an uploaded file name: a plain name, never a path. An empty name (DOCUMENT_NAME_EMPTY),
+ * one over 255 characters (DOCUMENT_NAME_TOO_LONG) and `../x`, `/etc/x`, `a\\b`, NUL or control
+ * characters (DOCUMENT_NAME_INVALID) are refused, each by its own code so the reader learns which
+ * rule it broke. The name is only a label: files are stored under generated ids, so its length is
+ * counted in characters, not in a file system's bytes (96 Chinese characters are some 290 bytes);
+ * but a name that tries to be a path is a sign of a bad client.
  */
+const MAX_NAME_CHARACTERS = 255;
+
 export function validateFileName(name: string): string {
   const trimmed = name.normalize("NFC").trim();
-  if (!trimmed) throw new HearthError("DOCUMENT_NAME_INVALID", "The file has no name");
+  if (!trimmed) throw new HearthError("DOCUMENT_NAME_EMPTY", "The file has no name");
   if (/[\u0000-\u001f\u007f]/.test(trimmed))
     throw new HearthError(
       "DOCUMENT_NAME_INVALID",
@@ -19,8 +24,11 @@ export function validateFileName(name: string): string {
       `The file name ${quotedName(name)} holds a path; send a plain file name`,
     );
   }
-  if (Buffer.byteLength(trimmed) > 255)
-    throw new HearthError("DOCUMENT_NAME_INVALID", "The file name is longer than 255 bytes");
+  if ([...trimmed].length > MAX_NAME_CHARACTERS)
+    throw new HearthError(
+      "DOCUMENT_NAME_TOO_LONG",
+      `The file name is ${[...trimmed].length} characters long; at most ${MAX_NAME_CHARACTERS} are allowed`,
+    );
   return trimmed;
 }
 

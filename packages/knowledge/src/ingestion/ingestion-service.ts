@@ -63,6 +63,8 @@ const TERMINAL = new Set<JobDocumentStatus>(["indexed", "skipped", "failed", "de
 const FAILS_AGAIN = new Set([
   "DOCUMENT_EMPTY",
   "DOCUMENT_NO_TEXT",
+  "DOCUMENT_NAME_EMPTY",
+  "DOCUMENT_NAME_TOO_LONG",
   "DOCUMENT_NAME_INVALID",
   "DOCUMENT_TYPE_MISMATCH",
   "DOCUMENT_ENCRYPTED",

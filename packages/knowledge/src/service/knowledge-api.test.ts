@@ -151,6 +151,7 @@ describe("knowledge service API", () => {
           { name: "..", data: Buffer.from("dots") },
           { name: "a\\b.txt", data: Buffer.from("backslash") },
           { name: "prog.exe", data: elf },
+          { name: `${"长".repeat(256)}.txt`, data: Buffer.from("too long") },
         ])
       ).job.id,
     );
@@ -166,11 +167,21 @@ describe("knowledge service API", () => {
         "DOCUMENT_UNSUPPORTED_FORMAT",
         '"prog.exe" is an ELF executable, not a supported document type',
       ],
+      [
+        `${"长".repeat(200)}…`,
+        "DOCUMENT_NAME_TOO_LONG",
+        "The file name is 260 characters long; at most 255 are allowed",
+      ],
     ]);
     // A real b.txt (or unnamed) later is its own document, not merged with a refused record.
     const real = await client.uploadDocuments(kb.id, [
       { name: "b.txt", data: Buffer.from("Bravo handles payroll.") },
       { name: "unnamed", data: Buffer.from("Unnamed notes about kettles.") },
+      // 96 Chinese characters, some 290 bytes: a name, not a path on disk.
+      {
+        name: `${"检察机关行政诉讼监督规则".repeat(8)}.md`,
+        data: Buffer.from("检察机关行政诉讼监督规则全文。"),
+      },
     ]);
     await harness.finalJob(real.job.id);
     const documents = await client.listDocuments(kb.id);
@@ -180,6 +191,8 @@ describe("knowledge service API", () => {
       ["b.txt", "indexed", undefined],
       ["prog.exe", "failed", "DOCUMENT_UNSUPPORTED_FORMAT"],
       ["unnamed", "failed", "DOCUMENT_UNSUPPORTED_FORMAT"], // no extension: its own failure
+      [`${"检察机关行政诉讼监督规则".repeat(8)}.md`, "indexed", undefined],
+      [`${"长".repeat(200)}…`, "failed", "DOCUMENT_NAME_TOO_LONG"],
     ]);
   });
 

@@ -1,2 +1,2 @@
-export { foldText } from "./fold-text.js";
+export { foldText } from "@hearth/sensitive-words";
 export { analyzeText, analyzeToDocument, queryPhrases, queryTerms } from "./text-analyzer.js";

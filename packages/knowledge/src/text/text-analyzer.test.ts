@@ -1,5 +1,5 @@
+import { foldText } from "@hearth/sensitive-words";
 import { describe, expect, it } from "vitest";
-import { foldText } from "./fold-text.js";
 import { analyzeText, queryPhrases } from "./text-analyzer.js";
 
 describe("foldText", () => {

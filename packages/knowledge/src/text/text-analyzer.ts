@@ -1,8 +1,8 @@
+import { foldText } from "@hearth/sensitive-words";
 import { Jieba } from "@node-rs/jieba";
 import { dict } from "@node-rs/jieba/dict.js";
 import { stemmer } from "stemmer";
 import { ENGLISH_STOP_WORDS } from "./english-stop-words.js";
-import { foldText } from "./fold-text.js";
 
 /** Runs of Han characters (segmented with jieba) or of letters/digits (split as words). */
 const TOKEN_RUN =

@@ -11,7 +11,7 @@ import { HearthError, ReplyStream, toHearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { EmbeddedRuntime } from "../runtime/embedded/embedded-runtime.js";
 import type { ModelDescription, StreamPart } from "../runtime/language-model.js";
-import { ollamaErrorBody } from "./format-error.js";
+import { ollamaErrorBody, registryErrorBody } from "./format-error.js";
 import { ollamaMessages, ollamaSettings, parseKeepAlive } from "./ollama-settings.js";
 import {
   collectAnswer,
@@ -344,7 +344,9 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
         onProgress: (progress) => void stream.send(progress),
       });
     } catch (error) {
-      if (!signal.aborted) await stream.send(ollamaErrorBody(toHearthError(error)));
+      // The stable code beside the message (Ollama clients read only `error`): a page says the
+      // cause in its reader's language.
+      if (!signal.aborted) await stream.send(registryErrorBody(toHearthError(error)));
     } finally {
       stream.end();
     }

@@ -29,7 +29,9 @@ describe("registry references", () => {
 
   it("refuses references that could climb out of a directory", () => {
     for (const bad of ["../../etc/passwd", "library/..:latest", "a b", "model:../x", ""]) {
-      expect(() => parseRegistryReference(bad), bad).toThrow(/not a model reference/);
+      expect(() => parseRegistryReference(bad), bad).toThrow(
+        expect.objectContaining({ code: "MODEL_REFERENCE_INVALID" }),
+      );
     }
   });
 });

@@ -27,10 +27,7 @@ export function parseRegistryReference(
     const parts = rest.split("/");
     if (parts.length === 3 || (parts.length === 2 && /[.:]/.test(parts[0]!))) {
       if (!/^[\w-]+(\.[\w-]+)*(:\d+)?$/.test(parts[0]!)) {
-        throw new HearthError(
-          "INVALID_REQUEST",
-          `"${reference}" is not a model reference such as llama3.2:1b or host/namespace/model:tag`,
-        );
+        throw notAReference(reference);
       }
       baseUrl = `${options.insecure ? "http" : "https"}://${parts.shift()}`;
       rest = parts.join("/");
@@ -49,12 +46,16 @@ export function parseRegistryReference(
     !isModelName(`${model}:${tag}`) ||
     !/^[\w./-]+$/.test(namespace)
   ) {
-    throw new HearthError(
-      "INVALID_REQUEST",
-      `"${reference}" is not a model reference such as llama3.2:1b or host/namespace/model:tag`,
-    );
+    throw notAReference(reference);
   }
   return { baseUrl, namespace, model, tag };
+}
+
+function notAReference(reference: string): HearthError {
+  return new HearthError(
+    "MODEL_REFERENCE_INVALID",
+    `"${reference}" is not a model reference such as llama3.2:1b or host/namespace/model:tag`,
+  );
 }
 
 export const ollamaManifestSchema = z.looseObject({

@@ -6,7 +6,7 @@ import {
   SearchClientError,
   type SearchResponse,
 } from "@hearth/contracts";
-import { type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
+import { type HearthConfig, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { revokeApiKey } from "../accounts/account-store.js";
@@ -771,6 +771,17 @@ export function registerStatusRoute(
 }
 
 /**
+ * The search service's refusal as the web service's own: its code kept where it names the search
+ * service's own condition (SEARCH_NO_PROVIDERS: the page says so in the reader's language, where a
+ * bare UPSTREAM_ERROR says only that something failed); anything else is the upstream's failure.
+ */
+function searchServiceError(url: string, error: SearchClientError): HearthError {
+  if (isErrorCode(error.code) && error.code.startsWith("SEARCH_"))
+    return new HearthError(error.code, error.message, { status: error.status, details: error.details });
+  return new UpstreamCallError({ url, status: error.status, message: error.message, cause: error });
+}
+
+/**
  * POST /api/admin/search/test: runs a query through the search service and reports each
  * provider's status and latency (the search service owns the providers and their settings).
  */
@@ -786,8 +797,7 @@ export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: S
         throw new UpstreamCallError({ url, message: "the search service did not answer", cause: error });
       // Every provider failing is what this check is for: each one's status and error is the answer.
       const failed = z.array(providerOutcomeSchema).safeParse(error.details?.providers);
-      if (!failed.success)
-        throw new UpstreamCallError({ url, status: error.status, message: error.message, cause: error });
+      if (!failed.success) throw searchServiceError(url, error);
       answer = { providers: failed.data, results: [] };
     }
     return {

@@ -56,7 +56,12 @@ describe("sensitive words in chat", () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  const settings = (filter: { words: string[]; applyToInput: boolean; applyToOutput: boolean }) =>
+  const settings = (filter: {
+    words: string[];
+    allowedWords?: string[];
+    applyToInput: boolean;
+    applyToOutput: boolean;
+  }) =>
     web.app.inject({
       method: "PATCH",
       url: "/api/admin/settings",
@@ -68,7 +73,9 @@ describe("sensitive words in chat", () => {
       model: "tiny-story",
       content,
     });
-    const body = response.ok ? undefined : ((await response.json()) as { error: { code: string } });
+    const body = response.ok
+      ? undefined
+      : ((await response.json()) as { error: { code: string; details?: { words?: string[] } } });
     const parts = response.ok ? parseSse(await response.text()) : [];
     const stored = (
       await web.app.inject({ url: `/api/conversations/${id}`, headers: user.headers })
@@ -76,6 +83,7 @@ describe("sensitive words in chat", () => {
     return {
       status: response.status,
       code: body?.error.code,
+      words: body?.error.details?.words,
       deltas: textOf(parts, "text-delta"),
       reasoning: textOf(parts, "reasoning-delta"),
       stored: stored.messages,
@@ -184,6 +192,32 @@ describe("sensitive words in chat", () => {
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("CONTENT_BLOCKED");
       const answered = parseSse(await (await chat("hi")).text());
       expect(textOf(answered, "text-delta").join("")).toBe("Hello from the *****. You said: hi");
+    } finally {
+      await settings({ words: [], applyToInput: true, applyToOutput: true });
+    }
+  });
+
+  it("names the refused words on every chat door, and lets through the longer words allowed", async () => {
+    await settings({ words: ["机密"], allowedWords: ["手机密码"], applyToInput: true, applyToOutput: false });
+    const error = async (response: Response) =>
+      ((await response.json()) as { error: { code: string; details?: { words?: string[] } } }).error;
+    try {
+      expect((await send("手机密码忘了怎么办")).status).toBe(200);
+      const refused = await send("手机密码和机密文件");
+      expect([refused.status, refused.code, refused.words]).toEqual([422, "CONTENT_BLOCKED", ["机密"]]);
+      const body = JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content: "機密文件" }] });
+      const chat = await fetch(`${url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...user.headers },
+        body,
+      });
+      expect(await error(chat)).toMatchObject({ code: "CONTENT_BLOCKED", details: { words: ["機密"] } });
+      const publicApi = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+        body,
+      });
+      expect(await error(publicApi)).toMatchObject({ code: "CONTENT_BLOCKED", details: { words: ["機密"] } });
     } finally {
       await settings({ words: [], applyToInput: true, applyToOutput: true });
     }

@@ -11,6 +11,8 @@ import type { Settings, SettingsStore } from "../settings/settings-store.js";
 
 /** The list holding the words administrators edit (settings.filter.words); no config id can collide. */
 const SETTINGS_LIST = "settings.filter";
+/** The longer words administrators let through (settings.filter.allowedWords). */
+const ALLOWED_LIST = "settings.filter.allowed";
 /** An answer being streamed cannot be refused: the words of block, drop and mask lists are masked. */
 const OUTPUT_MASK: readonly FilterAction[] = ["block", "drop", "mask"];
 
@@ -94,6 +96,7 @@ export class ContentFilter {
   readonly #filter: SensitiveWordFilter;
   readonly #settings: SettingsStore;
   #words: readonly string[] = [];
+  #allowedWords: readonly string[] = [];
 
   /** @throws HearthError WEB_WORD_LIST_UNREADABLE when a list file of web.filter cannot be read. */
   constructor(config: HearthConfig, settings: SettingsStore, logger: Logger, registry?: Registry) {
@@ -108,7 +111,11 @@ export class ContentFilter {
       : undefined;
     try {
       this.#filter = createSensitiveWordFilter({
-        lists: [...config.web.filter.lists, { id: SETTINGS_LIST, action: "block", words: [] }],
+        lists: [
+          ...config.web.filter.lists,
+          { id: SETTINGS_LIST, action: "block", words: [] },
+          { id: ALLOWED_LIST, action: "allow", words: [] },
+        ],
         reloadIntervalMs: config.web.filter.reloadIntervalMs,
         onHits: (list, action, count) => hits?.inc({ list, action }, count),
         onReload: (list, words) => logger.info({ list, words }, "word list reloaded"),
@@ -128,17 +135,27 @@ export class ContentFilter {
   /**
    * Refuses (CONTENT_BLOCKED) a request when any text the client sent holds a blocked word: every
    * message counts, not only the last user one, since a client may put the words in a system
-   * prompt or an earlier turn it wrote itself. Each text is checked on its own.
+   * prompt or an earlier turn it wrote itself. Each text is checked on its own. The refusal names
+   * the words as the client wrote them (`details.words`): a word found inside a longer harmless
+   * one (机密 in 手机密码) is otherwise a riddle to the writer.
    */
   async checkInputs(texts: Iterable<string>): Promise<void> {
     const settings = await this.#current();
     // No word listed: nothing to find (the texts are not even normalised).
     if (!settings.applyToInput || this.#filter.longestWord === 0) return;
+    const words = new Set<string>();
     for (const text of texts) {
-      const verdict = this.#filter.check(text);
-      if (verdict.blocked || verdict.dropped)
-        throw new HearthError("CONTENT_BLOCKED", "The message contains a blocked word");
+      for (const hit of this.#filter.check(text).hits)
+        if (hit.action === "block" || hit.action === "drop") words.add(text.slice(hit.start, hit.end));
     }
+    if (words.size > 0)
+      throw new HearthError(
+        "CONTENT_BLOCKED",
+        `The message contains blocked words: ${[...words].join(", ")}`,
+        {
+          details: { words: [...words] },
+        },
+      );
   }
 
   /** The maskers for one answer; undefined when output filtering is off or no word is listed. */
@@ -163,17 +180,19 @@ export class ContentFilter {
     this.#filter.close();
   }
 
-  /** The settings in force, with the administrators' words loaded into the filter. */
+  /** The settings in force, with the administrators' words (blocked and allowed) loaded into the filter. */
   async #current(): Promise<Settings["filter"]> {
     const { filter } = await this.#settings.get();
-    if (filter.words !== this.#words && !sameWords(filter.words, this.#words)) {
-      this.#filter.setWords(SETTINGS_LIST, filter.words);
-    }
+    if (!sameWords(filter.words, this.#words)) this.#filter.setWords(SETTINGS_LIST, filter.words);
+    if (!sameWords(filter.allowedWords, this.#allowedWords))
+      this.#filter.setWords(ALLOWED_LIST, filter.allowedWords);
     this.#words = filter.words;
+    this.#allowedWords = filter.allowedWords;
     return filter;
   }
 }
 
 function sameWords(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
   return a.length === b.length && a.every((word, index) => word === b[index]);
 }

@@ -8,7 +8,12 @@ import { assertMessageLengths, type ChatTurnDeps, runChatTurn } from "../chat/ch
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
-import { exportMarkdown } from "./conversation-store.js";
+import {
+  absoluteCitation,
+  assertTimeZone,
+  exportMarkdown,
+  exportQuerySchema,
+} from "./conversation-export.js";
 
 const grounding = {
   knowledgeBaseIds: z.array(z.string().min(1).max(200)).max(20).default([]),
@@ -77,31 +82,39 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   app.delete("/api/conversations/:id", access, async (request, reply) => {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
-    await store.delete(user.id, id);
+    const messages = await store.delete(user.id, id);
     deps.turns.stop(id);
-    await audit(store.db, { actorId: user.id, action: "conversation.delete", target: id });
+    // An empty conversation is no one's record (the page removes the one a refused first message
+    // leaves): auditing it would fill the log with deletions nobody made.
+    if (messages > 0) await audit(store.db, { actorId: user.id, action: "conversation.delete", target: id });
     return reply.code(204).send();
   });
 
   app.get("/api/conversations/:id/export", access, async (request, reply) => {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
-    const { format } = z
-      .object({ format: z.enum(["markdown", "json"]).default("markdown") })
-      .parse(request.query);
+    const { format, lang, tz } = exportQuerySchema.parse(request.query);
+    assertTimeZone(tz);
     const conversation = await store.get(user.id, id);
     const messages = await store.messages(user.id, id);
     const name = `conversation-${id.slice(0, 8)}`;
+    // Links to the site's own pages (a document's) work outside it: read from this request's origin.
+    const origin = `${request.protocol}://${request.host}`;
     if (format === "json") {
+      // For programs: ISO timestamps as stored, whatever lang and tz say; links absolute.
+      const absolute = messages.map((message) => ({
+        ...message,
+        citations: message.citations.map((citation) => absoluteCitation(citation, origin)),
+      }));
       return reply
         .header("content-disposition", `attachment; filename="${name}.json"`)
         .type("application/json; charset=utf-8")
-        .send(JSON.stringify({ ...conversation, messages }, null, 2));
+        .send(JSON.stringify({ ...conversation, messages: absolute }, null, 2));
     }
     return reply
       .header("content-disposition", `attachment; filename="${name}.md"`)
       .type("text/markdown; charset=utf-8")
-      .send(exportMarkdown(conversation, messages));
+      .send(exportMarkdown(conversation, messages, { lang, tz, origin }));
   });
 
   /** The user may use the model and read every knowledge base the turn is grounded in. */

@@ -115,12 +115,15 @@ export class ConversationStore {
           eb.and([eb("updated_at", "=", after.updatedAt), eb("id", "<", after.id)]),
         ]),
       );
-    const text = options.query?.trim();
-    if (text) {
-      // The query is matched as written: its % and _ (and the escape character) are escaped, so
-      // "%" finds the conversations that hold a percent sign, not every one. Both sides are folded
-      // alike: the query here, the text by its stored folded copy or else lower().
-      const pattern = `%${escapeLike(foldForSearch(text))}%`;
+    // Each term of the query (split at white space) must be found somewhere in the conversation,
+    // its title or any message: "行政 诉讼" finds one that says 行政 and 诉讼 apart. A term is matched
+    // as written: its % and _ (and the escape character) are escaped, so "%" finds the
+    // conversations that hold a percent sign, not every one. Both sides are folded alike: the
+    // query here, the text by its stored folded copy or else lower().
+    for (const term of foldForSearch(options.query ?? "")
+      .split(/\s+/)
+      .filter(Boolean)) {
+      const pattern = `%${escapeLike(term)}%`;
       select = select.where((eb) =>
         eb.or([
           sql<boolean>`coalesce(conversations.title_folded, lower(conversations.title)) like ${pattern} escape ${LIKE_ESCAPE}`,
@@ -161,11 +164,13 @@ export class ConversationStore {
     return this.get(userId, id);
   }
 
-  async delete(userId: string, id: string) {
+  /** Deletes a conversation and its messages; returns how many messages it held. */
+  async delete(userId: string, id: string): Promise<number> {
     await this.get(userId, id);
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom("messages").where("conversation_id", "=", id).execute();
+    return this.db.transaction().execute(async (trx) => {
+      const removed = await trx.deleteFrom("messages").where("conversation_id", "=", id).executeTakeFirst();
       await trx.deleteFrom("conversations").where("id", "=", id).execute();
+      return Number(removed.numDeletedRows);
     });
   }
 
@@ -259,25 +264,4 @@ export class ConversationStore {
     if (beforeSeq !== undefined) remove = remove.where("seq", "<", beforeSeq);
     await remove.execute();
   }
-}
-
-export function exportMarkdown(
-  conversation: { title: string; createdAt: string },
-  messages: StoredMessage[],
-): string {
-  const lines = [`# ${conversation.title}`, "", `_${conversation.createdAt}_`, ""];
-  for (const message of messages) {
-    lines.push(
-      `## ${message.role === "user" ? "User" : `Assistant${message.model ? ` (${message.model})` : ""}`}`,
-      "",
-    );
-    lines.push(message.content, "");
-    if (message.status === "interrupted") lines.push("_(interrupted)_", "");
-    if (message.citations.length > 0) {
-      for (const citation of message.citations)
-        lines.push(`[${citation.n}]: ${citation.url} "${citation.title.replace(/"/g, "'")}"`);
-      lines.push("");
-    }
-  }
-  return lines.join("\n");
 }

@@ -174,10 +174,45 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       headers: alice.headers,
     });
     expect((JSON.parse(json.body) as Conversation).messages).toHaveLength(2);
+    // The page passes the reader's language and time zone; a zone that does not exist is refused.
+    const chinese = await web.app.inject({
+      url: `/api/conversations/${id}/export?format=markdown&lang=zh-CN&tz=Asia%2FShanghai`,
+      headers: alice.headers,
+    });
+    expect(chinese.body).toMatch(/^_\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（Asia\/Shanghai）_$/m);
+    expect(chinese.body).toContain("## 用户");
+    expect(markdown.body).toContain("## User");
+    const unknownZone = await web.app.inject({
+      url: `/api/conversations/${id}/export?tz=Mars%2FOlympus`,
+      headers: alice.headers,
+    });
+    expect([unknownZone.statusCode, unknownZone.json().error.code]).toEqual([400, "INVALID_REQUEST"]);
     await web.app.inject({ method: "DELETE", url: `/api/conversations/${id}`, headers: alice.headers });
     expect(
       (await web.app.inject({ url: `/api/conversations/${id}`, headers: alice.headers })).statusCode,
     ).toBe(404);
+  });
+
+  it("audits the deletion of a conversation with messages, not of an empty one", async () => {
+    const deletions = async (id: string) =>
+      (
+        await web.db
+          .selectFrom("audit_log")
+          .select("id")
+          .where("action", "=", "conversation.delete")
+          .where("target", "=", id)
+          .execute()
+      ).length;
+    const remove = (id: string) =>
+      web.app.inject({ method: "DELETE", url: `/api/conversations/${id}`, headers: alice.headers });
+    // The empty one a refused first message leaves, which the page removes.
+    const empty = await create(alice);
+    expect((await remove(empty.id)).statusCode).toBe(204);
+    expect(await deletions(empty.id)).toBe(0);
+    const written = await create(alice);
+    await send(alice, written.id, { content: "hello" });
+    expect((await remove(written.id)).statusCode).toBe(204);
+    expect(await deletions(written.id)).toBe(1);
   });
 
   it("finds conversations whatever the case of their letters, in any script", async () => {
@@ -212,6 +247,27 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     });
     expect(await search("été")).toEqual([titled.id]);
     expect(await search("über")).toEqual([]);
+  });
+
+  it("finds Chinese in either script, and every word of the query wherever each is", async () => {
+    const reader = await signUp(web.app, `zh-${dialect}`);
+    const { id: legal } = await create(reader);
+    await send(reader, legal, { content: "行政机关的诉讼监督规则" });
+    const { id: traditional } = await create(reader);
+    await send(reader, traditional, { content: "環境保護法" });
+    const search = async (q: string) =>
+      (
+        (
+          await web.app.inject({
+            url: `/api/conversations?q=${encodeURIComponent(q)}`,
+            headers: reader.headers,
+          })
+        ).json() as { conversations: Array<{ id: string }> }
+      ).conversations.map((c) => c.id);
+    for (const q of ["環境", "环境", "环境 保护"]) expect(await search(q), q).toEqual([traditional]);
+    for (const q of ["诉讼监督规则", "行政 诉讼", "訴訟　行政"]) expect(await search(q), q).toEqual([legal]);
+    // Every term must be found: one that is nowhere rules the conversation out.
+    expect(await search("行政 环境")).toEqual([]);
   });
 
   it("searches for %, _ and \\ as the characters they are, not as wildcards", async () => {

@@ -1,13 +1,15 @@
+import { foldText } from "@hearth/sensitive-words";
+
 /**
- * Conversation search folds case in JavaScript, not in SQL: SQLite's lower() folds ASCII only
+ * Conversation search folds in JavaScript, not in SQL: SQLite's lower() folds ASCII only
  * (PostgreSQL's depends on the database's locale), so "Über" or "ΣΟΦΙΑ" would not match "über"
- * or "σοφια". The store keeps a folded copy of each title and message whose folding SQL's lower()
- * would get wrong, and a search compares the folded query with that copy, else with lower() of the
- * text: both sides fold the same way on SQLite and PostgreSQL.
+ * or "σοφια", and neither folds 環境 to 环境. The store keeps a folded copy of each title and
+ * message whose folding SQL's lower() would get wrong, and a search compares the folded query with
+ * that copy, else with lower() of the text: both sides fold the same way on SQLite and PostgreSQL.
  */
 export function foldForSearch(text: string): string {
-  // NFKC first: full-width letters (an IME's ＡＢＣ) fold as their ASCII forms; final sigma as σ.
-  return text.normalize("NFKC").toLowerCase().replace(/ς/g, "σ");
+  // The knowledge index's fold (NFKC width, case, traditional to simplified); final sigma as σ.
+  return foldText(text).replace(/ς/g, "σ");
 }
 
 /**

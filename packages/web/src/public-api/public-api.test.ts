@@ -480,6 +480,16 @@ describe("admin search-provider check", () => {
         providers: [{ id: "fake", status: "error", latencyMs: 3, error: "HTTP 503" }],
         resultCount: 0,
       });
+      // No provider at all: the search service's own code, which the page translates, not UPSTREAM_ERROR.
+      services.failSearch = false;
+      services.noProviders = true;
+      const none = await web.app.inject({
+        method: "POST",
+        url: "/api/admin/search/test",
+        headers: admin.headers,
+        payload: { query: "hearth" },
+      });
+      expect([none.statusCode, none.json().error.code]).toEqual([503, "SEARCH_NO_PROVIDERS"]);
     } finally {
       await web.close();
       await services.close();

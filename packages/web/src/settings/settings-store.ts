@@ -17,9 +17,14 @@ export const settingsSchema = z.strictObject({
   /** Limits for every user, and per group id (a user gets the most generous group limit, else the user one). */
   userLimits: limitsSchema,
   groupLimits: z.record(z.string(), limitsSchema),
-  /** Sensitive words (one per entry) and where the filter applies. */
+  /**
+   * Sensitive words (one per entry) and where the filter applies; `allowedWords` are longer words
+   * that hold a listed one and are let through (手机密码 holds 机密). Settings stored before it
+   * existed read as none.
+   */
   filter: z.strictObject({
     words: z.array(z.string().min(1).max(100)).max(100_000),
+    allowedWords: z.array(z.string().min(1).max(100)).max(100_000).default([]),
     applyToInput: z.boolean(),
     applyToOutput: z.boolean(),
   }),
@@ -37,7 +42,7 @@ export class SettingsStore {
       signup: config.web.signup,
       userLimits: {},
       groupLimits: {},
-      filter: { words: [], applyToInput: true, applyToOutput: true },
+      filter: { words: [], allowedWords: [], applyToInput: true, applyToOutput: true },
     };
   }
 
@@ -78,20 +83,26 @@ export class SettingsStore {
 
 /**
  * What a settings change changed, for the audit log: each changed key's value before and after,
- * except the sensitive-word list, recorded as counts of words added and removed (the log is no
- * copy of the list, which may be long and is itself what administrators keep out of view).
+ * except the sensitive-word lists, recorded as counts of words added and removed (the log is no
+ * copy of the lists, which may be long and are themselves what administrators keep out of view).
  */
 export function settingsChanges(before: Settings, after: Settings, keys: string[]): Record<string, unknown> {
   const changes: Record<string, unknown> = {};
   for (const key of keys as Array<keyof Settings>) {
     if (key === "filter") {
-      const was = new Set(before.filter.words);
-      const now = new Set(after.filter.words);
+      const words = wordChanges(before.filter.words, after.filter.words);
       const entry: Record<string, unknown> = {
-        wordsAdded: [...now].filter((w) => !was.has(w)).length,
-        wordsRemoved: [...was].filter((w) => !now.has(w)).length,
-        wordCount: now.size,
+        wordsAdded: words.added,
+        wordsRemoved: words.removed,
+        wordCount: words.count,
       };
+      const allowed = wordChanges(before.filter.allowedWords, after.filter.allowedWords);
+      if (allowed.added || allowed.removed)
+        Object.assign(entry, {
+          allowedWordsAdded: allowed.added,
+          allowedWordsRemoved: allowed.removed,
+          allowedWordCount: allowed.count,
+        });
       for (const flag of ["applyToInput", "applyToOutput"] as const)
         if (before.filter[flag] !== after.filter[flag])
           entry[flag] = { from: before.filter[flag], to: after.filter[flag] };
@@ -101,4 +112,15 @@ export function settingsChanges(before: Settings, after: Settings, keys: string[
     }
   }
   return changes;
+}
+
+/** How a word list changed, in counts: words added, words removed, words now. */
+function wordChanges(before: readonly string[], after: readonly string[]) {
+  const was = new Set(before);
+  const now = new Set(after);
+  return {
+    added: [...now].filter((w) => !was.has(w)).length,
+    removed: [...was].filter((w) => !now.has(w)).length,
+    count: now.size,
+  };
 }

@@ -229,13 +229,13 @@ describe("web database migrations on SQLite", () => {
 
     const taken = backups();
     expect(taken).toHaveLength(1);
-    expect(taken[0]).toMatch(/^pre-migration-web\.sqlite-v1-to-v7-/);
+    expect(taken[0]).toMatch(/^pre-migration-web\.sqlite-v1-to-v8-/);
     expect(lines).toContainEqual(
       expect.objectContaining({
         msg: "backup taken before migrating",
         database: "web.sqlite",
         from: 1,
-        to: 7,
+        to: 8,
       }),
     );
     const source = join(dataDir, "backups", taken[0]!);
@@ -252,7 +252,7 @@ describe("web database migrations on SQLite", () => {
     try {
       await expectFirstReleaseData(restored);
       const steps = await createMigrator(restored as Kysely<unknown>, "sqlite").getMigrations();
-      expect(steps.map((step) => step.executedAt !== undefined)).toEqual([true, ...Array(6).fill(false)]);
+      expect(steps.map((step) => step.executedAt !== undefined)).toEqual([true, ...Array(7).fill(false)]);
       expect((await restored.introspection.getTables()).map((table) => table.name)).not.toContain(
         "knowledge_jobs",
       );
@@ -307,6 +307,28 @@ describe("the user-name fold step", () => {
     const db = await openDatabase(configFor(), { logger });
     try {
       await expectCollisionsKept(db, lines);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it("on SQLite folds traditional Chinese in what was stored before search folded it", async () => {
+    const file = join(dataDir, "web.sqlite");
+    const previous = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: new BetterSqlite3(file) }),
+    });
+    await seedFirstRelease(previous, "sqlite");
+    const { error } = await createMigrator(previous as Kysely<unknown>, "sqlite").migrateTo(
+      "0007-group-name-fold",
+    );
+    if (error) throw error;
+    await sql`UPDATE conversations SET title = ${"環境保護"}, title_folded = NULL`.execute(previous);
+    await previous.destroy();
+    const db = await openDatabase(configFor());
+    try {
+      expect(await db.selectFrom("conversations").select("title_folded").execute()).toEqual([
+        { title_folded: "环境保护" },
+      ]);
     } finally {
       await db.destroy();
     }
@@ -418,7 +440,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       expect.objectContaining({
         level: 40,
         from: 1,
-        to: 7,
+        to: 8,
         msg: expect.stringContaining("the operator's pg_dump taken before upgrading is the backup"),
       }),
     );

@@ -241,6 +241,14 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           );
       },
     },
+    "0008-search-folding-chinese": {
+      // Search folds traditional Chinese to simplified too (環境 finds 环境): the folded copies are
+      // filled in again for what is already stored, since text in traditional characters had none.
+      async up(db: Kysely<unknown>) {
+        await backfillFolded(db, "conversations", "title", "title_folded");
+        await backfillFolded(db, "messages", "content", "content_folded");
+      },
+    },
   };
 }
 

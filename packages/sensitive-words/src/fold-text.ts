@@ -2,7 +2,8 @@ import { Converter } from "opencc-js/t2cn";
 
 /**
  * Traditional→simplified conversion (OpenCC's Taiwan and standard traditional tables), built once.
- * Folding happens on both sides (index and query), so a query typed in either script finds both.
+ * Folding happens on both sides (index and query, stored text and search), so a query typed in
+ * either script finds both. Shared by the knowledge index and the web service's conversation search.
  */
 const toSimplified = Converter({ from: "tw", to: "cn" });
 

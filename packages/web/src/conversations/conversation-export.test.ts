@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { exportMarkdown } from "./conversation-export.js";
+import type { StoredMessage } from "./conversation-store.js";
+
+const message = (role: StoredMessage["role"], content: string, extra: Partial<StoredMessage> = {}) =>
+  ({
+    id: content,
+    seq: 0,
+    role,
+    content,
+    reasoning: null,
+    status: "done",
+    model: null,
+    citations: [],
+    error: null,
+    errorCode: null,
+    createdAt: "2026-11-27T05:16:00.000Z",
+    ...extra,
+  }) satisfies StoredMessage;
+
+const conversation = { title: "行政诉讼", createdAt: "2026-11-27T05:16:00.000Z" };
+const messages = [
+  message("user", "诉讼时效是多久？"),
+  message("assistant", "一般为六个月 [1]。", {
+    model: "qwen2.5:7b",
+    status: "interrupted",
+    citations: [
+      {
+        n: 1,
+        kind: "document",
+        title: "行政诉讼法.pdf",
+        url: "/api/knowledge/bases/b1/documents/d1/file#page=3",
+      },
+      { n: 2, kind: "web", title: "Law", url: "https://example.org/law" },
+    ],
+  }),
+];
+
+describe("conversation export as Markdown", () => {
+  it("is written in the reader's language and time zone, with absolute links", () => {
+    const text = exportMarkdown(conversation, messages, {
+      lang: "zh-CN",
+      tz: "Asia/Shanghai",
+      origin: "https://hearth.example.cn",
+    });
+    expect(text).toContain("_2026年11月27日 13:16（Asia/Shanghai）_");
+    expect(text).toContain("## 用户\n");
+    expect(text).toContain("## 助手（qwen2.5:7b）\n");
+    expect(text).toContain("_（已中断）_");
+    expect(text).toContain(
+      '[1]: https://hearth.example.cn/api/knowledge/bases/b1/documents/d1/file#page=3 "行政诉讼法.pdf"',
+    );
+    expect(text).toContain('[2]: https://example.org/law "Law"');
+    expect(text).not.toMatch(/User|Assistant|interrupted|2026-11-27T/);
+  });
+
+  it("is English and UTC by default, as API clients get it", () => {
+    const text = exportMarkdown(conversation, messages, {
+      lang: "en",
+      tz: "UTC",
+      origin: "http://127.0.0.1:8080",
+    });
+    expect(text).toContain("_November 27, 2026 at 05:16 (UTC)_");
+    expect(text).toContain("## User\n");
+    expect(text).toContain("## Assistant (qwen2.5:7b)\n");
+    expect(text).toContain("_(interrupted)_");
+    expect(text).toContain("[1]: http://127.0.0.1:8080/api/knowledge/bases/b1/documents/d1/file#page=3");
+  });
+});
