@@ -104,6 +104,7 @@ export async function createModelService(
     formatError: formatModelError,
     serviceToken: config.services.token,
     jsonWhateverContentType: true,
+    loopbackHostsWithoutToken: true,
   });
   registerOriginPolicy(app, settings.allowedOrigins);
 

@@ -140,6 +140,45 @@ describe("createServiceApp", () => {
     ).toBe(401);
   });
 
+  it("without a service token, answers only requests addressed to loopback (no DNS rebinding)", async () => {
+    const { app } = build({ loopbackHostsWithoutToken: true });
+    const to = (host: string, url = "/metrics") => app.inject({ url, headers: { host } });
+    const refused = await to("evil.example:9303");
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.code).toBe("HOST_NOT_ALLOWED");
+    for (const host of ["localhost.evil.example", "127.0.0.1.evil.example", "[::2]:8083", "0x7f.1"])
+      expect((await to(host)).statusCode, host).toBe(403);
+    for (const host of ["localhost:8083", "LOCALHOST", "127.0.0.1", "127.3.2.1:80", "[::1]:8083"])
+      expect((await to(host)).statusCode, host).toBe(200);
+    // Health checks tell nothing, and probes may use any name.
+    expect((await to("knowledge:8083", "/healthz")).statusCode).toBe(200);
+  });
+
+  it("with a service token, answers any host name that presents it (containers call each other by name)", async () => {
+    const { app } = build({ loopbackHostsWithoutToken: true, serviceToken: "s3cret-token-0123456789" });
+    const response = await app.inject({
+      url: "/metrics",
+      headers: { host: "knowledge:8083", "x-hearth-service-token": "s3cret-token-0123456789" },
+    });
+    expect(response.statusCode).toBe(200);
+  });
+
+  it("refuses what a page of another site sends when told no page uses the service", async () => {
+    const { app } = build({ loopbackOriginsOnly: true });
+    const from = (origin: string) =>
+      app.inject({ method: "POST", url: "/echo", headers: { origin }, payload: { text: "hi" } });
+    const refused = await from("http://evil.example");
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.code).toBe("ORIGIN_NOT_ALLOWED");
+    expect((await from("null")).statusCode).toBe(403);
+    expect((await from("http://localhost.evil.example")).statusCode).toBe(403);
+    expect((await from("http://localhost:5173")).statusCode).toBe(200);
+    expect((await from("https://127.0.0.1")).statusCode).toBe(200);
+    expect((await app.inject({ method: "POST", url: "/echo", payload: { text: "hi" } })).statusCode).toBe(
+      200,
+    );
+  });
+
   it("writes a request's log lines with its own request id", async () => {
     const { lines, destination } = collectLines();
     const { app } = build({ logger: createLogger({ level: "info", service: "search", destination }) });

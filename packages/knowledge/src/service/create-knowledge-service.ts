@@ -76,6 +76,9 @@ export async function createKnowledgeService(
     logger,
     bodyLimitBytes: 1024 * 1024,
     ...(config.services.token ? { serviceToken: config.services.token } : {}),
+    loopbackHostsWithoutToken: true,
+    // Only the web service and the CLI call it; no page does.
+    loopbackOriginsOnly: true,
   });
   await app.register(multipart, {
     limits: { fileSize: settings.maxUploadBytes, files: 1000, fields: 50, parts: 1050, headerPairs: 200 },

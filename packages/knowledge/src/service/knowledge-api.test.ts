@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { KnowledgeClientError } from "@hearth/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getAsHost } from "../../../../test/support/get-as-host.js";
 import { docx, pdf, zipBombDocx } from "../testing/document-fixtures.fixture.js";
 import { type Harness, startEmbedServer, startHarness } from "../testing/knowledge-harness.fixture.js";
 
@@ -259,6 +260,26 @@ describe("knowledge service API", () => {
     });
     expect(response.status).toBe(415);
     await expect(client.ingestUrl(kb.id, "file:///etc/passwd")).rejects.toBeInstanceOf(KnowledgeClientError);
+  });
+
+  it("answers no page of another site: neither through DNS rebinding (Host) nor a cross-site form (Origin)", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Private" });
+    const rebound = await getAsHost(`${harness.url}/v1/knowledge-bases`, "evil.example:9303");
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body).error.code).toBe("HOST_NOT_ALLOWED");
+    expect(rebound.body).not.toContain("Private");
+
+    const form = new FormData();
+    form.append("file", new Blob(["planted"]), "planted.md");
+    const planted = await fetch(`${harness.url}/v1/knowledge-bases/${kb.id}/documents`, {
+      method: "POST",
+      headers: { origin: "http://evil.example" },
+      body: form,
+    });
+    expect(planted.status).toBe(403);
+    expect(((await planted.json()) as { error: { code: string } }).error.code).toBe("ORIGIN_NOT_ALLOWED");
+    expect((await client.getKnowledgeBase(kb.id)).documentCount).toBe(0);
   });
 });
 
