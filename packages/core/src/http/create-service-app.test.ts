@@ -110,6 +110,9 @@ describe("createServiceApp", () => {
       headers: { "x-hearth-service-token": "s3cret-token-0123456789" },
     });
     expect(ok.statusCode).toBe(200);
+    // The router decodes the path: an encoded letter names the same route and needs the same token.
+    for (const url of ["/%6detrics", "/%6Detrics?x=1"])
+      expect((await app.inject(url)).statusCode, url).toBe(401);
   });
 
   it("requires the token only under the given prefixes when told so (the web service's /metrics)", async () => {
@@ -117,6 +120,7 @@ describe("createServiceApp", () => {
     app.get("/open", async () => ({ ok: true }));
     expect((await app.inject("/open")).statusCode).toBe(200);
     expect((await app.inject("/metrics")).statusCode).toBe(401);
+    expect((await app.inject("/%6detrics")).statusCode).toBe(401);
     expect(
       (await app.inject({ url: "/metrics", headers: { authorization: "Bearer s3cret-token-0123456789" } }))
         .statusCode,

@@ -192,8 +192,9 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     const publicPrefixes = [...HEALTH_CHECKS, ...(options.publicPrefixes ?? [])];
     const tokenPrefixes = options.serviceTokenPrefixes;
     app.addHook("onRequest", async (request) => {
-      if (publicPrefixes.some((prefix) => request.url.startsWith(prefix))) return;
-      if (tokenPrefixes && !tokenPrefixes.some((prefix) => request.url.startsWith(prefix))) return;
+      const path = routePath(request);
+      if (publicPrefixes.some((prefix) => path.startsWith(prefix))) return;
+      if (tokenPrefixes && !tokenPrefixes.some((prefix) => path.startsWith(prefix))) return;
       // A browser's CORS preflight never carries credentials: answered (or refused) by the service's
       // origin policy, it runs nothing, and the request it precedes must still present the token.
       if (request.method === "OPTIONS" && request.headers["access-control-request-method"] !== undefined)
@@ -232,9 +233,16 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
 const HEALTH_CHECKS = ["/healthz", "/readyz"];
 
-/** By the route matched (the decoded path), not the raw URL: `/%68ealthz` is `/healthz` too. */
+/**
+ * The route a request runs, as the router matched it (decoded): the raw URL would let `/%6detrics`
+ * pass for a path other than `/metrics` and still run it. The raw path only where no route matched.
+ */
+function routePath(request: FastifyRequest): string {
+  return request.routeOptions.url ?? request.url.split("?")[0]!;
+}
+
 function isHealthCheck(request: FastifyRequest): boolean {
-  return HEALTH_CHECKS.includes(request.routeOptions.url ?? "");
+  return HEALTH_CHECKS.includes(routePath(request));
 }
 
 function sendError(
