@@ -108,6 +108,38 @@ describe("knowledge routes", () => {
     });
   });
 
+  describe("embedding models", () => {
+    it("refuses a model the user may not use as a base's embedding model, on create and on change", async () => {
+      const restricted = await web.app.inject({
+        method: "PUT",
+        url: "/api/admin/models/secret-embed/access",
+        headers: admin.headers,
+        payload: { groupIds: [], adminOnly: true },
+      });
+      expect(restricted.statusCode).toBe(200);
+      const before = services.knowledgeBaseBodies.length;
+      const created = await createBase(user, { name: "smuggled", embeddingModel: "secret-embed" });
+      expect(created.statusCode).toBe(403);
+      expect(created.json().error.code).toBe("MODEL_NOT_ALLOWED");
+      expect(services.knowledgeBaseBodies.length).toBe(before);
+
+      const base = (await createBase(user, { name: "own embeddings" })).json() as { id: string };
+      const changed = await web.app.inject({
+        method: "PATCH",
+        url: `/api/knowledge-bases/${base.id}`,
+        headers: user.headers,
+        payload: { embeddingModel: "secret-embed" },
+      });
+      expect(changed.statusCode).toBe(403);
+      expect(changed.json().error.code).toBe("MODEL_NOT_ALLOWED");
+      expect(services.knowledgeBaseBodies.at(-1)?.method).toBe("POST");
+
+      expect((await createBase(admin, { name: "admin's", embeddingModel: "secret-embed" })).statusCode).toBe(
+        201,
+      );
+    });
+  });
+
   describe("document files", () => {
     it("serves an uploaded HTML page sandboxed, never as a page of the app's origin", async () => {
       const base = (await createBase(user, { name: "pages" })).json() as { id: string };

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
+import type { ModelAccess } from "../models/model-access.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { KnowledgeAccess, KnowledgePermission } from "./knowledge-access.js";
 import type { ServiceProxy } from "./service-proxy.js";
@@ -13,6 +14,7 @@ interface Deps {
   db: WebDatabase;
   knowledge: ServiceProxy;
   knowledgeAccess: KnowledgeAccess;
+  modelAccess: ModelAccess;
 }
 
 const accessBody = z.strictObject({
@@ -47,12 +49,24 @@ function assertMayWatch(request: FastifyRequest, body: { watchFolder?: string | 
 }
 
 /**
+ * A base's embedding model runs for whoever uploads to or queries the base: choosing one the user
+ * may not use would let them run it all the same.
+ */
+async function assertMayEmbedWith(
+  modelAccess: ModelAccess,
+  request: FastifyRequest,
+  body: { embeddingModel?: string | null | undefined },
+) {
+  if (body.embeddingModel) await modelAccess.assertAllowed(currentUser(request), body.embeddingModel);
+}
+
+/**
  * The knowledge service's routes behind the web service's access control: each call is checked
  * against the base's owner, visibility and group shares, then forwarded as is. A base the user may
  * not see is a 404. Jobs are reachable by whoever may write the base that started them.
  */
 export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
-  const { db, knowledge, knowledgeAccess } = deps;
+  const { db, knowledge, knowledgeAccess, modelAccess } = deps;
   const user = { config: { access: "user" as const } };
 
   // Uploads stream through to the knowledge service without being buffered here.
@@ -188,6 +202,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const me = currentUser(request);
     const body = createBody.parse(request.body);
     assertMayWatch(request, body);
+    await assertMayEmbedWith(modelAccess, request, body);
     const { visibility, ...fields } = body;
     await assertNameFree(me.id, fields.name);
     const forwarded = { ...fields, owner: me.id };
@@ -224,6 +239,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const id = await guard(request, "write");
     const body = updateKnowledgeBaseRequestSchema.parse(request.body);
     assertMayWatch(request, body);
+    await assertMayEmbedWith(modelAccess, request, body);
     if (body.name !== undefined) {
       const row = await db
         .selectFrom("knowledge_bases")
