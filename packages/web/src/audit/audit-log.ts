@@ -17,6 +17,7 @@ export type AuditAction =
   | "conversation.delete"
   | "knowledge-base.delete"
   | "knowledge-base.access-change"
+  | "knowledge-base.settings-change"
   | "knowledge-base.document-delete"
   | "model.access-change"
   | "model.pull"

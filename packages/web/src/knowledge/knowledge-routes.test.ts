@@ -177,6 +177,60 @@ describe("knowledge routes", () => {
     });
   });
 
+  describe("shares", () => {
+    it("lets a write sharer change the documents but not the base's settings, which its owner changes audited", async () => {
+      const editor = await signUp(web.app, "editor");
+      const group = (
+        await web.app.inject({
+          method: "POST",
+          url: "/api/admin/groups",
+          headers: admin.headers,
+          payload: { name: "editors" },
+        })
+      ).json() as { id: string };
+      await web.app.inject({
+        method: "PUT",
+        url: `/api/admin/groups/${group.id}/members`,
+        headers: admin.headers,
+        payload: { userIds: [editor.userId] },
+      });
+      const base = (await createBase(user, { name: "team notes" })).json() as { id: string };
+      const shared = await web.app.inject({
+        method: "PUT",
+        url: `/api/knowledge-bases/${base.id}/access`,
+        headers: user.headers,
+        payload: { visibility: "shared", shares: [{ groupId: group.id, permission: "write" }] },
+      });
+      expect(shared.statusCode).toBe(200);
+      const change = (session: Session, payload: Record<string, unknown>) =>
+        web.app.inject({
+          method: "PATCH",
+          url: `/api/knowledge-bases/${base.id}`,
+          headers: session.headers,
+          payload,
+        });
+
+      const { documents } = await upload(editor, base.id, "minutes.txt", "we met");
+      expect(documents).toHaveLength(1);
+      for (const payload of [{ name: "hijacked" }, { chunking: { maxTokens: 100 } }]) {
+        const refused = await change(editor, payload);
+        expect(refused.statusCode, JSON.stringify(payload)).toBe(403);
+        expect(refused.json().error.code).toBe("FORBIDDEN");
+      }
+      const kept = await web.app.inject({ url: `/api/knowledge-bases/${base.id}`, headers: editor.headers });
+      expect(kept.json().name).toBe("team notes");
+
+      expect((await change(user, { name: "team minutes" })).statusCode).toBe(200);
+      const audit = await web.app.inject({ url: "/api/admin/audit", headers: admin.headers });
+      expect(audit.json().entries[0]).toMatchObject({
+        action: "knowledge-base.settings-change",
+        actorName: "user",
+        target: base.id,
+        details: { name: "team minutes" },
+      });
+    });
+  });
+
   describe("jobs", () => {
     it("answers another user's job exactly as an unknown one", async () => {
       const stranger = await signUp(web.app, "stranger");

@@ -235,8 +235,10 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   app.get("/api/knowledge-bases/:id", user, async (request, reply) =>
     forward(request, reply, "GET", `/v1/knowledge-bases/${encodeURIComponent(await guard(request, "read"))}`),
   );
+  // Settings are the manager's, as sharing and re-indexing are: a change of model or chunking
+  // re-indexes every document. Write access is for the documents.
   app.patch("/api/knowledge-bases/:id", user, async (request, reply) => {
-    const id = await guard(request, "write");
+    const id = await guard(request, "manage");
     const body = updateKnowledgeBaseRequestSchema.parse(request.body);
     assertMayWatch(request, body);
     await assertMayEmbedWith(modelAccess, request, body);
@@ -248,10 +250,18 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
         .executeTakeFirst();
       if (row) await assertNameFree(row.owner_id, body.name, id);
     }
-    return forward(request, reply, "PATCH", `/v1/knowledge-bases/${encodeURIComponent(id)}`, {
+    const result = await forward(request, reply, "PATCH", `/v1/knowledge-bases/${encodeURIComponent(id)}`, {
       body,
       knowledgeBaseId: id,
     });
+    if (reply.statusCode < 300)
+      await audit(db, {
+        actorId: currentUser(request).id,
+        action: "knowledge-base.settings-change",
+        target: id,
+        details: body,
+      });
+    return result;
   });
   app.delete("/api/knowledge-bases/:id", user, async (request, reply) => {
     const id = await guard(request, "manage");
