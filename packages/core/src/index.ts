@@ -58,6 +58,7 @@ export {
   isInside,
   type Migration,
   type MigrationResult,
+  PRIVATE_DIR,
   type RestoreBackupOptions,
   type RestoreResult,
   type RunMigrationsOptions,

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -260,6 +260,18 @@ describe("knowledge service API", () => {
     });
     expect(response.status).toBe(415);
     await expect(client.ingestUrl(kb.id, "file:///etc/passwd")).rejects.toBeInstanceOf(KnowledgeClientError);
+  });
+
+  it("keeps its folder and the uploads in it to the service's own user (0700)", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Payroll" });
+    const upload = await client.uploadDocuments(kb.id, [{ name: "salaries.md", data: Buffer.from("# Pay") }]);
+    await harness.follow(upload.job.id);
+    for (const folder of [
+      join(harness.dataDir, "knowledge"),
+      join(harness.dataDir, "knowledge", "files", kb.id),
+    ])
+      expect(statSync(folder).mode & 0o777, folder).toBe(0o700);
   });
 
   it("answers no page of another site: neither through DNS rebinding (Host) nor a cross-site form (Origin)", async () => {
