@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { KnowledgeClientError } from "@hearth/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getAsHost } from "../../../../test/support/get-as-host.js";
+import { rawRequest } from "../../../../test/support/raw-request.js";
 import { docx, pdf, zipBombDocx } from "../testing/document-fixtures.fixture.js";
 import { type Harness, startEmbedServer, startHarness } from "../testing/knowledge-harness.fixture.js";
 
@@ -277,7 +277,10 @@ describe("knowledge service API", () => {
   it("answers no page of another site: neither through DNS rebinding (Host) nor a cross-site form (Origin)", async () => {
     const { client } = harness;
     const kb = await client.createKnowledgeBase({ name: "Private" });
-    const rebound = await getAsHost(`${harness.url}/v1/knowledge-bases`, "evil.example:9303");
+    const rebound = await rawRequest(harness.url, {
+      path: "/v1/knowledge-bases",
+      headers: { host: "evil.example:9303" },
+    });
     expect(rebound.status).toBe(403);
     expect(JSON.parse(rebound.body).error.code).toBe("HOST_NOT_ALLOWED");
     expect(rebound.body).not.toContain("Private");

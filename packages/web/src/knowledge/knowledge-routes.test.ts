@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rawRequest } from "../../../../test/support/raw-request.js";
 import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { type Session, signUp } from "../../test/support/web-client.js";
@@ -156,6 +157,26 @@ describe("knowledge routes", () => {
         expect(response.headers["content-disposition"], where).toMatch(/^attachment/);
       }
       services.sandboxHeaders = true;
+    });
+
+    it("refuses a document id that would climb to another path of the knowledge service", async () => {
+      const base = (await createBase(user, { name: "climb" })).json() as { id: string };
+      await upload(user, base.id, "keep.txt", "kept");
+      for (const documentId of ["%2E%2E", "..", "%2e", "."]) {
+        // As sent by curl --path-as-is: fetch and inject resolve the dots before sending.
+        const response = await rawRequest(url, {
+          method: "DELETE",
+          path: `/api/knowledge-bases/${base.id}/documents/${documentId}`,
+          headers: user.headers,
+        });
+        expect(response.status, `${documentId} ${response.body}`).toBe(400);
+        expect(JSON.parse(response.body).error.code).toBe("INVALID_REQUEST");
+      }
+      const kept = await web.app.inject({
+        url: `/api/knowledge-bases/${base.id}/documents`,
+        headers: user.headers,
+      });
+      expect(kept.json().documents).toHaveLength(1);
     });
 
     it("records who deleted which document of which base in the audit log", async () => {

@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { createKnowledgeBaseRequestSchema, updateKnowledgeBaseRequestSchema } from "@hearth/contracts";
-import { HearthError, UpstreamCallError } from "@hearth/core";
+import { HearthError, pathSegment, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
@@ -233,7 +233,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   });
 
   app.get("/api/knowledge-bases/:id", user, async (request, reply) =>
-    forward(request, reply, "GET", `/v1/knowledge-bases/${encodeURIComponent(await guard(request, "read"))}`),
+    forward(request, reply, "GET", `/v1/knowledge-bases/${pathSegment(await guard(request, "read"))}`),
   );
   // Settings are the manager's, as sharing and re-indexing are: a change of model or chunking
   // re-indexes every document. Write access is for the documents.
@@ -250,7 +250,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
         .executeTakeFirst();
       if (row) await assertNameFree(row.owner_id, body.name, id);
     }
-    const result = await forward(request, reply, "PATCH", `/v1/knowledge-bases/${encodeURIComponent(id)}`, {
+    const result = await forward(request, reply, "PATCH", `/v1/knowledge-bases/${pathSegment(id)}`, {
       body,
       knowledgeBaseId: id,
     });
@@ -265,7 +265,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   });
   app.delete("/api/knowledge-bases/:id", user, async (request, reply) => {
     const id = await guard(request, "manage");
-    const result = await forward(request, reply, "DELETE", `/v1/knowledge-bases/${encodeURIComponent(id)}`);
+    const result = await forward(request, reply, "DELETE", `/v1/knowledge-bases/${pathSegment(id)}`);
     if (reply.statusCode < 300 || reply.statusCode === 404) {
       await db.deleteFrom("knowledge_bases").where("id", "=", id).execute();
       await audit(db, { actorId: currentUser(request).id, action: "knowledge-base.delete", target: id });
@@ -324,7 +324,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     return { id, ...body };
   });
 
-  const documents = (id: string) => `/v1/knowledge-bases/${encodeURIComponent(id)}/documents`;
+  const documents = (id: string) => `/v1/knowledge-bases/${pathSegment(id)}/documents`;
   app.get("/api/knowledge-bases/:id/documents", user, async (request, reply) =>
     forward(request, reply, "GET", documents(await guard(request, "read"))),
   );
@@ -343,7 +343,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     return ((await response.json()) as { name?: string }).name ?? null;
   };
   const documentPath = (request: FastifyRequest, id: string) =>
-    `${documents(id)}/${encodeURIComponent((request.params as { documentId: string }).documentId)}`;
+    `${documents(id)}/${pathSegment((request.params as { documentId: string }).documentId)}`;
   app.get("/api/knowledge-bases/:id/documents/:documentId", user, async (request, reply) => {
     const id = await guard(request, "read");
     return forward(request, reply, "GET", documentPath(request, id));
@@ -374,7 +374,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   });
   app.post("/api/knowledge-bases/:id/sync", user, async (request, reply) => {
     const id = await guard(request, "write");
-    return forward(request, reply, "POST", `/v1/knowledge-bases/${encodeURIComponent(id)}/sync`, {
+    return forward(request, reply, "POST", `/v1/knowledge-bases/${pathSegment(id)}/sync`, {
       knowledgeBaseId: id,
     });
   });
@@ -383,7 +383,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   app.post("/api/knowledge-bases/:id/reindex", user, async (request, reply) => {
     const id = await guard(request, "manage");
     const all = (request.query as { all?: unknown }).all === "true" ? "?all=true" : "";
-    return forward(request, reply, "POST", `/v1/knowledge-bases/${encodeURIComponent(id)}/reindex${all}`, {
+    return forward(request, reply, "POST", `/v1/knowledge-bases/${pathSegment(id)}/reindex${all}`, {
       knowledgeBaseId: id,
     });
   });
@@ -403,7 +403,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       : undefined;
     if (permission !== "write" && permission !== "manage")
       throw new HearthError("JOB_NOT_FOUND", "No ingestion job with that id that you may follow");
-    return encodeURIComponent(jobId);
+    return pathSegment(jobId);
   };
   app.get("/api/jobs/:jobId", user, async (request, reply) =>
     forward(request, reply, "GET", `/v1/jobs/${await jobGuard(request)}`),
