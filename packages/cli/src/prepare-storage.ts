@@ -1,11 +1,11 @@
 import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type HearthConfig, HearthError } from "@hearth/core";
+import { type HearthConfig, HearthError, PRIVATE_DIR } from "@hearth/core";
 
 /** The data dir must be writable; a default models dir is created, an explicitly named one must exist. */
 export function prepareStorage(config: HearthConfig): void {
   try {
-    mkdirSync(config.dataDir, { recursive: true });
+    mkdirSync(config.dataDir, PRIVATE_DIR);
     const probe = join(config.dataDir, `.write-probe-${process.pid}`);
     writeFileSync(probe, "");
     rmSync(probe);
@@ -17,7 +17,7 @@ export function prepareStorage(config: HearthConfig): void {
   }
   const defaultModelsDir = join(config.dataDir, "models");
   if (config.model.modelsDir === defaultModelsDir) {
-    mkdirSync(defaultModelsDir, { recursive: true });
+    mkdirSync(defaultModelsDir, PRIVATE_DIR);
     return;
   }
   const isDirectory = (() => {

@@ -26,6 +26,7 @@ export { toHearthError } from "./http/error-mapping.js";
 export { ReplyStream } from "./http/event-stream.js";
 export { type ListenOptions, listenService } from "./http/listen-service.js";
 export { openAiErrorBody } from "./http/openai-error.js";
+export { pathSegment } from "./http/path-segment.js";
 export { createLogger, type Logger, type LoggerOptions, REDACTED_PATHS } from "./logging/logger.js";
 export { detectMemoryLimitBytes, registerMemoryLimitGauge } from "./metrics/memory-limit.js";
 export {
@@ -58,6 +59,7 @@ export {
   isInside,
   type Migration,
   type MigrationResult,
+  PRIVATE_DIR,
   type RestoreBackupOptions,
   type RestoreResult,
   type RunMigrationsOptions,

@@ -1,6 +1,13 @@
 import { mkdir, stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { createServiceApp, type HearthConfig, HearthError, type Logger, listenService } from "@hearth/core";
+import {
+  createServiceApp,
+  type HearthConfig,
+  HearthError,
+  type Logger,
+  listenService,
+  PRIVATE_DIR,
+} from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { formatModelError } from "./http/format-error.js";
 import { ollamaModelDetails, registerOllamaRoutes } from "./http/ollama-routes.js";
@@ -37,7 +44,7 @@ async function ensureModelsDir(config: HearthConfig): Promise<void> {
     if (error instanceof HearthError) throw error;
   }
   if (resolve(dir) === resolve(config.dataDir, "models")) {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, PRIVATE_DIR);
     return;
   }
   throw new HearthError(
@@ -104,6 +111,7 @@ export async function createModelService(
     formatError: formatModelError,
     serviceToken: config.services.token,
     jsonWhateverContentType: true,
+    loopbackHostsWithoutToken: true,
   });
   registerOriginPolicy(app, settings.allowedOrigins);
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rawRequest } from "../../../test/support/raw-request.js";
 import { sharedFile } from "../../../test/support/shared-data.js";
 import { tinyGgufBytes, writeTinyGguf } from "../../../test/support/tiny-gguf.js";
 import { scanModelsDir } from "../src/index.js";
@@ -296,6 +297,18 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
       expect(response.status, JSON.stringify(headers)).toBe(200);
       expect(await response.json()).toMatchObject({ done: true, response: expect.any(String) });
     }
+  });
+
+  it("answers no page that made its own name resolve to this machine (DNS rebinding), without a service token", async () => {
+    const rebound = await rawRequest(service.url, {
+      path: "/api/tags",
+      headers: { host: "evil.example:8081" },
+    });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).not.toContain("tiny");
+    expect(
+      (await rawRequest(service.url, { path: "/api/tags", headers: { host: "localhost:8081" } })).body,
+    ).toContain("tiny");
   });
 
   it("refuses what a page of another site sends through the user's browser, and lets allowed pages in with CORS", async () => {

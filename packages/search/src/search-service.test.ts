@@ -406,6 +406,22 @@ describe("POST /v1/search", () => {
     });
   });
 
+  it("answers no page of another site: neither through DNS rebinding (Host) nor a cross-site request (Origin)", async () => {
+    const app = await service(configWith({ providers: providers(), cache: { enabled: false } }));
+    const rebound = await app.inject({ url: "/v1/providers", headers: { host: "evil.example:8082" } });
+    expect(rebound.statusCode).toBe(403);
+    expect(rebound.json().error.code).toBe("HOST_NOT_ALLOWED");
+    const crossSite = await app.inject({
+      method: "POST",
+      url: "/v1/search",
+      headers: { "content-type": "application/json", origin: "https://evil.example" },
+      payload: JSON.stringify({ query: "hearth" }),
+    });
+    expect(crossSite.statusCode).toBe(403);
+    expect(crossSite.json().error.code).toBe("ORIGIN_NOT_ALLOWED");
+    expect((await search(app, { query: "hearth" })).statusCode).toBe(200);
+  });
+
   it("rejects bad input with stable codes and never crashes", async () => {
     const app = await service(configWith({ providers: providers(), cache: { enabled: false } }));
     const cases: Array<[unknown, number, string]> = [

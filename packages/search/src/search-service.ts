@@ -39,6 +39,9 @@ export async function createSearchService(
     logger: log,
     bodyLimitBytes: 1024 * 1024,
     serviceToken: config.services.token,
+    loopbackHostsWithoutToken: true,
+    // Only the web service and the CLI call it; no page does.
+    loopbackOriginsOnly: true,
     readiness: () => ({ ready: true }),
   });
   let agent: SearchAgent | undefined;

@@ -120,7 +120,7 @@ export async function createWebService(
   };
   registerSearchStatusRoute(app, { availability: searchAvailability });
   registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
-  registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess });
+  registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess, modelAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerAdminRoutes(app, {
     db,

@@ -23,6 +23,11 @@ export const ERROR_CODES = {
     status: 403,
     summary: "A web page from an origin the service does not allow sent the request from a browser.",
   },
+  HOST_NOT_ALLOWED: {
+    status: 403,
+    summary:
+      "A service without a service token was addressed by a name other than localhost or a loopback address.",
+  },
   RATE_LIMITED: { status: 429, summary: "Too many requests; retry after the time given in Retry-After." },
   SERVICE_NOT_READY: { status: 503, summary: "The service is starting or shutting down." },
   INTERNAL_ERROR: { status: 500, summary: "An unexpected error; the log has the detail." },

@@ -110,6 +110,9 @@ describe("createServiceApp", () => {
       headers: { "x-hearth-service-token": "s3cret-token-0123456789" },
     });
     expect(ok.statusCode).toBe(200);
+    // The router decodes the path: an encoded letter names the same route and needs the same token.
+    for (const url of ["/%6detrics", "/%6Detrics?x=1"])
+      expect((await app.inject(url)).statusCode, url).toBe(401);
   });
 
   it("requires the token only under the given prefixes when told so (the web service's /metrics)", async () => {
@@ -117,6 +120,7 @@ describe("createServiceApp", () => {
     app.get("/open", async () => ({ ok: true }));
     expect((await app.inject("/open")).statusCode).toBe(200);
     expect((await app.inject("/metrics")).statusCode).toBe(401);
+    expect((await app.inject("/%6detrics")).statusCode).toBe(401);
     expect(
       (await app.inject({ url: "/metrics", headers: { authorization: "Bearer s3cret-token-0123456789" } }))
         .statusCode,
@@ -138,6 +142,45 @@ describe("createServiceApp", () => {
     expect(
       (await app.inject({ url: "/metrics", headers: { origin: "http://localhost:5173" } })).statusCode,
     ).toBe(401);
+  });
+
+  it("without a service token, answers only requests addressed to loopback (no DNS rebinding)", async () => {
+    const { app } = build({ loopbackHostsWithoutToken: true });
+    const to = (host: string, url = "/metrics") => app.inject({ url, headers: { host } });
+    const refused = await to("evil.example:9303");
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.code).toBe("HOST_NOT_ALLOWED");
+    for (const host of ["localhost.evil.example", "127.0.0.1.evil.example", "[::2]:8083", "0x7f.1"])
+      expect((await to(host)).statusCode, host).toBe(403);
+    for (const host of ["localhost:8083", "LOCALHOST", "127.0.0.1", "127.3.2.1:80", "[::1]:8083"])
+      expect((await to(host)).statusCode, host).toBe(200);
+    // Health checks tell nothing, and probes may use any name.
+    expect((await to("knowledge:8083", "/healthz")).statusCode).toBe(200);
+  });
+
+  it("with a service token, answers any host name that presents it (containers call each other by name)", async () => {
+    const { app } = build({ loopbackHostsWithoutToken: true, serviceToken: "s3cret-token-0123456789" });
+    const response = await app.inject({
+      url: "/metrics",
+      headers: { host: "knowledge:8083", "x-hearth-service-token": "s3cret-token-0123456789" },
+    });
+    expect(response.statusCode).toBe(200);
+  });
+
+  it("refuses what a page of another site sends when told no page uses the service", async () => {
+    const { app } = build({ loopbackOriginsOnly: true });
+    const from = (origin: string) =>
+      app.inject({ method: "POST", url: "/echo", headers: { origin }, payload: { text: "hi" } });
+    const refused = await from("http://evil.example");
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.code).toBe("ORIGIN_NOT_ALLOWED");
+    expect((await from("null")).statusCode).toBe(403);
+    expect((await from("http://localhost.evil.example")).statusCode).toBe(403);
+    expect((await from("http://localhost:5173")).statusCode).toBe(200);
+    expect((await from("https://127.0.0.1")).statusCode).toBe(200);
+    expect((await app.inject({ method: "POST", url: "/echo", payload: { text: "hi" } })).statusCode).toBe(
+      200,
+    );
   });
 
   it("writes a request's log lines with its own request id", async () => {

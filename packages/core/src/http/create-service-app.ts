@@ -14,6 +14,7 @@ import { HearthError as HearthErrorClass } from "../errors/hearth-error.js";
 import { lazyChildLogger } from "../logging/lazy-child-logger.js";
 import { createMetricsRegistry, LATENCY_BUCKETS_SECONDS } from "../metrics/metrics.js";
 import { toHearthError } from "./error-mapping.js";
+import { isLoopbackHostHeader, isLoopbackOrigin } from "./loopback.js";
 
 export type ServiceName = "model" | "web" | "search" | "knowledge";
 
@@ -45,6 +46,19 @@ export interface ServiceAppOptions {
    * this must stop cross-site browser requests another way (the model service checks `Origin`).
    */
   jsonWhateverContentType?: boolean;
+  /**
+   * Without a service token, answers only requests addressed to a loopback name or address
+   * (localhost, 127.0.0.0/8, [::1]), as Ollama does: otherwise a page on evil.example whose name
+   * is made to resolve to 127.0.0.1 (DNS rebinding) reads and drives the service from the user's
+   * browser, with `Host: evil.example`. With a token, the token is the protection, and other
+   * services reach this one by container and cluster names (`knowledge:8083`).
+   */
+  loopbackHostsWithoutToken?: boolean;
+  /**
+   * Refuses every request carrying an `Origin` other than a loopback page: a service that no
+   * browser page uses (knowledge, search) is then out of reach of cross-site forms and `fetch`.
+   */
+  loopbackOriginsOnly?: boolean;
   /**
    * Which peers are reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed:
    * `request.ip` and `request.protocol` then come from them (Fastify's `trustProxy`). Unset: none.
@@ -151,13 +165,36 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     ),
   );
 
+  if (options.loopbackHostsWithoutToken && !options.serviceToken) {
+    app.addHook("onRequest", async (request) => {
+      const host = request.headers.host;
+      // Health checks tell nothing; a probe may address the service by any name.
+      if (host === undefined || isLoopbackHostHeader(host) || isHealthCheck(request)) return;
+      throw new HearthErrorClass(
+        "HOST_NOT_ALLOWED",
+        `Requests addressed to ${host} are not answered: without a service token (HEARTH_SERVICE_TOKEN) the ${options.service} service answers only requests to localhost, 127.0.0.1 or [::1]`,
+      );
+    });
+  }
+  if (options.loopbackOriginsOnly) {
+    app.addHook("onRequest", async (request) => {
+      const origin = request.headers.origin;
+      if (origin === undefined || isLoopbackOrigin(origin)) return;
+      throw new HearthErrorClass(
+        "ORIGIN_NOT_ALLOWED",
+        `The ${options.service} service answers no web page; requests from ${origin} are refused`,
+      );
+    });
+  }
+
   if (options.serviceToken) {
     const expected = Buffer.from(options.serviceToken);
-    const publicPrefixes = ["/healthz", "/readyz", ...(options.publicPrefixes ?? [])];
+    const publicPrefixes = [...HEALTH_CHECKS, ...(options.publicPrefixes ?? [])];
     const tokenPrefixes = options.serviceTokenPrefixes;
     app.addHook("onRequest", async (request) => {
-      if (publicPrefixes.some((prefix) => request.url.startsWith(prefix))) return;
-      if (tokenPrefixes && !tokenPrefixes.some((prefix) => request.url.startsWith(prefix))) return;
+      const path = routePath(request);
+      if (publicPrefixes.some((prefix) => path.startsWith(prefix))) return;
+      if (tokenPrefixes && !tokenPrefixes.some((prefix) => path.startsWith(prefix))) return;
       // A browser's CORS preflight never carries credentials: answered (or refused) by the service's
       // origin policy, it runs nothing, and the request it precedes must still present the token.
       if (request.method === "OPTIONS" && request.headers["access-control-request-method"] !== undefined)
@@ -192,6 +229,20 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   });
 
   return { app, metrics, shutdownSignal: shutdown.signal };
+}
+
+const HEALTH_CHECKS = ["/healthz", "/readyz"];
+
+/**
+ * The route a request runs, as the router matched it (decoded): the raw URL would let `/%6detrics`
+ * pass for a path other than `/metrics` and still run it. The raw path only where no route matched.
+ */
+function routePath(request: FastifyRequest): string {
+  return request.routeOptions.url ?? request.url.split("?")[0]!;
+}
+
+function isHealthCheck(request: FastifyRequest): boolean {
+  return HEALTH_CHECKS.includes(routePath(request));
 }
 
 function sendError(

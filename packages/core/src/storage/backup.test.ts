@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -123,6 +124,19 @@ describe("createBackup", () => {
     const second = await createBackup({ dataDir, destination: join(dataDir, "backups", "two") });
     expect(second.entries.map((entry) => entry.path)).toEqual(first.entries.map((entry) => entry.path));
     expect(second.entries.some((entry) => entry.path.includes("backups/"))).toBe(false);
+  });
+});
+
+describe("backups and restores, for the service's own user only", () => {
+  const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+  it("makes the backups folder and a restored data directory readable by no other local user", async () => {
+    const destination = join(root, "backups", "nightly");
+    await createBackup({ dataDir, destination });
+    expect(modeOf(join(root, "backups"))).toBe(0o700);
+    expect(modeOf(destination)).toBe(0o700);
+    await restoreBackup({ source: destination, dataDir });
+    expect(modeOf(dataDir)).toBe(0o700);
   });
 });
 

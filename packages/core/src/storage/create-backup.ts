@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { HearthError } from "../errors/hearth-error.js";
 import { type BackupEntry, type BackupManifest, MANIFEST_FILE, sha256File } from "./backup-manifest.js";
 import { type DataFile, isInside, isSqliteFile, listDataFiles } from "./data-files.js";
+import { PRIVATE_DIR } from "./private-dir.js";
 
 export interface CreateBackupOptions {
   /** The data directory (HEARTH_DATA_DIR). */
@@ -73,7 +74,7 @@ export async function createBackup(
   const staging = `${destination}.partial`;
   try {
     await rm(staging, { recursive: true, force: true });
-    await mkdir(staging, { recursive: true });
+    await mkdir(staging, PRIVATE_DIR);
     const entries: BackupEntry[] = [];
     for (const file of files) {
       const path = `data/${file.relative}`;

@@ -6,6 +6,7 @@ export {
 } from "./backup-manifest.js";
 export { type CreateBackupOptions, createBackup, defaultBackupsDir } from "./create-backup.js";
 export { isInside } from "./data-files.js";
+export { PRIVATE_DIR } from "./private-dir.js";
 export {
   type RestoreBackupOptions,
   type RestoreResult,

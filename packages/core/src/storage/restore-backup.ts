@@ -6,6 +6,7 @@ import { HearthError } from "../errors/hearth-error.js";
 import { type BackupManifest, backupManifestSchema, MANIFEST_FILE, sha256File } from "./backup-manifest.js";
 import { defaultBackupsDir } from "./create-backup.js";
 import { PRE_RESTORE_PREFIX, RESTORING_PREFIX } from "./data-files.js";
+import { PRIVATE_DIR } from "./private-dir.js";
 
 export interface RestoreBackupOptions {
   /** The backup directory (the one holding manifest.json). */
@@ -130,7 +131,7 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
       previousData = `${dataDir}/*.pre-restore-${stamp}`;
       for (const entry of dataEntries) {
         const target = join(dataDir, ...entry.path.split("/").slice(1));
-        await mkdir(dirname(target), { recursive: true });
+        await mkdir(dirname(target), PRIVATE_DIR);
         const incoming = `${target}.restoring-${stamp}`;
         await copyFile(join(source, ...entry.path.split("/")), incoming);
         // A WAL or journal left from the replaced database would be replayed into the restored one.
@@ -173,7 +174,7 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
   const registry = manifest.entries.find((entry) => entry.kind === "registry");
   if (registry && options.modelRegistryDir) {
     modelRegistryRestoredTo = join(resolve(options.modelRegistryDir), basename(registry.path));
-    await mkdir(dirname(modelRegistryRestoredTo), { recursive: true });
+    await mkdir(dirname(modelRegistryRestoredTo), PRIVATE_DIR);
     if (await exists(modelRegistryRestoredTo))
       await rename(modelRegistryRestoredTo, `${modelRegistryRestoredTo}.pre-restore-${stamp}`);
     await copyFile(join(source, ...registry.path.split("/")), modelRegistryRestoredTo);
@@ -200,15 +201,15 @@ const isDataEntry = (kind: BackupManifest["entries"][number]["kind"]) => kind ==
 async function copyEntries(source: string, target: string, manifest: BackupManifest): Promise<void> {
   for (const entry of manifest.entries.filter((candidate) => isDataEntry(candidate.kind))) {
     const file = join(target, ...entry.path.split("/").slice(1));
-    await mkdir(dirname(file), { recursive: true });
+    await mkdir(dirname(file), PRIVATE_DIR);
     await copyFile(join(source, ...entry.path.split("/")), file);
   }
   for (const link of manifest.links ?? []) {
     const file = join(target, ...link.path.split("/").slice(1));
-    await mkdir(dirname(file), { recursive: true });
+    await mkdir(dirname(file), PRIVATE_DIR);
     await symlink(link.target, file);
   }
-  await mkdir(target, { recursive: true });
+  await mkdir(target, PRIVATE_DIR);
 }
 
 /**
@@ -218,7 +219,7 @@ async function copyEntries(source: string, target: string, manifest: BackupManif
 async function canSwapBeside(dataDir: string, stamp: string): Promise<boolean> {
   const probe = `${dataDir}.restoring-${stamp}`;
   try {
-    await mkdir(probe);
+    await mkdir(probe, { mode: PRIVATE_DIR.mode });
   } catch {
     return false;
   }
@@ -263,7 +264,7 @@ async function restoreInside(
   const staging = join(dataDir, `${RESTORING_PREFIX}${stamp}`);
   const previous = join(dataDir, `${PRE_RESTORE_PREFIX}${stamp}`);
   await copyEntries(source, staging, manifest);
-  await mkdir(previous);
+  await mkdir(previous, { mode: PRIVATE_DIR.mode });
   const keep = new Set(["backups", basename(staging), basename(previous)]);
   for (const name of await readdir(dataDir)) {
     if (keep.has(name) || name.startsWith(PRE_RESTORE_PREFIX)) continue;

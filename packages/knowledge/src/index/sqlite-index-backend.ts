@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { HearthError } from "@hearth/core";
+import { HearthError, PRIVATE_DIR } from "@hearth/core";
 import Database from "better-sqlite3";
 import { analyzeToDocument, queryPhrases, queryTerms } from "../text/text-analyzer.js";
 import { QuantizedVectorIndex } from "../vector/quantized-vector-index.js";
@@ -105,7 +105,7 @@ export class SqliteIndexBackend implements IndexBackend {
   static open(options: SqliteIndexOptions): SqliteIndexBackend {
     let database: Database.Database;
     try {
-      if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+      if (options.path !== ":memory:") mkdirSync(dirname(options.path), PRIVATE_DIR);
       database = new Database(options.path);
       database.pragma("journal_mode = WAL");
       database.pragma("synchronous = NORMAL");

@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { PRIVATE_DIR } from "@hearth/core";
 
 export interface StoredUpload {
   path: string;
@@ -74,7 +75,7 @@ export class BlobStore {
     sha256: string,
   ): Promise<string> {
     const target = this.path(knowledgeBaseId, documentId, sha256);
-    await mkdir(join(this.#root, "files", knowledgeBaseId), { recursive: true });
+    await mkdir(join(this.#root, "files", knowledgeBaseId), PRIVATE_DIR);
     await rename(temporaryPath, target);
     return target;
   }
@@ -104,7 +105,7 @@ export class BlobStore {
   /** A fresh path in the store's own tmp folder, on the same file system as the blobs it becomes. */
   async #temporaryPath(): Promise<string> {
     const directory = join(this.#root, "tmp");
-    await mkdir(directory, { recursive: true });
+    await mkdir(directory, PRIVATE_DIR);
     return join(directory, randomUUID());
   }
 

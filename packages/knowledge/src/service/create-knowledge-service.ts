@@ -1,7 +1,7 @@
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import multipart from "@fastify/multipart";
-import { createServiceApp, type HearthConfig, HearthError, type Logger } from "@hearth/core";
+import { createServiceApp, type HearthConfig, HearthError, type Logger, PRIVATE_DIR } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { EmbeddingClient } from "../embedding/embedding-client.js";
 import { registerJobRoutes } from "../http/job-routes.js";
@@ -43,7 +43,7 @@ export async function createKnowledgeService(
   const settings = config.knowledge;
   const knowledgeDir = join(config.dataDir, "knowledge");
   try {
-    mkdirSync(knowledgeDir, { recursive: true });
+    mkdirSync(knowledgeDir, PRIVATE_DIR);
     accessSync(knowledgeDir, constants.W_OK);
   } catch (error) {
     throw new HearthError(
@@ -76,6 +76,9 @@ export async function createKnowledgeService(
     logger,
     bodyLimitBytes: 1024 * 1024,
     ...(config.services.token ? { serviceToken: config.services.token } : {}),
+    loopbackHostsWithoutToken: true,
+    // Only the web service and the CLI call it; no page does.
+    loopbackOriginsOnly: true,
   });
   await app.register(multipart, {
     limits: { fileSize: settings.maxUploadBytes, files: 1000, fields: 50, parts: 1050, headerPairs: 200 },

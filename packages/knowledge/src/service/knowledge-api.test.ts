@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { KnowledgeClientError } from "@hearth/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rawRequest } from "../../../../test/support/raw-request.js";
 import { docx, pdf, zipBombDocx } from "../testing/document-fixtures.fixture.js";
 import { type Harness, startEmbedServer, startHarness } from "../testing/knowledge-harness.fixture.js";
 
@@ -282,6 +283,41 @@ describe("knowledge service API", () => {
     });
     expect(response.status).toBe(415);
     await expect(client.ingestUrl(kb.id, "file:///etc/passwd")).rejects.toBeInstanceOf(KnowledgeClientError);
+  });
+
+  it("keeps its folder and the uploads in it to the service's own user (0700)", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Payroll" });
+    const upload = await client.uploadDocuments(kb.id, [{ name: "salaries.md", data: Buffer.from("# Pay") }]);
+    await harness.follow(upload.job.id);
+    for (const folder of [
+      join(harness.dataDir, "knowledge"),
+      join(harness.dataDir, "knowledge", "files", kb.id),
+    ])
+      expect(statSync(folder).mode & 0o777, folder).toBe(0o700);
+  });
+
+  it("answers no page of another site: neither through DNS rebinding (Host) nor a cross-site form (Origin)", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Private" });
+    const rebound = await rawRequest(harness.url, {
+      path: "/v1/knowledge-bases",
+      headers: { host: "evil.example:9303" },
+    });
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body).error.code).toBe("HOST_NOT_ALLOWED");
+    expect(rebound.body).not.toContain("Private");
+
+    const form = new FormData();
+    form.append("file", new Blob(["planted"]), "planted.md");
+    const planted = await fetch(`${harness.url}/v1/knowledge-bases/${kb.id}/documents`, {
+      method: "POST",
+      headers: { origin: "http://evil.example" },
+      body: form,
+    });
+    expect(planted.status).toBe(403);
+    expect(((await planted.json()) as { error: { code: string } }).error.code).toBe("ORIGIN_NOT_ALLOWED");
+    expect((await client.getKnowledgeBase(kb.id)).documentCount).toBe(0);
   });
 });
 

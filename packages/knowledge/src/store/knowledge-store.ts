@@ -10,7 +10,7 @@ import type {
   KnowledgeBase,
   KnowledgeDocument,
 } from "@hearth/contracts";
-import { HearthError, type Logger, type MigrationResult, runMigrations } from "@hearth/core";
+import { HearthError, type Logger, type MigrationResult, PRIVATE_DIR, runMigrations } from "@hearth/core";
 import Database from "better-sqlite3";
 import { KNOWLEDGE_MIGRATIONS, nameKey } from "./migrations.js";
 
@@ -118,7 +118,7 @@ export class KnowledgeStore {
    * refused with SCHEMA_TOO_NEW).
    */
   static async open(options: OpenKnowledgeStoreOptions): Promise<KnowledgeStore> {
-    mkdirSync(dirname(options.path), { recursive: true });
+    mkdirSync(dirname(options.path), PRIVATE_DIR);
     const migration = await runMigrations({
       databasePath: options.path,
       dataDir: options.dataDir,

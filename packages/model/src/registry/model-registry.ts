@@ -15,7 +15,7 @@ import {
 } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { normalizeModelName } from "@hearth/contracts";
-import { HearthError } from "@hearth/core";
+import { HearthError, PRIVATE_DIR } from "@hearth/core";
 import { checkGgufFile } from "../discovery/gguf-validation.js";
 import { isModelName, MODEL_NAME_RULE, modelNameFromFile } from "../discovery/model-name.js";
 import { listModelFiles } from "../discovery/scan-models-dir.js";
@@ -150,7 +150,7 @@ export class ModelRegistry {
   }
 
   async #write(file: RegistryFile): Promise<void> {
-    await mkdir(this.#registryDir, { recursive: true });
+    await mkdir(this.#registryDir, PRIVATE_DIR);
     const path = join(this.#registryDir, "registry.json");
     // Write then rename, so a crash never leaves a half-written registry.
     await writeFile(`${path}.tmp`, `${JSON.stringify(file, null, 2)}\n`);
@@ -175,7 +175,7 @@ export class ModelRegistry {
     const stats = await lstat(path).catch(() => undefined);
     if (!stats?.isFile()) return;
     const digest = await sha256File(path);
-    await mkdir(this.blobsDir, { recursive: true });
+    await mkdir(this.blobsDir, PRIVATE_DIR);
     const blob = join(this.blobsDir, digest.replace(":", "-"));
     // Another name holds these bytes already (a copy, a hard link): the file goes, the blob serves both.
     if (await lstat(blob).catch(() => undefined)) await rm(path);
@@ -297,7 +297,7 @@ export class ModelRegistry {
   ): Promise<ModelVersion & { name: string }> {
     return this.#serial(async () => {
       const progress = options.onProgress ?? (() => {});
-      await mkdir(this.blobsDir, { recursive: true });
+      await mkdir(this.blobsDir, PRIVATE_DIR);
       if (/^https?:\/\/.+\.gguf(\?.*)?$/i.test(reference)) {
         const fileName = basename(new URL(reference).pathname);
         const name = normalizeModelName(options.name ?? modelNameFromFile(fileName));

@@ -93,8 +93,8 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
   app.post("/api/auth/login", { config: { access: "public" } }, async (request, reply) => {
     const body = credentials.parse(request.body);
     // Keyed by the folded name, as the account is found: "Alice" and "ALICE" share one budget.
-    const keys = [`user:${foldUsername(body.username)}`, `ip:${request.ip}`];
-    const wait = deps.throttle.retryAfterSeconds(keys);
+    const attempt = { username: foldUsername(body.username), address: request.ip };
+    const wait = deps.throttle.retryAfterSeconds(attempt);
     if (wait > 0)
       throw new HearthError("LOGIN_THROTTLED", `Too many failed sign-ins; try again in ${wait} s`, {
         retryAfterSeconds: wait,
@@ -102,14 +102,14 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
     const user = await findUserByName(db, body.username);
     const ok = await verifyPassword(body.password, user?.password_hash ?? DUMMY_HASH);
     if (!user || !ok) {
-      deps.throttle.fail(keys);
+      deps.throttle.fail(attempt);
       throw new HearthError("INVALID_CREDENTIALS", "The user name or password is wrong");
     }
     if (user.status === "pending")
       throw new HearthError("ACCOUNT_PENDING", "Your account waits for an administrator's approval");
     if (user.status === "disabled")
       throw new HearthError("ACCOUNT_DISABLED", "Your account has been disabled");
-    deps.throttle.succeed(keys);
+    deps.throttle.succeed(attempt);
     await startSession(reply, request, deps, user.id);
     return { user: { id: user.id, username: user.username, role: user.role } };
   });
@@ -137,8 +137,8 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
         newPassword: z.string().max(1024),
       })
       .parse(request.body);
-    const keys = [`user:${foldUsername(user.username)}`, `ip:${request.ip}`];
-    const wait = deps.throttle.retryAfterSeconds(keys);
+    const attempt = { username: foldUsername(user.username), address: request.ip };
+    const wait = deps.throttle.retryAfterSeconds(attempt);
     if (wait > 0)
       throw new HearthError("LOGIN_THROTTLED", `Too many wrong passwords; try again in ${wait} s`, {
         retryAfterSeconds: wait,
@@ -149,10 +149,10 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
       .where("id", "=", user.id)
       .executeTakeFirstOrThrow();
     if (!(await verifyPassword(body.currentPassword, row.password_hash))) {
-      deps.throttle.fail(keys);
+      deps.throttle.fail(attempt);
       throw new HearthError("CURRENT_PASSWORD_WRONG", "The current password is wrong");
     }
-    deps.throttle.succeed(keys);
+    deps.throttle.succeed(attempt);
     checkPassword(body.newPassword);
     const passwordHash = await hashPassword(body.newPassword);
     const keep = request.sessionToken ? sha256(request.sessionToken) : "";

@@ -94,6 +94,28 @@ describe.each(dialects)("accounts, sessions and API keys on %s", (dialect) => {
     }
   });
 
+  it("keeps counting an address's failures when an account holder signs in from it between guesses", async () => {
+    const behindProxy = await startWeb({ modelUrl: model.url }, { trustProxy: true }, dialect);
+    try {
+      await signUp(behindProxy.app, "sprayer");
+      const attempt = (username: string, password = "wrong password!") =>
+        behindProxy.app.inject({
+          method: "POST",
+          url: "/api/auth/login",
+          headers: { "x-forwarded-for": "203.0.113.10" },
+          payload: { username, password },
+        });
+      // Guessing at other accounts, with the guesser's own sign-in in between...
+      for (let i = 0; i < 29; i++) expect((await attempt(`colleague${i}`)).statusCode).toBe(401);
+      expect((await attempt("sprayer", "correct horse battery")).statusCode).toBe(200);
+      expect((await attempt("colleague29")).statusCode).toBe(401);
+      // ...still uses up the address's budget.
+      expect((await attempt("colleague30")).statusCode).toBe(429);
+    } finally {
+      await behindProxy.close();
+    }
+  });
+
   it("refuses a wrong password, then throttles repeated failures with Retry-After", async () => {
     await signUp(web.app, "victim");
     const attempt = () =>

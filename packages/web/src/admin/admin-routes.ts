@@ -19,6 +19,7 @@ import type { ModelAccess } from "../models/model-access.js";
 import { type SettingsStore, settingsChanges, settingsSchema } from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
+import { csvCell } from "./csv.js";
 import { registerModelRegistryRoutes } from "./model-registry-routes.js";
 
 interface Deps {
@@ -633,7 +634,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       costUnits: Number(r.costUnits),
     }));
     if (query.format === "csv") {
-      const quote = (value: unknown) => `"${String(value ?? "").replace(/"/g, '""')}"`;
       const lines = [
         "user,groups,model,api_key,api_key_name,requests,prompt_tokens,completion_tokens,cost_units",
         ...usage.map((u) =>
@@ -648,7 +648,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
             u.completionTokens,
             u.costUnits,
           ]
-            .map(quote)
+            .map(csvCell)
             .join(","),
         ),
       ];

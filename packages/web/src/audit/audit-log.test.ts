@@ -79,6 +79,19 @@ describe.each(dialects)("the audit log on %s", (dialect) => {
     }
   });
 
+  it("never holds the credentials of a model pulled from a URL", async () => {
+    await web.app.inject({
+      method: "POST",
+      url: "/api/admin/models/pull",
+      headers: admin.headers,
+      payload: { model: "http://mirror-user:Pa55word@mirror.internal/m.gguf?token=T0KEN#part" },
+    });
+    const [entry] = ((await read("?action=model.pull")).json() as Page).entries as Array<
+      Entry & { target: string }
+    >;
+    expect(entry!.target).toBe("http://[redacted]@mirror.internal/m.gguf?[redacted]#part");
+  });
+
   it("records settings changes with their values, and names the groups and users in details", async () => {
     const patch = (payload: object) =>
       web.app.inject({ method: "PATCH", url: "/api/admin/settings", headers: admin.headers, payload });

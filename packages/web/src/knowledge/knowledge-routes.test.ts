@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rawRequest } from "../../../../test/support/raw-request.js";
 import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { type Session, signUp } from "../../test/support/web-client.js";
@@ -108,6 +109,38 @@ describe("knowledge routes", () => {
     });
   });
 
+  describe("embedding models", () => {
+    it("refuses a model the user may not use as a base's embedding model, on create and on change", async () => {
+      const restricted = await web.app.inject({
+        method: "PUT",
+        url: "/api/admin/models/secret-embed/access",
+        headers: admin.headers,
+        payload: { groupIds: [], adminOnly: true },
+      });
+      expect(restricted.statusCode).toBe(200);
+      const before = services.knowledgeBaseBodies.length;
+      const created = await createBase(user, { name: "smuggled", embeddingModel: "secret-embed" });
+      expect(created.statusCode).toBe(403);
+      expect(created.json().error.code).toBe("MODEL_NOT_ALLOWED");
+      expect(services.knowledgeBaseBodies.length).toBe(before);
+
+      const base = (await createBase(user, { name: "own embeddings" })).json() as { id: string };
+      const changed = await web.app.inject({
+        method: "PATCH",
+        url: `/api/knowledge-bases/${base.id}`,
+        headers: user.headers,
+        payload: { embeddingModel: "secret-embed" },
+      });
+      expect(changed.statusCode).toBe(403);
+      expect(changed.json().error.code).toBe("MODEL_NOT_ALLOWED");
+      expect(services.knowledgeBaseBodies.at(-1)?.method).toBe("POST");
+
+      expect((await createBase(admin, { name: "admin's", embeddingModel: "secret-embed" })).statusCode).toBe(
+        201,
+      );
+    });
+  });
+
   describe("document files", () => {
     it("serves an uploaded HTML page sandboxed, never as a page of the app's origin", async () => {
       const base = (await createBase(user, { name: "pages" })).json() as { id: string };
@@ -126,6 +159,26 @@ describe("knowledge routes", () => {
       services.sandboxHeaders = true;
     });
 
+    it("refuses a document id that would climb to another path of the knowledge service", async () => {
+      const base = (await createBase(user, { name: "climb" })).json() as { id: string };
+      await upload(user, base.id, "keep.txt", "kept");
+      for (const documentId of ["%2E%2E", "..", "%2e", "."]) {
+        // As sent by curl --path-as-is: fetch and inject resolve the dots before sending.
+        const response = await rawRequest(url, {
+          method: "DELETE",
+          path: `/api/knowledge-bases/${base.id}/documents/${documentId}`,
+          headers: user.headers,
+        });
+        expect(response.status, `${documentId} ${response.body}`).toBe(400);
+        expect(JSON.parse(response.body).error.code).toBe("INVALID_REQUEST");
+      }
+      const kept = await web.app.inject({
+        url: `/api/knowledge-bases/${base.id}/documents`,
+        headers: user.headers,
+      });
+      expect(kept.json().documents).toHaveLength(1);
+    });
+
     it("records who deleted which document of which base in the audit log", async () => {
       const base = (await createBase(user, { name: "audited" })).json() as { id: string };
       const { documents } = await upload(user, base.id, "salaries.txt", "numbers");
@@ -141,6 +194,60 @@ describe("knowledge routes", () => {
         actorName: "user",
         target: base.id,
         details: { documentId: documents[0]!.id, name: "salaries.txt" },
+      });
+    });
+  });
+
+  describe("shares", () => {
+    it("lets a write sharer change the documents but not the base's settings, which its owner changes audited", async () => {
+      const editor = await signUp(web.app, "editor");
+      const group = (
+        await web.app.inject({
+          method: "POST",
+          url: "/api/admin/groups",
+          headers: admin.headers,
+          payload: { name: "editors" },
+        })
+      ).json() as { id: string };
+      await web.app.inject({
+        method: "PUT",
+        url: `/api/admin/groups/${group.id}/members`,
+        headers: admin.headers,
+        payload: { userIds: [editor.userId] },
+      });
+      const base = (await createBase(user, { name: "team notes" })).json() as { id: string };
+      const shared = await web.app.inject({
+        method: "PUT",
+        url: `/api/knowledge-bases/${base.id}/access`,
+        headers: user.headers,
+        payload: { visibility: "shared", shares: [{ groupId: group.id, permission: "write" }] },
+      });
+      expect(shared.statusCode).toBe(200);
+      const change = (session: Session, payload: Record<string, unknown>) =>
+        web.app.inject({
+          method: "PATCH",
+          url: `/api/knowledge-bases/${base.id}`,
+          headers: session.headers,
+          payload,
+        });
+
+      const { documents } = await upload(editor, base.id, "minutes.txt", "we met");
+      expect(documents).toHaveLength(1);
+      for (const payload of [{ name: "hijacked" }, { chunking: { maxTokens: 100 } }]) {
+        const refused = await change(editor, payload);
+        expect(refused.statusCode, JSON.stringify(payload)).toBe(403);
+        expect(refused.json().error.code).toBe("FORBIDDEN");
+      }
+      const kept = await web.app.inject({ url: `/api/knowledge-bases/${base.id}`, headers: editor.headers });
+      expect(kept.json().name).toBe("team notes");
+
+      expect((await change(user, { name: "team minutes" })).statusCode).toBe(200);
+      const audit = await web.app.inject({ url: "/api/admin/audit", headers: admin.headers });
+      expect(audit.json().entries[0]).toMatchObject({
+        action: "knowledge-base.settings-change",
+        actorName: "user",
+        target: base.id,
+        details: { name: "team minutes" },
       });
     });
   });

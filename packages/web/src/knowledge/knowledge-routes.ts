@@ -1,10 +1,11 @@
 import { Readable } from "node:stream";
 import { createKnowledgeBaseRequestSchema, updateKnowledgeBaseRequestSchema } from "@hearth/contracts";
-import { HearthError, UpstreamCallError } from "@hearth/core";
+import { HearthError, pathSegment, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
+import type { ModelAccess } from "../models/model-access.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { KnowledgeAccess, KnowledgePermission } from "./knowledge-access.js";
 import type { ServiceProxy } from "./service-proxy.js";
@@ -13,6 +14,7 @@ interface Deps {
   db: WebDatabase;
   knowledge: ServiceProxy;
   knowledgeAccess: KnowledgeAccess;
+  modelAccess: ModelAccess;
 }
 
 const accessBody = z.strictObject({
@@ -47,12 +49,24 @@ function assertMayWatch(request: FastifyRequest, body: { watchFolder?: string | 
 }
 
 /**
+ * A base's embedding model runs for whoever uploads to or queries the base: choosing one the user
+ * may not use would let them run it all the same.
+ */
+async function assertMayEmbedWith(
+  modelAccess: ModelAccess,
+  request: FastifyRequest,
+  body: { embeddingModel?: string | null | undefined },
+) {
+  if (body.embeddingModel) await modelAccess.assertAllowed(currentUser(request), body.embeddingModel);
+}
+
+/**
  * The knowledge service's routes behind the web service's access control: each call is checked
  * against the base's owner, visibility and group shares, then forwarded as is. A base the user may
  * not see is a 404. Jobs are reachable by whoever may write the base that started them.
  */
 export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
-  const { db, knowledge, knowledgeAccess } = deps;
+  const { db, knowledge, knowledgeAccess, modelAccess } = deps;
   const user = { config: { access: "user" as const } };
 
   // Uploads stream through to the knowledge service without being buffered here.
@@ -188,6 +202,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const me = currentUser(request);
     const body = createBody.parse(request.body);
     assertMayWatch(request, body);
+    await assertMayEmbedWith(modelAccess, request, body);
     const { visibility, ...fields } = body;
     await assertNameFree(me.id, fields.name);
     const forwarded = { ...fields, owner: me.id };
@@ -218,12 +233,15 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   });
 
   app.get("/api/knowledge-bases/:id", user, async (request, reply) =>
-    forward(request, reply, "GET", `/v1/knowledge-bases/${encodeURIComponent(await guard(request, "read"))}`),
+    forward(request, reply, "GET", `/v1/knowledge-bases/${pathSegment(await guard(request, "read"))}`),
   );
+  // Settings are the manager's, as sharing and re-indexing are: a change of model or chunking
+  // re-indexes every document. Write access is for the documents.
   app.patch("/api/knowledge-bases/:id", user, async (request, reply) => {
-    const id = await guard(request, "write");
+    const id = await guard(request, "manage");
     const body = updateKnowledgeBaseRequestSchema.parse(request.body);
     assertMayWatch(request, body);
+    await assertMayEmbedWith(modelAccess, request, body);
     if (body.name !== undefined) {
       const row = await db
         .selectFrom("knowledge_bases")
@@ -232,14 +250,22 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
         .executeTakeFirst();
       if (row) await assertNameFree(row.owner_id, body.name, id);
     }
-    return forward(request, reply, "PATCH", `/v1/knowledge-bases/${encodeURIComponent(id)}`, {
+    const result = await forward(request, reply, "PATCH", `/v1/knowledge-bases/${pathSegment(id)}`, {
       body,
       knowledgeBaseId: id,
     });
+    if (reply.statusCode < 300)
+      await audit(db, {
+        actorId: currentUser(request).id,
+        action: "knowledge-base.settings-change",
+        target: id,
+        details: body,
+      });
+    return result;
   });
   app.delete("/api/knowledge-bases/:id", user, async (request, reply) => {
     const id = await guard(request, "manage");
-    const result = await forward(request, reply, "DELETE", `/v1/knowledge-bases/${encodeURIComponent(id)}`);
+    const result = await forward(request, reply, "DELETE", `/v1/knowledge-bases/${pathSegment(id)}`);
     if (reply.statusCode < 300 || reply.statusCode === 404) {
       await db.deleteFrom("knowledge_bases").where("id", "=", id).execute();
       await audit(db, { actorId: currentUser(request).id, action: "knowledge-base.delete", target: id });
@@ -298,7 +324,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     return { id, ...body };
   });
 
-  const documents = (id: string) => `/v1/knowledge-bases/${encodeURIComponent(id)}/documents`;
+  const documents = (id: string) => `/v1/knowledge-bases/${pathSegment(id)}/documents`;
   app.get("/api/knowledge-bases/:id/documents", user, async (request, reply) =>
     forward(request, reply, "GET", documents(await guard(request, "read"))),
   );
@@ -317,7 +343,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     return ((await response.json()) as { name?: string }).name ?? null;
   };
   const documentPath = (request: FastifyRequest, id: string) =>
-    `${documents(id)}/${encodeURIComponent((request.params as { documentId: string }).documentId)}`;
+    `${documents(id)}/${pathSegment((request.params as { documentId: string }).documentId)}`;
   app.get("/api/knowledge-bases/:id/documents/:documentId", user, async (request, reply) => {
     const id = await guard(request, "read");
     return forward(request, reply, "GET", documentPath(request, id));
@@ -348,7 +374,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   });
   app.post("/api/knowledge-bases/:id/sync", user, async (request, reply) => {
     const id = await guard(request, "write");
-    return forward(request, reply, "POST", `/v1/knowledge-bases/${encodeURIComponent(id)}/sync`, {
+    return forward(request, reply, "POST", `/v1/knowledge-bases/${pathSegment(id)}/sync`, {
       knowledgeBaseId: id,
     });
   });
@@ -357,7 +383,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   app.post("/api/knowledge-bases/:id/reindex", user, async (request, reply) => {
     const id = await guard(request, "manage");
     const all = (request.query as { all?: unknown }).all === "true" ? "?all=true" : "";
-    return forward(request, reply, "POST", `/v1/knowledge-bases/${encodeURIComponent(id)}/reindex${all}`, {
+    return forward(request, reply, "POST", `/v1/knowledge-bases/${pathSegment(id)}/reindex${all}`, {
       knowledgeBaseId: id,
     });
   });
@@ -377,7 +403,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       : undefined;
     if (permission !== "write" && permission !== "manage")
       throw new HearthError("JOB_NOT_FOUND", "No ingestion job with that id that you may follow");
-    return encodeURIComponent(jobId);
+    return pathSegment(jobId);
   };
   app.get("/api/jobs/:jobId", user, async (request, reply) =>
     forward(request, reply, "GET", `/v1/jobs/${await jobGuard(request)}`),

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type HearthConfig, HearthError, type Logger } from "@hearth/core";
+import { type HearthConfig, HearthError, type Logger, PRIVATE_DIR } from "@hearth/core";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect } from "kysely";
 import pg from "pg";
@@ -54,7 +54,7 @@ export async function openDatabase(
     }
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
-    mkdirSync(config.dataDir, { recursive: true });
+    mkdirSync(config.dataDir, PRIVATE_DIR);
     file = join(config.dataDir, "web.sqlite");
     const sqlite = new BetterSqlite3(file);
     sqlite.pragma("journal_mode = WAL");
