@@ -111,7 +111,7 @@ export async function createModelService(
     formatError: formatModelError,
     serviceToken: config.services.token,
     jsonWhateverContentType: true,
-    loopbackHostsWithoutToken: true,
+    listenHost: config.model.host,
   });
   registerOriginPolicy(app, settings.allowedOrigins);
 

@@ -39,7 +39,7 @@ export async function createSearchService(
     logger: log,
     bodyLimitBytes: 1024 * 1024,
     serviceToken: config.services.token,
-    loopbackHostsWithoutToken: true,
+    listenHost: config.search.host,
     // Only the web service and the CLI call it; no page does.
     loopbackOriginsOnly: true,
     readiness: () => ({ ready: true }),

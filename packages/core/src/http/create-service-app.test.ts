@@ -144,8 +144,8 @@ describe("createServiceApp", () => {
     ).toBe(401);
   });
 
-  it("without a service token, answers only requests addressed to loopback (no DNS rebinding)", async () => {
-    const { app } = build({ loopbackHostsWithoutToken: true });
+  it("listening on loopback without a service token, answers only requests addressed to loopback (no DNS rebinding)", async () => {
+    const { app } = build({ listenHost: "127.0.0.1" });
     const to = (host: string, url = "/metrics") => app.inject({ url, headers: { host } });
     const refused = await to("evil.example:9303");
     expect(refused.statusCode).toBe(403);
@@ -156,10 +156,23 @@ describe("createServiceApp", () => {
       expect((await to(host)).statusCode, host).toBe(200);
     // Health checks tell nothing, and probes may use any name.
     expect((await to("knowledge:8083", "/healthz")).statusCode).toBe(200);
+    expect(
+      (await build({ listenHost: "::1" }).app.inject({ url: "/metrics", headers: { host: "evil.example" } }))
+        .statusCode,
+    ).toBe(403);
+  });
+
+  it("opened to the network (listening on 0.0.0.0), answers every name it has there, as Ollama does", async () => {
+    for (const listenHost of ["0.0.0.0", "::", "192.168.1.20"]) {
+      const { app } = build({ listenHost });
+      expect((await app.inject({ url: "/metrics", headers: { host: "hearth.lan:8081" } })).statusCode).toBe(
+        200,
+      );
+    }
   });
 
   it("with a service token, answers any host name that presents it (containers call each other by name)", async () => {
-    const { app } = build({ loopbackHostsWithoutToken: true, serviceToken: "s3cret-token-0123456789" });
+    const { app } = build({ listenHost: "127.0.0.1", serviceToken: "s3cret-token-0123456789" });
     const response = await app.inject({
       url: "/metrics",
       headers: { host: "knowledge:8083", "x-hearth-service-token": "s3cret-token-0123456789" },

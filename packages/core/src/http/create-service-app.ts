@@ -14,7 +14,7 @@ import { HearthError as HearthErrorClass } from "../errors/hearth-error.js";
 import { lazyChildLogger } from "../logging/lazy-child-logger.js";
 import { createMetricsRegistry, LATENCY_BUCKETS_SECONDS } from "../metrics/metrics.js";
 import { toHearthError } from "./error-mapping.js";
-import { isLoopbackHostHeader, isLoopbackOrigin } from "./loopback.js";
+import { isLoopbackHostHeader, isLoopbackListenAddress, isLoopbackOrigin } from "./loopback.js";
 
 export type ServiceName = "model" | "web" | "search" | "knowledge";
 
@@ -47,13 +47,15 @@ export interface ServiceAppOptions {
    */
   jsonWhateverContentType?: boolean;
   /**
-   * Without a service token, answers only requests addressed to a loopback name or address
-   * (localhost, 127.0.0.0/8, [::1]), as Ollama does: otherwise a page on evil.example whose name
-   * is made to resolve to 127.0.0.1 (DNS rebinding) reads and drives the service from the user's
-   * browser, with `Host: evil.example`. With a token, the token is the protection, and other
-   * services reach this one by container and cluster names (`knowledge:8083`).
+   * The address the service listens on. Listening on loopback without a service token, it answers
+   * only requests addressed to a loopback name or address (localhost, 127.0.0.0/8, [::1]), as
+   * Ollama does: otherwise a page on evil.example whose name is made to resolve to 127.0.0.1 (DNS
+   * rebinding) reads and drives the service from the user's browser, with `Host: evil.example`.
+   * With a token, the token is the protection, and other services reach this one by container and
+   * cluster names (`knowledge:8083`); listening on another address, the operator has opened it to
+   * the network by every name it has there (Ollama's OLLAMA_HOST=0.0.0.0).
    */
-  loopbackHostsWithoutToken?: boolean;
+  listenHost?: string;
   /**
    * Refuses every request carrying an `Origin` other than a loopback page: a service that no
    * browser page uses (knowledge, search) is then out of reach of cross-site forms and `fetch`.
@@ -165,7 +167,11 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     ),
   );
 
-  if (options.loopbackHostsWithoutToken && !options.serviceToken) {
+  if (
+    options.listenHost !== undefined &&
+    isLoopbackListenAddress(options.listenHost) &&
+    !options.serviceToken
+  ) {
     app.addHook("onRequest", async (request) => {
       const host = request.headers.host;
       // Health checks tell nothing; a probe may address the service by any name.

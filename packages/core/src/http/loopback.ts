@@ -6,6 +6,11 @@ export function isLoopbackHostname(hostname: string): boolean {
   return name === "localhost" || name === "[::1]" || (isIPv4(name) && name.startsWith("127."));
 }
 
+/** Whether a listening address (`127.0.0.1`, `::1`, `localhost`) takes connections from this machine only. */
+export function isLoopbackListenAddress(host: string): boolean {
+  return isLoopbackHostname(host.includes(":") && !host.startsWith("[") ? `[${host}]` : host);
+}
+
 /** Whether a `Host` header (`name`, `name:port`, `[::1]:port`) names this machine's loopback. */
 export function isLoopbackHostHeader(host: string): boolean {
   const hostname = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d*$/, "");

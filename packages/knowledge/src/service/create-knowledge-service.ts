@@ -76,7 +76,7 @@ export async function createKnowledgeService(
     logger,
     bodyLimitBytes: 1024 * 1024,
     ...(config.services.token ? { serviceToken: config.services.token } : {}),
-    loopbackHostsWithoutToken: true,
+    listenHost: config.knowledge.host,
     // Only the web service and the CLI call it; no page does.
     loopbackOriginsOnly: true,
   });
