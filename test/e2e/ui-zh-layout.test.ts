@@ -86,7 +86,8 @@ describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
       await action.waitFor();
       expect(await textLines(action), `审计操作 at ${width}`).toBe(1);
       const date = page.locator('tr[data-action="user.signup"] td time');
-      expect(await textLines(date), `审计日期 at ${width}`).toBe(1);
+      // Whole on a wide screen; on a phone the time may go under the date, never part of the date.
+      expect(await textLines(date), `审计日期 at ${width}`).toBe(width === 1280 ? 1 : 2);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
       await screenshot(page, `zh-layout-audit-${width}`);
       await page.getByRole("tab", { name: "模型" }).click();

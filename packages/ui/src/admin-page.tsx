@@ -863,8 +863,8 @@ function AuditLog() {
         {entries.map((entry) => (
           <tr key={entry.id} data-action={entry.action}>
             <td>
-              {/* A date stays whole on a phone ("2026年 / 11月27 / 日" reads badly). */}
-              <time className="nowrap" dateTime={entry.createdAt}>
+              {/* On a phone a Chinese date breaks only at its spaces ("2026年 / 11月27 / 日" reads badly). */}
+              <time className="keep-words" dateTime={entry.createdAt}>
                 {new Date(entry.createdAt).toLocaleString(locale, {
                   dateStyle: "medium",
                   timeStyle: "medium",
