@@ -2,24 +2,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type FakeKnowledge,
-  startFakeKnowledgeAndSearch,
-} from "../../packages/web/test/support/fake-knowledge-search.js";
-import {
-  type FakeModelService,
-  startFakeModelService,
-} from "../../packages/web/test/support/fake-model-service.js";
+import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
 import { signIn, signUp } from "../../packages/web/test/support/web-client.js";
-import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
-import {
-  type Browser,
-  ensureUiBuilt,
-  hasChromium,
-  launchBrowser,
-  screenshot,
-  signUpInUi,
-} from "../support/browser.js";
+import type { WebHarness } from "../../packages/web/test/support/web-harness.js";
+import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
  * The account features in a real Chromium on the built UI: sign-up asks for the password twice
@@ -27,7 +14,7 @@ import {
  * a confirmation, and an upload's import is cancelled while it is in progress.
  */
 describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
-  let model: FakeModelService;
+  let stand: UiStand;
   let services: FakeKnowledge;
   let web: WebHarness;
   let url: string;
@@ -35,21 +22,13 @@ describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
   let zh: Browser;
 
   beforeAll(async () => {
-    ensureUiBuilt();
-    model = await startFakeModelService({ models: ["tiny-story"] });
-    services = await startFakeKnowledgeAndSearch();
-    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
-    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    en = await launchBrowser({ locale: "en-US" });
-    zh = await launchBrowser({ locale: "zh-CN" });
+    stand = await startUiStand({ model: { models: ["tiny-story"] }, knowledgeAndSearch: true });
+    ({ web, url } = stand);
+    services = stand.services!;
+    en = await stand.browser({ locale: "en-US" });
+    zh = await stand.browser({ locale: "zh-CN" });
   });
-  afterAll(async () => {
-    await en?.close();
-    await zh?.close();
-    await web?.close();
-    await services?.close();
-    await model?.close();
-  });
+  afterAll(() => stand?.close());
 
   const userCount = async () => Number((await web.db.selectFrom("users").select("id").execute()).length);
 

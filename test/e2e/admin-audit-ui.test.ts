@@ -1,19 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { audit } from "../../packages/web/src/audit/audit-log.js";
-import {
-  type FakeModelService,
-  startFakeModelService,
-} from "../../packages/web/test/support/fake-model-service.js";
 import { signIn } from "../../packages/web/test/support/web-client.js";
-import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
-import {
-  type Browser,
-  ensureUiBuilt,
-  hasChromium,
-  launchBrowser,
-  screenshot,
-  signUpInUi,
-} from "../support/browser.js";
+import type { WebHarness } from "../../packages/web/test/support/web-harness.js";
+import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
  * The admin review in a real Chromium: the audit log's "Load more" and filters, its details
@@ -21,28 +11,20 @@ import {
  * to ask an administrator, with no server path, on a phone in English and Chinese.
  */
 describe.skipIf(!hasChromium)("admin audit log, settings and no-model guidance in the browser", () => {
-  let model: FakeModelService;
+  let stand: UiStand;
   let web: WebHarness;
   let url: string;
   let admin: Browser;
-  const browsers: Browser[] = [];
 
   beforeAll(async () => {
-    ensureUiBuilt();
-    model = await startFakeModelService({ models: ["tiny-story"] });
-    web = await startWeb({ modelUrl: model.url });
-    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    admin = await launchBrowser({ width: 1280 });
-    browsers.push(admin);
+    stand = await startUiStand({ model: { models: ["tiny-story"] } });
+    ({ web, url } = stand);
+    admin = await stand.browser({ width: 1280 });
     await signUpInUi(admin.page, url, "root");
     for (let n = 0; n < 150; n++)
       await audit(web.db, { actorId: null, action: "model.pull", target: `m${n}` });
   });
-  afterAll(async () => {
-    for (const browser of browsers) await browser.close();
-    await web?.close();
-    await model?.close();
-  });
+  afterAll(() => stand?.close());
 
   it("shows older audit entries on Load more, filters by action, and wraps details", async () => {
     const { page } = admin;
@@ -107,8 +89,7 @@ describe.skipIf(!hasChromium)("admin audit log, settings and no-model guidance i
     ["zh-CN", "没有你可以使用的模型", "请联系管理员"],
   ] as const)
     it(`tells a user who may use no model to ask an administrator, on a phone (${locale})`, async () => {
-      const user = await launchBrowser({ locale, width: 390, height: 800 });
-      browsers.push(user);
+      const user = await stand.browser({ locale, width: 390, height: 800 });
       await signUpInUi(user.page, url, `user-${locale}`);
       const guidance = user.page.getByTestId("model-guidance");
       await expect.poll(() => guidance.textContent()).toContain(heading);

@@ -1,18 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type FakeModelService,
-  startFakeModelService,
-} from "../../packages/web/test/support/fake-model-service.js";
 import { createApiKey, signIn, signUp } from "../../packages/web/test/support/web-client.js";
-import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
-import {
-  type Browser,
-  ensureUiBuilt,
-  hasChromium,
-  launchBrowser,
-  screenshot,
-  signUpInUi,
-} from "../support/browser.js";
+import type { WebHarness } from "../../packages/web/test/support/web-harness.js";
+import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
  * Groups and users' keys on the admin page in a real Chromium: an admin renames a group, deletes it
@@ -20,23 +10,17 @@ import {
  * API key, which is refused at once.
  */
 describe.skipIf(!hasChromium)("admin groups and users' keys in the browser", () => {
-  let model: FakeModelService;
+  let stand: UiStand;
   let web: WebHarness;
   let url: string;
   let en: Browser;
 
   beforeAll(async () => {
-    ensureUiBuilt();
-    model = await startFakeModelService({ models: ["tiny-story:latest", "stories260K:latest"] });
-    web = await startWeb({ modelUrl: model.url });
-    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    en = await launchBrowser({ locale: "en-US" });
+    stand = await startUiStand({ model: { models: ["tiny-story:latest", "stories260K:latest"] } });
+    ({ web, url } = stand);
+    en = await stand.browser({ locale: "en-US" });
   });
-  afterAll(async () => {
-    await en?.close();
-    await web?.close();
-    await model?.close();
-  });
+  afterAll(() => stand?.close());
 
   const v1 = (key: string, path: string, body?: unknown) =>
     fetch(`${url}${path}`, {

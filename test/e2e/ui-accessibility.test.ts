@@ -3,16 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type FakeKnowledge,
-  startFakeKnowledgeAndSearch,
-} from "../../packages/web/test/support/fake-knowledge-search.js";
-import {
-  type FakeModelService,
-  startFakeModelService,
-} from "../../packages/web/test/support/fake-model-service.js";
-import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
-import { type Browser, ensureUiBuilt, hasChromium, launchBrowser, signUpInUi } from "../support/browser.js";
+import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
+import { type Browser, hasChromium, launchBrowser, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /** WCAG's contrast ratio of two CSS colours as getComputedStyle gives them (rgb()/rgba(), opaque). */
 function contrast(a: string, b: string): number {
@@ -55,28 +48,19 @@ const setTheme = (page: Page, theme: "light" | "dark") =>
  * drawer, the conversation menus, the admin tabs and keys panel, form errors and landmarks.
  */
 describe.skipIf(!hasChromium)("accessibility in the browser", () => {
+  let stand: UiStand;
   let model: FakeModelService;
-  let services: FakeKnowledge;
-  let web: WebHarness;
   let url: string;
   /** The first account (admin), on a desktop browser in English. */
   let desk: Browser;
 
   beforeAll(async () => {
-    ensureUiBuilt();
-    model = await startFakeModelService({ models: ["tiny-story"], delayMs: 2 });
-    services = await startFakeKnowledgeAndSearch();
-    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
-    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    desk = await launchBrowser({ locale: "en-US" });
+    stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 2 }, knowledgeAndSearch: true });
+    ({ model, url } = stand);
+    desk = await stand.browser({ locale: "en-US" });
     await signUpInUi(desk.page, url, "ada");
   });
-  afterAll(async () => {
-    await desk?.close();
-    await web?.close();
-    await services?.close();
-    await model?.close();
-  });
+  afterAll(() => stand?.close());
 
   /** Sends a message from the composer and waits for the answer to end. */
   const ask = async (page: Page, text: string) => {

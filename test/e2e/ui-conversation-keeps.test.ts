@@ -1,17 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type FakeModelService,
-  startFakeModelService,
-} from "../../packages/web/test/support/fake-model-service.js";
-import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
-import {
-  type Browser,
-  ensureUiBuilt,
-  hasChromium,
-  launchBrowser,
-  screenshot,
-  signUpInUi,
-} from "../support/browser.js";
+import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
+import type { WebHarness } from "../../packages/web/test/support/web-harness.js";
+import { type Browser, hasChromium, launchBrowser, screenshot, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
  * What a conversation keeps when things go wrong, in a real Chromium on the built UI: the previous
@@ -19,24 +10,19 @@ import {
  * typed message across an expired sign-in; and web search offered only when an engine is configured.
  */
 describe.skipIf(!hasChromium)("what the chat keeps, in the browser", () => {
+  let stand: UiStand;
   let model: FakeModelService;
   let web: WebHarness;
   let url: string;
   let desk: Browser;
 
   beforeAll(async () => {
-    ensureUiBuilt();
-    model = await startFakeModelService({ models: ["tiny-story"], delayMs: 5 });
-    web = await startWeb({ modelUrl: model.url });
-    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    desk = await launchBrowser({ locale: "en-US" });
+    stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 5 } });
+    ({ model, web, url } = stand);
+    desk = await stand.browser({ locale: "en-US" });
     await signUpInUi(desk.page, url, "kept");
   });
-  afterAll(async () => {
-    await desk?.close();
-    await web?.close();
-    await model?.close();
-  });
+  afterAll(() => stand?.close());
 
   const ask = async (browser: Browser, text: string) => {
     const { page } = browser;

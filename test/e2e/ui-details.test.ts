@@ -1,18 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type FakeModelService,
-  startFakeModelService,
-} from "../../packages/web/test/support/fake-model-service.js";
+import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
 import { setFilterWords, signIn } from "../../packages/web/test/support/web-client.js";
-import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
-import {
-  type Browser,
-  ensureUiBuilt,
-  hasChromium,
-  launchBrowser,
-  screenshot,
-  signUpInUi,
-} from "../support/browser.js";
+import type { WebHarness } from "../../packages/web/test/support/web-harness.js";
+import { type Browser, hasChromium, launchBrowser, screenshot, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
  * The chat UI's details a reviewer found wanting, in a real Chromium on the built UI: a phone-width
@@ -21,6 +12,7 @@ import {
  * The model service is a local stand-in (its answers are set per test).
  */
 describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
+  let stand: UiStand;
   let model: FakeModelService;
   let web: WebHarness;
   let url: string;
@@ -30,21 +22,14 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
   let desk: Browser;
 
   beforeAll(async () => {
-    ensureUiBuilt();
-    model = await startFakeModelService({ models: ["tiny-story"], delayMs: 5 });
-    web = await startWeb({ modelUrl: model.url });
-    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    phone = await launchBrowser({ locale: "zh-CN", width: 390, height: 844 });
-    desk = await launchBrowser({ locale: "en-US" });
+    stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 5 } });
+    ({ model, web, url } = stand);
+    phone = await stand.browser({ locale: "zh-CN", width: 390, height: 844 });
+    desk = await stand.browser({ locale: "en-US" });
     await signUpInUi(phone.page, url, "root");
     await signUpInUi(desk.page, url, "dana");
   });
-  afterAll(async () => {
-    await phone?.close();
-    await desk?.close();
-    await web?.close();
-    await model?.close();
-  });
+  afterAll(() => stand?.close());
 
   /** Sends a message from the composer and waits for the answer to end. */
   const ask = async (browser: Browser, text: string, send = /^(Send|发送)$/) => {

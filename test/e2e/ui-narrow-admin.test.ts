@@ -1,23 +1,7 @@
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type FakeKnowledge,
-  startFakeKnowledgeAndSearch,
-} from "../../packages/web/test/support/fake-knowledge-search.js";
-import {
-  type FakeModelService,
-  startFakeModelService,
-} from "../../packages/web/test/support/fake-model-service.js";
-import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
-import {
-  type Browser,
-  ensureUiBuilt,
-  hasChromium,
-  launchBrowser,
-  screenshot,
-  signUpInUi,
-  textLines,
-} from "../support/browser.js";
+import { type Browser, hasChromium, screenshot, signUpInUi, textLines } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 const PENDING = "new-hire-waiting-for-approval";
 const GROUPS = ["engineering", "research", "marketing", "support"];
@@ -65,20 +49,15 @@ const box = async (locator: Locator) => (await locator.boundingBox())!;
  * users waiting for approval, and a model's allowed groups are not under its Delete.
  */
 describe.skipIf(!hasChromium)("admin tables on a phone", () => {
-  let model: FakeModelService;
-  let services: FakeKnowledge;
-  let web: WebHarness;
+  let stand: UiStand;
   let url: string;
   let en: Browser;
   let zh: Browser;
 
   beforeAll(async () => {
-    ensureUiBuilt();
-    model = await startFakeModelService({ models: ["stories260K:latest"] });
-    services = await startFakeKnowledgeAndSearch();
-    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
-    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    en = await launchBrowser({ locale: "en-US" });
+    stand = await startUiStand({ model: { models: ["stories260K:latest"] }, knowledgeAndSearch: true });
+    ({ url } = stand);
+    en = await stand.browser({ locale: "en-US" });
     await signUpInUi(en.page, url, "root");
     for (const name of GROUPS) expect(await call(en.page, "POST", "/api/admin/groups", { name })).toBe(201);
     expect(await call(en.page, "PATCH", "/api/admin/settings", { signup: "approval" })).toBe(200);
@@ -88,16 +67,10 @@ describe.skipIf(!hasChromium)("admin tables on a phone", () => {
       body: JSON.stringify({ username: PENDING, password: "correct horse battery" }),
     });
     expect(signup.status).toBe(202);
-    zh = await launchBrowser({ locale: "zh-CN" });
+    zh = await stand.browser({ locale: "zh-CN" });
     await zh.context.addCookies(await en.context.cookies());
   });
-  afterAll(async () => {
-    await zh?.close();
-    await en?.close();
-    await web?.close();
-    await services?.close();
-    await model?.close();
-  });
+  afterAll(() => stand?.close());
 
   for (const [locale, labels] of [
     [

@@ -2,24 +2,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type FakeKnowledge,
-  startFakeKnowledgeAndSearch,
-} from "../../packages/web/test/support/fake-knowledge-search.js";
-import {
-  type FakeModelService,
-  startFakeModelService,
-} from "../../packages/web/test/support/fake-model-service.js";
-import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
-import {
-  type Browser,
-  ensureUiBuilt,
-  hasChromium,
-  launchBrowser,
-  screenshot,
-  signUpInUi,
-  textLines,
-} from "../support/browser.js";
+import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
+import { type Browser, hasChromium, screenshot, signUpInUi, textLines } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
  * The knowledge and admin tables in Chinese, on a desktop and at a phone's 390 px: short words and
@@ -27,29 +12,21 @@ import {
  * and the chat's web search choice, off with the reason when no search engine is configured.
  */
 describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
-  let model: FakeModelService;
+  let stand: UiStand;
   let services: FakeKnowledge;
-  let web: WebHarness;
   let url: string;
   let zh: Browser;
 
   beforeAll(async () => {
-    ensureUiBuilt();
-    model = await startFakeModelService({ models: ["stories260K:latest"] });
-    services = await startFakeKnowledgeAndSearch();
+    stand = await startUiStand({ model: { models: ["stories260K:latest"] }, knowledgeAndSearch: true });
+    ({ url } = stand);
+    services = stand.services!;
     // No web search engine is configured (the search service answers as the real one then).
     services.noProviders = true;
-    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
-    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    zh = await launchBrowser({ locale: "zh-CN" });
+    zh = await stand.browser({ locale: "zh-CN" });
     await signUpInUi(zh.page, url, "root");
   });
-  afterAll(async () => {
-    await zh?.close();
-    await web?.close();
-    await services?.close();
-    await model?.close();
-  });
+  afterAll(() => stand?.close());
 
   it("keeps 删除 and 分块数 on one line in the document table, and the button on a phone's screen", async () => {
     const { page } = zh;

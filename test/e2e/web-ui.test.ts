@@ -3,24 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type FakeKnowledge,
-  startFakeKnowledgeAndSearch,
-} from "../../packages/web/test/support/fake-knowledge-search.js";
-import {
-  type FakeModelService,
-  startFakeModelService,
-} from "../../packages/web/test/support/fake-model-service.js";
+import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
+import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
 import { setFilterWords, signIn } from "../../packages/web/test/support/web-client.js";
-import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
-import {
-  type Browser,
-  ensureUiBuilt,
-  hasChromium,
-  launchBrowser,
-  screenshot,
-  signUpInUi,
-} from "../support/browser.js";
+import type { WebHarness } from "../../packages/web/test/support/web-harness.js";
+import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
  * Issue 6 in a real Chromium on the built UI: sign up as admin, chat and see it stream, upload a
@@ -30,6 +18,7 @@ import {
  * The model, knowledge and search services are local stand-ins speaking their recorded shapes.
  */
 describe.skipIf(!hasChromium)("web UI in the browser", () => {
+  let stand: UiStand;
   let model: FakeModelService;
   let services: FakeKnowledge;
   let web: WebHarness;
@@ -38,21 +27,13 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
   let bob: Browser;
 
   beforeAll(async () => {
-    ensureUiBuilt();
-    model = await startFakeModelService({ models: ["tiny-story"], delayMs: 20 });
-    services = await startFakeKnowledgeAndSearch();
-    web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
-    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    alice = await launchBrowser({ locale: "en-US" });
-    bob = await launchBrowser({ locale: "zh-CN", width: 390, height: 844 });
+    stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 20 }, knowledgeAndSearch: true });
+    ({ model, web, url } = stand);
+    services = stand.services!;
+    alice = await stand.browser({ locale: "en-US" });
+    bob = await stand.browser({ locale: "zh-CN", width: 390, height: 844 });
   });
-  afterAll(async () => {
-    await alice?.close();
-    await bob?.close();
-    await web?.close();
-    await services?.close();
-    await model?.close();
-  });
+  afterAll(() => stand?.close());
 
   it("signs up the first account as admin and streams a chat into a stored conversation", async () => {
     const { page } = alice;
