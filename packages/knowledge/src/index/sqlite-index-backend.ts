@@ -65,6 +65,15 @@ const TERM_MATCHES = `
   join index_chunks c on c.rowid = m.rowid`;
 
 /**
+ * TERM_MATCHES when the queried knowledge bases hold every chunk (one team's installation): every
+ * match is inside, and no chunk row need be read to say so (the terms are the only parameter).
+ */
+const WHOLE_INDEX_TERM_MATCHES = `
+  select q.key as term, m.rowid, -m.rank as part, 1 as inside
+  from json_each(?) q
+  join index_chunk_terms m on m.index_chunk_terms match '"' || q.value || '"'`;
+
+/**
  * Per term, what turns FTS5's `part` into BM25 as if the queried knowledge bases were an index of
  * their own (parameters: the chunks they hold, then the chunks the whole index holds). FTS5 weighs
  * a term by an IDF over the whole table, ln((N - n + 0.5) / (n + 0.5)), 1e-6 when not positive: a
@@ -312,15 +321,16 @@ export class SqliteIndexBackend implements IndexBackend {
     for (const id of new Set(query.knowledgeBaseIds)) chunks += this.chunkCounts.get(id) ?? 0;
     let allChunks = 0;
     for (const count of this.chunkCounts.values()) allChunks += count;
+    const wholeIndex = chunks === allChunks;
     const rows = this.statement(
-      `with matches as materialized (${TERM_MATCHES}),
+      `with matches as materialized (${wholeIndex ? WHOLE_INDEX_TERM_MATCHES : TERM_MATCHES}),
        weights as (${TERM_WEIGHTS}),
        scores as (select m.rowid, sum(m.part * w.weight) as score from matches m join weights w using (term)
          where m.inside group by m.rowid)
        select ${ROW_COLUMNS}, s.score, ${exact} as exact from scores s join index_chunks c on c.rowid = s.rowid
        where ${filter.sql} order by exact desc, s.score desc, c.rowid limit ?`,
     ).all(
-      knowledgeBaseIds,
+      ...(wholeIndex ? [] : [knowledgeBaseIds]),
       JSON.stringify(terms),
       chunks,
       allChunks,
