@@ -13,6 +13,7 @@ import {
   createUser,
   endSession,
   findUserByName,
+  listApiKeys,
   revokeApiKey,
   sha256,
 } from "./account-store.js";
@@ -165,23 +166,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
   });
 
   app.get("/api/account/api-keys", { config: { access: "user" } }, async (request) => {
-    const user = currentUser(request);
-    const keys = await db
-      .selectFrom("api_keys")
-      .select(["id", "name", "prefix", "created_at", "revoked_at", "last_used_at"])
-      .where("user_id", "=", user.id)
-      .orderBy("created_at", "desc")
-      .execute();
-    return {
-      keys: keys.map((k) => ({
-        id: k.id,
-        name: k.name,
-        prefix: k.prefix,
-        createdAt: k.created_at,
-        revokedAt: k.revoked_at,
-        lastUsedAt: k.last_used_at,
-      })),
-    };
+    return { keys: await listApiKeys(db, currentUser(request).id) };
   });
 
   app.post("/api/account/api-keys", { config: { access: "user" } }, async (request, reply) => {

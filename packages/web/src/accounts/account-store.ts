@@ -208,6 +208,24 @@ export async function createApiKey(db: WebDatabase, userId: string, name: string
   return { id: row.id, name, prefix: row.prefix, createdAt: row.created_at, key };
 }
 
+/** A user's API keys, newest first (never the secret nor its hash). */
+export async function listApiKeys(db: WebDatabase, userId: string) {
+  const keys = await db
+    .selectFrom("api_keys")
+    .select(["id", "name", "prefix", "created_at", "revoked_at", "last_used_at"])
+    .where("user_id", "=", userId)
+    .orderBy("created_at", "desc")
+    .execute();
+  return keys.map((k) => ({
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    createdAt: k.created_at,
+    revokedAt: k.revoked_at,
+    lastUsedAt: k.last_used_at,
+  }));
+}
+
 /**
  * Revokes one of a user's active API keys (refused from the next request on) and returns its
  * name and prefix; API_KEY_NOT_FOUND when the user has no such active key. The caller audits it.

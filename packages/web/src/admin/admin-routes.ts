@@ -9,7 +9,7 @@ import {
 import { type HearthConfig, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { revokeApiKey } from "../accounts/account-store.js";
+import { listApiKeys, revokeApiKey } from "../accounts/account-store.js";
 import { foldUsername } from "../accounts/username-fold.js";
 import { ALERT_METRICS } from "../alerts/alert-thresholds.js";
 import { audit } from "../audit/audit-log.js";
@@ -182,22 +182,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     const { id } = request.params as { id: string };
     const user = await db.selectFrom("users").select("id").where("id", "=", id).executeTakeFirst();
     if (!user) throw new HearthError("USER_NOT_FOUND", "No such user");
-    const keys = await db
-      .selectFrom("api_keys")
-      .select(["id", "name", "prefix", "created_at", "revoked_at", "last_used_at"])
-      .where("user_id", "=", id)
-      .orderBy("created_at", "desc")
-      .execute();
-    return {
-      keys: keys.map((k) => ({
-        id: k.id,
-        name: k.name,
-        prefix: k.prefix,
-        createdAt: k.created_at,
-        revokedAt: k.revoked_at,
-        lastUsedAt: k.last_used_at,
-      })),
-    };
+    return { keys: await listApiKeys(db, id) };
   });
 
   /** Revokes a user's key; refused from the next request on (the auth cache clears on any admin change). */
