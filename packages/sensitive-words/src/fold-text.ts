@@ -3,9 +3,10 @@ import { Converter } from "opencc-js/t2cn";
 /**
  * Traditional→simplified conversion (OpenCC's Taiwan and standard traditional tables), built once.
  * Folding happens on both sides (index and query, stored text and search), so a query typed in
- * either script finds both. Shared by the knowledge index and the web service's conversation search.
+ * either script finds both. Shared by the knowledge index, the web service's conversation search and
+ * the word filter's normalisation (a converter's tables are built once per process).
  */
-const toSimplified = Converter({ from: "tw", to: "cn" });
+export const toSimplified = Converter({ from: "tw", to: "cn" });
 
 /**
  * Folds text into the single form the index compares: Unicode NFKC (full-width letters, digits and

@@ -1,4 +1,5 @@
 import { Converter } from "opencc-js/t2cn";
+import { toSimplified as toSimplifiedTw } from "./fold-text.js";
 
 /** Text prepared for matching, with each unit's source span in the original text. */
 export interface NormalisedText {
@@ -13,7 +14,6 @@ export interface NormalisedText {
 }
 
 // Traditional (Taiwan, Hong Kong) to simplified Chinese, one character at a time so that positions map back.
-const toSimplifiedTw = Converter({ from: "tw", to: "cn" });
 const toSimplifiedHk = Converter({ from: "hk", to: "cn" });
 const SEPARATOR = /^[\p{Z}\p{P}\p{S}\p{M}\p{C}\s]$/u;
 /** Folds of BMP characters, filled on first use (a flat table: this runs for every character). */
