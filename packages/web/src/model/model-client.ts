@@ -79,6 +79,12 @@ const errorBody = z.object({
   error: modelError,
 });
 
+/** The error in a model service's error answer (OpenAI's shape), or undefined when it has none. */
+export function modelErrorIn(text: string): z.infer<typeof modelError> {
+  const parsed = errorBody.safeParse(safeJson(text));
+  return parsed.success ? parsed.data.error : undefined;
+}
+
 /**
  * Talks to the model service's OpenAI API over HTTP: chats through the keep-alive connections
  * the public API uses (fetch's WHATWG streams cost more per request than the rest of a turn), the
@@ -178,20 +184,16 @@ export class ModelClient {
     if (status >= 300) {
       signal?.removeEventListener("abort", abort);
       const text = await response.text().catch(() => "");
-      const parsed = errorBody.safeParse(safeJson(text));
-      const message =
-        parsed.success && parsed.data.error?.message
-          ? parsed.data.error.message
-          : `model service answered ${status}`;
+      const error = modelErrorIn(text);
+      const message = error?.message || `model service answered ${status}`;
       const retry = Number(response.headers["retry-after"]);
       // Kept for the client: a full queue (429) or a queue timeout (503) says when to try again; and
       // the details (a prompt too long for the context says by how many tokens).
-      const details = parsed.success ? parsed.data.error?.details : undefined;
       const kept = {
         ...(Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {}),
-        ...(details ? { details } : {}),
+        ...(error?.details ? { details: error.details } : {}),
       };
-      const code = modelCode(parsed.success ? parsed.data.error?.code : undefined);
+      const code = modelCode(error?.code);
       // The model service's hint names its own routes (GET /api/tags), not the web service's.
       if (code === "MODEL_NOT_FOUND") throw new HearthError(code, `model "${options.model}" not found`, kept);
       if (code) throw new HearthError(code, message, kept);

@@ -10,6 +10,7 @@ import { groundTurn } from "../grounding/grounding.js";
 import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { askFitted } from "../model/context-window.js";
+import { modelErrorIn } from "../model/model-client.js";
 import { type RelayOptions, UpstreamEndpoint } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { Admission, UsageMeter } from "../usage/usage-meter.js";
@@ -276,15 +277,9 @@ function publicErrorText(text: string, model: string): string {
 
 /** The model service's refusal of a prompt too long for the context, with the tokens it counted. */
 function contextOverflow(text: string | undefined): HearthError | undefined {
-  let answer: { error?: { code?: unknown; message?: unknown; details?: { promptTokens?: unknown } } };
-  try {
-    answer = JSON.parse(text ?? "") as typeof answer;
-  } catch {
-    return undefined;
-  }
-  const error = answer?.error;
+  const error = modelErrorIn(text ?? "");
   if (error?.code !== "CONTEXT_OVERFLOW" || typeof error.details?.promptTokens !== "number") return undefined;
-  return new HearthError("CONTEXT_OVERFLOW", String(error.message), { details: error.details });
+  return new HearthError("CONTEXT_OVERFLOW", error.message ?? "", { details: error.details });
 }
 
 /** Why a relayed stream broke off, as the client is told. */
