@@ -74,8 +74,12 @@ export async function diagnose(): Promise<Finding[]> {
 
 function checkStorage(config: HearthConfig): Finding {
   try {
-    prepareStorage(config);
-    return { level: "ok", subject: "data dir", detail: `${config.dataDir} is writable` };
+    const changes = prepareStorage(config);
+    return {
+      level: "ok",
+      subject: "data dir",
+      detail: [`${config.dataDir} is writable`, ...changes].join("; "),
+    };
   } catch (error) {
     const fix =
       isHearthError(error) && error.code === "MODELS_DIR_MISSING"

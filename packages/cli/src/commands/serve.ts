@@ -11,8 +11,10 @@ export function serveCommand(): Command {
     .addArgument(new Argument("<service>", "the service to run").choices(SERVICE_NAMES))
     .action(async (name: ServiceName) => {
       const config = loadConfig();
-      prepareStorage(config);
-      const service = await startService(name, config, createCliLogger(config));
+      const storageChanges = prepareStorage(config);
+      const logger = createCliLogger(config);
+      for (const change of storageChanges) logger.info(change);
+      const service = await startService(name, config, logger);
       console.log(`hearth: ${name} service ready at ${service.url}`);
       await runUntilSignal([service]);
     });

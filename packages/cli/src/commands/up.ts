@@ -10,8 +10,9 @@ export function upCommand(): Command {
     .description("start all four services (model, search, knowledge, web) in this process")
     .action(async () => {
       const config = loadConfig();
-      prepareStorage(config);
+      const storageChanges = prepareStorage(config);
       const logger = createCliLogger(config);
+      for (const change of storageChanges) logger.info(change);
       const running = await startAll(config, logger, SERVICE_NAMES);
       const web = running.find((service) => service.name === "web")!;
       for (const service of running) console.log(`hearth: ${service.name.padEnd(9)} ${service.url}`);
