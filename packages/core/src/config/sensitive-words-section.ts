@@ -7,8 +7,11 @@ export const wordListSchema = z.strictObject({
   id: labelId,
   /** A UTF-8 text file, one word or phrase a line; `#` starts a comment. Reloaded when it changes. */
   file: z.string().min(1),
-  /** block: refuse; drop: remove the item; mask: replace the words with *; flag: count only. */
-  action: z.enum(["block", "drop", "mask", "flag"]),
+  /**
+   * block: refuse; drop: remove the item; mask: replace the words with *; flag: count only;
+   * allow: longer words that hold a listed word and are let through (手机密码 with 机密 listed).
+   */
+  action: z.enum(["block", "drop", "mask", "flag", "allow"]),
 });
 
 /**

@@ -32,6 +32,7 @@ describe("sensitive words in chat", () => {
     abuseFile = join(folder, "abuse.txt");
     writeFileSync(abuseFile, "# words masked in answers\nidiot\n");
     writeFileSync(join(folder, "illegal.txt"), "制造炸药\n");
+    writeFileSync(join(folder, "allowed.txt"), "idiot-proof\n");
     model = await startFakeModelService({ models: ["tiny-story"] });
     web = await startWeb(
       { modelUrl: model.url },
@@ -41,6 +42,7 @@ describe("sensitive words in chat", () => {
           lists: [
             { id: "abuse", action: "mask", file: abuseFile },
             { id: "illegal", action: "block", file: join(folder, "illegal.txt") },
+            { id: "allowed", action: "allow", file: join(folder, "allowed.txt") },
           ],
         },
       },
@@ -238,6 +240,9 @@ describe("sensitive words in chat", () => {
     const masked = await send("you idiot");
     expect(masked.status).toBe(200);
     expect(masked.deltas.join("")).toBe("Hello from the model. You said: you *****");
+    // An allow list lets a longer word holding a listed one through, and only that word.
+    const allowed = await send("an idiot-proof idiot");
+    expect(allowed.deltas.join("")).toBe("Hello from the model. You said: an idiot-proof *****");
 
     writeFileSync(abuseFile, "idiot\nmoron\n");
     let answer = "";
