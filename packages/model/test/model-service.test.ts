@@ -299,6 +299,29 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     }
   });
 
+  it("answers `GET /` and `HEAD /` as Ollama does (its CLI's heartbeat), and the Ollama version its API matches", async () => {
+    const root = await fetch(`${service.url}/`);
+    expect(root.status).toBe(200);
+    expect(root.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(await root.text()).toBe("Ollama is running");
+    const head = await fetch(`${service.url}/`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+    // It tells nothing: answered whatever name it was addressed by, as the health checks are.
+    expect((await rawRequest(service.url, { path: "/", headers: { host: "evil.example:8081" } })).body).toBe(
+      "Ollama is running",
+    );
+
+    const version = await fetch(`${service.url}/api/version`);
+    // An Ollama release (clients compare it with theirs: VS Code Copilot wants 0.6.4 or later)...
+    const { version: claimed } = await new Ollama({ host: service.url }).version();
+    const [major, minor] = claimed.split(".").map(Number) as [number, number];
+    expect(major > 0 || minor >= 12).toBe(true);
+    // ... and Hearth's own beside it.
+    expect(version.headers.get("x-hearth-version")).toMatch(/^\d+\.\d+\.\d+/);
+    expect(version.headers.get("x-hearth-version")).not.toBe(claimed);
+  });
+
   it("answers no page that made its own name resolve to this machine (DNS rebinding), without a service token", async () => {
     const rebound = await rawRequest(service.url, {
       path: "/api/tags",
