@@ -227,6 +227,44 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     expect(((await longPrompt.json()) as { error: string }).error).toMatch(/context/);
   });
 
+  it("generates until the context is full for a num_predict beyond it, as Ollama (Continue sends 4096)", async () => {
+    const ollama = new Ollama({ host: service.url });
+    // The context is 256 tokens (startModelService).
+    for (const num_predict of [256, 4096]) {
+      const chat = await ollama.chat({
+        model: "tiny",
+        messages: [{ role: "user", content: "hello" }],
+        options: { temperature: 0, num_predict },
+      });
+      expect(chat.done_reason, `chat, num_predict ${num_predict}`).toBe("length");
+      expect(chat.prompt_eval_count + chat.eval_count).toBeLessThanOrEqual(256);
+      expect(chat.eval_count).toBeGreaterThan(200);
+    }
+    const stream = await ollama.generate({
+      model: "tiny",
+      prompt: "hello",
+      raw: true,
+      stream: true,
+      options: { temperature: 0, num_predict: 4096 },
+    });
+    let last: { done_reason?: string; prompt_eval_count: number; eval_count: number } | undefined;
+    for await (const part of stream) last = part;
+    expect(last?.done_reason).toBe("length");
+    expect(last!.prompt_eval_count + last!.eval_count).toBeLessThanOrEqual(256);
+
+    // A prompt that does not fit is still refused, in num_predict's terms (no OpenAI names).
+    const error = await ollama
+      .generate({
+        model: "tiny",
+        prompt: "hello ".repeat(400),
+        raw: true,
+        options: { num_predict: 4096 },
+      })
+      .catch((caught: unknown) => caught as { status_code: number; error: string });
+    expect(error).toMatchObject({ status_code: 400, error: expect.stringMatching(/prompt has \d+ tokens/) });
+    expect((error as { error: string }).error).not.toMatch(/max_tokens/);
+  });
+
   it("refuses what it cannot honour instead of ignoring it: logprobs, fewer dimensions, a suffix without infill", async () => {
     const post = async (path: string, body: unknown) => {
       const response = await fetch(`${service.url}${path}`, {
@@ -404,6 +442,14 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
   });
 
   it("stops generating at once when the client disconnects", async () => {
+    // The completion tokens generated so far, by every test of this service.
+    const completionTokens = async () =>
+      Number(
+        /hearth_model_tokens_total\{[^}]*model="tiny:latest"[^}]*kind="completion"[^}]*\} (\d+)/.exec(
+          await (await fetch(`${service.url}/metrics`)).text(),
+        )?.[1] ?? 0,
+      );
+    const before = await completionTokens();
     const controller = new AbortController();
     const response = await fetch(`${service.url}/api/generate`, {
       method: "POST",
@@ -439,12 +485,8 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     });
     expect(next.status).toBe(200);
     expect(performance.now() - started).toBeLessThan(5000);
-    const tokens =
-      /hearth_model_tokens_total\{[^}]*model="tiny:latest"[^}]*kind="completion"[^}]*\} (\d+)/.exec(
-        await (await fetch(`${service.url}/metrics`)).text(),
-      );
     // Far fewer than the 200 asked for by the abandoned request.
-    expect(Number(tokens?.[1])).toBeLessThan(150);
+    expect((await completionTokens()) - before).toBeLessThan(150);
   });
 });
 
