@@ -142,6 +142,18 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     expect(await seeded()).toBe(await seeded());
   });
 
+  it("echoes the prompt of a completion first, streamed or not, as OpenAI does", async () => {
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const request = { model: "tiny", prompt: "hello", max_tokens: 6, temperature: 0, echo: true } as const;
+    const whole = (await openai.completions.create(request)).choices[0]!.text;
+    expect(whole.startsWith("hello")).toBe(true);
+    const texts: string[] = [];
+    for await (const chunk of await openai.completions.create({ ...request, stream: true }))
+      texts.push(chunk.choices[0]?.text ?? "");
+    expect(texts[0]).toBe("hello");
+    expect(texts.join("")).toBe(whole);
+  });
+
   it.skipIf(!stories)(
     "golden: stories260K at temperature 0 continues the story with 'girl named Lily'",
     async () => {
