@@ -110,6 +110,8 @@ export async function createModelService(
     bodyLimitBytes: settings.bodyLimitBytes,
     formatError: formatModelError,
     serviceToken: config.services.token,
+    // Ollama's "Ollama is running" (the Ollama CLI's heartbeat): constant, it tells no more than /healthz.
+    publicPaths: ["/"],
     jsonWhateverContentType: true,
     listenHost: config.model.host,
   });

@@ -142,6 +142,18 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     expect(await seeded()).toBe(await seeded());
   });
 
+  it("echoes the prompt of a completion first, streamed or not, as OpenAI does", async () => {
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const request = { model: "tiny", prompt: "hello", max_tokens: 6, temperature: 0, echo: true } as const;
+    const whole = (await openai.completions.create(request)).choices[0]!.text;
+    expect(whole.startsWith("hello")).toBe(true);
+    const texts: string[] = [];
+    for await (const chunk of await openai.completions.create({ ...request, stream: true }))
+      texts.push(chunk.choices[0]?.text ?? "");
+    expect(texts[0]).toBe("hello");
+    expect(texts.join("")).toBe(whole);
+  });
+
   it.skipIf(!stories)(
     "golden: stories260K at temperature 0 continues the story with 'girl named Lily'",
     async () => {
@@ -227,6 +239,44 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     expect(((await longPrompt.json()) as { error: string }).error).toMatch(/context/);
   });
 
+  it("generates until the context is full for a num_predict beyond it, as Ollama (Continue sends 4096)", async () => {
+    const ollama = new Ollama({ host: service.url });
+    // The context is 256 tokens (startModelService).
+    for (const num_predict of [256, 4096]) {
+      const chat = await ollama.chat({
+        model: "tiny",
+        messages: [{ role: "user", content: "hello" }],
+        options: { temperature: 0, num_predict },
+      });
+      expect(chat.done_reason, `chat, num_predict ${num_predict}`).toBe("length");
+      expect(chat.prompt_eval_count + chat.eval_count).toBeLessThanOrEqual(256);
+      expect(chat.eval_count).toBeGreaterThan(200);
+    }
+    const stream = await ollama.generate({
+      model: "tiny",
+      prompt: "hello",
+      raw: true,
+      stream: true,
+      options: { temperature: 0, num_predict: 4096 },
+    });
+    let last: { done_reason?: string; prompt_eval_count: number; eval_count: number } | undefined;
+    for await (const part of stream) last = part;
+    expect(last?.done_reason).toBe("length");
+    expect(last!.prompt_eval_count + last!.eval_count).toBeLessThanOrEqual(256);
+
+    // A prompt that does not fit is still refused, in num_predict's terms (no OpenAI names).
+    const error = await ollama
+      .generate({
+        model: "tiny",
+        prompt: "hello ".repeat(400),
+        raw: true,
+        options: { num_predict: 4096 },
+      })
+      .catch((caught: unknown) => caught as { status_code: number; error: string });
+    expect(error).toMatchObject({ status_code: 400, error: expect.stringMatching(/prompt has \d+ tokens/) });
+    expect((error as { error: string }).error).not.toMatch(/max_tokens/);
+  });
+
   it("refuses what it cannot honour instead of ignoring it: logprobs, fewer dimensions, a suffix without infill", async () => {
     const post = async (path: string, body: unknown) => {
       const response = await fetch(`${service.url}${path}`, {
@@ -297,6 +347,29 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
       expect(response.status, JSON.stringify(headers)).toBe(200);
       expect(await response.json()).toMatchObject({ done: true, response: expect.any(String) });
     }
+  });
+
+  it("answers `GET /` and `HEAD /` as Ollama does (its CLI's heartbeat), and the Ollama version its API matches", async () => {
+    const root = await fetch(`${service.url}/`);
+    expect(root.status).toBe(200);
+    expect(root.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(await root.text()).toBe("Ollama is running");
+    const head = await fetch(`${service.url}/`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+    // It tells nothing: answered whatever name it was addressed by, as the health checks are.
+    expect((await rawRequest(service.url, { path: "/", headers: { host: "evil.example:8081" } })).body).toBe(
+      "Ollama is running",
+    );
+
+    const version = await fetch(`${service.url}/api/version`);
+    // An Ollama release (clients compare it with theirs: VS Code Copilot wants 0.6.4 or later)...
+    const { version: claimed } = await new Ollama({ host: service.url }).version();
+    const [major, minor] = claimed.split(".").map(Number) as [number, number];
+    expect(major > 0 || minor >= 12).toBe(true);
+    // ... and Hearth's own beside it.
+    expect(version.headers.get("x-hearth-version")).toMatch(/^\d+\.\d+\.\d+/);
+    expect(version.headers.get("x-hearth-version")).not.toBe(claimed);
   });
 
   it("answers no page that made its own name resolve to this machine (DNS rebinding), without a service token", async () => {
@@ -381,6 +454,14 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
   });
 
   it("stops generating at once when the client disconnects", async () => {
+    // The completion tokens generated so far, by every test of this service.
+    const completionTokens = async () =>
+      Number(
+        /hearth_model_tokens_total\{[^}]*model="tiny:latest"[^}]*kind="completion"[^}]*\} (\d+)/.exec(
+          await (await fetch(`${service.url}/metrics`)).text(),
+        )?.[1] ?? 0,
+      );
+    const before = await completionTokens();
     const controller = new AbortController();
     const response = await fetch(`${service.url}/api/generate`, {
       method: "POST",
@@ -416,12 +497,8 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     });
     expect(next.status).toBe(200);
     expect(performance.now() - started).toBeLessThan(5000);
-    const tokens =
-      /hearth_model_tokens_total\{[^}]*model="tiny:latest"[^}]*kind="completion"[^}]*\} (\d+)/.exec(
-        await (await fetch(`${service.url}/metrics`)).text(),
-      );
     // Far fewer than the 200 asked for by the abandoned request.
-    expect(Number(tokens?.[1])).toBeLessThan(150);
+    expect((await completionTokens()) - before).toBeLessThan(150);
   });
 });
 

@@ -127,6 +127,23 @@ describe("createServiceApp", () => {
     ).toBe(200);
   });
 
+  it("answers its public paths, exactly those, to anyone: without the token and by any host name", async () => {
+    for (const options of [{ serviceToken: "s3cret-token-0123456789" }, { listenHost: "127.0.0.1" }]) {
+      const { app } = build({ ...options, publicPaths: ["/"] });
+      app.get("/", async () => "running");
+      app.get("/private", async () => ({ ok: true }));
+      const to = (method: "GET" | "HEAD", url: string) =>
+        app.inject({ method, url, headers: { host: "evil.example:8081" } });
+      expect((await to("GET", "/")).statusCode, JSON.stringify(options)).toBe(200);
+      expect((await to("HEAD", "/")).statusCode, JSON.stringify(options)).toBe(200);
+      // An exact path, not a prefix: "/" opens nothing below it.
+      for (const url of ["/private", "/metrics"])
+        expect((await to("GET", url)).statusCode, `${url} ${JSON.stringify(options)}`).toBeGreaterThanOrEqual(
+          401,
+        );
+    }
+  });
+
   it("lets a browser's CORS preflight through without the token, but not the request it precedes", async () => {
     const { app } = build({ serviceToken: "s3cret-token-0123456789" });
     // As the model service's origin policy answers preflights.

@@ -35,6 +35,11 @@ export interface ServiceAppOptions {
   /** Routes, relative to the root, that skip the service token (the web service's own auth handles them). */
   publicPrefixes?: string[];
   /**
+   * Exact routes that, as the health checks, tell nothing and are answered to anyone: they skip the
+   * service token and the loopback Host check (the model service's `/`, "Ollama is running").
+   */
+  publicPaths?: string[];
+  /**
    * When set, only the routes under these prefixes require the service token (the web service:
    * its own routes have their own sign-in and keys; its /metrics, like the other services', needs
    * the token).
@@ -154,6 +159,9 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     );
   }
 
+  const publicPaths = [...HEALTH_CHECKS, ...(options.publicPaths ?? [])];
+  const isPublicPath = (request: FastifyRequest) => publicPaths.includes(routePath(request));
+
   const formatError = options.formatError ?? defaultErrorBody;
   app.setErrorHandler((error, request, reply) =>
     sendError(reply, request, toHearthError(error), formatError),
@@ -174,8 +182,8 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   ) {
     app.addHook("onRequest", async (request) => {
       const host = request.headers.host;
-      // Health checks tell nothing; a probe may address the service by any name.
-      if (host === undefined || isLoopbackHostHeader(host) || isHealthCheck(request)) return;
+      // Health checks (and other public paths) tell nothing; a probe may address the service by any name.
+      if (host === undefined || isLoopbackHostHeader(host) || isPublicPath(request)) return;
       throw new HearthErrorClass(
         "HOST_NOT_ALLOWED",
         `Requests addressed to ${host} are not answered: without a service token (HEARTH_SERVICE_TOKEN) the ${options.service} service answers only requests to localhost, 127.0.0.1 or [::1]`,
@@ -199,7 +207,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     const tokenPrefixes = options.serviceTokenPrefixes;
     app.addHook("onRequest", async (request) => {
       const path = routePath(request);
-      if (publicPrefixes.some((prefix) => path.startsWith(prefix))) return;
+      if (isPublicPath(request) || publicPrefixes.some((prefix) => path.startsWith(prefix))) return;
       if (tokenPrefixes && !tokenPrefixes.some((prefix) => path.startsWith(prefix))) return;
       // A browser's CORS preflight never carries credentials: answered (or refused) by the service's
       // origin policy, it runs nothing, and the request it precedes must still present the token.
@@ -245,10 +253,6 @@ const HEALTH_CHECKS = ["/healthz", "/readyz"];
  */
 function routePath(request: FastifyRequest): string {
   return request.routeOptions.url ?? request.url.split("?")[0]!;
-}
-
-function isHealthCheck(request: FastifyRequest): boolean {
-  return HEALTH_CHECKS.includes(routePath(request));
 }
 
 function sendError(

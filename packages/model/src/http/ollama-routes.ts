@@ -36,8 +36,16 @@ export function ollamaModelDetails(description: ModelDescription) {
 
 const KEPT_LOADED_UNTIL = new Date("9999-12-31T23:59:59.000Z");
 
-/** The version reported by /api/version: Hearth's own. */
+/** Hearth's own version: the `x-hearth-version` header of /api/version. */
 export const HEARTH_VERSION = "0.1.0";
+
+/**
+ * The version /api/version reports: the Ollama release whose API Hearth's matches (chat and generate
+ * with `think`, its levels included, tools, and structured outputs through a `format` schema), for
+ * clients that compare it with Ollama releases (VS Code Copilot refuses an Ollama below 0.6.4).
+ * Not Hearth's own version, which the `x-hearth-version` header carries.
+ */
+export const OLLAMA_API_VERSION = "0.12.0";
 
 /**
  * The last object of an answer, with Ollama's durations in nanoseconds: the model's load, the
@@ -78,7 +86,13 @@ function ollamaDigest(digest: string | undefined): string {
 export function registerOllamaRoutes(app: FastifyInstance, service: ModelServiceContext): void {
   const { inference, catalog, shutdownSignal } = service;
 
-  app.get("/api/version", async () => ({ version: HEARTH_VERSION }));
+  // Ollama's root: its CLI's heartbeat is `HEAD /` (Fastify answers HEAD for every GET route).
+  app.get("/", async (_request, reply) => reply.type("text/plain; charset=utf-8").send("Ollama is running"));
+
+  app.get("/api/version", async (_request, reply) => {
+    reply.header("x-hearth-version", HEARTH_VERSION);
+    return { version: OLLAMA_API_VERSION };
+  });
 
   app.get("/api/tags", async () => {
     const models = await catalog.list();

@@ -56,6 +56,8 @@ export function ollamaSettings(
     seed: options?.seed ?? undefined,
     // -1: until the model stops; -2: until the context is full (both: no explicit limit).
     maxTokens: numPredict === undefined || numPredict < 0 ? undefined : numPredict === 0 ? 1 : numPredict,
+    // As Ollama: num_predict generates until the context is full at most (done_reason "length").
+    capMaxTokens: true,
     stop: stop === null || stop === undefined ? undefined : Array.isArray(stop) ? stop : [stop],
     repeatPenalty: options?.repeat_penalty ?? undefined,
     presencePenalty: options?.presence_penalty ?? undefined,

@@ -305,6 +305,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
         usage: usageOf(answer.finish.usage),
       };
     }
+    let echo = Boolean(body.echo) && prompt !== "";
     await streamAnswer({
       request,
       reply,
@@ -320,6 +321,11 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
           choices: [{ index: 0, text, logprobs: null, finish_reason: finish }],
           ...(body.stream_options?.include_usage ? { usage: null } : {}),
         });
+        // `echo`: as OpenAI streams it, the prompt is the first chunk's text.
+        if (echo) {
+          echo = false;
+          await stream.send(chunk(prompt));
+        }
         if (part.type === "text-delta") await stream.send(chunk(part.text));
         else if (part.type === "finish") {
           await stream.send(chunk("", finishReason(part.finishReason)));

@@ -56,7 +56,10 @@ export function registerOriginPolicy(app: FastifyInstance, configured: readonly 
     const raw = reply.raw;
     raw.setHeader("access-control-allow-origin", origin);
     raw.setHeader("vary", "Origin");
-    raw.setHeader("access-control-expose-headers", "x-hearth-cache, x-hearth-queue-position, retry-after");
+    raw.setHeader(
+      "access-control-expose-headers",
+      "x-hearth-cache, x-hearth-queue-position, x-hearth-version, retry-after",
+    );
     if (request.method === "OPTIONS" && request.headers["access-control-request-method"] !== undefined) {
       raw.setHeader("access-control-allow-methods", "GET, POST, PUT, DELETE, HEAD, OPTIONS");
       raw.setHeader(

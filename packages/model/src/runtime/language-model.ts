@@ -48,6 +48,12 @@ export interface CallSettings {
   minP?: number;
   seed?: number;
   maxTokens?: number;
+  /**
+   * A `maxTokens` beyond the room the context has left after the prompt is capped to that room (the
+   * answer ends with finish reason "length"), as Ollama treats `num_predict`; unset, one at or beyond
+   * the whole context is refused (400 CONTEXT_OVERFLOW), as vLLM treats OpenAI's `max_tokens`.
+   */
+  capMaxTokens?: boolean;
   stop?: string[];
   repeatPenalty?: number;
   presencePenalty?: number;

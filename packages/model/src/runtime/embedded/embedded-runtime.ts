@@ -519,7 +519,7 @@ export class EmbeddedRuntime implements ModelRuntime {
   ): Promise<{ finishReason: FinishReason; usage: { promptTokens: number; completionTokens: number } }> {
     const settings = call.settings;
     const contextSize = loaded.contextSize;
-    if (settings.maxTokens !== undefined && settings.maxTokens >= contextSize) {
+    if (settings.maxTokens !== undefined && settings.maxTokens >= contextSize && !settings.capMaxTokens) {
       throw new HearthError(
         "CONTEXT_OVERFLOW",
         `max_tokens ${settings.maxTokens} does not fit the ${contextSize}-token context of "${call.modelId}"`,
@@ -635,7 +635,9 @@ export class EmbeddedRuntime implements ModelRuntime {
 
   /**
    * The truncation policy: a prompt that leaves no room to answer is refused (400 CONTEXT_OVERFLOW);
-   * otherwise max_tokens is capped at the room left, and the answer ends with finish reason "length".
+   * otherwise the token limit (max_tokens, num_predict) is capped at the room left, and the answer
+   * ends with finish reason "length". A max_tokens at or beyond the whole context was refused before
+   * (unless `capMaxTokens`: Ollama's num_predict).
    */
   #budget(promptTokens: number, requested: number | undefined, contextSize: number, model: string): number {
     const room = contextSize - promptTokens;
