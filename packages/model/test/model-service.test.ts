@@ -1,8 +1,8 @@
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Ollama } from "ollama";
 import { USAGE_COMMENT_HEADER } from "@hearth/contracts";
+import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rawRequest } from "../../../test/support/raw-request.js";
