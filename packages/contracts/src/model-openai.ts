@@ -11,10 +11,11 @@ import { z } from "zod";
 export const USER_HEADER = "x-hearth-user";
 
 /**
- * Asks the model service for a streamed chat's usage as a last SSE comment,
- * `: usage {"prompt_tokens":…}`, when the request has no `stream_options.include_usage`: a caller
- * that meters usage (the web service's public API) passes OpenAI's stream on to a client that did
- * not ask for usage as OpenAI would send it, and OpenAI clients ignore comments.
+ * Asks the model service for a streamed chat's or text completion's usage as a last SSE comment,
+ * `: usage {"prompt_tokens":…}` (before `data: [DONE]`), when the request has no
+ * `stream_options.include_usage`: a caller that meters usage (the web service's public API) reads
+ * it and leaves it out of the stream it passes on, so that its client gets the stream OpenAI would
+ * send.
  */
 export const USAGE_COMMENT_HEADER = "x-hearth-usage-comment";
 

@@ -1,6 +1,7 @@
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { USAGE_COMMENT_HEADER } from "@hearth/contracts";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -121,6 +122,22 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     });
     expect(completion.choices[0]?.message.content).toBe(text);
     expect(completion.usage?.completion_tokens).toBe(6);
+  });
+
+  it("gives a metering caller a stream's usage as its last comment, chats and text completions alike", async () => {
+    for (const [path, body] of [
+      ["/v1/chat/completions", { messages: [{ role: "user", content: "hello" }] }],
+      ["/v1/completions", { prompt: "hello" }],
+    ] as const) {
+      const answer = await fetch(`${service.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", [USAGE_COMMENT_HEADER]: "1" },
+        body: JSON.stringify({ model: "tiny", stream: true, temperature: 0, max_tokens: 3, ...body }),
+      });
+      expect(await answer.text(), path).toMatch(
+        /\n\n: usage \{"prompt_tokens":\d+,"completion_tokens":3,"total_tokens":\d+\}\n\ndata: \[DONE\]\n\n$/,
+      );
+    }
   });
 
   it("honours stop sequences and seeds through the openai client", async () => {

@@ -281,6 +281,8 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
     const id = `cmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
     const prompt = Array.isArray(body.prompt) ? body.prompt[0]! : body.prompt;
+    // As for chats: a caller that meters usage (the web service's public API) can have it as a comment.
+    const usageComment = request.headers[USAGE_COMMENT_HEADER] === "1";
     const call = {
       model: body.model,
       input: { kind: "completion" as const, prompt, suffix: body.suffix ?? undefined },
@@ -331,6 +333,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
           await stream.send(chunk("", finishReason(part.finishReason)));
           if (body.stream_options?.include_usage)
             await stream.send(usageChunk("text_completion", id, created, started.model.name, part.usage));
+          else if (usageComment) await stream.comment(`usage ${JSON.stringify(usageOf(part.usage))}`);
         }
       },
       writeError: (stream, error) => stream.send(openAiErrorBody(error)),

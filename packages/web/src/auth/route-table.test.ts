@@ -98,7 +98,9 @@ describe("RBAC over the whole route table", () => {
       .replace(/^\/api\/admin\/users\/:id/, `/api/admin/users/${owner.userId}`)
       .replace(/^\/api\/admin\/groups\/:id/, `/api/admin/groups/${ids.group}`)
       .replace(":keyId", ids.apiKey!)
-      .replace(":model", "tiny-story");
+      .replace(":model", "tiny-story")
+      .replace(/^\/v1\/models\/\*$/, "/v1/models/tiny-story")
+      .replace(/^\/v1\/\*$/, "/v1/chat/completions");
   }
 
   /** Routes where a signed-in user only reaches their own resources. */
@@ -116,8 +118,23 @@ describe("RBAC over the whole route table", () => {
     const publicRoutes = web.routes.filter((r) => r.access === "public").map((r) => `${r.method} ${r.url}`);
     expect(publicRoutes.sort()).toEqual([
       "GET /api/auth/session",
+      // Browsers' CORS preflights for the public API: they carry no credentials and open nothing.
+      "OPTIONS /v1/*",
       "POST /api/auth/login",
       "POST /api/auth/signup",
+    ]);
+    // The public API's routes, every one for signed-in users (its key's user).
+    expect(
+      web.routes
+        .filter((r) => r.url.startsWith("/v1/") && r.access !== "public")
+        .map((r) => `${r.method} ${r.url} ${r.access}`)
+        .sort(),
+    ).toEqual([
+      "GET /v1/models user",
+      "GET /v1/models/* user",
+      "POST /v1/chat/completions user",
+      "POST /v1/completions user",
+      "POST /v1/embeddings user",
     ]);
     for (const route of web.routes.filter((r) => r.url.startsWith("/api/admin/")))
       expect(route.access, route.url).toBe("admin");
@@ -161,6 +178,30 @@ describe("RBAC over the whole route table", () => {
       });
       // The stranger's key is taken there, and another user's document is hidden as in the UI.
       expect(response.statusCode, `${route.method} ${route.url}`).toBe(route.apiKey ? 404 : 401);
+    }
+  });
+
+  it("answers CORS preflights for every /v1/ route and none of /api/, never with credentials", async () => {
+    for (const route of web.routes.filter((r) => r.access !== "public")) {
+      const response = await web.app.inject({
+        method: "OPTIONS",
+        url: fill(route.url),
+        headers: {
+          origin: "https://elsewhere.example",
+          "access-control-request-method": route.method,
+          "access-control-request-headers": "authorization, content-type",
+        },
+      });
+      const where = `${route.method} ${route.url}`;
+      expect(response.headers["access-control-allow-credentials"], where).toBeUndefined();
+      if (route.url.startsWith("/v1/")) {
+        expect(response.statusCode, where).toBe(204);
+        expect(response.headers["access-control-allow-origin"], where).toBe("*");
+        expect(String(response.headers["access-control-allow-methods"]), where).toContain(route.method);
+      } else {
+        expect(response.statusCode, where).toBe(404);
+        expect(response.headers["access-control-allow-origin"], where).toBeUndefined();
+      }
     }
   });
 

@@ -38,9 +38,13 @@ export type ChatStreamPart =
 export interface ModelInfo {
   id: string;
   ownedBy: string;
+  /** When the model was made or last changed (Unix seconds), as the model service lists it. */
+  created: number;
 }
 
-const modelList = z.object({ data: z.array(z.object({ id: z.string(), owned_by: z.string().nullish() })) });
+const modelList = z.object({
+  data: z.array(z.object({ id: z.string(), owned_by: z.string().nullish(), created: z.number().nullish() })),
+});
 
 /** The model service's error (in OpenAI's shape, with Hearth's `details` when there are any). */
 const modelError = z
@@ -132,7 +136,11 @@ export class ModelClient {
         body: text,
         message: "model service sent an unexpected model list",
       });
-    return parsed.data.data.map((model) => ({ id: model.id, ownedBy: model.owned_by ?? "hearth" }));
+    return parsed.data.data.map((model) => ({
+      id: model.id,
+      ownedBy: model.owned_by ?? "hearth",
+      created: model.created ?? 0,
+    }));
   }
 
   /** The model service's /api/show answer for a model (throws when it has none). */

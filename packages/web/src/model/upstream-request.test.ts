@@ -8,6 +8,7 @@ import { connect, createServer as createTcpServer, type Socket } from "node:net"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { SseEventOmitter } from "./sse-event-omitter.js";
 import { type RelayOptions, UpstreamEndpoint, type UpstreamResponse } from "./upstream-request.js";
 
 const events = Array.from(
@@ -76,7 +77,7 @@ async function rawUpstream(answer: (request: string, socket: Socket) => void) {
 }
 
 /** A client-facing server that relays each request's upstream answer, as the public API does. */
-async function relayServer(endpoint: UpstreamEndpoint, options: RelayOptions = {}) {
+async function relayServer(endpoint: UpstreamEndpoint, options: RelayOptions | (() => RelayOptions) = {}) {
   const server = createHttpServer(async (req, res) => {
     req.resume();
     const call = endpoint.post('{"stream":true}');
@@ -86,7 +87,7 @@ async function relayServer(endpoint: UpstreamEndpoint, options: RelayOptions = {
     try {
       const response = await call.response;
       res.writeHead(response.status, { "content-type": "text/event-stream" });
-      await response.relay(res, options);
+      await response.relay(res, typeof options === "function" ? options() : options);
     } catch {
       res.destroy();
     }
@@ -367,6 +368,52 @@ describe("UpstreamEndpoint", () => {
       }).end();
     });
     expect(answer).toBe(events.join(""));
+  });
+
+  it("leaves an omitted event out of what it passes on, whatever TCP segments and chunks it came in", async () => {
+    const usage = ': usage {"prompt_tokens":7,"completion_tokens":5,"total_tokens":12}\n\n';
+    const sent = [...events.slice(0, -1), usage, events.at(-1)!];
+    const wanted = events.join("");
+    for (const [segment, together] of [
+      [1000, false],
+      [1, false],
+      [7, false],
+      [50, false],
+      // The comment and [DONE] in one chunk, as a corked write sends them.
+      [13, true],
+    ] as const) {
+      const chunks = together ? [...sent.slice(0, -2), sent.slice(-2).join("")] : sent;
+      const body = `${chunks.map(chunk).join("")}0\r\n\r\n`;
+      const url = await rawUpstream(async (_request, socket) => {
+        socket.setNoDelay(true);
+        socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+        const bytes = Buffer.from(body);
+        for (let i = 0; i < bytes.length; i += segment) {
+          socket.write(bytes.subarray(i, i + segment));
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+      });
+      for (const transform of [undefined, (payload: Buffer) => Buffer.from(payload)]) {
+        let seen = "";
+        const relay = await relayServer(new UpstreamEndpoint(`${url}/v1/chat/completions`), () => ({
+          omit: new SseEventOmitter(Buffer.from(": usage ")),
+          onPayload: (bytes, start, end) => (seen += bytes.toString("latin1", start, end)),
+          ...(transform ? { transform } : {}),
+        }));
+        const answer = await new Promise<string>((resolve, reject) => {
+          httpRequest(relay, { method: "POST" }, (res) => {
+            const parts: Buffer[] = [];
+            res.on("data", (part: Buffer) => parts.push(part));
+            res.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
+            res.on("error", reject);
+          }).end();
+        });
+        const where = `segments of ${segment}${together ? ", comment and [DONE] together" : ""}${transform ? ", transformed" : ""}`;
+        expect(answer, where).toBe(wanted);
+        // What the relay's reader sees (the public API's usage meter) still has the comment.
+        expect(Buffer.from(seen, "latin1").toString("utf8"), where).toBe(sent.join(""));
+      }
+    }
   });
 
   it("refuses header values that would split the request", () => {

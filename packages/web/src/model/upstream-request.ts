@@ -3,6 +3,7 @@ import { connect as connectTcp, isIP, Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { UpstreamCallError } from "@hearth/core";
 import { ChunkedDecoder } from "./chunked-decoder.js";
+import type { SseEventOmitter } from "./sse-event-omitter.js";
 
 /**
  * HTTP/1.1 calls to the model service, written for the streaming path: a plain keep-alive socket
@@ -572,14 +573,18 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
    * so that an HTTP client sees the body cut short too.
    */
   relay(target: ServerResponse, options: RelayOptions = {}): Promise<Error | undefined> {
-    const { transform, flush, onPayload, onBroken } = options;
+    const { transform, flush, onPayload, onBroken, omit } = options;
     if (!target.headersSent) target.writeHead(target.statusCode);
     // A connection's own socket (not a test's stand-in), and chunked framing (set by writeHead: an
     // HTTP/1.1 client and no content-length).
     const socket = target.socket instanceof Socket ? target.socket : null;
     const passThrough =
       !transform && this.#framing.kind === "chunked" && socket !== null && target.chunkedEncoding;
-    const drained = passThrough ? socket! : target;
+    /**
+     * Passing the chunks through given up, as an event to omit came: from there on the payload is
+     * written as chunks of the response's own.
+     */
+    let reframed = false;
     let waiting = false;
     const resume = () => {
       waiting = false;
@@ -587,10 +592,11 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
     };
     const write = (out: Buffer | string) => {
       if (target.writableEnded) return;
-      if (!(passThrough ? socket!.write(out) : target.write(out)) && !waiting) {
+      const raw = passThrough && !reframed;
+      if (!(raw ? socket!.write(out) : target.write(out)) && !waiting) {
         waiting = true;
         this.#exchange.pause();
-        drained.once("drain", resume);
+        (raw ? socket! : target).once("drain", resume);
       }
     };
     // A client that went away (before the relay began, or during it) wants none of the rest.
@@ -602,7 +608,20 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
     let headSent = false;
     /** The start of a chunk whose end is in bytes not yet arrived. */
     const unfinished: Buffer[] = [];
+    /** With `omit`: the payload in `unfinished`, and the payload runs of the arrival being read. */
+    const unfinishedPayload: Buffer[] = [];
+    const runs: number[] = [];
+    let runCount = 0;
     const passOn = (bytes: Buffer, framedEnd: number) => {
+      if (reframed) return;
+      if (omit) {
+        // The payload of a chunk still unfinished, in case an omitted event makes it ours to frame.
+        if (framedEnd > 0 && unfinishedPayload.length > 0) unfinishedPayload.length = 0;
+        const last = runCount - 2;
+        if (framedEnd < bytes.length && !this.complete && last >= 0 && runs[last]! >= framedEnd)
+          unfinishedPayload.push(Buffer.copyBytesFrom(bytes, runs[last]!, runs[last + 1]! - runs[last]!));
+        runCount = 0;
+      }
       if (framedEnd === 0) {
         if (!this.complete) unfinished.push(Buffer.from(bytes));
         return;
@@ -628,23 +647,61 @@ export class UpstreamResponse implements AsyncIterable<Buffer> {
       // Written in place and not yet gone out: the next read must not go over those bytes.
       if (!backlog && socket!.writableLength > 0) this.#exchange.keepRead();
     };
+    /**
+     * Gives up passing chunks through: what the client has not been sent of the payload so far
+     * (the chunk still unfinished, the arrival's runs before `bytes`) goes out framed anew.
+     */
+    const reframe = (bytes: Buffer) => {
+      reframed = true;
+      if (!headSent) {
+        target.flushHeaders();
+        headSent = true;
+      }
+      unfinished.length = 0;
+      for (const piece of unfinishedPayload) write(piece);
+      unfinishedPayload.length = 0;
+      for (let i = 0; i < runCount; i += 2)
+        write(Buffer.copyBytesFrom(bytes, runs[i]!, runs[i + 1]! - runs[i]!));
+      runCount = 0;
+    };
+    /** Sends a run of payload that is not passed through as chunks. */
+    const send = (bytes: Buffer, start: number, end: number) => {
+      // A transform reads the payload at once; a write may keep it, so it gets a copy.
+      let out = transform
+        ? transform(bytes.subarray(start, end))
+        : Buffer.copyBytesFrom(bytes, start, end - start);
+      // A transform that hands back (part of) what it was given: a write may outlive the read.
+      if (Buffer.isBuffer(out) && out.buffer === bytes.buffer) out = Buffer.from(out);
+      if (out !== undefined && out.length > 0) write(out);
+    };
     return new Promise((resolve) => {
       this.#read({
         payload: (bytes, start, end) => {
           onPayload?.(bytes, start, end);
-          if (passThrough || end === start) return;
-          // A transform reads the payload at once; a write may keep it, so it gets a copy.
-          let out = transform
-            ? transform(bytes.subarray(start, end))
-            : Buffer.copyBytesFrom(bytes, start, end - start);
-          // A transform that hands back (part of) what it was given: a write may outlive the read.
-          if (Buffer.isBuffer(out) && out.buffer === bytes.buffer) out = Buffer.from(out);
-          if (out !== undefined && out.length > 0) write(out);
+          if (end === start) return;
+          if (omit) {
+            if (omit.pass(bytes, start, end)) {
+              if (!passThrough || reframed) send(bytes, start, end);
+              else {
+                runs[runCount++] = start;
+                runs[runCount++] = end;
+              }
+            } else {
+              if (passThrough && !reframed) reframe(bytes);
+              omit.cut(bytes, start, end, send);
+            }
+            return;
+          }
+          if (passThrough) return;
+          send(bytes, start, end);
         },
         ...(passThrough ? { arrival: passOn } : {}),
         end: (error) => {
-          drained.off("drain", resume);
+          target.off("drain", resume);
+          socket?.off("drain", resume);
           target.off("close", gone);
+          const held = omit?.flush();
+          if (held) send(held, 0, held.length);
           const rest = flush?.();
           if (rest) write(rest);
           if (error && !target.destroyed && !target.writableEnded) {
@@ -690,4 +747,9 @@ export interface RelayOptions {
    * itself went away.
    */
   onBroken?: (error: Error) => string | undefined;
+  /**
+   * SSE events left out of what is sent (`onPayload` still sees them): chunks are passed through
+   * until one comes, and the rest of the body is framed anew.
+   */
+  omit?: SseEventOmitter;
 }

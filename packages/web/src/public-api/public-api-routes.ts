@@ -1,6 +1,6 @@
 import { USAGE_COMMENT_HEADER, USER_HEADER } from "@hearth/contracts";
 import { abortOnShutdown, type HearthConfig, HearthError, openAiErrorBody } from "@hearth/core";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
 import { assertMessageLengths, type ChatTurnDeps, usageOrEstimate } from "../chat/chat-turn.js";
@@ -11,7 +11,8 @@ import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js"
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { askFitted } from "../model/context-window.js";
 import { modelErrorIn } from "../model/model-client.js";
-import { type RelayOptions, UpstreamEndpoint } from "../model/upstream-request.js";
+import { SseEventOmitter } from "../model/sse-event-omitter.js";
+import { type RelayOptions, UpstreamEndpoint, type UpstreamResponse } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { Admission, UsageMeter } from "../usage/usage-meter.js";
 import { TailBytes } from "./tail-bytes.js";
@@ -50,6 +51,24 @@ const completionRequest = z
   })
   .passthrough();
 
+/** OpenAI's text completion request (`POST /v1/completions`, an editor's autocomplete). */
+const textCompletionRequest = z
+  .object({
+    model: z.string().min(1).max(200),
+    prompt: z.union([z.string(), z.array(z.string()).length(1)]),
+    suffix: z.string().nullish(),
+    stream: z.boolean().nullish(),
+  })
+  .passthrough();
+
+/** OpenAI's embeddings request; the model service checks the rest. */
+const embeddingRequest = z
+  .object({
+    model: z.string().min(1).max(200),
+    input: z.union([z.string(), z.array(z.string()).min(1)]),
+  })
+  .passthrough();
+
 function textOf(content: unknown): string {
   return textsOf(content).join("");
 }
@@ -67,6 +86,22 @@ const usageTail = /(?:"usage":|^: usage )\{"prompt_tokens":(\d+),"completion_tok
 const streamCallHeaders = (userId: string) => ({ [USER_HEADER]: userId, [USAGE_COMMENT_HEADER]: "1" });
 
 /**
+ * The model service's usage comment (`: usage {…}`, asked for with USAGE_COMMENT_HEADER): read for
+ * metering, never sent on, so the client gets the stream OpenAI would send.
+ */
+const USAGE_COMMENT = Buffer.from(": usage ");
+
+/**
+ * CORS for browser clients (Chatbox's web version, the openai SDK with `dangerouslyAllowBrowser`):
+ * every /v1/ answer may be read by any page, and preflights are answered. Never with credentials:
+ * /v1/ is for bearer keys, and a wildcard origin is one browsers will not send a user's cookies to
+ * (nor let a page read an answer to a request that carried them).
+ */
+const CORS_MAX_AGE_SECONDS = 86_400;
+const CORS_EXPOSED = "retry-after, x-request-id, x-hearth-cache";
+const HEADER_LIST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$/;
+
+/**
  * The public OpenAI-compatible API for API-key clients (Chatbox, Cherry Studio, Continue,
  * scripts): `/v1/models` lists the models the key's user may use; `/v1/chat/completions` passes
  * the model service's stream through byte for byte (no re-encoding) unless grounding or the output
@@ -78,13 +113,150 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     deps.config.services.token ? { "x-hearth-service-token": deps.config.services.token } : {},
   );
 
+  const serviceHeaders: Record<string, string> = deps.config.services.token
+    ? { "x-hearth-service-token": deps.config.services.token }
+    : {};
+  const modelUrl = deps.config.services.modelUrl.replace(/\/$/, "");
+  const completionsUpstream = new UpstreamEndpoint(`${modelUrl}/v1/completions`, serviceHeaders);
+  const embeddingsUpstream = new UpstreamEndpoint(`${modelUrl}/v1/embeddings`, serviceHeaders);
+
+  app.addHook("onRequest", async (request, reply) => {
+    if (!request.url.startsWith("/v1/")) return;
+    // On the Node response, so that it goes out with every answer: streams written by the relay,
+    // errors, and a /v1/ path that does not exist.
+    reply.raw.setHeader("access-control-allow-origin", "*");
+    reply.raw.setHeader("access-control-expose-headers", CORS_EXPOSED);
+  });
+
+  // A browser's preflight: no credentials come with it, and it opens nothing by itself.
+  app.options("/v1/*", { config: { access: "public" } }, async (request, reply) => {
+    const asked = request.headers["access-control-request-headers"];
+    const headers = typeof asked === "string" && HEADER_LIST.test(asked.trim()) ? asked.trim() : undefined;
+    reply
+      .code(204)
+      .header("access-control-allow-methods", "GET, POST, OPTIONS")
+      .header("access-control-allow-headers", headers ?? "authorization, content-type")
+      .header("access-control-max-age", String(CORS_MAX_AGE_SECONDS))
+      .header("vary", "access-control-request-headers");
+    return reply.send();
+  });
+
+  const modelEntry = (m: { id: string; ownedBy: string; created: number }) => ({
+    id: m.id,
+    object: "model",
+    created: m.created,
+    owned_by: m.ownedBy,
+  });
+
   app.get("/v1/models", { config: { access: "user" } }, async (request) => {
     const user = currentUser(request);
     const models = await deps.modelAccess.filter(user, await deps.models.listModels());
-    return {
-      object: "list",
-      data: models.map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.ownedBy })),
-    };
+    return { object: "list", data: models.map(modelEntry) };
+  });
+
+  // The model's id may hold a slash (`<upstream>/<id>`). A model the key's user may not use is
+  // answered as one that does not exist.
+  app.get<{ Params: { "*": string } }>("/v1/models/*", { config: { access: "user" } }, async (request) => {
+    const user = currentUser(request);
+    const id = request.params["*"];
+    const models = await deps.modelAccess.filter(user, await deps.models.listModels());
+    const model =
+      models.find((m) => m.id === id) ??
+      models.find((m) => deps.modelAccess.key(m.id) === deps.modelAccess.key(id));
+    if (!model)
+      throw new HearthError(
+        "MODEL_NOT_FOUND",
+        `model "${id}" not found; GET /v1/models lists the models you may use`,
+      );
+    return modelEntry(model);
+  });
+
+  app.post("/v1/embeddings", { config: { access: "user" } }, async (request, reply) => {
+    const user = currentUser(request);
+    const body = embeddingRequest.parse(request.body);
+    await deps.modelAccess.assertAllowed(user, body.model);
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    return deps.usage.metered(user, usageEntry(body.model, request), async (admission) => {
+      const called = await callUpstream(embeddingsUpstream, JSON.stringify(body), user.id, false, reply);
+      if (!called) return reply.hijack();
+      const text = await whenHere(reply, called.response.text());
+      if (text === undefined) return reply.hijack();
+      if (called.response.status >= 300)
+        return refusal(reply, admission, called.response.status, text, body.model);
+      const answer = JSON.parse(text) as { usage?: { prompt_tokens?: number } };
+      const reported = answer.usage?.prompt_tokens;
+      await admission.settle(
+        usageOrEstimate(
+          reported === undefined ? undefined : { promptTokens: reported, completionTokens: 0 },
+          inputs,
+          "",
+        ),
+      );
+      return reply.type("application/json").send(text);
+    });
+  });
+
+  app.post("/v1/completions", { config: { access: "user" } }, async (request, reply) => {
+    const user = currentUser(request);
+    const body = textCompletionRequest.parse(request.body);
+    await deps.modelAccess.assertAllowed(user, body.model);
+    const texts = [...[body.prompt].flat(), ...(body.suffix ? [body.suffix] : [])];
+    assertMessageLengths(texts, deps.config.web.maxMessageChars);
+    await deps.contentFilter.checkInputs(texts);
+    return deps.usage.metered(user, usageEntry(body.model, request), async (admission) => {
+      const stream = body.stream === true;
+      const masker = stream ? await deps.contentFilter.outputMaskers() : undefined;
+      const called = await callUpstream(completionsUpstream, JSON.stringify(body), user.id, stream, reply);
+      if (!called) return reply.hijack();
+      const { call, response } = called;
+      const status = response.status;
+      if (!stream || status >= 300) {
+        const text = await whenHere(reply, response.text());
+        if (text === undefined) return reply.hijack();
+        if (status >= 300) return refusal(reply, admission, status, text, body.model);
+        const answer = JSON.parse(text) as {
+          choices?: Array<{ text?: string }>;
+          usage?: { prompt_tokens?: number; completion_tokens?: number };
+        };
+        for (const choice of answer.choices ?? [])
+          if (choice.text) choice.text = await deps.contentFilter.maskOutput(choice.text);
+        await admission.settle(
+          usageOrEstimate(
+            answer.usage && {
+              promptTokens: answer.usage.prompt_tokens ?? 0,
+              completionTokens: answer.usage.completion_tokens ?? 0,
+            },
+            texts,
+            (answer.choices ?? []).map((choice) => choice.text ?? "").join(""),
+          ),
+        );
+        return reply.type("application/json").send(answer);
+      }
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, STREAM_HEADERS);
+      const forget = abortOnShutdown(deps.shutdownSignal, call);
+      const tail = new TailBytes(1024);
+      try {
+        await response.relay(raw, {
+          onPayload: (bytes, start, end) => tail.push(bytes, start, end),
+          omit: new SseEventOmitter(USAGE_COMMENT),
+          ...(masker && maskingRelay(masker, body.model, "completion")),
+          onBroken: (error) =>
+            `data: ${JSON.stringify(openAiErrorBody(brokenStreamError(error, deps.shutdownSignal)))}\n\n`,
+        });
+      } finally {
+        forget();
+        const usage = usageTail.exec(tail.text());
+        await admission.settle(
+          usageOrEstimate(
+            usage ? { promptTokens: Number(usage[1]), completionTokens: Number(usage[2]) } : undefined,
+            texts,
+            "",
+          ),
+        );
+      }
+    });
   });
 
   app.post("/v1/chat/completions", { config: { access: "user" } }, async (request, reply) => {
@@ -240,7 +412,8 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       try {
         await response.relay(raw, {
           onPayload: (bytes, start, end) => tail.push(bytes, start, end),
-          ...(masker && maskingRelay(masker, body.model)),
+          omit: new SseEventOmitter(USAGE_COMMENT),
+          ...(masker && maskingRelay(masker, body.model, "chat")),
           // OpenAI's in-band error event (what the model service itself sends when a generation
           // fails): the openai SDKs throw it from the stream, so a cut answer never looks whole.
           onBroken: (error) =>
@@ -256,6 +429,52 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       }
     }
   });
+}
+
+/** The usage row of a public API request: its model, and the key it came with. */
+function usageEntry(model: string, request: FastifyRequest) {
+  return { model, ...(request.apiKeyId ? { apiKeyId: request.apiKeyId } : {}) };
+}
+
+/** Undefined when the call was stopped because the client went away: nobody to answer. */
+function whenHere<T>(reply: FastifyReply, pending: Promise<T>): Promise<T | undefined> {
+  return pending.catch((error: unknown) => {
+    if (reply.raw.destroyed) return undefined;
+    throw error;
+  });
+}
+
+/**
+ * Calls the model service for a client; a client that goes away stops the call (and the model's
+ * work on it). Undefined when the client went away before the answer's head.
+ */
+async function callUpstream(
+  endpoint: UpstreamEndpoint,
+  body: string,
+  userId: string,
+  stream: boolean,
+  reply: FastifyReply,
+): Promise<{ call: ReturnType<UpstreamEndpoint["post"]>; response: UpstreamResponse } | undefined> {
+  const raw = reply.raw;
+  const call = endpoint.post(body, stream ? streamCallHeaders(userId) : { [USER_HEADER]: userId });
+  raw.on("close", () => {
+    if (!raw.writableFinished) call.abort();
+  });
+  const response = await whenHere(reply, call.response);
+  return response && { call, response };
+}
+
+/** The model service's refusal, passed on (a 5xx as 502) and not counted when it was its fault. */
+async function refusal(
+  reply: FastifyReply,
+  admission: Admission,
+  status: number,
+  text: string,
+  model: string,
+) {
+  await admission.failed(status);
+  reply.code(status >= 500 ? 502 : status);
+  return reply.type("application/json").send(publicErrorText(text, model));
 }
 
 /**
@@ -299,23 +518,30 @@ const STREAM_HEADERS = {
  * Masks the stream's events on their way to the client. Masking needs whole events: each run of
  * payload is decoded, an unfinished event held back, the rest re-encoded.
  */
-function maskingRelay(masker: OutputMaskers, model: string): Pick<RelayOptions, "transform" | "flush"> {
+function maskingRelay(
+  masker: OutputMaskers,
+  model: string,
+  kind: "chat" | "completion",
+): Pick<RelayOptions, "transform" | "flush"> {
   let pending = "";
+  const mask = kind === "chat" ? maskEvents : maskCompletionEvents;
   return {
     transform: (payload) => {
       pending += payload.toString("utf8");
       const cut = pending.lastIndexOf("\n\n");
       if (cut === -1) return undefined;
-      const events = maskEvents(pending.slice(0, cut + 2), masker);
+      const events = mask(pending.slice(0, cut + 2), masker);
       pending = pending.slice(cut + 2);
       return events;
     },
     flush: () => {
-      let rest = pending ? maskEvents(pending, masker) : "";
+      let rest = pending ? mask(pending, masker) : "";
       // A stream that broke off before its finish: what the maskers held back still goes out.
       const reasoningRest = masker.reasoning.flush();
       const contentRest = masker.content.flush();
-      if (reasoningRest || contentRest) {
+      if (kind === "completion" && contentRest) {
+        rest += `data: ${JSON.stringify({ id: "hearth-masked-rest", object: "text_completion", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, text: contentRest, logprobs: null, finish_reason: null }] })}\n\n`;
+      } else if (reasoningRest || contentRest) {
         const delta = {
           ...(reasoningRest ? { reasoning_content: reasoningRest } : {}),
           content: contentRest,
@@ -348,6 +574,24 @@ function maskEvents(events: string, masker: OutputMaskers): string {
         if (typeof delta.reasoning_content === "string" || masked.reasoning)
           delta.reasoning_content = masked.reasoning;
         if (typeof delta.content === "string" || choice.finish_reason) delta.content = masked.content;
+      }
+      return `data: ${JSON.stringify(chunk)}`;
+    } catch {
+      return line;
+    }
+  });
+}
+
+/** Masks the text of whole text-completion SSE events (only when the output filter is on). */
+function maskCompletionEvents(events: string, masker: OutputMaskers): string {
+  return events.replace(/^data: (\{.*\})$/gm, (line, json: string) => {
+    try {
+      const chunk = JSON.parse(json) as {
+        choices?: Array<{ text?: string; finish_reason?: string | null }>;
+      };
+      for (const choice of chunk.choices ?? []) {
+        const masked = maskStep(masker, { content: choice.text, finish: Boolean(choice.finish_reason) });
+        if (typeof choice.text === "string" || choice.finish_reason) choice.text = masked.content;
       }
       return `data: ${JSON.stringify(chunk)}`;
     } catch {

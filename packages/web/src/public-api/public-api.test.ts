@@ -1,7 +1,11 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
-import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
+import {
+  type FakeModelService,
+  MODEL_CREATED,
+  startFakeModelService,
+} from "../../test/support/fake-model-service.js";
 import { createApiKey, type Session, setFilterWords, signUp } from "../../test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
@@ -44,6 +48,8 @@ describe("public OpenAI-compatible API with the official openai client", () => {
   it("lists models and streams a chat", async () => {
     const models = await client.models.list();
     expect(models.data.map((m) => m.id)).toEqual(["tiny-story", "big-model"]);
+    // When the model service says the model was made, not 0.
+    expect(models.data.map((m) => m.created)).toEqual([MODEL_CREATED, MODEL_CREATED]);
     const stream = await client.chat.completions.create({
       model: "tiny-story",
       messages: [{ role: "user", content: "hello api" }],
@@ -121,6 +127,32 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     await expect(
       client.chat.completions.create({ model: "big-model", messages: [{ role: "user", content: "hi" }] }),
     ).rejects.toMatchObject({ status: 403 });
+    // Retrieved, a model the user may not use is one that does not exist: the same answer.
+    const retrieve = async (id: string) => {
+      const answer = await fetch(`${url}/v1/models/${id}`, {
+        headers: { authorization: `Bearer ${userKey}` },
+      });
+      return { status: answer.status, body: JSON.stringify(await answer.json()).replaceAll(id, "ID") };
+    };
+    const hidden = await retrieve("big-model");
+    expect(hidden).toEqual(await retrieve("no-such-model"));
+    expect(hidden.status).toBe(404);
+    await expect(client.models.retrieve("big-model")).rejects.toMatchObject({
+      status: 404,
+      type: "not_found_error",
+      code: "MODEL_NOT_FOUND",
+    });
+    // Embeddings and text completions are held to the groups too.
+    await expect(client.embeddings.create({ model: "big-model", input: "hi" })).rejects.toMatchObject({
+      status: 403,
+      code: "MODEL_NOT_ALLOWED",
+    });
+    await expect(client.completions.create({ model: "big-model", prompt: "hi" })).rejects.toMatchObject({
+      status: 403,
+      code: "MODEL_NOT_ALLOWED",
+    });
+    expect(model.embeddings.filter((e) => e.model === "big-model")).toEqual([]);
+    expect(model.completions.filter((c) => c.model === "big-model")).toEqual([]);
     await web.app.inject({
       method: "PUT",
       url: `/api/admin/groups/${group.id}/members`,
@@ -128,6 +160,12 @@ describe("public OpenAI-compatible API with the official openai client", () => {
       payload: { userIds: [user.userId] },
     });
     expect((await client.models.list()).data.map((m) => m.id)).toEqual(["tiny-story", "big-model"]);
+    expect(await client.models.retrieve("big-model")).toEqual({
+      id: "big-model",
+      object: "model",
+      created: MODEL_CREATED,
+      owned_by: "hearth",
+    });
   });
 
   it("grounds answers in a readable knowledge base and cites it; private bases of others are 404", async () => {
@@ -447,6 +485,197 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     expect(browser.json()).toEqual({
       error: { code: "CONVERSATION_NOT_FOUND", message: expect.any(String) },
     });
+  });
+
+  it("answers browsers' preflights on /v1/ and lets any page read its answers, never with credentials", async () => {
+    const origin = "https://chat.example";
+    const preflight = await fetch(`${url}/v1/chat/completions`, {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization,content-type,x-stainless-os",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-methods")).toBe("GET, POST, OPTIONS");
+    expect(preflight.headers.get("access-control-allow-headers")).toBe(
+      "authorization,content-type,x-stainless-os",
+    );
+    expect(Number(preflight.headers.get("access-control-max-age"))).toBeGreaterThan(0);
+    expect(preflight.headers.get("access-control-allow-credentials")).toBeNull();
+    const bearer = { origin, authorization: `Bearer ${userKey}` };
+    // Answers, streams written by the relay, errors and unknown /v1/ paths alike.
+    const answers = [
+      await fetch(`${url}/v1/models`, { headers: bearer }),
+      await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { ...bearer, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "tiny-story",
+          messages: [{ role: "user", content: "cors" }],
+          stream: true,
+        }),
+      }),
+      await fetch(`${url}/v1/models`, { headers: { origin, authorization: "Bearer hk-nope" } }),
+      await fetch(`${url}/v1/nothing-here`, { headers: bearer }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 401, 404]);
+    for (const answer of answers) {
+      expect(answer.headers.get("access-control-allow-origin")).toBe("*");
+      expect(answer.headers.get("access-control-allow-credentials")).toBeNull();
+      await answer.text();
+    }
+    // /v1/ also takes the web page's own session cookie (a GET needs no CSRF token). The wildcard
+    // without credentials is what keeps other sites from using it: a browser sends no cookie with a
+    // request to an origin answering `*`, and lets no page read an answer to one that carried it.
+    const withCookie = await fetch(`${url}/v1/models`, { headers: { origin, cookie: user.cookie } });
+    expect(withCookie.status).toBe(200);
+    expect(withCookie.headers.get("access-control-allow-origin")).toBe("*");
+    expect(withCookie.headers.get("access-control-allow-credentials")).toBeNull();
+    await withCookie.text();
+    // The browser API is not opened to other sites.
+    const api = await fetch(`${url}/api/auth/session`, { headers: { origin } });
+    expect(api.headers.get("access-control-allow-origin")).toBeNull();
+    const apiPreflight = await fetch(`${url}/api/conversations`, {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST" },
+    });
+    expect(apiPreflight.status).toBe(404);
+    expect(apiPreflight.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("streams exactly what OpenAI sends: the model service's usage comment is read, not passed on", async () => {
+    const other = await signUp(web.app, "stream-reader");
+    const key = await createApiKey(web.app, other, "s");
+    const streamed = async (path: string, body: Record<string, unknown>) => {
+      const answer = await fetch(`${url}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "tiny-story", stream: true, ...body }),
+      });
+      return answer.text();
+    };
+    const chat = { messages: [{ role: "user", content: "shape" }] };
+    const completion = { prompt: "shape" };
+    for (const words of [[], ["forbidden"]]) {
+      // Passed through as the model service sent it, and re-encoded by the output filter.
+      await setFilterWords(web.app, admin, words);
+      for (const [path, body] of [
+        ["/v1/chat/completions", chat],
+        ["/v1/completions", completion],
+      ] as const) {
+        const text = await streamed(path, body);
+        expect(text, path).not.toContain(": usage");
+        expect(text, path).toMatch(/"finish_reason":"stop"\}\]\}\n\ndata: \[DONE\]\n\n$/);
+        // A client that asks for the usage gets OpenAI's usage chunk.
+        const asked = await streamed(path, { ...body, stream_options: { include_usage: true } });
+        expect(asked, path).toMatch(/"choices":\[\],"usage":\{"prompt_tokens":\d+/);
+        expect(asked, path).not.toContain(": usage");
+      }
+    }
+    await setFilterWords(web.app, admin, []);
+    // Still metered with the tokens the model service counted: 2 filters x 2 routes x 2 streams.
+    const usage = (await web.app.inject({ url: "/api/admin/usage", headers: admin.headers })).json() as {
+      usage: Array<{ username: string; requests: number; promptTokens: number; completionTokens: number }>;
+    };
+    const row = usage.usage.find((u) => u.username === "stream-reader");
+    expect(row).toMatchObject({ requests: 8, promptTokens: 4 * 7 + 4 * 5, completionTokens: 8 * 5 });
+  });
+
+  it("serves embeddings and text completions, metered per user, key and model", async () => {
+    const other = await signUp(web.app, "completer");
+    const key = await createApiKey(web.app, other, "c");
+    const openai = new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 });
+    const embedded = await openai.embeddings.create({
+      model: "tiny-story",
+      input: ["a", "b"],
+      encoding_format: "float",
+    });
+    expect(embedded.data.map((d) => d.embedding)).toEqual([
+      [0.6, 0.8],
+      [0.6, 0.8],
+    ]);
+    const plain = await openai.completions.create({ model: "tiny-story", prompt: "def f(" });
+    expect(plain.choices[0]?.text).toBe("Hello from the model. You wrote: def f(");
+    const stream = await openai.completions.create({ model: "tiny-story", prompt: "x = ", stream: true });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.text ?? "";
+    expect(text).toBe("Hello from the model. You wrote: x = ");
+    expect(model.completions.at(-1)).toMatchObject({ model: "tiny-story", prompt: "x = ", stream: true });
+    const usage = (await web.app.inject({ url: "/api/admin/usage", headers: admin.headers })).json() as {
+      usage: Array<{
+        username: string;
+        model: string;
+        requests: number;
+        promptTokens: number;
+        completionTokens: number;
+        apiKeyId: string | null;
+      }>;
+    };
+    expect(usage.usage.filter((u) => u.username === "completer")).toEqual([
+      expect.objectContaining({
+        model: "tiny-story:latest",
+        apiKeyId: expect.any(String),
+        requests: 3,
+        // The embeddings' input tokens, then each completion's prompt.
+        promptTokens: 6 + 5 + 5,
+        completionTokens: 5 + 5,
+      }),
+    ]);
+  });
+
+  it("holds embeddings and text completions to quotas and text completions to the word filter", async () => {
+    await web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: { userLimits: { requestsPerMinute: 1 }, groupLimits: {} },
+    });
+    try {
+      const limited = new OpenAI({
+        apiKey: await createApiKey(web.app, await signUp(web.app, "limited"), "l"),
+        baseURL: `${url}/v1`,
+        maxRetries: 0,
+      });
+      await limited.embeddings.create({ model: "tiny-story", input: "one", encoding_format: "float" });
+      for (const refused of [
+        limited.embeddings.create({ model: "tiny-story", input: "two", encoding_format: "float" }),
+        limited.completions.create({ model: "tiny-story", prompt: "three" }),
+      ])
+        await expect(refused).rejects.toMatchObject({
+          status: 429,
+          code: "QUOTA_EXCEEDED",
+          error: expect.objectContaining({
+            details: expect.objectContaining({ resetAt: expect.any(String) }),
+          }),
+        });
+    } finally {
+      await web.app.inject({
+        method: "PATCH",
+        url: "/api/admin/settings",
+        headers: admin.headers,
+        payload: { userLimits: {} },
+      });
+    }
+    await setFilterWords(web.app, admin, ["forbidden", "model"]);
+    try {
+      const asked = model.completions.length;
+      for (const body of [{ prompt: "a FORBIDDEN thing" }, { prompt: "fine", suffix: "forbidden" }])
+        await expect(
+          client.completions.create({ model: "tiny-story", ...body } as never),
+        ).rejects.toMatchObject({ status: 422, code: "CONTENT_BLOCKED" });
+      expect(model.completions.length).toBe(asked);
+      const plain = await client.completions.create({ model: "tiny-story", prompt: "hi" });
+      expect(plain.choices[0]?.text).toBe("Hello from the *****. You wrote: hi");
+      const stream = await client.completions.create({ model: "tiny-story", prompt: "hi", stream: true });
+      let text = "";
+      for await (const chunk of stream) text += chunk.choices[0]?.text ?? "";
+      expect(text).toBe("Hello from the *****. You wrote: hi");
+    } finally {
+      await setFilterWords(web.app, admin, []);
+    }
   });
 });
 

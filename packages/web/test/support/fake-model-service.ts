@@ -4,7 +4,7 @@ import { listenOnLoopback } from "../../../../test/support/ports.js";
 
 /**
  * A small stand-in for the model service's OpenAI API, speaking the recorded shapes: `/v1/models`,
- * and `/v1/chat/completions` streaming SSE chunks (with `: queue position N` comments first,
+ * `/v1/embeddings`, `/v1/completions`, and `/v1/chat/completions` streaming SSE chunks (with `: queue position N` comments first,
  * `reasoning_content` deltas for R1-style models and `x-hearth-cache: hit` on cached answers).
  */
 export interface FakeModelOptions {
@@ -27,11 +27,17 @@ export interface FakeModelService {
     stream: boolean;
     stream_options?: { include_usage?: boolean };
   }>;
+  /** The text completion and embedding requests it was sent. */
+  completions: Array<{ model: string; prompt: string | string[]; stream?: boolean }>;
+  embeddings: Array<{ model: string; input: string | string[] }>;
   /** Streams the client abandoned before they ended. */
   abandoned: number;
   options: FakeModelOptions;
   close(): Promise<void>;
 }
+
+/** When every model of the stand-in was made (Unix seconds), as /v1/models lists it. */
+export const MODEL_CREATED = 1_714_000_000;
 
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -40,7 +46,15 @@ async function readBody(request: IncomingMessage): Promise<string> {
 }
 
 export async function startFakeModelService(options: FakeModelOptions = {}): Promise<FakeModelService> {
-  const state: FakeModelService = { url: "", requests: [], abandoned: 0, options, close: async () => {} };
+  const state: FakeModelService = {
+    url: "",
+    requests: [],
+    completions: [],
+    embeddings: [],
+    abandoned: 0,
+    options,
+    close: async () => {},
+  };
   const server: Server = createServer(async (request, response) => {
     const models = state.options.models ?? ["tiny-story"];
     if (request.method === "GET" && request.url === "/v1/models") {
@@ -48,9 +62,77 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
       response.end(
         JSON.stringify({
           object: "list",
-          data: models.map((id) => ({ id, object: "model", created: 0, owned_by: "hearth" })),
+          data: models.map((id) => ({ id, object: "model", created: MODEL_CREATED, owned_by: "hearth" })),
         }),
       );
+      return;
+    }
+    if (request.method === "POST" && request.url === "/v1/embeddings") {
+      const body = JSON.parse(await readBody(request)) as { model: string; input: string | string[] };
+      state.embeddings.push(body);
+      const inputs = [body.input].flat();
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({
+          object: "list",
+          model: body.model,
+          data: inputs.map((_, index) => ({ object: "embedding", index, embedding: [0.6, 0.8] })),
+          usage: { prompt_tokens: 3 * inputs.length, total_tokens: 3 * inputs.length },
+        }),
+      );
+      return;
+    }
+    if (request.method === "POST" && request.url === "/v1/completions") {
+      // A text completion: the prompt echoed after the words, streamed as OpenAI's text_completion chunks.
+      const body = JSON.parse(await readBody(request)) as {
+        model: string;
+        prompt: string | string[];
+        stream?: boolean;
+        stream_options?: { include_usage?: boolean };
+      };
+      state.completions.push(body);
+      const prompt = [body.prompt].flat()[0] ?? "";
+      const words = [
+        ...(state.options.words ?? ["Hello", " from", " the", " model."]),
+        ` You wrote: ${prompt}`,
+      ];
+      const id = `cmpl-${Date.now()}`;
+      const usage = { prompt_tokens: 5, completion_tokens: words.length, total_tokens: 5 + words.length };
+      const choice = (text: string, finish: string | null = null) => ({
+        index: 0,
+        text,
+        logprobs: null,
+        finish_reason: finish,
+      });
+      if (!body.stream) {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(
+          JSON.stringify({
+            id,
+            object: "text_completion",
+            created: 0,
+            model: body.model,
+            choices: [choice(words.join(""), "stop")],
+            usage,
+          }),
+        );
+        return;
+      }
+      response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      const chunk = (text: string, finish: string | null = null) =>
+        `data: ${JSON.stringify({ id, object: "text_completion", created: 0, model: body.model, choices: [choice(text, finish)] })}\n\n`;
+      for (const word of words) {
+        response.write(chunk(word));
+        await new Promise((resolve) => setTimeout(resolve, state.options.delayMs ?? 5));
+      }
+      response.write(chunk("", "stop"));
+      if (body.stream_options?.include_usage)
+        response.write(
+          `data: ${JSON.stringify({ id, object: "text_completion", created: 0, model: body.model, choices: [], usage })}\n\n`,
+        );
+      else if (request.headers[USAGE_COMMENT_HEADER] === "1")
+        response.write(`: usage ${JSON.stringify(usage)}\n\n`);
+      response.end("data: [DONE]\n\n");
       return;
     }
     if (request.method === "POST" && request.url === "/v1/chat/completions") {
