@@ -9,7 +9,9 @@ import {
   type LlamaContextSequence,
   type LlamaGrammar,
   LlamaLogLevel,
+  type LlamaModel,
   type Token,
+  TokenBias,
 } from "node-llama-cpp";
 import { checkGgufFile, type GgufCheck } from "../../discovery/gguf-validation.js";
 import { isModelName } from "../../discovery/model-name.js";
@@ -527,6 +529,9 @@ export class EmbeddedRuntime implements ModelRuntime {
       );
     }
     const grammar = await this.#grammar(call, schema);
+    const tokenBias = settings.logitBias
+      ? logitBias(loaded.model, settings.logitBias, call.modelId)
+      : undefined;
     let completionTokens = 0;
     const common = {
       signal,
@@ -536,6 +541,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       topP: settings.topP,
       minP: settings.minP,
       seed: settings.seed,
+      tokenBias,
       customStopTriggers: settings.stop && settings.stop.length > 0 ? settings.stop : undefined,
       repeatPenalty:
         settings.repeatPenalty !== undefined || settings.presencePenalty || settings.frequencyPenalty
@@ -671,9 +677,16 @@ export class EmbeddedRuntime implements ModelRuntime {
       const context = await loaded.embeddingContext();
       const embeddings: number[][] = [];
       let promptTokens = 0;
-      for (const input of call.inputs) {
+      for (const [index, input] of call.inputs.entries()) {
         if (call.signal?.aborted) throw new HearthError("INVALID_REQUEST", "the request was cancelled");
         let tokens = loaded.model.tokenize(input);
+        // Text the tokenizer drops whole (whitespace, for some vocabularies) has no embedding either.
+        if (tokens.length === 0)
+          throw new HearthError(
+            "EMBEDDING_INPUT_EMPTY",
+            `input ${index} (counting from 0) has no tokens for "${call.modelId}" (it is empty or only whitespace): it has no embedding; leave it out`,
+            { details: { index } },
+          );
         // The embedding context's size, less the BOS and EOS tokens llama.cpp adds around the input.
         const room = Math.min(loaded.contextSize, 2048) - 2;
         if (tokens.length > room) {
@@ -702,6 +715,31 @@ export class EmbeddedRuntime implements ModelRuntime {
     await Promise.allSettled(models.map((model) => model.dispose()));
     if (this.#llama) await (await this.#llama.catch(() => undefined))?.dispose();
   }
+}
+
+/**
+ * OpenAI's `logit_bias` as llama.cpp applies it: each bias is added to its token's logit, as OpenAI
+ * does; -100 bans the token outright ("never"). Token ids are the model's own: one outside its
+ * vocabulary is refused, and so is an end-of-generation token, which node-llama-cpp does not bias.
+ */
+function logitBias(model: LlamaModel, biases: Record<string, number>, modelId: string): TokenBias {
+  const vocabulary = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
+  const bias = new TokenBias(model.tokenizer);
+  for (const [key, value] of Object.entries(biases)) {
+    const token = Number(key) as Token;
+    if (!Number.isInteger(token) || token < 0 || token >= vocabulary)
+      throw new HearthError(
+        "INVALID_REQUEST",
+        `logit_bias: ${key} is not a token id of "${modelId}" (its vocabulary has ${vocabulary} tokens, 0 to ${vocabulary - 1})`,
+      );
+    if (model.isEogToken(token))
+      throw new HearthError(
+        "PARAMETER_NOT_SUPPORTED",
+        `logit_bias: token ${key} ends generation in "${modelId}", and the embedded runtime cannot bias end-of-generation tokens; leave it out (max_tokens and stop bound the answer)`,
+      );
+    bias.set(token, value <= -100 ? "never" : { logit: value });
+  }
+  return bias;
 }
 
 function mapStop(reason: string): FinishReason {
