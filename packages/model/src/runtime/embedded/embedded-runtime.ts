@@ -53,6 +53,12 @@ export interface EmbeddedRuntimeOptions {
   extraModels?: () => Promise<Map<string, string>>;
   /** Content digests of registered models, shown in listings and keyed into the inference cache. */
   digests?: () => Promise<Map<string, string>>;
+  /**
+   * Registers a file of the models dir that has no digest yet (hashes it: the registry's `adopt`),
+   * answering its digest. A scan asks once per new or changed file, in the background: listings do
+   * not wait for a multi-gigabyte file to be hashed, and show its digest once it is.
+   */
+  register?: (name: string) => Promise<string | undefined>;
   /** Tests lower this to exercise the refusal; defaults to the memory the OS reports free. */
   availableMemory?: () => number;
 }
@@ -89,6 +95,11 @@ export class EmbeddedRuntime implements ModelRuntime {
   #generation = 1;
   #scannedGeneration = 0;
   #digests = new Map<string, string>();
+  /** Reads of the digests started, and the latest one applied (an older read never overwrites it). */
+  #digestReads = 0;
+  #digestsApplied = 0;
+  /** Unregistered files of the models dir asked to be registered, with the stamp they had then. */
+  readonly #registering = new Map<string, string>();
   /** Size and mtime of the file each loaded model came from. */
   readonly #stamps = new Map<string, string | undefined>();
   #closed = false;
@@ -165,10 +176,15 @@ export class EmbeddedRuntime implements ModelRuntime {
   async #scan(): Promise<void> {
     const startedAt = performance.now();
     const generation = this.#generation;
-    this.#digests = (await this.#options.digests?.().catch(() => undefined)) ?? new Map<string, string>();
+    await this.#readDigests();
     const files = new Map<string, string>();
-    for (const model of await listModelFiles(this.#options.modelsDir))
-      if (isModelName(model.name)) files.set(model.name, model.path);
+    /** Files of the models dir's own (not links to blobs or to Ollama's): registered if they are not yet. */
+    const own = new Set<string>();
+    for (const model of await listModelFiles(this.#options.modelsDir)) {
+      if (!isModelName(model.name)) continue;
+      files.set(model.name, model.path);
+      if (!model.symbolicLink) own.add(model.name);
+    }
     if (this.#options.extraModels)
       for (const [name, path] of await this.#options.extraModels())
         if (!files.has(name)) files.set(name, path);
@@ -205,6 +221,37 @@ export class EmbeddedRuntime implements ModelRuntime {
     }
     this.#scannedGeneration = generation;
     if (generation === this.#generation) this.#refreshedAt = startedAt;
+    for (const name of this.#registering.keys()) if (!own.has(name)) this.#registering.delete(name);
+    for (const name of own) {
+      const entry = this.#catalog.get(name);
+      if (entry?.check.valid && !this.#digests.has(name))
+        this.#register(name, `${entry.inode}:${entry.check.sizeBytes}:${entry.mtimeMs}`);
+    }
+  }
+
+  async #readDigests(): Promise<void> {
+    const read = ++this.#digestReads;
+    const digests = (await this.#options.digests?.().catch(() => undefined)) ?? new Map<string, string>();
+    if (read < this.#digestsApplied) return;
+    this.#digestsApplied = read;
+    this.#digests = digests;
+  }
+
+  /**
+   * Registers a file found in the models dir without a digest, in the background: once per file
+   * (and again if it changes: one still being copied in is registered when complete). The registry
+   * makes the file a blob and the name a link to it, with the same bytes: a model loaded from it
+   * keeps serving, and the next scan sees the same file.
+   */
+  #register(name: string, stamp: string): void {
+    const register = this.#options.register;
+    if (!register || this.#closed || this.#registering.get(name) === stamp) return;
+    this.#registering.set(name, stamp);
+    register(name)
+      .then((digest) => (digest ? this.#readDigests() : undefined))
+      .catch((error: unknown) =>
+        this.#options.logger.warn({ err: error, model: name }, "registering a model file failed"),
+      );
   }
 
   async listModels(): Promise<ModelDescription[]> {
