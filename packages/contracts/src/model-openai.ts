@@ -63,6 +63,41 @@ export const openAiToolSchema = z.looseObject({
   }),
 });
 
+const biasRange = {
+  error: (issue: { input?: unknown }) =>
+    `a token's bias must be between -100 and 100, not ${JSON.stringify(issue.input)}`,
+};
+
+/**
+ * OpenAI's `logit_bias`: token ids (as JSON object keys) to a bias from -100 (bans the token) to 100
+ * (as good as forces it). Whether the ids exist is the runtime's to check: they are the model's.
+ */
+export const logitBiasSchema = z
+  .record(
+    z.string(),
+    z
+      .number({ error: "a token's bias must be a number between -100 and 100" })
+      .finite()
+      .min(-100, biasRange)
+      .max(100, biasRange),
+  )
+  .superRefine((bias, context) => {
+    for (const key of Object.keys(bias))
+      if (!/^\d{1,9}$/.test(key))
+        context.addIssue({
+          code: "custom",
+          path: [key],
+          message: `${JSON.stringify(key)} is not a token id: the keys of logit_bias are token ids, such as "1234"`,
+        });
+  });
+
+/**
+ * Token ids as an input (`[1, 2, 3]`, or one list per input): what OpenAI's clients send from their
+ * own tokenizer (LangChain's OpenAIEmbeddings does by default). Recognised only to refuse them
+ * clearly: another tokenizer's ids mean other words to Hearth's models.
+ */
+export const tokenIdsSchema = z.union([z.array(z.number()).min(1), z.array(z.array(z.number())).min(1)]);
+
 const samplingFields = {
   model: z.string().min(1, "model is required").max(512),
   stream: z.boolean().nullish(),
@@ -76,6 +111,7 @@ const samplingFields = {
   frequency_penalty: z.number().finite().min(-2).max(2).nullish(),
   n: z.literal(1).nullish(),
   user: z.string().max(256).nullish(),
+  logit_bias: logitBiasSchema.nullish(),
 };
 
 export const openAiChatRequestSchema = z.looseObject({
@@ -110,7 +146,14 @@ export type OpenAiChatRequest = z.infer<typeof openAiChatRequestSchema>;
 
 export const openAiCompletionRequestSchema = z.looseObject({
   ...samplingFields,
-  prompt: z.union([z.string(), z.array(z.string()).length(1)]),
+  // A list of prompts is answered with one choice per prompt, in order. Token ids are refused by the
+  // route (tokenIdsSchema), with a message saying to send text.
+  prompt: z.union(
+    [z.string(), z.array(z.string()).min(1, "prompt must not be an empty list").max(128), tokenIdsSchema],
+    {
+      error: "prompt must be a string or a list of strings",
+    },
+  ),
   suffix: z.string().nullish(),
   echo: z.boolean().nullish(),
   logprobs: z.literal(0, { error: "logprobs are not supported" }).nullish(),
@@ -119,7 +162,10 @@ export type OpenAiCompletionRequest = z.infer<typeof openAiCompletionRequestSche
 
 export const openAiEmbeddingRequestSchema = z.looseObject({
   model: z.string().min(1).max(512),
-  input: z.union([z.string(), z.array(z.string()).min(1).max(2048)]),
+  // Token ids are refused by the route (tokenIdsSchema), with a message saying to send text.
+  input: z.union([z.string(), z.array(z.string()).min(1).max(2048), tokenIdsSchema], {
+    error: "input must be a string or a list of strings",
+  }),
   encoding_format: z.enum(["float", "base64"]).nullish(),
   dimensions: positiveInt.nullish(),
 });

@@ -75,6 +75,7 @@ export async function createModelService(
   );
   const embedded: EmbeddedRuntime = new EmbeddedRuntime({
     digests: () => registry.digests(),
+    register: (name) => registry.adopt(name),
     modelsDir: settings.modelsDir,
     threads: settings.threads,
     contextSize: settings.contextSize,

@@ -50,6 +50,18 @@ export const ERROR_CODES = {
     status: 400,
     summary: "Tools were offered to a model whose chat template cannot show them to it.",
   },
+  EMBEDDING_INPUT_EMPTY: {
+    status: 400,
+    summary: "An input to embed is empty: it has no embedding. The message names which input.",
+  },
+  TOKEN_INPUT_NOT_SUPPORTED: {
+    status: 400,
+    summary: "The input or prompt was sent as token ids rather than text; Hearth's models read text.",
+  },
+  PARAMETER_NOT_SUPPORTED: {
+    status: 400,
+    summary: "The runtime serving the model cannot honour a parameter the request set; the message names it.",
+  },
   UPSTREAM_UNAVAILABLE: {
     status: 502,
     summary:

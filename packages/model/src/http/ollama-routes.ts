@@ -11,6 +11,7 @@ import { HearthError, ReplyStream, toHearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { EmbeddedRuntime } from "../runtime/embedded/embedded-runtime.js";
 import type { ModelDescription, StreamPart } from "../runtime/language-model.js";
+import { refuseEmptyInputs } from "./embedding-input.js";
 import { ollamaErrorBody, registryErrorBody } from "./format-error.js";
 import { ollamaMessages, ollamaSettings, parseKeepAlive } from "./ollama-settings.js";
 import {
@@ -289,6 +290,8 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
     const body = ollamaEmbedRequestSchema.parse(request.body);
     const startedAt = performance.now();
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    // An empty text has no embedding: refused, naming it (no list of vectors of mixed lengths).
+    refuseEmptyInputs(inputs);
     // As Ollama's /api/embed: inputs cut to fit unless `truncate: false`, vectors of unit length.
     const result = await embed(body.model, inputs, {
       keepAlive: body.keep_alive,
@@ -306,6 +309,13 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
 
   app.post("/api/embeddings", async (request, reply) => {
     const body = ollamaEmbeddingsRequestSchema.parse(request.body);
+    if (body.prompt === "") {
+      // As Ollama's legacy route: an empty prompt loads the model and answers no vector.
+      const model = await catalog.resolve(body.model);
+      if (model.runtime instanceof EmbeddedRuntime)
+        await model.runtime.preload(model.modelId, parseKeepAlive(body.keep_alive));
+      return { embedding: [] };
+    }
     const result = await embed(body.model, [body.prompt], {
       keepAlive: body.keep_alive,
       signal: requestSignal(reply, shutdownSignal),

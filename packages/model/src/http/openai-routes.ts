@@ -10,6 +10,7 @@ import {
 import { HearthError, openAiErrorBody } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import type { CallSettings, ChatMessage, FinishReason, OutputFormat } from "../runtime/language-model.js";
+import { refuseEmptyInputs } from "./embedding-input.js";
 import { collectAnswer, inferenceRequestContext, requestSignal, streamAnswer } from "./request-context.js";
 import type { ModelServiceContext } from "./service-context.js";
 import { unitLength } from "./unit-length.js";
@@ -69,7 +70,9 @@ function settingsOf(body: {
   max_tokens?: number | null;
   presence_penalty?: number | null;
   frequency_penalty?: number | null;
+  logit_bias?: Record<string, number> | null;
 }): CallSettings {
+  const logitBias = body.logit_bias && Object.keys(body.logit_bias).length > 0 ? body.logit_bias : undefined;
   return {
     temperature: body.temperature ?? undefined,
     topP: body.top_p ?? undefined,
@@ -83,7 +86,22 @@ function settingsOf(body: {
     maxTokens: body.max_tokens ?? undefined,
     presencePenalty: body.presence_penalty ?? undefined,
     frequencyPenalty: body.frequency_penalty ?? undefined,
+    ...(logitBias ? { logitBias } : {}),
   };
+}
+
+/**
+ * Refuses token ids as an input or prompt: OpenAI's clients count them with tiktoken (LangChain's
+ * OpenAIEmbeddings sends them by default), and another tokenizer's ids are other words to our models.
+ */
+function refuseTokenIds(field: "input" | "prompt", value: unknown): void {
+  const isIds = (item: unknown) =>
+    typeof item === "number" || (Array.isArray(item) && typeof item[0] === "number");
+  if (!Array.isArray(value) || !value.some(isIds)) return;
+  throw new HearthError(
+    "TOKEN_INPUT_NOT_SUPPORTED",
+    `${field} was sent as token ids, which are not accepted: they are ids of another tokenizer (OpenAI's tiktoken), not of this model's vocabulary. Send the text instead${field === "input" ? " (LangChain: OpenAIEmbeddings(check_embedding_ctx_length=False))" : ""}`,
+  );
 }
 
 function usageOf(usage: { promptTokens: number; completionTokens: number }) {
@@ -277,36 +295,46 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
   });
 
   app.post("/v1/completions", async (request, reply) => {
+    refuseTokenIds("prompt", (request.body as { prompt?: unknown } | undefined)?.prompt);
     const body = openAiCompletionRequestSchema.parse(request.body);
     const id = `cmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
-    const prompt = Array.isArray(body.prompt) ? body.prompt[0]! : body.prompt;
+    const prompts = (Array.isArray(body.prompt) ? body.prompt : [body.prompt]) as string[];
     // As for chats: a caller that meters usage (the web service's public API) can have it as a comment.
     const usageComment = request.headers[USAGE_COMMENT_HEADER] === "1";
-    const call = {
+    const context = inferenceRequestContext(request, reply, shutdownSignal, body.user);
+    const callFor = (prompt: string) => ({
       model: body.model,
       input: { kind: "completion" as const, prompt, suffix: body.suffix ?? undefined },
       settings: { ...settingsOf(body), maxTokens: body.max_tokens ?? 16 },
-      ...inferenceRequestContext(request, reply, shutdownSignal, body.user),
-    };
+      ...context,
+    });
     if (!body.stream) {
-      const answer = await collectAnswer(reply, inference, call);
-      return {
-        id,
-        object: "text_completion",
-        created,
-        model: answer.started.model.name,
-        choices: [
-          {
-            index: 0,
-            text: (body.echo ? prompt : "") + answer.text,
-            logprobs: null,
-            finish_reason: finishReason(answer.finish.finishReason),
-          },
-        ],
-        usage: usageOf(answer.finish.usage),
-      };
+      // A list of prompts: one choice per prompt, in order (as OpenAI), answered one after another.
+      const choices = [];
+      const usage = { promptTokens: 0, completionTokens: 0 };
+      let model = body.model;
+      for (const [index, prompt] of prompts.entries()) {
+        const answer = await collectAnswer(reply, inference, callFor(prompt));
+        model = answer.started.model.name;
+        usage.promptTokens += answer.finish.usage.promptTokens;
+        usage.completionTokens += answer.finish.usage.completionTokens;
+        choices.push({
+          index,
+          text: (body.echo ? prompt : "") + answer.text,
+          logprobs: null,
+          finish_reason: finishReason(answer.finish.finishReason),
+        });
+      }
+      return { id, object: "text_completion", created, model, choices, usage: usageOf(usage) };
     }
+    if (prompts.length > 1)
+      throw new HearthError(
+        "INVALID_REQUEST",
+        "prompt: a list of prompts is answered without streaming only; stream one prompt at a time, or send stream: false",
+      );
+    const prompt = prompts[0]!;
+    const call = callFor(prompt);
     let echo = Boolean(body.echo) && prompt !== "";
     await streamAnswer({
       request,
@@ -342,11 +370,13 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
   });
 
   app.post("/v1/embeddings", async (request, reply) => {
+    refuseTokenIds("input", (request.body as { input?: unknown } | undefined)?.input);
     const body = openAiEmbeddingRequestSchema.parse(request.body);
+    const inputs = (Array.isArray(body.input) ? body.input : [body.input]) as string[];
+    refuseEmptyInputs(inputs);
     const model = await catalog.resolve(body.model);
     if (!model.runtime.embed)
       throw new HearthError("INVALID_REQUEST", `"${model.name}" does not offer embeddings`);
-    const inputs = Array.isArray(body.input) ? body.input : [body.input];
     const result = await model.runtime.embed({
       modelId: model.modelId,
       inputs,

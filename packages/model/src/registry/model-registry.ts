@@ -168,19 +168,54 @@ export class ModelRegistry {
     await this.hooks.onChange?.(name);
   }
 
-  /** A regular file already served under `name` becomes the model's first version (moved, not copied). */
-  async #adoptFile(file: RegistryFile, name: string): Promise<void> {
-    if (file.models[name]) return;
+  /**
+   * A regular file already served under `name` becomes the model's first version (moved, not
+   * copied). False when there is no such file, or when it changed while it was hashed (still being
+   * copied in): a later listing registers it once it is complete.
+   */
+  async #adoptFile(file: RegistryFile, name: string): Promise<boolean> {
+    if (file.models[name]) return true;
     const path = join(this.#modelsDir, fileNameForModel(name));
     const stats = await lstat(path).catch(() => undefined);
-    if (!stats?.isFile()) return;
+    if (!stats?.isFile()) return false;
     const digest = await sha256File(path);
+    const after = await lstat(path).catch(() => undefined);
+    if (
+      !after?.isFile() ||
+      after.ino !== stats.ino ||
+      after.size !== stats.size ||
+      after.mtimeMs !== stats.mtimeMs
+    )
+      return false;
     await mkdir(this.blobsDir, PRIVATE_DIR);
     const blob = join(this.blobsDir, digest.replace(":", "-"));
-    // Another name holds these bytes already (a copy, a hard link): the file goes, the blob serves both.
-    if (await lstat(blob).catch(() => undefined)) await rm(path);
-    else await rename(path, blob);
-    await symlink(blob, path);
+    // Another name holds these bytes already (a copy, a hard link): the blob serves both. Else the
+    // file becomes the blob: hard-linked there, so that the name keeps serving it until the link
+    // below replaces it; where hard links are refused, moved.
+    let moved = false;
+    if (!(await lstat(blob).catch(() => undefined))) {
+      try {
+        await link(path, blob);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EMLINK") throw error;
+        await rename(path, blob);
+        moved = true;
+      }
+    }
+    // The file is replaced by the link in one rename: the model is never missing from the models dir
+    // (a request for it meanwhile would answer MODEL_NOT_FOUND), and a model loaded from the file
+    // keeps its bytes (the blob is the same file; mapped memory outlives a name).
+    const temporary = join(this.#modelsDir, `.${basename(path)}.${process.pid}.link`);
+    await rm(temporary, { force: true });
+    await symlink(blob, temporary);
+    try {
+      await rename(temporary, path);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      if (moved) await rename(blob, path).catch(() => undefined);
+      throw error;
+    }
     file.models[name] = {
       name,
       current: "1.0.0",
@@ -196,6 +231,7 @@ export class ModelRegistry {
         },
       ],
     };
+    return true;
   }
 
   /** Records a version (a new one only when the digest is new) and makes it current. */
@@ -229,8 +265,7 @@ export class ModelRegistry {
       const file = await this.#read();
       for (const { name, symbolicLink } of await listModelFiles(this.#modelsDir)) {
         if (file.models[name] || !isModelName(name) || symbolicLink) continue;
-        await this.#adoptFile(file, name);
-        await this.#write(file);
+        if (await this.#adoptFile(file, name)) await this.#write(file);
       }
       // A model whose weights are gone (restored from a backup without them) is not served: not listed.
       const served: ModelRecord[] = [];
@@ -268,6 +303,25 @@ export class ModelRegistry {
       changelog: current.changelog,
       versions: versions.map((version) => version.version),
     }));
+  }
+
+  /**
+   * Registers one file dropped into the models dir, as listing the models would (the embedded
+   * runtime asks, in the background, when its scan first finds one): hashed, made a blob, linked
+   * back. Answers its digest; undefined when there is no file of its own under that name (a link),
+   * or when it changed while it was hashed (still being copied in). Serialised with every other
+   * registry operation, so two scans never register a file twice.
+   */
+  adopt(nameInput: string): Promise<string | undefined> {
+    return this.#serial(async () => {
+      const name = normalizeModelName(nameInput);
+      const file = await this.#read();
+      if (!file.models[name]) {
+        if (!isModelName(name) || !(await this.#adoptFile(file, name))) return undefined;
+        await this.#write(file);
+      }
+      return this.#current(file.models[name]!).digest;
+    });
   }
 
   /** Content digests of registered models by name (no hashing: files not registered yet are absent). */

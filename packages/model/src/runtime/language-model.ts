@@ -58,6 +58,11 @@ export interface CallSettings {
   repeatPenalty?: number;
   presencePenalty?: number;
   frequencyPenalty?: number;
+  /**
+   * OpenAI's `logit_bias`: token id (of the model's own vocabulary) to a bias from -100 (never) to
+   * 100 (as good as forced). A runtime that cannot apply it refuses the call (PARAMETER_NOT_SUPPORTED).
+   */
+  logitBias?: Record<string, number>;
   format?: OutputFormat;
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;

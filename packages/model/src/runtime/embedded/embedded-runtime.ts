@@ -9,7 +9,9 @@ import {
   type LlamaContextSequence,
   type LlamaGrammar,
   LlamaLogLevel,
+  type LlamaModel,
   type Token,
+  TokenBias,
 } from "node-llama-cpp";
 import { checkGgufFile, type GgufCheck } from "../../discovery/gguf-validation.js";
 import { isModelName } from "../../discovery/model-name.js";
@@ -51,6 +53,12 @@ export interface EmbeddedRuntimeOptions {
   extraModels?: () => Promise<Map<string, string>>;
   /** Content digests of registered models, shown in listings and keyed into the inference cache. */
   digests?: () => Promise<Map<string, string>>;
+  /**
+   * Registers a file of the models dir that has no digest yet (hashes it: the registry's `adopt`),
+   * answering its digest. A scan asks once per new or changed file, in the background: listings do
+   * not wait for a multi-gigabyte file to be hashed, and show its digest once it is.
+   */
+  register?: (name: string) => Promise<string | undefined>;
   /** Tests lower this to exercise the refusal; defaults to the memory the OS reports free. */
   availableMemory?: () => number;
 }
@@ -87,6 +95,11 @@ export class EmbeddedRuntime implements ModelRuntime {
   #generation = 1;
   #scannedGeneration = 0;
   #digests = new Map<string, string>();
+  /** Reads of the digests started, and the latest one applied (an older read never overwrites it). */
+  #digestReads = 0;
+  #digestsApplied = 0;
+  /** Unregistered files of the models dir asked to be registered, with the stamp they had then. */
+  readonly #registering = new Map<string, string>();
   /** Size and mtime of the file each loaded model came from. */
   readonly #stamps = new Map<string, string | undefined>();
   #closed = false;
@@ -163,10 +176,15 @@ export class EmbeddedRuntime implements ModelRuntime {
   async #scan(): Promise<void> {
     const startedAt = performance.now();
     const generation = this.#generation;
-    this.#digests = (await this.#options.digests?.().catch(() => undefined)) ?? new Map<string, string>();
+    await this.#readDigests();
     const files = new Map<string, string>();
-    for (const model of await listModelFiles(this.#options.modelsDir))
-      if (isModelName(model.name)) files.set(model.name, model.path);
+    /** Files of the models dir's own (not links to blobs or to Ollama's): registered if they are not yet. */
+    const own = new Set<string>();
+    for (const model of await listModelFiles(this.#options.modelsDir)) {
+      if (!isModelName(model.name)) continue;
+      files.set(model.name, model.path);
+      if (!model.symbolicLink) own.add(model.name);
+    }
     if (this.#options.extraModels)
       for (const [name, path] of await this.#options.extraModels())
         if (!files.has(name)) files.set(name, path);
@@ -203,6 +221,37 @@ export class EmbeddedRuntime implements ModelRuntime {
     }
     this.#scannedGeneration = generation;
     if (generation === this.#generation) this.#refreshedAt = startedAt;
+    for (const name of this.#registering.keys()) if (!own.has(name)) this.#registering.delete(name);
+    for (const name of own) {
+      const entry = this.#catalog.get(name);
+      if (entry?.check.valid && !this.#digests.has(name))
+        this.#register(name, `${entry.inode}:${entry.check.sizeBytes}:${entry.mtimeMs}`);
+    }
+  }
+
+  async #readDigests(): Promise<void> {
+    const read = ++this.#digestReads;
+    const digests = (await this.#options.digests?.().catch(() => undefined)) ?? new Map<string, string>();
+    if (read < this.#digestsApplied) return;
+    this.#digestsApplied = read;
+    this.#digests = digests;
+  }
+
+  /**
+   * Registers a file found in the models dir without a digest, in the background: once per file
+   * (and again if it changes: one still being copied in is registered when complete). The registry
+   * makes the file a blob and the name a link to it, with the same bytes: a model loaded from it
+   * keeps serving, and the next scan sees the same file.
+   */
+  #register(name: string, stamp: string): void {
+    const register = this.#options.register;
+    if (!register || this.#closed || this.#registering.get(name) === stamp) return;
+    this.#registering.set(name, stamp);
+    register(name)
+      .then((digest) => (digest ? this.#readDigests() : undefined))
+      .catch((error: unknown) =>
+        this.#options.logger.warn({ err: error, model: name }, "registering a model file failed"),
+      );
   }
 
   async listModels(): Promise<ModelDescription[]> {
@@ -527,6 +576,9 @@ export class EmbeddedRuntime implements ModelRuntime {
       );
     }
     const grammar = await this.#grammar(call, schema);
+    const tokenBias = settings.logitBias
+      ? logitBias(loaded.model, settings.logitBias, call.modelId)
+      : undefined;
     let completionTokens = 0;
     const common = {
       signal,
@@ -536,6 +588,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       topP: settings.topP,
       minP: settings.minP,
       seed: settings.seed,
+      tokenBias,
       customStopTriggers: settings.stop && settings.stop.length > 0 ? settings.stop : undefined,
       repeatPenalty:
         settings.repeatPenalty !== undefined || settings.presencePenalty || settings.frequencyPenalty
@@ -673,9 +726,16 @@ export class EmbeddedRuntime implements ModelRuntime {
       const context = await loaded.embeddingContext();
       const embeddings: number[][] = [];
       let promptTokens = 0;
-      for (const input of call.inputs) {
+      for (const [index, input] of call.inputs.entries()) {
         if (call.signal?.aborted) throw new HearthError("INVALID_REQUEST", "the request was cancelled");
         let tokens = loaded.model.tokenize(input);
+        // Text the tokenizer drops whole (whitespace, for some vocabularies) has no embedding either.
+        if (tokens.length === 0)
+          throw new HearthError(
+            "EMBEDDING_INPUT_EMPTY",
+            `input ${index} (counting from 0) has no tokens for "${call.modelId}" (it is empty or only whitespace): it has no embedding; leave it out`,
+            { details: { index } },
+          );
         // The embedding context's size, less the BOS and EOS tokens llama.cpp adds around the input.
         const room = Math.min(loaded.contextSize, 2048) - 2;
         if (tokens.length > room) {
@@ -704,6 +764,31 @@ export class EmbeddedRuntime implements ModelRuntime {
     await Promise.allSettled(models.map((model) => model.dispose()));
     if (this.#llama) await (await this.#llama.catch(() => undefined))?.dispose();
   }
+}
+
+/**
+ * OpenAI's `logit_bias` as llama.cpp applies it: each bias is added to its token's logit, as OpenAI
+ * does; -100 bans the token outright ("never"). Token ids are the model's own: one outside its
+ * vocabulary is refused, and so is an end-of-generation token, which node-llama-cpp does not bias.
+ */
+function logitBias(model: LlamaModel, biases: Record<string, number>, modelId: string): TokenBias {
+  const vocabulary = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
+  const bias = new TokenBias(model.tokenizer);
+  for (const [key, value] of Object.entries(biases)) {
+    const token = Number(key) as Token;
+    if (!Number.isInteger(token) || token < 0 || token >= vocabulary)
+      throw new HearthError(
+        "INVALID_REQUEST",
+        `logit_bias: ${key} is not a token id of "${modelId}" (its vocabulary has ${vocabulary} tokens, 0 to ${vocabulary - 1})`,
+      );
+    if (model.isEogToken(token))
+      throw new HearthError(
+        "PARAMETER_NOT_SUPPORTED",
+        `logit_bias: token ${key} ends generation in "${modelId}", and the embedded runtime cannot bias end-of-generation tokens; leave it out (max_tokens and stop bound the answer)`,
+      );
+    bias.set(token, value <= -100 ? "never" : { logit: value });
+  }
+  return bias;
 }
 
 function mapStop(reason: string): FinishReason {

@@ -86,6 +86,12 @@ export class OllamaRuntime implements ModelRuntime {
   }
 
   async *doStream(call: ModelCall): AsyncGenerator<StreamPart> {
+    // Ollama has no logit_bias: refused rather than answered as if it were not there.
+    if (call.settings.logitBias)
+      throw new HearthError(
+        "PARAMETER_NOT_SUPPORTED",
+        `logit_bias is not supported for "${call.modelId}": it is served by an upstream Ollama, which has no logit_bias; leave it out`,
+      );
     const chat = call.input.kind === "chat";
     const url = `${this.#baseUrl}${chat ? "/api/chat" : "/api/generate"}`;
     const body: Record<string, unknown> = {

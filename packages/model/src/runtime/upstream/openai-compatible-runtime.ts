@@ -82,6 +82,8 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
       ...(settings.stop?.length ? { stop: settings.stop } : {}),
       ...(settings.presencePenalty !== undefined ? { presence_penalty: settings.presencePenalty } : {}),
       ...(settings.frequencyPenalty !== undefined ? { frequency_penalty: settings.frequencyPenalty } : {}),
+      // Token ids of the upstream's own model, as the client sent them.
+      ...(settings.logitBias ? { logit_bias: settings.logitBias } : {}),
     };
     if (call.input.kind === "chat") {
       body.messages = openAiMessages(call.input.messages);

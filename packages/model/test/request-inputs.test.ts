@@ -1,0 +1,223 @@
+/**
+ * What the OpenAI and Ollama APIs refuse or honour in a request's inputs, as real clients send them:
+ * empty texts to embed, token ids from another tokenizer, lists of prompts, and `logit_bias`.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readGgufFileInfo } from "node-llama-cpp";
+import { Ollama } from "ollama";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
+import { startReplayServer } from "./replay-server.js";
+import { startModelService } from "./start-model-service.js";
+
+let dir: string;
+let replayOllama: Awaited<ReturnType<typeof startReplayServer>>;
+let replayVllm: Awaited<ReturnType<typeof startReplayServer>>;
+let service: { url: string; close(): Promise<void> };
+/** The tiny model's vocabulary: token id to piece ("▁hello"). */
+let pieces: string[];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "hearth-model-inputs-"));
+  await writeTinyGguf(join(dir, "tiny.gguf"));
+  const info = await readGgufFileInfo(join(dir, "tiny.gguf"));
+  pieces = [...info.metadata.tokenizer.ggml.tokens];
+  replayOllama = await startReplayServer("ollama.json");
+  replayVllm = await startReplayServer("vllm.json");
+  service = await startModelService(dir, {
+    ollamaHost: replayOllama.url,
+    upstreams: [{ name: "vllm", baseUrl: `${replayVllm.url}/v1` }],
+    cache: { enabled: false },
+  });
+});
+
+afterAll(async () => {
+  await service?.close();
+  await replayOllama?.close();
+  await replayVllm?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** What the routes answer, loosely: an OpenAI error object or an Ollama error string, or a result. */
+interface Answer {
+  error: { code: string; message: string; type: string } & string;
+  data: Array<{ embedding: number[] }>;
+  choices: Array<{ text: string }>;
+}
+
+const post = async (path: string, body: unknown) => {
+  const response = await fetch(`${service.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Answer };
+};
+
+describe("empty inputs to embed", () => {
+  it("are refused with 400 EMBEDDING_INPUT_EMPTY naming the input, in each API's format", async () => {
+    const mixed = await post("/v1/embeddings", { model: "tiny", input: ["ok", ""] });
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.error).toMatchObject({ code: "EMBEDDING_INPUT_EMPTY", type: "invalid_request_error" });
+    expect(mixed.body.error.message).toMatch(/input 1 .*is empty/);
+
+    const single = await post("/v1/embeddings", { model: "tiny", input: "" });
+    expect(single.status).toBe(400);
+    expect(single.body.error.code).toBe("EMBEDDING_INPUT_EMPTY");
+
+    const ollama = await post("/api/embed", { model: "tiny", input: ["ok", "fine", ""] });
+    expect(ollama.status).toBe(400);
+    expect(ollama.body.error).toMatch(/input 2 .*is empty/);
+    expect((await post("/api/embed", { model: "tiny", input: "" })).status).toBe(400);
+
+    // The official clients see the refusal as an error, not as vectors of mixed lengths.
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    await expect(openai.embeddings.create({ model: "tiny", input: ["ok", ""] })).rejects.toMatchObject({
+      status: 400,
+      code: "EMBEDDING_INPUT_EMPTY",
+    });
+    await expect(
+      new Ollama({ host: service.url }).embed({ model: "tiny", input: ["ok", ""] }),
+    ).rejects.toThrow(/input 1/);
+  });
+
+  it("still embeds whitespace and other texts, every vector of the model's length", async () => {
+    const answer = await post("/v1/embeddings", { model: "tiny", input: ["ok", " ", "the cat"] });
+    expect(answer.status).toBe(200);
+    expect(answer.body.data.map((item) => item.embedding.length)).toEqual([16, 16, 16]);
+    // Ollama's legacy route: an empty prompt loads the model and answers no vector, as Ollama does.
+    expect(await post("/api/embeddings", { model: "tiny", prompt: "" })).toEqual({
+      status: 200,
+      body: { embedding: [] },
+    });
+  });
+});
+
+describe("token ids as input", () => {
+  it("are refused with 400 TOKEN_INPUT_NOT_SUPPORTED saying to send text", async () => {
+    for (const input of [
+      [1, 2, 3],
+      [
+        [1, 2, 3],
+        [4, 5],
+      ],
+    ]) {
+      const answer = await post("/v1/embeddings", { model: "tiny", input });
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.code).toBe("TOKEN_INPUT_NOT_SUPPORTED");
+      expect(answer.body.error.message).toMatch(/token ids.*Send the text.*check_embedding_ctx_length=False/);
+    }
+    for (const prompt of [[1, 2, 3], [[1, 2, 3]]]) {
+      const answer = await post("/v1/completions", { model: "tiny", prompt });
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.code).toBe("TOKEN_INPUT_NOT_SUPPORTED");
+    }
+  });
+});
+
+describe("a list of prompts", () => {
+  it("is answered with one choice per prompt, in order, as OpenAI answers it", async () => {
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const settings = { model: "tiny", temperature: 0, max_tokens: 3 };
+    const one = await openai.completions.create({ ...settings, prompt: "hello" });
+    const other = await openai.completions.create({ ...settings, prompt: "the dog" });
+    const both = await openai.completions.create({ ...settings, prompt: ["hello", "the dog"] });
+    expect(both.choices.map((choice) => [choice.index, choice.text])).toEqual([
+      [0, one.choices[0]!.text],
+      [1, other.choices[0]!.text],
+    ]);
+    expect(both.usage?.completion_tokens).toBe(one.usage!.completion_tokens + other.usage!.completion_tokens);
+    const streamed = await post("/v1/completions", { ...settings, prompt: ["a", "b"], stream: true });
+    expect(streamed.status).toBe(400);
+    expect(streamed.body.error.message).toMatch(/stream one prompt at a time/);
+  });
+});
+
+describe("logit_bias", () => {
+  const firstToken = async (body: Record<string, unknown>) => {
+    const answer = await post("/v1/completions", {
+      model: "tiny",
+      prompt: "once upon a",
+      temperature: 0,
+      max_tokens: 1,
+      ...body,
+    });
+    expect(answer.status).toBe(200);
+    return answer.body.choices[0]!.text;
+  };
+  // The model says whole words, each one "▁word" token (the first one's space is not shown).
+  const idOf = (text: string) => pieces.indexOf(`\u2581${text.trim()}`);
+
+  it("is applied on the embedded runtime: -100 bans the first token, 100 forces another", async () => {
+    const first = await firstToken({});
+    const id = idOf(first);
+    expect(id).toBeGreaterThan(2);
+    const banned = await firstToken({ logit_bias: { [id]: -100 } });
+    expect(banned).not.toBe(first);
+    const forcedId =
+      pieces.indexOf("\u2581happy") === id ? pieces.indexOf("\u2581girl") : pieces.indexOf("\u2581happy");
+    const forced = await firstToken({ logit_bias: { [forcedId]: 100 } });
+    expect(idOf(forced)).toBe(forcedId);
+    // Through a chat too, with the official client.
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const chat = await openai.chat.completions.create({
+      model: "tiny",
+      messages: [{ role: "user", content: "hello" }],
+      temperature: 0,
+      max_tokens: 4,
+      logit_bias: { [forcedId]: 100 },
+    });
+    expect(chat.choices[0]!.message.content).toContain(pieces[forcedId]!.replace("\u2581", ""));
+  });
+
+  it("is refused when it is not a map of token ids to biases from -100 to 100, or names no token of the model", async () => {
+    for (const [logit_bias, pattern] of [
+      [{ abc: 5 }, /"abc" is not a token id/],
+      [{ "5": 500 }, /between -100 and 100/],
+      [{ "5": -101 }, /between -100 and 100/],
+      [{ "99999": 5 }, /not a token id of "tiny:latest"/],
+    ] as const) {
+      const answer = await post("/v1/chat/completions", {
+        model: "tiny",
+        messages: [{ role: "user", content: "hello" }],
+        max_tokens: 2,
+        logit_bias,
+      });
+      expect(answer.status, JSON.stringify(logit_bias)).toBe(400);
+      expect(answer.body.error.code).toBe("INVALID_REQUEST");
+      expect(answer.body.error.message).toMatch(pattern);
+    }
+    // node-llama-cpp does not bias end-of-generation tokens: refused rather than ignored.
+    const endOfText = await post("/v1/completions", {
+      model: "tiny",
+      prompt: "once upon a",
+      logit_bias: { [pieces.indexOf("</s>")]: -100 },
+    });
+    expect(endOfText.status).toBe(400);
+    expect(endOfText.body.error.code).toBe("PARAMETER_NOT_SUPPORTED");
+  });
+
+  it("is passed on to an OpenAI-compatible upstream, and refused for an upstream Ollama", async () => {
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    await openai.chat.completions.create({
+      model: "vllm/meta-llama/Llama-3.2-1B-Instruct",
+      messages: [{ role: "user", content: "Why is the sky blue?" }],
+      logit_bias: { "1234": -100 },
+    });
+    expect(replayVllm.requests.at(-1)).toMatchObject({ logit_bias: { "1234": -100 } });
+
+    const before = replayOllama.requests.length;
+    const refused = await post("/v1/chat/completions", {
+      model: "llama3.2",
+      messages: [{ role: "user", content: "Why is the sky blue?" }],
+      logit_bias: { "1234": -100 },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe("PARAMETER_NOT_SUPPORTED");
+    expect(refused.body.error.message).toMatch(/logit_bias.*Ollama/);
+    expect(replayOllama.requests.length).toBe(before);
+  });
+});
