@@ -512,6 +512,8 @@ export class IngestionService {
       store.setJobDocumentStatus(jobId, documentId, stage);
       this.#publishDocument(jobId, documentId);
     };
+    // The chunks this run adds to the index, removed again if it is cancelled or fails.
+    const written: string[] = [];
     try {
       setStage("parsing");
       const job = store.getJob(jobId);
@@ -568,6 +570,7 @@ export class IngestionService {
         replaceAll:
           document.indexedHash !== null && indexedSettings(document.indexedHash) !== indexedSettings(version),
         signal,
+        written,
       });
       // A delete that raced this task wins: its chunks must not come back.
       const current = store.findDocument(knowledgeBaseId, documentId);
@@ -601,6 +604,7 @@ export class IngestionService {
       const reason = signal.aborted ? signal.reason : error;
       if (isHearthError(reason) && reason.code === "SERVICE_NOT_READY") return;
       if (isHearthError(reason) && reason.code === "JOB_CANCELLED") {
+        await this.#dropPartialVersion(jobId, knowledgeBaseId, documentId, written);
         await this.#discard(
           knowledgeBaseId,
           documentId,
@@ -617,12 +621,36 @@ export class IngestionService {
           };
       if (!isHearthError(error) || error.status >= 500)
         this.#deps.logger.error({ err: error, documentId, jobId }, "document ingestion failed");
+      await this.#dropPartialVersion(jobId, knowledgeBaseId, documentId, written);
       // A failed re-upload leaves the indexed version in place; the job reports the failure.
       const kept = this.#keepIndexedVersion(jobId, knowledgeBaseId, documentId);
       if (kept) await this.#discard(knowledgeBaseId, documentId, kept.discard);
       else if (store.findDocument(knowledgeBaseId, documentId))
         store.setDocumentStatus(documentId, "failed", failure);
       this.#finishDocument(jobId, documentId, "failed", failure);
+    }
+  }
+
+  /**
+   * Removes what a cancelled or failed run left in the index: a document with no indexed version
+   * loses every chunk (hidden from queries, they would stay until the document is deleted); one
+   * with an indexed version keeps that version's chunks, less those this run added. Left alone
+   * while another job still works on the document: some of them may be that job's.
+   */
+  async #dropPartialVersion(
+    jobId: string,
+    knowledgeBaseId: string,
+    documentId: string,
+    written: readonly string[],
+  ): Promise<void> {
+    const { store, backend } = this.#deps;
+    if (store.hasPendingWork(documentId, jobId)) return;
+    const current = store.findDocument(knowledgeBaseId, documentId);
+    try {
+      if (!current?.indexedHash) await backend.deleteDocument(knowledgeBaseId, documentId);
+      else if (written.length > 0) await backend.deleteChunks(written);
+    } catch (error) {
+      this.#deps.logger.error({ err: error, documentId }, "removing a stopped document's chunks failed");
     }
   }
 
