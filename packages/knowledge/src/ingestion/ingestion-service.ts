@@ -120,7 +120,22 @@ export class IngestionService {
   ): Promise<{ job: IngestionJob; documents: KnowledgeDocument[] }> {
     const { store, blobs, settings: options } = this.#deps;
     store.getKnowledgeBase(knowledgeBaseId);
-    const accepted: Array<{ document: DocumentRecord; error?: HearthError }> = [];
+    const accepted: Array<{
+      document: DocumentRecord;
+      error?: HearthError;
+      /** The bytes this part stored (a part that failed stored none). */
+      sha256?: string;
+      /** A later part of this request has the same name: it replaces this one, as a re-upload would. */
+      superseded?: boolean;
+    }> = [];
+    /** Each document's version before this request: a part replaced by a failed one goes back to it. */
+    const contentBefore = new Map<string, string | null>();
+    const add = (entry: (typeof accepted)[number]) => {
+      const { id, contentHash } = entry.document;
+      for (const earlier of accepted) if (earlier.document.id === id) earlier.superseded = true;
+      if (!contentBefore.has(id)) contentBefore.set(id, contentHash);
+      accepted.push(entry);
+    };
     for await (const part of parts) {
       let name: string;
       try {
@@ -135,7 +150,7 @@ export class IngestionService {
           sizeBytes: 0,
           contentType: "application/octet-stream",
         });
-        accepted.push({ document, error: error as HearthError });
+        add({ document, error: error as HearthError });
         continue;
       }
       const received = await blobs.receive(part.file, options.maxUploadBytes);
@@ -149,7 +164,7 @@ export class IngestionService {
           sizeBytes: 0,
           contentType: "application/octet-stream",
         });
-        accepted.push({
+        add({
           document,
           error: new HearthError(
             "DOCUMENT_TOO_LARGE",
@@ -166,18 +181,33 @@ export class IngestionService {
         sizeBytes: received.sizeBytes,
         contentType: "application/octet-stream",
       });
+      // Read before this part's bytes are recorded: the version the document had before the request.
+      const before = store.getDocument(knowledgeBaseId, document.id);
       await blobs.keep(received.path, knowledgeBaseId, document.id, received.sha256);
+      add({ document: before, sha256: received.sha256 });
       store.setDocumentContent(document.id, received.sha256, received.sizeBytes, document.contentType);
-      accepted.push({ document: store.getDocument(knowledgeBaseId, document.id) });
+      accepted[accepted.length - 1]!.document = store.getDocument(knowledgeBaseId, document.id);
     }
     if (accepted.length === 0)
       throw new HearthError(
         "INVALID_REQUEST",
         'No file parts: send one or more files in multipart fields named "file"',
       );
+    await this.#settleSuperseded(knowledgeBaseId, accepted, contentBefore);
     const job = store.createJob(knowledgeBaseId, "upload", []);
-    for (const { document, error } of accepted) {
-      if (error) {
+    for (const [index, { document, error, superseded }] of accepted.entries()) {
+      if (superseded) {
+        // Its own entry (a job lists a document once): every part of the request is accounted for.
+        const entry = { id: `superseded:${index + 1}:${document.id}`, name: document.name };
+        const failure = error
+          ? { code: error.code, message: error.message }
+          : {
+              code: "DOCUMENT_SUPERSEDED",
+              message: "A later file of the same name in this upload replaced this one before it was indexed",
+            };
+        store.addJobDocument(job.id, entry, error ? "failed" : "skipped", failure);
+        this.#deps.metrics.documents.inc({ outcome: error ? "failed" : "skipped" });
+      } else if (error) {
         store.setDocumentStatus(document.id, "failed", { code: error.code, message: error.message });
         store.addJobDocument(job.id, document, "failed", { code: error.code, message: error.message });
         this.#deps.metrics.documents.inc({ outcome: "failed" });
@@ -190,10 +220,40 @@ export class IngestionService {
     this.#start(job.id);
     return {
       job: store.getJob(job.id),
-      documents: accepted.map(({ document }) =>
-        documentView(store.getDocument(knowledgeBaseId, document.id)),
-      ),
+      documents: accepted
+        .filter(({ superseded }) => !superseded)
+        .map(({ document }) => documentView(store.getDocument(knowledgeBaseId, document.id))),
     };
+  }
+
+  /**
+   * The parts of one upload that a later part of the same name replaced: their stored bytes are
+   * removed (unless the document still needs them: the latest part's, the indexed version's, the
+   * version it had before, one another job is to index), and a document whose latest part failed
+   * goes back to the version it had before the request.
+   */
+  async #settleSuperseded(
+    knowledgeBaseId: string,
+    accepted: ReadonlyArray<{ document: DocumentRecord; error?: HearthError; sha256?: string; superseded?: boolean }>,
+    contentBefore: ReadonlyMap<string, string | null>,
+  ): Promise<void> {
+    const { store } = this.#deps;
+    for (const { document, sha256, superseded } of accepted) {
+      if (!superseded || !sha256) continue;
+      const current = store.getDocument(knowledgeBaseId, document.id);
+      const latest = accepted.findLast((entry) => entry.document.id === document.id)!;
+      const before = contentBefore.get(document.id) ?? null;
+      if (latest.error && current.contentHash === sha256)
+        store.restoreIndexedContent(document.id, before);
+      if (
+        sha256 === latest.sha256 ||
+        sha256 === before ||
+        sha256 === indexedContentHash(current.indexedHash) ||
+        store.hasPendingVersion(document.id, sha256, "")
+      )
+        continue;
+      await this.#discard(knowledgeBaseId, document.id, sha256);
+    }
   }
 
   ingestUrl(knowledgeBaseId: string, url: string): IngestionJob {
