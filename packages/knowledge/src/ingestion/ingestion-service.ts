@@ -70,6 +70,18 @@ const FAILS_AGAIN = new Set([
   "DOCUMENT_ENCRYPTED",
 ]);
 
+const PLAIN_TEXT_TYPES = new Set(["text/plain", "text/markdown", "text/csv", "application/json"]);
+const IMAGE_NAME = /\.(png|jpe?g|gif|tiff?|bmp|webp|heic)$/i;
+
+/** Why a document gave no text: OCR is named only where it could help (a PDF, an image). */
+function noTextMessage(name: string, contentType: string): string {
+  if (contentType === "application/pdf" || IMAGE_NAME.test(name))
+    return "The document holds no extractable text (a scanned PDF or an image needs OCR, which is not enabled)";
+  if (PLAIN_TEXT_TYPES.has(contentType))
+    return "The document holds no text: only whitespace (or a byte order mark)";
+  return "The document holds no extractable text";
+}
+
 /**
  * Ingestion jobs: uploads, URLs and watched-folder syncs become jobs of per-document tasks whose
  * state lives in the store, so progress can be streamed, a job cancelled, and a crash resumed
@@ -612,10 +624,7 @@ export class IngestionService {
       const chunked = await prepareChunksFor(this.#deps, parsed, knowledgeBase, signal);
       if (signal.aborted) throw signal.reason;
       if (chunked.chunks.length === 0)
-        throw new HearthError(
-          "DOCUMENT_NO_TEXT",
-          "The document holds no extractable text (a scanned PDF needs OCR, which is not enabled)",
-        );
+        throw new HearthError("DOCUMENT_NO_TEXT", noTextMessage(document.name, contentType));
       const outcome = await indexChunks(this.#deps, {
         knowledgeBase,
         documentId,

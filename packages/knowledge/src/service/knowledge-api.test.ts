@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { KnowledgeClientError } from "@hearth/contracts";
+import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rawRequest } from "../../../../test/support/raw-request.js";
 import { docx, pdf, zipBombDocx } from "../testing/document-fixtures.fixture.js";
@@ -214,6 +215,8 @@ describe("knowledge service API", () => {
       { name: "truncated.pdf", data: pdf([["Some text that is long enough."]]).subarray(0, 80) },
       { name: "locked.pdf", data: pdf([["Secret"]], { encrypted: true }) },
       { name: "scanned.pdf", data: pdf([[]]) },
+      { name: "blank.txt", data: Buffer.from("\uFEFF  \n\t\n") },
+      { name: "bundle.zip", data: zipSync({ "notes.txt": strToU8("Kettles boil water.") }) },
       { name: "bomb.docx", data: zipBombDocx(8 * 1024 * 1024) },
       { name: "setup.pdf", data: Buffer.concat([Buffer.from("MZ"), Buffer.alloc(4000)]) },
       { name: "huge.txt", data: Buffer.alloc(300 * 1024, 0x61) },
@@ -230,13 +233,23 @@ describe("knowledge service API", () => {
     expect(byName["empty.txt"]?.error?.code).toBe("DOCUMENT_EMPTY");
     expect(byName["truncated.pdf"]?.error?.code).toMatch(/^DOCUMENT_(CORRUPT|NO_TEXT)$/);
     expect(byName["locked.pdf"]?.error?.code).toBe("DOCUMENT_ENCRYPTED");
-    expect(byName["scanned.pdf"]?.error?.code).toBe("DOCUMENT_NO_TEXT");
+    expect(byName["scanned.pdf"]?.error).toMatchObject({
+      code: "DOCUMENT_NO_TEXT",
+      message: expect.stringContaining("OCR"),
+    });
+    // OCR would not help a text file.
+    expect(byName["blank.txt"]?.error?.code).toBe("DOCUMENT_NO_TEXT");
+    expect(byName["blank.txt"]?.error?.message).not.toContain("OCR");
+    expect(byName["bundle.zip"]?.error).toEqual({
+      code: "DOCUMENT_UNSUPPORTED_FORMAT",
+      message: '"bundle.zip" is a ZIP archive, not a supported document type',
+    });
     expect(byName["bomb.docx"]?.error?.code).toBe("DOCUMENT_EXPANDS_TOO_LARGE");
     expect(byName["setup.pdf"]?.error?.code).toBe("DOCUMENT_TYPE_MISMATCH");
     expect(byName["huge.txt"]?.error?.code).toBe("DOCUMENT_TOO_LARGE");
     expect(byName["../../etc/passwd"]?.error?.code).toBe("DOCUMENT_NAME_INVALID");
     expect(byName["page.html"]?.status).toBe("indexed");
-    expect(job).toMatchObject({ status: "completed", counts: { failed: 8, indexed: 1 } });
+    expect(job).toMatchObject({ status: "completed", counts: { failed: 10, indexed: 1 } });
 
     const documents = await client.listDocuments(kb.id);
     expect(documents.find((d) => d.name === "good.md")).toMatchObject({ status: "indexed" });
