@@ -511,7 +511,15 @@ export class IngestionService {
             document.contentHash === hashed.sha256 &&
             FAILS_AGAIN.has(document.error?.code ?? ""));
         if (unchanged) {
-          store.addJobDocument(jobId, document, "skipped");
+          // A file skipped because it failed before says why, as its document does.
+          const reason =
+            document.status === "failed" && document.error
+              ? {
+                  code: document.error.code,
+                  message: `Unchanged since it failed: ${document.error.message}`,
+                }
+              : undefined;
+          store.addJobDocument(jobId, document, "skipped", reason);
           this.#deps.metrics.documents.inc({ outcome: "skipped" });
           this.#publishDocument(jobId, document.id);
           continue;

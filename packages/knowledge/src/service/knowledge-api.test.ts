@@ -427,6 +427,15 @@ describe("watched folders, embeddings and URLs", () => {
       for (let tick = 0; tick < 2; tick++) {
         const again = await harness.finalJob((await client.syncNow(kb.id)).id);
         expect(again.counts).toMatchObject({ skipped: 2, indexed: 0, failed: 0 });
+        // The file that failed before says why it is skipped; the unchanged one needs no reason.
+        expect(again.documents.find((d) => d.name === "empty.txt")).toMatchObject({
+          status: "skipped",
+          error: { code: "DOCUMENT_EMPTY", message: expect.stringContaining("Unchanged since it failed") },
+        });
+        expect(again.documents.find((d) => d.name === "notes.txt")).toMatchObject({
+          status: "skipped",
+          error: null,
+        });
       }
       expect(await client.listDocuments(kb.id)).toEqual(before.documents);
       expect((await client.getKnowledgeBase(kb.id)).lastIndexedAt).toBe(before.kb.lastIndexedAt);
