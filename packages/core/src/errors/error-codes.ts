@@ -188,7 +188,8 @@ export const ERROR_CODES = {
   EMBEDDING_FAILED: { status: 502, summary: "The embedding model did not return vectors after retries." },
   EMBEDDING_MODEL_REQUIRED: {
     status: 400,
-    summary: 'A query asked for mode "vector" on a knowledge base that has no embedding model.',
+    summary:
+      'A query asked for mode "vector" on a knowledge base that has no embedding model (as a query warning, with mode "hybrid" sent by name: that base was searched on full text only).',
   },
 
   // Web service

@@ -183,7 +183,7 @@ export function registerKnowledgeRoutes(
       query: body.query,
       topK: body.topK,
       ...(body.filters ? { filters: body.filters } : {}),
-      mode: body.mode,
+      ...(body.mode ? { mode: body.mode } : {}),
     });
   });
 
@@ -194,7 +194,7 @@ export function registerKnowledgeRoutes(
       query: body.query,
       topK: body.topK,
       ...(body.filters ? { filters: body.filters } : {}),
-      mode: body.mode,
+      ...(body.mode ? { mode: body.mode } : {}),
     });
   });
 }

@@ -553,6 +553,20 @@ describe("watched folders, embeddings and URLs", () => {
       expect(
         await client.queryManyAnswer({ knowledgeBaseIds: [plain.id], query: "kettles" }),
       ).not.toHaveProperty("warnings");
+      // Hybrid asked for by name on a base with no model: full text only, and the answer says so.
+      const asked = await client.queryManyAnswer({
+        knowledgeBaseIds: [plain.id],
+        query: "kettles",
+        mode: "hybrid",
+      });
+      expect(asked.results.map((r) => r.documentTitle)).toEqual(["kettle-care.txt"]);
+      expect(asked.warnings).toEqual([
+        {
+          knowledgeBaseId: plain.id,
+          code: "EMBEDDING_MODEL_REQUIRED",
+          message: expect.stringContaining("full text only"),
+        },
+      ]);
       // Asking for vectors only still fails clearly.
       await expect(client.query(broken.id, { query: "kettles", mode: "vector" })).rejects.toMatchObject({
         status: 502,
