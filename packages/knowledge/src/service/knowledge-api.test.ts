@@ -577,6 +577,72 @@ describe("watched folders, embeddings and URLs", () => {
     }
   });
 
+  it("refuses an embedding model the model service does not have or cannot embed with, on create and on change", async () => {
+    const { client } = harness;
+    embed.state.missingModels.add("nomic-embed-text");
+    embed.state.chatModels.add("chat-only");
+    try {
+      await expect(
+        client.createKnowledgeBase({ name: "Missing model", embeddingModel: "nomic-embed-text" }),
+      ).rejects.toMatchObject({
+        status: 400,
+        code: "EMBEDDING_MODEL_NOT_FOUND",
+        message: expect.stringMatching(/"nomic-embed-text".*pull it.*leave embeddingModel empty/),
+      });
+      await expect(
+        client.createKnowledgeBase({ name: "Chat model", embeddingModel: "chat-only" }),
+      ).rejects.toMatchObject({
+        status: 400,
+        code: "EMBEDDING_MODEL_UNUSABLE",
+        message: expect.stringContaining("chat-only does not embed"),
+      });
+      const names = (await client.listKnowledgeBases()).map((base) => base.name);
+      expect(names).not.toContain("Missing model");
+      expect(names).not.toContain("Chat model");
+
+      const kb = await client.createKnowledgeBase({ name: "Model later", embeddingModel: "test-embed" });
+      await expect(
+        client.updateKnowledgeBase(kb.id, { embeddingModel: "nomic-embed-text" }),
+      ).rejects.toMatchObject({ status: 400, code: "EMBEDDING_MODEL_NOT_FOUND" });
+      expect((await client.getKnowledgeBase(kb.id)).embeddingModel).toBe("test-embed");
+      // The model it already has is not asked about again, nor is none.
+      embed.state.missingModels.add("test-embed");
+      expect((await client.updateKnowledgeBase(kb.id, { description: "kept" })).description).toBe("kept");
+      expect((await client.updateKnowledgeBase(kb.id, { embeddingModel: null })).embeddingModel).toBeNull();
+
+      // An upload to a base whose model went away says the model is missing.
+      const broken = await client.createKnowledgeBase({ name: "Model gone", embeddingModel: "gone-later" });
+      embed.state.missingModels.add("gone-later");
+      const upload = await client.uploadDocuments(broken.id, [
+        { name: "kettle.txt", data: Buffer.from("Kettles boil water.") },
+      ]);
+      expect((await harness.finalJob(upload.job.id)).documents[0]?.error).toMatchObject({
+        code: "EMBEDDING_FAILED",
+        message: expect.stringContaining('it has no model "gone-later"'),
+      });
+    } finally {
+      for (const model of ["nomic-embed-text", "test-embed", "gone-later"]) embed.state.missingModels.delete(model);
+      embed.state.chatModels.delete("chat-only");
+    }
+  });
+
+  it("refuses an embedding model while the model service cannot be asked, saying why", async () => {
+    const down = await startHarness({ embeddingUrl: "http://127.0.0.1:9" });
+    try {
+      await expect(
+        down.client.createKnowledgeBase({ name: "No service", embeddingModel: "test-embed" }),
+      ).rejects.toMatchObject({
+        status: 502,
+        code: "UPSTREAM_UNAVAILABLE",
+        message: expect.stringMatching(/Cannot check the embedding model "test-embed".*did not answer/),
+      });
+      // A base with no model needs no model service.
+      expect((await down.client.createKnowledgeBase({ name: "Full text" })).embeddingModel).toBeNull();
+    } finally {
+      await down.close();
+    }
+  });
+
   it("ingests a document from a URL", async () => {
     const server = createServer((_request, response) => {
       response.writeHead(200, { "content-type": "text/html; charset=utf-8" });

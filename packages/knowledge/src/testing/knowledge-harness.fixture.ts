@@ -84,6 +84,8 @@ export async function startEmbedServer(options: { failFirst?: number; delayMs?: 
     batches: [] as number[],
     /** Models answered 404 as the model service answers a model it does not have. */
     missingModels: new Set<string>(),
+    /** Models answered 400, as the model service answers embedding with a model that cannot. */
+    chatModels: new Set<string>(),
   };
   const server: Server = createServer((request, response) => {
     let body = "";
@@ -101,6 +103,12 @@ export async function startEmbedServer(options: { failFirst?: number; delayMs?: 
         response
           .writeHead(404, { "content-type": "application/json" })
           .end(JSON.stringify({ error: { code: "MODEL_NOT_FOUND", message: `No model ${model}` } }));
+        return;
+      }
+      if (state.chatModels.has(model)) {
+        response
+          .writeHead(400, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: { code: "INVALID_REQUEST", message: `${model} does not embed` } }));
         return;
       }
       state.texts += input.length;
