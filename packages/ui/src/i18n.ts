@@ -656,7 +656,8 @@ const zhCN: Messages = {
     FOLDER_UNREADABLE: "无法读取监听的文件夹或其中的文件。",
     URL_FETCH_FAILED: "无法抓取该文档的 URL。",
     EMBEDDING_FAILED: "embedding 模型没有响应，请稍后再试。",
-    EMBEDDING_MODEL_NOT_FOUND: "模型服务中没有这个 embedding 模型：请先拉取，或将 embedding 模型留空，只用全文检索。",
+    EMBEDDING_MODEL_NOT_FOUND:
+      "模型服务中没有这个 embedding 模型：请先拉取，或将 embedding 模型留空，只用全文检索。",
     EMBEDDING_MODEL_UNUSABLE: "该模型不能生成 embedding：请选择 embedding 模型，或留空，只用全文检索。",
     EMBEDDING_MODEL_REQUIRED: "该知识库没有用于向量检索的 embedding 模型。",
     INDEX_DIMENSION_MISMATCH: "向量与索引不一致；更换 embedding 模型后请重建索引。",

@@ -193,7 +193,8 @@ export const ERROR_CODES = {
   },
   EMBEDDING_MODEL_UNUSABLE: {
     status: 400,
-    summary: "A knowledge base was given a model that the model service will not embed text with (a chat model).",
+    summary:
+      "A knowledge base was given a model that the model service will not embed text with (a chat model).",
   },
   EMBEDDING_MODEL_REQUIRED: {
     status: 400,

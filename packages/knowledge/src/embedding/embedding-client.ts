@@ -74,7 +74,11 @@ export class EmbeddingClient {
     }
   }
 
-  async #withRetries<T>(attempt: () => Promise<T>, signal?: AbortSignal, retries = this.#options.retries): Promise<T> {
+  async #withRetries<T>(
+    attempt: () => Promise<T>,
+    signal?: AbortSignal,
+    retries = this.#options.retries,
+  ): Promise<T> {
     let delay = this.#options.retryDelayMs;
     for (let tries = 0; ; tries++) {
       try {

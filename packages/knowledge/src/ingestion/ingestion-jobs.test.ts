@@ -348,9 +348,10 @@ describe("ingestion jobs", () => {
       const { client } = harness;
       const kb = await client.createKnowledgeBase({ name: "Same name" });
       const blobs = () =>
-        readdirSync(join(harness.dataDir, "knowledge", "files"), { recursive: true, encoding: "utf8" }).filter(
-          (path) => basename(path).startsWith("doc_"),
-        );
+        readdirSync(join(harness.dataDir, "knowledge", "files"), {
+          recursive: true,
+          encoding: "utf8",
+        }).filter((path) => basename(path).startsWith("doc_"));
       const upload = await client.uploadDocuments(kb.id, [
         { name: "same.txt", data: Buffer.from("The first file talks about kettles.") },
         { name: "same.txt", data: Buffer.from("The second file talks about teapots.") },
@@ -380,9 +381,9 @@ describe("ingestion jobs", () => {
       expect(failed.counts).toMatchObject({ total: 2, skipped: 1, failed: 1 });
       await harness.service.idle();
       expect(blobs()).toHaveLength(1);
-      expect(await (await fetch(`${harness.url}/v1/knowledge-bases/${kb.id}/documents/${id}/file`)).text()).toBe(
-        "The second file talks about teapots.",
-      );
+      expect(
+        await (await fetch(`${harness.url}/v1/knowledge-bases/${kb.id}/documents/${id}/file`)).text(),
+      ).toBe("The second file talks about teapots.");
 
       await client.deleteDocument(kb.id, id);
       expect(blobs()).toEqual([]);

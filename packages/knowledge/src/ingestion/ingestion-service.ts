@@ -246,7 +246,12 @@ export class IngestionService {
    */
   async #settleSuperseded(
     knowledgeBaseId: string,
-    accepted: ReadonlyArray<{ document: DocumentRecord; error?: HearthError; sha256?: string; superseded?: boolean }>,
+    accepted: ReadonlyArray<{
+      document: DocumentRecord;
+      error?: HearthError;
+      sha256?: string;
+      superseded?: boolean;
+    }>,
     contentBefore: ReadonlyMap<string, string | null>,
   ): Promise<void> {
     const { store } = this.#deps;
@@ -255,8 +260,7 @@ export class IngestionService {
       const current = store.getDocument(knowledgeBaseId, document.id);
       const latest = accepted.findLast((entry) => entry.document.id === document.id)!;
       const before = contentBefore.get(document.id) ?? null;
-      if (latest.error && current.contentHash === sha256)
-        store.restoreIndexedContent(document.id, before);
+      if (latest.error && current.contentHash === sha256) store.restoreIndexedContent(document.id, before);
       if (
         sha256 === latest.sha256 ||
         sha256 === before ||

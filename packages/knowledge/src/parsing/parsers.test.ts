@@ -382,7 +382,10 @@ describe("parsers", () => {
       expect.objectContaining({ code: "DOCUMENT_UNSUPPORTED_FORMAT" }),
     );
     // ZIP-based documents without a built-in parser are left to Tika.
-    const epub = zipSync({ mimetype: strToU8("application/epub+zip"), "META-INF/container.xml": strToU8("<c/>") });
+    const epub = zipSync({
+      mimetype: strToU8("application/epub+zip"),
+      "META-INF/container.xml": strToU8("<c/>"),
+    });
     expect(detectFormat("book.epub", epub)).toBeUndefined();
     const ods = zipSync({ mimetype: strToU8("application/vnd.oasis.opendocument.spreadsheet") });
     expect(detectFormat("sheet.ods", ods)).toBeUndefined();

@@ -621,7 +621,8 @@ describe("watched folders, embeddings and URLs", () => {
         message: expect.stringContaining('it has no model "gone-later"'),
       });
     } finally {
-      for (const model of ["nomic-embed-text", "test-embed", "gone-later"]) embed.state.missingModels.delete(model);
+      for (const model of ["nomic-embed-text", "test-embed", "gone-later"])
+        embed.state.missingModels.delete(model);
       embed.state.chatModels.delete("chat-only");
     }
   });
