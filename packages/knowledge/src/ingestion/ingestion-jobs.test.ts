@@ -392,6 +392,28 @@ describe("ingestion jobs", () => {
     }
   });
 
+  it("removes the file of a part replaced by a later part of the same name that is refused on arrival", async () => {
+    const harness = await startHarness({ maxUploadBytes: 64 });
+    try {
+      const { client } = harness;
+      const kb = await client.createKnowledgeBase({ name: "Same name, too large" });
+      const upload = await client.uploadDocuments(kb.id, [
+        { name: "same.txt", data: Buffer.from("Small enough.") },
+        { name: "same.txt", data: Buffer.alloc(200, 0x61) },
+      ]);
+      const job = await harness.finalJob(upload.job.id);
+      expect(job.documents.map((d) => [d.status, d.error?.code])).toEqual([
+        ["skipped", "DOCUMENT_SUPERSEDED"],
+        ["failed", "DOCUMENT_TOO_LARGE"],
+      ]);
+      await harness.service.idle();
+      const files = readdirSync(join(harness.dataDir, "knowledge"), { recursive: true, encoding: "utf8" });
+      expect(files.filter((path) => basename(path).startsWith("doc_"))).toEqual([]);
+    } finally {
+      await harness.close();
+    }
+  });
+
   it("does not let one huge file hold back another user's small file", async () => {
     const harness = await startHarness({ workerThresholdBytes: 64 * 1024, ingestConcurrency: 2 });
     try {
