@@ -143,7 +143,8 @@ export const queryRequestSchema = z.strictObject({
   query: z.string().trim().min(1).max(MAX_QUERY_CHARS),
   topK: z.number().int().min(1).max(200).default(10),
   filters: queryFiltersSchema.optional(),
-  mode: retrievalModeSchema.default("hybrid"),
+  /** "hybrid" when absent; asked for by name on a base with no embedding model, the answer warns. */
+  mode: retrievalModeSchema.optional(),
 });
 export type QueryRequest = z.input<typeof queryRequestSchema>;
 
@@ -167,7 +168,8 @@ export const queryResultSchema = z.object({
 export type QueryResult = z.infer<typeof queryResultSchema>;
 /**
  * Something that limited a query's answer without failing it: in mode "hybrid", a knowledge base
- * whose query could not be embedded (code EMBEDDING_FAILED) was searched on full text only.
+ * whose query could not be embedded (code EMBEDDING_FAILED), or, with "hybrid" asked for by name,
+ * one that has no embedding model (code EMBEDDING_MODEL_REQUIRED), was searched on full text only.
  */
 export const queryWarningSchema = z.object({
   knowledgeBaseId: z.string(),

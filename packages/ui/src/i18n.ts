@@ -241,6 +241,10 @@ const en = {
     FOLDER_UNREADABLE: "The watched folder, or a file in it, cannot be read.",
     URL_FETCH_FAILED: "The document's URL could not be fetched.",
     EMBEDDING_FAILED: "The embedding model did not answer; try again later.",
+    EMBEDDING_MODEL_NOT_FOUND:
+      "The model service does not have this embedding model: pull it, or leave the embedding model empty for full-text search.",
+    EMBEDDING_MODEL_UNUSABLE:
+      "This model cannot embed text: choose an embedding model, or leave it empty for full-text search.",
     EMBEDDING_MODEL_REQUIRED: "This knowledge base has no embedding model for a vector search.",
     INDEX_DIMENSION_MISMATCH:
       "The vectors do not match the index; rebuild it after changing the embedding model.",
@@ -658,6 +662,9 @@ const zhCN: Messages = {
     FOLDER_UNREADABLE: "无法读取监听的文件夹或其中的文件。",
     URL_FETCH_FAILED: "无法抓取该文档的 URL。",
     EMBEDDING_FAILED: "embedding 模型没有响应，请稍后再试。",
+    EMBEDDING_MODEL_NOT_FOUND:
+      "模型服务中没有这个 embedding 模型：请先拉取，或将 embedding 模型留空，只用全文检索。",
+    EMBEDDING_MODEL_UNUSABLE: "该模型不能生成 embedding：请选择 embedding 模型，或留空，只用全文检索。",
     EMBEDDING_MODEL_REQUIRED: "该知识库没有用于向量检索的 embedding 模型。",
     INDEX_DIMENSION_MISMATCH: "向量与索引不一致；更换 embedding 模型后请重建索引。",
     INDEX_INVALID_CHUNK: "发送到索引的片段缺少某个字段，或字段取值超出范围。",

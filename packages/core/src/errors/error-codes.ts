@@ -198,9 +198,20 @@ export const ERROR_CODES = {
     summary: "The document URL could not be fetched or answered with an error.",
   },
   EMBEDDING_FAILED: { status: 502, summary: "The embedding model did not return vectors after retries." },
+  EMBEDDING_MODEL_NOT_FOUND: {
+    status: 400,
+    summary:
+      "A knowledge base was given an embedding model the model service does not have (pull it, or leave the model empty for full text only).",
+  },
+  EMBEDDING_MODEL_UNUSABLE: {
+    status: 400,
+    summary:
+      "A knowledge base was given a model that the model service will not embed text with (a chat model).",
+  },
   EMBEDDING_MODEL_REQUIRED: {
     status: 400,
-    summary: 'A query asked for mode "vector" on a knowledge base that has no embedding model.',
+    summary:
+      'A query asked for mode "vector" on a knowledge base that has no embedding model (as a query warning, with mode "hybrid" sent by name: that base was searched on full text only).',
   },
 
   // Web service

@@ -41,14 +41,51 @@ export class EmbeddingClient {
     return vectors;
   }
 
-  async #withRetries<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /**
+   * Checks that `model` is on the model service and embeds text, by embedding one short text (the
+   * model service has no cheaper question that also tells a model that cannot embed). Throws
+   * EMBEDDING_MODEL_NOT_FOUND when the service does not have it, EMBEDDING_MODEL_UNUSABLE when it
+   * refuses to embed with it, and UPSTREAM_UNAVAILABLE when it cannot be asked (down, or failing).
+   */
+  async check(model: string): Promise<void> {
+    const fix = "or leave embeddingModel empty for full-text search only";
+    try {
+      await this.#withRetries(() => this.#embedBatch(model, ["hearth"]), undefined, 1);
+    } catch (error) {
+      const cause = error instanceof HearthError ? error.cause : undefined;
+      const status = cause instanceof UpstreamCallError ? cause.upstreamStatus : undefined;
+      if (status === 404)
+        throw new HearthError(
+          "EMBEDDING_MODEL_NOT_FOUND",
+          `The embedding model "${model}" is not on the model service: pull it (hearth models pull ${model}) ${fix}`,
+          { cause: error },
+        );
+      if (status !== undefined && status >= 400 && status < 500)
+        throw new HearthError(
+          "EMBEDDING_MODEL_UNUSABLE",
+          `The model "${model}" cannot embed text (the model service answered ${status}${upstreamReason(cause as UpstreamCallError)}): choose an embedding model ${fix}`,
+          { cause: error },
+        );
+      throw new HearthError(
+        "UPSTREAM_UNAVAILABLE",
+        `Cannot check the embedding model "${model}": ${(error as Error).message}. Start the model service (or fix knowledge.embeddingUrl) and try again, ${fix}`,
+        { cause: error },
+      );
+    }
+  }
+
+  async #withRetries<T>(
+    attempt: () => Promise<T>,
+    signal?: AbortSignal,
+    retries = this.#options.retries,
+  ): Promise<T> {
     let delay = this.#options.retryDelayMs;
     for (let tries = 0; ; tries++) {
       try {
         return await attempt();
       } catch (error) {
         const retryable = error instanceof UpstreamCallError && error.isRetryable;
-        if (!retryable || tries >= this.#options.retries || signal?.aborted) {
+        if (!retryable || tries >= retries || signal?.aborted) {
           if (error instanceof UpstreamCallError) {
             throw new HearthError(
               "EMBEDDING_FAILED",
@@ -92,7 +129,10 @@ export class EmbeddingClient {
         url,
         status: response.status,
         body: body.slice(0, 500),
-        message: `The embedding service answered ${response.status}`,
+        message:
+          response.status === 404
+            ? `The embedding service answered 404: it has no model "${model}" (pull it, or change the knowledge base's embedding model)`
+            : `The embedding service answered ${response.status}`,
       });
     }
     let parsed: z.infer<typeof embedResponseSchema>;
@@ -117,5 +157,16 @@ export class EmbeddingClient {
       for (let i = 0; i < vector.length; i++) vector[i]! /= norm;
       return vector;
     });
+  }
+}
+
+/** ": <the upstream's error message>" from its JSON body ({error: string | {message}}), or "". */
+function upstreamReason(error: UpstreamCallError): string {
+  try {
+    const body = JSON.parse(error.responseBody ?? "") as { error?: string | { message?: string } };
+    const message = typeof body.error === "string" ? body.error : body.error?.message;
+    return message ? `: ${message.slice(0, 200)}` : "";
+  } catch {
+    return "";
   }
 }

@@ -25,6 +25,11 @@ export interface KnowledgeRouteDependencies {
   defaults: { maxTokens: number; overlapTokens: number };
   /** Hearth's data directory, which no knowledge base may watch (nor a folder holding it). */
   dataDir: string;
+  /**
+   * Refuses an embedding model the model service does not have or cannot embed with (or cannot be
+   * asked about): a base given one would fail every upload.
+   */
+  checkEmbeddingModel: (model: string) => Promise<void>;
 }
 
 const idParams = z.object({ id: z.string().min(1) });
@@ -37,7 +42,7 @@ export function registerKnowledgeRoutes(
   app: FastifyInstance,
   dependencies: KnowledgeRouteDependencies,
 ): void {
-  const { store, ingestion, queries, blobs, defaults, dataDir } = dependencies;
+  const { store, ingestion, queries, blobs, defaults, dataDir, checkEmbeddingModel } = dependencies;
   const view = (knowledgeBase: KnowledgeBaseRecord): KnowledgeBase => ({
     ...knowledgeBase,
     staleDocumentCount: store.staleDocumentCount(knowledgeBase.id, settingsVersion(knowledgeBase)),
@@ -51,6 +56,7 @@ export function registerKnowledgeRoutes(
     };
     checkChunking(chunking);
     if (body.watchFolder) assertWatchableFolder(body.watchFolder, dataDir);
+    if (body.embeddingModel) await checkEmbeddingModel(body.embeddingModel);
     const created = store.createKnowledgeBase({
       name: body.name,
       description: body.description ?? "",
@@ -76,6 +82,8 @@ export function registerKnowledgeRoutes(
     const chunking = { ...current.chunking, ...body.chunking };
     checkChunking(chunking);
     if (body.watchFolder) assertWatchableFolder(body.watchFolder, dataDir);
+    if (body.embeddingModel && body.embeddingModel !== current.embeddingModel)
+      await checkEmbeddingModel(body.embeddingModel);
     const updated = store.updateKnowledgeBase(id, {
       ...(body.name !== undefined ? { name: body.name } : {}),
       ...(body.description !== undefined ? { description: body.description } : {}),
@@ -183,7 +191,7 @@ export function registerKnowledgeRoutes(
       query: body.query,
       topK: body.topK,
       ...(body.filters ? { filters: body.filters } : {}),
-      mode: body.mode,
+      ...(body.mode ? { mode: body.mode } : {}),
     });
   });
 
@@ -194,7 +202,7 @@ export function registerKnowledgeRoutes(
       query: body.query,
       topK: body.topK,
       ...(body.filters ? { filters: body.filters } : {}),
-      mode: body.mode,
+      ...(body.mode ? { mode: body.mode } : {}),
     });
   });
 }

@@ -182,6 +182,11 @@ export async function indexChunks(
     /** Re-write every chunk (the embedding model or chunking settings changed). */
     replaceAll?: boolean;
     signal?: AbortSignal;
+    /**
+     * Filled with the ids of the chunks this run adds to the index (not those it rewrites): when the
+     * run is cancelled or fails, the caller removes them, so no partial version stays behind.
+     */
+    written?: string[];
   },
 ): Promise<IndexOutcome> {
   const { store, backend, embeddings } = dependencies;
@@ -226,7 +231,10 @@ export async function indexChunks(
       await nextTurn();
       if (input.signal?.aborted) throw input.signal.reason;
     }
-    await backend.upsertChunks(fresh.slice(start, start + WRITE_BATCH));
+    const batch = fresh.slice(start, start + WRITE_BATCH);
+    // Recorded before the write: a write that fails half-way may have stored some of them.
+    for (const record of batch) if (!existing.has(record.id)) input.written?.push(record.id);
+    await backend.upsertChunks(batch);
   }
   const stale = [...existing.keys()].filter((id) => !wanted.has(id));
   if (stale.length > 0) await backend.deleteChunks(stale);

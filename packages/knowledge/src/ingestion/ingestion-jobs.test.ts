@@ -342,6 +342,78 @@ describe("ingestion jobs", () => {
     }
   });
 
+  it("accounts for two files of the same name in one upload: the later wins, the earlier is superseded and removed", async () => {
+    const harness = await startHarness();
+    try {
+      const { client } = harness;
+      const kb = await client.createKnowledgeBase({ name: "Same name" });
+      const blobs = () =>
+        readdirSync(join(harness.dataDir, "knowledge", "files"), {
+          recursive: true,
+          encoding: "utf8",
+        }).filter((path) => basename(path).startsWith("doc_"));
+      const upload = await client.uploadDocuments(kb.id, [
+        { name: "same.txt", data: Buffer.from("The first file talks about kettles.") },
+        { name: "same.txt", data: Buffer.from("The second file talks about teapots.") },
+      ]);
+      expect(upload.documents).toHaveLength(1);
+      const id = upload.documents[0]!.id;
+      const job = await harness.finalJob(upload.job.id);
+      expect(job.counts).toMatchObject({ total: 2, indexed: 1, skipped: 1, failed: 0 });
+      expect(job.documents[0]).toMatchObject({
+        name: "same.txt",
+        status: "skipped",
+        error: { code: "DOCUMENT_SUPERSEDED" },
+      });
+      expect(job.documents[1]).toMatchObject({ documentId: id, status: "indexed" });
+      await harness.service.idle();
+      const file = await fetch(`${harness.url}/v1/knowledge-bases/${kb.id}/documents/${id}/file`);
+      expect(await file.text()).toBe("The second file talks about teapots.");
+      expect(blobs()).toHaveLength(1);
+      expect((await client.query(kb.id, { query: "kettles" })).length).toBe(0);
+
+      // A later part that fails leaves the document as it was before the request, with no stray file.
+      const again = await client.uploadDocuments(kb.id, [
+        { name: "same.txt", data: Buffer.from("A third version about mugs.") },
+        { name: "same.txt", data: Buffer.alloc(0) },
+      ]);
+      const failed = await harness.finalJob(again.job.id);
+      expect(failed.counts).toMatchObject({ total: 2, skipped: 1, failed: 1 });
+      await harness.service.idle();
+      expect(blobs()).toHaveLength(1);
+      expect(
+        await (await fetch(`${harness.url}/v1/knowledge-bases/${kb.id}/documents/${id}/file`)).text(),
+      ).toBe("The second file talks about teapots.");
+
+      await client.deleteDocument(kb.id, id);
+      expect(blobs()).toEqual([]);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it("removes the file of a part replaced by a later part of the same name that is refused on arrival", async () => {
+    const harness = await startHarness({ maxUploadBytes: 64 });
+    try {
+      const { client } = harness;
+      const kb = await client.createKnowledgeBase({ name: "Same name, too large" });
+      const upload = await client.uploadDocuments(kb.id, [
+        { name: "same.txt", data: Buffer.from("Small enough.") },
+        { name: "same.txt", data: Buffer.alloc(200, 0x61) },
+      ]);
+      const job = await harness.finalJob(upload.job.id);
+      expect(job.documents.map((d) => [d.status, d.error?.code])).toEqual([
+        ["skipped", "DOCUMENT_SUPERSEDED"],
+        ["failed", "DOCUMENT_TOO_LARGE"],
+      ]);
+      await harness.service.idle();
+      const files = readdirSync(join(harness.dataDir, "knowledge"), { recursive: true, encoding: "utf8" });
+      expect(files.filter((path) => basename(path).startsWith("doc_"))).toEqual([]);
+    } finally {
+      await harness.close();
+    }
+  });
+
   it("does not let one huge file hold back another user's small file", async () => {
     const harness = await startHarness({ workerThresholdBytes: 64 * 1024, ingestConcurrency: 2 });
     try {

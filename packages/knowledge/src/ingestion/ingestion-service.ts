@@ -70,6 +70,18 @@ const FAILS_AGAIN = new Set([
   "DOCUMENT_ENCRYPTED",
 ]);
 
+const PLAIN_TEXT_TYPES = new Set(["text/plain", "text/markdown", "text/csv", "application/json"]);
+const IMAGE_NAME = /\.(png|jpe?g|gif|tiff?|bmp|webp|heic)$/i;
+
+/** Why a document gave no text: OCR is named only where it could help (a PDF, an image). */
+function noTextMessage(name: string, contentType: string): string {
+  if (contentType === "application/pdf" || IMAGE_NAME.test(name))
+    return "The document holds no extractable text (a scanned PDF or an image needs OCR, which is not enabled)";
+  if (PLAIN_TEXT_TYPES.has(contentType))
+    return "The document holds no text: only whitespace (or a byte order mark)";
+  return "The document holds no extractable text";
+}
+
 /**
  * Ingestion jobs: uploads, URLs and watched-folder syncs become jobs of per-document tasks whose
  * state lives in the store, so progress can be streamed, a job cancelled, and a crash resumed
@@ -120,7 +132,22 @@ export class IngestionService {
   ): Promise<{ job: IngestionJob; documents: KnowledgeDocument[] }> {
     const { store, blobs, settings: options } = this.#deps;
     store.getKnowledgeBase(knowledgeBaseId);
-    const accepted: Array<{ document: DocumentRecord; error?: HearthError }> = [];
+    const accepted: Array<{
+      document: DocumentRecord;
+      error?: HearthError;
+      /** The bytes this part stored (a part that failed stored none). */
+      sha256?: string;
+      /** A later part of this request has the same name: it replaces this one, as a re-upload would. */
+      superseded?: boolean;
+    }> = [];
+    /** Each document's version before this request: a part replaced by a failed one goes back to it. */
+    const contentBefore = new Map<string, string | null>();
+    const add = (entry: (typeof accepted)[number]) => {
+      const { id, contentHash } = entry.document;
+      for (const earlier of accepted) if (earlier.document.id === id) earlier.superseded = true;
+      if (!contentBefore.has(id)) contentBefore.set(id, contentHash);
+      accepted.push(entry);
+    };
     for await (const part of parts) {
       let name: string;
       try {
@@ -135,7 +162,7 @@ export class IngestionService {
           sizeBytes: 0,
           contentType: "application/octet-stream",
         });
-        accepted.push({ document, error: error as HearthError });
+        add({ document, error: error as HearthError });
         continue;
       }
       const received = await blobs.receive(part.file, options.maxUploadBytes);
@@ -149,7 +176,7 @@ export class IngestionService {
           sizeBytes: 0,
           contentType: "application/octet-stream",
         });
-        accepted.push({
+        add({
           document,
           error: new HearthError(
             "DOCUMENT_TOO_LARGE",
@@ -166,18 +193,33 @@ export class IngestionService {
         sizeBytes: received.sizeBytes,
         contentType: "application/octet-stream",
       });
+      // Read before this part's bytes are recorded: the version the document had before the request.
+      const before = store.getDocument(knowledgeBaseId, document.id);
       await blobs.keep(received.path, knowledgeBaseId, document.id, received.sha256);
+      add({ document: before, sha256: received.sha256 });
       store.setDocumentContent(document.id, received.sha256, received.sizeBytes, document.contentType);
-      accepted.push({ document: store.getDocument(knowledgeBaseId, document.id) });
+      accepted[accepted.length - 1]!.document = store.getDocument(knowledgeBaseId, document.id);
     }
     if (accepted.length === 0)
       throw new HearthError(
         "INVALID_REQUEST",
         'No file parts: send one or more files in multipart fields named "file"',
       );
+    await this.#settleSuperseded(knowledgeBaseId, accepted, contentBefore);
     const job = store.createJob(knowledgeBaseId, "upload", []);
-    for (const { document, error } of accepted) {
-      if (error) {
+    for (const [index, { document, error, superseded }] of accepted.entries()) {
+      if (superseded) {
+        // Its own entry (a job lists a document once): every part of the request is accounted for.
+        const entry = { id: `superseded:${index + 1}:${document.id}`, name: document.name };
+        const failure = error
+          ? { code: error.code, message: error.message }
+          : {
+              code: "DOCUMENT_SUPERSEDED",
+              message: "A later file of the same name in this upload replaced this one before it was indexed",
+            };
+        store.addJobDocument(job.id, entry, error ? "failed" : "skipped", failure);
+        this.#deps.metrics.documents.inc({ outcome: error ? "failed" : "skipped" });
+      } else if (error) {
         store.setDocumentStatus(document.id, "failed", { code: error.code, message: error.message });
         store.addJobDocument(job.id, document, "failed", { code: error.code, message: error.message });
         this.#deps.metrics.documents.inc({ outcome: "failed" });
@@ -190,10 +232,44 @@ export class IngestionService {
     this.#start(job.id);
     return {
       job: store.getJob(job.id),
-      documents: accepted.map(({ document }) =>
-        documentView(store.getDocument(knowledgeBaseId, document.id)),
-      ),
+      documents: accepted
+        .filter(({ superseded }) => !superseded)
+        .map(({ document }) => documentView(store.getDocument(knowledgeBaseId, document.id))),
     };
+  }
+
+  /**
+   * The parts of one upload that a later part of the same name replaced: their stored bytes are
+   * removed (unless the document still needs them: the latest part's, the indexed version's, the
+   * version it had before, one another job is to index), and a document whose latest part failed
+   * goes back to the version it had before the request.
+   */
+  async #settleSuperseded(
+    knowledgeBaseId: string,
+    accepted: ReadonlyArray<{
+      document: DocumentRecord;
+      error?: HearthError;
+      sha256?: string;
+      superseded?: boolean;
+    }>,
+    contentBefore: ReadonlyMap<string, string | null>,
+  ): Promise<void> {
+    const { store } = this.#deps;
+    for (const { document, sha256, superseded } of accepted) {
+      if (!superseded || !sha256) continue;
+      const current = store.getDocument(knowledgeBaseId, document.id);
+      const latest = accepted.findLast((entry) => entry.document.id === document.id)!;
+      const before = contentBefore.get(document.id) ?? null;
+      if (latest.error && current.contentHash === sha256) store.restoreIndexedContent(document.id, before);
+      if (
+        sha256 === latest.sha256 ||
+        sha256 === before ||
+        sha256 === indexedContentHash(current.indexedHash) ||
+        store.hasPendingVersion(document.id, sha256, "")
+      )
+        continue;
+      await this.#discard(knowledgeBaseId, document.id, sha256);
+    }
   }
 
   ingestUrl(knowledgeBaseId: string, url: string): IngestionJob {
@@ -439,7 +515,15 @@ export class IngestionService {
             document.contentHash === hashed.sha256 &&
             FAILS_AGAIN.has(document.error?.code ?? ""));
         if (unchanged) {
-          store.addJobDocument(jobId, document, "skipped");
+          // A file skipped because it failed before says why, as its document does.
+          const reason =
+            document.status === "failed" && document.error
+              ? {
+                  code: document.error.code,
+                  message: `Unchanged since it failed: ${document.error.message}`,
+                }
+              : undefined;
+          store.addJobDocument(jobId, document, "skipped", reason);
           this.#deps.metrics.documents.inc({ outcome: "skipped" });
           this.#publishDocument(jobId, document.id);
           continue;
@@ -512,6 +596,8 @@ export class IngestionService {
       store.setJobDocumentStatus(jobId, documentId, stage);
       this.#publishDocument(jobId, documentId);
     };
+    // The chunks this run adds to the index, removed again if it is cancelled or fails.
+    const written: string[] = [];
     try {
       setStage("parsing");
       const job = store.getJob(jobId);
@@ -550,10 +636,7 @@ export class IngestionService {
       const chunked = await prepareChunksFor(this.#deps, parsed, knowledgeBase, signal);
       if (signal.aborted) throw signal.reason;
       if (chunked.chunks.length === 0)
-        throw new HearthError(
-          "DOCUMENT_NO_TEXT",
-          "The document holds no extractable text (a scanned PDF needs OCR, which is not enabled)",
-        );
+        throw new HearthError("DOCUMENT_NO_TEXT", noTextMessage(document.name, contentType));
       const outcome = await indexChunks(this.#deps, {
         knowledgeBase,
         documentId,
@@ -568,6 +651,7 @@ export class IngestionService {
         replaceAll:
           document.indexedHash !== null && indexedSettings(document.indexedHash) !== indexedSettings(version),
         signal,
+        written,
       });
       // A delete that raced this task wins: its chunks must not come back.
       const current = store.findDocument(knowledgeBaseId, documentId);
@@ -601,6 +685,7 @@ export class IngestionService {
       const reason = signal.aborted ? signal.reason : error;
       if (isHearthError(reason) && reason.code === "SERVICE_NOT_READY") return;
       if (isHearthError(reason) && reason.code === "JOB_CANCELLED") {
+        await this.#dropPartialVersion(jobId, knowledgeBaseId, documentId, written);
         await this.#discard(
           knowledgeBaseId,
           documentId,
@@ -617,12 +702,36 @@ export class IngestionService {
           };
       if (!isHearthError(error) || error.status >= 500)
         this.#deps.logger.error({ err: error, documentId, jobId }, "document ingestion failed");
+      await this.#dropPartialVersion(jobId, knowledgeBaseId, documentId, written);
       // A failed re-upload leaves the indexed version in place; the job reports the failure.
       const kept = this.#keepIndexedVersion(jobId, knowledgeBaseId, documentId);
       if (kept) await this.#discard(knowledgeBaseId, documentId, kept.discard);
       else if (store.findDocument(knowledgeBaseId, documentId))
         store.setDocumentStatus(documentId, "failed", failure);
       this.#finishDocument(jobId, documentId, "failed", failure);
+    }
+  }
+
+  /**
+   * Removes what a cancelled or failed run left in the index: a document with no indexed version
+   * loses every chunk (hidden from queries, they would stay until the document is deleted); one
+   * with an indexed version keeps that version's chunks, less those this run added. Left alone
+   * while another job still works on the document: some of them may be that job's.
+   */
+  async #dropPartialVersion(
+    jobId: string,
+    knowledgeBaseId: string,
+    documentId: string,
+    written: readonly string[],
+  ): Promise<void> {
+    const { store, backend } = this.#deps;
+    if (store.hasPendingWork(documentId, jobId)) return;
+    const current = store.findDocument(knowledgeBaseId, documentId);
+    try {
+      if (!current?.indexedHash) await backend.deleteDocument(knowledgeBaseId, documentId);
+      else if (written.length > 0) await backend.deleteChunks(written);
+    } catch (error) {
+      this.#deps.logger.error({ err: error, documentId }, "removing a stopped document's chunks failed");
     }
   }
 

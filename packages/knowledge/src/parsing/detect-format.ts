@@ -1,6 +1,7 @@
 import { extname } from "node:path";
 import { HearthError } from "@hearth/core";
 import type { DocumentFormat } from "./parsed-document.js";
+import { ZipArchive } from "./zip-archive.js";
 
 const BY_EXTENSION: Record<string, DocumentFormat> = {
   ".pdf": "pdf",
@@ -54,6 +55,23 @@ function binaryKind(bytes: Uint8Array): string | undefined {
 }
 
 /**
+ * Whether a ZIP file is a document in a ZIP container (OOXML: DOCX, XLSX, PPTX...; ODF: ODT, ODS...;
+ * EPUB), which Tika may read, or a plain archive. Undefined when its directory cannot be read.
+ */
+function zipContainer(bytes: Uint8Array): "document" | "archive" | undefined {
+  let archive: ZipArchive;
+  try {
+    // Only the directory is read; nothing is inflated.
+    archive = new ZipArchive(bytes, Number.MAX_SAFE_INTEGER);
+  } catch {
+    return undefined;
+  }
+  const document =
+    archive.has("[Content_Types].xml") || archive.has("mimetype") || archive.has("META-INF/container.xml");
+  return document ? "document" : "archive";
+}
+
+/**
  * The format of a file from its name, checked against its first bytes: the name picks the parser,
  * and bytes that contradict it (an executable renamed .pdf) are refused before any parser runs.
  * Undefined means no built-in parser applies (Tika may take it).
@@ -68,7 +86,7 @@ export function detectFormat(name: string, bytes: Uint8Array): DocumentFormat | 
     if (isPdf) return "pdf";
     // PDF readers (PDFium too) accept a header within the first KiB; anything else claiming .pdf is refused.
     if (!binary && Buffer.from(bytes.subarray(0, 1024)).includes("%PDF-")) return "pdf";
-    throw mismatch(name, binary ?? "not a PDF");
+    throw mismatch(name, binary ?? (isZip ? "a ZIP archive" : "not a PDF"));
   }
   if (byName && ZIP_FORMATS.has(byName)) {
     if (startsWith(bytes, [0xd0, 0xcf, 0x11, 0xe0])) {
@@ -77,7 +95,7 @@ export function detectFormat(name: string, bytes: Uint8Array): DocumentFormat | 
         `${extension.slice(1).toUpperCase()} file is encrypted (password-protected Office files are OLE containers)`,
       );
     }
-    if (!isZip) throw mismatch(name, binary ?? "not a ZIP-based office file");
+    if (!isZip) throw mismatch(name, binary ?? (isPdf ? "a PDF" : "not a ZIP-based office file"));
     return byName;
   }
   if (byName) {
@@ -85,6 +103,9 @@ export function detectFormat(name: string, bytes: Uint8Array): DocumentFormat | 
     return byName;
   }
   if (binary) throw notADocument(name, binary);
+  // An archive under its own name, or a ZIP that is no office document or e-book: not a document.
+  if (isZip && (extension === ".zip" || zipContainer(bytes) === "archive"))
+    throw notADocument(name, "a ZIP archive");
   if (isPdf) return "pdf";
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { getEventListeners } from "node:events";
 import { readFileSync } from "node:fs";
+import { strToU8, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { sharedFile } from "../../../../test/support/shared-data.js";
 import {
@@ -365,6 +366,44 @@ describe("parsers", () => {
       }),
     );
     await expect(parse("bad.json", Buffer.from("{oops"))).rejects.toMatchObject({ code: "DOCUMENT_CORRUPT" });
+  });
+
+  it("refuses a ZIP archive as not a document, and takes documents in ZIP containers for Tika", () => {
+    const archive = zipSync({ "notes.txt": strToU8("Kettles boil water.") });
+    for (const name of ["bundle.zip", "bundle.jar", "bundle"])
+      expect(() => detectFormat(name, archive), name).toThrow(
+        expect.objectContaining({
+          code: "DOCUMENT_UNSUPPORTED_FORMAT",
+          message: `"${name}" is a ZIP archive, not a supported document type`,
+        }),
+      );
+    // An office document renamed .zip is an archive under its own name too.
+    expect(() => detectFormat("report.zip", docx([{ text: "Hi" }]))).toThrow(
+      expect.objectContaining({ code: "DOCUMENT_UNSUPPORTED_FORMAT" }),
+    );
+    // ZIP-based documents without a built-in parser are left to Tika.
+    const epub = zipSync({
+      mimetype: strToU8("application/epub+zip"),
+      "META-INF/container.xml": strToU8("<c/>"),
+    });
+    expect(detectFormat("book.epub", epub)).toBeUndefined();
+    const ods = zipSync({ mimetype: strToU8("application/vnd.oasis.opendocument.spreadsheet") });
+    expect(detectFormat("sheet.ods", ods)).toBeUndefined();
+    const xlsm = zipSync({ "[Content_Types].xml": strToU8("<Types/>") });
+    expect(detectFormat("macro.xlsm", xlsm)).toBeUndefined();
+    expect(detectFormat("a.docx", docx([{ text: "Hi" }]))).toBe("docx");
+  });
+
+  it("says what a file named like another format is", () => {
+    expect(() => detectFormat("memo.docx", pdf([["A memo."]]))).toThrow(
+      expect.objectContaining({
+        code: "DOCUMENT_TYPE_MISMATCH",
+        message: '"memo.docx" is named like a document but is a PDF',
+      }),
+    );
+    expect(() => detectFormat("memo.pdf", docx([{ text: "A memo." }]))).toThrow(
+      expect.objectContaining({ message: '"memo.pdf" is named like a document but is a ZIP archive' }),
+    );
   });
 
   it("parses in a worker thread and reports errors with their codes", async () => {

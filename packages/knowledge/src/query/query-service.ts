@@ -11,7 +11,10 @@ export interface QueryInput {
   query: string;
   topK: number;
   filters?: SearchFilters;
-  /** "hybrid" (default): both paths fused; "lexical": full text only; "vector": vectors only. */
+  /**
+   * "hybrid" (default): both paths fused; "lexical": full text only; "vector": vectors only. Asked
+   * for by name, "hybrid" warns of each base it searches on full text only for want of a model.
+   */
   mode?: RetrievalMode;
 }
 
@@ -27,7 +30,8 @@ export const FILTER_METADATA_KEYS = ["source", "contentType", "title", "document
  * involved (knowledge bases without one are searched on full text alone), each group is retrieved,
  * and groups are merged by reciprocal rank. Only fully indexed documents are returned. In mode
  * "hybrid", bases whose query embedding fails are searched on full text alone and named in the
- * answer's warnings; mode "vector" fails with EMBEDDING_FAILED instead.
+ * answer's warnings (and so are bases with no embedding model when "hybrid" was asked for by name);
+ * mode "vector" fails with EMBEDDING_FAILED instead.
  */
 export class QueryService {
   constructor(
@@ -50,6 +54,7 @@ export class QueryService {
     const ids = [...new Set(input.knowledgeBaseIds)];
     const mode = input.mode ?? "hybrid";
     const groups = new Map<string, string[]>();
+    const warnings: QueryWarning[] = [];
     for (const id of ids) {
       const knowledgeBase = this.store.getKnowledgeBase(id);
       if (mode === "vector" && !knowledgeBase.embeddingModel) {
@@ -58,13 +63,19 @@ export class QueryService {
           `Knowledge base ${id} has no embedding model, so it cannot be queried with mode "vector"`,
         );
       }
+      // The default mode on such a base is full text, as documented; asked for by name, it is said.
+      if (input.mode === "hybrid" && !knowledgeBase.embeddingModel)
+        warnings.push({
+          knowledgeBaseId: id,
+          code: "EMBEDDING_MODEL_REQUIRED",
+          message: `Knowledge base ${id} has no embedding model; searched on full text only`,
+        });
       // Full-text-only queries need no embedding, so all knowledge bases form one group.
       const key = mode === "lexical" ? "" : (knowledgeBase.embeddingModel ?? "");
       groups.set(key, [...(groups.get(key) ?? []), id]);
     }
     const complete = this.store.indexedDocumentIds(ids);
     const lists: SearchHit[][] = [];
-    const warnings: QueryWarning[] = [];
     for (const [model, knowledgeBaseIds] of groups) {
       let vector: Float32Array | undefined;
       let groupMode = mode;

@@ -123,6 +123,7 @@ export async function createKnowledgeService(
     blobs,
     defaults: DEFAULT_CHUNKING,
     dataDir: config.dataDir,
+    checkEmbeddingModel: (model) => embeddings.check(model),
   });
   registerJobRoutes(app, { store, ingestion, shutdownSignal });
 

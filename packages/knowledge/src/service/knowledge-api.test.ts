@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { KnowledgeClientError } from "@hearth/contracts";
+import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rawRequest } from "../../../../test/support/raw-request.js";
 import { docx, pdf, zipBombDocx } from "../testing/document-fixtures.fixture.js";
@@ -214,6 +215,8 @@ describe("knowledge service API", () => {
       { name: "truncated.pdf", data: pdf([["Some text that is long enough."]]).subarray(0, 80) },
       { name: "locked.pdf", data: pdf([["Secret"]], { encrypted: true }) },
       { name: "scanned.pdf", data: pdf([[]]) },
+      { name: "blank.txt", data: Buffer.from("\uFEFF  \n\t\n") },
+      { name: "bundle.zip", data: zipSync({ "notes.txt": strToU8("Kettles boil water.") }) },
       { name: "bomb.docx", data: zipBombDocx(8 * 1024 * 1024) },
       { name: "setup.pdf", data: Buffer.concat([Buffer.from("MZ"), Buffer.alloc(4000)]) },
       { name: "huge.txt", data: Buffer.alloc(300 * 1024, 0x61) },
@@ -230,13 +233,23 @@ describe("knowledge service API", () => {
     expect(byName["empty.txt"]?.error?.code).toBe("DOCUMENT_EMPTY");
     expect(byName["truncated.pdf"]?.error?.code).toMatch(/^DOCUMENT_(CORRUPT|NO_TEXT)$/);
     expect(byName["locked.pdf"]?.error?.code).toBe("DOCUMENT_ENCRYPTED");
-    expect(byName["scanned.pdf"]?.error?.code).toBe("DOCUMENT_NO_TEXT");
+    expect(byName["scanned.pdf"]?.error).toMatchObject({
+      code: "DOCUMENT_NO_TEXT",
+      message: expect.stringContaining("OCR"),
+    });
+    // OCR would not help a text file.
+    expect(byName["blank.txt"]?.error?.code).toBe("DOCUMENT_NO_TEXT");
+    expect(byName["blank.txt"]?.error?.message).not.toContain("OCR");
+    expect(byName["bundle.zip"]?.error).toEqual({
+      code: "DOCUMENT_UNSUPPORTED_FORMAT",
+      message: '"bundle.zip" is a ZIP archive, not a supported document type',
+    });
     expect(byName["bomb.docx"]?.error?.code).toBe("DOCUMENT_EXPANDS_TOO_LARGE");
     expect(byName["setup.pdf"]?.error?.code).toBe("DOCUMENT_TYPE_MISMATCH");
     expect(byName["huge.txt"]?.error?.code).toBe("DOCUMENT_TOO_LARGE");
     expect(byName["../../etc/passwd"]?.error?.code).toBe("DOCUMENT_NAME_INVALID");
     expect(byName["page.html"]?.status).toBe("indexed");
-    expect(job).toMatchObject({ status: "completed", counts: { failed: 8, indexed: 1 } });
+    expect(job).toMatchObject({ status: "completed", counts: { failed: 10, indexed: 1 } });
 
     const documents = await client.listDocuments(kb.id);
     expect(documents.find((d) => d.name === "good.md")).toMatchObject({ status: "indexed" });
@@ -414,6 +427,15 @@ describe("watched folders, embeddings and URLs", () => {
       for (let tick = 0; tick < 2; tick++) {
         const again = await harness.finalJob((await client.syncNow(kb.id)).id);
         expect(again.counts).toMatchObject({ skipped: 2, indexed: 0, failed: 0 });
+        // The file that failed before says why it is skipped; the unchanged one needs no reason.
+        expect(again.documents.find((d) => d.name === "empty.txt")).toMatchObject({
+          status: "skipped",
+          error: { code: "DOCUMENT_EMPTY", message: expect.stringContaining("Unchanged since it failed") },
+        });
+        expect(again.documents.find((d) => d.name === "notes.txt")).toMatchObject({
+          status: "skipped",
+          error: null,
+        });
       }
       expect(await client.listDocuments(kb.id)).toEqual(before.documents);
       expect((await client.getKnowledgeBase(kb.id)).lastIndexedAt).toBe(before.kb.lastIndexedAt);
@@ -531,6 +553,20 @@ describe("watched folders, embeddings and URLs", () => {
       expect(
         await client.queryManyAnswer({ knowledgeBaseIds: [plain.id], query: "kettles" }),
       ).not.toHaveProperty("warnings");
+      // Hybrid asked for by name on a base with no model: full text only, and the answer says so.
+      const asked = await client.queryManyAnswer({
+        knowledgeBaseIds: [plain.id],
+        query: "kettles",
+        mode: "hybrid",
+      });
+      expect(asked.results.map((r) => r.documentTitle)).toEqual(["kettle-care.txt"]);
+      expect(asked.warnings).toEqual([
+        {
+          knowledgeBaseId: plain.id,
+          code: "EMBEDDING_MODEL_REQUIRED",
+          message: expect.stringContaining("full text only"),
+        },
+      ]);
       // Asking for vectors only still fails clearly.
       await expect(client.query(broken.id, { query: "kettles", mode: "vector" })).rejects.toMatchObject({
         status: 502,
@@ -538,6 +574,73 @@ describe("watched folders, embeddings and URLs", () => {
       });
     } finally {
       embed.state.missingModels.delete("gone-embed");
+    }
+  });
+
+  it("refuses an embedding model the model service does not have or cannot embed with, on create and on change", async () => {
+    const { client } = harness;
+    embed.state.missingModels.add("nomic-embed-text");
+    embed.state.chatModels.add("chat-only");
+    try {
+      await expect(
+        client.createKnowledgeBase({ name: "Missing model", embeddingModel: "nomic-embed-text" }),
+      ).rejects.toMatchObject({
+        status: 400,
+        code: "EMBEDDING_MODEL_NOT_FOUND",
+        message: expect.stringMatching(/"nomic-embed-text".*pull it.*leave embeddingModel empty/),
+      });
+      await expect(
+        client.createKnowledgeBase({ name: "Chat model", embeddingModel: "chat-only" }),
+      ).rejects.toMatchObject({
+        status: 400,
+        code: "EMBEDDING_MODEL_UNUSABLE",
+        message: expect.stringContaining("chat-only does not embed"),
+      });
+      const names = (await client.listKnowledgeBases()).map((base) => base.name);
+      expect(names).not.toContain("Missing model");
+      expect(names).not.toContain("Chat model");
+
+      const kb = await client.createKnowledgeBase({ name: "Model later", embeddingModel: "test-embed" });
+      await expect(
+        client.updateKnowledgeBase(kb.id, { embeddingModel: "nomic-embed-text" }),
+      ).rejects.toMatchObject({ status: 400, code: "EMBEDDING_MODEL_NOT_FOUND" });
+      expect((await client.getKnowledgeBase(kb.id)).embeddingModel).toBe("test-embed");
+      // The model it already has is not asked about again, nor is none.
+      embed.state.missingModels.add("test-embed");
+      expect((await client.updateKnowledgeBase(kb.id, { description: "kept" })).description).toBe("kept");
+      expect((await client.updateKnowledgeBase(kb.id, { embeddingModel: null })).embeddingModel).toBeNull();
+
+      // An upload to a base whose model went away says the model is missing.
+      const broken = await client.createKnowledgeBase({ name: "Model gone", embeddingModel: "gone-later" });
+      embed.state.missingModels.add("gone-later");
+      const upload = await client.uploadDocuments(broken.id, [
+        { name: "kettle.txt", data: Buffer.from("Kettles boil water.") },
+      ]);
+      expect((await harness.finalJob(upload.job.id)).documents[0]?.error).toMatchObject({
+        code: "EMBEDDING_FAILED",
+        message: expect.stringContaining('it has no model "gone-later"'),
+      });
+    } finally {
+      for (const model of ["nomic-embed-text", "test-embed", "gone-later"])
+        embed.state.missingModels.delete(model);
+      embed.state.chatModels.delete("chat-only");
+    }
+  });
+
+  it("refuses an embedding model while the model service cannot be asked, saying why", async () => {
+    const down = await startHarness({ embeddingUrl: "http://127.0.0.1:9" });
+    try {
+      await expect(
+        down.client.createKnowledgeBase({ name: "No service", embeddingModel: "test-embed" }),
+      ).rejects.toMatchObject({
+        status: 502,
+        code: "UPSTREAM_UNAVAILABLE",
+        message: expect.stringMatching(/Cannot check the embedding model "test-embed".*did not answer/),
+      });
+      // A base with no model needs no model service.
+      expect((await down.client.createKnowledgeBase({ name: "Full text" })).embeddingModel).toBeNull();
+    } finally {
+      await down.close();
     }
   });
 

@@ -344,8 +344,11 @@ export class KnowledgeStore {
       .run(contentHash, sizeBytes, contentType, now(), documentId);
   }
 
-  /** Goes back to the indexed version's bytes after a re-upload was cancelled or failed. */
-  restoreIndexedContent(documentId: string, contentHash: string): void {
+  /**
+   * Goes back to the indexed version's bytes after a re-upload was cancelled or failed (or to the
+   * version before an upload whose latest file of a name failed; null for none).
+   */
+  restoreIndexedContent(documentId: string, contentHash: string | null): void {
     this.#db.prepare("UPDATE documents SET content_hash = ? WHERE id = ?").run(contentHash, documentId);
   }
 

@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type IngestionJob, type JobEvent, KnowledgeClient } from "@hearth/contracts";
 import { type ConfigInput, createLogger, listenService, loadConfig } from "@hearth/core";
+import type { IndexBackend } from "../index/index-backend.js";
+import type { KnowledgeIndex } from "../query/knowledge-index.js";
 import { createKnowledgeService, type KnowledgeService } from "../service/create-knowledge-service.js";
 import { type MemoryIndexBackend, memoryIndex } from "./memory-index.fixture.js";
 
@@ -14,7 +16,10 @@ export interface Harness {
   url: string;
   dataDir: string;
   service: KnowledgeService;
+  /** The test index (memory); with another index given, use `index` instead. */
   backend: MemoryIndexBackend;
+  /** The index backend the service runs on (the one given, or the memory one). */
+  index: IndexBackend;
   /** Follows a job's SSE stream to its end; returns the events. */
   follow(jobId: string): Promise<JobEvent[]>;
   finalJob(jobId: string): Promise<IngestionJob>;
@@ -25,17 +30,19 @@ export async function startHarness(
   knowledge: NonNullable<ConfigInput["knowledge"]> = {},
   services: ConfigInput["services"] = {},
   dataDir?: string,
+  /** Another index than the memory one (SQLite, PostgreSQL): its backend is closed with the service. */
+  customIndex?: KnowledgeIndex,
 ): Promise<Harness> {
   const directory = dataDir ?? mkdtempSync(join(tmpdir(), "hearth-knowledge-"));
   const config = loadConfig({
     env: {},
     overrides: { dataDir: directory, knowledge: { port: 0, syncIntervalSeconds: 0, ...knowledge }, services },
   });
-  const index = memoryIndex(join(directory, "memory-index.json"));
+  const memory = memoryIndex(join(directory, "memory-index.json"));
   const service = await createKnowledgeService(
     config,
     createLogger({ level: process.env.TEST_LOG ?? "silent" }),
-    { index },
+    { index: customIndex ?? memory },
   );
   const url = await listenService(service.app, { host: "127.0.0.1", port: 0, description: "knowledge" });
   const client = new KnowledgeClient({ baseUrl: url });
@@ -49,7 +56,8 @@ export async function startHarness(
     url,
     dataDir: directory,
     service,
-    backend: index.backend,
+    backend: memory.backend,
+    index: (customIndex ?? memory).backend,
     follow,
     async finalJob(jobId) {
       const events = await follow(jobId);
@@ -76,6 +84,8 @@ export async function startEmbedServer(options: { failFirst?: number; delayMs?: 
     batches: [] as number[],
     /** Models answered 404 as the model service answers a model it does not have. */
     missingModels: new Set<string>(),
+    /** Models answered 400, as the model service answers embedding with a model that cannot. */
+    chatModels: new Set<string>(),
   };
   const server: Server = createServer((request, response) => {
     let body = "";
@@ -93,6 +103,12 @@ export async function startEmbedServer(options: { failFirst?: number; delayMs?: 
         response
           .writeHead(404, { "content-type": "application/json" })
           .end(JSON.stringify({ error: { code: "MODEL_NOT_FOUND", message: `No model ${model}` } }));
+        return;
+      }
+      if (state.chatModels.has(model)) {
+        response
+          .writeHead(400, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: { code: "INVALID_REQUEST", message: `${model} does not embed` } }));
         return;
       }
       state.texts += input.length;
