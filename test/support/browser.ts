@@ -79,8 +79,11 @@ export async function signUpInUi(
   await page.getByLabel(/^(Password|密码)$/).fill(password);
   await page.getByLabel(/^(Confirm password|确认密码)$/).fill(password);
   await page.getByRole("button", { name: /^(Create account|注册)$/ }).click();
-  // Signed in: the sign-out button names the account, in brackets of the page's language.
-  await page.getByRole("button", { name: new RegExp(`[(（]${username}[)）]`) }).waitFor();
+  // Signed in: the sign-out button names the account, in brackets of the page's language (on a
+  // phone it is behind the header's menu).
+  await page
+    .getByRole("button", { name: new RegExp(`[(（]${username}[)）]`), includeHidden: true })
+    .waitFor({ state: "attached" });
 }
 
 /** How many lines an element's text takes on the screen (a label that wraps a character a line shows many). */

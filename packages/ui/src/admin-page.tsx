@@ -754,10 +754,24 @@ interface ProviderRow {
   error?: string | null;
 }
 
+/** A first engine for hearth.yaml: a self-hosted SearXNG needs no key (docs/search.md, Providers). */
+const PROVIDER_EXAMPLE = `search:
+  providers:
+    - { id: searxng, type: searxng, url: http://127.0.0.1:8888 }`;
+
+/** Tests the configured web search engines; with none configured, says how to add one. */
 function SearchProviders() {
   const { t } = useI18n();
   const [query, setQuery] = useState("Hearth");
   const [rows, setRows] = useState<ProviderRow[]>([]);
+  /** Whether any engine is configured (undefined until known, null when it cannot be told). */
+  const [configured, setConfigured] = useState<boolean | null>();
+  useEffect(() => {
+    void api<{ configured: boolean | null }>("/api/search/status").then(
+      (answer) => setConfigured(answer.configured),
+      () => setConfigured(null),
+    );
+  }, []);
   const { error, run } = useAction();
   const test = async (event: FormEvent) => {
     event.preventDefault();
@@ -772,6 +786,15 @@ function SearchProviders() {
   return (
     <section aria-labelledby="providers-title">
       <h3 id="providers-title">{t.searchProviders}</h3>
+      {configured === false && (
+        <div className="empty-state" role="note">
+          <p>{t.noProvidersConfigured}</p>
+          <pre>
+            <code>{PROVIDER_EXAMPLE}</code>
+          </pre>
+          <p>{t.noProvidersDocs}</p>
+        </div>
+      )}
       <form className="inline-form" onSubmit={test}>
         <label>
           {t.search}
@@ -780,16 +803,18 @@ function SearchProviders() {
         <button type="submit">{t.testProviders}</button>
       </form>
       <ActionError error={error} />
-      <DataTable columns={[t.provider, t.status, t.latency, t.error]}>
-        {rows.map((row) => (
-          <tr key={row.id}>
-            <td>{row.id}</td>
-            <td>{row.status}</td>
-            <td>{row.latencyMs != null ? `${row.latencyMs} ms` : ""}</td>
-            <td className="error-text">{row.error ?? ""}</td>
-          </tr>
-        ))}
-      </DataTable>
+      {rows.length > 0 && (
+        <DataTable columns={[t.provider, t.status, t.latency, t.error]}>
+          {rows.map((row) => (
+            <tr key={row.id}>
+              <td>{row.id}</td>
+              <td>{row.status}</td>
+              <td>{row.latencyMs != null ? `${row.latencyMs} ms` : ""}</td>
+              <td className="error-text">{row.error ?? ""}</td>
+            </tr>
+          ))}
+        </DataTable>
+      )}
     </section>
   );
 }

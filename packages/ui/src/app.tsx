@@ -13,11 +13,27 @@ const SettingsPage = lazy(() => import("./settings-page.js").then((m) => ({ defa
 const AdminPage = lazy(() => import("./admin-page.js").then((m) => ({ default: m.AdminPage })));
 
 type Theme = "light" | "dark";
+/** What the reader chose: a theme, or the system's (the default), followed as it changes. */
+export type ThemeChoice = Theme | "system";
 
-function initialTheme(): Theme {
+const DARK_QUERY = "(prefers-color-scheme: dark)";
+
+/** Only an explicit choice is stored; without one the page follows the system. */
+function initialThemeChoice(): ThemeChoice {
   const saved = localStorage.getItem("hearth.theme");
-  if (saved === "light" || saved === "dark") return saved;
-  return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  return saved === "light" || saved === "dark" ? saved : "system";
+}
+
+/** The system's theme, kept current when it changes (the OS switching to dark at night). */
+function useSystemTheme(): Theme {
+  const [theme, setTheme] = useState<Theme>(() => (matchMedia(DARK_QUERY).matches ? "dark" : "light"));
+  useEffect(() => {
+    const query = matchMedia(DARK_QUERY);
+    const changed = () => setTheme(query.matches ? "dark" : "light");
+    query.addEventListener("change", changed);
+    return () => query.removeEventListener("change", changed);
+  }, []);
+  return theme;
 }
 
 function NavLink({ href, label, path }: { href: string; label: string; path: string }) {
@@ -40,7 +56,9 @@ function NavLink({ href, label, path }: { href: string; label: string; path: str
 
 export function App() {
   const [locale, setLocaleState] = useState<Locale>(initialLocale);
-  const [theme, setTheme] = useState<Theme>(initialTheme);
+  const [themeChoice, setThemeChoice] = useState<ThemeChoice>(initialThemeChoice);
+  const systemTheme = useSystemTheme();
+  const theme: Theme = themeChoice === "system" ? systemTheme : themeChoice;
   const [session, setSession] = useState<SessionInfo | undefined>();
   const [models, setModels] = useState<ModelsAnswer | undefined>();
   const [model, setModel] = useState("");
@@ -50,6 +68,21 @@ export function App() {
   const [renamed, setRenamed] = useState<{ id: string; title: string }>();
   const path = usePath();
   const t = MESSAGES[locale];
+  /** Whether the phone's header menu (language, theme, sign out) is open; it closes on leaving a page. */
+  const [menuOpen, setMenuOpen] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: closes when the page changes
+  useEffect(() => setMenuOpen(false), [path]);
+  // Escape closes the open menu, back on its button.
+  useEffect(() => {
+    if (!menuOpen) return;
+    const onKey = (event: globalThis.KeyboardEvent) => {
+      if (event.key !== "Escape") return;
+      setMenuOpen(false);
+      document.querySelector<HTMLElement>(".menu-toggle")?.focus();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [menuOpen]);
 
   const i18n = useMemo(
     () => ({
@@ -68,8 +101,12 @@ export function App() {
   }, [locale]);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
-    localStorage.setItem("hearth.theme", theme);
   }, [theme]);
+  const chooseTheme = useCallback((choice: ThemeChoice) => {
+    if (choice === "system") localStorage.removeItem("hearth.theme");
+    else localStorage.setItem("hearth.theme", choice);
+    setThemeChoice(choice);
+  }, []);
 
   const loadSession = useCallback(async () => setSession(await api<SessionInfo>("/api/auth/session")), []);
   /** The sign-in ended under the user (a 401 while signed in): the sign-in form says so. */
@@ -128,7 +165,7 @@ export function App() {
       />
     );
   else if (path.startsWith("/knowledge")) page = <KnowledgePage />;
-  else if (path.startsWith("/settings")) page = <SettingsPage theme={theme} onTheme={setTheme} />;
+  else if (path.startsWith("/settings")) page = <SettingsPage theme={themeChoice} onTheme={chooseTheme} />;
   else if (path.startsWith("/admin") && user.role === "admin") page = <AdminPage userId={user.id} />;
   else if (models)
     page = (
@@ -147,6 +184,7 @@ export function App() {
           onChanged={() => setRefresh((n) => n + 1)}
           onModel={setModel}
           renamed={renamed}
+          admin={user.role === "admin"}
         />
       </div>
     );
@@ -179,37 +217,50 @@ export function App() {
           </label>
         )}
         <div className="spacer" />
-        <label>
-          <span className="visually-hidden">{t.language}</span>
-          <select
-            value={locale}
-            aria-label={t.language}
-            onChange={(event) => i18n.setLocale(event.target.value as Locale)}
-          >
-            <option value="en">English</option>
-            <option value="zh-CN">简体中文</option>
-          </select>
-        </label>
-        {/* Named by what it shows (the theme it switches to), so the name is what a reader sees. */}
-        <button type="button" onClick={() => setTheme(theme === "dark" ? "light" : "dark")}>
-          {theme === "dark" ? t.lightTheme : t.darkTheme}
+        {/* On a phone the header is one row: these settle behind a menu button (always shown wider). */}
+        <button
+          type="button"
+          className="menu-toggle"
+          aria-expanded={menuOpen}
+          aria-controls="topbar-menu"
+          onClick={() => setMenuOpen(!menuOpen)}
+        >
+          {t.menu}
         </button>
-        {user && (
-          <button
-            type="button"
-            onClick={async () => {
-              await api("/api/auth/logout", { method: "POST" });
-              // Signed out on purpose: unsent drafts do not wait for the next account on this tab.
-              clearDrafts();
-              setModels(undefined);
-              navigate("/");
-              await loadSession();
-              focusWhenShown("#auth-title");
-            }}
-          >
-            {fill(t.withNote, { text: t.signOut, note: user.username })}
+        <div id="topbar-menu" className="topbar-menu" data-open={menuOpen || undefined}>
+          <label>
+            <span className="visually-hidden">{t.language}</span>
+            <select
+              value={locale}
+              aria-label={t.language}
+              onChange={(event) => i18n.setLocale(event.target.value as Locale)}
+            >
+              <option value="en">English</option>
+              <option value="zh-CN">简体中文</option>
+            </select>
+          </label>
+          {/* Named by what it shows (the theme it switches to), so the name is what a reader sees. */}
+          <button type="button" onClick={() => chooseTheme(theme === "dark" ? "light" : "dark")}>
+            {theme === "dark" ? t.lightTheme : t.darkTheme}
           </button>
-        )}
+          {user && (
+            <button
+              type="button"
+              onClick={async () => {
+                setMenuOpen(false);
+                await api("/api/auth/logout", { method: "POST" });
+                // Signed out on purpose: unsent drafts do not wait for the next account on this tab.
+                clearDrafts();
+                setModels(undefined);
+                navigate("/");
+                await loadSession();
+                focusWhenShown("#auth-title");
+              }}
+            >
+              {fill(t.withNote, { text: t.signOut, note: user.username })}
+            </button>
+          )}
+        </div>
       </header>
       <main id="main">
         <Suspense fallback={null}>{page}</Suspense>

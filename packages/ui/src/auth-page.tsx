@@ -127,7 +127,8 @@ export function AuthPage({
         </p>
       )}
       <button type="submit">{mode === "signin" ? t.signIn : t.signUp}</button>
-      {(session.signup !== "closed" || mode === "signup") && (
+      {/* On the first run there is no account to sign in to yet. */}
+      {!session.firstUser && (session.signup !== "closed" || mode === "signup") && (
         <button
           type="button"
           className="link"

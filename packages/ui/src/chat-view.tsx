@@ -3,7 +3,8 @@ import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, strea
 import { citationLabels, errorText } from "./display-text.js";
 import { PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
-import { Markdown } from "./markdown.js";
+import { CopyMessage, Markdown } from "./markdown.js";
+import { findMentions } from "./mentions.js";
 import { ModelGuidance } from "./model-guidance.js";
 import { ActionError, errorCode } from "./use-action.js";
 
@@ -202,6 +203,7 @@ export function MessageView(props: {
             {fill(t.fieldValue, { field: t.error, value: reason(message) })}
           </span>
         )}
+        {!streaming && !editing && message.content && <CopyMessage text={message.content} />}
         {!props.busy && message.role === "user" && message.id && props.onEdit && !editing && (
           <button
             type="button"
@@ -267,6 +269,7 @@ export function Composer(props: {
   draftKey?: string;
   /** False when no web search engine is configured: the search choice is off, with why. */
   searchConfigured?: boolean;
+  admin?: boolean;
   busy: boolean;
   disabled?: boolean;
   knowledgeBases: KnowledgeBaseOption[];
@@ -286,14 +289,15 @@ export function Composer(props: {
     if (!value || props.busy) return;
     // `#name` mentions pick knowledge bases, for this message and the next ones.
     let options = props.options;
-    const mentioned = props.knowledgeBases.filter((kb) => value.includes(`#${kb.name}`));
+    const mentions = findMentions(value, props.knowledgeBases);
+    const mentioned = mentions.mentioned;
     if (mentioned.length > 0) {
       options = {
         ...options,
         knowledgeBaseIds: [...new Set([...options.knowledgeBaseIds, ...mentioned.map((kb) => kb.id)])],
       };
       props.onOptions(options);
-      for (const kb of mentioned) value = value.replaceAll(`#${kb.name}`, kb.name);
+      value = mentions.text;
     }
     // Cleared at once; a message the service refused comes back to be changed and sent again.
     // The stored draft stays until the message is taken (the page may go to sign-in meanwhile).
@@ -364,10 +368,12 @@ export function Composer(props: {
             <option value="on">{t.searchOn}</option>
           </select>
         </label>
+        {/* Folded to one line (a phone has little room): why, and what to do, on opening it. */}
         {props.searchConfigured === false && (
-          <p id="search-not-configured" className="muted search-hint">
-            {t.searchNotConfiguredHint}
-          </p>
+          <details id="search-not-configured" className="muted search-hint">
+            <summary>{t.searchOffSummary}</summary>
+            {props.admin ? t.searchNotConfiguredHint : t.searchNotConfiguredUserHint}
+          </details>
         )}
       </div>
       <div className="composer">
@@ -421,6 +427,8 @@ export function ChatView(props: {
   onModel(id: string): void;
   /** The last conversation renamed in the list: its new title, if it is this one. */
   renamed?: { id: string; title: string };
+  /** Whether the reader is an administrator (who can configure what is missing, and is told how). */
+  admin?: boolean;
 }) {
   const { t } = useI18n();
   const [messages, setMessages] = useState<ChatMessage[]>([]);
@@ -729,6 +737,7 @@ export function ChatView(props: {
       <Composer
         draftKey={props.conversationId ?? "new"}
         searchConfigured={searchConfigured}
+        admin={props.admin}
         busy={busy}
         knowledgeBases={props.knowledgeBases}
         options={options}

@@ -32,6 +32,9 @@ const en = {
   dark: "Dark",
   lightTheme: "Light theme",
   darkTheme: "Dark theme",
+  systemTheme: "System",
+  menu: "Menu",
+  copyMessage: "Copy message",
   you: "You",
   assistant: "Assistant",
   error: "Error",
@@ -141,6 +144,13 @@ const en = {
   sessionExpired: "Your session has expired. Sign in again: a message you had not sent yet is kept.",
   searchNotConfiguredHint:
     "Web search is off: no search engine is configured (SEARCH_NO_PROVIDERS). An administrator adds one under search.providers in hearth.yaml and checks it in Admin → Search providers.",
+  searchNotConfiguredUserHint:
+    "No web search engine has been set up on this server yet. Ask an administrator to add one.",
+  searchOffSummary: "Web search is unavailable",
+  noProvidersConfigured:
+    "No web search engine is configured, so there is nothing to test yet. Add one under search.providers in hearth.yaml and restart Hearth; a self-hosted SearXNG needs no API key:",
+  noProvidersDocs:
+    "Each engine's settings (Baidu, Bocha, Bing, Brave, Tavily, Serper, Google, a custom JSON API) are in docs/search.md, under Providers.",
   changelogs: {
     found: "found in the models folder",
     pulled: "pulled from {source}",
@@ -458,6 +468,9 @@ const zhCN: Messages = {
   dark: "深色",
   lightTheme: "浅色主题",
   darkTheme: "深色主题",
+  systemTheme: "跟随系统",
+  menu: "菜单",
+  copyMessage: "复制消息",
   you: "你",
   assistant: "助手",
   error: "错误",
@@ -566,6 +579,12 @@ const zhCN: Messages = {
   sessionExpired: "登录已过期，请重新登录；尚未发送的消息已为你保留。",
   searchNotConfiguredHint:
     "联网搜索不可用：没有配置任何搜索引擎（SEARCH_NO_PROVIDERS）。管理员可在 hearth.yaml 的 search.providers 中添加，并在“管理 → 搜索引擎”中测试。",
+  searchNotConfiguredUserHint: "本服务器尚未设置联网搜索引擎，请联系管理员添加。",
+  searchOffSummary: "联网搜索不可用",
+  noProvidersConfigured:
+    "尚未配置任何联网搜索引擎，暂无可测试的内容。请在 hearth.yaml 的 search.providers 中添加一个并重启 Hearth；自建的 SearXNG 无需 API 密钥：",
+  noProvidersDocs:
+    "各搜索引擎（百度、博查、Bing、Brave、Tavily、Serper、Google、自定义 JSON API）的设置见 docs/zh/search.md 的“搜索服务商”一节。",
   changelogs: {
     found: "在模型目录中发现",
     pulled: "拉取自 {source}",

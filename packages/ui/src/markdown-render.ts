@@ -13,7 +13,9 @@ import { Marked } from "marked";
 
 const marked = new Marked({
   gfm: true,
-  breaks: false,
+  // A single line break in an answer is a line break, as ChatGPT and Open WebUI show it (models
+  // write lists of lines and addresses that way); code blocks, tables and lists are unaffected.
+  breaks: true,
   renderer: {
     code({ text, lang }) {
       const language = lang && hljs.getLanguage(lang) ? lang : undefined;
@@ -56,11 +58,30 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
   for (const attribute of ["src", "srcset", "poster", "background"])
     if (node.hasAttribute(attribute) && isElsewhere(node.getAttribute(attribute) ?? ""))
       node.removeAttribute(attribute);
+  // A task list's box (`- [x] done`) is the one input an answer may show: a disabled checkbox, its
+  // state and nothing else.
+  if (node.tagName === "INPUT") {
+    const checked = node.hasAttribute("checked");
+    if (node.getAttribute("type") !== "checkbox") {
+      node.remove();
+      return;
+    }
+    for (const { name } of [...node.attributes]) node.removeAttribute(name);
+    node.setAttribute("type", "checkbox");
+    node.setAttribute("disabled", "");
+    if (checked) node.setAttribute("checked", "");
+  }
   // KaTeX sizes with inline styles; none of them fetches anything.
   if (/url\s*\(/i.test(node.getAttribute("style") ?? "")) node.removeAttribute("style");
 });
 
-const MATH = /\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|\$([^\s$](?:[^$\n]*?[^\s$])?)\$|\\\(([\s\S]+?)\\\)/g;
+/**
+ * Formulas, as pandoc reads them: `$$…$$`, `\[…\]`, `\(…\)`, and inline `$…$` whose opening `$`
+ * is not followed by whitespace and whose closing `$` is not preceded by whitespace nor followed by
+ * a digit, so prices ("between $5-$10", "$5 and $10") stay text. `\$` is a dollar sign.
+ */
+const MATH =
+  /\\\$|\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|\$(?!\s)((?:\\\$|[^$\n])+?)(?<!\s)\$(?!\d)|\\\(([\s\S]+?)\\\)/g;
 
 export interface CitationLink {
   n: number;
@@ -71,7 +92,8 @@ export interface CitationLink {
 /** Fenced code blocks (also one still streaming, not closed yet) and inline code spans. */
 const CODE = /^(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^\1[ \t]*$|(?![\s\S]))|`[^`\n]+`/gm;
 
-export function renderMarkdown(source: string, citations: CitationLink[] = []): string {
+/** An answer's Markdown as HTML, before sanitising (exported for the tests: show only renderMarkdown's). */
+export function markdownToHtml(source: string, citations: CitationLink[] = []): string {
   // Code is kept out of the math below: `$HOME`, `$('#a')` or `\(\d+\)` in code are not formulas.
   const code: string[] = [];
   const withoutCode = source.replace(CODE, (match) => {
@@ -80,7 +102,10 @@ export function renderMarkdown(source: string, citations: CitationLink[] = []): 
   });
   // Math first (marked would eat its backslashes and underscores), as placeholders.
   const formulas: string[] = [];
-  const withPlaceholders = withoutCode.replace(MATH, (_match, block, bracket, inline, paren) => {
+  const withPlaceholders = withoutCode.replace(MATH, (match, block, bracket, inline, paren) => {
+    // `\$` stays as written: Markdown makes it a dollar sign.
+    if (block === undefined && bracket === undefined && inline === undefined && paren === undefined)
+      return match;
     const tex = (block ?? bracket ?? inline ?? paren) as string;
     const displayMode = block !== undefined || bracket !== undefined;
     formulas.push(katex.renderToString(tex, { displayMode, throwOnError: false, output: "htmlAndMathml" }));
@@ -107,9 +132,26 @@ export function renderMarkdown(source: string, citations: CitationLink[] = []): 
       )
       .join("");
   }
-  return DOMPurify.sanitize(html, {
+  return html;
+}
+
+/** A start tag, its quoted attribute values read whole (a `>` in one does not end it). */
+const START_TAG = /<[a-zA-Z](?:[^>"']|"[^"]*"|'[^']*')*>/g;
+
+/**
+ * Renames event handler attributes (`onerror=`) in the start tags of raw HTML to a name no
+ * sanitiser keeps. DOMPurify removes them anyway, but Chromium checks a handler against the page's
+ * Content Security Policy as soon as any parser (DOMPurify's inert DOMParser too) meets it, and
+ * logs a violation for an answer that is rendered without one.
+ */
+export function disarmHandlers(html: string): string {
+  return html.replace(START_TAG, (tag) => tag.replace(/([\s/"'])(on[a-z]+\s*=)/gi, "$1x-$2"));
+}
+
+export function renderMarkdown(source: string, citations: CitationLink[] = []): string {
+  return DOMPurify.sanitize(disarmHandlers(markdownToHtml(source, citations)), {
     USE_PROFILES: { html: true, mathMl: true },
-    FORBID_TAGS: ["style", "form", "input", "button"],
+    FORBID_TAGS: ["style", "form", "button", "select", "textarea"],
     // KaTeX's MathML carries the TeX source in an <annotation>, which DOMPurify drops but whose
     // text it would keep: a screen reader would read the formula, then its source.
     ADD_FORBID_CONTENTS: ["annotation", "annotation-xml"],

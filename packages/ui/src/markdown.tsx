@@ -13,8 +13,11 @@ function loadRenderer(): Promise<Renderer> {
   return loading;
 }
 
+/** How long a Copy button says "Copied" before it offers to copy again. */
+export const COPIED_FOR_MS = 2000;
+
 /** Copies text: the Clipboard API where the page may use it, else a selection and the copy command. */
-async function copyText(text: string): Promise<boolean> {
+export async function copyText(text: string): Promise<boolean> {
   try {
     await navigator.clipboard.writeText(text);
     return true;
@@ -60,17 +63,64 @@ export function Markdown({
       button.textContent = t.copy;
     }
   }, [html, t]);
+  const [announce, setAnnounce] = useState("");
   const copy = (event: React.MouseEvent) => {
     const button = (event.target as Element).closest("button.copy-code");
     if (!button) return;
     void copyText(button.closest("pre")?.querySelector("code")?.textContent ?? "").then((copied) => {
-      button.textContent = copied ? t.copied : t.copy;
+      if (!copied) return;
+      // Says so for a while, then offers to copy again.
+      button.textContent = t.copied;
+      setAnnounce(t.copied);
+      setTimeout(() => {
+        if (button.isConnected) button.textContent = t.copy;
+        setAnnounce("");
+      }, COPIED_FOR_MS);
     });
   };
   if (html === undefined) return <div className="markdown plain">{text}</div>;
   return (
-    // biome-ignore lint/a11y/useKeyWithClickEvents lint/a11y/noStaticElementInteractions: delegates the Copy buttons' clicks (buttons, keyboard-usable themselves)
-    // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitised by DOMPurify in renderMarkdown
-    <div className="markdown" ref={container} onClick={copy} dangerouslySetInnerHTML={{ __html: html }} />
+    <>
+      {/* biome-ignore lint/a11y/useKeyWithClickEvents lint/a11y/noStaticElementInteractions: delegates the Copy buttons' clicks (buttons, keyboard-usable themselves) */}
+      <div
+        className="markdown"
+        ref={container}
+        onClick={copy}
+        // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitised by DOMPurify in renderMarkdown
+        dangerouslySetInnerHTML={{ __html: html }}
+      />
+      <span className="visually-hidden" role="status">
+        {announce}
+      </span>
+    </>
+  );
+}
+
+/**
+ * Copies a whole message as it was written (an answer's Markdown source), saying "Copied" for a
+ * while, to the eye on the button and to a screen reader through a status.
+ */
+export function CopyMessage({ text }: { text: string }) {
+  const { t } = useI18n();
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    if (!copied) return;
+    const timer = setTimeout(() => setCopied(false), COPIED_FOR_MS);
+    return () => clearTimeout(timer);
+  }, [copied]);
+  return (
+    <>
+      <button
+        type="button"
+        className="small copy-message"
+        aria-label={copied ? t.copied : t.copyMessage}
+        onClick={() => void copyText(text).then(setCopied)}
+      >
+        {copied ? t.copied : t.copy}
+      </button>
+      <span className="visually-hidden" role="status">
+        {copied ? t.copied : ""}
+      </span>
+    </>
   );
 }

@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
+import type { ThemeChoice } from "./app.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { type Locale, useI18n } from "./i18n.js";
 import { ActionError, errorCode, useAction } from "./use-action.js";
@@ -97,7 +98,7 @@ function ChangePassword() {
 }
 
 /** The user's settings: language, theme, password, and API keys (shown once, revocable). */
-export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "light" | "dark"): void }) {
+export function SettingsPage(props: { theme: ThemeChoice; onTheme(theme: ThemeChoice): void }) {
   const { t, locale, setLocale } = useI18n();
   const [keys, setKeys] = useState<ApiKeyRow[]>([]);
   const [name, setName] = useState("");
@@ -144,7 +145,8 @@ export function SettingsPage(props: { theme: "light" | "dark"; onTheme(theme: "l
         </label>
         <label>
           {t.theme}{" "}
-          <select value={props.theme} onChange={(e) => props.onTheme(e.target.value as "light" | "dark")}>
+          <select value={props.theme} onChange={(e) => props.onTheme(e.target.value as ThemeChoice)}>
+            <option value="system">{t.systemTheme}</option>
             <option value="light">{t.light}</option>
             <option value="dark">{t.dark}</option>
           </select>

@@ -14,6 +14,7 @@ import type { BlobStore } from "../ingestion/blob-store.js";
 import { indexedContentHash, settingsVersion } from "../ingestion/document-pipeline.js";
 import { assertWatchableFolder } from "../ingestion/folder-scan.js";
 import type { IngestionService, UploadPart } from "../ingestion/ingestion-service.js";
+import { decodeText } from "../parsing/text-parsers.js";
 import type { QueryService } from "../query/query-service.js";
 import { documentView, type KnowledgeBaseRecord, type KnowledgeStore } from "../store/knowledge-store.js";
 
@@ -38,6 +39,15 @@ const documentParams = z.object({ id: z.string().min(1), documentId: z.string().
 const reindexQuery = z.object({ all: z.enum(["true", "false"]).optional() });
 
 /** Knowledge bases, documents and queries: transport only, the work is in the store and services. */
+/** Stored documents shown in the browser as text (the content types the text parsers read). */
+const TEXT_CONTENT_TYPES = new Set([
+  "text/plain",
+  "text/markdown",
+  "text/csv",
+  "text/html",
+  "application/json",
+]);
+
 export function registerKnowledgeRoutes(
   app: FastifyInstance,
   dependencies: KnowledgeRouteDependencies,
@@ -156,13 +166,24 @@ export function registerKnowledgeRoutes(
     const hash = indexedContentHash(document.indexedHash) ?? document.contentHash;
     if (!hash || !(await blobs.exists(id, documentId, hash)))
       throw new HearthError("DOCUMENT_NOT_FOUND", "The document's file is not stored");
-    const bytes = await blobs.read(id, documentId, hash);
-    // PDFs open inline so that a citation can link to `.../file#page=N`; everything else is an
-    // attachment (an uploaded HTML page must never run scripts on the service's origin), and the
-    // sandbox policy applies either way.
-    const disposition = document.contentType === "application/pdf" ? "inline" : "attachment";
+    let bytes: Uint8Array = await blobs.read(id, documentId, hash);
+    // A citation opens its document in the browser: PDFs inline (a citation can link to
+    // `.../file#page=N`), and text formats inline as plain UTF-8 text, whatever they were saved in
+    // (GB18030 too), an HTML page as its source (it must never run scripts on the service's
+    // origin). Office files and anything else are attachments; the sandbox policy applies either way.
+    let contentType = document.contentType;
+    let disposition = contentType === "application/pdf" ? "inline" : "attachment";
+    if (TEXT_CONTENT_TYPES.has(contentType.split(";")[0]!.trim())) {
+      try {
+        bytes = Buffer.from(decodeText(bytes), "utf8");
+        contentType = "text/plain; charset=utf-8";
+        disposition = "inline";
+      } catch {
+        // Not decodable as text after all: downloaded as stored.
+      }
+    }
     return reply
-      .header("content-type", document.contentType)
+      .header("content-type", contentType)
       .header(
         "content-disposition",
         `${disposition}; filename*=UTF-8''${encodeURIComponent(document.name.split("/").at(-1) ?? "document")}`,

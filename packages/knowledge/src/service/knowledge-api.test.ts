@@ -119,8 +119,14 @@ describe("knowledge service API", () => {
     const file = await client.documentFile(kb.id, reportId);
     expect(Buffer.from(await file.arrayBuffer()).equals(Buffer.from(report))).toBe(true);
     expect(file.headers.get("content-disposition")).toMatch(/^inline/);
+    // Markdown opens in the browser as text; an Office file is downloaded.
     const manualId = documents.find((d) => d.name === "manual.md")!.id;
-    expect((await client.documentFile(kb.id, manualId)).headers.get("content-disposition")).toMatch(
+    const manual = await client.documentFile(kb.id, manualId);
+    expect(manual.headers.get("content-disposition")).toMatch(/^inline/);
+    expect(manual.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    expect(await manual.text()).toBe(MANUAL);
+    const rulesId = documents.find((d) => d.name === "rules.docx")!.id;
+    expect((await client.documentFile(kb.id, rulesId)).headers.get("content-disposition")).toMatch(
       /^attachment/,
     );
 
@@ -133,6 +139,38 @@ describe("knowledge service API", () => {
     expect((await client.listDocuments(kb.id)).length).toBe(3);
   });
 
+  it("serves text documents inline as UTF-8 text (a GB18030 file decoded, an HTML page as its source)", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Texts" });
+    // "你好" in GB18030 (GBK), as a Chinese Windows editor saves it.
+    const gbk = Buffer.concat([
+      Buffer.from("Greeting: "),
+      Buffer.from([0xc4, 0xe3, 0xba, 0xc3]),
+      Buffer.from("\n\nThe office opens at nine every weekday morning.\n"),
+    ]);
+    const page =
+      "<html><body><h1>Opening hours</h1><img src=x onerror=alert(1)><p>Nine to five.</p></body></html>";
+    const upload = await client.uploadDocuments(kb.id, [
+      { name: "greeting.txt", data: gbk },
+      { name: "hours.html", data: Buffer.from(page) },
+      { name: "prices.csv", data: Buffer.from("item,price\ntea,3\ncoffee,4\n") },
+    ]);
+    expect((await harness.finalJob(upload.job.id)).status).toBe("completed");
+    const documents = await client.listDocuments(kb.id);
+    const file = (name: string) => client.documentFile(kb.id, documents.find((d) => d.name === name)!.id);
+    for (const [name, text] of [
+      ["greeting.txt", "Greeting: 你好\n\nThe office opens at nine every weekday morning.\n"],
+      ["hours.html", page],
+      ["prices.csv", "item,price\ntea,3\ncoffee,4\n"],
+    ] as const) {
+      const answer = await file(name);
+      expect(answer.headers.get("content-type"), name).toBe("text/plain; charset=utf-8");
+      expect(answer.headers.get("content-disposition"), name).toMatch(/^inline; filename\*=UTF-8''/);
+      expect(answer.headers.get("content-security-policy"), name).toBe("default-src 'none'; sandbox");
+      expect(answer.headers.get("x-content-type-options"), name).toBe("nosniff");
+      expect(await answer.text(), name).toBe(text);
+    }
+  });
   it("cites full-width text as the document wrote it, and finds it by its half-width form", async () => {
     const { client } = harness;
     const kb = await client.createKnowledgeBase({ name: "报销制度" });

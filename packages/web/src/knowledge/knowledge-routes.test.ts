@@ -154,7 +154,9 @@ describe("knowledge routes", () => {
         expect(response.body, where).toContain("<script>");
         expect(response.headers["x-content-type-options"], where).toBe("nosniff");
         expect(response.headers["content-security-policy"], where).toBe("default-src 'none'; sandbox");
-        expect(response.headers["content-disposition"], where).toMatch(/^attachment/);
+        // Shown as text in the browser (a citation opens readable), never rendered as a page.
+        expect(response.headers["content-type"], where).toBe("text/plain; charset=utf-8");
+        expect(response.headers["content-disposition"], where).toMatch(/^inline/);
       }
       services.sandboxHeaders = true;
     });

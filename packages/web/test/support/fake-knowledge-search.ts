@@ -277,11 +277,11 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         if (!document)
           return send(response, 404, { error: { code: "DOCUMENT_NOT_FOUND", message: "no such document" } });
         if (parts[5] === "file") {
-          // As the real service: an HTML page is an attachment, under a sandbox policy.
-          const html = document.record.name.endsWith(".html");
+          // As the real service: a text document (an HTML page too, as its source) is plain UTF-8
+          // text shown inline, under a sandbox policy.
           response.writeHead(200, {
-            "content-type": html ? "text/html; charset=utf-8" : "text/plain; charset=utf-8",
-            ...(html ? { "content-disposition": `attachment; filename="${document.record.name}"` } : {}),
+            "content-type": "text/plain; charset=utf-8",
+            "content-disposition": `inline; filename*=UTF-8''${encodeURIComponent(document.record.name)}`,
             ...(state.sandboxHeaders
               ? {
                   "x-content-type-options": "nosniff",

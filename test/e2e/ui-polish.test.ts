@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
+import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
+
+/**
+ * What a black-box review of the chat UI found, in a real Chromium on the built UI: answers keep
+ * their line breaks and task lists, prices are not formulas, messages can be copied whole, the
+ * theme follows the system until one is chosen, the first run offers no sign-in, and a phone's
+ * header and composer leave the conversation most of the screen.
+ */
+describe.skipIf(!hasChromium)("chat UI polish in the browser", () => {
+  let stand: UiStand;
+  let model: FakeModelService;
+  let url: string;
+  let desk: Browser;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 2 }, knowledgeAndSearch: true });
+    stand.services!.noProviders = true;
+    ({ model, url } = stand);
+    desk = await stand.browser({ locale: "en-US" });
+    desk.page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    await desk.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: url });
+  });
+  afterAll(() => stand?.close());
+
+  const ask = async (browser: Browser, text: string) => {
+    const { page } = browser;
+    await page.getByLabel(/Send a message|输入消息/).fill(text);
+    await page.getByRole("button", { name: /^(Send|发送)$/ }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+    return answer;
+  };
+
+  it("offers no sign-in on the first run, when there is no account yet", async () => {
+    const { page } = desk;
+    await page.goto(url);
+    await page.locator("#auth-title").waitFor();
+    expect(await page.getByRole("button", { name: "Have an account? Sign in" }).count()).toBe(0);
+    await signUpInUi(page, url, "root");
+  });
+
+  it("renders line breaks, task lists, blockquotes and prices as written, and no inline handler runs", async () => {
+    const { page } = desk;
+    model.options.words = [
+      "First line\nSecond line\n\n- [ ] open\n- [x] done\n\n> quoted\n\nbetween $5-$10 per unit, and $x^2$\n\n<img src=x onerror=alert(1)><input type=text value=typed><input type=checkbox onclick=alert(2)>",
+    ];
+    try {
+      const answer = await ask(desk, "render it");
+      const markdown = answer.locator(".markdown");
+      await markdown.locator("blockquote").waitFor();
+      expect(await markdown.locator("p").first().innerHTML()).toBe("First line<br>Second line");
+      const boxes = markdown.locator("li input");
+      expect(await boxes.count()).toBe(2);
+      expect(
+        await boxes.evaluateAll((inputs) =>
+          inputs.map((i) => [(i as HTMLInputElement).checked, (i as HTMLInputElement).disabled]),
+        ),
+      ).toEqual([
+        [false, true],
+        [true, true],
+      ]);
+      // Only the task list's boxes: the text field is gone, the loose checkbox has no handler.
+      expect(await markdown.locator('input:not([type="checkbox"])').count()).toBe(0);
+      expect(await markdown.locator("[onclick], [onerror]").count()).toBe(0);
+      for (const input of await markdown.locator("input").all()) expect(await input.isDisabled()).toBe(true);
+      const quote = await markdown
+        .locator("blockquote")
+        .evaluate((q) => [getComputedStyle(q).borderLeftStyle, getComputedStyle(q).borderLeftWidth]);
+      expect(quote).toEqual(["solid", "4px"]);
+      expect(await markdown.textContent()).toContain("between $5-$10 per unit");
+      expect(await markdown.locator(".katex").count()).toBe(1);
+      await page.waitForTimeout(300);
+      expect(consoleErrors.filter((e) => /inline event handler|Content Security Policy/i.test(e))).toEqual(
+        [],
+      );
+    } finally {
+      model.options.words = undefined;
+    }
+  });
+
+  it("copies a whole answer's Markdown and a user message, saying so, and the code Copy resets", async () => {
+    const { page } = desk;
+    const source = "**Bold** answer\n\n```js\nconst a = 1;\n```";
+    model.options.words = [source];
+    try {
+      const answer = await ask(desk, "copy me");
+      const copy = answer.getByRole("button", { name: "Copy message" });
+      await copy.focus();
+      await page.keyboard.press("Enter");
+      await answer.getByRole("button", { name: "Copied" }).waitFor();
+      expect(await answer.getByRole("status").filter({ hasText: "Copied" }).count()).toBe(1);
+      // The Markdown as written (the stand-in model adds an echo of the question after it).
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toMatch(
+        /^\*\*Bold\*\* answer\n\n```js\nconst a = 1;\n```/,
+      );
+      // Back to Copy after a while.
+      await answer.getByRole("button", { name: "Copy message" }).waitFor({ timeout: 4000 });
+      const question = page.locator("article.message.user").last();
+      await question.getByRole("button", { name: "Copy message" }).click();
+      await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe("copy me");
+      const code = answer.locator("button.copy-code");
+      await code.click();
+      await expect.poll(() => code.textContent()).toBe("Copied");
+      await expect.poll(() => code.textContent(), { timeout: 4000 }).toBe("Copy");
+    } finally {
+      model.options.words = undefined;
+    }
+  });
+
+  it("follows the system's theme until one is chosen, and again after choosing System", async () => {
+    const { page } = desk;
+    const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.reload();
+    await page.locator("#message-input").waitFor();
+    expect(await theme()).toBe("light");
+    expect(await page.evaluate(() => localStorage.getItem("hearth.theme"))).toBeNull();
+    await page.emulateMedia({ colorScheme: "dark" });
+    await expect.poll(theme).toBe("dark");
+    expect(await page.evaluate(() => localStorage.getItem("hearth.theme"))).toBeNull();
+    // An explicit choice is kept, whatever the system says.
+    await page.getByRole("link", { name: "Settings" }).click();
+    const choice = page.getByLabel("Theme");
+    expect(await choice.inputValue()).toBe("system");
+    await choice.selectOption("light");
+    await page.emulateMedia({ colorScheme: "dark" });
+    expect(await theme()).toBe("light");
+    expect(await page.evaluate(() => localStorage.getItem("hearth.theme"))).toBe("light");
+    await choice.selectOption("system");
+    await expect.poll(theme).toBe("dark");
+    expect(await page.evaluate(() => localStorage.getItem("hearth.theme"))).toBeNull();
+    await page.emulateMedia({ colorScheme: "light" });
+    await expect.poll(theme).toBe("light");
+    // The password card is in the page's column, left-aligned with the rest.
+    const card = await page.locator("form.form-card").boundingBox();
+    const heading = await page.locator("#api-keys-title").boundingBox();
+    expect(Math.abs(card!.x - heading!.x)).toBeLessThan(2);
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
+  });
+
+  it("keeps a phone's header to one row and the composer small, with the search hint folded", async () => {
+    const phone = await stand.browser({ locale: "en-US", width: 390, height: 844 });
+    const { page } = phone;
+    await signUpInUi(page, url, "pat");
+    const header = await page.locator("header.topbar").boundingBox();
+    expect(header!.height).toBeLessThan(56);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // The language, theme and sign-out are behind the menu.
+    const signOut = page.getByRole("button", { name: /^Sign out/ });
+    expect(await signOut.isVisible()).toBe(false);
+    await page.getByRole("button", { name: "Menu" }).click();
+    await signOut.waitFor();
+    await page.keyboard.press("Escape");
+    await expect.poll(() => signOut.isVisible()).toBe(false);
+    // An ordinary user is told to ask an administrator, without codes or file names, folded.
+    const hint = page.locator("#search-not-configured");
+    expect(await hint.locator("summary").textContent()).toBe("Web search is unavailable");
+    const text = (await hint.textContent()) ?? "";
+    expect(text).toContain("Ask an administrator");
+    expect(text).not.toMatch(/SEARCH_NO_PROVIDERS|hearth\.yaml/);
+    expect(await hint.evaluate((details) => (details as HTMLDetailsElement).open)).toBe(false);
+    const composer = await page.locator("form.composer-wrap").boundingBox();
+    expect(composer!.height).toBeLessThan(150);
+    await screenshot(page, "ui-polish-phone");
+  });
+
+  it("says how to configure a search engine in Admin → Search providers when there is none", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Admin" }).click();
+    await page.getByRole("tab", { name: "Search providers" }).click();
+    const note = page.locator(".empty-state");
+    await note.waitFor();
+    expect(await note.textContent()).toContain("search.providers");
+    expect(await note.locator("pre").textContent()).toContain("type: searxng");
+    expect(await page.locator("section[aria-labelledby=providers-title] table").count()).toBe(0);
+  });
+});
