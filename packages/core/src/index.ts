@@ -55,6 +55,7 @@ export {
   backupBeforeMigration,
   type CreateBackupOptions,
   createBackup,
+  databasesInUse,
   defaultBackupsDir,
   isInside,
   type Migration,

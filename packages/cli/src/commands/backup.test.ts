@@ -1,12 +1,4 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -231,12 +223,48 @@ describe("hearth backup / hearth restore", () => {
     process.stderr.write = ((chunk: string) => errors.push(chunk) > 0) as typeof process.stderr.write;
     try {
       await restoreCommand(options()).parseAsync([destination], { from: "user" });
+      expect(process.exitCode).toBe(1);
+      expect(errors.join("")).toMatch(/^RESTORE_FAILED: Hearth is still running \(web on port \d+\)/);
+      // --force does not skip it: the running services would go on writing into the files moved aside.
+      errors.length = 0;
+      process.exitCode = undefined;
+      await restoreCommand(options()).parseAsync([destination, "--force"], { from: "user" });
+      expect(process.exitCode).toBe(1);
+      expect(errors.join("")).toMatch(
+        /^RESTORE_FAILED: Hearth is still running \(web on port \d+\).*--force does not skip this check/,
+      );
     } finally {
       process.stderr.write = write;
       server.close();
     }
+    expect(lines.join("\n")).not.toContain("restored");
+    expect(readdirSync(root).filter((name) => name.includes("pre-restore"))).toEqual([]);
+  });
+
+  it("refuses to restore while a service holds the data directory's databases open, on any port", async () => {
+    const destination = join(root, "snapshot");
+    await backupCommand(options()).parseAsync([destination], { from: "user" });
+    // A running knowledge service: its database open in WAL mode, listening where no check looks.
+    const live = new Database(join(root, "data", "knowledge.db"));
+    live.pragma("journal_mode = WAL");
+    live.prepare("INSERT INTO documents VALUES ('written after the backup')").run();
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => errors.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      await restoreCommand(options()).parseAsync([destination, "--force"], { from: "user" });
+    } finally {
+      process.stderr.write = write;
+      live.close();
+    }
     expect(process.exitCode).toBe(1);
-    expect(errors.join("")).toMatch(/^RESTORE_FAILED: Hearth is still running \(web on port \d+\)/);
-    expect(existsSync(`${join(root, "data")}.pre-restore`)).toBe(false);
+    expect(errors.join("")).toMatch(/^RESTORE_FAILED: Hearth is still running \(knowledge\.db open\)/);
+    expect(readdirSync(root).filter((name) => name.includes("pre-restore"))).toEqual([]);
+    expect(titles()).toContain("written after the backup");
+    // Stopped, the same restore goes through.
+    process.exitCode = undefined;
+    await restoreCommand(options()).parseAsync([destination], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    expect(titles()).toEqual(["部署指南", "FAQ"]);
   });
 });

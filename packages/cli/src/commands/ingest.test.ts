@@ -257,3 +257,47 @@ describe("hearth ingest when the knowledge service goes away", () => {
     }
   });
 });
+
+describe("hearth ingest when the knowledge service stops mid-run", () => {
+  it("says the run was interrupted, names the unfinished job and exits non-zero", async () => {
+    const embed = await startEmbedServer({ delayMs: 60 });
+    const dataDir = mkdtempSync(join(tmpdir(), "hearth-ingest-stop-data-"));
+    const harness = await startHarness(
+      { embeddingUrl: embed.url, embeddingBatchSize: 1, ingestConcurrency: 1 },
+      {},
+      dataDir,
+    );
+    const folder = mkdtempSync(join(tmpdir(), "hearth-ingest-stop-"));
+    for (let i = 0; i < 20; i++)
+      writeFileSync(join(folder, `doc-${i}.txt`), `Document ${i} about topic ${i}.`);
+    let text = "";
+    let closing: Promise<void> | undefined;
+    const write = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+      text += String(chunk);
+      // The service shuts down cleanly (SIGTERM): it ends every event stream it holds.
+      if (!closing && /\[1\/20\]/.test(text)) closing = harness.service.close();
+      return true;
+    });
+    try {
+      await ingestCommand().parseAsync(
+        ["Stopped", folder, "--create", "--embedding-model", "test-embed", "--url", harness.url],
+        { from: "user" },
+      );
+    } finally {
+      write.mockRestore();
+    }
+    try {
+      expect(process.exitCode).toBe(1);
+      expect(text).toMatch(
+        /interrupted: \d+ of 20 indexed; job \S+ is unfinished and resumes when the service starts again\n/,
+      );
+      expect(text).not.toMatch(/\d+ indexed, \d+ unchanged, \d+ failed/);
+    } finally {
+      process.exitCode = undefined;
+      await closing;
+      await embed.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});

@@ -24,6 +24,11 @@ export interface IngestReport {
   indexed: number;
   skipped: number;
   failed: Array<{ name: string; code: string; message: string }>;
+  /**
+   * Jobs whose event stream ended before they finished: the knowledge service stopped mid-run.
+   * They are kept on the service and resume when it starts again.
+   */
+  unfinished: string[];
 }
 
 const BATCH_FILES = 50;
@@ -64,7 +69,7 @@ export function ingestCommand(): Command {
             signal: controller.signal,
           });
           if (controller.signal.aborted) process.exitCode = 130;
-          else if (report.failed.length > 0) process.exitCode = 1;
+          else if (report.failed.length > 0 || report.unfinished.length > 0) process.exitCode = 1;
         } finally {
           process.off("SIGINT", onSignal);
         }
@@ -149,10 +154,13 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const progress = new ProgressBar(output, files.length);
   const jobs: IngestionJob[] = [];
   const started: string[] = [];
+  const unfinished: string[] = [];
+  /** Each document's last status seen, of every job: what an interrupted run reports. */
+  const seen = new Map<string, string>();
   const followers: Array<Promise<void>> = [];
   const follow = async (jobId: string) => {
-    const seen = new Map<string, string>();
     const events = client.jobEvents(jobId, options.signal);
+    let finished = false;
     try {
       for await (const event of events) {
         const entries = event.type === "job" ? event.job.documents : [event.document];
@@ -165,12 +173,17 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
             progress.tick(document.name, document.status);
           }
         }
-        if (event.type === "job" && ["completed", "failed", "cancelled"].includes(event.job.status))
+        if (event.type === "job" && ["completed", "failed", "cancelled"].includes(event.job.status)) {
+          finished = true;
           jobs.push(event.job);
+        }
       }
     } catch (error) {
       if (!options.signal?.aborted) upstreamError(options.baseUrl)(error);
     }
+    // The stream ended without the job's final event: the service stopped (it ends every stream
+    // when it shuts down). The job is not done: it resumes when the service starts again.
+    if (!finished && !options.signal?.aborted) unfinished.push(jobId);
   };
   for (let i = 0; i < files.length && !options.signal?.aborted; ) {
     const batch: typeof files = [];
@@ -211,8 +224,25 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     indexed: documents.filter((document) => document.status === "indexed").length,
     skipped: documents.filter((document) => document.status === "skipped").length,
     failed,
+    unfinished,
   };
   if (interrupted) return report;
+  if (unfinished.length > 0) {
+    const count = (status: string) => [...seen.values()].filter((each) => each === status).length;
+    const others = [
+      count("skipped") > 0 ? `${count("skipped")} unchanged` : "",
+      count("failed") > 0 ? `${count("failed")} failed` : "",
+    ].filter(Boolean);
+    const jobsLeft =
+      unfinished.length === 1
+        ? `job ${unfinished[0]} is unfinished and resumes`
+        : `jobs ${unfinished.join(", ")} are unfinished and resume`;
+    output.write(
+      `interrupted: ${count("indexed")} of ${files.length} indexed${others.length ? ` (${others.join(", ")})` : ""}; ` +
+        `${jobsLeft} when the service starts again\n`,
+    );
+    return report;
+  }
   output.write(`${report.indexed} indexed, ${report.skipped} unchanged, ${failed.length} failed\n`);
   for (const failure of failed) output.write(`  ${failure.name}: ${failure.code}: ${failure.message}\n`);
   return report;

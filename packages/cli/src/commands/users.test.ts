@@ -40,6 +40,33 @@ describe("hearth users", () => {
   });
 });
 
+describe("hearth users list with no accounts", () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it("says there are none (on stderr, stdout stays empty) instead of printing nothing", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hearth-users-empty-"));
+    try {
+      const config = loadConfig({ env: { HEARTH_DATA_DIR: dataDir }, overrides: { logLevel: "silent" } });
+      await (await createWebService(config, createLogger({ level: "silent" }))).close();
+      vi.stubEnv("HEARTH_DATA_DIR", dataDir);
+      const log = vi.spyOn(console, "log").mockImplementation(() => {});
+      const error = vi.spyOn(console, "error").mockImplementation(() => {});
+      try {
+        await usersCommand().parseAsync(["node", "users", "list"]);
+        expect(log).not.toHaveBeenCalled();
+        expect(error).toHaveBeenCalledWith(
+          expect.stringMatching(/^no accounts yet: .*hearth users create-admin/),
+        );
+      } finally {
+        log.mockRestore();
+        error.mockRestore();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("hearth users outside a Hearth data directory", () => {
   const dirs: string[] = [];
   let errors: string[];

@@ -123,7 +123,13 @@ export function usersCommand(): Command {
       try {
         const config = loadConfig();
         webDatabaseToCreate(config, false);
-        for (const user of await listAccounts(config))
+        const accounts = await listAccounts(config);
+        // Said on stderr: the list on stdout stays empty for scripts.
+        if (accounts.length === 0)
+          console.error(
+            "no accounts yet: the first account signed up in the web UI becomes the administrator, or create one with `hearth users create-admin -u <name>`",
+          );
+        for (const user of accounts)
           console.log(`${user.username}\t${user.role}\t${user.status}\t${user.created_at}`);
       } catch (error) {
         fail(error);

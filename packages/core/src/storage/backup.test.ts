@@ -1,11 +1,15 @@
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
+  renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -114,6 +118,26 @@ describe("createBackup", () => {
     shop.close();
   });
 
+  it("refuses a destination inside the data directory other than its backups folder", async () => {
+    const error = await expectCode(
+      createBackup({ dataDir, destination: join(dataDir, "mybk") }),
+      "BACKUP_FAILED",
+    );
+    expect(error.message).toContain("inside the data directory");
+    expect(existsSync(join(dataDir, "mybk"))).toBe(false);
+    expect(existsSync(join(dataDir, "mybk.partial"))).toBe(false);
+    // The default place, and a folder of one's own under it, are fine.
+    await createBackup({ dataDir, destination: join(dataDir, "backups", "mine", "one") });
+  });
+
+  it("never captures a backup lying elsewhere in the data directory (one made before the refusal)", async () => {
+    await createBackup({ dataDir, destination: join(root, "first") });
+    renameDir(join(root, "first"), join(dataDir, "knowledge", "old-backup"));
+    const next = await createBackup({ dataDir, destination: join(root, "second") });
+    expect(next.entries.some((entry) => entry.path.includes("old-backup"))).toBe(false);
+    expect(next.entries.some((entry) => entry.path === "data/knowledge/index/segment-0001.bin")).toBe(true);
+  });
+
   it("refuses to overwrite an existing backup", async () => {
     mkdirSync(join(root, "taken"));
     await expectCode(createBackup({ dataDir, destination: join(root, "taken") }), "BACKUP_FAILED");
@@ -186,6 +210,28 @@ describe("restoreBackup", () => {
     expect(next.entries.some((entry) => entry.path.includes("pre-restore"))).toBe(false);
   });
 
+  it("restores a data directory that is a symbolic link into its target, and keeps the link", async () => {
+    // The operator's layout: HEARTH_DATA_DIR is a link to a directory on a larger disk.
+    const real = join(root, "disk", "hearth-data");
+    mkdirSync(join(root, "disk"));
+    const link = join(root, "linked");
+    renameDir(dataDir, real);
+    symlinkSync(real, link);
+    const shop = openShop(join(link, "web.db"));
+    sell(shop, 10);
+    const destination = join(root, "backup");
+    await createBackup({ dataDir: link, destination });
+    sell(shop, 5);
+    shop.close();
+
+    const result = await restoreBackup({ source: destination, dataDir: link });
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe(real);
+    expect(counts(join(real, "web.db"))).toEqual({ orders: 10, ledger: 10 });
+    expect(result.previousData).toMatch(/disk\/hearth-data\.pre-restore-/);
+    expect(counts(join(result.previousData!, "web.db")).orders).toBe(15);
+  });
+
   it("refuses a damaged backup and leaves the data directory untouched", async () => {
     const shop = openShop(join(dataDir, "web.db"));
     sell(shop, 10);
@@ -219,3 +265,7 @@ describe("restoreBackup", () => {
     await expectCode(verifyBackup(destination), "BACKUP_INVALID");
   });
 });
+
+function renameDir(from: string, to: string): void {
+  renameSync(from, to);
+}

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import Database from "better-sqlite3";
 import type { Logger } from "pino";
@@ -62,6 +62,17 @@ export async function createBackup(
     throw new HearthError(
       "BACKUP_FAILED",
       `The backup destination ${destination} already exists; choose a new directory`,
+    );
+  }
+  // A backup elsewhere in the data directory would be copied into every later backup, each one
+  // holding all those before it. Only the backups folder is left out of them. (Compared on real
+  // paths: a data directory reached through a symbolic link is the same directory.)
+  const realData = await realpath(dataDir);
+  const realDestination = await realPathOf(destination);
+  if (isInside(realDestination, realData) && !isInside(realDestination, defaultBackupsDir(realData))) {
+    throw new HearthError(
+      "BACKUP_FAILED",
+      `The backup destination ${destination} is inside the data directory ${dataDir}, so every later backup would copy it; choose a directory outside it, or under ${defaultBackupsDir(dataDir)}`,
     );
   }
   const { files, links, weightsLeftOut } = options.only
@@ -177,6 +188,22 @@ async function backupDatabase(source: string, target: string): Promise<void> {
 
 async function describe(file: string, path: string, kind: BackupEntry["kind"]): Promise<BackupEntry> {
   return { path, kind, size: (await stat(file)).size, sha256: await sha256File(file) };
+}
+
+/** The real path of `path`, which may not exist yet: its nearest existing ancestor resolved, the rest appended. */
+async function realPathOf(path: string): Promise<string> {
+  const rest: string[] = [];
+  let current = path;
+  for (;;) {
+    try {
+      return join(await realpath(current), ...rest);
+    } catch {
+      const parent = dirname(current);
+      if (parent === current) return path;
+      rest.unshift(basename(current));
+      current = parent;
+    }
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,5 +1,6 @@
-import { open, readdir, readlink, stat } from "node:fs/promises";
+import { open, readdir, readFile, readlink, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
+import { MANIFEST_FILE } from "./backup-manifest.js";
 
 /** Folders a restore leaves inside a data directory that is a mount point; never backed up. */
 export const PRE_RESTORE_PREFIX = ".pre-restore-";
@@ -59,6 +60,11 @@ export async function listDataFiles(dataDir: string, options: ListDataFilesOptio
   const relativePath = (absolute: string) => relative(dataDir, absolute).split(sep).join("/");
   const walk = async (directory: string): Promise<void> => {
     const entries = await readdir(directory, { withFileTypes: true });
+    // A Hearth backup kept in the data directory (one made there before such destinations were
+    // refused) is not data: capturing it would nest every backup in the next one.
+    if (directory !== dataDir && entries.some((entry) => entry.isFile() && entry.name === MANIFEST_FILE)) {
+      if (await isBackupManifest(join(directory, MANIFEST_FILE))) return;
+    }
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
       const absolute = join(directory, entry.name);
@@ -116,6 +122,15 @@ export async function listDataFiles(dataDir: string, options: ListDataFilesOptio
       .map(({ relative, target }) => ({ relative, target })),
     weightsLeftOut,
   };
+}
+
+/** Whether `path` is a Hearth backup's manifest (its format says so). */
+async function isBackupManifest(path: string): Promise<boolean> {
+  try {
+    return (JSON.parse(await readFile(path, "utf8")) as { format?: unknown }).format === "hearth-backup";
+  } catch {
+    return false;
+  }
 }
 
 export async function isSqliteFile(path: string): Promise<boolean> {

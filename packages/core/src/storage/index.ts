@@ -8,6 +8,7 @@ export { type CreateBackupOptions, createBackup, defaultBackupsDir } from "./cre
 export { isInside } from "./data-files.js";
 export { PRIVATE_DIR } from "./private-dir.js";
 export {
+  databasesInUse,
   type RestoreBackupOptions,
   type RestoreResult,
   restoreBackup,

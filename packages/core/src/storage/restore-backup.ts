@@ -1,11 +1,11 @@
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, symlink } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, realpath, rename, rm, stat, symlink } from "node:fs/promises";
 import { basename, dirname, join, posix, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { Logger } from "pino";
 import { HearthError } from "../errors/hearth-error.js";
 import { type BackupManifest, backupManifestSchema, MANIFEST_FILE, sha256File } from "./backup-manifest.js";
 import { defaultBackupsDir } from "./create-backup.js";
-import { PRE_RESTORE_PREFIX, RESTORING_PREFIX } from "./data-files.js";
+import { listDataFiles, PRE_RESTORE_PREFIX, RESTORING_PREFIX } from "./data-files.js";
 import { PRIVATE_DIR } from "./private-dir.js";
 
 export interface RestoreBackupOptions {
@@ -115,7 +115,9 @@ export async function verifyBackup(source: string): Promise<BackupManifest> {
  */
 export async function restoreBackup(options: RestoreBackupOptions): Promise<RestoreResult> {
   const source = resolve(options.source);
-  const dataDir = resolve(options.dataDir);
+  // A data directory that is a symbolic link is restored into its target, and the link stays: the
+  // swap happens beside the real directory, never replacing the link with a directory of its own.
+  const dataDir = await realpath(resolve(options.dataDir)).catch(() => resolve(options.dataDir));
   const manifest = await verifyBackup(source);
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const dataEntries = manifest.entries.filter((entry) => isDataEntry(entry.kind));
@@ -273,6 +275,38 @@ async function restoreInside(
   for (const name of await readdir(staging)) await rename(join(staging, name), join(dataDir, name));
   await rm(staging, { recursive: true, force: true });
   return previous;
+}
+
+/**
+ * The SQLite databases of the data directory that a process holds open now (relative paths): a
+ * Hearth service running on them, whatever port or address it listens on. The services open their
+ * databases in WAL mode, where every open connection keeps a shared lock; taking the database
+ * exclusively fails while one does. Locks are seen on this machine only (not through a network
+ * file system shared with another machine), and a web database on PostgreSQL has no file here.
+ */
+export async function databasesInUse(dataDir: string): Promise<string[]> {
+  const root = await realpath(resolve(dataDir)).catch(() => undefined);
+  if (!root) return [];
+  const { files } = await listDataFiles(root, {
+    exclude: [defaultBackupsDir(root)],
+    includeModelWeights: false,
+  }).catch(() => ({ files: [] }));
+  const inUse: string[] = [];
+  for (const file of files.filter((candidate) => candidate.sqlite)) {
+    let database: Database.Database | undefined;
+    try {
+      database = new Database(file.absolute, { fileMustExist: true, timeout: 0 });
+      database.pragma("locking_mode = EXCLUSIVE");
+      database.exec("BEGIN EXCLUSIVE");
+      database.exec("ROLLBACK");
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? "";
+      if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) inUse.push(file.relative);
+    } finally {
+      database?.close();
+    }
+  }
+  return inUse;
 }
 
 function checkDatabase(file: string, name: string): void {

@@ -168,6 +168,12 @@ export async function runChatTurn(
         code: "CONVERSATION_NOT_FOUND",
         message: "The conversation was deleted while it was answered",
       });
+    // An answer cut short by the service stopping says so, as /v1/chat/completions does: no client
+    // takes it for whole, and the stored message keeps the code.
+    else if (deps.shutdownSignal.aborted && status !== "done" && !error) {
+      error = { code: "SERVICE_NOT_READY", message: "The service is shutting down" };
+      await stream.send({ type: "error", ...error });
+    }
     // What was shown, and the masked rest of what arrived when the stream broke off.
     await deps.conversations.finishMessage(assistant.id, {
       content: content + (maskers?.content.flush() ?? ""),

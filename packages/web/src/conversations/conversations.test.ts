@@ -39,8 +39,16 @@ describe("conversations during shutdown", () => {
     const db = web.db;
     // close() aborts the stream, stores the partial answer, then closes the database.
     const closing = web.app.close();
-    while (!(await reader.read()).done) {}
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      seen += new TextDecoder().decode(chunk.value);
+    }
     await closing;
+    // The stream says the answer was cut short, as /v1/chat/completions does; no finish.
+    const parts = parseSse(seen);
+    expect(parts.at(-1)).toMatchObject({ type: "error", code: "SERVICE_NOT_READY" });
+    expect(parts.some((p) => p.type === "finish")).toBe(false);
     const answer = await db
       .selectFrom("messages")
       .selectAll()
@@ -49,6 +57,7 @@ describe("conversations during shutdown", () => {
       .executeTakeFirst();
     expect(answer?.status).toBe("interrupted");
     expect(answer?.content).toContain("w2");
+    expect(answer?.error_code).toBe("SERVICE_NOT_READY");
     await web.close();
     await model.close();
   });
