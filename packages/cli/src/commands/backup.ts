@@ -12,7 +12,7 @@ import {
   restoreBackup,
 } from "@hearth/core";
 import { registryDirFor } from "@hearth/model";
-import { Command, Option } from "commander";
+import { Command } from "commander";
 
 /** Where the commands read configuration from; tests pass their own environment. */
 export interface OperationsCommandOptions {
@@ -72,51 +72,46 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
 /** `hearth restore <backup>`: verifies a backup, then brings it back; refuses while Hearth is running. */
 export function restoreCommand(options: OperationsCommandOptions = {}): Command {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  return (
-    new Command("restore")
-      .description("verify a backup made by `hearth backup` and bring it back (stop Hearth first)")
-      .argument("<backup>", "the backup directory (the one holding manifest.json)")
-      // Once "restore even though a service answers": it skips nothing now (a restore under running
-      // services loses what they write afterwards), kept so scripts passing it still run.
-      .addOption(new Option("--force").hideHelp().default(false))
-      .action(async (source: string, flags: { force: boolean }) =>
-        reportErrors(async () => {
-          const config = loadConfig(options.config);
-          // The running services keep the files a restore moves aside open and write into them: those
-          // writes would be lost. No flag skips this.
-          const running = [
-            ...(await runningServices(config)),
-            ...(await databasesInUse(config.dataDir)).map((path) => `${path} open`),
-          ];
-          if (running.length > 0) {
-            throw new HearthError(
-              "RESTORE_FAILED",
-              `Hearth is still running (${running.join(", ")}); stop it before restoring: what it writes during or after a restore would be lost${flags.force ? " (--force does not skip this check)" : ""}`,
-            );
-          }
-          const registryDir = registryDirFor(config.model.modelsDir, config.model.registryDir);
-          const result = await restoreBackup({
-            source,
-            dataDir: config.dataDir,
-            ...(config.configFile ? { configFile: config.configFile } : {}),
-            ...(isInside(registryDir, config.dataDir) ? {} : { modelRegistryDir: registryDir }),
-          });
-          write(
-            `restored ${result.restoredFiles} files into ${config.dataDir} (backup of ${result.manifest.createdAt})`,
+  return new Command("restore")
+    .description("verify a backup made by `hearth backup` and bring it back (stop Hearth first)")
+    .argument("<backup>", "the backup directory (the one holding manifest.json)")
+    .action(async (source: string) =>
+      reportErrors(async () => {
+        const config = loadConfig(options.config);
+        // The running services keep the files a restore moves aside open and write into them: those
+        // writes would be lost. No flag skips this.
+        const running = [
+          ...(await runningServices(config)),
+          ...(await databasesInUse(config.dataDir)).map((path) => `${path} open`),
+        ];
+        if (running.length > 0) {
+          throw new HearthError(
+            "RESTORE_FAILED",
+            `Hearth is still running (${running.join(", ")}); stop it before restoring: what it writes during or after a restore would be lost`,
           );
-          if (result.previousData) write(`the data it replaced is kept at ${result.previousData}`);
-          if (result.configRestoredTo) write(`configuration restored to ${result.configRestoredTo}`);
-          if (result.configNotRestored)
-            write(`warning: configuration file not restored: ${result.configNotRestored}`);
-          if (result.modelRegistryRestoredTo)
-            write(`model registry restored to ${result.modelRegistryRestoredTo}`);
-          if (result.weightsLeftOut.length > 0)
-            write(
-              `model weights not in this backup (taken without --include-models), so these models are not served until you pull, import or copy them back: ${result.weightsLeftOut.join(", ")}`,
-            );
-        }),
-      )
-  );
+        }
+        const registryDir = registryDirFor(config.model.modelsDir, config.model.registryDir);
+        const result = await restoreBackup({
+          source,
+          dataDir: config.dataDir,
+          ...(config.configFile ? { configFile: config.configFile } : {}),
+          ...(isInside(registryDir, config.dataDir) ? {} : { modelRegistryDir: registryDir }),
+        });
+        write(
+          `restored ${result.restoredFiles} files into ${config.dataDir} (backup of ${result.manifest.createdAt})`,
+        );
+        if (result.previousData) write(`the data it replaced is kept at ${result.previousData}`);
+        if (result.configRestoredTo) write(`configuration restored to ${result.configRestoredTo}`);
+        if (result.configNotRestored)
+          write(`warning: configuration file not restored: ${result.configNotRestored}`);
+        if (result.modelRegistryRestoredTo)
+          write(`model registry restored to ${result.modelRegistryRestoredTo}`);
+        if (result.weightsLeftOut.length > 0)
+          write(
+            `model weights not in this backup (taken without --include-models), so these models are not served until you pull, import or copy them back: ${result.weightsLeftOut.join(", ")}`,
+          );
+      }),
+    );
 }
 
 /**
