@@ -17,6 +17,8 @@ export const modelRegistryVersionSchema = z.object({
   changelog: z.string(),
   /** ISO 8601. */
   created_at: z.string(),
+  /** ISO 8601, only on a version whose weights were lost (overwritten in place): it cannot be served. */
+  lost_at: z.string().optional(),
 });
 export type ModelRegistryVersion = z.infer<typeof modelRegistryVersionSchema>;
 

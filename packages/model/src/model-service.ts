@@ -70,9 +70,14 @@ export async function createModelService(
         embedded.invalidate();
         await embedded.unload(name);
       },
+      onWarning: (message) => logger.warn(message),
     },
     settings.registryDir,
   );
+  // Links left absolute by an earlier release, or dangling since the data dir moved, point at their blobs here.
+  await registry
+    .repairLinks()
+    .catch((error: unknown) => logger.warn({ err: error }, "repairing the model links failed"));
   const embedded: EmbeddedRuntime = new EmbeddedRuntime({
     digests: () => registry.digests(),
     register: (name) => registry.adopt(name),

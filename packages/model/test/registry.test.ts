@@ -132,9 +132,10 @@ describe("model registry", () => {
     expect(listed.map((model) => model.name)).toEqual(["a:latest", "b:latest", "c:latest"]);
     expect(new Set(listed.map((model) => model.digest))).toEqual(new Set([registryServer.digestOf(first)]));
     expect(await readdir(registry.blobsDir)).toHaveLength(1);
+    // Relative to the models dir, so that the links follow it when the data dir moves.
     for (const name of ["a", "b", "c"])
       expect(await readlink(join(modelsDir, `${name}.gguf`))).toBe(
-        join(registry.blobsDir, (await readdir(registry.blobsDir))[0]!),
+        join(".hearth", "blobs", (await readdir(registry.blobsDir))[0]!),
       );
     // And again: nothing left half-registered.
     expect(await registry.list()).toEqual(listed);

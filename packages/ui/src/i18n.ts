@@ -220,6 +220,9 @@ const en = {
       "The model could not be pulled: the registry or URL did not answer or did not serve a GGUF.",
     MODEL_DIGEST_MISMATCH: "The downloaded file did not match its digest and was discarded; pull it again.",
     MODEL_VERSION_NOT_FOUND: "The model has no such version, or no earlier version to roll back to.",
+    MODEL_WEIGHTS_MISSING: "The model's weights are not on disk; pull, import or copy them back first.",
+    MODEL_REGISTRY_CORRUPT:
+      "The model registry file is corrupt: restore it from a backup, or move it aside to register the model files again.",
     SEARCH_NO_PROVIDERS: "No web search provider is configured (search.providers in hearth.yaml).",
     SEARCH_PROVIDER_UNKNOWN: "That search provider is not configured or is disabled.",
     SEARCH_QUERY_INVALID: "The search query is empty or too long.",
@@ -651,6 +654,8 @@ const zhCN: Messages = {
     MODEL_PULL_FAILED: "拉取模型失败：模型仓库或 URL 没有响应，或提供的不是 GGUF。",
     MODEL_DIGEST_MISMATCH: "下载的文件与其摘要不符，已被删除；请重新拉取。",
     MODEL_VERSION_NOT_FOUND: "该模型没有这个版本，或没有可以回滚到的更早版本。",
+    MODEL_WEIGHTS_MISSING: "该模型的权重不在磁盘上；请先重新拉取、导入或拷回权重。",
+    MODEL_REGISTRY_CORRUPT: "模型仓库文件已损坏：请从备份恢复，或将其移开以重新登记模型文件。",
     SEARCH_NO_PROVIDERS: "没有配置任何联网搜索服务商（hearth.yaml 中的 search.providers）。",
     SEARCH_PROVIDER_UNKNOWN: "该搜索服务商未配置或已停用。",
     SEARCH_QUERY_INVALID: "搜索内容为空或过长。",

@@ -66,7 +66,11 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
   const stderr = options.stderr ?? process.stderr;
   const registryOf = () => {
     const config = (options.config ?? (() => loadConfig()))();
-    const registry = new ModelRegistry(config.model.modelsDir, {}, config.model.registryDir);
+    const registry = new ModelRegistry(
+      config.model.modelsDir,
+      { onWarning: (message) => stderr.write(`warning: ${message}\n`) },
+      config.model.registryDir,
+    );
     return { config, registry };
   };
   // Errors end the command with their one-line form (`CODE: message`) and exit code 1.
@@ -104,7 +108,9 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
             model.version,
             model.digest.slice(7, 19),
             formatBytes(model.sizeBytes),
-            model.versions.join(","),
+            model.versions
+              .map((version) => (model.lostVersions.includes(version) ? `${version}(lost)` : version))
+              .join(","),
             model.changelog,
           ]);
         }
@@ -174,12 +180,31 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
 
   command
     .command("rm")
-    .description("remove a model (and its pulled blobs that no other model uses)")
+    .description("remove a model, and its weights when no other model uses them (says which)")
     .argument("<name>")
     .action(
       run(async (name: string) => {
-        await registryOf().registry.remove(name);
-        stdout.write(`removed ${name}\n`);
+        const removed = await registryOf().registry.remove(name);
+        const lines = [
+          removed.removed
+            ? `removed ${removed.name} (${removed.removed})`
+            : `removed ${removed.name} from the registry`,
+        ];
+        for (const weights of removed.deletedWeights)
+          lines.push(
+            `deleted its weights ${weights.digest} (${formatBytes(weights.sizeBytes)}): no other model used them`,
+          );
+        for (const weights of removed.keptWeights)
+          lines.push(
+            weights.usedBy
+              ? `kept its weights ${weights.digest}: ${weights.usedBy.join(", ")} still uses them`
+              : `kept its weights ${weights.digest}: they are outside the registry (${weights.outside})`,
+          );
+        if (removed.keptFile)
+          lines.push(
+            `kept ${removed.keptFile}: not the registry's own file (still being written?); delete it yourself`,
+          );
+        stdout.write(`${lines.join("\n")}\n`);
       }),
     );
 

@@ -97,6 +97,16 @@ export const ERROR_CODES = {
     status: 404,
     summary: "The model has no such version (or no earlier version to roll back to).",
   },
+  MODEL_WEIGHTS_MISSING: {
+    status: 409,
+    summary:
+      "The model's weights are not on disk (restored without them, or overwritten in place), so it cannot be tagged or switched to.",
+  },
+  MODEL_REGISTRY_CORRUPT: {
+    status: 500,
+    summary:
+      "The model registry file (models/.hearth/registry.json) is corrupt; the message names the file and the fix.",
+  },
 
   // Search service
   SEARCH_NO_PROVIDERS: {

@@ -19,6 +19,7 @@ function wireVersion(version: ModelVersion): ModelRegistryVersion {
     source: version.source,
     changelog: version.changelog,
     created_at: version.createdAt,
+    ...(version.lostAt ? { lost_at: version.lostAt } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   copyFile,
   link,
@@ -13,7 +13,7 @@ import {
   unlink,
   writeFile,
 } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { normalizeModelName } from "@hearth/contracts";
 import { HearthError, PRIVATE_DIR } from "@hearth/core";
 import { checkGgufFile } from "../discovery/gguf-validation.js";
@@ -50,6 +50,26 @@ export interface ModelVersion {
   source: string;
   changelog: string;
   createdAt: string;
+  /**
+   * The blob's mtime when its bytes were last hashed (recorded by this release onwards): a blob whose
+   * size or mtime differ from the recorded ones is hashed again before its digest is reported.
+   */
+  blobMtimeMs?: number;
+  /** When this version's bytes were lost (overwritten in place by other weights): it can no longer be served. */
+  lostAt?: string;
+}
+
+/** What `remove` did: the link it removed and the weights it deleted or kept. */
+export interface RemovedModel {
+  name: string;
+  /** The path removed from the models dir (a link: removing it never deletes weights by itself). */
+  removed?: string;
+  /** A file under the name that is not the registry's (not registered yet): left where it is. */
+  keptFile?: string;
+  /** Blobs deleted because no other model uses them: the last copy of those weights in the registry. */
+  deletedWeights: Array<{ digest: string; sizeBytes: number }>;
+  /** Blobs kept: used by another model (named), or outside the registry (a local Ollama's). */
+  keptWeights: Array<{ digest: string; usedBy?: string[]; outside?: string }>;
 }
 
 export interface ModelRecord {
@@ -86,6 +106,8 @@ export interface InstalledModel {
   source: string;
   changelog: string;
   versions: string[];
+  /** Versions whose weights were lost (overwritten in place): listed, never served. */
+  lostVersions: string[];
 }
 
 /** The model registry's directory: `registryDir` when set, else `.hearth` under the models directory. */
@@ -105,7 +127,11 @@ export class ModelRegistry {
 
   constructor(
     modelsDir: string,
-    private readonly hooks: { onChange?: (name: string) => Promise<void> } = {},
+    private readonly hooks: {
+      onChange?: (name: string) => Promise<void>;
+      /** Weights found changed in place (a version lost): said once, when it is found. */
+      onWarning?: (message: string) => void;
+    } = {},
     registryDir?: string,
   ) {
     this.#modelsDir = resolve(modelsDir);
@@ -124,57 +150,203 @@ export class ModelRegistry {
   }
 
   async #read(): Promise<RegistryFile> {
+    const path = join(this.#registryDir, "registry.json");
+    let text: string;
     try {
-      const file = JSON.parse(
-        await readFile(join(this.#registryDir, "registry.json"), "utf8"),
-      ) as RegistryFile;
-      // Blobs are recorded by absolute path; restored into another data dir, they are in this blobs dir.
-      for (const version of Object.values(file.models).flatMap((record) => record.versions)) {
-        const here = join(this.blobsDir, basename(version.blob));
-        if (
-          version.blob !== here &&
-          !(await lstat(version.blob).catch(() => undefined)) &&
-          (await lstat(here).catch(() => undefined))
-        )
-          version.blob = here;
-      }
-      return file;
+      text = await readFile(path, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { models: {} };
       throw new HearthError(
         "INTERNAL_ERROR",
-        `the model registry file is unreadable: ${(error as Error).message}`,
+        `the model registry file ${path} is unreadable: ${(error as Error).message}`,
         { cause: error },
       );
     }
+    let file: RegistryFile;
+    try {
+      file = JSON.parse(text) as RegistryFile;
+      if (typeof file?.models !== "object" || file.models === null || Array.isArray(file.models))
+        throw new Error("it has no models object");
+      for (const record of Object.values(file.models))
+        if (!Array.isArray(record?.versions) || record.versions.length === 0)
+          throw new Error(`the model "${record?.name}" has no versions`);
+    } catch (error) {
+      throw new HearthError(
+        "MODEL_REGISTRY_CORRUPT",
+        `the model registry file ${path} is corrupt (${(error as Error).message}): restore it from a backup (hearth restore), or move it aside (mv ${path} ${path}.corrupt) so that the model files found in ${this.#modelsDir} are registered again (their version history is lost)`,
+        { cause: error },
+      );
+    }
+    // Blobs are recorded by absolute path; restored into another data dir, they are in this blobs dir.
+    for (const version of Object.values(file.models).flatMap((record) => record.versions)) {
+      const here = join(this.blobsDir, basename(version.blob));
+      if (
+        version.blob !== here &&
+        !(await lstat(version.blob).catch(() => undefined)) &&
+        (await lstat(here).catch(() => undefined))
+      )
+        version.blob = here;
+    }
+    return file;
   }
 
   async #write(file: RegistryFile): Promise<void> {
     await mkdir(this.#registryDir, PRIVATE_DIR);
     const path = join(this.#registryDir, "registry.json");
-    // Write then rename, so a crash never leaves a half-written registry.
-    await writeFile(`${path}.tmp`, `${JSON.stringify(file, null, 2)}\n`);
-    await rename(`${path}.tmp`, path);
+    // Write then rename, so a crash never leaves a half-written registry; a name of its own, so that
+    // two registries (the service's and the CLI's) writing at once never rename each other's file.
+    const temporary = `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(file, null, 2)}\n`);
+    await rename(temporary, path);
   }
 
   #current(record: ModelRecord): ModelVersion {
     return record.versions.find((version) => version.version === record.current) ?? record.versions.at(-1)!;
   }
 
-  async #link(name: string, blob: string): Promise<void> {
+  #blobFor(digest: string): string {
+    return join(this.blobsDir, digest.replace(":", "-"));
+  }
+
+  /**
+   * What a link to `blob` holds: relative to the models dir when the blob lies inside it (the
+   * registry's own blobs), so that the links follow the data dir when it is moved, restored or kept
+   * as `<dataDir>.pre-restore-*`; absolute for a blob elsewhere (a local Ollama's).
+   */
+  #linkTarget(blob: string): string {
+    const path = relative(this.#modelsDir, blob);
+    return path && !path.startsWith(`..${sep}`) && path !== ".." && !isAbsolute(path) ? path : blob;
+  }
+
+  /** Makes `<name>.gguf` a link to `blob`, replacing what was there in one rename (never missing). */
+  async #placeLink(name: string, blob: string): Promise<void> {
     const path = join(this.#modelsDir, fileNameForModel(name));
-    await rm(path, { force: true });
-    await symlink(blob, path);
+    const temporary = join(
+      this.#modelsDir,
+      `.${basename(path)}.${process.pid}-${randomBytes(4).toString("hex")}.link`,
+    );
+    await rm(temporary, { force: true });
+    await symlink(this.#linkTarget(blob), temporary);
+    try {
+      await rename(temporary, path);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+  }
+
+  async #link(name: string, blob: string): Promise<void> {
+    await this.#placeLink(name, blob);
     await this.hooks.onChange?.(name);
   }
 
   /**
-   * A regular file already served under `name` becomes the model's first version (moved, not
-   * copied). False when there is no such file, or when it changed while it was hashed (still being
-   * copied in): a later listing registers it once it is complete.
+   * A link of a recorded model whose absolute target is gone (the data dir was moved, or restored
+   * over and kept as `<dataDir>.pre-restore-*`), or that points into this registry's blobs by an
+   * absolute path (written by an earlier release), is made relative to the blob of its current
+   * version, when that blob is here. True when it changed.
+   */
+  async #repairLink(record: ModelRecord): Promise<boolean> {
+    const path = join(this.#modelsDir, fileNameForModel(record.name));
+    const target = await readlink(path).catch(() => undefined);
+    if (target === undefined || !isAbsolute(target)) return false;
+    const current = this.#current(record);
+    let blob: string;
+    if (await stat(target).catch(() => undefined)) {
+      // A live link: made relative when it is to this registry's blob, else left alone (Ollama's).
+      if (target !== current.blob || this.#linkTarget(current.blob) === current.blob) return false;
+      blob = current.blob;
+    } else {
+      blob = join(this.blobsDir, basename(target));
+      if (!(await stat(blob).catch(() => undefined))) return false;
+    }
+    await this.#placeLink(record.name, blob);
+    return true;
+  }
+
+  /**
+   * Checks the blob a recorded model serves against its record: a stat, and a hash only when its size
+   * or mtime changed. Bytes overwritten in place (`cp new.gguf models/x.gguf` as root writes through
+   * the link) become a new version under their own digest; the versions that held the old bytes are
+   * marked lost. True when the record changed.
+   */
+  async #verify(file: RegistryFile, record: ModelRecord): Promise<boolean> {
+    const version = this.#current(record);
+    const stats = await stat(version.blob).catch(() => undefined);
+    if (!stats?.isFile()) return false;
+    if (stats.size === version.sizeBytes) {
+      if (version.blobMtimeMs === stats.mtimeMs) return false;
+      // Recorded by an earlier release without an mtime: taken as it is.
+      if (version.blobMtimeMs === undefined) {
+        version.blobMtimeMs = stats.mtimeMs;
+        return true;
+      }
+    }
+    const digest = await sha256File(version.blob);
+    const after = await stat(version.blob).catch(() => undefined);
+    // Still being written: checked again on the next listing.
+    if (!after || after.size !== stats.size || after.mtimeMs !== stats.mtimeMs || after.ino !== stats.ino)
+      return false;
+    if (digest === version.digest) {
+      version.blobMtimeMs = after.mtimeMs;
+      return true;
+    }
+    const overwritten = version.blob;
+    const ownBlob = dirname(overwritten) === this.blobsDir;
+    let blob = overwritten;
+    if (ownBlob) {
+      blob = this.#blobFor(digest);
+      if (await lstat(blob).catch(() => undefined)) await rm(overwritten, { force: true });
+      else await rename(overwritten, blob);
+    }
+    const now = new Date().toISOString();
+    const relink: string[] = [];
+    for (const other of Object.values(file.models)) {
+      const lost = other.versions.filter((candidate) => candidate.blob === overwritten);
+      if (lost.length === 0) continue;
+      const served = this.#current(other);
+      for (const candidate of lost) {
+        candidate.lostAt = now;
+        if (ownBlob) candidate.blob = this.#blobFor(candidate.digest);
+      }
+      if (!lost.includes(served)) continue;
+      let replacement = other.versions.find((candidate) => candidate.digest === digest);
+      if (replacement) {
+        replacement.blob = blob;
+        delete replacement.lostAt;
+        replacement.blobMtimeMs = after.mtimeMs;
+      } else {
+        replacement = {
+          version: nextVersion(other.versions.map((candidate) => candidate.version)),
+          digest,
+          sizeBytes: after.size,
+          blob,
+          source: "models dir",
+          changelog: `the weights of ${served.version} (${served.digest}) were overwritten in place by other bytes`,
+          createdAt: new Date(after.mtimeMs).toISOString(),
+          blobMtimeMs: after.mtimeMs,
+        };
+        other.versions.push(replacement);
+      }
+      other.current = replacement.version;
+      relink.push(other.name);
+      this.hooks.onWarning?.(
+        `model "${other.name}": the weights of version ${served.version} (${served.digest}) were overwritten in place; the bytes found are ${digest}, recorded as version ${replacement.version}; ${served.version} is lost`,
+      );
+    }
+    await this.#write(file);
+    for (const name of relink) await this.#link(name, blob);
+    return true;
+  }
+
+  /**
+   * A regular file served under `name` is registered (moved into the blobs, not copied): the first
+   * version of a new model; for a recorded model (weights copied back after a restore without them,
+   * or a file put in place of its link), the recorded version with the same digest (its blob filled
+   * again when it was missing), else a new version. False when there is no such file, or when it
+   * changed while it was hashed (still being copied in): a later listing registers it once complete.
    */
   async #adoptFile(file: RegistryFile, name: string): Promise<boolean> {
-    if (file.models[name]) return true;
     const path = join(this.#modelsDir, fileNameForModel(name));
     const stats = await lstat(path).catch(() => undefined);
     if (!stats?.isFile()) return false;
@@ -187,8 +359,11 @@ export class ModelRegistry {
       after.mtimeMs !== stats.mtimeMs
     )
       return false;
+    const record = file.models[name];
+    const known = record?.versions.find((version) => version.digest === digest);
     await mkdir(this.blobsDir, PRIVATE_DIR);
-    const blob = join(this.blobsDir, digest.replace(":", "-"));
+    const blob =
+      known && (await stat(known.blob).catch(() => undefined)) ? known.blob : this.#blobFor(digest);
     // Another name holds these bytes already (a copy, a hard link): the blob serves both. Else the
     // file becomes the blob: hard-linked there, so that the name keeps serving it until the link
     // below replaces it; where hard links are refused, moved.
@@ -198,24 +373,83 @@ export class ModelRegistry {
         await link(path, blob);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EMLINK") throw error;
-        await rename(path, blob);
-        moved = true;
+        // Another registry (the service's, the CLI's) registered the same file meanwhile.
+        if (code !== "EEXIST") {
+          if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EMLINK") throw error;
+          await rename(path, blob);
+          moved = true;
+        }
       }
     }
     // The file is replaced by the link in one rename: the model is never missing from the models dir
     // (a request for it meanwhile would answer MODEL_NOT_FOUND), and a model loaded from the file
     // keeps its bytes (the blob is the same file; mapped memory outlives a name).
-    const temporary = join(this.#modelsDir, `.${basename(path)}.${process.pid}.link`);
-    await rm(temporary, { force: true });
-    await symlink(blob, temporary);
     try {
-      await rename(temporary, path);
+      await this.#placeLink(name, blob);
     } catch (error) {
-      await rm(temporary, { force: true });
       if (moved) await rename(blob, path).catch(() => undefined);
       throw error;
     }
+    const blobMtimeMs = (await stat(blob)).mtimeMs;
+    if (!record) {
+      file.models[name] = {
+        name,
+        current: "1.0.0",
+        versions: [
+          {
+            version: "1.0.0",
+            digest,
+            sizeBytes: stats.size,
+            blob,
+            source: "models dir",
+            changelog: "found in the models dir",
+            createdAt: new Date(stats.mtimeMs).toISOString(),
+            blobMtimeMs,
+          },
+        ],
+      };
+    } else if (known) {
+      known.blob = blob;
+      known.blobMtimeMs = blobMtimeMs;
+      delete known.lostAt;
+      record.current = known.version;
+    } else {
+      const version = nextVersion(record.versions.map((candidate) => candidate.version));
+      record.versions.push({
+        version,
+        digest,
+        sizeBytes: stats.size,
+        blob,
+        source: "models dir",
+        changelog: `found in the models dir in place of ${this.#current(record).version}`,
+        createdAt: new Date(stats.mtimeMs).toISOString(),
+        blobMtimeMs,
+      });
+      record.current = version;
+    }
+    return true;
+  }
+
+  /**
+   * A link with no record that points into this registry's blobs (registry.json was moved aside, or
+   * lost): registered again from its blob (hashed). False for any other link.
+   */
+  async #adoptLink(file: RegistryFile, name: string): Promise<boolean> {
+    const path = join(this.#modelsDir, fileNameForModel(name));
+    const target = await readlink(path).catch(() => undefined);
+    if (target === undefined) return false;
+    let blob = resolve(this.#modelsDir, target);
+    if (dirname(blob) !== this.blobsDir) {
+      // An absolute link into where this blobs dir was before the data dir moved.
+      const here = join(this.blobsDir, basename(blob));
+      if (!isAbsolute(target) || (await stat(blob).catch(() => undefined))) return false;
+      blob = here;
+    }
+    if (!/^sha256-[0-9a-f]{64}$/.test(basename(blob))) return false;
+    const stats = await stat(blob).catch(() => undefined);
+    if (!stats?.isFile()) return false;
+    const digest = await sha256File(blob);
+    if (digest !== basename(blob).replace("-", ":")) return false;
     file.models[name] = {
       name,
       current: "1.0.0",
@@ -226,12 +460,34 @@ export class ModelRegistry {
           sizeBytes: stats.size,
           blob,
           source: "models dir",
-          changelog: "found in the models dir",
+          changelog: "found in the models dir (registered again from its blob)",
           createdAt: new Date(stats.mtimeMs).toISOString(),
+          blobMtimeMs: stats.mtimeMs,
         },
       ],
     };
+    await this.#placeLink(name, blob);
     return true;
+  }
+
+  /**
+   * Brings one name of the models dir up to date with its record: a plain file is registered, a
+   * link repaired or registered again, and the served blob checked (a stat; a hash only when it
+   * changed). Writes the registry when the record changed.
+   */
+  async #reconcile(file: RegistryFile, name: string): Promise<void> {
+    const path = join(this.#modelsDir, fileNameForModel(name));
+    const stats = await lstat(path).catch(() => undefined);
+    if (stats?.isFile()) {
+      if (await this.#adoptFile(file, name)) await this.#write(file);
+    } else if (stats?.isSymbolicLink()) {
+      const record = file.models[name];
+      if (!record) {
+        if (await this.#adoptLink(file, name)) await this.#write(file);
+      } else await this.#repairLink(record);
+    }
+    const record = file.models[name];
+    if (record && (await this.#verify(file, record))) await this.#write(file);
   }
 
   /** Records a version (a new one only when the digest is new) and makes it current. */
@@ -239,12 +495,19 @@ export class ModelRegistry {
     const file = await this.#read();
     await this.#adoptFile(file, name);
     const record = file.models[name] ?? { name, current: "", versions: [] };
+    const blobMtimeMs = (await stat(entry.blob)).mtimeMs;
     let version = record.versions.find((candidate) => candidate.digest === entry.digest);
-    if (!version) {
+    if (version) {
+      // The same weights again (pulled back after a restore without them, or after they were lost).
+      version.blob = entry.blob;
+      version.blobMtimeMs = blobMtimeMs;
+      delete version.lostAt;
+    } else {
       version = {
         ...entry,
         version: nextVersion(record.versions.map((candidate) => candidate.version)),
         createdAt: new Date().toISOString(),
+        blobMtimeMs,
       };
       record.versions.push(version);
     }
@@ -257,22 +520,37 @@ export class ModelRegistry {
 
   /**
    * Every model in the models dir with all its versions; files dropped in by hand are registered
-   * (hashed once), each recorded as soon as it is moved. A file whose name is not a model name is
-   * skipped, and so is a recorded model whose file or blob is gone.
+   * (hashed once), each recorded as soon as it is moved. Links left absolute by an earlier release,
+   * or dangling after the data dir moved, are repaired; a served blob whose size or mtime changed is
+   * hashed again. A file whose name is not a model name is skipped, and so is a recorded model whose
+   * file or blob is gone.
    */
   models(): Promise<RegistryModel[]> {
     return this.#serial(async () => {
       const file = await this.#read();
-      for (const { name, symbolicLink } of await listModelFiles(this.#modelsDir)) {
-        if (file.models[name] || !isModelName(name) || symbolicLink) continue;
-        if (await this.#adoptFile(file, name)) await this.#write(file);
-      }
+      const names = new Set(Object.keys(file.models));
+      for (const { name } of await listModelFiles(this.#modelsDir)) if (isModelName(name)) names.add(name);
+      for (const name of names) await this.#reconcile(file, name);
       // A model whose weights are gone (restored from a backup without them) is not served: not listed.
       const served: ModelRecord[] = [];
       for (const record of Object.values(file.models))
         if (await stat(join(this.#modelsDir, fileNameForModel(record.name))).catch(() => undefined))
           served.push(record);
       return served.sort((a, b) => a.name.localeCompare(b.name)).map((record) => this.#describe(record));
+    });
+  }
+
+  /**
+   * Repairs the links of recorded models (made relative to the models dir; an absolute one left by an
+   * earlier release, or dangling since the data dir moved, pointed at its blob here). The model
+   * service runs it once at start: no hashing, a readlink per model.
+   */
+  repairLinks(): Promise<number> {
+    return this.#serial(async () => {
+      let repaired = 0;
+      for (const record of Object.values((await this.#read()).models))
+        if (await this.#repairLink(record)) repaired++;
+      return repaired;
     });
   }
 
@@ -302,38 +580,62 @@ export class ModelRegistry {
       source: current.source,
       changelog: current.changelog,
       versions: versions.map((version) => version.version),
+      lostVersions: versions.filter((version) => version.lostAt).map((version) => version.version),
     }));
   }
 
   /**
    * Registers one file dropped into the models dir, as listing the models would (the embedded
-   * runtime asks, in the background, when its scan first finds one): hashed, made a blob, linked
-   * back. Answers its digest; undefined when there is no file of its own under that name (a link),
-   * or when it changed while it was hashed (still being copied in). Serialised with every other
+   * runtime asks, in the background, when its scan finds a file without a digest): hashed, made a
+   * blob, linked back; a link is repaired, and a blob changed in place is hashed again. Answers the
+   * digest served; undefined when the name has none (a link outside the registry, gone weights), or
+   * when the file changed while it was hashed (still being copied in). Serialised with every other
    * registry operation, so two scans never register a file twice.
    */
   adopt(nameInput: string): Promise<string | undefined> {
     return this.#serial(async () => {
       const name = normalizeModelName(nameInput);
+      if (!isModelName(name)) return undefined;
       const file = await this.#read();
-      if (!file.models[name]) {
-        if (!isModelName(name) || !(await this.#adoptFile(file, name))) return undefined;
-        await this.#write(file);
-      }
-      return this.#current(file.models[name]!).digest;
+      await this.#reconcile(file, name);
+      const record = file.models[name];
+      return record ? this.#servedDigest(record) : undefined;
     });
   }
 
-  /** Content digests of registered models by name (no hashing: files not registered yet are absent). */
+  /** Whether a version's blob is there with the size and mtime it was hashed with (a stat, no hashing). */
+  async #unchanged(version: ModelVersion): Promise<boolean> {
+    const stats = await stat(version.blob).catch(() => undefined);
+    if (!stats?.isFile() || version.lostAt || stats.size !== version.sizeBytes) return false;
+    return version.blobMtimeMs === undefined || version.blobMtimeMs === stats.mtimeMs;
+  }
+
+  /**
+   * Content digests of registered models by name (no hashing: files not registered yet are absent,
+   * and so is a model whose blob changed since it was hashed, until `adopt` hashes it again).
+   */
   async digests(): Promise<Map<string, string>> {
     const file = await this.#read();
-    return new Map(Object.values(file.models).map((record) => [record.name, this.#current(record).digest]));
+    const digests = new Map<string, string>();
+    for (const record of Object.values(file.models)) {
+      const digest = await this.#servedDigest(record);
+      if (digest) digests.set(record.name, digest);
+    }
+    return digests;
   }
 
   /** The content digest of a registered model (undefined for files not registered yet). */
   async digestOf(name: string): Promise<string | undefined> {
     const record = (await this.#read()).models[normalizeModelName(name)];
-    return record ? this.#current(record).digest : undefined;
+    return record ? this.#servedDigest(record) : undefined;
+  }
+
+  /** The current version's digest when its name is the registry's link and its blob is unchanged. */
+  async #servedDigest(record: ModelRecord): Promise<string | undefined> {
+    const path = join(this.#modelsDir, fileNameForModel(record.name));
+    if (!(await lstat(path).catch(() => undefined))?.isSymbolicLink()) return undefined;
+    const current = this.#current(record);
+    return (await this.#unchanged(current)) ? current.digest : undefined;
   }
 
   /**
@@ -506,6 +808,11 @@ export class ModelRegistry {
             : `model "${name}" has no version before ${record.current}`,
         );
       }
+      if (target.lostAt || !(await stat(target.blob).catch(() => undefined)))
+        throw new HearthError(
+          "MODEL_WEIGHTS_MISSING",
+          `model "${name}" cannot be switched to ${target.version}: its weights (${target.digest}) are not on disk${target.lostAt ? ` (overwritten in place at ${target.lostAt})` : ""}; pull, import or copy them back first`,
+        );
       const from = this.#current(record).version;
       record.current = target.version;
       await this.#write(file);
@@ -514,30 +821,51 @@ export class ModelRegistry {
     });
   }
 
-  /** Removes a model from the models dir; registry blobs no other model uses are deleted too. */
-  remove(nameInput: string): Promise<void> {
+  /**
+   * Removes a model from the models dir: its link, and the registry's blobs no other model uses.
+   * Only what is the registry's own is deleted: a file under the name is registered first (so weights
+   * copied back by hand are accounted for); one that cannot be (still being written) is left where it
+   * is. Answers what was removed, deleted and kept.
+   */
+  remove(nameInput: string): Promise<RemovedModel> {
     return this.#serial(async () => {
       const name = normalizeModelName(nameInput);
       const file = await this.#read();
       const path = join(this.#modelsDir, fileNameForModel(name));
+      if (await this.#adoptFile(file, name)) await this.#write(file);
       const record = file.models[name];
       const exists = await lstat(path).catch(() => undefined);
       if (!record && !exists)
         throw new HearthError("MODEL_NOT_FOUND", `model "${nameInput}" is not installed`);
-      await this.hooks.onChange?.(name);
-      await unlink(path).catch(() => undefined);
-      await this.hooks.onChange?.(name);
+      const result: RemovedModel = { name, deletedWeights: [], keptWeights: [] };
+      if (exists?.isSymbolicLink()) {
+        await this.hooks.onChange?.(name);
+        await unlink(path).catch(() => undefined);
+        await this.hooks.onChange?.(name);
+        result.removed = path;
+      } else if (exists) result.keptFile = path;
       if (record) {
         delete file.models[name];
         await this.#write(file);
-        const used = new Set(
-          Object.values(file.models).flatMap((other) => other.versions.map((version) => version.blob)),
-        );
+        const users = new Map<string, string[]>();
+        for (const other of Object.values(file.models))
+          for (const version of other.versions)
+            if (!version.lostAt) users.set(version.blob, [...(users.get(version.blob) ?? []), other.name]);
+        const seen = new Set<string>();
         for (const version of record.versions) {
-          if (!used.has(version.blob) && dirname(version.blob) === this.blobsDir)
+          if (seen.has(version.blob) || version.lostAt) continue;
+          seen.add(version.blob);
+          const usedBy = users.get(version.blob);
+          if (usedBy) result.keptWeights.push({ digest: version.digest, usedBy: [...new Set(usedBy)] });
+          else if (dirname(version.blob) !== this.blobsDir)
+            result.keptWeights.push({ digest: version.digest, outside: version.blob });
+          else if (await lstat(version.blob).catch(() => undefined)) {
             await rm(version.blob, { force: true });
+            result.deletedWeights.push({ digest: version.digest, sizeBytes: version.sizeBytes });
+          }
         }
       }
+      return result;
     });
   }
 
@@ -550,9 +878,16 @@ export class ModelRegistry {
       if (await lstat(to).catch(() => undefined))
         throw new HearthError("INVALID_REQUEST", `model "${destinationInput}" already exists`);
       const file = await this.#read();
+      // Weights copied back under the source's name by hand are registered first.
+      if (file.models[source] && (await this.#adoptFile(file, source))) await this.#write(file);
       const record = file.models[source];
       if (record) {
         const current = this.#current(record);
+        if (current.lostAt || !(await stat(current.blob).catch(() => undefined)))
+          throw new HearthError(
+            "MODEL_WEIGHTS_MISSING",
+            `model "${source}" cannot be tagged: the weights of its version ${current.version} (${current.digest}) are not on disk; pull, import or copy them back first (copy the file itself, not a link to it)`,
+          );
         file.models[destination] = {
           name: destination,
           current: "1.0.0",
@@ -573,6 +908,11 @@ export class ModelRegistry {
       const stats = await lstat(from).catch(() => undefined);
       if (!stats)
         throw new HearthError("MODEL_NOT_FOUND", `model "${sourceInput}" is not installed in the models dir`);
+      if (!(await stat(from).catch(() => undefined)))
+        throw new HearthError(
+          "MODEL_WEIGHTS_MISSING",
+          `model "${source}" cannot be tagged: ${from} is a link to weights that are not there`,
+        );
       if (stats.isSymbolicLink()) {
         await symlink(await readlink(from), to);
         await this.hooks.onChange?.(destination);

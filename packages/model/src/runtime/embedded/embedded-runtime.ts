@@ -178,12 +178,15 @@ export class EmbeddedRuntime implements ModelRuntime {
     const generation = this.#generation;
     await this.#readDigests();
     const files = new Map<string, string>();
-    /** Files of the models dir's own (not links to blobs or to Ollama's): registered if they are not yet. */
+    /**
+     * Names of the models dir (not extra models): registered if they have no digest (a file of its
+     * own, or a link whose blob changed since it was hashed: the registry hashes it again).
+     */
     const own = new Set<string>();
     for (const model of await listModelFiles(this.#options.modelsDir)) {
       if (!isModelName(model.name)) continue;
       files.set(model.name, model.path);
-      if (!model.symbolicLink) own.add(model.name);
+      own.add(model.name);
     }
     if (this.#options.extraModels)
       for (const [name, path] of await this.#options.extraModels())
