@@ -1,10 +1,12 @@
-import { type KeyboardEvent, useEffect, useRef, useState } from "react";
+import { type KeyboardEvent, useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
 import { citationLabels, errorText } from "./display-text.js";
 import { PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
+import { liveTurns, readKnowledgeChoice, writeKnowledgeChoice } from "./live-turns.js";
 import { Markdown } from "./markdown.js";
 import { ModelGuidance } from "./model-guidance.js";
+import { navigate } from "./router.js";
 import { ActionError, errorCode } from "./use-action.js";
 
 export interface ChatMessage {
@@ -249,11 +251,11 @@ function writeDraft(key: string, text: string): void {
   }
 }
 
-/** Forgets every unsent draft (signing out). */
+/** Forgets every unsent draft and knowledge-base choice (signing out). */
 export function clearDrafts(): void {
   try {
     for (const key of Object.keys(sessionStorage))
-      if (key.startsWith(DRAFT_PREFIX)) sessionStorage.removeItem(key);
+      if (key.startsWith(DRAFT_PREFIX) || key.startsWith("hearth.kb.")) sessionStorage.removeItem(key);
   } catch {}
 }
 
@@ -402,6 +404,9 @@ export function Composer(props: {
   );
 }
 
+/** How often a conversation whose answer is written elsewhere is read again. */
+const WATCH_INTERVAL_MS = 2000;
+
 interface ConversationAnswer {
   id: string;
   title: string;
@@ -436,6 +441,15 @@ export function ChatView(props: {
   /** What the status region tells a screen reader: an answer being written, then written. */
   const [announcement, setAnnouncement] = useState("");
   const [options, setOptions] = useState<ComposerOptions>({ knowledgeBaseIds: [], search: "off" });
+  /** The conversation asked for is not the user's (deleted, someone else's, never was): said so. */
+  const [notFound, setNotFound] = useState(false);
+  /** Why the conversation could not be loaded otherwise (the service unreachable). */
+  const [loadError, setLoadError] = useState<unknown>();
+  /**
+   * The stored answer is being written elsewhere (another tab or device, or this tab before a
+   * reload): shown as such, and the conversation read again until it is done; no second answer.
+   */
+  const [watching, setWatching] = useState(false);
   /** Whether a web search engine is configured (undefined until known, or when it cannot be told). */
   const [searchConfigured, setSearchConfigured] = useState<boolean>();
   useEffect(() => {
@@ -447,7 +461,6 @@ export function ChatView(props: {
       () => {},
     );
   }, []);
-  const controller = useRef<AbortController | undefined>(undefined);
   const creating = useRef<string | undefined>(undefined);
   /**
    * Which conversation the view shows, counted up at each switch: a stream or a load begun for an
@@ -460,12 +473,18 @@ export function ChatView(props: {
   /** The latest props, for the conversation loader, which runs only when the conversation changes. */
   const latest = useRef(props);
   latest.current = props;
+  /** The conversation the view shows: the one opened, or the one being made for a first message. */
+  const shownId = useCallback(() => latest.current.conversationId ?? creating.current, []);
   const { renamed } = props;
   useEffect(() => {
     if (renamed && renamed.id === latest.current.conversationId) setTitle(renamed.title);
   }, [renamed]);
   // The service names a conversation "New chat" until it has a title: shown in the reader's language.
-  const shownTitle = !props.conversationId || title === "New chat" ? t.newChat : title;
+  const shownTitle = notFound
+    ? t.conversationNotFound
+    : !props.conversationId || title === "New chat"
+      ? t.newChat
+      : title;
   usePageTitle(shownTitle);
   /** Whether focus goes back to the message box when the answer ends (it was on Stop, or nowhere). */
   const refocus = useRef(false);
@@ -483,30 +502,96 @@ export function ChatView(props: {
       creating.current = undefined;
       return;
     }
+    // A first message's conversation that was left before it began opens like any other.
+    creating.current = undefined;
     const current = ++generation.current;
-    // A stream still running for the conversation left goes on (its answer is stored), unseen here.
-    controller.current = undefined;
-    setBusy(false);
+    const id = props.conversationId;
+    // A stream still running for the conversation left goes on (liveTurns), shown again when it is
+    // opened again.
+    const live = id ? liveTurns.get(id) : undefined;
+    setBusy(live !== undefined);
+    setWatching(false);
+    setNotFound(false);
+    setLoadError(undefined);
     pinned.current = true;
-    setMessages([]);
+    setMessages(live?.messages ?? []);
     setSendError(undefined);
     setNotice("");
     setReopenEdit(undefined);
     setAnnouncement("");
     setTitle(undefined);
-    if (!props.conversationId) return;
-    void api<ConversationAnswer>(`/api/conversations/${props.conversationId}`).then(
+    // Each conversation has its own knowledge bases; a new chat starts with none.
+    setOptions((current) => ({ ...current, knowledgeBaseIds: readKnowledgeChoice(id) }));
+    if (!id) return;
+    void api<ConversationAnswer>(`/api/conversations/${id}`).then(
       (answer) => {
         if (generation.current !== current) return;
-        setMessages(answer.messages);
         setTitle(answer.title);
+        if (!liveTurns.get(id)) {
+          setMessages(answer.messages);
+          setWatching(answer.messages.some((message) => message.status === "streaming"));
+        }
         const used = [...answer.messages].reverse().find((message) => message.model)?.model ?? answer.model;
         const { models, onModel } = latest.current;
         if (used && models.models.some((model) => model.id === used)) onModel(used);
       },
-      () => {},
+      (error: unknown) => {
+        if (generation.current !== current) return;
+        if (error instanceof ApiError && error.status === 404) setNotFound(true);
+        else setLoadError(error);
+      },
     );
   }, [props.conversationId]);
+
+  // The answers this tab streams are shown as they are written, whichever view began them; when
+  // one ends, the stored ids are read (the new user message's is needed to edit it).
+  useEffect(
+    () =>
+      liveTurns.subscribe((id, turn, final) => {
+        if (id !== shownId()) return;
+        if (turn) {
+          setMessages(turn.messages);
+          setBusy(true);
+          setWatching(false);
+          return;
+        }
+        if (final) setMessages(final);
+        setBusy(false);
+        void api<ConversationAnswer>(`/api/conversations/${id}`).then(
+          (answer) => {
+            if (id !== shownId() || liveTurns.get(id)) return;
+            setTitle(answer.title);
+            // Only the ids: a stopped answer may not be stored yet when this reads, and what was
+            // shown stays as it was.
+            setMessages((current) =>
+              current.length === answer.messages.length
+                ? current.map((message, i) => ({ ...message, id: answer.messages[i]?.id }))
+                : current,
+            );
+          },
+          () => {},
+        );
+      }),
+    [shownId],
+  );
+
+  // An answer being written elsewhere: read the conversation again every few seconds until it is done.
+  useEffect(() => {
+    const id = props.conversationId;
+    if (!watching || !id) return;
+    const timer = setInterval(() => {
+      void api<ConversationAnswer>(`/api/conversations/${id}`).then(
+        (answer) => {
+          if (latest.current.conversationId !== id || liveTurns.get(id)) return;
+          if (answer.messages.some((message) => message.status === "streaming")) return;
+          setMessages(answer.messages);
+          setWatching(false);
+        },
+        () => {},
+      );
+    }, WATCH_INTERVAL_MS);
+    return () => clearInterval(timer);
+  }, [watching, props.conversationId]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: follow the answer as it grows
   useEffect(() => {
@@ -521,6 +606,7 @@ export function ChatView(props: {
    * its conversation.
    */
   const stream = async (
+    conversationId: string,
     path: string,
     body: unknown,
     base: ChatMessage[],
@@ -535,15 +621,38 @@ export function ChatView(props: {
     setSendError(undefined);
     setNotice("");
     setAnnouncement(t.answering);
-    setMessages([...base, { role: "assistant", content: "", status: "streaming" }]);
-    setBusy(true);
     pinned.current = true;
     const abort = new AbortController();
-    controller.current = abort;
+    /** Set by Stop: the answer ends as stopped, however its stream ends. */
+    let stopRequested = false;
+    let stopTimer: ReturnType<typeof setTimeout> | undefined;
+    // Stop asks the service to end the answer where its stream is (stored as stopped, as shown) and
+    // reads the stream to its end; if the service does not answer, the stream is dropped.
+    const stop = () => {
+      if (stopRequested) return;
+      stopRequested = true;
+      if (!started) return abort.abort();
+      void api<{ stopped: boolean }>(`/api/conversations/${conversationId}/stop`, {
+        method: "POST",
+        body: {},
+      }).then(
+        ({ stopped }) => {
+          stopTimer = setTimeout(() => abort.abort(), stopped ? 5000 : 1500);
+        },
+        () => abort.abort(),
+      );
+    };
+    // The answer lives in liveTurns while it is written: the view showing this conversation (this
+    // one, or one opened later) follows it there.
+    liveTurns.start(conversationId, {
+      messages: [...base, { role: "assistant", content: "", status: "streaming" }],
+      stop,
+    });
+    /** Whether the turn put the conversation back as it was (a refusal, an answer that replaced nothing). */
+    let restore = false;
     const update = (change: (message: ChatMessage) => ChatMessage) => {
       written = change(written);
-      if (generation.current !== mine) return;
-      setMessages((current) =>
+      liveTurns.update(conversationId, (current) =>
         current.length > 0 ? [...current.slice(0, -1), change(current[current.length - 1]!)] : current,
       );
     };
@@ -557,14 +666,16 @@ export function ChatView(props: {
           props.onChanged();
         }
       }
-      update((message) => (message.status === "streaming" ? { ...message, status: "interrupted" } : message));
+      update((message) =>
+        message.status === "streaming"
+          ? { ...message, status: stopRequested ? "stopped" : "interrupted" }
+          : message,
+      );
     } catch (error) {
       if (abort.signal.aborted) update((message) => ({ ...message, status: "stopped" }));
       else if (!started && error instanceof ApiError) {
-        if (generation.current === mine) {
-          setMessages(before);
-          setSendError(error);
-        }
+        restore = true;
+        if (generation.current === mine) setSendError(error);
       } else {
         const code = errorCode(error);
         update((message) => ({
@@ -577,9 +688,11 @@ export function ChatView(props: {
     } finally {
       // A regeneration or an edit that did not complete replaced nothing: the service kept the
       // answer (or the conversation) as it was, and so does the view, saying why.
+      clearTimeout(stopTimer);
       const kept = replacing && started && written.status !== "done";
+      if (kept) restore = true;
+      liveTurns.end(conversationId, restore ? before : (liveTurns.get(conversationId)?.messages ?? before));
       if (kept && generation.current === mine) {
-        setMessages(before);
         const reason = errorText(t, written.errorCode ?? undefined, written.error ?? "") || t.interrupted;
         const stopped = written.status === "stopped";
         setNotice(
@@ -597,8 +710,6 @@ export function ChatView(props: {
         // elsewhere is not moved (on a phone that would open the keyboard after every answer).
         const focused = document.activeElement;
         refocus.current = !focused || focused === document.body || focused.matches(".composer button.stop");
-        setBusy(false);
-        controller.current = undefined;
         setAnnouncement(started ? t.answerDone : "");
       }
       props.onChanged();
@@ -629,11 +740,13 @@ export function ChatView(props: {
       }
       created = id;
       creating.current = id;
+      writeKnowledgeChoice(id, sendOptions.knowledgeBaseIds);
     }
     const editIndex = editMessageId ? messages.findIndex((m) => m.id === editMessageId) : -1;
     const base = editIndex >= 0 ? messages.slice(0, editIndex) : messages;
     setReopenEdit(undefined);
     const { taken, shown, replaced } = await stream(
+      id,
       `/api/conversations/${id}/messages`,
       { content: text, model: props.model, ...sendOptions, ...(editMessageId ? { editMessageId } : {}) },
       [...base, { role: "user", content: text, status: "done" }],
@@ -654,19 +767,8 @@ export function ChatView(props: {
         .catch(() => {})
         .then(props.onChanged);
     }
-    if (!shown || !taken) return taken;
-    // Reload to pick up the stored ids (needed to edit the new message). Only the ids: a stopped
-    // answer may not be stored yet when this reads, and what was shown stays as it was.
-    const mine = generation.current;
-    const answer = await api<ConversationAnswer>(`/api/conversations/${id}`);
-    if (generation.current !== mine) return true;
-    setTitle(answer.title);
-    setMessages((current) =>
-      current.length === answer.messages.length
-        ? current.map((message, i) => ({ ...message, id: answer.messages[i]?.id }))
-        : current,
-    );
-    return true;
+    // The stored ids (needed to edit the new message) are read when the turn ends (liveTurns).
+    return taken;
   };
 
   const regenerate = async () => {
@@ -676,6 +778,7 @@ export function ChatView(props: {
     const keepable = messages.slice(lastUser + 1).some((m) => m.content !== "" && m.status !== "error");
     setReopenEdit(undefined);
     await stream(
+      props.conversationId,
       `/api/conversations/${props.conversationId}/regenerate`,
       { model: props.model, ...options },
       messages.slice(0, lastUser + 1),
@@ -685,6 +788,20 @@ export function ChatView(props: {
   };
 
   if (props.models.models.length === 0) return <ModelGuidance answer={props.models} />;
+  if (notFound)
+    return (
+      <div className="chat not-found">
+        <h2 id={PAGE_HEADING} tabIndex={-1}>
+          {t.conversationNotFound}
+        </h2>
+        <p>{t.conversationNotFoundHint}</p>
+        <p>
+          <button type="button" onClick={() => navigate("/")}>
+            {t.newChat}
+          </button>
+        </p>
+      </div>
+    );
   const lastAssistant = messages.map((m) => m.role).lastIndexOf("assistant");
   return (
     <div className="chat">
@@ -705,13 +822,15 @@ export function ChatView(props: {
           pinned.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
         }}
       >
-        {messages.length === 0 && <p className="empty">{t.emptyChat}</p>}
+        {messages.length === 0 && !loadError && (!props.conversationId || title !== undefined) && (
+          <p className="empty">{t.emptyChat}</p>
+        )}
         {messages.map((message, index) => (
           <MessageView
             // A stored message by its id; one being written (no id yet) by its position.
             key={message.id ?? `new-${index}`}
             message={message}
-            busy={busy}
+            busy={busy || watching}
             onEdit={message.role === "user" && message.id ? (text) => void send(text, message.id) : undefined}
             reopenEdit={reopenEdit && reopenEdit.id === message.id ? reopenEdit : undefined}
             onRegenerate={
@@ -720,7 +839,12 @@ export function ChatView(props: {
           />
         ))}
       </div>
-      <ActionError error={sendError} />
+      {watching && (
+        <p className="muted answer-in-progress" role="status">
+          {t.answerInProgress}
+        </p>
+      )}
+      <ActionError error={loadError ?? sendError} />
       {notice && (
         <p className="error-text" role="alert">
           {notice}
@@ -730,11 +854,19 @@ export function ChatView(props: {
         draftKey={props.conversationId ?? "new"}
         searchConfigured={searchConfigured}
         busy={busy}
+        disabled={watching}
         knowledgeBases={props.knowledgeBases}
         options={options}
-        onOptions={setOptions}
+        onOptions={(next) => {
+          setOptions(next);
+          const id = shownId();
+          if (id) writeKnowledgeChoice(id, next.knowledgeBaseIds);
+        }}
         onSend={(text, sendOptions) => send(text, undefined, sendOptions)}
-        onStop={() => controller.current?.abort()}
+        onStop={() => {
+          const id = shownId();
+          if (id) liveTurns.get(id)?.stop();
+        }}
       />
     </div>
   );
