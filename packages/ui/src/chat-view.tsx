@@ -1,4 +1,4 @@
-import { type KeyboardEvent, useCallback, useEffect, useRef, useState } from "react";
+import { type KeyboardEvent, memo, useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
 import { citationLabels, errorText } from "./display-text.js";
 import { PAGE_HEADING, usePageTitle } from "./focus.js";
@@ -61,8 +61,55 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
   }
 }
 
-export function MessageView(props: {
+/**
+ * An answer's Markdown, rendered once it comes near the screen (plain text until then): a long
+ * conversation opens without rendering every answer at once (the latest are rendered at once).
+ */
+function LazyMarkdown(props: { text: string; citations?: Citation[]; eager?: boolean }) {
+  const [near, setNear] = useState(() => props.eager === true || typeof IntersectionObserver === "undefined");
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const element = box.current;
+    if (near || !element) return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (!entries.some((entry) => entry.isIntersecting)) return;
+        observer.disconnect();
+        setNear(true);
+      },
+      { rootMargin: "1000px 0px" },
+    );
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [near]);
+  if (near || props.eager) return <Markdown text={props.text} citations={props.citations} />;
+  return (
+    <div ref={box} className="markdown plain">
+      {props.text}
+    </div>
+  );
+}
+
+/**
+ * A message, rendered again only when it changes (or the view's busy state does): a streaming
+ * answer re-renders itself, not the whole conversation. Its callbacks are looked up when called
+ * (the view passes ones that do), so new ones alone do not render it again.
+ */
+export const MessageView = memo(
+  MessageViewOf,
+  (before, after) =>
+    before.message === after.message &&
+    before.busy === after.busy &&
+    before.reopenEdit === after.reopenEdit &&
+    before.eager === after.eager &&
+    !before.onEdit === !after.onEdit &&
+    !before.onRegenerate === !after.onRegenerate,
+);
+
+function MessageViewOf(props: {
   message: ChatMessage;
+  /** Rendered at once, not when it comes near the screen (the latest messages). */
+  eager?: boolean;
   onEdit?(text: string): void;
   /** An edit that was not answered: the edit box opens again with its text. */
   reopenEdit?: { text: string };
@@ -157,7 +204,7 @@ export function MessageView(props: {
           </button>
         </form>
       ) : message.role === "assistant" ? (
-        <Markdown text={message.content} citations={message.citations} />
+        <LazyMarkdown text={message.content} citations={message.citations} eager={props.eager || streaming} />
       ) : (
         <div className="user-text">{message.content}</div>
       )}
@@ -403,6 +450,9 @@ export function Composer(props: {
     </form>
   );
 }
+
+/** The latest messages, rendered at once; the earlier ones' Markdown when they come near the screen. */
+const EAGER_MESSAGES = 6;
 
 /** How often a conversation whose answer is written elsewhere is read again. */
 const WATCH_INTERVAL_MS = 2000;
@@ -787,6 +837,10 @@ export function ChatView(props: {
     );
   };
 
+  // What the messages' buttons call: looked up when clicked (MessageView is not rendered again for new callbacks).
+  const actions = useRef({ send, regenerate });
+  actions.current = { send, regenerate };
+
   if (props.models.models.length === 0) return <ModelGuidance answer={props.models} />;
   if (notFound)
     return (
@@ -831,10 +885,17 @@ export function ChatView(props: {
             key={message.id ?? `new-${index}`}
             message={message}
             busy={busy || watching}
-            onEdit={message.role === "user" && message.id ? (text) => void send(text, message.id) : undefined}
+            eager={index >= messages.length - EAGER_MESSAGES}
+            onEdit={
+              message.role === "user" && message.id
+                ? (text) => void actions.current.send(text, message.id)
+                : undefined
+            }
             reopenEdit={reopenEdit && reopenEdit.id === message.id ? reopenEdit : undefined}
             onRegenerate={
-              index === lastAssistant && index === messages.length - 1 ? () => void regenerate() : undefined
+              index === lastAssistant && index === messages.length - 1
+                ? () => void actions.current.regenerate()
+                : undefined
             }
           />
         ))}
