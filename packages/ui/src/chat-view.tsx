@@ -571,7 +571,12 @@ export function ChatView(props: {
     setAnnouncement("");
     setTitle(undefined);
     // Each conversation has its own knowledge bases; a new chat starts with none.
-    setOptions((current) => ({ ...current, knowledgeBaseIds: readKnowledgeChoice(id) }));
+    // (Those no longer listed, deleted since, are left out.)
+    const listed = latest.current.knowledgeBases;
+    const chosen = readKnowledgeChoice(id).filter(
+      (kb) => listed.length === 0 || listed.some((option) => option.id === kb),
+    );
+    setOptions((current) => ({ ...current, knowledgeBaseIds: chosen }));
     if (!id) return;
     void api<ConversationAnswer>(`/api/conversations/${id}`).then(
       (answer) => {
