@@ -142,8 +142,12 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     expect(await page.getByRole("link", { name: "管理" }).count()).toBe(0);
     const aliceConversation = new URL(alice.page.url()).pathname;
     await page.goto(`${url}${aliceConversation}`);
-    await page.getByText("有什么可以帮你？").waitFor();
+    // Not found, as for a conversation that does not exist: nothing of alice's shows.
+    await page.getByRole("heading", { name: "找不到该对话" }).waitFor();
     expect(await page.locator("article.message").count()).toBe(0);
+    expect(await page.locator("body").textContent()).not.toContain("Plan my week");
+    await page.getByRole("button", { name: "新对话", exact: true }).click();
+    await page.getByText("有什么可以帮你？").waitFor();
     // At phone width the conversation list folds behind a button; bob's is empty.
     expect(await page.getByRole("navigation", { name: "对话" }).isVisible()).toBe(false);
     await page.getByRole("button", { name: "对话" }).click();

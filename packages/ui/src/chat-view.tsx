@@ -1,11 +1,13 @@
-import { type KeyboardEvent, useEffect, useRef, useState } from "react";
+import { type KeyboardEvent, memo, useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
 import { citationLabels, errorText } from "./display-text.js";
 import { PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
+import { liveTurns, readKnowledgeChoice, writeKnowledgeChoice } from "./live-turns.js";
 import { CopyMessage, Markdown } from "./markdown.js";
 import { findMentions } from "./mentions.js";
 import { ModelGuidance } from "./model-guidance.js";
+import { navigate } from "./router.js";
 import { ActionError, errorCode } from "./use-action.js";
 
 export interface ChatMessage {
@@ -60,8 +62,55 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
   }
 }
 
-export function MessageView(props: {
+/**
+ * An answer's Markdown, rendered once it comes near the screen (plain text until then): a long
+ * conversation opens without rendering every answer at once (the latest are rendered at once).
+ */
+function LazyMarkdown(props: { text: string; citations?: Citation[]; eager?: boolean }) {
+  const [near, setNear] = useState(() => props.eager === true || typeof IntersectionObserver === "undefined");
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const element = box.current;
+    if (near || !element) return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (!entries.some((entry) => entry.isIntersecting)) return;
+        observer.disconnect();
+        setNear(true);
+      },
+      { rootMargin: "1000px 0px" },
+    );
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [near]);
+  if (near || props.eager) return <Markdown text={props.text} citations={props.citations} />;
+  return (
+    <div ref={box} className="markdown plain">
+      {props.text}
+    </div>
+  );
+}
+
+/**
+ * A message, rendered again only when it changes (or the view's busy state does): a streaming
+ * answer re-renders itself, not the whole conversation. Its callbacks are looked up when called
+ * (the view passes ones that do), so new ones alone do not render it again.
+ */
+export const MessageView = memo(
+  MessageViewOf,
+  (before, after) =>
+    before.message === after.message &&
+    before.busy === after.busy &&
+    before.reopenEdit === after.reopenEdit &&
+    before.eager === after.eager &&
+    !before.onEdit === !after.onEdit &&
+    !before.onRegenerate === !after.onRegenerate,
+);
+
+function MessageViewOf(props: {
   message: ChatMessage;
+  /** Rendered at once, not when it comes near the screen (the latest messages). */
+  eager?: boolean;
   onEdit?(text: string): void;
   /** An edit that was not answered: the edit box opens again with its text. */
   reopenEdit?: { text: string };
@@ -156,7 +205,7 @@ export function MessageView(props: {
           </button>
         </form>
       ) : message.role === "assistant" ? (
-        <Markdown text={message.content} citations={message.citations} />
+        <LazyMarkdown text={message.content} citations={message.citations} eager={props.eager || streaming} />
       ) : (
         <div className="user-text">{message.content}</div>
       )}
@@ -251,11 +300,11 @@ function writeDraft(key: string, text: string): void {
   }
 }
 
-/** Forgets every unsent draft (signing out). */
+/** Forgets every unsent draft and knowledge-base choice (signing out). */
 export function clearDrafts(): void {
   try {
     for (const key of Object.keys(sessionStorage))
-      if (key.startsWith(DRAFT_PREFIX)) sessionStorage.removeItem(key);
+      if (key.startsWith(DRAFT_PREFIX) || key.startsWith("hearth.kb.")) sessionStorage.removeItem(key);
   } catch {}
 }
 
@@ -408,6 +457,12 @@ export function Composer(props: {
   );
 }
 
+/** The latest messages, rendered at once; the earlier ones' Markdown when they come near the screen. */
+const EAGER_MESSAGES = 6;
+
+/** How often a conversation whose answer is written elsewhere is read again. */
+const WATCH_INTERVAL_MS = 2000;
+
 interface ConversationAnswer {
   id: string;
   title: string;
@@ -444,6 +499,15 @@ export function ChatView(props: {
   /** What the status region tells a screen reader: an answer being written, then written. */
   const [announcement, setAnnouncement] = useState("");
   const [options, setOptions] = useState<ComposerOptions>({ knowledgeBaseIds: [], search: "off" });
+  /** The conversation asked for is not the user's (deleted, someone else's, never was): said so. */
+  const [notFound, setNotFound] = useState(false);
+  /** Why the conversation could not be loaded otherwise (the service unreachable). */
+  const [loadError, setLoadError] = useState<unknown>();
+  /**
+   * The stored answer is being written elsewhere (another tab or device, or this tab before a
+   * reload): shown as such, and the conversation read again until it is done; no second answer.
+   */
+  const [watching, setWatching] = useState(false);
   /** Whether a web search engine is configured (undefined until known, or when it cannot be told). */
   const [searchConfigured, setSearchConfigured] = useState<boolean>();
   useEffect(() => {
@@ -455,7 +519,6 @@ export function ChatView(props: {
       () => {},
     );
   }, []);
-  const controller = useRef<AbortController | undefined>(undefined);
   const creating = useRef<string | undefined>(undefined);
   /**
    * Which conversation the view shows, counted up at each switch: a stream or a load begun for an
@@ -468,12 +531,18 @@ export function ChatView(props: {
   /** The latest props, for the conversation loader, which runs only when the conversation changes. */
   const latest = useRef(props);
   latest.current = props;
+  /** The conversation the view shows: the one opened, or the one being made for a first message. */
+  const shownId = useCallback(() => latest.current.conversationId ?? creating.current, []);
   const { renamed } = props;
   useEffect(() => {
     if (renamed && renamed.id === latest.current.conversationId) setTitle(renamed.title);
   }, [renamed]);
   // The service names a conversation "New chat" until it has a title: shown in the reader's language.
-  const shownTitle = !props.conversationId || title === "New chat" ? t.newChat : title;
+  const shownTitle = notFound
+    ? t.conversationNotFound
+    : !props.conversationId || title === "New chat"
+      ? t.newChat
+      : title;
   usePageTitle(shownTitle);
   /** Whether focus goes back to the message box when the answer ends (it was on Stop, or nowhere). */
   const refocus = useRef(false);
@@ -491,30 +560,101 @@ export function ChatView(props: {
       creating.current = undefined;
       return;
     }
+    // A first message's conversation that was left before it began opens like any other.
+    creating.current = undefined;
     const current = ++generation.current;
-    // A stream still running for the conversation left goes on (its answer is stored), unseen here.
-    controller.current = undefined;
-    setBusy(false);
+    const id = props.conversationId;
+    // A stream still running for the conversation left goes on (liveTurns), shown again when it is
+    // opened again.
+    const live = id ? liveTurns.get(id) : undefined;
+    setBusy(live !== undefined);
+    setWatching(false);
+    setNotFound(false);
+    setLoadError(undefined);
     pinned.current = true;
-    setMessages([]);
+    setMessages(live?.messages ?? []);
     setSendError(undefined);
     setNotice("");
     setReopenEdit(undefined);
     setAnnouncement("");
     setTitle(undefined);
-    if (!props.conversationId) return;
-    void api<ConversationAnswer>(`/api/conversations/${props.conversationId}`).then(
+    // Each conversation has its own knowledge bases; a new chat starts with none.
+    // (Those no longer listed, deleted since, are left out.)
+    const listed = latest.current.knowledgeBases;
+    const chosen = readKnowledgeChoice(id).filter(
+      (kb) => listed.length === 0 || listed.some((option) => option.id === kb),
+    );
+    setOptions((current) => ({ ...current, knowledgeBaseIds: chosen }));
+    if (!id) return;
+    void api<ConversationAnswer>(`/api/conversations/${id}`).then(
       (answer) => {
         if (generation.current !== current) return;
-        setMessages(answer.messages);
         setTitle(answer.title);
+        if (!liveTurns.get(id)) {
+          setMessages(answer.messages);
+          setWatching(answer.messages.some((message) => message.status === "streaming"));
+        }
         const used = [...answer.messages].reverse().find((message) => message.model)?.model ?? answer.model;
         const { models, onModel } = latest.current;
         if (used && models.models.some((model) => model.id === used)) onModel(used);
       },
-      () => {},
+      (error: unknown) => {
+        if (generation.current !== current) return;
+        if (error instanceof ApiError && error.status === 404) setNotFound(true);
+        else setLoadError(error);
+      },
     );
   }, [props.conversationId]);
+
+  // The answers this tab streams are shown as they are written, whichever view began them; when
+  // one ends, the stored ids are read (the new user message's is needed to edit it).
+  useEffect(
+    () =>
+      liveTurns.subscribe((id, turn, final) => {
+        if (id !== shownId()) return;
+        if (turn) {
+          setMessages(turn.messages);
+          setBusy(true);
+          setWatching(false);
+          return;
+        }
+        if (final) setMessages(final);
+        setBusy(false);
+        void api<ConversationAnswer>(`/api/conversations/${id}`).then(
+          (answer) => {
+            if (id !== shownId() || liveTurns.get(id)) return;
+            setTitle(answer.title);
+            // Only the ids: a stopped answer may not be stored yet when this reads, and what was
+            // shown stays as it was.
+            setMessages((current) =>
+              current.length === answer.messages.length
+                ? current.map((message, i) => ({ ...message, id: answer.messages[i]?.id }))
+                : current,
+            );
+          },
+          () => {},
+        );
+      }),
+    [shownId],
+  );
+
+  // An answer being written elsewhere: read the conversation again every few seconds until it is done.
+  useEffect(() => {
+    const id = props.conversationId;
+    if (!watching || !id) return;
+    const timer = setInterval(() => {
+      void api<ConversationAnswer>(`/api/conversations/${id}`).then(
+        (answer) => {
+          if (latest.current.conversationId !== id || liveTurns.get(id)) return;
+          if (answer.messages.some((message) => message.status === "streaming")) return;
+          setMessages(answer.messages);
+          setWatching(false);
+        },
+        () => {},
+      );
+    }, WATCH_INTERVAL_MS);
+    return () => clearInterval(timer);
+  }, [watching, props.conversationId]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: follow the answer as it grows
   useEffect(() => {
@@ -529,6 +669,7 @@ export function ChatView(props: {
    * its conversation.
    */
   const stream = async (
+    conversationId: string,
     path: string,
     body: unknown,
     base: ChatMessage[],
@@ -543,15 +684,38 @@ export function ChatView(props: {
     setSendError(undefined);
     setNotice("");
     setAnnouncement(t.answering);
-    setMessages([...base, { role: "assistant", content: "", status: "streaming" }]);
-    setBusy(true);
     pinned.current = true;
     const abort = new AbortController();
-    controller.current = abort;
+    /** Set by Stop: the answer ends as stopped, however its stream ends. */
+    let stopRequested = false;
+    let stopTimer: ReturnType<typeof setTimeout> | undefined;
+    // Stop asks the service to end the answer where its stream is (stored as stopped, as shown) and
+    // reads the stream to its end; if the service does not answer, the stream is dropped.
+    const stop = () => {
+      if (stopRequested) return;
+      stopRequested = true;
+      if (!started) return abort.abort();
+      void api<{ stopped: boolean }>(`/api/conversations/${conversationId}/stop`, {
+        method: "POST",
+        body: {},
+      }).then(
+        ({ stopped }) => {
+          stopTimer = setTimeout(() => abort.abort(), stopped ? 5000 : 1500);
+        },
+        () => abort.abort(),
+      );
+    };
+    // The answer lives in liveTurns while it is written: the view showing this conversation (this
+    // one, or one opened later) follows it there.
+    liveTurns.start(conversationId, {
+      messages: [...base, { role: "assistant", content: "", status: "streaming" }],
+      stop,
+    });
+    /** Whether the turn put the conversation back as it was (a refusal, an answer that replaced nothing). */
+    let restore = false;
     const update = (change: (message: ChatMessage) => ChatMessage) => {
       written = change(written);
-      if (generation.current !== mine) return;
-      setMessages((current) =>
+      liveTurns.update(conversationId, (current) =>
         current.length > 0 ? [...current.slice(0, -1), change(current[current.length - 1]!)] : current,
       );
     };
@@ -565,14 +729,16 @@ export function ChatView(props: {
           props.onChanged();
         }
       }
-      update((message) => (message.status === "streaming" ? { ...message, status: "interrupted" } : message));
+      update((message) =>
+        message.status === "streaming"
+          ? { ...message, status: stopRequested ? "stopped" : "interrupted" }
+          : message,
+      );
     } catch (error) {
       if (abort.signal.aborted) update((message) => ({ ...message, status: "stopped" }));
       else if (!started && error instanceof ApiError) {
-        if (generation.current === mine) {
-          setMessages(before);
-          setSendError(error);
-        }
+        restore = true;
+        if (generation.current === mine) setSendError(error);
       } else {
         const code = errorCode(error);
         update((message) => ({
@@ -585,9 +751,11 @@ export function ChatView(props: {
     } finally {
       // A regeneration or an edit that did not complete replaced nothing: the service kept the
       // answer (or the conversation) as it was, and so does the view, saying why.
+      clearTimeout(stopTimer);
       const kept = replacing && started && written.status !== "done";
+      if (kept) restore = true;
+      liveTurns.end(conversationId, restore ? before : (liveTurns.get(conversationId)?.messages ?? before));
       if (kept && generation.current === mine) {
-        setMessages(before);
         const reason = errorText(t, written.errorCode ?? undefined, written.error ?? "") || t.interrupted;
         const stopped = written.status === "stopped";
         setNotice(
@@ -605,8 +773,6 @@ export function ChatView(props: {
         // elsewhere is not moved (on a phone that would open the keyboard after every answer).
         const focused = document.activeElement;
         refocus.current = !focused || focused === document.body || focused.matches(".composer button.stop");
-        setBusy(false);
-        controller.current = undefined;
         setAnnouncement(started ? t.answerDone : "");
       }
       props.onChanged();
@@ -637,11 +803,13 @@ export function ChatView(props: {
       }
       created = id;
       creating.current = id;
+      writeKnowledgeChoice(id, sendOptions.knowledgeBaseIds);
     }
     const editIndex = editMessageId ? messages.findIndex((m) => m.id === editMessageId) : -1;
     const base = editIndex >= 0 ? messages.slice(0, editIndex) : messages;
     setReopenEdit(undefined);
     const { taken, shown, replaced } = await stream(
+      id,
       `/api/conversations/${id}/messages`,
       { content: text, model: props.model, ...sendOptions, ...(editMessageId ? { editMessageId } : {}) },
       [...base, { role: "user", content: text, status: "done" }],
@@ -662,19 +830,8 @@ export function ChatView(props: {
         .catch(() => {})
         .then(props.onChanged);
     }
-    if (!shown || !taken) return taken;
-    // Reload to pick up the stored ids (needed to edit the new message). Only the ids: a stopped
-    // answer may not be stored yet when this reads, and what was shown stays as it was.
-    const mine = generation.current;
-    const answer = await api<ConversationAnswer>(`/api/conversations/${id}`);
-    if (generation.current !== mine) return true;
-    setTitle(answer.title);
-    setMessages((current) =>
-      current.length === answer.messages.length
-        ? current.map((message, i) => ({ ...message, id: answer.messages[i]?.id }))
-        : current,
-    );
-    return true;
+    // The stored ids (needed to edit the new message) are read when the turn ends (liveTurns).
+    return taken;
   };
 
   const regenerate = async () => {
@@ -684,6 +841,7 @@ export function ChatView(props: {
     const keepable = messages.slice(lastUser + 1).some((m) => m.content !== "" && m.status !== "error");
     setReopenEdit(undefined);
     await stream(
+      props.conversationId,
       `/api/conversations/${props.conversationId}/regenerate`,
       { model: props.model, ...options },
       messages.slice(0, lastUser + 1),
@@ -692,7 +850,25 @@ export function ChatView(props: {
     );
   };
 
+  // What the messages' buttons call: looked up when clicked (MessageView is not rendered again for new callbacks).
+  const actions = useRef({ send, regenerate });
+  actions.current = { send, regenerate };
+
   if (props.models.models.length === 0) return <ModelGuidance answer={props.models} />;
+  if (notFound)
+    return (
+      <div className="chat not-found">
+        <h2 id={PAGE_HEADING} tabIndex={-1}>
+          {t.conversationNotFound}
+        </h2>
+        <p>{t.conversationNotFoundHint}</p>
+        <p>
+          <button type="button" onClick={() => navigate("/")}>
+            {t.newChat}
+          </button>
+        </p>
+      </div>
+    );
   const lastAssistant = messages.map((m) => m.role).lastIndexOf("assistant");
   return (
     <div className="chat">
@@ -713,22 +889,36 @@ export function ChatView(props: {
           pinned.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
         }}
       >
-        {messages.length === 0 && <p className="empty">{t.emptyChat}</p>}
+        {messages.length === 0 && !loadError && (!props.conversationId || title !== undefined) && (
+          <p className="empty">{t.emptyChat}</p>
+        )}
         {messages.map((message, index) => (
           <MessageView
             // A stored message by its id; one being written (no id yet) by its position.
             key={message.id ?? `new-${index}`}
             message={message}
-            busy={busy}
-            onEdit={message.role === "user" && message.id ? (text) => void send(text, message.id) : undefined}
+            busy={busy || watching}
+            eager={index >= messages.length - EAGER_MESSAGES}
+            onEdit={
+              message.role === "user" && message.id
+                ? (text) => void actions.current.send(text, message.id)
+                : undefined
+            }
             reopenEdit={reopenEdit && reopenEdit.id === message.id ? reopenEdit : undefined}
             onRegenerate={
-              index === lastAssistant && index === messages.length - 1 ? () => void regenerate() : undefined
+              index === lastAssistant && index === messages.length - 1
+                ? () => void actions.current.regenerate()
+                : undefined
             }
           />
         ))}
       </div>
-      <ActionError error={sendError} />
+      {watching && (
+        <p className="muted answer-in-progress" role="status">
+          {t.answerInProgress}
+        </p>
+      )}
+      <ActionError error={loadError ?? sendError} />
       {notice && (
         <p className="error-text" role="alert">
           {notice}
@@ -739,11 +929,19 @@ export function ChatView(props: {
         searchConfigured={searchConfigured}
         admin={props.admin}
         busy={busy}
+        disabled={watching}
         knowledgeBases={props.knowledgeBases}
         options={options}
-        onOptions={setOptions}
+        onOptions={(next) => {
+          setOptions(next);
+          const id = shownId();
+          if (id) writeKnowledgeChoice(id, next.knowledgeBaseIds);
+        }}
         onSend={(text, sendOptions) => send(text, undefined, sendOptions)}
-        onStop={() => controller.current?.abort()}
+        onStop={() => {
+          const id = shownId();
+          if (id) liveTurns.get(id)?.stop();
+        }}
       />
     </div>
   );

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { KnowledgeClient, SearchClient } from "@hearth/contracts";
 import { createServiceApp, type HearthConfig, type Logger, listenService } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
@@ -96,6 +97,9 @@ export async function createWebService(
     throw error;
   }
   const conversations = new ConversationStore(db);
+  // The answers a stopped service left "streaming" are interrupted (a cluster's primary does it
+  // before its workers start: a worker that restarts must not end its peers' answers).
+  if (!cluster.isWorker) await conversations.interruptUnfinished();
   const modelAccess = new ModelAccess(
     db,
     authCache,

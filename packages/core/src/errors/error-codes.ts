@@ -253,6 +253,10 @@ export const ERROR_CODES = {
   MODEL_NOT_ALLOWED: { status: 403, summary: "Your groups may not use this model." },
   CONVERSATION_NOT_FOUND: { status: 404, summary: "No conversation with that id belongs to you." },
   MESSAGE_NOT_FOUND: { status: 404, summary: "No message with that id is in the conversation." },
+  ANSWER_IN_PROGRESS: {
+    status: 409,
+    summary: "The conversation's answer is still being written: wait for it to end, or stop it.",
+  },
   MESSAGE_TOO_LONG: { status: 413, summary: "The chat message is longer than web.maxMessageChars." },
   USER_NOT_FOUND: { status: 404, summary: "No user with that id." },
   GROUP_NOT_FOUND: { status: 404, summary: "No group with that id." },

@@ -50,7 +50,8 @@ export interface ChatTurnInput {
 /**
  * Answers the last user message of a conversation into `stream`: grounding (knowledge, search),
  * the model's streamed answer, output filtering, and the stored assistant message, which is kept
- * with what arrived, marked interrupted, when the client leaves or the model fails.
+ * with what was sent, marked interrupted when the client leaves or the model fails, stopped when
+ * the user stopped it (the stop route).
  */
 export async function runChatTurn(
   deps: ChatTurnDeps,
@@ -62,10 +63,13 @@ export async function runChatTurn(
   stream.signal.addEventListener("abort", abort, { once: true });
   const forget = abortOnShutdown(deps.shutdownSignal, { abort });
   // Deleting the conversation stops its answer: the model's generation, then this stream.
+  // Stop (the user's, through the stop route) ends it too, stored as stopped rather than interrupted.
   let deleted = false;
-  const untrack = deps.turns.track(input.conversationId, () => {
-    deleted = true;
-    upstream.abort(new Error("conversation deleted"));
+  let stopped = false;
+  const untrack = deps.turns.track(input.conversationId, (reason) => {
+    if (reason === "stopped") stopped = true;
+    else deleted = true;
+    upstream.abort(new Error(reason === "stopped" ? "stopped" : "conversation deleted"));
   });
   const assistant = await deps.conversations.append(input.conversationId, {
     role: "assistant",
@@ -80,6 +84,8 @@ export async function runChatTurn(
   let reasoning = "";
   let citations: Citation[] = [];
   let status: "done" | "interrupted" | "error" = "interrupted";
+  /** Whether the stream to the user is over (stopped, closed, deleted): nothing more is kept from then. */
+  const over = () => upstream.signal.aborted || stream.ended;
   let error: { code: string; message: string } | null = null;
   let usage = { promptTokens: 0, completionTokens: 0 };
   /** The estimated tokens of the prompt sent, to compare with what the model reports. */
@@ -136,6 +142,9 @@ export async function runChatTurn(
     for (const warning of [...searching.warnings, ...grounding.warnings])
       await stream.send({ type: "warning", code: warning });
     for await (const part of maskChatParts(parts, maskers)) {
+      // What arrives after the user stopped or left was never shown: the stored answer ends where
+      // the stream to them did.
+      if (over()) break;
       if (part.type === "text-delta") content += part.text;
       else if (part.type === "reasoning-delta") reasoning += part.text;
       else if (part.type === "finish") {
@@ -174,11 +183,12 @@ export async function runChatTurn(
       error = { code: "SERVICE_NOT_READY", message: "The service is shutting down" };
       await stream.send({ type: "error", ...error });
     }
-    // What was shown, and the masked rest of what arrived when the stream broke off.
+    // What was shown, and, when the model broke off (not the user), the masked rest of what arrived.
+    const cut = upstream.signal.aborted;
     await deps.conversations.finishMessage(assistant.id, {
-      content: content + (maskers?.content.flush() ?? ""),
-      reasoning: reasoning + (maskers?.reasoning.flush() ?? ""),
-      status,
+      content: content + (cut ? "" : (maskers?.content.flush() ?? "")),
+      reasoning: reasoning + (cut ? "" : (maskers?.reasoning.flush() ?? "")),
+      status: stopped && status !== "done" ? "stopped" : status,
       citations,
       error: error?.message ?? null,
       errorCode: error?.code ?? null,

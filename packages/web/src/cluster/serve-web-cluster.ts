@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { type HearthConfig, HearthError, type Logger } from "@hearth/core";
 import { ACCESS_CHANGED } from "../auth/auth-cache.js";
 import { CONVERSATION_DELETED } from "../chat/running-turns.js";
+import { ConversationStore } from "../conversations/conversation-store.js";
 import { openDatabase } from "../storage/open-database.js";
 
 export const WORKER_CONFIG_ENV = "HEARTH_WEB_WORKER_CONFIG";
@@ -12,7 +13,7 @@ type WorkerMessage =
   | { type: "hearth:listening"; url: string }
   | { type: "hearth:failed"; line: string }
   | { type: typeof ACCESS_CHANGED }
-  | { type: typeof CONVERSATION_DELETED; conversationId: string };
+  | { type: typeof CONVERSATION_DELETED; conversationId: string; reason?: string };
 
 /**
  * Runs the web service as a node:cluster of `web.workers` processes sharing one port, so that
@@ -24,7 +25,13 @@ export async function serveWebCluster(
   config: HearthConfig,
   logger: Logger,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  await (await openDatabase(config, { logger })).destroy();
+  const db = await openDatabase(config, { logger });
+  try {
+    // Before any worker answers: the answers a stopped service left unfinished are interrupted.
+    await new ConversationStore(db).interruptUnfinished();
+  } finally {
+    await db.destroy();
+  }
   const compiled = fileURLToPath(new URL("./web-worker.js", import.meta.url));
   const source = fileURLToPath(new URL("./web-worker.ts", import.meta.url));
   const fromSource = !existsSync(compiled) && existsSync(source);

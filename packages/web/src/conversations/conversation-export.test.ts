@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exportMarkdown } from "./conversation-export.js";
+import { attachment, exportFileName, exportMarkdown } from "./conversation-export.js";
 import type { StoredMessage } from "./conversation-store.js";
 
 const message = (role: StoredMessage["role"], content: string, extra: Partial<StoredMessage> = {}) =>
@@ -65,5 +65,19 @@ describe("conversation export as Markdown", () => {
     expect(text).toContain("## Assistant (qwen2.5:7b)\n");
     expect(text).toContain("_(interrupted)_");
     expect(text).toContain("[1]: http://127.0.0.1:8080/api/knowledge/bases/b1/documents/d1/file#page=3");
+  });
+});
+
+describe("export file names", () => {
+  it("are the title, sanitised, Chinese kept; the id when nothing is left", () => {
+    expect(exportFileName("行政诉讼：时效?", "0123456789abcdef")).toBe("行政诉讼：时效");
+    expect(exportFileName('a/b\\c:*?"<>|d', "0123456789abcdef")).toBe("a b c d");
+    expect(exportFileName("..hidden. ", "0123456789abcdef")).toBe("hidden");
+    expect(exportFileName("x".repeat(200), "id")).toHaveLength(80);
+    expect(exportFileName("///", "0123456789abcdef")).toBe("conversation-01234567");
+    expect(exportFileName("New chat", "0123456789abcdef")).toBe("conversation-01234567");
+    expect(attachment("行政诉讼.md")).toBe(
+      "attachment; filename=\"____.md\"; filename*=UTF-8''%E8%A1%8C%E6%94%BF%E8%AF%89%E8%AE%BC.md",
+    );
   });
 });

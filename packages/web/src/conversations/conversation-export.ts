@@ -13,6 +13,7 @@ const WORDS: Record<
     user: string;
     assistant: (model: string | null) => string;
     interrupted: string;
+    stopped: string;
     zone: (tz: string) => string;
   }
 > = {
@@ -20,12 +21,14 @@ const WORDS: Record<
     user: "User",
     assistant: (model) => (model ? `Assistant (${model})` : "Assistant"),
     interrupted: "_(interrupted)_",
+    stopped: "_(stopped)_",
     zone: (tz) => ` (${tz})`,
   },
   "zh-CN": {
     user: "用户",
     assistant: (model) => (model ? `助手（${model}）` : "助手"),
     interrupted: "_（已中断）_",
+    stopped: "_（已停止）_",
     zone: (tz) => `（${tz}）`,
   },
 };
@@ -80,6 +83,7 @@ export function exportMarkdown(
     lines.push(`## ${message.role === "user" ? words.user : words.assistant(message.model)}`, "");
     lines.push(message.content, "");
     if (message.status === "interrupted") lines.push(words.interrupted, "");
+    if (message.status === "stopped") lines.push(words.stopped, "");
     if (message.citations.length > 0) {
       for (const citation of message.citations) {
         const { url } = absoluteCitation(citation, options.origin);
@@ -89,4 +93,29 @@ export function exportMarkdown(
     }
   }
   return lines.join("\n");
+}
+
+/**
+ * The file name an export is saved under (without its extension): the conversation's title with
+ * what file systems refuse or trip over (path separators, control characters, reserved
+ * punctuation, leading dots, trailing dots and spaces) taken out, Chinese and other letters kept,
+ * at most 80 characters; the id's first 8 characters when nothing is left.
+ */
+export function exportFileName(title: string, id: string): string {
+  const cleaned = [...title.normalize("NFC").replace(/[\p{Cc}\p{Cf}\\/:*?"<>|]+/gu, " ")]
+    .slice(0, 80)
+    .join("")
+    .replace(/\s+/g, " ")
+    .trim()
+    .replace(/^[.\s]+|[.\s]+$/g, "");
+  return cleaned && cleaned !== "New chat" ? cleaned : `conversation-${id.slice(0, 8)}`;
+}
+
+/**
+ * A Content-Disposition value naming the file: an ASCII fallback (`filename`, non-ASCII as "_")
+ * and the real name in RFC 5987 form (`filename*`), which browsers prefer.
+ */
+export function attachment(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, "_").replace(/["\\%]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }

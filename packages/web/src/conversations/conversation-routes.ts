@@ -11,6 +11,8 @@ import type { UsageMeter } from "../usage/usage-meter.js";
 import {
   absoluteCitation,
   assertTimeZone,
+  attachment,
+  exportFileName,
   exportMarkdown,
   exportQuerySchema,
 } from "./conversation-export.js";
@@ -83,7 +85,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
     const messages = await store.delete(user.id, id);
-    deps.turns.stop(id);
+    deps.turns.stop(id, "deleted");
     // An empty conversation is no one's record (the page removes the one a refused first message
     // leaves): auditing it would fill the log with deletions nobody made.
     if (messages > 0) await audit(store.db, { actorId: user.id, action: "conversation.delete", target: id });
@@ -97,7 +99,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     assertTimeZone(tz);
     const conversation = await store.get(user.id, id);
     const messages = await store.messages(user.id, id);
-    const name = `conversation-${id.slice(0, 8)}`;
+    const name = exportFileName(conversation.title, id);
     // Links to the site's own pages (a document's) work outside it: read from this request's origin.
     const origin = `${request.protocol}://${request.host}`;
     if (format === "json") {
@@ -107,12 +109,12 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         citations: message.citations.map((citation) => absoluteCitation(citation, origin)),
       }));
       return reply
-        .header("content-disposition", `attachment; filename="${name}.json"`)
+        .header("content-disposition", attachment(`${name}.json`))
         .type("application/json; charset=utf-8")
         .send(JSON.stringify({ ...conversation, messages: absolute }, null, 2));
     }
     return reply
-      .header("content-disposition", `attachment; filename="${name}.md"`)
+      .header("content-disposition", attachment(`${name}.md`))
       .type("text/markdown; charset=utf-8")
       .send(exportMarkdown(conversation, messages, { lang, tz, origin }));
   });
@@ -122,6 +124,28 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     await deps.modelAccess.assertAllowed(user, model);
     for (const id of knowledgeBaseIds) await deps.knowledgeAccess.assert(user, id, "read");
   };
+
+  /**
+   * Refuses (409 ANSWER_IN_PROGRESS) a turn while the conversation's last answer is still being
+   * written: a second answer would run beside it (and the first would store over what the second
+   * replaced).
+   */
+  const assertNotAnswering = (history: Array<{ status: string }>) => {
+    if (history.some((message) => message.status === "streaming"))
+      throw new HearthError("ANSWER_IN_PROGRESS", "The conversation's answer is still being written");
+  };
+
+  /**
+   * The user's Stop: ends the conversation's answer where the stream to them is, stored as
+   * stopped (a closed tab or a lost connection leaves it interrupted). `stopped` says whether one
+   * was running here (in a cluster the other workers are told as well).
+   */
+  app.post("/api/conversations/:id/stop", access, async (request) => {
+    const user = currentUser(request);
+    const { id } = request.params as { id: string };
+    await store.get(user.id, id);
+    return { stopped: deps.turns.stop(id, "stopped") };
+  });
 
   const answer = async (reply: FastifyReply, input: Parameters<typeof runChatTurn>[1]) => {
     const stream = new ReplyStream(reply, "sse");
@@ -137,6 +161,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     await assertCanUse(user, body.model, body.knowledgeBaseIds);
     await deps.contentFilter.checkInputs([body.content]);
     let history = await store.messages(user.id, id);
+    assertNotAnswering(history);
     const edited = body.editMessageId
       ? history.find((m) => m.id === body.editMessageId && m.role === "user")
       : undefined;
@@ -176,6 +201,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const body = z.strictObject({ model: z.string().min(1).max(200), ...grounding }).parse(request.body);
     await assertCanUse(user, body.model, body.knowledgeBaseIds);
     const history = await store.messages(user.id, id);
+    assertNotAnswering(history);
     const lastUser = history.map((m) => m.role).lastIndexOf("user");
     if (lastUser === -1) throw new HearthError("MESSAGE_NOT_FOUND", "There is no message to answer again");
     const kept = history.slice(0, lastUser + 1);

@@ -253,6 +253,20 @@ export class ConversationStore {
   }
 
   /**
+   * Marks the answers left "streaming" by a service that stopped without finishing them (a crash, a
+   * kill) as interrupted, so that they are not taken for answers still being written. Run at start,
+   * before any turn; returns how many there were.
+   */
+  async interruptUnfinished(): Promise<number> {
+    const result = await this.db
+      .updateTable("messages")
+      .set({ status: "interrupted" })
+      .where("status", "=", "streaming")
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
    * Removes the messages from `seq` on (edit and resend, regenerate), or only those before
    * `beforeSeq` when it is given (the answer a completed regeneration replaces).
    */

@@ -176,6 +176,10 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       headers: alice.headers,
     });
     expect(markdown.headers["content-type"]).toContain("text/markdown");
+    // Saved under the conversation's title.
+    expect(markdown.headers["content-disposition"]).toBe(
+      `attachment; filename="Stripes.md"; filename*=UTF-8''Stripes.md`,
+    );
     expect(markdown.body).toContain("# Stripes");
     expect(markdown.body).toContain("Tell me about zebras");
     const json = await web.app.inject({
@@ -431,6 +435,85 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     }
   });
 
+  it("stores a Stop as stopped, ending where the stream to the user did; refuses a second turn meanwhile", async () => {
+    model.options.delayMs = 30;
+    model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);
+    try {
+      const { id } = await create(alice);
+      const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...alice.headers },
+        body: JSON.stringify({ model: "tiny-story", content: "long one" }),
+      });
+      const reader = response.body!.getReader();
+      let seen = "";
+      while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
+      // While it is written, no second answer: not regenerated, not edited, not a new message.
+      const userMessage = (await get(alice, id)).messages[0]!;
+      for (const [path, payload] of [
+        ["regenerate", { model: "tiny-story" }],
+        ["messages", { model: "tiny-story", content: "edited", editMessageId: userMessage.id }],
+        ["messages", { model: "tiny-story", content: "another" }],
+      ] as const) {
+        const refused = await web.app.inject({
+          method: "POST",
+          url: `/api/conversations/${id}/${path}`,
+          headers: alice.headers,
+          payload,
+        });
+        expect(refused.statusCode, path).toBe(409);
+        expect(refused.json()).toMatchObject({ error: { code: "ANSWER_IN_PROGRESS" } });
+      }
+      const stop = await web.app.inject({
+        method: "POST",
+        url: `/api/conversations/${id}/stop`,
+        headers: alice.headers,
+        payload: {},
+      });
+      expect(stop.json()).toEqual({ stopped: true });
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+      const shown = parseSse(seen)
+        .filter((p) => p.type === "text-delta")
+        .map((p) => p.text)
+        .join("");
+      expect(shown).not.toContain("w99");
+      const answer = (await get(alice, id)).messages[1]!;
+      expect(answer.status).toBe("stopped");
+      expect(answer.content).toBe(shown);
+      // Stopped, the conversation takes the next turn.
+      model.options.delayMs = 5;
+      model.options.words = undefined;
+      expect((await send(alice, id, { content: "next" })).status).toBe(200);
+    } finally {
+      model.options.delayMs = 5;
+      model.options.words = undefined;
+    }
+  });
+
+  it("interrupts the answers a stopped service left streaming", async () => {
+    const { id } = await create(alice);
+    await send(alice, id, { content: "hello" });
+    const answer = (await get(alice, id)).messages[1]!;
+    await web.db.updateTable("messages").set({ status: "streaming" }).where("id", "=", answer.id).execute();
+    expect(
+      (
+        await web.app.inject({
+          method: "POST",
+          url: `/api/conversations/${id}/regenerate`,
+          headers: alice.headers,
+          payload: { model: "tiny-story" },
+        })
+      ).statusCode,
+    ).toBe(409);
+    const { ConversationStore } = await import("./conversation-store.js");
+    expect(await new ConversationStore(web.db).interruptUnfinished()).toBeGreaterThanOrEqual(1);
+    expect((await get(alice, id)).messages[1]!.status).toBe("interrupted");
+  });
+
   it("stops a conversation's answer, and the model's generation, when the conversation is deleted", async () => {
     model.options.delayMs = 30;
     model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);
@@ -497,6 +580,7 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       ["GET", `/api/conversations/${id}/export`, undefined],
       ["POST", `/api/conversations/${id}/messages`, { content: "hi", model: "tiny-story" }],
       ["POST", `/api/conversations/${id}/regenerate`, { model: "tiny-story" }],
+      ["POST", `/api/conversations/${id}/stop`, {}],
     ] as const) {
       const response = await web.app.inject({
         method,

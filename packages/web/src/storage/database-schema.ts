@@ -88,7 +88,8 @@ export interface MessagesTable {
   /** The content folded for search where SQL's lower() would fold it wrongly, else null (search-fold.ts). */
   content_folded: string | null;
   reasoning: string | null;
-  status: "done" | "streaming" | "interrupted" | "error";
+  /** stopped: the user pressed Stop; interrupted: the client went away or the model broke off. */
+  status: "done" | "streaming" | "stopped" | "interrupted" | "error";
   model: string | null;
   /** JSON: the sources the answer cites ([{n, kind, title, url, ...}]). */
   citations: string | null;
