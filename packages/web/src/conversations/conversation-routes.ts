@@ -30,6 +30,9 @@ interface Deps extends ChatTurnDeps {
 }
 
 /** Conversations: list, search, rename, delete, export; send, edit and resend, regenerate (SSE). */
+/** How long an answer left `streaming` holds its conversation's next turn back (1 hour). */
+const ABANDONED_ANSWER_MS = 60 * 60 * 1000;
+
 export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   const store = deps.conversations;
   const access = { config: { access: "user" as const } };
@@ -128,10 +131,16 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   /**
    * Refuses (409 ANSWER_IN_PROGRESS) a turn while the conversation's last answer is still being
    * written: a second answer would run beside it (and the first would store over what the second
-   * replaced).
+   * replaced). An answer begun over ABANDONED_ANSWER_MS ago is no longer waited for: a replica that
+   * died mid-answer while the others run on would otherwise hold its conversation shut.
    */
-  const assertNotAnswering = (history: Array<{ status: string }>) => {
-    if (history.some((message) => message.status === "streaming"))
+  const assertNotAnswering = (history: Array<{ status: string; createdAt: string }>) => {
+    const startedSince = Date.now() - ABANDONED_ANSWER_MS;
+    if (
+      history.some(
+        (message) => message.status === "streaming" && Date.parse(message.createdAt) > startedSince,
+      )
+    )
       throw new HearthError("ANSWER_IN_PROGRESS", "The conversation's answer is still being written");
   };
 

@@ -514,6 +514,19 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect((await get(alice, id)).messages[1]!.status).toBe("interrupted");
   });
 
+  it("no longer waits for an answer left streaming for over an hour (a replica that died mid-answer)", async () => {
+    const { id } = await create(alice);
+    await send(alice, id, { content: "hello" });
+    const answer = (await get(alice, id)).messages[1]!;
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000).toISOString();
+    await web.db
+      .updateTable("messages")
+      .set({ status: "streaming", created_at: twoHoursAgo })
+      .where("id", "=", answer.id)
+      .execute();
+    expect((await send(alice, id, { content: "still there?" })).status).toBe(200);
+  });
+
   it("stops a conversation's answer, and the model's generation, when the conversation is deleted", async () => {
     model.options.delayMs = 30;
     model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);
