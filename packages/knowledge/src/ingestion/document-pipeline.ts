@@ -189,6 +189,9 @@ export const WRITE_BATCH_CHARS = 16 * 1024;
  */
 export const ANALYZE_OFF_THREAD_CHARS = 64 * 1024;
 
+/** Chunks turned into index records per turn of the event loop. */
+const RECORDS_PER_TURN = 2048;
+
 /** Within-document progress: texts embedded, then chunks written to the index, of how many. */
 export interface IndexProgress {
   phase: "embedding" | "indexing";
@@ -246,7 +249,13 @@ export async function indexChunks(
 ): Promise<IndexOutcome> {
   const { store, backend, embeddings } = dependencies;
   const { knowledgeBase, documentId } = input;
-  const records = toChunkRecords(input);
+  // Ids are hashes: tens of thousands of chunks are turned into records a slice per turn.
+  const records: ChunkRecord[] = [];
+  for (let start = 0; start < input.chunked.chunks.length; start += RECORDS_PER_TURN) {
+    if (start > 0) await nextTurn();
+    const chunks = input.chunked.chunks.slice(start, start + RECORDS_PER_TURN);
+    for (const record of toChunkRecords({ ...input, chunked: { chunks } })) records.push(record);
+  }
   const existing = await backend.listChunkHashes(knowledgeBase.id, documentId);
   const wanted = new Set(records.map((record) => record.id));
   // A chunk id covers document, position and content; an indexed chunk with the same id is unchanged,
