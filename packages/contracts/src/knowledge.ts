@@ -60,6 +60,17 @@ export type DocumentStatus = z.infer<typeof documentStatusSchema>;
 
 export const documentErrorSchema = z.object({ code: z.string(), message: z.string() });
 
+/**
+ * How far a running document (and its job entry) has got, once it is chunked: texts embedded
+ * (`embedding`), then chunks written to the index (`indexing`), `done` of `total`.
+ */
+export const jobDocumentProgressSchema = z.object({
+  phase: z.enum(["embedding", "indexing"]),
+  done: z.number().int(),
+  total: z.number().int(),
+});
+export type JobDocumentProgress = z.infer<typeof jobDocumentProgressSchema>;
+
 export const knowledgeDocumentSchema = z.object({
   id: z.string(),
   knowledgeBaseId: z.string(),
@@ -72,6 +83,8 @@ export const knowledgeDocumentSchema = z.object({
   contentType: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  /** Present while the document is parsing or embedding and its progress is known. */
+  progress: jobDocumentProgressSchema.optional(),
 });
 export type KnowledgeDocument = z.infer<typeof knowledgeDocumentSchema>;
 
@@ -83,6 +96,8 @@ export const jobDocumentSchema = z.object({
   name: z.string(),
   status: z.union([documentStatusSchema, z.literal("skipped"), z.literal("deleted")]),
   error: documentErrorSchema.nullish(),
+  /** Present while the entry is parsing or embedding and its progress is known. */
+  progress: jobDocumentProgressSchema.optional(),
 });
 
 export const jobCountsSchema = z.object({

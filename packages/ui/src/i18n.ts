@@ -365,6 +365,11 @@ const en = {
     indexed: "Indexed",
     failed: "Failed",
   },
+  /** Within-document progress of a big file (knowledge service: document.progress). */
+  documentProgress: {
+    embedding: "{done} of {total} passages embedded",
+    indexing: "{done} of {total} chunks indexed",
+  },
   uploadStatuses: { uploading: "Uploading", done: "Uploaded", error: "Failed" },
   permissions: { read: "Can read", write: "Can edit documents", manage: "Owner" },
   notShared: "Not shared",
@@ -787,6 +792,10 @@ const zhCN: Messages = {
     embedding: "向量化中",
     indexed: "已索引",
     failed: "失败",
+  },
+  documentProgress: {
+    embedding: "已向量化 {done} / {total} 段",
+    indexing: "已索引 {done} / {total} 块",
   },
   uploadStatuses: { uploading: "上传中", done: "已上传", error: "失败" },
   permissions: { read: "可读", write: "可编辑文档", manage: "所有者" },

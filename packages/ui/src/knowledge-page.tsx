@@ -25,6 +25,8 @@ interface DocumentRow {
   status: "queued" | "parsing" | "embedding" | "indexed" | "failed";
   error?: { code: string; message: string } | null;
   chunkCount: number;
+  /** While a big document is embedded or indexed: how far it has got. */
+  progress?: { phase: "embedding" | "indexing"; done: number; total: number };
 }
 
 /** Statuses a document passes through while it is ingested; the list refreshes until none is left. */
@@ -386,6 +388,22 @@ export function KnowledgePage() {
                 </td>
                 <td>
                   <span className="nowrap">{t.documentStatuses[document.status]}</span>
+                  {document.progress && IN_PROGRESS.has(document.status) && (
+                    <span className="document-progress">
+                      {" "}
+                      <progress
+                        value={document.progress.done}
+                        max={Math.max(1, document.progress.total)}
+                        aria-label={`${document.name}: ${t.documentStatuses[document.status]}`}
+                      />{" "}
+                      <span className="nowrap">
+                        {fill(t.documentProgress[document.progress.phase], {
+                          done: document.progress.done,
+                          total: document.progress.total,
+                        })}
+                      </span>
+                    </span>
+                  )}
                   {document.error && (
                     <span className="error-text">
                       {" "}

@@ -32,11 +32,18 @@ export class EmbeddingClient {
     };
   }
 
-  async embed(model: string, texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
+  async embed(
+    model: string,
+    texts: readonly string[],
+    signal?: AbortSignal,
+    /** Told how many texts are embedded so far, after each batch. */
+    onProgress?: (done: number) => void,
+  ): Promise<Float32Array[]> {
     const vectors: Float32Array[] = [];
     for (let i = 0; i < texts.length; i += this.#options.batchSize) {
       const batch = texts.slice(i, i + this.#options.batchSize);
       vectors.push(...(await this.#withRetries(() => this.#embedBatch(model, batch, signal), signal)));
+      onProgress?.(vectors.length);
     }
     return vectors;
   }

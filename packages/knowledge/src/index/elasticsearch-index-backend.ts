@@ -1,5 +1,5 @@
 import { HearthError, UpstreamCallError } from "@hearth/core";
-import { analyzeToDocument, queryPhrases, queryTerms } from "../text/text-analyzer.js";
+import { queryPhrases, queryTerms } from "../text/text-analyzer.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
 import type {
   ChunkRecord,
@@ -10,7 +10,7 @@ import type {
   SearchHit,
   VectorQuery,
 } from "./index-backend.js";
-import { searchableText } from "./searchable-text.js";
+import { chunkTerms } from "./searchable-text.js";
 
 /** The weight of a phrase match: BM25 scores of word matches stay far below it. */
 const PHRASE_BOOST = 100;
@@ -125,11 +125,11 @@ class ElasticsearchIndexBackend implements IndexBackend {
     if (chunks.length === 0) return;
     const lines: string[] = [];
     for (const chunk of chunks) {
-      const { embedding, ...rest } = chunk;
+      const { embedding, analyzedTerms: _analyzed, ...rest } = chunk;
       const document: StoredChunk = {
         ...rest,
         metadataTerms: metadataTerms(chunk.metadata),
-        terms: analyzeToDocument(searchableText(chunk)),
+        terms: chunkTerms(chunk),
         ...(embedding === undefined ? {} : { embedding: Array.from(embedding) }),
       };
       lines.push(JSON.stringify({ index: { _index: this.index, _id: chunk.id } }), JSON.stringify(document));

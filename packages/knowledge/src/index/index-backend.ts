@@ -30,6 +30,11 @@ export interface ChunkRecord {
   metadata: Record<string, MetadataValue>;
   /** Unit-length embedding from the knowledge base's embedding model; absent when it has none. */
   embedding?: Float32Array;
+  /**
+   * The chunk's full-text terms, analyzeToDocument(searchableText(chunk)), when already analysed
+   * (ingestion does it in a parser thread); a backend analyses the chunk itself when absent.
+   */
+  analyzedTerms?: string;
 }
 
 export interface SearchFilters {

@@ -1,5 +1,5 @@
 import { HearthError } from "@hearth/core";
-import { analyzeText, queryPhrases, queryTerms } from "../text/text-analyzer.js";
+import { queryPhrases, queryTerms } from "../text/text-analyzer.js";
 import { CHUNK_COLUMNS, type ChunkColumns, chunkFromColumns } from "./chunk-columns.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
 import { exactFirst } from "./exact-first.js";
@@ -11,7 +11,7 @@ import type {
   SearchHit,
   VectorQuery,
 } from "./index-backend.js";
-import { searchableText } from "./searchable-text.js";
+import { chunkTerms } from "./searchable-text.js";
 import { pgPoolClient, type SqlClient } from "./sql-client.js";
 
 /** BM25 parameters (Robertson & Zaragoza; the defaults of Lucene and SQLite FTS5). */
@@ -143,7 +143,7 @@ class PostgresIndexBackend implements IndexBackend {
   async upsertChunks(chunks: readonly ChunkRecord[]): Promise<void> {
     validateChunks(chunks);
     const rows = chunks.map((chunk) => {
-      const terms = analyzeText(searchableText(chunk));
+      const terms = chunkTerms(chunk).split(" ").filter(Boolean);
       return { chunk, terms: toTsvectorLiteral(terms), termCount: terms.length };
     });
     await this.client.transaction(async (executor) => {

@@ -1,3 +1,4 @@
+import { analyzeToDocument } from "../text/text-analyzer.js";
 import type { ChunkRecord } from "./index-backend.js";
 
 /**
@@ -6,4 +7,14 @@ import type { ChunkRecord } from "./index-backend.js";
  */
 export function searchableText(chunk: Pick<ChunkRecord, "documentTitle" | "headingPath" | "text">): string {
   return `${chunk.documentTitle}\n${chunk.headingPath.join(" ")}\n${chunk.text}`;
+}
+
+/**
+ * A chunk's full-text terms separated by single spaces: those analysed already (analyzedTerms), else
+ * analyzeToDocument(searchableText(chunk)) here.
+ */
+export function chunkTerms(
+  chunk: Pick<ChunkRecord, "documentTitle" | "headingPath" | "text" | "analyzedTerms">,
+): string {
+  return chunk.analyzedTerms ?? analyzeToDocument(searchableText(chunk));
 }

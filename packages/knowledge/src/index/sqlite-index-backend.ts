@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { HearthError, PRIVATE_DIR } from "@hearth/core";
 import Database from "better-sqlite3";
-import { analyzeToDocument, queryPhrases, queryTerms } from "../text/text-analyzer.js";
+import { queryPhrases, queryTerms } from "../text/text-analyzer.js";
 import { QuantizedVectorIndex } from "../vector/quantized-vector-index.js";
 import { CHUNK_COLUMNS, type ChunkColumns, chunkFromColumns } from "./chunk-columns.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
@@ -15,7 +15,7 @@ import type {
   SearchHit,
   VectorQuery,
 } from "./index-backend.js";
-import { searchableText } from "./searchable-text.js";
+import { chunkTerms } from "./searchable-text.js";
 
 export interface SqliteIndexOptions {
   /** The database file (created with its folder when missing), or ":memory:". */
@@ -213,8 +213,9 @@ export class SqliteIndexBackend implements IndexBackend {
     const previousRow = this.statement(
       "select knowledge_base_id, length(embedding) / 4 as dimensions from index_chunks where id = ?",
     );
-    // Terms are analysed before the transaction: jieba is the slow part and needs no lock.
-    const documents = chunks.map((chunk) => analyzeToDocument(searchableText(chunk)));
+    // Terms are analysed before the transaction (unless ingestion did it in a parser thread): jieba
+    // is the slow part and needs no lock.
+    const documents = chunks.map((chunk) => chunkTerms(chunk));
     const changes: Array<{
       rowid: number;
       previous: { knowledge_base_id: string; dimensions: number | null } | undefined;

@@ -5,6 +5,7 @@ import { type ChunkedDocument, chunkDocument } from "../chunking/chunk-document.
 import { cleanDocument } from "../cleaning/clean-document.js";
 import type { EmbeddingClient } from "../embedding/embedding-client.js";
 import type { ChunkRecord, IndexBackend } from "../index/index-backend.js";
+import { searchableText } from "../index/searchable-text.js";
 import { detectFormat } from "../parsing/detect-format.js";
 import { parseDocument } from "../parsing/parse-document.js";
 import { CONTENT_TYPES, type DocumentFormat, type ParsedDocument } from "../parsing/parsed-document.js";
@@ -133,17 +134,77 @@ export async function prepareChunksFor(
 }
 
 /**
- * Chunks written per index call: the SQLite index analyses and writes them synchronously, so a big
- * document is written in slices with a turn of the event loop between them.
+ * Parses, cleans and chunks bytes. A big file goes to a parser thread that does all three at once,
+ * so its parsed document (tens of megabytes of blocks) is never copied to this thread and back;
+ * Tika, small files and PDFs shared out over several threads go through parseBytes and
+ * prepareChunksFor.
  */
-const WRITE_BATCH = 128;
+export async function parseAndChunk(
+  dependencies: Pick<PipelineDependencies, "parsers" | "settings">,
+  name: string,
+  bytes: Uint8Array,
+  knowledgeBase: KnowledgeBaseRecord,
+  signal?: AbortSignal,
+): Promise<{ chunked: Pick<ChunkedDocument, "chunks">; contentType: string; title?: string }> {
+  const { settings, parsers } = dependencies;
+  const format = bytes.length > 0 ? detectFormat(name, bytes) : undefined;
+  const whole =
+    format !== undefined &&
+    !(settings.tikaUrl && settings.tikaForAll) &&
+    bytes.length >= settings.workerThresholdBytes &&
+    !parsers.splits(format, bytes.length);
+  if (whole) {
+    const options = { maxExtractedBytes: settings.maxExtractedBytes };
+    const { chunks, title } = await parsers.parseChunks(
+      format,
+      bytes,
+      options,
+      knowledgeBase.chunking,
+      signal,
+    );
+    return {
+      chunked: { chunks },
+      contentType: CONTENT_TYPES[format],
+      ...(title !== undefined ? { title } : {}),
+    };
+  }
+  const { document, contentType } = await parseBytes(dependencies, name, bytes, signal);
+  if (signal?.aborted) throw signal.reason;
+  const chunked = await prepareChunksFor(dependencies, document, knowledgeBase, signal);
+  return { chunked, contentType, ...(document.title !== undefined ? { title: document.title } : {}) };
+}
+
+/**
+ * Chunks written per index call, at most: a big document is written in slices with a turn of the
+ * event loop between them. A slice also stops at WRITE_BATCH_CHARS of searchable text: writing the
+ * terms of 128 chunks of Chinese (words and bigrams) to SQLite's FTS5 held the loop 0.2-2 s.
+ */
+export const WRITE_BATCH = 128;
+export const WRITE_BATCH_CHARS = 16 * 1024;
+
+/**
+ * When the chunks to write hold this many characters or more, their full-text terms are analysed in
+ * a parser thread, batch by batch (jieba took most of a second for 128 chunks of Chinese, on the
+ * event loop); fewer are analysed by the index as it writes them.
+ */
+export const ANALYZE_OFF_THREAD_CHARS = 64 * 1024;
+
+/** Chunks turned into index records per turn of the event loop. */
+const RECORDS_PER_TURN = 2048;
+
+/** Within-document progress: texts embedded, then chunks written to the index, of how many. */
+export interface IndexProgress {
+  phase: "embedding" | "indexing";
+  done: number;
+  total: number;
+}
 
 /** The index's records for a chunked document: ids from document, position and content. */
 export function toChunkRecords(input: {
   knowledgeBase: Pick<KnowledgeBaseRecord, "id">;
   documentId: string;
   documentTitle: string;
-  chunked: ChunkedDocument;
+  chunked: Pick<ChunkedDocument, "chunks">;
   metadata: Record<string, string | number | boolean>;
 }): ChunkRecord[] {
   const { knowledgeBase, documentId } = input;
@@ -176,9 +237,11 @@ export async function indexChunks(
     knowledgeBase: KnowledgeBaseRecord;
     documentId: string;
     documentTitle: string;
-    chunked: ChunkedDocument;
+    chunked: Pick<ChunkedDocument, "chunks">;
     metadata: Record<string, string | number | boolean>;
     onStage: (stage: PipelineStage) => void;
+    /** Called as texts are embedded and chunks written (often: the caller throttles). */
+    onProgress?: (progress: IndexProgress) => void;
     /** Re-write every chunk (the embedding model or chunking settings changed). */
     replaceAll?: boolean;
     signal?: AbortSignal;
@@ -191,7 +254,13 @@ export async function indexChunks(
 ): Promise<IndexOutcome> {
   const { store, backend, embeddings } = dependencies;
   const { knowledgeBase, documentId } = input;
-  const records = toChunkRecords(input);
+  // Ids are hashes: tens of thousands of chunks are turned into records a slice per turn.
+  const records: ChunkRecord[] = [];
+  for (let start = 0; start < input.chunked.chunks.length; start += RECORDS_PER_TURN) {
+    if (start > 0) await nextTurn();
+    const chunks = input.chunked.chunks.slice(start, start + RECORDS_PER_TURN);
+    for (const record of toChunkRecords({ ...input, chunked: { chunks } })) records.push(record);
+  }
   const existing = await backend.listChunkHashes(knowledgeBase.id, documentId);
   const wanted = new Set(records.map((record) => record.id));
   // A chunk id covers document, position and content; an indexed chunk with the same id is unchanged,
@@ -216,6 +285,7 @@ export async function indexChunks(
         model,
         missing.map(([, text]) => text),
         input.signal,
+        (done) => input.onProgress?.({ phase: "embedding", done, total: missing.length }),
       );
       const computed = new Map<string, Float32Array>();
       for (const [index, [hash]] of missing.entries()) computed.set(hash, vectors[index]!);
@@ -226,15 +296,29 @@ export async function indexChunks(
     for (const record of fresh) record.embedding = cached.get(record.contentHash)!;
   }
   if (input.signal?.aborted) throw new HearthError("JOB_CANCELLED", "The job was cancelled");
-  for (let start = 0; start < fresh.length; start += WRITE_BATCH) {
-    if (start > 0) {
-      await nextTurn();
-      if (input.signal?.aborted) throw input.signal.reason;
-    }
-    const batch = fresh.slice(start, start + WRITE_BATCH);
+  // Terms of the next batch are analysed in a parser thread while this one is written.
+  const batches = writeBatches(fresh);
+  let freshChars = 0;
+  for (const record of fresh) freshChars += record.text.length;
+  const analyse = (batch: ChunkRecord[] | undefined) =>
+    batch && freshChars >= ANALYZE_OFF_THREAD_CHARS
+      ? analyseOffThread(dependencies.parsers, batch, input.signal)
+      : undefined;
+  let next = analyse(batches[0]);
+  let written = 0;
+  input.onProgress?.({ phase: "indexing", done: 0, total: fresh.length });
+  for (const [index, batch] of batches.entries()) {
+    await next;
+    next = analyse(batches[index + 1]);
+    // Settled later; a failure here must not go unhandled meanwhile.
+    next?.catch(() => {});
+    if (index > 0) await nextTurn();
+    if (input.signal?.aborted) throw input.signal.reason;
     // Recorded before the write: a write that fails half-way may have stored some of them.
     for (const record of batch) if (!existing.has(record.id)) input.written?.push(record.id);
     await backend.upsertChunks(batch);
+    written += batch.length;
+    input.onProgress?.({ phase: "indexing", done: written, total: fresh.length });
   }
   const stale = [...existing.keys()].filter((id) => !wanted.has(id));
   if (stale.length > 0) await backend.deleteChunks(stale);
@@ -244,4 +328,36 @@ export async function indexChunks(
     textsEmbedded,
     chunksDeleted: stale.length,
   };
+}
+
+/** Splits records into write batches: WRITE_BATCH chunks or WRITE_BATCH_CHARS of text at most. */
+export function writeBatches(records: readonly ChunkRecord[]): ChunkRecord[][] {
+  const batches: ChunkRecord[][] = [];
+  let batch: ChunkRecord[] = [];
+  let chars = 0;
+  for (const record of records) {
+    const length = record.documentTitle.length + record.text.length;
+    if (batch.length > 0 && (batch.length >= WRITE_BATCH || chars + length > WRITE_BATCH_CHARS)) {
+      batches.push(batch);
+      batch = [];
+      chars = 0;
+    }
+    batch.push(record);
+    chars += length;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+/** Fills in the batch's analyzedTerms in a parser thread. */
+async function analyseOffThread(
+  parsers: ParserPool,
+  batch: ChunkRecord[],
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const terms = await parsers.analyze(
+    batch.map((record) => searchableText(record)),
+    signal,
+  );
+  for (const [index, record] of batch.entries()) record.analyzedTerms = terms[index]!;
 }

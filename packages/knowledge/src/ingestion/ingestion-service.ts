@@ -14,13 +14,13 @@ import {
 } from "../store/knowledge-store.js";
 import type { BlobStore } from "./blob-store.js";
 import {
+  type IndexProgress,
   indexChunks,
   indexedContentHash,
   indexedSettings,
   indexedVersion,
   type PipelineSettings,
-  parseBytes,
-  prepareChunksFor,
+  parseAndChunk,
   settingsVersion,
 } from "./document-pipeline.js";
 import { displayName, validateFileName } from "./file-name.js";
@@ -54,6 +54,9 @@ export interface UploadPart {
 }
 
 const TERMINAL = new Set<JobDocumentStatus>(["indexed", "skipped", "failed", "deleted"]);
+
+/** Within-document progress is written to the store (and published) at most this often. */
+export const PROGRESS_INTERVAL_MS = 1000;
 
 /**
  * Failures the same bytes would meet again: a sync skips such a file until it changes instead of
@@ -630,10 +633,14 @@ export class IngestionService {
         return;
       }
       const bytes = await blobs.read(knowledgeBaseId, documentId, document.contentHash);
-      const { document: parsed, contentType } = await parseBytes(this.#deps, document.name, bytes, signal);
+      const { chunked, contentType, title } = await parseAndChunk(
+        this.#deps,
+        document.name,
+        bytes,
+        knowledgeBase,
+        signal,
+      );
       store.setDocumentContent(documentId, document.contentHash, bytes.length, contentType);
-      if (signal.aborted) throw signal.reason;
-      const chunked = await prepareChunksFor(this.#deps, parsed, knowledgeBase, signal);
       if (signal.aborted) throw signal.reason;
       if (chunked.chunks.length === 0)
         throw new HearthError("DOCUMENT_NO_TEXT", noTextMessage(document.name, contentType));
@@ -645,9 +652,10 @@ export class IngestionService {
         metadata: {
           source: document.source,
           contentType,
-          ...(parsed.title ? { title: parsed.title.slice(0, 300) } : {}),
+          ...(title ? { title: title.slice(0, 300) } : {}),
         },
         onStage: setStage,
+        onProgress: this.#progressReporter(jobId, documentId),
         replaceAll:
           document.indexedHash !== null && indexedSettings(document.indexedHash) !== indexedSettings(version),
         signal,
@@ -733,6 +741,24 @@ export class IngestionService {
     } catch (error) {
       this.#deps.logger.error({ err: error, documentId }, "removing a stopped document's chunks failed");
     }
+  }
+
+  /**
+   * Records a document's progress in its job, at most once per PROGRESS_INTERVAL_MS (and at the
+   * start of each phase, so its total shows at once): not a database write per chunk.
+   */
+  #progressReporter(jobId: string, documentId: string): (progress: IndexProgress) => void {
+    let lastPhase: IndexProgress["phase"] | undefined;
+    let lastWrite = 0;
+    return (progress) => {
+      const now = performance.now();
+      if (progress.phase === lastPhase && now - lastWrite < PROGRESS_INTERVAL_MS) return;
+      lastPhase = progress.phase;
+      lastWrite = now;
+      if (!this.#deps.store.findJob(jobId)) return;
+      this.#deps.store.setDocumentProgress(jobId, documentId, progress);
+      this.#publishDocument(jobId, documentId);
+    };
   }
 
   /** Marks a document of a job cancelled; returns the blob of an abandoned re-upload, for #discard. */

@@ -3,13 +3,15 @@ import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { HearthError, isErrorCode } from "@hearth/core";
-import type { ChunkedDocument, ChunkingOptions } from "../chunking/chunk-document.js";
-import type { WorkerTask } from "./parse-worker.js";
+import type { ChunkedDocument, ChunkingOptions, DocumentChunk } from "../chunking/chunk-document.js";
+import type { ParsedChunks, WorkerTask } from "./parse-worker.js";
 import type { DocumentFormat, ParsedDocument, ParseOptions } from "./parsed-document.js";
 import type { PageStride } from "./pdf-parser.js";
 
 interface Pending {
   task: WorkerTask;
+  /** Chunks a parse-chunks task has sent so far, slice by slice, before its answer. */
+  chunks?: DocumentChunk[];
   resolve: (result: unknown) => void;
   reject: (error: Error) => void;
   signal: AbortSignal | undefined;
@@ -49,8 +51,7 @@ export class ParserPool {
     options: ParseOptions,
     signal?: AbortSignal,
   ): Promise<ParsedDocument> {
-    if (format !== "pdf" || this.#size < 2 || bytes.length < 1024 * 1024)
-      return this.#run(format, bytes, options, signal);
+    if (!this.splits(format, bytes.length)) return this.#run(format, bytes, options, signal);
     const parts = await Promise.all(
       Array.from({ length: this.#size }, (_, index) =>
         this.#run(format, bytes, options, signal, { of: this.#size, index }),
@@ -75,6 +76,34 @@ export class ParserPool {
     signal?: AbortSignal,
   ): Promise<ChunkedDocument> {
     return this.#submit({ kind: "prepare", id: this.#nextId++, document, chunking }, signal);
+  }
+
+  /**
+   * Parses, cleans and chunks a document in one worker task: the parsed document (tens of megabytes
+   * of blocks for a big text file) stays in the worker instead of being copied here and back, which
+   * would hold the event loop for a second or more.
+   */
+  parseChunks(
+    format: DocumentFormat,
+    bytes: Uint8Array,
+    options: ParseOptions,
+    chunking: ChunkingOptions,
+    signal?: AbortSignal,
+  ): Promise<ParsedChunks> {
+    return this.#submit(
+      { kind: "parse-chunks", id: this.#nextId++, format, bytes, options, chunking: { ...chunking } },
+      signal,
+    );
+  }
+
+  /** Analyses texts into full-text terms (analyzeToDocument) in a worker thread. */
+  analyze(texts: string[], signal?: AbortSignal): Promise<string[]> {
+    return this.#submit({ kind: "analyze", id: this.#nextId++, texts }, signal);
+  }
+
+  /** Whether parse() shares a document of this format and size out over several threads. */
+  splits(format: DocumentFormat, size: number): boolean {
+    return format === "pdf" && this.#size >= 2 && size >= 1024 * 1024;
   }
 
   #run(
@@ -142,13 +171,13 @@ export class ParserPool {
             slot!,
             new HearthError(
               "DOCUMENT_CORRUPT",
-              `${pending.task.kind === "prepare" ? "Cleaning and chunking" : "Parsing"} took longer than ${this.#timeoutMs / 1000} s and was stopped`,
+              `${TASK_NAMES[pending.task.kind ?? "parse"]} took longer than ${this.#timeoutMs / 1000} s and was stopped`,
             ),
           ),
         this.#timeoutMs,
       );
       const { task } = pending;
-      if (task.kind === "prepare") slot.worker.postMessage(task);
+      if (task.kind === "prepare" || task.kind === "analyze") slot.worker.postMessage(task);
       else {
         const copy = new Uint8Array(task.bytes);
         slot.worker.postMessage({ ...task, bytes: copy }, [copy.buffer]);
@@ -178,15 +207,27 @@ export class ParserPool {
     const slot: Slot = { worker, busy: undefined, timer: undefined };
     worker.on(
       "message",
-      (message: { id: number; result?: unknown; error?: { code: string; message: string } }) => {
+      (message: {
+        id: number;
+        result?: unknown;
+        chunks?: DocumentChunk[];
+        error?: { code: string; message: string };
+      }) => {
         const pending = slot.busy;
         if (!pending || pending.task.id !== message.id) return;
+        if (message.chunks) {
+          pending.chunks ??= [];
+          for (const chunk of message.chunks) pending.chunks.push(chunk);
+          return;
+        }
         clearTimeout(slot.timer);
         slot.busy = undefined;
         if (message.error) {
           const code = isErrorCode(message.error.code) ? message.error.code : "DOCUMENT_CORRUPT";
           pending.reject(new HearthError(code, message.error.message));
-        } else pending.resolve(message.result);
+        } else if (pending.chunks)
+          pending.resolve({ ...(message.result as ParsedChunks), chunks: pending.chunks });
+        else pending.resolve(message.result);
         this.#pump();
       },
     );
@@ -221,6 +262,13 @@ export class ParserPool {
     if (!this.#closed) this.#pump();
   }
 }
+
+const TASK_NAMES = {
+  parse: "Parsing",
+  prepare: "Cleaning and chunking",
+  "parse-chunks": "Parsing",
+  analyze: "Analysing the text for the index",
+} as const;
 
 const cancelled = () => new HearthError("JOB_CANCELLED", "The job was cancelled");
 

@@ -227,6 +227,53 @@ describe("parsers", () => {
     expect(texts((await parse("a.txt", gbk)).blocks)).toBe("你好");
   });
 
+  it("tells Big5 (traditional) from GB18030/GBK (simplified) text, Markdown and CSV files, long and short", async () => {
+    const traditional = [
+      "這是一份中文文件，負責人為諸葛亮，專案代號青龍偃月。",
+      "請於下週一前完成審查，並將結果寄給專案小組。",
+      "如有任何問題，請與我們聯絡。",
+    ].join("\n\n");
+    const simplified = [
+      "这是一份中文文件，负责人为诸葛亮，项目代号青龙偃月。",
+      "请在下周一前完成审查，并将结果发给项目小组。",
+      "如有任何问题，请与我们联系。",
+    ].join("\n\n");
+    const cases: Array<[string, "big5" | "gbk", string]> = [
+      ["notes.txt", "big5", traditional],
+      ["notes.txt", "gbk", simplified],
+      ["notes.txt", "gbk", traditional], // GBK holds traditional characters too
+      ["short.txt", "big5", "你好，這是測試檔案。"],
+      ["short.txt", "gbk", "你好，这是测试文件。"],
+      ["short.txt", "gbk", "诸葛亮青龙偃月刀"], // rare words: too short to judge, GBK as before
+      ["readme.md", "big5", traditional],
+      ["readme.md", "gbk", simplified],
+    ];
+    for (const [name, encoding, text] of cases) {
+      const blocks = (await parse(name, legacyEncode(text, encoding))).blocks;
+      expect(texts(blocks), `${name} in ${encoding}`).toBe(text.replaceAll("\n\n", "\n"));
+    }
+    const big5Csv = await parse("people.csv", legacyEncode("姓名,城市\n李偉,臺北\n王芳,高雄\n", "big5"));
+    expect(texts(big5Csv.blocks)).toBe("姓名: 李偉; 城市: 臺北\n姓名: 王芳; 城市: 高雄");
+    const gbkCsv = await parse("people.csv", legacyEncode("姓名,城市\n李伟,北京\n王芳,上海\n", "gbk"));
+    expect(texts(gbkCsv.blocks)).toBe("姓名: 李伟; 城市: 北京\n姓名: 王芳; 城市: 上海");
+    const html = await parse(
+      "page.html",
+      legacyEncode(`<html><body><p>${traditional}</p></body></html>`, "big5"),
+    );
+    expect(texts(html.blocks)).toContain("專案代號青龍偃月");
+  });
+
+  it("says a Shift_JIS text's encoding is not supported, though its bytes are valid GB18030 and Big5", async () => {
+    const japanese =
+      "これは日本語の文書です。担当者は山田太郎で、プロジェクトのコードネームは青龍です。よろしくお願いいたします。";
+    const bytes = legacyEncode(japanese, "shift_jis");
+    expect(() => new TextDecoder("gb18030", { fatal: true }).decode(bytes)).not.toThrow();
+    await expect(parse("memo.txt", bytes)).rejects.toMatchObject({
+      code: "DOCUMENT_CORRUPT",
+      message: expect.stringMatching(/encoding is not supported.*GB18030.*Big5.*Save the file as UTF-8/),
+    });
+  });
+
   it("says a Windows-1252 text or CSV file's encoding is not supported and names the supported ones", async () => {
     const latin1 = Buffer.from("name,note\nCaf\xe9 cr\xe8me,na\xefve r\xe9sum\xe9\n", "latin1");
     for (const name of ["notes.txt", "menu.csv"]) {
@@ -506,3 +553,29 @@ describe.skipIf(!sharedFile("fixtures", "docs", "zh-ctex-manual.pdf"))("real fix
     expect(text).not.toContain("Table of Contents");
   });
 });
+
+const legacyEncoders = new Map<string, Map<string, number[]>>();
+/** Encodes text in a double-byte legacy encoding, by inverting the platform's decoder for it. */
+function legacyEncode(text: string, encoding: "big5" | "gbk" | "shift_jis"): Buffer {
+  let table = legacyEncoders.get(encoding);
+  if (!table) {
+    table = new Map();
+    const decoder = new TextDecoder(encoding === "gbk" ? "gb18030" : encoding);
+    for (let lead = 0x81; lead <= 0xfe; lead++) {
+      for (let trail = 0x40; trail <= 0xfe; trail++) {
+        const char = decoder.decode(Uint8Array.of(lead, trail));
+        if (char.length === 1 && char !== "\ufffd" && char >= "\u0080" && !table.has(char))
+          table.set(char, [lead, trail]);
+      }
+    }
+    legacyEncoders.set(encoding, table);
+  }
+  return Buffer.from(
+    [...text].flatMap((char) => {
+      if (char < "\u0080") return [char.charCodeAt(0)];
+      const bytes = table.get(char);
+      if (!bytes) throw new Error(`${encoding} has no ${char}`);
+      return bytes;
+    }),
+  );
+}

@@ -57,6 +57,35 @@ describe("knowledge service API", () => {
     });
   });
 
+  it("reports a big document's progress within it: chunks indexed of total, written about once a second", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({
+      name: "Big file",
+      chunking: { maxTokens: 64, overlapTokens: 0 },
+    });
+    const paragraphs = Array.from(
+      { length: 1200 },
+      (_, i) => `Paragraph ${i}: the review of item ${i} is due on Monday, 第${i}段。`,
+    );
+    const started = performance.now();
+    const upload = await client.uploadDocuments(kb.id, [
+      { name: "big.txt", data: Buffer.from(paragraphs.join("\n\n")) },
+    ]);
+    const events = await harness.follow(upload.job.id);
+    const seconds = (performance.now() - started) / 1000;
+    const [document] = await client.listDocuments(kb.id);
+    expect(document).toMatchObject({ status: "indexed" });
+    expect(document!.progress).toBeUndefined();
+    const progress = events.flatMap((event) =>
+      event.type === "document" && event.document.progress ? [event.document.progress] : [],
+    );
+    expect(progress[0]).toEqual({ phase: "indexing", done: 0, total: document!.chunkCount });
+    expect(progress.every((entry) => entry.total === document!.chunkCount)).toBe(true);
+    // Throttled: the first of the phase, then at most one a second (not one per chunk or batch).
+    expect(progress.length).toBeLessThanOrEqual(2 + Math.ceil(seconds));
+    expect(document!.chunkCount).toBeGreaterThan(100);
+  });
+
   it("ingests uploads with progress events, answers queries with citations, and serves the original file", async () => {
     const { client } = harness;
     const kb = await client.createKnowledgeBase({ name: "Manuals" });

@@ -6,6 +6,7 @@ import type {
   DocumentStatus,
   IngestionJob,
   JobCounts,
+  JobDocumentProgress,
   JobStatus,
   KnowledgeBase,
   KnowledgeDocument,
@@ -71,6 +72,7 @@ interface DocumentRow {
   content_type: string;
   content_hash: string | null;
   indexed_hash: string | null;
+  progress: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -92,6 +94,7 @@ interface JobDocumentRow {
   status: JobDocumentStatus;
   error_code: string | null;
   error_message: string | null;
+  progress: string | null;
 }
 
 export interface OpenKnowledgeStoreOptions {
@@ -320,7 +323,7 @@ export class KnowledgeStore {
     const message = error?.message ?? null;
     this.#db
       .prepare(
-        `UPDATE documents SET status = ?, error_code = ?, error_message = ?,
+        `UPDATE documents SET status = ?, error_code = ?, error_message = ?, progress = NULL,
            updated_at = CASE WHEN ? = 'failed' THEN ? ELSE updated_at END
          WHERE id = ? AND NOT (status IS ? AND error_code IS ? AND error_message IS ?)`,
       )
@@ -440,10 +443,24 @@ export class KnowledgeStore {
   ): void {
     this.#db
       .prepare(
-        "UPDATE job_documents SET status = ?, error_code = ?, error_message = ? WHERE job_id = ? AND document_id = ?",
+        "UPDATE job_documents SET status = ?, error_code = ?, error_message = ?, progress = NULL WHERE job_id = ? AND document_id = ?",
       )
       .run(status, error?.code ?? null, error?.message ?? null, jobId, documentId);
     this.#db.prepare("UPDATE jobs SET updated_at = ? WHERE id = ?").run(now(), jobId);
+  }
+
+  /**
+   * Records how far a running document has got, on the document and its job entry (the caller
+   * throttles the writes); a change of status clears it.
+   */
+  setDocumentProgress(jobId: string, documentId: string, progress: JobDocumentProgress): void {
+    const value = JSON.stringify(progress);
+    this.#db.transaction(() => {
+      this.#db
+        .prepare("UPDATE job_documents SET progress = ? WHERE job_id = ? AND document_id = ?")
+        .run(value, jobId, documentId);
+      this.#db.prepare("UPDATE documents SET progress = ? WHERE id = ?").run(value, documentId);
+    })();
   }
 
   /** Records the version (sha256 of the bytes) an upload's job entry is to index. */
@@ -627,7 +644,15 @@ function toDocument(row: DocumentRow): DocumentRecord {
     indexedHash: row.indexed_hash,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    ...runningProgress(row.status, row.progress),
   };
+}
+
+/** A document's progress as the API shows it: only while it is being parsed or embedded. */
+function runningProgress(status: string, progress: string | null): { progress?: JobDocumentProgress } {
+  return progress && (status === "parsing" || status === "embedding")
+    ? { progress: JSON.parse(progress) as JobDocumentProgress }
+    : {};
 }
 
 function toJob(row: JobRow, documents: JobDocumentRow[]): IngestionJob {
@@ -656,6 +681,7 @@ function toJob(row: JobRow, documents: JobDocumentRow[]): IngestionJob {
       error: document.error_code
         ? { code: document.error_code, message: document.error_message ?? "" }
         : null,
+      ...runningProgress(document.status, document.progress),
     })),
     createdAt: row.created_at,
     updatedAt: row.updated_at,

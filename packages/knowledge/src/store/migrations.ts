@@ -90,6 +90,13 @@ export const KNOWLEDGE_MIGRATIONS: readonly Migration[] = [
     name: "job-documents-content-hash",
     up: "ALTER TABLE job_documents ADD COLUMN content_hash TEXT;",
   },
+  {
+    // Within-document progress of a running document and its job entry (JSON: phase, done, total),
+    // written at most about once a second by the ingestion service; cleared when the status changes.
+    version: 4,
+    name: "document-progress",
+    up: "ALTER TABLE job_documents ADD COLUMN progress TEXT; ALTER TABLE documents ADD COLUMN progress TEXT;",
+  },
 ];
 
 /**
