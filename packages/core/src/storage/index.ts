@@ -21,3 +21,4 @@ export {
   type RunMigrationsOptions,
   runMigrations,
 } from "./run-migrations.js";
+export { describeSqliteOpenError, inspectSqliteFile, probeSqliteWrite } from "./sqlite-open-error.js";
