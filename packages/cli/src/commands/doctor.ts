@@ -2,7 +2,13 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { availableParallelism, freemem, totalmem } from "node:os";
 import { join } from "node:path";
-import { type HearthConfig, inspectSqliteFile, isHearthError, loadConfig } from "@hearth/core";
+import {
+  checkPortConflicts,
+  type HearthConfig,
+  inspectSqliteFile,
+  isHearthError,
+  loadConfig,
+} from "@hearth/core";
 import { Command } from "commander";
 import { prepareStorage } from "../prepare-storage.js";
 import { PORT_SETTINGS, SERVICE_NAMES } from "../services.js";
@@ -185,6 +191,17 @@ async function checkModels(config: HearthConfig): Promise<Finding[]> {
 
 async function checkPorts(config: HearthConfig): Promise<Finding[]> {
   const findings: Finding[] = [];
+  try {
+    checkPortConflicts(config, SERVICE_NAMES);
+  } catch (error) {
+    findings.push({
+      level: "fail",
+      subject: "ports",
+      detail: isHearthError(error) ? error.toLine() : String(error),
+      fix: "give each service its own port in hearth.yaml or the environment",
+    });
+    return findings;
+  }
   for (const name of SERVICE_NAMES) {
     const setting = PORT_SETTINGS[name];
     const host = setting.host(config);

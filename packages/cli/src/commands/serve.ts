@@ -1,4 +1,4 @@
-import { loadConfig } from "@hearth/core";
+import { checkPortConflicts, loadConfig } from "@hearth/core";
 import { Argument, Command } from "commander";
 import { createCliLogger, runUntilSignal } from "../lifecycle.js";
 import { prepareStorage } from "../prepare-storage.js";
@@ -11,6 +11,7 @@ export function serveCommand(): Command {
     .addArgument(new Argument("<service>", "the service to run").choices(SERVICE_NAMES))
     .action(async (name: ServiceName) => {
       const config = loadConfig();
+      checkPortConflicts(config, [name]);
       const storageChanges = prepareStorage(config);
       const logger = createCliLogger(config);
       for (const change of storageChanges) logger.info(change);

@@ -1,4 +1,4 @@
-import { type HearthConfig, loadConfig } from "@hearth/core";
+import { checkPortConflicts, type HearthConfig, loadConfig } from "@hearth/core";
 import { Command } from "commander";
 import { createCliLogger, runUntilSignal } from "../lifecycle.js";
 import { prepareStorage } from "../prepare-storage.js";
@@ -10,6 +10,7 @@ export function upCommand(): Command {
     .description("start all four services (model, search, knowledge, web) in this process")
     .action(async () => {
       const config = loadConfig();
+      checkPortConflicts(config, SERVICE_NAMES);
       const storageChanges = prepareStorage(config);
       const logger = createCliLogger(config);
       for (const change of storageChanges) logger.info(change);
