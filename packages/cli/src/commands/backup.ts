@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import {
   createBackup,
+  dataDirLockHolders,
   defaultBackupsDir,
   type HearthConfig,
   HearthError,
@@ -111,8 +112,14 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
     );
 }
 
-/** Services of this configuration that answer their health check on this machine. */
+/** Services of this configuration that answer their health check on this machine, or hold the data dir's lock. */
 async function runningServices(config: HearthConfig): Promise<string[]> {
+  // The lock `hearth up` and `hearth serve` take (another host's Hearth on a shared volume too).
+  const byPid = new Map<number, string[]>();
+  for (const holder of dataDirLockHolders(config.dataDir))
+    byPid.set(holder.pid, [...(byPid.get(holder.pid) ?? []), holder.service]);
+  const holders = [...byPid].map(([pid, names]) => `pid ${pid} holds the data dir for ${names.join(", ")}`);
+
   const services = [
     ["web", config.web.port],
     ["model", config.model.port],
@@ -132,7 +139,8 @@ async function runningServices(config: HearthConfig): Promise<string[]> {
       }
     }),
   );
-  return answers.filter((answer): answer is string => answer !== undefined);
+  const answering = answers.filter((answer): answer is string => answer !== undefined);
+  return holders.length > 0 ? holders : answering;
 }
 
 async function reportErrors(action: () => Promise<void>): Promise<void> {

@@ -2,7 +2,13 @@ import { checkPortConflicts, type HearthConfig, loadConfig } from "@hearth/core"
 import { Command } from "commander";
 import { createCliLogger, runUntilSignal } from "../lifecycle.js";
 import { prepareStorage } from "../prepare-storage.js";
-import { type RunningService, SERVICE_NAMES, type ServiceName, startService } from "../services.js";
+import {
+  lockForServices,
+  type RunningService,
+  SERVICE_NAMES,
+  type ServiceName,
+  startService,
+} from "../services.js";
 
 /** `hearth up`: all four services in one process, web last so the UI never waits on the others. */
 export function upCommand(): Command {
@@ -12,6 +18,7 @@ export function upCommand(): Command {
       const config = loadConfig();
       checkPortConflicts(config, SERVICE_NAMES);
       const storageChanges = prepareStorage(config);
+      lockForServices(config, SERVICE_NAMES, "hearth up");
       const logger = createCliLogger(config);
       for (const change of storageChanges) logger.info(change);
       const running = await startAll(config, logger, SERVICE_NAMES);

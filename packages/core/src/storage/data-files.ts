@@ -1,5 +1,6 @@
 import { open, readdir, readlink, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
+import { LOCKS_DIR } from "./data-dir-lock.js";
 
 /** Folders a restore leaves inside a data directory that is a mount point; never backed up. */
 export const PRE_RESTORE_PREFIX = ".pre-restore-";
@@ -65,7 +66,10 @@ export async function listDataFiles(dataDir: string, options: ListDataFilesOptio
       if (excluded.some((path) => isInside(absolute, path))) continue;
       if (
         directory === dataDir &&
-        (entry.name.startsWith(PRE_RESTORE_PREFIX) || entry.name.startsWith(RESTORING_PREFIX))
+        (entry.name.startsWith(PRE_RESTORE_PREFIX) ||
+          entry.name.startsWith(RESTORING_PREFIX) ||
+          // Pid files of the running services: a restored one would name a process long gone.
+          entry.name === LOCKS_DIR)
       )
         continue;
       if (entry.isDirectory()) {
