@@ -1,4 +1,4 @@
-import type { HearthConfig, Logger } from "@hearth/core";
+import { type HearthConfig, isInside, type Logger, lockDataDir } from "@hearth/core";
 
 export const SERVICE_NAMES = ["model", "search", "knowledge", "web"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -43,4 +43,25 @@ export async function startService(
     }
   })();
   return { name, url: started.url, close: started.close };
+}
+
+/**
+ * The services of these that write the data directory: web on SQLite (web.sqlite), knowledge
+ * (knowledge.db, its index and files) and model when its models dir lies inside the data dir
+ * (pulls, the registry). Search keeps nothing there; web on PostgreSQL and a model service with its
+ * own models dir (replicas sharing one volume) may run beside another.
+ */
+export function dataDirWriters(config: HearthConfig, names: readonly ServiceName[]): ServiceName[] {
+  return names.filter((name) => {
+    if (name === "web") return !/^postgres(ql)?:\/\//.test(config.web.databaseUrl ?? "");
+    if (name === "knowledge") return true;
+    if (name === "model") return isInside(config.model.modelsDir, config.dataDir);
+    return false;
+  });
+}
+
+/** Takes the data dir for the services of this start that write it (DATA_DIR_IN_USE when another Hearth has it). */
+export function lockForServices(config: HearthConfig, names: readonly ServiceName[], command: string): void {
+  const writers = dataDirWriters(config, names);
+  if (writers.length > 0) lockDataDir(config.dataDir, writers, command);
 }

@@ -3,6 +3,7 @@ export { type ConfigInput, configSchema, type HearthConfig } from "./config/conf
 export { ENVIRONMENT, type EnvironmentBinding } from "./config/environment.js";
 export { type LoadConfigOptions, loadConfig } from "./config/load-config.js";
 export { defaultThreadCount } from "./config/model-section.js";
+export { checkPortConflicts, type HearthServiceName } from "./config/port-conflicts.js";
 export { type SearchProviderConfig, searchProviderSchema } from "./config/search-section.js";
 export { type SensitiveWordsConfig, sensitiveWordsSection } from "./config/sensitive-words-section.js";
 export { ERROR_CODES, type ErrorCode, isErrorCode } from "./errors/error-codes.js";
@@ -56,11 +57,19 @@ export {
   type CreateBackupOptions,
   createBackup,
   databasesInUse,
+  type DataDirLock,
+  dataDirLockHolders,
   defaultBackupsDir,
+  describeSqliteOpenError,
+  inspectSqliteFile,
   isInside,
+  LOCKS_DIR,
+  type LockHolder,
+  lockDataDir,
   type Migration,
   type MigrationResult,
   PRIVATE_DIR,
+  probeSqliteWrite,
   type RestoreBackupOptions,
   type RestoreResult,
   type RunMigrationsOptions,

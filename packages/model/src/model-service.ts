@@ -224,6 +224,7 @@ export async function serveModel(
       host: config.model.host,
       port: config.model.port,
       description: "model service (HEARTH_MODEL_PORT)",
+      hostSetting: "HEARTH_MODEL_HOST",
     });
     return { url, close: () => service.close() };
   } catch (error) {

@@ -127,6 +127,7 @@ export async function serveSearch(
       host: config.search.host,
       port: config.search.port,
       description: "search service (HEARTH_SEARCH_PORT)",
+      hostSetting: "HEARTH_SEARCH_HOST",
     });
     return { url, close: service.close };
   } catch (error) {

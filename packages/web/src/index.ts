@@ -183,6 +183,7 @@ async function serveWebProcess(
     host: config.web.host,
     port: config.web.port,
     description: "web service (HEARTH_PORT)",
+    hostSetting: "HEARTH_HOST",
   });
   return { url, close: service.close };
 }

@@ -260,3 +260,36 @@ describe("hearth backup / hearth restore", () => {
     expect(titles()).toEqual(["部署指南", "FAQ"]);
   });
 });
+
+describe("hearth backup / restore beside a running Hearth's data dir lock", () => {
+  it("backs up while another Hearth holds the data dir, and refuses to restore over it", async () => {
+    // What `hearth up` leaves in the data dir while it runs: a pid file per service, here the
+    // parent process's (alive, and not this one).
+    mkdirSync(join(root, "data", ".locks"));
+    writeFileSync(
+      join(root, "data", ".locks", "knowledge.pid"),
+      JSON.stringify({ pid: process.ppid, command: "hearth up" }),
+    );
+    const destination = join(root, "snapshot");
+    await backupCommand(options()).parseAsync([destination], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    // The pid file is not data: a restored one would name a process long gone.
+    const manifest = readFileSync(join(destination, "manifest.json"), "utf8");
+    expect(manifest).not.toContain(".locks");
+
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => errors.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      await restoreCommand(options()).parseAsync([destination], { from: "user" });
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(process.exitCode).toBe(1);
+    expect(errors.join("")).toMatch(
+      new RegExp(
+        `^RESTORE_FAILED: Hearth is still running \\(pid ${process.ppid} holds the data dir for knowledge\\)`,
+      ),
+    );
+  });
+});

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import {
   createBackup,
+  dataDirLockHolders,
   databasesInUse,
   defaultBackupsDir,
   type HearthConfig,
@@ -115,10 +116,17 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
 }
 
 /**
- * Services of this configuration that answer their health check on this machine: on loopback, or on
- * the address a service is configured to listen on when that is one address (not all of them).
+ * Services of this configuration that hold the data dir's lock, or answer their health check on this
+ * machine: on loopback, or on the address a service is configured to listen on when that is one
+ * address (not all of them).
  */
 async function runningServices(config: HearthConfig): Promise<string[]> {
+  // The lock `hearth up` and `hearth serve` take (another host's Hearth on a shared volume too).
+  const byPid = new Map<number, string[]>();
+  for (const holder of dataDirLockHolders(config.dataDir))
+    byPid.set(holder.pid, [...(byPid.get(holder.pid) ?? []), holder.service]);
+  const holders = [...byPid].map(([pid, names]) => `pid ${pid} holds the data dir for ${names.join(", ")}`);
+
   const services = [
     ["web", config.web.host, config.web.port],
     ["model", config.model.host, config.model.port],
@@ -143,7 +151,8 @@ async function runningServices(config: HearthConfig): Promise<string[]> {
       }
     }),
   );
-  return answers.filter((answer): answer is string => answer !== undefined);
+  const answering = answers.filter((answer): answer is string => answer !== undefined);
+  return holders.length > 0 ? holders : answering;
 }
 
 async function reportErrors(action: () => Promise<void>): Promise<void> {

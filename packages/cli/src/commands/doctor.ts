@@ -1,13 +1,20 @@
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { availableParallelism, freemem, totalmem } from "node:os";
-import { type HearthConfig, isHearthError, loadConfig } from "@hearth/core";
+import { join } from "node:path";
+import {
+  checkPortConflicts,
+  type HearthConfig,
+  inspectSqliteFile,
+  isHearthError,
+  loadConfig,
+} from "@hearth/core";
 import { Command } from "commander";
 import { prepareStorage } from "../prepare-storage.js";
 import { PORT_SETTINGS, SERVICE_NAMES } from "../services.js";
 
 type Level = "ok" | "warn" | "fail";
-interface Finding {
+export interface Finding {
   level: Level;
   subject: string;
   detail: string;
@@ -20,7 +27,9 @@ const GIB = 2 ** 30;
 /** `hearth doctor`: what Hearth needs, checked, each problem with its fix. Exits 1 on a failure. */
 export function doctorCommand(): Command {
   return new Command("doctor")
-    .description("check models, Ollama, the data dir, ports and memory, with the fix for each problem")
+    .description(
+      "check models, Ollama, the data dir, its databases, ports and memory, with the fix for each problem",
+    )
     .action(async () => {
       const findings = await diagnose();
       for (const finding of findings) {
@@ -57,6 +66,7 @@ export async function diagnose(): Promise<Finding[]> {
     },
   ];
   findings.push(checkStorage(config));
+  findings.push(...checkDatabases(config));
   findings.push(...(await checkModels(config)));
   findings.push(...(await checkPorts(config)));
   findings.push(checkMemory());
@@ -92,6 +102,41 @@ function checkStorage(config: HearthConfig): Finding {
       fix,
     };
   }
+}
+
+/** Hearth's SQLite files in the data dir; the ones that exist are checked (web.sqlite unless PostgreSQL holds it). */
+export function databaseFiles(config: HearthConfig): string[] {
+  const webOnPostgres = /^postgres(ql)?:\/\//.test(config.web.databaseUrl ?? "");
+  return [
+    ...(webOnPostgres ? [] : [join(config.dataDir, "web.sqlite")]),
+    join(config.dataDir, "knowledge", "knowledge.db"),
+    join(config.dataDir, "knowledge", "index.sqlite"),
+  ].filter((file) => existsSync(file));
+}
+
+/**
+ * Opens each database file that exists read-only, runs SQLite's quick_check and checks this user
+ * may write it: a damaged or read-only file is found here rather than by the next `hearth up`.
+ */
+export function checkDatabases(config: HearthConfig, canWrite?: (path: string) => boolean): Finding[] {
+  return databaseFiles(config).map((file) => {
+    const problem = inspectSqliteFile(file, canWrite);
+    if (!problem)
+      return {
+        level: "ok",
+        subject: "database",
+        detail: `${file} opens, passes quick_check and is writable`,
+      };
+    return {
+      level: "fail",
+      subject: "database",
+      detail: problem.toLine(),
+      fix:
+        problem.code === "DATA_DIR_NOT_WRITABLE"
+          ? `chown the file (and its -wal and -shm files) to the user Hearth runs as, or chmod u+w ${file}`
+          : `stop Hearth and restore the latest backup (hearth restore <backup dir>), or move ${file} away to start empty`,
+    };
+  });
 }
 
 async function checkModels(config: HearthConfig): Promise<Finding[]> {
@@ -146,6 +191,17 @@ async function checkModels(config: HearthConfig): Promise<Finding[]> {
 
 async function checkPorts(config: HearthConfig): Promise<Finding[]> {
   const findings: Finding[] = [];
+  try {
+    checkPortConflicts(config, SERVICE_NAMES);
+  } catch (error) {
+    findings.push({
+      level: "fail",
+      subject: "ports",
+      detail: isHearthError(error) ? error.toLine() : String(error),
+      fix: "give each service its own port in hearth.yaml or the environment",
+    });
+    return findings;
+  }
   for (const name of SERVICE_NAMES) {
     const setting = PORT_SETTINGS[name];
     const host = setting.host(config);

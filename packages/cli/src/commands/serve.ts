@@ -1,8 +1,8 @@
-import { loadConfig } from "@hearth/core";
+import { checkPortConflicts, loadConfig } from "@hearth/core";
 import { Argument, Command } from "commander";
 import { createCliLogger, runUntilSignal } from "../lifecycle.js";
 import { prepareStorage } from "../prepare-storage.js";
-import { SERVICE_NAMES, type ServiceName, startService } from "../services.js";
+import { lockForServices, SERVICE_NAMES, type ServiceName, startService } from "../services.js";
 
 /** `hearth serve <service>`: one service in this process (the container entry point). */
 export function serveCommand(): Command {
@@ -11,7 +11,9 @@ export function serveCommand(): Command {
     .addArgument(new Argument("<service>", "the service to run").choices(SERVICE_NAMES))
     .action(async (name: ServiceName) => {
       const config = loadConfig();
+      checkPortConflicts(config, [name]);
       const storageChanges = prepareStorage(config);
+      lockForServices(config, [name], `hearth serve ${name}`);
       const logger = createCliLogger(config);
       for (const change of storageChanges) logger.info(change);
       const service = await startService(name, config, logger);

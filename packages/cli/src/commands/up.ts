@@ -1,8 +1,14 @@
-import { type HearthConfig, loadConfig } from "@hearth/core";
+import { checkPortConflicts, type HearthConfig, loadConfig } from "@hearth/core";
 import { Command } from "commander";
 import { createCliLogger, runUntilSignal } from "../lifecycle.js";
 import { prepareStorage } from "../prepare-storage.js";
-import { type RunningService, SERVICE_NAMES, type ServiceName, startService } from "../services.js";
+import {
+  lockForServices,
+  type RunningService,
+  SERVICE_NAMES,
+  type ServiceName,
+  startService,
+} from "../services.js";
 
 /** `hearth up`: all four services in one process, web last so the UI never waits on the others. */
 export function upCommand(): Command {
@@ -10,7 +16,9 @@ export function upCommand(): Command {
     .description("start all four services (model, search, knowledge, web) in this process")
     .action(async () => {
       const config = loadConfig();
+      checkPortConflicts(config, SERVICE_NAMES);
       const storageChanges = prepareStorage(config);
+      lockForServices(config, SERVICE_NAMES, "hearth up");
       const logger = createCliLogger(config);
       for (const change of storageChanges) logger.info(change);
       const running = await startAll(config, logger, SERVICE_NAMES);

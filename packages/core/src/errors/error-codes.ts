@@ -312,6 +312,11 @@ export const ERROR_CODES = {
     summary: "The data directory cannot be created or written.",
     exit: true,
   },
+  DATA_DIR_IN_USE: {
+    status: 500,
+    summary: "Another Hearth (the message names its pid) already runs on this data directory.",
+    exit: true,
+  },
   PORT_IN_USE: { status: 500, summary: "A service's port is already taken by another process.", exit: true },
 
   // Storage: backup, restore and schema migrations (deploy)

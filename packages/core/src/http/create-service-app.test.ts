@@ -260,4 +260,20 @@ describe("listenService", () => {
       `PORT_IN_USE: 127.0.0.1:${port} is already in use; stop the other process or change the search service (HEARTH_SEARCH_PORT) port`,
     );
   });
+
+  it("reports a host that does not resolve as CONFIG_INVALID naming the host setting", async () => {
+    const { app } = build();
+    const error = await listenService(app, {
+      host: "999.1.1.1",
+      port: 0,
+      description: "web service (HEARTH_PORT)",
+      hostSetting: "HEARTH_HOST",
+    }).catch((caught: unknown) => caught);
+    await app.close();
+    expect(error).toBeInstanceOf(HearthError);
+    expect((error as HearthError).code).toBe("CONFIG_INVALID");
+    expect((error as HearthError).message).toMatch(
+      /^cannot listen on 999\.1\.1\.1:0 for the web service \(HEARTH_PORT\): 999\.1\.1\.1 does not resolve to an address \((ENOTFOUND|EAI_AGAIN)\); set HEARTH_HOST to an address of this machine/,
+    );
+  });
 });

@@ -6,6 +6,8 @@ export interface ListenOptions {
   port: number;
   /** Named in the error when the port is taken, e.g. "model service (HEARTH_MODEL_PORT)". */
   description: string;
+  /** The setting that moves the address, named when it does not resolve or is not this machine's, e.g. "HEARTH_MODEL_HOST". */
+  hostSetting?: string;
 }
 
 /** Starts listening; a taken port becomes PORT_IN_USE with the setting that moves it. Returns the bound URL. */
@@ -20,7 +22,19 @@ export async function listenService(app: FastifyInstance, options: ListenOptions
         `${options.host}:${options.port} is already in use; stop the other process or change the ${options.description} port`,
       );
     }
-    if (code === "EACCES" || code === "EADDRNOTAVAIL") {
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EADDRNOTAVAIL") {
+      const setting = options.hostSetting ?? "the host setting";
+      const reason =
+        code === "EADDRNOTAVAIL"
+          ? `${options.host} is not an address of this machine (EADDRNOTAVAIL)`
+          : `${options.host} does not resolve to an address (${code})`;
+      throw new HearthError(
+        "CONFIG_INVALID",
+        `cannot listen on ${options.host}:${options.port} for the ${options.description}: ${reason}; set ${setting} to an address of this machine (0.0.0.0 for every interface, 127.0.0.1 for this machine only)`,
+        { details: { key: setting, code } },
+      );
+    }
+    if (code === "EACCES") {
       throw new HearthError(
         "CONFIG_INVALID",
         `cannot listen on ${options.host}:${options.port} for the ${options.description}: ${code}`,

@@ -1,6 +1,7 @@
 import { open, readdir, readFile, readlink, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { MANIFEST_FILE } from "./backup-manifest.js";
+import { LOCKS_DIR } from "./data-dir-lock.js";
 
 /** Folders a restore leaves inside a data directory that is a mount point; never backed up. */
 export const PRE_RESTORE_PREFIX = ".pre-restore-";
@@ -71,7 +72,10 @@ export async function listDataFiles(dataDir: string, options: ListDataFilesOptio
       if (excluded.some((path) => isInside(absolute, path))) continue;
       if (
         directory === dataDir &&
-        (entry.name.startsWith(PRE_RESTORE_PREFIX) || entry.name.startsWith(RESTORING_PREFIX))
+        (entry.name.startsWith(PRE_RESTORE_PREFIX) ||
+          entry.name.startsWith(RESTORING_PREFIX) ||
+          // Pid files of the running services: a restored one would name a process long gone.
+          entry.name === LOCKS_DIR)
       )
         continue;
       if (entry.isDirectory()) {

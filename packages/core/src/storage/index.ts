@@ -5,6 +5,13 @@ export {
   MANIFEST_FILE,
 } from "./backup-manifest.js";
 export { type CreateBackupOptions, createBackup, defaultBackupsDir } from "./create-backup.js";
+export {
+  type DataDirLock,
+  dataDirLockHolders,
+  LOCKS_DIR,
+  type LockHolder,
+  lockDataDir,
+} from "./data-dir-lock.js";
 export { isInside } from "./data-files.js";
 export { PRIVATE_DIR } from "./private-dir.js";
 export {
@@ -22,3 +29,4 @@ export {
   type RunMigrationsOptions,
   runMigrations,
 } from "./run-migrations.js";
+export { describeSqliteOpenError, inspectSqliteFile, probeSqliteWrite } from "./sqlite-open-error.js";

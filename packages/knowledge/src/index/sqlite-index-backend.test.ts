@@ -24,4 +24,16 @@ describe("SQLite index on a damaged file", () => {
     await expect(openSqliteIndex({ path: damaged })).rejects.toMatchObject({ code: "INDEX_UNAVAILABLE" });
     expect(readFileSync(damaged, "utf8")).toContain("this is not a database");
   });
+
+  it("refuses, at open, a file this user cannot write, naming the fix", async () => {
+    const path = join(folder, "read-only.sqlite");
+    await (await openSqliteIndex({ path })).close();
+    // Tests run as root, which writes any file: opening read-only is what SQLite does with a file
+    // whose mode the user Hearth runs as may not write (chmod 444).
+    const error = await openSqliteIndex({ path, sqlite: { readonly: true } }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: "INDEX_UNAVAILABLE" });
+    expect((error as Error).message).toContain("give the user Hearth runs as write access");
+  });
 });

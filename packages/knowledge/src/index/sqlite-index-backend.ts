@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { HearthError, PRIVATE_DIR } from "@hearth/core";
+import { describeSqliteOpenError, HearthError, PRIVATE_DIR, probeSqliteWrite } from "@hearth/core";
 import Database from "better-sqlite3";
 import { queryPhrases, queryTerms } from "../text/text-analyzer.js";
 import { QuantizedVectorIndex } from "../vector/quantized-vector-index.js";
@@ -20,6 +20,8 @@ import { chunkTerms } from "./searchable-text.js";
 export interface SqliteIndexOptions {
   /** The database file (created with its folder when missing), or ":memory:". */
   path: string;
+  /** better-sqlite3's open options (tests open the file read-only, as a file this user cannot write opens). */
+  sqlite?: Database.Options;
 }
 
 interface ChunkRow extends ChunkColumns {
@@ -112,10 +114,10 @@ export class SqliteIndexBackend implements IndexBackend {
   private constructor(private readonly database: Database.Database) {}
 
   static open(options: SqliteIndexOptions): SqliteIndexBackend {
-    let database: Database.Database;
+    let database: Database.Database | undefined;
     try {
       if (options.path !== ":memory:") mkdirSync(dirname(options.path), PRIVATE_DIR);
-      database = new Database(options.path);
+      database = new Database(options.path, options.sqlite);
       database.pragma("journal_mode = WAL");
       database.pragma("synchronous = NORMAL");
       // A query touches scattered pages (doc sizes for BM25, chunk rows for filters): read them
@@ -123,10 +125,15 @@ export class SqliteIndexBackend implements IndexBackend {
       database.pragma("mmap_size = 1073741824");
       database.pragma("cache_size = -65536");
       database.exec(SCHEMA);
+      // A file this user may not write opens read-only without a word: fail now, not at the first upload.
+      if (options.path !== ":memory:") probeSqliteWrite(database);
     } catch (error) {
+      database?.close();
+      // The same code as before (INDEX_UNAVAILABLE), with the file's problem and its fix when SQLite says which.
+      const described = describeSqliteOpenError(options.path, error);
       throw new HearthError(
         "INDEX_UNAVAILABLE",
-        `The SQLite index at ${options.path} cannot be opened: ${(error as Error).message}`,
+        `The SQLite index at ${options.path} cannot be opened: ${described?.message ?? (error as Error).message}`,
         { cause: error },
       );
     }

@@ -13,6 +13,7 @@ export async function serveKnowledge(
       host: config.knowledge.host,
       port: config.knowledge.port,
       description: "knowledge service (HEARTH_KNOWLEDGE_PORT)",
+      hostSetting: "HEARTH_KNOWLEDGE_HOST",
     });
     return { url, close: () => service.close() };
   } catch (error) {

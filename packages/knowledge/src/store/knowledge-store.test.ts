@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { type Migration, restoreBackup, runMigrations, verifyBackup } from "@hearth/core";
@@ -202,5 +202,28 @@ describe("knowledge store schema", () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe("opening a knowledge.db that cannot be used", () => {
+  it("names a file this user cannot write, and the fix, instead of an internal error", async () => {
+    (await KnowledgeStore.open({ path, dataDir })).close();
+    // Tests run as root, which writes any file: opening read-only is what SQLite does with a file
+    // whose mode the user Hearth runs as may not write (chmod 444).
+    const error = await KnowledgeStore.open({ path, dataDir, sqlite: { readonly: true } }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: "DATA_DIR_NOT_WRITABLE" });
+    expect((error as Error).message).toContain(path);
+    expect((error as Error).message).toContain("give the user Hearth runs as write access");
+  });
+
+  it("names a damaged file and the restore that fixes it", async () => {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, Buffer.alloc(8192, 0x41));
+    const error = await KnowledgeStore.open({ path, dataDir }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "DATABASE_UNAVAILABLE" });
+    expect((error as Error).message).toContain(`${path} is damaged`);
+    expect((error as Error).message).toContain("hearth restore");
   });
 });

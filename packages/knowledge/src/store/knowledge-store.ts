@@ -11,7 +11,15 @@ import type {
   KnowledgeBase,
   KnowledgeDocument,
 } from "@hearth/contracts";
-import { HearthError, type Logger, type MigrationResult, PRIVATE_DIR, runMigrations } from "@hearth/core";
+import {
+  describeSqliteOpenError,
+  HearthError,
+  type Logger,
+  type MigrationResult,
+  PRIVATE_DIR,
+  probeSqliteWrite,
+  runMigrations,
+} from "@hearth/core";
 import Database from "better-sqlite3";
 import { KNOWLEDGE_MIGRATIONS, nameKey } from "./migrations.js";
 
@@ -103,6 +111,8 @@ export interface OpenKnowledgeStoreOptions {
   /** The data directory (HEARTH_DATA_DIR): the pre-migration backup goes to `<dataDir>/backups`. */
   dataDir: string;
   logger?: Logger;
+  /** better-sqlite3's open options (tests open the file read-only, as a file this user cannot write opens). */
+  sqlite?: Database.Options;
 }
 
 /**
@@ -122,22 +132,35 @@ export class KnowledgeStore {
    */
   static async open(options: OpenKnowledgeStoreOptions): Promise<KnowledgeStore> {
     mkdirSync(dirname(options.path), PRIVATE_DIR);
+    // A file this user cannot write, or a damaged one, is named with its fix rather than surfacing
+    // as SQLite's bare message (or, for the pragmas below, an internal error).
+    const described = (error: unknown) => describeSqliteOpenError(options.path, error) ?? error;
     const migration = await runMigrations({
       databasePath: options.path,
       dataDir: options.dataDir,
       migrations: KNOWLEDGE_MIGRATIONS,
       ...(options.logger ? { logger: options.logger } : {}),
+    }).catch((error: unknown) => {
+      throw described(error);
     });
-    return new KnowledgeStore(options.path, migration);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(options.path, { ...options.sqlite, fileMustExist: true });
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.pragma("foreign_keys = ON");
+      db.pragma("busy_timeout = 5000");
+      probeSqliteWrite(db);
+    } catch (error) {
+      db?.close();
+      throw described(error);
+    }
+    return new KnowledgeStore(db, migration);
   }
 
-  private constructor(path: string, migration: MigrationResult) {
+  private constructor(db: Database.Database, migration: MigrationResult) {
     this.migration = migration;
-    this.#db = new Database(path, { fileMustExist: true });
-    this.#db.pragma("journal_mode = WAL");
-    this.#db.pragma("synchronous = NORMAL");
-    this.#db.pragma("foreign_keys = ON");
-    this.#db.pragma("busy_timeout = 5000");
+    this.#db = db;
   }
 
   close(): void {

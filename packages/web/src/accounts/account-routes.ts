@@ -104,6 +104,12 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
     const ok = await verifyPassword(body.password, user?.password_hash ?? DUMMY_HASH);
     if (!user || !ok) {
       deps.throttle.fail(attempt);
+      // One warn line per failed sign-in, for fail2ban and the like (docs/security.md): the client's
+      // address (behind web.trustProxy, the one the proxy saw) and the name tried, never the password.
+      request.log.warn(
+        { event: "sign_in_failed", address: request.ip, username: body.username },
+        "sign-in failed",
+      );
       throw new HearthError("INVALID_CREDENTIALS", "The user name or password is wrong");
     }
     if (user.status === "pending")

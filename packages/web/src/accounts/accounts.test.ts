@@ -1,3 +1,5 @@
+import { PassThrough } from "node:stream";
+import { createLogger } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { createApiKey, type Session, signIn, signUp } from "../../test/support/web-client.js";
@@ -89,6 +91,34 @@ describe.each(dialects)("accounts, sessions and API keys on %s", (dialect) => {
       // Everyone else, coming through the same proxy, still signs in.
       const other = await attempt("office-user", "198.51.100.7", "correct horse battery");
       expect(other.statusCode, other.body).toBe(200);
+    } finally {
+      await behindProxy.close();
+    }
+  });
+
+  it("logs each failed sign-in at warn with the name tried and the client's address, never the password", async () => {
+    const lines: string[] = [];
+    const stream = new PassThrough();
+    stream.on("data", (chunk: Buffer) => lines.push(...chunk.toString("utf8").split("\n").filter(Boolean)));
+    const logger = createLogger({ level: "info", destination: stream });
+    const behindProxy = await startWeb({ modelUrl: model.url }, { trustProxy: true }, dialect, { logger });
+    try {
+      await signUp(behindProxy.app, "li.wei");
+      const response = await behindProxy.app.inject({
+        method: "POST",
+        url: "/api/auth/login",
+        // A client's own claim, then the address nginx saw: only the latter is believed.
+        headers: { "x-forwarded-for": "198.51.100.1, 203.0.113.77" },
+        payload: { username: "li.wei", password: "Not-The-Password-42" },
+      });
+      expect(response.statusCode).toBe(401);
+      await new Promise((resolve) => setImmediate(resolve));
+      const failed = lines.filter((line) => line.includes('"event":"sign_in_failed"'));
+      expect(failed).toHaveLength(1);
+      // The fixed order a fail2ban filter matches (docs/deployment.md).
+      expect(failed[0]).toContain('"event":"sign_in_failed","address":"203.0.113.77","username":"li.wei"');
+      expect(JSON.parse(failed[0]!)).toMatchObject({ level: 40, msg: "sign-in failed" });
+      expect(lines.join("\n")).not.toContain("Not-The-Password-42");
     } finally {
       await behindProxy.close();
     }

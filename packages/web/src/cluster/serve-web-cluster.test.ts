@@ -84,3 +84,22 @@ describe("web service with workers (node:cluster)", () => {
     expect(attempts).toEqual(Array(8).fill(403));
   });
 });
+
+describe("web workers that cannot listen", () => {
+  it("report the worker's own error (a host that does not resolve), not PORT_IN_USE", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hearth-cluster-host-"));
+    try {
+      const config = loadConfig({
+        env: {},
+        overrides: { dataDir, logLevel: "silent", web: { host: "999.1.1.1", port: 0, workers: 2 } } as never,
+      });
+      const error = await serveWeb(config, createLogger({ level: "silent" })).catch(
+        (caught: unknown) => caught,
+      );
+      expect(error).toMatchObject({ code: "CONFIG_INVALID" });
+      expect((error as Error).message).toContain("set HEARTH_HOST to an address of this machine");
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

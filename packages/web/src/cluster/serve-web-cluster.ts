@@ -1,7 +1,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type HearthConfig, HearthError, type Logger } from "@hearth/core";
+import { type HearthConfig, HearthError, isErrorCode, type Logger } from "@hearth/core";
 import { ACCESS_CHANGED } from "../auth/auth-cache.js";
 import { CONVERSATION_DELETED } from "../chat/running-turns.js";
 import { ConversationStore } from "../conversations/conversation-store.js";
@@ -49,7 +49,7 @@ export async function serveWebCluster(
       new Promise((resolve, reject) => {
         worker.on("message", (message: WorkerMessage) => {
           if (message.type === "hearth:listening") resolve(message.url);
-          else if (message.type === "hearth:failed") reject(new HearthError("PORT_IN_USE", message.line));
+          else if (message.type === "hearth:failed") reject(workerFailure(message.line));
           else if (message.type === ACCESS_CHANGED || message.type === CONVERSATION_DELETED)
             for (const other of workers) if (other !== worker && other.isConnected()) other.send(message);
         });
@@ -83,4 +83,11 @@ export async function serveWebCluster(
       );
     },
   };
+}
+
+/** A worker's start-up failure, `CODE: message`, as the error it was (a port in use, a host that does not resolve). */
+function workerFailure(line: string): HearthError {
+  const match = /^([A-Z_]+): ([\s\S]*)$/.exec(line);
+  const code = match?.[1];
+  return isErrorCode(code) ? new HearthError(code, match![2]!) : new HearthError("PORT_IN_USE", line);
 }

@@ -10,6 +10,7 @@ try {
     host: config.web.host,
     port: config.web.port,
     description: "web service (HEARTH_PORT)",
+    hostSetting: "HEARTH_HOST",
   });
   process.on("message", (message: { type?: string }) => {
     if (message?.type === "hearth:shutdown") void service.close().finally(() => process.exit(0));

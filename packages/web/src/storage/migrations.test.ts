@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -182,6 +182,44 @@ describe("web database migrations on SQLite", () => {
     await (await openDatabase(configFor())).destroy();
     await (await openDatabase(configFor())).destroy();
     expect(backups()).toEqual([]);
+  });
+
+  it("refuses a database a newer Hearth migrated with SCHEMA_TOO_NEW naming the versions and the fix", async () => {
+    await (await openDatabase(configFor())).destroy();
+    const file = join(dataDir, "web.sqlite");
+    const sqlite = new BetterSqlite3(file);
+    sqlite
+      .prepare("INSERT INTO kysely_migration (name, timestamp) VALUES (?, ?)")
+      .run("0099-future", "2027-01-01");
+    sqlite.close();
+    const error = await openDatabase(configFor()).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "SCHEMA_TOO_NEW" });
+    expect((error as Error).message).toContain(file);
+    expect((error as Error).message).toContain("0099-future");
+    expect((error as Error).message).toMatch(/knows up to 00\d\d-/);
+    expect((error as Error).message).toContain(
+      "start the newer Hearth again, or restore the pre-migration backup",
+    );
+  });
+
+  it("names a web.sqlite this user cannot write, and the fix, instead of an internal error", async () => {
+    await (await openDatabase(configFor())).destroy();
+    // Tests run as root, which writes any file: opening read-only is what SQLite does with a
+    // file whose mode the user Hearth runs as may not write (chmod 444).
+    const error = await openDatabase(configFor(), { sqlite: { readonly: true } }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: "DATA_DIR_NOT_WRITABLE" });
+    expect((error as Error).message).toContain(join(dataDir, "web.sqlite"));
+    expect((error as Error).message).toContain("give the user Hearth runs as write access");
+  });
+
+  it("names a damaged web.sqlite and the restore that fixes it", async () => {
+    writeFileSync(join(dataDir, "web.sqlite"), Buffer.alloc(8192, 0x41));
+    const error = await openDatabase(configFor()).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "DATABASE_UNAVAILABLE" });
+    expect((error as Error).message).toContain("is damaged");
+    expect((error as Error).message).toContain("hearth restore");
   });
 
   it("migrates forward from the previous step with data in it, after a backup that restores", async () => {
@@ -414,6 +452,23 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await client.end();
+  });
+
+  it("refuses a schema a newer Hearth migrated with SCHEMA_TOO_NEW naming the versions and the fix", async () => {
+    await (await openDatabase(configFor(POSTGRES_URL), { postgresSchema: schema })).destroy();
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    await client.query(
+      `INSERT INTO ${schema}.kysely_migration (name, timestamp) VALUES ('0099-future', '2027-01-01')`,
+    );
+    await client.end();
+    const error = await openDatabase(configFor(POSTGRES_URL), { postgresSchema: schema }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: "SCHEMA_TOO_NEW" });
+    expect((error as Error).message).toContain(`schema ${schema}`);
+    expect((error as Error).message).toContain("0099-future");
+    expect((error as Error).message).toContain("restore the pg_dump taken before the upgrade");
   });
 
   it("migrates forward from the previous step with data in it, logging that pg_dump is the backup", async () => {

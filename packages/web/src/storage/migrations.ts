@@ -1,4 +1,4 @@
-import { backupBeforeMigration, type Logger } from "@hearth/core";
+import { backupBeforeMigration, HearthError, type Logger } from "@hearth/core";
 import type { ColumnDefinitionBuilder, Kysely } from "kysely";
 import { type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { foldUsername } from "../accounts/username-fold.js";
@@ -358,6 +358,12 @@ export async function migrateToLatest(
 ): Promise<void> {
   const migrator = createMigrator(db, dialect, options.schema, options.logger);
   const steps = await migrator.getMigrations();
+  await refuseNewerSchema(
+    db,
+    dialect,
+    steps.map((step) => step.name),
+    options,
+  );
   const from = steps.filter((step) => step.executedAt !== undefined).length;
   const to = steps.length;
   if (from < to && (await hasTables(db, dialect, from))) {
@@ -378,6 +384,47 @@ export async function migrateToLatest(
   }
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;
+}
+
+/**
+ * A database a newer Hearth has migrated holds steps this code does not know: it is refused with
+ * SCHEMA_TOO_NEW naming them (as the knowledge store does), not run into Kysely's "corrupted
+ * migrations", so the operator learns to start the newer release or restore the backup taken
+ * before the upgrade.
+ */
+async function refuseNewerSchema(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  known: string[],
+  options: MigrateOptions,
+): Promise<void> {
+  const latest = known.at(-1) ?? "";
+  let executed: string[];
+  try {
+    const source = options.schema ? db.withSchema(options.schema) : db;
+    const rows = await (source as Kysely<{ kysely_migration: { name: string } }>)
+      .selectFrom("kysely_migration")
+      .select("name")
+      .execute();
+    executed = rows.map((row) => row.name);
+  } catch {
+    return; // no migration table yet: a new database
+  }
+  const newer = executed.filter((name) => !known.includes(name) && name > latest).sort();
+  if (newer.length === 0) return;
+  const where =
+    dialect === "sqlite"
+      ? (options.sqlite?.databasePath ?? "the web database")
+      : `the PostgreSQL web database (schema ${options.schema ?? "public"})`;
+  const restore =
+    dialect === "sqlite"
+      ? "restore the pre-migration backup taken before the upgrade (hearth restore <data dir>/backups/pre-migration-web.sqlite-...)"
+      : "restore the pg_dump taken before the upgrade";
+  throw new HearthError(
+    "SCHEMA_TOO_NEW",
+    `${where} was written by a newer Hearth: it has migration ${newer.join(", ")}, and this Hearth knows up to ${latest}; start the newer Hearth again, or ${restore}`,
+    { details: { applied: newer, latest } },
+  );
 }
 
 /** Whether the database holds anything to keep: a step already applied, or (SQLite) any table. */

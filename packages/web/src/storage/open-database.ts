@@ -1,6 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type HearthConfig, HearthError, type Logger, PRIVATE_DIR } from "@hearth/core";
+import {
+  describeSqliteOpenError,
+  type HearthConfig,
+  HearthError,
+  type Logger,
+  PRIVATE_DIR,
+  probeSqliteWrite,
+} from "@hearth/core";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect } from "kysely";
 import pg from "pg";
@@ -14,6 +21,8 @@ export interface OpenDatabaseOptions {
   postgresSchema?: string;
   /** Where the migration steps and the pre-migration backup are logged. */
   logger?: Logger;
+  /** better-sqlite3's open options for web.sqlite (tests open it read-only, as a file this user cannot write opens). */
+  sqlite?: BetterSqlite3.Options;
 }
 
 /**
@@ -56,13 +65,25 @@ export async function openDatabase(
   } else {
     mkdirSync(config.dataDir, PRIVATE_DIR);
     file = join(config.dataDir, "web.sqlite");
-    const sqlite = new BetterSqlite3(file);
-    sqlite.pragma("journal_mode = WAL");
-    sqlite.pragma("foreign_keys = ON");
-    // WAL with NORMAL sync: no corruption on power loss, and no fsync on every commit (which made
-    // each API call wait for the disk).
-    sqlite.pragma("synchronous = NORMAL");
-    sqlite.pragma("busy_timeout = 5000");
+    let sqlite: BetterSqlite3.Database | undefined;
+    try {
+      sqlite = new BetterSqlite3(file, options.sqlite);
+      sqlite.pragma("journal_mode = WAL");
+      sqlite.pragma("foreign_keys = ON");
+      // WAL with NORMAL sync: no corruption on power loss, and no fsync on every commit (which made
+      // each API call wait for the disk).
+      sqlite.pragma("synchronous = NORMAL");
+      sqlite.pragma("busy_timeout = 5000");
+      probeSqliteWrite(sqlite);
+    } catch (error) {
+      sqlite?.close();
+      throw (
+        describeSqliteOpenError(file, error) ??
+        new HearthError("DATABASE_UNAVAILABLE", `${file} could not be opened: ${(error as Error).message}`, {
+          cause: error,
+        })
+      );
+    }
     db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database: sqlite }) });
   }
   try {
@@ -74,6 +95,8 @@ export async function openDatabase(
   } catch (error) {
     await db.destroy();
     if (error instanceof HearthError) throw error;
+    const described = file ? describeSqliteOpenError(file, error) : undefined;
+    if (described) throw described;
     throw new HearthError(
       "DATABASE_UNAVAILABLE",
       `the web database could not be opened: ${(error as Error).message}`,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger, type HearthConfig, loadConfig } from "@hearth/core";
+import { createLogger, type HearthConfig, type Logger, loadConfig } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { createWebService } from "../../src/index.js";
@@ -38,6 +38,7 @@ export async function startWeb(
   services: { modelUrl: string; searchUrl?: string; knowledgeUrl?: string; token?: string },
   web: Record<string, unknown> = {},
   dialect: Dialect = "sqlite",
+  options: { logger?: Logger } = {},
 ): Promise<WebHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-web-"));
   const schema = dialect === "postgres" ? `hearth_test_${randomBytes(6).toString("hex")}` : undefined;
@@ -58,7 +59,7 @@ export async function startWeb(
   });
   const service = await createWebService(
     config,
-    createLogger({ level: "silent" }),
+    options.logger ?? createLogger({ level: "silent" }),
     schema ? { database: { postgresSchema: schema } } : {},
   );
   return {
