@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import {
   createBackup,
-  dataDirLockHolders,
   databasesInUse,
+  dataDirLockHolders,
   defaultBackupsDir,
   type HearthConfig,
   HearthError,
