@@ -220,14 +220,18 @@ export function assertMessageLengths(texts: Iterable<string>, limit: number): vo
 /**
  * The usage the model reported or, when it reported none (a stream the client stopped or that
  * broke off, an upstream that does not say), an estimate at about four characters a token: the
- * prompt's messages, and what was sent of the answer and reasoning.
+ * prompt's messages, and what was sent of the answer and reasoning (its text, or the number of its
+ * characters where only they were counted: a relayed stream, StreamedTextCounter).
  */
 export function usageOrEstimate(
   reported: { promptTokens: number; completionTokens: number } | undefined,
   promptTexts: readonly string[],
-  sentText: string,
+  sent: string | number,
 ): { promptTokens: number; completionTokens: number } {
   if (reported && (reported.promptTokens > 0 || reported.completionTokens > 0)) return reported;
-  const estimate = (text: string) => Math.ceil(text.length / 4);
-  return { promptTokens: estimate(promptTexts.join("")), completionTokens: estimate(sentText) };
+  const estimate = (chars: number) => Math.ceil(chars / 4);
+  return {
+    promptTokens: estimate(promptTexts.join("").length),
+    completionTokens: estimate(typeof sent === "string" ? sent.length : sent),
+  };
 }
