@@ -8,13 +8,17 @@ const textChunk = (text: string) =>
 
 /** Counts `stream` fed in runs of `size` bytes (0: whole). */
 function count(stream: string, size = 0): number {
+  return counter(stream, size).chars;
+}
+
+function counter(stream: string, size = 0): StreamedTextCounter {
   const bytes = Buffer.from(stream);
   const counter = new StreamedTextCounter();
   if (size === 0) counter.push(bytes, 0, bytes.length);
   else
     for (let at = 0; at < bytes.length; at += size)
       counter.push(bytes, at, Math.min(at + size, bytes.length));
-  return counter.chars;
+  return counter;
 }
 
 describe("StreamedTextCounter", () => {
@@ -42,6 +46,12 @@ describe("StreamedTextCounter", () => {
 
   it("counts the same whatever runs the stream arrives in", () => {
     for (const size of [1, 2, 3, 5, 7, 13, 64]) expect(count(stream, size), `runs of ${size}`).toBe(expected);
+  });
+
+  it("counts the wide characters apart (Chinese, an emoji), for the token estimate", () => {
+    // "中文" and "🙂" of the answer; "ü" (two bytes in UTF-8) is not wide.
+    expect(counter(stream).wide).toBe(3);
+    expect(counter(textChunk("über 你好"), 1).wide).toBe(2);
   });
 
   it("counts a text completion's text, and nothing of keys or other values that look like them", () => {

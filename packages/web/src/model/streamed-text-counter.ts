@@ -41,6 +41,8 @@ const COUNTED = new Set(COUNTED_KEYS.map(keyHash));
 export class StreamedTextCounter {
   /** Characters of counted values seen so far. */
   chars = 0;
+  /** Of them, wide characters (U+0800 and above: three or four bytes in UTF-8; see TextSize). */
+  wide = 0;
   #inString = false;
   /** Inside a counted value. */
   #counting = false;
@@ -56,6 +58,7 @@ export class StreamedTextCounter {
   /** Counts `bytes` from `start` to `end`. */
   push(bytes: Buffer, start: number, end: number): void {
     let chars = this.chars;
+    let wide = this.wide;
     let inString = this.#inString;
     let counting = this.#counting;
     let skip = this.#skip;
@@ -82,8 +85,11 @@ export class StreamedTextCounter {
           if (!counting) this.#countedKey = COUNTED.has(hash);
           counting = false;
         } else if (counting) {
-          // UTF-8: every byte but a continuation byte begins a character.
-          if ((byte & 0xc0) !== 0x80) chars++;
+          // UTF-8: every byte but a continuation byte begins a character; 0xE0 and above, a wide one.
+          if ((byte & 0xc0) !== 0x80) {
+            chars++;
+            if (byte >= 0xe0) wide++;
+          }
         } else hash = (Math.imul(hash, 31) + byte) | 0;
       } else if (byte === QUOTE) {
         inString = true;
@@ -95,6 +101,7 @@ export class StreamedTextCounter {
       else if (byte !== SPACE && byte !== TAB && byte !== CR) this.#afterColon = false;
     }
     this.chars = chars;
+    this.wide = wide;
     this.#inString = inString;
     this.#counting = counting;
     this.#skip = skip;

@@ -3,7 +3,12 @@ import { abortOnShutdown, type HearthConfig, HearthError, openAiErrorBody } from
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
-import { assertMessageLengths, type ChatTurnDeps, usageOrEstimate } from "../chat/chat-turn.js";
+import {
+  assertMessageLengths,
+  type ChatTurnDeps,
+  type TextSize,
+  usageOrEstimate,
+} from "../chat/chat-turn.js";
 import { maskStep, type OutputMaskers } from "../chat/content-filter.js";
 import { effectiveSearch } from "../chat/search-availability.js";
 import { groundTurn } from "../grounding/grounding.js";
@@ -258,7 +263,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
             usage ? { promptTokens: Number(usage[1]), completionTokens: Number(usage[2]) } : undefined,
             texts,
             // No usage (the client stopped the stream, or it broke off): what was relayed of the text.
-            relayed.chars,
+            relayed,
           ),
         );
       }
@@ -358,11 +363,11 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       const status = response.status;
       /**
        * Settles with the usage the model service reported, else an estimate of the prompt and `sent`
-       * (the answer's text, or its characters).
+       * (the answer's text, or its size).
        */
       const record = (
         reported: { promptTokens: number; completionTokens: number } | undefined,
-        sent: string | number,
+        sent: string | TextSize,
       ) => {
         deps.models.windows.noteUsage(body.model, prompt.estimatedTokens, reported?.promptTokens);
         return admission.settle(usageOrEstimate(reported, texts, sent));
@@ -438,7 +443,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         await record(
           usage ? { promptTokens: Number(usage[1]), completionTokens: Number(usage[2]) } : undefined,
           // No usage (the client stopped the stream, or it broke off): what was relayed of the answer.
-          relayed.chars,
+          relayed,
         );
       }
     }
