@@ -217,17 +217,48 @@ export function assertMessageLengths(texts: Iterable<string>, limit: number): vo
       throw new HearthError("MESSAGE_TOO_LONG", `A message may have at most ${limit} characters`);
 }
 
+/** Characters of text, and how many of them are wide (U+0800 and above: Chinese, Japanese, Korean...). */
+export interface TextSize {
+  chars: number;
+  wide: number;
+}
+
+/** The size of a text as the token estimate reads it (a surrogate pair is one wide character). */
+export function textSize(text: string): TextSize {
+  let chars = 0;
+  let wide = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xdc00 && code <= 0xdfff) continue;
+    chars++;
+    if (code >= 0x800) wide++;
+  }
+  return { chars, wide };
+}
+
+/**
+ * Tokens estimated from a text's size: about four characters a token for alphabetic text, one a
+ * token for wide characters (a Chinese character is one to two tokens in the models we serve), so
+ * that an estimate never lets Chinese text through a quota at a quarter of its cost.
+ */
+export function estimateTokens(size: TextSize): number {
+  return Math.ceil((size.chars - size.wide) / 4) + size.wide;
+}
+
 /**
  * The usage the model reported or, when it reported none (a stream the client stopped or that
- * broke off, an upstream that does not say), an estimate at about four characters a token: the
- * prompt's messages, and what was sent of the answer and reasoning.
+ * broke off, an upstream that does not say), an estimate (estimateTokens): the prompt's messages,
+ * and what was sent of the answer and reasoning (its text, or its size where only that was counted:
+ * a relayed stream, StreamedTextCounter).
  */
 export function usageOrEstimate(
   reported: { promptTokens: number; completionTokens: number } | undefined,
   promptTexts: readonly string[],
-  sentText: string,
+  sent: string | TextSize,
 ): { promptTokens: number; completionTokens: number } {
   if (reported && (reported.promptTokens > 0 || reported.completionTokens > 0)) return reported;
-  const estimate = (text: string) => Math.ceil(text.length / 4);
-  return { promptTokens: estimate(promptTexts.join("")), completionTokens: estimate(sentText) };
+  return {
+    promptTokens: estimateTokens(textSize(promptTexts.join(""))),
+    completionTokens: estimateTokens(typeof sent === "string" ? textSize(sent) : sent),
+  };
 }

@@ -407,10 +407,19 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect((await get(alice, id)).messages.at(-1)).toMatchObject({ status: "done", errorCode: null });
   });
 
+  /** The completion tokens counted for alice (the administrator) so far. */
+  const completionTokens = async () => {
+    const report = (await web.app.inject({ url: "/api/admin/usage", headers: alice.headers })).json() as {
+      usage: Array<{ username: string; completionTokens: number }>;
+    };
+    return report.usage.filter((u) => u.username === "alice").reduce((sum, u) => sum + u.completionTokens, 0);
+  };
+
   it("keeps a partial answer, marked interrupted, when the client goes away", async () => {
     model.options.delayMs = 30;
     model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);
     try {
+      const before = await completionTokens();
       const { id } = await create(alice);
       const controller = new AbortController();
       const response = await fetch(`${url}/api/conversations/${id}/messages`, {
@@ -429,6 +438,10 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       const answer = (await get(alice, id)).messages[1]!;
       expect(answer.content).toContain("w3");
       expect(answer.content).not.toContain("w99");
+      // The model reported no usage: what was sent is counted, at about four characters a token.
+      await expect
+        .poll(completionTokens, { timeout: 3000 })
+        .toBe(before + Math.ceil(answer.content.length / 4));
     } finally {
       model.options.delayMs = 5;
       model.options.words = undefined;
@@ -439,6 +452,7 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     model.options.delayMs = 30;
     model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);
     try {
+      const before = await completionTokens();
       const { id } = await create(alice);
       const response = await fetch(`${url}/api/conversations/${id}/messages`, {
         method: "POST",
@@ -484,6 +498,7 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       const answer = (await get(alice, id)).messages[1]!;
       expect(answer.status).toBe("stopped");
       expect(answer.content).toBe(shown);
+      await expect.poll(completionTokens, { timeout: 3000 }).toBe(before + Math.ceil(shown.length / 4));
       // Stopped, the conversation takes the next turn.
       model.options.delayMs = 5;
       model.options.words = undefined;

@@ -3,7 +3,12 @@ import { abortOnShutdown, type HearthConfig, HearthError, openAiErrorBody } from
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
-import { assertMessageLengths, type ChatTurnDeps, usageOrEstimate } from "../chat/chat-turn.js";
+import {
+  assertMessageLengths,
+  type ChatTurnDeps,
+  type TextSize,
+  usageOrEstimate,
+} from "../chat/chat-turn.js";
 import { maskStep, type OutputMaskers } from "../chat/content-filter.js";
 import { effectiveSearch } from "../chat/search-availability.js";
 import { groundTurn } from "../grounding/grounding.js";
@@ -12,6 +17,7 @@ import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { askFitted } from "../model/context-window.js";
 import { modelErrorIn } from "../model/model-client.js";
 import { SseEventOmitter } from "../model/sse-event-omitter.js";
+import { StreamedTextCounter } from "../model/streamed-text-counter.js";
 import { type RelayOptions, UpstreamEndpoint, type UpstreamResponse } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { Admission, UsageMeter } from "../usage/usage-meter.js";
@@ -237,9 +243,13 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       raw.writeHead(200, STREAM_HEADERS);
       const forget = abortOnShutdown(deps.shutdownSignal, call);
       const tail = new TailBytes(1024);
+      const relayed = new StreamedTextCounter();
       try {
         await response.relay(raw, {
-          onPayload: (bytes, start, end) => tail.push(bytes, start, end),
+          onPayload: (bytes, start, end) => {
+            tail.push(bytes, start, end);
+            relayed.push(bytes, start, end);
+          },
           omit: new SseEventOmitter(USAGE_COMMENT),
           ...(masker && maskingRelay(masker, body.model, "completion")),
           onBroken: (error) =>
@@ -252,7 +262,8 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
           usageOrEstimate(
             usage ? { promptTokens: Number(usage[1]), completionTokens: Number(usage[2]) } : undefined,
             texts,
-            "",
+            // No usage (the client stopped the stream, or it broke off): what was relayed of the text.
+            relayed,
           ),
         );
       }
@@ -350,10 +361,13 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
           ? { citations, ...(warnings.length > 0 ? { warnings } : {}) }
           : undefined;
       const status = response.status;
-      /** Settles with the usage the model service reported, else an estimate of the prompt and `sent`. */
+      /**
+       * Settles with the usage the model service reported, else an estimate of the prompt and `sent`
+       * (the answer's text, or its size).
+       */
       const record = (
         reported: { promptTokens: number; completionTokens: number } | undefined,
-        sent: string,
+        sent: string | TextSize,
       ) => {
         deps.models.windows.noteUsage(body.model, prompt.estimatedTokens, reported?.promptTokens);
         return admission.settle(usageOrEstimate(reported, texts, sent));
@@ -409,9 +423,13 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         );
       }
       const tail = new TailBytes(1024);
+      const relayed = new StreamedTextCounter();
       try {
         await response.relay(raw, {
-          onPayload: (bytes, start, end) => tail.push(bytes, start, end),
+          onPayload: (bytes, start, end) => {
+            tail.push(bytes, start, end);
+            relayed.push(bytes, start, end);
+          },
           omit: new SseEventOmitter(USAGE_COMMENT),
           ...(masker && maskingRelay(masker, body.model, "chat")),
           // OpenAI's in-band error event (what the model service itself sends when a generation
@@ -424,7 +442,8 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         const usage = usageTail.exec(tail.text());
         await record(
           usage ? { promptTokens: Number(usage[1]), completionTokens: Number(usage[2]) } : undefined,
-          "",
+          // No usage (the client stopped the stream, or it broke off): what was relayed of the answer.
+          relayed,
         );
       }
     }

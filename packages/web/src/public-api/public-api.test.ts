@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
@@ -582,6 +583,102 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     };
     const row = usage.usage.find((u) => u.username === "stream-reader");
     expect(row).toMatchObject({ requests: 8, promptTokens: 4 * 7 + 4 * 5, completionTokens: 8 * 5 });
+  });
+
+  it("counts what was sent of a stream the client cut off, so a token quota cannot be dodged", async () => {
+    await web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: { userLimits: { tokensPerDay: 250 }, groupLimits: {} },
+    });
+    model.options.delayMs = 10;
+    model.options.words = Array.from({ length: 200 }, (_, i) => ` word-${String(i).padStart(3, "0")}`);
+    try {
+      const key = await createApiKey(web.app, await signUp(web.app, "cutter"), "k");
+      const usageOf = async () => {
+        const report = (await web.app.inject({ url: "/api/admin/usage", headers: admin.headers })).json() as {
+          usage: Array<{
+            username: string;
+            requests: number;
+            promptTokens: number;
+            completionTokens: number;
+          }>;
+        };
+        return report.usage.find((u) => u.username === "cutter") ?? { promptTokens: 0, completionTokens: 0 };
+      };
+      /** Streams, and cuts the connection once `chars` characters of the answer have come; how many came. */
+      const cutAfter = (path: string, body: Record<string, unknown>, chars: number) =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpRequest(
+            `${url}${path}`,
+            {
+              method: "POST",
+              agent: false,
+              headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+            },
+            (res) => {
+              if (res.statusCode !== 200) reject(new Error(`answered ${res.statusCode}`));
+              let pending = "";
+              let received = 0;
+              res.setEncoding("utf8");
+              res.on("data", (text: string) => {
+                pending += text;
+                const events = pending.split("\n\n");
+                pending = events.pop()!;
+                for (const event of events) {
+                  if (!event.startsWith("data: {")) continue;
+                  const chunk = JSON.parse(event.slice(6)) as {
+                    choices: Array<{ text?: string; delta?: { content?: string } }>;
+                  };
+                  const choice = chunk.choices[0];
+                  received += (choice?.text ?? choice?.delta?.content ?? "").length;
+                }
+                if (received >= chars) {
+                  req.destroy();
+                  resolve(received);
+                }
+              });
+              res.on("end", () => reject(new Error(`the stream ended after ${received} characters`)));
+            },
+          );
+          req.on("error", () => {});
+          req.end(JSON.stringify({ model: "tiny-story", stream: true, max_tokens: 400, ...body }));
+        });
+      for (const [path, body] of [
+        ["/v1/chat/completions", { messages: [{ role: "user", content: "a long one" }] }],
+        ["/v1/completions", { prompt: "a long one" }],
+      ] as const) {
+        const before = await usageOf();
+        const received = await cutAfter(path, body, 600);
+        // The client's ~600 characters (and the few the relay sent before it saw the client go),
+        // at about four characters a token; the prompt estimated likewise.
+        await expect
+          .poll(async () => (await usageOf()).completionTokens, { timeout: 5000 })
+          .toBeGreaterThanOrEqual(before.completionTokens + Math.ceil(received / 4));
+        const after = await usageOf();
+        expect(after.completionTokens - before.completionTokens, path).toBeLessThanOrEqual(
+          Math.ceil((received + 10 * 10) / 4),
+        );
+        expect(after.promptTokens, path).toBeGreaterThan(before.promptTokens);
+      }
+      // Two cut answers of ~150 tokens each: the day's 250 are used up.
+      await expect(
+        new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 }).chat.completions.create({
+          model: "tiny-story",
+          messages: [{ role: "user", content: "one more" }],
+        }),
+      ).rejects.toMatchObject({ status: 429, code: "QUOTA_EXCEEDED" });
+    } finally {
+      model.options.delayMs = 5;
+      model.options.words = undefined;
+      await web.app.inject({
+        method: "PATCH",
+        url: "/api/admin/settings",
+        headers: admin.headers,
+        payload: { userLimits: {} },
+      });
+    }
   });
 
   it("serves embeddings and text completions, metered per user, key and model", async () => {
