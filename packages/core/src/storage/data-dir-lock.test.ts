@@ -1,7 +1,8 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dataDirLockHolders, lockDataDir, processStartTime } from "./data-dir-lock.js";
 
@@ -65,5 +66,92 @@ describe("the data dir lock", () => {
     for (const service of ["web", "knowledge", "model"])
       expect(JSON.parse(readFileSync(pidFile(service), "utf8")).pid).toBe(process.pid);
     lock.release();
+  });
+});
+
+describe("the data dir lock, unreadable pid file", () => {
+  it("never takes a pid file holding no record for a stale one", () => {
+    mkdirSync(join(dataDir, ".locks"), { recursive: true });
+    writeFileSync(pidFile("web"), "");
+    expect(() => lockDataDir(dataDir, ["web"], "hearth up")).toThrow(
+      expect.objectContaining({
+        code: "DATA_DIR_IN_USE",
+        message: expect.stringContaining("holds no record"),
+      }),
+    );
+    expect(readFileSync(pidFile("web"), "utf8")).toBe("");
+  });
+});
+
+describe("the data dir lock, raced by several processes", () => {
+  // Children run the built module (`tsc -b`, as `npm test` builds first), each taking the lock in
+  // every round's data dir at the same instant, and holding what they got until all are done.
+  const built = fileURLToPath(new URL("../../dist/storage/data-dir-lock.js", import.meta.url));
+  const child = `
+    const { lockDataDir } = await import(${JSON.stringify(pathToFileURL(built).href)});
+    process.setMaxListeners(0);
+    const [dirs, start, step] = JSON.parse(process.argv[1]);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const results = [];
+    for (let round = 0; round < dirs.length; round++) {
+      const at = start + round * step;
+      if (at - Date.now() > 2) Atomics.wait(pause, 0, 0, at - Date.now() - 2);
+      while (Date.now() < at) {}
+      try {
+        lockDataDir(dirs[round], ["web", "knowledge"], "hearth up");
+        results.push("won");
+      } catch (error) {
+        results.push(error.code);
+      }
+    }
+    console.log(JSON.stringify(results));
+    process.stdin.resume();
+  `;
+
+  it("goes to exactly one of them each round, with or without a stale pid file", async () => {
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+    const rounds = 60;
+    const dirs = Array.from({ length: rounds }, (_, round) => {
+      const dir = join(dataDir, `round-${round}`);
+      mkdirSync(join(dir, ".locks"), { recursive: true });
+      // Two rounds in three start from a pid file left by a crash.
+      if (round % 3 !== 2) writeFileSync(join(dir, ".locks", "web.pid"), JSON.stringify({ pid: gone }));
+      return dir;
+    });
+    const start = Date.now() + 700;
+    const children = Array.from({ length: 6 }, () =>
+      spawn(process.execPath, ["--input-type=module", "-e", child, JSON.stringify([dirs, start, 12])], {
+        stdio: ["pipe", "pipe", "inherit"],
+      }),
+    );
+    const outputs = await Promise.all(
+      children.map(
+        (process) =>
+          new Promise<string[]>((resolve) => {
+            let out = "";
+            process.stdout.on("data", (chunk) => {
+              out += chunk;
+              if (out.endsWith("\n")) resolve(JSON.parse(out) as string[]);
+            });
+          }),
+      ),
+    );
+    // Only now may they exit (and release what they hold).
+    await Promise.all(
+      children.map((process) => {
+        process.stdin.end();
+        return new Promise((resolve) => process.on("close", resolve));
+      }),
+    );
+    for (let round = 0; round < rounds; round++) {
+      const results = outputs.map((output) => output[round]);
+      expect({ round, winners: results.filter((result) => result === "won").length }).toEqual({
+        round,
+        winners: 1,
+      });
+      expect(
+        results.filter((result) => result !== "won").every((result) => result === "DATA_DIR_IN_USE"),
+      ).toBe(true);
+    }
   });
 });

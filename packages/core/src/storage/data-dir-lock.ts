@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { HearthError } from "../errors/hearth-error.js";
@@ -60,14 +61,80 @@ function isHeld(record: LockRecord): boolean {
   return record.startTime === undefined || started === undefined || started === record.startTime;
 }
 
-function readRecord(file: string): LockRecord | undefined {
+/**
+ * A pid file's text and record: undefined when it is gone; `unreadable` when it holds no record
+ * (this release links a complete file into place, so that is a file from elsewhere or a damaged one,
+ * never a competitor's half-written record).
+ */
+type ReadResult = { text: string; record: LockRecord } | "unreadable" | undefined;
+
+function readLock(file: string): ReadResult {
+  let text: string;
   try {
-    const parsed = JSON.parse(readFileSync(file, "utf8")) as LockRecord;
-    return typeof parsed?.pid === "number" ? parsed : { pid: 0 };
+    text = readFileSync(file, "utf8");
   } catch (error) {
-    // Gone between the listing and the read: nothing holds it. Unreadable garbage: a crash mid-write.
-    return (error as NodeJS.ErrnoException).code === "ENOENT" ? undefined : { pid: 0 };
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? undefined : "unreadable";
   }
+  try {
+    const parsed = JSON.parse(text) as LockRecord;
+    return typeof parsed?.pid === "number" ? { text, record: parsed } : "unreadable";
+  } catch {
+    return "unreadable";
+  }
+}
+
+function readRecord(file: string): LockRecord | undefined {
+  const read = readLock(file);
+  return typeof read === "object" ? read.record : undefined;
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+function sleep(ms: number): void {
+  Atomics.wait(pause, 0, 0, ms);
+}
+
+/** Writes `text` to a file of its own beside `file` and links it to `file`: created with all of it, or EEXIST. */
+function createComplete(file: string, text: string): boolean {
+  const temporary = `${file}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`;
+  writeFileSync(temporary, text, { flag: "wx", mode: 0o600 });
+  try {
+    linkSync(temporary, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  } finally {
+    unlinkSync(temporary);
+  }
+}
+
+/**
+ * Removes the pid file `file` when it still holds `stale` (the text of a record whose process is
+ * gone), so that of the processes that read it only one removes it: each first takes a takeover
+ * file named after that text (`<file>.takeover-<hash>-<n>`, created whole or not at all), the
+ * n-th only when those before it belong to processes that are gone (a start killed mid-takeover).
+ * The pid file changes only by its removal, and its stale text only under such a takeover file, so
+ * one that still reads `stale` there is the stale file (never a newcomer's that replaced it).
+ * Answers whether this process should try to create the pid file again now.
+ */
+function removeStale(file: string, stale: string, record: string): boolean {
+  const prefix = `${file}.takeover-${createHash("sha256").update(stale).digest("hex").slice(0, 32)}-`;
+  for (let n = 0; n < 100; n++) {
+    const marker = `${prefix}${n}`;
+    if (!createComplete(marker, record)) {
+      const other = readLock(marker);
+      // Its process is gone (or the takeover finished and the file went): try the next one.
+      if (other === undefined || (typeof other === "object" && !isHeld(other.record))) continue;
+      return false; // another start is taking it over right now: look again
+    }
+    const now = readLock(file);
+    if (now === "unreadable") return false; // (not a record: left as it is, and so is the takeover file)
+    if (now?.text === stale) unlinkSync(file);
+    // The stale file is gone for good (removed now, or before): every takeover of it is over.
+    for (let i = 0; i <= n; i++) rmSync(`${prefix}${i}`, { force: true });
+    return true;
+  }
+  return false;
 }
 
 /** The services whose pid files in this data directory belong to a running process. */
@@ -104,10 +171,13 @@ export function lockDataDir(dataDir: string, services: readonly string[], comman
     command,
     startedAt: new Date().toISOString(),
   };
+  // A nonce, so that no two pid files ever hold the same text.
+  const text = `${JSON.stringify({ ...record, nonce: randomBytes(8).toString("hex") })}\n`;
   const taken: string[] = [];
   const release = () => {
     for (const file of taken.splice(0)) {
-      if (readRecord(file)?.pid === process.pid) {
+      const read = readLock(file);
+      if (typeof read === "object" && read.text === text) {
         try {
           unlinkSync(file);
         } catch {
@@ -120,33 +190,49 @@ export function lockDataDir(dataDir: string, services: readonly string[], comman
   try {
     for (const service of services) {
       const file = join(dir, `${service}.pid`);
-      for (let attempt = 0; ; attempt++) {
-        try {
-          writeFileSync(file, `${JSON.stringify(record)}\n`, { flag: "wx", mode: 0o600 });
+      const deadline = Date.now() + 2_000;
+      const unreadableDeadline = Date.now() + 500;
+      for (;;) {
+        if (createComplete(file, text)) {
           taken.push(file);
           break;
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 2) throw error;
         }
-        const holder = readRecord(file);
-        if (holder && isHeld(holder)) {
+        const holder = readLock(file);
+        if (holder === undefined) continue; // removed since: try again
+        if (holder === "unreadable") {
+          // Never taken for a stale file: it may be an older Hearth's, still being written.
+          if (Date.now() < unreadableDeadline) {
+            sleep(20);
+            continue;
+          }
+          throw new HearthError(
+            "DATA_DIR_IN_USE",
+            `the data dir ${dataDir} has a pid file for the ${service} service that holds no record (${file}), so whether another Hearth runs on it is unknown; if none does, delete that file`,
+            { details: { dataDir, service, file } },
+          );
+        }
+        if (isHeld(holder.record)) {
           const what = [
-            holder.command ? `\`${holder.command}\`` : undefined,
-            holder.startedAt && `since ${holder.startedAt}`,
+            holder.record.command ? `\`${holder.record.command}\`` : undefined,
+            holder.record.startedAt && `since ${holder.record.startedAt}`,
           ]
             .filter(Boolean)
             .join(", ");
           throw new HearthError(
             "DATA_DIR_IN_USE",
-            `the data dir ${dataDir} is in use by another Hearth (pid ${holder.pid}${what ? `, ${what}` : ""}), which runs the ${service} service on it (${file}); stop that Hearth first, or give this one its own HEARTH_DATA_DIR`,
-            { details: { pid: holder.pid, dataDir, service, file } },
+            `the data dir ${dataDir} is in use by another Hearth (pid ${holder.record.pid}${what ? `, ${what}` : ""}), which runs the ${service} service on it (${file}); stop that Hearth first, or give this one its own HEARTH_DATA_DIR`,
+            { details: { pid: holder.record.pid, dataDir, service, file } },
           );
         }
-        // Left by a process that is gone: take it over.
-        try {
-          unlinkSync(file);
-        } catch {
-          // another start took it over first; the next attempt finds its file
+        // Left by a process that is gone: take it over (unless another start is doing so).
+        if (!removeStale(file, holder.text, text)) {
+          if (Date.now() >= deadline)
+            throw new HearthError(
+              "DATA_DIR_IN_USE",
+              `the data dir ${dataDir} is being taken by another Hearth starting on it (the ${service} service, ${file}); stop that Hearth first, or give this one its own HEARTH_DATA_DIR`,
+              { details: { dataDir, service, file } },
+            );
+          sleep(5);
         }
       }
     }

@@ -6,6 +6,7 @@ import {
   mkdir,
   readFile,
   readlink,
+  realpath,
   rename,
   rm,
   stat,
@@ -187,7 +188,63 @@ export class ModelRegistry {
       )
         version.blob = here;
     }
+    // A blob path the registry did not write (registry.json edited, or restored from elsewhere) is
+    // never followed: not hashed, linked to, renamed or deleted. Its weights count as missing.
+    for (const record of Object.values(file.models))
+      for (const version of record.versions) {
+        if (this.#isBlobPath(version) || this.#isOllamaBlobPath(version)) continue;
+        const blob = /^sha256:[0-9a-f]{64}$/.test(String(version.digest))
+          ? this.#blobFor(version.digest)
+          : join(this.blobsDir, "missing");
+        this.hooks.onWarning?.(
+          `model "${record.name}" ${version.version}: its recorded weights ${JSON.stringify(version.blob)} are not a blob of this registry (${this.blobsDir}) nor of a local Ollama; not followed, looked for at ${blob} instead`,
+        );
+        version.blob = blob;
+      }
     return file;
+  }
+
+  /** Whether a version's blob path names a blob of this registry: `sha256-<hex>` directly in the blobs dir. */
+  #isBlobPath(version: ModelVersion): boolean {
+    return (
+      typeof version.blob === "string" &&
+      dirname(version.blob) === this.blobsDir &&
+      /^sha256-[0-9a-f]{64}$/.test(basename(version.blob))
+    );
+  }
+
+  /**
+   * Whether a version's blob path is the one `models import` records: a blob in a local Ollama's
+   * store (`<ollamaDir>/blobs/sha256-<hex>`, named by its digest). Read only: never deleted or renamed.
+   */
+  #isOllamaBlobPath(version: ModelVersion): boolean {
+    return (
+      typeof version.blob === "string" &&
+      typeof version.source === "string" &&
+      version.source.startsWith("ollama:") &&
+      isAbsolute(version.blob) &&
+      basename(dirname(version.blob)) === "blobs" &&
+      basename(version.blob) === String(version.digest).replace(":", "-") &&
+      /^sha256-[0-9a-f]{64}$/.test(basename(version.blob))
+    );
+  }
+
+  /**
+   * Whether `blob` is this registry's own to rename or delete: a regular file (not a link) named
+   * `sha256-<hex>` directly in the blobs dir, which is itself a directory (not a link), by its real
+   * path too.
+   */
+  async #isOwnBlob(blob: string): Promise<boolean> {
+    if (dirname(blob) !== this.blobsDir || !/^sha256-[0-9a-f]{64}$/.test(basename(blob))) return false;
+    const dir = await lstat(this.blobsDir).catch(() => undefined);
+    if (!dir?.isDirectory()) return false;
+    const stats = await lstat(blob).catch(() => undefined);
+    if (!stats?.isFile()) return false;
+    const [real, realDir] = await Promise.all([
+      realpath(dirname(blob)).catch(() => undefined),
+      realpath(this.blobsDir).catch(() => undefined),
+    ]);
+    return real !== undefined && real === realDir;
   }
 
   async #write(file: RegistryFile): Promise<void> {
@@ -292,7 +349,9 @@ export class ModelRegistry {
       return true;
     }
     const overwritten = version.blob;
-    const ownBlob = dirname(overwritten) === this.blobsDir;
+    const ownBlob = await this.#isOwnBlob(overwritten);
+    // Neither the registry's own blob nor a local Ollama's: not touched.
+    if (!ownBlob && !this.#isOllamaBlobPath(version)) return false;
     let blob = overwritten;
     if (ownBlob) {
       blob = this.#blobFor(digest);
@@ -859,7 +918,7 @@ export class ModelRegistry {
           if (usedBy) result.keptWeights.push({ digest: version.digest, usedBy: [...new Set(usedBy)] });
           else if (dirname(version.blob) !== this.blobsDir)
             result.keptWeights.push({ digest: version.digest, outside: version.blob });
-          else if (await lstat(version.blob).catch(() => undefined)) {
+          else if (await this.#isOwnBlob(version.blob)) {
             await rm(version.blob, { force: true });
             result.deletedWeights.push({ digest: version.digest, sizeBytes: version.sizeBytes });
           }
