@@ -28,6 +28,7 @@ import { registerUi } from "./ui/serve-ui.js";
 import { UsageMeter } from "./usage/usage-meter.js";
 
 export { createAdminAccount, listAccounts } from "./accounts/account-admin.js";
+export { assignKnowledgeBaseOwner, findKnowledgeBaseOwner } from "./knowledge/knowledge-owner.js";
 export { openDatabase } from "./storage/open-database.js";
 
 export interface WebServiceOptions {

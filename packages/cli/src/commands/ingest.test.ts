@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import type { HearthError } from "@hearth/core";
+import { type HearthError, loadConfig } from "@hearth/core";
+import { createAdminAccount, openDatabase } from "@hearth/web";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   type Harness,
@@ -299,5 +300,62 @@ describe("hearth ingest when the knowledge service stops mid-run", () => {
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe("hearth ingest --owner", () => {
+  let harness: Harness;
+  let root: string;
+  const savedDataDir = process.env.HEARTH_DATA_DIR;
+  beforeAll(async () => {
+    harness = await startHarness();
+    root = mkdtempSync(join(tmpdir(), "hearth-ingest-owner-"));
+    mkdirSync(join(root, "docs"));
+    writeFileSync(join(root, "docs", "handbook.md"), "# Handbook\n\nHolidays are booked in the portal.");
+    process.env.HEARTH_DATA_DIR = join(root, "data");
+    await createAdminAccount(loadConfig(), { username: "alice", password: "correct horse battery" });
+  });
+  afterAll(async () => {
+    if (savedDataDir === undefined) delete process.env.HEARTH_DATA_DIR;
+    else process.env.HEARTH_DATA_DIR = savedDataDir;
+    await harness.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+  const ingest = (...args: string[]) =>
+    ingestCommand().parseAsync([...args, "--url", harness.url], { from: "user" });
+
+  it("gives a base it creates to the web account, private, as the web UI would", async () => {
+    const write = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      await ingest("Team handbook", join(root, "docs"), "--create", "--owner", "alice");
+    } finally {
+      write.mockRestore();
+    }
+    const base = (await harness.client.listKnowledgeBases()).find((kb) => kb.name === "Team handbook")!;
+    const db = await openDatabase(loadConfig());
+    try {
+      const alice = await db
+        .selectFrom("users")
+        .select("id")
+        .where("username", "=", "alice")
+        .executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom("knowledge_bases")
+        .select(["owner_id", "visibility"])
+        .where("id", "=", base.id)
+        .executeTakeFirst();
+      expect(row).toEqual({ owner_id: alice.id, visibility: "private" });
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it("names a web account that does not exist before it creates anything", async () => {
+    await expect(ingest("Orphan", join(root, "docs"), "--create", "--owner", "nobody")).rejects.toMatchObject(
+      {
+        code: "USER_NOT_FOUND",
+      },
+    );
+    expect((await harness.client.listKnowledgeBases()).map((kb) => kb.name)).not.toContain("Orphan");
   });
 });

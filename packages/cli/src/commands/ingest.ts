@@ -3,6 +3,7 @@ import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { type IngestionJob, KnowledgeClient, KnowledgeClientError } from "@hearth/contracts";
 import { HearthError, loadConfig } from "@hearth/core";
+import { assignKnowledgeBaseOwner, findKnowledgeBaseOwner } from "@hearth/web";
 import { Command } from "commander";
 
 export interface IngestOptions {
@@ -12,6 +13,10 @@ export interface IngestOptions {
   token?: string;
   create?: boolean;
   embeddingModel?: string;
+  /** The web account the base belongs to: a base created is made its (for per-owner names). */
+  ownerId?: string;
+  /** Called with the knowledge base found or created, before anything is uploaded. */
+  onKnowledgeBase?: (id: string) => Promise<void>;
   /** Where the progress bar and the report go (stderr by default). */
   output?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   /** Aborting it (Ctrl-C) stops uploading and cancels the jobs still running on the service. */
@@ -42,14 +47,20 @@ export function ingestCommand(): Command {
     .argument("<paths...>", "files or folders to upload (folders are walked; hidden entries skipped)")
     .option("--create", "create the knowledge base when no knowledge base has that name")
     .option("--embedding-model <name>", "embedding model of a knowledge base created with --create")
+    .option(
+      "--owner <username>",
+      "the web account the knowledge base belongs to (private to it, as if made in the web UI); without it a base created here belongs to no web user",
+    )
     .option("--url <url>", "knowledge service URL (default: services.knowledgeUrl / HEARTH_KNOWLEDGE_URL)")
     .action(
       async (
         knowledgeBase: string,
         paths: string[],
-        options: { create?: boolean; embeddingModel?: string; url?: string },
+        options: { create?: boolean; embeddingModel?: string; owner?: string; url?: string },
       ) => {
         const config = loadConfig();
+        // A mistyped account name must not leave a base no one sees: checked before anything is made.
+        const owner = options.owner ? await findKnowledgeBaseOwner(config, options.owner) : undefined;
         // The first Ctrl-C cancels the upload's jobs on the service; a second one quits at once.
         const controller = new AbortController();
         const onSignal = () => {
@@ -66,6 +77,13 @@ export function ingestCommand(): Command {
             ...(config.services.token ? { token: config.services.token } : {}),
             ...(options.create ? { create: true } : {}),
             ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
+            ...(owner
+              ? {
+                  ownerId: owner.id,
+                  onKnowledgeBase: (id: string) =>
+                    assignKnowledgeBaseOwner(config, { knowledgeBaseId: id, owner }),
+                }
+              : {}),
             signal: controller.signal,
           });
           if (controller.signal.aborted) process.exitCode = 130;
@@ -150,6 +168,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const files = await collectFiles(options.paths);
   if (files.length === 0) throw new HearthError("INVALID_REQUEST", "No files found under the given paths");
   const knowledgeBaseId = await findKnowledgeBase(client, options);
+  await options.onKnowledgeBase?.(knowledgeBaseId);
 
   const progress = new ProgressBar(output, files.length);
   const jobs: IngestionJob[] = [];
@@ -305,6 +324,7 @@ async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions
     .createKnowledgeBase({
       name: options.knowledgeBase,
       ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
+      ...(options.ownerId ? { owner: options.ownerId } : {}),
     })
     .catch(upstreamError(options.baseUrl));
   return created.id;
