@@ -242,30 +242,16 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       const raw = reply.raw;
       raw.writeHead(200, STREAM_HEADERS);
       const forget = abortOnShutdown(deps.shutdownSignal, call);
-      const tail = new TailBytes(1024);
-      const relayed = new StreamedTextCounter();
       try {
-        await response.relay(raw, {
-          onPayload: (bytes, start, end) => {
-            tail.push(bytes, start, end);
-            relayed.push(bytes, start, end);
-          },
-          omit: new SseEventOmitter(USAGE_COMMENT),
-          ...(masker && maskingRelay(masker, body.model, "completion")),
-          onBroken: (error) =>
-            `data: ${JSON.stringify(openAiErrorBody(brokenStreamError(error, deps.shutdownSignal)))}\n\n`,
-        });
+        await relayAnswer(
+          response,
+          raw,
+          deps.shutdownSignal,
+          masker && maskingRelay(masker, body.model, "completion"),
+          (usage, relayed) => admission.settle(usageOrEstimate(usage, texts, relayed)),
+        );
       } finally {
         forget();
-        const usage = usageTail.exec(tail.text());
-        await admission.settle(
-          usageOrEstimate(
-            usage ? { promptTokens: Number(usage[1]), completionTokens: Number(usage[2]) } : undefined,
-            texts,
-            // No usage (the client stopped the stream, or it broke off): what was relayed of the text.
-            relayed,
-          ),
-        );
       }
     });
   });
@@ -422,29 +408,16 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
           `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth })}\n\n`,
         );
       }
-      const tail = new TailBytes(1024);
-      const relayed = new StreamedTextCounter();
       try {
-        await response.relay(raw, {
-          onPayload: (bytes, start, end) => {
-            tail.push(bytes, start, end);
-            relayed.push(bytes, start, end);
-          },
-          omit: new SseEventOmitter(USAGE_COMMENT),
-          ...(masker && maskingRelay(masker, body.model, "chat")),
-          // OpenAI's in-band error event (what the model service itself sends when a generation
-          // fails): the openai SDKs throw it from the stream, so a cut answer never looks whole.
-          onBroken: (error) =>
-            `data: ${JSON.stringify(openAiErrorBody(brokenStreamError(error, deps.shutdownSignal)))}\n\n`,
-        });
+        await relayAnswer(
+          response,
+          raw,
+          deps.shutdownSignal,
+          masker && maskingRelay(masker, body.model, "chat"),
+          record,
+        );
       } finally {
         forget();
-        const usage = usageTail.exec(tail.text());
-        await record(
-          usage ? { promptTokens: Number(usage[1]), completionTokens: Number(usage[2]) } : undefined,
-          // No usage (the client stopped the stream, or it broke off): what was relayed of the answer.
-          relayed,
-        );
       }
     }
   });
@@ -518,6 +491,46 @@ function contextOverflow(text: string | undefined): HearthError | undefined {
   const error = modelErrorIn(text ?? "");
   if (error?.code !== "CONTEXT_OVERFLOW" || typeof error.details?.promptTokens !== "number") return undefined;
   return new HearthError("CONTEXT_OVERFLOW", error.message ?? "", { details: error.details });
+}
+
+/**
+ * Relays a streamed answer of the model service to the client as it comes: masked when the output
+ * filter is on, without the usage comment the model service adds for metering, and ended with
+ * OpenAI's in-band error event when it breaks off (the openai SDKs throw it from the stream, so a cut
+ * answer never looks whole). Then, whatever happened, `settle` gets the usage the stream reported
+ * (read from its last bytes), or none (the client stopped it, or it broke off) with the size of the
+ * text relayed for an estimate.
+ */
+async function relayAnswer(
+  response: UpstreamResponse,
+  raw: FastifyReply["raw"],
+  shutdownSignal: AbortSignal,
+  masking: Pick<RelayOptions, "transform" | "flush"> | undefined,
+  settle: (
+    reported: { promptTokens: number; completionTokens: number } | undefined,
+    relayed: TextSize,
+  ) => Promise<unknown>,
+): Promise<void> {
+  const tail = new TailBytes(1024);
+  const relayed = new StreamedTextCounter();
+  try {
+    await response.relay(raw, {
+      onPayload: (bytes, start, end) => {
+        tail.push(bytes, start, end);
+        relayed.push(bytes, start, end);
+      },
+      omit: new SseEventOmitter(USAGE_COMMENT),
+      ...masking,
+      onBroken: (error) =>
+        `data: ${JSON.stringify(openAiErrorBody(brokenStreamError(error, shutdownSignal)))}\n\n`,
+    });
+  } finally {
+    const usage = usageTail.exec(tail.text());
+    await settle(
+      usage ? { promptTokens: Number(usage[1]), completionTokens: Number(usage[2]) } : undefined,
+      relayed,
+    );
+  }
 }
 
 /** Why a relayed stream broke off, as the client is told. */
