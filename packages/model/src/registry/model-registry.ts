@@ -116,6 +116,36 @@ export function registryDirFor(modelsDir: string, registryDir?: string): string 
   return registryDir ? resolve(registryDir) : join(modelsDir, ".hearth");
 }
 
+/** The file name of a registry blob: `sha256-<hex>` of its bytes. */
+const BLOB_NAME = /^sha256-[0-9a-f]{64}$/;
+
+/** A version of weights found in the models dir (dropped in, copied back, or overwritten in place). */
+function foundVersion(found: {
+  version: string;
+  digest: string;
+  blob: string;
+  /** The file's size and time as found (its `createdAt`). */
+  sizeBytes: number;
+  mtimeMs: number;
+  blobMtimeMs: number;
+  changelog: string;
+}): ModelVersion {
+  return {
+    version: found.version,
+    digest: found.digest,
+    sizeBytes: found.sizeBytes,
+    blob: found.blob,
+    source: "models dir",
+    changelog: found.changelog,
+    createdAt: new Date(found.mtimeMs).toISOString(),
+    blobMtimeMs: found.blobMtimeMs,
+  };
+}
+
+/** A model's record holding one version, its first (1.0.0) and current. */
+function firstRecord(name: string, version: ModelVersion): ModelRecord {
+  return { name, current: "1.0.0", versions: [{ ...version, version: "1.0.0" }] };
+}
 /**
  * Installed models with versions. Each model is served from `<modelsDir>/<name>.gguf`; for a
  * registered model that is a symbolic link to the blob of its current version, so switching
@@ -209,7 +239,7 @@ export class ModelRegistry {
     return (
       typeof version.blob === "string" &&
       dirname(version.blob) === this.blobsDir &&
-      /^sha256-[0-9a-f]{64}$/.test(basename(version.blob))
+      BLOB_NAME.test(basename(version.blob))
     );
   }
 
@@ -225,7 +255,7 @@ export class ModelRegistry {
       isAbsolute(version.blob) &&
       basename(dirname(version.blob)) === "blobs" &&
       basename(version.blob) === String(version.digest).replace(":", "-") &&
-      /^sha256-[0-9a-f]{64}$/.test(basename(version.blob))
+      BLOB_NAME.test(basename(version.blob))
     );
   }
 
@@ -235,7 +265,7 @@ export class ModelRegistry {
    * path too.
    */
   async #isOwnBlob(blob: string): Promise<boolean> {
-    if (dirname(blob) !== this.blobsDir || !/^sha256-[0-9a-f]{64}$/.test(basename(blob))) return false;
+    if (dirname(blob) !== this.blobsDir || !BLOB_NAME.test(basename(blob))) return false;
     const dir = await lstat(this.blobsDir).catch(() => undefined);
     if (!dir?.isDirectory()) return false;
     const stats = await lstat(blob).catch(() => undefined);
@@ -375,16 +405,15 @@ export class ModelRegistry {
         delete replacement.lostAt;
         replacement.blobMtimeMs = after.mtimeMs;
       } else {
-        replacement = {
+        replacement = foundVersion({
           version: nextVersion(other.versions.map((candidate) => candidate.version)),
           digest,
-          sizeBytes: after.size,
           blob,
-          source: "models dir",
-          changelog: `the weights of ${served.version} (${served.digest}) were overwritten in place by other bytes`,
-          createdAt: new Date(after.mtimeMs).toISOString(),
+          sizeBytes: after.size,
+          mtimeMs: after.mtimeMs,
           blobMtimeMs: after.mtimeMs,
-        };
+          changelog: `the weights of ${served.version} (${served.digest}) were overwritten in place by other bytes`,
+        });
         other.versions.push(replacement);
       }
       other.current = replacement.version;
@@ -451,22 +480,18 @@ export class ModelRegistry {
     }
     const blobMtimeMs = (await stat(blob)).mtimeMs;
     if (!record) {
-      file.models[name] = {
+      file.models[name] = firstRecord(
         name,
-        current: "1.0.0",
-        versions: [
-          {
-            version: "1.0.0",
-            digest,
-            sizeBytes: stats.size,
-            blob,
-            source: "models dir",
-            changelog: "found in the models dir",
-            createdAt: new Date(stats.mtimeMs).toISOString(),
-            blobMtimeMs,
-          },
-        ],
-      };
+        foundVersion({
+          version: "1.0.0",
+          digest,
+          blob,
+          sizeBytes: stats.size,
+          mtimeMs: stats.mtimeMs,
+          blobMtimeMs,
+          changelog: "found in the models dir",
+        }),
+      );
     } else if (known) {
       known.blob = blob;
       known.blobMtimeMs = blobMtimeMs;
@@ -474,16 +499,17 @@ export class ModelRegistry {
       record.current = known.version;
     } else {
       const version = nextVersion(record.versions.map((candidate) => candidate.version));
-      record.versions.push({
-        version,
-        digest,
-        sizeBytes: stats.size,
-        blob,
-        source: "models dir",
-        changelog: `found in the models dir in place of ${this.#current(record).version}`,
-        createdAt: new Date(stats.mtimeMs).toISOString(),
-        blobMtimeMs,
-      });
+      record.versions.push(
+        foundVersion({
+          version,
+          digest,
+          blob,
+          sizeBytes: stats.size,
+          mtimeMs: stats.mtimeMs,
+          blobMtimeMs,
+          changelog: `found in the models dir in place of ${this.#current(record).version}`,
+        }),
+      );
       record.current = version;
     }
     return true;
@@ -504,27 +530,23 @@ export class ModelRegistry {
       if (!isAbsolute(target) || (await stat(blob).catch(() => undefined))) return false;
       blob = here;
     }
-    if (!/^sha256-[0-9a-f]{64}$/.test(basename(blob))) return false;
+    if (!BLOB_NAME.test(basename(blob))) return false;
     const stats = await stat(blob).catch(() => undefined);
     if (!stats?.isFile()) return false;
     const digest = await sha256File(blob);
     if (digest !== basename(blob).replace("-", ":")) return false;
-    file.models[name] = {
+    file.models[name] = firstRecord(
       name,
-      current: "1.0.0",
-      versions: [
-        {
-          version: "1.0.0",
-          digest,
-          sizeBytes: stats.size,
-          blob,
-          source: "models dir",
-          changelog: "found in the models dir (registered again from its blob)",
-          createdAt: new Date(stats.mtimeMs).toISOString(),
-          blobMtimeMs: stats.mtimeMs,
-        },
-      ],
-    };
+      foundVersion({
+        version: "1.0.0",
+        digest,
+        blob,
+        sizeBytes: stats.size,
+        mtimeMs: stats.mtimeMs,
+        blobMtimeMs: stats.mtimeMs,
+        changelog: "found in the models dir (registered again from its blob)",
+      }),
+    );
     await this.#placeLink(name, blob);
     return true;
   }
@@ -947,18 +969,11 @@ export class ModelRegistry {
             "MODEL_WEIGHTS_MISSING",
             `model "${source}" cannot be tagged: the weights of its version ${current.version} (${current.digest}) are not on disk; pull, import or copy them back first (copy the file itself, not a link to it)`,
           );
-        file.models[destination] = {
-          name: destination,
-          current: "1.0.0",
-          versions: [
-            {
-              ...current,
-              version: "1.0.0",
-              changelog: `copied from ${source} ${current.version}`,
-              createdAt: new Date().toISOString(),
-            },
-          ],
-        };
+        file.models[destination] = firstRecord(destination, {
+          ...current,
+          changelog: `copied from ${source} ${current.version}`,
+          createdAt: new Date().toISOString(),
+        });
         await this.#write(file);
         await this.#link(destination, current.blob);
         return;
