@@ -12,29 +12,32 @@ interface PortSetting {
   url?: { key: string; env: string; value: (config: HearthConfig) => string };
 }
 
+/**
+ * Where a service's port is set, derived from its name as the configuration names it: `<name>.port`
+ * (`HEARTH_<NAME>_PORT`, the web service's `HEARTH_PORT`) and `services.<name>Url`
+ * (`HEARTH_<NAME>_URL`).
+ */
+function portSetting(name: HearthServiceName): PortSetting {
+  const section = {
+    key: `${name}.port`,
+    port: (c: HearthConfig) => c[name].port,
+    host: (c: HearthConfig) => c[name].host,
+  };
+  if (name === "web") return { ...section, env: "HEARTH_PORT" };
+  const upper = name.toUpperCase();
+  const urlKey = `${name}Url` as const;
+  return {
+    ...section,
+    env: `HEARTH_${upper}_PORT`,
+    url: { key: `services.${urlKey}`, env: `HEARTH_${upper}_URL`, value: (c) => c.services[urlKey] },
+  };
+}
+
 const SETTINGS: Record<HearthServiceName, PortSetting> = {
-  model: {
-    key: "model.port",
-    env: "HEARTH_MODEL_PORT",
-    port: (c) => c.model.port,
-    host: (c) => c.model.host,
-    url: { key: "services.modelUrl", env: "HEARTH_MODEL_URL", value: (c) => c.services.modelUrl },
-  },
-  search: {
-    key: "search.port",
-    env: "HEARTH_SEARCH_PORT",
-    port: (c) => c.search.port,
-    host: (c) => c.search.host,
-    url: { key: "services.searchUrl", env: "HEARTH_SEARCH_URL", value: (c) => c.services.searchUrl },
-  },
-  knowledge: {
-    key: "knowledge.port",
-    env: "HEARTH_KNOWLEDGE_PORT",
-    port: (c) => c.knowledge.port,
-    host: (c) => c.knowledge.host,
-    url: { key: "services.knowledgeUrl", env: "HEARTH_KNOWLEDGE_URL", value: (c) => c.services.knowledgeUrl },
-  },
-  web: { key: "web.port", env: "HEARTH_PORT", port: (c) => c.web.port, host: (c) => c.web.host },
+  model: portSetting("model"),
+  search: portSetting("search"),
+  knowledge: portSetting("knowledge"),
+  web: portSetting("web"),
 };
 
 const WILDCARD = new Set(["0.0.0.0", "::", ""]);
