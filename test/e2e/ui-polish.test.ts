@@ -180,4 +180,24 @@ describe.skipIf(!hasChromium)("chat UI polish in the browser", () => {
     expect(await note.locator("pre").textContent()).toContain("type: searxng");
     expect(await page.locator("section[aria-labelledby=providers-title] table").count()).toBe(0);
   });
+
+  it("lets an admin adopt a knowledge base made outside the web UI, which then opens as their own", async () => {
+    const { page } = desk;
+    // As `hearth ingest --create` without --owner makes one: on the knowledge service directly.
+    await fetch(`${stand.services!.url}/v1/knowledge-bases`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "wiki export" }),
+    });
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    const entry = page.locator(".kb-list li", { hasText: "wiki export" });
+    await expect.poll(() => entry.locator(".badge").textContent()).toBe("No owner");
+    await entry.getByRole("button", { name: "wiki export" }).click();
+    await page.getByText("no one can use it in a chat or share it").waitFor();
+    expect(await page.getByLabel("Upload files").count()).toBe(0);
+    await page.getByRole("button", { name: "Adopt (become its owner)" }).click();
+    await expect.poll(() => entry.locator(".badge").textContent()).toBe("Private");
+    await page.getByLabel("Upload files").waitFor();
+    await screenshot(page, "ui-polish-knowledge-adopted");
+  });
 });

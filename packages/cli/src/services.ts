@@ -1,4 +1,4 @@
-import { type HearthConfig, isInside, type Logger, lockDataDir } from "@hearth/core";
+import { type HearthConfig, isInside, type Logger, lockDataDir, webDatabaseFile } from "@hearth/core";
 
 export const SERVICE_NAMES = ["model", "search", "knowledge", "web"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -53,7 +53,7 @@ export async function startService(
  */
 export function dataDirWriters(config: HearthConfig, names: readonly ServiceName[]): ServiceName[] {
   return names.filter((name) => {
-    if (name === "web") return !/^postgres(ql)?:\/\//.test(config.web.databaseUrl ?? "");
+    if (name === "web") return webDatabaseFile(config) !== undefined;
     if (name === "knowledge") return true;
     if (name === "model") return isInside(config.model.modelsDir, config.dataDir);
     return false;

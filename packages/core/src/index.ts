@@ -61,6 +61,7 @@ export {
   dataDirLockHolders,
   defaultBackupsDir,
   describeSqliteOpenError,
+  inspectSchema,
   inspectSqliteFile,
   isInside,
   LOCKS_DIR,
@@ -76,4 +77,5 @@ export {
   restoreBackup,
   runMigrations,
   verifyBackup,
+  webDatabaseFile,
 } from "./storage/index.js";

@@ -25,3 +25,4 @@ export {
   type KnowledgeServiceOptions,
 } from "./service/create-knowledge-service.js";
 export { serveKnowledge } from "./service/serve-knowledge.js";
+export { KNOWLEDGE_MIGRATIONS } from "./store/migrations.js";

@@ -384,6 +384,10 @@ const en = {
   deleteConversationConfirm: "Delete the conversation “{title}”? This cannot be undone.",
   revokeKeyConfirm: "Revoke the API key {name}? Clients using it are refused from now on.",
   deleteKnowledgeBase: "Delete knowledge base",
+  unowned: "No owner",
+  unownedHint:
+    "This base was made outside the web UI (on the knowledge service directly, or by hearth ingest without --owner): no one can use it in a chat or share it until an administrator adopts it.",
+  adopt: "Adopt (become its owner)",
   deleteKnowledgeBaseConfirm: "Delete the knowledge base {name} and all its documents?",
   time: "Time",
   actor: "By",
@@ -810,6 +814,10 @@ const zhCN: Messages = {
   deleteConversationConfirm: "删除对话“{title}”？删除后无法恢复。",
   revokeKeyConfirm: "吊销 API 密钥 {name}？使用它的客户端将立即被拒绝。",
   deleteKnowledgeBase: "删除知识库",
+  unowned: "无所有者",
+  unownedHint:
+    "此知识库是在网页界面之外创建的（直接在知识服务上创建，或由未带 --owner 的 hearth ingest 创建）：在管理员认领之前，任何人都无法在对话中使用或共享它。",
+  adopt: "认领（成为所有者）",
   deleteKnowledgeBaseConfirm: "删除知识库 {name} 及其全部文档？",
   time: "时间",
   actor: "操作人",

@@ -11,6 +11,8 @@ interface KnowledgeBase {
   name: string;
   permission: "read" | "write" | "manage";
   visibility?: string;
+  /** Made outside the web UI and not yet adopted: listed to administrators only, to adopt. */
+  unowned?: boolean;
   documentCount?: number;
   /** Documents indexed with older settings (embedding model, chunking, or an earlier Hearth): a re-index brings them current. */
   staleDocumentCount?: number;
@@ -207,11 +209,13 @@ export function KnowledgePage() {
   useEffect(() => {
     void load();
   }, [load]);
+  // A base without an owner has no documents to show until it is adopted (then they load).
+  const selectedUnowned = bases.some((b) => b.id === selected && b.unowned);
   useEffect(() => {
     setDocuments([]);
     setNotice("");
-    if (selected) void run(() => loadDocuments(selected));
-  }, [selected, loadDocuments, run]);
+    if (selected && !selectedUnowned) void run(() => loadDocuments(selected));
+  }, [selected, selectedUnowned, loadDocuments, run]);
   // While documents are being ingested, their status is read again every second.
   useEffect(() => {
     if (!selected || !documents.some((document) => IN_PROGRESS.has(document.status))) return;
@@ -303,6 +307,10 @@ export function KnowledgePage() {
       await load();
     }
   };
+  const adopt = async (knowledgeBase: KnowledgeBase) => {
+    if (await run(() => api(`/api/knowledge-bases/${knowledgeBase.id}/adopt`, { method: "POST", body: {} })))
+      await load();
+  };
   const removeBase = async (knowledgeBase: KnowledgeBase) => {
     if (!window.confirm(fill(t.deleteKnowledgeBaseConfirm, { name: knowledgeBase.name }))) return;
     if (await run(() => api(`/api/knowledge-bases/${knowledgeBase.id}`, { method: "DELETE" }))) {
@@ -330,12 +338,27 @@ export function KnowledgePage() {
               {b.name}
             </button>{" "}
             <span className="badge">
-              {b.visibility ? t[b.visibility as "private"] : t.permissions[b.permission]}
+              {b.unowned
+                ? t.unowned
+                : b.visibility
+                  ? t[b.visibility as "private"]
+                  : t.permissions[b.permission]}
             </span>
           </li>
         ))}
       </ul>
-      {base && (
+      {base?.unowned && (
+        <section aria-labelledby="kb-title">
+          <h3 id="kb-title">{base.name}</h3>
+          <p>{t.unownedHint}</p>
+          <div className="actions">
+            <button type="button" onClick={() => void adopt(base)}>
+              {t.adopt}
+            </button>
+          </div>
+        </section>
+      )}
+      {base && !base.unowned && (
         <section aria-labelledby="kb-title">
           <h3 id="kb-title">{base.name}</h3>
           {base.permission !== "read" && (

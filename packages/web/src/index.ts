@@ -29,7 +29,7 @@ import { UsageMeter } from "./usage/usage-meter.js";
 
 export { createAdminAccount, listAccounts } from "./accounts/account-admin.js";
 export { assignKnowledgeBaseOwner, findKnowledgeBaseOwner } from "./knowledge/knowledge-owner.js";
-export { openDatabase } from "./storage/open-database.js";
+export { inspectWebSchema, openDatabase } from "./storage/open-database.js";
 
 export interface WebServiceOptions {
   database?: OpenDatabaseOptions;

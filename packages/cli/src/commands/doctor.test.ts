@@ -2,9 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "@hearth/core";
+import { openDatabase } from "@hearth/web";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { checkDatabases } from "./doctor.js";
+import { KnowledgeStore } from "../../../knowledge/src/store/knowledge-store.js";
+import { checkDatabases, checkSchemas } from "./doctor.js";
 
 let dataDir: string;
 beforeEach(() => {
@@ -49,5 +51,66 @@ describe("hearth doctor's database check", () => {
         fix: expect.stringContaining("hearth restore"),
       }),
     ]);
+  });
+});
+
+describe("hearth doctor's schema check", () => {
+  it("passes databases at this Hearth's schema, and names the steps the next start applies", async () => {
+    const web = await openDatabase(config());
+    await web.destroy();
+    const store = await KnowledgeStore.open({ path: join(dataDir, "knowledge", "knowledge.db"), dataDir });
+    store.close();
+    const findings = await checkSchemas(config());
+    expect(findings.map((finding) => finding.level)).toEqual(["ok", "ok"]);
+    expect(findings[0]!.detail).toMatch(/web\.sqlite is at this Hearth's schema \(step \d+\)/);
+    expect(findings[1]!.detail).toMatch(/knowledge\.db is at this Hearth's schema/);
+
+    const older = new Database(join(dataDir, "knowledge", "knowledge.db"));
+    older.pragma("user_version = 1");
+    older.close();
+    expect((await checkSchemas(config()))[1]!.detail).toMatch(
+      /knowledge\.db is at step 1 of \d+: the next start applies \d+ \(after an automatic backup\)/,
+    );
+  });
+
+  it("fails databases a newer Hearth migrated (after a downgrade), with the way back", async () => {
+    const web = await openDatabase(config());
+    await web.destroy();
+    const newer = new Database(join(dataDir, "web.sqlite"));
+    newer
+      .prepare("INSERT INTO kysely_migration (name, timestamp) VALUES (?, ?)")
+      .run("9999-from-a-newer-hearth", new Date().toISOString());
+    newer.close();
+    mkdirSync(join(dataDir, "knowledge"));
+    const store = new Database(join(dataDir, "knowledge", "knowledge.db"));
+    store.pragma("user_version = 999");
+    store.close();
+
+    const findings = await checkSchemas(config());
+    expect(findings).toEqual([
+      expect.objectContaining({
+        level: "fail",
+        detail: expect.stringMatching(/^SCHEMA_TOO_NEW: .*web\.sqlite.*9999-from-a-newer-hearth/),
+        fix: expect.stringContaining("start the newer Hearth"),
+      }),
+      expect.objectContaining({
+        level: "fail",
+        detail: expect.stringMatching(/^SCHEMA_TOO_NEW: .*knowledge\.db has schema version 999/),
+      }),
+    ]);
+  });
+
+  it("fails a PostgreSQL web database it cannot reach, naming the setting", async () => {
+    const onPostgres = loadConfig({
+      env: {},
+      cwd: dataDir,
+      overrides: { dataDir, web: { databaseUrl: "postgres://hearth@127.0.0.1:1/hearth" } } as never,
+    });
+    const [finding] = await checkSchemas(onPostgres);
+    expect(finding).toMatchObject({
+      level: "fail",
+      detail: expect.stringMatching(/^DATABASE_UNAVAILABLE: /),
+      fix: expect.stringContaining("HEARTH_DATABASE_URL"),
+    });
   });
 });

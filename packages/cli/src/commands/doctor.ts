@@ -5,9 +5,11 @@ import { join } from "node:path";
 import {
   checkPortConflicts,
   type HearthConfig,
+  inspectSchema,
   inspectSqliteFile,
   isHearthError,
   loadConfig,
+  webDatabaseFile,
 } from "@hearth/core";
 import { Command } from "commander";
 import { prepareStorage } from "../prepare-storage.js";
@@ -28,7 +30,7 @@ const GIB = 2 ** 30;
 export function doctorCommand(): Command {
   return new Command("doctor")
     .description(
-      "check models, Ollama, the data dir, its databases, ports and memory, with the fix for each problem",
+      "check models, Ollama, the data dir, its databases and their schemas, ports and memory, with the fix for each problem",
     )
     .action(async () => {
       const findings = await diagnose();
@@ -67,6 +69,7 @@ export async function diagnose(): Promise<Finding[]> {
   ];
   findings.push(checkStorage(config));
   findings.push(...checkDatabases(config));
+  findings.push(...(await checkSchemas(config)));
   findings.push(...(await checkModels(config)));
   findings.push(...(await checkPorts(config)));
   findings.push(checkMemory());
@@ -106,10 +109,10 @@ function checkStorage(config: HearthConfig): Finding {
 
 /** Hearth's SQLite files in the data dir; the ones that exist are checked (web.sqlite unless PostgreSQL holds it). */
 export function databaseFiles(config: HearthConfig): string[] {
-  const webOnPostgres = /^postgres(ql)?:\/\//.test(config.web.databaseUrl ?? "");
+  const web = webDatabaseFile(config);
   return [
-    ...(webOnPostgres ? [] : [join(config.dataDir, "web.sqlite")]),
-    join(config.dataDir, "knowledge", "knowledge.db"),
+    ...(web ? [web] : []),
+    knowledgeStoreFile(config),
     join(config.dataDir, "knowledge", "index.sqlite"),
   ].filter((file) => existsSync(file));
 }
@@ -137,6 +140,67 @@ export function checkDatabases(config: HearthConfig, canWrite?: (path: string) =
           : `stop Hearth and restore the latest backup (hearth restore <backup dir>), or move ${file} away to start empty`,
     };
   });
+}
+
+const knowledgeStoreFile = (config: HearthConfig) => join(config.dataDir, "knowledge", "knowledge.db");
+
+/**
+ * Where the web database's and the knowledge store's schemas stand against this Hearth's (read only;
+ * the next start applies pending steps after a backup): a database a newer Hearth migrated, after a
+ * downgrade, is found here rather than by the next `hearth up`; PostgreSQL is reached.
+ */
+export async function checkSchemas(config: HearthConfig): Promise<Finding[]> {
+  const { inspectWebSchema } = await import("@hearth/web");
+  const { KNOWLEDGE_MIGRATIONS } = await import("@hearth/knowledge");
+  const knowledgeStore = knowledgeStoreFile(config);
+  const webFile = webDatabaseFile(config);
+  /** What each database is called, how its pending steps are kept safe, and its inspection. */
+  const inspections: Array<[string, string, () => Promise<{ applied: number; latest: number } | undefined>]> =
+    [
+      [
+        webFile ?? "the PostgreSQL web database",
+        webFile ? "after an automatic backup" : "take a pg_dump first",
+        () => inspectWebSchema(config),
+      ],
+      [
+        knowledgeStore,
+        "after an automatic backup",
+        async () =>
+          existsSync(knowledgeStore) ? inspectSchema(knowledgeStore, KNOWLEDGE_MIGRATIONS) : undefined,
+      ],
+    ];
+  const findings: Finding[] = [];
+  for (const [where, safety, inspect] of inspections) {
+    try {
+      const status = await inspect();
+      if (!status) continue;
+      const pending = status.latest - status.applied;
+      findings.push({
+        level: "ok",
+        subject: "schema",
+        detail:
+          status.applied === 0
+            ? `${where} is new: the next start creates its tables`
+            : pending > 0
+              ? `${where} is at step ${status.applied} of ${status.latest}: the next start applies ${pending} (${safety})`
+              : `${where} is at this Hearth's schema (step ${status.latest})`,
+      });
+    } catch (error) {
+      const code = isHearthError(error) ? error.code : undefined;
+      findings.push({
+        level: "fail",
+        subject: "schema",
+        detail: isHearthError(error) ? error.toLine() : String(error),
+        fix:
+          code === "SCHEMA_TOO_NEW"
+            ? "start the newer Hearth that wrote it again, or restore the backup taken before that upgrade (hearth restore <data dir>/backups/pre-migration-...; PostgreSQL: your pg_dump)"
+            : webFile
+              ? "see the database finding above"
+              : "start PostgreSQL or correct web.databaseUrl (HEARTH_DATABASE_URL)",
+      });
+    }
+  }
+  return findings;
 }
 
 async function checkModels(config: HearthConfig): Promise<Finding[]> {

@@ -1,6 +1,6 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { type HearthConfig, HearthError, isHearthError, loadConfig } from "@hearth/core";
+import { type HearthConfig, HearthError, isHearthError, loadConfig, webDatabaseFile } from "@hearth/core";
 import { createAdminAccount, listAccounts } from "@hearth/web";
 import { Command } from "commander";
 
@@ -63,7 +63,7 @@ function promptHidden(
  * Returns the SQLite file to be created, or undefined when the database exists (or is PostgreSQL).
  */
 function webDatabaseToCreate(config: HearthConfig, mayCreate: boolean): string | undefined {
-  if (config.web.databaseUrl && /^postgres(ql)?:\/\//.test(config.web.databaseUrl)) return undefined;
+  if (webDatabaseFile(config) === undefined) return undefined;
   const dir = config.dataDir;
   let entries: string[] | undefined;
   try {

@@ -1,5 +1,6 @@
 import { open, readdir, readFile, readlink, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
+import type { HearthConfig } from "../config/config-schema.js";
 import { MANIFEST_FILE } from "./backup-manifest.js";
 import { LOCKS_DIR } from "./data-dir-lock.js";
 
@@ -12,6 +13,11 @@ const SQLITE_HEADER = Buffer.from("SQLite format 3\0", "latin1");
 const GGUF_HEADER = Buffer.from("GGUF", "latin1");
 /** Side files of a SQLite database; the online backup API folds their content into the copy. */
 const SQLITE_SIDE_FILE = /-(wal|shm|journal)$/;
+
+/** The web database's SQLite file, or undefined when it is on PostgreSQL (web.databaseUrl is set). */
+export function webDatabaseFile(config: Pick<HearthConfig, "dataDir" | "web">): string | undefined {
+  return config.web.databaseUrl === undefined ? join(config.dataDir, "web.sqlite") : undefined;
+}
 
 /** Whether `path` is `directory` or lies under it (both resolved first). */
 export function isInside(path: string, directory: string): boolean {

@@ -12,7 +12,7 @@ export {
   type LockHolder,
   lockDataDir,
 } from "./data-dir-lock.js";
-export { isInside } from "./data-files.js";
+export { isInside, webDatabaseFile } from "./data-files.js";
 export { PRIVATE_DIR } from "./private-dir.js";
 export {
   databasesInUse,
@@ -24,6 +24,7 @@ export {
 export {
   type BackupBeforeMigrationOptions,
   backupBeforeMigration,
+  inspectSchema,
   type Migration,
   type MigrationResult,
   type RunMigrationsOptions,

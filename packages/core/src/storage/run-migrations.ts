@@ -42,24 +42,10 @@ export interface MigrationResult {
 export async function runMigrations(options: RunMigrationsOptions): Promise<MigrationResult> {
   const migrations = checkedHistory(options.migrations);
   const databasePath = resolve(options.databasePath);
-  const latest = migrations.at(-1)?.version ?? 0;
   const existed = existsSync(databasePath);
-
-  let from = 0;
-  if (existed) {
-    const reader = new Database(databasePath, { readonly: true, fileMustExist: true });
-    try {
-      from = Number(reader.pragma("user_version", { simple: true }));
-    } finally {
-      reader.close();
-    }
-  }
-  if (from > latest) {
-    throw new HearthError(
-      "SCHEMA_TOO_NEW",
-      `${databasePath} has schema version ${from}, newer than this Hearth knows (${latest}); upgrade Hearth or restore a backup taken before the upgrade`,
-    );
-  }
+  const { applied: from, latest } = existed
+    ? inspectSchema(databasePath, migrations)
+    : { applied: 0, latest: migrations.at(-1)?.version ?? 0 };
   const pending = migrations.filter((migration) => migration.version > from);
   if (pending.length === 0) return { from, to: from, applied: [], backup: undefined };
 
@@ -109,6 +95,32 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<Migr
     database.close();
   }
   return { from, to: latest, applied, backup };
+}
+
+/**
+ * Where an existing database's schema stands against its history, read without changing anything
+ * (as `hearth doctor` asks): the step it is at and the latest this Hearth knows. A database a newer
+ * Hearth migrated is refused with SCHEMA_TOO_NEW rather than opened by code that does not know its schema.
+ */
+export function inspectSchema(
+  databasePath: string,
+  migrations: readonly Migration[],
+): { applied: number; latest: number } {
+  const latest = migrations.at(-1)?.version ?? 0;
+  const reader = new Database(databasePath, { readonly: true, fileMustExist: true });
+  let applied: number;
+  try {
+    applied = Number(reader.pragma("user_version", { simple: true }));
+  } finally {
+    reader.close();
+  }
+  if (applied > latest) {
+    throw new HearthError(
+      "SCHEMA_TOO_NEW",
+      `${databasePath} has schema version ${applied}, newer than this Hearth knows (${latest}); upgrade Hearth or restore a backup taken before the upgrade`,
+    );
+  }
+  return { applied, latest };
 }
 
 export interface BackupBeforeMigrationOptions {

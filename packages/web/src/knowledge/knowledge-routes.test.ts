@@ -200,6 +200,81 @@ describe("knowledge routes", () => {
     });
   });
 
+  describe("bases made outside the web UI", () => {
+    it("lists a base without an owner to administrators only, who adopt it, private and audited", async () => {
+      const made = await fetch(`${services.url}/v1/knowledge-bases`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "ingested by cli" }),
+      });
+      const { id } = (await made.json()) as { id: string };
+      const listed = async (session: Session) =>
+        (
+          (await web.app.inject({ url: "/api/knowledge-bases", headers: session.headers })).json() as {
+            knowledgeBases: Array<{ id: string; unowned?: boolean; permission: string }>;
+          }
+        ).knowledgeBases.find((base) => base.id === id);
+      expect(await listed(user)).toBeUndefined();
+      expect(await listed(admin)).toMatchObject({ unowned: true, permission: "manage" });
+
+      const refused = await web.app.inject({
+        method: "POST",
+        url: `/api/knowledge-bases/${id}/adopt`,
+        headers: user.headers,
+        payload: {},
+      });
+      expect(refused.statusCode).toBe(403);
+      const adopted = await web.app.inject({
+        method: "POST",
+        url: `/api/knowledge-bases/${id}/adopt`,
+        headers: admin.headers,
+        payload: {},
+      });
+      expect(adopted.statusCode).toBe(200);
+      expect(await listed(admin)).toMatchObject({ visibility: "private", permission: "manage", owned: true });
+      expect((await listed(admin))?.unowned).toBeUndefined();
+      // Now it is the admin's as any base they made: its documents open, and sharing works.
+      const documents = await web.app.inject({
+        url: `/api/knowledge-bases/${id}/documents`,
+        headers: admin.headers,
+      });
+      expect(documents.statusCode).toBe(200);
+      const audit = await web.app.inject({ url: "/api/admin/audit", headers: admin.headers });
+      expect(audit.json().entries[0]).toMatchObject({
+        action: "knowledge-base.access-change",
+        actorName: "admin",
+        target: id,
+        details: { owner: "admin", via: "web" },
+      });
+
+      // A second administrator cannot take it from the first.
+      const other = await signUp(web.app, "second-admin");
+      const promoted = await web.app.inject({
+        method: "PATCH",
+        url: `/api/admin/users/${other.userId}`,
+        headers: admin.headers,
+        payload: { role: "admin" },
+      });
+      expect(promoted.statusCode).toBe(200);
+      const taken = await web.app.inject({
+        method: "POST",
+        url: `/api/knowledge-bases/${id}/adopt`,
+        headers: other.headers,
+        payload: {},
+      });
+      expect(taken.statusCode).toBe(403);
+      expect(taken.json().error.code).toBe("FORBIDDEN");
+      const missing = await web.app.inject({
+        method: "POST",
+        url: "/api/knowledge-bases/no-such-base/adopt",
+        headers: admin.headers,
+        payload: {},
+      });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json().error.code).toBe("KNOWLEDGE_BASE_NOT_FOUND");
+    });
+  });
+
   describe("shares", () => {
     it("lets a write sharer change the documents but not the base's settings, which its owner changes audited", async () => {
       const editor = await signUp(web.app, "editor");

@@ -8,6 +8,7 @@ import { currentUser } from "../auth/route-access.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { KnowledgeAccess, KnowledgePermission } from "./knowledge-access.js";
+import { recordKnowledgeBaseOwner } from "./knowledge-owner.js";
 import type { ServiceProxy } from "./service-proxy.js";
 
 interface Deps {
@@ -68,6 +69,7 @@ async function assertMayEmbedWith(
 export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   const { db, knowledge, knowledgeAccess, modelAccess } = deps;
   const user = { config: { access: "user" as const } };
+  const admin = { config: { access: "admin" as const } };
 
   // Uploads stream through to the knowledge service without being buffered here.
   app.addContentTypeParser("multipart/form-data", (_request, payload, done) => done(null, payload));
@@ -157,16 +159,48 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const list = Array.isArray(body) ? body : (body.knowledgeBases ?? []);
     const out = [];
     for (const base of list) {
-      const permission = await knowledgeAccess.permissionOf(me, base.id);
-      if (!permission) continue;
       const row = await db
         .selectFrom("knowledge_bases")
         .select(["visibility", "owner_id"])
         .where("id", "=", base.id)
         .executeTakeFirst();
-      out.push({ ...base, permission, visibility: row?.visibility, owned: row?.owner_id === me.id });
+      // A base made on the knowledge service directly has no owner here: admins see it, to adopt it.
+      if (!row) {
+        if (me.role === "admin") out.push({ ...base, permission: "manage", owned: false, unowned: true });
+        continue;
+      }
+      const permission = await knowledgeAccess.permissionOf(me, base.id);
+      if (!permission) continue;
+      out.push({ ...base, permission, visibility: row.visibility, owned: row.owner_id === me.id });
     }
     return { knowledgeBases: out };
+  });
+
+  /**
+   * An admin takes a base without an owner (made on the knowledge service directly, or by
+   * `hearth ingest` without `--owner`) as their own, private: then it is managed, shared and used
+   * in chats as any other. A base that already has an owner keeps it (FORBIDDEN).
+   */
+  app.post("/api/knowledge-bases/:id/adopt", admin, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const me = currentUser(request);
+    const response = await knowledge.request("GET", `/v1/knowledge-bases/${pathSegment(id)}`);
+    if (response.status === 404) throw new HearthError("KNOWLEDGE_BASE_NOT_FOUND", "No such knowledge base");
+    if (!response.ok)
+      throw new UpstreamCallError({
+        url: `/v1/knowledge-bases/${id}`,
+        status: response.status,
+        message: "the knowledge service failed",
+      });
+    const { name } = (await response.json()) as { name: string };
+    const owned = await db
+      .selectFrom("knowledge_bases")
+      .select("owner_id")
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (!owned) await assertNameFree(me.id, name);
+    await recordKnowledgeBaseOwner(db, { knowledgeBaseId: id, owner: me, actorId: me.id, via: "web" });
+    return reply.send({ id, name, visibility: "private", permission: "manage", owned: true });
   });
 
   /**

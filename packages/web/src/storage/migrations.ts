@@ -387,6 +387,25 @@ export async function migrateToLatest(
 }
 
 /**
+ * Where the schema stands, read without changing anything (`hearth doctor`): the steps applied and
+ * the steps this Hearth knows; SCHEMA_TOO_NEW for a database a newer Hearth migrated.
+ */
+export async function inspectMigrations(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  options: MigrateOptions = {},
+): Promise<{ applied: number; latest: number }> {
+  const steps = await createMigrator(db, dialect, options.schema).getMigrations();
+  await refuseNewerSchema(
+    db,
+    dialect,
+    steps.map((step) => step.name),
+    options,
+  );
+  return { applied: steps.filter((step) => step.executedAt !== undefined).length, latest: steps.length };
+}
+
+/**
  * A database a newer Hearth has migrated holds steps this code does not know: it is refused with
  * SCHEMA_TOO_NEW naming them (as the knowledge store does), not run into Kysely's "corrupted
  * migrations", so the operator learns to start the newer release or restore the backup taken

@@ -1,5 +1,4 @@
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
 import {
   describeSqliteOpenError,
   type HearthConfig,
@@ -7,12 +6,13 @@ import {
   type Logger,
   PRIVATE_DIR,
   probeSqliteWrite,
+  webDatabaseFile,
 } from "@hearth/core";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./database-schema.js";
-import { migrateToLatest } from "./migrations.js";
+import { inspectMigrations, migrateToLatest } from "./migrations.js";
 
 export type WebDatabase = Kysely<Database>;
 
@@ -34,16 +34,15 @@ export async function openDatabase(
   config: HearthConfig,
   options: OpenDatabaseOptions = {},
 ): Promise<WebDatabase> {
-  const url = config.web.databaseUrl;
   let db: WebDatabase;
-  let file: string | undefined;
-  const dialect = url && /^postgres(ql)?:\/\//.test(url) ? "postgres" : "sqlite";
-  if (url && /^postgres(ql)?:\/\//.test(url)) {
+  const file = webDatabaseFile(config);
+  const dialect = file ? "sqlite" : "postgres";
+  if (!file) {
     const schema = options.postgresSchema;
     if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema))
       throw new HearthError("CONFIG_INVALID", "invalid PostgreSQL schema name");
     const pool = new pg.Pool({
-      connectionString: url,
+      connectionString: config.web.databaseUrl,
       max: 10,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
@@ -64,7 +63,6 @@ export async function openDatabase(
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     mkdirSync(config.dataDir, PRIVATE_DIR);
-    file = join(config.dataDir, "web.sqlite");
     let sqlite: BetterSqlite3.Database | undefined;
     try {
       sqlite = new BetterSqlite3(file, options.sqlite);
@@ -119,5 +117,47 @@ class TransactionalSqliteDialect extends SqliteDialect {
         return true;
       }
     })();
+  }
+}
+
+/**
+ * Where the web database's schema stands, read without changing anything (`hearth doctor`): the
+ * steps applied and the steps this Hearth knows. SCHEMA_TOO_NEW for a database a newer Hearth
+ * migrated; DATABASE_UNAVAILABLE when PostgreSQL cannot be reached. Undefined when the SQLite file
+ * does not exist yet (the first start makes it).
+ */
+export async function inspectWebSchema(
+  config: HearthConfig,
+): Promise<{ where: string; applied: number; latest: number } | undefined> {
+  const file = webDatabaseFile(config);
+  if (file && !existsSync(file)) return undefined;
+  const db = new Kysely<unknown>({
+    dialect: file
+      ? new SqliteDialect({ database: new BetterSqlite3(file, { readonly: true, fileMustExist: true }) })
+      : new PostgresDialect({
+          pool: new pg.Pool({
+            connectionString: config.web.databaseUrl,
+            max: 1,
+            connectionTimeoutMillis: 5000,
+          }),
+        }),
+  });
+  try {
+    const status = await inspectMigrations(db, file ? "sqlite" : "postgres", {
+      ...(file ? { sqlite: { databasePath: file, dataDir: config.dataDir } } : { schema: "public" }),
+    });
+    return { where: file ?? "the PostgreSQL web database", ...status };
+  } catch (error) {
+    if (error instanceof HearthError) throw error;
+    throw (
+      (file && describeSqliteOpenError(file, error)) ||
+      new HearthError(
+        "DATABASE_UNAVAILABLE",
+        `the web database could not be read: ${(error as Error).message}`,
+        { cause: error },
+      )
+    );
+  } finally {
+    await db.destroy();
   }
 }
