@@ -10,6 +10,11 @@ export const searchRequestSchema = z.strictObject({
   freshness: z.enum(["day", "week", "month", "year"]).optional(),
   /** Fetch the top results and return their main text as `content`. */
   fetch: z.boolean().optional(),
+  /**
+   * `false`: ask the engines even when the result cache holds an answer (what a provider check
+   * needs); the fresh answer is cached. Rate limits, cool-downs and breakers still apply.
+   */
+  cache: z.boolean().optional(),
 });
 export type SearchRequest = z.infer<typeof searchRequestSchema>;
 

@@ -111,11 +111,13 @@ export class SearchAgent {
     );
     // Ask for a few more than needed: merging and filtering remove some.
     const depth = Math.min(50, Math.max(10, limit * 2));
-    let cached = await this.#cacheGet(key);
+    // A check of the engines (`cache: false`) neither reads the cache nor counts as a lookup.
+    const readCache = request.cache !== false;
+    let cached = readCache ? await this.#cacheGet(key) : undefined;
     // An answer fetched for a smaller limit holds too few results for this one (a shared entry
     // written before depths were kept has none: a miss too).
     if (cached && !(cached.depth >= depth)) cached = undefined;
-    if (this.#cache) this.#metrics?.cacheLookup(cached !== undefined);
+    if (this.#cache && readCache) this.#metrics?.cacheLookup(cached !== undefined);
     const fromCache = cached !== undefined;
     if (!cached) {
       cached = await this.#searchEngines(query, slots, depth, request, signal);

@@ -13,6 +13,8 @@ import { createSearchService, serveSearch } from "./index.js";
 const folder = mkdtempSync(join(tmpdir(), "hearth-search-"));
 const fixture = (type: string) => ENGINE_FIXTURES.find((candidate) => candidate.type === type)!;
 let embeddingCalls = 0;
+/** Whether the `/revocable/` engine refuses its key now (an operator's key revoked or expired). */
+let keyRevoked = false;
 
 const ARTICLE = `<html><body><nav>menu</nav><article><h1>Release</h1><p>${"Node.js 20 ships a stable test runner and the permission model. ".repeat(6)}</p></article></body></html>`;
 
@@ -31,6 +33,10 @@ const engines: ReplayServer = new ReplayServer((request, response) => {
     return sendJson(response, 200, { webPages: { value } });
   }
   if (path.startsWith("/down/")) return sendJson(response, 500, { error: "down" });
+  if (path.startsWith("/revocable/"))
+    return keyRevoked
+      ? sendJson(response, 401, { error: "invalid API key" })
+      : sendJson(response, 200, fixture("searxng").ok);
   if (path.startsWith("/hang/")) return; // never answers
   if (path.startsWith("/limited/"))
     return sendJson(response, 429, "Too Many Requests", { "retry-after": "60" });
@@ -279,6 +285,39 @@ describe("POST /v1/search", () => {
     expect(smaller.cached).toBe(true);
     expect(smaller.results).toHaveLength(30);
     expect(engines.requests.length).toBe(asked + 1);
+  });
+
+  it("asks the engines again for a query it has cached when the request says cache: false, still skipping one cooling down", async () => {
+    const revocable = {
+      id: "revocable",
+      type: "searxng" as const,
+      url: `${engines.url}/revocable`,
+      retries: 0,
+    };
+    const limited = { id: "limited", type: "searxng" as const, url: `${engines.url}/limited`, retries: 0 };
+    const app = await service(configWith({ providers: [providers()[0]!, revocable, limited] }));
+    const statuses = (body: { providers: Array<{ id: string; status: string }> }) =>
+      body.providers.map((p) => `${p.id}:${p.status}`);
+    keyRevoked = false;
+    const first = (await search(app, { query: "node 20" })).json();
+    expect(statuses(first)).toEqual(["searxng:ok", "revocable:ok", "limited:rate-limited"]);
+    keyRevoked = true;
+    const limitedCalls = () =>
+      engines.requests.filter((request) => request.url.startsWith("/limited/")).length;
+    const limitedBefore = limitedCalls();
+    const fresh = (await search(app, { query: "node 20", cache: false })).json();
+    expect(fresh.cached).toBeUndefined();
+    expect(fresh.providers).toEqual([
+      expect.objectContaining({ id: "searxng", status: "ok" }),
+      expect.objectContaining({ id: "revocable", status: "error", error: expect.stringContaining("401") }),
+      // Its engine asked for 60 s of quiet: the cool-down holds, cache or not.
+      expect.objectContaining({
+        id: "limited",
+        status: "rate-limited",
+        error: expect.stringContaining("wait"),
+      }),
+    ]);
+    expect(limitedCalls()).toBe(limitedBefore);
   });
 
   it("answers with whatever arrived when one engine fails, and a clear error when all fail", async () => {

@@ -1,6 +1,6 @@
+import { canonicalise, nearDuplicates, type PageFingerprint, pageFingerprint } from "@hearth/contracts";
 import type { ProviderHit } from "../providers/search-provider.js";
-import { canonicalise, hostOf, matchesDomain } from "./canonical-url.js";
-import { hammingDistance, simhash } from "./simhash.js";
+import { hostOf, matchesDomain } from "./domain-match.js";
 
 export type Freshness = "day" | "week" | "month" | "year";
 
@@ -31,7 +31,7 @@ export interface RankOptions {
   freshness?: Freshness;
   /** The query asks for recent news (see `wantsRecent`); favours fresh results even without `freshness`. */
   recent?: boolean;
-  /** SimHash distance (of 64 bits) up to which two results are the same page. */
+  /** SimHash distance (of 64 bits) up to which two results are the same page (`nearDuplicates`' default when absent). */
   nearDuplicateBits?: number;
   now?: number;
 }
@@ -44,7 +44,7 @@ interface Group {
   publishedAt?: string;
   /** provider id -> best (lowest) rank, 1-based. */
   ranks: Map<string, number>;
-  fingerprint?: [number, number];
+  fingerprint?: PageFingerprint;
 }
 
 const DAY_MS = 86_400_000;
@@ -100,7 +100,7 @@ export function rankResults(engines: readonly EngineResults[], options: RankOpti
     }
   }
 
-  const merged = mergeNearDuplicates([...groups.values()], options.nearDuplicateBits ?? 5);
+  const merged = mergeNearDuplicates([...groups.values()], options.nearDuplicateBits);
   const now = options.now ?? Date.now();
   const favourFresh = options.freshness !== undefined || options.recent === true;
   const halfLife = HALF_LIFE_DAYS[options.freshness ?? "week"];
@@ -140,14 +140,11 @@ function freshnessFactor(
 }
 
 /** Unions groups whose title+snippet fingerprints are within `bits`; the better-ranked group absorbs the other. */
-function mergeNearDuplicates(groups: Group[], bits: number): Group[] {
+function mergeNearDuplicates(groups: Group[], bits: number | undefined): Group[] {
   const candidates: Group[] = [];
   for (const group of groups) {
-    const text = `${group.title} ${group.snippet.slice(0, 300)}`;
-    if (text.length >= 24) {
-      group.fingerprint = simhash(text);
-      candidates.push(group);
-    }
+    group.fingerprint = pageFingerprint(group.title, group.snippet);
+    if (group.fingerprint) candidates.push(group);
   }
   const absorbedBy = new Map<Group, Group>();
   const root = (group: Group): Group => {
@@ -159,7 +156,7 @@ function mergeNearDuplicates(groups: Group[], bits: number): Group[] {
     for (let j = i + 1; j < candidates.length; j++) {
       const a = candidates[i]!;
       const b = candidates[j]!;
-      if (hammingDistance(a.fingerprint!, b.fingerprint!) > bits) continue;
+      if (!nearDuplicates(a.fingerprint!, b.fingerprint!, bits)) continue;
       const ra = root(a);
       const rb = root(b);
       if (ra === rb) continue;

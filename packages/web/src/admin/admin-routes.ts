@@ -768,14 +768,18 @@ function searchServiceError(url: string, error: SearchClientError): HearthError 
 
 /**
  * POST /api/admin/search/test: runs a query through the search service and reports each
- * provider's status and latency (the search service owns the providers and their settings).
+ * provider's status and latency (the search service owns the providers and their settings). It
+ * bypasses the result cache: a cached answer would hide a provider that has just started failing.
  */
 export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: SearchClient }) {
   app.post("/api/admin/search/test", admin, async (request) => {
     const { query } = z.strictObject({ query: z.string().trim().min(1).max(500) }).parse(request.body);
     let answer: Pick<SearchResponse, "providers" | "results">;
     try {
-      answer = await deps.search.search({ query, limit: 5 }, { signal: AbortSignal.timeout(20_000) });
+      answer = await deps.search.search(
+        { query, limit: 5, cache: false },
+        { signal: AbortSignal.timeout(20_000) },
+      );
     } catch (error) {
       const url = deps.search.searchUrl;
       if (!(error instanceof SearchClientError))

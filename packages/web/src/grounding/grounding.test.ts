@@ -116,6 +116,61 @@ describe("grounding a turn", () => {
     expect(grounding.warnings).toEqual([]);
   });
 
+  it("cites a page that several queries found once, under its first number", async () => {
+    // Each query's answer as the search service gives it: merged within the query, not across queries.
+    const page = (url: string, title: string, snippet: string) => ({
+      url,
+      title,
+      snippet,
+      content: `Text of ${title}.`,
+      sources: ["searxng"],
+      score: 1,
+    });
+    const answers: Record<string, ReturnType<typeof page>[]> = {
+      "brent crude today": [
+        page(
+          "https://example.org/oil?utm_source=newsletter",
+          "Brent crude price",
+          "Brent trades at $82 a barrel.",
+        ),
+        page("https://news.example.com/energy", "Energy markets", "OPEC output steady this week."),
+      ],
+      "布伦特 原油 最新": [
+        page("http://www.example.org/oil/", "Brent crude price", "Brent trades at $82 a barrel."),
+        // The same story mirrored under another address: the search service counts it as one page too.
+        page(
+          "https://mirror.example.net/story/energy-markets",
+          "Energy markets",
+          "OPEC output steady this week.",
+        ),
+        page("https://zh.example.cn/oil", "布伦特原油价格", "布伦特原油报每桶82美元。"),
+      ],
+    };
+    const search = {
+      async search(request: SearchRequest) {
+        return { results: answers[request.query] ?? [], providers: [] };
+      },
+    } as unknown as SearchClient;
+    const model = {
+      async complete() {
+        return JSON.stringify({ queries: Object.keys(answers) });
+      },
+    } as unknown as ModelClient;
+    const grounding = await groundTurn(
+      { query: "What does Brent cost today?", model: "m", user: "u1", knowledgeBaseIds: [], search: "auto" },
+      { ...clients(), search, model },
+    );
+    const { citations, systemMessage } = groundingPrompt(grounding.sources);
+    expect(citations.map(({ n, url }) => [n, url])).toEqual([
+      [1, "https://example.org/oil?utm_source=newsletter"],
+      [2, "https://news.example.com/energy"],
+      [3, "https://zh.example.cn/oil"],
+    ]);
+    const content = systemMessage!.content as string;
+    expect(content.match(/<source id=/g)).toHaveLength(3);
+    expect(content.match(/Text of Brent crude price\./g)).toHaveLength(1);
+  });
+
   it("warns when web search fails, and answers without it", async () => {
     const grounding = await groundTurn(
       { query: "leave rules", model: "m", user: "u1", knowledgeBaseIds: [], search: "on" },

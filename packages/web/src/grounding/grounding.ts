@@ -1,4 +1,11 @@
-import { type KnowledgeClient, MAX_QUERY_CHARS, type SearchClient } from "@hearth/contracts";
+import {
+  type KnowledgeClient,
+  MAX_QUERY_CHARS,
+  type PageIdentity,
+  pageIdentity,
+  type SearchClient,
+  samePage,
+} from "@hearth/contracts";
 import type { Citation } from "../conversations/conversation-store.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
 
@@ -111,10 +118,15 @@ export async function groundTurn(
       ),
     );
     if (answers.some((answer) => answer.status === "rejected")) warnings.push("search-unavailable");
+    // The search service merges one query's results into pages; a page that another query found
+    // again (under another spelling of its URL, or mirrored) keeps the number it was first cited under.
+    const pages: PageIdentity[] = [];
     for (const answer of answers) {
       if (answer.status === "rejected") continue;
       for (const result of answer.value.results) {
-        if (sources.some((source) => source.citation.url === result.url)) continue;
+        const page = pageIdentity(result);
+        if (pages.some((cited) => samePage(cited, page))) continue;
+        pages.push(page);
         cite(
           {
             kind: "web",

@@ -1,3 +1,9 @@
+/**
+ * When two URLs are one page. The search service merges engines' answers by it, and a client that
+ * merges the answers of several queries (the web service grounding a chat turn) must use the same
+ * rule, or one page found by two queries would be two sources.
+ */
+
 /** Query parameters that only track where a click came from; they never change the page. */
 const TRACKING_PARAMETERS = new Set([
   "spm",
@@ -79,19 +85,4 @@ export function canonicalise(raw: string): { url: URL; key: string; host: string
     if (kept.length > 0) query = `?${kept.join("&")}`;
   }
   return { url, key: `${host}${port}${path}${query}`, host: hostname.replace(/^www\./, "") };
-}
-
-/** The registrable-ish host of a URL for domain lists: lower case, without `www.`. */
-export function hostOf(raw: string): string {
-  const url = safeHttpUrl(raw);
-  return url ? url.hostname.toLowerCase().replace(/^www\./, "") : "";
-}
-
-/** Whether `host` is `domain` or one of its subdomains. */
-export function matchesDomain(host: string, domain: string): boolean {
-  const wanted = domain
-    .toLowerCase()
-    .replace(/^\*?\./, "")
-    .replace(/^www\./, "");
-  return host === wanted || host.endsWith(`.${wanted}`);
 }
