@@ -636,7 +636,9 @@ function SiteSettings() {
 
 interface UsageRow {
   username: string;
-  groups: string[];
+  /** The groups as recorded with the requests; null for those made before groups were recorded. */
+  groups: string[] | null;
+  groupIds: string[] | null;
   model: string;
   apiKeyId: string | null;
   apiKeyName: string | null;
@@ -646,15 +648,27 @@ interface UsageRow {
   costUnits: number;
 }
 
+interface GroupUsage {
+  groupId: string;
+  group: string;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
 /** The `days` the usage report offers. */
 const USAGE_DAYS = [1, 7, 30, 90, 366] as const;
 
 function Usage() {
   const { t } = useI18n();
   const [rows, setRows] = useState<UsageRow[]>([]);
+  const [groupTotals, setGroupTotals] = useState<GroupUsage[]>([]);
   const [days, setDays] = useState<number>(30);
   useEffect(() => {
-    void api<{ usage: UsageRow[] }>(`/api/admin/usage?days=${days}`).then((a) => setRows(a.usage));
+    void api<{ usage: UsageRow[]; groupTotals: GroupUsage[] }>(`/api/admin/usage?days=${days}`).then((a) => {
+      setRows(a.usage);
+      setGroupTotals(a.groupTotals);
+    });
   }, [days]);
   return (
     <section aria-labelledby="usage-title">
@@ -678,9 +692,9 @@ function Usage() {
         columns={[t.username, t.groups, t.model, t.apiKeyColumn, t.requests, t.tokensIn, t.tokensOut]}
       >
         {rows.map((row) => (
-          <tr key={`${row.username}-${row.model}-${row.apiKeyId}`}>
+          <tr key={`${row.username}-${row.groupIds?.join(" ")}-${row.model}-${row.apiKeyId}`}>
             <td>{row.username}</td>
-            <td>{row.groups.join(", ")}</td>
+            <td>{row.groups === null ? t.usageGroupsNotRecorded : row.groups.join(", ")}</td>
             <td>{row.model}</td>
             {/* No key: the chat UI; a key since deleted shows its id. */}
             <td title={row.apiKeyId ?? undefined}>
@@ -689,6 +703,17 @@ function Usage() {
             <td>{row.requests}</td>
             <td>{row.promptTokens}</td>
             <td>{row.completionTokens}</td>
+          </tr>
+        ))}
+      </DataTable>
+      <h4>{t.usageByGroup}</h4>
+      <DataTable columns={[t.groups, t.requests, t.tokensIn, t.tokensOut]}>
+        {groupTotals.map((total) => (
+          <tr key={total.groupId}>
+            <td>{total.group}</td>
+            <td>{total.requests}</td>
+            <td>{total.promptTokens}</td>
+            <td>{total.completionTokens}</td>
           </tr>
         ))}
       </DataTable>

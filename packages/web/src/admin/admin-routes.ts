@@ -19,6 +19,7 @@ import type { ModelAccess } from "../models/model-access.js";
 import { type SettingsStore, settingsChanges, settingsSchema } from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
+import { readUsageReport } from "../usage/usage-report.js";
 import { csvCell } from "./csv.js";
 import { registerModelRegistryRoutes } from "./model-registry-routes.js";
 
@@ -34,6 +35,9 @@ interface Deps {
 }
 
 const admin = { config: { access: "admin" as const } };
+
+/** The usage CSV's groups cells for records written before groups were recorded. */
+const GROUPS_NOT_RECORDED = "(not recorded)";
 
 /** Users, groups, settings, model access and pulls, usage and the audit log: administrators only. */
 export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
@@ -582,49 +586,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       .parse(request.query);
     await deps.usage.flush();
     const since = new Date(Date.now() - query.days * 86_400_000).toISOString();
-    const rows = await db
-      .selectFrom("usage")
-      .leftJoin("users", "users.id", "usage.user_id")
-      .leftJoin("api_keys", "api_keys.id", "usage.api_key_id")
-      .select((eb) => [
-        "usage.user_id as userId",
-        "users.username as username",
-        "usage.model as model",
-        "usage.api_key_id as apiKeyId",
-        "api_keys.name as apiKeyName",
-        eb.fn.sum<number>("usage.requests").as("requests"),
-        eb.fn.sum<number>("usage.prompt_tokens").as("promptTokens"),
-        eb.fn.sum<number>("usage.completion_tokens").as("completionTokens"),
-        eb.fn.sum<number>("usage.cost_units").as("costUnits"),
-      ])
-      .where("usage.created_at", ">", since)
-      .groupBy(["usage.user_id", "users.username", "usage.model", "usage.api_key_id", "api_keys.name"])
-      .execute();
-    const members = await db
-      .selectFrom("group_members")
-      .innerJoin("groups", "groups.id", "group_members.group_id")
-      .select(["group_members.user_id", "groups.name"])
-      .execute();
-    const usage = rows.map((r) => ({
-      userId: r.userId,
-      username: r.username ?? "(deleted)",
-      groups: members.filter((m) => m.user_id === r.userId).map((m) => m.name),
-      model: r.model,
-      apiKeyId: r.apiKeyId,
-      /** The key's name (null: the UI, no key; or a key since deleted, with its id still given). */
-      apiKeyName: r.apiKeyName ?? null,
-      requests: Number(r.requests),
-      promptTokens: Number(r.promptTokens),
-      completionTokens: Number(r.completionTokens),
-      costUnits: Number(r.costUnits),
-    }));
+    const { usage, groupTotals } = await readUsageReport(db, since);
     if (query.format === "csv") {
       const lines = [
-        "user,groups,model,api_key,api_key_name,requests,prompt_tokens,completion_tokens,cost_units",
+        "user,groups,model,api_key,api_key_name,requests,prompt_tokens,completion_tokens,cost_units,group_ids",
         ...usage.map((u) =>
           [
             u.username,
-            u.groups.join(" "),
+            u.groups?.join(" ") ?? GROUPS_NOT_RECORDED,
             u.model,
             u.apiKeyId ?? "",
             u.apiKeyName ?? "",
@@ -632,6 +601,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
             u.promptTokens,
             u.completionTokens,
             u.costUnits,
+            u.groupIds?.join(" ") ?? GROUPS_NOT_RECORDED,
           ]
             .map(csvCell)
             .join(","),
@@ -642,7 +612,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         .type("text/csv; charset=utf-8")
         .send(`${lines.join("\n")}\n`);
     }
-    return { since, usage };
+    return { since, usage, groupTotals };
   });
 }
 

@@ -133,6 +133,11 @@ export interface UsageTable {
   requests: number;
   cost_units: number;
   created_at: string;
+  /**
+   * The groups the user was in at the time of the request, as JSON `[{ id, name }]` sorted by name
+   * (usage/usage-groups.ts); null for records written before groups were recorded.
+   */
+  user_groups: string | null;
 }
 
 export interface KnowledgeJobsTable {

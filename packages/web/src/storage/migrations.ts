@@ -249,6 +249,15 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
         await backfillFolded(db, "messages", "content", "content_folded");
       },
     },
+    "0009-usage-groups": {
+      // Each usage record keeps the groups its user was in at the time of the request (ids and
+      // names, as JSON), so the report attributes it to those groups after a group is deleted or
+      // the user moves. Earlier records stay null, "groups not recorded": today's membership would
+      // be a guess about then.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("usage").addColumn("user_groups", "text").execute();
+      },
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import type { CurrentUser } from "../accounts/account-store.js";
 import type { Limits, SettingsStore } from "../settings/settings-store.js";
 import type { UsageTable } from "../storage/database-schema.js";
 import type { WebDatabase } from "../storage/open-database.js";
+import { userGroupsColumn } from "./usage-groups.js";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -12,7 +13,8 @@ const DAY = 24 * 60 * MINUTE;
 type UsageRow = Omit<UsageTable, "id">;
 
 /**
- * Records tokens, requests and cost units per user, key and model, and enforces the limits.
+ * Records tokens, requests and cost units per user, key and model, with the groups the user is in
+ * at the time of the request, and enforces the limits.
  * Records are written in batches (every 200 ms, in one transaction) rather than one insert per
  * request on the streaming path; every read (quota checks, the usage report) flushes first.
  */
@@ -85,6 +87,7 @@ export class UsageMeter {
       requests: 1,
       cost_units: 0,
       created_at: new Date(now).toISOString(),
+      user_groups: await this.#groupsColumnOf(user),
     };
     // Without limits nothing is checked: the row is written with its tokens, in the batch.
     if (Object.values(limits).every((v) => v === undefined))
@@ -120,6 +123,19 @@ export class UsageMeter {
     } finally {
       await counted.settle(NO_TOKENS);
     }
+  }
+
+  /** The groups the user is in now, with their names, as the request's record keeps them. */
+  async #groupsColumnOf(user: CurrentUser): Promise<string> {
+    const groups =
+      user.groupIds.length === 0
+        ? []
+        : await this.db
+            .selectFrom("groups")
+            .select(["id", "name"])
+            .where("id", "in", user.groupIds)
+            .execute();
+    return userGroupsColumn(groups);
   }
 
   /** Inserts the request's row when every limit has room, in one locked transaction; its id. */
