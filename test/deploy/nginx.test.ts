@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -13,10 +13,21 @@ import { canRunNginx, type HearthNginx, headers, startNginx } from "./support/ng
  * nginx-hearth-up.test.ts runs the same config in front of the real `hearth up`.
  */
 
-/** The fixture upstream: an SSE chat that pauses between tokens, hashed assets, an upload sink. */
+/** The size of the stand-in document download: more than nginx's buffers and the socket's hold. */
+const DOCUMENT_BYTES = 24 * 1024 * 1024;
+
+/** The fixture upstream: an SSE chat that pauses between tokens, hashed assets, an upload sink, a large document. */
 function fixtureUpstream(): Server {
   return createServer(async (request, response) => {
     const path = (request.url ?? "/").split("?")[0];
+    if (path === "/api/knowledge-bases/kb1/documents/doc1/file") {
+      response.writeHead(200, { "content-type": "application/pdf", "content-length": DOCUMENT_BYTES });
+      const chunk = Buffer.alloc(1024 * 1024, 37);
+      for (let sent = 0; sent < DOCUMENT_BYTES; sent += chunk.length) {
+        if (!response.write(chunk)) await new Promise((resolve) => response.once("drain", resolve));
+      }
+      return response.end();
+    }
     if (path === "/healthz") {
       response.setHeader("content-type", "application/json");
       return response.end(JSON.stringify({ status: "ok", service: "web" }));
@@ -167,6 +178,27 @@ describe.skipIf(!canRunNginx)(
       expect(raw).toMatch(/^HTTP\/2 404/m);
       expect(raw).not.toMatch(/immutable|max-age=31536000, /i);
       expect(headers(raw)["x-content-type-options"]).toBe("nosniff");
+    });
+
+    it("sends a large document whole to a slow client, even when nginx's temporary storage is full", async () => {
+      // In compose, nginx's proxy_temp lies on a 64 MB tmpfs: a document larger than that, read
+      // slowly, used to be spooled there until the tmpfs was full, then cut off after a 200. Here no
+      // temporary file can be written at all (a file where nginx's proxy_temp directory should be).
+      const temporary = join(nginx.directory, "proxy");
+      rmSync(temporary, { recursive: true, force: true });
+      writeFileSync(temporary, "");
+      const saved = join(nginx.directory, "document.pdf");
+      const download = await curl([
+        "--limit-rate",
+        "8M",
+        "-o",
+        saved,
+        "-w",
+        "%{http_code}",
+        `${base}/api/knowledge-bases/kb1/documents/doc1/file`,
+      ]);
+      expect(download).toMatchObject({ status: 0, stdout: "200" });
+      expect(statSync(saved).size).toBe(DOCUMENT_BYTES);
     });
 
     it("limits request bodies: 10 MB for chat, 200 MB for document uploads", async () => {
