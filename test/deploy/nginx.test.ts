@@ -32,10 +32,10 @@ function fixtureUpstream(): Server {
       response.setHeader("content-type", "application/json");
       return response.end(JSON.stringify({ status: "ok", service: "web" }));
     }
-    if (path === "/v1/chat/completions" || path === "/api/knowledge/upload") {
+    if (path === "/v1/chat/completions" || path === "/api/knowledge-bases/kb1/documents") {
       let bytes = 0;
       for await (const chunk of request) bytes += (chunk as Buffer).length;
-      if (path === "/api/knowledge/upload") {
+      if (path === "/api/knowledge-bases/kb1/documents") {
         response.setHeader("content-type", "application/json");
         return response.end(JSON.stringify({ received: bytes }));
       }
@@ -201,29 +201,39 @@ describe.skipIf(!canRunNginx)(
       expect(statSync(saved).size).toBe(DOCUMENT_BYTES);
     });
 
-    it("limits request bodies: 10 MB for chat, 200 MB for document uploads", async () => {
+    it("limits request bodies, 10 MB for chat and 200 MB for document uploads, with Hearth's JSON error", async () => {
       const big = join(nginx.directory, "twelve-megabytes.bin");
       writeFileSync(big, Buffer.alloc(12 * 1024 * 1024, 97));
-      const chat = await curl([
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-        "-H",
-        "content-type: application/json",
-        "--data-binary",
-        `@${big}`,
-        `${base}/v1/chat/completions`,
-      ]);
-      expect(chat.stdout).toBe("413");
       const upload = await curl([
         "-H",
-        "content-type: application/octet-stream",
+        "content-type: multipart/form-data; boundary=x",
         "--data-binary",
         `@${big}`,
-        `${base}/api/knowledge/upload`,
+        `${base}/api/knowledge-bases/kb1/documents`,
       ]);
       expect(JSON.parse(upload.stdout)).toEqual({ received: 12 * 1024 * 1024 });
+      // Over the limit: the code the web service itself answers with, never nginx's HTML page.
+      const refusals = [
+        ["--data-binary", `@${big}`, `${base}/v1/chat/completions`],
+        // Announced over 200 MB: refused before any of it is sent.
+        [
+          "--http1.1",
+          "-H",
+          `content-length: ${201 * 1024 * 1024}`,
+          "--data-binary",
+          "x",
+          `${base}/api/knowledge-bases/kb1/documents`,
+        ],
+      ];
+      for (const args of refusals) {
+        const refused = await curl(["-D", "-", ...args]);
+        const [head, body] = refused.stdout.split(/\r?\n\r?\n/, 2);
+        expect(head, args.at(-1)).toMatch(/^HTTP\/[\d.]+ 413/);
+        expect(headers(head!)["content-type"]).toBe("application/json");
+        expect(JSON.parse(body!)).toEqual({
+          error: { code: "PAYLOAD_TOO_LARGE", message: expect.any(String) },
+        });
+      }
     });
   },
 );
