@@ -127,6 +127,20 @@ describe.skipIf(!canRunNginx)(
       expect(finishedAt - firstEventAt!).toBeGreaterThan(900);
     });
 
+    it("sends plain HTTP on to HTTPS, path and query kept", async () => {
+      const answer = await curl([
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+        "-H",
+        "host: chat.example.com",
+        `${nginx.plainBase}/c/abc?draft=1`,
+      ]);
+      expect(answer.stdout).toMatch(/^HTTP\/1\.1 301/);
+      expect(headers(answer.stdout).location).toBe("https://chat.example.com/c/abc?draft=1");
+    });
+
     it("refuses TLS 1.2 and speaks TLS 1.3", async () => {
       const refused = await curl(["--tlsv1.2", "--tls-max", "1.2", "-o", "/dev/null", `${base}/healthz`]);
       expect(refused.status).not.toBe(0);
