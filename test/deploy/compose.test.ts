@@ -181,12 +181,17 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
     expect(knowledge.indexPostgresUrl).toBe("postgres://hearth:pg-secret@postgres:5432/hearth");
   });
 
-  it("publishes nginx only, on an internal network, with the services locked down", () => {
+  it("publishes nginx only, HTTPS and the plain HTTP that redirects to it, on an internal network, with the services locked down", () => {
     const { services, networks, volumes } = config("8c-32g.env");
     for (const [name, service] of Object.entries(services)) {
-      if (name === "nginx") expect(service.ports).toHaveLength(1);
+      if (name === "nginx") expect(service.ports, name).toBeDefined();
       else expect(service.ports, name).toBeUndefined();
     }
+    // deploy/nginx/hearth.conf listens on 8443 (TLS) and 8000 (the redirect to https://).
+    expect(services.nginx!.ports).toEqual([
+      { published: 443, target: 8443 },
+      { published: 80, target: 8000 },
+    ]);
     expect(networks.internal!.internal).toBe(true);
     for (const name of HEARTH) {
       const service = services[name]!;

@@ -90,17 +90,20 @@ describe.each([
   const text = readFileSync(join(repoRoot, file), "utf8");
   const section = text.slice(text.indexOf(heading), text.indexOf("\n## ", text.indexOf(heading) + 3));
 
-  it("binds Hearth to loopback, trusts the proxy, and installs the site where Debian's nginx loads it", () => {
+  it("binds Hearth to loopback, trusts the proxy, and installs the site where Debian's nginx loads it, on ports 443 and 80", () => {
     expect(section).toContain("HEARTH_HOST=127.0.0.1");
     expect(section).toContain("HEARTH_TRUST_PROXY=true");
     expect(section).toContain("/etc/nginx/conf.d/hearth.conf");
     expect(section).toContain("/etc/nginx/snippets/");
+    // Debian's default site would answer http:// with its welcome page instead of the redirect.
+    expect(section).toContain("sudo rm -f /etc/nginx/sites-enabled/default");
     // Each sed substitution still finds its text in deploy/nginx/hearth.conf.
     const conf = readFileSync(join(repoRoot, "deploy/nginx/hearth.conf"), "utf8");
     const substitutions = [...section.matchAll(/-e 's\/([^/]+)\/([^/]+)\/'/g)];
     expect(substitutions.map((match) => match[2])).toEqual([
       "server 127.0.0.1:8080;",
       "listen 443 ssl http2;",
+      "listen 80;",
     ]);
     for (const [, from] of substitutions) expect(conf, from).toContain(from);
   });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, createServiceApp, loadConfig, ReplyStream } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { freePort } from "../support/ports.js";
 import { repoRoot } from "../support/shared-data.js";
 import {
@@ -42,6 +43,53 @@ describe("hybrid zones (config)", () => {
       token: TOKEN,
     });
   });
+
+  it.skipIf(!available("docker-compose"))(
+    "lets the public zone's search re-rank with the private model service, and its web send alert webhooks",
+    () => {
+      const output = execFileSync(
+        "docker-compose",
+        ["-f", join(repoRoot, "deploy/hybrid/compose.public.yaml"), "config"],
+        {
+          env: {
+            PATH: process.env.PATH ?? "",
+            HEARTH_SERVICE_TOKEN: TOKEN,
+            HEARTH_PRIVATE_ZONE_ADDRESS: "10.20.0.5",
+            HEARTH_ALERT_WEBHOOK_URL: "https://open.feishu.cn/open-apis/bot/v2/hook/x",
+            HEARTH_ALERT_WEBHOOK_KIND: "feishu",
+          },
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      const { services } = parse(output) as {
+        services: Record<string, { environment: Record<string, string>; networks: Record<string, unknown> }>;
+      };
+      const load = (name: string) =>
+        loadConfig({
+          env: {
+            ...services[name]!.environment,
+            HEARTH_CONFIG: join(repoRoot, "deploy/config/hearth.yaml"),
+          },
+          cwd: mkdtempSync(join(tmpdir(), "hearth-hybrid-config-")),
+        });
+      // The egress gateway's model link, the way web reaches the private zone's model service.
+      const modelUrl = load("search").services.modelUrl;
+      expect(modelUrl).toBe("http://zone-link:8081");
+      expect(load("web").services.modelUrl).toBe(modelUrl);
+      expect(services.search!.networks).toHaveProperty("zone");
+      expect(services["zone-link"]!.networks).toHaveProperty("zone");
+      expect(readFileSync(join(repoRoot, "deploy/hybrid/nginx/public-egress.conf"), "utf8")).toContain(
+        "listen 8081;",
+      );
+      // Alert webhooks, as in deploy/compose.yaml: the variables, and a network with a route out.
+      expect(load("web").alerts.webhook).toMatchObject({
+        kind: "feishu",
+        url: "https://open.feishu.cn/open-apis/bot/v2/hook/x",
+      });
+      expect(Object.keys(services.web!.networks).sort()).toEqual(["egress", "zone"]);
+    },
+  );
 
   it.skipIf(!available("docker-compose"))("validates both zones' compose files", () => {
     const env = {

@@ -234,7 +234,8 @@ describe.each(["single-node", "cluster"])("deploy/k8s/overlays/%s", (overlay) =>
     expect(allowed(objects, pod("web"), pod("search"), 8082)).toBe(true);
     expect(allowed(objects, pod("web"), pod("knowledge"), 8083)).toBe(true);
     expect(allowed(objects, pod("knowledge"), pod("model"), 8081)).toBe(true);
-    expect(allowed(objects, pod("search"), pod("model"), 8081)).toBe(false);
+    // Embeddings for re-ranking results (search.ranking.embeddingModel).
+    expect(allowed(objects, pod("search"), pod("model"), 8081)).toBe(true);
     expect(allowed(objects, pod("search"), pod("knowledge"), 8083)).toBe(false);
     expect(allowed(objects, pod("model"), pod("knowledge"), 8083)).toBe(false);
     // Outside the cluster: search reaches its providers; the model and knowledge services reach nothing.

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -13,18 +13,29 @@ import { canRunNginx, type HearthNginx, headers, startNginx } from "./support/ng
  * nginx-hearth-up.test.ts runs the same config in front of the real `hearth up`.
  */
 
-/** The fixture upstream: an SSE chat that pauses between tokens, hashed assets, an upload sink. */
+/** The size of the stand-in document download: more than nginx's buffers and the socket's hold. */
+const DOCUMENT_BYTES = 24 * 1024 * 1024;
+
+/** The fixture upstream: an SSE chat that pauses between tokens, hashed assets, an upload sink, a large document. */
 function fixtureUpstream(): Server {
   return createServer(async (request, response) => {
     const path = (request.url ?? "/").split("?")[0];
+    if (path === "/api/knowledge-bases/kb1/documents/doc1/file") {
+      response.writeHead(200, { "content-type": "application/pdf", "content-length": DOCUMENT_BYTES });
+      const chunk = Buffer.alloc(1024 * 1024, 37);
+      for (let sent = 0; sent < DOCUMENT_BYTES; sent += chunk.length) {
+        if (!response.write(chunk)) await new Promise((resolve) => response.once("drain", resolve));
+      }
+      return response.end();
+    }
     if (path === "/healthz") {
       response.setHeader("content-type", "application/json");
       return response.end(JSON.stringify({ status: "ok", service: "web" }));
     }
-    if (path === "/v1/chat/completions" || path === "/api/knowledge/upload") {
+    if (path === "/v1/chat/completions" || path === "/api/knowledge-bases/kb1/documents") {
       let bytes = 0;
       for await (const chunk of request) bytes += (chunk as Buffer).length;
-      if (path === "/api/knowledge/upload") {
+      if (path === "/api/knowledge-bases/kb1/documents") {
         response.setHeader("content-type", "application/json");
         return response.end(JSON.stringify({ received: bytes }));
       }
@@ -116,6 +127,20 @@ describe.skipIf(!canRunNginx)(
       expect(finishedAt - firstEventAt!).toBeGreaterThan(900);
     });
 
+    it("sends plain HTTP on to HTTPS, path and query kept", async () => {
+      const answer = await curl([
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+        "-H",
+        "host: chat.example.com",
+        `${nginx.plainBase}/c/abc?draft=1`,
+      ]);
+      expect(answer.stdout).toMatch(/^HTTP\/1\.1 301/);
+      expect(headers(answer.stdout).location).toBe("https://chat.example.com/c/abc?draft=1");
+    });
+
     it("refuses TLS 1.2 and speaks TLS 1.3", async () => {
       const refused = await curl(["--tlsv1.2", "--tls-max", "1.2", "-o", "/dev/null", `${base}/healthz`]);
       expect(refused.status).not.toBe(0);
@@ -169,29 +194,60 @@ describe.skipIf(!canRunNginx)(
       expect(headers(raw)["x-content-type-options"]).toBe("nosniff");
     });
 
-    it("limits request bodies: 10 MB for chat, 200 MB for document uploads", async () => {
-      const big = join(nginx.directory, "twelve-megabytes.bin");
-      writeFileSync(big, Buffer.alloc(12 * 1024 * 1024, 97));
-      const chat = await curl([
+    it("sends a large document whole to a slow client, even when nginx's temporary storage is full", async () => {
+      // In compose, nginx's proxy_temp lies on a 64 MB tmpfs: a document larger than that, read
+      // slowly, used to be spooled there until the tmpfs was full, then cut off after a 200. Here no
+      // temporary file can be written at all (a file where nginx's proxy_temp directory should be).
+      const temporary = join(nginx.directory, "proxy");
+      rmSync(temporary, { recursive: true, force: true });
+      writeFileSync(temporary, "");
+      const saved = join(nginx.directory, "document.pdf");
+      const download = await curl([
+        "--limit-rate",
+        "8M",
         "-o",
-        "/dev/null",
+        saved,
         "-w",
         "%{http_code}",
-        "-H",
-        "content-type: application/json",
-        "--data-binary",
-        `@${big}`,
-        `${base}/v1/chat/completions`,
+        `${base}/api/knowledge-bases/kb1/documents/doc1/file`,
       ]);
-      expect(chat.stdout).toBe("413");
+      expect(download).toMatchObject({ status: 0, stdout: "200" });
+      expect(statSync(saved).size).toBe(DOCUMENT_BYTES);
+    });
+
+    it("limits request bodies, 10 MB for chat and 200 MB for document uploads, with Hearth's JSON error", async () => {
+      const big = join(nginx.directory, "twelve-megabytes.bin");
+      writeFileSync(big, Buffer.alloc(12 * 1024 * 1024, 97));
       const upload = await curl([
         "-H",
-        "content-type: application/octet-stream",
+        "content-type: multipart/form-data; boundary=x",
         "--data-binary",
         `@${big}`,
-        `${base}/api/knowledge/upload`,
+        `${base}/api/knowledge-bases/kb1/documents`,
       ]);
       expect(JSON.parse(upload.stdout)).toEqual({ received: 12 * 1024 * 1024 });
+      // Over the limit: the code the web service itself answers with, never nginx's HTML page.
+      const refusals = [
+        ["--data-binary", `@${big}`, `${base}/v1/chat/completions`],
+        // Announced over 200 MB: refused before any of it is sent.
+        [
+          "--http1.1",
+          "-H",
+          `content-length: ${201 * 1024 * 1024}`,
+          "--data-binary",
+          "x",
+          `${base}/api/knowledge-bases/kb1/documents`,
+        ],
+      ];
+      for (const args of refusals) {
+        const refused = await curl(["-D", "-", ...args]);
+        const [head, body] = refused.stdout.split(/\r?\n\r?\n/, 2);
+        expect(head, args.at(-1)).toMatch(/^HTTP\/[\d.]+ 413/);
+        expect(headers(head!)["content-type"]).toBe("application/json");
+        expect(JSON.parse(body!)).toEqual({
+          error: { code: "PAYLOAD_TOO_LARGE", message: expect.any(String) },
+        });
+      }
     });
   },
 );

@@ -58,6 +58,8 @@ export function headers(text: string): Record<string, string> {
 export interface HearthNginx {
   /** https://127.0.0.1:<port> */
   base: string;
+  /** http://127.0.0.1:<port>: the plain-HTTP listener (port 80 in compose). */
+  plainBase: string;
   /** The temporary prefix: certificate, rendered config, logs. */
   directory: string;
   /** The generated self-signed certificate (for 127.0.0.1 and localhost): curl's --cacert. */
@@ -195,7 +197,7 @@ export interface StartNginxOptions {
 function renderSite(
   directory: string,
   upstreamPort: number,
-  port: number,
+  ports: { https: number; http: number },
   options: StartNginxOptions,
 ): string {
   let snippets = join(repoRoot, "deploy/nginx/snippets");
@@ -215,7 +217,8 @@ function renderSite(
   }
   return readFileSync(join(repoRoot, "deploy/nginx/hearth.conf"), "utf8")
     .replace("server web:8080;", `server 127.0.0.1:${upstreamPort};`)
-    .replace("listen 8443 ssl http2;", `listen 127.0.0.1:${port} ssl http2;`)
+    .replace("listen 8443 ssl http2;", `listen 127.0.0.1:${ports.https} ssl http2;`)
+    .replace("listen 8000;", `listen 127.0.0.1:${ports.http};`)
     .replaceAll("/etc/nginx/tls/", `${directory}/`)
     .replaceAll("/etc/nginx/snippets/", `${snippets}/`);
 }
@@ -230,10 +233,10 @@ export async function startNginx(
     "-addext",
     "subjectAltName=DNS:localhost,IP:127.0.0.1",
   ]);
-  const port = await freePort();
-  writeFileSync(join(directory, "hearth.conf"), renderSite(directory, upstreamPort, port, options));
+  const ports = { https: await freePort(), http: await freePort() };
+  writeFileSync(join(directory, "hearth.conf"), renderSite(directory, upstreamPort, ports, options));
   const certificate = join(directory, "tls.crt");
-  const base = `https://127.0.0.1:${port}`;
+  const base = `https://127.0.0.1:${ports.https}`;
   const trusted = (curlArgs: string[]) => curl(["--cacert", certificate, ...curlArgs]);
   let nginx: RunningNginx;
   try {
@@ -248,6 +251,7 @@ export async function startNginx(
   }
   return {
     base,
+    plainBase: `http://127.0.0.1:${ports.http}`,
     directory,
     certificate,
     curl: trusted,

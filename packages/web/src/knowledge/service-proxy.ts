@@ -16,6 +16,10 @@ export class ServiceProxy {
     path: string,
     init: {
       body?: unknown;
+      /**
+       * How long to wait for the answer (its status and headers; 30 s by default). Its body then
+       * takes as long as its reader needs: a document download to a slow client is not cut off.
+       */
       timeoutMs?: number;
       headers?: Record<string, string>;
       rawBody?: ReadableStream | string;
@@ -23,6 +27,12 @@ export class ServiceProxy {
     } = {},
   ): Promise<Response> {
     const url = `${this.baseUrl.replace(/\/$/, "")}${path}`;
+    const timeoutMs = init.timeoutMs ?? 30_000;
+    const unanswered = new AbortController();
+    const timer = setTimeout(
+      () => unanswered.abort(new Error(`no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     try {
       return await fetch(url, {
         method,
@@ -32,11 +42,13 @@ export class ServiceProxy {
           ...init.headers,
         },
         body: (init.rawBody as never) ?? (init.body !== undefined ? JSON.stringify(init.body) : undefined),
-        signal: init.signal ?? AbortSignal.timeout(init.timeoutMs ?? 30_000),
+        signal: init.signal ?? unanswered.signal,
         ...(init.rawBody ? { duplex: "half" } : {}),
       } as RequestInit);
     } catch (error) {
       throw new UpstreamCallError({ url, message: `the ${this.name} service did not answer`, cause: error });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
