@@ -198,6 +198,22 @@ describe("knowledge routes", () => {
         details: { documentId: documents[0]!.id, name: "salaries.txt" },
       });
     });
+
+    it("names a deleted base in the audit log, after it is gone", async () => {
+      const base = (await createBase(user, { name: "old minutes" })).json() as { id: string };
+      const deleted = await web.app.inject({
+        method: "DELETE",
+        url: `/api/knowledge-bases/${base.id}`,
+        headers: user.headers,
+      });
+      expect(deleted.statusCode).toBe(204);
+      const audit = await web.app.inject({ url: "/api/admin/audit", headers: admin.headers });
+      expect(audit.json().entries[0]).toMatchObject({
+        action: "knowledge-base.delete",
+        target: base.id,
+        details: { name: "old minutes" },
+      });
+    });
   });
 
   describe("bases made outside the web UI", () => {
