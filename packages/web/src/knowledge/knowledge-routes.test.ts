@@ -316,6 +316,14 @@ describe("knowledge routes", () => {
         payload: { visibility: "shared", shares: [{ groupId: group.id, permission: "write" }] },
       });
       expect(shared.statusCode).toBe(200);
+      const sharing = await web.app.inject({
+        url: "/api/admin/audit?action=knowledge-base.access-change",
+        headers: admin.headers,
+      });
+      // The group is named in the entry (which outlives the group), not only by its id.
+      expect(sharing.json().entries[0].details.shares).toEqual([
+        { groupId: group.id, group: "editors", permission: "write" },
+      ]);
       const change = (session: Session, payload: Record<string, unknown>) =>
         web.app.inject({
           method: "PATCH",

@@ -363,11 +363,22 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
           .execute();
       }
     });
+    // The groups are named in the entry, which still names them after they are deleted.
+    const groupIds = body.shares.map((share) => share.groupId);
+    const groups = groupIds.length
+      ? await db.selectFrom("groups").select(["id", "name"]).where("id", "in", groupIds).execute()
+      : [];
     await audit(db, {
       actorId: currentUser(request).id,
       action: "knowledge-base.access-change",
       target: id,
-      details: body,
+      details: {
+        ...body,
+        shares: body.shares.map((share) => ({
+          ...share,
+          group: groups.find((group) => group.id === share.groupId)?.name ?? null,
+        })),
+      },
     });
     return { id, ...body };
   });
