@@ -75,7 +75,7 @@ function UserKeys({ user, onClose }: { user: User; onClose: () => void }) {
   );
 }
 
-function UsersAndGroups({ userId }: { userId: string }) {
+function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin(): void }) {
   const { t } = useI18n();
   const [users, setUsers] = useState<User[]>([]);
   const [groups, setGroups] = useState<Group[]>([]);
@@ -100,7 +100,11 @@ function UsersAndGroups({ userId }: { userId: string }) {
     void load();
   }, [load]);
   const change = async (id: string, body: Partial<User>) => {
-    await run(() => api(`/api/admin/users/${id}`, { method: "PATCH", body }));
+    const demotingSelf = id === userId && body.role === "user";
+    if (demotingSelf && !window.confirm(t.demoteSelfConfirm)) return;
+    const changed = await run(() => api(`/api/admin/users/${id}`, { method: "PATCH", body }));
+    // No longer an administrator: these pages are not theirs any more (their lists would be refused).
+    if (changed && demotingSelf) return onLeftAdmin();
     await load();
   };
   const remove = async (user: User) => {
@@ -505,9 +509,9 @@ function lines(text: string): string[] {
 
 const LIMIT_KEYS = ["requestsPerMinute", "requestsPerDay", "tokensPerMinute", "tokensPerDay"] as const;
 
-/** A set of limits as the API takes it: only the ones set (a positive number). */
+/** A set of limits as the API takes it: only the ones set (an empty field is no limit). */
 function setLimits(limits: Limits): Limits {
-  return Object.fromEntries(Object.entries(limits).filter(([, v]) => typeof v === "number" && v > 0));
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => typeof v === "number"));
 }
 
 function SiteSettings() {
@@ -553,10 +557,14 @@ function SiteSettings() {
   ) => (
     <label key={key}>
       {t.limitNames[key]}
+      {/* A 0 is refused, not saved as no limit: the form is not sent until every limit is 1 or more. */}
       <input
         type="number"
-        min={0}
+        min={1}
+        step={1}
         value={value ?? ""}
+        onInvalid={(e) => e.currentTarget.setCustomValidity(t.limitAtLeastOne)}
+        onInput={(e) => e.currentTarget.setCustomValidity("")}
         onChange={(e) => set(e.target.value ? Number(e.target.value) : undefined)}
       />
     </label>
@@ -927,7 +935,9 @@ function AuditLog() {
             <td className="nowrap" title={entry.action}>
               {t.auditActions[entry.action] ?? entry.action}
             </td>
-            <td title={entry.target ?? undefined}>{entry.targetName ?? entry.target ?? ""}</td>
+            <td className="audit-target" title={entry.target ?? undefined}>
+              {entry.targetName ?? entry.target ?? ""}
+            </td>
             <td className="audit-details">
               {entry.details ? <pre>{auditDetailsLines(t, entry.action, entry.details).join("\n")}</pre> : ""}
             </td>
@@ -945,8 +955,11 @@ function AuditLog() {
   );
 }
 
-/** Administration: users and groups, models, search providers, site settings, usage, audit log, live status. */
-export function AdminPage({ userId }: { userId: string }) {
+/**
+ * Administration: users and groups, models, search providers, site settings, usage, audit log, live
+ * status. `onLeftAdmin` runs when the administrator made their own account a user.
+ */
+export function AdminPage({ userId, onLeftAdmin }: { userId: string; onLeftAdmin(): void }) {
   const { t } = useI18n();
   const tabs = [
     ["users", t.users],
@@ -1001,7 +1014,7 @@ export function AdminPage({ userId }: { userId: string }) {
         ))}
       </div>
       <div role="tabpanel" id="admin-tabpanel" aria-labelledby={`admin-tab-${tab}`}>
-        {tab === "users" && <UsersAndGroups userId={userId} />}
+        {tab === "users" && <UsersAndGroups userId={userId} onLeftAdmin={onLeftAdmin} />}
         {tab === "models" && <Models />}
         {tab === "search" && <SearchProviders />}
         {tab === "settings" && <SiteSettings />}

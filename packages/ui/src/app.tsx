@@ -166,7 +166,17 @@ export function App() {
     );
   else if (path.startsWith("/knowledge")) page = <KnowledgePage />;
   else if (path.startsWith("/settings")) page = <SettingsPage theme={themeChoice} onTheme={chooseTheme} />;
-  else if (path.startsWith("/admin") && user.role === "admin") page = <AdminPage userId={user.id} />;
+  else if (path.startsWith("/admin") && user.role === "admin")
+    page = (
+      <AdminPage
+        userId={user.id}
+        onLeftAdmin={() => {
+          // Their own account made a user: the session says so, and the chat is where they go.
+          navigate("/");
+          void loadSession();
+        }}
+      />
+    );
   else if (models)
     page = (
       <div className="layout">

@@ -6,6 +6,7 @@ import {
   citationLabels,
   errorText,
   pullStepText,
+  quotaResetText,
   serviceReadinessText,
 } from "./display-text.js";
 import { MESSAGES } from "./i18n.js";
@@ -120,6 +121,29 @@ describe("citationLabels", () => {
   });
 });
 
+describe("a used-up quota", () => {
+  const now = new Date(2026, 2, 10, 9, 30);
+  it("says when it resets, in the reader's time and language", () => {
+    expect(quotaResetText(zh, new Date(2026, 2, 10, 14, 5), now)).toBe("额度已用完，将于 14:05 重置。");
+    expect(quotaResetText(zh, new Date(2026, 2, 11, 9, 0), now)).toBe("额度已用完，将于明天 09:00 重置。");
+    expect(quotaResetText(en, new Date(2026, 2, 10, 14, 5), now)).toBe(
+      "Your quota is used up; it resets at 2:05 PM.",
+    );
+    expect(quotaResetText(en, new Date(2026, 2, 11, 9, 0), now)).toBe(
+      "Your quota is used up; it resets tomorrow at 9:00 AM.",
+    );
+    expect(quotaResetText(en, new Date(2026, 2, 14, 9, 0), now)).toMatch(/resets on Mar 14, 2026, 9:00/);
+  });
+
+  it("is told with its reset time where the refusal gives one", () => {
+    const resetAt = new Date(Date.now() + 60_000).toISOString();
+    expect(errorText(en, "QUOTA_EXCEEDED", "The per-minute limit is used up", { resetAt })).toMatch(
+      /^Your quota is used up; it resets (tomorrow )?at /,
+    );
+    expect(errorText(en, "QUOTA_EXCEEDED", "")).toBe(en.errorCodes.QUOTA_EXCEEDED);
+  });
+});
+
 describe("model changelogs in the reader's language", () => {
   it("says the registry's own sentences in Chinese, and anything else as written", () => {
     expect(changelogText(zh, "found in the models dir")).toBe("在模型目录中发现");
@@ -161,6 +185,90 @@ describe("admin pages in the reader's language", () => {
       "Name: ci",
       "label: x",
     ]);
+  });
+
+  it("shows group limits by group, limits as amounts, and groups by name rather than id", () => {
+    expect(
+      auditDetailsLines(zh, "settings.change", {
+        keys: ["userLimits", "groupLimits"],
+        changes: {
+          userLimits: { from: {}, to: { requestsPerDay: 500 } },
+          groupLimits: { from: { staff: {} }, to: { staff: { requestsPerMinute: 5, tokensPerDay: 9000 } } },
+        },
+      }),
+    ).toEqual([
+      "修改的设置：用户限额、用户组限额",
+      "变更 › 用户限额：不限 → 每天 500 次请求",
+      "变更 › 用户组限额 › staff：不限 → 每分钟 5 次请求、每天 9000 个 token",
+    ]);
+    expect(
+      auditDetailsLines(en, "model.access-change", {
+        groupIds: ["7796a0c2-1", "gone-id"],
+        groups: ["staff", null],
+        adminOnly: false,
+      }),
+    ).toEqual(["Groups: staff, gone-id", "Administrators only: no"]);
+    expect(
+      auditDetailsLines(en, "group.delete", {
+        name: "staff",
+        models: [{ model: "tiny", adminOnly: true }],
+        knowledgeBases: [{ id: "kb-1", name: "Minutes", madePrivate: true }],
+      }),
+    ).toEqual([
+      "Name: staff",
+      "Models: tiny (Administrators only)",
+      "Knowledge bases: Minutes (Made private)",
+    ]);
+    expect(
+      auditDetailsLines(zh, "knowledge-base.access-change", {
+        visibility: "shared",
+        shares: [{ groupId: "g-1", group: "editors", permission: "write" }],
+      }),
+    ).toEqual(["可见范围：共享", "共享给：editors（可编辑文档）"]);
+  });
+
+  it("names every detail field the services write, in English and Chinese", () => {
+    // The details of each audited action as the web service writes them (packages/web, audit(...)).
+    const written: Array<[string, Record<string, unknown>]> = [
+      ["user.signup", { role: "user", status: "active" }],
+      ["user.delete", { knowledgeBasesTo: "u-1", knowledgeBases: ["kb-1"] }],
+      ["user.create-admin", { promoted: true, via: "cli" }],
+      ["api-key.revoke", { keyId: "k-1", name: "ci", prefix: "hk_1" }],
+      ["group.rename", { from: "a", to: "b" }],
+      ["group.members-change", { userIds: ["u-1"], users: ["alice"] }],
+      ["model.access-change", { groupIds: ["g-1"], groups: ["staff"], adminOnly: true }],
+      ["knowledge-base.delete", { name: "Minutes" }],
+      ["knowledge-base.document-delete", { documentId: "d-1", name: "a.txt" }],
+      ["knowledge-base.access-change", { owner: "root", via: "web" }],
+      [
+        "knowledge-base.settings-change",
+        {
+          name: "n",
+          description: "d",
+          embeddingModel: "e",
+          chunking: { maxTokens: 200, overlapTokens: 20 },
+          watchFolder: "/srv",
+        },
+      ],
+      ["model.rollback", { from: "1.0.1", to: "1.0.0", digest: "sha256:ab" }],
+      [
+        "settings.change",
+        {
+          keys: ["signup"],
+          changes: {
+            signup: { from: "open", to: "closed" },
+            filter: { wordsAdded: 1, wordsRemoved: 0, wordCount: 1, allowedWordsAdded: 1 },
+          },
+        },
+      ],
+    ];
+    for (const t of [en, zh])
+      for (const [action, details] of written)
+        for (const line of auditDetailsLines(t, action, details)) {
+          const field = line.slice(0, line.indexOf(t === en ? ": " : "："));
+          expect(field, `${action}: ${line}`).not.toMatch(/[a-z][A-Z]|^[a-z]/);
+        }
+    expect(auditDetailsLines(zh, "model.rollback", { digest: "sha256:ab" })).toEqual(["摘要：sha256:ab"]);
   });
 
   it("says a service's readiness and its known reasons in Chinese", () => {

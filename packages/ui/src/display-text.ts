@@ -4,7 +4,8 @@ import { fill, type Messages } from "./i18n.js";
 /**
  * An error's code as text in the reader's language where the code is known, else the service's
  * message; what its details name is added after a translated text (the refused words of
- * CONTENT_BLOCKED), which the service's message alone would say only in English.
+ * CONTENT_BLOCKED, when a used-up quota resets), which the service's message alone would say only
+ * in English.
  */
 export function errorText(
   t: Messages,
@@ -14,10 +15,26 @@ export function errorText(
 ): string {
   const translated = code ? t.errorCodes[code] : undefined;
   if (!translated) return message;
+  const resetAt = typeof details?.resetAt === "string" ? new Date(details.resetAt) : undefined;
+  if (code === "QUOTA_EXCEEDED" && resetAt && !Number.isNaN(resetAt.getTime()))
+    return quotaResetText(t, resetAt, new Date());
   const words = details?.words;
   if (Array.isArray(words) && words.length > 0)
     return fill(t.errorDetails.words, { text: translated, words: words.join(t.errorDetails.separator) });
   return translated;
+}
+
+/**
+ * A used-up quota with when it resets, in the reader's time: at a time today, tomorrow at a time,
+ * or on a date further off.
+ */
+export function quotaResetText(t: Messages, resetAt: Date, now: Date): string {
+  const time = resetAt.toLocaleTimeString(t.dateLocale, { timeStyle: "short" });
+  const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
+  if (resetAt.toDateString() === now.toDateString()) return fill(t.quotaResets.today, { time });
+  if (resetAt.toDateString() === tomorrow.toDateString()) return fill(t.quotaResets.tomorrow, { time });
+  const date = resetAt.toLocaleString(t.dateLocale, { dateStyle: "medium", timeStyle: "short" });
+  return fill(t.quotaResets.later, { date });
 }
 
 /**
@@ -109,42 +126,115 @@ export function citationLabels(
 
 /**
  * The values some audit detail fields hold, in the reader's words: a role, an account status, a
- * sign-up mode, the names of the settings changed.
+ * sign-up mode, the names of the settings changed, a base's visibility and a share's permission,
+ * where an owner was recorded from.
  */
 function auditValueWords(t: Messages): Record<string, Record<string, string>> {
-  return { role: t.roles, status: t.accountStatuses, signup: t.signupModes, keys: t.auditDetailKeys };
+  return {
+    role: t.roles,
+    status: t.accountStatuses,
+    signup: t.signupModes,
+    keys: t.auditDetailKeys,
+    visibility: { private: t.private, shared: t.shared, public: t.public },
+    permission: t.permissions,
+    via: t.auditVia,
+  };
 }
+
+/** The detail fields that hold a set of limits (`{}`: no limit). */
+const LIMIT_FIELDS = new Set(["userLimits", "groupLimits"]);
+
+/** A set of limits as a person reads it: "5 requests/min, 500 tokens/day", or no limit. */
+export function limitsText(t: Messages, limits: Record<string, unknown> | undefined): string {
+  const set = Object.entries(limits ?? {}).filter(
+    (entry): entry is [keyof Messages["limitAmounts"], number] =>
+      entry[0] in t.limitAmounts && typeof entry[1] === "number",
+  );
+  if (set.length === 0) return t.noLimit;
+  return set.map(([key, n]) => fill(t.limitAmounts[key], { n })).join(t.errorDetails.separator);
+}
+
+/** Fields that list accounts or groups by id, and the fields that name them (null: since deleted). */
+const NAMED_IDS = [
+  ["userIds", "users"],
+  ["groupIds", "groups"],
+] as const;
+
+/** Names in place of ids where the entry has them; an id stays where its name is not known. */
+function namesForIds(details: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...details };
+  for (const [idsField, namesField] of NAMED_IDS) {
+    const ids = out[idsField];
+    const names = out[namesField];
+    if (!Array.isArray(ids) || !Array.isArray(names)) continue;
+    out[namesField] = names.map((name, index) => name ?? ids[index]);
+    delete out[idsField];
+  }
+  return out;
+}
+
+/** The fields of a listed object that only identify it (shown when nothing names it). */
+const ITEM_NAMES = ["name", "model", "group", "id", "groupId"];
 
 /**
  * An audit entry's details as lines a person reads, `field: value`, fields named in the reader's
  * language where known: nested fields after their parent (`Changes › Sign-up: Open → Closed`), a
- * change as `from → to`, a list joined, a role, status or sign-up mode in the reader's words. A
- * whole entry that is one change (`user.role-change`: `{from, to}`) is named by its action's field.
+ * change as `from → to`, a list joined, a role, status or sign-up mode in the reader's words, limits
+ * as amounts (`5 requests/min`), group limits a line per group, accounts and groups by name where
+ * the entry has their names. A listed object (a group delete's models) is its name with what else
+ * it says in brackets. A whole entry that is one change (`user.role-change`: `{from, to}`) is named
+ * by its action's field.
  */
 export function auditDetailsLines(t: Messages, action: string, details: Record<string, unknown>): string[] {
   const values = auditValueWords(t);
+  const item = (raw: Record<string, unknown>): string => {
+    const nameField = ITEM_NAMES.find((field) => typeof raw[field] === "string" && raw[field]);
+    const notes = Object.entries(raw)
+      .filter(([field, note]) => !ITEM_NAMES.includes(field) && note !== false && note != null)
+      .map(([field, note]) => (note === true ? (t.auditDetailKeys[field] ?? field) : value(field, note)));
+    const text = nameField ? String(raw[nameField]) : "—";
+    return notes.length ? fill(t.withNote, { text, note: notes.join(t.errorDetails.separator) }) : text;
+  };
   const value = (field: string | undefined, raw: unknown): string => {
     if (typeof raw === "boolean") return t.auditBooleans[String(raw)]!;
     if (typeof raw === "string") return (field && values[field]?.[raw]) || raw;
-    if (Array.isArray(raw)) return raw.map((item) => value(field, item)).join(t.errorDetails.separator);
+    if (Array.isArray(raw))
+      return raw
+        .map((entry) =>
+          entry && typeof entry === "object" ? item(entry as Record<string, unknown>) : value(field, entry),
+        )
+        .join(t.errorDetails.separator);
     if (raw === null || raw === undefined) return "—";
-    if (typeof raw === "object") return JSON.stringify(raw);
+    if (typeof raw === "object")
+      return field && LIMIT_FIELDS.has(field)
+        ? limitsText(t, raw as Record<string, unknown>)
+        : JSON.stringify(raw);
     return String(raw);
   };
   const lines: string[] = [];
   const walk = (object: Record<string, unknown>, path: string[]) => {
     for (const [field, raw] of Object.entries(object)) {
       const label = [...path, t.auditDetailKeys[field] ?? field];
-      const line = (text: string) => fill(t.fieldValue, { field: label.join(" › "), value: text });
-      if (isChange(raw)) lines.push(line(`${value(field, raw.from)} → ${value(field, raw.to)}`));
-      else if (raw && typeof raw === "object" && !Array.isArray(raw))
+      const line = (text: string, at = label) => fill(t.fieldValue, { field: at.join(" › "), value: text });
+      if (field === "groupLimits" && isChange(raw)) {
+        // Keyed by group: a line for each group whose limits changed.
+        const from = (raw.from ?? {}) as Record<string, Record<string, unknown>>;
+        const to = (raw.to ?? {}) as Record<string, Record<string, unknown>>;
+        for (const group of new Set([...Object.keys(from), ...Object.keys(to)])) {
+          const was = limitsText(t, from[group]);
+          const now = limitsText(t, to[group]);
+          if (was !== now) lines.push(line(`${was} → ${now}`, [...label, group]));
+        }
+      } else if (isChange(raw)) lines.push(line(`${value(field, raw.from)} → ${value(field, raw.to)}`));
+      else if (raw && typeof raw === "object" && !Array.isArray(raw) && !LIMIT_FIELDS.has(field))
         walk(raw as Record<string, unknown>, label);
       else lines.push(line(value(field, raw)));
     }
   };
+  const named = namesForIds(details);
   const changed = /^[\w-]+\.([\w]+)-change$/.exec(action)?.[1];
-  if (changed && isChange(details)) walk({ [changed]: details }, []);
-  else walk(details, []);
+  if (changed && isChange(named)) walk({ [changed]: named }, []);
+  else walk(named, []);
   return lines;
 }
 

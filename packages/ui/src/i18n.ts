@@ -3,6 +3,8 @@ import { createContext, useContext } from "react";
 export type Locale = "en" | "zh-CN";
 
 const en = {
+  /** The language dates and times are written in (Intl). */
+  dateLocale: "en",
   appName: "Hearth",
   model: "Model",
   noModels: "No model is installed yet",
@@ -170,6 +172,15 @@ const en = {
     tokensPerMinute: "Tokens per minute",
     tokensPerDay: "Tokens per day",
   },
+  /** A limit's amount as the audit log shows it. */
+  limitAmounts: {
+    requestsPerMinute: "{n} requests/min",
+    requestsPerDay: "{n} requests/day",
+    tokensPerMinute: "{n} tokens/min",
+    tokensPerDay: "{n} tokens/day",
+  },
+  noLimit: "no limit",
+  limitAtLeastOne: "A limit is a whole number, 1 or more; leave it empty for no limit.",
   saved: "Saved",
   deleteModelConfirm: "Delete {model}? Its files are removed from the model service.",
   serviceReady: "ready",
@@ -336,8 +347,31 @@ const en = {
     users: "Users",
     groups: "Groups",
     version: "Version",
+    digest: "Digest",
+    documentId: "Document id",
+    owner: "Owner",
+    via: "Via",
+    promoted: "Promoted",
+    visibility: "Visibility",
+    shares: "Shared with",
+    adminOnly: "Administrators only",
+    madePrivate: "Made private",
+    description: "Description",
+    embeddingModel: "Embedding model",
+    chunking: "Chunking",
+    maxTokens: "Tokens per chunk",
+    overlapTokens: "Overlap (tokens)",
+    watchFolder: "Watched folder",
   } as Record<string, string>,
   auditBooleans: { true: "yes", false: "no" } as Record<string, string>,
+  /** Where an audited change came from. */
+  auditVia: { cli: "the hearth command", web: "the web UI" } as Record<string, string>,
+  /** QUOTA_EXCEEDED with the time its limit resets (details.resetAt), in the reader's time. */
+  quotaResets: {
+    today: "Your quota is used up; it resets at {time}.",
+    tomorrow: "Your quota is used up; it resets tomorrow at {time}.",
+    later: "Your quota is used up; it resets on {date}.",
+  },
   /** A named value on one line (an error's reason, an audit detail, a service's readiness). */
   fieldValue: "{field}: {value}",
   /** A note in brackets after a text (whose account signs out, which version is current). */
@@ -427,6 +461,8 @@ const en = {
   confirmNewPassword: "Confirm new password",
   passwordChanged: "Password changed. Your other sessions have been signed out.",
   deleteUser: "Delete account",
+  demoteSelfConfirm:
+    "Make your own account a user? You lose access to the Admin pages at once; another administrator can give it back.",
   deleteUserConfirm:
     "Delete the account {name}? Its conversations, API keys and sessions are deleted and its knowledge bases pass to you. This cannot be undone.",
   cancelImport: "Cancel import",
@@ -458,6 +494,7 @@ const en = {
 export type Messages = typeof en;
 
 const zhCN: Messages = {
+  dateLocale: "zh-CN",
   appName: "Hearth",
   model: "模型",
   noModels: "还没有安装模型",
@@ -622,6 +659,14 @@ const zhCN: Messages = {
     tokensPerMinute: "每分钟 token 数",
     tokensPerDay: "每天 token 数",
   },
+  limitAmounts: {
+    requestsPerMinute: "每分钟 {n} 次请求",
+    requestsPerDay: "每天 {n} 次请求",
+    tokensPerMinute: "每分钟 {n} 个 token",
+    tokensPerDay: "每天 {n} 个 token",
+  },
+  noLimit: "不限",
+  limitAtLeastOne: "限额须为不小于 1 的整数；留空表示不限。",
   saved: "已保存",
   deleteModelConfirm: "删除 {model}？其文件将从模型服务中移除。",
   serviceReady: "就绪",
@@ -774,8 +819,29 @@ const zhCN: Messages = {
     users: "用户",
     groups: "用户组",
     version: "版本",
+    digest: "摘要",
+    documentId: "文档 ID",
+    owner: "所有者",
+    via: "来源",
+    promoted: "由普通用户提升",
+    visibility: "可见范围",
+    shares: "共享给",
+    adminOnly: "仅限管理员",
+    madePrivate: "改为私有",
+    description: "描述",
+    embeddingModel: "向量模型",
+    chunking: "分块",
+    maxTokens: "每块 token 数",
+    overlapTokens: "重叠 token 数",
+    watchFolder: "监视的文件夹",
   },
   auditBooleans: { true: "是", false: "否" },
+  auditVia: { cli: "hearth 命令", web: "网页界面" },
+  quotaResets: {
+    today: "额度已用完，将于 {time} 重置。",
+    tomorrow: "额度已用完，将于明天 {time} 重置。",
+    later: "额度已用完，将于 {date} 重置。",
+  },
   fieldValue: "{field}：{value}",
   withNote: "{text}（{note}）",
   pullStatuses: {
@@ -858,6 +924,7 @@ const zhCN: Messages = {
   confirmNewPassword: "确认新密码",
   passwordChanged: "密码已修改，你在其他地方的登录已退出。",
   deleteUser: "删除账号",
+  demoteSelfConfirm: "把你自己的账号改为普通用户？你将立即无法进入管理页面，需由其他管理员恢复。",
   deleteUserConfirm:
     "删除账号 {name}？其对话、API 密钥和登录会话将被删除，其知识库将转给你。此操作无法撤销。",
   cancelImport: "取消导入",

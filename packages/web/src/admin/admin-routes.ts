@@ -349,7 +349,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       actorId: currentUser(request).id,
       action: "group.members-change",
       target: id,
-      details: { userIds },
+      details: nameIds({ userIds }, await idNames({ userIds, groupIds: [] })),
     });
     return { id, userIds };
   });
@@ -359,11 +359,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     const change = settingsSchema.partial().parse(request.body);
     const before = await deps.settings.get();
     const next = await deps.settings.update(change);
-    await audit(db, {
-      actorId: currentUser(request).id,
-      action: "settings.change",
-      details: { keys: Object.keys(change), changes: settingsChanges(before, next, Object.keys(change)) },
-    });
+    const groups = await db.selectFrom("groups").select(["id", "name"]).execute();
+    const changes = settingsChanges(before, next, new Map(groups.map((g) => [g.id, g.name])));
+    // A save that changed nothing is no event for the log.
+    if (Object.keys(changes).length > 0)
+      await audit(db, {
+        actorId: currentUser(request).id,
+        action: "settings.change",
+        details: { keys: Object.keys(changes), changes },
+      });
     return next;
   });
 
@@ -411,7 +415,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       .limit(query.limit + 1)
       .execute();
     const page = rows.slice(0, query.limit);
-    const names = await idNames(page.map((r) => r.details));
+    const names = await idNames(listedIds(page.map((r) => r.details)));
     return {
       entries: page.map((r) => ({
         id: Number(r.id),
@@ -428,36 +432,37 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     };
   });
 
-  /** Names of the users and groups that entries' details list by id (`userIds`, `groupIds`). */
-  const idNames = async (details: Array<string | null>) => {
-    const userIds = new Set<string>();
-    const groupIds = new Set<string>();
-    for (const text of details) {
-      if (!text) continue;
-      const parsed = JSON.parse(text) as { userIds?: unknown; groupIds?: unknown };
-      for (const id of Array.isArray(parsed.userIds) ? parsed.userIds : []) userIds.add(String(id));
-      for (const id of Array.isArray(parsed.groupIds) ? parsed.groupIds : []) groupIds.add(String(id));
-    }
-    const users = userIds.size
-      ? await db
-          .selectFrom("users")
-          .select(["id", "username"])
-          .where("id", "in", [...userIds])
-          .execute()
+  /** Names of users and groups by id. */
+  const idNames = async (ids: { userIds: Iterable<string>; groupIds: Iterable<string> }) => {
+    const userIds = [...new Set(ids.userIds)];
+    const groupIds = [...new Set(ids.groupIds)];
+    const users = userIds.length
+      ? await db.selectFrom("users").select(["id", "username"]).where("id", "in", userIds).execute()
       : [];
-    const groups = groupIds.size
-      ? await db
-          .selectFrom("groups")
-          .select(["id", "name"])
-          .where("id", "in", [...groupIds])
-          .execute()
+    const groups = groupIds.length
+      ? await db.selectFrom("groups").select(["id", "name"]).where("id", "in", groupIds).execute()
       : [];
     return {
       users: new Map(users.map((u) => [u.id, u.username])),
       groups: new Map(groups.map((g) => [g.id, g.name])),
     };
   };
-  /** Adds `users` / `groups` (names, or null for one since deleted) beside the ids in details. */
+  /** The users and groups that entries' details list by id (`userIds`, `groupIds`). */
+  const listedIds = (details: Array<string | null>) => {
+    const ids = { userIds: [] as string[], groupIds: [] as string[] };
+    for (const text of details) {
+      if (!text) continue;
+      const parsed = JSON.parse(text) as { userIds?: unknown; groupIds?: unknown };
+      for (const id of Array.isArray(parsed.userIds) ? parsed.userIds : []) ids.userIds.push(String(id));
+      for (const id of Array.isArray(parsed.groupIds) ? parsed.groupIds : []) ids.groupIds.push(String(id));
+    }
+    return ids;
+  };
+  /**
+   * Adds `users` / `groups` (names, or null for one since deleted) beside the ids in details. An
+   * entry is written with them (so it names them after they are deleted); an older one gets them
+   * when it is read.
+   */
   const nameIds = (
     details: Record<string, unknown>,
     names: { users: Map<string, string>; groups: Map<string, string> },
@@ -520,7 +525,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       actorId: currentUser(request).id,
       action: "model.access-change",
       target: model,
-      details: { groupIds, ...(adminOnly !== undefined ? { adminOnly } : {}) },
+      details: nameIds(
+        { groupIds, ...(adminOnly !== undefined ? { adminOnly } : {}) },
+        await idNames({ userIds: [], groupIds }),
+      ),
     });
     return { model, groupIds, ...(adminOnly && groupIds.length === 0 ? { adminOnly: true } : {}) };
   });

@@ -139,4 +139,55 @@ describe.each(dialects)("the audit log on %s", (dialect) => {
     const access = (await read("?action=model.access-change")).json() as Page;
     expect(access.entries[0]?.details).toMatchObject({ groupIds: [group.id], groups: ["staff"] });
   });
+
+  it("records only what a settings save changed, group limits by the group's name, and no no-op save", async () => {
+    const patch = (payload: object) =>
+      web.app.inject({ method: "PATCH", url: "/api/admin/settings", headers: admin.headers, payload });
+    const group = (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/admin/groups",
+        headers: admin.headers,
+        payload: { name: "interns" },
+      })
+    ).json() as { id: string };
+    const settings = (await web.app.inject({ url: "/api/admin/settings", headers: admin.headers })).json();
+    const count = async () => ((await read("?action=settings.change")).json() as Page).entries.length;
+    const saves = await count();
+    // The settings form sends every key: saving it unchanged is no event.
+    expect((await patch(settings)).statusCode).toBe(200);
+    expect(await count()).toBe(saves);
+    // One group's limit changed among everything the form sends.
+    const groupLimits = { ...settings.groupLimits, [group.id]: { requestsPerMinute: 5 } };
+    expect((await patch({ ...settings, groupLimits })).statusCode).toBe(200);
+    const entry = ((await read("?action=settings.change")).json() as Page).entries[0];
+    expect(entry?.details).toEqual({
+      keys: ["groupLimits"],
+      changes: { groupLimits: { from: { interns: {} }, to: { interns: { requestsPerMinute: 5 } } } },
+    });
+  });
+
+  it("keeps the names of a model's groups in its access change after the group is deleted", async () => {
+    const group = (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/admin/groups",
+        headers: admin.headers,
+        payload: { name: "short-lived" },
+      })
+    ).json() as { id: string };
+    await web.app.inject({
+      method: "PUT",
+      url: "/api/admin/models/small/access",
+      headers: admin.headers,
+      payload: { groupIds: [group.id] },
+    });
+    await web.app.inject({
+      method: "DELETE",
+      url: `/api/admin/groups/${group.id}?force=true`,
+      headers: admin.headers,
+    });
+    const access = (await read("?action=model.access-change")).json() as Page;
+    expect(access.entries[0]?.details).toMatchObject({ groupIds: [group.id], groups: ["short-lived"] });
+  });
 });

@@ -198,6 +198,22 @@ describe("knowledge routes", () => {
         details: { documentId: documents[0]!.id, name: "salaries.txt" },
       });
     });
+
+    it("names a deleted base in the audit log, after it is gone", async () => {
+      const base = (await createBase(user, { name: "old minutes" })).json() as { id: string };
+      const deleted = await web.app.inject({
+        method: "DELETE",
+        url: `/api/knowledge-bases/${base.id}`,
+        headers: user.headers,
+      });
+      expect(deleted.statusCode).toBe(204);
+      const audit = await web.app.inject({ url: "/api/admin/audit", headers: admin.headers });
+      expect(audit.json().entries[0]).toMatchObject({
+        action: "knowledge-base.delete",
+        target: base.id,
+        details: { name: "old minutes" },
+      });
+    });
   });
 
   describe("bases made outside the web UI", () => {
@@ -300,6 +316,14 @@ describe("knowledge routes", () => {
         payload: { visibility: "shared", shares: [{ groupId: group.id, permission: "write" }] },
       });
       expect(shared.statusCode).toBe(200);
+      const sharing = await web.app.inject({
+        url: "/api/admin/audit?action=knowledge-base.access-change",
+        headers: admin.headers,
+      });
+      // The group is named in the entry (which outlives the group), not only by its id.
+      expect(sharing.json().entries[0].details.shares).toEqual([
+        { groupId: group.id, group: "editors", permission: "write" },
+      ]);
       const change = (session: Session, payload: Record<string, unknown>) =>
         web.app.inject({
           method: "PATCH",

@@ -297,12 +297,26 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       });
     return result;
   });
+  /** A knowledge base's or a document's name, for the audit log; null when the knowledge service cannot say. */
+  const knowledgeName = async (path: string): Promise<string | null> => {
+    const response = await knowledge.request("GET", path);
+    if (!response.ok) return null;
+    return ((await response.json()) as { name?: string }).name ?? null;
+  };
   app.delete("/api/knowledge-bases/:id", user, async (request, reply) => {
     const id = await guard(request, "manage");
-    const result = await forward(request, reply, "DELETE", `/v1/knowledge-bases/${pathSegment(id)}`);
+    const path = `/v1/knowledge-bases/${pathSegment(id)}`;
+    // Read before deleting: afterwards the knowledge service no longer knows the base's name.
+    const name = await knowledgeName(path);
+    const result = await forward(request, reply, "DELETE", path);
     if (reply.statusCode < 300 || reply.statusCode === 404) {
       await db.deleteFrom("knowledge_bases").where("id", "=", id).execute();
-      await audit(db, { actorId: currentUser(request).id, action: "knowledge-base.delete", target: id });
+      await audit(db, {
+        actorId: currentUser(request).id,
+        action: "knowledge-base.delete",
+        target: id,
+        details: { name },
+      });
     }
     return result;
   });
@@ -349,11 +363,22 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
           .execute();
       }
     });
+    // The groups are named in the entry, which still names them after they are deleted.
+    const groupIds = body.shares.map((share) => share.groupId);
+    const groups = groupIds.length
+      ? await db.selectFrom("groups").select(["id", "name"]).where("id", "in", groupIds).execute()
+      : [];
     await audit(db, {
       actorId: currentUser(request).id,
       action: "knowledge-base.access-change",
       target: id,
-      details: body,
+      details: {
+        ...body,
+        shares: body.shares.map((share) => ({
+          ...share,
+          group: groups.find((group) => group.id === share.groupId)?.name ?? null,
+        })),
+      },
     });
     return { id, ...body };
   });
@@ -370,12 +395,6 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const id = await guard(request, "write");
     return forward(request, reply, "POST", `${documents(id)}/from-url`, { knowledgeBaseId: id });
   });
-  /** A document's name, for the audit log; null when the knowledge service cannot say. */
-  const documentName = async (path: string): Promise<string | null> => {
-    const response = await knowledge.request("GET", path);
-    if (!response.ok) return null;
-    return ((await response.json()) as { name?: string }).name ?? null;
-  };
   const documentPath = (request: FastifyRequest, id: string) =>
     `${documents(id)}/${pathSegment((request.params as { documentId: string }).documentId)}`;
   app.get("/api/knowledge-bases/:id/documents/:documentId", user, async (request, reply) => {
@@ -386,7 +405,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const id = await guard(request, "write");
     const path = documentPath(request, id);
     // Read before deleting: afterwards the knowledge service no longer knows the document's name.
-    const name = await documentName(path);
+    const name = await knowledgeName(path);
     const result = await forward(request, reply, "DELETE", path);
     if (reply.statusCode < 300)
       await audit(db, {

@@ -82,36 +82,57 @@ export class SettingsStore {
 }
 
 /**
- * What a settings change changed, for the audit log: each changed key's value before and after,
- * except the sensitive-word lists, recorded as counts of words added and removed (the log is no
- * copy of the lists, which may be long and are themselves what administrators keep out of view).
+ * What a settings change changed, for the audit log: each key whose value changed, before and
+ * after (nothing when a save changed nothing). Group limits are keyed by the group's name (from
+ * `groupNames`, the id where it has none), only the groups whose limits changed, no limits being
+ * `{}`: the entry still names them after a group is deleted. The sensitive-word lists are recorded
+ * as counts of words added and removed (the log is no copy of the lists, which may be long and are
+ * themselves what administrators keep out of view).
  */
-export function settingsChanges(before: Settings, after: Settings, keys: string[]): Record<string, unknown> {
+export function settingsChanges(
+  before: Settings,
+  after: Settings,
+  groupNames: ReadonlyMap<string, string>,
+): Record<string, unknown> {
   const changes: Record<string, unknown> = {};
-  for (const key of keys as Array<keyof Settings>) {
-    if (key === "filter") {
-      const words = wordChanges(before.filter.words, after.filter.words);
-      const entry: Record<string, unknown> = {
-        wordsAdded: words.added,
-        wordsRemoved: words.removed,
-        wordCount: words.count,
-      };
-      const allowed = wordChanges(before.filter.allowedWords, after.filter.allowedWords);
-      if (allowed.added || allowed.removed)
-        Object.assign(entry, {
-          allowedWordsAdded: allowed.added,
-          allowedWordsRemoved: allowed.removed,
-          allowedWordCount: allowed.count,
-        });
-      for (const flag of ["applyToInput", "applyToOutput"] as const)
-        if (before.filter[flag] !== after.filter[flag])
-          entry[flag] = { from: before.filter[flag], to: after.filter[flag] };
-      changes.filter = entry;
-    } else if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
-      changes[key] = { from: before[key], to: after[key] };
-    }
+  if (before.signup !== after.signup) changes.signup = { from: before.signup, to: after.signup };
+  if (!sameLimits(before.userLimits, after.userLimits))
+    changes.userLimits = { from: before.userLimits, to: after.userLimits };
+  const groups = { from: {} as Record<string, Limits>, to: {} as Record<string, Limits> };
+  for (const id of new Set([...Object.keys(before.groupLimits), ...Object.keys(after.groupLimits)])) {
+    const was = before.groupLimits[id] ?? {};
+    const now = after.groupLimits[id] ?? {};
+    if (sameLimits(was, now)) continue;
+    const name = groupNames.get(id) ?? id;
+    groups.from[name] = was;
+    groups.to[name] = now;
   }
+  if (Object.keys(groups.from).length > 0) changes.groupLimits = groups;
+  const filter = filterChanges(before.filter, after.filter);
+  if (filter) changes.filter = filter;
   return changes;
+}
+
+function sameLimits(a: Limits, b: Limits): boolean {
+  return Object.keys(limitsSchema.shape).every((key) => a[key as keyof Limits] === b[key as keyof Limits]);
+}
+
+/** How the sensitive-word filter changed (undefined when it did not). */
+function filterChanges(before: Settings["filter"], after: Settings["filter"]) {
+  const entry: Record<string, unknown> = {};
+  const words = wordChanges(before.words, after.words);
+  if (words.added || words.removed)
+    Object.assign(entry, { wordsAdded: words.added, wordsRemoved: words.removed, wordCount: words.count });
+  const allowed = wordChanges(before.allowedWords, after.allowedWords);
+  if (allowed.added || allowed.removed)
+    Object.assign(entry, {
+      allowedWordsAdded: allowed.added,
+      allowedWordsRemoved: allowed.removed,
+      allowedWordCount: allowed.count,
+    });
+  for (const flag of ["applyToInput", "applyToOutput"] as const)
+    if (before[flag] !== after[flag]) entry[flag] = { from: before[flag], to: after[flag] };
+  return Object.keys(entry).length > 0 ? entry : undefined;
 }
 
 /** How a word list changed, in counts: words added, words removed, words now. */
