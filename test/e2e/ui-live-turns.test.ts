@@ -71,11 +71,11 @@ describe.skipIf(!hasChromium)("answers being written, in the browser", () => {
     }
   });
 
-  it("shows another tab's answer as being written, offers no Regenerate meanwhile, and shows it when done", async () => {
+  it("shows another tab's answer as being written, growing, offers no Regenerate meanwhile, and shows it when done", async () => {
     const { page } = desk;
     const other = await page.context().newPage();
-    model.options.delayMs = 25;
-    model.options.words = long(120);
+    model.options.delayMs = 40;
+    model.options.words = long(200);
     try {
       await page.getByRole("button", { name: "+ New chat" }).click();
       await page.getByLabel(/Send a message/).fill("write in one tab");
@@ -87,10 +87,17 @@ describe.skipIf(!hasChromium)("answers being written, in the browser", () => {
       expect(await watched.getAttribute("data-status")).toBe("streaming");
       expect(await other.getByRole("button", { name: "Regenerate" }).count()).toBe(0);
       expect(await other.getByRole("button", { name: "Edit" }).count()).toBe(0);
+      // The answer as the service has stored it so far, read again as it grows.
+      const watchedText = async () => (await watched.locator(".markdown").textContent()) ?? "";
+      await expect.poll(watchedText, { timeout: 5000 }).toMatch(/word\d/);
+      const first = await watchedText();
+      await expect.poll(watchedText, { timeout: 5000 }).not.toBe(first);
+      expect(await watched.getAttribute("data-status")).toBe("streaming");
       // Done in the first tab: the other one reads it again and shows it, Regenerate back.
       await expect.poll(() => lastAnswer().getAttribute("data-status"), { timeout: 15_000 }).toBe("done");
       await expect.poll(() => watched.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
-      expect(await watched.textContent()).toContain("word119");
+      expect(await watched.textContent()).toContain("word199");
+      expect((await watchedText()).match(/word0 /g)).toHaveLength(1);
       await other.getByRole("button", { name: "Regenerate" }).waitFor();
       expect(await other.getByText("This answer is still being written").count()).toBe(0);
     } finally {

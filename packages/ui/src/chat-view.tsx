@@ -470,6 +470,24 @@ interface ConversationAnswer {
   messages: Array<ChatMessage & { id: string; model?: string | null }>;
 }
 
+/**
+ * The conversation as read again, each message that did not change kept as shown, so that only
+ * the answer being written renders again (a new citations array would render a message anew).
+ */
+function keepUnchanged(shown: ChatMessage[], stored: ChatMessage[]): ChatMessage[] {
+  return stored.map((message, i) => {
+    const before = shown[i];
+    return before &&
+      before.id === message.id &&
+      before.status === message.status &&
+      before.content === message.content &&
+      before.reasoning === message.reasoning &&
+      before.citations?.length === message.citations?.length
+      ? before
+      : message;
+  });
+}
+
 /** One stored conversation: its messages, the composer, streaming, stop, edit and regenerate. */
 export function ChatView(props: {
   models: ModelsAnswer;
@@ -638,7 +656,8 @@ export function ChatView(props: {
     [shownId],
   );
 
-  // An answer being written elsewhere: read the conversation again every few seconds until it is done.
+  // An answer being written elsewhere: read the conversation again every few seconds until it is
+  // done, showing the answer as stored so far (the service stores it every second as it grows).
   useEffect(() => {
     const id = props.conversationId;
     if (!watching || !id) return;
@@ -646,9 +665,8 @@ export function ChatView(props: {
       void api<ConversationAnswer>(`/api/conversations/${id}`).then(
         (answer) => {
           if (latest.current.conversationId !== id || liveTurns.get(id)) return;
-          if (answer.messages.some((message) => message.status === "streaming")) return;
-          setMessages(answer.messages);
-          setWatching(false);
+          setMessages((shown) => keepUnchanged(shown, answer.messages));
+          if (!answer.messages.some((message) => message.status === "streaming")) setWatching(false);
         },
         () => {},
       );

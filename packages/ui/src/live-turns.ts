@@ -4,7 +4,7 @@ import type { ChatMessage } from "./chat-view.js";
  * The answers this tab is streaming, by conversation: the conversation's messages as the stream
  * writes them and how to stop it. They outlive the chat view (the stream goes on when another
  * conversation or page is opened), so that opening the conversation again shows the answer as it
- * is written, with Stop, rather than what the service has stored of it (nothing until it ends).
+ * is written, with Stop, rather than what the service has stored of it (stored every second or so).
  */
 export interface LiveTurn {
   messages: ChatMessage[];

@@ -122,6 +122,7 @@ export async function createWebService(
     shutdownSignal,
     turns: new RunningTurns(),
     searchAvailability,
+    logger,
   };
   registerSearchStatusRoute(app, { availability: searchAvailability });
   registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess });

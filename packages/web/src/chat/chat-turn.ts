@@ -1,5 +1,5 @@
 import type { KnowledgeClient, SearchClient } from "@hearth/contracts";
-import { abortOnShutdown, HearthError, type ReplyStream, toHearthError } from "@hearth/core";
+import { abortOnShutdown, HearthError, type Logger, type ReplyStream, toHearthError } from "@hearth/core";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Citation, ConversationStore, StoredMessage } from "../conversations/conversation-store.js";
 import { groundTurn, type SearchMode } from "../grounding/grounding.js";
@@ -8,6 +8,7 @@ import { askFitted } from "../model/context-window.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { Admission } from "../usage/usage-meter.js";
+import { storeProgressPeriodically } from "./answer-progress.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
 import type { RunningTurns } from "./running-turns.js";
 import { effectiveSearch, type SearchAvailability } from "./search-availability.js";
@@ -25,6 +26,8 @@ export interface ChatTurnDeps {
   turns: RunningTurns;
   /** Whether a web search engine is configured (absent: search is tried whenever asked for). */
   searchAvailability?: SearchAvailability;
+  /** Where a failed write of an answer so far is logged. */
+  logger: Logger;
 }
 
 export interface ChatTurnInput {
@@ -49,9 +52,10 @@ export interface ChatTurnInput {
 
 /**
  * Answers the last user message of a conversation into `stream`: grounding (knowledge, search),
- * the model's streamed answer, output filtering, and the stored assistant message, which is kept
- * with what was sent, marked interrupted when the client leaves or the model fails, stopped when
- * the user stopped it (the stop route).
+ * the model's streamed answer, output filtering, and the stored assistant message, which holds what
+ * was sent so far while it streams (stored every second) and in the end is kept with what was sent,
+ * marked interrupted when the client leaves or the model fails, stopped when the user stopped it
+ * (the stop route).
  */
 export async function runChatTurn(
   deps: ChatTurnDeps,
@@ -91,6 +95,11 @@ export async function runChatTurn(
   /** The estimated tokens of the prompt sent, to compare with what the model reports. */
   let estimatedPrompt = 0;
   const maskers = await deps.contentFilter.outputMaskers();
+  const progress = storeProgressPeriodically(
+    () => ({ content, reasoning, citations }),
+    (soFar) => deps.conversations.saveProgress(assistant.id, soFar),
+    deps.logger,
+  );
 
   try {
     const last = input.history[input.history.length - 1];
@@ -168,6 +177,8 @@ export async function runChatTurn(
       await stream.send({ type: "error", code: failure.code, message: failure.message });
     }
   } finally {
+    // No write of the answer so far comes after its final one (below).
+    await progress.stop();
     stream.signal.removeEventListener("abort", abort);
     forget();
     untrack();

@@ -44,6 +44,22 @@ function toMessage(row: MessagesTable): StoredMessage {
   };
 }
 
+/** An answer's text, reasoning and sources, as stored so far or in the end. */
+export interface AnswerText {
+  content: string;
+  reasoning: string | null;
+  citations?: Citation[];
+}
+
+function answerColumns(answer: AnswerText) {
+  return {
+    content: answer.content,
+    content_folded: searchCopy(answer.content),
+    reasoning: answer.reasoning || null,
+    citations: answer.citations?.length ? JSON.stringify(answer.citations) : null,
+  };
+}
+
 /** The escape character of conversation search's LIKE patterns (the same on SQLite and PostgreSQL). */
 const LIKE_ESCAPE = "\\";
 
@@ -228,11 +244,8 @@ export class ConversationStore {
 
   async finishMessage(
     id: string,
-    update: {
-      content: string;
-      reasoning: string | null;
+    update: AnswerText & {
       status: MessagesTable["status"];
-      citations?: Citation[];
       error?: string | null;
       errorCode?: string | null;
     },
@@ -240,16 +253,21 @@ export class ConversationStore {
     await this.db
       .updateTable("messages")
       .set({
-        content: update.content,
-        content_folded: searchCopy(update.content),
-        reasoning: update.reasoning || null,
+        ...answerColumns(update),
         status: update.status,
-        citations: update.citations?.length ? JSON.stringify(update.citations) : null,
         error: update.error ?? null,
         error_code: update.errorCode ?? null,
       })
       .where("id", "=", id)
       .execute();
+  }
+
+  /**
+   * Stores what a streaming answer holds so far, its status left as it is: read by other processes
+   * (another device's page, another replica) while it is written, and kept through a crash.
+   */
+  async saveProgress(id: string, soFar: AnswerText) {
+    await this.db.updateTable("messages").set(answerColumns(soFar)).where("id", "=", id).execute();
   }
 
   /**

@@ -1,3 +1,6 @@
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { createLogger } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
@@ -7,6 +10,7 @@ import {
   startWeb,
   type WebHarness,
 } from "../../test/support/web-harness.js";
+import { createWebService } from "../index.js";
 
 const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 
@@ -60,6 +64,64 @@ describe("conversations during shutdown", () => {
     expect(answer?.error_code).toBe("SERVICE_NOT_READY");
     await web.close();
     await model.close();
+  });
+});
+
+describe("conversations after a crash", () => {
+  it("keeps the answer written so far, marked interrupted, when the web process is killed mid-answer", async () => {
+    const model = await startFakeModelService({
+      delayMs: 50,
+      words: Array.from({ length: 200 }, (_, i) => ` w${i}`),
+    });
+    // The database, and a user with a conversation, made here; the answer is written by a web
+    // service in a process of its own, killed (SIGKILL: no shutdown path runs) as it streams.
+    const web = await startWeb({ modelUrl: model.url });
+    const alice = await signUp(web.app, "alice");
+    const { id } = (
+      await web.app.inject({ method: "POST", url: "/api/conversations", headers: alice.headers, payload: {} })
+    ).json() as { id: string };
+    const child = fork(fileURLToPath(new URL("../cluster/web-worker.ts", import.meta.url)), {
+      execArgv: ["--conditions=source", "--import", "tsx"],
+      env: { ...process.env, HEARTH_WEB_WORKER_CONFIG: JSON.stringify(web.config) },
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.on("message", (message: { type: string; url?: string; line?: string }) =>
+          message.type === "hearth:listening" ? resolve(message.url!) : reject(new Error(message.line)),
+        );
+        child.once("exit", (code) => reject(new Error(`the web process exited with ${code}`)));
+      });
+      const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...alice.headers },
+        body: JSON.stringify({ model: "tiny-story", content: "long one" }),
+      });
+      const reader = response.body!.getReader();
+      let seen = "";
+      while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const killed = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      await killed;
+      await reader.cancel().catch(() => {});
+      // Started again: the answer the killed process left streaming is interrupted, with its text.
+      const restarted = await createWebService(web.config, createLogger({ level: "silent" }));
+      try {
+        const conversation = (
+          await restarted.app.inject({ url: `/api/conversations/${id}`, headers: alice.headers })
+        ).json() as Conversation;
+        const answer = conversation.messages[1]!;
+        expect(answer.status).toBe("interrupted");
+        expect(answer.content).toMatch(/^ w0 w1 w2 w3/);
+        expect(answer.content).not.toContain("w199");
+      } finally {
+        await restarted.close();
+      }
+    } finally {
+      child.kill("SIGKILL");
+      await web.close();
+      await model.close();
+    }
   });
 });
 
@@ -591,6 +653,33 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       expect(answer.content).toBe("Hello from");
     } finally {
       model.options.failAfterWords = undefined;
+    }
+  });
+
+  it("shows the answer written so far, still streaming, to a reader elsewhere", async () => {
+    model.options.delayMs = 50;
+    model.options.words = Array.from({ length: 200 }, (_, i) => ` w${i}`);
+    try {
+      const { id } = await create(alice);
+      const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...alice.headers },
+        body: JSON.stringify({ model: "tiny-story", content: "long one" }),
+      });
+      const reader = response.body!.getReader();
+      let seen = "";
+      while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // Another device's page reads the conversation: the answer as it stood a second ago or less.
+      const answer = (await get(alice, id)).messages[1]!;
+      expect(answer.status).toBe("streaming");
+      expect(answer.content).toMatch(/^ w0 w1 w2 w3/);
+      expect(answer.content).not.toContain("w199");
+      await reader.cancel();
+      await expect.poll(async () => (await get(alice, id)).messages[1]!.status).toBe("interrupted");
+    } finally {
+      model.options.delayMs = 5;
+      model.options.words = undefined;
     }
   });
 

@@ -1,0 +1,53 @@
+import type { Logger } from "@hearth/core";
+import type { AnswerText } from "../conversations/conversation-store.js";
+
+/** How often a streaming answer's text so far is stored (when it changed since it last was). */
+export const PROGRESS_INTERVAL_MS = 1000;
+
+/**
+ * Stores a streaming answer as it stands every second, when it changed, so that other processes
+ * read it as it grows (another device's page, another replica) and a crash leaves what was sent
+ * (the next start keeps it, marked interrupted). Nothing is done per token: a timer reads the
+ * answer. A write that fails is logged and the answer goes on; none starts while one is in flight.
+ * `stop` resolves once the last write has landed, so the answer's final write comes after it.
+ */
+export function storeProgressPeriodically(
+  read: () => AnswerText,
+  store: (soFar: AnswerText) => Promise<void>,
+  logger: Logger,
+): { stop(): Promise<void> } {
+  /** The sizes last stored: an answer only grows, so a change of size is a change. */
+  let stored = sizes({ content: "", reasoning: null });
+  let writing: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (writing) return;
+    const soFar = read();
+    const now = sizes(soFar);
+    if (now === stored) return;
+    writing = store(soFar)
+      .then(
+        () => {
+          stored = now;
+        },
+        (error: unknown) =>
+          logger.warn(
+            { reason: (error as { code?: string }).code ?? (error as Error).message },
+            "could not store the answer so far; it is stored when it ends",
+          ),
+      )
+      .finally(() => {
+        writing = undefined;
+      });
+  }, PROGRESS_INTERVAL_MS);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await writing;
+    },
+  };
+}
+
+function sizes(answer: AnswerText): string {
+  return `${answer.content.length}/${answer.reasoning?.length ?? 0}/${answer.citations?.length ?? 0}`;
+}
