@@ -49,6 +49,7 @@ export {
   type SafeFetchOptions,
   systemResolver,
 } from "./net/safe-fetch.js";
+export { urlCredentials, withoutUrlSecrets } from "./net/url-secrets.js";
 export {
   type BackupBeforeMigrationOptions,
   type BackupEntry,
