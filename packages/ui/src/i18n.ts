@@ -310,6 +310,8 @@ const en = {
   auditDetailKeys: {
     role: "Role",
     status: "Status",
+    code: "Error code",
+    cancelled: "Stopped when the administrator left",
     from: "From",
     to: "To",
     name: "Name",
@@ -414,6 +416,7 @@ const en = {
     "knowledge-base.document-delete": "Deleted a document from a knowledge base",
     "model.access-change": "Changed who may use a model",
     "model.pull": "Pulled a model",
+    "model.pull-failed": "Tried to pull a model (failed)",
     "model.delete": "Deleted a model",
     "model.rollback": "Rolled a model back",
     "settings.change": "Changed settings",
@@ -746,6 +749,8 @@ const zhCN: Messages = {
   auditDetailKeys: {
     role: "角色",
     status: "状态",
+    code: "错误代码",
+    cancelled: "管理员离开后已中止",
     from: "原为",
     to: "改为",
     name: "名称",
@@ -844,6 +849,7 @@ const zhCN: Messages = {
     "knowledge-base.document-delete": "从知识库删除文档",
     "model.access-change": "修改模型使用权限",
     "model.pull": "拉取模型",
+    "model.pull-failed": "拉取模型（失败）",
     "model.delete": "删除模型",
     "model.rollback": "回滚模型",
     "settings.change": "修改设置",

@@ -89,6 +89,9 @@ export interface PullProgress {
   digest?: string;
   total?: number;
   completed?: number;
+  /** On `success` (beside Ollama's fields): the model installed and the version it became. */
+  name?: string;
+  version?: string;
 }
 
 /** A registered model with every version (the registry's HTTP routes and `hearth models list` read this). */
@@ -768,7 +771,7 @@ export class ModelRegistry {
           source,
           changelog: `pulled from ${source}`,
         });
-        progress({ status: "success" });
+        progress({ status: "success", name, version: version.version, digest: version.digest });
         return { ...version, name };
       }
 
@@ -813,7 +816,7 @@ export class ModelRegistry {
         source,
         changelog: `pulled from ${source}`,
       });
-      progress({ status: "success" });
+      progress({ status: "success", name, version: version.version, digest: version.digest });
       return { ...version, name };
     });
   }

@@ -20,6 +20,7 @@ import { type SettingsStore, settingsChanges, settingsSchema } from "../settings
 import type { WebDatabase } from "../storage/open-database.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
 import { csvCell } from "./csv.js";
+import { type PullOutcome, watchPull } from "./model-pull-outcome.js";
 import { registerModelRegistryRoutes } from "./model-registry-routes.js";
 
 interface Deps {
@@ -527,12 +528,21 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     ...(deps.config.services.token ? { "x-hearth-service-token": deps.config.services.token } : {}),
   };
 
-  /** Pulls a model through the model service's Ollama API; the NDJSON progress streams through. */
+  /**
+   * Pulls a model through the model service's Ollama API; the NDJSON progress streams through. The
+   * audit entry is written when the pull ends, with what it came to: `model.pull` (the model, version
+   * and digest) or `model.pull-failed` (the error's code, or cancelled: the administrator went away).
+   */
   app.post("/api/admin/models/pull", admin, async (request, reply) => {
     const { model } = z.strictObject({ model: z.string().min(1).max(300) }).parse(request.body);
-    await audit(db, { actorId: currentUser(request).id, action: "model.pull", target: model });
+    const actorId = currentUser(request).id;
+    const audited = ({ pulled, details }: PullOutcome) =>
+      audit(db, { actorId, action: pulled ? "model.pull" : "model.pull-failed", target: model, details });
     const controller = new AbortController();
-    request.raw.on("close", () => controller.abort());
+    // Closed before the whole answer was sent: the administrator went away, and the pull stops.
+    reply.raw.on("close", () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    });
     let response: Response;
     try {
       response = await fetch(`${modelService}/api/pull`, {
@@ -542,17 +552,23 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         signal: controller.signal,
       });
     } catch (error) {
-      throw new UpstreamCallError({
+      const failure = new UpstreamCallError({
         url: "/api/pull",
         message: "the model service did not answer",
         cause: error,
       });
+      await audited({ pulled: false, details: { code: failure.code } });
+      throw failure;
     }
-    if (!response.ok || !response.body) throw await modelServiceError("/api/pull", response);
+    if (!response.ok || !response.body) {
+      const failure = await modelServiceError("/api/pull", response);
+      await audited({ pulled: false, details: { code: failure.code } });
+      throw failure;
+    }
     return reply
       .type("application/x-ndjson")
       .header("x-accel-buffering", "no")
-      .send(Readable.fromWeb(response.body as never));
+      .send(Readable.from(watchPull(Readable.fromWeb(response.body as never), controller.signal, audited)));
   });
 
   app.delete("/api/admin/models/:model", admin, async (request, reply) => {

@@ -22,6 +22,7 @@ export type AuditAction =
   | "knowledge-base.document-delete"
   | "model.access-change"
   | "model.pull"
+  | "model.pull-failed"
   | "model.delete"
   | "model.rollback"
   | "settings.change";
