@@ -18,6 +18,7 @@ export {
   createServiceApp,
   defaultErrorBody,
   type ErrorBodyFormatter,
+  PROCESS_INSTANCE,
   type Readiness,
   type ServiceApp,
   type ServiceAppOptions,
