@@ -18,6 +18,7 @@ export {
   createServiceApp,
   defaultErrorBody,
   type ErrorBodyFormatter,
+  PROCESS_INSTANCE,
   type Readiness,
   type ServiceApp,
   type ServiceAppOptions,
@@ -49,6 +50,7 @@ export {
   type SafeFetchOptions,
   systemResolver,
 } from "./net/safe-fetch.js";
+export { urlCredentials, withoutUrlSecrets } from "./net/url-secrets.js";
 export {
   type BackupBeforeMigrationOptions,
   type BackupEntry,

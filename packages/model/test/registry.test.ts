@@ -53,6 +53,12 @@ describe("model registry", () => {
       expect(statuses[0]).toBe("pulling manifest");
       expect(statuses).toContain("verifying sha256 digest");
       expect(statuses.at(-1)).toBe("success");
+      // Beside Ollama's fields, the model installed (the web service's audit entry records it).
+      expect(events.at(-1)).toMatchObject({
+        name: "tiny:latest",
+        version: "1.0.0",
+        digest: registryServer.digestOf(first),
+      });
       const layer = events.filter((event) => event.total === first.length);
       expect(layer.at(-1)?.completed).toBe(first.length);
 

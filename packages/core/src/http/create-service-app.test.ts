@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { HearthError } from "../errors/hearth-error.js";
 import { createLogger } from "../logging/logger.js";
-import { createServiceApp, type ServiceAppOptions } from "./create-service-app.js";
+import { createServiceApp, PROCESS_INSTANCE, type ServiceAppOptions } from "./create-service-app.js";
 import { listenService } from "./listen-service.js";
 
 const quiet = createLogger({ level: "silent" });
@@ -46,7 +46,10 @@ describe("createServiceApp", () => {
     expect(notReady.statusCode).toBe(503);
     expect(notReady.json().reason).toBe("loading");
     ready = true;
-    expect((await app.inject("/readyz")).statusCode).toBe(200);
+    const readyAnswer = await app.inject("/readyz");
+    expect(readyAnswer.statusCode).toBe(200);
+    // Which process answers: services in one process (hearth up) answer the same id.
+    expect(readyAnswer.json().instance).toBe(PROCESS_INSTANCE);
     const metrics = await app.inject("/metrics");
     expect(metrics.headers["content-type"]).toContain("text/plain");
     expect(metrics.body).toContain(

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import { randomUUID, timingSafeEqual } from "node:crypto";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -17,6 +17,12 @@ import { toHearthError } from "./error-mapping.js";
 import { isLoopbackHostHeader, isLoopbackListenAddress, isLoopbackOrigin } from "./loopback.js";
 
 export type ServiceName = "model" | "web" | "search" | "knowledge";
+
+/**
+ * This process's own id, in every service's `/readyz` answer: services that answer the same id run
+ * in one process (`hearth up`), so their memory is one figure, not one per service.
+ */
+export const PROCESS_INSTANCE = randomUUID();
 
 export type Readiness = { ready: boolean; reason?: string };
 
@@ -230,6 +236,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     return reply.code(readiness.ready ? 200 : 503).send({
       status: readiness.ready ? "ready" : "not-ready",
       service: options.service,
+      instance: PROCESS_INSTANCE,
       reason: readiness.reason,
     });
   });

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, rename, rm, stat } from "node:fs/promises";
-import { HearthError, UpstreamCallError } from "@hearth/core";
+import { HearthError, UpstreamCallError, urlCredentials, withoutUrlSecrets } from "@hearth/core";
 
 export interface DownloadProgress {
   completed: number;
@@ -9,6 +9,7 @@ export interface DownloadProgress {
 }
 
 export interface DownloadOptions {
+  /** User info in it (`http://user:password@host/...`) is sent as Basic credentials, to that origin only. */
   url: string;
   /** Where the finished file goes; `<destination>.partial` holds an interrupted download to resume. */
   destination: string;
@@ -38,22 +39,29 @@ async function sizeOf(path: string): Promise<number> {
 /**
  * Downloads a file, resuming an interrupted download with an HTTP Range request, and checks its
  * digest before it takes its final name: a file whose content does not match is deleted, never served.
+ * Its messages name the URL without its user info and query.
  */
 export async function downloadBlob(options: DownloadOptions): Promise<{ digest: string; size: number }> {
   const partial = `${options.destination}.partial`;
+  const { url, authorization } = urlCredentials(options.url);
+  const shown = withoutUrlSecrets(options.url);
   let offset = await sizeOf(partial);
   let response: Response;
   try {
-    response = await fetch(options.url, {
-      headers: { ...options.headers, ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) },
+    response = await fetch(url, {
+      headers: {
+        ...options.headers,
+        ...(authorization ? { authorization } : {}),
+        ...(offset > 0 ? { range: `bytes=${offset}-` } : {}),
+      },
       signal: options.signal,
       redirect: "follow",
     });
   } catch (error) {
     if (options.signal?.aborted) throw error;
     throw new UpstreamCallError({
-      url: options.url,
-      message: `${new URL(options.url).host} did not answer: ${(error as Error).message}`,
+      url: shown,
+      message: withoutUrlSecrets(`${new URL(url).host} did not answer: ${(error as Error).message}`),
       cause: error,
     });
   }
@@ -63,9 +71,12 @@ export async function downloadBlob(options: DownloadOptions): Promise<{ digest: 
     return downloadBlob(options);
   }
   if (!response.ok || !response.body) {
-    throw new HearthError("MODEL_PULL_FAILED", `${options.url} answered ${response.status}`, {
-      details: { status: response.status },
-    });
+    const refused = response.status === 401 || response.status === 403;
+    throw new HearthError(
+      "MODEL_PULL_FAILED",
+      `${shown} answered ${response.status}${refused ? (authorization ? ": it refused the user name and password in the URL" : ": it asks for credentials (http://user:password@host/... sends them)") : ""}`,
+      { details: { status: response.status } },
+    );
   }
   if (response.status !== 206) offset = 0; // the server ignored the range: restart from the beginning
   const length = Number(response.headers.get("content-length") ?? Number.NaN);
@@ -87,7 +98,7 @@ export async function downloadBlob(options: DownloadOptions): Promise<{ digest: 
             await reader.cancel().catch(() => undefined);
             throw new HearthError(
               "MODEL_PULL_FAILED",
-              `${options.url} is not a GGUF file (it does not start with "GGUF")`,
+              `${shown} is not a GGUF file (it does not start with "GGUF")`,
             );
           }
           checkedMagic = true;
@@ -110,7 +121,7 @@ export async function downloadBlob(options: DownloadOptions): Promise<{ digest: 
     // Keep the partial file: the next pull resumes from it.
     throw new HearthError(
       "MODEL_PULL_FAILED",
-      `the download of ${options.url} was interrupted after ${completed} bytes; pull again to resume`,
+      `the download of ${shown} was interrupted after ${completed} bytes; pull again to resume`,
       {
         cause: error,
       },
@@ -119,7 +130,7 @@ export async function downloadBlob(options: DownloadOptions): Promise<{ digest: 
   await handle.close();
   if (!checkedMagic) {
     await rm(partial, { force: true });
-    throw new HearthError("MODEL_PULL_FAILED", `${options.url} is too short to be a GGUF file`);
+    throw new HearthError("MODEL_PULL_FAILED", `${shown} is too short to be a GGUF file`);
   }
   options.onProgress?.({ completed, total });
   const digest = await sha256File(partial);
@@ -127,7 +138,7 @@ export async function downloadBlob(options: DownloadOptions): Promise<{ digest: 
     await rm(partial, { force: true });
     throw new HearthError(
       "MODEL_DIGEST_MISMATCH",
-      `${options.url}: the content has digest ${digest}, not the announced ${options.expectedDigest}; the download was discarded`,
+      `${shown}: the content has digest ${digest}, not the announced ${options.expectedDigest}; the download was discarded`,
     );
   }
   await rename(partial, options.destination);

@@ -16,7 +16,7 @@ import {
 } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { normalizeModelName } from "@hearth/contracts";
-import { HearthError, PRIVATE_DIR } from "@hearth/core";
+import { HearthError, PRIVATE_DIR, withoutUrlSecrets } from "@hearth/core";
 import { checkGgufFile } from "../discovery/gguf-validation.js";
 import { isModelName, MODEL_NAME_RULE, modelNameFromFile } from "../discovery/model-name.js";
 import { listModelFiles } from "../discovery/scan-models-dir.js";
@@ -48,6 +48,7 @@ export interface ModelVersion {
   sizeBytes: number;
   /** Where the bytes are: a blob in the registry, or in a local Ollama's store (imported, not copied). */
   blob: string;
+  /** Where they came from; a URL without its user info and query (credentials are never stored). */
   source: string;
   changelog: string;
   createdAt: string;
@@ -88,6 +89,9 @@ export interface PullProgress {
   digest?: string;
   total?: number;
   completed?: number;
+  /** On `success` (beside Ollama's fields): the model installed and the version it became. */
+  name?: string;
+  version?: string;
 }
 
 /** A registered model with every version (the registry's HTTP routes and `hearth models list` read this). */
@@ -208,8 +212,11 @@ export class ModelRegistry {
         { cause: error },
       );
     }
-    // Blobs are recorded by absolute path; restored into another data dir, they are in this blobs dir.
     for (const version of Object.values(file.models).flatMap((record) => record.versions)) {
+      // A URL's credentials recorded by an earlier release: never shown, and gone at the next write.
+      if (typeof version.source === "string") version.source = withoutUrlSecrets(version.source);
+      if (typeof version.changelog === "string") version.changelog = withoutUrlSecrets(version.changelog);
+      // Blobs are recorded by absolute path; restored into another data dir, they are in this blobs dir.
       const here = join(this.blobsDir, basename(version.blob));
       if (
         version.blob !== here &&
@@ -756,14 +763,15 @@ export class ModelRegistry {
         await rename(staging, blob);
         await this.#checkGguf(blob, reference);
         progress({ status: "writing manifest" });
+        const source = withoutUrlSecrets(reference);
         const version = await this.#install(name, {
           digest: result.digest,
           sizeBytes: result.size,
           blob,
-          source: reference,
-          changelog: `pulled from ${reference}`,
+          source,
+          changelog: `pulled from ${source}`,
         });
-        progress({ status: "success" });
+        progress({ status: "success", name, version: version.version, digest: version.digest });
         return { ...version, name };
       }
 
@@ -800,7 +808,7 @@ export class ModelRegistry {
       }
       await this.#checkGguf(blob, reference);
       progress({ status: "writing manifest" });
-      const source = `${parsed.baseUrl}/${parsed.namespace}/${parsed.model}:${parsed.tag}`;
+      const source = withoutUrlSecrets(`${parsed.baseUrl}/${parsed.namespace}/${parsed.model}:${parsed.tag}`);
       const version = await this.#install(name, {
         digest: layer.digest,
         sizeBytes: layer.size,
@@ -808,7 +816,7 @@ export class ModelRegistry {
         source,
         changelog: `pulled from ${source}`,
       });
-      progress({ status: "success" });
+      progress({ status: "success", name, version: version.version, digest: version.digest });
       return { ...version, name };
     });
   }
@@ -817,7 +825,10 @@ export class ModelRegistry {
     const check = await checkGgufFile(blob);
     if (!check.valid) {
       await rm(blob, { force: true });
-      throw new HearthError("MODEL_FILE_INVALID", `${reference} is not a usable GGUF: ${check.error}`);
+      throw new HearthError(
+        "MODEL_FILE_INVALID",
+        `${withoutUrlSecrets(reference)} is not a usable GGUF: ${check.error}`,
+      );
     }
   }
 

@@ -1,4 +1,4 @@
-import { HearthError } from "@hearth/core";
+import { HearthError, withoutUrlSecrets } from "@hearth/core";
 import { z } from "zod";
 import { isModelName } from "../discovery/model-name.js";
 import { callUpstream } from "../runtime/upstream/http-call.js";
@@ -54,7 +54,7 @@ export function parseRegistryReference(
 function notAReference(reference: string): HearthError {
   return new HearthError(
     "MODEL_REFERENCE_INVALID",
-    `"${reference}" is not a model reference such as llama3.2:1b or host/namespace/model:tag`,
+    `"${withoutUrlSecrets(reference)}" is not a model reference such as llama3.2:1b or host/namespace/model:tag`,
   );
 }
 
@@ -104,7 +104,7 @@ export async function fetchManifest(
     if (status === 404) {
       throw new HearthError(
         "MODEL_NOT_FOUND",
-        `${reference.namespace}/${reference.model}:${reference.tag} is not in the registry ${reference.baseUrl}`,
+        `${reference.namespace}/${reference.model}:${reference.tag} is not in the registry ${withoutUrlSecrets(reference.baseUrl)}`,
       );
     }
     throw new HearthError("MODEL_PULL_FAILED", `cannot fetch the manifest: ${(error as Error).message}`, {
@@ -112,7 +112,8 @@ export async function fetchManifest(
     });
   }
   const parsed = ollamaManifestSchema.safeParse(await response.json().catch(() => undefined));
-  if (!parsed.success) throw new HearthError("MODEL_PULL_FAILED", `${url} did not answer an Ollama manifest`);
+  if (!parsed.success)
+    throw new HearthError("MODEL_PULL_FAILED", `${withoutUrlSecrets(url)} did not answer an Ollama manifest`);
   return parsed.data;
 }
 

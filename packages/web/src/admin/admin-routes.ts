@@ -6,11 +6,18 @@ import {
   SearchClientError,
   type SearchResponse,
 } from "@hearth/contracts";
-import { type HearthConfig, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
+import {
+  type HearthConfig,
+  HearthError,
+  isErrorCode,
+  PROCESS_INSTANCE,
+  UpstreamCallError,
+} from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { listApiKeys, revokeApiKey } from "../accounts/account-store.js";
 import { foldUsername } from "../accounts/username-fold.js";
+import { histogramQuantile } from "../alerts/alert-rules.js";
 import { ALERT_METRICS } from "../alerts/alert-thresholds.js";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
@@ -21,6 +28,7 @@ import type { WebDatabase } from "../storage/open-database.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
 import { readUsageReport } from "../usage/usage-report.js";
 import { csvCell } from "./csv.js";
+import { type PullOutcome, watchPull } from "./model-pull-outcome.js";
 import { registerModelRegistryRoutes } from "./model-registry-routes.js";
 
 interface Deps {
@@ -539,12 +547,21 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     ...(deps.config.services.token ? { "x-hearth-service-token": deps.config.services.token } : {}),
   };
 
-  /** Pulls a model through the model service's Ollama API; the NDJSON progress streams through. */
+  /**
+   * Pulls a model through the model service's Ollama API; the NDJSON progress streams through. The
+   * audit entry is written when the pull ends, with what it came to: `model.pull` (the model, version
+   * and digest) or `model.pull-failed` (the error's code, or cancelled: the administrator went away).
+   */
   app.post("/api/admin/models/pull", admin, async (request, reply) => {
     const { model } = z.strictObject({ model: z.string().min(1).max(300) }).parse(request.body);
-    await audit(db, { actorId: currentUser(request).id, action: "model.pull", target: model });
+    const actorId = currentUser(request).id;
+    const audited = ({ pulled, details }: PullOutcome) =>
+      audit(db, { actorId, action: pulled ? "model.pull" : "model.pull-failed", target: model, details });
     const controller = new AbortController();
-    request.raw.on("close", () => controller.abort());
+    // Closed before the whole answer was sent: the administrator went away, and the pull stops.
+    reply.raw.on("close", () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    });
     let response: Response;
     try {
       response = await fetch(`${modelService}/api/pull`, {
@@ -554,17 +571,23 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         signal: controller.signal,
       });
     } catch (error) {
-      throw new UpstreamCallError({
+      const failure = new UpstreamCallError({
         url: "/api/pull",
         message: "the model service did not answer",
         cause: error,
       });
+      await audited({ pulled: false, details: { code: failure.code } });
+      throw failure;
     }
-    if (!response.ok || !response.body) throw await modelServiceError("/api/pull", response);
+    if (!response.ok || !response.body) {
+      const failure = await modelServiceError("/api/pull", response);
+      await audited({ pulled: false, details: { code: failure.code } });
+      throw failure;
+    }
     return reply
       .type("application/x-ndjson")
       .header("x-accel-buffering", "no")
-      .send(Readable.fromWeb(response.body as never));
+      .send(Readable.from(watchPull(Readable.fromWeb(response.body as never), controller.signal, audited)));
   });
 
   app.delete("/api/admin/models/:model", admin, async (request, reply) => {
@@ -637,7 +660,10 @@ export function sumMetric(text: string, name: string, labels: RegExp = /.*/): nu
   return sum;
 }
 
-/** p99 from a Prometheus histogram's cumulative buckets, in milliseconds. */
+/**
+ * p99 from a Prometheus histogram's cumulative buckets, in milliseconds, as Prometheus's
+ * histogram_quantile gives it: interpolated inside the bucket that holds the rank.
+ */
 export function histogramP99(text: string, name: string, labels: RegExp = /.*/): number | null {
   const buckets = new Map<number, number>();
   for (const line of text.split("\n")) {
@@ -648,11 +674,9 @@ export function histogramP99(text: string, name: string, labels: RegExp = /.*/):
     const bound = le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le);
     buckets.set(bound, (buckets.get(bound) ?? 0) + Number(match[2]));
   }
-  const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]);
-  const total = sorted.at(-1)?.[1] ?? 0;
-  if (total === 0) return null;
-  const bucket = sorted.find(([, count]) => count >= total * 0.99);
-  return bucket && Number.isFinite(bucket[0]) ? Math.round(bucket[0] * 1000) : null;
+  const sorted = [...buckets.entries()].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
+  const p99 = histogramQuantile(0.99, sorted);
+  return p99 === undefined ? null : Math.round(p99 * 1000);
 }
 
 /** GET /api/admin/status: readiness of every service and the figures operators watch. */
@@ -669,6 +693,8 @@ export function registerStatusRoute(
       ["knowledge", deps.config.services.knowledgeUrl],
     ] as const;
     const metrics: Record<string, string> = {};
+    /** The services that answered from this very process (`hearth up`). */
+    const inThisProcess = new Set<string>();
     const services = await Promise.all(
       targets.map(async ([service, base]) => {
         const url = base.replace(/\/$/, "");
@@ -679,7 +705,8 @@ export function registerStatusRoute(
         );
         try {
           const ready = await fetch(`${url}/readyz`, { headers, signal: AbortSignal.timeout(2000) });
-          const body = (await ready.json().catch(() => ({}))) as { reason?: string };
+          const body = (await ready.json().catch(() => ({}))) as { reason?: string; instance?: string };
+          if (body.instance === PROCESS_INSTANCE) inThisProcess.add(service);
           metrics[service] = await text;
           return { service, ready: ready.ok, ...(body.reason ? { reason: body.reason } : {}) };
         } catch {
@@ -696,6 +723,7 @@ export function registerStatusRoute(
       "hearth_http_requests_total",
       /route="\/v1\/search".*status="2\d\d"|status="2\d\d".*route="\/v1\/search"/,
     );
+    const webMemoryMb = Math.round(process.memoryUsage().rss / 2 ** 20);
     await deps.usage.flush();
     const day = new Date(Date.now() - 86_400_000).toISOString();
     const usage = await deps.db
@@ -716,10 +744,15 @@ export function registerStatusRoute(
           /route="\/v1\/chat\/completions"|route="\/api\/chat"/,
         ),
         modelQueueDepth: sumMetric(model, ALERT_METRICS.queueDepth),
-        modelMemoryMb: ((v) => (v === null ? null : Math.round(v / 2 ** 20)))(
-          sumMetric(model, ALERT_METRICS.residentMemory),
-        ),
-        webMemoryMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+        // One process running both (hearth up) has one memory figure: shown once, as theirs together.
+        ...(inThisProcess.has("model")
+          ? { sharedProcessMemoryMb: webMemoryMb }
+          : {
+              modelMemoryMb: ((v) => (v === null ? null : Math.round(v / 2 ** 20)))(
+                sumMetric(model, ALERT_METRICS.residentMemory),
+              ),
+              webMemoryMb,
+            }),
         searchSuccessPercent: searchTotal ? Math.round(((searchOk ?? 0) / searchTotal) * 1000) / 10 : null,
         knowledgeBaseUpdates: sumMetric(
           knowledge,

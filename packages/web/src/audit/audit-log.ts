@@ -1,3 +1,4 @@
+import { withoutUrlSecrets } from "@hearth/core";
 import type { WebDatabase } from "../storage/open-database.js";
 
 /** Sensitive actions recorded in the audit log (role changes, keys, deletions, settings). */
@@ -21,6 +22,7 @@ export type AuditAction =
   | "knowledge-base.document-delete"
   | "model.access-change"
   | "model.pull"
+  | "model.pull-failed"
   | "model.delete"
   | "model.rollback"
   | "settings.change";
@@ -39,21 +41,13 @@ export async function audit(
       actor_id: entry.actorId,
       actor_name: entry.actorId ? await userName(db, entry.actorId) : null,
       action: entry.action,
+      // A target that is a URL (a model pulled from one) loses its credentials: the log holds no secrets.
       target: entry.target === undefined ? null : withoutUrlSecrets(entry.target),
       target_name: entry.target ? await targetName(db, entry.target) : null,
       details: entry.details ? JSON.stringify(entry.details) : null,
       created_at: new Date().toISOString(),
     })
     .execute();
-}
-
-/**
- * A target that is a URL (a model pulled from `http://user:password@host/m.gguf?token=...`) loses
- * its user info and query, where credentials travel: the log never holds secrets.
- */
-function withoutUrlSecrets(target: string): string {
-  if (!/^[a-z][a-z\d+.-]*:\/\//i.test(target)) return target;
-  return target.replace(/^([^:]+:\/\/)[^/?#]*@/, "$1[redacted]@").replace(/\?[^#]*/, "?[redacted]");
 }
 
 async function userName(db: WebDatabase, id: string): Promise<string | null> {

@@ -1,7 +1,8 @@
-import { HearthError, UpstreamCallError } from "@hearth/core";
+import { HearthError, UpstreamCallError, urlCredentials, withoutUrlSecrets } from "@hearth/core";
 import type { z } from "zod";
 
 export interface UpstreamRequest {
+  /** User info in it (`http://user:password@host/...`) is sent as Basic credentials, to that origin only. */
   url: string;
   method?: "GET" | "POST" | "DELETE";
   body?: unknown;
@@ -15,18 +16,22 @@ export interface UpstreamRequest {
 /**
  * Calls an upstream HTTP API. No answer becomes UpstreamCallError without a status
  * (UPSTREAM_UNAVAILABLE); an error status becomes one with the status and body (UPSTREAM_ERROR).
+ * Its errors name the URL without its user info and query.
  */
 export async function callUpstream(request: UpstreamRequest): Promise<Response> {
+  const { url, authorization } = urlCredentials(request.url);
+  const shown = withoutUrlSecrets(request.url);
   const signals = [
     request.signal,
     request.timeoutMs ? AbortSignal.timeout(request.timeoutMs) : undefined,
   ].filter((signal): signal is AbortSignal => signal !== undefined);
   let response: Response;
   try {
-    response = await fetch(request.url, {
+    response = await fetch(url, {
       method: request.method ?? (request.body === undefined ? "GET" : "POST"),
       headers: {
         ...(request.body === undefined ? {} : { "content-type": "application/json" }),
+        ...(authorization ? { authorization } : {}),
         ...request.headers,
       },
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
@@ -34,9 +39,12 @@ export async function callUpstream(request: UpstreamRequest): Promise<Response> 
     });
   } catch (error) {
     if (request.signal?.aborted) throw request.signal.reason ?? error;
+    const reason = (error as Error).cause
+      ? String(((error as Error).cause as Error).message ?? (error as Error).cause)
+      : (error as Error).message;
     throw new UpstreamCallError({
-      url: request.url,
-      message: `${new URL(request.url).host} did not answer: ${(error as Error).cause ? String(((error as Error).cause as Error).message ?? (error as Error).cause) : (error as Error).message}`,
+      url: shown,
+      message: withoutUrlSecrets(`${new URL(url).host} did not answer: ${reason}`),
       cause: error,
     });
   }
@@ -52,10 +60,10 @@ export async function callUpstream(request: UpstreamRequest): Promise<Response> 
       );
     }
     throw new UpstreamCallError({
-      url: request.url,
+      url: shown,
       status: response.status,
       body,
-      message: `${new URL(request.url).host} answered ${response.status}: ${upstreamMessage(body) ?? response.statusText}`,
+      message: `${new URL(url).host} answered ${response.status}: ${upstreamMessage(body) ?? response.statusText}`,
     });
   }
   return response;
@@ -79,25 +87,26 @@ export async function readJson<T extends z.ZodType>(
   schema: T,
   url: string,
 ): Promise<z.infer<T>> {
+  const shown = withoutUrlSecrets(url);
   const text = await response.text();
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw new UpstreamCallError({
-      url,
+      url: shown,
       status: 502,
       body: text.slice(0, 500),
-      message: `${url} did not answer JSON`,
+      message: `${shown} did not answer JSON`,
     });
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw new UpstreamCallError({
-      url,
+      url: shown,
       status: 502,
       body: text.slice(0, 500),
-      message: `${url} answered an unexpected shape: ${parsed.error.issues[0]?.message}`,
+      message: `${shown} answered an unexpected shape: ${parsed.error.issues[0]?.message}`,
     });
   }
   return parsed.data;

@@ -1,0 +1,99 @@
+import { createServer } from "node:http";
+import { PROCESS_INSTANCE } from "@hearth/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { listenOnLoopback } from "../../../../test/support/ports.js";
+import { signUp } from "../../test/support/web-client.js";
+import { startWeb } from "../../test/support/web-harness.js";
+import { histogramP99 } from "./admin-routes.js";
+
+/** Prometheus text of a latency histogram: cumulative counts by upper bound (seconds). */
+const histogram = (buckets: Array<[string, number]>, labels = 'route="/v1/chat/completions"') =>
+  buckets
+    .map(([le, count]) => `hearth_http_request_duration_seconds_bucket{${labels},le="${le}"} ${count}`)
+    .join("\n");
+
+describe("the Status tab's inference P99", () => {
+  it("is interpolated inside the bucket that holds it, as Prometheus's histogram_quantile gives it", () => {
+    // 30 requests: 29 within 5 s, one between 10 s and 30 s. histogram_quantile(0.99, ...) is
+    // 10 + (30 - 10) * (29.7 - 29) / (30 - 29) = 24 s; the bucket's bound alone said 30 s.
+    const text = histogram([
+      ["1", 20],
+      ["2.5", 27],
+      ["5", 29],
+      ["10", 29],
+      ["30", 30],
+      ["+Inf", 30],
+    ]);
+    expect(histogramP99(text, "hearth_http_request_duration_seconds")).toBe(24_000);
+    // 100 requests evenly over (0.1, 0.5]: rank 99 is 0.1 + 0.4 * 99/100 = 0.496 s.
+    expect(
+      histogramP99(
+        histogram([
+          ["0.1", 0],
+          ["0.5", 100],
+          ["+Inf", 100],
+        ]),
+        "hearth_http_request_duration_seconds",
+      ),
+    ).toBe(496);
+  });
+
+  it("is the highest finite bound when the rank falls in the +Inf bucket, and unknown with no requests", () => {
+    const name = "hearth_http_request_duration_seconds";
+    expect(
+      histogramP99(
+        histogram([
+          ["60", 1],
+          ["120", 1],
+          ["+Inf", 5],
+        ]),
+        name,
+      ),
+    ).toBe(120_000);
+    expect(
+      histogramP99(
+        histogram([
+          ["60", 0],
+          ["+Inf", 0],
+        ]),
+        name,
+      ),
+    ).toBeNull();
+  });
+});
+
+describe("the Status tab's memory figures", () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => close?.());
+
+  /** The figures, with a model service that answers its readiness from `instance`. */
+  async function figures(instance: string) {
+    const model = await listenOnLoopback(
+      createServer((request, response) => {
+        if (request.url === "/readyz") response.end(JSON.stringify({ status: "ready", instance }));
+        else response.end("hearth_process_resident_memory_bytes 104857600\n");
+      }),
+    );
+    const web = await startWeb({ modelUrl: model.url });
+    close = async () => {
+      await web.close();
+      await model.close();
+    };
+    const admin = await signUp(web.app, "admin");
+    const status = await web.app.inject({ url: "/api/admin/status", headers: admin.headers });
+    return (status.json() as { figures: Record<string, number | null> }).figures;
+  }
+
+  it("shows each service's own memory when they run in their own processes", async () => {
+    const shown = await figures("another process");
+    expect(shown).toMatchObject({ modelMemoryMb: 100, webMemoryMb: expect.any(Number) });
+    expect(shown).not.toHaveProperty("sharedProcessMemoryMb");
+  });
+
+  it("shows the memory once, as the shared process's, when the model service runs in this process", async () => {
+    const shown = await figures(PROCESS_INSTANCE);
+    expect(shown.sharedProcessMemoryMb).toEqual(expect.any(Number));
+    expect(shown).not.toHaveProperty("modelMemoryMb");
+    expect(shown).not.toHaveProperty("webMemoryMb");
+  });
+});
