@@ -12,6 +12,7 @@ import { registerChatRoutes } from "./chat/chat-routes.js";
 import { ContentFilter } from "./chat/content-filter.js";
 import { RunningTurns } from "./chat/running-turns.js";
 import { registerSearchStatusRoute, SearchAvailability } from "./chat/search-availability.js";
+import { createPeerBus } from "./cluster/peer-bus.js";
 import { serveWebCluster } from "./cluster/serve-web-cluster.js";
 import { registerConversationRoutes } from "./conversations/conversation-routes.js";
 import { ConversationStore } from "./conversations/conversation-store.js";
@@ -79,7 +80,14 @@ export async function createWebService(
   });
   const routes: Array<{ method: string; url: string; access: Access; apiKey?: boolean }> = [];
   requireAccessDeclarations(app, routes);
-  const authCache = new AuthCache();
+  // The other processes of the service (cluster workers, replicas on other hosts) hear of what
+  // changes here: access and settings (the caches), a deleted or stopped conversation (its answer).
+  const peers = createPeerBus(db, {
+    databaseUrl: config.web.databaseUrl,
+    postgresSchema: options.database?.postgresSchema,
+    logger,
+  });
+  const authCache = new AuthCache(peers);
   registerAccessControl(app, db, config, authCache);
 
   const token = config.services.token;
@@ -94,6 +102,7 @@ export async function createWebService(
   try {
     contentFilter = new ContentFilter(config, settings, logger, metrics);
   } catch (error) {
+    await peers.close();
     await db.destroy();
     throw error;
   }
@@ -120,7 +129,7 @@ export async function createWebService(
     settings,
     contentFilter,
     shutdownSignal,
-    turns: new RunningTurns(),
+    turns: new RunningTurns(peers),
     searchAvailability,
     logger,
   };
@@ -148,6 +157,7 @@ export async function createWebService(
     async close() {
       await app.close();
       contentFilter.close();
+      await peers.close();
       await usage.flush();
       await db.destroy();
     },

@@ -1,26 +1,29 @@
-import cluster from "node:cluster";
 import type { FastifyInstance } from "fastify";
-
-/** The message workers exchange (through the primary) when access may have changed. */
-export const ACCESS_CHANGED = "hearth:access-changed";
+import { ACCESS_CHANGED, type PeerBus } from "../cluster/peer-bus.js";
 
 /**
  * A short-lived cache for what every API call looks up (the key's user, their groups, model
  * rules), so the streaming path does not query the database on each request. Any successful
  * change to accounts, keys, groups or access (a non-GET under /api/admin/, /api/account/,
  * /api/auth/ or a knowledge base's /access) clears it before the response leaves, so a revoked
- * key or a demoted user is refused on the very next request; the TTL bounds staleness otherwise.
+ * key or a demoted user is refused on the very next request; the other processes (workers,
+ * replicas) clear theirs when the peer bus tells them, milliseconds later. The TTL bounds
+ * staleness otherwise.
  */
 export class AuthCache {
   readonly #entries = new Map<string, { value: Promise<unknown>; expires: number }>();
   readonly #listeners: Array<() => void> = [];
 
-  constructor(readonly ttlMs = 10_000) {
-    if (cluster.isWorker) {
-      process.on("message", (message: { type?: string }) => {
-        if (message?.type === ACCESS_CHANGED) this.clear(true);
-      });
-    }
+  readonly #peers: PeerBus;
+
+  constructor(
+    peers: PeerBus,
+    readonly ttlMs = 10_000,
+  ) {
+    this.#peers = peers;
+    peers.subscribe((message) => {
+      if (message.type === ACCESS_CHANGED) this.clear(true);
+    });
   }
 
   /** Runs with every clear (other caches of access-related state, like the settings). */
@@ -46,11 +49,11 @@ export class AuthCache {
     return value;
   }
 
-  /** Clears this process's cache, and tells the other workers to clear theirs. */
+  /** Clears this process's cache, and (unless told by one) tells the other processes to clear theirs. */
   clear(fromPeer = false): void {
     this.#entries.clear();
     for (const listener of this.#listeners) listener();
-    if (!fromPeer && cluster.isWorker) process.send?.({ type: ACCESS_CHANGED });
+    if (!fromPeer) this.#peers.publish({ type: ACCESS_CHANGED });
   }
 
   /** Clears the cache whenever a request may have changed who can do what. */

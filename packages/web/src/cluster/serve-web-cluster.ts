@@ -2,24 +2,24 @@ import cluster, { type Worker } from "node:cluster";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type HearthConfig, HearthError, isErrorCode, type Logger } from "@hearth/core";
-import { ACCESS_CHANGED } from "../auth/auth-cache.js";
-import { CONVERSATION_DELETED } from "../chat/running-turns.js";
 import { ConversationStore } from "../conversations/conversation-store.js";
 import { openDatabase } from "../storage/open-database.js";
+import { ACCESS_CHANGED, CONVERSATION_DELETED, type PeerMessage } from "./peer-bus.js";
 
 export const WORKER_CONFIG_ENV = "HEARTH_WEB_WORKER_CONFIG";
 
 type WorkerMessage =
   | { type: "hearth:listening"; url: string }
   | { type: "hearth:failed"; line: string }
-  | { type: typeof ACCESS_CHANGED }
-  | { type: typeof CONVERSATION_DELETED; conversationId: string; reason?: string };
+  | PeerMessage;
 
 /**
  * Runs the web service as a node:cluster of `web.workers` processes sharing one port, so that
  * streaming work spreads over the cores. The primary migrates the database first (workers then
  * find it current), relays "access changed" between workers so a revoked key or a changed setting
- * is seen by all at once (and "conversation deleted", so the worker answering it stops), and stops the workers gracefully on close.
+ * is seen by all at once (and "conversation deleted", so the worker answering it stops) when the
+ * database is SQLite (on PostgreSQL the workers hear each other through it: see createPeerBus),
+ * and stops the workers gracefully on close.
  */
 export async function serveWebCluster(
   config: HearthConfig,

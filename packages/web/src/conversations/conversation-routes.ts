@@ -29,10 +29,18 @@ interface Deps extends ChatTurnDeps {
   usage: UsageMeter;
 }
 
-/** Conversations: list, search, rename, delete, export; send, edit and resend, regenerate (SSE). */
 /** How long an answer left `streaming` holds its conversation's next turn back (1 hour). */
 const ABANDONED_ANSWER_MS = 60 * 60 * 1000;
 
+/** Whether the conversation's answer is being written: stored as streaming, begun within ABANDONED_ANSWER_MS. */
+function isAnswering(history: Array<{ status: string; createdAt: string }>): boolean {
+  const startedSince = Date.now() - ABANDONED_ANSWER_MS;
+  return history.some(
+    (message) => message.status === "streaming" && Date.parse(message.createdAt) > startedSince,
+  );
+}
+
+/** Conversations: list, search, rename, delete, export; send, edit and resend, regenerate (SSE). */
 export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   const store = deps.conversations;
   const access = { config: { access: "user" as const } };
@@ -135,25 +143,23 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
    * died mid-answer while the others run on would otherwise hold its conversation shut.
    */
   const assertNotAnswering = (history: Array<{ status: string; createdAt: string }>) => {
-    const startedSince = Date.now() - ABANDONED_ANSWER_MS;
-    if (
-      history.some(
-        (message) => message.status === "streaming" && Date.parse(message.createdAt) > startedSince,
-      )
-    )
+    if (isAnswering(history))
       throw new HearthError("ANSWER_IN_PROGRESS", "The conversation's answer is still being written");
   };
 
   /**
    * The user's Stop: ends the conversation's answer where the stream to them is, stored as
-   * stopped (a closed tab or a lost connection leaves it interrupted). `stopped` says whether one
-   * was running here (in a cluster the other workers are told as well).
+   * stopped (a closed tab or a lost connection leaves it interrupted). The other processes (cluster
+   * workers, replicas) are told as well, and the one answering stops on hearing it. `stopped` says
+   * whether an answer was running here, or being written (by another process) when the stop was sent.
    */
   app.post("/api/conversations/:id/stop", access, async (request) => {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
-    await store.get(user.id, id);
-    return { stopped: deps.turns.stop(id, "stopped") };
+    // Read before the stop is sent: the process answering may store the answer as stopped at once.
+    const history = await store.messages(user.id, id);
+    const stoppedHere = deps.turns.stop(id, "stopped");
+    return { stopped: stoppedHere || isAnswering(history) };
   });
 
   const answer = async (reply: FastifyReply, input: Parameters<typeof runChatTurn>[1]) => {

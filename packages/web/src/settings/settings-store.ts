@@ -34,7 +34,8 @@ export type Settings = z.infer<typeof settingsSchema>;
 export class SettingsStore {
   readonly #db: WebDatabase;
   readonly #defaults: Settings;
-  #cache: Settings | undefined;
+  /** The settings read (or being read); a read begun before `invalidate` is not kept after it. */
+  #cache: Promise<Settings> | undefined;
 
   constructor(db: WebDatabase, config: HearthConfig) {
     this.#db = db;
@@ -46,17 +47,25 @@ export class SettingsStore {
     };
   }
 
-  async get(): Promise<Settings> {
+  get(): Promise<Settings> {
     if (this.#cache) return this.#cache;
+    const read = this.#read();
+    this.#cache = read;
+    read.catch(() => {
+      if (this.#cache === read) this.#cache = undefined;
+    });
+    return read;
+  }
+
+  async #read(): Promise<Settings> {
     const rows = await this.#db.selectFrom("settings").selectAll().execute();
     const stored: Record<string, unknown> = {};
     for (const row of rows) stored[row.key] = JSON.parse(row.value);
     const merged = settingsSchema.safeParse({ ...this.#defaults, ...stored });
-    this.#cache = merged.success ? merged.data : this.#defaults;
-    return this.#cache;
+    return merged.success ? merged.data : this.#defaults;
   }
 
-  /** Forgets the cached settings (another worker may have changed them). */
+  /** Forgets the cached settings (another process, a worker or a replica, may have changed them). */
   invalidate(): void {
     this.#cache = undefined;
   }
@@ -76,7 +85,7 @@ export class SettingsStore {
         void value;
       }
     });
-    this.#cache = next;
+    this.#cache = Promise.resolve(next);
     return next;
   }
 }

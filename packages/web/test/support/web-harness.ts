@@ -14,6 +14,8 @@ export interface WebHarness {
   dataDir: string;
   routes: ReadonlyArray<{ method: string; url: string; access: string; apiKey?: boolean }>;
   db: WebDatabase;
+  /** The PostgreSQL schema it uses (postgres only), for a second replica to share. */
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -33,15 +35,23 @@ export const postgresAvailable: boolean = await (async () => {
 
 export type Dialect = "sqlite" | "postgres";
 
-/** A web service in process with a temp data dir (and a temp PostgreSQL schema), pointed at the given upstreams. */
+/**
+ * A web service in process with a temp data dir (and a temp PostgreSQL schema), pointed at the given
+ * upstreams. `replicaOf` (postgres): another replica of that harness's service, on its schema (which
+ * that harness drops on close, not this one).
+ */
 export async function startWeb(
   services: { modelUrl: string; searchUrl?: string; knowledgeUrl?: string; token?: string },
   web: Record<string, unknown> = {},
   dialect: Dialect = "sqlite",
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; replicaOf?: WebHarness } = {},
 ): Promise<WebHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-web-"));
-  const schema = dialect === "postgres" ? `hearth_test_${randomBytes(6).toString("hex")}` : undefined;
+  const ownSchema = dialect === "postgres" && !options.replicaOf;
+  const schema =
+    dialect === "postgres"
+      ? (options.replicaOf?.schema ?? `hearth_test_${randomBytes(6).toString("hex")}`)
+      : undefined;
   const config = loadConfig({
     env: {},
     cwd: dataDir,
@@ -68,9 +78,10 @@ export async function startWeb(
     dataDir,
     routes: service.routes,
     db: service.db,
+    ...(schema ? { schema } : {}),
     async close() {
       await service.close();
-      if (schema) {
+      if (schema && ownSchema) {
         const client = new pg.Client({ connectionString: POSTGRES_URL });
         await client.connect();
         await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
+import { createApiKey, parseSse, type Session, signUp } from "../../test/support/web-client.js";
+import { postgresAvailable, startWeb, type WebHarness } from "../../test/support/web-harness.js";
+
+/**
+ * Two replicas of the web service (separate processes on separate hosts, as behind a load balancer)
+ * on one PostgreSQL database: what one changes, the other hears of through NOTIFY. That takes the
+ * notification's delivery (milliseconds), so the other replica is polled briefly (1 s), far below the
+ * 10 s its auth cache would otherwise keep a revoked key.
+ */
+describe.skipIf(!postgresAvailable)("web service replicas on one PostgreSQL database", () => {
+  let model: FakeModelService;
+  let a: WebHarness;
+  let b: WebHarness;
+  let admin: Session;
+
+  beforeAll(async () => {
+    model = await startFakeModelService();
+    a = await startWeb({ modelUrl: model.url }, {}, "postgres");
+    b = await startWeb({ modelUrl: model.url }, {}, "postgres", { replicaOf: a });
+    admin = await signUp(a.app, "admin");
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await model?.close();
+  });
+
+  const soon = { timeout: 1000, interval: 20 };
+  const modelsWith = (replica: WebHarness, key: string) =>
+    replica.app
+      .inject({ method: "GET", url: "/v1/models", headers: { authorization: `Bearer ${key}` } })
+      .then((response) => response.statusCode);
+
+  it("holds on one replica the settings another changed: limits, sign-up", async () => {
+    const user = await signUp(a.app, "limited");
+    const key = await createApiKey(a.app, user);
+    const complete = () =>
+      b.app
+        .inject({
+          method: "POST",
+          url: "/v1/chat/completions",
+          headers: { authorization: `Bearer ${key}` },
+          payload: { model: "tiny-story", messages: [{ role: "user", content: "hi" }] },
+        })
+        .then((response) => response.statusCode);
+    // B has read the settings (no limits) and would keep them.
+    expect(await complete()).toBe(200);
+    try {
+      const changed = await a.app.inject({
+        method: "PATCH",
+        url: "/api/admin/settings",
+        headers: admin.headers,
+        payload: { signup: "closed", userLimits: { requestsPerMinute: 1 } },
+      });
+      expect(changed.statusCode).toBe(200);
+      await expect.poll(complete, soon).toBe(429);
+      const signup = await b.app.inject({
+        method: "POST",
+        url: "/api/auth/signup",
+        payload: { username: "late", password: "correct horse battery" },
+      });
+      expect(signup.json()).toMatchObject({ error: { code: "SIGNUP_CLOSED" } });
+    } finally {
+      await a.app.inject({
+        method: "PATCH",
+        url: "/api/admin/settings",
+        headers: admin.headers,
+        payload: { signup: "open", userLimits: {} },
+      });
+    }
+  });
+
+  it("refuses on one replica a key revoked, a user disabled, a session ended on another", async () => {
+    const user = await signUp(a.app, "user");
+    const revoked = (
+      await a.app.inject({
+        method: "POST",
+        url: "/api/account/api-keys",
+        headers: user.headers,
+        payload: { name: "revoked" },
+      })
+    ).json() as { id: string; key: string };
+    // B has looked the key up (and would keep it for 10 s).
+    expect(await modelsWith(b, revoked.key)).toBe(200);
+    const revoking = await a.app.inject({
+      method: "DELETE",
+      url: `/api/account/api-keys/${revoked.id}`,
+      headers: user.headers,
+    });
+    expect(revoking.statusCode).toBe(204);
+    await expect.poll(() => modelsWith(b, revoked.key), soon).toBe(401);
+
+    const key = await createApiKey(a.app, user);
+    expect(await modelsWith(b, key)).toBe(200);
+    const disabling = await a.app.inject({
+      method: "PATCH",
+      url: `/api/admin/users/${user.userId}`,
+      headers: admin.headers,
+      payload: { status: "disabled" },
+    });
+    expect(disabling.statusCode).toBe(200);
+    await expect.poll(() => modelsWith(b, key), soon).not.toBe(200);
+
+    const other = await signUp(a.app, "other");
+    const me = () =>
+      b.app
+        .inject({ method: "GET", url: "/api/account/api-keys", headers: other.headers })
+        .then((r) => r.statusCode);
+    expect(await me()).toBe(200);
+    const logout = await a.app.inject({ method: "POST", url: "/api/auth/logout", headers: other.headers });
+    expect(logout.statusCode).toBeLessThan(300);
+    await expect.poll(me, soon).toBe(401);
+  });
+
+  it("stops, on Stop sent to one replica, the answer another is writing", async () => {
+    model.options.delayMs = 30;
+    model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);
+    try {
+      const url = await a.app.listen({ host: "127.0.0.1", port: 0 });
+      const user = await signUp(a.app, "writer");
+      const { id } = (
+        await a.app.inject({ method: "POST", url: "/api/conversations", headers: user.headers, payload: {} })
+      ).json() as { id: string };
+      const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...user.headers },
+        body: JSON.stringify({ model: "tiny-story", content: "long one" }),
+      });
+      const reader = response.body!.getReader();
+      let seen = "";
+      while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
+      const stop = await b.app.inject({
+        method: "POST",
+        url: `/api/conversations/${id}/stop`,
+        headers: user.headers,
+        payload: {},
+      });
+      expect(stop.json()).toEqual({ stopped: true });
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+      const shown = parseSse(seen)
+        .filter((part) => part.type === "text-delta")
+        .map((part) => part.text)
+        .join("");
+      expect(shown).not.toContain("w99");
+      const conversation = (
+        await b.app.inject({ method: "GET", url: `/api/conversations/${id}`, headers: user.headers })
+      ).json() as { messages: Array<{ status: string; content: string }> };
+      expect(conversation.messages[1]).toMatchObject({ status: "stopped", content: shown });
+    } finally {
+      model.options.delayMs = 5;
+      model.options.words = undefined;
+    }
+  });
+
+  it("answers that nothing was stopped when no answer is being written", async () => {
+    const user = await signUp(a.app, "idle");
+    const { id } = (
+      await a.app.inject({ method: "POST", url: "/api/conversations", headers: user.headers, payload: {} })
+    ).json() as { id: string };
+    const stop = await b.app.inject({
+      method: "POST",
+      url: `/api/conversations/${id}/stop`,
+      headers: user.headers,
+      payload: {},
+    });
+    expect(stop.json()).toEqual({ stopped: false });
+  });
+});
