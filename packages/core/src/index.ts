@@ -49,6 +49,7 @@ export {
   type SafeFetchOptions,
   systemResolver,
 } from "./net/safe-fetch.js";
+export { isDatabaseUnreachable } from "./storage/database-unreachable.js";
 export {
   type BackupBeforeMigrationOptions,
   type BackupEntry,
