@@ -1,7 +1,7 @@
-import { connect, createServer, type Server, type Socket } from "node:net";
 import { PassThrough } from "node:stream";
 import { createLogger } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DatabaseLink, openDatabaseLink } from "../../../../test/support/database-link.js";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { createApiKey, type Session, signIn, signUp } from "../../test/support/web-client.js";
 import {
@@ -10,51 +10,6 @@ import {
   startWeb,
   type WebHarness,
 } from "../../test/support/web-harness.js";
-
-/** A TCP link to the test PostgreSQL that the test cuts (as a failover or a network fault does) and restores. */
-interface DatabaseLink {
-  port: number;
-  cut(): void;
-  restore(): void;
-  close(): Promise<void>;
-}
-
-async function openDatabaseLink(): Promise<DatabaseLink> {
-  const target = new URL(POSTGRES_URL);
-  const open = new Set<Socket>();
-  let cut = false;
-  const server: Server = createServer((client) => {
-    if (cut) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const [from, to] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      open.add(from);
-      from.pipe(to);
-      from.on("error", () => to.destroy());
-      from.on("close", () => {
-        open.delete(from);
-        to.destroy();
-      });
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    cut() {
-      cut = true;
-      for (const socket of open) socket.destroy();
-    },
-    restore() {
-      cut = false;
-    },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe.skipIf(!postgresAvailable)("the web service when its PostgreSQL link is cut", () => {
   let model: FakeModelService;
@@ -66,13 +21,12 @@ describe.skipIf(!postgresAvailable)("the web service when its PostgreSQL link is
 
   beforeAll(async () => {
     model = await startFakeModelService();
-    link = await openDatabaseLink();
+    link = await openDatabaseLink(POSTGRES_URL);
     const logStream = new PassThrough();
     logStream.on("data", (chunk: Buffer) => {
       for (const line of chunk.toString("utf8").split("\n")) if (line) logged.push(JSON.parse(line));
     });
-    const databaseUrl = new URL(POSTGRES_URL);
-    databaseUrl.port = String(link.port);
+    const databaseUrl = new URL(link.url);
     databaseUrl.password = "never-logged";
     web = await startWeb({ modelUrl: model.url }, { databaseUrl: databaseUrl.href }, "postgres", {
       logger: createLogger({ level: "info", destination: logStream }),
