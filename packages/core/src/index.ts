@@ -51,6 +51,7 @@ export {
   systemResolver,
 } from "./net/safe-fetch.js";
 export { urlCredentials, withoutUrlSecrets } from "./net/url-secrets.js";
+export { isDatabaseUnreachable } from "./storage/database-unreachable.js";
 export {
   type BackupBeforeMigrationOptions,
   type BackupEntry,

@@ -158,6 +158,34 @@ describe("hearth backup / hearth restore", () => {
     expect(lines.at(-1)).toMatch(/^warning: nothing to back up: .*empty holds no data/);
   });
 
+  it("says that the web database in PostgreSQL is not in the backup, with the pg_dump to take, not that there is nothing to back up", async () => {
+    mkdirSync(join(root, "empty"));
+    env.HEARTH_DATA_DIR = join(root, "empty");
+    env.HEARTH_MODELS_DIR = join(root, "no-models");
+    env.HEARTH_DATABASE_URL = "postgres://hearth:db-password@db.example:5432/hearth";
+    await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    const note = lines.find((line) => line.startsWith("not in this backup: the web database"));
+    expect(note).toContain("pg_dump --format=custom --file=hearth-web-");
+    expect(note).toContain('"$HEARTH_DATABASE_URL"');
+    expect(lines.some((line) => line.includes("nothing to back up"))).toBe(false);
+    expect(lines.join("\n")).not.toContain("db-password");
+    const manifest = JSON.parse(readFileSync(join(root, "backup", "manifest.json"), "utf8"));
+    expect(manifest.notInBackup).toEqual([note!.replace("not in this backup: ", "")]);
+  });
+
+  it("says that a knowledge index in PostgreSQL is not in the backup beside knowledge.db", async () => {
+    env.HEARTH_KNOWLEDGE_INDEX = "postgres";
+    env.HEARTH_KNOWLEDGE_POSTGRES_URL = "postgres://hearth:index-password@db.example:5432/index";
+    await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(lines[1]).toMatch(/^2 files \(1 databases\)/);
+    const notes = lines.filter((line) => line.startsWith("not in this backup:"));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain("the knowledge index");
+    expect(notes[0]).toContain('"$HEARTH_KNOWLEDGE_POSTGRES_URL"');
+    expect(lines.join("\n")).not.toContain("index-password");
+  });
+
   it("leaves an unchanged configuration file alone on restore (a container's read-only mount is never written)", async () => {
     await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
     const database = new Database(join(root, "data", "knowledge.db"));

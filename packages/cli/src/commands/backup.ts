@@ -48,6 +48,7 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
           includeModelWeights: flags.includeModels,
           modelRegistryDir: registryDir,
           ...(config.configFile ? { configFile: config.configFile } : {}),
+          notInBackup: storedOutsideDataDir(config),
         });
         const bytes = manifest.entries.reduce((sum, entry) => sum + entry.size, 0);
         const databases = manifest.entries.filter((entry) => entry.kind === "sqlite").length;
@@ -62,12 +63,34 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
           write(
             `warning: model weights in ${config.model.modelsDir} (outside the data directory ${config.dataDir}) are not copied; back up that volume, or pull the models again`,
           );
-        if (!manifest.entries.some((entry) => entry.kind !== "config"))
+        for (const note of manifest.notInBackup ?? []) write(`not in this backup: ${note}`);
+        // Data that lives in PostgreSQL explains an empty data directory; the lines above say so.
+        if (!manifest.entries.some((entry) => entry.kind !== "config") && !manifest.notInBackup)
           write(
             `warning: nothing to back up: ${config.dataDir} holds no data${outside ? ` and ${registryDir} no model registry` : ""}; is HEARTH_DATA_DIR the directory this service writes to?`,
           );
       }),
     );
+}
+
+/**
+ * What the configuration keeps in PostgreSQL rather than in the data directory, which a backup of
+ * that directory cannot hold: each with the pg_dump to take alongside (the URL named by its
+ * variable, never printed: it holds the password).
+ */
+function storedOutsideDataDir(config: HearthConfig): string[] {
+  const dump = (variable: string, file: string) =>
+    `pg_dump --format=custom --file=${file}-$(date +%Y%m%dT%H%M%S).dump "$${variable}"`;
+  const notes: string[] = [];
+  if (config.web.databaseUrl !== undefined)
+    notes.push(
+      `the web database (accounts, conversations, settings, usage) is in PostgreSQL (HEARTH_DATABASE_URL); back it up with ${dump("HEARTH_DATABASE_URL", "hearth-web")}`,
+    );
+  if (config.knowledge.indexBackend === "postgres")
+    notes.push(
+      `the knowledge index (chunks and their vectors) is in PostgreSQL (HEARTH_KNOWLEDGE_POSTGRES_URL); back it up with ${dump("HEARTH_KNOWLEDGE_POSTGRES_URL", "hearth-knowledge-index")}`,
+    );
+  return notes;
 }
 
 /** `hearth restore <backup>`: verifies a backup, then brings it back; refuses while Hearth is running. */

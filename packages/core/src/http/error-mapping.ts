@@ -1,7 +1,14 @@
 import { ZodError } from "zod";
 import { HearthError, isHearthError } from "../errors/hearth-error.js";
+import { isDatabaseUnreachable } from "../storage/database-unreachable.js";
 
-/** Turns anything thrown in a request (Fastify's own errors, schema errors, ours) into a HearthError. */
+/** How long a client is asked to wait before retrying a request the database could not serve. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Turns anything thrown in a request (Fastify's own errors, schema errors, database failures, ours)
+ * into a HearthError.
+ */
 export function toHearthError(error: unknown): HearthError {
   if (isHearthError(error)) return error;
   if (error instanceof ZodError) {
@@ -22,6 +29,12 @@ export function toHearthError(error: unknown): HearthError {
       return new HearthError("UNSUPPORTED_MEDIA_TYPE", fastifyError.message ?? "Unsupported Content-Type");
     case "FST_ERR_VALIDATION":
       return new HearthError("INVALID_REQUEST", fastifyError.message ?? "Invalid request");
+  }
+  if (isDatabaseUnreachable(error)) {
+    return new HearthError("DATABASE_UNAVAILABLE", "The database cannot be reached now; retry shortly", {
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+      cause: error,
+    });
   }
   if (error instanceof SyntaxError) return new HearthError("INVALID_JSON", `Invalid JSON: ${error.message}`);
   if (fastifyError.statusCode === 413)

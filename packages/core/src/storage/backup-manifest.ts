@@ -29,6 +29,11 @@ export const backupManifestSchema = z.strictObject({
   links: z.array(z.strictObject({ path: z.string().min(1), target: z.string().min(1) })).optional(),
   /** Model weights not in the backup (`data/...` paths): they must be pulled, imported or copied back. */
   weightsLeftOut: z.array(z.string()).optional(),
+  /**
+   * Data the configuration keeps outside the data directory (a PostgreSQL database), which this
+   * backup therefore does not hold: each entry says what, where, and the command that backs it up.
+   */
+  notInBackup: z.array(z.string()).optional(),
 });
 
 export type BackupEntry = z.infer<typeof backupEntrySchema>;

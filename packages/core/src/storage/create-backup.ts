@@ -29,6 +29,8 @@ export interface CreateBackupOptions {
   only?: string[];
   /** Why the backup was taken (recorded in the manifest), e.g. "before migration 3 of web.db". */
   reason?: string;
+  /** Data kept outside the data directory that this backup does not hold (recorded in the manifest). */
+  notInBackup?: string[];
   logger?: Logger;
 }
 
@@ -126,6 +128,7 @@ export async function createBackup(
         ? { links: links.map((link) => ({ path: `data/${link.relative}`, target: link.target })) }
         : {}),
       ...(weightsLeftOut.length > 0 ? { weightsLeftOut: weightsLeftOut.map((path) => `data/${path}`) } : {}),
+      ...(options.notInBackup?.length ? { notInBackup: options.notInBackup } : {}),
     };
     await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     await rename(staging, destination);

@@ -239,6 +239,10 @@ class ElasticsearchIndexBackend implements IndexBackend {
     return result.hits.hits.map((hit) => ({ chunk: toChunk(hit._source), score: hit._score * 2 - 1 }));
   }
 
+  async checkReachable(): Promise<void> {
+    await this.request("HEAD", `/${this.index}`, undefined, [404]);
+  }
+
   async close(): Promise<void> {}
 
   private async request(

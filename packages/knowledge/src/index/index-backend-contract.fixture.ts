@@ -64,6 +64,10 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
 
     const ids = (hits: Array<{ chunk: { id: string } }>) => hits.map((hit) => hit.chunk.id);
 
+    it("is reachable while open", async () => {
+      await expect(backend.checkReachable()).resolves.toBeUndefined();
+    });
+
     it("finds a chunk by its words and returns everything needed to cite it", async () => {
       const stored = chunk({
         id: "manual#3",

@@ -74,5 +74,7 @@ export interface IndexBackend {
   listChunkHashes(knowledgeBaseId: string, documentId: string): Promise<Map<string, string>>;
   lexicalSearch(query: LexicalQuery): Promise<SearchHit[]>;
   vectorSearch(query: VectorQuery): Promise<SearchHit[]>;
+  /** Resolves when the backend can serve now; throws INDEX_UNAVAILABLE when not (GET /readyz asks). */
+  checkReachable(): Promise<void>;
   close(): Promise<void>;
 }

@@ -295,6 +295,10 @@ class PostgresIndexBackend implements IndexBackend {
     return result.rows.map(rowToHit);
   }
 
+  async checkReachable(): Promise<void> {
+    await this.client.query("select 1");
+  }
+
   async close(): Promise<void> {
     if (this.owned) await this.client.close();
   }

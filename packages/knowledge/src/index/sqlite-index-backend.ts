@@ -396,6 +396,10 @@ export class SqliteIndexBackend implements IndexBackend {
     });
   }
 
+  async checkReachable(): Promise<void> {
+    this.ensureOpen();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -79,6 +79,14 @@ export async function createKnowledgeService(
     listenHost: config.knowledge.host,
     // Only the web service and the CLI call it; no page does.
     loopbackOriginsOnly: true,
+    readiness: async () => {
+      try {
+        await index.backend.checkReachable();
+        return { ready: true };
+      } catch {
+        return { ready: false, reason: `the ${index.backend.name} index is not reachable` };
+      }
+    },
   });
   await app.register(multipart, {
     limits: { fileSize: settings.maxUploadBytes, files: 1000, fields: 50, parts: 1050, headerPairs: 200 },

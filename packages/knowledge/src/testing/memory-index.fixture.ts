@@ -118,6 +118,8 @@ export class MemoryIndexBackend implements IndexBackend {
       .sort((a, b) => b.score - a.score)
       .slice(0, query.topK);
   }
+  async checkReachable(): Promise<void> {}
+
   async close(): Promise<void> {}
 }
 

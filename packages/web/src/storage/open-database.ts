@@ -41,11 +41,14 @@ export async function openDatabase(
     const schema = options.postgresSchema;
     if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema))
       throw new HearthError("CONFIG_INVALID", "invalid PostgreSQL schema name");
-    const pool = new pg.Pool({
-      connectionString: config.web.databaseUrl,
-      max: 10,
-      ...(schema ? { options: `-c search_path=${schema}` } : {}),
-    });
+    const pool = postgresPool(
+      {
+        connectionString: config.web.databaseUrl,
+        max: 10,
+        ...(schema ? { options: `-c search_path=${schema}` } : {}),
+      },
+      options.logger,
+    );
     if (schema) {
       const client = await pool.connect().catch((error: unknown) => {
         throw new HearthError(
@@ -105,6 +108,31 @@ export async function openDatabase(
 }
 
 /**
+ * A node-postgres pool that outlives its server. A pooled idle connection whose server goes away
+ * (restart, failover, a cut link) makes the pool emit 'error', which with no listener ends the
+ * process: here it is logged, once per outage (until a connection opens again), and the requests
+ * that follow fail with DATABASE_UNAVAILABLE until the server is back. A server that does not
+ * answer at all fails a connection attempt after 10 s instead of the system's TCP timeout.
+ */
+function postgresPool(settings: pg.PoolConfig, logger?: Logger): pg.Pool {
+  const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, ...settings });
+  let outageLogged = false;
+  pool.on("error", (error: Error & { code?: string }) => {
+    if (outageLogged) return;
+    outageLogged = true;
+    // The message and code only: the connection settings (and their password) stay out of the log.
+    logger?.warn(
+      { err: { message: error.message, code: error.code } },
+      "a PostgreSQL connection of the web database was lost; requests fail with DATABASE_UNAVAILABLE until it is back",
+    );
+  });
+  pool.on("connect", () => {
+    outageLogged = false;
+  });
+  return pool;
+}
+
+/**
  * SQLite, with its schema changes inside transactions, as SQLite allows (Kysely assumes it cannot):
  * the migrator then runs pending steps in one transaction, so a step that fails, or a process
  * killed half-way through one, leaves the schema as it was instead of a column added and the step
@@ -135,7 +163,7 @@ export async function inspectWebSchema(
     dialect: file
       ? new SqliteDialect({ database: new BetterSqlite3(file, { readonly: true, fileMustExist: true }) })
       : new PostgresDialect({
-          pool: new pg.Pool({
+          pool: postgresPool({
             connectionString: config.web.databaseUrl,
             max: 1,
             connectionTimeoutMillis: 5000,

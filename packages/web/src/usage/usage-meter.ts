@@ -1,4 +1,4 @@
-import { HearthError, toHearthError } from "@hearth/core";
+import { HearthError, isDatabaseUnreachable, toHearthError } from "@hearth/core";
 import { PostgresAdapter, sql } from "kysely";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Limits, SettingsStore } from "../settings/settings-store.js";
@@ -38,9 +38,16 @@ export class UsageMeter {
     this.#pending = [];
     const previous = this.#flushing;
     this.#flushing = (async () => {
-      await previous;
+      // A batch that failed was reported to whoever flushed it; it must not fail every later one.
+      await previous.catch(() => {});
       if (rows.length === 0) return;
-      await this.db.insertInto("usage").values(rows).execute();
+      try {
+        await this.db.insertInto("usage").values(rows).execute();
+      } catch (error) {
+        // Records the database could not take while it was unreachable go in the next batch.
+        if (isDatabaseUnreachable(error)) this.#pending.unshift(...rows);
+        throw error;
+      }
     })();
     await this.#flushing;
   }

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { toHearthError } from "./error-mapping.js";
+
+/** An error as node-postgres gives a server's answer: the SQLSTATE in `code`, beside its severity. */
+function serverError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code, severity: "FATAL" });
+}
+
+describe("toHearthError and database failures", () => {
+  it.each([
+    [
+      "a refused connection",
+      Object.assign(new Error("connect ECONNREFUSED 10.0.0.5:5432"), { code: "ECONNREFUSED" }),
+    ],
+    ["a link cut under a query", new Error("Connection terminated unexpectedly")],
+    ["a pool that cannot connect in time", new Error("timeout exceeded when trying to connect")],
+    ["a server shutting down", serverError("57P01", "terminating connection due to administrator command")],
+    ["a server still starting", serverError("57P03", "the database system is starting up")],
+    ["a connection failure class 08", serverError("08006", "connection failure")],
+    [
+      "a SQLite file locked past its busy timeout",
+      Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" }),
+    ],
+  ])("answers %s with 503 DATABASE_UNAVAILABLE and Retry-After", (_case, error) => {
+    const mapped = toHearthError(error);
+    expect(mapped).toMatchObject({ code: "DATABASE_UNAVAILABLE", status: 503 });
+    expect(mapped.retryAfterSeconds).toBeGreaterThan(0);
+    expect(mapped.cause).toBe(error);
+  });
+
+  it.each([
+    ["a unique violation", serverError("23505", "duplicate key value violates unique constraint")],
+    ["a syntax error in a statement", serverError("42601", "syntax error at or near")],
+    ["a SQLSTATE-like code that no server sent", Object.assign(new Error("odd"), { code: "08006" })],
+  ])("leaves %s an INTERNAL_ERROR", (_case, error) => {
+    expect(toHearthError(error)).toMatchObject({ code: "INTERNAL_ERROR", status: 500 });
+  });
+});
