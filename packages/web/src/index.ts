@@ -1,6 +1,12 @@
 import cluster from "node:cluster";
 import { KnowledgeClient, SearchClient } from "@hearth/contracts";
-import { createServiceApp, type HearthConfig, type Logger, listenService } from "@hearth/core";
+import {
+  createServiceApp,
+  type HearthConfig,
+  type Logger,
+  listenService,
+  webDatabaseFile,
+} from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { registerAccountRoutes } from "./accounts/account-routes.js";
 import { LoginThrottle } from "./accounts/login-throttle.js";
@@ -15,7 +21,7 @@ import { registerSearchStatusRoute, SearchAvailability } from "./chat/search-ava
 import { createPeerBus } from "./cluster/peer-bus.js";
 import { serveWebCluster } from "./cluster/serve-web-cluster.js";
 import { registerConversationRoutes } from "./conversations/conversation-routes.js";
-import { ConversationStore } from "./conversations/conversation-store.js";
+import { ANSWER_SILENCE_MS, ConversationStore } from "./conversations/conversation-store.js";
 import { KnowledgeAccess } from "./knowledge/knowledge-access.js";
 import { registerKnowledgeRoutes } from "./knowledge/knowledge-routes.js";
 import { ServiceProxy } from "./knowledge/service-proxy.js";
@@ -108,8 +114,22 @@ export async function createWebService(
   }
   const conversations = new ConversationStore(db);
   // The answers a stopped service left "streaming" are interrupted (a cluster's primary does it
-  // before its workers start: a worker that restarts must not end its peers' answers).
-  if (!cluster.isWorker) await conversations.interruptUnfinished();
+  // before its workers start: a worker that restarts must not end its peers' answers). On
+  // PostgreSQL other replicas may be writing answers: only those whose writer went quiet, now and
+  // every ANSWER_SILENCE_MS (a replica that died leaves its answers to the others).
+  const replicas = webDatabaseFile(config) === undefined;
+  if (!cluster.isWorker) await conversations.interruptUnfinished({ abandonedOnly: replicas });
+  const sweep = replicas
+    ? setInterval(
+        () =>
+          void conversations
+            .interruptUnfinished({ abandonedOnly: true })
+            .catch((error: unknown) =>
+              logger.warn({ reason: (error as Error).message }, "could not interrupt abandoned answers"),
+            ),
+        ANSWER_SILENCE_MS,
+      ).unref()
+    : undefined;
   const modelAccess = new ModelAccess(
     db,
     authCache,
@@ -155,6 +175,7 @@ export async function createWebService(
     routes,
     db,
     async close() {
+      clearInterval(sweep);
       await app.close();
       contentFilter.close();
       await peers.close();

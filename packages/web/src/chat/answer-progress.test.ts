@@ -1,7 +1,8 @@
 import type { Logger } from "@hearth/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { AnswerText } from "../conversations/conversation-store.js";
-import { PROGRESS_INTERVAL_MS, storeProgressPeriodically } from "./answer-progress.js";
+import { ANSWER_SILENCE_MS } from "../conversations/conversation-store.js";
+import { HEARTBEAT_MS, PROGRESS_INTERVAL_MS, storeProgressPeriodically } from "./answer-progress.js";
 
 describe("storeProgressPeriodically", () => {
   beforeEach(() => {
@@ -35,6 +36,24 @@ describe("storeProgressPeriodically", () => {
     answer.content = "Hello there, after the end";
     await vi.advanceTimersByTimeAsync(PROGRESS_INTERVAL_MS * 2);
     expect(stored).toEqual(["Hello", "Hello there"]);
+  });
+
+  it("stores an answer that did not change every few seconds, so that others know its writer is alive", async () => {
+    const answer = { content: "", reasoning: null };
+    const stored: number[] = [];
+    const progress = storeProgressPeriodically(
+      () => ({ ...answer }),
+      async () => {
+        stored.push(Date.now());
+      },
+      logger,
+    );
+    // Waiting for its first token (the model's queue): nothing changes for 12 s.
+    await vi.advanceTimersByTimeAsync(12_000);
+    await progress.stop();
+    expect(stored).toHaveLength(2);
+    expect(stored[1]! - stored[0]!).toBe(HEARTBEAT_MS);
+    expect(HEARTBEAT_MS * 3).toBeLessThan(ANSWER_SILENCE_MS);
   });
 
   it("logs a write that failed and tries again at the next tick; stop waits for the write in flight", async () => {

@@ -14,10 +14,13 @@ describe.skipIf(!postgresAvailable)("web service replicas on one PostgreSQL data
   let a: WebHarness;
   let b: WebHarness;
   let admin: Session;
+  /** Replica A listening, for the answers streamed from it. */
+  let aUrl: string;
 
   beforeAll(async () => {
     model = await startFakeModelService();
     a = await startWeb({ modelUrl: model.url }, {}, "postgres");
+    aUrl = await a.app.listen({ host: "127.0.0.1", port: 0 });
     b = await startWeb({ modelUrl: model.url }, {}, "postgres", { replicaOf: a });
     admin = await signUp(a.app, "admin");
   });
@@ -118,12 +121,11 @@ describe.skipIf(!postgresAvailable)("web service replicas on one PostgreSQL data
     model.options.delayMs = 30;
     model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);
     try {
-      const url = await a.app.listen({ host: "127.0.0.1", port: 0 });
       const user = await signUp(a.app, "writer");
       const { id } = (
         await a.app.inject({ method: "POST", url: "/api/conversations", headers: user.headers, payload: {} })
       ).json() as { id: string };
-      const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+      const response = await fetch(`${aUrl}/api/conversations/${id}/messages`, {
         method: "POST",
         headers: { "content-type": "application/json", ...user.headers },
         body: JSON.stringify({ model: "tiny-story", content: "long one" }),
@@ -152,6 +154,52 @@ describe.skipIf(!postgresAvailable)("web service replicas on one PostgreSQL data
         await b.app.inject({ method: "GET", url: `/api/conversations/${id}`, headers: user.headers })
       ).json() as { messages: Array<{ status: string; content: string }> };
       expect(conversation.messages[1]).toMatchObject({ status: "stopped", content: shown });
+    } finally {
+      model.options.delayMs = 5;
+      model.options.words = undefined;
+    }
+  });
+
+  it("leaves the answers another replica is writing alone when one starts", async () => {
+    model.options.delayMs = 30;
+    model.options.words = Array.from({ length: 60 }, (_, i) => ` w${i}`);
+    try {
+      const user = await signUp(a.app, "during-rollout");
+      const { id } = (
+        await a.app.inject({ method: "POST", url: "/api/conversations", headers: user.headers, payload: {} })
+      ).json() as { id: string };
+      const response = await fetch(`${aUrl}/api/conversations/${id}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...user.headers },
+        body: JSON.stringify({ model: "tiny-story", content: "long one" }),
+      });
+      const reader = response.body!.getReader();
+      let seen = "";
+      while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
+      // A third replica starts (a rolling update) while A writes.
+      const c = await startWeb({ modelUrl: model.url }, {}, "postgres", { replicaOf: a });
+      try {
+        const during = (
+          await c.app.inject({ method: "GET", url: `/api/conversations/${id}`, headers: user.headers })
+        ).json() as { messages: Array<{ status: string }> };
+        expect(during.messages[1]!.status).toBe("streaming");
+        const again = await c.app.inject({
+          method: "POST",
+          url: `/api/conversations/${id}/messages`,
+          headers: user.headers,
+          payload: { model: "tiny-story", content: "a second answer beside it" },
+        });
+        expect(again.statusCode).toBe(409);
+        expect(again.json().error.code).toBe("ANSWER_IN_PROGRESS");
+      } finally {
+        await c.close();
+      }
+      while (!(await reader.read()).done);
+      const after = (
+        await b.app.inject({ method: "GET", url: `/api/conversations/${id}`, headers: user.headers })
+      ).json() as { messages: Array<{ status: string; content: string }> };
+      expect(after.messages[1]).toMatchObject({ status: "done" });
+      expect(after.messages[1]!.content).toContain("w59");
     } finally {
       model.options.delayMs = 5;
       model.options.words = undefined;

@@ -1,7 +1,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type HearthConfig, HearthError, isErrorCode, type Logger } from "@hearth/core";
+import { type HearthConfig, HearthError, isErrorCode, type Logger, webDatabaseFile } from "@hearth/core";
 import { ConversationStore } from "../conversations/conversation-store.js";
 import { openDatabase } from "../storage/open-database.js";
 import { ACCESS_CHANGED, CONVERSATION_DELETED, type PeerMessage } from "./peer-bus.js";
@@ -27,8 +27,11 @@ export async function serveWebCluster(
 ): Promise<{ url: string; close(): Promise<void> }> {
   const db = await openDatabase(config, { logger });
   try {
-    // Before any worker answers: the answers a stopped service left unfinished are interrupted.
-    await new ConversationStore(db).interruptUnfinished();
+    // Before any worker answers: the answers a stopped service left unfinished are interrupted (on
+    // PostgreSQL only those whose writer went quiet: other replicas may be writing theirs).
+    await new ConversationStore(db).interruptUnfinished({
+      abandonedOnly: webDatabaseFile(config) === undefined,
+    });
   } finally {
     await db.destroy();
   }

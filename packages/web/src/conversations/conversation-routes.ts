@@ -16,6 +16,7 @@ import {
   exportMarkdown,
   exportQuerySchema,
 } from "./conversation-export.js";
+import { isBeingWritten, type StoredMessage } from "./conversation-store.js";
 
 const grounding = {
   knowledgeBaseIds: z.array(z.string().min(1).max(200)).max(20).default([]),
@@ -29,15 +30,9 @@ interface Deps extends ChatTurnDeps {
   usage: UsageMeter;
 }
 
-/** How long an answer left `streaming` holds its conversation's next turn back (1 hour). */
-const ABANDONED_ANSWER_MS = 60 * 60 * 1000;
-
-/** Whether the conversation's answer is being written: stored as streaming, begun within ABANDONED_ANSWER_MS. */
-function isAnswering(history: Array<{ status: string; createdAt: string }>): boolean {
-  const startedSince = Date.now() - ABANDONED_ANSWER_MS;
-  return history.some(
-    (message) => message.status === "streaming" && Date.parse(message.createdAt) > startedSince,
-  );
+/** Whether the conversation's answer is being written (by this process or another). */
+function isAnswering(history: StoredMessage[]): boolean {
+  return history.some(isBeingWritten);
 }
 
 /** Conversations: list, search, rename, delete, export; send, edit and resend, regenerate (SSE). */
@@ -139,10 +134,10 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   /**
    * Refuses (409 ANSWER_IN_PROGRESS) a turn while the conversation's last answer is still being
    * written: a second answer would run beside it (and the first would store over what the second
-   * replaced). An answer begun over ABANDONED_ANSWER_MS ago is no longer waited for: a replica that
-   * died mid-answer while the others run on would otherwise hold its conversation shut.
+   * replaced). An answer whose writer has gone quiet (ANSWER_SILENCE_MS) is no longer waited for: a
+   * replica that died mid-answer while the others run on would otherwise hold its conversation shut.
    */
-  const assertNotAnswering = (history: Array<{ status: string; createdAt: string }>) => {
+  const assertNotAnswering = (history: StoredMessage[]) => {
     if (isAnswering(history))
       throw new HearthError("ANSWER_IN_PROGRESS", "The conversation's answer is still being written");
   };

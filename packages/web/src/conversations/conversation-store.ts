@@ -26,6 +26,24 @@ export interface StoredMessage {
   /** The error's stable code, so a reader sees it in their language (null for older failures). */
   errorCode: string | null;
   createdAt: string;
+  /** While streaming: when its writer last stored it (null for answers that ended before heartbeats). */
+  heartbeatAt: string | null;
+}
+
+/**
+ * How long a streaming answer's writer may stay quiet before the answer is taken for abandoned (its
+ * process died): writers store it at least every few seconds (answer-progress.ts).
+ */
+export const ANSWER_SILENCE_MS = 30_000;
+
+/** Whether an answer is being written now: streaming, and its writer stored it within ANSWER_SILENCE_MS. */
+export function isBeingWritten(
+  message: Pick<StoredMessage, "status" | "createdAt" | "heartbeatAt">,
+): boolean {
+  return (
+    message.status === "streaming" &&
+    Date.parse(message.heartbeatAt ?? message.createdAt) > Date.now() - ANSWER_SILENCE_MS
+  );
 }
 
 function toMessage(row: MessagesTable): StoredMessage {
@@ -41,6 +59,7 @@ function toMessage(row: MessagesTable): StoredMessage {
     error: row.error,
     errorCode: row.error_code ?? null,
     createdAt: row.created_at,
+    heartbeatAt: row.heartbeat_at ?? null,
   };
 }
 
@@ -231,6 +250,7 @@ export class ConversationStore {
         error: null,
         error_code: null,
         created_at: now,
+        heartbeat_at: message.status === "streaming" ? now : null,
       };
       await trx.insertInto("messages").values(row).execute();
       await trx
@@ -263,24 +283,35 @@ export class ConversationStore {
   }
 
   /**
-   * Stores what a streaming answer holds so far, its status left as it is: read by other processes
-   * (another device's page, another replica) while it is written, and kept through a crash.
+   * Stores what a streaming answer holds so far, its status left as it is, and that its writer is
+   * alive: read by other processes (another device's page, another replica) while it is written,
+   * and kept through a crash.
    */
   async saveProgress(id: string, soFar: AnswerText) {
-    await this.db.updateTable("messages").set(answerColumns(soFar)).where("id", "=", id).execute();
+    await this.db
+      .updateTable("messages")
+      .set({ ...answerColumns(soFar), heartbeat_at: new Date().toISOString() })
+      .where("id", "=", id)
+      .execute();
   }
 
   /**
-   * Marks the answers left "streaming" by a service that stopped without finishing them (a crash, a
-   * kill) as interrupted, so that they are not taken for answers still being written. Run at start,
-   * before any turn; returns how many there were.
+   * Marks the answers left "streaming" by a process that stopped without finishing them (a crash, a
+   * kill) as interrupted, so that they are not taken for answers still being written; returns how
+   * many there were. `abandonedOnly`: only those whose writer has been quiet for ANSWER_SILENCE_MS,
+   * for a database other processes write answers in at the same time (replicas on PostgreSQL);
+   * otherwise every one (run at start, before any turn, by the only process writing answers).
    */
-  async interruptUnfinished(): Promise<number> {
-    const result = await this.db
+  async interruptUnfinished(options: { abandonedOnly?: boolean } = {}): Promise<number> {
+    let update = this.db
       .updateTable("messages")
       .set({ status: "interrupted" })
-      .where("status", "=", "streaming")
-      .executeTakeFirst();
+      .where("status", "=", "streaming");
+    if (options.abandonedOnly) {
+      const quietSince = new Date(Date.now() - ANSWER_SILENCE_MS).toISOString();
+      update = update.where((eb) => eb(eb.fn.coalesce("heartbeat_at", "created_at"), "<", quietSince));
+    }
+    const result = await update.executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
 

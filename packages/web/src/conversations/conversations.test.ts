@@ -11,6 +11,7 @@ import {
   type WebHarness,
 } from "../../test/support/web-harness.js";
 import { createWebService } from "../index.js";
+import { ANSWER_SILENCE_MS, ConversationStore } from "./conversation-store.js";
 
 const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 
@@ -586,21 +587,35 @@ describe.each(dialects)("conversations on %s", (dialect) => {
         })
       ).statusCode,
     ).toBe(409);
-    const { ConversationStore } = await import("./conversation-store.js");
     expect(await new ConversationStore(web.db).interruptUnfinished()).toBeGreaterThanOrEqual(1);
     expect((await get(alice, id)).messages[1]!.status).toBe("interrupted");
   });
 
-  it("no longer waits for an answer left streaming for over an hour (a replica that died mid-answer)", async () => {
+  it("no longer waits for an answer whose writer went quiet (a replica that died mid-answer), and only for that one", async () => {
     const { id } = await create(alice);
     await send(alice, id, { content: "hello" });
     const answer = (await get(alice, id)).messages[1]!;
-    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000).toISOString();
+    const store = new ConversationStore(web.db);
+    const stream = (heartbeatAt: string) =>
+      web.db
+        .updateTable("messages")
+        .set({ status: "streaming", heartbeat_at: heartbeatAt })
+        .where("id", "=", answer.id)
+        .execute();
+    // Begun long ago, but its writer stored it a moment ago: still being written.
     await web.db
       .updateTable("messages")
-      .set({ status: "streaming", created_at: twoHoursAgo })
+      .set({ created_at: new Date(Date.now() - 2 * 60 * 60 * 1000).toISOString() })
       .where("id", "=", answer.id)
       .execute();
+    await stream(new Date(Date.now() - 2000).toISOString());
+    expect((await send(alice, id, { content: "still there?" })).status).toBe(409);
+    expect(await store.interruptUnfinished({ abandonedOnly: true })).toBe(0);
+    // Quiet for longer than ANSWER_SILENCE_MS: abandoned, whichever replica looks.
+    await stream(new Date(Date.now() - ANSWER_SILENCE_MS - 1000).toISOString());
+    expect(await store.interruptUnfinished({ abandonedOnly: true })).toBe(1);
+    expect((await get(alice, id)).messages[1]!.status).toBe("interrupted");
+    await stream(new Date(Date.now() - ANSWER_SILENCE_MS - 1000).toISOString());
     expect((await send(alice, id, { content: "still there?" })).status).toBe(200);
   });
 

@@ -97,6 +97,8 @@ export interface MessagesTable {
   /** The error's stable code (docs/errors.md), null before 0006-message-error-code or without one. */
   error_code: string | null;
   created_at: string;
+  /** While streaming: when its writer last stored it (answer-progress.ts), null before 0010-message-heartbeat. */
+  heartbeat_at: string | null;
 }
 
 export interface ModelAccessTable {

@@ -177,6 +177,9 @@ function backups(): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
+/** The web schema's last step: the number of steps in migrations.ts. */
+const LATEST_STEP = 10;
+
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
     await (await openDatabase(configFor())).destroy();
@@ -267,13 +270,13 @@ describe("web database migrations on SQLite", () => {
 
     const taken = backups();
     expect(taken).toHaveLength(1);
-    expect(taken[0]).toMatch(/^pre-migration-web\.sqlite-v1-to-v9-/);
+    expect(taken[0]).toMatch(new RegExp(`^pre-migration-web\\.sqlite-v1-to-v${LATEST_STEP}-`));
     expect(lines).toContainEqual(
       expect.objectContaining({
         msg: "backup taken before migrating",
         database: "web.sqlite",
         from: 1,
-        to: 9,
+        to: LATEST_STEP,
       }),
     );
     const source = join(dataDir, "backups", taken[0]!);
@@ -290,7 +293,7 @@ describe("web database migrations on SQLite", () => {
     try {
       await expectFirstReleaseData(restored);
       const steps = await createMigrator(restored as Kysely<unknown>, "sqlite").getMigrations();
-      expect(steps.map((step) => step.executedAt !== undefined)).toEqual([true, ...Array(8).fill(false)]);
+      expect(steps.map((step) => step.executedAt !== undefined)).toEqual([true, ...Array(LATEST_STEP - 1).fill(false)]);
       expect((await restored.introspection.getTables()).map((table) => table.name)).not.toContain(
         "knowledge_jobs",
       );
@@ -495,7 +498,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       expect.objectContaining({
         level: 40,
         from: 1,
-        to: 9,
+        to: LATEST_STEP,
         msg: expect.stringContaining("the operator's pg_dump taken before upgrading is the backup"),
       }),
     );

@@ -258,6 +258,14 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
         await db.schema.alterTable("usage").addColumn("user_groups", "text").execute();
       },
     },
+    "0010-message-heartbeat": {
+      // When the process writing a streaming answer last stored it (its text so far, or only that
+      // it is alive): an answer whose writer has gone quiet is no longer taken for one being
+      // written, whichever replica looks. Null for answers that ended before this step.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("messages").addColumn("heartbeat_at", "text").execute();
+      },
+    },
   };
 }
 
