@@ -293,7 +293,10 @@ describe("web database migrations on SQLite", () => {
     try {
       await expectFirstReleaseData(restored);
       const steps = await createMigrator(restored as Kysely<unknown>, "sqlite").getMigrations();
-      expect(steps.map((step) => step.executedAt !== undefined)).toEqual([true, ...Array(LATEST_STEP - 1).fill(false)]);
+      expect(steps.map((step) => step.executedAt !== undefined)).toEqual([
+        true,
+        ...Array(LATEST_STEP - 1).fill(false),
+      ]);
       expect((await restored.introspection.getTables()).map((table) => table.name)).not.toContain(
         "knowledge_jobs",
       );
