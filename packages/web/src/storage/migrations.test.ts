@@ -460,6 +460,28 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
     await client.end();
   });
 
+  it("opens its schema while other schemas of the database come and go (other deployments, test runs)", async () => {
+    await (await openDatabase(configFor(POSTGRES_URL), { postgresSchema: schema })).destroy();
+    const churn = new pg.Client({ connectionString: POSTGRES_URL });
+    await churn.connect();
+    let churning = true;
+    const others = (async () => {
+      for (let round = 0; churning; round++) {
+        const other = `${schema}_other_${round}`;
+        await churn.query(`CREATE SCHEMA ${other}; CREATE TABLE ${other}.t (x int)`);
+        await churn.query(`DROP SCHEMA ${other} CASCADE`);
+      }
+    })();
+    try {
+      for (let start = 0; start < 40; start++)
+        await (await openDatabase(configFor(POSTGRES_URL), { postgresSchema: schema })).destroy();
+    } finally {
+      churning = false;
+      await others;
+      await churn.end();
+    }
+  });
+
   it("refuses a schema a newer Hearth migrated with SCHEMA_TOO_NEW naming the versions and the fix", async () => {
     await (await openDatabase(configFor(POSTGRES_URL), { postgresSchema: schema })).destroy();
     const client = new pg.Client({ connectionString: POSTGRES_URL });

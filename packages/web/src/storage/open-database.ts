@@ -9,7 +9,15 @@ import {
   webDatabaseFile,
 } from "@hearth/core";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect } from "kysely";
+import {
+  type DatabaseIntrospector,
+  Kysely,
+  PostgresDialect,
+  type PostgresDialectConfig,
+  SqliteAdapter,
+  SqliteDialect,
+  sql,
+} from "kysely";
 import pg from "pg";
 import type { Database } from "./database-schema.js";
 import { inspectMigrations, migrateToLatest } from "./migrations.js";
@@ -63,7 +71,7 @@ export async function openDatabase(
         client.release();
       }
     }
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    db = new Kysely<Database>({ dialect: new OneSchemaPostgresDialect({ pool }, schema ?? "public") });
   } else {
     mkdirSync(config.dataDir, PRIVATE_DIR);
     let sqlite: BetterSqlite3.Database | undefined;
@@ -108,6 +116,43 @@ export async function openDatabase(
 }
 
 /**
+ * PostgreSQL, with the schema introspection Kysely's migrator does (does its table exist?) looking
+ * at Hearth's schema only. Kysely's own reads every schema of the database and checks each by name
+ * (`has_schema_privilege`), which fails with "schema does not exist" when another schema is dropped
+ * meanwhile: another deployment or a test run sharing the database could stop a start.
+ */
+class OneSchemaPostgresDialect extends PostgresDialect {
+  constructor(
+    config: PostgresDialectConfig,
+    readonly schema: string,
+  ) {
+    super(config);
+  }
+
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    const schema = this.schema;
+    return {
+      async getSchemas() {
+        const { rows } = await sql<{ name: string }>`
+          SELECT nspname AS name FROM pg_catalog.pg_namespace WHERE nspname = ${schema}`.execute(db);
+        return rows;
+      },
+      async getTables() {
+        const { rows } = await sql<{ name: string }>`
+          SELECT c.relname AS name FROM pg_catalog.pg_class c
+          JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
+          WHERE ns.nspname = ${schema} AND c.relkind IN ('r', 'p', 'v')`.execute(db);
+        // What the migrator asks for (its tables' names and schema); columns are not read.
+        return rows.map((row) => ({ name: row.name, schema, isView: false, columns: [] }));
+      },
+      async getMetadata() {
+        return { tables: await this.getTables() };
+      },
+    };
+  }
+}
+
+/**
  * A node-postgres pool that outlives its server. A pooled idle connection whose server goes away
  * (restart, failover, a cut link) makes the pool emit 'error', which with no listener ends the
  * process: here it is logged, once per outage (until a connection opens again), and the requests
@@ -117,7 +162,7 @@ export async function openDatabase(
 function postgresPool(settings: pg.PoolConfig, logger?: Logger): pg.Pool {
   const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, ...settings });
   let outageLogged = false;
-  pool.on("error", (error: Error & { code?: string }) => {
+  const lost = (error: Error & { code?: string }) => {
     if (outageLogged) return;
     outageLogged = true;
     // The message and code only: the connection settings (and their password) stay out of the log.
@@ -125,9 +170,13 @@ function postgresPool(settings: pg.PoolConfig, logger?: Logger): pg.Pool {
       { err: { message: error.message, code: error.code } },
       "a PostgreSQL connection of the web database was lost; requests fail with DATABASE_UNAVAILABLE until it is back",
     );
-  });
-  pool.on("connect", () => {
+  };
+  // An idle connection's loss is the pool's 'error'; a connection in use between two queries (a
+  // transaction's, the migrator's) emits it itself, and with no listener that too ends the process.
+  pool.on("error", lost);
+  pool.on("connect", (client) => {
     outageLogged = false;
+    client.on("error", lost);
   });
   return pool;
 }
@@ -162,13 +211,16 @@ export async function inspectWebSchema(
   const db = new Kysely<unknown>({
     dialect: file
       ? new SqliteDialect({ database: new BetterSqlite3(file, { readonly: true, fileMustExist: true }) })
-      : new PostgresDialect({
-          pool: postgresPool({
-            connectionString: config.web.databaseUrl,
-            max: 1,
-            connectionTimeoutMillis: 5000,
-          }),
-        }),
+      : new OneSchemaPostgresDialect(
+          {
+            pool: postgresPool({
+              connectionString: config.web.databaseUrl,
+              max: 1,
+              connectionTimeoutMillis: 5000,
+            }),
+          },
+          "public",
+        ),
   });
   try {
     const status = await inspectMigrations(db, file ? "sqlite" : "postgres", {
