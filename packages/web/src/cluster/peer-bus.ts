@@ -100,6 +100,8 @@ export class PostgresPeerBus implements PeerBus {
   #client: pg.Client | undefined;
   #retry: NodeJS.Timeout | undefined;
   #failures = 0;
+  /** Whether the last NOTIFY failed: an outage is logged once, not with every change. */
+  #publishFailing = false;
   #closed = false;
 
   constructor(db: WebDatabase, options: { databaseUrl: string; channel: string; logger: Logger }) {
@@ -113,12 +115,19 @@ export class PostgresPeerBus implements PeerBus {
   publish(message: PeerMessage): void {
     // Far below NOTIFY's 8000-byte limit: a type, an id and a conversation id.
     const payload = JSON.stringify({ sender: this.#sender, message });
-    sql`SELECT pg_notify(${this.#channel}, ${payload})`.execute(this.#db).catch((error: unknown) => {
-      this.#logger.warn(
-        { err: error, type: message.type },
-        "could not tell the other web service processes of a change",
-      );
-    });
+    sql`SELECT pg_notify(${this.#channel}, ${payload})`.execute(this.#db).then(
+      () => {
+        this.#publishFailing = false;
+      },
+      (error: unknown) => {
+        if (this.#publishFailing) return;
+        this.#publishFailing = true;
+        this.#logger.warn(
+          { err: error, type: message.type },
+          "could not tell the other web service processes of a change",
+        );
+      },
+    );
   }
 
   subscribe(handler: (message: PeerMessage) => void): void {
@@ -148,11 +157,12 @@ export class PostgresPeerBus implements PeerBus {
       client.end().catch(() => {});
       if (this.#closed || this.#client !== client) return;
       const delay = Math.min(250 * 2 ** this.#failures, MAX_RECONNECT_DELAY_MS);
-      this.#failures += 1;
-      this.#logger.warn(
+      // Once per outage: the retries that follow (every 10 s at most) are not news.
+      this.#logger[this.#failures === 0 ? "warn" : "debug"](
         { err: error, retryInMs: delay },
         "lost the connection that hears the other web service processes; listening again",
       );
+      this.#failures += 1;
       this.#retry = setTimeout(() => void this.#listen(), delay);
     };
     client.on("error", reconnect);
@@ -177,6 +187,7 @@ export class PostgresPeerBus implements PeerBus {
     }
     if (this.#closed) return void client.end().catch(() => {});
     // Listening (again): whatever was sent while it was not is unknown, so every cache starts afresh.
+    if (this.#failures > 0) this.#logger.info("listening to the other web service processes again");
     this.#failures = 0;
     this.#deliver({ type: ACCESS_CHANGED });
   }
