@@ -248,6 +248,14 @@ describe("inference cache", () => {
 });
 
 describe("admission queue over HTTP", () => {
+  /** Requests waiting for the slow model, as its /metrics says: a test waits for its request to queue. */
+  const waitingForSlow = async () => {
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    return Number(
+      /^hearth_model_queue_depth\{[^}]*model="slow:latest"[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? 0,
+    );
+  };
+
   it("queues a second request (position in a header), and answers a third with 429 and Retry-After", async () => {
     // A slow upstream model holds the only slot.
     const long = {
@@ -260,7 +268,7 @@ describe("admission queue over HTTP", () => {
     const reader = running.body!.getReader();
     await reader.read();
     const waiting = post("/api/chat", long, { "x-hearth-user": "bob" });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect.poll(waitingForSlow).toBe(1);
     const rejected = await post("/api/chat", { ...long, stream: false }, { "x-hearth-user": "carol" });
     expect(rejected.status).toBe(429);
     expect(Number(rejected.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
@@ -286,7 +294,7 @@ describe("admission queue over HTTP", () => {
       stream: true,
       temperature: 0.7,
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect.poll(waitingForSlow).toBe(1);
     await reader.cancel();
     const queued = await waiting;
     // Its headers went out while it waited: they say where it stood and that it was no cached answer.
