@@ -56,10 +56,16 @@ export class AuthCache {
     if (!fromPeer) this.#peers.publish({ type: ACCESS_CHANGED });
   }
 
-  /** Clears the cache whenever a request may have changed who can do what. */
+  /**
+   * Clears the cache whenever a request may have changed who can do what: one that succeeded. A
+   * refused or failed one (a wrong password, a 404, anyone's unauthenticated POST) changed nothing,
+   * and clearing for it would let anybody empty every process's cache (a database notification
+   * each) with requests that need no account.
+   */
   register(app: FastifyInstance): void {
-    app.addHook("onSend", async (request, _reply, payload) => {
+    app.addHook("onSend", async (request, reply, payload) => {
       if (
+        reply.statusCode < 400 &&
         request.method !== "GET" &&
         /^\/api\/(admin|account|auth)\/|^\/api\/knowledge-bases\/[^/]+\/access/.test(request.url)
       )
