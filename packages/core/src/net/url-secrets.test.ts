@@ -15,6 +15,18 @@ describe("withoutUrlSecrets", () => {
     );
   });
 
+  it("finds the secrets a URL parser would send: a query holding a quote, a scheme written with backslashes", () => {
+    expect(
+      withoutUrlSecrets("http://[redacted]@127.0.0.1:47810/err.gguf?token=ab'SECRETTAIL answered 500"),
+    ).toBe("http://[redacted]@127.0.0.1:47810/err.gguf?[redacted] answered 500");
+    expect(
+      withoutUrlSecrets('"http:\\\\bob:PWA2@127.0.0.1:47810\\err.gguf?token=TKA2" is not a model reference'),
+    ).toBe('"http:\\\\[redacted]@127.0.0.1:47810\\err.gguf?[redacted]" is not a model reference');
+    expect(withoutUrlSecrets("(see https://u:p@host/x?k=1).")).toBe(
+      "(see https://[redacted]@host/x?[redacted]).",
+    );
+  });
+
   it("leaves texts without URLs, and URLs without secrets, as they are", () => {
     for (const text of [
       "deepseek-r1:1.5b",

@@ -1,5 +1,11 @@
-/** A URL in a text: scheme, user info (`user:password@`), the rest of its path, and its query. */
-const URL_IN_TEXT = /\b([a-z][a-z\d+.-]*:\/\/)([^\s/?#]*@)?([^\s?#"'<>]*)(\?[^\s#"'<>]*)?/gi;
+/**
+ * A URL in a text: scheme, user info (`user:password@`), the rest of its path, and its query. As
+ * URL parsers read it: a web scheme's slashes may be backslashes (`http:\\user:pw@host`, sent as
+ * `http://user:pw@host`), and a query runs to the next space (a quote inside it is sent, escaped),
+ * less the quotes or brackets closing the text around it.
+ */
+const URL_IN_TEXT =
+  /\b((?:https?|wss?|ftp):[\\/]*|[a-z][a-z\d+.-]*:\/\/)([^\s/\\?#]*@)?([^\s?#]*)(\?[^\s#]*?)?(?=["'<>),.]*(?:[\s#]|$))/gi;
 
 /**
  * A text (a URL, or a message that names one) whose URLs lose their user info and query, where
