@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { createApiKey, parseSse, type Session, signUp } from "../../test/support/web-client.js";
+import { createApiKey, parseSse, type Session, signUp, streamTurn } from "../../test/support/web-client.js";
 import { postgresAvailable, startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
 /**
@@ -125,14 +125,8 @@ describe.skipIf(!postgresAvailable)("web service replicas on one PostgreSQL data
       const { id } = (
         await a.app.inject({ method: "POST", url: "/api/conversations", headers: user.headers, payload: {} })
       ).json() as { id: string };
-      const response = await fetch(`${aUrl}/api/conversations/${id}/messages`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...user.headers },
-        body: JSON.stringify({ model: "tiny-story", content: "long one" }),
-      });
-      const reader = response.body!.getReader();
-      let seen = "";
-      while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
+      const turn = await streamTurn(aUrl, user, id, "long one");
+      await turn.until("w3");
       const stop = await b.app.inject({
         method: "POST",
         url: `/api/conversations/${id}/stop`,
@@ -140,12 +134,7 @@ describe.skipIf(!postgresAvailable)("web service replicas on one PostgreSQL data
         payload: {},
       });
       expect(stop.json()).toEqual({ stopped: true });
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        seen += new TextDecoder().decode(value);
-      }
-      const shown = parseSse(seen)
+      const shown = parseSse(await turn.rest())
         .filter((part) => part.type === "text-delta")
         .map((part) => part.text)
         .join("");
@@ -168,14 +157,8 @@ describe.skipIf(!postgresAvailable)("web service replicas on one PostgreSQL data
       const { id } = (
         await a.app.inject({ method: "POST", url: "/api/conversations", headers: user.headers, payload: {} })
       ).json() as { id: string };
-      const response = await fetch(`${aUrl}/api/conversations/${id}/messages`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...user.headers },
-        body: JSON.stringify({ model: "tiny-story", content: "long one" }),
-      });
-      const reader = response.body!.getReader();
-      let seen = "";
-      while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
+      const turn = await streamTurn(aUrl, user, id, "long one");
+      await turn.until("w3");
       // A third replica starts (a rolling update) while A writes.
       const c = await startWeb({ modelUrl: model.url }, {}, "postgres", { replicaOf: a });
       try {
@@ -194,7 +177,7 @@ describe.skipIf(!postgresAvailable)("web service replicas on one PostgreSQL data
       } finally {
         await c.close();
       }
-      while (!(await reader.read()).done);
+      await turn.rest();
       const after = (
         await b.app.inject({ method: "GET", url: `/api/conversations/${id}`, headers: user.headers })
       ).json() as { messages: Array<{ status: string; content: string }> };

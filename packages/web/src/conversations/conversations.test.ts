@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { createLogger } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
+import { parseSse, type Session, signUp, streamTurn } from "../../test/support/web-client.js";
 import {
   type Dialect,
   postgresAvailable,
@@ -33,22 +33,12 @@ describe("conversations during shutdown", () => {
     const { id } = (
       await web.app.inject({ method: "POST", url: "/api/conversations", headers: alice.headers, payload: {} })
     ).json() as { id: string };
-    const response = await fetch(`${url}/api/conversations/${id}/messages`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...alice.headers },
-      body: JSON.stringify({ model: "tiny-story", content: "long" }),
-    });
-    const reader = response.body!.getReader();
-    let seen = "";
-    while (!seen.includes("w2")) seen += new TextDecoder().decode((await reader.read()).value);
+    const turn = await streamTurn(url, alice, id, "long");
+    await turn.until("w2");
     const db = web.db;
     // close() aborts the stream, stores the partial answer, then closes the database.
     const closing = web.app.close();
-    for (;;) {
-      const chunk = await reader.read();
-      if (chunk.done) break;
-      seen += new TextDecoder().decode(chunk.value);
-    }
+    const seen = await turn.rest();
     await closing;
     // The stream says the answer was cut short, as /v1/chat/completions does; no finish.
     const parts = parseSse(seen);
@@ -92,19 +82,13 @@ describe("conversations after a crash", () => {
         );
         child.once("exit", (code) => reject(new Error(`the web process exited with ${code}`)));
       });
-      const response = await fetch(`${url}/api/conversations/${id}/messages`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...alice.headers },
-        body: JSON.stringify({ model: "tiny-story", content: "long one" }),
-      });
-      const reader = response.body!.getReader();
-      let seen = "";
-      while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
+      const turn = await streamTurn(url, alice, id, "long one");
+      await turn.until("w3");
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const killed = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGKILL");
       await killed;
-      await reader.cancel().catch(() => {});
+      await turn.cancel().catch(() => {});
       // Started again: the answer the killed process left streaming is interrupted, with its text.
       const restarted = await createWebService(web.config, createLogger({ level: "silent" }));
       try {
@@ -484,17 +468,9 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     try {
       const before = await completionTokens();
       const { id } = await create(alice);
-      const controller = new AbortController();
-      const response = await fetch(`${url}/api/conversations/${id}/messages`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...alice.headers },
-        body: JSON.stringify({ model: "tiny-story", content: "long one" }),
-        signal: controller.signal,
-      });
-      const reader = response.body!.getReader();
-      let seen = "";
-      while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
-      controller.abort();
+      const turn = await streamTurn(url, alice, id, "long one");
+      await turn.until("w3");
+      await turn.cancel();
       await expect
         .poll(async () => (await get(alice, id)).messages[1]?.status, { timeout: 3000 })
         .toBe("interrupted");
@@ -517,14 +493,8 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     try {
       const before = await completionTokens();
       const { id } = await create(alice);
-      const response = await fetch(`${url}/api/conversations/${id}/messages`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...alice.headers },
-        body: JSON.stringify({ model: "tiny-story", content: "long one" }),
-      });
-      const reader = response.body!.getReader();
-      let seen = "";
-      while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
+      const turn = await streamTurn(url, alice, id, "long one");
+      await turn.until("w3");
       // While it is written, no second answer: not regenerated, not edited, not a new message.
       const userMessage = (await get(alice, id)).messages[0]!;
       for (const [path, payload] of [
@@ -548,12 +518,7 @@ describe.each(dialects)("conversations on %s", (dialect) => {
         payload: {},
       });
       expect(stop.json()).toEqual({ stopped: true });
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        seen += new TextDecoder().decode(value);
-      }
-      const shown = parseSse(seen)
+      const shown = parseSse(await turn.rest())
         .filter((p) => p.type === "text-delta")
         .map((p) => p.text)
         .join("");
@@ -625,25 +590,15 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     const abandoned = model.abandoned;
     try {
       const { id } = await create(alice);
-      const response = await fetch(`${url}/api/conversations/${id}/messages`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...alice.headers },
-        body: JSON.stringify({ model: "tiny-story", content: "long one" }),
-      });
-      const reader = response.body!.getReader();
-      let seen = "";
-      while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
+      const turn = await streamTurn(url, alice, id, "long one");
+      await turn.until("w3");
       const deleted = await web.app.inject({
         method: "DELETE",
         url: `/api/conversations/${id}`,
         headers: alice.headers,
       });
       expect(deleted.statusCode).toBe(204);
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        seen += new TextDecoder().decode(value);
-      }
+      const seen = await turn.rest();
       // The stream ends at once, saying why, and the model service's call is cancelled.
       expect(seen).not.toContain("w99");
       expect(parseSse(seen).at(-1)).toMatchObject({ type: "error", code: "CONVERSATION_NOT_FOUND" });
@@ -676,21 +631,15 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     model.options.words = Array.from({ length: 200 }, (_, i) => ` w${i}`);
     try {
       const { id } = await create(alice);
-      const response = await fetch(`${url}/api/conversations/${id}/messages`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...alice.headers },
-        body: JSON.stringify({ model: "tiny-story", content: "long one" }),
-      });
-      const reader = response.body!.getReader();
-      let seen = "";
-      while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
+      const turn = await streamTurn(url, alice, id, "long one");
+      await turn.until("w3");
       await new Promise((resolve) => setTimeout(resolve, 1500));
       // Another device's page reads the conversation: the answer as it stood a second ago or less.
       const answer = (await get(alice, id)).messages[1]!;
       expect(answer.status).toBe("streaming");
       expect(answer.content).toMatch(/^ w0 w1 w2 w3/);
       expect(answer.content).not.toContain("w199");
-      await reader.cancel();
+      await turn.cancel();
       await expect.poll(async () => (await get(alice, id)).messages[1]!.status).toBe("interrupted");
     } finally {
       model.options.delayMs = 5;

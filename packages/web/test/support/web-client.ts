@@ -98,3 +98,36 @@ export function parseSse(text: string): Array<Record<string, unknown>> {
     .filter((event) => event.startsWith("data: {"))
     .map((event) => JSON.parse(event.slice(6)) as Record<string, unknown>);
 }
+
+/**
+ * A message sent to a conversation over HTTP, its answer read as it streams: `until(text)` reads on
+ * until the stream holds `text`, `rest()` to its end; `seen` is what was read so far. `cancel()`
+ * closes the stream as a closed tab does.
+ */
+export async function streamTurn(url: string, session: Session, conversationId: string, content: string) {
+  const response = await fetch(`${url}/api/conversations/${conversationId}/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...session.headers },
+    body: JSON.stringify({ model: "tiny-story", content }),
+  });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const read = async () => {
+    const { done, value } = await reader.read();
+    if (!done) turn.seen += decoder.decode(value, { stream: true });
+    return done;
+  };
+  const turn = {
+    seen: "",
+    async until(text: string) {
+      while (!turn.seen.includes(text))
+        if (await read()) throw new Error(`the answer ended before "${text}": ${turn.seen}`);
+    },
+    async rest() {
+      while (!(await read()));
+      return turn.seen;
+    },
+    cancel: () => reader.cancel(),
+  };
+  return turn;
+}
