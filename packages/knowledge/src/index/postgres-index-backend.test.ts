@@ -2,6 +2,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite/vector";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
+import { POSTGRES_URL, postgresAvailable } from "../../../../test/support/postgres.js";
 import { describeIndexBackendContract } from "./index-backend-contract.fixture.js";
 import { openPostgresIndex } from "./postgres-index-backend.js";
 import type { SqlClient } from "./sql-client.js";
@@ -30,33 +31,21 @@ describeIndexBackendContract("PGlite with pgvector", {
   },
 });
 
-/** The real PostgreSQL at 127.0.0.1:5432 (trust auth); it has no pgvector, so vectors use real[]. */
-const connectionString = process.env.HEARTH_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const reachable = await (async () => {
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-})();
+// The test PostgreSQL has no pgvector, so vectors use real[].
 // Other test runs share the database: every run uses its own tables and drops them afterwards.
 const tablePrefix = `hearth_index_test_${process.pid}`;
 
-describe.skipIf(!reachable)("PostgreSQL server", () => {
+describe.skipIf(!postgresAvailable)("PostgreSQL server", () => {
   describeIndexBackendContract("PostgreSQL (real server)", {
-    open: () => openPostgresIndex({ connectionString, tablePrefix }),
+    open: () => openPostgresIndex({ connectionString: POSTGRES_URL, tablePrefix }),
     async reopen(backend) {
       await backend.close();
-      return openPostgresIndex({ connectionString, tablePrefix });
+      return openPostgresIndex({ connectionString: POSTGRES_URL, tablePrefix });
     },
   });
 
   it("drops the test tables", async () => {
-    const client = new pg.Client({ connectionString });
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
     await client.connect();
     await client.query(`drop table if exists ${tablePrefix}_chunks`);
     await client.end();

@@ -1,32 +1,20 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DatabaseLink, openDatabaseLink } from "../../../../test/support/database-link.js";
+import { POSTGRES_URL, postgresAvailable } from "../../../../test/support/postgres.js";
 import { openPostgresIndex } from "../index/postgres-index-backend.js";
 import { createRetriever } from "../retrieval/retriever.js";
 import { type Harness, startHarness } from "../testing/knowledge-harness.fixture.js";
 
-/** The real PostgreSQL at 127.0.0.1:5432 (trust auth). */
-const connectionString = process.env.HEARTH_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const reachable = await (async () => {
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-})();
 // Other test runs share the database: this run uses its own table and drops it afterwards.
 const tablePrefix = `hearth_readiness_test_${process.pid}`;
 
-describe.skipIf(!reachable)("the knowledge service's readiness with a PostgreSQL index", () => {
+describe.skipIf(!postgresAvailable)("the knowledge service's readiness with a PostgreSQL index", () => {
   let link: DatabaseLink;
   let harness: Harness;
 
   beforeAll(async () => {
-    link = await openDatabaseLink(connectionString);
+    link = await openDatabaseLink(POSTGRES_URL);
     const backend = await openPostgresIndex({ connectionString: link.url, tablePrefix });
     harness = await startHarness({}, {}, undefined, { backend, retriever: createRetriever(backend) });
   });
@@ -35,7 +23,7 @@ describe.skipIf(!reachable)("the knowledge service's readiness with a PostgreSQL
     link.restore();
     await harness?.close();
     await link?.close();
-    const client = new pg.Client({ connectionString });
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
     await client.connect();
     await client.query(`drop table if exists ${tablePrefix}_chunks`);
     await client.end();

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createLogger, type HearthConfig, type Logger, loadConfig } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
+import { POSTGRES_URL } from "../../../../test/support/postgres.js";
 import { createWebService } from "../../src/index.js";
 import type { WebDatabase } from "../../src/storage/open-database.js";
 
@@ -19,19 +20,7 @@ export interface WebHarness {
   close(): Promise<void>;
 }
 
-export const POSTGRES_URL = process.env.HEARTH_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-
-/** Whether the test PostgreSQL answers (tests on it skip, saying so, when it does not). */
-export const postgresAvailable: boolean = await (async () => {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-})();
+export { POSTGRES_URL, postgresAvailable } from "../../../../test/support/postgres.js";
 
 export type Dialect = "sqlite" | "postgres";
 
