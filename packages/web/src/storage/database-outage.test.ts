@@ -109,3 +109,41 @@ describe.skipIf(!postgresAvailable)("the web service when its PostgreSQL link is
     expect(usage.find((row) => row.username === "alice")?.requests).toBe(1);
   });
 });
+
+describe.skipIf(!postgresAvailable)("the web service when its PostgreSQL link goes silent", () => {
+  let link: DatabaseLink;
+  let web: WebHarness;
+  let alice: Session;
+
+  beforeAll(async () => {
+    link = await openDatabaseLink(POSTGRES_URL);
+    web = await startWeb({ modelUrl: "http://127.0.0.1:9" }, { databaseUrl: link.url }, "postgres", {
+      queryTimeoutMs: 1000,
+    });
+    alice = await signUp(web.app, "alice");
+  });
+  afterAll(async () => {
+    link.restore();
+    await web?.close();
+    await link?.close();
+  });
+
+  it("answers 503 DATABASE_UNAVAILABLE and not ready within seconds, and recovers without a restart", async () => {
+    const session = () => web.app.inject({ method: "GET", url: "/api/auth/session", headers: alice.headers });
+    expect((await session()).statusCode).toBe(200);
+    // The pool's connections stop answering and are never closed; new ones are never answered.
+    link.freeze();
+    let started = Date.now();
+    const during = await session();
+    expect(during.statusCode).toBe(503);
+    expect(during.json()).toMatchObject({ error: { code: "DATABASE_UNAVAILABLE" } });
+    expect(Date.now() - started).toBeLessThan(5000);
+    started = Date.now();
+    expect((await web.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(503);
+    expect(Date.now() - started).toBeLessThan(4000);
+
+    link.restore();
+    await expect.poll(async () => (await session()).statusCode, { timeout: 15_000 }).toBe(200);
+    expect((await web.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
+  });
+});
