@@ -33,7 +33,10 @@ export interface ServiceAppOptions {
   service: ServiceName;
   logger: Logger;
   bodyLimitBytes?: number;
-  /** Asked by GET /readyz; ready means the service can serve requests now. */
+  /**
+   * Asked by GET /readyz; ready means the service can serve requests now. A check that has not
+   * answered within READINESS_TIMEOUT_MS (a database link gone silent) is not ready.
+   */
   readiness?: () => Readiness | Promise<Readiness>;
   formatError?: ErrorBodyFormatter;
   /** When set, every route but the health checks requires this token (hybrid deployments). */
@@ -232,7 +235,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   app.get("/readyz", async (_request, reply) => {
     if (shutdown.signal.aborted)
       return reply.code(503).send({ status: "stopping", service: options.service });
-    const readiness = options.readiness ? await options.readiness() : { ready: true };
+    const readiness = options.readiness ? await withinReadinessTimeout(options.readiness) : { ready: true };
     return reply.code(readiness.ready ? 200 : 503).send({
       status: readiness.ready ? "ready" : "not-ready",
       service: options.service,
@@ -253,6 +256,24 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 }
 
 const HEALTH_CHECKS = ["/healthz", "/readyz"];
+
+/** How long /readyz waits for the service's readiness check: an orchestrator's probe waits for less. */
+const READINESS_TIMEOUT_MS = 3000;
+
+async function withinReadinessTimeout(check: () => Readiness | Promise<Readiness>): Promise<Readiness> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Readiness>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ ready: false, reason: `no answer within ${READINESS_TIMEOUT_MS / 1000} s` }),
+      READINESS_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([check(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * The route a request runs, as the router matched it (decoded): the raw URL would let `/%6detrics`
