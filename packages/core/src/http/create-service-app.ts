@@ -125,8 +125,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     buckets: LATENCY_BUCKETS_SECONDS,
     registers: [metrics],
   });
+  const serverErrors = serverErrorLog();
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
+    if (reply.statusCode < 500 && !HEALTH_CHECKS.includes(route)) serverErrors.answered();
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
@@ -173,7 +175,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
   const formatError = options.formatError ?? defaultErrorBody;
   app.setErrorHandler((error, request, reply) =>
-    sendError(reply, request, toHearthError(error), formatError),
+    sendError(reply, request, toHearthError(error), formatError, serverErrors),
   );
   app.setNotFoundHandler((request, reply) =>
     sendError(
@@ -181,6 +183,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
       request,
       new HearthErrorClass("ROUTE_NOT_FOUND", `No route for ${request.method} ${request.url.split("?")[0]}`),
       formatError,
+      serverErrors,
     ),
   );
 
@@ -283,13 +286,38 @@ function routePath(request: FastifyRequest): string {
   return request.routeOptions.url ?? request.url.split("?")[0]!;
 }
 
+/**
+ * How a service's 5xx answers are logged: an error with its stack, except DATABASE_UNAVAILABLE, an
+ * outage the database pool already warns of, whose requests are expected to fail: a warning
+ * without a stack, once per outage (until a request is answered without a 5xx again).
+ */
+function serverErrorLog() {
+  let databaseOutageLogged = false;
+  return {
+    log(request: FastifyRequest, error: HearthError) {
+      if (error.code !== "DATABASE_UNAVAILABLE")
+        return request.log.error({ err: error.cause ?? error, code: error.code }, error.message);
+      if (databaseOutageLogged) return;
+      databaseOutageLogged = true;
+      request.log.warn(
+        { code: error.code },
+        `${error.message} (requests are answered 503 until the database is back; logged once)`,
+      );
+    },
+    answered() {
+      databaseOutageLogged = false;
+    },
+  };
+}
+
 function sendError(
   reply: FastifyReply,
   request: FastifyRequest,
   error: HearthError,
   format: ErrorBodyFormatter,
+  serverErrors: ReturnType<typeof serverErrorLog>,
 ) {
-  if (error.status >= 500) request.log.error({ err: error.cause ?? error, code: error.code }, error.message);
+  if (error.status >= 500) serverErrors.log(request, error);
   else request.log.debug({ code: error.code }, error.message);
   if (error.retryAfterSeconds !== undefined)
     reply.header("retry-after", String(Math.ceil(error.retryAfterSeconds)));

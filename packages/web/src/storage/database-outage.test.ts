@@ -73,6 +73,11 @@ describe.skipIf(!postgresAvailable)("the web service when its PostgreSQL link is
       expect(Number(response.headers["retry-after"])).toBeGreaterThan(0);
     }
     expect((await web.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(503);
+    // An expected outage, which the pool already warned of: one warning without a stack, not an
+    // error per request.
+    const unavailable = logged.filter((line) => line.code === "DATABASE_UNAVAILABLE");
+    expect(unavailable.map((line) => line.level)).toEqual([40]);
+    expect(unavailable[0]).not.toHaveProperty("err");
 
     link.restore();
     const after = requests();
