@@ -47,19 +47,21 @@ export async function openDatabase(
   options: OpenDatabaseOptions = {},
 ): Promise<WebDatabase> {
   let db: WebDatabase;
+  /** PostgreSQL: the migrations' own pool, without the query timeout (a step may rewrite every row of a table). */
+  let migrating: Kysely<unknown> | undefined;
   const file = webDatabaseFile(config);
   const dialect = file ? "sqlite" : "postgres";
   if (!file) {
     const schema = options.postgresSchema;
     if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema))
       throw new HearthError("CONFIG_INVALID", "invalid PostgreSQL schema name");
+    const connection = {
+      connectionString: config.web.databaseUrl,
+      max: 10,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    };
     const pool = postgresPool(
-      {
-        connectionString: config.web.databaseUrl,
-        max: 10,
-        query_timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
-        ...(schema ? { options: `-c search_path=${schema}` } : {}),
-      },
+      { ...connection, query_timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS },
       options.logger,
     );
     if (schema) {
@@ -78,6 +80,12 @@ export async function openDatabase(
     }
     db = new Kysely<Database>({
       dialect: new OneSchemaPostgresDialect({ pool: droppingTimedOutConnections(pool) }, schema ?? "public"),
+    });
+    migrating = new Kysely<unknown>({
+      dialect: new OneSchemaPostgresDialect(
+        { pool: postgresPool(connection, options.logger) },
+        schema ?? "public",
+      ),
     });
   } else {
     mkdirSync(config.dataDir, PRIVATE_DIR);
@@ -103,7 +111,7 @@ export async function openDatabase(
     db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database: sqlite }) });
   }
   try {
-    await migrateToLatest(db as Kysely<unknown>, dialect, {
+    await migrateToLatest(migrating ?? (db as Kysely<unknown>), dialect, {
       ...(dialect === "postgres" ? { schema: options.postgresSchema ?? "public" } : {}),
       ...(file ? { sqlite: { databasePath: file, dataDir: config.dataDir } } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
@@ -118,6 +126,8 @@ export async function openDatabase(
       `the web database could not be opened: ${(error as Error).message}`,
       { cause: error },
     );
+  } finally {
+    await migrating?.destroy();
   }
   return db;
 }
@@ -160,11 +170,10 @@ class OneSchemaPostgresDialect extends PostgresDialect {
 }
 
 /**
- * How long a query of the web database may go unanswered before it fails as DATABASE_UNAVAILABLE.
- * The web service's queries are short (a page of rows, a count for a day's usage: milliseconds),
- * the migrations' steps included (they add columns and indexes to tables of conversations and
- * users); 30 s is a dead or stuck connection, not a slow query, and a request waiting on one would
- * otherwise wait until the connection came back, if ever.
+ * How long a query of the web service may go unanswered before it fails as DATABASE_UNAVAILABLE.
+ * Its queries are short (a page of rows, a count for a day's usage: milliseconds); 30 s is a dead
+ * or stuck connection, not a slow query, and a request waiting on one would otherwise wait until
+ * the connection came back, if ever. Migrations, which may rewrite a whole table, have no timeout.
  */
 const QUERY_TIMEOUT_MS = 30_000;
 
@@ -203,14 +212,13 @@ function droppingTimedOutConnections(pool: pg.Pool): PostgresPool {
  * that follow fail with DATABASE_UNAVAILABLE until the server is back. A server that does not
  * answer at all fails a connection attempt after 10 s instead of the system's TCP timeout. A
  * connection that went silent (a NAT or load balancer that forgot it) is found by TCP keepalive,
- * and a query on it fails after QUERY_TIMEOUT_MS instead of waiting for ever.
+ * and a query on it fails after its `query_timeout`, where one is set, instead of waiting for ever.
  */
 function postgresPool(settings: pg.PoolConfig, logger?: Logger): pg.Pool {
   const pool = new pg.Pool({
     connectionTimeoutMillis: 10_000,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
-    query_timeout: QUERY_TIMEOUT_MS,
     ...settings,
   });
   let outageLogged = false;
