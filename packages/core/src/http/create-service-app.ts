@@ -33,7 +33,10 @@ export interface ServiceAppOptions {
   service: ServiceName;
   logger: Logger;
   bodyLimitBytes?: number;
-  /** Asked by GET /readyz; ready means the service can serve requests now. */
+  /**
+   * Asked by GET /readyz; ready means the service can serve requests now. A check that has not
+   * answered within READINESS_TIMEOUT_MS (a database link gone silent) is not ready.
+   */
   readiness?: () => Readiness | Promise<Readiness>;
   formatError?: ErrorBodyFormatter;
   /** When set, every route but the health checks requires this token (hybrid deployments). */
@@ -122,8 +125,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     buckets: LATENCY_BUCKETS_SECONDS,
     registers: [metrics],
   });
+  const serverErrors = serverErrorLog();
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
+    if (reply.statusCode < 500 && !HEALTH_CHECKS.includes(route)) serverErrors.answered();
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
@@ -170,7 +175,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
   const formatError = options.formatError ?? defaultErrorBody;
   app.setErrorHandler((error, request, reply) =>
-    sendError(reply, request, toHearthError(error), formatError),
+    sendError(reply, request, toHearthError(error), formatError, serverErrors),
   );
   app.setNotFoundHandler((request, reply) =>
     sendError(
@@ -178,6 +183,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
       request,
       new HearthErrorClass("ROUTE_NOT_FOUND", `No route for ${request.method} ${request.url.split("?")[0]}`),
       formatError,
+      serverErrors,
     ),
   );
 
@@ -232,7 +238,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   app.get("/readyz", async (_request, reply) => {
     if (shutdown.signal.aborted)
       return reply.code(503).send({ status: "stopping", service: options.service });
-    const readiness = options.readiness ? await options.readiness() : { ready: true };
+    const readiness = options.readiness ? await withinReadinessTimeout(options.readiness) : { ready: true };
     return reply.code(readiness.ready ? 200 : 503).send({
       status: readiness.ready ? "ready" : "not-ready",
       service: options.service,
@@ -254,6 +260,24 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
 const HEALTH_CHECKS = ["/healthz", "/readyz"];
 
+/** How long /readyz waits for the service's readiness check: an orchestrator's probe waits for less. */
+const READINESS_TIMEOUT_MS = 3000;
+
+async function withinReadinessTimeout(check: () => Readiness | Promise<Readiness>): Promise<Readiness> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Readiness>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ ready: false, reason: `no answer within ${READINESS_TIMEOUT_MS / 1000} s` }),
+      READINESS_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([check(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The route a request runs, as the router matched it (decoded): the raw URL would let `/%6detrics`
  * pass for a path other than `/metrics` and still run it. The raw path only where no route matched.
@@ -262,13 +286,38 @@ function routePath(request: FastifyRequest): string {
   return request.routeOptions.url ?? request.url.split("?")[0]!;
 }
 
+/**
+ * How a service's 5xx answers are logged: an error with its stack, except DATABASE_UNAVAILABLE, an
+ * outage the database pool already warns of, whose requests are expected to fail: a warning
+ * without a stack, once per outage (until a request is answered without a 5xx again).
+ */
+function serverErrorLog() {
+  let databaseOutageLogged = false;
+  return {
+    log(request: FastifyRequest, error: HearthError) {
+      if (error.code !== "DATABASE_UNAVAILABLE")
+        return request.log.error({ err: error.cause ?? error, code: error.code }, error.message);
+      if (databaseOutageLogged) return;
+      databaseOutageLogged = true;
+      request.log.warn(
+        { code: error.code },
+        `${error.message} (requests are answered 503 until the database is back; logged once)`,
+      );
+    },
+    answered() {
+      databaseOutageLogged = false;
+    },
+  };
+}
+
 function sendError(
   reply: FastifyReply,
   request: FastifyRequest,
   error: HearthError,
   format: ErrorBodyFormatter,
+  serverErrors: ReturnType<typeof serverErrorLog>,
 ) {
-  if (error.status >= 500) request.log.error({ err: error.cause ?? error, code: error.code }, error.message);
+  if (error.status >= 500) serverErrors.log(request, error);
   else request.log.debug({ code: error.code }, error.message);
   if (error.retryAfterSeconds !== undefined)
     reply.header("retry-after", String(Math.ceil(error.retryAfterSeconds)));

@@ -17,9 +17,12 @@ const NETWORK_FAILURES = new Set([
  */
 const SERVER_UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
 
-/** node-postgres's own words for a connection that broke or never opened (it gives them no code). */
+/**
+ * node-postgres's own words for a connection that broke, never opened, or went silent (a query
+ * unanswered past its query_timeout); it gives them no code.
+ */
 const DRIVER_CONNECTION_FAILURE =
-  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable)/;
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Query read timeout)/;
 
 /**
  * Whether a database call failed because the database could not be reached (PostgreSQL down,

@@ -1,4 +1,4 @@
-import { HearthError } from "@hearth/core";
+import { HearthError, type Logger } from "@hearth/core";
 import { queryPhrases, queryTerms } from "../text/text-analyzer.js";
 import { CHUNK_COLUMNS, type ChunkColumns, chunkFromColumns } from "./chunk-columns.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
@@ -25,6 +25,8 @@ export interface PostgresIndexOptions {
   connectionString?: string;
   /** An existing connection (node-postgres pool adapter, PGlite adapter). Closed by close() only when owned. */
   client?: SqlClient;
+  /** Where the loss of the connection to `connectionString` is logged (once per outage). */
+  logger?: Logger;
   /** Prefix of the index's tables, so several indexes (or test runs) can share one database. */
   tablePrefix?: string;
   /**
@@ -47,7 +49,11 @@ export async function openPostgresIndex(options: PostgresIndexOptions): Promise<
     throw new HearthError("INVALID_REQUEST", "openPostgresIndex needs a connectionString or a client.");
   }
   const owned = options.client === undefined;
-  const client = options.client ?? pgPoolClient(options.connectionString as string);
+  const client =
+    options.client ??
+    pgPoolClient(options.connectionString as string, {
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
   const prefix = options.tablePrefix ?? "hearth_index";
   if (!/^[a-z_][a-z0-9_]{0,40}$/.test(prefix)) {
     throw new HearthError(

@@ -1,4 +1,4 @@
-import { HearthError } from "@hearth/core";
+import { HearthError, isDatabaseUnreachable, type Logger } from "@hearth/core";
 import pg from "pg";
 
 /** What the PostgreSQL backend needs from a connection: node-postgres and PGlite both fit. */
@@ -13,14 +13,48 @@ export interface SqlClient extends SqlExecutor {
 }
 
 /**
- * A node-postgres pool as a SqlClient. Connection failures become INDEX_UNAVAILABLE; the message
- * names the host and database, never the password.
+ * How long an index query may go unanswered before it fails as INDEX_UNAVAILABLE and its
+ * connection is dropped. Searches and writes of a batch of chunks take milliseconds to seconds
+ * (an array-stored vector search scans the table, seconds on millions of chunks); a minute is a
+ * dead or stuck connection, and a request waiting on it would otherwise wait until it came back.
  */
-export function pgPoolClient(connectionString: string, options: { max?: number } = {}): SqlClient {
-  const pool = new pg.Pool({ connectionString, max: options.max ?? 4 });
-  // An idle client that loses its server must not crash the process; the next query reports it.
-  pool.on("error", () => {});
+const QUERY_TIMEOUT_MS = 60_000;
+
+/**
+ * A node-postgres pool as a SqlClient. Connection failures become INDEX_UNAVAILABLE; the message
+ * names the host and database, never the password. A server that does not answer fails a
+ * connection attempt after 10 s, a connection gone silent is found by TCP keepalive and its query
+ * fails after QUERY_TIMEOUT_MS (`queryTimeoutMs`; tests shorten it); the loss of the server is
+ * logged once per outage (until a connection opens again).
+ */
+export function pgPoolClient(
+  connectionString: string,
+  options: { max?: number; logger?: Logger; queryTimeoutMs?: number } = {},
+): SqlClient {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 4,
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    query_timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
+  });
   const where = describeConnection(connectionString);
+  let outageLogged = false;
+  const lost = (error: unknown) => {
+    if (outageLogged) return;
+    outageLogged = true;
+    // Where and why only: the connection string (and its password) stays out of the log.
+    options.logger?.warn(
+      { err: { message: (error as Error).message, code: (error as { code?: unknown }).code } },
+      `the PostgreSQL index at ${where} cannot be reached; knowledge requests fail with INDEX_UNAVAILABLE until it is back`,
+    );
+  };
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on("error", lost);
+  pool.on("connect", () => {
+    outageLogged = false;
+  });
   const unavailable = (error: unknown) =>
     new HearthError(
       "INDEX_UNAVAILABLE",
@@ -37,7 +71,9 @@ export function pgPoolClient(connectionString: string, options: { max?: number }
       try {
         return (await pool.query(text, parameters)) as unknown as { rows: Row[] };
       } catch (error) {
-        throw isConnectionError(error) ? unavailable(error) : error;
+        if (!isConnectionError(error)) throw error;
+        lost(error);
+        throw unavailable(error);
       }
     },
     async transaction(work) {
@@ -45,22 +81,27 @@ export function pgPoolClient(connectionString: string, options: { max?: number }
       try {
         connection = await pool.connect();
       } catch (error) {
+        lost(error);
         throw unavailable(error);
       }
+      let result: Awaited<ReturnType<typeof work>>;
       try {
         await connection.query("begin");
-        const result = await work({
+        result = await work({
           query: async <Row>(text: string, parameters?: unknown[]) =>
             (await connection.query(text, parameters)) as unknown as { rows: Row[] },
         });
         await connection.query("commit");
-        return result;
       } catch (error) {
-        await connection.query("rollback").catch(() => {});
+        // A connection that broke or went unanswered is dropped (the server rolls its transaction
+        // back), not given back to the pool with a query still pending on it.
+        const broken = isDatabaseUnreachable(error);
+        if (!broken) await connection.query("rollback").catch(() => {});
+        connection.release(broken);
         throw error;
-      } finally {
-        connection.release();
       }
+      connection.release();
+      return result;
     },
     close: () => pool.end(),
   };

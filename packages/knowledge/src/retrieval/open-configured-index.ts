@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { HearthError } from "@hearth/core";
+import { HearthError, type Logger } from "@hearth/core";
 import { openElasticsearchIndex } from "../index/elasticsearch-index-backend.js";
 import type { IndexBackend } from "../index/index-backend.js";
 import { openPostgresIndex } from "../index/postgres-index-backend.js";
@@ -16,7 +16,11 @@ export interface IndexSettings {
  * Opens the backend the configuration names: SQLite at <dataDir>/knowledge/index.sqlite by default,
  * PostgreSQL (HEARTH_KNOWLEDGE_POSTGRES_URL) or Elasticsearch/OpenSearch (HEARTH_KNOWLEDGE_ELASTICSEARCH_URL).
  */
-export async function openConfiguredIndex(settings: IndexSettings, dataDir: string): Promise<IndexBackend> {
+export async function openConfiguredIndex(
+  settings: IndexSettings,
+  dataDir: string,
+  logger?: Logger,
+): Promise<IndexBackend> {
   switch (settings.indexBackend) {
     case "sqlite":
       return openSqliteIndex({ path: join(dataDir, "knowledge", "index.sqlite") });
@@ -27,7 +31,10 @@ export async function openConfiguredIndex(settings: IndexSettings, dataDir: stri
           "knowledge.indexBackend is postgres but HEARTH_KNOWLEDGE_POSTGRES_URL is not set.",
         );
       }
-      return openPostgresIndex({ connectionString: settings.indexPostgresUrl });
+      return openPostgresIndex({
+        connectionString: settings.indexPostgresUrl,
+        ...(logger ? { logger } : {}),
+      });
     case "elasticsearch":
       if (settings.indexElasticsearchUrl === undefined) {
         throw new HearthError(

@@ -59,7 +59,7 @@ export async function createKnowledgeService(
   });
   let index: KnowledgeIndex;
   try {
-    index = options.index ?? (await openDefaultIndex(config));
+    index = options.index ?? (await openDefaultIndex(config, logger));
   } catch (error) {
     store.close();
     throw error;

@@ -79,4 +79,19 @@ describe("storeProgressPeriodically", () => {
     await stopping;
     expect(landed).toBe("partial");
   });
+
+  it("logs a database outage once per answer, not at every tick it lasts", async () => {
+    warnings.length = 0;
+    let grows = 0;
+    const progress = storeProgressPeriodically(
+      () => ({ content: "x".repeat(++grows), reasoning: null }),
+      async () => {
+        throw Object.assign(new Error("Connection terminated"), { code: "DATABASE_UNAVAILABLE" });
+      },
+      logger,
+    );
+    await vi.advanceTimersByTimeAsync(10 * PROGRESS_INTERVAL_MS);
+    await progress.stop();
+    expect(warnings).toHaveLength(1);
+  });
 });

@@ -13,7 +13,7 @@ export const HEARTBEAT_MS = 5000;
  * Stores a streaming answer as it stands every second, when it changed (else every HEARTBEAT_MS),
  * so that other processes read it as it grows (another device's page, another replica), know its
  * writer is alive, and a crash leaves what was sent (it is kept, marked interrupted). Nothing is
- * done per token: a timer reads the answer. A write that fails is logged and the answer goes on;
+ * done per token: a timer reads the answer. A write that fails is logged (the first only) and the answer goes on;
  * none starts while one is in flight. `stop` resolves once the last write has landed, so the
  * answer's final write comes after it.
  */
@@ -27,6 +27,8 @@ export function storeProgressPeriodically(
   /** When the answer was last stored: appended as streaming just before this starts. */
   let storedAt = Date.now();
   let writing: Promise<void> | undefined;
+  /** Whether a failed write was logged. */
+  let warned = false;
   const timer = setInterval(() => {
     if (writing) return;
     const soFar = read();
@@ -38,11 +40,15 @@ export function storeProgressPeriodically(
           stored = now;
           storedAt = Date.now();
         },
-        (error: unknown) =>
+        (error: unknown) => {
+          // Once per answer: the next writes of an answer meet the same outage, a second a time.
+          if (warned) return;
+          warned = true;
           logger.warn(
             { reason: (error as { code?: string }).code ?? (error as Error).message },
             "could not store the answer so far; it is stored when it ends",
-          ),
+          );
+        },
       )
       .finally(() => {
         writing = undefined;

@@ -1,12 +1,20 @@
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger } from "@hearth/core";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabaseLink } from "../../../../test/support/database-link.js";
 import { POSTGRES_URL, postgresAvailable } from "../../test/support/web-harness.js";
 import { AuthCache } from "../auth/auth-cache.js";
 import type { Database } from "../storage/database-schema.js";
-import { CONVERSATION_DELETED, type PeerMessage, PostgresPeerBus, peerChannel } from "./peer-bus.js";
+import {
+  ACCESS_CHANGED,
+  CONVERSATION_DELETED,
+  type PeerMessage,
+  PostgresPeerBus,
+  peerChannel,
+} from "./peer-bus.js";
 
 describe.skipIf(!postgresAvailable)("the peer bus on PostgreSQL", () => {
   const channel = peerChannel(`hearth_bus_${randomBytes(6).toString("hex")}`);
@@ -73,5 +81,38 @@ describe.skipIf(!postgresAvailable)("the peer bus on PostgreSQL", () => {
       await bus.close();
     }
     await expect.poll(listeners).toEqual([]);
+  });
+
+  it("finds a listening connection that went silent, waits out a link that swallows new ones, and listens again", async () => {
+    const link = await openDatabaseLink(POSTGRES_URL);
+    const bus = new PostgresPeerBus(db, {
+      databaseUrl: link.url,
+      channel,
+      logger: createLogger({ level: "silent" }),
+      liveness: { connectTimeoutMs: 300, probeIntervalMs: 200, probeTimeoutMs: 200 },
+    });
+    try {
+      const heard: PeerMessage[] = [];
+      bus.subscribe((message) => heard.push(message));
+      await expect.poll(listeners).toHaveLength(1);
+      const [frozenPid] = await listeners();
+      heard.length = 0;
+      // The link goes silent: the listening connection hears nothing more, and is never closed;
+      // the connections tried meanwhile are accepted and never answered.
+      link.freeze();
+      await sleep(1500);
+      link.restore();
+      // Listening on a new connection (the frozen one's backend still LISTENs, unaware), caches cleared.
+      await expect
+        .poll(async () => (await listeners()).some((pid) => pid !== frozenPid), { timeout: 5000 })
+        .toBe(true);
+      await expect.poll(() => heard).toContainEqual({ type: ACCESS_CHANGED });
+      const stop = { type: CONVERSATION_DELETED, conversationId: "after", reason: "stopped" } as const;
+      await notifyFromPeer(stop);
+      await expect.poll(() => heard.at(-1)).toEqual(stop);
+    } finally {
+      await bus.close();
+      await link.close();
+    }
   });
 });

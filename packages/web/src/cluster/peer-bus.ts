@@ -82,19 +82,38 @@ class ClusterPeerBus implements PeerBus {
 const MAX_RECONNECT_DELAY_MS = 10_000;
 
 /**
+ * How the listening connection is found dead when nothing says so (a NAT or load balancer that
+ * dropped it, a link that swallows packets): a connection attempt gives up after `connectTimeoutMs`,
+ * and every `probeIntervalMs` a `SELECT 1` must answer within `probeTimeoutMs` (as must the LISTEN).
+ */
+export interface ListenerLiveness {
+  connectTimeoutMs: number;
+  probeIntervalMs: number;
+  probeTimeoutMs: number;
+}
+
+const LISTENER_LIVENESS: ListenerLiveness = {
+  connectTimeoutMs: 10_000,
+  probeIntervalMs: 30_000,
+  probeTimeoutMs: 5_000,
+};
+
+/**
  * Every web service process on one PostgreSQL database, told through NOTIFY on one channel (sent
  * through the service's pool, so a publish waits for no listener) and heard on a connection of its
  * own that LISTENs. Each message carries its sender's id, so that it ignores its own. A lost
  * listening connection is made again, after 0.25 s, then twice as long each failed try up to 10 s;
  * notifications sent meanwhile are lost, so once listening again the process hears ACCESS_CHANGED
  * from itself (its caches start afresh); a Stop sent meanwhile is lost, its answer ends as it would
- * have.
+ * have. A connection that died without a word is found by TCP keepalive and by a probe (see
+ * ListenerLiveness), and made again the same way.
  */
 export class PostgresPeerBus implements PeerBus {
   readonly #db: WebDatabase;
   readonly #databaseUrl: string;
   readonly #channel: string;
   readonly #logger: Logger;
+  readonly #liveness: ListenerLiveness;
   readonly #sender = randomUUID();
   readonly #handlers: Array<(message: PeerMessage) => void> = [];
   #client: pg.Client | undefined;
@@ -104,11 +123,15 @@ export class PostgresPeerBus implements PeerBus {
   #publishFailing = false;
   #closed = false;
 
-  constructor(db: WebDatabase, options: { databaseUrl: string; channel: string; logger: Logger }) {
+  constructor(
+    db: WebDatabase,
+    options: { databaseUrl: string; channel: string; logger: Logger; liveness?: ListenerLiveness },
+  ) {
     this.#db = db;
     this.#databaseUrl = options.databaseUrl;
     this.#channel = options.channel;
     this.#logger = options.logger;
+    this.#liveness = options.liveness ?? LISTENER_LIVENESS;
     void this.#listen();
   }
 
@@ -147,13 +170,22 @@ export class PostgresPeerBus implements PeerBus {
   }
 
   async #listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#databaseUrl });
+    const client = new pg.Client({
+      connectionString: this.#databaseUrl,
+      connectionTimeoutMillis: this.#liveness.connectTimeoutMs,
+      query_timeout: this.#liveness.probeTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: this.#liveness.probeIntervalMs,
+    });
     this.#client = client;
     let lost = false;
+    let probe: NodeJS.Timeout | undefined;
     const reconnect = (error?: unknown) => {
       if (lost) return;
       lost = true;
+      clearInterval(probe);
       client.removeAllListeners("notification");
+      // A probe that timed out is still running: end() then drops the socket instead of saying goodbye on it.
       client.end().catch(() => {});
       if (this.#closed || this.#client !== client) return;
       const delay = Math.min(250 * 2 ** this.#failures, MAX_RECONNECT_DELAY_MS);
@@ -186,6 +218,7 @@ export class PostgresPeerBus implements PeerBus {
       return;
     }
     if (this.#closed) return void client.end().catch(() => {});
+    probe = setInterval(() => void client.query("SELECT 1").catch(reconnect), this.#liveness.probeIntervalMs);
     // Listening (again): whatever was sent while it was not is unknown, so every cache starts afresh.
     if (this.#failures > 0) this.#logger.info("listening to the other web service processes again");
     this.#failures = 0;

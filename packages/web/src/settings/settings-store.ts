@@ -31,14 +31,25 @@ export const settingsSchema = z.strictObject({
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
+/**
+ * How long settings read are trusted. Another process's change is heard at once (the peer bus
+ * invalidates them); this bounds how long one that went unheard (a notification lost while the
+ * bus was reconnecting, or never noticed by it) stays in force.
+ */
+const SETTINGS_MAX_AGE_MS = 30_000;
+
 export class SettingsStore {
   readonly #db: WebDatabase;
   readonly #defaults: Settings;
+  readonly #maxAgeMs: number;
   /** The settings read (or being read); a read begun before `invalidate` is not kept after it. */
   #cache: Promise<Settings> | undefined;
+  /** When the cached settings were read (or written). */
+  #cachedAt = 0;
 
-  constructor(db: WebDatabase, config: HearthConfig) {
+  constructor(db: WebDatabase, config: HearthConfig, options: { maxAgeMs?: number } = {}) {
     this.#db = db;
+    this.#maxAgeMs = options.maxAgeMs ?? SETTINGS_MAX_AGE_MS;
     this.#defaults = {
       signup: config.web.signup,
       userLimits: {},
@@ -48,9 +59,10 @@ export class SettingsStore {
   }
 
   get(): Promise<Settings> {
-    if (this.#cache) return this.#cache;
+    if (this.#cache && Date.now() - this.#cachedAt < this.#maxAgeMs) return this.#cache;
     const read = this.#read();
     this.#cache = read;
+    this.#cachedAt = Date.now();
     read.catch(() => {
       if (this.#cache === read) this.#cache = undefined;
     });
@@ -86,6 +98,7 @@ export class SettingsStore {
       }
     });
     this.#cache = Promise.resolve(next);
+    this.#cachedAt = Date.now();
     return next;
   }
 }

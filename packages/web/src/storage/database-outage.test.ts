@@ -73,6 +73,11 @@ describe.skipIf(!postgresAvailable)("the web service when its PostgreSQL link is
       expect(Number(response.headers["retry-after"])).toBeGreaterThan(0);
     }
     expect((await web.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(503);
+    // An expected outage, which the pool already warned of: one warning without a stack, not an
+    // error per request.
+    const unavailable = logged.filter((line) => line.code === "DATABASE_UNAVAILABLE");
+    expect(unavailable.map((line) => line.level)).toEqual([40]);
+    expect(unavailable[0]).not.toHaveProperty("err");
 
     link.restore();
     const after = requests();
@@ -107,5 +112,43 @@ describe.skipIf(!postgresAvailable)("the web service when its PostgreSQL link is
     expect(report.statusCode).toBe(200);
     const usage = (report.json() as { usage: Array<{ username: string; requests: number }> }).usage;
     expect(usage.find((row) => row.username === "alice")?.requests).toBe(1);
+  });
+});
+
+describe.skipIf(!postgresAvailable)("the web service when its PostgreSQL link goes silent", () => {
+  let link: DatabaseLink;
+  let web: WebHarness;
+  let alice: Session;
+
+  beforeAll(async () => {
+    link = await openDatabaseLink(POSTGRES_URL);
+    web = await startWeb({ modelUrl: "http://127.0.0.1:9" }, { databaseUrl: link.url }, "postgres", {
+      queryTimeoutMs: 1000,
+    });
+    alice = await signUp(web.app, "alice");
+  });
+  afterAll(async () => {
+    link.restore();
+    await web?.close();
+    await link?.close();
+  });
+
+  it("answers 503 DATABASE_UNAVAILABLE and not ready within seconds, and recovers without a restart", async () => {
+    const session = () => web.app.inject({ method: "GET", url: "/api/auth/session", headers: alice.headers });
+    expect((await session()).statusCode).toBe(200);
+    // The pool's connections stop answering and are never closed; new ones are never answered.
+    link.freeze();
+    let started = Date.now();
+    const during = await session();
+    expect(during.statusCode).toBe(503);
+    expect(during.json()).toMatchObject({ error: { code: "DATABASE_UNAVAILABLE" } });
+    expect(Date.now() - started).toBeLessThan(5000);
+    started = Date.now();
+    expect((await web.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(503);
+    expect(Date.now() - started).toBeLessThan(4000);
+
+    link.restore();
+    await expect.poll(async () => (await session()).statusCode, { timeout: 15_000 }).toBe(200);
+    expect((await web.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
   });
 });

@@ -14,6 +14,8 @@ import {
   Kysely,
   PostgresDialect,
   type PostgresDialectConfig,
+  type PostgresPool,
+  type PostgresPoolClient,
   SqliteAdapter,
   SqliteDialect,
   sql,
@@ -31,6 +33,8 @@ export interface OpenDatabaseOptions {
   logger?: Logger;
   /** better-sqlite3's open options for web.sqlite (tests open it read-only, as a file this user cannot write opens). */
   sqlite?: BetterSqlite3.Options;
+  /** PostgreSQL: how long a query may go unanswered (QUERY_TIMEOUT_MS; tests shorten it). */
+  queryTimeoutMs?: number;
 }
 
 /**
@@ -43,18 +47,21 @@ export async function openDatabase(
   options: OpenDatabaseOptions = {},
 ): Promise<WebDatabase> {
   let db: WebDatabase;
+  /** PostgreSQL: the migrations' own pool, without the query timeout (a step may rewrite every row of a table). */
+  let migrating: Kysely<unknown> | undefined;
   const file = webDatabaseFile(config);
   const dialect = file ? "sqlite" : "postgres";
   if (!file) {
     const schema = options.postgresSchema;
     if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema))
       throw new HearthError("CONFIG_INVALID", "invalid PostgreSQL schema name");
+    const connection = {
+      connectionString: config.web.databaseUrl,
+      max: 10,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    };
     const pool = postgresPool(
-      {
-        connectionString: config.web.databaseUrl,
-        max: 10,
-        ...(schema ? { options: `-c search_path=${schema}` } : {}),
-      },
+      { ...connection, query_timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS },
       options.logger,
     );
     if (schema) {
@@ -71,7 +78,15 @@ export async function openDatabase(
         client.release();
       }
     }
-    db = new Kysely<Database>({ dialect: new OneSchemaPostgresDialect({ pool }, schema ?? "public") });
+    db = new Kysely<Database>({
+      dialect: new OneSchemaPostgresDialect({ pool: droppingTimedOutConnections(pool) }, schema ?? "public"),
+    });
+    migrating = new Kysely<unknown>({
+      dialect: new OneSchemaPostgresDialect(
+        { pool: postgresPool(connection, options.logger) },
+        schema ?? "public",
+      ),
+    });
   } else {
     mkdirSync(config.dataDir, PRIVATE_DIR);
     let sqlite: BetterSqlite3.Database | undefined;
@@ -96,7 +111,7 @@ export async function openDatabase(
     db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database: sqlite }) });
   }
   try {
-    await migrateToLatest(db as Kysely<unknown>, dialect, {
+    await migrateToLatest(migrating ?? (db as Kysely<unknown>), dialect, {
       ...(dialect === "postgres" ? { schema: options.postgresSchema ?? "public" } : {}),
       ...(file ? { sqlite: { databasePath: file, dataDir: config.dataDir } } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
@@ -111,6 +126,8 @@ export async function openDatabase(
       `the web database could not be opened: ${(error as Error).message}`,
       { cause: error },
     );
+  } finally {
+    await migrating?.destroy();
   }
   return db;
 }
@@ -153,14 +170,57 @@ class OneSchemaPostgresDialect extends PostgresDialect {
 }
 
 /**
+ * How long a query of the web service may go unanswered before it fails as DATABASE_UNAVAILABLE.
+ * Its queries are short (a page of rows, a count for a day's usage: milliseconds); 30 s is a dead
+ * or stuck connection, not a slow query, and a request waiting on one would otherwise wait until
+ * the connection came back, if ever. Migrations, which may rewrite a whole table, have no timeout.
+ */
+const QUERY_TIMEOUT_MS = 30_000;
+
+/** node-postgres's error for a query that outlived its query_timeout. */
+const QUERY_TIMED_OUT = "Query read timeout";
+
+/**
+ * `pool` as Kysely uses it, except that a connection whose query timed out is dropped rather than
+ * given back: its query is still pending on it (node-postgres keeps waiting for the answer), so
+ * every query given to it afterwards would wait behind that one, and time out in turn.
+ */
+function droppingTimedOutConnections(pool: pg.Pool): PostgresPool {
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let timedOut = false;
+      const query = async (text: string, parameters: ReadonlyArray<unknown>) => {
+        try {
+          return await client.query(text, [...parameters]);
+        } catch (error) {
+          if (error instanceof Error && error.message === QUERY_TIMED_OUT) timedOut = true;
+          throw error;
+        }
+      };
+      // The cursor form of query() is not wrapped: Kysely uses it only to stream, which this service does not.
+      return { query, release: () => client.release(timedOut) } as unknown as PostgresPoolClient;
+    },
+    end: () => pool.end(),
+  };
+}
+
+/**
  * A node-postgres pool that outlives its server. A pooled idle connection whose server goes away
  * (restart, failover, a cut link) makes the pool emit 'error', which with no listener ends the
  * process: here it is logged, once per outage (until a connection opens again), and the requests
  * that follow fail with DATABASE_UNAVAILABLE until the server is back. A server that does not
- * answer at all fails a connection attempt after 10 s instead of the system's TCP timeout.
+ * answer at all fails a connection attempt after 10 s instead of the system's TCP timeout. A
+ * connection that went silent (a NAT or load balancer that forgot it) is found by TCP keepalive,
+ * and a query on it fails after its `query_timeout`, where one is set, instead of waiting for ever.
  */
 function postgresPool(settings: pg.PoolConfig, logger?: Logger): pg.Pool {
-  const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, ...settings });
+  const pool = new pg.Pool({
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ...settings,
+  });
   let outageLogged = false;
   const lost = (error: Error & { code?: string }) => {
     if (outageLogged) return;

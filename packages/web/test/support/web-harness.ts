@@ -33,7 +33,7 @@ export async function startWeb(
   services: { modelUrl: string; searchUrl?: string; knowledgeUrl?: string; token?: string },
   web: Record<string, unknown> = {},
   dialect: Dialect = "sqlite",
-  options: { logger?: Logger; replicaOf?: WebHarness } = {},
+  options: { logger?: Logger; replicaOf?: WebHarness; queryTimeoutMs?: number } = {},
 ): Promise<WebHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-web-"));
   const ownSchema = dialect === "postgres" && !options.replicaOf;
@@ -56,11 +56,12 @@ export async function startWeb(
       },
     } as never,
   });
-  const service = await createWebService(
-    config,
-    options.logger ?? createLogger({ level: "silent" }),
-    schema ? { database: { postgresSchema: schema } } : {},
-  );
+  const service = await createWebService(config, options.logger ?? createLogger({ level: "silent" }), {
+    database: {
+      ...(schema ? { postgresSchema: schema } : {}),
+      ...(options.queryTimeoutMs ? { queryTimeoutMs: options.queryTimeoutMs } : {}),
+    },
+  });
   return {
     app: service.app,
     config,
