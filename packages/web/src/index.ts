@@ -119,14 +119,21 @@ export async function createWebService(
   // every ANSWER_SILENCE_MS (a replica that died leaves its answers to the others).
   const replicas = webDatabaseFile(config) === undefined;
   if (!cluster.isWorker) await conversations.interruptUnfinished({ abandonedOnly: replicas });
+  let sweepFailing = false;
   const sweep = replicas
     ? setInterval(
         () =>
-          void conversations
-            .interruptUnfinished({ abandonedOnly: true })
-            .catch((error: unknown) =>
-              logger.warn({ reason: (error as Error).message }, "could not interrupt abandoned answers"),
-            ),
+          void conversations.interruptUnfinished({ abandonedOnly: true }).then(
+            () => {
+              sweepFailing = false;
+            },
+            (error: unknown) => {
+              // Once per outage: the pool has said the database is gone.
+              if (!sweepFailing)
+                logger.warn({ reason: (error as Error).message }, "could not interrupt abandoned answers");
+              sweepFailing = true;
+            },
+          ),
         ANSWER_SILENCE_MS,
       ).unref()
     : undefined;
