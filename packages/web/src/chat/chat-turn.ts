@@ -210,28 +210,29 @@ export async function runChatTurn(
       }
       // What was shown, and, when the model broke off (not the user), the masked rest of what arrived.
       const cut = upstream.signal.aborted;
-      const storeFailure = await storeFinalAnswer(deps, assistant.id, {
+      const final: Parameters<ConversationStore["finishMessage"]>[1] = {
         content: content + (cut ? "" : (maskers?.content.flush() ?? "")),
         reasoning: reasoning + (cut ? "" : (maskers?.reasoning.flush() ?? "")),
         status: stopped && status !== "done" ? "stopped" : status,
         citations,
         error: error?.message ?? null,
         errorCode: error?.code ?? null,
-      });
-      if (storeFailure) {
-        // The answer is not kept whole (it stays as last stored, streaming, until the abandoned-answer
-        // sweep marks it interrupted): the client is told so rather than given its finish, and
-        // nothing it would replace is touched.
-        await stream.send({ type: "error", code: storeFailure.code, message: storeFailure.message });
-      } else {
-        if (finish) await stream.send(finish);
+      };
+      const storeFailure = await storeFinalAnswer(deps.logger, assistant.id, async () => {
+        await deps.conversations.finishMessage(assistant.id, final);
         if (input.replaces) {
           const own = input.replaces.ownFromSeq ?? assistant.seq;
           if (status === "done")
             await deps.conversations.truncateFrom(input.conversationId, input.replaces.fromSeq, own);
           else await deps.conversations.truncateFrom(input.conversationId, own);
         }
-      }
+      });
+      // The finish goes out once the answer it ends is stored (and what it replaces gone). When it
+      // could not be, the client is told so instead: the answer stays as last stored, streaming,
+      // until the abandoned-answer sweep marks it interrupted.
+      if (storeFailure)
+        await stream.send({ type: "error", code: storeFailure.code, message: storeFailure.message });
+      else if (finish) await stream.send(finish);
     } finally {
       try {
         await input.admission.settle(
@@ -255,27 +256,27 @@ export async function runChatTurn(
 const FINAL_STORE_RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
 
 /**
- * Stores an answer as it ends, tried again while the database cannot be reached; the failure when
- * it could not be stored (DATABASE_UNAVAILABLE after the last try), logged, else undefined.
+ * Stores an answer as it ends (`store`: its final write, and the removal of what it replaces, both
+ * safe to repeat), tried again while the database cannot be reached; the failure when it could not
+ * be stored (DATABASE_UNAVAILABLE after the last try), logged, else undefined.
  */
 async function storeFinalAnswer(
-  deps: Pick<ChatTurnDeps, "conversations" | "logger">,
-  id: string,
-  final: Parameters<ConversationStore["finishMessage"]>[1],
+  logger: Logger,
+  messageId: string,
+  store: () => Promise<void>,
 ): Promise<HearthError | undefined> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await deps.conversations.finishMessage(id, final);
+      await store();
       return undefined;
     } catch (caught) {
       const wait = FINAL_STORE_RETRY_DELAYS_MS[attempt];
       if (wait === undefined || !isDatabaseUnreachable(caught)) {
-        const failure = toHearthError(caught);
-        deps.logger.error(
-          { reason: (caught as { code?: string }).code ?? (caught as Error).message, messageId: id },
+        logger.error(
+          { reason: (caught as { code?: string }).code ?? (caught as Error).message, messageId },
           "could not store an answer as it ended; the client is told it was not kept",
         );
-        return failure;
+        return toHearthError(caught);
       }
       await delay(wait);
     }
