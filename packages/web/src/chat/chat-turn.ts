@@ -250,28 +250,29 @@ export async function runChatTurn(
 }
 
 /**
- * The waits between tries of an answer's final store while the database cannot be reached (a
- * failover, a restart): about 8 s in all, well inside ANSWER_SILENCE_MS.
+ * How long an answer's final store is tried while the database cannot be reached (a failover, a
+ * restart), waiting twice as long between tries from FIRST_RETRY_MS: well inside ANSWER_SILENCE_MS.
  */
-const FINAL_STORE_RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
+const FINAL_STORE_PATIENCE_MS = 10_000;
+const FIRST_RETRY_MS = 500;
 
 /**
  * Stores an answer as it ends (`store`: its final write, and the removal of what it replaces, both
  * safe to repeat), tried again while the database cannot be reached; the failure when it could not
- * be stored (DATABASE_UNAVAILABLE after the last try), logged, else undefined.
+ * be stored (DATABASE_UNAVAILABLE once FINAL_STORE_PATIENCE_MS ran out), logged, else undefined.
  */
 async function storeFinalAnswer(
   logger: Logger,
   messageId: string,
   store: () => Promise<void>,
 ): Promise<HearthError | undefined> {
-  for (let attempt = 0; ; attempt++) {
+  const giveUpAt = Date.now() + FINAL_STORE_PATIENCE_MS;
+  for (let wait = FIRST_RETRY_MS; ; wait *= 2) {
     try {
       await store();
       return undefined;
     } catch (caught) {
-      const wait = FINAL_STORE_RETRY_DELAYS_MS[attempt];
-      if (wait === undefined || !isDatabaseUnreachable(caught)) {
+      if (!isDatabaseUnreachable(caught) || Date.now() + wait > giveUpAt) {
         logger.error(
           { reason: (caught as { code?: string }).code ?? (caught as Error).message, messageId },
           "could not store an answer as it ended; the client is told it was not kept",
