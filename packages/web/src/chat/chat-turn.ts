@@ -1,11 +1,19 @@
+import { setTimeout as delay } from "node:timers/promises";
 import type { KnowledgeClient, SearchClient } from "@hearth/contracts";
-import { abortOnShutdown, HearthError, type Logger, type ReplyStream, toHearthError } from "@hearth/core";
+import {
+  abortOnShutdown,
+  HearthError,
+  isDatabaseUnreachable,
+  type Logger,
+  type ReplyStream,
+  toHearthError,
+} from "@hearth/core";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Citation, ConversationStore, StoredMessage } from "../conversations/conversation-store.js";
 import { groundTurn, type SearchMode } from "../grounding/grounding.js";
 import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import { askFitted } from "../model/context-window.js";
-import type { ChatMessage, ModelClient } from "../model/model-client.js";
+import type { ChatMessage, ChatStreamPart, ModelClient } from "../model/model-client.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { Admission } from "../usage/usage-meter.js";
 import { storeProgressPeriodically } from "./answer-progress.js";
@@ -26,7 +34,7 @@ export interface ChatTurnDeps {
   turns: RunningTurns;
   /** Whether a web search engine is configured (absent: search is tried whenever asked for). */
   searchAvailability?: SearchAvailability;
-  /** Where a failed write of an answer so far is logged. */
+  /** Where a failed write of an answer (so far, or as it ended) is logged. */
   logger: Logger;
 }
 
@@ -92,6 +100,8 @@ export async function runChatTurn(
   const over = () => upstream.signal.aborted || stream.ended;
   let error: { code: string; message: string } | null = null;
   let usage = { promptTokens: 0, completionTokens: 0 };
+  /** The model's finish, sent to the client once the answer is stored. */
+  let finish: ChatStreamPart | undefined;
   /** The estimated tokens of the prompt sent, to compare with what the model reports. */
   let estimatedPrompt = 0;
   const maskers = await deps.contentFilter.outputMaskers();
@@ -162,6 +172,9 @@ export async function runChatTurn(
           deps.models.windows.noteUsage(input.model, estimatedPrompt, part.usage.promptTokens);
         }
         status = "done";
+        // Sent once the answer it ends is stored (below).
+        finish = part;
+        continue;
       }
       await stream.send(part);
     }
@@ -177,47 +190,97 @@ export async function runChatTurn(
       await stream.send({ type: "error", code: failure.code, message: failure.message });
     }
   } finally {
-    // No write of the answer so far comes after its final one (below).
-    await progress.stop();
-    stream.signal.removeEventListener("abort", abort);
-    forget();
-    untrack();
-    if (deleted)
-      await stream.send({
-        type: "error",
-        code: "CONVERSATION_NOT_FOUND",
-        message: "The conversation was deleted while it was answered",
+    try {
+      // No write of the answer so far comes after its final one (below).
+      await progress.stop();
+      stream.signal.removeEventListener("abort", abort);
+      forget();
+      untrack();
+      if (deleted)
+        await stream.send({
+          type: "error",
+          code: "CONVERSATION_NOT_FOUND",
+          message: "The conversation was deleted while it was answered",
+        });
+      // An answer cut short by the service stopping says so, as /v1/chat/completions does: no client
+      // takes it for whole, and the stored message keeps the code.
+      else if (deps.shutdownSignal.aborted && status !== "done" && !error) {
+        error = { code: "SERVICE_NOT_READY", message: "The service is shutting down" };
+        await stream.send({ type: "error", ...error });
+      }
+      // What was shown, and, when the model broke off (not the user), the masked rest of what arrived.
+      const cut = upstream.signal.aborted;
+      const final: Parameters<ConversationStore["finishMessage"]>[1] = {
+        content: content + (cut ? "" : (maskers?.content.flush() ?? "")),
+        reasoning: reasoning + (cut ? "" : (maskers?.reasoning.flush() ?? "")),
+        status: stopped && status !== "done" ? "stopped" : status,
+        citations,
+        error: error?.message ?? null,
+        errorCode: error?.code ?? null,
+      };
+      const storeFailure = await storeFinalAnswer(deps.logger, assistant.id, async () => {
+        await deps.conversations.finishMessage(assistant.id, final);
+        if (input.replaces) {
+          const own = input.replaces.ownFromSeq ?? assistant.seq;
+          if (status === "done")
+            await deps.conversations.truncateFrom(input.conversationId, input.replaces.fromSeq, own);
+          else await deps.conversations.truncateFrom(input.conversationId, own);
+        }
       });
-    // An answer cut short by the service stopping says so, as /v1/chat/completions does: no client
-    // takes it for whole, and the stored message keeps the code.
-    else if (deps.shutdownSignal.aborted && status !== "done" && !error) {
-      error = { code: "SERVICE_NOT_READY", message: "The service is shutting down" };
-      await stream.send({ type: "error", ...error });
+      // The finish goes out once the answer it ends is stored (and what it replaces gone). When it
+      // could not be, the client is told so instead: the answer stays as last stored, streaming,
+      // until the abandoned-answer sweep marks it interrupted.
+      if (storeFailure)
+        await stream.send({ type: "error", code: storeFailure.code, message: storeFailure.message });
+      else if (finish) await stream.send(finish);
+    } finally {
+      try {
+        await input.admission.settle(
+          usageOrEstimate(
+            usage,
+            input.history.map((m) => m.content),
+            content + reasoning,
+          ),
+        );
+      } finally {
+        stream.end();
+      }
     }
-    // What was shown, and, when the model broke off (not the user), the masked rest of what arrived.
-    const cut = upstream.signal.aborted;
-    await deps.conversations.finishMessage(assistant.id, {
-      content: content + (cut ? "" : (maskers?.content.flush() ?? "")),
-      reasoning: reasoning + (cut ? "" : (maskers?.reasoning.flush() ?? "")),
-      status: stopped && status !== "done" ? "stopped" : status,
-      citations,
-      error: error?.message ?? null,
-      errorCode: error?.code ?? null,
-    });
-    if (input.replaces) {
-      const own = input.replaces.ownFromSeq ?? assistant.seq;
-      if (status === "done")
-        await deps.conversations.truncateFrom(input.conversationId, input.replaces.fromSeq, own);
-      else await deps.conversations.truncateFrom(input.conversationId, own);
+  }
+}
+
+/**
+ * How long an answer's final store is tried while the database cannot be reached (a failover, a
+ * restart), waiting twice as long between tries from FIRST_RETRY_MS: well inside ANSWER_SILENCE_MS.
+ */
+const FINAL_STORE_PATIENCE_MS = 10_000;
+const FIRST_RETRY_MS = 500;
+
+/**
+ * Stores an answer as it ends (`store`: its final write, and the removal of what it replaces, both
+ * safe to repeat), tried again while the database cannot be reached; the failure when it could not
+ * be stored (DATABASE_UNAVAILABLE once FINAL_STORE_PATIENCE_MS ran out), logged, else undefined.
+ */
+async function storeFinalAnswer(
+  logger: Logger,
+  messageId: string,
+  store: () => Promise<void>,
+): Promise<HearthError | undefined> {
+  const giveUpAt = Date.now() + FINAL_STORE_PATIENCE_MS;
+  for (let wait = FIRST_RETRY_MS; ; wait *= 2) {
+    try {
+      await store();
+      return undefined;
+    } catch (caught) {
+      if (!isDatabaseUnreachable(caught) || Date.now() + wait > giveUpAt) {
+        logger.error(
+          { reason: (caught as { code?: string }).code ?? (caught as Error).message, messageId },
+          "could not store an answer as it ended; the client is told it was not kept",
+        );
+        return toHearthError(caught);
+      }
+      await delay(wait);
     }
-    await input.admission.settle(
-      usageOrEstimate(
-        usage,
-        input.history.map((m) => m.content),
-        content + reasoning,
-      ),
-    );
-    stream.end();
   }
 }
 

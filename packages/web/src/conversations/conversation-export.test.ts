@@ -67,6 +67,25 @@ describe("conversation export as Markdown", () => {
     expect(text).toContain("_(interrupted)_");
     expect(text).toContain("[1]: http://127.0.0.1:8080/api/knowledge/bases/b1/documents/d1/file#page=3");
   });
+
+  it("marks an answer still being written, and one whose writer went quiet as interrupted", () => {
+    const now = new Date().toISOString();
+    const streaming = [
+      message("user", "写一首诗"),
+      message("assistant", "床前明月光", { status: "streaming", createdAt: now, heartbeatAt: now }),
+    ];
+    const options = { tz: "UTC", origin: "http://127.0.0.1:8080" };
+    expect(exportMarkdown(conversation, streaming, { ...options, lang: "en" })).toContain(
+      "床前明月光\n\n_(being written)_\n",
+    );
+    expect(exportMarkdown(conversation, streaming, { ...options, lang: "zh-CN" })).toContain(
+      "床前明月光\n\n_（正在生成）_\n",
+    );
+    const abandoned = [message("assistant", "床前明月光", { status: "streaming" })];
+    expect(exportMarkdown(conversation, abandoned, { ...options, lang: "en" })).toContain(
+      "床前明月光\n\n_(interrupted)_\n",
+    );
+  });
 });
 
 describe("export file names", () => {

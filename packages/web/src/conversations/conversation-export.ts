@@ -1,6 +1,6 @@
 import { HearthError } from "@hearth/core";
 import { z } from "zod";
-import type { Citation, StoredMessage } from "./conversation-store.js";
+import { type Citation, isBeingWritten, type StoredMessage } from "./conversation-store.js";
 
 /** The languages an export is written in: the UI's (en, zh-CN); English for API clients. */
 export const exportLanguages = ["en", "zh-CN"] as const;
@@ -14,6 +14,7 @@ const WORDS: Record<
     assistant: (model: string | null) => string;
     interrupted: string;
     stopped: string;
+    beingWritten: string;
     zone: (tz: string) => string;
   }
 > = {
@@ -22,6 +23,7 @@ const WORDS: Record<
     assistant: (model) => (model ? `Assistant (${model})` : "Assistant"),
     interrupted: "_(interrupted)_",
     stopped: "_(stopped)_",
+    beingWritten: "_(being written)_",
     zone: (tz) => ` (${tz})`,
   },
   "zh-CN": {
@@ -29,6 +31,7 @@ const WORDS: Record<
     assistant: (model) => (model ? `助手（${model}）` : "助手"),
     interrupted: "_（已中断）_",
     stopped: "_（已停止）_",
+    beingWritten: "_（正在生成）_",
     zone: (tz) => `（${tz}）`,
   },
 };
@@ -84,6 +87,9 @@ export function exportMarkdown(
     lines.push(message.content, "");
     if (message.status === "interrupted") lines.push(words.interrupted, "");
     if (message.status === "stopped") lines.push(words.stopped, "");
+    // An answer left streaming by a writer gone quiet is as good as interrupted (the sweep marks it so).
+    if (message.status === "streaming")
+      lines.push(isBeingWritten(message) ? words.beingWritten : words.interrupted, "");
     if (message.citations.length > 0) {
       for (const citation of message.citations) {
         const { url } = absoluteCitation(citation, options.origin);

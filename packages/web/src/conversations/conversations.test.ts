@@ -1,7 +1,7 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@hearth/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { parseSse, type Session, signUp, streamTurn } from "../../test/support/web-client.js";
 import {
@@ -625,6 +625,52 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       model.options.failAfterWords = undefined;
     }
   });
+
+  /** A final store of an answer that meets the database unreachable (a failover, a cut link). */
+  const unreachable = () =>
+    Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+
+  it("stores an answer that ends while the database is briefly unreachable, then sends its finish", async () => {
+    const finishMessage = vi
+      .spyOn(ConversationStore.prototype, "finishMessage")
+      .mockRejectedValueOnce(unreachable());
+    try {
+      const { id } = await create(alice);
+      const { parts } = await send(alice, id, { content: "through a failover" });
+      expect(parts.at(-1)).toMatchObject({ type: "finish" });
+      expect(finishMessage).toHaveBeenCalledTimes(2);
+      expect((await get(alice, id)).messages[1]).toMatchObject({
+        status: "done",
+        content: "Hello from the model. You said: through a failover",
+      });
+    } finally {
+      finishMessage.mockRestore();
+    }
+  });
+
+  it("tells the client an answer was not kept when the database stays unreachable as it ends", async () => {
+    const finishMessage = vi
+      .spyOn(ConversationStore.prototype, "finishMessage")
+      .mockRejectedValue(unreachable());
+    try {
+      const before = await completionTokens();
+      const { id } = await create(alice);
+      // The stream ends (the response's text is read to its end) with an error, never a finish.
+      const { parts } = await send(alice, id, { content: "through an outage" });
+      expect(
+        parts
+          .filter((p) => p.type === "text-delta")
+          .map((p) => p.text)
+          .join(""),
+      ).toBe("Hello from the model. You said: through an outage");
+      expect(parts.some((p) => p.type === "finish")).toBe(false);
+      expect(parts.at(-1)).toMatchObject({ type: "error", code: "DATABASE_UNAVAILABLE" });
+      // Its usage is counted all the same.
+      await expect.poll(completionTokens, { timeout: 3000 }).toBeGreaterThan(before);
+    } finally {
+      finishMessage.mockRestore();
+    }
+  }, 20_000);
 
   it("shows the answer written so far, still streaming, to a reader elsewhere", async () => {
     model.options.delayMs = 50;
