@@ -5,8 +5,9 @@ import { loadConfig } from "@hearth/core";
 import { openDatabase } from "@hearth/web";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { POSTGRES_URL, postgresAvailable } from "../../../../test/support/postgres.js";
 import { KnowledgeStore } from "../../../knowledge/src/store/knowledge-store.js";
-import { checkDatabases, checkSchemas } from "./doctor.js";
+import { checkDatabases, checkKnowledgeIndex, checkSchemas } from "./doctor.js";
 
 let dataDir: string;
 beforeEach(() => {
@@ -112,5 +113,33 @@ describe("hearth doctor's schema check", () => {
       detail: expect.stringMatching(/^DATABASE_UNAVAILABLE: /),
       fix: expect.stringContaining("HEARTH_DATABASE_URL"),
     });
+  });
+});
+
+describe("hearth doctor's knowledge index check", () => {
+  const onPostgres = (url: string) =>
+    loadConfig({
+      env: {},
+      cwd: dataDir,
+      overrides: { dataDir, knowledge: { indexBackend: "postgres", indexPostgresUrl: url } } as never,
+    });
+
+  it("fails a PostgreSQL index it cannot reach, naming the setting and never the password", async () => {
+    const [finding] = await checkKnowledgeIndex(
+      onPostgres("postgres://hearth:n3ver-sh0wn@127.0.0.1:1/index"),
+    );
+    expect(finding).toMatchObject({
+      level: "fail",
+      detail: expect.stringMatching(/^INDEX_UNAVAILABLE: PostgreSQL at 127\.0\.0\.1:1\/index/),
+      fix: expect.stringContaining("HEARTH_KNOWLEDGE_POSTGRES_URL"),
+    });
+    expect(JSON.stringify(finding)).not.toContain("n3ver-sh0wn");
+  });
+
+  it.skipIf(!postgresAvailable)("passes one that answers, and says nothing of a SQLite index", async () => {
+    expect(await checkKnowledgeIndex(onPostgres(POSTGRES_URL))).toEqual([
+      expect.objectContaining({ level: "ok", subject: "knowledge index" }),
+    ]);
+    expect(await checkKnowledgeIndex(config())).toEqual([]);
   });
 });

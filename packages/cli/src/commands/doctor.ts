@@ -70,6 +70,7 @@ export async function diagnose(): Promise<Finding[]> {
   findings.push(checkStorage(config));
   findings.push(...checkDatabases(config));
   findings.push(...(await checkSchemas(config)));
+  findings.push(...(await checkKnowledgeIndex(config)));
   findings.push(...(await checkModels(config)));
   findings.push(...(await checkPorts(config)));
   findings.push(checkMemory());
@@ -201,6 +202,32 @@ export async function checkSchemas(config: HearthConfig): Promise<Finding[]> {
     }
   }
   return findings;
+}
+
+/**
+ * The knowledge index's PostgreSQL, when the knowledge service keeps its index there: reached and
+ * answering (`SELECT 1`, nothing created or changed). The message names its host and database only.
+ */
+export async function checkKnowledgeIndex(config: HearthConfig): Promise<Finding[]> {
+  const url = config.knowledge.indexPostgresUrl;
+  if (config.knowledge.indexBackend !== "postgres" || url === undefined) return [];
+  const { pgPoolClient } = await import("@hearth/knowledge");
+  const client = pgPoolClient(url, { max: 1, queryTimeoutMs: 5000 });
+  try {
+    await client.query("SELECT 1");
+    return [{ level: "ok", subject: "knowledge index", detail: "its PostgreSQL answers" }];
+  } catch (error) {
+    return [
+      {
+        level: "fail",
+        subject: "knowledge index",
+        detail: isHearthError(error) ? error.toLine() : String(error),
+        fix: "start PostgreSQL or correct knowledge.indexPostgresUrl (HEARTH_KNOWLEDGE_POSTGRES_URL)",
+      },
+    ];
+  } finally {
+    await client.close();
+  }
 }
 
 async function checkModels(config: HearthConfig): Promise<Finding[]> {
