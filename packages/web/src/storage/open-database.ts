@@ -51,6 +51,8 @@ export async function openDatabase(
   let migrating: Kysely<unknown> | undefined;
   const file = webDatabaseFile(config);
   const dialect = file ? "sqlite" : "postgres";
+  /** PostgreSQL: the schema holding Hearth's tables. */
+  const schemaName = options.postgresSchema ?? "public";
   if (!file) {
     const schema = options.postgresSchema;
     if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema))
@@ -79,13 +81,10 @@ export async function openDatabase(
       }
     }
     db = new Kysely<Database>({
-      dialect: new OneSchemaPostgresDialect({ pool: droppingTimedOutConnections(pool) }, schema ?? "public"),
+      dialect: new OneSchemaPostgresDialect({ pool: droppingTimedOutConnections(pool) }, schemaName),
     });
     migrating = new Kysely<unknown>({
-      dialect: new OneSchemaPostgresDialect(
-        { pool: postgresPool(connection, options.logger) },
-        schema ?? "public",
-      ),
+      dialect: new OneSchemaPostgresDialect({ pool: postgresPool(connection, options.logger) }, schemaName),
     });
   } else {
     mkdirSync(config.dataDir, PRIVATE_DIR);
@@ -112,7 +111,7 @@ export async function openDatabase(
   }
   try {
     await migrateToLatest(migrating ?? (db as Kysely<unknown>), dialect, {
-      ...(dialect === "postgres" ? { schema: options.postgresSchema ?? "public" } : {}),
+      ...(dialect === "postgres" ? { schema: schemaName } : {}),
       ...(file ? { sqlite: { databasePath: file, dataDir: config.dataDir } } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
