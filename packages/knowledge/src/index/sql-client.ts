@@ -50,9 +50,11 @@ export function pgPoolClient(
       `the PostgreSQL index at ${where} cannot be reached; knowledge requests fail with INDEX_UNAVAILABLE until it is back`,
     );
   };
-  // An idle client that loses its server must not crash the process; the next query reports it.
+  // A client that loses its server must not crash the process; the next query reports it. An idle
+  // one's loss is the pool's 'error'; one in use between two queries (a transaction's) emits it itself.
   pool.on("error", lost);
-  pool.on("connect", () => {
+  pool.on("connect", (client) => {
+    client.on("error", lost);
     outageLogged = false;
   });
   const unavailable = (error: unknown) =>
