@@ -993,7 +993,7 @@ export function AdminPage({ userId, onLeftAdmin }: { userId: string; onLeftAdmin
     choose(tabs[to % tabs.length]![0]);
   };
   return (
-    <div className="page">
+    <div className="page wide">
       <h2 id={PAGE_HEADING} tabIndex={-1}>
         {t.admin}
       </h2>
