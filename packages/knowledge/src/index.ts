@@ -6,6 +6,7 @@ export {
 } from "./chunking/chunk-document.js";
 export { cleanDocument, foldToSimplified, normalizeText } from "./cleaning/clean-document.js";
 export { EmbeddingClient } from "./embedding/embedding-client.js";
+export { ELASTICSEARCH_INDEX } from "./index/elasticsearch-index-backend.js";
 export type {
   ChunkRecord,
   IndexBackend,

@@ -186,6 +186,17 @@ describe("hearth backup / hearth restore", () => {
     expect(lines.join("\n")).not.toContain("index-password");
   });
 
+  it("says that a knowledge index in Elasticsearch is not in the backup, naming the index and how to rebuild it", async () => {
+    env.HEARTH_KNOWLEDGE_INDEX = "elasticsearch";
+    env.HEARTH_KNOWLEDGE_ELASTICSEARCH_URL = "http://elastic:es-password@search.example:9200";
+    await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    const notes = lines.filter((line) => line.startsWith("not in this backup:"));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain("in Elasticsearch (HEARTH_KNOWLEDGE_ELASTICSEARCH_URL), index hearth-chunks");
+    expect(notes[0]).toContain("reindex?all=true");
+    expect(lines.join("\n")).not.toContain("es-password");
+  });
+
   it("leaves an unchanged configuration file alone on restore (a container's read-only mount is never written)", async () => {
     await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
     const database = new Database(join(root, "data", "knowledge.db"));

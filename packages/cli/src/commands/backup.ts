@@ -12,6 +12,7 @@ import {
   loadConfig,
   restoreBackup,
 } from "@hearth/core";
+import { ELASTICSEARCH_INDEX } from "@hearth/knowledge";
 import { registryDirFor } from "@hearth/model";
 import { Command } from "commander";
 
@@ -86,9 +87,16 @@ function storedOutsideDataDir(config: HearthConfig): string[] {
     notes.push(
       `the web database (accounts, conversations, settings, usage) is in PostgreSQL (HEARTH_DATABASE_URL); back it up with ${dump("HEARTH_DATABASE_URL", "hearth-web")}`,
     );
+  // The documents' files are in the backup: an index lost with its server is rebuilt from them.
+  const rebuild =
+    "or rebuild it from the documents' files, which are in this backup, with POST /v1/knowledge-bases/{id}/reindex?all=true on each knowledge base";
   if (config.knowledge.indexBackend === "postgres")
     notes.push(
-      `the knowledge index (chunks and their vectors) is in PostgreSQL (HEARTH_KNOWLEDGE_POSTGRES_URL); back it up with ${dump("HEARTH_KNOWLEDGE_POSTGRES_URL", "hearth-knowledge-index")}`,
+      `the knowledge index (chunks and their vectors) is in PostgreSQL (HEARTH_KNOWLEDGE_POSTGRES_URL); back it up with ${dump("HEARTH_KNOWLEDGE_POSTGRES_URL", "hearth-knowledge-index")}, ${rebuild}`,
+    );
+  if (config.knowledge.indexBackend === "elasticsearch")
+    notes.push(
+      `the knowledge index (chunks and their vectors) is in Elasticsearch (HEARTH_KNOWLEDGE_ELASTICSEARCH_URL), index ${ELASTICSEARCH_INDEX}; back it up with an Elasticsearch snapshot of that index, ${rebuild}`,
     );
   return notes;
 }

@@ -20,7 +20,7 @@ export interface ElasticsearchIndexOptions {
   url: string;
   /** Sent as `Authorization: ApiKey …` (Elasticsearch). */
   apiKey?: string;
-  /** Name of the index holding the chunks. Default "hearth-chunks". */
+  /** Name of the index holding the chunks. Default ELASTICSEARCH_INDEX. */
   indexName?: string;
   /**
    * Embedding dimensions, needed up front by OpenSearch's knn_vector mapping; Elasticsearch
@@ -38,6 +38,9 @@ interface StoredChunk extends Omit<ChunkRecord, "embedding"> {
 }
 
 /** Opens (creating when missing) the chunk index on an Elasticsearch or OpenSearch node. */
+/** The Elasticsearch (or OpenSearch) index that holds the chunks of every knowledge base. */
+export const ELASTICSEARCH_INDEX = "hearth-chunks";
+
 export async function openElasticsearchIndex(options: ElasticsearchIndexOptions): Promise<IndexBackend> {
   const backend = new ElasticsearchIndexBackend(options);
   await backend.prepare();
@@ -76,7 +79,7 @@ class ElasticsearchIndexBackend implements IndexBackend {
     }
     if (options.apiKey !== undefined) this.headers.authorization = `ApiKey ${options.apiKey}`;
     this.base = url.toString().replace(/\/$/, "");
-    this.index = options.indexName ?? "hearth-chunks";
+    this.index = options.indexName ?? ELASTICSEARCH_INDEX;
     if (!/^[a-z0-9][a-z0-9_-]{0,200}$/.test(this.index)) {
       throw new HearthError(
         "INVALID_REQUEST",
