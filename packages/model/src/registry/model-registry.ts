@@ -123,8 +123,7 @@ export function registryDirFor(modelsDir: string, registryDir?: string): string 
 /** The file name of a registry blob: `sha256-<hex>` of its bytes. */
 const BLOB_NAME = /^sha256-[0-9a-f]{64}$/;
 
-/** A version of weights found in the models dir (dropped in, copied back, or overwritten in place). */
-function foundVersion(found: {
+interface FoundWeights {
   version: string;
   digest: string;
   blob: string;
@@ -133,7 +132,10 @@ function foundVersion(found: {
   mtimeMs: number;
   blobMtimeMs: number;
   changelog: string;
-}): ModelVersion {
+}
+
+/** A version of weights found in the models dir (dropped in, copied back, or overwritten in place). */
+function foundVersion(found: FoundWeights): ModelVersion {
   return {
     version: found.version,
     digest: found.digest,
@@ -149,6 +151,11 @@ function foundVersion(found: {
 /** A model's record holding one version, its first (1.0.0) and current. */
 function firstRecord(name: string, version: ModelVersion): ModelRecord {
   return { name, current: "1.0.0", versions: [{ ...version, version: "1.0.0" }] };
+}
+
+/** The record of a model first known from weights found in the models dir. */
+function firstFoundRecord(name: string, found: Omit<FoundWeights, "version">): ModelRecord {
+  return firstRecord(name, foundVersion({ ...found, version: "1.0.0" }));
 }
 /**
  * Installed models with versions. Each model is served from `<modelsDir>/<name>.gguf`; for a
@@ -487,18 +494,14 @@ export class ModelRegistry {
     }
     const blobMtimeMs = (await stat(blob)).mtimeMs;
     if (!record) {
-      file.models[name] = firstRecord(
-        name,
-        foundVersion({
-          version: "1.0.0",
-          digest,
-          blob,
-          sizeBytes: stats.size,
-          mtimeMs: stats.mtimeMs,
-          blobMtimeMs,
-          changelog: "found in the models dir",
-        }),
-      );
+      file.models[name] = firstFoundRecord(name, {
+        digest,
+        blob,
+        sizeBytes: stats.size,
+        mtimeMs: stats.mtimeMs,
+        blobMtimeMs,
+        changelog: "found in the models dir",
+      });
     } else if (known) {
       known.blob = blob;
       known.blobMtimeMs = blobMtimeMs;
@@ -542,18 +545,14 @@ export class ModelRegistry {
     if (!stats?.isFile()) return false;
     const digest = await sha256File(blob);
     if (digest !== basename(blob).replace("-", ":")) return false;
-    file.models[name] = firstRecord(
-      name,
-      foundVersion({
-        version: "1.0.0",
-        digest,
-        blob,
-        sizeBytes: stats.size,
-        mtimeMs: stats.mtimeMs,
-        blobMtimeMs: stats.mtimeMs,
-        changelog: "found in the models dir (registered again from its blob)",
-      }),
-    );
+    file.models[name] = firstFoundRecord(name, {
+      digest,
+      blob,
+      sizeBytes: stats.size,
+      mtimeMs: stats.mtimeMs,
+      blobMtimeMs: stats.mtimeMs,
+      changelog: "found in the models dir (registered again from its blob)",
+    });
     await this.#placeLink(name, blob);
     return true;
   }
