@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { ExpiringPromises } from "../caching/expiring-promises.js";
 import { ACCESS_CHANGED, type PeerBus } from "../cluster/peer-bus.js";
 
 /**
@@ -11,15 +12,13 @@ import { ACCESS_CHANGED, type PeerBus } from "../cluster/peer-bus.js";
  * staleness otherwise.
  */
 export class AuthCache {
-  readonly #entries = new Map<string, { value: Promise<unknown>; expires: number }>();
+  readonly #entries: ExpiringPromises;
   readonly #listeners: Array<() => void> = [];
 
   readonly #peers: PeerBus;
 
-  constructor(
-    peers: PeerBus,
-    readonly ttlMs = 10_000,
-  ) {
+  constructor(peers: PeerBus, ttlMs = 10_000) {
+    this.#entries = new ExpiringPromises(ttlMs);
     this.#peers = peers;
     peers.subscribe((message) => {
       if (message.type === ACCESS_CHANGED) this.clear(true);
@@ -36,17 +35,7 @@ export class AuthCache {
    * together (a burst when an entry expires) share one lookup; a failed lookup is not kept.
    */
   get<T>(key: string, load: () => Promise<T>): Promise<T> {
-    const now = Date.now();
-    const hit = this.#entries.get(key);
-    if (hit && hit.expires > now) return hit.value as Promise<T>;
-    const value = load();
-    if (this.#entries.size > 10_000) this.#entries.clear();
-    const entry = { value, expires: now + this.ttlMs };
-    this.#entries.set(key, entry);
-    value.catch(() => {
-      if (this.#entries.get(key) === entry) this.#entries.delete(key);
-    });
-    return value;
+    return this.#entries.get(key, load);
   }
 
   /** Clears this process's cache, and (unless told by one) tells the other processes to clear theirs. */

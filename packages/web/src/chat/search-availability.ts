@@ -1,5 +1,6 @@
 import type { SearchClient } from "@hearth/contracts";
 import type { FastifyInstance } from "fastify";
+import { ExpiringPromises } from "../caching/expiring-promises.js";
 
 /**
  * Whether the search service has a web search engine to ask (a provider configured and enabled),
@@ -8,26 +9,25 @@ import type { FastifyInstance } from "fastify";
  * queries; the UI offers the search toggle only when one is.
  */
 export class SearchAvailability {
-  #cached: { value: boolean | undefined; expires: number } | undefined;
+  readonly #answer: ExpiringPromises;
 
   constructor(
     readonly search: SearchClient,
-    readonly ttlMs = 15_000,
-  ) {}
+    ttlMs = 15_000,
+  ) {
+    this.#answer = new ExpiringPromises(ttlMs);
+  }
 
   /** true or false as the search service says; undefined when it cannot tell (unreachable, older). */
-  async configured(): Promise<boolean | undefined> {
-    const now = Date.now();
-    if (this.#cached && this.#cached.expires > now) return this.#cached.value;
-    let value: boolean | undefined;
-    try {
-      const answer = await this.search.providers({ signal: AbortSignal.timeout(5_000) });
-      value = answer.providers.some((provider) => provider.enabled);
-    } catch {
-      value = undefined;
-    }
-    this.#cached = { value, expires: now + this.ttlMs };
-    return value;
+  configured(): Promise<boolean | undefined> {
+    return this.#answer.get("configured", async () => {
+      try {
+        const answer = await this.search.providers({ signal: AbortSignal.timeout(5_000) });
+        return answer.providers.some((provider) => provider.enabled);
+      } catch {
+        return undefined;
+      }
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 import type { HearthConfig } from "@hearth/core";
 import { z } from "zod";
+import { ExpiringPromises } from "../caching/expiring-promises.js";
 import type { WebDatabase } from "../storage/open-database.js";
 
 /** Limits per minute and per day; unset means unlimited. */
@@ -37,19 +38,17 @@ export type Settings = z.infer<typeof settingsSchema>;
  * bus was reconnecting, or never noticed by it) stays in force.
  */
 const SETTINGS_MAX_AGE_MS = 30_000;
+const SETTINGS = "settings";
 
 export class SettingsStore {
   readonly #db: WebDatabase;
   readonly #defaults: Settings;
-  readonly #maxAgeMs: number;
-  /** The settings read (or being read); a read begun before `invalidate` is not kept after it. */
-  #cache: Promise<Settings> | undefined;
-  /** When the cached settings were read (or written). */
-  #cachedAt = 0;
+  /** The settings read (or being read, or just written), under the one key SETTINGS. */
+  readonly #cache: ExpiringPromises;
 
   constructor(db: WebDatabase, config: HearthConfig, options: { maxAgeMs?: number } = {}) {
     this.#db = db;
-    this.#maxAgeMs = options.maxAgeMs ?? SETTINGS_MAX_AGE_MS;
+    this.#cache = new ExpiringPromises(options.maxAgeMs ?? SETTINGS_MAX_AGE_MS);
     this.#defaults = {
       signup: config.web.signup,
       userLimits: {},
@@ -59,14 +58,7 @@ export class SettingsStore {
   }
 
   get(): Promise<Settings> {
-    if (this.#cache && Date.now() - this.#cachedAt < this.#maxAgeMs) return this.#cache;
-    const read = this.#read();
-    this.#cache = read;
-    this.#cachedAt = Date.now();
-    read.catch(() => {
-      if (this.#cache === read) this.#cache = undefined;
-    });
-    return read;
+    return this.#cache.get(SETTINGS, () => this.#read());
   }
 
   async #read(): Promise<Settings> {
@@ -79,7 +71,7 @@ export class SettingsStore {
 
   /** Forgets the cached settings (another process, a worker or a replica, may have changed them). */
   invalidate(): void {
-    this.#cache = undefined;
+    this.#cache.clear();
   }
 
   async signupMode(): Promise<Settings["signup"]> {
@@ -90,15 +82,13 @@ export class SettingsStore {
   async update(change: Partial<Settings>): Promise<Settings> {
     const next = settingsSchema.parse({ ...(await this.get()), ...change });
     await this.#db.transaction().execute(async (trx) => {
-      for (const [key, value] of Object.entries(change)) {
+      for (const key of Object.keys(change)) {
         const json = JSON.stringify((next as Record<string, unknown>)[key]);
         await trx.deleteFrom("settings").where("key", "=", key).execute();
         await trx.insertInto("settings").values({ key, value: json }).execute();
-        void value;
       }
     });
-    this.#cache = Promise.resolve(next);
-    this.#cachedAt = Date.now();
+    this.#cache.set(SETTINGS, next);
     return next;
   }
 }
