@@ -82,3 +82,4 @@ export {
   verifyBackup,
   webDatabaseFile,
 } from "./storage/index.js";
+export { OutageLog, postgresPool } from "./storage/postgres-pool.js";

@@ -1,5 +1,5 @@
-import { HearthError, isDatabaseUnreachable, type Logger } from "@hearth/core";
-import pg from "pg";
+import { HearthError, isDatabaseUnreachable, type Logger, OutageLog, postgresPool } from "@hearth/core";
+import type pg from "pg";
 
 /** What the PostgreSQL backend needs from a connection: node-postgres and PGlite both fit. */
 export interface SqlExecutor {
@@ -21,42 +21,30 @@ export interface SqlClient extends SqlExecutor {
 const QUERY_TIMEOUT_MS = 60_000;
 
 /**
- * A node-postgres pool as a SqlClient. Connection failures become INDEX_UNAVAILABLE; the message
- * names the host and database, never the password. A server that does not answer fails a
- * connection attempt after 10 s, a connection gone silent is found by TCP keepalive and its query
- * fails after QUERY_TIMEOUT_MS (`queryTimeoutMs`; tests shorten it); the loss of the server is
- * logged once per outage (until a connection opens again).
+ * A node-postgres pool (core's `postgresPool`: connect timeout, keepalive, lost connections
+ * handled) as a SqlClient. Connection failures become INDEX_UNAVAILABLE; the message names the host
+ * and database, never the password. A query on a connection gone silent fails after
+ * QUERY_TIMEOUT_MS (`queryTimeoutMs`; tests shorten it); the loss of the server is logged once per
+ * outage (until a connection opens again).
  */
 export function pgPoolClient(
   connectionString: string,
   options: { max?: number; logger?: Logger; queryTimeoutMs?: number } = {},
 ): SqlClient {
-  const pool = new pg.Pool({
-    connectionString,
-    max: options.max ?? 4,
-    connectionTimeoutMillis: 10_000,
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 10_000,
-    query_timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
-  });
   const where = describeConnection(connectionString);
-  let outageLogged = false;
-  const lost = (error: unknown) => {
-    if (outageLogged) return;
-    outageLogged = true;
-    // Where and why only: the connection string (and its password) stays out of the log.
-    options.logger?.warn(
-      { err: { message: (error as Error).message, code: (error as { code?: unknown }).code } },
-      `the PostgreSQL index at ${where} cannot be reached; knowledge requests fail with INDEX_UNAVAILABLE until it is back`,
-    );
-  };
-  // A client that loses its server must not crash the process; the next query reports it. An idle
-  // one's loss is the pool's 'error'; one in use between two queries (a transaction's) emits it itself.
-  pool.on("error", lost);
-  pool.on("connect", (client) => {
-    client.on("error", lost);
-    outageLogged = false;
-  });
+  const outage = new OutageLog(
+    options.logger,
+    `the PostgreSQL index at ${where} cannot be reached; knowledge requests fail with INDEX_UNAVAILABLE until it is back`,
+  );
+  const lost = outage.lost;
+  const pool = postgresPool(
+    {
+      connectionString,
+      max: options.max ?? 4,
+      query_timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
+    },
+    outage,
+  );
   const unavailable = (error: unknown) =>
     new HearthError(
       "INDEX_UNAVAILABLE",

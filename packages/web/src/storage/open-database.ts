@@ -4,7 +4,9 @@ import {
   type HearthConfig,
   HearthError,
   type Logger,
+  OutageLog,
   PRIVATE_DIR,
+  postgresPool,
   probeSqliteWrite,
   webDatabaseFile,
 } from "@hearth/core";
@@ -20,7 +22,7 @@ import {
   SqliteDialect,
   sql,
 } from "kysely";
-import pg from "pg";
+import type pg from "pg";
 import type { Database } from "./database-schema.js";
 import { inspectMigrations, migrateToLatest } from "./migrations.js";
 
@@ -62,7 +64,7 @@ export async function openDatabase(
       max: 10,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     };
-    const pool = postgresPool(
+    const pool = webPostgresPool(
       { ...connection, query_timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS },
       options.logger,
     );
@@ -84,7 +86,10 @@ export async function openDatabase(
       dialect: new OneSchemaPostgresDialect({ pool: droppingTimedOutConnections(pool) }, schemaName),
     });
     migrating = new Kysely<unknown>({
-      dialect: new OneSchemaPostgresDialect({ pool: postgresPool(connection, options.logger) }, schemaName),
+      dialect: new OneSchemaPostgresDialect(
+        { pool: webPostgresPool(connection, options.logger) },
+        schemaName,
+      ),
     });
   } else {
     mkdirSync(config.dataDir, PRIVATE_DIR);
@@ -204,40 +209,15 @@ function droppingTimedOutConnections(pool: pg.Pool): PostgresPool {
   };
 }
 
-/**
- * A node-postgres pool that outlives its server. A pooled idle connection whose server goes away
- * (restart, failover, a cut link) makes the pool emit 'error', which with no listener ends the
- * process: here it is logged, once per outage (until a connection opens again), and the requests
- * that follow fail with DATABASE_UNAVAILABLE until the server is back. A server that does not
- * answer at all fails a connection attempt after 10 s instead of the system's TCP timeout. A
- * connection that went silent (a NAT or load balancer that forgot it) is found by TCP keepalive,
- * and a query on it fails after its `query_timeout`, where one is set, instead of waiting for ever.
- */
-function postgresPool(settings: pg.PoolConfig, logger?: Logger): pg.Pool {
-  const pool = new pg.Pool({
-    connectionTimeoutMillis: 10_000,
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 10_000,
-    ...settings,
-  });
-  let outageLogged = false;
-  const lost = (error: Error & { code?: string }) => {
-    if (outageLogged) return;
-    outageLogged = true;
-    // The message and code only: the connection settings (and their password) stay out of the log.
-    logger?.warn(
-      { err: { message: error.message, code: error.code } },
+/** The web database's pool (core's `postgresPool`), its loss logged once per outage. */
+function webPostgresPool(settings: pg.PoolConfig, logger?: Logger): pg.Pool {
+  return postgresPool(
+    settings,
+    new OutageLog(
+      logger,
       "a PostgreSQL connection of the web database was lost; requests fail with DATABASE_UNAVAILABLE until it is back",
-    );
-  };
-  // An idle connection's loss is the pool's 'error'; a connection in use between two queries (a
-  // transaction's, the migrator's) emits it itself, and with no listener that too ends the process.
-  pool.on("error", lost);
-  pool.on("connect", (client) => {
-    outageLogged = false;
-    client.on("error", lost);
-  });
-  return pool;
+    ),
+  );
 }
 
 /**
@@ -272,7 +252,7 @@ export async function inspectWebSchema(
       ? new SqliteDialect({ database: new BetterSqlite3(file, { readonly: true, fileMustExist: true }) })
       : new OneSchemaPostgresDialect(
           {
-            pool: postgresPool({
+            pool: webPostgresPool({
               connectionString: config.web.databaseUrl,
               max: 1,
               connectionTimeoutMillis: 5000,
