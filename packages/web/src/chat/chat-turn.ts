@@ -107,7 +107,11 @@ export async function runChatTurn(
   const maskers = await deps.contentFilter.outputMaskers();
   const progress = storeProgressPeriodically(
     () => ({ content, reasoning, citations }),
-    (soFar) => deps.conversations.saveProgress(assistant.id, soFar),
+    async (soFar) => {
+      // A Stop sent to a process that could not tell this one (the peer bus's notice lost).
+      const { stopRequested } = await deps.conversations.saveProgress(assistant.id, soFar);
+      if (stopRequested) deps.turns.stop(input.conversationId, "stopped", true);
+    },
     deps.logger,
   );
 

@@ -34,13 +34,13 @@ export class RunningTurns {
   }
 
   /**
-   * Stops the conversation's turns in this process and, unless told by a peer, in the other processes.
-   * Returns whether one was running in this process.
+   * Stops the conversation's turns in this process and, unless `thisProcessOnly` (told by a peer, or
+   * by the database), in the other processes. Returns whether one was running in this process.
    */
-  stop(conversationId: string, reason: StopReason = "deleted", fromPeer = false): boolean {
+  stop(conversationId: string, reason: StopReason = "deleted", thisProcessOnly = false): boolean {
     const stops = [...(this.#stops.get(conversationId) ?? [])];
     for (const stop of stops) stop(reason);
-    if (!fromPeer) this.#peers.publish({ type: CONVERSATION_DELETED, conversationId, reason });
+    if (!thisProcessOnly) this.#peers.publish({ type: CONVERSATION_DELETED, conversationId, reason });
     return stops.length > 0;
   }
 }

@@ -145,8 +145,10 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   /**
    * The user's Stop: ends the conversation's answer where the stream to them is, stored as
    * stopped (a closed tab or a lost connection leaves it interrupted). The other processes (cluster
-   * workers, replicas) are told as well, and the one answering stops on hearing it. `stopped` says
-   * whether an answer was running here, or being written (by another process) when the stop was sent.
+   * workers, replicas) are told as well, and the one answering stops on hearing it; an answer
+   * written elsewhere is also marked in the database, which its writer reads within a second, should
+   * the notice not reach it. `stopped` says whether an answer was running here, or being written (by
+   * another process) when the stop was sent.
    */
   app.post("/api/conversations/:id/stop", access, async (request) => {
     const user = currentUser(request);
@@ -154,6 +156,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     // Read before the stop is sent: the process answering may store the answer as stopped at once.
     const history = await store.messages(user.id, id);
     const stoppedHere = deps.turns.stop(id, "stopped");
+    if (!stoppedHere) await store.requestStop(id);
     return { stopped: stoppedHere || isAnswering(history) };
   });
 

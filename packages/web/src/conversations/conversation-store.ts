@@ -251,6 +251,7 @@ export class ConversationStore {
         error_code: null,
         created_at: now,
         heartbeat_at: message.status === "streaming" ? now : null,
+        stop_requested_at: null,
       };
       await trx.insertInto("messages").values(row).execute();
       await trx
@@ -287,12 +288,30 @@ export class ConversationStore {
    * alive: read by other processes (another device's page, another replica) while it is written,
    * and kept through a crash.
    */
-  async saveProgress(id: string, soFar: AnswerText) {
-    await this.db
+  /** Stores a streaming answer as it stands; returns whether a Stop was asked for it meanwhile. */
+  async saveProgress(id: string, soFar: AnswerText): Promise<{ stopRequested: boolean }> {
+    const row = await this.db
       .updateTable("messages")
       .set({ ...answerColumns(soFar), heartbeat_at: new Date().toISOString() })
       .where("id", "=", id)
-      .execute();
+      .returning("stop_requested_at")
+      .executeTakeFirst();
+    return { stopRequested: Boolean(row?.stop_requested_at) };
+  }
+
+  /**
+   * Asks the writer of the conversation's answer being written to stop (it reads this as it stores
+   * the answer so far): the Stop of a process that may not be the one writing it, kept in the
+   * database so that it holds even where the peer bus's notice is lost. Whether one was streaming.
+   */
+  async requestStop(conversationId: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable("messages")
+      .set({ stop_requested_at: new Date().toISOString() })
+      .where("conversation_id", "=", conversationId)
+      .where("status", "=", "streaming")
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /**

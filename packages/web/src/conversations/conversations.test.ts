@@ -537,6 +537,54 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     }
   });
 
+  it("stops an answer on a Stop its writer never heard of (another replica's, the notice lost), within a second or so", async () => {
+    model.options.delayMs = 30;
+    model.options.words = Array.from({ length: 200 }, (_, i) => ` w${i}`);
+    try {
+      const { id } = await create(alice);
+      const turn = await streamTurn(url, alice, id, "long one");
+      await turn.until("w3");
+      // What the stop route of a replica not writing this answer leaves in the database.
+      expect(await new ConversationStore(web.db).requestStop(id)).toBe(true);
+      const shown = parseSse(await turn.rest())
+        .filter((p) => p.type === "text-delta")
+        .map((p) => p.text)
+        .join("");
+      expect(shown).not.toContain("w199");
+      const answer = (await get(alice, id)).messages[1]!;
+      expect(answer).toMatchObject({ status: "stopped", content: shown });
+    } finally {
+      model.options.delayMs = 5;
+      model.options.words = undefined;
+    }
+
+    // The stop route marks an answer written elsewhere (no turn of it runs here).
+    const { id } = await create(alice);
+    await send(alice, id, { content: "hello" });
+    const written = (await get(alice, id)).messages[1]!;
+    const streamed = (status: "streaming" | "done") =>
+      web.db
+        .updateTable("messages")
+        .set({ status, heartbeat_at: new Date().toISOString() })
+        .where("id", "=", written.id)
+        .execute();
+    await streamed("streaming");
+    const stop = await web.app.inject({
+      method: "POST",
+      url: `/api/conversations/${id}/stop`,
+      headers: alice.headers,
+      payload: {},
+    });
+    expect(stop.json()).toEqual({ stopped: true });
+    const row = await web.db
+      .selectFrom("messages")
+      .select("stop_requested_at")
+      .where("id", "=", written.id)
+      .executeTakeFirstOrThrow();
+    expect(row.stop_requested_at).not.toBeNull();
+    await streamed("done");
+  });
+
   it("interrupts the answers a stopped service left streaming", async () => {
     const { id } = await create(alice);
     await send(alice, id, { content: "hello" });

@@ -99,6 +99,8 @@ export interface MessagesTable {
   created_at: string;
   /** While streaming: when its writer last stored it (answer-progress.ts), null before 0010-message-heartbeat. */
   heartbeat_at: string | null;
+  /** While streaming: when a Stop was asked for it (another replica's stop route), else null. */
+  stop_requested_at: string | null;
 }
 
 export interface ModelAccessTable {

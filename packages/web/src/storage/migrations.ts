@@ -266,6 +266,14 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
         await db.schema.alterTable("messages").addColumn("heartbeat_at", "text").execute();
       },
     },
+    "0011-message-stop-requested": {
+      // When a Stop was asked for an answer being written: its writer reads it as it stores the
+      // answer so far (every second), so a Stop reaches the replica writing the answer even when
+      // that replica did not hear the notification (its listening connection down).
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("messages").addColumn("stop_requested_at", "text").execute();
+      },
+    },
   };
 }
 
