@@ -187,7 +187,7 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
       });
       expect(response.status).toBe(200);
       const body = (await response.json()) as { response: string };
-      expect(body.response).toMatch(/^\s?girl named Lily/);
+      expect(body.response).toMatch(/^ girl named Lily/);
 
       const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
       const completion = await openai.completions.create({
@@ -196,7 +196,57 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
         temperature: 0,
         max_tokens: 8,
       });
-      expect(completion.choices[0]?.text).toMatch(/^\s?girl named Lily/);
+      expect(completion.choices[0]?.text).toMatch(/^ girl named Lily/);
+    },
+  );
+
+  it.skipIf(!stories)(
+    "keeps the space before a completion's first word, streamed or not, echoed or not, OpenAI and Ollama",
+    async () => {
+      const prompt = "The cat sat on the";
+      const request = { model: "stories260K", prompt, max_tokens: 6, temperature: 0 } as const;
+      // Past the inference cache, so that each form is generated; the cached answer is checked last.
+      const bypass = { headers: { "x-hearth-cache": "bypass" } };
+      const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+      const text = (await openai.completions.create(request)).choices[0]!.text;
+      expect(text).toMatch(/^ ground\b/);
+
+      const chunks: string[] = [];
+      for await (const chunk of await openai.completions.create({ ...request, stream: true }, bypass))
+        chunks.push(chunk.choices[0]?.text ?? "");
+      expect(chunks.find(Boolean)?.startsWith(" ")).toBe(true);
+      expect(chunks.join("")).toBe(text);
+
+      const echoed = await openai.completions.create({ ...request, echo: true }, bypass);
+      expect(echoed.choices[0]?.text).toBe(`${prompt}${text}`);
+      const echoChunks: string[] = [];
+      for await (const chunk of await openai.completions.create(
+        { ...request, echo: true, stream: true },
+        bypass,
+      ))
+        echoChunks.push(chunk.choices[0]?.text ?? "");
+      expect(echoChunks.join("")).toBe(`${prompt}${text}`);
+
+      const ollama = (stream: boolean) =>
+        fetch(`${service.url}/api/generate`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...bypass.headers },
+          body: JSON.stringify({
+            model: "stories260K",
+            prompt,
+            stream,
+            options: { temperature: 0, num_predict: 6 },
+          }),
+        });
+      expect(((await (await ollama(false)).json()) as { response: string }).response).toBe(text);
+      const lines = (await (await ollama(true)).text()).trim().split("\n");
+      const parts = lines.map((line) => (JSON.parse(line) as { response: string }).response);
+      expect(parts.find(Boolean)?.startsWith(" ")).toBe(true);
+      expect(parts.join("")).toBe(text);
+
+      const cached = await openai.completions.create(request).withResponse();
+      expect(cached.response.headers.get("x-hearth-cache")).toBe("hit");
+      expect(cached.data.choices[0]?.text).toBe(text);
     },
   );
 

@@ -604,7 +604,12 @@ export class EmbeddedRuntime implements ModelRuntime {
     };
 
     if (call.input.kind === "completion") {
-      const promptTokens = loaded.model.tokenize(call.input.prompt, false).length + 1;
+      // The answer's tokens are decoded after those before them (the prompt's, then its own): a
+      // SentencePiece vocabulary writes a word's leading space only after other text, so node-llama-cpp's
+      // own text chunks, which decode the first token alone, would go on "The cat sat on the" with
+      // "ground" rather than " ground".
+      const preceding = loaded.model.tokenize(call.input.prompt, false);
+      const promptTokens = preceding.length + 1;
       const maxTokens = this.#budget(promptTokens, settings.maxTokens, contextSize, call.modelId);
       const completion = new LlamaCompletion({ contextSequence: sequence });
       const suffix = call.input.suffix;
@@ -623,8 +628,8 @@ export class EmbeddedRuntime implements ModelRuntime {
           grammar,
           onToken: (tokens: Token[]) => {
             completionTokens += tokens.length;
-          },
-          onTextChunk: (text: string) => {
+            const text = loaded.model.detokenize(tokens, false, preceding);
+            preceding.push(...tokens);
             if (text) emit({ type: "text-delta", text });
           },
         };
