@@ -21,6 +21,7 @@ import { StreamedTextCounter } from "../model/streamed-text-counter.js";
 import { type RelayOptions, UpstreamEndpoint, type UpstreamResponse } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { Admission, UsageMeter } from "../usage/usage-meter.js";
+import { registerPublicCors } from "./cors.js";
 import { TailBytes } from "./tail-bytes.js";
 
 interface Deps extends ChatTurnDeps {
@@ -98,16 +99,6 @@ const streamCallHeaders = (userId: string) => ({ [USER_HEADER]: userId, [USAGE_C
 const USAGE_COMMENT = Buffer.from(": usage ");
 
 /**
- * CORS for browser clients (Chatbox's web version, the openai SDK with `dangerouslyAllowBrowser`):
- * every /v1/ answer may be read by any page, and preflights are answered. Never with credentials:
- * /v1/ is for bearer keys, and a wildcard origin is one browsers will not send a user's cookies to
- * (nor let a page read an answer to a request that carried them).
- */
-const CORS_MAX_AGE_SECONDS = 86_400;
-const CORS_EXPOSED = "retry-after, x-request-id, x-hearth-cache";
-const HEADER_LIST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$/;
-
-/**
  * The public OpenAI-compatible API for API-key clients (Chatbox, Cherry Studio, Continue,
  * scripts): `/v1/models` lists the models the key's user may use; `/v1/chat/completions` passes
  * the model service's stream through byte for byte (no re-encoding) unless grounding or the output
@@ -126,26 +117,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
   const completionsUpstream = new UpstreamEndpoint(`${modelUrl}/v1/completions`, serviceHeaders);
   const embeddingsUpstream = new UpstreamEndpoint(`${modelUrl}/v1/embeddings`, serviceHeaders);
 
-  app.addHook("onRequest", async (request, reply) => {
-    if (!request.url.startsWith("/v1/")) return;
-    // On the Node response, so that it goes out with every answer: streams written by the relay,
-    // errors, and a /v1/ path that does not exist.
-    reply.raw.setHeader("access-control-allow-origin", "*");
-    reply.raw.setHeader("access-control-expose-headers", CORS_EXPOSED);
-  });
-
-  // A browser's preflight: no credentials come with it, and it opens nothing by itself.
-  app.options("/v1/*", { config: { access: "public" } }, async (request, reply) => {
-    const asked = request.headers["access-control-request-headers"];
-    const headers = typeof asked === "string" && HEADER_LIST.test(asked.trim()) ? asked.trim() : undefined;
-    reply
-      .code(204)
-      .header("access-control-allow-methods", "GET, POST, OPTIONS")
-      .header("access-control-allow-headers", headers ?? "authorization, content-type")
-      .header("access-control-max-age", String(CORS_MAX_AGE_SECONDS))
-      .header("vary", "access-control-request-headers");
-    return reply.send();
-  });
+  registerPublicCors(app);
 
   const modelEntry = (m: { id: string; ownedBy: string; created: number }) => ({
     id: m.id,

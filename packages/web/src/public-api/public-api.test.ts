@@ -194,6 +194,34 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     expect(file.status).toBe(200);
     expect(await file.text()).toBe("Employees get 25 vacation days per year.");
     expect((await fetch(`${url}${cited}`)).status).toBe(401);
+    // A page in a browser may open it as it calls /v1/: with the key, never with the user's cookies.
+    const origin = "https://web.chatboxai.app";
+    const preflight = await fetch(`${url}${cited}`, {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": "GET",
+        "access-control-request-headers": "authorization",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-methods")).toBe("GET, OPTIONS");
+    expect(preflight.headers.get("access-control-allow-headers")).toBe("authorization");
+    expect(preflight.headers.get("access-control-allow-credentials")).toBeNull();
+    const fromPage = await fetch(`${url}${cited}`, {
+      headers: { origin, authorization: `Bearer ${userKey}` },
+    });
+    expect(fromPage.status).toBe(200);
+    expect(fromPage.headers.get("access-control-allow-origin")).toBe("*");
+    expect(fromPage.headers.get("access-control-expose-headers")).toContain("x-request-id");
+    expect(fromPage.headers.get("x-request-id")).toMatch(/^req-[0-9a-z]+$/);
+    expect(fromPage.headers.get("access-control-allow-credentials")).toBeNull();
+    expect(await fromPage.text()).toBe("Employees get 25 vacation days per year.");
+    const withCookie = await fetch(`${url}${cited}`, { headers: { origin, cookie: user.cookie } });
+    expect(withCookie.status).toBe(200);
+    expect(withCookie.headers.get("access-control-allow-origin")).toBeNull();
+    await withCookie.text();
     // Another user's key may not read the user's private base; keys open no other browser route.
     const otherKey = await createApiKey(web.app, await signUp(web.app, "other-reader"), "other");
     expect((await fetch(`${url}${cited}`, { headers: { authorization: `Bearer ${otherKey}` } })).status).toBe(
@@ -528,6 +556,16 @@ describe("public OpenAI-compatible API with the official openai client", () => {
       expect(answer.headers.get("access-control-allow-credentials")).toBeNull();
       await answer.text();
     }
+    // Each answer carries its request's id, as OpenAI's do (the SDK's `_request_id`): the service's
+    // own, never one the client sent.
+    const ids = answers.map((answer) => answer.headers.get("x-request-id"));
+    expect(new Set(ids).size).toBe(answers.length);
+    for (const id of ids) expect(id).toMatch(/^req-[0-9a-z]+$/);
+    const forged = await fetch(`${url}/v1/models`, { headers: { ...bearer, "x-request-id": "forged" } });
+    expect(forged.headers.get("x-request-id")).toMatch(/^req-[0-9a-z]+$/);
+    await forged.text();
+    const sdk = await client.models.list().withResponse();
+    expect(sdk.request_id).toMatch(/^req-[0-9a-z]+$/);
     // /v1/ also takes the web page's own session cookie (a GET needs no CSRF token). The wildcard
     // without credentials is what keeps other sites from using it: a browser sends no cookie with a
     // request to an origin answering `*`, and lets no page read an answer to one that carried it.
