@@ -1,6 +1,7 @@
 /**
  * What the OpenAI and Ollama APIs refuse or honour in a request's inputs, as real clients send them:
- * empty texts to embed, token ids from another tokenizer, lists of prompts, and `logit_bias`.
+ * empty texts to embed, token ids from another tokenizer, images and audio, lists of prompts, and
+ * `logit_bias`.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -115,6 +116,53 @@ describe("token ids as input", () => {
       expect(answer.status).toBe(400);
       expect(answer.body.error.code).toBe("TOKEN_INPUT_NOT_SUPPORTED");
     }
+  });
+});
+
+describe("images and audio", () => {
+  it("are refused with 400 MEDIA_INPUT_NOT_SUPPORTED, not answered as if the model had seen them", async () => {
+    const image = { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } };
+    const audio = { type: "input_audio", input_audio: { data: "UklGRg==", format: "wav" } };
+    for (const [part, kind] of [
+      [image, "images"],
+      [audio, "audio"],
+    ] as const) {
+      const answer = await post("/v1/chat/completions", {
+        model: "tiny",
+        messages: [{ role: "user", content: [{ type: "text", text: "what is this?" }, part] }],
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toMatchObject({
+        code: "MEDIA_INPUT_NOT_SUPPORTED",
+        type: "invalid_request_error",
+      });
+      expect(answer.body.error.message).toContain(`messages[0].content[1] (${part.type})`);
+      expect(answer.body.error.message).toContain(`does not take ${kind}`);
+    }
+    // Ollama's images, on a chat message or a generate request.
+    const chat = await post("/api/chat", {
+      model: "tiny",
+      messages: [{ role: "user", content: "what is this?", images: ["iVBORw0KGgo="] }],
+      stream: false,
+    });
+    expect(chat.status).toBe(400);
+    expect(chat.body.error).toMatch(/^messages\[0\]\.images: the model does not take images/);
+    const generate = await post("/api/generate", {
+      model: "tiny",
+      prompt: "what is this?",
+      images: ["iVBORw0KGgo="],
+      stream: false,
+    });
+    expect(generate.status).toBe(400);
+    expect(generate.body.error).toMatch(/^images: the model does not take images/);
+    // No image at all is no image.
+    const none = await post("/api/chat", {
+      model: "tiny",
+      messages: [{ role: "user", content: "hello", images: [] }],
+      stream: false,
+      options: { num_predict: 1 },
+    });
+    expect(none.status).toBe(200);
   });
 });
 

@@ -58,6 +58,11 @@ export const ERROR_CODES = {
     status: 400,
     summary: "The input or prompt was sent as token ids rather than text; Hearth's models read text.",
   },
+  MEDIA_INPUT_NOT_SUPPORTED: {
+    status: 400,
+    summary:
+      "A chat sent an image, audio or file (an OpenAI content part, Ollama's images); Hearth's models read text only.",
+  },
   PARAMETER_NOT_SUPPORTED: {
     status: 400,
     summary: "The runtime serving the model cannot honour a parameter the request set; the message names it.",

@@ -7,7 +7,7 @@ import {
   ollamaModelRefSchema,
   ollamaPullRequestSchema,
 } from "@hearth/contracts";
-import { HearthError, ReplyStream, toHearthError } from "@hearth/core";
+import { HearthError, mediaInputError, ReplyStream, toHearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { EmbeddedRuntime } from "../runtime/embedded/embedded-runtime.js";
 import type { ModelDescription, StreamPart } from "../runtime/language-model.js";
@@ -191,6 +191,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
 
   app.post("/api/generate", async (request, reply) => {
     const body = ollamaGenerateRequestSchema.parse(request.body);
+    if (body.images?.length) throw mediaInputError("images", "images");
     const startedAt = performance.now();
     const settings = ollamaSettings(body.options, {
       format: body.format,

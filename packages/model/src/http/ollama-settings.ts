@@ -1,5 +1,5 @@
 import type { OllamaChatRequest, OllamaMessage, OllamaOptions } from "@hearth/contracts";
-import { HearthError } from "@hearth/core";
+import { HearthError, mediaInputError } from "@hearth/core";
 import type { CallSettings, ChatMessage, OutputFormat, ToolDefinition } from "../runtime/language-model.js";
 
 /** Ollama's keep_alive: "5m", "1h30m", "30s", "0", "-1", or a number of seconds. */
@@ -70,13 +70,16 @@ export function ollamaSettings(
 }
 
 export function ollamaMessages(messages: OllamaMessage[]): ChatMessage[] {
-  return messages.map((message) => ({
-    role: message.role,
-    content: message.content ?? "",
-    toolName: message.tool_name ?? undefined,
-    toolCalls: message.tool_calls?.map((call) => ({
-      name: call.function.name,
-      arguments: (call.function.arguments ?? {}) as Record<string, unknown>,
-    })),
-  }));
+  return messages.map((message, index) => {
+    if (message.images?.length) throw mediaInputError(`messages[${index}].images`, "images");
+    return {
+      role: message.role,
+      content: message.content ?? "",
+      toolName: message.tool_name ?? undefined,
+      toolCalls: message.tool_calls?.map((call) => ({
+        name: call.function.name,
+        arguments: (call.function.arguments ?? {}) as Record<string, unknown>,
+      })),
+    };
+  });
 }

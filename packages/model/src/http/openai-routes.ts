@@ -7,7 +7,7 @@ import {
   openAiEmbeddingRequestSchema,
   USAGE_COMMENT_HEADER,
 } from "@hearth/contracts";
-import { HearthError, openAiErrorBody } from "@hearth/core";
+import { HearthError, openAiErrorBody, refuseMediaParts, refuseTokenIds } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import type { CallSettings, ChatMessage, FinishReason, OutputFormat } from "../runtime/language-model.js";
 import { refuseEmptyInputs } from "./embedding-input.js";
@@ -88,20 +88,6 @@ function settingsOf(body: {
     frequencyPenalty: body.frequency_penalty ?? undefined,
     ...(logitBias ? { logitBias } : {}),
   };
-}
-
-/**
- * Refuses token ids as an input or prompt: OpenAI's clients count them with tiktoken (LangChain's
- * OpenAIEmbeddings sends them by default), and another tokenizer's ids are other words to our models.
- */
-function refuseTokenIds(field: "input" | "prompt", value: unknown): void {
-  const isIds = (item: unknown) =>
-    typeof item === "number" || (Array.isArray(item) && typeof item[0] === "number");
-  if (!Array.isArray(value) || !value.some(isIds)) return;
-  throw new HearthError(
-    "TOKEN_INPUT_NOT_SUPPORTED",
-    `${field} was sent as token ids, which are not accepted: they are ids of another tokenizer (OpenAI's tiktoken), not of this model's vocabulary. Send the text instead${field === "input" ? " (LangChain: OpenAIEmbeddings(check_embedding_ctx_length=False))" : ""}`,
-  );
 }
 
 function usageOf(usage: { promptTokens: number; completionTokens: number }) {
@@ -191,6 +177,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
 
   app.post("/v1/chat/completions", async (request, reply) => {
     const body = openAiChatRequestSchema.parse(request.body);
+    refuseMediaParts(body.messages);
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
     const settings: CallSettings = {

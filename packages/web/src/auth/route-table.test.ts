@@ -118,7 +118,9 @@ describe("RBAC over the whole route table", () => {
     const publicRoutes = web.routes.filter((r) => r.access === "public").map((r) => `${r.method} ${r.url}`);
     expect(publicRoutes.sort()).toEqual([
       "GET /api/auth/session",
-      // Browsers' CORS preflights for the public API: they carry no credentials and open nothing.
+      // Browsers' CORS preflights for the public API and the one browser route an API key opens:
+      // they carry no credentials and open nothing.
+      "OPTIONS /api/knowledge-bases/:id/documents/:documentId/file",
       "OPTIONS /v1/*",
       "POST /api/auth/login",
       "POST /api/auth/signup",
@@ -181,7 +183,7 @@ describe("RBAC over the whole route table", () => {
     }
   });
 
-  it("answers CORS preflights for every /v1/ route and none of /api/, never with credentials", async () => {
+  it("answers CORS preflights for every /v1/ route and the /api/ one keys open, never with credentials", async () => {
     for (const route of web.routes.filter((r) => r.access !== "public")) {
       const response = await web.app.inject({
         method: "OPTIONS",
@@ -194,7 +196,7 @@ describe("RBAC over the whole route table", () => {
       });
       const where = `${route.method} ${route.url}`;
       expect(response.headers["access-control-allow-credentials"], where).toBeUndefined();
-      if (route.url.startsWith("/v1/")) {
+      if (route.url.startsWith("/v1/") || route.apiKey) {
         expect(response.statusCode, where).toBe(204);
         expect(response.headers["access-control-allow-origin"], where).toBe("*");
         expect(String(response.headers["access-control-allow-methods"]), where).toContain(route.method);

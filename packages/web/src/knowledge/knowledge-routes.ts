@@ -6,6 +6,7 @@ import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
 import type { ModelAccess } from "../models/model-access.js";
+import { preflight } from "../public-api/cors.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { KnowledgeAccess, KnowledgePermission } from "./knowledge-access.js";
 import { recordKnowledgeBaseOwner } from "./knowledge-owner.js";
@@ -416,9 +417,12 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       });
     return result;
   });
-  // A /v1/ answer's knowledge citations link here: an API key's client may open them too.
+  // A /v1/ answer's knowledge citations link here: an API key's client may open them too, from a
+  // browser page as it calls /v1/ (CORS for key requests, registerPublicCors).
   const userOrKey = { config: { access: "user" as const, apiKey: true } };
-  app.get("/api/knowledge-bases/:id/documents/:documentId/file", userOrKey, async (request, reply) => {
+  const documentFile = "/api/knowledge-bases/:id/documents/:documentId/file";
+  app.options(documentFile, { config: { access: "public" } }, preflight("GET, OPTIONS"));
+  app.get(documentFile, userOrKey, async (request, reply) => {
     const id = await guard(request, "read");
     // An uploaded file is served on the app's own origin: an HTML page must never run there, so the
     // sandbox holds even when the knowledge service did not send it (its own headers replace these).

@@ -1,5 +1,18 @@
-import { USAGE_COMMENT_HEADER, USER_HEADER } from "@hearth/contracts";
-import { abortOnShutdown, type HearthConfig, HearthError, openAiErrorBody } from "@hearth/core";
+import {
+  type OpenAiMessage,
+  openAiMessageSchema,
+  openAiToolSchema,
+  USAGE_COMMENT_HEADER,
+  USER_HEADER,
+} from "@hearth/contracts";
+import {
+  abortOnShutdown,
+  type HearthConfig,
+  HearthError,
+  openAiErrorBody,
+  refuseMediaParts,
+  refuseTokenIds,
+} from "@hearth/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
@@ -21,6 +34,7 @@ import { StreamedTextCounter } from "../model/streamed-text-counter.js";
 import { type RelayOptions, UpstreamEndpoint, type UpstreamResponse } from "../model/upstream-request.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { Admission, UsageMeter } from "../usage/usage-meter.js";
+import { registerPublicCors } from "./cors.js";
 import { TailBytes } from "./tail-bytes.js";
 
 interface Deps extends ChatTurnDeps {
@@ -34,21 +48,8 @@ interface Deps extends ChatTurnDeps {
 const completionRequest = z
   .object({
     model: z.string().min(1).max(200),
-    messages: z
-      .array(
-        z
-          .object({
-            role: z.enum(["system", "user", "assistant", "developer", "tool"]),
-            content: z
-              .union([
-                z.string(),
-                z.array(z.object({ type: z.string(), text: z.string().optional() }).passthrough()),
-              ])
-              .nullish(),
-          })
-          .passthrough(),
-      )
-      .min(1),
+    messages: z.array(openAiMessageSchema).min(1),
+    tools: z.array(openAiToolSchema).nullish(),
     stream: z.boolean().optional(),
     /** Hearth: knowledge bases to ground the answer in (ids the key's user may read). */
     knowledge_base_ids: z.array(z.string().min(1)).max(20).optional(),
@@ -82,8 +83,68 @@ function textOf(content: unknown): string {
 /** A message's texts: its string content, or the text of each of its content parts. */
 function textsOf(content: unknown): string[] {
   if (typeof content === "string") return [content];
-  if (Array.isArray(content)) return content.map((part) => (part as { text?: string }).text ?? "");
+  if (Array.isArray(content)) return content.map((part) => (part as { text?: string | null }).text ?? "");
   return [];
+}
+
+/**
+ * What reaches the model's prompt beside the messages' texts: the earlier turns' tool calls (their
+ * names and arguments) and the tools offered (names, descriptions, parameter schemas). Arguments are
+ * read as the model gets them, parsed: `\u673a` escapes would otherwise hide a word from the filter.
+ */
+function toolTexts(messages: OpenAiMessage[], tools: z.infer<typeof openAiToolSchema>[]): string[] {
+  const asParsed = (json: string) => {
+    try {
+      return JSON.stringify(JSON.parse(json));
+    } catch {
+      return json;
+    }
+  };
+  return [
+    ...messages
+      .flatMap((message) => message.tool_calls ?? [])
+      .flatMap((call) => [call.function.name, asParsed(call.function.arguments ?? "")]),
+    ...tools.flatMap((tool) => [
+      tool.function.name,
+      tool.function.description ?? "",
+      tool.function.parameters ? JSON.stringify(tool.function.parameters) : "",
+    ]),
+  ];
+}
+
+/**
+ * A request body read by `schema`, with no number that overflowed to Infinity (`1e400`): JSON has no
+ * such number, and passed on it would become `null` (JSON.stringify), a parameter silently dropped.
+ * Walked without recursion, so a deeply nested body cannot overflow the stack.
+ */
+function parsedBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.parse(body);
+  const frames: Array<{ node: object; keys: string[] | undefined; next: number }> = [];
+  const enter = (node: unknown) => {
+    if (typeof node === "object" && node !== null)
+      frames.push({ node, keys: Array.isArray(node) ? undefined : Object.keys(node), next: 0 });
+  };
+  enter(body);
+  while (frames.length > 0) {
+    const frame = frames.at(-1)!;
+    const size = frame.keys ? frame.keys.length : (frame.node as unknown[]).length;
+    if (frame.next === size) {
+      frames.pop();
+      continue;
+    }
+    const key = frame.keys ? frame.keys[frame.next]! : frame.next;
+    frame.next++;
+    const value = (frame.node as Record<string | number, unknown>)[key];
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      const path = frames.map((f) => (f.keys ? f.keys[f.next - 1] : f.next - 1)).join(".");
+      throw new HearthError(
+        "INVALID_REQUEST",
+        `${path}: the number is out of range (beyond ±1.8e308, it is not a finite number)`,
+      );
+    }
+    enter(value);
+  }
+  return parsed;
 }
 
 /** A stream's usage: its usage chunk (the client asked for one) or its last comment (it did not). */
@@ -96,16 +157,6 @@ const streamCallHeaders = (userId: string) => ({ [USER_HEADER]: userId, [USAGE_C
  * metering, never sent on, so the client gets the stream OpenAI would send.
  */
 const USAGE_COMMENT = Buffer.from(": usage ");
-
-/**
- * CORS for browser clients (Chatbox's web version, the openai SDK with `dangerouslyAllowBrowser`):
- * every /v1/ answer may be read by any page, and preflights are answered. Never with credentials:
- * /v1/ is for bearer keys, and a wildcard origin is one browsers will not send a user's cookies to
- * (nor let a page read an answer to a request that carried them).
- */
-const CORS_MAX_AGE_SECONDS = 86_400;
-const CORS_EXPOSED = "retry-after, x-request-id, x-hearth-cache";
-const HEADER_LIST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$/;
 
 /**
  * The public OpenAI-compatible API for API-key clients (Chatbox, Cherry Studio, Continue,
@@ -126,26 +177,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
   const completionsUpstream = new UpstreamEndpoint(`${modelUrl}/v1/completions`, serviceHeaders);
   const embeddingsUpstream = new UpstreamEndpoint(`${modelUrl}/v1/embeddings`, serviceHeaders);
 
-  app.addHook("onRequest", async (request, reply) => {
-    if (!request.url.startsWith("/v1/")) return;
-    // On the Node response, so that it goes out with every answer: streams written by the relay,
-    // errors, and a /v1/ path that does not exist.
-    reply.raw.setHeader("access-control-allow-origin", "*");
-    reply.raw.setHeader("access-control-expose-headers", CORS_EXPOSED);
-  });
-
-  // A browser's preflight: no credentials come with it, and it opens nothing by itself.
-  app.options("/v1/*", { config: { access: "public" } }, async (request, reply) => {
-    const asked = request.headers["access-control-request-headers"];
-    const headers = typeof asked === "string" && HEADER_LIST.test(asked.trim()) ? asked.trim() : undefined;
-    reply
-      .code(204)
-      .header("access-control-allow-methods", "GET, POST, OPTIONS")
-      .header("access-control-allow-headers", headers ?? "authorization, content-type")
-      .header("access-control-max-age", String(CORS_MAX_AGE_SECONDS))
-      .header("vary", "access-control-request-headers");
-    return reply.send();
-  });
+  registerPublicCors(app);
 
   const modelEntry = (m: { id: string; ownedBy: string; created: number }) => ({
     id: m.id,
@@ -179,7 +211,8 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
 
   app.post("/v1/embeddings", { config: { access: "user" } }, async (request, reply) => {
     const user = currentUser(request);
-    const body = embeddingRequest.parse(request.body);
+    refuseTokenIds("input", (request.body as { input?: unknown } | undefined)?.input);
+    const body = parsedBody(embeddingRequest, request.body);
     await deps.modelAccess.assertAllowed(user, body.model);
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
     return deps.usage.metered(user, usageEntry(body.model, request), async (admission) => {
@@ -204,7 +237,8 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
 
   app.post("/v1/completions", { config: { access: "user" } }, async (request, reply) => {
     const user = currentUser(request);
-    const body = textCompletionRequest.parse(request.body);
+    refuseTokenIds("prompt", (request.body as { prompt?: unknown } | undefined)?.prompt);
+    const body = parsedBody(textCompletionRequest, request.body);
     await deps.modelAccess.assertAllowed(user, body.model);
     const texts = [...[body.prompt].flat(), ...(body.suffix ? [body.suffix] : [])];
     assertMessageLengths(texts, deps.config.web.maxMessageChars);
@@ -258,15 +292,24 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
 
   app.post("/v1/chat/completions", { config: { access: "user" } }, async (request, reply) => {
     const user = currentUser(request);
-    const body = completionRequest.parse(request.body);
+    const body = parsedBody(completionRequest, request.body);
     const { knowledge_base_ids: knowledgeBaseIds = [], web_search: search = "off", ...forwarded } = body;
     await deps.modelAccess.assertAllowed(user, body.model);
     for (const id of knowledgeBaseIds) await deps.knowledgeAccess.assert(user, id, "read");
     const lastUser = body.messages.findLast((m) => m.role === "user");
     const question = textOf(lastUser?.content);
-    // The history is the client's own (nothing is stored): every message is held to the limit.
-    const texts = body.messages.flatMap((m) => textsOf(m.content));
-    assertMessageLengths(texts, deps.config.web.maxMessageChars);
+    refuseMediaParts(body.messages);
+    // The history is the client's own (nothing is stored): every message is held to the limit, its
+    // content parts together.
+    assertMessageLengths(
+      body.messages.map((m) => textOf(m.content)),
+      deps.config.web.maxMessageChars,
+    );
+    // Each text the model reads is checked, its earlier turns, tool calls and tools included.
+    const texts = [
+      ...body.messages.flatMap((m) => textsOf(m.content)),
+      ...toolTexts(body.messages, body.tools ?? []),
+    ];
     await deps.contentFilter.checkInputs(texts);
     // Counted from here, after the refusals that cost nothing; one the service fails before
     // answering (the model service down or too busy) is not counted.

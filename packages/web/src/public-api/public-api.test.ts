@@ -194,6 +194,34 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     expect(file.status).toBe(200);
     expect(await file.text()).toBe("Employees get 25 vacation days per year.");
     expect((await fetch(`${url}${cited}`)).status).toBe(401);
+    // A page in a browser may open it as it calls /v1/: with the key, never with the user's cookies.
+    const origin = "https://web.chatboxai.app";
+    const preflight = await fetch(`${url}${cited}`, {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": "GET",
+        "access-control-request-headers": "authorization",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-methods")).toBe("GET, OPTIONS");
+    expect(preflight.headers.get("access-control-allow-headers")).toBe("authorization");
+    expect(preflight.headers.get("access-control-allow-credentials")).toBeNull();
+    const fromPage = await fetch(`${url}${cited}`, {
+      headers: { origin, authorization: `Bearer ${userKey}` },
+    });
+    expect(fromPage.status).toBe(200);
+    expect(fromPage.headers.get("access-control-allow-origin")).toBe("*");
+    expect(fromPage.headers.get("access-control-expose-headers")).toContain("x-request-id");
+    expect(fromPage.headers.get("x-request-id")).toMatch(/^req-[0-9a-z]+$/);
+    expect(fromPage.headers.get("access-control-allow-credentials")).toBeNull();
+    expect(await fromPage.text()).toBe("Employees get 25 vacation days per year.");
+    const withCookie = await fetch(`${url}${cited}`, { headers: { origin, cookie: user.cookie } });
+    expect(withCookie.status).toBe(200);
+    expect(withCookie.headers.get("access-control-allow-origin")).toBeNull();
+    await withCookie.text();
     // Another user's key may not read the user's private base; keys open no other browser route.
     const otherKey = await createApiKey(web.app, await signUp(web.app, "other-reader"), "other");
     expect((await fetch(`${url}${cited}`, { headers: { authorization: `Bearer ${otherKey}` } })).status).toBe(
@@ -359,6 +387,36 @@ describe("public OpenAI-compatible API with the official openai client", () => {
         client.chat.completions.create({ model: "tiny-story", messages } as never),
       ).rejects.toMatchObject({ status: 422, code: "CONTENT_BLOCKED" });
     }
+    // What reaches the prompt beside the messages' texts: an earlier turn's tool call (its arguments
+    // escaped as Python's json.dumps writes them, too) and the tools offered.
+    const toolCall = (args: string) => [
+      { role: "user", content: "look it up" },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: args } }],
+      },
+      { role: "tool", tool_call_id: "call_1", content: "done" },
+    ];
+    const tool = (fn: Record<string, unknown>) => [{ type: "function", function: { name: "lookup", ...fn } }];
+    const hi = [{ role: "user", content: "hi" }];
+    for (const request of [
+      { messages: toolCall('{"q": "a forbidden thing"}') },
+      { messages: toolCall('{"q": "a \\u0066orbidden thing"}') },
+      { messages: hi, tools: tool({ description: "Finds forbidden things" }) },
+      {
+        messages: hi,
+        tools: tool({
+          parameters: { type: "object", properties: { q: { type: "string", description: "forbidden" } } },
+        }),
+      },
+    ]) {
+      const asked = model.requests.length;
+      await expect(
+        client.chat.completions.create({ model: "tiny-story", ...request } as never),
+      ).rejects.toMatchObject({ status: 422, code: "CONTENT_BLOCKED" });
+      expect(model.requests.length).toBe(asked);
+    }
     const stream = await client.chat.completions.create({
       model: "tiny-story",
       messages: [{ role: "user", content: "hi" }],
@@ -475,6 +533,21 @@ describe("public OpenAI-compatible API with the official openai client", () => {
         ],
       }),
     ).rejects.toMatchObject({ status: 413, code: "MESSAGE_TOO_LONG" });
+    // A message's content parts count together: the limit cannot be split across them.
+    const half = "y".repeat(Math.floor(web.config.web.maxMessageChars / 2) + 1);
+    await expect(
+      ask({
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: half },
+              { type: "text", text: half },
+            ],
+          },
+        ],
+      }),
+    ).rejects.toMatchObject({ status: 413, code: "MESSAGE_TOO_LONG" });
     const raw = await fetch(`${url}/v1/models`, { headers: { authorization: "Bearer hk-nope" } });
     expect(((await raw.json()) as { error: Record<string, unknown> }).error).toEqual({
       message: expect.any(String),
@@ -485,6 +558,117 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     const browser = await web.app.inject({ url: "/api/conversations/nope", headers: user.headers });
     expect(browser.json()).toEqual({
       error: { code: "CONVERSATION_NOT_FOUND", message: expect.any(String) },
+    });
+  });
+
+  it("refuses images and audio, which Hearth's models cannot see, rather than answer without them", async () => {
+    const asked = model.requests.length;
+    for (const [part, kind] of [
+      [{ type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } }, "images"],
+      [{ type: "input_audio", input_audio: { data: "UklGRg==", format: "wav" } }, "audio"],
+    ] as const) {
+      for (const stream of [false, true])
+        await expect(
+          client.chat.completions.create({
+            model: "tiny-story",
+            messages: [{ role: "user", content: [part] }],
+            stream,
+          } as never),
+        ).rejects.toMatchObject({
+          status: 400,
+          type: "invalid_request_error",
+          code: "MEDIA_INPUT_NOT_SUPPORTED",
+          error: expect.objectContaining({
+            message: expect.stringMatching(
+              new RegExp(
+                `^messages\\[0\\]\\.content\\[0\\] \\(${part.type}\\): the model does not take ${kind}`,
+              ),
+            ),
+          }),
+        });
+    }
+    expect(model.requests.length).toBe(asked);
+  });
+
+  it("refuses token ids as the model service does, saying to send text", async () => {
+    const post = async (path: string, body: Record<string, unknown>) => {
+      const answer = await fetch(`${url}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${userKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "tiny-story", ...body }),
+      });
+      return {
+        status: answer.status,
+        error: ((await answer.json()) as { error: Record<string, unknown> }).error,
+      };
+    };
+    const embedded = model.embeddings.length;
+    const completed = model.completions.length;
+    for (const input of [
+      [1, 2, 3],
+      [
+        [1, 2, 3],
+        [4, 5],
+      ],
+    ])
+      expect(await post("/v1/embeddings", { input })).toEqual({
+        status: 400,
+        error: {
+          type: "invalid_request_error",
+          param: null,
+          code: "TOKEN_INPUT_NOT_SUPPORTED",
+          message: expect.stringMatching(/token ids.*Send the text.*check_embedding_ctx_length=False/),
+        },
+      });
+    expect(await post("/v1/completions", { prompt: [1, 2, 3] })).toMatchObject({
+      status: 400,
+      error: {
+        code: "TOKEN_INPUT_NOT_SUPPORTED",
+        message: expect.stringMatching(/^prompt was sent as token ids/),
+      },
+    });
+    expect([model.embeddings.length, model.completions.length]).toEqual([embedded, completed]);
+  });
+
+  it("refuses a number too large for JSON rather than pass it on as null", async () => {
+    const post = async (path: string, json: string) => {
+      const answer = await fetch(`${url}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${userKey}`, "content-type": "application/json" },
+        body: json,
+      });
+      return {
+        status: answer.status,
+        error: ((await answer.json()) as { error: Record<string, unknown> }).error,
+      };
+    };
+    const chat = '{"model":"tiny-story","messages":[{"role":"user","content":"hi"}],';
+    const asked = model.requests.length;
+    for (const [json, param] of [
+      [`${chat}"max_tokens":1e400}`, "max_tokens"],
+      [`${chat}"temperature":1e400}`, "temperature"],
+      [`${chat}"top_p":-1e400}`, "top_p"],
+      [`${chat}"logit_bias":{"15":1e999}}`, "logit_bias.15"],
+    ] as const)
+      expect(await post("/v1/chat/completions", json), param).toMatchObject({
+        status: 400,
+        error: {
+          code: "INVALID_REQUEST",
+          message: expect.stringMatching(new RegExp(`^${param}: the number is out of range`)),
+        },
+      });
+    expect(model.requests.length).toBe(asked);
+    expect(
+      await post("/v1/completions", '{"model":"tiny-story","prompt":"x","max_tokens":1e400}'),
+    ).toMatchObject({
+      status: 400,
+      error: { code: "INVALID_REQUEST", message: expect.stringMatching(/^max_tokens:/) },
+    });
+    expect(
+      await post("/v1/embeddings", '{"model":"tiny-story","input":"x","dimensions":1e400}'),
+    ).toMatchObject({
+      status: 400,
+      error: { code: "INVALID_REQUEST", message: expect.stringMatching(/^dimensions:/) },
     });
   });
 
@@ -528,6 +712,16 @@ describe("public OpenAI-compatible API with the official openai client", () => {
       expect(answer.headers.get("access-control-allow-credentials")).toBeNull();
       await answer.text();
     }
+    // Each answer carries its request's id, as OpenAI's do (the SDK's `_request_id`): the service's
+    // own, never one the client sent.
+    const ids = answers.map((answer) => answer.headers.get("x-request-id"));
+    expect(new Set(ids).size).toBe(answers.length);
+    for (const id of ids) expect(id).toMatch(/^req-[0-9a-z]+$/);
+    const forged = await fetch(`${url}/v1/models`, { headers: { ...bearer, "x-request-id": "forged" } });
+    expect(forged.headers.get("x-request-id")).toMatch(/^req-[0-9a-z]+$/);
+    await forged.text();
+    const sdk = await client.models.list().withResponse();
+    expect(sdk.request_id).toMatch(/^req-[0-9a-z]+$/);
     // /v1/ also takes the web page's own session cookie (a GET needs no CSRF token). The wildcard
     // without credentials is what keeps other sites from using it: a browser sends no cookie with a
     // request to an origin answering `*`, and lets no page read an answer to one that carried it.
