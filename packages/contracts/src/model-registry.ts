@@ -40,6 +40,23 @@ export type ModelRegistryModel = z.infer<typeof modelRegistryModelSchema>;
 export const modelRegistryListSchema = z.object({ models: z.array(modelRegistryModelSchema) });
 export type ModelRegistryList = z.infer<typeof modelRegistryListSchema>;
 
+/** A *.gguf file of the models dir that is not served, with why (a code and in words) and a name it would be served under. */
+export const modelSkippedFileSchema = z.object({
+  /** The file's name in the models dir, e.g. "故事模型.gguf". */
+  file: z.string(),
+  /** not-a-model-name: a model name holds only ASCII letters, digits, '.', '_' and '-'. */
+  reason: z.enum(["not-a-model-name"]),
+  /** A name the file would be served under, e.g. "my-model.gguf". */
+  suggested_file: z.string(),
+  /** The reason and the fix in English. */
+  message: z.string(),
+});
+export type ModelSkippedFile = z.infer<typeof modelSkippedFileSchema>;
+
+/** `GET /api/hearth/models/skipped`. */
+export const modelSkippedFilesSchema = z.object({ skipped: z.array(modelSkippedFileSchema) });
+export type ModelSkippedFiles = z.infer<typeof modelSkippedFilesSchema>;
+
 /** `GET /api/hearth/models/{name}/versions`. */
 export const modelRegistryVersionsSchema = z.object({
   name: z.string(),
@@ -111,6 +128,12 @@ export class ModelRegistryClient {
   async listModels(signal?: AbortSignal): Promise<ModelRegistryModel[]> {
     const body = await this.#json("GET", "/api/hearth/models", undefined, signal);
     return modelRegistryListSchema.parse(body).models;
+  }
+
+  /** The files of the models dir the model service skips, each with why and a name to rename it to. */
+  async skippedFiles(signal?: AbortSignal): Promise<ModelSkippedFile[]> {
+    const body = await this.#json("GET", "/api/hearth/models/skipped", undefined, signal);
+    return modelSkippedFilesSchema.parse(body).skipped;
   }
 
   async versions(name: string, signal?: AbortSignal): Promise<ModelRegistryVersions> {

@@ -1,4 +1,5 @@
-export { type ScannedModel, scanModelsDir } from "./discovery/scan-models-dir.js";
+export type { SkippedModelFile } from "./discovery/model-name.js";
+export { type ScannedModel, scanModelsDir, skippedModelFiles } from "./discovery/scan-models-dir.js";
 export { createModelService, probeOllama, serveModel } from "./model-service.js";
 export {
   fileNameForModel,

@@ -151,6 +151,7 @@ export async function createModelService(
     registry,
     ollamaModelsDir: settings.ollamaModelsDir,
     shutdownSignal,
+    skippedFiles: () => embedded.skippedFiles(),
     describe: (model) => describeModel(model, settings.presets, settings.contextSize),
   };
   registerOllamaRoutes(app, context);

@@ -1,9 +1,13 @@
 import { link, lstat, mkdir, mkdtemp, readdir, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
+import { ModelRegistryClient } from "@hearth/contracts";
+import { createLogger } from "@hearth/core";
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tinyGgufBytes } from "../../../test/support/tiny-gguf.js";
+import { skippedModelFiles } from "../src/index.js";
 import { ModelRegistry } from "../src/registry/model-registry.js";
 import { startRegistryServer } from "./registry-server.js";
 import { startModelService } from "./start-model-service.js";
@@ -175,6 +179,58 @@ describe("model registry", () => {
     } finally {
       await service.close();
     }
+  });
+
+  it("names each file skipped for its name, with why and the fix: logged once when found, and listed", async () => {
+    const modelsDir = await freshDir("skipped-named");
+    await writeFile(join(modelsDir, "alpha.gguf"), first);
+    await writeFile(join(modelsDir, "故事模型.gguf"), second);
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).trim().split("\n"));
+        done();
+      },
+    });
+    const service = await startModelService(modelsDir, {}, createLogger({ level: "warn", destination }));
+    try {
+      const client = new ModelRegistryClient({ baseUrl: service.url });
+      const expected = {
+        file: "故事模型.gguf",
+        reason: "not-a-model-name",
+        suggested_file: "my-model.gguf",
+        message: expect.stringMatching(
+          /^故事模型\.gguf is skipped: its name is not a model name, which may hold only ASCII letters a-z A-Z, digits 0-9, '\.', '_' and '-'.*; rename it, e\.g\. to my-model\.gguf$/,
+        ),
+      };
+      expect(await client.skippedFiles()).toEqual([expected]);
+      // Scanned again (a listing a second later): still listed, not logged again.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await new Ollama({ host: service.url }).list()).models.map((model) => model.name)).toEqual([
+        "alpha:latest",
+      ]);
+      await writeFile(join(modelsDir, "my model@v 2.gguf"), second);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await client.skippedFiles()).map((file) => [file.file, file.suggested_file])).toEqual([
+        ["my model@v 2.gguf", "my-model@v-2.gguf"],
+        ["故事模型.gguf", "my-model.gguf"],
+      ]);
+      const warnings = lines
+        .map((line) => JSON.parse(line) as { msg: string; file?: string; reason?: string; fix?: string })
+        .filter((line) => line.msg === "skipping a model file whose name is not a model name");
+      expect(warnings.map((warning) => warning.file)).toEqual(["故事模型.gguf", "my model@v 2.gguf"]);
+      expect(warnings[0]).toMatchObject({
+        reason: expect.stringContaining("ASCII letters a-z A-Z"),
+        fix: "rename it, e.g. to my-model.gguf",
+      });
+    } finally {
+      await service.close();
+    }
+    // The same verdict for `hearth models list` and `hearth doctor`, read from the dir.
+    expect((await skippedModelFiles(modelsDir)).map((file) => file.file)).toEqual([
+      "my model@v 2.gguf",
+      "故事模型.gguf",
+    ]);
   });
 
   it("answers 404 MODEL_NOT_FOUND for a model another process removed while the service runs", async () => {

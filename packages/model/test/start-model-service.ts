@@ -1,9 +1,13 @@
 import { join } from "node:path";
-import { type ConfigInput, createLogger, loadConfig } from "@hearth/core";
+import { type ConfigInput, createLogger, type Logger, loadConfig } from "@hearth/core";
 import { serveModel } from "../src/index.js";
 
-/** Starts the model service on a free port over `modelsDir`, one thread, no Ollama autodetection. */
-export async function startModelService(modelsDir: string, overrides: ConfigInput["model"] = {}) {
+/** Starts the model service on a free port over `modelsDir`, one thread, no Ollama autodetection; silent unless given a logger. */
+export async function startModelService(
+  modelsDir: string,
+  overrides: ConfigInput["model"] = {},
+  logger: Logger = createLogger({ level: "silent" }),
+) {
   const config = loadConfig({
     env: {},
     cwd: modelsDir,
@@ -21,5 +25,5 @@ export async function startModelService(modelsDir: string, overrides: ConfigInpu
       },
     },
   });
-  return serveModel(config, createLogger({ level: "silent" }));
+  return serveModel(config, logger);
 }

@@ -8,11 +8,13 @@ export interface ModelInfo {
 export interface ModelsAnswer {
   models: ModelInfo[];
   reachable: boolean;
-  /** modelsDir and steps: administrators only. */
+  /** modelsDir, steps and skippedFiles: administrators only. */
   guidance?: {
     reason?: "none-installed" | "none-allowed" | "unreachable";
     modelsDir?: string;
     steps?: string[];
+    /** Files in the models folder that are not served: their names are not model names. */
+    skippedFiles?: Array<{ file: string; reason: "not-a-model-name"; suggestedFile: string }>;
   };
 }
 

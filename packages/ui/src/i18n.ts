@@ -10,6 +10,9 @@ const en = {
   noModels: "No model is installed yet",
   guidanceIntro: "Hearth needs a model to answer. Any one of these works:",
   guidanceDrop: "Drop a .gguf file into the models folder:",
+  skippedFilesIntro: "Found in the models folder but not used:",
+  skippedNotModelName:
+    "is skipped: its name is not a model name. A model file's name may use only ASCII letters a-z A-Z, digits 0-9, '.', '_' and '-'. Rename it, e.g. to {suggested}.",
   guidanceOllama:
     "Point OLLAMA_HOST at a running Ollama (for example OLLAMA_HOST=http://127.0.0.1:11434) and restart.",
   guidancePull:
@@ -505,6 +508,9 @@ const zhCN: Messages = {
   noModels: "还没有安装模型",
   guidanceIntro: "Hearth 需要一个模型来回答，任选其一：",
   guidanceDrop: "把 .gguf 文件放进模型目录：",
+  skippedFilesIntro: "模型目录中的以下文件未被使用：",
+  skippedNotModelName:
+    "已跳过：文件名不是有效的模型名。模型文件名只能使用 ASCII 英文字母 a-z A-Z、数字 0-9 以及 '.'、'_'、'-'。请重命名，例如改为 {suggested}。",
   guidanceOllama: "把 OLLAMA_HOST 指向正在运行的 Ollama（例如 OLLAMA_HOST=http://127.0.0.1:11434）后重启。",
   guidancePull:
     "联网时拉取一个模型：管理员可在“管理 → 模型”页操作，或运行 `hearth models pull deepseek-r1:1.5b`。",

@@ -1,21 +1,34 @@
 import type { ModelsAnswer } from "./api.js";
-import { useI18n } from "./i18n.js";
+import { fill, useI18n } from "./i18n.js";
 
 /**
  * Why there is no model to pick: shown instead of the chat box. How to install one (the server's
- * models folder, OLLAMA_HOST) is for administrators, and the server sends it only to them; anyone
- * else is told to ask an administrator.
+ * models folder, OLLAMA_HOST, the files there it skips and why) is for administrators, and the
+ * server sends it only to them; anyone else is told to ask an administrator.
  */
 export function ModelGuidance({ answer }: { answer: ModelsAnswer }) {
   const { t } = useI18n();
   const guidance = answer.guidance;
   const setup = guidance?.modelsDir !== undefined;
+  const skipped = guidance?.skippedFiles ?? [];
   return (
     <section className="guidance" role="status" aria-live="polite" data-testid="model-guidance">
       <h2>{guidance?.reason === "none-allowed" ? t.noModelForYou : t.noModels}</h2>
       {!answer.reachable && <p>{t.modelServiceDown}</p>}
       {setup ? (
         <>
+          {skipped.length > 0 && (
+            <>
+              <p>{t.skippedFilesIntro}</p>
+              <ul className="skipped-files">
+                {skipped.map((file) => (
+                  <li key={file.file}>
+                    <code>{file.file}</code> {fill(t.skippedNotModelName, { suggested: file.suggestedFile })}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
           <p>{t.guidanceIntro}</p>
           <ol>
             <li>

@@ -6,8 +6,9 @@ import { openDatabase } from "@hearth/web";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POSTGRES_URL, postgresAvailable } from "../../../../test/support/postgres.js";
+import { writeTinyGguf } from "../../../../test/support/tiny-gguf.js";
 import { KnowledgeStore } from "../../../knowledge/src/store/knowledge-store.js";
-import { checkDatabases, checkKnowledgeIndex, checkSchemas } from "./doctor.js";
+import { checkDatabases, checkKnowledgeIndex, checkModels, checkSchemas } from "./doctor.js";
 
 let dataDir: string;
 beforeEach(() => {
@@ -141,5 +142,21 @@ describe("hearth doctor's knowledge index check", () => {
       expect.objectContaining({ level: "ok", subject: "knowledge index" }),
     ]);
     expect(await checkKnowledgeIndex(config())).toEqual([]);
+  });
+});
+
+describe("hearth doctor's model check", () => {
+  it("fails a file skipped for its name with the rename, and does not also say the dir holds no .gguf file", async () => {
+    const models = join(dataDir, "models");
+    await writeTinyGguf(join(models, "故事模型.gguf"));
+    const findings = (await checkModels(config())).filter((finding) => finding.subject !== "Ollama");
+    expect(findings).toEqual([
+      {
+        level: "fail",
+        subject: "model file",
+        detail: `${join(models, "故事模型.gguf")} is skipped: its name is not a model name, which may hold only ASCII letters a-z A-Z, digits 0-9, '.', '_' and '-' (and one '@' before a tag, as in qwen@1.5b.gguf)`,
+        fix: "rename it, e.g. to my-model.gguf",
+      },
+    ]);
   });
 });

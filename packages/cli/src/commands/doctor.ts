@@ -230,18 +230,27 @@ export async function checkKnowledgeIndex(config: HearthConfig): Promise<Finding
   }
 }
 
-async function checkModels(config: HearthConfig): Promise<Finding[]> {
+export async function checkModels(config: HearthConfig): Promise<Finding[]> {
   const { scanModelsDir, probeOllama } = await import("@hearth/model");
   const findings: Finding[] = [];
   const models = existsSync(config.model.modelsDir) ? await scanModelsDir(config.model.modelsDir) : [];
   const valid = models.filter((model) => model.valid);
   for (const broken of models.filter((model) => !model.valid)) {
-    findings.push({
-      level: "fail",
-      subject: "model file",
-      detail: `${broken.path}: ${broken.error ?? "not a valid GGUF"}`,
-      fix: "download it again (the file is truncated or not GGUF) or remove it",
-    });
+    findings.push(
+      broken.skipped
+        ? {
+            level: "fail",
+            subject: "model file",
+            detail: `${broken.path} is skipped: ${broken.skipped.why}`,
+            fix: broken.skipped.fix,
+          }
+        : {
+            level: "fail",
+            subject: "model file",
+            detail: `${broken.path}: ${broken.error ?? "not a valid GGUF"}`,
+            fix: "download it again (the file is truncated or not GGUF) or remove it",
+          },
+    );
   }
   const ollamaUrl =
     config.model.ollamaHost ?? (config.model.ollamaAutodetect ? "http://127.0.0.1:11434" : undefined);
@@ -263,20 +272,20 @@ async function checkModels(config: HearthConfig): Promise<Finding[]> {
     );
   }
   const ollamaModels = ollama?.reachable ? (ollama.models?.length ?? 0) : 0;
-  findings.push(
-    valid.length + ollamaModels > 0
-      ? {
-          level: "ok",
-          subject: "models",
-          detail: `${valid.length} GGUF model(s) in ${config.model.modelsDir}${valid.length ? `: ${valid.map((m) => m.name).join(", ")}` : ""}`,
-        }
-      : {
-          level: "warn",
-          subject: "models",
-          detail: `no model yet: ${config.model.modelsDir} holds no .gguf file and no Ollama is reachable`,
-          fix: `drop a .gguf file into ${config.model.modelsDir}, point OLLAMA_HOST at an Ollama, or pull one when online: hearth models pull <name>`,
-        },
-  );
+  if (valid.length + ollamaModels > 0)
+    findings.push({
+      level: "ok",
+      subject: "models",
+      detail: `${valid.length} GGUF model(s) in ${config.model.modelsDir}${valid.length ? `: ${valid.map((m) => m.name).join(", ")}` : ""}`,
+    });
+  // A dir whose .gguf files are all skipped or broken has its verdict above, each with its fix.
+  else if (models.length === 0)
+    findings.push({
+      level: "warn",
+      subject: "models",
+      detail: `no model yet: ${config.model.modelsDir} holds no .gguf file and no Ollama is reachable`,
+      fix: `drop a .gguf file into ${config.model.modelsDir}, point OLLAMA_HOST at an Ollama, or pull one when online: hearth models pull <name>`,
+    });
   return findings;
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -29,15 +29,16 @@ async function hearthModels(...args: string[]) {
   return hearthModelsOn({ isTTY: false }, ...args);
 }
 
-async function hearthModelsOn(terminal: { isTTY: boolean }, ...args: string[]) {
+async function hearthModelsOn(terminal: { isTTY: boolean; dataDir?: string }, ...args: string[]) {
+  const dataDir = terminal.dataDir ?? dir;
   const stdout = new PassThrough();
-  const stderr = Object.assign(new PassThrough(), terminal);
+  const stderr = Object.assign(new PassThrough(), { isTTY: terminal.isTTY });
   let out = "";
   let err = "";
   stdout.on("data", (chunk) => (out += chunk));
   stderr.on("data", (chunk) => (err += chunk));
   const config = () =>
-    loadConfig({ env: {}, cwd: dir, overrides: { dataDir: dir, model: { modelsDir: dir } } });
+    loadConfig({ env: {}, cwd: dataDir, overrides: { dataDir, model: { modelsDir: dataDir } } });
   process.exitCode = undefined;
   await modelsCommand({ config, stdout, stderr }).exitOverride().parseAsync(args, { from: "user" });
   const code = process.exitCode;
@@ -84,5 +85,23 @@ describe("hearth models", () => {
     const failed = await hearthModels("rollback", "nothing-here");
     expect(failed.err).toMatch(/^MODEL_NOT_FOUND: /);
     expect(failed.code).toBe(1);
+  });
+
+  it("names a file skipped for its name, with why and the fix, instead of asking for a .gguf file", async () => {
+    const dataDir = await mkdtemp(join(dir, "skipped-"));
+    const on = (...args: string[]) => hearthModelsOn({ isTTY: false, dataDir }, ...args);
+    await writeFile(join(dataDir, "故事模型.gguf"), tinyGgufBytes({ seed: 4 }));
+    const alone = await on("list");
+    expect(alone.out).toBe(
+      `No models served from ${dataDir}.\n` +
+        "故事模型.gguf is skipped: its name is not a model name, which may hold only ASCII letters a-z A-Z, digits 0-9, '.', '_' and '-' (and one '@' before a tag, as in qwen@1.5b.gguf); rename it, e.g. to my-model.gguf\n",
+    );
+    expect(alone.out).not.toContain("Drop a .gguf file");
+    // Beside a model that is served, still named under the table.
+    await writeFile(join(dataDir, "story-model.gguf"), tinyGgufBytes({ seed: 5 }));
+    const beside = (await on("list")).out.split("\n");
+    expect(beside[0]).toMatch(/^NAME\s+VERSION/);
+    expect(beside[1]).toMatch(/^story-model:latest\s+1\.0\.0/);
+    expect(beside[2]).toMatch(/^故事模型\.gguf is skipped: .*rename it, e\.g\. to my-model\.gguf$/);
   });
 });

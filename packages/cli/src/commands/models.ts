@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { type HearthConfig, isHearthError, loadConfig } from "@hearth/core";
-import { ModelRegistry, type PullProgress } from "@hearth/model";
+import { ModelRegistry, type PullProgress, skippedModelFiles } from "@hearth/model";
 import { Command } from "commander";
 
 export interface ModelsCommandOptions {
@@ -90,14 +90,19 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
   command
     .command("list")
     .alias("ls")
-    .description("installed models with their version, content digest and size")
+    .description("installed models with their version, content digest and size, and the files skipped")
     .action(
       run(async () => {
         const { config, registry } = registryOf();
         const models = await registry.list();
+        // Files skipped for their names, each with the fix: never "drop a .gguf file there" to
+        // someone who did.
+        const skipped = (await skippedModelFiles(config.model.modelsDir)).map((file) => `${file.message}\n`);
         if (models.length === 0) {
           stdout.write(
-            `No models in ${config.model.modelsDir}. Drop a .gguf file there, run \`hearth models pull <name>\`, or point OLLAMA_HOST at an Ollama.\n`,
+            skipped.length > 0
+              ? `No models served from ${config.model.modelsDir}.\n${skipped.join("")}`
+              : `No models in ${config.model.modelsDir}. Drop a .gguf file there, run \`hearth models pull <name>\`, or point OLLAMA_HOST at an Ollama.\n`,
           );
           return;
         }
@@ -114,7 +119,7 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
             model.changelog,
           ]);
         }
-        stdout.write(`${table(rows)}\n`);
+        stdout.write(`${table(rows)}\n${skipped.join("")}`);
       }),
     );
 

@@ -2,6 +2,7 @@ import {
   type ModelRegistryModel,
   type ModelRegistryVersion,
   type ModelRollbackResponse,
+  type ModelSkippedFiles,
   modelRollbackRequestSchema,
 } from "@hearth/contracts";
 import type { FastifyInstance } from "fastify";
@@ -36,12 +37,25 @@ function wireModel(model: RegistryModel): ModelRegistryModel {
 
 /**
  * The model registry over HTTP: the same ModelRegistry the `hearth models` command drives, so a
- * rollback here and `hearth models rollback` are one operation (one link swap, the runtime reloads).
+ * rollback here and `hearth models rollback` are one operation (one link swap, the runtime reloads);
+ * and the files of the models dir the runtime skips, for the web UI's no-model card.
  */
 export function registerRegistryRoutes(app: FastifyInstance, service: ModelServiceContext): void {
   const { registry } = service;
 
   app.get(REGISTRY_PREFIX, async () => ({ models: (await registry.models()).map(wireModel) }));
+
+  app.get(
+    `${REGISTRY_PREFIX}/skipped`,
+    async (): Promise<ModelSkippedFiles> => ({
+      skipped: (await service.skippedFiles()).map((file) => ({
+        file: file.file,
+        reason: file.reason,
+        suggested_file: file.suggestedFile,
+        message: file.message,
+      })),
+    }),
+  );
 
   app.get<{ Params: { name: string } }>(`${REGISTRY_PREFIX}/:name/versions`, async (request) => {
     const model = wireModel(await registry.model(request.params.name));

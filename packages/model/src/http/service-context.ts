@@ -1,3 +1,4 @@
+import type { SkippedModelFile } from "../discovery/model-name.js";
 import type { ModelRegistry } from "../registry/model-registry.js";
 import type { InferenceService } from "../serving/inference-service.js";
 import type { CatalogModel, ModelCatalog } from "../serving/model-catalog.js";
@@ -10,5 +11,7 @@ export interface ModelServiceContext {
   shutdownSignal: AbortSignal;
   /** A local Ollama's models dir to import from, when configured. */
   ollamaModelsDir: string | undefined;
+  /** The files of the models dir the embedded runtime skips (their names are not model names). */
+  skippedFiles(): Promise<SkippedModelFile[]>;
   describe(model: CatalogModel): Promise<Record<string, unknown>>;
 }

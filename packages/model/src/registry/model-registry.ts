@@ -616,7 +616,7 @@ export class ModelRegistry {
     return this.#serial(async () => {
       const file = await this.#read();
       const names = new Set(Object.keys(file.models));
-      for (const { name } of await listModelFiles(this.#modelsDir)) if (isModelName(name)) names.add(name);
+      for (const { name, skipped } of await listModelFiles(this.#modelsDir)) if (!skipped) names.add(name);
       for (const name of names) await this.#reconcile(file, name);
       // A model whose weights are gone (restored from a backup without them) is not served: not listed.
       const served: ModelRecord[] = [];

@@ -340,6 +340,38 @@ describe("the usage report", () => {
   });
 });
 
+describe("no model served from the files there", () => {
+  it("names the files the model service skips to an administrator, and to no one else", async () => {
+    const skipped = {
+      file: "故事模型.gguf",
+      reason: "not-a-model-name" as const,
+      suggested_file: "my-model.gguf",
+      message: "故事模型.gguf is skipped: its name is not a model name",
+    };
+    const model = await startFakeModelService({ models: [], skippedFiles: [skipped] });
+    const web = await startWeb({ modelUrl: model.url });
+    try {
+      const admin = await signUp(web.app, "admin");
+      const frank = await signUp(web.app, "frank");
+      const answer = (await web.app.inject({ url: "/api/models", headers: admin.headers })).json() as {
+        guidance: Record<string, unknown>;
+      };
+      expect(answer.guidance).toEqual({
+        reason: "none-installed",
+        modelsDir: web.config.model.modelsDir,
+        steps: ["drop-gguf", "ollama-host", "pull"],
+        skippedFiles: [{ file: "故事模型.gguf", reason: "not-a-model-name", suggestedFile: "my-model.gguf" }],
+      });
+      const forUser = await web.app.inject({ url: "/api/models", headers: frank.headers });
+      expect(forUser.json()).toMatchObject({ guidance: { reason: "none-installed" } });
+      expect(forUser.body).not.toContain("故事模型");
+    } finally {
+      await web.close();
+      await model.close();
+    }
+  });
+});
+
 describe("no model for this user", () => {
   it("tells a non-admin to ask an administrator, without the server's paths", async () => {
     const model = await startFakeModelService({ models: ["tiny-story"] });

@@ -1,3 +1,4 @@
+import { ModelRegistryClient } from "@hearth/contracts";
 import { abortOnShutdown, type HearthConfig, HearthError, ReplyStream, toHearthError } from "@hearth/core";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
@@ -32,6 +33,8 @@ export interface ModelGuidance {
   reason: "none-installed" | "none-allowed" | "unreachable";
   modelsDir?: string;
   steps?: Array<"drop-gguf" | "ollama-host" | "pull">;
+  /** The models dir's files the model service skips, with why and a name to rename each to. */
+  skippedFiles?: Array<{ file: string; reason: "not-a-model-name"; suggestedFile: string }>;
 }
 
 interface Deps {
@@ -46,10 +49,31 @@ interface Deps {
 
 /** GET /api/models (the picker, with guidance when there is no model) and POST /api/chat (a chat that is not stored). */
 export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
-  const guidance = (role: string, reason: ModelGuidance["reason"]): ModelGuidance =>
-    role === "admin"
-      ? { reason, modelsDir: deps.config.model.modelsDir, steps: ["drop-gguf", "ollama-host", "pull"] }
-      : { reason };
+  const registry = new ModelRegistryClient({
+    baseUrl: deps.config.services.modelUrl,
+    token: deps.config.services.token,
+  });
+  const guidance = async (role: string, reason: ModelGuidance["reason"]): Promise<ModelGuidance> => {
+    if (role !== "admin") return { reason };
+    // A file dropped in under a name that is not a model name: said, so that the card does not
+    // ask for the file that is there. A model service that cannot tell leaves the card as it was.
+    const skipped =
+      reason === "unreachable" ? [] : await registry.skippedFiles(AbortSignal.timeout(5000)).catch(() => []);
+    return {
+      reason,
+      modelsDir: deps.config.model.modelsDir,
+      steps: ["drop-gguf", "ollama-host", "pull"],
+      ...(skipped.length > 0
+        ? {
+            skippedFiles: skipped.map((file) => ({
+              file: file.file,
+              reason: file.reason,
+              suggestedFile: file.suggested_file,
+            })),
+          }
+        : {}),
+    };
+  };
 
   app.get("/api/models", { config: { access: "user" } }, async (request) => {
     const user = currentUser(request);
@@ -58,11 +82,11 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
       const models = await deps.modelAccess.filter(user, installed);
       if (models.length > 0) return { models, reachable: true };
       const reason = installed.length === 0 ? "none-installed" : "none-allowed";
-      return { models, reachable: true, guidance: guidance(user.role, reason) };
+      return { models, reachable: true, guidance: await guidance(user.role, reason) };
     } catch (error) {
       const hearthError = toHearthError(error);
       app.log.warn({ code: hearthError.code }, "could not list models");
-      return { models: [], reachable: false, guidance: guidance(user.role, "unreachable") };
+      return { models: [], reachable: false, guidance: await guidance(user.role, "unreachable") };
     }
   });
 

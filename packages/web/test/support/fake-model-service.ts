@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { USAGE_COMMENT_HEADER } from "@hearth/contracts";
+import { type ModelSkippedFile, USAGE_COMMENT_HEADER } from "@hearth/contracts";
 import { listenOnLoopback } from "../../../../test/support/ports.js";
 
 /**
  * A small stand-in for the model service's OpenAI API, speaking the recorded shapes: `/v1/models`,
- * `/v1/embeddings`, `/v1/completions`, and `/v1/chat/completions` streaming SSE chunks (with `: queue position N` comments first,
+ * the registry's `/api/hearth/models/skipped`, `/v1/embeddings`, `/v1/completions`, and `/v1/chat/completions` streaming SSE chunks (with `: queue position N` comments first,
  * `reasoning_content` deltas for R1-style models and `x-hearth-cache: hit` on cached answers).
  */
 export interface FakeModelOptions {
@@ -17,6 +17,8 @@ export interface FakeModelOptions {
   cached?: boolean;
   /** Cut the connection after this many words (a model that fails mid-answer). */
   failAfterWords?: number;
+  /** Files of the models dir skipped for their names, as GET /api/hearth/models/skipped lists them. */
+  skippedFiles?: ModelSkippedFile[];
 }
 
 export interface FakeModelService {
@@ -65,6 +67,11 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
           data: models.map((id) => ({ id, object: "model", created: MODEL_CREATED, owned_by: "hearth" })),
         }),
       );
+      return;
+    }
+    if (request.method === "GET" && request.url === "/api/hearth/models/skipped") {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify({ skipped: state.options.skippedFiles ?? [] }));
       return;
     }
     if (request.method === "POST" && request.url === "/v1/embeddings") {

@@ -14,7 +14,7 @@ import {
   TokenBias,
 } from "node-llama-cpp";
 import { checkGgufFile, type GgufCheck } from "../../discovery/gguf-validation.js";
-import { isModelName } from "../../discovery/model-name.js";
+import type { SkippedModelFile } from "../../discovery/model-name.js";
 import { listModelFiles } from "../../discovery/scan-models-dir.js";
 import { AsyncQueue } from "../async-queue.js";
 import {
@@ -100,6 +100,8 @@ export class EmbeddedRuntime implements ModelRuntime {
   #digestsApplied = 0;
   /** Unregistered files of the models dir asked to be registered, with the stamp they had then. */
   readonly #registering = new Map<string, string>();
+  /** Files of the models dir skipped for their names, by path: each is logged once, when found. */
+  #skipped = new Map<string, SkippedModelFile>();
   /** Size and mtime of the file each loaded model came from. */
   readonly #stamps = new Map<string, string | undefined>();
   #closed = false;
@@ -183,11 +185,21 @@ export class EmbeddedRuntime implements ModelRuntime {
      * own, or a link whose blob changed since it was hashed: the registry hashes it again).
      */
     const own = new Set<string>();
+    const skipped = new Map<string, SkippedModelFile>();
     for (const model of await listModelFiles(this.#options.modelsDir)) {
-      if (!isModelName(model.name)) continue;
+      if (model.skipped) {
+        skipped.set(model.path, model.skipped);
+        if (!this.#skipped.has(model.path))
+          this.#options.logger.warn(
+            { file: model.skipped.file, path: model.path, reason: model.skipped.why, fix: model.skipped.fix },
+            "skipping a model file whose name is not a model name",
+          );
+        continue;
+      }
       files.set(model.name, model.path);
       own.add(model.name);
     }
+    this.#skipped = skipped;
     if (this.#options.extraModels)
       for (const [name, path] of await this.#options.extraModels())
         if (!files.has(name)) files.set(name, path);
@@ -255,6 +267,12 @@ export class EmbeddedRuntime implements ModelRuntime {
       .catch((error: unknown) =>
         this.#options.logger.warn({ err: error, model: name }, "registering a model file failed"),
       );
+  }
+
+  /** The files of the models dir skipped for their names, as of a scan at most CATALOG_MAX_AGE_MS old. */
+  async skippedFiles(): Promise<SkippedModelFile[]> {
+    await this.#refresh("stale");
+    return [...this.#skipped.values()];
   }
 
   async listModels(): Promise<ModelDescription[]> {

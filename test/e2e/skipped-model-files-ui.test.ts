@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
+
+/**
+ * A .gguf file dropped into the models folder under a name that is not a model name: the no-model
+ * card names it, with why and the name to rename it to, instead of asking for the file that is
+ * there; in English and Chinese, on a phone, a long file name wrapping within the screen.
+ */
+describe.skipIf(!hasChromium)("the no-model card names the files skipped for their names", () => {
+  let stand: UiStand | undefined;
+  afterEach(() => stand?.close());
+
+  const long = "这是一个很长的故事模型文件名-without-any-space-to-break-it-qwen2.5-7b-instruct-q4_k_m.gguf";
+
+  for (const [locale, heading, why, rename] of [
+    [
+      "en-US",
+      "No model is installed yet",
+      "its name is not a model name. A model file's name may use only ASCII letters a-z A-Z, digits 0-9, '.', '_' and '-'.",
+      "Rename it, e.g. to my-model.gguf.",
+    ],
+    [
+      "zh-CN",
+      "还没有安装模型",
+      "文件名不是有效的模型名。模型文件名只能使用 ASCII 英文字母 a-z A-Z、数字 0-9 以及 '.'、'_'、'-'。",
+      "请重命名，例如改为 my-model.gguf。",
+    ],
+  ] as const)
+    it(`to an administrator, on a phone (${locale})`, async () => {
+      stand = await startUiStand({
+        model: {
+          models: [],
+          skippedFiles: [
+            {
+              file: "故事模型.gguf",
+              reason: "not-a-model-name",
+              suggested_file: "my-model.gguf",
+              message: "故事模型.gguf is skipped",
+            },
+            {
+              file: long,
+              reason: "not-a-model-name",
+              suggested_file: "without-any-space-to-break-it-qwen2.5-7b-instruct-q4_k_m.gguf",
+              message: `${long} is skipped`,
+            },
+          ],
+        },
+      });
+      const { page } = await stand.browser({ locale, width: 390, height: 800 });
+      await signUpInUi(page, stand.url, "root");
+      const guidance = page.getByTestId("model-guidance");
+      await expect.poll(() => guidance.textContent()).toContain(heading);
+      const files = guidance.locator(".skipped-files li");
+      await expect.poll(() => files.count()).toBe(2);
+      const first = (await files.first().textContent()) ?? "";
+      expect(first).toContain("故事模型.gguf");
+      expect(first).toContain(why);
+      expect(first).toContain(rename);
+      expect(await files.last().textContent()).toContain(long);
+      // The models folder is still named, for the next file.
+      expect(await guidance.textContent()).toContain(stand.web.config.model.modelsDir);
+      // The long name wraps: nothing is wider than the phone's screen.
+      for (const box of [await guidance.boundingBox(), await files.last().locator("code").boundingBox()]) {
+        expect(box!.x).toBeGreaterThanOrEqual(0);
+        expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+      }
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await screenshot(page, `no-model-skipped-file-${locale}-390`);
+    });
+});
