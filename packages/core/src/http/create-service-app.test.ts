@@ -229,8 +229,20 @@ describe("createServiceApp", () => {
     const noted = lines.map((line) => JSON.parse(line)).filter((line) => line.msg === "noted");
     expect(noted).toHaveLength(2);
     expect(noted[0]).toMatchObject({ step: "seen", service: "search", level: 30 });
-    expect(noted[0].reqId).toBeTruthy();
+    expect(noted[0].reqId).toMatch(/^req_[0-9a-f-]{36}$/);
     expect(noted[1].reqId).not.toBe(noted[0].reqId);
+    // Another process (a replica, a restart) does not count from the same start.
+    const { lines: again, destination: other } = collectLines();
+    const { app: replica } = build({
+      logger: createLogger({ level: "info", service: "search", destination: other }),
+    });
+    replica.get("/noted", async (request) => {
+      request.log.info("noted");
+      return { ok: true };
+    });
+    await replica.inject({ url: "/noted" });
+    const elsewhere = again.map((line) => JSON.parse(line)).find((line) => line.msg === "noted");
+    expect([noted[0].reqId, noted[1].reqId]).not.toContain(elsewhere.reqId);
   });
 
   it("never writes credentials to the log", async () => {

@@ -109,6 +109,9 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     forceCloseConnections: "idle",
     return503OnClosing: true,
     childLoggerFactory: lazyChildLogger,
+    // Unique across processes (replicas, restarts), so a log line's reqId and a client's
+    // x-request-id find one request; never taken from the client.
+    genReqId: () => `req_${randomUUID()}`,
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
   });
 
