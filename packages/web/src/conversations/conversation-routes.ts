@@ -136,10 +136,10 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     await deps.modelAccess.assertAllowed(user, model);
     const knowledgeBaseIds: string[] = [];
     const goneKnowledgeBaseIds: string[] = [];
-    for (const id of new Set(chosen))
-      ((await deps.knowledgeAccess.permissionOf(user, id)) ? knowledgeBaseIds : goneKnowledgeBaseIds).push(
-        id,
-      );
+    for (const id of chosen) {
+      if (await deps.knowledgeAccess.permissionOf(user, id)) knowledgeBaseIds.push(id);
+      else goneKnowledgeBaseIds.push(id);
+    }
     return { knowledgeBaseIds, goneKnowledgeBaseIds };
   };
 
