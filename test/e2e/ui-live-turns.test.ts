@@ -8,7 +8,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * Answers being written, in a real Chromium on the built UI: a conversation opened again while its
  * answer streams shows it growing, with Stop and without Regenerate; a Stop is stored as what was
  * shown, marked stopped; another tab sees the answer being written and then written; a link to a
- * conversation that is not there says so; knowledge bases are chosen per conversation.
+ * conversation that is not there says so; knowledge bases are chosen per conversation, and one
+ * deleted after it was chosen leaves the choice with a warning, the answer going on.
  */
 describe.skipIf(!hasChromium)("answers being written, in the browser", () => {
   let stand: UiStand;
@@ -149,5 +150,42 @@ describe.skipIf(!hasChromium)("answers being written, in the browser", () => {
     expect(new URL(page.url()).pathname).toBe(plain);
     expect(plain).not.toBe(grounded);
     expect(await web.db.selectFrom("conversations").select("id").execute()).not.toHaveLength(0);
+  });
+
+  it("answers on when a chosen base was deleted meanwhile, says so, and no longer chooses it", async () => {
+    const { page, context } = desk;
+    await page.locator(".conversation-list a", { hasText: "grounded question" }).click();
+    await expect.poll(() => page.getByLabel("manual").isChecked()).toBe(true);
+    // Deleted elsewhere (another tab, the API) while the conversation is open.
+    const { knowledgeBases } = (await (await page.request.get(`${url}/api/knowledge-bases`)).json()) as {
+      knowledgeBases: Array<{ id: string; name: string }>;
+    };
+    const manual = knowledgeBases.find((base) => base.name === "manual")!.id;
+    const csrf = (await context.cookies()).find((cookie) => cookie.name === "hearth_csrf")!.value;
+    const deleted = await page.request.delete(`${url}/api/knowledge-bases/${manual}`, {
+      headers: { "x-csrf-token": decodeURIComponent(csrf) },
+    });
+    expect(deleted.status()).toBe(204);
+    const sent: unknown[] = [];
+    page.on("request", (request) => {
+      if (request.method() === "POST" && request.url().endsWith("/messages"))
+        sent.push(request.postDataJSON());
+    });
+    const ask = async (text: string) => {
+      await page.getByLabel(/Send a message/).fill(text);
+      await page.getByRole("button", { name: "Send" }).click();
+      await expect.poll(() => lastAnswer().getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+    };
+    await ask("still grounded?");
+    expect(await lastAnswer().locator(".grounding-warning").allTextContents()).toEqual([
+      "A chosen knowledge base is gone (deleted, or no longer shared with you): this answer was written without it, and it is no longer chosen.",
+    ]);
+    await expect.poll(() => page.getByLabel("manual").count()).toBe(0);
+    await ask("and now?");
+    expect(await lastAnswer().locator(".grounding-warning").count()).toBe(0);
+    expect(sent).toEqual([
+      expect.objectContaining({ content: "still grounded?", knowledgeBaseIds: [manual] }),
+      expect.objectContaining({ content: "and now?", knowledgeBaseIds: [] }),
+    ]);
   });
 });

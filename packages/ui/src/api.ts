@@ -26,7 +26,8 @@ export type StreamPart =
   | { type: "error"; code: string; message: string }
   | { type: "message-start"; messageId: string; conversationId: string }
   | { type: "sources"; citations: Citation[]; searchQueries: string[] }
-  | { type: "warning"; code: string };
+  /** `knowledgeBaseIds`: with knowledge-unavailable, the chosen bases that are gone (deleted, no longer readable). */
+  | { type: "warning"; code: string; knowledgeBaseIds?: string[] };
 
 export interface Citation {
   n: number;

@@ -135,13 +135,15 @@ export function App() {
       setModel((current) => current || (offered(saved) ? saved! : answer.models[0]?.id || ""));
     });
   }, [signedIn]);
-  // Knowledge bases change on the knowledge page: reload them when coming back to the chat.
-  useEffect(() => {
-    if (!signedIn || !onChatPage) return;
+  const loadKnowledgeBases = useCallback(() => {
     void api<{ knowledgeBases: Array<{ id: string; name: string }> }>("/api/knowledge-bases")
       .then((answer) => setKnowledgeBases(answer.knowledgeBases.map((kb) => ({ id: kb.id, name: kb.name }))))
       .catch(() => setKnowledgeBases([]));
-  }, [signedIn, onChatPage]);
+  }, []);
+  // Knowledge bases change on the knowledge page: reload them when coming back to the chat.
+  useEffect(() => {
+    if (signedIn && onChatPage) loadKnowledgeBases();
+  }, [signedIn, onChatPage, loadKnowledgeBases]);
 
   const chooseModel = useCallback((id: string) => {
     localStorage.setItem("hearth.model", id);
@@ -192,6 +194,7 @@ export function App() {
           knowledgeBases={knowledgeBases}
           onConversationCreated={(id) => navigate(`/c/${id}`)}
           onChanged={() => setRefresh((n) => n + 1)}
+          onKnowledgeBasesChanged={loadKnowledgeBases}
           onModel={setModel}
           renamed={renamed}
           admin={user.role === "admin"}

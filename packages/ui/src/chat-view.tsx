@@ -3,7 +3,7 @@ import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, strea
 import { citationLabels, errorText } from "./display-text.js";
 import { PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
-import { liveTurns, readKnowledgeChoice, writeKnowledgeChoice } from "./live-turns.js";
+import { forgetKnowledgeBases, liveTurns, readKnowledgeChoice, writeKnowledgeChoice } from "./live-turns.js";
 import { CopyMessage, Markdown } from "./markdown.js";
 import { findMentions } from "./mentions.js";
 import { ModelGuidance } from "./model-guidance.js";
@@ -23,7 +23,10 @@ export interface ChatMessage {
   errorCode?: string | null;
   citations?: Citation[];
   searchQueries?: string[];
-  /** Grounding that could not be done for this answer (codes: knowledge-unavailable, knowledge-full-text-only, search-unavailable, search-not-configured). */
+  /**
+   * Grounding that could not be done for this answer (codes: knowledge-unavailable, knowledge-full-text-only,
+   * search-unavailable, search-not-configured; knowledge-gone for a knowledge-unavailable that names chosen bases gone).
+   */
   warnings?: string[];
 }
 
@@ -46,7 +49,11 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
     case "sources":
       return { ...message, citations: part.citations, searchQueries: part.searchQueries };
     case "warning":
-      return { ...message, warnings: [...(message.warnings ?? []), part.code] };
+      // A warning that names chosen bases as gone says so (the page stops choosing them).
+      return {
+        ...message,
+        warnings: [...(message.warnings ?? []), part.knowledgeBaseIds?.length ? "knowledge-gone" : part.code],
+      };
     case "finish":
       return { ...message, status: "done", cached: part.cached, queuePosition: undefined };
     case "error":
@@ -496,6 +503,8 @@ export function ChatView(props: {
   knowledgeBases: KnowledgeBaseOption[];
   onConversationCreated(id: string): void;
   onChanged(): void;
+  /** A chosen knowledge base turned out to be gone: the list of bases is read again. */
+  onKnowledgeBasesChanged(): void;
   /** The model a conversation was last answered with, when one is opened (the picker follows it). */
   onModel(id: string): void;
   /** The last conversation renamed in the list: its new title, if it is this one. */
@@ -740,6 +749,17 @@ export function ChatView(props: {
     try {
       for await (const part of streamParts(path, body, abort.signal)) {
         update((message) => applyPart(message, part));
+        // Bases gone since they were chosen leave the conversation's choice, and the list is read again.
+        const gone = part.type === "warning" ? (part.knowledgeBaseIds ?? []) : [];
+        if (gone.length > 0) {
+          forgetKnowledgeBases(conversationId, gone);
+          if (shownId() === conversationId)
+            setOptions((current) => ({
+              ...current,
+              knowledgeBaseIds: current.knowledgeBaseIds.filter((id) => !gone.includes(id)),
+            }));
+          props.onKnowledgeBasesChanged();
+        }
         // The new conversation appears in the list as soon as it is stored.
         if (part.type === "message-start") {
           started = true;

@@ -392,6 +392,8 @@ const en = {
   },
   groundingWarnings: {
     "knowledge-unavailable": "Some of the chosen knowledge bases could not be searched for this answer.",
+    "knowledge-gone":
+      "A chosen knowledge base is gone (deleted, or no longer shared with you): this answer was written without it, and it is no longer chosen.",
     "knowledge-full-text-only":
       "A knowledge base's embedding model did not answer: it was searched by its full text only for this answer.",
     "search-unavailable": "Web search failed for this answer; it was written without web results.",
@@ -868,6 +870,7 @@ const zhCN: Messages = {
   },
   groundingWarnings: {
     "knowledge-unavailable": "所选知识库中有的未能检索，本回答未用到其内容。",
+    "knowledge-gone": "所选知识库中有的已不存在（已删除，或不再共享给你）：本回答未用到它，并已取消选择。",
     "knowledge-full-text-only": "有知识库的向量模型未能响应：本回答仅按全文检索了该知识库。",
     "search-unavailable": "联网搜索失败，本回答未使用网页结果。",
     "search-not-configured": "没有配置联网搜索引擎（SEARCH_NO_PROVIDERS），本回答未使用网页结果。",

@@ -74,3 +74,11 @@ export function writeKnowledgeChoice(conversationId: string, ids: string[]): voi
     // Storage off or full: the choice lasts while the conversation is open.
   }
 }
+
+/** Takes bases the service said are gone (deleted, no longer readable) out of a conversation's choice. */
+export function forgetKnowledgeBases(conversationId: string, gone: readonly string[]): void {
+  writeKnowledgeChoice(
+    conversationId,
+    readKnowledgeChoice(conversationId).filter((id) => !gone.includes(id)),
+  );
+}

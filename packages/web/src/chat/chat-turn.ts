@@ -45,6 +45,8 @@ export interface ChatTurnInput {
   /** The conversation so far, ending with the user's message to answer. */
   history: StoredMessage[];
   knowledgeBaseIds: string[];
+  /** Bases chosen in the conversation that the user can no longer read: named in a warning. */
+  goneKnowledgeBaseIds?: string[];
   search: SearchMode;
   /** A new answer was asked for (Regenerate): the model's inference cache is not used. */
   fresh?: boolean;
@@ -123,6 +125,7 @@ export async function runChatTurn(
         query: last?.content ?? "",
         model: input.model,
         knowledgeBaseIds: input.knowledgeBaseIds,
+        goneKnowledgeBaseIds: input.goneKnowledgeBaseIds,
         search: searching.search,
         user: input.user.id,
         signal: upstream.signal,
@@ -162,8 +165,14 @@ export async function runChatTurn(
     if (citations.length > 0 || grounding.searchQueries.length > 0) {
       await stream.send({ type: "sources", citations, searchQueries: grounding.searchQueries });
     }
+    // The page drops the bases named gone from the conversation's choice.
+    const gone = grounding.goneKnowledgeBaseIds;
     for (const warning of [...searching.warnings, ...grounding.warnings])
-      await stream.send({ type: "warning", code: warning });
+      await stream.send({
+        type: "warning",
+        code: warning,
+        ...(warning === "knowledge-unavailable" && gone.length > 0 ? { knowledgeBaseIds: gone } : {}),
+      });
     for await (const part of maskChatParts(parts, maskers)) {
       // What arrives after the user stopped or left was never shown: the stored answer ends where
       // the stream to them did.

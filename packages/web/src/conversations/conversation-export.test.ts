@@ -1,3 +1,4 @@
+import { marked } from "marked";
 import { describe, expect, it } from "vitest";
 import { attachment, exportFileName, exportMarkdown } from "./conversation-export.js";
 import type { StoredMessage } from "./conversation-store.js";
@@ -48,11 +49,12 @@ describe("conversation export as Markdown", () => {
     expect(text).toContain("## 用户\n");
     expect(text).toContain("## 助手（qwen2.5:7b）\n");
     expect(text).toContain("_（已中断）_");
+    expect(text).toContain("**来源**\n\n1. [行政诉讼法.pdf，第 3 页][1-1]\n2. [Law][1-2]\n");
     expect(text).toContain(
-      '[1]: https://hearth.example.cn/api/knowledge/bases/b1/documents/d1/file#page=3 "行政诉讼法.pdf"',
+      '[1-1]: <https://hearth.example.cn/api/knowledge/bases/b1/documents/d1/file#page=3> "行政诉讼法.pdf"',
     );
-    expect(text).toContain('[2]: https://example.org/law "Law"');
-    expect(text).not.toMatch(/User|Assistant|interrupted|2026-11-27T/);
+    expect(text).toContain('[1-2]: <https://example.org/law> "Law"');
+    expect(text).not.toMatch(/User|Assistant|interrupted|Sources|, page|2026-11-27T/);
   });
 
   it("is English and UTC by default, as API clients get it", () => {
@@ -65,7 +67,65 @@ describe("conversation export as Markdown", () => {
     expect(text).toContain("## User\n");
     expect(text).toContain("## Assistant (qwen2.5:7b)\n");
     expect(text).toContain("_(interrupted)_");
-    expect(text).toContain("[1]: http://127.0.0.1:8080/api/knowledge/bases/b1/documents/d1/file#page=3");
+    expect(text).toContain("**Sources**\n\n1. [行政诉讼法.pdf, page 3][1-1]\n2. [Law][1-2]\n");
+    expect(text).toContain("[1-1]: <http://127.0.0.1:8080/api/knowledge/bases/b1/documents/d1/file#page=3>");
+  });
+
+  it("renders each answer's sources under it, its [n] linking to its own sources", async () => {
+    const leave = "https://example.org/leave";
+    const text = exportMarkdown(
+      conversation,
+      [
+        message("user", "How much leave?"),
+        message("assistant", "25 days [1][2]. In code, `a[1]` stays.", {
+          citations: [
+            {
+              n: 1,
+              kind: "document",
+              title: "Handbook [v2] *draft*.pdf",
+              url: "/api/knowledge-bases/b1/documents/d1/file#page=12",
+              snippet: "Employees get\n25 days <b>per</b> year.",
+            },
+            { n: 2, kind: "web", title: 'Leave "rules"', url: leave, snippet: "Leave rules" },
+          ],
+        }),
+        message("user", "And sick days?"),
+        message("assistant", "Ten [1].", {
+          citations: [{ n: 1, kind: "web", title: "Sick days", url: "https://example.org/sick" }],
+        }),
+      ],
+      { lang: "en", tz: "UTC", origin: "https://hearth.example.com" },
+    );
+    // Each answer's part of the page as a browser shows it (marked, as the UI renders Markdown).
+    const [, , first, , second] = (await marked.parse(text)).split("<h2>");
+    /** The links of some HTML: their text (entities read) and where they go. */
+    const links = (html: string) =>
+      [...html.matchAll(/<a href="([^"]*)"[^>]*>(.*?)<\/a>/g)].map(([, href, inner]) => [
+        inner!
+          .replace(/&quot;/g, '"')
+          .replace(/&lt;/g, "<")
+          .replace(/&gt;/g, ">")
+          .replace(/&amp;/g, "&"),
+        href,
+      ]);
+    const [answer, sources] = first!.split("<ol>");
+    const handbook = "https://hearth.example.com/api/knowledge-bases/b1/documents/d1/file#page=12";
+    // The answer's markers link to its own sources; code is left as it is.
+    expect(links(answer!)).toEqual([
+      ["[1]", handbook],
+      ["[2]", leave],
+    ]);
+    expect(answer).toContain("<code>a[1]</code>");
+    expect(links(second!.split("<ol>")[0]!)).toEqual([["[1]", "https://example.org/sick"]]);
+    // Its sources are listed under it, by number, with the page and the start of the passage.
+    expect(answer).toContain("<strong>Sources</strong>");
+    expect(sources!.match(/<li>/g)).toHaveLength(2);
+    expect(links(sources!)).toEqual([
+      ["Handbook [v2] *draft*.pdf, page 12", handbook],
+      ['Leave "rules"', leave],
+    ]);
+    expect(sources).toContain("</a>: “Employees get 25 days &lt;b&gt;per&lt;/b&gt; year.”</li>");
+    expect(links(second!.split("<ol>")[1]!)).toEqual([["Sick days", "https://example.org/sick"]]);
   });
 
   it("marks an answer still being written, and one whose writer went quiet as interrupted", () => {

@@ -16,6 +16,10 @@ const WORDS: Record<
     stopped: string;
     beingWritten: string;
     zone: (tz: string) => string;
+    /** What an answer's list of sources is headed. */
+    sources: string;
+    /** A source's title with the page it cites. */
+    page: (title: string, page: number) => string;
   }
 > = {
   en: {
@@ -25,6 +29,8 @@ const WORDS: Record<
     stopped: "_(stopped)_",
     beingWritten: "_(being written)_",
     zone: (tz) => ` (${tz})`,
+    sources: "Sources",
+    page: (title, page) => `${title}, page ${page}`,
   },
   "zh-CN": {
     user: "用户",
@@ -33,6 +39,8 @@ const WORDS: Record<
     stopped: "_（已停止）_",
     beingWritten: "_（正在生成）_",
     zone: (tz) => `（${tz}）`,
+    sources: "来源",
+    page: (title, page) => `${title}，第 ${page} 页`,
   },
 };
 
@@ -68,7 +76,13 @@ export function absoluteCitation(citation: Citation, origin: string): Citation {
   return { ...citation, url: new URL(citation.url, origin).href };
 }
 
-/** A conversation as Markdown, in the reader's language and time zone. */
+/**
+ * A conversation as Markdown, in the reader's language and time zone. Each answer's sources are
+ * listed under it (number, title with the page cited, link, the start of the passage), and its `[n]`
+ * markers link to its own sources: their link labels are the answer's own (`[2-1]` for the second
+ * answer's first source), since every answer numbers its sources from 1 and in Markdown the first
+ * definition of a label wins.
+ */
 export function exportMarkdown(
   conversation: { title: string; createdAt: string },
   messages: StoredMessage[],
@@ -82,23 +96,74 @@ export function exportMarkdown(
     timeZone: options.tz,
   }).format(new Date(conversation.createdAt));
   const lines = [`# ${conversation.title}`, "", `_${created}${words.zone(options.tz)}_`, ""];
+  let answers = 0;
   for (const message of messages) {
     lines.push(`## ${message.role === "user" ? words.user : words.assistant(message.model)}`, "");
-    lines.push(message.content, "");
+    if (message.role === "assistant") answers++;
+    const label = (n: number) => `${answers}-${n}`;
+    lines.push(linkCitations(message.content, message.citations, label), "");
     if (message.status === "interrupted") lines.push(words.interrupted, "");
     if (message.status === "stopped") lines.push(words.stopped, "");
     // An answer left streaming by a writer gone quiet is as good as interrupted (the sweep marks it so).
     if (message.status === "streaming")
       lines.push(isBeingWritten(message) ? words.beingWritten : words.interrupted, "");
     if (message.citations.length > 0) {
+      lines.push(`**${words.sources}**`, "");
+      for (const citation of message.citations) {
+        const title = oneLine(citation.title);
+        const page = /#page=(\d+)$/.exec(citation.url)?.[1];
+        const name = page ? words.page(title, Number(page)) : title;
+        const snippet = oneLine(citation.snippet ?? "");
+        const excerpt =
+          snippet.length > SNIPPET_CHARS ? `${snippet.slice(0, SNIPPET_CHARS).trimEnd()}…` : snippet;
+        lines.push(
+          `${citation.n}. [${markdownText(name)}][${label(citation.n)}]${excerpt ? `: “${markdownText(excerpt)}”` : ""}`,
+        );
+      }
+      lines.push("");
       for (const citation of message.citations) {
         const { url } = absoluteCitation(citation, options.origin);
-        lines.push(`[${citation.n}]: ${url} "${citation.title.replace(/"/g, "'")}"`);
+        const title = oneLine(citation.title).replace(/[\\"]/g, "\\$&");
+        lines.push(`[${label(citation.n)}]: <${url}> "${title}"`);
       }
       lines.push("");
     }
   }
   return lines.join("\n");
+}
+
+/** How much of a source's passage its entry in the list of sources quotes. */
+const SNIPPET_CHARS = 160;
+
+/** Fenced code blocks (also one left unclosed) and inline code spans: their `[1]` is code, not a citation. */
+const CODE = /^(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^\1[ \t]*$|(?![\s\S]))|`[^`\n]+`/gm;
+
+/**
+ * An answer's `[n]` markers outside code, for the sources it has, as links to their labels: `[[n]][label]`,
+ * shown as `[n]`. A `[n]` that is already a link's text (`[n](…)`) or a definition (`[n]: …`) stays.
+ */
+function linkCitations(text: string, citations: readonly Citation[], label: (n: number) => string): string {
+  if (citations.length === 0) return text;
+  const cited = new Set(citations.map((citation) => citation.n));
+  // Code is matched first and kept as it is; a marker outside it is linked.
+  return text.replace(
+    new RegExp(`${CODE.source}|\\[(\\d{1,2})\\](?![(:])`, "gm"),
+    (match, _fence: string | undefined, n: string | undefined) =>
+      n !== undefined && cited.has(Number(n)) ? `[${match}][${label(Number(n))}]` : match,
+  );
+}
+
+/** Whitespace (line breaks too) as single spaces: a title or a passage on one line of a list. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+/**
+ * Text from a document or a page as plain Markdown text: what would make it a link, markup or HTML
+ * (brackets, emphasis, code, tags, entities) is escaped, so it reads as written.
+ */
+function markdownText(text: string): string {
+  return text.replace(/[\\`*_[\]<>&~]/g, "\\$&");
 }
 
 /**

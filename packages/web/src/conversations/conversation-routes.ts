@@ -125,10 +125,22 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       .send(exportMarkdown(conversation, messages, { lang, tz, origin }));
   });
 
-  /** The user may use the model and read every knowledge base the turn is grounded in. */
-  const assertCanUse = async (user: CurrentUser, model: string, knowledgeBaseIds: string[]) => {
+  /**
+   * The user may use the model. Of the knowledge bases chosen in the conversation, those the user
+   * can no longer read (deleted, no longer shared with them since they were chosen) are gone: the
+   * turn goes on without them, with a warning naming them, so the page stops choosing them. Any id
+   * the user cannot read is gone alike, one that never was or was never theirs to see too, so the
+   * answer tells nobody whether a base they may not read exists.
+   */
+  const checkCanUse = async (user: CurrentUser, model: string, chosen: string[]) => {
     await deps.modelAccess.assertAllowed(user, model);
-    for (const id of knowledgeBaseIds) await deps.knowledgeAccess.assert(user, id, "read");
+    const knowledgeBaseIds: string[] = [];
+    const goneKnowledgeBaseIds: string[] = [];
+    for (const id of chosen) {
+      if (await deps.knowledgeAccess.permissionOf(user, id)) knowledgeBaseIds.push(id);
+      else goneKnowledgeBaseIds.push(id);
+    }
+    return { knowledgeBaseIds, goneKnowledgeBaseIds };
   };
 
   /**
@@ -171,7 +183,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const conversation = await store.get(user.id, id);
     const body = messageBody.parse(request.body);
     assertMessageLengths([body.content], deps.config.web.maxMessageChars);
-    await assertCanUse(user, body.model, body.knowledgeBaseIds);
+    const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds);
     await deps.contentFilter.checkInputs([body.content]);
     let history = await store.messages(user.id, id);
     assertNotAnswering(history);
@@ -199,7 +211,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         conversationId: id,
         model: body.model,
         history: [...history, message],
-        knowledgeBaseIds: body.knowledgeBaseIds,
+        ...bases,
         search: body.search,
         admission,
         ...(edited ? { replaces: { fromSeq: edited.seq, ownFromSeq: message.seq } } : {}),
@@ -212,7 +224,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const { id } = request.params as { id: string };
     await store.get(user.id, id);
     const body = z.strictObject({ model: z.string().min(1).max(200), ...grounding }).parse(request.body);
-    await assertCanUse(user, body.model, body.knowledgeBaseIds);
+    const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds);
     const history = await store.messages(user.id, id);
     assertNotAnswering(history);
     const lastUser = history.map((m) => m.role).lastIndexOf("user");
@@ -230,7 +242,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         conversationId: id,
         model: body.model,
         history: kept,
-        knowledgeBaseIds: body.knowledgeBaseIds,
+        ...bases,
         search: body.search,
         fresh: true,
         admission,

@@ -1,5 +1,12 @@
-import type { KnowledgeClient, QueryResult, SearchClient, SearchRequest } from "@hearth/contracts";
+import {
+  type KnowledgeClient,
+  KnowledgeClientError,
+  type QueryResult,
+  type SearchClient,
+  type SearchRequest,
+} from "@hearth/contracts";
 import { describe, expect, it } from "vitest";
+import { startEmbedServer, startHarness } from "../../../knowledge/src/testing/knowledge-harness.fixture.js";
 import type { ModelClient } from "../model/model-client.js";
 import { groundingPrompt, groundTurn, queryText } from "./grounding.js";
 
@@ -18,10 +25,17 @@ function passage(knowledgeBaseId: string, text: string, score: number): QueryRes
   };
 }
 
-/** Knowledge and search clients answering from memory, recording what they were asked. */
+/**
+ * Knowledge and search clients answering from memory, recording what they were asked. The
+ * knowledge service holds bases "a" and "b" (and whatever else is asked for, but `goneBase`) and,
+ * as the real one, answers one query over several bases, failing it whole for a base it lacks.
+ */
 function clients(
   options: {
-    failingBase?: string;
+    /** A base the knowledge service no longer has. */
+    goneBase?: string;
+    /** The knowledge service cannot be reached. */
+    knowledgeDown?: boolean;
     /** A base whose embedding model failed: it answers from its full text, with a warning. */
     fullTextBase?: string;
     searchFails?: boolean;
@@ -30,20 +44,35 @@ function clients(
   } = {},
 ) {
   const knowledgeQueries: string[] = [];
+  const knowledgeRequests: string[][] = [];
   const searches: SearchRequest[] = [];
   const knowledge = {
     async queryManyAnswer(request: { knowledgeBaseIds: string[]; query: string }) {
       knowledgeQueries.push(request.query);
-      const [id] = request.knowledgeBaseIds;
-      if (id === options.failingBase) throw new Error("KNOWLEDGE_BASE_NOT_FOUND");
+      knowledgeRequests.push(request.knowledgeBaseIds);
+      if (options.knowledgeDown) throw new TypeError("fetch failed");
+      if (request.knowledgeBaseIds.some((id) => id === options.goneBase))
+        throw new KnowledgeClientError(404, "KNOWLEDGE_BASE_NOT_FOUND", "No knowledge base");
+      const fullText = request.knowledgeBaseIds.filter((id) => id === options.fullTextBase);
       return {
-        results: [
-          { ...passage(id!, `Passage of ${id} about leave.`, id === "a" ? 0.9 : 0.5), ...options.passage },
-        ],
-        ...(id === options.fullTextBase
-          ? { warnings: [{ knowledgeBaseId: id, code: "EMBEDDING_FAILED", message: "model not found" }] }
+        results: request.knowledgeBaseIds.map((id) => ({
+          ...passage(id, `Passage of ${id} about leave.`, id === "a" ? 0.9 : 0.5),
+          ...options.passage,
+        })),
+        ...(fullText.length > 0
+          ? {
+              warnings: fullText.map((id) => ({
+                knowledgeBaseId: id,
+                code: "EMBEDDING_FAILED",
+                message: "model not found",
+              })),
+            }
           : {}),
       };
+    },
+    async listKnowledgeBases() {
+      if (options.knowledgeDown) throw new TypeError("fetch failed");
+      return ["a", "b"].map((id) => ({ id, name: id }));
     },
   } as unknown as KnowledgeClient;
   const search = {
@@ -66,12 +95,12 @@ function clients(
       };
     },
   } as unknown as SearchClient;
-  return { knowledge, search, model: {} as ModelClient, knowledgeQueries, searches };
+  return { knowledge, search, model: {} as ModelClient, knowledgeQueries, knowledgeRequests, searches };
 }
 
 describe("grounding a turn", () => {
-  it("keeps the other bases' passages when one base fails, and says so", async () => {
-    const c = clients({ failingBase: "gone" });
+  it("keeps the other bases' passages when one base is gone from the knowledge service, names it and says so", async () => {
+    const c = clients({ goneBase: "gone" });
     const grounding = await groundTurn(
       {
         query: "How much leave?",
@@ -87,7 +116,47 @@ describe("grounding a turn", () => {
       "b.md",
     ]);
     expect(grounding.warnings).toEqual(["knowledge-unavailable"]);
+    expect(grounding.goneKnowledgeBaseIds).toEqual(["gone"]);
     expect(groundingPrompt(grounding.sources).systemMessage?.content).toContain("Passage of b about leave.");
+  });
+
+  it("answers without passages when the knowledge service is down, and says so, naming no base gone", async () => {
+    const grounding = await groundTurn(
+      { query: "How much leave?", model: "m", user: "u1", knowledgeBaseIds: ["a", "b"], search: "off" },
+      clients({ knowledgeDown: true }),
+    );
+    expect(grounding.sources).toEqual([]);
+    expect(grounding.warnings).toEqual(["knowledge-unavailable"]);
+    expect(grounding.goneKnowledgeBaseIds).toEqual([]);
+  });
+
+  it("searches no base that was chosen and is gone, and names it with the warning", async () => {
+    const c = clients();
+    const grounding = await groundTurn(
+      {
+        query: "How much leave?",
+        model: "m",
+        user: "u1",
+        knowledgeBaseIds: ["a"],
+        goneKnowledgeBaseIds: ["deleted"],
+        search: "off",
+      },
+      c,
+    );
+    expect(c.knowledgeRequests).toEqual([["a"]]);
+    expect(groundingPrompt(grounding.sources).citations.map((citation) => citation.title)).toEqual(["a.md"]);
+    expect(grounding.warnings).toEqual(["knowledge-unavailable"]);
+    expect(grounding.goneKnowledgeBaseIds).toEqual(["deleted"]);
+  });
+
+  it("asks for a base named twice once, and cites its passages once", async () => {
+    const c = clients();
+    const grounding = await groundTurn(
+      { query: "How much leave?", model: "m", user: "u1", knowledgeBaseIds: ["a", "a"], search: "off" },
+      c,
+    );
+    expect(c.knowledgeRequests).toEqual([["a"]]);
+    expect(groundingPrompt(grounding.sources).citations.map((citation) => citation.title)).toEqual(["a.md"]);
   });
 
   it("grounds on a base whose embedding model failed from its full text, and says so", async () => {
@@ -101,6 +170,52 @@ describe("grounding a turn", () => {
       "b.md",
     ]);
     expect(grounding.warnings).toEqual(["knowledge-full-text-only"]);
+  });
+
+  it("ranks passages from a hybrid and a full-text base together, as the knowledge service does", async () => {
+    // A base with an embedding model scores by reciprocal rank fusion (about 0.03), one without by
+    // BM25 (units of 1-80): compared raw, any full-text hit would come first.
+    const embed = await startEmbedServer();
+    const service = await startHarness({ embeddingUrl: embed.url });
+    try {
+      const team = await service.client.createKnowledgeBase({
+        name: "TeamDocs",
+        embeddingModel: "test-embed",
+      });
+      const bob = await service.client.createKnowledgeBase({ name: "BobPrivate" });
+      const uploads = [
+        await service.client.uploadDocuments(team.id, [
+          {
+            name: "estimate-EST-1008.txt",
+            data: Buffer.from(
+              "Estimate EST-1008 for the roof repair. Labour 1,200; materials 800. Grand total: 2,000.",
+            ),
+          },
+        ]),
+        await service.client.uploadDocuments(bob.id, [
+          { name: "memo.txt", data: Buffer.from("Memo: the total number of parking spaces is 40.") },
+        ]),
+      ];
+      for (const upload of uploads) expect((await service.finalJob(upload.job.id)).counts.indexed).toBe(1);
+      const grounding = await groundTurn(
+        {
+          query: "What is the grand total on estimate EST-1008?",
+          model: "m",
+          user: "u1",
+          knowledgeBaseIds: [team.id, bob.id],
+          search: "off",
+        },
+        { ...clients(), knowledge: service.client },
+      );
+      expect(groundingPrompt(grounding.sources).citations.map((citation) => citation.title)).toEqual([
+        "estimate-EST-1008.txt",
+        "memo.txt",
+      ]);
+      expect(grounding.warnings).toEqual([]);
+    } finally {
+      await service.close();
+      await embed.close();
+    }
   });
 
   it("asks the search service for page text and grounds on it", async () => {

@@ -1,8 +1,10 @@
 import {
   type KnowledgeClient,
+  KnowledgeClientError,
   MAX_QUERY_CHARS,
   type PageIdentity,
   pageIdentity,
+  type QueryResult,
   type SearchClient,
   samePage,
 } from "@hearth/contracts";
@@ -16,6 +18,11 @@ export interface GroundingRequest {
   model: string;
   /** Knowledge bases the user may read (already checked). */
   knowledgeBaseIds: string[];
+  /**
+   * Bases chosen for the turn that are gone: deleted, or no longer readable by the user, since they
+   * were chosen in the conversation. They are not searched, and cost a knowledge-unavailable warning.
+   */
+  goneKnowledgeBaseIds?: string[];
   search: SearchMode;
   /** Who asks (a user id), for the model service's queue when the model writes search queries. */
   user: string;
@@ -31,10 +38,18 @@ export interface GroundingSource {
 }
 
 export interface Grounding {
-  /** Every source found, most relevant first: knowledge passages by score, then web results by rank. */
+  /**
+   * Every source found, most relevant first: knowledge passages as the knowledge service ranks them
+   * across the bases, then web results by rank.
+   */
   sources: GroundingSource[];
   searchQueries: string[];
   warnings: string[];
+  /**
+   * The chosen bases that are gone (those the request named so, and those the knowledge service no
+   * longer has), so the conversation stops choosing them.
+   */
+  goneKnowledgeBaseIds: string[];
 }
 
 /**
@@ -74,37 +89,28 @@ export async function groundTurn(
   let searchQueries: string[] = [];
 
   const knowledgeQuery = queryText(request.query, MAX_QUERY_CHARS);
-  if (request.knowledgeBaseIds.length > 0 && knowledgeQuery) {
-    // One query per base: each base ranks its own passages, then the best five across bases by
-    // score (one query over several bases ranks them together, and fuses bases with different
-    // embedding models by rank: it would cite differently). A base that fails (gone from the
-    // knowledge service, its embedding model unreachable) costs a warning, not the others' passages.
-    // A base whose query could not be embedded answers from its full text alone (with a warning).
-    const perBase = await Promise.allSettled(
-      request.knowledgeBaseIds.map((id) =>
-        clients.knowledge.queryManyAnswer({ knowledgeBaseIds: [id], query: knowledgeQuery, topK: 5 }),
-      ),
+  // A base named twice is one base: its passages are cited once.
+  const knowledgeBaseIds = [...new Set(request.knowledgeBaseIds)];
+  const goneKnowledgeBaseIds = [...new Set(request.goneKnowledgeBaseIds ?? [])];
+  const knowledge =
+    knowledgeBaseIds.length > 0 && knowledgeQuery
+      ? await queryKnowledge(clients.knowledge, knowledgeBaseIds, knowledgeQuery)
+      : undefined;
+  if (knowledge) goneKnowledgeBaseIds.push(...knowledge.gone);
+  if (knowledge?.failed || goneKnowledgeBaseIds.length > 0) warnings.push("knowledge-unavailable");
+  if (knowledge?.fullTextOnly) warnings.push("knowledge-full-text-only");
+  for (const passage of knowledge?.results ?? []) {
+    const title = passage.documentTitle || "Document";
+    cite(
+      {
+        kind: "document",
+        title,
+        url: `/api/knowledge-bases/${encodeURIComponent(passage.knowledgeBaseId)}/documents/${encodeURIComponent(passage.documentId)}/file${passage.page ? `#page=${passage.page}` : ""}`,
+        snippet: passage.text.slice(0, 300),
+      },
+      `${title}${passage.page ? `, page ${passage.page}` : ""}`,
+      passage.text,
     );
-    if (perBase.some((answer) => answer.status === "rejected")) warnings.push("knowledge-unavailable");
-    if (perBase.some((answer) => answer.status === "fulfilled" && (answer.value.warnings?.length ?? 0) > 0))
-      warnings.push("knowledge-full-text-only");
-    const passages = perBase
-      .flatMap((answer) => (answer.status === "fulfilled" ? answer.value.results : []))
-      .sort((a, b) => b.score - a.score)
-      .slice(0, 5);
-    for (const passage of passages) {
-      const title = passage.documentTitle || "Document";
-      cite(
-        {
-          kind: "document",
-          title,
-          url: `/api/knowledge-bases/${encodeURIComponent(passage.knowledgeBaseId)}/documents/${encodeURIComponent(passage.documentId)}/file${passage.page ? `#page=${passage.page}` : ""}`,
-          snippet: passage.text.slice(0, 300),
-        },
-        `${title}${passage.page ? `, page ${passage.page}` : ""}`,
-        passage.text,
-      );
-    }
   }
 
   if (request.search !== "off") {
@@ -141,7 +147,45 @@ export async function groundTurn(
     }
   }
 
-  return { sources, searchQueries, warnings };
+  return { sources, searchQueries, warnings, goneKnowledgeBaseIds };
+}
+
+/** How many passages a turn is grounded in, across all its bases. */
+const PASSAGES = 5;
+
+/**
+ * The best passages across the chosen bases, from one query over all of them: the knowledge service
+ * ranks them together, interleaving by rank the bases it searches differently (with an embedding
+ * model, full text only, another model), whose scores are not on one scale. A base the knowledge
+ * service no longer has fails that query (KNOWLEDGE_BASE_NOT_FOUND): the others are asked again
+ * without it, and it is named as gone. Any other failure costs the knowledge passages (`failed`).
+ */
+async function queryKnowledge(
+  knowledge: KnowledgeClient,
+  knowledgeBaseIds: string[],
+  query: string,
+): Promise<{ results: QueryResult[]; fullTextOnly: boolean; gone: string[]; failed: boolean }> {
+  const ask = async (ids: string[]) => {
+    const answer = await knowledge.queryManyAnswer({ knowledgeBaseIds: ids, query, topK: PASSAGES });
+    // A base whose query could not be embedded was searched on its full text alone.
+    return { results: answer.results, fullTextOnly: (answer.warnings?.length ?? 0) > 0 };
+  };
+  const failed = { results: [], fullTextOnly: false, failed: true };
+  try {
+    return { ...(await ask(knowledgeBaseIds)), gone: [], failed: false };
+  } catch (error) {
+    if (!(error instanceof KnowledgeClientError && error.code === "KNOWLEDGE_BASE_NOT_FOUND"))
+      return { ...failed, gone: [] };
+  }
+  try {
+    const listed = new Set((await knowledge.listKnowledgeBases()).map((base) => base.id));
+    const present = knowledgeBaseIds.filter((id) => listed.has(id));
+    const gone = knowledgeBaseIds.filter((id) => !listed.has(id));
+    if (present.length === 0 || gone.length === 0) return { ...failed, gone };
+    return { ...(await ask(present)), gone, failed: false };
+  } catch {
+    return { ...failed, gone: [] };
+  }
 }
 
 /** What the system message carrying the sources says before them. */

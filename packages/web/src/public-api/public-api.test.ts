@@ -302,6 +302,32 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     ).toBe(403);
   });
 
+  it("cites a base named twice once; refuses a deleted base as one that never was (404)", async () => {
+    const base = (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/knowledge-bases",
+        headers: user.headers,
+        payload: { name: "twice" },
+      })
+    ).json() as { id: string };
+    expect((await upload(user, base.id, "parking.txt", "Parking spaces: 40 behind the office.")).status).toBe(
+      202,
+    );
+    const ask = () =>
+      client.chat.completions.create({
+        model: "tiny-story",
+        messages: [{ role: "user", content: "How many parking spaces?" }],
+        knowledge_base_ids: [base.id, base.id],
+      } as never) as unknown as Promise<{ hearth?: { citations: Array<{ n: number; title: string }> } }>;
+    expect((await ask()).hearth?.citations.map(({ n, title }) => [n, title])).toEqual([[1, "parking.txt"]]);
+    const system = model.requests.at(-1)!.messages[0]!.content as string;
+    expect(system.match(/Parking spaces: 40/g)).toHaveLength(1);
+    // Each request names its bases itself: one the user cannot read (deleted, never theirs, never was) is 404.
+    await web.app.inject({ method: "DELETE", url: `/api/knowledge-bases/${base.id}`, headers: user.headers });
+    await expect(ask()).rejects.toMatchObject({ status: 404, code: "KNOWLEDGE_BASE_NOT_FOUND" });
+  });
+
   it("searches the web when asked, and cites the pages in the stream", async () => {
     const stream = await client.chat.completions.create({
       model: "tiny-story",

@@ -14,7 +14,8 @@ import { listenOnLoopback } from "../../../../test/support/ports.js";
  * documents uploaded as multipart `file` parts (202 {job, documents}; bases, documents and jobs
  * are checked against the contracts' schemas, so the stand-in cannot drift from the real service),
  * jobs, and `/v1/query`
- * returning passages that contain the query's words; `/v1/search` returning fixed web results.
+ * returning passages that contain the query's words (404 KNOWLEDGE_BASE_NOT_FOUND for a base it
+ * does not have); `/v1/search` returning fixed web results.
  */
 export interface FakeKnowledge {
   url: string;
@@ -152,11 +153,17 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     if (request.method === "POST" && url.pathname === "/v1/query") {
       const input = JSON.parse(raw.toString()) as { knowledgeBaseIds: string[]; query: string };
       state.queries.push(input);
+      // As the real service: a base named twice is searched once, and one it lacks fails the query.
+      const ids = [...new Set(input.knowledgeBaseIds)];
+      if (ids.some((id) => !bases.has(id)))
+        return send(response, 404, {
+          error: { code: "KNOWLEDGE_BASE_NOT_FOUND", message: "no such knowledge base" },
+        });
       const words = input.query
         .toLowerCase()
         .split(/\W+/)
         .filter((w) => w.length > 3);
-      const results = input.knowledgeBaseIds.flatMap((id) =>
+      const results = ids.flatMap((id) =>
         (bases.get(id)?.documents ?? [])
           .filter((d) => words.some((w) => d.text.toLowerCase().includes(w)))
           .map((d) => ({
