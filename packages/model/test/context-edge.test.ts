@@ -179,6 +179,41 @@ describe.skipIf(!stories)("a prompt at the edge of the context (stories260K, one
     expect(fullOllama.json().error).toMatch(/the prompt has \d+ tokens/);
   });
 
+  it("reads the whole prompt of a text completion past nine tenths of the context: the answer is the one a larger context gives", async () => {
+    const larger = await startModelService(dir, { contextSize: 2 * CONTEXT, parallel: 1 });
+    try {
+      // Words of a children's story out of order (a prompt stories260K's answer depends on beyond its
+      // last sentences), 236 tokens: past the tenth of the context node-llama-cpp keeps free for a
+      // context shift, with room for the 20 tokens asked.
+      const words =
+        "the fish bird dad mom saw said jumped ran blue red small big sad happy park tree ball boy girl sun dog cat a".split(
+          " ",
+        );
+      let prompt = "";
+      for (let i = 0; prompt.length < 455; i++)
+        prompt += `${words[i % words.length]}${i % 7 === 6 ? ". " : " "}`;
+      const complete = async (url: string) => {
+        const response = await fetch(`${url}/v1/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "stories260K", prompt, max_tokens: 20, temperature: 0 }),
+        });
+        expect(response.status).toBe(200);
+        return (await response.json()) as {
+          choices: Array<{ text: string }>;
+          usage: { prompt_tokens: number; completion_tokens: number };
+        };
+      };
+      const whole = await complete(larger.url);
+      const edge = await complete(service.url);
+      expect(edge.usage.prompt_tokens).toBeGreaterThan(CONTEXT * 0.9);
+      expect(edge.usage.prompt_tokens + 20).toBeLessThanOrEqual(CONTEXT);
+      expect(edge.choices[0]?.text).toBe(whole.choices[0]?.text);
+    } finally {
+      await larger.close();
+    }
+  });
+
   it("takes node-llama-cpp's failure to fit a chat into the context (its context shift) as CONTEXT_OVERFLOW, not a failure of the service", async () => {
     // The library's own failure, from a chat prompt one token short of the context.
     const llama = await getLlama({ gpu: false, maxThreads: 1, logLevel: LlamaLogLevel.error });

@@ -633,9 +633,11 @@ export class EmbeddedRuntime implements ModelRuntime {
             if (text) emit({ type: "text-delta", text });
           },
         };
+        // A prompt is read whole: node-llama-cpp would drop its start to keep a tenth of the context
+        // free for shifting it, which the budget never needs (the answer ends where the context does).
         const result = await (suffix
           ? completion.generateInfillCompletionWithMeta(call.input.prompt, suffix, options)
-          : completion.generateCompletionWithMeta(call.input.prompt, options)
+          : completion.generateCompletionWithMeta(call.input.prompt, { ...options, contextShiftSize: 1 })
         ).catch((error: unknown) => {
           throw asContextOverflow(error, promptTokens, contextSize, call.modelId);
         });
