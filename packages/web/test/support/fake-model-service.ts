@@ -17,6 +17,12 @@ export interface FakeModelOptions {
   cached?: boolean;
   /** Cut the connection after this many words (a model that fails mid-answer). */
   failAfterWords?: number;
+  /**
+   * A context of `tokens` (said by /api/show as `num_ctx`), with the model's own count of a message's
+   * tokens: a chat whose messages count more than the context leaves room for is refused as the
+   * model service refuses it (400 CONTEXT_OVERFLOW with the prompt's tokens in its details).
+   */
+  context?: { tokens: number; count: (text: string) => number };
 }
 
 export interface FakeModelService {
@@ -65,6 +71,11 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
           data: models.map((id) => ({ id, object: "model", created: MODEL_CREATED, owned_by: "hearth" })),
         }),
       );
+      return;
+    }
+    if (request.method === "POST" && request.url === "/api/show" && state.options.context) {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify({ parameters: `num_ctx ${state.options.context.tokens}` }));
       return;
     }
     if (request.method === "POST" && request.url === "/v1/embeddings") {
@@ -147,6 +158,25 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
               message: `model "${body.model}" not found; GET /api/tags lists the models available`,
               type: "invalid_request_error",
               code: "MODEL_NOT_FOUND",
+            },
+          }),
+        );
+        return;
+      }
+      const context = state.options.context;
+      const promptTokens = context
+        ? body.messages.reduce((sum, message) => sum + context.count(message.content), 0)
+        : 0;
+      if (context && promptTokens > context.tokens - 2) {
+        response.writeHead(400, { "content-type": "application/json" });
+        response.end(
+          JSON.stringify({
+            error: {
+              message: `the prompt has ${promptTokens} tokens, more than the ${context.tokens}-token context of "${body.model}" leaves room for`,
+              type: "invalid_request_error",
+              param: null,
+              code: "CONTEXT_OVERFLOW",
+              details: { promptTokens, contextSize: context.tokens },
             },
           }),
         );
