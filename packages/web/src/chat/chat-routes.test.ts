@@ -205,6 +205,43 @@ describe("first slice: models and streamed chat through the web service", () => 
   });
 });
 
+describe("a prompt the model service finds too long for its context", () => {
+  it("is fitted again from the prompt tokens the model reports with CONTEXT_OVERFLOW, and answered", async () => {
+    // Llama 2's vocabulary spends about three tokens on a Han character; the web service estimates one.
+    const model = await startFakeModelService({
+      models: ["llama-zh"],
+      context: { tokens: 1024, count: (text) => 3 * [...text].length },
+    });
+    const web = await startWeb({ modelUrl: model.url });
+    try {
+      const url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+      const session = await signUp(web.app, "carol");
+      const earlier = "猫".repeat(300);
+      const response = await fetch(`${url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...session.headers },
+        body: JSON.stringify({
+          model: "llama-zh",
+          messages: [
+            { role: "user", content: earlier },
+            { role: "assistant", content: earlier },
+            { role: "user", content: "狗呢？" },
+          ],
+        }),
+      });
+      const parts = parseSse(await response.text());
+      expect(parts.find((part) => part.type === "error")).toBeUndefined();
+      expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
+      // The history fitted the estimate but not the model's count: refused once, then sent without it.
+      expect(model.requests.map((request) => request.messages.length)).toEqual([3, 1]);
+      expect(model.requests[1]?.messages).toEqual([{ role: "user", content: "狗呢？" }]);
+    } finally {
+      await web.close();
+      await model.close();
+    }
+  });
+});
+
 describe("no model yet", () => {
   it("tells the UI what to do when the model service has no models or is down", async () => {
     const empty = await startFakeModelService({ models: [] });

@@ -19,6 +19,12 @@ export interface FakeModelOptions {
   failAfterWords?: number;
   /** Files of the models dir skipped for their names, as GET /api/hearth/models/skipped lists them. */
   skippedFiles?: ModelSkippedFile[];
+  /**
+   * A context of `tokens` (said by /api/show as `num_ctx`), with the model's own count of a message's
+   * tokens: a chat whose messages count more than the context leaves room for is refused as the
+   * model service refuses it (400 CONTEXT_OVERFLOW with the prompt's tokens in its details).
+   */
+  context?: { tokens: number; count: (text: string) => number };
 }
 
 export interface FakeModelService {
@@ -72,6 +78,11 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
     if (request.method === "GET" && request.url === "/api/hearth/models/skipped") {
       response.writeHead(200, { "content-type": "application/json" });
       response.end(JSON.stringify({ skipped: state.options.skippedFiles ?? [] }));
+      return;
+    }
+    if (request.method === "POST" && request.url === "/api/show" && state.options.context) {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify({ parameters: `num_ctx ${state.options.context.tokens}` }));
       return;
     }
     if (request.method === "POST" && request.url === "/v1/embeddings") {
@@ -154,6 +165,25 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
               message: `model "${body.model}" not found; GET /api/tags lists the models available`,
               type: "invalid_request_error",
               code: "MODEL_NOT_FOUND",
+            },
+          }),
+        );
+        return;
+      }
+      const context = state.options.context;
+      const promptTokens = context
+        ? body.messages.reduce((sum, message) => sum + context.count(message.content), 0)
+        : 0;
+      if (context && promptTokens > context.tokens - 2) {
+        response.writeHead(400, { "content-type": "application/json" });
+        response.end(
+          JSON.stringify({
+            error: {
+              message: `the prompt has ${promptTokens} tokens, more than the ${context.tokens}-token context of "${body.model}" leaves room for`,
+              type: "invalid_request_error",
+              param: null,
+              code: "CONTEXT_OVERFLOW",
+              details: { promptTokens, contextSize: context.tokens },
             },
           }),
         );

@@ -628,7 +628,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       // "ground" rather than " ground".
       const preceding = loaded.model.tokenize(call.input.prompt, false);
       const promptTokens = preceding.length + 1;
-      const maxTokens = this.#budget(promptTokens, settings.maxTokens, contextSize, call.modelId);
+      const maxTokens = budget(promptTokens, settings.maxTokens, contextSize, contextSize - 1, call.modelId);
       const completion = new LlamaCompletion({ contextSequence: sequence });
       const suffix = call.input.suffix;
       try {
@@ -651,9 +651,14 @@ export class EmbeddedRuntime implements ModelRuntime {
             if (text) emit({ type: "text-delta", text });
           },
         };
-        const result = suffix
-          ? await completion.generateInfillCompletionWithMeta(call.input.prompt, suffix, options)
-          : await completion.generateCompletionWithMeta(call.input.prompt, options);
+        // A prompt is read whole: node-llama-cpp would drop its start to keep a tenth of the context
+        // free for shifting it, which the budget never needs (the answer ends where the context does).
+        const result = await (suffix
+          ? completion.generateInfillCompletionWithMeta(call.input.prompt, suffix, options)
+          : completion.generateCompletionWithMeta(call.input.prompt, { ...options, contextShiftSize: 1 })
+        ).catch((error: unknown) => {
+          throw asContextOverflow(error, promptTokens, contextSize, call.modelId);
+        });
         return {
           finishReason: mapStop(result.metadata.stopReason),
           usage: { promptTokens, completionTokens },
@@ -681,24 +686,30 @@ export class EmbeddedRuntime implements ModelRuntime {
     const clearlyFits =
       !functions && settings.maxTokens !== undefined && bytes + settings.maxTokens < contextSize;
     let promptTokens = clearlyFits ? 0 : countPrompt();
+    // node-llama-cpp's chat evaluates a prompt only while a cell of the context stays free after it
+    // (LlamaChat's minFreeContextTokens): a prompt one token short of the context fails there.
     const maxTokens = clearlyFits
       ? settings.maxTokens
-      : this.#budget(promptTokens, settings.maxTokens, contextSize, call.modelId);
+      : budget(promptTokens, settings.maxTokens, contextSize, contextSize - 2, call.modelId);
     accept();
-    const result = await chat.generateResponse(history, {
-      ...common,
-      maxTokens,
-      grammar: grammar as LlamaGrammar | undefined as never,
-      functions: functions as never,
-      budgets: settings.think === false ? { thoughtTokens: 0 } : undefined,
-      onResponseChunk: (chunk) => {
-        completionTokens += chunk.tokens.length;
-        if (!chunk.text) return;
-        if (chunk.type === "segment" && chunk.segmentType === "thought")
-          emit({ type: "reasoning-delta", text: chunk.text });
-        else if (chunk.type === undefined) emit({ type: "text-delta", text: chunk.text });
-      },
-    });
+    const result = await chat
+      .generateResponse(history, {
+        ...common,
+        maxTokens,
+        grammar: grammar as LlamaGrammar | undefined as never,
+        functions: functions as never,
+        budgets: settings.think === false ? { thoughtTokens: 0 } : undefined,
+        onResponseChunk: (chunk) => {
+          completionTokens += chunk.tokens.length;
+          if (!chunk.text) return;
+          if (chunk.type === "segment" && chunk.segmentType === "thought")
+            emit({ type: "reasoning-delta", text: chunk.text });
+          else if (chunk.type === undefined) emit({ type: "text-delta", text: chunk.text });
+        },
+      })
+      .catch((error: unknown) => {
+        throw asContextOverflow(error, promptTokens || countPrompt(), contextSize, call.modelId);
+      });
     const calls = (result.functionCalls ?? []) as Array<{ functionName: string; params: unknown }>;
     for (const functionCall of calls) {
       const toolCall: ToolCall = {
@@ -710,24 +721,6 @@ export class EmbeddedRuntime implements ModelRuntime {
     const finishReason = calls.length > 0 ? "tool-calls" : mapStop(result.metadata.stopReason);
     if (clearlyFits) promptTokens = countPrompt();
     return { finishReason, usage: { promptTokens, completionTokens } };
-  }
-
-  /**
-   * The truncation policy: a prompt that leaves no room to answer is refused (400 CONTEXT_OVERFLOW);
-   * otherwise the token limit (max_tokens, num_predict) is capped at the room left, and the answer
-   * ends with finish reason "length". A max_tokens at or beyond the whole context was refused before
-   * (unless `capMaxTokens`: Ollama's num_predict).
-   */
-  #budget(promptTokens: number, requested: number | undefined, contextSize: number, model: string): number {
-    const room = contextSize - promptTokens;
-    if (room < 1) {
-      throw new HearthError(
-        "CONTEXT_OVERFLOW",
-        `the prompt has ${promptTokens} tokens, more than the ${contextSize}-token context of "${model}" leaves room for`,
-        { details: { promptTokens, contextSize } },
-      );
-    }
-    return requested === undefined ? room : Math.min(requested, room);
   }
 
   async #grammar(call: ModelCall, schema: unknown): Promise<LlamaGrammar | undefined> {
@@ -790,6 +783,50 @@ export class EmbeddedRuntime implements ModelRuntime {
     await Promise.allSettled(models.map((model) => model.dispose()));
     if (this.#llama) await (await this.#llama.catch(() => undefined))?.dispose();
   }
+}
+
+/**
+ * The truncation policy: a prompt longer than `largestPrompt` (the context less one token to answer,
+ * and less what the runtime keeps free beside it) leaves no room to answer and is refused
+ * (400 CONTEXT_OVERFLOW); otherwise the token limit (max_tokens, num_predict) is capped at the room
+ * left, and the answer ends with finish reason "length". A max_tokens at or beyond the whole context
+ * was refused before (unless `capMaxTokens`: Ollama's num_predict).
+ */
+function budget(
+  promptTokens: number,
+  requested: number | undefined,
+  contextSize: number,
+  largestPrompt: number,
+  model: string,
+): number {
+  if (promptTokens > largestPrompt) throw promptOverflow(promptTokens, contextSize, model);
+  const room = contextSize - promptTokens;
+  return requested === undefined ? room : Math.min(requested, room);
+}
+
+function promptOverflow(promptTokens: number, contextSize: number, model: string, cause?: unknown) {
+  return new HearthError(
+    "CONTEXT_OVERFLOW",
+    `the prompt has ${promptTokens} tokens, more than the ${contextSize}-token context of "${model}" leaves room for`,
+    { details: { promptTokens, contextSize }, cause },
+  );
+}
+
+/**
+ * node-llama-cpp's failures to fit a prompt and its answer into the context ("Failed to compress chat
+ * history for context shift…", "The context size is too small to generate a response") as what
+ * they are: a request too long for the context (400 CONTEXT_OVERFLOW, which the web service's prompt
+ * fitting learns from), not a failure of the service; other errors as they are.
+ */
+export function asContextOverflow(
+  error: unknown,
+  promptTokens: number,
+  contextSize: number,
+  model: string,
+): unknown {
+  return error instanceof Error && /context shift|context size is too small/i.test(error.message)
+    ? promptOverflow(promptTokens, contextSize, model, error)
+    : error;
 }
 
 /**
