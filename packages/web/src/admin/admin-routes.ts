@@ -575,6 +575,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         url: "/api/pull",
         message: "the model service did not answer",
         cause: error,
+        service: "model",
       });
       await audited({ pulled: false, details: { code: failure.code } });
       throw failure;
@@ -601,6 +602,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         url: "/api/delete",
         message: "the model service did not answer",
         cause: error,
+        service: "model",
       });
     });
     if (!response.ok) throw await modelServiceError("/api/delete", response);
@@ -794,7 +796,12 @@ export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: S
     } catch (error) {
       const url = deps.search.searchUrl;
       if (!(error instanceof SearchClientError))
-        throw new UpstreamCallError({ url, message: "the search service did not answer", cause: error });
+        throw new UpstreamCallError({
+          url,
+          message: "the search service did not answer",
+          cause: error,
+          service: "search",
+        });
       // Every provider failing is what this check is for: each one's status and error is the answer.
       const failed = z.array(providerOutcomeSchema).safeParse(error.details?.providers);
       if (!failed.success) throw searchServiceError(url, error);
