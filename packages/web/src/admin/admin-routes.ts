@@ -27,7 +27,7 @@ import { type SettingsStore, settingsChanges, settingsSchema } from "../settings
 import type { WebDatabase } from "../storage/open-database.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
 import { readUsageReport } from "../usage/usage-report.js";
-import { csvCell } from "./csv.js";
+import { csvFile } from "./csv.js";
 import { type PullOutcome, watchPull } from "./model-pull-outcome.js";
 import { registerModelRegistryRoutes } from "./model-registry-routes.js";
 
@@ -621,29 +621,25 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     const since = new Date(Date.now() - query.days * 86_400_000).toISOString();
     const { usage, groupTotals } = await readUsageReport(db, since);
     if (query.format === "csv") {
-      const lines = [
+      const csv = csvFile(
         "user,groups,model,api_key,api_key_name,requests,prompt_tokens,completion_tokens,cost_units,group_ids",
-        ...usage.map((u) =>
-          [
-            u.username,
-            u.groups?.join(" ") ?? GROUPS_NOT_RECORDED,
-            u.model,
-            u.apiKeyId ?? "",
-            u.apiKeyName ?? "",
-            u.requests,
-            u.promptTokens,
-            u.completionTokens,
-            u.costUnits,
-            u.groupIds?.join(" ") ?? GROUPS_NOT_RECORDED,
-          ]
-            .map(csvCell)
-            .join(","),
-        ),
-      ];
+        usage.map((u) => [
+          u.username,
+          u.groups?.join(" ") ?? GROUPS_NOT_RECORDED,
+          u.model,
+          u.apiKeyId ?? "",
+          u.apiKeyName ?? "",
+          u.requests,
+          u.promptTokens,
+          u.completionTokens,
+          u.costUnits,
+          u.groupIds?.join(" ") ?? GROUPS_NOT_RECORDED,
+        ]),
+      );
       return reply
         .header("content-disposition", 'attachment; filename="hearth-usage.csv"')
         .type("text/csv; charset=utf-8")
-        .send(`${lines.join("\n")}\n`);
+        .send(csv);
     }
     return { since, usage, groupTotals };
   });
