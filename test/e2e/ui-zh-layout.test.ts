@@ -9,6 +9,7 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
 /**
  * The knowledge and admin tables in Chinese, on a desktop and at a phone's 390 px: short words and
  * numbers (删除, 分块数, an audit action) stay on one line, and a row's buttons stay on the screen;
+ * a long document name and the usage table's headings are not squeezed a character or two a line;
  * and the chat's web search choice, off with the reason when no search engine is configured.
  */
 describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
@@ -51,6 +52,48 @@ describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
       expect(box.x + box.width, `删除 on the screen at ${width}`).toBeLessThanOrEqual(width);
       await screenshot(page, `zh-layout-knowledge-${width}`);
     }
+  });
+
+  it("gives a long Chinese document name and the usage headers room on a phone, the tables scrolling sideways", async () => {
+    const { page } = zh;
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.getByRole("link", { name: "知识库" }).click();
+    await page.getByLabel("新建知识库").fill("规则");
+    await page.getByRole("button", { name: "创建" }).click();
+    await page.getByRole("heading", { name: "规则" }).waitFor();
+    // Longer than a file system's 255 bytes: given to the page, not written to disk. Its import is
+    // cancelled, so that its status says why at length beside it.
+    const name = "检察机关行政诉讼监督规则".repeat(8);
+    services.holdIngestion = true;
+    await page
+      .locator('input[type="file"]')
+      .setInputFiles({ name: `${name}.md`, mimeType: "text/markdown", buffer: Buffer.from("监督规则") });
+    await page.getByRole("button", { name: `取消导入: ${name}.md` }).click();
+    services.holdIngestion = false;
+    const link = page.getByRole("link", { name: `${name}.md` });
+    const row = page.locator("tr", { has: link });
+    await expect.poll(() => row.getAttribute("data-status")).toBe("failed");
+    // The name's 99 characters at least 9 a line, its reason at least 7 (squeezed, either took 1 to 4
+    // characters a line, a row up to 3,500 px tall): the table scrolls sideways instead, as it does
+    // for a long English name.
+    expect(await textLines(link), "the document name's lines").toBeLessThanOrEqual(11);
+    expect(await textLines(row.locator(".error-text")), "the reason's lines").toBeLessThanOrEqual(3);
+    const documents = page.locator(".table-scroll", { has: link });
+    expect(await documents.evaluate((box) => box.scrollWidth > box.clientWidth)).toBe(true);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(page, "zh-layout-long-document-name-390");
+
+    await page.getByRole("link", { name: "管理" }).click();
+    await page.getByRole("tab", { name: "用量" }).click();
+    const headers = page.locator("section[aria-labelledby=usage-title] th");
+    await headers.first().waitFor();
+    // A heading breaks only between its words, as an English one does: not 用/户/名, a character a line.
+    for (const header of await headers.all()) {
+      const text = (await header.textContent())!;
+      expect(await textLines(header), text).toBeLessThanOrEqual(text.split(" ").length);
+    }
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(page, "zh-layout-usage-390");
   });
 
   it("keeps an audit action on one line, and a model's Delete on a phone's screen", async () => {

@@ -701,11 +701,13 @@ function Usage() {
       >
         {rows.map((row) => (
           <tr key={`${row.username}-${row.groupIds?.join(" ")}-${row.model}-${row.apiKeyId}`}>
-            <td>{row.username}</td>
-            <td>{row.groups === null ? t.usageGroupsNotRecorded : row.groups.join(", ")}</td>
+            <td className="breakable">{row.username}</td>
+            <td className="breakable">
+              {row.groups === null ? t.usageGroupsNotRecorded : row.groups.join(", ")}
+            </td>
             <td>{row.model}</td>
             {/* No key: the chat UI; a key since deleted shows its id. */}
-            <td title={row.apiKeyId ?? undefined}>
+            <td className="breakable" title={row.apiKeyId ?? undefined}>
               {row.apiKeyId === null ? t.usageViaUi : (row.apiKeyName ?? row.apiKeyId)}
             </td>
             <td>{row.requests}</td>
@@ -718,7 +720,7 @@ function Usage() {
       <DataTable columns={[t.groups, t.requests, t.tokensIn, t.tokensOut]}>
         {groupTotals.map((total) => (
           <tr key={total.groupId}>
-            <td>{total.group}</td>
+            <td className="breakable">{total.group}</td>
             <td>{total.requests}</td>
             <td>{total.promptTokens}</td>
             <td>{total.completionTokens}</td>

@@ -1,6 +1,6 @@
 import { type KeyboardEvent, memo, useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
-import { citationLabels, errorText } from "./display-text.js";
+import { answerFailureText, citationLabels } from "./display-text.js";
 import { PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { forgetKnowledgeBases, liveTurns, readKnowledgeChoice, writeKnowledgeChoice } from "./live-turns.js";
@@ -127,7 +127,8 @@ function MessageViewOf(props: {
   const { t } = useI18n();
   const { message } = props;
   /** Why an answer failed, in the reader's language where the code is known. */
-  const reason = (failed: ChatMessage) => errorText(t, failed.errorCode ?? undefined, failed.error ?? "");
+  const reason = (failed: ChatMessage) =>
+    answerFailureText(t, failed.errorCode ?? undefined, failed.error ?? "");
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
   const editBox = useRef<HTMLTextAreaElement>(null);
@@ -794,7 +795,8 @@ export function ChatView(props: {
       if (kept) restore = true;
       liveTurns.end(conversationId, restore ? before : (liveTurns.get(conversationId)?.messages ?? before));
       if (kept && generation.current === mine) {
-        const reason = errorText(t, written.errorCode ?? undefined, written.error ?? "") || t.interrupted;
+        const reason =
+          answerFailureText(t, written.errorCode ?? undefined, written.error ?? "") || t.interrupted;
         const stopped = written.status === "stopped";
         setNotice(
           replacing === "regenerate"

@@ -1,6 +1,7 @@
 import { ERROR_CODES } from "@hearth/core";
 import { describe, expect, it } from "vitest";
 import {
+  answerFailureText,
   auditDetailsLines,
   changelogText,
   citationLabels,
@@ -41,6 +42,24 @@ describe("error codes in the reader's language", () => {
     expect(errorText(en, "CONTENT_BLOCKED", "", details)).toBe(
       "The message contains a word this site does not allow. Refused: 机密, 炸药",
     );
+  });
+
+  it("names the service that did not answer, and a failed answer's as the model service", () => {
+    const knowledge = { service: "knowledge" };
+    expect(errorText(zh, "UPSTREAM_UNAVAILABLE", "the knowledge service did not answer", knowledge)).toBe(
+      "无法连接知识库服务。",
+    );
+    expect(errorText(en, "UPSTREAM_UNAVAILABLE", "", { service: "search" })).toBe(
+      "The search service cannot be reached.",
+    );
+    // Not named (Tika, a model registry): no service is guessed.
+    expect(errorText(zh, "UPSTREAM_UNAVAILABLE", "Tika at http://tika:9998 did not answer")).toBe(
+      "无法连接上游服务。",
+    );
+    expect(answerFailureText(zh, "UPSTREAM_UNAVAILABLE", "the model service did not answer")).toBe(
+      "无法连接模型服务。",
+    );
+    expect(Object.keys(zh.unreachableServices).sort()).toEqual(Object.keys(en.unreachableServices).sort());
   });
 
   it("says a wrong password and a throttled sign-in in Chinese", () => {

@@ -4,8 +4,8 @@ import { fill, type Messages } from "./i18n.js";
 /**
  * An error's code as text in the reader's language where the code is known, else the service's
  * message; what its details name is added after a translated text (the refused words of
- * CONTENT_BLOCKED, when a used-up quota resets), which the service's message alone would say only
- * in English.
+ * CONTENT_BLOCKED, when a used-up quota resets, the service that did not answer), which the
+ * service's message alone would say only in English.
  */
 export function errorText(
   t: Messages,
@@ -15,6 +15,9 @@ export function errorText(
 ): string {
   const translated = code ? t.errorCodes[code] : undefined;
   if (!translated) return message;
+  const service = details?.service;
+  if (code === "UPSTREAM_UNAVAILABLE" && typeof service === "string" && t.unreachableServices[service])
+    return t.unreachableServices[service];
   const resetAt = typeof details?.resetAt === "string" ? new Date(details.resetAt) : undefined;
   if (code === "QUOTA_EXCEEDED" && resetAt && !Number.isNaN(resetAt.getTime()))
     return quotaResetText(t, resetAt, new Date());
@@ -22,6 +25,15 @@ export function errorText(
   if (Array.isArray(words) && words.length > 0)
     return fill(t.errorDetails.words, { text: translated, words: words.join(t.errorDetails.separator) });
   return translated;
+}
+
+/**
+ * Why an answer failed (its stored code and message, which keep no details): a service that did
+ * not answer is the model service, the one an answer needs (search and knowledge failing cost a
+ * warning, not the answer).
+ */
+export function answerFailureText(t: Messages, code: string | undefined, message: string): string {
+  return errorText(t, code, message, { service: "model" });
 }
 
 /**

@@ -216,7 +216,7 @@ const en = {
     MODEL_QUEUE_FULL: "The model is busy; try again in a moment.",
     MODEL_QUEUE_TIMEOUT: "The model stayed busy too long; try again.",
     MODEL_MEMORY_INSUFFICIENT: "The server lacks the memory to load this model.",
-    UPSTREAM_UNAVAILABLE: "The model service cannot be reached.",
+    UPSTREAM_UNAVAILABLE: "A service behind this one cannot be reached.",
     // Every other code a page can be answered with (packages/core/src/errors/error-codes.ts).
     INVALID_JSON: "The request was not valid JSON.",
     INVALID_REQUEST: "A field is missing or out of range.",
@@ -313,6 +313,12 @@ const en = {
     words: "{text} Refused: {words}",
     separator: ", ",
   },
+  /** UPSTREAM_UNAVAILABLE naming the service that did not answer (its `details.service`). */
+  unreachableServices: {
+    model: "The model service cannot be reached.",
+    search: "The search service cannot be reached.",
+    knowledge: "The knowledge service cannot be reached.",
+  } as Record<string, string>,
   /** The services of the Status tab, and the reasons their readiness checks give (as written). */
   serviceNames: { web: "Web", model: "Model", search: "Search", knowledge: "Knowledge" } as Record<
     string,
@@ -711,7 +717,7 @@ const zhCN: Messages = {
     MODEL_QUEUE_FULL: "模型正忙，请稍后再试。",
     MODEL_QUEUE_TIMEOUT: "等待模型时间过长，请重试。",
     MODEL_MEMORY_INSUFFICIENT: "服务器内存不足，无法加载该模型。",
-    UPSTREAM_UNAVAILABLE: "无法连接模型服务。",
+    UPSTREAM_UNAVAILABLE: "无法连接上游服务。",
     INVALID_JSON: "请求不是有效的 JSON。",
     INVALID_REQUEST: "缺少某个字段或字段取值超出范围。",
     INVALID_ENCODING: "文本不是有效的 UTF-8。",
@@ -799,6 +805,11 @@ const zhCN: Messages = {
   errorDetails: {
     words: "{text}被拒绝的词：{words}",
     separator: "、",
+  },
+  unreachableServices: {
+    model: "无法连接模型服务。",
+    search: "无法连接搜索服务。",
+    knowledge: "无法连接知识库服务。",
   },
   serviceNames: { web: "Web 服务", model: "模型服务", search: "搜索服务", knowledge: "知识库服务" },
   serviceReasons: {

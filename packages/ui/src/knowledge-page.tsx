@@ -400,7 +400,7 @@ export function KnowledgePage() {
           <DataTable columns={[t.name, t.status, t.chunks]} nowrap={[1, 2]} actions>
             {documents.map((document) => (
               <tr key={document.id} data-status={document.status}>
-                <td>
+                <td className="document-name">
                   <a
                     href={`/api/knowledge-bases/${base.id}/documents/${document.id}/file`}
                     target="_blank"
@@ -428,7 +428,7 @@ export function KnowledgePage() {
                     </span>
                   )}
                   {document.error && (
-                    <span className="error-text">
+                    <span className="error-text document-error">
                       {" "}
                       {errorText(t, document.error.code, document.error.message)}
                     </span>

@@ -1,3 +1,4 @@
+import type { HearthServiceName } from "../config/port-conflicts.js";
 import { ERROR_CODES, type ErrorCode } from "./error-codes.js";
 
 export interface HearthErrorOptions {
@@ -36,19 +37,31 @@ export function isHearthError(error: unknown): error is HearthError {
   return error instanceof HearthError;
 }
 
-/** An error raised while calling an upstream HTTP API; retryable for 408, 409, 429 and 5xx. */
+/**
+ * An error raised while calling an upstream HTTP API; retryable for 408, 409, 429 and 5xx. The
+ * Hearth service called, where one was (model, search, knowledge), is sent as `details.service`: a
+ * page names the service that failed, not just "a service".
+ */
 export class UpstreamCallError extends HearthError {
   readonly url: string;
   readonly upstreamStatus: number | undefined;
   readonly responseBody: string | undefined;
   readonly isRetryable: boolean;
 
-  constructor(input: { url: string; status?: number; body?: string; message: string; cause?: unknown }) {
+  constructor(input: {
+    url: string;
+    status?: number;
+    body?: string;
+    message: string;
+    cause?: unknown;
+    service?: HearthServiceName;
+  }) {
     const unreachable = input.status === undefined;
     super(unreachable ? "UPSTREAM_UNAVAILABLE" : "UPSTREAM_ERROR", input.message, {
       cause: input.cause,
       status:
         input.status !== undefined && input.status >= 400 && input.status < 500 ? input.status : undefined,
+      ...(input.service ? { details: { service: input.service } } : {}),
     });
     this.url = input.url;
     this.upstreamStatus = input.status;

@@ -76,7 +76,7 @@ export class EmbeddingClient {
       throw new HearthError(
         "UPSTREAM_UNAVAILABLE",
         `Cannot check the embedding model "${model}": ${(error as Error).message}. Start the model service (or fix knowledge.embeddingUrl) and try again, ${fix}`,
-        { cause: error },
+        { cause: error, details: { service: "model" } },
       );
     }
   }

@@ -709,6 +709,15 @@ describe("watched folders, embeddings and URLs", () => {
         code: "UPSTREAM_UNAVAILABLE",
         message: expect.stringMatching(/Cannot check the embedding model "test-embed".*did not answer/),
       });
+      // The service that did not answer is named, for a page to say which one.
+      const refused = await fetch(`${down.url}/v1/knowledge-bases`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "Still no service", embeddingModel: "test-embed" }),
+      });
+      expect(((await refused.json()) as { error: { details?: unknown } }).error.details).toEqual({
+        service: "model",
+      });
       // A base with no model needs no model service.
       expect((await down.client.createKnowledgeBase({ name: "Full text" })).embeddingModel).toBeNull();
     } finally {

@@ -27,7 +27,7 @@ import { type SettingsStore, settingsChanges, settingsSchema } from "../settings
 import type { WebDatabase } from "../storage/open-database.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
 import { readUsageReport } from "../usage/usage-report.js";
-import { csvCell } from "./csv.js";
+import { csvFile } from "./csv.js";
 import { type PullOutcome, watchPull } from "./model-pull-outcome.js";
 import { registerModelRegistryRoutes } from "./model-registry-routes.js";
 
@@ -575,6 +575,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         url: "/api/pull",
         message: "the model service did not answer",
         cause: error,
+        service: "model",
       });
       await audited({ pulled: false, details: { code: failure.code } });
       throw failure;
@@ -601,6 +602,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         url: "/api/delete",
         message: "the model service did not answer",
         cause: error,
+        service: "model",
       });
     });
     if (!response.ok) throw await modelServiceError("/api/delete", response);
@@ -619,29 +621,25 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     const since = new Date(Date.now() - query.days * 86_400_000).toISOString();
     const { usage, groupTotals } = await readUsageReport(db, since);
     if (query.format === "csv") {
-      const lines = [
+      const csv = csvFile(
         "user,groups,model,api_key,api_key_name,requests,prompt_tokens,completion_tokens,cost_units,group_ids",
-        ...usage.map((u) =>
-          [
-            u.username,
-            u.groups?.join(" ") ?? GROUPS_NOT_RECORDED,
-            u.model,
-            u.apiKeyId ?? "",
-            u.apiKeyName ?? "",
-            u.requests,
-            u.promptTokens,
-            u.completionTokens,
-            u.costUnits,
-            u.groupIds?.join(" ") ?? GROUPS_NOT_RECORDED,
-          ]
-            .map(csvCell)
-            .join(","),
-        ),
-      ];
+        usage.map((u) => [
+          u.username,
+          u.groups?.join(" ") ?? GROUPS_NOT_RECORDED,
+          u.model,
+          u.apiKeyId ?? "",
+          u.apiKeyName ?? "",
+          u.requests,
+          u.promptTokens,
+          u.completionTokens,
+          u.costUnits,
+          u.groupIds?.join(" ") ?? GROUPS_NOT_RECORDED,
+        ]),
+      );
       return reply
         .header("content-disposition", 'attachment; filename="hearth-usage.csv"')
         .type("text/csv; charset=utf-8")
-        .send(`${lines.join("\n")}\n`);
+        .send(csv);
     }
     return { since, usage, groupTotals };
   });
@@ -794,7 +792,12 @@ export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: S
     } catch (error) {
       const url = deps.search.searchUrl;
       if (!(error instanceof SearchClientError))
-        throw new UpstreamCallError({ url, message: "the search service did not answer", cause: error });
+        throw new UpstreamCallError({
+          url,
+          message: "the search service did not answer",
+          cause: error,
+          service: "search",
+        });
       // Every provider failing is what this check is for: each one's status and error is the answer.
       const failed = z.array(providerOutcomeSchema).safeParse(error.details?.providers);
       if (!failed.success) throw searchServiceError(url, error);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { csvCell } from "./csv.js";
+import { csvCell, csvFile } from "./csv.js";
 
 describe("csvCell", () => {
   it("keeps text that a spreadsheet would run as a formula as text", () => {
@@ -15,5 +15,11 @@ describe("csvCell", () => {
     expect(csvCell("a=b")).toBe('"a=b"');
     expect(csvCell(-3)).toBe('"-3"');
     expect(csvCell(null)).toBe('""');
+  });
+});
+
+describe("csvFile", () => {
+  it("starts with a byte order mark, then the header and a line of cells per row", () => {
+    expect(csvFile("user,requests", [["张三", 2]])).toBe('\uFEFFuser,requests\n"张三","2"\n');
   });
 });

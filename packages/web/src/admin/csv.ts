@@ -9,3 +9,15 @@ export function csvCell(value: string | number | null | undefined): string {
   const inert = typeof value === "string" && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
   return `"${inert.replace(/"/g, '""')}"`;
 }
+
+/**
+ * A CSV file: its header line, then a line of quoted cells (csvCell) per row. It starts with a
+ * UTF-8 byte order mark, without which Excel reads the file in the system's code page (GBK on a
+ * Chinese Windows: 张三 opens as 寮犱笁); other readers skip it.
+ */
+export function csvFile(
+  header: string,
+  rows: ReadonlyArray<ReadonlyArray<string | number | null | undefined>>,
+): string {
+  return `\uFEFF${[header, ...rows.map((row) => row.map(csvCell).join(","))].join("\n")}\n`;
+}

@@ -18,7 +18,12 @@ function forwardError(error: unknown, url: string): never {
     if (isErrorCode(error.code) && error.status < 500) throw new HearthError(error.code, error.message);
     throw new UpstreamCallError({ url, status: error.status, message: error.message });
   }
-  throw new UpstreamCallError({ url, message: "the model service did not answer", cause: error });
+  throw new UpstreamCallError({
+    url,
+    message: "the model service did not answer",
+    cause: error,
+    service: "model",
+  });
 }
 
 /**

@@ -154,6 +154,8 @@ describe("export file names", () => {
     expect(exportFileName('a/b\\c:*?"<>|d', "0123456789abcdef")).toBe("a b c d");
     expect(exportFileName("..hidden. ", "0123456789abcdef")).toBe("hidden");
     expect(exportFileName("x".repeat(200), "id")).toHaveLength(80);
+    // 80 characters, not 80 UTF-16 units: 𠮷 (two units) is kept whole.
+    expect(exportFileName(`${"请".repeat(79)}𠮷家`, "id")).toBe(`${"请".repeat(79)}𠮷`);
     expect(exportFileName("///", "0123456789abcdef")).toBe("conversation-01234567");
     expect(exportFileName("New chat", "0123456789abcdef")).toBe("conversation-01234567");
     expect(attachment("行政诉讼.md")).toBe(

@@ -1,6 +1,7 @@
 import { HearthError } from "@hearth/core";
 import { z } from "zod";
 import { type Citation, isBeingWritten, type StoredMessage } from "./conversation-store.js";
+import { firstCodePoints } from "./first-code-points.js";
 
 /** The languages an export is written in: the UI's (en, zh-CN); English for API clients. */
 export const exportLanguages = ["en", "zh-CN"] as const;
@@ -173,9 +174,7 @@ function markdownText(text: string): string {
  * at most 80 characters; the id's first 8 characters when nothing is left.
  */
 export function exportFileName(title: string, id: string): string {
-  const cleaned = [...title.normalize("NFC").replace(/[\p{Cc}\p{Cf}\\/:*?"<>|]+/gu, " ")]
-    .slice(0, 80)
-    .join("")
+  const cleaned = firstCodePoints(title.normalize("NFC").replace(/[\p{Cc}\p{Cf}\\/:*?"<>|]+/gu, " "), 80)
     .replace(/\s+/g, " ")
     .trim()
     .replace(/^[.\s]+|[.\s]+$/g, "");

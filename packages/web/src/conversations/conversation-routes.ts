@@ -17,6 +17,7 @@ import {
   exportQuerySchema,
 } from "./conversation-export.js";
 import { isBeingWritten, type StoredMessage } from "./conversation-store.js";
+import { firstCodePoints } from "./first-code-points.js";
 
 const grounding = {
   knowledgeBaseIds: z.array(z.string().min(1).max(200)).max(20).default([]),
@@ -204,7 +205,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         model: null,
       });
       if (history.length === 0 && conversation.title === "New chat") {
-        await store.rename(user.id, id, body.content.replace(/\s+/g, " ").trim().slice(0, 60));
+        await store.rename(user.id, id, firstCodePoints(body.content.replace(/\s+/g, " ").trim(), 60));
       }
       await answer(reply, {
         user,

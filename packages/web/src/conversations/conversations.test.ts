@@ -174,6 +174,25 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect(stored.messages[1]!.content).toBe("Hello from the model. You said: What is a hearth?");
   });
 
+  it("cuts a long first message's title at 60 whole characters, never half of one", async () => {
+    const { id } = await create(alice);
+    // 𠮷 is two UTF-16 units, the 60th and 61st: cut by units, the title would end in half of it.
+    await send(alice, id, { content: `${"请".repeat(59)}𠮷野家的牛肉饭好吃吗` });
+    const title = `${"请".repeat(59)}𠮷`;
+    expect((await get(alice, id)).title).toBe(title);
+    const listed = (await web.app.inject({ url: "/api/conversations", headers: alice.headers })).json() as {
+      conversations: Array<{ id: string; title: string }>;
+    };
+    expect(listed.conversations.find((c) => c.id === id)?.title).toBe(title);
+    const exported = await web.app.inject({
+      url: `/api/conversations/${id}/export?format=markdown`,
+      headers: alice.headers,
+    });
+    expect(exported.headers["content-disposition"]).toMatch(
+      new RegExp(`filename\\*=UTF-8''${encodeURIComponent(title)}\\.md$`),
+    );
+  });
+
   it("sends earlier turns back to the model without the reasoning", async () => {
     model.options.reasoning = ["secret thoughts"];
     const { id } = await create(alice);

@@ -45,9 +45,10 @@ describe("ServiceProxy", () => {
     expect(received).toBe(DOCUMENT_BYTES);
   });
 
-  it("still gives up on a service that does not answer within the timeout", async () => {
+  it("still gives up on a service that does not answer within the timeout, naming it", async () => {
     await expect(proxy.request("GET", "/silent", { timeoutMs: 300 })).rejects.toMatchObject({
       code: "UPSTREAM_UNAVAILABLE",
+      details: { service: "knowledge" },
     });
   });
 });

@@ -1,4 +1,4 @@
-import { UpstreamCallError } from "@hearth/core";
+import { type HearthServiceName, UpstreamCallError } from "@hearth/core";
 
 /**
  * Forwards requests to another Hearth service as they are (bodies, uploads, status codes), with the
@@ -8,7 +8,7 @@ export class ServiceProxy {
   constructor(
     readonly baseUrl: string,
     readonly token: string | undefined,
-    readonly name: string,
+    readonly name: HearthServiceName,
   ) {}
 
   async request(
@@ -46,7 +46,12 @@ export class ServiceProxy {
         ...(init.rawBody ? { duplex: "half" } : {}),
       } as RequestInit);
     } catch (error) {
-      throw new UpstreamCallError({ url, message: `the ${this.name} service did not answer`, cause: error });
+      throw new UpstreamCallError({
+        url,
+        message: `the ${this.name} service did not answer`,
+        cause: error,
+        service: this.name,
+      });
     } finally {
       clearTimeout(timer);
     }

@@ -227,7 +227,12 @@ export class ModelClient {
     } catch (error) {
       if (init.signal?.aborted && (init.signal.reason as Error | undefined)?.name !== "TimeoutError")
         throw error;
-      throw new UpstreamCallError({ url, message: "the model service did not answer", cause: error });
+      throw new UpstreamCallError({
+        url,
+        message: "the model service did not answer",
+        cause: error,
+        service: "model",
+      });
     }
   }
 }

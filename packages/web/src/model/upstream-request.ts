@@ -331,6 +331,7 @@ class Exchange implements UpstreamCall {
         url: this.#url,
         message: "the model service did not answer",
         cause: this.#cause,
+        service: "model",
       }),
     );
   };

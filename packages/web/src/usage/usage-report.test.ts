@@ -104,6 +104,18 @@ describe.each(dialects)("usage report on %s", (dialect) => {
     ]);
   });
 
+  it("starts the CSV with a UTF-8 byte order mark, so that Excel reads a Chinese name as written", async () => {
+    const zhang = await signUp(web.app, "张三");
+    await use(zhang.userId, 10);
+    const bytes = (await call("GET", "/api/admin/usage?format=csv")).rawPayload;
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const [header, ...rows] = new TextDecoder().decode(bytes).split("\n");
+    expect(header).toBe(
+      "user,groups,model,api_key,api_key_name,requests,prompt_tokens,completion_tokens,cost_units,group_ids",
+    );
+    expect(rows).toContain(`"张三","","m","","","1","10","1","1",""`);
+  });
+
   it("shows records from before groups were recorded as not recorded, not as today's groups", async () => {
     const carol = await signUp(web.app, "carol");
     await setMembers(await createGroup("legal"), [carol.userId]);
