@@ -1,5 +1,5 @@
 import { HearthError, UpstreamCallError } from "@hearth/core";
-import { queryPhrases, queryTerms } from "../text/text-analyzer.js";
+import { queryCharacters, queryPhrases, queryTerms, runEndTerm } from "../text/text-analyzer.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
 import type {
   ChunkRecord,
@@ -14,6 +14,16 @@ import { chunkTerms } from "./searchable-text.js";
 
 /** The weight of a phrase match: BM25 scores of word matches stay far below it. */
 const PHRASE_BOOST = 100;
+/**
+ * The field of run-end terms (splitDocument): a field of its own, so that the length BM25
+ * normalises `terms` by stays as it was and only a query's lone characters see them.
+ */
+const RUN_ENDS_FIELD = { type: "text", analyzer: "hearth_terms", similarity: "default" };
+/**
+ * The terms beginning with a lone character that rank the chunks holding them (Lucene's top_terms
+ * rewrite, as one term's frequencies); past them a chunk is still found, at a constant score.
+ */
+const CHARACTER_TERMS = 1024;
 
 export interface ElasticsearchIndexOptions {
   /** Base URL of the Elasticsearch 8+/OpenSearch 2+ node, e.g. http://127.0.0.1:9200 (user:password@ allowed). */
@@ -34,6 +44,7 @@ export interface ElasticsearchIndexOptions {
 interface StoredChunk extends Omit<ChunkRecord, "embedding"> {
   metadataTerms: string[];
   terms: string;
+  runEnds: string;
   embedding?: number[];
 }
 
@@ -93,7 +104,11 @@ class ElasticsearchIndexBackend implements IndexBackend {
     const info = (await this.request("GET", "/")) as { version?: { distribution?: string } };
     this.distribution = info.version?.distribution === "opensearch" ? "opensearch" : "elasticsearch";
     const exists = await this.request("HEAD", `/${this.index}`, undefined, [404]);
-    if (exists !== 404) return;
+    if (exists !== 404) {
+      // An index created before run-end terms existed gets their field (its chunks, once re-indexed).
+      await this.request("PUT", `/${this.index}/_mapping`, { properties: { runEnds: RUN_ENDS_FIELD } });
+      return;
+    }
     const opensearch = this.distribution === "opensearch";
     await this.request("PUT", `/${this.index}`, {
       settings: {
@@ -111,6 +126,7 @@ class ElasticsearchIndexBackend implements IndexBackend {
           contentHash: { type: "keyword" },
           metadataTerms: { type: "keyword" },
           terms: { type: "text", analyzer: "hearth_terms", similarity: "default" },
+          runEnds: RUN_ENDS_FIELD,
           embedding: opensearch
             ? {
                 type: "knn_vector",
@@ -132,7 +148,7 @@ class ElasticsearchIndexBackend implements IndexBackend {
       const document: StoredChunk = {
         ...rest,
         metadataTerms: metadataTerms(chunk.metadata),
-        terms: chunkTerms(chunk),
+        ...chunkTerms(chunk),
         ...(embedding === undefined ? {} : { embedding: Array.from(embedding) }),
       };
       lines.push(JSON.stringify({ index: { _index: this.index, _id: chunk.id } }), JSON.stringify(document));
@@ -184,12 +200,25 @@ class ElasticsearchIndexBackend implements IndexBackend {
     validateQuery(query);
     const terms = queryTerms(query.text);
     if (terms.length === 0 || query.knowledgeBaseIds.length === 0) return [];
+    const lone = new Set(queryCharacters(query.text));
+    const words = terms.filter((term) => !lone.has(term));
+    const characters = terms.filter((term) => lone.has(term));
+    // A lone character matches the terms that begin with it and its run-end term: wherever it occurs.
+    // A bool of one clause is that clause: a query without lone characters scores as it did.
+    const clauses: object[] = [
+      ...(words.length === 0 ? [] : [{ match: { terms: { query: words.join(" "), operator: "or" } } }]),
+      ...characters.flatMap((character) => [
+        { prefix: { terms: { value: character, boost: 0 } } },
+        { prefix: { terms: { value: character, rewrite: `top_terms_blended_freqs_${CHARACTER_TERMS}` } } },
+        { term: { runEnds: runEndTerm(character) } },
+      ]),
+    ];
     const result = (await this.request("POST", `/${this.index}/_search`, {
       size: query.topK,
-      _source: { excludes: ["embedding", "terms", "metadataTerms"] },
+      _source: { excludes: ["embedding", "terms", "runEnds", "metadataTerms"] },
       query: {
         bool: {
-          must: [{ match: { terms: { query: terms.join(" "), operator: "or" } } }],
+          must: [{ bool: { should: clauses, minimum_should_match: 1 } }],
           // A chunk holding a compound token or quoted phrase as written ("ERR-4021", "2.10.3")
           // gets a boost that puts it above chunks sharing only the words.
           should: queryPhrases(query.text).map((phrase) => ({
@@ -224,7 +253,7 @@ class ElasticsearchIndexBackend implements IndexBackend {
     try {
       result = (await this.request("POST", `/${this.index}/_search`, {
         ...body,
-        _source: { excludes: ["embedding", "terms", "metadataTerms"] },
+        _source: { excludes: ["embedding", "terms", "runEnds", "metadataTerms"] },
       })) as SearchResponse;
     } catch (error) {
       if (error instanceof UpstreamCallError && /dim/i.test(error.responseBody ?? "")) {
@@ -307,6 +336,12 @@ function filterClauses(knowledgeBaseIds: readonly string[], filters: SearchFilte
 }
 
 function toChunk(source: StoredChunk): Omit<ChunkRecord, "embedding"> {
-  const { metadataTerms: _terms, terms: _analysed, embedding: _embedding, ...chunk } = source;
+  const {
+    metadataTerms: _terms,
+    terms: _analysed,
+    runEnds: _runEnds,
+    embedding: _embedding,
+    ...chunk
+  } = source;
   return chunk;
 }

@@ -189,6 +189,56 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
       expect((await search("行 政 诉 讼 监 督"))[0]).toBe("sp-4");
     });
 
+    it("finds every chunk holding a Chinese character queried alone, most occurrences and words of its own first", async () => {
+      // Generated regulations text: 诉 starts words (诉讼, 诉求), ends them (抗诉, at a sentence's end
+      // too), or is absent; 字 stands as a word of its own or sits inside 汉字 and 文字.
+      const words = ["法院", "证据", "程序", "规定", "当事人", "检察院", "案件", "期限", "裁定", "送达"];
+      const sentence = (offset: number, length: number) =>
+        `${Array.from({ length }, (_, index) => words[(offset + index) % words.length]).join("")}。`;
+      const chunks = [
+        chunk({ id: "many", text: `诉讼请求与诉讼期限。${sentence(0, 3)}上诉人的诉求，检察院提出抗诉。` }),
+        chunk({ id: "once", text: `${sentence(1, 4)}当事人参加诉讼。${sentence(5, 3)}` }),
+        chunk({ id: "end", text: `${sentence(2, 5)}人民检察院依法提出抗诉。` }),
+        chunk({ id: "both", text: `${sentence(1, 4)}经审查，当事人参加诉讼。` }),
+        chunk({ id: "review", text: `${sentence(7, 3)}审查的期限。` }),
+        chunk({ id: "word", text: `这个字很难写，一个字一个字地写。${sentence(4, 2)}` }),
+        chunk({ id: "inside", text: `汉字的写法与文字。${sentence(6, 3)}` }),
+        ...Array.from({ length: 8 }, (_, index) =>
+          chunk({ id: `filler-${index}`, text: sentence(index, 6) }),
+        ),
+      ];
+      await backend.upsertChunks(chunks);
+      const holding = (...parts: string[]) =>
+        chunks
+          .filter((stored) => parts.some((part) => stored.text.includes(part)))
+          .map((stored) => stored.id);
+      const search = async (text: string) => {
+        const hits = await backend.lexicalSearch({ knowledgeBaseIds: [KB], text, topK: 20 });
+        for (let i = 1; i < hits.length; i++)
+          expect(hits[i - 1]?.score).toBeGreaterThanOrEqual(hits[i]?.score ?? 0);
+        return ids(hits);
+      };
+      const alone = await search("诉");
+      expect([...alone].sort()).toEqual(holding("诉").sort());
+      expect(alone[0]).toBe("many");
+      // Another base's chunk holding the character is not in this base's results.
+      await backend.upsertChunks([
+        chunk({ id: "other-base", knowledgeBaseId: OTHER_KB, text: "上诉人的诉讼请求。" }),
+      ]);
+      const found = await search("诉");
+      expect([...found].sort()).toEqual(holding("诉").sort());
+      expect(found[0]).toBe("many");
+      expect(await search("訴")).toEqual(found);
+      // Mixed with a word: every chunk holding either, the one holding both above those holding one
+      // as often.
+      const mixed = await search("诉 审查");
+      expect(mixed.indexOf("both")).toBeLessThan(mixed.indexOf("once"));
+      expect(mixed.indexOf("both")).toBeLessThan(mixed.indexOf("review"));
+      expect([...mixed].sort()).toEqual(holding("诉", "审查").sort());
+      const character = await search("字");
+      expect(character).toEqual(["word", "inside"]);
+    });
+
     it("matches English across word forms and full-width letters", async () => {
       await backend.upsertChunks([
         chunk({ id: "en-1", text: "Indexes are rebuilt nightly." }),

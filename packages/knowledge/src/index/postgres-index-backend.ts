@@ -1,5 +1,5 @@
 import { HearthError, type Logger } from "@hearth/core";
-import { queryPhrases, queryTerms } from "../text/text-analyzer.js";
+import { queryCharacters, queryPhrases, queryTerms } from "../text/text-analyzer.js";
 import { CHUNK_COLUMNS, type ChunkColumns, chunkFromColumns } from "./chunk-columns.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
 import { exactFirst } from "./exact-first.js";
@@ -130,9 +130,11 @@ async function prepareSchema(
 
 /**
  * PostgreSQL behind the index contract. Terms come from the same analyzer as every backend and are
- * stored as a tsvector literal (positions kept, so term frequencies are exact); ranking is BM25
- * computed in SQL from the tsvector's positions, the knowledge bases' document frequencies and
- * average length, since ts_rank is not BM25. Vectors use pgvector's cosine distance (exact scan).
+ * stored as a tsvector literal (positions kept, so term frequencies are exact), run-end terms
+ * (splitDocument) after the others and left out of term_count, the length BM25 normalises by, so
+ * that only a query's lone characters, which match them, see them; ranking is BM25 computed in SQL
+ * from the tsvector's positions, the knowledge bases' document frequencies and average length,
+ * since ts_rank is not BM25. Vectors use pgvector's cosine distance (exact scan).
  */
 class PostgresIndexBackend implements IndexBackend {
   readonly name: string;
@@ -149,8 +151,11 @@ class PostgresIndexBackend implements IndexBackend {
   async upsertChunks(chunks: readonly ChunkRecord[]): Promise<void> {
     validateChunks(chunks);
     const rows = chunks.map((chunk) => {
-      const terms = chunkTerms(chunk).split(" ").filter(Boolean);
-      return { chunk, terms: toTsvectorLiteral(terms), termCount: terms.length };
+      const { terms, runEnds } = chunkTerms(chunk);
+      const words = terms.split(" ").filter(Boolean);
+      // Run-end terms go in after the others, outside the length BM25 normalises by.
+      const all = runEnds === "" ? words : [...words, ...runEnds.split(" ")];
+      return { chunk, terms: toTsvectorLiteral(all), termCount: words.length };
     });
     await this.client.transaction(async (executor) => {
       for (const { chunk, terms, termCount } of rows) {
@@ -214,7 +219,14 @@ class PostgresIndexBackend implements IndexBackend {
     validateQuery(query);
     const terms = queryTerms(query.text);
     if (terms.length === 0 || query.knowledgeBaseIds.length === 0) return [];
-    const tsquery = terms.map(quoteLexeme).join(" | ");
+    // A lone character matches each lexeme that begins with it (run-end terms too): wherever it
+    // occurs. Its term is written "诉*", which no lexeme is, and counts those lexemes' positions.
+    const lone = new Set(queryCharacters(query.text));
+    const characters = terms.filter((term) => lone.has(term));
+    const lexemeQueries = terms.map((term) =>
+      lone.has(term) ? `${quoteLexeme(term)}:*` : quoteLexeme(term),
+    );
+    const tsquery = lexemeQueries.join(" | ");
     const statistics = await this.client.query<{ total: number; average_length: number }>(
       `select count(*)::int as total, coalesce(avg(term_count), 0)::float8 as average_length
        from ${this.table} where knowledge_base_id = any($1::text[])`,
@@ -222,11 +234,11 @@ class PostgresIndexBackend implements IndexBackend {
     );
     const { total, average_length: averageLength } = statistics.rows[0] ?? { total: 0, average_length: 0 };
     if (total === 0) return [];
-    const frequencies = await this.client.query<{ term: string; frequency: number }>(
-      `select t.term, (select count(*) from ${this.table} c
-         where c.knowledge_base_id = any($1::text[]) and c.terms @@ quote_literal(t.term)::tsquery)::int as frequency
-       from unnest($2::text[]) as t(term)`,
-      [query.knowledgeBaseIds, terms],
+    const frequencies = await this.client.query<{ frequency: number }>(
+      `select (select count(*) from ${this.table} c
+         where c.knowledge_base_id = any($1::text[]) and c.terms @@ t.query::tsquery)::int as frequency
+       from unnest($2::text[]) as t(query)`,
+      [query.knowledgeBaseIds, lexemeQueries],
     );
     // Lucene's BM25 idf, always positive: ln(1 + (N - n + 0.5) / (n + 0.5)).
     const idfs = frequencies.rows.map((row) =>
@@ -234,14 +246,23 @@ class PostgresIndexBackend implements IndexBackend {
     );
     // Chunks holding a compound token or quoted phrase as written ("ERR-4021", "2.10.3") rank first.
     const phrases = queryPhrases(query.text).map((phrase) => `(${phrase.map(quoteLexeme).join(" <-> ")})`);
-    const filter = filterClause(query.filters, 6);
+    const filter = filterClause(query.filters, characters.length === 0 ? 6 : 7);
+    const lexemes =
+      "select u.lexeme, coalesce(array_length(u.positions, 1), 1) as frequency from unnest(c.terms) u";
     const result = await this.client.query<ChunkRow & { exact: boolean }>(
       `with q as (select * from unnest($2::text[], $3::float8[]) as q(term, idf))
        select ${CHUNK_COLUMNS},
          sum(q.idf * (t.frequency * ${K1 + 1}) / (t.frequency + ${K1} * (1 - ${B} + ${B} * c.term_count / $4::float8)))::float8 as score,
          coalesce(c.terms @@ $5::tsquery, false) as exact
        from ${this.table} c
-       cross join lateral (select u.lexeme, coalesce(array_length(u.positions, 1), 1) as frequency from unnest(c.terms) u) t
+       cross join lateral (${
+         characters.length === 0
+           ? lexemes
+           : `${lexemes} union all
+              select p.character || '*', sum(coalesce(array_length(u.positions, 1), 1))
+              from unnest(c.terms) u join unnest($6::text[]) as p(character) on starts_with(u.lexeme, p.character)
+              group by p.character`
+       }) t
        join q on q.term = t.lexeme
        where c.knowledge_base_id = any($1::text[]) and c.terms @@ $${filter.next}::tsquery ${filter.sql}
        group by c.id
@@ -249,10 +270,11 @@ class PostgresIndexBackend implements IndexBackend {
        limit $${filter.next + 1}`,
       [
         query.knowledgeBaseIds,
-        terms,
+        terms.map((term) => (lone.has(term) ? `${term}*` : term)),
         idfs,
         Math.max(averageLength, 1),
         phrases.length === 0 ? null : phrases.join(" | "),
+        ...(characters.length === 0 ? [] : [characters]),
         ...filter.parameters,
         tsquery,
         query.topK,

@@ -1,4 +1,4 @@
-import { analyzeToDocument } from "../text/text-analyzer.js";
+import { analyzeToDocument, splitDocument } from "../text/text-analyzer.js";
 import type { ChunkRecord } from "./index-backend.js";
 
 /**
@@ -10,11 +10,12 @@ export function searchableText(chunk: Pick<ChunkRecord, "documentTitle" | "headi
 }
 
 /**
- * A chunk's full-text terms separated by single spaces: those analysed already (analyzedTerms), else
- * analyzeToDocument(searchableText(chunk)) here.
+ * A chunk's full-text terms and its run-end terms (splitDocument), each separated by single spaces,
+ * from those analysed already (analyzedTerms), else from analyzeToDocument(searchableText(chunk))
+ * here.
  */
 export function chunkTerms(
   chunk: Pick<ChunkRecord, "documentTitle" | "headingPath" | "text" | "analyzedTerms">,
-): string {
-  return chunk.analyzedTerms ?? analyzeToDocument(searchableText(chunk));
+): { terms: string; runEnds: string } {
+  return splitDocument(chunk.analyzedTerms ?? analyzeToDocument(searchableText(chunk)));
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { describeSqliteOpenError, HearthError, PRIVATE_DIR, probeSqliteWrite } from "@hearth/core";
 import Database from "better-sqlite3";
-import { queryPhrases, queryTerms } from "../text/text-analyzer.js";
+import { queryCharacters, queryPhrases, queryTerms, runEndTerm } from "../text/text-analyzer.js";
 import { QuantizedVectorIndex } from "../vector/quantized-vector-index.js";
 import { CHUNK_COLUMNS, type ChunkColumns, chunkFromColumns } from "./chunk-columns.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
@@ -49,31 +49,51 @@ create table if not exists index_chunks (
 );
 create index if not exists index_chunks_document on index_chunks (knowledge_base_id, document_id);
 create virtual table if not exists index_chunk_terms using fts5 (terms, tokenize = 'unicode61 remove_diacritics 0');
+create virtual table if not exists index_chunk_run_ends using fts5 (terms, tokenize = 'unicode61 remove_diacritics 0');
 `;
 
 const ROW_COLUMNS = `c.rowid, ${CHUNK_COLUMNS}`;
 
 /**
  * Each query term's matches, in every knowledge base: the term (its position in the JSON array of
- * terms, the second parameter), the chunk, FTS5's BM25 of that one term for the chunk (`part`) and
- * whether the chunk is in the queried knowledge bases (a JSON array, the first parameter). Terms
- * are letters and digits only, so each quoted is an FTS5 phrase.
+ * the terms' FTS5 queries, the second parameter), the chunk, FTS5's BM25 of that one term for the
+ * chunk (`part`) and whether the chunk is in the queried knowledge bases (a JSON array, the first
+ * parameter). Terms are letters and digits only, so each quoted is an FTS5 phrase; a lone
+ * character's query is a prefix query ("诉" *).
  */
 const TERM_MATCHES = `
   select q.key as term, m.rowid, -m.rank as part,
     c.knowledge_base_id in (select value from json_each(?)) as inside
   from json_each(?) q
-  join index_chunk_terms m on m.index_chunk_terms match '"' || q.value || '"'
+  join index_chunk_terms m on m.index_chunk_terms match q.value
   join index_chunks c on c.rowid = m.rowid`;
 
 /**
  * TERM_MATCHES when the queried knowledge bases hold every chunk (one team's installation): every
- * match is inside, and no chunk row need be read to say so (the terms are the only parameter).
+ * match is inside, and no chunk row need be read to say so (the terms' queries are the only parameter).
  */
 const WHOLE_INDEX_TERM_MATCHES = `
   select q.key as term, m.rowid, -m.rank as part, 1 as inside
   from json_each(?) q
-  join index_chunk_terms m on m.index_chunk_terms match '"' || q.value || '"'`;
+  join index_chunk_terms m on m.index_chunk_terms match q.value`;
+
+/**
+ * TERM_MATCHES for the run-end terms of the query's lone characters, in index_chunk_run_ends: the
+ * parameters are the queried knowledge bases and a JSON array of [term, FTS5 query] pairs, the term
+ * being the lone character's position among the terms.
+ */
+const RUN_END_MATCHES = `
+  select q.value ->> 0 as term, m.rowid, -m.rank as part,
+    c.knowledge_base_id in (select value from json_each(?)) as inside
+  from json_each(?) q
+  join index_chunk_run_ends m on m.index_chunk_run_ends match (q.value ->> 1)
+  join index_chunks c on c.rowid = m.rowid`;
+
+/** RUN_END_MATCHES when the queried knowledge bases hold every chunk (the pairs are the only parameter). */
+const WHOLE_INDEX_RUN_END_MATCHES = `
+  select q.value ->> 0 as term, m.rowid, -m.rank as part, 1 as inside
+  from json_each(?) q
+  join index_chunk_run_ends m on m.index_chunk_run_ends match (q.value ->> 1)`;
 
 /**
  * Per term, what turns FTS5's `part` into BM25 as if the queried knowledge bases were an index of
@@ -89,6 +109,30 @@ const TERM_WEIGHTS = `
   from (select term, sum(inside) as inside, ln((? - count(*) + 0.5) / (count(*) + 0.5)) as fts_idf
     from matches group by term)`;
 
+/** Each chunk's score: the sum of its terms' parts, each times its term's weight. */
+const TERM_SCORES = `
+  select m.rowid, sum(m.part * w.weight) as score from matches m join weights w using (term)
+  where m.inside group by m.rowid`;
+
+/**
+ * TERM_WEIGHTS and TERM_SCORES when the query has lone characters and `matches` holds their run-end
+ * matches too (`source` 1; 0 for the terms'). A chunk counts once for a lone character: by its
+ * match among the terms when it has one (min(source) takes `part` from that row), else by its
+ * run-end match; n counts the chunks either way. FTS5's IDF is divided out per table: each has a
+ * row for every chunk (index_chunk_run_ends an empty one when there are no run ends), so N is the
+ * chunks the whole index holds in both. Same parameters as TERM_WEIGHTS.
+ */
+const CHARACTER_WEIGHTS_AND_SCORES = `
+  pairs as (select term, rowid, inside, min(source) as source, part from matches group by term, rowid),
+  weights as (
+    select i.term, i.source,
+      ln(1 + (? - n.inside + 0.5) / (n.inside + 0.5)) / iif(i.fts_idf > 0, i.fts_idf, 1e-6) as weight
+    from (select term, source, ln((? - count(*) + 0.5) / (count(*) + 0.5)) as fts_idf
+      from matches group by term, source) i
+    join (select term, sum(inside) as inside from pairs group by term) n using (term)),
+  scores as (select p.rowid, sum(p.part * w.weight) as score from pairs p join weights w using (term, source)
+    where p.inside group by p.rowid)`;
+
 /** Opens (or creates) the embedded index: SQLite FTS5 over analysed terms, vectors in a quantised in-process index. */
 export async function openSqliteIndex(options: SqliteIndexOptions): Promise<IndexBackend> {
   return SqliteIndexBackend.open(options);
@@ -96,10 +140,11 @@ export async function openSqliteIndex(options: SqliteIndexOptions): Promise<Inde
 
 /**
  * The default backend. Chunks live in one SQLite table; their analysed terms (jieba segmentation,
- * folding, stemming: see analyzeText) in an FTS5 table, ranked by BM25 with the queried knowledge
- * bases' document frequencies (TERM_WEIGHTS; length normalisation still uses FTS5's average length
- * over all chunks); embeddings as float32 blobs in the chunk row, loaded at open into a
- * QuantizedVectorIndex per dimension count.
+ * folding, stemming: see analyzeText) in an FTS5 table, their run-end terms (splitDocument: only a
+ * query's lone characters match them) in another, so that they leave every other query's BM25 as it
+ * was; ranked by BM25 with the queried knowledge bases' document frequencies (TERM_WEIGHTS; length
+ * normalisation still uses FTS5's average length over all chunks); embeddings as float32 blobs in
+ * the chunk row, loaded at open into a QuantizedVectorIndex per dimension count.
  */
 export class SqliteIndexBackend implements IndexBackend {
   readonly name = "sqlite";
@@ -217,6 +262,8 @@ export class SqliteIndexBackend implements IndexBackend {
     );
     const deleteTerms = this.statement("delete from index_chunk_terms where rowid = ?");
     const insertTerms = this.statement("insert into index_chunk_terms (rowid, terms) values (?, ?)");
+    const deleteRunEnds = this.statement("delete from index_chunk_run_ends where rowid = ?");
+    const insertRunEnds = this.statement("insert into index_chunk_run_ends (rowid, terms) values (?, ?)");
     const previousRow = this.statement(
       "select knowledge_base_id, length(embedding) / 4 as dimensions from index_chunks where id = ?",
     );
@@ -248,8 +295,11 @@ export class SqliteIndexBackend implements IndexBackend {
           metadata: JSON.stringify(chunk.metadata),
           embedding: chunk.embedding === undefined ? null : vectorToBlob(chunk.embedding),
         }) as { rowid: number };
+        const { terms, runEnds } = documents[position]!;
         deleteTerms.run(rowid);
-        insertTerms.run(rowid, documents[position]);
+        insertTerms.run(rowid, terms);
+        deleteRunEnds.run(rowid);
+        insertRunEnds.run(rowid, runEnds);
         changes.push({ rowid, previous, chunk });
       }
     })();
@@ -292,7 +342,11 @@ export class SqliteIndexBackend implements IndexBackend {
         `select rowid, knowledge_base_id, length(embedding) / 4 as dimensions from index_chunks where ${condition}`,
       ).all(...parameters) as Array<{ rowid: number; knowledge_base_id: string; dimensions: number | null }>;
       const deleteTerms = this.statement("delete from index_chunk_terms where rowid = ?");
-      for (const row of rows) deleteTerms.run(row.rowid);
+      const deleteRunEnds = this.statement("delete from index_chunk_run_ends where rowid = ?");
+      for (const row of rows) {
+        deleteTerms.run(row.rowid);
+        deleteRunEnds.run(row.rowid);
+      }
       this.statement(`delete from index_chunks where ${condition}`).run(...parameters);
       return rows;
     })();
@@ -317,6 +371,14 @@ export class SqliteIndexBackend implements IndexBackend {
     // A phrase's terms are searched as words too, so every chunk holding the phrase is a candidate.
     const terms = [...new Set([...queryTerms(query.text), ...phrases.flat()])];
     if (terms.length === 0 || query.knowledgeBaseIds.length === 0) return [];
+    // A lone character matches each term that begins with it, and run-end terms: wherever it occurs.
+    const characters = new Set(queryCharacters(query.text));
+    const termQueries = JSON.stringify(
+      terms.map((term) => (characters.has(term) ? `"${term}" *` : `"${term}"`)),
+    );
+    const runEndQueries = terms.flatMap((term, position) =>
+      characters.has(term) ? [[position, `"${runEndTerm(term)}"`]] : [],
+    );
     const filter = filterClause(query.knowledgeBaseIds, query.filters);
     const knowledgeBaseIds = JSON.stringify(query.knowledgeBaseIds);
     // Chunks holding a compound token or quoted phrase as written come first (by BM25 among
@@ -330,16 +392,30 @@ export class SqliteIndexBackend implements IndexBackend {
     let allChunks = 0;
     for (const count of this.chunkCounts.values()) allChunks += count;
     const wholeIndex = chunks === allChunks;
+    // A query without lone characters runs as it did before run-end terms existed: same SQL, same scores.
+    const ranking =
+      runEndQueries.length === 0
+        ? {
+            matches: wholeIndex ? WHOLE_INDEX_TERM_MATCHES : TERM_MATCHES,
+            weightsAndScores: `weights as (${TERM_WEIGHTS}), scores as (${TERM_SCORES})`,
+            parameters: wholeIndex ? [termQueries] : [knowledgeBaseIds, termQueries],
+          }
+        : {
+            matches: wholeIndex
+              ? `select *, 0 as source from (${WHOLE_INDEX_TERM_MATCHES})
+                union all select *, 1 from (${WHOLE_INDEX_RUN_END_MATCHES})`
+              : `select *, 0 as source from (${TERM_MATCHES}) union all select *, 1 from (${RUN_END_MATCHES})`,
+            weightsAndScores: CHARACTER_WEIGHTS_AND_SCORES,
+            parameters: wholeIndex
+              ? [termQueries, JSON.stringify(runEndQueries)]
+              : [knowledgeBaseIds, termQueries, knowledgeBaseIds, JSON.stringify(runEndQueries)],
+          };
     const rows = this.statement(
-      `with matches as materialized (${wholeIndex ? WHOLE_INDEX_TERM_MATCHES : TERM_MATCHES}),
-       weights as (${TERM_WEIGHTS}),
-       scores as (select m.rowid, sum(m.part * w.weight) as score from matches m join weights w using (term)
-         where m.inside group by m.rowid)
+      `with matches as materialized (${ranking.matches}), ${ranking.weightsAndScores}
        select ${ROW_COLUMNS}, s.score, ${exact} as exact from scores s join index_chunks c on c.rowid = s.rowid
        where ${filter.sql} order by exact desc, s.score desc, c.rowid limit ?`,
     ).all(
-      ...(wholeIndex ? [] : [knowledgeBaseIds]),
-      JSON.stringify(terms),
+      ...ranking.parameters,
       chunks,
       allChunks,
       ...(phrases.length === 0 ? [] : [phrases.map((phrase) => `"${phrase.join(" ")}"`).join(" OR ")]),

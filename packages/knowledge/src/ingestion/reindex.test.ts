@@ -1,8 +1,11 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { openSqliteIndex } from "../index/sqlite-index-backend.js";
+import { createRetriever } from "../retrieval/retriever.js";
 import { startEmbedServer, startHarness } from "../testing/knowledge-harness.fixture.js";
 import { BlobStore } from "./blob-store.js";
 
@@ -126,6 +129,61 @@ describe("re-indexing a knowledge base", () => {
     } finally {
       release();
       vi.restoreAllMocks();
+      await harness.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("shows a document indexed before run-end terms as stale; re-indexed, a one-character query finds it", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hearth-knowledge-run-ends-"));
+    const indexPath = join(dataDir, "index.sqlite");
+    const start = async () => {
+      const backend = await openSqliteIndex({ path: indexPath });
+      return startHarness({ ingestConcurrency: 1 }, {}, dataDir, {
+        backend,
+        retriever: createRetriever(backend),
+      });
+    };
+    let harness = await start();
+    try {
+      const kb = await harness.client.createKnowledgeBase({ name: "法规" });
+      // 诉 only ends a word here: only its run-end term begins with it.
+      const upload = await harness.client.uploadDocuments(kb.id, [
+        { name: "规定.md", data: Buffer.from("# 第一章 总则\n\n人民检察院依法提出抗诉。\n") },
+      ]);
+      expect((await harness.finalJob(upload.job.id)).status).toBe("completed");
+      const [document] = await harness.client.listDocuments(kb.id);
+      expect((await harness.client.query(kb.id, { query: "诉" })).map((hit) => hit.documentId)).toEqual([
+        document!.id,
+      ]);
+      await harness.close();
+
+      // What the upgrade finds: the document indexed by the processing before run-end terms (v3),
+      // whose index has none of them.
+      const previous = createHash("sha256")
+        .update(`|${kb.chunking.maxTokens}|${kb.chunking.overlapTokens}|v3`)
+        .digest("hex")
+        .slice(0, 12);
+      const db = new Database(join(dataDir, "knowledge", "knowledge.db"));
+      db.prepare(
+        "UPDATE documents SET indexed_hash = substr(indexed_hash, 1, instr(indexed_hash, ':')) || ?",
+      ).run(previous);
+      db.close();
+      const index = new Database(indexPath);
+      index.exec("delete from index_chunk_run_ends");
+      index.close();
+
+      harness = await start();
+      const { client } = harness;
+      expect((await client.getKnowledgeBase(kb.id)).staleDocumentCount).toBe(1);
+      expect(await client.query(kb.id, { query: "诉" })).toEqual([]);
+      const job = await client.reindexKnowledgeBase(kb.id);
+      expect(await harness.finalJob(job.id)).toMatchObject({ status: "completed", counts: { indexed: 1 } });
+      expect((await client.getKnowledgeBase(kb.id)).staleDocumentCount).toBe(0);
+      expect((await client.query(kb.id, { query: "诉" })).map((hit) => hit.documentId)).toEqual([
+        document!.id,
+      ]);
+    } finally {
       await harness.close();
       rmSync(dataDir, { recursive: true, force: true });
     }

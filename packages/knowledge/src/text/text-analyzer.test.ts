@@ -1,6 +1,12 @@
 import { foldText } from "@hearth/sensitive-words";
 import { describe, expect, it } from "vitest";
-import { analyzeText, queryPhrases } from "./text-analyzer.js";
+import {
+  analyzeText,
+  analyzeToDocument,
+  queryCharacters,
+  queryPhrases,
+  splitDocument,
+} from "./text-analyzer.js";
 
 describe("foldText", () => {
   it("folds full-width letters, digits and case to half-width lower case", () => {
@@ -64,5 +70,34 @@ describe("letter-spaced Chinese and exact phrases", () => {
     expect(queryPhrases("alice.smith@example.com")).toEqual([analyzeText("alice smith example com")]);
     expect(queryPhrases('"disk quota" exceeded')).toEqual([["disk", "quota"]]);
     expect(queryPhrases("plain words only")).toEqual([]);
+  });
+});
+
+describe("single Chinese characters", () => {
+  it("stores each Han run's last character as a run-end term, apart from the terms queries match", () => {
+    const { terms, runEnds } = splitDocument(analyzeToDocument("人民检察院提出抗诉。第一章 总则 法"));
+    expect(terms.split(" ")).toEqual(analyzeText("人民检察院提出抗诉。第一章 总则 法"));
+    // 诉 ends a run and starts no term: its run-end term does. A lone 法 is a word of its own.
+    expect(runEnds).toBe("诉0 章0 则0");
+    expect(splitDocument(analyzeToDocument("plain English"))).toEqual({
+      terms: "plain english",
+      runEnds: "",
+    });
+  });
+
+  it("reads a character set apart by spaces from Chinese words, or alone, as a character to find", () => {
+    expect(queryCharacters("诉")).toEqual(["诉"]);
+    expect(queryCharacters("訴")).toEqual(["诉"]);
+    expect(queryCharacters("诉 审查")).toEqual(["诉"]);
+    expect(queryCharacters("审查 “诉”？")).toEqual(["诉"]);
+  });
+
+  it("leaves characters in sentences, beside numbers or Latin words, and letter-spaced words as words", () => {
+    expect(queryCharacters("提出抗诉的期限")).toEqual([]);
+    expect(queryCharacters("诉,审查")).toEqual([]);
+    expect(queryCharacters("2009 年 8 月")).toEqual([]);
+    expect(queryCharacters("第 33 届超级碗")).toEqual([]);
+    expect(queryCharacters("MA 和 PH 在哪里")).toEqual([]);
+    expect(queryCharacters("总 则")).toEqual([]);
   });
 });

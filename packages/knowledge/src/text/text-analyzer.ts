@@ -8,6 +8,10 @@ import { ENGLISH_STOP_WORDS } from "./english-stop-words.js";
 const TOKEN_RUN =
   /(\p{Script=Han}+)|((?:(?!\p{Script=Han})[\p{L}\p{N}])+(?:['’](?:(?!\p{Script=Han})\p{L})+)?)/gu;
 const LATIN_WORD = /^[a-z]+$/;
+/** A word of one Han character; a Han character at either end of a word. */
+const LONE_HAN = /^\p{Script=Han}$/u;
+const HAN_AT_START = /^\p{Script=Han}/u;
+const HAN_AT_END = /\p{Script=Han}$/u;
 /**
  * Lone Han characters set apart by single spaces ("总 则", "行 政 诉 讼"): letter-spaced headings and
  * titles, read as one run so they segment and pair into bigrams as the unspaced word does.
@@ -21,6 +25,14 @@ const COMPOUND =
   /(?:(?!\p{Script=Han})[\p{L}\p{N}])+(?:[-._@:/\\+#~]+(?:(?!\p{Script=Han})[\p{L}\p{N}])+)+/gu;
 /** A quoted phrase in a query: "…" or “…”. */
 const QUOTED = /"([^"]+)"|“([^”]+)”/gu;
+/**
+ * Follows the last character of a run of two or more Han characters to make the run's end term
+ * ("提出抗诉" ends in "诉0"). No analysed term is a Han character followed by a digit, so no query
+ * term matches a run-end term; a query of one character matches it as a term that begins with it.
+ */
+const RUN_END_MARK = "0";
+/** A run-end term in a stored document (analyzeToDocument puts them after every other term). */
+const RUN_END_TERM = new RegExp(`(?:^| )\\p{Script=Han}${RUN_END_MARK}(?= |$)`, "u");
 
 let jieba: Jieba | undefined;
 function segmenter(): Jieba {
@@ -38,6 +50,11 @@ function segmenter(): Jieba {
  * backend can store the terms space-separated and split them on whitespace.
  */
 export function analyzeText(text: string): string[] {
+  return analyze(text);
+}
+
+/** analyzeText, and each Han run's end term pushed to `runEnds` when given. */
+function analyze(text: string, runEnds?: string[]): string[] {
   const terms: string[] = [];
   const folded = joinSpacedHan(foldText(text));
   for (const match of folded.matchAll(TOKEN_RUN)) {
@@ -47,6 +64,8 @@ export function analyzeText(text: string): string[] {
       // Character bigrams as well: a name or term that jieba splits differently in a question and in
       // the passage still matches (xquad-retrieval zh nDCG@10: words only 0.962, with bigrams 0.965).
       for (let i = 0; i + 1 < han.length; i++) terms.push(han.slice(i, i + 2));
+      const last = (HAN_AT_END.exec(han) as RegExpExecArray)[0];
+      if (runEnds !== undefined && last.length < han.length) runEnds.push(runEndTerm(last));
       continue;
     }
     const word = (match[2] ?? "").replace(/['’]s$/u, "").replace(/['’]/gu, "");
@@ -56,9 +75,31 @@ export function analyzeText(text: string): string[] {
   return terms;
 }
 
-/** The terms of `text` joined by single spaces: the form stored in a full-text column. */
+/**
+ * The terms of `text` joined by single spaces, the form stored in a full-text index: analyzeText's
+ * terms, then the end term of each run of two or more Han characters (splitDocument parts them).
+ * With them, every place a Han character occurs gives a term that begins with it: the bigram it
+ * starts, or, at the end of a run, the run's end term (a run of one character is a word of its own).
+ */
 export function analyzeToDocument(text: string): string {
-  return analyzeText(text).join(" ");
+  const runEnds: string[] = [];
+  return [...analyze(text, runEnds), ...runEnds].join(" ");
+}
+
+/** The term a run of two or more Han characters ending in `character` stores for its end ("诉" → "诉0"). */
+export function runEndTerm(character: string): string {
+  return `${character}${RUN_END_MARK}`;
+}
+
+/**
+ * A stored document's two parts: its terms, which every query term is matched against and BM25
+ * counts as the document's length, and its run-end terms, which only a query of one character
+ * (queryCharacters) matches. Each part's terms are joined by single spaces.
+ */
+export function splitDocument(document: string): { terms: string; runEnds: string } {
+  const start = RUN_END_TERM.exec(document)?.index;
+  if (start === undefined) return { terms: document, runEnds: "" };
+  return { terms: document.slice(0, start), runEnds: document.slice(start).trimStart() };
 }
 
 function joinSpacedHan(text: string): string {
@@ -87,6 +128,34 @@ export function queryPhrases(text: string, limit = 8): string[][] {
     if (phrases.size >= limit) break;
   }
   return [...phrases.values()];
+}
+
+/**
+ * The Han characters a query asks for one by one: a character with spaces or the query's ends on
+ * both sides and nothing but Han text or nothing beyond them ("诉", "诉 审查", "審查 訴"), folded as
+ * analyzeText folds it. Such a query term matches every chunk holding the character: each term that
+ * begins with it, run-end terms included (analyzeToDocument). A character written beside a number
+ * or a Latin word is the number's unit or part of the sentence ("2009 年 8 月", "MA 和 PH", spaced
+ * as Chinese typesetting spaces Latin text) and, like one inside Chinese text, stays a word; so do
+ * letter-spaced characters ("总 则" reads as "总则").
+ */
+export function queryCharacters(text: string): string[] {
+  const words = joinSpacedHan(foldText(text))
+    .split(/\s+/u)
+    .map((word) => word.replace(/[^\p{L}\p{N}]+/gu, ""))
+    .filter((word) => word.length > 0);
+  const characters = new Set<string>();
+  for (const [index, word] of words.entries()) {
+    const before = words[index - 1];
+    const after = words[index + 1];
+    if (
+      LONE_HAN.test(word) &&
+      (before === undefined || HAN_AT_END.test(before)) &&
+      (after === undefined || HAN_AT_START.test(after))
+    )
+      characters.add(word);
+  }
+  return [...characters];
 }
 
 /** A query's distinct terms, at most `limit` (a pasted page must not become a 10,000-way OR). */
