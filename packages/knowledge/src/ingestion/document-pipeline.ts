@@ -45,7 +45,9 @@ export interface IndexOutcome {
  * processing version, raised when cleaning or term analysis changes what gets indexed (v2: code keeps
  * its indentation, numbered running headers removed, letter-spaced Chinese joined; v3: PDF font sizes
  * read on pages with unmapped glyphs, body text, table rows and figure labels no longer taken as
- * headings, documentName metadata), so a document is re-indexed whole on its next sync or upload, or by a re-index job
+ * headings, documentName metadata; v4: a PDF paragraph repeated on another page kept on that page,
+ * a line at a page's edge removed only when its numbers are the same on every page or follow the
+ * page number), so a document is re-indexed whole on its next sync or upload, or by a re-index job
  * (POST /v1/knowledge-bases/{id}/reindex, started too when a base's model or chunking changes).
  */
 export function indexedVersion(contentSha256: string, knowledgeBase: KnowledgeBaseRecord): string {
@@ -69,7 +71,7 @@ export function indexedSettings(indexedHash: string | null | undefined): string 
 export function settingsVersion(
   knowledgeBase: Pick<KnowledgeBaseRecord, "embeddingModel" | "chunking">,
 ): string {
-  const settings = `${knowledgeBase.embeddingModel ?? ""}|${knowledgeBase.chunking.maxTokens}|${knowledgeBase.chunking.overlapTokens}|v3`;
+  const settings = `${knowledgeBase.embeddingModel ?? ""}|${knowledgeBase.chunking.maxTokens}|${knowledgeBase.chunking.overlapTokens}|v4`;
   return createHash("sha256").update(settings).digest("hex").slice(0, 12);
 }
 
