@@ -3,7 +3,14 @@ import { describe, expect, it } from "vitest";
 import { sharedFile } from "../../../../test/support/shared-data.js";
 import { chunkDocument } from "../chunking/chunk-document.js";
 import { parseDocument } from "../parsing/parse-document.js";
+import { pdf } from "../testing/document-fixtures.fixture.js";
 import { cleanDocument } from "./clean-document.js";
+
+/** A PDF's chunks (512 tokens, no overlap) as the index gets them, each with its page. */
+async function pdfChunks(bytes: Uint8Array) {
+  const parsed = await parseDocument("pdf", bytes, { maxExtractedBytes: 100_000_000 });
+  return chunkDocument(cleanDocument(parsed), { maxTokens: 512, overlapTokens: 0 }).chunks;
+}
 
 /** A plain-text file with single newlines: one paragraph block of many short lines. */
 function manyLines(count: number): string {
@@ -90,7 +97,72 @@ describe("cleanDocument", () => {
       sections.map((section, index) => `正文第${index + 2}页的内容，讨论${section}与其他主题。`),
     );
   });
+
+  it("keeps each page's own fields of a multi-page PDF form, removing only its running header and footer", async () => {
+    // Three estimates, one a page, under the same labels; some values repeat from page to page.
+    const estimates = [
+      { claim: "SF-1008", insured: "Gabriel Diaz", car: "Jeep Grand Cherokee", total: "5,738" },
+      { claim: "SF-1009", insured: "Bruce Wayne", car: "Batman Batmobile", total: "211,522" },
+      { claim: "SF-1010", insured: "Diana Prince", car: "Tesla Model 3", total: "7,940" },
+    ];
+    const bytes = pdf(
+      estimates.map((estimate, index) => [
+        { text: "Zava Auto Repair - Preliminary Estimates", y: 760 },
+        { text: `Claim # ${estimate.claim}`, y: 730 },
+        { text: `Insured name ${estimate.insured}`, y: 700 },
+        { text: `Make and model ${estimate.car}`, y: 685 },
+        { text: "Repair Order # RO-20221108 Estimator Ellis Turner", y: 650 },
+        { text: "Note: Minor rear bumper repair", y: 620 },
+        { text: `Grand total ${estimate.total}`, y: 590 },
+        { text: `Zava Auto Repair - Confidential - Page ${index + 1} of 3`, y: 60 },
+      ]),
+    );
+    const chunks = await pdfChunks(bytes);
+    expect(chunks.map((chunk) => chunk.page)).toEqual([1, 2, 3]);
+    for (const [index, estimate] of estimates.entries()) {
+      const { text } = chunks[index]!;
+      for (const value of [
+        `Claim # ${estimate.claim}`,
+        estimate.insured,
+        estimate.car,
+        "RO-20221108",
+        "Estimator Ellis Turner",
+        "Minor rear bumper repair",
+        `Grand total ${estimate.total}`,
+      ])
+        expect(text).toContain(value);
+      expect(text).not.toContain("Preliminary Estimates");
+      expect(text).not.toContain("Confidential");
+    }
+  });
 });
+
+describe.skipIf(!sharedFile("fixtures", "docs", "en-synthetic-repair-estimate-3p.pdf"))(
+  "a real multi-page PDF form",
+  () => {
+    it("indexes page 2's estimate with its own repair order, estimator and note, and page 3's text", async () => {
+      const chunks = await pdfChunks(
+        readFileSync(sharedFile("fixtures", "docs", "en-synthetic-repair-estimate-3p.pdf")!),
+      );
+      const page = (number: number) =>
+        chunks
+          .filter((chunk) => chunk.page === number)
+          .map((chunk) => chunk.text)
+          .join("\n");
+      // Page 2 repeats these from page 1; they were dropped there as duplicates of page 1's.
+      for (const value of [
+        "Batmobile",
+        "Repair Order # RO-20221108",
+        "Estimator Ellis Turner",
+        "Minor rear bumper repair",
+      ])
+        expect(page(2)).toContain(value);
+      // Page 3 holds the second estimate's disclaimer, the same words as page 1's.
+      expect(page(3)).toContain("This is a preliminary estimate for the visible damage of the vehicle.");
+      expect(page(1)).toContain("Gabriel Diaz");
+    });
+  },
+);
 
 describe.skipIf(!sharedFile("fixtures", "docs", "zh-zhlipsum-manual.pdf"))("cleaning real PDFs", () => {
   const HEADER = /^第 \d+ 节 .* \d+$/;

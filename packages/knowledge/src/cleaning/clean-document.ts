@@ -63,7 +63,11 @@ export function cleanDocument(document: ParsedDocument): ParsedDocument {
     if (!text.trim()) continue;
     if (block.kind !== "heading" && text.length >= 20) {
       const compact = toHalfWidth(text).replace(/\s+/g, "");
-      const key = (HAS_HAN.test(compact) ? foldToSimplified(compact) : compact).toLowerCase();
+      // On pages, a paragraph repeated on another page belongs to that page (a form's fields, the
+      // clause of another record): only a copy on the same page is a duplicate. Text recurring at
+      // the edge of many pages went above, as page furniture.
+      const page = document.paged ? (block.page ?? 0) : "";
+      const key = `${page}\u0000${(HAS_HAN.test(compact) ? foldToSimplified(compact) : compact).toLowerCase()}`;
       if (seen.has(key)) continue;
       seen.add(key);
     }
@@ -112,13 +116,34 @@ function isPageNumber(line: string): boolean {
   return PAGE_NUMBER.test(toHalfWidth(line.trim()));
 }
 
-function furnitureKey(line: string): string {
-  return toHalfWidth(line).replace(/\d+/g, "#").replace(/\s+/g, " ").trim().toLowerCase();
+/**
+ * A number that could be a page number: up to four digits standing apart ("Page 7", "- 7 -", "p.7",
+ * "第7页"), not part of a code, an amount or a numbered field ("SF-1008", "INV1008", "5,738",
+ * "# 1008").
+ */
+const PAGE_NUMBER_IN_LINE = /(?<![a-z0-9#№]|[a-z0-9][-_]|\d[.,]|[#№] )\d{1,4}(?![0-9a-z]|[.,]\d)/g;
+
+/**
+ * The forms under which a line at a page's edge may recur at the edge of other pages: as written
+ * (half-width, spaces collapsed, any case), and for a short line, with each number that could be
+ * the page's printed number kept as its difference from the page ("acme report, page {0} of 3").
+ * A footer that carries the page number then recurs, while a field whose value changes from page
+ * to page ("Claim # SF-1008", "Claim # SF-1009", "Total 5,738") does not.
+ */
+function furnitureKeys(line: string, page: number): string[] {
+  const key = toHalfWidth(line).replace(/\s+/g, " ").trim().toLowerCase();
+  if (key.length > 120) return [key];
+  const keys = [key];
+  for (const match of key.matchAll(PAGE_NUMBER_IN_LINE)) {
+    const offset = Number(match[0]) - page;
+    keys.push(`${key.slice(0, match.index)}{${offset}}${key.slice(match.index + match[0].length)}`);
+  }
+  return keys;
 }
 
 /**
- * Running headers and footers are the first or last lines of a page that recur (digits aside) on
- * many pages; page numbers are removed wherever they stand alone at a page's edge.
+ * Running headers and footers are the first or last lines of a page that recur on many pages, the
+ * same but for the page number; page numbers are removed wherever they stand alone at a page's edge.
  */
 function removePageFurniture(blocks: Block[], pageCount: number): Block[] {
   const pages = new Map<number, Block[]>();
@@ -132,9 +157,9 @@ function removePageFurniture(blocks: Block[], pageCount: number): Block[] {
     return [...lines.slice(0, 2), ...lines.slice(-2)];
   };
   const counts = new Map<string, number>();
-  for (const pageBlocks of pages.values()) {
-    for (const key of new Set(edgeLines(pageBlocks).map(furnitureKey)))
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+  for (const [page, pageBlocks] of pages) {
+    const keys = new Set(edgeLines(pageBlocks).flatMap((line) => furnitureKeys(line, page)));
+    for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const threshold = Math.max(3, Math.ceil(Math.max(pageCount, pages.size) * 0.4));
   const repeated = new Set(
@@ -156,7 +181,11 @@ function removePageFurniture(blocks: Block[], pageCount: number): Block[] {
     const drop = new Set<number>();
     const isFurniture = (i: number) => {
       const line = lines[i]!.text.trim();
-      return repeated.has(furnitureKey(line)) || isPageNumber(line) || numberedHeader(line, page);
+      return (
+        furnitureKeys(line, page).some((key) => repeated.has(key)) ||
+        isPageNumber(line) ||
+        numberedHeader(line, page)
+      );
     };
     // From each edge inward: a second line goes only when the one outside it went too.
     for (let i = 0; i < Math.min(2, lines.length) && isFurniture(i); i++) drop.add(i);
