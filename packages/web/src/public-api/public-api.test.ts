@@ -215,7 +215,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     expect(fromPage.status).toBe(200);
     expect(fromPage.headers.get("access-control-allow-origin")).toBe("*");
     expect(fromPage.headers.get("access-control-expose-headers")).toContain("x-request-id");
-    expect(fromPage.headers.get("x-request-id")).toMatch(/^req-[0-9a-z]+$/);
+    expect(fromPage.headers.get("x-request-id")).toMatch(/^req_[0-9a-f-]{36}$/);
     expect(fromPage.headers.get("access-control-allow-credentials")).toBeNull();
     expect(await fromPage.text()).toBe("Employees get 25 vacation days per year.");
     const withCookie = await fetch(`${url}${cited}`, { headers: { origin, cookie: user.cookie } });
@@ -742,12 +742,12 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     // own, never one the client sent.
     const ids = answers.map((answer) => answer.headers.get("x-request-id"));
     expect(new Set(ids).size).toBe(answers.length);
-    for (const id of ids) expect(id).toMatch(/^req-[0-9a-z]+$/);
+    for (const id of ids) expect(id).toMatch(/^req_[0-9a-f-]{36}$/);
     const forged = await fetch(`${url}/v1/models`, { headers: { ...bearer, "x-request-id": "forged" } });
-    expect(forged.headers.get("x-request-id")).toMatch(/^req-[0-9a-z]+$/);
+    expect(forged.headers.get("x-request-id")).toMatch(/^req_[0-9a-f-]{36}$/);
     await forged.text();
     const sdk = await client.models.list().withResponse();
-    expect(sdk.request_id).toMatch(/^req-[0-9a-z]+$/);
+    expect(sdk.request_id).toMatch(/^req_[0-9a-f-]{36}$/);
     // /v1/ also takes the web page's own session cookie (a GET needs no CSRF token). The wildcard
     // without credentials is what keeps other sites from using it: a browser sends no cookie with a
     // request to an origin answering `*`, and lets no page read an answer to one that carried it.
