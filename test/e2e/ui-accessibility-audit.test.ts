@@ -107,4 +107,17 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       await desk.page.goto(url);
     }
   });
+
+  it("marks the language options with their language, in the header and on Settings", async () => {
+    const { page } = desk;
+    const lang = (select: Locator, value: string) =>
+      select.locator(`option[value="${value}"]`).getAttribute("lang");
+    const header = page.locator("#topbar-menu").getByLabel("Language");
+    expect(await lang(header, "zh-CN")).toBe("zh-CN");
+    expect(await lang(header, "en")).toBe("en");
+    await page.getByRole("link", { name: "Settings" }).click();
+    const settings = page.locator(".page").getByLabel("Language");
+    expect(await lang(settings, "zh-CN")).toBe("zh-CN");
+    expect(await lang(settings, "en")).toBe("en");
+  });
 });

@@ -5,6 +5,7 @@ import { ChatView, clearDrafts, type KnowledgeBaseOption } from "./chat-view.js"
 import { ConversationList } from "./conversation-list.js";
 import { focusWhenShown, PAGE_HEADING } from "./focus.js";
 import { fill, I18nContext, initialLocale, type Locale, MESSAGES } from "./i18n.js";
+import { LanguageOptions } from "./language-options.js";
 import { navigate, usePath } from "./router.js";
 
 // Pages most people open rarely load on demand, keeping the first load small.
@@ -251,8 +252,7 @@ export function App() {
                 aria-label={t.language}
                 onChange={(event) => i18n.setLocale(event.target.value as Locale)}
               >
-                <option value="en">English</option>
-                <option value="zh-CN">简体中文</option>
+                <LanguageOptions />
               </select>
             </label>
             {/* Named by what it shows (the theme it switches to), so the name is what a reader sees. */}
