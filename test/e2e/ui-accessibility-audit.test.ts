@@ -3,6 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
+/** The id (or name, or tag) of the focused element. */
+const focused = (page: Page) =>
+  page.evaluate(() => {
+    const element = document.activeElement;
+    return element?.id || element?.getAttribute("aria-label") || element?.tagName.toLowerCase() || "";
+  });
+
 const scrollWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth);
 
 /** WCAG 1.4.12's text spacing, as a reader's style sheet sets it. */
@@ -119,5 +126,20 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     const settings = page.locator(".page").getByLabel("Language");
     expect(await lang(settings, "zh-CN")).toBe("zh-CN");
     expect(await lang(settings, "en")).toBe("en");
+  });
+
+  it("skips past the conversation list to the message box on the chat page, to the heading elsewhere", async () => {
+    const { page } = desk;
+    await page.goto(url);
+    await page.locator("#message-input").waitFor();
+    await page.keyboard.press("Tab");
+    expect(await focused(page)).not.toBe("message-input");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => focused(page)).toBe("message-input");
+    await page.goto(`${url}/settings`);
+    await page.locator("#page-heading").waitFor();
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => focused(page)).toBe("page-heading");
   });
 });

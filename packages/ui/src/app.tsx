@@ -202,7 +202,21 @@ export function App() {
 
   return (
     <I18nContext.Provider value={i18n}>
-      <a className="skip-link" href="#main">
+      {/* biome-ignore lint/a11y/useValidAnchor: a skip link, which goes to #main where the page has no message box or heading to go to */}
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(event) => {
+          // On the chat page to the message box, past the conversation list that comes first in
+          // <main>; elsewhere to the page's heading; else (signed out) to <main>.
+          const target =
+            document.querySelector<HTMLElement>("#message-input:not(:disabled)") ??
+            document.getElementById(PAGE_HEADING);
+          if (!target) return;
+          event.preventDefault();
+          target.focus();
+        }}
+      >
         {t.skipToContent}
       </a>
       <header className="topbar">
