@@ -1,5 +1,6 @@
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
 import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
@@ -31,13 +32,14 @@ const overlap = (
  */
 describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
   let stand: UiStand;
+  let model: FakeModelService;
   let url: string;
   /** The first account (admin), on a desktop browser in English. */
   let desk: Browser;
 
   beforeAll(async () => {
     stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 2 }, knowledgeAndSearch: true });
-    ({ url } = stand);
+    ({ model, url } = stand);
     desk = await stand.browser({ locale: "en-US" });
     await signUpInUi(desk.page, url, "ada");
   });
@@ -141,5 +143,26 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     await page.keyboard.press("Tab");
     await page.keyboard.press("Enter");
     await expect.poll(() => focused(page)).toBe("page-heading");
+  });
+
+  it("names a new chat in its heading and the tab's title while its first answer is written", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    model.options.words = Array.from({ length: 200 }, (_, i) => `word${i} `);
+    model.options.delayMs = 20;
+    try {
+      await page.getByLabel(/Send a message/).fill("a slow first answer");
+      await page.getByRole("button", { name: "Send" }).click();
+      const stop = page.getByRole("button", { name: "Stop" });
+      await stop.waitFor();
+      await expect.poll(() => page.url()).toMatch(/\/c\//);
+      expect(await page.locator("#page-heading").textContent()).toBe("New chat");
+      expect(await page.title()).toBe("New chat – Hearth");
+      await stop.click();
+    } finally {
+      model.options.words = undefined;
+      model.options.delayMs = 2;
+    }
   });
 });
