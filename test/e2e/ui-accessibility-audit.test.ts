@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
 import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
 import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
@@ -23,6 +27,15 @@ const overlap = (
   b: { x: number; y: number; width: number; height: number },
 ) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
+/** Files for the knowledge page, in a fresh folder. */
+function files(contents: Record<string, string>): string[] {
+  const folder = mkdtempSync(join(tmpdir(), "hearth-a11y-audit-"));
+  return Object.entries(contents).map(([name, text]) => {
+    writeFileSync(join(folder, name), text);
+    return join(folder, name);
+  });
+}
+
 /**
  * A WCAG 2.2 AA audit's findings, in a real Chromium on the built UI: the page reflowing at 320 px
  * and with wider text spacing, the model picker on a phone, ingestion outcomes announced, focus
@@ -33,6 +46,7 @@ const overlap = (
 describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
   let stand: UiStand;
   let model: FakeModelService;
+  let services: FakeKnowledge;
   let url: string;
   /** The first account (admin), on a desktop browser in English. */
   let desk: Browser;
@@ -40,10 +54,19 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
   beforeAll(async () => {
     stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 2 }, knowledgeAndSearch: true });
     ({ model, url } = stand);
+    services = stand.services!;
     desk = await stand.browser({ locale: "en-US" });
     await signUpInUi(desk.page, url, "ada");
   });
   afterAll(() => stand?.close());
+
+  /** Opens the knowledge page with a new base of that name. */
+  const newBase = async (page: Page, name: string) => {
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByLabel("New knowledge base").fill(name);
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name }).waitFor();
+  };
 
   it("reflows every page at 320 px (400% zoom) and with wider text spacing, the header wrapping", async () => {
     const { page } = desk;
@@ -114,6 +137,30 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       await desk.page.evaluate(() => localStorage.setItem("hearth.locale", "en"));
       await desk.page.setViewportSize({ width: 1280, height: 800 });
       await desk.page.goto(url);
+    }
+  });
+
+  it("announces each upload's ingestion outcome, indexed or failed and why, in the uploads' live region", async () => {
+    const { page } = desk;
+    await newBase(page, "outcomes");
+    const uploads = page.locator('ul.uploads[aria-live="polite"]');
+    await page.locator('input[type="file"]').setInputFiles(files({ "fine.txt": "A fine manual." }));
+    await expect.poll(() => uploads.locator("li").first().textContent()).toMatch(/fine\.txt.*Indexed$/);
+    services.holdIngestion = true;
+    try {
+      await page.locator('input[type="file"]').setInputFiles(files({ "bad.txt": "Never indexed." }));
+      const bad = uploads.locator("li", { hasText: "bad.txt" });
+      await expect.poll(() => bad.textContent()).toMatch(/Uploaded/);
+      await page.getByRole("button", { name: "Cancel import: bad.txt" }).click();
+      await expect
+        .poll(() => bad.textContent())
+        .toMatch(/Failed: The import was cancelled before the document was indexed/);
+      await page.getByLabel("Language").selectOption("zh-CN");
+      await expect.poll(() => bad.textContent()).toMatch(/失败：文档建立索引之前导入已被取消/);
+    } finally {
+      services.holdIngestion = false;
+      await page.evaluate(() => localStorage.setItem("hearth.locale", "en"));
+      await page.reload();
     }
   });
 

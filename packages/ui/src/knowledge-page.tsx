@@ -280,6 +280,26 @@ export function KnowledgePage() {
       (document) => row.job!.documentIds.includes(document.id) && IN_PROGRESS.has(document.status),
     );
 
+  /**
+   * What an upload's ingestion came to, once none of its documents is in progress any more:
+   * indexed, or failed and why (the uploads' live region says it once); undefined before.
+   */
+  const outcome = (row: UploadRow): { failed: boolean; text: string } | undefined => {
+    if (!row.job) return undefined;
+    const ids = row.job.documentIds;
+    const mine = documents.filter((document) => ids.includes(document.id));
+    if (mine.length === 0 || mine.some((document) => IN_PROGRESS.has(document.status))) return undefined;
+    const failed = mine.find((document) => document.status === "failed");
+    if (!failed) return { failed: false, text: t.documentStatuses.indexed };
+    const reason = failed.error ? errorText(t, failed.error.code, failed.error.message) : "";
+    return {
+      failed: true,
+      text: reason
+        ? fill(t.fieldValue, { field: t.documentStatuses.failed, value: reason })
+        : t.documentStatuses.failed,
+    };
+  };
+
   const base = bases.find((b) => b.id === selected);
   const removeDocument = async (knowledgeBase: KnowledgeBase, document: DocumentRow, from: Element) => {
     if (!window.confirm(fill(t.deleteDocumentConfirm, { name: document.name }))) return;
@@ -369,28 +389,33 @@ export function KnowledgePage() {
           )}
           {uploads.length > 0 && (
             <ul className="uploads" aria-live="polite">
-              {uploads.map((row) => (
-                <li key={row.id} data-status={row.status}>
-                  {row.name} <progress value={row.progress} max={1} aria-label={row.name} />{" "}
-                  {row.status === "error" ? (
-                    <span className="error-text">{errorMessage(t, row.error)}</span>
-                  ) : (
-                    t.uploadStatuses[row.status]
-                  )}
-                  {importing(row) && (
-                    <>
-                      {" "}
-                      <button
-                        type="button"
-                        aria-label={`${t.cancelImport}: ${row.name}`}
-                        onClick={() => void cancelImport(base.id, row.job.id)}
-                      >
-                        {t.cancelImport}
-                      </button>
-                    </>
-                  )}
-                </li>
-              ))}
+              {uploads.map((row) => {
+                const ingested = outcome(row);
+                return (
+                  <li key={row.id} data-status={row.status}>
+                    {row.name} <progress value={row.progress} max={1} aria-label={row.name} />{" "}
+                    {row.status === "error" ? (
+                      <span className="error-text">{errorMessage(t, row.error)}</span>
+                    ) : ingested ? (
+                      <span className={ingested.failed ? "error-text" : undefined}>{ingested.text}</span>
+                    ) : (
+                      t.uploadStatuses[row.status]
+                    )}
+                    {importing(row) && (
+                      <>
+                        {" "}
+                        <button
+                          type="button"
+                          aria-label={`${t.cancelImport}: ${row.name}`}
+                          onClick={() => void cancelImport(base.id, row.job.id)}
+                        >
+                          {t.cancelImport}
+                        </button>
+                      </>
+                    )}
+                  </li>
+                );
+              })}
             </ul>
           )}
           {notice && <output>{notice}</output>}
