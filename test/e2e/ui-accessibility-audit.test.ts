@@ -164,6 +164,71 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     }
   });
 
+  it("keeps focus on the sharing selects while a change is saved, and near a deleted knowledge base", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Admin" }).click();
+    await page.getByLabel("New group").fill("readers");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("button", { name: "Delete group: readers" }).waitFor();
+    await newBase(page, "first-base");
+    await newBase(page, "second-base");
+
+    const visibility = page.getByLabel("Visibility", { exact: true });
+    await visibility.focus();
+    await page.keyboard.press("ArrowDown");
+    await expect.poll(() => visibility.inputValue()).toBe("shared");
+    const share = page.locator(".sharing li select");
+    await share.waitFor();
+    expect(await focused(page)).toBe("Visibility");
+    await share.focus();
+    await page.keyboard.press("ArrowDown");
+    await expect.poll(() => share.inputValue()).toBe("read");
+    await page.waitForLoadState("networkidle");
+    expect(await page.evaluate(() => document.activeElement?.matches(".sharing li select"))).toBe(true);
+
+    // Deleting the open base: focus goes to the base beside it in the list.
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Delete knowledge base" }).click();
+    await expect.poll(() => page.getByRole("button", { name: "second-base" }).count()).toBe(0);
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.closest(".kb-list") !== null))
+      .toBe(true);
+  });
+
+  it("keeps focus near a deleted account and on the conversations after the last Load more", async () => {
+    const { page } = desk;
+    for (const username of ["bea", "cal"])
+      await stand.web.app.inject({
+        method: "POST",
+        url: "/api/auth/signup",
+        payload: { username, password: "correct horse battery" },
+      });
+    await page.getByRole("link", { name: "Admin" }).click();
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Delete account: bea" }).click();
+    await expect.poll(() => page.locator('tr[data-user="bea"]').count()).toBe(0);
+    await expect.poll(() => focused(page)).toMatch(/^API keys: /);
+
+    // More conversations than a page of the list (50): Load more brings the rest, and goes.
+    await page.evaluate(async () => {
+      const token = decodeURIComponent(/hearth_csrf=([^;]+)/.exec(document.cookie)![1]!);
+      for (let i = 0; i < 51; i++)
+        await fetch("/api/conversations", {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-csrf-token": token },
+          body: JSON.stringify({ title: `conversation ${i}` }),
+        });
+    });
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
+    const more = page.getByRole("button", { name: "Load more" });
+    await more.focus();
+    await page.keyboard.press("Enter");
+    await more.waitFor({ state: "detached" });
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.closest(".conversation-list") !== null))
+      .toBe(true);
+  });
+
   it("marks the language options with their language, in the header and on Settings", async () => {
     const { page } = desk;
     const lang = (select: Locator, value: string) =>

@@ -121,7 +121,11 @@ function Sharing(props: {
     };
   }, [path, run]);
   if (!access) return null;
+  // A change made while one is saved is not taken (the select shows the saved choice); the selects
+  // stay enabled meanwhile, marked aria-disabled, so focus stays on them (a disabled one loses it,
+  // and each arrow key would send the keyboard user back to the page's start).
   const save = async (change: Pick<Access, "visibility" | "shares">) => {
+    if (saving) return;
     setSaving(true);
     const saved = await run(() => api(path, { method: "PUT", body: change }));
     if (saved) setAccess({ ...access, ...change });
@@ -142,7 +146,7 @@ function Sharing(props: {
       <legend>{t.visibility}</legend>
       <select
         aria-label={t.visibility}
-        disabled={saving}
+        aria-disabled={saving}
         value={access.visibility}
         onChange={(e) =>
           void save({ visibility: e.target.value as Access["visibility"], shares: access.shares })
@@ -162,7 +166,7 @@ function Sharing(props: {
                 <label>
                   {group.name}{" "}
                   <select
-                    disabled={saving}
+                    aria-disabled={saving}
                     value={shareOf(group.id)}
                     onChange={(e) => setShare(group.id, e.target.value)}
                   >
@@ -333,10 +337,15 @@ export function KnowledgePage() {
   };
   const removeBase = async (knowledgeBase: KnowledgeBase) => {
     if (!window.confirm(fill(t.deleteKnowledgeBaseConfirm, { name: knowledgeBase.name }))) return;
+    // Its section goes with it: focus goes to the base beside it in the list.
+    const restoreFocus = keepFocusNear(window.document.getElementById(`kb-${knowledgeBase.id}`)!, () =>
+      window.document.getElementById(PAGE_HEADING),
+    );
     if (await run(() => api(`/api/knowledge-bases/${knowledgeBase.id}`, { method: "DELETE" }))) {
       setSelected(undefined);
       await load();
     }
+    restoreFocus();
   };
   return (
     <div className="page">
@@ -353,7 +362,7 @@ export function KnowledgePage() {
       </form>
       <ul className="kb-list">
         {bases.map((b) => (
-          <li key={b.id}>
+          <li key={b.id} id={`kb-${b.id}`}>
             <button type="button" aria-pressed={b.id === selected} onClick={() => setSelected(b.id)}>
               {b.name}
             </button>{" "}
