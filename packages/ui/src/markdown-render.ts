@@ -8,7 +8,7 @@ import hljs from "highlight.js/lib/common";
 import katex from "katex";
 import "katex/dist/katex.min.css";
 import "highlight.js/styles/github.css";
-import "./highlight-dark.css";
+import "./highlight.css";
 import { Marked } from "marked";
 
 const marked = new Marked({
