@@ -60,6 +60,15 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
   });
   afterAll(() => stand?.close());
 
+  /** Sends a message from the composer and waits for the answer to end. */
+  const ask = async (page: Page, text: string) => {
+    await page.getByLabel(/Send a message|输入消息/).fill(text);
+    await page.getByRole("button", { name: /^(Send|发送)$/ }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+    return answer;
+  };
+
   /** Opens the knowledge page with a new base of that name. */
   const newBase = async (page: Page, name: string) => {
     await page.getByRole("link", { name: "Knowledge" }).click();
@@ -227,6 +236,34 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     await expect
       .poll(() => page.evaluate(() => document.activeElement?.closest(".conversation-list") !== null))
       .toBe(true);
+  });
+
+  it("names task-list boxes by their items, gives source links room to hit, and colours code legibly", async () => {
+    const { page } = desk;
+    await newBase(page, "handbook");
+    await page.locator('input[type="file"]').setInputFiles(files({ "vacation.txt": "25 vacation days." }));
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(1);
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    await page.getByLabel("handbook").check();
+    model.options.words = ["- [x] done\n- [ ] open\n\n```python\nprint(len(days))\n```\n\nSee [1]."];
+    try {
+      const answer = await ask(page, "How many vacation days?");
+      const done = answer.getByRole("checkbox", { name: "done" });
+      expect(await done.isChecked()).toBe(true);
+      expect(await done.isDisabled()).toBe(true);
+      expect(await answer.getByRole("checkbox", { name: "open" }).isChecked()).toBe(false);
+      const source = answer.getByRole("navigation", { name: "Sources" }).getByRole("link");
+      expect((await box(source.first())).height).toBeGreaterThanOrEqual(24);
+      // The built-in function's orange, darkened to 5:1 on white (highlight.js's is 3.5:1).
+      await page.evaluate(() => {
+        document.documentElement.dataset.theme = "light";
+      });
+      const builtIn = answer.locator(".hljs-built_in").first();
+      expect(await builtIn.evaluate((element) => getComputedStyle(element).color)).toBe("rgb(188, 76, 0)");
+    } finally {
+      model.options.words = undefined;
+    }
   });
 
   it("marks the language options with their language, in the header and on Settings", async () => {
