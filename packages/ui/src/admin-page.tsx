@@ -107,10 +107,12 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
     if (changed && demotingSelf) return onLeftAdmin();
     await load();
   };
-  const remove = async (user: User) => {
+  const remove = async (user: User, from: Element) => {
     if (!window.confirm(fill(t.deleteUserConfirm, { name: user.username }))) return;
+    const restoreFocus = keepFocusNear(from, () => document.getElementById(PAGE_HEADING));
     await run(() => api(`/api/admin/users/${user.id}`, { method: "DELETE" }));
     await load();
+    restoreFocus();
   };
   const toggleMember = async (group: Group, userId: string) => {
     const userIds = group.userIds.includes(userId)
@@ -186,7 +188,7 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
                     type="button"
                     className="small"
                     aria-label={`${t.deleteUser}: ${user.username}`}
-                    onClick={() => void remove(user)}
+                    onClick={(event) => void remove(user, event.currentTarget)}
                   >
                     {t.delete}
                   </button>

@@ -5,6 +5,7 @@ import { ChatView, clearDrafts, type KnowledgeBaseOption } from "./chat-view.js"
 import { ConversationList } from "./conversation-list.js";
 import { focusWhenShown, PAGE_HEADING } from "./focus.js";
 import { fill, I18nContext, initialLocale, type Locale, MESSAGES } from "./i18n.js";
+import { LanguageOptions } from "./language-options.js";
 import { navigate, usePath } from "./router.js";
 
 // Pages most people open rarely load on demand, keeping the first load small.
@@ -204,7 +205,21 @@ export function App() {
 
   return (
     <I18nContext.Provider value={i18n}>
-      <a className="skip-link" href="#main">
+      {/* biome-ignore lint/a11y/useValidAnchor: a skip link, which goes to #main where the page has no message box or heading to go to */}
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(event) => {
+          // On the chat page to the message box, past the conversation list that comes first in
+          // <main>; elsewhere to the page's heading; else (signed out) to <main>.
+          const target =
+            document.querySelector<HTMLElement>("#message-input:not(:disabled)") ??
+            document.getElementById(PAGE_HEADING);
+          if (!target) return;
+          event.preventDefault();
+          target.focus();
+        }}
+      >
         {t.skipToContent}
       </a>
       <header className="topbar">
@@ -217,62 +232,68 @@ export function App() {
             {user.role === "admin" && <NavLink href="/admin" label={t.admin} path={path} />}
           </nav>
         )}
-        {user && models && models.models.length > 0 && (path === "/" || path.startsWith("/c/")) && (
-          <label className="model-picker">
-            <span>{t.model}</span>
-            <select value={model} onChange={(event) => chooseModel(event.target.value)} aria-label={t.model}>
-              {models.models.map((entry) => (
-                <option key={entry.id} value={entry.id}>
-                  {entry.id}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
-        <div className="spacer" />
-        {/* On a phone the header is one row: these settle behind a menu button (always shown wider). */}
-        <button
-          type="button"
-          className="menu-toggle"
-          aria-expanded={menuOpen}
-          aria-controls="topbar-menu"
-          onClick={() => setMenuOpen(!menuOpen)}
-        >
-          {t.menu}
-        </button>
-        <div id="topbar-menu" className="topbar-menu" data-open={menuOpen || undefined}>
-          <label>
-            <span className="visually-hidden">{t.language}</span>
-            <select
-              value={locale}
-              aria-label={t.language}
-              onChange={(event) => i18n.setLocale(event.target.value as Locale)}
-            >
-              <option value="en">English</option>
-              <option value="zh-CN">简体中文</option>
-            </select>
-          </label>
-          {/* Named by what it shows (the theme it switches to), so the name is what a reader sees. */}
-          <button type="button" onClick={() => chooseTheme(theme === "dark" ? "light" : "dark")}>
-            {theme === "dark" ? t.lightTheme : t.darkTheme}
-          </button>
-          {user && (
-            <button
-              type="button"
-              onClick={async () => {
-                setMenuOpen(false);
-                await api("/api/auth/logout", { method: "POST" });
-                // Signed out on purpose: unsent drafts do not wait for the next account on this tab.
-                clearDrafts();
-                setModels(undefined);
-                navigate("/");
-                await loadSession();
-                focusWhenShown("#auth-title");
-              }}
-            >
-              {fill(t.withNote, { text: t.signOut, note: user.username })}
-            </button>
+        {/* The picker and the menu keep together: on a narrow screen they wrap to a row of their own. */}
+        <div className="topbar-end">
+          {user && models && models.models.length > 0 && (path === "/" || path.startsWith("/c/")) && (
+            <label className="model-picker">
+              <span>{t.model}</span>
+              <select
+                value={model}
+                onChange={(event) => chooseModel(event.target.value)}
+                aria-label={t.model}
+              >
+                {models.models.map((entry) => (
+                  <option key={entry.id} value={entry.id}>
+                    {entry.id}
+                  </option>
+                ))}
+              </select>
+            </label>
           )}
+          <div className="spacer" />
+          {/* On a phone these settle behind a menu button (always shown wider). */}
+          <button
+            type="button"
+            className="menu-toggle"
+            aria-expanded={menuOpen}
+            aria-controls="topbar-menu"
+            onClick={() => setMenuOpen(!menuOpen)}
+          >
+            {t.menu}
+          </button>
+          <div id="topbar-menu" className="topbar-menu" data-open={menuOpen || undefined}>
+            <label>
+              <span className="visually-hidden">{t.language}</span>
+              <select
+                value={locale}
+                aria-label={t.language}
+                onChange={(event) => i18n.setLocale(event.target.value as Locale)}
+              >
+                <LanguageOptions />
+              </select>
+            </label>
+            {/* Named by what it shows (the theme it switches to), so the name is what a reader sees. */}
+            <button type="button" onClick={() => chooseTheme(theme === "dark" ? "light" : "dark")}>
+              {theme === "dark" ? t.lightTheme : t.darkTheme}
+            </button>
+            {user && (
+              <button
+                type="button"
+                onClick={async () => {
+                  setMenuOpen(false);
+                  await api("/api/auth/logout", { method: "POST" });
+                  // Signed out on purpose: unsent drafts do not wait for the next account on this tab.
+                  clearDrafts();
+                  setModels(undefined);
+                  navigate("/");
+                  await loadSession();
+                  focusWhenShown("#auth-title");
+                }}
+              >
+                {fill(t.withNote, { text: t.signOut, note: user.username })}
+              </button>
+            )}
+          </div>
         </div>
       </header>
       <main id="main">

@@ -834,9 +834,13 @@ export function ChatView(props: {
     let created: string | undefined;
     if (!id) {
       try {
-        id = (
-          await api<{ id: string }>("/api/conversations", { method: "POST", body: { model: props.model } })
-        ).id;
+        const conversation = await api<{ id: string; title: string }>("/api/conversations", {
+          method: "POST",
+          body: { model: props.model },
+        });
+        id = conversation.id;
+        // Its heading and the tab's title while the first answer is written (then its own title).
+        setTitle(conversation.title);
       } catch (error) {
         setSendError(error);
         return false;

@@ -81,13 +81,20 @@ export function ConversationList(props: {
 
   /** A conversation's title; one not named yet (the service's "New chat") in the reader's language. */
   const titleOf = (item: ConversationSummary) => (item.title === "New chat" ? t.newChat : item.title);
-  const loadMore = () =>
-    run(async () => {
+  const loadMore = async (from: Element) => {
+    const shown = items.length;
+    // Loading the last page takes the button away: focus goes to the first conversation it added.
+    const restoreFocus = keepFocusNear(from, () =>
+      document.querySelector<HTMLElement>(`.conversation-list > li:nth-child(${shown + 1}) > a`),
+    );
+    await run(async () => {
       if (!next) return;
       const answer = await api<Page>(pagePath(query, next));
       setItems((current) => [...current, ...answer.conversations]);
       setNext(answer.next);
     });
+    restoreFocus();
+  };
   const remove = async (item: ConversationSummary, from: Element) => {
     if (!window.confirm(fill(t.deleteConversationConfirm, { title: titleOf(item) }))) return;
     const restoreFocus = keepFocusNear(from, () => document.getElementById("conversation-search"));
@@ -295,7 +302,7 @@ export function ConversationList(props: {
           </p>
         )}
         {next && (
-          <button type="button" className="wide" onClick={() => void loadMore()}>
+          <button type="button" className="wide" onClick={(event) => void loadMore(event.currentTarget)}>
             {t.loadMore}
           </button>
         )}

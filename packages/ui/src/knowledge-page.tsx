@@ -121,7 +121,11 @@ function Sharing(props: {
     };
   }, [path, run]);
   if (!access) return null;
+  // A change made while one is saved is not taken (the select shows the saved choice); the selects
+  // stay enabled meanwhile, marked aria-disabled, so focus stays on them (a disabled one loses it,
+  // and each arrow key would send the keyboard user back to the page's start).
   const save = async (change: Pick<Access, "visibility" | "shares">) => {
+    if (saving) return;
     setSaving(true);
     const saved = await run(() => api(path, { method: "PUT", body: change }));
     if (saved) setAccess({ ...access, ...change });
@@ -142,7 +146,7 @@ function Sharing(props: {
       <legend>{t.visibility}</legend>
       <select
         aria-label={t.visibility}
-        disabled={saving}
+        aria-disabled={saving}
         value={access.visibility}
         onChange={(e) =>
           void save({ visibility: e.target.value as Access["visibility"], shares: access.shares })
@@ -162,7 +166,7 @@ function Sharing(props: {
                 <label>
                   {group.name}{" "}
                   <select
-                    disabled={saving}
+                    aria-disabled={saving}
                     value={shareOf(group.id)}
                     onChange={(e) => setShare(group.id, e.target.value)}
                   >
@@ -280,6 +284,26 @@ export function KnowledgePage() {
       (document) => row.job!.documentIds.includes(document.id) && IN_PROGRESS.has(document.status),
     );
 
+  /**
+   * What an upload's ingestion came to, once none of its documents is in progress any more:
+   * indexed, or failed and why (the uploads' live region says it once); undefined before.
+   */
+  const outcome = (row: UploadRow): { failed: boolean; text: string } | undefined => {
+    if (!row.job) return undefined;
+    const ids = row.job.documentIds;
+    const mine = documents.filter((document) => ids.includes(document.id));
+    if (mine.length === 0 || mine.some((document) => IN_PROGRESS.has(document.status))) return undefined;
+    const failed = mine.find((document) => document.status === "failed");
+    if (!failed) return { failed: false, text: t.documentStatuses.indexed };
+    const reason = failed.error ? errorText(t, failed.error.code, failed.error.message) : "";
+    return {
+      failed: true,
+      text: reason
+        ? fill(t.fieldValue, { field: t.documentStatuses.failed, value: reason })
+        : t.documentStatuses.failed,
+    };
+  };
+
   const base = bases.find((b) => b.id === selected);
   const removeDocument = async (knowledgeBase: KnowledgeBase, document: DocumentRow, from: Element) => {
     if (!window.confirm(fill(t.deleteDocumentConfirm, { name: document.name }))) return;
@@ -313,10 +337,15 @@ export function KnowledgePage() {
   };
   const removeBase = async (knowledgeBase: KnowledgeBase) => {
     if (!window.confirm(fill(t.deleteKnowledgeBaseConfirm, { name: knowledgeBase.name }))) return;
+    // Its section goes with it: focus goes to the base beside it in the list.
+    const restoreFocus = keepFocusNear(window.document.getElementById(`kb-${knowledgeBase.id}`)!, () =>
+      window.document.getElementById(PAGE_HEADING),
+    );
     if (await run(() => api(`/api/knowledge-bases/${knowledgeBase.id}`, { method: "DELETE" }))) {
       setSelected(undefined);
       await load();
     }
+    restoreFocus();
   };
   return (
     <div className="page">
@@ -333,7 +362,7 @@ export function KnowledgePage() {
       </form>
       <ul className="kb-list">
         {bases.map((b) => (
-          <li key={b.id}>
+          <li key={b.id} id={`kb-${b.id}`}>
             <button type="button" aria-pressed={b.id === selected} onClick={() => setSelected(b.id)}>
               {b.name}
             </button>{" "}
@@ -369,28 +398,33 @@ export function KnowledgePage() {
           )}
           {uploads.length > 0 && (
             <ul className="uploads" aria-live="polite">
-              {uploads.map((row) => (
-                <li key={row.id} data-status={row.status}>
-                  {row.name} <progress value={row.progress} max={1} aria-label={row.name} />{" "}
-                  {row.status === "error" ? (
-                    <span className="error-text">{errorMessage(t, row.error)}</span>
-                  ) : (
-                    t.uploadStatuses[row.status]
-                  )}
-                  {importing(row) && (
-                    <>
-                      {" "}
-                      <button
-                        type="button"
-                        aria-label={`${t.cancelImport}: ${row.name}`}
-                        onClick={() => void cancelImport(base.id, row.job.id)}
-                      >
-                        {t.cancelImport}
-                      </button>
-                    </>
-                  )}
-                </li>
-              ))}
+              {uploads.map((row) => {
+                const ingested = outcome(row);
+                return (
+                  <li key={row.id} data-status={row.status}>
+                    {row.name} <progress value={row.progress} max={1} aria-label={row.name} />{" "}
+                    {row.status === "error" ? (
+                      <span className="error-text">{errorMessage(t, row.error)}</span>
+                    ) : ingested ? (
+                      <span className={ingested.failed ? "error-text" : undefined}>{ingested.text}</span>
+                    ) : (
+                      t.uploadStatuses[row.status]
+                    )}
+                    {importing(row) && (
+                      <>
+                        {" "}
+                        <button
+                          type="button"
+                          aria-label={`${t.cancelImport}: ${row.name}`}
+                          onClick={() => void cancelImport(base.id, row.job.id)}
+                        >
+                          {t.cancelImport}
+                        </button>
+                      </>
+                    )}
+                  </li>
+                );
+              })}
             </ul>
           )}
           {notice && <output>{notice}</output>}

@@ -56,10 +56,16 @@ describe("an answer's Markdown", () => {
     expect(formulas(markdownToHtml("cost $x$ 5"))).toBe(1);
   });
 
-  it("shows a task list's state as checkboxes", () => {
-    const html = markdownToHtml("- [ ] open\n- [x] done");
-    expect(html).toMatch(/<input disabled="" type="checkbox">\s*open/);
-    expect(html).toMatch(/<input checked="" disabled="" type="checkbox">\s*done/);
+  it("shows a task list's state as checkboxes, each labelled by its item's text", () => {
+    const html = markdownToHtml("- [ ] open\n- [x] done **now**\n  - [ ] nested");
+    expect(html).toMatch(/<li><label><input disabled="" type="checkbox">\s*open<\/label><\/li>/);
+    expect(html).toMatch(
+      /<li><label><input checked="" disabled="" type="checkbox">\s*done <strong>now<\/strong><\/label><ul>\s*<li><label><input disabled="" type="checkbox">\s*nested<\/label><\/li>/,
+    );
+    // In a loose list (items apart) the label is in the item's first paragraph; the rest follows it.
+    expect(markdownToHtml("- [x] one\n\n- [ ] two\n\n  more")).toMatch(
+      /<li><p><label><input disabled="" type="checkbox">\s*two<\/label><\/p>\s*<p>more<\/p>\s*<\/li>/,
+    );
   });
 });
 

@@ -8,8 +8,8 @@ import hljs from "highlight.js/lib/common";
 import katex from "katex";
 import "katex/dist/katex.min.css";
 import "highlight.js/styles/github.css";
-import "./highlight-dark.css";
-import { Marked } from "marked";
+import "./highlight.css";
+import { Marked, type Tokens } from "marked";
 
 const marked = new Marked({
   gfm: true,
@@ -23,6 +23,16 @@ const marked = new Marked({
         ? hljs.highlight(text, { language }).value
         : hljs.highlightAuto(text).value;
       return `<pre><code class="hljs${language ? ` language-${language}` : ""}">${highlighted}</code></pre>`;
+    },
+    // A task list's item (`- [x] done`): its text is its box's label, so a screen reader names the
+    // box by it; the rest of the item (a nested list, more paragraphs) follows the label.
+    listitem(item) {
+      if (!item.task) return false;
+      const [first, ...rest] = item.tokens;
+      // In a loose list the box is in the item's first paragraph; in a tight one, before its text.
+      if (first?.type === "paragraph")
+        return `<li><p><label>${this.parser.parseInline((first as Tokens.Paragraph).tokens)}</label></p>\n${this.parser.parse(rest)}</li>\n`;
+      return `<li><label>${this.parser.parse(item.tokens.slice(0, 2))}</label>${this.parser.parse(item.tokens.slice(2))}</li>\n`;
     },
     // An image elsewhere on the web is a link the reader may follow, not a request the page makes.
     image({ href, text }) {

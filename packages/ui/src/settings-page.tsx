@@ -4,6 +4,7 @@ import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import type { ThemeChoice } from "./app.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { type Locale, useI18n } from "./i18n.js";
+import { LanguageOptions } from "./language-options.js";
 import { ActionError, errorCode, useAction } from "./use-action.js";
 
 type PasswordField = "current" | "next" | "again";
@@ -139,8 +140,7 @@ export function SettingsPage(props: { theme: ThemeChoice; onTheme(theme: ThemeCh
         <label>
           {t.language}{" "}
           <select value={locale} onChange={(e) => setLocale(e.target.value as Locale)}>
-            <option value="en">English</option>
-            <option value="zh-CN">简体中文</option>
+            <LanguageOptions />
           </select>
         </label>
         <label>

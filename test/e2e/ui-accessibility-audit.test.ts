@@ -1,0 +1,317 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
+import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
+import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
+
+/** The id (or name, or tag) of the focused element. */
+const focused = (page: Page) =>
+  page.evaluate(() => {
+    const element = document.activeElement;
+    return element?.id || element?.getAttribute("aria-label") || element?.tagName.toLowerCase() || "";
+  });
+
+const scrollWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth);
+
+/** WCAG 1.4.12's text spacing, as a reader's style sheet sets it. */
+const TEXT_SPACING = `* { line-height: 1.5 !important; letter-spacing: 0.12em !important;
+  word-spacing: 0.16em !important; } p { margin-bottom: 2em !important; }`;
+
+const box = async (locator: Locator) => (await locator.boundingBox())!;
+const overlap = (
+  a: { x: number; y: number; width: number; height: number },
+  b: { x: number; y: number; width: number; height: number },
+) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+/** Files for the knowledge page, in a fresh folder. */
+function files(contents: Record<string, string>): string[] {
+  const folder = mkdtempSync(join(tmpdir(), "hearth-a11y-audit-"));
+  return Object.entries(contents).map(([name, text]) => {
+    writeFileSync(join(folder, name), text);
+    return join(folder, name);
+  });
+}
+
+/**
+ * A WCAG 2.2 AA audit's findings, in a real Chromium on the built UI: the page reflowing at 320 px
+ * and with wider text spacing, the model picker on a phone, ingestion outcomes announced, focus
+ * kept where an action removes or disables what had it, task-list boxes named, source links big
+ * enough to hit, the language options marked with their language, the skip link reaching the
+ * conversation, and a new chat named while its first answer is written.
+ */
+describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
+  let stand: UiStand;
+  let model: FakeModelService;
+  let services: FakeKnowledge;
+  let url: string;
+  /** The first account (admin), on a desktop browser in English. */
+  let desk: Browser;
+
+  beforeAll(async () => {
+    stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 2 }, knowledgeAndSearch: true });
+    ({ model, url } = stand);
+    services = stand.services!;
+    desk = await stand.browser({ locale: "en-US" });
+    await signUpInUi(desk.page, url, "ada");
+  });
+  afterAll(() => stand?.close());
+
+  /** Sends a message from the composer and waits for the answer to end. */
+  const ask = async (page: Page, text: string) => {
+    await page.getByLabel(/Send a message|输入消息/).fill(text);
+    await page.getByRole("button", { name: /^(Send|发送)$/ }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+    return answer;
+  };
+
+  /** Opens the knowledge page with a new base of that name. */
+  const newBase = async (page: Page, name: string) => {
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByLabel("New knowledge base").fill(name);
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name }).waitFor();
+  };
+
+  it("reflows every page at 320 px (400% zoom) and with wider text spacing, the header wrapping", async () => {
+    const { page } = desk;
+    await page.goto(`${url}/admin`);
+    await page.getByRole("tab").first().waitFor();
+    const tabs = await page
+      .getByRole("tab")
+      .evaluateAll((elements) => elements.map((element) => element.id.replace("admin-tab-", "")));
+    expect(tabs.length).toBeGreaterThan(5);
+    try {
+      await page.setViewportSize({ width: 320, height: 200 });
+      for (const path of ["/", "/settings", "/knowledge", ...tabs.map((tab) => `/admin/${tab}`)]) {
+        await page.goto(`${url}${path}`);
+        await page.locator("#page-heading").waitFor({ state: "attached" });
+        await page.waitForLoadState("networkidle");
+        expect(await scrollWidth(page), path).toBeLessThanOrEqual(320);
+        const menu = await box(page.getByRole("button", { name: "Menu" }));
+        expect(menu.x + menu.width, path).toBeLessThanOrEqual(320);
+      }
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(url);
+      await page.getByLabel("Model").waitFor();
+      await page.addStyleTag({ content: TEXT_SPACING });
+      expect(await scrollWidth(page)).toBeLessThanOrEqual(390);
+      const menu = await box(page.getByRole("button", { name: "Menu" }));
+      expect(menu.x + menu.width).toBeLessThanOrEqual(390);
+      await screenshot(page, "a11y-audit-text-spacing-390");
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.goto(url);
+    }
+  });
+
+  it("keeps the model picker readable, big enough and clear of the menu button on a phone", async () => {
+    const user = await stand.browser({ locale: "en-US", width: 320, height: 640 });
+    await signUpInUi(user.page, url, "uma");
+    const cases: Array<[Browser, string, number]> = [
+      [desk, "en", 390],
+      [desk, "en", 320],
+      [desk, "zh-CN", 320],
+      [user, "en", 320],
+      [user, "en", 390],
+    ];
+    try {
+      for (const [{ page }, locale, width] of cases) {
+        const label = `${page === desk.page ? "admin" : "user"} ${locale} ${width}`;
+        await page.evaluate((locale) => localStorage.setItem("hearth.locale", locale), locale);
+        await page.setViewportSize({ width, height: 640 });
+        await page.goto(url);
+        const picker = page.locator(
+          '.model-picker select[aria-label="Model"], .model-picker select[aria-label="模型"]',
+        );
+        await picker.waitFor();
+        const select = await box(picker);
+        // Wide enough for the start of "tiny-story" (then an ellipsis), tall enough to hit.
+        expect(select.width, label).toBeGreaterThanOrEqual(64);
+        expect(select.height, label).toBeGreaterThanOrEqual(24);
+        expect(select.x + select.width, label).toBeLessThanOrEqual(width);
+        const menu = await box(page.locator("button.menu-toggle"));
+        expect(overlap(select, menu), label).toBe(false);
+        for (const link of await page.locator("header nav a").all())
+          expect(overlap(select, await box(link)), label).toBe(false);
+        expect(await scrollWidth(page), label).toBeLessThanOrEqual(width);
+      }
+      // A user in English at 390 px still has the header in one row.
+      expect((await box(user.page.locator("header.topbar"))).height).toBeLessThan(56);
+    } finally {
+      await desk.page.evaluate(() => localStorage.setItem("hearth.locale", "en"));
+      await desk.page.setViewportSize({ width: 1280, height: 800 });
+      await desk.page.goto(url);
+    }
+  });
+
+  it("announces each upload's ingestion outcome, indexed or failed and why, in the uploads' live region", async () => {
+    const { page } = desk;
+    await newBase(page, "outcomes");
+    const uploads = page.locator('ul.uploads[aria-live="polite"]');
+    await page.locator('input[type="file"]').setInputFiles(files({ "fine.txt": "A fine manual." }));
+    await expect.poll(() => uploads.locator("li").first().textContent()).toMatch(/fine\.txt.*Indexed$/);
+    services.holdIngestion = true;
+    try {
+      await page.locator('input[type="file"]').setInputFiles(files({ "bad.txt": "Never indexed." }));
+      const bad = uploads.locator("li", { hasText: "bad.txt" });
+      await expect.poll(() => bad.textContent()).toMatch(/Uploaded/);
+      await page.getByRole("button", { name: "Cancel import: bad.txt" }).click();
+      await expect
+        .poll(() => bad.textContent())
+        .toMatch(/Failed: The import was cancelled before the document was indexed/);
+      await page.getByLabel("Language").selectOption("zh-CN");
+      await expect.poll(() => bad.textContent()).toMatch(/失败：文档建立索引之前导入已被取消/);
+    } finally {
+      services.holdIngestion = false;
+      await page.evaluate(() => localStorage.setItem("hearth.locale", "en"));
+      await page.reload();
+    }
+  });
+
+  it("keeps focus on the sharing selects while a change is saved, and near a deleted knowledge base", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Admin" }).click();
+    await page.getByLabel("New group").fill("readers");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("button", { name: "Delete group: readers" }).waitFor();
+    await newBase(page, "first-base");
+    await newBase(page, "second-base");
+
+    const visibility = page.getByLabel("Visibility", { exact: true });
+    await visibility.focus();
+    await page.keyboard.press("ArrowDown");
+    await expect.poll(() => visibility.inputValue()).toBe("shared");
+    const share = page.locator(".sharing li select");
+    await share.waitFor();
+    expect(await focused(page)).toBe("Visibility");
+    await share.focus();
+    await page.keyboard.press("ArrowDown");
+    await expect.poll(() => share.inputValue()).toBe("read");
+    await page.waitForLoadState("networkidle");
+    expect(await page.evaluate(() => document.activeElement?.matches(".sharing li select"))).toBe(true);
+
+    // Deleting the open base: focus goes to the base beside it in the list.
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Delete knowledge base" }).click();
+    await expect.poll(() => page.getByRole("button", { name: "second-base" }).count()).toBe(0);
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.closest(".kb-list") !== null))
+      .toBe(true);
+  });
+
+  it("keeps focus near a deleted account and on the conversations after the last Load more", async () => {
+    const { page } = desk;
+    for (const username of ["bea", "cal"])
+      await stand.web.app.inject({
+        method: "POST",
+        url: "/api/auth/signup",
+        payload: { username, password: "correct horse battery" },
+      });
+    await page.getByRole("link", { name: "Admin" }).click();
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Delete account: bea" }).click();
+    await expect.poll(() => page.locator('tr[data-user="bea"]').count()).toBe(0);
+    await expect.poll(() => focused(page)).toMatch(/^API keys: /);
+
+    // More conversations than a page of the list (50): Load more brings the rest, and goes.
+    await page.evaluate(async () => {
+      const token = decodeURIComponent(/hearth_csrf=([^;]+)/.exec(document.cookie)![1]!);
+      for (let i = 0; i < 51; i++)
+        await fetch("/api/conversations", {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-csrf-token": token },
+          body: JSON.stringify({ title: `conversation ${i}` }),
+        });
+    });
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
+    const more = page.getByRole("button", { name: "Load more" });
+    await more.focus();
+    await page.keyboard.press("Enter");
+    await more.waitFor({ state: "detached" });
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.closest(".conversation-list") !== null))
+      .toBe(true);
+  });
+
+  it("names task-list boxes by their items, gives source links room to hit, and colours code legibly", async () => {
+    const { page } = desk;
+    await newBase(page, "handbook");
+    await page.locator('input[type="file"]').setInputFiles(files({ "vacation.txt": "25 vacation days." }));
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(1);
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    await page.getByLabel("handbook").check();
+    model.options.words = ["- [x] done\n- [ ] open\n\n```python\nprint(len(days))\n```\n\nSee [1]."];
+    try {
+      const answer = await ask(page, "How many vacation days?");
+      const done = answer.getByRole("checkbox", { name: "done" });
+      expect(await done.isChecked()).toBe(true);
+      expect(await done.isDisabled()).toBe(true);
+      expect(await answer.getByRole("checkbox", { name: "open" }).isChecked()).toBe(false);
+      const source = answer.getByRole("navigation", { name: "Sources" }).getByRole("link");
+      expect((await box(source.first())).height).toBeGreaterThanOrEqual(24);
+      // The built-in function's orange, darkened to 5:1 on white (highlight.js's is 3.5:1).
+      await page.evaluate(() => {
+        document.documentElement.dataset.theme = "light";
+      });
+      const builtIn = answer.locator(".hljs-built_in").first();
+      expect(await builtIn.evaluate((element) => getComputedStyle(element).color)).toBe("rgb(188, 76, 0)");
+    } finally {
+      model.options.words = undefined;
+    }
+  });
+
+  it("marks the language options with their language, in the header and on Settings", async () => {
+    const { page } = desk;
+    const lang = (select: Locator, value: string) =>
+      select.locator(`option[value="${value}"]`).getAttribute("lang");
+    const header = page.locator("#topbar-menu").getByLabel("Language");
+    expect(await lang(header, "zh-CN")).toBe("zh-CN");
+    expect(await lang(header, "en")).toBe("en");
+    await page.getByRole("link", { name: "Settings" }).click();
+    const settings = page.locator(".page").getByLabel("Language");
+    expect(await lang(settings, "zh-CN")).toBe("zh-CN");
+    expect(await lang(settings, "en")).toBe("en");
+  });
+
+  it("skips past the conversation list to the message box on the chat page, to the heading elsewhere", async () => {
+    const { page } = desk;
+    await page.goto(url);
+    await page.locator("#message-input").waitFor();
+    await page.keyboard.press("Tab");
+    expect(await focused(page)).not.toBe("message-input");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => focused(page)).toBe("message-input");
+    await page.goto(`${url}/settings`);
+    await page.locator("#page-heading").waitFor();
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => focused(page)).toBe("page-heading");
+  });
+
+  it("names a new chat in its heading and the tab's title while its first answer is written", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    model.options.words = Array.from({ length: 200 }, (_, i) => `word${i} `);
+    model.options.delayMs = 20;
+    try {
+      await page.getByLabel(/Send a message/).fill("a slow first answer");
+      await page.getByRole("button", { name: "Send" }).click();
+      const stop = page.getByRole("button", { name: "Stop" });
+      await stop.waitFor();
+      await expect.poll(() => page.url()).toMatch(/\/c\//);
+      expect(await page.locator("#page-heading").textContent()).toBe("New chat");
+      expect(await page.title()).toBe("New chat – Hearth");
+      await stop.click();
+    } finally {
+      model.options.words = undefined;
+      model.options.delayMs = 2;
+    }
+  });
+});
