@@ -1,6 +1,7 @@
 import { HearthError, UpstreamCallError } from "@hearth/core";
 import { queryCharacters, queryPhrases, queryTerms, runEndTerm } from "../text/text-analyzer.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
+import { exactFirst } from "./exact-first.js";
 import type {
   ChunkRecord,
   IndexBackend,
@@ -14,6 +15,8 @@ import { chunkTerms } from "./searchable-text.js";
 
 /** The weight of a phrase match: BM25 scores of word matches stay far below it. */
 const PHRASE_BOOST = 100;
+/** The name of the phrase-match clauses, which a hit lists in `matched_queries` when it holds a phrase. */
+const EXACT_QUERY = "exact";
 /**
  * The field of run-end terms (splitDocument): a field of its own, so that the length BM25
  * normalises `terms` by stays as it was and only a query's lone characters see them.
@@ -222,13 +225,19 @@ class ElasticsearchIndexBackend implements IndexBackend {
           // A chunk holding a compound token or quoted phrase as written ("ERR-4021", "2.10.3")
           // gets a boost that puts it above chunks sharing only the words.
           should: queryPhrases(query.text).map((phrase) => ({
-            match_phrase: { terms: { query: phrase.join(" "), boost: PHRASE_BOOST } },
+            match_phrase: { terms: { query: phrase.join(" "), boost: PHRASE_BOOST, _name: EXACT_QUERY } },
           })),
           filter: filterClauses(query.knowledgeBaseIds, query.filters),
         },
       },
     })) as SearchResponse;
-    return result.hits.hits.map((hit) => ({ chunk: toChunk(hit._source), score: hit._score }));
+    return exactFirst(
+      result.hits.hits.map((hit) => ({
+        chunk: toChunk(hit._source),
+        score: hit._score,
+        exact: hit.matched_queries?.includes(EXACT_QUERY) === true,
+      })),
+    );
   }
 
   async vectorSearch(query: VectorQuery): Promise<SearchHit[]> {
@@ -315,7 +324,7 @@ class ElasticsearchIndexBackend implements IndexBackend {
 }
 
 interface SearchResponse {
-  hits: { hits: Array<{ _score: number; _source: StoredChunk }> };
+  hits: { hits: Array<{ _score: number; _source: StoredChunk; matched_queries?: string[] }> };
 }
 
 function metadataTerm(key: string, value: MetadataValue): string {

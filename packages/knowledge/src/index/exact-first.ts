@@ -1,10 +1,14 @@
-import type { SearchHit } from "./index-backend.js";
-
 /**
- * Scores for hits ranked exact matches first: each exact hit's score is raised by the best score of
- * the others, so scores fall as ranks do (score-based fusion keeps the order).
+ * Hits (best first) ranked exact matches first, each part keeping its order: an exact hit is one
+ * that holds a compound token or quoted phrase of the query as written (queryPhrases). Each exact
+ * hit's score is raised by the best score of the others, so scores fall as ranks do (a score-based
+ * fusion keeps the order).
  */
-export function exactFirst(hits: ReadonlyArray<SearchHit & { exact: boolean }>): SearchHit[] {
-  const offset = Math.max(0, ...hits.filter((hit) => !hit.exact).map((hit) => hit.score));
-  return hits.map(({ chunk, score, exact }) => ({ chunk, score: exact ? score + offset : score }));
+export function exactFirst<Hit extends { score: number; exact?: boolean }>(hits: readonly Hit[]): Hit[] {
+  const others = hits.filter((hit) => hit.exact !== true);
+  const offset = Math.max(0, ...others.map((hit) => hit.score));
+  const exact = hits
+    .filter((hit) => hit.exact === true)
+    .map((hit) => ({ ...hit, score: hit.score + offset }));
+  return [...exact, ...others];
 }

@@ -172,6 +172,18 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
       const hits = await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: "ERR-4021", topK: 3 });
       // Scores fall as ranks do, so a score-based fusion keeps the exact match on top.
       expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score);
+      // Each hit says whether it holds the token as written, for hybrid retrieval to keep it first.
+      expect(hits.map((hit) => [hit.chunk.id, hit.exact === true])).toEqual([
+        ["err-a", true],
+        ["err-b", false],
+      ]);
+      const question = await backend.lexicalSearch({
+        knowledgeBaseIds: [KB],
+        text: "error network",
+        topK: 3,
+      });
+      expect(question.length).toBeGreaterThan(0);
+      expect(question.some((hit) => hit.exact === true)).toBe(false);
     });
 
     it("finds letter-spaced Chinese words (总 则) by the word and the word by its spaced form", async () => {

@@ -61,6 +61,11 @@ export interface SearchHit {
   chunk: Omit<ChunkRecord, "embedding">;
   /** Backend-native score: BM25-like for lexical search (higher is better), cosine for vectors. */
   score: number;
+  /**
+   * Lexical search only: the chunk holds a compound token or quoted phrase of the query as written
+   * (queryPhrases). Such hits come first in a lexical ranking, and stay first after fusion.
+   */
+  exact?: boolean;
 }
 
 export interface IndexBackend {

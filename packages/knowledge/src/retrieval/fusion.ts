@@ -1,3 +1,4 @@
+import { exactFirst } from "../index/exact-first.js";
 import type { SearchHit } from "../index/index-backend.js";
 
 /** How the lexical and vector rankings are combined. */
@@ -24,26 +25,39 @@ export function describeFusion(method: FusionMethod): string {
 export interface FusedHit {
   hit: SearchHit;
   score: number;
+  /** The lexical ranking found the chunk holding the query's compound token or quoted phrase. */
+  exact?: boolean;
   lexical?: { rank: number; score: number };
   vector?: { rank: number; score: number };
 }
 
 /**
  * Reciprocal rank fusion of any number of rankings of the same kind (the answers of knowledge bases
- * with different embedding models), best first; each hit's score becomes its fused score.
+ * with different embedding models), best first, exact hits first (exactFirst); each hit's score
+ * becomes its fused score.
  */
 export function fuseByRank(lists: readonly (readonly SearchHit[])[], k = DEFAULT_RRF_K): SearchHit[] {
   const scored = new Map<string, SearchHit>();
   for (const list of lists) {
     list.forEach((hit, index) => {
       const previous = scored.get(hit.chunk.id);
-      scored.set(hit.chunk.id, { chunk: hit.chunk, score: (previous?.score ?? 0) + 1 / (k + index + 1) });
+      const exact = hit.exact === true || previous?.exact === true;
+      scored.set(hit.chunk.id, {
+        chunk: hit.chunk,
+        score: (previous?.score ?? 0) + 1 / (k + index + 1),
+        ...(exact ? { exact } : {}),
+      });
     });
   }
-  return [...scored.values()].sort((a, b) => b.score - a.score);
+  return exactFirst([...scored.values()].sort((a, b) => b.score - a.score));
 }
 
-/** Combines two rankings (each best first) into one, best first. */
+/**
+ * Combines two rankings (each best first) into one, best first. The lexical ranking's exact hits
+ * (a compound token or quoted phrase of the query as written) stay first, by fused score among
+ * themselves (exactFirst): a chunk only full text finds would otherwise rank below any chunk both
+ * rankings place moderately high.
+ */
 export function fuseRankings(
   lexical: readonly SearchHit[],
   vector: readonly SearchHit[],
@@ -68,10 +82,13 @@ export function fuseRankings(
       const target = entry(hit);
       target[key] = { rank: index + 1, score: hit.score };
       target.score += scoreOf(hit, index);
+      if (key === "lexical" && hit.exact === true) target.exact = true;
     });
   }
-  return [...fused.values()].sort(
-    (a, b) => b.score - a.score || (a.lexical?.rank ?? Infinity) - (b.lexical?.rank ?? Infinity),
+  return exactFirst(
+    [...fused.values()].sort(
+      (a, b) => b.score - a.score || (a.lexical?.rank ?? Infinity) - (b.lexical?.rank ?? Infinity),
+    ),
   );
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChunkRecord, IndexBackend } from "../index/index-backend.js";
 import { openSqliteIndex } from "../index/sqlite-index-backend.js";
-import { fuseRankings } from "./fusion.js";
+import { fuseByRank, fuseRankings } from "./fusion.js";
 import { createRetriever } from "./retriever.js";
 
 function unit(values: number[]): Float32Array {
@@ -125,6 +125,45 @@ describe("createRetriever", () => {
   });
 });
 
+describe("hybrid retrieval with an exact match", () => {
+  let backend: IndexBackend;
+  beforeAll(async () => {
+    backend = await openSqliteIndex({ path: ":memory:" });
+    // The vector side ranks chunks that only share the policy number's pieces; the one chunk holding
+    // POL-2022-555 as written has no vector near the query (here: none at all), so only full text finds it.
+    await backend.upsertChunks([
+      chunk("p1", "Claim under POL-2022-555: water damage in the kitchen, assessed on site.", [0, 0, 1], {
+        embedding: undefined,
+      }),
+      chunk("p2", "Policy renewals in 2022: 555 policies renewed, POL team notified by mail.", [1, 0.1, 0]),
+      chunk("p3", "Policy POL-2022-556 covers storm damage; 555 is the agent's extension.", [1, 0.2, 0]),
+      chunk("p4", "Water damage claims in 2022 were assessed within ten days.", [1, 0.3, 0]),
+    ]);
+  });
+  afterAll(() => backend.close());
+
+  for (const fusion of [{ kind: "reciprocal-rank" }, { kind: "relative-score" }] as const) {
+    it(`ranks the chunk holding a queried identifier first, scores falling as ranks do (${fusion.kind})`, async () => {
+      const retriever = createRetriever(backend, { fusion });
+      const query = { knowledgeBaseIds: ["kb"], text: "POL-2022-555", vector: unit([1, 0.1, 0]), topK: 4 };
+      const lexical = await retriever.retrieve({ ...query, mode: "lexical" });
+      expect(lexical[0]?.chunk.id).toBe("p1");
+      const hybrid = await retriever.retrieve(query);
+      expect(hybrid.map((result) => result.chunk.id)).toEqual(["p1", "p2", "p3", "p4"]);
+      expect(hybrid[0]?.vector).toBeUndefined();
+      const scores = hybrid.map((result) => result.score);
+      expect(scores).toEqual([...scores].sort((a, b) => b - a));
+      expect(scores[0]).toBeGreaterThan(scores[1]!);
+      // So does a phrase in double quotes.
+      const quoted = await retriever.retrieve({ ...query, text: '"assessed on site"' });
+      expect(quoted[0]?.chunk.id).toBe("p1");
+      // A question without an identifier or quoted phrase is fused as before: agreement first.
+      const question = await retriever.retrieve({ ...query, text: "water damage in 2022" });
+      expect(question[0]?.chunk.id).not.toBe("p1");
+    });
+  }
+});
+
 describe("fuseRankings", () => {
   const hit = (id: string, score: number) => ({ chunk: { id } as ChunkRecord, score });
   it("gives reciprocal-rank scores 1/(60 + rank), summed over both lists", () => {
@@ -133,5 +172,17 @@ describe("fuseRankings", () => {
     });
     expect(fused.map((entry) => entry.hit.chunk.id)).toEqual(["b", "a", "c"]);
     expect(fused[0]?.score).toBeCloseTo(1 / 62 + 1 / 61, 10);
+  });
+});
+
+describe("fuseByRank", () => {
+  const hit = (id: string, exact?: boolean) => ({ chunk: { id } as ChunkRecord, score: 1, exact });
+  it("puts an exact hit of one base's ranking above the other base's best (bases with different models)", () => {
+    const fused = fuseByRank([
+      [hit("a1"), hit("a2")],
+      [hit("b1", true), hit("b2")],
+    ]);
+    expect(fused.map((entry) => entry.chunk.id)).toEqual(["b1", "a1", "a2", "b2"]);
+    expect(fused[0]!.score).toBeGreaterThan(fused[1]!.score);
   });
 });

@@ -23,6 +23,8 @@ export interface RetrievedChunk {
   lexical?: { rank: number; score: number };
   /** Rank (from 1) and cosine similarity in the vector ranking, when the chunk was in it. */
   vector?: { rank: number; score: number };
+  /** True when the chunk holds the query's compound token or quoted phrase as written: ranked first. */
+  exact?: boolean;
   citation: Citation;
 }
 
@@ -54,7 +56,8 @@ export interface Retriever {
 
 /**
  * Hybrid retrieval over one index backend: full-text (BM25) and vector search run side by side and
- * their rankings are fused (reciprocal rank fusion by default). With no query vector the lexical
+ * their rankings are fused (reciprocal rank fusion by default), chunks that full text found holding
+ * the query's compound token or quoted phrase as written first. With no query vector the lexical
  * ranking is returned as is, so a knowledge base without an embedding model still answers.
  * `mode` restricts a query to one path (to compare each path with the fusion, or by choice).
  */
@@ -92,6 +95,7 @@ export function createRetriever(backend: IndexBackend, options: RetrieverOptions
         score: entry.score,
         ...(entry.lexical ? { lexical: entry.lexical } : {}),
         ...(entry.vector ? { vector: entry.vector } : {}),
+        ...(entry.exact ? { exact: true } : {}),
         citation: citationOf(entry.hit.chunk),
       }));
     },
@@ -106,6 +110,7 @@ function alone(list: readonly SearchHit[], path: "lexical" | "vector"): FusedHit
       hit,
       score: hit.score,
       ...(path === "lexical" ? { lexical: ranked } : { vector: ranked }),
+      ...(hit.exact ? { exact: true } : {}),
     };
   });
 }
