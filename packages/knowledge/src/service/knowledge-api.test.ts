@@ -314,8 +314,9 @@ describe("knowledge service API", () => {
     expect(byName["bomb.docx"]?.error?.code).toBe("DOCUMENT_EXPANDS_TOO_LARGE");
     expect(byName["setup.pdf"]?.error?.code).toBe("DOCUMENT_TYPE_MISMATCH");
     expect(byName["huge.txt"]?.error?.code).toBe("DOCUMENT_TOO_LARGE");
-    // The whole entry, so that a failure shows what the job recorded for it (a CI run once found no
-    // error on it, not reproduced since).
+    // The whole entry, so that a failure shows what the job recorded for it. Under load the parts after
+    // huge.txt went missing (1 run in 4): @fastify/multipart 9 ended the parts when the request body had
+    // drained into busboy, before busboy had handed out its last parts (fixed in 10.1).
     expect(byName["../../etc/passwd"] ?? job.documents).toMatchObject({
       status: "failed",
       error: { code: "DOCUMENT_NAME_INVALID" },
