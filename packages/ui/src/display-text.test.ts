@@ -128,6 +128,14 @@ describe("citationLabels", () => {
     expect(second).toEqual({ label: "handbook.pdf", snippet: "Sick leave is paid." });
   });
 
+  it("cuts a passage on whole characters, never half of 𠮷", () => {
+    const passage = `${"请".repeat(119)}𠮷野家的牛肉饭`;
+    const [first] = citationLabels(zh, [doc(undefined, passage), doc(undefined, "另一段")]);
+    expect(first!.snippet).toBe(`${"请".repeat(119)}𠮷…`);
+    const [exact] = citationLabels(zh, [doc(undefined, `${"请".repeat(119)}𠮷`), doc(undefined, "另一段")]);
+    expect(exact!.snippet).toBe(`${"请".repeat(119)}𠮷`);
+  });
+
   it("shows a title as written, whatever marks it holds", () => {
     const odd = { title: "cost $& {page} notes.pdf", url: "/kb/doc#page=2", snippet: "x" };
     expect(citationLabels(en, [odd])).toEqual([{ label: "cost $& {page} notes.pdf, page 2" }]);

@@ -113,6 +113,15 @@ export function citationPage(url: string): number | undefined {
 const SNIPPET_CHARS = 120;
 
 /**
+ * `text` cut to its first `count` code points with "…" after them, or whole when it fits: a
+ * character outside the Basic Multilingual Plane (𠮷, an emoji) is never cut in half ("�").
+ */
+export function shortened(text: string, count: number): string {
+  const kept = Array.from(text).slice(0, count).join("");
+  return kept.length < text.length ? `${kept.trimEnd()}…` : text;
+}
+
+/**
  * Each source's label: its title, with the page where it has one; and, where two sources would
  * still read the same, the start of each one's passage to tell them apart.
  */
@@ -131,7 +140,7 @@ export function citationLabels(
     if (!repeated || !text) return { label };
     return {
       label,
-      snippet: text.length > SNIPPET_CHARS ? `${text.slice(0, SNIPPET_CHARS).trimEnd()}…` : text,
+      snippet: shortened(text, SNIPPET_CHARS),
     };
   });
 }

@@ -1,7 +1,7 @@
 import { HearthError } from "@hearth/core";
 import { z } from "zod";
+import { firstCodePoints, shortened } from "../text/first-code-points.js";
 import { type Citation, isBeingWritten, type StoredMessage } from "./conversation-store.js";
-import { firstCodePoints } from "./first-code-points.js";
 
 /** The languages an export is written in: the UI's (en, zh-CN); English for API clients. */
 export const exportLanguages = ["en", "zh-CN"] as const;
@@ -115,8 +115,7 @@ export function exportMarkdown(
         const page = /#page=(\d+)$/.exec(citation.url)?.[1];
         const name = page ? words.page(title, Number(page)) : title;
         const snippet = oneLine(citation.snippet ?? "");
-        const excerpt =
-          snippet.length > SNIPPET_CHARS ? `${snippet.slice(0, SNIPPET_CHARS).trimEnd()}…` : snippet;
+        const excerpt = shortened(snippet, SNIPPET_CHARS);
         lines.push(
           `${citation.n}. [${markdownText(name)}][${label(citation.n)}]${excerpt ? `: “${markdownText(excerpt)}”` : ""}`,
         );

@@ -7,6 +7,7 @@ import { currentUser } from "../auth/route-access.js";
 import { assertMessageLengths, type ChatTurnDeps, runChatTurn } from "../chat/chat-turn.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import type { ModelAccess } from "../models/model-access.js";
+import { firstCodePoints } from "../text/first-code-points.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
 import {
   absoluteCitation,
@@ -17,7 +18,6 @@ import {
   exportQuerySchema,
 } from "./conversation-export.js";
 import { isBeingWritten, type StoredMessage } from "./conversation-store.js";
-import { firstCodePoints } from "./first-code-points.js";
 
 const grounding = {
   knowledgeBaseIds: z.array(z.string().min(1).max(200)).max(20).default([]),

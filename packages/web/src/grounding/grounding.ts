@@ -10,6 +10,7 @@ import {
 } from "@hearth/contracts";
 import type { Citation } from "../conversations/conversation-store.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
+import { firstCodePoints } from "../text/first-code-points.js";
 
 export type SearchMode = "off" | "auto" | "on";
 
@@ -57,6 +58,9 @@ export interface Grounding {
  * answer short queries, and the search service refuses ones over `search.maxQueryLength` (1000).
  */
 const SEARCH_QUERY_CHARS = 400;
+
+/** A citation's snippet: the start of its passage, cut on whole characters (never half of 𠮷). */
+const SNIPPET_CODE_POINTS = 300;
 
 /** A message as a query: whitespace collapsed, cut at a word boundary to at most `max` characters. */
 export function queryText(message: string, max: number): string {
@@ -106,7 +110,7 @@ export async function groundTurn(
         kind: "document",
         title,
         url: `/api/knowledge-bases/${encodeURIComponent(passage.knowledgeBaseId)}/documents/${encodeURIComponent(passage.documentId)}/file${passage.page ? `#page=${passage.page}` : ""}`,
-        snippet: passage.text.slice(0, 300),
+        snippet: firstCodePoints(passage.text, SNIPPET_CODE_POINTS),
       },
       `${title}${passage.page ? `, page ${passage.page}` : ""}`,
       passage.text,
@@ -138,7 +142,7 @@ export async function groundTurn(
             kind: "web",
             title: result.title || result.url,
             url: result.url,
-            snippet: result.snippet.slice(0, 300),
+            snippet: firstCodePoints(result.snippet, SNIPPET_CODE_POINTS),
           },
           `${result.title} (${result.url})`,
           (result.content ?? result.snippet).slice(0, 2000),

@@ -13,3 +13,9 @@ export function firstCodePoints(text: string, count: number): string {
   }
   return text.slice(0, end);
 }
+
+/** `text` cut to its first `count` code points with "…" after them, or whole when it fits. */
+export function shortened(text: string, count: number): string {
+  const kept = firstCodePoints(text, count);
+  return kept.length < text.length ? `${kept.trimEnd()}…` : text;
+}
