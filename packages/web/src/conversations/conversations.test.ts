@@ -154,6 +154,15 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     (
       await web.app.inject({ url: `/api/conversations/${id}`, headers: session.headers })
     ).json() as Conversation;
+  /** The stand-in model's answers long and slow (`words` words, `delayMs` apart): a turn to act on mid-stream. */
+  const answerSlowly = (words: number, delayMs = 30) => {
+    model.options.delayMs = delayMs;
+    model.options.words = Array.from({ length: words }, (_, i) => ` w${i}`);
+  };
+  const answerQuickly = () => {
+    model.options.delayMs = 5;
+    model.options.words = undefined;
+  };
 
   it("stores both sides of a streamed turn and titles the conversation from the first message", async () => {
     const { id } = await create(alice);
@@ -482,8 +491,7 @@ describe.each(dialects)("conversations on %s", (dialect) => {
   };
 
   it("keeps a partial answer, marked interrupted, when the client goes away", async () => {
-    model.options.delayMs = 30;
-    model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);
+    answerSlowly(100);
     try {
       const before = await completionTokens();
       const { id } = await create(alice);
@@ -501,14 +509,12 @@ describe.each(dialects)("conversations on %s", (dialect) => {
         .poll(completionTokens, { timeout: 3000 })
         .toBe(before + Math.ceil(answer.content.length / 4));
     } finally {
-      model.options.delayMs = 5;
-      model.options.words = undefined;
+      answerQuickly();
     }
   });
 
   it("stores a Stop as stopped, ending where the stream to the user did; refuses a second turn meanwhile", async () => {
-    model.options.delayMs = 30;
-    model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);
+    answerSlowly(100);
     try {
       const before = await completionTokens();
       const { id } = await create(alice);
@@ -547,18 +553,15 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       expect(answer.content).toBe(shown);
       await expect.poll(completionTokens, { timeout: 3000 }).toBe(before + Math.ceil(shown.length / 4));
       // Stopped, the conversation takes the next turn.
-      model.options.delayMs = 5;
-      model.options.words = undefined;
+      answerQuickly();
       expect((await send(alice, id, { content: "next" })).status).toBe(200);
     } finally {
-      model.options.delayMs = 5;
-      model.options.words = undefined;
+      answerQuickly();
     }
   });
 
   it("stops an answer on a Stop its writer never heard of (another replica's, the notice lost), within a second or so", async () => {
-    model.options.delayMs = 30;
-    model.options.words = Array.from({ length: 200 }, (_, i) => ` w${i}`);
+    answerSlowly(200);
     try {
       const { id } = await create(alice);
       const turn = await streamTurn(url, alice, id, "long one");
@@ -573,8 +576,7 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       const answer = (await get(alice, id)).messages[1]!;
       expect(answer).toMatchObject({ status: "stopped", content: shown });
     } finally {
-      model.options.delayMs = 5;
-      model.options.words = undefined;
+      answerQuickly();
     }
 
     // The stop route marks an answer written elsewhere (no turn of it runs here).
@@ -652,8 +654,7 @@ describe.each(dialects)("conversations on %s", (dialect) => {
   });
 
   it("stops a conversation's answer, and the model's generation, when the conversation is deleted", async () => {
-    model.options.delayMs = 30;
-    model.options.words = Array.from({ length: 100 }, (_, i) => ` w${i}`);
+    answerSlowly(100);
     const abandoned = model.abandoned;
     try {
       const { id } = await create(alice);
@@ -674,8 +675,7 @@ describe.each(dialects)("conversations on %s", (dialect) => {
         (await web.app.inject({ url: `/api/conversations/${id}`, headers: alice.headers })).statusCode,
       ).toBe(404);
     } finally {
-      model.options.delayMs = 5;
-      model.options.words = undefined;
+      answerQuickly();
     }
   });
 
@@ -740,8 +740,7 @@ describe.each(dialects)("conversations on %s", (dialect) => {
   }, 20_000);
 
   it("shows the answer written so far, still streaming, to a reader elsewhere", async () => {
-    model.options.delayMs = 50;
-    model.options.words = Array.from({ length: 200 }, (_, i) => ` w${i}`);
+    answerSlowly(200, 50);
     try {
       const { id } = await create(alice);
       const turn = await streamTurn(url, alice, id, "long one");
@@ -755,8 +754,7 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       await turn.cancel();
       await expect.poll(async () => (await get(alice, id)).messages[1]!.status).toBe("interrupted");
     } finally {
-      model.options.delayMs = 5;
-      model.options.words = undefined;
+      answerQuickly();
     }
   });
 
