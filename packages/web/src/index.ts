@@ -5,6 +5,7 @@ import {
   type HearthConfig,
   type Logger,
   listenService,
+  OutageLog,
   webDatabaseFile,
 } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
@@ -119,21 +120,14 @@ export async function createWebService(
   // every ANSWER_SILENCE_MS (a replica that died leaves its answers to the others).
   const replicas = webDatabaseFile(config) === undefined;
   if (!cluster.isWorker) await conversations.interruptUnfinished({ abandonedOnly: replicas });
-  let sweepFailing = false;
+  // Logged once per outage: the pool has said the database is gone.
+  const sweepOutage = new OutageLog(logger, "could not interrupt abandoned answers");
   const sweep = replicas
     ? setInterval(
         () =>
-          void conversations.interruptUnfinished({ abandonedOnly: true }).then(
-            () => {
-              sweepFailing = false;
-            },
-            (error: unknown) => {
-              // Once per outage: the pool has said the database is gone.
-              if (!sweepFailing)
-                logger.warn({ reason: (error as Error).message }, "could not interrupt abandoned answers");
-              sweepFailing = true;
-            },
-          ),
+          void conversations
+            .interruptUnfinished({ abandonedOnly: true })
+            .then(sweepOutage.recovered, sweepOutage.lost),
         ANSWER_SILENCE_MS,
       ).unref()
     : undefined;
