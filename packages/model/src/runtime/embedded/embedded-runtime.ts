@@ -71,6 +71,9 @@ interface CatalogEntry {
   inode: number;
 }
 
+/** How many of the tokens before it a generated token is decoded after (a word's leading space). */
+const DECODE_CONTEXT_TOKENS = 16;
+
 /** How old the catalog of the models dir may grow before it is re-read. */
 const CATALOG_MAX_AGE_MS = 1000;
 
@@ -626,8 +629,10 @@ export class EmbeddedRuntime implements ModelRuntime {
       // SentencePiece vocabulary writes a word's leading space only after other text, so node-llama-cpp's
       // own text chunks, which decode the first token alone, would go on "The cat sat on the" with
       // "ground" rather than " ground".
-      const preceding = loaded.model.tokenize(call.input.prompt, false);
-      const promptTokens = preceding.length + 1;
+      const promptTokenIds = loaded.model.tokenize(call.input.prompt, false);
+      const promptTokens = promptTokenIds.length + 1;
+      // Only the last few tokens shape how the next ones decode (node-llama-cpp reads its last 3).
+      let preceding = promptTokenIds.slice(-DECODE_CONTEXT_TOKENS);
       const maxTokens = budget(promptTokens, settings.maxTokens, contextSize, contextSize - 1, call.modelId);
       const completion = new LlamaCompletion({ contextSequence: sequence });
       const suffix = call.input.suffix;
@@ -647,7 +652,7 @@ export class EmbeddedRuntime implements ModelRuntime {
           onToken: (tokens: Token[]) => {
             completionTokens += tokens.length;
             const text = loaded.model.detokenize(tokens, false, preceding);
-            preceding.push(...tokens);
+            preceding = [...preceding, ...tokens].slice(-DECODE_CONTEXT_TOKENS);
             if (text) emit({ type: "text-delta", text });
           },
         };
