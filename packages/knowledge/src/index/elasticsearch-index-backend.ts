@@ -51,10 +51,10 @@ interface StoredChunk extends Omit<ChunkRecord, "embedding"> {
   embedding?: number[];
 }
 
-/** Opens (creating when missing) the chunk index on an Elasticsearch or OpenSearch node. */
 /** The Elasticsearch (or OpenSearch) index that holds the chunks of every knowledge base. */
 export const ELASTICSEARCH_INDEX = "hearth-chunks";
 
+/** Opens (creating when missing) the chunk index on an Elasticsearch or OpenSearch node. */
 export async function openElasticsearchIndex(options: ElasticsearchIndexOptions): Promise<IndexBackend> {
   const backend = new ElasticsearchIndexBackend(options);
   await backend.prepare();

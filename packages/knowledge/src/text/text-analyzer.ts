@@ -64,8 +64,10 @@ function analyze(text: string, runEnds?: string[]): string[] {
       // Character bigrams as well: a name or term that jieba splits differently in a question and in
       // the passage still matches (xquad-retrieval zh nDCG@10: words only 0.962, with bigrams 0.965).
       for (let i = 0; i + 1 < han.length; i++) terms.push(han.slice(i, i + 2));
-      const last = (HAN_AT_END.exec(han) as RegExpExecArray)[0];
-      if (runEnds !== undefined && last.length < han.length) runEnds.push(runEndTerm(last));
+      if (runEnds !== undefined) {
+        const last = (HAN_AT_END.exec(han) as RegExpExecArray)[0];
+        if (last.length < han.length) runEnds.push(runEndTerm(last));
+      }
       continue;
     }
     const word = (match[2] ?? "").replace(/['’]s$/u, "").replace(/['’]/gu, "");
