@@ -54,46 +54,48 @@ create virtual table if not exists index_chunk_run_ends using fts5 (terms, token
 
 const ROW_COLUMNS = `c.rowid, ${CHUNK_COLUMNS}`;
 
+/** Where a query's terms are matched: the word terms, and the lone characters' run-end terms. */
+interface TermSource {
+  table: "index_chunk_terms" | "index_chunk_run_ends";
+  /** The term a match counts for: its position among the query's terms. */
+  term: string;
+  /** The FTS5 query each row of the JSON parameter holds. */
+  query: string;
+}
+
 /**
- * Each query term's matches, in every knowledge base: the term (its position in the JSON array of
- * the terms' FTS5 queries, the second parameter), the chunk, FTS5's BM25 of that one term for the
- * chunk (`part`) and whether the chunk is in the queried knowledge bases (a JSON array, the first
- * parameter). Terms are letters and digits only, so each quoted is an FTS5 phrase; a lone
+ * The word terms: the parameter is a JSON array of the terms' FTS5 queries, a term being its
+ * position there. Terms are letters and digits only, so each quoted is an FTS5 phrase; a lone
  * character's query is a prefix query ("诉" *).
  */
-const TERM_MATCHES = `
-  select q.key as term, m.rowid, -m.rank as part,
-    c.knowledge_base_id in (select value from json_each(?)) as inside
-  from json_each(?) q
-  join index_chunk_terms m on m.index_chunk_terms match q.value
-  join index_chunks c on c.rowid = m.rowid`;
+const WORD_TERMS: TermSource = { table: "index_chunk_terms", term: "q.key", query: "q.value" };
 
 /**
- * TERM_MATCHES when the queried knowledge bases hold every chunk (one team's installation): every
- * match is inside, and no chunk row need be read to say so (the terms' queries are the only parameter).
+ * The run-end terms of the query's lone characters: the parameter is a JSON array of [term, FTS5
+ * query] pairs, the term being the lone character's position among the terms.
  */
-const WHOLE_INDEX_TERM_MATCHES = `
-  select q.key as term, m.rowid, -m.rank as part, 1 as inside
-  from json_each(?) q
-  join index_chunk_terms m on m.index_chunk_terms match q.value`;
+const RUN_END_TERMS: TermSource = {
+  table: "index_chunk_run_ends",
+  term: "q.value ->> 0",
+  query: "(q.value ->> 1)",
+};
 
 /**
- * TERM_MATCHES for the run-end terms of the query's lone characters, in index_chunk_run_ends: the
- * parameters are the queried knowledge bases and a JSON array of [term, FTS5 query] pairs, the term
- * being the lone character's position among the terms.
+ * Each query term's matches in `source`, in every knowledge base: the term, the chunk, FTS5's BM25 of
+ * that one term for the chunk (`part`) and whether the chunk is in the queried knowledge bases (a
+ * JSON array, the first parameter, then the terms'). With `wholeIndex` the queried knowledge bases
+ * hold every chunk (one team's installation): every match is inside, and no chunk row need be read
+ * to say so (the terms are the only parameter).
  */
-const RUN_END_MATCHES = `
-  select q.value ->> 0 as term, m.rowid, -m.rank as part,
-    c.knowledge_base_id in (select value from json_each(?)) as inside
+function termMatches(source: TermSource, wholeIndex: boolean): string {
+  const inside = wholeIndex ? "1" : "c.knowledge_base_id in (select value from json_each(?))";
+  return `
+  select ${source.term} as term, m.rowid, -m.rank as part, ${inside} as inside
   from json_each(?) q
-  join index_chunk_run_ends m on m.index_chunk_run_ends match (q.value ->> 1)
-  join index_chunks c on c.rowid = m.rowid`;
-
-/** RUN_END_MATCHES when the queried knowledge bases hold every chunk (the pairs are the only parameter). */
-const WHOLE_INDEX_RUN_END_MATCHES = `
-  select q.value ->> 0 as term, m.rowid, -m.rank as part, 1 as inside
-  from json_each(?) q
-  join index_chunk_run_ends m on m.index_chunk_run_ends match (q.value ->> 1)`;
+  join ${source.table} m on m.${source.table} match ${source.query}${
+    wholeIndex ? "" : "\n  join index_chunks c on c.rowid = m.rowid"
+  }`;
+}
 
 /**
  * Per term, what turns FTS5's `part` into BM25 as if the queried knowledge bases were an index of
@@ -392,23 +394,20 @@ export class SqliteIndexBackend implements IndexBackend {
     let allChunks = 0;
     for (const count of this.chunkCounts.values()) allChunks += count;
     const wholeIndex = chunks === allChunks;
+    const inBases = wholeIndex ? [] : [knowledgeBaseIds];
     // A query without lone characters runs as it did before run-end terms existed: same SQL, same scores.
     const ranking =
       runEndQueries.length === 0
         ? {
-            matches: wholeIndex ? WHOLE_INDEX_TERM_MATCHES : TERM_MATCHES,
+            matches: termMatches(WORD_TERMS, wholeIndex),
             weightsAndScores: `weights as (${TERM_WEIGHTS}), scores as (${TERM_SCORES})`,
-            parameters: wholeIndex ? [termQueries] : [knowledgeBaseIds, termQueries],
+            parameters: [...inBases, termQueries],
           }
         : {
-            matches: wholeIndex
-              ? `select *, 0 as source from (${WHOLE_INDEX_TERM_MATCHES})
-                union all select *, 1 from (${WHOLE_INDEX_RUN_END_MATCHES})`
-              : `select *, 0 as source from (${TERM_MATCHES}) union all select *, 1 from (${RUN_END_MATCHES})`,
+            matches: `select *, 0 as source from (${termMatches(WORD_TERMS, wholeIndex)})
+              union all select *, 1 from (${termMatches(RUN_END_TERMS, wholeIndex)})`,
             weightsAndScores: CHARACTER_WEIGHTS_AND_SCORES,
-            parameters: wholeIndex
-              ? [termQueries, JSON.stringify(runEndQueries)]
-              : [knowledgeBaseIds, termQueries, knowledgeBaseIds, JSON.stringify(runEndQueries)],
+            parameters: [...inBases, termQueries, ...inBases, JSON.stringify(runEndQueries)],
           };
     const rows = this.statement(
       `with matches as materialized (${ranking.matches}), ${ranking.weightsAndScores}
