@@ -1,5 +1,5 @@
 import cluster from "node:cluster";
-import { KnowledgeClient, SearchClient } from "@hearth/contracts";
+import { KnowledgeClient, ModelRegistryClient, SearchClient } from "@hearth/contracts";
 import {
   createServiceApp,
   type HearthConfig,
@@ -99,6 +99,7 @@ export async function createWebService(
 
   const token = config.services.token;
   const models = new ModelClient(config.services.modelUrl, token);
+  const modelRegistry = new ModelRegistryClient({ baseUrl: config.services.modelUrl, token });
   const knowledge = new KnowledgeClient({ baseUrl: config.services.knowledgeUrl, token });
   const search = new SearchClient({ baseUrl: config.services.searchUrl, token });
   const searchAvailability = new SearchAvailability(search);
@@ -140,7 +141,15 @@ export async function createWebService(
   const knowledgeAccess = new KnowledgeAccess(db);
 
   registerAccountRoutes(app, { db, config, settings, throttle: new LoginThrottle() });
-  registerChatRoutes(app, { config, models, modelAccess, usage, contentFilter, shutdownSignal });
+  registerChatRoutes(app, {
+    config,
+    models,
+    modelRegistry,
+    modelAccess,
+    usage,
+    contentFilter,
+    shutdownSignal,
+  });
   const turnDeps = {
     models,
     knowledge,
@@ -163,6 +172,7 @@ export async function createWebService(
     config,
     settings,
     models,
+    modelRegistry,
     modelAccess,
     usage,
     knowledgeBaseName: async (id) => (await knowledge.getKnowledgeBase(id)).name,

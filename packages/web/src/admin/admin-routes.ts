@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import {
+  type ModelRegistryClient,
   providerOutcomeSchema,
   type SearchClient,
   SearchClientError,
@@ -36,6 +37,7 @@ interface Deps {
   config: HearthConfig;
   settings: SettingsStore;
   models: ModelClient;
+  modelRegistry: ModelRegistryClient;
   modelAccess: ModelAccess;
   usage: UsageMeter;
   /** A knowledge base's name, for the audit entry of a group delete (undefined when it cannot be read). */
@@ -50,7 +52,7 @@ const GROUPS_NOT_RECORDED = "(not recorded)";
 /** Users, groups, settings, model access and pulls, usage and the audit log: administrators only. */
 export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
   const { db } = deps;
-  registerModelRegistryRoutes(app, { db, config: deps.config });
+  registerModelRegistryRoutes(app, { db, client: deps.modelRegistry });
 
   app.get("/api/admin/users", admin, async () => {
     const users = await db

@@ -1,10 +1,10 @@
 import {
-  ModelRegistryClient,
+  type ModelRegistryClient,
   ModelRegistryClientError,
   type ModelRegistryModel,
   modelRollbackRequestSchema,
 } from "@hearth/contracts";
-import { type HearthConfig, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
+import { HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
@@ -32,12 +32,9 @@ function forwardError(error: unknown, url: string): never {
  */
 export function registerModelRegistryRoutes(
   app: FastifyInstance,
-  deps: { db: WebDatabase; config: HearthConfig },
+  deps: { db: WebDatabase; client: ModelRegistryClient },
 ) {
-  const client = new ModelRegistryClient({
-    baseUrl: deps.config.services.modelUrl,
-    token: deps.config.services.token,
-  });
+  const { client } = deps;
 
   /** Every model the registry knows, with its versions; `reachable: false` when the service is down. */
   app.get("/api/admin/models/versions", admin, async () => {

@@ -1,4 +1,4 @@
-import { ModelRegistryClient } from "@hearth/contracts";
+import type { ModelRegistryClient } from "@hearth/contracts";
 import { abortOnShutdown, type HearthConfig, HearthError, ReplyStream, toHearthError } from "@hearth/core";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
@@ -40,6 +40,8 @@ export interface ModelGuidance {
 interface Deps {
   config: HearthConfig;
   models: ModelClient;
+  /** The model service's registry, asked which files it skipped for the no-model card. */
+  modelRegistry: ModelRegistryClient;
   modelAccess: ModelAccess;
   usage: UsageMeter;
   /** The sensitive-word filter, on this chat's input and output as on stored conversations. */
@@ -49,10 +51,7 @@ interface Deps {
 
 /** GET /api/models (the picker, with guidance when there is no model) and POST /api/chat (a chat that is not stored). */
 export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
-  const registry = new ModelRegistryClient({
-    baseUrl: deps.config.services.modelUrl,
-    token: deps.config.services.token,
-  });
+  const registry = deps.modelRegistry;
   const guidance = async (role: string, reason: ModelGuidance["reason"]): Promise<ModelGuidance> => {
     if (role !== "admin") return { reason };
     // A file dropped in under a name that is not a model name: said, so that the card does not
