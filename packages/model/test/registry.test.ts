@@ -233,21 +233,46 @@ describe("model registry", () => {
     ]);
   });
 
-  it("answers 404 MODEL_NOT_FOUND for a model another process removed while the service runs", async () => {
-    const modelsDir = await freshDir("removed-elsewhere");
-    await writeFile(join(modelsDir, "gone.gguf"), first);
+  it("sees a model another process rolled back, pulled over or removed: no stale cache hit, then 404", async () => {
+    const modelsDir = await freshDir("changed-elsewhere");
+    // `hearth models pull/rollback/rm` from the CLI: its registry does not tell the running service.
+    const cli = new ModelRegistry(modelsDir);
+    await cli.pull(`${registryServer.url}/library/tiny:latest`, { name: "team" });
+    await cli.pull(`${registryServer.url}/library/tiny:v2`, { name: "team" });
     const service = await startModelService(modelsDir);
     try {
-      const ollama = new Ollama({ host: service.url });
-      expect((await ollama.list()).models.map((model) => model.name)).toEqual(["gone:latest"]);
-      // `hearth models rm gone` from the CLI: its registry does not tell the running service.
-      await new ModelRegistry(modelsDir).remove("gone");
-      const response = await fetch(`${service.url}/api/generate`, {
-        method: "POST",
-        body: JSON.stringify({ model: "gone", prompt: "hello", stream: false }),
+      const generate = async () => {
+        const response = await fetch(`${service.url}/api/generate`, {
+          method: "POST",
+          body: JSON.stringify({
+            model: "team",
+            prompt: "the cat",
+            raw: true,
+            stream: false,
+            options: { temperature: 0, num_predict: 4 },
+          }),
+        });
+        const body = (await response.json()) as { response?: string; error?: string };
+        return { status: response.status, cache: response.headers.get("x-hearth-cache"), body };
+      };
+      const v110 = await generate();
+      expect(v110).toMatchObject({ status: 200, cache: "miss" });
+      expect((await generate()).cache).toBe("hit");
+
+      await cli.rollback("team");
+      const v100 = await generate();
+      expect(v100).toMatchObject({ status: 200, cache: "miss" });
+      expect(v100.body.response).not.toBe(v110.body.response);
+
+      // The newer weights pulled again: 1.1.0 is current, and its answer is the one it gave.
+      await cli.pull(`${registryServer.url}/library/tiny:v2`, { name: "team" });
+      expect(await generate()).toMatchObject({ cache: "hit", body: { response: v110.body.response } });
+
+      await cli.remove("team");
+      expect(await generate()).toMatchObject({
+        status: 404,
+        body: { error: 'model "team" not found; GET /api/tags lists the models available' },
       });
-      expect(response.status).toBe(404);
-      expect(await response.json()).toEqual({ error: 'model "gone:latest" not found' });
     } finally {
       await service.close();
     }
