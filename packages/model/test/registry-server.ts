@@ -14,7 +14,10 @@ const digestOf = (bytes: Uint8Array) => `sha256:${createHash("sha256").update(by
 
 /**
  * A small server speaking the Ollama registry protocol (GET /v2/<ns>/<model>/manifests/<tag>, then
- * GET /v2/<ns>/<model>/blobs/<digest> with Range support) and plain file URLs under /files/.
+ * GET /v2/<ns>/<model>/blobs/<digest> with Range support) and plain file URLs under /files/ (a test
+ * may replace a file's bytes between two requests). Each body has a strong ETag (its digest), and a
+ * Range request whose If-Range is not it gets the whole body, as a server does; `state.noValidators`
+ * leaves both out.
  */
 export async function startRegistryServer(
   models: RegistryServerModel[],
@@ -42,7 +45,14 @@ export async function startRegistryServer(
       ],
     });
   }
-  const state = { ranges: [] as string[], cutNextBlobAt: undefined as number | undefined };
+  const state = {
+    ranges: [] as string[],
+    ifRanges: [] as string[],
+    cutNextBlobAt: undefined as number | undefined,
+    /** Where the next answers stop sending (relative to their first byte), keeping the connection open. */
+    stallNextAt: [] as number[],
+    noValidators: false,
+  };
   const server: Server = createServer((request, response) => {
     const url = request.url ?? "";
     const manifest = manifests.get(url);
@@ -62,15 +72,26 @@ export async function startRegistryServer(
       return;
     }
     const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body);
-    const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? "");
+    const etag = state.noValidators ? undefined : `"${digestOf(bytes).slice(7, 23)}"`;
+    const ifRange = request.headers["if-range"] as string | undefined;
     if (request.headers.range) state.ranges.push(request.headers.range);
+    if (ifRange) state.ifRanges.push(ifRange);
+    const range =
+      ifRange === undefined || ifRange === etag ? /^bytes=(\d+)-$/.exec(request.headers.range ?? "") : null;
     const start = range ? Number(range[1]) : 0;
     const slice = bytes.subarray(start);
     response.writeHead(range ? 206 : 200, {
       "content-type": "application/octet-stream",
       "content-length": String(slice.length),
+      ...(etag ? { etag } : {}),
       ...(range ? { "content-range": `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}),
     });
+    const stallAt = state.stallNextAt.shift();
+    if (stallAt !== undefined) {
+      // Sends part of the body, then nothing, the connection left open (closed with the server).
+      response.write(slice.subarray(0, stallAt));
+      return;
+    }
     if (state.cutNextBlobAt !== undefined) {
       // Simulate a dropped connection halfway through.
       const cut = state.cutNextBlobAt;

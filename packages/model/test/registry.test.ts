@@ -8,13 +8,18 @@ import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tinyGgufBytes } from "../../../test/support/tiny-gguf.js";
 import { skippedModelFiles } from "../src/index.js";
-import { ModelRegistry } from "../src/registry/model-registry.js";
+import { ModelRegistry, type PullProgress } from "../src/registry/model-registry.js";
 import { startRegistryServer } from "./registry-server.js";
 import { startModelService } from "./start-model-service.js";
 
 const first = tinyGgufBytes({ seed: 1 });
 const second = tinyGgufBytes({ seed: 2 });
 
+/** The plain file URLs' bytes (under /files/); a test may replace a file's between two pulls. */
+const files: Record<string, Uint8Array | string> = {
+  "story.gguf": second,
+  "page.gguf": "<html>not a model</html>",
+};
 let dir: string;
 let registryServer: Awaited<ReturnType<typeof startRegistryServer>>;
 
@@ -26,7 +31,7 @@ beforeAll(async () => {
       { reference: "library/tiny:v2", bytes: second },
       { reference: "library/corrupt:latest", bytes: tinyGgufBytes({ seed: 5 }), serveBytes: second },
     ],
-    { "story.gguf": second, "page.gguf": "<html>not a model</html>" },
+    files,
   );
 });
 
@@ -120,6 +125,51 @@ describe("model registry", () => {
       version: "1.0.0",
       digest: registryServer.digestOf(first),
     });
+  });
+
+  it("resumes a download that stalls, and fails saying so when it keeps stalling", async () => {
+    const registry = new ModelRegistry(await freshDir("stalled"));
+    const half = Math.floor(first.length / 2);
+    const pull = (onProgress?: (progress: PullProgress) => void) =>
+      registry.pull(`${registryServer.url}/library/tiny:latest`, { stallMs: 150, onProgress });
+    // Half the bytes, then nothing; then nothing at all, twice: three attempts, given up.
+    registryServer.state.stallNextAt = [half, 0, 0];
+    const statuses: string[] = [];
+    const stalled = await pull((progress) => statuses.push(progress.status)).catch((error: Error) => error);
+    expect(stalled).toMatchObject({ code: "MODEL_PULL_FAILED" });
+    expect((stalled as Error).message).toMatch(
+      `stalled (nothing received for 0.15 s) after ${half} bytes; pull again to resume`,
+    );
+    expect(statuses.filter((status) => status.includes("stalled"))).toEqual([
+      expect.stringMatching(`after ${half} bytes; resuming \\(attempt 2 of 3\\)$`),
+      expect.stringMatching(`after ${half} bytes; resuming \\(attempt 3 of 3\\)$`),
+    ]);
+    // Pulled again, it stalls once more, and the next attempt completes it from the bytes received.
+    registryServer.state.stallNextAt = [0];
+    expect(await pull()).toMatchObject({ digest: registryServer.digestOf(first) });
+    expect(registryServer.state.ranges.slice(-2)).toEqual([`bytes=${half}-`, `bytes=${half}-`]);
+  });
+
+  it("starts a resumed URL download over when the file at the URL changed meanwhile", async () => {
+    const registry = new ModelRegistry(await freshDir("changed-url"));
+    const longer = tinyGgufBytes({ seed: 3, chatTemplate: "{{ messages }}" });
+    // A server with validators answers If-Range with the whole new file; one without gives a new length.
+    for (const [file, replacement, validators] of [
+      ["moving.gguf", second, true],
+      ["unlabelled.gguf", longer, false],
+    ] as const) {
+      registryServer.state.noValidators = !validators;
+      files[file] = first;
+      registryServer.state.cutNextBlobAt = Math.floor(first.length / 2);
+      await expect(registry.pull(`${registryServer.url}/files/${file}`)).rejects.toMatchObject({
+        code: "MODEL_PULL_FAILED",
+      });
+      files[file] = replacement;
+      const installed = await registry.pull(`${registryServer.url}/files/${file}`);
+      expect(installed.digest).toBe(registryServer.digestOf(replacement));
+    }
+    registryServer.state.noValidators = false;
+    expect(registryServer.state.ifRanges.at(-1)).toBe(`"${registryServer.digestOf(first).slice(7, 23)}"`);
   });
 
   it("discards a blob whose content does not match its digest (MODEL_DIGEST_MISMATCH)", async () => {
@@ -233,21 +283,46 @@ describe("model registry", () => {
     ]);
   });
 
-  it("answers 404 MODEL_NOT_FOUND for a model another process removed while the service runs", async () => {
-    const modelsDir = await freshDir("removed-elsewhere");
-    await writeFile(join(modelsDir, "gone.gguf"), first);
+  it("sees a model another process rolled back, pulled over or removed: no stale cache hit, then 404", async () => {
+    const modelsDir = await freshDir("changed-elsewhere");
+    // `hearth models pull/rollback/rm` from the CLI: its registry does not tell the running service.
+    const cli = new ModelRegistry(modelsDir);
+    await cli.pull(`${registryServer.url}/library/tiny:latest`, { name: "team" });
+    await cli.pull(`${registryServer.url}/library/tiny:v2`, { name: "team" });
     const service = await startModelService(modelsDir);
     try {
-      const ollama = new Ollama({ host: service.url });
-      expect((await ollama.list()).models.map((model) => model.name)).toEqual(["gone:latest"]);
-      // `hearth models rm gone` from the CLI: its registry does not tell the running service.
-      await new ModelRegistry(modelsDir).remove("gone");
-      const response = await fetch(`${service.url}/api/generate`, {
-        method: "POST",
-        body: JSON.stringify({ model: "gone", prompt: "hello", stream: false }),
+      const generate = async () => {
+        const response = await fetch(`${service.url}/api/generate`, {
+          method: "POST",
+          body: JSON.stringify({
+            model: "team",
+            prompt: "the cat",
+            raw: true,
+            stream: false,
+            options: { temperature: 0, num_predict: 4 },
+          }),
+        });
+        const body = (await response.json()) as { response?: string; error?: string };
+        return { status: response.status, cache: response.headers.get("x-hearth-cache"), body };
+      };
+      const v110 = await generate();
+      expect(v110).toMatchObject({ status: 200, cache: "miss" });
+      expect((await generate()).cache).toBe("hit");
+
+      await cli.rollback("team");
+      const v100 = await generate();
+      expect(v100).toMatchObject({ status: 200, cache: "miss" });
+      expect(v100.body.response).not.toBe(v110.body.response);
+
+      // The newer weights pulled again: 1.1.0 is current, and its answer is the one it gave.
+      await cli.pull(`${registryServer.url}/library/tiny:v2`, { name: "team" });
+      expect(await generate()).toMatchObject({ cache: "hit", body: { response: v110.body.response } });
+
+      await cli.remove("team");
+      expect(await generate()).toMatchObject({
+        status: 404,
+        body: { error: 'model "team" not found; GET /api/tags lists the models available' },
       });
-      expect(response.status).toBe(404);
-      expect(await response.json()).toEqual({ error: 'model "gone:latest" not found' });
     } finally {
       await service.close();
     }

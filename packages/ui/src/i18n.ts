@@ -236,7 +236,7 @@ const en = {
     MODEL_REFERENCE_INVALID:
       "This is not a model name such as llama3.2:1b or host/namespace/model:tag (ASCII letters, digits, . - _).",
     MODEL_PULL_FAILED:
-      "The model could not be pulled: the registry or URL did not answer or did not serve a GGUF.",
+      "The model could not be pulled: the registry or URL did not answer or did not serve a GGUF, or the download was interrupted or stalled (pull again to resume).",
     MODEL_DIGEST_MISMATCH: "The downloaded file did not match its digest and was discarded; pull it again.",
     MODEL_VERSION_NOT_FOUND: "The model has no such version, or no earlier version to roll back to.",
     MODEL_WEIGHTS_MISSING: "The model's weights are not on disk; pull, import or copy them back first.",
@@ -735,7 +735,8 @@ const zhCN: Messages = {
     UPSTREAM_ERROR: "上游服务返回了错误。",
     MODEL_REFERENCE_INVALID:
       "这不是 llama3.2:1b 或 host/namespace/model:tag 这样的模型名称（只能用 ASCII 字母、数字和 . - _）。",
-    MODEL_PULL_FAILED: "拉取模型失败：模型仓库或 URL 没有响应，或提供的不是 GGUF。",
+    MODEL_PULL_FAILED:
+      "拉取模型失败：模型仓库或 URL 没有响应、提供的不是 GGUF，或下载中断、停滞（再次拉取即可续传）。",
     MODEL_DIGEST_MISMATCH: "下载的文件与其摘要不符，已被删除；请重新拉取。",
     MODEL_VERSION_NOT_FOUND: "该模型没有这个版本，或没有可以回滚到的更早版本。",
     MODEL_WEIGHTS_MISSING: "该模型的权重不在磁盘上；请先重新拉取、导入或拷回权重。",

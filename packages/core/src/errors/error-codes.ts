@@ -92,7 +92,8 @@ export const ERROR_CODES = {
   },
   MODEL_PULL_FAILED: {
     status: 502,
-    summary: "A model pull failed: the registry or URL did not answer, or did not serve a GGUF.",
+    summary:
+      "A model pull failed: the registry or URL did not answer, a plain URL did not serve a GGUF, or the download was interrupted or stalled.",
   },
   MODEL_DIGEST_MISMATCH: {
     status: 422,

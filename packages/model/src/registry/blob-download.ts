@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, rename, rm, stat } from "node:fs/promises";
+import { open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { HearthError, UpstreamCallError, urlCredentials, withoutUrlSecrets } from "@hearth/core";
 
 export interface DownloadProgress {
@@ -11,15 +11,39 @@ export interface DownloadProgress {
 export interface DownloadOptions {
   /** User info in it (`http://user:password@host/...`) is sent as Basic credentials, to that origin only. */
   url: string;
-  /** Where the finished file goes; `<destination>.partial` holds an interrupted download to resume. */
+  /**
+   * Where the finished file goes; `<destination>.partial` holds an interrupted download to resume,
+   * and `<destination>.partial.json` what identified the file then (its validator and length).
+   */
   destination: string;
   /** `sha256:<hex>` the content must have; when unset the digest is computed and returned. */
   expectedDigest?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
+  /** Told when a stalled attempt is given up and the download resumes from the bytes received. */
+  onRetry?: (message: string) => void;
   /** Check the first bytes are a GGUF file (plain URL pulls). */
   requireGguf?: boolean;
+  /** How long an attempt may receive nothing before it is given up as stalled; DOWNLOAD_STALL_MS unless set (tests). */
+  stallMs?: number;
+}
+
+/** How long a download may receive nothing (no answer, no byte) before its attempt is given up as stalled, as Ollama's is. */
+export const DOWNLOAD_STALL_MS = 30_000;
+
+/** Attempts a download gets when each stalls, every one resuming from the bytes received, before the pull fails. */
+export const DOWNLOAD_ATTEMPTS = 3;
+
+/**
+ * What identified the file when its download began, kept beside the partial file: a resumed
+ * download asks for the rest only of that file (`If-Range`), and is started over when the server's
+ * file is another (a new validator, or a new length).
+ */
+interface FirstAttempt {
+  etag?: string;
+  lastModified?: string;
+  total?: number;
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -36,113 +60,206 @@ async function sizeOf(path: string): Promise<number> {
   }
 }
 
+async function readFirstAttempt(path: string): Promise<FirstAttempt | undefined> {
+  try {
+    const record = JSON.parse(await readFile(path, "utf8")) as FirstAttempt;
+    return typeof record === "object" && record !== null ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The validator a Range request may be made conditional on: a strong ETag, else Last-Modified. */
+function ifRangeOf(record: FirstAttempt): string | undefined {
+  if (record.etag && !record.etag.startsWith("W/")) return record.etag;
+  return record.lastModified;
+}
+
+/** A stalled attempt: given up, and resumed from the partial file while attempts remain. */
+class Stalled extends Error {}
+
 /**
  * Downloads a file, resuming an interrupted download with an HTTP Range request, and checks its
  * digest before it takes its final name: a file whose content does not match is deleted, never served.
- * Its messages name the URL without its user info and query.
+ * A resumed download asks only for the rest of the file it began (`If-Range` with the ETag or
+ * Last-Modified of its first answer), and starts over when the server's file changed meanwhile.
+ * An attempt that receives nothing for `stallMs` is given up and resumed, up to DOWNLOAD_ATTEMPTS
+ * attempts. Its messages name the URL without its user info and query.
  */
 export async function downloadBlob(options: DownloadOptions): Promise<{ digest: string; size: number }> {
+  const stallMs = options.stallMs ?? DOWNLOAD_STALL_MS;
+  for (let attempt = 1; ; ) {
+    try {
+      const result = await downloadAttempt(options, stallMs);
+      if (result !== "start over") return result;
+    } catch (error) {
+      if (!(error instanceof Stalled)) throw error;
+      const message = `the download of ${withoutUrlSecrets(options.url)} stalled (nothing received for ${stallMs / 1000} s) after ${await sizeOf(`${options.destination}.partial`)} bytes`;
+      if (attempt >= DOWNLOAD_ATTEMPTS)
+        throw new HearthError("MODEL_PULL_FAILED", `${message}; pull again to resume`, { cause: error });
+      attempt++;
+      options.onRetry?.(`${message}; resuming (attempt ${attempt} of ${DOWNLOAD_ATTEMPTS})`);
+    }
+  }
+}
+
+/**
+ * One attempt: the rest of the partial file, or the whole file. "start over" when the partial file
+ * was discarded (complete already, or of another file than the server's now): the next attempt
+ * downloads the whole file.
+ */
+async function downloadAttempt(
+  options: DownloadOptions,
+  stallMs: number,
+): Promise<{ digest: string; size: number } | "start over"> {
   const partial = `${options.destination}.partial`;
+  const recordPath = `${partial}.json`;
+  const discard = () => Promise.all([rm(partial, { force: true }), rm(recordPath, { force: true })]);
   const { url, authorization } = urlCredentials(options.url);
   const shown = withoutUrlSecrets(options.url);
   let offset = await sizeOf(partial);
-  let response: Response;
+  // A partial file whose first answer was not recorded (an earlier release's) may be of another file.
+  const remembered = offset > 0 ? await readFirstAttempt(recordPath) : undefined;
+  if (offset > 0 && !remembered) {
+    await discard();
+    offset = 0;
+  }
+  const ifRange = remembered && ifRangeOf(remembered);
+
+  // Given up when nothing comes for stallMs: no answer, or no byte of the body.
+  const stall = new AbortController();
+  const timer = setTimeout(() => stall.abort(new Stalled("stalled")), stallMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, stall.signal]) : stall.signal;
   try {
-    response = await fetch(url, {
-      headers: {
-        ...options.headers,
-        ...(authorization ? { authorization } : {}),
-        ...(offset > 0 ? { range: `bytes=${offset}-` } : {}),
-      },
-      signal: options.signal,
-      redirect: "follow",
-    });
-  } catch (error) {
-    if (options.signal?.aborted) throw error;
-    throw new UpstreamCallError({
-      url: shown,
-      message: withoutUrlSecrets(`${new URL(url).host} did not answer: ${(error as Error).message}`),
-      cause: error,
-    });
-  }
-  if (response.status === 416 && offset > 0) {
-    // The partial file is already complete (or longer than the file): start over to be safe.
-    await rm(partial, { force: true });
-    return downloadBlob(options);
-  }
-  if (!response.ok || !response.body) {
-    const refused = response.status === 401 || response.status === 403;
-    throw new HearthError(
-      "MODEL_PULL_FAILED",
-      `${shown} answered ${response.status}${refused ? (authorization ? ": it refused the user name and password in the URL" : ": it asks for credentials (http://user:password@host/... sends them)") : ""}`,
-      { details: { status: response.status } },
-    );
-  }
-  if (response.status !== 206) offset = 0; // the server ignored the range: restart from the beginning
-  const length = Number(response.headers.get("content-length") ?? Number.NaN);
-  const total = Number.isFinite(length) ? offset + length : undefined;
-  const handle = await open(partial, offset > 0 ? "a" : "w");
-  let completed = offset;
-  let checkedMagic = offset >= 4 || !options.requireGguf;
-  let head = Buffer.alloc(0);
-  try {
-    const reader = response.body.getReader();
-    let lastReport = 0;
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      if (!checkedMagic) {
-        head = Buffer.concat([head, Buffer.from(value)]);
-        if (head.length >= 4) {
-          if (head.subarray(0, 4).toString("latin1") !== "GGUF") {
-            await reader.cancel().catch(() => undefined);
-            throw new HearthError(
-              "MODEL_PULL_FAILED",
-              `${shown} is not a GGUF file (it does not start with "GGUF")`,
-            );
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers: {
+          ...options.headers,
+          ...(authorization ? { authorization } : {}),
+          ...(offset > 0 ? { range: `bytes=${offset}-`, ...(ifRange ? { "if-range": ifRange } : {}) } : {}),
+        },
+        signal,
+        redirect: "follow",
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      if (stall.signal.aborted) throw stall.signal.reason;
+      throw new UpstreamCallError({
+        url: shown,
+        message: withoutUrlSecrets(`${new URL(url).host} did not answer: ${(error as Error).message}`),
+        cause: error,
+      });
+    }
+    if (response.status === 416 && offset > 0) {
+      // The partial file is already complete (or longer than the file): start over to be safe.
+      await response.body?.cancel().catch(() => undefined);
+      await discard();
+      return "start over";
+    }
+    if (!response.ok || !response.body) {
+      const refused = response.status === 401 || response.status === 403;
+      throw new HearthError(
+        "MODEL_PULL_FAILED",
+        `${shown} answered ${response.status}${refused ? (authorization ? ": it refused the user name and password in the URL" : ": it asks for credentials (http://user:password@host/... sends them)") : ""}`,
+        { details: { status: response.status } },
+      );
+    }
+    const etag = response.headers.get("etag") ?? undefined;
+    const lastModified = response.headers.get("last-modified") ?? undefined;
+    const length = Number(response.headers.get("content-length") ?? Number.NaN);
+    let total: number | undefined;
+    if (response.status === 206 && offset > 0) {
+      const range = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(response.headers.get("content-range") ?? "");
+      total = range?.[2] === "*" || !range ? undefined : Number(range[2]);
+      // Another file than the one begun (the server ignored If-Range, or has no validator): its rest
+      // joined to the bytes received would make a file nobody published. Started over.
+      const changed =
+        !range ||
+        Number(range[1]) !== offset ||
+        (remembered?.total !== undefined && total !== remembered.total) ||
+        (remembered?.etag !== undefined && etag !== undefined && etag !== remembered.etag);
+      if (changed) {
+        await response.body.cancel().catch(() => undefined);
+        await discard();
+        return "start over";
+      }
+    } else {
+      // The whole file (a first attempt, a server that ignores Range, or the file changed: If-Range).
+      offset = 0;
+      total = Number.isFinite(length) ? length : undefined;
+      await writeFile(
+        recordPath,
+        `${JSON.stringify({ etag, lastModified, total } satisfies FirstAttempt)}\n`,
+      );
+    }
+    const handle = await open(partial, offset > 0 ? "a" : "w");
+    let completed = offset;
+    let checkedMagic = offset >= 4 || !options.requireGguf;
+    let head = Buffer.alloc(0);
+    try {
+      const reader = response.body.getReader();
+      let lastReport = 0;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        timer.refresh();
+        if (!checkedMagic) {
+          head = Buffer.concat([head, Buffer.from(value)]);
+          if (head.length >= 4) {
+            if (head.subarray(0, 4).toString("latin1") !== "GGUF") {
+              await reader.cancel().catch(() => undefined);
+              throw new HearthError(
+                "MODEL_PULL_FAILED",
+                `${shown} is not a GGUF file (it does not start with "GGUF")`,
+              );
+            }
+            checkedMagic = true;
           }
-          checkedMagic = true;
+        }
+        await handle.write(value);
+        completed += value.length;
+        if (options.onProgress && (completed - lastReport > 256 * 1024 || completed === total)) {
+          lastReport = completed;
+          options.onProgress({ completed, total });
         }
       }
-      await handle.write(value);
-      completed += value.length;
-      if (options.onProgress && (completed - lastReport > 256 * 1024 || completed === total)) {
-        lastReport = completed;
-        options.onProgress({ completed, total });
+    } catch (error) {
+      await handle.close();
+      if (error instanceof HearthError) {
+        await discard();
+        throw error;
       }
+      if (options.signal?.aborted) throw error;
+      // Keep the partial file: the next attempt, or the next pull, resumes from it.
+      if (stall.signal.aborted) throw stall.signal.reason;
+      throw new HearthError(
+        "MODEL_PULL_FAILED",
+        `the download of ${shown} was interrupted after ${completed} bytes; pull again to resume`,
+        { cause: error },
+      );
     }
-  } catch (error) {
     await handle.close();
-    if (error instanceof HearthError) {
-      await rm(partial, { force: true });
-      throw error;
+    clearTimeout(timer);
+    if (!checkedMagic) {
+      await discard();
+      throw new HearthError("MODEL_PULL_FAILED", `${shown} is too short to be a GGUF file`);
     }
-    if (options.signal?.aborted) throw error;
-    // Keep the partial file: the next pull resumes from it.
-    throw new HearthError(
-      "MODEL_PULL_FAILED",
-      `the download of ${shown} was interrupted after ${completed} bytes; pull again to resume`,
-      {
-        cause: error,
-      },
-    );
+    options.onProgress?.({ completed, total });
+    const digest = await sha256File(partial);
+    if (options.expectedDigest && digest !== options.expectedDigest) {
+      await discard();
+      throw new HearthError(
+        "MODEL_DIGEST_MISMATCH",
+        `${shown}: the content has digest ${digest}, not the announced ${options.expectedDigest}; the download was discarded`,
+      );
+    }
+    await rename(partial, options.destination);
+    await rm(recordPath, { force: true });
+    return { digest, size: completed };
+  } finally {
+    clearTimeout(timer);
   }
-  await handle.close();
-  if (!checkedMagic) {
-    await rm(partial, { force: true });
-    throw new HearthError("MODEL_PULL_FAILED", `${shown} is too short to be a GGUF file`);
-  }
-  options.onProgress?.({ completed, total });
-  const digest = await sha256File(partial);
-  if (options.expectedDigest && digest !== options.expectedDigest) {
-    await rm(partial, { force: true });
-    throw new HearthError(
-      "MODEL_DIGEST_MISMATCH",
-      `${shown}: the content has digest ${digest}, not the announced ${options.expectedDigest}; the download was discarded`,
-    );
-  }
-  await rename(partial, options.destination);
-  return { digest, size: completed };
 }
 
 export { sha256File };

@@ -736,10 +736,14 @@ export class ModelRegistry {
       insecure?: boolean;
       signal?: AbortSignal;
       onProgress?: (progress: PullProgress) => void;
+      /** How long a download may receive nothing before it is resumed (DOWNLOAD_STALL_MS); tests lower it. */
+      stallMs?: number;
     } = {},
   ): Promise<ModelVersion & { name: string }> {
     return this.#serial(async () => {
       const progress = options.onProgress ?? (() => {});
+      // A stalled download given up and resumed says so (the CLI prints it under its progress bar).
+      const onRetry = (status: string) => progress({ status });
       await mkdir(this.blobsDir, PRIVATE_DIR);
       if (/^https?:\/\/.+\.gguf(\?.*)?$/i.test(reference)) {
         const fileName = basename(new URL(reference).pathname);
@@ -755,6 +759,8 @@ export class ModelRegistry {
           destination: staging,
           requireGguf: true,
           signal: options.signal,
+          stallMs: options.stallMs,
+          onRetry,
           onProgress: ({ completed, total }) => progress({ status: `pulling ${fileName}`, completed, total }),
         });
         progress({ status: "verifying sha256 digest", digest: result.digest });
@@ -788,6 +794,8 @@ export class ModelRegistry {
           destination: blob,
           expectedDigest: layer.digest,
           signal: options.signal,
+          stallMs: options.stallMs,
+          onRetry,
           onProgress: ({ completed }) =>
             progress({
               status: `pulling ${layer.digest.slice(7, 19)}`,

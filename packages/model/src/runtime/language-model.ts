@@ -121,6 +121,12 @@ export interface ModelDescription {
   id: string;
   sizeBytes?: number;
   digest?: string;
+  /**
+   * Changes whenever the bytes served under the id may have (the embedded runtime's file: its inode,
+   * size and mtime), even while the digest read with them is not yet up to date: keyed into the
+   * inference cache beside the digest.
+   */
+  revision?: string;
   modifiedAt?: Date;
   family?: string;
   parameterSize?: string;

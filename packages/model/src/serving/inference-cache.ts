@@ -15,8 +15,8 @@ interface Entry {
 }
 
 /**
- * Answers repeated identical requests from memory: keyed by the model's identity (digest), the input
- * and the sampling settings; least recently used entries go first when the size limit is reached.
+ * Answers repeated identical requests from memory: keyed by the model's identity (digest and
+ * revision), the input and the sampling settings; least recently used entries go first when the size limit is reached.
  */
 export class InferenceCache {
   readonly #entries = new Map<string, Entry>();

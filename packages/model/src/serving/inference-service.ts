@@ -78,9 +78,12 @@ export class InferenceService {
       ? InferenceCache.key({
           provider: model.runtime.provider,
           model: model.modelId,
-          version: model.description.digest ?? [
-            model.description.sizeBytes,
-            model.description.modifiedAt?.getTime(),
+          version: [
+            model.description.digest,
+            model.description.revision ?? [
+              model.description.sizeBytes,
+              model.description.modifiedAt?.getTime(),
+            ],
           ],
           input,
           settings: cachedSettings,

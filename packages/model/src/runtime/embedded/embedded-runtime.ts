@@ -71,6 +71,11 @@ interface CatalogEntry {
   inode: number;
 }
 
+/** What tells one file served under a name from another: its inode, size and mtime. */
+function stampOf(entry: CatalogEntry): string {
+  return `${entry.inode}:${entry.check.sizeBytes}:${entry.mtimeMs}`;
+}
+
 /** How many of the tokens before it a generated token is decoded after (a word's leading space). */
 const DECODE_CONTEXT_TOKENS = 16;
 
@@ -181,7 +186,6 @@ export class EmbeddedRuntime implements ModelRuntime {
   async #scan(): Promise<void> {
     const startedAt = performance.now();
     const generation = this.#generation;
-    await this.#readDigests();
     const files = new Map<string, string>();
     /**
      * Names of the models dir (not extra models): registered if they have no digest (a file of its
@@ -237,13 +241,15 @@ export class EmbeddedRuntime implements ModelRuntime {
         );
       this.#catalog.set(name, { path, check, mtimeMs, inode });
     }
+    // Read after the files: the registry records a version before it re-points the link to it, so
+    // the digests read now are never older than the files just seen.
+    await this.#readDigests();
     this.#scannedGeneration = generation;
     if (generation === this.#generation) this.#refreshedAt = startedAt;
     for (const name of this.#registering.keys()) if (!own.has(name)) this.#registering.delete(name);
     for (const name of own) {
       const entry = this.#catalog.get(name);
-      if (entry?.check.valid && !this.#digests.has(name))
-        this.#register(name, `${entry.inode}:${entry.check.sizeBytes}:${entry.mtimeMs}`);
+      if (entry?.check.valid && !this.#digests.has(name)) this.#register(name, stampOf(entry));
     }
   }
 
@@ -321,6 +327,7 @@ export class EmbeddedRuntime implements ModelRuntime {
         id,
         sizeBytes: entry.check.sizeBytes,
         digest: this.#digests.get(id),
+        revision: stampOf(entry),
         modifiedAt: new Date(entry.mtimeMs),
         family: general.architecture,
         parameterSize: general.size_label,
@@ -334,22 +341,37 @@ export class EmbeddedRuntime implements ModelRuntime {
     }
   }
 
-  /** Whether the runtime has a file for this model (valid or not). */
+  /**
+   * Whether the runtime has a file for this model (valid or not), as the disk has it now: the catalog
+   * (and so `describe`, whose digest and revision key the inference cache) is brought up to date first.
+   */
   async hasModel(id: string): Promise<boolean> {
+    return (await this.#fresh(id)) !== undefined;
+  }
+
+  /**
+   * The catalog's entry for a model, checked against its file with one stat. Another process
+   * (`hearth models pull`, `rollback` or `rm` from the CLI) re-points or removes the file without
+   * telling this one: when the file is not the one the catalog holds, the models dir is read again.
+   */
+  async #fresh(id: string): Promise<CatalogEntry | undefined> {
     await this.#refresh();
-    if (this.#catalog.has(id)) return true;
+    const entry = this.#catalog.get(id);
+    const stats = entry && (await stat(entry.path).catch(() => undefined));
+    if (
+      entry &&
+      stats &&
+      stats.ino === entry.inode &&
+      stats.size === entry.check.sizeBytes &&
+      stats.mtimeMs === entry.mtimeMs
+    )
+      return entry;
     await this.#refresh("always");
-    return this.#catalog.has(id);
+    return this.#catalog.get(id);
   }
 
   async #entry(id: string): Promise<CatalogEntry> {
-    await this.#refresh();
-    let entry = this.#catalog.get(id);
-    // A file another process removed (`hearth models rm`) stays in the catalog until the next scan.
-    if (!entry || !(await stat(entry.path).catch(() => undefined))) {
-      await this.#refresh("always");
-      entry = this.#catalog.get(id);
-    }
+    const entry = await this.#fresh(id);
     if (!entry) throw new HearthError("MODEL_NOT_FOUND", `model "${id}" not found`);
     if (!entry.check.valid) {
       throw new HearthError("MODEL_FILE_INVALID", `model "${id}" cannot be used: ${entry.check.error}`, {
@@ -366,7 +388,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       // A new version installed under the same name (pull, rollback, `hearth models`) replaces the loaded one.
       await this.#refresh();
       const entry = this.#catalog.get(id);
-      const stamp = entry ? `${entry.inode}:${entry.check.sizeBytes}:${entry.mtimeMs}` : undefined;
+      const stamp = entry ? stampOf(entry) : undefined;
       if (stamp === this.#stamps.get(id) || loaded.busy) return loaded;
       await this.unload(id);
     }
@@ -398,7 +420,7 @@ export class EmbeddedRuntime implements ModelRuntime {
           void this.unload(id);
         });
         this.#loaded.set(id, result);
-        this.#stamps.set(id, `${entry.inode}:${entry.check.sizeBytes}:${entry.mtimeMs}`);
+        this.#stamps.set(id, stampOf(entry));
         this.#options.logger.info(
           { model: id, contextSize, sequences, ms: Math.round(performance.now() - started) },
           "model loaded",
