@@ -84,3 +84,4 @@ export {
   webDatabaseFile,
 } from "./storage/index.js";
 export { OutageLog, postgresPool } from "./storage/postgres-pool.js";
+export { blockText, type TextNode } from "./text/block-text.js";

@@ -25,7 +25,7 @@ export interface ChatMessage {
   searchQueries?: string[];
   /**
    * Grounding that could not be done for this answer (codes: knowledge-unavailable, knowledge-full-text-only,
-   * search-unavailable, search-not-configured; knowledge-gone for a knowledge-unavailable that names chosen bases gone).
+   * search-unavailable, search-blocked, search-not-configured; knowledge-gone for a knowledge-unavailable that names chosen bases gone).
    */
   warnings?: string[];
 }

@@ -15,6 +15,14 @@ import { MESSAGES } from "./i18n.js";
 const en = MESSAGES.en;
 const zh = MESSAGES["zh-CN"];
 
+describe("grounding warnings in the reader's language", () => {
+  it("words a web search a block word list refused apart from one that failed, in English and Chinese", () => {
+    expect(Object.keys(zh.groundingWarnings).sort()).toEqual(Object.keys(en.groundingWarnings).sort());
+    expect(en.groundingWarnings["search-blocked"]).toMatch(/content policy/);
+    expect(zh.groundingWarnings["search-blocked"]).toMatch(/内容策略/);
+  });
+});
+
 describe("error codes in the reader's language", () => {
   // Start-up failures end the process, and backups and alerts are the CLI's and the log's: no page shows them.
   const notShown = new Set([

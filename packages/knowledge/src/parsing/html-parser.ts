@@ -1,3 +1,4 @@
+import { blockText, type TextNode } from "@hearth/core";
 import { Readability } from "@mozilla/readability";
 import { parseHTML } from "linkedom";
 import type { Block, ParsedDocument } from "./parsed-document.js";
@@ -36,10 +37,11 @@ export function parseHtml(html: string): ParsedDocument {
   const blocks: Block[] = [];
   if (root) {
     // A main container can leave the page's h1 out (Asciidoctor puts it in div#header).
-    const pageHeading = (body?.querySelector("h1")?.textContent ?? "").replace(/\s+/g, " ").trim();
+    const h1 = body?.querySelector("h1");
+    const pageHeading = h1 ? laidOut(h1, true) : "";
     if (root === container && pageHeading) {
       const kept = Array.from(root.querySelectorAll("h1, h2, h3, h4, h5, h6")).map((heading) =>
-        (heading.textContent ?? "").replace(/\s+/g, " ").trim(),
+        laidOut(heading, true),
       );
       if (!kept.includes(pageHeading)) blocks.push({ kind: "heading", level: 1, text: pageHeading });
     }
@@ -118,13 +120,27 @@ const BLOCK_TAGS = new Set([
   "CAPTION",
 ]);
 
+/**
+ * An element's text laid out (core's blockText): its inner blocks and `<br>`s on lines of their own,
+ * which cleaning joins as it joins broken lines; `textContent` would run "<p>12</p><p>34</p>" into
+ * "1234". `oneLine`: the lines joined by a space (headings, table cells).
+ */
+function laidOut(element: Element | TextNode, oneLine = false): string {
+  const text = blockText(element as TextNode).replace(/\t/g, " ");
+  return oneLine ? text.replace(/\s+/g, " ").trim() : text;
+}
+
 function collect(node: Element, blocks: Block[]): void {
-  for (const child of Array.from(node.children)) {
+  collectEach(Array.from(node.children), blocks);
+}
+
+function collectEach(elements: Element[], blocks: Block[]): void {
+  for (const child of elements) {
     const tag = child.tagName.toUpperCase();
     const heading = /^H([1-6])$/.exec(tag);
-    const text = () => (child.textContent ?? "").replace(/[ \t\r\n]+/g, " ").trim();
+    const text = () => laidOut(child);
     if (heading) {
-      const value = text();
+      const value = laidOut(child, true);
       if (value) blocks.push({ kind: "heading", level: Number(heading[1]), text: value });
     } else if (tag === "PRE") {
       const value = child.textContent ?? "";
@@ -132,27 +148,28 @@ function collect(node: Element, blocks: Block[]): void {
     } else if (tag === "TABLE") {
       const rows = Array.from(child.querySelectorAll("tr")).map((row) =>
         Array.from(row.querySelectorAll("th, td"))
-          .map((cell) => (cell.textContent ?? "").replace(/\s+/g, " ").trim())
+          .map((cell) => laidOut(cell, true))
           .join(" | "),
       );
       const value = rows.filter((row) => row.replace(/[|\s]/g, "")).join("\n");
       if (value) blocks.push({ kind: "table", text: value });
     } else if (tag === "LI") {
       if (child.querySelector("ul, ol, p, table")) {
-        const own = Array.from(child.childNodes)
-          .filter(
-            (n) =>
-              n.nodeType === 3 ||
-              (n.nodeType === 1 &&
-                !BLOCK_TAGS.has((n as Element).tagName) &&
-                !["UL", "OL"].includes((n as Element).tagName)),
-          )
-          .map((n) => n.textContent ?? "")
-          .join(" ")
-          .replace(/\s+/g, " ")
-          .trim();
-        if (own) blocks.push({ kind: "list", text: `- ${own}` });
-        collect(child, blocks);
+        // The item's own text (its nodes but its nested lists and blocks), then those blocks alone,
+        // so its inline words are not taken again as paragraphs.
+        const nested = (node: ChildNode) =>
+          node.nodeType === 1 &&
+          (BLOCK_TAGS.has((node as Element).tagName) || ["UL", "OL"].includes((node as Element).tagName));
+        const nodes = Array.from(child.childNodes);
+        const own = {
+          nodeType: 1,
+          nodeName: "LI",
+          nodeValue: null,
+          childNodes: nodes.filter((n) => !nested(n)),
+        };
+        const value = laidOut(own as unknown as TextNode, true);
+        if (value) blocks.push({ kind: "list", text: `- ${value}` });
+        collectEach(nodes.filter(nested) as Element[], blocks);
       } else {
         const value = text();
         if (value) blocks.push({ kind: "list", text: `- ${value}` });

@@ -185,6 +185,14 @@ describe("parsers", () => {
     expect(document.title).toBe("Guide");
   });
 
+  it("keeps HTML blocks, line breaks and table cells apart, and inline tags within words", async () => {
+    const html = `<html><body><main><h1>Fuel prices</h1><blockquote><p>Grade 92</p><p>7.85 yuan</p></blockquote><p>Updated 2025-01-15<br>16:00</p><ul><li>The pri<b>ce</b> list<ul><li>95</li></ul></li></ul><table><tr><th>Grade</th><th>Price</th></tr><tr><td><p>92</p><p>95</p></td><td>7.85</td></tr></table></main></body></html>`;
+    const document = await parse("p.html", Buffer.from(html));
+    expect(texts(document.blocks)).toBe(
+      "Fuel prices\nGrade 92\n7.85 yuan\nUpdated 2025-01-15\n16:00\n- The price list\n- 95\nGrade | Price\n92 95 | 7.85",
+    );
+  });
+
   it("keeps every sibling section of a documentation page with its heading", async () => {
     // Asciidoctor-style pages: sibling div.sect1 sections, where Readability keeps only one.
     const section = (n: number, title: string, sentence: string, paragraphs: number) =>

@@ -84,6 +84,26 @@ describe("safe page fetch", () => {
     expect(text).not.toContain("track()");
   });
 
+  it("keeps a minified page's blocks and table cells apart, and inline tags within words", () => {
+    const page = `<!doctype html><html><head><title>Fuel</title></head><body><nav>Home</nav><article><h1>Fuel prices today</h1><p>Prices per litre in Beijing, updated this morning by the commission.</p><table><tr><th>Grade</th><th>Price</th></tr><tr><td>92</td><td>7.85</td></tr><tr><td>95</td><td>8.36</td></tr></table><ul><li>Next adjustment</li><li>2025-01-16</li></ul><p>The pri<b>ce</b> of <a href="/95">95</a><span>-octane</span> rose.</p></article></body></html>`;
+    expect(extractMainText(page, "text/html", 10_000)).toBe(
+      [
+        "Fuel prices today",
+        "Prices per litre in Beijing, updated this morning by the commission.",
+        "Grade Price",
+        "92 7.85",
+        "95 8.36",
+        "Next adjustment",
+        "2025-01-16",
+        "The price of 95-octane rose.",
+      ].join("\n"),
+    );
+    // No article for Readability: the body's text, laid out the same way.
+    expect(extractMainText("<body><div>12</div><div>34<br>56</div></body>", "text/html", 100)).toBe(
+      "12\n34\n56",
+    );
+  });
+
   it("refuses loopback by default, without sending a request", async () => {
     const before = server.requests.length;
     const fetcher = new PageFetcher(limits);

@@ -3,10 +3,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReplayServer, sendJson } from "../../test/replay-server.js";
 import { createProvider } from "./create-provider.js";
 
-const server = new ReplayServer((_request, response) =>
-  sendJson(response, 200, {
-    payload: { items: [{ t: "First", u: "https://one.example.com/", d: "2024-05-01" }, { t: "No URL" }] },
-  }),
+const EMPTY: Record<string, unknown> = {
+  "/null": { status: "ok", total: 0, data: { hits: null } },
+  "/absent": { status: "ok", total: 0, data: {} },
+};
+
+const server = new ReplayServer((request, response) =>
+  sendJson(
+    response,
+    200,
+    EMPTY[request.url.split("?")[0]!] ?? {
+      payload: { items: [{ t: "First", u: "https://one.example.com/", d: "2024-05-01" }, { t: "No URL" }] },
+    },
+  ),
 );
 beforeAll(async () => {
   await server.start();
@@ -52,6 +61,22 @@ describe("custom JSON provider", () => {
       publishedAt: "2024-05-01T00:00:00.000Z",
     });
     expect(hits[1]!.url).toBe(""); // dropped later by ranking, never a crash
+  });
+
+  it("reads a null or left-out last key of the results path as no results, not an error", async () => {
+    for (const path of ["/null", "/absent"]) {
+      const provider = createProvider(
+        searchProviderSchema.parse({
+          id: "corp",
+          type: "custom",
+          url: `${server.url}${path}?q={query}`,
+          response: { results: "data.hits", title: "t", url: "u" },
+        }),
+      );
+      await expect(
+        provider.search({ query: "q", limit: 5, signal: AbortSignal.timeout(2000) }),
+      ).resolves.toEqual([]);
+    }
   });
 
   it("reports a missing results path as a provider error", async () => {

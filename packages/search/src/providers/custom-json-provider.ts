@@ -6,17 +6,39 @@ import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "custom" }>;
 
+/** The steps of a path such as `a.b[0].c`. */
+function pathSteps(path: string): string[] {
+  return path
+    .replace(/\[(\d+)\]/g, ".$1")
+    .split(".")
+    .filter(Boolean);
+}
+
 /** Reads `a.b[0].c` from a JSON value; undefined when any step is missing. */
 export function readPath(value: unknown, path: string): unknown {
   let node = value;
-  for (const part of path
-    .replace(/\[(\d+)\]/g, ".$1")
-    .split(".")
-    .filter(Boolean)) {
+  for (const part of pathSteps(path)) {
     if (node === null || typeof node !== "object") return undefined;
     node = (node as Record<string, unknown>)[part];
   }
   return node;
+}
+
+/**
+ * The result list at `path`: an empty list where the answer holds the path's last key as null or
+ * leaves it out of an object that is there (`{"data":{"hits":null}}`, `{"data":{}}` for
+ * `data.hits`), as engines answer "no results"; undefined where the path does not lead to a list
+ * (a step before the last is missing or a list, or the value is not a list): a misconfigured path.
+ */
+export function readList(value: unknown, path: string): unknown[] | undefined {
+  const steps = pathSteps(path);
+  const last = steps.pop();
+  const parent = steps.length > 0 ? readPath(value, steps.join(".")) : value;
+  if (last === undefined) return Array.isArray(parent) ? parent : undefined;
+  if (parent === null || typeof parent !== "object") return undefined;
+  const list = (parent as Record<string, unknown>)[last];
+  if ((list === null || list === undefined) && !Array.isArray(parent)) return [];
+  return Array.isArray(list) ? list : undefined;
 }
 
 /**
@@ -59,8 +81,8 @@ export class CustomJsonProvider implements SearchProvider {
           : undefined,
       signal: request.signal,
     });
-    const list = readPath(raw, this.#config.response.results);
-    if (!Array.isArray(list)) {
+    const list = readList(raw, this.#config.response.results);
+    if (!list) {
       throw new ProviderCallError({
         url: shownUrl(url),
         status: 200,

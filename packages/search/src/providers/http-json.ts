@@ -18,9 +18,9 @@ export interface JsonCall {
 }
 
 /**
- * Calls a JSON API: reads at most `maxBytes`, parses the JSON, and turns every failure into a
- * ProviderCallError; a redirect is reported, never followed. The URL in errors has its query string
- * removed (it may carry an API key).
+ * Calls a JSON API: reads at most `maxBytes`, parses the JSON (after a leading byte order mark, if
+ * any), and turns every failure into a ProviderCallError; a redirect is reported, never followed.
+ * The URL in errors has its query string removed (it may carry an API key).
  */
 export async function callJson(call: JsonCall): Promise<unknown> {
   // fetch may miss an abort after a garbage collection (nodejs/undici#4068): race it as well.
@@ -72,7 +72,8 @@ async function callJsonOnce(call: JsonCall, aborted: Promise<never>): Promise<un
   let body: unknown;
   let parsed = true;
   try {
-    body = JSON.parse(text);
+    // Some engines (and proxies before them) start their JSON with a UTF-8 byte order mark.
+    body = JSON.parse(text.startsWith("\ufeff") ? text.slice(1) : text);
   } catch {
     parsed = false;
   }

@@ -72,6 +72,11 @@ describe.each(ENGINE_FIXTURES)("provider contract: $type", (fixture) => {
     expect(error.message).not.toContain("test-key-0123456789");
   });
 
+  it("reads an answer that starts with a UTF-8 byte order mark", async () => {
+    reply = { status: 200, body: `\ufeff${JSON.stringify(fixture.ok)}` };
+    expect((await search()).map(({ url }) => url)).toEqual(EXPECTED_HITS.map(({ url }) => url));
+  });
+
   it("turns malformed JSON and an unexpected shape into provider errors", async () => {
     reply = { status: 200, body: '{"results": [' };
     await expect(search()).rejects.toThrow(/malformed JSON/);

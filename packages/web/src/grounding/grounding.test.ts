@@ -3,6 +3,7 @@ import {
   KnowledgeClientError,
   type QueryResult,
   type SearchClient,
+  SearchClientError,
   type SearchRequest,
 } from "@hearth/contracts";
 import { describe, expect, it } from "vitest";
@@ -39,6 +40,8 @@ function clients(
     /** A base whose embedding model failed: it answers from its full text, with a warning. */
     fullTextBase?: string;
     searchFails?: boolean;
+    /** What the search service answers instead of results. */
+    searchError?: Error;
     passage?: Partial<QueryResult>;
     result?: { title: string; url: string; content: string };
   } = {},
@@ -79,6 +82,7 @@ function clients(
     async search(request: SearchRequest) {
       searches.push(request);
       if (options.searchFails) throw new Error("SEARCH_ALL_PROVIDERS_FAILED");
+      if (options.searchError) throw options.searchError;
       return {
         results: [
           {
@@ -292,6 +296,16 @@ describe("grounding a turn", () => {
       clients({ searchFails: true }),
     );
     expect(grounding.warnings).toEqual(["search-unavailable"]);
+    expect(groundingPrompt(grounding.sources).systemMessage).toBeUndefined();
+  });
+
+  it("warns apart when a block word list refused the web search, and answers without it", async () => {
+    const refused = new SearchClientError("SEARCH_QUERY_BLOCKED", "blocked", 451, { lists: ["policy"] });
+    const grounding = await groundTurn(
+      { query: "leave rules", model: "m", user: "u1", knowledgeBaseIds: [], search: "on" },
+      clients({ searchError: refused }),
+    );
+    expect(grounding.warnings).toEqual(["search-blocked"]);
     expect(groundingPrompt(grounding.sources).systemMessage).toBeUndefined();
   });
 

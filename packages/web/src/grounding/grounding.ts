@@ -6,6 +6,7 @@ import {
   pageIdentity,
   type QueryResult,
   type SearchClient,
+  SearchClientError,
   samePage,
 } from "@hearth/contracts";
 import type { Citation } from "../conversations/conversation-store.js";
@@ -127,7 +128,12 @@ export async function groundTurn(
         clients.search.search({ query, limit: 4, fetch: true }, { signal: request.signal }),
       ),
     );
-    if (answers.some((answer) => answer.status === "rejected")) warnings.push("search-unavailable");
+    // A query a `block` word list refused is not an outage: the warning says which it was.
+    const failures = answers.flatMap((answer) => (answer.status === "rejected" ? [answer.reason] : []));
+    const blocked = (reason: unknown) =>
+      reason instanceof SearchClientError && reason.code === "SEARCH_QUERY_BLOCKED";
+    if (failures.some(blocked)) warnings.push("search-blocked");
+    if (failures.some((reason) => !blocked(reason))) warnings.push("search-unavailable");
     // The search service merges one query's results into pages; a page that another query found
     // again (under another spelling of its URL, or mirrored) keeps the number it was first cited under.
     const pages: PageIdentity[] = [];
