@@ -11,7 +11,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
 /**
  * The account features in a real Chromium on the built UI: sign-up asks for the password twice
  * (English and Chinese), a user changes their password in Settings, an admin deletes a user after
- * a confirmation, and an upload's import is cancelled while it is in progress.
+ * a confirmation, adds one and resets their password, and an upload's import is cancelled while
+ * it is in progress.
  */
 describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
   let stand: UiStand;
@@ -113,6 +114,66 @@ describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
     expect(
       await web.db.selectFrom("users").select("username").where("username", "=", "carol").execute(),
     ).toEqual([]);
+  });
+
+  it("lets an admin add a user and reset their password, typed or generated", async () => {
+    const { page } = en;
+    await page.getByRole("button", { name: "Add user" }).click();
+    const form = page.getByRole("form", { name: "Add a user" });
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("add-user-title");
+    const name = form.getByLabel("User name");
+    const password = form.getByLabel("Password");
+    // The service's rules, each shown beside its field (marked invalid) when broken.
+    await name.fill("alice");
+    await password.fill("short");
+    await form.getByRole("button", { name: "Add user" }).click();
+    await expect.poll(() => form.getByRole("alert").textContent()).toContain("at least 8 characters");
+    expect(await password.getAttribute("aria-invalid")).toBe("true");
+    await password.fill("dora password 1");
+    await form.getByRole("button", { name: "Add user" }).click();
+    await expect
+      .poll(() => form.getByRole("alert").textContent())
+      .toContain("Another account already has this user name.");
+    expect(await name.getAttribute("aria-invalid")).toBe("true");
+    await name.fill("dora");
+    await form.getByRole("button", { name: "Add user" }).click();
+    await expect.poll(() => page.getByText("Added dora: they can sign in now.").count()).toBe(1);
+    await page.locator('tr[data-user="dora"]').waitFor();
+    const dora = await signIn(web.app, "dora", "dora password 1");
+
+    // No reset of one's own password here (Settings asks for the current one).
+    expect(await page.getByRole("button", { name: "Reset password: alice" }).count()).toBe(0);
+    const opener = page.getByRole("button", { name: "Reset password: dora" });
+    await opener.click();
+    const panel = page.getByRole("region", { name: "Reset the password of dora" });
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("reset-password-title");
+    await panel.getByLabel("New password").fill("dora password 2");
+    await panel.getByRole("button", { name: "Set password" }).click();
+    await expect
+      .poll(() => panel.getByRole("status").first().textContent())
+      .toBe("The password of dora is set; their sessions have been signed out.");
+    const ended = await web.app.inject({ url: "/api/conversations", headers: dora.headers });
+    expect(ended.json().error.code).toBe("SESSION_EXPIRED");
+    await signIn(web.app, "dora", "dora password 2");
+
+    await panel.getByRole("button", { name: "Generate a password" }).click();
+    const shown = panel.locator(".key-once code");
+    await shown.waitFor();
+    await screenshot(page, "admin-reset-password-en");
+    await signIn(web.app, "dora", (await shown.textContent())!);
+    const old = await web.app.inject({
+      method: "POST",
+      url: "/api/auth/login",
+      payload: { username: "dora", password: "dora password 2" },
+    });
+    expect(old.json().error.code).toBe("INVALID_CREDENTIALS");
+    await panel.getByRole("button", { name: "Copy the new password" }).click();
+    await panel.getByRole("button", { name: "Copied" }).waitFor();
+    // Escape closes the panel, and the password with it; focus goes back to its button.
+    await panel.getByRole("button", { name: "Close" }).focus();
+    await page.keyboard.press("Escape");
+    await expect.poll(() => panel.count()).toBe(0);
+    await expect.poll(() => opener.evaluate((button) => button === document.activeElement)).toBe(true);
   });
 
   it("cancels an upload's import while it is in progress", async () => {

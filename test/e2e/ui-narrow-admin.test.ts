@@ -46,7 +46,8 @@ const box = async (locator: Locator) => (await locator.boundingBox())!;
  * The admin tables at a phone's 390 px, in English and Chinese: a pending user's Status select (how an
  * administrator approves them) is not under the pinned actions column, the user names stay pinned at
  * the left when the table is scrolled sideways to its group columns, a "Pending (n)" filter finds the
- * users waiting for approval, and a model's allowed groups are not under its Delete.
+ * users waiting for approval, a model's allowed groups are not under its Delete, and every tab (the
+ * users' Add user form and Reset password panel too) fits the screen.
  */
 describe.skipIf(!hasChromium)("admin tables on a phone", () => {
   let stand: UiStand;
@@ -158,6 +159,16 @@ describe.skipIf(!hasChromium)("admin tables on a phone", () => {
           ? ["Search providers", "Settings", "Usage", "Audit log", "Status"]
           : ["搜索引擎", "设置", "用量", "审计日志", "运行状态"];
       await page.getByRole("link", { name: locale === "en" ? "Admin" : "管理" }).click();
+      // Users: the Add user form (with its groups) and a Reset password panel, open together.
+      await page.getByRole("button", { name: locale === "en" ? "Add user" : "添加用户" }).click();
+      const reset = locale === "en" ? "Reset password" : "重置密码";
+      await page.getByRole("button", { name: `${reset}: ${PENDING}` }).click();
+      await page.locator("#reset-password").waitFor();
+      expect(
+        await page.evaluate(() => document.documentElement.scrollWidth),
+        `Users (${locale})`,
+      ).toBeLessThanOrEqual(390);
+      await screenshot(page, `narrow-admin-add-user-${locale}-390`);
       for (const [index, tab] of tabs.entries()) {
         await page.getByRole("tab", { name: tab, exact: true }).click();
         await page.waitForTimeout(300);

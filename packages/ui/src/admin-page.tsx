@@ -19,8 +19,9 @@ import {
 } from "./display-text.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
+import { CopyButton } from "./markdown.js";
 import { navigate, usePath } from "./router.js";
-import { ActionError, describeError, useAction } from "./use-action.js";
+import { ActionError, describeError, errorField, useAction } from "./use-action.js";
 
 interface User {
   id: string;
@@ -75,6 +76,234 @@ function UserKeys({ user, onClose }: { user: User; onClose: () => void }) {
   );
 }
 
+/** Escape closes a panel (a form opened from a button), as the Close or Cancel button does. */
+function closeOnEscape(close: () => void) {
+  return (event: KeyboardEvent) => {
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    close();
+  };
+}
+
+/**
+ * A field's state for assistive technology: its rule (`hint`), and, when the error is about it,
+ * invalid and described by the error too (shown beside it).
+ */
+function fieldState(field: string, invalid: string | undefined, hint: string, errorId: string) {
+  const wrong = invalid === field;
+  return {
+    "aria-invalid": wrong || undefined,
+    "aria-describedby": wrong ? `${hint} ${errorId}` : hint,
+  };
+}
+
+/**
+ * An administrator adds an account: active at once with the role and groups chosen, whatever the
+ * sign-up mode. The rules are the service's (sign-up's): shown under each field, and an error
+ * about a field (a name taken, a weak password) is shown beside it.
+ */
+function AddUser({
+  groups,
+  onAdded,
+  onClose,
+}: {
+  groups: Group[];
+  onAdded(user: User): Promise<void>;
+  onClose(): void;
+}) {
+  const { t } = useI18n();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [role, setRole] = useState<User["role"]>("user");
+  const [groupIds, setGroupIds] = useState<string[]>([]);
+  const { error, run } = useAction();
+  const invalid = errorField(error);
+  const errorHere = (field?: string) =>
+    invalid === field || (field === undefined && invalid !== "username" && invalid !== "password") ? (
+      <ActionError id="add-user-error" error={error} />
+    ) : null;
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    let added: User | undefined;
+    const ok = await run(async () => {
+      added = await api<User>("/api/admin/users", {
+        method: "POST",
+        body: { username, password, role, groupIds },
+      });
+    });
+    if (ok && added) await onAdded(added);
+  };
+  return (
+    <form
+      id="add-user"
+      className="page-form admin-panel"
+      aria-labelledby="add-user-title"
+      onSubmit={submit}
+      onKeyDown={closeOnEscape(onClose)}
+    >
+      <h4 id="add-user-title" ref={heading} tabIndex={-1}>
+        {t.addUserTitle}
+      </h4>
+      <label>
+        {t.username}
+        <input
+          autoComplete="off"
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+          required
+          {...fieldState("username", invalid, "add-user-name-rule", "add-user-error")}
+        />
+      </label>
+      <p id="add-user-name-rule" className="muted field-hint">
+        {t.usernameRule}
+      </p>
+      {errorHere("username")}
+      <label>
+        {t.password}
+        <input
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          required
+          {...fieldState("password", invalid, "add-user-password-rule", "add-user-error")}
+        />
+      </label>
+      <p id="add-user-password-rule" className="muted field-hint">
+        {t.passwordRule}
+      </p>
+      {errorHere("password")}
+      <label>
+        {t.role}
+        <select value={role} onChange={(e) => setRole(e.target.value as User["role"])}>
+          <option value="user">{t.roles.user}</option>
+          <option value="admin">{t.roles.admin}</option>
+        </select>
+      </label>
+      {groups.length > 0 && (
+        <fieldset className="choice-list">
+          <legend>{t.groups}</legend>
+          {groups.map((g) => (
+            <label key={g.id}>
+              <input
+                type="checkbox"
+                checked={groupIds.includes(g.id)}
+                onChange={() =>
+                  setGroupIds(
+                    groupIds.includes(g.id) ? groupIds.filter((id) => id !== g.id) : [...groupIds, g.id],
+                  )
+                }
+              />{" "}
+              {g.name}
+            </label>
+          ))}
+        </fieldset>
+      )}
+      {errorHere()}
+      <div className="row-buttons">
+        <button type="submit">{t.addUser}</button>
+        <button type="button" onClick={onClose}>
+          {t.cancel}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** A password for a reset, from the browser's random source: 16 letters and digits none can misread (about 93 bits). */
+function generatePassword(): string {
+  const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  const out: string[] = [];
+  while (out.length < 16) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(32))) {
+      // Bytes past the last whole run of the alphabet are skipped, so every letter is as likely.
+      if (byte < 256 - (256 % alphabet.length) && out.length < 16)
+        out.push(alphabet[byte % alphabet.length]!);
+    }
+  }
+  return out.join("");
+}
+
+/**
+ * An administrator sets a user's new password: typed, or generated and shown once with a Copy
+ * button. The user's sessions end; their API keys stay. Opened, focus goes to its heading; closed,
+ * back to the button that opened it (the caller's).
+ */
+function ResetPassword({ user, onClose }: { user: User; onClose: () => void }) {
+  const { t } = useI18n();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  const [password, setPassword] = useState("");
+  /** The reset done: with the generated password to show (once: it is gone with the panel). */
+  const [done, setDone] = useState<{ generated?: string }>();
+  const { error, run } = useAction();
+  const reset = async (next: string, generated: boolean) => {
+    setDone(undefined);
+    const ok = await run(() =>
+      api(`/api/admin/users/${user.id}/password`, { method: "POST", body: { password: next } }),
+    );
+    if (!ok) return;
+    setPassword("");
+    setDone(generated ? { generated: next } : {});
+  };
+  return (
+    <section
+      id="reset-password"
+      aria-labelledby="reset-password-title"
+      className="user-keys admin-panel"
+      onKeyDown={closeOnEscape(onClose)}
+    >
+      <h4 id="reset-password-title" ref={heading} tabIndex={-1}>
+        {fill(t.resetPasswordTitle, { name: user.username })}
+      </h4>
+      <p className="muted">{t.resetPasswordHint}</p>
+      <form
+        className="inline-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void reset(password, false);
+        }}
+      >
+        <label>
+          {t.newPassword}
+          <input
+            type="password"
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+            {...fieldState("password", errorField(error), "reset-password-rule", "reset-password-error")}
+          />
+        </label>
+        <button type="submit">{t.setPassword}</button>
+      </form>
+      <p id="reset-password-rule" className="muted field-hint">
+        {t.passwordRule}
+      </p>
+      <ActionError id="reset-password-error" error={error} />
+      <div className="row-buttons">
+        <button type="button" onClick={() => void reset(generatePassword(), true)}>
+          {t.generatePassword}
+        </button>
+        <button type="button" onClick={onClose}>
+          {t.close}
+        </button>
+      </div>
+      {done && !done.generated && <p role="status">{fill(t.passwordSet, { name: user.username })}</p>}
+      {done?.generated && (
+        <div className="key-once">
+          <p role="status">
+            {fill(t.generatedPassword, { name: user.username })} <code>{done.generated}</code>
+          </p>
+          <CopyButton text={done.generated} label={t.copyPassword} />
+        </div>
+      )}
+    </section>
+  );
+}
+
 function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin(): void }) {
   const { t } = useI18n();
   const [users, setUsers] = useState<User[]>([]);
@@ -86,6 +315,21 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
   const closeKeys = () => {
     setKeysOf(undefined);
     keysOpener.current?.focus();
+  };
+  const [adding, setAdding] = useState(false);
+  const addOpener = useRef<HTMLButtonElement>(null);
+  /** The account just added, said in a status. */
+  const [added, setAdded] = useState<string>();
+  const closeAdd = () => {
+    setAdding(false);
+    addOpener.current?.focus();
+  };
+  const [resetOf, setResetOf] = useState<User>();
+  /** The button that opened the password panel: focus goes back to it when the panel closes. */
+  const resetOpener = useRef<HTMLElement | null>(null);
+  const closeReset = () => {
+    setResetOf(undefined);
+    resetOpener.current?.focus();
   };
   const [pendingOnly, setPendingOnly] = useState(false);
   const pendingUsers = users.filter((user) => user.status === "pending");
@@ -111,6 +355,9 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
     if (!window.confirm(fill(t.deleteUserConfirm, { name: user.username }))) return;
     const restoreFocus = keepFocusNear(from, () => document.getElementById(PAGE_HEADING));
     await run(() => api(`/api/admin/users/${user.id}`, { method: "DELETE" }));
+    // Its panels go with it.
+    if (keysOf?.id === user.id) setKeysOf(undefined);
+    if (resetOf?.id === user.id) setResetOf(undefined);
     await load();
     restoreFocus();
   };
@@ -155,7 +402,31 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
         >
           {fill(t.pendingUsersFilter, { count: String(pending) })}
         </button>
+        <button
+          type="button"
+          ref={addOpener}
+          aria-expanded={adding}
+          aria-controls={adding ? "add-user" : undefined}
+          onClick={() => {
+            setAdded(undefined);
+            setAdding(!adding);
+          }}
+        >
+          {t.addUser}
+        </button>
       </div>
+      {adding && (
+        <AddUser
+          groups={groups}
+          onClose={closeAdd}
+          onAdded={async (user) => {
+            await load();
+            setAdded(user.username);
+            closeAdd();
+          }}
+        />
+      )}
+      {added && <p role="status">{fill(t.userAdded, { name: added })}</p>}
       {/* The row's name and buttons share the first column, pinned at the left, so a phone shows
           the name, the buttons and the Status select together, and the name stays while the group
           columns scroll by. */}
@@ -182,6 +453,22 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
                 >
                   {t.apiKeys}
                 </button>
+                {/* One's own password is changed in Settings, which asks for the current one. */}
+                {user.id !== userId && (
+                  <button
+                    type="button"
+                    className="small"
+                    aria-label={`${t.resetPassword}: ${user.username}`}
+                    aria-expanded={resetOf?.id === user.id}
+                    aria-controls={resetOf?.id === user.id ? "reset-password" : undefined}
+                    onClick={(event) => {
+                      resetOpener.current = event.currentTarget;
+                      setResetOf(resetOf?.id === user.id ? undefined : user);
+                    }}
+                  >
+                    {t.resetPassword}
+                  </button>
+                )}
                 {/* One's own account is deleted by another administrator (the service refuses it too). */}
                 {user.id !== userId && (
                   <button
@@ -230,6 +517,7 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
         ))}
       </DataTable>
       {keysOf && <UserKeys key={keysOf.id} user={keysOf} onClose={closeKeys} />}
+      {resetOf && <ResetPassword key={resetOf.id} user={resetOf} onClose={closeReset} />}
       <h4>{t.groups}</h4>
       <ul className="group-list">
         {groups.map((g) => (

@@ -52,6 +52,19 @@ describe("error codes in the reader's language", () => {
     );
   });
 
+  it("says a user name's rule when the service refuses a name, not only that a field is out of range", () => {
+    const issue = { issues: [{ path: "username", message: "2 to 64 letters, digits or _ . @ -" }] };
+    expect(errorText(en, "INVALID_REQUEST", "username: 2 to 64 letters, digits or _ . @ -", issue)).toBe(
+      "A user name has 2 to 64 letters, digits or _ . @ - (no spaces).",
+    );
+    expect(errorText(zh, "INVALID_REQUEST", "", issue)).toBe(
+      "用户名须为 2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
+    );
+    expect(errorText(en, "INVALID_REQUEST", "", { issues: [{ path: "role" }] })).toBe(
+      en.errorCodes.INVALID_REQUEST,
+    );
+  });
+
   it("names the service that did not answer, and a failed answer's as the model service", () => {
     const knowledge = { service: "knowledge" };
     expect(errorText(zh, "UPSTREAM_UNAVAILABLE", "the knowledge service did not answer", knowledge)).toBe(
@@ -268,6 +281,8 @@ describe("admin pages in the reader's language", () => {
       ["user.signup", { role: "user", status: "active" }],
       ["user.delete", { knowledgeBasesTo: "u-1", knowledgeBases: ["kb-1"] }],
       ["user.create-admin", { promoted: true, via: "cli" }],
+      ["user.create", { role: "user", status: "active", groupIds: ["g-1"], groups: ["staff"], via: "cli" }],
+      ["user.password-reset", { via: "cli" }],
       ["api-key.revoke", { keyId: "k-1", name: "ci", prefix: "hk_1" }],
       ["group.rename", { from: "a", to: "b" }],
       ["group.members-change", { userIds: ["u-1"], users: ["alice"] }],

@@ -15,6 +15,8 @@ export function errorText(
 ): string {
   const translated = code ? t.errorCodes[code] : undefined;
   if (!translated) return message;
+  // A user name outside the rule: the rule, not just "a field is out of range".
+  if (code === "INVALID_REQUEST" && errorIssuePath(details) === "username") return t.invalidUsername;
   const service = details?.service;
   if (code === "UPSTREAM_UNAVAILABLE" && typeof service === "string" && t.unreachableServices[service])
     return t.unreachableServices[service];
@@ -25,6 +27,13 @@ export function errorText(
   if (Array.isArray(words) && words.length > 0)
     return fill(t.errorDetails.words, { text: translated, words: words.join(t.errorDetails.separator) });
   return translated;
+}
+
+/** The field a refused request's first issue is about (`details.issues[0].path`), if it names one. */
+export function errorIssuePath(details: Record<string, unknown> | undefined): string | undefined {
+  const issues = details?.issues;
+  const path = Array.isArray(issues) ? (issues[0] as { path?: unknown } | undefined)?.path : undefined;
+  return typeof path === "string" && path ? path : undefined;
 }
 
 /**

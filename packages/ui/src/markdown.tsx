@@ -97,10 +97,10 @@ export function Markdown({
 }
 
 /**
- * Copies a whole message as it was written (an answer's Markdown source), saying "Copied" for a
- * while, to the eye on the button and to a screen reader through a status.
+ * A Copy button for a text, saying "Copied" for a while, to the eye on the button and to a screen
+ * reader through a status; `label` names what it copies (its accessible name until then).
  */
-export function CopyMessage({ text }: { text: string }) {
+export function CopyButton({ text, label, className }: { text: string; label: string; className?: string }) {
   const { t } = useI18n();
   const [copied, setCopied] = useState(false);
   useEffect(() => {
@@ -112,8 +112,8 @@ export function CopyMessage({ text }: { text: string }) {
     <>
       <button
         type="button"
-        className="small copy-message"
-        aria-label={copied ? t.copied : t.copyMessage}
+        className={className ? `small ${className}` : "small"}
+        aria-label={copied ? t.copied : label}
         onClick={() => void copyText(text).then(setCopied)}
       >
         {copied ? t.copied : t.copy}
@@ -123,4 +123,10 @@ export function CopyMessage({ text }: { text: string }) {
       </span>
     </>
   );
+}
+
+/** Copies a whole message as it was written (an answer's Markdown source). */
+export function CopyMessage({ text }: { text: string }) {
+  const { t } = useI18n();
+  return <CopyButton text={text} label={t.copyMessage} className="copy-message" />;
 }

@@ -1,6 +1,6 @@
 import { useCallback, useState } from "react";
 import { ApiError } from "./api.js";
-import { errorText } from "./display-text.js";
+import { errorIssuePath, errorText } from "./display-text.js";
 import { fill, type Messages, useI18n } from "./i18n.js";
 
 /**
@@ -11,6 +11,17 @@ export function errorCode(error: unknown): string | undefined {
   if (error instanceof ApiError) return error.code;
   if (error instanceof TypeError) return "NETWORK_ERROR";
   return undefined;
+}
+
+/**
+ * The form field a caught error is about, so the form shows it beside that field: the name for
+ * USERNAME_TAKEN, the password for WEAK_PASSWORD, else the field a refused request names.
+ */
+export function errorField(error: unknown): string | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  if (error.code === "USERNAME_TAKEN") return "username";
+  if (error.code === "WEAK_PASSWORD") return "password";
+  return error.code === "INVALID_REQUEST" ? errorIssuePath(error.details) : undefined;
 }
 
 /** Any caught error in the reader's language: by its code where it has one (see errorText), else by its message. */

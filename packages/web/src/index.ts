@@ -35,7 +35,12 @@ import { type OpenDatabaseOptions, openDatabase, type WebDatabase } from "./stor
 import { registerUi } from "./ui/serve-ui.js";
 import { UsageMeter } from "./usage/usage-meter.js";
 
-export { createAdminAccount, listAccounts } from "./accounts/account-admin.js";
+export {
+  createAccount,
+  createAdminAccount,
+  listAccounts,
+  resetAccountPassword,
+} from "./accounts/account-admin.js";
 export { assignKnowledgeBaseOwner, findKnowledgeBaseOwner } from "./knowledge/knowledge-owner.js";
 export { inspectWebSchema, openDatabase } from "./storage/open-database.js";
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { Readable } from "node:stream";
 import { createLogger, loadConfig } from "@hearth/core";
 import { createWebService } from "@hearth/web";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -36,6 +37,83 @@ describe("hearth users", () => {
       expect(login.json()).toMatchObject({ user: { username: "root", role: "admin" } });
     } finally {
       await web.close();
+    }
+  });
+});
+
+describe("hearth users create and reset-password", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+  });
+  /** Runs `hearth users ...` with `input` on a standard input that is not a terminal (a pipe). */
+  const run = async (input: string, ...args: string[]) => {
+    vi.spyOn(process, "stdin", "get").mockReturnValue(Readable.from([Buffer.from(input)]) as never);
+    await usersCommand().parseAsync(["node", "users", ...args]);
+  };
+
+  it("creates a member who signs in, then resets their password from standard input, ending their sessions", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hearth-users-reset-"));
+    const config = loadConfig({ env: { HEARTH_DATA_DIR: dataDir }, overrides: { logLevel: "silent" } });
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      vi.stubEnv("HEARTH_DATA_DIR", dataDir);
+      vi.stubEnv("HEARTH_ADMIN_PASSWORD", "root password 1");
+      await usersCommand().parseAsync(["node", "users", "create-admin", "-u", "root"]);
+      await run("first password 1\n", "create", "Mia");
+      await run("boss password 1\n", "create", "ned", "--admin", "--password-stdin");
+      expect(log.mock.calls.map(([line]) => line).slice(-3)).toEqual([
+        "created administrator root",
+        "created user Mia",
+        "created administrator ned",
+      ]);
+      const web = await createWebService(config, createLogger({ level: "silent" }));
+      const login = (username: string, password: string) =>
+        web.app.inject({ method: "POST", url: "/api/auth/login", payload: { username, password } });
+      try {
+        expect((await login("mia", "first password 1")).json()).toMatchObject({ user: { role: "user" } });
+        expect((await login("ned", "boss password 1")).json()).toMatchObject({ user: { role: "admin" } });
+        const session = (await login("Mia", "first password 1")).headers["set-cookie"];
+        const cookie = [session ?? []]
+          .flat()
+          .map((c) => c.split(";")[0])
+          .join("; ");
+
+        await run("second password 2\n", "reset-password", "MIA");
+        expect(log.mock.calls.at(-1)?.[0]).toBe("reset the password of Mia; their sessions are signed out");
+        expect((await login("mia", "first password 1")).json().error.code).toBe("INVALID_CREDENTIALS");
+        expect((await login("mia", "second password 2")).statusCode).toBe(200);
+        const ended = await web.app.inject({ url: "/api/conversations", headers: { cookie } });
+        expect(ended.json().error.code).toBe("SESSION_EXPIRED");
+        // Audited as the command's, without the password.
+        const rows = await web.db.selectFrom("audit_log").select(["action", "actor_id", "details"]).execute();
+        expect(rows).toContainEqual({
+          action: "user.password-reset",
+          actor_id: null,
+          details: '{"via":"cli"}',
+        });
+        expect(JSON.stringify(rows)).not.toContain("password 2");
+      } finally {
+        await web.close();
+      }
+      // Never printed: only the lines above were.
+      expect(JSON.stringify(log.mock.calls)).not.toContain("password 2");
+
+      const errors: string[] = [];
+      vi.spyOn(console, "error").mockImplementation((line) => errors.push(String(line)));
+      vi.spyOn(process, "exit").mockImplementation((code) => {
+        throw new Error(`exit ${code}`);
+      });
+      await expect(run("third password 3\n", "create", "mia")).rejects.toThrow("exit 1");
+      await expect(run("short\n", "reset-password", "mia")).rejects.toThrow("exit 1");
+      await expect(run("third password 3\n", "reset-password", "nobody")).rejects.toThrow("exit 1");
+      expect(errors.map((line) => line.split(":")[0])).toEqual([
+        "USERNAME_TAKEN",
+        "WEAK_PASSWORD",
+        "USER_NOT_FOUND",
+      ]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -1,10 +1,14 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { type HearthConfig, HearthError, isHearthError, loadConfig, webDatabaseFile } from "@hearth/core";
-import { createAdminAccount, listAccounts } from "@hearth/web";
+import { createAccount, createAdminAccount, listAccounts, resetAccountPassword } from "@hearth/web";
 import { Command } from "commander";
 
-async function readPassword(fromStdin: boolean): Promise<string> {
+/**
+ * The password for an account: asked on the terminal without echo, else (or with --password-stdin)
+ * read from standard input, less one line end. Never echoed nor logged.
+ */
+async function readPassword(fromStdin: boolean, question = "Password: "): Promise<string> {
   if (fromStdin || !process.stdin.isTTY) {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -12,7 +16,7 @@ async function readPassword(fromStdin: boolean): Promise<string> {
       .toString("utf8")
       .replace(/\r?\n$/, "");
   }
-  return promptHidden("Password: ", process.stdin, process.stderr);
+  return promptHidden(question, process.stdin, process.stderr);
 }
 
 /** Ctrl-C at a hidden prompt: the terminal is in raw mode, so no SIGINT arrives. */
@@ -91,9 +95,11 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
-/** `hearth users`: accounts of the web service (create-admin, list). */
+/** `hearth users`: accounts of the web service (create, reset-password, create-admin, list). */
 export function usersCommand(): Command {
-  const users = new Command("users").description("manage web accounts (works while the service is stopped)");
+  const users = new Command("users").description(
+    "add accounts, reset passwords, create admins, list accounts (works while the service is stopped)",
+  );
   users
     .command("create-admin")
     .description("create an administrator, or promote an existing user and reset their password")
@@ -112,6 +118,43 @@ export function usersCommand(): Command {
             ? `created administrator ${result.username}`
             : `${result.username} is now an administrator (password reset)`,
         );
+      } catch (error) {
+        fail(error);
+      }
+    });
+  users
+    .command("create <name>")
+    .description("create an active account (with --admin an administrator), whatever the sign-up mode")
+    .option("--admin", "make the account an administrator")
+    .option("--password-stdin", "read the password from standard input (for scripts)")
+    .action(async (name: string, options: { admin?: boolean; passwordStdin?: boolean }) => {
+      try {
+        const config = loadConfig();
+        webDatabaseToCreate(config, false);
+        const password = await readPassword(Boolean(options.passwordStdin));
+        const role = options.admin ? "admin" : "user";
+        const result = await createAccount(config, { username: name, password, role });
+        if (result.role === role)
+          console.log(`created ${role === "admin" ? "administrator" : "user"} ${result.username}`);
+        else
+          console.log(
+            `created administrator ${result.username} (the first account is always an administrator)`,
+          );
+      } catch (error) {
+        fail(error);
+      }
+    });
+  users
+    .command("reset-password <name>")
+    .description("set a user's new password and sign out their sessions (their API keys keep working)")
+    .option("--password-stdin", "read the password from standard input (for scripts)")
+    .action(async (name: string, options: { passwordStdin?: boolean }) => {
+      try {
+        const config = loadConfig();
+        webDatabaseToCreate(config, false);
+        const password = await readPassword(Boolean(options.passwordStdin), `New password for ${name}: `);
+        const result = await resetAccountPassword(config, { username: name, password });
+        console.log(`reset the password of ${result.username}; their sessions are signed out`);
       } catch (error) {
         fail(error);
       }

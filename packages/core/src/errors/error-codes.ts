@@ -264,7 +264,7 @@ export const ERROR_CODES = {
     summary: "The conversation's answer is still being written: wait for it to end, or stop it.",
   },
   MESSAGE_TOO_LONG: { status: 413, summary: "The chat message is longer than web.maxMessageChars." },
-  USER_NOT_FOUND: { status: 404, summary: "No user with that id." },
+  USER_NOT_FOUND: { status: 404, summary: "No user with that id (from `hearth users`: with that name)." },
   GROUP_NOT_FOUND: { status: 404, summary: "No group with that id." },
   GROUP_NAME_TAKEN: {
     status: 409,

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { loadConfig } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { type Session, signIn, signUp } from "../../test/support/web-client.js";
+import { createApiKey, type Session, signIn, signUp } from "../../test/support/web-client.js";
 import {
   type Dialect,
   postgresAvailable,
@@ -129,6 +129,117 @@ describe.each(dialects)("account rules on %s", (dialect) => {
     // The same budget as sign-in, under any spelling of the name.
     const login = await post("/api/auth/login", { username: "ERIN", password: "correct horse battery" });
     expect(login.statusCode).toBe(429);
+  });
+
+  it("lets an admin add an active account that signs in at once, even with sign-up closed", async () => {
+    const member = await signIn(web.app, "alice");
+    const group = await post("/api/admin/groups", { name: "staff" }, admin.headers);
+    const groupId = (group.json() as { id: string }).id;
+    const setSignup = (signup: string) =>
+      web.app.inject({
+        method: "PATCH",
+        url: "/api/admin/settings",
+        headers: admin.headers,
+        payload: { signup },
+      });
+    expect((await setSignup("closed")).statusCode).toBe(200);
+    try {
+      const add = (payload: object, headers = admin.headers) => post("/api/admin/users", payload, headers);
+      const created = await add({ username: "Gina", password: "gina password 1", groupIds: [groupId] });
+      expect(created.statusCode, created.body).toBe(201);
+      expect(created.json()).toMatchObject({
+        username: "Gina",
+        role: "user",
+        status: "active",
+        groupIds: [groupId],
+      });
+      const gina = await signIn(web.app, "gina", "gina password 1");
+      expect((await web.app.inject({ url: "/api/conversations", headers: gina.headers })).statusCode).toBe(
+        200,
+      );
+      const made = await add({ username: "hank", password: "hank password 1", role: "admin" });
+      expect(made.json()).toMatchObject({ role: "admin", status: "active" });
+      const hank = await signIn(web.app, "hank", "hank password 1");
+      expect((await web.app.inject({ url: "/api/admin/users", headers: hank.headers })).statusCode).toBe(200);
+
+      // Sign-up's rules, with sign-up's codes; the field a rule is about is named.
+      const taken = await add({ username: "GINA", password: "another password" });
+      expect([taken.statusCode, taken.json().error.code]).toEqual([409, "USERNAME_TAKEN"]);
+      const weak = await add({ username: "ivan", password: "short" });
+      expect([weak.statusCode, weak.json().error.code]).toEqual([400, "WEAK_PASSWORD"]);
+      const badName = await add({ username: "a b", password: "a good password" });
+      expect(badName.json().error).toMatchObject({
+        code: "INVALID_REQUEST",
+        details: { issues: [{ path: "username", message: "2 to 64 letters, digits or _ . @ -" }] },
+      });
+      const noGroup = await add({ username: "ivan", password: "a good password", groupIds: ["nope"] });
+      expect(noGroup.json().error.code).toBe("GROUP_NOT_FOUND");
+      const refused = await add({ username: "ivan", password: "a good password" }, member.headers);
+      expect([refused.statusCode, refused.json().error.code]).toEqual([403, "ADMIN_REQUIRED"]);
+      // None of the refused ones was created.
+      expect(await signIn(web.app, "ivan", "a good password").catch(() => "refused")).toBe("refused");
+
+      const audit = await web.app.inject({
+        url: "/api/admin/audit?action=user.create",
+        headers: admin.headers,
+      });
+      expect(audit.body).not.toContain("password 1");
+      expect(audit.json().entries).toEqual([
+        expect.objectContaining({
+          actorName: "admin",
+          targetName: "hank",
+          details: { role: "admin", status: "active" },
+        }),
+        expect.objectContaining({
+          actorName: "admin",
+          targetName: "Gina",
+          details: expect.objectContaining({ role: "user", groups: ["staff"] }),
+        }),
+      ]);
+    } finally {
+      await setSignup("open");
+    }
+  });
+
+  it("lets an admin reset a user's password: the old one is refused, the new one signs in, the user's sessions end", async () => {
+    const jo = await signUp(web.app, "jo", "jo password 1");
+    const phone = await signIn(web.app, "jo", "jo password 1");
+    const key = await createApiKey(web.app, jo);
+    const reset = (id: string, password: string, headers = admin.headers) =>
+      post(`/api/admin/users/${id}/password`, { password }, headers);
+
+    const weak = await reset(jo.userId, "       ");
+    expect(weak.json().error.code).toBe("WEAK_PASSWORD");
+    const refused = await reset(jo.userId, "taken over 1", phone.headers);
+    expect([refused.statusCode, refused.json().error.code]).toEqual([403, "ADMIN_REQUIRED"]);
+    const self = await reset(admin.userId, "my new password");
+    expect([self.statusCode, self.json().error.code]).toEqual([403, "FORBIDDEN"]);
+    const nobody = await reset("no-such-user", "a good password");
+    expect([nobody.statusCode, nobody.json().error.code]).toEqual([404, "USER_NOT_FOUND"]);
+
+    const done = await reset(jo.userId, "jo password 2");
+    expect(done.statusCode, done.body).toBe(204);
+    for (const session of [jo, phone]) {
+      const ended = await web.app.inject({ url: "/api/conversations", headers: session.headers });
+      expect(ended.json().error.code).toBe("SESSION_EXPIRED");
+    }
+    const old = await post("/api/auth/login", { username: "jo", password: "jo password 1" });
+    expect(old.json().error.code).toBe("INVALID_CREDENTIALS");
+    await signIn(web.app, "jo", "jo password 2");
+    // API keys are credentials of their own: they stay (an admin revokes them under Keys).
+    const models = await web.app.inject({ url: "/v1/models", headers: { authorization: `Bearer ${key}` } });
+    expect(models.statusCode).toBe(200);
+    // The admin who reset it is still signed in.
+    expect((await web.app.inject({ url: "/api/admin/users", headers: admin.headers })).statusCode).toBe(200);
+
+    const audit = await web.app.inject({
+      url: "/api/admin/audit?action=user.password-reset",
+      headers: admin.headers,
+    });
+    expect(audit.body).not.toContain("jo password");
+    expect(audit.json().entries).toEqual([
+      expect.objectContaining({ actorName: "admin", targetName: "jo", details: null }),
+    ]);
   });
 
   it("deletes a user for an admin, passing their knowledge bases to that admin, but not the admin's own account", async () => {

@@ -7,7 +7,6 @@ import { authenticate, CSRF_COOKIE, currentUser, SESSION_COOKIE } from "../auth/
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import {
-  checkPassword,
   createApiKey,
   createSession,
   createUser,
@@ -15,13 +14,14 @@ import {
   findUserByName,
   listApiKeys,
   revokeApiKey,
-  sha256,
+  setPassword,
 } from "./account-store.js";
 import type { LoginThrottle } from "./login-throttle.js";
-import { DUMMY_HASH, hashPassword, verifyPassword } from "./password-hash.js";
+import { DUMMY_HASH, verifyPassword } from "./password-hash.js";
 import { foldUsername } from "./username-fold.js";
 
-const credentials = z.strictObject({
+/** A user name and password as sign-up and sign-in take them (an administrator's new account too). */
+export const credentials = z.strictObject({
   username: z.string().trim().min(1).max(64),
   password: z.string().min(1).max(1024),
 });
@@ -160,13 +160,11 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
       throw new HearthError("CURRENT_PASSWORD_WRONG", "The current password is wrong");
     }
     deps.throttle.succeed(attempt);
-    checkPassword(body.newPassword);
-    const passwordHash = await hashPassword(body.newPassword);
-    const keep = request.sessionToken ? sha256(request.sessionToken) : "";
-    await db.transaction().execute(async (trx) => {
-      await trx.updateTable("users").set({ password_hash: passwordHash }).where("id", "=", user.id).execute();
-      await trx.deleteFrom("sessions").where("user_id", "=", user.id).where("id", "!=", keep).execute();
-      await audit(trx, { actorId: user.id, action: "user.password-change", target: user.id });
+    await setPassword(db, {
+      userId: user.id,
+      password: body.newPassword,
+      ...(request.sessionToken ? { keepSessionToken: request.sessionToken } : {}),
+      audit: { actorId: user.id, action: "user.password-change" },
     });
     return reply.code(204).send();
   });

@@ -21,21 +21,30 @@ export function sha256(text: string): string {
 
 const USERNAME = /^[\p{L}\p{N}_.@-]{2,64}$/u;
 
+/**
+ * A field's rule broken: INVALID_REQUEST naming the field as a request's schema does (`details.issues`),
+ * so a form marks the field and shows the rule beside it.
+ */
+function invalidField(path: string, rule: string): HearthError {
+  return new HearthError("INVALID_REQUEST", `${path}: ${rule}`, {
+    details: { issues: [{ path, message: rule }] },
+  });
+}
+
 export function checkCredentialsShape(username: string, password: string): void {
-  if (!USERNAME.test(username)) {
-    throw new HearthError("INVALID_REQUEST", "username: 2 to 64 letters, digits or _ . @ -");
-  }
+  if (!USERNAME.test(username)) throw invalidField("username", "2 to 64 letters, digits or _ . @ -");
   checkPassword(password);
 }
 
 /**
- * The one rule for a new password, wherever it is set (sign-up, a password change, the CLI's
- * create-admin and its reset of an existing account): 8 to 1024 characters, not all white space.
+ * The one rule for a new password, wherever it is set (sign-up, a password change, an administrator's
+ * new account or reset, the CLI's create, create-admin and reset-password): 8 to 1024 characters, not
+ * all white space.
  */
 export function checkPassword(password: string): void {
   if (password.length < 8)
     throw new HearthError("WEAK_PASSWORD", "The password must have at least 8 characters");
-  if (password.length > 1024) throw new HearthError("INVALID_REQUEST", "password: at most 1024 characters");
+  if (password.length > 1024) throw invalidField("password", "at most 1024 characters");
   if (/^\s*$/u.test(password))
     throw new HearthError("WEAK_PASSWORD", "The password must not be only spaces or other white space");
 }
@@ -79,8 +88,10 @@ function isUniqueViolation(error: unknown): boolean {
 
 /**
  * Creates an account. The first account of a deployment becomes an active admin, whatever the
- * sign-up mode; later ones follow `signup` (open: active, approval: pending, closed: refused).
- * Both steps run in one transaction so two racing first sign-ups cannot both become admin.
+ * sign-up mode; later ones follow `signup` (open: active, approval: pending, closed: refused),
+ * unless an administrator or the `hearth` command creates them (`role` given): then they are
+ * active with that role in any mode. Everything runs in one transaction, so two racing first
+ * sign-ups cannot both become admin and an account is never left without the groups it was given.
  */
 export async function createUser(
   db: WebDatabase,
@@ -88,8 +99,16 @@ export async function createUser(
     username: string;
     password: string;
     signup: "open" | "approval" | "closed";
+    /** Given by an administrator or the `hearth` command (see above). */
     role?: Role;
+    /** Groups the new account joins (GROUP_NOT_FOUND for one that does not exist). */
+    groupIds?: string[];
+    /** Who created it, for the audit log: an administrator, or null for the `hearth` command (default: the account itself). */
     actorId?: string | null;
+    /** How a creation with a role is audited (default `user.create`; a sign-up is `user.signup`). */
+    action?: "user.create" | "user.create-admin";
+    /** More for the audit entry (where it came from). */
+    details?: Record<string, unknown>;
   },
 ) {
   checkCredentialsShape(input.username, input.password);
@@ -104,6 +123,12 @@ export async function createUser(
       throw new HearthError("SIGNUP_CLOSED", "Creating accounts is closed here; ask an administrator");
     if (await usernameTaken(trx, input.username))
       throw new HearthError("USERNAME_TAKEN", "That user name is taken (user names ignore case)");
+    const groupIds = [...new Set(input.groupIds ?? [])];
+    const groups = groupIds.length
+      ? await trx.selectFrom("groups").select(["id", "name"]).where("id", "in", groupIds).execute()
+      : [];
+    const missing = groupIds.find((id) => !groups.some((g) => g.id === id));
+    if (missing) throw new HearthError("GROUP_NOT_FOUND", `No group ${missing}`);
     const user = {
       id: randomUUID(),
       username: input.username,
@@ -120,13 +145,64 @@ export async function createUser(
         throw new HearthError("USERNAME_TAKEN", "That user name is taken (user names ignore case)");
       throw error;
     }
+    for (const groupId of groupIds)
+      await trx.insertInto("group_members").values({ group_id: groupId, user_id: user.id }).execute();
     await audit(trx, {
-      actorId: input.actorId ?? user.id,
-      action: input.role === "admin" ? "user.create-admin" : "user.signup",
+      actorId: input.actorId === undefined ? user.id : input.actorId,
+      action: input.role ? (input.action ?? "user.create") : "user.signup",
       target: user.id,
-      details: { role: user.role, status: user.status },
+      details: {
+        role: user.role,
+        status: user.status,
+        // Named as well as listed, so the entry names them after they are deleted.
+        ...(groupIds.length
+          ? { groupIds, groups: groupIds.map((id) => groups.find((g) => g.id === id)?.name ?? null) }
+          : {}),
+        ...input.details,
+      },
     });
-    return { id: user.id, username: user.username, role: user.role, status: user.status, first };
+    return {
+      id: user.id,
+      username: user.username,
+      role: user.role,
+      status: user.status,
+      groupIds,
+      first,
+    };
+  });
+}
+
+/**
+ * Sets an account's password (checkPassword's rule) and ends its sessions, all of them but
+ * `keepSessionToken`'s (the one that changed its own password stays signed in). API keys are kept:
+ * they are credentials of their own, revoked one by one. USER_NOT_FOUND when there is no such
+ * account. The caller says how it is audited; the password is never in the entry.
+ */
+export async function setPassword(
+  db: WebDatabase,
+  input: {
+    userId: string;
+    password: string;
+    keepSessionToken?: string;
+    audit: {
+      actorId: string | null;
+      action: "user.password-change" | "user.password-reset";
+      details?: Record<string, unknown>;
+    };
+  },
+): Promise<void> {
+  checkPassword(input.password);
+  const passwordHash = await hashPassword(input.password);
+  const keep = input.keepSessionToken ? sha256(input.keepSessionToken) : "";
+  await db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable("users")
+      .set({ password_hash: passwordHash })
+      .where("id", "=", input.userId)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) throw new HearthError("USER_NOT_FOUND", "No such user");
+    await trx.deleteFrom("sessions").where("user_id", "=", input.userId).where("id", "!=", keep).execute();
+    await audit(trx, { ...input.audit, target: input.userId });
   });
 }
 

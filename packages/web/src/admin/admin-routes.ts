@@ -16,7 +16,8 @@ import {
 } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { listApiKeys, revokeApiKey } from "../accounts/account-store.js";
+import { credentials } from "../accounts/account-routes.js";
+import { createUser, listApiKeys, revokeApiKey, setPassword } from "../accounts/account-store.js";
 import { foldUsername } from "../accounts/username-fold.js";
 import { histogramQuantile } from "../alerts/alert-rules.js";
 import { ALERT_METRICS } from "../alerts/alert-thresholds.js";
@@ -71,6 +72,59 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         groupIds: members.filter((m) => m.user_id === u.id).map((m) => m.group_id),
       })),
     };
+  });
+
+  /**
+   * An administrator adds an account: active at once with the role given, whatever the sign-up
+   * mode, by sign-up's rules for the name and the password (one place owns them: createUser).
+   * Audited as `user.create` (never the password).
+   */
+  app.post("/api/admin/users", admin, async (request, reply) => {
+    const body = credentials
+      .extend({
+        role: z.enum(["admin", "user"]).default("user"),
+        groupIds: z.array(z.string()).max(1000).optional(),
+      })
+      .parse(request.body);
+    const created = await createUser(db, {
+      username: body.username,
+      password: body.password,
+      signup: "closed",
+      role: body.role,
+      ...(body.groupIds ? { groupIds: body.groupIds } : {}),
+      actorId: currentUser(request).id,
+    });
+    return reply.code(201).send({
+      id: created.id,
+      username: created.username,
+      role: created.role,
+      status: created.status,
+      groupIds: created.groupIds,
+    });
+  });
+
+  /**
+   * An administrator sets a user's password (a forgotten one): sign-up's rule, every session of
+   * the account ends, its API keys stay (revoked one by one under Keys). Not one's own: that is
+   * Settings' password change, which asks for the current password, so an administrator cannot
+   * sign themselves out nor a stolen session take the account over. Audited as
+   * `user.password-reset` (never the password).
+   */
+  app.post("/api/admin/users/:id/password", admin, async (request, reply) => {
+    const actor = currentUser(request);
+    const { id } = request.params as { id: string };
+    const { password } = z.strictObject({ password: z.string() }).parse(request.body);
+    if (id === actor.id)
+      throw new HearthError(
+        "FORBIDDEN",
+        "Change your own password in Settings (it asks for the current one); another administrator can reset it",
+      );
+    await setPassword(db, {
+      userId: id,
+      password,
+      audit: { actorId: actor.id, action: "user.password-reset" },
+    });
+    return reply.code(204).send();
   });
 
   const assertNotLastAdmin = async (userId: string) => {

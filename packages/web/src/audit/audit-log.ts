@@ -4,10 +4,12 @@ import type { WebDatabase } from "../storage/open-database.js";
 /** Sensitive actions recorded in the audit log (role changes, keys, deletions, settings). */
 export type AuditAction =
   | "user.signup"
+  | "user.create"
   | "user.role-change"
   | "user.status-change"
   | "user.delete"
   | "user.password-change"
+  | "user.password-reset"
   | "user.create-admin"
   | "group.create"
   | "group.delete"

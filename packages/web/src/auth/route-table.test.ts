@@ -140,6 +140,16 @@ describe("RBAC over the whole route table", () => {
     ]);
     for (const route of web.routes.filter((r) => r.url.startsWith("/api/admin/")))
       expect(route.access, route.url).toBe("admin");
+    // An administrator's account changes are walked below like every route: refused to anonymous
+    // callers (401) and to members (403 ADMIN_REQUIRED).
+    expect(web.routes.map((r) => `${r.method} ${r.url} ${r.access}`)).toEqual(
+      expect.arrayContaining([
+        "POST /api/admin/users admin",
+        "POST /api/admin/users/:id/password admin",
+        "PATCH /api/admin/users/:id admin",
+        "DELETE /api/admin/users/:id admin",
+      ]),
+    );
   });
 
   it("refuses every non-public route to anonymous callers", async () => {
