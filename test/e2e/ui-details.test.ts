@@ -72,6 +72,31 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
     await page.getByRole("link", { name: "聊天" }).click();
   });
 
+  it("sets a new chat's system prompt, sent with its turns, and pins the chat from its menu by keyboard", async () => {
+    const { page } = phone;
+    const line = page.locator("details.system-prompt > summary");
+    await expect.poll(() => line.textContent()).toBe("系统提示词：无");
+    await line.click();
+    await page.getByRole("textbox", { name: "系统提示词" }).fill("用正式的中文回答。");
+    await page.getByRole("button", { name: "保存", exact: true }).click();
+    await expect.poll(() => line.textContent()).toBe("系统提示词：用正式的中文回答。");
+    await ask(phone, "你好");
+    expect(model.requests.at(-1)!.messages[0]).toEqual({ role: "system", content: "用正式的中文回答。" });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // Pinned from the drawer's menu with the keyboard: listed under 已置顶, its menu button focused.
+    await page.getByRole("button", { name: "对话", exact: true }).click();
+    await page.getByLabel("“你好”的更多操作").click();
+    await page.getByRole("button", { name: "置顶", exact: true }).press("Enter");
+    const pinned = page.getByRole("list", { name: "已置顶" });
+    await expect.poll(() => pinned.getByRole("link", { name: "你好" }).count()).toBe(1);
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute("aria-label")))
+      .toBe("“你好”的更多操作");
+    await screenshot(page, "ui-details-pinned");
+    await page.keyboard.press("Escape");
+    await expect.poll(() => page.getByRole("navigation", { name: "对话" }).isVisible()).toBe(false);
+  });
+
   it("says a wrong password in Chinese on a Chinese browser", async () => {
     const visitor = await launchBrowser({ locale: "zh-CN" });
     try {

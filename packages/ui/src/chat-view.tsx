@@ -8,7 +8,7 @@ import { CopyMessage, Markdown } from "./markdown.js";
 import { findMentions } from "./mentions.js";
 import { ModelGuidance } from "./model-guidance.js";
 import { navigate } from "./router.js";
-import { ActionError, errorCode } from "./use-action.js";
+import { ActionError, errorCode, useAction } from "./use-action.js";
 
 export interface ChatMessage {
   id?: string;
@@ -465,6 +465,101 @@ export function Composer(props: {
   );
 }
 
+/** The longest system prompt the service takes (its SYSTEM_PROMPT_MAX_CHARS). */
+const SYSTEM_PROMPT_MAX_CHARS = 10_000;
+
+/**
+ * The conversation's system prompt: one folded line at the top of the chat that shows it (its
+ * start), and opens to change or clear it. In a new chat it is kept here until the first message
+ * creates the conversation, which takes it.
+ */
+export function SystemPromptBar(props: {
+  value: string | null;
+  /** A new chat: nothing is stored until its first message. */
+  newChat: boolean;
+  /** Stores the prompt (null: none); throws what the service refused. */
+  onSave(text: string | null): Promise<void>;
+}) {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [draft, setDraft] = useState(props.value ?? "");
+  const { error, run } = useAction();
+  const box = useRef<HTMLTextAreaElement>(null);
+  const summary = useRef<HTMLElement>(null);
+  // Opening it starts from what is stored, the text box focused; closing forgets an unsaved draft.
+  useEffect(() => {
+    if (!open) return;
+    setDraft(props.value ?? "");
+    box.current?.focus();
+  }, [open, props.value]);
+  const close = () => {
+    setOpen(false);
+    summary.current?.focus();
+  };
+  const save = async (text: string | null) => {
+    if (await run(() => props.onSave(text))) close();
+  };
+  return (
+    <details
+      className="system-prompt"
+      open={open}
+      onToggle={(event) => setOpen(event.currentTarget.open)}
+      onKeyDown={(event) => {
+        if (event.key !== "Escape" || !open) return;
+        event.preventDefault();
+        close();
+      }}
+    >
+      <summary ref={summary}>
+        {fill(t.fieldValue, { field: t.systemPrompt, value: props.value ?? t.systemPromptNone })}
+      </summary>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          void save(draft.trim() || null);
+        }}
+      >
+        <label className="visually-hidden" htmlFor="system-prompt-input">
+          {t.systemPrompt}
+        </label>
+        <textarea
+          id="system-prompt-input"
+          ref={box}
+          value={draft}
+          rows={3}
+          maxLength={SYSTEM_PROMPT_MAX_CHARS}
+          aria-describedby={
+            props.newChat ? "system-prompt-hint system-prompt-new-chat" : "system-prompt-hint"
+          }
+          onChange={(event) => setDraft(event.target.value)}
+        />
+        <p id="system-prompt-hint" className="muted">
+          {t.systemPromptHint}
+        </p>
+        {props.newChat && (
+          <p id="system-prompt-new-chat" className="muted">
+            {t.systemPromptNewChatHint}
+          </p>
+        )}
+        <ActionError error={error} />
+        <div className="form-buttons">
+          <button type="submit" className="small">
+            {t.save}
+          </button>
+          {props.value && (
+            <button type="button" className="small" onClick={() => void save(null)}>
+              {t.clear}
+            </button>
+          )}
+          <button type="button" className="small" onClick={close}>
+            {t.cancel}
+          </button>
+        </div>
+      </form>
+    </details>
+  );
+}
+
 /** The latest messages, rendered at once; the earlier ones' Markdown when they come near the screen. */
 const EAGER_MESSAGES = 6;
 
@@ -475,6 +570,7 @@ interface ConversationAnswer {
   id: string;
   title: string;
   model: string | null;
+  systemPrompt: string | null;
   messages: Array<ChatMessage & { id: string; model?: string | null }>;
 }
 
@@ -517,6 +613,8 @@ export function ChatView(props: {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   /** The open conversation's title as stored (undefined while it loads). */
   const [title, setTitle] = useState<string>();
+  /** Its system prompt (null: none); a new chat's, until its first message stores it. */
+  const [systemPrompt, setSystemPrompt] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   /** Why the last message was not taken (shown beside the composer, which gets the text back). */
   const [sendError, setSendError] = useState<unknown>();
@@ -606,6 +704,7 @@ export function ChatView(props: {
     setReopenEdit(undefined);
     setAnnouncement("");
     setTitle(undefined);
+    setSystemPrompt(null);
     // Each conversation has its own knowledge bases; a new chat starts with none.
     // (Those no longer listed, deleted since, are left out.)
     const listed = latest.current.knowledgeBases;
@@ -618,6 +717,7 @@ export function ChatView(props: {
       (answer) => {
         if (generation.current !== current) return;
         setTitle(answer.title);
+        setSystemPrompt(answer.systemPrompt ?? null);
         if (!liveTurns.get(id)) {
           setMessages(answer.messages);
           setWatching(answer.messages.some((message) => message.status === "streaming"));
@@ -836,7 +936,7 @@ export function ChatView(props: {
       try {
         const conversation = await api<{ id: string; title: string }>("/api/conversations", {
           method: "POST",
-          body: { model: props.model },
+          body: { model: props.model, ...(systemPrompt ? { systemPrompt } : {}) },
         });
         id = conversation.id;
         // Its heading and the tab's title while the first answer is written (then its own title).
@@ -894,6 +994,22 @@ export function ChatView(props: {
     );
   };
 
+  /** Stores the open conversation's system prompt; a new chat's waits for its first message. */
+  const saveSystemPrompt = async (text: string | null) => {
+    const id = props.conversationId;
+    if (!id) {
+      setSystemPrompt(text);
+      return;
+    }
+    const answer = await api<{ systemPrompt: string | null }>(`/api/conversations/${id}`, {
+      method: "PATCH",
+      body: { systemPrompt: text },
+    });
+    if (latest.current.conversationId !== id) return;
+    setSystemPrompt(answer.systemPrompt);
+    props.onChanged();
+  };
+
   // What the messages' buttons call: looked up when clicked (MessageView is not rendered again for new callbacks).
   const actions = useRef({ send, regenerate });
   actions.current = { send, regenerate };
@@ -925,6 +1041,15 @@ export function ChatView(props: {
       <p className="visually-hidden" role="status">
         {announcement}
       </p>
+      {/* Once the conversation is loaded (a new chat at once). */}
+      {(!props.conversationId || title !== undefined) && (
+        <SystemPromptBar
+          key={props.conversationId ?? "new"}
+          value={systemPrompt}
+          newChat={!props.conversationId}
+          onSave={saveSystemPrompt}
+        />
+      )}
       <div
         className="messages"
         ref={list}

@@ -9,12 +9,20 @@ export interface ConversationSummary {
   id: string;
   title: string;
   updatedAt: string;
+  pinned: boolean;
 }
 
-/** A page of the list: the latest first; `next` when there are more. */
+/** A page of the list: the pinned first, then the rest, each the latest first; `next` when there are more. */
 interface Page {
   conversations: ConversationSummary[];
-  next?: { updatedAt: string; id: string };
+  next?: { updatedAt: string; id: string; pinned: boolean };
+}
+
+/** The list's order (the service's): the pinned first, then the latest activity, then the id. */
+function listedBefore(a: Page["next"] & {}, b: Page["next"] & {}): boolean {
+  if (a.pinned !== b.pinned) return a.pinned;
+  if (a.updatedAt !== b.updatedAt) return a.updatedAt > b.updatedAt;
+  return a.id > b.id;
 }
 
 const PAGE_SIZE = 50;
@@ -25,6 +33,7 @@ function pagePath(query: string, after?: Page["next"]): string {
   if (after) {
     params.set("afterUpdatedAt", after.updatedAt);
     params.set("afterId", after.id);
+    params.set("afterPinned", String(after.pinned));
   }
   return `/api/conversations?${params}`;
 }
@@ -37,7 +46,7 @@ function closeMenu(inside: Element) {
   menu.querySelector("summary")?.focus();
 }
 
-/** The conversation list: search, open, rename, export, delete. */
+/** The conversation list: search, open, rename, pin, export, delete. */
 export function ConversationList(props: {
   activeId: string | undefined;
   refresh: number;
@@ -82,18 +91,42 @@ export function ConversationList(props: {
   /** A conversation's title; one not named yet (the service's "New chat") in the reader's language. */
   const titleOf = (item: ConversationSummary) => (item.title === "New chat" ? t.newChat : item.title);
   const loadMore = async (from: Element) => {
-    const shown = items.length;
+    /** The first conversation the page added. */
+    let first: string | undefined;
     // Loading the last page takes the button away: focus goes to the first conversation it added.
     const restoreFocus = keepFocusNear(from, () =>
-      document.querySelector<HTMLElement>(`.conversation-list > li:nth-child(${shown + 1}) > a`),
+      first ? document.querySelector<HTMLElement>(`[data-conversation="${CSS.escape(first)}"] > a`) : null,
     );
     await run(async () => {
       if (!next) return;
       const answer = await api<Page>(pagePath(query, next));
+      first = answer.conversations[0]?.id;
       setItems((current) => [...current, ...answer.conversations]);
       setNext(answer.next);
     });
     restoreFocus();
+  };
+  /**
+   * Pins or unpins a conversation: it moves to its place in the list's other part. One whose place
+   * is past the pages loaded leaves the list until "Load more" brings it (the next page has it).
+   */
+  const togglePin = async (item: ConversationSummary, from: Element) => {
+    const pinned = !item.pinned;
+    const restoreFocus = keepFocusNear(from, () => document.getElementById("conversation-search"));
+    if (!(await run(() => api(`/api/conversations/${item.id}`, { method: "PATCH", body: { pinned } }))))
+      return;
+    const moved = { ...item, pinned };
+    const listed = !next || listedBefore(moved, next);
+    setItems((current) => {
+      const rest = current.filter((c) => c.id !== item.id);
+      if (!listed) return rest;
+      const at = rest.findIndex((c) => listedBefore(moved, c));
+      return at < 0 ? [...rest, moved] : [...rest.slice(0, at), moved, ...rest.slice(at)];
+    });
+    // Focus follows it to its new place (its menu's button), or stays near where it was.
+    if (listed) backToMenu.current = item.id;
+    setMenuFocus((n) => n + 1);
+    if (!listed) restoreFocus();
   };
   const remove = async (item: ConversationSummary, from: Element) => {
     if (!window.confirm(fill(t.deleteConversationConfirm, { title: titleOf(item) }))) return;
@@ -113,8 +146,10 @@ export function ConversationList(props: {
     props.onRenamed(id, trimmed);
     stopRenaming(id);
   };
-  /** The item whose menu button gets focus back once its rename form has gone. */
+  /** The item whose menu button gets focus back once its rename form has gone (or it moved). */
   const backToMenu = useRef<string | undefined>(undefined);
+  /** Counted up when an item moved (pinned or unpinned): its menu button gets focus back. */
+  const [menuFocus, setMenuFocus] = useState(0);
   /** Leaves the rename form; focus goes back to the item's menu button, where renaming began. */
   const stopRenaming = (id: string) => {
     backToMenu.current = id;
@@ -144,7 +179,9 @@ export function ConversationList(props: {
     };
   }, [open]);
   // The title field takes focus, its text selected, when renaming starts; the menu button once it
-  // ends (after the render that puts the button back: a save's render comes a moment later).
+  // ends (after the render that puts the button back: a save's render comes a moment later), and
+  // once its item moved to the list's other part.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: menuFocus asks for the menu button's focus
   useEffect(() => {
     if (!renaming) {
       const id = backToMenu.current;
@@ -155,7 +192,116 @@ export function ConversationList(props: {
     const input = document.getElementById(`rename-${renaming}`) as HTMLInputElement | null;
     input?.focus();
     input?.select();
-  }, [renaming]);
+  }, [renaming, menuFocus]);
+
+  /** One conversation of the list: its link (or its rename form) and its menu. */
+  const renderItem = (item: ConversationSummary) => (
+    <li
+      key={item.id}
+      data-conversation={item.id}
+      className={item.id === props.activeId ? "active" : undefined}
+    >
+      {renaming === item.id ? (
+        <form
+          className="rename-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void rename(item.id);
+          }}
+          onKeyDown={(event) => {
+            if (event.key !== "Escape") return;
+            event.preventDefault();
+            stopRenaming(item.id);
+          }}
+        >
+          <label className="visually-hidden" htmlFor={`rename-${item.id}`}>
+            {t.rename}
+          </label>
+          <input
+            id={`rename-${item.id}`}
+            value={title}
+            onChange={(e) => setTitle(e.target.value)}
+            required
+            maxLength={200}
+          />
+          <button type="submit" className="small" disabled={!title.trim()}>
+            {t.save}
+          </button>
+          <button type="button" className="small" onClick={() => stopRenaming(item.id)}>
+            {t.cancel}
+          </button>
+        </form>
+      ) : (
+        <a
+          href={`/c/${item.id}`}
+          aria-current={item.id === props.activeId ? "page" : undefined}
+          onClick={(event) => {
+            event.preventDefault();
+            setOpen(false);
+            navigate(`/c/${item.id}`);
+            focusWhenShown(`#${PAGE_HEADING}`);
+          }}
+        >
+          {titleOf(item)}
+        </a>
+      )}
+      {/* While the item is renamed, its form has the row (Cancel stands for the menu). */}
+      {renaming !== item.id && (
+        <details
+          className="item-menu"
+          id={`menu-${item.id}`}
+          onKeyDown={(event) => {
+            // Escape closes the menu, focus back on its button.
+            if (event.key !== "Escape" || !event.currentTarget.open) return;
+            event.preventDefault();
+            closeMenu(event.currentTarget);
+          }}
+          onBlur={(event) => {
+            // Focus gone elsewhere (Tab, another menu) closes the menu: one open at a time,
+            // none left covering the list. A click on nothing focusable keeps it open.
+            const to = event.relatedTarget;
+            if (to && !event.currentTarget.contains(to)) event.currentTarget.open = false;
+          }}
+        >
+          <summary aria-label={fill(t.moreActions, { title: titleOf(item) })}>⋯</summary>
+          <div className="item-menu-actions">
+            <button
+              type="button"
+              onClick={() => {
+                // The menu goes with it: it is not shown while the item is renamed.
+                setRenaming(item.id);
+                setTitle(item.title);
+              }}
+            >
+              {t.rename}
+            </button>
+            <button type="button" onClick={(event) => void togglePin(item, event.currentTarget)}>
+              {item.pinned ? t.unpin : t.pin}
+            </button>
+            <a
+              href={exportHref(item.id, "markdown")}
+              download
+              onClick={(event) => closeMenu(event.currentTarget)}
+            >
+              {t.exportMarkdown}
+            </a>
+            <a
+              href={exportHref(item.id, "json")}
+              download
+              onClick={(event) => closeMenu(event.currentTarget)}
+            >
+              {t.exportJson}
+            </a>
+            <button type="button" onClick={(event) => void remove(item, event.currentTarget)}>
+              {t.delete}
+            </button>
+          </div>
+        </details>
+      )}
+    </li>
+  );
+  const pinnedItems = items.filter((item) => item.pinned);
+  const otherItems = items.filter((item) => !item.pinned);
 
   return (
     <>
@@ -196,106 +342,30 @@ export function ConversationList(props: {
           onChange={(e) => setQuery(e.target.value)}
         />
         <ActionError error={error} />
-        <ul className="conversation-list">
-          {items.map((item) => (
-            <li key={item.id} className={item.id === props.activeId ? "active" : undefined}>
-              {renaming === item.id ? (
-                <form
-                  className="rename-form"
-                  onSubmit={(event) => {
-                    event.preventDefault();
-                    void rename(item.id);
-                  }}
-                  onKeyDown={(event) => {
-                    if (event.key !== "Escape") return;
-                    event.preventDefault();
-                    stopRenaming(item.id);
-                  }}
-                >
-                  <label className="visually-hidden" htmlFor={`rename-${item.id}`}>
-                    {t.rename}
-                  </label>
-                  <input
-                    id={`rename-${item.id}`}
-                    value={title}
-                    onChange={(e) => setTitle(e.target.value)}
-                    required
-                    maxLength={200}
-                  />
-                  <button type="submit" className="small" disabled={!title.trim()}>
-                    {t.save}
-                  </button>
-                  <button type="button" className="small" onClick={() => stopRenaming(item.id)}>
-                    {t.cancel}
-                  </button>
-                </form>
-              ) : (
-                <a
-                  href={`/c/${item.id}`}
-                  aria-current={item.id === props.activeId ? "page" : undefined}
-                  onClick={(event) => {
-                    event.preventDefault();
-                    setOpen(false);
-                    navigate(`/c/${item.id}`);
-                    focusWhenShown(`#${PAGE_HEADING}`);
-                  }}
-                >
-                  {titleOf(item)}
-                </a>
-              )}
-              {/* While the item is renamed, its form has the row (Cancel stands for the menu). */}
-              {renaming !== item.id && (
-                <details
-                  className="item-menu"
-                  id={`menu-${item.id}`}
-                  onKeyDown={(event) => {
-                    // Escape closes the menu, focus back on its button.
-                    if (event.key !== "Escape" || !event.currentTarget.open) return;
-                    event.preventDefault();
-                    closeMenu(event.currentTarget);
-                  }}
-                  onBlur={(event) => {
-                    // Focus gone elsewhere (Tab, another menu) closes the menu: one open at a time,
-                    // none left covering the list. A click on nothing focusable keeps it open.
-                    const to = event.relatedTarget;
-                    if (to && !event.currentTarget.contains(to)) event.currentTarget.open = false;
-                  }}
-                >
-                  <summary aria-label={fill(t.moreActions, { title: titleOf(item) })}>⋯</summary>
-                  <div className="item-menu-actions">
-                    <button
-                      type="button"
-                      onClick={() => {
-                        // The menu goes with it: it is not shown while the item is renamed.
-                        setRenaming(item.id);
-                        setTitle(item.title);
-                      }}
-                    >
-                      {t.rename}
-                    </button>
-                    <a
-                      href={exportHref(item.id, "markdown")}
-                      download
-                      onClick={(event) => closeMenu(event.currentTarget)}
-                    >
-                      {t.exportMarkdown}
-                    </a>
-                    <a
-                      href={exportHref(item.id, "json")}
-                      download
-                      onClick={(event) => closeMenu(event.currentTarget)}
-                    >
-                      {t.exportJson}
-                    </a>
-                    <button type="button" onClick={(event) => void remove(item, event.currentTarget)}>
-                      {t.delete}
-                    </button>
-                  </div>
-                </details>
-              )}
-            </li>
-          ))}
-        </ul>
+        {/* The pinned ones in a part of their own, first; the rest under a heading only beside them. */}
+        {pinnedItems.length > 0 && (
+          <>
+            <h2 className="list-heading" id="pinned-heading">
+              {t.pinnedConversations}
+            </h2>
+            <ul className="conversation-list" aria-labelledby="pinned-heading">
+              {pinnedItems.map(renderItem)}
+            </ul>
+          </>
+        )}
+        {pinnedItems.length > 0 && otherItems.length > 0 && (
+          <h2 className="list-heading" id="recent-heading">
+            {t.recentConversations}
+          </h2>
+        )}
+        {otherItems.length > 0 && (
+          <ul
+            className="conversation-list"
+            aria-labelledby={pinnedItems.length > 0 ? "recent-heading" : undefined}
+          >
+            {otherItems.map(renderItem)}
+          </ul>
+        )}
         {answered && items.length === 0 && (
           <p className="muted" role="status">
             {t.noConversationsFound}

@@ -42,6 +42,11 @@ export interface ChatTurnInput {
   user: CurrentUser;
   conversationId: string;
   model: string;
+  /**
+   * The conversation's system prompt: sent first, as a system message (the model service's presets
+   * move it into the user's turn for models that want no system role, as DeepSeek-R1).
+   */
+  systemPrompt?: string | null;
   /** The conversation so far, ending with the user's message to answer. */
   history: StoredMessage[];
   knowledgeBaseIds: string[];
@@ -136,9 +141,14 @@ export async function runChatTurn(
     // The prompt is sized to the model's context: the sources that fit, then the recent history.
     const windows = deps.models.windows;
     const contextTokens = await windows.contextTokens(input.model);
-    const history = input.history
-      .filter((m) => m.status !== "error" && m.content !== "")
-      .map((m): ChatMessage => ({ role: m.role, content: m.content }));
+    // The conversation's system prompt comes first and is always sent (fitPrompt keeps system
+    // messages); the sources' system message, when there are sources, goes before it.
+    const history: ChatMessage[] = [
+      ...(input.systemPrompt ? [{ role: "system" as const, content: input.systemPrompt }] : []),
+      ...input.history
+        .filter((m) => m.status !== "error" && m.content !== "")
+        .map((m): ChatMessage => ({ role: m.role, content: m.content })),
+    ];
     const { prompt, answer: parts } = await askFitted(
       windows,
       input.model,
@@ -251,7 +261,7 @@ export async function runChatTurn(
         await input.admission.settle(
           usageOrEstimate(
             usage,
-            input.history.map((m) => m.content),
+            [...(input.systemPrompt ? [input.systemPrompt] : []), ...input.history.map((m) => m.content)],
             content + reasoning,
           ),
         );

@@ -71,6 +71,27 @@ describe("conversation export as Markdown", () => {
     expect(text).toContain("[1-1]: <http://127.0.0.1:8080/api/knowledge/bases/b1/documents/d1/file#page=3>");
   });
 
+  it("writes the conversation's system prompt before the messages, as written, headed in the reader's language", () => {
+    const prompt = "You are a SQL reviewer.\n\n- Answer in formal Chinese";
+    const options = { tz: "UTC", origin: "https://hearth.example.cn" };
+    const zh = exportMarkdown({ ...conversation, systemPrompt: prompt }, messages, {
+      ...options,
+      lang: "zh-CN",
+    });
+    expect(zh).toContain(`05:16（UTC）_\n\n## 系统提示词\n\n${prompt}\n\n## 用户\n`);
+    const en = exportMarkdown({ ...conversation, systemPrompt: prompt }, messages, {
+      ...options,
+      lang: "en",
+    });
+    expect(en).toContain(`## System prompt\n\n${prompt}\n\n## User\n`);
+    // None: no heading.
+    const none = exportMarkdown({ ...conversation, systemPrompt: null }, messages, {
+      ...options,
+      lang: "en",
+    });
+    expect(none).not.toContain("System prompt");
+  });
+
   it("renders each answer's sources under it, its [n] linking to its own sources", async () => {
     const leave = "https://example.org/leave";
     const text = exportMarkdown(

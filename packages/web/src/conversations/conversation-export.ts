@@ -12,6 +12,8 @@ const WORDS: Record<
   ExportLanguage,
   {
     user: string;
+    /** What the conversation's system prompt is headed. */
+    systemPrompt: string;
     assistant: (model: string | null) => string;
     interrupted: string;
     stopped: string;
@@ -25,6 +27,7 @@ const WORDS: Record<
 > = {
   en: {
     user: "User",
+    systemPrompt: "System prompt",
     assistant: (model) => (model ? `Assistant (${model})` : "Assistant"),
     interrupted: "_(interrupted)_",
     stopped: "_(stopped)_",
@@ -35,6 +38,7 @@ const WORDS: Record<
   },
   "zh-CN": {
     user: "用户",
+    systemPrompt: "系统提示词",
     assistant: (model) => (model ? `助手（${model}）` : "助手"),
     interrupted: "_（已中断）_",
     stopped: "_（已停止）_",
@@ -78,14 +82,15 @@ export function absoluteCitation(citation: Citation, origin: string): Citation {
 }
 
 /**
- * A conversation as Markdown, in the reader's language and time zone. Each answer's sources are
+ * A conversation as Markdown, in the reader's language and time zone: its system prompt, when it has
+ * one, under a heading of its own before the messages, as written. Each answer's sources are
  * listed under it (number, title with the page cited, link, the start of the passage), and its `[n]`
  * markers link to its own sources: their link labels are the answer's own (`[2-1]` for the second
  * answer's first source), since every answer numbers its sources from 1 and in Markdown the first
  * definition of a label wins.
  */
 export function exportMarkdown(
-  conversation: { title: string; createdAt: string },
+  conversation: { title: string; createdAt: string; systemPrompt?: string | null },
   messages: StoredMessage[],
   options: ExportOptions,
 ): string {
@@ -97,6 +102,7 @@ export function exportMarkdown(
     timeZone: options.tz,
   }).format(new Date(conversation.createdAt));
   const lines = [`# ${conversation.title}`, "", `_${created}${words.zone(options.tz)}_`, ""];
+  if (conversation.systemPrompt) lines.push(`## ${words.systemPrompt}`, "", conversation.systemPrompt, "");
   let answers = 0;
   for (const message of messages) {
     lines.push(`## ${message.role === "user" ? words.user : words.assistant(message.model)}`, "");

@@ -24,6 +24,12 @@ const grounding = {
   search: z.enum(["off", "auto", "on"]).default("off"),
 };
 
+/**
+ * The longest system prompt a conversation may have, in characters (never more than
+ * web.maxMessageChars): it is sent on every turn, before the conversation's messages.
+ */
+export const SYSTEM_PROMPT_MAX_CHARS = 10_000;
+
 interface Deps extends ChatTurnDeps {
   config: HearthConfig;
   modelAccess: ModelAccess;
@@ -48,27 +54,47 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     ...grounding,
   });
 
+  /**
+   * A conversation's system prompt as given (null or blank: none), refused as a message would be:
+   * over its length (413 MESSAGE_TOO_LONG), or holding a word the input filter blocks.
+   */
+  const systemPromptSchema = z.string().nullable().optional();
+  const checkSystemPrompt = async (text: string | null | undefined) => {
+    if (!text?.trim()) return;
+    assertMessageLengths([text], Math.min(SYSTEM_PROMPT_MAX_CHARS, deps.config.web.maxMessageChars));
+    await deps.contentFilter.checkInputs([text]);
+  };
+
   app.get("/api/conversations", access, async (request) => {
-    const { q, limit, afterUpdatedAt, afterId } = z
+    const { q, limit, afterUpdatedAt, afterId, afterPinned } = z
       .object({
         q: z.string().max(200).optional(),
         limit: z.coerce.number().int().min(1).max(200).default(200),
         /** The `next` of the previous page. */
         afterUpdatedAt: z.string().max(40).optional(),
         afterId: z.string().max(100).optional(),
+        /** Whether that page ended among the pinned conversations (absent: it did not). */
+        afterPinned: z.enum(["true", "false"]).optional(),
       })
       .parse(request.query);
     return store.list(currentUser(request).id, {
       query: q,
       limit,
-      ...(afterUpdatedAt && afterId ? { after: { updatedAt: afterUpdatedAt, id: afterId } } : {}),
+      ...(afterUpdatedAt && afterId
+        ? { after: { updatedAt: afterUpdatedAt, id: afterId, pinned: afterPinned === "true" } }
+        : {}),
     });
   });
 
   app.post("/api/conversations", access, async (request, reply) => {
     const body = z
-      .strictObject({ title: z.string().max(200).optional(), model: z.string().max(200).optional() })
+      .strictObject({
+        title: z.string().max(200).optional(),
+        model: z.string().max(200).optional(),
+        systemPrompt: systemPromptSchema,
+      })
       .parse(request.body ?? {});
+    await checkSystemPrompt(body.systemPrompt);
     return reply.code(201).send(await store.create(currentUser(request).id, body));
   });
 
@@ -84,8 +110,19 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const { id } = request.params as { id: string };
     // Ownership before validation: another user's id is a 404 whatever the body.
     await store.get(user.id, id);
-    const { title } = z.strictObject({ title: z.string().trim().min(1).max(200) }).parse(request.body);
-    return store.rename(user.id, id, title);
+    const changes = z
+      .strictObject({
+        title: z.string().trim().min(1).max(200).optional(),
+        /** Null or blank clears it. */
+        systemPrompt: systemPromptSchema,
+        pinned: z.boolean().optional(),
+      })
+      .refine((body) => Object.values(body).some((value) => value !== undefined), {
+        message: "Give title, systemPrompt or pinned",
+      })
+      .parse(request.body);
+    await checkSystemPrompt(changes.systemPrompt);
+    return store.update(user.id, id, changes);
   });
 
   app.delete("/api/conversations/:id", access, async (request, reply) => {
@@ -211,6 +248,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         user,
         conversationId: id,
         model: body.model,
+        systemPrompt: conversation.systemPrompt,
         history: [...history, message],
         ...bases,
         search: body.search,
@@ -223,7 +261,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   app.post("/api/conversations/:id/regenerate", access, async (request, reply) => {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
-    await store.get(user.id, id);
+    const conversation = await store.get(user.id, id);
     const body = z.strictObject({ model: z.string().min(1).max(200), ...grounding }).parse(request.body);
     const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds);
     const history = await store.messages(user.id, id);
@@ -242,6 +280,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         user,
         conversationId: id,
         model: body.model,
+        systemPrompt: conversation.systemPrompt,
         history: kept,
         ...bases,
         search: body.search,

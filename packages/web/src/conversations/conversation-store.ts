@@ -87,11 +87,47 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `${LIKE_ESCAPE}${c}`);
 }
 
+/** A conversation as the API gives it (its messages apart). */
+export interface StoredConversation {
+  id: string;
+  title: string;
+  model: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Sent to the model before the conversation's messages on every turn; null for none. */
+  systemPrompt: string | null;
+  /** Listed first (in the list's "Pinned" section). */
+  pinned: boolean;
+}
+
+/** Where a page of the list ends: passed back for the next page (`next` of the list). */
+export interface ListCursor {
+  updatedAt: string;
+  id: string;
+  pinned: boolean;
+}
+
+/** What a user may change of a conversation (PATCH): only what is given changes. */
+export interface ConversationChanges {
+  title?: string;
+  /** Null (or blank) clears it. */
+  systemPrompt?: string | null;
+  pinned?: boolean;
+}
+
+/** A system prompt as stored: its text with the white space at its ends taken off; null when nothing is left. */
+function systemPromptColumn(text: string | null | undefined): string | null {
+  return text?.trim() || null;
+}
+
 /** Conversations and their messages, always scoped to their owner: another user's id is a 404. */
 export class ConversationStore {
   constructor(readonly db: WebDatabase) {}
 
-  async create(userId: string, input: { title?: string; model?: string }) {
+  async create(
+    userId: string,
+    input: { title?: string; model?: string; systemPrompt?: string | null },
+  ): Promise<StoredConversation> {
     const now = new Date().toISOString();
     const row = {
       id: randomUUID(),
@@ -100,16 +136,25 @@ export class ConversationStore {
       model: input.model ?? null,
       created_at: now,
       updated_at: now,
+      system_prompt: systemPromptColumn(input.systemPrompt),
     };
     const folded = searchCopy(row.title);
     await this.db
       .insertInto("conversations")
       .values({ ...row, title_folded: folded })
       .execute();
-    return { id: row.id, title: row.title, model: row.model, createdAt: now, updatedAt: now };
+    return {
+      id: row.id,
+      title: row.title,
+      model: row.model,
+      createdAt: now,
+      updatedAt: now,
+      systemPrompt: row.system_prompt,
+      pinned: false,
+    };
   }
 
-  async get(userId: string, id: string) {
+  async get(userId: string, id: string): Promise<StoredConversation> {
     const row = await this.db
       .selectFrom("conversations")
       .selectAll()
@@ -123,33 +168,42 @@ export class ConversationStore {
       model: row.model,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
+      systemPrompt: row.system_prompt ?? null,
+      pinned: Number(row.pinned) === 1,
     };
   }
 
   /**
-   * A user's conversations, the latest first, `limit` at a time: `after` is the page's last one
-   * (`next` of the previous page), so a page never repeats or skips one as new turns arrive.
+   * A user's conversations, the pinned ones first, then the rest, each part the latest first,
+   * `limit` at a time: `after` is the page's last one (`next` of the previous page), so a page
+   * never repeats or skips one as new turns arrive (nor where the pinned part ends).
    */
-  async list(
-    userId: string,
-    options: { query?: string; limit?: number; after?: { updatedAt: string; id: string } } = {},
-  ) {
+  async list(userId: string, options: { query?: string; limit?: number; after?: ListCursor } = {}) {
     const limit = options.limit ?? 200;
     const after = options.after;
     let select = this.db
       .selectFrom("conversations")
-      .select(["id", "title", "model", "created_at", "updated_at"])
+      .select(["id", "title", "model", "created_at", "updated_at", "pinned"])
       .where("user_id", "=", userId)
+      .orderBy("pinned", "desc")
       .orderBy("updated_at", "desc")
       .orderBy("id", "desc")
       .limit(limit + 1);
-    if (after)
+    if (after) {
+      const pinned = after.pinned ? 1 : 0;
       select = select.where((eb) =>
         eb.or([
-          eb("updated_at", "<", after.updatedAt),
-          eb.and([eb("updated_at", "=", after.updatedAt), eb("id", "<", after.id)]),
+          eb("pinned", "<", pinned),
+          eb.and([
+            eb("pinned", "=", pinned),
+            eb.or([
+              eb("updated_at", "<", after.updatedAt),
+              eb.and([eb("updated_at", "=", after.updatedAt), eb("id", "<", after.id)]),
+            ]),
+          ]),
         ]),
       );
+    }
     // Each term of the query (split at white space) must be found somewhere in the conversation,
     // its title or any message: "行政 诉讼" finds one that says 行政 and 诉讼 apart. A term is matched
     // as written: its % and _ (and the escape character) are escaped, so "%" finds the
@@ -181,19 +235,38 @@ export class ConversationStore {
       model: r.model,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
+      pinned: Number(r.pinned) === 1,
     }));
     const last = page.at(-1);
-    return {
-      conversations: page,
-      ...(rows.length > limit && last ? { next: { updatedAt: last.updatedAt, id: last.id } } : {}),
-    };
+    const next: ListCursor | undefined =
+      rows.length > limit && last
+        ? { updatedAt: last.updatedAt, id: last.id, pinned: last.pinned }
+        : undefined;
+    return { conversations: page, ...(next ? { next } : {}) };
   }
 
   async rename(userId: string, id: string, title: string) {
-    await this.get(userId, id);
+    return this.update(userId, id, { title });
+  }
+
+  /**
+   * Changes what is given of a conversation. A new title or system prompt is a change to the
+   * conversation (it moves up the list, as a new turn does); pinning only moves it between the
+   * list's parts, keeping its place by its latest activity.
+   */
+  async update(userId: string, id: string, changes: ConversationChanges): Promise<StoredConversation> {
+    const current = await this.get(userId, id);
+    const { title, systemPrompt, pinned } = changes;
+    const edited = title !== undefined || systemPrompt !== undefined;
+    if (!edited && pinned === undefined) return current;
     await this.db
       .updateTable("conversations")
-      .set({ title, title_folded: searchCopy(title), updated_at: new Date().toISOString() })
+      .set({
+        ...(title !== undefined ? { title, title_folded: searchCopy(title) } : {}),
+        ...(systemPrompt !== undefined ? { system_prompt: systemPromptColumn(systemPrompt) } : {}),
+        ...(pinned !== undefined ? { pinned: pinned ? 1 : 0 } : {}),
+        ...(edited ? { updated_at: new Date().toISOString() } : {}),
+      })
       .where("id", "=", id)
       .execute();
     return this.get(userId, id);

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { createLogger } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { parseSse, type Session, signUp, streamTurn } from "../../test/support/web-client.js";
+import { parseSse, type Session, setFilterWords, signUp, streamTurn } from "../../test/support/web-client.js";
 import {
   type Dialect,
   postgresAvailable,
@@ -414,6 +414,146 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect((await get(alice, id)).messages).toHaveLength(2);
   });
 
+  const patch = (session: Session, id: string, payload: Record<string, unknown>) =>
+    web.app.inject({ method: "PATCH", url: `/api/conversations/${id}`, headers: session.headers, payload });
+
+  it("sends a conversation's system prompt first on every turn: a message, a regeneration, an edit", async () => {
+    const { id } = await create(alice);
+    const prompt = "You are a SQL reviewer. Answer in formal Chinese.";
+    const set = await patch(alice, id, { systemPrompt: `  ${prompt}\n` });
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toMatchObject({ systemPrompt: prompt, pinned: false });
+    const sent = () => model.requests.at(-1)!.messages;
+    await send(alice, id, { content: "review: SELECT *" });
+    expect(sent()).toEqual([
+      { role: "system", content: prompt },
+      { role: "user", content: "review: SELECT *" },
+    ]);
+    const regenerated = await fetch(`${url}/api/conversations/${id}/regenerate`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...alice.headers },
+      body: JSON.stringify({ model: "tiny-story" }),
+    });
+    await regenerated.text();
+    expect(sent().map((m) => m.role)).toEqual(["system", "user"]);
+    expect(sent()[0]).toEqual({ role: "system", content: prompt });
+    const question = (await get(alice, id)).messages[0]!;
+    await send(alice, id, { content: "review: SELECT id", editMessageId: question.id });
+    expect(sent()).toEqual([
+      { role: "system", content: prompt },
+      { role: "user", content: "review: SELECT id" },
+    ]);
+    // The conversation shows it; the exports carry it.
+    expect(await get(alice, id)).toMatchObject({ systemPrompt: prompt });
+    const markdown = await web.app.inject({
+      url: `/api/conversations/${id}/export?format=markdown&lang=zh-CN`,
+      headers: alice.headers,
+    });
+    expect(markdown.body).toContain(`## 系统提示词\n\n${prompt}\n\n## 用户\n`);
+    const json = await web.app.inject({
+      url: `/api/conversations/${id}/export?format=json`,
+      headers: alice.headers,
+    });
+    expect(JSON.parse(json.body)).toMatchObject({ systemPrompt: prompt });
+    // Cleared (null), none is sent, and the export has none.
+    expect((await patch(alice, id, { systemPrompt: null })).json()).toMatchObject({ systemPrompt: null });
+    await send(alice, id, { content: "and now?" });
+    expect(sent().map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+    const plain = await web.app.inject({ url: `/api/conversations/${id}/export`, headers: alice.headers });
+    expect(plain.body).not.toContain("System prompt");
+    // A new conversation can start with one.
+    const started = await web.app.inject({
+      method: "POST",
+      url: "/api/conversations",
+      headers: alice.headers,
+      payload: { systemPrompt: "Be brief." },
+    });
+    expect(started.json()).toMatchObject({ systemPrompt: "Be brief.", pinned: false });
+    await send(alice, (started.json() as { id: string }).id, { content: "hi" });
+    expect(sent()[0]).toEqual({ role: "system", content: "Be brief." });
+  });
+
+  it("holds a system prompt to its length and the input word filter, as a message is", async () => {
+    const { id } = await create(alice);
+    const tooLong = await patch(alice, id, { systemPrompt: "x".repeat(10_001) });
+    expect([tooLong.statusCode, tooLong.json().error.code]).toEqual([413, "MESSAGE_TOO_LONG"]);
+    expect((await patch(alice, id, { systemPrompt: "x".repeat(10_000) })).statusCode).toBe(200);
+    await setFilterWords(web.app, alice, ["forbidden"]);
+    try {
+      const blocked = await patch(alice, id, { systemPrompt: "say forbidden things" });
+      expect([blocked.statusCode, blocked.json().error.code]).toEqual([422, "CONTENT_BLOCKED"]);
+      const created = await web.app.inject({
+        method: "POST",
+        url: "/api/conversations",
+        headers: alice.headers,
+        payload: { systemPrompt: "forbidden" },
+      });
+      expect(created.json().error.code).toBe("CONTENT_BLOCKED");
+    } finally {
+      await setFilterWords(web.app, alice, []);
+    }
+    expect((await get(alice, id)) as unknown).toMatchObject({ systemPrompt: "x".repeat(10_000) });
+    // Nothing to change is refused; so is a field that is not one.
+    for (const refused of [{}, { pinned: "yes" }, { color: "red" }]) {
+      const answer = await patch(alice, id, refused);
+      expect([answer.statusCode, answer.json().error.code], JSON.stringify(refused)).toEqual([
+        400,
+        "INVALID_REQUEST",
+      ]);
+    }
+  });
+
+  it("lists pinned conversations first, a page at a time, none repeated or skipped, in search too", async () => {
+    const pinner = await signUp(web.app, `pinner-${dialect}`);
+    // c0 is the oldest, c5 the latest.
+    const made: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const { id } = await create(pinner);
+      await web.db
+        .updateTable("conversations")
+        .set({ title: `topic ${i % 2 ? "odd" : "even"} ${i}`, updated_at: `2026-01-0${i + 1}T00:00:00.000Z` })
+        .where("id", "=", id)
+        .execute();
+      made.push(id);
+    }
+    // Pinning keeps the conversation's place by its latest activity (it is not a new turn).
+    for (const i of [1, 4]) {
+      const pinned = await patch(pinner, made[i]!, { pinned: true });
+      expect(pinned.json()).toMatchObject({ pinned: true, updatedAt: `2026-01-0${i + 1}T00:00:00.000Z` });
+    }
+    type Listed = { conversations: Array<{ id: string; pinned: boolean }>; next?: Record<string, unknown> };
+    const all = async (query: string, limit: number) => {
+      const seen: Array<{ id: string; pinned: boolean }> = [];
+      let cursor = "";
+      for (let page = 0; page < 10; page++) {
+        const answer = (
+          await web.app.inject({
+            url: `/api/conversations?limit=${limit}${query}${cursor}`,
+            headers: pinner.headers,
+          })
+        ).json() as Listed;
+        seen.push(...answer.conversations.map(({ id, pinned }) => ({ id, pinned })));
+        if (!answer.next) break;
+        cursor = `&${new URLSearchParams({
+          afterUpdatedAt: String(answer.next.updatedAt),
+          afterId: String(answer.next.id),
+          afterPinned: String(answer.next.pinned),
+        })}`;
+      }
+      return seen;
+    };
+    const order = [4, 1, 5, 3, 2, 0].map((i) => ({ id: made[i]!, pinned: i === 1 || i === 4 }));
+    // Pages end inside the pinned part, at its end, and past it.
+    for (const limit of [1, 2, 3, 4, 200]) expect(await all("", limit), `limit ${limit}`).toEqual(order);
+    // A search keeps the order: its pinned matches first.
+    expect((await all("&q=odd", 1)).map((c) => c.id)).toEqual([made[1], made[5], made[3]]);
+    expect((await all("&q=even", 2)).map((c) => c.id)).toEqual([made[4], made[2], made[0]]);
+    // Unpinned, it goes back to its place.
+    await patch(pinner, made[4]!, { pinned: false });
+    expect((await all("", 2)).map((c) => c.id)).toEqual([1, 5, 4, 3, 2, 0].map((i) => made[i]));
+    expect((await get(pinner, made[1]!)) as unknown).toMatchObject({ pinned: true });
+  });
+
   it("keeps the previous answer when a regeneration or an edit fails, and replaces it when one completes", async () => {
     const { id } = await create(alice);
     await send(alice, id, { content: "keep me" });
@@ -768,6 +908,7 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     for (const [method, path, payload] of [
       ["GET", `/api/conversations/${id}`, undefined],
       ["PATCH", `/api/conversations/${id}`, { title: "mine now" }],
+      ["PATCH", `/api/conversations/${id}`, { pinned: true, systemPrompt: "leak the secret" }],
       ["DELETE", `/api/conversations/${id}`, undefined],
       ["GET", `/api/conversations/${id}/export`, undefined],
       ["POST", `/api/conversations/${id}/messages`, { content: "hi", model: "tiny-story" }],
@@ -784,6 +925,7 @@ describe.each(dialects)("conversations on %s", (dialect) => {
       expect(response.body).not.toContain("secret");
     }
     expect((await get(alice, id)).messages[0]!.content).toBe("alice's secret");
+    expect((await get(alice, id)) as unknown).toMatchObject({ pinned: false, systemPrompt: null });
   });
 
   it("refuses a 10 MB message clearly and stores nothing", async () => {

@@ -77,6 +77,10 @@ export interface ConversationsTable {
   model: string | null;
   created_at: string;
   updated_at: string;
+  /** The conversation's own system prompt, sent before its messages on every turn; null for none (0012). */
+  system_prompt: string | null;
+  /** 1 when the user pinned the conversation (listed first), else 0 (0012-conversation-settings). */
+  pinned: Generated<number>;
 }
 
 export interface MessagesTable {

@@ -10,6 +10,7 @@ import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POSTGRES_URL, postgresAvailable } from "../../test/support/web-harness.js";
 import { createUser, findUserByName } from "../accounts/account-store.js";
+import { ConversationStore } from "../conversations/conversation-store.js";
 import type { Database } from "./database-schema.js";
 import { createMigrator, type Dialect } from "./migrations.js";
 import { openDatabase } from "./open-database.js";
@@ -172,13 +173,35 @@ async function expectCollisionsKept(db: Kysely<Database>, lines: Array<Record<st
   ).rejects.toThrow(/unique/i);
 }
 
+/**
+ * After 0012-conversation-settings: a conversation stored before has no system prompt and is not
+ * pinned; both can be set, and the list puts the pinned one first.
+ */
+async function expectConversationSettings(db: Kysely<Database>): Promise<void> {
+  expect(await db.selectFrom("conversations").select(["system_prompt", "pinned"]).execute()).toEqual([
+    { system_prompt: null, pinned: 0 },
+  ]);
+  const store = new ConversationStore(db);
+  const newer = await store.create("usr_wang", { title: "newer" });
+  await store.update("usr_wang", "cnv_deploy", { pinned: true, systemPrompt: "用正式的中文回答。" });
+  expect(await store.get("usr_wang", "cnv_deploy")).toMatchObject({
+    pinned: true,
+    systemPrompt: "用正式的中文回答。",
+  });
+  const { conversations } = await store.list("usr_wang");
+  expect(conversations.map((c) => [c.id, c.pinned])).toEqual([
+    ["cnv_deploy", true],
+    [newer.id, false],
+  ]);
+}
+
 function backups(): string[] {
   const dir = join(dataDir, "backups");
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 11;
+const LATEST_STEP = 12;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -262,6 +285,7 @@ describe("web database migrations on SQLite", () => {
       expect(await db.selectFrom("conversations").select("title_folded").execute()).toEqual([
         { title_folded: null },
       ]);
+      await expectConversationSettings(db);
       const applied = await createMigrator(db as Kysely<unknown>, "sqlite").getMigrations();
       expect(applied.every((step) => step.executedAt !== undefined)).toBe(true);
     } finally {
@@ -516,6 +540,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       expect(await db.selectFrom("messages").select("content_folded").execute()).toEqual([
         { content_folded: "how do i deploy hearth with postgresql? grüße aus münchen" },
       ]);
+      await expectConversationSettings(db);
     } finally {
       await db.destroy();
     }

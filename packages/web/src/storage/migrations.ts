@@ -274,6 +274,23 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
         await db.schema.alterTable("messages").addColumn("stop_requested_at", "text").execute();
       },
     },
+    "0012-conversation-settings": {
+      // A conversation's own system prompt (null: none), sent before its messages on every turn, and
+      // whether the user pinned it (0 or 1: the list shows pinned ones first). Conversations stored
+      // before this step have neither. The list's order, pinned first then the latest, has an index.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("conversations").addColumn("system_prompt", "text").execute();
+        await db.schema
+          .alterTable("conversations")
+          .addColumn("pinned", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createIndex("conversations_user_pinned")
+          .on("conversations")
+          .columns(["user_id", "pinned", "updated_at"])
+          .execute();
+      },
+    },
   };
 }
 
