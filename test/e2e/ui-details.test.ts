@@ -241,4 +241,27 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
       await settings([]);
     }
   });
+
+  it("scrolls a conversation taller than the window in its own box, never the whole page", async () => {
+    // Each answer has hidden status lines for screen readers ("Copied"): placed against the page,
+    // not the conversation, they made the page itself taller than the window.
+    model.options.words = [Array.from({ length: 60 }, (_, i) => `Line ${i + 1}.`).join("\n\n")];
+    try {
+      for (const browser of [desk, phone]) {
+        const { page } = browser;
+        await ask(browser, "a tall answer");
+        const sizes = () =>
+          page.evaluate(() => ({
+            page: document.scrollingElement!.scrollHeight,
+            window: innerHeight,
+            messages: document.querySelector(".messages")!.scrollHeight,
+          }));
+        const { page: height, window, messages } = await sizes();
+        expect(messages).toBeGreaterThan(window);
+        expect(height).toBeLessThanOrEqual(window);
+      }
+    } finally {
+      model.options.words = undefined;
+    }
+  });
 });
