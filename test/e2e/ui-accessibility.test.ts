@@ -256,7 +256,7 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
     expect(await next.getAttribute("aria-invalid")).toBeNull();
   });
 
-  it("puts focus on the message box after signing up or in, and on the sign-in form after signing out", async () => {
+  it("puts focus on the message box after signing up or in, and on the plain sign-in form after signing out from any page", async () => {
     const visitor = await launchBrowser({ locale: "en-US" });
     try {
       const { page } = visitor;
@@ -269,6 +269,25 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
       await page.getByLabel(/^Password$/).fill("correct horse battery");
       await page.getByRole("button", { name: "Sign in" }).click();
       await expect.poll(() => focused(page)).toBe("message-input");
+      // Signed out on purpose from another page, the chat's requests that follow get a 401 before
+      // the page has learnt of the sign-out (its session probe is slow here): still the plain form,
+      // not "Your session has expired".
+      await page.getByRole("link", { name: "Settings" }).click();
+      await page.getByRole("heading", { name: "Settings" }).waitFor();
+      await page.route("**/api/auth/session", async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await route.continue();
+      });
+      const unauthorized: string[] = [];
+      page.on("response", (response) => {
+        if (response.status() === 401) unauthorized.push(new URL(response.url()).pathname);
+      });
+      await page.getByRole("button", { name: /^Sign out/ }).click();
+      await expect.poll(() => focused(page)).toBe("auth-title");
+      await page.unroute("**/api/auth/session");
+      expect(new URL(page.url()).pathname).toBe("/");
+      expect(await page.getByRole("alert").count()).toBe(0);
+      expect(unauthorized).toEqual([]);
     } finally {
       await visitor.close();
     }

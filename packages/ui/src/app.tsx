@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { api, type ModelsAnswer, type SessionInfo } from "./api.js";
+import { ApiError, abortRequests, api, type ModelsAnswer, type SessionInfo } from "./api.js";
 import { AuthPage } from "./auth-page.js";
 import { ChatView, clearDrafts, type KnowledgeBaseOption } from "./chat-view.js";
 import { ConversationList } from "./conversation-list.js";
@@ -114,10 +114,12 @@ export function App() {
   const [expired, setExpired] = useState(false);
   const signedInNow = useRef(false);
   signedInNow.current = Boolean(session?.user);
+  /** Set from a deliberate sign-out until the next sign-in: a 401 meanwhile is no expired session. */
+  const signingOut = useRef(false);
   useEffect(() => {
     void loadSession();
     const signedOut = () => {
-      if (signedInNow.current) setExpired(true);
+      if (signedInNow.current && !signingOut.current) setExpired(true);
       void loadSession();
     };
     addEventListener("hearth:signed-out", signedOut);
@@ -161,6 +163,7 @@ export function App() {
         session={session}
         expired={expired}
         onSignedIn={() => {
+          signingOut.current = false;
           setExpired(false);
           void loadSession();
           focusWhenShown("#message-input");
@@ -281,10 +284,27 @@ export function App() {
                 type="button"
                 onClick={async () => {
                   setMenuOpen(false);
-                  await api("/api/auth/logout", { method: "POST" });
+                  // What the page is still loading or streaming for this account stops now; what it
+                  // asks for until the sign-out is done, and a 401 it gets, says nothing of an
+                  // expired session.
+                  signingOut.current = true;
+                  abortRequests();
+                  try {
+                    await api("/api/auth/logout", { method: "POST" });
+                  } catch (error) {
+                    // A sign-in that had already ended is signed out all the same; else nothing changed.
+                    if (!(error instanceof ApiError && error.status === 401)) {
+                      signingOut.current = false;
+                      return;
+                    }
+                  }
                   // Signed out on purpose: unsent drafts do not wait for the next account on this tab.
                   clearDrafts();
                   setModels(undefined);
+                  setExpired(false);
+                  // Signed out at once (the chat page opened next asks for nothing in the meantime);
+                  // the probe then says what the sign-in form offers.
+                  setSession((current) => current && { ...current, user: null });
                   navigate("/");
                   await loadSession();
                   focusWhenShown("#auth-title");
