@@ -149,7 +149,7 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     }
   });
 
-  it("announces each upload's ingestion outcome, indexed or failed and why, in the uploads' live region", async () => {
+  it("announces each upload's ingestion outcome, indexed or failed and why, in the uploads' live region of its own base", async () => {
     const { page } = desk;
     await newBase(page, "outcomes");
     const uploads = page.locator('ul.uploads[aria-live="polite"]');
@@ -160,6 +160,18 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       await page.locator('input[type="file"]').setInputFiles(files({ "bad.txt": "Never indexed." }));
       const bad = uploads.locator("li", { hasText: "bad.txt" });
       await expect.poll(() => bad.textContent()).toMatch(/Uploaded/);
+      // Another base shows none of this one's uploads, nor its files in the picker; back on this
+      // one, they are there as they were, the import still running.
+      await newBase(page, "elsewhere");
+      expect(await uploads.count()).toBe(0);
+      expect(
+        await page.locator('input[type="file"]').evaluate((input: HTMLInputElement) => input.files?.length),
+      ).toBe(0);
+      await page.getByRole("button", { name: "outcomes" }).click();
+      await page.getByRole("heading", { name: "outcomes" }).waitFor();
+      expect(await uploads.locator("li").allTextContents()).toEqual([
+        expect.stringMatching(/bad\.txt.*Uploaded/),
+      ]);
       await page.getByRole("button", { name: "Cancel import: bad.txt" }).click();
       await expect
         .poll(() => bad.textContent())
