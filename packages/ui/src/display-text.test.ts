@@ -44,6 +44,24 @@ describe("error codes in the reader's language", () => {
     );
   });
 
+  it("states the rule of the field a request broke, or the service's own words for another field", () => {
+    const username = { field: "username" };
+    const message = "username: 2 to 64 letters, digits or _ . @ -";
+    expect(errorText(en, "INVALID_REQUEST", message, username)).toBe(
+      "User name: 2 to 64 letters, digits or _ . @ - (no spaces).",
+    );
+    expect(errorText(zh, "INVALID_REQUEST", message, username)).toBe(
+      "用户名：2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
+    );
+    // A schema's issue names its field by its path.
+    const issues = { issues: [{ path: "username", message: "Too small" }] };
+    expect(errorText(en, "INVALID_REQUEST", "username: Too small", issues)).toBe(en.fieldRules.username);
+    expect(errorText(en, "INVALID_REQUEST", "content: Too big: expected at most 32000 characters")).toBe(
+      "A field is missing or out of range. (content: Too big: expected at most 32000 characters)",
+    );
+    expect(Object.keys(zh.fieldRules).sort()).toEqual(Object.keys(en.fieldRules).sort());
+  });
+
   it("names the service that did not answer, and a failed answer's as the model service", () => {
     const knowledge = { service: "knowledge" };
     expect(errorText(zh, "UPSTREAM_UNAVAILABLE", "the knowledge service did not answer", knowledge)).toBe(

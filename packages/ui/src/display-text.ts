@@ -15,6 +15,12 @@ export function errorText(
 ): string {
   const translated = code ? t.errorCodes[code] : undefined;
   if (!translated) return message;
+  if (code === "INVALID_REQUEST") {
+    // The field's rule where the page knows it; else which field and why, as the service says.
+    const field = invalidField(details);
+    if (field && t.fieldRules[field]) return t.fieldRules[field];
+    return message ? fill(t.withNote, { text: translated, note: message }) : translated;
+  }
   const service = details?.service;
   if (code === "UPSTREAM_UNAVAILABLE" && typeof service === "string" && t.unreachableServices[service])
     return t.unreachableServices[service];
@@ -25,6 +31,17 @@ export function errorText(
   if (Array.isArray(words) && words.length > 0)
     return fill(t.errorDetails.words, { text: translated, words: words.join(t.errorDetails.separator) });
   return translated;
+}
+
+/**
+ * The field an INVALID_REQUEST is about: its `details.field` (a rule the service checks itself),
+ * else the path of its first schema issue (`details.issues`).
+ */
+export function invalidField(details: Record<string, unknown> | undefined): string | undefined {
+  if (typeof details?.field === "string") return details.field;
+  const issues = details?.issues;
+  const first = Array.isArray(issues) ? (issues[0] as { path?: unknown } | undefined) : undefined;
+  return typeof first?.path === "string" && first.path ? first.path : undefined;
 }
 
 /**

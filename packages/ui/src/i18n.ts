@@ -141,6 +141,7 @@ const en = {
   mainNav: "Main",
   composerHeading: "Write a message",
   passwordRule: "At least 8 characters, not only spaces.",
+  usernameRule: "2 to 64 letters, digits or _ . @ - (no spaces).",
   searchProviders: "Search providers",
   testProviders: "Test providers",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
@@ -307,6 +308,14 @@ const en = {
     DATABASE_UNAVAILABLE: "The database cannot be reached.",
     // The browser's own: the request never got an answer.
     NETWORK_ERROR: "The server cannot be reached; check the connection.",
+  } as Record<string, string>,
+  /**
+   * INVALID_REQUEST about a field whose rule the page knows (its `details.field`): the rule, named
+   * by the field; about another field, the service's own message follows the code's text.
+   */
+  fieldRules: {
+    username: "User name: 2 to 64 letters, digits or _ . @ - (no spaces).",
+    password: "Password: at most 1024 characters.",
   } as Record<string, string>,
   /** An error's text with what its details name (see errorText). */
   errorDetails: {
@@ -646,6 +655,7 @@ const zhCN: Messages = {
   mainNav: "主导航",
   composerHeading: "撰写消息",
   passwordRule: "至少 8 个字符，且不能全是空格。",
+  usernameRule: "2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
   searchProviders: "搜索引擎",
   testProviders: "测试搜索引擎",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
@@ -801,6 +811,10 @@ const zhCN: Messages = {
     LAST_ADMIN: "不能对最后一名管理员降级、停用或删除。",
     DATABASE_UNAVAILABLE: "无法连接数据库。",
     NETWORK_ERROR: "无法连接服务器，请检查网络。",
+  },
+  fieldRules: {
+    username: "用户名：2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
+    password: "密码：最多 1024 个字符。",
   },
   errorDetails: {
     words: "{text}被拒绝的词：{words}",

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { isValidUsername, USERNAME_RULE } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import { audit } from "../audit/audit-log.js";
 import type { WebDatabase } from "../storage/open-database.js";
@@ -19,11 +20,12 @@ export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
-const USERNAME = /^[\p{L}\p{N}_.@-]{2,64}$/u;
-
 export function checkCredentialsShape(username: string, password: string): void {
-  if (!USERNAME.test(username)) {
-    throw new HearthError("INVALID_REQUEST", "username: 2 to 64 letters, digits or _ . @ -");
+  if (!isValidUsername(username)) {
+    // details.field: the field the rule is about, which the web UI marks and states the rule of.
+    throw new HearthError("INVALID_REQUEST", `username: ${USERNAME_RULE}`, {
+      details: { field: "username" },
+    });
   }
   checkPassword(password);
 }
@@ -35,7 +37,10 @@ export function checkCredentialsShape(username: string, password: string): void 
 export function checkPassword(password: string): void {
   if (password.length < 8)
     throw new HearthError("WEAK_PASSWORD", "The password must have at least 8 characters");
-  if (password.length > 1024) throw new HearthError("INVALID_REQUEST", "password: at most 1024 characters");
+  if (password.length > 1024)
+    throw new HearthError("INVALID_REQUEST", "password: at most 1024 characters", {
+      details: { field: "password" },
+    });
   if (/^\s*$/u.test(password))
     throw new HearthError("WEAK_PASSWORD", "The password must not be only spaces or other white space");
 }
