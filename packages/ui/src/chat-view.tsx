@@ -1,4 +1,13 @@
-import { type KeyboardEvent, memo, useCallback, useEffect, useRef, useState } from "react";
+import {
+  type ClipboardEvent,
+  type DragEvent,
+  type KeyboardEvent,
+  memo,
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+} from "react";
 import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
 import { answerFailureText, citationLabels } from "./display-text.js";
 import { PAGE_HEADING, usePageTitle } from "./focus.js";
@@ -341,6 +350,10 @@ export function Composer(props: {
   const [text, setText] = useState(() => readDraft(draftKey));
   // Each conversation has its own draft.
   useEffect(() => setText(readDraft(draftKey)), [draftKey]);
+  /** Set when an image or a file was pasted or dropped (see refuseFiles); typing, sending or another conversation clears it. */
+  const [filesRefused, setFilesRefused] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: cleared on opening another conversation
+  useEffect(() => setFilesRefused(false), [draftKey]);
   const send = () => {
     let value = text.trim();
     if (!value || props.busy) return;
@@ -361,10 +374,23 @@ export function Composer(props: {
     const typed = text;
     const sentFrom = draftKey;
     setText("");
+    setFilesRefused(false);
     void props.onSend(value, options).then((sent) => {
       if (sent && readDraft(sentFrom) === typed) writeDraft(sentFrom, "");
       else setText((current) => current || typed);
     });
+  };
+  /**
+   * An image or a file pasted or dropped into the composer: the chat sends text only (the model
+   * reads no images, MEDIA_INPUT_NOT_SUPPORTED), which is said instead of dropping it silently.
+   */
+  const refuseFiles = (event: ClipboardEvent<HTMLElement> | DragEvent<HTMLElement>) => {
+    const data = "clipboardData" in event ? event.clipboardData : event.dataTransfer;
+    if (!data?.types.includes("Files")) return;
+    // Text copied with its picture (from a web page) is pasted as text; a file alone is refused.
+    if (event.type === "paste" && data.types.includes("text/plain")) return;
+    event.preventDefault();
+    if (event.type !== "dragover") setFilesRefused(true);
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     // Enter that commits an input method's candidate (Chinese, Japanese) is not a send; Safari
@@ -386,6 +412,9 @@ export function Composer(props: {
     <form
       className="composer-wrap"
       aria-labelledby="composer-heading"
+      // A file dragged over the composer is taken (not opened by the browser in place of the page), then refused.
+      onDragOver={refuseFiles}
+      onDrop={refuseFiles}
       onSubmit={(event) => {
         event.preventDefault();
         send();
@@ -446,9 +475,12 @@ export function Composer(props: {
           disabled={props.disabled}
           onChange={(event) => {
             setText(event.target.value);
+            setFilesRefused(false);
             writeDraft(draftKey, event.target.value);
           }}
           onKeyDown={onKeyDown}
+          onPaste={refuseFiles}
+          aria-describedby={filesRefused ? "files-refused" : undefined}
         />
         {/* Two buttons, not one changing: focus on Stop goes with it (then back to the message box). */}
         {props.busy ? (
@@ -461,6 +493,11 @@ export function Composer(props: {
           </button>
         )}
       </div>
+      {filesRefused && (
+        <p id="files-refused" className="error-text composer-notice" role="alert">
+          {t.filesNotSupported}
+        </p>
+      )}
     </form>
   );
 }

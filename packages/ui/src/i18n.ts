@@ -85,6 +85,9 @@ const en = {
   searchAuto: "Auto",
   searchOn: "On",
   mentionHint: "Type # and a knowledge base name to use it",
+  /** A pasted or dropped image or file (the chat sends text only: MEDIA_INPUT_NOT_SUPPORTED). */
+  filesNotSupported:
+    "Images and files cannot be sent in a chat: the model reads text only. To ask about a document, add it to a knowledge base on the Knowledge page.",
   newKnowledgeBase: "New knowledge base",
   name: "Name",
   create: "Create",
@@ -599,6 +602,8 @@ const zhCN: Messages = {
   searchAuto: "自动",
   searchOn: "开启",
   mentionHint: "输入 # 加知识库名称即可使用该知识库",
+  filesNotSupported:
+    "聊天中不能发送图片或文件：模型只读文本。如需就文档提问，请在“知识库”页面把它加入知识库。",
   newKnowledgeBase: "新建知识库",
   name: "名称",
   create: "创建",
