@@ -242,6 +242,17 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
     }
   });
 
+  it("tells a user who opens an admin page that it is for administrators, with the way to the chat", async () => {
+    const { page } = desk;
+    await page.goto(`${url}/admin/users`);
+    await page.getByRole("heading", { name: "For administrators only" }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/admin/users");
+    expect(await page.title()).toBe("For administrators only – Hearth");
+    await page.getByRole("link", { name: "Go to the chat" }).click();
+    await page.getByLabel(/Send a message/).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/");
+  });
+
   it("scrolls a conversation taller than the window in its own box, never the whole page", async () => {
     // Each answer has hidden status lines for screen readers ("Copied"): placed against the page,
     // not the conversation, they made the page itself taller than the window.

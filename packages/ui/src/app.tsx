@@ -3,8 +3,8 @@ import { ApiError, abortRequests, api, type ModelsAnswer, type SessionInfo } fro
 import { AuthPage } from "./auth-page.js";
 import { ChatView, clearDrafts, type KnowledgeBaseOption } from "./chat-view.js";
 import { ConversationList } from "./conversation-list.js";
-import { focusWhenShown, PAGE_HEADING } from "./focus.js";
-import { fill, I18nContext, initialLocale, type Locale, MESSAGES } from "./i18n.js";
+import { focusWhenShown, PAGE_HEADING, usePageTitle } from "./focus.js";
+import { fill, I18nContext, initialLocale, type Locale, MESSAGES, useI18n } from "./i18n.js";
 import { LanguageOptions } from "./language-options.js";
 import { navigate, usePath } from "./router.js";
 
@@ -52,6 +52,23 @@ function NavLink({ href, label, path }: { href: string; label: string; path: str
     >
       {label}
     </a>
+  );
+}
+
+/** What a user (not an administrator) sees at /admin: that it is not for them, and the way back. */
+function AdminOnly() {
+  const { t } = useI18n();
+  usePageTitle(t.adminOnlyPage);
+  return (
+    <div className="page">
+      <h2 id={PAGE_HEADING} tabIndex={-1}>
+        {t.adminOnlyPage}
+      </h2>
+      <p>{t.adminOnlyPageHint}</p>
+      <p>
+        <NavLink href="/" label={t.toChat} path="" />
+      </p>
+    </div>
   );
 }
 
@@ -172,7 +189,8 @@ export function App() {
     );
   else if (path.startsWith("/knowledge")) page = <KnowledgePage />;
   else if (path.startsWith("/settings")) page = <SettingsPage theme={themeChoice} onTheme={chooseTheme} />;
-  else if (path.startsWith("/admin") && user.role === "admin")
+  else if (path.startsWith("/admin") && user.role !== "admin") page = <AdminOnly />;
+  else if (path.startsWith("/admin"))
     page = (
       <AdminPage
         userId={user.id}
