@@ -17,6 +17,7 @@ import { CopyMessage, Markdown } from "./markdown.js";
 import { findMentions } from "./mentions.js";
 import { ModelGuidance } from "./model-guidance.js";
 import { navigate } from "./router.js";
+import { opensInSourceView, SourceView } from "./source-view.js";
 import { ActionError, errorCode } from "./use-action.js";
 
 export interface ChatMessage {
@@ -82,7 +83,12 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
  * An answer's Markdown, rendered once it comes near the screen (plain text until then): a long
  * conversation opens without rendering every answer at once (the latest are rendered at once).
  */
-function LazyMarkdown(props: { text: string; citations?: Citation[]; eager?: boolean }) {
+function LazyMarkdown(props: {
+  text: string;
+  citations?: Citation[];
+  eager?: boolean;
+  onCitation?(n: number, event: React.MouseEvent): void;
+}) {
   const [near, setNear] = useState(() => props.eager === true || typeof IntersectionObserver === "undefined");
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -99,7 +105,8 @@ function LazyMarkdown(props: { text: string; citations?: Citation[]; eager?: boo
     observer.observe(element);
     return () => observer.disconnect();
   }, [near]);
-  if (near || props.eager) return <Markdown text={props.text} citations={props.citations} />;
+  if (near || props.eager)
+    return <Markdown text={props.text} citations={props.citations} onCitation={props.onCitation} />;
   return (
     <div ref={box} className="markdown plain">
       {props.text}
@@ -165,6 +172,18 @@ function MessageViewOf(props: {
     setEditing(false);
   };
   const streaming = message.status === "streaming";
+  /** The knowledge citation opened in the source view (its passage in its document). */
+  const [source, setSource] = useState<Citation>();
+  /**
+   * A plain click on a knowledge citation shows its passage here; a web page, or a click that asks
+   * for a new tab or window, follows the link (the page; the document's file).
+   */
+  const openCitation = (citation: Citation | undefined, event: React.MouseEvent) => {
+    if (!citation || !opensInSourceView(citation)) return;
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    setSource(citation);
+  };
   return (
     <article
       className={`message ${message.role}`}
@@ -222,7 +241,17 @@ function MessageViewOf(props: {
           </button>
         </form>
       ) : message.role === "assistant" ? (
-        <LazyMarkdown text={message.content} citations={message.citations} eager={props.eager || streaming} />
+        <LazyMarkdown
+          text={message.content}
+          citations={message.citations}
+          eager={props.eager || streaming}
+          onCitation={(n, event) =>
+            openCitation(
+              message.citations?.find((citation) => citation.n === n),
+              event,
+            )
+          }
+        />
       ) : (
         <div className="user-text">{message.content}</div>
       )}
@@ -244,7 +273,13 @@ function MessageViewOf(props: {
               const citation = message.citations![index]!;
               return (
                 <li key={citation.n} value={citation.n}>
-                  <a href={citation.url} target="_blank" rel="noopener noreferrer" title={citation.snippet}>
+                  <a
+                    href={citation.url}
+                    target="_blank"
+                    rel="noopener noreferrer"
+                    title={citation.snippet}
+                    onClick={(event) => openCitation(citation, event)}
+                  >
                     {label}
                   </a>
                   {snippet && <span className="citation-snippet"> “{snippet}”</span>}
@@ -254,6 +289,7 @@ function MessageViewOf(props: {
           </ol>
         </nav>
       )}
+      {source && <SourceView citation={source} onClose={() => setSource(undefined)} />}
       <div className="badges">
         {message.cached && <span className="badge">{t.cached}</span>}
         {message.status === "stopped" && <span className="badge">{t.stopped}</span>}
