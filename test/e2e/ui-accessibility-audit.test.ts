@@ -5,6 +5,7 @@ import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
 import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
+import { signIn } from "../../packages/web/test/support/web-client.js";
 import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
@@ -149,7 +150,7 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     }
   });
 
-  it("announces each upload's ingestion outcome, indexed or failed and why, in the uploads' live region", async () => {
+  it("announces each upload's ingestion outcome, indexed or failed and why, in the uploads' live region of its own base", async () => {
     const { page } = desk;
     await newBase(page, "outcomes");
     const uploads = page.locator('ul.uploads[aria-live="polite"]');
@@ -160,6 +161,18 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       await page.locator('input[type="file"]').setInputFiles(files({ "bad.txt": "Never indexed." }));
       const bad = uploads.locator("li", { hasText: "bad.txt" });
       await expect.poll(() => bad.textContent()).toMatch(/Uploaded/);
+      // Another base shows none of this one's uploads, nor its files in the picker; back on this
+      // one, they are there as they were, the import still running.
+      await newBase(page, "elsewhere");
+      expect(await uploads.count()).toBe(0);
+      expect(
+        await page.locator('input[type="file"]').evaluate((input: HTMLInputElement) => input.files?.length),
+      ).toBe(0);
+      await page.getByRole("button", { name: "outcomes" }).click();
+      await page.getByRole("heading", { name: "outcomes" }).waitFor();
+      expect(await uploads.locator("li").allTextContents()).toEqual([
+        expect.stringMatching(/bad\.txt.*Uploaded/),
+      ]);
       await page.getByRole("button", { name: "Cancel import: bad.txt" }).click();
       await expect
         .poll(() => bad.textContent())
@@ -238,7 +251,7 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       .toBe(true);
   });
 
-  it("names task-list boxes by their items, gives source links room to hit, and colours code legibly", async () => {
+  it("names task-list boxes by their items, gives source links room to hit, colours code legibly, and says a cited document was removed", async () => {
     const { page } = desk;
     await newBase(page, "handbook");
     await page.locator('input[type="file"]').setInputFiles(files({ "vacation.txt": "25 vacation days." }));
@@ -261,6 +274,25 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       });
       const builtIn = answer.locator(".hljs-built_in").first();
       expect(await builtIn.evaluate((element) => getComputedStyle(element).color)).toBe("rgb(188, 76, 0)");
+      // The cited document deleted since: its source says so, with the passage the answer kept,
+      // and offers no file that is not there.
+      const [, baseId, documentId] = /knowledge-bases\/([^/]+)\/documents\/([^/]+)\//.exec(
+        (await source.first().getAttribute("href"))!,
+      )!;
+      const ada = await signIn(stand.web.app, "ada");
+      const deleted = await stand.web.app.inject({
+        method: "DELETE",
+        url: `/api/knowledge-bases/${baseId}/documents/${documentId}`,
+        headers: ada.headers,
+      });
+      expect(deleted.statusCode).toBe(204);
+      await source.first().click();
+      const dialog = page.getByRole("dialog", { name: "vacation.txt" });
+      await dialog.getByText("This document was removed from the knowledge base.").waitFor();
+      expect(await dialog.locator("blockquote").textContent()).toBe("25 vacation days.");
+      expect(await dialog.getByRole("link").count()).toBe(0);
+      await dialog.getByRole("button", { name: "Close" }).click();
+      await dialog.waitFor({ state: "hidden" });
     } finally {
       model.options.words = undefined;
     }

@@ -216,7 +216,7 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
     await expect.poll(() => focused(page)).toBe("Revoke: phone");
   });
 
-  it("shows the password rule before it is broken and ties errors to their fields", async () => {
+  it("shows the user-name and password rules before they are broken and ties errors to their fields", async () => {
     const visitor = await launchBrowser({ locale: "en-US" });
     try {
       const { page } = visitor;
@@ -225,6 +225,25 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
       const password = page.getByLabel(/^Password$/);
       const rule = await password.getAttribute("aria-describedby");
       expect(await page.locator(`#${rule}`).textContent()).toContain("At least 8 characters");
+      const username = page.getByLabel("User name");
+      const nameRule = await username.getAttribute("aria-describedby");
+      expect(await page.locator(`#${nameRule}`).textContent()).toBe(
+        "2 to 64 letters, digits or _ . @ - (no spaces).",
+      );
+      // A name the service would refuse: its rule, on the field, before anything is sent.
+      const signups: string[] = [];
+      page.on("request", (request) => {
+        if (request.url().endsWith("/api/auth/signup")) signups.push(request.url());
+      });
+      await username.fill("John Smith");
+      await password.fill("correct horse battery");
+      await page.getByLabel("Confirm password").fill("correct horse battery");
+      await page.getByRole("button", { name: "Create account" }).click();
+      await expect
+        .poll(() => page.getByRole("alert").textContent())
+        .toBe("User name: 2 to 64 letters, digits or _ . @ - (no spaces).");
+      expect(await username.getAttribute("aria-invalid")).toBe("true");
+      expect(signups).toEqual([]);
       await page.getByLabel("User name").fill("shorty");
       await password.fill("short");
       await page.getByLabel("Confirm password").fill("short");
@@ -256,7 +275,7 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
     expect(await next.getAttribute("aria-invalid")).toBeNull();
   });
 
-  it("puts focus on the message box after signing up or in, and on the sign-in form after signing out", async () => {
+  it("puts focus on the message box after signing up or in, and on the plain sign-in form after signing out from any page", async () => {
     const visitor = await launchBrowser({ locale: "en-US" });
     try {
       const { page } = visitor;
@@ -269,6 +288,25 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
       await page.getByLabel(/^Password$/).fill("correct horse battery");
       await page.getByRole("button", { name: "Sign in" }).click();
       await expect.poll(() => focused(page)).toBe("message-input");
+      // Signed out on purpose from another page, the chat's requests that follow get a 401 before
+      // the page has learnt of the sign-out (its session probe is slow here): still the plain form,
+      // not "Your session has expired".
+      await page.getByRole("link", { name: "Settings" }).click();
+      await page.getByRole("heading", { name: "Settings" }).waitFor();
+      await page.route("**/api/auth/session", async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await route.continue();
+      });
+      const unauthorized: string[] = [];
+      page.on("response", (response) => {
+        if (response.status() === 401) unauthorized.push(new URL(response.url()).pathname);
+      });
+      await page.getByRole("button", { name: /^Sign out/ }).click();
+      await expect.poll(() => focused(page)).toBe("auth-title");
+      await page.unroute("**/api/auth/session");
+      expect(new URL(page.url()).pathname).toBe("/");
+      expect(await page.getByRole("alert").count()).toBe(0);
+      expect(unauthorized).toEqual([]);
     } finally {
       await visitor.close();
     }

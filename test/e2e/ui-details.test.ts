@@ -266,4 +266,38 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
       await settings([]);
     }
   });
+
+  it("tells a user who opens an admin page that it is for administrators, with the way to the chat", async () => {
+    const { page } = desk;
+    await page.goto(`${url}/admin/users`);
+    await page.getByRole("heading", { name: "For administrators only" }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/admin/users");
+    expect(await page.title()).toBe("For administrators only – Hearth");
+    await page.getByRole("link", { name: "Go to the chat" }).click();
+    await page.getByLabel(/Send a message/).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/");
+  });
+
+  it("scrolls a conversation taller than the window in its own box, never the whole page", async () => {
+    // Each answer has hidden status lines for screen readers ("Copied"): placed against the page,
+    // not the conversation, they made the page itself taller than the window.
+    model.options.words = [Array.from({ length: 60 }, (_, i) => `Line ${i + 1}.`).join("\n\n")];
+    try {
+      for (const browser of [desk, phone]) {
+        const { page } = browser;
+        await ask(browser, "a tall answer");
+        const sizes = () =>
+          page.evaluate(() => ({
+            page: document.scrollingElement!.scrollHeight,
+            window: innerHeight,
+            messages: document.querySelector(".messages")!.scrollHeight,
+          }));
+        const { page: height, window, messages } = await sizes();
+        expect(messages).toBeGreaterThan(window);
+        expect(height).toBeLessThanOrEqual(window);
+      }
+    } finally {
+      model.options.words = undefined;
+    }
+  });
 });

@@ -113,6 +113,39 @@ describe.skipIf(!hasChromium)("chat UI polish in the browser", () => {
     }
   });
 
+  it("says that an image pasted or dropped in the message box cannot be sent, and keeps the text", async () => {
+    const { page } = desk;
+    const box = page.getByLabel(/Send a message/);
+    await box.fill("look at this");
+    const notice = page.locator(".composer-wrap [role=alert]");
+    for (const event of ["paste", "drop"] as const) {
+      await box.evaluate((element, type) => {
+        const data = new DataTransfer();
+        data.items.add(
+          new File([new Uint8Array([137, 80, 78, 71])], "screenshot.png", { type: "image/png" }),
+        );
+        const init = { bubbles: true, cancelable: true };
+        element.dispatchEvent(
+          type === "paste"
+            ? new ClipboardEvent("paste", { ...init, clipboardData: data })
+            : new DragEvent("drop", { ...init, dataTransfer: data }),
+        );
+      }, event);
+      await expect
+        .poll(() => notice.textContent())
+        .toBe(
+          "Images and files cannot be sent in a chat: the model reads text only. To ask about a document, add it to a knowledge base on the Knowledge page.",
+        );
+      expect(await box.inputValue()).toBe("look at this");
+      // Typing on clears it.
+      await box.press("End");
+      await box.pressSequentially("!");
+      await expect.poll(() => notice.count()).toBe(0);
+      await box.fill("look at this");
+    }
+    await box.fill("");
+  });
+
   it("follows the system's theme until one is chosen, and again after choosing System", async () => {
     const { page } = desk;
     const theme = () => page.evaluate(() => document.documentElement.dataset.theme);

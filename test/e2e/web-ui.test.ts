@@ -58,7 +58,12 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     await page.getByRole("heading", { name: "handbook" }).waitFor();
     const folder = mkdtempSync(join(tmpdir(), "hearth-upload-"));
     const file = join(folder, "vacation.txt");
-    writeFileSync(file, "Employees get 25 vacation days per year.");
+    // The passage an answer cites comes after forty others, as in a real handbook.
+    const sections = Array.from(
+      { length: 40 },
+      (_, i) => `Section ${i + 1}: the office kitchen is cleaned each week.`,
+    );
+    writeFileSync(file, [...sections, "Employees get 25 vacation days per year."].join("\n\n"));
     await page.locator('input[type="file"]').setInputFiles(file);
     await expect.poll(() => page.locator('.uploads li[data-status="done"]').count()).toBe(1);
     await expect.poll(() => page.getByRole("link", { name: "vacation.txt" }).count()).toBe(1);
@@ -81,6 +86,30 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     // The [1] the model wrote links to the same source.
     expect(await answer.locator("a.citation").getAttribute("href")).toBe(href);
     await screenshot(page, "web-ui-chat-citation-en");
+
+    // Opened, the source shows the cited passage in its document, marked and scrolled to, with a
+    // link to the file; nothing else opens. The [1] in the answer opens it too.
+    for (const link of [citation, answer.locator("a.citation")]) {
+      await link.click();
+      const dialog = page.getByRole("dialog", { name: "vacation.txt" });
+      const text = dialog.locator(".source-text");
+      const cited = text.locator("mark");
+      await expect.poll(() => cited.textContent()).toBe("Employees get 25 vacation days per year.");
+      expect(await text.textContent()).toMatch(
+        /^Section 1: the office kitchen[\s\S]*Section 40: .*\n\nEmployees get/,
+      );
+      await expect.poll(() => text.evaluate((box) => box.scrollTop)).toBeGreaterThan(0);
+      const [shown, mark] = [(await text.boundingBox())!, (await cited.boundingBox())!];
+      expect(mark.y).toBeGreaterThanOrEqual(shown.y);
+      expect(mark.y + mark.height).toBeLessThanOrEqual(shown.y + shown.height);
+      expect(await dialog.getByRole("link", { name: "Open the original file" }).getAttribute("href")).toBe(
+        href,
+      );
+      expect(alice.context.pages()).toHaveLength(1);
+      if (link === citation) await screenshot(page, "web-ui-source-view");
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "hidden" });
+    }
   });
 
   it("uses a knowledge base #mentioned in the message for that very message", async () => {

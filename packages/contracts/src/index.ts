@@ -6,3 +6,4 @@ export * from "./model-openai.js";
 export * from "./model-registry.js";
 export * from "./same-page.js";
 export * from "./search.js";
+export * from "./username.js";

@@ -88,6 +88,24 @@ export const knowledgeDocumentSchema = z.object({
 });
 export type KnowledgeDocument = z.infer<typeof knowledgeDocumentSchema>;
 
+/** One passage of a document (a chunk as indexed): a query result's text, in its place in the document. */
+export const documentPassageSchema = z.object({
+  id: z.string(),
+  ordinal: z.number().int(),
+  text: z.string(),
+  page: z.number().int().nullable(),
+  headingPath: z.array(z.string()),
+  /** Where the passage lies in the document's cleaned text; passages next to each other may overlap. */
+  charStart: z.number().int(),
+  charEnd: z.number().int(),
+});
+export type DocumentPassage = z.infer<typeof documentPassageSchema>;
+export const documentPassagesSchema = z.object({
+  document: knowledgeDocumentSchema,
+  passages: z.array(documentPassageSchema),
+});
+export type DocumentPassages = z.infer<typeof documentPassagesSchema>;
+
 export const jobStatusSchema = z.enum(["queued", "running", "completed", "failed", "cancelled"]);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 
@@ -288,6 +306,15 @@ export class KnowledgeClient {
   }
   async deleteDocument(knowledgeBaseId: string, documentId: string): Promise<void> {
     await this.#request("DELETE", this.#documentPath(knowledgeBaseId, documentId));
+  }
+  /** A document's passages in order (its chunks as indexed), for a citation to be shown in place. */
+  documentPassages(knowledgeBaseId: string, documentId: string): Promise<DocumentPassages> {
+    return this.#json(
+      "GET",
+      `${this.#documentPath(knowledgeBaseId, documentId)}/passages`,
+      undefined,
+      documentPassagesSchema,
+    );
   }
   /** The original bytes of a document (for citations to open the page). */
   async documentFile(knowledgeBaseId: string, documentId: string): Promise<Response> {

@@ -64,6 +64,23 @@ export function csrfHeader(): Record<string, string> {
   return { "x-csrf-token": csrfToken() };
 }
 
+/** Aborted when the user signs out: every request made before then is stopped. */
+let requests = new AbortController();
+
+/**
+ * Stops every request under way (a deliberate sign-out): no answer meant for the account that left
+ * arrives after it, and none of them comes back as a 401 that would read as an expired session.
+ */
+export function abortRequests(): void {
+  requests.abort();
+  requests = new AbortController();
+}
+
+/** The caller's signal (if any) joined with the one a sign-out aborts. */
+function requestSignal(signal?: AbortSignal): AbortSignal {
+  return signal ? AbortSignal.any([signal, requests.signal]) : requests.signal;
+}
+
 export async function api<T>(
   path: string,
   init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
@@ -75,7 +92,7 @@ export async function api<T>(
       "x-csrf-token": csrfToken(),
     },
     body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-    signal: init.signal,
+    signal: requestSignal(init.signal),
     credentials: "same-origin",
   });
   if (!response.ok) throw await toApiError(response);
@@ -112,7 +129,7 @@ async function* postAndRead(
     method: "POST",
     headers: { "content-type": "application/json", accept, "x-csrf-token": csrfToken() },
     body: JSON.stringify(body),
-    signal,
+    signal: requestSignal(signal),
     credentials: "same-origin",
   });
   if (!response.ok || !response.body) throw await toApiError(response);

@@ -1,10 +1,10 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { api, type ModelsAnswer, type SessionInfo } from "./api.js";
+import { ApiError, abortRequests, api, type ModelsAnswer, type SessionInfo } from "./api.js";
 import { AuthPage } from "./auth-page.js";
 import { ChatView, clearDrafts, type KnowledgeBaseOption } from "./chat-view.js";
 import { ConversationList } from "./conversation-list.js";
-import { focusWhenShown, PAGE_HEADING } from "./focus.js";
-import { fill, I18nContext, initialLocale, type Locale, MESSAGES } from "./i18n.js";
+import { focusWhenShown, PAGE_HEADING, usePageTitle } from "./focus.js";
+import { fill, I18nContext, initialLocale, type Locale, MESSAGES, useI18n } from "./i18n.js";
 import { LanguageOptions } from "./language-options.js";
 import { navigate, usePath } from "./router.js";
 
@@ -52,6 +52,23 @@ function NavLink({ href, label, path }: { href: string; label: string; path: str
     >
       {label}
     </a>
+  );
+}
+
+/** What a user (not an administrator) sees at /admin: that it is not for them, and the way back. */
+function AdminOnly() {
+  const { t } = useI18n();
+  usePageTitle(t.adminOnlyPage);
+  return (
+    <div className="page">
+      <h2 id={PAGE_HEADING} tabIndex={-1}>
+        {t.adminOnlyPage}
+      </h2>
+      <p>{t.adminOnlyPageHint}</p>
+      <p>
+        <NavLink href="/" label={t.toChat} path="" />
+      </p>
+    </div>
   );
 }
 
@@ -114,10 +131,12 @@ export function App() {
   const [expired, setExpired] = useState(false);
   const signedInNow = useRef(false);
   signedInNow.current = Boolean(session?.user);
+  /** Set from a deliberate sign-out until the next sign-in: a 401 meanwhile is no expired session. */
+  const signingOut = useRef(false);
   useEffect(() => {
     void loadSession();
     const signedOut = () => {
-      if (signedInNow.current) setExpired(true);
+      if (signedInNow.current && !signingOut.current) setExpired(true);
       void loadSession();
     };
     addEventListener("hearth:signed-out", signedOut);
@@ -161,6 +180,7 @@ export function App() {
         session={session}
         expired={expired}
         onSignedIn={() => {
+          signingOut.current = false;
           setExpired(false);
           void loadSession();
           focusWhenShown("#message-input");
@@ -169,7 +189,8 @@ export function App() {
     );
   else if (path.startsWith("/knowledge")) page = <KnowledgePage />;
   else if (path.startsWith("/settings")) page = <SettingsPage theme={themeChoice} onTheme={chooseTheme} />;
-  else if (path.startsWith("/admin") && user.role === "admin")
+  else if (path.startsWith("/admin") && user.role !== "admin") page = <AdminOnly />;
+  else if (path.startsWith("/admin"))
     page = (
       <AdminPage
         userId={user.id}
@@ -281,10 +302,27 @@ export function App() {
                 type="button"
                 onClick={async () => {
                   setMenuOpen(false);
-                  await api("/api/auth/logout", { method: "POST" });
+                  // What the page is still loading or streaming for this account stops now; what it
+                  // asks for until the sign-out is done, and a 401 it gets, says nothing of an
+                  // expired session.
+                  signingOut.current = true;
+                  abortRequests();
+                  try {
+                    await api("/api/auth/logout", { method: "POST" });
+                  } catch (error) {
+                    // A sign-in that had already ended is signed out all the same; else nothing changed.
+                    if (!(error instanceof ApiError && error.status === 401)) {
+                      signingOut.current = false;
+                      return;
+                    }
+                  }
                   // Signed out on purpose: unsent drafts do not wait for the next account on this tab.
                   clearDrafts();
                   setModels(undefined);
+                  setExpired(false);
+                  // Signed out at once (the chat page opened next asks for nothing in the meantime);
+                  // the probe then says what the sign-in form offers.
+                  setSession((current) => current && { ...current, user: null });
                   navigate("/");
                   await loadSession();
                   focusWhenShown("#auth-title");

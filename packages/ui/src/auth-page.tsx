@@ -1,5 +1,7 @@
+import { isValidUsername } from "@hearth/contracts/username";
 import { type FormEvent, useState } from "react";
-import { api, type SessionInfo } from "./api.js";
+import { ApiError, api, type SessionInfo } from "./api.js";
+import { invalidField } from "./display-text.js";
 import { usePageTitle } from "./focus.js";
 import { useI18n } from "./i18n.js";
 import { errorCode, errorMessage } from "./use-action.js";
@@ -47,6 +49,12 @@ export function AuthPage({
     setError(undefined);
     setInvalid([]);
     // A new password is typed twice, so a typo does not lock the new account out.
+    // A new user name is checked against the service's own rule before it is sent.
+    if (mode === "signup" && !isValidUsername(username.trim())) {
+      setError(new Error(t.fieldRules.username));
+      setInvalid(["username"]);
+      return;
+    }
     if (mode === "signup" && password !== confirmation) {
       setError(new Error(t.passwordMismatch));
       setInvalid(["confirmation"]);
@@ -65,7 +73,12 @@ export function AuthPage({
       onSignedIn();
     } catch (caught) {
       setError(caught);
-      setInvalid(FIELDS_BY_CODE[errorCode(caught) ?? ""] ?? []);
+      // The fields the code is about, or the one a refused field's rule names (details.issues).
+      const field = caught instanceof ApiError ? invalidField(caught.details) : undefined;
+      setInvalid(
+        FIELDS_BY_CODE[errorCode(caught) ?? ""] ??
+          (field === "username" || field === "password" ? [field] : []),
+      );
     }
   };
 
@@ -88,9 +101,14 @@ export function AuthPage({
           value={username}
           onChange={(e) => setUsername(e.target.value)}
           required
-          {...described("username")}
+          {...described("username", mode === "signup" ? "username-rule" : undefined)}
         />
       </label>
+      {mode === "signup" && (
+        <p id="username-rule" className="muted field-hint">
+          {t.usernameRule}
+        </p>
+      )}
       <label>
         {t.password}
         <input

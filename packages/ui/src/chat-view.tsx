@@ -1,4 +1,13 @@
-import { type KeyboardEvent, memo, useCallback, useEffect, useRef, useState } from "react";
+import {
+  type ClipboardEvent,
+  type DragEvent,
+  type KeyboardEvent,
+  memo,
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+} from "react";
 import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
 import { answerFailureText, citationLabels } from "./display-text.js";
 import { PAGE_HEADING, usePageTitle } from "./focus.js";
@@ -8,6 +17,7 @@ import { CopyMessage, Markdown } from "./markdown.js";
 import { findMentions } from "./mentions.js";
 import { ModelGuidance } from "./model-guidance.js";
 import { navigate } from "./router.js";
+import { opensInSourceView, SourceView } from "./source-view.js";
 import { ActionError, errorCode, useAction } from "./use-action.js";
 
 export interface ChatMessage {
@@ -73,7 +83,12 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
  * An answer's Markdown, rendered once it comes near the screen (plain text until then): a long
  * conversation opens without rendering every answer at once (the latest are rendered at once).
  */
-function LazyMarkdown(props: { text: string; citations?: Citation[]; eager?: boolean }) {
+function LazyMarkdown(props: {
+  text: string;
+  citations?: Citation[];
+  eager?: boolean;
+  onCitation?(n: number, event: React.MouseEvent): void;
+}) {
   const [near, setNear] = useState(() => props.eager === true || typeof IntersectionObserver === "undefined");
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -90,7 +105,8 @@ function LazyMarkdown(props: { text: string; citations?: Citation[]; eager?: boo
     observer.observe(element);
     return () => observer.disconnect();
   }, [near]);
-  if (near || props.eager) return <Markdown text={props.text} citations={props.citations} />;
+  if (near || props.eager)
+    return <Markdown text={props.text} citations={props.citations} onCitation={props.onCitation} />;
   return (
     <div ref={box} className="markdown plain">
       {props.text}
@@ -156,6 +172,18 @@ function MessageViewOf(props: {
     setEditing(false);
   };
   const streaming = message.status === "streaming";
+  /** The knowledge citation opened in the source view (its passage in its document). */
+  const [source, setSource] = useState<Citation>();
+  /**
+   * A plain click on a knowledge citation shows its passage here; a web page, or a click that asks
+   * for a new tab or window, follows the link (the page; the document's file).
+   */
+  const openCitation = (citation: Citation | undefined, event: React.MouseEvent) => {
+    if (!citation || !opensInSourceView(citation)) return;
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    setSource(citation);
+  };
   return (
     <article
       className={`message ${message.role}`}
@@ -213,7 +241,17 @@ function MessageViewOf(props: {
           </button>
         </form>
       ) : message.role === "assistant" ? (
-        <LazyMarkdown text={message.content} citations={message.citations} eager={props.eager || streaming} />
+        <LazyMarkdown
+          text={message.content}
+          citations={message.citations}
+          eager={props.eager || streaming}
+          onCitation={(n, event) =>
+            openCitation(
+              message.citations?.find((citation) => citation.n === n),
+              event,
+            )
+          }
+        />
       ) : (
         <div className="user-text">{message.content}</div>
       )}
@@ -235,7 +273,13 @@ function MessageViewOf(props: {
               const citation = message.citations![index]!;
               return (
                 <li key={citation.n} value={citation.n}>
-                  <a href={citation.url} target="_blank" rel="noopener noreferrer" title={citation.snippet}>
+                  <a
+                    href={citation.url}
+                    target="_blank"
+                    rel="noopener noreferrer"
+                    title={citation.snippet}
+                    onClick={(event) => openCitation(citation, event)}
+                  >
                     {label}
                   </a>
                   {snippet && <span className="citation-snippet"> “{snippet}”</span>}
@@ -245,6 +289,7 @@ function MessageViewOf(props: {
           </ol>
         </nav>
       )}
+      {source && <SourceView citation={source} onClose={() => setSource(undefined)} />}
       <div className="badges">
         {message.cached && <span className="badge">{t.cached}</span>}
         {message.status === "stopped" && <span className="badge">{t.stopped}</span>}
@@ -341,6 +386,10 @@ export function Composer(props: {
   const [text, setText] = useState(() => readDraft(draftKey));
   // Each conversation has its own draft.
   useEffect(() => setText(readDraft(draftKey)), [draftKey]);
+  /** Set when an image or a file was pasted or dropped (see refuseFiles); typing, sending or another conversation clears it. */
+  const [filesRefused, setFilesRefused] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: cleared on opening another conversation
+  useEffect(() => setFilesRefused(false), [draftKey]);
   const send = () => {
     let value = text.trim();
     if (!value || props.busy) return;
@@ -361,10 +410,23 @@ export function Composer(props: {
     const typed = text;
     const sentFrom = draftKey;
     setText("");
+    setFilesRefused(false);
     void props.onSend(value, options).then((sent) => {
       if (sent && readDraft(sentFrom) === typed) writeDraft(sentFrom, "");
       else setText((current) => current || typed);
     });
+  };
+  /**
+   * An image or a file pasted or dropped into the composer: the chat sends text only (the model
+   * reads no images, MEDIA_INPUT_NOT_SUPPORTED), which is said instead of dropping it silently.
+   */
+  const refuseFiles = (event: ClipboardEvent<HTMLElement> | DragEvent<HTMLElement>) => {
+    const data = "clipboardData" in event ? event.clipboardData : event.dataTransfer;
+    if (!data?.types.includes("Files")) return;
+    // Text copied with its picture (from a web page) is pasted as text; a file alone is refused.
+    if (event.type === "paste" && data.types.includes("text/plain")) return;
+    event.preventDefault();
+    if (event.type !== "dragover") setFilesRefused(true);
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     // Enter that commits an input method's candidate (Chinese, Japanese) is not a send; Safari
@@ -386,6 +448,9 @@ export function Composer(props: {
     <form
       className="composer-wrap"
       aria-labelledby="composer-heading"
+      // A file dragged over the composer is taken (not opened by the browser in place of the page), then refused.
+      onDragOver={refuseFiles}
+      onDrop={refuseFiles}
       onSubmit={(event) => {
         event.preventDefault();
         send();
@@ -446,9 +511,12 @@ export function Composer(props: {
           disabled={props.disabled}
           onChange={(event) => {
             setText(event.target.value);
+            setFilesRefused(false);
             writeDraft(draftKey, event.target.value);
           }}
           onKeyDown={onKeyDown}
+          onPaste={refuseFiles}
+          aria-describedby={filesRefused ? "files-refused" : undefined}
         />
         {/* Two buttons, not one changing: focus on Stop goes with it (then back to the message box). */}
         {props.busy ? (
@@ -461,6 +529,11 @@ export function Composer(props: {
           </button>
         )}
       </div>
+      {filesRefused && (
+        <p id="files-refused" className="error-text composer-notice" role="alert">
+          {t.filesNotSupported}
+        </p>
+      )}
     </form>
   );
 }

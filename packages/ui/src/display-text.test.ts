@@ -52,17 +52,21 @@ describe("error codes in the reader's language", () => {
     );
   });
 
-  it("says a user name's rule when the service refuses a name, not only that a field is out of range", () => {
-    const issue = { issues: [{ path: "username", message: "2 to 64 letters, digits or _ . @ -" }] };
-    expect(errorText(en, "INVALID_REQUEST", "username: 2 to 64 letters, digits or _ . @ -", issue)).toBe(
-      "A user name has 2 to 64 letters, digits or _ . @ - (no spaces).",
+  it("states the rule of the field a request broke, or the service's own words for another field", () => {
+    const username = { issues: [{ path: "username", message: "2 to 64 letters, digits or _ . @ -" }] };
+    const message = "username: 2 to 64 letters, digits or _ . @ -";
+    expect(errorText(en, "INVALID_REQUEST", message, username)).toBe(
+      "User name: 2 to 64 letters, digits or _ . @ - (no spaces).",
     );
-    expect(errorText(zh, "INVALID_REQUEST", "", issue)).toBe(
-      "用户名须为 2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
+    expect(errorText(zh, "INVALID_REQUEST", message, username)).toBe(
+      "用户名：2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
     );
-    expect(errorText(en, "INVALID_REQUEST", "", { issues: [{ path: "role" }] })).toBe(
-      en.errorCodes.INVALID_REQUEST,
+    const issues = { issues: [{ path: "username", message: "Too small" }] };
+    expect(errorText(en, "INVALID_REQUEST", "username: Too small", issues)).toBe(en.fieldRules.username);
+    expect(errorText(en, "INVALID_REQUEST", "content: Too big: expected at most 32000 characters")).toBe(
+      "A field is missing or out of range. (content: Too big: expected at most 32000 characters)",
     );
+    expect(Object.keys(zh.fieldRules).sort()).toEqual(Object.keys(en.fieldRules).sort());
   });
 
   it("names the service that did not answer, and a failed answer's as the model service", () => {

@@ -15,8 +15,12 @@ export function errorText(
 ): string {
   const translated = code ? t.errorCodes[code] : undefined;
   if (!translated) return message;
-  // A user name outside the rule: the rule, not just "a field is out of range".
-  if (code === "INVALID_REQUEST" && errorIssuePath(details) === "username") return t.invalidUsername;
+  if (code === "INVALID_REQUEST") {
+    // The field's rule where the page knows it; else which field and why, as the service says.
+    const field = invalidField(details);
+    if (field && t.fieldRules[field]) return t.fieldRules[field];
+    return message ? fill(t.withNote, { text: translated, note: message }) : translated;
+  }
   const service = details?.service;
   if (code === "UPSTREAM_UNAVAILABLE" && typeof service === "string" && t.unreachableServices[service])
     return t.unreachableServices[service];
@@ -29,11 +33,11 @@ export function errorText(
   return translated;
 }
 
-/** The field a refused request's first issue is about (`details.issues[0].path`), if it names one. */
-export function errorIssuePath(details: Record<string, unknown> | undefined): string | undefined {
+/** The field an INVALID_REQUEST is about: the path of its first issue (`details.issues`), if it names one. */
+export function invalidField(details: Record<string, unknown> | undefined): string | undefined {
   const issues = details?.issues;
-  const path = Array.isArray(issues) ? (issues[0] as { path?: unknown } | undefined)?.path : undefined;
-  return typeof path === "string" && path ? path : undefined;
+  const first = Array.isArray(issues) ? (issues[0] as { path?: unknown } | undefined) : undefined;
+  return typeof first?.path === "string" && first.path ? first.path : undefined;
 }
 
 /**

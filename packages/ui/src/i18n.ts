@@ -29,6 +29,9 @@ const en = {
   answerInProgress: "This answer is still being written; it appears here when it is done.",
   conversationNotFound: "Conversation not found",
   conversationNotFoundHint: "It may have been deleted, or the link is not to one of your conversations.",
+  adminOnlyPage: "For administrators only",
+  adminOnlyPageHint: "Administration is open to administrators; your account is a user's.",
+  toChat: "Go to the chat",
   reasoning: "Reasoning",
   queuePosition: "Waiting, position {n} in the queue",
   cached: "Cached answer",
@@ -89,12 +92,24 @@ const en = {
   cancel: "Cancel",
   sources: "Sources",
   citationPage: "{title}, page {page}",
+  // A knowledge citation opened in place (the source view).
+  loading: "Loading…",
+  openOriginal: "Open the original file",
+  openOriginalPage: "Open the original file at page {page}",
+  sourceQuoted: "The passage the answer cited:",
+  sourceDocumentRemoved: "This document was removed from the knowledge base.",
+  sourceBaseGone: "This document's knowledge base was deleted, or is no longer shared with you.",
+  sourcePassageGone:
+    "The cited passage is no longer in this document as it is indexed now (the document changed since).",
   knowledgeBases: "Knowledge bases",
   webSearch: "Web search",
   searchOff: "Off",
   searchAuto: "Auto",
   searchOn: "On",
   mentionHint: "Type # and a knowledge base name to use it",
+  /** A pasted or dropped image or file (the chat sends text only: MEDIA_INPUT_NOT_SUPPORTED). */
+  filesNotSupported:
+    "Images and files cannot be sent in a chat: the model reads text only. To ask about a document, add it to a knowledge base on the Knowledge page.",
   newKnowledgeBase: "New knowledge base",
   name: "Name",
   create: "Create",
@@ -151,6 +166,7 @@ const en = {
   mainNav: "Main",
   composerHeading: "Write a message",
   passwordRule: "At least 8 characters, not only spaces.",
+  usernameRule: "2 to 64 letters, digits or _ . @ - (no spaces).",
   searchProviders: "Search providers",
   testProviders: "Test providers",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
@@ -317,6 +333,14 @@ const en = {
     DATABASE_UNAVAILABLE: "The database cannot be reached.",
     // The browser's own: the request never got an answer.
     NETWORK_ERROR: "The server cannot be reached; check the connection.",
+  } as Record<string, string>,
+  /**
+   * INVALID_REQUEST about a field whose rule the page knows (its first `details.issues` path): the rule, named
+   * by the field; about another field, the service's own message follows the code's text.
+   */
+  fieldRules: {
+    username: "User name: 2 to 64 letters, digits or _ . @ - (no spaces).",
+    password: "Password: at most 1024 characters.",
   } as Record<string, string>,
   /** An error's text with what its details name (see errorText). */
   errorDetails: {
@@ -503,7 +527,6 @@ const en = {
   addUserTitle: "Add a user",
   userAdded: "Added {name}: they can sign in now.",
   usernameRule: "2 to 64 letters, digits or _ . @ -",
-  invalidUsername: "A user name has 2 to 64 letters, digits or _ . @ - (no spaces).",
   resetPassword: "Reset password",
   resetPasswordTitle: "Reset the password of {name}",
   resetPasswordHint:
@@ -562,6 +585,9 @@ const zhCN: Messages = {
   answerInProgress: "这条回答仍在生成，完成后会显示在这里。",
   conversationNotFound: "找不到该对话",
   conversationNotFoundHint: "它可能已被删除，或者此链接指向的不是你的对话。",
+  adminOnlyPage: "仅限管理员",
+  adminOnlyPageHint: "管理页面只对管理员开放，你的账号是普通用户。",
+  toChat: "前往聊天",
   answerDone: "回答已完成。",
   reasoning: "推理过程",
   queuePosition: "排队中，第 {n} 位",
@@ -622,12 +648,21 @@ const zhCN: Messages = {
   cancel: "取消",
   sources: "引用来源",
   citationPage: "{title}，第 {page} 页",
+  loading: "正在加载…",
+  openOriginal: "打开原始文件",
+  openOriginalPage: "打开原始文件第 {page} 页",
+  sourceQuoted: "回答所引用的段落：",
+  sourceDocumentRemoved: "该文档已从知识库中删除。",
+  sourceBaseGone: "该文档所在的知识库已被删除，或已不再与你共享。",
+  sourcePassageGone: "按该文档现在的索引，已找不到所引用的段落（文档在引用之后有过改动）。",
   knowledgeBases: "知识库",
   webSearch: "联网搜索",
   searchOff: "关闭",
   searchAuto: "自动",
   searchOn: "开启",
   mentionHint: "输入 # 加知识库名称即可使用该知识库",
+  filesNotSupported:
+    "聊天中不能发送图片或文件：模型只读文本。如需就文档提问，请在“知识库”页面把它加入知识库。",
   newKnowledgeBase: "新建知识库",
   name: "名称",
   create: "创建",
@@ -684,6 +719,7 @@ const zhCN: Messages = {
   mainNav: "主导航",
   composerHeading: "撰写消息",
   passwordRule: "至少 8 个字符，且不能全是空格。",
+  usernameRule: "2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
   searchProviders: "搜索引擎",
   testProviders: "测试搜索引擎",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
@@ -840,6 +876,10 @@ const zhCN: Messages = {
     LAST_ADMIN: "不能对最后一名管理员降级、停用或删除。",
     DATABASE_UNAVAILABLE: "无法连接数据库。",
     NETWORK_ERROR: "无法连接服务器，请检查网络。",
+  },
+  fieldRules: {
+    username: "用户名：2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
+    password: "密码：最多 1024 个字符。",
   },
   errorDetails: {
     words: "{text}被拒绝的词：{words}",
@@ -1006,7 +1046,6 @@ const zhCN: Messages = {
   addUserTitle: "添加用户",
   userAdded: "已添加 {name}：现在即可登录。",
   usernameRule: "2 到 64 个字母、数字或 _ . @ -",
-  invalidUsername: "用户名须为 2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
   resetPassword: "重置密码",
   resetPasswordTitle: "重置 {name} 的密码",
   resetPasswordHint:

@@ -36,6 +36,8 @@ const IN_PROGRESS = new Set<DocumentRow["status"]>(["queued", "parsing", "embedd
 
 interface UploadRow {
   id: string;
+  /** The base it was uploaded to: each base shows its own uploads (one still running goes on meanwhile). */
+  knowledgeBaseId: string;
   name: string;
   progress: number;
   status: "uploading" | "done" | "error";
@@ -243,11 +245,16 @@ export function KnowledgePage() {
     const rows = list.map((file) => ({
       // crypto.randomUUID needs a secure context, which a plain-HTTP deployment is not.
       id: `${Date.now()}-${Math.random()}`,
+      knowledgeBaseId: selected,
       name: file.name,
       progress: 0,
       status: "uploading" as const,
     }));
-    setUploads((current) => [...current.filter((row) => row.status === "uploading"), ...rows]);
+    // This base's finished uploads give way to the new ones; other bases' stay theirs.
+    setUploads((current) => [
+      ...current.filter((row) => row.knowledgeBaseId !== selected || row.status === "uploading"),
+      ...rows,
+    ]);
     await Promise.all(
       list.map(async (file, index) => {
         const id = rows[index]!.id;
@@ -305,6 +312,7 @@ export function KnowledgePage() {
   };
 
   const base = bases.find((b) => b.id === selected);
+  const baseUploads = uploads.filter((row) => row.knowledgeBaseId === selected);
   const removeDocument = async (knowledgeBase: KnowledgeBase, document: DocumentRow, from: Element) => {
     if (!window.confirm(fill(t.deleteDocumentConfirm, { name: document.name }))) return;
     const restoreFocus = keepFocusNear(from, () => window.document.getElementById("documents-title"));
@@ -393,12 +401,13 @@ export function KnowledgePage() {
           {base.permission !== "read" && (
             <label className="upload">
               {t.upload}
-              <input type="file" multiple onChange={(e) => void upload(e.target.files)} />
+              {/* A picker per base: the files chosen for one are not shown as chosen for the next. */}
+              <input key={base.id} type="file" multiple onChange={(e) => void upload(e.target.files)} />
             </label>
           )}
-          {uploads.length > 0 && (
+          {baseUploads.length > 0 && (
             <ul className="uploads" aria-live="polite">
-              {uploads.map((row) => {
+              {baseUploads.map((row) => {
                 const ingested = outcome(row);
                 return (
                   <li key={row.id} data-status={row.status}>

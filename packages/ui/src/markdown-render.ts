@@ -137,7 +137,7 @@ export function markdownToHtml(source: string, citations: CitationLink[] = []): 
           : part.replace(/\[(\d{1,2})\]/g, (marker, n) => {
               const citation = citations.find((c) => c.n === Number(n));
               if (!citation) return marker;
-              return `<sup><a class="citation" href="${quotedUrl(citation.url)}" title="${plainText(citation.title)}">[${n}]</a></sup>`;
+              return `<sup><a class="citation" href="${quotedUrl(citation.url)}" title="${plainText(citation.title)}" data-citation="${Number(n)}">[${n}]</a></sup>`;
             }),
       )
       .join("");

@@ -35,13 +35,18 @@ export async function copyText(text: string): Promise<boolean> {
   }
 }
 
-/** Renders an answer as Markdown once the renderer has loaded (plain text until then), each code block with a Copy button. */
+/**
+ * Renders an answer as Markdown once the renderer has loaded (plain text until then), each code
+ * block with a Copy button; a click on a `[n]` citation marker goes to `onCitation`.
+ */
 export function Markdown({
   text,
   citations,
+  onCitation,
 }: {
   text: string;
   citations?: Array<{ n: number; url: string; title: string }>;
+  onCitation?(n: number, event: React.MouseEvent): void;
 }) {
   const [render, setRender] = useState<Renderer | undefined>(() => renderer);
   useEffect(() => {
@@ -64,7 +69,9 @@ export function Markdown({
     }
   }, [html, t]);
   const [announce, setAnnounce] = useState("");
-  const copy = (event: React.MouseEvent) => {
+  const click = (event: React.MouseEvent) => {
+    const marker = (event.target as Element).closest("a[data-citation]");
+    if (marker) return onCitation?.(Number(marker.getAttribute("data-citation")), event);
     const button = (event.target as Element).closest("button.copy-code");
     if (!button) return;
     void copyText(button.closest("pre")?.querySelector("code")?.textContent ?? "").then((copied) => {
@@ -81,11 +88,11 @@ export function Markdown({
   if (html === undefined) return <div className="markdown plain">{text}</div>;
   return (
     <>
-      {/* biome-ignore lint/a11y/useKeyWithClickEvents lint/a11y/noStaticElementInteractions: delegates the Copy buttons' clicks (buttons, keyboard-usable themselves) */}
+      {/* biome-ignore lint/a11y/useKeyWithClickEvents lint/a11y/noStaticElementInteractions: delegates the clicks of Copy buttons and citation links (keyboard-usable themselves) */}
       <div
         className="markdown"
         ref={container}
-        onClick={copy}
+        onClick={click}
         // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitised by DOMPurify in renderMarkdown
         dangerouslySetInnerHTML={{ __html: html }}
       />

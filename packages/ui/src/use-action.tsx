@@ -1,6 +1,6 @@
 import { useCallback, useState } from "react";
 import { ApiError } from "./api.js";
-import { errorIssuePath, errorText } from "./display-text.js";
+import { errorText, invalidField } from "./display-text.js";
 import { fill, type Messages, useI18n } from "./i18n.js";
 
 /**
@@ -21,7 +21,7 @@ export function errorField(error: unknown): string | undefined {
   if (!(error instanceof ApiError)) return undefined;
   if (error.code === "USERNAME_TAKEN") return "username";
   if (error.code === "WEAK_PASSWORD") return "password";
-  return error.code === "INVALID_REQUEST" ? errorIssuePath(error.details) : undefined;
+  return error.code === "INVALID_REQUEST" ? invalidField(error.details) : undefined;
 }
 
 /** Any caught error in the reader's language: by its code where it has one (see errorText), else by its message. */

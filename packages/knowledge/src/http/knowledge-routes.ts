@@ -10,6 +10,7 @@ import {
 import { HearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import type { IndexBackend } from "../index/index-backend.js";
 import type { BlobStore } from "../ingestion/blob-store.js";
 import { indexedContentHash, settingsVersion } from "../ingestion/document-pipeline.js";
 import { assertWatchableFolder } from "../ingestion/folder-scan.js";
@@ -22,6 +23,8 @@ export interface KnowledgeRouteDependencies {
   store: KnowledgeStore;
   ingestion: IngestionService;
   queries: QueryService;
+  /** Where a document's chunks are read back from (its passages, for a citation to show in place). */
+  backend: IndexBackend;
   blobs: BlobStore;
   defaults: { maxTokens: number; overlapTokens: number };
   /** Hearth's data directory, which no knowledge base may watch (nor a folder holding it). */
@@ -52,7 +55,7 @@ export function registerKnowledgeRoutes(
   app: FastifyInstance,
   dependencies: KnowledgeRouteDependencies,
 ): void {
-  const { store, ingestion, queries, blobs, defaults, dataDir, checkEmbeddingModel } = dependencies;
+  const { store, ingestion, queries, backend, blobs, defaults, dataDir, checkEmbeddingModel } = dependencies;
   const view = (knowledgeBase: KnowledgeBaseRecord): KnowledgeBase => ({
     ...knowledgeBase,
     staleDocumentCount: store.staleDocumentCount(knowledgeBase.id, settingsVersion(knowledgeBase)),
@@ -191,6 +194,29 @@ export function registerKnowledgeRoutes(
       .header("x-content-type-options", "nosniff")
       .header("content-security-policy", "default-src 'none'; sandbox")
       .send(bytes);
+  });
+
+  /**
+   * A document's passages (its chunks as indexed, in order): the text a citation quotes, in its
+   * place in the document, for the web UI to show a cited passage among the ones around it.
+   */
+  app.get("/v1/knowledge-bases/:id/documents/:documentId/passages", async (request) => {
+    const { id, documentId } = documentParams.parse(request.params);
+    store.getKnowledgeBase(id);
+    const document = store.getDocument(id, documentId);
+    const chunks = await backend.listChunks(id, documentId);
+    return {
+      document: documentView(document),
+      passages: chunks.map((chunk) => ({
+        id: chunk.id,
+        ordinal: chunk.ordinal,
+        text: chunk.text,
+        page: chunk.page ?? null,
+        headingPath: chunk.headingPath,
+        charStart: chunk.charStart,
+        charEnd: chunk.charEnd,
+      })),
+    };
   });
 
   app.post("/v1/knowledge-bases/:id/sync", async (request, reply) => {

@@ -199,6 +199,19 @@ class ElasticsearchIndexBackend implements IndexBackend {
     return new Map(result.hits.hits.map((hit) => [hit._source.id, hit._source.contentHash]));
   }
 
+  async listChunks(
+    knowledgeBaseId: string,
+    documentId: string,
+  ): Promise<Array<Omit<ChunkRecord, "embedding">>> {
+    const result = (await this.request("POST", `/${this.index}/_search`, {
+      size: 10_000,
+      _source: { excludes: ["embedding", "terms", "runEnds", "metadataTerms"] },
+      query: { bool: { filter: [{ term: { knowledgeBaseId } }, { term: { documentId } }] } },
+      sort: [{ ordinal: "asc" }],
+    })) as SearchResponse;
+    return result.hits.hits.map((hit) => toChunk(hit._source));
+  }
+
   async lexicalSearch(query: LexicalQuery): Promise<SearchHit[]> {
     validateQuery(query);
     const terms = queryTerms(query.text);

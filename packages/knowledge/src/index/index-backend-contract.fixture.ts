@@ -388,6 +388,35 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
       expect(await backend.listChunkHashes(KB, "no-such-document")).toEqual(new Map());
     });
 
+    it("lists a document's chunks in order, with what a citation shows, and no other document's", async () => {
+      await backend.upsertChunks([
+        chunk({
+          id: "l-2",
+          documentId: "ld",
+          ordinal: 1,
+          text: "second part",
+          page: 2,
+          headingPath: ["Guide", "Setup"],
+          charStart: 12,
+          charEnd: 23,
+          embedding: unit([1, 0, 0, 0]),
+        }),
+        chunk({ id: "l-1", documentId: "ld", ordinal: 0, text: "first part", charStart: 0, charEnd: 10 }),
+        chunk({ id: "l-other", documentId: "ld-other", ordinal: 0, text: "elsewhere" }),
+      ]);
+      const chunks = await backend.listChunks(KB, "ld");
+      expect(chunks.map((listed) => listed.id)).toEqual(["l-1", "l-2"]);
+      expect(chunks[1]).toMatchObject({
+        text: "second part",
+        page: 2,
+        headingPath: ["Guide", "Setup"],
+        charStart: 12,
+        charEnd: 23,
+      });
+      expect(chunks[1]).not.toHaveProperty("embedding");
+      expect(await backend.listChunks(KB, "no-such-document")).toEqual([]);
+    });
+
     it("finds the nearest vectors first with cosine scores, within the filters", async () => {
       await backend.upsertChunks([
         chunk({

@@ -77,6 +77,8 @@ export interface IndexBackend {
   deleteKnowledgeBase(knowledgeBaseId: string): Promise<void>;
   /** Chunk ids and content hashes of a document, for incremental sync. */
   listChunkHashes(knowledgeBaseId: string, documentId: string): Promise<Map<string, string>>;
+  /** A document's chunks in order (by ordinal), without embeddings: its passages, for a citation to show in place. */
+  listChunks(knowledgeBaseId: string, documentId: string): Promise<Array<Omit<ChunkRecord, "embedding">>>;
   lexicalSearch(query: LexicalQuery): Promise<SearchHit[]>;
   vectorSearch(query: VectorQuery): Promise<SearchHit[]>;
   /** Resolves when the backend can serve now; throws INDEX_UNAVAILABLE when not (GET /readyz asks). */

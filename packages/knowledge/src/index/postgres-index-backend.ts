@@ -215,6 +215,17 @@ class PostgresIndexBackend implements IndexBackend {
     return new Map(result.rows.map((row) => [row.id, row.content_hash]));
   }
 
+  async listChunks(
+    knowledgeBaseId: string,
+    documentId: string,
+  ): Promise<Array<Omit<ChunkRecord, "embedding">>> {
+    const result = await this.client.query<ChunkRow>(
+      `select ${CHUNK_COLUMNS} from ${this.table} c where c.knowledge_base_id = $1 and c.document_id = $2 order by c.ordinal`,
+      [knowledgeBaseId, documentId],
+    );
+    return result.rows.map((row) => chunkFromColumns(row, row.heading_path, row.metadata));
+  }
+
   async lexicalSearch(query: LexicalQuery): Promise<SearchHit[]> {
     validateQuery(query);
     const terms = queryTerms(query.text);

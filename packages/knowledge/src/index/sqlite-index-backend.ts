@@ -366,6 +366,17 @@ export class SqliteIndexBackend implements IndexBackend {
     return new Map(rows.map((row) => [row.id, row.content_hash]));
   }
 
+  async listChunks(
+    knowledgeBaseId: string,
+    documentId: string,
+  ): Promise<Array<Omit<ChunkRecord, "embedding">>> {
+    this.ensureOpen();
+    const rows = this.statement(
+      `select ${ROW_COLUMNS} from index_chunks c where c.knowledge_base_id = ? and c.document_id = ? order by c.ordinal`,
+    ).all(knowledgeBaseId, documentId) as ChunkRow[];
+    return rows.map(rowToChunk);
+  }
+
   async lexicalSearch(query: LexicalQuery): Promise<SearchHit[]> {
     this.ensureOpen();
     validateQuery(query);

@@ -128,6 +128,7 @@ export async function createKnowledgeService(
     store,
     ingestion,
     queries,
+    backend: index.backend,
     blobs,
     defaults: DEFAULT_CHUNKING,
     dataDir: config.dataDir,

@@ -200,6 +200,33 @@ describe("knowledge service API", () => {
       expect(await answer.text(), name).toBe(text);
     }
   });
+  it("gives a document's passages in order, the cited one among them, and none once it is deleted", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Passages" });
+    const page = `<html><head><style>body { color: red; }</style></head><body><h1>Guide</h1>${Array.from(
+      { length: 40 },
+      (_, i) => `<p>Step ${i + 1}: turn the valve number ${i + 1} a quarter turn to the left.</p>`,
+    ).join("")}</body></html>`;
+    const upload = await client.uploadDocuments(kb.id, [{ name: "guide.html", data: Buffer.from(page) }]);
+    expect((await harness.finalJob(upload.job.id)).status).toBe("completed");
+    const [document] = await client.listDocuments(kb.id);
+    const { document: described, passages } = await client.documentPassages(kb.id, document!.id);
+    expect(described.name).toBe("guide.html");
+    expect(passages.length).toBeGreaterThan(1);
+    expect(passages.map((passage) => passage.ordinal)).toEqual(passages.map((_, i) => i));
+    // The text as indexed, not the page's source: no markup, no style sheet.
+    const text = passages.map((passage) => passage.text).join("\n");
+    expect(text).toContain("Step 40: turn the valve number 40");
+    expect(text).not.toMatch(/<p>|color: red/);
+    const [hit] = await client.query(kb.id, { query: "valve number 33", topK: 1 });
+    expect(passages.find((passage) => passage.id === hit!.chunkId)?.text).toBe(hit!.text);
+    await client.deleteDocument(kb.id, document!.id);
+    await expect(client.documentPassages(kb.id, document!.id)).rejects.toMatchObject({
+      status: 404,
+      code: "DOCUMENT_NOT_FOUND",
+    });
+  });
+
   it("cites full-width text as the document wrote it, and finds it by its half-width form", async () => {
     const { client } = harness;
     const kb = await client.createKnowledgeBase({ name: "报销制度" });

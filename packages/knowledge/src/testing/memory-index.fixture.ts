@@ -76,6 +76,15 @@ export class MemoryIndexBackend implements IndexBackend {
         map.set(chunk.id, chunk.contentHash);
     return map;
   }
+  async listChunks(
+    knowledgeBaseId: string,
+    documentId: string,
+  ): Promise<Array<Omit<ChunkRecord, "embedding">>> {
+    return [...this.chunks.values()]
+      .filter((chunk) => chunk.knowledgeBaseId === knowledgeBaseId && chunk.documentId === documentId)
+      .sort((a, b) => a.ordinal - b.ordinal)
+      .map(({ embedding: _embedding, ...chunk }) => chunk);
+  }
   #candidates(knowledgeBaseIds: string[], filters?: SearchFilters): ChunkRecord[] {
     return [...this.chunks.values()].filter(
       (chunk) =>

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { isValidUsername, USERNAME_RULE } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import { audit } from "../audit/audit-log.js";
 import type { WebDatabase } from "../storage/open-database.js";
@@ -19,8 +20,6 @@ export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
-const USERNAME = /^[\p{L}\p{N}_.@-]{2,64}$/u;
-
 /**
  * A field's rule broken: INVALID_REQUEST naming the field as a request's schema does (`details.issues`),
  * so a form marks the field and shows the rule beside it.
@@ -32,7 +31,7 @@ function invalidField(path: string, rule: string): HearthError {
 }
 
 export function checkCredentialsShape(username: string, password: string): void {
-  if (!USERNAME.test(username)) throw invalidField("username", "2 to 64 letters, digits or _ . @ -");
+  if (!isValidUsername(username)) throw invalidField("username", USERNAME_RULE);
   checkPassword(password);
 }
 

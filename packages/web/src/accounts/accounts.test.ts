@@ -37,6 +37,22 @@ describe.each(dialects)("accounts, sessions and API keys on %s", (dialect) => {
     expect(me.json()).toMatchObject({ user: { username: "user1", role: "user" } });
   });
 
+  it("refuses a user name outside the rule with the rule, naming the field", async () => {
+    for (const username of ["John Smith", "bad name!", "a"]) {
+      const response = await web.app.inject({
+        method: "POST",
+        url: "/api/auth/signup",
+        payload: { username, password: "correct horse battery" },
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error).toMatchObject({
+        code: "INVALID_REQUEST",
+        message: "username: 2 to 64 letters, digits or _ . @ -",
+        details: { issues: [{ path: "username" }] },
+      });
+    }
+  });
+
   it("sets HttpOnly SameSite session cookies and a readable CSRF cookie", async () => {
     const response = await web.app.inject({
       method: "POST",

@@ -262,6 +262,7 @@ describe("RBAC over the whole route table", () => {
       for (const path of [
         `/api/knowledge-bases/${ids.knowledgeBase}`,
         `/api/knowledge-bases/${ids.knowledgeBase}/documents`,
+        `/api/knowledge-bases/${ids.knowledgeBase}/documents/${ids.document}/passages`,
         `/api/jobs/${ids.job}`,
       ]) {
         const response = await web.app.inject({ url: path, headers: session.headers });

@@ -402,6 +402,11 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const id = await guard(request, "read");
     return forward(request, reply, "GET", documentPath(request, id));
   });
+  // A document's passages as indexed: a citation shows the passage it quotes in its place (the UI).
+  app.get("/api/knowledge-bases/:id/documents/:documentId/passages", user, async (request, reply) => {
+    const id = await guard(request, "read");
+    return forward(request, reply, "GET", `${documentPath(request, id)}/passages`);
+  });
   app.delete("/api/knowledge-bases/:id/documents/:documentId", user, async (request, reply) => {
     const id = await guard(request, "write");
     const path = documentPath(request, id);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import {
+  documentPassagesSchema,
   type IngestionJob,
   ingestionJobSchema,
   type KnowledgeDocument,
@@ -15,7 +16,8 @@ import { listenOnLoopback } from "../../../../test/support/ports.js";
  * are checked against the contracts' schemas, so the stand-in cannot drift from the real service),
  * jobs, and `/v1/query`
  * returning passages that contain the query's words (404 KNOWLEDGE_BASE_NOT_FOUND for a base it
- * does not have); `/v1/search` returning fixed web results.
+ * does not have); `/v1/search` returning fixed web results. A document's passages are its
+ * paragraphs (text between blank lines), as `.../passages` lists them.
  */
 export interface FakeKnowledge {
   url: string;
@@ -40,6 +42,14 @@ export interface FakeKnowledge {
   /** Documents every base reports as indexed with older settings, until it is re-indexed. */
   staleDocuments: number;
   close(): Promise<void>;
+}
+
+/** A document's passages as this stand-in cuts them: its paragraphs, where they lie in its text. */
+function paragraphs(text: string): Array<{ text: string; start: number; end: number }> {
+  const found: Array<{ text: string; start: number; end: number }> = [];
+  for (const match of text.matchAll(/\S(?:[\s\S]*?\S)?(?=\s*\n\s*\n|\s*$)/g))
+    found.push({ text: match[0], start: match.index, end: match.index + match[0].length });
+  return found;
 }
 
 async function body(request: IncomingMessage): Promise<Buffer> {
@@ -164,20 +174,23 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         .split(/\W+/)
         .filter((w) => w.length > 3);
       const results = ids.flatMap((id) =>
-        (bases.get(id)?.documents ?? [])
-          .filter((d) => words.some((w) => d.text.toLowerCase().includes(w)))
-          .map((d) => ({
-            chunkId: `${d.record.id}-0`,
-            knowledgeBaseId: id,
-            documentId: d.record.id,
-            documentTitle: d.record.name,
-            text: d.text,
-            score: 0.9,
-            page: 1,
-            headingPath: [],
-            charStart: 0,
-            charEnd: d.text.length,
-          })),
+        (bases.get(id)?.documents ?? []).flatMap((d) =>
+          paragraphs(d.text)
+            .map((passage, ordinal) => ({ ...passage, ordinal }))
+            .filter((passage) => words.some((w) => passage.text.toLowerCase().includes(w)))
+            .map((passage) => ({
+              chunkId: `${d.record.id}-${passage.ordinal}`,
+              knowledgeBaseId: id,
+              documentId: d.record.id,
+              documentTitle: d.record.name,
+              text: passage.text,
+              score: 0.9,
+              page: d.record.name.endsWith(".pdf") ? 1 : null,
+              headingPath: [],
+              charStart: passage.start,
+              charEnd: passage.end,
+            })),
+        ),
       );
       return send(response, 200, { results });
     }
@@ -283,6 +296,23 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         const document = base.documents.find((d) => d.record.id === parts[4]);
         if (!document)
           return send(response, 404, { error: { code: "DOCUMENT_NOT_FOUND", message: "no such document" } });
+        if (parts[5] === "passages")
+          return send(
+            response,
+            200,
+            documentPassagesSchema.parse({
+              document: document.record,
+              passages: paragraphs(document.text).map((passage, ordinal) => ({
+                id: `${document.record.id}-${ordinal}`,
+                ordinal,
+                text: passage.text,
+                page: null,
+                headingPath: [],
+                charStart: passage.start,
+                charEnd: passage.end,
+              })),
+            }),
+          );
         if (parts[5] === "file") {
           // As the real service: a text document (an HTML page too, as its source) is plain UTF-8
           // text shown inline, under a sandbox policy.
