@@ -23,7 +23,7 @@ const CHROME = "header, footer, [role=navigation], [role=banner], [role=contenti
  * or body, and every step after Readability reads each element a bounded number of times.
  */
 export function parseHtml(html: string): ParsedDocument {
-  const { document } = parseHTML(flattenDeepHtml(html).html);
+  const document = pageWithBody(flattenDeepHtml(html).html);
   for (const element of document.querySelectorAll(NOISE)) element.remove();
   const pageTitle = document.querySelector("title")?.textContent?.trim() || undefined;
   const body = document.body as unknown as Element | null;
@@ -55,6 +55,31 @@ export function parseHtml(html: string): ParsedDocument {
       blocks.unshift({ kind: "heading", level: 1, text: pageHeading });
   }
   return { title: pageTitle, blocks };
+}
+
+/**
+ * The page parsed with all its content in its body. linkedom reads a page without `<body>` as it is
+ * written and makes an empty body up beside its content (`<html><article>…</article></html>`), or
+ * takes a fragment's first element for the root (`<h2>…</h2><p>…</p>`): that content is moved into
+ * the body, as a browser puts it, and a fragment is read inside a page of its own.
+ */
+function pageWithBody(html: string): Document {
+  let { document } = parseHTML(html);
+  if (document.documentElement?.tagName !== "HTML")
+    ({ document } = parseHTML(`<!doctype html><html><head></head><body>${html}</body></html>`));
+  const root = document.documentElement;
+  const body = document.body;
+  const first = body.firstChild;
+  let afterBody = false;
+  for (const node of Array.from(root.childNodes)) {
+    if (node === body) afterBody = true;
+    else if (
+      (node.nodeType === 1 && node.nodeName !== "HEAD") ||
+      (node.nodeType === 3 && node.textContent?.trim())
+    )
+      body.insertBefore(node, afterBody ? null : first);
+  }
+  return document as unknown as Document;
 }
 
 /** The page's declared main content, when it has one with most of the page's `total` main text. */

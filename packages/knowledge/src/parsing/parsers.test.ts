@@ -193,6 +193,27 @@ describe("parsers", () => {
     );
   });
 
+  it("reads an HTML page that has no <body>, and a bare fragment", async () => {
+    // linkedom leaves such content outside the body it makes up: these came out empty.
+    const page = await parse(
+      "notes.html",
+      Buffer.from(
+        `<html><head><title>Notes</title></head><article><h2>Release notes</h2><p>Version 2 ships on Monday.</p></article></html>`,
+      ),
+    );
+    expect(page.title).toBe("Notes");
+    expect(texts(page.blocks)).toBe("Release notes\nVersion 2 ships on Monday.");
+    const fragment = await parse(
+      "steps.html",
+      Buffer.from(`<h2>Steps</h2><p>Open the lid.</p><p>Lift the tray.</p>`),
+    );
+    expect(fragment.blocks).toEqual([
+      { kind: "heading", level: 2, text: "Steps" },
+      { kind: "paragraph", text: "Open the lid." },
+      { kind: "paragraph", text: "Lift the tray." },
+    ]);
+  });
+
   it("reads HTML nested 2,000 and 50,000 deep in well under a second each, its text kept", async () => {
     // Readability took 52 s on the first and over 100 s on the second: an upload held up ingestion.
     for (const depth of [2_000, 50_000]) {
