@@ -1,4 +1,11 @@
-import { blockText, flattenDeepHtml, readabilityFits, type TextNode, treeShape } from "@hearth/core";
+import {
+  blockText,
+  flattenDeepHtml,
+  isBlockElement,
+  readabilityFits,
+  type TextNode,
+  treeShape,
+} from "@hearth/core";
 import { Readability } from "@mozilla/readability";
 import { parseHTML } from "linkedom";
 import type { Block, ParsedDocument } from "./parsed-document.js";
@@ -204,8 +211,33 @@ function laidOut(element: Element | TextNode, oneLine = false): string {
   return oneLine ? text.replace(/\s+/g, " ").trim() : text;
 }
 
+/**
+ * A container's blocks in document order. Its loose inline content (text, `<b>`, `<a>`, `<br>`...)
+ * between two blocks is a paragraph of its own: `<div>Note: <b>hot</b><p>Wait.</p></div>` reads
+ * "Note: hot", then "Wait."
+ */
 function collect(node: Element, blocks: Block[]): void {
-  collectEach(Array.from(node.children), blocks);
+  let inline: ChildNode[] = [];
+  const paragraph = () => {
+    const own = { nodeType: 1, nodeName: "P", nodeValue: null, childNodes: inline };
+    const value = inline.length > 0 ? laidOut(own as unknown as TextNode) : "";
+    if (value) blocks.push({ kind: "paragraph", text: value });
+    inline = [];
+  };
+  for (const child of Array.from(node.childNodes)) {
+    if (child.nodeType === 1 && startsLine(child as Element)) {
+      paragraph();
+      collectEach([child as Element], blocks);
+    } else inline.push(child);
+  }
+  paragraph();
+}
+
+/** Whether an element is laid out apart from the inline content around it: a block, or holding one. */
+function startsLine(element: Element): boolean {
+  return (
+    isBlockish(element) || isBlockElement(element.tagName) || Array.from(element.children).some(isBlockish)
+  );
 }
 
 function collectEach(elements: Element[], blocks: Block[]): void {

@@ -193,6 +193,23 @@ describe("parsers", () => {
     );
   });
 
+  it("keeps loose text in a block container as a paragraph of its own, in order", async () => {
+    // A documentation page of sibling sections, read from its <main> (Readability keeps one section):
+    // "Before you start:" and "Then ... a minute." were dropped and their <b> and <i> made paragraphs.
+    const section = (title: string, sentence: string) =>
+      `<section><h2>${title}</h2><div>Before you start: <b>switch it off</b>.<p>${sentence}</p>Then <i>wait</i> a minute.<p>${sentence}</p></div></section>`;
+    const html = `<html><body><main>${section("Installing", "Installers for every platform are on the download page of the project.")}${section("Workflow", "A typical workflow starts with a schematic and ends with fabrication files.")}</main></body></html>`;
+    const document = await parse("guide.html", Buffer.from(html));
+    expect(document.blocks.slice(0, 5)).toEqual([
+      { kind: "heading", level: 2, text: "Installing" },
+      { kind: "paragraph", text: "Before you start: switch it off." },
+      { kind: "paragraph", text: "Installers for every platform are on the download page of the project." },
+      { kind: "paragraph", text: "Then wait a minute." },
+      { kind: "paragraph", text: "Installers for every platform are on the download page of the project." },
+    ]);
+    expect(document.blocks).toHaveLength(10);
+  });
+
   it("reads an HTML page that has no <body>, and a bare fragment", async () => {
     // linkedom leaves such content outside the body it makes up: these came out empty.
     const page = await parse(
