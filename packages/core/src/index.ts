@@ -89,7 +89,7 @@ export {
   flattenDeepHtml,
   MAX_HTML_DEPTH,
   READABILITY_MAX_DEPTH,
-  READABILITY_MAX_ELEMENTS,
+  READABILITY_MAX_NODES,
   READABILITY_MAX_WEIGHT,
   readabilityFits,
   type TreeShape,

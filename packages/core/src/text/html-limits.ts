@@ -17,62 +17,60 @@ export const MAX_HTML_DEPTH = 512;
 export const READABILITY_MAX_DEPTH = 100;
 
 /**
- * Most elements Readability is run on: it copies, serialises and parses the page again on each of
- * up to four tries, some 50 µs an element on a busy machine, so 20,000 empty `<span>`s take it
- * seconds. A long Wikipedia article has about 5,000.
+ * Most nodes (elements and runs of text) Readability is run on: it copies, serialises and parses the
+ * page again on each of up to four tries, and takes some 100 µs a node on a busy machine, so 20,000
+ * empty `<span>`s or `&nbsp;`s take it seconds. A long Wikipedia article has about 11,000.
  */
-export const READABILITY_MAX_ELEMENTS = 20_000;
+export const READABILITY_MAX_NODES = 30_000;
 
 /**
- * Largest page Readability is run on, as its elements each counted by their depth (the sum of the
- * depths, which its per-ancestor measuring follows): a long Wikipedia article (5,300 elements,
- * 29 deep) weighs about 77,000 and takes it a few hundred milliseconds.
+ * Largest page Readability is run on, as its nodes each counted by their depth (the sum of the
+ * depths, which its measuring of every element's text again at each ancestor follows): a long
+ * Wikipedia article (11,000 nodes, 30 deep) weighs about 174,000 and takes it a few hundred
+ * milliseconds.
  */
-export const READABILITY_MAX_WEIGHT = 250_000;
+export const READABILITY_MAX_WEIGHT = 500_000;
 
-/** An HTML page's element tree: how many elements, how deep, and the sum of their depths. */
+/** An HTML page's node tree: how many nodes, how deep, and the sum of their depths. */
 export interface TreeShape {
-  elements: number;
+  nodes: number;
   depth: number;
   weight: number;
 }
 
-/** The shape of the element tree under `root` (its depth 0); a walk without recursion, linear. */
+/** The shape of the node tree under `root` (its depth 0); a walk without recursion, linear. */
 export function treeShape(root: TextNode): TreeShape {
-  let elements = 0;
+  let nodes = 0;
   let depth = 0;
   let weight = 0;
-  const nodes: TextNode[] = [root];
+  const pending: TextNode[] = [root];
   const depths: number[] = [0];
-  while (nodes.length > 0) {
-    const node = nodes.pop()!;
+  while (pending.length > 0) {
+    const node = pending.pop()!;
     const level = depths.pop()!;
-    if (node.nodeType === 1 && level > 0) {
-      elements++;
+    if (level > 0) {
+      nodes++;
       weight += level;
       if (level > depth) depth = level;
     }
     const children = node.childNodes;
     for (let index = 0; index < children.length; index++) {
-      const child = children[index]!;
-      if (child.nodeType === 1) {
-        nodes.push(child);
-        depths.push(level + 1);
-      }
+      pending.push(children[index]!);
+      depths.push(level + 1);
     }
   }
-  return { elements, depth, weight };
+  return { nodes, depth, weight };
 }
 
 /**
- * Whether Readability may run on a page of this shape (READABILITY_MAX_DEPTH,
- * READABILITY_MAX_ELEMENTS, READABILITY_MAX_WEIGHT): within them it takes at most a few seconds on a
- * busy machine; past them, minutes or hours.
+ * Whether Readability may run on a page of this shape (READABILITY_MAX_DEPTH, READABILITY_MAX_NODES,
+ * READABILITY_MAX_WEIGHT): within them it takes at most a few seconds on a busy machine; past them,
+ * minutes or hours.
  */
 export function readabilityFits(shape: TreeShape): boolean {
   return (
     shape.depth <= READABILITY_MAX_DEPTH &&
-    shape.elements <= READABILITY_MAX_ELEMENTS &&
+    shape.nodes <= READABILITY_MAX_NODES &&
     shape.weight <= READABILITY_MAX_WEIGHT
   );
 }

@@ -26,7 +26,7 @@ const CHROME = "header, footer, [role=navigation], [role=banner], [role=contenti
  *
  * Bounded work, whatever the file: tags nested deeper than core's MAX_HTML_DEPTH are dropped before
  * the parse (their text kept), a page too deep or too large for Readability (READABILITY_MAX_DEPTH,
- * _ELEMENTS and _WEIGHT), which would take it minutes or hours, goes straight to its main container
+ * _NODES and _WEIGHT), which would take it minutes or hours, goes straight to its main container
  * or body, and every step after Readability reads each element a bounded number of times.
  */
 export function parseHtml(html: string): ParsedDocument {

@@ -28,7 +28,7 @@ export interface PageLimits {
  *
  * Bounded work, whatever the page: tags nested deeper than MAX_HTML_DEPTH are dropped before the
  * parse, and a page too deep or too large for Readability (core's READABILITY_MAX_DEPTH,
- * _ELEMENTS and _WEIGHT), which would take it minutes, is read whole as the fallback reads it;
+ * _NODES and _WEIGHT), which would take it minutes, is read whole as the fallback reads it;
  * `onLimit` hears of either.
  */
 export function extractMainText(
