@@ -84,4 +84,14 @@ export {
   webDatabaseFile,
 } from "./storage/index.js";
 export { OutageLog, postgresPool } from "./storage/postgres-pool.js";
-export { blockText, type TextNode } from "./text/block-text.js";
+export { blockText, isBlockElement, type TextNode } from "./text/block-text.js";
+export {
+  flattenDeepHtml,
+  MAX_HTML_DEPTH,
+  READABILITY_MAX_DEPTH,
+  READABILITY_MAX_NODES,
+  READABILITY_MAX_WEIGHT,
+  readabilityFits,
+  type TreeShape,
+  treeShape,
+} from "./text/html-limits.js";

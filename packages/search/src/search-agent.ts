@@ -309,7 +309,16 @@ export class SearchAgent {
         if (content === undefined) {
           try {
             const page = await this.#fetcher.fetch(result.url, signal);
-            content = extractMainText(page.text, page.contentType, this.#config.fetch.maxContentChars);
+            content = extractMainText(
+              page.text,
+              page.contentType,
+              this.#config.fetch.maxContentChars,
+              (limits) =>
+                this.#logger.info(
+                  { host: new URL(page.url).host, ...limits },
+                  "page read past a limit: deep nesting flattened or Readability skipped",
+                ),
+            );
             this.#pages.set(result.url, content);
             this.#metrics?.pageFetch("ok");
           } catch (error) {

@@ -59,7 +59,8 @@ export function cleanDocument(document: ParsedDocument): ParsedDocument {
   const seen = new Set<string>();
   const cleaned: Block[] = [];
   for (const block of blocks) {
-    const text = block.kind === "code" ? block.text.replace(/\s+$/, "") : repairLines(block);
+    // trimEnd, not /\s+$/: that pattern starts again at every blank of a long run inside the code.
+    const text = block.kind === "code" ? block.text.trimEnd() : repairLines(block);
     if (!text.trim()) continue;
     if (block.kind !== "heading" && text.length >= 20) {
       const compact = toHalfWidth(text).replace(/\s+/g, "");

@@ -42,14 +42,17 @@ export interface IndexOutcome {
 
 /**
  * Everything a document's indexed form depends on: its bytes, the knowledge base's settings and the
- * processing version, raised when cleaning or term analysis changes what gets indexed (v2: code keeps
- * its indentation, numbered running headers removed, letter-spaced Chinese joined; v3: PDF font sizes
- * read on pages with unmapped glyphs, body text, table rows and figure labels no longer taken as
- * headings, documentName metadata; v4: run-end terms, so that a query of one Chinese character finds
- * it at the end of a word too; v5: a PDF paragraph repeated on another page kept on that page, a line
- * at a page's edge removed only when its numbers are the same on every page or follow the page
- * number), so a document is re-indexed whole on its next sync or upload, or by a re-index job
- * (POST /v1/knowledge-bases/{id}/reindex, started too when a base's model or chunking changes).
+ * processing version, raised when parsing, cleaning or term analysis changes what gets indexed (v2:
+ * code keeps its indentation, numbered running headers removed, letter-spaced Chinese joined; v3:
+ * PDF font sizes read on pages with unmapped glyphs, body text, table rows and figure labels no
+ * longer taken as headings, documentName metadata; v4: run-end terms, so that a query of one
+ * Chinese character finds it at the end of a word too; v5: a PDF paragraph repeated on another page
+ * kept on that page, a line at a page's edge removed only when its numbers are the same on every
+ * page or follow the page number; v6: HTML read as laid out, blocks, cells and line breaks apart,
+ * loose text beside blocks kept as a paragraph, a page without <body> or a bare fragment read, a
+ * table inside a cell read once, a page too deep or large for Readability read from its container),
+ * so a document is re-indexed whole on its next sync or upload, or by a re-index job (POST
+ * /v1/knowledge-bases/{id}/reindex, started too when a base's model or chunking changes).
  */
 export function indexedVersion(contentSha256: string, knowledgeBase: KnowledgeBaseRecord): string {
   return `${contentSha256}:${settingsVersion(knowledgeBase)}`;
@@ -72,7 +75,7 @@ export function indexedSettings(indexedHash: string | null | undefined): string 
 export function settingsVersion(
   knowledgeBase: Pick<KnowledgeBaseRecord, "embeddingModel" | "chunking">,
 ): string {
-  const settings = `${knowledgeBase.embeddingModel ?? ""}|${knowledgeBase.chunking.maxTokens}|${knowledgeBase.chunking.overlapTokens}|v5`;
+  const settings = `${knowledgeBase.embeddingModel ?? ""}|${knowledgeBase.chunking.maxTokens}|${knowledgeBase.chunking.overlapTokens}|v6`;
   return createHash("sha256").update(settings).digest("hex").slice(0, 12);
 }
 

@@ -1,4 +1,11 @@
-import { blockText, type TextNode } from "@hearth/core";
+import {
+  blockText,
+  flattenDeepHtml,
+  isBlockElement,
+  readabilityFits,
+  type TextNode,
+  treeShape,
+} from "@hearth/core";
 import { Readability } from "@mozilla/readability";
 import { parseHTML } from "linkedom";
 import type { Block, ParsedDocument } from "./parsed-document.js";
@@ -16,16 +23,23 @@ const CHROME = "header, footer, [role=navigation], [role=banner], [role=contenti
  * own main container is used (<main>, [role=main], an <article> holding most of the text,
  * #content), else the body without header, footer and navigation; lists made only of links are
  * dropped from either. A page <h1> outside that container becomes its first heading.
+ *
+ * Bounded work, whatever the file: tags nested deeper than core's MAX_HTML_DEPTH are dropped before
+ * the parse (their text kept), a page too deep or too large for Readability (READABILITY_MAX_DEPTH,
+ * _NODES and _WEIGHT), which would take it minutes or hours, goes straight to its main container
+ * or body, and every step after Readability reads each element a bounded number of times.
  */
 export function parseHtml(html: string): ParsedDocument {
-  const { document } = parseHTML(html);
+  const document = pageWithBody(flattenDeepHtml(html).html);
   for (const element of document.querySelectorAll(NOISE)) element.remove();
   const pageTitle = document.querySelector("title")?.textContent?.trim() || undefined;
   const body = document.body as unknown as Element | null;
   const total = body ? mainTextLength(body) : 0;
   const container = body ? mainContainer(body, total) : null;
   const reference = container ? textLength(container) : total;
-  let root = readabilityContent(document as unknown as Document);
+  let root = readabilityFits(treeShape(document as unknown as TextNode))
+    ? readabilityContent(document as unknown as Document)
+    : null;
   if (!root || textLength(root) < reference * 0.7) {
     if (container) root = container;
     else {
@@ -36,18 +50,43 @@ export function parseHtml(html: string): ParsedDocument {
   }
   const blocks: Block[] = [];
   if (root) {
+    collect(root, blocks);
     // A main container can leave the page's h1 out (Asciidoctor puts it in div#header).
     const h1 = body?.querySelector("h1");
     const pageHeading = h1 ? laidOut(h1, true) : "";
-    if (root === container && pageHeading) {
-      const kept = Array.from(root.querySelectorAll("h1, h2, h3, h4, h5, h6")).map((heading) =>
-        laidOut(heading, true),
-      );
-      if (!kept.includes(pageHeading)) blocks.push({ kind: "heading", level: 1, text: pageHeading });
-    }
-    collect(root, blocks);
+    if (
+      root === container &&
+      pageHeading &&
+      !blocks.some((block) => block.kind === "heading" && block.text === pageHeading)
+    )
+      blocks.unshift({ kind: "heading", level: 1, text: pageHeading });
   }
   return { title: pageTitle, blocks };
+}
+
+/**
+ * The page parsed with all its content in its body. linkedom reads a page without `<body>` as it is
+ * written and makes an empty body up beside its content (`<html><article>…</article></html>`), or
+ * takes a fragment's first element for the root (`<h2>…</h2><p>…</p>`): that content is moved into
+ * the body, as a browser puts it, and a fragment is read inside a page of its own.
+ */
+function pageWithBody(html: string): Document {
+  let { document } = parseHTML(html);
+  if (document.documentElement?.tagName !== "HTML")
+    ({ document } = parseHTML(`<!doctype html><html><head></head><body>${html}</body></html>`));
+  const root = document.documentElement;
+  const body = document.body;
+  const first = body.firstChild;
+  let afterBody = false;
+  for (const node of Array.from(root.childNodes)) {
+    if (node === body) afterBody = true;
+    else if (
+      (node.nodeType === 1 && node.nodeName !== "HEAD") ||
+      (node.nodeType === 3 && node.textContent?.trim())
+    )
+      body.insertBefore(node, afterBody ? null : first);
+  }
+  return document as unknown as Document;
 }
 
 /** The page's declared main content, when it has one with most of the page's `total` main text. */
@@ -67,13 +106,55 @@ function mainContainer(body: Element, total: number): Element | null {
   );
 }
 
-/** Link menus (language lists, category lists) left in a page's own content: lists of links only. */
+/**
+ * Link menus (language lists, category lists) left in a page's own content: lists of 5 or more items
+ * whose text is links only (90%). Each list's figures are summed up from its children's in one walk
+ * of the page, not counted again in every list around it (lists nested 500 deep would be read 500
+ * times over).
+ */
 function dropLinkLists(root: Element): void {
-  for (const list of Array.from(root.querySelectorAll("ul, ol"))) {
-    const items = list.querySelectorAll("li").length;
-    const links = Array.from(list.querySelectorAll("a")).reduce((sum, a) => sum + textLength(a), 0);
-    if (items >= 5 && links >= textLength(list) * 0.9) list.remove();
+  interface Figures {
+    items: number;
+    links: number;
+    text: number;
   }
+  const lists: Array<{ list: Element; figures: Figures }> = [];
+  // Each entry is an element being read: the figures of what it holds so far.
+  const open: Array<{ element: Element; figures: Figures; inLink: boolean }> = [];
+  const stack: Array<Node | { done: Element }> = [root];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    if ("done" in next) {
+      const { element, figures } = open.pop()!;
+      const parent = open[open.length - 1];
+      if (element.tagName === "LI") figures.items++;
+      if (parent) {
+        parent.figures.items += figures.items;
+        parent.figures.links += figures.links;
+        parent.figures.text += figures.text;
+      }
+      continue;
+    }
+    const current = open[open.length - 1];
+    if (next.nodeType === 3 || next.nodeType === 4) {
+      if (!current) continue;
+      const length = (next.nodeValue ?? "").replace(/\s+/g, "").length;
+      current.figures.text += length;
+      if (current.inLink) current.figures.links += length;
+      continue;
+    }
+    if (next.nodeType !== 1) continue;
+    const element = next as Element;
+    const figures = { items: 0, links: 0, text: 0 };
+    open.push({ element, figures, inLink: (current?.inLink ?? false) || element.tagName === "A" });
+    if (element !== root && (element.tagName === "UL" || element.tagName === "OL"))
+      lists.push({ list: element, figures });
+    stack.push({ done: element });
+    const children = element.childNodes;
+    for (let index = children.length - 1; index >= 0; index--) stack.push(children[index]!);
+  }
+  for (const { list, figures } of lists)
+    if (figures.items >= 5 && figures.links >= figures.text * 0.9) list.remove();
 }
 
 function readabilityContent(document: Document): Element | null {
@@ -130,8 +211,33 @@ function laidOut(element: Element | TextNode, oneLine = false): string {
   return oneLine ? text.replace(/\s+/g, " ").trim() : text;
 }
 
+/**
+ * A container's blocks in document order. Its loose inline content (text, `<b>`, `<a>`, `<br>`...)
+ * between two blocks is a paragraph of its own: `<div>Note: <b>hot</b><p>Wait.</p></div>` reads
+ * "Note: hot", then "Wait."
+ */
 function collect(node: Element, blocks: Block[]): void {
-  collectEach(Array.from(node.children), blocks);
+  let inline: ChildNode[] = [];
+  const paragraph = () => {
+    const own = { nodeType: 1, nodeName: "P", nodeValue: null, childNodes: inline };
+    const value = inline.length > 0 ? laidOut(own as unknown as TextNode) : "";
+    if (value) blocks.push({ kind: "paragraph", text: value });
+    inline = [];
+  };
+  for (const child of Array.from(node.childNodes)) {
+    if (child.nodeType === 1 && startsLine(child as Element)) {
+      paragraph();
+      collectEach([child as Element], blocks);
+    } else inline.push(child);
+  }
+  paragraph();
+}
+
+/** Whether an element is laid out apart from the inline content around it: a block, or holding one. */
+function startsLine(element: Element): boolean {
+  return (
+    isBlockish(element) || isBlockElement(element.tagName) || Array.from(element.children).some(isBlockish)
+  );
 }
 
 function collectEach(elements: Element[], blocks: Block[]): void {
@@ -144,10 +250,13 @@ function collectEach(elements: Element[], blocks: Block[]): void {
       if (value) blocks.push({ kind: "heading", level: Number(heading[1]), text: value });
     } else if (tag === "PRE") {
       const value = child.textContent ?? "";
-      if (value.trim()) blocks.push({ kind: "code", text: value.replace(/\s+$/, "") });
+      // trimEnd, not /\s+$/: that pattern starts again at every blank of a long run inside the code.
+      if (value.trim()) blocks.push({ kind: "code", text: value.trimEnd() });
     } else if (tag === "TABLE") {
-      const rows = Array.from(child.querySelectorAll("tr")).map((row) =>
-        Array.from(row.querySelectorAll("th, td"))
+      // The table's own rows and cells: a table inside a cell is read in that cell's text, once.
+      const rows = ownRows(child).map((row) =>
+        Array.from(row.children)
+          .filter((cell) => cell.tagName === "TH" || cell.tagName === "TD")
           .map((cell) => laidOut(cell, true))
           .join(" | "),
       );
@@ -181,6 +290,17 @@ function collectEach(elements: Element[], blocks: Block[]): void {
       collect(child, blocks);
     }
   }
+}
+
+/** A table's rows, in its sections or directly in it, not those of a table inside one of its cells. */
+function ownRows(table: Element): Element[] {
+  return Array.from(table.children).flatMap((part) =>
+    part.tagName === "TR"
+      ? [part]
+      : ["THEAD", "TBODY", "TFOOT"].includes(part.tagName)
+        ? Array.from(part.children).filter((row) => row.tagName === "TR")
+        : [],
+  );
 }
 
 function isBlockish(element: Element): boolean {

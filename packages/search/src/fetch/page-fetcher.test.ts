@@ -1,8 +1,8 @@
-import type { Resolver } from "@hearth/core";
+import { MAX_HTML_DEPTH, type Resolver } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BLOCKED } from "../../../core/src/net/address-policy.fixture.js";
 import { ReplayServer } from "../../test/replay-server.js";
-import { extractMainText } from "./extract-main-text.js";
+import { extractMainText, type PageLimits } from "./extract-main-text.js";
 import { PageFetcher } from "./page-fetcher.js";
 
 const ARTICLE = `<!doctype html><html><head><title>油价调整</title><meta charset="utf-8"></head><body>
@@ -102,6 +102,32 @@ describe("safe page fetch", () => {
     expect(extractMainText("<body><div>12</div><div>34<br>56</div></body>", "text/html", 100)).toBe(
       "12\n34\n56",
     );
+  });
+
+  it("reads pages nested 2,000 and 50,000 deep in well under a second each, their text kept", () => {
+    // Readability took 52 s on the first and over 100 s on the second: a hostile page held up search.
+    for (const depth of [2_000, 50_000]) {
+      const page = `<html><body><p>Intro</p>${"<div>".repeat(depth)}<p>Deep text</p>${"</div>".repeat(depth)}<p>After</p></body></html>`;
+      const limits: PageLimits[] = [];
+      const started = performance.now();
+      const text = extractMainText(page, "text/html", 10_000, (note) => limits.push(note));
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(text).toBe("Intro\nDeep text\nAfter");
+      // Kept: html, body and the divs that fit under them; dropped: the other divs and the deep p.
+      expect(limits).toEqual([
+        expect.objectContaining({ readability: false, flattened: depth + 1 - (MAX_HTML_DEPTH - 2) }),
+      ]);
+    }
+  });
+
+  it("reads long runs of blanks in time linear in their length", () => {
+    // 100,000 blanks in a <pre> line, and ideographic spaces between words: patterns that started
+    // again at each blank took minutes.
+    const page = `<html><body><pre>a${" ".repeat(100_000)}b</pre><p>c${"\u3000".repeat(100_000)}d</p></body></html>`;
+    const started = performance.now();
+    const text = extractMainText(page, "text/html", 300_000);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(text).toBe(`a b\nc${"\u3000".repeat(100_000)}d`);
   });
 
   it("refuses loopback by default, without sending a request", async () => {
