@@ -526,7 +526,6 @@ const en = {
   addUser: "Add user",
   addUserTitle: "Add a user",
   userAdded: "Added {name}: they can sign in now.",
-  usernameRule: "2 to 64 letters, digits or _ . @ -",
   resetPassword: "Reset password",
   resetPasswordTitle: "Reset the password of {name}",
   resetPasswordHint:
@@ -1045,7 +1044,6 @@ const zhCN: Messages = {
   addUser: "添加用户",
   addUserTitle: "添加用户",
   userAdded: "已添加 {name}：现在即可登录。",
-  usernameRule: "2 到 64 个字母、数字或 _ . @ -",
   resetPassword: "重置密码",
   resetPasswordTitle: "重置 {name} 的密码",
   resetPasswordHint:
