@@ -50,6 +50,7 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
           modelRegistryDir: registryDir,
           ...(config.configFile ? { configFile: config.configFile } : {}),
           notInBackup: storedOutsideDataDir(config),
+          onNote: (note) => process.stderr.write(`note: ${note}\n`),
         });
         const bytes = manifest.entries.reduce((sum, entry) => sum + entry.size, 0);
         const databases = manifest.entries.filter((entry) => entry.kind === "sqlite").length;

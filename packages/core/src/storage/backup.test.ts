@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import {
   existsSync,
   lstatSync,
@@ -148,6 +149,65 @@ describe("createBackup", () => {
     const second = await createBackup({ dataDir, destination: join(dataDir, "backups", "two") });
     expect(second.entries.map((entry) => entry.path)).toEqual(first.entries.map((entry) => entry.path));
     expect(second.entries.some((entry) => entry.path.includes("backups/"))).toBe(false);
+  });
+});
+
+describe("two backups at once", () => {
+  it("lets one of two backups to the same destination write it and refuses the other at once, naming the pid", async () => {
+    const destination = join(root, "nightly");
+    const results = await Promise.allSettled([
+      createBackup({ dataDir, destination, configFile }),
+      createBackup({ dataDir, destination, configFile }),
+    ]);
+    const written = results.filter((result) => result.status === "fulfilled");
+    const refused = results.flatMap((result) => (result.status === "rejected" ? [result.reason] : []));
+    expect(written).toHaveLength(1);
+    expect(refused).toEqual([
+      expect.objectContaining({
+        code: "BACKUP_IN_PROGRESS",
+        message: expect.stringContaining(`a backup to ${destination} is in progress (pid ${process.pid}`),
+      }),
+    ]);
+    // The one written is whole, and nothing of either is left beside it.
+    await expect(verifyBackup(destination)).resolves.toMatchObject({ scope: "full" });
+    expect(readdirSync(root).filter((name) => name.startsWith("nightly"))).toEqual(["nightly"]);
+  });
+
+  it("refuses while another running process writes that destination, and runs backups to other destinations side by side", async () => {
+    const destination = join(root, "nightly");
+    // The lock a backup in another process holds while it runs (here the parent process's pid: alive).
+    writeFileSync(
+      `${destination}.partial.lock`,
+      JSON.stringify({ pid: process.ppid, command: "hearth backup" }),
+    );
+    mkdirSync(`${destination}.partial`);
+    writeFileSync(join(`${destination}.partial`, "being-written"), "its data");
+    const error = await expectCode(createBackup({ dataDir, destination }), "BACKUP_IN_PROGRESS");
+    expect(error.message).toContain(`(pid ${process.ppid}`);
+    // Its staging folder is untouched.
+    expect(readFileSync(join(`${destination}.partial`, "being-written"), "utf8")).toBe("its data");
+
+    const [one, two] = await Promise.all([
+      createBackup({ dataDir, destination: join(root, "one") }),
+      createBackup({ dataDir, destination: join(root, "two") }),
+    ]);
+    expect(one.entries.map((entry) => entry.sha256)).toEqual(two.entries.map((entry) => entry.sha256));
+  });
+
+  it("takes over the staging folder of a backup whose process is gone, and says so", async () => {
+    const destination = join(root, "nightly");
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+    writeFileSync(`${destination}.partial.lock`, JSON.stringify({ pid: gone, command: "hearth backup" }));
+    mkdirSync(join(`${destination}.partial`, "data"), { recursive: true });
+    writeFileSync(join(`${destination}.partial`, "data", "half-copied"), "x");
+    const notes: string[] = [];
+    await createBackup({ dataDir, destination, onNote: (note) => notes.push(note) });
+    expect(notes).toEqual([
+      `removed ${destination}.partial, left by a backup that did not finish (pid ${gone})`,
+    ]);
+    expect(existsSync(join(destination, "data", "half-copied"))).toBe(false);
+    await expect(verifyBackup(destination)).resolves.toMatchObject({ scope: "full" });
+    expect(readdirSync(root).filter((name) => name.startsWith("nightly"))).toEqual(["nightly"]);
   });
 });
 

@@ -4,8 +4,9 @@ import Database from "better-sqlite3";
 import type { Logger } from "pino";
 import { HearthError } from "../errors/hearth-error.js";
 import { type BackupEntry, type BackupManifest, MANIFEST_FILE, sha256File } from "./backup-manifest.js";
+import { lockPidFile, type PidFileLock } from "./data-dir-lock.js";
 import { type DataFile, isInside, isSqliteFile, listDataFiles } from "./data-files.js";
-import { PRIVATE_DIR } from "./private-dir.js";
+import { makeDirectory } from "./fs-error.js";
 
 export interface CreateBackupOptions {
   /** The data directory (HEARTH_DATA_DIR). */
@@ -32,7 +33,12 @@ export interface CreateBackupOptions {
   /** Data kept outside the data directory that this backup does not hold (recorded in the manifest). */
   notInBackup?: string[];
   logger?: Logger;
+  /** Told what the backup did on the way that a person should know (a leftover staging folder removed). */
+  onNote?: (note: string) => void;
 }
+
+/** Beside a backup's staging folder `<destination>.partial`: the pid file of the backup writing it. */
+export const STAGING_LOCK_SUFFIX = ".lock";
 
 /** Where a backup keeps the model registry's manifest when the registry is outside the data dir. */
 export const MODEL_REGISTRY_PREFIX = "model-registry";
@@ -60,12 +66,6 @@ export async function createBackup(
       `The data directory ${dataDir} does not exist or is not a directory`,
     );
   }
-  if (await exists(destination)) {
-    throw new HearthError(
-      "BACKUP_FAILED",
-      `The backup destination ${destination} already exists; choose a new directory`,
-    );
-  }
   // A backup elsewhere in the data directory would be copied into every later backup, each one
   // holding all those before it. Only the backups folder is left out of them. (Compared on real
   // paths: a data directory reached through a symbolic link is the same directory.)
@@ -80,14 +80,37 @@ export async function createBackup(
   const { files, links, weightsLeftOut } = options.only
     ? { files: await selectFiles(dataDir, options.only), links: [], weightsLeftOut: [] }
     : await listDataFiles(dataDir, {
-        exclude: [defaultBackupsDir(dataDir), destination, `${destination}.partial`],
+        exclude: [
+          defaultBackupsDir(dataDir),
+          destination,
+          `${destination}.partial`,
+          `${destination}.partial${STAGING_LOCK_SUFFIX}`,
+        ],
         includeModelWeights: options.includeModelWeights ?? false,
       });
 
   const staging = `${destination}.partial`;
+  let lock: PidFileLock | undefined;
+  let created = false;
   try {
-    await rm(staging, { recursive: true, force: true });
-    await mkdir(staging, PRIVATE_DIR);
+    // The staging folder is this backup's alone: a second backup to the same destination is refused
+    // while this one runs, and a folder left by one that is gone is removed before it is reused.
+    await makeDirectory(dirname(destination));
+    lock = lockStaging(staging, destination);
+    if (await exists(destination)) {
+      throw new HearthError(
+        "BACKUP_FAILED",
+        `The backup destination ${destination} already exists; choose a new directory`,
+      );
+    }
+    if (await exists(staging)) {
+      await rm(staging, { recursive: true, force: true });
+      const by = lock.tookOver ? ` (pid ${lock.tookOver.pid})` : "";
+      options.logger?.info({ staging }, "removed the staging folder of a backup that did not finish");
+      options.onNote?.(`removed ${staging}, left by a backup that did not finish${by}`);
+    }
+    await mkdir(staging, { mode: 0o700 });
+    created = true;
     const entries: BackupEntry[] = [];
     for (const file of files) {
       const path = `data/${file.relative}`;
@@ -135,15 +158,45 @@ export async function createBackup(
     options.logger?.info({ destination, files: entries.length, scope: manifest.scope }, "backup written");
     return { ...manifest, destination };
   } catch (error) {
-    // A destination that cannot be written (under a file, say) cannot be cleaned either: the error
-    // that says why is the one reported.
-    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    // Only the staging folder this backup made is removed: never another backup's.
+    if (created) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     if (error instanceof HearthError) throw error;
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new HearthError("BACKUP_FAILED", `The backup to ${destination} failed: ${reason}`, {
       cause: error,
     });
+  } finally {
+    lock?.release();
   }
+}
+
+/**
+ * Takes the staging folder `<destination>.partial` for this backup: a pid file beside it,
+ * `<destination>.partial.lock`, created exclusively. A running backup's is refused with
+ * BACKUP_IN_PROGRESS; one left by a process that is gone is taken over.
+ */
+function lockStaging(staging: string, destination: string): PidFileLock {
+  const file = `${staging}${STAGING_LOCK_SUFFIX}`;
+  return lockPidFile(file, "hearth backup", {
+    held: (holder) =>
+      new HearthError(
+        "BACKUP_IN_PROGRESS",
+        `a backup to ${destination} is in progress (pid ${holder.pid}${holder.startedAt ? `, since ${holder.startedAt}` : ""}${holder.hostname ? ` on ${holder.hostname}` : ""}); wait for it to finish, or choose another destination`,
+        { details: { pid: holder.pid, destination } },
+      ),
+    unreadable: () =>
+      new HearthError(
+        "BACKUP_IN_PROGRESS",
+        `the lock of a backup to ${destination} (${file}) holds no record, so whether a backup to it runs is unknown; if none does, delete that file`,
+        { details: { destination, file } },
+      ),
+    busy: () =>
+      new HearthError(
+        "BACKUP_IN_PROGRESS",
+        `another backup to ${destination} is starting; wait for it to finish, or choose another destination`,
+        { details: { destination, file } },
+      ),
+  });
 }
 
 async function selectFiles(dataDir: string, only: string[]): Promise<DataFile[]> {
