@@ -1,13 +1,18 @@
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadConfig } from "@hearth/core";
 import { ModelRegistry, scanModelsDir } from "@hearth/model";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tinyGgufBytes } from "../../../../test/support/tiny-gguf.js";
+import { BlobStore } from "../../../knowledge/src/ingestion/blob-store.js";
+import { KnowledgeStore } from "../../../knowledge/src/store/knowledge-store.js";
 import { backupCommand, restoreCommand } from "./backup.js";
+import { checkDocumentFiles } from "./doctor.js";
 
 let root: string;
 let lines: string[];
@@ -230,6 +235,64 @@ describe("hearth backup / hearth restore", () => {
     // `hearth models rm tiny` frees the restored blob (the registry recorded the old dir's path).
     await new ModelRegistry(join(root, "moved", "models")).remove("tiny");
     expect(readdirSync(blobs)).toEqual([]);
+  });
+
+  it("backs up every document's file that its copy of knowledge.db names, and warns of one missing from the data dir", async () => {
+    const store = await KnowledgeStore.open({
+      path: join(root, "data", "knowledge", "knowledge.db"),
+      dataDir: join(root, "data"),
+    });
+    const blobs = new BlobStore(join(root, "data", "knowledge"));
+    const base = store.createKnowledgeBase({
+      name: "Docs",
+      description: "",
+      embeddingModel: null,
+      chunking: { maxTokens: 512, overlapTokens: 64 },
+      watchFolder: null,
+    });
+    for (const [name, stored] of [
+      ["guide.md", true],
+      ["faq.md", false],
+    ] as const) {
+      const document = store.upsertDocument({
+        knowledgeBaseId: base.id,
+        name,
+        source: "upload",
+        sourceKey: name,
+        sizeBytes: 5,
+        contentType: "text/plain",
+      });
+      const sha256 = createHash("sha256").update(name).digest("hex");
+      if (stored) await blobs.writeBytes(new TextEncoder().encode(name), base.id, document.id, sha256);
+      store.setDocumentContent(document.id, sha256, 5, "text/plain");
+    }
+    store.close();
+
+    await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^warning: 1 document file\(s\) that knowledge\.db names are missing from .*data: the file of "faq\.md" in the knowledge base "Docs" \(.*\), so this backup cannot hold them; .*upload them again/,
+      ),
+    );
+    const manifest = readFileSync(join(root, "backup", "manifest.json"), "utf8");
+    expect(manifest).toContain(`data/knowledge/files/${base.id}/`);
+    // Restored, the same document is named again: nothing says so otherwise.
+    lines = [];
+    await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(lines.filter((line) => line.startsWith("warning:"))).toEqual([
+      expect.stringContaining('the file of "faq.md" in the knowledge base "Docs"'),
+    ]);
+    // And hearth doctor names it.
+    const findings = await checkDocumentFiles(loadConfig({ env, cwd: root }));
+    expect(findings).toEqual([
+      expect.objectContaining({
+        level: "warn",
+        subject: "documents",
+        detail: expect.stringContaining('the file of "faq.md"'),
+        fix: expect.stringContaining("upload them again"),
+      }),
+    ]);
   });
 
   it("names a destination under a file with BACKUP_FAILED on one line", async () => {

@@ -10,9 +10,10 @@ import {
   isInside,
   type LoadConfigOptions,
   loadConfig,
+  type MissingFile,
   restoreBackup,
 } from "@hearth/core";
-import { ELASTICSEARCH_INDEX } from "@hearth/knowledge";
+import { ELASTICSEARCH_INDEX, missingDocumentFiles } from "@hearth/knowledge";
 import { registryDirFor } from "@hearth/model";
 import { Command } from "commander";
 
@@ -50,6 +51,8 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
           modelRegistryDir: registryDir,
           ...(config.configFile ? { configFile: config.configFile } : {}),
           notInBackup: storedOutsideDataDir(config),
+          // Every document's file that the copied knowledge.db names is in the backup.
+          missingFiles: missingDocumentFiles,
           onNote: (note) => process.stderr.write(`note: ${note}\n`),
         });
         const bytes = manifest.entries.reduce((sum, entry) => sum + entry.size, 0);
@@ -66,6 +69,10 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
             `warning: model weights in ${config.model.modelsDir} (outside the data directory ${config.dataDir}) are not copied; back up that volume, or pull the models again`,
           );
         for (const note of manifest.notInBackup ?? []) write(`not in this backup: ${note}`);
+        if (manifest.missingInData.length > 0)
+          write(
+            `warning: ${missingFilesLine(manifest.missingInData, config.dataDir)}, so this backup cannot hold them; ${MISSING_FILES_FIX}`,
+          );
         // Data that lives in PostgreSQL explains an empty data directory; the lines above say so.
         if (!manifest.entries.some((entry) => entry.kind !== "config") && !manifest.notInBackup)
           write(
@@ -139,6 +146,9 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
           write(`warning: configuration file not restored: ${result.configNotRestored}`);
         if (result.modelRegistryRestoredTo)
           write(`model registry restored to ${result.modelRegistryRestoredTo}`);
+        const missing = missingDocumentFiles(config.dataDir);
+        if (missing.length > 0)
+          write(`warning: ${missingFilesLine(missing, config.dataDir)}; ${MISSING_FILES_FIX}`);
         if (result.weightsLeftOut.length > 0)
           write(
             `model weights not in this backup (taken without --include-models), so these models are not served until you pull, import or copy them back: ${result.weightsLeftOut.join(", ")}`,
@@ -186,6 +196,17 @@ async function runningServices(config: HearthConfig): Promise<string[]> {
   const answering = answers.filter((answer): answer is string => answer !== undefined);
   return holders.length > 0 ? holders : answering;
 }
+
+/** Documents whose stored file is missing from the data directory, in one line, the first few named. */
+export function missingFilesLine(missing: readonly MissingFile[], dataDir: string): string {
+  const shown = missing.slice(0, 5).map((file) => `${file.what} (${join(dataDir, file.path)})`);
+  const more = missing.length > shown.length ? `, and ${missing.length - shown.length} more` : "";
+  return `${missing.length} document file(s) that knowledge.db names are missing from ${dataDir}: ${shown.join("; ")}${more}`;
+}
+
+/** What to do about documents whose file is missing. */
+export const MISSING_FILES_FIX =
+  "search still finds those documents but cannot open or re-index them: upload them again, or delete them";
 
 async function reportErrors(action: () => Promise<void>): Promise<void> {
   try {

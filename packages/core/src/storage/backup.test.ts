@@ -152,6 +152,133 @@ describe("createBackup", () => {
   });
 });
 
+/**
+ * A store like the knowledge service's: a WAL database whose rows name files that are written
+ * before their row, and removed only after the row stops naming them (immutable, versioned files).
+ */
+function openLibrary(): { database: Database.Database; upload(): void; reupload(): void } {
+  mkdirSync(join(dataDir, "library", "files"), { recursive: true });
+  const database = new Database(join(dataDir, "library", "library.db"));
+  database.pragma("journal_mode = WAL");
+  database.exec("CREATE TABLE documents (id INTEGER PRIMARY KEY, file TEXT NOT NULL)");
+  let version = 0;
+  const fileFor = (id: number | bigint) => `library/files/${id}.v${++version}`;
+  return {
+    database,
+    upload() {
+      const id = (
+        database.prepare("SELECT ifnull(max(id), 0) + 1 AS id FROM documents").get() as { id: number }
+      ).id;
+      const file = fileFor(id);
+      writeFileSync(join(dataDir, file), `document ${id}, version ${version}`);
+      database.prepare("INSERT INTO documents (id, file) VALUES (?, ?)").run(id, file);
+    },
+    reupload() {
+      const row = database.prepare("SELECT id, file FROM documents ORDER BY random() LIMIT 1").get() as {
+        id: number;
+        file: string;
+      };
+      const file = fileFor(row.id);
+      writeFileSync(join(dataDir, file), `document ${row.id}, version ${version}`);
+      database.prepare("UPDATE documents SET file = ? WHERE id = ?").run(file, row.id);
+      rmSync(join(dataDir, row.file));
+    },
+  };
+}
+
+/** The files a data directory's library database names that are not there. */
+function missingLibraryFiles(directory: string): Array<{ path: string; what: string }> {
+  if (!existsSync(join(directory, "library", "library.db"))) return [];
+  const database = new Database(join(directory, "library", "library.db"), { readonly: true });
+  try {
+    return (database.prepare("SELECT id, file FROM documents").all() as Array<{ id: number; file: string }>)
+      .filter((row) => !existsSync(join(directory, row.file)))
+      .map((row) => ({ path: row.file, what: `the file of document ${row.id}` }));
+  } finally {
+    database.close();
+  }
+}
+
+describe("a backup taken while documents are uploaded and replaced", () => {
+  it("holds every file its copy of the database names, though files are added and removed throughout", async () => {
+    const library = openLibrary();
+    for (let i = 0; i < 60; i++) library.upload();
+    // Uploads and re-uploads go on (sixty of them) until the backup looks for the files its
+    // databases name.
+    let writing = true;
+    let writes = 0;
+    const writer = (async () => {
+      while (writing && writes < 60) {
+        if (writes % 2 === 0) library.upload();
+        else library.reupload();
+        writes++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const destination = join(root, "backup");
+    const result = await createBackup({
+      dataDir,
+      destination,
+      missingFiles: (directory) => {
+        writing = false;
+        return missingLibraryFiles(directory);
+      },
+    }).finally(() => {
+      writing = false;
+    });
+    await writer;
+    library.database.close();
+    expect(writes).toBeGreaterThan(10);
+    expect(missingLibraryFiles(join(destination, "data"))).toEqual([]);
+    expect(result.missingInData).toEqual([]);
+    await expect(verifyBackup(destination)).resolves.toMatchObject({ scope: "full" });
+    // Restored, every document opens.
+    await restoreBackup({ source: destination, dataDir });
+    expect(missingLibraryFiles(dataDir)).toEqual([]);
+  });
+
+  it("fails naming the file, and that running it again helps, when a named file keeps being removed", async () => {
+    const library = openLibrary();
+    library.upload();
+    library.database.close();
+    const destination = join(root, "backup");
+    // The copy names a file that is gone from the data directory, whose own database no longer names it.
+    const error = await expectCode(
+      createBackup({
+        dataDir,
+        destination,
+        missingFiles: (directory) =>
+          directory === dataDir ? [] : [{ path: "library/files/1.v0", what: "the file of document 1" }],
+      }),
+      "BACKUP_FAILED",
+    );
+    expect(error.message).toContain(
+      `the file of document 1 (${join(dataDir, "library", "files", "1.v0")}) was removed while the backup copied it`,
+    );
+    expect(error.message).toContain("run the backup again");
+    expect(existsSync(destination)).toBe(false);
+    expect(readdirSync(root).filter((name) => name.startsWith("backup"))).toEqual([]);
+  });
+
+  it("reports a file missing from the data directory itself, and still writes the backup", async () => {
+    const library = openLibrary();
+    library.upload();
+    library.upload();
+    const lost = (
+      library.database.prepare("SELECT file FROM documents WHERE id = 2").get() as { file: string }
+    ).file;
+    library.database.close();
+    rmSync(join(dataDir, lost));
+    const result = await createBackup({
+      dataDir,
+      destination: join(root, "backup"),
+      missingFiles: missingLibraryFiles,
+    });
+    expect(result.missingInData).toEqual([{ path: lost, what: "the file of document 2" }]);
+    await expect(verifyBackup(join(root, "backup"))).resolves.toMatchObject({ scope: "full" });
+  });
+});
+
 describe("two backups at once", () => {
   it("lets one of two backups to the same destination write it and refuses the other at once, naming the pid", async () => {
     const destination = join(root, "nightly");

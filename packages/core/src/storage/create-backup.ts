@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import { HearthError } from "../errors/hearth-error.js";
 import { type BackupEntry, type BackupManifest, MANIFEST_FILE, sha256File } from "./backup-manifest.js";
 import { lockPidFile, type PidFileLock } from "./data-dir-lock.js";
-import { type DataFile, isInside, isSqliteFile, listDataFiles } from "./data-files.js";
+import { type DataFile, type DataFiles, isInside, isSqliteFile, listDataFiles } from "./data-files.js";
 import { makeDirectory } from "./fs-error.js";
 
 export interface CreateBackupOptions {
@@ -33,9 +33,35 @@ export interface CreateBackupOptions {
   /** Data kept outside the data directory that this backup does not hold (recorded in the manifest). */
   notInBackup?: string[];
   logger?: Logger;
+  /**
+   * The files that the data in a data directory names but that are not in it (each document's
+   * upload, which knowledge.db names): asked of the backup's copy, whose every such file must be
+   * there, and of the data directory itself. Not asked for a partial backup.
+   */
+  missingFiles?: (dataDir: string) => MissingFile[] | Promise<MissingFile[]>;
   /** Told what the backup did on the way that a person should know (a leftover staging folder removed). */
   onNote?: (note: string) => void;
 }
+
+/** A file that data names (a document's upload) but that is not there. */
+export interface MissingFile {
+  /** Relative to the data directory, with forward slashes. */
+  path: string;
+  /** Whose file it is, in words (`the file of "a.pdf" in the knowledge base "Docs"`). */
+  what: string;
+}
+
+export type BackupResult = BackupManifest & {
+  destination: string;
+  /**
+   * Files the data directory's own databases name but that are missing from it as well (damage
+   * found on the way, which the backup cannot hold; `hearth doctor` reports it too).
+   */
+  missingInData: MissingFile[];
+};
+
+/** How often the databases are copied again when a file they name is removed while a backup runs. */
+const SNAPSHOT_ATTEMPTS = 3;
 
 /** Beside a backup's staging folder `<destination>.partial`: the pid file of the backup writing it. */
 export const STAGING_LOCK_SUFFIX = ".lock";
@@ -51,13 +77,13 @@ export function defaultBackupsDir(dataDir: string): string {
 
 /**
  * Takes a consistent snapshot of the data directory while the services keep running: each SQLite
- * database through SQLite's online backup API (a copy of one point in time, WAL included), other
- * files copied, and a manifest with the size and SHA-256 of every file. The backup is written
- * beside its destination and renamed into place at the end, so a failed backup never looks complete.
+ * database through SQLite's online backup API (a copy of one point in time, WAL included), then the
+ * other files, listed after those copies so that every file a database names is among them (checked
+ * with `missingFiles`), and a manifest with the size and SHA-256 of every file. The backup is
+ * written beside its destination and renamed into place at the end, so a failed backup never looks
+ * complete.
  */
-export async function createBackup(
-  options: CreateBackupOptions,
-): Promise<BackupManifest & { destination: string }> {
+export async function createBackup(options: CreateBackupOptions): Promise<BackupResult> {
   const dataDir = resolve(options.dataDir);
   const destination = resolve(options.destination);
   if (!(await isDirectory(dataDir))) {
@@ -77,17 +103,19 @@ export async function createBackup(
       `The backup destination ${destination} is inside the data directory ${dataDir}, so every later backup would copy it; choose a directory outside it, or under ${defaultBackupsDir(dataDir)}`,
     );
   }
-  const { files, links, weightsLeftOut } = options.only
-    ? { files: await selectFiles(dataDir, options.only), links: [], weightsLeftOut: [] }
-    : await listDataFiles(dataDir, {
-        exclude: [
-          defaultBackupsDir(dataDir),
-          destination,
-          `${destination}.partial`,
-          `${destination}.partial${STAGING_LOCK_SUFFIX}`,
-        ],
-        includeModelWeights: options.includeModelWeights ?? false,
-      });
+  const selected = options.only ? await selectFiles(dataDir, options.only) : undefined;
+  const list = async (): Promise<DataFiles> =>
+    selected
+      ? { files: selected, links: [], weightsLeftOut: [] }
+      : listDataFiles(dataDir, {
+          exclude: [
+            defaultBackupsDir(dataDir),
+            destination,
+            `${destination}.partial`,
+            `${destination}.partial${STAGING_LOCK_SUFFIX}`,
+          ],
+          includeModelWeights: options.includeModelWeights ?? false,
+        });
 
   const staging = `${destination}.partial`;
   let lock: PidFileLock | undefined;
@@ -111,15 +139,75 @@ export async function createBackup(
     }
     await mkdir(staging, { mode: 0o700 });
     created = true;
-    const entries: BackupEntry[] = [];
-    for (const file of files) {
+    const entries = new Map<string, BackupEntry>();
+    const targetOf = (path: string) => join(staging, ...path.split("/"));
+    const snapshot = async (file: DataFile) => {
       const path = `data/${file.relative}`;
-      const target = join(staging, ...path.split("/"));
+      const target = targetOf(path);
       await mkdir(dirname(target), { recursive: true });
-      if (file.sqlite) await backupDatabase(file.absolute, target);
-      else await copyFile(file.absolute, target);
-      entries.push(await describe(target, path, file.sqlite ? "sqlite" : "file"));
+      await rm(target, { force: true });
+      await backupDatabase(file.absolute, target);
+      entries.set(path, await describe(target, path, "sqlite"));
+    };
+    // False when the file is gone since it was listed (a temporary upload, a replaced version).
+    const copy = async (file: DataFile): Promise<boolean> => {
+      const path = `data/${file.relative}`;
+      const target = targetOf(path);
+      await mkdir(dirname(target), { recursive: true });
+      try {
+        await copyFile(file.absolute, target);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT" && !(await exists(file.absolute)))
+          return false;
+        throw error;
+      }
+      entries.set(path, await describe(target, path, "file"));
+      return true;
+    };
+    let listing: DataFiles;
+    let missingInData: MissingFile[] = [];
+    for (let attempt = 1; ; attempt++) {
+      // The databases first, each at one point in time; then the other files, listed after them, so
+      // that every file a database names (a document's upload) is there to copy. Files added since
+      // are copied too, unneeded; a file it names that is removed meanwhile is found below.
+      for (const file of (await list()).files) if (file.sqlite) await snapshot(file);
+      listing = await list();
+      for (const file of listing.files) {
+        if (entries.has(`data/${file.relative}`)) continue;
+        if (file.sqlite) await snapshot(file);
+        else await copy(file);
+      }
+      if (!options.missingFiles || selected) break;
+      // Every file the copied databases name is in the backup, or is copied now.
+      const gone: MissingFile[] = [];
+      for (const missing of await options.missingFiles(join(staging, "data"))) {
+        const file = {
+          absolute: join(dataDir, ...missing.path.split("/")),
+          relative: missing.path,
+          sqlite: false,
+        };
+        if (!(await copy(file))) gone.push(missing);
+      }
+      if (gone.length === 0) break;
+      // Missing from the data directory too, whose database still names it: damage that a backup
+      // can only report. Any other was removed after the snapshot (its document re-uploaded or
+      // deleted): the databases are copied again, now without it.
+      const inData = new Set((await options.missingFiles(dataDir)).map((missing) => missing.path));
+      missingInData = gone.filter((missing) => inData.has(missing.path));
+      const removed = gone.filter((missing) => !inData.has(missing.path));
+      if (removed.length === 0) break;
+      if (attempt === SNAPSHOT_ATTEMPTS)
+        throw new HearthError(
+          "BACKUP_FAILED",
+          `The backup to ${destination} failed: ${removed[0]!.what} (${join(dataDir, ...removed[0]!.path.split("/"))}) was removed while the backup copied it, ${SNAPSHOT_ATTEMPTS} times (documents are being re-uploaded or deleted); run the backup again, at a quieter moment if this repeats`,
+          { details: { file: removed[0]!.path } },
+        );
+      options.logger?.info(
+        { file: removed[0]!.path, attempt },
+        "a file the databases name was removed while the backup ran; copying the databases again",
+      );
     }
+    const { links, weightsLeftOut } = listing;
     const registryDir = options.modelRegistryDir ? resolve(options.modelRegistryDir) : undefined;
     if (
       !options.only &&
@@ -131,14 +219,14 @@ export async function createBackup(
       const target = join(staging, MODEL_REGISTRY_PREFIX, REGISTRY_FILE);
       await mkdir(dirname(target), { recursive: true });
       await copyFile(join(registryDir, REGISTRY_FILE), target);
-      entries.push(await describe(target, path, "registry"));
+      entries.set(path, await describe(target, path, "registry"));
     }
     if (options.configFile) {
       const path = `config/${basename(options.configFile)}`;
       const target = join(staging, "config", basename(options.configFile));
       await mkdir(dirname(target), { recursive: true });
       await copyFile(options.configFile, target);
-      entries.push(await describe(target, path, "config"));
+      entries.set(path, await describe(target, path, "config"));
     }
     const manifest: BackupManifest = {
       format: "hearth-backup",
@@ -146,7 +234,7 @@ export async function createBackup(
       createdAt: new Date().toISOString(),
       scope: options.only ? "partial" : "full",
       ...(options.reason ? { reason: options.reason } : {}),
-      entries,
+      entries: [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
       ...(links.length > 0
         ? { links: links.map((link) => ({ path: `data/${link.relative}`, target: link.target })) }
         : {}),
@@ -155,8 +243,8 @@ export async function createBackup(
     };
     await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     await rename(staging, destination);
-    options.logger?.info({ destination, files: entries.length, scope: manifest.scope }, "backup written");
-    return { ...manifest, destination };
+    options.logger?.info({ destination, files: entries.size, scope: manifest.scope }, "backup written");
+    return { ...manifest, destination, missingInData };
   } catch (error) {
     // Only the staging folder this backup made is removed: never another backup's.
     if (created) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
