@@ -57,6 +57,7 @@ export {
   type BackupBeforeMigrationOptions,
   type BackupEntry,
   type BackupManifest,
+  type BackupProgress,
   type BackupResult,
   backupBeforeMigration,
   type CreateBackupOptions,

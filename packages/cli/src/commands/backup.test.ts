@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { EventEmitter } from "node:events";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -294,6 +295,43 @@ describe("hearth backup / hearth restore", () => {
       }),
     ]);
   });
+
+  it("shows its progress on stderr, a line per phase and a bar while files are copied", async () => {
+    writeFileSync(join(root, "data", "notes.bin"), Buffer.alloc(200_000, 1));
+    const progress: string[] = [];
+    const stderr = { write: (chunk: string) => progress.push(chunk) > 0 } as NodeJS.WritableStream;
+    await backupCommand({ ...options(), stderr }).parseAsync([join(root, "backup")], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    expect(progress.join("")).toMatch(
+      /^copying 1 database\(s\)\ncopying 1 file\(s\) \[\.+\] {3}0% 0 B\/200\.0 KB\n.*copying 1 file\(s\) \[#{30}\] 100% 200\.0 KB\/200\.0 KB\nchecking that every document's file is in the backup\n$/s,
+    );
+    expect(lines[0]).toBe(`backup written to ${join(root, "backup")}`);
+  });
+
+  for (const [signal, status] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
+    it(`is cancelled by ${signal}: removes its staging copy, says nothing was written, exits ${status}`, async () => {
+      const signals = new EventEmitter();
+      const errors: string[] = [];
+      const stderr = {
+        write: (chunk: string) => {
+          errors.push(chunk);
+          // Ctrl-C (or a stop) as the first database is being copied.
+          if (chunk.startsWith("copying")) signals.emit(signal, signal);
+          return true;
+        },
+      } as NodeJS.WritableStream;
+      await backupCommand({ ...options(), stderr, signals }).parseAsync([], { from: "user" });
+      expect(process.exitCode).toBe(status);
+      expect(errors.at(-1)).toBe("backup cancelled; nothing was written\n");
+      expect(lines).toEqual([]);
+      // Nothing is left: neither a backup nor its private staging copy.
+      expect(readdirSync(join(root, "data", "backups"))).toEqual([]);
+      expect(signals.listenerCount(signal)).toBe(0);
+    });
+  }
 
   it("names a destination under a file with BACKUP_FAILED on one line", async () => {
     writeFileSync(join(root, "a-file"), "not a folder");

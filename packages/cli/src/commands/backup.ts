@@ -1,5 +1,7 @@
 import { join } from "node:path";
 import {
+  type BackupProgress,
+  type BackupResult,
   createBackup,
   databasesInUse,
   dataDirLockHolders,
@@ -16,13 +18,21 @@ import {
 import { ELASTICSEARCH_INDEX, missingDocumentFiles } from "@hearth/knowledge";
 import { registryDirFor } from "@hearth/model";
 import { Command } from "commander";
+import { type Progress, progressPrinter } from "../progress.js";
 
 /** Where the commands read configuration from; tests pass their own environment. */
 export interface OperationsCommandOptions {
   config?: LoadConfigOptions;
   /** Receives the lines a person reads (default: stdout). */
   write?: (line: string) => void;
+  /** Where progress and notes go (default: stderr). */
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** What SIGINT and SIGTERM are heard from (default: the process; tests send their own). */
+  signals?: Pick<NodeJS.EventEmitter, "on" | "off">;
 }
+
+/** Exit statuses of a command ended by a signal, as a shell reports them (128 + the signal's number). */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /** `hearth backup [destination]`: a consistent online snapshot of the data directory and the config. */
 export function backupCommand(options: OperationsCommandOptions = {}): Command {
@@ -44,17 +54,43 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
           destination ??
           join(defaultBackupsDir(config.dataDir), `hearth-${new Date().toISOString().replace(/[:.]/g, "-")}`);
         const registryDir = registryDirFor(config.model.modelsDir, config.model.registryDir);
-        const manifest = await createBackup({
-          dataDir: config.dataDir,
-          destination: target,
-          includeModelWeights: flags.includeModels,
-          modelRegistryDir: registryDir,
-          ...(config.configFile ? { configFile: config.configFile } : {}),
-          notInBackup: storedOutsideDataDir(config),
-          // Every document's file that the copied knowledge.db names is in the backup.
-          missingFiles: missingDocumentFiles,
-          onNote: (note) => process.stderr.write(`note: ${note}\n`),
-        });
+        const stderr = options.stderr ?? process.stderr;
+        const progress = progressPrinter(stderr);
+        // Ctrl-C or a stop cancels the backup: its staging copy (private data) is removed.
+        const controller = new AbortController();
+        const cancel = (signal: NodeJS.Signals) => controller.abort(signal);
+        const signals = options.signals ?? process;
+        signals.on("SIGINT", cancel);
+        signals.on("SIGTERM", cancel);
+        let manifest: BackupResult;
+        try {
+          manifest = await createBackup({
+            dataDir: config.dataDir,
+            destination: target,
+            includeModelWeights: flags.includeModels,
+            modelRegistryDir: registryDir,
+            ...(config.configFile ? { configFile: config.configFile } : {}),
+            notInBackup: storedOutsideDataDir(config),
+            // Every document's file that the copied knowledge.db names is in the backup.
+            missingFiles: missingDocumentFiles,
+            onNote: (note) => {
+              progress.end();
+              stderr.write(`note: ${note}\n`);
+            },
+            onProgress: (step) => progress(backupStep(step)),
+            signal: controller.signal,
+          });
+        } catch (error) {
+          progress.end();
+          if (!controller.signal.aborted) throw error;
+          stderr.write("backup cancelled; nothing was written\n");
+          process.exitCode = SIGNAL_EXIT[String(controller.signal.reason)] ?? 130;
+          return;
+        } finally {
+          signals.off("SIGINT", cancel);
+          signals.off("SIGTERM", cancel);
+        }
+        progress.end();
         const bytes = manifest.entries.reduce((sum, entry) => sum + entry.size, 0);
         const databases = manifest.entries.filter((entry) => entry.kind === "sqlite").length;
         write(`backup written to ${manifest.destination}`);
@@ -80,6 +116,13 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
           );
       }),
     );
+}
+
+/** A backup's progress as the progress printer shows it: a line per phase, a bar while files are copied. */
+function backupStep(step: BackupProgress): Progress {
+  if (step.phase === "databases") return { status: `copying ${step.total} database(s)` };
+  if (step.phase === "checking") return { status: "checking that every document's file is in the backup" };
+  return { status: `copying ${step.total} file(s)`, completed: step.bytes, total: step.totalBytes };
 }
 
 /**

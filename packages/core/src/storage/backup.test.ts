@@ -18,7 +18,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HearthError } from "../errors/hearth-error.js";
-import { createBackup } from "./create-backup.js";
+import { type BackupProgress, createBackup } from "./create-backup.js";
 import { restoreBackup, verifyBackup } from "./restore-backup.js";
 
 let root: string;
@@ -335,6 +335,79 @@ describe("two backups at once", () => {
     expect(existsSync(join(destination, "data", "half-copied"))).toBe(false);
     await expect(verifyBackup(destination)).resolves.toMatchObject({ scope: "full" });
     expect(readdirSync(root).filter((name) => name.startsWith("nightly"))).toEqual(["nightly"]);
+  });
+});
+
+describe("a cancelled or killed backup", () => {
+  it("removes its staging folder when cancelled and writes nothing", async () => {
+    writeFileSync(join(dataDir, "knowledge", "index", "segment-0002.bin"), Buffer.alloc(64 * 1024, 8));
+    const controller = new AbortController();
+    const phases: string[] = [];
+    const destination = join(root, "nightly");
+    const outcome = await createBackup({
+      dataDir,
+      destination,
+      signal: controller.signal,
+      onProgress: (progress) => {
+        phases.push(`${progress.phase} ${progress.done}/${progress.total}`);
+        // Cancelled once the first file is copied (Ctrl-C).
+        if (progress.phase === "files" && progress.done === 1) controller.abort("SIGINT");
+      },
+    }).then(
+      () => "written",
+      (reason: unknown) => reason,
+    );
+    expect(outcome).toBe("SIGINT");
+    expect(phases).toEqual(["databases 0/0", "files 0/3", "files 1/3"]);
+    expect(readdirSync(root).filter((name) => name.startsWith("nightly"))).toEqual([]);
+  });
+
+  it("reports its progress: files and bytes of each phase", async () => {
+    const shop = openShop(join(dataDir, "web.db"));
+    sell(shop, 10);
+    shop.close();
+    const steps: BackupProgress[] = [];
+    await createBackup({
+      dataDir,
+      destination: join(root, "nightly"),
+      onProgress: (step) => steps.push(step),
+    });
+    expect(steps.map((step) => `${step.phase} ${step.done}/${step.total}`)).toEqual([
+      "databases 0/1",
+      "databases 1/1",
+      "files 0/2",
+      "files 1/2",
+      "files 2/2",
+    ]);
+    const files = steps.at(-1)!;
+    expect(files.bytes).toBe(files.totalBytes);
+    expect(files.bytes).toBe(64 * 1024 + statSync(join(dataDir, "models", "registry.json")).size);
+  });
+
+  it("removes the staging folders that killed backups left in the backups folder, but not a running one's", async () => {
+    const backups = join(dataDir, "backups");
+    mkdirSync(backups);
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+    // Killed mid-copy (its lock names a process that is gone), by an older Hearth (no lock), and running.
+    for (const name of ["hearth-killed", "hearth-older", "hearth-running"])
+      mkdirSync(join(backups, `${name}.partial`, "data"), { recursive: true });
+    writeFileSync(join(backups, "hearth-killed.partial.lock"), JSON.stringify({ pid: gone }));
+    writeFileSync(join(backups, "hearth-running.partial.lock"), JSON.stringify({ pid: process.ppid }));
+    const notes: string[] = [];
+    await createBackup({
+      dataDir,
+      destination: join(backups, "hearth-now"),
+      onNote: (note) => notes.push(note),
+    });
+    expect(readdirSync(backups).sort()).toEqual([
+      "hearth-now",
+      "hearth-running.partial",
+      "hearth-running.partial.lock",
+    ]);
+    expect(notes.sort()).toEqual([
+      `removed ${join(backups, "hearth-killed.partial")}, left by a backup that did not finish (pid ${gone})`,
+      `removed ${join(backups, "hearth-older.partial")}, left by a backup that did not finish`,
+    ]);
   });
 });
 

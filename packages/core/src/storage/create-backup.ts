@@ -1,5 +1,9 @@
-import { copyFile, mkdir, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readdir, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import Database from "better-sqlite3";
 import type { Logger } from "pino";
 import { HearthError } from "../errors/hearth-error.js";
@@ -41,6 +45,23 @@ export interface CreateBackupOptions {
   missingFiles?: (dataDir: string) => MissingFile[] | Promise<MissingFile[]>;
   /** Told what the backup did on the way that a person should know (a leftover staging folder removed). */
   onNote?: (note: string) => void;
+  /** Told how far the backup is, at each phase's start, after each file, and within large files. */
+  onProgress?: (progress: BackupProgress) => void;
+  /**
+   * Cancels the backup (Ctrl-C): its staging folder is removed, nothing is written, and the
+   * promise rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
+}
+
+/** How far a backup is: files and bytes done of those of the phase it is in. */
+export interface BackupProgress {
+  /** `databases`: SQLite copies; `files`: the other files; `checking`: every document's file looked for. */
+  phase: "databases" | "files" | "checking";
+  done: number;
+  total: number;
+  bytes: number;
+  totalBytes: number;
 }
 
 /** A file that data names (a document's upload) but that is not there. */
@@ -86,6 +107,8 @@ export function defaultBackupsDir(dataDir: string): string {
 export async function createBackup(options: CreateBackupOptions): Promise<BackupResult> {
   const dataDir = resolve(options.dataDir);
   const destination = resolve(options.destination);
+  const { signal } = options;
+  signal?.throwIfAborted();
   if (!(await isDirectory(dataDir))) {
     throw new HearthError(
       "BACKUP_FAILED",
@@ -124,6 +147,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     // The staging folder is this backup's alone: a second backup to the same destination is refused
     // while this one runs, and a folder left by one that is gone is removed before it is reused.
     await makeDirectory(dirname(destination));
+    await removeLeftovers(defaultBackupsDir(dataDir), staging, options);
     lock = lockStaging(staging, destination);
     if (await exists(destination)) {
       throw new HearthError(
@@ -137,17 +161,21 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       options.logger?.info({ staging }, "removed the staging folder of a backup that did not finish");
       options.onNote?.(`removed ${staging}, left by a backup that did not finish${by}`);
     }
+    signal?.throwIfAborted();
     await mkdir(staging, { mode: 0o700 });
     created = true;
     const entries = new Map<string, BackupEntry>();
     const targetOf = (path: string) => join(staging, ...path.split("/"));
+    const progress = phaseProgress(options.onProgress);
     const snapshot = async (file: DataFile) => {
       const path = `data/${file.relative}`;
       const target = targetOf(path);
       await mkdir(dirname(target), { recursive: true });
       await rm(target, { force: true });
       await backupDatabase(file.absolute, target);
+      signal?.throwIfAborted();
       entries.set(path, await describe(target, path, "sqlite"));
+      progress.fileDone(entries.get(path)!.size);
     };
     // False when the file is gone since it was listed (a temporary upload, a replaced version).
     const copy = async (file: DataFile): Promise<boolean> => {
@@ -155,13 +183,19 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       const target = targetOf(path);
       await mkdir(dirname(target), { recursive: true });
       try {
-        await copyFile(file.absolute, target);
+        entries.set(path, {
+          path,
+          kind: "file",
+          ...(await copyHashed(file.absolute, target, signal, progress.bytes)),
+        });
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT" && !(await exists(file.absolute)))
+        if ((error as NodeJS.ErrnoException).code === "ENOENT" && !(await exists(file.absolute))) {
+          await rm(target, { force: true });
           return false;
+        }
         throw error;
       }
-      entries.set(path, await describe(target, path, "file"));
+      progress.fileDone(0);
       return true;
     };
     let listing: DataFiles;
@@ -170,15 +204,19 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       // The databases first, each at one point in time; then the other files, listed after them, so
       // that every file a database names (a document's upload) is there to copy. Files added since
       // are copied too, unneeded; a file it names that is removed meanwhile is found below.
-      for (const file of (await list()).files) if (file.sqlite) await snapshot(file);
+      const databases = (await list()).files.filter((file) => file.sqlite);
+      await progress.start("databases", databases);
+      for (const file of databases) await snapshot(file);
       listing = await list();
-      for (const file of listing.files) {
-        if (entries.has(`data/${file.relative}`)) continue;
+      const rest = listing.files.filter((file) => !entries.has(`data/${file.relative}`));
+      await progress.start("files", rest);
+      for (const file of rest) {
         if (file.sqlite) await snapshot(file);
         else await copy(file);
       }
       if (!options.missingFiles || selected) break;
       // Every file the copied databases name is in the backup, or is copied now.
+      await progress.start("checking", []);
       const gone: MissingFile[] = [];
       for (const missing of await options.missingFiles(join(staging, "data"))) {
         const file = {
@@ -218,15 +256,17 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       const path = `${MODEL_REGISTRY_PREFIX}/${REGISTRY_FILE}`;
       const target = join(staging, MODEL_REGISTRY_PREFIX, REGISTRY_FILE);
       await mkdir(dirname(target), { recursive: true });
-      await copyFile(join(registryDir, REGISTRY_FILE), target);
-      entries.set(path, await describe(target, path, "registry"));
+      entries.set(path, {
+        path,
+        kind: "registry",
+        ...(await copyHashed(join(registryDir, REGISTRY_FILE), target, signal)),
+      });
     }
     if (options.configFile) {
       const path = `config/${basename(options.configFile)}`;
       const target = join(staging, "config", basename(options.configFile));
       await mkdir(dirname(target), { recursive: true });
-      await copyFile(options.configFile, target);
-      entries.set(path, await describe(target, path, "config"));
+      entries.set(path, { path, kind: "config", ...(await copyHashed(options.configFile, target, signal)) });
     }
     const manifest: BackupManifest = {
       format: "hearth-backup",
@@ -242,12 +282,14 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       ...(options.notInBackup?.length ? { notInBackup: options.notInBackup } : {}),
     };
     await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    signal?.throwIfAborted();
     await rename(staging, destination);
     options.logger?.info({ destination, files: entries.size, scope: manifest.scope }, "backup written");
     return { ...manifest, destination, missingInData };
   } catch (error) {
     // Only the staging folder this backup made is removed: never another backup's.
     if (created) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    if (signal?.aborted) throw signal.reason;
     if (error instanceof HearthError) throw error;
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new HearthError("BACKUP_FAILED", `The backup to ${destination} failed: ${reason}`, {
@@ -285,6 +327,100 @@ function lockStaging(staging: string, destination: string): PidFileLock {
         { details: { destination, file } },
       ),
   });
+}
+
+/**
+ * Removes the staging folders that backups into the backups folder left when they were killed
+ * (`<name>.partial`, and its lock), each only after taking its lock: a running backup's is left
+ * alone. Default destinations are named by time, so nothing else would ever reuse them.
+ */
+async function removeLeftovers(
+  backupsDir: string,
+  ownStaging: string,
+  options: Pick<CreateBackupOptions, "logger" | "onNote">,
+): Promise<void> {
+  const names = await readdir(backupsDir).catch(() => [] as string[]);
+  const stagings = new Set(
+    names
+      .map((name) => (name.endsWith(STAGING_LOCK_SUFFIX) ? name.slice(0, -STAGING_LOCK_SUFFIX.length) : name))
+      .filter((name) => name.endsWith(".partial"))
+      .map((name) => join(backupsDir, name)),
+  );
+  for (const staging of stagings) {
+    if (staging === ownStaging) continue;
+    let lock: PidFileLock;
+    try {
+      lock = lockStaging(staging, staging.slice(0, -".partial".length));
+    } catch {
+      continue; // a backup runs there (or its lock holds no record): not ours to touch
+    }
+    try {
+      if (await exists(staging)) {
+        await rm(staging, { recursive: true, force: true });
+        const by = lock.tookOver ? ` (pid ${lock.tookOver.pid})` : "";
+        options.logger?.info({ staging }, "removed the staging folder of a backup that did not finish");
+        options.onNote?.(`removed ${staging}, left by a backup that did not finish${by}`);
+      }
+    } finally {
+      lock.release();
+    }
+  }
+}
+
+/** Reports a backup's progress: files and bytes of each phase, within large files at most every 200 ms. */
+function phaseProgress(onProgress: CreateBackupOptions["onProgress"]) {
+  let state: BackupProgress = { phase: "databases", done: 0, total: 0, bytes: 0, totalBytes: 0 };
+  let reportedAt = 0;
+  const report = () => {
+    reportedAt = Date.now();
+    onProgress?.({ ...state });
+  };
+  return {
+    async start(phase: BackupProgress["phase"], files: DataFile[]) {
+      let totalBytes = 0;
+      if (onProgress)
+        for (const file of files) totalBytes += (await stat(file.absolute).catch(() => undefined))?.size ?? 0;
+      state = { phase, done: 0, total: files.length, bytes: 0, totalBytes };
+      report();
+    },
+    bytes(count: number) {
+      state.bytes += count;
+      if (Date.now() - reportedAt >= 200) report();
+    },
+    fileDone(bytes: number) {
+      state.done++;
+      state.bytes += bytes;
+      report();
+    },
+  };
+}
+
+/**
+ * Copies `source` to `target`, hashing it on the way (one read of each file), cancelled by
+ * `signal`; answers the copy's size and SHA-256.
+ */
+async function copyHashed(
+  source: string,
+  target: string,
+  signal?: AbortSignal,
+  onBytes?: (count: number) => void,
+): Promise<{ size: number; sha256: string }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  await pipeline(
+    createReadStream(source, { highWaterMark: 1 << 20 }),
+    new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        size += chunk.length;
+        onBytes?.(chunk.length);
+        callback(null, chunk);
+      },
+    }),
+    createWriteStream(target),
+    ...(signal ? [{ signal }] : []),
+  );
+  return { size, sha256: hash.digest("hex") };
 }
 
 async function selectFiles(dataDir: string, only: string[]): Promise<DataFile[]> {

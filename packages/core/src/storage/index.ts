@@ -5,6 +5,7 @@ export {
   MANIFEST_FILE,
 } from "./backup-manifest.js";
 export {
+  type BackupProgress,
   type BackupResult,
   type CreateBackupOptions,
   createBackup,
