@@ -345,7 +345,7 @@ describe("hearth backup / hearth restore", () => {
     }
     expect(process.exitCode).toBe(1);
     expect(errors.join("")).toMatch(
-      /^BACKUP_FAILED: The backup to .*a-file\/backup failed: ENOTDIR[^\n]*\n$/,
+      /^BACKUP_FAILED: The backup to .*a-file\/backup failed: a part of the path is a file, not a folder \(ENOTDIR\): .*a-file\n$/,
     );
   });
 

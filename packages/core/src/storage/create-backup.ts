@@ -10,7 +10,7 @@ import { HearthError } from "../errors/hearth-error.js";
 import { type BackupEntry, type BackupManifest, MANIFEST_FILE, sha256File } from "./backup-manifest.js";
 import { lockPidFile, type PidFileLock } from "./data-dir-lock.js";
 import { type DataFile, type DataFiles, isInside, isSqliteFile, listDataFiles } from "./data-files.js";
-import { makeDirectory } from "./fs-error.js";
+import { explainFsError, makeDirectory } from "./fs-error.js";
 
 export interface CreateBackupOptions {
   /** The data directory (HEARTH_DATA_DIR). */
@@ -172,7 +172,12 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       const target = targetOf(path);
       await mkdir(dirname(target), { recursive: true });
       await rm(target, { force: true });
-      await backupDatabase(file.absolute, target);
+      // SQLite's errors name no file: this one is named.
+      await backupDatabase(file.absolute, target).catch((error: unknown) => {
+        throw error instanceof Error && !("path" in error)
+          ? Object.assign(error, { path: file.absolute })
+          : error;
+      });
       signal?.throwIfAborted();
       entries.set(path, await describe(target, path, "sqlite"));
       progress.fileDone(entries.get(path)!.size);
@@ -291,8 +296,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     if (created) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     if (signal?.aborted) throw signal.reason;
     if (error instanceof HearthError) throw error;
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new HearthError("BACKUP_FAILED", `The backup to ${destination} failed: ${reason}`, {
+    throw new HearthError("BACKUP_FAILED", `The backup to ${destination} failed: ${explainFsError(error)}`, {
       cause: error,
     });
   } finally {
@@ -307,6 +311,16 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
  */
 function lockStaging(staging: string, destination: string): PidFileLock {
   const file = `${staging}${STAGING_LOCK_SUFFIX}`;
+  try {
+    return takeStagingLock(file, destination);
+  } catch (error) {
+    // A lock that cannot be written (a read-only disk) is named, not the temporary file it starts as.
+    if (error instanceof HearthError || !(error instanceof Error)) throw error;
+    throw Object.assign(error, { path: file });
+  }
+}
+
+function takeStagingLock(file: string, destination: string): PidFileLock {
   return lockPidFile(file, "hearth backup", {
     held: (holder) =>
       new HearthError(
