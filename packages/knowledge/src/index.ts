@@ -26,4 +26,5 @@ export {
   type KnowledgeServiceOptions,
 } from "./service/create-knowledge-service.js";
 export { serveKnowledge } from "./service/serve-knowledge.js";
+export { type MissingDocumentFile, missingDocumentFiles } from "./store/document-files.js";
 export { KNOWLEDGE_MIGRATIONS } from "./store/migrations.js";

@@ -27,6 +27,7 @@ describe("error codes in the reader's language", () => {
   // Start-up failures end the process, and backups and alerts are the CLI's and the log's: no page shows them.
   const notShown = new Set([
     "BACKUP_FAILED",
+    "BACKUP_IN_PROGRESS",
     "BACKUP_INVALID",
     "BACKUP_CORRUPT",
     "RESTORE_FAILED",

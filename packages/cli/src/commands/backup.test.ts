@@ -1,13 +1,19 @@
+import { createHash } from "node:crypto";
+import { EventEmitter } from "node:events";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadConfig } from "@hearth/core";
 import { ModelRegistry, scanModelsDir } from "@hearth/model";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tinyGgufBytes } from "../../../../test/support/tiny-gguf.js";
+import { BlobStore } from "../../../knowledge/src/ingestion/blob-store.js";
+import { KnowledgeStore } from "../../../knowledge/src/store/knowledge-store.js";
 import { backupCommand, restoreCommand } from "./backup.js";
+import { checkDocumentFiles } from "./doctor.js";
 
 let root: string;
 let lines: string[];
@@ -232,6 +238,101 @@ describe("hearth backup / hearth restore", () => {
     expect(readdirSync(blobs)).toEqual([]);
   });
 
+  it("backs up every document's file that its copy of knowledge.db names, and warns of one missing from the data dir", async () => {
+    const store = await KnowledgeStore.open({
+      path: join(root, "data", "knowledge", "knowledge.db"),
+      dataDir: join(root, "data"),
+    });
+    const blobs = new BlobStore(join(root, "data", "knowledge"));
+    const base = store.createKnowledgeBase({
+      name: "Docs",
+      description: "",
+      embeddingModel: null,
+      chunking: { maxTokens: 512, overlapTokens: 64 },
+      watchFolder: null,
+    });
+    for (const [name, stored] of [
+      ["guide.md", true],
+      ["faq.md", false],
+    ] as const) {
+      const document = store.upsertDocument({
+        knowledgeBaseId: base.id,
+        name,
+        source: "upload",
+        sourceKey: name,
+        sizeBytes: 5,
+        contentType: "text/plain",
+      });
+      const sha256 = createHash("sha256").update(name).digest("hex");
+      if (stored) await blobs.writeBytes(new TextEncoder().encode(name), base.id, document.id, sha256);
+      store.setDocumentContent(document.id, sha256, 5, "text/plain");
+    }
+    store.close();
+
+    await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^warning: 1 document file\(s\) that knowledge\.db names are missing from .*data: the file of "faq\.md" in the knowledge base "Docs" \(.*\), so this backup cannot hold them; .*upload them again/,
+      ),
+    );
+    const manifest = readFileSync(join(root, "backup", "manifest.json"), "utf8");
+    expect(manifest).toContain(`data/knowledge/files/${base.id}/`);
+    // Restored, the same document is named again: nothing says so otherwise.
+    lines = [];
+    await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(lines.filter((line) => line.startsWith("warning:"))).toEqual([
+      expect.stringContaining('the file of "faq.md" in the knowledge base "Docs"'),
+    ]);
+    // And hearth doctor names it.
+    const findings = await checkDocumentFiles(loadConfig({ env, cwd: root }));
+    expect(findings).toEqual([
+      expect.objectContaining({
+        level: "warn",
+        subject: "documents",
+        detail: expect.stringContaining('the file of "faq.md"'),
+        fix: expect.stringContaining("upload them again"),
+      }),
+    ]);
+  });
+
+  it("shows its progress on stderr, a line per phase and a bar while files are copied", async () => {
+    writeFileSync(join(root, "data", "notes.bin"), Buffer.alloc(200_000, 1));
+    const progress: string[] = [];
+    const stderr = { write: (chunk: string) => progress.push(chunk) > 0 } as NodeJS.WritableStream;
+    await backupCommand({ ...options(), stderr }).parseAsync([join(root, "backup")], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    expect(progress.join("")).toMatch(
+      /^copying 1 database\(s\)\ncopying 1 file\(s\) \[\.+\] {3}0% 0 B\/200\.0 KB\n.*copying 1 file\(s\) \[#{30}\] 100% 200\.0 KB\/200\.0 KB\nchecking that every document's file is in the backup\n$/s,
+    );
+    expect(lines[0]).toBe(`backup written to ${join(root, "backup")}`);
+  });
+
+  for (const [signal, status] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
+    it(`is cancelled by ${signal}: removes its staging copy, says nothing was written, exits ${status}`, async () => {
+      const signals = new EventEmitter();
+      const errors: string[] = [];
+      const stderr = {
+        write: (chunk: string) => {
+          errors.push(chunk);
+          // Ctrl-C (or a stop) as the first database is being copied.
+          if (chunk.startsWith("copying")) signals.emit(signal, signal);
+          return true;
+        },
+      } as NodeJS.WritableStream;
+      await backupCommand({ ...options(), stderr, signals }).parseAsync([], { from: "user" });
+      expect(process.exitCode).toBe(status);
+      expect(errors.at(-1)).toBe("backup cancelled; nothing was written\n");
+      expect(lines).toEqual([]);
+      // Nothing is left: neither a backup nor its private staging copy.
+      expect(readdirSync(join(root, "data", "backups"))).toEqual([]);
+      expect(signals.listenerCount(signal)).toBe(0);
+    });
+  }
+
   it("names a destination under a file with BACKUP_FAILED on one line", async () => {
     writeFileSync(join(root, "a-file"), "not a folder");
     const errors: string[] = [];
@@ -244,7 +345,7 @@ describe("hearth backup / hearth restore", () => {
     }
     expect(process.exitCode).toBe(1);
     expect(errors.join("")).toMatch(
-      /^BACKUP_FAILED: The backup to .*a-file\/backup failed: ENOTDIR[^\n]*\n$/,
+      /^BACKUP_FAILED: The backup to .*a-file\/backup failed: a part of the path is a file, not a folder \(ENOTDIR\): .*a-file\n$/,
     );
   });
 

@@ -1,5 +1,7 @@
 import { join } from "node:path";
 import {
+  type BackupProgress,
+  type BackupResult,
   createBackup,
   databasesInUse,
   dataDirLockHolders,
@@ -10,18 +12,27 @@ import {
   isInside,
   type LoadConfigOptions,
   loadConfig,
+  type MissingFile,
   restoreBackup,
 } from "@hearth/core";
-import { ELASTICSEARCH_INDEX } from "@hearth/knowledge";
+import { ELASTICSEARCH_INDEX, missingDocumentFiles } from "@hearth/knowledge";
 import { registryDirFor } from "@hearth/model";
 import { Command } from "commander";
+import { type Progress, progressPrinter } from "../progress.js";
 
 /** Where the commands read configuration from; tests pass their own environment. */
 export interface OperationsCommandOptions {
   config?: LoadConfigOptions;
   /** Receives the lines a person reads (default: stdout). */
   write?: (line: string) => void;
+  /** Where progress and notes go (default: stderr). */
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** What SIGINT and SIGTERM are heard from (default: the process; tests send their own). */
+  signals?: Pick<NodeJS.EventEmitter, "on" | "off">;
 }
+
+/** Exit statuses of a command ended by a signal, as a shell reports them (128 + the signal's number). */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /** `hearth backup [destination]`: a consistent online snapshot of the data directory and the config. */
 export function backupCommand(options: OperationsCommandOptions = {}): Command {
@@ -43,14 +54,43 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
           destination ??
           join(defaultBackupsDir(config.dataDir), `hearth-${new Date().toISOString().replace(/[:.]/g, "-")}`);
         const registryDir = registryDirFor(config.model.modelsDir, config.model.registryDir);
-        const manifest = await createBackup({
-          dataDir: config.dataDir,
-          destination: target,
-          includeModelWeights: flags.includeModels,
-          modelRegistryDir: registryDir,
-          ...(config.configFile ? { configFile: config.configFile } : {}),
-          notInBackup: storedOutsideDataDir(config),
-        });
+        const stderr = options.stderr ?? process.stderr;
+        const progress = progressPrinter(stderr);
+        // Ctrl-C or a stop cancels the backup: its staging copy (private data) is removed.
+        const controller = new AbortController();
+        const cancel = (signal: NodeJS.Signals) => controller.abort(signal);
+        const signals = options.signals ?? process;
+        signals.on("SIGINT", cancel);
+        signals.on("SIGTERM", cancel);
+        let manifest: BackupResult;
+        try {
+          manifest = await createBackup({
+            dataDir: config.dataDir,
+            destination: target,
+            includeModelWeights: flags.includeModels,
+            modelRegistryDir: registryDir,
+            ...(config.configFile ? { configFile: config.configFile } : {}),
+            notInBackup: storedOutsideDataDir(config),
+            // Every document's file that the copied knowledge.db names is in the backup.
+            missingFiles: missingDocumentFiles,
+            onNote: (note) => {
+              progress.end();
+              stderr.write(`note: ${note}\n`);
+            },
+            onProgress: (step) => progress(backupStep(step)),
+            signal: controller.signal,
+          });
+        } catch (error) {
+          progress.end();
+          if (!controller.signal.aborted) throw error;
+          stderr.write("backup cancelled; nothing was written\n");
+          process.exitCode = SIGNAL_EXIT[String(controller.signal.reason)] ?? 130;
+          return;
+        } finally {
+          signals.off("SIGINT", cancel);
+          signals.off("SIGTERM", cancel);
+        }
+        progress.end();
         const bytes = manifest.entries.reduce((sum, entry) => sum + entry.size, 0);
         const databases = manifest.entries.filter((entry) => entry.kind === "sqlite").length;
         write(`backup written to ${manifest.destination}`);
@@ -65,6 +105,10 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
             `warning: model weights in ${config.model.modelsDir} (outside the data directory ${config.dataDir}) are not copied; back up that volume, or pull the models again`,
           );
         for (const note of manifest.notInBackup ?? []) write(`not in this backup: ${note}`);
+        if (manifest.missingInData.length > 0)
+          write(
+            `warning: ${missingFilesLine(manifest.missingInData, config.dataDir)}, so this backup cannot hold them; ${MISSING_FILES_FIX}`,
+          );
         // Data that lives in PostgreSQL explains an empty data directory; the lines above say so.
         if (!manifest.entries.some((entry) => entry.kind !== "config") && !manifest.notInBackup)
           write(
@@ -72,6 +116,13 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
           );
       }),
     );
+}
+
+/** A backup's progress as the progress printer shows it: a line per phase, a bar while files are copied. */
+function backupStep(step: BackupProgress): Progress {
+  if (step.phase === "databases") return { status: `copying ${step.total} database(s)` };
+  if (step.phase === "checking") return { status: "checking that every document's file is in the backup" };
+  return { status: `copying ${step.total} file(s)`, completed: step.bytes, total: step.totalBytes };
 }
 
 /**
@@ -138,6 +189,9 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
           write(`warning: configuration file not restored: ${result.configNotRestored}`);
         if (result.modelRegistryRestoredTo)
           write(`model registry restored to ${result.modelRegistryRestoredTo}`);
+        const missing = missingDocumentFiles(config.dataDir);
+        if (missing.length > 0)
+          write(`warning: ${missingFilesLine(missing, config.dataDir)}; ${MISSING_FILES_FIX}`);
         if (result.weightsLeftOut.length > 0)
           write(
             `model weights not in this backup (taken without --include-models), so these models are not served until you pull, import or copy them back: ${result.weightsLeftOut.join(", ")}`,
@@ -185,6 +239,17 @@ async function runningServices(config: HearthConfig): Promise<string[]> {
   const answering = answers.filter((answer): answer is string => answer !== undefined);
   return holders.length > 0 ? holders : answering;
 }
+
+/** Documents whose stored file is missing from the data directory, in one line, the first few named. */
+export function missingFilesLine(missing: readonly MissingFile[], dataDir: string): string {
+  const shown = missing.slice(0, 5).map((file) => `${file.what} (${join(dataDir, file.path)})`);
+  const more = missing.length > shown.length ? `, and ${missing.length - shown.length} more` : "";
+  return `${missing.length} document file(s) that knowledge.db names are missing from ${dataDir}: ${shown.join("; ")}${more}`;
+}
+
+/** What to do about documents whose file is missing. */
+export const MISSING_FILES_FIX =
+  "search still finds those documents but cannot open or re-index them: upload them again, or delete them";
 
 async function reportErrors(action: () => Promise<void>): Promise<void> {
   try {

@@ -14,6 +14,7 @@ import {
 import { Command } from "commander";
 import { prepareStorage } from "../prepare-storage.js";
 import { PORT_SETTINGS, SERVICE_NAMES } from "../services.js";
+import { MISSING_FILES_FIX, missingFilesLine } from "./backup.js";
 
 type Level = "ok" | "warn" | "fail";
 export interface Finding {
@@ -30,7 +31,7 @@ const GIB = 2 ** 30;
 export function doctorCommand(): Command {
   return new Command("doctor")
     .description(
-      "check models, Ollama, the data dir, its databases and their schemas, ports and memory, with the fix for each problem",
+      "check models, Ollama, the data dir, its databases, their schemas and the documents' files, ports and memory, with the fix for each problem",
     )
     .action(async () => {
       const findings = await diagnose();
@@ -70,6 +71,7 @@ export async function diagnose(): Promise<Finding[]> {
   findings.push(checkStorage(config));
   findings.push(...checkDatabases(config));
   findings.push(...(await checkSchemas(config)));
+  findings.push(...(await checkDocumentFiles(config)));
   findings.push(...(await checkKnowledgeIndex(config)));
   findings.push(...(await checkModels(config)));
   findings.push(...(await checkPorts(config)));
@@ -202,6 +204,27 @@ export async function checkSchemas(config: HearthConfig): Promise<Finding[]> {
     }
   }
   return findings;
+}
+
+/**
+ * Documents whose stored file knowledge.db names but the data directory lacks (a restore of an
+ * older, inconsistent backup; files deleted by hand): search finds them, their citations cannot
+ * open them and they cannot be re-indexed.
+ */
+export async function checkDocumentFiles(config: HearthConfig): Promise<Finding[]> {
+  const { missingDocumentFiles } = await import("@hearth/knowledge");
+  if (!existsSync(knowledgeStoreFile(config))) return [];
+  const missing = missingDocumentFiles(config.dataDir);
+  if (missing.length === 0)
+    return [{ level: "ok", subject: "documents", detail: "every document's file is stored" }];
+  return [
+    {
+      level: "warn",
+      subject: "documents",
+      detail: missingFilesLine(missing, config.dataDir),
+      fix: MISSING_FILES_FIX,
+    },
+  ];
 }
 
 /**

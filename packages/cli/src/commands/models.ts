@@ -1,25 +1,15 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { type HearthConfig, isHearthError, loadConfig } from "@hearth/core";
-import { ModelRegistry, type PullProgress, skippedModelFiles } from "@hearth/model";
+import { ModelRegistry, skippedModelFiles } from "@hearth/model";
 import { Command } from "commander";
+import { formatBytes, progressPrinter } from "../progress.js";
 
 export interface ModelsCommandOptions {
   /** Tests pass a config; the command loads it from the environment and hearth.yaml otherwise. */
   config?: () => HearthConfig;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
-}
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
 function table(rows: string[][]): string {
@@ -32,32 +22,6 @@ function table(rows: string[][]): string {
         .trimEnd(),
     )
     .join("\n");
-}
-
-/** A one-line progress bar, redrawn in place on a terminal and printed every 10% otherwise. */
-function progressPrinter(stderr: NodeJS.WritableStream & { isTTY?: boolean }) {
-  let lastTenth = -1;
-  let lastStatus = "";
-  let barOnLine = false; // a terminal's bar is redrawn with \r and not yet ended with a newline
-  return (progress: PullProgress) => {
-    if (progress.total && progress.completed !== undefined) {
-      const fraction = Math.min(1, progress.completed / progress.total);
-      const bar = `${"#".repeat(Math.round(fraction * 30)).padEnd(30, ".")}`;
-      const line = `${progress.status} [${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(progress.completed)}/${formatBytes(progress.total)}`;
-      if (stderr.isTTY) {
-        stderr.write(`\r${line}`);
-        barOnLine = true;
-      } else if (Math.floor(fraction * 10) > lastTenth) {
-        lastTenth = Math.floor(fraction * 10);
-        stderr.write(`${line}\n`);
-      }
-      return;
-    }
-    if (progress.status === lastStatus) return;
-    lastStatus = progress.status;
-    stderr.write(`${barOnLine ? "\n" : ""}${progress.status}\n`);
-    barOnLine = false;
-  };
 }
 
 /** `hearth models list|pull|import|rm|tag|rollback`: installed models, their versions and pulls. */

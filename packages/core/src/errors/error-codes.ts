@@ -330,6 +330,10 @@ export const ERROR_CODES = {
     status: 500,
     summary: "A backup could not be written (destination exists, disk full, data directory unreadable).",
   },
+  BACKUP_IN_PROGRESS: {
+    status: 409,
+    summary: "Another backup to the same destination is running (the message names its pid).",
+  },
   BACKUP_INVALID: {
     status: 422,
     summary:

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import {
   existsSync,
   lstatSync,
@@ -17,7 +18,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HearthError } from "../errors/hearth-error.js";
-import { createBackup } from "./create-backup.js";
+import { type BackupProgress, createBackup } from "./create-backup.js";
 import { restoreBackup, verifyBackup } from "./restore-backup.js";
 
 let root: string;
@@ -148,6 +149,265 @@ describe("createBackup", () => {
     const second = await createBackup({ dataDir, destination: join(dataDir, "backups", "two") });
     expect(second.entries.map((entry) => entry.path)).toEqual(first.entries.map((entry) => entry.path));
     expect(second.entries.some((entry) => entry.path.includes("backups/"))).toBe(false);
+  });
+});
+
+/**
+ * A store like the knowledge service's: a WAL database whose rows name files that are written
+ * before their row, and removed only after the row stops naming them (immutable, versioned files).
+ */
+function openLibrary(): { database: Database.Database; upload(): void; reupload(): void } {
+  mkdirSync(join(dataDir, "library", "files"), { recursive: true });
+  const database = new Database(join(dataDir, "library", "library.db"));
+  database.pragma("journal_mode = WAL");
+  database.exec("CREATE TABLE documents (id INTEGER PRIMARY KEY, file TEXT NOT NULL)");
+  let version = 0;
+  const fileFor = (id: number | bigint) => `library/files/${id}.v${++version}`;
+  return {
+    database,
+    upload() {
+      const id = (
+        database.prepare("SELECT ifnull(max(id), 0) + 1 AS id FROM documents").get() as { id: number }
+      ).id;
+      const file = fileFor(id);
+      writeFileSync(join(dataDir, file), `document ${id}, version ${version}`);
+      database.prepare("INSERT INTO documents (id, file) VALUES (?, ?)").run(id, file);
+    },
+    reupload() {
+      const row = database.prepare("SELECT id, file FROM documents ORDER BY random() LIMIT 1").get() as {
+        id: number;
+        file: string;
+      };
+      const file = fileFor(row.id);
+      writeFileSync(join(dataDir, file), `document ${row.id}, version ${version}`);
+      database.prepare("UPDATE documents SET file = ? WHERE id = ?").run(file, row.id);
+      rmSync(join(dataDir, row.file));
+    },
+  };
+}
+
+/** The files a data directory's library database names that are not there. */
+function missingLibraryFiles(directory: string): Array<{ path: string; what: string }> {
+  if (!existsSync(join(directory, "library", "library.db"))) return [];
+  const database = new Database(join(directory, "library", "library.db"), { readonly: true });
+  try {
+    return (database.prepare("SELECT id, file FROM documents").all() as Array<{ id: number; file: string }>)
+      .filter((row) => !existsSync(join(directory, row.file)))
+      .map((row) => ({ path: row.file, what: `the file of document ${row.id}` }));
+  } finally {
+    database.close();
+  }
+}
+
+describe("a backup taken while documents are uploaded and replaced", () => {
+  it("holds every file its copy of the database names, though files are added and removed throughout", async () => {
+    const library = openLibrary();
+    for (let i = 0; i < 60; i++) library.upload();
+    // Uploads and re-uploads go on (sixty of them) until the backup looks for the files its
+    // databases name.
+    let writing = true;
+    let writes = 0;
+    const writer = (async () => {
+      while (writing && writes < 60) {
+        if (writes % 2 === 0) library.upload();
+        else library.reupload();
+        writes++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const destination = join(root, "backup");
+    const result = await createBackup({
+      dataDir,
+      destination,
+      missingFiles: (directory) => {
+        writing = false;
+        return missingLibraryFiles(directory);
+      },
+    }).finally(() => {
+      writing = false;
+    });
+    await writer;
+    library.database.close();
+    expect(writes).toBeGreaterThan(10);
+    expect(missingLibraryFiles(join(destination, "data"))).toEqual([]);
+    expect(result.missingInData).toEqual([]);
+    await expect(verifyBackup(destination)).resolves.toMatchObject({ scope: "full" });
+    // Restored, every document opens.
+    await restoreBackup({ source: destination, dataDir });
+    expect(missingLibraryFiles(dataDir)).toEqual([]);
+  });
+
+  it("fails naming the file, and that running it again helps, when a named file keeps being removed", async () => {
+    const library = openLibrary();
+    library.upload();
+    library.database.close();
+    const destination = join(root, "backup");
+    // The copy names a file that is gone from the data directory, whose own database no longer names it.
+    const error = await expectCode(
+      createBackup({
+        dataDir,
+        destination,
+        missingFiles: (directory) =>
+          directory === dataDir ? [] : [{ path: "library/files/1.v0", what: "the file of document 1" }],
+      }),
+      "BACKUP_FAILED",
+    );
+    expect(error.message).toContain(
+      `the file of document 1 (${join(dataDir, "library", "files", "1.v0")}) was removed while the backup copied it`,
+    );
+    expect(error.message).toContain("run the backup again");
+    expect(existsSync(destination)).toBe(false);
+    expect(readdirSync(root).filter((name) => name.startsWith("backup"))).toEqual([]);
+  });
+
+  it("reports a file missing from the data directory itself, and still writes the backup", async () => {
+    const library = openLibrary();
+    library.upload();
+    library.upload();
+    const lost = (
+      library.database.prepare("SELECT file FROM documents WHERE id = 2").get() as { file: string }
+    ).file;
+    library.database.close();
+    rmSync(join(dataDir, lost));
+    const result = await createBackup({
+      dataDir,
+      destination: join(root, "backup"),
+      missingFiles: missingLibraryFiles,
+    });
+    expect(result.missingInData).toEqual([{ path: lost, what: "the file of document 2" }]);
+    await expect(verifyBackup(join(root, "backup"))).resolves.toMatchObject({ scope: "full" });
+  });
+});
+
+describe("two backups at once", () => {
+  it("lets one of two backups to the same destination write it and refuses the other at once, naming the pid", async () => {
+    const destination = join(root, "nightly");
+    const results = await Promise.allSettled([
+      createBackup({ dataDir, destination, configFile }),
+      createBackup({ dataDir, destination, configFile }),
+    ]);
+    const written = results.filter((result) => result.status === "fulfilled");
+    const refused = results.flatMap((result) => (result.status === "rejected" ? [result.reason] : []));
+    expect(written).toHaveLength(1);
+    expect(refused).toEqual([
+      expect.objectContaining({
+        code: "BACKUP_IN_PROGRESS",
+        message: expect.stringContaining(`a backup to ${destination} is in progress (pid ${process.pid}`),
+      }),
+    ]);
+    // The one written is whole, and nothing of either is left beside it.
+    await expect(verifyBackup(destination)).resolves.toMatchObject({ scope: "full" });
+    expect(readdirSync(root).filter((name) => name.startsWith("nightly"))).toEqual(["nightly"]);
+  });
+
+  it("refuses while another running process writes that destination, and runs backups to other destinations side by side", async () => {
+    const destination = join(root, "nightly");
+    // The lock a backup in another process holds while it runs (here the parent process's pid: alive).
+    writeFileSync(
+      `${destination}.partial.lock`,
+      JSON.stringify({ pid: process.ppid, command: "hearth backup" }),
+    );
+    mkdirSync(`${destination}.partial`);
+    writeFileSync(join(`${destination}.partial`, "being-written"), "its data");
+    const error = await expectCode(createBackup({ dataDir, destination }), "BACKUP_IN_PROGRESS");
+    expect(error.message).toContain(`(pid ${process.ppid}`);
+    // Its staging folder is untouched.
+    expect(readFileSync(join(`${destination}.partial`, "being-written"), "utf8")).toBe("its data");
+
+    const [one, two] = await Promise.all([
+      createBackup({ dataDir, destination: join(root, "one") }),
+      createBackup({ dataDir, destination: join(root, "two") }),
+    ]);
+    expect(one.entries.map((entry) => entry.sha256)).toEqual(two.entries.map((entry) => entry.sha256));
+  });
+
+  it("takes over the staging folder of a backup whose process is gone, and says so", async () => {
+    const destination = join(root, "nightly");
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+    writeFileSync(`${destination}.partial.lock`, JSON.stringify({ pid: gone, command: "hearth backup" }));
+    mkdirSync(join(`${destination}.partial`, "data"), { recursive: true });
+    writeFileSync(join(`${destination}.partial`, "data", "half-copied"), "x");
+    const notes: string[] = [];
+    await createBackup({ dataDir, destination, onNote: (note) => notes.push(note) });
+    expect(notes).toEqual([
+      `removed ${destination}.partial, left by a backup that did not finish (pid ${gone})`,
+    ]);
+    expect(existsSync(join(destination, "data", "half-copied"))).toBe(false);
+    await expect(verifyBackup(destination)).resolves.toMatchObject({ scope: "full" });
+    expect(readdirSync(root).filter((name) => name.startsWith("nightly"))).toEqual(["nightly"]);
+  });
+});
+
+describe("a cancelled or killed backup", () => {
+  it("removes its staging folder when cancelled and writes nothing", async () => {
+    writeFileSync(join(dataDir, "knowledge", "index", "segment-0002.bin"), Buffer.alloc(64 * 1024, 8));
+    const controller = new AbortController();
+    const phases: string[] = [];
+    const destination = join(root, "nightly");
+    const outcome = await createBackup({
+      dataDir,
+      destination,
+      signal: controller.signal,
+      onProgress: (progress) => {
+        phases.push(`${progress.phase} ${progress.done}/${progress.total}`);
+        // Cancelled once the first file is copied (Ctrl-C).
+        if (progress.phase === "files" && progress.done === 1) controller.abort("SIGINT");
+      },
+    }).then(
+      () => "written",
+      (reason: unknown) => reason,
+    );
+    expect(outcome).toBe("SIGINT");
+    expect(phases).toEqual(["databases 0/0", "files 0/3", "files 1/3"]);
+    expect(readdirSync(root).filter((name) => name.startsWith("nightly"))).toEqual([]);
+  });
+
+  it("reports its progress: files and bytes of each phase", async () => {
+    const shop = openShop(join(dataDir, "web.db"));
+    sell(shop, 10);
+    shop.close();
+    const steps: BackupProgress[] = [];
+    await createBackup({
+      dataDir,
+      destination: join(root, "nightly"),
+      onProgress: (step) => steps.push(step),
+    });
+    expect(steps.map((step) => `${step.phase} ${step.done}/${step.total}`)).toEqual([
+      "databases 0/1",
+      "databases 1/1",
+      "files 0/2",
+      "files 1/2",
+      "files 2/2",
+    ]);
+    const files = steps.at(-1)!;
+    expect(files.bytes).toBe(files.totalBytes);
+    expect(files.bytes).toBe(64 * 1024 + statSync(join(dataDir, "models", "registry.json")).size);
+  });
+
+  it("removes the staging folders that killed backups left in the backups folder, but not a running one's", async () => {
+    const backups = join(dataDir, "backups");
+    mkdirSync(backups);
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+    // Killed mid-copy (its lock names a process that is gone), by an older Hearth (no lock), and running.
+    for (const name of ["hearth-killed", "hearth-older", "hearth-running"])
+      mkdirSync(join(backups, `${name}.partial`, "data"), { recursive: true });
+    writeFileSync(join(backups, "hearth-killed.partial.lock"), JSON.stringify({ pid: gone }));
+    writeFileSync(join(backups, "hearth-running.partial.lock"), JSON.stringify({ pid: process.ppid }));
+    const notes: string[] = [];
+    await createBackup({
+      dataDir,
+      destination: join(backups, "hearth-now"),
+      onNote: (note) => notes.push(note),
+    });
+    expect(readdirSync(backups).sort()).toEqual([
+      "hearth-now",
+      "hearth-running.partial",
+      "hearth-running.partial.lock",
+    ]);
+    expect(notes.sort()).toEqual([
+      `removed ${join(backups, "hearth-killed.partial")}, left by a backup that did not finish (pid ${gone})`,
+      `removed ${join(backups, "hearth-older.partial")}, left by a backup that did not finish`,
+    ]);
   });
 });
 

@@ -1,11 +1,16 @@
-import { copyFile, mkdir, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readdir, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import Database from "better-sqlite3";
 import type { Logger } from "pino";
 import { HearthError } from "../errors/hearth-error.js";
 import { type BackupEntry, type BackupManifest, MANIFEST_FILE, sha256File } from "./backup-manifest.js";
-import { type DataFile, isInside, isSqliteFile, listDataFiles } from "./data-files.js";
-import { PRIVATE_DIR } from "./private-dir.js";
+import { lockPidFile, type PidFileLock } from "./data-dir-lock.js";
+import { type DataFile, type DataFiles, isInside, isSqliteFile, listDataFiles } from "./data-files.js";
+import { explainFsError, makeDirectory } from "./fs-error.js";
 
 export interface CreateBackupOptions {
   /** The data directory (HEARTH_DATA_DIR). */
@@ -32,7 +37,55 @@ export interface CreateBackupOptions {
   /** Data kept outside the data directory that this backup does not hold (recorded in the manifest). */
   notInBackup?: string[];
   logger?: Logger;
+  /**
+   * The files that the data in a data directory names but that are not in it (each document's
+   * upload, which knowledge.db names): asked of the backup's copy, whose every such file must be
+   * there, and of the data directory itself. Not asked for a partial backup.
+   */
+  missingFiles?: (dataDir: string) => MissingFile[] | Promise<MissingFile[]>;
+  /** Told what the backup did on the way that a person should know (a leftover staging folder removed). */
+  onNote?: (note: string) => void;
+  /** Told how far the backup is, at each phase's start, after each file, and within large files. */
+  onProgress?: (progress: BackupProgress) => void;
+  /**
+   * Cancels the backup (Ctrl-C): its staging folder is removed, nothing is written, and the
+   * promise rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
+
+/** How far a backup is: files and bytes done of those of the phase it is in. */
+export interface BackupProgress {
+  /** `databases`: SQLite copies; `files`: the other files; `checking`: every document's file looked for. */
+  phase: "databases" | "files" | "checking";
+  done: number;
+  total: number;
+  bytes: number;
+  totalBytes: number;
+}
+
+/** A file that data names (a document's upload) but that is not there. */
+export interface MissingFile {
+  /** Relative to the data directory, with forward slashes. */
+  path: string;
+  /** Whose file it is, in words (`the file of "a.pdf" in the knowledge base "Docs"`). */
+  what: string;
+}
+
+export type BackupResult = BackupManifest & {
+  destination: string;
+  /**
+   * Files the data directory's own databases name but that are missing from it as well (damage
+   * found on the way, which the backup cannot hold; `hearth doctor` reports it too).
+   */
+  missingInData: MissingFile[];
+};
+
+/** How often the databases are copied again when a file they name is removed while a backup runs. */
+const SNAPSHOT_ATTEMPTS = 3;
+
+/** Beside a backup's staging folder `<destination>.partial`: the pid file of the backup writing it. */
+export const STAGING_LOCK_SUFFIX = ".lock";
 
 /** Where a backup keeps the model registry's manifest when the registry is outside the data dir. */
 export const MODEL_REGISTRY_PREFIX = "model-registry";
@@ -45,25 +98,21 @@ export function defaultBackupsDir(dataDir: string): string {
 
 /**
  * Takes a consistent snapshot of the data directory while the services keep running: each SQLite
- * database through SQLite's online backup API (a copy of one point in time, WAL included), other
- * files copied, and a manifest with the size and SHA-256 of every file. The backup is written
- * beside its destination and renamed into place at the end, so a failed backup never looks complete.
+ * database through SQLite's online backup API (a copy of one point in time, WAL included), then the
+ * other files, listed after those copies so that every file a database names is among them (checked
+ * with `missingFiles`), and a manifest with the size and SHA-256 of every file. The backup is
+ * written beside its destination and renamed into place at the end, so a failed backup never looks
+ * complete.
  */
-export async function createBackup(
-  options: CreateBackupOptions,
-): Promise<BackupManifest & { destination: string }> {
+export async function createBackup(options: CreateBackupOptions): Promise<BackupResult> {
   const dataDir = resolve(options.dataDir);
   const destination = resolve(options.destination);
+  const { signal } = options;
+  signal?.throwIfAborted();
   if (!(await isDirectory(dataDir))) {
     throw new HearthError(
       "BACKUP_FAILED",
       `The data directory ${dataDir} does not exist or is not a directory`,
-    );
-  }
-  if (await exists(destination)) {
-    throw new HearthError(
-      "BACKUP_FAILED",
-      `The backup destination ${destination} already exists; choose a new directory`,
     );
   }
   // A backup elsewhere in the data directory would be copied into every later backup, each one
@@ -77,26 +126,131 @@ export async function createBackup(
       `The backup destination ${destination} is inside the data directory ${dataDir}, so every later backup would copy it; choose a directory outside it, or under ${defaultBackupsDir(dataDir)}`,
     );
   }
-  const { files, links, weightsLeftOut } = options.only
-    ? { files: await selectFiles(dataDir, options.only), links: [], weightsLeftOut: [] }
-    : await listDataFiles(dataDir, {
-        exclude: [defaultBackupsDir(dataDir), destination, `${destination}.partial`],
-        includeModelWeights: options.includeModelWeights ?? false,
-      });
+  const selected = options.only ? await selectFiles(dataDir, options.only) : undefined;
+  const list = async (): Promise<DataFiles> =>
+    selected
+      ? { files: selected, links: [], weightsLeftOut: [] }
+      : listDataFiles(dataDir, {
+          exclude: [
+            defaultBackupsDir(dataDir),
+            destination,
+            `${destination}.partial`,
+            `${destination}.partial${STAGING_LOCK_SUFFIX}`,
+          ],
+          includeModelWeights: options.includeModelWeights ?? false,
+        });
 
   const staging = `${destination}.partial`;
+  let lock: PidFileLock | undefined;
+  let created = false;
   try {
-    await rm(staging, { recursive: true, force: true });
-    await mkdir(staging, PRIVATE_DIR);
-    const entries: BackupEntry[] = [];
-    for (const file of files) {
-      const path = `data/${file.relative}`;
-      const target = join(staging, ...path.split("/"));
-      await mkdir(dirname(target), { recursive: true });
-      if (file.sqlite) await backupDatabase(file.absolute, target);
-      else await copyFile(file.absolute, target);
-      entries.push(await describe(target, path, file.sqlite ? "sqlite" : "file"));
+    // The staging folder is this backup's alone: a second backup to the same destination is refused
+    // while this one runs, and a folder left by one that is gone is removed before it is reused.
+    await makeDirectory(dirname(destination));
+    await removeLeftovers(defaultBackupsDir(dataDir), staging, options);
+    lock = lockStaging(staging, destination);
+    if (await exists(destination)) {
+      throw new HearthError(
+        "BACKUP_FAILED",
+        `The backup destination ${destination} already exists; choose a new directory`,
+      );
     }
+    if (await exists(staging)) {
+      await rm(staging, { recursive: true, force: true });
+      const by = lock.tookOver ? ` (pid ${lock.tookOver.pid})` : "";
+      options.logger?.info({ staging }, "removed the staging folder of a backup that did not finish");
+      options.onNote?.(`removed ${staging}, left by a backup that did not finish${by}`);
+    }
+    signal?.throwIfAborted();
+    await mkdir(staging, { mode: 0o700 });
+    created = true;
+    const entries = new Map<string, BackupEntry>();
+    const targetOf = (path: string) => join(staging, ...path.split("/"));
+    const progress = phaseProgress(options.onProgress);
+    const snapshot = async (file: DataFile) => {
+      const path = `data/${file.relative}`;
+      const target = targetOf(path);
+      await mkdir(dirname(target), { recursive: true });
+      await rm(target, { force: true });
+      // SQLite's errors name no file: this one is named.
+      await backupDatabase(file.absolute, target).catch((error: unknown) => {
+        throw error instanceof Error && !("path" in error)
+          ? Object.assign(error, { path: file.absolute })
+          : error;
+      });
+      signal?.throwIfAborted();
+      entries.set(path, await describe(target, path, "sqlite"));
+      progress.fileDone(entries.get(path)!.size);
+    };
+    // False when the file is gone since it was listed (a temporary upload, a replaced version).
+    const copy = async (file: DataFile): Promise<boolean> => {
+      const path = `data/${file.relative}`;
+      const target = targetOf(path);
+      await mkdir(dirname(target), { recursive: true });
+      try {
+        entries.set(path, {
+          path,
+          kind: "file",
+          ...(await copyHashed(file.absolute, target, signal, progress.bytes)),
+        });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT" && !(await exists(file.absolute))) {
+          await rm(target, { force: true });
+          return false;
+        }
+        throw error;
+      }
+      progress.fileDone(0);
+      return true;
+    };
+    let listing: DataFiles;
+    let missingInData: MissingFile[] = [];
+    for (let attempt = 1; ; attempt++) {
+      // The databases first, each at one point in time; then the other files, listed after them, so
+      // that every file a database names (a document's upload) is there to copy. Files added since
+      // are copied too, unneeded; a file it names that is removed meanwhile is found below.
+      const databases = (await list()).files.filter((file) => file.sqlite);
+      await progress.start("databases", databases);
+      for (const file of databases) await snapshot(file);
+      listing = await list();
+      const rest = listing.files.filter((file) => !entries.has(`data/${file.relative}`));
+      await progress.start("files", rest);
+      for (const file of rest) {
+        if (file.sqlite) await snapshot(file);
+        else await copy(file);
+      }
+      if (!options.missingFiles || selected) break;
+      // Every file the copied databases name is in the backup, or is copied now.
+      await progress.start("checking", []);
+      const gone: MissingFile[] = [];
+      for (const missing of await options.missingFiles(join(staging, "data"))) {
+        const file = {
+          absolute: join(dataDir, ...missing.path.split("/")),
+          relative: missing.path,
+          sqlite: false,
+        };
+        if (!(await copy(file))) gone.push(missing);
+      }
+      if (gone.length === 0) break;
+      // Missing from the data directory too, whose database still names it: damage that a backup
+      // can only report. Any other was removed after the snapshot (its document re-uploaded or
+      // deleted): the databases are copied again, now without it.
+      const inData = new Set((await options.missingFiles(dataDir)).map((missing) => missing.path));
+      missingInData = gone.filter((missing) => inData.has(missing.path));
+      const removed = gone.filter((missing) => !inData.has(missing.path));
+      if (removed.length === 0) break;
+      if (attempt === SNAPSHOT_ATTEMPTS)
+        throw new HearthError(
+          "BACKUP_FAILED",
+          `The backup to ${destination} failed: ${removed[0]!.what} (${join(dataDir, ...removed[0]!.path.split("/"))}) was removed while the backup copied it, ${SNAPSHOT_ATTEMPTS} times (documents are being re-uploaded or deleted); run the backup again, at a quieter moment if this repeats`,
+          { details: { file: removed[0]!.path } },
+        );
+      options.logger?.info(
+        { file: removed[0]!.path, attempt },
+        "a file the databases name was removed while the backup ran; copying the databases again",
+      );
+    }
+    const { links, weightsLeftOut } = listing;
     const registryDir = options.modelRegistryDir ? resolve(options.modelRegistryDir) : undefined;
     if (
       !options.only &&
@@ -107,15 +261,17 @@ export async function createBackup(
       const path = `${MODEL_REGISTRY_PREFIX}/${REGISTRY_FILE}`;
       const target = join(staging, MODEL_REGISTRY_PREFIX, REGISTRY_FILE);
       await mkdir(dirname(target), { recursive: true });
-      await copyFile(join(registryDir, REGISTRY_FILE), target);
-      entries.push(await describe(target, path, "registry"));
+      entries.set(path, {
+        path,
+        kind: "registry",
+        ...(await copyHashed(join(registryDir, REGISTRY_FILE), target, signal)),
+      });
     }
     if (options.configFile) {
       const path = `config/${basename(options.configFile)}`;
       const target = join(staging, "config", basename(options.configFile));
       await mkdir(dirname(target), { recursive: true });
-      await copyFile(options.configFile, target);
-      entries.push(await describe(target, path, "config"));
+      entries.set(path, { path, kind: "config", ...(await copyHashed(options.configFile, target, signal)) });
     }
     const manifest: BackupManifest = {
       format: "hearth-backup",
@@ -123,7 +279,7 @@ export async function createBackup(
       createdAt: new Date().toISOString(),
       scope: options.only ? "partial" : "full",
       ...(options.reason ? { reason: options.reason } : {}),
-      entries,
+      entries: [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
       ...(links.length > 0
         ? { links: links.map((link) => ({ path: `data/${link.relative}`, target: link.target })) }
         : {}),
@@ -131,19 +287,154 @@ export async function createBackup(
       ...(options.notInBackup?.length ? { notInBackup: options.notInBackup } : {}),
     };
     await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    signal?.throwIfAborted();
     await rename(staging, destination);
-    options.logger?.info({ destination, files: entries.length, scope: manifest.scope }, "backup written");
-    return { ...manifest, destination };
+    options.logger?.info({ destination, files: entries.size, scope: manifest.scope }, "backup written");
+    return { ...manifest, destination, missingInData };
   } catch (error) {
-    // A destination that cannot be written (under a file, say) cannot be cleaned either: the error
-    // that says why is the one reported.
-    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    // Only the staging folder this backup made is removed: never another backup's.
+    if (created) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    if (signal?.aborted) throw signal.reason;
     if (error instanceof HearthError) throw error;
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new HearthError("BACKUP_FAILED", `The backup to ${destination} failed: ${reason}`, {
+    throw new HearthError("BACKUP_FAILED", `The backup to ${destination} failed: ${explainFsError(error)}`, {
       cause: error,
     });
+  } finally {
+    lock?.release();
   }
+}
+
+/**
+ * Takes the staging folder `<destination>.partial` for this backup: a pid file beside it,
+ * `<destination>.partial.lock`, created exclusively. A running backup's is refused with
+ * BACKUP_IN_PROGRESS; one left by a process that is gone is taken over.
+ */
+function lockStaging(staging: string, destination: string): PidFileLock {
+  const file = `${staging}${STAGING_LOCK_SUFFIX}`;
+  try {
+    return takeStagingLock(file, destination);
+  } catch (error) {
+    // A lock that cannot be written (a read-only disk) is named, not the temporary file it starts as.
+    if (error instanceof HearthError || !(error instanceof Error)) throw error;
+    throw Object.assign(error, { path: file });
+  }
+}
+
+function takeStagingLock(file: string, destination: string): PidFileLock {
+  return lockPidFile(file, "hearth backup", {
+    held: (holder) =>
+      new HearthError(
+        "BACKUP_IN_PROGRESS",
+        `a backup to ${destination} is in progress (pid ${holder.pid}${holder.startedAt ? `, since ${holder.startedAt}` : ""}${holder.hostname ? ` on ${holder.hostname}` : ""}); wait for it to finish, or choose another destination`,
+        { details: { pid: holder.pid, destination } },
+      ),
+    unreadable: () =>
+      new HearthError(
+        "BACKUP_IN_PROGRESS",
+        `the lock of a backup to ${destination} (${file}) holds no record, so whether a backup to it runs is unknown; if none does, delete that file`,
+        { details: { destination, file } },
+      ),
+    busy: () =>
+      new HearthError(
+        "BACKUP_IN_PROGRESS",
+        `another backup to ${destination} is starting; wait for it to finish, or choose another destination`,
+        { details: { destination, file } },
+      ),
+  });
+}
+
+/**
+ * Removes the staging folders that backups into the backups folder left when they were killed
+ * (`<name>.partial`, and its lock), each only after taking its lock: a running backup's is left
+ * alone. Default destinations are named by time, so nothing else would ever reuse them.
+ */
+async function removeLeftovers(
+  backupsDir: string,
+  ownStaging: string,
+  options: Pick<CreateBackupOptions, "logger" | "onNote">,
+): Promise<void> {
+  const names = await readdir(backupsDir).catch(() => [] as string[]);
+  const stagings = new Set(
+    names
+      .map((name) => (name.endsWith(STAGING_LOCK_SUFFIX) ? name.slice(0, -STAGING_LOCK_SUFFIX.length) : name))
+      .filter((name) => name.endsWith(".partial"))
+      .map((name) => join(backupsDir, name)),
+  );
+  for (const staging of stagings) {
+    if (staging === ownStaging) continue;
+    let lock: PidFileLock;
+    try {
+      lock = lockStaging(staging, staging.slice(0, -".partial".length));
+    } catch {
+      continue; // a backup runs there (or its lock holds no record): not ours to touch
+    }
+    try {
+      if (await exists(staging)) {
+        await rm(staging, { recursive: true, force: true });
+        const by = lock.tookOver ? ` (pid ${lock.tookOver.pid})` : "";
+        options.logger?.info({ staging }, "removed the staging folder of a backup that did not finish");
+        options.onNote?.(`removed ${staging}, left by a backup that did not finish${by}`);
+      }
+    } finally {
+      lock.release();
+    }
+  }
+}
+
+/** Reports a backup's progress: files and bytes of each phase, within large files at most every 200 ms. */
+function phaseProgress(onProgress: CreateBackupOptions["onProgress"]) {
+  let state: BackupProgress = { phase: "databases", done: 0, total: 0, bytes: 0, totalBytes: 0 };
+  let reportedAt = 0;
+  const report = () => {
+    reportedAt = Date.now();
+    onProgress?.({ ...state });
+  };
+  return {
+    async start(phase: BackupProgress["phase"], files: DataFile[]) {
+      let totalBytes = 0;
+      if (onProgress)
+        for (const file of files) totalBytes += (await stat(file.absolute).catch(() => undefined))?.size ?? 0;
+      state = { phase, done: 0, total: files.length, bytes: 0, totalBytes };
+      report();
+    },
+    bytes(count: number) {
+      state.bytes += count;
+      if (Date.now() - reportedAt >= 200) report();
+    },
+    fileDone(bytes: number) {
+      state.done++;
+      state.bytes += bytes;
+      report();
+    },
+  };
+}
+
+/**
+ * Copies `source` to `target`, hashing it on the way (one read of each file), cancelled by
+ * `signal`; answers the copy's size and SHA-256.
+ */
+async function copyHashed(
+  source: string,
+  target: string,
+  signal?: AbortSignal,
+  onBytes?: (count: number) => void,
+): Promise<{ size: number; sha256: string }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  await pipeline(
+    createReadStream(source, { highWaterMark: 1 << 20 }),
+    new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        size += chunk.length;
+        onBytes?.(chunk.length);
+        callback(null, chunk);
+      },
+    }),
+    createWriteStream(target),
+    ...(signal ? [{ signal }] : []),
+  );
+  return { size, sha256: hash.digest("hex") };
 }
 
 async function selectFiles(dataDir: string, only: string[]): Promise<DataFile[]> {

@@ -8,7 +8,7 @@ import { PRIVATE_DIR } from "./private-dir.js";
 /** Folder of the data directory holding one pid file per running service that writes it; never backed up. */
 export const LOCKS_DIR = ".locks";
 
-interface LockRecord {
+export interface LockRecord {
   pid: number;
   /** The process's start time (Linux: clock ticks after boot), so a pid reused by another process is not taken for it. */
   startTime?: string;
@@ -49,13 +49,20 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The texts of the pid files this process holds now. */
+const heldHere = new Set<string>();
+
 /**
  * Whether a pid file's process still runs: its pid is alive, is not this process (a container
- * restarted with the same pid finds its previous incarnation's file), and, where the start time is
- * known, started when the file says (else the pid was reused after a crash).
+ * restarted with the same pid finds its previous incarnation's file) unless this process holds the
+ * file now, and, where the start time is known, started when the file says (else the pid was reused
+ * after a crash).
  */
-function isHeld(record: LockRecord): boolean {
-  if (!Number.isInteger(record.pid) || record.pid <= 0 || record.pid === process.pid) return false;
+function isHeld(record: LockRecord, text?: string): boolean {
+  if (!Number.isInteger(record.pid) || record.pid <= 0) return false;
+  // This process's own file is held while this process holds it (two backups to one destination
+  // in one process); any other file naming this pid is a previous incarnation's.
+  if (record.pid === process.pid) return text !== undefined && heldHere.has(text);
   if (!isAlive(record.pid)) return false;
   const started = processStartTime(record.pid);
   return record.startTime === undefined || started === undefined || started === record.startTime;
@@ -83,11 +90,6 @@ function readLock(file: string): ReadResult {
   }
 }
 
-function readRecord(file: string): LockRecord | undefined {
-  const read = readLock(file);
-  return typeof read === "object" ? read.record : undefined;
-}
-
 const pause = new Int32Array(new SharedArrayBuffer(4));
 function sleep(ms: number): void {
   Atomics.wait(pause, 0, 0, ms);
@@ -101,7 +103,19 @@ function createComplete(file: string, text: string): boolean {
     linkSync(temporary, file);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    // A file system without hard links (FAT, exFAT: a backup disk): created exclusively instead, so
+    // a reader may for a moment find it empty (read as holding no record, and waited for).
+    if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "EMLINK") {
+      try {
+        writeFileSync(file, text, { flag: "wx", mode: 0o600 });
+        return true;
+      } catch (exclusive) {
+        if ((exclusive as NodeJS.ErrnoException).code === "EEXIST") return false;
+        throw exclusive;
+      }
+    }
     throw error;
   } finally {
     unlinkSync(temporary);
@@ -124,7 +138,7 @@ function removeStale(file: string, stale: string, record: string): boolean {
     if (!createComplete(marker, record)) {
       const other = readLock(marker);
       // Its process is gone (or the takeover finished and the file went): try the next one.
-      if (other === undefined || (typeof other === "object" && !isHeld(other.record))) continue;
+      if (other === undefined || (typeof other === "object" && !isHeld(other.record, other.text))) continue;
       return false; // another start is taking it over right now: look again
     }
     const now = readLock(file);
@@ -149,10 +163,110 @@ export function dataDirLockHolders(dataDir: string): LockHolder[] {
   const holders: LockHolder[] = [];
   for (const name of names.sort()) {
     const file = join(dir, name);
-    const record = readRecord(file);
-    if (record && isHeld(record)) holders.push({ ...record, service: name.slice(0, -4), file });
+    const read = readLock(file);
+    if (typeof read === "object" && isHeld(read.record, read.text))
+      holders.push({ ...read.record, service: name.slice(0, -4), file });
   }
   return holders;
+}
+
+/** Why a pid file cannot be taken: the error each case is refused with. */
+export interface PidFileRefusals {
+  /** A running process holds it. */
+  held(holder: LockRecord): HearthError;
+  /** It holds no record (not a file this release writes): left alone, never taken for a stale one. */
+  unreadable(): HearthError;
+  /** Other starts keep taking over the same stale file. */
+  busy(): HearthError;
+}
+
+/** A record of this process for a new pid file: a nonce, so that no two pid files ever hold the same text. */
+function recordText(command: string): string {
+  const record: LockRecord = {
+    pid: process.pid,
+    ...(processStartTime(process.pid) ? { startTime: processStartTime(process.pid)! } : {}),
+    hostname: hostname(),
+    command,
+    startedAt: new Date().toISOString(),
+  };
+  return `${JSON.stringify({ ...record, nonce: randomBytes(8).toString("hex") })}\n`;
+}
+
+/**
+ * Creates the pid file `file` holding `text`, taking over one left by a process that is gone (by
+ * one process only, when several race); a running holder's is refused. Answers the stale record
+ * taken over, if there was one.
+ */
+function takePidFile(
+  file: string,
+  text: string,
+  refusals: PidFileRefusals,
+): { tookOver: LockRecord | undefined } {
+  const deadline = Date.now() + 2_000;
+  const unreadableDeadline = Date.now() + 500;
+  let tookOver: LockRecord | undefined;
+  for (;;) {
+    if (createComplete(file, text)) {
+      heldHere.add(text);
+      return { tookOver };
+    }
+    const holder = readLock(file);
+    if (holder === undefined) continue; // removed since: try again
+    if (holder === "unreadable") {
+      // Never taken for a stale file: it may be an older Hearth's, still being written.
+      if (Date.now() < unreadableDeadline) {
+        sleep(20);
+        continue;
+      }
+      throw refusals.unreadable();
+    }
+    if (isHeld(holder.record, holder.text)) throw refusals.held(holder.record);
+    // Left by a process that is gone: take it over (unless another start is doing so).
+    if (removeStale(file, holder.text, text)) tookOver = holder.record;
+    else {
+      if (Date.now() >= deadline) throw refusals.busy();
+      sleep(5);
+    }
+  }
+}
+
+/** Removes the pid files of `text` that are still this process's. */
+function releasePidFiles(files: string[], text: string): void {
+  for (const file of files) {
+    const read = readLock(file);
+    if (typeof read === "object" && read.text === text) {
+      try {
+        unlinkSync(file);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+export interface PidFileLock {
+  file: string;
+  /** The record of the process that had left the file, when it was taken over from one that is gone. */
+  tookOver: LockRecord | undefined;
+  /** Removes the pid file (also done when the process exits). */
+  release(): void;
+}
+
+/**
+ * Takes an exclusive lock held by a pid file: `file` is created holding this process's record
+ * (pid, start time, host, `command`); a running process's file is refused with the error
+ * `refusals` gives, one whose process is gone is taken over. Released when the process exits.
+ */
+export function lockPidFile(file: string, command: string, refusals: PidFileRefusals): PidFileLock {
+  const text = recordText(command);
+  const { tookOver } = takePidFile(file, text, refusals);
+  const release = () => {
+    releasePidFiles([file], text);
+    heldHere.delete(text);
+    process.off("exit", release);
+  };
+  process.on("exit", release);
+  return { file, tookOver, release };
 }
 
 /**
@@ -164,77 +278,44 @@ export function dataDirLockHolders(dataDir: string): LockHolder[] {
 export function lockDataDir(dataDir: string, services: readonly string[], command: string): DataDirLock {
   const dir = join(dataDir, LOCKS_DIR);
   mkdirSync(dir, PRIVATE_DIR);
-  const record: LockRecord = {
-    pid: process.pid,
-    ...(processStartTime(process.pid) ? { startTime: processStartTime(process.pid)! } : {}),
-    hostname: hostname(),
-    command,
-    startedAt: new Date().toISOString(),
-  };
-  // A nonce, so that no two pid files ever hold the same text.
-  const text = `${JSON.stringify({ ...record, nonce: randomBytes(8).toString("hex") })}\n`;
+  const text = recordText(command);
   const taken: string[] = [];
   const release = () => {
-    for (const file of taken.splice(0)) {
-      const read = readLock(file);
-      if (typeof read === "object" && read.text === text) {
-        try {
-          unlinkSync(file);
-        } catch {
-          // already gone
-        }
-      }
-    }
+    releasePidFiles(taken.splice(0), text);
+    heldHere.delete(text);
     process.off("exit", release);
   };
   try {
     for (const service of services) {
       const file = join(dir, `${service}.pid`);
-      const deadline = Date.now() + 2_000;
-      const unreadableDeadline = Date.now() + 500;
-      for (;;) {
-        if (createComplete(file, text)) {
-          taken.push(file);
-          break;
-        }
-        const holder = readLock(file);
-        if (holder === undefined) continue; // removed since: try again
-        if (holder === "unreadable") {
-          // Never taken for a stale file: it may be an older Hearth's, still being written.
-          if (Date.now() < unreadableDeadline) {
-            sleep(20);
-            continue;
-          }
-          throw new HearthError(
+      takePidFile(file, text, {
+        unreadable: () =>
+          new HearthError(
             "DATA_DIR_IN_USE",
             `the data dir ${dataDir} has a pid file for the ${service} service that holds no record (${file}), so whether another Hearth runs on it is unknown; if none does, delete that file`,
             { details: { dataDir, service, file } },
-          );
-        }
-        if (isHeld(holder.record)) {
+          ),
+        held: (holder) => {
           const what = [
-            holder.record.command ? `\`${holder.record.command}\`` : undefined,
-            holder.record.startedAt && `since ${holder.record.startedAt}`,
+            holder.command ? `\`${holder.command}\`` : undefined,
+            holder.startedAt && `since ${holder.startedAt}`,
           ]
             .filter(Boolean)
             .join(", ");
-          throw new HearthError(
+          return new HearthError(
             "DATA_DIR_IN_USE",
-            `the data dir ${dataDir} is in use by another Hearth (pid ${holder.record.pid}${what ? `, ${what}` : ""}), which runs the ${service} service on it (${file}); stop that Hearth first, or give this one its own HEARTH_DATA_DIR`,
-            { details: { pid: holder.record.pid, dataDir, service, file } },
+            `the data dir ${dataDir} is in use by another Hearth (pid ${holder.pid}${what ? `, ${what}` : ""}), which runs the ${service} service on it (${file}); stop that Hearth first, or give this one its own HEARTH_DATA_DIR`,
+            { details: { pid: holder.pid, dataDir, service, file } },
           );
-        }
-        // Left by a process that is gone: take it over (unless another start is doing so).
-        if (!removeStale(file, holder.text, text)) {
-          if (Date.now() >= deadline)
-            throw new HearthError(
-              "DATA_DIR_IN_USE",
-              `the data dir ${dataDir} is being taken by another Hearth starting on it (the ${service} service, ${file}); stop that Hearth first, or give this one its own HEARTH_DATA_DIR`,
-              { details: { dataDir, service, file } },
-            );
-          sleep(5);
-        }
-      }
+        },
+        busy: () =>
+          new HearthError(
+            "DATA_DIR_IN_USE",
+            `the data dir ${dataDir} is being taken by another Hearth starting on it (the ${service} service, ${file}); stop that Hearth first, or give this one its own HEARTH_DATA_DIR`,
+            { details: { dataDir, service, file } },
+          ),
+      });
+      taken.push(file);
     }
   } catch (error) {
     release();

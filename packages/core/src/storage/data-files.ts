@@ -66,7 +66,14 @@ export async function listDataFiles(dataDir: string, options: ListDataFilesOptio
   const weightsLeftOut: string[] = [];
   const relativePath = (absolute: string) => relative(dataDir, absolute).split(sep).join("/");
   const walk = async (directory: string): Promise<void> => {
-    const entries = await readdir(directory, { withFileTypes: true });
+    // A folder or file removed while the services run (a knowledge base deleted, a temporary
+    // upload moved into place) is not data any more: skipped, not an error.
+    const entries = await readdir(directory, { withFileTypes: true }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT" && directory !== dataDir) return [];
+        throw error;
+      },
+    );
     // A Hearth backup kept in the data directory (one made there before such destinations were
     // refused) is not data: capturing it would nest every backup in the next one.
     if (directory !== dataDir && entries.some((entry) => entry.isFile() && entry.name === MANIFEST_FILE)) {
@@ -109,7 +116,11 @@ export async function listDataFiles(dataDir: string, options: ListDataFilesOptio
       }
       // Sockets and the like are not data.
       if (!entry.isFile()) continue;
-      const kind = await fileKind(absolute);
+      const kind = await fileKind(absolute).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return undefined;
+        throw error;
+      });
+      if (kind === undefined) continue;
       if (!options.includeModelWeights && (kind === "gguf" || entry.name.endsWith(".gguf"))) {
         // A registry blob is named by the link that serves it; a plain `.gguf` file by itself.
         if (entry.name.endsWith(".gguf")) weightsLeftOut.push(relativePath(absolute));

@@ -4,7 +4,14 @@ export {
   backupManifestSchema,
   MANIFEST_FILE,
 } from "./backup-manifest.js";
-export { type CreateBackupOptions, createBackup, defaultBackupsDir } from "./create-backup.js";
+export {
+  type BackupProgress,
+  type BackupResult,
+  type CreateBackupOptions,
+  createBackup,
+  defaultBackupsDir,
+  type MissingFile,
+} from "./create-backup.js";
 export {
   type DataDirLock,
   dataDirLockHolders,

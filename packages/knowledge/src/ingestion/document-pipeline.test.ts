@@ -117,4 +117,48 @@ describe("indexing a big document", () => {
     expect(progress.at(-1)).toEqual({ phase: "indexing", done: total, total });
     expect(progress).toHaveLength(writes.length + 1);
   });
+
+  it("reports the embedding phase as it starts, before the first batch of texts comes back", async () => {
+    const { chunked } = await parseAndChunk(
+      { parsers: pool, settings },
+      "big.txt",
+      bigText(300),
+      knowledgeBase,
+    );
+    const texts = new Set(chunked.chunks.map((chunk) => chunk.contentHash)).size;
+    const progress: IndexProgress[] = [];
+    const seenBeforeFirstBatch: IndexProgress[][] = [];
+    const embeddings = {
+      async embed(
+        _model: string,
+        batch: readonly string[],
+        _signal?: AbortSignal,
+        onProgress?: (done: number) => void,
+      ) {
+        seenBeforeFirstBatch.push([...progress]);
+        onProgress?.(batch.length);
+        return batch.map(() => new Float32Array([1, 0]));
+      },
+    };
+    await indexChunks(
+      {
+        store: { cachedEmbeddings: () => new Map(), cacheEmbeddings: () => {} } as unknown as KnowledgeStore,
+        backend: memoryIndex().backend,
+        parsers: pool,
+        embeddings: embeddings as never,
+        settings,
+      },
+      {
+        knowledgeBase: { ...knowledgeBase, embeddingModel: "bge-small-zh" },
+        documentId: "doc_1",
+        documentTitle: "big.txt",
+        chunked,
+        metadata: {},
+        onStage: () => {},
+        onProgress: (report) => progress.push(report),
+      },
+    );
+    expect(seenBeforeFirstBatch[0]).toEqual([{ phase: "embedding", done: 0, total: texts }]);
+    expect(progress[1]).toEqual({ phase: "embedding", done: texts, total: texts });
+  });
 });

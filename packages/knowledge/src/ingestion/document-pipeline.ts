@@ -287,6 +287,8 @@ export async function indexChunks(
       ).entries(),
     ];
     if (missing.length > 0) {
+      // Reported at once: the first batch can take a minute on a CPU.
+      input.onProgress?.({ phase: "embedding", done: 0, total: missing.length });
       const vectors = await embeddings.embed(
         model,
         missing.map(([, text]) => text),
