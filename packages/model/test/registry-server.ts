@@ -49,6 +49,11 @@ export async function startRegistryServer(
     ranges: [] as string[],
     ifRanges: [] as string[],
     cutNextBlobAt: undefined as number | undefined,
+    /**
+     * When the cut connection is dropped: once this resolves (the client has stored the bytes sent;
+     * a busy client that had not read them would lose them with the connection), else 50 ms after.
+     */
+    cutWhen: undefined as (() => Promise<unknown>) | undefined,
     /** Where the next answers stop sending (relative to their first byte), keeping the connection open. */
     stallNextAt: [] as number[],
     noValidators: false,
@@ -95,8 +100,10 @@ export async function startRegistryServer(
     if (state.cutNextBlobAt !== undefined) {
       // Simulate a dropped connection halfway through.
       const cut = state.cutNextBlobAt;
+      const cutWhen = state.cutWhen ?? (() => new Promise((resolve) => setTimeout(resolve, 50)));
       state.cutNextBlobAt = undefined;
-      response.write(slice.subarray(0, cut), () => setTimeout(() => response.destroy(), 50));
+      state.cutWhen = undefined;
+      response.write(slice.subarray(0, cut), () => void cutWhen().then(() => response.destroy()));
       return;
     }
     response.end(slice);

@@ -1,4 +1,4 @@
-import { link, lstat, mkdir, mkdtemp, readdir, readlink, rm, writeFile } from "node:fs/promises";
+import { link, lstat, mkdir, mkdtemp, readdir, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -39,6 +39,18 @@ afterAll(async () => {
   await registryServer?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+/** Resolves once a download's partial file under `dir` holds `bytes` bytes. */
+async function partialHolds(dir: string, bytes: number): Promise<void> {
+  for (;;) {
+    for (const file of await readdir(dir, { recursive: true }).catch(() => [])) {
+      if (!file.endsWith(".partial")) continue;
+      const size = (await stat(join(dir, file)).catch(() => undefined))?.size ?? 0;
+      if (size >= bytes) return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 async function freshDir(name: string) {
   const path = join(dir, name);
@@ -112,6 +124,7 @@ describe("model registry", () => {
     const modelsDir = await freshDir("resume");
     const registry = new ModelRegistry(modelsDir);
     registryServer.state.cutNextBlobAt = Math.floor(first.length / 2);
+    registryServer.state.cutWhen = () => partialHolds(modelsDir, Math.floor(first.length / 2));
     const interrupted = await registry
       .pull(`${registryServer.url}/library/tiny:latest`)
       .catch((error: Error) => error);
@@ -151,7 +164,8 @@ describe("model registry", () => {
   });
 
   it("starts a resumed URL download over when the file at the URL changed meanwhile", async () => {
-    const registry = new ModelRegistry(await freshDir("changed-url"));
+    const modelsDir = await freshDir("changed-url");
+    const registry = new ModelRegistry(modelsDir);
     const longer = tinyGgufBytes({ seed: 3, chatTemplate: "{{ messages }}" });
     // A server with validators answers If-Range with the whole new file; one without gives a new length.
     for (const [file, replacement, validators] of [
@@ -161,6 +175,7 @@ describe("model registry", () => {
       registryServer.state.noValidators = !validators;
       files[file] = first;
       registryServer.state.cutNextBlobAt = Math.floor(first.length / 2);
+      registryServer.state.cutWhen = () => partialHolds(modelsDir, Math.floor(first.length / 2));
       await expect(registry.pull(`${registryServer.url}/files/${file}`)).rejects.toMatchObject({
         code: "MODEL_PULL_FAILED",
       });
