@@ -440,34 +440,28 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
             <td>
               <div className="row-name">{user.username}</div>
               <div className="row-buttons">
-                <button
-                  type="button"
-                  className="small"
-                  aria-label={`${t.apiKeys}: ${user.username}`}
-                  aria-expanded={keysOf?.id === user.id}
-                  aria-controls={keysOf?.id === user.id ? "user-keys" : undefined}
-                  onClick={(event) => {
-                    keysOpener.current = event.currentTarget;
+                <PanelToggle
+                  label={t.apiKeys}
+                  name={user.username}
+                  open={keysOf?.id === user.id}
+                  panelId="user-keys"
+                  onToggle={(button) => {
+                    keysOpener.current = button;
                     setKeysOf(keysOf?.id === user.id ? undefined : user);
                   }}
-                >
-                  {t.apiKeys}
-                </button>
+                />
                 {/* One's own password is changed in Settings, which asks for the current one. */}
                 {user.id !== userId && (
-                  <button
-                    type="button"
-                    className="small"
-                    aria-label={`${t.resetPassword}: ${user.username}`}
-                    aria-expanded={resetOf?.id === user.id}
-                    aria-controls={resetOf?.id === user.id ? "reset-password" : undefined}
-                    onClick={(event) => {
-                      resetOpener.current = event.currentTarget;
+                  <PanelToggle
+                    label={t.resetPassword}
+                    name={user.username}
+                    open={resetOf?.id === user.id}
+                    panelId="reset-password"
+                    onToggle={(button) => {
+                      resetOpener.current = button;
                       setResetOf(resetOf?.id === user.id ? undefined : user);
                     }}
-                  >
-                    {t.resetPassword}
-                  </button>
+                  />
                 )}
                 {/* One's own account is deleted by another administrator (the service refuses it too). */}
                 {user.id !== userId && (
@@ -1315,5 +1309,28 @@ export function AdminPage({ userId, onLeftAdmin }: { userId: string; onLeftAdmin
         {tab === "status" && <Status />}
       </div>
     </div>
+  );
+}
+
+/** A user row's button that opens and closes a panel about that user (API keys, a password reset). */
+function PanelToggle(props: {
+  label: string;
+  name: string;
+  open: boolean;
+  panelId: string;
+  /** Called with the button, which takes focus back when the panel closes. */
+  onToggle: (button: HTMLButtonElement) => void;
+}) {
+  return (
+    <button
+      type="button"
+      className="small"
+      aria-label={`${props.label}: ${props.name}`}
+      aria-expanded={props.open}
+      aria-controls={props.open ? props.panelId : undefined}
+      onClick={(event) => props.onToggle(event.currentTarget)}
+    >
+      {props.label}
+    </button>
   );
 }
