@@ -1,13 +1,14 @@
-/** A size in decimal units, as download sizes are given (1.5 GB). */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
+/** A size in decimal units, as download sizes are given (1.5 GB), or in binary ones (1.5 GiB). */
+export function formatBytes(bytes: number, units: "decimal" | "binary" = "decimal"): string {
+  const base = units === "binary" ? 1024 : 1000;
+  const names = units === "binary" ? ["B", "KiB", "MiB", "GiB", "TiB"] : ["B", "KB", "MB", "GB", "TB"];
   let value = bytes;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
+  while (value >= base && unit < names.length - 1) {
+    value /= base;
     unit++;
   }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${names[unit]}`;
 }
 
 /** One step of a long command: a status line, or a bar when `completed` of `total` bytes are known. */

@@ -18,7 +18,7 @@ import {
 import { ELASTICSEARCH_INDEX, missingDocumentFiles } from "@hearth/knowledge";
 import { registryDirFor } from "@hearth/model";
 import { Command } from "commander";
-import { type Progress, progressPrinter } from "../progress.js";
+import { formatBytes, type Progress, progressPrinter } from "../progress.js";
 
 /** Where the commands read configuration from; tests pass their own environment. */
 export interface OperationsCommandOptions {
@@ -95,7 +95,7 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
         const databases = manifest.entries.filter((entry) => entry.kind === "sqlite").length;
         write(`backup written to ${manifest.destination}`);
         write(
-          `${manifest.entries.length} files (${databases} databases), ${formatBytes(bytes)}, checksums in manifest.json`,
+          `${manifest.entries.length} files (${databases} databases), ${formatBytes(bytes, "binary")}, checksums in manifest.json`,
         );
         if (manifest.entries.some((entry) => entry.kind === "registry"))
           write(`model registry (tags, versions, rollback history) backed up from ${registryDir}`);
@@ -259,15 +259,4 @@ async function reportErrors(action: () => Promise<void>): Promise<void> {
     process.stderr.write(`${error.toLine()}\n`);
     process.exitCode = 1;
   }
-}
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
