@@ -87,7 +87,10 @@ describe.skipIf(!hasChromium)("importing conversations in the browser", () => {
     const notJson = join(files, "notes.json");
     writeFileSync(notJson, "these are my notes, not JSON");
     await choose(notJson);
-    await page.getByRole("alert").getByText("The file is not JSON. Choose a JSON export (a .json file).").waitFor();
+    await page
+      .getByRole("alert")
+      .getByText("The file is not JSON. Choose a JSON export (a .json file).")
+      .waitFor();
     const otherJson = join(files, "settings.json");
     writeFileSync(otherJson, JSON.stringify({ theme: "dark" }));
     await choose(otherJson);
