@@ -32,10 +32,14 @@ function fixtureUpstream(): Server {
       response.setHeader("content-type", "application/json");
       return response.end(JSON.stringify({ status: "ok", service: "web" }));
     }
-    if (path === "/v1/chat/completions" || path === "/api/knowledge-bases/kb1/documents") {
+    if (
+      path === "/v1/chat/completions" ||
+      path === "/api/knowledge-bases/kb1/documents" ||
+      path === "/api/conversations/import"
+    ) {
       let bytes = 0;
       for await (const chunk of request) bytes += (chunk as Buffer).length;
-      if (path === "/api/knowledge-bases/kb1/documents") {
+      if (path !== "/v1/chat/completions") {
         response.setHeader("content-type", "application/json");
         return response.end(JSON.stringify({ received: bytes }));
       }
@@ -215,7 +219,7 @@ describe.skipIf(!canRunNginx)(
       expect(statSync(saved).size).toBe(DOCUMENT_BYTES);
     });
 
-    it("limits request bodies, 10 MB for chat and 200 MB for document uploads, with Hearth's JSON error", async () => {
+    it("limits request bodies, 10 MB for chat, 50 MB for conversation imports and 200 MB for document uploads, with Hearth's JSON error", async () => {
       const big = join(nginx.directory, "twelve-megabytes.bin");
       writeFileSync(big, Buffer.alloc(12 * 1024 * 1024, 97));
       const upload = await curl([
@@ -226,9 +230,26 @@ describe.skipIf(!canRunNginx)(
         `${base}/api/knowledge-bases/kb1/documents`,
       ]);
       expect(JSON.parse(upload.stdout)).toEqual({ received: 12 * 1024 * 1024 });
+      // A history exported from elsewhere is larger than a chat: up to web.importLimitBytes (50 MiB).
+      const imported = await curl([
+        "-H",
+        "content-type: application/json",
+        "--data-binary",
+        `@${big}`,
+        `${base}/api/conversations/import`,
+      ]);
+      expect(JSON.parse(imported.stdout)).toEqual({ received: 12 * 1024 * 1024 });
       // Over the limit: the code the web service itself answers with, never nginx's HTML page.
       const refusals = [
         ["--data-binary", `@${big}`, `${base}/v1/chat/completions`],
+        [
+          "--http1.1",
+          "-H",
+          `content-length: ${51 * 1024 * 1024}`,
+          "--data-binary",
+          "x",
+          `${base}/api/conversations/import`,
+        ],
         // Announced over 200 MB: refused before any of it is sent.
         [
           "--http1.1",

@@ -81,6 +81,7 @@ function requestSignal(signal?: AbortSignal): AbortSignal {
   return signal ? AbortSignal.any([signal, requests.signal]) : requests.signal;
 }
 
+/** Calls the API; `body` is sent as JSON, a Blob (a JSON file the user chose) as it is. */
 export async function api<T>(
   path: string,
   init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
@@ -91,7 +92,8 @@ export async function api<T>(
       ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
       "x-csrf-token": csrfToken(),
     },
-    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+    body:
+      init.body === undefined ? undefined : init.body instanceof Blob ? init.body : JSON.stringify(init.body),
     signal: requestSignal(init.signal),
     credentials: "same-origin",
   });

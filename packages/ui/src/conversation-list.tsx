@@ -3,7 +3,7 @@ import { api } from "./api.js";
 import { focusWhenShown, keepFocusNear, PAGE_HEADING } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { navigate } from "./router.js";
-import { ActionError, useAction } from "./use-action.js";
+import { ActionError, describeError, errorCode, useAction } from "./use-action.js";
 
 export interface ConversationSummary {
   id: string;
@@ -27,6 +27,112 @@ function listedBefore(a: Page["next"] & {}, b: Page["next"] & {}): boolean {
 
 const PAGE_SIZE = 50;
 
+/** The service's answer to an import (POST /api/conversations/import). */
+interface ImportAnswer {
+  format: string;
+  imported: number;
+  skipped: number;
+  skippedConversations: Array<{ index: number; title: string | null; reason: string }>;
+}
+
+/** How many skipped conversations an import's outcome names (the rest are counted). */
+const SKIPPED_SHOWN = 10;
+
+/**
+ * Import: a button that opens the file picker, and what the import came to below it (announced),
+ * in words: how many were imported, which were skipped and why, or why the file was refused.
+ */
+function ImportConversations(props: { onImported(): void }) {
+  const { t } = useI18n();
+  const input = useRef<HTMLInputElement>(null);
+  const [importing, setImporting] = useState<string | undefined>();
+  const [outcome, setOutcome] = useState<{ file: string; answer: ImportAnswer } | undefined>();
+  const [error, setError] = useState<unknown>();
+  const importFile = async (file: File) => {
+    setOutcome(undefined);
+    setError(undefined);
+    setImporting(file.name);
+    try {
+      const answer = await api<ImportAnswer>("/api/conversations/import", { method: "POST", body: file });
+      setOutcome({ file: file.name, answer });
+      if (answer.imported > 0) props.onImported();
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setImporting(undefined);
+    }
+  };
+  /** A refusal of the file, in words about a file where the general ones speak of a request. */
+  const errorWords = (caught: unknown) => {
+    const words = t.importErrors[errorCode(caught) ?? ""];
+    return words ? fill(t.fieldValue, { field: t.error, value: words }) : describeError(t, caught);
+  };
+  const skipped = outcome?.answer.skippedConversations ?? [];
+  return (
+    <>
+      <input
+        ref={input}
+        id="import-file"
+        type="file"
+        accept=".json,application/json"
+        hidden
+        onChange={(event) => {
+          const file = event.currentTarget.files?.[0];
+          // Cleared, so that choosing the same file again imports it again.
+          event.currentTarget.value = "";
+          if (file) void importFile(file);
+        }}
+      />
+      <button
+        type="button"
+        className="wide"
+        title={t.importHint}
+        disabled={importing !== undefined}
+        onClick={() => input.current?.click()}
+      >
+        {t.importConversations}
+      </button>
+      <div role="status" className="import-outcome">
+        {importing !== undefined && <p className="muted">{fill(t.importing, { file: importing })}</p>}
+        {outcome && (
+          <>
+            <p>
+              {fill(t.importDone, {
+                imported: outcome.answer.imported,
+                total: outcome.answer.imported + outcome.answer.skipped,
+                file: outcome.file,
+                format: t.importFormats[outcome.answer.format] ?? outcome.answer.format,
+              })}
+            </p>
+            {skipped.length > 0 && (
+              <ul>
+                {skipped.slice(0, SKIPPED_SHOWN).map((item) => {
+                  const reason = t.importSkipReasons[item.reason] ?? item.reason;
+                  return (
+                    <li key={item.index}>
+                      {item.title
+                        ? fill(t.importSkipped, { title: item.title, reason })
+                        : fill(t.importSkippedUntitled, { n: item.index + 1, reason })}
+                    </li>
+                  );
+                })}
+              </ul>
+            )}
+            {skipped.length > SKIPPED_SHOWN && (
+              <p className="muted">{fill(t.importMoreSkipped, { n: skipped.length - SKIPPED_SHOWN })}</p>
+            )}
+          </>
+        )}
+      </div>
+      {error !== undefined && (
+        <p className="error-text" role="alert">
+          {errorWords(error)}
+        </p>
+      )}
+    </>
+  );
+}
+
 function pagePath(query: string, after?: Page["next"]): string {
   const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (query) params.set("q", query);
@@ -46,7 +152,7 @@ function closeMenu(inside: Element) {
   menu.querySelector("summary")?.focus();
 }
 
-/** The conversation list: search, open, rename, pin, export, delete. */
+/** The conversation list: search, open, rename, pin, export, delete; import. */
 export function ConversationList(props: {
   activeId: string | undefined;
   refresh: number;
@@ -70,8 +176,10 @@ export function ConversationList(props: {
   /** The search the shown list answers ("" for none): an empty answer to one says nothing matched. */
   const [answered, setAnswered] = useState("");
   const { error, run } = useAction();
+  /** Counted up when an import added conversations: the list loads again. */
+  const [imports, setImports] = useState(0);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: reload when a chat changes (refresh) or the query does
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reload when a chat changes (refresh), an import added conversations or the query changes
   useEffect(() => {
     let current = true;
     const timer = setTimeout(() => {
@@ -86,7 +194,7 @@ export function ConversationList(props: {
       current = false;
       clearTimeout(timer);
     };
-  }, [query, props.refresh]);
+  }, [query, props.refresh, imports]);
 
   /** A conversation's title; one not named yet (the service's "New chat") in the reader's language. */
   const titleOf = (item: ConversationSummary) => (item.title === "New chat" ? t.newChat : item.title);
@@ -331,6 +439,7 @@ export function ConversationList(props: {
         >
           + {t.newChat}
         </button>
+        <ImportConversations onImported={() => setImports((n) => n + 1)} />
         <label className="visually-hidden" htmlFor="conversation-search">
           {t.searchConversations}
         </label>

@@ -172,6 +172,7 @@ function auditValueWords(t: Messages): Record<string, Record<string, string>> {
     visibility: { private: t.private, shared: t.shared, public: t.public },
     permission: t.permissions,
     via: t.auditVia,
+    format: t.importFormats,
   };
 }
 

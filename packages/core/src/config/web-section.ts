@@ -11,6 +11,15 @@ export const webSection = z.strictObject({
     .int()
     .positive()
     .default(10 * 1024 * 1024),
+  /**
+   * Largest conversation import (POST /api/conversations/import, a file's JSON), in bytes: exports
+   * of a whole history are larger than a chat request.
+   */
+  importLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(50 * 1024 * 1024),
   /** postgres://… to keep users and conversations in PostgreSQL; unset: SQLite at <dataDir>/web.sqlite. */
   databaseUrl: postgresUrl.optional(),
   /** Who may create an account (the first account always may, and becomes admin); admins can change it. */

@@ -264,6 +264,11 @@ export const ERROR_CODES = {
     summary: "The conversation's answer is still being written: wait for it to end, or stop it.",
   },
   MESSAGE_TOO_LONG: { status: 413, summary: "The chat message is longer than web.maxMessageChars." },
+  IMPORT_FORMAT_UNKNOWN: {
+    status: 422,
+    summary:
+      "The imported file is JSON but not a conversation export Hearth reads (Hearth's JSON export, ChatGPT's conversations.json, Open WebUI's chat export).",
+  },
   USER_NOT_FOUND: { status: 404, summary: "No user with that id (from `hearth users`: with that name)." },
   GROUP_NOT_FOUND: { status: 404, summary: "No group with that id." },
   GROUP_NAME_TAKEN: {

@@ -18,6 +18,7 @@ export type AuditAction =
   | "api-key.create"
   | "api-key.revoke"
   | "conversation.delete"
+  | "conversation.import"
   | "knowledge-base.delete"
   | "knowledge-base.access-change"
   | "knowledge-base.settings-change"

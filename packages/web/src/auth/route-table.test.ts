@@ -148,6 +148,9 @@ describe("RBAC over the whole route table", () => {
         "POST /api/admin/users/:id/password admin",
         "PATCH /api/admin/users/:id admin",
         "DELETE /api/admin/users/:id admin",
+        // Import writes the caller's own conversations: a signed-in user's, with the CSRF token
+        // (walked below like every route; no API key opens it, as none opens a conversation).
+        "POST /api/conversations/import user",
       ]),
     );
   });

@@ -307,10 +307,15 @@ async function storeFinalAnswer(
   }
 }
 
+/** Whether a message's text is over `limit` characters (UTF-16 code units, as web.maxMessageChars counts). */
+export function isTooLong(text: string, limit: number): boolean {
+  return text.length > limit;
+}
+
 /** Refuses (413 MESSAGE_TOO_LONG) when any of a request's message texts is over `limit` characters. */
 export function assertMessageLengths(texts: Iterable<string>, limit: number): void {
   for (const text of texts)
-    if (text.length > limit)
+    if (isTooLong(text, limit))
       throw new HearthError("MESSAGE_TOO_LONG", `A message may have at most ${limit} characters`);
 }
 

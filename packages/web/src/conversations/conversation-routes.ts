@@ -7,7 +7,6 @@ import { currentUser } from "../auth/route-access.js";
 import { assertMessageLengths, type ChatTurnDeps, runChatTurn } from "../chat/chat-turn.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import type { ModelAccess } from "../models/model-access.js";
-import { firstCodePoints } from "../text/first-code-points.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
 import {
   absoluteCitation,
@@ -17,18 +16,18 @@ import {
   exportMarkdown,
   exportQuerySchema,
 } from "./conversation-export.js";
-import { isBeingWritten, type StoredMessage } from "./conversation-store.js";
+import { importConversations } from "./conversation-import.js";
+import {
+  isBeingWritten,
+  type StoredMessage,
+  systemPromptMaxChars,
+  titleFromMessage,
+} from "./conversation-store.js";
 
 const grounding = {
   knowledgeBaseIds: z.array(z.string().min(1).max(200)).max(20).default([]),
   search: z.enum(["off", "auto", "on"]).default("off"),
 };
-
-/**
- * The longest system prompt a conversation may have, in characters (never more than
- * web.maxMessageChars): it is sent on every turn, before the conversation's messages.
- */
-export const SYSTEM_PROMPT_MAX_CHARS = 10_000;
 
 interface Deps extends ChatTurnDeps {
   config: HearthConfig;
@@ -42,7 +41,7 @@ function isAnswering(history: StoredMessage[]): boolean {
   return history.some(isBeingWritten);
 }
 
-/** Conversations: list, search, rename, delete, export; send, edit and resend, regenerate (SSE). */
+/** Conversations: list, search, rename, delete, export, import; send, edit and resend, regenerate (SSE). */
 export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   const store = deps.conversations;
   const access = { config: { access: "user" as const } };
@@ -61,7 +60,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   const systemPromptSchema = z.string().nullable().optional();
   const checkSystemPrompt = async (text: string | null | undefined) => {
     if (!text?.trim()) return;
-    assertMessageLengths([text], Math.min(SYSTEM_PROMPT_MAX_CHARS, deps.config.web.maxMessageChars));
+    assertMessageLengths([text], systemPromptMaxChars(deps.config.web.maxMessageChars));
     await deps.contentFilter.checkInputs([text]);
   };
 
@@ -97,6 +96,26 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     await checkSystemPrompt(body.systemPrompt);
     return reply.code(201).send(await store.create(currentUser(request).id, body));
   });
+
+  /**
+   * Imports a file's conversations (its JSON as the body, up to web.importLimitBytes) as the
+   * caller's own: conversation-import.ts. Audited with the counts, never the content.
+   */
+  app.post(
+    "/api/conversations/import",
+    { ...access, bodyLimit: deps.config.web.importLimitBytes },
+    async (request) => {
+      const user = currentUser(request);
+      const result = await importConversations(store, user.id, request.body, deps.config.web.maxMessageChars);
+      if (result.imported > 0)
+        await audit(store.db, {
+          actorId: user.id,
+          action: "conversation.import",
+          details: { format: result.format, imported: result.imported, skipped: result.skipped },
+        });
+      return result;
+    },
+  );
 
   app.get("/api/conversations/:id", access, async (request) => {
     const user = currentUser(request);
@@ -242,7 +261,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         model: null,
       });
       if (history.length === 0 && conversation.title === "New chat") {
-        await store.rename(user.id, id, firstCodePoints(body.content.replace(/\s+/g, " ").trim(), 60));
+        await store.rename(user.id, id, titleFromMessage(body.content));
       }
       await answer(reply, {
         user,

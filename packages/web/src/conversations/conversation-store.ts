@@ -3,6 +3,7 @@ import { HearthError } from "@hearth/core";
 import { sql } from "kysely";
 import type { MessagesTable } from "../storage/database-schema.js";
 import type { WebDatabase } from "../storage/open-database.js";
+import { firstCodePoints } from "../text/first-code-points.js";
 import { foldForSearch, searchCopy } from "./search-fold.js";
 
 export interface Citation {
@@ -115,6 +116,22 @@ export interface ConversationChanges {
   pinned?: boolean;
 }
 
+/**
+ * The longest system prompt a conversation may have, in characters (never more than
+ * web.maxMessageChars): it is sent on every turn, before the conversation's messages.
+ */
+export const SYSTEM_PROMPT_MAX_CHARS = 10_000;
+
+/** The longest system prompt taken under a given web.maxMessageChars. */
+export function systemPromptMaxChars(maxMessageChars: number): number {
+  return Math.min(SYSTEM_PROMPT_MAX_CHARS, maxMessageChars);
+}
+
+/** A conversation's title taken from its first message: spaces folded, at most 60 whole characters. */
+export function titleFromMessage(content: string): string {
+  return firstCodePoints(content.replace(/\s+/g, " ").trim(), 60);
+}
+
 /** A system prompt as stored: its text with the white space at its ends taken off; null when nothing is left. */
 function systemPromptColumn(text: string | null | undefined): string | null {
   return text?.trim() || null;
@@ -122,13 +139,20 @@ function systemPromptColumn(text: string | null | undefined): string | null {
 
 /** Conversations and their messages, always scoped to their owner: another user's id is a 404. */
 export class ConversationStore {
+  /** `db` may be a transaction: what the store does then is part of it (an import's conversation). */
   constructor(readonly db: WebDatabase) {}
 
+  /** Runs `work` in a transaction: the store's own, or the one the store was made on. */
+  private atomically<T>(work: (trx: WebDatabase) => Promise<T>): Promise<T> {
+    return this.db.isTransaction ? work(this.db) : this.db.transaction().execute(work);
+  }
+
+  /** A new conversation, created now unless `createdAt` (an ISO time: an imported one's) says when. */
   async create(
     userId: string,
-    input: { title?: string; model?: string; systemPrompt?: string | null },
+    input: { title?: string; model?: string | null; systemPrompt?: string | null; createdAt?: string },
   ): Promise<StoredConversation> {
-    const now = new Date().toISOString();
+    const now = input.createdAt ?? new Date().toISOString();
     const row = {
       id: randomUUID(),
       user_id: userId,
@@ -293,16 +317,20 @@ export class ConversationStore {
     return rows.map(toMessage);
   }
 
-  /** Appends a message after the last one. */
+  /**
+   * Appends a message after the last one, written now unless `createdAt` (an ISO time: an imported
+   * one's) says when; the conversation's latest activity becomes the message's time.
+   */
   async append(
     conversationId: string,
     message: Pick<StoredMessage, "role" | "content" | "status" | "model"> & {
       reasoning?: string | null;
       citations?: Citation[];
+      createdAt?: string;
     },
   ) {
-    const now = new Date().toISOString();
-    return this.db.transaction().execute(async (trx) => {
+    const now = message.createdAt ?? new Date().toISOString();
+    return this.atomically(async (trx) => {
       const last = await trx
         .selectFrom("messages")
         .select((eb) => eb.fn.max("seq").as("seq"))

@@ -1,0 +1,453 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
+import { type Session, setFilterWords, signUp } from "../../test/support/web-client.js";
+import {
+  type Dialect,
+  postgresAvailable,
+  startWeb,
+  type WebHarness,
+} from "../../test/support/web-harness.js";
+import { ConversationStore } from "./conversation-store.js";
+
+const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
+
+/** The limits this file's service runs with: small, so that going over them takes little. */
+const MAX_MESSAGE_CHARS = 2_000;
+const IMPORT_LIMIT_BYTES = 256 * 1024;
+
+interface Conversation {
+  id: string;
+  title: string;
+  model: string | null;
+  systemPrompt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  messages: Array<{
+    role: string;
+    content: string;
+    reasoning: string | null;
+    status: string;
+    model: string | null;
+    citations: unknown[];
+    createdAt: string;
+  }>;
+}
+
+interface Answer {
+  format: string;
+  imported: number;
+  skipped: number;
+  conversations: Array<{ id: string; title: string }>;
+  skippedConversations: Array<{ index: number; title: string | null; reason: string }>;
+}
+
+/** A ChatGPT node: a message under `parent`, with `children`. */
+const node = (
+  id: string,
+  parent: string | null,
+  children: string[],
+  message: Record<string, unknown> | null,
+) => ({ id, parent, children, message: message && { id, ...message } });
+
+/** A ChatGPT message by `role`, its content parts as given. */
+const said = (role: string, parts: unknown[], extra: Record<string, unknown> = {}) => ({
+  author: { role, name: null, metadata: {} },
+  create_time: 1_700_000_000 + parts.length,
+  content: { content_type: "text", parts },
+  status: "finished_successfully",
+  recipient: "all",
+  metadata: {},
+  ...extra,
+});
+
+/**
+ * A ChatGPT export conversation whose first question was answered twice (regenerated): the second
+ * answer is the thread shown (`current_node`). Around it, what the export holds and a reader never
+ * saw: a system message, a hidden context message, a call to a tool and the tool's output, an
+ * image, an empty message.
+ */
+const chatgptConversation = {
+  title: "Bread at altitude",
+  create_time: 1_700_000_000.25,
+  update_time: 1_700_000_900.5,
+  current_node: "a2-followup",
+  default_model_slug: "gpt-4o",
+  mapping: {
+    root: node("root", null, ["sys"], null),
+    sys: node(
+      "sys",
+      "root",
+      ["ctx"],
+      said("system", [""], { metadata: { is_visually_hidden_from_conversation: true } }),
+    ),
+    ctx: node("ctx", "sys", ["u1"], {
+      ...said("user", ["Custom instructions"]),
+      content: { content_type: "user_editable_context", user_profile: "x" },
+      metadata: { is_visually_hidden_from_conversation: true },
+    }),
+    u1: node("u1", "ctx", ["a1", "a2"], {
+      ...said("user", ["How long does bread rise at 2000 m?"]),
+      create_time: 1_700_000_100,
+    }),
+    a1: node("a1", "u1", [], {
+      ...said("assistant", ["The first answer, regenerated away."]),
+      metadata: { model_slug: "gpt-4" },
+    }),
+    a2: node("a2", "u1", ["a2-tool-call"], {
+      ...said("assistant", ["Less time: about two thirds."]),
+      create_time: 1_700_000_200,
+      metadata: { model_slug: "gpt-4o" },
+    }),
+    "a2-tool-call": node("a2-tool-call", "a2", ["a2-tool"], {
+      ...said("assistant", ["search('altitude baking')"]),
+      content: { content_type: "code", language: "unknown", text: "search('altitude baking')" },
+      recipient: "browser",
+    }),
+    "a2-tool": node("a2-tool", "a2-tool-call", ["a2-image"], said("tool", ["results..."])),
+    "a2-image": node("a2-image", "a2-tool", ["a2-empty"], {
+      ...said("user", [
+        { content_type: "image_asset_pointer", asset_pointer: "file-service://x" },
+        "And this loaf?",
+      ]),
+      content: {
+        content_type: "multimodal_text",
+        parts: [{ content_type: "image_asset_pointer", asset_pointer: "file-service://x" }, "And this loaf?"],
+      },
+      create_time: 1_700_000_300,
+    }),
+    "a2-empty": node("a2-empty", "a2-image", ["a2-followup"], said("assistant", [""])),
+    "a2-followup": node("a2-followup", "a2-empty", [], {
+      ...said("assistant", ["It rose well."]),
+      create_time: 1_700_000_400,
+      metadata: { model_slug: "gpt-4o" },
+    }),
+  },
+};
+
+/** An Open WebUI message in its history tree. */
+const owui = (
+  id: string,
+  parentId: string | null,
+  childrenIds: string[],
+  role: string,
+  content: string,
+  timestamp: number,
+  model?: string,
+) => ({ id, parentId, childrenIds, role, content, timestamp, ...(model ? { model, models: [model] } : {}) });
+
+/**
+ * An Open WebUI export: one chat whose question was edited (two branches; currentId is the edited
+ * one's answer), its own system prompt; and an older one with chat.messages and no history.
+ */
+const openWebUiExport = [
+  {
+    id: "owui-1",
+    user_id: "someone-else",
+    title: "Tea brewing",
+    created_at: 1_710_000_000,
+    updated_at: 1_710_000_500,
+    chat: {
+      id: "",
+      title: "Tea brewing",
+      models: ["llama3:8b"],
+      params: { system: "Answer briefly." },
+      messages: [
+        owui("m1", null, ["m2"], "user", "How hot for green tea?", 1_710_000_010),
+        owui("m2", "m1", [], "assistant", "Boiling.", 1_710_000_020, "llama3:8b"),
+      ],
+      history: {
+        currentId: "m4",
+        messages: {
+          m1: owui("m1", null, ["m2"], "user", "How hot for green tea?", 1_710_000_010),
+          m2: owui("m2", "m1", [], "assistant", "Boiling.", 1_710_000_020, "llama3:8b"),
+          m3: owui("m3", null, ["m4"], "user", "How hot for green tea, in °C?", 1_710_000_100),
+          m4: owui("m4", "m3", [], "assistant", "About 80 °C.", 1_710_000_110, "qwen2.5:7b"),
+        },
+      },
+      timestamp: 1_710_000_000_000,
+    },
+  },
+  {
+    id: "owui-2",
+    title: "Old chat",
+    created_at: 1_700_500_000,
+    updated_at: 1_700_500_100,
+    chat: {
+      title: "Old chat",
+      messages: [
+        { role: "user", content: "Hello", timestamp: 1_700_500_010 },
+        { role: "assistant", content: "Hi there", timestamp: 1_700_500_020, model: "mistral" },
+      ],
+    },
+  },
+];
+
+describe.each(dialects)("conversation import on %s", (dialect) => {
+  let model: FakeModelService;
+  let web: WebHarness;
+  let alice: Session;
+  let bob: Session;
+
+  beforeAll(async () => {
+    model = await startFakeModelService({ models: ["tiny-story"] });
+    web = await startWeb(
+      { modelUrl: model.url },
+      { maxMessageChars: MAX_MESSAGE_CHARS, importLimitBytes: IMPORT_LIMIT_BYTES },
+      dialect,
+    );
+    alice = await signUp(web.app, "alice");
+    bob = await signUp(web.app, "bob");
+  });
+  afterAll(async () => {
+    await web?.close();
+    await model?.close();
+  });
+
+  const importFile = (session: Session, body: unknown) =>
+    web.app.inject({
+      method: "POST",
+      url: "/api/conversations/import",
+      headers: { ...session.headers, "content-type": "application/json" },
+      payload: typeof body === "string" ? body : JSON.stringify(body),
+    });
+  const get = async (session: Session, id: string) =>
+    (
+      await web.app.inject({ url: `/api/conversations/${id}`, headers: session.headers })
+    ).json() as Conversation;
+  const listIds = async (session: Session) =>
+    (
+      (await web.app.inject({ url: "/api/conversations", headers: session.headers })).json() as {
+        conversations: Array<{ id: string }>;
+      }
+    ).conversations.map((c) => c.id);
+
+  it("imports Hearth's own JSON export as the same conversation (one, or an array of them)", async () => {
+    const store = new ConversationStore(web.db);
+    const original = await store.create(alice.userId, {
+      title: "行政诉讼",
+      model: "qwen2.5:7b",
+      systemPrompt: "Cite the law.",
+    });
+    await store.append(original.id, {
+      role: "user",
+      content: "诉讼时效是多久？",
+      status: "done",
+      model: null,
+    });
+    await store.append(original.id, {
+      role: "assistant",
+      content: "一般为六个月 [1]。",
+      reasoning: "Look it up.",
+      status: "stopped",
+      model: "qwen2.5:7b",
+      citations: [
+        {
+          n: 1,
+          kind: "document",
+          title: "行政诉讼法.pdf",
+          url: "/api/knowledge/bases/b1/documents/d1/file#page=3",
+          snippet: "六个月",
+        },
+        { n: 2, kind: "web", title: "Law", url: "https://example.org/law" },
+      ],
+    });
+    const exported = await web.app.inject({
+      url: `/api/conversations/${original.id}/export?format=json`,
+      headers: alice.headers,
+    });
+    const file = exported.json() as Conversation;
+
+    const single = await importFile(alice, exported.body);
+    expect(single.statusCode).toBe(200);
+    const answer = single.json() as Answer;
+    expect(answer).toMatchObject({ format: "hearth", imported: 1, skipped: 0, skippedConversations: [] });
+    const copy = await get(alice, answer.conversations[0]!.id);
+    expect(copy.id).not.toBe(original.id);
+    expect(copy).toMatchObject({
+      title: "行政诉讼",
+      model: "qwen2.5:7b",
+      systemPrompt: "Cite the law.",
+      createdAt: file.createdAt,
+      updatedAt: file.updatedAt,
+    });
+    const kept = (messages: Conversation["messages"]) =>
+      messages.map(({ role, content, reasoning, status, model, citations, createdAt }) => ({
+        role,
+        content,
+        reasoning,
+        status,
+        model,
+        citations,
+        createdAt,
+      }));
+    // The export's links are absolute (its origin's): kept as the file has them.
+    expect(kept(copy.messages)).toEqual(kept(file.messages));
+    expect(copy.messages[1]!.citations[0]).toMatchObject({
+      url: expect.stringMatching(/^http:\/\/.+\/api\/knowledge\//),
+    });
+
+    const several = (await importFile(alice, [file, { ...file, title: "Second copy" }])).json() as Answer;
+    expect(several.conversations.map((c) => c.title)).toEqual(["行政诉讼", "Second copy"]);
+  });
+
+  it("imports the thread ChatGPT showed: from current_node back to the root, text only", async () => {
+    const response = await importFile(alice, [chatgptConversation]);
+    expect(response.statusCode).toBe(200);
+    const answer = response.json() as Answer;
+    expect(answer).toMatchObject({ format: "chatgpt", imported: 1, skipped: 0 });
+    const copy = await get(alice, answer.conversations[0]!.id);
+    expect(copy).toMatchObject({
+      title: "Bread at altitude",
+      model: "gpt-4o",
+      systemPrompt: null,
+      createdAt: "2023-11-14T22:13:20.250Z",
+    });
+    expect(copy.messages.map((m) => [m.role, m.content, m.model, m.createdAt])).toEqual([
+      ["user", "How long does bread rise at 2000 m?", null, "2023-11-14T22:15:00.000Z"],
+      ["assistant", "Less time: about two thirds.", "gpt-4o", "2023-11-14T22:16:40.000Z"],
+      ["user", "And this loaf?", null, "2023-11-14T22:18:20.000Z"],
+      ["assistant", "It rose well.", "gpt-4o", "2023-11-14T22:20:00.000Z"],
+    ]);
+    // The conversation's latest activity is its last message's.
+    expect(copy.updatedAt).toBe("2023-11-14T22:20:00.000Z");
+
+    // Without current_node: from the root along the latest reply each time (the regenerated answer).
+    const { current_node: _, ...withoutCurrent } = chatgptConversation;
+    const latest = (await importFile(alice, [withoutCurrent])).json() as Answer;
+    const latestCopy = await get(alice, latest.conversations[0]!.id);
+    expect(latestCopy.messages.map((m) => m.content)).toEqual([
+      "How long does bread rise at 2000 m?",
+      "Less time: about two thirds.",
+      "And this loaf?",
+      "It rose well.",
+    ]);
+  });
+
+  it("imports Open WebUI's export along history.currentId's branch, else chat.messages", async () => {
+    const response = await importFile(alice, openWebUiExport);
+    expect(response.statusCode).toBe(200);
+    const answer = response.json() as Answer;
+    expect(answer).toMatchObject({ format: "open-webui", imported: 2, skipped: 0 });
+    const edited = await get(alice, answer.conversations[0]!.id);
+    expect(edited).toMatchObject({
+      title: "Tea brewing",
+      model: "llama3:8b",
+      systemPrompt: "Answer briefly.",
+      createdAt: "2024-03-09T16:00:00.000Z",
+    });
+    expect(edited.messages.map((m) => [m.role, m.content, m.model, m.createdAt])).toEqual([
+      ["user", "How hot for green tea, in °C?", null, "2024-03-09T16:01:40.000Z"],
+      ["assistant", "About 80 °C.", "qwen2.5:7b", "2024-03-09T16:01:50.000Z"],
+    ]);
+    const old = await get(alice, answer.conversations[1]!.id);
+    expect(old.messages.map((m) => [m.role, m.content, m.model])).toEqual([
+      ["user", "Hello", null],
+      ["assistant", "Hi there", "mistral"],
+    ]);
+  });
+
+  it("makes every imported conversation the caller's own: new ids, never another user's", async () => {
+    const bobs = await new ConversationStore(web.db).create(bob.userId, { title: "Bob's own" });
+    const before = await listIds(bob);
+    // A file naming Bob's conversation and Bob as its owner, imported by Alice.
+    const file = {
+      id: bobs.id,
+      user_id: bob.userId,
+      userId: bob.userId,
+      title: "Claims to be Bob's",
+      createdAt: "2025-01-01T00:00:00.000Z",
+      messages: [
+        { id: "x", role: "user", content: "mine now", status: "done", createdAt: "2025-01-01T00:00:00.000Z" },
+      ],
+    };
+    const answer = (await importFile(alice, file)).json() as Answer;
+    const id = answer.conversations[0]!.id;
+    expect(id).not.toBe(bobs.id);
+    expect(await listIds(alice)).toContain(id);
+    expect(await listIds(bob)).toEqual(before);
+    expect((await web.app.inject({ url: `/api/conversations/${id}`, headers: bob.headers })).statusCode).toBe(
+      404,
+    );
+    expect((await get(bob, bobs.id)).title).toBe("Bob's own");
+  });
+
+  it("skips what it cannot import, saying why, and imports the rest", async () => {
+    const good = { title: "Fine", messages: [{ role: "user", content: "hello" }] };
+    const answer = (
+      await importFile(alice, [
+        good,
+        { title: "Nothing said", messages: [{ role: "user", content: "   " }] },
+        { title: "Odd", messages: [{ role: "wizard", content: "abracadabra" }] },
+        "not a conversation",
+        { title: "Too long", messages: [{ role: "user", content: "x".repeat(MAX_MESSAGE_CHARS + 1) }] },
+        {
+          title: "Prompt too long",
+          systemPrompt: "y".repeat(MAX_MESSAGE_CHARS + 1),
+          messages: [{ role: "user", content: "hi" }],
+        },
+        { messages: [{ role: "user", content: "Untitled: named after its first message" }] },
+      ])
+    ).json() as Answer;
+    expect(answer.imported).toBe(2);
+    expect(answer.conversations.map((c) => c.title)).toEqual([
+      "Fine",
+      "Untitled: named after its first message",
+    ]);
+    expect(answer.skipped).toBe(5);
+    expect(answer.skippedConversations).toEqual([
+      { index: 1, title: "Nothing said", reason: "empty" },
+      { index: 2, title: "Odd", reason: "unreadable" },
+      { index: 3, title: null, reason: "unreadable" },
+      { index: 4, title: "Too long", reason: "message-too-long" },
+      { index: 5, title: "Prompt too long", reason: "message-too-long" },
+    ]);
+  });
+
+  it("refuses a file that is not JSON, not an export, or too large, storing nothing", async () => {
+    const before = await listIds(alice);
+    const refusals: Array<[unknown, number, string]> = [
+      ["{ this is not json", 400, "INVALID_JSON"],
+      [{ hello: "world" }, 422, "IMPORT_FORMAT_UNKNOWN"],
+      [[1, 2, 3], 422, "IMPORT_FORMAT_UNKNOWN"],
+      [[], 422, "IMPORT_FORMAT_UNKNOWN"],
+      [
+        [{ title: "big", messages: [{ role: "user", content: "z".repeat(IMPORT_LIMIT_BYTES) }] }],
+        413,
+        "PAYLOAD_TOO_LARGE",
+      ],
+    ];
+    for (const [body, status, code] of refusals) {
+      const response = await importFile(alice, body);
+      expect([response.statusCode, response.json().error.code], JSON.stringify(body).slice(0, 40)).toEqual([
+        status,
+        code,
+      ]);
+    }
+    expect(await listIds(alice)).toEqual(before);
+  });
+
+  it("takes imported history past the input word filter, and audits the counts, never the text", async () => {
+    // Alice signed up first: she administers this service.
+    await setFilterWords(web.app, alice, ["forbidden"]);
+    try {
+      const answer = (
+        await importFile(alice, [
+          { title: "History", messages: [{ role: "user", content: "a forbidden word, said long ago" }] },
+          { title: "Empty", messages: [] },
+        ])
+      ).json() as Answer;
+      expect(answer).toMatchObject({ imported: 1, skipped: 1 });
+      const entries = await web.db
+        .selectFrom("audit_log")
+        .selectAll()
+        .where("action", "=", "conversation.import")
+        .where("actor_id", "=", alice.userId)
+        .orderBy("id", "desc")
+        .execute();
+      expect(JSON.parse(entries[0]!.details!)).toEqual({ format: "hearth", imported: 1, skipped: 1 });
+      expect(JSON.stringify(entries)).not.toMatch(/forbidden|History/);
+    } finally {
+      await setFilterWords(web.app, alice, []);
+    }
+  });
+});

@@ -1,0 +1,414 @@
+import { HearthError } from "@hearth/core";
+import { z } from "zod";
+import { isTooLong } from "../chat/chat-turn.js";
+import { firstCodePoints } from "../text/first-code-points.js";
+import {
+  type Citation,
+  ConversationStore,
+  systemPromptMaxChars,
+  titleFromMessage,
+} from "./conversation-store.js";
+
+/**
+ * Conversation import (POST /api/conversations/import): a file's JSON, in one of the formats below,
+ * told apart by its shape, becomes conversations of the caller's own (new ids; the file's ids,
+ * owners and users are never read). Every conversation of the file is read before anything is
+ * stored; each is then stored whole or not at all. The sensitive-word filter on user input is not
+ * applied: the text is the user's own history, not input sent to a model (it is checked when a
+ * message of it is sent again).
+ */
+
+/** The formats an import reads. */
+export type ImportFormat = "hearth" | "chatgpt" | "open-webui";
+
+/**
+ * Why one conversation of a file was not imported: nothing with text in it, not in the shape of the
+ * file's format, or a message (or its system prompt) over the length a message may have.
+ */
+export type SkipReason = "empty" | "unreadable" | "message-too-long";
+
+/** What an import answers: the format read, the conversations made, those skipped and why. */
+export interface ImportResult {
+  format: ImportFormat;
+  imported: number;
+  skipped: number;
+  conversations: Array<{ id: string; title: string }>;
+  /** `index`: the conversation's place in the file (from 0); `title`: its title there, if any. */
+  skippedConversations: Array<{ index: number; title: string | null; reason: SkipReason }>;
+}
+
+/** A message as it will be stored. */
+interface ReadMessage {
+  role: "user" | "assistant";
+  content: string;
+  reasoning: string | null;
+  model: string | null;
+  status: "done" | "stopped" | "interrupted";
+  citations: Citation[];
+  /** ISO, or null where the file gives no time. */
+  createdAt: string | null;
+}
+
+/** A conversation as the file has it, read into what will be stored. */
+interface ReadConversation {
+  title: string;
+  model: string | null;
+  systemPrompt: string | null;
+  createdAt: string | null;
+  messages: ReadMessage[];
+}
+
+/** A conversation that is not in the shape of the file's format. */
+class Unreadable extends Error {}
+
+/** How one format is recognised and read. */
+interface Parser {
+  /** Whether an item of the file has this format's shape (its distinguishing field). */
+  recognizes(item: Record<string, unknown>): boolean;
+  /** The item read (throws Unreadable, or zod's error, for one that is not in the shape). */
+  read(item: unknown): ReadConversation;
+}
+
+/**
+ * A time as stored (ISO, UTC): an ISO string, or a Unix time in seconds (ChatGPT, Open WebUI), or in
+ * milliseconds, microseconds or nanoseconds (told apart by size); null for none or nonsense.
+ */
+function isoTime(value: unknown): string | null {
+  let ms: number | undefined;
+  if (typeof value === "string") ms = Date.parse(value);
+  else if (typeof value === "number" && Number.isFinite(value) && value > 0)
+    ms = value >= 1e17 ? value / 1e6 : value >= 1e14 ? value / 1e3 : value >= 1e11 ? value : value * 1000;
+  if (ms === undefined || !Number.isFinite(ms)) return null;
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** A title on one line, at most 200 whole characters; "" for none. */
+function cleanTitle(title: unknown): string {
+  return typeof title === "string" ? firstCodePoints(title.replace(/\s+/g, " ").trim(), 200) : "";
+}
+
+/**
+ * The messages from a tree's root to `leaf`, each node naming its parent under `parentKey`: the
+ * branch shown when the file was written. A parent the tree lacks ends it there; a loop is unreadable.
+ */
+function branch(nodes: Record<string, unknown>, leaf: string, parentKey: string): unknown[] {
+  const path: unknown[] = [];
+  const seen = new Set<string>();
+  for (let id: unknown = leaf; typeof id === "string" && Object.hasOwn(nodes, id); ) {
+    if (seen.has(id)) throw new Unreadable("the message tree loops");
+    seen.add(id);
+    const node = nodes[id];
+    path.push(node);
+    id = node && typeof node === "object" ? (node as Record<string, unknown>)[parentKey] : undefined;
+  }
+  return path.reverse();
+}
+
+const citationSchema = z.object({
+  n: z.number().int().positive(),
+  kind: z.enum(["document", "web"]),
+  title: z.string(),
+  url: z.string(),
+  snippet: z.string().nullish(),
+});
+
+/** Hearth's own JSON export (GET /api/conversations/{id}/export?format=json), or an array of them. */
+const hearth: Parser = {
+  recognizes: (item) => Array.isArray(item.messages),
+  read(item) {
+    const conversation = z
+      .object({
+        title: z.string().nullish(),
+        model: z.string().nullish(),
+        systemPrompt: z.string().nullish(),
+        createdAt: z.string().nullish(),
+        messages: z.array(
+          z.object({
+            role: z.enum(["user", "assistant"]),
+            content: z.string(),
+            reasoning: z.string().nullish(),
+            status: z.enum(["done", "streaming", "stopped", "interrupted", "error"]).nullish(),
+            model: z.string().nullish(),
+            citations: z.array(citationSchema).nullish(),
+            createdAt: z.string().nullish(),
+          }),
+        ),
+      })
+      .parse(item);
+    return {
+      title: cleanTitle(conversation.title),
+      model: conversation.model ?? null,
+      systemPrompt: conversation.systemPrompt ?? null,
+      createdAt: isoTime(conversation.createdAt),
+      messages: conversation.messages.map((message) => ({
+        role: message.role,
+        content: message.content,
+        reasoning: message.reasoning || null,
+        model: message.model ?? null,
+        // An answer that failed, or was being written when exported, is an interrupted one here.
+        status: message.status === "done" || message.status === "stopped" ? message.status : "interrupted",
+        citations: (message.citations ?? []).map(({ snippet, ...citation }) =>
+          snippet ? { ...citation, snippet } : citation,
+        ),
+        createdAt: isoTime(message.createdAt),
+      })),
+    };
+  },
+};
+
+/** A message of ChatGPT's export, where it is one worth reading (others are skipped). */
+const chatgptMessageSchema = z.object({
+  author: z.object({ role: z.string() }),
+  content: z.object({ content_type: z.string(), parts: z.array(z.unknown()).nullish() }),
+  create_time: z.number().nullish().catch(null),
+  recipient: z.string().nullish().catch(null),
+  metadata: z
+    .object({
+      model_slug: z.string().nullish().catch(null),
+      is_visually_hidden_from_conversation: z.boolean().nullish().catch(null),
+    })
+    .nullish()
+    .catch(null),
+});
+
+/**
+ * ChatGPT's data export, conversations.json: the thread shown (from `current_node` back to the
+ * root; without one, from the root along the latest reply each time), its user and assistant
+ * messages' text parts only: system, tool and hidden messages, an assistant's calls to tools
+ * (`recipient` other than "all"), images, code runs and browsing are left out.
+ */
+const chatgpt: Parser = {
+  recognizes: (item) => typeof item.mapping === "object" && item.mapping !== null,
+  read(item) {
+    const conversation = z
+      .object({
+        title: z.string().nullish(),
+        create_time: z.number().nullish().catch(null),
+        current_node: z.string().nullish(),
+        default_model_slug: z.string().nullish().catch(null),
+        mapping: z.record(
+          z.string(),
+          z.object({ parent: z.string().nullish(), children: z.array(z.string()).nullish().catch(null) }),
+        ),
+      })
+      .parse(item);
+    const nodes = (item as { mapping: Record<string, Record<string, unknown>> }).mapping;
+    let leaf = conversation.current_node;
+    if (!leaf || !Object.hasOwn(nodes, leaf)) {
+      // The root, then the latest reply to each message in turn.
+      const ids = Object.keys(conversation.mapping);
+      leaf = ids.find((id) => {
+        const parent = conversation.mapping[id]!.parent;
+        return !parent || !Object.hasOwn(nodes, parent);
+      });
+      const seen = new Set<string>();
+      while (leaf && !seen.has(leaf)) {
+        seen.add(leaf);
+        const next: string | undefined = conversation.mapping[leaf]!.children?.findLast((id) =>
+          Object.hasOwn(nodes, id),
+        );
+        if (!next) break;
+        leaf = next;
+      }
+    }
+    if (!leaf) throw new Unreadable("no messages");
+    const messages: ReadMessage[] = [];
+    for (const node of branch(nodes, leaf, "parent")) {
+      const parsed = chatgptMessageSchema.safeParse((node as { message?: unknown }).message);
+      if (!parsed.success) continue;
+      const message = parsed.data;
+      const role = message.author.role;
+      if (role !== "user" && role !== "assistant") continue;
+      if (!["text", "multimodal_text"].includes(message.content.content_type)) continue;
+      if (message.metadata?.is_visually_hidden_from_conversation) continue;
+      if (message.recipient && message.recipient !== "all") continue;
+      const content = (message.content.parts ?? [])
+        .filter((part): part is string => typeof part === "string" && part.trim() !== "")
+        .join("\n\n");
+      messages.push({
+        role,
+        content,
+        reasoning: null,
+        model: role === "assistant" ? (message.metadata?.model_slug ?? null) : null,
+        status: "done",
+        citations: [],
+        createdAt: isoTime(message.create_time),
+      });
+    }
+    return {
+      title: cleanTitle(conversation.title),
+      model: conversation.default_model_slug ?? null,
+      systemPrompt: null,
+      createdAt: isoTime(conversation.create_time),
+      messages,
+    };
+  },
+};
+
+const openWebUiMessageSchema = z.object({
+  role: z.string(),
+  content: z.unknown(),
+  timestamp: z.number().nullish().catch(null),
+  model: z.string().nullish().catch(null),
+});
+
+/**
+ * Open WebUI's chat export (Settings → Chats → Export, or a chat's download as JSON): the branch
+ * shown (history.currentId back to the root) when the chat has one, else chat.messages; the chat's
+ * own system prompt (params.system) kept.
+ */
+const openWebUi: Parser = {
+  recognizes: (item) => typeof item.chat === "object" && item.chat !== null,
+  read(item) {
+    const { title, created_at, chat } = z
+      .object({
+        title: z.string().nullish(),
+        created_at: z.union([z.number(), z.string()]).nullish().catch(null),
+        chat: z.object({
+          title: z.string().nullish().catch(null),
+          models: z.array(z.string()).nullish().catch(null),
+          system: z.string().nullish().catch(null),
+          params: z.object({ system: z.string().nullish() }).nullish().catch(null),
+          timestamp: z.number().nullish().catch(null),
+          messages: z.array(z.unknown()).nullish(),
+          history: z
+            .object({ currentId: z.string().nullish(), messages: z.record(z.string(), z.unknown()) })
+            .nullish(),
+        }),
+      })
+      .parse(item);
+    const currentId = chat.history?.currentId;
+    const listed =
+      chat.history && currentId && Object.hasOwn(chat.history.messages, currentId)
+        ? branch(chat.history.messages, currentId, "parentId")
+        : chat.messages;
+    if (!listed) throw new Unreadable("no messages");
+    const messages: ReadMessage[] = [];
+    for (const entry of listed) {
+      const message = openWebUiMessageSchema.parse(entry);
+      if (message.role !== "user" && message.role !== "assistant") continue;
+      if (typeof message.content !== "string") continue;
+      messages.push({
+        role: message.role,
+        content: message.content,
+        reasoning: null,
+        model: message.role === "assistant" ? (message.model ?? null) : null,
+        status: "done",
+        citations: [],
+        createdAt: isoTime(message.timestamp),
+      });
+    }
+    return {
+      title: cleanTitle(title ?? chat.title),
+      model: chat.models?.[0] ?? null,
+      systemPrompt: chat.params?.system ?? chat.system ?? null,
+      createdAt: isoTime(created_at ?? chat.timestamp),
+      messages,
+    };
+  },
+};
+
+const PARSERS: Record<ImportFormat, Parser> = { hearth, chatgpt, "open-webui": openWebUi };
+
+/** Whether a value is a JSON object (not an array, not null). */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The conversations of a file (one, or an array of them) and their format: the format of the first
+ * one any format recognises (422 IMPORT_FORMAT_UNKNOWN when none does).
+ */
+function detectFormat(body: unknown): { format: ImportFormat; items: unknown[] } {
+  const items = Array.isArray(body) ? body : [body];
+  for (const item of items) {
+    if (!isObject(item)) continue;
+    // The most particular shape first: ChatGPT's tree, then Open WebUI's chat, then Hearth's list.
+    for (const format of ["chatgpt", "open-webui", "hearth"] as const)
+      if (PARSERS[format].recognizes(item)) return { format, items };
+  }
+  throw new HearthError(
+    "IMPORT_FORMAT_UNKNOWN",
+    "The file is not a conversation export Hearth reads: Hearth's JSON export, ChatGPT's conversations.json or Open WebUI's chat export",
+  );
+}
+
+/** The conversation read, without its messages that have no text; or why it is skipped. */
+function readOne(
+  parser: Parser,
+  item: unknown,
+  maxMessageChars: number,
+): { conversation: ReadConversation } | { reason: SkipReason } {
+  let conversation: ReadConversation;
+  try {
+    conversation = parser.read(item);
+  } catch (caught) {
+    if (caught instanceof Unreadable || caught instanceof z.ZodError) return { reason: "unreadable" };
+    throw caught;
+  }
+  const messages = conversation.messages.filter((message) => message.content.trim() !== "");
+  if (messages.length === 0) return { reason: "empty" };
+  const systemPrompt = conversation.systemPrompt?.trim() || null;
+  if (
+    messages.some((message) => isTooLong(message.content, maxMessageChars)) ||
+    (systemPrompt && isTooLong(systemPrompt, systemPromptMaxChars(maxMessageChars)))
+  )
+    return { reason: "message-too-long" };
+  return { conversation: { ...conversation, systemPrompt, messages } };
+}
+
+/**
+ * Imports a file's conversations as the user's own. The file is read whole first (an unknown format
+ * stores nothing); each conversation is then stored in a transaction of its own, with its title
+ * (or its first message's, as a new chat takes), messages in order, roles, model names, reasoning,
+ * citations, system prompt and times as the file gives them. A message without a time takes the one
+ * before it (the conversation's for the first; now where there is none).
+ */
+export async function importConversations(
+  store: ConversationStore,
+  userId: string,
+  body: unknown,
+  maxMessageChars: number,
+): Promise<ImportResult> {
+  const { format, items } = detectFormat(body);
+  const read = items.map((item) => readOne(PARSERS[format], item, maxMessageChars));
+  const conversations: ImportResult["conversations"] = [];
+  const skippedConversations: ImportResult["skippedConversations"] = [];
+  for (const [index, outcome] of read.entries()) {
+    if ("reason" in outcome) {
+      const title = isObject(items[index]) ? cleanTitle(items[index].title) : "";
+      skippedConversations.push({ index, title: title || null, reason: outcome.reason });
+      continue;
+    }
+    const { conversation } = outcome;
+    const first = conversation.messages[0]!;
+    const createdAt = conversation.createdAt ?? first.createdAt ?? new Date().toISOString();
+    const title =
+      conversation.title ||
+      titleFromMessage((conversation.messages.find((m) => m.role === "user") ?? first).content);
+    const stored = await store.db.transaction().execute(async (trx) => {
+      const scoped = new ConversationStore(trx);
+      const created = await scoped.create(userId, {
+        title,
+        model: conversation.model,
+        systemPrompt: conversation.systemPrompt,
+        createdAt,
+      });
+      let at = createdAt;
+      for (const message of conversation.messages) {
+        at = message.createdAt ?? at;
+        await scoped.append(created.id, { ...message, createdAt: at });
+      }
+      return created;
+    });
+    conversations.push({ id: stored.id, title: stored.title });
+  }
+  return {
+    format,
+    imported: conversations.length,
+    skipped: skippedConversations.length,
+    conversations,
+    skippedConversations,
+  };
+}
