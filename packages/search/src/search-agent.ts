@@ -1,5 +1,12 @@
 import type { ProviderOutcome, SearchRequest, SearchResponse, SearchResult } from "@hearth/contracts";
-import { type HearthConfig, HearthError, isHearthError, type Logger, type Resolver } from "@hearth/core";
+import {
+  type HearthConfig,
+  HearthError,
+  isHearthError,
+  type Logger,
+  OwnServices,
+  type Resolver,
+} from "@hearth/core";
 import type { SensitiveWordFilter } from "@hearth/sensitive-words";
 import { EmbeddingReranker } from "./embedding-reranker.js";
 import { fanOut, ProviderSlot } from "./fan-out/fan-out.js";
@@ -77,6 +84,7 @@ export class SearchAgent {
       timeoutMs: config.fetch.timeoutMs,
       maxRedirects: config.fetch.maxRedirects,
       allowPrivateRanges: config.fetch.allowPrivateRanges,
+      ownServices: OwnServices.fromConfig(options.config),
       resolver: options.resolver,
     });
     this.#reranker = config.ranking.embeddingModel

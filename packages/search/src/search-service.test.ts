@@ -556,6 +556,25 @@ describe("POST /v1/search", () => {
     expect(logged).not.toContain("node release");
   });
 
+  it("does not fetch a result page at one of Hearth's own services, though its range is allowed", async () => {
+    // The result page lies where the configuration says the model service is.
+    const config = configWith(
+      {
+        providers: [{ id: "evil", type: "searxng", url: `${engines.url}/evil` }],
+        cache: { enabled: false },
+        fetch: { allowPrivateRanges: ["127.0.0.1/32"], maxPages: 5 },
+      },
+      { services: { modelUrl: `http://pages.test:${new URL(engines.url).port}` } },
+    );
+    const app = await service(config);
+    const body = (await search(app, { query: "node release", fetch: true })).json();
+    const page = body.results.find((r: { url: string }) => r.url.includes("pages.test"));
+    expect(page.content).toBeUndefined();
+    expect((await app.inject({ url: "/metrics" })).body).toMatch(
+      /hearth_search_page_fetches_total\{outcome="blocked"[^}]*\} 2/,
+    );
+  });
+
   it("re-ranks with the model service's embeddings when configured", async () => {
     const config = configWith(
       { providers: providers().slice(0, 1), cache: { enabled: false }, ranking: { embeddingModel: "embed" } },

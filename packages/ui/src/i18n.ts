@@ -301,7 +301,8 @@ const en = {
     SEARCH_QUERY_BLOCKED: "The search query contains a word this site does not allow.",
     SEARCH_ALL_PROVIDERS_FAILED: "Every search provider failed or timed out.",
     SEARCH_RATE_LIMITED: "Every search provider is at its rate limit; try again in a moment.",
-    SEARCH_FETCH_BLOCKED: "The page's address is private or local and was not fetched.",
+    SEARCH_FETCH_BLOCKED:
+      "The page's address is private, local or one of Hearth's own services, and was not fetched.",
     SEARCH_FETCH_FAILED: "The page could not be fetched.",
     KNOWLEDGE_BASE_NOT_FOUND: "This knowledge base does not exist or is not visible to you.",
     KNOWLEDGE_BASE_NAME_TAKEN: "You already have a knowledge base with this name.",
@@ -871,7 +872,7 @@ const zhCN: Messages = {
     SEARCH_QUERY_BLOCKED: "搜索内容中含有本站不允许的词语。",
     SEARCH_ALL_PROVIDERS_FAILED: "所有搜索服务商都失败或超时。",
     SEARCH_RATE_LIMITED: "所有搜索服务商都已达到调用频率上限，请稍后再试。",
-    SEARCH_FETCH_BLOCKED: "该网页地址是内网或本机地址，未抓取。",
+    SEARCH_FETCH_BLOCKED: "该网页地址是内网或本机地址，或是 Hearth 自身的服务，未抓取。",
     SEARCH_FETCH_FAILED: "无法抓取该网页。",
     KNOWLEDGE_BASE_NOT_FOUND: "该知识库不存在，或你无权查看。",
     KNOWLEDGE_BASE_NAME_TAKEN: "你已有同名的知识库。",

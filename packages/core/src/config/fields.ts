@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseAddressRange } from "../net/address-policy.js";
 
 /** Shared field schemas for configuration sections. */
 export const port = z.number().int().min(0).max(65535);
@@ -12,3 +13,18 @@ export const labelId = z
 export const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL");
+/**
+ * CIDR ranges (or single addresses) a fetch of a user-given URL may reach although private
+ * (search.fetch.allowPrivateRanges, knowledge.allowPrivateRanges).
+ */
+export const addressRanges = z
+  .array(
+    z.string().superRefine((range, context) => {
+      try {
+        parseAddressRange(range);
+      } catch (error) {
+        context.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }),
+  )
+  .default([]);

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
-import { host, httpUrl, port, postgresUrl } from "./fields.js";
+import { addressRanges, host, httpUrl, port, postgresUrl } from "./fields.js";
 
 export const knowledgeSection = z.strictObject({
   host: host.default("127.0.0.1"),
@@ -29,8 +29,13 @@ export const knowledgeSection = z.strictObject({
   embeddingBatchSize: z.number().int().min(1).max(1024).default(32),
   /** Documents parsed at once; big files take one slot of their own so small ones keep moving. */
   ingestConcurrency: z.number().int().min(1).max(64).default(2),
-  /** Let URL ingestion reach loopback and private-network addresses (off: no internal endpoints). */
+  /**
+   * Let URL ingestion reach the private networks (RFC 1918, IPv6 unique-local); not loopback,
+   * link-local, carrier-grade NAT or cloud metadata addresses, which only allowPrivateRanges opens.
+   */
   allowPrivateUrls: z.boolean().default(false),
+  /** CIDR ranges (or single addresses) URL ingestion may reach although private, e.g. an intranet. */
+  allowPrivateRanges: addressRanges,
   /** Parser threads; a big PDF is split over all of them (default: the cores, at most 4). */
   parserThreads: z
     .number()

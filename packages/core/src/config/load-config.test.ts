@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { HearthError } from "../errors/hearth-error.js";
+import type { ConfigInput } from "./config-schema.js";
 import { loadConfig } from "./load-config.js";
 
 const emptyDir = () => mkdtempSync(join(tmpdir(), "hearth-config-"));
@@ -89,6 +90,31 @@ describe("loadConfig", () => {
 
     const level = configError(() => loadConfig({ env: { HEARTH_LOG_LEVEL: "loud" }, cwd }));
     expect(level.message).toContain('must be one of "fatal"');
+  });
+
+  it("takes CIDR ranges or single addresses in search's and knowledge's allowPrivateRanges, and names a bad one", () => {
+    const cwd = emptyDir();
+    const ranges = ["10.20.0.0/16", "fd12::/16", "192.168.1.5", "::1"];
+    const config = loadConfig({
+      env: {},
+      cwd,
+      overrides: {
+        search: { fetch: { allowPrivateRanges: ranges } },
+        knowledge: { allowPrivateRanges: ranges },
+      },
+    });
+    expect(config.search.fetch.allowPrivateRanges).toEqual(ranges);
+    expect(config.knowledge.allowPrivateRanges).toEqual(ranges);
+    const cases: Array<[string, ConfigInput]> = [
+      ["knowledge.allowPrivateRanges.1", { knowledge: { allowPrivateRanges: ["10.0.0.0/8", "intranet"] } }],
+      ["search.fetch.allowPrivateRanges.0", { search: { fetch: { allowPrivateRanges: ["10.0.0.0/33"] } } }],
+      ["knowledge.allowPrivateRanges.0", { knowledge: { allowPrivateRanges: ["1.2.3/24"] } }],
+    ];
+    for (const [key, overrides] of cases) {
+      const error = configError(() => loadConfig({ env: {}, cwd, overrides }));
+      expect(error.code).toBe("CONFIG_INVALID");
+      expect(error.message).toMatch(new RegExp(`^${key.replaceAll(".", "\\.")}: "`));
+    }
   });
 
   it("rejects unknown keys and invalid YAML in the file, naming the file", () => {

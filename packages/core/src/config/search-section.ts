@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { host, httpUrl, labelId, port } from "./fields.js";
+import { addressRanges, host, httpUrl, labelId, port } from "./fields.js";
 import { sensitiveWordsSection } from "./sensitive-words-section.js";
 
 /** What every provider shares: timeout, rate limit, weight in ranking, breaker and hedging. */
@@ -168,7 +168,7 @@ export const searchSection = z
         /** Characters of extracted text kept per page. */
         maxContentChars: z.number().int().min(100).max(1_000_000).default(20_000),
         /** CIDR ranges (or single addresses) that may be fetched although private, e.g. an intranet. */
-        allowPrivateRanges: z.array(z.string().min(1)).default([]),
+        allowPrivateRanges: addressRanges,
       })
       .prefault({}),
   })

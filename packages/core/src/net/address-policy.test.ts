@@ -21,6 +21,36 @@ describe("address policy", () => {
   });
 });
 
+describe("address policy: the private networks (knowledge.allowPrivateUrls)", () => {
+  const intranet = new AddressPolicy([], { privateNetworks: true });
+
+  it.each([["10.1.2.3"], ["172.31.0.9"], ["192.168.1.1"], ["fd12::5"], ["::ffff:192.168.1.1"]])(
+    "lets %s through",
+    (address) => expect(intranet.refusal(address)).toBeUndefined(),
+  );
+
+  it.each([
+    ["127.0.0.1", "loopback"],
+    ["::1", "loopback"],
+    ["::ffff:127.0.0.1", "loopback"],
+    ["169.254.169.254", "linkLocal"],
+    ["fe80::1", "linkLocal"],
+    ["fd00:ec2::254", "uniqueLocal"], // AWS's IPv6 instance metadata, inside fc00::/7
+    ["100.100.100.200", "carrierGradeNat"], // Alibaba Cloud's metadata
+    ["0.0.0.0", "unspecified"],
+    ["::", "unspecified"],
+  ])("still refuses %s (%s)", (address, reason) => {
+    expect(intranet.refusal(address)).toContain(reason);
+  });
+
+  it("opens no more than that: the operator's own ranges open the rest", () => {
+    expect(
+      new AddressPolicy(["fd00:ec2::254"], { privateNetworks: true }).refusal("fd00:ec2::254"),
+    ).toBeUndefined();
+    expect(new AddressPolicy(["127.0.0.1"]).refusal("127.0.0.1")).toBeUndefined();
+  });
+});
+
 describe("address policy: what knowledge's own check refused and search's did not", () => {
   it.each([
     ["::808:808", "ipv4Compatible"], // deprecated IPv4-compatible form (::/96) of 8.8.8.8

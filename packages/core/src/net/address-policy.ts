@@ -10,6 +10,34 @@ const REFUSED_IPV6: Array<[string, Cidr]> = [
 ];
 
 /**
+ * An allow-list entry: a CIDR range or a single address, in the forms a socket takes (no "1.2.3"
+ * or octal). Throws an Error naming what is wrong.
+ */
+export function parseAddressRange(range: string): Cidr {
+  const text = range.trim();
+  const [address = "", bits, extra] = text.split("/");
+  if (extra !== undefined || isIP(address) === 0)
+    throw new Error(`"${range}" is not an IP address or CIDR range (e.g. 10.20.0.0/16, fd12::/16)`);
+  if (bits === undefined) {
+    const parsed = ipaddr.parse(address);
+    return [parsed, parsed.kind() === "ipv4" ? 32 : 128];
+  }
+  const max = isIP(address) === 4 ? 32 : 128;
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max)
+    throw new Error(`"${range}" has a prefix length outside 0-${max}`);
+  return ipaddr.parseCIDR(`${address}/${bits}`);
+}
+
+/**
+ * The private networks an intranet lives in (AddressPolicy's `privateNetworks`): RFC 1918 and IPv6
+ * unique-local. Not loopback, link-local (cloud metadata 169.254.169.254, fe80::/10), carrier-grade
+ * NAT (Alibaba Cloud's metadata 100.100.100.200 lies in 100.64.0.0/10) or unspecified.
+ */
+const PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"].map(parseAddressRange);
+/** Cloud metadata inside those: AWS's IPv6 instance metadata (fd00:ec2::254) and its neighbours. */
+const METADATA_IN_PRIVATE_NETWORKS = ["fd00:ec2::/32"].map(parseAddressRange);
+
+/**
  * Which addresses a fetch of a user-given URL may connect to. Only public unicast addresses, never
  * loopback, private (RFC 1918, IPv6 ULA), link-local (cloud metadata 169.254.169.254 included),
  * carrier-grade NAT (Alibaba Cloud metadata 100.100.100.200), multicast, reserved, documentation,
@@ -18,19 +46,17 @@ const REFUSED_IPV6: Array<[string, Cidr]> = [
  * IPv4 address it carries. Also refused: the deprecated IPv4-compatible ::/96, local-use NAT64
  * 64:ff9b:1::/48 (the operator's own translator, whose embedding is its own choice) and anything
  * that is not an address in the form a socket takes. An operator allow-list of CIDR ranges
- * overrides all of this.
+ * overrides all of this; `privateNetworks` lets the private networks through (RFC 1918 and IPv6
+ * unique-local, but not the cloud metadata addresses among them).
  */
 export class AddressPolicy {
   readonly #allowed: Cidr[];
+  readonly #privateNetworks: boolean;
 
-  /** Throws on a range that does not parse (the config is validated before, so this names it). */
-  constructor(allowRanges: readonly string[] = []) {
-    this.#allowed = allowRanges.map((range) => {
-      const text = range.trim();
-      if (text.includes("/")) return ipaddr.parseCIDR(text);
-      const address = ipaddr.parse(text);
-      return [address, address.kind() === "ipv4" ? 32 : 128] as Cidr;
-    });
+  /** Throws on a range that does not parse (the config checks its ranges with parseAddressRange before). */
+  constructor(allowRanges: readonly string[] = [], options: { privateNetworks?: boolean } = {}) {
+    this.#allowed = allowRanges.map(parseAddressRange);
+    this.#privateNetworks = options.privateNetworks ?? false;
   }
 
   /** Why the address is refused ("loopback", "private"...), or undefined when it may be fetched. */
@@ -62,9 +88,10 @@ export class AddressPolicy {
   }
 
   #isAllowed(address: ipaddr.IPv4 | ipaddr.IPv6): boolean {
-    return this.#allowed.some(
-      ([network, bits]) => address.kind() === network.kind() && address.match(network, bits),
-    );
+    const within = (ranges: readonly Cidr[]) =>
+      ranges.some(([network, bits]) => address.kind() === network.kind() && address.match(network, bits));
+    if (within(this.#allowed)) return true;
+    return this.#privateNetworks && within(PRIVATE_NETWORKS) && !within(METADATA_IN_PRIVATE_NETWORKS);
   }
 }
 

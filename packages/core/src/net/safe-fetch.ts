@@ -4,8 +4,10 @@ import { request as httpsRequest } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
 import { pipeline, type Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import type { HearthServiceName } from "../config/port-conflicts.js";
 import { AddressPolicy } from "./address-policy.js";
 import { linkedSignal } from "./linked-signal.js";
+import type { OwnServices } from "./own-services.js";
 
 /** Resolves a host name to every address it has (injectable so that tests simulate DNS answers). */
 export type Resolver = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
@@ -21,6 +23,10 @@ export interface SafeFetchOptions {
   maxRedirects: number;
   /** CIDR ranges (or single addresses) that may be fetched although refused otherwise. */
   allowPrivateRanges?: readonly string[];
+  /** Let the private networks through too (RFC 1918, IPv6 unique-local; not the metadata among them). */
+  allowPrivateNetworks?: boolean;
+  /** Hearth's own services, refused on every hop whatever allowPrivateRanges allows. */
+  ownServices?: OwnServices;
   resolver?: Resolver;
   /** Content types accepted (by prefix of the lowercased header); any when unset. */
   contentTypes?: readonly string[];
@@ -48,6 +54,8 @@ export type FetchFailure =
   | { kind: "credentials"; url: URL }
   /** An address (literal or resolved) the policy refuses; `range` names why ("loopback"...). */
   | { kind: "blocked"; url: URL; host: string; address: string; range: string }
+  /** The host and port are one of Hearth's own services (SafeFetchOptions.ownServices). */
+  | { kind: "own-service"; url: URL; host: string; service: HearthServiceName }
   /** DNS failed (`cause`) or answered no address (no `cause`). */
   | { kind: "unresolved"; url: URL; host: string; cause?: NodeJS.ErrnoException }
   | { kind: "no-location"; url: URL; status: number }
@@ -78,7 +86,8 @@ const REDIRECT = new Set([301, 302, 303, 307, 308]);
 /**
  * Fetches a URL a user gave without letting it reach the inside of the network (SSRF): http(s)
  * only; every connection, first and after each redirect, resolves the name and refuses it when any
- * of its addresses is one the AddressPolicy refuses. The check runs in the socket's own DNS lookup
+ * of its addresses is one the AddressPolicy refuses, or when its host and port are one of Hearth's
+ * own services (OwnServices). The check runs in the socket's own DNS lookup
  * and the socket connects only to the addresses checked there (no DNS-rebinding window); address
  * literals, which skip the lookup, are checked before connecting. No connection is pooled, so every
  * fetch is checked afresh. Limits on size (after decoding), time, redirects and content type.
@@ -90,7 +99,9 @@ export class SafeFetcher {
 
   constructor(options: SafeFetchOptions) {
     this.#options = options;
-    this.#policy = new AddressPolicy(options.allowPrivateRanges);
+    this.#policy = new AddressPolicy(options.allowPrivateRanges, {
+      privateNetworks: options.allowPrivateNetworks ?? false,
+    });
     this.#resolver = options.resolver ?? systemResolver;
   }
 
@@ -113,7 +124,7 @@ export class SafeFetcher {
       throw new SafeFetchError({ kind: "invalid-url" });
     }
     for (let redirects = 0; ; redirects++) {
-      this.#checkTarget(current);
+      await this.#checkTarget(current);
       const response = await this.#get(current, combined);
       const status = response.statusCode ?? 0;
       if (REDIRECT.has(status)) {
@@ -145,20 +156,22 @@ export class SafeFetcher {
   }
 
   /** Refuses a URL before connecting: not http(s), credentials, or an address literal refused. */
-  #checkTarget(url: URL): void {
+  async #checkTarget(url: URL): Promise<void> {
     if (url.protocol !== "http:" && url.protocol !== "https:")
       throw new SafeFetchError({ kind: "scheme", url });
     if (this.#options.refuseCredentials && (url.username || url.password))
       throw new SafeFetchError({ kind: "credentials", url });
     const bare = url.hostname.replace(/^\[|\]$/g, "");
-    if (isIP(bare)) this.#checkAddresses(url, url.hostname, [bare]);
+    if (isIP(bare)) await this.#checkAddresses(url, url.hostname, [bare]);
   }
 
-  #checkAddresses(url: URL, host: string, addresses: readonly string[]): void {
+  async #checkAddresses(url: URL, host: string, addresses: readonly string[]): Promise<void> {
     for (const address of addresses) {
       const range = this.#policy.refusal(address);
       if (range) throw new SafeFetchError({ kind: "blocked", url, host, address, range });
     }
+    const service = await this.#options.ownServices?.serviceAt(url, addresses, this.#resolver);
+    if (service) throw new SafeFetchError({ kind: "own-service", url, host, service });
   }
 
   /** The addresses of a name, every one checked; throws SafeFetchError. */
@@ -175,7 +188,7 @@ export class SafeFetcher {
       });
     }
     if (addresses.length === 0) throw new SafeFetchError({ kind: "unresolved", url, host: hostname });
-    this.#checkAddresses(
+    await this.#checkAddresses(
       url,
       hostname,
       addresses.map((entry) => entry.address),

@@ -27,11 +27,12 @@ import { displayName, validateFileName } from "./file-name.js";
 import { assertWatchableFolder, scanFolder } from "./folder-scan.js";
 import type { IngestionMetrics } from "./ingestion-metrics.js";
 import { JobScheduler } from "./job-scheduler.js";
-import { fetchDocument, urlDocumentName } from "./url-fetch.js";
+import { type FetchDocumentOptions, fetchDocument, urlDocumentName } from "./url-fetch.js";
 
 export interface IngestionOptions extends PipelineSettings {
   maxUploadBytes: number;
-  allowPrivateUrls: boolean;
+  /** Where URL ingestion may go although private, and where it never goes. */
+  urlFetch: Pick<FetchDocumentOptions, "allowPrivateNetworks" | "allowPrivateRanges" | "ownServices">;
   concurrency: number;
   /** Hearth's data directory: a watched folder that is, holds or lies inside it is never synced. */
   dataDir?: string;
@@ -607,7 +608,7 @@ export class IngestionService {
       if (document.source === "url" && job.kind === "url") {
         const fetched = await fetchDocument(document.sourceKey, {
           maxBytes: options.maxUploadBytes,
-          allowPrivateNetwork: options.allowPrivateUrls,
+          ...options.urlFetch,
           signal,
         });
         const sha256 = createHash("sha256").update(fetched.bytes).digest("hex");

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import type { Resolver } from "@hearth/core";
+import { OwnServices, type Resolver } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchDocument } from "./url-fetch.js";
 
@@ -33,7 +33,12 @@ describe("fetchDocument address checks", () => {
     internal.close();
     publicServer.close();
   });
-  const options = { maxBytes: 1024, allowPrivateNetwork: false };
+  const options = {
+    maxBytes: 1024,
+    allowPrivateNetworks: false,
+    allowPrivateRanges: [],
+    ownServices: new OwnServices([]),
+  };
 
   it.each([
     ["127.0.0.1"],
@@ -111,6 +116,51 @@ describe("fetchDocument address checks", () => {
       });
     });
   });
+  describe("knowledge.allowPrivateUrls and allowPrivateRanges", () => {
+    it.each([
+      ["127.0.0.1"],
+      ["[::1]"],
+      ["169.254.169.254"],
+      ["[fe80::1]"],
+      ["0.0.0.0"],
+      ["100.100.100.200"],
+      ["[fd00:ec2::254]"],
+    ])("allowPrivateUrls opens the private networks, not http://%s", async (host) => {
+      const before = hits;
+      const seam = { ...options, allowPrivateNetworks: true };
+      await expect(fetchDocument(`http://${host}:${port}/`, seam)).rejects.toMatchObject({
+        code: "URL_FETCH_FAILED",
+        message: expect.stringContaining("private or loopback"),
+      });
+      expect(hits).toBe(before);
+    });
+
+    it("fetches a page at an address listed in allowPrivateRanges", async () => {
+      const seam = { ...options, allowPrivateNetworks: true, allowPrivateRanges: ["127.0.0.1/32"] };
+      const fetched = await fetchDocument(`http://127.0.0.1:${port}/handbook`, seam);
+      expect(Buffer.from(fetched.bytes).toString()).toBe("internal secret");
+    });
+
+    it("never fetches Hearth's own services, even at an allowed address or after a redirect", async () => {
+      const seam = {
+        ...options,
+        allowPrivateRanges: ["127.0.0.0/8"],
+        ownServices: new OwnServices([{ service: "knowledge", port }]),
+      };
+      const before = hits;
+      for (const url of [
+        `http://127.0.0.1:${port}/v1/knowledge-bases`,
+        `http://127.0.0.1:${publicPort}/?to=${encodeURIComponent(`http://127.0.0.1:${port}/v1/knowledge-bases`)}`,
+      ]) {
+        await expect(fetchDocument(url, seam), url).rejects.toMatchObject({
+          code: "URL_FETCH_FAILED",
+          message: `127.0.0.1:${port} is one of Hearth's own services (the knowledge service), which URL ingestion never fetches`,
+        });
+      }
+      expect(hits).toBe(before);
+    });
+  });
+
   describe("what search's address check refused and knowledge's did not", () => {
     it.each([
       ["192.88.99.1"], // 6to4 relay anycast (reserved)

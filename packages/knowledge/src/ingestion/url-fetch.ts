@@ -3,6 +3,7 @@ import {
   type FetchedResource,
   type FetchFailure,
   HearthError,
+  type OwnServices,
   type Resolver,
   SafeFetchError,
   SafeFetcher,
@@ -25,24 +26,25 @@ const EXTENSION_BY_TYPE: Record<string, string> = {
 /** Redirects followed per URL; each hop is checked like the URL itself. */
 const MAX_REDIRECTS = 5;
 const TIMEOUT_MS = 60_000;
-/** What knowledge.allowPrivateUrls lets a URL reach. */
-const EVERY_ADDRESS = ["0.0.0.0/0", "::/0"];
-
 export interface FetchDocumentOptions {
   maxBytes: number;
-  allowPrivateNetwork: boolean;
+  /** knowledge.allowPrivateUrls: the private networks (RFC 1918, IPv6 unique-local), not loopback or metadata. */
+  allowPrivateNetworks: boolean;
+  /** knowledge.allowPrivateRanges: ranges a URL may reach although private. */
+  allowPrivateRanges: readonly string[];
+  /** Never fetched, whatever the ranges allow. */
+  ownServices: OwnServices;
   signal?: AbortSignal;
-  /** Tests only: ranges allowed although private, and a resolver instead of DNS. */
-  allowPrivateRanges?: readonly string[];
+  /** Tests only: a resolver instead of DNS. */
   resolver?: Resolver;
 }
 
 /**
  * Downloads a document from a URL the user gave through core's SafeFetcher: http(s) only, the size
- * limit enforced while reading (after decompression), a timeout, and (unless the operator allows
- * it) no loopback, private-network or other non-public address, checked for the URL, every
- * redirect and the address actually connected to, so the service cannot be used to read internal
- * endpoints.
+ * limit enforced while reading (after decompression), a timeout, no loopback, private-network or
+ * other non-public address the operator did not allow, and never one of Hearth's own services,
+ * checked for the URL, every redirect and the address actually connected to, so the service cannot
+ * be used to read internal endpoints.
  */
 export async function fetchDocument(
   url: string,
@@ -53,7 +55,9 @@ export async function fetchDocument(
     maxBytes: options.maxBytes,
     timeoutMs: TIMEOUT_MS,
     maxRedirects: MAX_REDIRECTS,
-    allowPrivateRanges: options.allowPrivateNetwork ? EVERY_ADDRESS : options.allowPrivateRanges,
+    allowPrivateNetworks: options.allowPrivateNetworks,
+    allowPrivateRanges: options.allowPrivateRanges,
+    ownServices: options.ownServices,
     resolver: options.resolver,
     headers: { "accept-encoding": "gzip, deflate, br", "user-agent": "Hearth" },
   });
@@ -83,7 +87,11 @@ function fetchError(failure: FetchFailure, start: URL, maxBytes: number): Hearth
   switch (failure.kind) {
     case "blocked":
       return failed(
-        `${failure.host} is a private or loopback address (set knowledge.allowPrivateUrls to allow it)`,
+        `${failure.host} is a private or loopback address (list it in knowledge.allowPrivateRanges to allow it)`,
+      );
+    case "own-service":
+      return failed(
+        `${failure.url.host} is one of Hearth's own services (the ${failure.service} service), which URL ingestion never fetches`,
       );
     case "scheme":
       return failed("Only http and https URLs can be ingested");

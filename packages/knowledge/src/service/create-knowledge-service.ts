@@ -1,7 +1,14 @@
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import multipart from "@fastify/multipart";
-import { createServiceApp, type HearthConfig, HearthError, type Logger, PRIVATE_DIR } from "@hearth/core";
+import {
+  createServiceApp,
+  type HearthConfig,
+  HearthError,
+  type Logger,
+  OwnServices,
+  PRIVATE_DIR,
+} from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { EmbeddingClient } from "../embedding/embedding-client.js";
 import { registerJobRoutes } from "../http/job-routes.js";
@@ -118,7 +125,11 @@ export async function createKnowledgeService(
       workerThresholdBytes: settings.workerThresholdBytes,
       tikaUrl: settings.tikaUrl,
       tikaForAll: settings.tikaForAll,
-      allowPrivateUrls: settings.allowPrivateUrls,
+      urlFetch: {
+        allowPrivateNetworks: settings.allowPrivateUrls,
+        allowPrivateRanges: settings.allowPrivateRanges,
+        ownServices: OwnServices.fromConfig(config),
+      },
       concurrency: settings.ingestConcurrency,
       dataDir: config.dataDir,
     },

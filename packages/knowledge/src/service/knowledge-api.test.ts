@@ -440,7 +440,12 @@ describe("watched folders, embeddings and URLs", () => {
   let folder: string;
   beforeAll(async () => {
     embed = await startEmbedServer({ failFirst: 1 });
-    harness = await startHarness({ embeddingUrl: embed.url, embeddingBatchSize: 4, allowPrivateUrls: true });
+    // The test page below is served on 127.0.0.1, listed as an intranet range would be.
+    harness = await startHarness({
+      embeddingUrl: embed.url,
+      embeddingBatchSize: 4,
+      allowPrivateRanges: ["127.0.0.1/32"],
+    });
     folder = mkdtempSync(join(tmpdir(), "hearth-watch-"));
   });
   afterAll(async () => {
@@ -774,6 +779,105 @@ describe("watched folders, embeddings and URLs", () => {
     } finally {
       server.close();
     }
+  });
+});
+
+/** A port nothing listens on now, for a service to be configured with and then take. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+describe("URL ingestion never reaches Hearth's own services", () => {
+  const SECRET = "The vault code is 7431 and only alice may read it.";
+
+  /** Alice's private document, and the URL of its passages on the service's own API. */
+  async function alicesPassages(harness: Harness, host = "127.0.0.1"): Promise<string> {
+    const alice = await harness.client.createKnowledgeBase({ name: `Alice ${Math.random()}` });
+    const upload = await harness.client.uploadDocuments(alice.id, [
+      { name: "vault.md", data: Buffer.from(`# Vault\n\n${SECRET}\n`) },
+    ]);
+    await harness.finalJob(upload.job.id);
+    const [document] = await harness.client.listDocuments(alice.id);
+    const port = new URL(harness.url).port;
+    return `http://${host}:${port}/v1/knowledge-bases/${alice.id}/documents/${document!.id}/passages`;
+  }
+
+  /** Ingests a URL into a fresh base (bob's); returns the document's outcome and what the base holds. */
+  async function ingestAsBob(harness: Harness, url: string) {
+    const bob = await harness.client.createKnowledgeBase({ name: `Bob ${Math.random()}` });
+    const job = await harness.finalJob((await harness.client.ingestUrl(bob.id, url)).id);
+    const hits = await harness.client.query(bob.id, { query: "vault code", topK: 5 });
+    return { document: job.documents[0], hits };
+  }
+
+  it("with knowledge.allowPrivateUrls, refuses the knowledge service's own port on loopback and indexes nothing", async () => {
+    const harness = await startHarness({ allowPrivateUrls: true, port: await freePort() });
+    try {
+      for (const host of ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]"]) {
+        const { document, hits } = await ingestAsBob(harness, await alicesPassages(harness, host));
+        expect(document?.status, host).toBe("failed");
+        expect(document?.error, host).toMatchObject({ code: "URL_FETCH_FAILED" });
+        expect(hits, host).toEqual([]);
+      }
+      // allowPrivateUrls opens private network ranges, not loopback: any other local port is refused too.
+      const page = createServer((_request, response) => response.end("a page on loopback"));
+      await new Promise<void>((resolve) => page.listen(0, "127.0.0.1", resolve));
+      try {
+        const { document } = await ingestAsBob(
+          harness,
+          `http://127.0.0.1:${(page.address() as { port: number }).port}/`,
+        );
+        expect(document?.error?.message).toContain("private or loopback");
+      } finally {
+        page.close();
+      }
+    } finally {
+      await harness.close();
+    }
+  });
+
+  describe("with loopback listed in knowledge.allowPrivateRanges", () => {
+    let harness: Harness;
+    let intranet: ReturnType<typeof createServer>;
+    let intranetUrl = "";
+    beforeAll(async () => {
+      harness = await startHarness({ allowPrivateRanges: ["127.0.0.1/32"], port: await freePort() });
+      // An intranet server (not a Hearth port): a page, and redirects wherever ?to= says.
+      intranet = createServer((request, response) => {
+        const to = new URL(request.url ?? "/", "http://x").searchParams.get("to");
+        if (to) response.writeHead(302, { location: to }).end();
+        else
+          response.writeHead(200, { "content-type": "text/plain" }).end(SECRET.replace("alice", "everyone"));
+      });
+      await new Promise<void>((resolve) => intranet.listen(0, "127.0.0.1", resolve));
+      intranetUrl = `http://127.0.0.1:${(intranet.address() as { port: number }).port}`;
+    });
+    afterAll(async () => {
+      intranet?.close();
+      await harness?.close();
+    });
+
+    it("fetches an intranet page at an allowed address", async () => {
+      const { document, hits } = await ingestAsBob(harness, `${intranetUrl}/handbook`);
+      expect(document?.status).toBe("indexed");
+      expect(hits[0]?.text).toContain("only everyone may read it");
+    });
+
+    it("still refuses the knowledge service's own API, named directly or reached by a redirect", async () => {
+      const passages = await alicesPassages(harness);
+      for (const url of [passages, `${intranetUrl}/?to=${encodeURIComponent(passages)}`]) {
+        const { document, hits } = await ingestAsBob(harness, url);
+        expect(document?.error, url).toMatchObject({
+          code: "URL_FETCH_FAILED",
+          message: expect.stringContaining("one of Hearth's own services"),
+        });
+        expect(hits, url).toEqual([]);
+      }
+    });
   });
 });
 

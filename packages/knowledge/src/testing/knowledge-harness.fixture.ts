@@ -44,7 +44,11 @@ export async function startHarness(
     createLogger({ level: process.env.TEST_LOG ?? "silent" }),
     { index: customIndex ?? memory },
   );
-  const url = await listenService(service.app, { host: "127.0.0.1", port: 0, description: "knowledge" });
+  const url = await listenService(service.app, {
+    host: "127.0.0.1",
+    port: config.knowledge.port,
+    description: "knowledge",
+  });
   const client = new KnowledgeClient({ baseUrl: url });
   const follow = async (jobId: string) => {
     const events: JobEvent[] = [];

@@ -1,4 +1,4 @@
-import { MAX_HTML_DEPTH, type Resolver } from "@hearth/core";
+import { MAX_HTML_DEPTH, OwnServices, type Resolver } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BLOCKED } from "../../../core/src/net/address-policy.fixture.js";
 import { ReplayServer } from "../../test/replay-server.js";
@@ -62,7 +62,7 @@ function tableResolver(
   return Object.assign(resolver, { questions });
 }
 
-const limits = { maxBytes: 100_000, timeoutMs: 1500, maxRedirects: 3 };
+const limits = { maxBytes: 100_000, timeoutMs: 1500, maxRedirects: 3, ownServices: new OwnServices([]) };
 
 beforeAll(async () => {
   await server.start();
@@ -207,6 +207,45 @@ describe("safe page fetch", () => {
     await expect(fetcher.fetch(`http://rebind.test:${port}/article`)).rejects.toMatchObject({
       code: "SEARCH_FETCH_BLOCKED",
     });
+  });
+
+  it("never fetches one of Hearth's own services, whatever ranges are allowed: directly, by name or by a redirect", async () => {
+    const before = server.requests.length;
+    // This server plays the search service's own port on this machine.
+    const here = new PageFetcher({
+      ...limits,
+      allowPrivateRanges: ["127.0.0.0/8"],
+      ownServices: new OwnServices([{ service: "search", port: Number(port) }]),
+    });
+    for (const url of [`http://127.0.0.1:${port}/article`, `http://127.0.0.2:${port}/article`]) {
+      await expect(here.fetch(url), url).rejects.toMatchObject({
+        code: "SEARCH_FETCH_BLOCKED",
+        message: expect.stringContaining("one of Hearth's own services (the search service)"),
+        details: { service: "search" },
+      });
+    }
+    expect(server.requests.length).toBe(before);
+    // A split deployment: the knowledge service at its configured URL's host, on the intranet.
+    const split = new PageFetcher({
+      ...limits,
+      allowPrivateRanges: ["127.0.0.1/32", "10.9.8.7/32"],
+      ownServices: new OwnServices([
+        { service: "knowledge", host: "knowledge.internal", port: Number(port) },
+      ]),
+      resolver: tableResolver({ "site.test": "127.0.0.1", "knowledge.internal": "10.9.8.7" }),
+    });
+    await expect(split.fetch(`http://site.test:${port}/article`)).resolves.toMatchObject({
+      contentType: expect.stringContaining("text/html"),
+    });
+    for (const target of [
+      `http://knowledge.internal:${port}/v1/knowledge-bases`,
+      `http://10.9.8.7:${port}/`,
+    ]) {
+      await expect(
+        split.fetch(`http://site.test:${port}/redirect-to?${encodeURIComponent(target)}`),
+        target,
+      ).rejects.toMatchObject({ code: "SEARCH_FETCH_BLOCKED", details: { service: "knowledge" } });
+    }
   });
 
   it("keeps to the limits on redirects, content type, size and time", async () => {

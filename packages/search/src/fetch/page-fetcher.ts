@@ -1,6 +1,7 @@
 import {
   type FetchFailure,
   HearthError,
+  type OwnServices,
   SafeFetchError,
   SafeFetcher,
   type SafeFetchOptions,
@@ -9,7 +10,10 @@ import {
 export type PageFetchOptions = Pick<
   SafeFetchOptions,
   "maxBytes" | "timeoutMs" | "maxRedirects" | "allowPrivateRanges" | "resolver"
->;
+> & {
+  /** Never fetched, whatever allowPrivateRanges allows. */
+  ownServices: OwnServices;
+};
 
 export interface FetchedPage {
   /** The URL after redirects. */
@@ -22,8 +26,8 @@ const PAGE_TYPES = ["text/html", "application/xhtml+xml", "text/plain"];
 
 /**
  * Fetches a result's page through core's SafeFetcher (SSRF checks on every hop, limits), decodes
- * it with its charset, and words failures as SEARCH_FETCH_BLOCKED (refused address, scheme or
- * credentials) or SEARCH_FETCH_FAILED (anything else).
+ * it with its charset, and words failures as SEARCH_FETCH_BLOCKED (refused address, one of
+ * Hearth's own services, scheme or credentials) or SEARCH_FETCH_FAILED (anything else).
  */
 export class PageFetcher {
   readonly #fetcher: SafeFetcher;
@@ -61,6 +65,12 @@ export class PageFetcher {
           "SEARCH_FETCH_BLOCKED",
           `refused to fetch ${failure.host}: it resolves to a ${failure.range} address`,
           { details: { range: failure.range } },
+        );
+      case "own-service":
+        return new HearthError(
+          "SEARCH_FETCH_BLOCKED",
+          `refused to fetch ${failure.url.host}: it is one of Hearth's own services (the ${failure.service} service)`,
+          { details: { service: failure.service } },
         );
       case "scheme":
         return new HearthError(
