@@ -42,6 +42,7 @@ export {
 } from "./metrics/metrics.js";
 export { AddressPolicy } from "./net/address-policy.js";
 export { linkedSignal, whenAborted } from "./net/linked-signal.js";
+export { authorizationSecrets, redactSecrets } from "./net/redact-secrets.js";
 export {
   type FetchedResource,
   type FetchFailure,
