@@ -1,4 +1,5 @@
 import type { HearthServiceName } from "../config/port-conflicts.js";
+import { redactSecrets } from "../net/redact-secrets.js";
 import { ERROR_CODES, type ErrorCode } from "./error-codes.js";
 
 export interface HearthErrorOptions {
@@ -55,9 +56,15 @@ export class UpstreamCallError extends HearthError {
     message: string;
     cause?: unknown;
     service?: HearthServiceName;
+    /**
+     * What the call sent that the upstream may echo in its answer (its credentials): every form of
+     * them is replaced in the message and the body kept, which clients and the log see.
+     */
+    secrets?: Iterable<string>;
   }) {
     const unreachable = input.status === undefined;
-    super(unreachable ? "UPSTREAM_UNAVAILABLE" : "UPSTREAM_ERROR", input.message, {
+    const secrets = [...(input.secrets ?? [])];
+    super(unreachable ? "UPSTREAM_UNAVAILABLE" : "UPSTREAM_ERROR", redactSecrets(input.message, secrets), {
       cause: input.cause,
       status:
         input.status !== undefined && input.status >= 400 && input.status < 500 ? input.status : undefined,
@@ -65,7 +72,7 @@ export class UpstreamCallError extends HearthError {
     });
     this.url = input.url;
     this.upstreamStatus = input.status;
-    this.responseBody = input.body;
+    this.responseBody = input.body === undefined ? undefined : redactSecrets(input.body, secrets);
     this.isRetryable =
       unreachable ||
       input.status === 408 ||
