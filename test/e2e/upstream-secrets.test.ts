@@ -79,4 +79,18 @@ describe("an upstream's key, through the web service's /v1", () => {
       expectNoSecret(`${error.message} ${JSON.stringify(error)}`);
     }
   });
+
+  it("refused by the upstream is a 502 UPSTREAM_ERROR, not the member's 401", async () => {
+    for (const call of chats("cloud/refuse")) {
+      const error = await failure(call);
+      expect(error).toMatchObject({ status: 502, code: "UPSTREAM_ERROR" });
+      expect(error.message).toMatch(/refused the credentials Hearth sent/);
+      expectNoSecret(`${error.message} ${JSON.stringify(error)}`);
+    }
+  });
+
+  it("is in neither service's log", () => {
+    expect(logged.length).toBeGreaterThan(0);
+    expectNoSecret(logged.join(""));
+  });
 });

@@ -11,6 +11,7 @@ export {
   HearthError,
   type HearthErrorOptions,
   isHearthError,
+  refusesCredentials,
   UpstreamCallError,
 } from "./errors/hearth-error.js";
 export { type Abortable, abortOnShutdown } from "./http/abort-on-shutdown.js";

@@ -106,6 +106,28 @@ describe("an OpenAI-compatible upstream's key", () => {
     expect(embedded.status).toBe(502);
     expectNoSecret(embedded.text);
   });
+
+  it("refused by the upstream is a 502 UPSTREAM_ERROR naming the setting, not the client's 401", async () => {
+    const calls = [
+      () => openai().chat.completions.create({ model: "cloud/refuse", messages }),
+      async () => {
+        const stream = await openai().chat.completions.create({
+          model: "cloud/refuse",
+          messages,
+          stream: true,
+        });
+        for await (const _chunk of stream);
+      },
+      () => openai().embeddings.create({ model: "cloud/refuse", input: "hi" }),
+    ];
+    for (const call of calls) {
+      const error = await failure(call);
+      expect(error.status).toBe(502);
+      expect(error.code).toBe("UPSTREAM_ERROR");
+      expect(error.message).toMatch(/refused the credentials Hearth sent.*model\.upstreams.*apiKey/);
+      expectNoSecret(error.text);
+    }
+  });
 });
 
 describe("an upstream Ollama's credentials (user info in its URL, sent as Basic)", () => {
@@ -123,6 +145,14 @@ describe("an upstream Ollama's credentials (user info in its URL, sent as Basic)
       expect(error.message).toContain("you sent Authorization: [redacted]");
       expectNoSecret(error.text);
     }
+  });
+
+  it("refused by the upstream are a 502 naming the setting, not the client's 401", async () => {
+    const error = await failure(() =>
+      ollama().chat({ model: "refuse", messages: [{ role: "user", content: "hi" }] }),
+    );
+    expect(error.status).toBe(502);
+    expect(error.message).toMatch(/refused the credentials Hearth sent.*ollamaHost/);
   });
 });
 

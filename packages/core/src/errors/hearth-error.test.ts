@@ -13,4 +13,11 @@ describe("UpstreamCallError", () => {
     });
     expect(`${error.message} ${error.stack} ${error.responseBody}`).not.toContain("sk-live");
   });
+
+  it("passes on a 4xx that describes the request, and makes a refusal of Hearth's credentials a 502", () => {
+    const status = (upstream: number) =>
+      new UpstreamCallError({ url: "u", status: upstream, message: "m" }).status;
+    expect([400, 404, 413, 422, 429].map(status)).toEqual([400, 404, 413, 422, 429]);
+    expect([401, 403, 407, 500, 503].map(status)).toEqual([502, 502, 502, 502, 502]);
+  });
 });

@@ -2,6 +2,7 @@ import {
   authorizationSecrets,
   HearthError,
   redactSecrets,
+  refusesCredentials,
   UpstreamCallError,
   urlCredentials,
   withoutUrlSecrets,
@@ -18,6 +19,8 @@ export interface UpstreamRequest {
   timeoutMs?: number;
   /** The model the call names: a 404 then means the upstream does not have it (MODEL_NOT_FOUND). */
   model?: string;
+  /** The setting that holds the credentials sent, named when the upstream refuses them (401, 403, 407). */
+  credentialsSetting: string;
 }
 
 /**
@@ -85,12 +88,15 @@ export async function callUpstream(request: UpstreamRequest): Promise<Response> 
         },
       );
     }
+    const host = new URL(url).host;
     throw new UpstreamCallError({
       url: shown,
       status: response.status,
       body,
       secrets,
-      message: `${new URL(url).host} answered ${response.status}: ${upstreamMessage(body) ?? response.statusText}`,
+      message: refusesCredentials(response.status)
+        ? `${host} ${secrets.length > 0 ? "refused the credentials Hearth sent" : "asks for credentials"} (${response.status}: ${upstreamMessage(body) ?? response.statusText}): check ${request.credentialsSetting}`
+        : `${host} answered ${response.status}: ${upstreamMessage(body) ?? response.statusText}`,
     });
   }
   return response;

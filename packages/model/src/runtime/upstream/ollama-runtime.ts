@@ -25,6 +25,10 @@ export interface OllamaRuntimeOptions {
   listTimeoutMs?: number;
 }
 
+/** Names the credentials an Ollama refuses: its URL's user info, sent as Basic credentials. */
+const CREDENTIALS_SETTING =
+  "the user name and password in model.ollamaHost (OLLAMA_HOST: http://user:password@host)";
+
 /** Fronts an Ollama server: lists its models and proxies chats, completions and embeddings. */
 export class OllamaRuntime implements ModelRuntime {
   readonly specificationVersion = "hearth-1";
@@ -49,6 +53,7 @@ export class OllamaRuntime implements ModelRuntime {
       url,
       signal,
       timeoutMs: this.#listTimeoutMs,
+      credentialsSetting: CREDENTIALS_SETTING,
     });
     const tags = await readJson(response, ollamaTagsResponseSchema, url, this.#secrets);
     return (tags.models ?? []).map((model) => {
@@ -75,6 +80,7 @@ export class OllamaRuntime implements ModelRuntime {
       url,
       signal,
       timeoutMs: this.#listTimeoutMs,
+      credentialsSetting: CREDENTIALS_SETTING,
     });
     return (await readJson(response, ollamaVersionSchema, url, this.#secrets)).version;
   }
@@ -88,6 +94,7 @@ export class OllamaRuntime implements ModelRuntime {
       signal,
       model: modelId,
       timeoutMs: 10_000,
+      credentialsSetting: CREDENTIALS_SETTING,
     });
     return readJson(response, z.looseObject({}), url, this.#secrets);
   }
@@ -137,6 +144,7 @@ export class OllamaRuntime implements ModelRuntime {
       body,
       signal: call.signal,
       model: call.modelId,
+      credentialsSetting: CREDENTIALS_SETTING,
     });
     if (!response.body) throw new UpstreamCallError({ url, status: 502, message: "Ollama sent no body" });
     let finished = false;
@@ -199,6 +207,7 @@ export class OllamaRuntime implements ModelRuntime {
         ...(call.truncate !== undefined ? { truncate: call.truncate } : {}),
       },
       signal: call.signal,
+      credentialsSetting: CREDENTIALS_SETTING,
     });
     const parsed = await readJson(
       response,

@@ -38,6 +38,7 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
   readonly #headers: Record<string, string>;
   /** The key and URL user info as the upstream may echo them: what errors leave out. */
   readonly #secrets: string[];
+  readonly #credentialsSetting: string;
 
   constructor(options: OpenAiCompatibleRuntimeOptions) {
     this.#options = options;
@@ -46,6 +47,7 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
     this.#baseUrl = /\/v\d+$/.test(base) ? base : `${base}/v1`;
     this.#headers = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
     this.#secrets = sentSecrets(this.#baseUrl, this.#headers);
+    this.#credentialsSetting = `model.upstreams[].apiKey of "${options.name}"`;
   }
 
   async listModels(signal?: AbortSignal): Promise<ModelDescription[]> {
@@ -54,6 +56,7 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
     const response = await callUpstream({
       url,
       headers: this.#headers,
+      credentialsSetting: this.#credentialsSetting,
       signal,
       timeoutMs: this.#options.listTimeoutMs ?? 3000,
     });
@@ -110,6 +113,7 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
       url,
       body,
       headers: this.#headers,
+      credentialsSetting: this.#credentialsSetting,
       signal: call.signal,
       model: call.modelId,
     });
@@ -178,6 +182,7 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
       url,
       body: { model: call.modelId, input: call.inputs },
       headers: this.#headers,
+      credentialsSetting: this.#credentialsSetting,
       signal: call.signal,
     });
     const parsed = await readJson(
