@@ -11,6 +11,7 @@ export {
   HearthError,
   type HearthErrorOptions,
   isHearthError,
+  refusesCredentials,
   UpstreamCallError,
 } from "./errors/hearth-error.js";
 export { type Abortable, abortOnShutdown } from "./http/abort-on-shutdown.js";
@@ -43,6 +44,7 @@ export {
 export { AddressPolicy } from "./net/address-policy.js";
 export { linkedSignal, whenAborted } from "./net/linked-signal.js";
 export { type OwnServiceEndpoint, OwnServices } from "./net/own-services.js";
+export { authorizationSecrets, redactSecrets } from "./net/redact-secrets.js";
 export {
   type FetchedResource,
   type FetchFailure,

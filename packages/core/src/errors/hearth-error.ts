@@ -1,4 +1,5 @@
 import type { HearthServiceName } from "../config/port-conflicts.js";
+import { redactSecrets } from "../net/redact-secrets.js";
 import { ERROR_CODES, type ErrorCode } from "./error-codes.js";
 
 export interface HearthErrorOptions {
@@ -38,9 +39,20 @@ export function isHearthError(error: unknown): error is HearthError {
 }
 
 /**
- * An error raised while calling an upstream HTTP API; retryable for 408, 409, 429 and 5xx. The
- * Hearth service called, where one was (model, search, knowledge), is sent as `details.service`: a
- * page names the service that failed, not just "a service".
+ * Statuses by which an upstream refuses the credentials Hearth sent it (a configured API key, a
+ * URL's user info, the service token): the operator's to fix, never the client's, whose own key a
+ * 401 or 403 passed on would say was refused.
+ */
+export function refusesCredentials(status: number): boolean {
+  return status === 401 || status === 403 || status === 407;
+}
+
+/**
+ * An error raised while calling an upstream HTTP API; retryable for 408, 409, 429 and 5xx. An
+ * upstream's 4xx describing the request (400, 404, 413, 422, 429 …) is passed on; a refusal of
+ * Hearth's credentials (401, 403, 407) and a 5xx are 502. The Hearth service called, where one was
+ * (model, search, knowledge), is sent as `details.service`: a page names the service that failed,
+ * not just "a service".
  */
 export class UpstreamCallError extends HearthError {
   readonly url: string;
@@ -55,17 +67,27 @@ export class UpstreamCallError extends HearthError {
     message: string;
     cause?: unknown;
     service?: HearthServiceName;
+    /**
+     * What the call sent that the upstream may echo in its answer (its credentials): every form of
+     * them is replaced in the message and the body kept, which clients and the log see.
+     */
+    secrets?: Iterable<string>;
   }) {
     const unreachable = input.status === undefined;
-    super(unreachable ? "UPSTREAM_UNAVAILABLE" : "UPSTREAM_ERROR", input.message, {
+    const secrets = [...(input.secrets ?? [])];
+    const passedOn =
+      input.status !== undefined &&
+      input.status >= 400 &&
+      input.status < 500 &&
+      !refusesCredentials(input.status);
+    super(unreachable ? "UPSTREAM_UNAVAILABLE" : "UPSTREAM_ERROR", redactSecrets(input.message, secrets), {
       cause: input.cause,
-      status:
-        input.status !== undefined && input.status >= 400 && input.status < 500 ? input.status : undefined,
+      status: passedOn ? input.status : undefined,
       ...(input.service ? { details: { service: input.service } } : {}),
     });
     this.url = input.url;
     this.upstreamStatus = input.status;
-    this.responseBody = input.body;
+    this.responseBody = input.body === undefined ? undefined : redactSecrets(input.body, secrets);
     this.isRetryable =
       unreachable ||
       input.status === 408 ||

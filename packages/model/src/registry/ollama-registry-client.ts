@@ -98,6 +98,7 @@ export async function fetchManifest(
       url,
       signal,
       headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" },
+      credentialsSetting: "the user name and password in the registry's URL (https://user:password@host/…)",
     });
   } catch (error) {
     const status = (error as { upstreamStatus?: number }).upstreamStatus;

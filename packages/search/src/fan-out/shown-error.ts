@@ -1,4 +1,4 @@
-import type { SearchProviderConfig } from "@hearth/core";
+import { authorizationSecrets, redactSecrets, type SearchProviderConfig } from "@hearth/core";
 
 /** The longest provider error API clients and the log are shown. */
 const MAX_ERROR_CHARS = 300;
@@ -6,15 +6,12 @@ const MAX_ERROR_CHARS = 300;
 /**
  * A provider's error as API clients and the log see it. An engine may echo what it was sent (a
  * request line, a path, its headers, a message), so every form in which a secret was sent is
- * replaced before the message is cut: a cut first could leave a piece that no longer matches. The
- * secrets are the API key and whatever an operator wrote straight into the provider's URL query or
- * headers instead of `{apiKey}` (a token, an `Authorization` value).
+ * replaced (redactSecrets) before the message is cut: a cut first could leave a piece that no longer
+ * matches. The secrets are the API key and whatever an operator wrote straight into the provider's
+ * URL query or headers instead of `{apiKey}` (a token, an `Authorization` value).
  */
 export function shownError(message: string, config: SearchProviderConfig): string {
-  let shown = message;
-  for (const secret of secretsOf(config))
-    for (const form of sentForms(secret)) shown = shown.split(form).join("[redacted]");
-  return shown.slice(0, MAX_ERROR_CHARS);
+  return redactSecrets(message, secretsOf(config)).slice(0, MAX_ERROR_CHARS);
 }
 
 /**
@@ -28,25 +25,12 @@ function secretsOf(config: SearchProviderConfig): string[] {
   if ("headers" in config)
     for (const value of Object.values(config.headers ?? {})) {
       if (value.includes("{apiKey}")) continue;
-      // "Bearer <token>": the token alone may be echoed too.
-      written.push(value, ...value.split(/\s+/).slice(1));
+      // "Bearer <token>": the token alone may be echoed too (and a Basic value decoded).
+      written.push(...authorizationSecrets(value));
     }
   if ("url" in config && config.url)
     for (const value of new URLSearchParams(config.url.split("?")[1] ?? "").values())
       if (!value.includes("{")) written.push(value);
-  const key = "apiKey" in config && config.apiKey && config.apiKey.length >= 4 ? [config.apiKey] : [];
-  return [...new Set([...key, ...written.filter((value) => value.length >= MIN_WRITTEN_SECRET_CHARS)])];
-}
-
-/**
- * The key raw (headers, JSON bodies), URL-encoded (custom URL templates use encodeURIComponent)
- * and form-encoded (query parameters set through URLSearchParams), with percent escapes in either case.
- */
-function sentForms(key: string): Set<string> {
-  const encoded = [encodeURIComponent(key), new URLSearchParams({ key }).toString().slice("key=".length)];
-  return new Set([
-    key,
-    ...encoded,
-    ...encoded.map((form) => form.replace(/%[0-9A-F]{2}/g, (percent) => percent.toLowerCase())),
-  ]);
+  const key = "apiKey" in config && config.apiKey ? [config.apiKey] : [];
+  return [...key, ...written.filter((value) => value.length >= MIN_WRITTEN_SECRET_CHARS)];
 }

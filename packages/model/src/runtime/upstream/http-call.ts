@@ -1,4 +1,12 @@
-import { HearthError, UpstreamCallError, urlCredentials, withoutUrlSecrets } from "@hearth/core";
+import {
+  authorizationSecrets,
+  HearthError,
+  redactSecrets,
+  refusesCredentials,
+  UpstreamCallError,
+  urlCredentials,
+  withoutUrlSecrets,
+} from "@hearth/core";
 import type { z } from "zod";
 
 export interface UpstreamRequest {
@@ -11,16 +19,34 @@ export interface UpstreamRequest {
   timeoutMs?: number;
   /** The model the call names: a 404 then means the upstream does not have it (MODEL_NOT_FOUND). */
   model?: string;
+  /** The setting that holds the credentials sent, named when the upstream refuses them (401, 403, 407). */
+  credentialsSetting: string;
+}
+
+/**
+ * The credentials a call to `url` with `headers` sends (a URL's user info as Basic, an
+ * `Authorization` header), in every form an upstream may echo them: what its errors leave out.
+ */
+export function sentSecrets(url: string, headers: Record<string, string> = {}): string[] {
+  const sent = [
+    urlCredentials(url).authorization,
+    ...Object.entries(headers).map(([name, value]) =>
+      name.toLowerCase() === "authorization" ? value : undefined,
+    ),
+  ];
+  return sent.flatMap((value) => (value ? authorizationSecrets(value) : []));
 }
 
 /**
  * Calls an upstream HTTP API. No answer becomes UpstreamCallError without a status
  * (UPSTREAM_UNAVAILABLE); an error status becomes one with the status and body (UPSTREAM_ERROR).
- * Its errors name the URL without its user info and query.
+ * Its errors name the URL without its user info and query, and leave out the credentials sent
+ * wherever the upstream echoes them.
  */
 export async function callUpstream(request: UpstreamRequest): Promise<Response> {
   const { url, authorization } = urlCredentials(request.url);
   const shown = withoutUrlSecrets(request.url);
+  const secrets = sentSecrets(request.url, request.headers);
   const signals = [
     request.signal,
     request.timeoutMs ? AbortSignal.timeout(request.timeoutMs) : undefined,
@@ -53,17 +79,24 @@ export async function callUpstream(request: UpstreamRequest): Promise<Response> 
     if (response.status === 404 && request.model !== undefined) {
       throw new HearthError(
         "MODEL_NOT_FOUND",
-        `model "${request.model}" not found upstream: ${upstreamMessage(body) ?? "404"}`,
+        redactSecrets(
+          `model "${request.model}" not found upstream: ${upstreamMessage(body) ?? "404"}`,
+          secrets,
+        ),
         {
           details: { model: request.model },
         },
       );
     }
+    const host = new URL(url).host;
     throw new UpstreamCallError({
       url: shown,
       status: response.status,
       body,
-      message: `${new URL(url).host} answered ${response.status}: ${upstreamMessage(body) ?? response.statusText}`,
+      secrets,
+      message: refusesCredentials(response.status)
+        ? `${host} ${secrets.length > 0 ? "refused the credentials Hearth sent" : "asks for credentials"} (${response.status}: ${upstreamMessage(body) ?? response.statusText}): check ${request.credentialsSetting}`
+        : `${host} answered ${response.status}: ${upstreamMessage(body) ?? response.statusText}`,
     });
   }
   return response;
@@ -81,11 +114,12 @@ export function upstreamMessage(body: string): string | undefined {
   return body.trim().slice(0, 200) || undefined;
 }
 
-/** Reads and validates a JSON body. */
+/** Reads and validates a JSON body; its errors leave out `secrets` (sentSecrets) where the body echoes them. */
 export async function readJson<T extends z.ZodType>(
   response: Response,
   schema: T,
   url: string,
+  secrets: string[],
 ): Promise<z.infer<T>> {
   const shown = withoutUrlSecrets(url);
   const text = await response.text();
@@ -96,7 +130,7 @@ export async function readJson<T extends z.ZodType>(
     throw new UpstreamCallError({
       url: shown,
       status: 502,
-      body: text.slice(0, 500),
+      body: redactSecrets(text, secrets).slice(0, 500),
       message: `${shown} did not answer JSON`,
     });
   }
@@ -105,7 +139,7 @@ export async function readJson<T extends z.ZodType>(
     throw new UpstreamCallError({
       url: shown,
       status: 502,
-      body: text.slice(0, 500),
+      body: redactSecrets(text, secrets).slice(0, 500),
       message: `${shown} answered an unexpected shape: ${parsed.error.issues[0]?.message}`,
     });
   }

@@ -4,7 +4,7 @@ import {
   ollamaTagsResponseSchema,
   ollamaVersionSchema,
 } from "@hearth/contracts";
-import { HearthError, UpstreamCallError } from "@hearth/core";
+import { HearthError, redactSecrets, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
 import {
   type CallSettings,
@@ -17,13 +17,17 @@ import {
   type ModelRuntime,
   type StreamPart,
 } from "../language-model.js";
-import { callUpstream, readJson, readLines } from "./http-call.js";
+import { callUpstream, readJson, readLines, sentSecrets } from "./http-call.js";
 
 export interface OllamaRuntimeOptions {
   baseUrl: string;
   /** How long listing may take before the upstream counts as absent. */
   listTimeoutMs?: number;
 }
+
+/** Names the credentials an Ollama refuses: its URL's user info, sent as Basic credentials. */
+const CREDENTIALS_SETTING =
+  "the user name and password in model.ollamaHost (OLLAMA_HOST: http://user:password@host)";
 
 /** Fronts an Ollama server: lists its models and proxies chats, completions and embeddings. */
 export class OllamaRuntime implements ModelRuntime {
@@ -34,16 +38,24 @@ export class OllamaRuntime implements ModelRuntime {
   readonly honoursToolChoice = false;
   readonly #baseUrl: string;
   readonly #listTimeoutMs: number;
+  /** The URL's user info as Ollama may echo it: what errors leave out. */
+  readonly #secrets: string[];
 
   constructor(options: OllamaRuntimeOptions) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.#listTimeoutMs = options.listTimeoutMs ?? 2000;
+    this.#secrets = sentSecrets(this.#baseUrl);
   }
 
   async listModels(signal?: AbortSignal): Promise<ModelDescription[]> {
     const url = `${this.#baseUrl}/api/tags`;
-    const response = await callUpstream({ url, signal, timeoutMs: this.#listTimeoutMs });
-    const tags = await readJson(response, ollamaTagsResponseSchema, url);
+    const response = await callUpstream({
+      url,
+      signal,
+      timeoutMs: this.#listTimeoutMs,
+      credentialsSetting: CREDENTIALS_SETTING,
+    });
+    const tags = await readJson(response, ollamaTagsResponseSchema, url, this.#secrets);
     return (tags.models ?? []).map((model) => {
       const details = (model.details ?? {}) as {
         family?: string;
@@ -64,8 +76,13 @@ export class OllamaRuntime implements ModelRuntime {
 
   async version(signal?: AbortSignal): Promise<string> {
     const url = `${this.#baseUrl}/api/version`;
-    const response = await callUpstream({ url, signal, timeoutMs: this.#listTimeoutMs });
-    return (await readJson(response, ollamaVersionSchema, url)).version;
+    const response = await callUpstream({
+      url,
+      signal,
+      timeoutMs: this.#listTimeoutMs,
+      credentialsSetting: CREDENTIALS_SETTING,
+    });
+    return (await readJson(response, ollamaVersionSchema, url, this.#secrets)).version;
   }
 
   /** The upstream's own /api/show answer. */
@@ -77,8 +94,9 @@ export class OllamaRuntime implements ModelRuntime {
       signal,
       model: modelId,
       timeoutMs: 10_000,
+      credentialsSetting: CREDENTIALS_SETTING,
     });
-    return readJson(response, z.looseObject({}), url);
+    return readJson(response, z.looseObject({}), url, this.#secrets);
   }
 
   doGenerate(call: ModelCall): Promise<GenerateResult> {
@@ -121,17 +139,29 @@ export class OllamaRuntime implements ModelRuntime {
       body.raw = true;
       if (call.input.suffix) body.suffix = call.input.suffix;
     }
-    const response = await callUpstream({ url, body, signal: call.signal, model: call.modelId });
+    const response = await callUpstream({
+      url,
+      body,
+      signal: call.signal,
+      model: call.modelId,
+      credentialsSetting: CREDENTIALS_SETTING,
+    });
     if (!response.body) throw new UpstreamCallError({ url, status: 502, message: "Ollama sent no body" });
     let finished = false;
     let sawToolCall = false;
     for await (const line of readLines(response.body)) {
       if (line.trim() === "") continue;
-      const chunk = parseChunk(line, url);
+      const chunk = parseChunk(line, url, this.#secrets);
       if (chunk.error) {
         yield {
           type: "error",
-          error: new UpstreamCallError({ url, status: 502, body: line, message: `Ollama: ${chunk.error}` }),
+          error: new UpstreamCallError({
+            url,
+            status: 502,
+            body: line,
+            secrets: this.#secrets,
+            message: `Ollama: ${chunk.error}`,
+          }),
         };
         return;
       }
@@ -177,11 +207,13 @@ export class OllamaRuntime implements ModelRuntime {
         ...(call.truncate !== undefined ? { truncate: call.truncate } : {}),
       },
       signal: call.signal,
+      credentialsSetting: CREDENTIALS_SETTING,
     });
     const parsed = await readJson(
       response,
       z.looseObject({ embeddings: z.array(z.array(z.number())), prompt_eval_count: z.number().nullish() }),
       url,
+      this.#secrets,
     );
     return { embeddings: parsed.embeddings, promptTokens: parsed.prompt_eval_count ?? 0 };
   }
@@ -189,7 +221,7 @@ export class OllamaRuntime implements ModelRuntime {
   async close(): Promise<void> {}
 }
 
-function parseChunk(line: string, url: string): OllamaChatChunk {
+function parseChunk(line: string, url: string, secrets: string[]): OllamaChatChunk {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -197,7 +229,7 @@ function parseChunk(line: string, url: string): OllamaChatChunk {
     throw new UpstreamCallError({
       url,
       status: 502,
-      body: line.slice(0, 200),
+      body: redactSecrets(line, secrets).slice(0, 200),
       message: "Ollama sent a line that is not JSON",
     });
   }

@@ -1,5 +1,5 @@
 import { type OpenAiChatChunk, openAiChatChunkSchema, openAiModelListSchema } from "@hearth/contracts";
-import { UpstreamCallError } from "@hearth/core";
+import { redactSecrets, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
 import {
   type ChatMessage,
@@ -12,7 +12,7 @@ import {
   type ModelRuntime,
   type StreamPart,
 } from "../language-model.js";
-import { callUpstream, readJson, readServerSentEvents } from "./http-call.js";
+import { callUpstream, readJson, readServerSentEvents, sentSecrets } from "./http-call.js";
 
 export interface OpenAiCompatibleRuntimeOptions {
   /** Names the upstream in model ids (`<name>/<model>`) and logs. */
@@ -35,16 +35,19 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
   readonly honoursToolChoice = true;
   readonly #options: OpenAiCompatibleRuntimeOptions;
   readonly #baseUrl: string;
+  readonly #headers: Record<string, string>;
+  /** The key and URL user info as the upstream may echo them: what errors leave out. */
+  readonly #secrets: string[];
+  readonly #credentialsSetting: string;
 
   constructor(options: OpenAiCompatibleRuntimeOptions) {
     this.#options = options;
     this.provider = `openai-compatible:${options.name}`;
     const base = options.baseUrl.replace(/\/+$/, "");
     this.#baseUrl = /\/v\d+$/.test(base) ? base : `${base}/v1`;
-  }
-
-  get #headers(): Record<string, string> {
-    return this.#options.apiKey ? { authorization: `Bearer ${this.#options.apiKey}` } : {};
+    this.#headers = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+    this.#secrets = sentSecrets(this.#baseUrl, this.#headers);
+    this.#credentialsSetting = `model.upstreams[].apiKey of "${options.name}"`;
   }
 
   async listModels(signal?: AbortSignal): Promise<ModelDescription[]> {
@@ -53,10 +56,11 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
     const response = await callUpstream({
       url,
       headers: this.#headers,
+      credentialsSetting: this.#credentialsSetting,
       signal,
       timeoutMs: this.#options.listTimeoutMs ?? 3000,
     });
-    const list = await readJson(response, openAiModelListSchema, url);
+    const list = await readJson(response, openAiModelListSchema, url, this.#secrets);
     return list.data.map((model) => ({
       id: model.id,
       modifiedAt: model.created ? new Date(model.created * 1000) : undefined,
@@ -109,6 +113,7 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
       url,
       body,
       headers: this.#headers,
+      credentialsSetting: this.#credentialsSetting,
       signal: call.signal,
       model: call.modelId,
     });
@@ -119,7 +124,7 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
     const toolCalls = new Map<number, { name: string; arguments: string }>();
     for await (const data of readServerSentEvents(response.body)) {
       if (data === "[DONE]") break;
-      const chunk = parseChunk(data, url);
+      const chunk = parseChunk(data, url, this.#secrets);
       if ("error" in chunk && chunk.error) {
         const message =
           typeof chunk.error === "object" && chunk.error !== null
@@ -131,6 +136,7 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
             url,
             status: 502,
             body: data,
+            secrets: this.#secrets,
             message: `upstream error: ${message}`,
           }),
         };
@@ -176,6 +182,7 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
       url,
       body: { model: call.modelId, input: call.inputs },
       headers: this.#headers,
+      credentialsSetting: this.#credentialsSetting,
       signal: call.signal,
     });
     const parsed = await readJson(
@@ -185,6 +192,7 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
         usage: z.looseObject({ prompt_tokens: z.number().nullish() }).nullish(),
       }),
       url,
+      this.#secrets,
     );
     const ordered = [...parsed.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
     return {
@@ -196,7 +204,7 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
   async close(): Promise<void> {}
 }
 
-function parseChunk(data: string, url: string): OpenAiChatChunk & { error?: unknown } {
+function parseChunk(data: string, url: string, secrets: string[]): OpenAiChatChunk & { error?: unknown } {
   let value: unknown;
   try {
     value = JSON.parse(data);
@@ -204,7 +212,7 @@ function parseChunk(data: string, url: string): OpenAiChatChunk & { error?: unkn
     throw new UpstreamCallError({
       url,
       status: 502,
-      body: data.slice(0, 200),
+      body: redactSecrets(data, secrets).slice(0, 200),
       message: "the upstream sent an event that is not JSON",
     });
   }
@@ -214,7 +222,7 @@ function parseChunk(data: string, url: string): OpenAiChatChunk & { error?: unkn
     throw new UpstreamCallError({
       url,
       status: 502,
-      body: data.slice(0, 200),
+      body: redactSecrets(data, secrets).slice(0, 200),
       message: "the upstream sent an unexpected chunk",
     });
   return parsed.data;
