@@ -176,6 +176,33 @@ describe.each(dialects)("conversation share links on %s", (dialect) => {
     expect(after.messages.map((m) => m.content).at(-1)).toBe("And in the fridge?");
   });
 
+  it("waits for an answer being written before sharing, and shows a failed answer without its error", async () => {
+    const id = await aliceConversation();
+    const writing = await store.append(id, {
+      role: "assistant",
+      content: "Half an",
+      status: "streaming",
+      model: null,
+    });
+    const refused = await share(alice, id);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({ error: { code: "ANSWER_IN_PROGRESS" } });
+    await store.finishMessage(writing.id, {
+      content: "Half an",
+      reasoning: null,
+      status: "error",
+      error: "upstream http://10.0.0.7:11434 broke",
+      errorCode: "UPSTREAM_ERROR",
+    });
+    const link = (await share(alice, id)).json() as Share;
+    const response = await read(bob, link.id);
+    expect((response.json() as Shared).messages.at(-1)).toMatchObject({
+      content: "Half an",
+      status: "interrupted",
+    });
+    expect(response.body).not.toContain("10.0.0.7");
+  });
+
   it("answers a revoked link exactly as one that never existed", async () => {
     const id = await aliceConversation();
     const link = (await share(alice, id)).json() as Share;
@@ -304,7 +331,7 @@ describe.each(dialects)("conversation share links on %s", (dialect) => {
     expect(hers.messages).toHaveLength(2);
   });
 
-  it("ends the link with its conversation, and with its owner's account", async () => {
+  it("ends the link with its conversation, and with its owner's account (closed while it is disabled)", async () => {
     const id = await aliceConversation();
     const link = (await share(alice, id)).json() as Share;
     const deleted = await web.app.inject({
@@ -319,6 +346,22 @@ describe.each(dialects)("conversation share links on %s", (dialect) => {
     const hers = await store.create(carol.userId, { title: "Carol's" });
     await store.append(hers.id, { role: "user", content: "hello", status: "done", model: null });
     const carolLink = (await share(carol, hers.id)).json() as Share;
+    expect((await read(bob, carolLink.id)).statusCode).toBe(200);
+    // While her account is disabled the link does not open; enabled again, it does.
+    const setStatus = async (status: string) =>
+      expect(
+        (
+          await web.app.inject({
+            method: "PATCH",
+            url: `/api/admin/users/${carol.userId}`,
+            headers: admin.headers,
+            payload: { status },
+          })
+        ).statusCode,
+      ).toBe(200);
+    await setStatus("disabled");
+    expect((await read(bob, carolLink.id)).statusCode).toBe(404);
+    await setStatus("active");
     expect((await read(bob, carolLink.id)).statusCode).toBe(200);
     const removed = await web.app.inject({
       method: "DELETE",
