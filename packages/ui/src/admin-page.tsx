@@ -778,6 +778,8 @@ function Models() {
 type Limits = Record<string, number | undefined>;
 interface Settings {
   signup: "open" | "approval" | "closed";
+  /** Who may open conversation share links. */
+  shareLinks: "off" | "signed-in";
   userLimits: Limits;
   groupLimits: Record<string, Limits>;
   filter: { words: string[]; allowedWords: string[]; applyToInput: boolean; applyToOutput: boolean };
@@ -828,6 +830,7 @@ function SiteSettings() {
     );
     const body = {
       signup: settings.signup,
+      shareLinks: settings.shareLinks,
       userLimits: setLimits(settings.userLimits),
       groupLimits,
       filter: { ...settings.filter, words: lines(words), allowedWords: lines(allowedWords) },
@@ -891,6 +894,16 @@ function SiteSettings() {
           <option value="open">{t.signupModes.open}</option>
           <option value="approval">{t.signupModes.approval}</option>
           <option value="closed">{t.signupModes.closed}</option>
+        </select>
+      </label>
+      <label>
+        {t.shareLinksSetting}{" "}
+        <select
+          value={settings.shareLinks}
+          onChange={(e) => setSettings({ ...settings, shareLinks: e.target.value as Settings["shareLinks"] })}
+        >
+          <option value="signed-in">{t.shareLinkModes["signed-in"]}</option>
+          <option value="off">{t.shareLinkModes.off}</option>
         </select>
       </label>
       <fieldset>

@@ -12,6 +12,7 @@ import { navigate, usePath } from "./router.js";
 const KnowledgePage = lazy(() => import("./knowledge-page.js").then((m) => ({ default: m.KnowledgePage })));
 const SettingsPage = lazy(() => import("./settings-page.js").then((m) => ({ default: m.SettingsPage })));
 const AdminPage = lazy(() => import("./admin-page.js").then((m) => ({ default: m.AdminPage })));
+const SharePage = lazy(() => import("./share-page.js").then((m) => ({ default: m.SharePage })));
 
 type Theme = "light" | "dark";
 /** What the reader chose: a theme, or the system's (the default), followed as it changes. */
@@ -187,6 +188,7 @@ export function App() {
         }}
       />
     );
+  else if (path.startsWith("/s/")) page = <SharePage shareId={path.slice(3)} />;
   else if (path.startsWith("/knowledge")) page = <KnowledgePage />;
   else if (path.startsWith("/settings")) page = <SettingsPage theme={themeChoice} onTheme={chooseTheme} />;
   else if (path.startsWith("/admin") && user.role !== "admin") page = <AdminOnly />;

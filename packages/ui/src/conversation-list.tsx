@@ -3,6 +3,7 @@ import { api } from "./api.js";
 import { focusWhenShown, keepFocusNear, PAGE_HEADING } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { navigate } from "./router.js";
+import { ShareDialog } from "./share-dialog.js";
 import { ActionError, describeError, errorCode, useAction } from "./use-action.js";
 
 export interface ConversationSummary {
@@ -152,7 +153,7 @@ function closeMenu(inside: Element) {
   menu.querySelector("summary")?.focus();
 }
 
-/** The conversation list: search, open, rename, pin, export, delete; import. */
+/** The conversation list: search, open, rename, pin, share, export, delete; import. */
 export function ConversationList(props: {
   activeId: string | undefined;
   refresh: number;
@@ -178,6 +179,8 @@ export function ConversationList(props: {
   const { error, run } = useAction();
   /** Counted up when an import added conversations: the list loads again. */
   const [imports, setImports] = useState(0);
+  /** The conversation whose Share dialog is open. */
+  const [sharing, setSharing] = useState<ConversationSummary>();
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload when a chat changes (refresh), an import added conversations or the query changes
   useEffect(() => {
@@ -386,6 +389,16 @@ export function ConversationList(props: {
             <button type="button" onClick={(event) => void togglePin(item, event.currentTarget)}>
               {item.pinned ? t.unpin : t.pin}
             </button>
+            <button
+              type="button"
+              aria-haspopup="dialog"
+              onClick={(event) => {
+                setSharing(item);
+                event.currentTarget.closest("details")!.open = false;
+              }}
+            >
+              {t.share}
+            </button>
             <a
               href={exportHref(item.id, "markdown")}
               download
@@ -486,6 +499,18 @@ export function ConversationList(props: {
           </button>
         )}
       </nav>
+      {sharing && (
+        <ShareDialog
+          conversationId={sharing.id}
+          title={titleOf(sharing)}
+          onClose={() => {
+            // Back on the menu it was opened from (on a phone, whose drawer closed meanwhile, its button).
+            const menu = document.querySelector<HTMLElement>(`#menu-${CSS.escape(sharing.id)} > summary`);
+            (menu?.offsetParent ? menu : document.getElementById("conversation-sidebar-toggle"))?.focus();
+            setSharing(undefined);
+          }}
+        />
+      )}
     </>
   );
 }

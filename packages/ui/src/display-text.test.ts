@@ -306,12 +306,14 @@ describe("admin pages in the reader's language", () => {
         },
       ],
       ["model.rollback", { from: "1.0.1", to: "1.0.0", digest: "sha256:ab" }],
+      ["conversation.share", { messageCount: 4, updated: true }],
       [
         "settings.change",
         {
-          keys: ["signup"],
+          keys: ["signup", "shareLinks"],
           changes: {
             signup: { from: "open", to: "closed" },
+            shareLinks: { from: "signed-in", to: "off" },
             filter: { wordsAdded: 1, wordsRemoved: 0, wordCount: 1, allowedWordsAdded: 1 },
           },
         },
@@ -324,6 +326,19 @@ describe("admin pages in the reader's language", () => {
           expect(field, `${action}: ${line}`).not.toMatch(/[a-z][A-Z]|^[a-z]/);
         }
     expect(auditDetailsLines(zh, "model.rollback", { digest: "sha256:ab" })).toEqual(["摘要：sha256:ab"]);
+    expect(
+      auditDetailsLines(en, "settings.change", {
+        keys: ["shareLinks"],
+        changes: { shareLinks: { from: "signed-in", to: "off" } },
+      }),
+    ).toEqual([
+      "Settings changed: Share links",
+      "Changes › Share links: Anyone signed in can open them → Off",
+    ]);
+    expect(auditDetailsLines(zh, "conversation.share", { messageCount: 4, updated: false })).toEqual([
+      "消息数：4",
+      "更新了链接：否",
+    ]);
   });
 
   it("says a service's readiness and its known reasons in Chinese", () => {

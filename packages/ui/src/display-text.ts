@@ -160,14 +160,15 @@ export function citationLabels(
 
 /**
  * The values some audit detail fields hold, in the reader's words: a role, an account status, a
- * sign-up mode, the names of the settings changed, a base's visibility and a share's permission,
- * where an owner was recorded from.
+ * sign-up mode, who may open share links, the names of the settings changed, a base's visibility
+ * and a share's permission, where an owner was recorded from.
  */
 function auditValueWords(t: Messages): Record<string, Record<string, string>> {
   return {
     role: t.roles,
     status: t.accountStatuses,
     signup: t.signupModes,
+    shareLinks: t.shareLinkModes,
     keys: t.auditDetailKeys,
     visibility: { private: t.private, shared: t.shared, public: t.public },
     permission: t.permissions,

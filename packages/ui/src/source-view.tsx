@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { ApiError, api, type Citation } from "./api.js";
 import { citationLabels, citationPage } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
+import { ModalDialog } from "./modal-dialog.js";
 import { citedDocument, type DocumentText, documentText, type Passage } from "./source-text.js";
 import { errorMessage } from "./use-action.js";
 
@@ -24,12 +25,8 @@ type Shown =
  */
 export function SourceView({ citation, onClose }: { citation: Citation; onClose(): void }) {
   const { t } = useI18n();
-  const dialog = useRef<HTMLDialogElement>(null);
   const cited = useRef<HTMLElement>(null);
   const [shown, setShown] = useState<Shown>({ state: "loading" });
-  useEffect(() => {
-    dialog.current?.showModal();
-  }, []);
   useEffect(() => {
     const target = citedDocument(citation.url);
     if (!target) return;
@@ -64,71 +61,53 @@ export function SourceView({ citation, onClose }: { citation: Citation; onClose(
     </>
   ) : null;
   return (
-    // biome-ignore lint/a11y/useKeyWithClickEvents: Escape closes the dialog; a click on its backdrop is a mouse's way out
-    <dialog
-      ref={dialog}
-      className="source-view"
-      aria-labelledby="source-title"
-      onClose={onClose}
-      onClick={(event) => {
-        // A click on the backdrop (the dialog itself, outside its content) closes it.
-        if (event.target === dialog.current) dialog.current.close();
-      }}
-    >
-      <div className="source-view-content">
-        <header>
-          <h2 id="source-title">{label}</h2>
-          <button type="button" onClick={() => dialog.current?.close()}>
-            {t.close}
-          </button>
-        </header>
-        {shown.state === "loading" && <p role="status">{t.loading}</p>}
-        {shown.state === "gone" && (
-          <>
-            <p className="source-gone" role="status">
-              {shown.code === "DOCUMENT_NOT_FOUND" ? t.sourceDocumentRemoved : t.sourceBaseGone}
-            </p>
-            {quoted}
-          </>
-        )}
-        {shown.state === "failed" && (
-          <p className="error-text" role="alert">
-            {errorMessage(t, shown.error)}
+    <ModalDialog className="source-view" titleId="source-title" title={label} onClose={onClose}>
+      {shown.state === "loading" && <p role="status">{t.loading}</p>}
+      {shown.state === "gone" && (
+        <>
+          <p className="source-gone" role="status">
+            {shown.code === "DOCUMENT_NOT_FOUND" ? t.sourceDocumentRemoved : t.sourceBaseGone}
           </p>
-        )}
-        {(shown.state === "shown" || shown.state === "failed") && (
-          <p>
-            <a className="source-original" href={citation.url} target="_blank" rel="noopener noreferrer">
-              {page === undefined ? t.openOriginal : fill(t.openOriginalPage, { page })}
-            </a>
+          {quoted}
+        </>
+      )}
+      {shown.state === "failed" && (
+        <p className="error-text" role="alert">
+          {errorMessage(t, shown.error)}
+        </p>
+      )}
+      {(shown.state === "shown" || shown.state === "failed") && (
+        <p>
+          <a className="source-original" href={citation.url} target="_blank" rel="noopener noreferrer">
+            {page === undefined ? t.openOriginal : fill(t.openOriginalPage, { page })}
+          </a>
+        </p>
+      )}
+      {shown.state === "shown" && !shown.document.cited && (
+        <>
+          <p className="source-gone" role="status">
+            {t.sourcePassageGone}
           </p>
-        )}
-        {shown.state === "shown" && !shown.document.cited && (
-          <>
-            <p className="source-gone" role="status">
-              {t.sourcePassageGone}
-            </p>
-            {quoted}
-          </>
-        )}
-        {shown.state === "shown" && (
-          // Scrolls on its own (a keyboard user scrolls it once it has focus).
-          // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region is reached by keyboard
-          <div className="source-text" tabIndex={0} role="document" aria-label={label}>
-            {shown.document.cited ? (
-              <>
-                {shown.document.text.slice(0, shown.document.cited.start)}
-                <mark ref={cited}>
-                  {shown.document.text.slice(shown.document.cited.start, shown.document.cited.end)}
-                </mark>
-                {shown.document.text.slice(shown.document.cited.end)}
-              </>
-            ) : (
-              shown.document.text
-            )}
-          </div>
-        )}
-      </div>
-    </dialog>
+          {quoted}
+        </>
+      )}
+      {shown.state === "shown" && (
+        // Scrolls on its own (a keyboard user scrolls it once it has focus).
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region is reached by keyboard
+        <div className="source-text" tabIndex={0} role="document" aria-label={label}>
+          {shown.document.cited ? (
+            <>
+              {shown.document.text.slice(0, shown.document.cited.start)}
+              <mark ref={cited}>
+                {shown.document.text.slice(shown.document.cited.start, shown.document.cited.end)}
+              </mark>
+              {shown.document.text.slice(shown.document.cited.end)}
+            </>
+          ) : (
+            shown.document.text
+          )}
+        </div>
+      )}
+    </ModalDialog>
   );
 }

@@ -23,6 +23,8 @@ import { createPeerBus } from "./cluster/peer-bus.js";
 import { serveWebCluster } from "./cluster/serve-web-cluster.js";
 import { registerConversationRoutes } from "./conversations/conversation-routes.js";
 import { ANSWER_SILENCE_MS, ConversationStore } from "./conversations/conversation-store.js";
+import { registerShareRoutes } from "./conversations/share-routes.js";
+import { ShareStore } from "./conversations/share-store.js";
 import { KnowledgeAccess } from "./knowledge/knowledge-access.js";
 import { registerKnowledgeRoutes } from "./knowledge/knowledge-routes.js";
 import { ServiceProxy } from "./knowledge/service-proxy.js";
@@ -169,7 +171,9 @@ export async function createWebService(
     logger,
   };
   registerSearchStatusRoute(app, { availability: searchAvailability });
-  registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
+  const shares = new ShareStore(db);
+  registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess, shares });
+  registerShareRoutes(app, { conversations, shares, settings });
   registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess, modelAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerAdminRoutes(app, {

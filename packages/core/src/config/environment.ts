@@ -57,6 +57,13 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
       "Who may create an account: open, approval or closed (the first account is always allowed and becomes admin).",
   },
   {
+    env: "HEARTH_SHARE_LINKS",
+    key: "web.shareLinks",
+    type: "string",
+    description:
+      "Who may open a conversation's share link: signed-in (any signed-in user) or off; admins change it at run time.",
+  },
+  {
     env: "HEARTH_SECURE_COOKIES",
     key: "web.secureCookies",
     type: "string",

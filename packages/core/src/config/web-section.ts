@@ -24,6 +24,12 @@ export const webSection = z.strictObject({
   databaseUrl: postgresUrl.optional(),
   /** Who may create an account (the first account always may, and becomes admin); admins can change it. */
   signup: z.enum(["open", "approval", "closed"]).default("open"),
+  /**
+   * Who may open a conversation's share link (/s/{id}): "signed-in", any signed-in user of the
+   * instance; "off", nobody (no new links; existing ones answer 404 until turned on again). The
+   * default of the run-time setting administrators change (settings.shareLinks).
+   */
+  shareLinks: z.enum(["off", "signed-in"]).default("signed-in"),
   /** Secure cookies: "auto" sets them when the request came over TLS (X-Forwarded-Proto from a trusted proxy). */
   secureCookies: z.enum(["auto", "always", "never"]).default("auto"),
   /** Trust X-Forwarded-* from a reverse proxy (nginx in deploy/). */

@@ -269,6 +269,11 @@ export const ERROR_CODES = {
     summary:
       "The imported file is JSON but not a conversation export Hearth reads (Hearth's JSON export, ChatGPT's conversations.json, Open WebUI's chat export).",
   },
+  SHARE_NOT_FOUND: {
+    status: 404,
+    summary: "No shared conversation at that link: it never was, was stopped, or share links are off.",
+  },
+  SHARING_DISABLED: { status: 403, summary: "An administrator has turned share links off (web.shareLinks)." },
   USER_NOT_FOUND: { status: 404, summary: "No user with that id (from `hearth users`: with that name)." },
   GROUP_NOT_FOUND: { status: 404, summary: "No group with that id." },
   GROUP_NAME_TAKEN: {

@@ -19,6 +19,8 @@ export type AuditAction =
   | "api-key.revoke"
   | "conversation.delete"
   | "conversation.import"
+  | "conversation.share"
+  | "conversation.share-revoke"
   | "knowledge-base.delete"
   | "knowledge-base.access-change"
   | "knowledge-base.settings-change"

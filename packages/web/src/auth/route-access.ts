@@ -11,7 +11,9 @@ import { readCookie } from "./cookies.js";
  * - user: a signed-in, active account (session cookie with CSRF token, or an API key on /v1/)
  * - admin: an administrator
  * Ownership (your conversation, a knowledge base shared with your group) is checked by the route
- * itself, which answers 404 for what you may not see.
+ * itself, which answers 404 for what you may not see. A conversation's share link is `user`: only
+ * its owner shares it or stops sharing it (/api/conversations/{id}/share), and any signed-in user
+ * reads and copies it (/api/shares/{shareId}); no API key opens either (share-routes.ts).
  */
 export type Access = "public" | "user" | "admin";
 

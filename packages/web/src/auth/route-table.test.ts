@@ -34,6 +34,13 @@ describe("RBAC over the whole route table", () => {
       payload: {},
     });
     ids.conversation = (conversation.json() as { id: string }).id;
+    // The owner's conversation shared: its link is for every signed-in user to read and copy.
+    const share = await web.app.inject({
+      method: "POST",
+      url: `/api/conversations/${ids.conversation}/share`,
+      headers: owner.headers,
+    });
+    ids.share = (share.json() as { id: string }).id;
     const base = await web.app.inject({
       method: "POST",
       url: "/api/knowledge-bases",
@@ -94,6 +101,7 @@ describe("RBAC over the whole route table", () => {
       .replace(/^\/api\/knowledge-bases\/:id/, `/api/knowledge-bases/${ids.knowledgeBase}`)
       .replace(":documentId", ids.document!)
       .replace(":jobId", ids.job!)
+      .replace(":shareId", ids.share!)
       .replace(/^\/api\/account\/api-keys\/:id/, `/api/account/api-keys/${ids.apiKey}`)
       .replace(/^\/api\/admin\/users\/:id/, `/api/admin/users/${owner.userId}`)
       .replace(/^\/api\/admin\/groups\/:id/, `/api/admin/groups/${ids.group}`)
@@ -151,6 +159,13 @@ describe("RBAC over the whole route table", () => {
         // Import writes the caller's own conversations: a signed-in user's, with the CSRF token
         // (walked below like every route; no API key opens it, as none opens a conversation).
         "POST /api/conversations/import user",
+        // Share links: the owner shares and stops sharing (OWNED: another user's conversation is a
+        // 404); any signed-in user reads and copies a link (a cookie session: no API key opens
+        // them, and the copy needs the CSRF token).
+        "POST /api/conversations/:id/share user",
+        "DELETE /api/conversations/:id/share user",
+        "GET /api/shares/:shareId user",
+        "POST /api/shares/:shareId/copy user",
       ]),
     );
   });
@@ -239,6 +254,9 @@ describe("RBAC over the whole route table", () => {
       } else if (OWNED.test(route.url)) {
         expect(response.statusCode, where).toBe(404);
         expect(response.body, where).not.toContain("secret");
+      } else if (route.url.startsWith("/api/shares/")) {
+        // Another user's share link is for every signed-in user: read (200), copied (201).
+        expect([200, 201], where).toContain(response.statusCode);
       } else {
         expect([200, 201, 204, 400, 413, 422], where).toContain(response.statusCode);
       }
@@ -249,6 +267,8 @@ describe("RBAC over the whole route table", () => {
       headers: owner.headers,
     });
     expect(conversation.statusCode).toBe(200);
+    // Still shared, and the stranger's reading and copying of the link took nothing from it.
+    expect(conversation.json()).toMatchObject({ share: { id: ids.share, open: true } });
     const keys = (await web.app.inject({ url: "/api/account/api-keys", headers: owner.headers })).json() as {
       keys: Array<{ revokedAt: string | null }>;
     };
@@ -277,5 +297,30 @@ describe("RBAC over the whole route table", () => {
       (await web.app.inject({ url: `/api/conversations/${ids.conversation}`, headers: owner.headers }))
         .statusCode,
     ).toBe(200);
+  });
+
+  it("lets only the owner share a conversation or stop sharing it, and anyone signed in read the link", async () => {
+    // An administrator is no owner: another user's conversation is hidden from them too.
+    for (const method of ["POST", "DELETE"] as const) {
+      const response = await web.app.inject({
+        method,
+        url: `/api/conversations/${ids.conversation}/share`,
+        headers: admin.headers,
+      });
+      expect(response.statusCode, method).toBe(404);
+      expect(response.json().error.code, method).toBe("CONVERSATION_NOT_FOUND");
+    }
+    // (The stranger read and copied it in the walk above, which ended their session.)
+    for (const session of [owner, admin]) {
+      const response = await web.app.inject({ url: `/api/shares/${ids.share}`, headers: session.headers });
+      expect(response.statusCode).toBe(200);
+    }
+    const updated = await web.app.inject({
+      method: "POST",
+      url: `/api/conversations/${ids.conversation}/share`,
+      headers: owner.headers,
+    });
+    expect(updated.statusCode).toBe(200);
+    expect(updated.json()).toMatchObject({ id: ids.share });
   });
 });

@@ -5,6 +5,7 @@ import { firstCodePoints } from "../text/first-code-points.js";
 import {
   type Citation,
   ConversationStore,
+  type StoredConversation,
   systemPromptMaxChars,
   titleFromMessage,
 } from "./conversation-store.js";
@@ -38,7 +39,7 @@ export interface ImportResult {
 }
 
 /** A message as it will be stored. */
-interface ReadMessage {
+export interface MessageToStore {
   role: "user" | "assistant";
   content: string;
   reasoning: string | null;
@@ -49,13 +50,13 @@ interface ReadMessage {
   createdAt: string | null;
 }
 
-/** A conversation as the file has it, read into what will be stored. */
-interface ReadConversation {
+/** A conversation as a file (or a share's snapshot) has it, read into what will be stored. */
+export interface ConversationToStore {
   title: string;
   model: string | null;
   systemPrompt: string | null;
   createdAt: string | null;
-  messages: ReadMessage[];
+  messages: MessageToStore[];
 }
 
 /** A conversation that is not in the shape of the file's format. */
@@ -66,7 +67,7 @@ interface Parser {
   /** Whether an item of the file has this format's shape (its distinguishing field). */
   recognizes(item: Record<string, unknown>): boolean;
   /** The item read (throws Unreadable, or zod's error, for one that is not in the shape). */
-  read(item: unknown): ReadConversation;
+  read(item: unknown): ConversationToStore;
 }
 
 /**
@@ -213,7 +214,7 @@ const chatgpt: Parser = {
       }
     }
     if (!leaf) throw new Unreadable("no messages");
-    const messages: ReadMessage[] = [];
+    const messages: MessageToStore[] = [];
     for (const node of branch(nodes, leaf, "parent")) {
       const parsed = chatgptMessageSchema.safeParse((node as { message?: unknown }).message);
       if (!parsed.success) continue;
@@ -284,7 +285,7 @@ const openWebUi: Parser = {
         ? branch(chat.history.messages, currentId, "parentId")
         : chat.messages;
     if (!listed) throw new Unreadable("no messages");
-    const messages: ReadMessage[] = [];
+    const messages: MessageToStore[] = [];
     for (const entry of listed) {
       const message = openWebUiMessageSchema.parse(entry);
       if (message.role !== "user" && message.role !== "assistant") continue;
@@ -339,8 +340,8 @@ function readOne(
   parser: Parser,
   item: unknown,
   maxMessageChars: number,
-): { conversation: ReadConversation } | { reason: SkipReason } {
-  let conversation: ReadConversation;
+): { conversation: ConversationToStore } | { reason: SkipReason } {
+  let conversation: ConversationToStore;
   try {
     conversation = parser.read(item);
   } catch (caught) {
@@ -359,11 +360,42 @@ function readOne(
 }
 
 /**
- * Imports a file's conversations as the user's own. The file is read whole first (an unknown format
- * stores nothing); each conversation is then stored in a transaction of its own, with its title
+ * Stores a conversation as the user's own, in a transaction (whole or not at all), with its title
  * (or its first message's, as a new chat takes), messages in order, roles, model names, reasoning,
- * citations, system prompt and times as the file gives them. A message without a time takes the one
- * before it (the conversation's for the first; now where there is none).
+ * citations, system prompt and times as given. A message without a time takes the one before it
+ * (the conversation's for the first; now where there is none). An import's conversations, and a
+ * share's snapshot continued by its reader (share-routes.ts).
+ */
+export async function storeConversation(
+  store: ConversationStore,
+  userId: string,
+  conversation: ConversationToStore,
+): Promise<StoredConversation> {
+  const first = conversation.messages[0];
+  const createdAt = conversation.createdAt ?? first?.createdAt ?? new Date().toISOString();
+  const title =
+    conversation.title ||
+    (first ? titleFromMessage((conversation.messages.find((m) => m.role === "user") ?? first).content) : "");
+  return store.db.transaction().execute(async (trx) => {
+    const scoped = new ConversationStore(trx);
+    const created = await scoped.create(userId, {
+      title,
+      model: conversation.model,
+      systemPrompt: conversation.systemPrompt,
+      createdAt,
+    });
+    let at = createdAt;
+    for (const message of conversation.messages) {
+      at = message.createdAt ?? at;
+      await scoped.append(created.id, { ...message, createdAt: at });
+    }
+    return created;
+  });
+}
+
+/**
+ * Imports a file's conversations as the user's own. The file is read whole first (an unknown format
+ * stores nothing); each conversation is then stored in a transaction of its own (storeConversation).
  */
 export async function importConversations(
   store: ConversationStore,
@@ -381,27 +413,7 @@ export async function importConversations(
       skippedConversations.push({ index, title: title || null, reason: outcome.reason });
       continue;
     }
-    const { conversation } = outcome;
-    const first = conversation.messages[0]!;
-    const createdAt = conversation.createdAt ?? first.createdAt ?? new Date().toISOString();
-    const title =
-      conversation.title ||
-      titleFromMessage((conversation.messages.find((m) => m.role === "user") ?? first).content);
-    const stored = await store.db.transaction().execute(async (trx) => {
-      const scoped = new ConversationStore(trx);
-      const created = await scoped.create(userId, {
-        title,
-        model: conversation.model,
-        systemPrompt: conversation.systemPrompt,
-        createdAt,
-      });
-      let at = createdAt;
-      for (const message of conversation.messages) {
-        at = message.createdAt ?? at;
-        await scoped.append(created.id, { ...message, createdAt: at });
-      }
-      return created;
-    });
+    const stored = await storeConversation(store, userId, outcome.conversation);
     conversations.push({ id: stored.id, title: stored.title });
   }
   return {

@@ -23,6 +23,8 @@ import {
   systemPromptMaxChars,
   titleFromMessage,
 } from "./conversation-store.js";
+import { shareOf } from "./share-routes.js";
+import type { ShareStore } from "./share-store.js";
 
 const grounding = {
   knowledgeBaseIds: z.array(z.string().min(1).max(200)).max(20).default([]),
@@ -31,6 +33,7 @@ const grounding = {
 
 interface Deps extends ChatTurnDeps {
   config: HearthConfig;
+  shares: ShareStore;
   modelAccess: ModelAccess;
   knowledgeAccess: KnowledgeAccess;
   usage: UsageMeter;
@@ -41,7 +44,10 @@ function isAnswering(history: StoredMessage[]): boolean {
   return history.some(isBeingWritten);
 }
 
-/** Conversations: list, search, rename, delete, export, import; send, edit and resend, regenerate (SSE). */
+/**
+ * Conversations: list, search, rename, delete, export, import; send, edit and resend, regenerate
+ * (SSE). Share links are share-routes.ts's.
+ */
 export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   const store = deps.conversations;
   const access = { config: { access: "user" as const } };
@@ -121,7 +127,11 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
     const conversation = await store.get(user.id, id);
-    return { ...conversation, messages: await store.messages(user.id, id) };
+    return {
+      ...conversation,
+      share: await shareOf(deps, request, id),
+      messages: await store.messages(user.id, id),
+    };
   });
 
   app.patch("/api/conversations/:id", access, async (request) => {

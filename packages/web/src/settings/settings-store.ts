@@ -29,6 +29,8 @@ export const settingsSchema = z.strictObject({
     applyToInput: z.boolean(),
     applyToOutput: z.boolean(),
   }),
+  /** Who may open conversation share links: any signed-in user, or nobody (conversation-shares.ts). */
+  shareLinks: z.enum(["off", "signed-in"]),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -54,6 +56,7 @@ export class SettingsStore {
       userLimits: {},
       groupLimits: {},
       filter: { words: [], allowedWords: [], applyToInput: true, applyToOutput: true },
+      shareLinks: config.web.shareLinks,
     };
   }
 
@@ -108,6 +111,8 @@ export function settingsChanges(
 ): Record<string, unknown> {
   const changes: Record<string, unknown> = {};
   if (before.signup !== after.signup) changes.signup = { from: before.signup, to: after.signup };
+  if (before.shareLinks !== after.shareLinks)
+    changes.shareLinks = { from: before.shareLinks, to: after.shareLinks };
   if (!sameLimits(before.userLimits, after.userLimits))
     changes.userLimits = { from: before.userLimits, to: after.userLimits };
   const groups = { from: {} as Record<string, Limits>, to: {} as Record<string, Limits> };

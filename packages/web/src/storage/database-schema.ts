@@ -107,6 +107,22 @@ export interface MessagesTable {
   stop_requested_at: string | null;
 }
 
+/** A conversation's share link and the snapshot it shows (0013-conversation-shares). */
+export interface ConversationSharesTable {
+  /** The link's id: random (conversations/share-store.ts), never derived from the conversation's. */
+  id: string;
+  /** Unique: a conversation has one link at most, its snapshot updated in place. */
+  conversation_id: string;
+  /** The conversation's title when shared. */
+  title: string;
+  /** JSON: the messages as shared ([{role, content, reasoning, status, model, citations, createdAt}]). */
+  messages: string;
+  /** How many messages the snapshot holds. */
+  message_count: number;
+  /** When the snapshot was taken (shared, or last updated). */
+  created_at: string;
+}
+
 export interface ModelAccessTable {
   model: string;
   group_id: string;
@@ -165,6 +181,7 @@ export interface Database {
   settings: SettingsTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
+  conversation_shares: ConversationSharesTable;
   model_access: ModelAccessTable;
   model_admin_only: ModelAdminOnlyTable;
   knowledge_bases: KnowledgeBasesTable;

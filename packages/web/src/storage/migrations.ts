@@ -291,6 +291,24 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           .execute();
       },
     },
+    "0013-conversation-shares": {
+      // A conversation's share link: a random id (the link), and the snapshot it shows, its title
+      // and messages as JSON as they were when the owner shared (or last updated) it. One a
+      // conversation; it goes with its conversation (and so with the owner's account).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("conversation_shares")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("conversation_id", "text", (c) =>
+            c.notNull().unique().references("conversations.id").onDelete("cascade"),
+          )
+          .addColumn("title", "text", (c) => c.notNull())
+          .addColumn("messages", "text", (c) => c.notNull())
+          .addColumn("message_count", "integer", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -1,0 +1,117 @@
+import type { Locator } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
+
+/** Whether the element has focus. */
+const focused = (locator: Locator) => locator.evaluate((element) => element === document.activeElement);
+
+/**
+ * Share links in a real Chromium on the built UI: one user shares a conversation from its menu,
+ * another opens the link on a phone, reads the conversation as it was shared (rendered as in the
+ * chat), and continues it in their own chats.
+ */
+describe.skipIf(!hasChromium)("sharing a conversation in the browser", () => {
+  let stand: UiStand;
+  let alice: Browser;
+  let bob: Browser;
+  /** The link the first test shared. */
+  let sharedLink: string;
+
+  beforeAll(async () => {
+    stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 5 } });
+    alice = await stand.browser({ locale: "en-US" });
+    bob = await stand.browser({ locale: "en-US", width: 390, height: 800 });
+    await signUpInUi(alice.page, stand.url, "alice");
+    await signUpInUi(bob.page, stand.url, "bob");
+  });
+  afterAll(() => stand?.close());
+
+  /** Sends a message in the open chat and waits for its answer to end. */
+  const ask = async (text: string) => {
+    const { page } = alice;
+    await page.getByLabel("Send a message").fill(text);
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+  };
+
+  it("shares from the conversation's menu; another user reads the snapshot and continues it in their chats", async () => {
+    const { page } = alice;
+    await ask("Feed the starter **daily**");
+    const menu = page.locator("#conversation-sidebar details.item-menu").first();
+    await menu.locator("summary").click();
+    await menu.getByRole("button", { name: "Share" }).click();
+    const dialog = page.getByRole("dialog", { name: /^Share “/ });
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Create link" }).click();
+    const field = dialog.getByRole("textbox", { name: "Link" });
+    await expect.poll(() => field.inputValue()).toMatch(/\/s\/[A-Za-z0-9_-]{22,}$/);
+    const link = await field.inputValue();
+    // The link takes focus in place of the button that made it; Copy, Update and Stop are beside it.
+    expect(await focused(field)).toBe(true);
+    for (const name of ["Copy link", "Update link", "Stop sharing"])
+      await dialog.getByRole("button", { name }).waitFor();
+    await screenshot(page, "ui-share-dialog");
+    // Escape closes it, back on the menu it came from.
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    expect(await focused(menu.locator("summary"))).toBe(true);
+    // Said after sharing: not in the link until it is updated.
+    await ask("a later message");
+
+    const phone = bob.page;
+    await phone.goto(link);
+    await phone.getByRole("heading", { name: "Feed the starter **daily**" }).waitFor();
+    await phone.getByText(/^Shared by alice on /).waitFor();
+    // Rendered as the chat renders answers: the Markdown the answer echoes is bold.
+    await phone.locator("article.message.assistant strong", { hasText: "daily" }).waitFor();
+    expect(await phone.locator("article.message").count()).toBe(2);
+    expect(await phone.locator("main").textContent()).not.toContain("a later message");
+    // Read-only: nothing to send, edit or regenerate.
+    expect(await phone.locator("#message-input").count()).toBe(0);
+    expect(await phone.getByRole("button", { name: /^(Edit|Regenerate)$/ }).count()).toBe(0);
+    // A phone's width holds it without scrolling sideways.
+    expect(
+      await phone.evaluate(
+        () => document.documentElement.scrollWidth <= document.documentElement.clientWidth,
+      ),
+    ).toBe(true);
+    await screenshot(phone, "ui-share-page-phone");
+
+    await phone.getByRole("button", { name: "Continue in my chats" }).click();
+    await phone.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+    await phone.locator("article.message.user", { hasText: "Feed the starter **daily**" }).waitFor();
+    await phone.locator("article.message.assistant strong", { hasText: "daily" }).waitFor();
+    // Bob's own conversation now: he can write in it.
+    expect(await phone.locator("#message-input").isEnabled()).toBe(true);
+    sharedLink = link;
+  });
+
+  it("lets an administrator turn share links off in Admin → Settings: the link stops opening, and the owner is told", async () => {
+    const { page } = alice;
+    const shareLinks = () => page.getByLabel("Share links");
+    await page.goto(`${stand.url}/admin/settings`);
+    await shareLinks().selectOption({ label: "Off" });
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.locator("output", { hasText: "Saved" }).waitFor();
+    try {
+      await bob.page.goto(sharedLink);
+      await bob.page.getByRole("heading", { name: "Shared conversation not found" }).waitFor();
+      await page.goto(stand.url);
+      const menu = page.locator("#conversation-sidebar details.item-menu").first();
+      await menu.locator("summary").click();
+      await menu.getByRole("button", { name: "Share" }).click();
+      const dialog = page.getByRole("dialog", { name: /^Share “/ });
+      await dialog.getByText("An administrator has turned share links off").waitFor();
+      await page.keyboard.press("Escape");
+    } finally {
+      await page.goto(`${stand.url}/admin/settings`);
+      await shareLinks().selectOption({ label: "Anyone signed in can open them" });
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.locator("output", { hasText: "Saved" }).waitFor();
+    }
+    await bob.page.goto(sharedLink);
+    await bob.page.getByRole("heading", { name: "Feed the starter **daily**" }).waitFor();
+  });
+});
