@@ -224,6 +224,20 @@ describe("search service configuration", () => {
       code: "SEARCH_WORD_LIST_UNREADABLE",
     });
   });
+
+  it("refuses to start when a word list file is not UTF-8 (saved as GBK), saying to save it as UTF-8", async () => {
+    const file = join(folder, "gbk-words.txt");
+    writeFileSync(file, Buffer.from("d0b9c3dc0a", "hex")); // 泄密 in GBK, as Notepad's "ANSI" saves it
+    await expect(
+      createSearchService(
+        configWith({ filter: { lists: [{ id: "illegal", action: "block", file }] } }),
+        logger,
+      ),
+    ).rejects.toMatchObject({
+      code: "SEARCH_WORD_LIST_UNREADABLE",
+      message: expect.stringMatching(/"illegal" \(.*gbk-words\.txt\): not UTF-8 text.*save it as UTF-8/),
+    });
+  });
 });
 
 describe("POST /v1/search", () => {

@@ -52,10 +52,7 @@ export async function createSearchService(
     onHits: (list, action, count) => metrics.filterHits(list, action, count),
     onReload: (list, words) => log.info({ list, words }, "word list reloaded"),
     onReloadError: (list, error) =>
-      log.warn(
-        { list, reason: (error as { code?: string }).code ?? error.message },
-        "word list reload failed; keeping the previous words",
-      ),
+      log.warn({ list, reason: error.message }, "word list reload failed; keeping the previous words"),
   });
   let shared: RedisSharedState | undefined;
   if (config.search.redis) {

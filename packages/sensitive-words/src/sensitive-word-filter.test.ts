@@ -117,10 +117,11 @@ describe("sensitive-word filter", () => {
       });
       expect(filter.check("网上赌博").dropped).toBe(true);
       expect(filter.check("网上彩票").dropped).toBe(false);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      writeFileSync(file, "赌博\n彩票\n");
-      for (let i = 0; i < 100 && reloaded.length === 0; i++)
+      // Written again until the watcher sees it: a change before its first look goes unseen.
+      for (let i = 0; i < 100 && reloaded.length === 0; i++) {
+        writeFileSync(file, "赌博\n彩票\n");
         await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       expect(filter.check("网上彩票").dropped).toBe(true);
       expect(filter.wordCounts).toEqual({ gambling: 2 });
     } finally {
@@ -137,6 +138,74 @@ describe("sensitive-word filter", () => {
       attempt();
     } catch (error) {
       expect(error).toMatchObject({ code: "WORD_LIST_UNREADABLE", listId: "missing" });
+    }
+  });
+
+  it("refuses to start with a list file that is not UTF-8 (a GBK file), naming the file and the fix", () => {
+    const folder = mkdtempSync(join(tmpdir(), "hearth-words-"));
+    try {
+      const file = join(folder, "block.txt");
+      // What Chinese Windows Notepad saves as "ANSI".
+      writeFileSync(file, Buffer.from([0xd0, 0xb9, 0xc3, 0xdc, 0x0a])); // 泄密 in GBK
+      const attempt = () => make({ lists: [{ id: "illegal", action: "block", file }] });
+      expect(attempt).toThrow(WordListUnreadableError);
+      expect(attempt).toThrow(`word list "illegal" (${file}): not UTF-8 text`);
+      expect(attempt).toThrow(/save it as UTF-8/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a UTF-16 file with a byte order mark (Notepad\'s "Unicode") and a UTF-8 one with a BOM', () => {
+    const folder = mkdtempSync(join(tmpdir(), "hearth-words-"));
+    try {
+      const little = join(folder, "le.txt");
+      const big = join(folder, "be.txt");
+      const bom = join(folder, "bom.txt");
+      writeFileSync(little, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("泄密\r\n", "utf16le")]));
+      writeFileSync(
+        big,
+        Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from("机密\n", "utf16le").swap16()]),
+      );
+      writeFileSync(bom, "\uFEFF绝密\n");
+      const filter = make({
+        lists: [
+          { id: "le", action: "block", file: little },
+          { id: "be", action: "block", file: big },
+          { id: "bom", action: "block", file: bom },
+        ],
+        reloadIntervalMs: 0,
+      });
+      expect(filter.check("这是泄密行为").hits.map((hit) => hit.list)).toEqual(["le"]);
+      expect(filter.check("机密文件").hits.map((hit) => hit.list)).toEqual(["be"]);
+      expect(filter.check("绝密文件").hits.map((hit) => hit.list)).toEqual(["bom"]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps a list's previous words when its file is rewritten in another encoding, saying why", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "hearth-words-"));
+    try {
+      const file = join(folder, "block.txt");
+      writeFileSync(file, "泄密\n");
+      const failures: Array<[string, string]> = [];
+      const filter = make({
+        lists: [{ id: "illegal", action: "block", file }],
+        reloadIntervalMs: 30,
+        onReloadError: (id, error) => failures.push([id, error.message]),
+      });
+      expect(filter.check("这是泄密行为").blocked).toBe(true);
+      // Written again until the watcher sees it: a change before its first look goes unseen.
+      for (let i = 0; i < 100 && failures.length === 0; i++) {
+        writeFileSync(file, Buffer.from("d0b9c3dca3acbbfac3dc0a", "hex")); // 泄密，机密 in GBK
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(failures[0]).toEqual(["illegal", expect.stringContaining(`(${file}): not UTF-8 text`)]);
+      expect(filter.check("这是泄密行为").blocked).toBe(true);
+      expect(filter.wordCounts).toEqual({ illegal: 1 });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 

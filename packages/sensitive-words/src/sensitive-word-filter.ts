@@ -13,7 +13,7 @@ export type FilterAction = "block" | "drop" | "mask" | "flag" | "allow";
 /**
  * A word list: words given inline (`words`, replaceable at run time with
  * {@link SensitiveWordFilter.setWords}), or a UTF-8 file (`file`: one word or phrase a line,
- * `#` starts a comment line) reloaded when it changes.
+ * `#` starts a comment line; UTF-16 with a byte order mark is read too) reloaded when it changes.
  */
 export interface WordListSource {
   /** Names the list in hits, metrics and errors. */
@@ -72,19 +72,26 @@ export interface CheckOptions {
   countHits?: boolean;
 }
 
-/** A word list file could not be read (at start: thrown by the constructor). */
+/**
+ * A word list file could not be read, or is not UTF-8 text (at start: thrown by the constructor).
+ * The message names the list, the file and the reason (an `fs` error code, or what to fix).
+ */
 export class WordListUnreadableError extends Error {
   readonly code = "WORD_LIST_UNREADABLE";
   constructor(
     readonly listId: string,
     readonly file: string,
-    options: { cause: unknown },
+    reason: string,
+    options?: { cause: unknown },
   ) {
-    const cause = options.cause as NodeJS.ErrnoException;
-    super(`word list "${listId}" (${file}): ${cause?.code ?? cause?.message ?? String(cause)}`, options);
+    super(`word list "${listId}" (${file}): ${reason}`, options);
     this.name = "WordListUnreadableError";
   }
 }
+
+/** Why a list file in a legacy encoding is refused, and what to do about it. */
+const NOT_UNICODE =
+  'not UTF-8 text (a file saved as GBK/GB18030, "ANSI" in Windows Notepad?): save it as UTF-8';
 
 interface CompiledList {
   source: WordListSource;
@@ -110,7 +117,7 @@ const ASCII_ALNUM = /[A-Za-z0-9]/;
  * traditional to simplified, separators inserted between characters removed). Usable on queries,
  * results, fetched pages, user input and model output alike; {@link StreamMasker} masks a stream.
  *
- * @throws {WordListUnreadableError} when a list file cannot be read.
+ * @throws {WordListUnreadableError} when a list file cannot be read or is not UTF-8 text.
  * @example
  * const filter = createSensitiveWordFilter({ lists: [{ id: "abuse", action: "mask", file: "/etc/hearth/abuse.txt" }] });
  * const verdict = filter.check(modelOutput);
@@ -130,7 +137,7 @@ export class SensitiveWordFilter {
   #compiled: Compiled;
   readonly #watched: Array<[string, StatsListener]> = [];
 
-  /** @throws {WordListUnreadableError} when a list file cannot be read. */
+  /** @throws {WordListUnreadableError} when a list file cannot be read or is not UTF-8 text. */
   constructor(options: SensitiveWordFilterOptions) {
     this.#options = options;
     this.#lists = options.lists.map((source) => (source.file ? fileList(source) : inlineList(source)));
@@ -258,17 +265,42 @@ function normaliseWords(words: readonly string[]): string[] {
 
 /** A list read from its file (one word a line, `#` comments), normalised like an inline one. */
 function fileList(source: WordListSource): CompiledList {
+  const file = source.file!;
+  let mtimeMs: number;
+  let bytes: Uint8Array;
   try {
-    const mtimeMs = statSync(source.file!).mtimeMs;
-    const words = readFileSync(source.file!, "utf8")
-      .replace(/^\uFEFF/, "")
-      .split(/\r?\n/)
-      .map((line) => line.trim())
-      .filter((line) => line !== "" && !line.startsWith("#"));
-    return { source, words: normaliseWords(words), mtimeMs };
+    mtimeMs = statSync(file).mtimeMs;
+    bytes = readFileSync(file);
   } catch (error) {
-    throw new WordListUnreadableError(source.id, source.file!, { cause: error });
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new WordListUnreadableError(source.id, file, reason, { cause: error });
   }
+  let text: string;
+  try {
+    text = decodeWordList(bytes);
+  } catch (error) {
+    throw new WordListUnreadableError(source.id, file, NOT_UNICODE, { cause: error });
+  }
+  const words = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+  return { source, words: normaliseWords(words), mtimeMs };
+}
+
+/**
+ * A list file's text: UTF-8, or UTF-16 when a byte order mark says so (Windows Notepad's
+ * "Unicode"); a leading BOM is dropped. Bytes that are not valid in it throw: read leniently, a
+ * GBK file would become replacement characters that match nothing, and block nothing.
+ */
+function decodeWordList(bytes: Uint8Array): string {
+  const encoding =
+    bytes[0] === 0xff && bytes[1] === 0xfe
+      ? "utf-16le"
+      : bytes[0] === 0xfe && bytes[1] === 0xff
+        ? "utf-16be"
+        : "utf-8";
+  return new TextDecoder(encoding, { fatal: true }).decode(bytes);
 }
 
 function compile(lists: readonly CompiledList[]): Compiled {

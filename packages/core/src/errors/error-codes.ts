@@ -154,7 +154,7 @@ export const ERROR_CODES = {
   },
   SEARCH_WORD_LIST_UNREADABLE: {
     status: 500,
-    summary: "A sensitive-word list file named in search.filter.lists cannot be read.",
+    summary: "A sensitive-word list file named in search.filter.lists cannot be read or is not UTF-8 text.",
     exit: true,
   },
 
@@ -307,7 +307,7 @@ export const ERROR_CODES = {
   },
   WEB_WORD_LIST_UNREADABLE: {
     status: 500,
-    summary: "A sensitive-word list file named in web.filter.lists cannot be read.",
+    summary: "A sensitive-word list file named in web.filter.lists cannot be read or is not UTF-8 text.",
     exit: true,
   },
 

@@ -22,7 +22,9 @@ const CHROME = "header, footer, [role=navigation], [role=banner], [role=contenti
  * main text (documentation split into sibling sections, where it keeps one section), the page's
  * own main container is used (<main>, [role=main], an <article> holding most of the text,
  * #content), else the body without header, footer and navigation; lists made only of links are
- * dropped from either. A page <h1> outside that container becomes its first heading.
+ * dropped from either. A page <h1> outside that container, or left out by Readability as a copy of
+ * the page title, becomes its first heading; an <h1> stays level 1 (Readability makes it an <h2>),
+ * so the page's <h2> sections are under it, as a Markdown file's `##` are under its `#`.
  *
  * Bounded work, whatever the file: tags nested deeper than core's MAX_HTML_DEPTH are dropped before
  * the parse (their text kept), a page too deep or too large for Readability (READABILITY_MAX_DEPTH,
@@ -37,9 +39,10 @@ export function parseHtml(html: string): ParsedDocument {
   const total = body ? mainTextLength(body) : 0;
   const container = body ? mainContainer(body, total) : null;
   const reference = container ? textLength(container) : total;
-  let root = readabilityFits(treeShape(document as unknown as TextNode))
+  const article = readabilityFits(treeShape(document as unknown as TextNode))
     ? readabilityContent(document as unknown as Document)
     : null;
+  let root = article?.root ?? null;
   if (!root || textLength(root) < reference * 0.7) {
     if (container) root = container;
     else {
@@ -51,11 +54,12 @@ export function parseHtml(html: string): ParsedDocument {
   const blocks: Block[] = [];
   if (root) {
     collect(root, blocks);
-    // A main container can leave the page's h1 out (Asciidoctor puts it in div#header).
+    // A main container can leave the page's h1 out (Asciidoctor puts it in div#header), and
+    // Readability drops the one that repeats the title it reports apart.
     const h1 = body?.querySelector("h1");
     const pageHeading = h1 ? laidOut(h1, true) : "";
     if (
-      root === container &&
+      (root === container || (root === article?.root && pageHeading === article.title)) &&
       pageHeading &&
       !blocks.some((block) => block.kind === "heading" && block.text === pageHeading)
     )
@@ -157,16 +161,21 @@ function dropLinkLists(root: Element): void {
     if (figures.items >= 5 && figures.links >= figures.text * 0.9) list.remove();
 }
 
-function readabilityContent(document: Document): Element | null {
+/** Marks the page's <h1>s for Readability, which turns them into <h2>s: they are read as h1s. */
+const WAS_H1 = "data-hearth-h1";
+
+/** Readability's main content, and the title it reports apart (whitespace collapsed). */
+function readabilityContent(document: Document): { root: Element; title: string } | null {
   try {
     // Readability mutates the document it is given; it works on a clone of the cleaned page.
-    const article = new Readability(document.cloneNode(true) as unknown as Document, {
-      charThreshold: 200,
-    }).parse();
+    const page = document.cloneNode(true) as unknown as Document;
+    for (const h1 of page.querySelectorAll("h1")) h1.setAttribute(WAS_H1, "");
+    const article = new Readability(page, { charThreshold: 200 }).parse();
     if (!article?.content) return null;
     const { document: content } = parseHTML(`<!doctype html><html><body>${article.content}</body></html>`);
     const root = content.body as unknown as Element;
-    return root.textContent?.trim() ? root : null;
+    const title = (article.title ?? "").replace(/\s+/g, " ").trim();
+    return root.textContent?.trim() ? { root, title } : null;
   } catch {
     return null;
   }
@@ -247,7 +256,8 @@ function collectEach(elements: Element[], blocks: Block[]): void {
     const text = () => laidOut(child);
     if (heading) {
       const value = laidOut(child, true);
-      if (value) blocks.push({ kind: "heading", level: Number(heading[1]), text: value });
+      const level = child.hasAttribute(WAS_H1) ? 1 : Number(heading[1]);
+      if (value) blocks.push({ kind: "heading", level, text: value });
     } else if (tag === "PRE") {
       const value = child.textContent ?? "";
       // trimEnd, not /\s+$/: that pattern starts again at every blank of a long run inside the code.

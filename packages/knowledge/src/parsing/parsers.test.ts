@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { strToU8, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { sharedFile } from "../../../../test/support/shared-data.js";
+import { chunkDocument } from "../chunking/chunk-document.js";
 import {
   docx,
   odt,
@@ -186,6 +187,34 @@ describe("parsers", () => {
     expect(text).not.toContain("evil");
     expect(text).not.toContain("Home | About");
     expect(document.title).toBe("Guide");
+  });
+
+  it("nests an HTML page's <h2> sections under its <h1>, as a Markdown file's ## under its #", async () => {
+    // Readability made every h1 an h2 and dropped one that repeats the page title: the sections
+    // under it got heading paths of their own (["管辖法院"]).
+    const clause =
+      "双方因本合同引起的或与本合同有关的任何争议，均应提交中国国际经济贸易仲裁委员会，按照申请仲裁时该会现行有效的仲裁规则进行仲裁。";
+    const english = "Any dispute arising from this contract shall be settled by arbitration in Beijing. ";
+    const paths = async (name: string, source: string) =>
+      chunkDocument(await parse(name, Buffer.from(source)), { maxTokens: 400, overlapTokens: 0 }).chunks.map(
+        (chunk) => chunk.headingPath,
+      );
+    const chinese = [["仲裁条款"], ["仲裁条款", "管辖法院"]];
+    expect(await paths("仲裁条款.md", `# 仲裁条款\n\n${clause}\n\n## 管辖法院\n\n${clause}\n`)).toEqual(
+      chinese,
+    );
+    expect(
+      await paths(
+        "仲裁条款.html",
+        `<html><head><title>仲裁条款</title></head><body><h1>仲裁条款</h1><p>${clause}</p><h2>管辖法院</h2><p>${clause}</p></body></html>`,
+      ),
+    ).toEqual(chinese);
+    expect(
+      await paths(
+        "clause.html",
+        `<html><head><title>Arbitration clause</title></head><body><article><h1>Arbitration clause</h1><p>${english.repeat(4)}</p><h2>Jurisdiction</h2><p>${english.repeat(4)}</p></article></body></html>`,
+      ),
+    ).toEqual([["Arbitration clause"], ["Arbitration clause", "Jurisdiction"]]);
   });
 
   it("keeps HTML blocks, line breaks and table cells apart, and inline tags within words", async () => {

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
+import { createLogger } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import {
@@ -288,6 +290,74 @@ describe("web.filter at start-up", () => {
       });
     } finally {
       await model.close();
+    }
+  });
+
+  it("refuses to start with a list file that is not UTF-8 (saved as GBK), saying to save it as UTF-8", async () => {
+    const model = await startFakeModelService();
+    const folder = mkdtempSync(join(tmpdir(), "hearth-web-words-"));
+    try {
+      const file = join(folder, "block.txt");
+      writeFileSync(file, Buffer.from("d0b9c3dc0a", "hex")); // 泄密 in GBK, as Notepad's "ANSI" saves it
+      await expect(
+        startWeb({ modelUrl: model.url }, { filter: { lists: [{ id: "illegal", action: "block", file }] } }),
+      ).rejects.toMatchObject({
+        code: "WEB_WORD_LIST_UNREADABLE",
+        message: expect.stringMatching(/"illegal" \(.*block\.txt\): not UTF-8 text.*save it as UTF-8/),
+      });
+    } finally {
+      await model.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps a list's words when its file is rewritten as GBK, logging a warning that names the file and why", async () => {
+    const model = await startFakeModelService();
+    const folder = mkdtempSync(join(tmpdir(), "hearth-web-words-"));
+    const file = join(folder, "block.txt");
+    writeFileSync(file, "泄密\n");
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const web = await startWeb(
+      { modelUrl: model.url },
+      { filter: { reloadIntervalMs: 30, lists: [{ id: "illegal", action: "block", file }] } },
+      "sqlite",
+      { logger: createLogger({ level: "info", destination }) },
+    );
+    try {
+      const user = await signUp(web.app, "user");
+      const chat = async () =>
+        (
+          await web.app.inject({
+            method: "POST",
+            url: "/api/chat",
+            headers: user.headers,
+            payload: { model: "tiny-story", messages: [{ role: "user", content: "这是泄密行为" }] },
+          })
+        ).statusCode;
+      expect(await chat()).toBe(422);
+      const failed = () =>
+        lines.map((line) => JSON.parse(line)).find((entry) => entry.msg.includes("reload failed"));
+      // Written again until the watcher sees it: a change before its first look goes unseen.
+      for (let i = 0; i < 100 && !failed(); i++) {
+        writeFileSync(file, Buffer.from("d0b9c3dc0a", "hex"));
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+      expect(failed()).toMatchObject({
+        level: 40,
+        list: "illegal",
+        reason: expect.stringMatching(/block\.txt\): not UTF-8 text.*save it as UTF-8/),
+      });
+      expect(await chat()).toBe(422);
+    } finally {
+      await web.close();
+      await model.close();
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 });

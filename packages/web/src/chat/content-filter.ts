@@ -120,10 +120,7 @@ export class ContentFilter {
         onHits: (list, action, count) => hits?.inc({ list, action }, count),
         onReload: (list, words) => logger.info({ list, words }, "word list reloaded"),
         onReloadError: (list, error) =>
-          logger.warn(
-            { list, reason: (error as { code?: string }).code ?? error.message },
-            "word list reload failed; keeping the previous words",
-          ),
+          logger.warn({ list, reason: error.message }, "word list reload failed; keeping the previous words"),
       });
     } catch (error) {
       if (error instanceof WordListUnreadableError)
