@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -117,11 +117,11 @@ describe("sensitive-word filter", () => {
       });
       expect(filter.check("网上赌博").dropped).toBe(true);
       expect(filter.check("网上彩票").dropped).toBe(false);
-      // Written again until the watcher sees it: a change before its first look goes unseen.
-      for (let i = 0; i < 100 && reloaded.length === 0; i++) {
-        writeFileSync(file, "赌博\n彩票\n");
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      writeFileSync(file, "赌博\n彩票\n");
+      // A rewrite within the file system's clock tick keeps the modification time: moved on.
+      const later = new Date(Date.now() + 5_000);
+      utimesSync(file, later, later);
+      for (let i = 0; i < 250 && reloaded.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
       expect(filter.check("网上彩票").dropped).toBe(true);
       expect(filter.wordCounts).toEqual({ gambling: 2 });
     } finally {
@@ -196,11 +196,11 @@ describe("sensitive-word filter", () => {
         onReloadError: (id, error) => failures.push([id, error.message]),
       });
       expect(filter.check("这是泄密行为").blocked).toBe(true);
-      // Written again until the watcher sees it: a change before its first look goes unseen.
-      for (let i = 0; i < 100 && failures.length === 0; i++) {
-        writeFileSync(file, Buffer.from("d0b9c3dca3acbbfac3dc0a", "hex")); // 泄密，机密 in GBK
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      writeFileSync(file, Buffer.from("d0b9c3dca3acbbfac3dc0a", "hex")); // 泄密，机密 in GBK
+      // A rewrite within the file system's clock tick keeps the modification time: moved on.
+      const later = new Date(Date.now() + 5_000);
+      utimesSync(file, later, later);
+      for (let i = 0; i < 250 && failures.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
       expect(failures[0]).toEqual(["illegal", expect.stringContaining(`(${file}): not UTF-8 text`)]);
       expect(filter.check("这是泄密行为").blocked).toBe(true);
       expect(filter.wordCounts).toEqual({ illegal: 1 });
