@@ -1,8 +1,8 @@
 import { HearthError, isDatabaseUnreachable, toHearthError } from "@hearth/core";
-import { PostgresAdapter, sql } from "kysely";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Limits, SettingsStore } from "../settings/settings-store.js";
 import type { UsageTable } from "../storage/database-schema.js";
+import { lockedTransaction } from "../storage/locked-transaction.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import { userGroupsColumn } from "./usage-groups.js";
 
@@ -145,22 +145,12 @@ export class UsageMeter {
     return userGroupsColumn(groups);
   }
 
-  /** Inserts the request's row when every limit has room, in one locked transaction; its id. */
+  /** Inserts the request's row when every limit has room, under the user's lock; its id. */
   async #countIfRoom(userId: string, limits: Limits, row: UsageRow, now: number): Promise<number> {
-    const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
-    return this.db.connection().execute(async (conn) => {
-      await sql.raw(postgres ? "BEGIN" : "BEGIN IMMEDIATE").execute(conn);
-      try {
-        if (postgres)
-          await sql`SELECT pg_advisory_xact_lock(${QUOTA_LOCK}, hashtext(${userId}))`.execute(conn);
-        await assertRoom(conn, userId, limits, now);
-        const inserted = await conn.insertInto("usage").values(row).returning("id").executeTakeFirstOrThrow();
-        await sql`COMMIT`.execute(conn);
-        return Number(inserted.id);
-      } catch (error) {
-        await sql`ROLLBACK`.execute(conn).catch(() => {});
-        throw error;
-      }
+    return lockedTransaction(this.db, { namespace: QUOTA_LOCK, key: userId }, async (trx) => {
+      await assertRoom(trx, userId, limits, now);
+      const inserted = await trx.insertInto("usage").values(row).returning("id").executeTakeFirstOrThrow();
+      return Number(inserted.id);
     });
   }
 
