@@ -144,7 +144,7 @@ export async function createWebService(
     authCache,
     config.model.upstreams.map((upstream) => upstream.name),
   );
-  const usage = new UsageMeter(db, settings, (model) => modelAccess.key(model));
+  const usage = new UsageMeter(db, settings, (model) => modelAccess.key(model), logger);
   const knowledgeAccess = new KnowledgeAccess(db);
 
   registerAccountRoutes(app, { db, config, settings, throttle: new LoginThrottle() });
@@ -199,7 +199,7 @@ export async function createWebService(
       await app.close();
       contentFilter.close();
       await peers.close();
-      await usage.flush();
+      await usage.close();
       await db.destroy();
     },
   };

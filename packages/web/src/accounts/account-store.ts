@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { isValidUsername, USERNAME_RULE } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import { audit } from "../audit/audit-log.js";
+import { lockedTransaction } from "../storage/locked-transaction.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import { hashPassword } from "./password-hash.js";
 import { foldUsername } from "./username-fold.js";
@@ -85,12 +86,16 @@ function isUniqueViolation(error: unknown): boolean {
   return e?.code === "23505" || /UNIQUE constraint failed/i.test(e?.message ?? "");
 }
 
+/** Taken by every account creation, so that whether it is the first is decided one at a time. */
+const ACCOUNTS_LOCK = { namespace: 0x48_41, key: "accounts" }; // "HA"
+
 /**
  * Creates an account. The first account of a deployment becomes an active admin, whatever the
  * sign-up mode; later ones follow `signup` (open: active, approval: pending, closed: refused),
  * unless an administrator or the `hearth` command creates them (`role` given): then they are
- * active with that role in any mode. Everything runs in one transaction, so two racing first
- * sign-ups cannot both become admin and an account is never left without the groups it was given.
+ * active with that role in any mode. Everything runs in one transaction under the accounts' lock
+ * (see lockedTransaction), so two racing first sign-ups, to one worker or to replicas sharing the
+ * database, cannot both become admin, and an account is never left without the groups it was given.
  */
 export async function createUser(
   db: WebDatabase,
@@ -112,7 +117,7 @@ export async function createUser(
 ) {
   checkCredentialsShape(input.username, input.password);
   const passwordHash = await hashPassword(input.password);
-  return db.transaction().execute(async (trx) => {
+  return lockedTransaction(db, ACCOUNTS_LOCK, async (trx) => {
     const existing = await trx
       .selectFrom("users")
       .select((eb) => eb.fn.countAll<number>().as("count"))

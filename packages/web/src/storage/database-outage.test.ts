@@ -1,5 +1,6 @@
 import { PassThrough } from "node:stream";
 import { createLogger } from "@hearth/core";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DatabaseLink, openDatabaseLink } from "../../../../test/support/database-link.js";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
@@ -95,24 +96,80 @@ describe.skipIf(!postgresAvailable)("the web service when its PostgreSQL link is
     expect(JSON.stringify(logged)).not.toContain("never-logged");
   });
 
-  it("writes the usage records of requests answered just before the cut once the link is back", async () => {
-    const chat = await web.app.inject({
-      method: "POST",
-      url: "/v1/chat/completions",
-      headers: { authorization: `Bearer ${apiKey}` },
-      payload: { model: "tiny-story", messages: [{ role: "user", content: "just before" }] },
-    });
-    expect(chat.statusCode).toBe(200);
-    // Usage is written in batches every 200 ms: this one's write meets the cut link.
-    link.cut();
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    link.restore();
+  /** Alice's usage as stored, read past the link (as another replica reads it). */
+  const storedUsage = async (): Promise<Record<"records" | "requests" | "prompt" | "completion", number>> => {
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        `SELECT count(*) AS records, coalesce(sum(requests), 0) AS requests,
+                coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion
+         FROM ${web.schema}.usage WHERE user_id = $1`,
+        [alice.userId],
+      );
+      return Object.fromEntries(Object.entries(rows[0] as object).map(([k, v]) => [k, Number(v)])) as never;
+    } finally {
+      await client.end();
+    }
+  };
 
-    const report = await web.app.inject({ method: "GET", url: "/api/admin/usage", headers: alice.headers });
-    expect(report.statusCode).toBe(200);
-    const usage = (report.json() as { usage: Array<{ username: string; requests: number }> }).usage;
-    expect(usage.find((row) => row.username === "alice")?.requests).toBe(1);
-  });
+  it.each([
+    ["without limits", {}],
+    ["with limits", { requestsPerDay: 1000 }],
+  ])(
+    "stores the usage of an answer that ends while the link is cut once it is back, by itself (%s)",
+    async (_, userLimits) => {
+      const limited = await web.app.inject({
+        method: "PATCH",
+        url: "/api/admin/settings",
+        headers: alice.headers,
+        payload: { userLimits },
+      });
+      expect(limited.statusCode).toBe(200);
+      const before = await storedUsage();
+      const outageWarnings = () =>
+        logged.filter((line) => String(line.msg).startsWith("usage records cannot be written")).length;
+      const warnedBefore = outageWarnings();
+      model.options.delayMs = 100;
+      const asked = model.requests.length;
+      const answer = web.app.inject({
+        method: "POST",
+        url: "/v1/chat/completions",
+        headers: { authorization: `Bearer ${apiKey}` },
+        payload: {
+          model: "tiny-story",
+          messages: [{ role: "user", content: "during the cut" }],
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+      });
+      // Admitted (with limits: counted in the database); the link is cut while the answer streams.
+      await expect.poll(() => model.requests.length).toBe(asked + 1);
+      link.cut();
+      const chat = await answer;
+      expect(chat.statusCode).toBe(200);
+      const { prompt_tokens: prompt, completion_tokens: completion } = chat.body
+        .split("\n")
+        .filter((line) => line.startsWith("data: {"))
+        .map((line) => JSON.parse(line.slice("data: ".length)))
+        .find((chunk) => chunk.usage).usage;
+      expect(prompt + completion).toBeGreaterThan(0);
+      // Its record's write meets the cut link, and is tried again after.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      link.restore();
+
+      // No further request: the record is written by itself, with the answer's tokens.
+      await expect.poll(storedUsage, { timeout: 20_000, interval: 250 }).toEqual({
+        records: before.records + 1,
+        requests: before.requests + 1,
+        prompt: before.prompt + prompt,
+        completion: before.completion + completion,
+      });
+      // Said once for the outage, not once for each try.
+      expect(outageWarnings()).toBe(warnedBefore + 1);
+      model.options.delayMs = undefined;
+    },
+  );
 });
 
 describe.skipIf(!postgresAvailable)("the web service when its PostgreSQL link goes silent", () => {

@@ -162,6 +162,11 @@ export interface UsageTable {
    * (usage/usage-groups.ts); null for records written before groups were recorded.
    */
   user_groups: string | null;
+  /**
+   * A random id given when the request is admitted, unique: a batch written again after its answer
+   * was lost skips the records it already stored (null for records from before 0014-usage-request-id).
+   */
+  request_id: string | null;
 }
 
 export interface KnowledgeJobsTable {

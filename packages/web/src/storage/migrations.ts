@@ -309,6 +309,16 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           .execute();
       },
     },
+    "0014-usage-request-id": {
+      // A usage record's own id, given when its request is admitted: a batch of records written
+      // again after the database's answer to it was lost (the link broke as it committed) adds
+      // the records it already stored no second time. Earlier records have none (a unique index
+      // allows any number of nulls).
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("usage").addColumn("request_id", "text").execute();
+        await db.schema.createIndex("usage_request_id").unique().on("usage").column("request_id").execute();
+      },
+    },
   };
 }
 

@@ -1,8 +1,11 @@
-import { HearthError, UpstreamCallError } from "@hearth/core";
-import { sql } from "kysely";
+import { PassThrough } from "node:stream";
+import { createLogger, HearthError, UpstreamCallError } from "@hearth/core";
+import { type KyselyPlugin, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DatabaseLink, openDatabaseLink } from "../../../../test/support/database-link.js";
 import {
   type Dialect,
+  POSTGRES_URL,
   postgresAvailable,
   startWeb,
   type WebHarness,
@@ -10,7 +13,7 @@ import {
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Limits, SettingsStore } from "../settings/settings-store.js";
 import { openDatabase, type WebDatabase } from "../storage/open-database.js";
-import { UsageMeter } from "./usage-meter.js";
+import { MAX_PENDING_RECORDS, UsageMeter } from "./usage-meter.js";
 
 const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 
@@ -135,6 +138,33 @@ describe.each(dialects)("usage meter on %s", (dialect) => {
     expect(refused?.retryAfterSeconds).toBe(40);
   });
 
+  it("stores a batch once when it is written again after the database's answer to it was lost", async () => {
+    // The database stores the batch, and its answer is lost on the way back (the link breaks).
+    const inserts = new WeakSet<object>();
+    let answers = 0;
+    const loseFirstInsertAnswer: KyselyPlugin = {
+      transformQuery: ({ node, queryId }) => {
+        if (node.kind === "InsertQueryNode") inserts.add(queryId);
+        return node;
+      },
+      transformResult: async ({ queryId, result }) => {
+        if (inserts.has(queryId) && answers++ === 0) throw new Error("Connection terminated unexpectedly");
+        return result;
+      },
+    };
+    const meter = new UsageMeter(web.db.withPlugin(loseFirstInsertAnswer), settingsWith({ current: {} }));
+    const user = userNamed("answer-lost");
+    await (await meter.admit(user, { model: "m" })).settle({ promptTokens: 5, completionTokens: 2 });
+    await expect(meter.flush()).rejects.toThrow("Connection terminated");
+    await meter.flush();
+    const rows = await web.db
+      .selectFrom("usage")
+      .select(["requests", "prompt_tokens", "completion_tokens"])
+      .where("user_id", "=", user.id)
+      .execute();
+    expect(rows.map((r) => Object.values(r).map(Number))).toEqual([[1, 5, 2]]);
+  });
+
   it("keeps a model's usage under one name and at the request's admission time, with limits or without", async () => {
     const limits = { current: {} as Limits };
     const meter = new UsageMeter(web.db, settingsWith(limits), (model) =>
@@ -163,5 +193,76 @@ describe.each(dialects)("usage meter on %s", (dialect) => {
       expect(row.model).toBe("story:latest");
       expect(new Date(row.created_at).toISOString()).toBe(new Date(admittedAt).toISOString());
     }
+  });
+});
+
+describe.skipIf(!postgresAvailable)("usage meter when its PostgreSQL link is cut", () => {
+  let web: WebHarness;
+  let link: DatabaseLink;
+  /** The web database through the link, which the tests cut. */
+  let linked: WebDatabase;
+  const logged: Array<Record<string, unknown>> = [];
+  const logger = () => {
+    const stream = new PassThrough();
+    stream.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split("\n")) if (line) logged.push(JSON.parse(line));
+    });
+    return createLogger({ level: "info", destination: stream });
+  };
+  const noLimits = settingsWith({ current: {} });
+  /** A user's stored records: how many, and their tokens. */
+  const stored = async (userId: string) => {
+    const rows = await web.db
+      .selectFrom("usage")
+      .select(["prompt_tokens", "completion_tokens"])
+      .where("user_id", "=", userId)
+      .execute();
+    return {
+      records: rows.length,
+      tokens: rows.reduce((n, r) => n + r.prompt_tokens + r.completion_tokens, 0),
+    };
+  };
+
+  beforeAll(async () => {
+    web = await startWeb({ modelUrl: "http://127.0.0.1:9" }, {}, "postgres");
+    link = await openDatabaseLink(POSTGRES_URL);
+    linked = await openDatabase(
+      { ...web.config, web: { ...web.config.web, databaseUrl: link.url } },
+      { postgresSchema: web.schema as string },
+    );
+  });
+  afterAll(async () => {
+    link?.restore();
+    await linked?.destroy();
+    await link?.close();
+    await web?.close();
+  });
+
+  it("writes as it stops what the database could not take, when it is back within the grace", async () => {
+    const meter = new UsageMeter(linked, noLimits);
+    const user = userNamed("stopping");
+    const admission = await meter.admit(user, { model: "m" });
+    link.cut();
+    await admission.settle({ promptTokens: 3, completionTokens: 4 });
+    const closing = meter.close();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    link.restore();
+    await closing;
+    expect(await stored(user.id)).toEqual({ records: 1, tokens: 7 });
+  });
+
+  it(`keeps at most ${MAX_PENDING_RECORDS} records while the database is unreachable, and says how many it dropped`, async () => {
+    const meter = new UsageMeter(linked, noLimits, undefined, logger());
+    const user = userNamed("flood");
+    link.cut();
+    for (let n = 0; n < MAX_PENDING_RECORDS + 5; n++)
+      await (await meter.admit(user, { model: "m" })).settle({ promptTokens: 1, completionTokens: 0 });
+    link.restore();
+    await expect
+      .poll(() => stored(user.id), { timeout: 30_000, interval: 500 })
+      .toEqual({ records: MAX_PENDING_RECORDS, tokens: MAX_PENDING_RECORDS });
+    await expect
+      .poll(() => logged.find((line) => String(line.msg).startsWith("usage records were lost")))
+      .toMatchObject({ level: 40, records: 5 });
   });
 });

@@ -1,13 +1,29 @@
-import { HearthError, isDatabaseUnreachable, toHearthError } from "@hearth/core";
-import { PostgresAdapter, sql } from "kysely";
+import { randomUUID } from "node:crypto";
+import { HearthError, isDatabaseUnreachable, type Logger, OutageLog, toHearthError } from "@hearth/core";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Limits, SettingsStore } from "../settings/settings-store.js";
 import type { UsageTable } from "../storage/database-schema.js";
+import { lockedTransaction } from "../storage/locked-transaction.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import { userGroupsColumn } from "./usage-groups.js";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
+
+/** Records are written every BATCH_MS, or at once when BATCH_ROWS are waiting. */
+const BATCH_MS = 200;
+/** Rows per INSERT (PostgreSQL takes at most 65,535 parameters in a statement; a row has 10). */
+const BATCH_ROWS = 500;
+/** While the database is unreachable, writing is tried again after 0.5 s, then twice as long each time up to 10 s. */
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 10_000;
+/**
+ * The most records kept in memory while the database is unreachable (a few hundred bytes each:
+ * some 10 MB); past it the newest are dropped, and how many is logged when the database is back.
+ */
+export const MAX_PENDING_RECORDS = 20_000;
+/** How long a stopping service keeps trying to write what is pending while the database is unreachable. */
+const CLOSE_GRACE_MS = 5_000;
 
 /** A row as inserted: the table's columns but the generated id. */
 type UsageRow = Omit<UsageTable, "id">;
@@ -15,41 +31,99 @@ type UsageRow = Omit<UsageTable, "id">;
 /**
  * Records tokens, requests and cost units per user, key and model, with the groups the user is in
  * at the time of the request, and enforces the limits.
- * Records are written in batches (every 200 ms, in one transaction) rather than one insert per
- * request on the streaming path; every read (quota checks, the usage report) flushes first.
+ * Records are written in batches (every 200 ms) rather than one insert per request on the
+ * streaming path; every read (quota checks, the usage report) flushes first. What the database
+ * cannot take while it is unreachable (a failover, a restart) is kept (up to MAX_PENDING_RECORDS)
+ * and tried again, backing off, until it is written; a record written twice (its batch's answer
+ * lost) is stored once: the batch skips request ids already stored, and tokens are set, not added.
  */
 export class UsageMeter {
-  #pending: UsageRow[] = [];
+  /** Records of requests without limits, not yet stored. */
+  #rows: UsageRow[] = [];
+  /** Admitted requests' final tokens by record id, not yet stored; null: the request is not counted (deleted). */
+  #settled = new Map<number, Tokens | null>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
+  /** The wait before the next try while the database is unreachable; 0 while it is reachable. */
+  #retryMs = 0;
+  /** Records dropped past MAX_PENDING_RECORDS in this outage. */
+  #dropped = 0;
+  readonly #outage: OutageLog;
 
   constructor(
     readonly db: WebDatabase,
     readonly settings: SettingsStore,
     /** The name a model's usage is kept under, so that its spellings add up (ModelAccess.key). */
     readonly modelKey: (model: string) => string = (model) => model,
-  ) {}
+    readonly logger?: Logger,
+  ) {
+    this.#outage = new OutageLog(
+      logger,
+      `usage records cannot be written while the web database is unreachable: up to ${MAX_PENDING_RECORDS} are kept in memory and written when it is back`,
+    );
+  }
 
-  /** Writes the records not yet stored. */
+  /**
+   * Writes the records not yet stored. When that fails because the database is unreachable they
+   * are kept, and tried again later by themselves; the error is thrown all the same.
+   */
   async flush(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const rows = this.#pending;
-    this.#pending = [];
+    this.#disarm();
+    const rows = this.#rows;
+    const settled = this.#settled;
+    this.#rows = [];
+    this.#settled = new Map();
     const previous = this.#flushing;
     this.#flushing = (async () => {
       // A batch that failed was reported to whoever flushed it; it must not fail every later one.
       await previous.catch(() => {});
-      if (rows.length === 0) return;
+      if (rows.length === 0 && settled.size === 0) return;
       try {
-        await this.db.insertInto("usage").values(rows).execute();
+        await this.#write(rows, settled);
       } catch (error) {
-        // Records the database could not take while it was unreachable go in the next batch.
-        if (isDatabaseUnreachable(error)) this.#pending.unshift(...rows);
+        if (!isDatabaseUnreachable(error)) {
+          this.logger?.error(
+            { err: error, records: rows.length + settled.size },
+            "usage records could not be written, and are lost",
+          );
+          throw error;
+        }
+        this.#keep(rows, settled);
+        this.#outage.lost(error);
+        this.#retryMs = Math.min(this.#retryMs * 2 || RETRY_FIRST_MS, RETRY_MAX_MS);
+        this.#disarm();
+        this.#schedule(this.#retryMs);
         throw error;
       }
+      if (this.#retryMs > 0) this.#recovered();
     })();
     await this.#flushing;
+  }
+
+  /**
+   * Writes what is pending as the service stops: while the database is unreachable, tried again
+   * for up to CLOSE_GRACE_MS; what is still unwritten then is lost, and logged.
+   */
+  async close(): Promise<void> {
+    const deadline = Date.now() + CLOSE_GRACE_MS;
+    for (;;) {
+      // A failure is logged by flush (once for an outage), which keeps what it could not write.
+      await this.flush().catch(() => {});
+      const left = this.#rows.length + this.#settled.size;
+      if (left === 0) return;
+      // Left by a flush that raced this one (the retry timer's), or come in meanwhile: at once.
+      if (this.#retryMs === 0) continue;
+      const wait = Math.min(this.#retryMs, deadline - Date.now());
+      if (wait <= 0) {
+        this.#disarm();
+        this.logger?.error(
+          { records: left },
+          "usage records could not be written before the service stopped (the web database is unreachable), and are lost",
+        );
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   /** The limits that apply to a user: the most generous of their groups', else the per-user ones. */
@@ -86,6 +160,7 @@ export class UsageMeter {
   ): Promise<Admission> {
     const limits = await this.limitsFor(user);
     const row: UsageRow = {
+      request_id: randomUUID(),
       user_id: user.id,
       api_key_id: entry.apiKeyId ?? null,
       model: this.modelKey(entry.model),
@@ -102,12 +177,8 @@ export class UsageMeter {
     await this.flush();
     const id = await this.#countIfRoom(user.id, limits, row, now);
     return admission(
-      async (tokens) => {
-        await this.db.updateTable("usage").set(tokenColumns(tokens)).where("id", "=", id).execute();
-      },
-      async () => {
-        await this.db.deleteFrom("usage").where("id", "=", id).execute();
-      },
+      (tokens) => this.#settle(id, tokens),
+      () => this.#settle(id, null),
     );
   }
 
@@ -145,30 +216,87 @@ export class UsageMeter {
     return userGroupsColumn(groups);
   }
 
-  /** Inserts the request's row when every limit has room, in one locked transaction; its id. */
+  /** Inserts the request's row when every limit has room, under the user's lock; its id. */
   async #countIfRoom(userId: string, limits: Limits, row: UsageRow, now: number): Promise<number> {
-    const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
-    return this.db.connection().execute(async (conn) => {
-      await sql.raw(postgres ? "BEGIN" : "BEGIN IMMEDIATE").execute(conn);
-      try {
-        if (postgres)
-          await sql`SELECT pg_advisory_xact_lock(${QUOTA_LOCK}, hashtext(${userId}))`.execute(conn);
-        await assertRoom(conn, userId, limits, now);
-        const inserted = await conn.insertInto("usage").values(row).returning("id").executeTakeFirstOrThrow();
-        await sql`COMMIT`.execute(conn);
-        return Number(inserted.id);
-      } catch (error) {
-        await sql`ROLLBACK`.execute(conn).catch(() => {});
-        throw error;
-      }
+    return lockedTransaction(this.db, { namespace: QUOTA_LOCK, key: userId }, async (trx) => {
+      await assertRoom(trx, userId, limits, now);
+      const inserted = await trx.insertInto("usage").values(row).returning("id").executeTakeFirstOrThrow();
+      return Number(inserted.id);
     });
   }
 
   /** Writes a settled request's row in the next batch (users without limits: nothing to check). */
   async #queue(row: UsageRow) {
-    this.#pending.push(row);
-    if (this.#pending.length >= 500) await this.flush();
-    else this.#timer ??= setTimeout(() => void this.flush().catch(() => {}), 200);
+    this.#rows.push(row);
+    this.#trim();
+    if (this.#rows.length >= BATCH_ROWS && this.#retryMs === 0) await this.flush().catch(() => {});
+    else this.#schedule(BATCH_MS);
+  }
+
+  /**
+   * Stores an admitted request's final tokens (null: deletes its record) at once, so that other
+   * workers and replicas checking a token limit see them; while the database is unreachable, with
+   * the next try.
+   */
+  async #settle(id: number, tokens: Tokens | null) {
+    this.#settled.set(id, tokens);
+    if (this.#retryMs === 0) await this.flush().catch(() => {});
+    else this.#schedule(this.#retryMs);
+  }
+
+  /** One statement per BATCH_ROWS records, skipping those already stored; then the settled tokens. */
+  async #write(rows: UsageRow[], settled: Map<number, Tokens | null>) {
+    for (let at = 0; at < rows.length; at += BATCH_ROWS)
+      await this.db
+        .insertInto("usage")
+        .values(rows.slice(at, at + BATCH_ROWS))
+        .onConflict((conflict) => conflict.column("request_id").doNothing())
+        .execute();
+    for (const [id, tokens] of settled)
+      if (tokens) await this.db.updateTable("usage").set(tokenColumns(tokens)).where("id", "=", id).execute();
+      else await this.db.deleteFrom("usage").where("id", "=", id).execute();
+  }
+
+  /** Puts back what a flush could not write, before what came meanwhile (whose tokens are newer). */
+  #keep(rows: UsageRow[], settled: Map<number, Tokens | null>) {
+    this.#rows = [...rows, ...this.#rows];
+    for (const [id, tokens] of this.#settled) settled.set(id, tokens);
+    this.#settled = settled;
+    this.#trim();
+  }
+
+  /**
+   * Drops the newest records past MAX_PENDING_RECORDS. Settled tokens are kept: only requests
+   * admitted before the outage have them (admitting one needs the database).
+   */
+  #trim() {
+    const over = this.#rows.length + this.#settled.size - MAX_PENDING_RECORDS;
+    if (over <= 0) return;
+    const dropped = Math.min(over, this.#rows.length);
+    this.#rows.length -= dropped;
+    this.#dropped += dropped;
+  }
+
+  /** The database took a write again after an outage. */
+  #recovered() {
+    this.#retryMs = 0;
+    this.#outage.recovered();
+    if (this.#dropped > 0)
+      this.logger?.warn(
+        { records: this.#dropped },
+        `usage records were lost in the outage of the web database: more than ${MAX_PENDING_RECORDS} were waiting`,
+      );
+    this.#dropped = 0;
+  }
+
+  /** Flushes after `delayMs`, unless a flush is due already. */
+  #schedule(delayMs: number) {
+    this.#timer ??= setTimeout(() => void this.flush().catch(() => {}), delayMs).unref();
+  }
+
+  #disarm() {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 }
 
@@ -204,7 +332,7 @@ function admission(
   const once = async (step: () => Promise<void>) => {
     if (settled) return;
     settled = true;
-    await step().catch(() => {});
+    await step();
   };
   return {
     settle: (tokens) => once(() => write(tokens)),
