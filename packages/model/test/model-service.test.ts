@@ -1,10 +1,13 @@
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { USAGE_COMMENT_HEADER } from "@hearth/contracts";
+import { createLogger } from "@hearth/core";
+import { LlamaEmbeddingContext } from "node-llama-cpp";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { rawRequest } from "../../../test/support/raw-request.js";
 import { sharedFile } from "../../../test/support/shared-data.js";
 import { tinyGgufBytes, writeTinyGguf } from "../../../test/support/tiny-gguf.js";
@@ -632,6 +635,58 @@ describe("model service start-up", () => {
 });
 
 describe("model service shutdown", () => {
+  it.skipIf(!stories)(
+    "close() lets an embedding in flight stop before it unloads the model: no DisposedError in the log",
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), "hearth-model-close-embed-"));
+      const lines: string[] = [];
+      const destination = new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(...String(chunk).trim().split("\n"));
+          done();
+        },
+      });
+      const embedFor = LlamaEmbeddingContext.prototype.getEmbeddingFor;
+      let embedding!: () => void;
+      const started = new Promise<void>((resolve) => (embedding = resolve));
+      const spy = vi.spyOn(LlamaEmbeddingContext.prototype, "getEmbeddingFor").mockImplementation(function (
+        this: LlamaEmbeddingContext,
+        ...args
+      ) {
+        embedding();
+        return embedFor.apply(this, args);
+      });
+      try {
+        await copyFile(stories!, join(dir, "stories260K.gguf"));
+        const service = await startModelService(
+          dir,
+          { contextSize: 2048 },
+          createLogger({ level: "warn", destination }),
+        );
+        // Texts of some 2,000 tokens each: every one takes a while to embed.
+        const text = Array.from({ length: 700 }, (_, i) => `word${i % 50}`).join(" ");
+        const client = new AbortController();
+        const request = fetch(`${service.url}/api/embed`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "stories260K", input: [text, text, text, text] }),
+          signal: client.signal,
+        }).catch(() => undefined);
+        await started;
+        // As in `hearth up`: the knowledge service stops first, its embedding requests go away, and
+        // the model service closes while the model still embeds the text it was given.
+        client.abort();
+        await request;
+        await service.close();
+        const problems = lines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
+        expect(problems).toEqual([]);
+      } finally {
+        spy.mockRestore();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
   it("close() ends in-flight streams and unloads models promptly", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hearth-model-close-"));
     try {

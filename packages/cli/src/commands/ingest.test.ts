@@ -1,4 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -156,11 +158,46 @@ describe("hearth ingest", () => {
     expect(redraws.at(-1)).toMatch(/2\/2 财务报销流程|2\/2 员工入职培训/);
   });
 
+  it("ingests the rest of a folder and lists an entry it cannot read as a failure with its code", async () => {
+    const mini = join(folder, "mini");
+    mkdirSync(mini);
+    writeFileSync(join(mini, "a.txt"), "hello MINI-TOKEN");
+    symlinkSync("/nonexistent", join(mini, "dangling.md"));
+    let text = "";
+    const write = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+      text += String(chunk);
+      return true;
+    });
+    try {
+      await ingestCommand().parseAsync(["mini", mini, "--create", "--url", harness.url], { from: "user" });
+      expect(process.exitCode).toBe(1);
+    } finally {
+      write.mockRestore();
+      process.exitCode = undefined;
+    }
+    expect(text).toContain("1 indexed, 0 unchanged, 1 failed");
+    expect(text).toContain(`${join(mini, "dangling.md")}: FOLDER_UNREADABLE: Cannot read the entry: ENOENT`);
+    const base = (await harness.client.listKnowledgeBases()).find((kb) => kb.name === "mini")!;
+    const [hit] = await harness.client.query(base.id, { query: "MINI-TOKEN", topK: 1 });
+    expect(hit?.documentTitle).toBe("a.txt");
+  });
+
   it("checks the paths before --create makes the knowledge base", async () => {
     await expect(
       runIngest({
         knowledgeBase: "Typo",
         paths: [join(folder, "no-such-folder")],
+        baseUrl: harness.url,
+        create: true,
+        output: new PassThrough(),
+      }),
+    ).rejects.toMatchObject({ code: "FOLDER_UNREADABLE" });
+    // A link given by name that leads nowhere is a path typed wrong too.
+    symlinkSync(join(folder, "nowhere"), join(folder, "typed-link.md"));
+    await expect(
+      runIngest({
+        knowledgeBase: "Typo",
+        paths: [join(folder, "typed-link.md"), join(folder, "docs", "b.txt")],
         baseUrl: harness.url,
         create: true,
         output: new PassThrough(),
@@ -219,8 +256,8 @@ describe("hearth ingest interrupted", () => {
   });
 });
 
-describe("hearth ingest when the knowledge service goes away", () => {
-  it("ends with one UPSTREAM_UNAVAILABLE line, not fetch's TypeError", async () => {
+describe("hearth ingest when the knowledge service dies (kill -9)", () => {
+  it("says the run was interrupted when an event stream breaks, as when it ends", async () => {
     const embed = await startEmbedServer({ delayMs: 60 });
     const harness = await startHarness({
       embeddingUrl: embed.url,
@@ -234,30 +271,150 @@ describe("hearth ingest when the knowledge service goes away", () => {
     let text = "";
     output.on("data", (part) => {
       text += part;
-      // The service dies (kill -9): every connection it holds drops.
+      // Every connection the service holds drops, as when it is killed.
       if (/\[1\/20\]/.test(text)) harness.service.app.server.closeAllConnections();
     });
     try {
-      const error = await runIngest({
+      const report = await runIngest({
         knowledgeBase: "Gone",
         paths: [folder],
         baseUrl: harness.url,
         create: true,
         embeddingModel: "test-embed",
         output,
-      }).catch((caught: unknown) => caught);
-      expect(error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE" });
-      expect((error as HearthError).toLine()).toMatch(
-        /^UPSTREAM_UNAVAILABLE: The knowledge service at \S+ did not answer/,
+      });
+      expect(report.unfinished).toHaveLength(1);
+      expect(text).toMatch(
+        /interrupted: \d+ of 20 indexed; job \S+ is unfinished and resumes when the service starts again\n/,
       );
-      expect((error as HearthError).toLine()).not.toContain("\n");
     } finally {
       await harness.close();
       await embed.close();
       rmSync(folder, { recursive: true, force: true });
     }
   });
+
+  it("reports what was uploaded, the jobs and what was not when it dies between uploads", async () => {
+    // 52 files: a batch of 50, then one of 2. The service takes the first batch, then dies: the
+    // first job's event stream breaks while the second batch is being sent, and that upload too.
+    const folder = mkdtempSync(join(tmpdir(), "hearth-ingest-killed-"));
+    const names = Array.from({ length: 52 }, (_, i) => `doc-${String(i).padStart(2, "0")}.txt`);
+    for (const name of names) writeFileSync(join(folder, name), `Text of ${name}.`);
+    const service = await startDyingService(() => rmSync(join(folder, "doc-51.txt")));
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on("unhandledRejection", onRejection);
+    let text = "";
+    const write = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+      text += String(chunk);
+      return true;
+    });
+    try {
+      await ingestCommand().parseAsync(["Killed", folder, "--url", service.url], { from: "user" });
+      expect(process.exitCode).toBe(1);
+    } finally {
+      write.mockRestore();
+      process.exitCode = undefined;
+    }
+    try {
+      expect(rejections).toEqual([]);
+      expect(text).toContain(
+        "interrupted: 1 of 52 indexed (1 failed); job job-1 is unfinished and resumes when the service starts again\n",
+      );
+      // The file that went away after it was listed fails alone.
+      expect(text).toContain(
+        `${join(folder, "doc-51.txt")}: FOLDER_UNREADABLE: Cannot read the entry: ENOENT`,
+      );
+      expect(text).toMatch(
+        /\n1 of 52 files were not uploaded: UPSTREAM_UNAVAILABLE: The knowledge service at \S+ did not answer.*; run the command again to upload them\n/,
+      );
+      expect(text).not.toMatch(/\n\s+at /); // no stack trace
+    } finally {
+      process.off("unhandledRejection", onRejection);
+      await service.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 });
+
+/**
+ * A stand-in knowledge service that dies mid-run: it answers the first upload with job-1 (after
+ * `onFirstUpload`), sends that job's snapshot and one indexed document, then drops the event
+ * stream's connection and, after that, the second upload's.
+ */
+async function startDyingService(onFirstUpload: () => void) {
+  const time = new Date().toISOString();
+  const counts = {
+    total: 50,
+    queued: 50,
+    parsing: 0,
+    embedding: 0,
+    indexed: 0,
+    skipped: 0,
+    deleted: 0,
+    failed: 0,
+  };
+  const job = {
+    id: "job-1",
+    knowledgeBaseId: "kb-1",
+    kind: "upload",
+    status: "running",
+    counts,
+    documents: [],
+    createdAt: time,
+    updatedAt: time,
+    finishedAt: null,
+  };
+  let uploads = 0;
+  let streamBroken: () => void = () => {};
+  const broken = new Promise<void>((resolve) => (streamBroken = resolve));
+  const server = createServer((req, res) => {
+    const send = (status: number, body: unknown) =>
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    if (req.url === "/v1/knowledge-bases") {
+      send(200, {
+        knowledgeBases: [
+          {
+            id: "kb-1",
+            name: "Killed",
+            description: "",
+            embeddingModel: null,
+            chunking: { maxTokens: 512, overlapTokens: 64 },
+            documentCount: 0,
+            createdAt: time,
+            updatedAt: time,
+          },
+        ],
+      });
+    } else if (req.url === "/v1/knowledge-bases/kb-1/documents") {
+      req.resume();
+      req.on("end", () => {
+        if (++uploads === 1) {
+          onFirstUpload();
+          send(202, { job, documents: [] });
+        } else void broken.then(() => setTimeout(() => res.socket?.destroy(), 200));
+      });
+    } else if (req.url === "/v1/jobs/job-1/events") {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(`event: job\ndata: ${JSON.stringify({ type: "job", job })}\n\n`);
+      const document = { documentId: "d-0", name: "doc-00.txt", status: "indexed" };
+      res.write(
+        `event: document\ndata: ${JSON.stringify({ type: "document", jobId: "job-1", document, counts })}\n\n`,
+      );
+      // Once the events are on their way, the connection drops.
+      res.write("\n", () => {
+        res.socket?.once("close", streamBroken);
+        res.socket?.destroy();
+      });
+    } else send(404, { error: { code: "NOT_FOUND", message: req.url ?? "" } });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 describe("hearth ingest when the knowledge service stops mid-run", () => {
   it("says the run was interrupted, names the unfinished job and exits non-zero", async () => {

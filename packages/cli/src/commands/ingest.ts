@@ -1,5 +1,5 @@
-import { openAsBlob } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { constants, openAsBlob } from "node:fs";
+import { access, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { type IngestionJob, KnowledgeClient, KnowledgeClientError } from "@hearth/contracts";
 import { HearthError, loadConfig } from "@hearth/core";
@@ -28,12 +28,15 @@ export interface IngestReport {
   jobs: IngestionJob[];
   indexed: number;
   skipped: number;
-  failed: Array<{ name: string; code: string; message: string }>;
+  /** Documents that failed, and entries of the folders given that could not be read (FOLDER_UNREADABLE). */
+  failed: IngestFailure[];
   /**
    * Jobs whose event stream ended before they finished: the knowledge service stopped mid-run.
    * They are kept on the service and resume when it starts again.
    */
   unfinished: string[];
+  /** Files not uploaded because an upload failed mid-run (the service went away): run again for them. */
+  notUploaded: number;
 }
 
 const BATCH_FILES = 50;
@@ -87,7 +90,8 @@ export function ingestCommand(): Command {
             signal: controller.signal,
           });
           if (controller.signal.aborted) process.exitCode = 130;
-          else if (report.failed.length > 0 || report.unfinished.length > 0) process.exitCode = 1;
+          else if (report.failed.length > 0 || report.unfinished.length > 0 || report.notUploaded > 0)
+            process.exitCode = 1;
         } finally {
           process.off("SIGINT", onSignal);
         }
@@ -95,33 +99,46 @@ export function ingestCommand(): Command {
     );
 }
 
+/** A file or folder entry that did not become a document, with its code and reason. */
+export interface IngestFailure {
+  name: string;
+  code: string;
+  message: string;
+}
+
 /**
  * Lists the files to upload: files as given, folders walked in name order. Every file gets its own
  * document name: the service keeps one document per name, so two files sharing one would be
- * uploaded as one document and the other silently lost.
+ * uploaded as one document and the other silently lost. A path given that cannot be read refuses
+ * the run (FOLDER_UNREADABLE); an entry inside a folder that cannot be (a link that leads nowhere,
+ * no permission) is listed in `unreadable` and the rest of the folder is taken.
  */
-export async function collectFiles(
-  paths: string[],
-): Promise<Array<{ path: string; name: string; size: number }>> {
+export async function collectFiles(paths: string[]): Promise<{
+  files: Array<{ path: string; name: string; size: number }>;
+  unreadable: IngestFailure[];
+}> {
   const files: Array<{ path: string; name: string; size: number }> = [];
+  const unreadable: IngestFailure[] = [];
   const visited = new Set<string>();
   const listed = new Set<string>();
   const folders = new Map<(typeof files)[number], string>(); // the folder a name is relative to
   const walk = async (path: string, root: string | undefined): Promise<void> => {
     let info: Awaited<ReturnType<typeof stat>>;
+    let entries: string[] = [];
     try {
       info = await stat(path);
+      if (info.isDirectory()) entries = (await readdir(path)).sort();
+      else if (info.isFile()) await access(path, constants.R_OK);
     } catch (error) {
-      throw new HearthError(
-        "FOLDER_UNREADABLE",
-        `${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
+      if (root === undefined) throw new HearthError("FOLDER_UNREADABLE", `${path}: ${reasonOf(error)}`);
+      unreadable.push(unreadableEntry(path, error));
+      return;
     }
     if (info.isDirectory()) {
       const key = `${info.dev}:${info.ino}`;
       if (visited.has(key)) return; // a symbolic link loop
       visited.add(key);
-      for (const entry of (await readdir(path)).sort()) {
+      for (const entry of entries) {
         if (!entry.startsWith(".")) await walk(join(path, entry), root ?? path);
       }
     } else if (info.isFile() && !listed.has(path)) {
@@ -134,7 +151,17 @@ export async function collectFiles(
     }
   };
   for (const path of paths) await walk(resolve(path), undefined);
-  return distinctNames(files, folders);
+  return { files: distinctNames(files, folders), unreadable };
+}
+
+/** An entry that cannot be read (a link that leads nowhere, no permission, gone), as the failure listed. */
+function unreadableEntry(path: string, error: unknown): IngestFailure {
+  return { name: path, code: "FOLDER_UNREADABLE", message: `Cannot read the entry: ${reasonOf(error)}` };
+}
+
+/** A file system error's code (ENOENT, EACCES), or its message when it has none. */
+function reasonOf(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 }
 
 /**
@@ -165,8 +192,14 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     ...(options.token ? { token: options.token } : {}),
   });
   // Paths first: a mistyped path must not leave a new, empty knowledge base behind (--create).
-  const files = await collectFiles(options.paths);
-  if (files.length === 0) throw new HearthError("INVALID_REQUEST", "No files found under the given paths");
+  const { files, unreadable } = await collectFiles(options.paths);
+  if (files.length === 0) {
+    const first = unreadable[0];
+    throw new HearthError(
+      "INVALID_REQUEST",
+      `No files found under the given paths${first ? ` (${unreadable.length} could not be read: ${first.name}: ${first.message}${unreadable.length > 1 ? ", …" : ""})` : ""}`,
+    );
+  }
   const knowledgeBaseId = await findKnowledgeBase(client, options);
   await options.onKnowledgeBase?.(knowledgeBaseId);
 
@@ -174,21 +207,27 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const jobs: IngestionJob[] = [];
   const started: string[] = [];
   const unfinished: string[] = [];
-  /** Each document's last status seen, of every job: what an interrupted run reports. */
-  const seen = new Map<string, string>();
+  /** Files that did not become documents on the service: entries that could not be read. */
+  const notRead = [...unreadable];
+  /** Each document's end (indexed, skipped, failed), of every job, as its events told it. */
+  const ended = new Map<string, IngestionJob["documents"][number]>();
   const followers: Array<Promise<void>> = [];
+  /**
+   * Follows a job's events until its final one. It never throws: a stream that ends before it (the
+   * service shut down) or breaks (the service was killed) leaves the job unfinished, kept on the
+   * service, which resumes it when it starts again.
+   */
   const follow = async (jobId: string) => {
-    const events = client.jobEvents(jobId, options.signal);
     let finished = false;
     try {
-      for await (const event of events) {
+      for await (const event of client.jobEvents(jobId, options.signal)) {
         const entries = event.type === "job" ? event.job.documents : [event.document];
         for (const document of entries) {
           if (
             ["indexed", "skipped", "failed", "deleted"].includes(document.status) &&
-            !seen.has(document.documentId)
+            !ended.has(document.documentId)
           ) {
-            seen.set(document.documentId, document.status);
+            ended.set(document.documentId, document);
             progress.tick(document.name, document.status);
           }
         }
@@ -197,13 +236,13 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
           jobs.push(event.job);
         }
       }
-    } catch (error) {
-      if (!options.signal?.aborted) upstreamError(options.baseUrl)(error);
+    } catch {
+      // Ctrl-C, or the connection broke: told below, as a stream that ended.
     }
-    // The stream ended without the job's final event: the service stopped (it ends every stream
-    // when it shuts down). The job is not done: it resumes when the service starts again.
     if (!finished && !options.signal?.aborted) unfinished.push(jobId);
   };
+  /** Files not sent because an upload failed mid-run, and why: the rest of the run is reported. */
+  let notUploaded: { count: number; error: HearthError } | undefined;
   for (let i = 0; i < files.length && !options.signal?.aborted; ) {
     const batch: typeof files = [];
     let bytes = 0;
@@ -215,55 +254,83 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
       bytes += files[i]!.size;
       batch.push(files[i++]!);
     }
-    const documents = await Promise.all(
-      batch.map(async (file) => ({ name: file.name, data: await openAsBlob(file.path) })),
-    );
-    const upload = await client
-      .uploadDocuments(knowledgeBaseId, documents)
-      .catch(upstreamError(options.baseUrl));
-    started.push(upload.job.id);
-    followers.push(follow(upload.job.id));
+    const documents: Array<{ name: string; data: Blob }> = [];
+    for (const file of batch) {
+      // A file listed at the start may be gone or locked by now: it fails alone.
+      try {
+        await access(file.path, constants.R_OK);
+        documents.push({ name: file.name, data: await openAsBlob(file.path) });
+      } catch (error) {
+        notRead.push(unreadableEntry(file.path, error));
+        progress.tick(file.name, "failed");
+      }
+    }
+    if (documents.length === 0) continue;
+    try {
+      const upload = await client.uploadDocuments(knowledgeBaseId, documents);
+      started.push(upload.job.id);
+      followers.push(follow(upload.job.id));
+    } catch (error) {
+      // Nothing uploaded yet: the run fails as a whole. Otherwise what was uploaded is followed and
+      // reported with its jobs, and the files left are named as not uploaded.
+      if (started.length === 0) throw upstreamError(options.baseUrl, error);
+      notUploaded = {
+        count: files.length - i + documents.length,
+        error: upstreamError(options.baseUrl, error),
+      };
+      break;
+    }
   }
   await Promise.all(followers);
   progress.done();
   const interrupted = options.signal?.aborted ?? false;
   if (interrupted) await cancelUnfinished(client, started, jobs, output);
 
-  const documents = jobs.flatMap((job) => job.documents);
-  const failed = documents
-    .filter((document) => document.status === "failed")
-    .map((document) => ({
-      name: document.name,
-      code: document.error?.code ?? "INTERNAL_ERROR",
-      message: document.error?.message ?? "",
-    }));
+  const count = (status: string) =>
+    [...ended.values()].filter((document) => document.status === status).length;
+  const failed = [
+    ...notRead,
+    ...[...ended.values()]
+      .filter((document) => document.status === "failed")
+      .map((document) => ({
+        name: document.name,
+        code: document.error?.code ?? "INTERNAL_ERROR",
+        message: document.error?.message ?? "",
+      })),
+  ];
   const report: IngestReport = {
     knowledgeBaseId,
     jobs,
-    indexed: documents.filter((document) => document.status === "indexed").length,
-    skipped: documents.filter((document) => document.status === "skipped").length,
+    indexed: count("indexed"),
+    skipped: count("skipped"),
     failed,
     unfinished,
+    notUploaded: notUploaded?.count ?? 0,
   };
   if (interrupted) return report;
   if (unfinished.length > 0) {
-    const count = (status: string) => [...seen.values()].filter((each) => each === status).length;
     const others = [
-      count("skipped") > 0 ? `${count("skipped")} unchanged` : "",
-      count("failed") > 0 ? `${count("failed")} failed` : "",
+      report.skipped > 0 ? `${report.skipped} unchanged` : "",
+      failed.length > 0 ? `${failed.length} failed` : "",
     ].filter(Boolean);
     const jobsLeft =
       unfinished.length === 1
         ? `job ${unfinished[0]} is unfinished and resumes`
         : `jobs ${unfinished.join(", ")} are unfinished and resume`;
     output.write(
-      `interrupted: ${count("indexed")} of ${files.length} indexed${others.length ? ` (${others.join(", ")})` : ""}; ` +
+      `interrupted: ${report.indexed} of ${files.length} indexed${others.length ? ` (${others.join(", ")})` : ""}; ` +
         `${jobsLeft} when the service starts again\n`,
     );
-    return report;
+  } else {
+    output.write(`${report.indexed} indexed, ${report.skipped} unchanged, ${failed.length} failed\n`);
   }
-  output.write(`${report.indexed} indexed, ${report.skipped} unchanged, ${failed.length} failed\n`);
   for (const failure of failed) output.write(`  ${failure.name}: ${failure.code}: ${failure.message}\n`);
+  if (notUploaded) {
+    output.write(
+      `${notUploaded.count} of ${files.length} files were not uploaded: ${notUploaded.error.toLine()}; ` +
+        "run the command again to upload them\n",
+    );
+  }
   return report;
 }
 
@@ -289,19 +356,19 @@ async function cancelUnfinished(
  * A failed call to the knowledge service as one line: its own error (UPSTREAM_ERROR), or that it did not
  * answer or went away mid-run (UPSTREAM_UNAVAILABLE) instead of fetch's "TypeError: terminated".
  */
-function upstreamError(baseUrl: string): (error: unknown) => never {
-  return (error) => {
-    if (error instanceof KnowledgeClientError)
-      throw new HearthError("UPSTREAM_ERROR", `${baseUrl}: ${error.code}: ${error.message}`);
-    throw new HearthError(
-      "UPSTREAM_UNAVAILABLE",
-      `The knowledge service at ${baseUrl} did not answer (is it running? HEARTH_KNOWLEDGE_URL)`,
-    );
-  };
+function upstreamError(baseUrl: string, error: unknown): HearthError {
+  if (error instanceof KnowledgeClientError)
+    return new HearthError("UPSTREAM_ERROR", `${baseUrl}: ${error.code}: ${error.message}`);
+  return new HearthError(
+    "UPSTREAM_UNAVAILABLE",
+    `The knowledge service at ${baseUrl} did not answer (is it running? HEARTH_KNOWLEDGE_URL)`,
+  );
 }
 
 async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions): Promise<string> {
-  const all = await client.listKnowledgeBases().catch(upstreamError(options.baseUrl));
+  const all = await client.listKnowledgeBases().catch((error: unknown) => {
+    throw upstreamError(options.baseUrl, error);
+  });
   const byId = all.find((kb) => kb.id === options.knowledgeBase);
   if (byId) return byId.id;
   // Names are unique per owner only: bases of different web users may share one.
@@ -326,7 +393,9 @@ async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions
       ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
       ...(options.ownerId ? { owner: options.ownerId } : {}),
     })
-    .catch(upstreamError(options.baseUrl));
+    .catch((error: unknown) => {
+      throw upstreamError(options.baseUrl, error);
+    });
   return created.id;
 }
 

@@ -265,6 +265,7 @@ export async function indexChunks(
   const records: ChunkRecord[] = [];
   for (let start = 0; start < input.chunked.chunks.length; start += RECORDS_PER_TURN) {
     if (start > 0) await nextTurn();
+    if (input.signal?.aborted) throw input.signal.reason;
     const chunks = input.chunked.chunks.slice(start, start + RECORDS_PER_TURN);
     for (const record of toChunkRecords({ ...input, chunked: { chunks } })) records.push(record);
   }

@@ -4,11 +4,16 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { KnowledgeClient } from "@hearth/contracts";
+import { type IngestionJob, type JobEvent, KnowledgeClient } from "@hearth/contracts";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { pdf } from "../testing/document-fixtures.fixture.js";
-import { type Harness, startEmbedServer, startHarness } from "../testing/knowledge-harness.fixture.js";
+import {
+  type Harness,
+  startEmbedServer,
+  startHarness,
+  watchCancels,
+} from "../testing/knowledge-harness.fixture.js";
 import { BlobStore } from "./blob-store.js";
 
 const words = (n: number) =>
@@ -32,6 +37,28 @@ async function expectNoHalfIndexedDocument(harness: Harness, knowledgeBaseId: st
     else expect(chunks).toEqual([]);
   }
   return documents;
+}
+
+/**
+ * Holds every read of a stored file until a cancel has been taken, so the cancel meets documents
+ * that have started (status parsing) and not yet reached the parser.
+ */
+function holdReadsUntilCancel() {
+  const read = BlobStore.prototype.read;
+  const cancels = watchCancels();
+  const reads = vi.spyOn(BlobStore.prototype, "read").mockImplementation(async function (
+    this: BlobStore,
+    ...args
+  ) {
+    await cancels.taken;
+    return read.apply(this, args);
+  });
+  return {
+    restore: () => {
+      reads.mockRestore();
+      cancels.restore();
+    },
+  };
 }
 
 describe("ingestion jobs", () => {
@@ -216,23 +243,14 @@ describe("ingestion jobs", () => {
 
   it("frees the big-file lane when a job is cancelled while its big document starts parsing", async () => {
     // One large-lane slot and one parser thread. Reading the stored file is held until the cancel has
-    // been answered, so the cancel lands after the document started (status parsing) and before it
+    // been asked for, so the cancel lands after the document started (status parsing) and before it
     // reaches the parser pool, as it does when a cancel meets a big file being read.
     const harness = await startHarness({
       workerThresholdBytes: 64 * 1024,
       ingestConcurrency: 1,
       parserThreads: 1,
     });
-    const read = BlobStore.prototype.read;
-    let release!: () => void;
-    const cancelled = new Promise<void>((resolve) => (release = resolve));
-    const spy = vi.spyOn(BlobStore.prototype, "read").mockImplementation(async function (
-      this: BlobStore,
-      ...args
-    ) {
-      await cancelled;
-      return read.apply(this, args);
-    });
+    const held = holdReadsUntilCancel();
     try {
       const { client } = harness;
       const kb = await client.createKnowledgeBase({ name: "Cancel big" });
@@ -245,7 +263,6 @@ describe("ingestion jobs", () => {
       while ((await client.getJob(first.job.id)).documents[0]?.status !== "parsing")
         await new Promise((resolve) => setTimeout(resolve, 20));
       expect((await client.cancelJob(first.job.id)).status).toBe("cancelled");
-      release();
 
       // A later big upload gets the lane and completes.
       const later = await client.uploadDocuments(kb.id, [{ name: "big-3.pdf", data: pdf(pages(2)) }]);
@@ -269,7 +286,67 @@ describe("ingestion jobs", () => {
       const metrics = await (await fetch(`${harness.url}/metrics`)).text();
       expect(metrics).toMatch(/hearth_knowledge_jobs_active\{[^}]*\} 0\n/);
     } finally {
-      spy.mockRestore();
+      held.restore();
+      await harness.close();
+    }
+  });
+
+  it("answers a cancel once its running documents have stopped: their events, then the job's, all settled", async () => {
+    // A big text file and fifteen small ones. Reading a stored file is held until the cancel has been
+    // asked for, so the cancel meets documents that are parsing, as it meets a 25 MB file in the parser.
+    const harness = await startHarness({
+      workerThresholdBytes: 64 * 1024,
+      ingestConcurrency: 1,
+      parserThreads: 1,
+    });
+    const held = holdReadsUntilCancel();
+    try {
+      const { client } = harness;
+      const kb = await client.createKnowledgeBase({ name: "Cancel while parsing" });
+      const big = Array.from({ length: 20_000 }, (_, i) => `Line ${i}: the BIGTOKEN ${words(i)} text.`);
+      const upload = await client.uploadDocuments(kb.id, [
+        { name: "big.txt", data: Buffer.from(big.join("\n")) },
+        ...Array.from({ length: 15 }, (_, i) => ({
+          name: `small-${i}.txt`,
+          data: Buffer.from(`Small ${i}.`),
+        })),
+      ]);
+      const jobId = upload.job.id;
+      const events: JobEvent[] = [];
+      const following = (async () => {
+        for await (const event of client.jobEvents(jobId)) events.push(event);
+      })();
+      while ((await client.getJob(jobId)).documents[0]?.status !== "parsing")
+        await new Promise((resolve) => setTimeout(resolve, 20));
+
+      const answer = await client.cancelJob(jobId);
+      await following;
+      const settled = (job: IngestionJob) => {
+        expect(job.status).toBe("cancelled");
+        expect(job.counts).toMatchObject({ queued: 0, parsing: 0, embedding: 0 });
+        for (const entry of job.documents) expect(["indexed", "failed"]).toContain(entry.status);
+        expect(job.documents[0]).toMatchObject({ status: "failed", error: { code: "JOB_CANCELLED" } });
+      };
+      settled(answer);
+      // The stream tells the big file's end, then ends with the job as the cancel answered it.
+      const last = events.at(-1);
+      expect(last?.type === "job" && last.job).toEqual(answer);
+      const bigEnd = events.findIndex(
+        (event) =>
+          event.type === "document" &&
+          event.document.name === "big.txt" &&
+          event.document.status === "failed",
+      );
+      expect(bigEnd).toBeGreaterThan(-1);
+      expect(bigEnd).toBeLessThan(events.length - 1);
+      // Nothing changes afterwards, and no document changed after the job finished.
+      await harness.service.idle();
+      expect(await client.getJob(jobId)).toEqual(answer);
+      for (const document of await client.listDocuments(kb.id))
+        expect(document.updatedAt <= answer.finishedAt!).toBe(true);
+      expect(await client.query(kb.id, { query: "BIGTOKEN" })).toEqual([]);
+    } finally {
+      held.restore();
       await harness.close();
     }
   });

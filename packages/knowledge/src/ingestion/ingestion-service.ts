@@ -96,6 +96,10 @@ export class IngestionService {
   readonly #scheduler: JobScheduler;
   readonly #events = new EventEmitter();
   readonly #controllers = new Map<string, AbortController>();
+  /** Each job's document tasks (and folder scan) under way: a cancel waits for them to stop. */
+  readonly #running = new Map<string, Set<Promise<void>>>();
+  /** Cancels being settled, by job: a second cancel of the same job answers with the first. */
+  readonly #cancelling = new Map<string, Promise<IngestionJob>>();
   readonly #syncing = new Set<string>();
   readonly #removals = new Set<Promise<void>>();
   #closed = false;
@@ -124,7 +128,7 @@ export class IngestionService {
     const jobs = store.unfinishedJobs();
     for (const job of jobs) {
       this.#deps.logger.info({ jobId: job.id, kind: job.kind }, "resuming ingestion job");
-      if (job.kind === "sync") void this.#runSync(job.id, job.knowledgeBaseId);
+      if (job.kind === "sync") void this.#track(job.id, this.#runSync(job.id, job.knowledgeBaseId));
       else this.#start(job.id);
     }
     return jobs.length;
@@ -305,7 +309,7 @@ export class IngestionService {
     const running = store.unfinishedJobOf(knowledgeBaseId, "sync");
     if (running) return running;
     const job = store.createJob(knowledgeBaseId, "sync", []);
-    void this.#runSync(job.id, knowledgeBaseId);
+    void this.#track(job.id, this.#runSync(job.id, knowledgeBaseId));
     return store.getJob(job.id);
   }
 
@@ -324,7 +328,7 @@ export class IngestionService {
     const knowledgeBase = store.getKnowledgeBase(knowledgeBaseId);
     const running = store.unfinishedJobOf(knowledgeBaseId, "reindex");
     if (running && !options.restart) return running;
-    if (running) this.cancel(running.id);
+    if (running) await this.cancel(running.id);
     const current = settingsVersion(knowledgeBase);
     const chosen: Array<{ document: DocumentRecord; contentHash: string }> = [];
     for (const document of store.listDocuments(knowledgeBaseId)) {
@@ -346,26 +350,47 @@ export class IngestionService {
     return store.getJob(job.id);
   }
 
-  cancel(jobId: string): IngestionJob {
-    const { store } = this.#deps;
-    const job = store.getJob(jobId);
+  /**
+   * Cancels a job and answers once it has settled: queued documents stop at once, running ones are
+   * aborted (parsing, embedding and index writes stop at their next step) and waited for, each sends
+   * its `document` event, and then the final `job` event goes out. No document of the answer is
+   * still running, and none changes after the job's finishedAt. A finished job is returned as it is.
+   */
+  async cancel(jobId: string): Promise<IngestionJob> {
+    const job = this.#deps.store.getJob(jobId);
     if (job.status === "completed" || job.status === "failed" || job.status === "cancelled") return job;
-    this.#controllers.get(jobId)?.abort(new HearthError("JOB_CANCELLED", "The job was cancelled"));
-    this.#scheduler.drop(jobId);
-    for (const document of job.documents) {
-      if (document.status !== "queued") continue;
-      // The blob of a cancelled re-upload is removed in the background: the answer need not wait.
-      void this.#discard(
-        job.knowledgeBaseId,
-        document.documentId,
-        this.#cancelDocument(jobId, job.knowledgeBaseId, document.documentId),
-      );
+    let cancelling = this.#cancelling.get(jobId);
+    if (!cancelling) {
+      cancelling = this.#settleCancel(jobId);
+      this.#cancelling.set(jobId, cancelling);
     }
-    store.setJobStatus(jobId, "cancelled", { code: "JOB_CANCELLED", message: "Cancelled by request" });
-    this.#publishJob(jobId);
-    // Running tasks hold the aborted signal already; the job no longer counts as active.
-    this.#forget(jobId);
-    return store.getJob(jobId);
+    return cancelling;
+  }
+
+  async #settleCancel(jobId: string): Promise<IngestionJob> {
+    const { store } = this.#deps;
+    try {
+      this.#controllers.get(jobId)?.abort(new HearthError("JOB_CANCELLED", "The job was cancelled"));
+      this.#scheduler.drop(jobId);
+      // A running document marks itself cancelled (or indexed, when the cancel came after its last step).
+      await Promise.allSettled(this.#running.get(jobId) ?? []);
+      const job = store.getJob(jobId);
+      for (const document of job.documents) {
+        if (TERMINAL.has(document.status)) continue;
+        // The blob of a cancelled re-upload is removed in the background: the answer need not wait.
+        void this.#discard(
+          job.knowledgeBaseId,
+          document.documentId,
+          this.#cancelDocument(jobId, job.knowledgeBaseId, document.documentId),
+        );
+      }
+      store.setJobStatus(jobId, "cancelled", { code: "JOB_CANCELLED", message: "Cancelled by request" });
+      this.#publishJob(jobId);
+      this.#forget(jobId);
+      return store.getJob(jobId);
+    } finally {
+      this.#cancelling.delete(jobId);
+    }
   }
 
   /** Subscribes to a job's events; returns the unsubscribe function. */
@@ -388,7 +413,7 @@ export class IngestionService {
     const { store, backend, blobs } = this.#deps;
     store.getKnowledgeBase(knowledgeBaseId);
     for (const job of store.unfinishedJobs())
-      if (job.knowledgeBaseId === knowledgeBaseId) this.cancel(job.id);
+      if (job.knowledgeBaseId === knowledgeBaseId) await this.cancel(job.id);
     store.deleteKnowledgeBase(knowledgeBaseId);
     await backend.deleteKnowledgeBase(knowledgeBaseId);
     await blobs.removeKnowledgeBase(knowledgeBaseId);
@@ -407,6 +432,7 @@ export class IngestionService {
       controller.abort(new HearthError("SERVICE_NOT_READY", "The service is shutting down"));
     for (const jobId of this.#controllers.keys()) this.#scheduler.drop(jobId);
     await this.#scheduler.idle();
+    await Promise.allSettled(this.#cancelling.values());
   }
 
   // Job execution
@@ -437,10 +463,27 @@ export class IngestionService {
       this.#scheduler.add({
         jobId,
         large,
-        run: () => this.#processDocument(jobId, job.knowledgeBaseId, document.documentId, controller.signal),
+        run: () =>
+          this.#track(
+            jobId,
+            this.#processDocument(jobId, job.knowledgeBaseId, document.documentId, controller.signal),
+          ),
       });
     }
     if (scheduled === 0) this.#maybeFinish(jobId);
+  }
+
+  /** Counts a task of a job as running until it settles (see cancel). */
+  async #track(jobId: string, task: Promise<void>): Promise<void> {
+    const running = this.#running.get(jobId) ?? new Set();
+    this.#running.set(jobId, running);
+    running.add(task);
+    try {
+      await task;
+    } finally {
+      running.delete(task);
+      if (running.size === 0) this.#running.delete(jobId);
+    }
   }
 
   /**
@@ -831,7 +874,8 @@ export class IngestionService {
   #maybeFinish(jobId: string): void {
     const { store } = this.#deps;
     const job = store.findJob(jobId);
-    if (!job || this.#syncing.has(jobId)) return;
+    // A job being cancelled is finished by the cancel, once its running documents have stopped.
+    if (!job || this.#syncing.has(jobId) || this.#cancelling.has(jobId)) return;
     if (job.documents.some((document) => !TERMINAL.has(document.status))) return;
     // A sync that changed something was marked as indexing by #recordUpdate, document by document.
     if (job.status !== "cancelled") store.setJobStatus(jobId, "completed");

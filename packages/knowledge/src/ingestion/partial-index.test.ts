@@ -4,12 +4,13 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite/vector";
+import type { IngestionJob } from "@hearth/contracts";
 import { afterAll, describe, expect, it } from "vitest";
 import type { IndexBackend } from "../index/index-backend.js";
 import { openPostgresIndex } from "../index/postgres-index-backend.js";
 import { openSqliteIndex } from "../index/sqlite-index-backend.js";
 import { createRetriever } from "../retrieval/retriever.js";
-import { type Harness, startHarness } from "../testing/knowledge-harness.fixture.js";
+import { type Harness, startHarness, watchCancels } from "../testing/knowledge-harness.fixture.js";
 
 /** Many chunks at 40 tokens each: written to the index in several batches. */
 const bigText = (topic: string) =>
@@ -43,6 +44,21 @@ const backends: Array<[string, () => Promise<IndexBackend>]> = [
   ],
 ];
 
+/**
+ * Asks for a cancel of the job from inside a chunk write and returns once the service has taken it,
+ * with its answer to come: the answer waits for the document to stop, so for this write to end.
+ */
+async function cancelLanded(harness: Harness, jobId: string): Promise<{ answer: Promise<IngestionJob> }> {
+  const cancels = watchCancels();
+  try {
+    const answer = harness.client.cancelJob(jobId);
+    await cancels.taken;
+    return { answer };
+  } finally {
+    cancels.restore();
+  }
+}
+
 describe.each(backends)("a stopped document leaves no partial version in the %s index", (_name, open) => {
   /**
    * A harness on this backend whose chunk writes call `onWrite` before each batch (the second
@@ -64,12 +80,11 @@ describe.each(backends)("a stopped document leaves no partial version in the %s 
 
   it("removes every chunk of a new document cancelled while its chunks were being written", async () => {
     let jobId = "";
-    let cancelled = false;
+    let cancelled: Promise<IngestionJob> | undefined;
     const harness = await start(async (batch) => {
       if (batch !== 3) return;
       while (!jobId) await sleep(5);
-      cancelled = true;
-      await harness.client.cancelJob(jobId);
+      cancelled = (await cancelLanded(harness, jobId)).answer;
     });
     try {
       const { client } = harness;
@@ -81,7 +96,7 @@ describe.each(backends)("a stopped document leaves no partial version in the %s 
       jobId = upload.job.id;
       await harness.finalJob(jobId);
       await harness.service.idle();
-      expect(cancelled).toBe(true);
+      expect((await cancelled)?.status).toBe("cancelled");
       const [document] = await client.listDocuments(kb.id);
       expect(document).toMatchObject({ status: "failed", error: { code: "JOB_CANCELLED" } });
       expect((await harness.index.listChunkHashes(kb.id, document!.id)).size).toBe(0);
@@ -117,12 +132,11 @@ describe.each(backends)("a stopped document leaves no partial version in the %s 
     let jobId = "";
     let reuploading = false;
     let batches = 0;
-    let cancelled = false;
+    let cancelled: Promise<IngestionJob> | undefined;
     const harness = await start(async () => {
       if (!reuploading || ++batches !== 2) return;
       while (!jobId) await sleep(5);
-      cancelled = true;
-      await harness.client.cancelJob(jobId);
+      cancelled = (await cancelLanded(harness, jobId)).answer;
     });
     try {
       const { client } = harness;
@@ -143,7 +157,7 @@ describe.each(backends)("a stopped document leaves no partial version in the %s 
       jobId = second.job.id;
       await harness.finalJob(jobId);
       await harness.service.idle();
-      expect(cancelled).toBe(true);
+      expect((await cancelled)?.status).toBe("cancelled");
       expect((await client.listDocuments(kb.id))[0]).toEqual(before);
       expect(await harness.index.listChunkHashes(kb.id, before!.id)).toEqual(chunksBefore);
       expect((await client.query(kb.id, { query: "kettle item" })).length).toBe(0);

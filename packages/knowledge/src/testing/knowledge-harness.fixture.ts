@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { type IngestionJob, type JobEvent, KnowledgeClient } from "@hearth/contracts";
 import { type ConfigInput, createLogger, listenService, loadConfig } from "@hearth/core";
 import type { IndexBackend } from "../index/index-backend.js";
+import { IngestionService } from "../ingestion/ingestion-service.js";
 import type { KnowledgeIndex } from "../query/knowledge-index.js";
 import { createKnowledgeService, type KnowledgeService } from "../service/create-knowledge-service.js";
 import { type MemoryIndexBackend, memoryIndex } from "./memory-index.fixture.js";
@@ -72,6 +73,28 @@ export async function startHarness(
     async close() {
       await service.close();
       if (!dataDir) rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Watches for the service taking a cancel: `taken` resolves once a cancel has aborted its job (it
+ * does at once), before the cancel answers (it waits for the job's running documents to stop), so a
+ * test can hold a document's step until the cancel has landed. `restore` stops watching.
+ */
+export function watchCancels(): { taken: Promise<void>; restore(): void } {
+  const cancel = IngestionService.prototype.cancel;
+  let resolve!: () => void;
+  const taken = new Promise<void>((done) => (resolve = done));
+  IngestionService.prototype.cancel = function (this: IngestionService, jobId: string) {
+    const answer = cancel.call(this, jobId);
+    resolve();
+    return answer;
+  };
+  return {
+    taken,
+    restore: () => {
+      IngestionService.prototype.cancel = cancel;
     },
   };
 }

@@ -802,12 +802,22 @@ export class EmbeddedRuntime implements ModelRuntime {
     }
   }
 
+  /**
+   * Unloads every model once the calls using it have stopped: the service aborts them first (an
+   * answer being generated stops at its next token, an embedding at its next text), and a model is
+   * never disposed under a call still in native code.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.allSettled([...this.#loading.values()]);
     const models = [...this.#loaded.values()];
     this.#loaded.clear();
-    await Promise.allSettled(models.map((model) => model.dispose()));
+    await Promise.allSettled(
+      models.map(async (model) => {
+        await model.idle();
+        await model.dispose();
+      }),
+    );
     if (this.#llama) await (await this.#llama.catch(() => undefined))?.dispose();
   }
 }

@@ -15,6 +15,8 @@ export class LoadedModel {
   readonly #free: LlamaContextSequence[];
   readonly #waiters: Array<(sequence: LlamaContextSequence) => void> = [];
   #active = 0;
+  /** Told when the last sequence in use is released (see idle). */
+  #idleWaiters: Array<() => void> = [];
   #timer: NodeJS.Timeout | undefined;
   #embedding: Promise<LlamaEmbeddingContext> | undefined;
   readonly #chats = new Map<LlamaContextSequence, LlamaChat>();
@@ -75,7 +77,19 @@ export class LoadedModel {
     const waiter = this.#waiters.shift();
     if (waiter) waiter(sequence);
     else this.#free.push(sequence);
-    if (this.#active === 0) this.touch(keepAliveSeconds);
+    if (this.#active === 0) {
+      this.touch(keepAliveSeconds);
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * Resolves when no request holds a sequence: disposing the model under a call still in native
+   * code fails that call (DisposedError) or crashes the process.
+   */
+  idle(): Promise<void> {
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   /** Starts the idle timer: 0 unloads now, negative keeps the model loaded. */
