@@ -13,7 +13,10 @@ import { DataTable } from "./data-table.js";
 import {
   auditDetailsLines,
   changelogText,
+  numberText,
+  type ProviderOutcomeRow,
   type PullStep,
+  providerOutcomeText,
   pullStepText,
   serviceReadinessText,
 } from "./display-text.js";
@@ -994,9 +997,9 @@ function Usage() {
             <td className="breakable" title={row.apiKeyId ?? undefined}>
               {row.apiKeyId === null ? t.usageViaUi : (row.apiKeyName ?? row.apiKeyId)}
             </td>
-            <td>{row.requests}</td>
-            <td>{row.promptTokens}</td>
-            <td>{row.completionTokens}</td>
+            <td>{numberText(t, row.requests)}</td>
+            <td>{numberText(t, row.promptTokens)}</td>
+            <td>{numberText(t, row.completionTokens)}</td>
           </tr>
         ))}
       </DataTable>
@@ -1005,9 +1008,9 @@ function Usage() {
         {groupTotals.map((total) => (
           <tr key={total.groupId}>
             <td className="breakable">{total.group}</td>
-            <td>{total.requests}</td>
-            <td>{total.promptTokens}</td>
-            <td>{total.completionTokens}</td>
+            <td>{numberText(t, total.requests)}</td>
+            <td>{numberText(t, total.promptTokens)}</td>
+            <td>{numberText(t, total.completionTokens)}</td>
           </tr>
         ))}
       </DataTable>
@@ -1058,7 +1061,7 @@ function Status() {
         {Object.entries(status.figures).map(([name, value]) => (
           <div key={name}>
             <dt>{t.figureNames[name] ?? name}</dt>
-            <dd>{value === null ? "—" : value.toLocaleString()}</dd>
+            <dd>{value === null ? "—" : numberText(t, value)}</dd>
           </div>
         ))}
       </dl>
@@ -1066,11 +1069,9 @@ function Status() {
   );
 }
 
-interface ProviderRow {
+interface ProviderRow extends ProviderOutcomeRow {
   id: string;
-  status: string;
   latencyMs?: number | null;
-  error?: string | null;
 }
 
 /** A first engine for hearth.yaml: a self-hosted SearXNG needs no key (docs/search.md, Providers). */
@@ -1124,14 +1125,20 @@ function SearchProviders() {
       <ActionError error={error} />
       {rows.length > 0 && (
         <DataTable columns={[t.provider, t.status, t.latency, t.error]}>
-          {rows.map((row) => (
-            <tr key={row.id}>
-              <td>{row.id}</td>
-              <td>{row.status}</td>
-              <td>{row.latencyMs != null ? `${row.latencyMs} ms` : ""}</td>
-              <td className="error-text">{row.error ?? ""}</td>
-            </tr>
-          ))}
+          {rows.map((row) => {
+            const outcome = providerOutcomeText(t, row);
+            return (
+              <tr key={row.id}>
+                <td>{row.id}</td>
+                <td>{outcome.status}</td>
+                <td>{row.latencyMs != null ? `${numberText(t, row.latencyMs)} ms` : ""}</td>
+                <td className="breakable">
+                  {outcome.note && <div className="error-text">{outcome.note}</div>}
+                  {outcome.detail && <div className="muted">{outcome.detail}</div>}
+                </td>
+              </tr>
+            );
+          })}
         </DataTable>
       )}
     </section>

@@ -1,3 +1,4 @@
+import { providerStatusSchema } from "@hearth/contracts";
 import { ERROR_CODES } from "@hearth/core";
 import { describe, expect, it } from "vitest";
 import {
@@ -6,6 +7,8 @@ import {
   changelogText,
   citationLabels,
   errorText,
+  numberText,
+  providerOutcomeText,
   pullStepText,
   quotaResetText,
   serviceReadinessText,
@@ -332,5 +335,49 @@ describe("admin pages in the reader's language", () => {
     expect(serviceReadinessText(zh, false, "something new")).toBe("未就绪（something new）");
     expect(serviceReadinessText(zh, true, undefined)).toBe("就绪");
     expect(zh.serviceNames.knowledge).toBe("知识库服务");
+  });
+});
+
+describe("search engine tests in the reader's language", () => {
+  it("names every status the search service reports, in English and Chinese", () => {
+    for (const status of providerStatusSchema.options) {
+      expect(providerOutcomeText(zh, { status }).status).not.toBe(status);
+      expect(providerOutcomeText(en, { status }).status).not.toBe(status);
+    }
+    expect(providerOutcomeText(zh, { status: "ok" })).toEqual({ status: "正常" });
+    expect(providerOutcomeText(zh, { status: "rate-limited" }).status).toBe("受速率限制");
+  });
+
+  it("says why an engine failed in the reader's language, the server's detail kept where it says more", () => {
+    const error = "cannot reach http://127.0.0.1:9310/api: fetch failed";
+    expect(providerOutcomeText(zh, { status: "error", error })).toEqual({
+      status: "失败",
+      note: "无法连接该搜索引擎，或它返回了错误。",
+      detail: `服务器原文：${error}`,
+    });
+    expect(providerOutcomeText(en, { status: "error", error })).toEqual({
+      status: "Failed",
+      note: "It could not be reached, or it answered with an error.",
+      detail: `The server's detail: ${error}`,
+    });
+    // A breaker's skip says nothing the note does not: no English line under the Chinese one.
+    const breaker = providerOutcomeText(zh, {
+      status: "skipped-by-breaker",
+      error: "skipped: circuit breaker open after repeated failures",
+    });
+    expect(breaker.note).toMatch(/连续多次失败/);
+    expect(breaker.detail).toBeUndefined();
+    // A status this page does not know yet is shown as the service wrote it.
+    expect(providerOutcomeText(zh, { status: "new-status", error: "x" })).toEqual({
+      status: "new-status",
+      detail: "服务器原文：x",
+    });
+  });
+});
+
+describe("numbers in the reader's language", () => {
+  it("groups thousands as the reader's language writes them", () => {
+    expect(numberText(zh, 2363)).toBe("2,363");
+    expect(numberText(en, 1234567)).toBe("1,234,567");
   });
 });

@@ -110,6 +110,41 @@ export function pullStepText(t: Messages, step: PullStep): string {
   return `${text}${percent}`;
 }
 
+/** A search engine's test outcome as the web service reports it (POST /api/admin/search/test). */
+export interface ProviderOutcomeRow {
+  status: string;
+  error?: string | null;
+}
+
+/**
+ * Statuses whose service message says no more than the note does (a breaker's skip names no URL,
+ * no HTTP status, no wait): it is not shown under the note.
+ */
+const SELF_EXPLAINED_STATUSES = new Set(["skipped-by-breaker"]);
+
+/**
+ * A search engine's test outcome in the reader's words: its status, why it found nothing, and the
+ * search service's own message (in English) where it says more: the URL it could not reach, the
+ * HTTP status it got, the wait it was asked for. A status this page does not know is shown as sent.
+ */
+export function providerOutcomeText(
+  t: Messages,
+  row: ProviderOutcomeRow,
+): { status: string; note?: string; detail?: string } {
+  const note = t.providerStatusNotes[row.status];
+  const shown = row.error && !SELF_EXPLAINED_STATUSES.has(row.status);
+  return {
+    status: t.providerStatuses[row.status] ?? row.status,
+    ...(note ? { note } : {}),
+    ...(shown ? { detail: fill(t.serverDetail, { detail: row.error! }) } : {}),
+  };
+}
+
+/** A count as the reader's language writes it (thousands grouped: 2,363). */
+export function numberText(t: Messages, value: number): string {
+  return new Intl.NumberFormat(t.dateLocale).format(value);
+}
+
 /** What a source needs to be told apart from the others (the UI's Citation, less what is not read here). */
 export interface CitationSource {
   title: string;

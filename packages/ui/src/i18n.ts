@@ -194,6 +194,23 @@ const en = {
   usernameRule: "2 to 64 letters, digits or _ . @ - (no spaces).",
   searchProviders: "Search providers",
   testProviders: "Test providers",
+  /** A search engine's test outcome (contracts: providerStatusSchema), and why it found nothing. */
+  providerStatuses: {
+    ok: "OK",
+    timeout: "Timed out",
+    "rate-limited": "Rate-limited",
+    error: "Failed",
+    "skipped-by-breaker": "Paused",
+    cached: "Cached",
+  } as Record<string, string>,
+  providerStatusNotes: {
+    timeout: "It did not answer in time.",
+    "rate-limited": "Not asked: it is at its rate limit, or it asked to wait.",
+    error: "It could not be reached, or it answered with an error.",
+    "skipped-by-breaker": "Not asked: it failed repeatedly and rests a while before it is tried again.",
+  } as Record<string, string>,
+  /** A service's own words (in English), under the reader's text where they say more (a URL). */
+  serverDetail: "The server's detail: {detail}",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
   regenerateFailedKept: "No new answer: {reason} The previous answer is kept.",
   regenerateStoppedKept: "Stopped: the previous answer is kept.",
@@ -771,6 +788,21 @@ const zhCN: Messages = {
   usernameRule: "2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
   searchProviders: "搜索引擎",
   testProviders: "测试搜索引擎",
+  providerStatuses: {
+    ok: "正常",
+    timeout: "超时",
+    "rate-limited": "受速率限制",
+    error: "失败",
+    "skipped-by-breaker": "暂停使用",
+    cached: "来自缓存",
+  } as Record<string, string>,
+  providerStatusNotes: {
+    timeout: "未在时限内回答。",
+    "rate-limited": "未调用：已达到它的速率限制，或它要求稍后再试。",
+    error: "无法连接该搜索引擎，或它返回了错误。",
+    "skipped-by-breaker": "未调用：它连续多次失败，暂停一段时间后再试。",
+  } as Record<string, string>,
+  serverDetail: "服务器原文：{detail}",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
   regenerateFailedKept: "未能生成新回答：{reason}已保留之前的回答。",
   regenerateStoppedKept: "已停止，已保留之前的回答。",
