@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "./knowledge-base-name.js";
 
 /** Wire schemas of the knowledge service (HTTP JSON) and a typed client for it. */
 
@@ -28,7 +29,7 @@ export const knowledgeBaseSchema = z.object({
 export type KnowledgeBase = z.infer<typeof knowledgeBaseSchema>;
 
 export const createKnowledgeBaseRequestSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(KNOWLEDGE_BASE_NAME_MAX_CHARS),
   description: z.string().max(4000).optional(),
   embeddingModel: z.string().min(1).max(300).nullable().optional(),
   chunking: z

@@ -73,6 +73,55 @@ describe("error codes in the reader's language", () => {
     expect(Object.keys(zh.fieldRules).sort()).toEqual(Object.keys(en.fieldRules).sort());
   });
 
+  it("says each refused field's rule in the reader's language, not the service's English", () => {
+    const tooLong = {
+      issues: [
+        {
+          path: "name",
+          message: "Too big: expected string to have <=200 characters",
+          code: "too_big",
+          origin: "string",
+          maximum: 200,
+        },
+      ],
+    };
+    const message = "name: Too big: expected string to have <=200 characters";
+    expect(errorText(zh, "INVALID_REQUEST", message, tooLong)).toBe("名称：最多 200 个字符。");
+    expect(errorText(en, "INVALID_REQUEST", message, tooLong)).toBe("Name: at most 200 characters.");
+    const blank = {
+      issues: [{ path: "name", message: "Too small", code: "too_small", origin: "string", minimum: 1 }],
+    };
+    expect(errorText(zh, "INVALID_REQUEST", "name: Too small", blank)).toBe("名称：不能为空。");
+    expect(errorText(en, "INVALID_REQUEST", "name: Too small", blank)).toBe("Name: cannot be empty.");
+    // A sentence an issue; a nested field named as the audit log names it, an unknown one by its path.
+    const several = {
+      issues: [
+        { path: "chunking.maxTokens", message: "", code: "too_small", origin: "number", minimum: 32 },
+        { path: "tags", message: "", code: "too_big", origin: "array", maximum: 2 },
+        {
+          path: "temperature",
+          message: "",
+          code: "too_small",
+          origin: "number",
+          minimum: 0,
+          inclusive: false,
+        },
+      ],
+    };
+    expect(errorText(zh, "INVALID_REQUEST", "", several)).toBe(
+      "分块 › 每块 token 数：不能小于 32。tags：最多 2 项。temperature：必须大于 0。",
+    );
+    expect(errorText(en, "INVALID_REQUEST", "", several)).toBe(
+      "Chunking › Tokens per chunk: at least 32. tags: at most 2 items. temperature: greater than 0.",
+    );
+    // An issue this page cannot put in words keeps the service's own, as before.
+    const other = { issues: [{ path: "visibility", message: "Invalid option", code: "invalid_value" }] };
+    expect(errorText(en, "INVALID_REQUEST", "visibility: Invalid option", other)).toBe(
+      "A field is missing or out of range. (visibility: Invalid option)",
+    );
+    expect(Object.keys(zh.requestIssues).sort()).toEqual(Object.keys(en.requestIssues).sort());
+  });
+
   it("names the service that did not answer, and a failed answer's as the model service", () => {
     const knowledge = { service: "knowledge" };
     expect(errorText(zh, "UPSTREAM_UNAVAILABLE", "the knowledge service did not answer", knowledge)).toBe(
@@ -118,6 +167,31 @@ describe("pullStepText", () => {
     // A catch-all code keeps the words that tell its causes apart.
     expect(pullStepText(zh, { error: "x answered 404", code: "MODEL_PULL_FAILED" })).toBe(
       `错误：${zh.errorCodes.MODEL_PULL_FAILED}（x answered 404）`,
+    );
+  });
+
+  it("says what the server answered a failed download in the reader's language, naming its URL", () => {
+    const url = "http://127.0.0.1:9311/missing.gguf";
+    const missing = {
+      error: `${url} answered 404`,
+      code: "MODEL_PULL_FAILED",
+      details: { status: 404, url },
+    };
+    expect(pullStepText(zh, missing)).toBe(`错误：拉取模型失败：${url} 返回了 HTTP 404（文件不存在）。`);
+    expect(pullStepText(en, missing)).toBe(
+      `Error: The model could not be pulled: ${url} answered HTTP 404 (no such file).`,
+    );
+    const refused = { ...missing, details: { status: 401, url, credentials: "refused" } };
+    expect(pullStepText(zh, refused)).toBe(
+      `错误：拉取模型失败：${url} 返回了 HTTP 401（它拒绝了 URL 中的用户名和密码）。`,
+    );
+    const asks = { ...missing, details: { status: 403, url, credentials: "required" } };
+    expect(pullStepText(en, asks)).toMatch(/answered HTTP 403 \(it asks for credentials: .*user:password@/);
+    expect(pullStepText(zh, { ...missing, details: { status: 502, url } })).toBe(
+      `错误：拉取模型失败：${url} 返回了 HTTP 502（服务器出错）。`,
+    );
+    expect(pullStepText(zh, { ...missing, details: { status: 418, url } })).toBe(
+      `错误：拉取模型失败：${url} 返回了 HTTP 418。`,
     );
   });
 

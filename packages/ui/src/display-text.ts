@@ -16,9 +16,11 @@ export function errorText(
   const translated = code ? t.errorCodes[code] : undefined;
   if (!translated) return message;
   if (code === "INVALID_REQUEST") {
-    // The field's rule where the page knows it; else which field and why, as the service says.
+    // The field's rule where the page knows it; else each field's limit; else which field and why, as the service says.
     const field = invalidField(details);
     if (field && t.fieldRules[field]) return t.fieldRules[field];
+    const issues = Array.isArray(details?.issues) ? requestIssuesText(t, details.issues) : undefined;
+    if (issues) return issues;
     return message ? fill(t.withNote, { text: translated, note: message }) : translated;
   }
   const service = details?.service;
@@ -38,6 +40,61 @@ export function invalidField(details: Record<string, unknown> | undefined): stri
   const issues = details?.issues;
   const first = Array.isArray(issues) ? (issues[0] as { path?: unknown } | undefined) : undefined;
   return typeof first?.path === "string" && first.path ? first.path : undefined;
+}
+
+/** One refused field of an INVALID_REQUEST as the services list it (`details.issues`, core's toHearthError). */
+export interface RequestIssue {
+  path?: unknown;
+  code?: unknown;
+  origin?: unknown;
+  minimum?: unknown;
+  maximum?: unknown;
+  inclusive?: unknown;
+}
+
+/**
+ * A refused request's issues in the reader's words, a sentence each: the field (named as the audit
+ * log names it, a nested one by each part, an unknown one by its path) and its limit ("at most 200
+ * characters", "cannot be empty"). Undefined when an issue is not a size this page can say (then
+ * the service's own message is all there is).
+ */
+export function requestIssuesText(t: Messages, issues: readonly RequestIssue[]): string | undefined {
+  const sentences = issues.map((issue) => {
+    const rule = issueRule(t, issue);
+    if (!rule || typeof issue.path !== "string" || !issue.path) return undefined;
+    const field = issue.path
+      .split(".")
+      .map((part) => t.auditDetailKeys[part] ?? part)
+      .join(" › ");
+    return fill(t.requestIssues.sentence, { field, rule });
+  });
+  if (sentences.length === 0 || sentences.some((sentence) => sentence === undefined)) return undefined;
+  return sentences.join(t.requestIssues.separator);
+}
+
+/** A too-small or too-big field's limit in words, by what was measured (characters, items, a number). */
+function issueRule(t: Messages, issue: RequestIssue): string | undefined {
+  const words = t.requestIssues;
+  const small = issue.code === "too_small";
+  const limit = small ? issue.minimum : issue.code === "too_big" ? issue.maximum : undefined;
+  if (typeof limit !== "number") return undefined;
+  const n = numberText(t, limit);
+  switch (issue.origin) {
+    case "string":
+      return small ? (limit === 1 ? words.empty : fill(words.minChars, { n })) : fill(words.maxChars, { n });
+    case "array":
+      return small
+        ? limit === 1
+          ? words.noItems
+          : fill(words.minItems, { n })
+        : fill(words.maxItems, { n });
+    case "number":
+    case "int":
+      if (issue.inclusive === false) return fill(small ? words.above : words.below, { n });
+      return fill(small ? words.min : words.max, { n });
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -77,25 +134,57 @@ export function changelogText(t: Messages, changelog: string): string {
   return changelog;
 }
 
-/** One line of a model pull's NDJSON progress (the Ollama shape; `error` when it failed). */
+/** One line of a model pull's NDJSON progress (the Ollama shape; `error`, `code` and `details` when it failed). */
 export interface PullStep {
   status?: string;
   completed?: number;
   total?: number;
   error?: string;
   code?: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * A download the server answered with an HTTP error (MODEL_PULL_FAILED with `details.status` and
+ * `details.url`): the URL, the status, and what it means where that says more than its number.
+ */
+function pullAnsweredText(t: Messages, details: Record<string, unknown> | undefined): string | undefined {
+  const { status, url, credentials } = details ?? {};
+  if (typeof status !== "number" || typeof url !== "string") return undefined;
+  const words = t.pullAnswered;
+  const meaning =
+    credentials === "refused"
+      ? words.credentialsRefused
+      : credentials === "required"
+        ? words.credentialsRequired
+        : status === 404
+          ? words.notFound
+          : status === 429
+            ? words.tooManyRequests
+            : status >= 500
+              ? words.serverError
+              : undefined;
+  return fill(words.text, {
+    url,
+    status,
+    meaning: meaning ? fill(words.meaning, { meaning }) : "",
+  });
 }
 
 /**
  * A pull's progress in the reader's language: the registry's known steps translated (a file name
  * kept as it is), a percentage when the step has a size; a failure by its code where the code says
- * the cause (an invalid name, a corrupt download), else as a failed pull with the service's own
- * words beside it (MODEL_PULL_FAILED covers many causes, which only its message tells apart).
+ * the cause (an invalid name, a corrupt download), by the HTTP status a download got where the
+ * server answered one, else as a failed pull with the service's own words beside it
+ * (MODEL_PULL_FAILED covers many causes, which only its message tells apart).
  */
 export function pullStepText(t: Messages, step: PullStep): string {
   if (step.error) {
     const failed = fill(t.withNote, { text: t.errorCodes.MODEL_PULL_FAILED!, note: step.error });
-    const reason = step.code === "MODEL_PULL_FAILED" ? failed : errorText(t, step.code, failed);
+    const reason =
+      step.code === "MODEL_PULL_FAILED"
+        ? (pullAnsweredText(t, step.details) ?? failed)
+        : errorText(t, step.code, failed, step.details);
     return fill(t.fieldValue, { field: t.error, value: reason });
   }
   const status = step.status ?? "";

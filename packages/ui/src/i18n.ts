@@ -381,12 +381,30 @@ const en = {
   } as Record<string, string>,
   /**
    * INVALID_REQUEST about a field whose rule the page knows (its first `details.issues` path): the rule, named
-   * by the field; about another field, the service's own message follows the code's text.
+   * by the field; about another field, each issue's limit (requestIssues), else the service's own message.
    */
   fieldRules: {
     username: "User name: 2 to 64 letters, digits or _ . @ - (no spaces).",
     password: "Password: at most 1024 characters.",
   } as Record<string, string>,
+  /**
+   * INVALID_REQUEST's issues a sentence each (`details.issues`: a field's path, the kind of issue and
+   * its limit), the field named as auditDetailKeys names it.
+   */
+  requestIssues: {
+    sentence: "{field}: {rule}.",
+    separator: " ",
+    empty: "cannot be empty",
+    minChars: "at least {n} characters",
+    maxChars: "at most {n} characters",
+    noItems: "choose at least one",
+    minItems: "at least {n} items",
+    maxItems: "at most {n} items",
+    min: "at least {n}",
+    max: "at most {n}",
+    above: "greater than {n}",
+    below: "less than {n}",
+  },
   /** An error's text with what its details name (see errorText). */
   errorDetails: {
     words: "{text} Refused: {words}",
@@ -407,7 +425,10 @@ const en = {
     unreachable: "unreachable",
     "the database is not reachable": "the database is not reachable",
   } as Record<string, string>,
-  /** The audit log's detail fields (see auditDetailsLines); a field not here shows its key. */
+  /**
+   * The audit log's detail fields (see auditDetailsLines), and the fields a refused request names
+   * (requestIssues); a field not here shows its key.
+   */
   auditDetailKeys: {
     role: "Role",
     status: "Status",
@@ -457,6 +478,8 @@ const en = {
     maxTokens: "Tokens per chunk",
     overlapTokens: "Overlap (tokens)",
     watchFolder: "Watched folder",
+    title: "Title",
+    query: "Search",
   } as Record<string, string>,
   auditBooleans: { true: "yes", false: "no" } as Record<string, string>,
   /** Where an audited change came from. */
@@ -471,6 +494,20 @@ const en = {
   fieldValue: "{field}: {value}",
   /** A note in brackets after a text (whose account signs out, which version is current). */
   withNote: "{text} ({note})",
+  /**
+   * A pull the server answered with an HTTP error (MODEL_PULL_FAILED's details: status, url,
+   * credentials), what a status means where it says more than its number.
+   */
+  pullAnswered: {
+    text: "The model could not be pulled: {url} answered HTTP {status}{meaning}.",
+    meaning: " ({meaning})",
+    notFound: "no such file",
+    credentialsRequired:
+      "it asks for credentials: a URL written http://user:password@host/... sends them",
+    credentialsRefused: "it refused the user name and password in the URL",
+    tooManyRequests: "too many requests; try again later",
+    serverError: "a server error",
+  },
   pullStatuses: {
     manifest: "Reading the manifest",
     downloading: "Downloading {file}",
@@ -964,6 +1001,20 @@ const zhCN: Messages = {
     username: "用户名：2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
     password: "密码：最多 1024 个字符。",
   },
+  requestIssues: {
+    sentence: "{field}：{rule}。",
+    separator: "",
+    empty: "不能为空",
+    minChars: "至少 {n} 个字符",
+    maxChars: "最多 {n} 个字符",
+    noItems: "至少选择一项",
+    minItems: "至少 {n} 项",
+    maxItems: "最多 {n} 项",
+    min: "不能小于 {n}",
+    max: "不能大于 {n}",
+    above: "必须大于 {n}",
+    below: "必须小于 {n}",
+  },
   errorDetails: {
     words: "{text}被拒绝的词：{words}",
     separator: "、",
@@ -1027,6 +1078,8 @@ const zhCN: Messages = {
     maxTokens: "每块 token 数",
     overlapTokens: "重叠 token 数",
     watchFolder: "监视的文件夹",
+    title: "标题",
+    query: "搜索内容",
   },
   auditBooleans: { true: "是", false: "否" },
   auditVia: { cli: "hearth 命令", web: "网页界面" },
@@ -1037,6 +1090,15 @@ const zhCN: Messages = {
   },
   fieldValue: "{field}：{value}",
   withNote: "{text}（{note}）",
+  pullAnswered: {
+    text: "拉取模型失败：{url} 返回了 HTTP {status}{meaning}。",
+    meaning: "（{meaning}）",
+    notFound: "文件不存在",
+    credentialsRequired: "它要求提供用户名和密码：把 URL 写成 http://用户名:密码@主机/… 即可发送",
+    credentialsRefused: "它拒绝了 URL 中的用户名和密码",
+    tooManyRequests: "请求过多，请稍后再试",
+    serverError: "服务器出错",
+  },
   pullStatuses: {
     manifest: "正在读取清单",
     downloading: "正在下载 {file}",

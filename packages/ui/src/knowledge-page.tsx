@@ -1,7 +1,8 @@
+import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "@hearth/contracts/knowledge-base-name";
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, csrfHeader } from "./api.js";
 import { DataTable } from "./data-table.js";
-import { errorText } from "./display-text.js";
+import { errorText, type RequestIssue, requestIssuesText } from "./display-text.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { ActionError, errorMessage, useAction } from "./use-action.js";
@@ -29,6 +30,15 @@ interface DocumentRow {
   chunkCount: number;
   /** While a big document is embedded or indexed: how far it has got. */
   progress?: { phase: "embedding" | "indexing"; done: number; total: number };
+}
+
+/** What is wrong with a new base's name, as the service would list it (details.issues), if anything. */
+function nameIssue(name: string): RequestIssue | undefined {
+  const length = name.trim().length;
+  if (length === 0) return { path: "name", code: "too_small", origin: "string", minimum: 1 };
+  if (length > KNOWLEDGE_BASE_NAME_MAX_CHARS)
+    return { path: "name", code: "too_big", origin: "string", maximum: KNOWLEDGE_BASE_NAME_MAX_CHARS };
+  return undefined;
 }
 
 /** Statuses a document passes through while it is ingested; the list refreshes until none is left. */
@@ -232,6 +242,9 @@ export function KnowledgePage() {
   const create = async (event: FormEvent) => {
     event.preventDefault();
     await run(async () => {
+      // The service's limits, said before the name is sent, in the words its refusal would get.
+      const problem = nameIssue(name);
+      if (problem) throw new Error(requestIssuesText(t, [problem]));
       const created = await api<KnowledgeBase>("/api/knowledge-bases", { method: "POST", body: { name } });
       setName("");
       await load();
