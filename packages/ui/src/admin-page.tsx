@@ -7,7 +7,7 @@ import {
   useRef,
   useState,
 } from "react";
-import { api, ndjsonLines } from "./api.js";
+import { api, ndjsonLines, type SkippedModelFile } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import { DataTable } from "./data-table.js";
 import {
@@ -23,6 +23,7 @@ import {
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { CopyButton } from "./markdown.js";
+import { SkippedModelFiles } from "./model-guidance.js";
 import { navigate, usePath } from "./router.js";
 import { ActionError, describeError, errorField, useAction } from "./use-action.js";
 
@@ -666,6 +667,8 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
 function Models() {
   const { t } = useI18n();
   const [models, setModels] = useState<AdminModel[]>([]);
+  /** The models folder's files that are not served, and why (a name that is not a model name). */
+  const [skipped, setSkipped] = useState<SkippedModelFile[]>([]);
   const [registry, setRegistry] = useState<Map<string, RegistryModel>>(new Map());
   const [groups, setGroups] = useState<Group[]>([]);
   const [pull, setPull] = useState("");
@@ -674,11 +677,12 @@ function Models() {
   const { error, run } = useAction();
   const load = useCallback(async () => {
     const [catalog, versions, groupList] = await Promise.all([
-      api<{ models: AdminModel[] }>("/api/admin/models"),
+      api<{ models: AdminModel[]; skippedFiles?: SkippedModelFile[] }>("/api/admin/models"),
       api<{ models: RegistryModel[] }>("/api/admin/models/versions").catch(() => ({ models: [] })),
       api<{ groups: Group[] }>("/api/admin/groups"),
     ]);
     setModels(catalog.models);
+    setSkipped(catalog.skippedFiles ?? []);
     setRegistry(new Map(versions.models.map((model) => [model.name, model])));
     setGroups(groupList.groups);
   }, []);
@@ -730,6 +734,7 @@ function Models() {
         </output>
       </form>
       <ActionError error={error} />
+      <SkippedModelFiles files={skipped} />
       <DataTable columns={[t.model, t.versions, t.allowedGroups]}>
         {models.map((model) => {
           const versions = registry.get(registryName(model.id));
