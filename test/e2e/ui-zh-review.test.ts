@@ -3,9 +3,10 @@ import { type Browser, hasChromium, signUpInUi } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
- * What a Chinese reader saw in English, or not at all: a knowledge base's name refused with zod's
- * English, a search engine's test as raw statuses and server text, and a model file skipped for its
- * name named only while no model is installed. Each is said in the reader's language now.
+ * What a Chinese reader saw in English, misleading, or not at all: a knowledge base's name refused
+ * with zod's English, an executable's upload refused with a hint to connect Tika (which would not
+ * take it either), a search engine's test as raw statuses and server text, and a model file skipped
+ * for its name named only while no model is installed. Each is said in the reader's language now.
  */
 describe.skipIf(!hasChromium)("pages a Chinese reader reads in Chinese", () => {
   let stand: UiStand;
@@ -48,6 +49,27 @@ describe.skipIf(!hasChromium)("pages a Chinese reader reads in Chinese", () => {
     await create.click();
     await expect.poll(() => page.getByRole("alert").allTextContents()).toEqual(["错误：名称：不能为空。"]);
     expect(stand.services!.knowledgeBaseBodies.filter((body) => body.method === "POST")).toEqual([]);
+  });
+
+  it("says what a refused upload really is, without a Tika hint that could not help", async () => {
+    const { page } = browsers["zh-CN"]!;
+    await page.goto(stand.url);
+    await page.getByRole("link", { name: "知识库", exact: true }).click();
+    await page.getByLabel("新建知识库").fill("手册");
+    await page.getByRole("button", { name: "创建", exact: true }).click();
+    await page.getByRole("heading", { name: "手册" }).waitFor();
+    await page.locator('input[type="file"]').setInputFiles({
+      name: "bad.exe",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from("MZ\x90"),
+    });
+    const upload = page.locator("ul.uploads li", { hasText: "bad.exe" });
+    await expect
+      .poll(() => upload.textContent())
+      .toContain("失败：这是一个 Windows 可执行文件，不是可以读取的文档。");
+    const row = page.locator("tbody tr", { hasText: "bad.exe" });
+    await expect.poll(() => row.textContent()).toContain("这是一个 Windows 可执行文件");
+    expect(await row.textContent()).not.toContain("Tika");
   });
 
   it("shows a search engine's test in Chinese, the server's own words marked as its detail", async () => {

@@ -59,7 +59,17 @@ export type UpdateKnowledgeBaseRequest = z.input<typeof updateKnowledgeBaseReque
 export const documentStatusSchema = z.enum(["queued", "parsing", "embedding", "indexed", "failed"]);
 export type DocumentStatus = z.infer<typeof documentStatusSchema>;
 
-export const documentErrorSchema = z.object({ code: z.string(), message: z.string() });
+/**
+ * Why a document (or a job) failed: the stable code, a message in English, and what the error's
+ * details name (a refused file's real kind: `detected`; why no parser took it: `reason`), which a
+ * page says in its reader's language.
+ */
+export const documentErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type DocumentError = z.infer<typeof documentErrorSchema>;
 
 /**
  * How far a running document (and its job entry) has got, once it is chunked: texts embedded

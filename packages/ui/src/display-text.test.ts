@@ -122,6 +122,43 @@ describe("error codes in the reader's language", () => {
     expect(Object.keys(zh.requestIssues).sort()).toEqual(Object.keys(en.requestIssues).sort());
   });
 
+  it("says what a refused file really is, and mentions Tika only where Tika could read it", () => {
+    const exe = { reason: "not-a-document", detected: "windows-executable" };
+    const message = '"bad.exe" is a Windows executable, not a supported document type';
+    expect(errorText(zh, "DOCUMENT_UNSUPPORTED_FORMAT", message, exe)).toBe(
+      "这是一个 Windows 可执行文件，不是可以读取的文档。",
+    );
+    expect(errorText(en, "DOCUMENT_UNSUPPORTED_FORMAT", message, exe)).toBe(
+      "This is a Windows executable, not a document Hearth reads.",
+    );
+    const mismatch = { detected: "pdf" };
+    expect(
+      errorText(
+        zh,
+        "DOCUMENT_TYPE_MISMATCH",
+        '"备忘录.docx" is named like a document but is a PDF',
+        mismatch,
+      ),
+    ).toBe("文件内容与文件名不符：它实际上是一个 PDF 文件。");
+    expect(errorText(en, "DOCUMENT_TYPE_MISMATCH", "", mismatch)).toBe(
+      "The file's content does not match its name: it is really a PDF.",
+    );
+    // No parser, no Tika: the hint; Tika refusing it: no hint; an older failure without details: no hint either.
+    expect(errorText(zh, "DOCUMENT_UNSUPPORTED_FORMAT", "", { reason: "no-parser" })).toMatch(
+      /HEARTH_TIKA_URL/,
+    );
+    expect(errorText(zh, "DOCUMENT_UNSUPPORTED_FORMAT", "", { reason: "tika-refused" })).toBe(
+      "无法读取这种文件格式，Apache Tika 也无法读取。",
+    );
+    expect(errorText(zh, "DOCUMENT_UNSUPPORTED_FORMAT", "")).toBe("无法读取这种文件格式。");
+    expect(errorText(en, "DOCUMENT_UNSUPPORTED_FORMAT", "")).not.toMatch(/Tika/);
+    // A kind this page does not know yet: the code's own text.
+    expect(errorText(zh, "DOCUMENT_TYPE_MISMATCH", "", { detected: "something-new" })).toBe(
+      "文件内容与文件名不符。",
+    );
+    expect(Object.keys(zh.fileKinds).sort()).toEqual(Object.keys(en.fileKinds).sort());
+  });
+
   it("names the service that did not answer, and a failed answer's as the model service", () => {
     const knowledge = { service: "knowledge" };
     expect(errorText(zh, "UPSTREAM_UNAVAILABLE", "the knowledge service did not answer", knowledge)).toBe(

@@ -23,6 +23,8 @@ export function errorText(
     if (issues) return issues;
     return message ? fill(t.withNote, { text: translated, note: message }) : translated;
   }
+  const documentFormat = documentFormatText(t, code, details);
+  if (documentFormat) return documentFormat;
   const service = details?.service;
   if (code === "UPSTREAM_UNAVAILABLE" && typeof service === "string" && t.unreachableServices[service])
     return t.unreachableServices[service];
@@ -33,6 +35,26 @@ export function errorText(
   if (Array.isArray(words) && words.length > 0)
     return fill(t.errorDetails.words, { text: translated, words: words.join(t.errorDetails.separator) });
   return translated;
+}
+
+/**
+ * A refused file by its details (knowledge service): what it really is where its bytes show it
+ * (`detected`), and whether Apache Tika could read it (`reason`: no built-in parser and no Tika) or
+ * already refused it. Undefined where the details say none of these (an older failure).
+ */
+function documentFormatText(
+  t: Messages,
+  code: string | undefined,
+  details: Record<string, unknown> | undefined,
+): string | undefined {
+  const detected = typeof details?.detected === "string" ? t.fileKinds[details.detected] : undefined;
+  const words = t.documentFormats;
+  if (code === "DOCUMENT_TYPE_MISMATCH" && detected) return fill(words.mismatch, { kind: detected });
+  if (code !== "DOCUMENT_UNSUPPORTED_FORMAT") return undefined;
+  if (detected) return fill(words.notADocument, { kind: detected });
+  if (details?.reason === "no-parser") return words.noParser;
+  if (details?.reason === "tika-refused") return words.tikaRefused;
+  return undefined;
 }
 
 /** The field an INVALID_REQUEST is about: the path of its first issue (`details.issues`), if it names one. */

@@ -335,8 +335,7 @@ const en = {
     DOCUMENT_NAME_EMPTY: "The file has no name.",
     DOCUMENT_NAME_TOO_LONG: "The file name is longer than 255 characters.",
     DOCUMENT_NAME_INVALID: "The file name holds a path (/, \\, ..) or control characters.",
-    DOCUMENT_UNSUPPORTED_FORMAT:
-      "This file format cannot be read (an administrator can connect Apache Tika, HEARTH_TIKA_URL, for more formats).",
+    DOCUMENT_UNSUPPORTED_FORMAT: "This file format cannot be read.",
     DOCUMENT_TYPE_MISMATCH: "The file's content does not match its name.",
     DOCUMENT_CORRUPT: "The file is truncated or corrupt.",
     DOCUMENT_ENCRYPTED: "The file is encrypted or password-protected.",
@@ -410,6 +409,31 @@ const en = {
     words: "{text} Refused: {words}",
     separator: ", ",
   },
+  /**
+   * A refused file by what its details say (knowledge service: `details.detected`, what the file
+   * really is; `details.reason`, why no parser took it): Tika is mentioned only where it could help.
+   */
+  documentFormats: {
+    notADocument: "This is {kind}, not a document Hearth reads.",
+    mismatch: "The file's content does not match its name: it is really {kind}.",
+    noParser:
+      "This file format cannot be read: no built-in reader takes it (an administrator can connect Apache Tika, HEARTH_TIKA_URL, for more formats).",
+    tikaRefused: "This file format cannot be read, by Apache Tika either.",
+  },
+  fileKinds: {
+    "windows-executable": "a Windows executable",
+    "elf-executable": "an ELF executable (Linux)",
+    "mach-o-executable": "a Mach-O executable (macOS)",
+    script: "a script",
+    image: "an image",
+    gzip: "a gzip archive",
+    rar: "a RAR archive",
+    "7z": "a 7z archive",
+    ole: "an OLE file (a legacy Office document, or an encrypted one)",
+    zip: "a ZIP archive",
+    pdf: "a PDF",
+    binary: "binary data, not text",
+  } as Record<string, string>,
   /** UPSTREAM_UNAVAILABLE naming the service that did not answer (its `details.service`). */
   unreachableServices: {
     model: "The model service cannot be reached.",
@@ -502,8 +526,7 @@ const en = {
     text: "The model could not be pulled: {url} answered HTTP {status}{meaning}.",
     meaning: " ({meaning})",
     notFound: "no such file",
-    credentialsRequired:
-      "it asks for credentials: a URL written http://user:password@host/... sends them",
+    credentialsRequired: "it asks for credentials: a URL written http://user:password@host/... sends them",
     credentialsRefused: "it refused the user name and password in the URL",
     tooManyRequests: "too many requests; try again later",
     serverError: "a server error",
@@ -956,8 +979,7 @@ const zhCN: Messages = {
     DOCUMENT_NAME_EMPTY: "文件没有名称。",
     DOCUMENT_NAME_TOO_LONG: "文件名超过 255 个字符。",
     DOCUMENT_NAME_INVALID: "文件名包含路径（/、\\、..）或控制字符。",
-    DOCUMENT_UNSUPPORTED_FORMAT:
-      "无法读取这种文件格式（管理员可接入 Apache Tika，即 HEARTH_TIKA_URL，以读取更多格式）。",
+    DOCUMENT_UNSUPPORTED_FORMAT: "无法读取这种文件格式。",
     DOCUMENT_TYPE_MISMATCH: "文件内容与文件名不符。",
     DOCUMENT_CORRUPT: "文件被截断或已损坏。",
     DOCUMENT_ENCRYPTED: "文件已加密或有密码保护。",
@@ -1018,6 +1040,27 @@ const zhCN: Messages = {
   errorDetails: {
     words: "{text}被拒绝的词：{words}",
     separator: "、",
+  },
+  documentFormats: {
+    notADocument: "这是{kind}，不是可以读取的文档。",
+    mismatch: "文件内容与文件名不符：它实际上是{kind}。",
+    noParser:
+      "无法读取这种文件格式：没有内置的解析器能读取它（管理员可接入 Apache Tika，即 HEARTH_TIKA_URL，以读取更多格式）。",
+    tikaRefused: "无法读取这种文件格式，Apache Tika 也无法读取。",
+  },
+  fileKinds: {
+    "windows-executable": "一个 Windows 可执行文件",
+    "elf-executable": "一个 ELF 可执行文件（Linux）",
+    "mach-o-executable": "一个 Mach-O 可执行文件（macOS）",
+    script: "一个脚本",
+    image: "一张图片",
+    gzip: "一个 gzip 压缩包",
+    rar: "一个 RAR 压缩包",
+    "7z": "一个 7z 压缩包",
+    ole: "一个 OLE 文件（旧版 Office 文档，或加密的 Office 文档）",
+    zip: "一个 ZIP 压缩包",
+    pdf: "一个 PDF 文件",
+    binary: "二进制数据，而不是文本",
   },
   unreachableServices: {
     model: "无法连接模型服务。",

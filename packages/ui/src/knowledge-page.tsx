@@ -26,7 +26,8 @@ interface DocumentRow {
   id: string;
   name: string;
   status: "queued" | "parsing" | "embedding" | "indexed" | "failed";
-  error?: { code: string; message: string } | null;
+  /** Why it failed: details name what a refused file really is (contracts: documentErrorSchema). */
+  error?: { code: string; message: string; details?: Record<string, unknown> } | null;
   chunkCount: number;
   /** While a big document is embedded or indexed: how far it has got. */
   progress?: { phase: "embedding" | "indexing"; done: number; total: number };
@@ -83,14 +84,19 @@ function uploadFile(
         }
       } else {
         // The service's error by its code, shown in the reader's language like any other.
-        let error: { code?: string; message?: string } | undefined;
+        let error: { code?: string; message?: string; details?: Record<string, unknown> } | undefined;
         try {
           error = (JSON.parse(request.responseText) as { error?: typeof error }).error;
         } catch {
           // no JSON body: the status text
         }
         reject(
-          new ApiError(request.status, error?.code ?? "HTTP_ERROR", error?.message ?? request.statusText),
+          new ApiError(
+            request.status,
+            error?.code ?? "HTTP_ERROR",
+            error?.message ?? request.statusText,
+            error?.details,
+          ),
         );
       }
     };
@@ -315,7 +321,9 @@ export function KnowledgePage() {
     if (mine.length === 0 || mine.some((document) => IN_PROGRESS.has(document.status))) return undefined;
     const failed = mine.find((document) => document.status === "failed");
     if (!failed) return { failed: false, text: t.documentStatuses.indexed };
-    const reason = failed.error ? errorText(t, failed.error.code, failed.error.message) : "";
+    const reason = failed.error
+      ? errorText(t, failed.error.code, failed.error.message, failed.error.details)
+      : "";
     return {
       failed: true,
       text: reason
@@ -486,7 +494,7 @@ export function KnowledgePage() {
                   {document.error && (
                     <span className="error-text document-error">
                       {" "}
-                      {errorText(t, document.error.code, document.error.message)}
+                      {errorText(t, document.error.code, document.error.message, document.error.details)}
                     </span>
                   )}
                 </td>
