@@ -1,5 +1,6 @@
 export * from "./canonical-url.js";
 export * from "./knowledge.js";
+export * from "./knowledge-base-name.js";
 export * from "./model-name.js";
 export * from "./model-ollama.js";
 export * from "./model-openai.js";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "./knowledge-base-name.js";
 
 /** Wire schemas of the knowledge service (HTTP JSON) and a typed client for it. */
 
@@ -28,7 +29,7 @@ export const knowledgeBaseSchema = z.object({
 export type KnowledgeBase = z.infer<typeof knowledgeBaseSchema>;
 
 export const createKnowledgeBaseRequestSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(KNOWLEDGE_BASE_NAME_MAX_CHARS),
   description: z.string().max(4000).optional(),
   embeddingModel: z.string().min(1).max(300).nullable().optional(),
   chunking: z
@@ -58,7 +59,17 @@ export type UpdateKnowledgeBaseRequest = z.input<typeof updateKnowledgeBaseReque
 export const documentStatusSchema = z.enum(["queued", "parsing", "embedding", "indexed", "failed"]);
 export type DocumentStatus = z.infer<typeof documentStatusSchema>;
 
-export const documentErrorSchema = z.object({ code: z.string(), message: z.string() });
+/**
+ * Why a document (or a job) failed: the stable code, a message in English, and what the error's
+ * details name (a refused file's real kind: `detected`; why no parser took it: `reason`), which a
+ * page says in its reader's language.
+ */
+export const documentErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type DocumentError = z.infer<typeof documentErrorSchema>;
 
 /**
  * How far a running document (and its job entry) has got, once it is chunked: texts embedded

@@ -1,4 +1,6 @@
 import { link, lstat, mkdir, mkdtemp, readdir, readlink, rm, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -117,6 +119,44 @@ describe("model registry", () => {
       });
     } finally {
       await service.close();
+    }
+  });
+
+  it("names the status and URL a download was answered with, for a page to say it in its reader's language", async () => {
+    const service = await startModelService(await freshDir("missing-url"));
+    try {
+      const url = `${registryServer.url}/files/missing.gguf`;
+      const response = await fetch(`${service.url}/api/pull`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: `${url}?token=TOPSECRET`, stream: true }),
+      });
+      const lines = (await response.text())
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line));
+      expect(lines.at(-1)).toEqual({
+        error: `${url}?[redacted] answered 404`,
+        code: "MODEL_PULL_FAILED",
+        details: { status: 404, url: `${url}?[redacted]` },
+      });
+    } finally {
+      await service.close();
+    }
+  });
+
+  it("names the status and manifest URL a registry answered with an error", async () => {
+    const failing = createServer((_request, response) => response.writeHead(503).end("down for maintenance"));
+    await new Promise<void>((resolve) => failing.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(failing.address() as AddressInfo).port}`;
+    try {
+      const registry = new ModelRegistry(await freshDir("registry-down"));
+      await expect(registry.pull(`${base}/library/tiny:latest`)).rejects.toMatchObject({
+        code: "MODEL_PULL_FAILED",
+        details: { status: 503, url: `${base}/v2/library/tiny/manifests/latest` },
+      });
+    } finally {
+      await new Promise((resolve) => failing.close(resolve));
     }
   });
 

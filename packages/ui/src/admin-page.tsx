@@ -7,19 +7,23 @@ import {
   useRef,
   useState,
 } from "react";
-import { api, ndjsonLines } from "./api.js";
+import { api, ndjsonLines, type SkippedModelFile } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import { DataTable } from "./data-table.js";
 import {
   auditDetailsLines,
   changelogText,
+  numberText,
+  type ProviderOutcomeRow,
   type PullStep,
+  providerOutcomeText,
   pullStepText,
   serviceReadinessText,
 } from "./display-text.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { CopyButton } from "./markdown.js";
+import { SkippedModelFiles } from "./model-guidance.js";
 import { navigate, usePath } from "./router.js";
 import { ActionError, describeError, errorField, useAction } from "./use-action.js";
 
@@ -663,6 +667,8 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
 function Models() {
   const { t } = useI18n();
   const [models, setModels] = useState<AdminModel[]>([]);
+  /** The models folder's files that are not served, and why (a name that is not a model name). */
+  const [skipped, setSkipped] = useState<SkippedModelFile[]>([]);
   const [registry, setRegistry] = useState<Map<string, RegistryModel>>(new Map());
   const [groups, setGroups] = useState<Group[]>([]);
   const [pull, setPull] = useState("");
@@ -671,11 +677,12 @@ function Models() {
   const { error, run } = useAction();
   const load = useCallback(async () => {
     const [catalog, versions, groupList] = await Promise.all([
-      api<{ models: AdminModel[] }>("/api/admin/models"),
+      api<{ models: AdminModel[]; skippedFiles?: SkippedModelFile[] }>("/api/admin/models"),
       api<{ models: RegistryModel[] }>("/api/admin/models/versions").catch(() => ({ models: [] })),
       api<{ groups: Group[] }>("/api/admin/groups"),
     ]);
     setModels(catalog.models);
+    setSkipped(catalog.skippedFiles ?? []);
     setRegistry(new Map(versions.models.map((model) => [model.name, model])));
     setGroups(groupList.groups);
   }, []);
@@ -727,6 +734,7 @@ function Models() {
         </output>
       </form>
       <ActionError error={error} />
+      <SkippedModelFiles files={skipped} />
       <DataTable columns={[t.model, t.versions, t.allowedGroups]}>
         {models.map((model) => {
           const versions = registry.get(registryName(model.id));
@@ -1007,9 +1015,9 @@ function Usage() {
             <td className="breakable" title={row.apiKeyId ?? undefined}>
               {row.apiKeyId === null ? t.usageViaUi : (row.apiKeyName ?? row.apiKeyId)}
             </td>
-            <td>{row.requests}</td>
-            <td>{row.promptTokens}</td>
-            <td>{row.completionTokens}</td>
+            <td>{numberText(t, row.requests)}</td>
+            <td>{numberText(t, row.promptTokens)}</td>
+            <td>{numberText(t, row.completionTokens)}</td>
           </tr>
         ))}
       </DataTable>
@@ -1018,9 +1026,9 @@ function Usage() {
         {groupTotals.map((total) => (
           <tr key={total.groupId}>
             <td className="breakable">{total.group}</td>
-            <td>{total.requests}</td>
-            <td>{total.promptTokens}</td>
-            <td>{total.completionTokens}</td>
+            <td>{numberText(t, total.requests)}</td>
+            <td>{numberText(t, total.promptTokens)}</td>
+            <td>{numberText(t, total.completionTokens)}</td>
           </tr>
         ))}
       </DataTable>
@@ -1071,7 +1079,7 @@ function Status() {
         {Object.entries(status.figures).map(([name, value]) => (
           <div key={name}>
             <dt>{t.figureNames[name] ?? name}</dt>
-            <dd>{value === null ? "—" : value.toLocaleString()}</dd>
+            <dd>{value === null ? "—" : numberText(t, value)}</dd>
           </div>
         ))}
       </dl>
@@ -1079,11 +1087,9 @@ function Status() {
   );
 }
 
-interface ProviderRow {
+interface ProviderRow extends ProviderOutcomeRow {
   id: string;
-  status: string;
   latencyMs?: number | null;
-  error?: string | null;
 }
 
 /** A first engine for hearth.yaml: a self-hosted SearXNG needs no key (docs/search.md, Providers). */
@@ -1137,14 +1143,20 @@ function SearchProviders() {
       <ActionError error={error} />
       {rows.length > 0 && (
         <DataTable columns={[t.provider, t.status, t.latency, t.error]}>
-          {rows.map((row) => (
-            <tr key={row.id}>
-              <td>{row.id}</td>
-              <td>{row.status}</td>
-              <td>{row.latencyMs != null ? `${row.latencyMs} ms` : ""}</td>
-              <td className="error-text">{row.error ?? ""}</td>
-            </tr>
-          ))}
+          {rows.map((row) => {
+            const outcome = providerOutcomeText(t, row);
+            return (
+              <tr key={row.id}>
+                <td>{row.id}</td>
+                <td>{outcome.status}</td>
+                <td>{row.latencyMs != null ? `${numberText(t, row.latencyMs)} ms` : ""}</td>
+                <td className="breakable">
+                  {outcome.note && <div className="error-text">{outcome.note}</div>}
+                  {outcome.detail && <div className="muted">{outcome.detail}</div>}
+                </td>
+              </tr>
+            );
+          })}
         </DataTable>
       )}
     </section>

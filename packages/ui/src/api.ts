@@ -13,9 +13,15 @@ export interface ModelsAnswer {
     reason?: "none-installed" | "none-allowed" | "unreachable";
     modelsDir?: string;
     steps?: string[];
-    /** Files in the models folder that are not served: their names are not model names. */
-    skippedFiles?: Array<{ file: string; reason: "not-a-model-name"; suggestedFile: string }>;
+    skippedFiles?: SkippedModelFile[];
   };
+}
+
+/** A file in the models folder that is not served: its name is not a model name (administrators only). */
+export interface SkippedModelFile {
+  file: string;
+  reason: "not-a-model-name";
+  suggestedFile: string;
 }
 
 export type StreamPart =

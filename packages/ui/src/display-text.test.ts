@@ -1,3 +1,4 @@
+import { providerStatusSchema } from "@hearth/contracts";
 import { ERROR_CODES } from "@hearth/core";
 import { describe, expect, it } from "vitest";
 import {
@@ -6,6 +7,8 @@ import {
   changelogText,
   citationLabels,
   errorText,
+  numberText,
+  providerOutcomeText,
   pullStepText,
   quotaResetText,
   serviceReadinessText,
@@ -70,6 +73,92 @@ describe("error codes in the reader's language", () => {
     expect(Object.keys(zh.fieldRules).sort()).toEqual(Object.keys(en.fieldRules).sort());
   });
 
+  it("says each refused field's rule in the reader's language, not the service's English", () => {
+    const tooLong = {
+      issues: [
+        {
+          path: "name",
+          message: "Too big: expected string to have <=200 characters",
+          code: "too_big",
+          origin: "string",
+          maximum: 200,
+        },
+      ],
+    };
+    const message = "name: Too big: expected string to have <=200 characters";
+    expect(errorText(zh, "INVALID_REQUEST", message, tooLong)).toBe("名称：最多 200 个字符。");
+    expect(errorText(en, "INVALID_REQUEST", message, tooLong)).toBe("Name: at most 200 characters.");
+    const blank = {
+      issues: [{ path: "name", message: "Too small", code: "too_small", origin: "string", minimum: 1 }],
+    };
+    expect(errorText(zh, "INVALID_REQUEST", "name: Too small", blank)).toBe("名称：不能为空。");
+    expect(errorText(en, "INVALID_REQUEST", "name: Too small", blank)).toBe("Name: cannot be empty.");
+    // A sentence an issue; a nested field named as the audit log names it, an unknown one by its path.
+    const several = {
+      issues: [
+        { path: "chunking.maxTokens", message: "", code: "too_small", origin: "number", minimum: 32 },
+        { path: "tags", message: "", code: "too_big", origin: "array", maximum: 2 },
+        {
+          path: "temperature",
+          message: "",
+          code: "too_small",
+          origin: "number",
+          minimum: 0,
+          inclusive: false,
+        },
+      ],
+    };
+    expect(errorText(zh, "INVALID_REQUEST", "", several)).toBe(
+      "分块 › 每块 token 数：不能小于 32。tags：最多 2 项。temperature：必须大于 0。",
+    );
+    expect(errorText(en, "INVALID_REQUEST", "", several)).toBe(
+      "Chunking › Tokens per chunk: at least 32. tags: at most 2 items. temperature: greater than 0.",
+    );
+    // An issue this page cannot put in words keeps the service's own, as before.
+    const other = { issues: [{ path: "visibility", message: "Invalid option", code: "invalid_value" }] };
+    expect(errorText(en, "INVALID_REQUEST", "visibility: Invalid option", other)).toBe(
+      "A field is missing or out of range. (visibility: Invalid option)",
+    );
+    expect(Object.keys(zh.requestIssues).sort()).toEqual(Object.keys(en.requestIssues).sort());
+  });
+
+  it("says what a refused file really is, and mentions Tika only where Tika could read it", () => {
+    const exe = { reason: "not-a-document", detected: "windows-executable" };
+    const message = '"bad.exe" is a Windows executable, not a supported document type';
+    expect(errorText(zh, "DOCUMENT_UNSUPPORTED_FORMAT", message, exe)).toBe(
+      "这是一个 Windows 可执行文件，不是可以读取的文档。",
+    );
+    expect(errorText(en, "DOCUMENT_UNSUPPORTED_FORMAT", message, exe)).toBe(
+      "This is a Windows executable, not a document Hearth reads.",
+    );
+    const mismatch = { detected: "pdf" };
+    expect(
+      errorText(
+        zh,
+        "DOCUMENT_TYPE_MISMATCH",
+        '"备忘录.docx" is named like a document but is a PDF',
+        mismatch,
+      ),
+    ).toBe("文件内容与文件名不符：它实际上是一个 PDF 文件。");
+    expect(errorText(en, "DOCUMENT_TYPE_MISMATCH", "", mismatch)).toBe(
+      "The file's content does not match its name: it is really a PDF.",
+    );
+    // No parser, no Tika: the hint; Tika refusing it: no hint; an older failure without details: no hint either.
+    expect(errorText(zh, "DOCUMENT_UNSUPPORTED_FORMAT", "", { reason: "no-parser" })).toMatch(
+      /HEARTH_TIKA_URL/,
+    );
+    expect(errorText(zh, "DOCUMENT_UNSUPPORTED_FORMAT", "", { reason: "tika-refused" })).toBe(
+      "无法读取这种文件格式，Apache Tika 也无法读取。",
+    );
+    expect(errorText(zh, "DOCUMENT_UNSUPPORTED_FORMAT", "")).toBe("无法读取这种文件格式。");
+    expect(errorText(en, "DOCUMENT_UNSUPPORTED_FORMAT", "")).not.toMatch(/Tika/);
+    // A kind this page does not know yet: the code's own text.
+    expect(errorText(zh, "DOCUMENT_TYPE_MISMATCH", "", { detected: "something-new" })).toBe(
+      "文件内容与文件名不符。",
+    );
+    expect(Object.keys(zh.fileKinds).sort()).toEqual(Object.keys(en.fileKinds).sort());
+  });
+
   it("names the service that did not answer, and a failed answer's as the model service", () => {
     const knowledge = { service: "knowledge" };
     expect(errorText(zh, "UPSTREAM_UNAVAILABLE", "the knowledge service did not answer", knowledge)).toBe(
@@ -115,6 +204,31 @@ describe("pullStepText", () => {
     // A catch-all code keeps the words that tell its causes apart.
     expect(pullStepText(zh, { error: "x answered 404", code: "MODEL_PULL_FAILED" })).toBe(
       `错误：${zh.errorCodes.MODEL_PULL_FAILED}（x answered 404）`,
+    );
+  });
+
+  it("says what the server answered a failed download in the reader's language, naming its URL", () => {
+    const url = "http://127.0.0.1:9311/missing.gguf";
+    const missing = {
+      error: `${url} answered 404`,
+      code: "MODEL_PULL_FAILED",
+      details: { status: 404, url },
+    };
+    expect(pullStepText(zh, missing)).toBe(`错误：拉取模型失败：${url} 返回了 HTTP 404（文件不存在）。`);
+    expect(pullStepText(en, missing)).toBe(
+      `Error: The model could not be pulled: ${url} answered HTTP 404 (no such file).`,
+    );
+    const refused = { ...missing, details: { status: 401, url, credentials: "refused" } };
+    expect(pullStepText(zh, refused)).toBe(
+      `错误：拉取模型失败：${url} 返回了 HTTP 401（它拒绝了 URL 中的用户名和密码）。`,
+    );
+    const asks = { ...missing, details: { status: 403, url, credentials: "required" } };
+    expect(pullStepText(en, asks)).toMatch(/answered HTTP 403 \(it asks for credentials: .*user:password@/);
+    expect(pullStepText(zh, { ...missing, details: { status: 502, url } })).toBe(
+      `错误：拉取模型失败：${url} 返回了 HTTP 502（服务器出错）。`,
+    );
+    expect(pullStepText(zh, { ...missing, details: { status: 418, url } })).toBe(
+      `错误：拉取模型失败：${url} 返回了 HTTP 418。`,
     );
   });
 
@@ -347,5 +461,49 @@ describe("admin pages in the reader's language", () => {
     expect(serviceReadinessText(zh, false, "something new")).toBe("未就绪（something new）");
     expect(serviceReadinessText(zh, true, undefined)).toBe("就绪");
     expect(zh.serviceNames.knowledge).toBe("知识库服务");
+  });
+});
+
+describe("search engine tests in the reader's language", () => {
+  it("names every status the search service reports, in English and Chinese", () => {
+    for (const status of providerStatusSchema.options) {
+      expect(providerOutcomeText(zh, { status }).status).not.toBe(status);
+      expect(providerOutcomeText(en, { status }).status).not.toBe(status);
+    }
+    expect(providerOutcomeText(zh, { status: "ok" })).toEqual({ status: "正常" });
+    expect(providerOutcomeText(zh, { status: "rate-limited" }).status).toBe("受速率限制");
+  });
+
+  it("says why an engine failed in the reader's language, the server's detail kept where it says more", () => {
+    const error = "cannot reach http://127.0.0.1:9310/api: fetch failed";
+    expect(providerOutcomeText(zh, { status: "error", error })).toEqual({
+      status: "失败",
+      note: "无法连接该搜索引擎，或它返回了错误。",
+      detail: `服务器原文：${error}`,
+    });
+    expect(providerOutcomeText(en, { status: "error", error })).toEqual({
+      status: "Failed",
+      note: "It could not be reached, or it answered with an error.",
+      detail: `The server's detail: ${error}`,
+    });
+    // A breaker's skip says nothing the note does not: no English line under the Chinese one.
+    const breaker = providerOutcomeText(zh, {
+      status: "skipped-by-breaker",
+      error: "skipped: circuit breaker open after repeated failures",
+    });
+    expect(breaker.note).toMatch(/连续多次失败/);
+    expect(breaker.detail).toBeUndefined();
+    // A status this page does not know yet is shown as the service wrote it.
+    expect(providerOutcomeText(zh, { status: "new-status", error: "x" })).toEqual({
+      status: "new-status",
+      detail: "服务器原文：x",
+    });
+  });
+});
+
+describe("numbers in the reader's language", () => {
+  it("groups thousands as the reader's language writes them", () => {
+    expect(numberText(zh, 2363)).toBe("2,363");
+    expect(numberText(en, 1234567)).toBe("1,234,567");
   });
 });

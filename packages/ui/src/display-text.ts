@@ -16,11 +16,15 @@ export function errorText(
   const translated = code ? t.errorCodes[code] : undefined;
   if (!translated) return message;
   if (code === "INVALID_REQUEST") {
-    // The field's rule where the page knows it; else which field and why, as the service says.
+    // The field's rule where the page knows it; else each field's limit; else which field and why, as the service says.
     const field = invalidField(details);
     if (field && t.fieldRules[field]) return t.fieldRules[field];
+    const issues = Array.isArray(details?.issues) ? requestIssuesText(t, details.issues) : undefined;
+    if (issues) return issues;
     return message ? fill(t.withNote, { text: translated, note: message }) : translated;
   }
+  const documentFormat = documentFormatText(t, code, details);
+  if (documentFormat) return documentFormat;
   const service = details?.service;
   if (code === "UPSTREAM_UNAVAILABLE" && typeof service === "string" && t.unreachableServices[service])
     return t.unreachableServices[service];
@@ -33,11 +37,86 @@ export function errorText(
   return translated;
 }
 
+/**
+ * A refused file by its details (knowledge service): what it really is where its bytes show it
+ * (`detected`), and whether Apache Tika could read it (`reason`: no built-in parser and no Tika) or
+ * already refused it. Undefined where the details say none of these (an older failure).
+ */
+function documentFormatText(
+  t: Messages,
+  code: string | undefined,
+  details: Record<string, unknown> | undefined,
+): string | undefined {
+  const detected = typeof details?.detected === "string" ? t.fileKinds[details.detected] : undefined;
+  const words = t.documentFormats;
+  if (code === "DOCUMENT_TYPE_MISMATCH" && detected) return fill(words.mismatch, { kind: detected });
+  if (code !== "DOCUMENT_UNSUPPORTED_FORMAT") return undefined;
+  if (detected) return fill(words.notADocument, { kind: detected });
+  if (details?.reason === "no-parser") return words.noParser;
+  if (details?.reason === "tika-refused") return words.tikaRefused;
+  return undefined;
+}
+
 /** The field an INVALID_REQUEST is about: the path of its first issue (`details.issues`), if it names one. */
 export function invalidField(details: Record<string, unknown> | undefined): string | undefined {
   const issues = details?.issues;
   const first = Array.isArray(issues) ? (issues[0] as { path?: unknown } | undefined) : undefined;
   return typeof first?.path === "string" && first.path ? first.path : undefined;
+}
+
+/** One refused field of an INVALID_REQUEST as the services list it (`details.issues`, core's toHearthError). */
+export interface RequestIssue {
+  path?: unknown;
+  code?: unknown;
+  origin?: unknown;
+  minimum?: unknown;
+  maximum?: unknown;
+  inclusive?: unknown;
+}
+
+/**
+ * A refused request's issues in the reader's words, a sentence each: the field (named as the audit
+ * log names it, a nested one by each part, an unknown one by its path) and its limit ("at most 200
+ * characters", "cannot be empty"). Undefined when an issue is not a size this page can say (then
+ * the service's own message is all there is).
+ */
+export function requestIssuesText(t: Messages, issues: readonly RequestIssue[]): string | undefined {
+  const sentences = issues.map((issue) => {
+    const rule = issueRule(t, issue);
+    if (!rule || typeof issue.path !== "string" || !issue.path) return undefined;
+    const field = issue.path
+      .split(".")
+      .map((part) => t.auditDetailKeys[part] ?? part)
+      .join(" › ");
+    return fill(t.requestIssues.sentence, { field, rule });
+  });
+  if (sentences.length === 0 || sentences.some((sentence) => sentence === undefined)) return undefined;
+  return sentences.join(t.requestIssues.separator);
+}
+
+/** A too-small or too-big field's limit in words, by what was measured (characters, items, a number). */
+function issueRule(t: Messages, issue: RequestIssue): string | undefined {
+  const words = t.requestIssues;
+  const small = issue.code === "too_small";
+  const limit = small ? issue.minimum : issue.code === "too_big" ? issue.maximum : undefined;
+  if (typeof limit !== "number") return undefined;
+  const n = numberText(t, limit);
+  switch (issue.origin) {
+    case "string":
+      return small ? (limit === 1 ? words.empty : fill(words.minChars, { n })) : fill(words.maxChars, { n });
+    case "array":
+      return small
+        ? limit === 1
+          ? words.noItems
+          : fill(words.minItems, { n })
+        : fill(words.maxItems, { n });
+    case "number":
+    case "int":
+      if (issue.inclusive === false) return fill(small ? words.above : words.below, { n });
+      return fill(small ? words.min : words.max, { n });
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -77,25 +156,57 @@ export function changelogText(t: Messages, changelog: string): string {
   return changelog;
 }
 
-/** One line of a model pull's NDJSON progress (the Ollama shape; `error` when it failed). */
+/** One line of a model pull's NDJSON progress (the Ollama shape; `error`, `code` and `details` when it failed). */
 export interface PullStep {
   status?: string;
   completed?: number;
   total?: number;
   error?: string;
   code?: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * A download the server answered with an HTTP error (MODEL_PULL_FAILED with `details.status` and
+ * `details.url`): the URL, the status, and what it means where that says more than its number.
+ */
+function pullAnsweredText(t: Messages, details: Record<string, unknown> | undefined): string | undefined {
+  const { status, url, credentials } = details ?? {};
+  if (typeof status !== "number" || typeof url !== "string") return undefined;
+  const words = t.pullAnswered;
+  const meaning =
+    credentials === "refused"
+      ? words.credentialsRefused
+      : credentials === "required"
+        ? words.credentialsRequired
+        : status === 404
+          ? words.notFound
+          : status === 429
+            ? words.tooManyRequests
+            : status >= 500
+              ? words.serverError
+              : undefined;
+  return fill(words.text, {
+    url,
+    status,
+    meaning: meaning ? fill(words.meaning, { meaning }) : "",
+  });
 }
 
 /**
  * A pull's progress in the reader's language: the registry's known steps translated (a file name
  * kept as it is), a percentage when the step has a size; a failure by its code where the code says
- * the cause (an invalid name, a corrupt download), else as a failed pull with the service's own
- * words beside it (MODEL_PULL_FAILED covers many causes, which only its message tells apart).
+ * the cause (an invalid name, a corrupt download), by the HTTP status a download got where the
+ * server answered one, else as a failed pull with the service's own words beside it
+ * (MODEL_PULL_FAILED covers many causes, which only its message tells apart).
  */
 export function pullStepText(t: Messages, step: PullStep): string {
   if (step.error) {
     const failed = fill(t.withNote, { text: t.errorCodes.MODEL_PULL_FAILED!, note: step.error });
-    const reason = step.code === "MODEL_PULL_FAILED" ? failed : errorText(t, step.code, failed);
+    const reason =
+      step.code === "MODEL_PULL_FAILED"
+        ? (pullAnsweredText(t, step.details) ?? failed)
+        : errorText(t, step.code, failed, step.details);
     return fill(t.fieldValue, { field: t.error, value: reason });
   }
   const status = step.status ?? "";
@@ -108,6 +219,41 @@ export function pullStepText(t: Messages, step: PullStep): string {
   else if (file) text = fill(t.pullStatuses.downloading, { file: file[2]! });
   const percent = step.total ? ` ${Math.round(((step.completed ?? 0) / step.total) * 100)}%` : "";
   return `${text}${percent}`;
+}
+
+/** A search engine's test outcome as the web service reports it (POST /api/admin/search/test). */
+export interface ProviderOutcomeRow {
+  status: string;
+  error?: string | null;
+}
+
+/**
+ * Statuses whose service message says no more than the note does (a breaker's skip names no URL,
+ * no HTTP status, no wait): it is not shown under the note.
+ */
+const SELF_EXPLAINED_STATUSES = new Set(["skipped-by-breaker"]);
+
+/**
+ * A search engine's test outcome in the reader's words: its status, why it found nothing, and the
+ * search service's own message (in English) where it says more: the URL it could not reach, the
+ * HTTP status it got, the wait it was asked for. A status this page does not know is shown as sent.
+ */
+export function providerOutcomeText(
+  t: Messages,
+  row: ProviderOutcomeRow,
+): { status: string; note?: string; detail?: string } {
+  const note = t.providerStatusNotes[row.status];
+  const shown = row.error && !SELF_EXPLAINED_STATUSES.has(row.status);
+  return {
+    status: t.providerStatuses[row.status] ?? row.status,
+    ...(note ? { note } : {}),
+    ...(shown ? { detail: fill(t.serverDetail, { detail: row.error! }) } : {}),
+  };
+}
+
+/** A count as the reader's language writes it (thousands grouped: 2,363). */
+export function numberText(t: Messages, value: number): string {
+  return new Intl.NumberFormat(t.dateLocale).format(value);
 }
 
 /** What a source needs to be told apart from the others (the UI's Citation, less what is not read here). */

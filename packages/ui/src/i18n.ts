@@ -220,6 +220,23 @@ const en = {
   usernameRule: "2 to 64 letters, digits or _ . @ - (no spaces).",
   searchProviders: "Search providers",
   testProviders: "Test providers",
+  /** A search engine's test outcome (contracts: providerStatusSchema), and why it found nothing. */
+  providerStatuses: {
+    ok: "OK",
+    timeout: "Timed out",
+    "rate-limited": "Rate-limited",
+    error: "Failed",
+    "skipped-by-breaker": "Paused",
+    cached: "Cached",
+  } as Record<string, string>,
+  providerStatusNotes: {
+    timeout: "It did not answer in time.",
+    "rate-limited": "Not asked: it is at its rate limit, or it asked to wait.",
+    error: "It could not be reached, or it answered with an error.",
+    "skipped-by-breaker": "Not asked: it failed repeatedly and rests a while before it is tried again.",
+  } as Record<string, string>,
+  /** A service's own words (in English), under the reader's text where they say more (a URL). */
+  serverDetail: "The server's detail: {detail}",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
   regenerateFailedKept: "No new answer: {reason} The previous answer is kept.",
   regenerateStoppedKept: "Stopped: the previous answer is kept.",
@@ -344,8 +361,7 @@ const en = {
     DOCUMENT_NAME_EMPTY: "The file has no name.",
     DOCUMENT_NAME_TOO_LONG: "The file name is longer than 255 characters.",
     DOCUMENT_NAME_INVALID: "The file name holds a path (/, \\, ..) or control characters.",
-    DOCUMENT_UNSUPPORTED_FORMAT:
-      "This file format cannot be read (an administrator can connect Apache Tika, HEARTH_TIKA_URL, for more formats).",
+    DOCUMENT_UNSUPPORTED_FORMAT: "This file format cannot be read.",
     DOCUMENT_TYPE_MISMATCH: "The file's content does not match its name.",
     DOCUMENT_CORRUPT: "The file is truncated or corrupt.",
     DOCUMENT_ENCRYPTED: "The file is encrypted or password-protected.",
@@ -392,17 +408,60 @@ const en = {
   } as Record<string, string>,
   /**
    * INVALID_REQUEST about a field whose rule the page knows (its first `details.issues` path): the rule, named
-   * by the field; about another field, the service's own message follows the code's text.
+   * by the field; about another field, each issue's limit (requestIssues), else the service's own message.
    */
   fieldRules: {
     username: "User name: 2 to 64 letters, digits or _ . @ - (no spaces).",
     password: "Password: at most 1024 characters.",
   } as Record<string, string>,
+  /**
+   * INVALID_REQUEST's issues a sentence each (`details.issues`: a field's path, the kind of issue and
+   * its limit), the field named as auditDetailKeys names it.
+   */
+  requestIssues: {
+    sentence: "{field}: {rule}.",
+    separator: " ",
+    empty: "cannot be empty",
+    minChars: "at least {n} characters",
+    maxChars: "at most {n} characters",
+    noItems: "choose at least one",
+    minItems: "at least {n} items",
+    maxItems: "at most {n} items",
+    min: "at least {n}",
+    max: "at most {n}",
+    above: "greater than {n}",
+    below: "less than {n}",
+  },
   /** An error's text with what its details name (see errorText). */
   errorDetails: {
     words: "{text} Refused: {words}",
     separator: ", ",
   },
+  /**
+   * A refused file by what its details say (knowledge service: `details.detected`, what the file
+   * really is; `details.reason`, why no parser took it): Tika is mentioned only where it could help.
+   */
+  documentFormats: {
+    notADocument: "This is {kind}, not a document Hearth reads.",
+    mismatch: "The file's content does not match its name: it is really {kind}.",
+    noParser:
+      "This file format cannot be read: no built-in reader takes it (an administrator can connect Apache Tika, HEARTH_TIKA_URL, for more formats).",
+    tikaRefused: "This file format cannot be read, by Apache Tika either.",
+  },
+  fileKinds: {
+    "windows-executable": "a Windows executable",
+    "elf-executable": "an ELF executable (Linux)",
+    "mach-o-executable": "a Mach-O executable (macOS)",
+    script: "a script",
+    image: "an image",
+    gzip: "a gzip archive",
+    rar: "a RAR archive",
+    "7z": "a 7z archive",
+    ole: "an OLE file (a legacy Office document, or an encrypted one)",
+    zip: "a ZIP archive",
+    pdf: "a PDF",
+    binary: "binary data, not text",
+  } as Record<string, string>,
   /** UPSTREAM_UNAVAILABLE naming the service that did not answer (its `details.service`). */
   unreachableServices: {
     model: "The model service cannot be reached.",
@@ -418,7 +477,10 @@ const en = {
     unreachable: "unreachable",
     "the database is not reachable": "the database is not reachable",
   } as Record<string, string>,
-  /** The audit log's detail fields (see auditDetailsLines); a field not here shows its key. */
+  /**
+   * The audit log's detail fields (see auditDetailsLines), and the fields a refused request names
+   * (requestIssues); a field not here shows its key.
+   */
   auditDetailKeys: {
     role: "Role",
     status: "Status",
@@ -471,6 +533,8 @@ const en = {
     maxTokens: "Tokens per chunk",
     overlapTokens: "Overlap (tokens)",
     watchFolder: "Watched folder",
+    title: "Title",
+    query: "Search",
   } as Record<string, string>,
   auditBooleans: { true: "yes", false: "no" } as Record<string, string>,
   /** Where an audited change came from. */
@@ -485,6 +549,19 @@ const en = {
   fieldValue: "{field}: {value}",
   /** A note in brackets after a text (whose account signs out, which version is current). */
   withNote: "{text} ({note})",
+  /**
+   * A pull the server answered with an HTTP error (MODEL_PULL_FAILED's details: status, url,
+   * credentials), what a status means where it says more than its number.
+   */
+  pullAnswered: {
+    text: "The model could not be pulled: {url} answered HTTP {status}{meaning}.",
+    meaning: " ({meaning})",
+    notFound: "no such file",
+    credentialsRequired: "it asks for credentials: a URL written http://user:password@host/... sends them",
+    credentialsRefused: "it refused the user name and password in the URL",
+    tooManyRequests: "too many requests; try again later",
+    serverError: "a server error",
+  },
   pullStatuses: {
     manifest: "Reading the manifest",
     downloading: "Downloading {file}",
@@ -826,6 +903,21 @@ const zhCN: Messages = {
   usernameRule: "2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
   searchProviders: "搜索引擎",
   testProviders: "测试搜索引擎",
+  providerStatuses: {
+    ok: "正常",
+    timeout: "超时",
+    "rate-limited": "受速率限制",
+    error: "失败",
+    "skipped-by-breaker": "暂停使用",
+    cached: "来自缓存",
+  } as Record<string, string>,
+  providerStatusNotes: {
+    timeout: "未在时限内回答。",
+    "rate-limited": "未调用：已达到它的速率限制，或它要求稍后再试。",
+    error: "无法连接该搜索引擎，或它返回了错误。",
+    "skipped-by-breaker": "未调用：它连续多次失败，暂停一段时间后再试。",
+  } as Record<string, string>,
+  serverDetail: "服务器原文：{detail}",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
   regenerateFailedKept: "未能生成新回答：{reason}已保留之前的回答。",
   regenerateStoppedKept: "已停止，已保留之前的回答。",
@@ -942,8 +1034,7 @@ const zhCN: Messages = {
     DOCUMENT_NAME_EMPTY: "文件没有名称。",
     DOCUMENT_NAME_TOO_LONG: "文件名超过 255 个字符。",
     DOCUMENT_NAME_INVALID: "文件名包含路径（/、\\、..）或控制字符。",
-    DOCUMENT_UNSUPPORTED_FORMAT:
-      "无法读取这种文件格式（管理员可接入 Apache Tika，即 HEARTH_TIKA_URL，以读取更多格式）。",
+    DOCUMENT_UNSUPPORTED_FORMAT: "无法读取这种文件格式。",
     DOCUMENT_TYPE_MISMATCH: "文件内容与文件名不符。",
     DOCUMENT_CORRUPT: "文件被截断或已损坏。",
     DOCUMENT_ENCRYPTED: "文件已加密或有密码保护。",
@@ -989,9 +1080,44 @@ const zhCN: Messages = {
     username: "用户名：2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
     password: "密码：最多 1024 个字符。",
   },
+  requestIssues: {
+    sentence: "{field}：{rule}。",
+    separator: "",
+    empty: "不能为空",
+    minChars: "至少 {n} 个字符",
+    maxChars: "最多 {n} 个字符",
+    noItems: "至少选择一项",
+    minItems: "至少 {n} 项",
+    maxItems: "最多 {n} 项",
+    min: "不能小于 {n}",
+    max: "不能大于 {n}",
+    above: "必须大于 {n}",
+    below: "必须小于 {n}",
+  },
   errorDetails: {
     words: "{text}被拒绝的词：{words}",
     separator: "、",
+  },
+  documentFormats: {
+    notADocument: "这是{kind}，不是可以读取的文档。",
+    mismatch: "文件内容与文件名不符：它实际上是{kind}。",
+    noParser:
+      "无法读取这种文件格式：没有内置的解析器能读取它（管理员可接入 Apache Tika，即 HEARTH_TIKA_URL，以读取更多格式）。",
+    tikaRefused: "无法读取这种文件格式，Apache Tika 也无法读取。",
+  },
+  fileKinds: {
+    "windows-executable": "一个 Windows 可执行文件",
+    "elf-executable": "一个 ELF 可执行文件（Linux）",
+    "mach-o-executable": "一个 Mach-O 可执行文件（macOS）",
+    script: "一个脚本",
+    image: "一张图片",
+    gzip: "一个 gzip 压缩包",
+    rar: "一个 RAR 压缩包",
+    "7z": "一个 7z 压缩包",
+    ole: "一个 OLE 文件（旧版 Office 文档，或加密的 Office 文档）",
+    zip: "一个 ZIP 压缩包",
+    pdf: "一个 PDF 文件",
+    binary: "二进制数据，而不是文本",
   },
   unreachableServices: {
     model: "无法连接模型服务。",
@@ -1055,6 +1181,8 @@ const zhCN: Messages = {
     maxTokens: "每块 token 数",
     overlapTokens: "重叠 token 数",
     watchFolder: "监视的文件夹",
+    title: "标题",
+    query: "搜索内容",
   },
   auditBooleans: { true: "是", false: "否" },
   auditVia: { cli: "hearth 命令", web: "网页界面" },
@@ -1065,6 +1193,15 @@ const zhCN: Messages = {
   },
   fieldValue: "{field}：{value}",
   withNote: "{text}（{note}）",
+  pullAnswered: {
+    text: "拉取模型失败：{url} 返回了 HTTP {status}{meaning}。",
+    meaning: "（{meaning}）",
+    notFound: "文件不存在",
+    credentialsRequired: "它要求提供用户名和密码：把 URL 写成 http://用户名:密码@主机/… 即可发送",
+    credentialsRefused: "它拒绝了 URL 中的用户名和密码",
+    tooManyRequests: "请求过多，请稍后再试",
+    serverError: "服务器出错",
+  },
   pullStatuses: {
     manifest: "正在读取清单",
     downloading: "正在下载 {file}",

@@ -1,7 +1,8 @@
+import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "@hearth/contracts/knowledge-base-name";
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, csrfHeader } from "./api.js";
 import { DataTable } from "./data-table.js";
-import { errorText } from "./display-text.js";
+import { errorText, type RequestIssue, requestIssuesText } from "./display-text.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { ActionError, errorMessage, useAction } from "./use-action.js";
@@ -25,10 +26,20 @@ interface DocumentRow {
   id: string;
   name: string;
   status: "queued" | "parsing" | "embedding" | "indexed" | "failed";
-  error?: { code: string; message: string } | null;
+  /** Why it failed: details name what a refused file really is (contracts: documentErrorSchema). */
+  error?: { code: string; message: string; details?: Record<string, unknown> } | null;
   chunkCount: number;
   /** While a big document is embedded or indexed: how far it has got. */
   progress?: { phase: "embedding" | "indexing"; done: number; total: number };
+}
+
+/** What is wrong with a new base's name, as the service would list it (details.issues), if anything. */
+function nameIssue(name: string): RequestIssue | undefined {
+  const length = name.trim().length;
+  if (length === 0) return { path: "name", code: "too_small", origin: "string", minimum: 1 };
+  if (length > KNOWLEDGE_BASE_NAME_MAX_CHARS)
+    return { path: "name", code: "too_big", origin: "string", maximum: KNOWLEDGE_BASE_NAME_MAX_CHARS };
+  return undefined;
 }
 
 /** Statuses a document passes through while it is ingested; the list refreshes until none is left. */
@@ -73,14 +84,19 @@ function uploadFile(
         }
       } else {
         // The service's error by its code, shown in the reader's language like any other.
-        let error: { code?: string; message?: string } | undefined;
+        let error: { code?: string; message?: string; details?: Record<string, unknown> } | undefined;
         try {
           error = (JSON.parse(request.responseText) as { error?: typeof error }).error;
         } catch {
           // no JSON body: the status text
         }
         reject(
-          new ApiError(request.status, error?.code ?? "HTTP_ERROR", error?.message ?? request.statusText),
+          new ApiError(
+            request.status,
+            error?.code ?? "HTTP_ERROR",
+            error?.message ?? request.statusText,
+            error?.details,
+          ),
         );
       }
     };
@@ -232,6 +248,9 @@ export function KnowledgePage() {
   const create = async (event: FormEvent) => {
     event.preventDefault();
     await run(async () => {
+      // The service's limits, said before the name is sent, in the words its refusal would get.
+      const problem = nameIssue(name);
+      if (problem) throw new Error(requestIssuesText(t, [problem]));
       const created = await api<KnowledgeBase>("/api/knowledge-bases", { method: "POST", body: { name } });
       setName("");
       await load();
@@ -302,7 +321,9 @@ export function KnowledgePage() {
     if (mine.length === 0 || mine.some((document) => IN_PROGRESS.has(document.status))) return undefined;
     const failed = mine.find((document) => document.status === "failed");
     if (!failed) return { failed: false, text: t.documentStatuses.indexed };
-    const reason = failed.error ? errorText(t, failed.error.code, failed.error.message) : "";
+    const reason = failed.error
+      ? errorText(t, failed.error.code, failed.error.message, failed.error.details)
+      : "";
     return {
       failed: true,
       text: reason
@@ -473,7 +494,7 @@ export function KnowledgePage() {
                   {document.error && (
                     <span className="error-text document-error">
                       {" "}
-                      {errorText(t, document.error.code, document.error.message)}
+                      {errorText(t, document.error.code, document.error.message, document.error.details)}
                     </span>
                   )}
                 </td>

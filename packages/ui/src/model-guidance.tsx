@@ -1,4 +1,4 @@
-import type { ModelsAnswer } from "./api.js";
+import type { ModelsAnswer, SkippedModelFile } from "./api.js";
 import { fill, useI18n } from "./i18n.js";
 
 /**
@@ -17,18 +17,7 @@ export function ModelGuidance({ answer }: { answer: ModelsAnswer }) {
       {!answer.reachable && <p>{t.modelServiceDown}</p>}
       {setup ? (
         <>
-          {skipped.length > 0 && (
-            <>
-              <p>{t.skippedFilesIntro}</p>
-              <ul className="skipped-files">
-                {skipped.map((file) => (
-                  <li key={file.file}>
-                    <code>{file.file}</code> {fill(t.skippedNotModelName, { suggested: file.suggestedFile })}
-                  </li>
-                ))}
-              </ul>
-            </>
-          )}
+          <SkippedModelFiles files={skipped} />
           <p>{t.guidanceIntro}</p>
           <ol>
             <li>
@@ -42,5 +31,26 @@ export function ModelGuidance({ answer }: { answer: ModelsAnswer }) {
         <p>{t.askAdministrator}</p>
       )}
     </section>
+  );
+}
+
+/**
+ * The models folder's files that are not served, each with why and a name to rename it to (on the
+ * no-model card and the Models tab); nothing when there are none.
+ */
+export function SkippedModelFiles({ files }: { files: SkippedModelFile[] }) {
+  const { t } = useI18n();
+  if (files.length === 0) return null;
+  return (
+    <>
+      <p>{t.skippedFilesIntro}</p>
+      <ul className="skipped-files">
+        {files.map((file) => (
+          <li key={file.file}>
+            <code>{file.file}</code> {fill(t.skippedNotModelName, { suggested: file.suggestedFile })}
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }

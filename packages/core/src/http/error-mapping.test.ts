@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { toHearthError } from "./error-mapping.js";
 
 /** An error as node-postgres gives a server's answer: the SQLSTATE in `code`, beside its severity. */
@@ -34,5 +35,42 @@ describe("toHearthError and database failures", () => {
     ["a SQLSTATE-like code that no server sent", Object.assign(new Error("odd"), { code: "08006" })],
   ])("leaves %s an INTERNAL_ERROR", (_case, error) => {
     expect(toHearthError(error)).toMatchObject({ code: "INTERNAL_ERROR", status: 500 });
+  });
+});
+
+describe("toHearthError and a refused request", () => {
+  it("lists each issue with its kind and limit, so a page can say it in its reader's language", () => {
+    const schema = z.strictObject({
+      name: z.string().trim().min(1).max(200),
+      chunking: z.strictObject({ maxTokens: z.number().int().min(32) }),
+      tags: z.array(z.string()).max(2),
+    });
+    const parsed = schema.safeParse({
+      name: "合".repeat(300),
+      chunking: { maxTokens: 8 },
+      tags: ["a", "b", "c"],
+    });
+    const mapped = toHearthError(parsed.error);
+    expect(mapped.code).toBe("INVALID_REQUEST");
+    expect(mapped.message).toMatch(/^name: /);
+    expect(mapped.details).toEqual({
+      issues: [
+        { path: "name", message: expect.any(String), code: "too_big", origin: "string", maximum: 200 },
+        {
+          path: "chunking.maxTokens",
+          message: expect.any(String),
+          code: "too_small",
+          origin: "number",
+          minimum: 32,
+        },
+        { path: "tags", message: expect.any(String), code: "too_big", origin: "array", maximum: 2 },
+      ],
+    });
+    const blank = toHearthError(
+      schema.safeParse({ name: "  ", chunking: { maxTokens: 32 }, tags: [] }).error,
+    );
+    expect(blank.details?.issues).toEqual([
+      { path: "name", message: expect.any(String), code: "too_small", origin: "string", minimum: 1 },
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { ZodError } from "zod";
+import { type core, ZodError } from "zod";
 import { HearthError, isHearthError } from "../errors/hearth-error.js";
 import { isDatabaseUnreachable } from "../storage/database-unreachable.js";
 
@@ -15,7 +15,7 @@ export function toHearthError(error: unknown): HearthError {
     const issue = error.issues[0]!;
     const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
     return new HearthError("INVALID_REQUEST", `${where}${issue.message}`, {
-      details: { issues: error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
+      details: { issues: error.issues.map(requestIssue) },
     });
   }
   const fastifyError = error as { code?: string; statusCode?: number; message?: string };
@@ -49,4 +49,27 @@ export function toHearthError(error: unknown): HearthError {
     });
   }
   return new HearthError("INTERNAL_ERROR", "Internal error", { cause: error });
+}
+
+/**
+ * A refused field as `details.issues` lists it: its path and zod's message, the kind of issue
+ * (zod's code: too_small, too_big, invalid_type...) and, for a size, what was measured (`origin`:
+ * string, number, array...) and the limit, so that a page can say the rule in its reader's language.
+ * `inclusive: false` marks a limit that is itself refused (greater than 0).
+ */
+function requestIssue(issue: core.$ZodIssue): Record<string, unknown> {
+  const limit =
+    issue.code === "too_small"
+      ? { origin: issue.origin, minimum: Number(issue.minimum) }
+      : issue.code === "too_big"
+        ? { origin: issue.origin, maximum: Number(issue.maximum) }
+        : {};
+  const exclusive = (issue.code === "too_small" || issue.code === "too_big") && issue.inclusive === false;
+  return {
+    path: issue.path.join("."),
+    message: issue.message,
+    code: issue.code,
+    ...limit,
+    ...(exclusive ? { inclusive: false } : {}),
+  };
 }

@@ -108,6 +108,7 @@ export async function parseBytes(
     throw new HearthError(
       "DOCUMENT_UNSUPPORTED_FORMAT",
       `No built-in parser reads "${name}"; configure HEARTH_TIKA_URL to parse more formats`,
+      { details: { reason: "no-parser" } },
     );
   }
   const options = { maxExtractedBytes: settings.maxExtractedBytes };

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
-import type { IngestionJob, JobEvent, KnowledgeDocument } from "@hearth/contracts";
+import type { DocumentError, IngestionJob, JobEvent, KnowledgeDocument } from "@hearth/contracts";
 import { HearthError, isHearthError, type Logger } from "@hearth/core";
 import type { EmbeddingClient } from "../embedding/embedding-client.js";
 import type { IndexBackend } from "../index/index-backend.js";
@@ -220,7 +220,7 @@ export class IngestionService {
         // Its own entry (a job lists a document once): every part of the request is accounted for.
         const entry = { id: `superseded:${index + 1}:${document.id}`, name: document.name };
         const failure = error
-          ? { code: error.code, message: error.message }
+          ? documentError(error)
           : {
               code: "DOCUMENT_SUPERSEDED",
               message: "A later file of the same name in this upload replaced this one before it was indexed",
@@ -228,8 +228,8 @@ export class IngestionService {
         store.addJobDocument(job.id, entry, error ? "failed" : "skipped", failure);
         this.#deps.metrics.documents.inc({ outcome: error ? "failed" : "skipped" });
       } else if (error) {
-        store.setDocumentStatus(document.id, "failed", { code: error.code, message: error.message });
-        store.addJobDocument(job.id, document, "failed", { code: error.code, message: error.message });
+        store.setDocumentStatus(document.id, "failed", documentError(error));
+        store.addJobDocument(job.id, document, "failed", documentError(error));
         this.#deps.metrics.documents.inc({ outcome: "failed" });
       } else {
         store.setDocumentStatus(document.id, "queued");
@@ -565,10 +565,7 @@ export class IngestionService {
           // A file skipped because it failed before says why, as its document does.
           const reason =
             document.status === "failed" && document.error
-              ? {
-                  code: document.error.code,
-                  message: `Unchanged since it failed: ${document.error.message}`,
-                }
+              ? { ...document.error, message: `Unchanged since it failed: ${document.error.message}` }
               : undefined;
           store.addJobDocument(jobId, document, "skipped", reason);
           this.#deps.metrics.documents.inc({ outcome: "skipped" });
@@ -747,7 +744,7 @@ export class IngestionService {
         return;
       }
       const failure = isHearthError(error)
-        ? { code: error.code, message: error.message }
+        ? documentError(error)
         : {
             code: "INTERNAL_ERROR",
             message: "An unexpected error stopped this document; the log has the detail",
@@ -857,12 +854,7 @@ export class IngestionService {
     this.#removals.delete(removal);
   }
 
-  #finishDocument(
-    jobId: string,
-    documentId: string,
-    status: JobDocumentStatus,
-    error?: { code: string; message: string },
-  ): void {
+  #finishDocument(jobId: string, documentId: string, status: JobDocumentStatus, error?: DocumentError): void {
     const { store } = this.#deps;
     if (!store.findJob(jobId)) return;
     store.setJobDocumentStatus(jobId, documentId, status, error);
@@ -906,4 +898,9 @@ export class IngestionService {
     const job = this.#deps.store.findJob(jobId);
     if (job) this.#events.emit(jobId, { type: "job", job } satisfies JobEvent);
   }
+}
+
+/** A failure as a document and its job entry record it: its code, message and details (what a page says it by). */
+function documentError(error: HearthError): DocumentError {
+  return { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
 }

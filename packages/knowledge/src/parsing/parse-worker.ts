@@ -88,12 +88,13 @@ parentPort?.on("message", async (task: WorkerTask) => {
     const result = await run(task);
     parentPort?.postMessage({ id: task.id, result });
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
+    const { code, details } = error as { code?: unknown; details?: Record<string, unknown> };
     parentPort?.postMessage({
       id: task.id,
       error: {
         code: typeof code === "string" && /^[A-Z_]+$/.test(code) ? code : "DOCUMENT_CORRUPT",
         message: (error as Error).message,
+        ...(details ? { details } : {}),
       },
     });
   }

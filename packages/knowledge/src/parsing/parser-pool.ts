@@ -211,7 +211,7 @@ export class ParserPool {
         id: number;
         result?: unknown;
         chunks?: DocumentChunk[];
-        error?: { code: string; message: string };
+        error?: { code: string; message: string; details?: Record<string, unknown> };
       }) => {
         const pending = slot.busy;
         if (!pending || pending.task.id !== message.id) return;
@@ -224,7 +224,7 @@ export class ParserPool {
         slot.busy = undefined;
         if (message.error) {
           const code = isErrorCode(message.error.code) ? message.error.code : "DOCUMENT_CORRUPT";
-          pending.reject(new HearthError(code, message.error.message));
+          pending.reject(new HearthError(code, message.error.message, { details: message.error.details }));
         } else if (pending.chunks)
           pending.resolve({ ...(message.result as ParsedChunks), chunks: pending.chunks });
         else pending.resolve(message.result);

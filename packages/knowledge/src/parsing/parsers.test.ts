@@ -507,18 +507,33 @@ describe("parsers", () => {
       code: "DOCUMENT_EXPANDS_TOO_LARGE",
     });
     expect(() => detectFormat("setup.pdf", Buffer.from("MZ\x90\x00\x03\x00\x00\x00"))).toThrow(
-      expect.objectContaining({ code: "DOCUMENT_TYPE_MISMATCH" }),
+      expect.objectContaining({
+        code: "DOCUMENT_TYPE_MISMATCH",
+        details: { detected: "windows-executable" },
+      }),
     );
     expect(() => detectFormat("run.docx", Buffer.from("\x7fELF\x02\x01\x01"))).toThrow(
-      expect.objectContaining({ code: "DOCUMENT_TYPE_MISMATCH" }),
+      expect.objectContaining({ code: "DOCUMENT_TYPE_MISMATCH", details: { detected: "elf-executable" } }),
     );
-    // Not a document at all, rather than a document in disguise.
+    // Not a document at all, rather than a document in disguise: what it is, for a page to say.
     expect(() => detectFormat("prog.exe", Buffer.from("\x7fELF\x02\x01\x01"))).toThrow(
       expect.objectContaining({
         code: "DOCUMENT_UNSUPPORTED_FORMAT",
         message: '"prog.exe" is an ELF executable, not a supported document type',
+        details: { reason: "not-a-document", detected: "elf-executable" },
       }),
     );
+    expect(() => detectFormat("bad.exe", Buffer.from("MZ\x90\x00\x03\x00\x00\x00"))).toThrow(
+      expect.objectContaining({ details: { reason: "not-a-document", detected: "windows-executable" } }),
+    );
+    // Bytes that are not what the name says, and not a kind it knows either: nothing is guessed.
+    expect(() => detectFormat("odd.pdf", Buffer.from("just some words"))).toThrow(
+      expect.objectContaining({ code: "DOCUMENT_TYPE_MISMATCH", details: undefined }),
+    );
+    await expect(parse("notes.txt", Buffer.from("text\u0000binary"))).rejects.toMatchObject({
+      code: "DOCUMENT_TYPE_MISMATCH",
+      details: { detected: "binary" },
+    });
     await expect(parse("bad.json", Buffer.from("{oops"))).rejects.toMatchObject({ code: "DOCUMENT_CORRUPT" });
   });
 
@@ -529,6 +544,7 @@ describe("parsers", () => {
         expect.objectContaining({
           code: "DOCUMENT_UNSUPPORTED_FORMAT",
           message: `"${name}" is a ZIP archive, not a supported document type`,
+          details: { reason: "not-a-document", detected: "zip" },
         }),
       );
     // An office document renamed .zip is an archive under its own name too.
@@ -553,10 +569,14 @@ describe("parsers", () => {
       expect.objectContaining({
         code: "DOCUMENT_TYPE_MISMATCH",
         message: '"memo.docx" is named like a document but is a PDF',
+        details: { detected: "pdf" },
       }),
     );
     expect(() => detectFormat("memo.pdf", docx([{ text: "A memo." }]))).toThrow(
-      expect.objectContaining({ message: '"memo.pdf" is named like a document but is a ZIP archive' }),
+      expect.objectContaining({
+        message: '"memo.pdf" is named like a document but is a ZIP archive',
+        details: { detected: "zip" },
+      }),
     );
   });
 
@@ -567,6 +587,11 @@ describe("parsers", () => {
       expect(texts(document.blocks)).toBe("Worker text.");
       await expect(pool.parse("pdf", pdf([["x"]], { encrypted: true }), options)).rejects.toMatchObject({
         code: "DOCUMENT_ENCRYPTED",
+      });
+      // The details a page says the cause by come back from the thread too.
+      await expect(pool.parse("text", Buffer.from("a\u0000b"), options)).rejects.toMatchObject({
+        code: "DOCUMENT_TYPE_MISMATCH",
+        details: { detected: "binary" },
       });
     } finally {
       await pool.close();

@@ -1,5 +1,6 @@
 import { HearthError } from "@hearth/core";
 import { COMMON_HANZI } from "./common-hanzi.js";
+import { binaryNotText } from "./detect-format.js";
 import { tableBlocks } from "./office-parsers.js";
 import type { Block, ParsedDocument } from "./parsed-document.js";
 
@@ -14,8 +15,7 @@ export function decodeText(bytes: Uint8Array): string {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes.subarray(2));
   const sample = bytes.subarray(0, 8192);
-  if (sample.includes(0))
-    throw new HearthError("DOCUMENT_TYPE_MISMATCH", "The file holds binary data, not text");
+  if (sample.includes(0)) throw binaryNotText();
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {

@@ -29,7 +29,9 @@ export async function parseWithTika(
   }
   const text = await response.text();
   if (response.status === 422 || response.status === 415) {
-    throw new HearthError("DOCUMENT_UNSUPPORTED_FORMAT", `Tika cannot parse "${name}" (${response.status})`);
+    throw new HearthError("DOCUMENT_UNSUPPORTED_FORMAT", `Tika cannot parse "${name}" (${response.status})`, {
+      details: { reason: "tika-refused" },
+    });
   }
   if (!response.ok)
     throw new UpstreamCallError({

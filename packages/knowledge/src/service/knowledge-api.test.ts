@@ -334,12 +334,21 @@ describe("knowledge service API", () => {
     // OCR would not help a text file.
     expect(byName["blank.txt"]?.error?.code).toBe("DOCUMENT_NO_TEXT");
     expect(byName["blank.txt"]?.error?.message).not.toContain("OCR");
+    // What the file really is, for a page to say in its reader's language: on the job and the document.
     expect(byName["bundle.zip"]?.error).toEqual({
       code: "DOCUMENT_UNSUPPORTED_FORMAT",
       message: '"bundle.zip" is a ZIP archive, not a supported document type',
+      details: { reason: "not-a-document", detected: "zip" },
     });
     expect(byName["bomb.docx"]?.error?.code).toBe("DOCUMENT_EXPANDS_TOO_LARGE");
-    expect(byName["setup.pdf"]?.error?.code).toBe("DOCUMENT_TYPE_MISMATCH");
+    expect(byName["setup.pdf"]?.error).toMatchObject({
+      code: "DOCUMENT_TYPE_MISMATCH",
+      details: { detected: "windows-executable" },
+    });
+    const listed = Object.fromEntries((await client.listDocuments(kb.id)).map((d) => [d.name, d]));
+    expect(listed["setup.pdf"]?.error).toMatchObject({ details: { detected: "windows-executable" } });
+    // A failure whose error has no details lists none.
+    expect(listed["empty.txt"]?.error).not.toHaveProperty("details");
     expect(byName["huge.txt"]?.error?.code).toBe("DOCUMENT_TOO_LARGE");
     // The whole entry, so that a failure shows what the job recorded for it. Under load the parts after
     // huge.txt went missing (1 run in 4): @fastify/multipart 9 ended the parts when the request body had
@@ -892,10 +901,14 @@ describe("Apache Tika", () => {
         accept: String(request.headers.accept),
       });
       request.resume();
+      // A format Tika does not read either: 422, as Tika answers it.
+      const unreadable = String(request.headers["content-disposition"]).includes("sealed.bin");
       request.on("end", () =>
-        response
-          .writeHead(200, { "content-type": "text/plain; charset=UTF-8" })
-          .end("Quarterly minutes\n\nThe board approved the new warehouse lease.\n"),
+        unreadable
+          ? response.writeHead(422).end()
+          : response
+              .writeHead(200, { "content-type": "text/plain; charset=UTF-8" })
+              .end("Quarterly minutes\n\nThe board approved the new warehouse lease.\n"),
       );
     });
     await new Promise<void>((resolve) => tika.listen(0, "127.0.0.1", resolve));
@@ -919,7 +932,19 @@ describe("Apache Tika", () => {
       const refused = await without.finalJob(
         (await without.client.uploadDocuments(plain.id, [{ name: "minutes.rtf", data: rtf }])).job.id,
       );
-      expect(refused.documents[0]?.error?.code).toBe("DOCUMENT_UNSUPPORTED_FORMAT");
+      // Tika could read it: said so (a page shows the Tika hint for this reason only).
+      expect(refused.documents[0]?.error).toMatchObject({
+        code: "DOCUMENT_UNSUPPORTED_FORMAT",
+        details: { reason: "no-parser" },
+      });
+      const sealed = await withTika.finalJob(
+        (await withTika.client.uploadDocuments(kb.id, [{ name: "sealed.bin", data: Buffer.from("??") }])).job
+          .id,
+      );
+      expect(sealed.documents[0]?.error).toMatchObject({
+        code: "DOCUMENT_UNSUPPORTED_FORMAT",
+        details: { reason: "tika-refused" },
+      });
     } finally {
       await withTika.close();
       await without.close();

@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type {
   ChunkingSettings,
+  DocumentError,
   DocumentStatus,
   IngestionJob,
   JobCounts,
@@ -75,6 +76,7 @@ interface DocumentRow {
   status: DocumentStatus;
   error_code: string | null;
   error_message: string | null;
+  error_details: string | null;
   size_bytes: number;
   chunk_count: number;
   content_type: string;
@@ -102,6 +104,7 @@ interface JobDocumentRow {
   status: JobDocumentStatus;
   error_code: string | null;
   error_message: string | null;
+  error_details: string | null;
   progress: string | null;
 }
 
@@ -337,20 +340,16 @@ export class KnowledgeStore {
    * indexed, a new failure), so passing through queued/parsing/embedding, or going back to the
    * indexed version after a cancelled or failed re-upload, leaves it alone.
    */
-  setDocumentStatus(
-    documentId: string,
-    status: DocumentStatus,
-    error?: { code: string; message: string },
-  ): void {
+  setDocumentStatus(documentId: string, status: DocumentStatus, error?: DocumentError): void {
     const code = error?.code ?? null;
     const message = error?.message ?? null;
     this.#db
       .prepare(
-        `UPDATE documents SET status = ?, error_code = ?, error_message = ?, progress = NULL,
+        `UPDATE documents SET status = ?, error_code = ?, error_message = ?, error_details = ?, progress = NULL,
            updated_at = CASE WHEN ? = 'failed' THEN ? ELSE updated_at END
          WHERE id = ? AND NOT (status IS ? AND error_code IS ? AND error_message IS ?)`,
       )
-      .run(status, code, message, status, now(), documentId, status, code, message);
+      .run(status, code, message, storedDetails(error), status, now(), documentId, status, code, message);
   }
 
   /**
@@ -387,7 +386,7 @@ export class KnowledgeStore {
   ): void {
     this.#db
       .prepare(
-        "UPDATE documents SET status = 'indexed', error_code = NULL, error_message = NULL, indexed_hash = ?, chunk_count = ?, size_bytes = ?, content_type = ?, updated_at = ? WHERE id = ?",
+        "UPDATE documents SET status = 'indexed', error_code = NULL, error_message = NULL, error_details = NULL, indexed_hash = ?, chunk_count = ?, size_bytes = ?, content_type = ?, updated_at = ? WHERE id = ?",
       )
       .run(indexedHash, chunkCount, content.sizeBytes, content.contentType, now(), documentId);
   }
@@ -445,30 +444,40 @@ export class KnowledgeStore {
     jobId: string,
     document: { id: string; name: string },
     status: JobDocumentStatus,
-    error?: { code: string; message: string },
+    error?: DocumentError,
   ): void {
     const ordinal = (
       this.#db.prepare("SELECT COUNT(*) AS n FROM job_documents WHERE job_id = ?").get(jobId) as { n: number }
     ).n;
     this.#db
       .prepare(
-        `INSERT INTO job_documents (job_id, document_id, ordinal, name, status, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (job_id, document_id) DO UPDATE SET status = excluded.status, error_code = excluded.error_code, error_message = excluded.error_message`,
+        `INSERT INTO job_documents (job_id, document_id, ordinal, name, status, error_code, error_message, error_details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (job_id, document_id) DO UPDATE SET status = excluded.status, error_code = excluded.error_code,
+           error_message = excluded.error_message, error_details = excluded.error_details`,
       )
-      .run(jobId, document.id, ordinal, document.name, status, error?.code ?? null, error?.message ?? null);
+      .run(
+        jobId,
+        document.id,
+        ordinal,
+        document.name,
+        status,
+        error?.code ?? null,
+        error?.message ?? null,
+        storedDetails(error),
+      );
   }
 
   setJobDocumentStatus(
     jobId: string,
     documentId: string,
     status: JobDocumentStatus,
-    error?: { code: string; message: string },
+    error?: DocumentError,
   ): void {
     this.#db
       .prepare(
-        "UPDATE job_documents SET status = ?, error_code = ?, error_message = ?, progress = NULL WHERE job_id = ? AND document_id = ?",
+        "UPDATE job_documents SET status = ?, error_code = ?, error_message = ?, error_details = ?, progress = NULL WHERE job_id = ? AND document_id = ?",
       )
-      .run(status, error?.code ?? null, error?.message ?? null, jobId, documentId);
+      .run(status, error?.code ?? null, error?.message ?? null, storedDetails(error), jobId, documentId);
     this.#db.prepare("UPDATE jobs SET updated_at = ? WHERE id = ?").run(now(), jobId);
   }
 
@@ -659,7 +668,7 @@ function toDocument(row: DocumentRow): DocumentRecord {
     source: row.source,
     sourceKey: row.source_key,
     status: row.status,
-    error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
+    error: storedError(row),
     sizeBytes: row.size_bytes,
     chunkCount: row.chunk_count,
     contentType: row.content_type,
@@ -668,6 +677,25 @@ function toDocument(row: DocumentRow): DocumentRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...runningProgress(row.status, row.progress),
+  };
+}
+
+/** A failure's details as stored (JSON), or NULL when it has none. */
+function storedDetails(error: DocumentError | undefined): string | null {
+  return error?.details ? JSON.stringify(error.details) : null;
+}
+
+/** A document's (or job entry's) failure as recorded, with its details where it has them. */
+function storedError(row: {
+  error_code: string | null;
+  error_message: string | null;
+  error_details: string | null;
+}): DocumentError | null {
+  if (!row.error_code) return null;
+  return {
+    code: row.error_code,
+    message: row.error_message ?? "",
+    ...(row.error_details ? { details: JSON.parse(row.error_details) as Record<string, unknown> } : {}),
   };
 }
 
@@ -701,9 +729,7 @@ function toJob(row: JobRow, documents: JobDocumentRow[]): IngestionJob {
       documentId: document.document_id,
       name: document.name,
       status: document.status,
-      error: document.error_code
-        ? { code: document.error_code, message: document.error_message ?? "" }
-        : null,
+      error: storedError(document),
       ...runningProgress(document.status, document.progress),
     })),
     createdAt: row.created_at,

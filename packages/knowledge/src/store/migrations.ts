@@ -97,6 +97,13 @@ export const KNOWLEDGE_MIGRATIONS: readonly Migration[] = [
     name: "document-progress",
     up: "ALTER TABLE job_documents ADD COLUMN progress TEXT; ALTER TABLE documents ADD COLUMN progress TEXT;",
   },
+  {
+    // A failure's details (JSON: what a refused file really is, why no parser took it), which a page
+    // says in its reader's language; failures recorded before have none.
+    version: 5,
+    name: "document-error-details",
+    up: "ALTER TABLE job_documents ADD COLUMN error_details TEXT; ALTER TABLE documents ADD COLUMN error_details TEXT;",
+  },
 ];
 
 /**

@@ -5,9 +5,12 @@ export function ollamaErrorBody(error: HearthError) {
   return { error: error.message };
 }
 
-/** Hearth's registry routes answer in the Ollama shape too, with the stable code beside the message. */
+/**
+ * Hearth's registry routes answer in the Ollama shape too, with the stable code beside the message
+ * and the error's details where it has them (a download's HTTP status and URL).
+ */
 export function registryErrorBody(error: HearthError) {
-  return { error: error.message, code: error.code };
+  return { error: error.message, code: error.code, ...(error.details ? { details: error.details } : {}) };
 }
 
 /** Errors come back in the format of the API the request came through. */

@@ -162,7 +162,13 @@ async function downloadAttempt(
       throw new HearthError(
         "MODEL_PULL_FAILED",
         `${shown} answered ${response.status}${refused ? (authorization ? ": it refused the user name and password in the URL" : ": it asks for credentials (http://user:password@host/... sends them)") : ""}`,
-        { details: { status: response.status } },
+        {
+          details: {
+            status: response.status,
+            url: shown,
+            ...(refused ? { credentials: authorization ? "refused" : "required" } : {}),
+          },
+        },
       );
     }
     const etag = response.headers.get("etag") ?? undefined;

@@ -110,6 +110,7 @@ export async function fetchManifest(
     }
     throw new HearthError("MODEL_PULL_FAILED", `cannot fetch the manifest: ${(error as Error).message}`, {
       cause: error,
+      ...(status !== undefined ? { details: { status, url: withoutUrlSecrets(url) } } : {}),
     });
   }
   const parsed = ollamaManifestSchema.safeParse(await response.json().catch(() => undefined));

@@ -25,6 +25,7 @@ import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
 import { type ModelClient, modelServiceError } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
+import { skippedModelFiles } from "../models/skipped-model-files.js";
 import { type SettingsStore, settingsChanges, settingsSchema } from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
@@ -539,7 +540,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     return out;
   };
 
+  /** The models served, who may use each, and the models dir's files the model service skips (and why). */
   app.get("/api/admin/models", admin, async () => {
+    const skipped = skippedModelFiles(deps.modelRegistry);
     const rules = await deps.modelAccess.rules();
     let models: Array<{ id: string; ownedBy: string }> = [];
     let reachable = true;
@@ -556,6 +559,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         // Limited to administrators: the groups it was allowed for were deleted.
         adminOnly: deps.modelAccess.adminOnlyOf(rules, m.id),
       })),
+      skippedFiles: await skipped,
     };
   });
 

@@ -407,6 +407,36 @@ describe("no model served from the files there", () => {
       await model.close();
     }
   });
+
+  it("names them on the administrators' models list too, beside the models that are served", async () => {
+    const skipped = {
+      file: "故事模型.gguf",
+      reason: "not-a-model-name" as const,
+      suggested_file: "my-model.gguf",
+      message: "故事模型.gguf is skipped: its name is not a model name",
+    };
+    const model = await startFakeModelService({ models: ["tiny-story"], skippedFiles: [skipped] });
+    const web = await startWeb({ modelUrl: model.url });
+    try {
+      const admin = await signUp(web.app, "admin");
+      const frank = await signUp(web.app, "frank");
+      const answer = (await web.app.inject({ url: "/api/admin/models", headers: admin.headers })).json();
+      expect(answer).toMatchObject({
+        models: [{ id: "tiny-story" }],
+        skippedFiles: [{ file: "故事模型.gguf", reason: "not-a-model-name", suggestedFile: "my-model.gguf" }],
+      });
+      // The models list of a chat names none of the server's files.
+      expect((await web.app.inject({ url: "/api/models", headers: admin.headers })).body).not.toContain(
+        "故事",
+      );
+      expect((await web.app.inject({ url: "/api/admin/models", headers: frank.headers })).statusCode).toBe(
+        403,
+      );
+    } finally {
+      await web.close();
+      await model.close();
+    }
+  });
 });
 
 describe("no model for this user", () => {

@@ -7,6 +7,7 @@ import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js"
 import { askFitted } from "../model/context-window.js";
 import type { ModelClient } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
+import { type SkippedModelFile, skippedModelFiles } from "../models/skipped-model-files.js";
 import type { Admission, UsageMeter } from "../usage/usage-meter.js";
 import { assertMessageLengths, usageOrEstimate } from "./chat-turn.js";
 import { type ContentFilter, maskChatParts } from "./content-filter.js";
@@ -34,7 +35,7 @@ export interface ModelGuidance {
   modelsDir?: string;
   steps?: Array<"drop-gguf" | "ollama-host" | "pull">;
   /** The models dir's files the model service skips, with why and a name to rename each to. */
-  skippedFiles?: Array<{ file: string; reason: "not-a-model-name"; suggestedFile: string }>;
+  skippedFiles?: SkippedModelFile[];
 }
 
 interface Deps {
@@ -51,26 +52,16 @@ interface Deps {
 
 /** GET /api/models (the picker, with guidance when there is no model) and POST /api/chat (a chat that is not stored). */
 export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
-  const registry = deps.modelRegistry;
   const guidance = async (role: string, reason: ModelGuidance["reason"]): Promise<ModelGuidance> => {
     if (role !== "admin") return { reason };
     // A file dropped in under a name that is not a model name: said, so that the card does not
-    // ask for the file that is there. A model service that cannot tell leaves the card as it was.
-    const skipped =
-      reason === "unreachable" ? [] : await registry.skippedFiles(AbortSignal.timeout(5000)).catch(() => []);
+    // ask for the file that is there.
+    const skipped = reason === "unreachable" ? [] : await skippedModelFiles(deps.modelRegistry);
     return {
       reason,
       modelsDir: deps.config.model.modelsDir,
       steps: ["drop-gguf", "ollama-host", "pull"],
-      ...(skipped.length > 0
-        ? {
-            skippedFiles: skipped.map((file) => ({
-              file: file.file,
-              reason: file.reason,
-              suggestedFile: file.suggested_file,
-            })),
-          }
-        : {}),
+      ...(skipped.length > 0 ? { skippedFiles: skipped } : {}),
     };
   };
 

@@ -17,7 +17,9 @@ import { listenOnLoopback } from "../../../../test/support/ports.js";
  * jobs, and `/v1/query`
  * returning passages that contain the query's words (404 KNOWLEDGE_BASE_NOT_FOUND for a base it
  * does not have); `/v1/search` returning fixed web results. A document's passages are its
- * paragraphs (text between blank lines), as `.../passages` lists them.
+ * paragraphs (text between blank lines), as `.../passages` lists them. An uploaded file that starts
+ * `MZ` (a Windows executable) fails with DOCUMENT_UNSUPPORTED_FORMAT and the details the real
+ * service gives it.
  */
 export interface FakeKnowledge {
   url: string;
@@ -268,13 +270,21 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
             const name = /filename="([^"]+)"/.exec(part)?.[1] ?? "file";
             const text = part.split("\r\n\r\n").slice(1).join("\r\n\r\n").replace(/\r\n$/, "");
             const now = new Date().toISOString();
+            // A Windows executable fails as the real service refuses it, saying what it is.
+            const executable = text.startsWith("MZ");
             const record = knowledgeDocumentSchema.parse({
               id: randomUUID(),
               knowledgeBaseId: id,
               name,
               source: "upload",
-              status: state.holdIngestion ? "queued" : "indexed",
-              error: null,
+              status: executable ? "failed" : state.holdIngestion ? "queued" : "indexed",
+              error: executable
+                ? {
+                    code: "DOCUMENT_UNSUPPORTED_FORMAT",
+                    message: `${JSON.stringify(name)} is a Windows executable, not a supported document type`,
+                    details: { reason: "not-a-document", detected: "windows-executable" },
+                  }
+                : null,
               sizeBytes: Buffer.byteLength(text),
               chunkCount: 1,
               contentType: "text/plain",
