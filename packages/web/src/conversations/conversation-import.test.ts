@@ -346,6 +346,35 @@ describe.each(dialects)("conversation import on %s", (dialect) => {
     ]);
   });
 
+  it("imports Hearth messages that give no status as done; only a failed or unfinished answer as interrupted", async () => {
+    const answer = (
+      await importFile(alice, {
+        title: "Statuses",
+        messages: [
+          { role: "user", content: "no status given" },
+          { role: "assistant", content: "an answer without one" },
+          { role: "user", content: "again", status: null },
+          { role: "assistant", content: "it failed", status: "error" },
+          { role: "user", content: "and again", status: "done" },
+          { role: "assistant", content: "cut off", status: "streaming" },
+          { role: "user", content: "last" },
+          { role: "assistant", content: "stopped here", status: "stopped" },
+        ],
+      })
+    ).json() as Answer;
+    const copy = await get(alice, answer.conversations[0]!.id);
+    expect(copy.messages.map((m) => m.status)).toEqual([
+      "done",
+      "done",
+      "done",
+      "interrupted",
+      "done",
+      "interrupted",
+      "done",
+      "stopped",
+    ]);
+  });
+
   it("makes every imported conversation the caller's own: new ids, never another user's", async () => {
     const bobs = await new ConversationStore(web.db).create(bob.userId, { title: "Bob's own" });
     const before = await listIds(bob);

@@ -114,6 +114,18 @@ const citationSchema = z.object({
   snippet: z.string().nullish(),
 });
 
+/**
+ * A Hearth message's status as imported: a user message is done; an answer that failed, or was
+ * being written when exported, is an interrupted one here; one the file gives no status is done.
+ */
+function importedStatus(
+  role: "user" | "assistant",
+  status: "done" | "streaming" | "stopped" | "interrupted" | "error" | null | undefined,
+): MessageToStore["status"] {
+  if (role === "user" || status === undefined || status === null || status === "done") return "done";
+  return status === "stopped" ? "stopped" : "interrupted";
+}
+
 /** Hearth's own JSON export (GET /api/conversations/{id}/export?format=json), or an array of them. */
 const hearth: Parser = {
   recognizes: (item) => Array.isArray(item.messages),
@@ -147,8 +159,7 @@ const hearth: Parser = {
         content: message.content,
         reasoning: message.reasoning || null,
         model: message.model ?? null,
-        // An answer that failed, or was being written when exported, is an interrupted one here.
-        status: message.status === "done" || message.status === "stopped" ? message.status : "interrupted",
+        status: importedStatus(message.role, message.status),
         citations: (message.citations ?? []).map(({ snippet, ...citation }) =>
           snippet ? { ...citation, snippet } : citation,
         ),
