@@ -15,8 +15,8 @@ import {
  * told apart by its shape, becomes conversations of the caller's own (new ids; the file's ids,
  * owners and users are never read). Every conversation of the file is read before anything is
  * stored; each is then stored whole or not at all. The sensitive-word filter on user input is not
- * applied: the text is the user's own history, not input sent to a model (it is checked when a
- * message of it is sent again).
+ * applied: the text is the user's own history, not input sent to a model (every turn of the
+ * conversation checks what of it goes to the model: conversation-routes.ts).
  */
 
 /** The formats an import reads. */
