@@ -114,6 +114,12 @@ describe("error codes in the reader's language", () => {
     expect(errorText(en, "INVALID_REQUEST", "", several)).toBe(
       "Chunking › Tokens per chunk: at least 32. tags: at most 2 items. temperature: greater than 0.",
     );
+    // A text holding a NUL character, which no database field takes.
+    const nul = { issues: [{ path: "title", message: "", code: "nul_character" }] };
+    expect(errorText(en, "INVALID_REQUEST", "", nul)).toBe(
+      "Title: holds a NUL character (U+0000), which cannot be stored.",
+    );
+    expect(errorText(zh, "INVALID_REQUEST", "", nul)).toBe("标题：包含无法保存的 NUL 字符（U+0000）。");
     // An issue this page cannot put in words keeps the service's own, as before.
     const other = { issues: [{ path: "visibility", message: "Invalid option", code: "invalid_value" }] };
     expect(errorText(en, "INVALID_REQUEST", "visibility: Invalid option", other)).toBe(

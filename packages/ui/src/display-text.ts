@@ -94,9 +94,13 @@ export function requestIssuesText(t: Messages, issues: readonly RequestIssue[]):
   return sentences.join(t.requestIssues.separator);
 }
 
-/** A too-small or too-big field's limit in words, by what was measured (characters, items, a number). */
+/**
+ * A field's rule in words: a too-small or too-big one's limit, by what was measured (characters,
+ * items, a number); a text holding a NUL character.
+ */
 function issueRule(t: Messages, issue: RequestIssue): string | undefined {
   const words = t.requestIssues;
+  if (issue.code === "nul_character") return words.nulCharacter;
   const small = issue.code === "too_small";
   const limit = small ? issue.minimum : issue.code === "too_big" ? issue.maximum : undefined;
   if (typeof limit !== "number") return undefined;

@@ -128,6 +128,7 @@ const en = {
     empty: "it has no message with text",
     unreadable: "it could not be read as a conversation",
     "message-too-long": "a message or its system prompt is longer than this server takes",
+    unstorable: "the database could not store its text",
   } as Record<string, string>,
   /** An import refused whole, where the general words for the code would speak of a request. */
   importErrors: {
@@ -431,6 +432,7 @@ const en = {
     max: "at most {n}",
     above: "greater than {n}",
     below: "less than {n}",
+    nulCharacter: "holds a NUL character (U+0000), which cannot be stored",
   },
   /** An error's text with what its details name (see errorText). */
   errorDetails: {
@@ -815,6 +817,7 @@ const zhCN: Messages = {
     empty: "其中没有带文字的消息",
     unreadable: "无法作为对话读取",
     "message-too-long": "某条消息或系统提示词超过了本服务器允许的长度",
+    unstorable: "数据库无法保存其中的文本",
   },
   importErrors: {
     INVALID_JSON: "该文件不是 JSON。请选择 JSON 导出文件（.json）。",
@@ -1093,6 +1096,7 @@ const zhCN: Messages = {
     max: "不能大于 {n}",
     above: "必须大于 {n}",
     below: "必须小于 {n}",
+    nulCharacter: "包含无法保存的 NUL 字符（U+0000）",
   },
   errorDetails: {
     words: "{text}被拒绝的词：{words}",

@@ -1,4 +1,4 @@
-import { HearthError } from "@hearth/core";
+import { HearthError, isDataRefused } from "@hearth/core";
 import { z } from "zod";
 import { isTooLong } from "../chat/chat-turn.js";
 import { firstCodePoints } from "../text/first-code-points.js";
@@ -24,9 +24,10 @@ export type ImportFormat = "hearth" | "chatgpt" | "open-webui";
 
 /**
  * Why one conversation of a file was not imported: nothing with text in it, not in the shape of the
- * file's format, or a message (or its system prompt) over the length a message may have.
+ * file's format, a message (or its system prompt) over the length a message may have, or data the
+ * database refused to store (a value it cannot hold).
  */
-export type SkipReason = "empty" | "unreadable" | "message-too-long";
+export type SkipReason = "empty" | "unreadable" | "message-too-long" | "unstorable";
 
 /** What an import answers: the format read, the conversations made, those skipped and why. */
 export interface ImportResult {
@@ -418,14 +419,24 @@ export async function importConversations(
   const read = items.map((item) => readOne(PARSERS[format], item, maxMessageChars));
   const conversations: ImportResult["conversations"] = [];
   const skippedConversations: ImportResult["skippedConversations"] = [];
+  const skip = (index: number, reason: SkipReason) => {
+    const title = isObject(items[index]) ? cleanTitle(items[index].title) : "";
+    skippedConversations.push({ index, title: title || null, reason });
+  };
   for (const [index, outcome] of read.entries()) {
     if ("reason" in outcome) {
-      const title = isObject(items[index]) ? cleanTitle(items[index].title) : "";
-      skippedConversations.push({ index, title: title || null, reason: outcome.reason });
+      skip(index, outcome.reason);
       continue;
     }
-    const stored = await storeConversation(store, userId, outcome.conversation);
-    conversations.push({ id: stored.id, title: stored.title });
+    try {
+      const stored = await storeConversation(store, userId, outcome.conversation);
+      conversations.push({ id: stored.id, title: stored.title });
+    } catch (caught) {
+      // Data the database will not hold skips its conversation (rolled back whole); anything else,
+      // the database out of reach above all, refuses the request as it fails.
+      if (!isDataRefused(caught)) throw caught;
+      skip(index, "unstorable");
+    }
   }
   return {
     format,

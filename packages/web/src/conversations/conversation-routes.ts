@@ -105,11 +105,15 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
 
   /**
    * Imports a file's conversations (its JSON as the body, up to web.importLimitBytes) as the
-   * caller's own: conversation-import.ts. Audited with the counts, never the content.
+   * caller's own: conversation-import.ts. Another system's data: NUL characters, which no other
+   * request may hold, are taken out of it. Audited with the counts, never the content.
    */
   app.post(
     "/api/conversations/import",
-    { ...access, bodyLimit: deps.config.web.importLimitBytes },
+    {
+      config: { ...access.config, nulCharacters: "strip" },
+      bodyLimit: deps.config.web.importLimitBytes,
+    },
     async (request) => {
       const user = currentUser(request);
       const result = await importConversations(store, user.id, request.body, deps.config.web.maxMessageChars);
