@@ -70,6 +70,16 @@ describe("error codes in the reader's language", () => {
     expect(errorText(en, "INVALID_REQUEST", "content: Too big: expected at most 32000 characters")).toBe(
       "A field is missing or out of range. (content: Too big: expected at most 32000 characters)",
     );
+    // A name mixing scripts (the Cyrillic а of "аlice"): that rule, not the general one.
+    const mixed = {
+      issues: [{ path: "username", message: "letters of one script only", code: "mixed_scripts" }],
+    };
+    expect(errorText(en, "INVALID_REQUEST", "username: letters of one script only", mixed)).toBe(
+      en.fieldRules["username:mixed_scripts"],
+    );
+    expect(errorText(zh, "INVALID_REQUEST", "username: letters of one script only", mixed)).toMatch(
+      /^用户名：字母只能属于同一种文字/,
+    );
     expect(Object.keys(zh.fieldRules).sort()).toEqual(Object.keys(en.fieldRules).sort());
   });
 

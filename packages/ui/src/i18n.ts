@@ -413,6 +413,9 @@ const en = {
    */
   fieldRules: {
     username: "User name: 2 to 64 letters, digits or _ . @ - (no spaces).",
+    /** A name whose letters mix scripts, as the Cyrillic а of "аlice" (it would pass for "alice"). */
+    "username:mixed_scripts":
+      "User name: letters of one script only, so that it cannot pass for another's (Latin may go with Chinese, Japanese or Korean).",
     password: "Password: at most 1024 characters.",
   } as Record<string, string>,
   /**
@@ -1081,6 +1084,8 @@ const zhCN: Messages = {
   },
   fieldRules: {
     username: "用户名：2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
+    "username:mixed_scripts":
+      "用户名：字母只能属于同一种文字，以免被当作他人的名字（拉丁字母可与中文、日文或韩文同用）。",
     password: "密码：最多 1024 个字符。",
   },
   requestIssues: {
