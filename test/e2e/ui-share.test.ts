@@ -178,4 +178,50 @@ describe.skipIf(!hasChromium)("sharing a conversation in the browser", () => {
     }
     await screenshot(bob.page, "ui-share-page-contained");
   });
+
+  it("tells the owner, before sharing, that a conversation's knowledge citations become readable through the link", async () => {
+    const { page } = alice;
+    await page.evaluate(async () => {
+      const csrf = decodeURIComponent(document.cookie.match(/hearth_csrf=([^;]+)/)![1]!);
+      await fetch("/api/conversations/import", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-csrf-token": csrf },
+        body: JSON.stringify({
+          title: "Cites a private base",
+          messages: [
+            { role: "user", content: "What does the handbook say?" },
+            {
+              role: "assistant",
+              content: "Six months [1].",
+              citations: [
+                {
+                  n: 1,
+                  kind: "document",
+                  title: "handbook.pdf",
+                  url: "/api/knowledge/bases/b1/documents/d1/file",
+                  snippet: "six months",
+                },
+              ],
+            },
+          ],
+        }),
+      });
+    });
+    await page.goto(stand.url);
+    const note =
+      /cites passages from knowledge bases\. Anyone who opens the link can read those passages \(up to 300 characters each\), those of private bases too/;
+    for (const [title, told] of [
+      ["Cites a private base", true],
+      ["Feed the starter **daily**", false],
+    ] as const) {
+      const menu = page.locator("#conversation-sidebar li", { hasText: title }).locator("details.item-menu");
+      await menu.locator("summary").click();
+      await menu.getByRole("button", { name: "Share" }).click();
+      const dialog = page.getByRole("dialog", { name: /^Share “/ });
+      await dialog.getByRole("button", { name: /^(Create|Update) link$/ }).waitFor();
+      expect(await dialog.getByText(note).count(), title).toBe(told ? 1 : 0);
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "detached" });
+    }
+  });
 });

@@ -89,6 +89,9 @@ const en = {
   shareTitle: "Share “{title}”",
   shareHint:
     "Anyone signed in to this Hearth who has the link can read the conversation as it is now. Messages you send later are not shown until you update the link. Its system prompt is not shared.",
+  /** Shown when the conversation cites knowledge bases: what of them a link lets its readers see. */
+  shareCitations:
+    "This conversation cites passages from knowledge bases. Anyone who opens the link can read those passages (up to 300 characters each), those of private bases too; the documents stay behind each base's access.",
   createShareLink: "Create link",
   shareLink: "Link",
   copyShareLink: "Copy link",
@@ -790,6 +793,8 @@ const zhCN: Messages = {
   shareTitle: "分享“{title}”",
   shareHint:
     "登录本 Hearth 且拿到链接的任何人都能阅读对话此刻的内容。之后发送的消息在更新链接前不会显示。对话的系统提示词不会分享。",
+  shareCitations:
+    "本对话引用了知识库中的段落。任何打开链接的人都能读到这些段落（每段最多 300 个字符），私有知识库的段落也不例外；文档本身仍受各知识库的访问权限保护。",
   createShareLink: "创建链接",
   shareLink: "链接",
   copyShareLink: "复制链接",
