@@ -243,6 +243,13 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
         .poll(() => page.getByRole("alert").textContent())
         .toBe("User name: 2 to 64 letters, digits or _ . @ - (no spaces).");
       expect(await username.getAttribute("aria-invalid")).toBe("true");
+      // One that would pass for another's (a Cyrillic а among Latin letters): the script rule.
+      await username.fill("\u0430lice");
+      await page.getByRole("button", { name: "Create account" }).click();
+      await expect
+        .poll(() => page.getByRole("alert").textContent())
+        .toMatch(/^User name: letters of one script only/);
+      expect(await username.getAttribute("aria-invalid")).toBe("true");
       expect(signups).toEqual([]);
       await page.getByLabel("User name").fill("shorty");
       await password.fill("short");

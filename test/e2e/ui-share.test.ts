@@ -114,4 +114,114 @@ describe.skipIf(!hasChromium)("sharing a conversation in the browser", () => {
     await bob.page.goto(sharedLink);
     await bob.page.getByRole("heading", { name: "Feed the starter **daily**" }).waitFor();
   });
+
+  it("keeps an answer inside its message: raw HTML laid over the page covers neither the share page's header nor the chat", async () => {
+    const { page } = alice;
+    // A fake "session expired" page as raw HTML in an answer (imported here; a model can write it),
+    // beside a formula, whose layout is inline styles; and a box made absolute by a class of the
+    // page's own (KaTeX's), sized and shifted by the styles KaTeX uses.
+    const phishing = [
+      '<div style="position:fixed;top:0;left:0;width:100vw;height:100vh;z-index:2147483647;background:#fff;padding:40px"><h1>Session expired</h1><p>Your Hearth session has expired. <a href="http://127.0.0.1:9610/login">Sign in again</a></p></div>',
+      '<div class="katex"><span class="cd-label-left" style="top:-80em;left:-80em;width:400em;height:400em;background-color:white">Sign in again</span></div>',
+    ].join("\n\n");
+    const { id, shareUrl } = await page.evaluate(
+      async ({ content }) => {
+        const csrf = decodeURIComponent(document.cookie.match(/hearth_csrf=([^;]+)/)![1]!);
+        const post = async (url: string, body?: unknown) =>
+          (
+            await fetch(url, {
+              method: "POST",
+              headers: {
+                "x-csrf-token": csrf,
+                ...(body ? { "content-type": "application/json" } : {}),
+              },
+              ...(body ? { body: JSON.stringify(body) } : {}),
+            })
+          ).json();
+        const imported = await post("/api/conversations/import", {
+          title: "Covered?",
+          messages: [
+            { role: "user", content: "hello" },
+            { role: "assistant", content: `${content}\n\n$$\\frac{a}{b} + x^2$$` },
+          ],
+        });
+        const id = imported.conversations[0].id as string;
+        return { id, shareUrl: (await post(`/api/conversations/${id}/share`)).url as string };
+      },
+      { content: phishing },
+    );
+    /** Whether what is seen at the middle of the element is the element (or within it). */
+    const onTop = (locator: Locator) =>
+      locator.evaluate((element) => {
+        const box = element.getBoundingClientRect();
+        const seen = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+        return seen !== null && element.contains(seen);
+      });
+    for (const [viewer, url, heading] of [
+      [bob.page, new URL(shareUrl, stand.url).href, bob.page.getByText(/^Shared by alice on /)],
+      [page, `${stand.url}/c/${id}`, page.getByRole("button", { name: "Send", exact: true })],
+    ] as const) {
+      await viewer.goto(url);
+      const answer = viewer.locator("article.message.assistant").last();
+      await answer.getByRole("heading", { name: "Session expired" }).waitFor();
+      await heading.waitFor();
+      expect(await onTop(heading), url).toBe(true);
+      // The page's top left corner is the page's, not the answer's box.
+      expect(
+        await viewer.evaluate(() => document.elementFromPoint(2, 2)?.closest("article.message") ?? null),
+        url,
+      ).toBeNull();
+      // The formula is laid out still: KaTeX's inline heights and shifts are kept.
+      await answer.locator(".katex-display").waitFor();
+      expect(await answer.locator('.katex [style*="height:"]').count()).toBeGreaterThan(0);
+      expect(await answer.locator('.katex [style*="top:"]').count()).toBeGreaterThan(0);
+    }
+    await screenshot(bob.page, "ui-share-page-contained");
+  });
+
+  it("tells the owner, before sharing, that a conversation's knowledge citations become readable through the link", async () => {
+    const { page } = alice;
+    await page.evaluate(async () => {
+      const csrf = decodeURIComponent(document.cookie.match(/hearth_csrf=([^;]+)/)![1]!);
+      await fetch("/api/conversations/import", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-csrf-token": csrf },
+        body: JSON.stringify({
+          title: "Cites a private base",
+          messages: [
+            { role: "user", content: "What does the handbook say?" },
+            {
+              role: "assistant",
+              content: "Six months [1].",
+              citations: [
+                {
+                  n: 1,
+                  kind: "document",
+                  title: "handbook.pdf",
+                  url: "/api/knowledge/bases/b1/documents/d1/file",
+                  snippet: "six months",
+                },
+              ],
+            },
+          ],
+        }),
+      });
+    });
+    await page.goto(stand.url);
+    const note =
+      /cites passages from knowledge bases\. Anyone who opens the link can read those passages \(up to 300 characters each\), those of private bases too/;
+    for (const [title, told] of [
+      ["Cites a private base", true],
+      ["Feed the starter **daily**", false],
+    ] as const) {
+      const menu = page.locator("#conversation-sidebar li", { hasText: title }).locator("details.item-menu");
+      await menu.locator("summary").click();
+      await menu.getByRole("button", { name: "Share" }).click();
+      const dialog = page.getByRole("dialog", { name: /^Share “/ });
+      await dialog.getByRole("button", { name: /^(Create|Update) link$/ }).waitFor();
+      expect(await dialog.getByText(note).count(), title).toBe(told ? 1 : 0);
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "detached" });
+    }
+  });
 });

@@ -55,6 +55,7 @@ export {
   systemResolver,
 } from "./net/safe-fetch.js";
 export { urlCredentials, withoutUrlSecrets } from "./net/url-secrets.js";
+export { isDataRefused } from "./storage/database-data-error.js";
 export { isDatabaseUnreachable } from "./storage/database-unreachable.js";
 export {
   type BackupBeforeMigrationOptions,

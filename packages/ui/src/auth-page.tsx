@@ -1,4 +1,4 @@
-import { isValidUsername } from "@hearth/contracts/username";
+import { usernameProblem } from "@hearth/contracts/username";
 import { type FormEvent, useState } from "react";
 import { ApiError, api, type SessionInfo } from "./api.js";
 import { invalidField } from "./display-text.js";
@@ -50,8 +50,9 @@ export function AuthPage({
     setInvalid([]);
     // A new password is typed twice, so a typo does not lock the new account out.
     // A new user name is checked against the service's own rule before it is sent.
-    if (mode === "signup" && !isValidUsername(username.trim())) {
-      setError(new Error(t.fieldRules.username));
+    const problem = mode === "signup" ? usernameProblem(username.trim()) : undefined;
+    if (problem) {
+      setError(new Error(t.fieldRules[problem === "shape" ? "username" : "username:mixed_scripts"]));
       setInvalid(["username"]);
       return;
     }

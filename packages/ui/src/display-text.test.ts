@@ -70,6 +70,16 @@ describe("error codes in the reader's language", () => {
     expect(errorText(en, "INVALID_REQUEST", "content: Too big: expected at most 32000 characters")).toBe(
       "A field is missing or out of range. (content: Too big: expected at most 32000 characters)",
     );
+    // A name mixing scripts (the Cyrillic а of "аlice"): that rule, not the general one.
+    const mixed = {
+      issues: [{ path: "username", message: "letters of one script only", code: "mixed_scripts" }],
+    };
+    expect(errorText(en, "INVALID_REQUEST", "username: letters of one script only", mixed)).toBe(
+      en.fieldRules["username:mixed_scripts"],
+    );
+    expect(errorText(zh, "INVALID_REQUEST", "username: letters of one script only", mixed)).toMatch(
+      /^用户名：字母只能属于同一种文字/,
+    );
     expect(Object.keys(zh.fieldRules).sort()).toEqual(Object.keys(en.fieldRules).sort());
   });
 
@@ -114,6 +124,12 @@ describe("error codes in the reader's language", () => {
     expect(errorText(en, "INVALID_REQUEST", "", several)).toBe(
       "Chunking › Tokens per chunk: at least 32. tags: at most 2 items. temperature: greater than 0.",
     );
+    // A text holding a NUL character, which no database field takes.
+    const nul = { issues: [{ path: "title", message: "", code: "nul_character" }] };
+    expect(errorText(en, "INVALID_REQUEST", "", nul)).toBe(
+      "Title: holds a NUL character (U+0000), which cannot be stored.",
+    );
+    expect(errorText(zh, "INVALID_REQUEST", "", nul)).toBe("标题：包含无法保存的 NUL 字符（U+0000）。");
     // An issue this page cannot put in words keeps the service's own, as before.
     const other = { issues: [{ path: "visibility", message: "Invalid option", code: "invalid_value" }] };
     expect(errorText(en, "INVALID_REQUEST", "visibility: Invalid option", other)).toBe(

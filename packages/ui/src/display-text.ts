@@ -16,9 +16,11 @@ export function errorText(
   const translated = code ? t.errorCodes[code] : undefined;
   if (!translated) return message;
   if (code === "INVALID_REQUEST") {
-    // The field's rule where the page knows it; else each field's limit; else which field and why, as the service says.
+    // The field's rule where the page knows it (the rule of the issue's kind, else the field's);
+    // else each field's limit; else which field and why, as the service says.
     const field = invalidField(details);
-    if (field && t.fieldRules[field]) return t.fieldRules[field];
+    const rule = field && (t.fieldRules[`${field}:${firstIssueCode(details)}`] ?? t.fieldRules[field]);
+    if (rule) return rule;
     const issues = Array.isArray(details?.issues) ? requestIssuesText(t, details.issues) : undefined;
     if (issues) return issues;
     return message ? fill(t.withNote, { text: translated, note: message }) : translated;
@@ -64,6 +66,13 @@ export function invalidField(details: Record<string, unknown> | undefined): stri
   return typeof first?.path === "string" && first.path ? first.path : undefined;
 }
 
+/** The kind of an INVALID_REQUEST's first issue (`details.issues[0].code`: `too_big`, `mixed_scripts`...), if it says. */
+function firstIssueCode(details: Record<string, unknown> | undefined): string | undefined {
+  const issues = details?.issues;
+  const first = Array.isArray(issues) ? (issues[0] as { code?: unknown } | undefined) : undefined;
+  return typeof first?.code === "string" ? first.code : undefined;
+}
+
 /** One refused field of an INVALID_REQUEST as the services list it (`details.issues`, core's toHearthError). */
 export interface RequestIssue {
   path?: unknown;
@@ -94,9 +103,13 @@ export function requestIssuesText(t: Messages, issues: readonly RequestIssue[]):
   return sentences.join(t.requestIssues.separator);
 }
 
-/** A too-small or too-big field's limit in words, by what was measured (characters, items, a number). */
+/**
+ * A field's rule in words: a too-small or too-big one's limit, by what was measured (characters,
+ * items, a number); a text holding a NUL character.
+ */
 function issueRule(t: Messages, issue: RequestIssue): string | undefined {
   const words = t.requestIssues;
+  if (issue.code === "nul_character") return words.nulCharacter;
   const small = issue.code === "too_small";
   const limit = small ? issue.minimum : issue.code === "too_big" ? issue.maximum : undefined;
   if (typeof limit !== "number") return undefined;

@@ -89,6 +89,9 @@ const en = {
   shareTitle: "Share “{title}”",
   shareHint:
     "Anyone signed in to this Hearth who has the link can read the conversation as it is now. Messages you send later are not shown until you update the link. Its system prompt is not shared.",
+  /** Shown when the conversation cites knowledge bases: what of them a link lets its readers see. */
+  shareCitations:
+    "This conversation cites passages from knowledge bases. Anyone who opens the link can read those passages (up to 300 characters each), those of private bases too; the documents stay behind each base's access.",
   createShareLink: "Create link",
   shareLink: "Link",
   copyShareLink: "Copy link",
@@ -128,6 +131,7 @@ const en = {
     empty: "it has no message with text",
     unreadable: "it could not be read as a conversation",
     "message-too-long": "a message or its system prompt is longer than this server takes",
+    unstorable: "the database could not store its text",
   } as Record<string, string>,
   /** An import refused whole, where the general words for the code would speak of a request. */
   importErrors: {
@@ -412,6 +416,9 @@ const en = {
    */
   fieldRules: {
     username: "User name: 2 to 64 letters, digits or _ . @ - (no spaces).",
+    /** A name whose letters mix scripts, as the Cyrillic а of "аlice" (it would pass for "alice"). */
+    "username:mixed_scripts":
+      "User name: letters of one script only, so that it cannot pass for another's (Latin may go with Chinese, Japanese or Korean).",
     password: "Password: at most 1024 characters.",
   } as Record<string, string>,
   /**
@@ -431,6 +438,7 @@ const en = {
     max: "at most {n}",
     above: "greater than {n}",
     below: "less than {n}",
+    nulCharacter: "holds a NUL character (U+0000), which cannot be stored",
   },
   /** An error's text with what its details name (see errorText). */
   errorDetails: {
@@ -785,6 +793,8 @@ const zhCN: Messages = {
   shareTitle: "分享“{title}”",
   shareHint:
     "登录本 Hearth 且拿到链接的任何人都能阅读对话此刻的内容。之后发送的消息在更新链接前不会显示。对话的系统提示词不会分享。",
+  shareCitations:
+    "本对话引用了知识库中的段落。任何打开链接的人都能读到这些段落（每段最多 300 个字符），私有知识库的段落也不例外；文档本身仍受各知识库的访问权限保护。",
   createShareLink: "创建链接",
   shareLink: "链接",
   copyShareLink: "复制链接",
@@ -815,6 +825,7 @@ const zhCN: Messages = {
     empty: "其中没有带文字的消息",
     unreadable: "无法作为对话读取",
     "message-too-long": "某条消息或系统提示词超过了本服务器允许的长度",
+    unstorable: "数据库无法保存其中的文本",
   },
   importErrors: {
     INVALID_JSON: "该文件不是 JSON。请选择 JSON 导出文件（.json）。",
@@ -1078,6 +1089,8 @@ const zhCN: Messages = {
   },
   fieldRules: {
     username: "用户名：2 到 64 个字母、数字或 _ . @ -（不能有空格）。",
+    "username:mixed_scripts":
+      "用户名：字母只能属于同一种文字，以免被当作他人的名字（拉丁字母可与中文、日文或韩文同用）。",
     password: "密码：最多 1024 个字符。",
   },
   requestIssues: {
@@ -1093,6 +1106,7 @@ const zhCN: Messages = {
     max: "不能大于 {n}",
     above: "必须大于 {n}",
     below: "必须小于 {n}",
+    nulCharacter: "包含无法保存的 NUL 字符（U+0000）",
   },
   errorDetails: {
     words: "{text}被拒绝的词：{words}",

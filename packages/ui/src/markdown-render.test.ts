@@ -81,3 +81,78 @@ describe("raw HTML in an answer, before it is sanitised", () => {
     expect(disarmHandlers("<a href=one>online=ok</a>")).toBe("<a href=one>online=ok</a>");
   });
 });
+
+describe("an answer's inline styles", () => {
+  /** A style's declarations, one a string, as they are written (white space apart). */
+  const declarations = (style: string) =>
+    style
+      .split(";")
+      .map((declaration) => declaration.replace(/\s+/g, ""))
+      .filter(Boolean);
+
+  it("drops what could lay an answer over the page: a fixed box covering it is left without style", async () => {
+    const { safeStyle } = await import("./markdown-render.js");
+    // The box of a fake "session expired" page: only its offsets are left, which place nothing
+    // that is not positioned.
+    expect(
+      safeStyle(
+        "position:fixed;top:0;left:0;width:100vw;height:100vh;z-index:2147483647;background:#fff;padding:40px",
+      ),
+    ).toBe("top:0;left:0");
+    for (const style of [
+      "position:absolute",
+      "position: sticky; top: 0",
+      "inset:0",
+      "transform:translate(0,-500px)",
+      "z-index:10",
+      "width:100vw",
+      "height:5000px",
+      "margin-top:-400px",
+      "background-image:url(https://elsewhere.example/x.png)",
+      "color:red;position:fixed",
+      "color:red/**/;position:fixed",
+      "posi\\tion:fixed",
+      "color:expression(alert(1))",
+      "font-weight:bold !important",
+    ])
+      expect(declarations(safeStyle(style)), style).not.toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(
+            /fixed|absolute|sticky|inset|transform|z-index|vw|vh|px|url|expression|important/,
+          ),
+        ]),
+      );
+    expect(safeStyle("color:red;position:fixed")).toBe("color:red");
+  });
+
+  it("keeps colours, emphasis and alignment, and every style KaTeX writes", async () => {
+    const { safeStyle } = await import("./markdown-render.js");
+    expect(
+      declarations(
+        safeStyle(
+          "color: #c00; background-color: rgb(255, 240, 200); font-weight: bold; font-style: italic; text-decoration: underline; text-align: center",
+        ),
+      ),
+    ).toEqual([
+      "color:#c00",
+      "background-color:rgb(255,240,200)",
+      "font-weight:bold",
+      "font-style:italic",
+      "text-decoration:underline",
+      "text-align:center",
+    ]);
+    // Heights, depths, shifts, struts, rules and colours of formulas of every kind.
+    const html = markdownToHtml(
+      [
+        "$$\\sum_{i=1}^n \\frac{a_i}{b_i} = \\sqrt[3]{x^2+1}$$",
+        "$$\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix} \\left(\\int_0^1 x\\,dx\\right)$$",
+        "$\\color{red}{x} \\colorbox{yellow}{y} \\fcolorbox{red}{blue}{w} \\boxed{z}$",
+        "$\\overline{x}\\underline{y} \\cancel{x} \\rule{1em}{2em} \\kern1em \\raisebox{0.5em}{x} \\phantom{x}$",
+        "$$\\begin{cases}a&b\\\\c&d\\end{cases} \\begin{array}{|c|c|}\\hline a&b\\\\\\hline\\end{array} \\tag{1}$$",
+      ].join("\n\n"),
+    );
+    const styles = [...html.matchAll(/\sstyle="([^"]*)"/g)].map((match) => match[1]!);
+    expect(styles.length).toBeGreaterThan(20);
+    for (const style of styles) expect(declarations(safeStyle(style)), style).toEqual(declarations(style));
+  });
+});

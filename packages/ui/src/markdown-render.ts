@@ -81,9 +81,73 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
     node.setAttribute("disabled", "");
     if (checked) node.setAttribute("checked", "");
   }
-  // KaTeX sizes with inline styles; none of them fetches anything.
-  if (/url\s*\(/i.test(node.getAttribute("style") ?? "")) node.removeAttribute("style");
+  const style = node.getAttribute("style");
+  if (style !== null) {
+    const safe = safeStyle(style);
+    if (safe) node.setAttribute("style", safe);
+    else node.removeAttribute("style");
+  }
 });
+
+/** A length as KaTeX writes them: in em (of the formula's own size), or 0. */
+const EM = String.raw`(?:-?(?:\d+(?:\.\d+)?|\.\d+)em|0)`;
+const LENGTH = new RegExp(`^${EM}$`);
+/** One to four lengths (a margin's or a padding's sides). */
+const SIDES = new RegExp(`^${EM}(?: ${EM}){0,3}$`);
+const COLOUR = /^(?:#[0-9a-f]{3,8}|[a-z]+|(?:rgba?|hsla?)\([\d ,.%/+-]*\))$/;
+const BORDER_STYLE = /^(?:none|hidden|solid|dashed|dotted|double)$/;
+/** A border's width, style and colour, in any order. */
+const isBorder = (value: string) =>
+  value.split(" ").every((part) => LENGTH.test(part) || BORDER_STYLE.test(part) || COLOUR.test(part));
+
+/**
+ * What an inline style may say, by property: the colours, emphasis and alignment an answer's HTML
+ * may give its text, and what KaTeX lays formulas out with (heights, depths, struts, shifts, rules
+ * and colours, all in em). Nothing that takes an element out of the answer's flow or lays it over
+ * other content: no position but relative (KaTeX's shifts, which the answer's box clips, styles.css),
+ * no z-index, inset or transform, no size but in em, nothing that loads (`url()`).
+ */
+const STYLE_VALUES: Array<[RegExp, (value: string) => boolean]> = [
+  [/^(?:background-)?color$/, (value) => COLOUR.test(value)],
+  [/^font-weight$/, (value) => /^(?:normal|bold|bolder|lighter|[1-9]00)$/.test(value)],
+  [/^font-style$/, (value) => /^(?:normal|italic|oblique)$/.test(value)],
+  [
+    /^text-decoration(?:-line)?$/,
+    (value) =>
+      /^(?:none|underline|overline|line-through)(?: (?:underline|overline|line-through))*$/.test(value),
+  ],
+  [/^text-align$/, (value) => /^(?:left|right|center|justify|start|end)$/.test(value)],
+  [/^position$/, (value) => value === "relative"],
+  [/^(?:top|right|bottom|left|(?:min-|max-)?(?:width|height))$/, (value) => LENGTH.test(value)],
+  [
+    /^vertical-align$/,
+    (value) =>
+      LENGTH.test(value) || /^(?:baseline|middle|top|bottom|sub|super|text-top|text-bottom)$/.test(value),
+  ],
+  [/^(?:margin|padding)(?:-(?:top|right|bottom|left))?$/, (value) => SIDES.test(value)],
+  [/^border(?:-(?:top|right|bottom|left))?$/, isBorder],
+  [/^border(?:-(?:top|right|bottom|left))?-width$/, (value) => SIDES.test(value)],
+  [/^border(?:-(?:top|right|bottom|left))?-style$/, (value) => BORDER_STYLE.test(value)],
+  [/^border(?:-(?:top|right|bottom|left))?-color$/, (value) => COLOUR.test(value)],
+];
+
+/**
+ * An inline style with only the declarations STYLE_VALUES allows ("" when none is left), rewritten
+ * from what was read: a declaration that is not plainly a property and a value it allows (a comment,
+ * an escape, `!important`, a property or value not listed) is dropped whole.
+ */
+export function safeStyle(style: string): string {
+  const kept: string[] = [];
+  for (const declaration of style.split(";")) {
+    const parsed = /^\s*([a-z-]+)\s*:\s*(.*?)\s*$/i.exec(declaration);
+    if (!parsed) continue;
+    const property = parsed[1]!.toLowerCase();
+    const value = parsed[2]!.toLowerCase().replace(/\s+/g, " ");
+    if (STYLE_VALUES.some(([name, allowed]) => name.test(property) && allowed(value)))
+      kept.push(`${property}:${value}`);
+  }
+  return kept.join(";");
+}
 
 /**
  * Formulas, as pandoc reads them: `$$…$$`, `\[…\]`, `\(…\)`, and inline `$…$` whose opening `$`

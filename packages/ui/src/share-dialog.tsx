@@ -23,19 +23,27 @@ export function sharePath(shareId: string): string {
 /**
  * Share a conversation: a dialog that makes its link (a read-only snapshot of it as it is now, for
  * anyone signed in to this Hearth), shows it with a Copy button, updates the snapshot (the same
- * link) and stops sharing. What each action came to is announced.
+ * link) and stops sharing. What each action came to is announced. A conversation that cites
+ * knowledge bases is said to: the link shows the cited passages to its readers, whatever bases
+ * they may read.
  */
 export function ShareDialog(props: { conversationId: string; title: string; onClose(): void }) {
   const { t, locale } = useI18n();
   const { conversationId } = props;
   /** The conversation's share: undefined while it loads, null when it has none. */
   const [share, setShare] = useState<Share | null>();
+  /** Whether an answer cites a knowledge base's passage (which the link shows). */
+  const [citesKnowledge, setCitesKnowledge] = useState(false);
   const [done, setDone] = useState("");
   const { error, run } = useAction();
   useEffect(() => {
     void run(async () => {
-      const answer = await api<{ share: Share | null }>(`/api/conversations/${conversationId}`);
+      const answer = await api<{
+        share: Share | null;
+        messages: Array<{ citations?: Array<{ kind: string }> }>;
+      }>(`/api/conversations/${conversationId}`);
       setShare(answer.share);
+      setCitesKnowledge(answer.messages.some((m) => m.citations?.some((c) => c.kind === "document")));
     });
   }, [conversationId, run]);
   const path = `/api/conversations/${conversationId}/share`;
@@ -64,6 +72,11 @@ export function ShareDialog(props: { conversationId: string; title: string; onCl
       onClose={props.onClose}
     >
       <p id="share-hint">{t.shareHint}</p>
+      {citesKnowledge && (
+        <p id="share-citations" role="note">
+          {t.shareCitations}
+        </p>
+      )}
       {share === undefined && !error && <p role="status">{t.loading}</p>}
       {share === null && (
         <p>
@@ -85,7 +98,7 @@ export function ShareDialog(props: { conversationId: string; title: string; onCl
               id="share-link"
               readOnly
               value={link}
-              aria-describedby="share-hint share-snapshot"
+              aria-describedby={`share-hint${citesKnowledge ? " share-citations" : ""} share-snapshot`}
               onFocus={(event) => event.currentTarget.select()}
             />
             <CopyButton text={link} label={t.copyShareLink} />

@@ -34,6 +34,7 @@ import { formatWebError } from "./public-api/format-error.js";
 import { registerPublicApi } from "./public-api/public-api-routes.js";
 import { SettingsStore } from "./settings/settings-store.js";
 import { type OpenDatabaseOptions, openDatabase, type WebDatabase } from "./storage/open-database.js";
+import { registerNulCharacterCheck } from "./text/nul-characters.js";
 import { registerUi } from "./ui/serve-ui.js";
 import { UsageMeter } from "./usage/usage-meter.js";
 
@@ -103,6 +104,7 @@ export async function createWebService(
   });
   const authCache = new AuthCache(peers);
   registerAccessControl(app, db, config, authCache);
+  registerNulCharacterCheck(app);
 
   const token = config.services.token;
   const models = new ModelClient(config.services.modelUrl, token);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { isValidUsername, USERNAME_RULE } from "@hearth/contracts";
+import { USERNAME_RULE, USERNAME_SCRIPTS_RULE, usernameProblem } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import { audit } from "../audit/audit-log.js";
 import { lockedTransaction } from "../storage/locked-transaction.js";
@@ -25,14 +25,20 @@ export function sha256(text: string): string {
  * A field's rule broken: INVALID_REQUEST naming the field as a request's schema does (`details.issues`),
  * so a form marks the field and shows the rule beside it.
  */
-function invalidField(path: string, rule: string): HearthError {
+function invalidField(path: string, rule: string, code?: string): HearthError {
   return new HearthError("INVALID_REQUEST", `${path}: ${rule}`, {
-    details: { issues: [{ path, message: rule }] },
+    details: { issues: [{ path, message: rule, ...(code ? { code } : {}) }] },
   });
 }
 
+/**
+ * A new account's name and password held to their rules (sign-up, an administrator's new account,
+ * the CLI's). Existing accounts are not: a name taken before a rule was is kept as it is.
+ */
 export function checkCredentialsShape(username: string, password: string): void {
-  if (!isValidUsername(username)) throw invalidField("username", USERNAME_RULE);
+  const problem = usernameProblem(username);
+  if (problem === "shape") throw invalidField("username", USERNAME_RULE);
+  if (problem === "mixed-scripts") throw invalidField("username", USERNAME_SCRIPTS_RULE, "mixed_scripts");
   checkPassword(password);
 }
 

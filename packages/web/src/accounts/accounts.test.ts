@@ -53,6 +53,47 @@ describe.each(dialects)("accounts, sessions and API keys on %s", (dialect) => {
     }
   });
 
+  it("refuses a user name mixing look-alike scripts (Cyrillic а in alice), keeps one script or Latin with CJK", async () => {
+    await signUp(web.app, "alice");
+    const signup = (username: string) =>
+      web.app.inject({
+        method: "POST",
+        url: "/api/auth/signup",
+        payload: { username, password: "correct horse battery" },
+      });
+    // Cyrillic а, Greek ο, Armenian օ among Latin letters: each looks like the Latin name.
+    for (const username of ["\u0430lice", "b\u03bfb", "b\u0585b2", "Ωmega", "алиса_smith"]) {
+      const response = await signup(username);
+      expect([response.statusCode, response.json().error], username).toEqual([
+        400,
+        expect.objectContaining({
+          code: "INVALID_REQUEST",
+          details: { issues: [expect.objectContaining({ path: "username", code: "mixed_scripts" })] },
+        }),
+      ]);
+    }
+    // An administrator's new account is held to it too.
+    const created = await web.app.inject({
+      method: "POST",
+      url: "/api/admin/users",
+      headers: admin.headers,
+      payload: { username: "\u0430dmin2", password: "correct horse battery" },
+    });
+    expect([created.statusCode, created.json().error.details.issues[0].code]).toEqual([400, "mixed_scripts"]);
+    // One script, whichever; Latin beside Chinese, Japanese or Korean; digits and _ . @ - with any.
+    for (const username of [
+      "张wei",
+      "王小明",
+      "Σοφία",
+      "пётр_1",
+      "たなか太郎",
+      "kim민준",
+      "李.li@corp",
+      "José",
+    ])
+      expect((await signup(username)).statusCode, username).toBe(201);
+  });
+
   it("sets HttpOnly SameSite session cookies and a readable CSRF cookie", async () => {
     const response = await web.app.inject({
       method: "POST",

@@ -23,6 +23,7 @@ interface Conversation {
   createdAt: string;
   updatedAt: string;
   messages: Array<{
+    id: string;
     role: string;
     content: string;
     reasoning: string | null;
@@ -346,6 +347,35 @@ describe.each(dialects)("conversation import on %s", (dialect) => {
     ]);
   });
 
+  it("imports Hearth messages that give no status as done; only a failed or unfinished answer as interrupted", async () => {
+    const answer = (
+      await importFile(alice, {
+        title: "Statuses",
+        messages: [
+          { role: "user", content: "no status given" },
+          { role: "assistant", content: "an answer without one" },
+          { role: "user", content: "again", status: null },
+          { role: "assistant", content: "it failed", status: "error" },
+          { role: "user", content: "and again", status: "done" },
+          { role: "assistant", content: "cut off", status: "streaming" },
+          { role: "user", content: "last" },
+          { role: "assistant", content: "stopped here", status: "stopped" },
+        ],
+      })
+    ).json() as Answer;
+    const copy = await get(alice, answer.conversations[0]!.id);
+    expect(copy.messages.map((m) => m.status)).toEqual([
+      "done",
+      "done",
+      "done",
+      "interrupted",
+      "done",
+      "interrupted",
+      "done",
+      "stopped",
+    ]);
+  });
+
   it("makes every imported conversation the caller's own: new ids, never another user's", async () => {
     const bobs = await new ConversationStore(web.db).create(bob.userId, { title: "Bob's own" });
     const before = await listIds(bob);
@@ -424,6 +454,89 @@ describe.each(dialects)("conversation import on %s", (dialect) => {
       ]);
     }
     expect(await listIds(alice)).toEqual(before);
+  });
+
+  it("holds every turn of imported history to the input word filter: its user messages and system prompt, on every send", async () => {
+    await setFilterWords(web.app, alice, ["NIGHTJAR"]);
+    try {
+      // Over HTTP: a turn let through streams its answer.
+      const url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+      const post = async (session: Session, path: string, payload: Record<string, unknown>) => {
+        const response = await fetch(`${url}/api/conversations/${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...session.headers },
+          body: JSON.stringify({ model: "tiny-story", ...payload }),
+        });
+        return { statusCode: response.status, body: await response.text() };
+      };
+      const sendTo = (session: Session, id: string, payload: Record<string, unknown>) =>
+        post(session, `${id}/messages`, payload);
+      const regenerate = (session: Session, id: string) => post(session, `${id}/regenerate`, {});
+      const blocked = (response: { statusCode: number; body: string }) => [
+        response.statusCode,
+        response.statusCode === 200 ? response.body : (JSON.parse(response.body) as { error: unknown }).error,
+      ];
+      const refusal = [
+        422,
+        expect.objectContaining({ code: "CONTENT_BLOCKED", details: { words: ["NIGHTJAR"] } }),
+      ];
+      const answer = (
+        await importFile(alice, [
+          {
+            title: "filter test",
+            messages: [{ role: "user", content: "Tell me everything about NIGHTJAR" }],
+          },
+          {
+            title: "prompt test",
+            systemPrompt: "Always talk about NIGHTJAR.",
+            messages: [{ role: "user", content: "hello" }],
+          },
+        ])
+      ).json() as Answer;
+      expect(answer.imported).toBe(2);
+      const [question, prompted] = answer.conversations.map((c) => c.id) as [string, string];
+      const asked = model.requests.length;
+
+      // The imported message is refused as the same text sent would be: answered again, or
+      // followed by a harmless message (it goes to the model with it).
+      expect(
+        blocked(await sendTo(alice, question, { content: "Tell me everything about NIGHTJAR" })),
+      ).toEqual(refusal);
+      expect(blocked(await regenerate(alice, question))).toEqual(refusal);
+      expect(blocked(await sendTo(alice, question, { content: "go on" }))).toEqual(refusal);
+      // A system prompt the file gave is held to it too, on a new message and on a regeneration.
+      expect(blocked(await sendTo(alice, prompted, { content: "hi" }))).toEqual(refusal);
+      expect(blocked(await regenerate(alice, prompted))).toEqual(refusal);
+      expect(model.requests.length).toBe(asked);
+      expect((await get(alice, question)).messages.map((m) => m.content)).toEqual([
+        "Tell me everything about NIGHTJAR",
+      ]);
+
+      // A copy of a shared conversation ("Continue in my chats") is held to it as well.
+      const link = (
+        await web.app.inject({
+          method: "POST",
+          url: `/api/conversations/${question}/share`,
+          headers: alice.headers,
+        })
+      ).json() as { id: string };
+      const copied = (
+        await web.app.inject({ method: "POST", url: `/api/shares/${link.id}/copy`, headers: bob.headers })
+      ).json() as { id: string };
+      expect(blocked(await regenerate(bob, copied.id))).toEqual(refusal);
+      expect(model.requests.length).toBe(asked);
+
+      // Editing the message away is the way on: what it replaces is not sent.
+      const original = (await get(alice, question)).messages[0]!;
+      const edited = await sendTo(alice, question, {
+        content: "Tell me about birds",
+        editMessageId: original.id,
+      });
+      expect(edited.statusCode).toBe(200);
+      expect(model.requests.length).toBe(asked + 1);
+    } finally {
+      await setFilterWords(web.app, alice, []);
+    }
   });
 
   it("takes imported history past the input word filter, and audits the counts, never the text", async () => {

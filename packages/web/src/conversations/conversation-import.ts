@@ -1,4 +1,4 @@
-import { HearthError } from "@hearth/core";
+import { HearthError, isDataRefused } from "@hearth/core";
 import { z } from "zod";
 import { isTooLong } from "../chat/chat-turn.js";
 import { firstCodePoints } from "../text/first-code-points.js";
@@ -15,8 +15,8 @@ import {
  * told apart by its shape, becomes conversations of the caller's own (new ids; the file's ids,
  * owners and users are never read). Every conversation of the file is read before anything is
  * stored; each is then stored whole or not at all. The sensitive-word filter on user input is not
- * applied: the text is the user's own history, not input sent to a model (it is checked when a
- * message of it is sent again).
+ * applied: the text is the user's own history, not input sent to a model (every turn of the
+ * conversation checks what of it goes to the model: conversation-routes.ts).
  */
 
 /** The formats an import reads. */
@@ -24,9 +24,10 @@ export type ImportFormat = "hearth" | "chatgpt" | "open-webui";
 
 /**
  * Why one conversation of a file was not imported: nothing with text in it, not in the shape of the
- * file's format, or a message (or its system prompt) over the length a message may have.
+ * file's format, a message (or its system prompt) over the length a message may have, or data the
+ * database refused to store (a value it cannot hold).
  */
-export type SkipReason = "empty" | "unreadable" | "message-too-long";
+export type SkipReason = "empty" | "unreadable" | "message-too-long" | "unstorable";
 
 /** What an import answers: the format read, the conversations made, those skipped and why. */
 export interface ImportResult {
@@ -114,6 +115,18 @@ const citationSchema = z.object({
   snippet: z.string().nullish(),
 });
 
+/**
+ * A Hearth message's status as imported: a user message is done; an answer that failed, or was
+ * being written when exported, is an interrupted one here; one the file gives no status is done.
+ */
+function importedStatus(
+  role: "user" | "assistant",
+  status: "done" | "streaming" | "stopped" | "interrupted" | "error" | null | undefined,
+): MessageToStore["status"] {
+  if (role === "user" || status === undefined || status === null || status === "done") return "done";
+  return status === "stopped" ? "stopped" : "interrupted";
+}
+
 /** Hearth's own JSON export (GET /api/conversations/{id}/export?format=json), or an array of them. */
 const hearth: Parser = {
   recognizes: (item) => Array.isArray(item.messages),
@@ -147,8 +160,7 @@ const hearth: Parser = {
         content: message.content,
         reasoning: message.reasoning || null,
         model: message.model ?? null,
-        // An answer that failed, or was being written when exported, is an interrupted one here.
-        status: message.status === "done" || message.status === "stopped" ? message.status : "interrupted",
+        status: importedStatus(message.role, message.status),
         citations: (message.citations ?? []).map(({ snippet, ...citation }) =>
           snippet ? { ...citation, snippet } : citation,
         ),
@@ -407,14 +419,24 @@ export async function importConversations(
   const read = items.map((item) => readOne(PARSERS[format], item, maxMessageChars));
   const conversations: ImportResult["conversations"] = [];
   const skippedConversations: ImportResult["skippedConversations"] = [];
+  const skip = (index: number, reason: SkipReason) => {
+    const title = isObject(items[index]) ? cleanTitle(items[index].title) : "";
+    skippedConversations.push({ index, title: title || null, reason });
+  };
   for (const [index, outcome] of read.entries()) {
     if ("reason" in outcome) {
-      const title = isObject(items[index]) ? cleanTitle(items[index].title) : "";
-      skippedConversations.push({ index, title: title || null, reason: outcome.reason });
+      skip(index, outcome.reason);
       continue;
     }
-    const stored = await storeConversation(store, userId, outcome.conversation);
-    conversations.push({ id: stored.id, title: stored.title });
+    try {
+      const stored = await storeConversation(store, userId, outcome.conversation);
+      conversations.push({ id: stored.id, title: stored.title });
+    } catch (caught) {
+      // Data the database will not hold skips its conversation (rolled back whole); anything else,
+      // the database out of reach above all, refuses the request as it fails.
+      if (!isDataRefused(caught)) throw caught;
+      skip(index, "unstorable");
+    }
   }
   return {
     format,

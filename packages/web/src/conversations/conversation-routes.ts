@@ -105,11 +105,15 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
 
   /**
    * Imports a file's conversations (its JSON as the body, up to web.importLimitBytes) as the
-   * caller's own: conversation-import.ts. Audited with the counts, never the content.
+   * caller's own: conversation-import.ts. Another system's data: NUL characters, which no other
+   * request may hold, are taken out of it. Audited with the counts, never the content.
    */
   app.post(
     "/api/conversations/import",
-    { ...access, bodyLimit: deps.config.web.importLimitBytes },
+    {
+      config: { ...access.config, nulCharacters: "strip" },
+      bodyLimit: deps.config.web.importLimitBytes,
+    },
     async (request) => {
       const user = currentUser(request);
       const result = await importConversations(store, user.id, request.body, deps.config.web.maxMessageChars);
@@ -239,6 +243,19 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     return { stopped: stoppedHere || isAnswering(history) };
   });
 
+  /**
+   * Refuses (422 CONTENT_BLOCKED) a turn when a text the user wrote that it sends the model holds a
+   * word the input filter blocks: the conversation's system prompt and every user message of the
+   * history sent, not only the newest. Stored history was not necessarily checked when it was
+   * stored (an import, a copied share, a word listed since), and it goes to the model again on
+   * every turn: each turn checks it again.
+   */
+  const checkPrompt = (systemPrompt: string | null, history: StoredMessage[]) =>
+    deps.contentFilter.checkInputs([
+      ...(systemPrompt ? [systemPrompt] : []),
+      ...history.filter((m) => m.role === "user").map((m) => m.content),
+    ]);
+
   const answer = async (reply: FastifyReply, input: Parameters<typeof runChatTurn>[1]) => {
     const stream = new ReplyStream(reply, "sse");
     await runChatTurn(deps, input, stream);
@@ -252,18 +269,19 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     assertMessageLengths([body.content], deps.config.web.maxMessageChars);
     const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds);
     await deps.contentFilter.checkInputs([body.content]);
-    let history = await store.messages(user.id, id);
-    assertNotAnswering(history);
+    const stored = await store.messages(user.id, id);
+    assertNotAnswering(stored);
     const edited = body.editMessageId
-      ? history.find((m) => m.id === body.editMessageId && m.role === "user")
+      ? stored.find((m) => m.id === body.editMessageId && m.role === "user")
       : undefined;
     if (body.editMessageId && !edited)
       throw new HearthError("MESSAGE_NOT_FOUND", "No such user message in this conversation");
+    // The edited message and what followed it are not sent; they stay stored until the new answer
+    // is complete: a failed or stopped one leaves the conversation as it was (runChatTurn's `replaces`).
+    const history = edited ? stored.filter((m) => m.seq < edited.seq) : stored;
+    await checkPrompt(conversation.systemPrompt, history);
     // Counted before anything is stored: QUOTA_EXCEEDED leaves the conversation as it was.
     await deps.usage.metered(user, { model: body.model }, async (admission) => {
-      // The edited message and what followed it stay until the new answer is complete: a failed
-      // or stopped one leaves the conversation as it was (runChatTurn's `replaces`).
-      if (edited) history = history.filter((m) => m.seq < edited.seq);
       const message = await store.append(id, {
         role: "user",
         content: body.content,
@@ -298,6 +316,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const lastUser = history.map((m) => m.role).lastIndexOf("user");
     if (lastUser === -1) throw new HearthError("MESSAGE_NOT_FOUND", "There is no message to answer again");
     const kept = history.slice(0, lastUser + 1);
+    await checkPrompt(conversation.systemPrompt, kept);
     const next = history[lastUser + 1];
     // An answer worth keeping stays until the new one is complete (a failed or stopped
     // regeneration leaves it as it was); a failed one with nothing in it goes at once.

@@ -1,5 +1,5 @@
 import { PassThrough } from "node:stream";
-import { createLogger } from "@hearth/core";
+import { createLogger, toHearthError } from "@hearth/core";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DatabaseLink, openDatabaseLink } from "../../../../test/support/database-link.js";
@@ -11,6 +11,8 @@ import {
   startWeb,
   type WebHarness,
 } from "../../test/support/web-harness.js";
+import { importConversations } from "../conversations/conversation-import.js";
+import { ConversationStore } from "../conversations/conversation-store.js";
 
 describe.skipIf(!postgresAvailable)("the web service when its PostgreSQL link is cut", () => {
   let model: FakeModelService;
@@ -94,6 +96,21 @@ describe.skipIf(!postgresAvailable)("the web service when its PostgreSQL link is
     expect(warnings.length).toBeGreaterThanOrEqual(1);
     expect(new Set(warnings).size).toBe(warnings.length);
     expect(JSON.stringify(logged)).not.toContain("never-logged");
+  });
+
+  it("refuses an import while the link is cut (503 DATABASE_UNAVAILABLE), never skipping its conversations as unstorable", async () => {
+    link.cut();
+    try {
+      const failure = await importConversations(
+        new ConversationStore(web.db),
+        alice.userId,
+        [{ title: "during the cut", messages: [{ role: "user", content: "hello" }] }],
+        10_000,
+      ).catch((caught: unknown) => caught);
+      expect(toHearthError(failure).code).toBe("DATABASE_UNAVAILABLE");
+    } finally {
+      link.restore();
+    }
   });
 
   /** Alice's usage as stored, read past the link (as another replica reads it). */
