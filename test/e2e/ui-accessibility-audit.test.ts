@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Locator, Page } from "playwright-core";
+import type { FileChooser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
 import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
@@ -15,6 +15,63 @@ const focused = (page: Page) =>
     const element = document.activeElement;
     return element?.id || element?.getAttribute("aria-label") || element?.tagName.toLowerCase() || "";
   });
+
+/** What a control's aria-describedby points at, as read out. */
+const description = (locator: Locator) =>
+  locator.evaluate((element) =>
+    (element.getAttribute("aria-describedby") ?? "")
+      .split(" ")
+      .filter(Boolean)
+      .map((id) => document.getElementById(id)?.textContent ?? "")
+      .join(" "),
+  );
+
+/**
+ * Records what a screen reader hears from the live region `selector` (read back by `heard`): for
+ * each change in it, the text of the nearest aria-atomic box around what changed, else of what
+ * changed (ARIA's rule: a region that is not atomic says only the changed nodes).
+ */
+const listen = (page: Page, selector: string) =>
+  page.evaluate((selector) => {
+    const heard: string[] = [];
+    Object.assign(window, { heard });
+    const say = (node: Node) => {
+      const start = node instanceof Element ? node : node.parentElement;
+      if (!start?.closest(selector)) return;
+      const atomic = start.closest('[aria-atomic="true"]');
+      const text = (atomic?.closest(selector) ? atomic : node).textContent?.trim();
+      if (text) heard.push(text);
+    };
+    new MutationObserver((mutations) => {
+      for (const mutation of mutations)
+        if (mutation.type === "characterData") say(mutation.target);
+        else mutation.addedNodes.forEach(say);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  }, selector);
+const heard = (page: Page) => page.evaluate(() => (window as unknown as { heard: string[] }).heard);
+
+/**
+ * Each box on the page that scrolls (its content wider or taller than it): its role and name, or
+ * "unreachable" when a keyboard cannot scroll it, neither focusable nor holding anything that is
+ * (axe's scrollable-region-focusable).
+ */
+const scrollers = (page: Page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>("body *")]
+      .filter((element) => {
+        const style = getComputedStyle(element);
+        return (
+          (/auto|scroll/.test(style.overflowX) && element.scrollWidth > element.clientWidth) ||
+          (/auto|scroll/.test(style.overflowY) && element.scrollHeight > element.clientHeight)
+        );
+      })
+      .map((element) => {
+        const within = element.querySelector("a[href], button, input, select, textarea, [tabindex='0']");
+        if (element.tabIndex < 0 && !within)
+          return `unreachable: ${element.tagName.toLowerCase()}.${element.className}`;
+        return `${element.getAttribute("role") ?? element.tagName.toLowerCase()}: ${element.getAttribute("aria-label") ?? ""}`;
+      }),
+  );
 
 const scrollWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth);
 
@@ -346,4 +403,31 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       model.options.delayMs = 2;
     }
   });
+  it("keeps focus on Import chats while a file is imported, and shows what it takes", async () => {
+    const { page } = desk;
+    await page.goto(url);
+    await page.getByLabel("Model").waitFor();
+    await page.waitForLoadState("networkidle");
+    const importButton = page.getByRole("button", { name: "Import chats" });
+    const hint = "A JSON export from Hearth, ChatGPT (conversations.json) or Open WebUI";
+    expect(await description(importButton)).toBe(hint);
+    expect(await page.getByText(hint).isVisible()).toBe(true);
+
+    const [file] = files({ "chats.json": "[]" });
+    // Listened for before the key is pressed: a chooser opened before Playwright intercepts it is lost.
+    const choose = (chooser: FileChooser) => void chooser.setFiles(file!);
+    page.on("filechooser", choose);
+    try {
+      await importButton.focus();
+      await page.keyboard.press("Enter");
+      await page
+        .locator(".import-outcome p:not(.muted), #conversation-sidebar [role=alert]")
+        .first()
+        .waitFor();
+    } finally {
+      page.off("filechooser", choose);
+    }
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Import chats");
+  });
+
 });
