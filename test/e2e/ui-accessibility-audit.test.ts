@@ -5,7 +5,7 @@ import type { FileChooser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
 import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
-import { signIn } from "../../packages/web/test/support/web-client.js";
+import { setFilterWords, signIn } from "../../packages/web/test/support/web-client.js";
 import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
@@ -430,4 +430,62 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Import chats");
   });
 
+  it("puts focus on Stop while a regenerated or edited message is answered, then on the message box", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    await ask(page, "tell me something");
+    const onStop = () =>
+      page.evaluate(() => document.activeElement?.matches(".composer button.stop") ?? false);
+    const last = page.locator("article.message.assistant").last();
+    model.options.words = Array.from({ length: 60 }, (_, i) => `word${i} `);
+    model.options.delayMs = 20;
+    try {
+      await page.getByRole("button", { name: "Regenerate" }).focus();
+      await page.keyboard.press("Enter");
+      await expect.poll(onStop).toBe(true);
+      await expect.poll(() => last.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+      await expect.poll(() => focused(page)).toBe("message-input");
+
+      await page.locator("article.message.user").getByRole("button", { name: "Edit" }).focus();
+      await page.keyboard.press("Enter");
+      await page.keyboard.type(" again");
+      await page.getByRole("button", { name: "Save and send" }).focus();
+      await page.keyboard.press("Enter");
+      await expect.poll(onStop).toBe(true);
+      await expect.poll(() => last.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+      await expect.poll(() => focused(page)).toBe("message-input");
+    } finally {
+      model.options.words = undefined;
+      model.options.delayMs = 2;
+    }
+  });
+
+  it("shows the message box's # hint, and ties a refused message's reason to the box until the message is changed", async () => {
+    const { page } = desk;
+    const ada = await signIn(stand.web.app, "ada");
+    await setFilterWords(stand.web.app, ada, ["forbidden"]);
+    try {
+      await page.getByRole("link", { name: "Chat", exact: true }).click();
+      await page.getByRole("button", { name: "+ New chat" }).click();
+      const box = page.locator("#message-input");
+      const mentions = "Type # and a knowledge base name to use it";
+      expect(await description(box)).toBe(mentions);
+      expect(await page.getByText(mentions).isVisible()).toBe(true);
+      await box.fill("say forbidden things");
+      await box.press("Enter");
+      const alert = page.locator(".chat > [role=alert]");
+      await alert.waitFor();
+      await expect.poll(() => box.inputValue()).toBe("say forbidden things");
+      expect(await box.getAttribute("aria-invalid")).toBe("true");
+      const reason = (await alert.textContent())!;
+      expect(await description(box)).toContain(reason);
+      await box.press("End");
+      await page.keyboard.type("!");
+      await expect.poll(() => box.getAttribute("aria-invalid")).toBe(null);
+      expect(await description(box)).toBe(mentions);
+    } finally {
+      await setFilterWords(stand.web.app, ada, []);
+    }
+  });
 });

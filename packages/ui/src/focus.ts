@@ -2,7 +2,7 @@ import { useEffect } from "react";
 import { useI18n } from "./i18n.js";
 
 /** Where focus has nowhere to be: the control that had it went away, or nothing took it yet. */
-function focusLost(): boolean {
+export function focusLost(): boolean {
   return !document.activeElement || document.activeElement === document.body;
 }
 
