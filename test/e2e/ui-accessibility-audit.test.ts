@@ -488,4 +488,18 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       await setFilterWords(stand.web.app, ada, []);
     }
   });
+  it("shows a new API key with a Copy button that takes focus and says Copied", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByLabel("New API key").fill("laptop");
+    await page.getByLabel("New API key").press("Enter");
+    await expect.poll(() => focused(page)).toBe("Copy the API key");
+    await page.keyboard.press("Enter");
+    await page
+      .getByRole("status")
+      .filter({ hasText: /^Copied$/ })
+      .waitFor();
+    expect(await focused(page)).toBe("Copied");
+  });
+
 });

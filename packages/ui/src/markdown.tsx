@@ -105,11 +105,30 @@ export function Markdown({
 
 /**
  * A Copy button for a text, saying "Copied" for a while, to the eye on the button and to a screen
- * reader through a status; `label` names what it copies (its accessible name until then).
+ * reader through a status; `label` names what it copies (its accessible name until then). With
+ * `focus`, it takes focus when shown (a secret shown once, to be copied now); `describedBy` is the
+ * id of what it says about the text.
  */
-export function CopyButton({ text, label, className }: { text: string; label: string; className?: string }) {
+export function CopyButton({
+  text,
+  label,
+  className,
+  focus,
+  describedBy,
+}: {
+  text: string;
+  label: string;
+  className?: string;
+  focus?: boolean;
+  describedBy?: string;
+}) {
   const { t } = useI18n();
   const [copied, setCopied] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: focused once, when shown
+  useEffect(() => {
+    if (focus) button.current?.focus();
+  }, []);
   useEffect(() => {
     if (!copied) return;
     const timer = setTimeout(() => setCopied(false), COPIED_FOR_MS);
@@ -119,8 +138,10 @@ export function CopyButton({ text, label, className }: { text: string; label: st
     <>
       <button
         type="button"
+        ref={button}
         className={className ? `small ${className}` : "small"}
         aria-label={copied ? t.copied : label}
+        aria-describedby={describedBy}
         onClick={() => void copyText(text).then(setCopied)}
       >
         {copied ? t.copied : t.copy}
