@@ -211,8 +211,13 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     const { page } = desk;
     await newBase(page, "outcomes");
     const uploads = page.locator('ul.uploads[aria-live="polite"]');
+    await listen(page, "ul.uploads");
     await page.locator('input[type="file"]').setInputFiles(files({ "fine.txt": "A fine manual." }));
     await expect.poll(() => uploads.locator("li").first().textContent()).toMatch(/fine\.txt.*Indexed$/);
+    // A screen reader hears which file was indexed, not "Indexed" alone.
+    const said = await heard(page);
+    expect(said.some((text) => /fine\.txt.*Indexed/.test(text))).toBe(true);
+    expect(said.filter((text) => !text.includes("fine.txt"))).toEqual([]);
     services.holdIngestion = true;
     try {
       await page.locator('input[type="file"]').setInputFiles(files({ "bad.txt": "Never indexed." }));
@@ -230,10 +235,16 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       expect(await uploads.locator("li").allTextContents()).toEqual([
         expect.stringMatching(/bad\.txt.*Uploaded/),
       ]);
-      await page.getByRole("button", { name: "Cancel import: bad.txt" }).click();
+      await page.getByRole("button", { name: "Cancel import: bad.txt" }).focus();
+      await page.keyboard.press("Enter");
       await expect
         .poll(() => bad.textContent())
         .toMatch(/Failed: The import was cancelled before the document was indexed/);
+      // The button went with the import; focus did not go to the page's start.
+      await expect
+        .poll(() => page.evaluate(() => document.activeElement?.matches(".upload input") ?? false))
+        .toBe(true);
+      expect((await heard(page)).filter((text) => !/(fine|bad)\.txt/.test(text))).toEqual([]);
       await page.getByLabel("Language").selectOption("zh-CN");
       await expect.poll(() => bad.textContent()).toMatch(/失败：文档建立索引之前导入已被取消/);
     } finally {
