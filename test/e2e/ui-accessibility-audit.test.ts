@@ -513,4 +513,89 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     expect(await focused(page)).toBe("Copied");
   });
 
+  it("approves a pending user from the Pending filter with focus kept and the change said, asks before making an administrator or disabling, and closes the keys panel with Escape", async () => {
+    const { page } = desk;
+    const ada = await signIn(stand.web.app, "ada");
+    const signup = (signup: string) =>
+      stand.web.app.inject({
+        method: "PATCH",
+        url: "/api/admin/settings",
+        headers: ada.headers,
+        payload: { signup },
+      });
+    const account = async (username: string) =>
+      (await stand.web.app.inject({ url: "/api/admin/users", headers: ada.headers }))
+        .json<{ users: Array<{ username: string; role: string; status: string }> }>()
+        .users.find((user) => user.username === username)!;
+    expect((await signup("approval")).statusCode).toBe(200);
+    try {
+      const dave = await stand.web.app.inject({
+        method: "POST",
+        url: "/api/auth/signup",
+        payload: { username: "dave", password: "correct horse battery" },
+      });
+      expect(dave.statusCode).toBe(202);
+    } finally {
+      await signup("open");
+    }
+    await page.goto(`${url}/admin/users`);
+    const filter = page.getByRole("button", { name: /^Pending \(\d+\)$/ });
+    await expect.poll(() => filter.textContent()).toBe("Pending (1)");
+    await filter.click();
+    await expect.poll(() => page.locator("tr[data-user]").count()).toBe(1);
+
+    // One arrow key approves dave (a select changes on it): said, and focus stays in the table's place.
+    await page.getByLabel("Status: dave").focus();
+    await page.keyboard.press("ArrowUp");
+    await page.getByRole("status").filter({ hasText: "dave approved" }).waitFor();
+    expect((await account("dave")).status).toBe("active");
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe("Pending (0)");
+    // The pressed filter with no one left stays usable where focus is.
+    await page.keyboard.press("Enter");
+    await expect.poll(() => filter.getAttribute("aria-pressed")).toBe("false");
+    await expect.poll(() => page.locator('tr[data-user="dave"]').count()).toBe(1);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Pending (0)");
+
+    // Making an administrator asks first: an arrow key passing over it changes nothing.
+    let asked = "";
+    page.once("dialog", (dialog) => {
+      asked = dialog.message();
+      void dialog.dismiss();
+    });
+    const role = page.getByLabel("Role: dave");
+    await role.focus();
+    await page.keyboard.press("ArrowDown");
+    await expect.poll(() => asked).toMatch(/dave/);
+    expect(await role.inputValue()).toBe("user");
+    expect((await account("dave")).role).toBe("user");
+    // So does disabling an account; confirmed, it is done.
+    page.once("dialog", (dialog) => {
+      asked = dialog.message();
+      void dialog.accept();
+    });
+    asked = "";
+    await page.getByLabel("Status: dave").selectOption("disabled");
+    await expect.poll(() => asked).toMatch(/dave/);
+    await expect.poll(async () => (await account("dave")).status).toBe("disabled");
+
+    // A user's keys panel closes with Escape, as the other panels do, focus back on its button.
+    await page.getByRole("button", { name: "API keys: dave" }).click();
+    await expect.poll(() => focused(page)).toBe("user-keys-title");
+    await page.keyboard.press("Escape");
+    await expect.poll(() => page.locator("#user-keys").count()).toBe(0);
+    expect(await focused(page)).toBe("API keys: dave");
+
+    // Making a knowledge base public asks first too.
+    await newBase(page, "open-base");
+    const visibility = page.getByLabel("Visibility", { exact: true });
+    asked = "";
+    page.once("dialog", (dialog) => {
+      asked = dialog.message();
+      void dialog.dismiss();
+    });
+    await visibility.selectOption("public");
+    await expect.poll(() => asked).toMatch(/open-base/);
+    expect(await visibility.inputValue()).toBe("private");
+  });
+
 });

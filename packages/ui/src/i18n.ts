@@ -172,6 +172,7 @@ const en = {
   private: "Private",
   shared: "Shared",
   public: "Public",
+  makePublicConfirm: "Make {name} public? Every user can then read its documents.",
   apiKeys: "API keys",
   newKey: "New API key",
   keyShownOnce: "Copy this key now; it will not be shown again:",
@@ -669,6 +670,12 @@ const en = {
   addUser: "Add user",
   addUserTitle: "Add a user",
   userAdded: "Added {name}: they can sign in now.",
+  // A Status or Role select changes on an arrow key: the changes that give power or take access away ask first.
+  makeAdminConfirm: "Make {name} an administrator? They can then manage every account, model and setting.",
+  disableUserConfirm:
+    "Disable the account {name}? They are signed out, and neither they nor their API keys get in until it is made active again.",
+  userApproved: "{name} approved: they can sign in now.",
+  userStatusChanged: "The account {name} is now: {status}.",
   resetPassword: "Reset password",
   resetPasswordTitle: "Reset the password of {name}",
   resetPasswordHint:
@@ -856,6 +863,7 @@ const zhCN: Messages = {
   private: "私有",
   shared: "共享",
   public: "公开",
+  makePublicConfirm: "将 {name} 设为公开？所有用户都将可以阅读其中的文档。",
   apiKeys: "API 密钥",
   newKey: "新建 API 密钥",
   keyShownOnce: "请立即复制此密钥，之后将不再显示：",
@@ -1301,6 +1309,11 @@ const zhCN: Messages = {
   addUser: "添加用户",
   addUserTitle: "添加用户",
   userAdded: "已添加 {name}：现在即可登录。",
+  makeAdminConfirm: "把 {name} 设为管理员？其将可以管理所有账号、模型和设置。",
+  disableUserConfirm:
+    "停用账号 {name}？其登录会被退出，在账号恢复为正常之前，其本人和其 API 密钥都无法使用。",
+  userApproved: "已批准 {name}：现在即可登录。",
+  userStatusChanged: "账号 {name} 的状态已改为：{status}。",
   resetPassword: "重置密码",
   resetPasswordTitle: "重置 {name} 的密码",
   resetPasswordHint:

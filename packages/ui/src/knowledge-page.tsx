@@ -166,9 +166,17 @@ function Sharing(props: {
         aria-label={t.visibility}
         aria-disabled={saving}
         value={access.visibility}
-        onChange={(e) =>
-          void save({ visibility: e.target.value as Access["visibility"], shares: access.shares })
-        }
+        onChange={(e) => {
+          // Public asks first: an arrow key passing over it (a select changes on each) opens nothing.
+          const visibility = e.target.value as Access["visibility"];
+          if (saving) return;
+          if (
+            visibility === "public" &&
+            !window.confirm(fill(t.makePublicConfirm, { name: knowledgeBase.name }))
+          )
+            return;
+          void save({ visibility, shares: access.shares });
+        }}
       >
         <option value="private">{t.private}</option>
         <option value="shared">{t.shared}</option>
