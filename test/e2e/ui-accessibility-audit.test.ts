@@ -113,6 +113,8 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 2 }, knowledgeAndSearch: true });
     ({ model, url } = stand);
     services = stand.services!;
+    // No web search engine: Admin → Search providers shows how to add one (an example that scrolls).
+    services.noProviders = true;
     desk = await stand.browser({ locale: "en-US" });
     await signUpInUi(desk.page, url, "ada");
   });
@@ -598,4 +600,42 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     expect(await visibility.inputValue()).toBe("private");
   });
 
+  it("lets the keyboard scroll every box that scrolls, each a named region: tables and the example at 320 px, code in answers", async () => {
+    const { page } = desk;
+    try {
+      await page.setViewportSize({ width: 320, height: 640 });
+      for (const [path, region] of [
+        ["/admin/usage", "region: Usage"],
+        ["/admin/audit", "region: Audit log"],
+        ["/admin/search", "region: Example configuration (hearth.yaml)"],
+      ] as const) {
+        await page.goto(`${url}${path}`);
+        await page.locator("#page-heading").waitFor({ state: "attached" });
+        await page.waitForLoadState("networkidle");
+        const found = await scrollers(page);
+        expect(found, path).toContain(region);
+        expect(
+          found.filter((scroller) => scroller.startsWith("unreachable")),
+          path,
+        ).toEqual([]);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+    await page.goto(url);
+    model.options.words = [
+      `Here:\n\n\`\`\`js\nconst longLine = "${"x".repeat(300)}";\n\`\`\`\n\n$$${"a_i + b_i + ".repeat(40)}z$$\n`,
+    ];
+    try {
+      const answer = await ask(page, "a long line of code");
+      await answer.locator("pre code").waitFor();
+      await answer.locator(".katex-display").waitFor();
+      const found = await scrollers(page);
+      expect(found).toContain("region: Code, js");
+      expect(found).toContain("region: Formula");
+      expect(found.filter((scroller) => scroller.startsWith("unreachable"))).toEqual([]);
+    } finally {
+      model.options.words = undefined;
+    }
+  });
 });

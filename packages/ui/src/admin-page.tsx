@@ -20,7 +20,7 @@ import {
   pullStepText,
   serviceReadinessText,
 } from "./display-text.js";
-import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
+import { keepFocusNear, PAGE_HEADING, useKeyboardScrollable, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { CopyButton } from "./markdown.js";
 import { SkippedModelFiles } from "./model-guidance.js";
@@ -466,7 +466,11 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
       {/* The row's name and buttons share the first column, pinned at the left, so a phone shows
           the name, the buttons and the Status select together, and the name stays while the group
           columns scroll by. */}
-      <DataTable columns={[t.username, t.status, t.role, ...groups.map((g) => g.name)]} pinFirst>
+      <DataTable
+        label={t.users}
+        columns={[t.username, t.status, t.role, ...groups.map((g) => g.name)]}
+        pinFirst
+      >
         {shown.map((user) => (
           <tr
             key={user.id}
@@ -769,7 +773,7 @@ function Models() {
       </form>
       <ActionError error={error} />
       <SkippedModelFiles files={skipped} />
-      <DataTable columns={[t.model, t.versions, t.allowedGroups]}>
+      <DataTable label={t.models} columns={[t.model, t.versions, t.allowedGroups]}>
         {models.map((model) => {
           const versions = registry.get(registryName(model.id));
           return (
@@ -1036,6 +1040,7 @@ function Usage() {
         </a>
       </div>
       <DataTable
+        label={t.usage}
         columns={[t.username, t.groups, t.model, t.apiKeyColumn, t.requests, t.tokensIn, t.tokensOut]}
       >
         {rows.map((row) => (
@@ -1056,7 +1061,7 @@ function Usage() {
         ))}
       </DataTable>
       <h4>{t.usageByGroup}</h4>
-      <DataTable columns={[t.groups, t.requests, t.tokensIn, t.tokensOut]}>
+      <DataTable label={t.usageByGroup} columns={[t.groups, t.requests, t.tokensIn, t.tokensOut]}>
         {groupTotals.map((total) => (
           <tr key={total.groupId}>
             <td className="breakable">{total.group}</td>
@@ -1131,6 +1136,22 @@ const PROVIDER_EXAMPLE = `search:
   providers:
     - { id: searxng, type: searxng, url: http://127.0.0.1:8888 }`;
 
+/** How to add a search engine, with an example (which scrolls on a phone: the keyboard reaches it). */
+function ProviderExample() {
+  const { t } = useI18n();
+  const example = useRef<HTMLPreElement>(null);
+  useKeyboardScrollable(example, t.providerExample);
+  return (
+    <div className="empty-state" role="note">
+      <p>{t.noProvidersConfigured}</p>
+      <pre ref={example}>
+        <code>{PROVIDER_EXAMPLE}</code>
+      </pre>
+      <p>{t.noProvidersDocs}</p>
+    </div>
+  );
+}
+
 /** Tests the configured web search engines; with none configured, says how to add one. */
 function SearchProviders() {
   const { t } = useI18n();
@@ -1158,15 +1179,7 @@ function SearchProviders() {
   return (
     <section aria-labelledby="providers-title">
       <h3 id="providers-title">{t.searchProviders}</h3>
-      {configured === false && (
-        <div className="empty-state" role="note">
-          <p>{t.noProvidersConfigured}</p>
-          <pre>
-            <code>{PROVIDER_EXAMPLE}</code>
-          </pre>
-          <p>{t.noProvidersDocs}</p>
-        </div>
-      )}
+      {configured === false && <ProviderExample />}
       <form className="inline-form" onSubmit={test}>
         <label>
           {t.search}
@@ -1176,7 +1189,7 @@ function SearchProviders() {
       </form>
       <ActionError error={error} />
       {rows.length > 0 && (
-        <DataTable columns={[t.provider, t.status, t.latency, t.error]}>
+        <DataTable label={t.searchProviders} columns={[t.provider, t.status, t.latency, t.error]}>
           {rows.map((row) => {
             const outcome = providerOutcomeText(t, row);
             return (
@@ -1262,7 +1275,11 @@ function AuditLog() {
         <button type="submit">{t.auditFilter}</button>
       </form>
       <ActionError error={error} />
-      <DataTable columns={[t.time, t.actor, t.action, t.target, t.details]} nowrap={[1, 2]}>
+      <DataTable
+        label={t.auditLog}
+        columns={[t.time, t.actor, t.action, t.target, t.details]}
+        nowrap={[1, 2]}
+      >
         {entries.map((entry) => (
           <tr key={entry.id} data-action={entry.action}>
             <td>

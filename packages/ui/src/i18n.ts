@@ -51,6 +51,10 @@ const en = {
   error: "Error",
   copy: "Copy",
   copied: "Copied",
+  /** A code block (its language when known) and a formula in an answer, named for the keyboard that scrolls them. */
+  codeBlock: "Code",
+  codeBlockIn: "Code, {language}",
+  formula: "Formula",
   signIn: "Sign in",
   signUp: "Create account",
   signOut: "Sign out",
@@ -253,6 +257,7 @@ const en = {
   searchOffSummary: "Web search is unavailable",
   noProvidersConfigured:
     "No web search engine is configured, so there is nothing to test yet. Add one under search.providers in hearth.yaml and restart Hearth; a self-hosted SearXNG needs no API key:",
+  providerExample: "Example configuration (hearth.yaml)",
   noProvidersDocs:
     "Each engine's settings (Baidu, Bocha, Bing, Brave, Tavily, Serper, Google, a custom JSON API) are in docs/search.md, under Providers.",
   changelogs: {
@@ -757,6 +762,9 @@ const zhCN: Messages = {
   error: "错误",
   copy: "复制",
   copied: "已复制",
+  codeBlock: "代码",
+  codeBlockIn: "代码，{language}",
+  formula: "公式",
   signIn: "登录",
   signUp: "注册",
   signOut: "退出登录",
@@ -940,6 +948,7 @@ const zhCN: Messages = {
   searchOffSummary: "联网搜索不可用",
   noProvidersConfigured:
     "尚未配置任何联网搜索引擎，暂无可测试的内容。请在 hearth.yaml 的 search.providers 中添加一个并重启 Hearth；自建的 SearXNG 无需 API 密钥：",
+  providerExample: "配置示例（hearth.yaml）",
   noProvidersDocs:
     "各搜索引擎（百度、博查、Bing、Brave、Tavily、Serper、Google、自定义 JSON API）的设置见 docs/zh/search.md 的“搜索服务商”一节。",
   changelogs: {

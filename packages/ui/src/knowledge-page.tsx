@@ -484,7 +484,7 @@ export function KnowledgePage() {
           <h4 id="documents-title" tabIndex={-1}>
             {t.documents}
           </h4>
-          <DataTable columns={[t.name, t.status, t.chunks]} nowrap={[1, 2]} actions>
+          <DataTable label={t.documents} columns={[t.name, t.status, t.chunks]} nowrap={[1, 2]} actions>
             {documents.map((document) => (
               <tr key={document.id} data-status={document.status}>
                 <td className="document-name">
