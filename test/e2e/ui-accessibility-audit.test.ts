@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Locator, Page } from "playwright-core";
+import type { FileChooser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
 import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
-import { signIn } from "../../packages/web/test/support/web-client.js";
+import { setFilterWords, signIn } from "../../packages/web/test/support/web-client.js";
 import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
@@ -15,6 +15,63 @@ const focused = (page: Page) =>
     const element = document.activeElement;
     return element?.id || element?.getAttribute("aria-label") || element?.tagName.toLowerCase() || "";
   });
+
+/** What a control's aria-describedby points at, as read out. */
+const description = (locator: Locator) =>
+  locator.evaluate((element) =>
+    (element.getAttribute("aria-describedby") ?? "")
+      .split(" ")
+      .filter(Boolean)
+      .map((id) => document.getElementById(id)?.textContent ?? "")
+      .join(" "),
+  );
+
+/**
+ * Records what a screen reader hears from the live region `selector` (read back by `heard`): for
+ * each change in it, the text of the nearest aria-atomic box around what changed, else of what
+ * changed (ARIA's rule: a region that is not atomic says only the changed nodes).
+ */
+const listen = (page: Page, selector: string) =>
+  page.evaluate((selector) => {
+    const heard: string[] = [];
+    Object.assign(window, { heard });
+    const say = (node: Node) => {
+      const start = node instanceof Element ? node : node.parentElement;
+      if (!start?.closest(selector)) return;
+      const atomic = start.closest('[aria-atomic="true"]');
+      const text = (atomic?.closest(selector) ? atomic : node).textContent?.trim();
+      if (text) heard.push(text);
+    };
+    new MutationObserver((mutations) => {
+      for (const mutation of mutations)
+        if (mutation.type === "characterData") say(mutation.target);
+        else mutation.addedNodes.forEach(say);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  }, selector);
+const heard = (page: Page) => page.evaluate(() => (window as unknown as { heard: string[] }).heard);
+
+/**
+ * Each box on the page that scrolls (its content wider or taller than it): its role and name, or
+ * "unreachable" when a keyboard cannot scroll it, neither focusable nor holding anything that is
+ * (axe's scrollable-region-focusable).
+ */
+const scrollers = (page: Page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>("body *")]
+      .filter((element) => {
+        const style = getComputedStyle(element);
+        return (
+          (/auto|scroll/.test(style.overflowX) && element.scrollWidth > element.clientWidth) ||
+          (/auto|scroll/.test(style.overflowY) && element.scrollHeight > element.clientHeight)
+        );
+      })
+      .map((element) => {
+        const within = element.querySelector("a[href], button, input, select, textarea, [tabindex='0']");
+        if (element.tabIndex < 0 && !within)
+          return `unreachable: ${element.tagName.toLowerCase()}.${element.className}`;
+        return `${element.getAttribute("role") ?? element.tagName.toLowerCase()}: ${element.getAttribute("aria-label") ?? ""}`;
+      }),
+  );
 
 const scrollWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth);
 
@@ -56,6 +113,8 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 2 }, knowledgeAndSearch: true });
     ({ model, url } = stand);
     services = stand.services!;
+    // No web search engine: Admin → Search providers shows how to add one (an example that scrolls).
+    services.noProviders = true;
     desk = await stand.browser({ locale: "en-US" });
     await signUpInUi(desk.page, url, "ada");
   });
@@ -154,8 +213,13 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     const { page } = desk;
     await newBase(page, "outcomes");
     const uploads = page.locator('ul.uploads[aria-live="polite"]');
+    await listen(page, "ul.uploads");
     await page.locator('input[type="file"]').setInputFiles(files({ "fine.txt": "A fine manual." }));
     await expect.poll(() => uploads.locator("li").first().textContent()).toMatch(/fine\.txt.*Indexed$/);
+    // A screen reader hears which file was indexed, not "Indexed" alone.
+    const said = await heard(page);
+    expect(said.some((text) => /fine\.txt.*Indexed/.test(text))).toBe(true);
+    expect(said.filter((text) => !text.includes("fine.txt"))).toEqual([]);
     services.holdIngestion = true;
     try {
       await page.locator('input[type="file"]').setInputFiles(files({ "bad.txt": "Never indexed." }));
@@ -173,10 +237,16 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       expect(await uploads.locator("li").allTextContents()).toEqual([
         expect.stringMatching(/bad\.txt.*Uploaded/),
       ]);
-      await page.getByRole("button", { name: "Cancel import: bad.txt" }).click();
+      await page.getByRole("button", { name: "Cancel import: bad.txt" }).focus();
+      await page.keyboard.press("Enter");
       await expect
         .poll(() => bad.textContent())
         .toMatch(/Failed: The import was cancelled before the document was indexed/);
+      // The button went with the import; focus did not go to the page's start.
+      await expect
+        .poll(() => page.evaluate(() => document.activeElement?.matches(".upload input") ?? false))
+        .toBe(true);
+      expect((await heard(page)).filter((text) => !/(fine|bad)\.txt/.test(text))).toEqual([]);
       await page.getByLabel("Language").selectOption("zh-CN");
       await expect.poll(() => bad.textContent()).toMatch(/失败：文档建立索引之前导入已被取消/);
     } finally {
@@ -344,6 +414,228 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     } finally {
       model.options.words = undefined;
       model.options.delayMs = 2;
+    }
+  });
+  it("keeps focus on Import chats while a file is imported, and shows what it takes", async () => {
+    const { page } = desk;
+    await page.goto(url);
+    await page.getByLabel("Model").waitFor();
+    await page.waitForLoadState("networkidle");
+    const importButton = page.getByRole("button", { name: "Import chats" });
+    const hint = "A JSON export from Hearth, ChatGPT (conversations.json) or Open WebUI";
+    expect(await description(importButton)).toBe(hint);
+    expect(await page.getByText(hint).isVisible()).toBe(true);
+
+    const [file] = files({ "chats.json": "[]" });
+    // Listened for before the key is pressed: a chooser opened before Playwright intercepts it is lost.
+    const choose = (chooser: FileChooser) => void chooser.setFiles(file!);
+    page.on("filechooser", choose);
+    try {
+      await importButton.focus();
+      await page.keyboard.press("Enter");
+      await page
+        .locator(".import-outcome p:not(.muted), #conversation-sidebar [role=alert]")
+        .first()
+        .waitFor();
+    } finally {
+      page.off("filechooser", choose);
+    }
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Import chats");
+  });
+
+  it("puts focus on Stop while a regenerated or edited message is answered, then on the message box", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Chat", exact: true }).click();
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    await ask(page, "tell me something");
+    const onStop = () =>
+      page.evaluate(() => document.activeElement?.matches(".composer button.stop") ?? false);
+    const last = page.locator("article.message.assistant").last();
+    model.options.words = Array.from({ length: 60 }, (_, i) => `word${i} `);
+    model.options.delayMs = 20;
+    try {
+      await page.getByRole("button", { name: "Regenerate" }).focus();
+      await page.keyboard.press("Enter");
+      await expect.poll(onStop).toBe(true);
+      await expect.poll(() => last.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+      await expect.poll(() => focused(page)).toBe("message-input");
+
+      await page.locator("article.message.user").getByRole("button", { name: "Edit" }).focus();
+      await page.keyboard.press("Enter");
+      await page.keyboard.type(" again");
+      await page.getByRole("button", { name: "Save and send" }).focus();
+      await page.keyboard.press("Enter");
+      await expect.poll(onStop).toBe(true);
+      await expect.poll(() => last.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+      await expect.poll(() => focused(page)).toBe("message-input");
+    } finally {
+      model.options.words = undefined;
+      model.options.delayMs = 2;
+    }
+  });
+
+  it("shows the message box's # hint, and ties a refused message's reason to the box until the message is changed", async () => {
+    const { page } = desk;
+    const ada = await signIn(stand.web.app, "ada");
+    await setFilterWords(stand.web.app, ada, ["forbidden"]);
+    try {
+      await page.getByRole("link", { name: "Chat", exact: true }).click();
+      await page.getByRole("button", { name: "+ New chat" }).click();
+      const box = page.locator("#message-input");
+      const mentions = "Type # and a knowledge base name to use it";
+      expect(await description(box)).toBe(mentions);
+      expect(await page.getByText(mentions).isVisible()).toBe(true);
+      await box.fill("say forbidden things");
+      await box.press("Enter");
+      const alert = page.locator(".chat > [role=alert]");
+      await alert.waitFor();
+      await expect.poll(() => box.inputValue()).toBe("say forbidden things");
+      expect(await box.getAttribute("aria-invalid")).toBe("true");
+      const reason = (await alert.textContent())!;
+      expect(await description(box)).toContain(reason);
+      await box.press("End");
+      await page.keyboard.type("!");
+      await expect.poll(() => box.getAttribute("aria-invalid")).toBe(null);
+      expect(await description(box)).toBe(mentions);
+    } finally {
+      await setFilterWords(stand.web.app, ada, []);
+    }
+  });
+  it("shows a new API key with a Copy button that takes focus and says Copied", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByLabel("New API key").fill("laptop");
+    await page.getByLabel("New API key").press("Enter");
+    await expect.poll(() => focused(page)).toBe("Copy the API key");
+    await page.keyboard.press("Enter");
+    await page
+      .getByRole("status")
+      .filter({ hasText: /^Copied$/ })
+      .waitFor();
+    expect(await focused(page)).toBe("Copied");
+  });
+
+  it("approves a pending user from the Pending filter with focus kept and the change said, asks before making an administrator or disabling, and closes the keys panel with Escape", async () => {
+    const { page } = desk;
+    const ada = await signIn(stand.web.app, "ada");
+    const signup = (signup: string) =>
+      stand.web.app.inject({
+        method: "PATCH",
+        url: "/api/admin/settings",
+        headers: ada.headers,
+        payload: { signup },
+      });
+    const account = async (username: string) =>
+      (await stand.web.app.inject({ url: "/api/admin/users", headers: ada.headers }))
+        .json<{ users: Array<{ username: string; role: string; status: string }> }>()
+        .users.find((user) => user.username === username)!;
+    expect((await signup("approval")).statusCode).toBe(200);
+    try {
+      const dave = await stand.web.app.inject({
+        method: "POST",
+        url: "/api/auth/signup",
+        payload: { username: "dave", password: "correct horse battery" },
+      });
+      expect(dave.statusCode).toBe(202);
+    } finally {
+      await signup("open");
+    }
+    await page.goto(`${url}/admin/users`);
+    const filter = page.getByRole("button", { name: /^Pending \(\d+\)$/ });
+    await expect.poll(() => filter.textContent()).toBe("Pending (1)");
+    await filter.click();
+    await expect.poll(() => page.locator("tr[data-user]").count()).toBe(1);
+
+    // One arrow key approves dave (a select changes on it): said, and focus stays in the table's place.
+    await page.getByLabel("Status: dave").focus();
+    await page.keyboard.press("ArrowUp");
+    await page.getByRole("status").filter({ hasText: "dave approved" }).waitFor();
+    expect((await account("dave")).status).toBe("active");
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe("Pending (0)");
+    // The pressed filter with no one left stays usable where focus is.
+    await page.keyboard.press("Enter");
+    await expect.poll(() => filter.getAttribute("aria-pressed")).toBe("false");
+    await expect.poll(() => page.locator('tr[data-user="dave"]').count()).toBe(1);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Pending (0)");
+
+    // Making an administrator asks first: an arrow key passing over it changes nothing.
+    let asked = "";
+    page.once("dialog", (dialog) => {
+      asked = dialog.message();
+      void dialog.dismiss();
+    });
+    const role = page.getByLabel("Role: dave");
+    await role.focus();
+    await page.keyboard.press("ArrowDown");
+    await expect.poll(() => asked).toMatch(/dave/);
+    expect(await role.inputValue()).toBe("user");
+    expect((await account("dave")).role).toBe("user");
+    // So does disabling an account; confirmed, it is done.
+    page.once("dialog", (dialog) => {
+      asked = dialog.message();
+      void dialog.accept();
+    });
+    asked = "";
+    await page.getByLabel("Status: dave").selectOption("disabled");
+    await expect.poll(() => asked).toMatch(/dave/);
+    await expect.poll(async () => (await account("dave")).status).toBe("disabled");
+
+    // A user's keys panel closes with Escape, as the other panels do, focus back on its button.
+    await page.getByRole("button", { name: "API keys: dave" }).click();
+    await expect.poll(() => focused(page)).toBe("user-keys-title");
+    await page.keyboard.press("Escape");
+    await expect.poll(() => page.locator("#user-keys").count()).toBe(0);
+    expect(await focused(page)).toBe("API keys: dave");
+
+    // Making a knowledge base public asks first too.
+    await newBase(page, "open-base");
+    const visibility = page.getByLabel("Visibility", { exact: true });
+    asked = "";
+    page.once("dialog", (dialog) => {
+      asked = dialog.message();
+      void dialog.dismiss();
+    });
+    await visibility.selectOption("public");
+    await expect.poll(() => asked).toMatch(/open-base/);
+    expect(await visibility.inputValue()).toBe("private");
+  });
+
+  it("lets the keyboard scroll every box that scrolls, each a named region: tables and the example at 320 px, code in answers", async () => {
+    const { page } = desk;
+    try {
+      await page.setViewportSize({ width: 320, height: 640 });
+      for (const [path, region] of [
+        ["/admin/usage", "region: Usage"],
+        ["/admin/audit", "region: Audit log"],
+        ["/admin/search", "region: Example configuration (hearth.yaml)"],
+      ] as const) {
+        await page.goto(`${url}${path}`);
+        await page.locator("#page-heading").waitFor({ state: "attached" });
+        await page.waitForLoadState("networkidle");
+        const found = await scrollers(page);
+        expect(found, path).toContain(region);
+        expect(
+          found.filter((scroller) => scroller.startsWith("unreachable")),
+          path,
+        ).toEqual([]);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+    await page.goto(url);
+    model.options.words = [
+      `Here:\n\n\`\`\`js\nconst longLine = "${"x".repeat(300)}";\n\`\`\`\n\n$$${"a_i + b_i + ".repeat(40)}z$$\n`,
+    ];
+    try {
+      const answer = await ask(page, "a long line of code");
+      await answer.locator("pre code").waitFor();
+      await answer.locator(".katex-display").waitFor();
+      const found = await scrollers(page);
+      expect(found).toContain("region: Code, js");
+      expect(found).toContain("region: Formula");
+      expect(found.filter((scroller) => scroller.startsWith("unreachable"))).toEqual([]);
+    } finally {
+      model.options.words = undefined;
     }
   });
 });

@@ -299,6 +299,8 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
   it("lets the admin change a role, and switches the language", async () => {
     const { page } = alice;
     await page.getByRole("link", { name: "Admin" }).click();
+    // Making an administrator asks first.
+    page.once("dialog", (dialog) => void dialog.accept());
     await page.getByLabel("Role: bob").selectOption("admin");
     await expect
       .poll(

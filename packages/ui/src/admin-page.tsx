@@ -20,7 +20,7 @@ import {
   pullStepText,
   serviceReadinessText,
 } from "./display-text.js";
-import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
+import { keepFocusNear, PAGE_HEADING, useKeyboardScrollable, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { CopyButton } from "./markdown.js";
 import { SkippedModelFiles } from "./model-guidance.js";
@@ -63,7 +63,12 @@ function UserKeys({ user, onClose }: { user: User; onClose: () => void }) {
     restoreFocus();
   };
   return (
-    <section id="user-keys" aria-labelledby="user-keys-title" className="user-keys">
+    <section
+      id="user-keys"
+      aria-labelledby="user-keys-title"
+      className="user-keys"
+      onKeyDown={closeOnEscape(onClose)}
+    >
       <h4 id="user-keys-title" ref={heading} tabIndex={-1}>
         {fill(t.fieldValue, { field: t.apiKeys, value: user.username })}
       </h4>
@@ -322,8 +327,8 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
   };
   const [adding, setAdding] = useState(false);
   const addOpener = useRef<HTMLButtonElement>(null);
-  /** The account just added, said in a status. */
-  const [added, setAdded] = useState<string>();
+  /** What was done to an account (added, approved), said in a status. */
+  const [said, setSaid] = useState("");
   const closeAdd = () => {
     setAdding(false);
     addOpener.current?.focus();
@@ -347,13 +352,34 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
   useEffect(() => {
     void load();
   }, [load]);
-  const change = async (id: string, body: Partial<User>) => {
-    const demotingSelf = id === userId && body.role === "user";
-    if (demotingSelf && !window.confirm(t.demoteSelfConfirm)) return;
-    const changed = await run(() => api(`/api/admin/users/${id}`, { method: "PATCH", body }));
+  /**
+   * A Status or Role select changed (on each arrow key, in Chromium and on Windows): what gives
+   * power or takes access away asks first, so a keyboard passing over it changes nothing. A status
+   * change is said, and focus stays near where the user's row was when it left the filtered table.
+   */
+  const change = async (user: User, body: Partial<User>, from: Element) => {
+    const demotingSelf = user.id === userId && body.role === "user";
+    const question = demotingSelf
+      ? t.demoteSelfConfirm
+      : body.role === "admin"
+        ? fill(t.makeAdminConfirm, { name: user.username })
+        : body.status === "disabled"
+          ? fill(t.disableUserConfirm, { name: user.username })
+          : undefined;
+    if (question && !window.confirm(question)) return;
+    setSaid("");
+    const restoreFocus = keepFocusNear(from, () => document.getElementById("pending-filter"));
+    const changed = await run(() => api(`/api/admin/users/${user.id}`, { method: "PATCH", body }));
     // No longer an administrator: these pages are not theirs any more (their lists would be refused).
     if (changed && demotingSelf) return onLeftAdmin();
+    if (changed && body.status)
+      setSaid(
+        user.status === "pending" && body.status === "active"
+          ? fill(t.userApproved, { name: user.username })
+          : fill(t.userStatusChanged, { name: user.username, status: t.accountStatuses[body.status] }),
+      );
     await load();
+    restoreFocus();
   };
   const remove = async (user: User, from: Element) => {
     if (!window.confirm(fill(t.deleteUserConfirm, { name: user.username }))) return;
@@ -398,11 +424,15 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
       <ActionError error={error} />
       {/* An administrator approves a user waiting for it here: the filter finds them all. */}
       <div className="table-filters">
+        {/* With no one waiting it is off, yet not disabled while pressed or focused (focus would drop). */}
         <button
           type="button"
+          id="pending-filter"
           aria-pressed={pendingOnly}
-          disabled={!pendingOnly && pending === 0}
-          onClick={() => setPendingOnly(!pendingOnly)}
+          aria-disabled={(!pendingOnly && pending === 0) || undefined}
+          onClick={() => {
+            if (pendingOnly || pending > 0) setPendingOnly(!pendingOnly);
+          }}
         >
           {fill(t.pendingUsersFilter, { count: String(pending) })}
         </button>
@@ -412,7 +442,7 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
           aria-expanded={adding}
           aria-controls={adding ? "add-user" : undefined}
           onClick={() => {
-            setAdded(undefined);
+            setSaid("");
             setAdding(!adding);
           }}
         >
@@ -425,16 +455,22 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
           onClose={closeAdd}
           onAdded={async (user) => {
             await load();
-            setAdded(user.username);
+            setSaid(fill(t.userAdded, { name: user.username }));
             closeAdd();
           }}
         />
       )}
-      {added && <p role="status">{fill(t.userAdded, { name: added })}</p>}
+      <p role="status" className="users-said">
+        {said}
+      </p>
       {/* The row's name and buttons share the first column, pinned at the left, so a phone shows
           the name, the buttons and the Status select together, and the name stays while the group
           columns scroll by. */}
-      <DataTable columns={[t.username, t.status, t.role, ...groups.map((g) => g.name)]} pinFirst>
+      <DataTable
+        label={t.users}
+        columns={[t.username, t.status, t.role, ...groups.map((g) => g.name)]}
+        pinFirst
+      >
         {shown.map((user) => (
           <tr
             key={user.id}
@@ -484,7 +520,9 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
               <select
                 aria-label={`${t.status}: ${user.username}`}
                 value={user.status}
-                onChange={(e) => void change(user.id, { status: e.target.value as User["status"] })}
+                onChange={(e) =>
+                  void change(user, { status: e.target.value as User["status"] }, e.currentTarget)
+                }
               >
                 <option value="active">{t.accountStatuses.active}</option>
                 <option value="pending">{t.accountStatuses.pending}</option>
@@ -495,7 +533,7 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
               <select
                 aria-label={`${t.role}: ${user.username}`}
                 value={user.role}
-                onChange={(e) => void change(user.id, { role: e.target.value as User["role"] })}
+                onChange={(e) => void change(user, { role: e.target.value as User["role"] }, e.currentTarget)}
               >
                 <option value="user">{t.roles.user}</option>
                 <option value="admin">{t.roles.admin}</option>
@@ -735,7 +773,7 @@ function Models() {
       </form>
       <ActionError error={error} />
       <SkippedModelFiles files={skipped} />
-      <DataTable columns={[t.model, t.versions, t.allowedGroups]}>
+      <DataTable label={t.models} columns={[t.model, t.versions, t.allowedGroups]}>
         {models.map((model) => {
           const versions = registry.get(registryName(model.id));
           return (
@@ -1002,6 +1040,7 @@ function Usage() {
         </a>
       </div>
       <DataTable
+        label={t.usage}
         columns={[t.username, t.groups, t.model, t.apiKeyColumn, t.requests, t.tokensIn, t.tokensOut]}
       >
         {rows.map((row) => (
@@ -1022,7 +1061,7 @@ function Usage() {
         ))}
       </DataTable>
       <h4>{t.usageByGroup}</h4>
-      <DataTable columns={[t.groups, t.requests, t.tokensIn, t.tokensOut]}>
+      <DataTable label={t.usageByGroup} columns={[t.groups, t.requests, t.tokensIn, t.tokensOut]}>
         {groupTotals.map((total) => (
           <tr key={total.groupId}>
             <td className="breakable">{total.group}</td>
@@ -1097,6 +1136,22 @@ const PROVIDER_EXAMPLE = `search:
   providers:
     - { id: searxng, type: searxng, url: http://127.0.0.1:8888 }`;
 
+/** How to add a search engine, with an example (which scrolls on a phone: the keyboard reaches it). */
+function ProviderExample() {
+  const { t } = useI18n();
+  const example = useRef<HTMLPreElement>(null);
+  useKeyboardScrollable(example, t.providerExample);
+  return (
+    <div className="empty-state" role="note">
+      <p>{t.noProvidersConfigured}</p>
+      <pre ref={example}>
+        <code>{PROVIDER_EXAMPLE}</code>
+      </pre>
+      <p>{t.noProvidersDocs}</p>
+    </div>
+  );
+}
+
 /** Tests the configured web search engines; with none configured, says how to add one. */
 function SearchProviders() {
   const { t } = useI18n();
@@ -1124,15 +1179,7 @@ function SearchProviders() {
   return (
     <section aria-labelledby="providers-title">
       <h3 id="providers-title">{t.searchProviders}</h3>
-      {configured === false && (
-        <div className="empty-state" role="note">
-          <p>{t.noProvidersConfigured}</p>
-          <pre>
-            <code>{PROVIDER_EXAMPLE}</code>
-          </pre>
-          <p>{t.noProvidersDocs}</p>
-        </div>
-      )}
+      {configured === false && <ProviderExample />}
       <form className="inline-form" onSubmit={test}>
         <label>
           {t.search}
@@ -1142,7 +1189,7 @@ function SearchProviders() {
       </form>
       <ActionError error={error} />
       {rows.length > 0 && (
-        <DataTable columns={[t.provider, t.status, t.latency, t.error]}>
+        <DataTable label={t.searchProviders} columns={[t.provider, t.status, t.latency, t.error]}>
           {rows.map((row) => {
             const outcome = providerOutcomeText(t, row);
             return (
@@ -1228,7 +1275,11 @@ function AuditLog() {
         <button type="submit">{t.auditFilter}</button>
       </form>
       <ActionError error={error} />
-      <DataTable columns={[t.time, t.actor, t.action, t.target, t.details]} nowrap={[1, 2]}>
+      <DataTable
+        label={t.auditLog}
+        columns={[t.time, t.actor, t.action, t.target, t.details]}
+        nowrap={[1, 2]}
+      >
         {entries.map((entry) => (
           <tr key={entry.id} data-action={entry.action}>
             <td>

@@ -26,7 +26,7 @@ export function ApiKeyTable<K extends ApiKeyRow>({
     if (window.confirm(fill(t.revokeKeyConfirm, { name: key.name }))) onRevoke(key, from);
   };
   return (
-    <DataTable columns={[t.name, t.key, t.created, t.status]}>
+    <DataTable label={t.apiKeys} columns={[t.name, t.key, t.created, t.status]}>
       {keys.map((key) => (
         <tr key={key.id}>
           <td>{key.name}</td>

@@ -10,7 +10,7 @@ import {
 } from "react";
 import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
 import { answerFailureText, citationLabels } from "./display-text.js";
-import { PAGE_HEADING, usePageTitle } from "./focus.js";
+import { focusLost, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { forgetKnowledgeBases, liveTurns, readKnowledgeChoice, writeKnowledgeChoice } from "./live-turns.js";
 import { CopyMessage, Markdown } from "./markdown.js";
@@ -380,6 +380,13 @@ export function Composer(props: {
   /** Sends a message with the options it goes with (a `#name` mention adds its base to them). */
   onSend(text: string, options: ComposerOptions): Promise<boolean>;
   onStop(): void;
+  /**
+   * Why the text in the box was not sent (the id of the error saying so), and whether that is
+   * about the text itself (a blocked word, too long): the box points at it until it is changed.
+   */
+  refusal?: { errorId: string; invalid: boolean };
+  /** The text in the box was changed: a refusal no longer applies to it. */
+  onEdit?(): void;
 }) {
   const { t } = useI18n();
   const draftKey = props.draftKey ?? "new";
@@ -473,6 +480,9 @@ export function Composer(props: {
                 {kb.name}
               </label>
             ))}
+            <span id="mention-hint" className="muted">
+              {t.mentionHint}
+            </span>
           </fieldset>
         )}
         <label>
@@ -507,16 +517,25 @@ export function Composer(props: {
           value={text}
           rows={2}
           placeholder={t.messagePlaceholder}
-          title={props.knowledgeBases.length ? t.mentionHint : undefined}
           disabled={props.disabled}
           onChange={(event) => {
             setText(event.target.value);
             setFilesRefused(false);
+            props.onEdit?.();
             writeDraft(draftKey, event.target.value);
           }}
           onKeyDown={onKeyDown}
           onPaste={refuseFiles}
-          aria-describedby={filesRefused ? "files-refused" : undefined}
+          aria-invalid={props.refusal?.invalid || undefined}
+          aria-describedby={
+            [
+              props.knowledgeBases.length > 0 && "mention-hint",
+              filesRefused && "files-refused",
+              props.refusal?.errorId,
+            ]
+              .filter(Boolean)
+              .join(" ") || undefined
+          }
         />
         {/* Two buttons, not one changing: focus on Stop goes with it (then back to the message box). */}
         {props.busy ? (
@@ -633,6 +652,9 @@ export function SystemPromptBar(props: {
   );
 }
 
+/** Refusals of a message for its text (rather than its sender's quota or the service's state). */
+const REFUSED_TEXT = new Set(["CONTENT_BLOCKED", "MESSAGE_TOO_LONG"]);
+
 /** The latest messages, rendered at once; the earlier ones' Markdown when they come near the screen. */
 const EAGER_MESSAGES = 6;
 
@@ -691,6 +713,11 @@ export function ChatView(props: {
   const [busy, setBusy] = useState(false);
   /** Why the last message was not taken (shown beside the composer, which gets the text back). */
   const [sendError, setSendError] = useState<unknown>();
+  /**
+   * Whether sendError refused the text in the message box (not an edit's, nor a regeneration):
+   * the box points at it until its text is changed.
+   */
+  const [boxRefused, setBoxRefused] = useState(false);
   /** Why a regeneration or an edit left the conversation as it was (shown beside the composer). */
   const [notice, setNotice] = useState("");
   /** The edit that was not answered, given back to its message's edit box. */
@@ -746,10 +773,15 @@ export function ChatView(props: {
   /** Whether focus goes back to the message box when the answer ends (it was on Stop, or nowhere). */
   const refocus = useRef(false);
   useEffect(() => {
-    if (busy || !refocus.current) return;
+    // The button an answer was asked from went with it (Send, Regenerate, an edit's Save and send):
+    // focus goes to Stop, which is there while the answer is written, then back to the message box.
+    if (busy) {
+      if (focusLost()) document.querySelector<HTMLElement>(".composer button.stop")?.focus();
+      return;
+    }
+    if (!refocus.current) return;
     refocus.current = false;
-    const focused = document.activeElement;
-    if (!focused || focused === document.body) document.getElementById("message-input")?.focus();
+    if (focusLost()) document.getElementById("message-input")?.focus();
   }, [busy]);
 
   useEffect(() => {
@@ -773,6 +805,7 @@ export function ChatView(props: {
     pinned.current = true;
     setMessages(live?.messages ?? []);
     setSendError(undefined);
+    setBoxRefused(false);
     setNotice("");
     setReopenEdit(undefined);
     setAnnouncement("");
@@ -883,6 +916,7 @@ export function ChatView(props: {
     /** The new answer as it stands (its last state decides whether it replaced what it was to). */
     let written: ChatMessage = { role: "assistant", content: "", status: "streaming" };
     setSendError(undefined);
+    setBoxRefused(false);
     setNotice("");
     setAnnouncement(t.answering);
     pinned.current = true;
@@ -984,8 +1018,7 @@ export function ChatView(props: {
       if (generation.current === mine) {
         // Focus on the Stop button (about to go) comes back to the composer once it has gone; focus
         // elsewhere is not moved (on a phone that would open the keyboard after every answer).
-        const focused = document.activeElement;
-        refocus.current = !focused || focused === document.body || focused.matches(".composer button.stop");
+        refocus.current = focusLost() || document.activeElement!.matches(".composer button.stop");
         setAnnouncement(started ? t.answerDone : "");
       }
       props.onChanged();
@@ -1016,6 +1049,7 @@ export function ChatView(props: {
         setTitle(conversation.title);
       } catch (error) {
         setSendError(error);
+        setBoxRefused(true);
         return false;
       }
       created = id;
@@ -1033,6 +1067,7 @@ export function ChatView(props: {
       created ? () => props.onConversationCreated(created) : undefined,
       editMessageId ? "edit" : undefined,
     );
+    if (!editMessageId && !taken && shown) setBoxRefused(true);
     // An edit that was not answered: the conversation is as it was, the edit box has the text again.
     if (editMessageId && taken && !replaced) {
       if (shown) setReopenEdit({ id: editMessageId, text });
@@ -1103,6 +1138,11 @@ export function ChatView(props: {
       </div>
     );
   const lastAssistant = messages.map((m) => m.role).lastIndexOf("assistant");
+  /** The refusal of the message in the box, which it points at (see Composer). */
+  const refusal =
+    boxRefused && sendError && !loadError
+      ? { errorId: "send-error", invalid: REFUSED_TEXT.has(errorCode(sendError) ?? "") }
+      : undefined;
   return (
     <div className="chat">
       {/* Where navigating to the conversation puts focus; a screen reader's heading list starts here. */}
@@ -1160,7 +1200,7 @@ export function ChatView(props: {
           {t.answerInProgress}
         </p>
       )}
-      <ActionError error={loadError ?? sendError} />
+      <ActionError id={refusal?.errorId} error={loadError ?? sendError} />
       {notice && (
         <p className="error-text" role="alert">
           {notice}
@@ -1180,6 +1220,8 @@ export function ChatView(props: {
           if (id) writeKnowledgeChoice(id, next.knowledgeBaseIds);
         }}
         onSend={(text, sendOptions) => send(text, undefined, sendOptions)}
+        refusal={refusal}
+        onEdit={() => setBoxRefused(false)}
         onStop={() => {
           const id = shownId();
           if (id) liveTurns.get(id)?.stop();

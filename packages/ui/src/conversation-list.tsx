@@ -84,15 +84,21 @@ function ImportConversations(props: { onImported(): void }) {
           if (file) void importFile(file);
         }}
       />
+      {/* Unavailable while a file is imported, yet not disabled: a disabled button loses focus. */}
       <button
         type="button"
         className="wide"
-        title={t.importHint}
-        disabled={importing !== undefined}
-        onClick={() => input.current?.click()}
+        aria-describedby="import-hint"
+        aria-disabled={importing !== undefined || undefined}
+        onClick={() => {
+          if (importing === undefined) input.current?.click();
+        }}
       >
         {t.importConversations}
       </button>
+      <p id="import-hint" className="muted import-hint">
+        {t.importHint}
+      </p>
       <div role="status" className="import-outcome">
         {importing !== undefined && <p className="muted">{fill(t.importing, { file: importing })}</p>}
         {outcome && (

@@ -1,4 +1,5 @@
-import type { ReactNode } from "react";
+import { type ReactNode, useRef } from "react";
+import { useKeyboardScrollable } from "./focus.js";
 import { useI18n } from "./i18n.js";
 
 /**
@@ -9,9 +10,11 @@ import { useI18n } from "./i18n.js";
  * on the screen. With `pinFirst`, the first column
  * (a row's name) stays at the box's left edge while the rest scrolls, so a row scrolled to its last
  * columns is still named. `nowrap` lists the columns (by index) whose heading never wraps (each
- * cell chooses its own class).
+ * cell chooses its own class). Scrolling, the box is a region named `label` that takes focus, so a
+ * keyboard scrolls it too.
  */
 export function DataTable(props: {
+  label: string;
   columns: string[];
   actions?: boolean;
   pinFirst?: boolean;
@@ -19,8 +22,10 @@ export function DataTable(props: {
   children: ReactNode;
 }) {
   const { t } = useI18n();
+  const box = useRef<HTMLDivElement>(null);
+  useKeyboardScrollable(box, props.label);
   return (
-    <div className="table-scroll">
+    <div className="table-scroll" ref={box}>
       <table
         className={
           [props.actions && "with-actions", props.pinFirst && "pin-first"].filter(Boolean).join(" ") ||

@@ -1,8 +1,8 @@
-import { useEffect } from "react";
+import { type RefObject, useEffect } from "react";
 import { useI18n } from "./i18n.js";
 
 /** Where focus has nowhere to be: the control that had it went away, or nothing took it yet. */
-function focusLost(): boolean {
+export function focusLost(): boolean {
   return !document.activeElement || document.activeElement === document.body;
 }
 
@@ -48,6 +48,37 @@ export function focusWhenShown(selector: string): void {
   };
   // Not at once: the page it belongs to is drawn after the event that asked for it.
   setTimeout(attempt, 0);
+}
+
+/**
+ * While `element` scrolls (its content wider or taller than it: a table or code on a narrow
+ * screen), it takes focus and is a region named `label`, so that a keyboard can scroll it (the
+ * arrow keys) and a screen reader says what it is; one that fits is no stop on the way. Gives back
+ * a function that stops following its size.
+ */
+export function keyboardScrollable(element: HTMLElement, label: string): () => void {
+  const update = () => {
+    const scrolls = element.scrollWidth > element.clientWidth || element.scrollHeight > element.clientHeight;
+    // Focused, it stays focusable: focus would drop to the page's start.
+    if (scrolls || element === document.activeElement) {
+      element.tabIndex = 0;
+      element.setAttribute("role", "region");
+      element.setAttribute("aria-label", label);
+    } else {
+      for (const name of ["tabindex", "role", "aria-label"]) element.removeAttribute(name);
+    }
+  };
+  // Its own size (the screen's width) and its content's (rows loaded later) decide.
+  const observer = new ResizeObserver(update);
+  observer.observe(element);
+  if (element.firstElementChild) observer.observe(element.firstElementChild);
+  update();
+  return () => observer.disconnect();
+}
+
+/** keyboardScrollable for the element of `ref`, named `label`, while it is shown. */
+export function useKeyboardScrollable(ref: RefObject<HTMLElement | null>, label: string): void {
+  useEffect(() => (ref.current ? keyboardScrollable(ref.current, label) : undefined), [ref, label]);
 }
 
 /** The id of each page's main heading: navigating to a page puts focus there. */

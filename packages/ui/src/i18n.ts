@@ -51,6 +51,10 @@ const en = {
   error: "Error",
   copy: "Copy",
   copied: "Copied",
+  /** A code block (its language when known) and a formula in an answer, named for the keyboard that scrolls them. */
+  codeBlock: "Code",
+  codeBlockIn: "Code, {language}",
+  formula: "Formula",
   signIn: "Sign in",
   signUp: "Create account",
   signOut: "Sign out",
@@ -176,9 +180,11 @@ const en = {
   private: "Private",
   shared: "Shared",
   public: "Public",
+  makePublicConfirm: "Make {name} public? Every user can then read its documents.",
   apiKeys: "API keys",
   newKey: "New API key",
   keyShownOnce: "Copy this key now; it will not be shown again:",
+  copyApiKey: "Copy the API key",
   revoke: "Revoke",
   revoked: "Revoked",
   users: "Users",
@@ -255,6 +261,7 @@ const en = {
   searchOffSummary: "Web search is unavailable",
   noProvidersConfigured:
     "No web search engine is configured, so there is nothing to test yet. Add one under search.providers in hearth.yaml and restart Hearth; a self-hosted SearXNG needs no API key:",
+  providerExample: "Example configuration (hearth.yaml)",
   noProvidersDocs:
     "Each engine's settings (Baidu, Bocha, Bing, Brave, Tavily, Serper, Google, a custom JSON API) are in docs/search.md, under Providers.",
   changelogs: {
@@ -676,6 +683,12 @@ const en = {
   addUser: "Add user",
   addUserTitle: "Add a user",
   userAdded: "Added {name}: they can sign in now.",
+  // A Status or Role select changes on an arrow key: the changes that give power or take access away ask first.
+  makeAdminConfirm: "Make {name} an administrator? They can then manage every account, model and setting.",
+  disableUserConfirm:
+    "Disable the account {name}? They are signed out, and neither they nor their API keys get in until it is made active again.",
+  userApproved: "{name} approved: they can sign in now.",
+  userStatusChanged: "The account {name} is now: {status}.",
   resetPassword: "Reset password",
   resetPasswordTitle: "Reset the password of {name}",
   resetPasswordHint:
@@ -757,6 +770,9 @@ const zhCN: Messages = {
   error: "错误",
   copy: "复制",
   copied: "已复制",
+  codeBlock: "代码",
+  codeBlockIn: "代码，{language}",
+  formula: "公式",
   signIn: "登录",
   signUp: "注册",
   signOut: "退出登录",
@@ -866,9 +882,11 @@ const zhCN: Messages = {
   private: "私有",
   shared: "共享",
   public: "公开",
+  makePublicConfirm: "将 {name} 设为公开？所有用户都将可以阅读其中的文档。",
   apiKeys: "API 密钥",
   newKey: "新建 API 密钥",
   keyShownOnce: "请立即复制此密钥，之后将不再显示：",
+  copyApiKey: "复制 API 密钥",
   revoke: "吊销",
   revoked: "已吊销",
   users: "用户",
@@ -941,6 +959,7 @@ const zhCN: Messages = {
   searchOffSummary: "联网搜索不可用",
   noProvidersConfigured:
     "尚未配置任何联网搜索引擎，暂无可测试的内容。请在 hearth.yaml 的 search.providers 中添加一个并重启 Hearth；自建的 SearXNG 无需 API 密钥：",
+  providerExample: "配置示例（hearth.yaml）",
   noProvidersDocs:
     "各搜索引擎（百度、博查、Bing、Brave、Tavily、Serper、Google、自定义 JSON API）的设置见 docs/zh/search.md 的“搜索服务商”一节。",
   changelogs: {
@@ -1313,6 +1332,11 @@ const zhCN: Messages = {
   addUser: "添加用户",
   addUserTitle: "添加用户",
   userAdded: "已添加 {name}：现在即可登录。",
+  makeAdminConfirm: "把 {name} 设为管理员？其将可以管理所有账号、模型和设置。",
+  disableUserConfirm:
+    "停用账号 {name}？其登录会被退出，在账号恢复为正常之前，其本人和其 API 密钥都无法使用。",
+  userApproved: "已批准 {name}：现在即可登录。",
+  userStatusChanged: "账号 {name} 的状态已改为：{status}。",
   resetPassword: "重置密码",
   resetPasswordTitle: "重置 {name} 的密码",
   resetPasswordHint:

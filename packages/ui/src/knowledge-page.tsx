@@ -166,9 +166,17 @@ function Sharing(props: {
         aria-label={t.visibility}
         aria-disabled={saving}
         value={access.visibility}
-        onChange={(e) =>
-          void save({ visibility: e.target.value as Access["visibility"], shares: access.shares })
-        }
+        onChange={(e) => {
+          // Public asks first: an arrow key passing over it (a select changes on each) opens nothing.
+          const visibility = e.target.value as Access["visibility"];
+          if (saving) return;
+          if (
+            visibility === "public" &&
+            !window.confirm(fill(t.makePublicConfirm, { name: knowledgeBase.name }))
+          )
+            return;
+          void save({ visibility, shares: access.shares });
+        }}
       >
         <option value="private">{t.private}</option>
         <option value="shared">{t.shared}</option>
@@ -296,12 +304,19 @@ export function KnowledgePage() {
     await run(() => loadDocuments(selected));
   };
 
-  /** Stops an upload's ingestion: documents not yet indexed are marked cancelled (failed, JOB_CANCELLED). */
-  const cancelImport = async (knowledgeBaseId: string, jobId: string) => {
+  /**
+   * Stops an upload's ingestion: documents not yet indexed are marked cancelled (failed,
+   * JOB_CANCELLED). Its button goes: focus goes to another upload's, else to the file picker.
+   */
+  const cancelImport = async (knowledgeBaseId: string, jobId: string, from: Element) => {
+    const restoreFocus = keepFocusNear(from, () =>
+      window.document.querySelector<HTMLElement>('.upload input[type="file"]'),
+    );
     await run(async () => {
       await api(`/api/jobs/${encodeURIComponent(jobId)}/cancel`, { method: "POST", body: {} });
       await loadDocuments(knowledgeBaseId);
     });
+    restoreFocus();
   };
   /** Whether an upload's documents are still being ingested (so its import can be cancelled). */
   const importing = (row: UploadRow): row is UploadRow & { job: NonNullable<UploadRow["job"]> } =>
@@ -433,22 +448,30 @@ export function KnowledgePage() {
                 return (
                   <li key={row.id} data-status={row.status}>
                     {row.name} <progress value={row.progress} max={1} aria-label={row.name} />{" "}
-                    {row.status === "error" ? (
-                      <span className="error-text">{errorMessage(t, row.error)}</span>
-                    ) : ingested ? (
-                      <span className={ingested.failed ? "error-text" : undefined}>{ingested.text}</span>
-                    ) : (
-                      t.uploadStatuses[row.status]
-                    )}
+                    {/* Said whole when it changes: the file's name with its status, not "Indexed" alone. */}
+                    <span aria-atomic="true">
+                      <span className="visually-hidden">
+                        {fill(t.fieldValue, { field: row.name, value: "" })}
+                      </span>
+                      {row.status === "error" ? (
+                        <span className="error-text">{errorMessage(t, row.error)}</span>
+                      ) : ingested ? (
+                        <span className={ingested.failed ? "error-text" : undefined}>{ingested.text}</span>
+                      ) : (
+                        t.uploadStatuses[row.status]
+                      )}
+                    </span>
                     {importing(row) && (
                       <>
                         {" "}
+                        {/* Its file in its text too, which the live region says when it comes. */}
                         <button
                           type="button"
                           aria-label={`${t.cancelImport}: ${row.name}`}
-                          onClick={() => void cancelImport(base.id, row.job.id)}
+                          onClick={(event) => void cancelImport(base.id, row.job.id, event.currentTarget)}
                         >
                           {t.cancelImport}
+                          <span className="visually-hidden">{`: ${row.name}`}</span>
                         </button>
                       </>
                     )}
@@ -461,7 +484,7 @@ export function KnowledgePage() {
           <h4 id="documents-title" tabIndex={-1}>
             {t.documents}
           </h4>
-          <DataTable columns={[t.name, t.status, t.chunks]} nowrap={[1, 2]} actions>
+          <DataTable label={t.documents} columns={[t.name, t.status, t.chunks]} nowrap={[1, 2]} actions>
             {documents.map((document) => (
               <tr key={document.id} data-status={document.status}>
                 <td className="document-name">

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from "react";
-import { useI18n } from "./i18n.js";
+import { keyboardScrollable } from "./focus.js";
+import { fill, useI18n } from "./i18n.js";
 
 type Renderer = (source: string, citations?: Array<{ n: number; url: string; title: string }>) => string;
 let renderer: Renderer | undefined;
@@ -57,16 +58,28 @@ export function Markdown({
   const { t } = useI18n();
   const container = useRef<HTMLDivElement>(null);
   // Each code block gets a Copy button (the blocks are new each time the HTML is); one listener on
-  // the answer handles them all.
+  // the answer handles them all. Its code (which scrolls a long line in its own box, see
+  // highlight.js's theme) is named by its language for the keyboard that scrolls it.
   // biome-ignore lint/correctness/useExhaustiveDependencies: the blocks are new each time the HTML is
   useEffect(() => {
+    const stops: Array<() => void> = [];
     for (const pre of container.current?.querySelectorAll("pre") ?? []) {
       const button =
         pre.querySelector("button.copy-code") ?? pre.appendChild(document.createElement("button"));
       button.setAttribute("type", "button");
       button.className = "copy-code";
       button.textContent = t.copy;
+      const code = pre.querySelector("code");
+      const language = /\blanguage-(\S+)/.exec(code?.className ?? "")?.[1];
+      if (code)
+        stops.push(keyboardScrollable(code, language ? fill(t.codeBlockIn, { language }) : t.codeBlock));
     }
+    // A long formula scrolls in its own box too.
+    for (const formula of container.current?.querySelectorAll<HTMLElement>(".katex-display") ?? [])
+      stops.push(keyboardScrollable(formula, t.formula));
+    return () => {
+      for (const stop of stops) stop();
+    };
   }, [html, t]);
   const [announce, setAnnounce] = useState("");
   const click = (event: React.MouseEvent) => {
@@ -105,11 +118,30 @@ export function Markdown({
 
 /**
  * A Copy button for a text, saying "Copied" for a while, to the eye on the button and to a screen
- * reader through a status; `label` names what it copies (its accessible name until then).
+ * reader through a status; `label` names what it copies (its accessible name until then). With
+ * `focus`, it takes focus when shown (a secret shown once, to be copied now); `describedBy` is the
+ * id of what it says about the text.
  */
-export function CopyButton({ text, label, className }: { text: string; label: string; className?: string }) {
+export function CopyButton({
+  text,
+  label,
+  className,
+  focus,
+  describedBy,
+}: {
+  text: string;
+  label: string;
+  className?: string;
+  focus?: boolean;
+  describedBy?: string;
+}) {
   const { t } = useI18n();
   const [copied, setCopied] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: focused once, when shown
+  useEffect(() => {
+    if (focus) button.current?.focus();
+  }, []);
   useEffect(() => {
     if (!copied) return;
     const timer = setTimeout(() => setCopied(false), COPIED_FOR_MS);
@@ -119,8 +151,10 @@ export function CopyButton({ text, label, className }: { text: string; label: st
     <>
       <button
         type="button"
+        ref={button}
         className={className ? `small ${className}` : "small"}
         aria-label={copied ? t.copied : label}
+        aria-describedby={describedBy}
         onClick={() => void copyText(text).then(setCopied)}
       >
         {copied ? t.copied : t.copy}

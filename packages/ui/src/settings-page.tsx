@@ -5,6 +5,7 @@ import type { ThemeChoice } from "./app.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { type Locale, useI18n } from "./i18n.js";
 import { LanguageOptions } from "./language-options.js";
+import { CopyButton } from "./markdown.js";
 import { ActionError, errorCode, useAction } from "./use-action.js";
 
 type PasswordField = "current" | "next" | "again";
@@ -164,10 +165,14 @@ export function SettingsPage(props: { theme: ThemeChoice; onTheme(theme: ThemeCh
         <button type="submit">{t.create}</button>
       </form>
       <ActionError error={error} />
+      {/* Focus goes to its Copy button (a new key's, each time), which reads the key out too. */}
       {created && (
-        <p role="status" className="key-once">
-          {t.keyShownOnce} <code>{created}</code>
-        </p>
+        <div className="key-once">
+          <p role="status" id="new-key">
+            {t.keyShownOnce} <code>{created}</code>
+          </p>
+          <CopyButton key={created} text={created} label={t.copyApiKey} focus describedBy="new-key" />
+        </div>
       )}
       <ApiKeyTable keys={keys} onRevoke={(key, from) => void revoke(key, from)} />
     </div>
