@@ -13,6 +13,7 @@ import { DataTable } from "./data-table.js";
 import {
   auditDetailsLines,
   changelogText,
+  dateTimeText,
   numberText,
   type ProviderOutcomeRow,
   type PullStep,
@@ -632,7 +633,7 @@ function defaultTarget(model: RegistryModel): string {
 }
 
 function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolledBack(): Promise<void> }) {
-  const { t, locale } = useI18n();
+  const { t } = useI18n();
   const others = model.versions.filter((version) => version.version !== model.version);
   const [target, setTarget] = useState(defaultTarget(model));
   const [error, setError] = useState<unknown>();
@@ -659,12 +660,7 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
           <li key={version.version} data-current={version.version === model.version || undefined}>
             <strong>{version.version}</strong>{" "}
             <code title={version.digest}>{version.digest.slice(7, 19)}</code>{" "}
-            <time dateTime={version.created_at}>
-              {new Date(version.created_at).toLocaleString(locale, {
-                dateStyle: "medium",
-                timeStyle: "short",
-              })}
-            </time>
+            <time dateTime={version.created_at}>{dateTimeText(t, version.created_at)}</time>
             {version.version === model.version && (
               <em>{fill(t.withNote, { text: "", note: t.currentVersion })}</em>
             )}

@@ -150,8 +150,12 @@ export function quotaResetText(t: Messages, resetAt: Date, now: Date): string {
   const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
   if (resetAt.toDateString() === now.toDateString()) return fill(t.quotaResets.today, { time });
   if (resetAt.toDateString() === tomorrow.toDateString()) return fill(t.quotaResets.tomorrow, { time });
-  const date = resetAt.toLocaleString(t.dateLocale, { dateStyle: "medium", timeStyle: "short" });
-  return fill(t.quotaResets.later, { date });
+  return fill(t.quotaResets.later, { date: dateTimeText(t, resetAt) });
+}
+
+/** A moment as the reader's language writes a date with its time to the minute ("Nov 28, 2026, 6:15 AM"). */
+export function dateTimeText(t: Messages, moment: Date | string): string {
+  return new Date(moment).toLocaleString(t.dateLocale, { dateStyle: "medium", timeStyle: "short" });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { api } from "./api.js";
+import { dateTimeText } from "./display-text.js";
 import { focusWhenShown } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { CopyButton } from "./markdown.js";
@@ -28,7 +29,7 @@ export function sharePath(shareId: string): string {
  * they may read.
  */
 export function ShareDialog(props: { conversationId: string; title: string; onClose(): void }) {
-  const { t, locale } = useI18n();
+  const { t } = useI18n();
   const { conversationId } = props;
   /** The conversation's share: undefined while it loads, null when it has none. */
   const [share, setShare] = useState<Share | null>();
@@ -106,10 +107,7 @@ export function ShareDialog(props: { conversationId: string; title: string; onCl
           <p id="share-snapshot" className="muted">
             {fill(t.shareSnapshot, {
               n: share.messageCount,
-              time: new Date(share.createdAt).toLocaleString(locale, {
-                dateStyle: "medium",
-                timeStyle: "short",
-              }),
+              time: dateTimeText(t, share.createdAt),
             })}
           </p>
           {share.open === false && <p className="error-text">{t.shareLinksOffNote}</p>}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { ApiError, api } from "./api.js";
 import { type ChatMessage, MessageView } from "./chat-view.js";
+import { dateTimeText } from "./display-text.js";
 import { focusWhenShown, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { navigate } from "./router.js";
@@ -23,7 +24,7 @@ const EAGER_MESSAGES = 6;
  * chats" copies it into the reader's conversations and opens the copy.
  */
 export function SharePage({ shareId }: { shareId: string }) {
-  const { t, locale } = useI18n();
+  const { t } = useI18n();
   /** The shared conversation: undefined while it loads, null when the link does not open. */
   const [shared, setShared] = useState<Shared | null>();
   const [loadError, setLoadError] = useState<unknown>();
@@ -91,10 +92,7 @@ export function SharePage({ shareId }: { shareId: string }) {
             <p className="muted">
               {fill(t.sharedBy, {
                 owner: shared.ownerName,
-                time: new Date(shared.sharedAt).toLocaleString(locale, {
-                  dateStyle: "medium",
-                  timeStyle: "short",
-                }),
+                time: dateTimeText(t, shared.sharedAt),
               })}
             </p>
             <p className="muted">{t.sharedReadOnly}</p>
