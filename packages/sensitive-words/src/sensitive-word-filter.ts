@@ -1,4 +1,4 @@
-import { readFileSync, type StatsListener, statSync, unwatchFile, watchFile } from "node:fs";
+import { readFileSync, stat, statSync } from "node:fs";
 import { AhoCorasick } from "./aho-corasick.js";
 import { normaliseForMatching, normaliseWord } from "./normalise-text.js";
 
@@ -135,7 +135,7 @@ export class SensitiveWordFilter {
   readonly #options: SensitiveWordFilterOptions;
   readonly #lists: CompiledList[];
   #compiled: Compiled;
-  readonly #watched: Array<[string, StatsListener]> = [];
+  #watcher: NodeJS.Timeout | undefined;
 
   /** @throws {WordListUnreadableError} when a list file cannot be read or is not UTF-8 text. */
   constructor(options: SensitiveWordFilterOptions) {
@@ -143,16 +143,21 @@ export class SensitiveWordFilter {
     this.#lists = options.lists.map((source) => (source.file ? fileList(source) : inlineList(source)));
     this.#compiled = compile(this.#lists);
     const interval = options.reloadIntervalMs ?? 2000;
-    if (interval > 0) {
-      this.#lists.forEach((list, index) => {
-        const file = list.source.file;
-        if (!file) return;
-        const listener: StatsListener = (current) => {
-          if (current.mtimeMs !== this.#lists[index]!.mtimeMs) this.#reload(index);
-        };
-        watchFile(file, { interval, persistent: false }, listener);
-        this.#watched.push([file, listener]);
-      });
+    const files = this.#lists.flatMap((list, index) => (list.source.file ? [index] : []));
+    if (interval > 0 && files.length > 0) {
+      // The modification time each file had when last looked at, starting from the one its words
+      // were read at: a change made at any moment after the read is seen on the next look.
+      const seen = new Map(files.map((index) => [index, this.#lists[index]!.mtimeMs]));
+      this.#watcher = setInterval(() => {
+        for (const index of files) {
+          stat(this.#lists[index]!.source.file!, (error, current) => {
+            const mtimeMs = error ? Number.NaN : current.mtimeMs;
+            if (Object.is(mtimeMs, seen.get(index))) return;
+            seen.set(index, mtimeMs);
+            if (this.#watcher) this.#reload(index);
+          });
+        }
+      }, interval).unref();
     }
   }
 
@@ -237,8 +242,8 @@ export class SensitiveWordFilter {
 
   /** Stops watching list files. */
   close(): void {
-    for (const [file, listener] of this.#watched) unwatchFile(file, listener);
-    this.#watched.length = 0;
+    clearInterval(this.#watcher);
+    this.#watcher = undefined;
   }
 
   #reload(index: number): void {
