@@ -47,9 +47,13 @@ export function refusesCredentials(status: number): boolean {
   return status === 401 || status === 403 || status === 407;
 }
 
+/** The longest wait an upstream's Retry-After is passed on with: one far off is as good as none. */
+export const MAX_UPSTREAM_RETRY_AFTER_SECONDS = 3600;
+
 /**
  * An error raised while calling an upstream HTTP API; retryable for 408, 409, 429 and 5xx. An
- * upstream's 4xx describing the request (400, 404, 413, 422, 429 …) is passed on; a refusal of
+ * upstream's 4xx describing the request (400, 404, 413, 422, 429 …) is passed on, with its
+ * Retry-After (capped at an hour), which a client honouring it waits for; a refusal of
  * Hearth's credentials (401, 403, 407) and a 5xx are 502. The Hearth service called, where one was
  * (model, search, knowledge), is sent as `details.service`: a page names the service that failed,
  * not just "a service".
@@ -72,6 +76,8 @@ export class UpstreamCallError extends HearthError {
      * them is replaced in the message and the body kept, which clients and the log see.
      */
     secrets?: Iterable<string>;
+    /** The upstream's Retry-After in milliseconds (retryAfterMs), sent on as whole seconds. */
+    retryAfterMs?: number;
   }) {
     const unreachable = input.status === undefined;
     const secrets = [...(input.secrets ?? [])];
@@ -83,6 +89,14 @@ export class UpstreamCallError extends HearthError {
     super(unreachable ? "UPSTREAM_UNAVAILABLE" : "UPSTREAM_ERROR", redactSecrets(input.message, secrets), {
       cause: input.cause,
       status: passedOn ? input.status : undefined,
+      ...(input.retryAfterMs === undefined
+        ? {}
+        : {
+            retryAfterSeconds: Math.min(
+              MAX_UPSTREAM_RETRY_AFTER_SECONDS,
+              Math.ceil(input.retryAfterMs / 1000),
+            ),
+          }),
       ...(input.service ? { details: { service: input.service } } : {}),
     });
     this.url = input.url;

@@ -52,7 +52,9 @@ export class EmbeddingClient {
    * Checks that `model` is on the model service and embeds text, by embedding one short text (the
    * model service has no cheaper question that also tells a model that cannot embed). Throws
    * EMBEDDING_MODEL_NOT_FOUND when the service does not have it, EMBEDDING_MODEL_UNUSABLE when it
-   * refuses to embed with it, and UPSTREAM_UNAVAILABLE when it cannot be asked (down, or failing).
+   * refuses to embed with it, UPSTREAM_ERROR with the model service's own reason when it answers
+   * with a failure (its upstream refusing Hearth's credentials, say), and UPSTREAM_UNAVAILABLE when
+   * it does not answer.
    */
   async check(model: string): Promise<void> {
     const fix = "or leave embeddingModel empty for full-text search only";
@@ -72,6 +74,13 @@ export class EmbeddingClient {
           "EMBEDDING_MODEL_UNUSABLE",
           `The model "${model}" cannot embed text (the model service answered ${status}${upstreamReason(cause as UpstreamCallError)}): choose an embedding model ${fix}`,
           { cause: error },
+        );
+      // It answered, so it runs: what failed is behind it, and its reason says what to fix.
+      if (status !== undefined)
+        throw new HearthError(
+          "UPSTREAM_ERROR",
+          `Cannot check the embedding model "${model}": the model service answered ${status}${upstreamReason(cause as UpstreamCallError)}; fix that and try again, ${fix}`,
+          { cause: error, details: { service: "model" } },
         );
       throw new HearthError(
         "UPSTREAM_UNAVAILABLE",

@@ -741,6 +741,29 @@ describe("watched folders, embeddings and URLs", () => {
     }
   });
 
+  it("refuses an embedding model the model service's upstream will not embed with, passing on its reason", async () => {
+    embed.state.refusedModels.add("cloud/embed");
+    try {
+      const refused = await fetch(`${harness.url}/v1/knowledge-bases`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "Cloud embeddings", embeddingModel: "cloud/embed" }),
+      });
+      expect(refused.status).toBe(502);
+      const { error } = (await refused.json()) as {
+        error: { code: string; message: string; details?: unknown };
+      };
+      expect(error.code).toBe("UPSTREAM_ERROR");
+      expect(error.message).toContain("refused the credentials Hearth sent");
+      expect(error.message).toContain("model.upstreams[].apiKey");
+      // The model service is running: no hint to start it.
+      expect(error.message).not.toMatch(/start the model service/i);
+      expect(error.details).toEqual({ service: "model" });
+    } finally {
+      embed.state.refusedModels.delete("cloud/embed");
+    }
+  });
+
   it("refuses an embedding model while the model service cannot be asked, saying why", async () => {
     const down = await startHarness({ embeddingUrl: "http://127.0.0.1:9" });
     try {

@@ -113,6 +113,8 @@ export async function startEmbedServer(options: { failFirst?: number; delayMs?: 
     missingModels: new Set<string>(),
     /** Models answered 400, as the model service answers embedding with a model that cannot. */
     chatModels: new Set<string>(),
+    /** Models answered 502, as the model service answers when its upstream refuses Hearth's credentials. */
+    refusedModels: new Set<string>(),
   };
   const server: Server = createServer((request, response) => {
     let body = "";
@@ -130,6 +132,14 @@ export async function startEmbedServer(options: { failFirst?: number; delayMs?: 
         response
           .writeHead(404, { "content-type": "application/json" })
           .end(JSON.stringify({ error: { code: "MODEL_NOT_FOUND", message: `No model ${model}` } }));
+        return;
+      }
+      if (state.refusedModels.has(model)) {
+        response.writeHead(502, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            error: `api.example refused the credentials Hearth sent (401: Incorrect API key): check model.upstreams[].apiKey of "cloud"`,
+          }),
+        );
         return;
       }
       if (state.chatModels.has(model)) {

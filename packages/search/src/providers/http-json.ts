@@ -1,4 +1,4 @@
-import { whenAborted } from "@hearth/core";
+import { retryAfterMs, whenAborted } from "@hearth/core";
 import { ProviderCallError, shownUrl } from "./provider-call-error.js";
 
 /** Engines answer a page of results in well under this; anything larger is refused unread. */
@@ -85,7 +85,8 @@ async function callJsonOnce(call: JsonCall, aborted: Promise<never>): Promise<un
       body: text.slice(0, 500),
       message: `${shown} answered HTTP ${response.status}${describeBody(body)}`,
       rateLimited,
-      retryAfterMs: retryAfterMs(response.headers) ?? call.rateLimitResetMs?.(response.headers),
+      retryAfterMs:
+        retryAfterMs(response.headers.get("retry-after")) ?? call.rateLimitResetMs?.(response.headers),
     });
   }
   if (!parsed) {
@@ -159,15 +160,6 @@ function describeBody(body: unknown): string {
   ];
   const message = candidates.find((value): value is string => typeof value === "string" && value.length > 0);
   return message ? `: ${message}` : "";
-}
-
-/** Retry-After in seconds or as an HTTP date. */
-function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const value = headers.get("retry-after")?.trim();
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** The engine's URL with the query parameters that have a value, in the order given. */

@@ -220,8 +220,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       if (!called) return reply.hijack();
       const text = await whenHere(reply, called.response.text());
       if (text === undefined) return reply.hijack();
-      if (called.response.status >= 300)
-        return refusal(reply, admission, called.response.status, text, body.model);
+      if (called.response.status >= 300) return refusal(reply, admission, called.response, text, body.model);
       const answer = JSON.parse(text) as { usage?: { prompt_tokens?: number } };
       const reported = answer.usage?.prompt_tokens;
       await admission.settle(
@@ -253,7 +252,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       if (!stream || status >= 300) {
         const text = await whenHere(reply, response.text());
         if (text === undefined) return reply.hijack();
-        if (status >= 300) return refusal(reply, admission, status, text, body.model);
+        if (status >= 300) return refusal(reply, admission, response, text, body.model);
         const answer = JSON.parse(text) as {
           choices?: Array<{ text?: string }>;
           usage?: { prompt_tokens?: number; completion_tokens?: number };
@@ -407,11 +406,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       if (!stream || status >= 300) {
         const text = status >= 300 ? errorText : await unlessGone(response.text());
         if (text === undefined) return reply.hijack();
-        if (status >= 300) {
-          await admission.failed(status);
-          reply.code(status >= 500 ? 502 : status);
-          return reply.type("application/json").send(publicErrorText(text, body.model));
-        }
+        if (status >= 300) return refusal(reply, admission, response, text, body.model);
         const answer = JSON.parse(text) as {
           choices?: Array<{ message?: { content?: string; reasoning_content?: string } }>;
           usage?: { prompt_tokens?: number; completion_tokens?: number };
@@ -499,15 +494,21 @@ async function callUpstream(
   return response && { call, response };
 }
 
-/** The model service's refusal, passed on (a 5xx as 502) and not counted when it was its fault. */
+/**
+ * The model service's refusal, passed on (a 5xx as 502) with its Retry-After (a full queue, an
+ * upstream's rate limit), and not counted when it was its fault.
+ */
 async function refusal(
   reply: FastifyReply,
   admission: Admission,
-  status: number,
+  response: UpstreamResponse,
   text: string,
   model: string,
 ) {
+  const status = response.status;
   await admission.failed(status);
+  const retryAfter = response.headers["retry-after"];
+  if (typeof retryAfter === "string") reply.header("retry-after", retryAfter);
   reply.code(status >= 500 ? 502 : status);
   return reply.type("application/json").send(publicErrorText(text, model));
 }

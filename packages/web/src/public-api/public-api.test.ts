@@ -344,6 +344,38 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     ]);
   });
 
+  it("passes on the model service's 429 with its Retry-After, in chats streamed or not, completions and embeddings", async () => {
+    model.options.rateLimitedFor = "7";
+    try {
+      const calls = [
+        () =>
+          client.chat.completions.create({
+            model: "tiny-story",
+            messages: [{ role: "user", content: "hi" }],
+          }),
+        () =>
+          client.chat.completions.create({
+            model: "tiny-story",
+            messages: [{ role: "user", content: "hi" }],
+            stream: true,
+          }),
+        () => client.completions.create({ model: "tiny-story", prompt: "hi" }),
+        () => client.embeddings.create({ model: "tiny-story", input: "hi" }),
+      ];
+      for (const call of calls) {
+        const error = (await call().then(
+          () => undefined,
+          (caught: unknown) => caught,
+        )) as InstanceType<typeof OpenAI.APIError>;
+        expect(error).toBeInstanceOf(OpenAI.APIError);
+        expect(error.status).toBe(429);
+        expect(error.headers?.get("retry-after")).toBe("7");
+      }
+    } finally {
+      model.options.rateLimitedFor = undefined;
+    }
+  });
+
   it("answers 429 with the reset time when a quota is used up, counting requests still running", async () => {
     await web.app.inject({
       method: "PATCH",

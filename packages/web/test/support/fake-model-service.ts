@@ -25,6 +25,8 @@ export interface FakeModelOptions {
    * model service refuses it (400 CONTEXT_OVERFLOW with the prompt's tokens in its details).
    */
   context?: { tokens: number; count: (text: string) => number };
+  /** Answer every chat, completion and embedding 429 with this Retry-After, as the model service passes on an upstream's rate limit. */
+  rateLimitedFor?: string;
 }
 
 export interface FakeModelService {
@@ -83,6 +85,23 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
     if (request.method === "POST" && request.url === "/api/show" && state.options.context) {
       response.writeHead(200, { "content-type": "application/json" });
       response.end(JSON.stringify({ parameters: `num_ctx ${state.options.context.tokens}` }));
+      return;
+    }
+    if (request.method === "POST" && state.options.rateLimitedFor && request.url?.startsWith("/v1/")) {
+      await readBody(request);
+      response.writeHead(429, {
+        "content-type": "application/json",
+        "retry-after": state.options.rateLimitedFor,
+      });
+      response.end(
+        JSON.stringify({
+          error: {
+            message: "upstream answered 429: Rate limit reached",
+            type: "invalid_request_error",
+            code: "UPSTREAM_ERROR",
+          },
+        }),
+      );
       return;
     }
     if (request.method === "POST" && request.url === "/v1/embeddings") {

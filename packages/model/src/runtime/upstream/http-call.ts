@@ -3,6 +3,7 @@ import {
   HearthError,
   redactSecrets,
   refusesCredentials,
+  retryAfterMs,
   UpstreamCallError,
   urlCredentials,
   withoutUrlSecrets,
@@ -94,6 +95,7 @@ export async function callUpstream(request: UpstreamRequest): Promise<Response> 
       status: response.status,
       body,
       secrets,
+      retryAfterMs: retryAfterMs(response.headers.get("retry-after")),
       message: refusesCredentials(response.status)
         ? `${host} ${secrets.length > 0 ? "refused the credentials Hearth sent" : "asks for credentials"} (${response.status}: ${upstreamMessage(body) ?? response.statusText}): check ${request.credentialsSetting}`
         : `${host} answered ${response.status}: ${upstreamMessage(body) ?? response.statusText}`,
