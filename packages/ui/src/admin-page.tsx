@@ -21,7 +21,7 @@ import {
   pullStepText,
   serviceReadinessText,
 } from "./display-text.js";
-import { keepFocusNear, PAGE_HEADING, useKeyboardScrollable, usePageTitle } from "./focus.js";
+import { describedField, keepFocusNear, PAGE_HEADING, useKeyboardScrollable, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { CopyButton } from "./markdown.js";
 import { SkippedModelFiles } from "./model-guidance.js";
@@ -96,18 +96,6 @@ function closeOnEscape(close: () => void) {
 }
 
 /**
- * A field's state for assistive technology: its rule (`hint`), and, when the error is about it,
- * invalid and described by the error too (shown beside it).
- */
-function fieldState(field: string, invalid: string | undefined, hint: string, errorId: string) {
-  const wrong = invalid === field;
-  return {
-    "aria-invalid": wrong || undefined,
-    "aria-describedby": wrong ? `${hint} ${errorId}` : hint,
-  };
-}
-
-/**
  * An administrator adds an account: active at once with the role and groups chosen, whatever the
  * sign-up mode. The rules are the service's (sign-up's): shown under each field, and an error
  * about a field (a name taken, a weak password) is shown beside it.
@@ -163,7 +151,7 @@ function AddUser({
           value={username}
           onChange={(e) => setUsername(e.target.value)}
           required
-          {...fieldState("username", invalid, "add-user-name-rule", "add-user-error")}
+          {...describedField(invalid === "username", "add-user-name-rule", "add-user-error")}
         />
       </label>
       <p id="add-user-name-rule" className="muted field-hint">
@@ -178,7 +166,7 @@ function AddUser({
           value={password}
           onChange={(e) => setPassword(e.target.value)}
           required
-          {...fieldState("password", invalid, "add-user-password-rule", "add-user-error")}
+          {...describedField(invalid === "password", "add-user-password-rule", "add-user-error")}
         />
       </label>
       <p id="add-user-password-rule" className="muted field-hint">
@@ -284,7 +272,11 @@ function ResetPassword({ user, onClose }: { user: User; onClose: () => void }) {
             value={password}
             onChange={(e) => setPassword(e.target.value)}
             required
-            {...fieldState("password", errorField(error), "reset-password-rule", "reset-password-error")}
+            {...describedField(
+              errorField(error) === "password",
+              "reset-password-rule",
+              "reset-password-error",
+            )}
           />
         </label>
         <button type="submit">{t.setPassword}</button>

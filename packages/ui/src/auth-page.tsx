@@ -2,7 +2,7 @@ import { usernameProblem } from "@hearth/contracts/username";
 import { type FormEvent, useState } from "react";
 import { ApiError, api, type SessionInfo } from "./api.js";
 import { invalidField } from "./display-text.js";
-import { usePageTitle } from "./focus.js";
+import { describedField, usePageTitle } from "./focus.js";
 import { useI18n } from "./i18n.js";
 import { errorCode, errorMessage } from "./use-action.js";
 
@@ -37,12 +37,8 @@ export function AuthPage({
   /** The fields the error is about. */
   const [invalid, setInvalid] = useState<Field[]>([]);
   usePageTitle(mode === "signin" ? t.signIn : t.signUp);
-  /** A field's state for assistive technology: invalid and described by the error, or by its hint. */
-  const described = (field: Field, hint?: string) => {
-    const wrong = invalid.includes(field);
-    const ids = [hint, wrong ? "auth-error" : undefined].filter(Boolean).join(" ");
-    return { "aria-invalid": wrong || undefined, "aria-describedby": ids || undefined };
-  };
+  const described = (field: Field, hint?: string) =>
+    describedField(invalid.includes(field), hint, "auth-error");
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();

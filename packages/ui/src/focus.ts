@@ -1,6 +1,15 @@
 import { type RefObject, useEffect } from "react";
 import { useI18n } from "./i18n.js";
 
+/**
+ * A form field's state for assistive technology: described by its rule (`hint`), and, when the
+ * form's error (`errorId`) is about it, invalid and described by that error too.
+ */
+export function describedField(wrong: boolean, hint: string | undefined, errorId: string) {
+  const ids = [hint, wrong ? errorId : undefined].filter(Boolean).join(" ");
+  return { "aria-invalid": wrong || undefined, "aria-describedby": ids || undefined };
+}
+
 /** Where focus has nowhere to be: the control that had it went away, or nothing took it yet. */
 export function focusLost(): boolean {
   return !document.activeElement || document.activeElement === document.body;

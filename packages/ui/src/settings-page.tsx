@@ -2,7 +2,7 @@ import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import type { ThemeChoice } from "./app.js";
-import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
+import { describedField, keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { type Locale, useI18n } from "./i18n.js";
 import { LanguageOptions } from "./language-options.js";
 import { CopyButton } from "./markdown.js";
@@ -32,10 +32,8 @@ function ChangePassword() {
           : next !== again
             ? "again"
             : undefined;
-  const described = (field: PasswordField, hint?: string) => {
-    const ids = [hint, invalid === field ? "password-error" : undefined].filter(Boolean).join(" ");
-    return { "aria-invalid": invalid === field || undefined, "aria-describedby": ids || undefined };
-  };
+  const described = (field: PasswordField, hint?: string) =>
+    describedField(invalid === field, hint, "password-error");
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setDone(false);
