@@ -32,11 +32,14 @@ describe.each(dialects)("archive and folders on %s", (dialect) => {
   let model: FakeModelService;
   let web: WebHarness;
   let url: string;
+  /** The first account: the administrator. */
+  let admin: Session;
 
   beforeAll(async () => {
     model = await startFakeModelService({ models: ["tiny-story"], delayMs: 1 });
     web = await startWeb({ modelUrl: model.url }, {}, dialect);
     url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    admin = await signUp(web.app, `${dialect}-admin`);
   });
   afterAll(async () => {
     await web.close();
@@ -436,5 +439,22 @@ describe.each(dialects)("archive and folders on %s", (dialect) => {
     ]);
     expect(await titles(alice, "folderId=none")).toEqual(expect.arrayContaining(["too long", "blank"]));
     expect(await folders(alice)).toHaveLength(1);
+  });
+
+  it("deletes an account's folders with its conversations", async () => {
+    const leaving = await newUser();
+    const work = await folderId(leaving, "Work");
+    const id = await conversation(leaving, "filed", 1);
+    await patch(leaving, id, { folderId: work });
+    const deleted = await web.app.inject({
+      method: "DELETE",
+      url: `/api/admin/users/${leaving.userId}`,
+      headers: admin.headers,
+    });
+    expect(deleted.statusCode, deleted.body).toBe(204);
+    expect(
+      await web.db.selectFrom("folders").select("id").where("user_id", "=", leaving.userId).execute(),
+    ).toEqual([]);
+    expect(await web.db.selectFrom("conversations").select("id").where("id", "=", id).execute()).toEqual([]);
   });
 });
