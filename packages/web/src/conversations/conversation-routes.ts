@@ -46,8 +46,9 @@ function isAnswering(history: StoredMessage[]): boolean {
 }
 
 /**
- * Conversations: list, search, rename, delete, export, import; send, edit and resend, regenerate
- * (SSE). Share links are share-routes.ts's.
+ * Conversations: list, search, rename, pin, move to a folder, archive (one or all), delete, export,
+ * import; send, edit and resend, regenerate (SSE). Share links are share-routes.ts's, folders
+ * folder-routes.ts's.
  */
 export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   const store = deps.conversations;
