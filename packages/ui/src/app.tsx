@@ -13,6 +13,7 @@ const KnowledgePage = lazy(() => import("./knowledge-page.js").then((m) => ({ de
 const SettingsPage = lazy(() => import("./settings-page.js").then((m) => ({ default: m.SettingsPage })));
 const AdminPage = lazy(() => import("./admin-page.js").then((m) => ({ default: m.AdminPage })));
 const SharePage = lazy(() => import("./share-page.js").then((m) => ({ default: m.SharePage })));
+const ArchivedPage = lazy(() => import("./archived-page.js").then((m) => ({ default: m.ArchivedPage })));
 
 type Theme = "light" | "dark";
 /** What the reader chose: a theme, or the system's (the default), followed as it changes. */
@@ -85,6 +86,8 @@ export function App() {
   const [refresh, setRefresh] = useState(0);
   /** The last conversation renamed in the list (the chat's heading and the tab's title follow it). */
   const [renamed, setRenamed] = useState<{ id: string; title: string }>();
+  /** The last conversation archived from the list (the chat showing it says so). */
+  const [archived, setArchived] = useState<{ id: string; archivedAt: string }>();
   const path = usePath();
   const t = MESSAGES[locale];
   /** Whether the phone's header menu (language, theme, sign out) is open; it closes on leaving a page. */
@@ -190,6 +193,7 @@ export function App() {
     );
   else if (path.startsWith("/s/")) page = <SharePage shareId={path.slice(3)} />;
   else if (path.startsWith("/knowledge")) page = <KnowledgePage />;
+  else if (path.startsWith("/archived")) page = <ArchivedPage />;
   else if (path.startsWith("/settings")) page = <SettingsPage theme={themeChoice} onTheme={chooseTheme} />;
   else if (path.startsWith("/admin") && user.role !== "admin") page = <AdminOnly />;
   else if (path.startsWith("/admin"))
@@ -210,6 +214,7 @@ export function App() {
           activeId={conversationId}
           refresh={refresh}
           onRenamed={(id, title) => setRenamed({ id, title })}
+          onArchived={(id, archivedAt) => setArchived({ id, archivedAt })}
         />
         <ChatView
           models={models}
@@ -221,6 +226,7 @@ export function App() {
           onKnowledgeBasesChanged={loadKnowledgeBases}
           onModel={setModel}
           renamed={renamed}
+          archived={archived}
           admin={user.role === "admin"}
         />
       </div>

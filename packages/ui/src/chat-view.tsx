@@ -666,6 +666,8 @@ interface ConversationAnswer {
   title: string;
   model: string | null;
   systemPrompt: string | null;
+  /** When it was archived (null: in the list). */
+  archivedAt?: string | null;
   messages: Array<ChatMessage & { id: string; model?: string | null }>;
 }
 
@@ -701,6 +703,8 @@ export function ChatView(props: {
   onModel(id: string): void;
   /** The last conversation renamed in the list: its new title, if it is this one. */
   renamed?: { id: string; title: string };
+  /** The last conversation archived from the list, if it is this one: it says so. */
+  archived?: { id: string; archivedAt: string };
   /** Whether the reader is an administrator (who can configure what is missing, and is told how). */
   admin?: boolean;
 }) {
@@ -710,6 +714,8 @@ export function ChatView(props: {
   const [title, setTitle] = useState<string>();
   /** Its system prompt (null: none); a new chat's, until its first message stores it. */
   const [systemPrompt, setSystemPrompt] = useState<string | null>(null);
+  /** When the open conversation was archived (null: it is in the list). */
+  const [archivedAt, setArchivedAt] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   /** Why the last message was not taken (shown beside the composer, which gets the text back). */
   const [sendError, setSendError] = useState<unknown>();
@@ -759,10 +765,13 @@ export function ChatView(props: {
   latest.current = props;
   /** The conversation the view shows: the one opened, or the one being made for a first message. */
   const shownId = useCallback(() => latest.current.conversationId ?? creating.current, []);
-  const { renamed } = props;
+  const { renamed, archived } = props;
   useEffect(() => {
     if (renamed && renamed.id === latest.current.conversationId) setTitle(renamed.title);
   }, [renamed]);
+  useEffect(() => {
+    if (archived && archived.id === latest.current.conversationId) setArchivedAt(archived.archivedAt);
+  }, [archived]);
   // The service names a conversation "New chat" until it has a title: shown in the reader's language.
   const shownTitle = notFound
     ? t.conversationNotFound
@@ -811,6 +820,7 @@ export function ChatView(props: {
     setAnnouncement("");
     setTitle(undefined);
     setSystemPrompt(null);
+    setArchivedAt(null);
     // Each conversation has its own knowledge bases; a new chat starts with none.
     // (Those no longer listed, deleted since, are left out.)
     const listed = latest.current.knowledgeBases;
@@ -824,6 +834,7 @@ export function ChatView(props: {
         if (generation.current !== current) return;
         setTitle(answer.title);
         setSystemPrompt(answer.systemPrompt ?? null);
+        setArchivedAt(answer.archivedAt ?? null);
         if (!liveTurns.get(id)) {
           setMessages(answer.messages);
           setWatching(answer.messages.some((message) => message.status === "streaming"));
@@ -1118,6 +1129,20 @@ export function ChatView(props: {
     props.onChanged();
   };
 
+  /**
+   * Brings the open archived conversation back to the list; focus goes to the message box (the
+   * button goes with the note).
+   */
+  const unarchive = async () => {
+    const id = props.conversationId;
+    if (!id) return;
+    await api(`/api/conversations/${id}`, { method: "PATCH", body: { archived: false } });
+    if (latest.current.conversationId !== id) return;
+    setArchivedAt(null);
+    props.onChanged();
+    document.getElementById("message-input")?.focus();
+  };
+
   // What the messages' buttons call: looked up when clicked (MessageView is not rendered again for new callbacks).
   const actions = useRef({ send, regenerate });
   actions.current = { send, regenerate };
@@ -1154,6 +1179,14 @@ export function ChatView(props: {
       <p className="visually-hidden" role="status">
         {announcement}
       </p>
+      {archivedAt && (
+        <div className="archived-note">
+          <p>{t.conversationIsArchived}</p>
+          <button type="button" onClick={() => void unarchive().catch(setSendError)}>
+            {t.unarchive}
+          </button>
+        </div>
+      )}
       {/* Once the conversation is loaded (a new chat at once). */}
       {(!props.conversationId || title !== undefined) && (
         <SystemPromptBar

@@ -2,10 +2,11 @@ import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import type { ThemeChoice } from "./app.js";
-import { describedField, keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
-import { type Locale, useI18n } from "./i18n.js";
+import { describedField, focusWhenShown, keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
+import { fill, type Locale, useI18n } from "./i18n.js";
 import { LanguageOptions } from "./language-options.js";
 import { CopyButton } from "./markdown.js";
+import { navigate } from "./router.js";
 import { ActionError, errorCode, useAction } from "./use-action.js";
 
 type PasswordField = "current" | "next" | "again";
@@ -97,7 +98,51 @@ function ChangePassword() {
   );
 }
 
-/** The user's settings: language, theme, password, and API keys (shown once, revocable). */
+/**
+ * Chats: the way to Archived chats, and "Archive all chats" (asked first), which says how many it
+ * archived.
+ */
+function ChatsSettings() {
+  const { t } = useI18n();
+  const [done, setDone] = useState("");
+  const { error, run } = useAction();
+  const archiveAll = async () => {
+    setDone("");
+    if (!window.confirm(t.archiveAllConfirm)) return;
+    await run(async () => {
+      const answer = await api<{ archived: number }>("/api/conversations/archive-all", { method: "POST" });
+      setDone(fill(t.allChatsArchived, { n: answer.archived }));
+    });
+  };
+  return (
+    <section aria-labelledby="chats-settings-title">
+      <h3 id="chats-settings-title">{t.chatsSettings}</h3>
+      <p>
+        <a
+          className="accent-link"
+          href="/archived"
+          onClick={(event) => {
+            event.preventDefault();
+            navigate("/archived");
+            focusWhenShown(`#${PAGE_HEADING}`);
+          }}
+        >
+          {t.archivedChats}
+        </a>
+      </p>
+      <p id="archive-all-hint" className="muted">
+        {t.archiveAllChatsHint}
+      </p>
+      <button type="button" aria-describedby="archive-all-hint" onClick={() => void archiveAll()}>
+        {t.archiveAllChats}
+      </button>
+      <p role="status">{done}</p>
+      <ActionError error={error} />
+    </section>
+  );
+}
+
+/** The user's settings: language, theme, password, chats, and API keys (shown once, revocable). */
 export function SettingsPage(props: { theme: ThemeChoice; onTheme(theme: ThemeChoice): void }) {
   const { t, locale, setLocale } = useI18n();
   const [keys, setKeys] = useState<ApiKeyRow[]>([]);
@@ -152,6 +197,7 @@ export function SettingsPage(props: { theme: ThemeChoice; onTheme(theme: ThemeCh
         </label>
       </div>
       <ChangePassword />
+      <ChatsSettings />
       <h3 id="api-keys-title" tabIndex={-1}>
         {t.apiKeys}
       </h3>

@@ -23,6 +23,8 @@ import { createPeerBus } from "./cluster/peer-bus.js";
 import { serveWebCluster } from "./cluster/serve-web-cluster.js";
 import { registerConversationRoutes } from "./conversations/conversation-routes.js";
 import { ANSWER_SILENCE_MS, ConversationStore } from "./conversations/conversation-store.js";
+import { registerFolderRoutes } from "./conversations/folder-routes.js";
+import { FolderStore } from "./conversations/folder-store.js";
 import { registerShareRoutes } from "./conversations/share-routes.js";
 import { ShareStore } from "./conversations/share-store.js";
 import { KnowledgeAccess } from "./knowledge/knowledge-access.js";
@@ -176,6 +178,7 @@ export async function createWebService(
   const shares = new ShareStore(db);
   registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess, shares });
   registerShareRoutes(app, { conversations, shares, settings });
+  registerFolderRoutes(app, { folders: new FolderStore(db), turns: turnDeps.turns });
   registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess, modelAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerAdminRoutes(app, {

@@ -258,6 +258,11 @@ export const ERROR_CODES = {
   ADMIN_REQUIRED: { status: 403, summary: "Only administrators may do this." },
   MODEL_NOT_ALLOWED: { status: 403, summary: "Your groups may not use this model." },
   CONVERSATION_NOT_FOUND: { status: 404, summary: "No conversation with that id belongs to you." },
+  FOLDER_NOT_FOUND: { status: 404, summary: "No folder with that id belongs to you." },
+  FOLDER_NAME_TAKEN: {
+    status: 409,
+    summary: "You already have a folder with that name (names are compared without regard to case or width).",
+  },
   MESSAGE_NOT_FOUND: { status: 404, summary: "No message with that id is in the conversation." },
   ANSWER_IN_PROGRESS: {
     status: 409,

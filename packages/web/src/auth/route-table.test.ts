@@ -41,6 +41,20 @@ describe("RBAC over the whole route table", () => {
       headers: owner.headers,
     });
     ids.share = (share.json() as { id: string }).id;
+    // The owner's folder, holding the conversation.
+    const folder = await web.app.inject({
+      method: "POST",
+      url: "/api/folders",
+      headers: owner.headers,
+      payload: { name: "Private folder" },
+    });
+    ids.folder = (folder.json() as { id: string }).id;
+    await web.app.inject({
+      method: "PATCH",
+      url: `/api/conversations/${ids.conversation}`,
+      headers: owner.headers,
+      payload: { folderId: ids.folder },
+    });
     const base = await web.app.inject({
       method: "POST",
       url: "/api/knowledge-bases",
@@ -99,6 +113,7 @@ describe("RBAC over the whole route table", () => {
     return url
       .replace(/^\/api\/conversations\/:id/, `/api/conversations/${ids.conversation}`)
       .replace(/^\/api\/knowledge-bases\/:id/, `/api/knowledge-bases/${ids.knowledgeBase}`)
+      .replace(/^\/api\/folders\/:id/, `/api/folders/${ids.folder}`)
       .replace(":documentId", ids.document!)
       .replace(":jobId", ids.job!)
       .replace(":shareId", ids.share!)
@@ -112,7 +127,7 @@ describe("RBAC over the whole route table", () => {
   }
 
   /** Routes where a signed-in user only reaches their own resources. */
-  const OWNED = /^\/api\/(conversations|knowledge-bases|jobs|account\/api-keys)\/:/;
+  const OWNED = /^\/api\/(conversations|folders|knowledge-bases|jobs|account\/api-keys)\/:/;
 
   it("declares an access level on every route, and the table has the routes we expect", () => {
     expect(web.routes.length).toBeGreaterThan(40);
@@ -166,6 +181,13 @@ describe("RBAC over the whole route table", () => {
         "DELETE /api/conversations/:id/share user",
         "GET /api/shares/:shareId user",
         "POST /api/shares/:shareId/copy user",
+        // Folders are their owner's (OWNED: another user's is a 404); archiving all archives the
+        // caller's own conversations.
+        "GET /api/folders user",
+        "POST /api/folders user",
+        "PATCH /api/folders/:id user",
+        "DELETE /api/folders/:id user",
+        "POST /api/conversations/archive-all user",
       ]),
     );
   });
@@ -267,6 +289,14 @@ describe("RBAC over the whole route table", () => {
       headers: owner.headers,
     });
     expect(conversation.statusCode).toBe(200);
+    // Still in the owner's folder, not archived (the stranger's "archive all" archived their own).
+    expect(conversation.json()).toMatchObject({ folderId: ids.folder, archivedAt: null });
+    const folders = (await web.app.inject({ url: "/api/folders", headers: owner.headers })).json() as {
+      folders: Array<{ id: string; name: string; conversationCount: number }>;
+    };
+    expect(folders.folders).toEqual([
+      expect.objectContaining({ id: ids.folder, name: "Private folder", conversationCount: 1 }),
+    ]);
     // Still shared, and the stranger's reading and copying of the link took nothing from it.
     expect(conversation.json()).toMatchObject({ share: { id: ids.share, open: true } });
     const keys = (await web.app.inject({ url: "/api/account/api-keys", headers: owner.headers })).json() as {
@@ -297,6 +327,38 @@ describe("RBAC over the whole route table", () => {
       (await web.app.inject({ url: `/api/conversations/${ids.conversation}`, headers: owner.headers }))
         .statusCode,
     ).toBe(200);
+  });
+
+  it("keeps a folder to its owner: an administrator is no owner, and the owner renames and lists it", async () => {
+    for (const method of ["PATCH", "DELETE"] as const) {
+      const response = await web.app.inject({
+        method,
+        url: `/api/folders/${ids.folder}`,
+        headers: admin.headers,
+        ...(method === "PATCH" ? { payload: { name: "taken over" } } : {}),
+      });
+      expect(response.statusCode, method).toBe(404);
+      expect(response.json().error.code, method).toBe("FOLDER_NOT_FOUND");
+    }
+    const listed = await web.app.inject({
+      url: `/api/conversations?folderId=${ids.folder}`,
+      headers: admin.headers,
+    });
+    expect([listed.statusCode, listed.json().error.code]).toEqual([404, "FOLDER_NOT_FOUND"]);
+    const renamed = await web.app.inject({
+      method: "PATCH",
+      url: `/api/folders/${ids.folder}`,
+      headers: owner.headers,
+      payload: { name: "Still private" },
+    });
+    expect(renamed.json()).toMatchObject({ id: ids.folder, name: "Still private", conversationCount: 1 });
+    const own = await web.app.inject({
+      url: `/api/conversations?folderId=${ids.folder}`,
+      headers: owner.headers,
+    });
+    expect((own.json() as { conversations: Array<{ id: string }> }).conversations.map((c) => c.id)).toEqual([
+      ids.conversation,
+    ]);
   });
 
   it("lets only the owner share a conversation or stop sharing it, and anyone signed in read the link", async () => {

@@ -9,6 +9,7 @@ import {
   systemPromptMaxChars,
   titleFromMessage,
 } from "./conversation-store.js";
+import { FOLDER_NAME_MAX_CHARS, FolderStore } from "./folder-store.js";
 
 /**
  * Conversation import (POST /api/conversations/import): a file's JSON, in one of the formats below,
@@ -58,6 +59,8 @@ export interface ConversationToStore {
   systemPrompt: string | null;
   createdAt: string | null;
   messages: MessageToStore[];
+  /** The name of the folder it was in (Hearth's export): it goes into the user's folder of that name. */
+  folder?: string | null;
 }
 
 /** A conversation that is not in the shape of the file's format. */
@@ -127,6 +130,12 @@ function importedStatus(
   return status === "stopped" ? "stopped" : "interrupted";
 }
 
+/** A folder's name as a file gives it, where it is one a folder may have (else none: unfiled). */
+function folderName(name: string | null | undefined): string | null {
+  const trimmed = name?.trim();
+  return trimmed && trimmed.length <= FOLDER_NAME_MAX_CHARS ? trimmed : null;
+}
+
 /** Hearth's own JSON export (GET /api/conversations/{id}/export?format=json), or an array of them. */
 const hearth: Parser = {
   recognizes: (item) => Array.isArray(item.messages),
@@ -137,6 +146,7 @@ const hearth: Parser = {
         model: z.string().nullish(),
         systemPrompt: z.string().nullish(),
         createdAt: z.string().nullish(),
+        folder: z.string().nullish(),
         messages: z.array(
           z.object({
             role: z.enum(["user", "assistant"]),
@@ -155,6 +165,7 @@ const hearth: Parser = {
       model: conversation.model ?? null,
       systemPrompt: conversation.systemPrompt ?? null,
       createdAt: isoTime(conversation.createdAt),
+      folder: folderName(conversation.folder),
       messages: conversation.messages.map((message) => ({
         role: message.role,
         content: message.content,
@@ -375,8 +386,9 @@ function readOne(
  * Stores a conversation as the user's own, in a transaction (whole or not at all), with its title
  * (or its first message's, as a new chat takes), messages in order, roles, model names, reasoning,
  * citations, system prompt and times as given. A message without a time takes the one before it
- * (the conversation's for the first; now where there is none). An import's conversations, and a
- * share's snapshot continued by its reader (share-routes.ts).
+ * (the conversation's for the first; now where there is none). One that names a folder goes into
+ * the user's folder of that name (compared folded), made first when they have none. An import's
+ * conversations, and a share's snapshot continued by its reader (share-routes.ts).
  */
 export async function storeConversation(
   store: ConversationStore,
@@ -388,6 +400,9 @@ export async function storeConversation(
   const title =
     conversation.title ||
     (first ? titleFromMessage((conversation.messages.find((m) => m.role === "user") ?? first).content) : "");
+  const folderId = conversation.folder
+    ? await new FolderStore(store.db).findOrCreate(userId, conversation.folder)
+    : null;
   return store.db.transaction().execute(async (trx) => {
     const scoped = new ConversationStore(trx);
     const created = await scoped.create(userId, {
@@ -395,6 +410,7 @@ export async function storeConversation(
       model: conversation.model,
       systemPrompt: conversation.systemPrompt,
       createdAt,
+      folderId,
     });
     let at = createdAt;
     for (const message of conversation.messages) {

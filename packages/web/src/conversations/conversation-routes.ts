@@ -23,6 +23,7 @@ import {
   systemPromptMaxChars,
   titleFromMessage,
 } from "./conversation-store.js";
+import { FolderStore } from "./folder-store.js";
 import { shareOf } from "./share-routes.js";
 import type { ShareStore } from "./share-store.js";
 
@@ -45,11 +46,13 @@ function isAnswering(history: StoredMessage[]): boolean {
 }
 
 /**
- * Conversations: list, search, rename, delete, export, import; send, edit and resend, regenerate
- * (SSE). Share links are share-routes.ts's.
+ * Conversations: list, search, rename, pin, move to a folder, archive (one or all), delete, export,
+ * import; send, edit and resend, regenerate (SSE). Share links are share-routes.ts's, folders
+ * folder-routes.ts's.
  */
 export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   const store = deps.conversations;
+  const folders = new FolderStore(store.db);
   const access = { config: { access: "user" as const } };
   const messageBody = z.strictObject({
     content: z.string().min(1),
@@ -71,9 +74,14 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   };
 
   app.get("/api/conversations", access, async (request) => {
-    const { q, limit, afterUpdatedAt, afterId, afterPinned } = z
+    const user = currentUser(request);
+    const { q, limit, afterUpdatedAt, afterId, afterPinned, archived, folderId } = z
       .object({
         q: z.string().max(200).optional(),
+        /** true: the archived conversations (Archived chats) instead of those in the list. */
+        archived: z.enum(["true", "false"]).optional(),
+        /** One folder's conversations; `none`: the unfiled ones; absent: any folder or none. */
+        folderId: z.string().min(1).max(100).optional(),
         limit: z.coerce.number().int().min(1).max(200).default(200),
         /** The `next` of the previous page. */
         afterUpdatedAt: z.string().max(40).optional(),
@@ -82,9 +90,13 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         afterPinned: z.enum(["true", "false"]).optional(),
       })
       .parse(request.query);
-    return store.list(currentUser(request).id, {
+    const folder = folderId === undefined ? undefined : folderId === "none" ? null : folderId;
+    if (folder) await store.assertOwnFolder(user.id, folder);
+    return store.list(user.id, {
       query: q,
       limit,
+      archived: archived === "true",
+      ...(folder !== undefined ? { folderId: folder } : {}),
       ...(afterUpdatedAt && afterId
         ? { after: { updatedAt: afterUpdatedAt, id: afterId, pinned: afterPinned === "true" } }
         : {}),
@@ -101,6 +113,12 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       .parse(request.body ?? {});
     await checkSystemPrompt(body.systemPrompt);
     return reply.code(201).send(await store.create(currentUser(request).id, body));
+  });
+
+  /** "Archive all chats": every conversation of the caller's list goes to Archived chats. */
+  app.post("/api/conversations/archive-all", access, async (request) => {
+    z.strictObject({}).parse(request.body ?? {});
+    return { archived: await store.archiveAll(currentUser(request).id) };
   });
 
   /**
@@ -149,9 +167,13 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         /** Null or blank clears it. */
         systemPrompt: systemPromptSchema,
         pinned: z.boolean().optional(),
+        /** One of the user's folders; null takes it out of its folder. */
+        folderId: z.string().min(1).max(100).nullable().optional(),
+        /** true archives it (out of the list, in Archived chats); false brings it back. */
+        archived: z.boolean().optional(),
       })
       .refine((body) => Object.values(body).some((value) => value !== undefined), {
-        message: "Give title, systemPrompt or pinned",
+        message: "Give title, systemPrompt, pinned, folderId or archived",
       })
       .parse(request.body);
     await checkSystemPrompt(changes.systemPrompt);
@@ -180,7 +202,9 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     // Links to the site's own pages (a document's) work outside it: read from this request's origin.
     const origin = `${request.protocol}://${request.host}`;
     if (format === "json") {
-      // For programs: ISO timestamps as stored, whatever lang and tz say; links absolute.
+      // For programs: ISO timestamps as stored, whatever lang and tz say; links absolute. The
+      // folder by its name, which an import into another account (or Hearth) files it under again.
+      const folder = await folders.nameOf(user.id, conversation.folderId);
       const absolute = messages.map((message) => ({
         ...message,
         citations: message.citations.map((citation) => absoluteCitation(citation, origin)),
@@ -188,7 +212,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       return reply
         .header("content-disposition", attachment(`${name}.json`))
         .type("application/json; charset=utf-8")
-        .send(JSON.stringify({ ...conversation, messages: absolute }, null, 2));
+        .send(JSON.stringify({ ...conversation, folder, messages: absolute }, null, 2));
     }
     return reply
       .header("content-disposition", attachment(`${name}.md`))

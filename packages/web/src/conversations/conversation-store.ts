@@ -99,6 +99,18 @@ export interface StoredConversation {
   systemPrompt: string | null;
   /** Listed first (in the list's "Pinned" section). */
   pinned: boolean;
+  /** The user's folder it is in; null: unfiled (the list's main part). */
+  folderId: string | null;
+  /** When it was archived (out of the list, in Archived chats); null: not archived. */
+  archivedAt: string | null;
+}
+
+/** Which of a user's conversations a list holds. */
+export interface ListFilter {
+  /** The archived ones (Archived chats) instead of those in the list. */
+  archived?: boolean;
+  /** Those of one folder; null: the unfiled ones; absent: in any folder or none. */
+  folderId?: string | null;
 }
 
 /** Where a page of the list ends: passed back for the next page (`next` of the list). */
@@ -114,6 +126,10 @@ export interface ConversationChanges {
   /** Null (or blank) clears it. */
   systemPrompt?: string | null;
   pinned?: boolean;
+  /** The user's folder to move it into; null takes it out of its folder. */
+  folderId?: string | null;
+  /** Archives it (now) or takes it out of the archive. */
+  archived?: boolean;
 }
 
 /**
@@ -147,10 +163,19 @@ export class ConversationStore {
     return this.db.isTransaction ? work(this.db) : this.db.transaction().execute(work);
   }
 
-  /** A new conversation, created now unless `createdAt` (an ISO time: an imported one's) says when. */
+  /**
+   * A new conversation, created now unless `createdAt` (an ISO time: an imported one's) says when;
+   * in the user's folder `folderId` when given (an imported one's: the caller checked it is theirs).
+   */
   async create(
     userId: string,
-    input: { title?: string; model?: string | null; systemPrompt?: string | null; createdAt?: string },
+    input: {
+      title?: string;
+      model?: string | null;
+      systemPrompt?: string | null;
+      createdAt?: string;
+      folderId?: string | null;
+    },
   ): Promise<StoredConversation> {
     const now = input.createdAt ?? new Date().toISOString();
     const row = {
@@ -161,6 +186,7 @@ export class ConversationStore {
       created_at: now,
       updated_at: now,
       system_prompt: systemPromptColumn(input.systemPrompt),
+      folder_id: input.folderId ?? null,
     };
     const folded = searchCopy(row.title);
     await this.db
@@ -175,6 +201,8 @@ export class ConversationStore {
       updatedAt: now,
       systemPrompt: row.system_prompt,
       pinned: false,
+      folderId: row.folder_id,
+      archivedAt: null,
     };
   }
 
@@ -194,26 +222,45 @@ export class ConversationStore {
       updatedAt: row.updated_at,
       systemPrompt: row.system_prompt ?? null,
       pinned: Number(row.pinned) === 1,
+      folderId: row.folder_id ?? null,
+      archivedAt: row.archived_at ?? null,
     };
   }
 
   /**
-   * A user's conversations, the pinned ones first, then the rest, each part the latest first,
-   * `limit` at a time: `after` is the page's last one (`next` of the previous page), so a page
-   * never repeats or skips one as new turns arrive (nor where the pinned part ends).
+   * A user's conversations in the list (not archived), the pinned ones first, then the rest, each
+   * part the latest first, `limit` at a time: `after` is the page's last one (`next` of the
+   * previous page), so a page never repeats or skips one as new turns arrive (nor where the pinned
+   * part ends). `folderId` keeps those of one folder (null: the unfiled ones). `archived`: the
+   * archived ones instead, the latest first (pinned or not: the archive has no pinned part).
    */
-  async list(userId: string, options: { query?: string; limit?: number; after?: ListCursor } = {}) {
+  async list(
+    userId: string,
+    options: { query?: string; limit?: number; after?: ListCursor } & ListFilter = {},
+  ) {
     const limit = options.limit ?? 200;
     const after = options.after;
+    const archived = options.archived === true;
     let select = this.db
       .selectFrom("conversations")
-      .select(["id", "title", "model", "created_at", "updated_at", "pinned"])
+      .select(["id", "title", "model", "created_at", "updated_at", "pinned", "folder_id", "archived_at"])
       .where("user_id", "=", userId)
-      .orderBy("pinned", "desc")
+      .where("archived_at", archived ? "is not" : "is", null);
+    if (options.folderId === null) select = select.where("folder_id", "is", null);
+    else if (options.folderId !== undefined) select = select.where("folder_id", "=", options.folderId);
+    if (!archived) select = select.orderBy("pinned", "desc");
+    select = select
       .orderBy("updated_at", "desc")
       .orderBy("id", "desc")
       .limit(limit + 1);
-    if (after) {
+    if (after && archived) {
+      select = select.where((eb) =>
+        eb.or([
+          eb("updated_at", "<", after.updatedAt),
+          eb.and([eb("updated_at", "=", after.updatedAt), eb("id", "<", after.id)]),
+        ]),
+      );
+    } else if (after) {
       const pinned = after.pinned ? 1 : 0;
       select = select.where((eb) =>
         eb.or([
@@ -260,11 +307,13 @@ export class ConversationStore {
       createdAt: r.created_at,
       updatedAt: r.updated_at,
       pinned: Number(r.pinned) === 1,
+      folderId: r.folder_id ?? null,
+      archivedAt: r.archived_at ?? null,
     }));
     const last = page.at(-1);
     const next: ListCursor | undefined =
       rows.length > limit && last
-        ? { updatedAt: last.updatedAt, id: last.id, pinned: last.pinned }
+        ? { updatedAt: last.updatedAt, id: last.id, pinned: !archived && last.pinned }
         : undefined;
     return { conversations: page, ...(next ? { next } : {}) };
   }
@@ -276,24 +325,53 @@ export class ConversationStore {
   /**
    * Changes what is given of a conversation. A new title or system prompt is a change to the
    * conversation (it moves up the list, as a new turn does); pinning only moves it between the
-   * list's parts, keeping its place by its latest activity.
+   * list's parts, keeping its place by its latest activity, and so do moving it to a folder and
+   * archiving it. Archiving one already archived keeps when it was archived. A folder that is not
+   * the user's is FOLDER_NOT_FOUND, as their conversation is a 404.
    */
   async update(userId: string, id: string, changes: ConversationChanges): Promise<StoredConversation> {
     const current = await this.get(userId, id);
-    const { title, systemPrompt, pinned } = changes;
+    const { title, systemPrompt, pinned, folderId, archived } = changes;
     const edited = title !== undefined || systemPrompt !== undefined;
-    if (!edited && pinned === undefined) return current;
+    const archiving = archived !== undefined && archived !== (current.archivedAt !== null);
+    if (!edited && pinned === undefined && folderId === undefined && !archiving) return current;
+    if (folderId) await this.assertOwnFolder(userId, folderId);
+    const now = new Date().toISOString();
     await this.db
       .updateTable("conversations")
       .set({
         ...(title !== undefined ? { title, title_folded: searchCopy(title) } : {}),
         ...(systemPrompt !== undefined ? { system_prompt: systemPromptColumn(systemPrompt) } : {}),
         ...(pinned !== undefined ? { pinned: pinned ? 1 : 0 } : {}),
-        ...(edited ? { updated_at: new Date().toISOString() } : {}),
+        ...(folderId !== undefined ? { folder_id: folderId } : {}),
+        ...(archiving ? { archived_at: archived ? now : null } : {}),
+        ...(edited ? { updated_at: now } : {}),
       })
       .where("id", "=", id)
       .execute();
     return this.get(userId, id);
+  }
+
+  /** FOLDER_NOT_FOUND unless the folder is the user's. */
+  async assertOwnFolder(userId: string, folderId: string): Promise<void> {
+    const folder = await this.db
+      .selectFrom("folders")
+      .select("id")
+      .where("id", "=", folderId)
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    if (!folder) throw new HearthError("FOLDER_NOT_FOUND", "No such folder");
+  }
+
+  /** Archives every conversation of the user's list ("Archive all chats"); returns how many. */
+  async archiveAll(userId: string): Promise<number> {
+    const result = await this.db
+      .updateTable("conversations")
+      .set({ archived_at: new Date().toISOString() })
+      .where("user_id", "=", userId)
+      .where("archived_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   /** Deletes a conversation and its messages; returns how many messages it held. */

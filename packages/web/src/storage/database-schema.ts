@@ -81,6 +81,21 @@ export interface ConversationsTable {
   system_prompt: string | null;
   /** 1 when the user pinned the conversation (listed first), else 0 (0012-conversation-settings). */
   pinned: Generated<number>;
+  /** The user's folder it is in; null: unfiled, in the list's main part (0015-conversation-folders). */
+  folder_id: Generated<string | null>;
+  /** When the user archived it (out of the list, in Archived chats); null: not archived (0015). */
+  archived_at: Generated<string | null>;
+}
+
+/** A user's folder of conversations (0015-conversation-folders). */
+export interface FoldersTable {
+  id: string;
+  user_id: string;
+  /** As the user typed it (1-100 characters, its ends trimmed). */
+  name: string;
+  /** The name folded (accounts/username-fold.ts): unique per user, so "Work" and "WORK" are one name. */
+  name_folded: string;
+  created_at: string;
 }
 
 export interface MessagesTable {
@@ -185,6 +200,7 @@ export interface Database {
   audit_log: AuditLogTable;
   settings: SettingsTable;
   conversations: ConversationsTable;
+  folders: FoldersTable;
   messages: MessagesTable;
   conversation_shares: ConversationSharesTable;
   model_access: ModelAccessTable;

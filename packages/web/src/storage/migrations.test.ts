@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POSTGRES_URL, postgresAvailable } from "../../test/support/web-harness.js";
 import { createUser, findUserByName } from "../accounts/account-store.js";
 import { ConversationStore } from "../conversations/conversation-store.js";
+import { FolderStore } from "../conversations/folder-store.js";
 import type { Database } from "./database-schema.js";
 import { createMigrator, type Dialect } from "./migrations.js";
 import { openDatabase } from "./open-database.js";
@@ -195,13 +196,51 @@ async function expectConversationSettings(db: Kysely<Database>): Promise<void> {
   ]);
 }
 
+/**
+ * After 0015-conversation-folders: the conversation stored before the step is unfiled and not
+ * archived, and in the list as it was; it goes into a folder and to the archive, and back.
+ */
+async function expectFoldersAndArchive(db: Kysely<Database>): Promise<void> {
+  expect(
+    await db
+      .selectFrom("conversations")
+      .select(["folder_id", "archived_at"])
+      .where("id", "=", "cnv_deploy")
+      .execute(),
+  ).toEqual([{ folder_id: null, archived_at: null }]);
+  const store = new ConversationStore(db);
+  const folders = new FolderStore(db);
+  expect((await store.list("usr_wang", { folderId: null })).conversations.map((c) => c.id)).toContain(
+    "cnv_deploy",
+  );
+  const folder = await folders.create("usr_wang", "部署");
+  await expect(folders.create("usr_wang", "部署")).rejects.toMatchObject({ code: "FOLDER_NAME_TAKEN" });
+  await store.update("usr_wang", "cnv_deploy", { folderId: folder.id, archived: true });
+  expect(await store.get("usr_wang", "cnv_deploy")).toMatchObject({
+    title: "如何部署 Hearth",
+    folderId: folder.id,
+    archivedAt: expect.any(String),
+  });
+  expect((await store.list("usr_wang", { archived: true })).conversations.map((c) => c.id)).toEqual([
+    "cnv_deploy",
+  ]);
+  await store.update("usr_wang", "cnv_deploy", { archived: false });
+  expect(await folders.list("usr_wang")).toMatchObject([{ name: "部署", conversationCount: 1 }]);
+  // Deleting the folder keeps the conversation and its messages.
+  await folders.delete("usr_wang", folder.id);
+  expect(await store.messages("usr_wang", "cnv_deploy")).toMatchObject([
+    { content: "How do I deploy Hearth with PostgreSQL? Grüße aus MÜNCHEN" },
+  ]);
+  expect(await store.get("usr_wang", "cnv_deploy")).toMatchObject({ folderId: null, archivedAt: null });
+}
+
 function backups(): string[] {
   const dir = join(dataDir, "backups");
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 14;
+const LATEST_STEP = 15;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -286,6 +325,7 @@ describe("web database migrations on SQLite", () => {
         { title_folded: null },
       ]);
       await expectConversationSettings(db);
+      await expectFoldersAndArchive(db);
       const applied = await createMigrator(db as Kysely<unknown>, "sqlite").getMigrations();
       expect(applied.every((step) => step.executedAt !== undefined)).toBe(true);
     } finally {
@@ -541,6 +581,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
         { content_folded: "how do i deploy hearth with postgresql? grüße aus münchen" },
       ]);
       await expectConversationSettings(db);
+      await expectFoldersAndArchive(db);
     } finally {
       await db.destroy();
     }

@@ -319,6 +319,39 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
         await db.schema.createIndex("usage_request_id").unique().on("usage").column("request_id").execute();
       },
     },
+    "0015-conversation-folders": {
+      // A user's own folders (their name unique per user, compared folded as user and group names
+      // are), a conversation's folder (null: unfiled, the list's main part) and when it was archived
+      // (null: not archived). Conversations stored before are unfiled and not archived. The list's
+      // queries, one user's conversations archived or not, unfiled or of one folder, pinned first
+      // then the latest, have an index.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("folders")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("name_folded", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("folders_user_name")
+          .on("folders")
+          .columns(["user_id", "name_folded"])
+          .unique()
+          .execute();
+        await db.schema
+          .alterTable("conversations")
+          .addColumn("folder_id", "text", (c) => c.references("folders.id").onDelete("set null"))
+          .execute();
+        await db.schema.alterTable("conversations").addColumn("archived_at", "text").execute();
+        await db.schema
+          .createIndex("conversations_user_list")
+          .on("conversations")
+          .columns(["user_id", "archived_at", "folder_id", "pinned", "updated_at"])
+          .execute();
+      },
+    },
   };
 }
 
