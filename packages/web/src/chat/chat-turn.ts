@@ -258,8 +258,8 @@ export async function runChatTurn(
         if (input.replaces && status !== "done")
           await deps.conversations.restoreVersion(input.conversationId, input.replaces.versionId);
       });
-      // The finish goes out once the answer it ends is stored (and a failed one's version put back). When it
-      // could not be, the client is told so instead: the answer stays as last stored, streaming,
+      // The finish goes out once the answer it ends is stored (a failed one's version put back). When
+      // it could not be, the client is told so instead: the answer stays as last stored, streaming,
       // until the abandoned-answer sweep marks it interrupted.
       if (storeFailure)
         await stream.send({ type: "error", code: storeFailure.code, message: storeFailure.message });
@@ -289,8 +289,9 @@ const FIRST_RETRY_MS = 500;
 
 /**
  * Stores an answer as it ends (`store`: its final write, and the putting back of what a failed one
- * was to replace, both safe to repeat), tried again while the database cannot be reached; the failure when it could not
- * be stored (DATABASE_UNAVAILABLE once FINAL_STORE_PATIENCE_MS ran out), logged, else undefined.
+ * was to replace, both safe to repeat), tried again while the database cannot be reached; the
+ * failure when it could not be stored (DATABASE_UNAVAILABLE once FINAL_STORE_PATIENCE_MS ran out),
+ * logged, else undefined.
  */
 async function storeFinalAnswer(
   logger: Logger,
