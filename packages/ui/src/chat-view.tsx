@@ -22,6 +22,13 @@ import { ActionError, errorCode, useAction } from "./use-action.js";
 
 export interface ChatMessage {
   id?: string;
+  /** Its place in the conversation as stored (the service's `seq`). */
+  seq?: number;
+  /**
+   * Which of the versions at its place the message begins, of how many (an edit and resend, a
+   * regeneration keep what they replace as a version): shown as "‹ 2 / 3 ›" under it.
+   */
+  versions?: { index: number; count: number };
   role: "user" | "assistant";
   content: string;
   reasoning?: string | null;
@@ -126,9 +133,53 @@ export const MessageView = memo(
     before.busy === after.busy &&
     before.reopenEdit === after.reopenEdit &&
     before.eager === after.eager &&
+    before.versionsDisabled === after.versionsDisabled &&
     !before.onEdit === !after.onEdit &&
-    !before.onRegenerate === !after.onRegenerate,
+    !before.onRegenerate === !after.onRegenerate &&
+    !before.onVersion === !after.onVersion,
 );
+
+/**
+ * "‹ 2 / 3 ›" under a message that begins several versions: the previous and next version's
+ * buttons, the group named for screen readers ("Version 2 of 3"); disabled while an answer is
+ * written (or a version is being switched to).
+ */
+function VersionSwitch(props: {
+  versions: { index: number; count: number };
+  disabled: boolean;
+  onVersion(index: number): void;
+}) {
+  const { t } = useI18n();
+  const { index, count } = props.versions;
+  return (
+    // A fieldset: a group, named for screen readers.
+    <fieldset className="versions" aria-label={fill(t.versionOf, { index, count })}>
+      <button
+        type="button"
+        className="small previous"
+        aria-label={t.previousVersion}
+        title={t.previousVersion}
+        disabled={props.disabled || index <= 1}
+        onClick={() => props.onVersion(index - 1)}
+      >
+        ‹
+      </button>
+      <span aria-hidden="true">
+        {index} / {count}
+      </span>
+      <button
+        type="button"
+        className="small next"
+        aria-label={t.nextVersion}
+        title={t.nextVersion}
+        disabled={props.disabled || index >= count}
+        onClick={() => props.onVersion(index + 1)}
+      >
+        ›
+      </button>
+    </fieldset>
+  );
+}
 
 function MessageViewOf(props: {
   message: ChatMessage;
@@ -138,6 +189,10 @@ function MessageViewOf(props: {
   /** An edit that was not answered: the edit box opens again with its text. */
   reopenEdit?: { text: string };
   onRegenerate?(): void;
+  /** Shows another of the versions the message begins (`message.versions`), by its number. */
+  onVersion?(index: number): void;
+  /** Whether its version buttons are off (an answer being written, a version being switched to). */
+  versionsDisabled?: boolean;
   busy: boolean;
 }) {
   const { t } = useI18n();
@@ -291,6 +346,13 @@ function MessageViewOf(props: {
       )}
       {source && <SourceView citation={source} onClose={() => setSource(undefined)} />}
       <div className="badges">
+        {message.versions && message.versions.count > 1 && props.onVersion && (
+          <VersionSwitch
+            versions={message.versions}
+            disabled={props.versionsDisabled === true || streaming}
+            onVersion={props.onVersion}
+          />
+        )}
         {message.cached && <span className="badge">{t.cached}</span>}
         {message.status === "stopped" && <span className="badge">{t.stopped}</span>}
         {message.status === "interrupted" && (
@@ -683,7 +745,9 @@ function keepUnchanged(shown: ChatMessage[], stored: ChatMessage[]): ChatMessage
       before.status === message.status &&
       before.content === message.content &&
       before.reasoning === message.reasoning &&
-      before.citations?.length === message.citations?.length
+      before.citations?.length === message.citations?.length &&
+      before.versions?.index === message.versions?.index &&
+      before.versions?.count === message.versions?.count
       ? before
       : message;
   });
@@ -728,6 +792,13 @@ export function ChatView(props: {
   const [notice, setNotice] = useState("");
   /** The edit that was not answered, given back to its message's edit box. */
   const [reopenEdit, setReopenEdit] = useState<{ id: string; text: string }>();
+  /** Whether another version of a message is being switched to (its buttons are off meanwhile). */
+  const [switching, setSwitching] = useState(false);
+  /**
+   * The version buttons that had focus when a version was switched to (the message's place in the
+   * list, and which of its buttons): focus goes back to them once the other version is shown.
+   */
+  const versionFocus = useRef<{ position: number; which: "previous" | "next" }>(undefined);
   /** What the status region tells a screen reader: an answer being written, then written. */
   const [announcement, setAnnouncement] = useState("");
   const [options, setOptions] = useState<ComposerOptions>({ knowledgeBaseIds: [], search: "off" });
@@ -869,11 +940,14 @@ export function ChatView(props: {
           (answer) => {
             if (id !== shownId() || liveTurns.get(id)) return;
             setTitle(answer.title);
-            // Only the ids: a stopped answer may not be stored yet when this reads, and what was
-            // shown stays as it was.
+            // Only the ids, places and versions: a stopped answer may not be stored yet when
+            // this reads, and what was shown stays as it was.
             setMessages((current) =>
               current.length === answer.messages.length
-                ? current.map((message, i) => ({ ...message, id: answer.messages[i]?.id }))
+                ? current.map((message, i) => {
+                    const stored = answer.messages[i];
+                    return { ...message, id: stored?.id, seq: stored?.seq, versions: stored?.versions };
+                  })
                 : current,
             );
           },
@@ -900,6 +974,23 @@ export function ChatView(props: {
     }, WATCH_INTERVAL_MS);
     return () => clearInterval(timer);
   }, [watching, props.conversationId]);
+
+  // Focus goes back to the version buttons a switch began from (the message there is another one
+  // now): the one pressed, or the other where it is off (the first or last version reached).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once the switched messages are shown
+  useEffect(() => {
+    const focus = versionFocus.current;
+    if (!focus || switching) return;
+    versionFocus.current = undefined;
+    const group = list.current
+      ?.querySelectorAll("article.message")
+      [focus.position]?.querySelector(".versions");
+    const pressed = group?.querySelector<HTMLButtonElement>(`button.${focus.which}`);
+    const other = group?.querySelector<HTMLButtonElement>(
+      `button.${focus.which === "previous" ? "next" : "previous"}`,
+    );
+    (pressed && !pressed.disabled ? pressed : other)?.focus();
+  }, [messages, switching]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: follow the answer as it grows
   useEffect(() => {
@@ -1113,6 +1204,47 @@ export function ChatView(props: {
     );
   };
 
+  /**
+   * Shows version `index` of those the message at `position` (stored at `seq`) begins: the service
+   * switches and answers the conversation as it now is. A refusal (an answer being written
+   * elsewhere, versions changed in another tab) is said beside the composer, and the conversation
+   * is read again.
+   */
+  const switchVersion = async (position: number, seq: number, index: number, which: "previous" | "next") => {
+    const id = props.conversationId;
+    if (!id || busy || watching || switching) return;
+    const mine = generation.current;
+    setSwitching(true);
+    setSendError(undefined);
+    setBoxRefused(false);
+    setNotice("");
+    versionFocus.current = { position, which };
+    try {
+      const answer = await api<{ messages: ConversationAnswer["messages"] }>(
+        `/api/conversations/${id}/versions`,
+        {
+          method: "POST",
+          body: { seq, index },
+        },
+      );
+      if (generation.current !== mine) return;
+      setMessages(answer.messages);
+    } catch (error) {
+      if (generation.current !== mine) return;
+      setSendError(error);
+      void api<ConversationAnswer>(`/api/conversations/${id}`).then(
+        (answer) => {
+          if (generation.current !== mine || liveTurns.get(id)) return;
+          setMessages(answer.messages);
+          setWatching(answer.messages.some((message) => message.status === "streaming"));
+        },
+        () => {},
+      );
+    } finally {
+      if (generation.current === mine) setSwitching(false);
+    }
+  };
+
   /** Stores the open conversation's system prompt; a new chat's waits for its first message. */
   const saveSystemPrompt = async (text: string | null) => {
     const id = props.conversationId;
@@ -1144,8 +1276,8 @@ export function ChatView(props: {
   };
 
   // What the messages' buttons call: looked up when clicked (MessageView is not rendered again for new callbacks).
-  const actions = useRef({ send, regenerate });
-  actions.current = { send, regenerate };
+  const actions = useRef({ send, regenerate, switchVersion });
+  actions.current = { send, regenerate, switchVersion };
 
   if (props.models.models.length === 0) return <ModelGuidance answer={props.models} />;
   if (notFound)
@@ -1225,6 +1357,18 @@ export function ChatView(props: {
                 ? () => void actions.current.regenerate()
                 : undefined
             }
+            onVersion={
+              message.versions && message.seq !== undefined
+                ? (chosen) =>
+                    void actions.current.switchVersion(
+                      index,
+                      message.seq!,
+                      chosen,
+                      chosen < message.versions!.index ? "previous" : "next",
+                    )
+                : undefined
+            }
+            versionsDisabled={busy || watching || switching}
           />
         ))}
       </div>

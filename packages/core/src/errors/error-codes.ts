@@ -268,6 +268,11 @@ export const ERROR_CODES = {
     status: 409,
     summary: "The conversation's answer is still being written: wait for it to end, or stop it.",
   },
+  VERSION_OUT_OF_RANGE: {
+    status: 400,
+    summary:
+      "The message has no version with that number: its versions are numbered from 1 to the count the conversation gives.",
+  },
   MESSAGE_TOO_LONG: { status: 413, summary: "The chat message is longer than web.maxMessageChars." },
   IMPORT_FORMAT_UNKNOWN: {
     status: 422,

@@ -219,14 +219,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         .where("user_id", "=", id)
         .execute();
       if (conversations.length)
-        await trx
-          .deleteFrom("messages")
-          .where(
-            "conversation_id",
-            "in",
-            conversations.map((c) => c.id),
-          )
-          .execute();
+        for (const table of ["messages", "message_versions"] as const)
+          await trx
+            .deleteFrom(table)
+            .where(
+              "conversation_id",
+              "in",
+              conversations.map((c) => c.id),
+            )
+            .execute();
       for (const table of ["conversations", "folders", "sessions", "api_keys", "group_members"] as const)
         await trx.deleteFrom(table).where("user_id", "=", id).execute();
       await trx.deleteFrom("users").where("id", "=", id).execute();

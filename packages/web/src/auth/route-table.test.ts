@@ -188,6 +188,9 @@ describe("RBAC over the whole route table", () => {
         "PATCH /api/folders/:id user",
         "DELETE /api/folders/:id user",
         "POST /api/conversations/archive-all user",
+        // A message's versions: only the owner switches them (OWNED: another user's conversation
+        // is a 404, an administrator's attempt too); a cookie session with the CSRF token.
+        "POST /api/conversations/:id/versions user",
       ]),
     );
   });
@@ -359,6 +362,68 @@ describe("RBAC over the whole route table", () => {
     expect((own.json() as { conversations: Array<{ id: string }> }).conversations.map((c) => c.id)).toEqual([
       ids.conversation,
     ]);
+  });
+
+  it("lets only the owner switch a message's version: anonymous 401, no CSRF token 403, an API key 401, another user or an admin 404", async () => {
+    // A conversation of the owner's whose answer has two versions (regenerated once).
+    const id = (
+      (
+        await web.app.inject({
+          method: "POST",
+          url: "/api/conversations",
+          headers: owner.headers,
+          payload: {},
+        })
+      ).json() as { id: string }
+    ).id;
+    // Streamed turns, over HTTP (the service listens since beforeAll).
+    const { port } = web.app.server.address() as { port: number };
+    for (const [turn, payload] of [
+      ["messages", { model: "tiny-story", content: "secret question" }],
+      ["regenerate", { model: "tiny-story" }],
+    ] as const) {
+      const answered = await fetch(`http://127.0.0.1:${port}/api/conversations/${id}/${turn}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...owner.headers },
+        body: JSON.stringify(payload),
+      });
+      expect(answered.status, turn).toBe(200);
+      await answered.text();
+    }
+    const read = async () =>
+      (
+        (await web.app.inject({ url: `/api/conversations/${id}`, headers: owner.headers })).json() as {
+          messages: Array<{ seq: number; content: string; versions?: { index: number; count: number } }>;
+        }
+      ).messages;
+    const before = await read();
+    expect(before[1]!.versions).toEqual({ index: 2, count: 2 });
+    const path = `/api/conversations/${id}/versions`;
+    const body = { seq: before[1]!.seq, index: 1 };
+    const other = await signUp(web.app, "another");
+    const attempts: Array<[string, Record<string, string> | undefined, number, string]> = [
+      ["anonymous", undefined, 401, "UNAUTHORIZED"],
+      ["a session cookie without the CSRF token", { cookie: owner.cookie }, 403, "CSRF_TOKEN_INVALID"],
+      ["an API key", { authorization: `Bearer ${strangerKey}` }, 401, "UNAUTHORIZED"],
+      ["another user", other.headers, 404, "CONVERSATION_NOT_FOUND"],
+      ["an administrator", admin.headers, 404, "CONVERSATION_NOT_FOUND"],
+    ];
+    for (const [who, headers, status, code] of attempts) {
+      const response = await web.app.inject({
+        method: "POST",
+        url: path,
+        ...(headers ? { headers } : {}),
+        payload: body,
+      });
+      expect(response.statusCode, who).toBe(status);
+      expect(response.json().error.code, who).toBe(code);
+      expect(response.body, who).not.toContain("secret");
+    }
+    // Nothing changed by the attempts; the owner switches.
+    expect(await read()).toEqual(before);
+    const own = await web.app.inject({ method: "POST", url: path, headers: owner.headers, payload: body });
+    expect(own.statusCode).toBe(200);
+    expect((await read())[1]!.versions).toEqual({ index: 1, count: 2 });
   });
 
   it("lets only the owner share a conversation or stop sharing it, and anyone signed in read the link", async () => {

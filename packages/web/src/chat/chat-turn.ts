@@ -58,11 +58,12 @@ export interface ChatTurnInput {
   /** The turn's place in the user's quota, counted at admission; the turn adds its tokens. */
   admission: Admission;
   /**
-   * Regenerate and edit-and-resend: the stored messages from `fromSeq` up to this turn's own
-   * (from `ownFromSeq`, else its answer) are what it replaces. They go only once the new answer is
-   * complete; a new answer that fails or is stopped is removed instead, and they stay as they were.
+   * Regenerate and edit-and-resend: the version the messages this turn replaces were set aside as
+   * (ConversationStore.setAside, resend). A complete answer leaves it a version to switch back to;
+   * a new answer that fails or is stopped is removed with the turn's own message, and the version
+   * put back as it was.
    */
-  replaces?: { fromSeq: number; ownFromSeq?: number };
+  replaces?: { versionId: string };
 }
 
 /**
@@ -90,12 +91,23 @@ export async function runChatTurn(
     else deleted = true;
     upstream.abort(new Error(reason === "stopped" ? "stopped" : "conversation deleted"));
   });
-  const assistant = await deps.conversations.append(input.conversationId, {
-    role: "assistant",
-    content: "",
-    status: "streaming",
-    model: input.model,
-  });
+  const assistant = await deps.conversations
+    .append(input.conversationId, {
+      role: "assistant",
+      content: "",
+      status: "streaming",
+      model: input.model,
+    })
+    .catch(async (caught: unknown) => {
+      // No answer begun: what it was to replace is put back (it stays a version should that fail too).
+      untrack();
+      forget();
+      if (input.replaces)
+        await deps.conversations
+          .restoreVersion(input.conversationId, input.replaces.versionId)
+          .catch(() => {});
+      throw caught;
+    });
   await stream.send({ type: "message-start", messageId: assistant.id, conversationId: input.conversationId });
 
   /** The answer and the reasoning as the user saw them (masked by the output filter when it is on). */
@@ -243,15 +255,11 @@ export async function runChatTurn(
       };
       const storeFailure = await storeFinalAnswer(deps.logger, assistant.id, async () => {
         await deps.conversations.finishMessage(assistant.id, final);
-        if (input.replaces) {
-          const own = input.replaces.ownFromSeq ?? assistant.seq;
-          if (status === "done")
-            await deps.conversations.truncateFrom(input.conversationId, input.replaces.fromSeq, own);
-          else await deps.conversations.truncateFrom(input.conversationId, own);
-        }
+        if (input.replaces && status !== "done")
+          await deps.conversations.restoreVersion(input.conversationId, input.replaces.versionId);
       });
-      // The finish goes out once the answer it ends is stored (and what it replaces gone). When it
-      // could not be, the client is told so instead: the answer stays as last stored, streaming,
+      // The finish goes out once the answer it ends is stored (a failed one's version put back). When
+      // it could not be, the client is told so instead: the answer stays as last stored, streaming,
       // until the abandoned-answer sweep marks it interrupted.
       if (storeFailure)
         await stream.send({ type: "error", code: storeFailure.code, message: storeFailure.message });
@@ -280,9 +288,10 @@ const FINAL_STORE_PATIENCE_MS = 10_000;
 const FIRST_RETRY_MS = 500;
 
 /**
- * Stores an answer as it ends (`store`: its final write, and the removal of what it replaces, both
- * safe to repeat), tried again while the database cannot be reached; the failure when it could not
- * be stored (DATABASE_UNAVAILABLE once FINAL_STORE_PATIENCE_MS ran out), logged, else undefined.
+ * Stores an answer as it ends (`store`: its final write, and the putting back of what a failed one
+ * was to replace, both safe to repeat), tried again while the database cannot be reached; the
+ * failure when it could not be stored (DATABASE_UNAVAILABLE once FINAL_STORE_PATIENCE_MS ran out),
+ * logged, else undefined.
  */
 async function storeFinalAnswer(
   logger: Logger,

@@ -47,8 +47,8 @@ function isAnswering(history: StoredMessage[]): boolean {
 
 /**
  * Conversations: list, search, rename, pin, move to a folder, archive (one or all), delete, export,
- * import; send, edit and resend, regenerate (SSE). Share links are share-routes.ts's, folders
- * folder-routes.ts's.
+ * import; send, edit and resend, regenerate (SSE), and the versions these keep. Share links are
+ * share-routes.ts's, folders folder-routes.ts's.
  */
 export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   const store = deps.conversations;
@@ -57,7 +57,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   const messageBody = z.strictObject({
     content: z.string().min(1),
     model: z.string().min(1).max(200),
-    /** Edit and resend: replaces this user message and drops everything after it. */
+    /** Edit and resend: replaces this user message and what followed it, kept as a version. */
     editMessageId: z.string().optional(),
     ...grounding,
   });
@@ -152,7 +152,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     return {
       ...conversation,
       share: await shareOf(deps, request, id),
-      messages: await store.messages(user.id, id),
+      messages: await store.messagesWithVersions(user.id, id),
     };
   });
 
@@ -300,18 +300,21 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       : undefined;
     if (body.editMessageId && !edited)
       throw new HearthError("MESSAGE_NOT_FOUND", "No such user message in this conversation");
-    // The edited message and what followed it are not sent; they stay stored until the new answer
-    // is complete: a failed or stopped one leaves the conversation as it was (runChatTurn's `replaces`).
+    // The edited message and what followed it are not sent: they are set aside as a version (put
+    // back should the new answer fail or be stopped: runChatTurn's `replaces`).
     const history = edited ? stored.filter((m) => m.seq < edited.seq) : stored;
     await checkPrompt(conversation.systemPrompt, history);
     // Counted before anything is stored: QUOTA_EXCEEDED leaves the conversation as it was.
     await deps.usage.metered(user, { model: body.model }, async (admission) => {
-      const message = await store.append(id, {
-        role: "user",
+      const userMessage = {
+        role: "user" as const,
         content: body.content,
-        status: "done",
+        status: "done" as const,
         model: null,
-      });
+      };
+      const { versionId, message } = edited
+        ? await store.resend(id, edited.seq, userMessage)
+        : { versionId: undefined, message: await store.append(id, userMessage) };
       if (history.length === 0 && conversation.title === "New chat") {
         await store.rename(user.id, id, titleFromMessage(body.content));
       }
@@ -324,7 +327,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         ...bases,
         search: body.search,
         admission,
-        ...(edited ? { replaces: { fromSeq: edited.seq, ownFromSeq: message.seq } } : {}),
+        ...(versionId ? { replaces: { versionId } } : {}),
       });
     });
   });
@@ -342,12 +345,14 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const kept = history.slice(0, lastUser + 1);
     await checkPrompt(conversation.systemPrompt, kept);
     const next = history[lastUser + 1];
-    // An answer worth keeping stays until the new one is complete (a failed or stopped
-    // regeneration leaves it as it was); a failed one with nothing in it goes at once.
+    // An answer worth keeping is set aside as a version (put back should the new one fail or be
+    // stopped); a failed one with nothing in it goes at once.
     const keepable = history.slice(lastUser + 1).some((m) => m.content !== "" && m.status !== "error");
     // Counted before anything is stored: QUOTA_EXCEEDED leaves the conversation as it was.
     await deps.usage.metered(user, { model: body.model }, async (admission) => {
-      if (next && !keepable) await store.truncateFrom(id, next.seq);
+      let versionId: string | undefined;
+      if (next && keepable) versionId = await store.setAside(id, next.seq);
+      else if (next) await store.truncateFrom(id, next.seq);
       await answer(reply, {
         user,
         conversationId: id,
@@ -358,8 +363,27 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         search: body.search,
         fresh: true,
         admission,
-        ...(next && keepable ? { replaces: { fromSeq: next.seq } } : {}),
+        ...(versionId ? { replaces: { versionId } } : {}),
       });
     });
+  });
+
+  /**
+   * Shows another version of a message (edit and resend, regenerate keep what they replace as
+   * versions): `seq` a message shown that begins several versions (its `versions` in the
+   * conversation), `index` the one to show, from 1. Answers the conversation's messages as they
+   * now are. 409 ANSWER_IN_PROGRESS while an answer is written; 404 MESSAGE_NOT_FOUND for a seq not
+   * shown; 400 VERSION_OUT_OF_RANGE for an index it does not have.
+   */
+  app.post("/api/conversations/:id/versions", access, async (request) => {
+    const user = currentUser(request);
+    const { id } = request.params as { id: string };
+    // Ownership before validation: another user's id is a 404 whatever the body.
+    await store.get(user.id, id);
+    const { seq, index } = z
+      .strictObject({ seq: z.number().int().min(0), index: z.number().int() })
+      .parse(request.body);
+    await store.switchVersion(user.id, id, seq, index);
+    return { messages: await store.messagesWithVersions(user.id, id) };
   });
 }

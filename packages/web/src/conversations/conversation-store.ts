@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { HearthError } from "@hearth/core";
 import { sql } from "kysely";
-import type { MessagesTable } from "../storage/database-schema.js";
+import type { MessagesTable, MessageVersionsTable } from "../storage/database-schema.js";
+import { lockedTransaction } from "../storage/locked-transaction.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import { firstCodePoints } from "../text/first-code-points.js";
 import { foldForSearch, searchCopy } from "./search-fold.js";
@@ -142,6 +143,184 @@ export const SYSTEM_PROMPT_MAX_CHARS = 10_000;
 export function systemPromptMaxChars(maxMessageChars: number): number {
   return Math.min(SYSTEM_PROMPT_MAX_CHARS, maxMessageChars);
 }
+
+/**
+ * The most versions a conversation keeps set aside (message versions: an edit and resend, a
+ * regeneration), counting those within other versions: past it, the oldest are deleted, so that
+ * storage cannot grow without bound. The path shown is never touched.
+ */
+export const MAX_STORED_VERSIONS = 100;
+
+/** Which of the versions at its place a message begins, numbered from 1 in the order written, of how many. */
+export interface MessageVersions {
+  index: number;
+  count: number;
+}
+
+/** Namespaces the per-conversation advisory lock of version changes among PostgreSQL advisory locks. */
+const VERSIONS_LOCK = 0x48_56; // "HV"
+
+/** What a stored version's `tail` holds: its messages, and the versions set aside within them. */
+interface VersionTail {
+  messages: MessagesTable[];
+  versions: MessageVersionsTable[];
+}
+
+/** Inserts rows a batch at a time (a long tail would pass the database's limit on parameters). */
+async function insertRows<T extends "messages" | "message_versions">(
+  db: WebDatabase,
+  table: T,
+  rows: T extends "messages" ? MessagesTable[] : MessageVersionsTable[],
+): Promise<void> {
+  for (let start = 0; start < rows.length; start += 100)
+    await db
+      .insertInto(table)
+      .values(rows.slice(start, start + 100) as never)
+      .execute();
+}
+
+/**
+ * Sets the conversation's messages from `fromSeq` on aside as a version at their place (with the
+ * versions within them), in `db` (a locked transaction); its id, or undefined when there were none.
+ * An answer left streaming is kept as interrupted: nothing writes it once it is set aside.
+ */
+async function setAsideTail(
+  db: WebDatabase,
+  conversationId: string,
+  fromSeq: number,
+): Promise<string | undefined> {
+  const messages = await db
+    .selectFrom("messages")
+    .selectAll()
+    .where("conversation_id", "=", conversationId)
+    .where("seq", ">=", fromSeq)
+    .orderBy("seq")
+    .execute();
+  const first = messages[0];
+  if (!first) return undefined;
+  const before = await db
+    .selectFrom("messages")
+    .select((eb) => eb.fn.max("seq").as("seq"))
+    .where("conversation_id", "=", conversationId)
+    .where("seq", "<", fromSeq)
+    .executeTakeFirst();
+  const afterSeq = Number(before?.seq ?? 0);
+  // Every message after afterSeq is in the tail, and so is every version placed after one of them.
+  const within = await db
+    .selectFrom("message_versions")
+    .selectAll()
+    .where("conversation_id", "=", conversationId)
+    .where("after_seq", ">", afterSeq)
+    .execute();
+  const tail: VersionTail = {
+    messages: messages.map((row) => ({
+      ...row,
+      seq: Number(row.seq),
+      ...(row.status === "streaming" ? { status: "interrupted" as const } : {}),
+    })),
+    versions: within.map((row) => ({ ...row, after_seq: Number(row.after_seq), held: Number(row.held) })),
+  };
+  const id = randomUUID();
+  await db
+    .deleteFrom("messages")
+    .where("conversation_id", "=", conversationId)
+    .where("seq", ">=", fromSeq)
+    .execute();
+  await db
+    .deleteFrom("message_versions")
+    .where("conversation_id", "=", conversationId)
+    .where("after_seq", ">", afterSeq)
+    .execute();
+  await db
+    .insertInto("message_versions")
+    .values({
+      id,
+      conversation_id: conversationId,
+      after_seq: afterSeq,
+      created_at: first.created_at,
+      tail: JSON.stringify(tail),
+      held: 1 + tail.versions.reduce((sum, row) => sum + row.held, 0),
+    })
+    .execute();
+  return id;
+}
+
+/**
+ * Brings a stored version back as the path shown after its place, in `db` (a locked transaction
+ * whose path after that place was set aside or removed): its messages as they were, its own
+ * versions stored again, the row gone.
+ */
+async function bringBack(db: WebDatabase, row: MessageVersionsTable): Promise<void> {
+  const tail = JSON.parse(row.tail) as VersionTail;
+  await insertRows(db, "messages", tail.messages);
+  await insertRows(db, "message_versions", tail.versions);
+  await db.deleteFrom("message_versions").where("id", "=", row.id).execute();
+}
+
+/**
+ * Deletes the conversation's oldest stored versions while it holds more than MAX_STORED_VERSIONS
+ * (counting those within others), never `keep` (the one just set aside).
+ */
+async function trimVersions(db: WebDatabase, conversationId: string, keep: string): Promise<void> {
+  const rows = await db
+    .selectFrom("message_versions")
+    .select(["id", "held"])
+    .where("conversation_id", "=", conversationId)
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
+  let held = rows.reduce((sum, row) => sum + Number(row.held), 0);
+  const gone: string[] = [];
+  for (const row of rows) {
+    if (held <= MAX_STORED_VERSIONS) break;
+    if (row.id === keep) continue;
+    gone.push(row.id);
+    held -= Number(row.held);
+  }
+  if (gone.length > 0) await db.deleteFrom("message_versions").where("id", "in", gone).execute();
+}
+
+/** Appends a message after the conversation's last one in `db`; the conversation's latest activity is its time. */
+async function appendRow(
+  db: WebDatabase,
+  conversationId: string,
+  message: NewMessage,
+): Promise<StoredMessage> {
+  const now = message.createdAt ?? new Date().toISOString();
+  const last = await db
+    .selectFrom("messages")
+    .select((eb) => eb.fn.max("seq").as("seq"))
+    .where("conversation_id", "=", conversationId)
+    .executeTakeFirst();
+  const seq = Number(last?.seq ?? 0) + 1;
+  const row: MessagesTable = {
+    id: randomUUID(),
+    conversation_id: conversationId,
+    seq,
+    role: message.role,
+    content: message.content,
+    content_folded: searchCopy(message.content),
+    reasoning: message.reasoning ?? null,
+    status: message.status,
+    model: message.model,
+    citations: message.citations?.length ? JSON.stringify(message.citations) : null,
+    error: null,
+    error_code: null,
+    created_at: now,
+    heartbeat_at: message.status === "streaming" ? now : null,
+    stop_requested_at: null,
+  };
+  await db.insertInto("messages").values(row).execute();
+  await db.updateTable("conversations").set({ updated_at: now }).where("id", "=", conversationId).execute();
+  return toMessage(row);
+}
+
+/** A message to append: written now unless `createdAt` (an ISO time: an imported one's) says when. */
+export type NewMessage = Pick<StoredMessage, "role" | "content" | "status" | "model"> & {
+  reasoning?: string | null;
+  citations?: Citation[];
+  createdAt?: string;
+};
 
 /** A conversation's title taken from its first message: spaces folded, at most 60 whole characters. */
 export function titleFromMessage(content: string): string {
@@ -374,11 +553,12 @@ export class ConversationStore {
     return Number(result.numUpdatedRows);
   }
 
-  /** Deletes a conversation and its messages; returns how many messages it held. */
+  /** Deletes a conversation, its messages and their stored versions; returns how many messages it held. */
   async delete(userId: string, id: string): Promise<number> {
     await this.get(userId, id);
     return this.db.transaction().execute(async (trx) => {
       const removed = await trx.deleteFrom("messages").where("conversation_id", "=", id).executeTakeFirst();
+      await trx.deleteFrom("message_versions").where("conversation_id", "=", id).execute();
       await trx.deleteFrom("conversations").where("id", "=", id).execute();
       return Number(removed.numDeletedRows);
     });
@@ -399,47 +579,8 @@ export class ConversationStore {
    * Appends a message after the last one, written now unless `createdAt` (an ISO time: an imported
    * one's) says when; the conversation's latest activity becomes the message's time.
    */
-  async append(
-    conversationId: string,
-    message: Pick<StoredMessage, "role" | "content" | "status" | "model"> & {
-      reasoning?: string | null;
-      citations?: Citation[];
-      createdAt?: string;
-    },
-  ) {
-    const now = message.createdAt ?? new Date().toISOString();
-    return this.atomically(async (trx) => {
-      const last = await trx
-        .selectFrom("messages")
-        .select((eb) => eb.fn.max("seq").as("seq"))
-        .where("conversation_id", "=", conversationId)
-        .executeTakeFirst();
-      const seq = Number(last?.seq ?? 0) + 1;
-      const row: MessagesTable = {
-        id: randomUUID(),
-        conversation_id: conversationId,
-        seq,
-        role: message.role,
-        content: message.content,
-        content_folded: searchCopy(message.content),
-        reasoning: message.reasoning ?? null,
-        status: message.status,
-        model: message.model,
-        citations: message.citations?.length ? JSON.stringify(message.citations) : null,
-        error: null,
-        error_code: null,
-        created_at: now,
-        heartbeat_at: message.status === "streaming" ? now : null,
-        stop_requested_at: null,
-      };
-      await trx.insertInto("messages").values(row).execute();
-      await trx
-        .updateTable("conversations")
-        .set({ updated_at: now })
-        .where("id", "=", conversationId)
-        .execute();
-      return toMessage(row);
-    });
+  async append(conversationId: string, message: NewMessage) {
+    return this.atomically((trx) => appendRow(trx, conversationId, message));
   }
 
   async finishMessage(
@@ -514,15 +655,185 @@ export class ConversationStore {
   }
 
   /**
-   * Removes the messages from `seq` on (edit and resend, regenerate), or only those before
-   * `beforeSeq` when it is given (the answer a completed regeneration replaces).
+   * Removes the messages from `seq` on (a failed answer with nothing in it, regenerated: not worth
+   * keeping as a version), and the versions stored within them.
    */
-  async truncateFrom(conversationId: string, seq: number, beforeSeq?: number) {
-    let remove = this.db
-      .deleteFrom("messages")
+  async truncateFrom(conversationId: string, seq: number) {
+    await this.atomically(async (trx) => {
+      await trx
+        .deleteFrom("messages")
+        .where("conversation_id", "=", conversationId)
+        .where("seq", ">=", seq)
+        .execute();
+      await trx
+        .deleteFrom("message_versions")
+        .where("conversation_id", "=", conversationId)
+        .where("after_seq", ">=", seq)
+        .execute();
+    });
+  }
+
+  /**
+   * Runs `work` in a transaction holding the conversation's version lock (one change of its path at
+   * a time, across workers and replicas), or in the transaction the store was made on.
+   */
+  private locked<T>(conversationId: string, work: (trx: WebDatabase) => Promise<T>): Promise<T> {
+    return this.db.isTransaction
+      ? work(this.db)
+      : lockedTransaction(this.db, { namespace: VERSIONS_LOCK, key: conversationId }, work);
+  }
+
+  /**
+   * Sets the messages from `seq` on aside as a version (a regeneration: the answer it replaces);
+   * the version's id, or undefined when there were none. The oldest versions go past
+   * MAX_STORED_VERSIONS.
+   */
+  async setAside(conversationId: string, seq: number): Promise<string | undefined> {
+    return this.locked(conversationId, async (trx) => {
+      const id = await setAsideTail(trx, conversationId, seq);
+      if (id) await trimVersions(trx, conversationId, id);
+      return id;
+    });
+  }
+
+  /**
+   * Edit and resend, in one transaction: the messages from `seq` on are set aside as a version
+   * (setAside) and `message` is appended in their place. The version's id (undefined when there was
+   * nothing from `seq` on) and the message.
+   */
+  async resend(
+    conversationId: string,
+    seq: number,
+    message: NewMessage,
+  ): Promise<{ versionId: string | undefined; message: StoredMessage }> {
+    return this.locked(conversationId, async (trx) => {
+      const versionId = await setAsideTail(trx, conversationId, seq);
+      if (versionId) await trimVersions(trx, conversationId, versionId);
+      return { versionId, message: await appendRow(trx, conversationId, message) };
+    });
+  }
+
+  /**
+   * Puts a version set aside by setAside or resend back in place of what followed its place since
+   * (a new answer that failed or was stopped, and an edit's message), which is removed. Whether the
+   * version was there to put back (safe to repeat: once put back, it is not a stored version).
+   */
+  async restoreVersion(conversationId: string, versionId: string): Promise<boolean> {
+    return this.locked(conversationId, async (trx) => {
+      const row = await trx
+        .selectFrom("message_versions")
+        .selectAll()
+        .where("id", "=", versionId)
+        .where("conversation_id", "=", conversationId)
+        .executeTakeFirst();
+      if (!row) return false;
+      const afterSeq = Number(row.after_seq);
+      await trx
+        .deleteFrom("messages")
+        .where("conversation_id", "=", conversationId)
+        .where("seq", ">", afterSeq)
+        .execute();
+      await trx
+        .deleteFrom("message_versions")
+        .where("conversation_id", "=", conversationId)
+        .where("after_seq", ">", afterSeq)
+        .execute();
+      await bringBack(trx, row);
+      return true;
+    });
+  }
+
+  /**
+   * The versions of the conversation's messages (`messages`: its path shown, in order): for each
+   * message that begins one of several versions at its place, which one it is and of how many,
+   * numbered from 1 in the order they were written.
+   */
+  async versionsOf(conversationId: string, messages: StoredMessage[]): Promise<Map<string, MessageVersions>> {
+    const rows = await this.db
+      .selectFrom("message_versions")
+      .select(["after_seq", "created_at"])
       .where("conversation_id", "=", conversationId)
-      .where("seq", ">=", seq);
-    if (beforeSeq !== undefined) remove = remove.where("seq", "<", beforeSeq);
-    await remove.execute();
+      .execute();
+    const stored = new Map<number, string[]>();
+    for (const row of rows) {
+      const place = Number(row.after_seq);
+      stored.set(place, [...(stored.get(place) ?? []), row.created_at]);
+    }
+    const versions = new Map<string, MessageVersions>();
+    messages.forEach((message, i) => {
+      const others = stored.get(i === 0 ? 0 : messages[i - 1]!.seq);
+      if (!others) return;
+      versions.set(message.id, {
+        index: 1 + others.filter((createdAt) => createdAt <= message.createdAt).length,
+        count: others.length + 1,
+      });
+    });
+    return versions;
+  }
+
+  /** The conversation's messages (its path shown), each beginning one of several versions with `versions`. */
+  async messagesWithVersions(
+    userId: string,
+    id: string,
+  ): Promise<Array<StoredMessage & { versions?: MessageVersions }>> {
+    const messages = await this.messages(userId, id);
+    const versions = await this.versionsOf(id, messages);
+    return messages.map((message) => {
+      const own = versions.get(message.id);
+      return own ? { ...message, versions: own } : message;
+    });
+  }
+
+  /**
+   * Shows version `index` (from 1, as versionsOf numbers them) of those at the place of the message
+   * shown at `seq`: what follows that place now is set aside as a version and the chosen one put
+   * back, in one transaction. 409 ANSWER_IN_PROGRESS while an answer is being written in the
+   * conversation; 404 MESSAGE_NOT_FOUND when no message shown has that seq; 400
+   * VERSION_OUT_OF_RANGE for an index that is not one of its versions.
+   */
+  async switchVersion(userId: string, conversationId: string, seq: number, index: number): Promise<void> {
+    await this.get(userId, conversationId);
+    await this.locked(conversationId, async (trx) => {
+      const shown = (
+        await trx
+          .selectFrom("messages")
+          .selectAll()
+          .where("conversation_id", "=", conversationId)
+          .orderBy("seq")
+          .execute()
+      ).map(toMessage);
+      if (shown.some(isBeingWritten))
+        throw new HearthError("ANSWER_IN_PROGRESS", "The conversation's answer is still being written");
+      const at = shown.findIndex((message) => message.seq === seq);
+      const message = shown[at];
+      if (!message)
+        throw new HearthError("MESSAGE_NOT_FOUND", "No message with that seq in this conversation");
+      const afterSeq = at === 0 ? 0 : shown[at - 1]!.seq;
+      const stored = await trx
+        .selectFrom("message_versions")
+        .selectAll()
+        .where("conversation_id", "=", conversationId)
+        .where("after_seq", "=", afterSeq)
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      // The one shown goes after the stored ones written before it (or at the same time).
+      const before = stored.filter((row) => row.created_at <= message.createdAt).length;
+      const versions: Array<MessageVersionsTable | undefined> = [
+        ...stored.slice(0, before),
+        undefined,
+        ...stored.slice(before),
+      ];
+      if (!Number.isInteger(index) || index < 1 || index > versions.length)
+        throw new HearthError(
+          "VERSION_OUT_OF_RANGE",
+          `The message has versions 1 to ${versions.length}; there is no version ${index}`,
+          { details: { count: versions.length } },
+        );
+      const chosen = versions[index - 1];
+      if (!chosen) return;
+      await setAsideTail(trx, conversationId, seq);
+      await bringBack(trx, chosen);
+    });
   }
 }

@@ -392,7 +392,7 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect(await search("s_r")).toEqual([]);
   });
 
-  it("edits and resends a message, dropping what followed; regenerates the last answer", async () => {
+  it("edits and resends a message, what followed set aside as a version; regenerates the last answer", async () => {
     const { id } = await create(alice);
     await send(alice, id, { content: "one" });
     await send(alice, id, { content: "two" });

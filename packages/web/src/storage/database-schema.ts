@@ -122,6 +122,27 @@ export interface MessagesTable {
   stop_requested_at: string | null;
 }
 
+/**
+ * A stored version of a conversation's messages (0016-message-versions): the messages that followed
+ * a place in the conversation before an edit and resend or a regeneration there, set aside rather
+ * than deleted, with the versions set aside within them. The messages table holds the path shown.
+ */
+export interface MessageVersionsTable {
+  id: string;
+  conversation_id: string;
+  /** The seq of the message the version follows (0: the conversation's start): where it branches. */
+  after_seq: number;
+  /** When the version's first message was written: the versions at one place are in this order. */
+  created_at: string;
+  /**
+   * JSON: `{messages, versions}`, the version's messages as rows of the messages table, and the
+   * rows of this table that were set aside within them (each with its own `tail`).
+   */
+  tail: string;
+  /** How many versions the row holds: itself and those within its tail (the limit counts them). */
+  held: number;
+}
+
 /** A conversation's share link and the snapshot it shows (0013-conversation-shares). */
 export interface ConversationSharesTable {
   /** The link's id: random (conversations/share-store.ts), never derived from the conversation's. */
@@ -202,6 +223,7 @@ export interface Database {
   conversations: ConversationsTable;
   folders: FoldersTable;
   messages: MessagesTable;
+  message_versions: MessageVersionsTable;
   conversation_shares: ConversationSharesTable;
   model_access: ModelAccessTable;
   model_admin_only: ModelAdminOnlyTable;

@@ -234,13 +234,47 @@ async function expectFoldersAndArchive(db: Kysely<Database>): Promise<void> {
   expect(await store.get("usr_wang", "cnv_deploy")).toMatchObject({ folderId: null, archivedAt: null });
 }
 
+/**
+ * After 0016-message-versions: the message stored before is there as it was, with no versions; a
+ * regeneration's answer set aside is a version of it that can be shown again.
+ */
+async function expectMessageVersions(db: Kysely<Database>): Promise<void> {
+  const store = new ConversationStore(db);
+  const kept = await store.messagesWithVersions("usr_wang", "cnv_deploy");
+  expect(kept.map((m) => [m.seq, m.content, m.versions])).toEqual([
+    [1, "How do I deploy Hearth with PostgreSQL? Grüße aus MÜNCHEN", undefined],
+  ]);
+  await store.append("cnv_deploy", {
+    role: "assistant",
+    content: "Use web.databaseUrl.",
+    status: "done",
+    model: null,
+  });
+  await store.setAside("cnv_deploy", 2);
+  await store.append("cnv_deploy", {
+    role: "assistant",
+    content: "Set HEARTH_WEB_DATABASE_URL.",
+    status: "done",
+    model: null,
+  });
+  expect((await store.messagesWithVersions("usr_wang", "cnv_deploy")).map((m) => m.versions)).toEqual([
+    undefined,
+    { index: 2, count: 2 },
+  ]);
+  await store.switchVersion("usr_wang", "cnv_deploy", 2, 1);
+  expect((await store.messages("usr_wang", "cnv_deploy")).map((m) => m.content)).toEqual([
+    "How do I deploy Hearth with PostgreSQL? Grüße aus MÜNCHEN",
+    "Use web.databaseUrl.",
+  ]);
+}
+
 function backups(): string[] {
   const dir = join(dataDir, "backups");
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 15;
+const LATEST_STEP = 16;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -326,6 +360,7 @@ describe("web database migrations on SQLite", () => {
       ]);
       await expectConversationSettings(db);
       await expectFoldersAndArchive(db);
+      await expectMessageVersions(db);
       const applied = await createMigrator(db as Kysely<unknown>, "sqlite").getMigrations();
       expect(applied.every((step) => step.executedAt !== undefined)).toBe(true);
     } finally {
@@ -582,6 +617,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       ]);
       await expectConversationSettings(db);
       await expectFoldersAndArchive(db);
+      await expectMessageVersions(db);
     } finally {
       await db.destroy();
     }

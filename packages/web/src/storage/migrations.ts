@@ -352,6 +352,30 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           .execute();
       },
     },
+    "0016-message-versions": {
+      // Message versions: an edit and resend, or a regeneration, sets the messages it replaces
+      // aside as a version of the conversation (one row each, the messages as JSON) instead of
+      // deleting them; the messages table keeps holding the path shown. It goes with its
+      // conversation. Nothing stored before has versions.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("message_versions")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("conversation_id", "text", (c) =>
+            c.notNull().references("conversations.id").onDelete("cascade"),
+          )
+          .addColumn("after_seq", "integer", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("tail", "text", (c) => c.notNull())
+          .addColumn("held", "integer", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("message_versions_place")
+          .on("message_versions")
+          .columns(["conversation_id", "after_seq"])
+          .execute();
+      },
+    },
   };
 }
 

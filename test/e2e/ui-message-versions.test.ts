@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
+import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
+
+/**
+ * Message versions in a real Chromium on the built UI: an edited message keeps the one it replaced
+ * as a version ("‹ 1 / 2 ›" under it), which the keyboard switches back to, the old answer with it;
+ * the next turn goes on from the version shown; the buttons are off while an answer is written; a
+ * regeneration keeps the previous answer likewise, a stopped one putting it back.
+ */
+describe.skipIf(!hasChromium)("message versions, in the browser", () => {
+  let stand: UiStand;
+  let model: FakeModelService;
+  let url: string;
+  let desk: Browser;
+
+  beforeAll(async () => {
+    stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 5 } });
+    ({ model, url } = stand);
+    desk = await stand.browser({ locale: "en-US" });
+    await signUpInUi(desk.page, url, "versions");
+  });
+  afterAll(() => stand?.close());
+
+  const answers = () => desk.page.locator("article.message.assistant");
+  const questions = () => desk.page.locator("article.message.user");
+  const settled = async () =>
+    expect.poll(() => answers().last().getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+
+  it("edits a message, shows 2 / 2, switches to 1 / 2 with the old answer, and goes on from the version shown", async () => {
+    const { page } = desk;
+    await page.getByLabel(/Send a message/).fill("What is a hearth?");
+    await page.getByRole("button", { name: "Send" }).click();
+    await settled();
+    await questions().first().getByRole("button", { name: "Edit" }).click();
+    await page.getByRole("textbox", { name: "Edit" }).fill("What is a chimney?");
+    await page.getByRole("button", { name: "Save and send" }).click();
+    await expect.poll(() => answers().first().textContent()).toContain("You said: What is a chimney?");
+    await settled();
+    // "‹ 2 / 2 ›" under the edited message, named for screen readers.
+    const versions = questions().first().getByRole("group", { name: "Version 2 of 2" });
+    await versions.waitFor();
+    expect(await versions.textContent()).toContain("2 / 2");
+    expect(await versions.getByRole("button", { name: "Next version" }).isDisabled()).toBe(true);
+    await screenshot(page, "versions-edited");
+    // With the keyboard: version 1, the message as it was and its answer.
+    await versions.getByRole("button", { name: "Previous version" }).focus();
+    await page.keyboard.press("Enter");
+    const first = questions().first().getByRole("group", { name: "Version 1 of 2" });
+    await first.waitFor();
+    expect(await first.textContent()).toContain("1 / 2");
+    expect(await questions().first().locator(".user-text").textContent()).toBe("What is a hearth?");
+    expect(await answers().first().textContent()).toContain("You said: What is a hearth?");
+    expect(await page.getByText("What is a chimney?").count()).toBe(0);
+    // Focus stays on the version buttons (the one pressed is off at the first version: the other).
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute("aria-label")))
+      .toBe("Next version");
+    // The next turn goes on from the version shown: that path is what the model is sent.
+    await page.getByLabel(/Send a message/).fill("And its history?");
+    await page.getByRole("button", { name: "Send" }).click();
+    await expect.poll(() => answers().count()).toBe(2);
+    await settled();
+    expect(model.requests.at(-1)!.messages.map((m) => m.content)).toEqual([
+      "What is a hearth?",
+      "Hello from the model. You said: What is a hearth?",
+      "And its history?",
+    ]);
+    // After a reload, the same.
+    await page.reload();
+    await questions().first().getByRole("group", { name: "Version 1 of 2" }).waitFor();
+    expect(await answers().count()).toBe(2);
+    // And back to version 2.
+    await questions().first().getByRole("button", { name: "Next version" }).click();
+    await questions().first().getByRole("group", { name: "Version 2 of 2" }).waitFor();
+    expect(await answers().count()).toBe(1);
+    expect(await answers().first().textContent()).toContain("You said: What is a chimney?");
+    // While an answer is written, the version buttons are off.
+    model.options.delayMs = 60;
+    model.options.words = Array.from({ length: 200 }, (_, i) => ` w${i}`);
+    try {
+      await page.getByLabel(/Send a message/).fill("A long one, please");
+      await page.getByRole("button", { name: "Send" }).click();
+      await expect.poll(() => answers().last().textContent()).toContain("w3");
+      expect(await questions().first().getByRole("button", { name: "Previous version" }).isDisabled()).toBe(
+        true,
+      );
+      await page.getByRole("button", { name: "Stop" }).click();
+      await expect.poll(() => answers().last().getAttribute("data-status")).toBe("stopped");
+      expect(await questions().first().getByRole("button", { name: "Previous version" }).isDisabled()).toBe(
+        false,
+      );
+    } finally {
+      model.options.delayMs = 5;
+      model.options.words = undefined;
+    }
+  });
+
+  it("keeps the previous answer when regenerating, as a version under the answer, a stopped regeneration too", async () => {
+    const { page } = desk;
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    model.options.words = ["First", " take."];
+    try {
+      await page.getByLabel(/Send a message/).fill("Tell me a story");
+      await page.getByRole("button", { name: "Send" }).click();
+      await settled();
+    } finally {
+      model.options.words = undefined;
+    }
+    await page.getByRole("button", { name: "Regenerate" }).click();
+    await expect.poll(() => answers().last().textContent()).toContain("Hello from the model.");
+    await settled();
+    const under = answers().last().getByRole("group", { name: "Version 2 of 2" });
+    await under.waitFor();
+    // A regeneration stopped keeps the previous answer, as it was.
+    model.options.delayMs = 60;
+    model.options.words = Array.from({ length: 200 }, (_, i) => ` w${i}`);
+    try {
+      await page.getByRole("button", { name: "Regenerate" }).click();
+      await expect.poll(() => answers().last().textContent()).toContain("w3");
+      await page.getByRole("button", { name: "Stop" }).click();
+    } finally {
+      model.options.delayMs = 5;
+      model.options.words = undefined;
+    }
+    // Stopped: the previous answer is kept, still version 2 of 2.
+    await answers().last().getByRole("group", { name: "Version 2 of 2" }).waitFor();
+    await answers().last().getByRole("button", { name: "Previous version" }).click();
+    await answers().last().getByRole("group", { name: "Version 1 of 2" }).waitFor();
+    expect(await answers().last().textContent()).toContain("First take. You said: Tell me a story");
+  });
+});
