@@ -70,6 +70,14 @@ describe("RBAC over the whole route table", () => {
       payload: { name: "k" },
     });
     ids.apiKey = (key.json() as { id: string }).id;
+    // The owner's personal instructions: their own, never another user's to read or change.
+    const preferences = await web.app.inject({
+      method: "PUT",
+      url: "/api/account/preferences",
+      headers: owner.headers,
+      payload: { instructions: "the owner's secret instructions", theme: "dark" },
+    });
+    expect(preferences.statusCode).toBe(200);
     strangerKey = (
       (
         await web.app.inject({
@@ -166,6 +174,10 @@ describe("RBAC over the whole route table", () => {
         "DELETE /api/conversations/:id/share user",
         "GET /api/shares/:shareId user",
         "POST /api/shares/:shareId/copy user",
+        // Personal chat defaults: the signed-in user's own, with a session (an API key opens
+        // neither: walked below), the change with the CSRF token.
+        "GET /api/account/preferences user",
+        "PUT /api/account/preferences user",
       ]),
     );
   });
@@ -248,6 +260,7 @@ describe("RBAC over the whole route table", () => {
         payload: route.method === "GET" || route.method === "DELETE" ? undefined : {},
       });
       const where = `${route.method} ${route.url}`;
+      expect(response.body, where).not.toContain("the owner's secret instructions");
       if (route.access === "admin") {
         expect(response.statusCode, where).toBe(403);
         expect(response.json().error.code, where).toBe("ADMIN_REQUIRED");
@@ -273,6 +286,12 @@ describe("RBAC over the whole route table", () => {
       keys: Array<{ revokedAt: string | null }>;
     };
     expect(keys.keys[0]!.revokedAt).toBeNull();
+    // The stranger read and saved only their own preferences.
+    const preferences = await web.app.inject({ url: "/api/account/preferences", headers: owner.headers });
+    expect(preferences.json()).toMatchObject({
+      instructions: "the owner's secret instructions",
+      theme: "dark",
+    });
     const document = await web.app.inject({
       url: `/api/knowledge-bases/${ids.knowledgeBase}/documents/${ids.document}`,
       headers: owner.headers,
