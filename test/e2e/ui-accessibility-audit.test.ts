@@ -251,7 +251,14 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       await expect.poll(() => bad.textContent()).toMatch(/失败：文档建立索引之前导入已被取消/);
     } finally {
       services.holdIngestion = false;
-      await page.evaluate(() => localStorage.setItem("hearth.locale", "en"));
+      // A language chosen while signed in is kept with the account: chosen back as it was chosen.
+      await Promise.all([
+        page.waitForResponse(
+          (response) =>
+            response.url().endsWith("/api/account/preferences") && response.request().method() === "PUT",
+        ),
+        page.locator("#topbar-menu select").selectOption("en"),
+      ]);
       await page.reload();
     }
   });

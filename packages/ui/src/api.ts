@@ -49,6 +49,21 @@ export interface SessionInfo {
   firstUser: boolean;
 }
 
+/**
+ * The user's chat defaults and display choices, kept with the account (GET/PUT
+ * /api/account/preferences); null: never chosen.
+ */
+export interface Preferences {
+  /** Personal instructions: a new chat's system prompt. */
+  instructions: string | null;
+  defaultModel: string | null;
+  webSearch: "off" | "auto" | "on" | null;
+  language: "en" | "zh-CN" | null;
+  theme: "system" | "light" | "dark" | null;
+  /** The longest instructions the service takes (a conversation's system prompt's limit). */
+  instructionsMaxChars: number;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

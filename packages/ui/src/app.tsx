@@ -1,5 +1,12 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { ApiError, abortRequests, api, type ModelsAnswer, type SessionInfo } from "./api.js";
+import {
+  ApiError,
+  abortRequests,
+  api,
+  type ModelsAnswer,
+  type Preferences,
+  type SessionInfo,
+} from "./api.js";
 import { AuthPage } from "./auth-page.js";
 import { ChatView, clearDrafts, type KnowledgeBaseOption } from "./chat-view.js";
 import { ConversationList } from "./conversation-list.js";
@@ -20,6 +27,16 @@ type Theme = "light" | "dark";
 export type ThemeChoice = Theme | "system";
 
 const DARK_QUERY = "(prefers-color-scheme: dark)";
+
+/** The account's preferences when they cannot be read: none chosen (the page keeps its own choices). */
+const NO_PREFERENCES: Preferences = {
+  instructions: null,
+  defaultModel: null,
+  webSearch: null,
+  language: null,
+  theme: null,
+  instructionsMaxChars: 10_000,
+};
 
 /** Only an explicit choice is stored; without one the page follows the system. */
 function initialThemeChoice(): ThemeChoice {
@@ -79,8 +96,9 @@ export function App() {
   const [themeChoice, setThemeChoice] = useState<ThemeChoice>(initialThemeChoice);
   const systemTheme = useSystemTheme();
   const theme: Theme = themeChoice === "system" ? systemTheme : themeChoice;
-  const [session, setSession] = useState<SessionInfo | undefined>();
   const [models, setModels] = useState<ModelsAnswer | undefined>();
+  /** The signed-in user's chat defaults and display choices (undefined until read). */
+  const [preferences, setPreferences] = useState<Preferences | undefined>();
   const [model, setModel] = useState("");
   const [knowledgeBases, setKnowledgeBases] = useState<KnowledgeBaseOption[]>([]);
   const [refresh, setRefresh] = useState(0);
@@ -106,16 +124,54 @@ export function App() {
     return () => document.removeEventListener("keydown", onKey);
   }, [menuOpen]);
 
+  const [session, setSession] = useState<SessionInfo | undefined>();
+  const signedInNow = useRef(false);
+  signedInNow.current = Boolean(session?.user);
+
+  /** Shows a language (kept on this browser too, for the sign-in form). */
+  const applyLocale = useCallback((next: Locale) => {
+    localStorage.setItem("hearth.locale", next);
+    setLocaleState(next);
+  }, []);
+  /** Shows a theme; only an explicit choice is kept on this browser. */
+  const applyTheme = useCallback((choice: ThemeChoice) => {
+    if (choice === "system") localStorage.removeItem("hearth.theme");
+    else localStorage.setItem("hearth.theme", choice);
+    setThemeChoice(choice);
+  }, []);
+  /** Saves some of the account's preferences (only those given change); gives back all of them. */
+  const savePreferences = useCallback(async (changes: Partial<Preferences>) => {
+    const saved = await api<Preferences>("/api/account/preferences", { method: "PUT", body: changes });
+    setPreferences(saved);
+    return saved;
+  }, []);
+  /**
+   * The reader chose a language or a theme: shown at once, and, while signed in, kept with the
+   * account, so that every device they sign in on shows it.
+   */
+  const chooseLocale = useCallback(
+    async (next: Locale) => {
+      applyLocale(next);
+      if (signedInNow.current) await savePreferences({ language: next });
+    },
+    [applyLocale, savePreferences],
+  );
+  const chooseTheme = useCallback(
+    async (choice: ThemeChoice) => {
+      applyTheme(choice);
+      if (signedInNow.current) await savePreferences({ theme: choice });
+    },
+    [applyTheme, savePreferences],
+  );
+
   const i18n = useMemo(
     () => ({
       locale,
       t,
-      setLocale(next: Locale) {
-        localStorage.setItem("hearth.locale", next);
-        setLocaleState(next);
-      },
+      // The header's picker (and the sign-in form's): a failed save leaves the choice on this browser.
+      setLocale: (next: Locale) => void chooseLocale(next).catch(() => {}),
     }),
-    [locale, t],
+    [locale, t, chooseLocale],
   );
 
   useEffect(() => {
@@ -124,17 +180,10 @@ export function App() {
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
-  const chooseTheme = useCallback((choice: ThemeChoice) => {
-    if (choice === "system") localStorage.removeItem("hearth.theme");
-    else localStorage.setItem("hearth.theme", choice);
-    setThemeChoice(choice);
-  }, []);
 
   const loadSession = useCallback(async () => setSession(await api<SessionInfo>("/api/auth/session")), []);
   /** The sign-in ended under the user (a 401 while signed in): the sign-in form says so. */
   const [expired, setExpired] = useState(false);
-  const signedInNow = useRef(false);
-  signedInNow.current = Boolean(session?.user);
   /** Set from a deliberate sign-out until the next sign-in: a 401 meanwhile is no expired session. */
   const signingOut = useRef(false);
   useEffect(() => {
@@ -151,14 +200,35 @@ export function App() {
   const onChatPage = path === "/" || path.startsWith("/c/");
   useEffect(() => {
     if (!signedIn) return;
-    void api<ModelsAnswer>("/api/models").then((answer) => {
-      setModels(answer);
-      // The model last chosen on this browser, while it is still offered; else the first.
-      const saved = localStorage.getItem("hearth.model");
-      const offered = (id: string | null) => answer.models.some((m) => m.id === id);
-      setModel((current) => current || (offered(saved) ? saved! : answer.models[0]?.id || ""));
-    });
+    void api<ModelsAnswer>("/api/models").then(setModels);
   }, [signedIn]);
+  useEffect(() => {
+    if (!signedIn) return setPreferences(undefined);
+    void api<Preferences>("/api/account/preferences").then(
+      (answer) => {
+        setPreferences(answer);
+        // Signed in, the account's language and theme are the page's (this browser's until now).
+        if (answer.language) applyLocale(answer.language);
+        if (answer.theme) applyTheme(answer.theme);
+      },
+      () => {
+        if (signedInNow.current) setPreferences(NO_PREFERENCES);
+      },
+    );
+  }, [signedIn, applyLocale, applyTheme]);
+  useEffect(() => {
+    if (!models || !preferences) return;
+    // The user's default model while it is offered to them; else the model last chosen on this
+    // browser, while it is still offered; else the first.
+    const offered = (id: string | null) => id !== null && models.models.some((m) => m.id === id);
+    const saved = localStorage.getItem("hearth.model");
+    const { defaultModel } = preferences;
+    setModel(
+      (current) =>
+        current ||
+        (offered(defaultModel) ? defaultModel! : offered(saved) ? saved! : models.models[0]?.id || ""),
+    );
+  }, [models, preferences]);
   const loadKnowledgeBases = useCallback(() => {
     void api<{ knowledgeBases: Array<{ id: string; name: string }> }>("/api/knowledge-bases")
       .then((answer) => setKnowledgeBases(answer.knowledgeBases.map((kb) => ({ id: kb.id, name: kb.name }))))
@@ -194,7 +264,17 @@ export function App() {
   else if (path.startsWith("/s/")) page = <SharePage shareId={path.slice(3)} />;
   else if (path.startsWith("/knowledge")) page = <KnowledgePage />;
   else if (path.startsWith("/archived")) page = <ArchivedPage />;
-  else if (path.startsWith("/settings")) page = <SettingsPage theme={themeChoice} onTheme={chooseTheme} />;
+  else if (path.startsWith("/settings"))
+    page = (
+      <SettingsPage
+        theme={themeChoice}
+        onTheme={chooseTheme}
+        onLocale={chooseLocale}
+        models={models}
+        preferences={preferences}
+        onSavePreferences={savePreferences}
+      />
+    );
   else if (path.startsWith("/admin") && user.role !== "admin") page = <AdminOnly />;
   else if (path.startsWith("/admin"))
     page = (
@@ -207,7 +287,7 @@ export function App() {
         }}
       />
     );
-  else if (models)
+  else if (models && preferences)
     page = (
       <div className="layout">
         <ConversationList
@@ -219,6 +299,7 @@ export function App() {
         <ChatView
           models={models}
           model={model}
+          preferences={preferences}
           conversationId={conversationId}
           knowledgeBases={knowledgeBases}
           onConversationCreated={(id) => navigate(`/c/${id}`)}
@@ -302,7 +383,10 @@ export function App() {
               </select>
             </label>
             {/* Named by what it shows (the theme it switches to), so the name is what a reader sees. */}
-            <button type="button" onClick={() => chooseTheme(theme === "dark" ? "light" : "dark")}>
+            <button
+              type="button"
+              onClick={() => void chooseTheme(theme === "dark" ? "light" : "dark").catch(() => {})}
+            >
               {theme === "dark" ? t.lightTheme : t.darkTheme}
             </button>
             {user && (
@@ -327,6 +411,9 @@ export function App() {
                   // Signed out on purpose: unsent drafts do not wait for the next account on this tab.
                   clearDrafts();
                   setModels(undefined);
+                  // The next account starts from its own defaults (its model, its instructions).
+                  setPreferences(undefined);
+                  setModel("");
                   setExpired(false);
                   // Signed out at once (the chat page opened next asks for nothing in the meantime);
                   // the probe then says what the sign-in form offers.

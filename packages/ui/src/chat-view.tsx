@@ -8,7 +8,15 @@ import {
   useRef,
   useState,
 } from "react";
-import { ApiError, api, type Citation, type ModelsAnswer, type StreamPart, streamParts } from "./api.js";
+import {
+  ApiError,
+  api,
+  type Citation,
+  type ModelsAnswer,
+  type Preferences,
+  type StreamPart,
+  streamParts,
+} from "./api.js";
 import { answerFailureText, citationLabels } from "./display-text.js";
 import { focusLost, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
@@ -631,6 +639,8 @@ export function SystemPromptBar(props: {
   value: string | null;
   /** A new chat: nothing is stored until its first message. */
   newChat: boolean;
+  /** The prompt is the user's custom instructions (a new chat's default): said so. */
+  fromDefaults?: boolean;
   /** Stores the prompt (null: none); throws what the service refused. */
   onSave(text: string | null): Promise<void>;
 }) {
@@ -682,9 +692,13 @@ export function SystemPromptBar(props: {
           value={draft}
           rows={3}
           maxLength={SYSTEM_PROMPT_MAX_CHARS}
-          aria-describedby={
-            props.newChat ? "system-prompt-hint system-prompt-new-chat" : "system-prompt-hint"
-          }
+          aria-describedby={[
+            "system-prompt-hint",
+            props.newChat && "system-prompt-new-chat",
+            props.fromDefaults && "system-prompt-from-defaults",
+          ]
+            .filter(Boolean)
+            .join(" ")}
           onChange={(event) => setDraft(event.target.value)}
         />
         <p id="system-prompt-hint" className="muted">
@@ -693,6 +707,11 @@ export function SystemPromptBar(props: {
         {props.newChat && (
           <p id="system-prompt-new-chat" className="muted">
             {t.systemPromptNewChatHint}
+          </p>
+        )}
+        {props.fromDefaults && (
+          <p id="system-prompt-from-defaults" className="muted">
+            {t.systemPromptFromDefaults}
           </p>
         )}
         <ActionError error={error} />
@@ -757,6 +776,8 @@ function keepUnchanged(shown: ChatMessage[], stored: ChatMessage[]): ChatMessage
 export function ChatView(props: {
   models: ModelsAnswer;
   model: string;
+  /** The user's chat defaults: a new chat's system prompt, web search mode and model. */
+  preferences: Preferences;
   conversationId: string | undefined;
   knowledgeBases: KnowledgeBaseOption[];
   onConversationCreated(id: string): void;
@@ -801,7 +822,10 @@ export function ChatView(props: {
   const versionFocus = useRef<{ position: number; which: "previous" | "next" }>(undefined);
   /** What the status region tells a screen reader: an answer being written, then written. */
   const [announcement, setAnnouncement] = useState("");
-  const [options, setOptions] = useState<ComposerOptions>({ knowledgeBaseIds: [], search: "off" });
+  const [options, setOptions] = useState<ComposerOptions>(() => ({
+    knowledgeBaseIds: [],
+    search: props.preferences.webSearch ?? "off",
+  }));
   /** The conversation asked for is not the user's (deleted, someone else's, never was): said so. */
   const [notFound, setNotFound] = useState(false);
   /** Why the conversation could not be loaded otherwise (the service unreachable). */
@@ -813,10 +837,13 @@ export function ChatView(props: {
   const [watching, setWatching] = useState(false);
   /** Whether a web search engine is configured (undefined until known, or when it cannot be told). */
   const [searchConfigured, setSearchConfigured] = useState<boolean>();
+  /** searchConfigured, for a new chat's defaults (set where the conversation changes). */
+  const searchConfiguredNow = useRef<boolean>(undefined);
   useEffect(() => {
     void api<{ configured: boolean | null }>("/api/search/status").then(
       (answer) => {
         setSearchConfigured(answer.configured ?? undefined);
+        searchConfiguredNow.current = answer.configured ?? undefined;
         if (answer.configured === false) setOptions((current) => ({ ...current, search: "off" }));
       },
       () => {},
@@ -890,7 +917,11 @@ export function ChatView(props: {
     setReopenEdit(undefined);
     setAnnouncement("");
     setTitle(undefined);
-    setSystemPrompt(null);
+    // A new chat starts from the user's chat defaults: their custom instructions as its system
+    // prompt (shown, and changeable, before its first message), their web search mode, and their
+    // default model while it is offered to them (else the model picked as before).
+    const { preferences, models, onModel } = latest.current;
+    setSystemPrompt(id ? null : preferences.instructions);
     setArchivedAt(null);
     // Each conversation has its own knowledge bases; a new chat starts with none.
     // (Those no longer listed, deleted since, are left out.)
@@ -898,8 +929,17 @@ export function ChatView(props: {
     const chosen = readKnowledgeChoice(id).filter(
       (kb) => listed.length === 0 || listed.some((option) => option.id === kb),
     );
-    setOptions((current) => ({ ...current, knowledgeBaseIds: chosen }));
-    if (!id) return;
+    const search = !id && preferences.webSearch;
+    setOptions((current) => ({
+      ...current,
+      knowledgeBaseIds: chosen,
+      ...(search ? { search: searchConfiguredNow.current === false ? "off" : search } : {}),
+    }));
+    if (!id) {
+      const { defaultModel } = preferences;
+      if (defaultModel && models.models.some((model) => model.id === defaultModel)) onModel(defaultModel);
+      return;
+    }
     void api<ConversationAnswer>(`/api/conversations/${id}`).then(
       (answer) => {
         if (generation.current !== current) return;
@@ -1144,7 +1184,9 @@ export function ChatView(props: {
       try {
         const conversation = await api<{ id: string; title: string }>("/api/conversations", {
           method: "POST",
-          body: { model: props.model, ...(systemPrompt ? { systemPrompt } : {}) },
+          // Its system prompt as shown, none (null) included: the service would otherwise give
+          // it the user's custom instructions, which were cleared here.
+          body: { model: props.model, systemPrompt },
         });
         id = conversation.id;
         // Its heading and the tab's title while the first answer is written (then its own title).
@@ -1325,6 +1367,9 @@ export function ChatView(props: {
           key={props.conversationId ?? "new"}
           value={systemPrompt}
           newChat={!props.conversationId}
+          fromDefaults={
+            !props.conversationId && systemPrompt !== null && systemPrompt === props.preferences.instructions
+          }
           onSave={saveSystemPrompt}
         />
       )}

@@ -484,6 +484,8 @@ const en = {
     "username:mixed_scripts":
       "User name: letters of one script only, so that it cannot pass for another's (Latin may go with Chinese, Japanese or Korean).",
     password: "Password: at most 1024 characters.",
+    defaultModel: "Default model: choose one of the models offered to you.",
+    webSearch: "Web search in a new chat: only Off, as no web search engine is configured.",
   } as Record<string, string>,
   /**
    * INVALID_REQUEST's issues a sentence each (`details.issues`: a field's path, the kind of issue and
@@ -554,6 +556,7 @@ const en = {
    * (requestIssues); a field not here shows its key.
    */
   auditDetailKeys: {
+    instructions: "Custom instructions",
     role: "Role",
     status: "Status",
     code: "Error code",
@@ -728,6 +731,24 @@ const en = {
   newPassword: "New password",
   confirmNewPassword: "Confirm new password",
   passwordChanged: "Password changed. Your other sessions have been signed out.",
+  // Personal chat defaults (Settings), kept with the account: every new chat, on every device.
+  chatDefaults: "Chat defaults",
+  chatDefaultsIntro:
+    "Every new chat starts with these, on any device you sign in on. Chats you already have keep their own settings.",
+  customInstructions: "Custom instructions",
+  customInstructionsHint:
+    "What the model should know about you or how it should answer, for example “I review SQL; answer in formal Chinese”. A new chat takes them as its system prompt, which you can change in that chat.",
+  characterCount: "{n} of {max} characters",
+  defaultModel: "Default model",
+  defaultModelUsual: "The model last used on this device",
+  defaultModelUnavailable: "{model} (no longer available)",
+  defaultModelUnavailableHint:
+    "{model} is no longer available to you: new chats start with the model last used on this device.",
+  defaultWebSearch: "Web search in a new chat",
+  saveChatDefaults: "Save chat defaults",
+  chatDefaultsSaved: "Chat defaults saved. New chats start with them.",
+  displayChoicesHint: "Your language and theme are kept with your account and follow you to every device.",
+  systemPromptFromDefaults: "From your custom instructions (Settings). Changes here apply to this chat only.",
   deleteUser: "Delete account",
   demoteSelfConfirm:
     "Make your own account a user? You lose access to the Admin pages at once; another administrator can give it back.",
@@ -1216,6 +1237,8 @@ const zhCN: Messages = {
     "username:mixed_scripts":
       "用户名：字母只能属于同一种文字，以免被当作他人的名字（拉丁字母可与中文、日文或韩文同用）。",
     password: "密码：最多 1024 个字符。",
+    defaultModel: "默认模型：请从你可用的模型中选择。",
+    webSearch: "新对话的联网搜索：尚未设置联网搜索引擎，只能关闭。",
   },
   requestIssues: {
     sentence: "{field}：{rule}。",
@@ -1268,6 +1291,7 @@ const zhCN: Messages = {
     "the database is not reachable": "无法连接数据库",
   },
   auditDetailKeys: {
+    instructions: "自定义指令",
     role: "角色",
     status: "状态",
     code: "错误代码",
@@ -1427,6 +1451,21 @@ const zhCN: Messages = {
   newPassword: "新密码",
   confirmNewPassword: "确认新密码",
   passwordChanged: "密码已修改，你在其他地方的登录已退出。",
+  chatDefaults: "个性化",
+  chatDefaultsIntro: "每个新对话都会按这里的设置开始，在你登录的任何设备上都一样。已有的对话保留各自的设置。",
+  customInstructions: "自定义指令",
+  customInstructionsHint:
+    "希望模型了解你的哪些情况、如何回答，例如“我负责审查 SQL，请用正式的中文回答”。新对话会把它作为系统提示词，你可以在该对话中修改。",
+  characterCount: "{n} / {max} 字",
+  defaultModel: "默认模型",
+  defaultModelUsual: "沿用此设备上次使用的模型",
+  defaultModelUnavailable: "{model}（已不可用）",
+  defaultModelUnavailableHint: "你已无法使用 {model}：新对话将使用此设备上次使用的模型。",
+  defaultWebSearch: "新对话的联网搜索",
+  saveChatDefaults: "保存个性化设置",
+  chatDefaultsSaved: "个性化设置已保存，新对话将按此开始。",
+  displayChoicesHint: "语言和主题随账号保存，在你登录的每台设备上都一样。",
+  systemPromptFromDefaults: "来自你的自定义指令（设置）。在这里修改只影响本对话。",
   deleteUser: "删除账号",
   demoteSelfConfirm: "把你自己的账号改为普通用户？你将立即无法进入管理页面，需由其他管理员恢复。",
   deleteUserConfirm:

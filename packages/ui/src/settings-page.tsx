@@ -1,5 +1,5 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
-import { api } from "./api.js";
+import { api, type ModelsAnswer, type Preferences } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import type { ThemeChoice } from "./app.js";
 import { describedField, focusWhenShown, keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
@@ -7,7 +7,7 @@ import { fill, type Locale, useI18n } from "./i18n.js";
 import { LanguageOptions } from "./language-options.js";
 import { CopyButton } from "./markdown.js";
 import { navigate } from "./router.js";
-import { ActionError, errorCode, useAction } from "./use-action.js";
+import { ActionError, errorCode, errorField, useAction } from "./use-action.js";
 
 type PasswordField = "current" | "next" | "again";
 
@@ -142,9 +142,176 @@ function ChatsSettings() {
   );
 }
 
-/** The user's settings: language, theme, password, chats, and API keys (shown once, revocable). */
-export function SettingsPage(props: { theme: ThemeChoice; onTheme(theme: ThemeChoice): void }) {
-  const { t, locale, setLocale } = useI18n();
+type ChatDefaultsField = "instructions" | "defaultModel" | "webSearch";
+type SearchMode = "off" | "auto" | "on";
+
+/**
+ * The user's chat defaults, kept with their account: custom instructions (a new chat's system
+ * prompt), the model and the web search mode a new chat starts with. A refusal is shown under the
+ * field it is about, which is marked invalid and takes focus.
+ */
+function ChatDefaults(props: {
+  preferences: Preferences;
+  models: ModelsAnswer | undefined;
+  onSave(changes: Partial<Preferences>): Promise<Preferences>;
+}) {
+  const { t } = useI18n();
+  const { preferences } = props;
+  const [instructions, setInstructions] = useState(preferences.instructions ?? "");
+  const [defaultModel, setDefaultModel] = useState(preferences.defaultModel ?? "");
+  const [webSearch, setWebSearch] = useState<SearchMode>(preferences.webSearch ?? "off");
+  const [done, setDone] = useState(false);
+  const { error, run } = useAction();
+  /** Whether a web search engine is configured (undefined until known, or when it cannot be told). */
+  const [searchConfigured, setSearchConfigured] = useState<boolean>();
+  useEffect(() => {
+    void api<{ configured: boolean | null }>("/api/search/status").then(
+      (answer) => setSearchConfigured(answer.configured ?? undefined),
+      () => {},
+    );
+  }, []);
+  const offered = props.models?.models ?? [];
+  /**
+   * The stored default model when it is not in the list: no longer offered to the user (an
+   * administrator limited it), or the list could not be read (the model service not answering).
+   */
+  const unlisted =
+    preferences.defaultModel && !offered.some((m) => m.id === preferences.defaultModel)
+      ? preferences.defaultModel
+      : undefined;
+  const unavailable = props.models?.reachable ? unlisted : undefined;
+  const invalid: ChatDefaultsField | undefined =
+    error === undefined
+      ? undefined
+      : ["CONTENT_BLOCKED", "MESSAGE_TOO_LONG"].includes(errorCode(error) ?? "")
+        ? "instructions"
+        : (errorField(error) as ChatDefaultsField | undefined);
+  const errorId = "chat-defaults-error";
+  const described = (field: ChatDefaultsField, hint?: string) =>
+    describedField(invalid === field, hint, errorId);
+  /** The refusal, under the field it is about. */
+  const fieldError = (field: ChatDefaultsField) =>
+    invalid === field ? <ActionError id={errorId} error={error} /> : null;
+  // Focus goes to the field a refusal is about, where its error is read out with it.
+  useEffect(() => {
+    if (invalid) document.getElementById(`chat-defaults-${invalid}`)?.focus();
+  }, [invalid]);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setDone(false);
+    const saved = await run(() =>
+      props.onSave({
+        instructions: instructions.trim() || null,
+        defaultModel: defaultModel || null,
+        webSearch,
+      }),
+    );
+    setDone(saved);
+  };
+  const limit = preferences.instructionsMaxChars;
+  return (
+    <form className="page-form chat-defaults" onSubmit={submit} aria-labelledby="chat-defaults-title">
+      <h3 id="chat-defaults-title">{t.chatDefaults}</h3>
+      <p className="muted">{t.chatDefaultsIntro}</p>
+      <label htmlFor="chat-defaults-instructions">{t.customInstructions}</label>
+      <textarea
+        id="chat-defaults-instructions"
+        value={instructions}
+        rows={6}
+        maxLength={limit}
+        onChange={(event) => {
+          setInstructions(event.target.value);
+          setDone(false);
+        }}
+        {...described("instructions", "chat-defaults-instructions-hint chat-defaults-instructions-count")}
+      />
+      <p id="chat-defaults-instructions-hint" className="muted field-hint">
+        {t.customInstructionsHint}
+      </p>
+      <p id="chat-defaults-instructions-count" className="muted field-hint">
+        {fill(t.characterCount, { n: instructions.length, max: limit })}
+      </p>
+      {fieldError("instructions")}
+      <label>
+        {t.defaultModel}
+        <select
+          id="chat-defaults-defaultModel"
+          value={defaultModel}
+          onChange={(event) => {
+            setDefaultModel(event.target.value);
+            setDone(false);
+          }}
+          {...described(
+            "defaultModel",
+            unavailable && defaultModel === unavailable ? "chat-defaults-model-unavailable" : undefined,
+          )}
+        >
+          <option value="">{t.defaultModelUsual}</option>
+          {offered.map((model) => (
+            <option key={model.id} value={model.id}>
+              {model.id}
+            </option>
+          ))}
+          {unlisted && (
+            <option value={unlisted}>
+              {unavailable ? fill(t.defaultModelUnavailable, { model: unlisted }) : unlisted}
+            </option>
+          )}
+        </select>
+      </label>
+      {unavailable && defaultModel === unavailable && (
+        <p id="chat-defaults-model-unavailable" className="muted field-hint">
+          {fill(t.defaultModelUnavailableHint, { model: unavailable })}
+        </p>
+      )}
+      {fieldError("defaultModel")}
+      <label>
+        {t.defaultWebSearch}
+        <select
+          id="chat-defaults-webSearch"
+          value={searchConfigured === false ? "off" : webSearch}
+          disabled={searchConfigured === false}
+          onChange={(event) => {
+            setWebSearch(event.target.value as SearchMode);
+            setDone(false);
+          }}
+          {...described("webSearch", searchConfigured === false ? "chat-defaults-search-hint" : undefined)}
+        >
+          <option value="off">{t.searchOff}</option>
+          <option value="auto">{t.searchAuto}</option>
+          <option value="on">{t.searchOn}</option>
+        </select>
+      </label>
+      {searchConfigured === false && (
+        <p id="chat-defaults-search-hint" className="muted field-hint">
+          {t.searchOffSummary}
+        </p>
+      )}
+      {fieldError("webSearch")}
+      {error !== undefined && invalid === undefined && <ActionError error={error} />}
+      {done && <p role="status">{t.chatDefaultsSaved}</p>}
+      <button type="submit">{t.saveChatDefaults}</button>
+    </form>
+  );
+}
+
+/**
+ * The user's settings: language and theme (kept with the account), chat defaults, password,
+ * chats, and API keys (shown once, revocable).
+ */
+export function SettingsPage(props: {
+  theme: ThemeChoice;
+  /** Shows the theme, and keeps it with the account. */
+  onTheme(theme: ThemeChoice): Promise<void>;
+  /** Shows the language, and keeps it with the account. */
+  onLocale(locale: Locale): Promise<void>;
+  models: ModelsAnswer | undefined;
+  /** Undefined until read. */
+  preferences: Preferences | undefined;
+  onSavePreferences(changes: Partial<Preferences>): Promise<Preferences>;
+}) {
+  const { t, locale } = useI18n();
+  const display = useAction();
   const [keys, setKeys] = useState<ApiKeyRow[]>([]);
   const [name, setName] = useState("");
   const [created, setCreated] = useState<string | undefined>();
@@ -183,19 +350,38 @@ export function SettingsPage(props: { theme: ThemeChoice; onTheme(theme: ThemeCh
       <div className="inline-form">
         <label>
           {t.language}{" "}
-          <select value={locale} onChange={(e) => setLocale(e.target.value as Locale)}>
+          <select
+            value={locale}
+            aria-describedby="display-choices-hint"
+            onChange={(e) => void display.run(() => props.onLocale(e.target.value as Locale))}
+          >
             <LanguageOptions />
           </select>
         </label>
         <label>
           {t.theme}{" "}
-          <select value={props.theme} onChange={(e) => props.onTheme(e.target.value as ThemeChoice)}>
+          <select
+            value={props.theme}
+            aria-describedby="display-choices-hint"
+            onChange={(e) => void display.run(() => props.onTheme(e.target.value as ThemeChoice))}
+          >
             <option value="system">{t.systemTheme}</option>
             <option value="light">{t.light}</option>
             <option value="dark">{t.dark}</option>
           </select>
         </label>
       </div>
+      <p id="display-choices-hint" className="muted">
+        {t.displayChoicesHint}
+      </p>
+      <ActionError error={display.error} />
+      {props.preferences && (
+        <ChatDefaults
+          preferences={props.preferences}
+          models={props.models}
+          onSave={props.onSavePreferences}
+        />
+      )}
       <ChangePassword />
       <ChatsSettings />
       <h3 id="api-keys-title" tabIndex={-1}>

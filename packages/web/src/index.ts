@@ -11,6 +11,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import { registerAccountRoutes } from "./accounts/account-routes.js";
 import { LoginThrottle } from "./accounts/login-throttle.js";
+import { registerPreferenceRoutes } from "./accounts/preference-routes.js";
 import { registerAdminRoutes, registerSearchAdminRoute, registerStatusRoute } from "./admin/admin-routes.js";
 import { alertMonitorFromConfig } from "./alerts/index.js";
 import { AuthCache } from "./auth/auth-cache.js";
@@ -175,6 +176,7 @@ export async function createWebService(
     logger,
   };
   registerSearchStatusRoute(app, { availability: searchAvailability });
+  registerPreferenceRoutes(app, { db, config, contentFilter, modelAccess, models, searchAvailability });
   const shares = new ShareStore(db);
   registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess, shares });
   registerShareRoutes(app, { conversations, shares, settings });

@@ -228,7 +228,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
               conversations.map((c) => c.id),
             )
             .execute();
-      for (const table of ["conversations", "folders", "sessions", "api_keys", "group_members"] as const)
+      for (const table of [
+        "conversations",
+        "folders",
+        "sessions",
+        "api_keys",
+        "group_members",
+        "user_preferences",
+      ] as const)
         await trx.deleteFrom(table).where("user_id", "=", id).execute();
       await trx.deleteFrom("users").where("id", "=", id).execute();
     });

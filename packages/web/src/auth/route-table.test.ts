@@ -84,6 +84,14 @@ describe("RBAC over the whole route table", () => {
       payload: { name: "k" },
     });
     ids.apiKey = (key.json() as { id: string }).id;
+    // The owner's personal instructions: their own, never another user's to read or change.
+    const preferences = await web.app.inject({
+      method: "PUT",
+      url: "/api/account/preferences",
+      headers: owner.headers,
+      payload: { instructions: "the owner's secret instructions", theme: "dark" },
+    });
+    expect(preferences.statusCode).toBe(200);
     strangerKey = (
       (
         await web.app.inject({
@@ -191,6 +199,10 @@ describe("RBAC over the whole route table", () => {
         // A message's versions: only the owner switches them (OWNED: another user's conversation
         // is a 404, an administrator's attempt too); a cookie session with the CSRF token.
         "POST /api/conversations/:id/versions user",
+        // Personal chat defaults: the signed-in user's own, with a session (an API key opens
+        // neither: walked below), the change with the CSRF token.
+        "GET /api/account/preferences user",
+        "PUT /api/account/preferences user",
       ]),
     );
   });
@@ -273,6 +285,7 @@ describe("RBAC over the whole route table", () => {
         payload: route.method === "GET" || route.method === "DELETE" ? undefined : {},
       });
       const where = `${route.method} ${route.url}`;
+      expect(response.body, where).not.toContain("the owner's secret instructions");
       if (route.access === "admin") {
         expect(response.statusCode, where).toBe(403);
         expect(response.json().error.code, where).toBe("ADMIN_REQUIRED");
@@ -306,6 +319,12 @@ describe("RBAC over the whole route table", () => {
       keys: Array<{ revokedAt: string | null }>;
     };
     expect(keys.keys[0]!.revokedAt).toBeNull();
+    // The stranger read and saved only their own preferences.
+    const preferences = await web.app.inject({ url: "/api/account/preferences", headers: owner.headers });
+    expect(preferences.json()).toMatchObject({
+      instructions: "the owner's secret instructions",
+      theme: "dark",
+    });
     const document = await web.app.inject({
       url: `/api/knowledge-bases/${ids.knowledgeBase}/documents/${ids.document}`,
       headers: owner.headers,

@@ -2,6 +2,8 @@ import { type HearthConfig, HearthError, ReplyStream } from "@hearth/core";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
 import type { CurrentUser } from "../accounts/account-store.js";
+import { usableDefaultModel } from "../accounts/preference-routes.js";
+import { readPreferences } from "../accounts/preferences-store.js";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
 import { assertMessageLengths, type ChatTurnDeps, runChatTurn } from "../chat/chat-turn.js";
@@ -103,7 +105,13 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     });
   });
 
+  /**
+   * A new conversation. Without a system prompt of its own (null: none) it starts with the user's
+   * personal instructions, held to the same rules; without a model, with their default model while
+   * they may still use it (else none, as before: the model is chosen with each message).
+   */
   app.post("/api/conversations", access, async (request, reply) => {
+    const user = currentUser(request);
     const body = z
       .strictObject({
         title: z.string().max(200).optional(),
@@ -111,8 +119,21 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         systemPrompt: systemPromptSchema,
       })
       .parse(request.body ?? {});
-    await checkSystemPrompt(body.systemPrompt);
-    return reply.code(201).send(await store.create(currentUser(request).id, body));
+    const preferences =
+      body.systemPrompt === undefined || body.model === undefined
+        ? await readPreferences(store.db, user.id)
+        : undefined;
+    const systemPrompt = body.systemPrompt === undefined ? preferences?.instructions : body.systemPrompt;
+    const model =
+      body.model ?? (await usableDefaultModel(deps.modelAccess, user, preferences?.defaultModel ?? null));
+    await checkSystemPrompt(systemPrompt);
+    return reply.code(201).send(
+      await store.create(user.id, {
+        ...body,
+        ...(systemPrompt !== undefined ? { systemPrompt } : {}),
+        ...(model !== undefined ? { model } : {}),
+      }),
+    );
   });
 
   /** "Archive all chats": every conversation of the caller's list goes to Archived chats. */

@@ -205,6 +205,19 @@ export interface UsageTable {
   request_id: string | null;
 }
 
+/** A user's own chat defaults and display choices (0017-user-preferences); null: never chosen. */
+export interface UserPreferencesTable {
+  user_id: string;
+  /** Personal instructions: the system prompt a new conversation starts with. */
+  instructions: string | null;
+  /** The model a new chat starts with, as the model service lists it. */
+  default_model: string | null;
+  web_search: "off" | "auto" | "on" | null;
+  language: "en" | "zh-CN" | null;
+  theme: "system" | "light" | "dark" | null;
+  updated_at: string;
+}
+
 export interface KnowledgeJobsTable {
   id: string;
   knowledge_base_id: string;
@@ -230,4 +243,5 @@ export interface Database {
   knowledge_bases: KnowledgeBasesTable;
   knowledge_shares: KnowledgeShareTable;
   usage: UsageTable;
+  user_preferences: UserPreferencesTable;
 }

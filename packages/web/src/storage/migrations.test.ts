@@ -10,6 +10,7 @@ import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POSTGRES_URL, postgresAvailable } from "../../test/support/web-harness.js";
 import { createUser, findUserByName } from "../accounts/account-store.js";
+import { readPreferences, writePreferences } from "../accounts/preferences-store.js";
 import { ConversationStore } from "../conversations/conversation-store.js";
 import { FolderStore } from "../conversations/folder-store.js";
 import type { Database } from "./database-schema.js";
@@ -268,13 +269,33 @@ async function expectMessageVersions(db: Kysely<Database>): Promise<void> {
   ]);
 }
 
+/**
+ * After 0017-user-preferences: the accounts from before have no preferences (and keep everything
+ * else); one saved is read back, and it goes with its account, whatever deletes the account.
+ */
+async function expectUserPreferences(db: Kysely<Database>): Promise<void> {
+  expect(await readPreferences(db, "usr_wang")).toMatchObject({ instructions: null, theme: null });
+  const saved = await writePreferences(db, "usr_wang", { instructions: "用正式的中文回答。", theme: "dark" });
+  expect(saved).toMatchObject({ instructions: "用正式的中文回答。", theme: "dark", language: null });
+  expect(await db.selectFrom("users").select(["id", "username"]).execute()).toEqual([
+    { id: "usr_wang", username: "王芳" },
+  ]);
+  expect(await db.selectFrom("messages").select("content").execute()).toEqual([
+    { content: "How do I deploy Hearth with PostgreSQL? Grüße aus MÜNCHEN" },
+  ]);
+  await db.deleteFrom("messages").execute();
+  await db.deleteFrom("conversations").execute();
+  await db.deleteFrom("users").where("id", "=", "usr_wang").execute();
+  expect(await db.selectFrom("user_preferences").selectAll().execute()).toEqual([]);
+}
+
 function backups(): string[] {
   const dir = join(dataDir, "backups");
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 16;
+const LATEST_STEP = 17;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -363,6 +384,7 @@ describe("web database migrations on SQLite", () => {
       await expectMessageVersions(db);
       const applied = await createMigrator(db as Kysely<unknown>, "sqlite").getMigrations();
       expect(applied.every((step) => step.executedAt !== undefined)).toBe(true);
+      await expectUserPreferences(db);
     } finally {
       await db.destroy();
     }
@@ -618,6 +640,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       await expectConversationSettings(db);
       await expectFoldersAndArchive(db);
       await expectMessageVersions(db);
+      await expectUserPreferences(db);
     } finally {
       await db.destroy();
     }

@@ -376,6 +376,25 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           .execute();
       },
     },
+    "0017-user-preferences": {
+      // A user's own chat defaults and display choices, kept on the server so that they follow
+      // the user to every browser: personal instructions (the system prompt a new conversation
+      // starts with), a default model and web search mode, the language and the theme. One row a
+      // user, written the first time they save one; a column left null was never chosen. It goes
+      // with its account. Nothing stored before changes.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("user_preferences")
+          .addColumn("user_id", "text", (c) => c.primaryKey().references("users.id").onDelete("cascade"))
+          .addColumn("instructions", "text")
+          .addColumn("default_model", "text")
+          .addColumn("web_search", "text")
+          .addColumn("language", "text")
+          .addColumn("theme", "text")
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
+import { setFilterWords, signIn as signInOverApi } from "../../packages/web/test/support/web-client.js";
+import type { WebHarness } from "../../packages/web/test/support/web-harness.js";
+import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
+
+/** How long a step waits for the page (a loaded machine answers in seconds, not at once). */
+const WAIT = { timeout: 10_000 };
+
+const INSTRUCTIONS = "I review SQL for a bank. Answer briefly, and point out risky queries first.";
+
+/**
+ * Personal chat defaults in a real Chromium on the built UI: custom instructions, a default model
+ * and a theme and language set in Settings; a new chat that starts with them; and another browser
+ * (a fresh profile, as another device) signed in as the same user that shows the same theme and
+ * language.
+ */
+describe.skipIf(!hasChromium)("personal chat defaults, in the browser", () => {
+  let stand: UiStand;
+  let model: FakeModelService;
+  let web: WebHarness;
+  let url: string;
+  let desk: Browser;
+
+  beforeAll(async () => {
+    stand = await startUiStand({ model: { models: ["tiny-story", "big-model"], delayMs: 5 } });
+    ({ model, web, url } = stand);
+    desk = await stand.browser({ locale: "en-US" });
+    await signUpInUi(desk.page, url, "mei");
+  });
+  afterAll(() => stand?.close());
+
+  it("starts a new chat with the instructions and default model saved in Settings", async () => {
+    const { page } = desk;
+    await page.getByRole("navigation", { name: /Main/ }).getByRole("link", { name: "Settings" }).click();
+    const form = page.getByRole("form", { name: "Chat defaults" });
+    const instructions = form.getByLabel("Custom instructions");
+    await instructions.waitFor();
+    // The field says its rule and its limit to a screen reader, and counts as it is typed.
+    expect(await instructions.getAttribute("maxlength")).toBe("10000");
+    await instructions.fill(INSTRUCTIONS);
+    await expect
+      .poll(() => form.getByText(/of 10000 characters/).textContent(), WAIT)
+      .toBe(`${INSTRUCTIONS.length} of 10000 characters`);
+    const describedBy = (await instructions.getAttribute("aria-describedby"))!.split(" ");
+    for (const id of describedBy) expect(await page.locator(`#${id}`).count(), id).toBe(1);
+
+    // A word the administrator blocks: refused beside the field, which is marked and focused.
+    const admin = await signInOverApi(web.app, "mei");
+    await setFilterWords(web.app, admin, ["risky"]);
+    try {
+      await form.getByRole("button", { name: "Save chat defaults" }).click();
+      const refusal = form.getByRole("alert");
+      await expect.poll(() => refusal.textContent(), WAIT).toContain("risky");
+      expect(await instructions.getAttribute("aria-invalid")).toBe("true");
+      expect(await instructions.getAttribute("aria-describedby")).toContain(
+        (await refusal.getAttribute("id"))!,
+      );
+      expect(await instructions.evaluate((element) => element === document.activeElement)).toBe(true);
+      await screenshot(page, "preferences-refused");
+    } finally {
+      await setFilterWords(web.app, admin, []);
+    }
+
+    await form.getByLabel("Default model").selectOption("big-model");
+    await form.getByRole("button", { name: "Save chat defaults" }).click();
+    await expect
+      .poll(() => form.getByRole("status").textContent(), WAIT)
+      .toBe("Chat defaults saved. New chats start with them.");
+    expect(await instructions.getAttribute("aria-invalid")).toBeNull();
+
+    // A new chat: the instructions are its system prompt, shown and changeable before it starts.
+    await page.getByRole("navigation", { name: /Main/ }).getByRole("link", { name: "Chat" }).click();
+    const prompt = page.locator("details.system-prompt");
+    await expect
+      .poll(() => prompt.locator("summary").textContent(), WAIT)
+      .toBe(`System prompt: ${INSTRUCTIONS}`);
+    await expect
+      .poll(() => page.getByRole("combobox", { name: "Model" }).inputValue(), WAIT)
+      .toBe("big-model");
+    await prompt.locator("summary").click();
+    await expect
+      .poll(() => page.getByLabel("System prompt", { exact: true }).inputValue(), WAIT)
+      .toBe(INSTRUCTIONS);
+    await expect.poll(() => prompt.getByText("From your custom instructions").isVisible(), WAIT).toBe(true);
+    await page.keyboard.press("Escape");
+
+    await page.getByLabel("Send a message").fill("SELECT * FROM accounts");
+    await page.getByRole("button", { name: "Send" }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.getAttribute("data-status"), WAIT).toBe("done");
+    // Stored with the conversation, and sent to the model first, with the default model.
+    const sent = model.requests.at(-1)!;
+    expect(sent.model).toBe("big-model");
+    expect(sent.messages[0]).toEqual({ role: "system", content: INSTRUCTIONS });
+    const stored = await web.db
+      .selectFrom("conversations")
+      .select(["system_prompt", "title"])
+      .where("title", "=", "SELECT * FROM accounts")
+      .executeTakeFirstOrThrow();
+    expect(stored.system_prompt).toBe(INSTRUCTIONS);
+    // The conversation's settings show it after a reload as its own system prompt.
+    await page.reload();
+    await expect
+      .poll(() => prompt.locator("summary").textContent(), WAIT)
+      .toBe(`System prompt: ${INSTRUCTIONS}`);
+    await screenshot(page, "preferences-new-chat");
+  });
+
+  it("keeps the theme and language chosen in Settings with the account, for another browser", async () => {
+    const { page } = desk;
+    await page.getByRole("navigation", { name: /Main/ }).getByRole("link", { name: "Settings" }).click();
+    await page
+      .locator("main")
+      .getByRole("combobox", { name: /^Theme/ })
+      .selectOption("dark");
+    await page
+      .locator("main")
+      .getByRole("combobox", { name: /^Language/ })
+      .selectOption("zh-CN");
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang), WAIT).toBe("zh-CN");
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe("dark");
+    await expect
+      .poll(
+        () =>
+          web.db
+            .selectFrom("user_preferences")
+            .select(["language", "theme"])
+            .executeTakeFirst()
+            .then((row) => row && { ...row }),
+        WAIT,
+      )
+      .toEqual({ language: "zh-CN", theme: "dark" });
+
+    // Another device: a fresh profile, English and the light theme until the user signs in.
+    const phone = await stand.browser({ locale: "en-US" });
+    const other = phone.page;
+    await other.emulateMedia({ colorScheme: "light" });
+    await other.goto(url);
+    await other.locator("#auth-title").waitFor();
+    expect(await other.evaluate(() => document.documentElement.lang)).toBe("en");
+    expect(await other.evaluate(() => document.documentElement.dataset.theme)).toBe("light");
+    await other.getByLabel("User name").fill("mei");
+    await other.getByLabel(/^Password$/).fill("correct horse battery");
+    await other.getByRole("button", { name: /^Sign in$/ }).click();
+    await expect.poll(() => other.evaluate(() => document.documentElement.lang), WAIT).toBe("zh-CN");
+    expect(await other.evaluate(() => document.documentElement.dataset.theme)).toBe("dark");
+    await other.getByRole("navigation", { name: "主导航" }).getByRole("link", { name: "设置" }).click();
+    const form = other.getByRole("form", { name: "个性化" });
+    await expect.poll(() => form.getByLabel("自定义指令").inputValue(), WAIT).toBe(INSTRUCTIONS);
+    expect(await form.getByLabel("默认模型").inputValue()).toBe("big-model");
+    await screenshot(other, "preferences-other-device-zh");
+  });
+});
