@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { HearthError, type Logger } from "@hearth/core";
 import {
@@ -633,7 +634,10 @@ export class EmbeddedRuntime implements ModelRuntime {
       topK: settings.topK,
       topP: settings.topP,
       minP: settings.minP,
-      seed: settings.seed,
+      // A request without a seed samples with a fresh one: node-llama-cpp would seed with the current
+      // second, so requests within a second would draw the same "random" answer. A given seed is kept
+      // (deterministic, as the inference cache assumes); at temperature 0 the seed is not used.
+      seed: settings.seed ?? randomInt(0, 2 ** 31),
       tokenBias,
       customStopTriggers: settings.stop && settings.stop.length > 0 ? settings.stop : undefined,
       repeatPenalty:
