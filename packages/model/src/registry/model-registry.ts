@@ -841,7 +841,8 @@ export class ModelRegistry {
     if (!stats?.isFile() || stats.size !== size) return false;
     for (const record of Object.values((await this.#read()).models))
       for (const version of record.versions)
-        if (version.blob === blob && version.digest === digest && (await this.#unchanged(version))) return true;
+        if (version.blob === blob && version.digest === digest && (await this.#unchanged(version)))
+          return true;
     return (await sha256File(blob).catch(() => undefined)) === digest;
   }
 

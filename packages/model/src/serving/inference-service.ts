@@ -1,4 +1,4 @@
-import type { Logger } from "@hearth/core";
+import { HearthError, type Logger } from "@hearth/core";
 import type { CallSettings, ModelCallInput, StreamPart } from "../runtime/language-model.js";
 import type { AdmissionQueue } from "./admission-queue.js";
 import { forceToolCall, toolCallFromAnswer } from "./forced-tool-call.js";
@@ -69,6 +69,14 @@ export class InferenceService {
       ? { kind: "chat", messages: applied.messages }
       : request.input;
     const settings = applied.settings;
+    // As Ollama answers `think` (or a think level) asked of a model that cannot think: refused, not
+    // ignored. A runtime that cannot tell (an upstream) is left to answer it itself.
+    if (
+      settings.think === true &&
+      !preset?.impliedThinkOpen &&
+      model.runtime.thinks?.(model.modelId) === false
+    )
+      throw new HearthError("THINKING_NOT_SUPPORTED", `"${request.model}" does not support thinking`);
 
     const deterministic = settings.temperature === 0 || settings.seed !== undefined;
     const cacheable =

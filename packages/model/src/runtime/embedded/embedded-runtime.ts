@@ -30,7 +30,7 @@ import {
   type StreamPart,
   type ToolCall,
 } from "../language-model.js";
-import { templateOffersTools } from "./chat-template.js";
+import { templateOffersTools, templateThinks } from "./chat-template.js";
 import { grammarSchema } from "./grammar-schema.js";
 import { LoadedModel } from "./loaded-model.js";
 import { assertFits, availableMemoryBytes, estimateMemory } from "./memory-estimate.js";
@@ -299,6 +299,10 @@ export class EmbeddedRuntime implements ModelRuntime {
   chatTemplate(id: string): string | undefined {
     const template = this.#catalog.get(id)?.check.info?.metadata.tokenizer?.chat_template;
     return typeof template === "string" ? template : undefined;
+  }
+
+  thinks(id: string): boolean {
+    return templateThinks(this.chatTemplate(id));
   }
 
   /** The chat template and flat `key: value` metadata of a model's GGUF (Ollama's `model_info`). */
