@@ -18,10 +18,10 @@ export interface InferenceRequest {
   /** Skip the inference cache for this request (`x-hearth-cache: bypass`). */
   cacheBypass?: boolean;
   /**
-   * Called while the request waits for a slot, with its 1-based place in the queue and whether the
-   * cache was asked (a queued request is never a hit).
+   * Called while the request waits for a slot, with its 1-based place in the queue, whether the
+   * cache was asked (a queued request is never a hit) and the model's name as it is served.
    */
-  onQueued?: (position: number, cache: "miss" | "off") => void;
+  onQueued?: (position: number, cache: "miss" | "off", model: string) => void;
 }
 
 export interface StartedInference {
@@ -112,7 +112,7 @@ export class InferenceService {
     const admission = await queue.acquire(model.name, request.user, {
       signal: request.signal,
       concurrency: this.options.concurrency ?? model.runtime.defaultConcurrency,
-      onPosition: onQueued && ((position) => onQueued(position, cacheable ? "miss" : "off")),
+      onPosition: onQueued && ((position) => onQueued(position, cacheable ? "miss" : "off", model.name)),
     });
     const admitted = performance.now();
     let iterator: AsyncIterator<StreamPart>;

@@ -280,7 +280,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
           response,
           raw,
           deps.shutdownSignal,
-          masker && maskingRelay(masker, body.model, "completion"),
+          masker && maskingRelay(masker, chunkFields(response, body), "completion"),
           (usage, relayed) => admission.settle(usageOrEstimate(usage, texts, relayed)),
         );
       } finally {
@@ -441,9 +441,10 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         cache !== undefined ? { ...STREAM_HEADERS, "x-hearth-cache": cache } : STREAM_HEADERS,
       );
       const forget = abortOnShutdown(deps.shutdownSignal, call);
+      const fields = chunkFields(response, body);
       if (hearth) {
         raw.write(
-          `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth })}\n\n`,
+          `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: fields.model, choices: [], ...fields.usage, hearth })}\n\n`,
         );
       }
       try {
@@ -451,7 +452,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
           response,
           raw,
           deps.shutdownSignal,
-          masker && maskingRelay(masker, body.model, "chat"),
+          masker && maskingRelay(masker, fields, "chat"),
           record,
         );
       } finally {
@@ -591,12 +592,30 @@ const STREAM_HEADERS = {
 };
 
 /**
+ * What a chunk of the web service's own in a relayed stream (the sources chunk, a masked rest) has
+ * as the model service's chunks have it: the model's name as they give it (`stories260K:latest` for
+ * `stories260K`: the model service says it in `x-hearth-model`), and `"usage": null` when the client
+ * asked for the usage (`stream_options.include_usage`: every chunk but the last carries it).
+ */
+function chunkFields(
+  response: UpstreamResponse,
+  body: { model: string; stream_options?: unknown },
+): { model: string; usage: { usage: null } | Record<string, never> } {
+  const served = response.headers["x-hearth-model"];
+  const options = body.stream_options as { include_usage?: unknown } | null | undefined;
+  return {
+    model: typeof served === "string" && served ? served : body.model,
+    usage: options?.include_usage === true ? { usage: null } : {},
+  };
+}
+
+/**
  * Masks the stream's events on their way to the client. Masking needs whole events: each run of
  * payload is decoded, an unfinished event held back, the rest re-encoded.
  */
 function maskingRelay(
   masker: OutputMaskers,
-  model: string,
+  { model, usage }: ReturnType<typeof chunkFields>,
   kind: "chat" | "completion",
 ): Pick<RelayOptions, "transform" | "flush"> {
   let pending = "";
@@ -616,13 +635,13 @@ function maskingRelay(
       const reasoningRest = masker.reasoning.flush();
       const contentRest = masker.content.flush();
       if (kind === "completion" && contentRest) {
-        rest += `data: ${JSON.stringify({ id: "hearth-masked-rest", object: "text_completion", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, text: contentRest, logprobs: null, finish_reason: null }] })}\n\n`;
+        rest += `data: ${JSON.stringify({ id: "hearth-masked-rest", object: "text_completion", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, text: contentRest, logprobs: null, finish_reason: null }], ...usage })}\n\n`;
       } else if (reasoningRest || contentRest) {
         const delta = {
           ...(reasoningRest ? { reasoning_content: reasoningRest } : {}),
           content: contentRest,
         };
-        rest += `data: ${JSON.stringify({ id: "hearth-masked-rest", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
+        rest += `data: ${JSON.stringify({ id: "hearth-masked-rest", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: null }], ...usage })}\n\n`;
       }
       return rest || undefined;
     },
