@@ -44,6 +44,21 @@ interface Deps extends ChatTurnDeps {
   usage: UsageMeter;
 }
 
+/** The OpenAI API's paths as a client given the web root without /v1 asks for them. */
+export const OPENAI_PATHS_WITHOUT_V1 = [
+  "/models",
+  "/models/*",
+  "/chat/completions",
+  "/completions",
+  "/embeddings",
+] as const;
+
+/** Whether a request's path is one of OPENAI_PATHS_WITHOUT_V1 (answered in OpenAI's error shape). */
+export function isOpenAiPathWithoutV1(url: string): boolean {
+  const path = url.split("?")[0] ?? "";
+  return /^\/(models(\/.*)?|chat\/completions|completions|embeddings)$/.test(path);
+}
+
 /** OpenAI's request, tolerant of fields we pass on, plus Hearth's documented extras. */
 const completionRequest = z
   .object({
@@ -178,6 +193,23 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
   const embeddingsUpstream = new UpstreamEndpoint(`${modelUrl}/v1/embeddings`, serviceHeaders);
 
   registerPublicCors(app);
+
+  // A client given the service's address without /v1 asks for the OpenAI API's paths at the root
+  // (the openai SDKs join the base URL and `/models`): told to add /v1 in JSON, not answered with
+  // the UI's page, a 200 an SDK cannot read. None of these paths is a page of the UI.
+  for (const url of OPENAI_PATHS_WITHOUT_V1)
+    app.route({
+      method: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+      url,
+      config: { access: "public" },
+      handler: async (request) => {
+        const path = request.url.split("?")[0] ?? "/";
+        throw new HearthError(
+          "ROUTE_NOT_FOUND",
+          `No route for ${request.method} ${path}: the OpenAI-compatible API is under /v1 (${request.method} /v1${path}); give the client the base URL with /v1, ${request.protocol}://${request.host}/v1`,
+        );
+      },
+    });
 
   const modelEntry = (m: { id: string; ownedBy: string; created: number }) => ({
     id: m.id,
