@@ -149,4 +149,39 @@ describe("a chat over the real model service", () => {
       promptTokens: 2 * promptTokens,
     });
   });
+
+  it("writes its sources chunk as the model's own chunks: the model's served name, usage: null when asked", async () => {
+    const key = await createApiKey(web.app, user, "sources");
+    const stream = async (extra: Record<string, unknown>) => {
+      const response = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          // Without its tag: the model service serves it as tiny:latest.
+          model: "tiny",
+          messages: [{ role: "user", content: "Once upon a time" }],
+          stream: true,
+          max_tokens: 5,
+          // No search service answers here: the warning saying so comes in the sources chunk.
+          web_search: "on",
+          ...extra,
+        }),
+      });
+      return parseSse(await response.text()) as Array<{ id: string; model: string; usage?: unknown }>;
+    };
+    for (const includeUsage of [false, true]) {
+      const chunks = await stream(includeUsage ? { stream_options: { include_usage: true } } : {});
+      expect(chunks[0]).toMatchObject({
+        id: "hearth-sources",
+        choices: [],
+        hearth: { warnings: [expect.any(String)] },
+      });
+      expect(chunks.length).toBeGreaterThan(2);
+      expect(new Set(chunks.map((chunk) => chunk.model))).toEqual(new Set([modelId]));
+      if (includeUsage) {
+        expect(chunks.slice(0, -1).map((chunk) => chunk.usage)).toEqual(chunks.slice(0, -1).map(() => null));
+        expect(chunks.at(-1)?.usage).toMatchObject({ prompt_tokens: expect.any(Number) });
+      } else expect(chunks.filter((chunk) => "usage" in chunk)).toEqual([]);
+    }
+  });
 });

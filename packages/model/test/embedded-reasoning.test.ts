@@ -30,6 +30,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "hearth-embedded-r1-"));
   // Named so that DeepSeek-R1's preset applies.
   await writeTinyGguf(join(dir, "deepseek-r1-tiny.gguf"), { chatTemplate: r1Template, contextLength: 1024 });
+  // No chat template: a model that cannot think.
+  await writeTinyGguf(join(dir, "tiny.gguf"), { contextLength: 1024 });
   service = await startModelService(dir, { contextSize: 1024 });
 });
 
@@ -63,5 +65,46 @@ describe("an embedded DeepSeek-R1 model", () => {
     const message = completion.choices[0]!.message as { content: string | null; reasoning_content?: string };
     expect(message.content?.trim().length).toBeGreaterThan(0);
     expect(message.reasoning_content).toBeUndefined();
+  });
+
+  it("is asked to think; a model that cannot think is refused think: true with 400, as Ollama refuses it", async () => {
+    const ollama = new Ollama({ host: service.url });
+    const thought = await ollama.chat({
+      model: "deepseek-r1-tiny",
+      messages: question,
+      think: true,
+      options: { temperature: 0, num_predict: 6 },
+    });
+    expect(thought.done).toBe(true);
+
+    for (const think of [true, "high"] as const) {
+      for (const stream of [false, true]) {
+        const refused = { status_code: 400, error: '"tiny" does not support thinking' };
+        await expect(
+          ollama.chat({ model: "tiny", messages: question, think, stream: stream as false }),
+        ).rejects.toMatchObject(refused);
+        await expect(
+          ollama.generate({ model: "tiny", prompt: "hi", think, stream: stream as false }),
+        ).rejects.toMatchObject(refused);
+      }
+    }
+    // Ollama's error body, as Ollama writes it.
+    const response = await fetch(`${service.url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "tiny", messages: question, think: true }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: '"tiny" does not support thinking' });
+    // Without think, or with think: false, it answers.
+    for (const think of [undefined, false]) {
+      const answer = await ollama.chat({
+        model: "tiny",
+        messages: question,
+        ...(think === undefined ? {} : { think }),
+        options: { num_predict: 2 },
+      });
+      expect(answer.done, `think: ${think}`).toBe(true);
+    }
   });
 });

@@ -1,4 +1,15 @@
-import { link, lstat, mkdir, mkdtemp, readdir, readlink, rm, stat, writeFile } from "node:fs/promises";
+import {
+  link,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readlink,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -392,6 +403,41 @@ describe("model registry", () => {
       code: "MODEL_PULL_FAILED",
     });
     expect((await registry.list()).map((model) => model.name)).toEqual(["story:latest"]);
+  });
+
+  it("leaves the blob of the same bytes another model holds untouched when a URL pull brings them again", async () => {
+    const modelsDir = await freshDir("url-same-bytes");
+    // A model dropped in long ago, of the bytes the URL serves: its `created` is its file's mtime.
+    await writeFile(join(modelsDir, "other.gguf"), second);
+    const longAgo = new Date("2024-01-02T03:04:05Z");
+    await utimes(join(modelsDir, "other.gguf"), longAgo, longAgo);
+    const service = await startModelService(modelsDir);
+    try {
+      const created = async () => {
+        const models = (await (await fetch(`${service.url}/v1/models`)).json()) as {
+          data: Array<{ id: string; created: number }>;
+        };
+        return models.data.find((model) => model.id === "other:latest")?.created;
+      };
+      expect(await created()).toBe(longAgo.getTime() / 1000);
+      const ollama = new Ollama({ host: service.url });
+      for (let pull = 0; pull < 2; pull++) {
+        const done = await ollama.pull({ model: `${registryServer.url}/files/story.gguf` });
+        expect(done.status).toBe("success");
+      }
+      expect(await created()).toBe(longAgo.getTime() / 1000);
+      const registry = new ModelRegistry(modelsDir);
+      const [blob] = await readdir(registry.blobsDir);
+      expect(await readdir(registry.blobsDir)).toEqual([blob]);
+      expect((await stat(join(registry.blobsDir, blob!))).mtime).toEqual(longAgo);
+      const listed = await registry.list();
+      expect(listed.map((model) => [model.name, model.digest])).toEqual([
+        ["other:latest", registryServer.digestOf(second)],
+        ["story:latest", registryServer.digestOf(second)],
+      ]);
+    } finally {
+      await service.close();
+    }
   });
 
   it("keeps versions with changelog entries, and rolls back", async () => {

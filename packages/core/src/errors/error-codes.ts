@@ -50,6 +50,10 @@ export const ERROR_CODES = {
     status: 400,
     summary: "Tools were offered to a model whose chat template cannot show them to it.",
   },
+  THINKING_NOT_SUPPORTED: {
+    status: 400,
+    summary: "Thinking (Ollama `think`) was asked of a model whose chat template does not think.",
+  },
   EMBEDDING_INPUT_EMPTY: {
     status: 400,
     summary: "An input to embed is empty: it has no embedding. The message names which input.",

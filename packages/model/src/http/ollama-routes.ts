@@ -230,7 +230,8 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
           ],
         };
     const call = {
-      model: model.name,
+      // As sent: a refusal names the model as the request did, as Ollama's do.
+      model: body.model,
       input,
       settings,
       ...inferenceRequestContext(request, reply, shutdownSignal),

@@ -58,7 +58,7 @@ export function registerOriginPolicy(app: FastifyInstance, configured: readonly 
     raw.setHeader("vary", "Origin");
     raw.setHeader(
       "access-control-expose-headers",
-      "x-hearth-cache, x-hearth-queue-position, x-hearth-version, retry-after",
+      "x-hearth-cache, x-hearth-model, x-hearth-queue-position, x-hearth-version, retry-after",
     );
     if (request.method === "OPTIONS" && request.headers["access-control-request-method"] !== undefined) {
       raw.setHeader("access-control-allow-methods", "GET, POST, PUT, DELETE, HEAD, OPTIONS");

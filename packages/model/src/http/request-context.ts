@@ -42,9 +42,19 @@ export function inferenceRequestContext(
   };
 }
 
+/**
+ * `x-hearth-model`: the model's name as the answer's chunks give it (`stories260K:latest` for a
+ * request of `stories260K`), for a relay that writes chunks of its own beside them (the web service's
+ * sources chunk). Left out for a name a header cannot carry as it is.
+ */
+function modelHeader(name: string): Record<string, string> {
+  return /^[\x21-\x7e]{1,512}$/.test(name) ? { "x-hearth-model": name } : {};
+}
+
 function answerHeaders(started: StartedInference): Record<string, string> {
   return {
     "x-hearth-cache": started.cache,
+    ...modelHeader(started.model.name),
     ...(started.queuePosition > 0 ? { "x-hearth-queue-position": String(started.queuePosition) } : {}),
   };
 }
@@ -70,11 +80,12 @@ export async function streamAnswer(options: {
   try {
     started = await options.inference.start({
       ...options.call,
-      onQueued: (position, cache) => {
+      onQueued: (position, cache, model) => {
         if (!stream)
           stream = new ReplyStream(options.reply, options.framing, {
             "x-hearth-cache": cache,
             "x-hearth-queue-position": String(position),
+            ...modelHeader(model),
           });
         if (options.framing === "sse") void stream.comment(`queue position ${position}`);
       },

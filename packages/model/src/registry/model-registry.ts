@@ -765,7 +765,11 @@ export class ModelRegistry {
         });
         progress({ status: "verifying sha256 digest", digest: result.digest });
         const blob = join(this.blobsDir, result.digest.replace(":", "-"));
-        await rename(staging, blob);
+        // Bytes the store holds already (another model's, or this one pulled again) keep their blob
+        // untouched: renamed over, it would take the pull's mtime, which is the other model's
+        // `created` and what says its blob changed since it was hashed.
+        if (await this.#holds(blob, result.digest, result.size)) await rm(staging, { force: true });
+        else await rename(staging, blob);
         await this.#checkGguf(blob, reference);
         progress({ status: "writing manifest" });
         const source = withoutUrlSecrets(reference);
@@ -826,6 +830,20 @@ export class ModelRegistry {
       progress({ status: "success", name, version: version.version, digest: version.digest });
       return { ...version, name };
     });
+  }
+
+  /**
+   * Whether `blob` holds content of `digest` already: a recorded version of it, unchanged since it
+   * was hashed (a stat), or else the file hashed again.
+   */
+  async #holds(blob: string, digest: string, size: number): Promise<boolean> {
+    const stats = await stat(blob).catch(() => undefined);
+    if (!stats?.isFile() || stats.size !== size) return false;
+    for (const record of Object.values((await this.#read()).models))
+      for (const version of record.versions)
+        if (version.blob === blob && version.digest === digest && (await this.#unchanged(version)))
+          return true;
+    return (await sha256File(blob).catch(() => undefined)) === digest;
   }
 
   async #checkGguf(blob: string, reference: string): Promise<void> {

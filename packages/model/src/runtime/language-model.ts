@@ -163,6 +163,11 @@ export interface ModelRuntime {
   readonly honoursToolChoice: boolean;
   /** Concurrent generations a model of this runtime can run (the admission queue's default limit). */
   readonly defaultConcurrency: number;
+  /**
+   * Whether a model can think: its chat template writes `<think>`, the rule Ollama applies. Absent
+   * where the runtime cannot tell (an upstream Ollama answers a `think` it cannot honour itself).
+   */
+  thinks?(modelId: string): boolean;
   listModels(signal?: AbortSignal): Promise<ModelDescription[]>;
   doGenerate(call: ModelCall): Promise<GenerateResult>;
   /**

@@ -1,4 +1,4 @@
-import type { Logger } from "@hearth/core";
+import { HearthError, type Logger } from "@hearth/core";
 import type { CallSettings, ModelCallInput, StreamPart } from "../runtime/language-model.js";
 import type { AdmissionQueue } from "./admission-queue.js";
 import { forceToolCall, toolCallFromAnswer } from "./forced-tool-call.js";
@@ -18,10 +18,10 @@ export interface InferenceRequest {
   /** Skip the inference cache for this request (`x-hearth-cache: bypass`). */
   cacheBypass?: boolean;
   /**
-   * Called while the request waits for a slot, with its 1-based place in the queue and whether the
-   * cache was asked (a queued request is never a hit).
+   * Called while the request waits for a slot, with its 1-based place in the queue, whether the
+   * cache was asked (a queued request is never a hit) and the model's name as it is served.
    */
-  onQueued?: (position: number, cache: "miss" | "off") => void;
+  onQueued?: (position: number, cache: "miss" | "off", model: string) => void;
 }
 
 export interface StartedInference {
@@ -69,6 +69,14 @@ export class InferenceService {
       ? { kind: "chat", messages: applied.messages }
       : request.input;
     const settings = applied.settings;
+    // As Ollama answers `think` (or a think level) asked of a model that cannot think: refused, not
+    // ignored. A runtime that cannot tell (an upstream) is left to answer it itself.
+    if (
+      settings.think === true &&
+      !preset?.impliedThinkOpen &&
+      model.runtime.thinks?.(model.modelId) === false
+    )
+      throw new HearthError("THINKING_NOT_SUPPORTED", `"${request.model}" does not support thinking`);
 
     const deterministic = settings.temperature === 0 || settings.seed !== undefined;
     const cacheable =
@@ -104,7 +112,7 @@ export class InferenceService {
     const admission = await queue.acquire(model.name, request.user, {
       signal: request.signal,
       concurrency: this.options.concurrency ?? model.runtime.defaultConcurrency,
-      onPosition: onQueued && ((position) => onQueued(position, cacheable ? "miss" : "off")),
+      onPosition: onQueued && ((position) => onQueued(position, cacheable ? "miss" : "off", model.name)),
     });
     const admitted = performance.now();
     let iterator: AsyncIterator<StreamPart>;

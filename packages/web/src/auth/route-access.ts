@@ -25,8 +25,8 @@ declare module "fastify" {
     access?: Access;
     /**
      * A browser route that also takes an API key (`Authorization: Bearer`), as /v1/ does: read-only
-     * routes the public API points its clients to (a knowledge citation's document file). The key's
-     * user is held to the same permissions as in the UI.
+     * routes the public API points its clients to (the knowledge bases it may ground in, a knowledge
+     * citation's document file). The key's user is held to the same permissions as in the UI.
      */
     apiKey?: boolean;
   }

@@ -149,8 +149,9 @@ describe("RBAC over the whole route table", () => {
     const publicRoutes = web.routes.filter((r) => r.access === "public").map((r) => `${r.method} ${r.url}`);
     expect(publicRoutes.sort()).toEqual([
       "GET /api/auth/session",
-      // Browsers' CORS preflights for the public API and the one browser route an API key opens:
+      // Browsers' CORS preflights for the public API and the browser routes an API key opens:
       // they carry no credentials and open nothing.
+      "OPTIONS /api/knowledge-bases",
       "OPTIONS /api/knowledge-bases/:id/documents/:documentId/file",
       "OPTIONS /v1/*",
       "POST /api/auth/login",
@@ -231,9 +232,10 @@ describe("RBAC over the whole route table", () => {
     }
   });
 
-  it("accepts API keys only on the public API (/v1/) and the document file its citations link to", async () => {
-    // The one browser route a key opens: read-only, held to the key user's permissions.
+  it("accepts API keys only on the public API (/v1/), the knowledge bases it grounds in and the document file its citations link to", async () => {
+    // The browser routes a key opens: read-only, held to the key user's permissions.
     expect(web.routes.filter((r) => r.apiKey).map((r) => `${r.method} ${r.url}`)).toEqual([
+      "GET /api/knowledge-bases",
       "GET /api/knowledge-bases/:id/documents/:documentId/file",
     ]);
     for (const route of web.routes.filter((r) => r.access !== "public" && r.url.startsWith("/api/"))) {
@@ -243,12 +245,35 @@ describe("RBAC over the whole route table", () => {
         headers: { authorization: `Bearer ${strangerKey}` },
         payload: route.method === "GET" || route.method === "DELETE" ? undefined : {},
       });
-      // The stranger's key is taken there, and another user's document is hidden as in the UI.
-      expect(response.statusCode, `${route.method} ${route.url}`).toBe(route.apiKey ? 404 : 401);
+      // The stranger's key is taken there, and another user's base and document are hidden as in
+      // the UI: not listed, and 404.
+      const where = `${route.method} ${route.url}`;
+      if (route.method === "GET" && route.url === "/api/knowledge-bases") {
+        expect(response.statusCode, where).toBe(200);
+        expect(response.json(), where).toEqual({ knowledgeBases: [] });
+      } else expect(response.statusCode, where).toBe(route.apiKey ? 404 : 401);
     }
+    // The owner's key lists the owner's base, as the UI does.
+    const ownerKey = (
+      (
+        await web.app.inject({
+          method: "POST",
+          url: "/api/account/api-keys",
+          headers: owner.headers,
+          payload: { name: "list" },
+        })
+      ).json() as { key: string }
+    ).key;
+    const listed = await web.app.inject({
+      url: "/api/knowledge-bases",
+      headers: { authorization: `Bearer ${ownerKey}` },
+    });
+    expect(listed.json()).toMatchObject({
+      knowledgeBases: [{ id: ids.knowledgeBase, name: "private", permission: "manage", owned: true }],
+    });
   });
 
-  it("answers CORS preflights for every /v1/ route and the /api/ one keys open, never with credentials", async () => {
+  it("answers CORS preflights for every /v1/ route and the /api/ ones keys open, never with credentials", async () => {
     for (const route of web.routes.filter((r) => r.access !== "public")) {
       const response = await web.app.inject({
         method: "OPTIONS",
@@ -265,6 +290,10 @@ describe("RBAC over the whole route table", () => {
         expect(response.statusCode, where).toBe(204);
         expect(response.headers["access-control-allow-origin"], where).toBe("*");
         expect(String(response.headers["access-control-allow-methods"]), where).toContain(route.method);
+      } else if (web.routes.some((r) => r.apiKey && r.url === route.url)) {
+        // A path a key opens for reading (GET /api/knowledge-bases): its preflight allows only that.
+        expect(response.statusCode, where).toBe(204);
+        expect(String(response.headers["access-control-allow-methods"]), where).not.toContain(route.method);
       } else {
         expect(response.statusCode, where).toBe(404);
         expect(response.headers["access-control-allow-origin"], where).toBeUndefined();

@@ -71,6 +71,10 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   const { db, knowledge, knowledgeAccess, modelAccess } = deps;
   const user = { config: { access: "user" as const } };
   const admin = { config: { access: "admin" as const } };
+  // Read-only routes the public API points its clients to: an API key opens them too, its user held
+  // to the same permissions as in the UI, from a browser page as it calls /v1/ (CORS for key
+  // requests, registerPublicCors).
+  const userOrKey = { config: { access: "user" as const, apiKey: true } };
 
   // Uploads stream through to the knowledge service without being buffered here.
   app.addContentTypeParser("multipart/form-data", (_request, payload, done) => done(null, payload));
@@ -145,7 +149,9 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     return id;
   };
 
-  app.get("/api/knowledge-bases", user, async (request) => {
+  // The bases a caller may read, whose ids /v1/chat/completions takes in `knowledge_base_ids`.
+  app.options("/api/knowledge-bases", { config: { access: "public" } }, preflight("GET, OPTIONS"));
+  app.get("/api/knowledge-bases", userOrKey, async (request) => {
     const me = currentUser(request);
     const response = await knowledge.request("GET", "/v1/knowledge-bases");
     if (!response.ok)
@@ -422,9 +428,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       });
     return result;
   });
-  // A /v1/ answer's knowledge citations link here: an API key's client may open them too, from a
-  // browser page as it calls /v1/ (CORS for key requests, registerPublicCors).
-  const userOrKey = { config: { access: "user" as const, apiKey: true } };
+  // A /v1/ answer's knowledge citations link here: an API key's client may open them too.
   const documentFile = "/api/knowledge-bases/:id/documents/:documentId/file";
   app.options(documentFile, { config: { access: "public" } }, preflight("GET, OPTIONS"));
   app.get(documentFile, userOrKey, async (request, reply) => {

@@ -44,6 +44,21 @@ interface Deps extends ChatTurnDeps {
   usage: UsageMeter;
 }
 
+/** The OpenAI API's paths as a client given the web root without /v1 asks for them. */
+export const OPENAI_PATHS_WITHOUT_V1 = [
+  "/models",
+  "/models/*",
+  "/chat/completions",
+  "/completions",
+  "/embeddings",
+] as const;
+
+/** Whether a request's path is one of OPENAI_PATHS_WITHOUT_V1 (answered in OpenAI's error shape). */
+export function isOpenAiPathWithoutV1(url: string): boolean {
+  const path = url.split("?")[0] ?? "";
+  return /^\/(models(\/.*)?|chat\/completions|completions|embeddings)$/.test(path);
+}
+
 /** OpenAI's request, tolerant of fields we pass on, plus Hearth's documented extras. */
 const completionRequest = z
   .object({
@@ -179,6 +194,23 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
 
   registerPublicCors(app);
 
+  // A client given the service's address without /v1 asks for the OpenAI API's paths at the root
+  // (the openai SDKs join the base URL and `/models`): told to add /v1 in JSON, not answered with
+  // the UI's page, a 200 an SDK cannot read. None of these paths is a page of the UI.
+  for (const url of OPENAI_PATHS_WITHOUT_V1)
+    app.route({
+      method: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+      url,
+      config: { access: "public" },
+      handler: async (request) => {
+        const path = request.url.split("?")[0] ?? "/";
+        throw new HearthError(
+          "ROUTE_NOT_FOUND",
+          `No route for ${request.method} ${path}: the OpenAI-compatible API is under /v1 (${request.method} /v1${path}); give the client the base URL with /v1, ${request.protocol}://${request.host}/v1`,
+        );
+      },
+    });
+
   const modelEntry = (m: { id: string; ownedBy: string; created: number }) => ({
     id: m.id,
     object: "model",
@@ -280,7 +312,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
           response,
           raw,
           deps.shutdownSignal,
-          masker && maskingRelay(masker, body.model, "completion"),
+          masker && maskingRelay(masker, chunkFields(response, body), "completion"),
           (usage, relayed) => admission.settle(usageOrEstimate(usage, texts, relayed)),
         );
       } finally {
@@ -441,9 +473,10 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         cache !== undefined ? { ...STREAM_HEADERS, "x-hearth-cache": cache } : STREAM_HEADERS,
       );
       const forget = abortOnShutdown(deps.shutdownSignal, call);
+      const fields = chunkFields(response, body);
       if (hearth) {
         raw.write(
-          `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, choices: [], hearth })}\n\n`,
+          `data: ${JSON.stringify({ id: "hearth-sources", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: fields.model, choices: [], ...fields.usage, hearth })}\n\n`,
         );
       }
       try {
@@ -451,7 +484,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
           response,
           raw,
           deps.shutdownSignal,
-          masker && maskingRelay(masker, body.model, "chat"),
+          masker && maskingRelay(masker, fields, "chat"),
           record,
         );
       } finally {
@@ -591,12 +624,30 @@ const STREAM_HEADERS = {
 };
 
 /**
+ * What a chunk of the web service's own in a relayed stream (the sources chunk, a masked rest) has
+ * as the model service's chunks have it: the model's name as they give it (`stories260K:latest` for
+ * `stories260K`: the model service says it in `x-hearth-model`), and `"usage": null` when the client
+ * asked for the usage (`stream_options.include_usage`: every chunk but the last carries it).
+ */
+function chunkFields(
+  response: UpstreamResponse,
+  body: { model: string; stream_options?: unknown },
+): { model: string; usage: { usage: null } | Record<string, never> } {
+  const served = response.headers["x-hearth-model"];
+  const options = body.stream_options as { include_usage?: unknown } | null | undefined;
+  return {
+    model: typeof served === "string" && served ? served : body.model,
+    usage: options?.include_usage === true ? { usage: null } : {},
+  };
+}
+
+/**
  * Masks the stream's events on their way to the client. Masking needs whole events: each run of
  * payload is decoded, an unfinished event held back, the rest re-encoded.
  */
 function maskingRelay(
   masker: OutputMaskers,
-  model: string,
+  { model, usage }: ReturnType<typeof chunkFields>,
   kind: "chat" | "completion",
 ): Pick<RelayOptions, "transform" | "flush"> {
   let pending = "";
@@ -616,13 +667,13 @@ function maskingRelay(
       const reasoningRest = masker.reasoning.flush();
       const contentRest = masker.content.flush();
       if (kind === "completion" && contentRest) {
-        rest += `data: ${JSON.stringify({ id: "hearth-masked-rest", object: "text_completion", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, text: contentRest, logprobs: null, finish_reason: null }] })}\n\n`;
+        rest += `data: ${JSON.stringify({ id: "hearth-masked-rest", object: "text_completion", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, text: contentRest, logprobs: null, finish_reason: null }], ...usage })}\n\n`;
       } else if (reasoningRest || contentRest) {
         const delta = {
           ...(reasoningRest ? { reasoning_content: reasoningRest } : {}),
           content: contentRest,
         };
-        rest += `data: ${JSON.stringify({ id: "hearth-masked-rest", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
+        rest += `data: ${JSON.stringify({ id: "hearth-masked-rest", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: null }], ...usage })}\n\n`;
       }
       return rest || undefined;
     },

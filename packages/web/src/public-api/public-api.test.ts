@@ -66,6 +66,35 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     expect(plain.choices[0]?.message.content).toContain("You said: again");
   });
 
+  it("tells a client given the root without /v1 to add it, in JSON, and keeps the UI's pages", async () => {
+    const rootClient = new OpenAI({ apiKey: userKey, baseURL: url, maxRetries: 0 });
+    const attempts = [
+      () => rootClient.models.list(),
+      () => rootClient.models.retrieve("tiny-story"),
+      () =>
+        rootClient.chat.completions.create({
+          model: "tiny-story",
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      () => rootClient.completions.create({ model: "tiny-story", prompt: "hi" }),
+      () => rootClient.embeddings.create({ model: "tiny-story", input: "hi" }),
+    ];
+    for (const attempt of attempts) {
+      const error = await attempt().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+      expect(error).toMatchObject({ status: 404, code: "ROUTE_NOT_FOUND" });
+      expect((error as Error).message).toContain(`give the client the base URL with /v1, ${url}/v1`);
+    }
+    // The UI's own pages are still the UI.
+    const index = await fetch(`${url}/`);
+    const page = await index.text();
+    for (const path of ["/c/abc", "/s/abc", "/knowledge", "/settings", "/admin/models"]) {
+      const response = await fetch(`${url}${path}`);
+      expect(response.headers.get("content-type"), path).toContain("text/html");
+      expect(await response.text(), path).toBe(page);
+    }
+  });
+
   it("records usage per user, model and key, visible to admins and exportable as CSV", async () => {
     const usage = (await web.app.inject({ url: "/api/admin/usage", headers: admin.headers })).json() as {
       usage: Array<{

@@ -3,8 +3,22 @@ import { z } from "zod";
 import { ExpiringPromises } from "../caching/expiring-promises.js";
 import type { WebDatabase } from "../storage/open-database.js";
 
+/**
+ * An object that refuses keys it does not know, naming the ones it takes: `userLimits: Unrecognized
+ * key: "foo"; the keys are requestsPerMinute, …` (the issue's code stays `unrecognized_keys`).
+ */
+function strictObjectNamingKeys<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+  const known = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `Unrecognized key${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}; the keys are ${known}`
+        : undefined,
+  });
+}
+
 /** Limits per minute and per day; unset means unlimited. */
-export const limitsSchema = z.strictObject({
+export const limitsSchema = strictObjectNamingKeys({
   requestsPerMinute: z.number().int().min(1).optional(),
   requestsPerDay: z.number().int().min(1).optional(),
   tokensPerMinute: z.number().int().min(1).optional(),
@@ -13,7 +27,7 @@ export const limitsSchema = z.strictObject({
 export type Limits = z.infer<typeof limitsSchema>;
 
 /** Settings administrators change at run time (stored, audited); config gives the defaults. */
-export const settingsSchema = z.strictObject({
+export const settingsSchema = strictObjectNamingKeys({
   signup: z.enum(["open", "approval", "closed"]),
   /** Limits for every user, and per group id (a user gets the most generous group limit, else the user one). */
   userLimits: limitsSchema,

@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { HearthError, type Logger } from "@hearth/core";
 import {
@@ -29,7 +30,7 @@ import {
   type StreamPart,
   type ToolCall,
 } from "../language-model.js";
-import { templateOffersTools } from "./chat-template.js";
+import { templateOffersTools, templateThinks } from "./chat-template.js";
 import { grammarSchema } from "./grammar-schema.js";
 import { LoadedModel } from "./loaded-model.js";
 import { assertFits, availableMemoryBytes, estimateMemory } from "./memory-estimate.js";
@@ -298,6 +299,10 @@ export class EmbeddedRuntime implements ModelRuntime {
   chatTemplate(id: string): string | undefined {
     const template = this.#catalog.get(id)?.check.info?.metadata.tokenizer?.chat_template;
     return typeof template === "string" ? template : undefined;
+  }
+
+  thinks(id: string): boolean {
+    return templateThinks(this.chatTemplate(id));
   }
 
   /** The chat template and flat `key: value` metadata of a model's GGUF (Ollama's `model_info`). */
@@ -633,7 +638,10 @@ export class EmbeddedRuntime implements ModelRuntime {
       topK: settings.topK,
       topP: settings.topP,
       minP: settings.minP,
-      seed: settings.seed,
+      // A request without a seed samples with a fresh one: node-llama-cpp would seed with the current
+      // second, so requests within a second would draw the same "random" answer. A given seed is kept
+      // (deterministic, as the inference cache assumes); at temperature 0 the seed is not used.
+      seed: settings.seed ?? randomInt(0, 2 ** 31),
       tokenBias,
       customStopTriggers: settings.stop && settings.stop.length > 0 ? settings.stop : undefined,
       repeatPenalty:
