@@ -13,7 +13,7 @@ import { registerAccountRoutes } from "./accounts/account-routes.js";
 import { LoginThrottle } from "./accounts/login-throttle.js";
 import { registerPreferenceRoutes } from "./accounts/preference-routes.js";
 import { registerAdminRoutes, registerSearchAdminRoute, registerStatusRoute } from "./admin/admin-routes.js";
-import { alertMonitorFromConfig } from "./alerts/index.js";
+import { alertMonitorFromConfig, alertsConfigured } from "./alerts/index.js";
 import { AuthCache } from "./auth/auth-cache.js";
 import { type Access, registerAccessControl, requireAccessDeclarations } from "./auth/route-access.js";
 import { registerChatRoutes } from "./chat/chat-routes.js";
@@ -223,12 +223,23 @@ export async function serveWeb(
   const served =
     config.web.workers > 1 ? await serveWebCluster(config, logger) : await serveWebProcess(config, logger);
   // The built-in alert monitor lets a single-machine install alert without Prometheus (issue 7).
-  const alerts = alertMonitorFromConfig(config, logger);
+  // Replicas on one PostgreSQL database each run one, and claim each alert's changes in the
+  // database, so that one of them notifies each (on SQLite this process is the only one).
+  let database: WebDatabase | undefined;
+  try {
+    if (alertsConfigured(config) && webDatabaseFile(config) === undefined)
+      database = await openDatabase(config, { logger });
+  } catch (error) {
+    await served.close();
+    throw error;
+  }
+  const alerts = alertMonitorFromConfig(config, logger, database ? { database } : {});
   alerts?.start();
   return {
     url: served.url,
     close: async () => {
       await alerts?.stop();
+      await database?.destroy();
       await served.close();
     },
   };

@@ -12,6 +12,7 @@ import {
   HearthError,
   isErrorCode,
   PROCESS_INSTANCE,
+  relayBody,
   UpstreamCallError,
 } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
@@ -653,10 +654,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       await audited({ pulled: false, details: { code: failure.code } });
       throw failure;
     }
-    return reply
-      .type("application/x-ndjson")
-      .header("x-accel-buffering", "no")
-      .send(Readable.from(watchPull(Readable.fromWeb(response.body as never), controller.signal, audited)));
+    const body = Readable.fromWeb(response.body as never) as AsyncIterable<Uint8Array>;
+    return relayBody(reply, watchPull(body, controller.signal, audited), {
+      "content-type": "application/x-ndjson",
+      "x-accel-buffering": "no",
+    });
   });
 
   app.delete("/api/admin/models/:model", admin, async (request, reply) => {

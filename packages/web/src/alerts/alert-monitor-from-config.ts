@@ -1,4 +1,7 @@
+import { hostname } from "node:os";
 import type { HearthConfig, Logger } from "@hearth/core";
+import type { WebDatabase } from "../storage/open-database.js";
+import { databaseAlertClaims } from "./alert-claims.js";
 import { type AlertMonitor, createAlertMonitor } from "./create-alert-monitor.js";
 import type { WebhookTarget } from "./webhook-formats.js";
 
@@ -9,8 +12,17 @@ import type { WebhookTarget } from "./webhook-formats.js";
  * it after listening and stops it on close:
  *
  *   const alerts = alertMonitorFromConfig(config, logger); alerts?.start(); ... await alerts?.stop();
+ *
+ * With `shared.database` (replicas on one PostgreSQL database), the replicas claim each alert's
+ * changes in it, so that one of them sends each notification; this replica's own web service's
+ * alerts carry its name (`instance`: host:port), as they are its alone.
  */
-export function alertMonitorFromConfig(config: HearthConfig, logger: Logger): AlertMonitor | undefined {
+export function alertMonitorFromConfig(
+  config: HearthConfig,
+  logger: Logger,
+  shared: { database?: WebDatabase; now?: () => number } = {},
+): AlertMonitor | undefined {
+  if (!alertsConfigured(config)) return undefined;
   const section = config.alerts;
   const webhooks: WebhookTarget[] = [...(section.webhook ? [section.webhook] : []), ...section.webhooks].map(
     (webhook) => ({
@@ -19,11 +31,15 @@ export function alertMonitorFromConfig(config: HearthConfig, logger: Logger): Al
       ...(webhook.secret ? { secret: webhook.secret } : {}),
     }),
   );
-  if (!section.enabled || webhooks.length === 0) return undefined;
   const metrics = (base: string) => `${base.replace(/\/+$/, "")}/metrics`;
+  const replica = `${hostname()}:${config.web.port}`;
   return createAlertMonitor({
     targets: [
-      { service: "web", url: metrics(`http://127.0.0.1:${config.web.port}`) },
+      {
+        service: "web",
+        url: metrics(`http://127.0.0.1:${config.web.port}`),
+        ...(shared.database ? { labels: { instance: replica } } : {}),
+      },
       { service: "model", url: metrics(config.services.modelUrl) },
       { service: "search", url: metrics(config.services.searchUrl) },
       { service: "knowledge", url: metrics(config.services.knowledgeUrl) },
@@ -36,5 +52,12 @@ export function alertMonitorFromConfig(config: HearthConfig, logger: Logger): Al
       inferenceP99Seconds: section.firstTokenP99Ms / 1000,
     },
     logger: logger.child({ component: "alerts" }),
+    ...(shared.database ? { claims: databaseAlertClaims(shared.database, replica) } : {}),
+    ...(shared.now ? { now: shared.now } : {}),
   });
+}
+
+/** Whether the web service runs the alert monitor: alerts on, and a webhook to notify. */
+export function alertsConfigured(config: HearthConfig): boolean {
+  return config.alerts.enabled && (config.alerts.webhook !== undefined || config.alerts.webhooks.length > 0);
 }

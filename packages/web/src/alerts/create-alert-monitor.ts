@@ -1,5 +1,6 @@
 import { detectMemoryLimitBytes, HearthError } from "@hearth/core";
 import type { Logger } from "pino";
+import type { AlertClaims } from "./alert-claims.js";
 import {
   ALERT_FOR_KEY,
   ALERT_SEVERITY,
@@ -16,6 +17,11 @@ export interface MetricsTarget {
   service: string;
   /** The service's /metrics URL, e.g. `${config.services.modelUrl}/metrics`. */
   url: string;
+  /**
+   * Labels added to every alert about this service: the replica, for a web service replica's own
+   * /metrics, whose alerts are that replica's, not those another replica finds about itself.
+   */
+  labels?: Record<string, string>;
 }
 
 export interface AlertMonitorOptions {
@@ -35,6 +41,16 @@ export interface AlertMonitorOptions {
   memoryLimitBytes?: number;
   logger?: Logger;
   now?: () => number;
+  /**
+   * Where replicas sharing a database claim the alerts' changes, so that one of them sends each
+   * notification (alert-claims.ts). Without: this process is the only one notifying.
+   */
+  claims?: AlertClaims;
+  /**
+   * With `claims`: an alert notified as firing that no replica has seen for this long is resolved
+   * by whichever replica looks (default: three intervals and a scrape's timeout).
+   */
+  claimStaleMs?: number;
 }
 
 /** An alert instance the monitor tracks: pending until its condition has held long enough, then firing. */
@@ -57,9 +73,15 @@ export interface AlertMonitor {
 }
 
 interface Tracked {
+  key: string;
   finding: Finding;
   since: number;
   firing: boolean;
+  /**
+   * With claims: the firing episode this replica saw (claimed or noted); undefined when the
+   * database could not be asked and this replica notified on its own.
+   */
+  episode?: number;
 }
 
 interface Delivery {
@@ -69,6 +91,8 @@ interface Delivery {
 }
 
 const MAX_ATTEMPTS = 5;
+/** The longest a scrape of /metrics waits. */
+const SCRAPE_TIMEOUT_MS = 10_000;
 
 /**
  * The web service's own alerting for installs without Prometheus: it scrapes the services'
@@ -84,6 +108,11 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
   };
   const now = options.now ?? Date.now;
   const intervalMs = options.intervalMs ?? 15_000;
+  const claims = options.claims;
+  const claimStaleMs = options.claimStaleMs ?? 3 * intervalMs + SCRAPE_TIMEOUT_MS;
+  const targetLabels = new Map(
+    options.targets.flatMap((target) => (target.labels ? [[target.service, target.labels] as const] : [])),
+  );
   // The operator's limit wins over everything, so the machine's is only read when there is none.
   const fallbackMemoryLimit = options.memoryLimitBytes ?? detectMemoryLimitBytes();
   const history = new Map<string, Scrape[]>(options.targets.map((target) => [target.service, []]));
@@ -98,7 +127,7 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
     try {
       const response = await fetch(target.url, {
         headers: options.serviceToken ? { "x-hearth-service-token": options.serviceToken } : {},
-        signal: AbortSignal.timeout(Math.min(10_000, intervalMs)),
+        signal: AbortSignal.timeout(Math.min(SCRAPE_TIMEOUT_MS, intervalMs)),
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const { samples, malformedLines } = parsePrometheusText(await response.text());
@@ -190,24 +219,33 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
       memoryLimitOverride: options.memoryLimitBytes,
     });
     const seen = new Set<string>();
-    const notifications: AlertNotification[] = [];
-    for (const finding of findings) {
+    const started: Tracked[] = [];
+    const ended: Tracked[] = [];
+    for (const found of findings) {
+      const extra = targetLabels.get(found.labels.service ?? "");
+      const finding = extra ? { ...found, labels: { ...found.labels, ...extra } } : found;
       const key = `${finding.alert}${JSON.stringify(Object.entries(finding.labels).sort())}`;
       seen.add(key);
-      const entry = tracked.get(key) ?? { finding, since: at, firing: false };
+      const entry = tracked.get(key) ?? { key, finding, since: at, firing: false };
       entry.finding = finding;
       tracked.set(key, entry);
       if (!entry.firing && at - entry.since >= thresholds.forSeconds[ALERT_FOR_KEY[finding.alert]] * 1000) {
         entry.firing = true;
-        notifications.push(toNotification(entry, "firing"));
+        started.push(entry);
       }
     }
     for (const [key, entry] of tracked) {
       if (seen.has(key)) continue;
       tracked.delete(key);
-      if (entry.firing)
-        notifications.push({ ...toNotification(entry, "resolved"), endsAt: new Date(at).toISOString() });
+      if (entry.firing) ended.push(entry);
     }
+    const resolvedAt = new Date(at).toISOString();
+    const notifications = claims
+      ? await claimed(started, ended, seen, at)
+      : [
+          ...started.map((entry) => toNotification(entry, "firing")),
+          ...ended.map((entry) => ({ ...toNotification(entry, "resolved"), endsAt: resolvedAt })),
+        ];
     for (const notification of notifications) {
       options.logger?.info(
         { alert: notification.alert, status: notification.status, labels: notification.labels },
@@ -216,6 +254,65 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
     }
     if (notifications.length > 0 || retries.length > 0) await notify(notifications);
     return active();
+  }
+
+  /**
+   * The notifications this replica sends of the changes it saw, those its claims won; and the
+   * resolutions of alerts no replica sees any more. When the database cannot be asked, this replica
+   * notifies what it saw: a notification twice rather than none.
+   */
+  async function claimed(
+    started: Tracked[],
+    ended: Tracked[],
+    seen: Set<string>,
+    at: number,
+  ): Promise<AlertNotification[]> {
+    const shared = claims!;
+    const resolvedAt = new Date(at).toISOString();
+    const notifications: AlertNotification[] = [];
+    const unclaimed = (error: unknown) =>
+      options.logger?.warn(
+        { err: error },
+        "could not claim an alert change in the database shared with the other replicas; notifying it from this one",
+      );
+    try {
+      await shared.seen([...seen], at);
+    } catch (error) {
+      unclaimed(error);
+    }
+    for (const entry of started) {
+      const notification = toNotification(entry, "firing");
+      try {
+        const { won, episode } = await shared.fire(entry.key, notification, at);
+        entry.episode = episode;
+        if (won) notifications.push(notification);
+      } catch (error) {
+        unclaimed(error);
+        notifications.push(notification);
+      }
+    }
+    for (const entry of ended) {
+      const notification = { ...toNotification(entry, "resolved"), endsAt: resolvedAt };
+      if (entry.episode === undefined) {
+        notifications.push(notification);
+        continue;
+      }
+      try {
+        const fired = await shared.resolve(entry.key, entry.episode, at);
+        // The resolution pairs with the firing notification that was sent, whoever sent it.
+        if (fired) notifications.push({ ...notification, startsAt: fired.startsAt });
+      } catch (error) {
+        unclaimed(error);
+        notifications.push(notification);
+      }
+    }
+    try {
+      for (const fired of await shared.sweep(at - claimStaleMs, at))
+        notifications.push({ ...fired, status: "resolved", endsAt: resolvedAt });
+    } catch (error) {
+      options.logger?.warn({ err: error }, "could not look for alerts no replica sees any more");
+    }
+    return notifications;
   }
 
   function active(): ActiveAlert[] {

@@ -1,4 +1,5 @@
-export { alertMonitorFromConfig } from "./alert-monitor-from-config.js";
+export { type AlertClaims, databaseAlertClaims } from "./alert-claims.js";
+export { alertMonitorFromConfig, alertsConfigured } from "./alert-monitor-from-config.js";
 export { type AlertName, histogramQuantile } from "./alert-rules.js";
 export { ALERT_METRICS, type AlertThresholds, DEFAULT_ALERT_THRESHOLDS } from "./alert-thresholds.js";
 export {

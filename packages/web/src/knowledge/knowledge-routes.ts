@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { createKnowledgeBaseRequestSchema, updateKnowledgeBaseRequestSchema } from "@hearth/contracts";
-import { HearthError, pathSegment, UpstreamCallError } from "@hearth/core";
+import { HearthError, pathSegment, relayBody, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
@@ -140,7 +140,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       const value = response.headers.get(header);
       if (value) reply.header(header, value);
     }
-    return reply.send(response.body ? Readable.fromWeb(response.body as never) : "");
+    return relayBody(reply, response.body);
   }
 
   const guard = async (request: FastifyRequest, needed: KnowledgePermission) => {
@@ -480,7 +480,10 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   app.get("/api/jobs/:jobId/events", user, async (request, reply) => {
     const path = `/v1/jobs/${await jobGuard(request)}/events`;
     const controller = new AbortController();
-    request.raw.on("close", () => controller.abort());
+    // Closed before the whole answer was sent: the user went away, and so does the upstream call.
+    reply.raw.on("close", () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    });
     const response = await knowledge.request("GET", path, {
       signal: controller.signal,
       headers: { accept: "text/event-stream" },
@@ -490,12 +493,10 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
         .code(response.status)
         .type("application/json")
         .send(await response.text());
-    reply.hijack();
-    reply.raw.writeHead(200, {
+    return relayBody(reply, response.body, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache",
       "x-accel-buffering": "no",
     });
-    Readable.fromWeb(response.body as never).pipe(reply.raw);
   });
 }

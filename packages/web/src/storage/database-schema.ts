@@ -224,7 +224,27 @@ export interface KnowledgeJobsTable {
   created_at: string;
 }
 
+/**
+ * An alert instance as the replicas sharing the database notified it (alerts/alert-claims.ts): the
+ * replica that claims a change of its state sends the notification; the others do not.
+ */
+export interface AlertClaimsTable {
+  /** The alert's name and labels (create-alert-monitor.ts). */
+  key: string;
+  status: "firing" | "resolved";
+  /** Counts the times it started firing: a resolution claims the episode its replica saw firing. */
+  episode: number;
+  /** JSON: the notification sent when it started firing (its labels, summary, startsAt). */
+  notification: string;
+  /** The replica that sent the last notification (host:port). */
+  claimed_by: string;
+  changed_at: string;
+  /** When a replica last saw it firing: one nobody has seen for a while is resolved by whoever looks. */
+  seen_at: string;
+}
+
 export interface Database {
+  alert_claims: AlertClaimsTable;
   knowledge_jobs: KnowledgeJobsTable;
   users: UsersTable;
   groups: GroupsTable;

@@ -395,6 +395,23 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           .execute();
       },
     },
+    "0018-alert-claims": {
+      // The alerts the replicas of the web service share (alerts/alert-claims.ts): each alert
+      // instance's state as notified, so that of the replicas that see it change, one claims the
+      // change and sends its notification. Kept by the alert's key (its name and labels).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("alert_claims")
+          .addColumn("key", "text", (c) => c.primaryKey())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("episode", "integer", (c) => c.notNull())
+          .addColumn("notification", "text", (c) => c.notNull())
+          .addColumn("claimed_by", "text", (c) => c.notNull())
+          .addColumn("changed_at", "text", (c) => c.notNull())
+          .addColumn("seen_at", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 
