@@ -26,24 +26,34 @@ interface ComposeService {
   read_only?: boolean;
   user?: string;
   cap_drop?: string[];
+  cap_add?: string[];
+  security_opt?: string[];
+  command?: string[];
   cpus?: number;
   mem_limit?: string | number;
+  mem_reservation?: string | number;
   profiles?: string[];
   environment?: Record<string, string>;
 }
 
+/**
+ * `docker-compose config` of deploy/compose.yaml with a sizing file, the profiles, and further
+ * compose files of deploy/ after it (compose.ollama.yaml, compose.keys.yaml), or of another main
+ * file (`main`, e.g. hybrid/compose.private.yaml).
+ */
 function config(
   sizing: string,
   profiles: string[] = [],
   env: Record<string, string> = { HEARTH_SERVICE_TOKEN: "0123456789abcdef0123" },
+  files: string[] = [],
+  main = "compose.yaml",
 ) {
   const output = execFileSync(
     "docker-compose",
     [
       "--env-file",
       join(repoRoot, "deploy/sizing", sizing),
-      "-f",
-      join(repoRoot, "deploy/compose.yaml"),
+      ...[main, ...files].flatMap((file) => ["-f", join(repoRoot, "deploy", file)]),
       ...profiles.flatMap((profile) => ["--profile", profile]),
       "config",
     ],
@@ -115,18 +125,29 @@ function containerEnvironment(
 
 describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () => {
   it.each([
-    ["8c-32g.env", 8, 32, []],
-    ["16c-64g.env", 16, 64, []],
-    ["8c-32g-scale-out.env", 8, 32, ["scale-out"]],
-    ["16c-64g-scale-out.env", 16, 64, ["scale-out"]],
+    ["8c-32g.env", 8, 32, [], []],
+    ["16c-64g.env", 16, 64, [], []],
+    ["8c-32g-scale-out.env", 8, 32, ["scale-out"], []],
+    ["16c-64g-scale-out.env", 16, 64, ["scale-out"], []],
+    // Ollama runs the model: it takes the model's share, the model container keeps a little.
+    ["8c-32g.env", 8, 32, [], ["compose.ollama.yaml"]],
+    ["16c-64g.env", 16, 64, [], ["compose.ollama.yaml"]],
+    ["8c-32g-scale-out.env", 8, 32, ["scale-out"], ["compose.ollama.yaml"]],
+    ["16c-64g-scale-out.env", 16, 64, ["scale-out"], ["compose.ollama.yaml"]],
   ])(
-    "fits the %s target (%i cores, %i GB, profiles %j) with room for the host, as its comment says",
-    (sizing, cores, gigabytes, profiles) => {
-      const { services } = config(sizing, profiles, {
-        HEARTH_SERVICE_TOKEN: "0123456789abcdef0123",
-        HEARTH_POSTGRES_PASSWORD: "pg-secret",
-        HEARTH_REDIS_PASSWORD: "redis-secret",
-      });
+    "fits the %s target (%i cores, %i GB, profiles %j, files %j) with room for the host, as its comment says",
+    (sizing, cores, gigabytes, profiles, files) => {
+      const { services } = config(
+        sizing,
+        profiles,
+        {
+          HEARTH_SERVICE_TOKEN: "0123456789abcdef0123",
+          HEARTH_POSTGRES_PASSWORD: "pg-secret",
+          HEARTH_REDIS_PASSWORD: "redis-secret",
+        },
+        files,
+      );
+      const ollama = files.includes("compose.ollama.yaml");
       expect(Object.keys(services).sort()).toEqual(
         [
           "knowledge",
@@ -135,6 +156,7 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
           "search",
           "web",
           ...(profiles.length ? ["postgres", "redis"] : []),
+          ...(ollama ? ["ollama"] : []),
         ].sort(),
       );
       const totalCpus = Object.values(services).reduce((sum, service) => sum + Number(service.cpus), 0);
@@ -148,9 +170,31 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
       expect(stated, "the comment states the sums").not.toBeNull();
       expect(Number(stated[1])).toBe(totalCpus);
       expect(Number(stated[3]) * 1024 ** 3).toBe(totalMemory);
-      // The model gets the lion's share, and llama.cpp threads match its CPUs.
-      expect(Number(services.model!.cpus)).toBeGreaterThanOrEqual(cores / 2);
-      expect(Number(services.model!.environment!.HEARTH_THREADS)).toBe(Number(services.model!.cpus));
+      const sizingValues = Object.fromEntries(
+        [...comment.matchAll(/^([A-Z_]+)=(.*)$/gm)].map((match) => [match[1]!, match[2]!]),
+      );
+      if (ollama) {
+        // Ollama gets the sizing file's share for it; the model container only passes requests on.
+        expect(Number(services.ollama!.cpus)).toBe(Number(sizingValues.HEARTH_OLLAMA_CPUS));
+        expect(bytes(services.ollama!.mem_limit)).toBe(bytes(sizingValues.HEARTH_OLLAMA_MEMORY));
+        // Together, the model's share of the sizing file: no CPU or memory counted twice.
+        expect(Number(services.ollama!.cpus) + Number(services.model!.cpus)).toBe(
+          Number(sizingValues.HEARTH_MODEL_CPUS),
+        );
+        expect(bytes(services.ollama!.mem_limit) + bytes(services.model!.mem_limit)).toBe(
+          bytes(sizingValues.HEARTH_MODEL_MEMORY),
+        );
+        expect(Number(services.model!.cpus)).toBeLessThanOrEqual(0.5);
+        expect(Number(services.model!.environment!.HEARTH_THREADS)).toBe(1);
+        expect(services.ollama!.environment).toMatchObject({
+          OLLAMA_NUM_PARALLEL: sizingValues.HEARTH_MODEL_PARALLEL,
+          OLLAMA_CONTEXT_LENGTH: sizingValues.HEARTH_CONTEXT_SIZE,
+        });
+      } else {
+        // The model gets the lion's share, and llama.cpp threads match its CPUs.
+        expect(Number(services.model!.cpus)).toBeGreaterThanOrEqual(cores / 2);
+        expect(Number(services.model!.environment!.HEARTH_THREADS)).toBe(Number(services.model!.cpus));
+      }
     },
   );
 
@@ -220,9 +264,10 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
     ]);
   });
 
-  it("offers Ollama and PostgreSQL/Redis as opt-in profiles", () => {
-    const { services } = config("16c-64g.env", ["ollama", "scale-out"]);
+  it("offers Ollama (deploy/compose.ollama.yaml) and PostgreSQL/Redis (a profile) as options", () => {
+    const { services } = config("16c-64g.env", ["scale-out"], undefined, ["compose.ollama.yaml"]);
     expect(services.ollama!.image).toMatch(/^ollama\/ollama:\d/);
+    expect(services.model!.environment!.OLLAMA_HOST).toBe("http://ollama:11434");
     expect(services.postgres!.image).toMatch(/pgvector/);
     expect(services.redis!.image).toMatch(/^redis:/);
     for (const name of ["ollama", "postgres", "redis"]) expect(services[name]!.ports, name).toBeUndefined();
@@ -232,16 +277,21 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
     ["8c-32g.env", []],
     ["16c-64g.env", []],
     ["8c-32g.env", ["scale-out"]],
-    ["16c-64g.env", ["ollama"]],
+    ["16c-64g.env", [], ["compose.ollama.yaml"]],
   ])(
-    "gives every Hearth service (%s, profiles %j) an environment its configuration loads from, without warnings",
-    (sizing, profiles) => {
+    "gives every Hearth service (%s, profiles %j, files %j) an environment its configuration loads from, without warnings",
+    (sizing, profiles, files = []) => {
       // The quick start of docs/deployment.md: only the token (and the passwords a profile needs).
-      const { services } = config(sizing, profiles, {
-        HEARTH_SERVICE_TOKEN: "0123456789abcdef0123",
-        HEARTH_POSTGRES_PASSWORD: "pg-secret",
-        HEARTH_REDIS_PASSWORD: "redis-secret",
-      });
+      const { services } = config(
+        sizing,
+        profiles,
+        {
+          HEARTH_SERVICE_TOKEN: "0123456789abcdef0123",
+          HEARTH_POSTGRES_PASSWORD: "pg-secret",
+          HEARTH_REDIS_PASSWORD: "redis-secret",
+        },
+        files,
+      );
       for (const name of HEARTH) {
         const warnings: string[] = [];
         const environment = containerEnvironment(services[name]!);
@@ -301,6 +351,68 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
         cwd: mkdtempSync(join(tmpdir(), "hearth-compose-")),
       }),
     ).toThrow(/BING_API_KEY is not set/);
+  });
+
+  it("drops every capability but those each image's entrypoint needs, with no-new-privileges, and lets only search, web and ollama out", () => {
+    const { services, networks } = config(
+      "8c-32g-scale-out.env",
+      ["scale-out"],
+      {
+        HEARTH_SERVICE_TOKEN: "0123456789abcdef0123",
+        HEARTH_POSTGRES_PASSWORD: "pg-secret",
+        HEARTH_REDIS_PASSWORD: "redis-secret",
+      },
+      ["compose.ollama.yaml", "compose.keys.yaml"],
+    );
+    // What docs/deployment.md says each keeps: root entrypoints that chown and switch user.
+    const keeps: Record<string, string[]> = {
+      nginx: ["CHOWN", "SETGID", "SETUID"],
+      redis: ["CHOWN", "DAC_OVERRIDE", "SETGID", "SETUID"],
+      postgres: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"],
+    };
+    const readOnly = [...HEARTH, "nginx", "redis"];
+    expect(Object.keys(services).sort()).toEqual([...HEARTH, "nginx", "ollama", "postgres", "redis"].sort());
+    for (const [name, service] of Object.entries(services)) {
+      expect(service.security_opt, name).toContain("no-new-privileges:true");
+      expect(service.cap_drop, name).toEqual(["ALL"]);
+      expect((service.cap_add ?? []).sort(), name).toEqual(keeps[name] ?? []);
+      expect(service.read_only === true, name).toBe(readOnly.includes(name));
+    }
+    // Redis runs as the redis user: through the image's entrypoint, not as root under `sh -c`.
+    expect(services.redis!.command!.join(" ")).toContain("exec docker-entrypoint.sh redis-server");
+    // Outbound: search (providers), web (alert webhooks), ollama (pulls); model and knowledge never.
+    expect(networks.egress!.internal).toBeFalsy();
+    expect(
+      Object.entries(services)
+        .filter(([, service]) => Object.hasOwn(service.networks ?? {}, "egress"))
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(["ollama", "search", "web"]);
+  });
+
+  it.each([
+    ["hybrid/compose.private.yaml", "8c-32g.env"],
+    ["hybrid/compose.public.yaml", "16c-64g.env"],
+  ])("sizes the services of %s as deploy/compose.yaml does with %s", (file, sizing) => {
+    const env = { HEARTH_SERVICE_TOKEN: "0123456789abcdef0123", HEARTH_PRIVATE_ZONE_ADDRESS: "10.20.0.5" };
+    const single = config(sizing, [], env).services;
+    const zone = config(sizing, [], env, [], file).services;
+    const sized = (service: ComposeService) => ({
+      cpus: service.cpus,
+      mem_limit: service.mem_limit,
+      mem_reservation: service.mem_reservation,
+      threads: service.environment!.HEARTH_THREADS,
+      parallel: service.environment!.HEARTH_PARALLEL,
+      context: service.environment!.HEARTH_CONTEXT_SIZE,
+    });
+    const names = HEARTH.filter((name) => zone[name]);
+    expect(names.length).toBe(2);
+    for (const name of names) expect(sized(zone[name]!), name).toEqual(sized(single[name]!));
+    // The zone gateways are hardened as nginx is.
+    for (const [name, service] of Object.entries(zone).filter(([name]) => !HEARTH.includes(name))) {
+      expect(service.cap_drop, name).toEqual(["ALL"]);
+      expect(service.security_opt, name).toContain("no-new-privileges:true");
+    }
   });
 
   it("refuses to start without a service token", () => {

@@ -271,6 +271,64 @@ describe.each(["single-node", "cluster"])("deploy/k8s/overlays/%s/hearth-secrets
   });
 });
 
+/** Kubernetes quantities: CPUs ("500m", "5") and bytes ("16Gi", "512Mi"). */
+const cpus = (value: string) => (value.endsWith("m") ? Number(value.slice(0, -1)) / 1000 : Number(value));
+const gibibytes = (value: string) => {
+  const match = /^(\d+(?:\.\d+)?)(Mi|Gi)$/.exec(value);
+  if (!match) throw new Error(`unexpected quantity ${value}`);
+  return Number(match[1]) / (match[2] === "Mi" ? 1024 : 1);
+};
+const modelContainer = (objects: KubernetesObject[]) =>
+  podContainers(find(objects, "Deployment", "hearth-model") as KubernetesObject)[0] as Tree;
+const environmentOf = (container: Tree) =>
+  Object.fromEntries(
+    (container.env as Tree[]).filter((entry) => "value" in entry).map((entry) => [entry.name, entry.value]),
+  );
+
+describe.each(["single-node", "cluster"])("deploy/k8s/overlays/%s: the model's CPUs", (overlay) => {
+  it("requests as many CPUs as llama.cpp runs threads, and limits it to them", () => {
+    const model = modelContainer(render(overlay));
+    const threads = Number(environmentOf(model).HEARTH_THREADS);
+    // The threads spin: a request below them lets the node over-subscribe, and the autoscaler
+    // (a share of the request) would read one generation as several replicas' worth of load.
+    expect(cpus(model.resources.requests.cpu)).toBe(threads);
+    expect(cpus(model.resources.limits.cpu)).toBe(threads);
+  });
+});
+
+describe("the single-node overlay", () => {
+  it("fits one node of 8 cores / 32 GB as deploy/sizing/8c-32g.env does, with room for the node", () => {
+    const objects = render("single-node");
+    const containers = (
+      objects.filter((object) => object.kind === "Deployment") as KubernetesObject[]
+    ).flatMap(podContainers) as Tree[];
+    expect(containers).toHaveLength(4);
+    const totalCpus = containers.reduce((sum, container) => sum + cpus(container.resources.limits.cpu), 0);
+    const totalMemory = containers.reduce(
+      (sum, container) => sum + gibibytes(container.resources.limits.memory),
+      0,
+    );
+    // As docs/deployment.md says for compose: at least half a core and 10% of memory for the host
+    // (here also the ingress controller and the node's own pods).
+    expect(totalCpus).toBeLessThanOrEqual(8 - 0.5);
+    expect(totalMemory).toBeLessThanOrEqual(32 * 0.9);
+    // The same model settings as the compose sizing file for that machine.
+    const sizing = Object.fromEntries(
+      [
+        ...readFileSync(join(repoRoot, "deploy/sizing/8c-32g.env"), "utf8").matchAll(/^([A-Z_]+)=(.*)$/gm),
+      ].map((match) => [match[1]!, match[2]!]),
+    );
+    const model = modelContainer(objects);
+    expect(environmentOf(model)).toMatchObject({
+      HEARTH_THREADS: sizing.HEARTH_MODEL_THREADS,
+      HEARTH_PARALLEL: sizing.HEARTH_MODEL_PARALLEL,
+      HEARTH_CONTEXT_SIZE: sizing.HEARTH_CONTEXT_SIZE,
+    });
+    expect(cpus(model.resources.limits.cpu)).toBe(Number(sizing.HEARTH_MODEL_CPUS));
+    expect(gibibytes(model.resources.limits.memory)).toBe(Number.parseInt(sizing.HEARTH_MODEL_MEMORY!, 10));
+  });
+});
+
 describe("the cluster overlay", () => {
   const objects = render("cluster");
 
