@@ -130,10 +130,10 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
     ["8c-32g-scale-out.env", 8, 32, ["scale-out"], []],
     ["16c-64g-scale-out.env", 16, 64, ["scale-out"], []],
     // Ollama runs the model: it takes the model's share, the model container keeps a little.
-    ["8c-32g.env", 8, 32, [], ["compose.ollama.yaml"]],
-    ["16c-64g.env", 16, 64, [], ["compose.ollama.yaml"]],
-    ["8c-32g-scale-out.env", 8, 32, ["scale-out"], ["compose.ollama.yaml"]],
-    ["16c-64g-scale-out.env", 16, 64, ["scale-out"], ["compose.ollama.yaml"]],
+    ["8c-32g.env", 8, 32, ["ollama"], ["compose.ollama.yaml"]],
+    ["16c-64g.env", 16, 64, ["ollama"], ["compose.ollama.yaml"]],
+    ["8c-32g-scale-out.env", 8, 32, ["ollama", "scale-out"], ["compose.ollama.yaml"]],
+    ["16c-64g-scale-out.env", 16, 64, ["ollama", "scale-out"], ["compose.ollama.yaml"]],
   ])(
     "fits the %s target (%i cores, %i GB, profiles %j, files %j) with room for the host, as its comment says",
     (sizing, cores, gigabytes, profiles, files) => {
@@ -147,7 +147,7 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
         },
         files,
       );
-      const ollama = files.includes("compose.ollama.yaml");
+      const ollama = profiles.includes("ollama");
       expect(Object.keys(services).sort()).toEqual(
         [
           "knowledge",
@@ -155,7 +155,7 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
           "nginx",
           "search",
           "web",
-          ...(profiles.length ? ["postgres", "redis"] : []),
+          ...(profiles.includes("scale-out") ? ["postgres", "redis"] : []),
           ...(ollama ? ["ollama"] : []),
         ].sort(),
       );
@@ -264,8 +264,8 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
     ]);
   });
 
-  it("offers Ollama (deploy/compose.ollama.yaml) and PostgreSQL/Redis (a profile) as options", () => {
-    const { services } = config("16c-64g.env", ["scale-out"], undefined, ["compose.ollama.yaml"]);
+  it("offers Ollama (the ollama profile with deploy/compose.ollama.yaml) and PostgreSQL/Redis (a profile) as options", () => {
+    const { services } = config("16c-64g.env", ["ollama", "scale-out"], undefined, ["compose.ollama.yaml"]);
     expect(services.ollama!.image).toMatch(/^ollama\/ollama:\d/);
     expect(services.model!.environment!.OLLAMA_HOST).toBe("http://ollama:11434");
     expect(services.postgres!.image).toMatch(/pgvector/);
@@ -277,7 +277,7 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
     ["8c-32g.env", []],
     ["16c-64g.env", []],
     ["8c-32g.env", ["scale-out"]],
-    ["16c-64g.env", [], ["compose.ollama.yaml"]],
+    ["16c-64g.env", ["ollama"], ["compose.ollama.yaml"]],
   ])(
     "gives every Hearth service (%s, profiles %j, files %j) an environment its configuration loads from, without warnings",
     (sizing, profiles, files = []) => {
@@ -356,7 +356,7 @@ describe.skipIf(!hasCompose)("deploy/compose.yaml (docker-compose config)", () =
   it("drops every capability but those each image's entrypoint needs, with no-new-privileges, and lets only search, web and ollama out", () => {
     const { services, networks } = config(
       "8c-32g-scale-out.env",
-      ["scale-out"],
+      ["ollama", "scale-out"],
       {
         HEARTH_SERVICE_TOKEN: "0123456789abcdef0123",
         HEARTH_POSTGRES_PASSWORD: "pg-secret",
