@@ -33,15 +33,13 @@ describe("ServiceProxy", () => {
   });
 
   it("lets a download that a slow client reads for longer than the timeout arrive whole", async () => {
-    const response = await proxy.request("GET", "/document", { timeoutMs: 300 });
-    let received = 0;
-    const started = performance.now();
+    // A timeout a loaded machine still answers within; the client then pauses past it mid-download.
+    const response = await proxy.request("GET", "/document", { timeoutMs: 1000 });
     const reader = response.body!.getReader();
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    let received = (await reader.read()).value!.length;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
       received += chunk.value.length;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(performance.now() - started).toBeGreaterThan(300);
     expect(received).toBe(DOCUMENT_BYTES);
   });
 
