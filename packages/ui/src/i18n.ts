@@ -339,6 +339,8 @@ const en = {
     INTERNAL_ERROR: "Something went wrong on the server; the log has the details.",
     MODEL_FILE_INVALID: "The model file is not a GGUF file, or it is truncated or corrupt.",
     MODEL_LOAD_FAILED: "The model could not be loaded.",
+    LLAMA_BINARY_UNAVAILABLE:
+      "llama.cpp, which runs the local models, could not be loaded on this machine. Try again; if it fails again, an administrator builds it once with npx node-llama-cpp source download (the model service's log says why).",
     UPSTREAM_ERROR: "A service behind this one answered with an error.",
     MODEL_REFERENCE_INVALID:
       "This is not a model name such as llama3.2:1b or host/namespace/model:tag (ASCII letters, digits, . - _).",
@@ -1034,6 +1036,8 @@ const zhCN: Messages = {
     INTERNAL_ERROR: "服务器出错了，日志中有详细信息。",
     MODEL_FILE_INVALID: "模型文件不是 GGUF，或已被截断、损坏。",
     MODEL_LOAD_FAILED: "无法加载该模型。",
+    LLAMA_BINARY_UNAVAILABLE:
+      "无法在本机加载运行本地模型的 llama.cpp。请重试；若仍然失败，请管理员用 npx node-llama-cpp source download 构建一次（原因见模型服务的日志）。",
     UPSTREAM_ERROR: "上游服务返回了错误。",
     MODEL_REFERENCE_INVALID:
       "这不是 llama3.2:1b 或 host/namespace/model:tag 这样的模型名称（只能用 ASCII 字母、数字和 . - _）。",
