@@ -305,6 +305,9 @@ const en = {
     chatRequests24h: "Chat requests (24 h)",
     tokensOut24h: "Tokens out (24 h)",
   } as Record<string, string>,
+  figureSince: "(since the service started, {time})",
+  figureUnknown: "not known yet",
+  figureUnknownNote: "—: not known yet (the service does not answer, or has nothing to measure yet).",
   errorCodes: {
     QUOTA_EXCEEDED: "Your quota is used up for now; try again once it resets.",
     RATE_LIMITED: "Too many requests at once; try again in a moment.",
@@ -1004,6 +1007,9 @@ const zhCN: Messages = {
     chatRequests24h: "对话请求（24 小时）",
     tokensOut24h: "输出 token（24 小时）",
   },
+  figureSince: "（自服务启动 {time} 起）",
+  figureUnknown: "尚未得知",
+  figureUnknownNote: "—：尚未得知（该服务没有响应，或还没有可统计的数据）。",
   errorCodes: {
     QUOTA_EXCEEDED: "额度暂时已用完，稍后会重置。",
     RATE_LIMITED: "请求过于频繁，请稍后再试。",
