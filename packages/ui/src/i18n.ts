@@ -15,8 +15,7 @@ const en = {
     "is skipped: its name is not a model name. A model file's name may use only ASCII letters a-z A-Z, digits 0-9, '.', '_' and '-'. Rename it, e.g. to {suggested}.",
   guidanceOllama:
     "Point OLLAMA_HOST at a running Ollama (for example OLLAMA_HOST=http://127.0.0.1:11434) and restart.",
-  guidancePull:
-    "When online, pull a model: an admin can do it from Admin → Models, or run `hearth models pull deepseek-r1:1.5b`.",
+  guidancePull: "When online, pull a model: an admin can do it from Admin → Models, or run {command}.",
   modelServiceDown: "The model service is not reachable right now.",
   messagePlaceholder: "Send a message (Enter to send, Shift+Enter for a new line)",
   send: "Send",
@@ -739,8 +738,7 @@ const zhCN: Messages = {
   skippedNotModelName:
     "已跳过：文件名不是有效的模型名。模型文件名只能使用 ASCII 英文字母 a-z A-Z、数字 0-9 以及 '.'、'_'、'-'。请重命名，例如改为 {suggested}。",
   guidanceOllama: "把 OLLAMA_HOST 指向正在运行的 Ollama（例如 OLLAMA_HOST=http://127.0.0.1:11434）后重启。",
-  guidancePull:
-    "联网时拉取一个模型：管理员可在“管理 → 模型”页操作，或运行 `hearth models pull deepseek-r1:1.5b`。",
+  guidancePull: "联网时拉取一个模型：管理员可在“管理 → 模型”页操作，或运行 {command}。",
   modelServiceDown: "暂时无法连接模型服务。",
   messagePlaceholder: "输入消息（Enter 发送，Shift+Enter 换行）",
   send: "发送",
