@@ -31,7 +31,13 @@ export { type ListenOptions, listenService } from "./http/listen-service.js";
 export { openAiErrorBody } from "./http/openai-error.js";
 export { mediaInputError, refuseMediaParts, refuseTokenIds } from "./http/openai-input.js";
 export { pathSegment } from "./http/path-segment.js";
-export { createLogger, type Logger, type LoggerOptions, REDACTED_PATHS } from "./logging/logger.js";
+export {
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  REDACTED_PATHS,
+  writeAfterLogs,
+} from "./logging/logger.js";
 export { detectMemoryLimitBytes, registerMemoryLimitGauge } from "./metrics/memory-limit.js";
 export {
   Counter,
