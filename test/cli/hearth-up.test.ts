@@ -45,6 +45,36 @@ describe("hearth up", () => {
     expect(after).toBe("refused");
   });
 
+  it("prints where to open each service once they listen: localhost, for all interfaces, for the web", async () => {
+    const dataDir = newDataDir();
+    // As the defaults: the web service on every interface; its "listening" lines logged (info).
+    const env: Record<string, string> = {
+      ...(await serviceEnvironment(dataDir)),
+      HEARTH_HOST: "0.0.0.0",
+      HEARTH_LOG_LEVEL: "info",
+    };
+    const hearth = startHearth(["up"], env);
+    try {
+      await hearth.waitFor(/Hearth is ready/, 60_000);
+    } finally {
+      hearth.child.kill("SIGTERM");
+    }
+    expect((await hearth.exited).code).toBe(0);
+    const lines = hearth.output().split("\n");
+    const banner = lines.findIndex((line) => line.startsWith("hearth: model "));
+    const web = lines.find((line) => line.startsWith("hearth: web "));
+    expect(web).toMatch(
+      new RegExp(`^hearth: web +http://localhost:${env.HEARTH_PORT} \\(all interfaces[;)]`),
+    );
+    expect(lines.find((line) => line.startsWith("hearth: model "))).toBe(
+      `hearth: model     http://127.0.0.1:${env.HEARTH_MODEL_PORT}`,
+    );
+    // Every "listening" line of the services comes before the banner, none after it.
+    const listening = lines.flatMap((line, index) => (line.includes("Server listening at") ? [index] : []));
+    expect(listening.length).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...listening)).toBeLessThan(banner);
+  });
+
   it("starts with no model at all and says what to do", async () => {
     const dataDir = newDataDir();
     const env = await serviceEnvironment(dataDir);

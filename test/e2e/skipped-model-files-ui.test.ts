@@ -60,6 +60,11 @@ describe.skipIf(!hasChromium)("the no-model card names the files skipped for the
       expect(await files.last().textContent()).toContain(long);
       // The models folder is still named, for the next file.
       expect(await guidance.textContent()).toContain(stand.web.config.model.modelsDir);
+      // The pull command is shown as code, like the folder: no Markdown backticks around it.
+      await expect
+        .poll(() => guidance.locator("code").allTextContents())
+        .toContain("hearth models pull deepseek-r1:1.5b");
+      expect(await guidance.textContent()).not.toContain("`");
       // The long name wraps: nothing is wider than the phone's screen.
       for (const box of [await guidance.boundingBox(), await files.last().locator("code").boundingBox()]) {
         expect(box!.x).toBeGreaterThanOrEqual(0);

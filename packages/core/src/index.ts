@@ -32,7 +32,13 @@ export { openAiErrorBody } from "./http/openai-error.js";
 export { mediaInputError, refuseMediaParts, refuseTokenIds } from "./http/openai-input.js";
 export { pathSegment } from "./http/path-segment.js";
 export { relayBody } from "./http/relay-body.js";
-export { createLogger, type Logger, type LoggerOptions, REDACTED_PATHS } from "./logging/logger.js";
+export {
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  REDACTED_PATHS,
+  writeAfterLogs,
+} from "./logging/logger.js";
 export { detectMemoryLimitBytes, registerMemoryLimitGauge } from "./metrics/memory-limit.js";
 export {
   Counter,

@@ -1066,6 +1066,8 @@ function Usage() {
 interface StatusAnswer {
   services: Array<{ service: string; ready: boolean; reason?: string }>;
   figures: Record<string, number | null>;
+  /** When a figure a service's process counts starts from: that process's start. */
+  since?: Record<string, string | null>;
 }
 
 function Status() {
@@ -1103,13 +1105,36 @@ function Status() {
         ))}
       </ul>
       <dl className="figures">
-        {Object.entries(status.figures).map(([name, value]) => (
-          <div key={name}>
-            <dt>{t.figureNames[name] ?? name}</dt>
-            <dd>{value === null ? "—" : numberText(t, value)}</dd>
-          </div>
-        ))}
+        {Object.entries(status.figures).map(([name, value]) => {
+          const since = status.since?.[name];
+          return (
+            <div key={name}>
+              <dt>
+                {t.figureNames[name] ?? name}
+                {since && (
+                  <span className="figure-since">
+                    {" "}
+                    {fill(t.figureSince, { time: dateTimeText(t, since) })}
+                  </span>
+                )}
+              </dt>
+              <dd>
+                {value === null ? (
+                  <>
+                    <span aria-hidden="true" title={t.figureUnknown}>
+                      —
+                    </span>
+                    <span className="visually-hidden">{t.figureUnknown}</span>
+                  </>
+                ) : (
+                  numberText(t, value)
+                )}
+              </dd>
+            </div>
+          );
+        })}
       </dl>
+      {Object.values(status.figures).includes(null) && <p className="muted">{t.figureUnknownNote}</p>}
     </section>
   );
 }

@@ -15,8 +15,7 @@ const en = {
     "is skipped: its name is not a model name. A model file's name may use only ASCII letters a-z A-Z, digits 0-9, '.', '_' and '-'. Rename it, e.g. to {suggested}.",
   guidanceOllama:
     "Point OLLAMA_HOST at a running Ollama (for example OLLAMA_HOST=http://127.0.0.1:11434) and restart.",
-  guidancePull:
-    "When online, pull a model: an admin can do it from Admin → Models, or run `hearth models pull deepseek-r1:1.5b`.",
+  guidancePull: "When online, pull a model: an admin can do it from Admin → Models, or run {command}.",
   modelServiceDown: "The model service is not reachable right now.",
   messagePlaceholder: "Send a message (Enter to send, Shift+Enter for a new line)",
   send: "Send",
@@ -358,6 +357,9 @@ const en = {
     chatRequests24h: "Chat requests (24 h)",
     tokensOut24h: "Tokens out (24 h)",
   } as Record<string, string>,
+  figureSince: "(since the service started, {time})",
+  figureUnknown: "not known yet",
+  figureUnknownNote: "—: not known yet (the service does not answer, or has nothing to measure yet).",
   errorCodes: {
     QUOTA_EXCEEDED: "Your quota is used up for now; try again once it resets.",
     RATE_LIMITED: "Too many requests at once; try again in a moment.",
@@ -393,6 +395,8 @@ const en = {
     INTERNAL_ERROR: "Something went wrong on the server; the log has the details.",
     MODEL_FILE_INVALID: "The model file is not a GGUF file, or it is truncated or corrupt.",
     MODEL_LOAD_FAILED: "The model could not be loaded.",
+    LLAMA_BINARY_UNAVAILABLE:
+      "llama.cpp, which runs the local models, could not be loaded on this machine. Try again; if it fails again, an administrator builds it once with npx node-llama-cpp source download (the model service's log says why).",
     UPSTREAM_ERROR: "A service behind this one answered with an error.",
     MODEL_REFERENCE_INVALID:
       "This is not a model name such as llama3.2:1b or host/namespace/model:tag (ASCII letters, digits, . - _).",
@@ -813,8 +817,7 @@ const zhCN: Messages = {
   skippedNotModelName:
     "已跳过：文件名不是有效的模型名。模型文件名只能使用 ASCII 英文字母 a-z A-Z、数字 0-9 以及 '.'、'_'、'-'。请重命名，例如改为 {suggested}。",
   guidanceOllama: "把 OLLAMA_HOST 指向正在运行的 Ollama（例如 OLLAMA_HOST=http://127.0.0.1:11434）后重启。",
-  guidancePull:
-    "联网时拉取一个模型：管理员可在“管理 → 模型”页操作，或运行 `hearth models pull deepseek-r1:1.5b`。",
+  guidancePull: "联网时拉取一个模型：管理员可在“管理 → 模型”页操作，或运行 {command}。",
   modelServiceDown: "暂时无法连接模型服务。",
   messagePlaceholder: "输入消息（Enter 发送，Shift+Enter 换行）",
   send: "发送",
@@ -1126,6 +1129,9 @@ const zhCN: Messages = {
     chatRequests24h: "对话请求（24 小时）",
     tokensOut24h: "输出 token（24 小时）",
   },
+  figureSince: "（自服务启动 {time} 起）",
+  figureUnknown: "尚未得知",
+  figureUnknownNote: "—：尚未得知（该服务没有响应，或还没有可统计的数据）。",
   errorCodes: {
     QUOTA_EXCEEDED: "额度暂时已用完，稍后会重置。",
     RATE_LIMITED: "请求过于频繁，请稍后再试。",
@@ -1159,6 +1165,8 @@ const zhCN: Messages = {
     INTERNAL_ERROR: "服务器出错了，日志中有详细信息。",
     MODEL_FILE_INVALID: "模型文件不是 GGUF，或已被截断、损坏。",
     MODEL_LOAD_FAILED: "无法加载该模型。",
+    LLAMA_BINARY_UNAVAILABLE:
+      "无法在本机加载运行本地模型的 llama.cpp。请重试；若仍然失败，请管理员用 npx node-llama-cpp source download 构建一次（原因见模型服务的日志）。",
     UPSTREAM_ERROR: "上游服务返回了错误。",
     MODEL_REFERENCE_INVALID:
       "这不是 llama3.2:1b 或 host/namespace/model:tag 这样的模型名称（只能用 ASCII 字母、数字和 . - _）。",

@@ -1,6 +1,9 @@
 import type { ModelsAnswer, SkippedModelFile } from "./api.js";
 import { fill, useI18n } from "./i18n.js";
 
+/** The command the no-model card offers, shown as code. */
+const PULL_COMMAND = "hearth models pull deepseek-r1:1.5b";
+
 /**
  * Why there is no model to pick: shown instead of the chat box. How to install one (the server's
  * models folder, OLLAMA_HOST, the files there it skips and why) is for administrators, and the
@@ -11,6 +14,7 @@ export function ModelGuidance({ answer }: { answer: ModelsAnswer }) {
   const guidance = answer.guidance;
   const setup = guidance?.modelsDir !== undefined;
   const skipped = guidance?.skippedFiles ?? [];
+  const [before, after] = t.guidancePull.split("{command}");
   return (
     <section className="guidance" role="status" aria-live="polite" data-testid="model-guidance">
       <h2>{guidance?.reason === "none-allowed" ? t.noModelForYou : t.noModels}</h2>
@@ -24,7 +28,11 @@ export function ModelGuidance({ answer }: { answer: ModelsAnswer }) {
               {t.guidanceDrop} <code>{guidance?.modelsDir}</code>
             </li>
             <li>{t.guidanceOllama}</li>
-            <li>{t.guidancePull}</li>
+            <li>
+              {before}
+              <code>{PULL_COMMAND}</code>
+              {after}
+            </li>
           </ol>
         </>
       ) : (

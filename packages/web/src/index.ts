@@ -48,6 +48,7 @@ export {
   resetAccountPassword,
 } from "./accounts/account-admin.js";
 export { assignKnowledgeBaseOwner, findKnowledgeBaseOwner } from "./knowledge/knowledge-owner.js";
+export { ADMIN_SETTING_KEYS, readStoredOverrides } from "./settings/stored-overrides.js";
 export { inspectWebSchema, openDatabase } from "./storage/open-database.js";
 
 export interface WebServiceOptions {

@@ -6,12 +6,33 @@ export function configCommand(): Command {
   return new Command("config")
     .description("print the effective configuration, or --reference for every key and variable")
     .option("--reference", "print the configuration reference (Markdown)")
-    .action((options: { reference?: boolean }) => {
+    .action(async (options: { reference?: boolean }) => {
       if (options.reference) {
         console.log(configReferenceMarkdown());
         return;
       }
-      console.log(JSON.stringify(withSecretsHidden(loadConfig()), null, 2));
+      const config = loadConfig();
+      const { readStoredOverrides, ADMIN_SETTING_KEYS } = await import("@hearth/web");
+      const stored = readStoredOverrides(config);
+      const shown = withSecretsHidden(config) as { web: Record<string, unknown> };
+      const notes: string[] = [];
+      if (stored.read) {
+        for (const [key, value] of Object.entries(stored.values)) {
+          const name = key.slice("web.".length);
+          if (shown.web[name] !== value)
+            notes.push(
+              `${key} is ${value}, set in Admin → Settings (the configuration says ${shown.web[name]})`,
+            );
+          shown.web[name] = value;
+        }
+      } else {
+        notes.push(
+          `${Object.values(ADMIN_SETTING_KEYS).join(" and ")} are the defaults: a value saved in Admin → Settings overrides them, and it was not read (${stored.reason})`,
+        );
+      }
+      console.log(JSON.stringify(shown, null, 2));
+      // On stderr: stdout stays JSON a program can read.
+      for (const note of notes) console.error(`hearth config: ${note}`);
     });
 }
 

@@ -1,14 +1,16 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "@hearth/core";
 import { openDatabase } from "@hearth/web";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { freePort, listenOnLoopback } from "../../../../test/support/ports.js";
 import { POSTGRES_URL, postgresAvailable } from "../../../../test/support/postgres.js";
 import { writeTinyGguf } from "../../../../test/support/tiny-gguf.js";
 import { KnowledgeStore } from "../../../knowledge/src/store/knowledge-store.js";
-import { checkDatabases, checkKnowledgeIndex, checkModels, checkSchemas } from "./doctor.js";
+import { checkDatabases, checkKnowledgeIndex, checkModels, checkPorts, checkSchemas } from "./doctor.js";
 
 let dataDir: string;
 beforeEach(() => {
@@ -158,5 +160,44 @@ describe("hearth doctor's model check", () => {
         fix: "rename it, e.g. to my-model.gguf",
       },
     ]);
+  });
+});
+
+describe("hearth doctor's port check", () => {
+  it("passes a port a running Hearth service of its kind holds, and fails one another process took", async () => {
+    // A running Hearth model service answers /healthz with its name; another program does not.
+    const model = await listenOnLoopback(
+      createServer((_request, response) => response.end(JSON.stringify({ status: "ok", service: "model" }))),
+    );
+    const other = await listenOnLoopback(createServer((_request, response) => response.end("hello")));
+    const port = (url: string) => new URL(url).port;
+    try {
+      const findings = await checkPorts(
+        loadConfig({
+          env: {
+            HEARTH_HOST: "127.0.0.1",
+            HEARTH_PORT: String(await freePort()),
+            HEARTH_MODEL_PORT: port(model.url),
+            HEARTH_SEARCH_PORT: port(other.url),
+            HEARTH_KNOWLEDGE_PORT: String(await freePort()),
+          },
+          cwd: dataDir,
+          overrides: { dataDir } as never,
+        }),
+      );
+      expect(findings.find((finding) => finding.subject === "model port")).toEqual({
+        level: "ok",
+        subject: "model port",
+        detail: `127.0.0.1:${port(model.url)} is in use by a running Hearth model service`,
+      });
+      expect(findings.find((finding) => finding.subject === "search port")).toMatchObject({
+        level: "fail",
+        fix: "stop that process or set HEARTH_SEARCH_PORT",
+      });
+      expect(findings.filter((finding) => finding.level === "warn")).toEqual([]);
+    } finally {
+      await model.close();
+      await other.close();
+    }
   });
 });

@@ -312,7 +312,11 @@ export async function checkModels(config: HearthConfig): Promise<Finding[]> {
   return findings;
 }
 
-async function checkPorts(config: HearthConfig): Promise<Finding[]> {
+/**
+ * Each service's port: free, or held by a running Hearth service of that kind (both fine: the one
+ * is for a start, the other is Hearth running), or taken by another process (a FAIL).
+ */
+export async function checkPorts(config: HearthConfig): Promise<Finding[]> {
   const findings: Finding[] = [];
   try {
     checkPortConflicts(config, SERVICE_NAMES);
@@ -345,7 +349,7 @@ async function checkPorts(config: HearthConfig): Promise<Finding[]> {
     findings.push(
       hearth
         ? {
-            level: "warn",
+            level: "ok",
             subject: `${name} port`,
             detail: `${host}:${port} is in use by a running Hearth ${name} service`,
           }

@@ -1,8 +1,15 @@
-import { checkPortConflicts, loadConfig } from "@hearth/core";
+import { checkPortConflicts, loadConfig, writeAfterLogs } from "@hearth/core";
 import { Argument, Command } from "commander";
+import { displayAddress } from "../banner.js";
 import { createCliLogger, runUntilSignal } from "../lifecycle.js";
 import { prepareStorage } from "../prepare-storage.js";
-import { lockForServices, SERVICE_NAMES, type ServiceName, startService } from "../services.js";
+import {
+  lockForServices,
+  PORT_SETTINGS,
+  SERVICE_NAMES,
+  type ServiceName,
+  startService,
+} from "../services.js";
 
 /** `hearth serve <service>`: one service in this process (the container entry point). */
 export function serveCommand(): Command {
@@ -17,7 +24,10 @@ export function serveCommand(): Command {
       const logger = createCliLogger(config);
       for (const change of storageChanges) logger.info(change);
       const service = await startService(name, config, logger);
-      console.log(`hearth: ${name} service ready at ${service.url}`);
+      writeAfterLogs(
+        logger,
+        `hearth: ${name} service ready at ${displayAddress(service.url, PORT_SETTINGS[name].host(config))}`,
+      );
       await runUntilSignal([service]);
     });
 }

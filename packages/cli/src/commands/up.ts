@@ -1,9 +1,11 @@
-import { checkPortConflicts, type HearthConfig, loadConfig } from "@hearth/core";
+import { checkPortConflicts, type HearthConfig, loadConfig, writeAfterLogs } from "@hearth/core";
 import { Command } from "commander";
+import { displayAddress } from "../banner.js";
 import { createCliLogger, runUntilSignal } from "../lifecycle.js";
 import { prepareStorage } from "../prepare-storage.js";
 import {
   lockForServices,
+  PORT_SETTINGS,
   type RunningService,
   SERVICE_NAMES,
   type ServiceName,
@@ -23,8 +25,17 @@ export function upCommand(): Command {
       for (const change of storageChanges) logger.info(change);
       const running = await startAll(config, logger, SERVICE_NAMES);
       const web = running.find((service) => service.name === "web")!;
-      for (const service of running) console.log(`hearth: ${service.name.padEnd(9)} ${service.url}`);
-      console.log(`Hearth is ready: open ${web.url.replace("127.0.0.1", "localhost")}`);
+      // After the services' own lines ("Server listening at ..."), which the logger may still hold.
+      writeAfterLogs(
+        logger,
+        [
+          ...running.map(
+            (service) =>
+              `hearth: ${service.name.padEnd(9)} ${displayAddress(service.url, PORT_SETTINGS[service.name].host(config))}`,
+          ),
+          `Hearth is ready: open ${web.url.replace("127.0.0.1", "localhost")}`,
+        ].join("\n"),
+      );
       await runUntilSignal(running);
     });
 }

@@ -42,6 +42,11 @@ export const ERROR_CODES = {
     summary: "The model file is not a GGUF file, or it is truncated or corrupt.",
   },
   MODEL_LOAD_FAILED: { status: 500, summary: "The runtime could not load the model." },
+  LLAMA_BINARY_UNAVAILABLE: {
+    status: 500,
+    summary:
+      "llama.cpp, which runs embedded models, could not be loaded: its prebuilt binary failed its test on this machine.",
+  },
   CONTEXT_OVERFLOW: {
     status: 400,
     summary: "The prompt and requested tokens do not fit the model's context window.",

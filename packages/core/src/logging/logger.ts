@@ -40,3 +40,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     options.destination ?? pino.destination({ sync: false }),
   );
 }
+
+/**
+ * Writes lines for people (a start-up banner) to the logger's own destination, after the lines it
+ * still holds: it writes asynchronously, so a console.log could come out before lines logged earlier.
+ */
+export function writeAfterLogs(logger: Logger, text: string): void {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    | { write?: (chunk: string) => unknown }
+    | undefined;
+  if (typeof stream?.write === "function") stream.write(`${text}\n`);
+  else console.log(text);
+}

@@ -811,7 +811,8 @@ export function registerStatusRoute(
           "hearth_http_request_duration_seconds",
           /route="\/v1\/chat\/completions"|route="\/api\/chat"/,
         ),
-        modelQueueDepth: sumMetric(model, ALERT_METRICS.queueDepth),
+        // The queue's gauge has a series per model once one was asked for: none is no one waiting.
+        modelQueueDepth: model ? (sumMetric(model, ALERT_METRICS.queueDepth) ?? 0) : null,
         // One process running both (hearth up) has one memory figure: shown once, as theirs together.
         ...(inThisProcess.has("model")
           ? { sharedProcessMemoryMb: webMemoryMb }
@@ -822,13 +823,23 @@ export function registerStatusRoute(
               webMemoryMb,
             }),
         searchSuccessPercent: searchTotal ? Math.round(((searchOk ?? 0) / searchTotal) * 1000) / 10 : null,
-        knowledgeBaseUpdates: sumMetric(
-          knowledge,
-          "hearth_http_requests_total",
-          /route="\/v1\/knowledge-bases\/:id\/(documents|sync)".*method="POST"|method="POST".*route="\/v1\/knowledge-bases\/:id\/(documents|sync)"/,
-        ),
+        // Counted by the knowledge service's process: since it started (`since`), none before.
+        knowledgeBaseUpdates: knowledge
+          ? (sumMetric(
+              knowledge,
+              "hearth_http_requests_total",
+              /route="\/v1\/knowledge-bases\/:id\/(documents|sync)".*method="POST"|method="POST".*route="\/v1\/knowledge-bases\/:id\/(documents|sync)"/,
+            ) ?? 0)
+          : null,
         chatRequests24h: Number(usage?.requests ?? 0),
         tokensOut24h: Number(usage?.tokens ?? 0),
+      },
+      // When a figure counted by a service's process starts from (the process's start, ISO time).
+      since: {
+        knowledgeBaseUpdates: ((started) =>
+          started === null ? null : new Date(started * 1000).toISOString())(
+          sumMetric(knowledge, "hearth_process_start_time_seconds"),
+        ),
       },
     };
   });

@@ -97,3 +97,72 @@ describe("the Status tab's memory figures", () => {
     expect(shown).not.toHaveProperty("webMemoryMb");
   });
 });
+
+describe("the Status tab's counted figures after a restart", () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => close?.());
+
+  /** A service that is ready and answers `metrics` as its Prometheus text. */
+  const service = (metrics: string) =>
+    listenOnLoopback(
+      createServer((request, response) => {
+        if (request.url === "/readyz")
+          response.end(JSON.stringify({ status: "ready", instance: "elsewhere" }));
+        else response.end(metrics);
+      }),
+    );
+
+  async function status(services: { model?: string; knowledge?: string }) {
+    const model = services.model === undefined ? undefined : await service(services.model);
+    const knowledge = services.knowledge === undefined ? undefined : await service(services.knowledge);
+    const web = await startWeb({
+      modelUrl: model?.url ?? "http://127.0.0.1:9",
+      ...(knowledge ? { knowledgeUrl: knowledge.url } : {}),
+    });
+    close = async () => {
+      await web.close();
+      await model?.close();
+      await knowledge?.close();
+    };
+    const admin = await signUp(web.app, "admin");
+    const answer = await web.app.inject({ url: "/api/admin/status", headers: admin.headers });
+    return answer.json() as {
+      figures: Record<string, number | null>;
+      since: Record<string, string | null>;
+    };
+  }
+
+  it("shows no request waiting, and no knowledge-base update since the service started, before any was made", async () => {
+    // Freshly started services: no model asked for yet, no document uploaded yet.
+    const shown = await status({
+      model: "hearth_process_resident_memory_bytes 104857600\n",
+      knowledge: "hearth_process_start_time_seconds 1795852800\n",
+    });
+    expect(shown.figures.modelQueueDepth).toBe(0);
+    expect(shown.figures.knowledgeBaseUpdates).toBe(0);
+    // The count is the knowledge service's process's: it starts with it.
+    expect(shown.since.knowledgeBaseUpdates).toBe(new Date(1795852800 * 1000).toISOString());
+  });
+
+  it("counts the requests waiting and the updates asked since the knowledge service started", async () => {
+    const shown = await status({
+      model:
+        'hearth_model_queue_depth{model="tiny:latest"} 2\nhearth_model_queue_depth{model="other:latest"} 1\n',
+      knowledge: [
+        "hearth_process_start_time_seconds 1795852800",
+        'hearth_http_requests_total{method="POST",route="/v1/knowledge-bases/:id/documents",status="202"} 7',
+        'hearth_http_requests_total{method="POST",route="/v1/knowledge-bases/:id/sync",status="202"} 2',
+        'hearth_http_requests_total{method="GET",route="/v1/knowledge-bases/:id/documents",status="200"} 40',
+      ].join("\n"),
+    });
+    expect(shown.figures.modelQueueDepth).toBe(3);
+    expect(shown.figures.knowledgeBaseUpdates).toBe(9);
+  });
+
+  it("leaves the figures of services that do not answer unknown", async () => {
+    const shown = await status({});
+    expect(shown.figures.modelQueueDepth).toBeNull();
+    expect(shown.figures.knowledgeBaseUpdates).toBeNull();
+    expect(shown.since.knowledgeBaseUpdates).toBeNull();
+  });
+});

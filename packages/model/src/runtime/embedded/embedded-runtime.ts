@@ -11,6 +11,7 @@ import {
   type LlamaGrammar,
   LlamaLogLevel,
   type LlamaModel,
+  NoBinaryFoundError,
   type Token,
   TokenBias,
 } from "node-llama-cpp";
@@ -83,6 +84,39 @@ const DECODE_CONTEXT_TOKENS = 16;
 /** How old the catalog of the models dir may grow before it is re-read. */
 const CATALOG_MAX_AGE_MS = 1000;
 
+/** How long close() waits for a model load in flight before the service stops without it. */
+const CLOSE_LOAD_WAIT_MS = 3000;
+
+/** The value of `promise`, or undefined once `signal` aborts first (the promise goes on, unobserved). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.resolve(undefined);
+  }
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => {});
+      resolve(undefined);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/** Whether `promise` settles within `ms`; the timer does not keep the process alive. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Temperature when a request names none: Ollama's default. */
 const DEFAULT_TEMPERATURE = 0.8;
 
@@ -128,16 +162,30 @@ export class EmbeddedRuntime implements ModelRuntime {
     return this.#options.parallel;
   }
 
+  /**
+   * llama.cpp for this process: a build made with `node-llama-cpp source download`, else the prebuilt
+   * binary once node-llama-cpp's test of it (a child process) passes. Never built from source while
+   * serving (`build: "never"`): a compile takes minutes, and the test fails for reasons a build does
+   * not cure, such as the terminal's Ctrl-C stopping the test's child along with Hearth. A failure is
+   * LLAMA_BINARY_UNAVAILABLE, saying what to do, and the next load tries again.
+   */
   #getLlama(): Promise<Llama> {
-    this.#llama ??= getLlama({
-      gpu: false,
-      maxThreads: this.#options.threads,
-      logLevel: LlamaLogLevel.error,
-      logger: (level, message) => {
-        if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal)
-          this.#options.logger.warn({ llama: message.trim() }, "llama.cpp");
-      },
-    });
+    if (!this.#llama) {
+      const llama = getLlama({
+        gpu: false,
+        build: "never",
+        maxThreads: this.#options.threads,
+        logLevel: LlamaLogLevel.error,
+        logger: (level, message) => {
+          if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal)
+            this.#options.logger.warn({ llama: message.trim() }, "llama.cpp");
+        },
+      }).catch((error: unknown) => {
+        if (this.#llama === llama) this.#llama = undefined;
+        throw llamaBinaryUnavailable(error);
+      });
+      this.#llama = llama;
+    }
     return this.#llama;
   }
 
@@ -409,6 +457,8 @@ export class EmbeddedRuntime implements ModelRuntime {
     const entry = await this.#entry(id);
     const info = entry.check.info!;
     const llama = await this.#getLlama();
+    // Shutting down while llama.cpp was found: no model is loaded for a service about to exit.
+    if (this.#closed) throw new HearthError("SERVICE_NOT_READY", "the model service is shutting down");
     const trainContext = Number(
       (info.architectureMetadata as { context_length?: number }).context_length ?? 0,
     );
@@ -424,6 +474,11 @@ export class EmbeddedRuntime implements ModelRuntime {
         const result = new LoadedModel(id, model, context, estimate.totalBytes, this.#options.threads, () => {
           void this.unload(id);
         });
+        if (this.#closed) {
+          // A load close() stopped waiting for: nothing will unload it.
+          await result.dispose();
+          throw new HearthError("SERVICE_NOT_READY", "the model service is shutting down");
+        }
         this.#loaded.set(id, result);
         this.#stamps.set(id, stampOf(entry));
         this.#options.logger.info(
@@ -570,10 +625,12 @@ export class EmbeddedRuntime implements ModelRuntime {
           `"${call.modelId}" does not support tools: its chat template has no place for them`,
         );
       const loadStarted = performance.now();
-      loaded = await this.#load(call.modelId);
+      // A load is not waited for once the call is stopped (its client gone, the service shutting
+      // down): it goes on for the next call, or is dropped at close.
+      loaded = await untilAborted(this.#load(call.modelId), signal);
       loadMs = performance.now() - loadStarted;
-      sequence = await loaded.acquire();
-      if (signal.aborted) {
+      if (loaded) sequence = await loaded.acquire();
+      if (!loaded || !sequence || signal.aborted) {
         queue.push({
           type: "finish",
           finishReason: "abort",
@@ -774,7 +831,10 @@ export class EmbeddedRuntime implements ModelRuntime {
   }
 
   async embed(call: EmbedCall): Promise<{ embeddings: number[][]; promptTokens: number }> {
-    const loaded = await this.#load(call.modelId);
+    const loaded = call.signal
+      ? await untilAborted(this.#load(call.modelId), call.signal)
+      : await this.#load(call.modelId);
+    if (!loaded) throw new HearthError("INVALID_REQUEST", "the request was cancelled");
     const sequence = await loaded.acquire();
     try {
       const context = await loaded.embeddingContext();
@@ -817,7 +877,13 @@ export class EmbeddedRuntime implements ModelRuntime {
    */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.allSettled([...this.#loading.values()]);
+    // A load in flight (node-llama-cpp testing its binary, a large model being read) is waited for
+    // briefly; past that the process exits without it, and llama.cpp is not disposed under it.
+    const loads = Promise.allSettled([...this.#loading.values(), ...(this.#llama ? [this.#llama] : [])]);
+    if (!(await settlesWithin(loads, CLOSE_LOAD_WAIT_MS))) {
+      this.#options.logger.warn("a model load still in flight is abandoned at shutdown");
+      return;
+    }
     const models = [...this.#loaded.values()];
     this.#loaded.clear();
     await Promise.allSettled(
@@ -828,6 +894,19 @@ export class EmbeddedRuntime implements ModelRuntime {
     );
     if (this.#llama) await (await this.#llama.catch(() => undefined))?.dispose();
   }
+}
+
+/**
+ * node-llama-cpp found no llama.cpp it could use: the prebuilt binary failed its test (the log above,
+ * prefixed [node-llama-cpp], says why) and there is no build of its own.
+ */
+function llamaBinaryUnavailable(error: unknown): HearthError {
+  const detail = error instanceof NoBinaryFoundError ? "" : ` (${(error as Error)?.message ?? error})`;
+  return new HearthError(
+    "LLAMA_BINARY_UNAVAILABLE",
+    `llama.cpp, which runs the embedded models, could not be loaded${detail}: its prebuilt binary failed its test on this machine (the log's [node-llama-cpp] lines say why; stopping Hearth during the first model load stops that test too). Retry; if it fails again, stop Hearth, build llama.cpp once with \`npx node-llama-cpp source download\` (needs CMake and a C++ compiler) and start Hearth again, or serve models from an Ollama (OLLAMA_HOST)`,
+    { cause: error },
+  );
 }
 
 /**
