@@ -754,6 +754,8 @@ const en = {
   chatDefaultsSaved: "Chat defaults saved. New chats start with them.",
   displayChoicesHint: "Your language and theme are kept with your account and follow you to every device.",
   systemPromptFromDefaults: "From your custom instructions (Settings). Changes here apply to this chat only.",
+  instructionsOverLimit:
+    "Your custom instructions are over {max} characters, so this chat starts without them: shorten them in Settings.",
   deleteUser: "Delete account",
   demoteSelfConfirm:
     "Make your own account a user? You lose access to the Admin pages at once; another administrator can give it back.",
@@ -1476,6 +1478,7 @@ const zhCN: Messages = {
   chatDefaultsSaved: "个性化设置已保存，新对话将按此开始。",
   displayChoicesHint: "语言和主题随账号保存，在你登录的每台设备上都一样。",
   systemPromptFromDefaults: "来自你的自定义指令（设置）。在这里修改只影响本对话。",
+  instructionsOverLimit: "你的自定义指令超过 {max} 字，本对话不使用它们：请在设置中缩短。",
   deleteUser: "删除账号",
   demoteSelfConfirm: "把你自己的账号改为普通用户？你将立即无法进入管理页面，需由其他管理员恢复。",
   deleteUserConfirm:
