@@ -108,6 +108,12 @@ describe.skipIf(!hasChromium)("folders and archived chats in the browser", () =>
     await page.getByRole("button", { name: "Unarchive" }).click();
     await item("Garden plan").waitFor();
     expect(await focused(page.locator("#message-input"))).toBe(true);
+    // And a screen reader hears it.
+    await page
+      .locator(".chat")
+      .getByRole("status")
+      .getByText("“Garden plan” is back in your chat list.")
+      .waitFor({ state: "attached" });
 
     // Archive it again, then unarchive it from the Archived chats page: focus stays on the page.
     await item("Garden plan").locator("details.item-menu summary").click();

@@ -1322,6 +1322,9 @@ export function ChatView(props: {
     if (latest.current.conversationId !== id) return;
     setArchivedAt(null);
     props.onChanged();
+    // The banner (and its button) goes: focus goes on to the message box, and the status line says
+    // what happened, as the Archived chats page's button does.
+    setAnnouncement(fill(t.conversationUnarchived, { title: shownTitle ?? "" }));
     document.getElementById("message-input")?.focus();
   };
 
