@@ -1169,7 +1169,17 @@ export function ChatView(props: {
         // Focus on the Stop button (about to go) comes back to the composer once it has gone; focus
         // elsewhere is not moved (on a phone that would open the keyboard after every answer).
         refocus.current = focusLost() || document.activeElement!.matches(".composer button.stop");
-        setAnnouncement(started ? t.answerDone : "");
+        // Said once, for how it ended: complete only when it is; a stopped or failed regeneration or
+        // edit is said by its notice alone.
+        setAnnouncement(
+          !started || kept
+            ? ""
+            : written.status === "done"
+              ? t.answerDone
+              : written.status === "stopped"
+                ? t.answerStopped
+                : t.answerIncomplete,
+        );
       }
       props.onChanged();
     }
