@@ -108,6 +108,12 @@ describe.skipIf(!hasChromium)("folders and archived chats in the browser", () =>
     await page.getByRole("button", { name: "Unarchive" }).click();
     await item("Garden plan").waitFor();
     expect(await focused(page.locator("#message-input"))).toBe(true);
+    // And a screen reader hears it.
+    await page
+      .locator(".chat")
+      .getByRole("status")
+      .getByText("“Garden plan” is back in your chat list.")
+      .waitFor({ state: "attached" });
 
     // Archive it again, then unarchive it from the Archived chats page: focus stays on the page.
     await item("Garden plan").locator("details.item-menu summary").click();
@@ -191,5 +197,48 @@ describe.skipIf(!hasChromium)("folders and archived chats in the browser", () =>
       await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth),
     ).toBe(true);
     await screenshot(page, "ui-archived-chats-zh-CN-390");
+  });
+
+  it("keeps a conversation's menu on screen, whole, with a folder of the longest name", async () => {
+    // A folder name of 100 characters (the most taken): the menu's "Move to folder" select does not
+    // grow to it, so the menu stays within the screen, at a desktop's width and a phone's.
+    const longName = "字".repeat(100);
+    for (const [browser, title, deleteName, openDrawer] of [
+      [en, "Long folder check", "Delete", false],
+      [zh, "长文件夹检查", "删除", true],
+    ] as const) {
+      const { page } = browser;
+      await page.goto(stand.url);
+      await makeConversations(page, [title]);
+      await page.evaluate(async (name) => {
+        const csrf = decodeURIComponent(document.cookie.match(/hearth_csrf=([^;]+)/)![1]!);
+        await fetch("/api/folders", {
+          method: "POST",
+          headers: { "x-csrf-token": csrf, "content-type": "application/json" },
+          body: JSON.stringify({ name }),
+        });
+      }, longName);
+      await page.reload();
+      if (openDrawer) await page.getByRole("button", { name: "对话", exact: true }).click();
+      const sidebar = page.locator("#conversation-sidebar");
+      const menu = sidebar.locator("li[data-conversation]", { hasText: title }).locator("details.item-menu");
+      await menu.locator("summary").click();
+      const actions = menu.locator(".item-menu-actions");
+      await actions.waitFor();
+      // The long name is one of the select's options, readable whole in its title.
+      await menu.locator(`option[title="${longName}"]`).waitFor({ state: "attached" });
+      const box = (await actions.boundingBox())!;
+      const viewport = page.viewportSize()!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+      const remove = menu.getByRole("button", { name: deleteName, exact: true });
+      const removeBox = (await remove.boundingBox())!;
+      expect(removeBox.x).toBeGreaterThanOrEqual(0);
+      expect(removeBox.x + removeBox.width).toBeLessThanOrEqual(viewport.width);
+      // Nothing covers it: a click would reach it.
+      await remove.click({ trial: true, timeout: 5000 });
+      await screenshot(page, `ui-folders-long-name-menu-${viewport.width}`);
+      await page.keyboard.press("Escape");
+    }
   });
 });

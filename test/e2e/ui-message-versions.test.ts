@@ -25,6 +25,11 @@ describe.skipIf(!hasChromium)("message versions, in the browser", () => {
 
   const answers = () => desk.page.locator("article.message.assistant");
   const questions = () => desk.page.locator("article.message.user");
+  /** What the page's live regions say now (screen readers hear these), the empty ones left out. */
+  const spoken = (browser: Browser) =>
+    browser.page
+      .locator('[role="status"], [role="alert"], [aria-live]')
+      .evaluateAll((regions) => regions.map((region) => region.textContent?.trim() ?? "").filter(Boolean));
   const settled = async () =>
     expect.poll(() => answers().last().getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
 
@@ -88,6 +93,9 @@ describe.skipIf(!hasChromium)("message versions, in the browser", () => {
       );
       await page.getByRole("button", { name: "Stop" }).click();
       await expect.poll(() => answers().last().getAttribute("data-status")).toBe("stopped");
+      // A stopped answer is said to be stopped, not complete.
+      await expect.poll(() => spoken(desk)).toContain("The answer was stopped.");
+      expect(await spoken(desk)).not.toContain("The answer is complete.");
       expect(await questions().first().getByRole("button", { name: "Previous version" }).isDisabled()).toBe(
         false,
       );
@@ -124,10 +132,34 @@ describe.skipIf(!hasChromium)("message versions, in the browser", () => {
       model.options.delayMs = 5;
       model.options.words = undefined;
     }
-    // Stopped: the previous answer is kept, still version 2 of 2.
+    // Stopped: the previous answer is kept, still version 2 of 2, and only that is said.
     await answers().last().getByRole("group", { name: "Version 2 of 2" }).waitFor();
+    await expect.poll(() => spoken(desk)).toContain("Stopped: the previous answer is kept.");
+    expect(await spoken(desk)).not.toContain("The answer is complete.");
     await answers().last().getByRole("button", { name: "Previous version" }).click();
     await answers().last().getByRole("group", { name: "Version 1 of 2" }).waitFor();
     expect(await answers().last().textContent()).toContain("First take. You said: Tell me a story");
+  });
+
+  it("says only that a regeneration stopped, in Chinese too", async () => {
+    const zh = await stand.browser({ locale: "zh-CN" });
+    const { page } = zh;
+    await signUpInUi(page, url, "banben");
+    const replies = () => page.locator("article.message.assistant");
+    await page.getByLabel(/输入消息/).fill("讲个故事");
+    await page.getByRole("button", { name: "发送" }).click();
+    await expect.poll(() => replies().last().getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+    model.options.delayMs = 60;
+    model.options.words = Array.from({ length: 200 }, (_, i) => ` w${i}`);
+    try {
+      await page.getByRole("button", { name: "重新生成" }).click();
+      await expect.poll(() => replies().last().textContent()).toContain("w3");
+      await page.getByRole("button", { name: "停止" }).click();
+    } finally {
+      model.options.delayMs = 5;
+      model.options.words = undefined;
+    }
+    await expect.poll(() => spoken(zh)).toContain("已停止，已保留之前的回答。");
+    expect(await spoken(zh)).not.toContain("回答已完成。");
   });
 });

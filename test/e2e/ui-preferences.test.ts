@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writePreferences } from "../../packages/web/src/accounts/preferences-store.js";
 import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
 import { setFilterWords, signIn as signInOverApi } from "../../packages/web/test/support/web-client.js";
 import type { WebHarness } from "../../packages/web/test/support/web-harness.js";
@@ -151,5 +152,34 @@ describe.skipIf(!hasChromium)("personal chat defaults, in the browser", () => {
     await expect.poll(() => form.getByLabel("自定义指令").inputValue(), WAIT).toBe(INSTRUCTIONS);
     expect(await form.getByLabel("默认模型").inputValue()).toBe("big-model");
     await screenshot(other, "preferences-other-device-zh");
+  });
+
+  it("starts a new chat without instructions over the limit, saying so, and the chat works", async () => {
+    const other = await stand.browser({ locale: "en-US" });
+    const { page } = other;
+    await signUpInUi(page, url, "emoji");
+    // Instructions stored over the limit (counted otherwise before, or under a larger limit):
+    // 6,000 emoji are 12,000 of the limit's characters (UTF-16 units), as Settings counts them.
+    const { id } = await web.db
+      .selectFrom("users")
+      .select("id")
+      .where("username", "=", "emoji")
+      .executeTakeFirstOrThrow();
+    await writePreferences(web.db, id, { instructions: "😀".repeat(6000) });
+    await page.reload();
+    await page
+      .getByText("Your custom instructions are over 10000 characters, so this chat starts without them")
+      .waitFor(WAIT);
+    await expect
+      .poll(() => page.locator("details.system-prompt summary").textContent(), WAIT)
+      .toBe("System prompt: none");
+    await page.getByLabel("Send a message").fill("hello");
+    await page.getByRole("button", { name: "Send" }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.getAttribute("data-status"), WAIT).toBe("done");
+    expect(model.requests.at(-1)!.messages).toEqual([{ role: "user", content: "hello" }]);
+    // Settings counts them as the service does.
+    await page.getByRole("navigation", { name: /Main/ }).getByRole("link", { name: "Settings" }).click();
+    await page.getByText("12000 of 10000 characters").waitFor(WAIT);
   });
 });

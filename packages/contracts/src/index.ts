@@ -7,4 +7,5 @@ export * from "./model-openai.js";
 export * from "./model-registry.js";
 export * from "./same-page.js";
 export * from "./search.js";
+export * from "./text-length.js";
 export * from "./username.js";

@@ -1,3 +1,4 @@
+import { isTooLong } from "@hearth/contracts/text-length";
 import {
   type ClipboardEvent,
   type DragEvent,
@@ -627,6 +628,11 @@ export function Composer(props: {
   );
 }
 
+/** Whether the user's custom instructions are over the limit, so that a new chat starts without them. */
+function instructionsOverLimit(preferences: Preferences): boolean {
+  return !!preferences.instructions && isTooLong(preferences.instructions, preferences.instructionsMaxChars);
+}
+
 /** The longest system prompt the service takes (its SYSTEM_PROMPT_MAX_CHARS). */
 const SYSTEM_PROMPT_MAX_CHARS = 10_000;
 
@@ -921,7 +927,9 @@ export function ChatView(props: {
     // prompt (shown, and changeable, before its first message), their web search mode, and their
     // default model while it is offered to them (else the model picked as before).
     const { preferences, models, onModel } = latest.current;
-    setSystemPrompt(id ? null : preferences.instructions);
+    // Instructions over the limit (stored under a larger one) are left out, as the service leaves
+    // them out, and the new chat says so: they never make it fail.
+    setSystemPrompt(id || instructionsOverLimit(preferences) ? null : preferences.instructions);
     setArchivedAt(null);
     // Each conversation has its own knowledge bases; a new chat starts with none.
     // (Those no longer listed, deleted since, are left out.)
@@ -1161,7 +1169,17 @@ export function ChatView(props: {
         // Focus on the Stop button (about to go) comes back to the composer once it has gone; focus
         // elsewhere is not moved (on a phone that would open the keyboard after every answer).
         refocus.current = focusLost() || document.activeElement!.matches(".composer button.stop");
-        setAnnouncement(started ? t.answerDone : "");
+        // Said once, for how it ended: complete only when it is; a stopped or failed regeneration or
+        // edit is said by its notice alone.
+        setAnnouncement(
+          !started || kept
+            ? ""
+            : written.status === "done"
+              ? t.answerDone
+              : written.status === "stopped"
+                ? t.answerStopped
+                : t.answerIncomplete,
+        );
       }
       props.onChanged();
     }
@@ -1314,6 +1332,9 @@ export function ChatView(props: {
     if (latest.current.conversationId !== id) return;
     setArchivedAt(null);
     props.onChanged();
+    // The banner (and its button) goes: focus goes on to the message box, and the status line says
+    // what happened, as the Archived chats page's button does.
+    setAnnouncement(fill(t.conversationUnarchived, { title: shownTitle ?? "" }));
     document.getElementById("message-input")?.focus();
   };
 
@@ -1372,6 +1393,11 @@ export function ChatView(props: {
           }
           onSave={saveSystemPrompt}
         />
+      )}
+      {!props.conversationId && instructionsOverLimit(props.preferences) && (
+        <p className="muted instructions-over-limit">
+          {fill(t.instructionsOverLimit, { max: props.preferences.instructionsMaxChars })}
+        </p>
       )}
       <div
         className="messages"

@@ -678,7 +678,7 @@ export function ConversationList(props: {
         <select id={`move-${item.id}`} defaultValue={item.folderId ?? ""}>
           <option value="">{t.noFolder}</option>
           {folders.map((folder) => (
-            <option key={folder.id} value={folder.id}>
+            <option key={folder.id} value={folder.id} title={folder.name}>
               {folder.name}
             </option>
           ))}

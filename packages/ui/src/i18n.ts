@@ -25,6 +25,8 @@ const en = {
   thinking: "Thinking",
   answering: "The assistant is answering…",
   answerDone: "The answer is complete.",
+  answerStopped: "The answer was stopped.",
+  answerIncomplete: "The answer did not complete.",
   answerInProgress: "This answer is still being written; it appears here when it is done.",
   conversationNotFound: "Conversation not found",
   conversationNotFoundHint: "It may have been deleted, or the link is not to one of your conversations.",
@@ -754,6 +756,8 @@ const en = {
   chatDefaultsSaved: "Chat defaults saved. New chats start with them.",
   displayChoicesHint: "Your language and theme are kept with your account and follow you to every device.",
   systemPromptFromDefaults: "From your custom instructions (Settings). Changes here apply to this chat only.",
+  instructionsOverLimit:
+    "Your custom instructions are over {max} characters, so this chat starts without them: shorten them in Settings.",
   deleteUser: "Delete account",
   demoteSelfConfirm:
     "Make your own account a user? You lose access to the Admin pages at once; another administrator can give it back.",
@@ -833,6 +837,8 @@ const zhCN: Messages = {
   adminOnlyPageHint: "管理页面只对管理员开放，你的账号是普通用户。",
   toChat: "前往聊天",
   answerDone: "回答已完成。",
+  answerStopped: "回答已停止。",
+  answerIncomplete: "回答未能完成。",
   reasoning: "推理过程",
   queuePosition: "排队中，第 {n} 位",
   cached: "缓存的回答",
@@ -1476,6 +1482,7 @@ const zhCN: Messages = {
   chatDefaultsSaved: "个性化设置已保存，新对话将按此开始。",
   displayChoicesHint: "语言和主题随账号保存，在你登录的每台设备上都一样。",
   systemPromptFromDefaults: "来自你的自定义指令（设置）。在这里修改只影响本对话。",
+  instructionsOverLimit: "你的自定义指令超过 {max} 字，本对话不使用它们：请在设置中缩短。",
   deleteUser: "删除账号",
   demoteSelfConfirm: "把你自己的账号改为普通用户？你将立即无法进入管理页面，需由其他管理员恢复。",
   deleteUserConfirm:

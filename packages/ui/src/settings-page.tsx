@@ -1,3 +1,4 @@
+import { textLength } from "@hearth/contracts/text-length";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, type ModelsAnswer, type Preferences } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
@@ -229,7 +230,7 @@ function ChatDefaults(props: {
         {t.customInstructionsHint}
       </p>
       <p id="chat-defaults-instructions-count" className="muted field-hint">
-        {fill(t.characterCount, { n: instructions.length, max: limit })}
+        {fill(t.characterCount, { n: textLength(instructions), max: limit })}
       </p>
       {fieldError("instructions")}
       <label>

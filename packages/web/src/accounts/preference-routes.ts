@@ -1,3 +1,4 @@
+import { isTooLong } from "@hearth/contracts";
 import { type HearthConfig, HearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
@@ -70,8 +71,22 @@ export function registerPreferenceRoutes(app: FastifyInstance, deps: Deps) {
     const user = currentUser(request);
     const body = z
       .strictObject({
-        // The length rule of a conversation's system prompt, which the instructions become.
-        instructions: z.string().max(instructionsMaxChars).nullable().optional(),
+        // The length rule of a conversation's system prompt, which the instructions become, counted
+        // as it is (isTooLong: UTF-16 code units, as the Settings counter and its maxlength count).
+        instructions: z
+          .string()
+          .superRefine((text, context) => {
+            if (isTooLong(text, instructionsMaxChars))
+              context.addIssue({
+                code: "too_big",
+                origin: "string",
+                maximum: instructionsMaxChars,
+                inclusive: true,
+                input: text,
+              });
+          })
+          .nullable()
+          .optional(),
         defaultModel: z.string().max(200).nullable().optional(),
         webSearch: z.enum(WEB_SEARCH_MODES).nullable().optional(),
         language: z.enum(LANGUAGES).nullable().optional(),

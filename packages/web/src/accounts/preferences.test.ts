@@ -14,6 +14,7 @@ import {
   startWeb,
   type WebHarness,
 } from "../../test/support/web-harness.js";
+import { writePreferences } from "./preferences-store.js";
 
 const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 
@@ -162,6 +163,35 @@ describe.each(dialects)("personal chat defaults on %s", (dialect) => {
     // The limit itself is taken.
     expect((await save(carol, { instructions: "x".repeat(10_000) })).statusCode).toBe(200);
     await save(carol, { instructions: null });
+  });
+
+  it("counts the instructions' limit as a conversation's system prompt does, so a new chat always starts", async () => {
+    const gina = await signUp(web.app, "gina");
+    // An emoji, or a CJK character outside the BMP, is two of the limit's characters (UTF-16 units)
+    // for the instructions as for a system prompt: what Settings takes, a new chat takes.
+    for (const tooLong of ["😀".repeat(6000), "𠮷".repeat(5001), `${"x".repeat(9999)}😀`]) {
+      expect(issueOf(await save(gina, { instructions: tooLong }))).toMatchObject({
+        status: 400,
+        code: "INVALID_REQUEST",
+        issue: { path: "instructions", code: "too_big", origin: "string", maximum: 10_000 },
+      });
+    }
+    expect(await read(gina)).toMatchObject({ instructions: null });
+    const fits = "𠮷".repeat(5000);
+    expect((await save(gina, { instructions: fits })).statusCode).toBe(200);
+    expect(await newConversation(gina)).toMatchObject({ systemPrompt: fits });
+
+    // Instructions over the limit stored before (counted otherwise, or under a larger
+    // web.maxMessageChars) do not make every new chat fail: a new conversation starts without them.
+    const stored = "😀".repeat(6000);
+    await writePreferences(web.db, gina.userId, { instructions: stored });
+    expect(await read(gina)).toMatchObject({ instructions: stored });
+    const started = await newConversation(gina);
+    expect(started).toMatchObject({ systemPrompt: null });
+    const parts = await send(gina, started.id, "hello");
+    expect(parts.at(-1)).toMatchObject({ type: "finish" });
+    expect(model.requests.at(-1)!.messages).toEqual([{ role: "user", content: "hello" }]);
+    await save(gina, { instructions: null });
   });
 
   it("takes as default model only one the user may use, under the model service's spelling", async () => {

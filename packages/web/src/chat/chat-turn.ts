@@ -1,5 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import type { KnowledgeClient, SearchClient } from "@hearth/contracts";
+import { isTooLong, type KnowledgeClient, type SearchClient } from "@hearth/contracts";
 import {
   abortOnShutdown,
   HearthError,
@@ -316,12 +316,10 @@ async function storeFinalAnswer(
   }
 }
 
-/** Whether a message's text is over `limit` characters (UTF-16 code units, as web.maxMessageChars counts). */
-export function isTooLong(text: string, limit: number): boolean {
-  return text.length > limit;
-}
-
-/** Refuses (413 MESSAGE_TOO_LONG) when any of a request's message texts is over `limit` characters. */
+/**
+ * Refuses (413 MESSAGE_TOO_LONG) when any of a request's message texts is over `limit` characters,
+ * counted as every text limit of Hearth is (`@hearth/contracts`' textLength: UTF-16 code units).
+ */
 export function assertMessageLengths(texts: Iterable<string>, limit: number): void {
   for (const text of texts)
     if (isTooLong(text, limit))

@@ -1,6 +1,6 @@
+import { isTooLong } from "@hearth/contracts";
 import { HearthError, isDataRefused } from "@hearth/core";
 import { z } from "zod";
-import { isTooLong } from "../chat/chat-turn.js";
 import { firstCodePoints } from "../text/first-code-points.js";
 import {
   type Citation,

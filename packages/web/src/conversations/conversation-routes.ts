@@ -1,3 +1,4 @@
+import { isTooLong } from "@hearth/contracts";
 import { type HearthConfig, HearthError, ReplyStream } from "@hearth/core";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
@@ -75,6 +76,17 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     await deps.contentFilter.checkInputs([text]);
   };
 
+  /**
+   * The custom instructions a new conversation inherits: none when they are over the system
+   * prompt's limit (stored under a larger web.maxMessageChars, or before the limit was counted as it
+   * is now), so that they never make every new chat fail; the conversation says it has none, and
+   * Settings shows them over the limit until they are shortened.
+   */
+  const inherited = (instructions: string | null | undefined) =>
+    instructions && isTooLong(instructions, systemPromptMaxChars(deps.config.web.maxMessageChars))
+      ? null
+      : instructions;
+
   app.get("/api/conversations", access, async (request) => {
     const user = currentUser(request);
     const { q, limit, afterUpdatedAt, afterId, afterPinned, archived, folderId } = z
@@ -123,7 +135,8 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       body.systemPrompt === undefined || body.model === undefined
         ? await readPreferences(store.db, user.id)
         : undefined;
-    const systemPrompt = body.systemPrompt === undefined ? preferences?.instructions : body.systemPrompt;
+    const systemPrompt =
+      body.systemPrompt === undefined ? inherited(preferences?.instructions) : body.systemPrompt;
     const model =
       body.model ?? (await usableDefaultModel(deps.modelAccess, user, preferences?.defaultModel ?? null));
     await checkSystemPrompt(systemPrompt);
