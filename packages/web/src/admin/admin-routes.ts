@@ -24,6 +24,7 @@ import { histogramQuantile } from "../alerts/alert-rules.js";
 import { ALERT_METRICS } from "../alerts/alert-thresholds.js";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
+import { deleteConversationRows } from "../conversations/conversation-store.js";
 import { type ModelClient, modelServiceError } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
 import { skippedModelFiles } from "../models/skipped-model-files.js";
@@ -219,24 +220,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         .select("id")
         .where("user_id", "=", id)
         .execute();
-      if (conversations.length)
-        for (const table of ["messages", "message_versions"] as const)
-          await trx
-            .deleteFrom(table)
-            .where(
-              "conversation_id",
-              "in",
-              conversations.map((c) => c.id),
-            )
-            .execute();
-      for (const table of [
-        "conversations",
-        "folders",
-        "sessions",
-        "api_keys",
-        "group_members",
-        "user_preferences",
-      ] as const)
+      await deleteConversationRows(
+        trx,
+        conversations.map((c) => c.id),
+      );
+      for (const table of ["folders", "sessions", "api_keys", "group_members", "user_preferences"] as const)
         await trx.deleteFrom(table).where("user_id", "=", id).execute();
       await trx.deleteFrom("users").where("id", "=", id).execute();
     });

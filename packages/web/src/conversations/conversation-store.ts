@@ -333,6 +333,19 @@ function systemPromptColumn(text: string | null | undefined): string | null {
 }
 
 /** Conversations and their messages, always scoped to their owner: another user's id is a 404. */
+/**
+ * Deletes conversations with their messages and stored versions (share links go with them by their
+ * foreign key), in `db` (a transaction): the one way conversations are deleted, alone, with their
+ * folder or with their account. Returns how many messages they held.
+ */
+export async function deleteConversationRows(db: WebDatabase, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const removed = await db.deleteFrom("messages").where("conversation_id", "in", ids).executeTakeFirst();
+  await db.deleteFrom("message_versions").where("conversation_id", "in", ids).execute();
+  await db.deleteFrom("conversations").where("id", "in", ids).execute();
+  return Number(removed.numDeletedRows);
+}
+
 export class ConversationStore {
   /** `db` may be a transaction: what the store does then is part of it (an import's conversation). */
   constructor(readonly db: WebDatabase) {}
@@ -556,12 +569,7 @@ export class ConversationStore {
   /** Deletes a conversation, its messages and their stored versions; returns how many messages it held. */
   async delete(userId: string, id: string): Promise<number> {
     await this.get(userId, id);
-    return this.db.transaction().execute(async (trx) => {
-      const removed = await trx.deleteFrom("messages").where("conversation_id", "=", id).executeTakeFirst();
-      await trx.deleteFrom("message_versions").where("conversation_id", "=", id).execute();
-      await trx.deleteFrom("conversations").where("id", "=", id).execute();
-      return Number(removed.numDeletedRows);
-    });
+    return this.db.transaction().execute((trx) => deleteConversationRows(trx, [id]));
   }
 
   async messages(userId: string, id: string): Promise<StoredMessage[]> {

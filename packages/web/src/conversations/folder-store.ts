@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { HearthError } from "@hearth/core";
 import { foldUsername } from "../accounts/username-fold.js";
 import type { WebDatabase } from "../storage/open-database.js";
+import { deleteConversationRows } from "./conversation-store.js";
 
 /** A folder as the API gives it. */
 export interface StoredFolder {
@@ -200,13 +201,10 @@ export class FolderStore {
           .groupBy("conversations.id")
           .execute();
         deleted = rows.map((row) => ({ id: row.id, messages: Number(row.messages) }));
-        await trx.deleteFrom("messages").where("conversation_id", "in", listed).execute();
-        await trx
-          .deleteFrom("conversations")
-          .where("user_id", "=", userId)
-          .where("folder_id", "=", id)
-          .where("archived_at", "is", null)
-          .execute();
+        await deleteConversationRows(
+          trx,
+          deleted.map((conversation) => conversation.id),
+        );
       }
       await trx
         .updateTable("conversations")
