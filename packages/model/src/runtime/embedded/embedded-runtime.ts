@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 import { stat } from "node:fs/promises";
-import { HearthError, type Logger } from "@hearth/core";
+import { HearthError, type Logger, whenAborted } from "@hearth/core";
 import {
   type ChatHistoryItem,
   type ChatModelFunctions,
@@ -88,19 +88,17 @@ const CATALOG_MAX_AGE_MS = 1000;
 const CLOSE_LOAD_WAIT_MS = 3000;
 
 /** The value of `promise`, or undefined once `signal` aborts first (the promise goes on, unobserved). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) {
+async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  const aborted = whenAborted(signal);
+  const stopped = aborted.promise.catch(() => {
     promise.catch(() => {});
-    return Promise.resolve(undefined);
-  }
-  return new Promise<T | undefined>((resolve, reject) => {
-    const onAbort = () => {
-      promise.catch(() => {});
-      resolve(undefined);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    return undefined;
   });
+  try {
+    return signal.aborted ? await stopped : await Promise.race([promise, stopped]);
+  } finally {
+    aborted.dispose();
+  }
 }
 
 /** Whether `promise` settles within `ms`; the timer does not keep the process alive. */
