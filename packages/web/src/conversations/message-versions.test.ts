@@ -391,8 +391,15 @@ describe.each(dialects)("message versions on %s", (dialect) => {
     const id = await create();
     const store = new ConversationStore(web.db);
     await store.append(id, { role: "user", content: "q", status: "done", model: null });
+    // A minute apart: the versions' order is their first message's time, which a fast loop would tie.
     const answer = (n: number) =>
-      store.append(id, { role: "assistant", content: `answer ${n}`, status: "done", model: "tiny-story" });
+      store.append(id, {
+        role: "assistant",
+        content: `answer ${n}`,
+        status: "done",
+        model: "tiny-story",
+        createdAt: new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString(),
+      });
     await answer(0);
     for (let n = 1; n <= MAX_STORED_VERSIONS + 5; n++) {
       await store.setAside(id, 2);
