@@ -429,7 +429,8 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     await page.getByLabel("Model").waitFor();
     await page.waitForLoadState("networkidle");
     const importButton = page.getByRole("button", { name: "Import chats" });
-    const hint = "A JSON export from Hearth, ChatGPT (conversations.json) or Open WebUI";
+    const hint =
+      "ChatGPT's data export (the .zip as downloaded, or its conversations.json), or a JSON export from Hearth or Open WebUI";
     expect(await description(importButton)).toBe(hint);
     expect(await page.getByText(hint).isVisible()).toBe(true);
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
@@ -24,8 +25,9 @@ const node = (id: string, parent: string | null, children: string[], role?: stri
 
 /**
  * Importing chats from the conversation list, in a real Chromium on the built UI: a ChatGPT export
- * chosen in the file picker shows up in the list and opens, a skipped conversation is named with
- * the reason, and a file that is no export is refused in words.
+ * chosen in the file picker (its conversations.json, or the .zip as downloaded) shows up in the list
+ * and opens, a skipped conversation is named with the reason, and a file that is no export is
+ * refused in words.
  */
 describe.skipIf(!hasChromium)("importing conversations in the browser", () => {
   let stand: UiStand;
@@ -82,6 +84,44 @@ describe.skipIf(!hasChromium)("importing conversations in the browser", () => {
     await screenshot(page, "ui-import-chatgpt");
   });
 
+  it("imports ChatGPT's data export as downloaded: the .zip chosen in the file picker", async () => {
+    const { page } = desk;
+    const file = join(files, "chatgpt-export.zip");
+    const conversations = [
+      {
+        title: "Rye crumb",
+        create_time: 1_700_000_000,
+        current_node: "a1",
+        mapping: {
+          root: node("root", null, ["u1"]),
+          u1: node("u1", "root", ["a1"], "user", "Why is my rye bread gummy?"),
+          a1: node("a1", "u1", [], "assistant", "Let it cool a full day before cutting."),
+        },
+      },
+    ];
+    writeFileSync(
+      file,
+      zipSync({
+        "conversations.json": strToU8(JSON.stringify(conversations)),
+        "chat.html": strToU8("<html><body>Rye crumb</body></html>"),
+        "user.json": strToU8("{}"),
+      }),
+    );
+    await choose(file);
+    const outcome = page.locator(".import-outcome");
+    await outcome.getByText("Imported 1 of 1 conversations from chatgpt-export.zip (ChatGPT).").waitFor();
+    await page.locator("#conversation-sidebar").getByRole("link", { name: "Rye crumb" }).click();
+    await page.locator("article.message.assistant", { hasText: "Let it cool a full day" }).waitFor();
+
+    const other = join(files, "photos.zip");
+    writeFileSync(other, zipSync({ "photo.txt": strToU8("not a photo") }));
+    await choose(other);
+    await page
+      .getByRole("alert")
+      .getByText(/The \.zip is not ChatGPT's data export/)
+      .waitFor();
+  });
+
   it("says in words why a file that is not an export is refused", async () => {
     const { page } = desk;
     const notJson = join(files, "notes.json");
@@ -89,7 +129,9 @@ describe.skipIf(!hasChromium)("importing conversations in the browser", () => {
     await choose(notJson);
     await page
       .getByRole("alert")
-      .getByText("The file is not JSON. Choose a JSON export (a .json file).")
+      .getByText(
+        "The file is not JSON. Choose a JSON export (a .json file) or ChatGPT's data export (a .zip file).",
+      )
       .waitFor();
     const otherJson = join(files, "settings.json");
     writeFileSync(otherJson, JSON.stringify({ theme: "dark" }));

@@ -1,3 +1,4 @@
+export { ZipArchive, type ZipArchiveOptions } from "./archive/zip-archive.js";
 export { configReferenceMarkdown } from "./config/config-reference.js";
 export { type ConfigInput, configSchema, type HearthConfig } from "./config/config-schema.js";
 export { ENVIRONMENT, type EnvironmentBinding } from "./config/environment.js";

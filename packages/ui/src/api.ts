@@ -105,12 +105,12 @@ function requestSignal(signal?: AbortSignal): AbortSignal {
 /** Calls the API; `body` is sent as JSON, a Blob (a JSON file the user chose) as it is. */
 export async function api<T>(
   path: string,
-  init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
+  init: { method?: string; body?: unknown; signal?: AbortSignal; contentType?: string } = {},
 ): Promise<T> {
   const response = await fetch(path, {
     method: init.method ?? "GET",
     headers: {
-      ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
+      ...(init.body !== undefined ? { "content-type": init.contentType ?? "application/json" } : {}),
       "x-csrf-token": csrfToken(),
     },
     body:

@@ -39,6 +39,9 @@ interface ImportAnswer {
   skippedConversations: Array<{ index: number; title: string | null; reason: string }>;
 }
 
+/** The first bytes of a ZIP (a local file header, "PK\x03\x04"). */
+const ZIP_SIGNATURE = [0x50, 0x4b, 0x03, 0x04];
+
 /** How many skipped conversations an import's outcome names (the rest are counted). */
 const SKIPPED_SHOWN = 10;
 
@@ -57,7 +60,16 @@ function ImportConversations(props: { onImported(): void }) {
     setError(undefined);
     setImporting(file.name);
     try {
-      const answer = await api<ImportAnswer>("/api/conversations/import", { method: "POST", body: file });
+      // ChatGPT's data export as downloaded (a ZIP, by its name or first bytes), else a JSON export.
+      const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
+      const zip =
+        /\.zip$/i.test(file.name) ||
+        (head.length === 4 && head.every((byte, i) => byte === ZIP_SIGNATURE[i]));
+      const answer = await api<ImportAnswer>("/api/conversations/import", {
+        method: "POST",
+        body: file,
+        contentType: zip ? "application/zip" : "application/json",
+      });
       setOutcome({ file: file.name, answer });
       if (answer.imported > 0) props.onImported();
     } catch (caught) {
@@ -78,7 +90,7 @@ function ImportConversations(props: { onImported(): void }) {
         ref={input}
         id="import-file"
         type="file"
-        accept=".json,application/json"
+        accept=".json,application/json,.zip,application/zip"
         hidden
         onChange={(event) => {
           const file = event.currentTarget.files?.[0];

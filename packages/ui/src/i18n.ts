@@ -167,9 +167,10 @@ const en = {
     "The link may be mistyped, its owner may have stopped sharing it, or share links are turned off on this site.",
   shareLinksSetting: "Share links",
   shareLinkModes: { off: "Off", "signed-in": "Anyone signed in can open them" } as Record<string, string>,
-  // Importing conversations (the conversation list): a file exported from Hearth, ChatGPT or Open WebUI.
+  // Importing conversations (the conversation list): a file exported from Hearth, ChatGPT (its .zip too) or Open WebUI.
   importConversations: "Import chats",
-  importHint: "A JSON export from Hearth, ChatGPT (conversations.json) or Open WebUI",
+  importHint:
+    "ChatGPT's data export (the .zip as downloaded, or its conversations.json), or a JSON export from Hearth or Open WebUI",
   importing: "Importing {file}…",
   importDone: "Imported {imported} of {total} conversations from {file} ({format}).",
   importSkipped: "Skipped “{title}”: {reason}",
@@ -189,9 +190,11 @@ const en = {
   } as Record<string, string>,
   /** An import refused whole, where the general words for the code would speak of a request. */
   importErrors: {
-    INVALID_JSON: "The file is not JSON. Choose a JSON export (a .json file).",
+    INVALID_JSON:
+      "The file is not JSON. Choose a JSON export (a .json file) or ChatGPT's data export (a .zip file).",
     INVALID_ENCODING: "The file is not UTF-8 text.",
-    PAYLOAD_TOO_LARGE: "The file is larger than this server takes for an import.",
+    PAYLOAD_TOO_LARGE:
+      "The file is larger than this server takes for an import (for a .zip: its conversations.json, unpacked).",
   } as Record<string, string>,
   moreActions: "More actions for {title}",
   regenerate: "Regenerate",
@@ -369,6 +372,10 @@ const en = {
     MESSAGE_TOO_LONG: "The message is too long.",
     IMPORT_FORMAT_UNKNOWN:
       "The file is not a conversation export Hearth reads: Hearth's JSON export, ChatGPT's conversations.json or Open WebUI's chat export.",
+    IMPORT_ARCHIVE_UNRECOGNIZED:
+      "The .zip is not ChatGPT's data export: it should hold one conversations.json, at its root or in one folder.",
+    IMPORT_ARCHIVE_CORRUPT:
+      "The .zip file is damaged or incomplete and cannot be read. Download the export again.",
     CONTEXT_OVERFLOW:
       "The conversation no longer fits this model's context: start a new chat or shorten the message.",
     MODEL_NOT_FOUND: "This model is not available.",
@@ -960,7 +967,8 @@ const zhCN: Messages = {
   shareLinksSetting: "分享链接",
   shareLinkModes: { off: "关闭", "signed-in": "登录用户均可打开" },
   importConversations: "导入对话",
-  importHint: "Hearth、ChatGPT（conversations.json）或 Open WebUI 导出的 JSON 文件",
+  importHint:
+    "ChatGPT 的数据导出（下载所得的 .zip，或其中的 conversations.json），或 Hearth、Open WebUI 导出的 JSON 文件",
   importing: "正在导入 {file}…",
   importDone: "已从 {file}（{format}）导入 {imported} 个对话，共 {total} 个。",
   importSkipped: "已跳过“{title}”：{reason}",
@@ -974,9 +982,9 @@ const zhCN: Messages = {
     unstorable: "数据库无法保存其中的文本",
   },
   importErrors: {
-    INVALID_JSON: "该文件不是 JSON。请选择 JSON 导出文件（.json）。",
+    INVALID_JSON: "该文件不是 JSON。请选择 JSON 导出文件（.json）或 ChatGPT 的数据导出（.zip）。",
     INVALID_ENCODING: "该文件不是 UTF-8 文本。",
-    PAYLOAD_TOO_LARGE: "该文件超过了本服务器允许导入的大小。",
+    PAYLOAD_TOO_LARGE: "该文件超过了本服务器允许导入的大小（.zip 文件按解压后的 conversations.json 计）。",
   },
   moreActions: "“{title}”的更多操作",
   regenerate: "重新生成",
@@ -1145,6 +1153,9 @@ const zhCN: Messages = {
     MESSAGE_TOO_LONG: "消息过长。",
     IMPORT_FORMAT_UNKNOWN:
       "该文件不是 Hearth 能读取的对话导出：应为 Hearth 的 JSON 导出、ChatGPT 的 conversations.json 或 Open WebUI 的对话导出。",
+    IMPORT_ARCHIVE_UNRECOGNIZED:
+      "该 .zip 不是 ChatGPT 的数据导出：其中应有一个 conversations.json，位于根目录或某个文件夹中。",
+    IMPORT_ARCHIVE_CORRUPT: "该 .zip 文件已损坏或不完整，无法读取。请重新下载导出文件。",
     CONTEXT_OVERFLOW: "对话已超出该模型的上下文长度：请新建对话或缩短消息。",
     MODEL_NOT_FOUND: "该模型不可用。",
     TOOLS_NOT_SUPPORTED: "该模型不支持工具调用。",

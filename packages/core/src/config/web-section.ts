@@ -12,8 +12,9 @@ export const webSection = z.strictObject({
     .positive()
     .default(10 * 1024 * 1024),
   /**
-   * Largest conversation import (POST /api/conversations/import, a file's JSON), in bytes: exports
-   * of a whole history are larger than a chat request.
+   * Largest conversation import (POST /api/conversations/import, a file's JSON or ChatGPT's ZIP),
+   * in bytes, and the most a ZIP's conversations.json may unpack to: exports of a whole history are
+   * larger than a chat request.
    */
   importLimitBytes: z
     .number()

@@ -288,6 +288,16 @@ export const ERROR_CODES = {
     summary:
       "The imported file is JSON but not a conversation export Hearth reads (Hearth's JSON export, ChatGPT's conversations.json, Open WebUI's chat export).",
   },
+  IMPORT_ARCHIVE_UNRECOGNIZED: {
+    status: 422,
+    summary:
+      "The imported ZIP is not ChatGPT's data export: it holds no conversations.json at its root or in one folder, or several.",
+  },
+  IMPORT_ARCHIVE_CORRUPT: {
+    status: 422,
+    summary:
+      "The imported ZIP is truncated or corrupt (or uses what a ZIP reader here does not: ZIP64, another compression).",
+  },
   SHARE_NOT_FOUND: {
     status: 404,
     summary: "No shared conversation at that link: it never was, was stopped, or share links are off.",

@@ -1,7 +1,7 @@
 import { extname } from "node:path";
 import { HearthError } from "@hearth/core";
 import type { DocumentFormat } from "./parsed-document.js";
-import { ZipArchive } from "./zip-archive.js";
+import { openZipArchive, type ZipArchive } from "./zip-archive.js";
 
 const BY_EXTENSION: Record<string, DocumentFormat> = {
   ".pdf": "pdf",
@@ -81,7 +81,7 @@ function zipContainer(bytes: Uint8Array): "document" | "archive" | undefined {
   let archive: ZipArchive;
   try {
     // Only the directory is read; nothing is inflated.
-    archive = new ZipArchive(bytes, Number.MAX_SAFE_INTEGER);
+    archive = openZipArchive(bytes, Number.MAX_SAFE_INTEGER);
   } catch {
     return undefined;
   }

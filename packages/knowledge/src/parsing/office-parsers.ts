@@ -1,10 +1,10 @@
 import { HearthError } from "@hearth/core";
 import type { Block, ParsedDocument, ParseOptions } from "./parsed-document.js";
 import { attribute, decodeXmlEntities, elements, elementTexts } from "./xml-text.js";
-import { ZipArchive } from "./zip-archive.js";
+import { openZipArchive, type ZipArchive } from "./zip-archive.js";
 
 function open(bytes: Uint8Array, options: ParseOptions, required: string, format: string): ZipArchive {
-  const zip = new ZipArchive(bytes, options.maxExtractedBytes);
+  const zip = openZipArchive(bytes, options.maxExtractedBytes);
   if (zip.has("EncryptedPackage") || zip.has("encryption")) {
     throw new HearthError("DOCUMENT_ENCRYPTED", `The ${format} file is password-protected`);
   }

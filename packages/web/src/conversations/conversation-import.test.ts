@@ -1,3 +1,4 @@
+import { strToU8, type Zippable, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { type Session, setFilterWords, signUp } from "../../test/support/web-client.js";
@@ -454,6 +455,170 @@ describe.each(dialects)("conversation import on %s", (dialect) => {
       ]);
     }
     expect(await listIds(alice)).toEqual(before);
+  });
+
+  /** Posts `bytes` (a ZIP, or whatever a test makes of one) as the import's body. */
+  const importZip = (session: Session, bytes: Uint8Array, contentType = "application/zip") =>
+    web.app.inject({
+      method: "POST",
+      url: "/api/conversations/import",
+      headers: { ...session.headers, "content-type": contentType },
+      payload: Buffer.from(bytes),
+    });
+  /** ChatGPT's data export as the user downloads it: conversations.json beside the rest. */
+  const chatgptZip = (conversations: unknown, folder?: string) => {
+    const files: Zippable = {
+      "conversations.json": strToU8(JSON.stringify(conversations)),
+      "chat.html": strToU8("<html><body>The same conversations, to read</body></html>"),
+      "user.json": strToU8(JSON.stringify({ id: "user-1", email: "a@example.org" })),
+      "message_feedback.json": strToU8("[]"),
+      "file-abc123.png": new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4]),
+    };
+    return zipSync(folder ? { [folder]: files } : files);
+  };
+
+  it("imports ChatGPT's data export as downloaded: the .zip, conversations.json at its root or in one folder", async () => {
+    const fromJson = (await importFile(alice, [chatgptConversation])).json() as Answer;
+    const asJson = await get(alice, fromJson.conversations[0]!.id);
+    const kept = (c: Conversation) => ({
+      title: c.title,
+      model: c.model,
+      createdAt: c.createdAt,
+      messages: c.messages.map((m) => [m.role, m.content, m.model, m.createdAt]),
+    });
+    const cases: Array<[string, Uint8Array]> = [
+      ["application/zip", chatgptZip([chatgptConversation])],
+      ["application/x-zip-compressed", chatgptZip([chatgptConversation], "chatgpt-export")],
+      ["application/octet-stream", chatgptZip([chatgptConversation])],
+    ];
+    for (const [contentType, zip] of cases) {
+      const response = await importZip(alice, zip, contentType);
+      expect(response.statusCode, contentType).toBe(200);
+      const answer = response.json() as Answer;
+      expect(answer).toMatchObject({ format: "chatgpt", imported: 1, skipped: 0, skippedConversations: [] });
+      expect(kept(await get(alice, answer.conversations[0]!.id))).toEqual(kept(asJson));
+    }
+    // As from its JSON: NUL characters taken out of the texts, what cannot be read skipped and named.
+    const withNul = { ...chatgptConversation, title: "Bread\u0000 at altitude" };
+    const answer = (
+      await importZip(
+        alice,
+        chatgptZip([withNul, { title: "Nothing here", mapping: { root: node("root", null, [], null) } }]),
+      )
+    ).json() as Answer;
+    expect(answer).toMatchObject({
+      imported: 1,
+      skippedConversations: [{ index: 1, title: "Nothing here", reason: "empty" }],
+    });
+    expect((await get(alice, answer.conversations[0]!.id)).title).toBe("Bread at altitude");
+  });
+
+  it("refuses a ZIP without one conversations.json, a corrupt one and one that unpacks past the limit, storing nothing", async () => {
+    const before = await listIds(alice);
+    const file = strToU8(JSON.stringify([chatgptConversation]));
+    const whole = chatgptZip([chatgptConversation]);
+    // conversations.json inflating to more than web.importLimitBytes from a few KiB...
+    const bomb = zipSync({ "conversations.json": strToU8(" ".repeat(IMPORT_LIMIT_BYTES + 1)) }, { level: 9 });
+    // ...the same with its sizes in the directory lying (declared 10 bytes)...
+    const lying = Uint8Array.from(bomb);
+    const view = new DataView(lying.buffer);
+    for (let at = 0; at + 4 <= lying.length; at++) {
+      if (view.getUint32(at, true) === 0x04034b50) view.setUint32(at + 22, 10, true);
+      if (view.getUint32(at, true) === 0x02014b50) view.setUint32(at + 24, 10, true);
+    }
+    // ...and a whole one whose conversations.json (its first entry) holds no deflate stream.
+    const damaged = Uint8Array.from(whole);
+    const header = new DataView(damaged.buffer);
+    const dataAt = 30 + header.getUint16(26, true) + header.getUint16(28, true);
+    damaged.fill(0xff, dataAt, dataAt + header.getUint32(18, true));
+    const incompressible = new Uint8Array(IMPORT_LIMIT_BYTES + 1024).map(
+      (_, i) => (i * 7919 + (i >> 8)) % 251,
+    );
+    const refusals: Array<[string, Uint8Array, number, string, RegExp?]> = [
+      [
+        "no conversations.json",
+        zipSync({ "chat.html": strToU8("<html></html>") }),
+        422,
+        "IMPORT_ARCHIVE_UNRECOGNIZED",
+        /conversations\.json/,
+      ],
+      [
+        "two",
+        zipSync({ "conversations.json": file, "old/conversations.json": file }),
+        422,
+        "IMPORT_ARCHIVE_UNRECOGNIZED",
+        /old\/conversations\.json/,
+      ],
+      [
+        "two folders down",
+        zipSync({ a: { b: { "conversations.json": file } } }),
+        422,
+        "IMPORT_ARCHIVE_UNRECOGNIZED",
+      ],
+      ["truncated", whole.subarray(0, Math.floor(whole.length / 2)), 422, "IMPORT_ARCHIVE_CORRUPT"],
+      ["damaged", damaged, 422, "IMPORT_ARCHIVE_CORRUPT", /does not inflate/],
+      [
+        "a ZIP's first bytes only",
+        strToU8("PK\u0003\u0004 and nothing of a ZIP"),
+        422,
+        "IMPORT_ARCHIVE_CORRUPT",
+      ],
+      ["bomb", bomb, 413, "PAYLOAD_TOO_LARGE", /conversations\.json/],
+      ["bomb with lying sizes", lying, 413, "PAYLOAD_TOO_LARGE", /conversations\.json/],
+      [
+        "upload too large",
+        zipSync({ "conversations.json": incompressible }, { level: 0 }),
+        413,
+        "PAYLOAD_TOO_LARGE",
+      ],
+      ["not JSON inside", zipSync({ "conversations.json": strToU8("{ not json") }), 400, "INVALID_JSON"],
+      [
+        "not an export inside",
+        zipSync({ "conversations.json": strToU8('{"theme":"dark"}') }),
+        422,
+        "IMPORT_FORMAT_UNKNOWN",
+      ],
+    ];
+    for (const [what, bytes, status, code, message] of refusals) {
+      const response = await importZip(alice, bytes);
+      const error = response.json().error as { code: string; message: string };
+      expect([response.statusCode, error.code], what).toEqual([status, code]);
+      if (message) expect(error.message, what).toMatch(message);
+    }
+    // Bytes of no ZIP sent as application/octet-stream: not a type this route reads.
+    const octets = await importZip(alice, file, "application/octet-stream");
+    expect([octets.statusCode, octets.json().error.code]).toEqual([415, "UNSUPPORTED_MEDIA_TYPE"]);
+    expect(await listIds(alice)).toEqual(before);
+  });
+
+  it("holds a ZIP import to the rules of a JSON one (CSRF token), and no other route takes a ZIP", async () => {
+    const zip = chatgptZip([chatgptConversation]);
+    const withoutToken = await web.app.inject({
+      method: "POST",
+      url: "/api/conversations/import",
+      headers: { cookie: alice.cookie, "content-type": "application/zip" },
+      payload: Buffer.from(zip),
+    });
+    expect([withoutToken.statusCode, withoutToken.json().error.code]).toEqual([403, "CSRF_TOKEN_INVALID"]);
+    const anonymous = await web.app.inject({
+      method: "POST",
+      url: "/api/conversations/import",
+      headers: { "content-type": "application/zip" },
+      payload: Buffer.from(zip),
+    });
+    expect(anonymous.statusCode).toBe(401);
+    for (const contentType of ["application/zip", "application/octet-stream"]) {
+      const elsewhere = await web.app.inject({
+        method: "POST",
+        url: "/api/conversations",
+        headers: { ...alice.headers, "content-type": contentType },
+        payload: Buffer.from(zip),
+      });
+      expect([elsewhere.statusCode, elsewhere.json().error.code], contentType).toEqual([
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+      ]);
+    }
   });
 
   it("holds every turn of imported history to the input word filter: its user messages and system prompt, on every send", async () => {

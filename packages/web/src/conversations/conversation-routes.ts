@@ -27,6 +27,7 @@ import {
   titleFromMessage,
 } from "./conversation-store.js";
 import { FolderStore } from "./folder-store.js";
+import { conversationsJsonOf, registerZipBodyParser } from "./import-archive.js";
 import { shareOf } from "./share-routes.js";
 import type { ShareStore } from "./share-store.js";
 
@@ -156,19 +157,26 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   });
 
   /**
-   * Imports a file's conversations (its JSON as the body, up to web.importLimitBytes) as the
-   * caller's own: conversation-import.ts. Another system's data: NUL characters, which no other
-   * request may hold, are taken out of it. Audited with the counts, never the content.
+   * Imports a file's conversations (its JSON as the body, or ChatGPT's data export as its ZIP, up to
+   * web.importLimitBytes) as the caller's own: conversation-import.ts, import-archive.ts. Another
+   * system's data: NUL characters, which no other request may hold, are taken out of it. Audited
+   * with the counts, never the content.
    */
+  registerZipBodyParser(app);
   app.post(
     "/api/conversations/import",
     {
-      config: { ...access.config, nulCharacters: "strip" },
+      config: { ...access.config, nulCharacters: "strip", zipBody: true },
       bodyLimit: deps.config.web.importLimitBytes,
     },
     async (request) => {
       const user = currentUser(request);
-      const result = await importConversations(store, user.id, request.body, deps.config.web.maxMessageChars);
+      const { importLimitBytes, maxMessageChars } = deps.config.web;
+      // A ZIP is inflated only here, once the caller is known: its conversations.json, held to the same limit.
+      const file = Buffer.isBuffer(request.body)
+        ? conversationsJsonOf(request.body, importLimitBytes)
+        : request.body;
+      const result = await importConversations(store, user.id, file, maxMessageChars);
       if (result.imported > 0)
         await audit(store.db, {
           actorId: user.id,
