@@ -134,7 +134,7 @@ describe.skipIf(!hasChromium)("chat UI polish in the browser", () => {
       await expect
         .poll(() => notice.textContent())
         .toBe(
-          "Images and files cannot be sent in a chat: the model reads text only. To ask about a document, add it to a knowledge base on the Knowledge page.",
+          "Images cannot be sent in a chat: the model reads text only. Documents (PDF, Word, HTML, Markdown, text) can be attached with the paperclip, dropped or pasted here.",
         );
       expect(await box.inputValue()).toBe("look at this");
       // Typing on clears it.

@@ -4,6 +4,7 @@ import {
   type DragEvent,
   type KeyboardEvent,
   memo,
+  type ReactNode,
   useCallback,
   useEffect,
   useRef,
@@ -18,6 +19,7 @@ import {
   type StreamPart,
   streamParts,
 } from "./api.js";
+import { ChatFiles, useChatFiles } from "./chat-files.js";
 import { answerFailureText, citationLabels } from "./display-text.js";
 import { focusLost, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
@@ -458,13 +460,20 @@ export function Composer(props: {
   refusal?: { errorId: string; invalid: boolean };
   /** The text in the box was changed: a refusal no longer applies to it. */
   onEdit?(): void;
+  /**
+   * Attaches documents to the chat (the paperclip, or files dropped or pasted on the composer);
+   * absent, files are refused as images are.
+   */
+  onAttach?(files: File[]): void;
+  /** The chat's files and their uploads, shown over the message box. */
+  files?: ReactNode;
 }) {
   const { t } = useI18n();
   const draftKey = props.draftKey ?? "new";
   const [text, setText] = useState(() => readDraft(draftKey));
   // Each conversation has its own draft.
   useEffect(() => setText(readDraft(draftKey)), [draftKey]);
-  /** Set when an image or a file was pasted or dropped (see refuseFiles); typing, sending or another conversation clears it. */
+  /** Set when an image was pasted or dropped (see takeFiles); typing, sending or another conversation clears it. */
   const [filesRefused, setFilesRefused] = useState(false);
   // biome-ignore lint/correctness/useExhaustiveDependencies: cleared on opening another conversation
   useEffect(() => setFilesRefused(false), [draftKey]);
@@ -494,17 +503,24 @@ export function Composer(props: {
       else setText((current) => current || typed);
     });
   };
+  /** The paperclip's file picker (hidden: the button opens it). */
+  const picker = useRef<HTMLInputElement>(null);
   /**
-   * An image or a file pasted or dropped into the composer: the chat sends text only (the model
-   * reads no images, MEDIA_INPUT_NOT_SUPPORTED), which is said instead of dropping it silently.
+   * Files pasted or dropped onto the composer: documents are attached to the chat (onAttach), as
+   * the paperclip attaches them; an image is refused, said instead of dropping it silently (the
+   * model reads no images, MEDIA_INPUT_NOT_SUPPORTED).
    */
-  const refuseFiles = (event: ClipboardEvent<HTMLElement> | DragEvent<HTMLElement>) => {
+  const takeFiles = (event: ClipboardEvent<HTMLElement> | DragEvent<HTMLElement>) => {
     const data = "clipboardData" in event ? event.clipboardData : event.dataTransfer;
     if (!data?.types.includes("Files")) return;
-    // Text copied with its picture (from a web page) is pasted as text; a file alone is refused.
+    // Text copied with its picture (from a web page) is pasted as text.
     if (event.type === "paste" && data.types.includes("text/plain")) return;
     event.preventDefault();
-    if (event.type !== "dragover") setFilesRefused(true);
+    if (event.type === "dragover") return;
+    const files = Array.from(data.files);
+    const documents = props.onAttach ? files.filter((file) => !file.type.startsWith("image/")) : [];
+    if (documents.length < files.length) setFilesRefused(true);
+    if (documents.length > 0) props.onAttach?.(documents);
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     // Enter that commits an input method's candidate (Chinese, Japanese) is not a send; Safari
@@ -527,8 +543,8 @@ export function Composer(props: {
       className="composer-wrap"
       aria-labelledby="composer-heading"
       // A file dragged over the composer is taken (not opened by the browser in place of the page), then refused.
-      onDragOver={refuseFiles}
-      onDrop={refuseFiles}
+      onDragOver={takeFiles}
+      onDrop={takeFiles}
       onSubmit={(event) => {
         event.preventDefault();
         send();
@@ -579,7 +595,47 @@ export function Composer(props: {
           </details>
         )}
       </div>
+      {props.files}
       <div className="composer">
+        {props.onAttach && (
+          <>
+            <button
+              type="button"
+              className="attach"
+              aria-label={t.attachFiles}
+              title={t.attachFiles}
+              onClick={() => picker.current?.click()}
+            >
+              {/* A paperclip drawn, not an emoji: a system without an emoji font shows one as a box. */}
+              <svg
+                aria-hidden="true"
+                width="16"
+                height="16"
+                viewBox="0 0 24 24"
+                fill="none"
+                stroke="currentColor"
+                strokeWidth="2"
+                strokeLinecap="round"
+                strokeLinejoin="round"
+              >
+                <path d="M21.4 11.1 12.2 20.3a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5" />
+              </svg>
+            </button>
+            <input
+              ref={picker}
+              type="file"
+              multiple
+              hidden
+              aria-label={t.attachFiles}
+              onChange={(event) => {
+                const chosen = Array.from(event.target.files ?? []);
+                // The same file may be chosen again (after removing it).
+                event.target.value = "";
+                if (chosen.length > 0) props.onAttach?.(chosen);
+              }}
+            />
+          </>
+        )}
         <label className="visually-hidden" htmlFor="message-input">
           {t.messagePlaceholder}
         </label>
@@ -596,7 +652,7 @@ export function Composer(props: {
             writeDraft(draftKey, event.target.value);
           }}
           onKeyDown={onKeyDown}
-          onPaste={refuseFiles}
+          onPaste={takeFiles}
           aria-invalid={props.refusal?.invalid || undefined}
           aria-describedby={
             [
@@ -856,6 +912,8 @@ export function ChatView(props: {
     );
   }, []);
   const creating = useRef<string | undefined>(undefined);
+  /** The files attached to the open chat, and those being attached. */
+  const files = useChatFiles(props.conversationId);
   /**
    * Which conversation the view shows, counted up at each switch: a stream or a load begun for an
    * earlier one no longer touches this view.
@@ -1305,6 +1363,32 @@ export function ChatView(props: {
     }
   };
 
+  /**
+   * Attaches files to the open chat; a new chat is made for them first (with its system prompt and
+   * knowledge bases as shown, as its first message would make it) and opened, the draft going with it.
+   */
+  const attach = async (chosen: File[]) => {
+    let id = props.conversationId;
+    if (!id) {
+      try {
+        const conversation = await api<{ id: string }>("/api/conversations", {
+          method: "POST",
+          body: { model: props.model, systemPrompt },
+        });
+        id = conversation.id;
+      } catch (error) {
+        setSendError(error);
+        return;
+      }
+      writeKnowledgeChoice(id, options.knowledgeBaseIds);
+      writeDraft(id, readDraft("new"));
+      writeDraft("new", "");
+      props.onConversationCreated(id);
+      props.onChanged();
+    }
+    await files.attach(id, chosen);
+  };
+
   /** Stores the open conversation's system prompt; a new chat's waits for its first message. */
   const saveSystemPrompt = async (text: string | null) => {
     const id = props.conversationId;
@@ -1470,6 +1554,8 @@ export function ChatView(props: {
         onSend={(text, sendOptions) => send(text, undefined, sendOptions)}
         refusal={refusal}
         onEdit={() => setBoxRefused(false)}
+        onAttach={(chosen) => void attach(chosen)}
+        files={<ChatFiles files={files} />}
         onStop={() => {
           const id = shownId();
           if (id) liveTurns.get(id)?.stop();

@@ -223,9 +223,14 @@ const en = {
   searchAuto: "Auto",
   searchOn: "On",
   mentionHint: "Type # and a knowledge base name to use it",
-  /** A pasted or dropped image or file (the chat sends text only: MEDIA_INPUT_NOT_SUPPORTED). */
+  /** A pasted or dropped image (the chat sends text only: MEDIA_INPUT_NOT_SUPPORTED). */
   filesNotSupported:
-    "Images and files cannot be sent in a chat: the model reads text only. To ask about a document, add it to a knowledge base on the Knowledge page.",
+    "Images cannot be sent in a chat: the model reads text only. Documents (PDF, Word, HTML, Markdown, text) can be attached with the paperclip, dropped or pasted here.",
+  /** The composer's paperclip: documents attached to the chat, searched on its every turn. */
+  attachFiles: "Attach files",
+  chatFiles: "Files in this chat",
+  chatFilesHint: "Every answer in this chat searches these files",
+  removeFile: "Remove",
   newKnowledgeBase: "New knowledge base",
   name: "Name",
   create: "Create",
@@ -1011,7 +1016,11 @@ const zhCN: Messages = {
   searchOn: "开启",
   mentionHint: "输入 # 加知识库名称即可使用该知识库",
   filesNotSupported:
-    "聊天中不能发送图片或文件：模型只读文本。如需就文档提问，请在“知识库”页面把它加入知识库。",
+    "聊天中不能发送图片：模型只读文本。文档（PDF、Word、HTML、Markdown、文本）可用回形针按钮添加，或拖放、粘贴到这里。",
+  attachFiles: "添加文件",
+  chatFiles: "本对话的文件",
+  chatFilesHint: "本对话的每次回答都会检索这些文件",
+  removeFile: "移除",
   newKnowledgeBase: "新建知识库",
   name: "名称",
   create: "创建",

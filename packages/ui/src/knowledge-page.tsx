@@ -1,10 +1,11 @@
 import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "@hearth/contracts/knowledge-base-name";
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, api, csrfHeader } from "./api.js";
+import { api } from "./api.js";
 import { DataTable } from "./data-table.js";
 import { errorText, type RequestIssue, requestIssuesText } from "./display-text.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
+import { type DocumentRow, DocumentState, IN_PROGRESS, uploadFile } from "./uploads.js";
 import { ActionError, errorMessage, useAction } from "./use-action.js";
 
 interface KnowledgeBase {
@@ -21,18 +22,6 @@ interface KnowledgeBase {
   watchFolder?: string | null;
 }
 
-/** A document as the knowledge service lists it (contracts: knowledgeDocumentSchema). */
-interface DocumentRow {
-  id: string;
-  name: string;
-  status: "queued" | "parsing" | "embedding" | "indexed" | "failed";
-  /** Why it failed: details name what a refused file really is (contracts: documentErrorSchema). */
-  error?: { code: string; message: string; details?: Record<string, unknown> } | null;
-  chunkCount: number;
-  /** While a big document is embedded or indexed: how far it has got. */
-  progress?: { phase: "embedding" | "indexing"; done: number; total: number };
-}
-
 /** What is wrong with a new base's name, as the service would list it (details.issues), if anything. */
 function nameIssue(name: string): RequestIssue | undefined {
   const length = name.trim().length;
@@ -41,9 +30,6 @@ function nameIssue(name: string): RequestIssue | undefined {
     return { path: "name", code: "too_big", origin: "string", maximum: KNOWLEDGE_BASE_NAME_MAX_CHARS };
   return undefined;
 }
-
-/** Statuses a document passes through while it is ingested; the list refreshes until none is left. */
-const IN_PROGRESS = new Set<DocumentRow["status"]>(["queued", "parsing", "embedding"]);
 
 interface UploadRow {
   id: string;
@@ -56,55 +42,6 @@ interface UploadRow {
   error?: unknown;
   /** The ingestion job the upload started, and its documents: the import can be cancelled while they are in progress. */
   job?: { id: string; documentIds: string[] };
-}
-
-/** The knowledge service's answer to an upload (202): the job and the documents it ingests. */
-interface UploadAnswer {
-  job?: { id: string };
-  documents?: Array<{ id: string }>;
-}
-
-/** Uploads one file with progress (XMLHttpRequest reports upload progress; fetch does not). */
-function uploadFile(
-  knowledgeBaseId: string,
-  file: File,
-  onProgress: (fraction: number) => void,
-): Promise<UploadAnswer> {
-  return new Promise((resolve, reject) => {
-    const request = new XMLHttpRequest();
-    request.open("POST", `/api/knowledge-bases/${knowledgeBaseId}/documents`);
-    for (const [name, value] of Object.entries(csrfHeader())) request.setRequestHeader(name, value);
-    request.upload.onprogress = (event) => event.lengthComputable && onProgress(event.loaded / event.total);
-    request.onload = () => {
-      if (request.status < 300) {
-        try {
-          resolve(JSON.parse(request.responseText) as UploadAnswer);
-        } catch {
-          resolve({});
-        }
-      } else {
-        // The service's error by its code, shown in the reader's language like any other.
-        let error: { code?: string; message?: string; details?: Record<string, unknown> } | undefined;
-        try {
-          error = (JSON.parse(request.responseText) as { error?: typeof error }).error;
-        } catch {
-          // no JSON body: the status text
-        }
-        reject(
-          new ApiError(
-            request.status,
-            error?.code ?? "HTTP_ERROR",
-            error?.message ?? request.statusText,
-            error?.details,
-          ),
-        );
-      }
-    };
-    request.onerror = () => reject(new ApiError(0, "NETWORK_ERROR", "network error"));
-    const form = new FormData();
-    form.append("file", file, file.name);
-    request.send(form);
-  });
 }
 
 interface Access {
@@ -288,7 +225,9 @@ export function KnowledgePage() {
         const set = (change: Partial<UploadRow>) =>
           setUploads((current) => current.map((row) => (row.id === id ? { ...row, ...change } : row)));
         try {
-          const answer = await uploadFile(selected, file, (progress) => set({ progress }));
+          const answer = await uploadFile(`/api/knowledge-bases/${selected}/documents`, file, (progress) =>
+            set({ progress }),
+          );
           set({
             progress: 1,
             status: "done",
@@ -497,29 +436,7 @@ export function KnowledgePage() {
                   </a>
                 </td>
                 <td>
-                  <span className="nowrap">{t.documentStatuses[document.status]}</span>
-                  {document.progress && IN_PROGRESS.has(document.status) && (
-                    <span className="document-progress">
-                      {" "}
-                      <progress
-                        value={document.progress.done}
-                        max={Math.max(1, document.progress.total)}
-                        aria-label={`${document.name}: ${t.documentStatuses[document.status]}`}
-                      />{" "}
-                      <span className="nowrap">
-                        {fill(t.documentProgress[document.progress.phase], {
-                          done: document.progress.done,
-                          total: document.progress.total,
-                        })}
-                      </span>
-                    </span>
-                  )}
-                  {document.error && (
-                    <span className="error-text document-error">
-                      {" "}
-                      {errorText(t, document.error.code, document.error.message, document.error.details)}
-                    </span>
-                  )}
+                  <DocumentState document={document} />
                 </td>
                 <td className="nowrap">{document.status === "indexed" ? document.chunkCount : ""}</td>
                 <td>

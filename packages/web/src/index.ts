@@ -22,6 +22,11 @@ import { RunningTurns } from "./chat/running-turns.js";
 import { registerSearchStatusRoute, SearchAvailability } from "./chat/search-availability.js";
 import { createPeerBus } from "./cluster/peer-bus.js";
 import { serveWebCluster } from "./cluster/serve-web-cluster.js";
+import {
+  ConversationFiles,
+  PURGE_INTERVAL_MS,
+  registerConversationFileRoutes,
+} from "./conversations/conversation-files.js";
 import { registerConversationRoutes } from "./conversations/conversation-routes.js";
 import { ANSWER_SILENCE_MS, ConversationStore } from "./conversations/conversation-store.js";
 import { registerFolderRoutes } from "./conversations/folder-routes.js";
@@ -179,9 +184,14 @@ export async function createWebService(
   registerSearchStatusRoute(app, { availability: searchAvailability });
   registerPreferenceRoutes(app, { db, config, contentFilter, modelAccess, models, searchAvailability });
   const shares = new ShareStore(db);
-  registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess, shares });
+  const files = new ConversationFiles(db, knowledgeProxy, logger);
+  const purgeFiles = () => files.purge();
+  // A deleted chat's files the knowledge service could not delete at once (it was down), again.
+  const filePurge = setInterval(() => void purgeFiles(), PURGE_INTERVAL_MS).unref();
+  registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess, shares, files });
+  registerConversationFileRoutes(app, { conversations, files });
   registerShareRoutes(app, { conversations, shares, settings });
-  registerFolderRoutes(app, { folders: new FolderStore(db), turns: turnDeps.turns });
+  registerFolderRoutes(app, { folders: new FolderStore(db), turns: turnDeps.turns, purgeFiles });
   registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess, modelAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerAdminRoutes(app, {
@@ -193,6 +203,7 @@ export async function createWebService(
     modelAccess,
     usage,
     knowledgeBaseName: async (id) => (await knowledge.getKnowledgeBase(id)).name,
+    purgeFiles,
   });
   registerStatusRoute(app, { db, config, usage });
   registerSearchAdminRoute(app, { search });
@@ -204,6 +215,7 @@ export async function createWebService(
     db,
     async close() {
       clearInterval(sweep);
+      clearInterval(filePurge);
       await app.close();
       contentFilter.close();
       await peers.close();

@@ -46,6 +46,8 @@ interface Deps {
   usage: UsageMeter;
   /** A knowledge base's name, for the audit entry of a group delete (undefined when it cannot be read). */
   knowledgeBaseName?: (id: string) => Promise<string | undefined>;
+  /** Deletes the deleted chats' files on the knowledge service (ConversationFiles.purge). */
+  purgeFiles?: () => Promise<void>;
 }
 
 const admin = { config: { access: "admin" as const } };
@@ -200,7 +202,13 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       throw new HearthError("FORBIDDEN", "You cannot delete your own account; another administrator can");
     await assertNotLastAdmin(id);
     await db.transaction().execute(async (trx) => {
-      const bases = await trx.selectFrom("knowledge_bases").select("id").where("owner_id", "=", id).execute();
+      // The files attached to its chats go with the chats (deleteConversationRows), not to the admin.
+      const bases = await trx
+        .selectFrom("knowledge_bases")
+        .select("id")
+        .where("owner_id", "=", id)
+        .where("conversation_id", "is", null)
+        .execute();
       // Audited first, while the account still has its name to record.
       await audit(trx, {
         actorId: actor.id,
@@ -214,6 +222,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         .updateTable("knowledge_bases")
         .set({ owner_id: actor.id })
         .where("owner_id", "=", id)
+        .where("conversation_id", "is", null)
         .execute();
       const conversations = await trx
         .selectFrom("conversations")
@@ -228,6 +237,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         await trx.deleteFrom(table).where("user_id", "=", id).execute();
       await trx.deleteFrom("users").where("id", "=", id).execute();
     });
+    await deps.purgeFiles?.();
     return reply.code(204).send();
   });
 

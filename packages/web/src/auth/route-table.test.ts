@@ -200,6 +200,11 @@ describe("RBAC over the whole route table", () => {
         // A message's versions: only the owner switches them (OWNED: another user's conversation
         // is a 404, an administrator's attempt too); a cookie session with the CSRF token.
         "POST /api/conversations/:id/versions user",
+        // Files attached to a chat: its owner's alone (OWNED: another user's conversation is a
+        // 404, an administrator's attempt too); a cookie session, the changes with the CSRF token.
+        "GET /api/conversations/:id/files user",
+        "POST /api/conversations/:id/files user",
+        "DELETE /api/conversations/:id/files/:documentId user",
         // Personal chat defaults: the signed-in user's own, with a session (an API key opens
         // neither: walked below), the change with the CSRF token.
         "GET /api/account/preferences user",
@@ -497,5 +502,83 @@ describe("RBAC over the whole route table", () => {
     });
     expect(updated.statusCode).toBe(200);
     expect(updated.json()).toMatchObject({ id: ids.share });
+  });
+  it("lets only the conversation's owner attach, list, remove and open its files: anonymous 401, no CSRF token 403, an API key 401, another user or an admin 404", async () => {
+    const id = (
+      (
+        await web.app.inject({
+          method: "POST",
+          url: "/api/conversations",
+          headers: owner.headers,
+          payload: {},
+        })
+      ).json() as { id: string }
+    ).id;
+    const { port } = web.app.server.address() as { port: number };
+    const base = `http://127.0.0.1:${port}/api/conversations/${id}/files`;
+    const attach = (headers: Record<string, string> | undefined, name: string) => {
+      const form = new FormData();
+      form.append("file", new Blob(["secret attachment"]), name);
+      return fetch(base, { method: "POST", ...(headers ? { headers } : {}), body: form });
+    };
+    expect((await attach(owner.headers, "mine.txt")).status).toBe(202);
+    const listed = (
+      await web.app.inject({ url: `/api/conversations/${id}/files`, headers: owner.headers })
+    ).json() as { knowledgeBaseId: string; documents: Array<{ id: string }> };
+    const documentId = listed.documents[0]!.id;
+    const other = await signUp(web.app, "outsider");
+    const attempts: Array<[string, Record<string, string> | undefined, number, string]> = [
+      ["anonymous", undefined, 401, "UNAUTHORIZED"],
+      ["a session cookie without the CSRF token", { cookie: owner.cookie }, 403, "CSRF_TOKEN_INVALID"],
+      ["an API key", { authorization: `Bearer ${strangerKey}` }, 401, "UNAUTHORIZED"],
+      ["another user", other.headers, 404, "CONVERSATION_NOT_FOUND"],
+      ["an administrator", admin.headers, 404, "CONVERSATION_NOT_FOUND"],
+    ];
+    for (const [who, headers, status, code] of attempts) {
+      const upload = await attach(headers, "planted.txt");
+      expect(upload.status, who).toBe(status);
+      expect(((await upload.json()) as { error: { code: string } }).error.code, who).toBe(code);
+      const removal = await web.app.inject({
+        method: "DELETE",
+        url: `/api/conversations/${id}/files/${documentId}`,
+        ...(headers ? { headers } : {}),
+      });
+      expect([removal.statusCode, removal.json().error.code], who).toEqual([status, code]);
+      // Reading needs no CSRF token: the cookie alone reads as the owner.
+      if (headers?.cookie === owner.cookie && !headers["x-csrf-token"]) continue;
+      const list = await web.app.inject({
+        url: `/api/conversations/${id}/files`,
+        ...(headers ? { headers } : {}),
+      });
+      expect([list.statusCode, list.json().error.code], who).toEqual([status, code]);
+      expect(list.body, who).not.toContain("mine.txt");
+      // Its citations' routes: the base is hidden as one that never was (an API key's too).
+      for (const path of [
+        `/api/knowledge-bases/${listed.knowledgeBaseId}/documents/${documentId}/passages`,
+        `/api/knowledge-bases/${listed.knowledgeBaseId}/documents/${documentId}/file`,
+      ]) {
+        const open = await web.app.inject({ url: path, ...(headers ? { headers } : {}) });
+        // An API key opens a document's file (the link a /v1/ citation gives) as its user: a stranger.
+        const expected = who === "an API key" && path.endsWith("/file") ? 404 : status;
+        expect(open.statusCode, `${who} ${path}`).toBe(expected);
+        expect(open.body, who).not.toContain("secret attachment");
+      }
+    }
+    // Nothing changed by the attempts; the owner opens and removes the file.
+    const after = (
+      await web.app.inject({ url: `/api/conversations/${id}/files`, headers: owner.headers })
+    ).json() as { documents: Array<{ id: string; name: string }> };
+    expect(after.documents.map((d) => d.name)).toEqual(["mine.txt"]);
+    const opened = await web.app.inject({
+      url: `/api/knowledge-bases/${listed.knowledgeBaseId}/documents/${documentId}/file`,
+      headers: owner.headers,
+    });
+    expect([opened.statusCode, opened.body]).toEqual([200, "secret attachment"]);
+    const removed = await web.app.inject({
+      method: "DELETE",
+      url: `/api/conversations/${id}/files/${documentId}`,
+      headers: owner.headers,
+    });
+    expect(removed.statusCode).toBe(204);
   });
 });

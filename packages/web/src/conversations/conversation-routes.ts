@@ -19,6 +19,7 @@ import {
   exportMarkdown,
   exportQuerySchema,
 } from "./conversation-export.js";
+import type { ConversationFiles } from "./conversation-files.js";
 import { importConversations } from "./conversation-import.js";
 import {
   isBeingWritten,
@@ -42,6 +43,8 @@ interface Deps extends ChatTurnDeps {
   modelAccess: ModelAccess;
   knowledgeAccess: KnowledgeAccess;
   usage: UsageMeter;
+  /** The files attached to each chat, searched on its every turn. */
+  files: ConversationFiles;
 }
 
 /** Whether the conversation's answer is being written (by this process or another). */
@@ -230,6 +233,8 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     // An empty conversation is no one's record (the page removes the one a refused first message
     // leaves): auditing it would fill the log with deletions nobody made.
     if (messages > 0) await audit(store.db, { actorId: user.id, action: "conversation.delete", target: id });
+    // Its files go with it, on the knowledge service too (tried again later should that fail now).
+    await deps.files.purge();
     return reply.code(204).send();
   });
 
@@ -267,9 +272,10 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
    * can no longer read (deleted, no longer shared with them since they were chosen) are gone: the
    * turn goes on without them, with a warning naming them, so the page stops choosing them. Any id
    * the user cannot read is gone alike, one that never was or was never theirs to see too, so the
-   * answer tells nobody whether a base they may not read exists.
+   * answer tells nobody whether a base they may not read exists. The files attached to the
+   * conversation are searched too, whatever was chosen.
    */
-  const checkCanUse = async (user: CurrentUser, model: string, chosen: string[]) => {
+  const checkCanUse = async (user: CurrentUser, model: string, chosen: string[], conversationId: string) => {
     await deps.modelAccess.assertAllowed(user, model);
     const knowledgeBaseIds: string[] = [];
     const goneKnowledgeBaseIds: string[] = [];
@@ -277,6 +283,8 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       if (await deps.knowledgeAccess.permissionOf(user, id)) knowledgeBaseIds.push(id);
       else goneKnowledgeBaseIds.push(id);
     }
+    const files = await deps.files.baseOf(conversationId);
+    if (files && !knowledgeBaseIds.includes(files)) knowledgeBaseIds.unshift(files);
     return { knowledgeBaseIds, goneKnowledgeBaseIds };
   };
 
@@ -333,7 +341,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const conversation = await store.get(user.id, id);
     const body = messageBody.parse(request.body);
     assertMessageLengths([body.content], deps.config.web.maxMessageChars);
-    const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds);
+    const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds, id);
     await deps.contentFilter.checkInputs([body.content]);
     const stored = await store.messages(user.id, id);
     assertNotAnswering(stored);
@@ -379,7 +387,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const { id } = request.params as { id: string };
     const conversation = await store.get(user.id, id);
     const body = z.strictObject({ model: z.string().min(1).max(200), ...grounding }).parse(request.body);
-    const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds);
+    const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds, id);
     const history = await store.messages(user.id, id);
     assertNotAnswering(history);
     const lastUser = history.map((m) => m.role).lastIndexOf("user");

@@ -342,6 +342,25 @@ export async function deleteConversationRows(db: WebDatabase, ids: readonly stri
   if (ids.length === 0) return 0;
   const removed = await db.deleteFrom("messages").where("conversation_id", "in", ids).executeTakeFirst();
   await db.deleteFrom("message_versions").where("conversation_id", "in", ids).execute();
+  // The files attached to them: their bases are no one's from now on (gone from every route), and
+  // are deleted on the knowledge service too (ConversationFiles.purge, at once and every minute).
+  const bases = await db
+    .selectFrom("knowledge_bases")
+    .select("id")
+    .where("conversation_id", "in", ids)
+    .execute();
+  if (bases.length > 0) {
+    const baseIds = bases.map((base) => base.id);
+    const now = new Date().toISOString();
+    await db
+      .insertInto("knowledge_base_deletions")
+      .values(baseIds.map((id) => ({ knowledge_base_id: id, requested_at: now })))
+      .onConflict((oc) => oc.column("knowledge_base_id").doNothing())
+      .execute();
+    await db.deleteFrom("knowledge_jobs").where("knowledge_base_id", "in", baseIds).execute();
+    await db.deleteFrom("knowledge_shares").where("knowledge_base_id", "in", baseIds).execute();
+    await db.deleteFrom("knowledge_bases").where("id", "in", baseIds).execute();
+  }
   await db.deleteFrom("conversations").where("id", "in", ids).execute();
   return Number(removed.numDeletedRows);
 }

@@ -12,7 +12,12 @@ import { FOLDER_NAME_MAX_CHARS, type FolderStore } from "./folder-store.js";
  */
 export function registerFolderRoutes(
   app: FastifyInstance,
-  deps: { folders: FolderStore; turns: RunningTurns },
+  deps: {
+    folders: FolderStore;
+    turns: RunningTurns;
+    /** Deletes the deleted chats' files on the knowledge service (ConversationFiles.purge). */
+    purgeFiles?: () => Promise<void>;
+  },
 ) {
   const { folders } = deps;
   const access = { config: { access: "user" as const } };
@@ -53,6 +58,7 @@ export function registerFolderRoutes(
       if (conversation.messages > 0)
         await audit(folders.db, { actorId: user.id, action: "conversation.delete", target: conversation.id });
     }
+    if (deleted.length > 0) await deps.purgeFiles?.();
     return reply.code(204).send();
   });
 }

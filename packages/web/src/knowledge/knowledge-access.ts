@@ -5,7 +5,8 @@ import type { WebDatabase } from "../storage/open-database.js";
 export type KnowledgePermission = "read" | "write" | "manage";
 
 /**
- * Knowledge-base access: the owner (and admins) manage (settings, sharing, re-index, delete); a
+ * Knowledge-base access: a conversation's base (the files attached to a chat) is its owner's alone.
+ * Otherwise the owner (and admins) manage (settings, sharing, re-index, delete); a
  * public base is readable by every user; a shared one by the groups it is shared with, with read or
  * write (add, delete and re-sync documents). Anything else is a 404, so
  * the existence of a private base is not revealed.
@@ -20,6 +21,9 @@ export class KnowledgeAccess {
       .where("id", "=", id)
       .executeTakeFirst();
     if (!base) return undefined;
+    // A chat's files are its owner's alone, an administrator's no more than anyone's; they add and
+    // remove documents, while the base itself (its settings, sharing, deletion) goes with the chat.
+    if (base.conversation_id) return base.owner_id === user.id ? "write" : undefined;
     if (user.role === "admin" || base.owner_id === user.id) return "manage";
     let permission: KnowledgePermission | undefined = base.visibility === "public" ? "read" : undefined;
     if (base.visibility !== "private" && user.groupIds.length > 0) {
@@ -51,9 +55,13 @@ export class KnowledgeAccess {
     return permission;
   }
 
-  /** Ids of the bases the user may read. */
+  /** Ids of the bases the user may read (the files attached to chats aside). */
   async readableIds(user: CurrentUser): Promise<string[]> {
-    const bases = await this.db.selectFrom("knowledge_bases").select(["id"]).execute();
+    const bases = await this.db
+      .selectFrom("knowledge_bases")
+      .select(["id"])
+      .where("conversation_id", "is", null)
+      .execute();
     const ids: string[] = [];
     for (const base of bases) if (await this.permissionOf(user, base.id)) ids.push(base.id);
     return ids;

@@ -63,23 +63,12 @@ async function assertMayEmbedWith(
 }
 
 /**
- * The knowledge service's routes behind the web service's access control: each call is checked
- * against the base's owner, visibility and group shares, then forwarded as is. A base the user may
- * not see is a 404. Jobs are reachable by whoever may write the base that started them.
+ * Forwards a request to the knowledge service as it came (a multipart upload streamed through, not
+ * buffered), and its answer back; a job it starts for `knowledgeBaseId` is recorded so that whoever
+ * may write that base may follow it (/api/jobs). A failure of the knowledge service is a 502.
  */
-export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
-  const { db, knowledge, knowledgeAccess, modelAccess } = deps;
-  const user = { config: { access: "user" as const } };
-  const admin = { config: { access: "admin" as const } };
-  // Read-only routes the public API points its clients to: an API key opens them too, its user held
-  // to the same permissions as in the UI, from a browser page as it calls /v1/ (CORS for key
-  // requests, registerPublicCors).
-  const userOrKey = { config: { access: "user" as const, apiKey: true } };
-
-  // Uploads stream through to the knowledge service without being buffered here.
-  app.addContentTypeParser("multipart/form-data", (_request, payload, done) => done(null, payload));
-
-  async function forward(
+export function knowledgeForwarder(db: WebDatabase, knowledge: ServiceProxy) {
+  return async function forward(
     request: FastifyRequest,
     reply: FastifyReply,
     method: string,
@@ -141,13 +130,41 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       if (value) reply.header(header, value);
     }
     return relayBody(reply, response.body);
-  }
+  };
+}
+
+/**
+ * The knowledge service's routes behind the web service's access control: each call is checked
+ * against the base's owner, visibility and group shares, then forwarded as is. A base the user may
+ * not see is a 404. Jobs are reachable by whoever may write the base that started them.
+ */
+export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
+  const { db, knowledge, knowledgeAccess, modelAccess } = deps;
+  const user = { config: { access: "user" as const } };
+  const admin = { config: { access: "admin" as const } };
+  // Read-only routes the public API points its clients to: an API key opens them too, its user held
+  // to the same permissions as in the UI, from a browser page as it calls /v1/ (CORS for key
+  // requests, registerPublicCors).
+  const userOrKey = { config: { access: "user" as const, apiKey: true } };
+
+  // Uploads stream through to the knowledge service without being buffered here.
+  app.addContentTypeParser("multipart/form-data", (_request, payload, done) => done(null, payload));
+
+  const forward = knowledgeForwarder(db, knowledge);
 
   const guard = async (request: FastifyRequest, needed: KnowledgePermission) => {
     const { id } = request.params as { id: string };
     await knowledgeAccess.assert(currentUser(request), id, needed);
     return id;
   };
+
+  /** Whether the base is a deleted chat's, which the knowledge service has still to delete. */
+  const pendingDeletion = async (id: string) =>
+    (await db
+      .selectFrom("knowledge_base_deletions")
+      .select("knowledge_base_id")
+      .where("knowledge_base_id", "=", id)
+      .executeTakeFirst()) !== undefined;
 
   // The bases a caller may read, whose ids /v1/chat/completions takes in `knowledge_base_ids`.
   app.options("/api/knowledge-bases", { config: { access: "public" } }, preflight("GET, OPTIONS"));
@@ -168,9 +185,12 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     for (const base of list) {
       const row = await db
         .selectFrom("knowledge_bases")
-        .select(["visibility", "owner_id"])
+        .select(["visibility", "owner_id", "conversation_id"])
         .where("id", "=", base.id)
         .executeTakeFirst();
+      // The files attached to a chat are listed with their chat (conversation-files.ts), nowhere
+      // else; those of a deleted chat, still to be deleted on the knowledge service, nowhere.
+      if (row?.conversation_id || (!row && (await pendingDeletion(base.id)))) continue;
       // A base made on the knowledge service directly has no owner here: admins see it, to adopt it.
       if (!row) {
         if (me.role === "admin") out.push({ ...base, permission: "manage", owned: false, unowned: true });
@@ -191,6 +211,8 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   app.post("/api/knowledge-bases/:id/adopt", admin, async (request, reply) => {
     const { id } = request.params as { id: string };
     const me = currentUser(request);
+    if (await pendingDeletion(id))
+      throw new HearthError("KNOWLEDGE_BASE_NOT_FOUND", "No such knowledge base");
     const response = await knowledge.request("GET", `/v1/knowledge-bases/${pathSegment(id)}`);
     if (response.status === 404) throw new HearthError("KNOWLEDGE_BASE_NOT_FOUND", "No such knowledge base");
     if (!response.ok)

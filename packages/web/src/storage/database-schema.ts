@@ -175,6 +175,17 @@ export interface KnowledgeBasesTable {
   owner_id: string;
   visibility: "private" | "shared" | "public";
   created_at: string;
+  /**
+   * Set for the base holding the files attached to a chat (0019-conversation-files): that
+   * conversation's, reachable by its owner alone, listed nowhere, deleted with the conversation.
+   */
+  conversation_id: Generated<string | null>;
+}
+
+/** A conversation's base the knowledge service has still to delete (its conversation was deleted). */
+export interface KnowledgeBaseDeletionsTable {
+  knowledge_base_id: string;
+  requested_at: string;
 }
 
 export interface KnowledgeShareTable {
@@ -261,6 +272,7 @@ export interface Database {
   model_access: ModelAccessTable;
   model_admin_only: ModelAdminOnlyTable;
   knowledge_bases: KnowledgeBasesTable;
+  knowledge_base_deletions: KnowledgeBaseDeletionsTable;
   knowledge_shares: KnowledgeShareTable;
   usage: UsageTable;
   user_preferences: UserPreferencesTable;

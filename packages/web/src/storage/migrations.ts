@@ -412,6 +412,27 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           .execute();
       },
     },
+    "0019-conversation-files": {
+      // Files attached to a chat (conversations/conversation-files.ts) live in a knowledge base of
+      // the conversation's own, private to its owner: `conversation_id` marks such a base (one per
+      // conversation: unique; null for every base stored before, which stay as they were). A
+      // conversation deleted leaves its base's id in `knowledge_base_deletions` until the knowledge
+      // service has deleted the base too (tried at once, then again every minute while it fails).
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("knowledge_bases").addColumn("conversation_id", "text").execute();
+        await db.schema
+          .createIndex("knowledge_bases_conversation")
+          .unique()
+          .on("knowledge_bases")
+          .column("conversation_id")
+          .execute();
+        await db.schema
+          .createTable("knowledge_base_deletions")
+          .addColumn("knowledge_base_id", "text", (c) => c.primaryKey())
+          .addColumn("requested_at", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

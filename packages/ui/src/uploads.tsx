@@ -1,0 +1,112 @@
+import { ApiError, csrfHeader } from "./api.js";
+import { errorText } from "./display-text.js";
+import { fill, useI18n } from "./i18n.js";
+
+/**
+ * Uploading documents to the knowledge service through the web service, and showing how they
+ * fare: the Knowledge page's uploads to a base and the files attached to a chat share them.
+ */
+
+/** A document as the knowledge service lists it (contracts: knowledgeDocumentSchema). */
+export interface DocumentRow {
+  id: string;
+  name: string;
+  /** The base it is in (a chat's files: the conversation's own base). */
+  knowledgeBaseId?: string;
+  status: "queued" | "parsing" | "embedding" | "indexed" | "failed";
+  /** Why it failed: details name what a refused file really is (contracts: documentErrorSchema). */
+  error?: { code: string; message: string; details?: Record<string, unknown> } | null;
+  chunkCount: number;
+  /** While a big document is embedded or indexed: how far it has got. */
+  progress?: { phase: "embedding" | "indexing"; done: number; total: number };
+}
+
+/** Statuses a document passes through while it is ingested; lists refresh until none is left. */
+export const IN_PROGRESS = new Set<DocumentRow["status"]>(["queued", "parsing", "embedding"]);
+
+/** The knowledge service's answer to an upload (202): the job and the documents it ingests. */
+export interface UploadAnswer {
+  job?: { id: string };
+  documents?: Array<{ id: string }>;
+}
+
+/**
+ * Uploads one file as a multipart `file` part to `url` (a base's documents, a chat's files), with
+ * progress (XMLHttpRequest reports upload progress; fetch does not). A refusal rejects with the
+ * service's error (an ApiError by its code, shown in the reader's language like any other).
+ */
+export function uploadFile(
+  url: string,
+  file: File,
+  onProgress: (fraction: number) => void,
+): Promise<UploadAnswer> {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", url);
+    for (const [name, value] of Object.entries(csrfHeader())) request.setRequestHeader(name, value);
+    request.upload.onprogress = (event) => event.lengthComputable && onProgress(event.loaded / event.total);
+    request.onload = () => {
+      if (request.status < 300) {
+        try {
+          resolve(JSON.parse(request.responseText) as UploadAnswer);
+        } catch {
+          resolve({});
+        }
+      } else {
+        let error: { code?: string; message?: string; details?: Record<string, unknown> } | undefined;
+        try {
+          error = (JSON.parse(request.responseText) as { error?: typeof error }).error;
+        } catch {
+          // no JSON body: the status text
+        }
+        reject(
+          new ApiError(
+            request.status,
+            error?.code ?? "HTTP_ERROR",
+            error?.message ?? request.statusText,
+            error?.details,
+          ),
+        );
+      }
+    };
+    request.onerror = () => reject(new ApiError(0, "NETWORK_ERROR", "network error"));
+    const form = new FormData();
+    form.append("file", file, file.name);
+    request.send(form);
+  });
+}
+
+/**
+ * A document's status as ingestion goes (Queued, Reading, Embedding, Indexed, Failed), with how far
+ * a big one has got and why one failed, in the reader's language.
+ */
+export function DocumentState({ document }: { document: DocumentRow }) {
+  const { t } = useI18n();
+  return (
+    <>
+      <span className="nowrap">{t.documentStatuses[document.status]}</span>
+      {document.progress && IN_PROGRESS.has(document.status) && (
+        <span className="document-progress">
+          {" "}
+          <progress
+            value={document.progress.done}
+            max={Math.max(1, document.progress.total)}
+            aria-label={`${document.name}: ${t.documentStatuses[document.status]}`}
+          />{" "}
+          <span className="nowrap">
+            {fill(t.documentProgress[document.progress.phase], {
+              done: document.progress.done,
+              total: document.progress.total,
+            })}
+          </span>
+        </span>
+      )}
+      {document.error && (
+        <span className="error-text document-error">
+          {" "}
+          {errorText(t, document.error.code, document.error.message, document.error.details)}
+        </span>
+      )}
+    </>
+  );
+}

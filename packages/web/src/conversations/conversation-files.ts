@@ -1,0 +1,188 @@
+import { HearthError, type Logger, pathSegment, UpstreamCallError } from "@hearth/core";
+import type { FastifyInstance } from "fastify";
+import { currentUser } from "../auth/route-access.js";
+import { knowledgeForwarder } from "../knowledge/knowledge-routes.js";
+import type { ServiceProxy } from "../knowledge/service-proxy.js";
+import type { WebDatabase } from "../storage/open-database.js";
+import type { ConversationStore } from "./conversation-store.js";
+
+/** How often the bases of deleted chats are tried again on the knowledge service while it fails. */
+export const PURGE_INTERVAL_MS = 60_000;
+
+/**
+ * The files attached to a chat: a knowledge base of the conversation's own, made on its first
+ * attachment, private to the conversation's owner (KnowledgeAccess: no one else, an administrator
+ * neither), listed nowhere but with its chat, searched on every turn of it beside the bases chosen,
+ * and deleted with it (deleteConversationRows marks it; `purge` deletes it on the knowledge service).
+ */
+export class ConversationFiles {
+  constructor(
+    readonly db: WebDatabase,
+    readonly knowledge: ServiceProxy,
+    readonly logger: Logger,
+  ) {}
+
+  /** The conversation's base, if a file was ever attached to it. */
+  async baseOf(conversationId: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom("knowledge_bases")
+      .select("id")
+      .where("conversation_id", "=", conversationId)
+      .executeTakeFirst();
+    return row?.id;
+  }
+
+  /**
+   * The conversation's base, made now (on the knowledge service, then recorded here) when it has
+   * none. Two first attachments at once make one base: the one recorded second is deleted again.
+   */
+  async ensureBase(ownerId: string, conversationId: string): Promise<string> {
+    const known = await this.baseOf(conversationId);
+    if (known) return known;
+    const path = "/v1/knowledge-bases";
+    const response = await this.knowledge.request("POST", path, {
+      // Names are unique per owner on the knowledge service: the conversation's id keeps it so.
+      body: { name: `Chat files ${conversationId}`, owner: ownerId },
+    });
+    const text = await response.text();
+    const created = response.ok ? (JSON.parse(text) as { id?: string; knowledgeBase?: { id?: string } }) : {};
+    const id = created.id ?? created.knowledgeBase?.id;
+    if (!id)
+      throw new UpstreamCallError({
+        url: path,
+        status: response.status,
+        body: text,
+        message: "the knowledge service did not make the chat's files' knowledge base",
+      });
+    const recorded = await this.db
+      .transaction()
+      .execute(async (trx) => {
+        const conversation = await trx
+          .selectFrom("conversations")
+          .select("id")
+          .where("id", "=", conversationId)
+          .executeTakeFirst();
+        const other = await trx
+          .selectFrom("knowledge_bases")
+          .select("id")
+          .where("conversation_id", "=", conversationId)
+          .executeTakeFirst();
+        if (!conversation || other) return other?.id ?? null;
+        await trx
+          .insertInto("knowledge_bases")
+          .values({
+            id,
+            owner_id: ownerId,
+            visibility: "private",
+            created_at: new Date().toISOString(),
+            conversation_id: conversationId,
+          })
+          .execute();
+        return id;
+      })
+      .catch(async (error: unknown) => (await this.baseOf(conversationId)) ?? Promise.reject(error));
+    if (recorded === id) return id;
+    // Another attachment made the base first, or the conversation was deleted meanwhile.
+    await this.db
+      .insertInto("knowledge_base_deletions")
+      .values({ knowledge_base_id: id, requested_at: new Date().toISOString() })
+      .onConflict((oc) => oc.column("knowledge_base_id").doNothing())
+      .execute();
+    await this.purge();
+    if (recorded) return recorded;
+    throw new HearthError("CONVERSATION_NOT_FOUND", "No such conversation");
+  }
+
+  /**
+   * Deletes on the knowledge service the bases of deleted chats; those it cannot delete now (it is
+   * down) stay listed, tried again on the next purge. Never throws: the chats are deleted already.
+   */
+  async purge(): Promise<void> {
+    try {
+      const pending = await this.db
+        .selectFrom("knowledge_base_deletions")
+        .select("knowledge_base_id")
+        .orderBy("requested_at")
+        .limit(100)
+        .execute();
+      for (const { knowledge_base_id: id } of pending) {
+        const response = await this.knowledge.request("DELETE", `/v1/knowledge-bases/${pathSegment(id)}`);
+        await response.body?.cancel();
+        if (!response.ok && response.status !== 404) {
+          this.logger.warn(
+            { knowledgeBaseId: id, status: response.status },
+            "could not delete a deleted chat's files on the knowledge service; tried again later",
+          );
+          continue;
+        }
+        await this.db.deleteFrom("knowledge_base_deletions").where("knowledge_base_id", "=", id).execute();
+        await this.db.deleteFrom("knowledge_jobs").where("knowledge_base_id", "=", id).execute();
+      }
+    } catch (error) {
+      this.logger.warn(
+        { reason: (error as { code?: string }).code ?? (error as Error).message },
+        "could not delete deleted chats' files on the knowledge service; tried again later",
+      );
+    }
+  }
+}
+
+/**
+ * A chat's files: listed (`GET`), attached (`POST`, a multipart upload as the Knowledge page's,
+ * answered by the knowledge service's 202 {job, documents}: its progress and status are followed as
+ * a knowledge upload's), removed (`DELETE .../files/:documentId`). The conversation's owner only:
+ * anyone else's attempt, an administrator's too, is 404 CONVERSATION_NOT_FOUND. A file opens (its
+ * passages, its file) by the knowledge-base routes its citations link to, held to the same rule.
+ */
+export function registerConversationFileRoutes(
+  app: FastifyInstance,
+  deps: { conversations: ConversationStore; files: ConversationFiles },
+) {
+  const { conversations, files } = deps;
+  const access = { config: { access: "user" as const } };
+  const forward = knowledgeForwarder(files.db, files.knowledge);
+  const documents = (knowledgeBaseId: string) =>
+    `/v1/knowledge-bases/${pathSegment(knowledgeBaseId)}/documents`;
+  /** The conversation, the caller's own (else 404 CONVERSATION_NOT_FOUND, whatever the request holds). */
+  const ownConversation = async (request: import("fastify").FastifyRequest) => {
+    const { id } = request.params as { id: string };
+    await conversations.get(currentUser(request).id, id);
+    return id;
+  };
+
+  app.get("/api/conversations/:id/files", access, async (request) => {
+    const id = await ownConversation(request);
+    const knowledgeBaseId = (await files.baseOf(id)) ?? null;
+    if (!knowledgeBaseId) return { knowledgeBaseId, documents: [] };
+    const response = await files.knowledge.request("GET", documents(knowledgeBaseId));
+    // A base the knowledge service lost holds nothing any more.
+    if (response.status === 404) return { knowledgeBaseId, documents: [] };
+    const text = await response.text();
+    if (!response.ok)
+      throw new UpstreamCallError({
+        url: documents(knowledgeBaseId),
+        status: response.status,
+        body: text,
+        message: "the knowledge service failed",
+      });
+    const answer = JSON.parse(text) as { documents?: unknown[] };
+    return { knowledgeBaseId, documents: answer.documents ?? [] };
+  });
+
+  app.post("/api/conversations/:id/files", access, async (request, reply) => {
+    const id = await ownConversation(request);
+    if (!String(request.headers["content-type"] ?? "").startsWith("multipart/form-data"))
+      throw new HearthError("INVALID_REQUEST", "Attach files as multipart/form-data `file` parts");
+    const knowledgeBaseId = await files.ensureBase(currentUser(request).id, id);
+    return forward(request, reply, "POST", documents(knowledgeBaseId), { knowledgeBaseId });
+  });
+
+  app.delete("/api/conversations/:id/files/:documentId", access, async (request, reply) => {
+    const id = await ownConversation(request);
+    const knowledgeBaseId = await files.baseOf(id);
+    if (!knowledgeBaseId)
+      throw new HearthError("DOCUMENT_NOT_FOUND", "No document with that id is attached to this chat");
+    const { documentId } = request.params as { documentId: string };
+    return forward(request, reply, "DELETE", `${documents(knowledgeBaseId)}/${pathSegment(documentId)}`);
+  });
+}

@@ -1,0 +1,132 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
+
+/** A text file to attach, in a folder of its own. */
+function textFile(name: string, text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), "hearth-chat-file-")), name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/**
+ * Holds the uploads to a chat's files until `release` is called, so that the file's upload is seen
+ * in progress (an upload to a stand-in on this machine is otherwise over before it is drawn).
+ */
+async function holdUploads(page: Page): Promise<{ release(): void }> {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await page.route("**/api/conversations/*/files", async (route) => {
+    if (route.request().method() !== "POST") return route.continue();
+    await held;
+    await route.continue();
+  });
+  return { release: () => release() };
+}
+
+/**
+ * Files attached to a chat in a real Chromium on the built UI: the paperclip attaches a document
+ * to a new chat (made for it), its upload shown in progress, then its status; the answer to the
+ * next message cites it, and the citation opens its passage; the file is removed; a refused file
+ * says why in the Knowledge page's words. Then the same in Chinese, the file dropped on the composer.
+ */
+describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
+  let stand: UiStand;
+  let en: Browser;
+  let zh: Browser;
+
+  beforeAll(async () => {
+    stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 5 }, knowledgeAndSearch: true });
+    en = await stand.browser({ locale: "en-US" });
+    zh = await stand.browser({ locale: "zh-CN", width: 390, height: 844 });
+    await signUpInUi(en.page, stand.url, "alice");
+    await signUpInUi(zh.page, stand.url, "wangfang");
+  });
+  afterAll(() => stand?.close());
+
+  it("attaches a file with progress and status, and the answer cites it and opens its passage", async () => {
+    const { page } = en;
+    const box = page.getByLabel(/Send a message/);
+    await box.fill("What is the deposit?");
+    const hold = await holdUploads(page);
+    const chooser = page.waitForEvent("filechooser");
+    await page.getByRole("button", { name: "Attach files" }).click();
+    await (await chooser).setFiles(
+      textFile("lease.txt", "Tenancy agreement.\n\nThe deposit is three months of rent."),
+    );
+    const files = page.getByRole("region", { name: "Files in this chat" });
+    const row = files.getByRole("listitem").filter({ hasText: "lease.txt" });
+    // Uploading: its progress bar and status, in a chat made for it (the draft went with it).
+    await row.getByRole("progressbar", { name: "lease.txt" }).waitFor();
+    expect(await row.textContent()).toContain("Uploading");
+    await expect.poll(() => page.url(), { timeout: 10_000 }).toMatch(/\/c\/[0-9a-f-]{36}$/);
+    expect(await box.inputValue()).toBe("What is the deposit?");
+    hold.release();
+    await expect.poll(() => row.getAttribute("data-status"), { timeout: 10_000 }).toBe("indexed");
+    expect(await row.textContent()).toContain("Indexed");
+    // Listed nowhere else: not among the knowledge bases to choose.
+    expect(await page.locator(".kb-picker").count()).toBe(0);
+    await screenshot(page, "ui-chat-files-en");
+
+    await page.getByRole("button", { name: "Send" }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+    const citation = answer
+      .getByRole("navigation", { name: "Sources" })
+      .getByRole("link", { name: "lease.txt" });
+    await citation.click();
+    const dialog = page.getByRole("dialog", { name: "lease.txt" });
+    await expect
+      .poll(() => dialog.locator(".source-text mark").textContent())
+      .toBe("The deposit is three months of rent.");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+
+    // Removed: gone from the chat, focus left in the composer.
+    await row.getByRole("button", { name: "Remove: lease.txt" }).click();
+    await expect.poll(() => files.count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("message-input");
+
+    // A file the knowledge service refuses says why, as the Knowledge page says it.
+    await page.locator('.composer input[type="file"]').setInputFiles(textFile("setup.exe", "MZ\u0090binary"));
+    const refused = files.getByRole("listitem").filter({ hasText: "setup.exe" });
+    await expect.poll(() => refused.getAttribute("data-status"), { timeout: 10_000 }).toBe("failed");
+    expect(await refused.locator(".document-error").textContent()).toMatch(/Windows/);
+  });
+
+  it("attaches a file dropped on the composer, in Chinese", async () => {
+    const { page } = zh;
+    const box = page.locator("#message-input");
+    // (The stand-in knowledge service matches Latin words of four letters or more.)
+    await box.fill("deposit 是多少？");
+    await box.evaluate((element) => {
+      const data = new DataTransfer();
+      data.items.add(
+        new File(["租赁合同。\n\nThe deposit is two months of rent."], "合同.txt", { type: "text/plain" }),
+      );
+      element.dispatchEvent(new DragEvent("drop", { bubbles: true, cancelable: true, dataTransfer: data }));
+    });
+    const files = page.getByRole("region", { name: "本对话的文件" });
+    const row = files.getByRole("listitem").filter({ hasText: "合同.txt" });
+    await expect.poll(() => row.getAttribute("data-status"), { timeout: 10_000 }).toBe("indexed");
+    expect(await row.textContent()).toContain("已索引");
+    expect(await row.getByRole("button", { name: "移除: 合同.txt" }).count()).toBe(1);
+    await screenshot(page, "ui-chat-files-zh");
+    await page.getByRole("button", { name: "发送" }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+    await answer
+      .getByRole("navigation", { name: "引用来源" })
+      .getByRole("link", { name: "合同.txt" })
+      .click();
+    await expect
+      .poll(() => page.getByRole("dialog", { name: "合同.txt" }).locator(".source-text mark").textContent())
+      .toBe("The deposit is two months of rent.");
+  });
+});
