@@ -395,8 +395,9 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     }
   });
 
-  it("says so when web search failed for an answer", async () => {
-    services.failSearch = true;
+  it("says so when web search failed for an answer, and why", async () => {
+    // Every engine rate-limited: the search service says for how long, and so does the page.
+    services.searchError = { status: 429, code: "SEARCH_RATE_LIMITED", retryAfter: "30" };
     try {
       const { page } = alice;
       await page.getByRole("link", { name: "Chat", exact: true }).click();
@@ -407,10 +408,10 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
       const answer = page.locator("article.message.assistant").last();
       await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
       expect(await answer.locator(".grounding-warning").textContent()).toBe(
-        "Web search failed for this answer; it was written without web results.",
+        "Web search failed for this answer: the search engines are rate-limiting; try again in 30 s. It was written without web results.",
       );
     } finally {
-      services.failSearch = false;
+      services.searchError = undefined;
       await alice.page.getByRole("combobox", { name: "Web search" }).selectOption("off");
     }
   });

@@ -74,18 +74,38 @@ export const searchProvidersResponseSchema = z.object({
 });
 export type SearchProvidersResponse = z.infer<typeof searchProvidersResponseSchema>;
 
-/** An error answer from the search service, with its stable code. */
+/**
+ * An error answer from the search service, with its stable code and, when it sent one (with
+ * SEARCH_RATE_LIMITED), the seconds its Retry-After header asks a caller to wait.
+ */
 export class SearchClientError extends Error {
   readonly code: string;
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
-  constructor(code: string, message: string, status: number, details?: Record<string, unknown>) {
+  readonly retryAfterSeconds: number | undefined;
+  constructor(
+    code: string,
+    message: string,
+    status: number,
+    details?: Record<string, unknown>,
+    retryAfterSeconds?: number,
+  ) {
     super(message);
     this.name = "SearchClientError";
     this.code = code;
     this.status = status;
     this.details = details;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
+}
+
+/** A Retry-After header as whole seconds from `now` (delay-seconds or an HTTP date); undefined when absent or unreadable. */
+function retryAfterSeconds(header: string | null, now = Date.now()): number | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 export interface SearchClientOptions {
@@ -144,7 +164,13 @@ export class SearchClient {
       const parsed = errorBodySchema.safeParse(body);
       if (parsed.success) {
         const { code, message, details } = parsed.data.error;
-        throw new SearchClientError(code, message, response.status, details);
+        throw new SearchClientError(
+          code,
+          message,
+          response.status,
+          details,
+          retryAfterSeconds(response.headers.get("retry-after")),
+        );
       }
       throw new SearchClientError(
         "UPSTREAM_ERROR",

@@ -32,8 +32,20 @@ export type StreamPart =
   | { type: "error"; code: string; message: string }
   | { type: "message-start"; messageId: string; conversationId: string }
   | { type: "sources"; citations: Citation[]; searchQueries: string[] }
-  /** `knowledgeBaseIds`: with knowledge-unavailable, the chosen bases that are gone (deleted, no longer readable). */
-  | { type: "warning"; code: string; knowledgeBaseIds?: string[] };
+  | ({ type: "warning" } & GroundingWarning);
+
+/** Grounding an answer could not do, and why (docs/web.md, Grounding). */
+export interface GroundingWarning {
+  code: string;
+  /** With knowledge-unavailable: the chosen bases that are gone (deleted, no longer readable). */
+  knowledgeBaseIds?: string[];
+  /** With search-unavailable: the search service's error code, why, and how long to wait when it said. */
+  errorCode?: string;
+  reason?: string;
+  retryAfterSeconds?: number;
+  /** With sources-trimmed: how many sources of each kind the model's context had no room for. */
+  leftOut?: { knowledge: number; web: number };
+}
 
 export interface Citation {
   n: number;

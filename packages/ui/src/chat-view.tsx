@@ -14,13 +14,14 @@ import {
   ApiError,
   api,
   type Citation,
+  type GroundingWarning,
   type ModelsAnswer,
   type Preferences,
   type StreamPart,
   streamParts,
 } from "./api.js";
 import { ChatFiles, useChatFiles } from "./chat-files.js";
-import { answerFailureText, citationLabels } from "./display-text.js";
+import { answerFailureText, citationLabels, groundingWarningText } from "./display-text.js";
 import { focusLost, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { forgetKnowledgeBases, liveTurns, readKnowledgeChoice, writeKnowledgeChoice } from "./live-turns.js";
@@ -53,9 +54,10 @@ export interface ChatMessage {
   searchQueries?: string[];
   /**
    * Grounding that could not be done for this answer (codes: knowledge-unavailable, knowledge-full-text-only,
-   * search-unavailable, search-blocked, search-not-configured; knowledge-gone for a knowledge-unavailable that names chosen bases gone).
+   * search-unavailable, search-blocked, search-not-configured, sources-trimmed; knowledge-gone for a
+   * knowledge-unavailable that names chosen bases gone), with the fields the stream gave them.
    */
-  warnings?: string[];
+  warnings?: GroundingWarning[];
 }
 
 export interface KnowledgeBaseOption {
@@ -76,12 +78,17 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
       return { ...message, reasoning: (message.reasoning ?? "") + part.text, queuePosition: undefined };
     case "sources":
       return { ...message, citations: part.citations, searchQueries: part.searchQueries };
-    case "warning":
+    case "warning": {
       // A warning that names chosen bases as gone says so (the page stops choosing them).
+      const { type: _, ...warning } = part;
       return {
         ...message,
-        warnings: [...(message.warnings ?? []), part.knowledgeBaseIds?.length ? "knowledge-gone" : part.code],
+        warnings: [
+          ...(message.warnings ?? []),
+          part.knowledgeBaseIds?.length ? { code: "knowledge-gone" } : warning,
+        ],
       };
+    }
     case "finish":
       return { ...message, status: "done", cached: part.cached, queuePosition: undefined };
     case "error":
@@ -326,9 +333,9 @@ function MessageViewOf(props: {
           …
         </span>
       )}
-      {message.warnings?.map((code) => (
-        <p key={code} className="grounding-warning" role="status">
-          {t.groundingWarnings[code] ?? code}
+      {message.warnings?.map((warning) => (
+        <p key={warning.code} className="grounding-warning" role="status">
+          {groundingWarningText(t, warning)}
         </p>
       ))}
       {message.citations && message.citations.length > 0 && (

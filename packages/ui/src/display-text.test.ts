@@ -7,6 +7,7 @@ import {
   changelogText,
   citationLabels,
   errorText,
+  groundingWarningText,
   numberText,
   providerOutcomeText,
   pullStepText,
@@ -23,6 +24,52 @@ describe("grounding warnings in the reader's language", () => {
     expect(Object.keys(zh.groundingWarnings).sort()).toEqual(Object.keys(en.groundingWarnings).sort());
     expect(en.groundingWarnings["search-blocked"]).toMatch(/content policy/);
     expect(zh.groundingWarnings["search-blocked"]).toMatch(/内容策略/);
+  });
+});
+
+describe("why web search failed, and what the context had no room for, in the reader's language", () => {
+  it("words a rate limit with its wait, a timeout, an unreachable service and other failures by code", () => {
+    const limited = { code: "search-unavailable", errorCode: "SEARCH_RATE_LIMITED", reason: "rate-limited" };
+    expect(groundingWarningText(en, { ...limited, retryAfterSeconds: 30 })).toMatch(
+      /search engines are rate-limiting; try again in 30 s/,
+    );
+    expect(groundingWarningText(zh, { ...limited, retryAfterSeconds: 30 })).toMatch(/限流，请 30 秒后再试/);
+    expect(groundingWarningText(en, limited)).toMatch(/rate-limiting; try again later/);
+    const timedOut = {
+      code: "search-unavailable",
+      errorCode: "SEARCH_ALL_PROVIDERS_FAILED",
+      reason: "timeout",
+    };
+    expect(groundingWarningText(en, timedOut)).toMatch(/did not answer in time/);
+    expect(groundingWarningText(zh, timedOut)).toMatch(/未能及时响应/);
+    const down = { code: "search-unavailable", errorCode: "UPSTREAM_UNAVAILABLE", reason: "unreachable" };
+    expect(groundingWarningText(en, down)).toMatch(/could not be reached/);
+    expect(groundingWarningText(zh, down)).toMatch(/无法连接搜索服务/);
+    const other = { code: "search-unavailable", errorCode: "SEARCH_ALL_PROVIDERS_FAILED", reason: "failed" };
+    expect(groundingWarningText(en, other)).toBe(
+      "Web search failed for this answer (SEARCH_ALL_PROVIDERS_FAILED); it was written without web results.",
+    );
+    // From a service that says no reason: as before.
+    expect(groundingWarningText(en, { code: "search-unavailable" })).toBe(
+      en.groundingWarnings["search-unavailable"],
+    );
+  });
+
+  it("counts the sources of each kind left out", () => {
+    const trimmed = (knowledge: number, web: number) => ({
+      code: "sources-trimmed",
+      leftOut: { knowledge, web },
+    });
+    expect(groundingWarningText(en, trimmed(3, 1))).toBe(
+      "Left out of this answer for lack of room in the model's context: 3 knowledge passages and 1 web result.",
+    );
+    expect(groundingWarningText(en, trimmed(1, 0))).toBe(
+      "Left out of this answer for lack of room in the model's context: 1 knowledge passage.",
+    );
+    expect(groundingWarningText(zh, trimmed(3, 2))).toBe(
+      "模型的上下文容不下全部来源，本回答未用到其中的 3 段知识库内容和 2 条网页结果。",
+    );
+    expect(Object.keys(zh.searchFailures).sort()).toEqual(Object.keys(en.searchFailures).sort());
   });
 });
 

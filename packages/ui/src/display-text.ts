@@ -1,4 +1,5 @@
 /** Text the pages show for what the services answer, in the reader's language (pure: unit-tested). */
+import type { GroundingWarning } from "./api.js";
 import { fill, type Messages } from "./i18n.js";
 
 /**
@@ -454,4 +455,34 @@ export function serviceReadinessText(t: Messages, ready: boolean, reason: string
   return reason
     ? fill(t.serviceNotReadyBecause, { reason: t.serviceReasons[reason] ?? reason })
     : t.serviceNotReady;
+}
+
+/**
+ * A grounding warning as the chat shows it under an answer: why web search failed (rate-limited,
+ * for how long; timed out; not reachable; else the search service's code), how many sources of
+ * each kind the context had no room for; otherwise the code's own text (an unknown code as itself).
+ */
+export function groundingWarningText(t: Messages, warning: GroundingWarning): string {
+  const { code } = warning;
+  if (code === "search-unavailable" && warning.reason) {
+    const failures = t.searchFailures;
+    if (warning.reason === "rate-limited")
+      return warning.retryAfterSeconds !== undefined
+        ? fill(failures["rate-limited"]!, { seconds: warning.retryAfterSeconds })
+        : failures["rate-limited-later"]!;
+    const text = failures[warning.reason] ?? failures.failed!;
+    return fill(text, { code: warning.errorCode ?? code });
+  }
+  if (code === "sources-trimmed" && warning.leftOut) {
+    const words = t.sourcesTrimmed;
+    const { knowledge, web } = warning.leftOut;
+    const parts = [
+      ...(knowledge > 0
+        ? [knowledge === 1 ? words.knowledgeOne : fill(words.knowledge, { count: knowledge })]
+        : []),
+      ...(web > 0 ? [web === 1 ? words.webOne : fill(words.web, { count: web })] : []),
+    ];
+    if (parts.length > 0) return fill(words.text, { list: parts.join(words.separator) });
+  }
+  return t.groundingWarnings[code] ?? code;
 }

@@ -674,7 +674,29 @@ const en = {
       "Web search was not made: the query matched this site's content policy. This answer was written without web results.",
     "search-not-configured":
       "No web search engine is configured (SEARCH_NO_PROVIDERS): this answer was written without web results.",
+    "sources-trimmed": "The model's context had no room for every source: some were left out of this answer.",
   } as Record<string, string>,
+  /** A search-unavailable warning by its reason (the search service's error code as {code}). */
+  searchFailures: {
+    "rate-limited":
+      "Web search failed for this answer: the search engines are rate-limiting; try again in {seconds} s. It was written without web results.",
+    "rate-limited-later":
+      "Web search failed for this answer: the search engines are rate-limiting; try again later. It was written without web results.",
+    timeout:
+      "Web search failed for this answer: the search engines did not answer in time. It was written without web results.",
+    unreachable:
+      "Web search failed for this answer: the search service could not be reached. It was written without web results.",
+    failed: "Web search failed for this answer ({code}); it was written without web results.",
+  } as Record<string, string>,
+  /** A sources-trimmed warning: {list} is what was left out, its parts joined by `separator`. */
+  sourcesTrimmed: {
+    text: "Left out of this answer for lack of room in the model's context: {list}.",
+    knowledgeOne: "1 knowledge passage",
+    knowledge: "{count} knowledge passages",
+    webOne: "1 web result",
+    web: "{count} web results",
+    separator: " and ",
+  },
   chunks: "Chunks",
   documentStatuses: {
     queued: "Queued",
@@ -1414,6 +1436,22 @@ const zhCN: Messages = {
     "search-unavailable": "联网搜索失败，本回答未使用网页结果。",
     "search-blocked": "搜索内容触及本站的内容策略，未进行联网搜索；本回答未使用网页结果。",
     "search-not-configured": "没有配置联网搜索引擎（SEARCH_NO_PROVIDERS），本回答未使用网页结果。",
+    "sources-trimmed": "模型的上下文容不下全部来源，本回答未用到其中一部分。",
+  },
+  searchFailures: {
+    "rate-limited": "联网搜索失败：搜索引擎正在限流，请 {seconds} 秒后再试。本回答未使用网页结果。",
+    "rate-limited-later": "联网搜索失败：搜索引擎正在限流，请稍后再试。本回答未使用网页结果。",
+    timeout: "联网搜索失败：搜索引擎未能及时响应。本回答未使用网页结果。",
+    unreachable: "联网搜索失败：无法连接搜索服务。本回答未使用网页结果。",
+    failed: "联网搜索失败（{code}），本回答未使用网页结果。",
+  },
+  sourcesTrimmed: {
+    text: "模型的上下文容不下全部来源，本回答未用到其中的 {list}。",
+    knowledgeOne: "1 段知识库内容",
+    knowledge: "{count} 段知识库内容",
+    webOne: "1 条网页结果",
+    web: "{count} 条网页结果",
+    separator: "和 ",
   },
   chunks: "分块数",
   documentStatuses: {

@@ -10,7 +10,7 @@ import {
 } from "@hearth/core";
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Citation, ConversationStore, StoredMessage } from "../conversations/conversation-store.js";
-import { groundTurn, type SearchMode } from "../grounding/grounding.js";
+import { groundTurn, type SearchMode, turnWarnings } from "../grounding/grounding.js";
 import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import { askFitted } from "../model/context-window.js";
 import type { ChatMessage, ChatStreamPart, ModelClient } from "../model/model-client.js";
@@ -187,14 +187,10 @@ export async function runChatTurn(
     if (citations.length > 0 || grounding.searchQueries.length > 0) {
       await stream.send({ type: "sources", citations, searchQueries: grounding.searchQueries });
     }
-    // The page drops the bases named gone from the conversation's choice.
-    const gone = grounding.goneKnowledgeBaseIds;
-    for (const warning of [...searching.warnings, ...grounding.warnings])
-      await stream.send({
-        type: "warning",
-        code: warning,
-        ...(warning === "knowledge-unavailable" && gone.length > 0 ? { knowledgeBaseIds: gone } : {}),
-      });
+    // With their fields: the page drops the bases named gone from the conversation's choice, and
+    // says why web search failed and what the context had no room for.
+    for (const warning of turnWarnings(searching.warnings, grounding, prompt.leftOut))
+      await stream.send({ type: "warning", ...warning });
     for await (const part of maskChatParts(parts, maskers)) {
       // What arrives after the user stopped or left was never shown: the stored answer ends where
       // the stream to them did.

@@ -43,7 +43,7 @@ function clients(
     /** What the search service answers instead of results. */
     searchError?: Error;
     passage?: Partial<QueryResult>;
-    result?: { title: string; url: string; content: string };
+    result?: { title?: string; url?: string; snippet?: string; content?: string | undefined };
   } = {},
 ) {
   const knowledgeQueries: string[] = [];
@@ -297,6 +297,56 @@ describe("grounding a turn", () => {
     );
     expect(grounding.warnings).toEqual(["search-unavailable"]);
     expect(groundingPrompt(grounding.sources).systemMessage).toBeUndefined();
+  });
+
+  it("says why web search failed: rate-limited (and for how long), timed out, or not reachable", async () => {
+    const failure = async (error: Error) =>
+      (
+        await groundTurn(
+          { query: "leave rules", model: "m", user: "u1", knowledgeBaseIds: [], search: "on" },
+          clients({ searchError: error }),
+        )
+      ).searchFailure;
+    const limited = new SearchClientError("SEARCH_RATE_LIMITED", "rate-limited", 429, undefined, 42);
+    expect(limited.retryAfterSeconds).toBe(42);
+    expect(await failure(limited)).toEqual({
+      errorCode: "SEARCH_RATE_LIMITED",
+      reason: "rate-limited",
+      retryAfterSeconds: 42,
+    });
+    const timedOut = new SearchClientError("SEARCH_ALL_PROVIDERS_FAILED", "none answered", 502, {
+      providers: [
+        { id: "a", status: "timeout", latencyMs: 5000 },
+        { id: "b", status: "timeout", latencyMs: 5000 },
+      ],
+    });
+    expect(await failure(timedOut)).toEqual({ errorCode: "SEARCH_ALL_PROVIDERS_FAILED", reason: "timeout" });
+    const errors = new SearchClientError("SEARCH_ALL_PROVIDERS_FAILED", "none answered", 502, {
+      providers: [
+        { id: "a", status: "timeout", latencyMs: 5000 },
+        { id: "b", status: "error", latencyMs: 3, error: "HTTP 503" },
+      ],
+    });
+    expect(await failure(errors)).toEqual({ errorCode: "SEARCH_ALL_PROVIDERS_FAILED", reason: "failed" });
+    expect(await failure(new TypeError("fetch failed"))).toEqual({
+      errorCode: "UPSTREAM_UNAVAILABLE",
+      reason: "unreachable",
+    });
+    // A block word list's refusal is not a failure: it has its own warning and no failure.
+    const refused = new SearchClientError("SEARCH_QUERY_BLOCKED", "blocked", 451);
+    expect(await failure(refused)).toBeUndefined();
+  });
+
+  it("grounds a page that could not be read (too large, timed out) or has no text in its engine snippet", async () => {
+    for (const content of [undefined, "", "  \n "]) {
+      const grounding = await groundTurn(
+        { query: "leave rules", model: "m", user: "u1", knowledgeBaseIds: [], search: "on" },
+        clients({ result: { snippet: "Leave is 25 days a year.", content } }),
+      );
+      expect(grounding.sources.map((source) => [source.text, source.citation.snippet])).toEqual([
+        ["Leave is 25 days a year.", "Leave is 25 days a year."],
+      ]);
+    }
   });
 
   it("warns apart when a block word list refused the web search, and answers without it", async () => {

@@ -39,14 +39,45 @@ export interface GroundingSource {
   text: string;
 }
 
+/**
+ * Why a web search failed (the `search-unavailable` warning's fields): the search service's error
+ * code (UPSTREAM_UNAVAILABLE when it could not be reached), the reason as the chat words it, and
+ * the seconds its Retry-After asked for, when it gave them.
+ */
+export interface SearchFailure {
+  errorCode: string;
+  /**
+   * `rate-limited`: every engine is rate-limiting (SEARCH_RATE_LIMITED); `timeout`: no engine
+   * answered in time; `unreachable`: the search service did not answer; `failed`: anything else.
+   */
+  reason: "rate-limited" | "timeout" | "unreachable" | "failed";
+  retryAfterSeconds?: number;
+}
+
+/** A warning a turn's answer carries: its stable code, and the fields some codes add (docs/web.md). */
+export interface GroundingWarning {
+  code: string;
+  /** knowledge-unavailable: the chosen bases that are gone, when some are. */
+  knowledgeBaseIds?: string[];
+  /** search-unavailable: why (SearchFailure). */
+  errorCode?: string;
+  reason?: SearchFailure["reason"];
+  retryAfterSeconds?: number;
+  /** sources-trimmed: how many sources of each kind the model's context had no room for. */
+  leftOut?: { knowledge: number; web: number };
+}
+
 export interface Grounding {
   /**
-   * Every source found, most relevant first: knowledge passages as the knowledge service ranks them
-   * across the bases, then web results by rank.
+   * Every source found, each kind most relevant first: knowledge passages as the knowledge service
+   * ranks them across the bases, then web results by rank. fitPrompt shares the context between
+   * the two kinds and numbers them in turn.
    */
   sources: GroundingSource[];
   searchQueries: string[];
   warnings: string[];
+  /** Why the web search failed, when it did (with the search-unavailable warning). */
+  searchFailure?: SearchFailure;
   /**
    * The chosen bases that are gone (those the request named so, and those the knowledge service no
    * longer has), so the conversation stops choosing them.
@@ -92,6 +123,7 @@ export async function groundTurn(
   };
   const warnings: string[] = [];
   let searchQueries: string[] = [];
+  let searchFailure: SearchFailure | undefined;
 
   const knowledgeQuery = queryText(request.query, MAX_QUERY_CHARS);
   // A base named twice is one base: its passages are cited once.
@@ -133,7 +165,11 @@ export async function groundTurn(
     const blocked = (reason: unknown) =>
       reason instanceof SearchClientError && reason.code === "SEARCH_QUERY_BLOCKED";
     if (failures.some(blocked)) warnings.push("search-blocked");
-    if (failures.some((reason) => !blocked(reason))) warnings.push("search-unavailable");
+    const failed = failures.filter((reason) => !blocked(reason));
+    if (failed.length > 0) {
+      warnings.push("search-unavailable");
+      searchFailure = describeSearchFailure(failed);
+    }
     // The search service merges one query's results into pages; a page that another query found
     // again (under another spelling of its URL, or mirrored) keeps the number it was first cited under.
     const pages: PageIdentity[] = [];
@@ -151,13 +187,85 @@ export async function groundTurn(
             snippet: firstCodePoints(result.snippet, SNIPPET_CODE_POINTS),
           },
           `${result.title} (${result.url})`,
-          (result.content ?? result.snippet).slice(0, 2000),
+          // A page that could not be read (over the size limit, too slow) or held no text is
+          // grounded in the engine's snippet.
+          (result.content?.trim() ? result.content : result.snippet).slice(0, 2000),
         );
       }
     }
   }
 
-  return { sources, searchQueries, warnings, goneKnowledgeBaseIds };
+  return {
+    sources,
+    searchQueries,
+    warnings,
+    ...(searchFailure ? { searchFailure } : {}),
+    goneKnowledgeBaseIds,
+  };
+}
+
+/**
+ * Why the web search failed, from its queries' failures: a rate limit first (every engine limited,
+ * with the longest wait asked for), else the first failure's reason.
+ */
+function describeSearchFailure(failures: readonly unknown[]): SearchFailure {
+  const described = failures.map((failure): SearchFailure => {
+    if (failure instanceof SearchClientError) {
+      if (failure.code === "SEARCH_RATE_LIMITED")
+        return {
+          errorCode: failure.code,
+          reason: "rate-limited",
+          ...(failure.retryAfterSeconds !== undefined
+            ? { retryAfterSeconds: failure.retryAfterSeconds }
+            : {}),
+        };
+      // Every engine the search service asked ran out of time (its per-engine timeout or deadline).
+      const providers = failure.details?.providers;
+      const timedOut =
+        Array.isArray(providers) &&
+        providers.length > 0 &&
+        providers.every((provider) => (provider as { status?: unknown })?.status === "timeout");
+      return { errorCode: failure.code, reason: timedOut ? "timeout" : "failed" };
+    }
+    if (failure instanceof DOMException && failure.name === "TimeoutError")
+      return { errorCode: "UPSTREAM_UNAVAILABLE", reason: "timeout" };
+    // fetch's TypeError: the search service refused the connection, or is not there.
+    if (failure instanceof TypeError) return { errorCode: "UPSTREAM_UNAVAILABLE", reason: "unreachable" };
+    return { errorCode: "UPSTREAM_ERROR", reason: "failed" };
+  });
+  const limited = described.filter((failure) => failure.reason === "rate-limited");
+  if (limited.length === 0) return described[0]!;
+  const waits = limited.flatMap((failure) => failure.retryAfterSeconds ?? []);
+  return {
+    errorCode: "SEARCH_RATE_LIMITED",
+    reason: "rate-limited",
+    ...(waits.length > 0 ? { retryAfterSeconds: Math.max(...waits) } : {}),
+  };
+}
+
+/**
+ * The warnings a turn's answer carries, in order: search availability's, grounding's (with their
+ * fields: the gone bases, why the web search failed), then `sources-trimmed` when the model's
+ * context had no room for some sources. The conversation stream sends each as a `warning` part;
+ * /v1/chat/completions lists the codes in `hearth.warnings` and their fields in `hearth.warningDetails`.
+ */
+export function turnWarnings(
+  availability: readonly string[],
+  grounding: Grounding,
+  leftOut: { knowledge: number; web: number },
+): GroundingWarning[] {
+  const gone = grounding.goneKnowledgeBaseIds;
+  return [
+    ...availability.map((code) => ({ code })),
+    ...grounding.warnings.map(
+      (code): GroundingWarning => ({
+        code,
+        ...(code === "knowledge-unavailable" && gone.length > 0 ? { knowledgeBaseIds: gone } : {}),
+        ...(code === "search-unavailable" ? grounding.searchFailure : {}),
+      }),
+    ),
+    ...(leftOut.knowledge + leftOut.web > 0 ? [{ code: "sources-trimmed", leftOut }] : []),
+  ];
 }
 
 /** How many passages a turn is grounded in, across all its bases. */

@@ -12,6 +12,14 @@ function source(title: string, text: string): GroundingSource {
   };
 }
 
+function webSource(title: string, text: string): GroundingSource {
+  return {
+    citation: { kind: "web", title, url: `https://example.org/${title}`, snippet: text.slice(0, 30) },
+    heading: title,
+    text,
+  };
+}
+
 const size = (m: ChatMessage) => estimateMessageTokens(m.content);
 
 describe("estimating tokens", () => {
@@ -70,6 +78,60 @@ describe("fitting a prompt to the context", () => {
     expect(system).toMatch(/cword…\n<\/source>$/);
     expect(fit.estimatedTokens).toBeLessThanOrEqual((4096 - 20) / 1.1);
     expect(fit.messages.at(-1)).toEqual({ role: "user", content: "What about leave?" });
+  });
+
+  it("shares the room between passages and web results, half each, numbered by rank in turn", () => {
+    // Knowledge passages as grounding gives them (first), then web results, each about 1,200 tokens.
+    const sources = [
+      ...["a", "b", "c", "d", "e"].map((t) => source(`${t}.md`, long(`${t}word`))),
+      ...["w1", "w2", "w3"].map((t) => webSource(t, long(`${t}page`))),
+    ];
+    const fit = fitPrompt({
+      messages: [{ role: "user", content: "What about leave?" }],
+      sources,
+      size,
+      contextTokens: 4096,
+      answerTokens: 20,
+    });
+    // Each kind's half takes its best source whole and the next cut: knowledge 1, web 1, knowledge 2, web 2.
+    expect(fit.citations.map((c) => [c.n, c.kind, c.title])).toEqual([
+      [1, "document", "a.md"],
+      [2, "web", "w1"],
+      [3, "document", "b.md"],
+      [4, "web", "w2"],
+    ]);
+    expect(fit.leftOut).toEqual({ knowledge: 3, web: 1 });
+    expect(fit.droppedSources).toBe(4);
+    const system = fit.messages[0]!.content as string;
+    expect(system).toMatch(/<source id="4" title="w2">\n[^<]*w2page…\n<\/source>$/);
+    expect(system).toMatch(/<source id="3" title="b.md">\n[^<]*bword…\n<\/source>/);
+    expect(fit.estimatedTokens).toBeLessThanOrEqual((4096 - 20) / 1.1);
+  });
+
+  it("gives the room one kind does not need to the other", () => {
+    const sources = [
+      ...["a", "b", "c", "d", "e"].map((t) => source(`${t}.md`, long(`${t}word`))),
+      webSource("w1", "A short page about leave."),
+    ];
+    const fit = fitPrompt({
+      messages: [{ role: "user", content: "What about leave?" }],
+      sources,
+      size,
+      contextTokens: 4096,
+      answerTokens: 20,
+    });
+    // As much knowledge as when there is no web result, less the short page's room.
+    expect(fit.citations.map((c) => c.title)).toEqual(["a.md", "w1", "b.md", "c.md"]);
+    expect(fit.leftOut).toEqual({ knowledge: 2, web: 0 });
+    // With room for every source, all are sent, still numbered by rank in turn; nothing is left out.
+    const roomy = fitPrompt({
+      messages: [{ role: "user", content: "What about leave?" }],
+      sources,
+      size,
+      contextTokens: undefined,
+    });
+    expect(roomy.citations.map((c) => c.title)).toEqual(["a.md", "w1", "b.md", "c.md", "d.md", "e.md"]);
+    expect(roomy.leftOut).toEqual({ knowledge: 0, web: 0 });
   });
 
   it("keeps a quarter of the context for the answer when max_tokens is not given", () => {

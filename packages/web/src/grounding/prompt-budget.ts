@@ -93,6 +93,8 @@ export interface PromptFit<M extends BudgetMessage> {
   citations: Citation[];
   /** Sources left out (a cut one counts as sent). */
   droppedSources: number;
+  /** Sources left out, by kind: knowledge passages and web results. */
+  leftOut: { knowledge: number; web: number };
   /** Earlier messages left out, oldest first. */
   droppedMessages: number;
   /** The estimated tokens of the prompt sent, unscaled (to learn the model's scale from what it reports). */
@@ -102,10 +104,10 @@ export interface PromptFit<M extends BudgetMessage> {
 /**
  * Fits a turn's prompt into the model's context: room is kept for the answer (`answerTokens`, the
  * request's max_tokens, or a quarter of the context); the system messages and everything from the
- * latest user message on are always sent; then the sources, most relevant first, while they fit
- * (the first that does not is cut to the room left, or left out when little room is left, and
- * so are the rest); then the earlier conversation, newest turns first, while they fit (a turn is
- * a user message with what follows it, so a kept answer never loses its question).
+ * latest user message on are always sent; then the sources (fitSources: each kind its share of the
+ * room, most relevant first, numbered in turn by rank); then the earlier conversation, newest turns
+ * first, while they fit (a turn is a user message with what follows it, so a kept answer never
+ * loses its question).
  *
  * When the context is unknown, everything is sent as it was. When the kept messages alone do
  * not fit, they are sent anyway without sources or history: the model service then refuses with
@@ -125,11 +127,12 @@ export function fitPrompt<M extends BudgetMessage>(input: {
   // Each message's size once: the public API's size serializes the message.
   const sizes = messages.map((message) => size(message));
   if (contextTokens === undefined) {
-    const grounding = groundingPrompt(sources);
+    const grounding = groundingPrompt(inTurn(byKind(sources)));
     return {
       messages: grounding.systemMessage ? [grounding.systemMessage, ...messages] : [...messages],
       citations: grounding.citations,
       droppedSources: 0,
+      leftOut: { knowledge: 0, web: 0 },
       droppedMessages: 0,
       estimatedTokens: estimatePrompt(grounding.systemMessage, sizes),
     };
@@ -143,28 +146,9 @@ export function fitPrompt<M extends BudgetMessage>(input: {
   const kept = messages.map((message, i) => i >= lastUser || isSystem(message));
   let used = sizes.reduce((sum, messageSize, i) => sum + (kept[i] ? messageSize : 0), 0);
 
-  // The sources, most relevant first, while they fit; the first that does not is cut to the room left.
-  const sent: GroundingSource[] = [];
-  for (const source of sources) {
-    const n = sent.length + 1;
-    // The first source brings the system message and its preamble; each block ends with a newline.
-    const preamble = sent.length === 0 ? estimateMessageTokens(GROUNDING_PREAMBLE) : 0;
-    const cost = preamble + estimateTokens(sourceBlock(n, source.heading, source.text)) + 1;
-    if (used + cost <= budget) {
-      sent.push(source);
-      used += cost;
-      continue;
-    }
-    // Escaping `<` in the text may lengthen it a little: a few tokens are kept aside for that.
-    const framing = preamble + estimateTokens(sourceBlock(n, source.heading, "")) + 1;
-    const room = budget - used - framing - 4;
-    if (room >= MIN_SOURCE_TOKENS) {
-      const cut = { ...source, text: cutToTokens(source.text, room) };
-      sent.push(cut);
-      used += preamble + estimateTokens(sourceBlock(n, cut.heading, cut.text)) + 1;
-    }
-    break;
-  }
+  const fitted = fitSources(sources, budget - used);
+  const sent = fitted.sent;
+  used += fitted.tokens;
 
   // The earlier conversation, newest turn first, while whole turns fit.
   const turns: number[][] = [];
@@ -191,12 +175,99 @@ export function fitPrompt<M extends BudgetMessage>(input: {
     messages: grounding.systemMessage ? [grounding.systemMessage, ...included] : included,
     citations: grounding.citations,
     droppedSources: sources.length - sent.length,
+    leftOut: {
+      knowledge: countKind(sources, "document") - countKind(sent, "document"),
+      web: countKind(sources, "web") - countKind(sent, "web"),
+    },
     droppedMessages,
     estimatedTokens: estimatePrompt(
       grounding.systemMessage,
       sizes.filter((_, i) => kept[i]),
     ),
   };
+}
+
+/**
+ * The sources sent in `room` tokens, and the tokens they take (the system message's preamble and
+ * each block). Each kind of source (knowledge passages, web results) has its share of the room:
+ * the kind that needs less chooses first, from half of it, and what it leaves goes to the other, so
+ * that passages cannot crowd the web results out (nor the reverse). Within its share a kind takes
+ * its sources most relevant first, each whole while it fits; the first that does not is cut to the
+ * share left (or left out when fewer than MIN_SOURCE_TOKENS would remain), and the rest of that
+ * kind are left out. The sources sent are numbered in turn by rank: knowledge 1, web 1, knowledge 2,
+ * web 2, ... (the longer list goes on alone once the other runs out). With one kind, its share is
+ * the whole room.
+ */
+export function fitSources(
+  sources: readonly GroundingSource[],
+  room: number,
+): { sent: GroundingSource[]; tokens: number } {
+  if (sources.length === 0) return { sent: [], tokens: 0 };
+  // The first source sent brings the system message and its preamble.
+  const preamble = estimateMessageTokens(GROUNDING_PREAMBLE);
+  let left = room - preamble;
+  // A block is costed under the highest number any source could get (never less than it will
+  // cost once numbered), and ends with a newline.
+  const highest = sources.length;
+  const cost = (source: GroundingSource) =>
+    estimateTokens(sourceBlock(highest, source.heading, source.text)) + 1;
+  const kinds = byKind(sources);
+  const need = kinds.map((list) => list.reduce((sum, source) => sum + cost(source), 0));
+  const order = kinds.map((_, i) => i).sort((a, b) => (need[a] ?? 0) - (need[b] ?? 0));
+  const chosen: GroundingSource[][] = kinds.map(() => []);
+  let spent = 0;
+  order.forEach((kind, i) => {
+    const share = Math.floor(left / (order.length - i));
+    let tokens = 0;
+    for (const source of kinds[kind] ?? []) {
+      const whole = cost(source);
+      if (tokens + whole <= share) {
+        chosen[kind]?.push(source);
+        tokens += whole;
+        continue;
+      }
+      // Escaping `<` in the text may lengthen it a little: a few tokens are kept aside for that.
+      const framing = estimateTokens(sourceBlock(highest, source.heading, "")) + 1;
+      const rest = share - tokens - framing - 4;
+      if (rest >= MIN_SOURCE_TOKENS) {
+        const cut = { ...source, text: cutToTokens(source.text, rest) };
+        chosen[kind]?.push(cut);
+        tokens += cost(cut);
+      }
+      break;
+    }
+    left -= tokens;
+    spent += tokens;
+  });
+  const sent = inTurn(chosen);
+  return sent.length > 0 ? { sent, tokens: preamble + spent } : { sent: [], tokens: 0 };
+}
+
+/** The sources by kind, each list in its given (rank) order, kinds in the order they first appear. */
+function byKind(sources: readonly GroundingSource[]): GroundingSource[][] {
+  const kinds = new Map<string, GroundingSource[]>();
+  for (const source of sources) {
+    const list = kinds.get(source.citation.kind) ?? [];
+    list.push(source);
+    kinds.set(source.citation.kind, list);
+  }
+  return [...kinds.values()];
+}
+
+/** The lists' sources in turn by rank: each list's first, then each one's second, ... */
+function inTurn(lists: readonly GroundingSource[][]): GroundingSource[] {
+  const longest = Math.max(0, ...lists.map((list) => list.length));
+  const sources: GroundingSource[] = [];
+  for (let rank = 0; rank < longest; rank++)
+    for (const list of lists) {
+      const source = list[rank];
+      if (source) sources.push(source);
+    }
+  return sources;
+}
+
+function countKind(sources: readonly GroundingSource[], kind: "document" | "web"): number {
+  return sources.filter((source) => source.citation.kind === kind).length;
 }
 
 /** The estimated tokens of a prompt: its system message of sources, and the sizes of its messages. */

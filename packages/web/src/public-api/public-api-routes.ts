@@ -24,7 +24,7 @@ import {
 } from "../chat/chat-turn.js";
 import { maskStep, type OutputMaskers } from "../chat/content-filter.js";
 import { effectiveSearch } from "../chat/search-availability.js";
-import { groundTurn } from "../grounding/grounding.js";
+import { groundTurn, turnWarnings } from "../grounding/grounding.js";
 import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { askFitted } from "../model/context-window.js";
@@ -414,11 +414,20 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       );
       if (!response) return reply.hijack();
       const { citations } = prompt;
-      // What the answer is not grounded in, and why (docs/api.md): beside the citations.
-      const warnings = [...searching.warnings, ...grounding.warnings];
+      // What the answer is not grounded in, and why (docs/api.md): beside the citations, the codes
+      // in `warnings` and, for those that say more, their fields under their codes.
+      const turned = turnWarnings(searching.warnings, grounding, prompt.leftOut);
+      const warnings = turned.map((warning) => warning.code);
+      const details = Object.fromEntries(
+        turned.flatMap(({ code, ...fields }) => (Object.keys(fields).length > 0 ? [[code, fields]] : [])),
+      );
       const hearth =
         citations.length > 0 || warnings.length > 0
-          ? { citations, ...(warnings.length > 0 ? { warnings } : {}) }
+          ? {
+              citations,
+              ...(warnings.length > 0 ? { warnings } : {}),
+              ...(Object.keys(details).length > 0 ? { warningDetails: details } : {}),
+            }
           : undefined;
       const status = response.status;
       /**

@@ -28,6 +28,14 @@ export interface FakeKnowledge {
   /** When set, `/v1/search` answers as the real service does when every provider failed. */
   failSearch: boolean;
   /**
+   * When set, `/v1/search` answers this error as the real service does: SEARCH_RATE_LIMITED (429,
+   * with `retryAfter` as its Retry-After header) when every engine is rate-limited,
+   * SEARCH_ALL_PROVIDERS_FAILED with each provider's outcome in `details.providers`.
+   */
+  searchError:
+    | { status: number; code: string; details?: Record<string, unknown>; retryAfter?: string }
+    | undefined;
+  /**
    * When set, the search service has no provider configured, as the real one answers then:
    * `/v1/providers` lists none and `/v1/search` is 503 SEARCH_NO_PROVIDERS.
    */
@@ -111,6 +119,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     queries: [],
     searches: [],
     failSearch: false,
+    searchError: undefined,
     noProviders: false,
     knowledgeBaseBodies: [],
     sandboxHeaders: true,
@@ -140,6 +149,17 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         return send(response, 503, {
           error: { code: "SEARCH_NO_PROVIDERS", message: "No search provider is configured" },
         });
+      if (state.searchError) {
+        const { status, code, details, retryAfter } = state.searchError;
+        response.writeHead(status, {
+          "content-type": "application/json",
+          ...(retryAfter ? { "retry-after": retryAfter } : {}),
+        });
+        response.end(
+          JSON.stringify({ error: { code, message: `${code} (stand-in)`, ...(details ? { details } : {}) } }),
+        );
+        return;
+      }
       if (state.failSearch)
         return send(response, 502, {
           error: {
