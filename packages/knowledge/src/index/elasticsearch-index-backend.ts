@@ -235,7 +235,7 @@ class ElasticsearchIndexBackend implements IndexBackend {
       query: {
         bool: {
           must: [{ bool: { should: clauses, minimum_should_match: 1 } }],
-          // A chunk holding a compound token or quoted phrase as written ("ERR-4021", "2.10.3")
+          // A chunk holding a compound token, quoted phrase or Chinese word as written ("ERR-4021", "2.10.3")
           // gets a boost that puts it above chunks sharing only the words.
           should: queryPhrases(query.text).map((phrase) => ({
             match_phrase: { terms: { query: phrase.join(" "), boost: PHRASE_BOOST, _name: EXACT_QUERY } },

@@ -1,6 +1,6 @@
 /**
  * Hits (best first) ranked exact matches first, each part keeping its order: an exact hit is one
- * that holds a compound token or quoted phrase of the query as written (queryPhrases). Each exact
+ * that holds a compound token, quoted phrase or Chinese word of the query as written (queryPhrases). Each exact
  * hit's score is raised by the best score of the others, so scores fall as ranks do (a score-based
  * fusion keeps the order).
  */

@@ -186,6 +186,34 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
       expect(question.some((hit) => hit.exact === true)).toBe(false);
     });
 
+    it("ranks the chunk holding a Chinese phrase as written first, above chunks sharing its characters", async () => {
+      await backend.upsertChunks([
+        chunk({
+          id: "zh-art",
+          text: "第二十四条 人民检察院提请抗诉，应当制作《提请抗诉报告书》，在决定之日起十五日内报送上一级人民检察院。",
+        }),
+        chunk({ id: "zh-month", text: "当事人应当在裁定发生法律效力之日起六个月内提出监督申请。" }),
+        chunk({
+          id: "zh-near-a",
+          text: "第二十条、第十四条和第二十五条规定的期限，依照第三十四条、第四十四条、第五十四条办理。",
+        }),
+        chunk({
+          id: "zh-near-b",
+          text: "六个工作日内作出决定，一个月内审查完毕；报告书由提请人制作，抗诉书另行制作。",
+        }),
+      ]);
+      const exact = async (text: string) =>
+        (await backend.lexicalSearch({ knowledgeBaseIds: [KB], text, topK: 4 })).map((hit) => [
+          hit.chunk.id,
+          hit.exact === true,
+        ]);
+      expect((await exact('"第二十四条"'))[0]).toEqual(["zh-art", true]);
+      expect((await exact("第二十四条")).filter(([, held]) => held)).toEqual([["zh-art", true]]);
+      expect((await exact("六个月内")).filter(([, held]) => held)).toEqual([["zh-month", true]]);
+      expect((await exact("“提请抗诉报告书”")).filter(([, held]) => held)).toEqual([["zh-art", true]]);
+      expect((await exact("抗诉")).some(([, held]) => held)).toBe(false);
+    });
+
     it("finds letter-spaced Chinese words (总 则) by the word and the word by its spaced form", async () => {
       await backend.upsertChunks([
         chunk({ id: "sp-1", text: "第一章 总 则" }),

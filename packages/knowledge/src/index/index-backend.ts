@@ -62,7 +62,7 @@ export interface SearchHit {
   /** Backend-native score: BM25-like for lexical search (higher is better), cosine for vectors. */
   score: number;
   /**
-   * Lexical search only: the chunk holds a compound token or quoted phrase of the query as written
+   * Lexical search only: the chunk holds a compound token, quoted phrase or Chinese word of the query as written
    * (queryPhrases). Such hits come first in a lexical ranking, and stay first after fusion.
    */
   exact?: boolean;

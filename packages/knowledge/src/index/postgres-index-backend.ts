@@ -255,7 +255,7 @@ class PostgresIndexBackend implements IndexBackend {
     const idfs = frequencies.rows.map((row) =>
       Math.log(1 + (total - row.frequency + 0.5) / (row.frequency + 0.5)),
     );
-    // Chunks holding a compound token or quoted phrase as written ("ERR-4021", "2.10.3") rank first.
+    // Chunks holding a compound token, quoted phrase or Chinese word as written ("ERR-4021", "2.10.3") rank first.
     const phrases = queryPhrases(query.text).map((phrase) => `(${phrase.map(quoteLexeme).join(" <-> ")})`);
     const filter = filterClause(query.filters, characters.length === 0 ? 6 : 7);
     const lexemes =

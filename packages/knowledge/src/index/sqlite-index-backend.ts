@@ -394,7 +394,7 @@ export class SqliteIndexBackend implements IndexBackend {
     );
     const filter = filterClause(query.knowledgeBaseIds, query.filters);
     const knowledgeBaseIds = JSON.stringify(query.knowledgeBaseIds);
-    // Chunks holding a compound token or quoted phrase as written come first (by BM25 among
+    // Chunks holding a compound token, quoted phrase or Chinese word as written come first (by BM25 among
     // themselves), then the rest: word matches alone rank "ERR-4012 … port 4021" above "ERR-4021".
     const exact =
       phrases.length === 0

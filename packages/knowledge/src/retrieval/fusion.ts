@@ -25,7 +25,7 @@ export function describeFusion(method: FusionMethod): string {
 export interface FusedHit {
   hit: SearchHit;
   score: number;
-  /** The lexical ranking found the chunk holding the query's compound token or quoted phrase. */
+  /** The lexical ranking found the chunk holding the query's compound token, quoted phrase or Chinese word. */
   exact?: boolean;
   lexical?: { rank: number; score: number };
   vector?: { rank: number; score: number };
@@ -54,7 +54,7 @@ export function fuseByRank(lists: readonly (readonly SearchHit[])[], k = DEFAULT
 
 /**
  * Combines two rankings (each best first) into one, best first. The lexical ranking's exact hits
- * (a compound token or quoted phrase of the query as written) stay first, by fused score among
+ * (a compound token, quoted phrase or Chinese word of the query as written) stay first, by fused score among
  * themselves (exactFirst): a chunk only full text finds would otherwise rank below any chunk both
  * rankings place moderately high.
  */

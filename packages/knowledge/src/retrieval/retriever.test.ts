@@ -164,6 +164,61 @@ describe("hybrid retrieval with an exact match", () => {
   }
 });
 
+describe("hybrid retrieval with a Chinese phrase", () => {
+  let backend: IndexBackend;
+  beforeAll(async () => {
+    backend = await openSqliteIndex({ path: ":memory:" });
+    // As with a weak embedding model: the vectors rank chunks that only share the phrase's
+    // characters, and the chunks holding it have no vector near the query (here: none at all).
+    await backend.upsertChunks([
+      chunk(
+        "z1",
+        "第二十四条 人民检察院提请抗诉，应当制作《提请抗诉报告书》，在决定之日起十五日内报送上一级人民检察院。",
+        [0, 0, 1],
+        { embedding: undefined },
+      ),
+      chunk("z2", "当事人应当在裁定发生法律效力之日起六个月内提出监督申请。", [0, 0, 1], {
+        embedding: undefined,
+      }),
+      chunk("z3", "第二十条、第十四条和第二十五条规定的期限，依照第三十四条、第四十四条办理。", [1, 0.1, 0]),
+      chunk(
+        "z4",
+        "六个工作日内作出决定，一个月内审查完毕；报告书由提请人制作，抗诉书另行制作。",
+        [1, 0.2, 0],
+      ),
+      chunk("z5", "第二十二条 提请人制作报告，一个月内送达；第十四条、第四条另有规定的除外。", [1, 0.3, 0]),
+    ]);
+  });
+  afterAll(() => backend.close());
+
+  for (const fusion of [{ kind: "reciprocal-rank" }, { kind: "relative-score" }] as const) {
+    it(`ranks the chunk holding the phrase first, quoted or written as one word (${fusion.kind})`, async () => {
+      const retriever = createRetriever(backend, { fusion });
+      const query = { knowledgeBaseIds: ["kb"], vector: unit([1, 0.1, 0]), topK: 5 };
+      const first = async (text: string) => {
+        const results = await retriever.retrieve({ ...query, text });
+        const scores = results.map((result) => result.score);
+        expect(scores).toEqual([...scores].sort((a, b) => b - a));
+        return results.filter((result) => result.exact === true).map((result) => result.chunk.id);
+      };
+      const ids = async (text: string) =>
+        (await retriever.retrieve({ ...query, text })).map((result) => result.chunk.id);
+      expect((await ids('"第二十四条"'))[0]).toBe("z1");
+      expect((await ids("“第二十四条”"))[0]).toBe("z1");
+      expect((await ids("第二十四条"))[0]).toBe("z1");
+      expect((await ids("六个月内"))[0]).toBe("z2");
+      expect((await ids('"六个月内"'))[0]).toBe("z2");
+      expect((await ids("提请抗诉报告书"))[0]).toBe("z1");
+      expect((await ids("第二十四條"))[0]).toBe("z1");
+      // Only the chunks holding the phrase as written are exact, not those sharing its characters.
+      expect(await first("第二十四条")).toEqual(["z1"]);
+      expect(await first('"六个月内"')).toEqual(["z2"]);
+      // A word of two characters is one term, as an English word is: fused as before.
+      expect(await first("抗诉")).toEqual([]);
+    });
+  }
+});
+
 describe("fuseRankings", () => {
   const hit = (id: string, score: number) => ({ chunk: { id } as ChunkRecord, score });
   it("gives reciprocal-rank scores 1/(60 + rank), summed over both lists", () => {

@@ -23,7 +23,7 @@ export interface RetrievedChunk {
   lexical?: { rank: number; score: number };
   /** Rank (from 1) and cosine similarity in the vector ranking, when the chunk was in it. */
   vector?: { rank: number; score: number };
-  /** True when the chunk holds the query's compound token or quoted phrase as written: ranked first. */
+  /** True when the chunk holds the query's compound token, quoted phrase or Chinese word as written: ranked first. */
   exact?: boolean;
   citation: Citation;
 }
@@ -57,7 +57,7 @@ export interface Retriever {
 /**
  * Hybrid retrieval over one index backend: full-text (BM25) and vector search run side by side and
  * their rankings are fused (reciprocal rank fusion by default), chunks that full text found holding
- * the query's compound token or quoted phrase as written first. With no query vector the lexical
+ * the query's compound token, quoted phrase or Chinese word as written first. With no query vector the lexical
  * ranking is returned as is, so a knowledge base without an embedding model still answers.
  * `mode` restricts a query to one path (to compare each path with the fusion, or by choice).
  */

@@ -71,6 +71,26 @@ describe("letter-spaced Chinese and exact phrases", () => {
     expect(queryPhrases('"disk quota" exceeded')).toEqual([["disk", "quota"]]);
     expect(queryPhrases("plain words only")).toEqual([]);
   });
+
+  it("gives a Chinese phrase, quoted or a word of three or more characters, as its character bigrams", () => {
+    // Bigrams stand next to each other in a chunk's terms wherever the characters do (jieba's
+    // words for the whole stretch come before them, so they would not).
+    expect(queryPhrases('"第二十四条"')).toEqual([["第二", "二十", "十四", "四条"]]);
+    expect(queryPhrases("“提请抗诉报告书”")).toEqual([["提请", "请抗", "抗诉", "诉报", "报告", "告书"]]);
+    expect(queryPhrases("六个月内")).toEqual([["六个", "个月", "月内"]]);
+    expect(queryPhrases("六個月內")).toEqual([["六个", "个月", "月内"]]);
+    expect(queryPhrases("行 政 诉 讼")).toEqual([["行政", "政诉", "诉讼"]]);
+    expect(queryPhrases("抗诉 第二十四条")).toEqual([["第二", "二十", "十四", "四条"]]);
+    // A word of two characters is one term, like an English word: nothing to keep together.
+    expect(queryPhrases("抗诉")).toEqual([]);
+    expect(queryPhrases('"抗诉"')).toEqual([]);
+    // Chinese beside Latin words or digits is not matched as written (its terms do not line up).
+    expect(queryPhrases('"第24条"')).toEqual([]);
+    // Nor are a question's clauses or Chinese spaced around a number: sentences, not words.
+    expect(queryPhrases("在美国，60赫兹电力通常的涡轮转速是多少?")).toEqual([]);
+    expect(queryPhrases("众所周知，南加州的社区很大，分布很广，还有什么其他特点？")).toEqual([]);
+    expect(queryPhrases("谁赢得了第 49 届超级碗？")).toEqual([]);
+  });
 });
 
 describe("single Chinese characters", () => {

@@ -8,6 +8,9 @@ import { ENGLISH_STOP_WORDS } from "./english-stop-words.js";
 const TOKEN_RUN =
   /(\p{Script=Han}+)|((?:(?!\p{Script=Han})[\p{L}\p{N}])+(?:['’](?:(?!\p{Script=Han})\p{L})+)?)/gu;
 const LATIN_WORD = /^[a-z]+$/;
+/** Chinese in a string; a string of Han characters only. */
+const HAN = /\p{Script=Han}/u;
+const HAN_WORD = /^\p{Script=Han}+$/u;
 /** A word of one Han character; a Han character at either end of a word. */
 const LONE_HAN = /^\p{Script=Han}$/u;
 const HAN_AT_START = /^\p{Script=Han}/u;
@@ -63,7 +66,7 @@ function analyze(text: string, runEnds?: string[]): string[] {
       for (const word of segmenter().cut(han, true)) terms.push(word);
       // Character bigrams as well: a name or term that jieba splits differently in a question and in
       // the passage still matches (xquad-retrieval zh nDCG@10: words only 0.962, with bigrams 0.965).
-      for (let i = 0; i + 1 < han.length; i++) terms.push(han.slice(i, i + 2));
+      terms.push(...bigrams(han));
       if (runEnds !== undefined) {
         const last = (HAN_AT_END.exec(han) as RegExpExecArray)[0];
         if (last.length < han.length) runEnds.push(runEndTerm(last));
@@ -109,27 +112,74 @@ function joinSpacedHan(text: string): string {
 }
 
 /**
- * The phrases of a query that must match as written: each compound token (an error code, a version,
- * an e-mail address, a file or function name) and each quoted phrase without Chinese, as the
- * sequence of terms analyzeText gives it. A chunk holds the phrase when these terms stand next to
- * each other, in this order, in its terms; backends rank such chunks above those that only share
- * the words ("ERR-4021" above a chunk with "ERR-4012" and "port 4021"). At most `limit` phrases.
+ * The phrases of a query that must match as written, as term sequences: each quoted phrase, each
+ * compound token (an error code, a version, an e-mail address, a file or function name) and each
+ * Chinese word of three or more characters standing on its own (chineseWords). A chunk holds the
+ * phrase when these terms stand next to each other, in this order, in its terms; backends rank such
+ * chunks above those that only share the words ("ERR-4021" above a chunk with "ERR-4012" and
+ * "port 4021"; "第二十四条" above a chunk with "第二十条" and "第十四条"). At most `limit` phrases.
+ *
+ * A phrase without Chinese is its analyzeText terms. A Chinese one is its character bigrams: a
+ * chunk's bigrams follow each other in the order of its characters, while jieba's words for a whole
+ * stretch of Chinese come before them and split it as the stretch's context decides. So a quoted
+ * phrase counts when it is one Chinese word (no space, punctuation, Latin letter or digit inside);
+ * one that mixes Chinese with anything else gives no term sequence that lines up wherever the
+ * phrase occurs, and is left out.
  */
 export function queryPhrases(text: string, limit = 8): string[][] {
   const folded = foldText(text);
-  const candidates: string[] = [];
+  const candidates: string[][] = [];
   for (const match of folded.matchAll(QUOTED)) {
     const quoted = match[1] ?? match[2] ?? "";
-    if (!/\p{Script=Han}/u.test(quoted)) candidates.push(quoted);
+    if (!HAN.test(quoted)) candidates.push(analyzeText(quoted));
+    else {
+      const word = trimPunctuation(joinSpacedHan(quoted).trim());
+      if (HAN_WORD.test(word)) candidates.push(bigrams(word));
+    }
   }
-  for (const match of folded.matchAll(COMPOUND)) candidates.push(match[0]);
+  const unquoted = folded.replace(QUOTED, " ");
+  for (const match of unquoted.matchAll(COMPOUND)) candidates.push(analyzeText(match[0]));
+  for (const word of chineseWords(unquoted)) candidates.push(bigrams(word));
   const phrases = new Map<string, string[]>();
-  for (const candidate of candidates) {
-    const terms = analyzeText(candidate);
+  for (const terms of candidates) {
     if (terms.length >= 2 && terms.length <= 32) phrases.set(terms.join(" "), terms);
     if (phrases.size >= limit) break;
   }
   return [...phrases.values()];
+}
+
+/**
+ * The Chinese words of a query that stand on their own: set apart by spaces or the query's ends
+ * (punctuation at their ends aside), with no punctuation inside and nothing but Chinese or nothing
+ * beyond the spaces ("六个月内", "抗诉 第二十四条"). A question's clauses between commas are not
+ * words of their own, nor is Chinese written beside a number or a Latin word ("谁赢得了第 49 届超级碗"
+ * reads as one sentence), as for lone characters (queryCharacters).
+ */
+function chineseWords(text: string): string[] {
+  const words = joinSpacedHan(text)
+    .split(/\s+/u)
+    .map(trimPunctuation)
+    .filter((word) => word.length > 0);
+  return words.filter((word, index) => {
+    const before = words[index - 1];
+    const after = words[index + 1];
+    return (
+      HAN_WORD.test(word) &&
+      (before === undefined || HAN_AT_END.test(before)) &&
+      (after === undefined || HAN_AT_START.test(after))
+    );
+  });
+}
+
+function trimPunctuation(word: string): string {
+  return word.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
+}
+
+/** A Han run's character bigrams, in order: the bigrams analyzeText gives it. */
+function bigrams(han: string): string[] {
+  const pairs: string[] = [];
+  for (let i = 0; i + 1 < han.length; i++) pairs.push(han.slice(i, i + 2));
+  return pairs;
 }
 
 /**
