@@ -56,12 +56,21 @@ describe.skipIf(!hasChromium)("the prompt library, in the browser", () => {
       .poll(() => form.getByRole("alert").textContent(), WAIT)
       .toContain("You already have a prompt");
     expect(await form.getByLabel("Command").getAttribute("aria-invalid")).toBe("true");
+    // Changed in place: its form opens in the list, and saving closes it.
+    await section.getByRole("button", { name: "Edit /summary-short" }).click();
+    const edit = section.getByRole("form", { name: "Edit /summary-short" });
+    await edit.getByLabel("Title").fill("One-line summary");
+    await edit.getByRole("button", { name: "Save prompt" }).click();
+    await expect
+      .poll(() => section.getByRole("status").textContent(), WAIT)
+      .toBe("Prompt /summary-short saved.");
+    await edit.waitFor({ state: "detached", ...WAIT });
     const listed = section.getByRole("listitem");
     await expect
       .poll(() => listed.allTextContents(), WAIT)
       .toEqual([
         expect.stringMatching(/^\/summarize Summarize a topicShared/),
-        expect.stringMatching(/^\/summary-short Short summary/),
+        expect.stringMatching(/^\/summary-short One-line summary/),
       ]);
     await screenshot(page, "prompts-settings");
 
@@ -75,7 +84,7 @@ describe.skipIf(!hasChromium)("the prompt library, in the browser", () => {
     const options = list.getByRole("option");
     expect(await options.allTextContents()).toEqual([
       "/summarizeSummarize a topicShared",
-      "/summary-shortShort summary",
+      "/summary-shortOne-line summary",
     ]);
     expect(await box.getAttribute("aria-controls")).toBe(await list.getAttribute("id"));
     const chosen = async () =>
@@ -85,7 +94,7 @@ describe.skipIf(!hasChromium)("the prompt library, in the browser", () => {
       .poll(() => page.getByRole("status").filter({ hasText: "Prompts found" }).textContent(), WAIT)
       .toContain("Prompts found: 2.");
     await page.keyboard.press("ArrowDown");
-    expect(await chosen()).toBe("/summary-shortShort summary");
+    expect(await chosen()).toBe("/summary-shortOne-line summary");
     expect(await options.nth(1).getAttribute("aria-selected")).toBe("true");
     await page.keyboard.press("ArrowDown");
     expect(await chosen()).toBe("/summarizeSummarize a topicShared");
@@ -116,6 +125,15 @@ describe.skipIf(!hasChromium)("the prompt library, in the browser", () => {
     await list.waitFor({ state: "detached", ...WAIT });
     expect(await box.inputValue()).toBe("/sum");
     await box.fill("");
+
+    // Deleted after a confirmation: "/" no longer offers it.
+    await nav.getByRole("link", { name: "Settings" }).click();
+    page.once("dialog", (dialog) => void dialog.accept());
+    await section.getByRole("button", { name: "Delete /summary-short" }).click();
+    await expect
+      .poll(() => section.getByRole("status").textContent(), WAIT)
+      .toBe("Prompt /summary-short deleted.");
+    expect(await section.getByRole("listitem").count()).toBe(1);
   });
 
   it("offers the shared prompt to another user, under Chinese labels", async () => {

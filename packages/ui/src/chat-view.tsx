@@ -525,7 +525,7 @@ export function Composer(props: {
     if (!at) return;
     let clipboard: string | undefined;
     if (usesClipboard(prompt.content))
-      clipboard = await navigator.clipboard?.readText().catch(() => undefined);
+      clipboard = await navigator.clipboard?.readText?.().catch(() => undefined);
     const content = fillVariables(prompt.content, {
       clipboard,
       now: new Date(),

@@ -35,6 +35,8 @@ function PromptForm(props: {
   editing?: Prompt;
   admin: boolean;
   contentMaxChars: number;
+  /** Sent: what the section said of the last change no longer holds. */
+  onSubmit(): void;
   onSaved(prompt: Prompt): void;
   onCancel?(): void;
 }) {
@@ -67,6 +69,7 @@ function PromptForm(props: {
     });
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    props.onSubmit();
     let saved: Prompt | undefined;
     const ok = await run(async () => {
       const body = { ...draft, command: draft.command.trim().replace(/^\//, "") };
@@ -241,6 +244,7 @@ export function PromptsSettings(props: { admin: boolean }) {
                     editing={prompt}
                     admin={props.admin}
                     contentMaxChars={contentMaxChars}
+                    onSubmit={() => setDone("")}
                     onSaved={(saved) => {
                       setEditing(undefined);
                       setDone(fill(t.promptSaved, { command: saved.command }));
@@ -293,6 +297,7 @@ export function PromptsSettings(props: { admin: boolean }) {
         <PromptForm
           admin={props.admin}
           contentMaxChars={contentMaxChars}
+          onSubmit={() => setDone("")}
           onSaved={(saved) => {
             setDone(fill(t.promptSaved, { command: saved.command }));
             void run(load);
