@@ -541,8 +541,12 @@ export function Composer(props: {
     const caret = at.start + content.length;
     pendingSelection.current = inside ?? { start: caret, end: caret };
   };
-  // Each conversation has its own draft.
-  useEffect(() => setText(readDraft(draftKey)), [draftKey]);
+  // Each conversation has its own draft (and no prompt's list or placeholders of another's).
+  useEffect(() => {
+    setText(readDraft(draftKey));
+    setSlash(undefined);
+    setFilling(false);
+  }, [draftKey]);
   /** Set when an image or a file was pasted or dropped (see refuseFiles); typing, sending or another conversation clears it. */
   const [filesRefused, setFilesRefused] = useState(false);
   // biome-ignore lint/correctness/useExhaustiveDependencies: cleared on opening another conversation

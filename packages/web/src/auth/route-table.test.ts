@@ -538,7 +538,13 @@ describe("RBAC over the whole route table", () => {
       ["an administrator", ids.prompt!, admin.headers, 404, "PROMPT_NOT_FOUND"],
       // The shared one: read by all, changed by administrators only.
       ["a user, on a shared prompt", ids.sharedPrompt!, other.headers, 403, "ADMIN_REQUIRED"],
-      ["its owner's peer, on a shared prompt", ids.sharedPrompt!, owner.headers, 403, "ADMIN_REQUIRED"],
+      [
+        "another user (the owner of a prompt), on a shared prompt",
+        ids.sharedPrompt!,
+        owner.headers,
+        403,
+        "ADMIN_REQUIRED",
+      ],
       ["anonymous", ids.prompt!, undefined, 401, "UNAUTHORIZED"],
       [
         "a session cookie without the CSRF token",
