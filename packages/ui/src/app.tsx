@@ -273,6 +273,7 @@ export function App() {
         models={models}
         preferences={preferences}
         onSavePreferences={savePreferences}
+        admin={user.role === "admin"}
       />
     );
   else if (path.startsWith("/admin") && user.role !== "admin") page = <AdminOnly />;
@@ -309,6 +310,7 @@ export function App() {
           renamed={renamed}
           archived={archived}
           admin={user.role === "admin"}
+          userName={user.username}
         />
       </div>
     );

@@ -17,6 +17,7 @@ import {
   type GroundingWarning,
   type ModelsAnswer,
   type Preferences,
+  type Prompt,
   type StreamPart,
   streamParts,
 } from "./api.js";
@@ -28,8 +29,16 @@ import { forgetKnowledgeBases, liveTurns, readKnowledgeChoice, writeKnowledgeCho
 import { CopyMessage, Markdown } from "./markdown.js";
 import { findMentions } from "./mentions.js";
 import { ModelGuidance } from "./model-guidance.js";
+import {
+  fillVariables,
+  matchingPrompts,
+  nextPlaceholder,
+  slashQuery,
+  usesClipboard,
+} from "./prompt-library.js";
 import { navigate } from "./router.js";
 import { opensInSourceView, SourceView } from "./source-view.js";
+import { SuggestionList, suggestionKey, suggestionOptionId } from "./suggestion-list.js";
 import { ActionError, errorCode, useAction } from "./use-action.js";
 
 export interface ChatMessage {
@@ -452,6 +461,8 @@ export function Composer(props: {
   /** False when no web search engine is configured: the search choice is off, with why. */
   searchConfigured?: boolean;
   admin?: boolean;
+  /** The signed-in user's name: a prompt's {{USER_NAME}}. */
+  userName?: string;
   busy: boolean;
   disabled?: boolean;
   knowledgeBases: KnowledgeBaseOption[];
@@ -475,11 +486,83 @@ export function Composer(props: {
   /** The chat's files and their uploads, shown over the message box. */
   files?: ReactNode;
 }) {
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
   const draftKey = props.draftKey ?? "new";
   const [text, setText] = useState(() => readDraft(draftKey));
-  // Each conversation has its own draft.
-  useEffect(() => setText(readDraft(draftKey)), [draftKey]);
+  const box = useRef<HTMLTextAreaElement>(null);
+  /**
+   * The prompt library (Settings → Prompts): read when the composer shows, and again each time
+   * "/" opens its list, so that one saved meanwhile (in another tab) is there.
+   */
+  const [prompts, setPrompts] = useState<Prompt[]>([]);
+  const loadPrompts = useCallback(() => {
+    void api<{ prompts: Prompt[] }>("/api/prompts").then(
+      (answer) => setPrompts(answer.prompts),
+      () => {},
+    );
+  }, []);
+  useEffect(() => loadPrompts(), [loadPrompts]);
+  /** The "/" being typed (where it is, and what follows it), while its list is open. */
+  const [slash, setSlash] = useState<{ start: number; query: string }>();
+  const [activePrompt, setActivePrompt] = useState(0);
+  /** A prompt was put in the box with placeholders: Tab goes from one to the next until it is sent. */
+  const [filling, setFilling] = useState(false);
+  /** Where to put the box's selection once the text set with it is shown. */
+  const pendingSelection = useRef<{ start: number; end: number } | undefined>(undefined);
+  useEffect(() => {
+    const selection = pendingSelection.current;
+    if (!selection || !box.current) return;
+    pendingSelection.current = undefined;
+    box.current.focus();
+    box.current.setSelectionRange(selection.start, selection.end);
+  });
+  const offered = slash ? matchingPrompts(prompts, slash.query) : [];
+  const pickerOpen = offered.length > 0;
+  /** Follows the caret: the list opens on a "/" typed where a command may begin, and closes off it. */
+  const followCaret = (value: string, caret: number) => {
+    const found = slashQuery(value, caret);
+    if (found && !slash) loadPrompts();
+    if (found?.query !== slash?.query || found?.start !== slash?.start) setActivePrompt(0);
+    setSlash(found);
+  };
+  const changeText = (value: string) => {
+    setText(value);
+    setFilesRefused(false);
+    props.onEdit?.();
+    writeDraft(draftKey, value);
+  };
+  /**
+   * Puts a prompt in the box in place of its "/command": its variables filled (the clipboard's
+   * when the browser grants it), then its first placeholder selected for the user to type over.
+   */
+  const pickPrompt = async (prompt: Prompt) => {
+    const at = slash;
+    setSlash(undefined);
+    if (!at) return;
+    let clipboard: string | undefined;
+    if (usesClipboard(prompt.content))
+      clipboard = await navigator.clipboard?.readText?.().catch(() => undefined);
+    const content = fillVariables(prompt.content, {
+      clipboard,
+      now: new Date(),
+      locale,
+      userName: props.userName ?? "",
+    });
+    const end = at.start + 1 + at.query.length;
+    const value = text.slice(0, at.start) + content + text.slice(end);
+    changeText(value);
+    const placeholder = nextPlaceholder(value, at.start);
+    const inside = placeholder && placeholder.start < at.start + content.length ? placeholder : undefined;
+    setFilling(!!inside);
+    const caret = at.start + content.length;
+    pendingSelection.current = inside ?? { start: caret, end: caret };
+  };
+  // Each conversation has its own draft (and no prompt's list or placeholders of another's).
+  useEffect(() => {
+    setText(readDraft(draftKey));
+    setSlash(undefined);
+    setFilling(false);
+  }, [draftKey]);
   /** Set when an image was pasted or dropped (see takeFiles); typing, sending or another conversation clears it. */
   const [filesRefused, setFilesRefused] = useState(false);
   // biome-ignore lint/correctness/useExhaustiveDependencies: cleared on opening another conversation
@@ -505,6 +588,8 @@ export function Composer(props: {
     const sentFrom = draftKey;
     setText("");
     setFilesRefused(false);
+    setSlash(undefined);
+    setFilling(false);
     void props.onSend(value, options).then((sent) => {
       if (sent && readDraft(sentFrom) === typed) writeDraft(sentFrom, "");
       else setText((current) => current || typed);
@@ -530,6 +615,28 @@ export function Composer(props: {
     if (documents.length > 0) props.onAttach?.(documents);
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (
+      pickerOpen &&
+      suggestionKey(event, {
+        count: offered.length,
+        active: activePrompt,
+        onActive: setActivePrompt,
+        onPick: (index) => void pickPrompt(offered[index]!),
+        onClose: () => setSlash(undefined),
+      })
+    )
+      return;
+    // A prompt's placeholders, one after another; with none left, Tab leaves the box as usual.
+    if (event.key === "Tab" && !event.shiftKey && filling) {
+      const target = event.currentTarget;
+      const next = nextPlaceholder(text, target.selectionEnd);
+      if (next) {
+        event.preventDefault();
+        target.setSelectionRange(next.start, next.end);
+        return;
+      }
+      setFilling(false);
+    }
     // Enter that commits an input method's candidate (Chinese, Japanese) is not a send; Safari
     // reports it with keyCode 229 rather than isComposing.
     const composing = event.nativeEvent.isComposing || event.keyCode === 229;
@@ -646,23 +753,54 @@ export function Composer(props: {
         <label className="visually-hidden" htmlFor="message-input">
           {t.messagePlaceholder}
         </label>
+        {pickerOpen && (
+          <SuggestionList
+            id="prompt-suggestions"
+            label={t.promptSuggestions}
+            suggestions={offered.map((prompt) => ({
+              id: prompt.id,
+              label: `/${prompt.command}`,
+              description: prompt.title,
+              ...(prompt.shared ? { note: t.promptShared } : {}),
+            }))}
+            active={activePrompt}
+            onActive={setActivePrompt}
+            onPick={(index) => void pickPrompt(offered[index]!)}
+          />
+        )}
+        {/* Only for a user with prompts: the "/" list says how many it offers as it opens. */}
+        {prompts.length > 0 && (
+          <p className="visually-hidden" role="status">
+            {pickerOpen ? fill(t.promptSuggestionsOpen, { n: offered.length }) : ""}
+          </p>
+        )}
         <textarea
           id="message-input"
+          ref={box}
           value={text}
           rows={2}
           placeholder={t.messagePlaceholder}
           disabled={props.disabled}
           onChange={(event) => {
-            setText(event.target.value);
-            setFilesRefused(false);
-            props.onEdit?.();
-            writeDraft(draftKey, event.target.value);
+            changeText(event.target.value);
+            followCaret(event.target.value, event.target.selectionEnd);
           }}
+          onSelect={(event) => {
+            // The caret moved (a click, the arrow keys): the list follows it.
+            if (slash) followCaret(event.currentTarget.value, event.currentTarget.selectionEnd);
+          }}
+          onBlur={() => setSlash(undefined)}
           onKeyDown={onKeyDown}
           onPaste={takeFiles}
+          aria-autocomplete="list"
+          aria-controls={pickerOpen ? "prompt-suggestions" : undefined}
+          aria-activedescendant={
+            pickerOpen ? suggestionOptionId("prompt-suggestions", activePrompt) : undefined
+          }
           aria-invalid={props.refusal?.invalid || undefined}
           aria-describedby={
             [
+              prompts.length > 0 && "prompt-hint",
               props.knowledgeBases.length > 0 && "mention-hint",
               filesRefused && "files-refused",
               props.refusal?.errorId,
@@ -682,6 +820,11 @@ export function Composer(props: {
           </button>
         )}
       </div>
+      {prompts.length > 0 && (
+        <p id="prompt-hint" className="visually-hidden">
+          {t.promptHint}
+        </p>
+      )}
       {filesRefused && (
         <p id="files-refused" className="error-text composer-notice" role="alert">
           {t.filesNotSupported}
@@ -861,6 +1004,8 @@ export function ChatView(props: {
   archived?: { id: string; archivedAt: string };
   /** Whether the reader is an administrator (who can configure what is missing, and is told how). */
   admin?: boolean;
+  /** The reader's name: a prompt's {{USER_NAME}}. */
+  userName?: string;
 }) {
   const { t } = useI18n();
   const [messages, setMessages] = useState<ChatMessage[]>([]);
@@ -1549,6 +1694,7 @@ export function ChatView(props: {
         draftKey={props.conversationId ?? "new"}
         searchConfigured={searchConfigured}
         admin={props.admin}
+        userName={props.userName}
         busy={busy}
         disabled={watching}
         knowledgeBases={props.knowledgeBases}

@@ -7,6 +7,7 @@ import { describedField, focusWhenShown, keepFocusNear, PAGE_HEADING, usePageTit
 import { fill, type Locale, useI18n } from "./i18n.js";
 import { LanguageOptions } from "./language-options.js";
 import { CopyButton } from "./markdown.js";
+import { PromptsSettings } from "./prompts-settings.js";
 import { navigate } from "./router.js";
 import { ActionError, errorCode, errorField, useAction } from "./use-action.js";
 
@@ -297,8 +298,8 @@ function ChatDefaults(props: {
 }
 
 /**
- * The user's settings: language and theme (kept with the account), chat defaults, password,
- * chats, and API keys (shown once, revocable).
+ * The user's settings: language and theme (kept with the account), chat defaults, prompts,
+ * password, chats, and API keys (shown once, revocable).
  */
 export function SettingsPage(props: {
   theme: ThemeChoice;
@@ -310,6 +311,8 @@ export function SettingsPage(props: {
   /** Undefined until read. */
   preferences: Preferences | undefined;
   onSavePreferences(changes: Partial<Preferences>): Promise<Preferences>;
+  /** An administrator shares prompts with everyone, and changes the shared ones. */
+  admin?: boolean;
 }) {
   const { t, locale } = useI18n();
   const display = useAction();
@@ -383,6 +386,7 @@ export function SettingsPage(props: {
           onSave={props.onSavePreferences}
         />
       )}
+      <PromptsSettings admin={props.admin ?? false} />
       <ChangePassword />
       <ChatsSettings />
       <h3 id="api-keys-title" tabIndex={-1}>

@@ -38,6 +38,8 @@ import { registerKnowledgeRoutes } from "./knowledge/knowledge-routes.js";
 import { ServiceProxy } from "./knowledge/service-proxy.js";
 import { ModelClient } from "./model/model-client.js";
 import { ModelAccess } from "./models/model-access.js";
+import { registerPromptRoutes } from "./prompts/prompt-routes.js";
+import { PromptStore } from "./prompts/prompt-store.js";
 import { formatWebError } from "./public-api/format-error.js";
 import { registerPublicApi } from "./public-api/public-api-routes.js";
 import { SettingsStore } from "./settings/settings-store.js";
@@ -192,6 +194,7 @@ export async function createWebService(
   registerConversationFileRoutes(app, { conversations, files });
   registerShareRoutes(app, { conversations, shares, settings });
   registerFolderRoutes(app, { folders: new FolderStore(db), turns: turnDeps.turns, purgeFiles });
+  registerPromptRoutes(app, { prompts: new PromptStore(db), config });
   registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess, modelAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerAdminRoutes(app, {

@@ -272,6 +272,12 @@ export const ERROR_CODES = {
     status: 409,
     summary: "You already have a folder with that name (names are compared without regard to case or width).",
   },
+  PROMPT_NOT_FOUND: { status: 404, summary: "No prompt with that id is yours or shared with everyone." },
+  PROMPT_COMMAND_TAKEN: {
+    status: 409,
+    summary:
+      "Another of your prompts (of the shared ones, for a shared prompt) has that command (compared without regard to case or width).",
+  },
   MESSAGE_NOT_FOUND: { status: 404, summary: "No message with that id is in the conversation." },
   ANSWER_IN_PROGRESS: {
     status: 409,

@@ -4,6 +4,7 @@ import { HearthError } from "@hearth/core";
 import { audit } from "../audit/audit-log.js";
 import { lockedTransaction } from "../storage/locked-transaction.js";
 import type { WebDatabase } from "../storage/open-database.js";
+import { isUniqueViolation } from "../storage/unique-violation.js";
 import { hashPassword } from "./password-hash.js";
 import { foldUsername } from "./username-fold.js";
 
@@ -84,12 +85,6 @@ async function usernameTaken(db: Reader, username: string): Promise<boolean> {
     .execute();
   const folded = foldUsername(username);
   return unfolded.some((row) => foldUsername(row.username) === folded);
-}
-
-/** A unique index refused the row: another request took the name between the check and the insert. */
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  return e?.code === "23505" || /UNIQUE constraint failed/i.test(e?.message ?? "");
 }
 
 /** Taken by every account creation, so that whether it is the first is decided one at a time. */

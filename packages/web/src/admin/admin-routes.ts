@@ -233,7 +233,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         trx,
         conversations.map((c) => c.id),
       );
-      for (const table of ["folders", "sessions", "api_keys", "group_members", "user_preferences"] as const)
+      for (const table of [
+        "folders",
+        "sessions",
+        "api_keys",
+        "group_members",
+        "user_preferences",
+        "prompts",
+      ] as const)
         await trx.deleteFrom(table).where("user_id", "=", id).execute();
       await trx.deleteFrom("users").where("id", "=", id).execute();
     });

@@ -30,7 +30,10 @@ export type AuditAction =
   | "model.pull-failed"
   | "model.delete"
   | "model.rollback"
-  | "settings.change";
+  | "settings.change"
+  | "prompt.shared-create"
+  | "prompt.shared-change"
+  | "prompt.shared-delete";
 
 /**
  * Writes an entry with the names of its actor and target (an account or a group) as they are now:

@@ -92,6 +92,21 @@ describe("RBAC over the whole route table", () => {
       payload: { instructions: "the owner's secret instructions", theme: "dark" },
     });
     expect(preferences.statusCode).toBe(200);
+    // The owner's own prompt (theirs alone) and a prompt the administrator shares with everyone.
+    const prompt = await web.app.inject({
+      method: "POST",
+      url: "/api/prompts",
+      headers: owner.headers,
+      payload: { command: "secret", title: "Private prompt", content: "the owner's secret prompt" },
+    });
+    ids.prompt = (prompt.json() as { id: string }).id;
+    const sharedPrompt = await web.app.inject({
+      method: "POST",
+      url: "/api/prompts",
+      headers: admin.headers,
+      payload: { command: "team", title: "Team prompt", content: "For everyone", shared: true },
+    });
+    ids.sharedPrompt = (sharedPrompt.json() as { id: string }).id;
     strangerKey = (
       (
         await web.app.inject({
@@ -122,6 +137,7 @@ describe("RBAC over the whole route table", () => {
       .replace(/^\/api\/conversations\/:id/, `/api/conversations/${ids.conversation}`)
       .replace(/^\/api\/knowledge-bases\/:id/, `/api/knowledge-bases/${ids.knowledgeBase}`)
       .replace(/^\/api\/folders\/:id/, `/api/folders/${ids.folder}`)
+      .replace(/^\/api\/prompts\/:id/, `/api/prompts/${ids.prompt}`)
       .replace(":documentId", ids.document!)
       .replace(":jobId", ids.job!)
       .replace(":shareId", ids.share!)
@@ -135,7 +151,7 @@ describe("RBAC over the whole route table", () => {
   }
 
   /** Routes where a signed-in user only reaches their own resources. */
-  const OWNED = /^\/api\/(conversations|folders|knowledge-bases|jobs|account\/api-keys)\/:/;
+  const OWNED = /^\/api\/(conversations|folders|prompts|knowledge-bases|jobs|account\/api-keys)\/:/;
 
   it("declares an access level on every route, and the table has the routes we expect", () => {
     expect(web.routes.length).toBeGreaterThan(40);
@@ -209,6 +225,13 @@ describe("RBAC over the whole route table", () => {
         // neither: walked below), the change with the CSRF token.
         "GET /api/account/preferences user",
         "PUT /api/account/preferences user",
+        // The prompt library: a user's own prompts (OWNED: another user's is a 404, an
+        // administrator's attempt too) and the shared ones, changed by administrators only; a
+        // session's (no API key opens them), changes with the CSRF token.
+        "GET /api/prompts user",
+        "POST /api/prompts user",
+        "PATCH /api/prompts/:id user",
+        "DELETE /api/prompts/:id user",
       ]),
     );
   });
@@ -359,6 +382,14 @@ describe("RBAC over the whole route table", () => {
       instructions: "the owner's secret instructions",
       theme: "dark",
     });
+    // The owner's prompt is as it was, and the stranger's list held only the shared one.
+    const prompts = (await web.app.inject({ url: "/api/prompts", headers: owner.headers })).json() as {
+      prompts: Array<{ id: string; content: string }>;
+    };
+    expect(prompts.prompts.map((p) => [p.id, p.content])).toEqual([
+      [ids.prompt, "the owner's secret prompt"],
+      [ids.sharedPrompt, "For everyone"],
+    ]);
     const document = await web.app.inject({
       url: `/api/knowledge-bases/${ids.knowledgeBase}/documents/${ids.document}`,
       headers: owner.headers,
@@ -580,5 +611,71 @@ describe("RBAC over the whole route table", () => {
       headers: owner.headers,
     });
     expect(removed.statusCode).toBe(204);
+  });
+
+  it("keeps a prompt to its owner and a shared prompt's changes to administrators: anonymous 401, no CSRF token 403, an API key 401", async () => {
+    const other = await signUp(web.app, "prompt-reader");
+    const attempts: Array<[string, string, Record<string, string> | undefined, number, string]> = [
+      // The owner's own prompt: nobody else's, an administrator's neither.
+      ["another user", ids.prompt!, other.headers, 404, "PROMPT_NOT_FOUND"],
+      ["an administrator", ids.prompt!, admin.headers, 404, "PROMPT_NOT_FOUND"],
+      // The shared one: read by all, changed by administrators only.
+      ["a user, on a shared prompt", ids.sharedPrompt!, other.headers, 403, "ADMIN_REQUIRED"],
+      [
+        "another user (the owner of a prompt), on a shared prompt",
+        ids.sharedPrompt!,
+        owner.headers,
+        403,
+        "ADMIN_REQUIRED",
+      ],
+      ["anonymous", ids.prompt!, undefined, 401, "UNAUTHORIZED"],
+      [
+        "a session cookie without the CSRF token",
+        ids.prompt!,
+        { cookie: owner.cookie },
+        403,
+        "CSRF_TOKEN_INVALID",
+      ],
+      ["an API key", ids.prompt!, { authorization: `Bearer ${strangerKey}` }, 401, "UNAUTHORIZED"],
+    ];
+    for (const [who, id, headers, status, code] of attempts) {
+      for (const method of ["PATCH", "DELETE"] as const) {
+        const response = await web.app.inject({
+          method,
+          url: `/api/prompts/${id}`,
+          ...(headers ? { headers } : {}),
+          ...(method === "PATCH" ? { payload: { title: "taken over" } } : {}),
+        });
+        expect([response.statusCode, response.json().error.code], `${who} ${method}`).toEqual([status, code]);
+        expect(response.body, who).not.toContain("secret prompt");
+      }
+    }
+    // Every signed-in user reads the shared one; only administrators may share.
+    const listed = (await web.app.inject({ url: "/api/prompts", headers: other.headers })).json() as {
+      prompts: Array<{ id: string; editable: boolean }>;
+    };
+    expect(listed.prompts).toEqual([expect.objectContaining({ id: ids.sharedPrompt, editable: false })]);
+    const share = await web.app.inject({
+      method: "POST",
+      url: "/api/prompts",
+      headers: other.headers,
+      payload: { command: "mine", title: "Mine", content: "x", shared: true },
+    });
+    expect([share.statusCode, share.json().error.code]).toEqual([403, "ADMIN_REQUIRED"]);
+    // The owner and an administrator change what is theirs to change.
+    const own = await web.app.inject({
+      method: "PATCH",
+      url: `/api/prompts/${ids.prompt}`,
+      headers: owner.headers,
+      payload: { title: "Still private" },
+    });
+    expect(own.json()).toMatchObject({ id: ids.prompt, title: "Still private", editable: true });
+    const shared = await web.app.inject({
+      method: "PATCH",
+      url: `/api/prompts/${ids.sharedPrompt}`,
+      headers: admin.headers,
+      payload: { title: "Team prompt, revised" },
+    });
+    expect(shared.json()).toMatchObject({ title: "Team prompt, revised", shared: true, editable: true });
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { HearthError } from "@hearth/core";
 import { foldUsername } from "../accounts/username-fold.js";
 import type { WebDatabase } from "../storage/open-database.js";
+import { isUniqueViolation } from "../storage/unique-violation.js";
 import { deleteConversationRows } from "./conversation-store.js";
 
 /** A folder as the API gives it. */
@@ -15,12 +16,6 @@ export interface StoredFolder {
 
 /** The longest folder name, in characters. */
 export const FOLDER_NAME_MAX_CHARS = 100;
-
-/** A unique index refused the row: another request took the name between the check and the write. */
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  return e?.code === "23505" || /UNIQUE constraint failed/i.test(e?.message ?? "");
-}
 
 function nameTaken(): HearthError {
   return new HearthError("FOLDER_NAME_TAKEN", "You already have a folder with that name", {

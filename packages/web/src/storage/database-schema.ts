@@ -87,6 +87,25 @@ export interface ConversationsTable {
   archived_at: Generated<string | null>;
 }
 
+/** A saved prompt of the prompt library (0020-prompt-library). */
+export interface PromptsTable {
+  id: string;
+  /** Its owner; null for a prompt an administrator shared with everyone. */
+  user_id: string | null;
+  /** Where its command is unique: its owner's id, or "shared". */
+  scope: string;
+  /** As typed, without the "/" (1-50 letters, digits, "-" and "_"). */
+  command: string;
+  /** The command folded (accounts/username-fold.ts): "Sum" and "ＳＵＭ" are one command. */
+  command_folded: string;
+  title: string;
+  content: string;
+  /** Who wrote it (null once their account is gone). */
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 /** A user's folder of conversations (0015-conversation-folders). */
 export interface FoldersTable {
   id: string;
@@ -276,4 +295,5 @@ export interface Database {
   knowledge_shares: KnowledgeShareTable;
   usage: UsageTable;
   user_preferences: UserPreferencesTable;
+  prompts: PromptsTable;
 }

@@ -13,6 +13,7 @@ import { createUser, findUserByName } from "../accounts/account-store.js";
 import { readPreferences, writePreferences } from "../accounts/preferences-store.js";
 import { ConversationStore } from "../conversations/conversation-store.js";
 import { FolderStore } from "../conversations/folder-store.js";
+import { PromptStore } from "../prompts/prompt-store.js";
 import type { Database } from "./database-schema.js";
 import { createMigrator, type Dialect } from "./migrations.js";
 import { openDatabase } from "./open-database.js";
@@ -290,13 +291,46 @@ async function expectUserPreferences(db: Kysely<Database>): Promise<void> {
   expect(await db.selectFrom("user_preferences").selectAll().execute()).toEqual([]);
 }
 
+/**
+ * After 0020-prompt-library: the account from before has no prompts and keeps its conversation; a
+ * prompt of its own and a shared one are saved, their commands unique folded.
+ */
+async function expectPromptLibrary(db: Kysely<Database>): Promise<void> {
+  const prompts = new PromptStore(db);
+  const wang = { id: "usr_wang", role: "admin" };
+  expect(await prompts.list(wang)).toEqual([]);
+  const own = await prompts.create(wang, {
+    command: "总结",
+    title: "总结",
+    content: "总结：{{topic}}",
+    shared: false,
+  });
+  await prompts.create(wang, {
+    command: "deploy",
+    title: "Deploy",
+    content: "Deploy {{what}}",
+    shared: true,
+  });
+  await expect(
+    prompts.create(wang, { command: "ＤＥＰＬＯＹ", title: "again", content: "x", shared: true }),
+  ).rejects.toMatchObject({ code: "PROMPT_COMMAND_TAKEN" });
+  expect((await prompts.list(wang)).map((p) => [p.command, p.shared])).toEqual([
+    ["deploy", true],
+    ["总结", false],
+  ]);
+  expect(await prompts.get(wang, own.id)).toMatchObject({ content: "总结：{{topic}}" });
+  expect(await db.selectFrom("messages").select("content").execute()).toContainEqual({
+    content: "How do I deploy Hearth with PostgreSQL? Grüße aus MÜNCHEN",
+  });
+}
+
 function backups(): string[] {
   const dir = join(dataDir, "backups");
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 19;
+const LATEST_STEP = 20;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -385,6 +419,7 @@ describe("web database migrations on SQLite", () => {
       await expectMessageVersions(db);
       const applied = await createMigrator(db as Kysely<unknown>, "sqlite").getMigrations();
       expect(applied.every((step) => step.executedAt !== undefined)).toBe(true);
+      await expectPromptLibrary(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();
@@ -641,6 +676,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       await expectConversationSettings(db);
       await expectFoldersAndArchive(db);
       await expectMessageVersions(db);
+      await expectPromptLibrary(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();

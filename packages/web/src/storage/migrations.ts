@@ -433,6 +433,35 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           .execute();
       },
     },
+    "0020-prompt-library": {
+      // The prompt library: reusable prompts, each called by a command typed after "/" in the
+      // message box. A user's own (user_id theirs, scope their id) or shared with everyone by an
+      // administrator (user_id null, scope "shared"); a command is unique within its scope,
+      // compared folded as user and folder names are (command_folded). A user's own goes with
+      // their account; a shared one stays when the administrator who wrote it goes (created_by
+      // null). Nothing stored before changes.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("prompts")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("user_id", "text", (c) => c.references("users.id").onDelete("cascade"))
+          .addColumn("scope", "text", (c) => c.notNull())
+          .addColumn("command", "text", (c) => c.notNull())
+          .addColumn("command_folded", "text", (c) => c.notNull())
+          .addColumn("title", "text", (c) => c.notNull())
+          .addColumn("content", "text", (c) => c.notNull())
+          .addColumn("created_by", "text", (c) => c.references("users.id").onDelete("set null"))
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("prompts_scope_command")
+          .on("prompts")
+          .columns(["scope", "command_folded"])
+          .unique()
+          .execute();
+      },
+    },
   };
 }
 
