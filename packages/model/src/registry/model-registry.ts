@@ -28,7 +28,7 @@ import {
   ollamaManifestSchema,
   parseRegistryReference,
 } from "./ollama-registry-client.js";
-import { compareVersions, nextVersion } from "./semantic-version.js";
+import { compareVersions, nextVersion, parseVersion } from "./semantic-version.js";
 
 /** The file name a `name:tag` model is served under: `name.gguf` for `latest`, else `name@tag.gguf`. */
 export function fileNameForModel(name: string): string {
@@ -879,9 +879,21 @@ export class ModelRegistry {
           `Ollama has no ${parsed.model}:${parsed.tag} in ${ollamaDir} (no ${manifestPath})`,
         );
       }
-      const manifest = ollamaManifestSchema.safeParse(JSON.parse(text));
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (error) {
+        throw new HearthError(
+          "MODEL_FILE_INVALID",
+          `${manifestPath} is not an Ollama manifest (not valid JSON: ${(error as Error).message}); pull the model again with Ollama`,
+          { details: { file: manifestPath } },
+        );
+      }
+      const manifest = ollamaManifestSchema.safeParse(json);
       if (!manifest.success)
-        throw new HearthError("MODEL_FILE_INVALID", `${manifestPath} is not an Ollama manifest`);
+        throw new HearthError("MODEL_FILE_INVALID", `${manifestPath} is not an Ollama manifest`, {
+          details: { file: manifestPath },
+        });
       const layer = modelLayer(manifest.data);
       const blob = resolve(ollamaDir, "blobs", layer.digest.replace(":", "-"));
       const check = await checkGgufFile(blob);
@@ -909,6 +921,13 @@ export class ModelRegistry {
    */
   rollback(nameInput: string, to?: string): Promise<{ from: string; model: RegistryModel }> {
     return this.#serial(async () => {
+      // Not a version at all is a malformed request (as the registry API's schema answers it); a
+      // version the model lacks is MODEL_VERSION_NOT_FOUND.
+      if (to !== undefined && !parseVersion(to))
+        throw new HearthError(
+          "INVALID_REQUEST",
+          `"${to}" is not a version: give a semantic version such as 1.0.0`,
+        );
       const name = normalizeModelName(nameInput);
       const file = await this.#read();
       const record = file.models[name];
