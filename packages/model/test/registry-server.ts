@@ -56,6 +56,13 @@ export async function startRegistryServer(
     cutWhen: undefined as (() => Promise<unknown>) | undefined,
     /** Where the next answers stop sending (relative to their first byte), keeping the connection open. */
     stallNextAt: [] as number[],
+    /**
+     * Where the next answers pause (relative to their first byte), each until its promise settles:
+     * a slow download a test holds at a known point, then lets finish.
+     */
+    pauseNextAt: [] as Array<{ at: number; until: Promise<unknown> }>,
+    /** The blob and file requests answered, by path (a download shared by two pulls is one). */
+    requests: [] as string[],
     noValidators: false,
   };
   const server: Server = createServer((request, response) => {
@@ -76,6 +83,7 @@ export async function startRegistryServer(
         .end(JSON.stringify({ errors: [{ code: "MANIFEST_UNKNOWN", message: "manifest unknown" }] }));
       return;
     }
+    state.requests.push(url);
     const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body);
     const etag = state.noValidators ? undefined : `"${digestOf(bytes).slice(7, 23)}"`;
     const ifRange = request.headers["if-range"] as string | undefined;
@@ -95,6 +103,12 @@ export async function startRegistryServer(
     if (stallAt !== undefined) {
       // Sends part of the body, then nothing, the connection left open (closed with the server).
       response.write(slice.subarray(0, stallAt));
+      return;
+    }
+    const pause = state.pauseNextAt.shift();
+    if (pause !== undefined) {
+      response.write(slice.subarray(0, pause.at));
+      void pause.until.then(() => response.end(slice.subarray(pause.at)));
       return;
     }
     if (state.cutNextBlobAt !== undefined) {

@@ -301,6 +301,22 @@ describe("pullStepText", () => {
     );
   });
 
+  it("says a pull waits for another pull of the same file, naming its process, with that one's progress", () => {
+    const waiting = {
+      status: "waiting for another pull of the same file (process 4242)",
+      completed: 50,
+      total: 200,
+    };
+    expect(pullStepText(zh, waiting)).toBe("正在等待同一文件的另一个拉取（进程 4242）完成 25%");
+    expect(pullStepText(en, waiting)).toBe("Waiting for another pull of the same file (process 4242) 25%");
+    expect(
+      pullStepText(en, { status: "waiting for another pull of the same file (process 7 on box-2)" }),
+    ).toBe("Waiting for another pull of the same file (process 7 on box-2)");
+    expect(pullStepText(zh, { error: "taken", code: "MODEL_PULL_IN_PROGRESS" })).toBe(
+      `错误：${zh.errorCodes.MODEL_PULL_IN_PROGRESS}`,
+    );
+  });
+
   it("shows a step it does not know as the service wrote it", () => {
     expect(pullStepText(zh, { status: "resuming" })).toBe("resuming");
   });

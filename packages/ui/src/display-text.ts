@@ -229,12 +229,20 @@ export function pullStepText(t: Messages, step: PullStep): string {
   }
   const status = step.status ?? "";
   const file = /^(downloading|pulling) (.+)$/.exec(status);
+  const waiting = /^waiting for another pull of the same file \(process (\d+)(?: on (.+))?\)$/.exec(status);
   let text = status;
   if (status === "pulling manifest") text = t.pullStatuses.manifest;
   else if (status.startsWith("verifying")) text = t.pullStatuses.verifying;
   else if (status === "writing manifest") text = t.pullStatuses.writing;
   else if (status === "success") text = t.pullStatuses.success;
   else if (file) text = fill(t.pullStatuses.downloading, { file: file[2]! });
+  else if (waiting)
+    text = fill(t.pullStatuses.waiting, {
+      process: fill(waiting[2] ? t.pullStatuses.processOnHost : t.pullStatuses.process, {
+        pid: waiting[1]!,
+        host: waiting[2] ?? "",
+      }),
+    });
   const percent = step.total ? ` ${Math.round(((step.completed ?? 0) / step.total) * 100)}%` : "";
   return `${text}${percent}`;
 }

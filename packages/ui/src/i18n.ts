@@ -448,6 +448,8 @@ const en = {
     MODEL_PULL_FAILED:
       "The model could not be pulled: the registry or URL did not answer or did not serve a GGUF, or the download was interrupted or stalled (pull again to resume).",
     MODEL_DIGEST_MISMATCH: "The downloaded file did not match its digest and was discarded; pull it again.",
+    MODEL_PULL_IN_PROGRESS:
+      "Another pull of the same file took over its download; this one installed nothing. Wait for that pull, or pull again.",
     MODEL_VERSION_NOT_FOUND: "The model has no such version, or no earlier version to roll back to.",
     MODEL_WEIGHTS_MISSING: "The model's weights are not on disk; pull, import or copy them back first.",
     MODEL_REGISTRY_CORRUPT:
@@ -697,6 +699,9 @@ const en = {
   pullStatuses: {
     manifest: "Reading the manifest",
     downloading: "Downloading {file}",
+    waiting: "Waiting for another pull of the same file ({process})",
+    process: "process {pid}",
+    processOnHost: "process {pid} on {host}",
     verifying: "Verifying the download",
     writing: "Saving",
     success: "Done",
@@ -1290,6 +1295,8 @@ const zhCN: Messages = {
     MODEL_PULL_FAILED:
       "拉取模型失败：模型仓库或 URL 没有响应、提供的不是 GGUF，或下载中断、停滞（再次拉取即可续传）。",
     MODEL_DIGEST_MISMATCH: "下载的文件与其摘要不符，已被删除；请重新拉取。",
+    MODEL_PULL_IN_PROGRESS:
+      "同一文件的另一个拉取接管了这次下载，本次拉取没有安装任何内容。请等待那个拉取完成，或重新拉取。",
     MODEL_VERSION_NOT_FOUND: "该模型没有这个版本，或没有可以回滚到的更早版本。",
     MODEL_WEIGHTS_MISSING: "该模型的权重不在磁盘上；请先重新拉取、导入或拷回权重。",
     MODEL_REGISTRY_CORRUPT: "模型仓库文件已损坏：请从备份恢复，或将其移开以重新登记模型文件。",
@@ -1501,6 +1508,9 @@ const zhCN: Messages = {
   pullStatuses: {
     manifest: "正在读取清单",
     downloading: "正在下载 {file}",
+    waiting: "正在等待同一文件的另一个拉取（{process}）完成",
+    process: "进程 {pid}",
+    processOnHost: "{host} 上的进程 {pid}",
     verifying: "正在校验下载的文件",
     writing: "正在保存",
     success: "完成",

@@ -1,6 +1,6 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { loadConfig } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -84,6 +84,30 @@ describe("hearth models", () => {
   it("ends with the error code and exit code 1 on bad input", async () => {
     const failed = await hearthModels("rollback", "nothing-here");
     expect(failed.err).toMatch(/^MODEL_NOT_FOUND: /);
+    expect(failed.code).toBe(1);
+  });
+
+  it("refuses a --to that is not a version as the registry API does (INVALID_REQUEST), and one it lacks by MODEL_VERSION_NOT_FOUND", async () => {
+    const dataDir = await mkdtemp(join(dir, "rollback-to-"));
+    const on = (...args: string[]) => hearthModelsOn({ isTTY: false, dataDir }, ...args);
+    await on("pull", `${server.url}/library/tiny:latest`);
+    const banana = await on("rollback", "tiny", "--to", "banana");
+    expect(banana.err).toBe(
+      'INVALID_REQUEST: "banana" is not a version: give a semantic version such as 1.0.0\n',
+    );
+    expect(banana.code).toBe(1);
+    const absent = await on("rollback", "tiny", "--to", "9.9.9");
+    expect(absent.err).toMatch(/^MODEL_VERSION_NOT_FOUND: model "tiny:latest" has no version 9\.9\.9/);
+  });
+
+  it("names the Ollama manifest that is not JSON, by a stable code", async () => {
+    const ollamaDir = await mkdtemp(join(dir, "ollama-"));
+    const manifest = join(ollamaDir, "manifests", "registry.ollama.ai", "library", "broken", "latest");
+    await mkdir(dirname(manifest), { recursive: true });
+    await writeFile(manifest, "{not json");
+    const failed = await hearthModels("import", "broken", "--from", ollamaDir);
+    expect(failed.err).toMatch(/^MODEL_FILE_INVALID: /);
+    expect(failed.err).toContain(`${manifest} is not an Ollama manifest (not valid JSON:`);
     expect(failed.code).toBe(1);
   });
 

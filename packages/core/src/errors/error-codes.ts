@@ -108,6 +108,11 @@ export const ERROR_CODES = {
     status: 422,
     summary: "A pulled file's content does not match the digest it was announced with; it was discarded.",
   },
+  MODEL_PULL_IN_PROGRESS: {
+    status: 409,
+    summary:
+      "Another pull of the same file holds its download (its lock under models/.hearth/pulls/ was taken from this one, or holds no record); the message names the process.",
+  },
   MODEL_VERSION_NOT_FOUND: {
     status: 404,
     summary: "The model has no such version (or no earlier version to roll back to).",

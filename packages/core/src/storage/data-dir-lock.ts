@@ -15,6 +15,8 @@ export interface LockRecord {
   hostname?: string;
   command?: string;
   startedAt?: string;
+  /** Written by every pid file so that no two hold the same text; names one holding among others. */
+  nonce?: string;
 }
 
 export interface LockHolder extends LockRecord {
@@ -246,8 +248,15 @@ function releasePidFiles(files: string[], text: string): void {
 
 export interface PidFileLock {
   file: string;
+  /** This holding's record (its `nonce` tells it from any other holding of the same file). */
+  record: LockRecord;
   /** The record of the process that had left the file, when it was taken over from one that is gone. */
   tookOver: LockRecord | undefined;
+  /**
+   * Whether the file still holds this holding's record: false once it was removed or replaced (by
+   * hand, or taken over as stale), when whatever the lock guards may be another's again.
+   */
+  stillHeld(): boolean;
   /** Removes the pid file (also done when the process exits). */
   release(): void;
 }
@@ -266,7 +275,17 @@ export function lockPidFile(file: string, command: string, refusals: PidFileRefu
     process.off("exit", release);
   };
   process.on("exit", release);
-  return { file, tookOver, release };
+  const stillHeld = () => {
+    const read = readLock(file);
+    return typeof read === "object" && read.text === text;
+  };
+  return { file, record: JSON.parse(text) as LockRecord, tookOver, stillHeld, release };
+}
+
+/** The record a pid file holds now: undefined when it is gone or holds none. */
+export function readPidFile(file: string): LockRecord | undefined {
+  const read = readLock(file);
+  return typeof read === "object" ? read.record : undefined;
 }
 
 /**

@@ -17,7 +17,12 @@ export {
   dataDirLockHolders,
   LOCKS_DIR,
   type LockHolder,
+  type LockRecord,
   lockDataDir,
+  lockPidFile,
+  type PidFileLock,
+  type PidFileRefusals,
+  readPidFile,
 } from "./data-dir-lock.js";
 export { isInside, webDatabaseFile } from "./data-files.js";
 export { PRIVATE_DIR } from "./private-dir.js";

@@ -27,6 +27,12 @@ export interface DownloadOptions {
   requireGguf?: boolean;
   /** How long an attempt may receive nothing before it is given up as stalled; DOWNLOAD_STALL_MS unless set (tests). */
   stallMs?: number;
+  /**
+   * Called once every byte is received and again just before the file takes its final name: throws
+   * when the download is no longer this pull's to finish (its lock was taken), leaving the partial
+   * file to whoever holds the lock now.
+   */
+  beforeCommit?: () => void | Promise<void>;
 }
 
 /** How long a download may receive nothing (no answer, no byte) before its attempt is given up as stalled, as Ollama's is. */
@@ -252,7 +258,19 @@ async function downloadAttempt(
       throw new HearthError("MODEL_PULL_FAILED", `${shown} is too short to be a GGUF file`);
     }
     options.onProgress?.({ completed, total });
+    await options.beforeCommit?.();
     const digest = await sha256File(partial);
+    // The digest is of the bytes that take the final name: a file longer or shorter than the bytes
+    // this download wrote was written by someone else too (a pull without the lock: an earlier
+    // release's), and is nobody's file.
+    const written = await stat(partial).catch(() => undefined);
+    if (written?.size !== completed) {
+      await discard();
+      throw new HearthError(
+        "MODEL_PULL_FAILED",
+        `the download of ${shown} was written to by another process meanwhile (${partial} holds ${written?.size ?? 0} bytes, not the ${completed} received); it was discarded: pull again`,
+      );
+    }
     if (options.expectedDigest && digest !== options.expectedDigest) {
       await discard();
       throw new HearthError(
@@ -260,6 +278,7 @@ async function downloadAttempt(
         `${shown}: the content has digest ${digest}, not the announced ${options.expectedDigest}; the download was discarded`,
       );
     }
+    await options.beforeCommit?.();
     await rename(partial, options.destination);
     await rm(recordPath, { force: true });
     return { digest, size: completed };

@@ -27,8 +27,10 @@ import {
   modelLayer,
   ollamaManifestSchema,
   parseRegistryReference,
+  type RegistryReference,
 } from "./ollama-registry-client.js";
-import { compareVersions, nextVersion } from "./semantic-version.js";
+import { compareVersions, nextVersion, parseVersion } from "./semantic-version.js";
+import { type SharedDownloadContext, sharedDownload } from "./shared-pull.js";
 
 /** The file name a `name:tag` model is served under: `name.gguf` for `latest`, else `name@tag.gguf`. */
 export function fileNameForModel(name: string): string {
@@ -725,11 +727,19 @@ export class ModelRegistry {
     return (await this.#unchanged(current)) ? current.digest : undefined;
   }
 
+  /** Where the locks of downloads under way are kept (`<name>.lock`), and a URL's last download outcome. */
+  get #pullsDir(): string {
+    return join(this.#registryDir, "pulls");
+  }
+
   /**
    * Pulls a model: from the Ollama registry protocol (manifest, then the model blob), or from a
-   * plain http(s) URL of a GGUF file. Resumes interrupted downloads; checks the digest.
+   * plain http(s) URL of a GGUF file. Resumes interrupted downloads; checks the digest. Two pulls of
+   * the same file share its download (sharedDownload): in this process the second joins the first,
+   * and a pull in another process sharing the models dir waits for it. The download runs beside
+   * other registry operations (a listing is never held up by it); recording the version is one of them.
    */
-  pull(
+  async pull(
     reference: string,
     options: {
       name?: string;
@@ -738,98 +748,166 @@ export class ModelRegistry {
       onProgress?: (progress: PullProgress) => void;
       /** How long a download may receive nothing before it is resumed (DOWNLOAD_STALL_MS); tests lower it. */
       stallMs?: number;
+      /** How often a pull waiting for another process's download of the file looks again (PULL_LOCK_POLL_MS). */
+      lockPollMs?: number;
     } = {},
   ): Promise<ModelVersion & { name: string }> {
-    return this.#serial(async () => {
-      const progress = options.onProgress ?? (() => {});
-      // A stalled download given up and resumed says so (the CLI prints it under its progress bar).
-      const onRetry = (status: string) => progress({ status });
-      await mkdir(this.blobsDir, PRIVATE_DIR);
-      if (/^https?:\/\/.+\.gguf(\?.*)?$/i.test(reference)) {
-        const fileName = basename(new URL(reference).pathname);
-        const name = normalizeModelName(options.name ?? modelNameFromFile(fileName));
-        fileNameForModel(name);
-        progress({ status: `downloading ${fileName}` });
-        const staging = join(
-          this.blobsDir,
-          `url-${createHash("sha256").update(reference).digest("hex").slice(0, 16)}`,
-        );
-        const result = await downloadBlob({
-          url: reference,
-          destination: staging,
-          requireGguf: true,
-          signal: options.signal,
-          stallMs: options.stallMs,
-          onRetry,
-          onProgress: ({ completed, total }) => progress({ status: `pulling ${fileName}`, completed, total }),
-        });
-        progress({ status: "verifying sha256 digest", digest: result.digest });
-        const blob = join(this.blobsDir, result.digest.replace(":", "-"));
-        // Bytes the store holds already (another model's, or this one pulled again) keep their blob
-        // untouched: renamed over, it would take the pull's mtime, which is the other model's
-        // `created` and what says its blob changed since it was hashed.
-        if (await this.#holds(blob, result.digest, result.size)) await rm(staging, { force: true });
-        else await rename(staging, blob);
-        await this.#checkGguf(blob, reference);
-        progress({ status: "writing manifest" });
-        const source = withoutUrlSecrets(reference);
-        const version = await this.#install(name, {
-          digest: result.digest,
-          sizeBytes: result.size,
-          blob,
-          source,
-          changelog: `pulled from ${source}`,
-        });
-        progress({ status: "success", name, version: version.version, digest: version.digest });
-        return { ...version, name };
-      }
-
+    const progress = options.onProgress ?? (() => {});
+    await mkdir(this.blobsDir, PRIVATE_DIR);
+    await mkdir(this.#pullsDir, PRIVATE_DIR);
+    let name: string;
+    let fetched: { digest: string; size: number; blob: string };
+    let source: string;
+    if (/^https?:\/\/.+\.gguf(\?.*)?$/i.test(reference)) {
+      const fileName = basename(new URL(reference).pathname);
+      name = normalizeModelName(options.name ?? modelNameFromFile(fileName));
+      fileNameForModel(name);
+      progress({ status: `downloading ${fileName}` });
+      const key = `url-${createHash("sha256").update(reference).digest("hex").slice(0, 16)}`;
+      const staging = join(this.blobsDir, key);
+      source = withoutUrlSecrets(reference);
+      fetched = await sharedDownload(
+        {
+          lockFile: join(this.#pullsDir, `${key}.lock`),
+          partialFile: `${staging}.partial`,
+          command: `pull ${source}`,
+          pollMs: options.lockPollMs,
+          run: (context) =>
+            this.#downloadUrl(reference, staging, join(this.#pullsDir, `${key}.done.json`), context, options),
+        },
+        options,
+      );
+    } else {
       const parsed = parseRegistryReference(reference, { insecure: options.insecure });
-      const name = normalizeModelName(options.name ?? `${parsed.model}:${parsed.tag}`);
+      name = normalizeModelName(options.name ?? `${parsed.model}:${parsed.tag}`);
       fileNameForModel(name);
       progress({ status: "pulling manifest" });
       const manifest = await fetchManifest(parsed, options.signal);
       const layer = modelLayer(manifest);
-      const blob = join(this.blobsDir, layer.digest.replace(":", "-"));
-      const have = await stat(blob).catch(() => undefined);
-      if (have?.size !== layer.size) {
-        const result = await downloadBlob({
-          url: blobUrl(parsed, layer.digest),
-          destination: blob,
-          expectedDigest: layer.digest,
-          signal: options.signal,
-          stallMs: options.stallMs,
-          onRetry,
-          onProgress: ({ completed }) =>
-            progress({
-              status: `pulling ${layer.digest.slice(7, 19)}`,
-              digest: layer.digest,
-              total: layer.size,
-              completed,
-            }),
-        });
-        progress({ status: "verifying sha256 digest", digest: result.digest });
-      } else {
-        progress({
-          status: `pulling ${layer.digest.slice(7, 19)}`,
-          digest: layer.digest,
+      const blob = this.#blobFor(layer.digest);
+      source = withoutUrlSecrets(`${parsed.baseUrl}/${parsed.namespace}/${parsed.model}:${parsed.tag}`);
+      fetched = await sharedDownload(
+        {
+          lockFile: join(this.#pullsDir, `${basename(blob)}.lock`),
+          partialFile: `${blob}.partial`,
           total: layer.size,
-          completed: layer.size,
-        });
-      }
-      await this.#checkGguf(blob, reference);
-      progress({ status: "writing manifest" });
-      const source = withoutUrlSecrets(`${parsed.baseUrl}/${parsed.namespace}/${parsed.model}:${parsed.tag}`);
-      const version = await this.#install(name, {
-        digest: layer.digest,
-        sizeBytes: layer.size,
-        blob,
+          command: `pull ${source}`,
+          pollMs: options.lockPollMs,
+          run: (context) => this.#downloadLayer(parsed, layer, blob, reference, context, options),
+        },
+        options,
+      );
+    }
+    progress({ status: "writing manifest" });
+    const version = await this.#serial(async () => {
+      // Removed meanwhile with the model that held these bytes (`hearth models rm`): nothing to link to.
+      if (!(await stat(fetched.blob).catch(() => undefined)))
+        throw new HearthError(
+          "MODEL_PULL_FAILED",
+          `the weights pulled from ${source} (${fetched.digest}) were removed while the pull finished; pull again`,
+        );
+      return this.#install(name, {
+        digest: fetched.digest,
+        sizeBytes: fetched.size,
+        blob: fetched.blob,
         source,
         changelog: `pulled from ${source}`,
       });
-      progress({ status: "success", name, version: version.version, digest: version.digest });
-      return { ...version, name };
     });
+    progress({ status: "success", name, version: version.version, digest: version.digest });
+    return { ...version, name };
+  }
+
+  /**
+   * A plain URL's download, under its lock: to `staging`, then under its digest's blob name (the
+   * blob the store holds already kept untouched). Its outcome (the lock's nonce, the digest and
+   * size) is kept in `doneFile` for the pulls of other processes that waited for it: they use the
+   * blob instead of downloading the file again. Another pull trusts it only when it waited for that
+   * lock; it is replaced by the next download of the URL.
+   */
+  async #downloadUrl(
+    reference: string,
+    staging: string,
+    doneFile: string,
+    context: SharedDownloadContext,
+    options: { stallMs?: number },
+  ): Promise<{ digest: string; size: number; blob: string }> {
+    const fileName = basename(new URL(reference).pathname);
+    const done = await readFile(doneFile, "utf8")
+      .then((text) => JSON.parse(text) as { by?: unknown; digest?: unknown; size?: unknown })
+      .catch(() => undefined);
+    if (
+      typeof done?.by === "string" &&
+      context.waitedFor.has(done.by) &&
+      typeof done.digest === "string" &&
+      /^sha256:[0-9a-f]{64}$/.test(done.digest) &&
+      typeof done.size === "number"
+    ) {
+      // Downloaded by the pull this one waited for: the same outcome, without downloading it again.
+      const blob = this.#blobFor(done.digest);
+      if (await this.#holds(blob, done.digest, done.size)) {
+        context.progress({ status: `pulling ${fileName}`, completed: done.size, total: done.size });
+        context.progress({ status: "verifying sha256 digest", digest: done.digest });
+        return { digest: done.digest, size: done.size, blob };
+      }
+    }
+    // An outcome of another download (of a pull long ago: the file at the URL may have changed since).
+    await rm(doneFile, { force: true });
+    const result = await downloadBlob({
+      url: reference,
+      destination: staging,
+      requireGguf: true,
+      signal: context.signal,
+      stallMs: options.stallMs,
+      onRetry: (status) => context.progress({ status }),
+      onProgress: ({ completed, total }) =>
+        context.progress({ status: `pulling ${fileName}`, completed, total }),
+      beforeCommit: context.assertHeld,
+    });
+    context.progress({ status: "verifying sha256 digest", digest: result.digest });
+    const blob = this.#blobFor(result.digest);
+    // Bytes the store holds already (another model's, or this one pulled again) keep their blob
+    // untouched: renamed over, it would take the pull's mtime, which is the other model's
+    // `created` and what says its blob changed since it was hashed.
+    if (await this.#holds(blob, result.digest, result.size)) await rm(staging, { force: true });
+    else await rename(staging, blob);
+    await this.#checkGguf(blob, reference);
+    await writeFile(
+      doneFile,
+      `${JSON.stringify({ by: context.lock.record.nonce, digest: result.digest, size: result.size })}\n`,
+    );
+    return { ...result, blob };
+  }
+
+  /** A registry model blob's download, under its lock; none when the blob is here already. */
+  async #downloadLayer(
+    parsed: RegistryReference,
+    layer: { digest: string; size: number },
+    blob: string,
+    reference: string,
+    context: SharedDownloadContext,
+    options: { stallMs?: number },
+  ): Promise<{ digest: string; size: number; blob: string }> {
+    const status = `pulling ${layer.digest.slice(7, 19)}`;
+    const have = await stat(blob).catch(() => undefined);
+    if (have?.size !== layer.size) {
+      const result = await downloadBlob({
+        url: blobUrl(parsed, layer.digest),
+        destination: blob,
+        expectedDigest: layer.digest,
+        signal: context.signal,
+        stallMs: options.stallMs,
+        onRetry: (message) => context.progress({ status: message }),
+        onProgress: ({ completed }) =>
+          context.progress({ status, digest: layer.digest, total: layer.size, completed }),
+        beforeCommit: context.assertHeld,
+      });
+      context.progress({ status: "verifying sha256 digest", digest: result.digest });
+    } else {
+      context.progress({ status, digest: layer.digest, total: layer.size, completed: layer.size });
+    }
+    await this.#checkGguf(blob, reference);
+    return { digest: layer.digest, size: layer.size, blob };
   }
 
   /**
@@ -879,9 +957,21 @@ export class ModelRegistry {
           `Ollama has no ${parsed.model}:${parsed.tag} in ${ollamaDir} (no ${manifestPath})`,
         );
       }
-      const manifest = ollamaManifestSchema.safeParse(JSON.parse(text));
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (error) {
+        throw new HearthError(
+          "MODEL_FILE_INVALID",
+          `${manifestPath} is not an Ollama manifest (not valid JSON: ${(error as Error).message}); pull the model again with Ollama`,
+          { details: { file: manifestPath } },
+        );
+      }
+      const manifest = ollamaManifestSchema.safeParse(json);
       if (!manifest.success)
-        throw new HearthError("MODEL_FILE_INVALID", `${manifestPath} is not an Ollama manifest`);
+        throw new HearthError("MODEL_FILE_INVALID", `${manifestPath} is not an Ollama manifest`, {
+          details: { file: manifestPath },
+        });
       const layer = modelLayer(manifest.data);
       const blob = resolve(ollamaDir, "blobs", layer.digest.replace(":", "-"));
       const check = await checkGgufFile(blob);
@@ -909,6 +999,13 @@ export class ModelRegistry {
    */
   rollback(nameInput: string, to?: string): Promise<{ from: string; model: RegistryModel }> {
     return this.#serial(async () => {
+      // Not a version at all is a malformed request (as the registry API's schema answers it); a
+      // version the model lacks is MODEL_VERSION_NOT_FOUND.
+      if (to !== undefined && !parseVersion(to))
+        throw new HearthError(
+          "INVALID_REQUEST",
+          `"${to}" is not a version: give a semantic version such as 1.0.0`,
+        );
       const name = normalizeModelName(nameInput);
       const file = await this.#read();
       const record = file.models[name];
