@@ -810,7 +810,8 @@ const en = {
   usageGroupsNotRecorded: "not recorded",
   usageByGroup: "Per group (a member of several groups counts in each)",
   groupLimits: "Limits per group",
-  groupLimitsHint: "A member gets the most generous limit of their groups; empty means the user limits.",
+  groupLimitsHint:
+    "For each limit, a member gets the most generous value among their groups that set it; a limit all their groups leave empty is the one under Limits above.",
   filterApplyToInput: "Check what users send",
   filterApplyToOutput: "Mask model answers",
 };
@@ -1536,7 +1537,8 @@ const zhCN: Messages = {
   usageGroupsNotRecorded: "未记录",
   usageByGroup: "按用户组（属于多个用户组的成员计入每个用户组）",
   groupLimits: "按用户组限额",
-  groupLimitsHint: "成员取其所在用户组中最宽松的限额；留空则使用用户限额。",
+  groupLimitsHint:
+    "每项限额，成员取其所在用户组中设置了该项的最宽松值；所在用户组都留空的项使用上方“限额”中的值。",
   filterApplyToInput: "检查用户发送的内容",
   filterApplyToOutput: "屏蔽模型回答中的敏感词",
 };
