@@ -6,8 +6,9 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
  * Groups and users' keys on the admin page in a real Chromium: an admin renames a group, deletes it
- * after a confirmation that says its models become admin-only (and they do), and revokes a user's
- * API key, which is refused at once.
+ * after a confirmation that says its models become admin-only (and they do; the models' access
+ * editor shows it, and sets or clears admin-only itself), and revokes a user's API key, which is
+ * refused at once.
  */
 describe.skipIf(!hasChromium)("admin groups and users' keys in the browser", () => {
   let stand: UiStand;
@@ -69,7 +70,24 @@ describe.skipIf(!hasChromium)("admin groups and users' keys in the browser", () 
     const listed = ((await (await v1(bobKey, "/v1/models")).json()) as { data: Array<{ id: string }> }).data;
     expect(listed.map((m) => m.id)).toEqual(["tiny-story:latest"]);
     await page.getByRole("tab", { name: "Models" }).click();
-    await page.getByText("Admins only (its groups were deleted)").waitFor();
+    const adminOnly = (model: string) => page.getByRole("checkbox", { name: `Admins only: ${model}` });
+    await expect.poll(() => adminOnly("stories260K:latest").isChecked()).toBe(true);
+    // It claims no cause: a model is admin-only as well when set so, with the same control.
+    expect(await page.getByText(/groups were deleted/).count()).toBe(0);
+    expect(await adminOnly("tiny-story:latest").isChecked()).toBe(false);
+    const bobsModels = async () =>
+      ((await (await v1(bobKey, "/v1/models")).json()) as { data: Array<{ id: string }> }).data.map(
+        (m) => m.id,
+      );
+    // Clicked, not check(): the box shows what the server holds once the change is saved.
+    await adminOnly("tiny-story:latest").click();
+    await expect.poll(bobsModels).toEqual([]);
+    await expect.poll(() => adminOnly("tiny-story:latest").isChecked()).toBe(true);
+    // Unchecked: open to everyone again (no group chosen).
+    await adminOnly("stories260K:latest").click();
+    await expect.poll(() => adminOnly("stories260K:latest").isChecked()).toBe(false);
+    await adminOnly("tiny-story:latest").click();
+    await expect.poll(bobsModels).toEqual(["tiny-story:latest", "stories260K:latest"]);
   });
 
   it("lists a user's API keys and revokes one, refused from the next request on", async () => {

@@ -85,6 +85,27 @@ export const modelRollbackResponseSchema = z.object({
 });
 export type ModelRollbackResponse = z.infer<typeof modelRollbackResponseSchema>;
 
+/**
+ * `DELETE /api/hearth/models/{name}`: the model removed, and what became of its weights (the same
+ * removal as `hearth models rm` and Ollama's `/api/delete`). Weights are deleted only when they are
+ * the registry's own blob and no other model uses them.
+ */
+export const modelRemovalSchema = z.object({
+  /** `name:tag`. */
+  name: z.string(),
+  /** Whether the name's link was removed from the models dir (false: only its registry entry was there). */
+  removed: z.boolean(),
+  /** A file under the name that is not the registry's own (still being written?): left where it is; its file name. */
+  kept_file: z.string().optional(),
+  /** Weights deleted: no other model used them. */
+  deleted_weights: z.array(z.object({ digest: z.string(), size: z.number().int().nonnegative() })),
+  /** Weights kept: another model still uses them (`used_by`), or they are outside the registry, in a local Ollama's store (`outside`: their path). */
+  kept_weights: z.array(
+    z.object({ digest: z.string(), used_by: z.array(z.string()).optional(), outside: z.string().optional() }),
+  ),
+});
+export type ModelRemoval = z.infer<typeof modelRemovalSchema>;
+
 /** The model service's error body on these routes (Ollama's `error` plus Hearth's code). */
 export const modelRegistryErrorSchema = z.looseObject({ error: z.string(), code: z.string().optional() });
 
@@ -109,8 +130,8 @@ export interface ModelRegistryClientOptions {
 }
 
 /** The path of a model's registry resource: names hold ':' (name:tag), which stays readable. */
-export function modelRegistryPath(name: string, action: "versions" | "rollback"): string {
-  return `/api/hearth/models/${encodeURIComponent(name).replace(/%3A/gi, ":")}/${action}`;
+export function modelRegistryPath(name: string, action?: "versions" | "rollback"): string {
+  return `/api/hearth/models/${encodeURIComponent(name).replace(/%3A/gi, ":")}${action ? `/${action}` : ""}`;
 }
 
 /** A typed client for the model service's registry API (used by the web service). */
@@ -147,6 +168,11 @@ export class ModelRegistryClient {
     return modelRollbackResponseSchema.parse(
       await this.#json("POST", modelRegistryPath(name, "rollback"), body),
     );
+  }
+
+  /** Removes a model; says which of its weights were deleted and which kept, and why. */
+  async remove(name: string): Promise<ModelRemoval> {
+    return modelRemovalSchema.parse(await this.#json("DELETE", modelRegistryPath(name)));
   }
 
   async #json(method: string, path: string, body?: string, signal?: AbortSignal): Promise<unknown> {

@@ -113,4 +113,24 @@ describe("model registry routes", () => {
     expect(await response.json()).toMatchObject({ code: "INVALID_REQUEST" });
     expect((await client.versions("tiny")).version).toBe("1.1.0");
   });
+
+  it("removes a model and says which weights it kept (another model uses them) and which it deleted", async () => {
+    // Another name for the current weights (Ollama's copy): a link, no bytes copied.
+    await new ModelRegistry(dir).copy("tiny", "tiny:copy");
+    expect(await client.remove("tiny:copy")).toEqual({
+      name: "tiny:copy",
+      removed: true,
+      deleted_weights: [],
+      kept_weights: [{ digest: registryServer.digestOf(second), used_by: ["tiny:latest"] }],
+    });
+    // The last name of both versions: their weights go with it.
+    const removed = await client.remove("tiny");
+    expect(removed.kept_weights).toEqual([]);
+    expect(removed.deleted_weights).toEqual([
+      { digest: registryServer.digestOf(first), size: first.length },
+      { digest: registryServer.digestOf(second), size: second.length },
+    ]);
+    expect(await new ModelRegistry(dir).list()).toEqual([]);
+    await expect(client.remove("tiny")).rejects.toMatchObject({ status: 404, code: "MODEL_NOT_FOUND" });
+  });
 });

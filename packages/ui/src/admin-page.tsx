@@ -22,7 +22,7 @@ import {
   serviceReadinessText,
 } from "./display-text.js";
 import { describedField, keepFocusNear, PAGE_HEADING, useKeyboardScrollable, usePageTitle } from "./focus.js";
-import { fill, useI18n } from "./i18n.js";
+import { fill, type Messages, useI18n } from "./i18n.js";
 import { CopyButton } from "./markdown.js";
 import { SkippedModelFiles } from "./model-guidance.js";
 import { navigate, usePath } from "./router.js";
@@ -579,8 +579,40 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
 interface AdminModel {
   id: string;
   groupIds: string[];
-  /** Limited to administrators: the groups it was allowed for were deleted. */
+  /** Limited to administrators: set so, or the groups it was allowed for were deleted. */
   adminOnly?: boolean;
+}
+
+/** What a model's deletion did with its weights (DELETE /api/admin/models/{model}). */
+interface ModelRemoval {
+  model: string;
+  /** A file under the name that is not the registry's own, left where it is. */
+  keptFile?: string;
+  deletedWeights: Array<{ digest: string; size: number }>;
+  /** Kept: still used by other models (`usedBy`), or outside the registry (`outside`, their path). */
+  keptWeights: Array<{ digest: string; usedBy?: string[]; outside?: string }>;
+}
+
+/** A digest as the versions list shows it: sha256: and its first 12 hex digits. */
+const shortDigest = (digest: string) => `sha256:${digest.replace(/^sha256:/, "").slice(0, 12)}`;
+
+/** What a deletion did, in sentences: the model, then each of its weights deleted or kept (and why). */
+function removalText(t: Messages, removal: ModelRemoval): string {
+  return [
+    fill(t.modelDeleted, { model: removal.model }),
+    ...removal.deletedWeights.map((weights) =>
+      fill(t.weightsDeleted, { digest: shortDigest(weights.digest) }),
+    ),
+    ...removal.keptWeights.map((weights) =>
+      weights.usedBy
+        ? fill(t.weightsKeptInUse, {
+            digest: shortDigest(weights.digest),
+            models: weights.usedBy.join(t.errorDetails.separator),
+          })
+        : fill(t.weightsKeptOutside, { digest: shortDigest(weights.digest), path: weights.outside ?? "" }),
+    ),
+    ...(removal.keptFile ? [fill(t.modelFileKept, { file: removal.keptFile })] : []),
+  ].join(t.requestIssues.separator);
 }
 
 /** A model's versions as the model registry records them (GET /api/admin/models/versions). */
@@ -591,6 +623,8 @@ interface ModelVersion {
   source: string;
   changelog: string;
   created_at: string;
+  /** Set on a version whose weights were lost (overwritten in place): it cannot be rolled back to. */
+  lost_at?: string;
 }
 interface RegistryModel {
   name: string;
@@ -617,16 +651,21 @@ function registryName(id: string): string {
   return id.slice(id.lastIndexOf("/") + 1).includes(":") ? id : `${id}:latest`;
 }
 
+/** The versions a rollback may go to: not the current one, nor one whose weights were lost. */
+function rollbackTargets(model: RegistryModel): ModelVersion[] {
+  return model.versions.filter((version) => version.version !== model.version && !version.lost_at);
+}
+
 /** The version a rollback goes to by default: the newest one before the current (else the newest other). */
 function defaultTarget(model: RegistryModel): string {
   const index = model.versions.findIndex((version) => version.version === model.version);
-  if (index > 0) return model.versions[index - 1]!.version;
-  return model.versions.filter((version) => version.version !== model.version).at(-1)?.version ?? "";
+  const before = model.versions.slice(0, Math.max(index, 0)).filter((version) => !version.lost_at);
+  return (before.at(-1) ?? rollbackTargets(model).at(-1))?.version ?? "";
 }
 
 function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolledBack(): Promise<void> }) {
   const { t } = useI18n();
-  const others = model.versions.filter((version) => version.version !== model.version);
+  const others = rollbackTargets(model);
   const [target, setTarget] = useState(defaultTarget(model));
   const [error, setError] = useState<unknown>();
   useEffect(() => setTarget(defaultTarget(model)), [model]);
@@ -655,6 +694,14 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
             <time dateTime={version.created_at}>{dateTimeText(t, version.created_at)}</time>
             {version.version === model.version && (
               <em>{fill(t.withNote, { text: "", note: t.currentVersion })}</em>
+            )}
+            {version.lost_at && (
+              <em
+                className="lost-version"
+                title={fill(t.weightsLostTitle, { date: dateTimeText(t, version.lost_at) })}
+              >
+                {fill(t.withNote, { text: "", note: t.weightsLost })}
+              </em>
             )}
             <div className="changelog">{changelogText(t, version.changelog)}</div>
           </li>
@@ -700,6 +747,8 @@ function Models() {
   const [pull, setPull] = useState("");
   /** The pull's last step (shown in the language of the moment), or its failure. */
   const [progress, setProgress] = useState<PullStep | { failed: unknown } | undefined>();
+  /** What the last deletion did with the model's weights, said until the next change. */
+  const [removal, setRemoval] = useState<ModelRemoval | undefined>();
   const { error, run } = useAction();
   const load = useCallback(async () => {
     const [catalog, versions, groupList] = await Promise.all([
@@ -728,18 +777,29 @@ function Models() {
     }
     await load();
   };
-  const setAccess = async (model: AdminModel, groupId: string) => {
-    const groupIds = model.groupIds.includes(groupId)
-      ? model.groupIds.filter((g) => g !== groupId)
-      : [...model.groupIds, groupId];
-    await run(() =>
-      api(`/api/admin/models/${encodeURIComponent(model.id)}/access`, { method: "PUT", body: { groupIds } }),
-    );
+  const putAccess = async (model: AdminModel, body: { groupIds: string[]; adminOnly?: boolean }) => {
+    setRemoval(undefined);
+    await run(() => api(`/api/admin/models/${encodeURIComponent(model.id)}/access`, { method: "PUT", body }));
     await load();
   };
+  /** A group ticked or unticked; ticking one replaces admin-only. */
+  const setAccess = (model: AdminModel, groupId: string) =>
+    putAccess(model, {
+      groupIds: model.groupIds.includes(groupId)
+        ? model.groupIds.filter((g) => g !== groupId)
+        : [...model.groupIds, groupId],
+    });
+  /** Admin-only replaces the groups; unticked, the model is open to everyone. */
+  const setAdminOnly = (model: AdminModel, adminOnly: boolean) =>
+    putAccess(model, adminOnly ? { groupIds: [], adminOnly: true } : { groupIds: [] });
   const remove = async (model: AdminModel) => {
     if (!window.confirm(fill(t.deleteModelConfirm, { model: model.id }))) return;
-    await run(() => api(`/api/admin/models/${encodeURIComponent(model.id)}`, { method: "DELETE" }));
+    setRemoval(undefined);
+    await run(async () =>
+      setRemoval(
+        await api<ModelRemoval>(`/api/admin/models/${encodeURIComponent(model.id)}`, { method: "DELETE" }),
+      ),
+    );
     await load();
   };
   return (
@@ -760,6 +820,9 @@ function Models() {
         </output>
       </form>
       <ActionError error={error} />
+      <p role="status" className="models-said">
+        {removal && removalText(t, removal)}
+      </p>
       <SkippedModelFiles files={skipped} />
       <DataTable label={t.models} columns={[t.model, t.versions, t.allowedGroups]}>
         {models.map((model) => {
@@ -789,7 +852,15 @@ function Models() {
                 )}
               </td>
               <td className="allowed-groups">
-                {model.adminOnly && <span className="muted">{t.adminOnlyModel} </span>}
+                <label>
+                  <input
+                    type="checkbox"
+                    aria-label={`${t.adminOnlyModel}: ${model.id}`}
+                    checked={model.adminOnly === true}
+                    onChange={(event) => void setAdminOnly(model, event.target.checked)}
+                  />{" "}
+                  {t.adminOnlyModel}{" "}
+                </label>
                 {groups.map((g) => (
                   <label key={g.id}>
                     <input

@@ -295,6 +295,8 @@ const en = {
   pullModel: "Pull a model (e.g. deepseek-r1:1.5b)",
   versions: "Versions",
   currentVersion: "current",
+  weightsLost: "weights lost",
+  weightsLostTitle: "Its weights were overwritten in place ({date}): it cannot be rolled back to.",
   noVersions: "not in the model registry (served by an upstream)",
   rollbackTo: "Roll back to",
   rollbackAction: "Roll back",
@@ -383,7 +385,15 @@ const en = {
   noLimit: "no limit",
   limitAtLeastOne: "A limit is a whole number, 1 or more; leave it empty for no limit.",
   saved: "Saved",
-  deleteModelConfirm: "Delete {model}? Its files are removed from the model service.",
+  deleteModelConfirm:
+    "Delete {model}? Its weights are deleted too, unless another model uses them or they are outside the model registry (a model imported from a local Ollama); you are told which.",
+  modelDeleted: "Deleted {model}.",
+  weightsDeleted: "Deleted its weights {digest}: no other model used them.",
+  weightsKeptInUse: "Kept its weights {digest}: still used by {models}.",
+  weightsKeptOutside:
+    "Kept its weights {digest}: they are outside the model registry ({path}), as a model imported from a local Ollama's are.",
+  modelFileKept:
+    "Kept the file {file}: it is not the model registry's own (still being written?); delete it yourself.",
   serviceReady: "ready",
   serviceNotReady: "not ready",
   serviceNotReadyBecause: "not ready ({reason})",
@@ -869,7 +879,7 @@ const en = {
   renameGroupPrompt: "New name for the group {name}:",
   deleteGroupConfirm:
     "Delete the group {name}? Its members lose the access it gave them. A model limited to this group alone becomes admin-only (it does not open to everyone); a knowledge base shared only with it becomes private. This cannot be undone.",
-  adminOnlyModel: "Admins only (its groups were deleted)",
+  adminOnlyModel: "Admins only",
   // Admin review: no model for this user, the audit log's pages and filters, usage by API key, settings.
   noModelForYou: "No model is available to you",
   askAdministrator: "Ask an administrator to install a model or to give you access to one.",
@@ -883,7 +893,8 @@ const en = {
   usageGroupsNotRecorded: "not recorded",
   usageByGroup: "Per group (a member of several groups counts in each)",
   groupLimits: "Limits per group",
-  groupLimitsHint: "A member gets the most generous limit of their groups; empty means the user limits.",
+  groupLimitsHint:
+    "For each limit, a member gets the most generous value among their groups that set it; a limit all their groups leave empty is the one under Limits above.",
   filterApplyToInput: "Check what users send",
   filterApplyToOutput: "Mask model answers",
 };
@@ -1150,6 +1161,8 @@ const zhCN: Messages = {
   pullModel: "拉取模型（例如 deepseek-r1:1.5b）",
   versions: "版本",
   currentVersion: "当前",
+  weightsLost: "权重已丢失",
+  weightsLostTitle: "其权重已被原地覆盖（{date}）：无法回滚到此版本。",
   noVersions: "不在模型仓库中（由上游提供）",
   rollbackTo: "回滚到",
   rollbackAction: "回滚",
@@ -1233,7 +1246,14 @@ const zhCN: Messages = {
   noLimit: "不限",
   limitAtLeastOne: "限额须为不小于 1 的整数；留空表示不限。",
   saved: "已保存",
-  deleteModelConfirm: "删除 {model}？其文件将从模型服务中移除。",
+  deleteModelConfirm:
+    "删除 {model}？其权重也会删除，除非还有其他模型在使用，或权重不在模型注册表中（从本机 Ollama 导入的模型）；删除后会说明结果。",
+  modelDeleted: "已删除 {model}。",
+  weightsDeleted: "已删除其权重 {digest}：没有其他模型使用。",
+  weightsKeptInUse: "保留了其权重 {digest}：{models} 仍在使用。",
+  weightsKeptOutside:
+    "保留了其权重 {digest}：它们不在模型注册表中（{path}），从本机 Ollama 导入的模型即是如此。",
+  modelFileKept: "保留了文件 {file}：它不是模型注册表自己的文件（可能仍在写入），请自行删除。",
   serviceReady: "就绪",
   serviceNotReady: "未就绪",
   serviceNotReadyBecause: "未就绪（{reason}）",
@@ -1658,7 +1678,7 @@ const zhCN: Messages = {
   renameGroupPrompt: "用户组 {name} 的新名称：",
   deleteGroupConfirm:
     "删除用户组 {name}？其成员将失去该组给予的访问权限。仅限该组使用的模型将变为仅管理员可用（不会对所有人开放）；仅共享给该组的知识库将变为私有。此操作无法撤销。",
-  adminOnlyModel: "仅管理员可用（其用户组已删除）",
+  adminOnlyModel: "仅管理员可用",
   // Admin review: no model for this user, the audit log's pages and filters, usage by API key, settings.
   noModelForYou: "没有你可以使用的模型",
   askAdministrator: "请联系管理员安装模型或为你开通模型使用权限。",
@@ -1672,7 +1692,8 @@ const zhCN: Messages = {
   usageGroupsNotRecorded: "未记录",
   usageByGroup: "按用户组（属于多个用户组的成员计入每个用户组）",
   groupLimits: "按用户组限额",
-  groupLimitsHint: "成员取其所在用户组中最宽松的限额；留空则使用用户限额。",
+  groupLimitsHint:
+    "每项限额，成员取其所在用户组中设置了该项的最宽松值；所在用户组都留空的项使用上方“限额”中的值。",
   filterApplyToInput: "检查用户发送的内容",
   filterApplyToOutput: "屏蔽模型回答中的敏感词",
 };

@@ -1,6 +1,8 @@
+import { basename } from "node:path";
 import {
   type ModelRegistryModel,
   type ModelRegistryVersion,
+  type ModelRemoval,
   type ModelRollbackResponse,
   type ModelSkippedFiles,
   modelRollbackRequestSchema,
@@ -69,6 +71,25 @@ export function registerRegistryRoutes(app: FastifyInstance, service: ModelServi
       const rolled = await registry.rollback(request.params.name, to);
       const model = wireModel(rolled.model);
       return { name: model.name, from: rolled.from, version: model.version, digest: model.digest, model };
+    },
+  );
+
+  /** The removal `hearth models rm` and `/api/delete` make, answering what became of the weights. */
+  app.delete<{ Params: { name: string } }>(
+    `${REGISTRY_PREFIX}/:name`,
+    async (request): Promise<ModelRemoval> => {
+      const removed = await registry.remove(request.params.name);
+      return {
+        name: removed.name,
+        removed: removed.removed !== undefined,
+        ...(removed.keptFile ? { kept_file: basename(removed.keptFile) } : {}),
+        deleted_weights: removed.deletedWeights.map((w) => ({ digest: w.digest, size: w.sizeBytes })),
+        kept_weights: removed.keptWeights.map((w) => ({
+          digest: w.digest,
+          ...(w.usedBy ? { used_by: w.usedBy } : {}),
+          ...(w.outside ? { outside: w.outside } : {}),
+        })),
+      };
     },
   );
 }

@@ -570,7 +570,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       models: models.map((m) => ({
         ...m,
         groupIds: deps.modelAccess.groupIdsOf(rules, m.id),
-        // Limited to administrators: the groups it was allowed for were deleted.
+        // Limited to administrators: set so (adminOnly), or the groups it was allowed for were deleted.
         adminOnly: deps.modelAccess.adminOnlyOf(rules, m.id),
       })),
       skippedFiles: await skipped,
@@ -664,25 +664,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       "content-type": "application/x-ndjson",
       "x-accel-buffering": "no",
     });
-  });
-
-  app.delete("/api/admin/models/:model", admin, async (request, reply) => {
-    const { model } = request.params as { model: string };
-    const response = await fetch(`${modelService}/api/delete`, {
-      method: "DELETE",
-      headers: modelHeaders,
-      body: JSON.stringify({ model }),
-    }).catch((error: unknown) => {
-      throw new UpstreamCallError({
-        url: "/api/delete",
-        message: "the model service did not answer",
-        cause: error,
-        service: "model",
-      });
-    });
-    if (!response.ok) throw await modelServiceError("/api/delete", response);
-    await audit(db, { actorId: currentUser(request).id, action: "model.delete", target: model });
-    return reply.code(204).send();
   });
 
   app.get("/api/admin/usage", admin, async (request, reply) => {

@@ -53,6 +53,29 @@ export function registerModelRegistryRoutes(
     return client.versions(model).catch((error: unknown) => forwardError(error, "/api/hearth/models"));
   });
 
+  /**
+   * Deletes a model, answering what became of its weights (as `hearth models rm` says it): deleted
+   * when no other model used them, else kept, with the models that still use them, or kept because
+   * they are outside the registry (a model imported from a local Ollama's store).
+   */
+  app.delete("/api/admin/models/:model", admin, async (request) => {
+    const { model } = request.params as { model: string };
+    const removal = await client
+      .remove(model)
+      .catch((error: unknown) => forwardError(error, "/api/hearth/models"));
+    await audit(deps.db, { actorId: currentUser(request).id, action: "model.delete", target: model });
+    return {
+      model: removal.name,
+      ...(removal.kept_file ? { keptFile: removal.kept_file } : {}),
+      deletedWeights: removal.deleted_weights,
+      keptWeights: removal.kept_weights.map((weights) => ({
+        digest: weights.digest,
+        ...(weights.used_by ? { usedBy: weights.used_by } : {}),
+        ...(weights.outside ? { outside: weights.outside } : {}),
+      })),
+    };
+  });
+
   app.post("/api/admin/models/:model/rollback", admin, async (request) => {
     const { model } = request.params as { model: string };
     const body = modelRollbackRequestSchema.parse(request.body ?? {});

@@ -6,9 +6,9 @@ import type { WebDatabase } from "../storage/open-database.js";
 
 /**
  * Which groups may use which models. A model without rules is open to every signed-in user; a
- * model with rules only to members of the listed groups (and to admins); a model whose allowed
- * groups were all deleted is kept for admins only (an empty rule, from `model_admin_only`), never
- * opened to everyone by the delete. Rules are kept and matched
+ * model with rules only to members of the listed groups (and to admins); a model set admin-only, or
+ * whose allowed groups were all deleted, is kept for admins only (an empty rule, from
+ * `model_admin_only`), never opened to everyone by the delete. Rules are kept and matched
  * under the model service's spelling of a name (see `key`), so `stories260K` and
  * `stories260K:latest`, one model to the model service, are one model here too.
  */

@@ -29,7 +29,10 @@ export type Limits = z.infer<typeof limitsSchema>;
 /** Settings administrators change at run time (stored, audited); config gives the defaults. */
 export const settingsSchema = strictObjectNamingKeys({
   signup: z.enum(["open", "approval", "closed"]),
-  /** Limits for every user, and per group id (a user gets the most generous group limit, else the user one). */
+  /**
+   * Limits for every user, and per group id: per limit, a member gets the most generous value of
+   * their groups that set it, else the user-wide one (usage/resolve-limits.ts).
+   */
   userLimits: limitsSchema,
   groupLimits: z.record(z.string(), limitsSchema),
   /**

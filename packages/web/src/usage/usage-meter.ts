@@ -5,6 +5,7 @@ import type { Limits, SettingsStore } from "../settings/settings-store.js";
 import type { UsageTable } from "../storage/database-schema.js";
 import { lockedTransaction } from "../storage/locked-transaction.js";
 import type { WebDatabase } from "../storage/open-database.js";
+import { resolveLimits } from "./resolve-limits.js";
 import { userGroupsColumn } from "./usage-groups.js";
 
 const MINUTE = 60_000;
@@ -126,23 +127,12 @@ export class UsageMeter {
     }
   }
 
-  /** The limits that apply to a user: the most generous of their groups', else the per-user ones. */
+  /**
+   * The limits that apply to a user, key by key: the most generous of their groups' that set it,
+   * else the user-wide one.
+   */
   async limitsFor(user: CurrentUser): Promise<Limits> {
-    const settings = await this.settings.get();
-    const groupLimits = user.groupIds
-      .map((id) => settings.groupLimits[id])
-      .filter((l): l is Limits => l !== undefined);
-    if (groupLimits.length === 0) return settings.userLimits;
-    const pick = (key: keyof Limits) => {
-      const values = groupLimits.map((l) => l[key]);
-      return values.some((v) => v === undefined) ? undefined : Math.max(...(values as number[]));
-    };
-    return {
-      requestsPerMinute: pick("requestsPerMinute"),
-      requestsPerDay: pick("requestsPerDay"),
-      tokensPerMinute: pick("tokensPerMinute"),
-      tokensPerDay: pick("tokensPerDay"),
-    };
+    return resolveLimits(await this.settings.get(), user.groupIds);
   }
 
   /**
