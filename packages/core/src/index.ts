@@ -89,6 +89,7 @@ export {
   type Migration,
   type MigrationResult,
   type MissingFile,
+  nameDamagedSqlite,
   PRIVATE_DIR,
   probeSqliteWrite,
   type RestoreBackupOptions,
