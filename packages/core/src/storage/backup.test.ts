@@ -119,6 +119,28 @@ describe("createBackup", () => {
     shop.close();
   });
 
+  it("writes every file 0600 and every folder 0700 (hashes, conversations and keys are the owner's only)", async () => {
+    const shop = openShop(join(dataDir, "web.db"));
+    sell(shop, 10);
+    shop.close();
+    const destination = join(root, "private");
+    await createBackup({ dataDir, destination, configFile });
+    const modes: string[] = [];
+    const walk = (folder: string) => {
+      modes.push(`${folder}: ${(statSync(folder).mode & 0o777).toString(8)}`);
+      for (const name of readdirSync(folder)) {
+        const path = join(folder, name);
+        if (lstatSync(path).isDirectory()) walk(path);
+        else if (lstatSync(path).isFile())
+          modes.push(`${path}: ${(statSync(path).mode & 0o777).toString(8)}`);
+      }
+    };
+    walk(destination);
+    expect(modes.length).toBeGreaterThan(6);
+    expect(modes.filter((line) => !/: (600|700)$/.test(line))).toEqual([]);
+    expect(modes.filter((line) => line.endsWith(": 700")).length).toBeGreaterThan(3);
+  });
+
   it("refuses a destination inside the data directory other than its backups folder", async () => {
     const error = await expectCode(
       createBackup({ dataDir, destination: join(dataDir, "mybk") }),

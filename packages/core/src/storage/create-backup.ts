@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -11,6 +11,7 @@ import { type BackupEntry, type BackupManifest, MANIFEST_FILE, sha256File } from
 import { lockPidFile, type PidFileLock } from "./data-dir-lock.js";
 import { type DataFile, type DataFiles, isInside, isSqliteFile, listDataFiles } from "./data-files.js";
 import { explainFsError, makeDirectory } from "./fs-error.js";
+import { PRIVATE_DIR } from "./private-dir.js";
 
 export interface CreateBackupOptions {
   /** The data directory (HEARTH_DATA_DIR). */
@@ -170,7 +171,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     const snapshot = async (file: DataFile) => {
       const path = `data/${file.relative}`;
       const target = targetOf(path);
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), PRIVATE_DIR);
       await rm(target, { force: true });
       // SQLite's errors name no file: this one is named.
       await backupDatabase(file.absolute, target).catch((error: unknown) => {
@@ -186,7 +187,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     const copy = async (file: DataFile): Promise<boolean> => {
       const path = `data/${file.relative}`;
       const target = targetOf(path);
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), PRIVATE_DIR);
       try {
         entries.set(path, {
           path,
@@ -260,7 +261,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     ) {
       const path = `${MODEL_REGISTRY_PREFIX}/${REGISTRY_FILE}`;
       const target = join(staging, MODEL_REGISTRY_PREFIX, REGISTRY_FILE);
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), PRIVATE_DIR);
       entries.set(path, {
         path,
         kind: "registry",
@@ -270,7 +271,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     if (options.configFile) {
       const path = `config/${basename(options.configFile)}`;
       const target = join(staging, "config", basename(options.configFile));
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), PRIVATE_DIR);
       entries.set(path, { path, kind: "config", ...(await copyHashed(options.configFile, target, signal)) });
     }
     const manifest: BackupManifest = {
@@ -286,7 +287,9 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       ...(weightsLeftOut.length > 0 ? { weightsLeftOut: weightsLeftOut.map((path) => `data/${path}`) } : {}),
       ...(options.notInBackup?.length ? { notInBackup: options.notInBackup } : {}),
     };
-    await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+    // Hashes of passwords and API keys, conversations, provider keys: the backup's own user only.
+    await makePrivate(staging);
     signal?.throwIfAborted();
     await rename(staging, destination);
     options.logger?.info({ destination, files: entries.size, scope: manifest.scope }, "backup written");
@@ -431,7 +434,7 @@ async function copyHashed(
         callback(null, chunk);
       },
     }),
-    createWriteStream(target),
+    createWriteStream(target, { mode: 0o600 }),
     ...(signal ? [{ signal }] : []),
   );
   return { size, sha256: hash.digest("hex") };
@@ -477,6 +480,19 @@ async function backupDatabase(source: string, target: string): Promise<void> {
       throw new HearthError("BACKUP_FAILED", `The copy of ${source} failed SQLite's check: ${String(check)}`);
   } finally {
     copy.close();
+  }
+}
+
+/**
+ * Makes every folder under `root` 0700 and every file 0600 (SQLite and the copies create theirs
+ * with the process's umask, usually 0644); symbolic links are left as they are.
+ */
+async function makePrivate(root: string): Promise<void> {
+  await chmod(root, 0o700);
+  for (const entry of await readdir(root, { withFileTypes: true })) {
+    const path = join(root, entry.name);
+    if (entry.isDirectory()) await makePrivate(path);
+    else if (entry.isFile()) await chmod(path, 0o600);
   }
 }
 
