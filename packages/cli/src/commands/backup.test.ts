@@ -354,14 +354,14 @@ describe("hearth backup / hearth restore", () => {
     ]);
   });
 
-  it("shows its progress on stderr, a line per phase and a bar while files are copied", async () => {
+  it("shows its progress on stderr, a line per phase and a bar while databases and files are copied", async () => {
     writeFileSync(join(root, "data", "notes.bin"), Buffer.alloc(200_000, 1));
     const progress: string[] = [];
     const stderr = { write: (chunk: string) => progress.push(chunk) > 0 } as NodeJS.WritableStream;
     await backupCommand({ ...options(), stderr }).parseAsync([join(root, "backup")], { from: "user" });
     expect(process.exitCode).toBeUndefined();
     expect(progress.join("")).toMatch(
-      /^copying 1 database\(s\)\ncopying 1 file\(s\) \[\.+\] {3}0% 0 B\/200\.0 KB\n.*copying 1 file\(s\) \[#{30}\] 100% 200\.0 KB\/200\.0 KB\nchecking that every document's file is in the backup\n$/s,
+      /^copying 1 database\(s\) \[\.+\] {3}0% 0 B\/8\.2 KB\n.*copying 1 database\(s\) \[#{30}\] 100% 8\.2 KB\/8\.2 KB\ncopying 1 file\(s\) \[\.+\] {3}0% 0 B\/200\.0 KB\n.*copying 1 file\(s\) \[#{30}\] 100% 200\.0 KB\/200\.0 KB\nchecking that every document's file is in the backup\n$/s,
     );
     expect(lines[0]).toBe(`backup written to ${join(root, "backup")}`);
   });

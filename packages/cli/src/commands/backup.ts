@@ -119,9 +119,10 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
     );
 }
 
-/** A backup's progress as the progress printer shows it: a line per phase, a bar while files are copied. */
+/** A backup's progress as the progress printer shows it: a line per phase, a bar while databases and files are copied. */
 function backupStep(step: BackupProgress): Progress {
-  if (step.phase === "databases") return { status: `copying ${step.total} database(s)` };
+  if (step.phase === "databases")
+    return { status: `copying ${step.total} database(s)`, completed: step.bytes, total: step.totalBytes };
   if (step.phase === "checking") return { status: "checking that every document's file is in the backup" };
   return { status: `copying ${step.total} file(s)`, completed: step.bytes, total: step.totalBytes };
 }

@@ -384,6 +384,36 @@ describe("a cancelled or killed backup", () => {
     expect(readdirSync(root).filter((name) => name.startsWith("nightly"))).toEqual([]);
   });
 
+  it("is cancelled while a database is copied, between two steps, reporting bytes as it goes", async () => {
+    const shop = openShop(join(dataDir, "web.db"));
+    sell(shop, 3000); // about 3 MB
+    shop.close();
+    const controller = new AbortController();
+    const seen: BackupProgress[] = [];
+    const destination = join(root, "large");
+    const outcome = await createBackup({
+      dataDir,
+      destination,
+      signal: controller.signal,
+      databasePagesPerStep: 16,
+      onProgress: (progress) => {
+        seen.push(progress);
+        if (progress.phase === "databases" && progress.bytes > 0) controller.abort("SIGINT");
+      },
+    }).then(
+      () => "written",
+      (reason: unknown) => reason,
+    );
+    expect(outcome).toBe("SIGINT");
+    const copying = seen.filter((progress) => progress.phase === "databases" && progress.bytes > 0);
+    expect(copying.length).toBeGreaterThan(0);
+    // Cancelled part-way through the database: fewer bytes than it holds, and no database done.
+    expect(copying[0]!.bytes).toBeLessThan(copying[0]!.totalBytes);
+    expect(copying[0]!.done).toBe(0);
+    expect(seen.some((progress) => progress.phase === "files")).toBe(false);
+    expect(readdirSync(root).filter((name) => name.startsWith("large"))).toEqual([]);
+  });
+
   it("reports its progress: files and bytes of each phase", async () => {
     const shop = openShop(join(dataDir, "web.db"));
     sell(shop, 10);
@@ -396,6 +426,7 @@ describe("a cancelled or killed backup", () => {
     });
     expect(steps.map((step) => `${step.phase} ${step.done}/${step.total}`)).toEqual([
       "databases 0/1",
+      "databases 0/1", // its pages copied (one step: a small database)
       "databases 1/1",
       "files 0/2",
       "files 1/2",
