@@ -91,6 +91,7 @@ export {
   type Migration,
   type MigrationResult,
   type MissingFile,
+  nameDamagedSqlite,
   type PidFileLock,
   type PidFileRefusals,
   PRIVATE_DIR,

@@ -74,6 +74,22 @@ describe("hearth backup / hearth restore", () => {
     expect(process.exitCode).toBeUndefined();
     expect(titles()).toEqual(["部署指南", "FAQ"]);
     expect(lines.some((line) => line.startsWith("the data it replaced is kept at"))).toBe(true);
+    expect(lines.some((line) => line.startsWith("environment variables are never in a backup"))).toBe(true);
+  });
+
+  it("says where the backed-up configuration file is when it is not restored (no configuration file in use)", async () => {
+    await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    delete env.HEARTH_CONFIG;
+    rmSync(join(root, "hearth.yaml"));
+    lines = [];
+    await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    expect(lines).toContain(
+      `configuration file not restored: the backed-up file is ${join(root, "backup", "config", "hearth.yaml")} (this Hearth runs without a configuration file; copy it where HEARTH_CONFIG points to use it)`,
+    );
+    expect(
+      lines.some((line) => line.includes("HEARTH_SERVICE_TOKEN") && line.includes("never in a backup")),
+    ).toBe(true);
   });
 
   it("leaves model weights out unless --include-models, and restores the registry's links so every model is served", async () => {
@@ -203,6 +219,48 @@ describe("hearth backup / hearth restore", () => {
     expect(lines.join("\n")).not.toContain("es-password");
   });
 
+  it("refuses, before changing anything, a backup a newer Hearth wrote (a schema step or a manifest version it does not know)", async () => {
+    mkdirSync(join(root, "data", "knowledge"));
+    const newer = new Database(join(root, "data", "knowledge", "knowledge.db"));
+    newer.pragma("user_version = 999");
+    newer.close();
+    await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    const before = readdirSync(root).sort();
+    const stderrLines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => stderrLines.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(process.exitCode).toBe(1);
+    const said = stderrLines.join("\n");
+    expect(said).toContain("BACKUP_TOO_NEW");
+    expect(said).toContain("written by a newer Hearth");
+    expect(said).toContain("restore it with the Hearth release that wrote it");
+    expect(said).not.toContain("pre-migration");
+    // Nothing moved aside, nothing replaced.
+    expect(readdirSync(root).sort()).toEqual(before);
+    expect(readdirSync(join(root, "data")).some((name) => name.includes("pre-restore"))).toBe(false);
+
+    process.exitCode = undefined;
+    stderrLines.length = 0;
+    const manifestFile = join(root, "backup", "manifest.json");
+    const manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, version: 2 }));
+    process.stderr.write = ((chunk: string) => stderrLines.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(process.exitCode).toBe(1);
+    expect(stderrLines.join("\n")).toContain("BACKUP_TOO_NEW");
+    expect(stderrLines.join("\n")).toContain("backup format version 2");
+    expect(stderrLines.join("\n")).not.toContain("Invalid input");
+  });
+
   it("leaves an unchanged configuration file alone on restore (a container's read-only mount is never written)", async () => {
     await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
     const database = new Database(join(root, "data", "knowledge.db"));
@@ -296,14 +354,14 @@ describe("hearth backup / hearth restore", () => {
     ]);
   });
 
-  it("shows its progress on stderr, a line per phase and a bar while files are copied", async () => {
+  it("shows its progress on stderr, a line per phase and a bar while databases and files are copied", async () => {
     writeFileSync(join(root, "data", "notes.bin"), Buffer.alloc(200_000, 1));
     const progress: string[] = [];
     const stderr = { write: (chunk: string) => progress.push(chunk) > 0 } as NodeJS.WritableStream;
     await backupCommand({ ...options(), stderr }).parseAsync([join(root, "backup")], { from: "user" });
     expect(process.exitCode).toBeUndefined();
     expect(progress.join("")).toMatch(
-      /^copying 1 database\(s\)\ncopying 1 file\(s\) \[\.+\] {3}0% 0 B\/200\.0 KB\n.*copying 1 file\(s\) \[#{30}\] 100% 200\.0 KB\/200\.0 KB\nchecking that every document's file is in the backup\n$/s,
+      /^copying 1 database\(s\) \[\.+\] {3}0% 0 B\/8\.2 KB\n.*copying 1 database\(s\) \[#{30}\] 100% 8\.2 KB\/8\.2 KB\ncopying 1 file\(s\) \[\.+\] {3}0% 0 B\/200\.0 KB\n.*copying 1 file\(s\) \[#{30}\] 100% 200\.0 KB\/200\.0 KB\nchecking that every document's file is in the backup\n$/s,
     );
     expect(lines[0]).toBe(`backup written to ${join(root, "backup")}`);
   });

@@ -19,6 +19,7 @@ import { ELASTICSEARCH_INDEX, missingDocumentFiles } from "@hearth/knowledge";
 import { registryDirFor } from "@hearth/model";
 import { Command } from "commander";
 import { formatBytes, type Progress, progressPrinter } from "../progress.js";
+import { schemaInspections } from "./schema-inspections.js";
 
 /** Where the commands read configuration from; tests pass their own environment. */
 export interface OperationsCommandOptions {
@@ -118,9 +119,10 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
     );
 }
 
-/** A backup's progress as the progress printer shows it: a line per phase, a bar while files are copied. */
+/** A backup's progress as the progress printer shows it: a line per phase, a bar while databases and files are copied. */
 function backupStep(step: BackupProgress): Progress {
-  if (step.phase === "databases") return { status: `copying ${step.total} database(s)` };
+  if (step.phase === "databases")
+    return { status: `copying ${step.total} database(s)`, completed: step.bytes, total: step.totalBytes };
   if (step.phase === "checking") return { status: "checking that every document's file is in the backup" };
   return { status: `copying ${step.total} file(s)`, completed: step.bytes, total: step.totalBytes };
 }
@@ -152,6 +154,10 @@ function storedOutsideDataDir(config: HearthConfig): string[] {
   return notes;
 }
 
+/** What no backup holds, said after every restore (docs/deployment.md says the same). */
+export const ENVIRONMENT_NOT_IN_BACKUP =
+  "environment variables are never in a backup (the service token HEARTH_SERVICE_TOKEN, database URLs such as HEARTH_DATABASE_URL, webhook secrets such as HEARTH_ALERT_WEBHOOK_SECRET): set them as before";
+
 /** `hearth restore <backup>`: verifies a backup, then brings it back; refuses while Hearth is running. */
 export function restoreCommand(options: OperationsCommandOptions = {}): Command {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -179,6 +185,15 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
           dataDir: config.dataDir,
           ...(config.configFile ? { configFile: config.configFile } : {}),
           ...(isInside(registryDir, config.dataDir) ? {} : { modelRegistryDir: registryDir }),
+          // Its databases read as `hearth doctor` reads the data directory's, the backup's data in its place.
+          checkSchemas: async (backupDataDir) => {
+            const backed = {
+              ...config,
+              dataDir: backupDataDir,
+              web: { ...config.web, databaseUrl: undefined },
+            };
+            for (const { inspect } of await schemaInspections(backed)) await inspect();
+          },
         });
         write(
           `restored ${result.restoredFiles} files into ${config.dataDir} (backup of ${result.manifest.createdAt})`,
@@ -187,6 +202,11 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
         if (result.configRestoredTo) write(`configuration restored to ${result.configRestoredTo}`);
         if (result.configNotRestored)
           write(`warning: configuration file not restored: ${result.configNotRestored}`);
+        if (result.configLeftInBackup)
+          write(
+            `configuration file not restored: the backed-up file is ${result.configLeftInBackup.file} (${result.configLeftInBackup.reason})`,
+          );
+        write(ENVIRONMENT_NOT_IN_BACKUP);
         if (result.modelRegistryRestoredTo)
           write(`model registry restored to ${result.modelRegistryRestoredTo}`);
         const missing = missingDocumentFiles(config.dataDir);

@@ -5,7 +5,6 @@ import { join } from "node:path";
 import {
   checkPortConflicts,
   type HearthConfig,
-  inspectSchema,
   inspectSqliteFile,
   isHearthError,
   loadConfig,
@@ -15,6 +14,7 @@ import { Command } from "commander";
 import { prepareStorage } from "../prepare-storage.js";
 import { PORT_SETTINGS, SERVICE_NAMES } from "../services.js";
 import { MISSING_FILES_FIX, missingFilesLine } from "./backup.js";
+import { knowledgeStoreFile, schemaInspections } from "./schema-inspections.js";
 
 type Level = "ok" | "warn" | "fail";
 export interface Finding {
@@ -145,35 +145,15 @@ export function checkDatabases(config: HearthConfig, canWrite?: (path: string) =
   });
 }
 
-const knowledgeStoreFile = (config: HearthConfig) => join(config.dataDir, "knowledge", "knowledge.db");
-
 /**
  * Where the web database's and the knowledge store's schemas stand against this Hearth's (read only;
  * the next start applies pending steps after a backup): a database a newer Hearth migrated, after a
  * downgrade, is found here rather than by the next `hearth up`; PostgreSQL is reached.
  */
 export async function checkSchemas(config: HearthConfig): Promise<Finding[]> {
-  const { inspectWebSchema } = await import("@hearth/web");
-  const { KNOWLEDGE_MIGRATIONS } = await import("@hearth/knowledge");
-  const knowledgeStore = knowledgeStoreFile(config);
   const webFile = webDatabaseFile(config);
-  /** What each database is called, how its pending steps are kept safe, and its inspection. */
-  const inspections: Array<[string, string, () => Promise<{ applied: number; latest: number } | undefined>]> =
-    [
-      [
-        webFile ?? "the PostgreSQL web database",
-        webFile ? "after an automatic backup" : "take a pg_dump first",
-        () => inspectWebSchema(config),
-      ],
-      [
-        knowledgeStore,
-        "after an automatic backup",
-        async () =>
-          existsSync(knowledgeStore) ? inspectSchema(knowledgeStore, KNOWLEDGE_MIGRATIONS) : undefined,
-      ],
-    ];
   const findings: Finding[] = [];
-  for (const [where, safety, inspect] of inspections) {
+  for (const { where, safety, inspect } of await schemaInspections(config)) {
     try {
       const status = await inspect();
       if (!status) continue;

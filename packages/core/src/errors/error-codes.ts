@@ -393,6 +393,11 @@ export const ERROR_CODES = {
     status: 422,
     summary: "A file in the backup is missing or does not match its checksum; nothing was restored.",
   },
+  BACKUP_TOO_NEW: {
+    status: 422,
+    summary:
+      "The backup was written by a newer Hearth (a newer backup format or database schema); restore it with that release. Nothing was changed.",
+  },
   RESTORE_FAILED: {
     status: 500,
     summary: "The verified backup could not be written into the data directory (permissions, disk space).",

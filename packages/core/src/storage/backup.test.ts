@@ -119,6 +119,28 @@ describe("createBackup", () => {
     shop.close();
   });
 
+  it("writes every file 0600 and every folder 0700 (hashes, conversations and keys are the owner's only)", async () => {
+    const shop = openShop(join(dataDir, "web.db"));
+    sell(shop, 10);
+    shop.close();
+    const destination = join(root, "private");
+    await createBackup({ dataDir, destination, configFile });
+    const modes: string[] = [];
+    const walk = (folder: string) => {
+      modes.push(`${folder}: ${(statSync(folder).mode & 0o777).toString(8)}`);
+      for (const name of readdirSync(folder)) {
+        const path = join(folder, name);
+        if (lstatSync(path).isDirectory()) walk(path);
+        else if (lstatSync(path).isFile())
+          modes.push(`${path}: ${(statSync(path).mode & 0o777).toString(8)}`);
+      }
+    };
+    walk(destination);
+    expect(modes.length).toBeGreaterThan(6);
+    expect(modes.filter((line) => !/: (600|700)$/.test(line))).toEqual([]);
+    expect(modes.filter((line) => line.endsWith(": 700")).length).toBeGreaterThan(3);
+  });
+
   it("refuses a destination inside the data directory other than its backups folder", async () => {
     const error = await expectCode(
       createBackup({ dataDir, destination: join(dataDir, "mybk") }),
@@ -362,6 +384,36 @@ describe("a cancelled or killed backup", () => {
     expect(readdirSync(root).filter((name) => name.startsWith("nightly"))).toEqual([]);
   });
 
+  it("is cancelled while a database is copied, between two steps, reporting bytes as it goes", async () => {
+    const shop = openShop(join(dataDir, "web.db"));
+    sell(shop, 3000); // about 3 MB
+    shop.close();
+    const controller = new AbortController();
+    const seen: BackupProgress[] = [];
+    const destination = join(root, "large");
+    const outcome = await createBackup({
+      dataDir,
+      destination,
+      signal: controller.signal,
+      databasePagesPerStep: 16,
+      onProgress: (progress) => {
+        seen.push(progress);
+        if (progress.phase === "databases" && progress.bytes > 0) controller.abort("SIGINT");
+      },
+    }).then(
+      () => "written",
+      (reason: unknown) => reason,
+    );
+    expect(outcome).toBe("SIGINT");
+    const copying = seen.filter((progress) => progress.phase === "databases" && progress.bytes > 0);
+    expect(copying.length).toBeGreaterThan(0);
+    // Cancelled part-way through the database: fewer bytes than it holds, and no database done.
+    expect(copying[0]!.bytes).toBeLessThan(copying[0]!.totalBytes);
+    expect(copying[0]!.done).toBe(0);
+    expect(seen.some((progress) => progress.phase === "files")).toBe(false);
+    expect(readdirSync(root).filter((name) => name.startsWith("large"))).toEqual([]);
+  });
+
   it("reports its progress: files and bytes of each phase", async () => {
     const shop = openShop(join(dataDir, "web.db"));
     sell(shop, 10);
@@ -374,6 +426,7 @@ describe("a cancelled or killed backup", () => {
     });
     expect(steps.map((step) => `${step.phase} ${step.done}/${step.total}`)).toEqual([
       "databases 0/1",
+      "databases 0/1", // its pages copied (one step: a small database)
       "databases 1/1",
       "files 0/2",
       "files 1/2",

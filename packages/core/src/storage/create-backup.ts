@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -11,6 +11,7 @@ import { type BackupEntry, type BackupManifest, MANIFEST_FILE, sha256File } from
 import { lockPidFile, type PidFileLock } from "./data-dir-lock.js";
 import { type DataFile, type DataFiles, isInside, isSqliteFile, listDataFiles } from "./data-files.js";
 import { explainFsError, makeDirectory } from "./fs-error.js";
+import { PRIVATE_DIR } from "./private-dir.js";
 
 export interface CreateBackupOptions {
   /** The data directory (HEARTH_DATA_DIR). */
@@ -52,7 +53,17 @@ export interface CreateBackupOptions {
    * promise rejects with the signal's reason.
    */
   signal?: AbortSignal;
+  /** Pages of a database copied per step of SQLite's online backup (tests make it small). */
+  databasePagesPerStep?: number;
 }
+
+/**
+ * Pages copied per step of a database's copy (4 MiB at SQLite's default 4 KiB page): between two
+ * steps progress is reported and a cancel is honoured.
+ */
+const DATABASE_PAGES_PER_STEP = 1024;
+/** Restarts of a database's copy (another connection wrote) before the rest is copied in one step. */
+const DATABASE_COPY_RESTARTS = 3;
 
 /** How far a backup is: files and bytes done of those of the phase it is in. */
 export interface BackupProgress {
@@ -170,23 +181,28 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     const snapshot = async (file: DataFile) => {
       const path = `data/${file.relative}`;
       const target = targetOf(path);
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), PRIVATE_DIR);
       await rm(target, { force: true });
       // SQLite's errors name no file: this one is named.
-      await backupDatabase(file.absolute, target).catch((error: unknown) => {
+      await backupDatabase(file.absolute, target, {
+        pagesPerStep: options.databasePagesPerStep ?? DATABASE_PAGES_PER_STEP,
+        onBytes: progress.step,
+        ...(signal ? { signal } : {}),
+      }).catch((error: unknown) => {
+        if (signal?.aborted) throw error;
         throw error instanceof Error && !("path" in error)
           ? Object.assign(error, { path: file.absolute })
           : error;
       });
       signal?.throwIfAborted();
       entries.set(path, await describe(target, path, "sqlite"));
-      progress.fileDone(entries.get(path)!.size);
+      progress.fileDone(0);
     };
     // False when the file is gone since it was listed (a temporary upload, a replaced version).
     const copy = async (file: DataFile): Promise<boolean> => {
       const path = `data/${file.relative}`;
       const target = targetOf(path);
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), PRIVATE_DIR);
       try {
         entries.set(path, {
           path,
@@ -260,7 +276,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     ) {
       const path = `${MODEL_REGISTRY_PREFIX}/${REGISTRY_FILE}`;
       const target = join(staging, MODEL_REGISTRY_PREFIX, REGISTRY_FILE);
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), PRIVATE_DIR);
       entries.set(path, {
         path,
         kind: "registry",
@@ -270,7 +286,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     if (options.configFile) {
       const path = `config/${basename(options.configFile)}`;
       const target = join(staging, "config", basename(options.configFile));
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), PRIVATE_DIR);
       entries.set(path, { path, kind: "config", ...(await copyHashed(options.configFile, target, signal)) });
     }
     const manifest: BackupManifest = {
@@ -286,7 +302,9 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       ...(weightsLeftOut.length > 0 ? { weightsLeftOut: weightsLeftOut.map((path) => `data/${path}`) } : {}),
       ...(options.notInBackup?.length ? { notInBackup: options.notInBackup } : {}),
     };
-    await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+    // Hashes of passwords and API keys, conversations, provider keys: the backup's own user only.
+    await makePrivate(staging);
     signal?.throwIfAborted();
     await rename(staging, destination);
     options.logger?.info({ destination, files: entries.size, scope: manifest.scope }, "backup written");
@@ -381,7 +399,10 @@ async function removeLeftovers(
   }
 }
 
-/** Reports a backup's progress: files and bytes of each phase, within large files at most every 200 ms. */
+/**
+ * Reports a backup's progress: files and bytes of each phase, within large files at most every
+ * 200 ms, after each step of a database's copy.
+ */
 function phaseProgress(onProgress: CreateBackupOptions["onProgress"]) {
   let state: BackupProgress = { phase: "databases", done: 0, total: 0, bytes: 0, totalBytes: 0 };
   let reportedAt = 0;
@@ -400,6 +421,11 @@ function phaseProgress(onProgress: CreateBackupOptions["onProgress"]) {
     bytes(count: number) {
       state.bytes += count;
       if (Date.now() - reportedAt >= 200) report();
+    },
+    /** A step of a database's copy (DATABASE_PAGES_PER_STEP pages): each is reported. */
+    step(count: number) {
+      state.bytes += count;
+      report();
     },
     fileDone(bytes: number) {
       state.done++;
@@ -431,7 +457,7 @@ async function copyHashed(
         callback(null, chunk);
       },
     }),
-    createWriteStream(target),
+    createWriteStream(target, { mode: 0o600 }),
     ...(signal ? [{ signal }] : []),
   );
   return { size, sha256: hash.digest("hex") };
@@ -459,13 +485,35 @@ async function selectFiles(dataDir: string, only: string[]): Promise<DataFile[]>
  * in the services go on; then switches the copy to a rollback journal so it is one self-contained
  * file, and checks it before it counts as backed up.
  */
-async function backupDatabase(source: string, target: string): Promise<void> {
+async function backupDatabase(
+  source: string,
+  target: string,
+  options: { pagesPerStep: number; signal?: AbortSignal; onBytes?: (count: number) => void },
+): Promise<void> {
   const reader = new Database(source, { readonly: true, fileMustExist: true });
   try {
-    // Copy every page in one step, inside one read transaction. Small steps (the default 100 pages)
-    // restart whenever another connection writes, so a busy service could keep a backup from ever
-    // finishing; in WAL mode one read transaction does not block the writers.
-    await reader.backup(target, { progress: () => 0x7fffffff });
+    const pageSize = Number(reader.pragma("page_size", { simple: true }));
+    let copied = 0;
+    let restarts = 0;
+    let remaining = Number.POSITIVE_INFINITY;
+    // Copied in steps of pagesPerStep pages, reporting the bytes copied and honouring a cancel
+    // (thrown here, the copy is closed and the staging folder removed) between two steps. A write
+    // by another connection restarts the copy (more pages remain than before); after a few, the
+    // rest goes in one step, inside one read transaction, so a busy service cannot keep the backup
+    // from finishing (in WAL mode one read transaction does not block the writers).
+    const result = await reader.backup(target, {
+      progress: ({ totalPages, remainingPages }) => {
+        options.signal?.throwIfAborted();
+        if (remainingPages > remaining) restarts++;
+        remaining = remainingPages;
+        const done = totalPages - remainingPages;
+        if (done > copied) options.onBytes?.((done - copied) * pageSize);
+        copied = done;
+        return restarts >= DATABASE_COPY_RESTARTS ? 0x7fffffff : options.pagesPerStep;
+      },
+    });
+    if (result.totalPages > copied) options.onBytes?.((result.totalPages - copied) * pageSize);
+    options.signal?.throwIfAborted();
   } finally {
     reader.close();
   }
@@ -477,6 +525,19 @@ async function backupDatabase(source: string, target: string): Promise<void> {
       throw new HearthError("BACKUP_FAILED", `The copy of ${source} failed SQLite's check: ${String(check)}`);
   } finally {
     copy.close();
+  }
+}
+
+/**
+ * Makes every folder under `root` 0700 and every file 0600 (SQLite and the copies create theirs
+ * with the process's umask, usually 0644); symbolic links are left as they are.
+ */
+async function makePrivate(root: string): Promise<void> {
+  await chmod(root, 0o700);
+  for (const entry of await readdir(root, { withFileTypes: true })) {
+    const path = join(root, entry.name);
+    if (entry.isDirectory()) await makePrivate(path);
+    else if (entry.isFile()) await chmod(path, 0o600);
   }
 }
 

@@ -42,4 +42,9 @@ export {
   type RunMigrationsOptions,
   runMigrations,
 } from "./run-migrations.js";
-export { describeSqliteOpenError, inspectSqliteFile, probeSqliteWrite } from "./sqlite-open-error.js";
+export {
+  describeSqliteOpenError,
+  inspectSqliteFile,
+  nameDamagedSqlite,
+  probeSqliteWrite,
+} from "./sqlite-open-error.js";

@@ -25,6 +25,11 @@ export interface RestoreBackupOptions {
    * when the data directory is a mount point (a container volume).
    */
   inPlace?: boolean;
+  /**
+   * Checks the backup's databases (its `data/` folder, given) against the schemas this Hearth
+   * knows, before anything is changed: SCHEMA_TOO_NEW from it refuses the restore as BACKUP_TOO_NEW.
+   */
+  checkSchemas?: (backupDataDir: string) => Promise<void>;
   logger?: Logger;
 }
 
@@ -36,6 +41,12 @@ export interface RestoreResult {
   configRestoredTo: string | undefined;
   /** Why the configuration file was not put back (its location is read-only); the data was restored. */
   configNotRestored?: string;
+  /**
+   * The backed-up configuration file, in the backup, when it was not put back, and why: this
+   * Hearth runs without a configuration file (no `configFile`; the operator copies it where
+   * wanted), or the one in use already matches it.
+   */
+  configLeftInBackup?: { file: string; reason: string };
   /** Where the model registry's manifest was restored to (a registry outside the data dir). */
   modelRegistryRestoredTo: string | undefined;
   /** Model weights the backup left out (relative to the data directory): pull, import or copy them back. */
@@ -64,6 +75,17 @@ export async function verifyBackup(source: string): Promise<BackupManifest> {
     document = JSON.parse(text);
   } catch {
     throw new HearthError("BACKUP_INVALID", `${join(root, MANIFEST_FILE)} is not valid JSON`);
+  }
+  const version = (document as { format?: unknown; version?: unknown } | null)?.version;
+  if (
+    (document as { format?: unknown } | null)?.format === "hearth-backup" &&
+    typeof version === "number" &&
+    version > 1
+  ) {
+    throw new HearthError(
+      "BACKUP_TOO_NEW",
+      `${root} was written by a newer Hearth (backup format version ${version}; this Hearth reads version 1): restore it with the Hearth release that wrote it, or a newer one; nothing was changed`,
+    );
   }
   const parsed = backupManifestSchema.safeParse(document);
   if (!parsed.success) {
@@ -119,6 +141,14 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
   // swap happens beside the real directory, never replacing the link with a directory of its own.
   const dataDir = await realpath(resolve(options.dataDir)).catch(() => resolve(options.dataDir));
   const manifest = await verifyBackup(source);
+  await options.checkSchemas?.(join(source, "data")).catch((error: unknown) => {
+    if ((error as { code?: unknown })?.code !== "SCHEMA_TOO_NEW") throw error;
+    throw new HearthError(
+      "BACKUP_TOO_NEW",
+      `${source} was written by a newer Hearth (${(error as Error).message.replace(/; upgrade Hearth.*$/, "")}): restore it with the Hearth release that wrote it, or a newer one; nothing was changed`,
+      { cause: error },
+    );
+  });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const dataEntries = manifest.entries.filter((entry) => isDataEntry(entry.kind));
   let previousData: string | undefined;
@@ -155,11 +185,22 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
   let configRestoredTo: string | undefined;
   let configNotRestored: string | undefined;
   const config = manifest.entries.find((entry) => entry.kind === "config");
+  let configLeftInBackup: RestoreResult["configLeftInBackup"];
+  if (config && !options.configFile)
+    configLeftInBackup = {
+      file: join(source, ...config.path.split("/")),
+      reason: "this Hearth runs without a configuration file; copy it where HEARTH_CONFIG points to use it",
+    };
   if (config && options.configFile) {
     const target = resolve(options.configFile);
     // Unchanged (the usual case in a container, whose file is a read-only mount): nothing to write.
     const unchanged = (await exists(target)) && (await sha256File(target)) === config.sha256;
-    if (!unchanged) {
+    if (unchanged)
+      configLeftInBackup = {
+        file: join(source, ...config.path.split("/")),
+        reason: `${target} already matches it`,
+      };
+    else {
       try {
         await mkdir(dirname(target), { recursive: true });
         if (await exists(target)) await rename(target, `${target}.pre-restore-${stamp}`);
@@ -191,6 +232,7 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
     previousData,
     configRestoredTo,
     ...(configNotRestored ? { configNotRestored } : {}),
+    ...(configLeftInBackup ? { configLeftInBackup } : {}),
     modelRegistryRestoredTo,
     weightsLeftOut: (manifest.weightsLeftOut ?? []).map((path) => path.replace(/^data\//, "")),
   };

@@ -94,3 +94,65 @@ export function inspectSqliteFile(
   });
   return describeSqliteOpenError(file, error);
 }
+
+/** The parts of a better-sqlite3 database that `nameDamagedSqlite` wraps. */
+interface WrappableSqlite {
+  prepare(source: string): unknown;
+  exec(source: string): unknown;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+}
+
+/**
+ * Makes every later call on an open SQLite database (its statements, exec, pragmas) that SQLite
+ * answers with a damaged page (SQLITE_CORRUPT, SQLITE_NOTADB: "database disk image is malformed")
+ * fail as DATABASE_UNAVAILABLE naming the file and its fix (describeSqliteOpenError), not as
+ * SQLite's bare error: at start-up a one-line exit instead of an internal error with a stack, on
+ * a request a 503 logged once. The only place a damaged page met after opening is named; other
+ * errors pass unchanged. Returns the same database.
+ */
+export function nameDamagedSqlite<T extends WrappableSqlite>(db: T, file: string): T {
+  const rethrow = (error: unknown): never => {
+    const code = String((error as { code?: unknown })?.code ?? "");
+    if (DAMAGED.test(code)) throw describeSqliteOpenError(file, error) ?? error;
+    throw error;
+  };
+  const guard = <R>(call: () => R): R => {
+    try {
+      return call();
+    } catch (error) {
+      return rethrow(error);
+    }
+  };
+  const guardIterator = (iterator: IterableIterator<unknown>): IterableIterator<unknown> => ({
+    next: (...args: []) => guard(() => iterator.next(...args)),
+    return: (value?: unknown) => guard(() => iterator.return?.(value) ?? { done: true, value }),
+    [Symbol.iterator]() {
+      return this;
+    },
+  });
+  const wrapStatement = (statement: object): object => {
+    const proxy: object = new Proxy(statement, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          const result = guard(() => value.apply(target, args));
+          if (result === target) return proxy; // pluck(), raw(), bind()... chain on the wrapper
+          if (property === "iterate") return guardIterator(result as IterableIterator<unknown>);
+          return result;
+        };
+      },
+    });
+    return proxy;
+  };
+  const prepare = db.prepare.bind(db);
+  const exec = db.exec.bind(db);
+  const pragma = db.pragma.bind(db);
+  db.prepare = (source: string) => wrapStatement(guard(() => prepare(source)) as object);
+  db.exec = (source: string) => {
+    guard(() => exec(source));
+    return db;
+  };
+  db.pragma = (source: string, options?: { simple?: boolean }) => guard(() => pragma(source, options));
+  return db;
+}

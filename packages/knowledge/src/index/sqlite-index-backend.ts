@@ -1,6 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { describeSqliteOpenError, HearthError, PRIVATE_DIR, probeSqliteWrite } from "@hearth/core";
+import {
+  describeSqliteOpenError,
+  HearthError,
+  nameDamagedSqlite,
+  PRIVATE_DIR,
+  probeSqliteWrite,
+} from "@hearth/core";
 import Database from "better-sqlite3";
 import { queryCharacters, queryPhrases, queryTerms, runEndTerm } from "../text/text-analyzer.js";
 import { QuantizedVectorIndex } from "../vector/quantized-vector-index.js";
@@ -184,9 +190,16 @@ export class SqliteIndexBackend implements IndexBackend {
         { cause: error },
       );
     }
-    const backend = new SqliteIndexBackend(database);
-    backend.loadVectors();
-    backend.loadChunkCounts();
+    const backend = new SqliteIndexBackend(
+      options.path === ":memory:" ? database : nameDamagedSqlite(database, options.path),
+    );
+    try {
+      backend.loadVectors();
+      backend.loadChunkCounts();
+    } catch (error) {
+      database.close();
+      throw error;
+    }
     return backend;
   }
 

@@ -17,6 +17,7 @@ import {
   HearthError,
   type Logger,
   type MigrationResult,
+  nameDamagedSqlite,
   PRIVATE_DIR,
   probeSqliteWrite,
   runMigrations,
@@ -158,7 +159,7 @@ export class KnowledgeStore {
       db?.close();
       throw described(error);
     }
-    return new KnowledgeStore(db, migration);
+    return new KnowledgeStore(nameDamagedSqlite(db, options.path), migration);
   }
 
   private constructor(db: Database.Database, migration: MigrationResult) {

@@ -1,5 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -375,6 +384,52 @@ describe("web database migrations on SQLite", () => {
     expect(error).toMatchObject({ code: "DATABASE_UNAVAILABLE" });
     expect((error as Error).message).toContain("is damaged");
     expect((error as Error).message).toContain("hearth restore");
+  });
+
+  it("names a web.sqlite whose inner pages are damaged at start-up, not an internal error", async () => {
+    const file = join(dataDir, "web.sqlite");
+    const db = await openDatabase(configFor());
+    const user = await createUser(db, {
+      username: "wang",
+      password: "correct horse battery",
+      signup: "open",
+    });
+    const conversations = new ConversationStore(db);
+    const conversation = await conversations.create(user.id, { title: "notes" });
+    for (let i = 0; i < 40; i++)
+      await conversations.append(conversation.id, {
+        role: "user",
+        content: `message ${i} ${"x".repeat(3000)}`,
+        status: "done",
+        model: null,
+      });
+    await db.destroy();
+    // A page of the messages table overwritten (the header and the schema stay intact).
+    const reader = new BetterSqlite3(file, { readonly: true });
+    const pages = reader
+      .prepare("select pageno from dbstat where name = 'messages' and pagetype = 'leaf'")
+      .pluck()
+      .all() as number[];
+    const pageSize = Number(reader.pragma("page_size", { simple: true }));
+    reader.close();
+    expect(pages.length).toBeGreaterThan(2);
+    const handle = openSync(file, "r+");
+    for (const page of pages)
+      writeSync(handle, Buffer.alloc(pageSize, 0xde), 0, pageSize, (page - 1) * pageSize);
+    closeSync(handle);
+
+    // What start-up does after opening: the answers left streaming are interrupted.
+    const reopened = await openDatabase(configFor());
+    try {
+      const error = await new ConversationStore(reopened)
+        .interruptUnfinished()
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: "DATABASE_UNAVAILABLE" });
+      expect((error as Error).message).toContain(`${file} is damaged`);
+      expect((error as Error).message).toContain("hearth restore");
+    } finally {
+      await reopened.destroy();
+    }
   });
 
   it("migrates forward from the previous step with data in it, after a backup that restores", async () => {

@@ -4,6 +4,7 @@ import {
   type HearthConfig,
   HearthError,
   type Logger,
+  nameDamagedSqlite,
   OutageLog,
   PRIVATE_DIR,
   postgresPool,
@@ -112,7 +113,9 @@ export async function openDatabase(
         })
       );
     }
-    db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({
+      dialect: new TransactionalSqliteDialect({ database: nameDamagedSqlite(sqlite, file) }),
+    });
   }
   try {
     await migrateToLatest(migrating ?? (db as Kysely<unknown>), dialect, {
