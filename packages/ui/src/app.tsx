@@ -14,6 +14,7 @@ import { focusWhenShown, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, I18nContext, initialLocale, type Locale, MESSAGES, useI18n } from "./i18n.js";
 import { LanguageOptions } from "./language-options.js";
 import { navigate, usePath } from "./router.js";
+import { forgetUploads, uploadsPending } from "./uploads.js";
 
 // Pages most people open rarely load on demand, keeping the first load small.
 const KnowledgePage = lazy(() => import("./knowledge-page.js").then((m) => ({ default: m.KnowledgePage })));
@@ -393,6 +394,8 @@ export function App() {
               <button
                 type="button"
                 onClick={async () => {
+                  // Files still being sent to a knowledge base would be lost: the user says so first.
+                  if (uploadsPending() && !window.confirm(t.uploadsSignOutConfirm)) return;
                   setMenuOpen(false);
                   // What the page is still loading or streaming for this account stops now; what it
                   // asks for until the sign-out is done, and a 401 it gets, says nothing of an
@@ -410,6 +413,7 @@ export function App() {
                   }
                   // Signed out on purpose: unsent drafts do not wait for the next account on this tab.
                   clearDrafts();
+                  forgetUploads();
                   setModels(undefined);
                   // The next account starts from its own defaults (its model, its instructions).
                   setPreferences(undefined);

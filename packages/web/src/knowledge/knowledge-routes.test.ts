@@ -380,7 +380,10 @@ describe("knowledge routes", () => {
       const stranger = await signUp(web.app, "outsider");
       const base = (await createBase(user, { name: "watched elsewhere" })).json() as { id: string };
       // A job the knowledge service started itself (a watched folder's scan): the web never saw it.
-      const { jobId, documentId } = services.ingestElsewhere(base.id, "scanned.txt", "Scanned text.");
+      const {
+        jobId,
+        documentIds: [documentId],
+      } = services.ingestElsewhere(base.id, { "scanned.txt": "Scanned text." });
       const list = async () =>
         (
           await web.app.inject({ url: `/api/knowledge-bases/${base.id}/documents`, headers: user.headers })

@@ -48,7 +48,10 @@ export interface FakeKnowledge {
    * service itself (as a watched folder's scan or `hearth ingest` starts one): the web service never
    * saw its job. Listed with its `jobId`, as the real service lists a document a job has still to do.
    */
-  ingestElsewhere(knowledgeBaseId: string, name: string, text: string): { jobId: string; documentId: string };
+  ingestElsewhere(
+    knowledgeBaseId: string,
+    files: Record<string, string>,
+  ): { jobId: string; documentIds: string[] };
   close(): Promise<void>;
 }
 
@@ -122,15 +125,18 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     sandboxHeaders: true,
     holdIngestion: false,
     staleDocuments: 0,
-    ingestElsewhere(knowledgeBaseId, name, text) {
+    ingestElsewhere(knowledgeBaseId, files) {
       const base = bases.get(knowledgeBaseId);
       if (!base) throw new Error(`no knowledge base ${knowledgeBaseId}`);
-      const record = documentRecord(knowledgeBaseId, name, text, "queued", null);
-      base.documents.push({ record, text });
+      const records = Object.entries(files).map(([name, text]) => {
+        const record = documentRecord(knowledgeBaseId, name, text, "queued", null);
+        base.documents.push({ record, text });
+        return record;
+      });
       const jobId = randomUUID();
       jobBases.set(jobId, knowledgeBaseId);
-      heldJobs.set(jobId, { knowledgeBaseId, documents: [record] });
-      return { jobId, documentId: record.id };
+      heldJobs.set(jobId, { knowledgeBaseId, documents: records });
+      return { jobId, documentIds: records.map((record) => record.id) };
     },
     close: async () => {},
   };
