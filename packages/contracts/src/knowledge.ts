@@ -96,6 +96,12 @@ export const knowledgeDocumentSchema = z.object({
   updatedAt: z.string(),
   /** Present while the document is parsing or embedding and its progress is known. */
   progress: jobDocumentProgressSchema.optional(),
+  /**
+   * The unfinished ingestion job that still has the document to do (queued, parsing, embedding),
+   * the oldest where several have: cancelling it (POST /v1/jobs/{id}/cancel) stops its ingestion.
+   * Absent when none has.
+   */
+  jobId: z.string().optional(),
 });
 export type KnowledgeDocument = z.infer<typeof knowledgeDocumentSchema>;
 

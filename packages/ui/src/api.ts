@@ -125,6 +125,11 @@ export function abortRequests(): void {
   requests = new AbortController();
 }
 
+/** The signal a sign-out aborts, for a request made other than by `api` (an upload's). */
+export function signOutSignal(): AbortSignal {
+  return requests.signal;
+}
+
 /** The caller's signal (if any) joined with the one a sign-out aborts. */
 function requestSignal(signal?: AbortSignal): AbortSignal {
   return signal ? AbortSignal.any([signal, requests.signal]) : requests.signal;

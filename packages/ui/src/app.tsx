@@ -12,6 +12,7 @@ import { ChatView, clearDrafts, type KnowledgeBaseOption } from "./chat-view.js"
 import { ConversationList } from "./conversation-list.js";
 import { focusWhenShown, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, I18nContext, initialLocale, type Locale, MESSAGES, useI18n } from "./i18n.js";
+import { forgetUploads, uploadsPending } from "./knowledge-uploads.js";
 import { LanguageOptions } from "./language-options.js";
 import { navigate, usePath } from "./router.js";
 
@@ -395,6 +396,8 @@ export function App() {
               <button
                 type="button"
                 onClick={async () => {
+                  // Files still being sent to a knowledge base would be lost: the user says so first.
+                  if (uploadsPending() && !window.confirm(t.uploadsSignOutConfirm)) return;
                   setMenuOpen(false);
                   // What the page is still loading or streaming for this account stops now; what it
                   // asks for until the sign-out is done, and a 401 it gets, says nothing of an
@@ -412,6 +415,7 @@ export function App() {
                   }
                   // Signed out on purpose: unsent drafts do not wait for the next account on this tab.
                   clearDrafts();
+                  forgetUploads();
                   setModels(undefined);
                   // The next account starts from its own defaults (its model, its instructions).
                   setPreferences(undefined);

@@ -854,6 +854,12 @@ const en = {
   deleteUserConfirm:
     "Delete the account {name}? Its conversations, API keys and sessions are deleted and its knowledge bases pass to you. This cannot be undone.",
   cancelImport: "Cancel import",
+  cancelImportConfirm:
+    "Cancel the import of {n} documents? They are being imported together: those not yet indexed are marked failed (upload them again to import them).",
+  uploadsGoOn:
+    "Uploads go on while you use other pages of Hearth. Closing or reloading this tab stops them: the browser asks first.",
+  uploadsSignOutConfirm:
+    "Files are still being uploaded to a knowledge base. Sign out anyway? Those not yet sent will not be stored.",
   noUserKeys: "This user has no API keys.",
   close: "Close",
   // An administrator adds an account and resets a forgotten password (Admin → Users).
@@ -1655,6 +1661,10 @@ const zhCN: Messages = {
   deleteUserConfirm:
     "删除账号 {name}？其对话、API 密钥和登录会话将被删除，其知识库将转给你。此操作无法撤销。",
   cancelImport: "取消导入",
+  cancelImportConfirm:
+    "取消这 {n} 个文档的导入？它们正在一起导入：尚未建立索引的都会标记为失败（需重新上传才能导入）。",
+  uploadsGoOn: "在 Hearth 的其他页面时上传会继续。关闭或刷新此标签页会中断上传：浏览器会先询问。",
+  uploadsSignOutConfirm: "仍有文件正在上传到知识库。仍要退出登录吗？尚未发送的文件将不会保存。",
   noUserKeys: "该用户没有 API 密钥。",
   close: "关闭",
   addUser: "添加用户",

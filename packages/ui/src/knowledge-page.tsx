@@ -5,7 +5,8 @@ import { DataTable } from "./data-table.js";
 import { errorText, type RequestIssue, requestIssuesText } from "./display-text.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
-import { type DocumentRow, DocumentState, IN_PROGRESS, uploadFile } from "./uploads.js";
+import { startUploads, type UploadRow, useUploads } from "./knowledge-uploads.js";
+import { type DocumentRow, DocumentState, IN_PROGRESS } from "./uploads.js";
 import { ActionError, errorMessage, useAction } from "./use-action.js";
 
 interface KnowledgeBase {
@@ -29,19 +30,6 @@ function nameIssue(name: string): RequestIssue | undefined {
   if (length > KNOWLEDGE_BASE_NAME_MAX_CHARS)
     return { path: "name", code: "too_big", origin: "string", maximum: KNOWLEDGE_BASE_NAME_MAX_CHARS };
   return undefined;
-}
-
-interface UploadRow {
-  id: string;
-  /** The base it was uploaded to: each base shows its own uploads (one still running goes on meanwhile). */
-  knowledgeBaseId: string;
-  name: string;
-  progress: number;
-  status: "uploading" | "done" | "error";
-  /** Why it failed (shown in the language of the moment). */
-  error?: unknown;
-  /** The ingestion job the upload started, and its documents: the import can be cancelled while they are in progress. */
-  job?: { id: string; documentIds: string[] };
 }
 
 interface Access {
@@ -152,7 +140,8 @@ export function KnowledgePage() {
   const [bases, setBases] = useState<KnowledgeBase[]>([]);
   const [selected, setSelected] = useState<string | undefined>();
   const [documents, setDocuments] = useState<DocumentRow[]>([]);
-  const [uploads, setUploads] = useState<UploadRow[]>([]);
+  // Kept for the tab, not this page: they go on while another page is shown (uploads.ts).
+  const { rows: uploads, settled } = useUploads();
   const [name, setName] = useState("");
   const [notice, setNotice] = useState("");
   const { error, run } = useAction();
@@ -183,6 +172,13 @@ export function KnowledgePage() {
     setNotice("");
     if (selected && !selectedUnowned) void run(() => loadDocuments(selected));
   }, [selected, selectedUnowned, loadDocuments, run]);
+  // Each upload that ends adds its documents (or its failure): the base shown is read again.
+  const seenSettled = useRef(settled);
+  useEffect(() => {
+    if (seenSettled.current === settled) return;
+    seenSettled.current = settled;
+    if (selected && !selectedUnowned) void run(() => loadDocuments(selected));
+  }, [settled, selected, selectedUnowned, loadDocuments, run]);
   // While documents are being ingested, their status is read again every second.
   useEffect(() => {
     if (!selected || !documents.some((document) => IN_PROGRESS.has(document.status))) return;
@@ -203,66 +199,29 @@ export function KnowledgePage() {
     });
   };
 
-  const upload = async (files: FileList | null) => {
+  const upload = (files: FileList | null) => {
     if (!files || !selected) return;
-    const list = Array.from(files);
-    const rows = list.map((file) => ({
-      // crypto.randomUUID needs a secure context, which a plain-HTTP deployment is not.
-      id: `${Date.now()}-${Math.random()}`,
-      knowledgeBaseId: selected,
-      name: file.name,
-      progress: 0,
-      status: "uploading" as const,
-    }));
-    // This base's finished uploads give way to the new ones; other bases' stay theirs.
-    setUploads((current) => [
-      ...current.filter((row) => row.knowledgeBaseId !== selected || row.status === "uploading"),
-      ...rows,
-    ]);
-    await Promise.all(
-      list.map(async (file, index) => {
-        const id = rows[index]!.id;
-        const set = (change: Partial<UploadRow>) =>
-          setUploads((current) => current.map((row) => (row.id === id ? { ...row, ...change } : row)));
-        try {
-          const answer = await uploadFile(`/api/knowledge-bases/${selected}/documents`, file, (progress) =>
-            set({ progress }),
-          );
-          set({
-            progress: 1,
-            status: "done",
-            ...(answer.job
-              ? { job: { id: answer.job.id, documentIds: (answer.documents ?? []).map((d) => d.id) } }
-              : {}),
-          });
-        } catch (caught) {
-          set({ status: "error", error: caught });
-        }
-      }),
-    );
-    await run(() => loadDocuments(selected));
+    void startUploads(selected, Array.from(files));
   };
 
   /**
-   * Stops an upload's ingestion: documents not yet indexed are marked cancelled (failed,
-   * JOB_CANCELLED). Its button goes: focus goes to another upload's, else to the file picker.
+   * Stops the ingestion job a document is in (whoever started it, from whatever page load): its
+   * documents not yet indexed are marked cancelled (failed, JOB_CANCELLED). A job that has other
+   * documents still to do (several files at once, a folder's scan) asks first, naming how many. The
+   * button goes: focus goes to the document's row.
    */
-  const cancelImport = async (knowledgeBaseId: string, jobId: string, from: Element) => {
-    const restoreFocus = keepFocusNear(from, () =>
-      window.document.querySelector<HTMLElement>('.upload input[type="file"]'),
-    );
+  const cancelImport = async (knowledgeBase: KnowledgeBase, document: DocumentRow, from: Element) => {
+    const jobId = document.jobId;
+    if (!jobId) return;
+    const together = documents.filter((d) => d.jobId === jobId && IN_PROGRESS.has(d.status)).length;
+    if (together > 1 && !window.confirm(fill(t.cancelImportConfirm, { n: together }))) return;
+    const restoreFocus = keepFocusNear(from, () => window.document.getElementById("documents-title"));
     await run(async () => {
       await api(`/api/jobs/${encodeURIComponent(jobId)}/cancel`, { method: "POST", body: {} });
-      await loadDocuments(knowledgeBaseId);
+      await loadDocuments(knowledgeBase.id);
     });
     restoreFocus();
   };
-  /** Whether an upload's documents are still being ingested (so its import can be cancelled). */
-  const importing = (row: UploadRow): row is UploadRow & { job: NonNullable<UploadRow["job"]> } =>
-    row.job !== undefined &&
-    documents.some(
-      (document) => row.job!.documentIds.includes(document.id) && IN_PROGRESS.has(document.status),
-    );
 
   /**
    * What an upload's ingestion came to, once none of its documents is in progress any more:
@@ -377,9 +336,10 @@ export function KnowledgePage() {
             <label className="upload">
               {t.upload}
               {/* A picker per base: the files chosen for one are not shown as chosen for the next. */}
-              <input key={base.id} type="file" multiple onChange={(e) => void upload(e.target.files)} />
+              <input key={base.id} type="file" multiple onChange={(e) => upload(e.target.files)} />
             </label>
           )}
+          {baseUploads.some((row) => row.status === "uploading") && <p className="muted">{t.uploadsGoOn}</p>}
           {baseUploads.length > 0 && (
             <ul className="uploads" aria-live="polite">
               {baseUploads.map((row) => {
@@ -400,20 +360,6 @@ export function KnowledgePage() {
                         t.uploadStatuses[row.status]
                       )}
                     </span>
-                    {importing(row) && (
-                      <>
-                        {" "}
-                        {/* Its file in its text too, which the live region says when it comes. */}
-                        <button
-                          type="button"
-                          aria-label={`${t.cancelImport}: ${row.name}`}
-                          onClick={(event) => void cancelImport(base.id, row.job.id, event.currentTarget)}
-                        >
-                          {t.cancelImport}
-                          <span className="visually-hidden">{`: ${row.name}`}</span>
-                        </button>
-                      </>
-                    )}
                   </li>
                 );
               })}
@@ -440,6 +386,17 @@ export function KnowledgePage() {
                 </td>
                 <td className="nowrap">{document.status === "indexed" ? document.chunkCount : ""}</td>
                 <td>
+                  {base.permission !== "read" && document.jobId && IN_PROGRESS.has(document.status) && (
+                    <>
+                      <button
+                        type="button"
+                        aria-label={`${t.cancelImport}: ${document.name}`}
+                        onClick={(event) => void cancelImport(base, document, event.currentTarget)}
+                      >
+                        {t.cancelImport}
+                      </button>{" "}
+                    </>
+                  )}
                   {base.permission !== "read" && (
                     <button
                       type="button"

@@ -1,13 +1,18 @@
 import { parseHTML } from "linkedom";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // The renderer runs in a page (DOMPurify needs one to load): a DOM stand-in is enough for what
 // becomes HTML; the sanitising itself is tested in Chromium (test/e2e/ui-markdown.test.ts).
+// The stand-in is taken away afterwards: later test files in the worker must not find a `window`.
 let markdownToHtml: typeof import("./markdown-render.js").markdownToHtml;
+const pageGlobals = ["window", "document", "location"] as const;
 beforeAll(async () => {
   const { window } = parseHTML("<!doctype html><html><body></body></html>");
   Object.assign(globalThis, { window, document: window.document, location: new URL("http://localhost/") });
   ({ markdownToHtml } = await import("./markdown-render.js"));
+});
+afterAll(() => {
+  for (const name of pageGlobals) Reflect.deleteProperty(globalThis, name);
 });
 
 /** Text with the tags taken out (KaTeX's output is long; what matters is whether it is there). */

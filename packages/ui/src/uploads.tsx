@@ -1,4 +1,4 @@
-import { ApiError, csrfHeader } from "./api.js";
+import { ApiError, csrfHeader, signOutSignal } from "./api.js";
 import { errorText } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
 
@@ -19,6 +19,8 @@ export interface DocumentRow {
   chunkCount: number;
   /** While a big document is embedded or indexed: how far it has got. */
   progress?: { phase: "embedding" | "indexing"; done: number; total: number };
+  /** The unfinished ingestion job that still has it to do, whoever started it: cancelling it stops its import. */
+  jobId?: string;
 }
 
 /** Statuses a document passes through while it is ingested; lists refresh until none is left. */
@@ -70,6 +72,11 @@ export function uploadFile(
       }
     };
     request.onerror = () => reject(new ApiError(0, "NETWORK_ERROR", "network error"));
+    request.onabort = () => reject(new ApiError(0, "NETWORK_ERROR", "upload stopped"));
+    // A sign-out stops it, as it stops every other request of the account that left.
+    const signal = signOutSignal();
+    if (signal.aborted) return request.onabort(new ProgressEvent("abort"));
+    signal.addEventListener("abort", () => request.abort(), { once: true });
     const form = new FormData();
     form.append("file", file, file.name);
     request.send(form);

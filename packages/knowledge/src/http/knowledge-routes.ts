@@ -120,7 +120,10 @@ export function registerKnowledgeRoutes(
   app.get("/v1/knowledge-bases/:id/documents", async (request) => {
     const { id } = idParams.parse(request.params);
     store.getKnowledgeBase(id);
-    return { documents: store.listDocuments(id).map(documentView) };
+    const jobs = store.pendingJobIds(id);
+    return {
+      documents: store.listDocuments(id).map((document) => documentView(document, jobs.get(document.id))),
+    };
   });
 
   app.post("/v1/knowledge-bases/:id/documents", async (request, reply) => {
@@ -154,7 +157,8 @@ export function registerKnowledgeRoutes(
 
   app.get("/v1/knowledge-bases/:id/documents/:documentId", async (request) => {
     const { id, documentId } = documentParams.parse(request.params);
-    return documentView(store.getDocument(id, documentId));
+    const document = store.getDocument(id, documentId);
+    return documentView(document, store.pendingJobIds(id, documentId).get(documentId));
   });
 
   app.delete("/v1/knowledge-bases/:id/documents/:documentId", async (request, reply) => {

@@ -241,6 +241,53 @@ describe("ingestion jobs", () => {
     }
   });
 
+  it("names the unfinished job of each document it has still to ingest in the document list, none once it is cancelled", async () => {
+    const harness = await startHarness({ ingestConcurrency: 1 });
+    let held: ReturnType<typeof holdReadsUntilCancel> | undefined;
+    let jobId: string | undefined;
+    try {
+      const { client } = harness;
+      const kb = await client.createKnowledgeBase({ name: "Jobs listed" });
+      const done = await client.uploadDocuments(kb.id, [{ name: "done.txt", data: Buffer.from("Done.") }]);
+      expect((await harness.finalJob(done.job.id)).status).toBe("completed");
+      // Reading a stored file is held until the cancel: the upload's documents stay in progress.
+      held = holdReadsUntilCancel();
+      const upload = await client.uploadDocuments(kb.id, [
+        { name: "first.txt", data: Buffer.from("First.") },
+        { name: "second.txt", data: Buffer.from("Second.") },
+      ]);
+      jobId = upload.job.id;
+      while ((await client.getJob(upload.job.id)).documents[0]?.status !== "parsing")
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      const listed = async () =>
+        Object.fromEntries(
+          (await client.listDocuments(kb.id)).map((document) => [
+            document.name,
+            { status: document.status, jobId: document.jobId },
+          ]),
+        );
+      expect(await listed()).toEqual({
+        "done.txt": { status: "indexed", jobId: undefined },
+        "first.txt": { status: "parsing", jobId: upload.job.id },
+        "second.txt": { status: "queued", jobId: upload.job.id },
+      });
+      const second = upload.documents.find((document) => document.name === "second.txt")!;
+      expect((await client.getDocument(kb.id, second.id)).jobId).toBe(upload.job.id);
+
+      expect((await client.cancelJob(upload.job.id)).status).toBe("cancelled");
+      expect(await listed()).toEqual({
+        "done.txt": { status: "indexed", jobId: undefined },
+        "first.txt": { status: "failed", jobId: undefined },
+        "second.txt": { status: "failed", jobId: undefined },
+      });
+    } finally {
+      // The held read goes on once a cancel is taken: the service then closes whatever failed above.
+      if (jobId) await harness.client.cancelJob(jobId).catch(() => {});
+      held?.restore();
+      await harness.close();
+    }
+  });
+
   it("frees the big-file lane when a job is cancelled while its big document starts parsing", async () => {
     // One large-lane slot and one parser thread. Reading the stored file is held until the cancel has
     // been asked for, so the cancel lands after the document started (status parsing) and before it

@@ -581,6 +581,28 @@ export class KnowledgeStore {
   }
 
   /**
+   * The unfinished job that still has each of a base's documents to do (its entry not yet indexed,
+   * skipped, failed or deleted), by document id; the oldest where several have one (`documentId`:
+   * that document's alone). What a reader cancels to stop a document's ingestion.
+   */
+  pendingJobIds(knowledgeBaseId: string, documentId?: string): Map<string, string> {
+    const rows = this.#db
+      .prepare(
+        `SELECT jd.document_id, jd.job_id FROM job_documents jd JOIN jobs j ON j.id = jd.job_id
+          WHERE j.knowledge_base_id = ? AND j.status IN ('queued', 'running')
+            AND jd.status NOT IN ('indexed', 'skipped', 'failed', 'deleted')
+            ${documentId === undefined ? "" : "AND jd.document_id = ?"}
+          ORDER BY j.created_at DESC, j.id DESC`,
+      )
+      .all(...(documentId === undefined ? [knowledgeBaseId] : [knowledgeBaseId, documentId])) as Array<{
+      document_id: string;
+      job_id: string;
+    }>;
+    // The newest first, so the oldest is the one left for each document.
+    return new Map(rows.map((row) => [row.document_id, row.job_id]));
+  }
+
+  /**
    * Entries of cancelled jobs still shown as queued, parsing or embedding (a task that never
    * settled before a restart) are marked failed JOB_CANCELLED, as the cancel marks them; returns how many.
    */
@@ -739,8 +761,11 @@ function toJob(row: JobRow, documents: JobDocumentRow[]): IngestionJob {
   };
 }
 
-/** Wire shape of a document (drops the pipeline's bookkeeping). */
-export function documentView(document: DocumentRecord): KnowledgeDocument {
+/**
+ * Wire shape of a document (drops the pipeline's bookkeeping), with the unfinished job that still
+ * has it to do, where one has (KnowledgeStore.pendingJobIds).
+ */
+export function documentView(document: DocumentRecord, jobId?: string): KnowledgeDocument {
   const { sourceKey: _key, contentHash: _hash, indexedHash: _indexed, ...view } = document;
-  return view;
+  return jobId ? { ...view, jobId } : view;
 }

@@ -247,10 +247,16 @@ describe.each(dialects)("conversation import on %s", (dialect) => {
           n: 1,
           kind: "document",
           title: "行政诉讼法.pdf",
-          url: "/api/knowledge/bases/b1/documents/d1/file#page=3",
+          url: "/api/knowledge-bases/b1/documents/d1/file#page=3",
           snippet: "六个月",
         },
         { n: 2, kind: "web", title: "Law", url: "https://example.org/law" },
+        {
+          n: 3,
+          kind: "document",
+          title: "附件 一.docx",
+          url: "/api/knowledge-bases/b%201/documents/d%E4%B8%80/file",
+        },
       ],
     });
     const exported = await web.app.inject({
@@ -282,14 +288,88 @@ describe.each(dialects)("conversation import on %s", (dialect) => {
         citations,
         createdAt,
       }));
-    // The export's links are absolute (its origin's): kept as the file has them.
-    expect(kept(copy.messages)).toEqual(kept(file.messages));
-    expect(copy.messages[1]!.citations[0]).toMatchObject({
-      url: expect.stringMatching(/^http:\/\/.+\/api\/knowledge\//),
+    // The export's links are absolute (its origin's), for programs reading it.
+    expect(file.messages[1]!.citations[0]).toMatchObject({
+      url: expect.stringMatching(/^http:\/\/.+\/api\/knowledge-bases\/b1\/documents\/d1\/file#page=3$/),
     });
+    // Imported, a knowledge document's link is this site's path again, as the original's was (so
+    // the page opens its passage in place); the web page's stays as it was.
+    const stored = await store.messages(alice.userId, original.id);
+    expect(kept(copy.messages)).toEqual(kept(stored as unknown as Conversation["messages"]));
+    expect(copy.messages[1]!.citations.map((citation) => (citation as { url: string }).url)).toEqual([
+      "/api/knowledge-bases/b1/documents/d1/file#page=3",
+      "https://example.org/law",
+      "/api/knowledge-bases/b%201/documents/d%E4%B8%80/file",
+    ]);
 
     const several = (await importFile(alice, [file, { ...file, title: "Second copy" }])).json() as Answer;
     expect(several.conversations.map((c) => c.title)).toEqual(["行政诉讼", "Second copy"]);
+  });
+
+  it("reads a knowledge citation's link from any site as this site's document path; other links as written", async () => {
+    const answer = (
+      await importFile(alice, {
+        title: "From another Hearth",
+        messages: [
+          { role: "user", content: "What does the manual say?" },
+          {
+            role: "assistant",
+            content: "See [1], [2], [3] and [4].",
+            citations: [
+              {
+                n: 1,
+                kind: "document",
+                title: "manual.pdf",
+                url: "https://hearth.example.com:8443/api/knowledge-bases/kb-9/documents/doc-9/file#page=12",
+                snippet: "Chapter one",
+              },
+              {
+                n: 2,
+                kind: "document",
+                title: "elsewhere.pdf",
+                url: "https://files.example.com/manual.pdf",
+              },
+              {
+                n: 3,
+                kind: "web",
+                title: "A page",
+                url: "https://hearth.example.com/api/knowledge-bases/kb-9/documents/doc-9/file",
+              },
+              {
+                n: 4,
+                kind: "document",
+                title: "asked.pdf",
+                url: "https://hearth.example.com/api/knowledge-bases/kb-9/documents/doc-9/file?download=1",
+              },
+            ],
+          },
+        ],
+      })
+    ).json() as Answer;
+    expect(answer.imported).toBe(1);
+    const copy = await get(alice, answer.conversations[0]!.id);
+    expect(copy.messages[1]!.citations).toEqual([
+      {
+        n: 1,
+        kind: "document",
+        title: "manual.pdf",
+        url: "/api/knowledge-bases/kb-9/documents/doc-9/file#page=12",
+        snippet: "Chapter one",
+      },
+      { n: 2, kind: "document", title: "elsewhere.pdf", url: "https://files.example.com/manual.pdf" },
+      {
+        n: 3,
+        kind: "web",
+        title: "A page",
+        url: "https://hearth.example.com/api/knowledge-bases/kb-9/documents/doc-9/file",
+      },
+      {
+        n: 4,
+        kind: "document",
+        title: "asked.pdf",
+        url: "https://hearth.example.com/api/knowledge-bases/kb-9/documents/doc-9/file?download=1",
+      },
+    ]);
   });
 
   it("imports the thread ChatGPT showed: from current_node back to the root, text only", async () => {

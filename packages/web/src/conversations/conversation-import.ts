@@ -118,6 +118,30 @@ const citationSchema = z.object({
   snippet: z.string().nullish(),
 });
 
+/** A knowledge document's file as Hearth links it (grounding.ts), a PDF's cited page after it. */
+const DOCUMENT_FILE_PATH = /^\/api\/knowledge-bases\/[^/]+\/documents\/[^/]+\/file$/;
+
+/**
+ * A citation as this site keeps it: a knowledge document's link (Hearth's JSON export writes it
+ * absolute, with the exporting site's origin) is read back as the site's own path, whatever its
+ * origin, as the original answer stored it, so the page opens its passage in place; a base or
+ * document this site does not have (or the user may not read) is then said so there, as for a
+ * deleted one. Any other link, a web page's above all, is kept as written.
+ */
+function siteCitation(citation: Citation): Citation {
+  if (citation.kind !== "document") return citation;
+  let url: URL;
+  try {
+    url = new URL(citation.url, "http://hearth.invalid");
+  } catch {
+    return citation;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return citation;
+  if (!DOCUMENT_FILE_PATH.test(url.pathname) || url.search !== "" || !/^(#page=\d+)?$/.test(url.hash))
+    return citation;
+  return { ...citation, url: `${url.pathname}${url.hash}` };
+}
+
 /**
  * A Hearth message's status as imported: a user message is done; an answer that failed, or was
  * being written when exported, is an interrupted one here; one the file gives no status is done.
@@ -173,7 +197,7 @@ const hearth: Parser = {
         model: message.model ?? null,
         status: importedStatus(message.role, message.status),
         citations: (message.citations ?? []).map(({ snippet, ...citation }) =>
-          snippet ? { ...citation, snippet } : citation,
+          siteCitation(snippet ? { ...citation, snippet } : citation),
         ),
         createdAt: isoTime(message.createdAt),
       })),

@@ -249,8 +249,9 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     // Links to the site's own pages (a document's) work outside it: read from this request's origin.
     const origin = `${request.protocol}://${request.host}`;
     if (format === "json") {
-      // For programs: ISO timestamps as stored, whatever lang and tz say; links absolute. The
-      // folder by its name, which an import into another account (or Hearth) files it under again.
+      // For programs: ISO timestamps as stored, whatever lang and tz say; links absolute (an import
+      // reads a knowledge document's back as the site's path: conversation-import.ts). The folder
+      // by its name, which an import into another account (or Hearth) files it under again.
       const folder = await folders.nameOf(user.id, conversation.folderId);
       const absolute = messages.map((message) => ({
         ...message,

@@ -375,5 +375,42 @@ describe("knowledge routes", () => {
         expect(unknown.body, `${method} ${suffix}`).toBe(theirs.body);
       }
     });
+
+    it("lets whoever may write a base cancel the job its document list names, one started outside the web service too", async () => {
+      const stranger = await signUp(web.app, "outsider");
+      const base = (await createBase(user, { name: "watched elsewhere" })).json() as { id: string };
+      // A job the knowledge service started itself (a watched folder's scan): the web never saw it.
+      const {
+        jobId,
+        documentIds: [documentId],
+      } = services.ingestElsewhere(base.id, { "scanned.txt": "Scanned text." });
+      const list = async () =>
+        (
+          await web.app.inject({ url: `/api/knowledge-bases/${base.id}/documents`, headers: user.headers })
+        ).json().documents as Array<{ id: string; status: string; jobId?: string; error?: { code: string } }>;
+      expect(await list()).toEqual([expect.objectContaining({ id: documentId, status: "queued", jobId })]);
+
+      const cancel = (session: Session, id: string) =>
+        web.app.inject({
+          method: "POST",
+          url: `/api/jobs/${id}/cancel`,
+          headers: session.headers,
+          payload: {},
+        });
+      // Another user's job answers as an unknown one does, and stays running.
+      const theirs = await cancel(stranger, jobId);
+      const unknown = await cancel(stranger, "no-such-job");
+      expect(theirs.statusCode).toBe(404);
+      expect(theirs.json().error.code).toBe("JOB_NOT_FOUND");
+      expect(unknown.body).toBe(theirs.body);
+      expect((await list())[0]?.jobId).toBe(jobId);
+
+      const cancelled = await cancel(user, jobId);
+      expect(cancelled.statusCode).toBe(200);
+      expect(cancelled.json()).toMatchObject({ id: jobId, status: "cancelled" });
+      const [document] = await list();
+      expect(document).toMatchObject({ status: "failed", error: { code: "JOB_CANCELLED" } });
+      expect(document).not.toHaveProperty("jobId");
+    });
   });
 });

@@ -136,7 +136,8 @@ export function knowledgeForwarder(db: WebDatabase, knowledge: ServiceProxy) {
 /**
  * The knowledge service's routes behind the web service's access control: each call is checked
  * against the base's owner, visibility and group shares, then forwarded as is. A base the user may
- * not see is a 404. Jobs are reachable by whoever may write the base that started them.
+ * not see is a 404. Jobs are reachable by whoever may write the base they work on, one the knowledge
+ * service started itself (a watched folder's scan) too.
  */
 export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   const { db, knowledge, knowledgeAccess, modelAccess } = deps;
@@ -476,15 +477,34 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     });
   });
 
+  /**
+   * The base a job works on: as recorded when the job was started here, else as the knowledge
+   * service says (a job it started itself: a watched folder's scan, `hearth ingest`, which a
+   * document list names as its `jobId`); undefined for a job neither knows.
+   */
+  const baseOfJob = async (jobId: string): Promise<string | undefined> => {
+    const recorded = await db
+      .selectFrom("knowledge_jobs")
+      .select("knowledge_base_id")
+      .where("id", "=", jobId)
+      .executeTakeFirst();
+    if (recorded) return recorded.knowledge_base_id;
+    const response = await knowledge.request("GET", `/v1/jobs/${pathSegment(jobId)}`);
+    // A 404 (JOB_NOT_FOUND) above all: no such job, as for one recorded here of another base.
+    if (response.status < 500 && !response.ok) return undefined;
+    if (!response.ok)
+      throw new UpstreamCallError({
+        url: "/v1/jobs/{id}",
+        status: response.status,
+        body: await response.text(),
+        message: "the knowledge service failed",
+      });
+    const { knowledgeBaseId } = (await response.json()) as { knowledgeBaseId?: unknown };
+    return typeof knowledgeBaseId === "string" && knowledgeBaseId !== "" ? knowledgeBaseId : undefined;
+  };
   const jobGuard = async (request: FastifyRequest) => {
     const { jobId } = request.params as { jobId: string };
-    const knowledgeBaseId = (
-      await db
-        .selectFrom("knowledge_jobs")
-        .select("knowledge_base_id")
-        .where("id", "=", jobId)
-        .executeTakeFirst()
-    )?.knowledge_base_id;
+    const knowledgeBaseId = await baseOfJob(jobId);
     // A job of a base the user may not change answers as an unknown one: the id reveals nothing.
     const permission = knowledgeBaseId
       ? await knowledgeAccess.permissionOf(currentUser(request), knowledgeBaseId)

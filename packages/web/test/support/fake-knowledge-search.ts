@@ -51,6 +51,15 @@ export interface FakeKnowledge {
   holdIngestion: boolean;
   /** Documents every base reports as indexed with older settings, until it is re-indexed. */
   staleDocuments: number;
+  /**
+   * A text document queued under a job held running until it is cancelled, started on the knowledge
+   * service itself (as a watched folder's scan or `hearth ingest` starts one): the web service never
+   * saw its job. Listed with its `jobId`, as the real service lists a document a job has still to do.
+   */
+  ingestElsewhere(
+    knowledgeBaseId: string,
+    files: Record<string, string>,
+  ): { jobId: string; documentIds: string[] };
   close(): Promise<void>;
 }
 
@@ -125,10 +134,61 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     sandboxHeaders: true,
     holdIngestion: false,
     staleDocuments: 0,
+    ingestElsewhere(knowledgeBaseId, files) {
+      const base = bases.get(knowledgeBaseId);
+      if (!base) throw new Error(`no knowledge base ${knowledgeBaseId}`);
+      const records = Object.entries(files).map(([name, text]) => {
+        const record = documentRecord(knowledgeBaseId, name, text, "queued", null);
+        base.documents.push({ record, text });
+        return record;
+      });
+      const jobId = randomUUID();
+      jobBases.set(jobId, knowledgeBaseId);
+      heldJobs.set(jobId, { knowledgeBaseId, documents: records });
+      return { jobId, documentIds: records.map((record) => record.id) };
+    },
     close: async () => {},
   };
+  /** Every job started, by id: its base (an unknown id is 404 JOB_NOT_FOUND, as the real service answers). */
+  const jobBases = new Map<string, string>();
   /** Jobs held running (holdIngestion): their base and documents. */
   const heldJobs = new Map<string, { knowledgeBaseId: string; documents: KnowledgeDocument[] }>();
+  /** A new document's record (the contract's schema checks the shape). */
+  const documentRecord = (
+    knowledgeBaseId: string,
+    name: string,
+    text: string,
+    status: KnowledgeDocument["status"],
+    error: KnowledgeDocument["error"],
+  ) => {
+    const now = new Date().toISOString();
+    return knowledgeDocumentSchema.parse({
+      id: randomUUID(),
+      knowledgeBaseId,
+      name,
+      source: "upload",
+      status,
+      error,
+      sizeBytes: Buffer.byteLength(text),
+      chunkCount: 1,
+      contentType: "text/plain",
+      createdAt: now,
+      updatedAt: now,
+    });
+  };
+  /** A document as listed: with the held job that has it still to do, as the real service names it. */
+  const listed = (record: KnowledgeDocument) => {
+    const pending = [...heldJobs].find(
+      ([, held]) =>
+        held.documents.includes(record) && record.status !== "indexed" && record.status !== "failed",
+    );
+    return knowledgeDocumentSchema.parse(pending ? { ...record, jobId: pending[0] } : record);
+  };
+  const startJob = (knowledgeBaseId: string, status: IngestionJob["status"]) => {
+    const jobId = randomUUID();
+    jobBases.set(jobId, knowledgeBaseId);
+    return job(jobId, knowledgeBaseId, status);
+  };
   const send = (response: import("node:http").ServerResponse, status: number, value: unknown) => {
     response.writeHead(status, { "content-type": "application/json" });
     response.end(JSON.stringify(value));
@@ -217,9 +277,15 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       return send(response, 200, { results });
     }
     if (parts[0] === "v1" && parts[1] === "jobs" && parts[2]) {
+      const knowledgeBaseId = jobBases.get(parts[2]);
       if (parts[3] === "cancel") {
         const held = heldJobs.get(parts[2]);
-        if (!held) return send(response, 200, { id: parts[2], status: "cancelled" });
+        if (!held)
+          return knowledgeBaseId === undefined
+            ? send(response, 404, {
+                error: { code: "JOB_NOT_FOUND", message: `No ingestion job ${parts[2]}` },
+              })
+            : send(response, 200, job(parts[2], knowledgeBaseId, "completed"));
         for (const document of held.documents)
           if (document.status !== "indexed")
             Object.assign(document, {
@@ -237,7 +303,15 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         response.end(`data: ${JSON.stringify({ type: "done", jobId: parts[2] })}\n\n`);
         return;
       }
-      return send(response, 200, job(parts[2], "", "completed"));
+      if (knowledgeBaseId === undefined)
+        return send(response, 404, {
+          error: { code: "JOB_NOT_FOUND", message: `No ingestion job ${parts[2]}` },
+        });
+      return send(
+        response,
+        200,
+        job(parts[2], knowledgeBaseId, heldJobs.has(parts[2]) ? "running" : "completed"),
+      );
     }
     if (parts[0] === "v1" && parts[1] === "knowledge-bases") {
       const id = parts[2];
@@ -278,7 +352,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         return;
       }
       if (parts[3] === "documents" && parts.length === 4 && request.method === "GET")
-        return send(response, 200, { documents: base.documents.map((d) => d.record) });
+        return send(response, 200, { documents: base.documents.map((d) => listed(d.record)) });
       if (parts[3] === "documents" && parts.length === 4 && request.method === "POST") {
         // multipart: take each part's filename and text content
         const boundary = /boundary=(.+)$/.exec(String(request.headers["content-type"]))?.[1] ?? "";
@@ -289,38 +363,28 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           .map((part) => {
             const name = /filename="([^"]+)"/.exec(part)?.[1] ?? "file";
             const text = part.split("\r\n\r\n").slice(1).join("\r\n\r\n").replace(/\r\n$/, "");
-            const now = new Date().toISOString();
             // A Windows executable fails as the real service refuses it, saying what it is.
             const executable = text.startsWith("MZ");
-            const record = knowledgeDocumentSchema.parse({
-              id: randomUUID(),
-              knowledgeBaseId: id,
+            const record = documentRecord(
+              id,
               name,
-              source: "upload",
-              status: executable ? "failed" : state.holdIngestion ? "queued" : "indexed",
-              error: executable
+              text,
+              executable ? "failed" : state.holdIngestion ? "queued" : "indexed",
+              executable
                 ? {
                     code: "DOCUMENT_UNSUPPORTED_FORMAT",
                     message: `${JSON.stringify(name)} is a Windows executable, not a supported document type`,
                     details: { reason: "not-a-document", detected: "windows-executable" },
                   }
                 : null,
-              sizeBytes: Buffer.byteLength(text),
-              chunkCount: 1,
-              contentType: "text/plain",
-              createdAt: now,
-              updatedAt: now,
-            });
+            );
             return { record, text };
           });
         base.documents.push(...documents);
-        const jobId = randomUUID();
+        const started = startJob(id, state.holdIngestion ? "running" : "completed");
         if (state.holdIngestion)
-          heldJobs.set(jobId, { knowledgeBaseId: id, documents: documents.map((d) => d.record) });
-        return send(response, 202, {
-          job: job(jobId, id, state.holdIngestion ? "running" : "completed"),
-          documents: documents.map((d) => d.record),
-        });
+          heldJobs.set(started.id, { knowledgeBaseId: id, documents: documents.map((d) => d.record) });
+        return send(response, 202, { job: started, documents: documents.map((d) => d.record) });
       }
       if (parts[3] === "documents" && parts[4]) {
         const document = base.documents.find((d) => d.record.id === parts[4]);
@@ -364,12 +428,12 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           response.writeHead(204).end();
           return;
         }
-        return send(response, 200, document.record);
+        return send(response, 200, listed(document.record));
       }
-      if (parts[3] === "sync") return send(response, 202, { job: job(randomUUID(), id, "queued") });
+      if (parts[3] === "sync") return send(response, 202, { job: startJob(id, "queued") });
       if (parts[3] === "reindex") {
         state.staleDocuments = 0;
-        return send(response, 202, { job: job(randomUUID(), id, "queued") });
+        return send(response, 202, { job: startJob(id, "queued") });
       }
     }
     send(response, 404, { error: { code: "ROUTE_NOT_FOUND", message: "not found" } });

@@ -1,0 +1,114 @@
+import type { Dialog } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
+import { type Browser, hasChromium, signUpInUi } from "../support/browser.js";
+import { startUiStand, type UiStand } from "../support/ui-stand.js";
+
+/**
+ * The knowledge page's uploads in a real Chromium on the built UI: a file still being sent goes on
+ * while another page of the app is shown and is there again on coming back; leaving the tab asks
+ * first while one is; and a document still being ingested can be cancelled from any page load,
+ * also one whose job the page never started (a folder's scan), which asks first for its others.
+ */
+describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
+  let stand: UiStand;
+  let services: FakeKnowledge;
+  let desk: Browser;
+
+  beforeAll(async () => {
+    stand = await startUiStand({ model: { models: ["tiny-story"] }, knowledgeAndSearch: true });
+    services = stand.services!;
+    desk = await stand.browser({ locale: "en-US" });
+    await signUpInUi(desk.page, stand.url, "alice");
+  });
+  afterAll(() => stand?.close());
+
+  it("keeps sending a file while another page is shown, asks before the tab is left meanwhile, and cancels its import after a reload", async () => {
+    const { page } = desk;
+    services.holdIngestion = true;
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByLabel("New knowledge base").fill("manuals");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "manuals" }).waitFor();
+    // The upload is held on its way until released: the file is still being sent meanwhile.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route("**/api/knowledge-bases/*/documents", async (route) => {
+      if (route.request().method() !== "POST") return route.fallback();
+      await released;
+      await route.continue();
+    });
+    await page
+      .locator('input[type="file"]')
+      .setInputFiles({ name: "slow.txt", mimeType: "text/plain", buffer: Buffer.from("A slow manual.") });
+    const upload = page.locator("ul.uploads li", { hasText: "slow.txt" });
+    await expect.poll(() => upload.getAttribute("data-status")).toBe("uploading");
+    await page.getByText("Uploads go on while you use other pages of Hearth.").waitFor();
+
+    // Another page of the app, and back: the file is still being sent, shown as it was.
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("heading", { name: "Settings" }).waitFor();
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByRole("button", { name: "manuals", exact: true }).click();
+    await expect.poll(() => upload.getAttribute("data-status")).toBe("uploading");
+
+    // Leaving the tab asks first; staying keeps the upload going.
+    const asked = new Promise<Dialog>((resolve) => page.once("dialog", resolve));
+    await page.close({ runBeforeUnload: true });
+    const dialog = await asked;
+    expect(dialog.type()).toBe("beforeunload");
+    await dialog.dismiss();
+    expect(page.isClosed()).toBe(false);
+
+    release();
+    await expect.poll(() => upload.getAttribute("data-status")).toBe("done");
+    await page.unroute("**/api/knowledge-bases/*/documents");
+    const row = page.locator("tr", { has: page.getByRole("link", { name: "slow.txt" }) });
+    await expect.poll(() => row.getAttribute("data-status")).toBe("queued");
+
+    // Nothing is being sent any more: the tab reloads without asking, and the page that loads,
+    // which never started the upload, still offers to cancel its import.
+    await page.reload();
+    await page.getByRole("link", { name: "Knowledge" }).waitFor();
+    await page.getByRole("button", { name: "manuals", exact: true }).click();
+    expect(await page.locator("ul.uploads").count()).toBe(0);
+    const cancel = page.getByRole("button", { name: "Cancel import: slow.txt" });
+    await cancel.click();
+    await expect.poll(() => row.getAttribute("data-status")).toBe("failed");
+    expect(await row.textContent()).toContain("The import was cancelled before the document was indexed");
+    await expect.poll(() => cancel.count()).toBe(0);
+    services.holdIngestion = false;
+  });
+
+  it("cancels a job it did not start, asking first when it has other documents still to do", async () => {
+    const { page } = desk;
+    const base = (
+      (await (await page.request.get(`${stand.url}/api/knowledge-bases`)).json()) as {
+        knowledgeBases: Array<{ id: string; name: string }>;
+      }
+    ).knowledgeBases.find((b) => b.name === "manuals")!;
+    // A folder's scan started on the knowledge service itself: two documents under one job.
+    services.ingestElsewhere(base.id, { "scan-1.txt": "First.", "scan-2.txt": "Second." });
+    await page.reload();
+    await page.getByRole("button", { name: "manuals", exact: true }).click();
+    const rows = ["scan-1.txt", "scan-2.txt"].map((name) =>
+      page.locator("tr", { has: page.getByRole("link", { name }) }),
+    );
+    const questions: string[] = [];
+    const answer = (accept: boolean) =>
+      page.once("dialog", (dialog) => {
+        questions.push(dialog.message());
+        void (accept ? dialog.accept() : dialog.dismiss());
+      });
+    answer(false);
+    await page.getByRole("button", { name: "Cancel import: scan-1.txt" }).click();
+    await expect.poll(() => questions.length).toBe(1);
+    expect(questions[0]).toContain("Cancel the import of 2 documents?");
+    for (const row of rows) expect(await row.getAttribute("data-status")).toBe("queued");
+
+    answer(true);
+    await page.getByRole("button", { name: "Cancel import: scan-1.txt" }).click();
+    for (const row of rows) await expect.poll(() => row.getAttribute("data-status")).toBe("failed");
+    expect(await page.getByRole("button", { name: /^Cancel import/ }).count()).toBe(0);
+  });
+});
