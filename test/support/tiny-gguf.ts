@@ -28,6 +28,11 @@ export interface TinyGgufOptions {
   chatTemplate?: string;
   /** The context it was "trained" on, `llama.context_length` (default 512): the most a context may hold. */
   contextLength?: number;
+  /**
+   * Whole-number metadata written in place of the model's own (or added), e.g.
+   * `{ "llama.block_count": 4000 }`: a file that parses but that llama.cpp must never be given.
+   */
+  overrideMetadata?: Record<string, number>;
 }
 
 // --- Hyperparameters -------------------------------------------------------------------------------
@@ -337,6 +342,11 @@ export function tinyGgufBytes(options: TinyGgufOptions = {}): Uint8Array {
     ["tokenizer.ggml.add_bos_token", { type: "bool", value: true }],
     ["tokenizer.ggml.add_eos_token", { type: "bool", value: false }],
   ];
+  for (const [key, value] of Object.entries(options.overrideMetadata ?? {})) {
+    const at = metadata.findIndex(([name]) => name === key);
+    if (at >= 0) metadata[at] = [key, { type: "u32", value }];
+    else metadata.push([key, { type: "u32", value }]);
+  }
   if (options.chatTemplate !== undefined) {
     metadata.push(["tokenizer.chat_template", { type: "string", value: options.chatTemplate }]);
   }

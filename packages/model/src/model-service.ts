@@ -131,7 +131,8 @@ export async function createModelService(
   const metrics = new ModelMetrics(metricsRegistry, {
     queue: () =>
       queue.keys().map((model) => ({ model, waiting: queue.depth(model).waiting, capacity: queue.capacity })),
-    loaded: () => embedded.loadedModels().map((model) => ({ model: model.id, bytes: model.sizeBytes })),
+    loaded: async () =>
+      (await embedded.currentLoadedModels()).map((model) => ({ model: model.id, bytes: model.sizeBytes })),
   });
   const cache = new InferenceCache(settings.cache);
   const inference = new InferenceService({

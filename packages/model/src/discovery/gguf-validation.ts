@@ -37,6 +37,60 @@ const GGML_TYPE_SIZES: Record<number, [bytes: number, elements: number]> = {
   30: [2, 1], // BF16
 };
 
+/** llama.cpp's LLAMA_MAX_LAYERS: a larger `<arch>.block_count` fails an assertion that ends the process. */
+const LLAMA_MAX_LAYERS = 512;
+
+/**
+ * The hyperparameters llama.cpp asserts on (or divides by) while loading, checked before it ever
+ * sees the file: a value out of range there aborts the whole process (GGML_ASSERT), not one request.
+ * Answers what is wrong, naming the key and its value, or undefined when nothing is.
+ */
+function checkHyperparameters(info: GgufFileInfo): string | undefined {
+  const metadata = info.metadata as Record<string, unknown>;
+  const general = metadata.general as { architecture?: unknown } | undefined;
+  const architecture = typeof general?.architecture === "string" ? general.architecture : undefined;
+  if (!architecture) return "the GGUF file names no architecture (general.architecture)";
+  const values = (info.architectureMetadata ?? {}) as Record<string, unknown>;
+  const attention = (values.attention ?? {}) as Record<string, unknown>;
+  const bad = (key: string, value: unknown, want: string) =>
+    `${architecture}.${key} = ${Array.isArray(value) ? `[${value.join(", ")}]` : String(value)} (llama.cpp needs ${want})`;
+  const whole = (value: unknown): value is number | bigint =>
+    (typeof value === "number" && Number.isInteger(value)) || typeof value === "bigint";
+
+  const blockCount = values.block_count;
+  if (!whole(blockCount) || Number(blockCount) < 1 || Number(blockCount) > LLAMA_MAX_LAYERS)
+    return bad("block_count", blockCount, `a whole number from 1 to ${LLAMA_MAX_LAYERS}`);
+  const embedding = values.embedding_length;
+  if (!whole(embedding) || Number(embedding) < 1) return bad("embedding_length", embedding, "more than 0");
+  const context = values.context_length;
+  if (context !== undefined && (!whole(context) || Number(context) < 1))
+    return bad("context_length", context, "more than 0");
+  // Recurrent models (Mamba, RWKV) have no attention heads and write 0; per-layer arrays (hybrid
+  // models) may hold 0 for their non-attention layers. Only a single count is checked.
+  const recurrent = /^(mamba|rwkv)/.test(architecture);
+  const heads = attention.head_count;
+  const kvHeads = attention.head_count_kv;
+  if (heads !== undefined && !Array.isArray(heads)) {
+    if (!whole(heads) || (!recurrent && Number(heads) < 1))
+      return bad("attention.head_count", heads, "more than 0");
+    if (
+      kvHeads !== undefined &&
+      !Array.isArray(kvHeads) &&
+      (!whole(kvHeads) || Number(kvHeads) > Number(heads))
+    )
+      return bad("attention.head_count_kv", kvHeads, `at most attention.head_count (${heads})`);
+  }
+  const tokenizer = metadata.tokenizer as { ggml?: { model?: unknown; tokens?: unknown } } | undefined;
+  const tokens = tokenizer?.ggml?.tokens;
+  if (
+    tokenizer?.ggml?.model !== "none" &&
+    tokens !== undefined &&
+    (!Array.isArray(tokens) || tokens.length === 0)
+  )
+    return "tokenizer.ggml.tokens is empty (llama.cpp needs at least one token)";
+  return undefined;
+}
+
 export interface GgufCheck {
   valid: boolean;
   error?: string;
@@ -84,6 +138,8 @@ export async function checkGgufFile(path: string): Promise<GgufCheck> {
         sizeBytes,
       };
     }
+    const hyperparameters = checkHyperparameters(info);
+    if (hyperparameters) return { valid: false, error: hyperparameters, sizeBytes };
     return { valid: true, info, sizeBytes };
   } catch (error) {
     const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);

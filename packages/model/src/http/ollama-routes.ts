@@ -326,7 +326,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
   });
 
   app.get("/api/ps", async () => {
-    const loaded = catalog.embedded.loadedModels();
+    const loaded = await catalog.embedded.currentLoadedModels();
     return {
       models: loaded.map((model) => {
         // From what the runtime holds: no listing of the models dir or of upstreams per poll.

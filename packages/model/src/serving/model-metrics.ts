@@ -17,7 +17,10 @@ export class ModelMetrics {
     registry: Registry,
     sources: {
       queue: () => Array<{ model: string; waiting: number; capacity: number }>;
-      loaded: () => Array<{ model: string; bytes: number }>;
+      /** The loaded models; a promise where reading them first unloads removed ones. */
+      loaded: () =>
+        | Array<{ model: string; bytes: number }>
+        | Promise<Array<{ model: string; bytes: number }>>;
     },
   ) {
     const registers = [registry];
@@ -80,9 +83,10 @@ export class ModelMetrics {
       help: "1 for each model loaded in memory",
       labelNames: ["model"],
       registers,
-      collect() {
+      async collect() {
+        const loaded = await sources.loaded();
         this.reset();
-        for (const { model } of sources.loaded()) this.set({ model }, 1);
+        for (const { model } of loaded) this.set({ model }, 1);
       },
     });
     this.memory = new Gauge({
@@ -90,9 +94,10 @@ export class ModelMetrics {
       help: "Estimated memory of each loaded model and its context",
       labelNames: ["model"],
       registers,
-      collect() {
+      async collect() {
+        const loaded = await sources.loaded();
         this.reset();
-        for (const { model, bytes } of sources.loaded()) this.set({ model }, bytes);
+        for (const { model, bytes } of loaded) this.set({ model }, bytes);
       },
     });
     this.tokens = new Counter({

@@ -294,6 +294,7 @@ export class EmbeddedRuntime implements ModelRuntime {
     this.#scannedGeneration = generation;
     if (generation === this.#generation) this.#refreshedAt = startedAt;
     for (const name of this.#registering.keys()) if (!own.has(name)) this.#registering.delete(name);
+    await this.dropRemoved();
     for (const name of own) {
       const entry = this.#catalog.get(name);
       if (entry?.check.valid && !this.#digests.has(name)) this.#register(name, stampOf(entry));
@@ -497,9 +498,38 @@ export class EmbeddedRuntime implements ModelRuntime {
     }
   }
 
+  /**
+   * Unloads the models whose name no longer resolves to the file they were loaded from: removed by
+   * this process (`/api/delete`, the registry route) or by another one (`hearth models rm` edits the
+   * models dir and the registry on disk). One stat per loaded model: called where the loaded models are
+   * read (`/api/ps`, the metrics) and after each scan of the models dir. A model answering requests
+   * unloads when they finish. A name re-pointed to another version is replaced by its next request.
+   */
+  async dropRemoved(): Promise<void> {
+    for (const [id, loaded] of [...this.#loaded]) {
+      const entry = this.#catalog.get(id);
+      const present = entry && (await stat(entry.path).catch(() => undefined));
+      if (present && this.#catalog.has(id)) continue;
+      if (this.#loaded.get(id) !== loaded) continue;
+      this.#options.logger.info({ model: id }, "model removed: unloading it");
+      loaded.retire();
+    }
+  }
+
+  /** The models loaded now, less those whose model was removed meanwhile (see dropRemoved). */
+  async currentLoadedModels(): Promise<ReturnType<EmbeddedRuntime["loadedModels"]>> {
+    await this.dropRemoved();
+    return this.loadedModels();
+  }
+
   async unload(id: string): Promise<void> {
     const loaded = this.#loaded.get(id);
-    if (!loaded || loaded.busy) return;
+    if (!loaded) return;
+    if (loaded.busy) {
+      // Removed while answering (the registry's onChange): unload once the answers finish.
+      if (!(await this.#fresh(id))) loaded.retire();
+      return;
+    }
     this.#loaded.delete(id);
     await loaded.dispose();
     this.#options.logger.info({ model: id }, "model unloaded");

@@ -23,6 +23,8 @@ export class LoadedModel {
   /** The chat template node-llama-cpp resolved for this model on first use. */
   #chatWrapper: ChatWrapper | undefined;
   expiresAt: Date | undefined;
+  /** Its name was removed: it unloads once the requests it is answering finish, whatever their keep_alive. */
+  #retired = false;
 
   constructor(
     readonly id: string,
@@ -78,7 +80,8 @@ export class LoadedModel {
     if (waiter) waiter(sequence);
     else this.#free.push(sequence);
     if (this.#active === 0) {
-      this.touch(keepAliveSeconds);
+      if (this.#retired) this.unload();
+      else this.touch(keepAliveSeconds);
       for (const resolve of this.#idleWaiters.splice(0)) resolve();
     }
   }
@@ -90,6 +93,13 @@ export class LoadedModel {
   idle(): Promise<void> {
     if (this.#active === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Unloads it now when idle, else when its last request releases its sequence (its model was removed). */
+  retire(): void {
+    this.#retired = true;
+    this.#cancelTimer();
+    if (this.#active === 0) this.unload();
   }
 
   /** Starts the idle timer: 0 unloads now, negative keeps the model loaded. */
