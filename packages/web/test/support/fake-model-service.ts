@@ -27,6 +27,8 @@ export interface FakeModelOptions {
   context?: { tokens: number; count: (text: string) => number };
   /** Answer every chat, completion and embedding 429 with this Retry-After, as the model service passes on an upstream's rate limit. */
   rateLimitedFor?: string;
+  /** Refuse every chat, completion and embedding with this status and error (in OpenAI's shape). */
+  refusal?: { status: number; code: string; message: string; details?: Record<string, unknown> };
 }
 
 export interface FakeModelService {
@@ -85,6 +87,22 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
     if (request.method === "POST" && request.url === "/api/show" && state.options.context) {
       response.writeHead(200, { "content-type": "application/json" });
       response.end(JSON.stringify({ parameters: `num_ctx ${state.options.context.tokens}` }));
+      return;
+    }
+    const refusal = state.options.refusal;
+    if (request.method === "POST" && refusal && request.url?.startsWith("/v1/")) {
+      await readBody(request);
+      response.writeHead(refusal.status, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({
+          error: {
+            message: refusal.message,
+            type: "server_error",
+            code: refusal.code,
+            ...(refusal.details ? { details: refusal.details } : {}),
+          },
+        }),
+      );
       return;
     }
     if (request.method === "POST" && state.options.rateLimitedFor && request.url?.startsWith("/v1/")) {
