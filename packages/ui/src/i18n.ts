@@ -883,6 +883,7 @@ const en = {
   // Admin review: no model for this user, the audit log's pages and filters, usage by API key, settings.
   noModelForYou: "No model is available to you",
   askAdministrator: "Ask an administrator to install a model or to give you access to one.",
+  askAdministratorToFix: "Ask an administrator: only they can fix this on the server.",
   auditAllActions: "All actions",
   auditFilter: "Filter",
   auditEnd: "No older entries.",
@@ -1682,6 +1683,7 @@ const zhCN: Messages = {
   // Admin review: no model for this user, the audit log's pages and filters, usage by API key, settings.
   noModelForYou: "没有你可以使用的模型",
   askAdministrator: "请联系管理员安装模型或为你开通模型使用权限。",
+  askAdministratorToFix: "请联系管理员：只有管理员能在服务器上解决此问题。",
   auditAllActions: "全部操作",
   auditFilter: "筛选",
   auditEnd: "没有更早的记录。",
