@@ -162,6 +162,11 @@ export function answerFailureNote(
   return message && message !== t.errorCodes[code] ? message : undefined;
 }
 
+/** A size in memory as `ollama ps` says it: GiB from one GiB on, else MiB (binary units, as the model service's messages). */
+export function memorySizeText(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
+}
+
 /**
  * A used-up quota with when it resets, in the reader's time: at a time today, tomorrow at a time,
  * or on a date further off.
