@@ -30,3 +30,38 @@ describe.skipIf(!hasChromium)("the Status tab explains a figure not known yet", 
       expect(await page.getByText(note).count()).toBe(1);
     });
 });
+
+/** The Status tab lists the models the model service holds in memory, one kept loaded said so, in English and Chinese. */
+describe.skipIf(!hasChromium)("the Status tab lists the loaded models", () => {
+  let stand: UiStand | undefined;
+  afterEach(() => stand?.close());
+
+  for (const [locale, title, kept] of [
+    ["en-US", "Loaded models", "Kept loaded"],
+    ["zh-CN", "已加载的模型", "常驻内存"],
+  ] as const)
+    it(`shows each one's size, context and expiry (${locale})`, async () => {
+      stand = await startUiStand({
+        model: {
+          loaded: [
+            {
+              name: "qwen2.5:7b",
+              model: "qwen2.5:7b",
+              size: 5_368_709_120,
+              expires_at: "9999-12-31T23:59:59.000Z",
+              context_length: 32768,
+            },
+          ],
+        },
+      });
+      const { page } = await stand.browser({ locale });
+      await signUpInUi(page, stand.url, "root");
+      await page.goto(`${stand.url}/admin/status`);
+      await page.getByRole("heading", { name: title }).waitFor();
+      const row = page.getByRole("row").filter({ hasText: "qwen2.5:7b" });
+      await row.waitFor();
+      const cells = await row.getByRole("cell").allTextContents();
+      expect(cells[1]).toBe("5.0 GiB");
+      expect(cells[3]).toBe(kept);
+    });
+});

@@ -14,6 +14,7 @@ import {
   auditDetailsLines,
   changelogText,
   dateTimeText,
+  memorySizeText,
   numberText,
   type ProviderOutcomeRow,
   type PullStep,
@@ -1139,6 +1140,14 @@ interface StatusAnswer {
   figures: Record<string, number | null>;
   /** When a figure a service's process counts starts from: that process's start. */
   since?: Record<string, string | null>;
+  /** The models the model service holds in memory; null when it did not say. */
+  loadedModels?: Array<{
+    model: string;
+    sizeBytes: number;
+    contextLength: number | null;
+    expiresAt: string | null;
+    keptLoaded: boolean;
+  }> | null;
 }
 
 function Status() {
@@ -1206,6 +1215,33 @@ function Status() {
         })}
       </dl>
       {Object.values(status.figures).includes(null) && <p className="muted">{t.figureUnknownNote}</p>}
+      <h4 id="loaded-models-title">{t.loadedModels}</h4>
+      {!status.loadedModels ? (
+        <p className="muted">{t.loadedModelsUnknown}</p>
+      ) : status.loadedModels.length === 0 ? (
+        <p className="muted">{t.loadedModelsEmpty}</p>
+      ) : (
+        <DataTable
+          label={t.loadedModels}
+          columns={[t.model, t.loadedSize, t.loadedContext, t.loadedExpires]}
+          pinFirst
+        >
+          {status.loadedModels.map((loaded) => (
+            <tr key={loaded.model}>
+              <td>{loaded.model}</td>
+              <td>{memorySizeText(loaded.sizeBytes)}</td>
+              <td>{loaded.contextLength === null ? "—" : numberText(t, loaded.contextLength)}</td>
+              <td>
+                {loaded.keptLoaded
+                  ? t.keptLoaded
+                  : loaded.expiresAt
+                    ? dateTimeText(t, loaded.expiresAt)
+                    : "—"}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+      )}
     </section>
   );
 }

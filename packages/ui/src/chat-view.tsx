@@ -22,7 +22,12 @@ import {
   streamParts,
 } from "./api.js";
 import { ChatFiles, useChatFiles } from "./chat-files.js";
-import { answerFailureText, citationLabels, groundingWarningText } from "./display-text.js";
+import {
+  answerFailureNote,
+  answerFailureText,
+  citationLabels,
+  groundingWarningText,
+} from "./display-text.js";
 import { focusLost, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { forgetKnowledgeBases, liveTurns, readKnowledgeChoice, writeKnowledgeChoice } from "./live-turns.js";
@@ -161,6 +166,7 @@ export const MessageView = memo(
     before.reopenEdit === after.reopenEdit &&
     before.eager === after.eager &&
     before.versionsDisabled === after.versionsDisabled &&
+    before.admin === after.admin &&
     !before.onEdit === !after.onEdit &&
     !before.onRegenerate === !after.onRegenerate &&
     !before.onVersion === !after.onVersion,
@@ -220,10 +226,17 @@ function MessageViewOf(props: {
   onVersion?(index: number): void;
   /** Whether its version buttons are off (an answer being written, a version being switched to). */
   versionsDisabled?: boolean;
+  /** Whether the reader is an administrator, shown the server's own words on a failure only they can fix. */
+  admin?: boolean;
   busy: boolean;
 }) {
   const { t } = useI18n();
   const { message } = props;
+  /** Under a failure only an administrator can fix: the server's message (to them), else to ask one. */
+  const failureNote =
+    message.status === "error" || (message.status === "interrupted" && message.error)
+      ? answerFailureNote(t, message.errorCode ?? undefined, message.error ?? "", props.admin === true)
+      : undefined;
   /** Why an answer failed, in the reader's language where the code is known. */
   const reason = (failed: ChatMessage) =>
     answerFailureText(t, failed.errorCode ?? undefined, failed.error ?? "");
@@ -414,6 +427,7 @@ function MessageViewOf(props: {
           </button>
         )}
       </div>
+      {failureNote && <p className="failure-note">{failureNote}</p>}
     </article>
   );
 }
@@ -1676,6 +1690,7 @@ export function ChatView(props: {
                 : undefined
             }
             versionsDisabled={busy || watching || switching}
+            admin={props.admin}
           />
         ))}
       </div>

@@ -2,6 +2,7 @@ import { providerStatusSchema } from "@hearth/contracts";
 import { ERROR_CODES } from "@hearth/core";
 import { describe, expect, it } from "vitest";
 import {
+  answerFailureNote,
   answerFailureText,
   auditDetailsLines,
   changelogText,
@@ -238,6 +239,25 @@ describe("error codes in the reader's language", () => {
       "无法连接模型服务。",
     );
     expect(Object.keys(zh.unreachableServices).sort()).toEqual(Object.keys(en.unreachableServices).sort());
+  });
+
+  it("shows an admin the server's own words on a model too large for memory; tells others to ask an admin", () => {
+    const message =
+      "loading big-model needs about 43.31 GiB but only 21.47 GiB is free; use a smaller quantization, a smaller context (HEARTH_CONTEXT_SIZE), fewer parallel slots (HEARTH_PARALLEL)";
+    for (const t of [en, zh]) {
+      // The translated sentence stays the first line for everyone.
+      expect(answerFailureText(t, "MODEL_MEMORY_INSUFFICIENT", message)).toBe(
+        t.errorCodes.MODEL_MEMORY_INSUFFICIENT,
+      );
+      // Under it: the need, what is free and the fixes for an admin, who can act on them.
+      expect(answerFailureNote(t, "MODEL_MEMORY_INSUFFICIENT", message, true)).toBe(message);
+      // Anyone else is told who can.
+      expect(answerFailureNote(t, "MODEL_MEMORY_INSUFFICIENT", message, false)).toBe(t.askAdministratorToFix);
+      // Failures a user can do something about need no note.
+      expect(answerFailureNote(t, "CONTEXT_OVERFLOW", "too long", true)).toBeUndefined();
+    }
+    expect(en.askAdministratorToFix).toMatch(/administrator/);
+    expect(zh.askAdministratorToFix).toMatch(/管理员/);
   });
 
   it("says a wrong password and a throttled sign-in in Chinese", () => {

@@ -142,6 +142,31 @@ export function answerFailureText(t: Messages, code: string | undefined, message
   return errorText(t, code, message, { service: "model" });
 }
 
+/** Failures only an administrator can fix (the server's memory, its runtime), whose messages say how. */
+const ADMIN_FIXES = new Set(["MODEL_MEMORY_INSUFFICIENT", "MODEL_LOAD_FAILED", "LLAMA_BINARY_UNAVAILABLE"]);
+
+/**
+ * What is shown under an answer's failure (answerFailureText) when only an administrator can fix
+ * it: to an administrator, the server's own message (a model too large for memory: how much it
+ * needs, how much is free and what to change), which the translated sentence leaves out; to anyone
+ * else, to ask an administrator. Undefined for any other failure.
+ */
+export function answerFailureNote(
+  t: Messages,
+  code: string | undefined,
+  message: string,
+  admin: boolean,
+): string | undefined {
+  if (!code || !ADMIN_FIXES.has(code) || !t.errorCodes[code]) return undefined;
+  if (!admin) return t.askAdministratorToFix;
+  return message && message !== t.errorCodes[code] ? message : undefined;
+}
+
+/** A size in memory as `ollama ps` says it: GiB from one GiB on, else MiB (binary units, as the model service's messages). */
+export function memorySizeText(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
+}
+
 /**
  * A used-up quota with when it resets, in the reader's time: at a time today, tomorrow at a time,
  * or on a date further off.

@@ -1,9 +1,11 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { loadConfig } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listenOnLoopback } from "../../../../test/support/ports.js";
 import { tinyGgufBytes } from "../../../../test/support/tiny-gguf.js";
 import { startRegistryServer } from "../../../model/test/registry-server.js";
 import { modelsCommand } from "./models.js";
@@ -127,5 +129,76 @@ describe("hearth models", () => {
     expect(beside[0]).toMatch(/^NAME\s+VERSION/);
     expect(beside[1]).toMatch(/^story-model:latest\s+1\.0\.0/);
     expect(beside[2]).toMatch(/^故事模型\.gguf is skipped: .*rename it, e\.g\. to my-model\.gguf$/);
+  });
+});
+
+describe("hearth models ps", () => {
+  async function ps(answer: unknown, status = 200) {
+    const asked: Array<{ url?: string; token?: string | string[] }> = [];
+    const model = await listenOnLoopback(
+      createServer((request, response) => {
+        asked.push({ url: request.url, token: request.headers["x-hearth-service-token"] });
+        response.writeHead(status, { "content-type": "application/json" });
+        response.end(JSON.stringify(answer));
+      }),
+    );
+    try {
+      const stdout = new PassThrough();
+      const stderr = Object.assign(new PassThrough(), { isTTY: false });
+      let out = "";
+      let err = "";
+      stdout.on("data", (chunk) => (out += chunk));
+      stderr.on("data", (chunk) => (err += chunk));
+      const config = () =>
+        loadConfig({
+          env: {},
+          cwd: dir,
+          overrides: {
+            dataDir: dir,
+            services: { modelUrl: model.url, token: "s3cret-token-0123456789abcdef" },
+          },
+        });
+      process.exitCode = undefined;
+      await modelsCommand({ config, stdout, stderr }).exitOverride().parseAsync(["ps"], { from: "user" });
+      const code = process.exitCode;
+      process.exitCode = undefined;
+      return { out, err, code, asked };
+    } finally {
+      await model.close();
+    }
+  }
+
+  it("lists the models loaded in the model service, as ollama ps does", async () => {
+    const shown = await ps({
+      models: [
+        {
+          name: "llama3.2:1b",
+          model: "llama3.2:1b",
+          size: 1_610_612_736,
+          expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+          context_length: 8192,
+        },
+        {
+          name: "qwen2.5:7b",
+          model: "qwen2.5:7b",
+          size: 5_368_709_120,
+          expires_at: "9999-12-31T23:59:59.000Z",
+          context_length: 32768,
+        },
+      ],
+    });
+    expect(shown.code).toBeUndefined();
+    expect(shown.asked).toEqual([{ url: "/api/ps", token: "s3cret-token-0123456789abcdef" }]);
+    const lines = shown.out.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^NAME\s+SIZE\s+CONTEXT\s+UNTIL$/);
+    expect(lines[1]).toMatch(/^llama3\.2:1b\s+1\.5 GiB\s+8192\s+\S/);
+    expect(lines[2]).toMatch(/^qwen2\.5:7b\s+5\.0 GiB\s+32768\s+kept loaded$/);
+  });
+
+  it("says when none is loaded, and fails with a code when the model service does not answer", async () => {
+    expect((await ps({ models: [] })).out).toMatch(/^No model is loaded/);
+    const failed = await ps({ error: { message: "nope" } }, 500);
+    expect(failed.code).toBe(1);
+    expect(failed.err).toMatch(/^UPSTREAM_ERROR: /);
   });
 });

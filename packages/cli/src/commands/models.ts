@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { type HearthConfig, isHearthError, loadConfig } from "@hearth/core";
+import { type HearthConfig, isHearthError, loadConfig, UpstreamCallError } from "@hearth/core";
 import { ModelRegistry, skippedModelFiles } from "@hearth/model";
 import { Command } from "commander";
 import { formatBytes, progressPrinter } from "../progress.js";
@@ -24,7 +24,18 @@ function table(rows: string[][]): string {
     .join("\n");
 }
 
-/** `hearth models list|pull|import|rm|tag|rollback`: installed models, their versions and pulls. */
+/** When a model loaded for `ps` is unloaded: "kept loaded" (keep_alive -1: year 9999), else in how long and when. */
+function untilText(expiresAt: string | null | undefined, now: Date): string {
+  if (!expiresAt) return "-";
+  const expires = new Date(expiresAt);
+  if (Number.isNaN(expires.getTime())) return "-";
+  if (expires.getUTCFullYear() >= 9999) return "kept loaded";
+  const minutes = Math.max(0, Math.round((expires.getTime() - now.getTime()) / 60_000));
+  const time = expires.toTimeString().slice(0, 8);
+  return minutes === 0 ? `now (${time})` : `in ${minutes} min (${time})`;
+}
+
+/** `hearth models list|ps|pull|import|rm|tag|rollback`: installed and loaded models, their versions and pulls. */
 export function modelsCommand(options: ModelsCommandOptions = {}): Command {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
@@ -50,6 +61,69 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
     };
 
   const command = new Command("models").description("list, pull, import, remove, tag and roll back models");
+
+  command
+    .command("ps")
+    .description("models loaded in the model service's memory: size, context and when each is unloaded")
+    .action(
+      run(async () => {
+        const config = (options.config ?? (() => loadConfig()))();
+        const url = `${config.services.modelUrl.replace(/\/$/, "")}/api/ps`;
+        const token = config.services.token;
+        let response: Response;
+        try {
+          response = await fetch(url, {
+            headers: token ? { "x-hearth-service-token": token } : {},
+            signal: AbortSignal.timeout(10_000),
+          });
+        } catch (error) {
+          throw new UpstreamCallError({
+            url,
+            message: `the model service at ${config.services.modelUrl} did not answer; is it running (hearth up)?`,
+            cause: error,
+            service: "model",
+          });
+        }
+        const text = await response.text();
+        if (!response.ok)
+          throw new UpstreamCallError({
+            url,
+            status: response.status,
+            body: text,
+            message: `the model service answered ${response.status}: ${text.slice(0, 500)}`,
+            ...(token ? { secrets: [token] } : {}),
+          });
+        const loaded = (JSON.parse(text) as { models?: unknown }).models;
+        if (!Array.isArray(loaded))
+          throw new UpstreamCallError({
+            url,
+            status: 502,
+            body: text,
+            message: "the model service sent no model list",
+          });
+        if (loaded.length === 0) {
+          stdout.write("No model is loaded; the model service loads one when it is first asked for.\n");
+          return;
+        }
+        const now = new Date();
+        const rows = [["NAME", "SIZE", "CONTEXT", "UNTIL"]];
+        for (const model of loaded as Array<{
+          name?: string;
+          model?: string;
+          size?: number;
+          context_length?: number | null;
+          expires_at?: string | null;
+        }>) {
+          rows.push([
+            model.name ?? model.model ?? "?",
+            typeof model.size === "number" ? formatBytes(model.size, "binary") : "-",
+            typeof model.context_length === "number" ? String(model.context_length) : "-",
+            untilText(model.expires_at, now),
+          ]);
+        }
+        stdout.write(`${table(rows)}\n`);
+      }),
+    );
 
   command
     .command("list")

@@ -733,7 +733,59 @@ export function histogramP99(text: string, name: string, labels: RegExp = /.*/):
   return p99 === undefined ? null : Math.round(p99 * 1000);
 }
 
-/** GET /api/admin/status: readiness of every service and the figures operators watch. */
+/** A model the model service holds in memory (its `/api/ps`), as the Status tab lists it. */
+export interface LoadedModel {
+  model: string;
+  sizeBytes: number;
+  contextLength: number | null;
+  /** When it is unloaded if not used (ISO time); null when it is kept loaded (keep_alive -1). */
+  expiresAt: string | null;
+  keptLoaded: boolean;
+}
+
+const psAnswer = z.object({
+  models: z.array(
+    z.object({
+      model: z.string().optional(),
+      name: z.string().optional(),
+      size: z.number().nullish(),
+      expires_at: z.string().nullish(),
+      context_length: z.number().nullish(),
+    }),
+  ),
+});
+
+/**
+ * The models loaded in the model service now (its `/api/ps`, as `ollama ps` reads it); null when it
+ * did not say (unreachable, or an answer of another shape). A model kept loaded for good is given a
+ * far date (year 9999) by the model service, which this says as `keptLoaded`.
+ */
+async function loadedModels(
+  url: string,
+  headers: Record<string, string> | undefined,
+): Promise<LoadedModel[] | null> {
+  try {
+    const response = await fetch(`${url}/api/ps`, { headers, signal: AbortSignal.timeout(2000) });
+    if (!response.ok) return null;
+    const parsed = psAnswer.safeParse(await response.json());
+    if (!parsed.success) return null;
+    return parsed.data.models.map((loaded) => {
+      const expires = loaded.expires_at ? new Date(loaded.expires_at) : undefined;
+      const keptLoaded = expires !== undefined && expires.getUTCFullYear() >= 9999;
+      return {
+        model: loaded.model ?? loaded.name ?? "",
+        sizeBytes: loaded.size ?? 0,
+        contextLength: loaded.context_length ?? null,
+        expiresAt: expires && !keptLoaded && !Number.isNaN(expires.getTime()) ? expires.toISOString() : null,
+        keptLoaded,
+      };
+    });
+  } catch {
+    return null;
+  }
+}
+
+/** GET /api/admin/status: readiness of every service, the figures operators watch, the models loaded. */
 export function registerStatusRoute(
   app: FastifyInstance,
   deps: { db: WebDatabase; config: HearthConfig; usage: UsageMeter },
@@ -749,6 +801,8 @@ export function registerStatusRoute(
     const metrics: Record<string, string> = {};
     /** The services that answered from this very process (`hearth up`). */
     const inThisProcess = new Set<string>();
+    // Asked with the rest: a model service that does not answer costs one timeout, not two.
+    const loaded = loadedModels(deps.config.services.modelUrl.replace(/\/$/, ""), headers);
     const services = await Promise.all(
       targets.map(async ([service, base]) => {
         const url = base.replace(/\/$/, "");
@@ -790,6 +844,7 @@ export function registerStatusRoute(
       .executeTakeFirst();
     return {
       services: [{ service: "web", ready: true }, ...services],
+      loadedModels: await loaded,
       // Stable keys (null: not known yet); the UI labels them in the reader's language.
       figures: {
         inferenceP99Ms: histogramP99(

@@ -166,3 +166,76 @@ describe("the Status tab's counted figures after a restart", () => {
     expect(shown.since.knowledgeBaseUpdates).toBeNull();
   });
 });
+
+describe("the Status tab's loaded models", () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => close?.());
+
+  async function status(ps: unknown) {
+    const model = await listenOnLoopback(
+      createServer((request, response) => {
+        if (request.url === "/readyz")
+          response.end(JSON.stringify({ status: "ready", instance: "elsewhere" }));
+        else if (request.url === "/api/ps") response.end(JSON.stringify(ps));
+        else response.end("");
+      }),
+    );
+    const web = await startWeb({ modelUrl: model.url });
+    close = async () => {
+      await web.close();
+      await model.close();
+    };
+    const admin = await signUp(web.app, "admin");
+    const user = await signUp(web.app, "user");
+    const refused = await web.app.inject({ url: "/api/admin/status", headers: user.headers });
+    expect(refused.statusCode).toBe(403);
+    const answer = await web.app.inject({ url: "/api/admin/status", headers: admin.headers });
+    return (answer.json() as { loadedModels: unknown }).loadedModels;
+  }
+
+  it("lists the models the model service holds in memory, with their size, context and expiry", async () => {
+    const shown = await status({
+      models: [
+        {
+          name: "llama3.2:1b",
+          model: "llama3.2:1b",
+          size: 1_500_000_000,
+          size_vram: 0,
+          expires_at: "2026-11-28T12:30:00.000Z",
+          context_length: 8192,
+        },
+        {
+          name: "qwen2.5:7b",
+          model: "qwen2.5:7b",
+          size: 5_000_000_000,
+          size_vram: 0,
+          expires_at: "9999-12-31T23:59:59.000Z",
+          context_length: 32768,
+        },
+      ],
+    });
+    expect(shown).toEqual([
+      {
+        model: "llama3.2:1b",
+        sizeBytes: 1_500_000_000,
+        contextLength: 8192,
+        expiresAt: "2026-11-28T12:30:00.000Z",
+        keptLoaded: false,
+      },
+      {
+        model: "qwen2.5:7b",
+        sizeBytes: 5_000_000_000,
+        contextLength: 32768,
+        expiresAt: null,
+        keptLoaded: true,
+      },
+    ]);
+  });
+
+  it("is an empty list when none is loaded, and unknown (null) when the model service does not say", async () => {
+    expect(await status({ models: [] })).toEqual([]);
+    await close?.();
+    close = undefined;
+    expect(await status("not a list")).toBeNull();
+  });
+});

@@ -1,5 +1,5 @@
 import { ollamaErrorSchema, USER_HEADER } from "@hearth/contracts";
-import { type ErrorCode, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
+import { ERROR_CODES, type ErrorCode, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
 import { ContextWindows } from "./context-window.js";
 import { readSse } from "./sse-lines.js";
@@ -79,6 +79,20 @@ function modelCode(code: string | null | undefined): ErrorCode | undefined {
   if (!isErrorCode(code)) return undefined;
   return code.startsWith("MODEL_") || PASSED_ON.has(code) ? code : undefined;
 }
+
+/**
+ * The status the web service answers a model service's refusal with: the code's own status when
+ * the refusal carries one of the model service's codes (a model that does not fit in memory is 507
+ * MODEL_MEMORY_INSUFFICIENT, a queue timeout 503, as docs/errors.md lists them), so that the status
+ * and the code a client reads agree; any other 5xx (a failure of the model service or of its
+ * upstream) is 502, the web service's upstream having failed; a 4xx is passed on.
+ */
+export function refusalStatus(status: number, text: string): number {
+  const code = modelCode(modelErrorIn(text)?.code);
+  if (code && ERROR_CODES[code].status === status) return status;
+  return status >= 500 ? 502 : status;
+}
+
 const errorBody = z.object({
   error: modelError,
 });

@@ -28,7 +28,7 @@ import { groundTurn, turnWarnings } from "../grounding/grounding.js";
 import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { askFitted } from "../model/context-window.js";
-import { modelErrorIn } from "../model/model-client.js";
+import { modelErrorIn, refusalStatus } from "../model/model-client.js";
 import { SseEventOmitter } from "../model/sse-event-omitter.js";
 import { StreamedTextCounter } from "../model/streamed-text-counter.js";
 import { type RelayOptions, UpstreamEndpoint, type UpstreamResponse } from "../model/upstream-request.js";
@@ -537,7 +537,8 @@ async function callUpstream(
 }
 
 /**
- * The model service's refusal, passed on (a 5xx as 502) with its Retry-After (a full queue, an
+ * The model service's refusal, passed on (a 5xx as 502 unless its code is the model service's own
+ * and has that status: refusalStatus) with its Retry-After (a full queue, an
  * upstream's rate limit), and not counted when it was its fault.
  */
 async function refusal(
@@ -551,7 +552,7 @@ async function refusal(
   await admission.failed(status);
   const retryAfter = response.headers["retry-after"];
   if (typeof retryAfter === "string") reply.header("retry-after", retryAfter);
-  reply.code(status >= 500 ? 502 : status);
+  reply.code(refusalStatus(status, text));
   return reply.type("application/json").send(publicErrorText(text, model));
 }
 

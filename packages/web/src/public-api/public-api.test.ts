@@ -405,6 +405,45 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     }
   });
 
+  it("passes on the model service's own codes with their own status: 507 MODEL_MEMORY_INSUFFICIENT, not 502", async () => {
+    const message =
+      "loading big-model needs about 43.31 GiB but only 21.47 GiB is free; use a smaller quantization, a smaller context (HEARTH_CONTEXT_SIZE), fewer parallel slots (HEARTH_PARALLEL)";
+    const details = { neededBytes: 46_500_000_000, availableBytes: 23_050_000_000 };
+    const cases = [
+      { status: 507, code: "MODEL_MEMORY_INSUFFICIENT" },
+      { status: 503, code: "MODEL_QUEUE_TIMEOUT" },
+      { status: 500, code: "MODEL_LOAD_FAILED" },
+    ];
+    try {
+      for (const { status, code } of cases) {
+        model.options.refusal = { status, code, message, details };
+        for (const stream of [false, true]) {
+          const response = await fetch(`${url}/v1/chat/completions`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${userKey}`, "content-type": "application/json" },
+            body: JSON.stringify({ model: "big-model", messages: [{ role: "user", content: "hi" }], stream }),
+          });
+          const body = (await response.json()) as {
+            error: { code: string; message: string; details?: unknown };
+          };
+          expect([response.status, body.error.code]).toEqual([status, code]);
+          expect(body.error.message).toBe(message);
+          expect(body.error.details).toEqual(details);
+        }
+      }
+      // A code that is not the model service's own (its upstream failed) stays the web service's 502.
+      model.options.refusal = { status: 500, code: "INTERNAL_ERROR", message: "boom" };
+      const other = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${userKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "big-model", messages: [{ role: "user", content: "hi" }] }),
+      });
+      expect(other.status).toBe(502);
+    } finally {
+      model.options.refusal = undefined;
+    }
+  });
+
   it("answers 429 with the reset time when a quota is used up, counting requests still running", async () => {
     await web.app.inject({
       method: "PATCH",

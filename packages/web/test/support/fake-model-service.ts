@@ -27,6 +27,10 @@ export interface FakeModelOptions {
   context?: { tokens: number; count: (text: string) => number };
   /** Answer every chat, completion and embedding 429 with this Retry-After, as the model service passes on an upstream's rate limit. */
   rateLimitedFor?: string;
+  /** The models `/api/ps` says are loaded (Ollama's shape); without it, `/api/ps` is not found. */
+  loaded?: Array<{ name: string; model: string; size: number; expires_at: string; context_length: number }>;
+  /** Refuse every chat, completion and embedding with this status and error (in OpenAI's shape). */
+  refusal?: { status: number; code: string; message: string; details?: Record<string, unknown> };
 }
 
 export interface FakeModelService {
@@ -85,6 +89,27 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
     if (request.method === "POST" && request.url === "/api/show" && state.options.context) {
       response.writeHead(200, { "content-type": "application/json" });
       response.end(JSON.stringify({ parameters: `num_ctx ${state.options.context.tokens}` }));
+      return;
+    }
+    if (request.method === "GET" && request.url === "/api/ps" && state.options.loaded) {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify({ models: state.options.loaded }));
+      return;
+    }
+    const refusal = state.options.refusal;
+    if (request.method === "POST" && refusal && request.url?.startsWith("/v1/")) {
+      await readBody(request);
+      response.writeHead(refusal.status, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({
+          error: {
+            message: refusal.message,
+            type: "server_error",
+            code: refusal.code,
+            ...(refusal.details ? { details: refusal.details } : {}),
+          },
+        }),
+      );
       return;
     }
     if (request.method === "POST" && state.options.rateLimitedFor && request.url?.startsWith("/v1/")) {
