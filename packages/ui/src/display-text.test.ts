@@ -81,6 +81,7 @@ describe("error codes in the reader's language", () => {
     "BACKUP_IN_PROGRESS",
     "BACKUP_INVALID",
     "BACKUP_CORRUPT",
+    "BACKUP_TOO_NEW",
     "RESTORE_FAILED",
     "ALERT_DELIVERY_FAILED",
   ]);

@@ -342,7 +342,8 @@ describe("createAlertMonitor", () => {
 
   it("fires when a service's memory grows past 80% of its limit", async () => {
     const resident = process.memoryUsage().rss;
-    // A limit just above what the process uses now; then the process really allocates 200 MB.
+    // A limit just above what the process uses now; then the process really allocates 400 MB, far
+    // more than a collection of the garbage earlier test files left in this worker could free.
     const alerts = createAlertMonitor({
       targets: [target("knowledge")],
       webhooks: receivers.targets,
@@ -351,7 +352,7 @@ describe("createAlertMonitor", () => {
       thresholds: { forSeconds: { memory: 0 } },
     });
     expect(await alerts.evaluate()).toEqual([]);
-    const ballast = Buffer.alloc(200 * 1024 * 1024, 1);
+    const ballast = Buffer.alloc(400 * 1024 * 1024, 1);
     const firing = await alerts.evaluate();
     expect(firing).toMatchObject([
       { alert: "HearthMemoryHigh", state: "firing", labels: { service: "knowledge" } },
