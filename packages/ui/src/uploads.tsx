@@ -1,6 +1,8 @@
+import type { ReactNode } from "react";
 import { ApiError, csrfHeader, signOutSignal } from "./api.js";
 import { errorText } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
+import { errorMessage } from "./use-action.js";
 
 /**
  * Uploading documents to the knowledge service through the web service, and showing how they
@@ -114,6 +116,44 @@ export function DocumentState({ document }: { document: DocumentRow }) {
           {errorText(t, document.error.code, document.error.message, document.error.details)}
         </span>
       )}
+    </>
+  );
+}
+
+/**
+ * A file's status beside its name, said whole when it changes: a live region reads the file's
+ * name with its status ("report.pdf: Indexed"), not the status alone.
+ */
+export function FileStatus({ name, children }: { name: string; children: ReactNode }) {
+  const { t } = useI18n();
+  return (
+    <span aria-atomic="true">
+      <span className="visually-hidden">{fill(t.fieldValue, { field: name, value: "" })}</span>
+      {children}
+    </span>
+  );
+}
+
+/**
+ * A file being sent (a base's upload, a chat's attachment): how much of it has gone, then its
+ * status (`children`), or why it was refused.
+ */
+export function UploadProgress(props: {
+  upload: { name: string; progress: number; status: string; error?: unknown };
+  children: ReactNode;
+}) {
+  const { t } = useI18n();
+  const { upload } = props;
+  return (
+    <>
+      <progress value={upload.progress} max={1} aria-label={upload.name} />{" "}
+      <FileStatus name={upload.name}>
+        {upload.status === "error" ? (
+          <span className="error-text">{errorMessage(t, upload.error)}</span>
+        ) : (
+          props.children
+        )}
+      </FileStatus>
     </>
   );
 }
