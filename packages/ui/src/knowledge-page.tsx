@@ -140,7 +140,7 @@ export function KnowledgePage() {
   const [bases, setBases] = useState<KnowledgeBase[]>([]);
   const [selected, setSelected] = useState<string | undefined>();
   const [documents, setDocuments] = useState<DocumentRow[]>([]);
-  // Kept for the tab, not this page: they go on while another page is shown (uploads.ts).
+  // Kept for the tab, not this page: they go on while another page is shown (knowledge-uploads.ts).
   const { rows: uploads, settled } = useUploads();
   const [name, setName] = useState("");
   const [notice, setNotice] = useState("");
