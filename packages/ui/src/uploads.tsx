@@ -1,3 +1,4 @@
+import type { KnowledgeDocument } from "@hearth/contracts";
 import type { ReactNode } from "react";
 import { ApiError, csrfHeader, signOutSignal } from "./api.js";
 import { errorText } from "./display-text.js";
@@ -9,21 +10,11 @@ import { errorMessage } from "./use-action.js";
  * fare: the Knowledge page's uploads to a base and the files attached to a chat share them.
  */
 
-/** A document as the knowledge service lists it (contracts: knowledgeDocumentSchema). */
-export interface DocumentRow {
-  id: string;
-  name: string;
-  /** The base it is in (a chat's files: the conversation's own base). */
-  knowledgeBaseId?: string;
-  status: "queued" | "parsing" | "embedding" | "indexed" | "failed";
-  /** Why it failed: details name what a refused file really is (contracts: documentErrorSchema). */
-  error?: { code: string; message: string; details?: Record<string, unknown> } | null;
-  chunkCount: number;
-  /** While a big document is embedded or indexed: how far it has got. */
-  progress?: { phase: "embedding" | "indexing"; done: number; total: number };
-  /** The unfinished ingestion job that still has it to do, whoever started it: cancelling it stops its import. */
-  jobId?: string;
-}
+/** A document as the knowledge service lists it: what a page shows of it. */
+export type DocumentRow = Pick<
+  KnowledgeDocument,
+  "id" | "name" | "status" | "error" | "chunkCount" | "progress" | "jobId"
+>;
 
 /** Statuses a document passes through while it is ingested; lists refresh until none is left. */
 export const IN_PROGRESS = new Set<DocumentRow["status"]>(["queued", "parsing", "embedding"]);
