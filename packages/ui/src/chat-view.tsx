@@ -770,7 +770,7 @@ export function Composer(props: {
         {pickerOpen && (
           <SuggestionList
             id="prompt-suggestions"
-            label={t.promptSuggestions}
+            label={t.prompts}
             suggestions={offered.map((prompt) => ({
               id: prompt.id,
               label: `/${prompt.command}`,
