@@ -1,9 +1,16 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "./api.js";
 import { keepFocusNear } from "./focus.js";
-import { fill, useI18n } from "./i18n.js";
-import { type DocumentRow, DocumentState, IN_PROGRESS, uploadFile } from "./uploads.js";
-import { ActionError, errorMessage } from "./use-action.js";
+import { useI18n } from "./i18n.js";
+import {
+  type DocumentRow,
+  DocumentState,
+  FileStatus,
+  IN_PROGRESS,
+  UploadProgress,
+  uploadFile,
+} from "./uploads.js";
+import { ActionError } from "./use-action.js";
 
 /** A file being attached to a chat, until the chat lists it as a document (or why it was refused). */
 interface AttachmentRow {
@@ -136,16 +143,7 @@ export function ChatFiles({ files }: { files: ReturnType<typeof useChatFiles> })
         {files.uploads.map((row) => (
           <li key={row.id} data-status={row.status}>
             <span className="file-name">{row.name}</span>{" "}
-            <progress value={row.progress} max={1} aria-label={row.name} />{" "}
-            {/* Said whole when it changes: the file's name with its status. */}
-            <span aria-atomic="true">
-              <span className="visually-hidden">{fill(t.fieldValue, { field: row.name, value: "" })}</span>
-              {row.status === "error" ? (
-                <span className="error-text">{errorMessage(t, row.error)}</span>
-              ) : (
-                t.uploadStatuses.uploading
-              )}
-            </span>
+            <UploadProgress upload={row}>{t.uploadStatuses.uploading}</UploadProgress>
             {row.status === "error" && (
               <button
                 type="button"
@@ -169,12 +167,9 @@ export function ChatFiles({ files }: { files: ReturnType<typeof useChatFiles> })
             >
               {document.name}
             </a>{" "}
-            <span aria-atomic="true">
-              <span className="visually-hidden">
-                {fill(t.fieldValue, { field: document.name, value: "" })}
-              </span>
+            <FileStatus name={document.name}>
               <DocumentState document={document} />
-            </span>
+            </FileStatus>
             <button
               type="button"
               className="remove-file"

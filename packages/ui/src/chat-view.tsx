@@ -503,6 +503,8 @@ export function Composer(props: {
   const { t, locale } = useI18n();
   const draftKey = props.draftKey ?? "new";
   const [text, setText] = useState(() => readDraft(draftKey));
+  /** Set when an image was pasted or dropped (see takeFiles); typing, sending or another conversation clears it. */
+  const [filesRefused, setFilesRefused] = useState(false);
   const box = useRef<HTMLTextAreaElement>(null);
   /**
    * The prompt library (Settings → Prompts): read when the composer shows, and again each time
@@ -571,16 +573,14 @@ export function Composer(props: {
     const caret = at.start + content.length;
     pendingSelection.current = inside ?? { start: caret, end: caret };
   };
-  // Each conversation has its own draft (and no prompt's list or placeholders of another's).
+  // Each conversation has its own draft (and no prompt's list or placeholders of another's, nor
+  // its refused image).
   useEffect(() => {
     setText(readDraft(draftKey));
     setSlash(undefined);
     setFilling(false);
+    setFilesRefused(false);
   }, [draftKey]);
-  /** Set when an image was pasted or dropped (see takeFiles); typing, sending or another conversation clears it. */
-  const [filesRefused, setFilesRefused] = useState(false);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: cleared on opening another conversation
-  useEffect(() => setFilesRefused(false), [draftKey]);
   const send = () => {
     let value = text.trim();
     if (!value || props.busy) return;
@@ -770,7 +770,7 @@ export function Composer(props: {
         {pickerOpen && (
           <SuggestionList
             id="prompt-suggestions"
-            label={t.promptSuggestions}
+            label={t.prompts}
             suggestions={offered.map((prompt) => ({
               id: prompt.id,
               label: `/${prompt.command}`,

@@ -150,7 +150,6 @@ const en = {
     "This file is not a prompt export: a JSON list of prompts with command, title and content.",
   promptsImported:
     "Prompts imported: {added}; left out (a command you have already, or not valid): {skipped}.",
-  promptSuggestions: "Prompts",
   promptSuggestionsOpen:
     "Prompts found: {n}. Up and down arrows to choose, Enter to insert, Escape to close.",
   promptHint: "Type / to insert one of your prompts.",
@@ -1052,7 +1051,6 @@ const zhCN: Messages = {
   importPrompts: "导入提示词",
   promptImportInvalid: "该文件不是提示词导出文件：应为含 command、title 和 content 的 JSON 列表。",
   promptsImported: "已导入提示词：{added} 个；未导入（命令已存在或不合规）：{skipped} 个。",
-  promptSuggestions: "提示词",
   promptSuggestionsOpen: "找到提示词 {n} 个。用上下方向键选择，回车插入，Esc 关闭。",
   promptHint: "输入 / 可插入你的提示词。",
   chatsSettings: "对话",

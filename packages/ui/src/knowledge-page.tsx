@@ -6,8 +6,8 @@ import { errorText, type RequestIssue, requestIssuesText } from "./display-text.
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { startUploads, type UploadRow, useUploads } from "./knowledge-uploads.js";
-import { type DocumentRow, DocumentState, IN_PROGRESS } from "./uploads.js";
-import { ActionError, errorMessage, useAction } from "./use-action.js";
+import { type DocumentRow, DocumentState, IN_PROGRESS, UploadProgress } from "./uploads.js";
+import { ActionError, useAction } from "./use-action.js";
 
 interface KnowledgeBase {
   id: string;
@@ -140,7 +140,7 @@ export function KnowledgePage() {
   const [bases, setBases] = useState<KnowledgeBase[]>([]);
   const [selected, setSelected] = useState<string | undefined>();
   const [documents, setDocuments] = useState<DocumentRow[]>([]);
-  // Kept for the tab, not this page: they go on while another page is shown (uploads.ts).
+  // Kept for the tab, not this page: they go on while another page is shown (knowledge-uploads.ts).
   const { rows: uploads, settled } = useUploads();
   const [name, setName] = useState("");
   const [notice, setNotice] = useState("");
@@ -346,20 +346,14 @@ export function KnowledgePage() {
                 const ingested = outcome(row);
                 return (
                   <li key={row.id} data-status={row.status}>
-                    {row.name} <progress value={row.progress} max={1} aria-label={row.name} />{" "}
-                    {/* Said whole when it changes: the file's name with its status, not "Indexed" alone. */}
-                    <span aria-atomic="true">
-                      <span className="visually-hidden">
-                        {fill(t.fieldValue, { field: row.name, value: "" })}
-                      </span>
-                      {row.status === "error" ? (
-                        <span className="error-text">{errorMessage(t, row.error)}</span>
-                      ) : ingested ? (
+                    {row.name}{" "}
+                    <UploadProgress upload={row}>
+                      {ingested ? (
                         <span className={ingested.failed ? "error-text" : undefined}>{ingested.text}</span>
                       ) : (
                         t.uploadStatuses[row.status]
                       )}
-                    </span>
+                    </UploadProgress>
                   </li>
                 );
               })}

@@ -1,27 +1,20 @@
+import type { KnowledgeDocument } from "@hearth/contracts";
+import type { ReactNode } from "react";
 import { ApiError, csrfHeader, signOutSignal } from "./api.js";
 import { errorText } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
+import { errorMessage } from "./use-action.js";
 
 /**
  * Uploading documents to the knowledge service through the web service, and showing how they
  * fare: the Knowledge page's uploads to a base and the files attached to a chat share them.
  */
 
-/** A document as the knowledge service lists it (contracts: knowledgeDocumentSchema). */
-export interface DocumentRow {
-  id: string;
-  name: string;
-  /** The base it is in (a chat's files: the conversation's own base). */
-  knowledgeBaseId?: string;
-  status: "queued" | "parsing" | "embedding" | "indexed" | "failed";
-  /** Why it failed: details name what a refused file really is (contracts: documentErrorSchema). */
-  error?: { code: string; message: string; details?: Record<string, unknown> } | null;
-  chunkCount: number;
-  /** While a big document is embedded or indexed: how far it has got. */
-  progress?: { phase: "embedding" | "indexing"; done: number; total: number };
-  /** The unfinished ingestion job that still has it to do, whoever started it: cancelling it stops its import. */
-  jobId?: string;
-}
+/** A document as the knowledge service lists it: what a page shows of it. */
+export type DocumentRow = Pick<
+  KnowledgeDocument,
+  "id" | "name" | "status" | "error" | "chunkCount" | "progress" | "jobId"
+>;
 
 /** Statuses a document passes through while it is ingested; lists refresh until none is left. */
 export const IN_PROGRESS = new Set<DocumentRow["status"]>(["queued", "parsing", "embedding"]);
@@ -114,6 +107,44 @@ export function DocumentState({ document }: { document: DocumentRow }) {
           {errorText(t, document.error.code, document.error.message, document.error.details)}
         </span>
       )}
+    </>
+  );
+}
+
+/**
+ * A file's status beside its name, said whole when it changes: a live region reads the file's
+ * name with its status ("report.pdf: Indexed"), not the status alone.
+ */
+export function FileStatus({ name, children }: { name: string; children: ReactNode }) {
+  const { t } = useI18n();
+  return (
+    <span aria-atomic="true">
+      <span className="visually-hidden">{fill(t.fieldValue, { field: name, value: "" })}</span>
+      {children}
+    </span>
+  );
+}
+
+/**
+ * A file being sent (a base's upload, a chat's attachment): how much of it has gone, then its
+ * status (`children`), or why it was refused.
+ */
+export function UploadProgress(props: {
+  upload: { name: string; progress: number; status: string; error?: unknown };
+  children: ReactNode;
+}) {
+  const { t } = useI18n();
+  const { upload } = props;
+  return (
+    <>
+      <progress value={upload.progress} max={1} aria-label={upload.name} />{" "}
+      <FileStatus name={upload.name}>
+        {upload.status === "error" ? (
+          <span className="error-text">{errorMessage(t, upload.error)}</span>
+        ) : (
+          props.children
+        )}
+      </FileStatus>
     </>
   );
 }
