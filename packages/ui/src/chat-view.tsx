@@ -534,6 +534,8 @@ export function Composer(props: {
   });
   const offered = slash ? matchingPrompts(prompts, slash.query) : [];
   const pickerOpen = offered.length > 0;
+  // The prompts are read again while the list is open: a shorter list keeps the choice on it.
+  const active = Math.min(activePrompt, Math.max(0, offered.length - 1));
   /** Follows the caret: the list opens on a "/" typed where a command may begin, and closes off it. */
   const followCaret = (value: string, caret: number) => {
     const found = slashQuery(value, caret);
@@ -633,7 +635,7 @@ export function Composer(props: {
       pickerOpen &&
       suggestionKey(event, {
         count: offered.length,
-        active: activePrompt,
+        active,
         onActive: setActivePrompt,
         onPick: (index) => void pickPrompt(offered[index]!),
         onClose: () => setSlash(undefined),
@@ -777,7 +779,7 @@ export function Composer(props: {
               description: prompt.title,
               ...(prompt.shared ? { note: t.promptShared } : {}),
             }))}
-            active={activePrompt}
+            active={active}
             onActive={setActivePrompt}
             onPick={(index) => void pickPrompt(offered[index]!)}
           />
@@ -808,9 +810,7 @@ export function Composer(props: {
           onPaste={takeFiles}
           aria-autocomplete="list"
           aria-controls={pickerOpen ? "prompt-suggestions" : undefined}
-          aria-activedescendant={
-            pickerOpen ? suggestionOptionId("prompt-suggestions", activePrompt) : undefined
-          }
+          aria-activedescendant={pickerOpen ? suggestionOptionId("prompt-suggestions", active) : undefined}
           aria-invalid={props.refusal?.invalid || undefined}
           aria-describedby={
             [
