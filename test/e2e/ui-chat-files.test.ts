@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { type Browser, hasChromium, screenshot } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /** A text file to attach, in a folder of its own. */
@@ -43,10 +43,8 @@ describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
 
   beforeAll(async () => {
     stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 5 }, knowledgeAndSearch: true });
-    en = await stand.browser({ locale: "en-US" });
-    zh = await stand.browser({ locale: "zh-CN", width: 390, height: 844 });
-    await signUpInUi(en.page, stand.url, "alice");
-    await signUpInUi(zh.page, stand.url, "wangfang");
+    en = await stand.signedIn("alice", { locale: "en-US" });
+    zh = await stand.signedIn("wangfang", { locale: "zh-CN", width: 390, height: 844 });
   });
   afterAll(() => stand?.close());
 

@@ -1,7 +1,7 @@
 import type { Dialog } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
-import { type Browser, hasChromium, signUpInUi } from "../support/browser.js";
+import { type Browser, hasChromium } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
@@ -18,8 +18,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
   beforeAll(async () => {
     stand = await startUiStand({ model: { models: ["tiny-story"] }, knowledgeAndSearch: true });
     services = stand.services!;
-    desk = await stand.browser({ locale: "en-US" });
-    await signUpInUi(desk.page, stand.url, "alice");
+    desk = await stand.signedIn("alice", { locale: "en-US" });
   });
   afterAll(() => stand?.close());
 
