@@ -1,9 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Browser, hasChromium, screenshot } from "../support/browser.js";
+import { type Browser, hasChromium, holdRequests, screenshot } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /** A text file to attach, in a folder of its own. */
@@ -11,23 +10,6 @@ function textFile(name: string, text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), "hearth-chat-file-")), name);
   writeFileSync(path, text);
   return path;
-}
-
-/**
- * Holds the uploads to a chat's files until `release` is called, so that the file's upload is seen
- * in progress (an upload to a stand-in on this machine is otherwise over before it is drawn).
- */
-async function holdUploads(page: Page): Promise<{ release(): void }> {
-  let release = () => {};
-  const held = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  await page.route("**/api/conversations/*/files", async (route) => {
-    if (route.request().method() !== "POST") return route.continue();
-    await held;
-    await route.continue();
-  });
-  return { release: () => release() };
 }
 
 /**
@@ -52,7 +34,8 @@ describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
     const { page } = en;
     const box = page.getByLabel(/Send a message/);
     await box.fill("What is the deposit?");
-    const hold = await holdUploads(page);
+    // The upload is held on its way until released, so that it is seen in progress.
+    const release = await holdRequests(page, "**/api/conversations/*/files");
     const chooser = page.waitForEvent("filechooser");
     await page.getByRole("button", { name: "Attach files" }).click();
     await (await chooser).setFiles(
@@ -65,7 +48,7 @@ describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
     expect(await row.textContent()).toContain("Uploading");
     await expect.poll(() => page.url(), { timeout: 10_000 }).toMatch(/\/c\/[0-9a-f-]{36}$/);
     expect(await box.inputValue()).toBe("What is the deposit?");
-    hold.release();
+    release();
     await expect.poll(() => row.getAttribute("data-status"), { timeout: 10_000 }).toBe("indexed");
     expect(await row.textContent()).toContain("Indexed");
     // Listed nowhere else: not among the knowledge bases to choose.
