@@ -1,16 +1,13 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, hasChromium, holdRequests, screenshot } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
-/** A text file to attach, in a folder of its own. */
-function textFile(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "hearth-chat-file-")), name);
-  writeFileSync(path, text);
-  return path;
-}
+/** A file to attach, given by its bytes (no file on disk to remove afterwards). */
+const file = (name: string, text: string, mimeType = "text/plain") => ({
+  name,
+  mimeType,
+  buffer: Buffer.from(text),
+});
 
 /**
  * Files attached to a chat in a real Chromium on the built UI: the paperclip attaches a document
@@ -39,7 +36,7 @@ describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
     const chooser = page.waitForEvent("filechooser");
     await page.getByRole("button", { name: "Attach files" }).click();
     await (await chooser).setFiles(
-      textFile("lease.txt", "Tenancy agreement.\n\nThe deposit is three months of rent."),
+      file("lease.txt", "Tenancy agreement.\n\nThe deposit is three months of rent."),
     );
     const files = page.getByRole("region", { name: "Files in this chat" });
     const row = files.getByRole("listitem").filter({ hasText: "lease.txt" });
@@ -75,7 +72,9 @@ describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("message-input");
 
     // A file the knowledge service refuses says why, as the Knowledge page says it.
-    await page.locator('.composer input[type="file"]').setInputFiles(textFile("setup.exe", "MZ\u0090binary"));
+    await page
+      .locator('.composer input[type="file"]')
+      .setInputFiles(file("setup.exe", "MZ\u0090binary", "application/octet-stream"));
     const refused = files.getByRole("listitem").filter({ hasText: "setup.exe" });
     await expect.poll(() => refused.getAttribute("data-status"), { timeout: 10_000 }).toBe("failed");
     expect(await refused.locator(".document-error").textContent()).toMatch(/Windows/);
