@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { hasChromium, signUpInUi } from "../support/browser.js";
+import { hasChromium } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
@@ -17,8 +17,7 @@ describe.skipIf(!hasChromium)("the Status tab explains a figure not known yet", 
   ] as const)
     it(`says "—" is not known yet (${locale})`, async () => {
       stand = await startUiStand();
-      const { page } = await stand.browser({ locale });
-      await signUpInUi(page, stand.url, "root");
+      const { page } = await stand.signedIn("root", { locale });
       await page.goto(`${stand.url}/admin/status`);
       const figure = page.locator(".figures div").filter({ hasText: label });
       await figure.waitFor();
@@ -54,8 +53,7 @@ describe.skipIf(!hasChromium)("the Status tab lists the loaded models", () => {
           ],
         },
       });
-      const { page } = await stand.browser({ locale });
-      await signUpInUi(page, stand.url, "root");
+      const { page } = await stand.signedIn("root", { locale });
       await page.goto(`${stand.url}/admin/status`);
       await page.getByRole("heading", { name: title }).waitFor();
       const row = page.getByRole("row").filter({ hasText: "qwen2.5:7b" });

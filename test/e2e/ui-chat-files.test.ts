@@ -1,34 +1,13 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { type Browser, hasChromium, holdRequests, screenshot } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
-/** A text file to attach, in a folder of its own. */
-function textFile(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "hearth-chat-file-")), name);
-  writeFileSync(path, text);
-  return path;
-}
-
-/**
- * Holds the uploads to a chat's files until `release` is called, so that the file's upload is seen
- * in progress (an upload to a stand-in on this machine is otherwise over before it is drawn).
- */
-async function holdUploads(page: Page): Promise<{ release(): void }> {
-  let release = () => {};
-  const held = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  await page.route("**/api/conversations/*/files", async (route) => {
-    if (route.request().method() !== "POST") return route.continue();
-    await held;
-    await route.continue();
-  });
-  return { release: () => release() };
-}
+/** A file to attach, given by its bytes (no file on disk to remove afterwards). */
+const file = (name: string, text: string, mimeType = "text/plain") => ({
+  name,
+  mimeType,
+  buffer: Buffer.from(text),
+});
 
 /**
  * Files attached to a chat in a real Chromium on the built UI: the paperclip attaches a document
@@ -43,10 +22,8 @@ describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
 
   beforeAll(async () => {
     stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 5 }, knowledgeAndSearch: true });
-    en = await stand.browser({ locale: "en-US" });
-    zh = await stand.browser({ locale: "zh-CN", width: 390, height: 844 });
-    await signUpInUi(en.page, stand.url, "alice");
-    await signUpInUi(zh.page, stand.url, "wangfang");
+    en = await stand.signedIn("alice", { locale: "en-US" });
+    zh = await stand.signedIn("wangfang", { locale: "zh-CN", width: 390, height: 844 });
   });
   afterAll(() => stand?.close());
 
@@ -54,11 +31,12 @@ describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
     const { page } = en;
     const box = page.getByLabel(/Send a message/);
     await box.fill("What is the deposit?");
-    const hold = await holdUploads(page);
+    // The upload is held on its way until released, so that it is seen in progress.
+    const release = await holdRequests(page, "**/api/conversations/*/files");
     const chooser = page.waitForEvent("filechooser");
     await page.getByRole("button", { name: "Attach files" }).click();
     await (await chooser).setFiles(
-      textFile("lease.txt", "Tenancy agreement.\n\nThe deposit is three months of rent."),
+      file("lease.txt", "Tenancy agreement.\n\nThe deposit is three months of rent."),
     );
     const files = page.getByRole("region", { name: "Files in this chat" });
     const row = files.getByRole("listitem").filter({ hasText: "lease.txt" });
@@ -67,7 +45,7 @@ describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
     expect(await row.textContent()).toContain("Uploading");
     await expect.poll(() => page.url(), { timeout: 10_000 }).toMatch(/\/c\/[0-9a-f-]{36}$/);
     expect(await box.inputValue()).toBe("What is the deposit?");
-    hold.release();
+    release();
     await expect.poll(() => row.getAttribute("data-status"), { timeout: 10_000 }).toBe("indexed");
     expect(await row.textContent()).toContain("Indexed");
     // Listed nowhere else: not among the knowledge bases to choose.
@@ -94,7 +72,9 @@ describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("message-input");
 
     // A file the knowledge service refuses says why, as the Knowledge page says it.
-    await page.locator('.composer input[type="file"]').setInputFiles(textFile("setup.exe", "MZ\u0090binary"));
+    await page
+      .locator('.composer input[type="file"]')
+      .setInputFiles(file("setup.exe", "MZ\u0090binary", "application/octet-stream"));
     const refused = files.getByRole("listitem").filter({ hasText: "setup.exe" });
     await expect.poll(() => refused.getAttribute("data-status"), { timeout: 10_000 }).toBe("failed");
     expect(await refused.locator(".document-error").textContent()).toMatch(/Windows/);

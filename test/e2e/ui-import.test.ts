@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { type Browser, hasChromium, screenshot } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /** A ChatGPT message node of conversations.json. */
@@ -36,8 +36,7 @@ describe.skipIf(!hasChromium)("importing conversations in the browser", () => {
 
   beforeAll(async () => {
     stand = await startUiStand();
-    desk = await stand.browser({ locale: "en-US" });
-    await signUpInUi(desk.page, stand.url, "root");
+    desk = await stand.signedIn("root", { locale: "en-US" });
     files = mkdtempSync(join(tmpdir(), "hearth-import-"));
   });
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import type { Dialog } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
-import { type Browser, hasChromium, signUpInUi } from "../support/browser.js";
+import { type Browser, hasChromium, holdRequests } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
@@ -18,8 +18,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
   beforeAll(async () => {
     stand = await startUiStand({ model: { models: ["tiny-story"] }, knowledgeAndSearch: true });
     services = stand.services!;
-    desk = await stand.browser({ locale: "en-US" });
-    await signUpInUi(desk.page, stand.url, "alice");
+    desk = await stand.signedIn("alice", { locale: "en-US" });
   });
   afterAll(() => stand?.close());
 
@@ -31,13 +30,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("heading", { name: "manuals" }).waitFor();
     // The upload is held on its way until released: the file is still being sent meanwhile.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    await page.route("**/api/knowledge-bases/*/documents", async (route) => {
-      if (route.request().method() !== "POST") return route.fallback();
-      await released;
-      await route.continue();
-    });
+    const release = await holdRequests(page, "**/api/knowledge-bases/*/documents");
     await page
       .locator('input[type="file"]')
       .setInputFiles({ name: "slow.txt", mimeType: "text/plain", buffer: Buffer.from("A slow manual.") });

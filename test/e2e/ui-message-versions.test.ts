@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
-import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { type Browser, hasChromium, screenshot } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
@@ -12,14 +12,12 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
 describe.skipIf(!hasChromium)("message versions, in the browser", () => {
   let stand: UiStand;
   let model: FakeModelService;
-  let url: string;
   let desk: Browser;
 
   beforeAll(async () => {
     stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 5 } });
-    ({ model, url } = stand);
-    desk = await stand.browser({ locale: "en-US" });
-    await signUpInUi(desk.page, url, "versions");
+    ({ model } = stand);
+    desk = await stand.signedIn("versions", { locale: "en-US" });
   });
   afterAll(() => stand?.close());
 
@@ -142,9 +140,8 @@ describe.skipIf(!hasChromium)("message versions, in the browser", () => {
   });
 
   it("says only that a regeneration stopped, in Chinese too", async () => {
-    const zh = await stand.browser({ locale: "zh-CN" });
+    const zh = await stand.signedIn("banben", { locale: "zh-CN" });
     const { page } = zh;
-    await signUpInUi(page, url, "banben");
     const replies = () => page.locator("article.message.assistant");
     await page.getByLabel(/输入消息/).fill("讲个故事");
     await page.getByRole("button", { name: "发送" }).click();

@@ -3,7 +3,7 @@ import { writePreferences } from "../../packages/web/src/accounts/preferences-st
 import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
 import { setFilterWords, signIn as signInOverApi } from "../../packages/web/test/support/web-client.js";
 import type { WebHarness } from "../../packages/web/test/support/web-harness.js";
-import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { type Browser, hasChromium, screenshot } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /** How long a step waits for the page (a loaded machine answers in seconds, not at once). */
@@ -27,8 +27,7 @@ describe.skipIf(!hasChromium)("personal chat defaults, in the browser", () => {
   beforeAll(async () => {
     stand = await startUiStand({ model: { models: ["tiny-story", "big-model"], delayMs: 5 } });
     ({ model, web, url } = stand);
-    desk = await stand.browser({ locale: "en-US" });
-    await signUpInUi(desk.page, url, "mei");
+    desk = await stand.signedIn("mei", { locale: "en-US" });
   });
   afterAll(() => stand?.close());
 
@@ -155,9 +154,7 @@ describe.skipIf(!hasChromium)("personal chat defaults, in the browser", () => {
   });
 
   it("starts a new chat without instructions over the limit, saying so, and the chat works", async () => {
-    const other = await stand.browser({ locale: "en-US" });
-    const { page } = other;
-    await signUpInUi(page, url, "emoji");
+    const { page } = await stand.signedIn("emoji", { locale: "en-US" });
     // Instructions stored over the limit (counted otherwise before, or under a larger limit):
     // 6,000 emoji are 12,000 of the limit's characters (UTF-16 units), as Settings counts them.
     const { id } = await web.db

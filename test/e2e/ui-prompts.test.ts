@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
-import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { type Browser, hasChromium, screenshot } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /** How long a step waits for the page (a loaded machine answers in seconds, not at once). */
@@ -15,14 +15,12 @@ const WAIT = { timeout: 10_000 };
 describe.skipIf(!hasChromium)("the prompt library, in the browser", () => {
   let stand: UiStand;
   let model: FakeModelService;
-  let url: string;
   let desk: Browser;
 
   beforeAll(async () => {
     stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 5 } });
-    ({ model, url } = stand);
-    desk = await stand.browser({ locale: "en-US" });
-    await signUpInUi(desk.page, url, "lin");
+    ({ model } = stand);
+    desk = await stand.signedIn("lin", { locale: "en-US" });
   });
   afterAll(() => stand?.close());
 
@@ -137,9 +135,7 @@ describe.skipIf(!hasChromium)("the prompt library, in the browser", () => {
   });
 
   it("offers the shared prompt to another user, under Chinese labels", async () => {
-    const other = await stand.browser({ locale: "zh-CN" });
-    const { page } = other;
-    await signUpInUi(page, url, "wei");
+    const { page } = await stand.signedIn("wei", { locale: "zh-CN" });
     await page.getByRole("navigation").getByRole("link", { name: "设置" }).first().click();
     const section = page.getByRole("region", { name: "提示词" });
     await expect

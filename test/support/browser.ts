@@ -55,6 +55,22 @@ export async function launchBrowser(
   };
 }
 
+/**
+ * Holds the page's `method` requests to `url` (a glob) on their way until the function it resolves
+ * with is called, so that what the page shows meanwhile can be seen (a request to a stand-in on this
+ * machine is otherwise over before it is drawn); the page's other requests go on.
+ */
+export async function holdRequests(page: Page, url: string, method = "POST"): Promise<() => void> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(url, async (route) => {
+    if (route.request().method() !== method) return route.fallback();
+    await held;
+    await route.continue();
+  });
+  return release;
+}
+
 /** A full-page screenshot in test-results/<name>.png; resolves with its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true });

@@ -8,7 +8,7 @@ import {
   startFakeModelService,
 } from "../../packages/web/test/support/fake-model-service.js";
 import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
-import { type Browser, ensureUiBuilt, launchBrowser } from "./browser.js";
+import { type Browser, ensureUiBuilt, launchBrowser, signUpInUi } from "./browser.js";
 
 /**
  * What a browser test of the UI runs against: the built UI served by the real web service, over
@@ -23,6 +23,8 @@ export interface UiStand {
   url: string;
   /** Opens a browser with a fresh profile; it is closed with the stand. */
   browser(options?: Parameters<typeof launchBrowser>[0]): Promise<Browser>;
+  /** Opens a browser as `browser` does and creates an account in it through the UI (the first one becomes admin). */
+  signedIn(username: string, options?: Parameters<typeof launchBrowser>[0]): Promise<Browser>;
   /** Closes the browsers, then the services. */
   close(): Promise<void>;
 }
@@ -39,14 +41,20 @@ export async function startUiStand(
   });
   const url = await web.app.listen({ host: "127.0.0.1", port: 0 });
   const browsers: Browser[] = [];
+  const open = async (browserOptions: Parameters<typeof launchBrowser>[0]) => {
+    const browser = await launchBrowser(browserOptions);
+    browsers.push(browser);
+    return browser;
+  };
   return {
     model,
     services,
     web,
     url,
-    async browser(browserOptions) {
-      const browser = await launchBrowser(browserOptions);
-      browsers.push(browser);
+    browser: open,
+    async signedIn(username, browserOptions) {
+      const browser = await open(browserOptions);
+      await signUpInUi(browser.page, url, username);
       return browser;
     },
     async close() {
