@@ -332,7 +332,6 @@ function systemPromptColumn(text: string | null | undefined): string | null {
   return text?.trim() || null;
 }
 
-/** Conversations and their messages, always scoped to their owner: another user's id is a 404. */
 /**
  * Deletes conversations with their messages and stored versions (share links go with them by their
  * foreign key), in `db` (a transaction): the one way conversations are deleted, alone, with their
@@ -365,6 +364,7 @@ export async function deleteConversationRows(db: WebDatabase, ids: readonly stri
   return Number(removed.numDeletedRows);
 }
 
+/** Conversations and their messages, always scoped to their owner: another user's id is a 404. */
 export class ConversationStore {
   /** `db` may be a transaction: what the store does then is part of it (an import's conversation). */
   constructor(readonly db: WebDatabase) {}
