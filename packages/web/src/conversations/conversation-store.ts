@@ -356,8 +356,7 @@ export async function deleteConversationRows(db: WebDatabase, ids: readonly stri
       .values(baseIds.map((id) => ({ knowledge_base_id: id, requested_at: now })))
       .onConflict((oc) => oc.column("knowledge_base_id").doNothing())
       .execute();
-    await db.deleteFrom("knowledge_jobs").where("knowledge_base_id", "in", baseIds).execute();
-    await db.deleteFrom("knowledge_shares").where("knowledge_base_id", "in", baseIds).execute();
+    // Their jobs and shares go with them by their foreign keys, as any deleted base's do.
     await db.deleteFrom("knowledge_bases").where("id", "in", baseIds).execute();
   }
   await db.deleteFrom("conversations").where("id", "in", ids).execute();
