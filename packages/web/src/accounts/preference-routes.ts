@@ -1,4 +1,3 @@
-import { isTooLong } from "@hearth/contracts";
 import { type HearthConfig, HearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
@@ -9,6 +8,7 @@ import { systemPromptMaxChars } from "../conversations/conversation-store.js";
 import type { ModelClient } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { WebDatabase } from "../storage/open-database.js";
+import { limitedText } from "../text/limited-text.js";
 import type { CurrentUser } from "./account-store.js";
 import {
   LANGUAGES,
@@ -73,20 +73,7 @@ export function registerPreferenceRoutes(app: FastifyInstance, deps: Deps) {
       .strictObject({
         // The length rule of a conversation's system prompt, which the instructions become, counted
         // as it is (isTooLong: UTF-16 code units, as the Settings counter and its maxlength count).
-        instructions: z
-          .string()
-          .superRefine((text, context) => {
-            if (isTooLong(text, instructionsMaxChars))
-              context.addIssue({
-                code: "too_big",
-                origin: "string",
-                maximum: instructionsMaxChars,
-                inclusive: true,
-                input: text,
-              });
-          })
-          .nullable()
-          .optional(),
+        instructions: limitedText(instructionsMaxChars).nullable().optional(),
         defaultModel: z.string().max(200).nullable().optional(),
         webSearch: z.enum(WEB_SEARCH_MODES).nullable().optional(),
         language: z.enum(LANGUAGES).nullable().optional(),

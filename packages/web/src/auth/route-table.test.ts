@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { type Session, signUp } from "../../test/support/web-client.js";
+import { newConversation, type Session, signUp } from "../../test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
 /**
@@ -450,16 +450,7 @@ describe("RBAC over the whole route table", () => {
 
   it("lets only the owner switch a message's version: anonymous 401, no CSRF token 403, an API key 401, another user or an admin 404", async () => {
     // A conversation of the owner's whose answer has two versions (regenerated once).
-    const id = (
-      (
-        await web.app.inject({
-          method: "POST",
-          url: "/api/conversations",
-          headers: owner.headers,
-          payload: {},
-        })
-      ).json() as { id: string }
-    ).id;
+    const id = await newConversation(web.app, owner);
     // Streamed turns, over HTTP (the service listens since beforeAll).
     const { port } = web.app.server.address() as { port: number };
     for (const [turn, payload] of [
@@ -535,16 +526,7 @@ describe("RBAC over the whole route table", () => {
     expect(updated.json()).toMatchObject({ id: ids.share });
   });
   it("lets only the conversation's owner attach, list, remove and open its files: anonymous 401, no CSRF token 403, an API key 401, another user or an admin 404", async () => {
-    const id = (
-      (
-        await web.app.inject({
-          method: "POST",
-          url: "/api/conversations",
-          headers: owner.headers,
-          payload: {},
-        })
-      ).json() as { id: string }
-    ).id;
+    const id = await newConversation(web.app, owner);
     const { port } = web.app.server.address() as { port: number };
     const base = `http://127.0.0.1:${port}/api/conversations/${id}/files`;
     const attach = (headers: Record<string, string> | undefined, name: string) => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
+import { newConversation, parseSse, type Session, signUp } from "../../test/support/web-client.js";
 import {
   type Dialect,
   postgresAvailable,
@@ -56,17 +56,6 @@ describe.each(dialects)("files in a chat on %s", (dialect) => {
     await model?.close();
   });
 
-  const newConversation = async (session: Session) =>
-    (
-      (
-        await web.app.inject({
-          method: "POST",
-          url: "/api/conversations",
-          headers: session.headers,
-          payload: {},
-        })
-      ).json() as { id: string }
-    ).id;
   const attach = async (session: Session, conversationId: string, name: string, text: string) => {
     const form = new FormData();
     form.append("file", new Blob([text], { type: "text/plain" }), name);
@@ -116,7 +105,7 @@ describe.each(dialects)("files in a chat on %s", (dialect) => {
     ).knowledgeBases.map((base) => base.id);
 
   it("grounds every turn of the chat in its attached files, cited and opened as a knowledge base's", async () => {
-    const id = await newConversation(alice);
+    const id = await newConversation(web.app, alice);
     expect((await listed(alice, id)).body).toEqual({ knowledgeBaseId: null, documents: [] });
     const attached = await attach(
       alice,
@@ -177,7 +166,7 @@ describe.each(dialects)("files in a chat on %s", (dialect) => {
     );
     expect(both.citations.map((c) => c.title).sort()).toEqual(["handbook.txt", "lease.txt"]);
     // Another chat of the same owner is not grounded in this chat's files.
-    const other = await newConversation(alice);
+    const other = await newConversation(web.app, alice);
     const asked = services.queries.length;
     const elsewhere = await turn(alice, other, "How large is the lease deposit?");
     expect(elsewhere.citations).toEqual([]);
@@ -185,7 +174,7 @@ describe.each(dialects)("files in a chat on %s", (dialect) => {
   });
 
   it("lists the chat's base nowhere else, and keeps its files to the conversation's owner", async () => {
-    const id = await newConversation(alice);
+    const id = await newConversation(web.app, alice);
     await attach(alice, id, "salary.txt", "Alice earns a secret amount.");
     const { body } = await listed(alice, id);
     const documentId = body.documents[0]!.id;
@@ -242,7 +231,7 @@ describe.each(dialects)("files in a chat on %s", (dialect) => {
   });
 
   it("removes a file before or after sending: the next turns are no longer grounded in it", async () => {
-    const id = await newConversation(alice);
+    const id = await newConversation(web.app, alice);
     await attach(alice, id, "menu.txt", "The canteen serves dumplings on Friday.");
     await attach(alice, id, "rota.txt", "Bob cleans the kitchen on Friday.");
     const before = (await listed(alice, id)).body;
@@ -271,7 +260,7 @@ describe.each(dialects)("files in a chat on %s", (dialect) => {
   });
 
   it("says why a file was refused, with the knowledge service's error code", async () => {
-    const id = await newConversation(alice);
+    const id = await newConversation(web.app, alice);
     const attached = await attach(alice, id, "setup.exe", "MZ\u0090binary");
     expect(attached.status).toBe(202);
     expect((await listed(alice, id)).body.documents).toEqual([
@@ -296,7 +285,7 @@ describe.each(dialects)("files in a chat on %s", (dialect) => {
       return (await listed(session, id)).body.knowledgeBaseId!;
     };
     // Alone.
-    const alone = await newConversation(alice);
+    const alone = await newConversation(web.app, alice);
     const aloneBase = await baseOf(alice, alone);
     expect(await serviceBases()).toContain(aloneBase);
     expect(
@@ -313,7 +302,7 @@ describe.each(dialects)("files in a chat on %s", (dialect) => {
         payload: { name: "F" },
       })
     ).json() as { id: string };
-    const filed = await newConversation(alice);
+    const filed = await newConversation(web.app, alice);
     await web.app.inject({
       method: "PATCH",
       url: `/api/conversations/${filed}`,
@@ -333,7 +322,7 @@ describe.each(dialects)("files in a chat on %s", (dialect) => {
     expect(await serviceBases()).not.toContain(filedBase);
     // With the account: the chat's files do not pass to the administrator, as its bases do.
     const carol = await signUp(web.app, "carol");
-    const carolsChat = await newConversation(carol);
+    const carolsChat = await newConversation(web.app, carol);
     const carolsBase = await baseOf(carol, carolsChat);
     const kept = (
       await web.app.inject({

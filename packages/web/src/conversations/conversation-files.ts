@@ -116,7 +116,6 @@ export class ConversationFiles {
           continue;
         }
         await this.db.deleteFrom("knowledge_base_deletions").where("knowledge_base_id", "=", id).execute();
-        await this.db.deleteFrom("knowledge_jobs").where("knowledge_base_id", "=", id).execute();
       }
     } catch (error) {
       this.logger.warn(

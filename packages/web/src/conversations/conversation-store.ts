@@ -332,7 +332,6 @@ function systemPromptColumn(text: string | null | undefined): string | null {
   return text?.trim() || null;
 }
 
-/** Conversations and their messages, always scoped to their owner: another user's id is a 404. */
 /**
  * Deletes conversations with their messages and stored versions (share links go with them by their
  * foreign key), in `db` (a transaction): the one way conversations are deleted, alone, with their
@@ -357,14 +356,14 @@ export async function deleteConversationRows(db: WebDatabase, ids: readonly stri
       .values(baseIds.map((id) => ({ knowledge_base_id: id, requested_at: now })))
       .onConflict((oc) => oc.column("knowledge_base_id").doNothing())
       .execute();
-    await db.deleteFrom("knowledge_jobs").where("knowledge_base_id", "in", baseIds).execute();
-    await db.deleteFrom("knowledge_shares").where("knowledge_base_id", "in", baseIds).execute();
+    // Their jobs and shares go with them by their foreign keys, as any deleted base's do.
     await db.deleteFrom("knowledge_bases").where("id", "in", baseIds).execute();
   }
   await db.deleteFrom("conversations").where("id", "in", ids).execute();
   return Number(removed.numDeletedRows);
 }
 
+/** Conversations and their messages, always scoped to their owner: another user's id is a 404. */
 export class ConversationStore {
   /** `db` may be a transaction: what the store does then is part of it (an import's conversation). */
   constructor(readonly db: WebDatabase) {}

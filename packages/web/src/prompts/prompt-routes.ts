@@ -1,9 +1,9 @@
-import { isTooLong } from "@hearth/contracts";
 import type { HearthConfig } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
+import { limitedText } from "../text/limited-text.js";
 import {
   PROMPT_COMMAND_MAX_CHARS,
   PROMPT_COMMAND_PATTERN,
@@ -26,7 +26,6 @@ export function registerPromptRoutes(
   const { prompts } = deps;
   const access = { config: { access: "user" as const } };
   const maxContent = deps.config.web.maxMessageChars;
-  // Counted as every Hearth text limit is (UTF-16 code units: textLength), as the form's maxlength.
   const command = z
     .string()
     .trim()
@@ -39,19 +38,11 @@ export function registerPromptRoutes(
         .regex(PROMPT_COMMAND_PATTERN, 'letters, digits, "-" and "_" only'),
     );
   const title = z.string().trim().min(1).max(PROMPT_TITLE_MAX_CHARS);
-  const content = z
-    .string()
-    .refine((text) => text.trim().length > 0, "the content is empty")
-    .superRefine((text, context) => {
-      if (isTooLong(text, maxContent))
-        context.addIssue({
-          code: "too_big",
-          origin: "string",
-          maximum: maxContent,
-          inclusive: true,
-          input: text,
-        });
-    });
+  // Counted as every Hearth text limit is (UTF-16 code units: limitedText), as the form's maxlength.
+  const content = limitedText(
+    maxContent,
+    z.string().refine((text) => text.trim().length > 0, "the content is empty"),
+  );
   const fields = { command, title, content, shared: z.boolean() };
   const created = z.strictObject({ ...fields, shared: fields.shared.optional() });
   const changed = z.strictObject(fields).partial();

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { HearthError } from "@hearth/core";
+import { sql } from "kysely";
 import { foldUsername } from "../accounts/username-fold.js";
 import type { PromptsTable } from "../storage/database-schema.js";
 import type { WebDatabase } from "../storage/open-database.js";
@@ -95,21 +96,15 @@ export class PromptStore {
       .selectFrom("prompts")
       .selectAll()
       .where((eb) => eb.or([eb("user_id", "=", reader.id), eb("user_id", "is", null)]))
+      // By command, then the reader's own before the shared one of the same command.
       .orderBy("command_folded")
+      .orderBy(sql`user_id is null`)
       .orderBy("id")
       .execute();
     const own = new Map(
       rows.filter((row) => row.user_id !== null).map((row) => [row.command_folded, row.id] as const),
     );
-    // Stable: by command, then the reader's own before the shared one of the same command.
-    const ordered = rows
-      .map((row, index) => ({ row, index }))
-      .sort((a, b) =>
-        a.row.command_folded === b.row.command_folded
-          ? Number(a.row.user_id === null) - Number(b.row.user_id === null) || a.index - b.index
-          : a.index - b.index,
-      );
-    return ordered.map(({ row }) => {
+    return rows.map((row) => {
       const prompt = this.toPrompt(row, reader);
       const mine = row.user_id === null ? own.get(row.command_folded) : undefined;
       return mine ? { ...prompt, shadowedBy: mine } : prompt;

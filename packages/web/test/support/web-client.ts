@@ -37,6 +37,17 @@ async function authenticate(
   return sessionFrom(response.headers["set-cookie"], (response.json() as { user: { id: string } }).user.id);
 }
 
+/** Starts an empty conversation of the signed-in user's; returns its id. */
+export async function newConversation(app: FastifyInstance, session: Session): Promise<string> {
+  const created = await app.inject({
+    method: "POST",
+    url: "/api/conversations",
+    headers: session.headers,
+    payload: {},
+  });
+  return (created.json() as { id: string }).id;
+}
+
 /** Starts a conversation and sends its first message over HTTP; the response streams the turn. */
 export async function sendInNewConversation(
   app: FastifyInstance,
@@ -44,13 +55,7 @@ export async function sendInNewConversation(
   session: Session,
   message: { model: string; content: string },
 ): Promise<{ conversationId: string; response: Response }> {
-  const created = await app.inject({
-    method: "POST",
-    url: "/api/conversations",
-    headers: session.headers,
-    payload: {},
-  });
-  const { id } = created.json() as { id: string };
+  const id = await newConversation(app, session);
   const response = await fetch(`${url}/api/conversations/${id}/messages`, {
     method: "POST",
     headers: { "content-type": "application/json", ...session.headers },
