@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
 import { scanModelsDir } from "../src/index.js";
-import { startModelService } from "./start-model-service.js";
+import { postJson, startModelService } from "./start-model-service.js";
 
 /**
  * A GGUF whose hyperparameters llama.cpp asserts on (GGML_ASSERT ends the whole process) must be
@@ -36,18 +36,17 @@ describe("model service: GGUF hyperparameters llama.cpp would abort on", () => {
   });
 
   it("refuses block_count 4000 with 422 MODEL_FILE_INVALID naming the key, and keeps serving the others", async () => {
-    const response = await fetch(`${service.url}/api/generate`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "many-layers", prompt: "hello", stream: false }),
+    const response = await postJson(`${service.url}/api/generate`, {
+      model: "many-layers",
+      prompt: "hello",
+      stream: false,
     });
     expect(response.status).toBe(422);
     // Ollama's error body is the message alone; the OpenAI API's carries the code.
     expect(((await response.json()) as { error: string }).error).toContain("llama.block_count = 4000");
-    const openai = await fetch(`${service.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "many-layers", messages: [{ role: "user", content: "hi" }] }),
+    const openai = await postJson(`${service.url}/v1/chat/completions`, {
+      model: "many-layers",
+      messages: [{ role: "user", content: "hi" }],
     });
     expect(openai.status).toBe(422);
     const body = (await openai.json()) as { error: { code: string; message: string } };
@@ -59,16 +58,12 @@ describe("model service: GGUF hyperparameters llama.cpp would abort on", () => {
     expect(names).toContain("tiny:latest");
     expect(names).not.toContain("many-layers:latest");
 
-    const answer = await fetch(`${service.url}/api/generate`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "tiny",
-        prompt: "hello",
-        raw: true,
-        stream: false,
-        options: { num_predict: 3 },
-      }),
+    const answer = await postJson(`${service.url}/api/generate`, {
+      model: "tiny",
+      prompt: "hello",
+      raw: true,
+      stream: false,
+      options: { num_predict: 3 },
     });
     expect(answer.status).toBe(200);
     expect(((await answer.json()) as { response: string }).response.trim()).not.toBe("");

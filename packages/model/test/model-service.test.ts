@@ -12,7 +12,7 @@ import { rawRequest } from "../../../test/support/raw-request.js";
 import { sharedFile } from "../../../test/support/shared-data.js";
 import { tinyGgufBytes, writeTinyGguf } from "../../../test/support/tiny-gguf.js";
 import { scanModelsDir } from "../src/index.js";
-import { startModelService } from "./start-model-service.js";
+import { postJson, startModelService } from "./start-model-service.js";
 
 const stories = sharedFile("models", "stories260K.gguf");
 
@@ -533,17 +533,11 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
       );
     const before = await completionTokens();
     const controller = new AbortController();
-    const response = await fetch(`${service.url}/api/generate`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "tiny",
-        prompt: "hello",
-        raw: true,
-        options: { temperature: 0.8, num_predict: 200 },
-      }),
-      signal: controller.signal,
-    });
+    const response = await postJson(
+      `${service.url}/api/generate`,
+      { model: "tiny", prompt: "hello", raw: true, options: { temperature: 0.8, num_predict: 200 } },
+      { signal: controller.signal },
+    );
     const reader = response.body!.getReader();
     await reader.read();
     controller.abort();
@@ -554,16 +548,12 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     expect(metrics).toContain("hearth_model_queue_wait_seconds");
     // The "queue full" alert compares depth with capacity, both per model.
     expect(metrics).toMatch(/hearth_model_queue_capacity\{[^}]*model="tiny:latest"[^}]*\} [1-9]/);
-    const next = await fetch(`${service.url}/api/generate`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "tiny",
-        prompt: "hello",
-        raw: true,
-        stream: false,
-        options: { temperature: 0, num_predict: 2 },
-      }),
+    const next = await postJson(`${service.url}/api/generate`, {
+      model: "tiny",
+      prompt: "hello",
+      raw: true,
+      stream: false,
+      options: { temperature: 0, num_predict: 2 },
     });
     expect(next.status).toBe(200);
     expect(performance.now() - started).toBeLessThan(5000);

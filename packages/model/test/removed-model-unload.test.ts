@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
 import { ModelRegistry } from "../src/registry/model-registry.js";
-import { startModelService } from "./start-model-service.js";
+import { postJson, startModelService } from "./start-model-service.js";
 
 /** As in Ollama, removing a model unloads it: /api/ps and hearth_model_loaded stop listing it. */
 describe("model service: a removed model leaves memory", () => {
@@ -31,17 +31,13 @@ describe("model service: a removed model leaves memory", () => {
   });
 
   const loadForGood = async (model: string) => {
-    const response = await fetch(`${service.url}/api/generate`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        model,
-        prompt: "hello",
-        raw: true,
-        stream: false,
-        keep_alive: -1,
-        options: { num_predict: 2 },
-      }),
+    const response = await postJson(`${service.url}/api/generate`, {
+      model,
+      prompt: "hello",
+      raw: true,
+      stream: false,
+      keep_alive: -1,
+      options: { num_predict: 2 },
     });
     expect(response.status).toBe(200);
   };
@@ -80,16 +76,12 @@ describe("model service: a removed model leaves memory", () => {
   });
 
   it("unloads a model removed while it answers once the answer is done, the answer finishing whole", async () => {
-    const response = await fetch(`${service.url}/api/generate`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "busy",
-        prompt: "hello",
-        raw: true,
-        keep_alive: -1,
-        options: { num_predict: 40 },
-      }),
+    const response = await postJson(`${service.url}/api/generate`, {
+      model: "busy",
+      prompt: "hello",
+      raw: true,
+      keep_alive: -1,
+      options: { num_predict: 40 },
     });
     expect(response.status).toBe(200);
     const reader = response.body!.getReader();

@@ -27,3 +27,17 @@ export async function startModelService(
   });
   return serveModel(config, logger);
 }
+
+/** POSTs `body` as JSON to `url` (a service's URL and a route), optionally abortable. */
+export function postJson(
+  url: string,
+  body: unknown,
+  options: { signal?: AbortSignal } = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: options.signal,
+  });
+}

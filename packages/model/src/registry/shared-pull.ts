@@ -1,6 +1,14 @@
 import { readFile, stat } from "node:fs/promises";
 import { hostname } from "node:os";
-import { HearthError, type LockRecord, lockPidFile, type PidFileLock, readPidFile } from "@hearth/core";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  HearthError,
+  type LockRecord,
+  lockPidFile,
+  type PidFileLock,
+  readPidFile,
+  whenAborted,
+} from "@hearth/core";
 
 /** A step of a pull, as `ModelRegistry.pull` reports it (Ollama's progress shape). */
 export interface SharedProgress {
@@ -64,21 +72,6 @@ function holderText(holder: LockRecord): string {
   return `process ${holder.pid}${holder.hostname && holder.hostname !== hostname() ? ` on ${holder.hostname}` : ""}`;
 }
 
-async function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  signal.throwIfAborted();
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 /**
  * Runs a download once for every pull of the same file. In this process, a pull of a file already
  * being downloaded joins that download: it is told the step reached, then every step, and gets the
@@ -119,13 +112,9 @@ export async function sharedDownload<T>(
   const listener = (step: SharedProgress) => subscriber.onProgress?.(step);
   joined.listeners.add(listener);
   joined.members++;
-  let onAbort: (() => void) | undefined;
-  const left = new Promise<never>((_, reject) => {
-    onAbort = () => reject(subscriber.signal!.reason);
-    subscriber.signal?.addEventListener("abort", onAbort, { once: true });
-  });
+  const left = subscriber.signal && whenAborted(subscriber.signal);
   try {
-    return (await Promise.race([joined.promise, left])) as T;
+    return (await Promise.race(left ? [joined.promise, left.promise] : [joined.promise])) as T;
   } catch (error) {
     if (subscriber.signal?.aborted && joined.members === 1) {
       // The last pull waiting for it left: the download stops (its bytes kept, to resume), and this
@@ -138,7 +127,7 @@ export async function sharedDownload<T>(
   } finally {
     joined.members--;
     joined.listeners.delete(listener);
-    if (onAbort) subscriber.signal?.removeEventListener("abort", onAbort);
+    left?.dispose();
   }
 }
 
@@ -188,7 +177,7 @@ async function runLocked<T>(
         if (text !== said) progress(step);
         said = text;
       }
-      await sleep(task.pollMs ?? PULL_LOCK_POLL_MS, signal);
+      await sleep(task.pollMs ?? PULL_LOCK_POLL_MS, undefined, { signal });
       continue;
     }
     try {

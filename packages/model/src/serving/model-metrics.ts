@@ -17,10 +17,8 @@ export class ModelMetrics {
     registry: Registry,
     sources: {
       queue: () => Array<{ model: string; waiting: number; capacity: number }>;
-      /** The loaded models; a promise where reading them first unloads removed ones. */
-      loaded: () =>
-        | Array<{ model: string; bytes: number }>
-        | Promise<Array<{ model: string; bytes: number }>>;
+      /** The loaded models (reading them first unloads removed ones: one stat per loaded model). */
+      loaded: () => Promise<Array<{ model: string; bytes: number }>>;
     },
   ) {
     const registers = [registry];

@@ -294,7 +294,8 @@ export class EmbeddedRuntime implements ModelRuntime {
     this.#scannedGeneration = generation;
     if (generation === this.#generation) this.#refreshedAt = startedAt;
     for (const name of this.#registering.keys()) if (!own.has(name)) this.#registering.delete(name);
-    await this.dropRemoved();
+    // Every file of the catalog was just stat'ed: a loaded model it no longer holds was removed.
+    for (const [id, loaded] of [...this.#loaded]) if (!this.#catalog.has(id)) this.#retire(id, loaded);
     for (const name of own) {
       const entry = this.#catalog.get(name);
       if (entry?.check.valid && !this.#digests.has(name)) this.#register(name, stampOf(entry));
@@ -502,23 +503,27 @@ export class EmbeddedRuntime implements ModelRuntime {
    * Unloads the models whose name no longer resolves to the file they were loaded from: removed by
    * this process (`/api/delete`, the registry route) or by another one (`hearth models rm` edits the
    * models dir and the registry on disk). One stat per loaded model: called where the loaded models are
-   * read (`/api/ps`, the metrics) and after each scan of the models dir. A model answering requests
-   * unloads when they finish. A name re-pointed to another version is replaced by its next request.
+   * read (`/api/ps`, the metrics); a scan of the models dir does the same from what it just stat'ed. A
+   * model answering requests unloads when they finish. A name re-pointed to another version is
+   * replaced by its next request.
    */
-  async dropRemoved(): Promise<void> {
+  async #dropRemoved(): Promise<void> {
     for (const [id, loaded] of [...this.#loaded]) {
       const entry = this.#catalog.get(id);
       const present = entry && (await stat(entry.path).catch(() => undefined));
       if (present && this.#catalog.has(id)) continue;
-      if (this.#loaded.get(id) !== loaded) continue;
-      this.#options.logger.info({ model: id }, "model removed: unloading it");
-      loaded.retire();
+      if (this.#loaded.get(id) === loaded) this.#retire(id, loaded);
     }
   }
 
-  /** The models loaded now, less those whose model was removed meanwhile (see dropRemoved). */
+  #retire(id: string, loaded: LoadedModel): void {
+    this.#options.logger.info({ model: id }, "model removed: unloading it");
+    loaded.retire();
+  }
+
+  /** The models loaded now, less those whose model was removed meanwhile (see #dropRemoved). */
   async currentLoadedModels(): Promise<ReturnType<EmbeddedRuntime["loadedModels"]>> {
-    await this.dropRemoved();
+    await this.#dropRemoved();
     return this.loadedModels();
   }
 
