@@ -160,3 +160,51 @@ export type OllamaChatChunk = z.infer<typeof ollamaChatChunkSchema>;
 export const ollamaErrorSchema = z.looseObject({ error: z.string() });
 
 export const ollamaVersionSchema = z.looseObject({ version: z.string() });
+
+/**
+ * The `expires_at` that `/api/ps` gives a model kept loaded for good (keep_alive -1): a far date
+ * every client's parser takes (JavaScript's largest, year 275760, is refused by Go's and Python's).
+ */
+export const KEPT_LOADED_UNTIL = "9999-12-31T23:59:59.000Z";
+
+const ollamaPsResponseSchema = z.looseObject({
+  models: z.array(
+    z.looseObject({
+      name: z.string().optional(),
+      model: z.string().optional(),
+      size: z.number().nullish(),
+      expires_at: z.string().nullish(),
+      context_length: z.number().nullish(),
+    }),
+  ),
+});
+
+/** A model loaded in a model service's memory, as its `/api/ps` says. */
+export interface LoadedModel {
+  model: string;
+  /** Bytes in memory; null when not said. */
+  sizeBytes: number | null;
+  contextLength: number | null;
+  /** When it is unloaded if not used (ISO time); null when kept loaded or not said. */
+  expiresAt: string | null;
+  /** Kept loaded for good (keep_alive -1: KEPT_LOADED_UNTIL, or any date from year 9999 on). */
+  keptLoaded: boolean;
+}
+
+/** The models an `/api/ps` answer lists (Ollama's or Hearth's); undefined when it is of another shape. */
+export function loadedModelsOf(answer: unknown): LoadedModel[] | undefined {
+  const parsed = ollamaPsResponseSchema.safeParse(answer);
+  if (!parsed.success) return undefined;
+  return parsed.data.models.map((loaded) => {
+    const expires = loaded.expires_at ? new Date(loaded.expires_at) : undefined;
+    const known = expires !== undefined && !Number.isNaN(expires.getTime());
+    const keptLoaded = known && expires.getUTCFullYear() >= 9999;
+    return {
+      model: loaded.name ?? loaded.model ?? "",
+      sizeBytes: loaded.size ?? null,
+      contextLength: loaded.context_length ?? null,
+      expiresAt: known && !keptLoaded ? expires.toISOString() : null,
+      keptLoaded,
+    };
+  });
+}

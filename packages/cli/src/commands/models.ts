@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { type LoadedModel, loadedModelsOf } from "@hearth/contracts";
 import { type HearthConfig, isHearthError, loadConfig, UpstreamCallError } from "@hearth/core";
 import { ModelRegistry, skippedModelFiles } from "@hearth/model";
 import { Command } from "commander";
@@ -25,11 +26,10 @@ function table(rows: string[][]): string {
 }
 
 /** When a model loaded for `ps` is unloaded: "kept loaded" (keep_alive -1: year 9999), else in how long and when. */
-function untilText(expiresAt: string | null | undefined, now: Date): string {
-  if (!expiresAt) return "-";
-  const expires = new Date(expiresAt);
-  if (Number.isNaN(expires.getTime())) return "-";
-  if (expires.getUTCFullYear() >= 9999) return "kept loaded";
+function untilText(model: LoadedModel, now: Date): string {
+  if (model.keptLoaded) return "kept loaded";
+  if (!model.expiresAt) return "-";
+  const expires = new Date(model.expiresAt);
   const minutes = Math.max(0, Math.round((expires.getTime() - now.getTime()) / 60_000));
   const time = expires.toTimeString().slice(0, 8);
   return minutes === 0 ? `now (${time})` : `in ${minutes} min (${time})`;
@@ -93,8 +93,8 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
             message: `the model service answered ${response.status}: ${text.slice(0, 500)}`,
             ...(token ? { secrets: [token] } : {}),
           });
-        const loaded = (JSON.parse(text) as { models?: unknown }).models;
-        if (!Array.isArray(loaded))
+        const loaded = loadedModelsOf(JSON.parse(text));
+        if (!loaded)
           throw new UpstreamCallError({
             url,
             status: 502,
@@ -107,20 +107,13 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
         }
         const now = new Date();
         const rows = [["NAME", "SIZE", "CONTEXT", "UNTIL"]];
-        for (const model of loaded as Array<{
-          name?: string;
-          model?: string;
-          size?: number;
-          context_length?: number | null;
-          expires_at?: string | null;
-        }>) {
+        for (const model of loaded)
           rows.push([
-            model.name ?? model.model ?? "?",
-            typeof model.size === "number" ? formatBytes(model.size, "binary") : "-",
-            typeof model.context_length === "number" ? String(model.context_length) : "-",
-            untilText(model.expires_at, now),
+            model.model || "?",
+            model.sizeBytes === null ? "-" : formatBytes(model.sizeBytes, "binary"),
+            model.contextLength === null ? "-" : String(model.contextLength),
+            untilText(model, now),
           ]);
-        }
         stdout.write(`${table(rows)}\n`);
       }),
     );

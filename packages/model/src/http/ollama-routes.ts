@@ -1,4 +1,5 @@
 import {
+  KEPT_LOADED_UNTIL,
   ollamaChatRequestSchema,
   ollamaCopyRequestSchema,
   ollamaEmbeddingsRequestSchema,
@@ -34,8 +35,6 @@ export function ollamaModelDetails(description: ModelDescription) {
     quantization_level: description.quantization ?? "",
   };
 }
-
-const KEPT_LOADED_UNTIL = new Date("9999-12-31T23:59:59.000Z");
 
 /** Hearth's own version: the `x-hearth-version` header of /api/version. */
 export const HEARTH_VERSION = "0.1.0";
@@ -338,9 +337,8 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
           size_vram: 0,
           digest: ollamaDigest(description.digest),
           details: ollamaModelDetails(description),
-          // Kept loaded for good (keep_alive -1): a far date every client's parser takes (JavaScript's
-          // largest, year 275760, is refused by Go's and Python's).
-          expires_at: (model.expiresAt ?? KEPT_LOADED_UNTIL).toISOString(),
+          // Kept loaded for good (keep_alive -1): KEPT_LOADED_UNTIL, a far date every client's parser takes.
+          expires_at: model.expiresAt?.toISOString() ?? KEPT_LOADED_UNTIL,
           context_length: model.contextLength,
         };
       }),

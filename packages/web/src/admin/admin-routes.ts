@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import {
+  type LoadedModel as LoadedModelInPs,
+  loadedModelsOf,
   type ModelRegistryClient,
   providerOutcomeSchema,
   type SearchClient,
@@ -734,31 +736,13 @@ export function histogramP99(text: string, name: string, labels: RegExp = /.*/):
 }
 
 /** A model the model service holds in memory (its `/api/ps`), as the Status tab lists it. */
-export interface LoadedModel {
-  model: string;
+export interface LoadedModel extends Omit<LoadedModelInPs, "sizeBytes"> {
   sizeBytes: number;
-  contextLength: number | null;
-  /** When it is unloaded if not used (ISO time); null when it is kept loaded (keep_alive -1). */
-  expiresAt: string | null;
-  keptLoaded: boolean;
 }
-
-const psAnswer = z.object({
-  models: z.array(
-    z.object({
-      model: z.string().optional(),
-      name: z.string().optional(),
-      size: z.number().nullish(),
-      expires_at: z.string().nullish(),
-      context_length: z.number().nullish(),
-    }),
-  ),
-});
 
 /**
  * The models loaded in the model service now (its `/api/ps`, as `ollama ps` reads it); null when it
- * did not say (unreachable, or an answer of another shape). A model kept loaded for good is given a
- * far date (year 9999) by the model service, which this says as `keptLoaded`.
+ * did not say (unreachable, or an answer of another shape).
  */
 async function loadedModels(
   url: string,
@@ -767,19 +751,8 @@ async function loadedModels(
   try {
     const response = await fetch(`${url}/api/ps`, { headers, signal: AbortSignal.timeout(2000) });
     if (!response.ok) return null;
-    const parsed = psAnswer.safeParse(await response.json());
-    if (!parsed.success) return null;
-    return parsed.data.models.map((loaded) => {
-      const expires = loaded.expires_at ? new Date(loaded.expires_at) : undefined;
-      const keptLoaded = expires !== undefined && expires.getUTCFullYear() >= 9999;
-      return {
-        model: loaded.model ?? loaded.name ?? "",
-        sizeBytes: loaded.size ?? 0,
-        contextLength: loaded.context_length ?? null,
-        expiresAt: expires && !keptLoaded && !Number.isNaN(expires.getTime()) ? expires.toISOString() : null,
-        keptLoaded,
-      };
-    });
+    const loaded = loadedModelsOf(await response.json());
+    return loaded?.map((model) => ({ ...model, sizeBytes: model.sizeBytes ?? 0 })) ?? null;
   } catch {
     return null;
   }
