@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ModelRegistry, type PullProgress } from "@hearth/model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRegistryServer } from "../../packages/model/test/registry-server.js";
+import { partialHolds, startRegistryServer } from "../../packages/model/test/registry-server.js";
 import { startHearth } from "../support/hearth-process.js";
 import { tinyGgufBytes } from "../support/tiny-gguf.js";
 
@@ -33,18 +33,6 @@ afterAll(async () => {
   await server?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
-
-async function partialHolds(dir: string, size: number): Promise<void> {
-  for (;;) {
-    for (const file of await readdir(dir, { recursive: true }).catch(() => [] as string[]))
-      if (
-        file.endsWith(".partial") &&
-        ((await stat(join(dir, file)).catch(() => undefined))?.size ?? 0) >= size
-      )
-        return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe("hearth models pull beside a pull of the same URL in another process", () => {
   it("waits for that download, then installs the same bytes under their own digest", async () => {

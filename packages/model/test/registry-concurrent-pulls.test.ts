@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tinyGgufBytes } from "../../../test/support/tiny-gguf.js";
 import { ModelRegistry, type PullProgress } from "../src/registry/model-registry.js";
-import { startRegistryServer } from "./registry-server.js";
+import { partialHolds, startRegistryServer } from "./registry-server.js";
 
 /**
  * Two pulls of the same thing at once (two /api/pull calls, or `hearth models pull` beside the
@@ -50,19 +50,6 @@ async function freshDir(name: string) {
 /** Resolves once `check` holds; polled (a wait, never a timed assertion). */
 async function until(check: () => boolean | Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-/** Resolves once a partial file under `dir` holds at least `size` bytes. */
-async function partialHolds(dir: string, size: number): Promise<void> {
-  await until(async () => {
-    for (const file of await readdir(dir, { recursive: true }).catch(() => [] as string[]))
-      if (
-        file.endsWith(".partial") &&
-        ((await stat(join(dir, file)).catch(() => undefined))?.size ?? 0) >= size
-      )
-        return true;
-    return false;
-  });
 }
 
 /** A gate: the server holds an answer until `open` is called. */

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
+import { readdir, stat } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
+import { join } from "node:path";
 import { listenOnLoopback } from "../../../test/support/ports.js";
 
 export interface RegistryServerModel {
@@ -8,6 +10,19 @@ export interface RegistryServerModel {
   bytes: Uint8Array;
   /** Serve other bytes than the manifest announces (a corrupt registry). */
   serveBytes?: Uint8Array;
+}
+
+/** Resolves once a pull's partial file under `dir` holds at least `bytes` (a download part-way). */
+export async function partialHolds(dir: string, bytes: number): Promise<void> {
+  for (;;) {
+    for (const file of await readdir(dir, { recursive: true }).catch(() => [] as string[]))
+      if (
+        file.endsWith(".partial") &&
+        ((await stat(join(dir, file)).catch(() => undefined))?.size ?? 0) >= bytes
+      )
+        return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 const digestOf = (bytes: Uint8Array) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tinyGgufBytes } from "../../../test/support/tiny-gguf.js";
 import { skippedModelFiles } from "../src/index.js";
 import { ModelRegistry, type PullProgress } from "../src/registry/model-registry.js";
-import { startRegistryServer } from "./registry-server.js";
+import { partialHolds, startRegistryServer } from "./registry-server.js";
 import { startModelService } from "./start-model-service.js";
 
 const first = tinyGgufBytes({ seed: 1 });
@@ -54,17 +54,6 @@ afterAll(async () => {
 });
 
 /** Resolves once a download's partial file under `dir` holds `bytes` bytes. */
-async function partialHolds(dir: string, bytes: number): Promise<void> {
-  for (;;) {
-    for (const file of await readdir(dir, { recursive: true }).catch(() => [])) {
-      if (!file.endsWith(".partial")) continue;
-      const size = (await stat(join(dir, file)).catch(() => undefined))?.size ?? 0;
-      if (size >= bytes) return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 async function freshDir(name: string) {
   const path = join(dir, name);
   await mkdir(path, { recursive: true });
