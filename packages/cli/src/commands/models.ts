@@ -60,7 +60,9 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
       }
     };
 
-  const command = new Command("models").description("list, pull, import, remove, tag and roll back models");
+  const command = new Command("models").description(
+    "list, show loaded, pull, import, remove, tag and roll back models",
+  );
 
   command
     .command("ps")
