@@ -92,3 +92,13 @@ export function usernameProblem(username: string): "shape" | "mixed-scripts" | u
 export function isValidUsername(username: string): boolean {
   return usernameProblem(username) === undefined;
 }
+
+/**
+ * A name as Hearth compares it for uniqueness: without regard to case or Unicode width, so "Alice",
+ * "ALICE" and the full-width "ＡＬＩＣＥ" are one. User names (sign-in and its throttle compare this
+ * too), folder names and prompt commands; what was typed is kept for display. NFKC, then lower
+ * case, then NFKC again (lowering can leave a sequence NFKC would compose).
+ */
+export function foldName(name: string): string {
+  return name.normalize("NFKC").toLowerCase().normalize("NFKC");
+}

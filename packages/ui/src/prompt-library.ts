@@ -1,3 +1,4 @@
+import { foldName } from "@hearth/contracts/username";
 import type { Prompt } from "./api.js";
 
 /**
@@ -11,24 +12,19 @@ export function slashQuery(text: string, caret: number): { start: number; query:
   return { start: before.length - match[2]!.length - 1, query: match[2]! };
 }
 
-/** Compared as the service compares commands: without regard to case or width ("ＳＵＭ" is "sum"). */
-export function foldCommand(text: string): string {
-  return text.normalize("NFKC").toLowerCase().normalize("NFKC");
-}
-
 /**
  * The prompts "/" offers for what is typed after it: the user's own and the shared ones their own
  * do not replace; those whose command begins with the query first, then those whose command or
  * title holds it.
  */
 export function matchingPrompts(prompts: readonly Prompt[], query: string): Prompt[] {
-  const q = foldCommand(query);
+  const q = foldName(query);
   const offered = prompts.filter((prompt) => !prompt.shadowedBy);
-  const starts = offered.filter((prompt) => foldCommand(prompt.command).startsWith(q));
+  const starts = offered.filter((prompt) => foldName(prompt.command).startsWith(q));
   const holds = offered.filter(
     (prompt) =>
       !starts.includes(prompt) &&
-      (foldCommand(prompt.command).includes(q) || foldCommand(prompt.title).includes(q)),
+      (foldName(prompt.command).includes(q) || foldName(prompt.title).includes(q)),
   );
   return [...starts, ...holds];
 }

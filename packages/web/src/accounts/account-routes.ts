@@ -1,3 +1,4 @@
+import { foldName } from "@hearth/contracts";
 import { type HearthConfig, HearthError } from "@hearth/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
@@ -18,7 +19,6 @@ import {
 } from "./account-store.js";
 import type { LoginThrottle } from "./login-throttle.js";
 import { DUMMY_HASH, verifyPassword } from "./password-hash.js";
-import { foldUsername } from "./username-fold.js";
 
 /** A user name and password as sign-up and sign-in take them (an administrator's new account too). */
 export const credentials = z.strictObject({
@@ -94,7 +94,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
   app.post("/api/auth/login", { config: { access: "public" } }, async (request, reply) => {
     const body = credentials.parse(request.body);
     // Keyed by the folded name, as the account is found: "Alice" and "ALICE" share one budget.
-    const attempt = { username: foldUsername(body.username), address: request.ip };
+    const attempt = { username: foldName(body.username), address: request.ip };
     const wait = deps.throttle.retryAfterSeconds(attempt);
     if (wait > 0)
       throw new HearthError("LOGIN_THROTTLED", `Too many failed sign-ins; try again in ${wait} s`, {
@@ -144,7 +144,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
         newPassword: z.string().max(1024),
       })
       .parse(request.body);
-    const attempt = { username: foldUsername(user.username), address: request.ip };
+    const attempt = { username: foldName(user.username), address: request.ip };
     const wait = deps.throttle.retryAfterSeconds(attempt);
     if (wait > 0)
       throw new HearthError("LOGIN_THROTTLED", `Too many wrong passwords; try again in ${wait} s`, {

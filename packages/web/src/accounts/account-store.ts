@@ -1,12 +1,11 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { USERNAME_RULE, USERNAME_SCRIPTS_RULE, usernameProblem } from "@hearth/contracts";
+import { foldName, USERNAME_RULE, USERNAME_SCRIPTS_RULE, usernameProblem } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import { audit } from "../audit/audit-log.js";
 import { lockedTransaction } from "../storage/locked-transaction.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import { isUniqueViolation } from "../storage/unique-violation.js";
 import { hashPassword } from "./password-hash.js";
-import { foldUsername } from "./username-fold.js";
 
 export type Role = "admin" | "user";
 
@@ -60,7 +59,7 @@ type Reader = Pick<WebDatabase, "selectFrom">;
 
 /**
  * The account a typed user name means: the one spelled exactly so, else the one whose folded
- * name matches (see foldUsername). The exact match first keeps accounts reachable that an older
+ * name matches (see foldName). The exact match first keeps accounts reachable that an older
  * release let differ from another only in case (migration 0005 left those without a folded name).
  */
 export async function findUserByName(db: Reader, username: string) {
@@ -69,7 +68,7 @@ export async function findUserByName(db: Reader, username: string) {
   return db
     .selectFrom("users")
     .selectAll()
-    .where("username_folded", "=", foldUsername(username))
+    .where("username_folded", "=", foldName(username))
     .executeTakeFirst();
 }
 
@@ -83,8 +82,8 @@ async function usernameTaken(db: Reader, username: string): Promise<boolean> {
     .select("username")
     .where("username_folded", "is", null)
     .execute();
-  const folded = foldUsername(username);
-  return unfolded.some((row) => foldUsername(row.username) === folded);
+  const folded = foldName(username);
+  return unfolded.some((row) => foldName(row.username) === folded);
 }
 
 /** Taken by every account creation, so that whether it is the first is decided one at a time. */
@@ -137,7 +136,7 @@ export async function createUser(
     const user = {
       id: randomUUID(),
       username: input.username,
-      username_folded: foldUsername(input.username),
+      username_folded: foldName(input.username),
       password_hash: passwordHash,
       role: first ? ("admin" as const) : (input.role ?? ("user" as const)),
       status: first || input.role || input.signup === "open" ? ("active" as const) : ("pending" as const),

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import {
+  foldName,
   type LoadedModel as LoadedModelInPs,
   loadedModelsOf,
   type ModelRegistryClient,
@@ -21,7 +22,6 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { credentials } from "../accounts/account-routes.js";
 import { createUser, listApiKeys, revokeApiKey, setPassword } from "../accounts/account-store.js";
-import { foldUsername } from "../accounts/username-fold.js";
 import { histogramQuantile } from "../alerts/alert-rules.js";
 import { ALERT_METRICS } from "../alerts/alert-thresholds.js";
 import { audit } from "../audit/audit-log.js";
@@ -296,7 +296,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
 
   app.post("/api/admin/groups", admin, async (request, reply) => {
     const { name } = groupName.parse(request.body);
-    const folded = foldUsername(name);
+    const folded = foldName(name);
     await assertGroupNameFree(folded);
     const group = { id: randomUUID(), name, name_folded: folded, created_at: new Date().toISOString() };
     await db.insertInto("groups").values(group).execute();
@@ -314,7 +314,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     const { name } = groupName.parse(request.body);
     const group = await db.selectFrom("groups").select("name").where("id", "=", id).executeTakeFirst();
     if (!group) throw new HearthError("GROUP_NOT_FOUND", "No such group");
-    const folded = foldUsername(name);
+    const folded = foldName(name);
     await assertGroupNameFree(folded, id);
     await db.updateTable("groups").set({ name, name_folded: folded }).where("id", "=", id).execute();
     await audit(db, {

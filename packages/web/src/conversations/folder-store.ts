@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { foldName } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
-import { foldUsername } from "../accounts/username-fold.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import { isUniqueViolation } from "../storage/unique-violation.js";
 import { deleteConversationRows } from "./conversation-store.js";
@@ -105,7 +105,7 @@ export class FolderStore {
 
   /** A new folder; `name` as the route took it (trimmed, 1-100 characters). */
   async create(userId: string, name: string): Promise<StoredFolder> {
-    const folded = foldUsername(name);
+    const folded = foldName(name);
     await this.assertNameFree(userId, folded);
     const row = {
       id: randomUUID(),
@@ -125,7 +125,7 @@ export class FolderStore {
 
   async rename(userId: string, id: string, name: string): Promise<StoredFolder> {
     await this.get(userId, id);
-    const folded = foldUsername(name);
+    const folded = foldName(name);
     await this.assertNameFree(userId, folded, id);
     try {
       await this.db
@@ -152,7 +152,7 @@ export class FolderStore {
         .selectFrom("folders")
         .select("id")
         .where("user_id", "=", userId)
-        .where("name_folded", "=", foldUsername(name))
+        .where("name_folded", "=", foldName(name))
         .executeTakeFirst();
     const found = await find();
     if (found) return found.id;

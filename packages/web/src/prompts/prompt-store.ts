@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { foldName } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import { sql } from "kysely";
-import { foldUsername } from "../accounts/username-fold.js";
 import type { PromptsTable } from "../storage/database-schema.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import { isUniqueViolation } from "../storage/unique-violation.js";
@@ -150,7 +150,7 @@ export class PromptStore {
     if (input.shared && reader.role !== "admin")
       throw new HearthError("ADMIN_REQUIRED", "Only administrators may share a prompt with everyone");
     const scope = input.shared ? SHARED : reader.id;
-    const folded = foldUsername(input.command);
+    const folded = foldName(input.command);
     await this.assertCommandFree(scope, folded);
     const now = new Date().toISOString();
     const row: PromptsTable = {
@@ -185,7 +185,7 @@ export class PromptStore {
     const shared = changes.shared ?? before.shared;
     const scope = shared ? SHARED : reader.id;
     const command = changes.command ?? before.command;
-    const folded = foldUsername(command);
+    const folded = foldName(command);
     await this.assertCommandFree(scope, folded, id);
     try {
       await this.db

@@ -6,7 +6,7 @@ export interface UsersTable {
   /** How the user typed it at sign-up; shown everywhere. */
   username: string;
   /**
-   * The name folded (NFKC, lower case: accounts/username-fold.ts), unique: sign-in and sign-up
+   * The name folded (NFKC, lower case: foldName of @hearth/contracts), unique: sign-in and sign-up
    * compare it. Null only for an account that an older release let collide with an older one.
    */
   username_folded: string | null;
@@ -19,7 +19,7 @@ export interface UsersTable {
 export interface GroupsTable {
   id: string;
   name: string;
-  /** The name folded (accounts/username-fold.ts), unique; null for a group whose name collided when the fold came in. */
+  /** The name folded (foldName, @hearth/contracts), unique; null for a group whose name collided when the fold came in. */
   name_folded: string | null;
   created_at: string;
 }
@@ -96,7 +96,7 @@ export interface PromptsTable {
   scope: string;
   /** As typed, without the "/" (1-50 letters, digits, "-" and "_"). */
   command: string;
-  /** The command folded (accounts/username-fold.ts): "Sum" and "ＳＵＭ" are one command. */
+  /** The command folded (foldName, @hearth/contracts): "Sum" and "ＳＵＭ" are one command. */
   command_folded: string;
   title: string;
   content: string;
@@ -112,7 +112,7 @@ export interface FoldersTable {
   user_id: string;
   /** As the user typed it (1-100 characters, its ends trimmed). */
   name: string;
-  /** The name folded (accounts/username-fold.ts): unique per user, so "Work" and "WORK" are one name. */
+  /** The name folded (foldName, @hearth/contracts): unique per user, so "Work" and "WORK" are one name. */
   name_folded: string;
   created_at: string;
 }

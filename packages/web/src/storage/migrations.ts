@@ -1,7 +1,7 @@
+import { foldName } from "@hearth/contracts";
 import { backupBeforeMigration, HearthError, type Logger } from "@hearth/core";
 import type { ColumnDefinitionBuilder, Kysely } from "kysely";
 import { type Migration, type MigrationProvider, Migrator, sql } from "kysely";
-import { foldUsername } from "../accounts/username-fold.js";
 import { searchCopy } from "../conversations/search-fold.js";
 
 /**
@@ -187,7 +187,7 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
       },
     },
     "0005-username-fold": {
-      // User names become unique without regard to case and width (accounts/username-fold.ts):
+      // User names become unique without regard to case and width (foldName, @hearth/contracts):
       // a folded copy of each name under a unique index. Where earlier releases let names collide
       // when folded ("admin" and "ADMIN"), the oldest account takes the folded name and the later
       // ones keep none: no account is renamed or lost, each still signs in by its exact spelling,
@@ -198,7 +198,7 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           column: "username",
           foldedColumn: "username_folded",
           index: "users_username_folded",
-          fold: foldUsername,
+          fold: foldName,
         });
         if (collisions.length)
           logger?.warn(
@@ -228,7 +228,7 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           column: "name",
           foldedColumn: "name_folded",
           index: "groups_name_folded",
-          fold: foldUsername,
+          fold: foldName,
         });
         await db.schema
           .createTable("model_admin_only")
