@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { retryAfterMs } from "./retry-after.js";
 
 /** `POST /v1/search` request. */
 export const searchRequestSchema = z.strictObject({
@@ -99,13 +100,9 @@ export class SearchClientError extends Error {
   }
 }
 
-/** A Retry-After header as whole seconds from `now` (delay-seconds or an HTTP date); undefined when absent or unreadable. */
-function retryAfterSeconds(header: string | null, now = Date.now()): number | undefined {
-  const value = header?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+/** A wait in milliseconds as the whole seconds a caller waits at least. */
+function wholeSeconds(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : Math.ceil(ms / 1000);
 }
 
 export interface SearchClientOptions {
@@ -169,7 +166,7 @@ export class SearchClient {
           message,
           response.status,
           details,
-          retryAfterSeconds(response.headers.get("retry-after")),
+          wholeSeconds(retryAfterMs(response.headers.get("retry-after"))),
         );
       }
       throw new SearchClientError(

@@ -53,7 +53,6 @@ export { AddressPolicy } from "./net/address-policy.js";
 export { linkedSignal, whenAborted } from "./net/linked-signal.js";
 export { type OwnServiceEndpoint, OwnServices } from "./net/own-services.js";
 export { authorizationSecrets, redactSecrets } from "./net/redact-secrets.js";
-export { retryAfterMs } from "./net/retry-after.js";
 export {
   type FetchedResource,
   type FetchFailure,

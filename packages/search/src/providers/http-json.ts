@@ -1,4 +1,5 @@
-import { retryAfterMs, whenAborted } from "@hearth/core";
+import { retryAfterMs } from "@hearth/contracts";
+import { whenAborted } from "@hearth/core";
 import { ProviderCallError, shownUrl } from "./provider-call-error.js";
 
 /** Engines answer a page of results in well under this; anything larger is refused unread. */

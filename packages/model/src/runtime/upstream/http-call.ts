@@ -1,9 +1,9 @@
+import { retryAfterMs } from "@hearth/contracts";
 import {
   authorizationSecrets,
   HearthError,
   redactSecrets,
   refusesCredentials,
-  retryAfterMs,
   UpstreamCallError,
   urlCredentials,
   withoutUrlSecrets,
