@@ -1,3 +1,4 @@
+import { PROMPT_COMMAND_MAX_CHARS, PROMPT_TITLE_MAX_CHARS } from "@hearth/contracts/prompt-command";
 import { textLength } from "@hearth/contracts/text-length";
 import { type ChangeEvent, type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { api, type Prompt } from "./api.js";
@@ -6,10 +7,6 @@ import { fill, useI18n } from "./i18n.js";
 import { ActionError, errorCode, errorField, useAction } from "./use-action.js";
 
 type PromptField = "command" | "title" | "content";
-
-/** The longest command and title the service takes (prompt-store.ts). */
-const COMMAND_MAX_CHARS = 50;
-const TITLE_MAX_CHARS = 100;
 
 interface Draft {
   command: string;
@@ -93,7 +90,7 @@ function PromptForm(props: {
           <input
             id={`${prefix}-command`}
             value={draft.command}
-            maxLength={COMMAND_MAX_CHARS + 1}
+            maxLength={PROMPT_COMMAND_MAX_CHARS + 1}
             required
             autoComplete="off"
             spellCheck={false}
@@ -111,7 +108,7 @@ function PromptForm(props: {
         <input
           id={`${prefix}-title`}
           value={draft.title}
-          maxLength={TITLE_MAX_CHARS}
+          maxLength={PROMPT_TITLE_MAX_CHARS}
           required
           onChange={set("title")}
           {...described("title")}

@@ -1,16 +1,11 @@
+import { PROMPT_COMMAND_MAX_CHARS, PROMPT_COMMAND_PATTERN, PROMPT_TITLE_MAX_CHARS } from "@hearth/contracts";
 import type { HearthConfig } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
 import { limitedText } from "../text/limited-text.js";
-import {
-  PROMPT_COMMAND_MAX_CHARS,
-  PROMPT_COMMAND_PATTERN,
-  PROMPT_TITLE_MAX_CHARS,
-  type PromptStore,
-  type StoredPrompt,
-} from "./prompt-store.js";
+import type { PromptStore, StoredPrompt } from "./prompt-store.js";
 
 /**
  * The prompt library (`GET`/`POST /api/prompts`, `PATCH`/`DELETE /api/prompts/{id}`): the caller's

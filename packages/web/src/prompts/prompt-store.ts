@@ -6,16 +6,6 @@ import type { PromptsTable } from "../storage/database-schema.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import { isUniqueViolation } from "../storage/unique-violation.js";
 
-/** The longest command, in characters (without its "/"). */
-export const PROMPT_COMMAND_MAX_CHARS = 50;
-/** The longest title, in characters. */
-export const PROMPT_TITLE_MAX_CHARS = 100;
-/**
- * What a command is made of: letters (Chinese, Japanese and Korean ones too), digits, "-" and "_",
- * with the marks some scripts write letters with. No space: the command ends where a space does.
- */
-export const PROMPT_COMMAND_PATTERN = /^[\p{L}\p{M}\p{N}_-]+$/u;
-
 /** The scope of the prompts an administrator shares with everyone. */
 const SHARED = "shared";
 
