@@ -71,7 +71,7 @@ describe("fitting a prompt to the context", () => {
       [2, "b.md"],
       [3, "c.md"],
     ]);
-    expect(fit.droppedSources).toBe(2);
+    expect(fit.leftOut).toEqual({ knowledge: 2, web: 0 });
     expect(system).toContain('<source id="3" title="c.md">');
     expect(system).not.toContain("dword");
     // The third is cut at a word, marked with an ellipsis.
@@ -101,7 +101,6 @@ describe("fitting a prompt to the context", () => {
       [4, "web", "w2"],
     ]);
     expect(fit.leftOut).toEqual({ knowledge: 3, web: 1 });
-    expect(fit.droppedSources).toBe(4);
     const system = fit.messages[0]!.content as string;
     expect(system).toMatch(/<source id="4" title="w2">\n[^<]*w2page…\n<\/source>$/);
     expect(system).toMatch(/<source id="3" title="b.md">\n[^<]*bword…\n<\/source>/);

@@ -91,9 +91,7 @@ export interface PromptFit<M extends BudgetMessage> {
   messages: Array<M | ChatMessage>;
   /** The citations of the sources sent, numbered as the prompt numbers them. */
   citations: Citation[];
-  /** Sources left out (a cut one counts as sent). */
-  droppedSources: number;
-  /** Sources left out, by kind: knowledge passages and web results. */
+  /** Sources left out, by kind: knowledge passages and web results (a cut one counts as sent). */
   leftOut: { knowledge: number; web: number };
   /** Earlier messages left out, oldest first. */
   droppedMessages: number;
@@ -131,7 +129,6 @@ export function fitPrompt<M extends BudgetMessage>(input: {
     return {
       messages: grounding.systemMessage ? [grounding.systemMessage, ...messages] : [...messages],
       citations: grounding.citations,
-      droppedSources: 0,
       leftOut: { knowledge: 0, web: 0 },
       droppedMessages: 0,
       estimatedTokens: estimatePrompt(grounding.systemMessage, sizes),
@@ -174,7 +171,6 @@ export function fitPrompt<M extends BudgetMessage>(input: {
   return {
     messages: grounding.systemMessage ? [grounding.systemMessage, ...included] : included,
     citations: grounding.citations,
-    droppedSources: sources.length - sent.length,
     leftOut: {
       knowledge: countKind(sources, "document") - countKind(sent, "document"),
       web: countKind(sources, "web") - countKind(sent, "web"),
