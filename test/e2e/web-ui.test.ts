@@ -112,11 +112,25 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     }
   });
 
-  it("uses a knowledge base #mentioned in the message for that very message", async () => {
+  it("offers the knowledge bases after #, and uses the one #mentioned for that very message", async () => {
     const { page } = alice;
     await page.getByRole("button", { name: "+ New chat" }).click();
-    await page.getByLabel(/Send a message/).fill("#handbook how many vacation days?");
-    await page.getByRole("button", { name: "Send" }).click();
+    const box = page.getByLabel(/Send a message/);
+    await box.click();
+    // Typed in another case: the list offers the base by its name, with its document count.
+    await page.keyboard.type("#HAND");
+    const list = page.getByRole("listbox", { name: "Knowledge bases" });
+    await list.waitFor({ timeout: 10_000 });
+    expect(await list.getByRole("option").allTextContents()).toEqual(["#handbook1 document"]);
+    expect(await box.getAttribute("aria-controls")).toBe(await list.getAttribute("id"));
+    await expect
+      .poll(() => page.getByRole("status").filter({ hasText: "Knowledge bases found" }).textContent())
+      .toContain("Knowledge bases found: 1.");
+    await page.keyboard.press("Enter");
+    await list.waitFor({ state: "detached" });
+    expect(await box.inputValue()).toBe("#handbook ");
+    await page.keyboard.type("how many vacation days?");
+    await page.keyboard.press("Enter");
     const answer = page.locator("article.message.assistant").last();
     await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
     expect(services.queries.at(-1)?.query).toBe("handbook how many vacation days?");

@@ -231,8 +231,12 @@ export function App() {
     );
   }, [models, preferences]);
   const loadKnowledgeBases = useCallback(() => {
-    void api<{ knowledgeBases: Array<{ id: string; name: string }> }>("/api/knowledge-bases")
-      .then((answer) => setKnowledgeBases(answer.knowledgeBases.map((kb) => ({ id: kb.id, name: kb.name }))))
+    void api<{ knowledgeBases: KnowledgeBaseOption[] }>("/api/knowledge-bases")
+      .then((answer) =>
+        setKnowledgeBases(
+          answer.knowledgeBases.map((kb) => ({ id: kb.id, name: kb.name, documentCount: kb.documentCount })),
+        ),
+      )
       .catch(() => setKnowledgeBases([]));
   }, []);
   // Knowledge bases change on the knowledge page: reload them when coming back to the chat.

@@ -32,7 +32,7 @@ import { focusLost, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { forgetKnowledgeBases, liveTurns, readKnowledgeChoice, writeKnowledgeChoice } from "./live-turns.js";
 import { CopyMessage, Markdown } from "./markdown.js";
-import { findMentions } from "./mentions.js";
+import { findMentions, hashQuery, matchingKnowledgeBases, mentionOf } from "./mentions.js";
 import { ModelGuidance } from "./model-guidance.js";
 import {
   fillVariables,
@@ -43,7 +43,7 @@ import {
 } from "./prompt-library.js";
 import { navigate } from "./router.js";
 import { opensInSourceView, SourceView } from "./source-view.js";
-import { SuggestionList, suggestionKey, suggestionOptionId } from "./suggestion-list.js";
+import { type Suggestion, SuggestionList, suggestionKey, suggestionOptionId } from "./suggestion-list.js";
 import { ActionError, errorCode, useAction } from "./use-action.js";
 
 export interface ChatMessage {
@@ -77,6 +77,8 @@ export interface ChatMessage {
 export interface KnowledgeBaseOption {
   id: string;
   name: string;
+  /** Its documents, shown in the message box's "#" list. */
+  documentCount?: number;
 }
 
 /** Applies one streamed part to the answer being written. */
@@ -464,6 +466,31 @@ export function clearDrafts(): void {
   } catch {}
 }
 
+/** A "/" or "#" typed in the message box before the caret: the list it opens, where, and what follows it. */
+interface TypedTrigger {
+  kind: "prompts" | "knowledge-bases";
+  start: number;
+  query: string;
+}
+
+/** The trigger the caret is in, if any: "/" for the prompt library, "#" for a knowledge base. */
+function triggerAt(text: string, caret: number): TypedTrigger | undefined {
+  const slash = slashQuery(text, caret);
+  if (slash) return { kind: "prompts", ...slash };
+  const hash = hashQuery(text, caret);
+  return hash && { kind: "knowledge-bases", ...hash };
+}
+
+/** A list of the message box: its listbox's id and name, its options, and what choosing one does. */
+interface Picker {
+  id: string;
+  label: string;
+  /** What the status says as it opens ({n}: how many it offers). */
+  found: string;
+  suggestions: Suggestion[];
+  pick(index: number): void;
+}
+
 export interface ComposerOptions {
   knowledgeBaseIds: string[];
   search: "off" | "auto" | "on";
@@ -518,9 +545,12 @@ export function Composer(props: {
     );
   }, []);
   useEffect(() => loadPrompts(), [loadPrompts]);
-  /** The "/" being typed (where it is, and what follows it), while its list is open. */
-  const [slash, setSlash] = useState<{ start: number; query: string }>();
-  const [activePrompt, setActivePrompt] = useState(0);
+  /**
+   * The "/" (prompts) or "#" (knowledge bases) being typed: where it is and what follows it, while
+   * its list is open.
+   */
+  const [typed, setTyped] = useState<TypedTrigger>();
+  const [activeSuggestion, setActiveSuggestion] = useState(0);
   /** A prompt was put in the box with placeholders: Tab goes from one to the next until it is sent. */
   const [filling, setFilling] = useState(false);
   /** Where to put the box's selection once the text set with it is shown. */
@@ -532,16 +562,16 @@ export function Composer(props: {
     box.current.focus();
     box.current.setSelectionRange(selection.start, selection.end);
   });
-  const offered = slash ? matchingPrompts(prompts, slash.query) : [];
-  const pickerOpen = offered.length > 0;
-  // The prompts are read again while the list is open: a shorter list keeps the choice on it.
-  const active = Math.min(activePrompt, Math.max(0, offered.length - 1));
-  /** Follows the caret: the list opens on a "/" typed where a command may begin, and closes off it. */
+  /**
+   * Follows the caret: a list opens on a "/" typed where a command may begin or a "#" where a
+   * mention may, and closes off it.
+   */
   const followCaret = (value: string, caret: number) => {
-    const found = slashQuery(value, caret);
-    if (found && !slash) loadPrompts();
-    if (found?.query !== slash?.query || found?.start !== slash?.start) setActivePrompt(0);
-    setSlash(found);
+    const found = triggerAt(value, caret);
+    if (found?.kind === "prompts" && typed?.kind !== "prompts") loadPrompts();
+    if (found?.kind !== typed?.kind || found?.query !== typed?.query || found?.start !== typed?.start)
+      setActiveSuggestion(0);
+    setTyped(found);
   };
   const changeText = (value: string) => {
     setText(value);
@@ -549,13 +579,19 @@ export function Composer(props: {
     props.onEdit?.();
     writeDraft(draftKey, value);
   };
+  /** Puts `content` in the box in place of the trigger and query typed at `at`; the new text. */
+  const replaceTyped = (at: TypedTrigger, content: string) => {
+    const value = text.slice(0, at.start) + content + text.slice(at.start + 1 + at.query.length);
+    changeText(value);
+    return value;
+  };
   /**
    * Puts a prompt in the box in place of its "/command": its variables filled (the clipboard's
    * when the browser grants it), then its first placeholder selected for the user to type over.
    */
   const pickPrompt = async (prompt: Prompt) => {
-    const at = slash;
-    setSlash(undefined);
+    const at = typed;
+    setTyped(undefined);
     if (!at) return;
     let clipboard: string | undefined;
     if (usesClipboard(prompt.content))
@@ -566,20 +602,68 @@ export function Composer(props: {
       locale,
       userName: props.userName ?? "",
     });
-    const end = at.start + 1 + at.query.length;
-    const value = text.slice(0, at.start) + content + text.slice(end);
-    changeText(value);
+    const value = replaceTyped(at, content);
     const placeholder = nextPlaceholder(value, at.start);
     const inside = placeholder && placeholder.start < at.start + content.length ? placeholder : undefined;
     setFilling(!!inside);
     const caret = at.start + content.length;
     pendingSelection.current = inside ?? { start: caret, end: caret };
   };
+  /** Puts a knowledge base's `#name ` mention in the box in place of the "#" typed, the caret after it. */
+  const pickKnowledgeBase = (kb: KnowledgeBaseOption) => {
+    const at = typed;
+    setTyped(undefined);
+    if (!at) return;
+    const mention = mentionOf(kb.name);
+    replaceTyped(at, mention);
+    const caret = at.start + mention.length;
+    pendingSelection.current = { start: caret, end: caret };
+  };
+  /** The list a trigger opens: its options, and what choosing one does. */
+  const pickerFor = (at: TypedTrigger): Picker => {
+    if (at.kind === "prompts") {
+      const offered = matchingPrompts(prompts, at.query);
+      return {
+        id: "prompt-suggestions",
+        label: t.prompts,
+        found: t.promptSuggestionsOpen,
+        suggestions: offered.map((prompt) => ({
+          id: prompt.id,
+          label: `/${prompt.command}`,
+          description: prompt.title,
+          ...(prompt.shared ? { note: t.promptShared } : {}),
+        })),
+        pick: (index) => void pickPrompt(offered[index]!),
+      };
+    }
+    const offered = matchingKnowledgeBases(props.knowledgeBases, at.query);
+    return {
+      id: "knowledge-suggestions",
+      label: t.knowledgeBases,
+      found: t.knowledgeSuggestionsOpen,
+      suggestions: offered.map((kb) => ({
+        id: kb.id,
+        label: `#${kb.name}`,
+        ...(kb.documentCount === undefined
+          ? {}
+          : {
+              note:
+                kb.documentCount === 1 ? t.documentCountOne : fill(t.documentCount, { n: kb.documentCount }),
+            }),
+      })),
+      pick: (index) => pickKnowledgeBase(offered[index]!),
+    };
+  };
+  /** The list of the trigger at the caret: shown while it offers something. */
+  const list = typed && pickerFor(typed);
+  const pickerOpen = !!list && list.suggestions.length > 0;
+  // A list may change while open (the prompts are read again): a shorter one keeps the choice on it.
+  const active = Math.min(activeSuggestion, Math.max(0, (list?.suggestions.length ?? 0) - 1));
   // Each conversation has its own draft (and no prompt's list or placeholders of another's, nor
   // its refused image).
   useEffect(() => {
     setText(readDraft(draftKey));
-    setSlash(undefined);
+    setTyped(undefined);
     setFilling(false);
     setFilesRefused(false);
   }, [draftKey]);
@@ -604,7 +688,7 @@ export function Composer(props: {
     const sentFrom = draftKey;
     setText("");
     setFilesRefused(false);
-    setSlash(undefined);
+    setTyped(undefined);
     setFilling(false);
     void props.onSend(value, options).then((sent) => {
       if (sent && readDraft(sentFrom) === typed) writeDraft(sentFrom, "");
@@ -634,11 +718,11 @@ export function Composer(props: {
     if (
       pickerOpen &&
       suggestionKey(event, {
-        count: offered.length,
+        count: list.suggestions.length,
         active,
-        onActive: setActivePrompt,
-        onPick: (index) => void pickPrompt(offered[index]!),
-        onClose: () => setSlash(undefined),
+        onActive: setActiveSuggestion,
+        onPick: list.pick,
+        onClose: () => setTyped(undefined),
       })
     )
       return;
@@ -771,23 +855,18 @@ export function Composer(props: {
         </label>
         {pickerOpen && (
           <SuggestionList
-            id="prompt-suggestions"
-            label={t.prompts}
-            suggestions={offered.map((prompt) => ({
-              id: prompt.id,
-              label: `/${prompt.command}`,
-              description: prompt.title,
-              ...(prompt.shared ? { note: t.promptShared } : {}),
-            }))}
+            id={list.id}
+            label={list.label}
+            suggestions={list.suggestions}
             active={active}
-            onActive={setActivePrompt}
-            onPick={(index) => void pickPrompt(offered[index]!)}
+            onActive={setActiveSuggestion}
+            onPick={list.pick}
           />
         )}
-        {/* Only for a user with prompts: the "/" list says how many it offers as it opens. */}
-        {prompts.length > 0 && (
+        {/* Only for a user with prompts or knowledge bases: a list says how many it offers as it opens. */}
+        {(prompts.length > 0 || props.knowledgeBases.length > 0) && (
           <p className="visually-hidden" role="status">
-            {pickerOpen ? fill(t.promptSuggestionsOpen, { n: offered.length }) : ""}
+            {pickerOpen ? fill(list.found, { n: list.suggestions.length }) : ""}
           </p>
         )}
         <textarea
@@ -803,14 +882,14 @@ export function Composer(props: {
           }}
           onSelect={(event) => {
             // The caret moved (a click, the arrow keys): the list follows it.
-            if (slash) followCaret(event.currentTarget.value, event.currentTarget.selectionEnd);
+            if (typed) followCaret(event.currentTarget.value, event.currentTarget.selectionEnd);
           }}
-          onBlur={() => setSlash(undefined)}
+          onBlur={() => setTyped(undefined)}
           onKeyDown={onKeyDown}
           onPaste={takeFiles}
           aria-autocomplete="list"
-          aria-controls={pickerOpen ? "prompt-suggestions" : undefined}
-          aria-activedescendant={pickerOpen ? suggestionOptionId("prompt-suggestions", active) : undefined}
+          aria-controls={pickerOpen ? list.id : undefined}
+          aria-activedescendant={pickerOpen ? suggestionOptionId(list.id, active) : undefined}
           aria-invalid={props.refusal?.invalid || undefined}
           aria-describedby={
             [

@@ -253,6 +253,11 @@ const en = {
   searchAuto: "Auto",
   searchOn: "On",
   mentionHint: "Type # and a knowledge base name to use it",
+  knowledgeSuggestionsOpen:
+    "Knowledge bases found: {n}. Up and down arrows to choose, Enter to insert, Escape to close.",
+  /** A knowledge base's size in the message box's "#" list. */
+  documentCountOne: "1 document",
+  documentCount: "{n} documents",
   /** A pasted or dropped image (the chat sends text only: MEDIA_INPUT_NOT_SUPPORTED). */
   filesNotSupported:
     "Images cannot be sent in a chat: the model reads text only. Documents (PDF, Word, HTML, Markdown, text) can be attached with the paperclip, dropped or pasted here.",
@@ -1134,6 +1139,9 @@ const zhCN: Messages = {
   searchAuto: "自动",
   searchOn: "开启",
   mentionHint: "输入 # 加知识库名称即可使用该知识库",
+  knowledgeSuggestionsOpen: "找到知识库 {n} 个。用上下方向键选择，回车插入，Esc 关闭。",
+  documentCountOne: "1 个文档",
+  documentCount: "{n} 个文档",
   filesNotSupported:
     "聊天中不能发送图片：模型只读文本。文档（PDF、Word、HTML、Markdown、文本）可用回形针按钮添加，或拖放、粘贴到这里。",
   attachFiles: "添加文件",

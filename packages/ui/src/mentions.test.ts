@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findMentions } from "./mentions.js";
+import { findMentions, hashQuery, matchingKnowledgeBases, mentionOf } from "./mentions.js";
 
 const bases = [
   { id: "1", name: "Doc" },
@@ -37,5 +37,57 @@ describe("#name mentions of knowledge bases", () => {
       text: "per HR policy, how many days?",
     });
     expect(findMentions("#Docs and #Doc and #Docsify", bases).text).toBe("Docs and Doc and #Docsify");
+  });
+});
+
+describe("the # list of knowledge bases in the message box", () => {
+  it("opens on a # typed where a mention may begin, with what follows it up to the caret", () => {
+    expect(hashQuery("#", 1)).toEqual({ start: 0, query: "" });
+    expect(hashQuery("per #HR", 7)).toEqual({ start: 4, query: "HR" });
+    expect(hashQuery("#产品", 3)).toEqual({ start: 0, query: "产品" });
+    // Chinese puts no space before it; punctuation may come before it too.
+    expect(hashQuery("看看#产品", 5)).toEqual({ start: 2, query: "产品" });
+    expect(hashQuery("(#Doc", 5)).toEqual({ start: 1, query: "Doc" });
+    expect(hashQuery("first line\n#Doc", 15)).toEqual({ start: 11, query: "Doc" });
+    // The caret decides: in a word, what is before it is the query; past a space, no list.
+    expect(hashQuery("#Docsify", 4)).toEqual({ start: 0, query: "Doc" });
+    expect(hashQuery("#Docs question", 14)).toBeUndefined();
+    expect(hashQuery("#Docs question", 3)).toEqual({ start: 0, query: "Do" });
+  });
+
+  it("does not open on a # inside a word, as in C#, nor on ##", () => {
+    expect(hashQuery("C#", 2)).toBeUndefined();
+    expect(hashQuery("learn C#basics", 14)).toBeUndefined();
+    expect(hashQuery("page.html#intro", 15)).toBeUndefined();
+    expect(hashQuery("##", 2)).toBeUndefined();
+    expect(hashQuery("##Doc", 5)).toBeUndefined();
+  });
+
+  it("offers the names that begin with the query first, then those that hold it, without case or width", () => {
+    const listed = [
+      { id: "1", name: "Employee handbook" },
+      { id: "2", name: "Handbook" },
+      { id: "3", name: "产品手册" },
+      { id: "4", name: "HR policy" },
+    ];
+    const offered = (query: string) => matchingKnowledgeBases(listed, query).map((kb) => kb.name);
+    expect(offered("hand")).toEqual(["Handbook", "Employee handbook"]);
+    expect(offered("HAND")).toEqual(["Handbook", "Employee handbook"]);
+    expect(offered("ｈａｎｄ")).toEqual(["Handbook", "Employee handbook"]);
+    expect(offered("产品")).toEqual(["产品手册"]);
+    expect(offered("手册")).toEqual(["产品手册"]);
+    expect(offered("")).toEqual(["Employee handbook", "Handbook", "产品手册", "HR policy"]);
+    expect(offered("wiki")).toEqual([]);
+  });
+
+  it("inserts a mention that is read back whole, spaces and all", () => {
+    const typed = (name: string, rest: string) => findMentions(`per ${mentionOf(name)}${rest}`, bases);
+    expect(typed("HR policy", "how many days?")).toEqual({
+      mentioned: [bases[4]],
+      text: "per HR policy how many days?",
+    });
+    // The space it ends with keeps a shorter name from running into the text after it.
+    expect(typed("Doc", "question").mentioned).toEqual([bases[0]]);
+    expect(typed("产品", "手册怎么用").mentioned).toEqual([bases[2]]);
   });
 });

@@ -1,3 +1,5 @@
+import { foldName } from "@hearth/contracts/username";
+
 /** Chinese, Japanese and Korean script: written without spaces between words. */
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 /** What may follow a whole mention: the end, whitespace, or punctuation and symbols. */
@@ -34,4 +36,35 @@ export function findMentions<T extends { name: string }>(
     hash = at - 1;
   }
   return { mentioned, text: out + text.slice(at) };
+}
+
+/** A "#" that may open the list of knowledge bases, and what is typed after it up to the caret. */
+const HASH_QUERY = new RegExp(`(?<=^|[\\s\\p{P}\\p{S}]|${CJK.source})(?<!#)#([^\\s#]*)$`, "u");
+
+/**
+ * The "#" of the message box that opens its list of knowledge bases: typed at the start, after white
+ * space, punctuation or a symbol, or after Chinese (Japanese, Korean) script, which puts no space
+ * before it; not after a letter or digit ("C#") nor after another "#". What follows it up to the
+ * caret, without white space, is the query. Undefined when the caret is not in one.
+ */
+export function hashQuery(text: string, caret: number): { start: number; query: string } | undefined {
+  const match = HASH_QUERY.exec(text.slice(0, caret));
+  if (!match) return undefined;
+  return { start: match.index, query: match[1]! };
+}
+
+/**
+ * The knowledge bases "#" offers for what is typed after it: those whose name begins with the query
+ * first, then those whose name holds it, compared without regard to case or width.
+ */
+export function matchingKnowledgeBases<T extends { name: string }>(bases: readonly T[], query: string): T[] {
+  const q = foldName(query);
+  const starts = bases.filter((kb) => foldName(kb.name).startsWith(q));
+  const holds = bases.filter((kb) => !starts.includes(kb) && foldName(kb.name).includes(q));
+  return [...starts, ...holds];
+}
+
+/** What choosing a knowledge base from the "#" list puts in the message: a mention findMentions reads. */
+export function mentionOf(name: string): string {
+  return `#${name} `;
 }

@@ -3,11 +3,11 @@ import { type KeyboardEvent, useEffect, useRef } from "react";
 /** One choice of a suggestion list. */
 export interface Suggestion {
   id: string;
-  /** What it is called (a prompt's "/command"). */
+  /** What it is called (a prompt's "/command", a knowledge base's "#name"). */
   label: string;
   /** What it is, after its label (a prompt's title). */
   description?: string;
-  /** A note after that (shared with everyone). */
+  /** A note after that (a prompt shared with everyone, a knowledge base's document count). */
   note?: string;
 }
 
@@ -60,9 +60,10 @@ export function suggestionOptionId(listId: string, index: number): string {
 }
 
 /**
- * A list of suggestions under a text box (the message box's "/" prompts): a listbox whose options
- * the box points to with aria-activedescendant while it keeps the focus, so a screen reader reads
- * the choice as it moves. A click takes an option without taking the focus from the box.
+ * A list of suggestions under a text box (the message box's "/" prompts and "#" knowledge bases): a
+ * listbox whose options the box points to with aria-activedescendant while it keeps the focus, so a
+ * screen reader reads the choice as it moves. A click takes an option without taking the focus from
+ * the box.
  */
 export function SuggestionList(props: {
   id: string;
