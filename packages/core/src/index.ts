@@ -102,6 +102,7 @@ export {
   readPidFile,
   restoreBackup,
   runMigrations,
+  type SchemaTooNewDetails,
   verifyBackup,
   webDatabaseFile,
 } from "./storage/index.js";
