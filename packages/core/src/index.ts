@@ -101,6 +101,7 @@ export {
   readPidFile,
   restoreBackup,
   runMigrations,
+  type SchemaTooNewDetails,
   verifyBackup,
   webDatabaseFile,
 } from "./storage/index.js";

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "@hearth/core";
 import { ModelRegistry, scanModelsDir } from "@hearth/model";
+import { openDatabase } from "@hearth/web";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tinyGgufBytes } from "../../../../test/support/tiny-gguf.js";
@@ -236,8 +237,10 @@ describe("hearth backup / hearth restore", () => {
     }
     expect(process.exitCode).toBe(1);
     const said = stderrLines.join("\n");
-    expect(said).toContain("BACKUP_TOO_NEW");
-    expect(said).toContain("written by a newer Hearth");
+    expect(said).toContain("BACKUP_TOO_NEW: This backup was made by a newer Hearth");
+    expect(said).toContain(
+      `${join(root, "backup", "data", "knowledge", "knowledge.db")} has schema version 999, and this Hearth knows up to `,
+    );
     expect(said).toContain("restore it with the Hearth release that wrote it");
     expect(said).not.toContain("pre-migration");
     // Nothing moved aside, nothing replaced.
@@ -256,9 +259,35 @@ describe("hearth backup / hearth restore", () => {
       process.stderr.write = write;
     }
     expect(process.exitCode).toBe(1);
-    expect(stderrLines.join("\n")).toContain("BACKUP_TOO_NEW");
-    expect(stderrLines.join("\n")).toContain("backup format version 2");
+    expect(stderrLines.join("\n")).toContain("BACKUP_TOO_NEW: This backup was made by a newer Hearth");
+    expect(stderrLines.join("\n")).toContain("backup format version 2, and this Hearth reads version 1");
     expect(stderrLines.join("\n")).not.toContain("Invalid input");
+  });
+
+  it("refuses a backup whose web database a newer Hearth migrated, naming the step it does not know", async () => {
+    await (await openDatabase(loadConfig({ env, cwd: root }))).destroy();
+    const newer = new Database(join(root, "data", "web.sqlite"));
+    newer
+      .prepare("INSERT INTO kysely_migration (name, timestamp) VALUES (?, ?)")
+      .run("9999-from-a-newer-hearth", new Date().toISOString());
+    newer.close();
+    await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    const stderrLines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => stderrLines.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(process.exitCode).toBe(1);
+    const said = stderrLines.join("\n");
+    expect(said).toContain("BACKUP_TOO_NEW: This backup was made by a newer Hearth");
+    expect(said).toMatch(
+      /web\.sqlite has migration 9999-from-a-newer-hearth, and this Hearth knows up to 00\d\d-/,
+    );
+    // The fix is the restore's own, not the start-up's (start the newer Hearth, a pre-migration backup).
+    expect(said).not.toContain("pre-migration");
   });
 
   it("leaves an unchanged configuration file alone on restore (a container's read-only mount is never written)", async () => {

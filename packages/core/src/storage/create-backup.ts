@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { chmod, mkdir, readdir, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -173,6 +173,8 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       options.onNote?.(`removed ${staging}, left by a backup that did not finish${by}`);
     }
     signal?.throwIfAborted();
+    // Hashes of passwords and API keys, conversations, provider keys: the backup's own user only.
+    // Each folder is made 0700 and each file 0600 as it is written.
     await mkdir(staging, { mode: 0o700 });
     created = true;
     const entries = new Map<string, BackupEntry>();
@@ -182,7 +184,10 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       const path = `data/${file.relative}`;
       const target = targetOf(path);
       await mkdir(dirname(target), PRIVATE_DIR);
-      await rm(target, { force: true });
+      // SQLite would create the copy with the umask's mode (usually 0644): it is made here, empty
+      // (an empty database to SQLite) and private, for SQLite to write into. A copy left by an
+      // earlier attempt is emptied.
+      await writeFile(target, "", { mode: 0o600 });
       // SQLite's errors name no file: this one is named.
       await backupDatabase(file.absolute, target, {
         pagesPerStep: options.databasePagesPerStep ?? DATABASE_PAGES_PER_STEP,
@@ -303,8 +308,6 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       ...(options.notInBackup?.length ? { notInBackup: options.notInBackup } : {}),
     };
     await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
-    // Hashes of passwords and API keys, conversations, provider keys: the backup's own user only.
-    await makePrivate(staging);
     signal?.throwIfAborted();
     await rename(staging, destination);
     options.logger?.info({ destination, files: entries.size, scope: manifest.scope }, "backup written");
@@ -525,19 +528,6 @@ async function backupDatabase(
       throw new HearthError("BACKUP_FAILED", `The copy of ${source} failed SQLite's check: ${String(check)}`);
   } finally {
     copy.close();
-  }
-}
-
-/**
- * Makes every folder under `root` 0700 and every file 0600 (SQLite and the copies create theirs
- * with the process's umask, usually 0644); symbolic links are left as they are.
- */
-async function makePrivate(root: string): Promise<void> {
-  await chmod(root, 0o700);
-  for (const entry of await readdir(root, { withFileTypes: true })) {
-    const path = join(root, entry.name);
-    if (entry.isDirectory()) await makePrivate(path);
-    else if (entry.isFile()) await chmod(path, 0o600);
   }
 }
 

@@ -41,6 +41,7 @@ export {
   type MigrationResult,
   type RunMigrationsOptions,
   runMigrations,
+  type SchemaTooNewDetails,
 } from "./run-migrations.js";
 export {
   describeSqliteOpenError,

@@ -7,6 +7,7 @@ import { type BackupManifest, backupManifestSchema, MANIFEST_FILE, sha256File } 
 import { defaultBackupsDir } from "./create-backup.js";
 import { listDataFiles, PRE_RESTORE_PREFIX, RESTORING_PREFIX } from "./data-files.js";
 import { PRIVATE_DIR } from "./private-dir.js";
+import type { SchemaTooNewDetails } from "./run-migrations.js";
 
 export interface RestoreBackupOptions {
   /** The backup directory (the one holding manifest.json). */
@@ -27,7 +28,8 @@ export interface RestoreBackupOptions {
   inPlace?: boolean;
   /**
    * Checks the backup's databases (its `data/` folder, given) against the schemas this Hearth
-   * knows, before anything is changed: SCHEMA_TOO_NEW from it refuses the restore as BACKUP_TOO_NEW.
+   * knows, before anything is changed: SCHEMA_TOO_NEW from it (with SchemaTooNewDetails) refuses the
+   * restore as BACKUP_TOO_NEW, quoting the database's schema and the latest this Hearth knows.
    */
   checkSchemas?: (backupDataDir: string) => Promise<void>;
   logger?: Logger;
@@ -82,10 +84,7 @@ export async function verifyBackup(source: string): Promise<BackupManifest> {
     typeof version === "number" &&
     version > 1
   ) {
-    throw new HearthError(
-      "BACKUP_TOO_NEW",
-      `${root} was written by a newer Hearth (backup format version ${version}; this Hearth reads version 1): restore it with the Hearth release that wrote it, or a newer one; nothing was changed`,
-    );
+    throw backupTooNew(`${root} is in backup format version ${version}, and this Hearth reads version 1`);
   }
   const parsed = backupManifestSchema.safeParse(document);
   if (!parsed.success) {
@@ -131,6 +130,18 @@ export async function verifyBackup(source: string): Promise<BackupManifest> {
 }
 
 /**
+ * BACKUP_TOO_NEW: the backup holds what only a newer Hearth reads; `found` quotes it beside what
+ * this Hearth knows ("<backup> is in backup format version 2, and this Hearth reads version 1").
+ */
+function backupTooNew(found: string, cause?: unknown): HearthError {
+  return new HearthError(
+    "BACKUP_TOO_NEW",
+    `This backup was made by a newer Hearth: ${found}; restore it with the Hearth release that wrote it, or a newer one; nothing was changed`,
+    { cause },
+  );
+}
+
+/**
  * Verifies a backup, then brings it back. A full backup replaces the data directory as a whole
  * (built beside it, then swapped in); a partial one replaces only its files. What was there
  * before is moved aside, never deleted, and nothing is changed when verification fails.
@@ -143,11 +154,9 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
   const manifest = await verifyBackup(source);
   await options.checkSchemas?.(join(source, "data")).catch((error: unknown) => {
     if ((error as { code?: unknown })?.code !== "SCHEMA_TOO_NEW") throw error;
-    throw new HearthError(
-      "BACKUP_TOO_NEW",
-      `${source} was written by a newer Hearth (${(error as Error).message.replace(/; upgrade Hearth.*$/, "")}): restore it with the Hearth release that wrote it, or a newer one; nothing was changed`,
-      { cause: error },
-    );
+    const { database, applied, latest } = (error as HearthError).details as unknown as SchemaTooNewDetails;
+    const schema = Array.isArray(applied) ? `migration ${applied.join(", ")}` : `schema version ${applied}`;
+    throw backupTooNew(`${database} has ${schema}, and this Hearth knows up to ${latest}`, error);
   });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const dataEntries = manifest.entries.filter((entry) => isDataEntry(entry.kind));

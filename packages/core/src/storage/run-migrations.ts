@@ -98,6 +98,16 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<Migr
 }
 
 /**
+ * The details of SCHEMA_TOO_NEW: the database a newer Hearth wrote, what it holds (its schema
+ * version, or the names of the steps this Hearth does not know) and the latest this Hearth knows.
+ */
+export interface SchemaTooNewDetails {
+  database: string;
+  applied: number | string[];
+  latest: number | string;
+}
+
+/**
  * Where an existing database's schema stands against its history, read without changing anything
  * (as `hearth doctor` asks): the step it is at and the latest this Hearth knows. A database a newer
  * Hearth migrated is refused with SCHEMA_TOO_NEW rather than opened by code that does not know its schema.
@@ -118,6 +128,7 @@ export function inspectSchema(
     throw new HearthError(
       "SCHEMA_TOO_NEW",
       `${databasePath} has schema version ${applied}, newer than this Hearth knows (${latest}); upgrade Hearth or restore a backup taken before the upgrade`,
+      { details: { database: databasePath, applied, latest } satisfies SchemaTooNewDetails },
     );
   }
   return { applied, latest };

@@ -102,6 +102,14 @@ interface WrappableSqlite {
   pragma(source: string, options?: { simple?: boolean }): unknown;
 }
 
+/** The methods of a better-sqlite3 statement that run its SQL (the others only set it up). */
+interface SqlStatement {
+  run(...parameters: unknown[]): unknown;
+  get(...parameters: unknown[]): unknown;
+  all(...parameters: unknown[]): unknown;
+  iterate(...parameters: unknown[]): IterableIterator<unknown>;
+}
+
 /**
  * Makes every later call on an open SQLite database (its statements, exec, pragmas) that SQLite
  * answers with a damaged page (SQLITE_CORRUPT, SQLITE_NOTADB: "database disk image is malformed")
@@ -109,6 +117,9 @@ interface WrappableSqlite {
  * SQLite's bare error: at start-up a one-line exit instead of an internal error with a stack, on
  * a request a 503 logged once. The only place a damaged page met after opening is named; other
  * errors pass unchanged. Returns the same database.
+ *
+ * Each statement is the one SQLite prepared, its methods that run SQL wrapped once at prepare:
+ * pluck(), raw(), bind()... return the statement itself and so keep the wrapped methods.
  */
 export function nameDamagedSqlite<T extends WrappableSqlite>(db: T, file: string): T {
   const rethrow = (error: unknown): never => {
@@ -116,43 +127,34 @@ export function nameDamagedSqlite<T extends WrappableSqlite>(db: T, file: string
     if (DAMAGED.test(code)) throw describeSqliteOpenError(file, error) ?? error;
     throw error;
   };
-  const guard = <R>(call: () => R): R => {
-    try {
-      return call();
-    } catch (error) {
-      return rethrow(error);
-    }
-  };
+  /** `call` on `self`, a damaged page it meets named. */
+  const guarded =
+    <A extends unknown[], R>(call: (...args: A) => R, self: unknown) =>
+    (...args: A): R => {
+      try {
+        return call.apply(self, args);
+      } catch (error) {
+        return rethrow(error);
+      }
+    };
   const guardIterator = (iterator: IterableIterator<unknown>): IterableIterator<unknown> => ({
-    next: (...args: []) => guard(() => iterator.next(...args)),
-    return: (value?: unknown) => guard(() => iterator.return?.(value) ?? { done: true, value }),
+    next: guarded(iterator.next, iterator),
+    return: guarded((value?: unknown) => iterator.return?.(value) ?? { done: true, value }, iterator),
     [Symbol.iterator]() {
       return this;
     },
   });
-  const wrapStatement = (statement: object): object => {
-    const proxy: object = new Proxy(statement, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target);
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          const result = guard(() => value.apply(target, args));
-          if (result === target) return proxy; // pluck(), raw(), bind()... chain on the wrapper
-          if (property === "iterate") return guardIterator(result as IterableIterator<unknown>);
-          return result;
-        };
-      },
-    });
-    return proxy;
+  const guardStatement = (statement: SqlStatement): SqlStatement => {
+    statement.run = guarded(statement.run, statement);
+    statement.get = guarded(statement.get, statement);
+    statement.all = guarded(statement.all, statement);
+    const iterate = guarded(statement.iterate, statement);
+    statement.iterate = (...parameters) => guardIterator(iterate(...parameters));
+    return statement;
   };
-  const prepare = db.prepare.bind(db);
-  const exec = db.exec.bind(db);
-  const pragma = db.pragma.bind(db);
-  db.prepare = (source: string) => wrapStatement(guard(() => prepare(source)) as object);
-  db.exec = (source: string) => {
-    guard(() => exec(source));
-    return db;
-  };
-  db.pragma = (source: string, options?: { simple?: boolean }) => guard(() => pragma(source, options));
+  const prepare = guarded(db.prepare, db) as (source: string) => SqlStatement;
+  db.prepare = (source: string) => guardStatement(prepare(source));
+  db.exec = guarded(db.exec, db);
+  db.pragma = guarded(db.pragma, db);
   return db;
 }

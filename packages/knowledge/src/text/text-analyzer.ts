@@ -114,7 +114,7 @@ function joinSpacedHan(text: string): string {
 /**
  * The phrases of a query that must match as written, as term sequences: each quoted phrase, each
  * compound token (an error code, a version, an e-mail address, a file or function name) and each
- * Chinese word of three or more characters standing on its own (chineseWords). A chunk holds the
+ * Chinese word of three or more characters standing on its own (standaloneHanWords). A chunk holds the
  * phrase when these terms stand next to each other, in this order, in its terms; backends rank such
  * chunks above those that only share the words ("ERR-4021" above a chunk with "ERR-4012" and
  * "port 4021"; "第二十四条" above a chunk with "第二十条" and "第十四条"). At most `limit` phrases.
@@ -139,7 +139,7 @@ export function queryPhrases(text: string, limit = 8): string[][] {
   }
   const unquoted = folded.replace(QUOTED, " ");
   for (const match of unquoted.matchAll(COMPOUND)) candidates.push(analyzeText(match[0]));
-  for (const word of chineseWords(unquoted)) candidates.push(bigrams(word));
+  for (const word of standaloneHanWords(unquoted, HAN_WORD)) candidates.push(bigrams(word));
   const phrases = new Map<string, string[]>();
   for (const terms of candidates) {
     if (terms.length >= 2 && terms.length <= 32) phrases.set(terms.join(" "), terms);
@@ -149,13 +149,14 @@ export function queryPhrases(text: string, limit = 8): string[][] {
 }
 
 /**
- * The Chinese words of a query that stand on their own: set apart by spaces or the query's ends
- * (punctuation at their ends aside), with no punctuation inside and nothing but Chinese or nothing
- * beyond the spaces ("六个月内", "抗诉 第二十四条"). A question's clauses between commas are not
- * words of their own, nor is Chinese written beside a number or a Latin word ("谁赢得了第 49 届超级碗"
- * reads as one sentence), as for lone characters (queryCharacters).
+ * The words of a query that stand on their own as Chinese and that `shape` matches: set apart by
+ * spaces or the query's ends (punctuation at their ends aside, letter-spaced characters read as
+ * one word), with nothing but Chinese or nothing beyond the spaces ("六个月内", "抗诉 第二十四条",
+ * "诉 审查"). A question's clauses between commas are not words of their own, nor is Chinese written
+ * beside a number or a Latin word ("谁赢得了第 49 届超级碗" reads as one sentence; in "2009 年 8 月"
+ * 年 is the number's unit).
  */
-function chineseWords(text: string): string[] {
+function standaloneHanWords(text: string, shape: RegExp): string[] {
   const words = joinSpacedHan(text)
     .split(/\s+/u)
     .map(trimPunctuation)
@@ -164,7 +165,7 @@ function chineseWords(text: string): string[] {
     const before = words[index - 1];
     const after = words[index + 1];
     return (
-      HAN_WORD.test(word) &&
+      shape.test(word) &&
       (before === undefined || HAN_AT_END.test(before)) &&
       (after === undefined || HAN_AT_START.test(after))
     );
@@ -192,22 +193,7 @@ function bigrams(han: string): string[] {
  * letter-spaced characters ("总 则" reads as "总则").
  */
 export function queryCharacters(text: string): string[] {
-  const words = joinSpacedHan(foldText(text))
-    .split(/\s+/u)
-    .map((word) => word.replace(/[^\p{L}\p{N}]+/gu, ""))
-    .filter((word) => word.length > 0);
-  const characters = new Set<string>();
-  for (const [index, word] of words.entries()) {
-    const before = words[index - 1];
-    const after = words[index + 1];
-    if (
-      LONE_HAN.test(word) &&
-      (before === undefined || HAN_AT_END.test(before)) &&
-      (after === undefined || HAN_AT_START.test(after))
-    )
-      characters.add(word);
-  }
-  return [...characters];
+  return [...new Set(standaloneHanWords(foldText(text), LONE_HAN))];
 }
 
 /** A query's distinct terms, at most `limit` (a pasted page must not become a 10,000-way OR). */

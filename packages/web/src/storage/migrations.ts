@@ -1,5 +1,5 @@
 import { foldName } from "@hearth/contracts";
-import { backupBeforeMigration, HearthError, type Logger } from "@hearth/core";
+import { backupBeforeMigration, HearthError, type Logger, type SchemaTooNewDetails } from "@hearth/core";
 import type { ColumnDefinitionBuilder, Kysely } from "kysely";
 import { type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { searchCopy } from "../conversations/search-fold.js";
@@ -655,7 +655,7 @@ async function refuseNewerSchema(
   throw new HearthError(
     "SCHEMA_TOO_NEW",
     `${where} was written by a newer Hearth: it has migration ${newer.join(", ")}, and this Hearth knows up to ${latest}; start the newer Hearth again, or ${restore}`,
-    { details: { applied: newer, latest } },
+    { details: { database: where, applied: newer, latest } satisfies SchemaTooNewDetails },
   );
 }
 
