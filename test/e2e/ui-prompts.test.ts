@@ -104,6 +104,11 @@ describe.skipIf(!hasChromium)("the prompt library, in the browser", () => {
     const selected = () =>
       box.evaluate((el: HTMLTextAreaElement) => el.value.slice(el.selectionStart, el.selectionEnd));
     await expect.poll(selected, WAIT).toBe("{{topic}}");
+    // Tab goes to the next placeholder, Shift+Tab back to the one before, the box keeping focus.
+    await page.keyboard.press("Tab");
+    expect(await selected()).toBe("{{audience}}");
+    await page.keyboard.press("Shift+Tab");
+    expect(await selected()).toBe("{{topic}}");
     await page.keyboard.type("Rust lifetimes");
     await page.keyboard.press("Tab");
     expect(await selected()).toBe("{{audience}}");

@@ -38,6 +38,7 @@ import {
   fillVariables,
   matchingPrompts,
   nextPlaceholder,
+  previousPlaceholder,
   slashQuery,
   usesClipboard,
 } from "./prompt-library.js";
@@ -551,7 +552,10 @@ export function Composer(props: {
    */
   const [typed, setTyped] = useState<TypedTrigger>();
   const [activeSuggestion, setActiveSuggestion] = useState(0);
-  /** A prompt was put in the box with placeholders: Tab goes from one to the next until it is sent. */
+  /**
+   * A prompt was put in the box with placeholders: Tab goes from one to the next (Shift+Tab back)
+   * until it is sent.
+   */
   const [filling, setFilling] = useState(false);
   /** Where to put the box's selection once the text set with it is shown. */
   const pendingSelection = useRef<{ start: number; end: number } | undefined>(undefined);
@@ -726,10 +730,13 @@ export function Composer(props: {
       })
     )
       return;
-    // A prompt's placeholders, one after another; with none left, Tab leaves the box as usual.
-    if (event.key === "Tab" && !event.shiftKey && filling) {
+    // A prompt's placeholders, one after another (Shift+Tab back); with none left, Tab leaves the
+    // box as usual.
+    if (event.key === "Tab" && filling) {
       const target = event.currentTarget;
-      const next = nextPlaceholder(text, target.selectionEnd);
+      const next = event.shiftKey
+        ? previousPlaceholder(text, target.selectionStart)
+        : nextPlaceholder(text, target.selectionEnd);
       if (next) {
         event.preventDefault();
         target.setSelectionRange(next.start, next.end);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Prompt } from "./api.js";
-import { fillVariables, matchingPrompts, nextPlaceholder, slashQuery } from "./prompt-library.js";
+import {
+  fillVariables,
+  matchingPrompts,
+  nextPlaceholder,
+  previousPlaceholder,
+  slashQuery,
+} from "./prompt-library.js";
 
 const prompt = (command: string, title: string, extra: Partial<Prompt> = {}): Prompt => ({
   id: command,
@@ -56,5 +62,18 @@ describe("the prompt library's / in the message box", () => {
     expect(text.slice(second.start, second.end)).toBe("{{ audience }}");
     expect(nextPlaceholder(text, second.end)).toEqual(first);
     expect(nextPlaceholder("nothing to fill", 0)).toBeUndefined();
+  });
+
+  it("goes back to the placeholder before the selection with Shift+Tab, wrapping round", () => {
+    const text = "Write about {{topic}} for {{ audience }}.";
+    const first = nextPlaceholder(text, 0)!;
+    const second = nextPlaceholder(text, first.end)!;
+    expect(previousPlaceholder(text, second.start)).toEqual(first);
+    expect(previousPlaceholder(text, first.start)).toEqual(second);
+    // The second typed over, the caret after what was typed: back to the first.
+    const typed = "Write about {{topic}} for engineers";
+    const back = previousPlaceholder(typed, typed.length)!;
+    expect(typed.slice(back.start, back.end)).toBe("{{topic}}");
+    expect(previousPlaceholder("nothing to fill", 5)).toBeUndefined();
   });
 });

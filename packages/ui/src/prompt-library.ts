@@ -72,6 +72,22 @@ export function usesClipboard(content: string): boolean {
  * range to select; undefined when there is none.
  */
 export function nextPlaceholder(text: string, from: number): { start: number; end: number } | undefined {
-  const all = [...text.matchAll(VARIABLE)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
+  const all = placeholders(text);
   return all.find((range) => range.start >= from) ?? all[0];
+}
+
+/**
+ * The `{{name}}` placeholder before `before` in `text` (wrapping round to the last), as the range to
+ * select: where Shift+Tab goes back to; undefined when there is none.
+ */
+export function previousPlaceholder(
+  text: string,
+  before: number,
+): { start: number; end: number } | undefined {
+  const all = placeholders(text);
+  return all.filter((range) => range.end <= before).at(-1) ?? all.at(-1);
+}
+
+function placeholders(text: string): Array<{ start: number; end: number }> {
+  return [...text.matchAll(VARIABLE)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
 }
