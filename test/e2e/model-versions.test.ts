@@ -1,9 +1,9 @@
-import { lstat, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelRegistry } from "../../packages/model/src/index.js";
-import { startRegistryServer } from "../../packages/model/test/registry-server.js";
+import { partialHolds, startRegistryServer } from "../../packages/model/test/registry-server.js";
 import { startModelService } from "../../packages/model/test/start-model-service.js";
 import {
   type FakeKnowledge,
@@ -23,6 +23,34 @@ import { tinyGgufBytes } from "../support/tiny-gguf.js";
 
 const first = tinyGgufBytes({ seed: 21 });
 const second = tinyGgufBytes({ seed: 22 });
+/** A model padded past 512 KiB (bytes no tensor uses): held part-way, its download has reported progress. */
+const slow = (() => {
+  const model = tinyGgufBytes({ seed: 25 });
+  const file = new Uint8Array(model.length + 700_000);
+  file.set(model);
+  return file;
+})();
+const slowHalf = Math.floor(slow.length / 2);
+const halted = tinyGgufBytes({ seed: 26 });
+
+/** A gate: the registry server holds an answer part-way until `open` is called. */
+function gate() {
+  let open!: () => void;
+  const until = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { until, open };
+}
+
+/** A streamed answer's text as it arrives; `done` settles when it ends (or is aborted). */
+function readAsItComes(response: Response) {
+  const read = { text: "", done: Promise.resolve() };
+  read.done = (async () => {
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) read.text += chunk.value;
+  })().catch(() => undefined);
+  return read;
+}
 
 /**
  * Issue 6's admin models page on the real model service's registry: pull with progress, the
@@ -45,13 +73,15 @@ describe("model versions and rollback through the web service", () => {
     registryServer = await startRegistryServer([
       { reference: "library/tiny:latest", bytes: first },
       { reference: "library/tiny:v2", bytes: second },
+      { reference: "library/slow:latest", bytes: slow },
+      { reference: "library/halted:latest", bytes: halted },
     ]);
     model = await startModelService(dir);
     services = await startFakeKnowledgeAndSearch();
     web = await startWeb({ modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url });
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
     if (hasChromium) {
       ensureUiBuilt();
-      url = await web.app.listen({ host: "127.0.0.1", port: 0 });
       browser = await launchBrowser({ locale: "en-US" });
     }
   });
@@ -82,8 +112,32 @@ describe("model versions and rollback through the web service", () => {
       await signUpInUi(page, url, "root");
       await page.getByRole("link", { name: "Admin" }).click();
       await page.getByRole("tab", { name: "Models" }).click();
+      const pullButton = page.getByRole("button", { name: "Pull", exact: true });
+
+      // A pull cancelled part-way: its download stops, the row says so (not as an error), nothing is installed.
+      const held = gate();
+      registryServer.state.pauseNextAt = [{ at: 20_000, until: held.until }];
+      await page.getByLabel(/Pull a model/).fill(`${registryServer.url}/library/halted:latest`);
+      await pullButton.click();
+      try {
+        await partialHolds(dir, 20_000);
+        expect(await pullButton.isDisabled()).toBe(true);
+        await page.getByRole("button", { name: "Cancel pull" }).click();
+        await expect.poll(() => page.locator("output").first().textContent()).toBe("Pull cancelled");
+        await expect
+          .poll(() => registryServer.state.leftEarly, { timeout: 10_000 })
+          .toContain(`/v2/library/halted/blobs/${registryServer.digestOf(halted)}`);
+      } finally {
+        held.open();
+      }
+      expect(await page.getByRole("button", { name: "Cancel pull" }).count()).toBe(0);
+      // Focus goes from the Cancel button, gone with the pull, to Pull.
+      await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe("Pull");
+      expect(await page.getByRole("list", { name: "Versions: halted:latest" }).count()).toBe(0);
+      expect((await new ModelRegistry(dir).list()).map((m) => m.name)).not.toContain("halted:latest");
+
       await page.getByLabel(/Pull a model/).fill(`${registryServer.url}/library/tiny:latest`);
-      await page.getByRole("button", { name: "Pull" }).click();
+      await pullButton.click();
       // Given time: on a busy machine the pull's last steps take more than the poll's default second.
       await expect.poll(() => page.locator("output").first().textContent(), { timeout: 30_000 }).toBe("Done");
       const versions = page.getByRole("list", { name: "Versions: tiny:latest" });
@@ -285,5 +339,84 @@ describe("model versions and rollback through the web service", () => {
       .where("target", "like", "tiny:%")
       .execute();
     expect(entries.map((e) => e.target)).toEqual(["tiny:copy", "tiny:solo"]);
+  });
+
+  it("stops a pull's download when its only administrator cancels it, and not while another pull of it goes on", async () => {
+    admin ??= await signUp(web.app, "root");
+    const reference = `${registryServer.url}/library/slow:latest`;
+    const digest = registryServer.digestOf(slow);
+    const blobPath = `/v2/library/slow/blobs/${digest}`;
+    const pull = (signal?: AbortSignal) =>
+      fetch(`${url}/api/admin/models/pull`, {
+        method: "POST",
+        headers: { ...admin.headers, "content-type": "application/json" },
+        body: JSON.stringify({ model: reference }),
+        signal,
+      });
+    const cancelledPulls = async () =>
+      (
+        await web.db
+          .selectFrom("audit_log")
+          .select("details")
+          .where("action", "=", "model.pull-failed")
+          .where("target", "=", reference)
+          .execute()
+      ).filter((entry) => JSON.parse(entry.details!).cancelled === true).length;
+    const installed = async () => (await new ModelRegistry(dir).list()).map((m) => m.name);
+    /** The downloads of its file the registry saw stopped (its connection closed before the last byte). */
+    const stoppedDownloads = () => registryServer.state.leftEarly.filter((path) => path === blobPath).length;
+
+    // Alone: the administrator cancels (the page aborts its request) with half the file received.
+    // The model service stops downloading: the registry sees its connection closed.
+    const stopped = gate();
+    registryServer.state.pauseNextAt = [{ at: slowHalf, until: stopped.until }];
+    const cancelling = new AbortController();
+    const alone = readAsItComes(await pull(cancelling.signal));
+    try {
+      await partialHolds(dir, slowHalf);
+      cancelling.abort();
+      await alone.done;
+      await expect.poll(stoppedDownloads, { timeout: 10_000 }).toBe(1);
+    } finally {
+      stopped.open();
+    }
+    await expect.poll(cancelledPulls, { timeout: 10_000 }).toBe(1);
+    // Nothing installed; the lock released, the bytes received kept for the next pull to resume from.
+    await expect.poll(() => readdir(join(dir, ".hearth", "pulls")), { timeout: 10_000 }).toEqual([]);
+    expect(await readdir(join(dir, ".hearth", "blobs"))).toContain(`${digest.replace(":", "-")}.partial`);
+    expect(await installed()).not.toContain("slow:latest");
+
+    // Two pulls of it at once (two administrators, or two tabs): one cancels, the other goes on,
+    // resuming from the bytes kept, and installs it.
+    const held = gate();
+    registryServer.state.pauseNextAt = [{ at: 1000, until: held.until }];
+    const requestsBefore = registryServer.state.requests.length;
+    const leaving = new AbortController();
+    const left = readAsItComes(await pull(leaving.signal));
+    let staying: ReturnType<typeof readAsItComes>;
+    try {
+      await partialHolds(dir, slowHalf + 1000);
+      staying = readAsItComes(await pull());
+      // Joined: told at once how far the shared download has come.
+      await expect.poll(() => /"completed":[1-9]/.test(staying.text), { timeout: 10_000 }).toBe(true);
+      leaving.abort();
+      await left.done;
+      await expect.poll(cancelledPulls, { timeout: 10_000 }).toBe(2);
+      // Given a moment for the model service to see its connection close before the download goes on.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(stoppedDownloads()).toBe(1);
+    } finally {
+      held.open();
+    }
+    await staying.done;
+    expect(JSON.parse(staying.text.trim().split("\n").at(-1)!)).toMatchObject({
+      status: "success",
+      name: "slow:latest",
+      digest,
+    });
+    expect(registryServer.state.requests.slice(requestsBefore)).toEqual([blobPath]);
+    expect(registryServer.state.ranges.at(-1)).toBe(`bytes=${slowHalf}-`);
+    expect(stoppedDownloads()).toBe(1);
+    expect(await installed()).toContain("slow:latest");
   });
 });

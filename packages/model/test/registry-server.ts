@@ -78,6 +78,8 @@ export async function startRegistryServer(
     pauseNextAt: [] as Array<{ at: number; until: Promise<unknown> }>,
     /** The blob and file requests answered, by path (a download shared by two pulls is one). */
     requests: [] as string[],
+    /** The blob and file answers whose client closed the connection before their last byte (a pull stopped), by path. */
+    leftEarly: [] as string[],
     noValidators: false,
   };
   const server: Server = createServer((request, response) => {
@@ -99,6 +101,9 @@ export async function startRegistryServer(
       return;
     }
     state.requests.push(url);
+    response.once("close", () => {
+      if (!response.writableFinished) state.leftEarly.push(url);
+    });
     const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body);
     const etag = state.noValidators ? undefined : `"${digestOf(bytes).slice(7, 23)}"`;
     const ifRange = request.headers["if-range"] as string | undefined;

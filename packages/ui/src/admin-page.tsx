@@ -1,6 +1,7 @@
 import {
   type FormEvent,
   type KeyboardEvent,
+  type MouseEvent,
   type ReactNode,
   useCallback,
   useEffect,
@@ -19,15 +20,15 @@ import {
   type ProviderOutcomeRow,
   type PullStep,
   providerOutcomeText,
-  pullStepText,
   serviceReadinessText,
 } from "./display-text.js";
 import { describedField, keepFocusNear, PAGE_HEADING, useKeyboardScrollable, usePageTitle } from "./focus.js";
 import { fill, type Messages, useI18n } from "./i18n.js";
 import { CopyButton } from "./markdown.js";
 import { SkippedModelFiles } from "./model-guidance.js";
+import { followPull, type PullProgress, pullProgressText } from "./model-pull.js";
 import { navigate, usePath } from "./router.js";
-import { ActionError, describeError, errorField, useAction } from "./use-action.js";
+import { ActionError, errorField, useAction } from "./use-action.js";
 
 interface User {
   id: string;
@@ -746,8 +747,11 @@ function Models() {
   const [registry, setRegistry] = useState<Map<string, RegistryModel>>(new Map());
   const [groups, setGroups] = useState<Group[]>([]);
   const [pull, setPull] = useState("");
-  /** The pull's last step (shown in the language of the moment), or its failure. */
-  const [progress, setProgress] = useState<PullStep | { failed: unknown } | undefined>();
+  /** The pull's last step (shown in the language of the moment), that it was cancelled, or its failure. */
+  const [progress, setProgress] = useState<PullProgress | undefined>();
+  /** The pull under way: its Cancel aborts the request, which stops the download unless another pull of it waits. */
+  const [pulling, setPulling] = useState<AbortController | undefined>();
+  const pullButton = useRef<HTMLButtonElement>(null);
   /** What the last deletion did with the model's weights, said until the next change. */
   const [removal, setRemoval] = useState<ModelRemoval | undefined>();
   const { error, run } = useAction();
@@ -767,16 +771,22 @@ function Models() {
   }, [load]);
   const startPull = async (event: FormEvent) => {
     event.preventDefault();
+    const controller = new AbortController();
+    setPulling(controller);
     setProgress({});
-    try {
-      for await (const step of ndjsonLines<PullStep>("/api/admin/models/pull", { model: pull })) {
-        setProgress(step);
-      }
-    } catch (error) {
-      setProgress({ failed: error });
-      return;
-    }
-    await load();
+    const outcome = await followPull(
+      ndjsonLines<PullStep>("/api/admin/models/pull", { model: pull }, controller.signal),
+      controller.signal,
+      setProgress,
+    );
+    setPulling(undefined);
+    if (!("cancelled" in outcome || "failed" in outcome)) await load();
+  };
+  const cancelPull = (event: MouseEvent<HTMLButtonElement>) => {
+    // The button goes with the pull: focus moves to Pull, enabled again.
+    const restoreFocus = keepFocusNear(event.currentTarget, () => pullButton.current);
+    pulling?.abort();
+    restoreFocus();
   };
   const putAccess = async (model: AdminModel, body: { groupIds: string[]; adminOnly?: boolean }) => {
     setRemoval(undefined);
@@ -811,14 +821,15 @@ function Models() {
           {t.pullModel}
           <input value={pull} onChange={(e) => setPull(e.target.value)} required />
         </label>
-        <button type="submit">{t.pull}</button>
-        <output aria-live="polite">
-          {progress === undefined
-            ? ""
-            : "failed" in progress
-              ? describeError(t, progress.failed)
-              : pullStepText(t, progress) || "…"}
-        </output>
+        <button type="submit" ref={pullButton} disabled={pulling !== undefined}>
+          {t.pull}
+        </button>
+        <output aria-live="polite">{progress === undefined ? "" : pullProgressText(t, progress)}</output>
+        {pulling && (
+          <button type="button" onClick={cancelPull}>
+            {t.cancelPull}
+          </button>
+        )}
       </form>
       <ActionError error={error} />
       <p role="status" className="models-said">

@@ -220,9 +220,9 @@ export async function* streamParts(
   }
 }
 
-/** POSTs and reads an NDJSON answer a line at a time (a model pull's progress). */
-export async function* ndjsonLines<T>(path: string, body: unknown): AsyncGenerator<T> {
-  for await (const line of postAndRead(path, body, "application/x-ndjson", "\n")) {
+/** POSTs and reads an NDJSON answer a line at a time (a model pull's progress); aborting the signal stops it. */
+export async function* ndjsonLines<T>(path: string, body: unknown, signal?: AbortSignal): AsyncGenerator<T> {
+  for await (const line of postAndRead(path, body, "application/x-ndjson", "\n", signal)) {
     if (line) yield JSON.parse(line) as T;
   }
 }

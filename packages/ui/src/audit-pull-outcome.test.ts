@@ -12,7 +12,7 @@ describe("a model pull in the audit log", () => {
       "Error code: MODEL_PULL_FAILED",
     ]);
     expect(auditDetailsLines(zh, "model.pull-failed", { cancelled: true })).toEqual([
-      "管理员离开后已中止：是",
+      "因管理员取消或离开页面而中止：是",
     ]);
   });
 });

@@ -7,7 +7,7 @@ import { loadConfig } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listenOnLoopback } from "../../../../test/support/ports.js";
 import { tinyGgufBytes } from "../../../../test/support/tiny-gguf.js";
-import { startRegistryServer } from "../../../model/test/registry-server.js";
+import { partialHolds, startRegistryServer } from "../../../model/test/registry-server.js";
 import { modelsCommand } from "./models.js";
 
 let dir: string;
@@ -19,6 +19,7 @@ beforeAll(async () => {
     { reference: "library/tiny:latest", bytes: tinyGgufBytes({ seed: 1 }) },
     { reference: "library/tiny:v2", bytes: tinyGgufBytes({ seed: 2 }) },
     { reference: "library/tiny:tty", bytes: tinyGgufBytes({ seed: 3 }) },
+    { reference: "library/tiny:slow", bytes: tinyGgufBytes({ seed: 6 }) },
   ]);
 });
 
@@ -81,6 +82,34 @@ describe("hearth models", () => {
     );
     expect(pulled.err).toMatch(/\r[^\r\n]*\[#{30}\] 100% [^\n]*\nverifying sha256 digest\n/);
     expect(pulled.code).toBeUndefined();
+  });
+
+  it("stops a pull on Ctrl-C: the download ends, it says how to resume and exits 130; the same command resumes it", async () => {
+    const dataDir = await mkdtemp(join(dir, "interrupted-"));
+    const on = (...args: string[]) => hearthModelsOn({ isTTY: false, dataDir }, ...args);
+    const reference = `${server.url}/library/tiny:slow`;
+    const blobPath = `/v2/library/tiny/blobs/${server.digestOf(tinyGgufBytes({ seed: 6 }))}`;
+    let open!: () => void;
+    server.state.pauseNextAt = [{ at: 20_000, until: new Promise<void>((resolve) => (open = resolve)) }];
+    const listeners = process.listenerCount("SIGINT");
+    const pulling = on("pull", reference);
+    try {
+      await partialHolds(dataDir, 20_000);
+      process.emit("SIGINT");
+      const interrupted = await pulling;
+      expect(interrupted.code).toBe(130);
+      expect(interrupted.err).toMatch(/\ninterrupted; run the same command again to resume the download\n$/);
+      expect(interrupted.out).toBe("");
+      // The registry saw the download stop, and nothing was installed.
+      await expect.poll(() => server.state.leftEarly).toContain(blobPath);
+      expect((await on("list")).out).not.toContain("tiny:slow");
+      expect(process.listenerCount("SIGINT")).toBe(listeners);
+    } finally {
+      open();
+    }
+    const resumed = await on("pull", reference);
+    expect(resumed.out).toMatch(/^tiny:slow 1\.0\.0 sha256:/);
+    expect(server.state.ranges.at(-1)).toBe("bytes=20000-");
   });
 
   it("ends with the error code and exit code 1 on bad input", async () => {

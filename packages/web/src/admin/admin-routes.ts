@@ -626,7 +626,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
   /**
    * Pulls a model through the model service's Ollama API; the NDJSON progress streams through. The
    * audit entry is written when the pull ends, with what it came to: `model.pull` (the model, version
-   * and digest) or `model.pull-failed` (the error's code, or cancelled: the administrator went away).
+   * and digest) or `model.pull-failed` (the error's code, or cancelled: the administrator cancelled or
+   * went away).
    */
   app.post("/api/admin/models/pull", admin, async (request, reply) => {
     const { model } = z.strictObject({ model: z.string().min(1).max(300) }).parse(request.body);
@@ -634,7 +635,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     const audited = ({ pulled, details }: PullOutcome) =>
       audit(db, { actorId, action: pulled ? "model.pull" : "model.pull-failed", target: model, details });
     const controller = new AbortController();
-    // Closed before the whole answer was sent: the administrator went away, and the pull stops.
+    // Closed before the whole answer was sent (Cancel pull, or the page left): the request to the
+    // model service is closed too, which stops the download unless another pull of it waits.
     reply.raw.on("close", () => {
       if (!reply.raw.writableFinished) controller.abort();
     });

@@ -7,7 +7,7 @@ export type PullOutcome =
  * The model service's NDJSON pull progress, passed on as it comes, and what the pull came to once
  * the stream ends (`onEnd`): pulled (its `success` event names the model, version and digest),
  * failed (its error event's code; UPSTREAM_UNAVAILABLE when the stream broke off without one), or
- * cancelled (`signal`: the administrator went away, which stops the pull).
+ * cancelled (`signal`: the administrator cancelled the pull or went away, which stops it).
  */
 export async function* watchPull(
   body: AsyncIterable<Uint8Array>,
