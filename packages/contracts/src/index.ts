@@ -5,6 +5,7 @@ export * from "./model-name.js";
 export * from "./model-ollama.js";
 export * from "./model-openai.js";
 export * from "./model-registry.js";
+export * from "./retrieval-test.js";
 export * from "./same-page.js";
 export * from "./search.js";
 export * from "./text-length.js";
