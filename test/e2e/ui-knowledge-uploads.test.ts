@@ -8,7 +8,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * The knowledge page's uploads in a real Chromium on the built UI: a file still being sent goes on
  * while another page of the app is shown and is there again on coming back; leaving the tab asks
  * first while one is; and a document still being ingested can be cancelled from any page load,
- * also one whose job the page never started (a folder's scan), which asks first for its others.
+ * also one whose job the page never started (a folder's scan), which asks first for its others. A
+ * document once indexed is found by the page's retrieval test.
  */
 describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
   let stand: UiStand;
@@ -103,5 +104,68 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     await page.getByRole("button", { name: "Cancel import: scan-1.txt" }).click();
     for (const row of rows) await expect.poll(() => row.getAttribute("data-status")).toBe("failed");
     expect(await page.getByRole("button", { name: /^Cancel import/ }).count()).toBe(0);
+  });
+
+  it("finds an uploaded document's passage in a retrieval test, a new question replacing one under way, and shows it in its document", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByLabel("New knowledge base").fill("handbook");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "handbook" }).waitFor();
+    await page.locator('input[type="file"]').setInputFiles({
+      name: "leave-policy.txt",
+      mimeType: "text/plain",
+      buffer: Buffer.from("The office opens at nine.\n\nEvery employee gets twenty vacation days a year."),
+    });
+    const row = page.locator("tr", { has: page.getByRole("link", { name: "leave-policy.txt" }) });
+    await expect.poll(() => row.getAttribute("data-status")).toBe("indexed");
+
+    // The first question is held on its way; a second one, asked meanwhile, replaces it.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let first: Promise<void> | undefined;
+    await page.route("**/api/knowledge-bases/*/query", (route) => {
+      if (first) return route.continue();
+      first = held.then(() => route.continue().catch(() => {}));
+      return first;
+    });
+    const question = page.getByLabel("Question");
+    await question.fill("When does the office open?");
+    await question.press("Enter");
+    await page.getByRole("status").filter({ hasText: "Searching…" }).waitFor();
+    const abandoned = page.waitForEvent("requestfailed", (request) => request.url().endsWith("/query"));
+    await question.fill("How many vacation days?");
+    await question.press("Enter");
+    expect((await abandoned).postDataJSON()).toEqual({
+      query: "When does the office open?",
+      topK: 10,
+      mode: "hybrid",
+    });
+    const passages = page.getByRole("list", { name: "Passages found" }).getByRole("listitem");
+    await expect.poll(() => passages.count()).toBe(1);
+    release();
+    await first;
+    await page.unroute("**/api/knowledge-bases/*/query");
+    expect(await passages.count()).toBe(1);
+    const passage = passages.first();
+    expect(await passage.getByRole("link").textContent()).toBe("leave-policy.txt");
+    expect(await passage.textContent()).toContain("Every employee gets twenty vacation days a year.");
+    expect(await passage.locator("mark").allTextContents()).toEqual(["vacation", "days"]);
+    // The base has no embedding model: the default, hybrid, said to be full text only.
+    await page
+      .getByText("This knowledge base has no embedding model: it was searched on full text only.")
+      .waitFor();
+
+    await passage.getByRole("link").click();
+    const source = page.getByRole("dialog", { name: "leave-policy.txt" });
+    expect(await source.locator("mark").textContent()).toBe(
+      "Every employee gets twenty vacation days a year.",
+    );
+    await source.getByRole("button", { name: "Close" }).click();
+
+    await question.fill("parking permits");
+    await question.press("Enter");
+    await page.getByText("No passage of this knowledge base matches the question.").waitFor();
+    expect(await passages.count()).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ export * from "./model-ollama.js";
 export * from "./model-openai.js";
 export * from "./model-registry.js";
 export * from "./prompt-command.js";
+export * from "./retrieval-test.js";
 export * from "./retry-after.js";
 export * from "./same-page.js";
 export * from "./search.js";

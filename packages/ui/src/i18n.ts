@@ -795,6 +795,26 @@ const en = {
     "This base was made outside the web UI (on the knowledge service directly, or by hearth ingest without --owner): no one can use it in a chat or share it until an administrator adopts it.",
   adopt: "Adopt (become its owner)",
   deleteKnowledgeBaseConfirm: "Delete the knowledge base {name} and all its documents?",
+  // A knowledge base's retrieval test: the passages a chat would be given for a question.
+  retrievalTest: "Retrieval test",
+  retrievalTestHint:
+    "Ask a question to see the passages this knowledge base gives the model for it, best first. Click one to see it in its document.",
+  retrievalQuestion: "Question",
+  retrievalMode: "Search by",
+  retrievalModes: { hybrid: "Hybrid (full text and vectors)", lexical: "Full text", vector: "Vectors" },
+  retrievalTopK: "Passages (top K)",
+  retrievalRun: "Test",
+  retrievalRunning: "Searching…",
+  retrievalResults: "Passages found",
+  retrievalScore: "Score {score}",
+  retrievalNoResults: "No passage of this knowledge base matches the question.",
+  /** Why a retrieval test was answered on full text only (the knowledge service's warning codes). */
+  retrievalWarnings: {
+    EMBEDDING_FAILED:
+      "The question could not be embedded with this knowledge base's embedding model (it is missing, or the model service did not answer): it was searched on full text only.",
+    EMBEDDING_MODEL_REQUIRED:
+      "This knowledge base has no embedding model: it was searched on full text only.",
+  } as Record<string, string>,
   time: "Time",
   actor: "By",
   action: "Action",
@@ -1620,6 +1640,23 @@ const zhCN: Messages = {
     "此知识库是在网页界面之外创建的（直接在知识服务上创建，或由未带 --owner 的 hearth ingest 创建）：在管理员认领之前，任何人都无法在对话中使用或共享它。",
   adopt: "认领（成为所有者）",
   deleteKnowledgeBaseConfirm: "删除知识库 {name} 及其全部文档？",
+  retrievalTest: "检索测试",
+  retrievalTestHint:
+    "输入一个问题，查看本知识库会为它向模型提供哪些段落，按相关度从高到低排列。点击段落可在文档中查看它。",
+  retrievalQuestion: "问题",
+  retrievalMode: "检索方式",
+  retrievalModes: { hybrid: "混合（全文 + 向量）", lexical: "全文", vector: "向量" },
+  retrievalTopK: "段落数（Top K）",
+  retrievalRun: "测试",
+  retrievalRunning: "正在检索…",
+  retrievalResults: "检索到的段落",
+  retrievalScore: "得分 {score}",
+  retrievalNoResults: "本知识库中没有与该问题匹配的段落。",
+  retrievalWarnings: {
+    EMBEDDING_FAILED:
+      "无法用本知识库的 embedding 模型处理该问题（模型不存在，或模型服务没有响应）：已仅按全文检索。",
+    EMBEDDING_MODEL_REQUIRED: "本知识库没有 embedding 模型：已仅按全文检索。",
+  },
   time: "时间",
   actor: "操作人",
   action: "操作",

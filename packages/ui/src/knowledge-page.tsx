@@ -6,6 +6,7 @@ import { errorText, type RequestIssue, requestIssuesText } from "./display-text.
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { startUploads, type UploadRow, useUploads } from "./knowledge-uploads.js";
+import { RetrievalTest } from "./retrieval-test.js";
 import { type DocumentRow, DocumentState, IN_PROGRESS, UploadProgress } from "./uploads.js";
 import { ActionError, useAction } from "./use-action.js";
 
@@ -134,7 +135,10 @@ function Sharing(props: {
   );
 }
 
-/** Knowledge bases: create, upload with per-file progress and errors, documents, delete, re-sync, sharing. */
+/**
+ * Knowledge bases: create, upload with per-file progress and errors, documents, delete, re-sync,
+ * sharing, and a retrieval test of the base shown.
+ */
 export function KnowledgePage() {
   const { t } = useI18n();
   const [bases, setBases] = useState<KnowledgeBase[]>([]);
@@ -424,6 +428,8 @@ export function KnowledgePage() {
               </>
             )}
           </div>
+          {/* A test per base: another base's question and passages are not shown for this one. */}
+          <RetrievalTest key={base.id} knowledgeBaseId={base.id} />
         </section>
       )}
     </div>

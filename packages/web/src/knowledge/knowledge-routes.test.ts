@@ -413,4 +413,141 @@ describe("knowledge routes", () => {
       expect(document).not.toHaveProperty("jobId");
     });
   });
+
+  describe("retrieval test", () => {
+    const ask = (session: Session, baseId: string, payload: unknown) =>
+      web.app.inject({
+        method: "POST",
+        url: `/api/knowledge-bases/${baseId}/query`,
+        headers: session.headers,
+        payload: payload as Record<string, unknown>,
+      });
+    type Answer = {
+      results: Array<{ documentTitle: string; text: string; score: number }>;
+      warnings?: Array<{ code: string }>;
+    };
+
+    it("gives a reader the base's passages for a question, best first, in English and in Chinese; a stranger as any base they cannot read", async () => {
+      const reader = await signUp(web.app, "reader");
+      const stranger = await signUp(web.app, "passer-by");
+      const group = (
+        await web.app.inject({
+          method: "POST",
+          url: "/api/admin/groups",
+          headers: admin.headers,
+          payload: { name: "readers" },
+        })
+      ).json() as { id: string };
+      await web.app.inject({
+        method: "PUT",
+        url: `/api/admin/groups/${group.id}/members`,
+        headers: admin.headers,
+        payload: { userIds: [reader.userId] },
+      });
+      const base = (await createBase(user, { name: "handbook" })).json() as { id: string };
+      await web.app.inject({
+        method: "PUT",
+        url: `/api/knowledge-bases/${base.id}/access`,
+        headers: user.headers,
+        payload: { visibility: "shared", shares: [{ groupId: group.id, permission: "read" }] },
+      });
+      await upload(
+        user,
+        base.id,
+        "handbook.txt",
+        "Vacation requests go to your manager.\n\nThe office opens at nine.\n\nEvery employee gets twenty vacation days a year.",
+      );
+      await upload(user, base.id, "员工守则.txt", "办公室九点开门。\n\n员工每年享有十五天带薪年假。");
+
+      const english = await ask(reader, base.id, { query: "vacation days for every employee" });
+      expect(english.statusCode).toBe(200);
+      const { results, warnings } = english.json() as Answer;
+      expect(results.map((result) => [result.documentTitle, result.text])).toEqual([
+        ["handbook.txt", "Every employee gets twenty vacation days a year."],
+        ["handbook.txt", "Vacation requests go to your manager."],
+      ]);
+      expect(results[0]!.score).toBeGreaterThan(results[1]!.score);
+      // Sent on as asked, the defaults filled in; the default mode asks for no warning.
+      expect(services.knowledgeBaseBodies.at(-1)).toEqual({
+        method: "POST",
+        path: `/v1/knowledge-bases/${base.id}/query`,
+        body: { query: "vacation days for every employee", topK: 10 },
+      });
+      expect(warnings).toBeUndefined();
+
+      const chinese = await ask(reader, base.id, { query: "年假有几天？", topK: 5, mode: "lexical" });
+      expect(chinese.statusCode).toBe(200);
+      expect((chinese.json() as Answer).results).toEqual([
+        expect.objectContaining({ documentTitle: "员工守则.txt", text: "员工每年享有十五天带薪年假。" }),
+      ]);
+
+      // Another user's base answers as the base's other routes do for them: as if it did not exist.
+      const asked = services.knowledgeBaseBodies.length;
+      const refused = await ask(stranger, base.id, { query: "vacation days" });
+      const documents = await web.app.inject({
+        url: `/api/knowledge-bases/${base.id}/documents`,
+        headers: stranger.headers,
+      });
+      const unknown = await ask(stranger, "no-such-base", { query: "vacation days" });
+      expect(refused.statusCode).toBe(404);
+      expect(refused.json().error.code).toBe("KNOWLEDGE_BASE_NOT_FOUND");
+      expect(refused.body).toBe(documents.body);
+      expect(refused.body).toBe(unknown.body);
+      // Its bad question too: nothing says there is a base to ask.
+      expect((await ask(stranger, base.id, { query: "" })).body).toBe(refused.body);
+      expect(services.knowledgeBaseBodies.length).toBe(asked);
+    });
+
+    it("refuses a question out of bounds with INVALID_REQUEST, asking nothing of the knowledge service", async () => {
+      const base = (await createBase(user, { name: "bounds" })).json() as { id: string };
+      const asked = services.knowledgeBaseBodies.length;
+      for (const payload of [
+        {},
+        { query: "   " },
+        { query: "x".repeat(8001) },
+        { query: "leave", topK: 0 },
+        { query: "leave", topK: 51 },
+        { query: "leave", topK: 2.5 },
+        { query: "leave", mode: "semantic" },
+        { query: "leave", knowledgeBaseIds: ["another"] },
+      ]) {
+        const response = await ask(user, base.id, payload);
+        expect(response.statusCode, JSON.stringify(payload).slice(0, 80)).toBe(400);
+        expect(response.json().error.code).toBe("INVALID_REQUEST");
+      }
+      expect(services.knowledgeBaseBodies.length).toBe(asked);
+      expect((await ask(user, base.id, { query: "leave", topK: 50, mode: "hybrid" })).statusCode).toBe(200);
+    });
+
+    it("says when a base was searched on full text only, and an embedding model's failure by its code", async () => {
+      const plain = (await createBase(user, { name: "no vectors" })).json() as { id: string };
+      await upload(user, plain.id, "leave.txt", "Annual leave is booked in the portal.");
+      const hybrid = await ask(user, plain.id, { query: "annual leave", mode: "hybrid" });
+      expect(hybrid.statusCode).toBe(200);
+      expect(hybrid.json()).toMatchObject({
+        results: [{ text: "Annual leave is booked in the portal." }],
+        warnings: [{ knowledgeBaseId: plain.id, code: "EMBEDDING_MODEL_REQUIRED" }],
+      });
+      const vector = await ask(user, plain.id, { query: "annual leave", mode: "vector" });
+      expect(vector.statusCode).toBe(400);
+      expect(vector.json().error.code).toBe("EMBEDDING_MODEL_REQUIRED");
+
+      // Its embedding model is not there: hybrid falls back to full text, vectors alone fail.
+      const embedded = (
+        await createBase(user, { name: "vectors", embeddingModel: "absent-embed" })
+      ).json() as {
+        id: string;
+      };
+      await upload(user, embedded.id, "leave.txt", "Annual leave is booked in the portal.");
+      const fallback = await ask(user, embedded.id, { query: "annual leave" });
+      expect(fallback.statusCode).toBe(200);
+      expect(fallback.json()).toMatchObject({
+        results: [{ text: "Annual leave is booked in the portal." }],
+        warnings: [{ knowledgeBaseId: embedded.id, code: "EMBEDDING_FAILED" }],
+      });
+      const failed = await ask(user, embedded.id, { query: "annual leave", mode: "vector" });
+      expect(failed.statusCode).toBe(502);
+      expect(failed.json().error.code).toBe("EMBEDDING_FAILED");
+    });
+  });
 });

@@ -1,5 +1,10 @@
 import { Readable } from "node:stream";
-import { createKnowledgeBaseRequestSchema, updateKnowledgeBaseRequestSchema } from "@hearth/contracts";
+import {
+  createKnowledgeBaseRequestSchema,
+  queryRequestSchema,
+  RETRIEVAL_TEST_TOP_K,
+  updateKnowledgeBaseRequestSchema,
+} from "@hearth/contracts";
 import { HearthError, pathSegment, relayBody, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
@@ -35,6 +40,24 @@ const createBody = createKnowledgeBaseRequestSchema.omit({ owner: true }).extend
   visibility: z.enum(["private", "shared", "public"]).default("private"),
 });
 
+/**
+ * A retrieval test's question: the knowledge service's query (its query length, modes and filters)
+ * with at most RETRIEVAL_TEST_TOP_K.max passages, as many as a person reads through.
+ */
+const retrievalTestBody = queryRequestSchema.extend({
+  topK: z.number().int().min(1).max(RETRIEVAL_TEST_TOP_K.max).default(RETRIEVAL_TEST_TOP_K.default),
+});
+
+/** The code of a service's error answer (`{error: {code}}`), if it is one. */
+const errorAnswer = z.object({ error: z.object({ code: z.string() }) });
+function errorCodeOf(text: string): string | undefined {
+  try {
+    return errorAnswer.safeParse(JSON.parse(text)).data?.error.code;
+  } catch {
+    return undefined; // not JSON: no code of its own
+  }
+}
+
 /** Names compare as the knowledge service compares them: case and Unicode composition aside. */
 const nameKey = (name: string) => name.trim().normalize("NFKC").toLowerCase();
 
@@ -65,7 +88,8 @@ async function assertMayEmbedWith(
 /**
  * Forwards a request to the knowledge service as it came (a multipart upload streamed through, not
  * buffered), and its answer back; a job it starts for `knowledgeBaseId` is recorded so that whoever
- * may write that base may follow it (/api/jobs). A failure of the knowledge service is a 502.
+ * may write that base may follow it (/api/jobs). A failure of the knowledge service is a 502, but
+ * for an error whose code is in `passOn` (another service's failure it reports, by its own code).
  */
 export function knowledgeForwarder(db: WebDatabase, knowledge: ServiceProxy) {
   return async function forward(
@@ -73,7 +97,7 @@ export function knowledgeForwarder(db: WebDatabase, knowledge: ServiceProxy) {
     reply: FastifyReply,
     method: string,
     path: string,
-    options: { knowledgeBaseId?: string; body?: unknown } = {},
+    options: { knowledgeBaseId?: string; body?: unknown; passOn?: readonly string[] } = {},
   ) {
     const { knowledgeBaseId } = options;
     const body = options.body ?? request.body;
@@ -109,7 +133,7 @@ export function knowledgeForwarder(db: WebDatabase, knowledge: ServiceProxy) {
             .execute();
         }
       }
-      if (response.status >= 500)
+      if (response.status >= 500 && !options.passOn?.includes(errorCodeOf(text) ?? ""))
         throw new UpstreamCallError({
           url: path,
           status: response.status,
@@ -435,6 +459,19 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   app.get("/api/knowledge-bases/:id/documents/:documentId/passages", user, async (request, reply) => {
     const id = await guard(request, "read");
     return forward(request, reply, "GET", `${documentPath(request, id)}/passages`);
+  });
+  /**
+   * A retrieval test (the knowledge page's): the passages the base gives a chat for a question,
+   * ranked, with the knowledge service's warnings (a base searched on full text only). With vectors
+   * only, a query the embedding model could not embed is its EMBEDDING_FAILED, not a 502 of ours.
+   */
+  app.post("/api/knowledge-bases/:id/query", user, async (request, reply) => {
+    const id = await guard(request, "read");
+    const body = retrievalTestBody.parse(request.body);
+    return forward(request, reply, "POST", `/v1/knowledge-bases/${pathSegment(id)}/query`, {
+      body,
+      passOn: ["EMBEDDING_FAILED"],
+    });
   });
   app.delete("/api/knowledge-bases/:id/documents/:documentId", user, async (request, reply) => {
     const id = await guard(request, "write");

@@ -7,6 +7,7 @@ import {
   type KnowledgeDocument,
   knowledgeBaseSchema,
   knowledgeDocumentSchema,
+  type QueryResult,
 } from "@hearth/contracts";
 import { listenOnLoopback } from "../../../../test/support/ports.js";
 
@@ -14,9 +15,11 @@ import { listenOnLoopback } from "../../../../test/support/ports.js";
  * Stand-ins for the knowledge and search services with their recorded shapes: knowledge bases,
  * documents uploaded as multipart `file` parts (202 {job, documents}; bases, documents and jobs
  * are checked against the contracts' schemas, so the stand-in cannot drift from the real service),
- * jobs, and `/v1/query`
- * returning passages that contain the query's words (404 KNOWLEDGE_BASE_NOT_FOUND for a base it
- * does not have); `/v1/search` returning fixed web results. A document's passages are its
+ * jobs, and `/v1/query` and `/v1/knowledge-bases/{id}/query` returning passages that contain the
+ * query's words (see `matchingPassages`; 404 KNOWLEDGE_BASE_NOT_FOUND for a base it does not have),
+ * with the real service's embedding outcomes: it has no model service, so a base given an
+ * `embeddingModel` cannot embed the query (EMBEDDING_FAILED) and one without has none; `/v1/search`
+ * returning fixed web results. A document's passages are its
  * paragraphs (text between blank lines), as `.../passages` lists them. An uploaded file that starts
  * `MZ` (a Windows executable) fails with DOCUMENT_UNSUPPORTED_FORMAT and the details the real
  * service gives it.
@@ -71,6 +74,19 @@ function paragraphs(text: string): Array<{ text: string; start: number; end: num
   return found;
 }
 
+/**
+ * What a query matches as this stand-in reads it: its words of four letters or more, and each
+ * two-character piece of its Chinese (as the real service's character bigrams match).
+ */
+function queryTerms(query: string): string[] {
+  const lower = query.toLowerCase();
+  const words = lower.split(/\W+/).filter((word) => word.length > 3);
+  const pieces = [...lower.matchAll(/\p{Script=Han}+/gu)].flatMap(([run]) =>
+    run.length === 1 ? [run] : Array.from({ length: run.length - 1 }, (_, at) => run.slice(at, at + 2)),
+  );
+  return [...new Set([...words, ...pieces])];
+}
+
 async function body(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -98,6 +114,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     {
       id: string;
       name: string;
+      embeddingModel: string | null;
       watchFolder: string | null;
       createdAt: string;
       documents: Array<{ record: KnowledgeDocument; text: string }>;
@@ -107,6 +124,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
   const view = (base: {
     id: string;
     name: string;
+    embeddingModel: string | null;
     watchFolder: string | null;
     createdAt: string;
     documents: unknown[];
@@ -115,7 +133,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       id: base.id,
       name: base.name,
       description: "",
-      embeddingModel: null,
+      embeddingModel: base.embeddingModel,
       chunking: { maxTokens: 512, overlapTokens: 64 },
       watchFolder: base.watchFolder,
       documentCount: base.documents.length,
@@ -193,6 +211,33 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     response.writeHead(status, { "content-type": "application/json" });
     response.end(JSON.stringify(value));
   };
+  /**
+   * The passages of these bases that hold any of the query's terms (queryTerms), those holding
+   * more of them first, at most `topK`; each scored by the share of the terms it holds.
+   */
+  const matchingPassages = (ids: string[], query: string, topK: number): QueryResult[] => {
+    const terms = queryTerms(query);
+    return ids
+      .flatMap((id) =>
+        (bases.get(id)?.documents ?? []).flatMap((d) =>
+          paragraphs(d.text).map((passage, ordinal) => ({
+            chunkId: `${d.record.id}-${ordinal}`,
+            knowledgeBaseId: id,
+            documentId: d.record.id,
+            documentTitle: d.record.name,
+            text: passage.text,
+            score: terms.filter((term) => passage.text.toLowerCase().includes(term)).length / terms.length,
+            page: d.record.name.endsWith(".pdf") ? 1 : null,
+            headingPath: [],
+            charStart: passage.start,
+            charEnd: passage.end,
+          })),
+        ),
+      )
+      .filter((passage) => passage.score > 0)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, topK);
+  };
   const server: Server = createServer(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://x");
     const parts = url.pathname.split("/").filter(Boolean);
@@ -243,38 +288,19 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       });
     }
     if (request.method === "POST" && url.pathname === "/v1/query") {
-      const input = JSON.parse(raw.toString()) as { knowledgeBaseIds: string[]; query: string };
-      state.queries.push(input);
+      const input = JSON.parse(raw.toString()) as {
+        knowledgeBaseIds: string[];
+        query: string;
+        topK?: number;
+      };
+      state.queries.push({ knowledgeBaseIds: input.knowledgeBaseIds, query: input.query });
       // As the real service: a base named twice is searched once, and one it lacks fails the query.
       const ids = [...new Set(input.knowledgeBaseIds)];
       if (ids.some((id) => !bases.has(id)))
         return send(response, 404, {
           error: { code: "KNOWLEDGE_BASE_NOT_FOUND", message: "no such knowledge base" },
         });
-      const words = input.query
-        .toLowerCase()
-        .split(/\W+/)
-        .filter((w) => w.length > 3);
-      const results = ids.flatMap((id) =>
-        (bases.get(id)?.documents ?? []).flatMap((d) =>
-          paragraphs(d.text)
-            .map((passage, ordinal) => ({ ...passage, ordinal }))
-            .filter((passage) => words.some((w) => passage.text.toLowerCase().includes(w)))
-            .map((passage) => ({
-              chunkId: `${d.record.id}-${passage.ordinal}`,
-              knowledgeBaseId: id,
-              documentId: d.record.id,
-              documentTitle: d.record.name,
-              text: passage.text,
-              score: 0.9,
-              page: d.record.name.endsWith(".pdf") ? 1 : null,
-              headingPath: [],
-              charStart: passage.start,
-              charEnd: passage.end,
-            })),
-        ),
-      );
-      return send(response, 200, { results });
+      return send(response, 200, { results: matchingPassages(ids, input.query, input.topK ?? 10) });
     }
     if (parts[0] === "v1" && parts[1] === "jobs" && parts[2]) {
       const knowledgeBaseId = jobBases.get(parts[2]);
@@ -322,10 +348,15 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           body: JSON.parse(raw.toString()) as Record<string, unknown>,
         });
       if (!id && request.method === "POST") {
-        const { name, watchFolder } = JSON.parse(raw.toString()) as { name: string; watchFolder?: string };
+        const { name, watchFolder, embeddingModel } = JSON.parse(raw.toString()) as {
+          name: string;
+          watchFolder?: string;
+          embeddingModel?: string;
+        };
         const base = {
           id: randomUUID(),
           name,
+          embeddingModel: embeddingModel ?? null,
           watchFolder: watchFolder ?? null,
           createdAt: new Date().toISOString(),
           documents: [],
@@ -429,6 +460,41 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           return;
         }
         return send(response, 200, listed(document.record));
+      }
+      if (parts[3] === "query" && request.method === "POST") {
+        const input = JSON.parse(raw.toString()) as { query: string; topK?: number; mode?: string };
+        state.queries.push({ knowledgeBaseIds: [id], query: input.query });
+        const fullTextOnly = (code: string, message: string) => [{ knowledgeBaseId: id, code, message }];
+        // As the real service answers for a base whose model cannot embed the query, or that has none.
+        const warnings =
+          input.mode === "lexical"
+            ? undefined
+            : base.embeddingModel
+              ? fullTextOnly(
+                  "EMBEDDING_FAILED",
+                  `The query could not be embedded with ${base.embeddingModel}; searched on full text only`,
+                )
+              : input.mode === "hybrid"
+                ? fullTextOnly(
+                    "EMBEDDING_MODEL_REQUIRED",
+                    `Knowledge base ${id} has no embedding model; searched on full text only`,
+                  )
+                : undefined;
+        if (input.mode === "vector")
+          return base.embeddingModel
+            ? send(response, 502, {
+                error: { code: "EMBEDDING_FAILED", message: warnings?.[0]?.message ?? "" },
+              })
+            : send(response, 400, {
+                error: {
+                  code: "EMBEDDING_MODEL_REQUIRED",
+                  message: `Knowledge base ${id} has no embedding model; vector search needs one`,
+                },
+              });
+        return send(response, 200, {
+          results: matchingPassages([id], input.query, input.topK ?? 10),
+          ...(warnings ? { warnings } : {}),
+        });
       }
       if (parts[3] === "sync") return send(response, 202, { job: startJob(id, "queued") });
       if (parts[3] === "reindex") {

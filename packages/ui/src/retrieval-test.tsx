@@ -1,0 +1,180 @@
+import { RETRIEVAL_TEST_TOP_K } from "@hearth/contracts/retrieval-test";
+import { type FormEvent, type MouseEvent, useEffect, useRef, useState } from "react";
+import { api, type Citation } from "./api.js";
+import { citationLabels } from "./display-text.js";
+import { fill, useI18n } from "./i18n.js";
+import { queryMatches } from "./query-highlight.js";
+import { SourceView } from "./source-view.js";
+import { ActionError } from "./use-action.js";
+
+type Mode = "hybrid" | "lexical" | "vector";
+const MODES: Mode[] = ["hybrid", "lexical", "vector"];
+
+/** A passage as POST /api/knowledge-bases/{id}/query answers it (contracts: queryResultSchema). */
+interface Passage {
+  chunkId: string;
+  knowledgeBaseId: string;
+  documentId: string;
+  documentTitle: string;
+  text: string;
+  score: number;
+  page?: number | null;
+  headingPath: string[];
+}
+
+/** A retrieval test's answer, with the question it answers (for its marks). */
+interface Answer {
+  query: string;
+  results: Passage[];
+  /** Something that limited the answer: the base searched on full text only (contracts: queryWarningSchema). */
+  warnings?: Array<{ code: string; message: string }>;
+}
+
+/** A passage as a citation is: its document's file (at its page), which the source view opens at the passage. */
+function citationOf(passage: Passage, rank: number): Citation {
+  const file = `/api/knowledge-bases/${encodeURIComponent(passage.knowledgeBaseId)}/documents/${encodeURIComponent(passage.documentId)}/file`;
+  return {
+    n: rank,
+    kind: "document",
+    title: passage.documentTitle,
+    url: passage.page ? `${file}#page=${passage.page}` : file,
+    snippet: passage.text,
+  };
+}
+
+/** A passage's text with the question's words marked. */
+function Marked({ text, query }: { text: string; query: string }) {
+  const parts = [];
+  let at = 0;
+  for (const { start, end } of queryMatches(text, query)) {
+    parts.push(text.slice(at, start), <mark key={start}>{text.slice(start, end)}</mark>);
+    at = end;
+  }
+  parts.push(text.slice(at));
+  return <>{parts}</>;
+}
+
+/**
+ * A knowledge base's retrieval test: a question, how to search (hybrid, full text, vectors) and how
+ * many passages, and the passages the base gives a chat for it, best first, each with its score, its
+ * document, page and headings, and the question's words marked; a passage opens in its document as a
+ * citation does. What limited the answer (full text only) is said. A new test replaces one under way.
+ */
+export function RetrievalTest({ knowledgeBaseId }: { knowledgeBaseId: string }) {
+  const { t } = useI18n();
+  const [query, setQuery] = useState("");
+  const [mode, setMode] = useState<Mode>("hybrid");
+  // As typed: the form holds a run back until it is a whole number in range.
+  const [topK, setTopK] = useState(String(RETRIEVAL_TEST_TOP_K.default));
+  const [answer, setAnswer] = useState<Answer>();
+  const [error, setError] = useState<unknown>();
+  const [running, setRunning] = useState(false);
+  const [source, setSource] = useState<Citation>();
+  const inFlight = useRef<AbortController>(undefined);
+  useEffect(() => () => inFlight.current?.abort(), []);
+
+  const run = async (event: FormEvent) => {
+    event.preventDefault();
+    inFlight.current?.abort();
+    const controller = new AbortController();
+    inFlight.current = controller;
+    setRunning(true);
+    setAnswer(undefined);
+    setError(undefined);
+    try {
+      const answered = await api<Omit<Answer, "query">>(
+        `/api/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/query`,
+        { method: "POST", body: { query, topK: Number(topK), mode }, signal: controller.signal },
+      );
+      if (inFlight.current === controller) setAnswer({ ...answered, query });
+    } catch (caught) {
+      if (inFlight.current === controller) setError(caught);
+    } finally {
+      if (inFlight.current === controller) setRunning(false);
+    }
+  };
+
+  /** A plain click shows the passage in its document here; one asking for a new tab opens the file. */
+  const open = (citation: Citation, event: MouseEvent) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    setSource(citation);
+  };
+
+  const format = new Intl.NumberFormat(t.dateLocale, { maximumSignificantDigits: 3 });
+  return (
+    <section className="retrieval-test" aria-labelledby="retrieval-test-title">
+      <h4 id="retrieval-test-title">{t.retrievalTest}</h4>
+      <p className="muted">{t.retrievalTestHint}</p>
+      <form className="inline-form" onSubmit={run}>
+        <label className="retrieval-query">
+          {t.retrievalQuestion}
+          <input value={query} onChange={(e) => setQuery(e.target.value)} required />
+        </label>
+        <label>
+          {t.retrievalMode}
+          <select value={mode} onChange={(e) => setMode(e.target.value as Mode)}>
+            {MODES.map((value) => (
+              <option key={value} value={value}>
+                {t.retrievalModes[value]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t.retrievalTopK}
+          <input
+            type="number"
+            min={1}
+            max={RETRIEVAL_TEST_TOP_K.max}
+            value={topK}
+            onChange={(e) => setTopK(e.target.value)}
+            required
+          />
+        </label>
+        <button type="submit">{t.retrievalRun}</button>
+      </form>
+      {running && <p role="status">{t.retrievalRunning}</p>}
+      <ActionError error={error} />
+      {answer?.warnings?.map((warning) => (
+        <p key={warning.code} className="grounding-warning" role="status">
+          {t.retrievalWarnings[warning.code] ?? warning.message}
+        </p>
+      ))}
+      {answer && answer.results.length === 0 && <p role="status">{t.retrievalNoResults}</p>}
+      {answer && answer.results.length > 0 && (
+        <ol className="retrieval-results" aria-label={t.retrievalResults}>
+          {answer.results.map((passage, index) => {
+            const citation = citationOf(passage, index + 1);
+            const [{ label }] = citationLabels(t, [citation]);
+            return (
+              <li key={passage.chunkId}>
+                <div className="retrieval-result-head">
+                  <a
+                    className="retrieval-source"
+                    href={citation.url}
+                    target="_blank"
+                    rel="noopener noreferrer"
+                    onClick={(event) => open(citation, event)}
+                  >
+                    {label}
+                  </a>
+                  {passage.headingPath.length > 0 && (
+                    <span className="muted"> · {passage.headingPath.join(" › ")}</span>
+                  )}
+                  <span className="badge">
+                    {fill(t.retrievalScore, { score: format.format(passage.score) })}
+                  </span>
+                </div>
+                <p className="retrieval-text">
+                  <Marked text={passage.text} query={answer.query} />
+                </p>
+              </li>
+            );
+          })}
+        </ol>
+      )}
+      {source && <SourceView citation={source} onClose={() => setSource(undefined)} />}
+    </section>
+  );
+}
