@@ -110,6 +110,38 @@ describe("knowledge routes", () => {
   });
 
   describe("embedding models", () => {
+    it("answers a failing knowledge service as 502 UPSTREAM_ERROR, never with its message naming its files, and records no base", async () => {
+      const existing = (await createBase(user, { name: "made before" })).json() as { id: string };
+      // A user with no base yet: the name is not checked against the list first.
+      const newcomer = await signUp(web.app, "newcomer");
+      services.knowledgeBaseError = {
+        status: 503,
+        code: "DATABASE_UNAVAILABLE",
+        message: "/srv/hearth/data/knowledge/knowledge.db is damaged: restore a backup",
+      };
+      try {
+        const created = await createBase(newcomer, { name: "while it fails" });
+        const listed = await web.app.inject({
+          method: "GET",
+          url: `/api/knowledge-bases/${existing.id}/documents`,
+          headers: user.headers,
+        });
+        for (const answer of [created, listed]) {
+          expect(answer.statusCode).toBe(502);
+          expect(answer.json().error.code).toBe("UPSTREAM_ERROR");
+          expect(answer.body).not.toContain("knowledge.db");
+        }
+      } finally {
+        services.knowledgeBaseError = undefined;
+      }
+      const mine = await web.app.inject({
+        method: "GET",
+        url: "/api/knowledge-bases",
+        headers: user.headers,
+      });
+      expect(mine.json()).not.toContainEqual(expect.objectContaining({ name: "while it fails" }));
+    });
+
     it("refuses a model the user may not use as a base's embedding model, on create and on change", async () => {
       const restricted = await web.app.inject({
         method: "PUT",

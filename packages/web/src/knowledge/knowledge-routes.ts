@@ -296,11 +296,14 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const forwarded = { ...fields, owner: me.id };
     const response = await knowledge.request("POST", "/v1/knowledge-bases", { body: forwarded });
     const text = await response.text();
-    if (!response.ok)
-      return reply
-        .code(response.status >= 500 ? 502 : response.status)
-        .type("application/json")
-        .send(text);
+    if (response.status >= 500)
+      throw new UpstreamCallError({
+        url: "/v1/knowledge-bases",
+        status: response.status,
+        body: text,
+        message: "the knowledge service failed",
+      });
+    if (!response.ok) return reply.code(response.status).type("application/json").send(text);
     const created = JSON.parse(text) as { id?: string; knowledgeBase?: { id?: string } };
     const id = created.id ?? created.knowledgeBase?.id;
     if (!id)

@@ -43,6 +43,11 @@ export interface FakeKnowledge {
    * `/v1/providers` lists none and `/v1/search` is 503 SEARCH_NO_PROVIDERS.
    */
   noProviders: boolean;
+  /**
+   * When set, every knowledge-base route answers this error, as the real service answers when its
+   * store fails (503 DATABASE_UNAVAILABLE naming its damaged file).
+   */
+  knowledgeBaseError: { status: number; code: string; message: string } | undefined;
   /** The JSON bodies the knowledge-base routes were sent, in order (what the web service forwards). */
   knowledgeBaseBodies: Array<{ method: string; path: string; body: Record<string, unknown> }>;
   /** When cleared, document files come without the real service's sandbox headers. */
@@ -148,6 +153,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     failSearch: false,
     searchError: undefined,
     noProviders: false,
+    knowledgeBaseError: undefined,
     knowledgeBaseBodies: [],
     sandboxHeaders: true,
     holdIngestion: false,
@@ -341,6 +347,10 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     }
     if (parts[0] === "v1" && parts[1] === "knowledge-bases") {
       const id = parts[2];
+      if (state.knowledgeBaseError) {
+        const { status, code, message } = state.knowledgeBaseError;
+        return send(response, status, { error: { code, message } });
+      }
       if (String(request.headers["content-type"]).startsWith("application/json") && raw.length > 0)
         state.knowledgeBaseBodies.push({
           method: request.method ?? "",
