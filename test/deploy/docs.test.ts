@@ -76,7 +76,7 @@ describe("docs/deployment.md", () => {
 
   it("names only files that exist and variables that Hearth or the deploy files read", () => {
     for (const text of [english, chinese]) {
-      for (const [path] of text.matchAll(/(?<![\w/])(?:test\/)?deploy\/[\w./-]+[\w]/g)) {
+      for (const [path] of text.matchAll(/(?<![\w/])(?:test\/)?deploy\/[\w./@-]+[\w]/g)) {
         // Files the operator creates: the TLS folder and the secrets file (only its .example is shipped).
         if (path.startsWith("deploy/tls") || path.endsWith("hearth-secrets.env")) continue;
         expect(existsSync(join(repoRoot, path.replace(/\.$/, ""))), path).toBe(true);

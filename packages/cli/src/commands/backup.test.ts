@@ -1,6 +1,14 @@
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -518,5 +526,142 @@ describe("hearth backup / restore beside a running Hearth's data dir lock", () =
         `^RESTORE_FAILED: Hearth is still running \\(pid ${process.ppid} holds the data dir for knowledge\\)`,
       ),
     );
+  });
+});
+
+describe("hearth backup --keep", () => {
+  /** A complete Hearth backup as `hearth backup` leaves it: a folder with a valid manifest (no files). */
+  const fabricate = (parent: string, name: string, createdAt: string, scope: "full" | "partial" = "full") => {
+    mkdirSync(join(parent, name), { recursive: true });
+    writeFileSync(
+      join(parent, name, "manifest.json"),
+      JSON.stringify({ format: "hearth-backup", version: 1, createdAt, scope, entries: [] }),
+    );
+  };
+  const failing = async (args: string[]) => {
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => errors.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      await backupCommand(options()).parseAsync(args, { from: "user" });
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(process.exitCode).toBe(1);
+    process.exitCode = undefined;
+    return errors.join("");
+  };
+
+  it("after a fourth backup, --keep 2 leaves the two newest hearth-<time> backups by their manifests' time, and every other folder", async () => {
+    const backups = join(root, "data", "backups");
+    // Named and modified in an order their manifests contradict: the manifest's time decides.
+    fabricate(backups, "hearth-2026-01-03T00-00-00-000Z", "2026-01-01T00:00:00.000Z");
+    fabricate(backups, "hearth-2026-01-02T00-00-00-000Z", "2026-01-03T00:00:00.000Z");
+    fabricate(backups, "hearth-2026-01-01T00-00-00-000Z", "2026-01-02T00:00:00.000Z");
+    utimesSync(join(backups, "hearth-2026-01-03T00-00-00-000Z"), new Date(), new Date());
+    // Never counted: a migration's backup, a running backup's staging folder, data a restore kept,
+    // a folder without a manifest, anything else.
+    fabricate(
+      backups,
+      "pre-migration-web.sqlite-v1-to-v2-2025-01-01T00-00-00-000Z",
+      "2025-01-01T00:00:00.000Z",
+      "partial",
+    );
+    fabricate(backups, "hearth-2025-01-01T00-00-00-000Z.partial", "2025-01-01T00:00:00.000Z");
+    writeFileSync(
+      join(backups, "hearth-2025-01-01T00-00-00-000Z.partial.lock"),
+      JSON.stringify({ pid: process.ppid, command: "hearth backup" }),
+    );
+    fabricate(
+      backups,
+      "hearth-2025-01-02T00-00-00-000Z.pre-restore-2025-01-03T00-00-00-000Z",
+      "2025-01-02T00:00:00.000Z",
+    );
+    mkdirSync(join(backups, "hearth-2025-01-04T00-00-00-000Z"));
+    mkdirSync(join(backups, "copied-by-hand"));
+    const untouched = [
+      "copied-by-hand",
+      "hearth-2025-01-01T00-00-00-000Z.partial",
+      "hearth-2025-01-01T00-00-00-000Z.partial.lock",
+      "hearth-2025-01-02T00-00-00-000Z.pre-restore-2025-01-03T00-00-00-000Z",
+      "hearth-2025-01-04T00-00-00-000Z",
+      "pre-migration-web.sqlite-v1-to-v2-2025-01-01T00-00-00-000Z",
+    ];
+
+    await backupCommand(options()).parseAsync(["--keep", "2"], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    const latest = lines[0]!.replace("backup written to ", "");
+    expect(readdirSync(backups).sort()).toEqual(
+      [...untouched, "hearth-2026-01-02T00-00-00-000Z", latest.slice(backups.length + 1)].sort(),
+    );
+    expect(lines.slice(-3)).toEqual([
+      `deleted old backup ${join(backups, "hearth-2026-01-01T00-00-00-000Z")}`,
+      `deleted old backup ${join(backups, "hearth-2026-01-03T00-00-00-000Z")}`,
+      "kept 2 backups, deleted 2",
+    ]);
+    // The backup just made is a whole one, and --keep 1 keeps it alone.
+    lines = [];
+    await backupCommand(options()).parseAsync(["--keep", "1"], { from: "user" });
+    expect(lines.at(-1)).toBe("kept 1 backups, deleted 2");
+    expect(
+      readdirSync(backups)
+        .filter((name) => /^hearth-[^.]*$/.test(name))
+        .sort(),
+    ).toEqual(["hearth-2025-01-04T00-00-00-000Z", lines[0]!.replace(`backup written to ${backups}/`, "")]);
+  });
+
+  it("with a destination named hearth-<time>, counts the hearth-<time> backups beside it; a destination named otherwise is refused before anything is written", async () => {
+    const offsite = join(root, "offsite");
+    fabricate(offsite, "hearth-2026-01-01T00-00-00-000Z", "2026-01-01T00:00:00.000Z");
+    fabricate(offsite, "hearth-2026-01-02T00-00-00Z", "2026-01-02T00:00:00.000Z");
+    fabricate(offsite, "nightly", "2026-01-03T00:00:00.000Z");
+    await backupCommand(options()).parseAsync([join(offsite, "hearth-2026-02-01T00-00-00Z"), "--keep", "2"], {
+      from: "user",
+    });
+    expect(process.exitCode).toBeUndefined();
+    expect(readdirSync(offsite).sort()).toEqual([
+      "hearth-2026-01-02T00-00-00Z",
+      "hearth-2026-02-01T00-00-00Z",
+      "nightly",
+    ]);
+    expect(lines.at(-1)).toBe("kept 2 backups, deleted 1");
+
+    const said = await failing([join(offsite, "weekly"), "--keep", "2"]);
+    expect(said).toMatch(
+      /^INVALID_REQUEST: --keep cannot tell which folders beside .*offsite\/weekly are its backups: it counts only backups named hearth-<time>; name the destination so \(.*offsite\/hearth-\d{4}-.*Z, /,
+    );
+    expect(readdirSync(offsite).sort()).toEqual([
+      "hearth-2026-01-02T00-00-00Z",
+      "hearth-2026-02-01T00-00-00Z",
+      "nightly",
+    ]);
+  });
+
+  it("deletes nothing when the backup fails", async () => {
+    const offsite = join(root, "offsite");
+    fabricate(offsite, "hearth-2026-01-01T00-00-00-000Z", "2026-01-01T00:00:00.000Z");
+    fabricate(offsite, "hearth-2026-01-02T00-00-00-000Z", "2026-01-02T00:00:00.000Z");
+    mkdirSync(join(offsite, "hearth-2026-02-01T00-00-00-000Z"));
+    lines = [];
+    const said = await failing([join(offsite, "hearth-2026-02-01T00-00-00-000Z"), "--keep", "1"]);
+    expect(said).toMatch(/^BACKUP_FAILED: The backup destination .* already exists/);
+    expect(lines).toEqual([]);
+    expect(readdirSync(offsite).sort()).toEqual([
+      "hearth-2026-01-01T00-00-00-000Z",
+      "hearth-2026-01-02T00-00-00-000Z",
+      "hearth-2026-02-01T00-00-00-000Z",
+    ]);
+  });
+
+  it("refuses a count that is not a whole number of 1 or more, before anything is written", async () => {
+    fabricate(join(root, "data", "backups"), "hearth-2026-01-01T00-00-00-000Z", "2026-01-01T00:00:00.000Z");
+    for (const count of ["0", "-1", "two", "1.5", "", "1e3"]) {
+      const said = await failing([`--keep=${count}`]);
+      expect(said, count).toBe(
+        `INVALID_REQUEST: --keep takes the number of backups to keep, a whole number of 1 or more, not "${count}"\n`,
+      );
+    }
+    expect(readdirSync(join(root, "data", "backups"))).toEqual(["hearth-2026-01-01T00-00-00-000Z"]);
+    expect(lines).toEqual([]);
   });
 });

@@ -1,18 +1,21 @@
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import {
   type BackupProgress,
   type BackupResult,
+  backupFolderName,
   createBackup,
   databasesInUse,
   dataDirLockHolders,
   defaultBackupsDir,
   type HearthConfig,
   HearthError,
+  isBackupFolderName,
   isHearthError,
   isInside,
   type LoadConfigOptions,
   loadConfig,
   type MissingFile,
+  pruneBackups,
   restoreBackup,
 } from "@hearth/core";
 import { ELASTICSEARCH_INDEX, missingDocumentFiles } from "@hearth/knowledge";
@@ -48,12 +51,15 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
       "also copy model weights (.gguf files and registry blobs; large, they can be pulled again)",
       false,
     )
-    .action(async (destination: string | undefined, flags: { includeModels: boolean }) =>
+    .option(
+      "--keep <count>",
+      "after the backup, delete the oldest hearth-<time> backups beside it so that <count> remain (nothing else is deleted)",
+    )
+    .action(async (destination: string | undefined, flags: { includeModels: boolean; keep?: string }) =>
       reportErrors(async () => {
+        const keep = flags.keep === undefined ? undefined : backupsToKeep(flags.keep, destination);
         const config = loadConfig(options.config);
-        const target =
-          destination ??
-          join(defaultBackupsDir(config.dataDir), `hearth-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+        const target = destination ?? join(defaultBackupsDir(config.dataDir), backupFolderName(new Date()));
         const registryDir = registryDirFor(config.model.modelsDir, config.model.registryDir);
         const stderr = options.stderr ?? process.stderr;
         const progress = progressPrinter(stderr);
@@ -115,8 +121,38 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
           write(
             `warning: nothing to back up: ${config.dataDir} holds no data${outside ? ` and ${registryDir} no model registry` : ""}; is HEARTH_DATA_DIR the directory this service writes to?`,
           );
+        if (keep !== undefined) {
+          const { kept, deleted } = await pruneBackups({
+            latest: manifest.destination,
+            keep,
+            onDeleted: (path) => write(`deleted old backup ${path}`),
+          });
+          write(`kept ${kept.length} backups, deleted ${deleted.length}`);
+        }
       }),
     );
+}
+
+/**
+ * The number `--keep` gives, refused before anything is written when it is not a whole number of 1
+ * or more, or when an explicit destination is not named `hearth-<time>`: only folders named so are
+ * counted as its backups, so the backups beside another name could not be told from other folders.
+ */
+function backupsToKeep(count: string, destination: string | undefined): number {
+  const keep = Number(count);
+  if (!/^\d+$/.test(count) || !Number.isSafeInteger(keep) || keep < 1)
+    throw new HearthError(
+      "INVALID_REQUEST",
+      `--keep takes the number of backups to keep, a whole number of 1 or more, not "${count}"`,
+      { details: { field: "keep" } },
+    );
+  if (destination !== undefined && !isBackupFolderName(basename(resolve(destination))))
+    throw new HearthError(
+      "INVALID_REQUEST",
+      `--keep cannot tell which folders beside ${resolve(destination)} are its backups: it counts only backups named hearth-<time>; name the destination so (${join(dirname(resolve(destination)), backupFolderName(new Date()))}, or in a shell "hearth-$(date -u +%Y-%m-%dT%H-%M-%SZ)"), or give no destination to back up into <dataDir>/backups`,
+      { details: { field: "destination" } },
+    );
+  return keep;
 }
 
 /** A backup's progress as the progress printer shows it: a line per phase, a bar while databases and files are copied. */

@@ -5,6 +5,13 @@ export {
   MANIFEST_FILE,
 } from "./backup-manifest.js";
 export {
+  backupFolderName,
+  isBackupFolderName,
+  type PruneBackupsOptions,
+  type PruneBackupsResult,
+  pruneBackups,
+} from "./backup-retention.js";
+export {
   type BackupProgress,
   type BackupResult,
   type CreateBackupOptions,
