@@ -54,6 +54,19 @@ afterEach(() => {
 
 const options = () => ({ config: { env, cwd: root }, write: (line: string) => lines.push(line) });
 
+/** What `run` writes to stderr (a refusal's one line), all of it. */
+async function stderrOf(run: () => Promise<unknown>): Promise<string> {
+  const chunks: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => chunks.push(chunk) > 0) as typeof process.stderr.write;
+  try {
+    await run();
+  } finally {
+    process.stderr.write = write;
+  }
+  return chunks.join("");
+}
+
 function titles(): string[] {
   const database = new Database(join(root, "data", "knowledge.db"), { readonly: true });
   try {
@@ -235,16 +248,10 @@ describe("hearth backup / hearth restore", () => {
     newer.close();
     await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
     const before = readdirSync(root).sort();
-    const stderrLines: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => stderrLines.push(chunk) > 0) as typeof process.stderr.write;
-    try {
-      await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
-    } finally {
-      process.stderr.write = write;
-    }
+    const said = await stderrOf(() =>
+      restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" }),
+    );
     expect(process.exitCode).toBe(1);
-    const said = stderrLines.join("\n");
     expect(said).toContain("BACKUP_TOO_NEW: This backup was made by a newer Hearth");
     expect(said).toContain(
       `${join(root, "backup", "data", "knowledge", "knowledge.db")} has schema version 999, and this Hearth knows up to `,
@@ -256,20 +263,16 @@ describe("hearth backup / hearth restore", () => {
     expect(readdirSync(join(root, "data")).some((name) => name.includes("pre-restore"))).toBe(false);
 
     process.exitCode = undefined;
-    stderrLines.length = 0;
     const manifestFile = join(root, "backup", "manifest.json");
     const manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
     writeFileSync(manifestFile, JSON.stringify({ ...manifest, version: 2 }));
-    process.stderr.write = ((chunk: string) => stderrLines.push(chunk) > 0) as typeof process.stderr.write;
-    try {
-      await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
-    } finally {
-      process.stderr.write = write;
-    }
+    const saidOfFormat = await stderrOf(() =>
+      restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" }),
+    );
     expect(process.exitCode).toBe(1);
-    expect(stderrLines.join("\n")).toContain("BACKUP_TOO_NEW: This backup was made by a newer Hearth");
-    expect(stderrLines.join("\n")).toContain("backup format version 2, and this Hearth reads version 1");
-    expect(stderrLines.join("\n")).not.toContain("Invalid input");
+    expect(saidOfFormat).toContain("BACKUP_TOO_NEW: This backup was made by a newer Hearth");
+    expect(saidOfFormat).toContain("backup format version 2, and this Hearth reads version 1");
+    expect(saidOfFormat).not.toContain("Invalid input");
   });
 
   it("refuses a backup whose web database a newer Hearth migrated, naming the step it does not know", async () => {
@@ -280,16 +283,10 @@ describe("hearth backup / hearth restore", () => {
       .run("9999-from-a-newer-hearth", new Date().toISOString());
     newer.close();
     await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
-    const stderrLines: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => stderrLines.push(chunk) > 0) as typeof process.stderr.write;
-    try {
-      await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
-    } finally {
-      process.stderr.write = write;
-    }
+    const said = await stderrOf(() =>
+      restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" }),
+    );
     expect(process.exitCode).toBe(1);
-    const said = stderrLines.join("\n");
     expect(said).toContain("BACKUP_TOO_NEW: This backup was made by a newer Hearth");
     expect(said).toMatch(
       /web\.sqlite has migration 9999-from-a-newer-hearth, and this Hearth knows up to 00\d\d-/,
@@ -430,16 +427,11 @@ describe("hearth backup / hearth restore", () => {
 
   it("names a destination under a file with BACKUP_FAILED on one line", async () => {
     writeFileSync(join(root, "a-file"), "not a folder");
-    const errors: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => errors.push(chunk) > 0) as typeof process.stderr.write;
-    try {
-      await backupCommand(options()).parseAsync([join(root, "a-file", "backup")], { from: "user" });
-    } finally {
-      process.stderr.write = write;
-    }
+    const errors = await stderrOf(() =>
+      backupCommand(options()).parseAsync([join(root, "a-file", "backup")], { from: "user" }),
+    );
     expect(process.exitCode).toBe(1);
-    expect(errors.join("")).toMatch(
+    expect(errors).toMatch(
       /^BACKUP_FAILED: The backup to .*a-file\/backup failed: a part of the path is a file, not a folder \(ENOTDIR\): .*a-file\n$/,
     );
   });
@@ -453,15 +445,13 @@ describe("hearth backup / hearth restore", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     env.HEARTH_PORT = String((server.address() as AddressInfo).port);
-    const errors: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => errors.push(chunk) > 0) as typeof process.stderr.write;
     try {
-      await restoreCommand(options()).parseAsync([destination], { from: "user" });
+      const errors = await stderrOf(() =>
+        restoreCommand(options()).parseAsync([destination], { from: "user" }),
+      );
       expect(process.exitCode).toBe(1);
-      expect(errors.join("")).toMatch(/^RESTORE_FAILED: Hearth is still running \(web on port \d+\)/);
+      expect(errors).toMatch(/^RESTORE_FAILED: Hearth is still running \(web on port \d+\)/);
     } finally {
-      process.stderr.write = write;
       server.close();
     }
     expect(lines.join("\n")).not.toContain("restored");
@@ -475,17 +465,11 @@ describe("hearth backup / hearth restore", () => {
     const live = new Database(join(root, "data", "knowledge.db"));
     live.pragma("journal_mode = WAL");
     live.prepare("INSERT INTO documents VALUES ('written after the backup')").run();
-    const errors: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => errors.push(chunk) > 0) as typeof process.stderr.write;
-    try {
-      await restoreCommand(options()).parseAsync([destination], { from: "user" });
-    } finally {
-      process.stderr.write = write;
-      live.close();
-    }
+    const errors = await stderrOf(() =>
+      restoreCommand(options()).parseAsync([destination], { from: "user" }),
+    ).finally(() => live.close());
     expect(process.exitCode).toBe(1);
-    expect(errors.join("")).toMatch(/^RESTORE_FAILED: Hearth is still running \(knowledge\.db open\)/);
+    expect(errors).toMatch(/^RESTORE_FAILED: Hearth is still running \(knowledge\.db open\)/);
     expect(readdirSync(root).filter((name) => name.includes("pre-restore"))).toEqual([]);
     expect(titles()).toContain("written after the backup");
     // Stopped, the same restore goes through.
@@ -512,16 +496,11 @@ describe("hearth backup / restore beside a running Hearth's data dir lock", () =
     const manifest = readFileSync(join(destination, "manifest.json"), "utf8");
     expect(manifest).not.toContain(".locks");
 
-    const errors: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => errors.push(chunk) > 0) as typeof process.stderr.write;
-    try {
-      await restoreCommand(options()).parseAsync([destination], { from: "user" });
-    } finally {
-      process.stderr.write = write;
-    }
+    const errors = await stderrOf(() =>
+      restoreCommand(options()).parseAsync([destination], { from: "user" }),
+    );
     expect(process.exitCode).toBe(1);
-    expect(errors.join("")).toMatch(
+    expect(errors).toMatch(
       new RegExp(
         `^RESTORE_FAILED: Hearth is still running \\(pid ${process.ppid} holds the data dir for knowledge\\)`,
       ),
@@ -539,17 +518,10 @@ describe("hearth backup --keep", () => {
     );
   };
   const failing = async (args: string[]) => {
-    const errors: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => errors.push(chunk) > 0) as typeof process.stderr.write;
-    try {
-      await backupCommand(options()).parseAsync(args, { from: "user" });
-    } finally {
-      process.stderr.write = write;
-    }
+    const errors = await stderrOf(() => backupCommand(options()).parseAsync(args, { from: "user" }));
     expect(process.exitCode).toBe(1);
     process.exitCode = undefined;
-    return errors.join("");
+    return errors;
   };
 
   it("after a fourth backup, --keep 2 leaves the two newest hearth-<time> backups by their manifests' time, and every other folder", async () => {
