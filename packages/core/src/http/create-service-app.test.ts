@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { type AddressInfo, connect, createServer } from "node:net";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -256,6 +256,25 @@ describe("createServiceApp", () => {
     expect(lines.join("")).not.toContain("Bearer abc");
     expect(lines.join("")).toContain("[redacted]");
   });
+});
+
+describe("closing a service", () => {
+  it("closes at once a connection that never sent a request (a browser's preconnect), and one kept alive", async () => {
+    const { app } = createServiceApp({ service: "search", logger: quiet });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const silent = connect(port, "127.0.0.1");
+    const silentClosed = new Promise<void>((resolve) => silent.once("close", () => resolve()));
+    await new Promise<void>((resolve) => silent.once("connect", () => resolve()));
+    const keptAlive = connect(port, "127.0.0.1");
+    const keptAliveClosed = new Promise<void>((resolve) => keptAlive.once("close", () => resolve()));
+    keptAlive.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n");
+    await new Promise<void>((resolve) => keptAlive.once("data", () => resolve()));
+    // Node holds close() for the silent one until its headersTimeout (60 s and more): the test's
+    // own timeout (5 s) fails first if it does.
+    await app.close();
+    await Promise.all([silentClosed, keptAliveClosed]);
+  }, 5_000);
 });
 
 describe("listenService", () => {

@@ -1,4 +1,6 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -254,8 +256,18 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     return metrics.metrics();
   });
 
+  // A connection that has sent no request yet (a browser's preconnect, a TCP probe) is not idle to
+  // Node's closeIdleConnections: it would hold close() until headersTimeout, about 70 s.
+  const silent = new Set<Socket>();
+  app.server.on("connection", (socket: Socket) => {
+    silent.add(socket);
+    socket.once("close", () => silent.delete(socket));
+  });
+  app.server.on("request", (request: IncomingMessage) => silent.delete(request.socket));
+
   app.addHook("preClose", async () => {
     shutdown.abort(new Error("service shutting down"));
+    for (const socket of silent) socket.destroy();
   });
 
   return { app, metrics, shutdownSignal: shutdown.signal };
