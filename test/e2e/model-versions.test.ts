@@ -209,6 +209,13 @@ describe("model versions and rollback through the web service", () => {
       const lossy = (await lossyNow())!;
       expect(lossy.version).toBe("1.1.0");
       await registry.copy("lossy", "lossy:copy");
+      // The model service learns of both by its scan of the models dir: the page is loaded once it has.
+      const listed = async () => {
+        const answer = await page.request.get(`${url}/api/admin/models`);
+        const body = (await answer.json()) as { models: Array<{ id: string }> };
+        return body.models.map((m) => m.id).filter((id) => id.startsWith("lossy")).sort();
+      };
+      await expect.poll(listed, { timeout: 30_000 }).toEqual(["lossy:copy", "lossy:latest"]);
       await page.reload();
       await page.getByRole("tab", { name: "Models" }).click();
       const versions = page.getByRole("list", { name: "Versions: lossy:latest" });
