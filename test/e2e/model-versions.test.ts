@@ -213,7 +213,10 @@ describe("model versions and rollback through the web service", () => {
       const listed = async () => {
         const answer = await page.request.get(`${url}/api/admin/models`);
         const body = (await answer.json()) as { models: Array<{ id: string }> };
-        return body.models.map((m) => m.id).filter((id) => id.startsWith("lossy")).sort();
+        return body.models
+          .map((m) => m.id)
+          .filter((id) => id.startsWith("lossy"))
+          .sort();
       };
       await expect.poll(listed, { timeout: 30_000 }).toEqual(["lossy:copy", "lossy:latest"]);
       await page.reload();
