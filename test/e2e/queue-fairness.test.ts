@@ -85,14 +85,19 @@ describe("the model service's queue, behind the web service", () => {
   });
 
   it("does the same for a chat in the web UI", async () => {
-    const burst = await Promise.all(["six", "seven", "eight", "nine"].map((word) => ask("burst", word)));
+    const words = ["six", "seven", "eight", "nine", "eleven", "twelve", "thirteen"];
+    const burst = await Promise.all(words.map((word) => ask("burst", word)));
     const { response } = await sendInNewConversation(stand.web.app, url, sessions.other!, {
       model: modelId,
       content: "ten",
     });
-    expect(burst.filter((first) => first.startsWith(": queue position"))).toHaveLength(3);
+    expect(burst.filter((first) => first.startsWith(": queue position"))).toHaveLength(6);
     for (const call of open.splice(0)) call.destroy();
     const waited = parseSse(await response.text()).find((part) => part.type === "queue-position");
-    expect(waited).toMatchObject({ position: 2 });
+    // Its turn comes after the burst's next one (2), or first (1) when the burst's running answer
+    // ended while the chat was being stored (the next then runs, the chat's turn before the rest);
+    // counted as one caller with the burst, it would wait behind the whole burst (4 to 6).
+    expect(waited).toMatchObject({ type: "queue-position" });
+    expect((waited as { position: number }).position).toBeLessThanOrEqual(2);
   });
 });
