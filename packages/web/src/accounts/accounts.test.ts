@@ -3,14 +3,8 @@ import { createLogger } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { createApiKey, type Session, signIn, signUp } from "../../test/support/web-client.js";
-import {
-  type Dialect,
-  postgresAvailable,
-  startWeb,
-  type WebHarness,
-} from "../../test/support/web-harness.js";
+import { dialects, postgresAvailable, startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
-const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 if (!postgresAvailable)
   console.warn("PostgreSQL at 127.0.0.1:5432 is not reachable: account tests run on SQLite only");
 

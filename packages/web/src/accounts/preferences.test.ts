@@ -8,15 +8,8 @@ import {
   setFilterWords,
   signUp,
 } from "../../test/support/web-client.js";
-import {
-  type Dialect,
-  postgresAvailable,
-  startWeb,
-  type WebHarness,
-} from "../../test/support/web-harness.js";
+import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
 import { writePreferences } from "./preferences-store.js";
-
-const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 
 const PREFERENCES = "/api/account/preferences";
 

@@ -1,14 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Session, signUp } from "../../test/support/web-client.js";
-import {
-  type Dialect,
-  postgresAvailable,
-  startWeb,
-  type WebHarness,
-} from "../../test/support/web-harness.js";
+import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
 import { audit } from "./audit-log.js";
-
-const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 
 interface Entry {
   id: number;

@@ -4,16 +4,9 @@ import { createLogger } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { parseSse, type Session, setFilterWords, signUp, streamTurn } from "../../test/support/web-client.js";
-import {
-  type Dialect,
-  postgresAvailable,
-  startWeb,
-  type WebHarness,
-} from "../../test/support/web-harness.js";
+import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
 import { createWebService } from "../index.js";
 import { ANSWER_SILENCE_MS, ConversationStore } from "./conversation-store.js";
-
-const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 
 interface Conversation {
   id: string;

@@ -1,15 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
-import {
-  type Dialect,
-  postgresAvailable,
-  startWeb,
-  type WebHarness,
-} from "../../test/support/web-harness.js";
+import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
 import { ConversationStore, MAX_STORED_VERSIONS } from "./conversation-store.js";
-
-const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 
 interface Message {
   id: string;

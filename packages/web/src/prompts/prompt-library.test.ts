@@ -1,14 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { createApiKey, type Session, signUp } from "../../test/support/web-client.js";
-import {
-  type Dialect,
-  postgresAvailable,
-  startWeb,
-  type WebHarness,
-} from "../../test/support/web-harness.js";
-
-const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
+import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
 interface Prompt {
   id: string;

@@ -1,15 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Session, signUp } from "../../test/support/web-client.js";
-import {
-  type Dialect,
-  postgresAvailable,
-  startWeb,
-  type WebHarness,
-} from "../../test/support/web-harness.js";
+import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
 import { SettingsStore } from "./settings-store.js";
-
-const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 
 describe("settings read by a process", () => {
   let web: WebHarness;

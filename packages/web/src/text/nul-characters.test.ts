@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { createApiKey, type Session, signUp } from "../../test/support/web-client.js";
-import {
-  type Dialect,
-  postgresAvailable,
-  startWeb,
-  type WebHarness,
-} from "../../test/support/web-harness.js";
+import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
 import { importConversations } from "../conversations/conversation-import.js";
 import { ConversationStore } from "../conversations/conversation-store.js";
-
-const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 
 /**
  * A NUL character (U+0000) in what a client sends: PostgreSQL stores no text holding one (SQLite

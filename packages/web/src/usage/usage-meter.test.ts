@@ -4,7 +4,7 @@ import { type KyselyPlugin, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DatabaseLink, openDatabaseLink } from "../../../../test/support/database-link.js";
 import {
-  type Dialect,
+  dialects,
   POSTGRES_URL,
   postgresAvailable,
   startWeb,
@@ -14,8 +14,6 @@ import type { CurrentUser } from "../accounts/account-store.js";
 import type { Limits, SettingsStore } from "../settings/settings-store.js";
 import { openDatabase, type WebDatabase } from "../storage/open-database.js";
 import { MAX_PENDING_RECORDS, UsageMeter } from "./usage-meter.js";
-
-const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 
 /** Settings that give every user `limits`, changed by the test as it goes. */
 function settingsWith(limits: { current: Limits }): SettingsStore {

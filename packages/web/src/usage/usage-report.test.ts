@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Session, signUp } from "../../test/support/web-client.js";
-import {
-  type Dialect,
-  postgresAvailable,
-  startWeb,
-  type WebHarness,
-} from "../../test/support/web-harness.js";
+import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
 import { loadCurrentUser } from "../accounts/account-store.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import { UsageMeter } from "./usage-meter.js";
-
-const dialects: Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 
 const noLimits = { get: async () => ({ userLimits: {}, groupLimits: {} }) } as unknown as SettingsStore;
 

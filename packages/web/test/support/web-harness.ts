@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createLogger, type HearthConfig, type Logger, loadConfig } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
-import { POSTGRES_URL } from "../../../../test/support/postgres.js";
+import { POSTGRES_URL, postgresAvailable } from "../../../../test/support/postgres.js";
 import { createWebService } from "../../src/index.js";
 import type { WebDatabase } from "../../src/storage/open-database.js";
 
@@ -23,6 +23,9 @@ export interface WebHarness {
 export { POSTGRES_URL, postgresAvailable } from "../../../../test/support/postgres.js";
 
 export type Dialect = "sqlite" | "postgres";
+
+/** The databases a test runs on: SQLite, and PostgreSQL where one answers (CI has one). */
+export const dialects: readonly Dialect[] = postgresAvailable ? ["sqlite", "postgres"] : ["sqlite"];
 
 /**
  * A web service in process with a temp data dir (and a temp PostgreSQL schema), pointed at the given
