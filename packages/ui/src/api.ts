@@ -77,20 +77,7 @@ export interface Preferences {
 }
 
 /** A saved prompt of the prompt library (GET /api/prompts): the caller's own, or shared with everyone. */
-export interface Prompt {
-  id: string;
-  /** Without the "/" typed before it. */
-  command: string;
-  title: string;
-  content: string;
-  shared: boolean;
-  /** The caller may change and delete it: their own, or a shared one for an administrator. */
-  editable: boolean;
-  /** A shared prompt one of the caller's own has the command of (its id): theirs is the one "/" offers. */
-  shadowedBy?: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export type { Prompt } from "@hearth/contracts/prompt-command";
 
 export class ApiError extends Error {
   constructor(

@@ -1,17 +1,8 @@
+import type { Prompt } from "@hearth/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { createApiKey, type Session, signUp } from "../../test/support/web-client.js";
 import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
-
-interface Prompt {
-  id: string;
-  command: string;
-  title: string;
-  content: string;
-  shared: boolean;
-  editable: boolean;
-  shadowedBy?: string;
-}
 
 /** The prompt library over the browser API, on each database. */
 describe.each(dialects)("prompt library on %s", (dialect) => {

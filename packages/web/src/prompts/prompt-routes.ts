@@ -1,11 +1,16 @@
-import { PROMPT_COMMAND_MAX_CHARS, PROMPT_COMMAND_PATTERN, PROMPT_TITLE_MAX_CHARS } from "@hearth/contracts";
+import {
+  PROMPT_COMMAND_MAX_CHARS,
+  PROMPT_COMMAND_PATTERN,
+  PROMPT_TITLE_MAX_CHARS,
+  type Prompt,
+} from "@hearth/contracts";
 import type { HearthConfig } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
 import { limitedText } from "../text/limited-text.js";
-import type { PromptStore, StoredPrompt } from "./prompt-store.js";
+import type { PromptStore } from "./prompt-store.js";
 
 /**
  * The prompt library (`GET`/`POST /api/prompts`, `PATCH`/`DELETE /api/prompts/{id}`): the caller's
@@ -42,7 +47,7 @@ export function registerPromptRoutes(
   const created = z.strictObject({ ...fields, shared: fields.shared.optional() });
   const changed = z.strictObject(fields).partial();
 
-  const audited = async (actorId: string, action: "create" | "change" | "delete", prompt: StoredPrompt) =>
+  const audited = async (actorId: string, action: "create" | "change" | "delete", prompt: Prompt) =>
     audit(prompts.db, {
       actorId,
       action: `prompt.shared-${action}`,

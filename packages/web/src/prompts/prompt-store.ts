@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { foldName } from "@hearth/contracts";
+import { foldName, type Prompt } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import { sql } from "kysely";
 import type { PromptsTable } from "../storage/database-schema.js";
@@ -8,26 +8,6 @@ import { isUniqueViolation } from "../storage/unique-violation.js";
 
 /** The scope of the prompts an administrator shares with everyone. */
 const SHARED = "shared";
-
-/** A prompt as the API gives it. */
-export interface StoredPrompt {
-  id: string;
-  /** Without the "/" typed before it. */
-  command: string;
-  title: string;
-  content: string;
-  /** Shared with everyone by an administrator (else the caller's own). */
-  shared: boolean;
-  /** Whether the caller may change and delete it: their own, or a shared one for an administrator. */
-  editable: boolean;
-  /**
-   * A shared prompt whose command one of the caller's own has too: theirs is the one "/" offers
-   * (`shadowedBy` is its id). Absent on the caller's own prompts.
-   */
-  shadowedBy?: string;
-  createdAt: string;
-  updatedAt: string;
-}
 
 /** What a prompt is written with (as the route took it: trimmed and within the limits). */
 export interface PromptInput {
@@ -66,7 +46,7 @@ export interface PromptReader {
 export class PromptStore {
   constructor(readonly db: WebDatabase) {}
 
-  private toPrompt(row: PromptsTable, reader: PromptReader): StoredPrompt {
+  private toPrompt(row: PromptsTable, reader: PromptReader): Prompt {
     const shared = row.user_id === null;
     return {
       id: row.id,
@@ -81,7 +61,7 @@ export class PromptStore {
   }
 
   /** The reader's own prompts and the shared ones, by command (their own first on a tie). */
-  async list(reader: PromptReader): Promise<StoredPrompt[]> {
+  async list(reader: PromptReader): Promise<Prompt[]> {
     const rows = await this.db
       .selectFrom("prompts")
       .selectAll()
@@ -102,7 +82,7 @@ export class PromptStore {
   }
 
   /** A prompt the reader sees (their own or a shared one); PROMPT_NOT_FOUND for another's. */
-  async get(reader: PromptReader, id: string): Promise<StoredPrompt> {
+  async get(reader: PromptReader, id: string): Promise<Prompt> {
     return this.toPrompt(await this.row(reader, id), reader);
   }
 
@@ -118,7 +98,7 @@ export class PromptStore {
   }
 
   /** The prompt the reader may change: ADMIN_REQUIRED for a shared one unless they are an administrator. */
-  async editable(reader: PromptReader, id: string): Promise<StoredPrompt> {
+  async editable(reader: PromptReader, id: string): Promise<Prompt> {
     const prompt = await this.get(reader, id);
     if (!prompt.editable)
       throw new HearthError("ADMIN_REQUIRED", "Only administrators may change a shared prompt");
@@ -136,7 +116,7 @@ export class PromptStore {
   }
 
   /** A new prompt: the reader's own, or shared (administrators only: ADMIN_REQUIRED). */
-  async create(reader: PromptReader, input: PromptInput): Promise<StoredPrompt> {
+  async create(reader: PromptReader, input: PromptInput): Promise<Prompt> {
     if (input.shared && reader.role !== "admin")
       throw new HearthError("ADMIN_REQUIRED", "Only administrators may share a prompt with everyone");
     const scope = input.shared ? SHARED : reader.id;
@@ -168,7 +148,7 @@ export class PromptStore {
    * Changes the fields given. `shared` moves a prompt between the administrator's own and the
    * shared ones (administrators only); its command must be free where it goes.
    */
-  async update(reader: PromptReader, id: string, changes: Partial<PromptInput>): Promise<StoredPrompt> {
+  async update(reader: PromptReader, id: string, changes: Partial<PromptInput>): Promise<Prompt> {
     const before = await this.editable(reader, id);
     if (changes.shared !== undefined && changes.shared !== before.shared && reader.role !== "admin")
       throw new HearthError("ADMIN_REQUIRED", "Only administrators may share a prompt with everyone");
@@ -199,7 +179,7 @@ export class PromptStore {
   }
 
   /** Deletes a prompt the reader may change; gives back what it was. */
-  async delete(reader: PromptReader, id: string): Promise<StoredPrompt> {
+  async delete(reader: PromptReader, id: string): Promise<Prompt> {
     const prompt = await this.editable(reader, id);
     await this.db.deleteFrom("prompts").where("id", "=", id).execute();
     return prompt;
