@@ -272,6 +272,37 @@ describe.each(dialects)("files in a chat on %s", (dialect) => {
     expect([plain.statusCode, plain.json().error.code]).toEqual([400, "INVALID_REQUEST"]);
   });
 
+  it("answers an upload whose chat is deleted while it is accepted as the chat's absence, and keeps no trace of it", async () => {
+    const id = await newConversation(web.app, alice);
+    await attach(alice, id, "first.txt", "The first file.");
+    const base = (await listed(alice, id)).body.knowledgeBaseId!;
+    services.beforeUploadAnswer = async () => {
+      services.beforeUploadAnswer = undefined;
+      const deleted = await web.app.inject({
+        method: "DELETE",
+        url: `/api/conversations/${id}`,
+        headers: alice.headers,
+      });
+      expect(deleted.statusCode).toBe(204);
+    };
+    const late = await attach(alice, id, "late.txt", "Attached as the chat went.");
+    expect([late.status, (late.body.error as { code: string }).code]).toEqual([
+      404,
+      "CONVERSATION_NOT_FOUND",
+    ]);
+    expect(await serviceBases()).not.toContain(base);
+    const jobs = await web.db
+      .selectFrom("knowledge_jobs")
+      .select("id")
+      .where("knowledge_base_id", "=", base)
+      .execute();
+    expect(jobs).toEqual([]);
+    // The service is undisturbed: the next chat attaches and lists its file.
+    const next = await newConversation(web.app, alice);
+    expect((await attach(alice, next, "next.txt", "Next.")).status).toBe(202);
+    expect((await listed(alice, next)).body.documents.map((d) => d.name)).toEqual(["next.txt"]);
+  });
+
   it("deletes a chat's files with it, on the knowledge service too: alone, with its folder, with the account", async () => {
     const baseOf = async (session: Session, id: string) => {
       await attach(session, id, "notes.txt", "Some notes.");

@@ -173,7 +173,14 @@ export function registerConversationFileRoutes(
     if (!String(request.headers["content-type"] ?? "").startsWith("multipart/form-data"))
       throw new HearthError("INVALID_REQUEST", "Attach files as multipart/form-data `file` parts");
     const knowledgeBaseId = await files.ensureBase(currentUser(request).id, id);
-    return forward(request, reply, "POST", documents(knowledgeBaseId), { knowledgeBaseId });
+    try {
+      return await forward(request, reply, "POST", documents(knowledgeBaseId), { knowledgeBaseId });
+    } catch (error) {
+      // The chat was deleted, and its files with it, while the knowledge service took the upload.
+      if (error instanceof HearthError && error.code === "KNOWLEDGE_BASE_NOT_FOUND")
+        throw new HearthError("CONVERSATION_NOT_FOUND", "No such conversation");
+      throw error;
+    }
   });
 
   app.delete("/api/conversations/:id/files/:documentId", access, async (request, reply) => {

@@ -86,6 +86,29 @@ async function assertMayEmbedWith(
 }
 
 /**
+ * Records which base a job the knowledge service started is for. A base deleted here while the
+ * knowledge service accepted the job (its deletion there follows) is KNOWLEDGE_BASE_NOT_FOUND, as
+ * if the request had come a moment later: nothing is recorded for it.
+ */
+async function recordJob(db: WebDatabase, jobId: string, knowledgeBaseId: string) {
+  try {
+    await db
+      .insertInto("knowledge_jobs")
+      .values({ id: jobId, knowledge_base_id: knowledgeBaseId, created_at: new Date().toISOString() })
+      .onConflict((oc) => oc.column("id").doNothing())
+      .execute();
+  } catch (error) {
+    const base = await db
+      .selectFrom("knowledge_bases")
+      .select("id")
+      .where("id", "=", knowledgeBaseId)
+      .executeTakeFirst();
+    if (base) throw error;
+    throw new HearthError("KNOWLEDGE_BASE_NOT_FOUND", "No such knowledge base");
+  }
+}
+
+/**
  * Forwards a request to the knowledge service as it came (a multipart upload streamed through, not
  * buffered), and its answer back; a job it starts for `knowledgeBaseId` is recorded so that whoever
  * may write that base may follow it (/api/jobs). A failure of the knowledge service is a 502, but
@@ -125,13 +148,7 @@ export function knowledgeForwarder(db: WebDatabase, knowledge: ServiceProxy) {
         } catch {
           jobId = undefined; // not a job answer
         }
-        if (jobId) {
-          await db
-            .insertInto("knowledge_jobs")
-            .values({ id: jobId, knowledge_base_id: knowledgeBaseId, created_at: new Date().toISOString() })
-            .onConflict((oc) => oc.column("id").doNothing())
-            .execute();
-        }
+        if (jobId) await recordJob(db, jobId, knowledgeBaseId);
       }
       if (response.status >= 500 && !options.passOn?.includes(errorCodeOf(text) ?? ""))
         throw new UpstreamCallError({

@@ -60,6 +60,11 @@ export interface FakeKnowledge {
   /** Documents every base reports as indexed with older settings, until it is re-indexed. */
   staleDocuments: number;
   /**
+   * When set, awaited after an upload is accepted and before it is answered: a test acts in that
+   * instant (deletes the base's chat, say) as another request could.
+   */
+  beforeUploadAnswer: (() => Promise<void>) | undefined;
+  /**
    * A text document queued under a job held running until it is cancelled, started on the knowledge
    * service itself (as a watched folder's scan or `hearth ingest` starts one): the web service never
    * saw its job. Listed with its `jobId`, as the real service lists a document a job has still to do.
@@ -158,6 +163,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     sandboxHeaders: true,
     holdIngestion: false,
     staleDocuments: 0,
+    beforeUploadAnswer: undefined,
     ingestElsewhere(knowledgeBaseId, files) {
       const base = bases.get(knowledgeBaseId);
       if (!base) throw new Error(`no knowledge base ${knowledgeBaseId}`);
@@ -425,6 +431,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         const started = startJob(id, state.holdIngestion ? "running" : "completed");
         if (state.holdIngestion)
           heldJobs.set(started.id, { knowledgeBaseId: id, documents: documents.map((d) => d.record) });
+        await state.beforeUploadAnswer?.();
         return send(response, 202, { job: started, documents: documents.map((d) => d.record) });
       }
       if (parts[3] === "documents" && parts[4]) {
