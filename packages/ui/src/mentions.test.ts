@@ -31,6 +31,15 @@ describe("#name mentions of knowledge bases", () => {
     expect(ids("看看#产品手册。")).toEqual(["4"]);
   });
 
+  it("reads the full-width ＃ a Chinese input method types as #", () => {
+    expect(findMentions("看看＃产品手册怎么用", bases)).toEqual({
+      mentioned: [bases[3]],
+      text: "看看产品手册怎么用",
+    });
+    expect(ids("＃Docs，＃Doc。")).toEqual(["2", "1"]);
+    expect(ids("＃Docsify")).toEqual([]);
+  });
+
   it("reads names with spaces, and takes the # off what is sent", () => {
     expect(findMentions("per #HR policy, how many days?", bases)).toEqual({
       mentioned: [bases[4]],
@@ -49,6 +58,9 @@ describe("the # list of knowledge bases in the message box", () => {
     expect(hashQuery("看看#产品", 5)).toEqual({ start: 2, query: "产品" });
     expect(hashQuery("(#Doc", 5)).toEqual({ start: 1, query: "Doc" });
     expect(hashQuery("first line\n#Doc", 15)).toEqual({ start: 11, query: "Doc" });
+    // The full-width ＃ of a Chinese input method opens it too.
+    expect(hashQuery("看看＃产品", 5)).toEqual({ start: 2, query: "产品" });
+    expect(hashQuery("＃", 1)).toEqual({ start: 0, query: "" });
     // The caret decides: in a word, what is before it is the query; past a space, no list.
     expect(hashQuery("#Docsify", 4)).toEqual({ start: 0, query: "Doc" });
     expect(hashQuery("#Docs question", 14)).toBeUndefined();
@@ -61,6 +73,8 @@ describe("the # list of knowledge bases in the message box", () => {
     expect(hashQuery("page.html#intro", 15)).toBeUndefined();
     expect(hashQuery("##", 2)).toBeUndefined();
     expect(hashQuery("##Doc", 5)).toBeUndefined();
+    expect(hashQuery("C＃", 2)).toBeUndefined();
+    expect(hashQuery("#＃Doc", 5)).toBeUndefined();
   });
 
   it("offers the names that begin with the query first, then those that hold it, without case or width", () => {

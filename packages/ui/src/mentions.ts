@@ -2,11 +2,14 @@ import { foldName } from "@hearth/contracts/username";
 
 /** Chinese, Japanese and Korean script: written without spaces between words. */
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+/** What opens a mention: "#", or the full-width "＃" a Chinese input method types. */
+const HASHES = "#＃";
 /** What may follow a whole mention: the end, whitespace, or punctuation and symbols. */
 const BOUNDARY = /^$|^[\s\p{P}\p{S}]/u;
 
 /**
- * The `#name` mentions of knowledge bases in a message, and the message with each `#` taken off.
+ * The `#name` mentions of knowledge bases in a message (`＃name` too), and the message with each `#`
+ * taken off.
  * A mention is a whole name: followed by the end, whitespace or punctuation ("#Docs question" names
  * "Docs", not also "Doc"), or, for a name ending in Chinese (Japanese, Korean) script, by more of
  * that script, as those languages put no space after it ("#产品手册怎么用"). Where several names fit
@@ -20,8 +23,8 @@ export function findMentions<T extends { name: string }>(
   const mentioned: T[] = [];
   let out = "";
   let at = 0;
-  for (let hash = text.indexOf("#"); hash !== -1; hash = text.indexOf("#", hash + 1)) {
-    if (hash < at) continue;
+  for (let hash = 0; hash < text.length; hash++) {
+    if (hash < at || !HASHES.includes(text[hash]!)) continue;
     const kb = byLength.find((candidate) => {
       if (!text.startsWith(candidate.name, hash + 1)) return false;
       const after =
@@ -39,13 +42,17 @@ export function findMentions<T extends { name: string }>(
 }
 
 /** A "#" that may open the list of knowledge bases, and what is typed after it up to the caret. */
-const HASH_QUERY = new RegExp(`(?<=^|[\\s\\p{P}\\p{S}]|${CJK.source})(?<!#)#([^\\s#]*)$`, "u");
+const HASH_QUERY = new RegExp(
+  `(?<=^|[\\s\\p{P}\\p{S}]|${CJK.source})(?<![${HASHES}])[${HASHES}]([^\\s${HASHES}]*)$`,
+  "u",
+);
 
 /**
  * The "#" of the message box that opens its list of knowledge bases: typed at the start, after white
  * space, punctuation or a symbol, or after Chinese (Japanese, Korean) script, which puts no space
  * before it; not after a letter or digit ("C#") nor after another "#". What follows it up to the
- * caret, without white space, is the query. Undefined when the caret is not in one.
+ * caret, without white space, is the query. A full-width "＃" opens it too. Undefined when the caret
+ * is not in one.
  */
 export function hashQuery(text: string, caret: number): { start: number; query: string } | undefined {
   const match = HASH_QUERY.exec(text.slice(0, caret));
