@@ -194,7 +194,7 @@ export async function createWebService(
   registerConversationFileRoutes(app, { conversations, files });
   registerShareRoutes(app, { conversations, shares, settings });
   registerFolderRoutes(app, { folders: new FolderStore(db), turns: turnDeps.turns, purgeFiles });
-  registerPromptRoutes(app, { prompts: new PromptStore(db), config });
+  registerPromptRoutes(app, { prompts: new PromptStore(db), config, contentFilter });
   registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess, modelAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerAdminRoutes(app, {

@@ -1,7 +1,7 @@
 import type { Prompt } from "@hearth/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { createApiKey, type Session, signUp } from "../../test/support/web-client.js";
+import { createApiKey, type Session, setFilterWords, signUp } from "../../test/support/web-client.js";
 import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
 /** The prompt library over the browser API, on each database. */
@@ -102,6 +102,26 @@ describe.each(dialects)("prompt library on %s", (dialect) => {
     });
     await made(carol, { command: "会议-纪要_2", title: "Minutes", content: "Minutes of {{meeting}}" });
     expect((await list(carol)).contentMaxChars).toBe(maxMessageChars);
+  });
+
+  it("refuses a blocked word in a prompt's title or content when it is saved, keeping what was stored", async () => {
+    const dave = await newUser();
+    const kept = await made(dave, { command: "brief", title: "Brief", content: "Summarise {{text}}" });
+    await setFilterWords(web.app, admin, ["forbidden"]);
+    try {
+      for (const response of [
+        await create(dave, { command: "bad", title: "Bad", content: "say forbidden things" }),
+        await create(dave, { command: "bad", title: "A forbidden title", content: "fine" }),
+        await patch(dave, kept.id, { content: "now forbidden" }),
+        await create(dave, { command: "bad", title: "Bad", content: "ＦＯＲＢＩＤＤＥＮ, in full width" }),
+      ]) {
+        expect(response.statusCode, response.body).toBe(422);
+        expect(response.json().error.code).toBe("CONTENT_BLOCKED");
+      }
+    } finally {
+      await setFilterWords(web.app, admin, []);
+    }
+    expect((await list(dave)).prompts.filter((p) => !p.shared)).toEqual([kept]);
   });
 
   it("shares an administrator's prompt with everyone, changed only by administrators and audited", async () => {

@@ -9,6 +9,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
+import type { ContentFilter } from "../chat/content-filter.js";
 import { limitedText } from "../text/limited-text.js";
 import type { PromptStore } from "./prompt-store.js";
 
@@ -17,13 +18,15 @@ import type { PromptStore } from "./prompt-store.js";
  * own prompts and those administrators share with everyone, each called by its command after "/"
  * in the message box. A browser session's only, as the chat defaults are: no API key opens them
  * (the public /v1 API does not use them, and a user's prompts may be private). The changes of a
- * shared prompt are audited (prompt.shared-create, -change, -delete).
+ * shared prompt are audited (prompt.shared-create, -change, -delete). A prompt's title and content
+ * are held to the sensitive-word filter on user input when saved (422 CONTENT_BLOCKED), as a system
+ * prompt is: a shared prompt is shown to everyone, and its content is sent as a message.
  */
 export function registerPromptRoutes(
   app: FastifyInstance,
-  deps: { prompts: PromptStore; config: HearthConfig },
+  deps: { prompts: PromptStore; config: HearthConfig; contentFilter: ContentFilter },
 ) {
-  const { prompts } = deps;
+  const { prompts, contentFilter } = deps;
   const access = { config: { access: "user" as const } };
   const maxContent = deps.config.web.maxMessageChars;
   const command = z
@@ -63,6 +66,7 @@ export function registerPromptRoutes(
   app.post("/api/prompts", access, async (request, reply) => {
     const user = currentUser(request);
     const body = created.parse(request.body ?? {});
+    await contentFilter.checkInputs([body.title, body.content]);
     const prompt = await prompts.create(user, { ...body, shared: body.shared ?? false });
     if (prompt.shared) await audited(user.id, "create", prompt);
     return reply.code(201).send(prompt);
@@ -74,6 +78,7 @@ export function registerPromptRoutes(
     // Who may change it before what the body holds: another user's prompt is a 404 whatever it says.
     const before = await prompts.editable(user, id);
     const body = changed.parse(request.body ?? {});
+    await contentFilter.checkInputs([body.title ?? "", body.content ?? ""]);
     const after = await prompts.update(user, id, body);
     // Shared before or after (shared, changed, or taken back as the administrator's own).
     if (before.shared || after.shared) await audited(user.id, "change", after);
