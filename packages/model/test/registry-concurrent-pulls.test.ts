@@ -208,6 +208,31 @@ describe("concurrent pulls of the same model", () => {
     }
   });
 
+  it("installs nothing when its pull leaves after the last byte, before the model is recorded; the next pull installs without downloading", async () => {
+    const modelsDir = await freshDir("registry-leave-before-install");
+    const registry = new ModelRegistry(modelsDir);
+    const reference = `${server.url}/library/shared:latest`;
+    const leaving = new AbortController();
+    const requestsBefore = server.state.requests.length;
+    // Cancelled once every byte is in and checked, as the model is about to be recorded.
+    const left = await registry
+      .pull(reference, {
+        signal: leaving.signal,
+        onProgress: (event) => {
+          if (event.status === "writing manifest") leaving.abort(new Error("cancelled"));
+        },
+      })
+      .catch((error: unknown) => error);
+    expect(left).toMatchObject({ message: "cancelled" });
+    expect(await registry.list()).toEqual([]);
+    expect(await readdir(modelsDir)).not.toContain("shared.gguf");
+    // The bytes are kept: pulled again, it is installed from them.
+    expect(await registry.pull(reference)).toMatchObject({ name: "shared:latest", digest: sha256(bytes) });
+    expect(
+      server.state.requests.slice(requestsBefore).filter((path) => path.includes("/blobs/")),
+    ).toHaveLength(1);
+  });
+
   describe("beside another process that holds the download's lock", () => {
     let other: ChildProcess;
     beforeAll(async () => {

@@ -800,6 +800,9 @@ export class ModelRegistry {
     }
     progress({ status: "writing manifest" });
     const version = await this.#serial(async () => {
+      // Cancelled once the bytes were in (or while another registry operation held this one up):
+      // nothing is recorded, as a Cancel says; the blob stays for the next pull to install.
+      options.signal?.throwIfAborted();
       // Removed meanwhile with the model that held these bytes (`hearth models rm`): nothing to link to.
       if (!(await stat(fetched.blob).catch(() => undefined)))
         throw new HearthError(
