@@ -24,14 +24,20 @@ import { tinyGgufBytes } from "../support/tiny-gguf.js";
 const first = tinyGgufBytes({ seed: 21 });
 const second = tinyGgufBytes({ seed: 22 });
 /** A model padded past 512 KiB (bytes no tensor uses): held part-way, its download has reported progress. */
-const slow = (() => {
-  const model = tinyGgufBytes({ seed: 25 });
+const padded = (seed: number) => {
+  const model = tinyGgufBytes({ seed });
   const file = new Uint8Array(model.length + 700_000);
   file.set(model);
   return file;
-})();
+};
+const slow = padded(25);
 const slowHalf = Math.floor(slow.length / 2);
-const halted = tinyGgufBytes({ seed: 26 });
+const halted = padded(26);
+/**
+ * Where halted's download is held: past its first progress report (256 KiB), and short of slowHalf
+ * (its partial file is kept, and the last test waits for a partial file to hold slowHalf bytes).
+ */
+const haltedAt = 300_000;
 
 /** A gate: the registry server holds an answer part-way until `open` is called. */
 function gate() {
@@ -114,16 +120,34 @@ describe("model versions and rollback through the web service", () => {
       await page.getByRole("tab", { name: "Models" }).click();
       const pullButton = page.getByRole("button", { name: "Pull", exact: true });
 
-      // A pull cancelled part-way: its download stops, the row says so (not as an error), nothing is installed.
+      // A pull cancelled part-way: its download stops, the row says so (not as an error), nothing is
+      // installed. It goes on while another admin tab is shown, and Models shown again shows its
+      // progress and Cancel; a pull of another model meanwhile has its own row.
+      const haltedReference = `${registryServer.url}/library/halted:latest`;
+      const tinyReference = `${registryServer.url}/library/tiny:latest`;
+      const haltedRow = page.locator(".pulls li", { hasText: haltedReference });
+      const tinyRow = page.locator(".pulls li", { hasText: tinyReference });
       const held = gate();
-      registryServer.state.pauseNextAt = [{ at: 20_000, until: held.until }];
-      await page.getByLabel(/Pull a model/).fill(`${registryServer.url}/library/halted:latest`);
+      registryServer.state.pauseNextAt = [{ at: haltedAt, until: held.until }];
+      await page.getByLabel(/Pull a model/).fill(haltedReference);
       await pullButton.click();
       try {
-        await partialHolds(dir, 20_000);
+        await partialHolds(dir, haltedAt);
         expect(await pullButton.isDisabled()).toBe(true);
-        await page.getByRole("button", { name: "Cancel pull" }).click();
-        await expect.poll(() => page.locator("output").first().textContent()).toBe("Pull cancelled");
+        await page.getByRole("tab", { name: "Users" }).click();
+        await page.getByRole("tab", { name: "Users", selected: true }).waitFor();
+        expect(await page.getByRole("button", { name: "Cancel pull" }).count()).toBe(0);
+        await page.getByRole("tab", { name: "Models" }).click();
+        await expect
+          .poll(() => haltedRow.locator("output").textContent())
+          .toMatch(/^Downloading [0-9a-f]{12} \d+%$/);
+        await page.getByLabel(/Pull a model/).fill(tinyReference);
+        await pullButton.click();
+        // Given time: on a busy machine the pull's last steps take more than the poll's default second.
+        await expect.poll(() => tinyRow.locator("output").textContent(), { timeout: 30_000 }).toBe("Done");
+        expect(await haltedRow.locator("output").textContent()).toMatch(/^Downloading /);
+        await haltedRow.getByRole("button", { name: "Cancel pull" }).click();
+        await expect.poll(() => haltedRow.locator("output").textContent()).toBe("Pull cancelled");
         await expect
           .poll(() => registryServer.state.leftEarly, { timeout: 10_000 })
           .toContain(`/v2/library/halted/blobs/${registryServer.digestOf(halted)}`);
@@ -135,11 +159,7 @@ describe("model versions and rollback through the web service", () => {
       await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe("Pull");
       expect(await page.getByRole("list", { name: "Versions: halted:latest" }).count()).toBe(0);
       expect((await new ModelRegistry(dir).list()).map((m) => m.name)).not.toContain("halted:latest");
-
-      await page.getByLabel(/Pull a model/).fill(`${registryServer.url}/library/tiny:latest`);
-      await pullButton.click();
-      // Given time: on a busy machine the pull's last steps take more than the poll's default second.
-      await expect.poll(() => page.locator("output").first().textContent(), { timeout: 30_000 }).toBe("Done");
+      // The pull that ended here had the models read again.
       const versions = page.getByRole("list", { name: "Versions: tiny:latest" });
       await expect.poll(() => versions.locator("li").count()).toBe(1);
       // New weights under the same name (as `hearth models pull --name tiny` does): version 1.1.0.

@@ -26,7 +26,7 @@ import { describedField, keepFocusNear, PAGE_HEADING, useKeyboardScrollable, use
 import { fill, type Messages, useI18n } from "./i18n.js";
 import { CopyButton } from "./markdown.js";
 import { SkippedModelFiles } from "./model-guidance.js";
-import { followPull, type PullProgress, pullProgressText } from "./model-pull.js";
+import { cancelPull, pullProgressText, startPull, usePulls } from "./model-pull.js";
 import { navigate, usePath } from "./router.js";
 import { ActionError, errorField, useAction } from "./use-action.js";
 
@@ -747,10 +747,12 @@ function Models() {
   const [registry, setRegistry] = useState<Map<string, RegistryModel>>(new Map());
   const [groups, setGroups] = useState<Group[]>([]);
   const [pull, setPull] = useState("");
-  /** The pull's last step (shown in the language of the moment), that it was cancelled, or its failure. */
-  const [progress, setProgress] = useState<PullProgress | undefined>();
-  /** The pull under way: its Cancel aborts the request, which stops the download unless another pull of it waits. */
-  const [pulling, setPulling] = useState<AbortController | undefined>();
+  /**
+   * The tab's pulls, kept beyond this page (model-pull.ts): each row's last step (shown in the
+   * language of the moment), that it was cancelled, or its failure; a running one's Cancel aborts its
+   * request, which stops the download unless another pull of it waits.
+   */
+  const { rows: pulls, ended } = usePulls();
   const pullButton = useRef<HTMLButtonElement>(null);
   /** What the last deletion did with the model's weights, said until the next change. */
   const [removal, setRemoval] = useState<ModelRemoval | undefined>();
@@ -769,23 +771,25 @@ function Models() {
   useEffect(() => {
     void load();
   }, [load]);
-  const startPull = async (event: FormEvent) => {
+  // Each pull that ends, while this page is shown, may have installed a model: the models are read again.
+  const seenEnded = useRef(ended);
+  useEffect(() => {
+    if (seenEnded.current === ended) return;
+    seenEnded.current = ended;
+    void load();
+  }, [ended, load]);
+  /** Pull is off while the name typed is being pulled: a second pull of it would only join the first. */
+  const pulling = pulls.some((row) => row.running && row.model === pull);
+  const pullModel = (event: FormEvent) => {
     event.preventDefault();
-    const controller = new AbortController();
-    setPulling(controller);
-    setProgress({});
-    const outcome = await followPull(
-      ndjsonLines<PullStep>("/api/admin/models/pull", { model: pull }, controller.signal),
-      controller.signal,
-      setProgress,
+    void startPull(pull, (signal) =>
+      ndjsonLines<PullStep>("/api/admin/models/pull", { model: pull }, signal),
     );
-    setPulling(undefined);
-    if (!("cancelled" in outcome || "failed" in outcome)) await load();
   };
-  const cancelPull = (event: MouseEvent<HTMLButtonElement>) => {
-    // The button goes with the pull: focus moves to Pull, enabled again.
+  const cancel = (event: MouseEvent<HTMLButtonElement>, id: number) => {
+    // The button goes with the pull: focus moves to the next pull's Cancel, else to Pull.
     const restoreFocus = keepFocusNear(event.currentTarget, () => pullButton.current);
-    pulling?.abort();
+    cancelPull(id);
     restoreFocus();
   };
   const putAccess = async (model: AdminModel, body: { groupIds: string[]; adminOnly?: boolean }) => {
@@ -816,21 +820,35 @@ function Models() {
   return (
     <section aria-labelledby="models-title">
       <h3 id="models-title">{t.models}</h3>
-      <form className="inline-form" onSubmit={startPull}>
+      <form className="inline-form" onSubmit={pullModel}>
         <label>
           {t.pullModel}
           <input value={pull} onChange={(e) => setPull(e.target.value)} required />
         </label>
-        <button type="submit" ref={pullButton} disabled={pulling !== undefined}>
+        <button type="submit" ref={pullButton} disabled={pulling}>
           {t.pull}
         </button>
-        <output aria-live="polite">{progress === undefined ? "" : pullProgressText(t, progress)}</output>
-        {pulling && (
-          <button type="button" onClick={cancelPull}>
-            {t.cancelPull}
-          </button>
-        )}
       </form>
+      {pulls.length > 0 && (
+        <ul className="pulls">
+          {pulls.map((row) => (
+            <li key={row.id}>
+              <span className="pull-model">{row.model}</span>{" "}
+              <output aria-live="polite">{pullProgressText(t, row.progress)}</output>
+              {row.running && (
+                <button
+                  type="button"
+                  className="small"
+                  aria-label={`${t.cancelPull}: ${row.model}`}
+                  onClick={(event) => cancel(event, row.id)}
+                >
+                  {t.cancelPull}
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
       <ActionError error={error} />
       <p role="status" className="models-said">
         {removal && removalText(t, removal)}

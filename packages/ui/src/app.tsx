@@ -14,6 +14,7 @@ import { focusWhenShown, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, I18nContext, initialLocale, type Locale, MESSAGES, useI18n } from "./i18n.js";
 import { forgetUploads, uploadsPending } from "./knowledge-uploads.js";
 import { LanguageOptions } from "./language-options.js";
+import { forgetPulls } from "./model-pull.js";
 import { navigate, usePath } from "./router.js";
 
 // Pages most people open rarely load on demand, keeping the first load small.
@@ -420,6 +421,7 @@ export function App() {
                   // Signed out on purpose: unsent drafts do not wait for the next account on this tab.
                   clearDrafts();
                   forgetUploads();
+                  forgetPulls();
                   setModels(undefined);
                   // The next account starts from its own defaults (its model, its instructions).
                   setPreferences(undefined);

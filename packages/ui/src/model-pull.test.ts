@@ -1,8 +1,17 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "./api.js";
 import type { PullStep } from "./display-text.js";
 import { MESSAGES } from "./i18n.js";
-import { followPull, type PullProgress, pullProgressText } from "./model-pull.js";
+import {
+  cancelPull,
+  currentPulls,
+  followPull,
+  forgetPulls,
+  type PullProgress,
+  pullProgressText,
+  showPulls,
+  startPull,
+} from "./model-pull.js";
 
 const en = MESSAGES.en;
 const zh = MESSAGES["zh-CN"];
@@ -60,5 +69,119 @@ describe("a model pull on the admin Models page", () => {
     expect(done).toEqual({ status: "success" });
     expect(pullProgressText(en, done)).toBe("Done");
     expect(pullProgressText(zh, done)).toBe("完成");
+  });
+});
+
+/** A gate: a pull's answer is held until `open` is called. */
+function gate() {
+  let open!: () => void;
+  const until = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { until, open };
+}
+
+/** A pull's steps: `before` at once, the rest once `held` opens. */
+async function* heldAnswer(before: PullStep[], held: Promise<void>, after: PullStep[]) {
+  yield* before;
+  await held;
+  yield* after;
+}
+
+/** Lets what a page's leaving queued run (React's effects have all run by then). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** The rows as a Models page would show them: the model, what its row says, whether it has a Cancel. */
+const shownRows = () =>
+  currentPulls().rows.map((row) => [row.model, pullProgressText(en, row.progress), row.running]);
+
+describe("the tab's model pulls, kept beyond the admin Models page", () => {
+  afterEach(forgetPulls);
+
+  it("go on while the page is left, showing their progress and Cancel when it is shown again; a Cancel then reads as cancelled, once", async () => {
+    const leave = showPulls();
+    const pulled = startPull("halted", (signal) => answer([downloading], { signal }));
+    await vi.waitFor(() => expect(shownRows()).toEqual([["halted", "Downloading 7f87ebb17618 50%", true]]));
+    // Another admin tab: the pull runs on, its row kept.
+    leave();
+    await settle();
+    expect(shownRows()).toEqual([["halted", "Downloading 7f87ebb17618 50%", true]]);
+    // Models again: its progress and its Cancel.
+    const leaveAgain = showPulls();
+    expect(shownRows()).toEqual([["halted", "Downloading 7f87ebb17618 50%", true]]);
+    cancelPull(currentPulls().rows[0]!.id);
+    expect(await pulled).toEqual({ cancelled: true });
+    expect(shownRows()).toEqual([["halted", "Pull cancelled", false]]);
+    // Shown once: left again, the ended pull is forgotten.
+    leaveAgain();
+    await settle();
+    expect(shownRows()).toEqual([]);
+  });
+
+  it("show what a pull came to while the page was not shown, once, when it is shown again", async () => {
+    const ended = currentPulls().ended;
+    const held = gate();
+    const installed = startPull("tiny", () => heldAnswer([downloading], held.until, [{ status: "success" }]));
+    const failed = startPull("gone", () =>
+      heldAnswer([], held.until, [{ error: "no such model", code: "MODEL_NOT_FOUND" }]),
+    );
+    await vi.waitFor(() => expect(shownRows()[0]).toEqual(["tiny", "Downloading 7f87ebb17618 50%", true]));
+    held.open();
+    await Promise.all([installed, failed]);
+    // Each ended pull asks a Models page shown to read its models again.
+    expect(currentPulls().ended).toBe(ended + 2);
+    // Shown again (React's strict mode hides it and shows it again at once, which is not leaving it).
+    showPulls()();
+    const leave = showPulls();
+    await settle();
+    // The failure's code worded, as the page says it.
+    expect(shownRows()).toEqual([
+      ["tiny", "Done", false],
+      ["gone", "Error: This model is not available.", false],
+    ]);
+    leave();
+    await settle();
+    expect(shownRows()).toEqual([]);
+  });
+
+  it("gives each of two pulls at once its own row and Cancel; a new pull replaces the ended ones only", async () => {
+    const leave = showPulls();
+    const a = startPull("a", (signal) => answer([downloading], { signal }));
+    const b = startPull("b", (signal) => answer([{ status: "pulling manifest" }], { signal }));
+    await vi.waitFor(() =>
+      expect(shownRows()).toEqual([
+        ["a", "Downloading 7f87ebb17618 50%", true],
+        ["b", "Reading the manifest", true],
+      ]),
+    );
+    const [rowA, rowB] = currentPulls().rows;
+    cancelPull(rowA!.id);
+    await a;
+    expect(shownRows()).toEqual([
+      ["a", "Pull cancelled", false],
+      ["b", "Reading the manifest", true],
+    ]);
+    const c = startPull("c", (signal) => answer([], { signal }));
+    expect(currentPulls().rows.map((row) => row.model)).toEqual(["b", "c"]);
+    cancelPull(rowB!.id);
+    cancelPull(currentPulls().rows[1]!.id);
+    expect(await Promise.all([b, c])).toEqual([{ cancelled: true }, { cancelled: true }]);
+    leave();
+    await settle();
+    expect(shownRows()).toEqual([]);
+  });
+
+  it("are forgotten on signing out, running or not", async () => {
+    const leave = showPulls();
+    const running = startPull("a", (signal) => answer([downloading], { signal }));
+    await vi.waitFor(() => expect(shownRows()).toEqual([["a", "Downloading 7f87ebb17618 50%", true]]));
+    const [row] = currentPulls().rows;
+    forgetPulls();
+    expect(shownRows()).toEqual([]);
+    // Its request stopped (the sign-out aborts every request): it comes back no more.
+    cancelPull(row!.id);
+    await running;
+    expect(shownRows()).toEqual([]);
+    leave();
   });
 });
