@@ -188,8 +188,18 @@ export async function createWebService(
   const shares = new ShareStore(db);
   const files = new ConversationFiles(db, knowledgeProxy, logger);
   const purgeFiles = () => files.purge();
-  // A deleted chat's files the knowledge service could not delete at once (it was down), again.
-  const filePurge = setInterval(() => void purgeFiles(), PURGE_INTERVAL_MS).unref();
+  const temporaryOutage = new OutageLog(logger, "could not delete expired temporary chats");
+  /** The temporary chats left open (a tab closed) past web.temporaryChatHours after their last activity. */
+  const expireTemporaryChats = () =>
+    conversations
+      .deleteTemporaryBefore(new Date(Date.now() - config.web.temporaryChatHours * 3_600_000).toISOString())
+      .then(temporaryOutage.recovered, temporaryOutage.lost);
+  // Every minute, in every process: expired temporary chats; then the files of deleted chats (those
+  // the knowledge service could not delete at once, it was down, again).
+  const filePurge = setInterval(
+    () => void expireTemporaryChats().then(purgeFiles),
+    PURGE_INTERVAL_MS,
+  ).unref();
   registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess, shares, files });
   registerConversationFileRoutes(app, { conversations, files });
   registerShareRoutes(app, { conversations, shares, settings });

@@ -44,6 +44,16 @@ export const webSection = z.strictObject({
     .default(24 * 7),
   /** Processes serving the web port (node:cluster); 1 serves from the calling process. */
   workers: z.number().int().min(1).max(64).default(1),
+  /**
+   * How long a temporary chat (kept out of the list and its search) outlives its last
+   * message when its user did not leave it in the app (a tab closed), in hours; leaving it deletes it.
+   */
+  temporaryChatHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
   /** Longest chat message accepted, in characters. */
   maxMessageChars: z.number().int().min(1).max(10_000_000).default(100_000),
   /**

@@ -314,6 +314,11 @@ export const ERROR_CODES = {
     summary: "No shared conversation at that link: it never was, was stopped, or share links are off.",
   },
   SHARING_DISABLED: { status: 403, summary: "An administrator has turned share links off (web.shareLinks)." },
+  CONVERSATION_TEMPORARY: {
+    status: 409,
+    summary:
+      "A temporary chat cannot be shared, pinned, filed or archived: keep it first (PATCH {temporary: false}).",
+  },
   USER_NOT_FOUND: { status: 404, summary: "No user with that id (from `hearth users`: with that name)." },
   GROUP_NOT_FOUND: { status: 404, summary: "No group with that id." },
   GROUP_NAME_TAKEN: {

@@ -125,6 +125,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
    * A new conversation. Without a system prompt of its own (null: none) it starts with the user's
    * personal instructions, held to the same rules; without a model, with their default model while
    * they may still use it (else none, as before: the model is chosen with each message).
+   * `temporary: true` makes a temporary chat: out of the list and its search, deleted when left.
    */
   app.post("/api/conversations", access, async (request, reply) => {
     const user = currentUser(request);
@@ -133,6 +134,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         title: z.string().max(200).optional(),
         model: z.string().max(200).optional(),
         systemPrompt: systemPromptSchema,
+        temporary: z.boolean().optional(),
       })
       .parse(request.body ?? {});
     const preferences =
@@ -216,9 +218,11 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         folderId: z.string().min(1).max(100).nullable().optional(),
         /** true archives it (out of the list, in Archived chats); false brings it back. */
         archived: z.boolean().optional(),
+        /** false keeps a temporary chat (it joins the list); a chat cannot be made temporary later. */
+        temporary: z.literal(false).optional(),
       })
       .refine((body) => Object.values(body).some((value) => value !== undefined), {
-        message: "Give title, systemPrompt, pinned, folderId or archived",
+        message: "Give title, systemPrompt, pinned, folderId, archived or temporary",
       })
       .parse(request.body);
     await checkSystemPrompt(changes.systemPrompt);
@@ -228,11 +232,14 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   app.delete("/api/conversations/:id", access, async (request, reply) => {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
+    const { temporary } = await store.get(user.id, id);
     const messages = await store.delete(user.id, id);
     deps.turns.stop(id, "deleted");
     // An empty conversation is no one's record (the page removes the one a refused first message
-    // leaves): auditing it would fill the log with deletions nobody made.
-    if (messages > 0) await audit(store.db, { actorId: user.id, action: "conversation.delete", target: id });
+    // leaves), nor is a temporary chat (the page deletes one as it is left): auditing them would
+    // fill the log with deletions nobody made.
+    if (messages > 0 && !temporary)
+      await audit(store.db, { actorId: user.id, action: "conversation.delete", target: id });
     // Its files go with it, on the knowledge service too (tried again later should that fail now).
     await deps.files.purge();
     return reply.code(204).send();

@@ -104,6 +104,8 @@ export interface StoredConversation {
   folderId: string | null;
   /** When it was archived (out of the list, in Archived chats); null: not archived. */
   archivedAt: string | null;
+  /** A temporary chat: out of the list and its search; deleted when left. */
+  temporary: boolean;
 }
 
 /** Which of a user's conversations a list holds. */
@@ -131,6 +133,8 @@ export interface ConversationChanges {
   folderId?: string | null;
   /** Archives it (now) or takes it out of the archive. */
   archived?: boolean;
+  /** false keeps a temporary chat: it joins the list as any other conversation. */
+  temporary?: false;
 }
 
 /**
@@ -363,6 +367,14 @@ export async function deleteConversationRows(db: WebDatabase, ids: readonly stri
   return Number(removed.numDeletedRows);
 }
 
+/** What sharing, pinning, filing or archiving a temporary chat is answered. */
+export function temporaryChatError(): HearthError {
+  return new HearthError(
+    "CONVERSATION_TEMPORARY",
+    "A temporary chat cannot be shared, pinned, filed or archived: keep it first",
+  );
+}
+
 /** Conversations and their messages, always scoped to their owner: another user's id is a 404. */
 export class ConversationStore {
   /** `db` may be a transaction: what the store does then is part of it (an import's conversation). */
@@ -385,6 +397,7 @@ export class ConversationStore {
       systemPrompt?: string | null;
       createdAt?: string;
       folderId?: string | null;
+      temporary?: boolean;
     },
   ): Promise<StoredConversation> {
     const now = input.createdAt ?? new Date().toISOString();
@@ -397,6 +410,7 @@ export class ConversationStore {
       updated_at: now,
       system_prompt: systemPromptColumn(input.systemPrompt),
       folder_id: input.folderId ?? null,
+      temporary: input.temporary ? 1 : 0,
     };
     const folded = searchCopy(row.title);
     await this.db
@@ -413,6 +427,7 @@ export class ConversationStore {
       pinned: false,
       folderId: row.folder_id,
       archivedAt: null,
+      temporary: row.temporary === 1,
     };
   }
 
@@ -434,11 +449,12 @@ export class ConversationStore {
       pinned: Number(row.pinned) === 1,
       folderId: row.folder_id ?? null,
       archivedAt: row.archived_at ?? null,
+      temporary: Number(row.temporary) === 1,
     };
   }
 
   /**
-   * A user's conversations in the list (not archived), the pinned ones first, then the rest, each
+   * A user's conversations in the list (not archived, nor temporary), the pinned ones first, then the rest, each
    * part the latest first, `limit` at a time: `after` is the page's last one (`next` of the
    * previous page), so a page never repeats or skips one as new turns arrive (nor where the pinned
    * part ends). `folderId` keeps those of one folder (null: the unfiled ones). `archived`: the
@@ -455,6 +471,7 @@ export class ConversationStore {
       .selectFrom("conversations")
       .select(["id", "title", "model", "created_at", "updated_at", "pinned", "folder_id", "archived_at"])
       .where("user_id", "=", userId)
+      .where("temporary", "=", 0)
       .where("archived_at", archived ? "is not" : "is", null);
     if (options.folderId === null) select = select.where("folder_id", "is", null);
     else if (options.folderId !== undefined) select = select.where("folder_id", "=", options.folderId);
@@ -537,14 +554,22 @@ export class ConversationStore {
    * conversation (it moves up the list, as a new turn does); pinning only moves it between the
    * list's parts, keeping its place by its latest activity, and so do moving it to a folder and
    * archiving it. Archiving one already archived keeps when it was archived. A folder that is not
-   * the user's is FOLDER_NOT_FOUND, as their conversation is a 404.
+   * the user's is FOLDER_NOT_FOUND, as their conversation is a 404. A temporary chat is pinned,
+   * filed or archived only as it is kept (CONVERSATION_TEMPORARY otherwise): it is in no list.
    */
   async update(userId: string, id: string, changes: ConversationChanges): Promise<StoredConversation> {
     const current = await this.get(userId, id);
     const { title, systemPrompt, pinned, folderId, archived } = changes;
+    const keeping = changes.temporary === false && current.temporary;
     const edited = title !== undefined || systemPrompt !== undefined;
     const archiving = archived !== undefined && archived !== (current.archivedAt !== null);
-    if (!edited && pinned === undefined && folderId === undefined && !archiving) return current;
+    if (
+      current.temporary &&
+      !keeping &&
+      (pinned !== undefined || folderId !== undefined || archived !== undefined)
+    )
+      throw temporaryChatError();
+    if (!edited && pinned === undefined && folderId === undefined && !archiving && !keeping) return current;
     if (folderId) await this.assertOwnFolder(userId, folderId);
     const now = new Date().toISOString();
     await this.db
@@ -555,6 +580,7 @@ export class ConversationStore {
         ...(pinned !== undefined ? { pinned: pinned ? 1 : 0 } : {}),
         ...(folderId !== undefined ? { folder_id: folderId } : {}),
         ...(archiving ? { archived_at: archived ? now : null } : {}),
+        ...(keeping ? { temporary: 0 } : {}),
         ...(edited ? { updated_at: now } : {}),
       })
       .where("id", "=", id)
@@ -579,9 +605,28 @@ export class ConversationStore {
       .updateTable("conversations")
       .set({ archived_at: new Date().toISOString() })
       .where("user_id", "=", userId)
+      .where("temporary", "=", 0)
       .where("archived_at", "is", null)
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Deletes the temporary chats (of every user) whose last activity was before `before` (an ISO
+   * time): those their users did not leave in the app. Returns their ids.
+   */
+  async deleteTemporaryBefore(before: string): Promise<string[]> {
+    return this.atomically(async (trx) => {
+      const rows = await trx
+        .selectFrom("conversations")
+        .select("id")
+        .where("temporary", "=", 1)
+        .where("updated_at", "<", before)
+        .execute();
+      const ids = rows.map((row) => row.id);
+      if (ids.length > 0) await deleteConversationRows(trx, ids);
+      return ids;
+    });
   }
 
   /** Deletes a conversation, its messages and their stored versions; returns how many messages it held. */

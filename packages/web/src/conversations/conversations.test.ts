@@ -296,6 +296,113 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect(await deletions(written.id)).toBe(1);
   });
 
+  it("keeps a temporary chat out of the list and its search until it is kept, and deletes it unaudited", async () => {
+    const patch = (id: string, payload: Record<string, unknown>) =>
+      web.app.inject({ method: "PATCH", url: `/api/conversations/${id}`, headers: alice.headers, payload });
+    const listed = async (query = "") =>
+      (
+        (await web.app.inject({ url: `/api/conversations${query}`, headers: alice.headers })).json() as {
+          conversations: Array<{ id: string }>;
+        }
+      ).conversations.map((c) => c.id);
+    const made = await web.app.inject({
+      method: "POST",
+      url: "/api/conversations",
+      headers: alice.headers,
+      payload: { temporary: true },
+    });
+    expect([made.statusCode, made.json().temporary]).toEqual([201, true]);
+    const { id } = made.json() as { id: string };
+    await send(alice, id, { content: "Where do quokkas live?" });
+    expect(await get(alice, id)).toMatchObject({
+      temporary: true,
+      messages: [{ role: "user" }, { role: "assistant" }],
+    });
+    expect(await listed()).not.toContain(id);
+    expect(await listed("?q=quokkas")).toEqual([]);
+    expect(await listed("?archived=true")).not.toContain(id);
+    // It is in no list: pinning, filing, archiving and sharing it are refused until it is kept.
+    const folder = (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/folders",
+        headers: alice.headers,
+        payload: { name: "Zoo" },
+      })
+    ).json() as { id: string };
+    for (const refused of [
+      await patch(id, { pinned: true }),
+      await patch(id, { archived: true }),
+      await patch(id, { folderId: folder.id }),
+      await web.app.inject({ method: "POST", url: `/api/conversations/${id}/share`, headers: alice.headers }),
+    ])
+      expect([refused.statusCode, refused.json().error.code]).toEqual([409, "CONVERSATION_TEMPORARY"]);
+    await web.app.inject({
+      method: "POST",
+      url: "/api/conversations/archive-all",
+      headers: alice.headers,
+      payload: {},
+    });
+    expect(await get(alice, id)).toMatchObject({ temporary: true, archivedAt: null });
+    // A chat cannot be made temporary later.
+    const other = await create(alice);
+    expect((await patch(other.id, { temporary: true })).json().error.code).toBe("INVALID_REQUEST");
+    // Kept: it joins the list (pinned at once, here), and search finds it.
+    const kept = await patch(id, { temporary: false, pinned: true });
+    expect(kept.json()).toMatchObject({ temporary: false, pinned: true });
+    expect(await listed()).toContain(id);
+    expect(await listed("?q=quokkas")).toEqual([id]);
+    // Left, a temporary chat is deleted, and that is no one's record.
+    const left = (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/conversations",
+        headers: alice.headers,
+        payload: { temporary: true },
+      })
+    ).json() as { id: string };
+    await send(alice, left.id, { content: "Just between us" });
+    const deleted = await web.app.inject({
+      method: "DELETE",
+      url: `/api/conversations/${left.id}`,
+      headers: alice.headers,
+    });
+    expect(deleted.statusCode).toBe(204);
+    const audited = await web.db.selectFrom("audit_log").select("id").where("target", "=", left.id).execute();
+    expect(audited).toEqual([]);
+  });
+
+  it("deletes the temporary chats left open past their time, of every user, and nothing else", async () => {
+    const bob = await signUp(web.app, "temp-bob");
+    const temporary = async (session: Session) =>
+      (
+        await web.app.inject({
+          method: "POST",
+          url: "/api/conversations",
+          headers: session.headers,
+          payload: { temporary: true },
+        })
+      ).json() as { id: string };
+    const stale = [await temporary(alice), await temporary(bob)];
+    const fresh = await temporary(alice);
+    const old = await create(alice);
+    const dayAgo = new Date(Date.now() - 25 * 3_600_000).toISOString();
+    await web.db
+      .updateTable("conversations")
+      .set({ updated_at: dayAgo })
+      .where("id", "in", [...stale.map((c) => c.id), old.id])
+      .execute();
+    const store = new ConversationStore(web.db);
+    const expired = await store.deleteTemporaryBefore(new Date(Date.now() - 24 * 3_600_000).toISOString());
+    expect(expired.sort()).toEqual(stale.map((c) => c.id).sort());
+    expect(
+      (await web.app.inject({ url: `/api/conversations/${stale[0]!.id}`, headers: alice.headers }))
+        .statusCode,
+    ).toBe(404);
+    expect((await get(alice, fresh.id)).id).toBe(fresh.id);
+    expect((await get(alice, old.id)).id).toBe(old.id);
+  });
+
   it("finds conversations whatever the case of their letters, in any script", async () => {
     const titled = (
       await web.app.inject({

@@ -4,7 +4,7 @@ import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import { storeConversation } from "./conversation-import.js";
-import { type ConversationStore, isBeingWritten } from "./conversation-store.js";
+import { type ConversationStore, isBeingWritten, temporaryChatError } from "./conversation-store.js";
 import { type ShareStore, type ShareSummary, shareNotFound } from "./share-store.js";
 
 interface Deps {
@@ -61,6 +61,7 @@ export function registerShareRoutes(app: FastifyInstance, deps: Deps) {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
     const conversation = await conversations.get(user.id, id);
+    if (conversation.temporary) throw temporaryChatError();
     if (!(await linksOpen(deps.settings)))
       throw new HearthError("SHARING_DISABLED", "An administrator has turned share links off");
     const messages = await conversations.messages(user.id, id);

@@ -85,6 +85,11 @@ export interface ConversationsTable {
   folder_id: Generated<string | null>;
   /** When the user archived it (out of the list, in Archived chats); null: not archived (0015). */
   archived_at: Generated<string | null>;
+  /**
+   * 1 for a temporary chat: out of the list and its search, deleted when its user
+   * leaves it or web.temporaryChatHours after its last activity; else 0 (0021-temporary-chats).
+   */
+  temporary: Generated<number>;
 }
 
 /** A saved prompt of the prompt library (0020-prompt-library). */

@@ -333,13 +333,22 @@ async function expectPromptLibrary(db: Kysely<Database>): Promise<void> {
   });
 }
 
+/** After 0021-temporary-chats: the conversations from before are none of them temporary: all listed. */
+async function expectNoTemporaryChats(db: Kysely<Database>): Promise<void> {
+  const stored = await db.selectFrom("conversations").select(["user_id", "temporary"]).execute();
+  expect(stored.length).toBeGreaterThan(0);
+  expect(stored.map((row) => Number(row.temporary))).toEqual(stored.map(() => 0));
+  const { conversations } = await new ConversationStore(db).list(stored[0]!.user_id);
+  expect(conversations.length).toBeGreaterThan(0);
+}
+
 function backups(): string[] {
   const dir = join(dataDir, "backups");
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 20;
+const LATEST_STEP = 21;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -475,6 +484,7 @@ describe("web database migrations on SQLite", () => {
       const applied = await createMigrator(db as Kysely<unknown>, "sqlite").getMigrations();
       expect(applied.every((step) => step.executedAt !== undefined)).toBe(true);
       await expectPromptLibrary(db);
+      await expectNoTemporaryChats(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();
@@ -732,6 +742,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       await expectFoldersAndArchive(db);
       await expectMessageVersions(db);
       await expectPromptLibrary(db);
+      await expectNoTemporaryChats(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();

@@ -462,6 +462,22 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           .execute();
       },
     },
+    "0021-temporary-chats": {
+      // Temporary chats: conversations kept out of the list and its search, deleted
+      // when their user leaves them or web.temporaryChatHours after their last activity (found by
+      // the index every minute). Nothing stored before is one.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable("conversations")
+          .addColumn("temporary", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createIndex("conversations_temporary")
+          .on("conversations")
+          .columns(["temporary", "updated_at"])
+          .execute();
+      },
+    },
   };
 }
 
