@@ -128,6 +128,50 @@ describe.skipIf(!hasChromium)("folders and archived chats in the browser", () =>
     expect(await focused(page.getByLabel("Search archived chats"))).toBe(true);
   });
 
+  it("keeps a temporary chat out of the list, deletes it when another chat opens, and keeps one when told", async () => {
+    const { page } = en;
+    const sidebar = page.locator("#conversation-sidebar");
+    const status = async (id: string) =>
+      page.evaluate(async (conversation) => (await fetch(`/api/conversations/${conversation}`)).status, id);
+    const ask = async (text: string) => {
+      await page.getByLabel(/Send a message/).fill(text);
+      await page.getByRole("button", { name: "Send" }).click();
+      await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+      const answer = page.locator("article.message.assistant").last();
+      await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+      return page.url().split("/c/")[1]!;
+    };
+    await page.goto(stand.url);
+    const temporary = page.getByRole("button", { name: "Temporary chat" });
+    await temporary.click();
+    expect(await temporary.getAttribute("aria-pressed")).toBe("true");
+    await page.getByText("Temporary chat: not in your chat list").waitFor();
+    const secret = await ask("A surprise party for Bob");
+    // In no list, and its note offers to keep it.
+    await page.getByRole("button", { name: "Keep this chat" }).waitFor();
+    expect(await sidebar.getByText("A surprise party for Bob").count()).toBe(0);
+    await screenshot(page, "ui-temporary-chat-en");
+    // Left for a new chat, it is deleted; the new chat is temporary too until switched off.
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    await expect.poll(() => status(secret)).toBe(404);
+    expect(await temporary.getAttribute("aria-pressed")).toBe("true");
+    // Kept: it joins the list, a screen reader hears so, and the message box has focus.
+    const kept = await ask("Plan the garden");
+    await page.getByRole("button", { name: "Keep this chat" }).click();
+    await sidebar.locator("li[data-conversation]", { hasText: "Plan the garden" }).waitFor();
+    await page
+      .locator(".chat")
+      .getByRole("status")
+      .getByText("Chat kept: it is in your chat list now.")
+      .waitFor({ state: "attached" });
+    expect(await focused(page.locator("#message-input"))).toBe(true);
+    expect(await page.getByRole("button", { name: "Keep this chat" }).count()).toBe(0);
+    // A kept chat stays when left; a new chat after it is an ordinary one.
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    expect(await temporary.getAttribute("aria-pressed")).toBe("false");
+    expect(await status(kept)).toBe(200);
+  });
+
   it("deletes a folder, asking what becomes of its conversations, and keeps them when told", async () => {
     const { page } = en;
     await page.goto(stand.url);

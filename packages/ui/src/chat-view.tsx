@@ -45,6 +45,7 @@ import {
 import { navigate } from "./router.js";
 import { opensInSourceView, SourceView } from "./source-view.js";
 import { type Suggestion, SuggestionList, suggestionKey, suggestionOptionId } from "./suggestion-list.js";
+import { TemporaryChatBar } from "./temporary-chat.js";
 import { ActionError, errorCode, useAction } from "./use-action.js";
 
 export interface ChatMessage {
@@ -1061,7 +1062,17 @@ interface ConversationAnswer {
   systemPrompt: string | null;
   /** When it was archived (null: in the list). */
   archivedAt?: string | null;
+  /** A temporary chat: in no list, deleted when left. */
+  temporary?: boolean;
   messages: Array<ChatMessage & { id: string; model?: string | null }>;
+}
+
+/**
+ * Deletes a temporary chat the view left for another; one not deleted now (the service unreachable,
+ * the tab closed first) is deleted by the service web.temporaryChatHours after its last message.
+ */
+function forgetTemporaryChat(id: string): void {
+  void api(`/api/conversations/${id}`, { method: "DELETE" }).catch(() => undefined);
 }
 
 /**
@@ -1115,6 +1126,13 @@ export function ChatView(props: {
   const [systemPrompt, setSystemPrompt] = useState<string | null>(null);
   /** When the open conversation was archived (null: it is in the list). */
   const [archivedAt, setArchivedAt] = useState<string | null>(null);
+  /**
+   * Whether the open conversation is a temporary chat; for a new chat, whether it will be one (the
+   * switch stays as set from one new chat to the next, as ChatGPT's does).
+   */
+  const [temporary, setTemporary] = useState(false);
+  /** The temporary chat shown, deleted when the view leaves it (for another, a new chat, another page). */
+  const openTemporary = useRef<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   /** Why the last message was not taken (shown beside the composer, which gets the text back). */
   const [sendError, setSendError] = useState<unknown>();
@@ -1208,6 +1226,11 @@ export function ChatView(props: {
   }, [busy]);
 
   useEffect(() => {
+    // A temporary chat left goes (its answer, if one is being written, stops with it).
+    if (openTemporary.current && openTemporary.current !== props.conversationId) {
+      forgetTemporaryChat(openTemporary.current);
+      openTemporary.current = undefined;
+    }
     // The conversation this view just created and is streaming into: nothing to load (once; opened
     // again later, it loads like any other).
     if (props.conversationId && creating.current === props.conversationId) {
@@ -1264,6 +1287,8 @@ export function ChatView(props: {
         setTitle(answer.title);
         setSystemPrompt(answer.systemPrompt ?? null);
         setArchivedAt(answer.archivedAt ?? null);
+        setTemporary(answer.temporary === true);
+        if (answer.temporary) openTemporary.current = id;
         if (!liveTurns.get(id)) {
           setMessages(answer.messages);
           setWatching(answer.messages.some((message) => message.status === "streaming"));
@@ -1514,9 +1539,10 @@ export function ChatView(props: {
           method: "POST",
           // Its system prompt as shown, none (null) included: the service would otherwise give
           // it the user's custom instructions, which were cleared here.
-          body: { model: props.model, systemPrompt },
+          body: { model: props.model, systemPrompt, ...(temporary ? { temporary } : {}) },
         });
         id = conversation.id;
+        if (temporary) openTemporary.current = id;
         // Its heading and the tab's title while the first answer is written (then its own title).
         setTitle(conversation.title);
       } catch (error) {
@@ -1625,9 +1651,10 @@ export function ChatView(props: {
       try {
         const conversation = await api<{ id: string }>("/api/conversations", {
           method: "POST",
-          body: { model: props.model, systemPrompt },
+          body: { model: props.model, systemPrompt, ...(temporary ? { temporary } : {}) },
         });
         id = conversation.id;
+        if (temporary) openTemporary.current = id;
       } catch (error) {
         setSendError(error);
         return;
@@ -1674,6 +1701,19 @@ export function ChatView(props: {
     document.getElementById("message-input")?.focus();
   };
 
+  /** "Keep this chat": the open temporary chat becomes one of the list's; focus goes to the message box. */
+  const keep = async () => {
+    const id = props.conversationId;
+    if (!id) return;
+    await api(`/api/conversations/${id}`, { method: "PATCH", body: { temporary: false } });
+    if (openTemporary.current === id) openTemporary.current = undefined;
+    if (latest.current.conversationId !== id) return;
+    setTemporary(false);
+    props.onChanged();
+    setAnnouncement(t.chatKept);
+    document.getElementById("message-input")?.focus();
+  };
+
   // What the messages' buttons call: looked up when clicked (MessageView is not rendered again for new callbacks).
   const actions = useRef({ send, regenerate, switchVersion });
   actions.current = { send, regenerate, switchVersion };
@@ -1710,6 +1750,12 @@ export function ChatView(props: {
       <p className="visually-hidden" role="status">
         {announcement}
       </p>
+      <TemporaryChatBar
+        conversationId={props.conversationId}
+        temporary={temporary}
+        onSwitch={setTemporary}
+        onKeep={() => void keep().catch(setSendError)}
+      />
       {archivedAt && (
         <div className="archived-note">
           <p>{t.conversationIsArchived}</p>

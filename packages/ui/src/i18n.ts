@@ -123,6 +123,12 @@ const en = {
   archivedOn: "Archived {time}",
   conversationIsArchived:
     "This conversation is archived: it is not in your chat list. Sending a message keeps it archived.",
+  // Temporary chats: in no list, deleted when left.
+  temporaryChat: "Temporary chat",
+  temporaryChatHint:
+    "Temporary chat: not in your chat list or its search, and deleted when you open another chat or start a new one (or after a while, if you close the tab).",
+  keepChat: "Keep this chat",
+  chatKept: "Chat kept: it is in your chat list now.",
   prompts: "Prompts",
   promptsIntro:
     "Reusable prompts: type / and a command at the start of the message box (or after a space) to insert one. {{CLIPBOARD}}, {{CURRENT_DATE}}, {{CURRENT_TIME}} and {{USER_NAME}} in a prompt are filled in; other {{name}} placeholders are selected one after another with Tab for you to type over.",
@@ -538,6 +544,7 @@ const en = {
     FOLDER_NAME_TAKEN: "You already have a folder with this name (case and width are ignored).",
     SHARE_NOT_FOUND: "This shared conversation does not exist, or is no longer shared.",
     SHARING_DISABLED: "An administrator has turned share links off on this site.",
+    CONVERSATION_TEMPORARY: "A temporary chat cannot be shared, pinned, filed or archived: keep it first.",
     MESSAGE_NOT_FOUND: "This message is not in the conversation.",
     ANSWER_IN_PROGRESS: "The answer is still being written: wait for it to end, or stop it.",
     VERSION_OUT_OF_RANGE:
@@ -1053,6 +1060,11 @@ const zhCN: Messages = {
   noArchivedChatsFound: "没有匹配的已归档对话。",
   archivedOn: "归档于 {time}",
   conversationIsArchived: "此对话已归档，不在对话列表中。发送消息后仍保持归档。",
+  temporaryChat: "临时对话",
+  temporaryChatHint:
+    "临时对话：不会出现在对话列表及其搜索中；打开其他对话或开始新对话时即被删除（关闭标签页后也会在一段时间后删除）。",
+  keepChat: "保留此对话",
+  chatKept: "已保留此对话，它现在在对话列表中。",
   prompts: "提示词",
   promptsIntro:
     "可复用的提示词：在消息框开头（或空格之后）输入 / 加命令即可插入。提示词中的 {{CLIPBOARD}}、{{CURRENT_DATE}}、{{CURRENT_TIME}} 和 {{USER_NAME}} 会自动填入；其他 {{名称}} 占位符插入后按 Tab 逐个选中，供你改写。",
@@ -1428,6 +1440,7 @@ const zhCN: Messages = {
     FOLDER_NAME_TAKEN: "你已有同名的文件夹（不区分大小写和全角半角）。",
     SHARE_NOT_FOUND: "该分享的对话不存在，或已不再分享。",
     SHARING_DISABLED: "管理员已在本站关闭分享链接。",
+    CONVERSATION_TEMPORARY: "临时对话不能分享、置顶、移入文件夹或归档，请先保留此对话。",
     MESSAGE_NOT_FOUND: "该对话中没有这条消息。",
     ANSWER_IN_PROGRESS: "回答仍在生成：请等它结束，或停止它。",
     VERSION_OUT_OF_RANGE: "该版本已不存在：这段对话已在别处被修改，现在显示的是它当前的各个版本。",
