@@ -9,7 +9,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * while another page of the app is shown and is there again on coming back; leaving the tab asks
  * first while one is; and a document still being ingested can be cancelled from any page load,
  * also one whose job the page never started (a folder's scan), which asks first for its others. A
- * document once indexed is found by the page's retrieval test.
+ * document once indexed is found by the page's retrieval test; the base's id, which the API and Dify
+ * take, is shown and copied.
  */
 describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
   let stand: UiStand;
@@ -112,6 +113,13 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     await page.getByLabel("New knowledge base").fill("handbook");
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("heading", { name: "handbook" }).waitFor();
+    // Its id, for the API and Dify, with a button that copies it.
+    await desk.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stand.url });
+    const shown = page.getByText("ID for the API and Dify:");
+    const id = (await shown.locator("code").textContent()) ?? "";
+    await shown.getByRole("button", { name: "Copy the knowledge base ID" }).click();
+    await shown.getByRole("button", { name: "Copied" }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(id);
     await page.locator('input[type="file"]').setInputFiles({
       name: "leave-policy.txt",
       mimeType: "text/plain",
@@ -141,6 +149,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       topK: 10,
       mode: "hybrid",
     });
+    expect((await abandoned).url()).toContain(`/api/knowledge-bases/${id}/query`);
     const passages = page.getByRole("list", { name: "Passages found" }).getByRole("listitem");
     await expect.poll(() => passages.count()).toBe(1);
     release();

@@ -802,6 +802,9 @@ const en = {
     "This base was made outside the web UI (on the knowledge service directly, or by hearth ingest without --owner): no one can use it in a chat or share it until an administrator adopts it.",
   adopt: "Adopt (become its owner)",
   deleteKnowledgeBaseConfirm: "Delete the knowledge base {name} and all its documents?",
+  // A base's id, which the API (knowledge_base_ids) and Dify (External Knowledge ID) take.
+  knowledgeBaseId: "ID for the API and Dify:",
+  copyKnowledgeBaseId: "Copy the knowledge base ID",
   // A knowledge base's retrieval test: the passages a chat would be given for a question.
   retrievalTest: "Retrieval test",
   retrievalTestHint:
@@ -1653,6 +1656,8 @@ const zhCN: Messages = {
     "此知识库是在网页界面之外创建的（直接在知识服务上创建，或由未带 --owner 的 hearth ingest 创建）：在管理员认领之前，任何人都无法在对话中使用或共享它。",
   adopt: "认领（成为所有者）",
   deleteKnowledgeBaseConfirm: "删除知识库 {name} 及其全部文档？",
+  knowledgeBaseId: "知识库 ID（供 API 和 Dify 使用）：",
+  copyKnowledgeBaseId: "复制知识库 ID",
   retrievalTest: "检索测试",
   retrievalTestHint:
     "输入一个问题，查看本知识库会为它向模型提供哪些段落，按相关度从高到低排列。点击段落可在文档中查看它。",

@@ -6,6 +6,7 @@ import { errorText, type RequestIssue, requestIssuesText } from "./display-text.
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { startUploads, type UploadRow, useUploads } from "./knowledge-uploads.js";
+import { CopyButton } from "./markdown.js";
 import { RetrievalTest } from "./retrieval-test.js";
 import { type DocumentRow, DocumentState, IN_PROGRESS, UploadProgress } from "./uploads.js";
 import { ActionError, useAction } from "./use-action.js";
@@ -336,6 +337,10 @@ export function KnowledgePage() {
       {base && !base.unowned && (
         <section aria-labelledby="kb-title">
           <h3 id="kb-title">{base.name}</h3>
+          <p className="muted">
+            {t.knowledgeBaseId} <code>{base.id}</code>{" "}
+            <CopyButton text={base.id} label={t.copyKnowledgeBaseId} />
+          </p>
           {base.permission !== "read" && (
             <label className="upload">
               {t.upload}
