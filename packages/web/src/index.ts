@@ -40,6 +40,7 @@ import { ModelClient } from "./model/model-client.js";
 import { ModelAccess } from "./models/model-access.js";
 import { registerPromptRoutes } from "./prompts/prompt-routes.js";
 import { PromptStore } from "./prompts/prompt-store.js";
+import { registerExternalKnowledgeApi } from "./public-api/external-knowledge-api.js";
 import { formatWebError } from "./public-api/format-error.js";
 import { registerPublicApi } from "./public-api/public-api-routes.js";
 import { SettingsStore } from "./settings/settings-store.js";
@@ -207,6 +208,7 @@ export async function createWebService(
   registerPromptRoutes(app, { prompts: new PromptStore(db), config, contentFilter });
   registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess, modelAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
+  registerExternalKnowledgeApi(app, { knowledge, knowledgeAccess });
   registerAdminRoutes(app, {
     db,
     config,

@@ -24,9 +24,10 @@ declare module "fastify" {
   interface FastifyContextConfig {
     access?: Access;
     /**
-     * A browser route that also takes an API key (`Authorization: Bearer`), as /v1/ does: read-only
-     * routes the public API points its clients to (the knowledge bases it may ground in, a knowledge
-     * citation's document file). The key's user is held to the same permissions as in the UI.
+     * A browser route that also takes an API key (`Authorization: Bearer`), as /v1/ does: routes
+     * that read a knowledge base, which the public API points its clients to (the knowledge bases it
+     * may ground in, a knowledge citation's document file) or scripts use (a base's retrieval
+     * test). The key's user is held to the same permissions as in the UI.
      */
     apiKey?: boolean;
   }

@@ -169,6 +169,7 @@ describe("RBAC over the whole route table", () => {
       // they carry no credentials and open nothing.
       "OPTIONS /api/knowledge-bases",
       "OPTIONS /api/knowledge-bases/:id/documents/:documentId/file",
+      "OPTIONS /api/knowledge-bases/:id/query",
       "OPTIONS /v1/*",
       "POST /api/auth/login",
       "POST /api/auth/signup",
@@ -185,6 +186,8 @@ describe("RBAC over the whole route table", () => {
       "POST /v1/chat/completions user",
       "POST /v1/completions user",
       "POST /v1/embeddings user",
+      // Dify's External Knowledge API (public-api/external-knowledge-api.ts).
+      "POST /v1/retrieval user",
     ]);
     for (const route of web.routes.filter((r) => r.url.startsWith("/api/admin/")))
       expect(route.access, route.url).toBe("admin");
@@ -243,7 +246,9 @@ describe("RBAC over the whole route table", () => {
         url: fill(route.url),
         payload: route.method === "GET" || route.method === "DELETE" ? undefined : {},
       });
-      expect(response.statusCode, `${route.method} ${route.url}`).toBe(401);
+      // Dify's External Knowledge API refuses as Dify's spec says: 403, its error 1001.
+      const status = route.url === "/v1/retrieval" ? 403 : 401;
+      expect(response.statusCode, `${route.method} ${route.url}`).toBe(status);
     }
   });
 
@@ -256,14 +261,17 @@ describe("RBAC over the whole route table", () => {
         payload: {},
       });
       expect(response.statusCode, `${route.method} ${route.url}`).toBe(403);
-      expect(response.json().error.code).toBe("CSRF_TOKEN_INVALID");
+      // Hearth's code: in `error`, or beside Dify's error_code on Dify's External Knowledge API.
+      const body = response.json() as { error?: { code: string }; code?: string };
+      expect(body.error?.code ?? body.code, `${route.method} ${route.url}`).toBe("CSRF_TOKEN_INVALID");
     }
   });
 
-  it("accepts API keys only on the public API (/v1/), the knowledge bases it grounds in and the document file its citations link to", async () => {
-    // The browser routes a key opens: read-only, held to the key user's permissions.
+  it("accepts API keys only on the public API (/v1/), the knowledge bases it grounds in, the document file its citations link to and a base's retrieval test", async () => {
+    // The browser routes a key opens: they read a knowledge base, held to the key user's permissions.
     expect(web.routes.filter((r) => r.apiKey).map((r) => `${r.method} ${r.url}`)).toEqual([
       "GET /api/knowledge-bases",
+      "POST /api/knowledge-bases/:id/query",
       "GET /api/knowledge-bases/:id/documents/:documentId/file",
     ]);
     for (const route of web.routes.filter((r) => r.access !== "public" && r.url.startsWith("/api/"))) {

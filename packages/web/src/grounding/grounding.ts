@@ -31,6 +31,17 @@ export interface GroundingRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * Where a knowledge passage's citation links: its document's file on the web service (the cited
+ * page of a PDF), which an API key opens too (docs/api.md).
+ */
+export function passageFileUrl(
+  passage: Pick<QueryResult, "knowledgeBaseId" | "documentId" | "page">,
+): string {
+  const file = `/api/knowledge-bases/${encodeURIComponent(passage.knowledgeBaseId)}/documents/${encodeURIComponent(passage.documentId)}/file`;
+  return passage.page ? `${file}#page=${passage.page}` : file;
+}
+
 /** One passage or web page a turn may be grounded in, before it is numbered. */
 export interface GroundingSource {
   citation: Omit<Citation, "n">;
@@ -142,7 +153,7 @@ export async function groundTurn(
       {
         kind: "document",
         title,
-        url: `/api/knowledge-bases/${encodeURIComponent(passage.knowledgeBaseId)}/documents/${encodeURIComponent(passage.documentId)}/file${passage.page ? `#page=${passage.page}` : ""}`,
+        url: passageFileUrl(passage),
         snippet: firstCodePoints(passage.text, SNIPPET_CODE_POINTS),
       },
       `${title}${passage.page ? `, page ${passage.page}` : ""}`,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rawRequest } from "../../../../test/support/raw-request.js";
 import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { type Session, signUp } from "../../test/support/web-client.js";
+import { createApiKey, type Session, signUp } from "../../test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
 /** The knowledge routes as a user meets them: what reaches the knowledge service, and what comes back. */
@@ -30,6 +30,25 @@ describe("knowledge routes", () => {
 
   const createBase = (session: Session, payload: Record<string, unknown>) =>
     web.app.inject({ method: "POST", url: "/api/knowledge-bases", headers: session.headers, payload });
+
+  /** A new group of these users, by an administrator. */
+  async function groupOf(name: string, members: Session[]) {
+    const group = (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/admin/groups",
+        headers: admin.headers,
+        payload: { name },
+      })
+    ).json() as { id: string };
+    await web.app.inject({
+      method: "PUT",
+      url: `/api/admin/groups/${group.id}/members`,
+      headers: admin.headers,
+      payload: { userIds: members.map((member) => member.userId) },
+    });
+    return group.id;
+  }
 
   async function upload(session: Session, baseId: string, name: string, text: string) {
     const form = new FormData();
@@ -462,26 +481,13 @@ describe("knowledge routes", () => {
     it("gives a reader the base's passages for a question, best first, in English and in Chinese; a stranger as any base they cannot read", async () => {
       const reader = await signUp(web.app, "reader");
       const stranger = await signUp(web.app, "passer-by");
-      const group = (
-        await web.app.inject({
-          method: "POST",
-          url: "/api/admin/groups",
-          headers: admin.headers,
-          payload: { name: "readers" },
-        })
-      ).json() as { id: string };
-      await web.app.inject({
-        method: "PUT",
-        url: `/api/admin/groups/${group.id}/members`,
-        headers: admin.headers,
-        payload: { userIds: [reader.userId] },
-      });
+      const groupId = await groupOf("readers", [reader]);
       const base = (await createBase(user, { name: "handbook" })).json() as { id: string };
       await web.app.inject({
         method: "PUT",
         url: `/api/knowledge-bases/${base.id}/access`,
         headers: user.headers,
-        payload: { visibility: "shared", shares: [{ groupId: group.id, permission: "read" }] },
+        payload: { visibility: "shared", shares: [{ groupId, permission: "read" }] },
       });
       await upload(
         user,
@@ -580,6 +586,309 @@ describe("knowledge routes", () => {
       const failed = await ask(user, embedded.id, { query: "annual leave", mode: "vector" });
       expect(failed.statusCode).toBe(502);
       expect(failed.json().error.code).toBe("EMBEDDING_FAILED");
+    });
+  });
+
+  /**
+   * A base read from other tools with an API key: its retrieval test, and Dify's External Knowledge
+   * API (`POST /v1/retrieval`, docs/api.md) with Dify's request, records and errors.
+   */
+  describe("a knowledge base read with an API key", () => {
+    let reader: Session;
+    let base: { id: string };
+    let handbook: string;
+    let guide: string;
+    let readerKey: string;
+    let strangerKey: string;
+    let revokedKey: string;
+
+    beforeAll(async () => {
+      reader = await signUp(web.app, "key-reader");
+      const stranger = await signUp(web.app, "key-stranger");
+      const groupId = await groupOf("key readers", [reader]);
+      base = (await createBase(user, { name: "handbook for tools" })).json() as { id: string };
+      await web.app.inject({
+        method: "PUT",
+        url: `/api/knowledge-bases/${base.id}/access`,
+        headers: user.headers,
+        payload: { visibility: "shared", shares: [{ groupId, permission: "read" }] },
+      });
+      handbook = (
+        await upload(
+          user,
+          base.id,
+          "handbook.txt",
+          "Vacation requests go to your manager.\n\nThe office opens at nine.\n\nEvery employee gets twenty vacation days a year.",
+        )
+      ).documents[0]!.id;
+      await upload(user, base.id, "员工守则.txt", "办公室九点开门。\n\n员工每年享有十五天带薪年假。");
+      guide = (await upload(user, base.id, "guide.pdf", "Parking permits are issued at reception."))
+        .documents[0]!.id;
+      readerKey = await createApiKey(web.app, reader);
+      strangerKey = await createApiKey(web.app, stranger);
+      const revoked = (
+        await web.app.inject({
+          method: "POST",
+          url: "/api/account/api-keys",
+          headers: reader.headers,
+          payload: { name: "revoked" },
+        })
+      ).json() as { id: string; key: string };
+      await web.app.inject({
+        method: "DELETE",
+        url: `/api/account/api-keys/${revoked.id}`,
+        headers: reader.headers,
+      });
+      revokedKey = revoked.key;
+    });
+
+    const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+    it("runs a base's retrieval test for a reader's key as for the reader, without the CSRF token, readable from any page; a stranger's key as any base, a revoked key not at all", async () => {
+      const ask = (headers: Record<string, string>, id = base.id) =>
+        web.app.inject({
+          method: "POST",
+          url: `/api/knowledge-bases/${id}/query`,
+          headers,
+          payload: { query: "vacation days for every employee", topK: 5 },
+        });
+      const withKey = await ask(bearer(readerKey));
+      expect(withKey.statusCode).toBe(200);
+      expect(withKey.json()).toEqual((await ask(reader.headers)).json());
+      expect((withKey.json() as { results: Array<{ text: string }> }).results[0]!.text).toBe(
+        "Every employee gets twenty vacation days a year.",
+      );
+      expect(withKey.headers["access-control-allow-origin"]).toBe("*");
+      const refused = await ask(bearer(strangerKey));
+      expect([refused.statusCode, refused.json().error.code]).toEqual([404, "KNOWLEDGE_BASE_NOT_FOUND"]);
+      expect(refused.body).toBe((await ask(bearer(strangerKey), "no-such-base")).body);
+      const revoked = await ask(bearer(revokedKey));
+      expect([revoked.statusCode, revoked.json().error.code]).toEqual([401, "API_KEY_INVALID"]);
+    });
+
+    describe("Dify's External Knowledge API", () => {
+      const retrieve = (headers: Record<string, string>, payload?: unknown) =>
+        web.app.inject({
+          method: "POST",
+          url: "/v1/retrieval",
+          headers,
+          ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+        });
+      const request = (query: string, setting: { top_k?: unknown; score_threshold?: unknown } = {}) => ({
+        knowledge_id: base.id,
+        query,
+        retrieval_setting: { top_k: 5, score_threshold: 0, ...setting },
+      });
+      type Records = {
+        records: Array<{ content: string; score: number; title: string; metadata: Record<string, unknown> }>;
+      };
+
+      it("gives a reader's key the passages as Dify's records, best first, in English and in Chinese", async () => {
+        const english = await retrieve(bearer(readerKey), request("vacation days for every employee"));
+        expect(english.statusCode).toBe(200);
+        expect(english.json()).toEqual({
+          records: [
+            {
+              content: "Every employee gets twenty vacation days a year.",
+              score: expect.any(Number),
+              title: "handbook.txt",
+              metadata: {
+                document_id: handbook,
+                chunk_id: `${handbook}-2`,
+                heading_path: [],
+                url: `/api/knowledge-bases/${base.id}/documents/${handbook}/file`,
+              },
+            },
+            expect.objectContaining({
+              content: "Vacation requests go to your manager.",
+              title: "handbook.txt",
+            }),
+          ],
+        });
+        // Queried as a chat grounds in it: hybrid (the default), at most top_k passages.
+        expect(services.knowledgeBaseBodies.at(-1)).toEqual({
+          method: "POST",
+          path: `/v1/knowledge-bases/${base.id}/query`,
+          body: { query: "vacation days for every employee", topK: 5 },
+        });
+        const chinese = await retrieve(bearer(readerKey), request("年假有几天？"));
+        expect((chinese.json() as Records).records).toEqual([
+          expect.objectContaining({ content: "员工每年享有十五天带薪年假。", title: "员工守则.txt" }),
+        ]);
+        // A PDF passage names its page, and its file's link opens that page.
+        const pdf = await retrieve(bearer(readerKey), request("parking permits"));
+        expect((pdf.json() as Records).records[0]!.metadata).toEqual({
+          document_id: guide,
+          chunk_id: `${guide}-0`,
+          page: 1,
+          heading_path: [],
+          url: `/api/knowledge-bases/${base.id}/documents/${guide}/file#page=1`,
+        });
+      });
+
+      it("leaves out the passages whose score is below score_threshold, the score the retrieval test gives", async () => {
+        const test = (
+          await web.app.inject({
+            method: "POST",
+            url: `/api/knowledge-bases/${base.id}/query`,
+            headers: reader.headers,
+            payload: { query: "vacation employee" },
+          })
+        ).json() as { results: Array<{ text: string; score: number }> };
+        const scored = (threshold: number) =>
+          retrieve(bearer(readerKey), request("vacation employee", { score_threshold: threshold })).then(
+            (response) =>
+              (response.json() as Records).records.map((record) => [record.content, record.score]),
+          );
+        const all = test.results.map((result) => [result.text, result.score]);
+        expect(all).toEqual([
+          ["Every employee gets twenty vacation days a year.", 1],
+          ["Vacation requests go to your manager.", 0.5],
+        ]);
+        expect(await scored(0)).toEqual(all);
+        expect(await scored(0.5)).toEqual(all);
+        expect(await scored(0.6)).toEqual(all.slice(0, 1));
+        expect(await scored(1)).toEqual(all.slice(0, 1));
+      });
+
+      it("asks for at most 50 passages, top_k being the most Dify wants, and refuses a top_k below 1 or not whole", async () => {
+        const many = await retrieve(bearer(readerKey), request("vacation", { top_k: 100 }));
+        expect(many.statusCode).toBe(200);
+        expect(services.knowledgeBaseBodies.at(-1)?.body).toEqual({ query: "vacation", topK: 50 });
+        const asked = services.knowledgeBaseBodies.length;
+        for (const topK of [0, -1, 2.5, "5", null]) {
+          const response = await retrieve(bearer(readerKey), request("vacation", { top_k: topK }));
+          expect(response.statusCode, String(topK)).toBe(400);
+          expect(response.json(), String(topK)).toMatchObject({ error_code: 400, code: "INVALID_REQUEST" });
+          expect(response.json().error_msg, String(topK)).toContain("retrieval_setting.top_k");
+        }
+        expect(services.knowledgeBaseBodies.length).toBe(asked);
+      });
+
+      it("refuses a body out of Dify's spec with 400, asking nothing of the knowledge service; cuts a long query as a chat's", async () => {
+        const asked = services.knowledgeBaseBodies.length;
+        const { knowledge_id: _id, ...withoutId } = request("vacation");
+        const { retrieval_setting: _setting, ...withoutSetting } = request("vacation");
+        for (const payload of [
+          {},
+          withoutId,
+          withoutSetting,
+          { ...request("vacation"), retrieval_setting: { top_k: 5 } },
+          request("vacation", { score_threshold: 1.5 }),
+          request("vacation", { score_threshold: -0.1 }),
+          request("   "),
+          { ...request("vacation"), query: 42 },
+          { ...request("vacation"), knowledge_id: "" },
+        ]) {
+          const response = await retrieve(bearer(readerKey), payload);
+          const where = JSON.stringify(payload).slice(0, 120);
+          expect(response.statusCode, where).toBe(400);
+          expect(response.json(), where).toMatchObject({ error_code: 400, code: "INVALID_REQUEST" });
+        }
+        // Dify checks a new External Knowledge API with a bodiless request: a 400 is a key taken
+        // (only 403, 404 and 502 fail the check).
+        const check = await retrieve(bearer(readerKey));
+        expect(check.statusCode).toBe(400);
+        expect(services.knowledgeBaseBodies.length).toBe(asked);
+        const long = await retrieve(bearer(readerKey), request(`${"vacation ".repeat(1000)}days`));
+        expect(long.statusCode).toBe(200);
+        const sent = services.knowledgeBaseBodies.at(-1)?.body as { query: string };
+        expect(sent.query.length).toBeLessThanOrEqual(8000);
+        expect(sent.query.startsWith("vacation vacation")).toBe(true);
+      });
+
+      it("refuses a missing or malformed Authorization with Dify's 1001, a refused key with 1002, both 403; a base the key's user cannot read, or gone, with 2001; the knowledge service's failure with 502", async () => {
+        const asked = services.knowledgeBaseBodies.length;
+        const body = request("vacation");
+        const malformed: Array<Record<string, string>> = [
+          {},
+          { authorization: `Basic ${readerKey}` },
+          { authorization: "Bearer " },
+        ];
+        for (const headers of malformed) {
+          const response = await retrieve(headers, body);
+          expect(response.statusCode, JSON.stringify(headers)).toBe(403);
+          expect(response.json(), JSON.stringify(headers)).toMatchObject({
+            error_code: 1001,
+            error_msg: expect.stringContaining("Bearer"),
+          });
+        }
+        for (const key of ["hk-not-a-key", revokedKey]) {
+          const response = await retrieve(bearer(key), body);
+          expect(response.statusCode, key).toBe(403);
+          expect(response.json(), key).toEqual({
+            error_code: 1002,
+            error_msg: "The API key is unknown or has been revoked",
+            code: "API_KEY_INVALID",
+          });
+        }
+        const stranger = await retrieve(bearer(strangerKey), body);
+        expect(stranger.statusCode).toBe(404);
+        expect(stranger.json()).toMatchObject({ error_code: 2001, code: "KNOWLEDGE_BASE_NOT_FOUND" });
+        const unknown = await retrieve(bearer(readerKey), { ...body, knowledge_id: "no-such-base" });
+        expect(unknown.body).toBe(stranger.body);
+        expect(services.knowledgeBaseBodies.length).toBe(asked);
+        // A base gone from the knowledge service is one that does not exist too; its failure is a 502.
+        services.knowledgeBaseError = { status: 404, code: "KNOWLEDGE_BASE_NOT_FOUND", message: "gone" };
+        const gone = await retrieve(bearer(readerKey), body);
+        services.knowledgeBaseError = { status: 503, code: "DATABASE_UNAVAILABLE", message: "damaged" };
+        const failed = await retrieve(bearer(readerKey), body);
+        services.knowledgeBaseError = undefined;
+        expect([gone.statusCode, gone.json().error_code]).toEqual([404, 2001]);
+        expect(failed.statusCode).toBe(502);
+        expect(failed.json()).toMatchObject({ error_code: 502, code: "UPSTREAM_ERROR" });
+        expect(failed.body).not.toContain("damaged");
+      });
+
+      it("applies a metadata_condition Hearth's filters can say, and refuses one they cannot", async () => {
+        const filtered = await retrieve(bearer(readerKey), {
+          ...request("vacation"),
+          metadata_condition: {
+            logical_operator: "and",
+            conditions: [
+              { name: "document_id", comparison_operator: "in", value: [handbook, guide] },
+              { name: "document_name", comparison_operator: "is", value: "handbook.txt" },
+            ],
+          },
+        });
+        expect(filtered.statusCode).toBe(200);
+        expect(services.knowledgeBaseBodies.at(-1)?.body).toEqual({
+          query: "vacation",
+          topK: 5,
+          filters: { documentIds: [handbook, guide], metadata: { documentName: "handbook.txt" } },
+        });
+        // As Dify sends it with no condition: no filter.
+        await retrieve(bearer(readerKey), {
+          ...request("vacation"),
+          metadata_condition: { logical_operator: "and", conditions: null },
+        });
+        expect(services.knowledgeBaseBodies.at(-1)?.body).toEqual({ query: "vacation", topK: 5 });
+        const asked = services.knowledgeBaseBodies.length;
+        for (const metadata_condition of [
+          { conditions: [{ name: "document_name", comparison_operator: "contains", value: "hand" }] },
+          { conditions: [{ name: "author", comparison_operator: "is", value: "me" }] },
+          {
+            logical_operator: "or",
+            conditions: [
+              { name: "source", comparison_operator: "is", value: "upload" },
+              { name: "source", comparison_operator: "is", value: "url" },
+            ],
+          },
+          {
+            conditions: [
+              { name: "document_id", comparison_operator: "is", value: handbook },
+              { name: "document_id", comparison_operator: "is", value: guide },
+            ],
+          },
+        ]) {
+          const response = await retrieve(bearer(readerKey), { ...request("vacation"), metadata_condition });
+          const where = JSON.stringify(metadata_condition);
+          expect(response.statusCode, where).toBe(400);
+          expect(response.json(), where).toMatchObject({ error_code: 400, code: "INVALID_REQUEST" });
+          expect(response.json().error_msg, where).toContain('Hearth applies "is" on document_id');
+        }
+        expect(services.knowledgeBaseBodies.length).toBe(asked);
+      });
     });
   });
 });

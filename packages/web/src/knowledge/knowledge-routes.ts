@@ -184,9 +184,10 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   const { db, knowledge, knowledgeAccess, modelAccess } = deps;
   const user = { config: { access: "user" as const } };
   const admin = { config: { access: "admin" as const } };
-  // Read-only routes the public API points its clients to: an API key opens them too, its user held
-  // to the same permissions as in the UI, from a browser page as it calls /v1/ (CORS for key
-  // requests, registerPublicCors).
+  // Routes that read a base, which the public API points its clients to (the list, a citation's
+  // file) or scripts use (the retrieval test): an API key opens them too, its user held to the same
+  // permissions as in the UI, from a browser page as it calls /v1/ (CORS for key requests,
+  // registerPublicCors).
   const userOrKey = { config: { access: "user" as const, apiKey: true } };
 
   // Uploads stream through to the knowledge service without being buffered here.
@@ -481,11 +482,14 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     return forward(request, reply, "GET", `${documentPath(request, id)}/passages`);
   });
   /**
-   * A retrieval test (the knowledge page's): the passages the base gives a chat for a question,
-   * ranked, with the knowledge service's warnings (a base searched on full text only). With vectors
-   * only, a query the embedding model could not embed is its EMBEDDING_FAILED, not a 502 of ours.
+   * A retrieval test (the knowledge page's, and a script's with an API key): the passages the base
+   * gives a chat for a question, ranked, with the knowledge service's warnings (a base searched on
+   * full text only). With vectors only, a query the embedding model could not embed is its
+   * EMBEDDING_FAILED, not a 502 of ours.
    */
-  app.post("/api/knowledge-bases/:id/query", user, async (request, reply) => {
+  const retrievalTest = "/api/knowledge-bases/:id/query";
+  app.options(retrievalTest, { config: { access: "public" } }, preflight("POST, OPTIONS"));
+  app.post(retrievalTest, userOrKey, async (request, reply) => {
     const id = await guard(request, "read");
     const body = retrievalTestBody.parse(request.body);
     return forward(request, reply, "POST", `/v1/knowledge-bases/${pathSegment(id)}/query`, {

@@ -4,9 +4,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
  * CORS for browser clients of the public API (Chatbox's web version, the openai SDK with
  * `dangerouslyAllowBrowser`): every /v1/ answer may be read by any page, and preflights are
  * answered; so may the answer to an API key's request on a browser route that takes keys
- * (`config.apiKey`: the document file a citation links to). Never with credentials: these are for
- * bearer keys, and a wildcard origin is one browsers will not send a user's cookies to (nor let a
- * page read an answer to a request that carried them).
+ * (`config.apiKey`: the knowledge-base list, a citation's document file, a retrieval test). Never
+ * with credentials: these are for bearer keys, and a wildcard origin is one browsers will not send
+ * a user's cookies to (nor let a page read an answer to a request that carried them).
  */
 const CORS_MAX_AGE_SECONDS = 86_400;
 const CORS_EXPOSED = "retry-after, x-request-id, x-hearth-cache";
