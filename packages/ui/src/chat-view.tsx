@@ -475,11 +475,22 @@ interface TypedTrigger {
   query: string;
 }
 
-/** The trigger the caret is in, if any: "/" for the prompt library, "#" for a knowledge base. */
-function triggerAt(text: string, caret: number): TypedTrigger | undefined {
+/**
+ * The trigger the caret is in, if any: "/" for the prompt library, "#" for a knowledge base (one of
+ * `knowledgeBases`, whose names may have spaces).
+ */
+function triggerAt(
+  text: string,
+  caret: number,
+  knowledgeBases: readonly KnowledgeBaseOption[],
+): TypedTrigger | undefined {
   const slash = slashQuery(text, caret);
   if (slash) return { kind: "prompts", ...slash };
-  const hash = hashQuery(text, caret);
+  const hash = hashQuery(
+    text,
+    caret,
+    knowledgeBases.map((kb) => kb.name),
+  );
   return hash && { kind: "knowledge-bases", ...hash };
 }
 
@@ -572,7 +583,7 @@ export function Composer(props: {
    * mention may, and closes off it.
    */
   const followCaret = (value: string, caret: number) => {
-    const found = triggerAt(value, caret);
+    const found = triggerAt(value, caret, props.knowledgeBases);
     if (found?.kind === "prompts" && typed?.kind !== "prompts") loadPrompts();
     if (found?.kind !== typed?.kind || found?.query !== typed?.query || found?.start !== typed?.start)
       setActiveSuggestion(0);

@@ -65,6 +65,13 @@ describe("the # list of knowledge bases in the message box", () => {
     expect(hashQuery("#Docsify", 4)).toEqual({ start: 0, query: "Doc" });
     expect(hashQuery("#Docs question", 14)).toBeUndefined();
     expect(hashQuery("#Docs question", 3)).toEqual({ start: 0, query: "Do" });
+    // Past a space it stays open while a name holds what is typed (its words, case and width aside).
+    const names = bases.map((kb) => kb.name);
+    expect(hashQuery("per #HR pol", 11, names)).toEqual({ start: 4, query: "HR pol" });
+    expect(hashQuery("per #ｈｒ Policy", 14, names)).toEqual({ start: 4, query: "ｈｒ Policy" });
+    expect(hashQuery("per #HR policy, how", 19, names)).toBeUndefined();
+    expect(hashQuery("#Docs question", 14, names)).toBeUndefined();
+    expect(hashQuery("#HR\npol", 7, names)).toBeUndefined();
   });
 
   it("does not open on a # inside a word, as in C#, nor on ##", () => {

@@ -41,23 +41,32 @@ export function findMentions<T extends { name: string }>(
   return { mentioned, text: out + text.slice(at) };
 }
 
-/** A "#" that may open the list of knowledge bases, and what is typed after it up to the caret. */
-const HASH_QUERY = new RegExp(
-  `(?<=^|[\\s\\p{P}\\p{S}]|${CJK.source})(?<![${HASHES}])[${HASHES}]([^\\s${HASHES}]*)$`,
-  "u",
-);
+/** Where a "#" may open the list of knowledge bases: not after a letter or digit, nor another "#". */
+const HASH_START = `(?<=^|[\\s\\p{P}\\p{S}]|${CJK.source})(?<![${HASHES}])[${HASHES}]`;
+/** A "#" that may open the list, and what is typed after it up to the caret, without white space. */
+const HASH_QUERY = new RegExp(`${HASH_START}([^\\s${HASHES}]*)$`, "u");
+/** The same with spaces in what is typed (a name's words), on one line. */
+const HASH_SPACED_QUERY = new RegExp(`${HASH_START}([^\\n${HASHES}]*)$`, "u");
 
 /**
  * The "#" of the message box that opens its list of knowledge bases: typed at the start, after white
  * space, punctuation or a symbol, or after Chinese (Japanese, Korean) script, which puts no space
  * before it; not after a letter or digit ("C#") nor after another "#". What follows it up to the
- * caret, without white space, is the query. A full-width "＃" opens it too. Undefined when the caret
- * is not in one.
+ * caret, without white space, is the query; past a space, it stays open while a name in `names`
+ * holds what is typed ("#HR pol" for "HR policy"). A full-width "＃" opens it too. Undefined when the
+ * caret is not in one.
  */
-export function hashQuery(text: string, caret: number): { start: number; query: string } | undefined {
-  const match = HASH_QUERY.exec(text.slice(0, caret));
+export function hashQuery(
+  text: string,
+  caret: number,
+  names: readonly string[] = [],
+): { start: number; query: string } | undefined {
+  const before = text.slice(0, caret);
+  const match = HASH_QUERY.exec(before) ?? HASH_SPACED_QUERY.exec(before);
   if (!match) return undefined;
-  return { start: match.index, query: match[1]! };
+  const query = match[1]!;
+  if (/\s/u.test(query) && !names.some((name) => foldName(name).includes(foldName(query)))) return undefined;
+  return { start: match.index, query };
 }
 
 /**
