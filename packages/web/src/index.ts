@@ -33,6 +33,7 @@ import { registerFolderRoutes } from "./conversations/folder-routes.js";
 import { FolderStore } from "./conversations/folder-store.js";
 import { registerShareRoutes } from "./conversations/share-routes.js";
 import { ShareStore } from "./conversations/share-store.js";
+import { registerFeedbackRoutes } from "./feedback/feedback-routes.js";
 import { KnowledgeAccess } from "./knowledge/knowledge-access.js";
 import { registerKnowledgeRoutes } from "./knowledge/knowledge-routes.js";
 import { ServiceProxy } from "./knowledge/service-proxy.js";
@@ -205,6 +206,7 @@ export async function createWebService(
   registerConversationFileRoutes(app, { conversations, files });
   registerShareRoutes(app, { conversations, shares, settings });
   registerFolderRoutes(app, { folders: new FolderStore(db), turns: turnDeps.turns, purgeFiles });
+  registerFeedbackRoutes(app, { conversations, contentFilter });
   registerPromptRoutes(app, { prompts: new PromptStore(db), config, contentFilter });
   registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess, modelAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });

@@ -37,6 +37,7 @@ import { readUsageReport } from "../usage/usage-report.js";
 import { csvFile } from "./csv.js";
 import { type PullOutcome, watchPull } from "./model-pull-outcome.js";
 import { registerModelRegistryRoutes } from "./model-registry-routes.js";
+import { periodStart, reportQuerySchema } from "./report-query.js";
 
 interface Deps {
   db: WebDatabase;
@@ -671,14 +672,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
   });
 
   app.get("/api/admin/usage", admin, async (request, reply) => {
-    const query = z
-      .object({
-        days: z.coerce.number().int().min(1).max(366).default(30),
-        format: z.enum(["json", "csv"]).default("json"),
-      })
-      .parse(request.query);
+    const query = reportQuerySchema.parse(request.query);
     await deps.usage.flush();
-    const since = new Date(Date.now() - query.days * 86_400_000).toISOString();
+    const since = periodStart(query.days);
     const { usage, groupTotals } = await readUsageReport(db, since);
     if (query.format === "csv") {
       const csv = csvFile(

@@ -138,6 +138,7 @@ describe("RBAC over the whole route table", () => {
       .replace(/^\/api\/knowledge-bases\/:id/, `/api/knowledge-bases/${ids.knowledgeBase}`)
       .replace(/^\/api\/folders\/:id/, `/api/folders/${ids.folder}`)
       .replace(/^\/api\/prompts\/:id/, `/api/prompts/${ids.prompt}`)
+      .replace(":seq", "2")
       .replace(":documentId", ids.document!)
       .replace(":jobId", ids.job!)
       .replace(":shareId", ids.share!)
@@ -219,6 +220,12 @@ describe("RBAC over the whole route table", () => {
         // A message's versions: only the owner switches them (OWNED: another user's conversation
         // is a 404, an administrator's attempt too); a cookie session with the CSRF token.
         "POST /api/conversations/:id/versions user",
+        // Answer feedback: only the owner rates their conversation's answers (OWNED: another
+        // user's conversation is a 404, an administrator's attempt too); a cookie session with the
+        // CSRF token. The report of it is an administrator's (every /api/admin/ route is).
+        "PUT /api/conversations/:id/messages/:seq/feedback user",
+        "DELETE /api/conversations/:id/messages/:seq/feedback user",
+        "GET /api/admin/feedback admin",
         // Files attached to a chat: its owner's alone (OWNED: another user's conversation is a
         // 404, an administrator's attempt too); a cookie session, the changes with the CSRF token.
         "GET /api/conversations/:id/files user",
@@ -507,6 +514,55 @@ describe("RBAC over the whole route table", () => {
     const own = await web.app.inject({ method: "POST", url: path, headers: owner.headers, payload: body });
     expect(own.statusCode).toBe(200);
     expect((await read())[1]!.versions).toEqual({ index: 1, count: 2 });
+  });
+
+  it("lets only the owner rate an answer or take the rating back: anonymous 401, no CSRF token 403, an API key 401, another user or an admin 404", async () => {
+    const id = await newConversation(web.app, owner);
+    const { port } = web.app.server.address() as { port: number };
+    const answered = await fetch(`http://127.0.0.1:${port}/api/conversations/${id}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...owner.headers },
+      body: JSON.stringify({ model: "tiny-story", content: "secret question" }),
+    });
+    expect(answered.status).toBe(200);
+    await answered.text();
+    const path = `/api/conversations/${id}/messages/2/feedback`;
+    const other = await signUp(web.app, "another-rater");
+    const attempts: Array<[string, Record<string, string> | undefined, number, string]> = [
+      ["anonymous", undefined, 401, "UNAUTHORIZED"],
+      ["a session cookie without the CSRF token", { cookie: owner.cookie }, 403, "CSRF_TOKEN_INVALID"],
+      ["an API key", { authorization: `Bearer ${strangerKey}` }, 401, "UNAUTHORIZED"],
+      ["another user", other.headers, 404, "CONVERSATION_NOT_FOUND"],
+      ["an administrator", admin.headers, 404, "CONVERSATION_NOT_FOUND"],
+    ];
+    const feedback = async () =>
+      (
+        (await web.app.inject({ url: `/api/conversations/${id}`, headers: owner.headers })).json() as {
+          messages: Array<{ feedback?: { rating: string } }>;
+        }
+      ).messages[1]!.feedback;
+    for (const method of ["PUT", "DELETE"] as const) {
+      for (const [who, headers, status, code] of attempts) {
+        const response = await web.app.inject({
+          method,
+          url: path,
+          ...(headers ? { headers } : {}),
+          ...(method === "PUT" ? { payload: { rating: "down", comment: "taken over" } } : {}),
+        });
+        expect(response.statusCode, `${method} ${who}`).toBe(status);
+        expect(response.json().error.code, `${method} ${who}`).toBe(code);
+        expect(response.body, who).not.toContain("secret");
+      }
+      expect(await feedback(), method).toBeUndefined();
+    }
+    const own = await web.app.inject({
+      method: "PUT",
+      url: path,
+      headers: owner.headers,
+      payload: { rating: "up" },
+    });
+    expect(own.statusCode).toBe(200);
+    expect(await feedback()).toMatchObject({ rating: "up" });
   });
 
   it("lets only the owner share a conversation or stop sharing it, and anyone signed in read the link", async () => {

@@ -199,7 +199,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     return {
       ...conversation,
       share: await shareOf(deps, request, id),
-      messages: await store.messagesWithVersions(user.id, id),
+      messages: await store.messagesShown(user.id, id),
     };
   });
 
@@ -442,6 +442,6 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       .strictObject({ seq: z.number().int().min(0), index: z.number().int() })
       .parse(request.body);
     await store.switchVersion(user.id, id, seq, index);
-    return { messages: await store.messagesWithVersions(user.id, id) };
+    return { messages: await store.messagesShown(user.id, id) };
   });
 }

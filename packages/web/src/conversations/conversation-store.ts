@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+import type { AnswerFeedback } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import { sql } from "kysely";
+import { feedbackOf } from "../feedback/message-feedback.js";
 import type { MessagesTable, MessageVersionsTable } from "../storage/database-schema.js";
 import { lockedTransaction } from "../storage/locked-transaction.js";
 import type { WebDatabase } from "../storage/open-database.js";
@@ -337,14 +339,16 @@ function systemPromptColumn(text: string | null | undefined): string | null {
 }
 
 /**
- * Deletes conversations with their messages and stored versions (share links go with them by their
- * foreign key), in `db` (a transaction): the one way conversations are deleted, alone, with their
- * folder or with their account. Returns how many messages they held.
+ * Deletes conversations with their messages, stored versions and the ratings of their answers
+ * (share links go with them by their foreign key), in `db` (a transaction): the one way
+ * conversations are deleted, alone, with their folder or with their account. Returns how many
+ * messages they held.
  */
 export async function deleteConversationRows(db: WebDatabase, ids: readonly string[]): Promise<number> {
   if (ids.length === 0) return 0;
   const removed = await db.deleteFrom("messages").where("conversation_id", "in", ids).executeTakeFirst();
   await db.deleteFrom("message_versions").where("conversation_id", "in", ids).execute();
+  await db.deleteFrom("message_feedback").where("conversation_id", "in", ids).execute();
   // The files attached to them: their bases are no one's from now on (gone from every route), and
   // are deleted on the knowledge service too (ConversationFiles.purge, at once and every minute).
   const bases = await db
@@ -842,16 +846,21 @@ export class ConversationStore {
     return versions;
   }
 
-  /** The conversation's messages (its path shown), each beginning one of several versions with `versions`. */
-  async messagesWithVersions(
+  /**
+   * The conversation's messages (its path shown) as the page shows them: each beginning one of
+   * several versions with `versions`, each answer its owner rated with `feedback`.
+   */
+  async messagesShown(
     userId: string,
     id: string,
-  ): Promise<Array<StoredMessage & { versions?: MessageVersions }>> {
+  ): Promise<Array<StoredMessage & { versions?: MessageVersions; feedback?: AnswerFeedback }>> {
     const messages = await this.messages(userId, id);
     const versions = await this.versionsOf(id, messages);
+    const feedback = await feedbackOf(this.db, id);
     return messages.map((message) => {
       const own = versions.get(message.id);
-      return own ? { ...message, versions: own } : message;
+      const rated = feedback.get(message.id);
+      return { ...message, ...(own ? { versions: own } : {}), ...(rated ? { feedback: rated } : {}) };
     });
   }
 

@@ -183,6 +183,32 @@ export interface ConversationSharesTable {
   created_at: string;
 }
 
+/**
+ * A user's rating of an answer of their own conversation (0022-message-feedback): one a message,
+ * kept while the answer is set aside as a version, gone with the conversation.
+ */
+export interface MessageFeedbackTable {
+  /** The rated answer's message id (the same in the messages table and in a stored version's tail). */
+  message_id: string;
+  conversation_id: string;
+  /** Who rated it: the conversation's owner. */
+  user_id: string;
+  /** The model that wrote the answer (the message's model). */
+  model: string | null;
+  /** The answer's seq when rated. */
+  seq: number;
+  /** Which of the versions at its place the answer was when rated, of how many; null: the only one. */
+  version_index: number | null;
+  version_count: number | null;
+  rating: "up" | "down";
+  /** The user's comment (at most FEEDBACK_COMMENT_MAX_CHARS); null: none. */
+  comment: string | null;
+  /** The answer's first 500 characters as rated: the report shows them, whatever becomes of the answer. */
+  answer_start: string;
+  /** When it was rated, or last changed. */
+  rated_at: string;
+}
+
 export interface ModelAccessTable {
   model: string;
   group_id: string;
@@ -293,6 +319,7 @@ export interface Database {
   messages: MessagesTable;
   message_versions: MessageVersionsTable;
   conversation_shares: ConversationSharesTable;
+  message_feedback: MessageFeedbackTable;
   model_access: ModelAccessTable;
   model_admin_only: ModelAdminOnlyTable;
   knowledge_bases: KnowledgeBasesTable;

@@ -22,6 +22,7 @@ import { createUser, findUserByName } from "../accounts/account-store.js";
 import { readPreferences, writePreferences } from "../accounts/preferences-store.js";
 import { ConversationStore } from "../conversations/conversation-store.js";
 import { FolderStore } from "../conversations/folder-store.js";
+import { FeedbackStore } from "../feedback/feedback-store.js";
 import { PromptStore } from "../prompts/prompt-store.js";
 import type { Database } from "./database-schema.js";
 import { createMigrator, type Dialect } from "./migrations.js";
@@ -251,7 +252,7 @@ async function expectFoldersAndArchive(db: Kysely<Database>): Promise<void> {
  */
 async function expectMessageVersions(db: Kysely<Database>): Promise<void> {
   const store = new ConversationStore(db);
-  const kept = await store.messagesWithVersions("usr_wang", "cnv_deploy");
+  const kept = await store.messagesShown("usr_wang", "cnv_deploy");
   expect(kept.map((m) => [m.seq, m.content, m.versions])).toEqual([
     [1, "How do I deploy Hearth with PostgreSQL? Grüße aus MÜNCHEN", undefined],
   ]);
@@ -268,7 +269,7 @@ async function expectMessageVersions(db: Kysely<Database>): Promise<void> {
     status: "done",
     model: null,
   });
-  expect((await store.messagesWithVersions("usr_wang", "cnv_deploy")).map((m) => m.versions)).toEqual([
+  expect((await store.messagesShown("usr_wang", "cnv_deploy")).map((m) => m.versions)).toEqual([
     undefined,
     { index: 2, count: 2 },
   ]);
@@ -342,13 +343,37 @@ async function expectNoTemporaryChats(db: Kysely<Database>): Promise<void> {
   expect(conversations.length).toBeGreaterThan(0);
 }
 
+/**
+ * After 0022-message-feedback: nothing stored before is rated; the answer kept from before (a
+ * version of two) is rated, shows its rating, and has it taken back.
+ */
+async function expectAnswerFeedback(db: Kysely<Database>): Promise<void> {
+  const store = new ConversationStore(db);
+  expect((await store.messagesShown("usr_wang", "cnv_deploy")).map((m) => m.feedback)).toEqual([
+    undefined,
+    undefined,
+  ]);
+  const feedback = new FeedbackStore(store);
+  await feedback.rate("usr_wang", "cnv_deploy", 2, { rating: "down", comment: "太简略了" });
+  expect((await store.messagesShown("usr_wang", "cnv_deploy"))[1]).toMatchObject({
+    content: "Use web.databaseUrl.",
+    versions: { index: 1, count: 2 },
+    feedback: { rating: "down", comment: "太简略了" },
+  });
+  expect(
+    await db.selectFrom("message_feedback").select(["seq", "version_index", "version_count"]).execute(),
+  ).toEqual([{ seq: 2, version_index: 1, version_count: 2 }]);
+  await feedback.remove("usr_wang", "cnv_deploy", 2);
+  expect(await db.selectFrom("message_feedback").selectAll().execute()).toEqual([]);
+}
+
 function backups(): string[] {
   const dir = join(dataDir, "backups");
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 21;
+const LATEST_STEP = 22;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -485,6 +510,7 @@ describe("web database migrations on SQLite", () => {
       expect(applied.every((step) => step.executedAt !== undefined)).toBe(true);
       await expectPromptLibrary(db);
       await expectNoTemporaryChats(db);
+      await expectAnswerFeedback(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();
@@ -743,6 +769,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       await expectMessageVersions(db);
       await expectPromptLibrary(db);
       await expectNoTemporaryChats(db);
+      await expectAnswerFeedback(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();

@@ -478,6 +478,43 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           .execute();
       },
     },
+    "0022-message-feedback": {
+      // Answer feedback: a user's thumbs up or down on an answer of their own conversation, with an
+      // optional comment. One row an answer (by its message's id, which stays the same when the
+      // answer is set aside as a version and brought back), recording for the administrators'
+      // report who rated it and when, the model that wrote it, its place (seq, and which of the
+      // versions there it is) and the start of its text as it was rated. It goes with its
+      // conversation (and so with the owner's account): deleteConversationRows deletes it. Nothing
+      // stored before is rated.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("message_feedback")
+          .addColumn("message_id", "text", (c) => c.primaryKey())
+          // No cascade: deleteConversationRows deletes the ratings with their conversation, and the
+          // keys refuse a rating of a conversation deleted meanwhile.
+          .addColumn("conversation_id", "text", (c) => c.notNull().references("conversations.id"))
+          .addColumn("user_id", "text", (c) => c.notNull().references("users.id"))
+          .addColumn("model", "text")
+          .addColumn("seq", "integer", (c) => c.notNull())
+          .addColumn("version_index", "integer")
+          .addColumn("version_count", "integer")
+          .addColumn("rating", "text", (c) => c.notNull())
+          .addColumn("comment", "text")
+          .addColumn("answer_start", "text", (c) => c.notNull())
+          .addColumn("rated_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("message_feedback_conversation")
+          .on("message_feedback")
+          .column("conversation_id")
+          .execute();
+        await db.schema
+          .createIndex("message_feedback_rated")
+          .on("message_feedback")
+          .column("rated_at")
+          .execute();
+      },
+    },
   };
 }
 
