@@ -7,7 +7,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * Message versions in a real Chromium on the built UI: an edited message keeps the one it replaced
  * as a version ("‹ 1 / 2 ›" under it), which the keyboard switches back to, the old answer with it;
  * the next turn goes on from the version shown; the buttons are off while an answer is written; a
- * regeneration keeps the previous answer likewise, a stopped one putting it back.
+ * regeneration keeps the previous answer likewise, a stopped one putting it back; an answer is rated
+ * (thumbs down with a comment) on its version, kept after a reload, and read under Admin → Feedback.
  */
 describe.skipIf(!hasChromium)("message versions, in the browser", () => {
   let stand: UiStand;
@@ -137,6 +138,67 @@ describe.skipIf(!hasChromium)("message versions, in the browser", () => {
     await answers().last().getByRole("button", { name: "Previous version" }).click();
     await answers().last().getByRole("group", { name: "Version 1 of 2" }).waitFor();
     expect(await answers().last().textContent()).toContain("First take. You said: Tell me a story");
+
+    // Rated: thumbs down opens a box for a comment (focused), saved and said; focus goes back to the thumb.
+    const pressed = (name: string) =>
+      answers().last().getByRole("button", { name, exact: true }).getAttribute("aria-pressed");
+    await answers().last().getByRole("button", { name: "Bad answer" }).click();
+    const box = page.getByRole("textbox", { name: "What was wrong with it? (optional)" });
+    await expect.poll(() => box.evaluate((element) => element === document.activeElement)).toBe(true);
+    expect(await pressed("Bad answer")).toBe("true");
+    await box.fill("Too short, and it ignores the question.");
+    await screenshot(page, "answer-feedback-comment");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await expect.poll(() => spoken(desk)).toContain("Thanks for your feedback.");
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute("aria-label")))
+      .toBe("Bad answer");
+    await screenshot(page, "answer-feedback");
+    // Kept after a reload, with the version it was given to; the other version is not rated.
+    await page.reload();
+    await answers().last().getByRole("group", { name: "Version 1 of 2" }).waitFor();
+    expect([await pressed("Bad answer"), await pressed("Good answer")]).toEqual(["true", "false"]);
+    expect(await answers().last().textContent()).toContain(
+      "Your comment: Too short, and it ignores the question.",
+    );
+    await answers().last().getByRole("button", { name: "Next version" }).click();
+    await answers().last().getByRole("group", { name: "Version 2 of 2" }).waitFor();
+    expect(await pressed("Bad answer")).toBe("false");
+    // Thumbs up there, the box skipped with Escape; pressed again, the rating is taken back.
+    await answers().last().getByRole("button", { name: "Good answer" }).click();
+    await page.getByRole("textbox", { name: "What was good about it? (optional)" }).press("Escape");
+    await expect.poll(() => page.getByRole("textbox", { name: /optional/ }).count()).toBe(0);
+    expect(await pressed("Good answer")).toBe("true");
+    await answers().last().getByRole("button", { name: "Good answer" }).click();
+    await expect.poll(() => pressed("Good answer")).toBe("false");
+    await page.reload();
+    await answers().last().getByRole("group", { name: "Version 2 of 2" }).waitFor();
+    expect(await pressed("Good answer")).toBe("false");
+
+    // The administrator (this first account) reads it under Admin → Feedback.
+    await page.goto(`${stand.url}/admin/feedback`);
+    const tables = page.locator("section[aria-labelledby=feedback-title] table");
+    await expect.poll(() => tables.first().locator("tbody tr").count()).toBe(1);
+    expect(await tables.first().locator("tbody td").allTextContents()).toEqual([
+      "tiny-story",
+      "0",
+      "1",
+      "0%",
+    ]);
+    const comment = tables.nth(1).locator("tbody tr");
+    expect(await comment.count()).toBe(1);
+    const cells = await comment.locator("td").allTextContents();
+    expect(cells.slice(1, 5)).toEqual([
+      "versions",
+      "tiny-story",
+      "Bad",
+      "Too short, and it ignores the question.",
+    ]);
+    await comment.getByText("Show the start of the answer").click();
+    await expect
+      .poll(() => comment.locator("details").textContent())
+      .toContain("First take. You said: Tell me a story");
+    await screenshot(page, "admin-feedback");
   });
 
   it("says only that a regeneration stopped, in Chinese too", async () => {

@@ -156,8 +156,8 @@ describe.skipIf(!hasChromium)("admin tables on a phone", () => {
       await page.goto(url);
       const tabs =
         locale === "en"
-          ? ["Search providers", "Settings", "Usage", "Audit log", "Status"]
-          : ["搜索引擎", "设置", "用量", "审计日志", "运行状态"];
+          ? ["Search providers", "Settings", "Usage", "Audit log", "Status", "Feedback"]
+          : ["搜索引擎", "设置", "用量", "审计日志", "运行状态", "反馈"];
       await page.getByRole("link", { name: locale === "en" ? "Admin" : "管理" }).click();
       // Users: the Add user form (with its groups) and a Reset password panel, open together.
       await page.getByRole("button", { name: locale === "en" ? "Add user" : "添加用户" }).click();

@@ -8,6 +8,7 @@ import {
   useRef,
   useState,
 } from "react";
+import { AdminFeedback } from "./admin-feedback.js";
 import { api, ndjsonLines, type SkippedModelFile } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import { DataTable } from "./data-table.js";
@@ -27,6 +28,7 @@ import { fill, type Messages, useI18n } from "./i18n.js";
 import { CopyButton } from "./markdown.js";
 import { SkippedModelFiles } from "./model-guidance.js";
 import { cancelPull, pullProgressText, startPull, usePulls } from "./model-pull.js";
+import { ReportPeriod } from "./report-period.js";
 import { navigate, usePath } from "./router.js";
 import { ActionError, errorField, useAction } from "./use-action.js";
 
@@ -1096,9 +1098,6 @@ interface GroupUsage {
   completionTokens: number;
 }
 
-/** The `days` the usage report offers. */
-const USAGE_DAYS = [1, 7, 30, 90, 366] as const;
-
 function Usage() {
   const { t } = useI18n();
   const [rows, setRows] = useState<UsageRow[]>([]);
@@ -1113,21 +1112,7 @@ function Usage() {
   return (
     <section aria-labelledby="usage-title">
       <h3 id="usage-title">{t.usage}</h3>
-      <div className="inline-form">
-        <label>
-          {t.usageDays}{" "}
-          <select value={days} onChange={(e) => setDays(Number(e.target.value))}>
-            {USAGE_DAYS.map((n) => (
-              <option key={n} value={n}>
-                {fill(t.usageDaysOption, { n })}
-              </option>
-            ))}
-          </select>
-        </label>
-        <a href={`/api/admin/usage?format=csv&days=${days}`} download>
-          {t.exportCsv}
-        </a>
-      </div>
+      <ReportPeriod days={days} onDays={setDays} csv="/api/admin/usage" />
       <DataTable
         label={t.usage}
         columns={[t.username, t.groups, t.model, t.apiKeyColumn, t.requests, t.tokensIn, t.tokensOut]}
@@ -1467,8 +1452,8 @@ function AuditLog() {
 }
 
 /**
- * Administration: users and groups, models, search providers, site settings, usage, audit log, live
- * status. `onLeftAdmin` runs when the administrator made their own account a user.
+ * Administration: users and groups, models, search providers, site settings, usage, answer feedback,
+ * audit log, live status. `onLeftAdmin` runs when the administrator made their own account a user.
  */
 export function AdminPage({ userId, onLeftAdmin }: { userId: string; onLeftAdmin(): void }) {
   const { t } = useI18n();
@@ -1478,6 +1463,7 @@ export function AdminPage({ userId, onLeftAdmin }: { userId: string; onLeftAdmin
     ["search", t.searchProviders],
     ["settings", t.settings],
     ["usage", t.usage],
+    ["feedback", t.feedback],
     ["audit", t.auditLog],
     ["status", t.statusPage],
   ] as const;
@@ -1530,6 +1516,7 @@ export function AdminPage({ userId, onLeftAdmin }: { userId: string; onLeftAdmin
         {tab === "search" && <SearchProviders />}
         {tab === "settings" && <SiteSettings />}
         {tab === "usage" && <Usage />}
+        {tab === "feedback" && <AdminFeedback />}
         {tab === "audit" && <AuditLog />}
         {tab === "status" && <Status />}
       </div>

@@ -1,3 +1,4 @@
+import type { AnswerFeedback as Feedback } from "@hearth/contracts/answer-feedback";
 import { isTooLong } from "@hearth/contracts/text-length";
 import {
   type ClipboardEvent,
@@ -10,6 +11,7 @@ import {
   useRef,
   useState,
 } from "react";
+import { AnswerFeedback, type FeedbackChange } from "./answer-feedback.js";
 import {
   ApiError,
   api,
@@ -57,6 +59,8 @@ export interface ChatMessage {
    * regeneration keep what they replace as a version): shown as "‹ 2 / 3 ›" under it.
    */
   versions?: { index: number; count: number };
+  /** The user's rating of the answer, as stored (absent: not rated). */
+  feedback?: Feedback;
   role: "user" | "assistant";
   content: string;
   reasoning?: string | null;
@@ -173,7 +177,8 @@ export const MessageView = memo(
     before.admin === after.admin &&
     !before.onEdit === !after.onEdit &&
     !before.onRegenerate === !after.onRegenerate &&
-    !before.onVersion === !after.onVersion,
+    !before.onVersion === !after.onVersion &&
+    !before.onRate === !after.onRate,
 );
 
 /**
@@ -228,6 +233,8 @@ function MessageViewOf(props: {
   onRegenerate?(): void;
   /** Shows another of the versions the message begins (`message.versions`), by its number. */
   onVersion?(index: number): void;
+  /** Stores a change of the answer's rating (`message.feedback`). */
+  onRate?(change: FeedbackChange): Promise<void>;
   /** Whether its version buttons are off (an answer being written, a version being switched to). */
   versionsDisabled?: boolean;
   /** Whether the reader is an administrator, shown the server's own words on a failure only they can fix. */
@@ -429,6 +436,9 @@ function MessageViewOf(props: {
           <button type="button" className="small" onClick={props.onRegenerate}>
             {t.regenerate}
           </button>
+        )}
+        {!props.busy && !streaming && message.content && props.onRate && (
+          <AnswerFeedback feedback={message.feedback} onRate={props.onRate} />
         )}
       </div>
       {failureNote && <p className="failure-note">{failureNote}</p>}
@@ -1100,7 +1110,8 @@ function keepUnchanged(shown: ChatMessage[], stored: ChatMessage[]): ChatMessage
       before.reasoning === message.reasoning &&
       before.citations?.length === message.citations?.length &&
       before.versions?.index === message.versions?.index &&
-      before.versions?.count === message.versions?.count
+      before.versions?.count === message.versions?.count &&
+      before.feedback?.ratedAt === message.feedback?.ratedAt
       ? before
       : message;
   });
@@ -1725,9 +1736,25 @@ export function ChatView(props: {
     document.getElementById("message-input")?.focus();
   };
 
+  /**
+   * Stores a change of the rating of the answer `messageId` (stored at `seq`) and shows it; a
+   * refusal is the caller's to show (beside the buttons).
+   */
+  const rate = async (messageId: string, seq: number, change: FeedbackChange) => {
+    const id = props.conversationId;
+    if (!id) return;
+    const path = `/api/conversations/${id}/messages/${seq}/feedback`;
+    const feedback = change ? await api<Feedback>(path, { method: "PUT", body: change }) : undefined;
+    if (!change) await api(path, { method: "DELETE" });
+    if (latest.current.conversationId !== id) return;
+    setMessages((current) =>
+      current.map((message) => (message.id === messageId ? { ...message, feedback } : message)),
+    );
+  };
+
   // What the messages' buttons call: looked up when clicked (MessageView is not rendered again for new callbacks).
-  const actions = useRef({ send, regenerate, switchVersion });
-  actions.current = { send, regenerate, switchVersion };
+  const actions = useRef({ send, regenerate, switchVersion, rate });
+  actions.current = { send, regenerate, switchVersion, rate };
 
   if (props.models.models.length === 0) return <ModelGuidance answer={props.models} />;
   if (notFound)
@@ -1830,6 +1857,11 @@ export function ChatView(props: {
                       chosen,
                       chosen < message.versions!.index ? "previous" : "next",
                     )
+                : undefined
+            }
+            onRate={
+              message.role === "assistant" && message.id && message.seq !== undefined && props.conversationId
+                ? (change) => actions.current.rate(message.id!, message.seq!, change)
                 : undefined
             }
             versionsDisabled={busy || watching || switching}
