@@ -214,6 +214,40 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
       expect((await exact("抗诉")).some(([, held]) => held)).toBe(false);
     });
 
+    it("ranks the chunk holding a phrase of Chinese with numbers or Latin letters as written first (第24条, 5G网络)", async () => {
+      await backend.upsertChunks([
+        chunk({
+          id: "mix-art",
+          text: "依据《条例》第24条规定，申请人应当在收到通知之日起十五日内提交书面材料。",
+        }),
+        chunk({ id: "mix-spaced", text: "第 24 条 申请材料应当真实、完整。" }),
+        chunk({
+          id: "mix-near",
+          text: "第3条 本办法自发布之日起施行，有效期24个月。第5条 有关条款的解释由主管部门负责，第24号文件同时废止。",
+        }),
+        chunk({ id: "mix-5g", text: "本市支持5G网络切片在工业互联网中的应用。" }),
+        chunk({ id: "mix-5g-near", text: "5G基站建设与光纤网络同步规划；5G终端接入网络前应当登记。" }),
+      ]);
+      const exact = async (text: string) =>
+        (await backend.lexicalSearch({ knowledgeBaseIds: [KB], text, topK: 5 })).flatMap((hit) =>
+          hit.exact === true ? [hit.chunk.id] : [],
+        );
+      expect((await exact('"第24条"')).sort()).toEqual(["mix-art", "mix-spaced"]);
+      expect((await exact("第24条")).sort()).toEqual(["mix-art", "mix-spaced"]);
+      expect(await exact('"5G网络"')).toEqual(["mix-5g"]);
+      const hits = await backend.lexicalSearch({ knowledgeBaseIds: [KB], text: '"第24条"', topK: 5 });
+      // The near-miss is still found by its words, below the chunks holding the phrase.
+      expect(ids(hits).slice(2)).toContain("mix-near");
+      expect(hits[1]!.score).toBeGreaterThan(hits[2]!.score);
+      // A question that no chunk holds as written ranks by its words alone: as it does spaced apart.
+      const scores = async (text: string) =>
+        (await backend.lexicalSearch({ knowledgeBaseIds: [KB], text, topK: 5 })).map((hit) => [
+          hit.chunk.id,
+          hit.score,
+        ]);
+      expect(await scores("第24条规定的期限是多少")).toEqual(await scores("第 24 条规定的期限是多少"));
+    });
+
     it("finds letter-spaced Chinese words (总 则) by the word and the word by its spaced form", async () => {
       await backend.upsertChunks([
         chunk({ id: "sp-1", text: "第一章 总 则" }),

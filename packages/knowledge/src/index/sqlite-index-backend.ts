@@ -8,7 +8,13 @@ import {
   probeSqliteWrite,
 } from "@hearth/core";
 import Database from "better-sqlite3";
-import { queryCharacters, queryPhrases, queryTerms, runEndTerm } from "../text/text-analyzer.js";
+import {
+  isJunctionTerm,
+  queryCharacters,
+  queryPhrases,
+  queryTerms,
+  runEndTerm,
+} from "../text/text-analyzer.js";
 import { QuantizedVectorIndex } from "../vector/quantized-vector-index.js";
 import { CHUNK_COLUMNS, type ChunkColumns, chunkFromColumns } from "./chunk-columns.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
@@ -394,8 +400,10 @@ export class SqliteIndexBackend implements IndexBackend {
     this.ensureOpen();
     validateQuery(query);
     const phrases = queryPhrases(query.text);
-    // A phrase's terms are searched as words too, so every chunk holding the phrase is a candidate.
-    const terms = [...new Set([...queryTerms(query.text), ...phrases.flat()])];
+    // A phrase's terms are searched as words too, so every chunk holding the phrase is a candidate
+    // (its junction terms aside: they stand beside its words and characters, which are searched).
+    const words = phrases.flat().filter((term) => !isJunctionTerm(term));
+    const terms = [...new Set([...queryTerms(query.text), ...words])];
     if (terms.length === 0 || query.knowledgeBaseIds.length === 0) return [];
     // A lone character matches each term that begins with it, and run-end terms: wherever it occurs.
     const characters = new Set(queryCharacters(query.text));

@@ -52,7 +52,9 @@ export interface IndexOutcome {
  * loose text beside blocks kept as a paragraph, a page without <body> or a bare fragment read, a
  * table inside a cell read once, a page too deep or large for Readability read from its container;
  * v7: an HTML page's <h1> kept at level 1 through Readability, and kept when it repeats the title,
- * so the page's <h2> sections are under it in heading paths), so a document is re-indexed whole on its next sync or upload, or by a re-index job (POST
+ * so the page's <h2> sections are under it in heading paths; v8: terms stored in text order with
+ * junction terms where Chinese meets a number or a Latin word, so that a phrase such as "第24条" or
+ * "5G网络" matches as written), so a document is re-indexed whole on its next sync or upload, or by a re-index job (POST
  * /v1/knowledge-bases/{id}/reindex, started too when a base's model or chunking changes).
  */
 export function indexedVersion(contentSha256: string, knowledgeBase: KnowledgeBaseRecord): string {
@@ -76,7 +78,7 @@ export function indexedSettings(indexedHash: string | null | undefined): string 
 export function settingsVersion(
   knowledgeBase: Pick<KnowledgeBaseRecord, "embeddingModel" | "chunking">,
 ): string {
-  const settings = `${knowledgeBase.embeddingModel ?? ""}|${knowledgeBase.chunking.maxTokens}|${knowledgeBase.chunking.overlapTokens}|v7`;
+  const settings = `${knowledgeBase.embeddingModel ?? ""}|${knowledgeBase.chunking.maxTokens}|${knowledgeBase.chunking.overlapTokens}|v8`;
   return createHash("sha256").update(settings).digest("hex").slice(0, 12);
 }
 

@@ -2,11 +2,14 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { KnowledgeBase } from "@hearth/contracts";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { searchableText } from "../index/searchable-text.js";
 import { openSqliteIndex } from "../index/sqlite-index-backend.js";
 import { createRetriever } from "../retrieval/retriever.js";
 import { startEmbedServer, startHarness } from "../testing/knowledge-harness.fixture.js";
+import { analyzeText } from "../text/text-analyzer.js";
 import { BlobStore } from "./blob-store.js";
 
 const longDocument = (topic: string) =>
@@ -17,6 +20,28 @@ const longDocument = (topic: string) =>
         `Paragraph ${p} about ${topic} explains rule number ${p} in plenty of words so that the chunker has text to split.`,
     ).join("\n\n")}\n`,
   );
+
+/** Marks every document as indexed by an earlier processing (`tag`, as settingsVersion has it). */
+function indexedBy(dataDir: string, kb: KnowledgeBase, tag: string): void {
+  const previous = createHash("sha256")
+    .update(`|${kb.chunking.maxTokens}|${kb.chunking.overlapTokens}|${tag}`)
+    .digest("hex")
+    .slice(0, 12);
+  const db = new Database(join(dataDir, "knowledge", "knowledge.db"));
+  db.prepare(
+    "UPDATE documents SET indexed_hash = substr(indexed_hash, 1, instr(indexed_hash, ':')) || ?",
+  ).run(previous);
+  db.close();
+}
+
+/** A harness on a SQLite index at `<dataDir>/index.sqlite`, kept across restarts. */
+async function startOnSqlite(dataDir: string) {
+  const backend = await openSqliteIndex({ path: join(dataDir, "index.sqlite") });
+  return startHarness({ ingestConcurrency: 1 }, {}, dataDir, {
+    backend,
+    retriever: createRetriever(backend),
+  });
+}
 
 describe("re-indexing a knowledge base", () => {
   let embed: Awaited<ReturnType<typeof startEmbedServer>>;
@@ -137,13 +162,7 @@ describe("re-indexing a knowledge base", () => {
   it("shows a document indexed before run-end terms as stale; re-indexed, a one-character query finds it", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "hearth-knowledge-run-ends-"));
     const indexPath = join(dataDir, "index.sqlite");
-    const start = async () => {
-      const backend = await openSqliteIndex({ path: indexPath });
-      return startHarness({ ingestConcurrency: 1 }, {}, dataDir, {
-        backend,
-        retriever: createRetriever(backend),
-      });
-    };
+    const start = () => startOnSqlite(dataDir);
     let harness = await start();
     try {
       const kb = await harness.client.createKnowledgeBase({ name: "法规" });
@@ -160,15 +179,7 @@ describe("re-indexing a knowledge base", () => {
 
       // What the upgrade finds: the document indexed by the processing before run-end terms (v3),
       // whose index has none of them.
-      const previous = createHash("sha256")
-        .update(`|${kb.chunking.maxTokens}|${kb.chunking.overlapTokens}|v3`)
-        .digest("hex")
-        .slice(0, 12);
-      const db = new Database(join(dataDir, "knowledge", "knowledge.db"));
-      db.prepare(
-        "UPDATE documents SET indexed_hash = substr(indexed_hash, 1, instr(indexed_hash, ':')) || ?",
-      ).run(previous);
-      db.close();
+      indexedBy(dataDir, kb, "v3");
       const index = new Database(indexPath);
       index.exec("delete from index_chunk_run_ends");
       index.close();
@@ -183,6 +194,62 @@ describe("re-indexing a knowledge base", () => {
       expect((await client.query(kb.id, { query: "诉" })).map((hit) => hit.documentId)).toEqual([
         document!.id,
       ]);
+    } finally {
+      await harness.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+  it("shows documents indexed before junction terms as stale; until re-indexed a phrase such as 第24条 ranks by its words", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hearth-knowledge-junctions-"));
+    let harness = await startOnSqlite(dataDir);
+    try {
+      const kb = await harness.client.createKnowledgeBase({ name: "条例" });
+      const upload = await harness.client.uploadDocuments(kb.id, [
+        {
+          name: "条文.txt",
+          data: Buffer.from(
+            "依据第24条规定，申请人应当如实提交有关材料，主管部门应当自受理之日起十五个工作日内作出决定。",
+          ),
+        },
+        {
+          name: "施行.txt",
+          data: Buffer.from("第3条 本办法自发布之日起施行，有效期24个月。第5条 条款的解释另行公布。"),
+        },
+      ]);
+      expect((await harness.finalJob(upload.job.id)).status).toBe("completed");
+      const names = new Map((await harness.client.listDocuments(kb.id)).map((d) => [d.id, d.name]));
+      const first = async () =>
+        names.get((await harness.client.query(kb.id, { query: '"第24条"' }))[0]!.documentId);
+      expect(await first()).toBe("条文.txt");
+      await harness.close();
+
+      // What the upgrade finds: documents indexed by the processing before junction terms (v7), their
+      // terms stored as analyzeText gave them, each Han run's words then its bigrams.
+      indexedBy(dataDir, kb, "v7");
+      const index = new Database(join(dataDir, "index.sqlite"));
+      const rows = index
+        .prepare("select rowid, document_title, heading_path, text from index_chunks")
+        .all() as Array<{ rowid: number; document_title: string; heading_path: string; text: string }>;
+      for (const row of rows) {
+        const text = searchableText({
+          documentTitle: row.document_title,
+          headingPath: JSON.parse(row.heading_path) as string[],
+          text: row.text,
+        });
+        index
+          .prepare("update index_chunk_terms set terms = ? where rowid = ?")
+          .run(analyzeText(text).join(" "), row.rowid);
+      }
+      index.close();
+
+      harness = await startOnSqlite(dataDir);
+      expect((await harness.client.getKnowledgeBase(kb.id)).staleDocumentCount).toBe(2);
+      // Found by its words, as before the upgrade: nothing lost, nothing matched that is not there.
+      expect(await first()).toBe("施行.txt");
+      const job = await harness.client.reindexKnowledgeBase(kb.id);
+      expect(await harness.finalJob(job.id)).toMatchObject({ status: "completed", counts: { indexed: 2 } });
+      expect((await harness.client.getKnowledgeBase(kb.id)).staleDocumentCount).toBe(0);
+      expect(await first()).toBe("条文.txt");
     } finally {
       await harness.close();
       rmSync(dataDir, { recursive: true, force: true });

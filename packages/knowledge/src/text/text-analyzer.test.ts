@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   analyzeText,
   analyzeToDocument,
+  isJunctionTerm,
   queryCharacters,
   queryPhrases,
   splitDocument,
@@ -84,8 +85,8 @@ describe("letter-spaced Chinese and exact phrases", () => {
     // A word of two characters is one term, like an English word: nothing to keep together.
     expect(queryPhrases("抗诉")).toEqual([]);
     expect(queryPhrases('"抗诉"')).toEqual([]);
-    // Chinese beside Latin words or digits is not matched as written (its terms do not line up).
-    expect(queryPhrases('"第24条"')).toEqual([]);
+    // A phrase whose Chinese is broken by punctuation gives no bigram across the break: left out.
+    expect(queryPhrases('"六个月内，提请抗诉"')).toEqual([]);
     // Nor are a question's clauses or Chinese spaced around a number: sentences, not words.
     expect(queryPhrases("在美国，60赫兹电力通常的涡轮转速是多少?")).toEqual([]);
     expect(queryPhrases("众所周知，南加州的社区很大，分布很广，还有什么其他特点？")).toEqual([]);
@@ -93,10 +94,46 @@ describe("letter-spaced Chinese and exact phrases", () => {
   });
 });
 
+describe("phrases mixing Chinese with numbers or Latin words", () => {
+  it("stores a text's terms in text order, junction terms where Chinese meets a number or a word, then jieba's words", () => {
+    const { terms } = splitDocument(analyzeToDocument("依据第24条规定，支持5G网络"));
+    expect(terms.split(" ")).toEqual([
+      ...["依据", "据第", "1第", "24", "1条", "条规", "规定", "支持", "1持", "5g", "1网", "网络"],
+      ...["依据", "第", "条", "规定", "支持", "网络"],
+    ]);
+    // Besides the junction terms, the terms a query matches, as analyzeText gives them.
+    expect(
+      terms
+        .split(" ")
+        .filter((term) => !isJunctionTerm(term))
+        .sort(),
+    ).toEqual(analyzeText("依据第24条规定，支持5G网络").sort());
+  });
+
+  it("gives such a phrase, quoted or a word standing alone, as the terms it stands as in a chunk", () => {
+    expect(queryPhrases('"第24条"')).toEqual([["1第", "24", "1条"]]);
+    expect(queryPhrases("“第24条”")).toEqual([["1第", "24", "1条"]]);
+    expect(queryPhrases("依据 第24条")).toEqual([["1第", "24", "1条"]]);
+    expect(queryPhrases('"第 24 条"')).toEqual([["1第", "24", "1条"]]);
+    expect(queryPhrases('"5G网络"')).toEqual([["5g", "1网", "网络"]]);
+    expect(queryPhrases('"附件3"')).toEqual([["附件", "1件", "3"]]);
+    // A character between two numbers or words meets both: a junction term for each side.
+    expect(queryPhrases('"GB 50016 第3条"')).toEqual([["gb", "50016", "1第", "1第", "3", "1条"]]);
+    // Chinese spaced around a number in a sentence is not a word of its own.
+    expect(queryPhrases("谁赢得了第 49 届超级碗？")).toEqual([]);
+    expect(queryPhrases("第24条 2015")).toEqual([]);
+    // The phrase's terms line up in every chunk holding it, whatever surrounds it.
+    for (const text of ["依据第24条规定", "第24条", "《条例》第 24 条：", "参见第24条。"]) {
+      expect(splitDocument(analyzeToDocument(text)).terms, text).toContain("1第 24 1条");
+    }
+    expect(splitDocument(analyzeToDocument("第3条 …… 24 …… 条款")).terms).not.toContain("1第 24 1条");
+  });
+});
+
 describe("single Chinese characters", () => {
   it("stores each Han run's last character as a run-end term, apart from the terms queries match", () => {
     const { terms, runEnds } = splitDocument(analyzeToDocument("人民检察院提出抗诉。第一章 总则 法"));
-    expect(terms.split(" ")).toEqual(analyzeText("人民检察院提出抗诉。第一章 总则 法"));
+    expect(terms.split(" ").sort()).toEqual(analyzeText("人民检察院提出抗诉。第一章 总则 法").sort());
     // 诉 ends a run and starts no term: its run-end term does. A lone 法 is a word of its own.
     expect(runEnds).toBe("诉0 章0 则0");
     expect(splitDocument(analyzeToDocument("plain English"))).toEqual({

@@ -8,9 +8,8 @@ import { ENGLISH_STOP_WORDS } from "./english-stop-words.js";
 const TOKEN_RUN =
   /(\p{Script=Han}+)|((?:(?!\p{Script=Han})[\p{L}\p{N}])+(?:['’](?:(?!\p{Script=Han})\p{L})+)?)/gu;
 const LATIN_WORD = /^[a-z]+$/;
-/** Chinese in a string; a string of Han characters only. */
-const HAN = /\p{Script=Han}/u;
-const HAN_WORD = /^\p{Script=Han}+$/u;
+/** A word of letters and digits with Chinese in it: "第二十四条", "第24条", "5G网络". */
+const PHRASE_WORD = /^(?=.*\p{Script=Han})[\p{L}\p{N}]+$/u;
 /** A word of one Han character; a Han character at either end of a word. */
 const LONE_HAN = /^\p{Script=Han}$/u;
 const HAN_AT_START = /^\p{Script=Han}/u;
@@ -34,6 +33,14 @@ const QUOTED = /"([^"]+)"|“([^”]+)”/gu;
  * term matches a run-end term; a query of one character matches it as a term that begins with it.
  */
 const RUN_END_MARK = "0";
+/**
+ * Goes before a Han character where Chinese meets a number or a Latin word, to make its junction
+ * term ("第24条" gives "1第" before 24 and "1条" after it). No analysed term begins with a digit
+ * followed by a Han character, and a query of one character matches only terms that begin with it,
+ * so junction terms are matched by phrases alone (isJunctionTerm).
+ */
+const JUNCTION_MARK = "1";
+const JUNCTION_TERM = new RegExp(`^${JUNCTION_MARK}\\p{Script=Han}$`, "u");
 /** A run-end term in a stored document (analyzeToDocument puts them after every other term). */
 const RUN_END_TERM = new RegExp(`(?:^| )\\p{Script=Han}${RUN_END_MARK}(?= |$)`, "u");
 
@@ -42,6 +49,27 @@ function segmenter(): Jieba {
   // Loading the dictionary takes ~0.3 s: do it on first use, once per process.
   jieba ??= Jieba.withDict(dict);
   return jieba;
+}
+
+/** A stretch of Han characters, or of letters and digits, as TOKEN_RUN finds them in folded text. */
+interface Run {
+  text: string;
+  han: boolean;
+}
+
+/** The runs of `text`, folded (NFKC, lower case, traditional→simplified) and letter-spaced Chinese joined. */
+function runsOf(text: string): Run[] {
+  const runs: Run[] = [];
+  for (const match of joinSpacedHan(foldText(text)).matchAll(TOKEN_RUN))
+    runs.push(match[1] !== undefined ? { text: match[1], han: true } : { text: match[2] ?? "", han: false });
+  return runs;
+}
+
+/** The term of a run of letters and digits: stemmed when an English word; undefined for a stop word. */
+function wordTerm(run: string): string | undefined {
+  const word = run.replace(/['’]s$/u, "").replace(/['’]/gu, "");
+  if (word.length === 0 || ENGLISH_STOP_WORDS.has(word)) return undefined;
+  return LATIN_WORD.test(word) ? stemmer(word) : word;
 }
 
 /**
@@ -53,42 +81,73 @@ function segmenter(): Jieba {
  * backend can store the terms space-separated and split them on whitespace.
  */
 export function analyzeText(text: string): string[] {
-  return analyze(text);
-}
-
-/** analyzeText, and each Han run's end term pushed to `runEnds` when given. */
-function analyze(text: string, runEnds?: string[]): string[] {
   const terms: string[] = [];
-  const folded = joinSpacedHan(foldText(text));
-  for (const match of folded.matchAll(TOKEN_RUN)) {
-    const han = match[1];
-    if (han !== undefined) {
-      for (const word of segmenter().cut(han, true)) terms.push(word);
+  for (const run of runsOf(text)) {
+    if (run.han) {
+      terms.push(...segmenter().cut(run.text, true));
       // Character bigrams as well: a name or term that jieba splits differently in a question and in
       // the passage still matches (xquad-retrieval zh nDCG@10: words only 0.962, with bigrams 0.965).
-      terms.push(...bigrams(han));
-      if (runEnds !== undefined) {
-        const last = (HAN_AT_END.exec(han) as RegExpExecArray)[0];
-        if (last.length < han.length) runEnds.push(runEndTerm(last));
-      }
+      terms.push(...bigrams(run.text));
       continue;
     }
-    const word = (match[2] ?? "").replace(/['’]s$/u, "").replace(/['’]/gu, "");
-    if (word.length === 0 || ENGLISH_STOP_WORDS.has(word)) continue;
-    terms.push(LATIN_WORD.test(word) ? stemmer(word) : word);
+    const term = wordTerm(run.text);
+    if (term !== undefined) terms.push(term);
   }
   return terms;
 }
 
 /**
- * The terms of `text` joined by single spaces, the form stored in a full-text index: analyzeText's
- * terms, then the end term of each run of two or more Han characters (splitDocument parts them).
- * With them, every place a Han character occurs gives a term that begins with it: the bigram it
- * starts, or, at the end of a run, the run's end term (a run of one character is a word of its own).
+ * The terms of `runs` in the order their text stands, the sequence a phrase is matched against:
+ * each word's term, each Han run's character bigrams, and a junction term for a Han run's first
+ * character where a run of letters or digits comes before it and for its last where one comes after
+ * ("依据第24条规定": 依据 据第 1第 24 1条 条规 规定). So wherever a phrase occurs its terms stand in
+ * the same order, whatever text surrounds it: jieba's words, which split a stretch of Chinese as the
+ * stretch's context decides, are not among them.
+ */
+function sequenceTerms(runs: readonly Run[]): string[] {
+  const terms: string[] = [];
+  runs.forEach((run, index) => {
+    if (!run.han) {
+      const term = wordTerm(run.text);
+      if (term !== undefined) terms.push(term);
+      return;
+    }
+    if (runs[index - 1]?.han === false) terms.push(junctionTerm(HAN_AT_START.exec(run.text)));
+    terms.push(...bigrams(run.text));
+    if (runs[index + 1]?.han === false) terms.push(junctionTerm(HAN_AT_END.exec(run.text)));
+  });
+  return terms;
+}
+
+/** The junction term of a Han run's first or last character (the match of HAN_AT_START or HAN_AT_END). */
+function junctionTerm(character: RegExpExecArray | null): string {
+  return `${JUNCTION_MARK}${(character as RegExpExecArray)[0]}`;
+}
+
+/** Whether a phrase's term is a junction term, which only a phrase matches (no query word is one). */
+export function isJunctionTerm(term: string): boolean {
+  return JUNCTION_TERM.test(term);
+}
+
+/**
+ * The terms of `text` joined by single spaces, the form stored in a full-text index: its terms in
+ * text order (sequenceTerms, which phrases are matched against), then jieba's words of each Han
+ * run, then the end term of each run of two or more Han characters (splitDocument parts them).
+ * Apart from the junction terms, the terms are analyzeText's, in another order. With the run-end
+ * terms, every place a Han character occurs gives a term that begins with it: the bigram it starts,
+ * or, at the end of a run, the run's end term (a run of one character is a word of its own).
  */
 export function analyzeToDocument(text: string): string {
+  const runs = runsOf(text);
+  const words: string[] = [];
   const runEnds: string[] = [];
-  return [...analyze(text, runEnds), ...runEnds].join(" ");
+  for (const { text: han, han: isHan } of runs) {
+    if (!isHan) continue;
+    words.push(...segmenter().cut(han, true));
+    const last = (HAN_AT_END.exec(han) as RegExpExecArray)[0];
+    if (last.length < han.length) runEnds.push(runEndTerm(last));
+  }
+  return [...sequenceTerms(runs), ...words, ...runEnds].join(" ");
 }
 
 /** The term a run of two or more Han characters ending in `character` stores for its end ("诉" → "诉0"). */
@@ -119,27 +178,20 @@ function joinSpacedHan(text: string): string {
  * chunks above those that only share the words ("ERR-4021" above a chunk with "ERR-4012" and
  * "port 4021"; "第二十四条" above a chunk with "第二十条" and "第十四条"). At most `limit` phrases.
  *
- * A phrase without Chinese is its analyzeText terms. A Chinese one is its character bigrams: a
- * chunk's bigrams follow each other in the order of its characters, while jieba's words for a whole
- * stretch of Chinese come before them and split it as the stretch's context decides. So a quoted
- * phrase counts when it is one Chinese word (no space, punctuation, Latin letter or digit inside);
- * one that mixes Chinese with anything else gives no term sequence that lines up wherever the
- * phrase occurs, and is left out.
+ * A phrase is its terms in text order (sequenceTerms), the order a chunk's terms hold them in
+ * wherever it occurs: its words, the character bigrams of its Chinese and, where Chinese meets a
+ * number or a Latin word inside it, junction terms ("第24条": 1第 24 1条). Spaces and punctuation
+ * between its words are not matched, as in any phrase search ("第24条" finds "第 24 条"). A phrase
+ * whose Chinese is broken by a space or punctuation ("六个月内，提请抗诉") is left out: no bigram
+ * joins the characters on either side, so chunks that write it without the break would not hold it.
  */
 export function queryPhrases(text: string, limit = 8): string[][] {
   const folded = foldText(text);
   const candidates: string[][] = [];
-  for (const match of folded.matchAll(QUOTED)) {
-    const quoted = match[1] ?? match[2] ?? "";
-    if (!HAN.test(quoted)) candidates.push(analyzeText(quoted));
-    else {
-      const word = trimPunctuation(joinSpacedHan(quoted).trim());
-      if (HAN_WORD.test(word)) candidates.push(bigrams(word));
-    }
-  }
+  for (const match of folded.matchAll(QUOTED)) candidates.push(phraseTerms(match[1] ?? match[2] ?? ""));
   const unquoted = folded.replace(QUOTED, " ");
-  for (const match of unquoted.matchAll(COMPOUND)) candidates.push(analyzeText(match[0]));
-  for (const word of standaloneHanWords(unquoted, HAN_WORD)) candidates.push(bigrams(word));
+  for (const match of unquoted.matchAll(COMPOUND)) candidates.push(phraseTerms(match[0]));
+  for (const word of standaloneHanWords(unquoted, PHRASE_WORD)) candidates.push(phraseTerms(word));
   const phrases = new Map<string, string[]>();
   for (const terms of candidates) {
     if (terms.length >= 2 && terms.length <= 32) phrases.set(terms.join(" "), terms);
@@ -148,13 +200,20 @@ export function queryPhrases(text: string, limit = 8): string[][] {
   return [...phrases.values()];
 }
 
+/** A phrase's terms (sequenceTerms); none when two stretches of its Chinese stand side by side. */
+function phraseTerms(phrase: string): string[] {
+  const runs = runsOf(phrase);
+  const broken = runs.some((run, index) => run.han && runs[index + 1]?.han === true);
+  return broken ? [] : sequenceTerms(runs);
+}
+
 /**
- * The words of a query that stand on their own as Chinese and that `shape` matches: set apart by
- * spaces or the query's ends (punctuation at their ends aside, letter-spaced characters read as
- * one word), with nothing but Chinese or nothing beyond the spaces ("六个月内", "抗诉 第二十四条",
- * "诉 审查"). A question's clauses between commas are not words of their own, nor is Chinese written
- * beside a number or a Latin word ("谁赢得了第 49 届超级碗" reads as one sentence; in "2009 年 8 月"
- * 年 is the number's unit).
+ * The words of a query that stand on their own and that `shape` matches: set apart by spaces or
+ * the query's ends (punctuation at their ends aside, letter-spaced characters read as one word),
+ * with Chinese or nothing beyond the spaces ("六个月内", "抗诉 第二十四条", "诉 审查", "依据 第24条").
+ * A question's clauses between commas are not words of their own, nor is Chinese spaced apart from
+ * a number or a Latin word ("谁赢得了第 49 届超级碗" reads as one sentence; in "2009 年 8 月" 年 is
+ * the number's unit).
  */
 function standaloneHanWords(text: string, shape: RegExp): string[] {
   const words = joinSpacedHan(text)
