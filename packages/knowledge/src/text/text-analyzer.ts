@@ -112,16 +112,24 @@ function sequenceTerms(runs: readonly Run[]): string[] {
       if (term !== undefined) terms.push(term);
       return;
     }
-    if (runs[index - 1]?.han === false) terms.push(junctionTerm(HAN_AT_START.exec(run.text)));
+    if (runs[index - 1]?.han === false) terms.push(junctionTerm(firstHan(run.text)));
     terms.push(...bigrams(run.text));
-    if (runs[index + 1]?.han === false) terms.push(junctionTerm(HAN_AT_END.exec(run.text)));
+    if (runs[index + 1]?.han === false) terms.push(junctionTerm(lastHan(run.text)));
   });
   return terms;
 }
 
-/** The junction term of a Han run's first or last character (the match of HAN_AT_START or HAN_AT_END). */
-function junctionTerm(character: RegExpExecArray | null): string {
-  return `${JUNCTION_MARK}${(character as RegExpExecArray)[0]}`;
+/** The junction term of a Han character where it meets a number or a Latin word ("第" → "1第"). */
+function junctionTerm(character: string): string {
+  return `${JUNCTION_MARK}${character}`;
+}
+
+/** The first and the last character of a run of Han characters (one may lie outside the BMP). */
+function firstHan(han: string): string {
+  return (HAN_AT_START.exec(han) as RegExpExecArray)[0];
+}
+function lastHan(han: string): string {
+  return (HAN_AT_END.exec(han) as RegExpExecArray)[0];
 }
 
 /** Whether a phrase's term is a junction term, which only a phrase matches (no query word is one). */
@@ -141,11 +149,11 @@ export function analyzeToDocument(text: string): string {
   const runs = runsOf(text);
   const words: string[] = [];
   const runEnds: string[] = [];
-  for (const { text: han, han: isHan } of runs) {
-    if (!isHan) continue;
-    words.push(...segmenter().cut(han, true));
-    const last = (HAN_AT_END.exec(han) as RegExpExecArray)[0];
-    if (last.length < han.length) runEnds.push(runEndTerm(last));
+  for (const run of runs) {
+    if (!run.han) continue;
+    words.push(...segmenter().cut(run.text, true));
+    const last = lastHan(run.text);
+    if (last.length < run.text.length) runEnds.push(runEndTerm(last));
   }
   return [...sequenceTerms(runs), ...words, ...runEnds].join(" ");
 }
