@@ -5,6 +5,7 @@ import {
 } from "@hearth/contracts/answer-feedback";
 import { useEffect, useId, useRef, useState } from "react";
 import { fill, useI18n } from "./i18n.js";
+import { LineIcon } from "./line-icon.js";
 import { ActionError, useAction } from "./use-action.js";
 
 /** What an answer's rating becomes: a rating with its comment (null: none), or none (taken back). */
@@ -142,24 +143,14 @@ export function AnswerFeedback(props: {
   );
 }
 
-/** A thumb up (or down) drawn, not an emoji: a system without an emoji font shows one as a box. */
+/** A thumb up (or down). */
 function Thumb({ down }: { down: boolean }) {
   return (
-    <svg
-      aria-hidden="true"
-      width="14"
-      height="14"
-      viewBox="0 0 24 24"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth="2"
-      strokeLinecap="round"
-      strokeLinejoin="round"
-    >
+    <LineIcon size={14}>
       <g transform={down ? "rotate(180 12 12)" : undefined}>
         <path d="M2 10h4v11H2z" />
         <path d="M6 10l4-7a2 2 0 0 1 3 2l-1 5h6.5a2 2 0 0 1 2 2.4l-1.4 7a2 2 0 0 1-2 1.6H6" />
       </g>
-    </svg>
+    </LineIcon>
   );
 }

@@ -32,6 +32,7 @@ import {
 } from "./display-text.js";
 import { focusLost, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
+import { LineIcon } from "./line-icon.js";
 import { forgetKnowledgeBases, liveTurns, readKnowledgeChoice, writeKnowledgeChoice } from "./live-turns.js";
 import { CopyMessage, Markdown } from "./markdown.js";
 import { findMentions, hashQuery, matchingKnowledgeBases, mentionOf } from "./mentions.js";
@@ -849,20 +850,9 @@ export function Composer(props: {
               title={t.attachFiles}
               onClick={() => picker.current?.click()}
             >
-              {/* A paperclip drawn, not an emoji: a system without an emoji font shows one as a box. */}
-              <svg
-                aria-hidden="true"
-                width="16"
-                height="16"
-                viewBox="0 0 24 24"
-                fill="none"
-                stroke="currentColor"
-                strokeWidth="2"
-                strokeLinecap="round"
-                strokeLinejoin="round"
-              >
+              <LineIcon size={16}>
                 <path d="M21.4 11.1 12.2 20.3a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5" />
-              </svg>
+              </LineIcon>
             </button>
             <input
               ref={picker}

@@ -38,33 +38,29 @@ export async function readFeedbackReport(db: WebDatabase, since: string): Promis
   const models: ModelFeedback[] = [...perModel]
     .map(([model, { up, down }]) => ({ model, up, down, upShare: up / (up + down) }))
     .sort((a, b) => b.up + b.down - (a.up + a.down) || (a.model ?? "").localeCompare(b.model ?? ""));
-  const comments = await db
-    .selectFrom("message_feedback")
-    .innerJoin("users", "users.id", "message_feedback.user_id")
-    .select([
-      "users.username as username",
-      "message_feedback.rated_at as ratedAt",
-      "message_feedback.model as model",
-      "message_feedback.rating as rating",
-      "message_feedback.comment as comment",
-      "message_feedback.answer_start as answerStart",
-    ])
-    .where("message_feedback.rated_at", ">", since)
+  const comments = await ratingsSince(db, since)
     .where("message_feedback.comment", "is not", null)
-    .orderBy("message_feedback.rated_at", "desc")
-    .orderBy("message_feedback.message_id")
     .limit(REPORT_COMMENTS)
     .execute();
   return {
     since,
     models,
-    comments: comments.map((row): FeedbackComment => ({ ...row, comment: row.comment ?? "" })),
+    comments: comments.map(
+      ({ username, ratedAt, model, rating, comment, answerStart }): FeedbackComment => ({
+        username,
+        ratedAt,
+        model,
+        rating,
+        comment: comment ?? "",
+        answerStart,
+      }),
+    ),
   };
 }
 
-/** Every rating given (or last changed) since `since`, newest first: the report's CSV. */
-export async function readFeedbackRatings(db: WebDatabase, since: string): Promise<FeedbackRating[]> {
-  const rows = await db
+/** The ratings given (or last changed) since `since`, with their raters' names, newest first. */
+function ratingsSince(db: WebDatabase, since: string) {
+  return db
     .selectFrom("message_feedback")
     .innerJoin("users", "users.id", "message_feedback.user_id")
     .select([
@@ -80,8 +76,12 @@ export async function readFeedbackRatings(db: WebDatabase, since: string): Promi
     ])
     .where("message_feedback.rated_at", ">", since)
     .orderBy("message_feedback.rated_at", "desc")
-    .orderBy("message_feedback.message_id")
-    .execute();
+    .orderBy("message_feedback.message_id");
+}
+
+/** Every rating given (or last changed) since `since`, newest first: the report's CSV. */
+export async function readFeedbackRatings(db: WebDatabase, since: string): Promise<FeedbackRating[]> {
+  const rows = await ratingsSince(db, since).execute();
   return rows.map((row) => ({
     ...row,
     seq: Number(row.seq),
