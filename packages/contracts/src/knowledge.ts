@@ -102,8 +102,18 @@ export const knowledgeDocumentSchema = z.object({
    * Absent when none has.
    */
   jobId: z.string().optional(),
+  /**
+   * Whether the document's passages answer queries (true unless switched off with PATCH): a
+   * document switched off stays stored and indexed, its file and passages still open, but no query
+   * finds it until it is switched on again. Absent from a service before this field: true.
+   */
+  enabled: z.boolean().default(true),
 });
 export type KnowledgeDocument = z.infer<typeof knowledgeDocumentSchema>;
+
+/** PATCH of a document: only whether it answers queries (`enabled`) can change. */
+export const updateDocumentRequestSchema = z.strictObject({ enabled: z.boolean() });
+export type UpdateDocumentRequest = z.input<typeof updateDocumentRequestSchema>;
 
 /** One passage of a document (a chunk as indexed): a query result's text, in its place in the document. */
 export const documentPassageSchema = z.object({
@@ -323,6 +333,19 @@ export class KnowledgeClient {
   }
   async deleteDocument(knowledgeBaseId: string, documentId: string): Promise<void> {
     await this.#request("DELETE", this.#documentPath(knowledgeBaseId, documentId));
+  }
+  /** Switches a document off for retrieval (`enabled: false`) or on again; answers the document. */
+  updateDocument(
+    knowledgeBaseId: string,
+    documentId: string,
+    request: UpdateDocumentRequest,
+  ): Promise<KnowledgeDocument> {
+    return this.#json(
+      "PATCH",
+      this.#documentPath(knowledgeBaseId, documentId),
+      request,
+      knowledgeDocumentSchema,
+    );
   }
   /** A document's passages in order (its chunks as indexed), for a citation to be shown in place. */
   documentPassages(knowledgeBaseId: string, documentId: string): Promise<DocumentPassages> {

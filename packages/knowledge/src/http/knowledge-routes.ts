@@ -5,6 +5,7 @@ import {
   type KnowledgeBase,
   multiQueryRequestSchema,
   queryRequestSchema,
+  updateDocumentRequestSchema,
   updateKnowledgeBaseRequestSchema,
 } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
@@ -158,6 +159,17 @@ export function registerKnowledgeRoutes(
   app.get("/v1/knowledge-bases/:id/documents/:documentId", async (request) => {
     const { id, documentId } = documentParams.parse(request.params);
     const document = store.getDocument(id, documentId);
+    return documentView(document, store.pendingJobIds(id, documentId).get(documentId));
+  });
+
+  /**
+   * Switches a document off for retrieval, or on again, at once: its chunks stay in the index (no
+   * re-index), and queries leave out those of documents switched off. Only `enabled` can change.
+   */
+  app.patch("/v1/knowledge-bases/:id/documents/:documentId", async (request) => {
+    const { id, documentId } = documentParams.parse(request.params);
+    const { enabled } = updateDocumentRequestSchema.parse(request.body);
+    const document = store.setDocumentEnabled(id, documentId, enabled);
     return documentView(document, store.pendingJobIds(id, documentId).get(documentId));
   });
 

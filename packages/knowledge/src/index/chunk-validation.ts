@@ -118,13 +118,12 @@ export function validateQuery(query: {
     });
   }
   const filters = query.filters;
-  if (
-    filters?.documentIds !== undefined &&
-    (!Array.isArray(filters.documentIds) || filters.documentIds.some((id) => typeof id !== "string"))
-  ) {
-    throw new HearthError("INVALID_REQUEST", "filters.documentIds must be an array of document ids.", {
-      details: { field: "filters.documentIds" },
-    });
+  for (const field of ["documentIds", "excludedDocumentIds"] as const) {
+    const ids = filters?.[field];
+    if (ids !== undefined && (!Array.isArray(ids) || ids.some((id) => typeof id !== "string")))
+      throw new HearthError("INVALID_REQUEST", `filters.${field} must be an array of document ids.`, {
+        details: { field: `filters.${field}` },
+      });
   }
   if (filters?.metadata !== undefined) validateMetadata(filters.metadata, "filters", "INVALID_REQUEST");
 }

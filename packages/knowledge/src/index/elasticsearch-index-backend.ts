@@ -351,6 +351,8 @@ function metadataTerms(metadata: Record<string, MetadataValue>): string[] {
 function filterClauses(knowledgeBaseIds: readonly string[], filters: SearchFilters | undefined): object[] {
   const clauses: object[] = [{ terms: { knowledgeBaseId: knowledgeBaseIds } }];
   if (filters?.documentIds !== undefined) clauses.push({ terms: { documentId: filters.documentIds } });
+  if (filters?.excludedDocumentIds !== undefined && filters.excludedDocumentIds.length > 0)
+    clauses.push({ bool: { must_not: [{ terms: { documentId: filters.excludedDocumentIds } }] } });
   for (const [key, value] of Object.entries(filters?.metadata ?? {})) {
     clauses.push({ term: { metadataTerms: metadataTerm(key, value) } });
   }

@@ -530,6 +530,68 @@ export function describeIndexBackendContract(name: string, subject: ContractSubj
       expect(ids(byDocument)).toEqual(["v-3"]);
     });
 
+    it("leaves out excluded documents inside both searches, filling topK from the other documents", async () => {
+      // The excluded document holds the best chunks for both searches, the code as written too.
+      await backend.upsertChunks([
+        ...[0, 0.05, 0.1].map((y, n) =>
+          chunk({
+            id: `off-${n}`,
+            documentId: "off",
+            text: `Router reset ERR-7001: reset the router, step ${n}.`,
+            embedding: unit([1, y, 0, 0]),
+          }),
+        ),
+        chunk({
+          id: "on-1",
+          documentId: "on-a",
+          text: "router reset guide",
+          embedding: unit([0.8, 0.6, 0, 0]),
+        }),
+        chunk({ id: "on-2", documentId: "on-a", text: "router manual", embedding: unit([0.6, 0.8, 0, 0]) }),
+        chunk({ id: "on-3", documentId: "on-b", text: "reset button", embedding: unit([0.4, 0.9, 0, 0]) }),
+        chunk({ id: "on-4", documentId: "on-b", text: "a router", embedding: unit([0.1, 1, 0, 0]) }),
+        chunk({
+          id: "filler",
+          documentId: "on-b",
+          text: "printers jam often",
+          embedding: unit([0, 0, 0, 1]),
+        }),
+      ]);
+      const lexical = (text: string, filters?: Parameters<IndexBackend["lexicalSearch"]>[0]["filters"]) =>
+        backend.lexicalSearch({ knowledgeBaseIds: [KB], text, topK: 3, ...(filters ? { filters } : {}) });
+      const vector = (filters?: Parameters<IndexBackend["vectorSearch"]>[0]["filters"]) =>
+        backend.vectorSearch({
+          knowledgeBaseIds: [KB],
+          vector: unit([1, 0, 0, 0]),
+          topK: 3,
+          ...(filters ? { filters } : {}),
+        });
+      // Without the exclusion the excluded document fills topK: dropping it afterwards would leave nothing.
+      expect(ids(await lexical("router reset")).sort()).toEqual(["off-0", "off-1", "off-2"]);
+      expect(ids(await vector())).toEqual(["off-0", "off-1", "off-2"]);
+      expect(ids(await lexical("router reset", { excludedDocumentIds: [] })).sort()).toEqual([
+        "off-0",
+        "off-1",
+        "off-2",
+      ]);
+
+      const off = { excludedDocumentIds: ["off"] };
+      const words = await lexical("router reset", off);
+      expect(words).toHaveLength(3);
+      expect(ids(words)[0]).toBe("on-1");
+      for (const id of ids(words)) expect(["on-1", "on-2", "on-3", "on-4"]).toContain(id);
+      const code = ids(await lexical("ERR-7001 router", off));
+      expect(code).toHaveLength(3);
+      for (const id of code) expect(["on-1", "on-2", "on-4"]).toContain(id);
+      expect(await lexical("ERR-7001", off)).toEqual([]);
+      expect(ids(await vector(off))).toEqual(["on-1", "on-2", "on-3"]);
+
+      // With the other filters, the exclusion still holds.
+      const within = { documentIds: ["off", "on-b"], excludedDocumentIds: ["off"] };
+      expect(ids(await lexical("router reset", within)).sort()).toEqual(["on-3", "on-4"]);
+      expect(ids(await vector(within))).toEqual(["on-3", "on-4", "filler"]);
+    });
+
     it("rejects a query vector of the wrong dimensions with INDEX_DIMENSION_MISMATCH", async () => {
       await backend.upsertChunks([chunk({ id: "dm-1", text: "x", embedding: unit([1, 0, 0, 0]) })]);
       await expect(

@@ -39,6 +39,11 @@ export interface ChunkRecord {
 
 export interface SearchFilters {
   documentIds?: string[];
+  /**
+   * Documents whose chunks are left out (those switched off for retrieval): the search leaves them
+   * out before it ranks, so topK is filled from the other documents' chunks.
+   */
+  excludedDocumentIds?: string[];
   /** Every key must equal the given value. */
   metadata?: Record<string, MetadataValue>;
 }

@@ -362,6 +362,10 @@ function filterClause(
     sql += ` and c.document_id = any($${first + parameters.length}::text[])`;
     parameters.push(filters.documentIds);
   }
+  if (filters?.excludedDocumentIds !== undefined && filters.excludedDocumentIds.length > 0) {
+    sql += ` and c.document_id <> all($${first + parameters.length}::text[])`;
+    parameters.push(filters.excludedDocumentIds);
+  }
   if (filters?.metadata !== undefined && Object.keys(filters.metadata).length > 0) {
     // jsonb containment compares types too: 2024 does not match "2024", true does not match 1.
     sql += ` and c.metadata @> $${first + parameters.length}::jsonb`;

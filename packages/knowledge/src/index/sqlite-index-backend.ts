@@ -479,19 +479,10 @@ export class SqliteIndexBackend implements IndexBackend {
       if (tag !== undefined) tags.add(tag);
     }
     if (tags.size === 0) return [];
-    let allowed: Set<number> | undefined;
-    if (query.filters?.documentIds !== undefined || query.filters?.metadata !== undefined) {
-      const filter = filterClause(query.knowledgeBaseIds, query.filters);
-      const rowids = this.statement(`select c.rowid from index_chunks c where ${filter.sql}`)
-        .pluck()
-        .all(...filter.parameters) as number[];
-      allowed = new Set(rowids);
-    }
-    const matches = index.search(
-      query.vector,
-      query.topK,
-      allowed === undefined ? { tags } : { tags, filter: (key) => allowed.has(key) },
-    );
+    const matches = index.search(query.vector, query.topK, {
+      tags,
+      ...this.vectorFilter(query.knowledgeBaseIds, query.filters),
+    });
     if (matches.length === 0) return [];
     const rows = this.statement(
       `select ${ROW_COLUMNS} from index_chunks c where c.rowid in (select value from json_each(?))`,
@@ -501,6 +492,37 @@ export class SqliteIndexBackend implements IndexBackend {
       const row = byRowid.get(match.key);
       return row === undefined ? [] : [{ chunk: rowToChunk(row), score: match.score }];
     });
+  }
+
+  /**
+   * The rows a vector search may return, as a test of each row the scan meets (none without
+   * filters). Filters on documents or metadata give the rows they allow; documents left out alone
+   * (the usual case: a few switched off) give their rows, found through the document index, so
+   * that a query does not read every chunk row of its bases to allow nearly all of them.
+   */
+  private vectorFilter(
+    knowledgeBaseIds: readonly string[],
+    filters: SearchFilters | undefined,
+  ): { filter?: (key: number) => boolean } {
+    if (filters?.documentIds !== undefined || filters?.metadata !== undefined) {
+      const filter = filterClause(knowledgeBaseIds, filters);
+      const allowed = new Set(
+        this.statement(`select c.rowid from index_chunks c where ${filter.sql}`)
+          .pluck()
+          .all(...filter.parameters) as number[],
+      );
+      return { filter: (key) => allowed.has(key) };
+    }
+    if (filters?.excludedDocumentIds === undefined || filters.excludedDocumentIds.length === 0) return {};
+    const excluded = new Set(
+      this.statement(
+        `select c.rowid from index_chunks c where c.knowledge_base_id in (select value from json_each(?))
+           and c.document_id in (select value from json_each(?))`,
+      )
+        .pluck()
+        .all(JSON.stringify(knowledgeBaseIds), JSON.stringify(filters.excludedDocumentIds)) as number[],
+    );
+    return excluded.size === 0 ? {} : { filter: (key) => !excluded.has(key) };
   }
 
   async checkReachable(): Promise<void> {
@@ -526,6 +548,10 @@ function filterClause(
   if (filters?.documentIds !== undefined) {
     conditions.push("c.document_id in (select value from json_each(?))");
     parameters.push(JSON.stringify(filters.documentIds));
+  }
+  if (filters?.excludedDocumentIds !== undefined && filters.excludedDocumentIds.length > 0) {
+    conditions.push("c.document_id not in (select value from json_each(?))");
+    parameters.push(JSON.stringify(filters.excludedDocumentIds));
   }
   for (const [key, value] of Object.entries(filters?.metadata ?? {})) {
     const path = `$."${key}"`;

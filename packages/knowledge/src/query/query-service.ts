@@ -28,7 +28,8 @@ export const FILTER_METADATA_KEYS = ["source", "contentType", "title", "document
 /**
  * Answers queries over one or more knowledge bases: the query is embedded once per embedding model
  * involved (knowledge bases without one are searched on full text alone), each group is retrieved,
- * and groups are merged by reciprocal rank. Only fully indexed documents are returned. In mode
+ * and groups are merged by reciprocal rank. Only fully indexed documents are returned, and none
+ * switched off for retrieval (`enabled` false: left out by the index's search itself). In mode
  * "hybrid", bases whose query embedding fails are searched on full text alone and named in the
  * answer's warnings (and so are bases with no embedding model when "hybrid" was asked for by name);
  * mode "vector" fails with EMBEDDING_FAILED instead.
@@ -75,6 +76,15 @@ export class QueryService {
       groups.set(key, [...(groups.get(key) ?? []), id]);
     }
     const complete = this.store.indexedDocumentIds(ids);
+    // Documents switched off are left out inside the search, so topK is filled from the others.
+    const disabled = this.store.disabledDocumentIds(ids);
+    const filters: SearchFilters | undefined =
+      disabled.length === 0
+        ? input.filters
+        : {
+            ...input.filters,
+            excludedDocumentIds: [...(input.filters?.excludedDocumentIds ?? []), ...disabled],
+          };
     const lists: SearchHit[][] = [];
     for (const [model, knowledgeBaseIds] of groups) {
       let vector: Float32Array | undefined;
@@ -100,7 +110,7 @@ export class QueryService {
         text: input.query,
         ...(vector ? { vector } : {}),
         topK: input.topK * 2,
-        ...(input.filters ? { filters: input.filters } : {}),
+        ...(filters ? { filters } : {}),
         mode: groupMode,
       });
       lists.push(hits.filter((hit) => complete.has(hit.chunk.documentId)));

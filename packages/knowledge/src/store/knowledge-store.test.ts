@@ -205,6 +205,52 @@ describe("knowledge store schema", () => {
   });
 });
 
+describe("documents switched off for retrieval", () => {
+  it("keeps documents stored before the switch existed on, and switches one off and on by itself", async () => {
+    // A database at schema 5, the last before documents had `enabled`, with a document in it.
+    mkdirSync(dirname(path), { recursive: true });
+    await runMigrations({ databasePath: path, dataDir, migrations: KNOWLEDGE_MIGRATIONS.slice(0, 5) });
+    const v5 = new Database(path);
+    const at = "2026-01-01T00:00:00.000Z";
+    v5.prepare(
+      `INSERT INTO knowledge_bases (id, name, name_key, chunk_max_tokens, chunk_overlap_tokens, created_at, updated_at)
+       VALUES ('kb_a', 'Docs', 'docs', 512, 64, ?, ?)`,
+    ).run(at, at);
+    const addDocument = v5.prepare(
+      `INSERT INTO documents (id, knowledge_base_id, name, source, source_key, status, created_at, updated_at)
+       VALUES (?, 'kb_a', ?, 'upload', ?, 'indexed', ?, ?)`,
+    );
+    addDocument.run("doc_1", "a.txt", "a.txt", at, at);
+    addDocument.run("doc_2", "b.txt", "b.txt", at, at);
+    v5.close();
+
+    const store = await KnowledgeStore.open({ path, dataDir });
+    try {
+      expect(store.migration).toMatchObject({ from: 5, applied: [{ version: 6, name: "document-enabled" }] });
+      expect(store.listDocuments("kb_a").map((document) => [document.id, document.enabled])).toEqual([
+        ["doc_1", true],
+        ["doc_2", true],
+      ]);
+      expect(store.disabledDocumentIds(["kb_a"])).toEqual([]);
+      expect(store.setDocumentEnabled("kb_a", "doc_2", false)).toMatchObject({
+        id: "doc_2",
+        enabled: false,
+        updatedAt: at,
+      });
+      expect(store.getDocument("kb_a", "doc_1").enabled).toBe(true);
+      expect(store.disabledDocumentIds(["kb_a", "kb_other"])).toEqual(["doc_2"]);
+      expect(store.disabledDocumentIds(["kb_other"])).toEqual([]);
+      store.setDocumentEnabled("kb_a", "doc_2", true);
+      expect(store.disabledDocumentIds(["kb_a"])).toEqual([]);
+      expect(() => store.setDocumentEnabled("kb_other", "doc_1", false)).toThrow(
+        expect.objectContaining({ code: "DOCUMENT_NOT_FOUND" }),
+      );
+    } finally {
+      store.close();
+    }
+  });
+});
+
 describe("opening a knowledge.db that cannot be used", () => {
   it("names a file this user cannot write, and the fix, instead of an internal error", async () => {
     (await KnowledgeStore.open({ path, dataDir })).close();

@@ -84,6 +84,7 @@ interface DocumentRow {
   content_hash: string | null;
   indexed_hash: string | null;
   progress: string | null;
+  enabled: number;
   created_at: string;
   updated_at: string;
 }
@@ -390,6 +391,30 @@ export class KnowledgeStore {
         "UPDATE documents SET status = 'indexed', error_code = NULL, error_message = NULL, error_details = NULL, indexed_hash = ?, chunk_count = ?, size_bytes = ?, content_type = ?, updated_at = ? WHERE id = ?",
       )
       .run(indexedHash, chunkCount, content.sizeBytes, content.contentType, now(), documentId);
+  }
+
+  /**
+   * Switches a document on or off for retrieval. Nothing else changes (not `updatedAt`, which tells
+   * when the document's content changed): its chunks stay in the index, and the query path leaves
+   * out those of documents switched off (disabledDocumentIds).
+   */
+  setDocumentEnabled(knowledgeBaseId: string, documentId: string, enabled: boolean): DocumentRecord {
+    this.getDocument(knowledgeBaseId, documentId);
+    this.#db
+      .prepare("UPDATE documents SET enabled = ? WHERE knowledge_base_id = ? AND id = ?")
+      .run(enabled ? 1 : 0, knowledgeBaseId, documentId);
+    return this.getDocument(knowledgeBaseId, documentId);
+  }
+
+  /** Ids of the documents of these bases switched off for retrieval (documents_disabled finds them). */
+  disabledDocumentIds(knowledgeBaseIds: readonly string[]): string[] {
+    if (knowledgeBaseIds.length === 0) return [];
+    const rows = this.#db
+      .prepare(
+        `SELECT id FROM documents WHERE enabled = 0 AND knowledge_base_id IN (${knowledgeBaseIds.map(() => "?").join(",")})`,
+      )
+      .all(...knowledgeBaseIds) as Array<{ id: string }>;
+    return rows.map((row) => row.id);
   }
 
   deleteDocument(documentId: string): void {
@@ -700,6 +725,7 @@ function toDocument(row: DocumentRow): DocumentRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...runningProgress(row.status, row.progress),
+    enabled: row.enabled === 1,
   };
 }
 

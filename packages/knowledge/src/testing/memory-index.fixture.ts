@@ -90,6 +90,7 @@ export class MemoryIndexBackend implements IndexBackend {
       (chunk) =>
         knowledgeBaseIds.includes(chunk.knowledgeBaseId) &&
         (!filters?.documentIds || filters.documentIds.includes(chunk.documentId)) &&
+        !filters?.excludedDocumentIds?.includes(chunk.documentId) &&
         Object.entries(filters?.metadata ?? {}).every(([key, value]) => chunk.metadata[key] === value),
     );
   }
