@@ -25,6 +25,8 @@ export type AuditAction =
   | "knowledge-base.access-change"
   | "knowledge-base.settings-change"
   | "knowledge-base.document-delete"
+  | "knowledge-base.document-disable"
+  | "knowledge-base.document-enable"
   | "model.access-change"
   | "model.pull"
   | "model.pull-failed"

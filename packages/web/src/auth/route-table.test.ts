@@ -231,6 +231,9 @@ describe("RBAC over the whole route table", () => {
         "GET /api/conversations/:id/files user",
         "POST /api/conversations/:id/files user",
         "DELETE /api/conversations/:id/files/:documentId user",
+        // Switching a knowledge base's document off for answers, or on: whoever may write the base
+        // (OWNED: another user's base is a 404; a reader's attempt is 403, knowledge-routes.test.ts).
+        "PATCH /api/knowledge-bases/:id/documents/:documentId user",
         // Personal chat defaults: the signed-in user's own, with a session (an API key opens
         // neither: walked below), the change with the CSRF token.
         "GET /api/account/preferences user",
@@ -410,6 +413,8 @@ describe("RBAC over the whole route table", () => {
       headers: owner.headers,
     });
     expect(document.statusCode).toBe(200);
+    // Still answering queries: the stranger's attempt to switch it off reached nothing.
+    expect(document.json()).toMatchObject({ enabled: true });
   });
 
   it("lets the owner and an admin reach the owner's resources", async () => {

@@ -267,6 +267,111 @@ describe("knowledge routes", () => {
     });
   });
 
+  describe("switching a document off for answers", () => {
+    it("lets whoever may write the base switch a document off and on, audited; a reader is refused, a stranger as for any base they cannot see", async () => {
+      const writer = await signUp(web.app, "switch-writer");
+      const reader = await signUp(web.app, "switch-reader");
+      const stranger = await signUp(web.app, "switch-stranger");
+      const base = (await createBase(user, { name: "rules" })).json() as { id: string };
+      await web.app.inject({
+        method: "PUT",
+        url: `/api/knowledge-bases/${base.id}/access`,
+        headers: user.headers,
+        payload: {
+          visibility: "shared",
+          shares: [
+            { groupId: await groupOf("rule writers", [writer]), permission: "write" },
+            { groupId: await groupOf("rule readers", [reader]), permission: "read" },
+          ],
+        },
+      });
+      const { documents } = await upload(user, base.id, "old-rules.txt", "Parking costs five euros a day.");
+      await upload(user, base.id, "new-rules.txt", "Parking is free for bicycles.");
+      const documentId = documents[0]!.id;
+      const documentUrl = `/api/knowledge-bases/${base.id}/documents/${documentId}`;
+      const change = (session: Session, payload: Record<string, unknown>) =>
+        web.app.inject({ method: "PATCH", url: documentUrl, headers: session.headers, payload });
+      const found = async () =>
+        (
+          (
+            await web.app.inject({
+              method: "POST",
+              url: `/api/knowledge-bases/${base.id}/query`,
+              headers: reader.headers,
+              payload: { query: "parking" },
+            })
+          ).json() as { results: Array<{ documentTitle: string }> }
+        ).results
+          .map((result) => result.documentTitle)
+          .sort();
+      const audited = async () =>
+        (
+          (await web.app.inject({ url: "/api/admin/audit", headers: admin.headers })).json() as {
+            entries: Array<{ action: string }>;
+          }
+        ).entries.filter((entry) => entry.action.startsWith("knowledge-base.document-"));
+      expect(await found()).toEqual(["new-rules.txt", "old-rules.txt"]);
+
+      // Neither a reader nor a stranger reaches the knowledge service; a stray field neither.
+      const asked = services.knowledgeBaseBodies.length;
+      const byReader = await change(reader, { enabled: false });
+      expect(byReader.statusCode).toBe(403);
+      expect(byReader.json().error.code).toBe("FORBIDDEN");
+      const byStranger = await change(stranger, { enabled: false });
+      expect(byStranger.statusCode).toBe(404);
+      expect(byStranger.json().error.code).toBe("KNOWLEDGE_BASE_NOT_FOUND");
+      const stray = await change(writer, { enabled: false, name: "renamed.txt" });
+      expect(stray.statusCode).toBe(400);
+      expect(stray.json().error.code).toBe("INVALID_REQUEST");
+      expect(services.knowledgeBaseBodies.length).toBe(asked);
+      expect(await found()).toEqual(["new-rules.txt", "old-rules.txt"]);
+
+      const off = await change(writer, { enabled: false });
+      expect(off.statusCode).toBe(200);
+      expect(off.json()).toMatchObject({ id: documentId, name: "old-rules.txt", enabled: false });
+      expect(services.knowledgeBaseBodies.at(-1)).toEqual({
+        method: "PATCH",
+        path: `/v1/knowledge-bases/${base.id}/documents/${documentId}`,
+        body: { enabled: false },
+      });
+      expect(await found()).toEqual(["new-rules.txt"]);
+      // The reader sees which documents are off.
+      const listed = await web.app.inject({
+        url: `/api/knowledge-bases/${base.id}/documents`,
+        headers: reader.headers,
+      });
+      expect(
+        (listed.json() as { documents: Array<{ name: string; enabled: boolean }> }).documents.map((d) => [
+          d.name,
+          d.enabled,
+        ]),
+      ).toEqual([
+        ["old-rules.txt", false],
+        ["new-rules.txt", true],
+      ]);
+      // Switching it off again changes nothing, and is not recorded again.
+      expect((await change(writer, { enabled: false })).statusCode).toBe(200);
+      expect((await change(user, { enabled: true })).statusCode).toBe(200);
+      expect(await found()).toEqual(["new-rules.txt", "old-rules.txt"]);
+      const entries = await audited();
+      expect(entries.slice(0, 2)).toEqual([
+        expect.objectContaining({
+          action: "knowledge-base.document-enable",
+          actorName: "user",
+          target: base.id,
+          details: { documentId, name: "old-rules.txt" },
+        }),
+        expect.objectContaining({
+          action: "knowledge-base.document-disable",
+          actorName: "switch-writer",
+          target: base.id,
+          details: { documentId, name: "old-rules.txt" },
+        }),
+      ]);
+      expect(entries.filter((entry) => entry.action === "knowledge-base.document-disable")).toHaveLength(1);
+    });
+  });
+
   describe("bases made outside the web UI", () => {
     it("lists a base without an owner to administrators only, who adopt it, private and audited", async () => {
       const made = await fetch(`${services.url}/v1/knowledge-bases`, {

@@ -3,6 +3,7 @@ import {
   createKnowledgeBaseRequestSchema,
   queryRequestSchema,
   RETRIEVAL_TEST_TOP_K,
+  updateDocumentRequestSchema,
   updateKnowledgeBaseRequestSchema,
 } from "@hearth/contracts";
 import { HearthError, pathSegment, relayBody, UpstreamCallError } from "@hearth/core";
@@ -372,17 +373,20 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       });
     return result;
   });
-  /** A knowledge base's or a document's name, for the audit log; null when the knowledge service cannot say. */
-  const knowledgeName = async (path: string): Promise<string | null> => {
+  /**
+   * A knowledge base or a document as the knowledge service answers it (its name; a document's
+   * `enabled`), for the audit log; null when the knowledge service cannot say.
+   */
+  const knowledgeRecord = async (path: string): Promise<{ name?: string; enabled?: boolean } | null> => {
     const response = await knowledge.request("GET", path);
     if (!response.ok) return null;
-    return ((await response.json()) as { name?: string }).name ?? null;
+    return (await response.json()) as { name?: string; enabled?: boolean };
   };
   app.delete("/api/knowledge-bases/:id", user, async (request, reply) => {
     const id = await guard(request, "manage");
     const path = `/v1/knowledge-bases/${pathSegment(id)}`;
     // Read before deleting: afterwards the knowledge service no longer knows the base's name.
-    const name = await knowledgeName(path);
+    const name = (await knowledgeRecord(path))?.name ?? null;
     const result = await forward(request, reply, "DELETE", path);
     if (reply.statusCode < 300 || reply.statusCode === 404) {
       await db.deleteFrom("knowledge_bases").where("id", "=", id).execute();
@@ -501,7 +505,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const id = await guard(request, "write");
     const path = documentPath(request, id);
     // Read before deleting: afterwards the knowledge service no longer knows the document's name.
-    const name = await knowledgeName(path);
+    const name = (await knowledgeRecord(path))?.name ?? null;
     const result = await forward(request, reply, "DELETE", path);
     if (reply.statusCode < 300)
       await audit(db, {
@@ -509,6 +513,29 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
         action: "knowledge-base.document-delete",
         target: id,
         details: { documentId: (request.params as { documentId: string }).documentId, name },
+      });
+    return result;
+  });
+  /**
+   * Switches a document off for answers (chats, the API, the retrieval test), or on again: a change
+   * of the documents, for whoever may write the base, audited when it changes the document's state.
+   * Only `enabled` is taken and forwarded.
+   */
+  app.patch("/api/knowledge-bases/:id/documents/:documentId", user, async (request, reply) => {
+    const id = await guard(request, "write");
+    const body = updateDocumentRequestSchema.parse(request.body);
+    const path = documentPath(request, id);
+    const before = await knowledgeRecord(path);
+    const result = await forward(request, reply, "PATCH", path, { body });
+    if (reply.statusCode < 300 && before?.enabled !== body.enabled)
+      await audit(db, {
+        actorId: currentUser(request).id,
+        action: body.enabled ? "knowledge-base.document-enable" : "knowledge-base.document-disable",
+        target: id,
+        details: {
+          documentId: (request.params as { documentId: string }).documentId,
+          name: before?.name ?? null,
+        },
       });
     return result;
   });

@@ -8,6 +8,7 @@ import {
   knowledgeBaseSchema,
   knowledgeDocumentSchema,
   type QueryResult,
+  updateDocumentRequestSchema,
 } from "@hearth/contracts";
 import { listenOnLoopback } from "../../../../test/support/ports.js";
 
@@ -16,7 +17,8 @@ import { listenOnLoopback } from "../../../../test/support/ports.js";
  * documents uploaded as multipart `file` parts (202 {job, documents}; bases, documents and jobs
  * are checked against the contracts' schemas, so the stand-in cannot drift from the real service),
  * jobs, and `/v1/query` and `/v1/knowledge-bases/{id}/query` returning passages that contain the
- * query's words (see `matchingPassages`; 404 KNOWLEDGE_BASE_NOT_FOUND for a base it does not have),
+ * query's words (see `matchingPassages`; none of a document switched off with PATCH {enabled};
+ * 404 KNOWLEDGE_BASE_NOT_FOUND for a base it does not have),
  * with the real service's embedding outcomes: it has no model service, so a base given an
  * `embeddingModel` cannot embed the query (EMBEDDING_FAILED) and one without has none; `/v1/search`
  * returning fixed web results. A document's passages are its
@@ -232,7 +234,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     return ids
       .flatMap((id) =>
         (bases.get(id)?.documents ?? []).flatMap((d) =>
-          paragraphs(d.text).map((passage, ordinal) => ({
+          (d.record.enabled ? paragraphs(d.text) : []).map((passage, ordinal) => ({
             chunkId: `${d.record.id}-${ordinal}`,
             knowledgeBaseId: id,
             documentId: d.record.id,
@@ -470,6 +472,16 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           });
           response.end(document.text);
           return;
+        }
+        if (request.method === "PATCH") {
+          // As the real service: only `enabled` changes, and a document switched off is found by no query.
+          const patch = updateDocumentRequestSchema.safeParse(JSON.parse(raw.toString() || "{}"));
+          if (!patch.success)
+            return send(response, 400, {
+              error: { code: "INVALID_REQUEST", message: patch.error.issues[0]?.message ?? "invalid" },
+            });
+          document.record.enabled = patch.data.enabled;
+          return send(response, 200, listed(document.record));
         }
         if (request.method === "DELETE") {
           base.documents = base.documents.filter((d) => d !== document);
