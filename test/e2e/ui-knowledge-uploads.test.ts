@@ -9,8 +9,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * while another page of the app is shown and is there again on coming back; leaving the tab asks
  * first while one is; and a document still being ingested can be cancelled from any page load,
  * also one whose job the page never started (a folder's scan), which asks first for its others. A
- * document once indexed is found by the page's retrieval test; the base's id, which the API and Dify
- * take, is shown and copied.
+ * document once indexed is found by the page's retrieval test, but not while it is switched off for
+ * answers; the base's id, which the API and Dify take, is shown and copied.
  */
 describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
   let stand: UiStand;
@@ -107,7 +107,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     expect(await page.getByRole("button", { name: /^Cancel import/ }).count()).toBe(0);
   });
 
-  it("finds an uploaded document's passage in a retrieval test, a new question replacing one under way, and shows it in its document", async () => {
+  it("finds an uploaded document's passage in a retrieval test, a new question replacing one under way, and shows it in its document; not while it is switched off", async () => {
     const { page } = desk;
     await page.getByRole("link", { name: "Knowledge" }).click();
     await page.getByLabel("New knowledge base").fill("handbook");
@@ -174,7 +174,39 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
 
     await question.fill("parking permits");
     await question.press("Enter");
-    await page.getByText("No passage of this knowledge base matches the question.").waitFor();
+    const nothing = page.getByText("No passage of this knowledge base matches the question.");
+    await nothing.waitFor();
     expect(await passages.count()).toBe(0);
+
+    // Switched off for answers, the document is kept but found no more, its row muted and marked
+    // Off; switched on again, it is found again.
+    const inAnswers = row.getByRole("checkbox", { name: "Use leave-policy.txt in answers" });
+    expect(await inAnswers.isChecked()).toBe(true);
+    const switched = (enabled: boolean) =>
+      page.waitForResponse(
+        (response) =>
+          response.request().method() === "PATCH" &&
+          JSON.stringify(response.request().postDataJSON()) === JSON.stringify({ enabled }),
+      );
+    let answered = switched(false);
+    await inAnswers.uncheck();
+    expect((await answered).status()).toBe(200);
+    expect(await row.getAttribute("class")).toBe("document-off");
+    await row.getByText("Off", { exact: true }).waitFor();
+    await question.fill("How many vacation days?");
+    await question.press("Enter");
+    await nothing.waitFor();
+    expect(await passages.count()).toBe(0);
+
+    answered = switched(true);
+    await inAnswers.check();
+    expect((await answered).status()).toBe(200);
+    expect(await row.getAttribute("class")).toBeNull();
+    expect(await row.getByText("Off", { exact: true }).count()).toBe(0);
+    await question.press("Enter");
+    await expect.poll(() => passages.count()).toBe(1);
+    expect(await passages.first().textContent()).toContain(
+      "Every employee gets twenty vacation days a year.",
+    );
   });
 });

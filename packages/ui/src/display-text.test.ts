@@ -508,6 +508,8 @@ describe("admin pages in the reader's language", () => {
       ["model.access-change", { groupIds: ["g-1"], groups: ["staff"], adminOnly: true }],
       ["knowledge-base.delete", { name: "Minutes" }],
       ["knowledge-base.document-delete", { documentId: "d-1", name: "a.txt" }],
+      ["knowledge-base.document-disable", { documentId: "d-1", name: "a.txt" }],
+      ["knowledge-base.document-enable", { documentId: "d-1", name: "a.txt" }],
       ["knowledge-base.access-change", { owner: "root", via: "web" }],
       [
         "knowledge-base.settings-change",

@@ -853,6 +853,8 @@ const en = {
     "knowledge-base.access-change": "Changed a knowledge base's access",
     "knowledge-base.settings-change": "Changed a knowledge base's settings",
     "knowledge-base.document-delete": "Deleted a document from a knowledge base",
+    "knowledge-base.document-disable": "Switched a knowledge base's document off for answers",
+    "knowledge-base.document-enable": "Switched a knowledge base's document back on for answers",
     "model.access-change": "Changed who may use a model",
     "model.pull": "Pulled a model",
     "model.pull-failed": "Tried to pull a model (failed)",
@@ -896,6 +898,12 @@ const en = {
     "Make your own account a user? You lose access to the Admin pages at once; another administrator can give it back.",
   deleteUserConfirm:
     "Delete the account {name}? Its conversations, API keys and sessions are deleted and its knowledge bases pass to you. This cannot be undone.",
+  /** A document's switch for retrieval (the knowledge service's `enabled`), in its row of a base's documents. */
+  inAnswers: "In answers",
+  useDocumentInAnswers: "Use {name} in answers",
+  documentOff: "Off",
+  documentOffHint:
+    "Switched off: kept, but not used in answers, chats or the retrieval test until switched on again.",
   cancelImport: "Cancel import",
   cancelImportConfirm:
     "Cancel the import of {n} documents? They are being imported together: those not yet indexed are marked failed (upload them again to import them).",
@@ -1725,6 +1733,8 @@ const zhCN: Messages = {
     "knowledge-base.access-change": "修改知识库权限",
     "knowledge-base.settings-change": "修改知识库设置",
     "knowledge-base.document-delete": "从知识库删除文档",
+    "knowledge-base.document-disable": "停用知识库文档（不再用于回答）",
+    "knowledge-base.document-enable": "重新启用知识库文档（恢复用于回答）",
     "model.access-change": "修改模型使用权限",
     "model.pull": "拉取模型",
     "model.pull-failed": "拉取模型（失败）",
@@ -1762,6 +1772,10 @@ const zhCN: Messages = {
   demoteSelfConfirm: "把你自己的账号改为普通用户？你将立即无法进入管理页面，需由其他管理员恢复。",
   deleteUserConfirm:
     "删除账号 {name}？其对话、API 密钥和登录会话将被删除，其知识库将转给你。此操作无法撤销。",
+  inAnswers: "用于回答",
+  useDocumentInAnswers: "在回答中使用 {name}",
+  documentOff: "已停用",
+  documentOffHint: "已停用：文档仍保留，但回答、聊天和检索测试都不会用到它，重新启用后恢复。",
   cancelImport: "取消导入",
   cancelImportConfirm:
     "取消这 {n} 个文档的导入？它们正在一起导入：尚未建立索引的都会标记为失败（需重新上传才能导入）。",

@@ -137,8 +137,8 @@ function Sharing(props: {
 }
 
 /**
- * Knowledge bases: create, upload with per-file progress and errors, documents, delete, re-sync,
- * sharing, and a retrieval test of the base shown.
+ * Knowledge bases: create, upload with per-file progress and errors, documents (each switched on
+ * or off for answers), delete, re-sync, sharing, and a retrieval test of the base shown.
  */
 export function KnowledgePage() {
   const { t } = useI18n();
@@ -261,6 +261,18 @@ export function KnowledgePage() {
     });
     restoreFocus();
   };
+  /**
+   * Switches a document off for answers (chats, the API, the retrieval test), or on again: it stays
+   * stored and indexed, at once either way. The row shows the new state while it is sent, and goes
+   * back if the service refuses it.
+   */
+  const switchDocument = async (knowledgeBase: KnowledgeBase, document: DocumentRow, enabled: boolean) => {
+    const show = (value: boolean) =>
+      setDocuments((rows) => rows.map((row) => (row.id === document.id ? { ...row, enabled: value } : row)));
+    show(enabled);
+    const path = `/api/knowledge-bases/${knowledgeBase.id}/documents/${document.id}`;
+    if (!(await run(() => api(path, { method: "PATCH", body: { enabled } })))) show(!enabled);
+  };
   const resync = async (knowledgeBase: KnowledgeBase) => {
     setNotice("");
     if (await run(() => api(`/api/knowledge-bases/${knowledgeBase.id}/sync`, { method: "POST", body: {} }))) {
@@ -374,7 +386,11 @@ export function KnowledgePage() {
           </h4>
           <DataTable label={t.documents} columns={[t.name, t.status, t.chunks]} nowrap={[1, 2]} actions>
             {documents.map((document) => (
-              <tr key={document.id} data-status={document.status}>
+              <tr
+                key={document.id}
+                data-status={document.status}
+                className={document.enabled === false ? "document-off" : undefined}
+              >
                 <td className="document-name">
                   <a
                     href={`/api/knowledge-bases/${base.id}/documents/${document.id}/file`}
@@ -383,12 +399,33 @@ export function KnowledgePage() {
                   >
                     {document.name}
                   </a>
+                  {document.enabled === false && (
+                    <>
+                      {" "}
+                      <span className="badge" title={t.documentOffHint}>
+                        {t.documentOff}
+                      </span>
+                    </>
+                  )}
                 </td>
                 <td>
                   <DocumentState document={document} />
                 </td>
                 <td className="nowrap">{document.status === "indexed" ? document.chunkCount : ""}</td>
                 <td>
+                  {base.permission !== "read" && (
+                    <>
+                      <label className="document-switch">
+                        <input
+                          type="checkbox"
+                          checked={document.enabled !== false}
+                          aria-label={fill(t.useDocumentInAnswers, { name: document.name })}
+                          onChange={(event) => void switchDocument(base, document, event.target.checked)}
+                        />
+                        {t.inAnswers}
+                      </label>{" "}
+                    </>
+                  )}
                   {base.permission !== "read" && document.jobId && IN_PROGRESS.has(document.status) && (
                     <>
                       <button

@@ -13,7 +13,7 @@ import { errorMessage } from "./use-action.js";
 /** A document as the knowledge service lists it: what a page shows of it. */
 export type DocumentRow = Pick<
   KnowledgeDocument,
-  "id" | "name" | "status" | "error" | "chunkCount" | "progress" | "jobId"
+  "id" | "name" | "status" | "error" | "chunkCount" | "progress" | "jobId" | "enabled"
 >;
 
 /** Statuses a document passes through while it is ingested; lists refresh until none is left. */
