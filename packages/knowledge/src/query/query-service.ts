@@ -75,7 +75,6 @@ export class QueryService {
       const key = mode === "lexical" ? "" : (knowledgeBase.embeddingModel ?? "");
       groups.set(key, [...(groups.get(key) ?? []), id]);
     }
-    const complete = this.store.indexedDocumentIds(ids);
     // Documents switched off are left out inside the search, so topK is filled from the others.
     const disabled = this.store.disabledDocumentIds(ids);
     const filters: SearchFilters | undefined =
@@ -113,9 +112,12 @@ export class QueryService {
         ...(filters ? { filters } : {}),
         mode: groupMode,
       });
-      lists.push(hits.filter((hit) => complete.has(hit.chunk.documentId)));
+      lists.push(hits);
     }
-    const merged = lists.length === 1 ? lists[0]! : fuseByRank(lists);
+    // Only documents whose chunks are all in the index are shown (one being indexed is not yet).
+    const complete = this.store.indexedAmong(lists.flat().map((hit) => hit.chunk.documentId));
+    const shown = lists.map((hits) => hits.filter((hit) => complete.has(hit.chunk.documentId)));
+    const merged = shown.length === 1 ? shown[0]! : fuseByRank(shown);
     const results = merged.slice(0, input.topK).map(({ chunk, score }) => ({
       chunkId: chunk.id,
       knowledgeBaseId: chunk.knowledgeBaseId,

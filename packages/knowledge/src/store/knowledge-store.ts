@@ -431,14 +431,18 @@ export class KnowledgeStore {
     return row.n;
   }
 
-  /** Ids of documents whose chunks are complete in the index (the query path shows only these). */
-  indexedDocumentIds(knowledgeBaseIds: readonly string[]): Set<string> {
-    if (knowledgeBaseIds.length === 0) return new Set();
+  /**
+   * Which of these documents have their chunks complete in the index (the query path shows only
+   * these): looked up by id, so a query costs its hits, not the size of its bases.
+   */
+  indexedAmong(documentIds: Iterable<string>): Set<string> {
+    const ids = [...new Set(documentIds)];
+    if (ids.length === 0) return new Set();
     const rows = this.#db
       .prepare(
-        `SELECT id FROM documents WHERE indexed_hash IS NOT NULL AND knowledge_base_id IN (${knowledgeBaseIds.map(() => "?").join(",")})`,
+        "SELECT id FROM documents WHERE indexed_hash IS NOT NULL AND id IN (SELECT value FROM json_each(?))",
       )
-      .all(...knowledgeBaseIds) as Array<{ id: string }>;
+      .all(JSON.stringify(ids)) as Array<{ id: string }>;
     return new Set(rows.map((row) => row.id));
   }
 
