@@ -170,6 +170,12 @@ describe.skipIf(!hasChromium)("folders and archived chats in the browser", () =>
     await page.getByRole("button", { name: "+ New chat" }).click();
     expect(await temporary.getAttribute("aria-pressed")).toBe("false");
     expect(await status(kept)).toBe(200);
+    // Left for another page, a temporary chat is deleted too (it is in no list to come back to).
+    await temporary.click();
+    const left = await ask("A gift for Carol");
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByRole("heading", { name: "Knowledge bases" }).waitFor();
+    await expect.poll(() => status(left)).toBe(404);
   });
 
   it("deletes a folder, asking what becomes of its conversations, and keeps them when told", async () => {

@@ -1145,6 +1145,14 @@ export function ChatView(props: {
   const [temporary, setTemporary] = useState(false);
   /** The temporary chat shown, deleted when the view leaves it (for another, a new chat, another page). */
   const openTemporary = useRef<string | undefined>(undefined);
+  // Left for another page (Knowledge, Settings, Admin, …), the view goes and the chat with it: it is
+  // in no list to come back to.
+  useEffect(
+    () => () => {
+      if (openTemporary.current) forgetTemporaryChat(openTemporary.current);
+    },
+    [],
+  );
   const [busy, setBusy] = useState(false);
   /** Why the last message was not taken (shown beside the composer, which gets the text back). */
   const [sendError, setSendError] = useState<unknown>();
