@@ -177,6 +177,10 @@ describe.skipIf(!hasChromium)("message versions, in the browser", () => {
 
     // The administrator (this first account) reads it under Admin → Feedback.
     await page.goto(`${stand.url}/admin/feedback`);
+    // Its periods read as English does ("Last 24 hours", not "Last 1 days").
+    await expect
+      .poll(() => page.getByLabel("Period").locator("option").allTextContents())
+      .toEqual(["Last 24 hours", "Last 7 days", "Last 30 days", "Last 90 days", "Last 366 days"]);
     const tables = page.locator("section[aria-labelledby=feedback-title] table");
     await expect.poll(() => tables.first().locator("tbody tr").count()).toBe(1);
     expect(await tables.first().locator("tbody td").allTextContents()).toEqual([

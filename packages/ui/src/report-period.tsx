@@ -16,7 +16,7 @@ export function ReportPeriod(props: { days: number; onDays(days: number): void; 
         <select value={props.days} onChange={(e) => props.onDays(Number(e.target.value))}>
           {REPORT_DAYS.map((n) => (
             <option key={n} value={n}>
-              {fill(t.usageDaysOption, { n })}
+              {n === 1 ? t.usageLastDay : fill(t.usageDaysOption, { n })}
             </option>
           ))}
         </select>
