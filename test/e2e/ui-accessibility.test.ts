@@ -288,6 +288,13 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
       const { page } = visitor;
       await signUpInUi(page, url, "shorty");
       await expect.poll(() => focused(page)).toBe("message-input");
+      // Signed out from a temporary chat: the chat goes first, while the session may delete it.
+      await page.getByRole("button", { name: "Temporary chat" }).click();
+      await page.getByLabel(/Send a message/).fill("Just between us");
+      await page.getByRole("button", { name: "Send" }).click();
+      await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+      const temporary = page.url().split("/c/")[1]!;
+      await page.getByRole("button", { name: "Keep this chat" }).waitFor();
       await page.getByRole("button", { name: /^Sign out/ }).click();
       await expect.poll(() => focused(page)).toBe("auth-title");
       await expect.poll(() => page.title()).toBe("Sign in – Hearth");
@@ -295,6 +302,9 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
       await page.getByLabel(/^Password$/).fill("correct horse battery");
       await page.getByRole("button", { name: "Sign in" }).click();
       await expect.poll(() => focused(page)).toBe("message-input");
+      expect(
+        await page.evaluate(async (id) => (await fetch(`/api/conversations/${id}`)).status, temporary),
+      ).toBe(404);
       // Signed out on purpose from another page, the chat's requests that follow get a 401 before
       // the page has learnt of the sign-out (its session probe is slow here): still the plain form,
       // not "Your session has expired".

@@ -176,6 +176,11 @@ describe.skipIf(!hasChromium)("admin tables on a phone", () => {
           await page.evaluate(() => document.documentElement.scrollWidth),
           `${tab} (${locale})`,
         ).toBeLessThanOrEqual(390);
+        // Feedback: nothing rated yet, and it says so.
+        if (index === 5)
+          await page
+            .getByText(locale === "en" ? "No answer was rated in this period." : "此期间没有回答被评价。")
+            .waitFor();
         if (index === 3) {
           // The audit log: a long actor name breaks, and the signup's action beside it is on the screen.
           const action = page

@@ -37,6 +37,7 @@ export function AdminFeedback() {
           </tr>
         ))}
       </DataTable>
+      {report?.models.length === 0 && <p className="muted">{t.noRatings}</p>}
       <h4>{t.latestComments}</h4>
       <DataTable
         label={t.latestComments}
@@ -59,6 +60,7 @@ export function AdminFeedback() {
           </tr>
         ))}
       </DataTable>
+      {report?.comments.length === 0 && <p className="muted">{t.noRatingComments}</p>}
     </section>
   );
 }

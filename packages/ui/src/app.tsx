@@ -16,6 +16,7 @@ import { forgetUploads, uploadsPending } from "./knowledge-uploads.js";
 import { LanguageOptions } from "./language-options.js";
 import { forgetPulls } from "./model-pull.js";
 import { navigate, usePath } from "./router.js";
+import { leaveTemporaryChat } from "./temporary-chat.js";
 
 // Pages most people open rarely load on demand, keeping the first load small.
 const KnowledgePage = lazy(() => import("./knowledge-page.js").then((m) => ({ default: m.KnowledgePage })));
@@ -404,6 +405,8 @@ export function App() {
                   // Files still being sent to a knowledge base would be lost: the user says so first.
                   if (uploadsPending() && !window.confirm(t.uploadsSignOutConfirm)) return;
                   setMenuOpen(false);
+                  // A temporary chat shown goes first, while the session may still delete it.
+                  await leaveTemporaryChat();
                   // What the page is still loading or streaming for this account stops now; what it
                   // asks for until the sign-out is done, and a 401 it gets, says nothing of an
                   // expired session.

@@ -48,7 +48,12 @@ import {
 import { navigate } from "./router.js";
 import { opensInSourceView, SourceView } from "./source-view.js";
 import { type Suggestion, SuggestionList, suggestionKey, suggestionOptionId } from "./suggestion-list.js";
-import { TemporaryChatBar } from "./temporary-chat.js";
+import {
+  keptTemporaryChat,
+  leaveTemporaryChat,
+  showingTemporaryChat,
+  TemporaryChatBar,
+} from "./temporary-chat.js";
 import { ActionError, errorCode, useAction } from "./use-action.js";
 
 export interface ChatMessage {
@@ -1079,14 +1084,6 @@ interface ConversationAnswer {
 }
 
 /**
- * Deletes a temporary chat the view left for another; one not deleted now (the service unreachable,
- * the tab closed first) is deleted by the service web.temporaryChatHours after its last message.
- */
-function forgetTemporaryChat(id: string): void {
-  void api(`/api/conversations/${id}`, { method: "DELETE" }).catch(() => undefined);
-}
-
-/**
  * The conversation as read again, each message that did not change kept as shown, so that only
  * the answer being written renders again (a new citations array would render a message anew).
  */
@@ -1143,13 +1140,11 @@ export function ChatView(props: {
    * switch stays as set from one new chat to the next, as ChatGPT's does).
    */
   const [temporary, setTemporary] = useState(false);
-  /** The temporary chat shown, deleted when the view leaves it (for another, a new chat, another page). */
-  const openTemporary = useRef<string | undefined>(undefined);
   // Left for another page (Knowledge, Settings, Admin, …), the view goes and the chat with it: it is
   // in no list to come back to.
   useEffect(
     () => () => {
-      if (openTemporary.current) forgetTemporaryChat(openTemporary.current);
+      void leaveTemporaryChat();
     },
     [],
   );
@@ -1247,10 +1242,7 @@ export function ChatView(props: {
 
   useEffect(() => {
     // A temporary chat left goes (its answer, if one is being written, stops with it).
-    if (openTemporary.current && openTemporary.current !== props.conversationId) {
-      forgetTemporaryChat(openTemporary.current);
-      openTemporary.current = undefined;
-    }
+    void leaveTemporaryChat(props.conversationId);
     // The conversation this view just created and is streaming into: nothing to load (once; opened
     // again later, it loads like any other).
     if (props.conversationId && creating.current === props.conversationId) {
@@ -1308,7 +1300,7 @@ export function ChatView(props: {
         setSystemPrompt(answer.systemPrompt ?? null);
         setArchivedAt(answer.archivedAt ?? null);
         setTemporary(answer.temporary === true);
-        if (answer.temporary) openTemporary.current = id;
+        if (answer.temporary) showingTemporaryChat(id);
         if (!liveTurns.get(id)) {
           setMessages(answer.messages);
           setWatching(answer.messages.some((message) => message.status === "streaming"));
@@ -1562,7 +1554,7 @@ export function ChatView(props: {
           body: { model: props.model, systemPrompt, ...(temporary ? { temporary } : {}) },
         });
         id = conversation.id;
-        if (temporary) openTemporary.current = id;
+        if (temporary) showingTemporaryChat(id);
         // Its heading and the tab's title while the first answer is written (then its own title).
         setTitle(conversation.title);
       } catch (error) {
@@ -1674,7 +1666,7 @@ export function ChatView(props: {
           body: { model: props.model, systemPrompt, ...(temporary ? { temporary } : {}) },
         });
         id = conversation.id;
-        if (temporary) openTemporary.current = id;
+        if (temporary) showingTemporaryChat(id);
       } catch (error) {
         setSendError(error);
         return;
@@ -1726,7 +1718,7 @@ export function ChatView(props: {
     const id = props.conversationId;
     if (!id) return;
     await api(`/api/conversations/${id}`, { method: "PATCH", body: { temporary: false } });
-    if (openTemporary.current === id) openTemporary.current = undefined;
+    keptTemporaryChat(id);
     if (latest.current.conversationId !== id) return;
     setTemporary(false);
     props.onChanged();

@@ -126,7 +126,7 @@ const en = {
   // Temporary chats: in no list, deleted when left.
   temporaryChat: "Temporary chat",
   temporaryChatHint:
-    "Temporary chat: not in your chat list or its search, and deleted when you leave it for another chat, a new one or another page (or after a while, if you close the tab).",
+    "Temporary chat: not in your chat list or its search, and deleted when you leave it for another chat, a new one or another page, or sign out (or after a while, if you close the tab).",
   keepChat: "Keep this chat",
   chatKept: "Chat kept: it is in your chat list now.",
   prompts: "Prompts",
@@ -973,6 +973,8 @@ const en = {
   ratedBad: "Bad",
   goodShare: "Share good",
   latestComments: "Latest comments",
+  noRatings: "No answer was rated in this period.",
+  noRatingComments: "No rating came with a comment in this period.",
   rating: "Rating",
   comment: "Comment",
   answer: "Answer",
@@ -1096,7 +1098,7 @@ const zhCN: Messages = {
   conversationIsArchived: "此对话已归档，不在对话列表中。发送消息后仍保持归档。",
   temporaryChat: "临时对话",
   temporaryChatHint:
-    "临时对话：不会出现在对话列表及其搜索中；打开其他对话、开始新对话或转到其他页面时即被删除（关闭标签页后也会在一段时间后删除）。",
+    "临时对话：不会出现在对话列表及其搜索中；打开其他对话、开始新对话、转到其他页面或退出登录时即被删除（关闭标签页后也会在一段时间后删除）。",
   keepChat: "保留此对话",
   chatKept: "已保留此对话，它现在在对话列表中。",
   prompts: "提示词",
@@ -1842,6 +1844,8 @@ const zhCN: Messages = {
   ratedBad: "差评",
   goodShare: "好评率",
   latestComments: "最新评论",
+  noRatings: "此期间没有回答被评价。",
+  noRatingComments: "此期间没有附带评论的评价。",
   rating: "评价",
   comment: "评论",
   answer: "回答",
