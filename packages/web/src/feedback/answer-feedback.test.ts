@@ -1,7 +1,13 @@
 import type { AnswerFeedback, FeedbackReport } from "@hearth/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { parseSse, type Session, setFilterWords, signUp } from "../../test/support/web-client.js";
+import {
+  newConversation,
+  parseSse,
+  type Session,
+  setFilterWords,
+  signUp,
+} from "../../test/support/web-client.js";
 import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
 interface Message {
@@ -37,17 +43,6 @@ describe.each(dialects)("answer feedback on %s", (dialect) => {
 
   let users = 0;
   const newUser = () => signUp(web.app, `${dialect}-user-${++users}`);
-  const create = async (session: Session) =>
-    (
-      (
-        await web.app.inject({
-          method: "POST",
-          url: "/api/conversations",
-          headers: session.headers,
-          payload: {},
-        })
-      ).json() as { id: string }
-    ).id;
   const turn = async (session: Session, id: string, path: "messages" | "regenerate", body: object) => {
     const response = await fetch(`${url}/api/conversations/${id}/${path}`, {
       method: "POST",
@@ -61,7 +56,7 @@ describe.each(dialects)("answer feedback on %s", (dialect) => {
     turn(session, id, "messages", { model: with_, content });
   /** A conversation of `session`'s with one answered message; its id. */
   const answered = async (session: Session, content = "What is a hearth?", with_ = "tiny-story") => {
-    const id = await create(session);
+    const id = await newConversation(web.app, session);
     await send(session, id, content, with_);
     return id;
   };
