@@ -161,6 +161,21 @@ describe.skipIf(!hasChromium)("message versions, in the browser", () => {
     expect(await answers().last().textContent()).toContain(
       "Your comment: Too short, and it ignores the question.",
     );
+    // The rating changed, and changed back, keeps its comment, offered in the box each time.
+    for (const [thumb, question] of [
+      ["Good answer", "What was good about it? (optional)"],
+      ["Bad answer", "What was wrong with it? (optional)"],
+    ] as const) {
+      await answers().last().getByRole("button", { name: thumb }).click();
+      const offered = page.getByRole("textbox", { name: question });
+      await expect.poll(() => offered.inputValue()).toBe("Too short, and it ignores the question.");
+      await offered.press("Escape");
+      expect(await pressed(thumb)).toBe("true");
+    }
+    await page.reload();
+    expect(await answers().last().textContent()).toContain(
+      "Your comment: Too short, and it ignores the question.",
+    );
     await answers().last().getByRole("button", { name: "Next version" }).click();
     await answers().last().getByRole("group", { name: "Version 2 of 2" }).waitFor();
     expect(await pressed("Bad answer")).toBe("false");

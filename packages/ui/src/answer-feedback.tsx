@@ -47,11 +47,12 @@ export function AnswerFeedback(props: {
     if (rating) buttons[rating].current?.focus();
   };
   const press = async (pressed: AnswerRating) => {
-    const change = pressed === rating ? null : { rating: pressed };
+    // A rating changed keeps its comment (the box opens with it, to be changed or saved as it is).
+    const change = pressed === rating ? null : { rating: pressed, comment };
     if (!(await run(() => props.onRate(change)))) return;
     setSaid("");
     if (change) {
-      setDraft("");
+      setDraft(comment ?? "");
       setCommenting(true);
     } else setCommenting(false);
   };
