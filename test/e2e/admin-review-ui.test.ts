@@ -209,7 +209,7 @@ describe.skipIf(!hasChromium)("the admin pages after review, in the browser", ()
     await expect.poll(rootRole).toBe("user");
     await expect.poll(() => new URL(page.url()).pathname).toBe("/");
     await page.locator("#message-input").waitFor();
-    expect(await page.getByRole("link", { name: "Admin" }).count()).toBe(0);
+    await expect.poll(() => page.getByRole("link", { name: "Admin" }).count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });

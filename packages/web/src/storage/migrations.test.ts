@@ -263,6 +263,9 @@ async function expectMessageVersions(db: Kysely<Database>): Promise<void> {
     model: null,
   });
   await store.setAside("cnv_deploy", 2);
+  // Versions are ordered by when they were written: the second a moment after the first, as a
+  // regeneration is (in the same millisecond, which is first would be a tie).
+  await new Promise((resolve) => setTimeout(resolve, 5));
   await store.append("cnv_deploy", {
     role: "assistant",
     content: "Set HEARTH_WEB_DATABASE_URL.",
