@@ -176,6 +176,22 @@ describe.skipIf(!hasChromium)("folders and archived chats in the browser", () =>
     await page.getByRole("link", { name: "Knowledge" }).click();
     await page.getByRole("heading", { name: "Knowledge bases" }).waitFor();
     await expect.poll(() => status(left)).toBe(404);
+
+    // A link asks in a new chat at once, as Open WebUI's do (a browser's search-engine entry
+    // http://HOST/?q=%s): its question sent, here in a temporary chat, and the address cleared of it.
+    await page.goto(`${stand.url}/?q=${encodeURIComponent("Where is the spare key?")}&temporary-chat=true`);
+    await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+    const linked = page.url().split("/c/")[1]!;
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+    expect(await answer.textContent()).toContain("You said: Where is the spare key?");
+    await page.getByRole("button", { name: "Keep this chat" }).waitFor();
+    expect(await sidebar.getByText("Where is the spare key?").count()).toBe(0);
+    // Back to the link's address asks nothing again: it was taken out of the history.
+    await page.goBack();
+    await expect.poll(() => new URL(page.url()).search).toBe("");
+    await expect.poll(() => status(linked)).toBe(404);
+    expect(await page.locator("article.message").count()).toBe(0);
   });
 
   it("deletes a folder, asking what becomes of its conversations, and keeps them when told", async () => {

@@ -37,6 +37,7 @@ import { forgetKnowledgeBases, liveTurns, readKnowledgeChoice, writeKnowledgeCho
 import { CopyMessage, Markdown } from "./markdown.js";
 import { findMentions, hashQuery, matchingKnowledgeBases, mentionOf } from "./mentions.js";
 import { ModelGuidance } from "./model-guidance.js";
+import { type NewChatLink, readNewChatLink } from "./new-chat-link.js";
 import {
   fillVariables,
   matchingPrompts,
@@ -1140,6 +1141,8 @@ export function ChatView(props: {
    * switch stays as set from one new chat to the next, as ChatGPT's does).
    */
   const [temporary, setTemporary] = useState(false);
+  /** What a link to a new chat asked for (`/?q=…`), until its question is sent. */
+  const linked = useRef<NewChatLink | undefined>(undefined);
   // Left for another page (Knowledge, Settings, Admin, …), the view goes and the chat with it: it is
   // in no list to come back to.
   useEffect(
@@ -1291,8 +1294,21 @@ export function ChatView(props: {
     if (!id) {
       const { defaultModel } = preferences;
       if (defaultModel && models.models.some((model) => model.id === defaultModel)) onModel(defaultModel);
+      // A link to a new chat (`/?q=…&models=…&temporary-chat=true`): read once, then taken out of
+      // the address, so that a reload or Back does not ask again.
+      const link = readNewChatLink(
+        location.search,
+        models.models.map((model) => model.id),
+      );
+      if (location.search) history.replaceState(null, "", location.pathname);
+      if (!link) return;
+      if (link.temporary) setTemporary(true);
+      if (link.model) onModel(link.model);
+      linked.current = link;
       return;
     }
+    // A conversation opened before a link's question was sent: the question is not sent later.
+    linked.current = undefined;
     void api<ConversationAnswer>(`/api/conversations/${id}`).then(
       (answer) => {
         if (generation.current !== current) return;
@@ -1743,6 +1759,16 @@ export function ChatView(props: {
   };
 
   // What the messages' buttons call: looked up when clicked (MessageView is not rendered again for new callbacks).
+  // The question of a link to a new chat is sent once the chat is as the link asked (its model
+  // picked, temporary when asked), as Open WebUI sends it.
+  useEffect(() => {
+    const link = linked.current;
+    if (!link?.query || props.conversationId || !props.model) return;
+    if ((link.model && props.model !== link.model) || (link.temporary && !temporary)) return;
+    linked.current = undefined;
+    void send(link.query);
+  });
+
   const actions = useRef({ send, regenerate, switchVersion, rate });
   actions.current = { send, regenerate, switchVersion, rate };
 
