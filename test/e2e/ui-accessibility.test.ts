@@ -305,6 +305,15 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
       expect(
         await page.evaluate(async (id) => (await fetch(`/api/conversations/${id}`)).status, temporary),
       ).toBe(404);
+      // Signed out, a link's question waits for the sign-in, then is asked.
+      await page.getByRole("button", { name: /^Sign out/ }).click();
+      await expect.poll(() => focused(page)).toBe("auth-title");
+      await page.goto(`${url}/?q=${encodeURIComponent("Asked from a link")}`);
+      await page.getByLabel("User name").fill("shorty");
+      await page.getByLabel(/^Password$/).fill("correct horse battery");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+      await page.locator("article.message.user", { hasText: "Asked from a link" }).waitFor();
       // Signed out on purpose from another page, the chat's requests that follow get a 401 before
       // the page has learnt of the sign-out (its session probe is slow here): still the plain form,
       // not "Your session has expired".
