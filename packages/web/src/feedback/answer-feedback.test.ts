@@ -9,6 +9,8 @@ import {
   signUp,
 } from "../../test/support/web-client.js";
 import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
+import { ConversationStore, deleteConversationRows } from "../conversations/conversation-store.js";
+import { FeedbackStore } from "./feedback-store.js";
 
 interface Message {
   id: string;
@@ -223,6 +225,24 @@ describe.each(dialects)("answer feedback on %s", (dialect) => {
       ["deep-thought", "up", 2, 2],
       ["tiny-story", "down", null, null],
     ]);
+  });
+
+  it("answers a rating whose conversation is deleted as it is stored as the conversation's absence", async () => {
+    const alice = await newUser();
+    const id = await answered(alice);
+    // The conversation goes between the answer's lookup and the rating's row, as another tab's
+    // deletion could.
+    const conversations = new ConversationStore(web.db);
+    const versionsOf = conversations.versionsOf.bind(conversations);
+    conversations.versionsOf = async (conversationId, shown) => {
+      const versions = await versionsOf(conversationId, shown);
+      await web.db.transaction().execute((trx) => deleteConversationRows(trx, [conversationId]));
+      return versions;
+    };
+    await expect(
+      new FeedbackStore(conversations).rate(alice.userId, id, 2, { rating: "down", comment: null }),
+    ).rejects.toMatchObject({ code: "CONVERSATION_NOT_FOUND" });
+    expect(await stored(id)).toEqual([]);
   });
 
   it("deletes a conversation's ratings with it: alone, with its folder, with its owner's account", async () => {

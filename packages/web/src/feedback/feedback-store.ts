@@ -68,7 +68,12 @@ export class FeedbackStore {
       .insertInto("message_feedback")
       .values(row)
       .onConflict((oc) => oc.column("message_id").doUpdateSet(changed))
-      .execute();
+      .execute()
+      .catch(async (error: unknown) => {
+        // The conversation was deleted meanwhile (its keys refuse the row): 404, as a moment later.
+        await this.conversations.get(userId, conversationId);
+        throw error;
+      });
     return toFeedback(row);
   }
 
