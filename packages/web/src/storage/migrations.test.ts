@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { createLogger, type HearthConfig, loadConfig, restoreBackup, verifyBackup } from "@hearth/core";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import { Kysely, type MigrationInfo, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POSTGRES_URL, postgresAvailable } from "../../test/support/web-harness.js";
@@ -479,6 +479,7 @@ describe("web database migrations on SQLite", () => {
 
     const { logger, lines } = capturedLogger();
     const db = await openDatabase(configFor(), { logger });
+    let applied: readonly MigrationInfo[] = [];
     try {
       await expectFirstReleaseData(db);
       // The second step's table is there and usable with the old rows.
@@ -509,7 +510,7 @@ describe("web database migrations on SQLite", () => {
       await expectConversationSettings(db);
       await expectFoldersAndArchive(db);
       await expectMessageVersions(db);
-      const applied = await createMigrator(db as Kysely<unknown>, "sqlite").getMigrations();
+      applied = await createMigrator(db as Kysely<unknown>, "sqlite").getMigrations();
       expect(applied.every((step) => step.executedAt !== undefined)).toBe(true);
       await expectPromptLibrary(db);
       await expectNoTemporaryChats(db);
@@ -530,6 +531,10 @@ describe("web database migrations on SQLite", () => {
         to: LATEST_STEP,
       }),
     );
+    // Each step applied is named in the log, as the knowledge store names its own.
+    expect(
+      lines.filter((line) => line.msg === "migration applied").map((line) => [line.database, line.name]),
+    ).toEqual(applied.slice(1).map((step) => ["web.sqlite", step.name]));
     const source = join(dataDir, "backups", taken[0]!);
     expect(await verifyBackup(source)).toMatchObject({
       scope: "partial",
@@ -567,7 +572,13 @@ describe("web database migrations on SQLite", () => {
       seeded,
     );
     await seeded.destroy();
-    await expect(openDatabase(configFor())).rejects.toThrow(/disk full/);
+    // Said as a failed migration, naming its step, what the database stays at and the backup.
+    const error = await openDatabase(configFor()).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "MIGRATION_FAILED", details: { step: "0003-search-folding" } });
+    const [backup] = backups();
+    expect((error as Error).message).toContain("disk full");
+    expect((error as Error).message).toContain(`it stays at ${FIRST_STEP}`);
+    expect((error as Error).message).toContain(join(dataDir, "backups", backup!));
 
     const raw = new BetterSqlite3(file);
     const columns = (raw.pragma("table_info(messages)") as Array<{ name: string }>).map(

@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import { foldName } from "@hearth/contracts";
 import { backupBeforeMigration, HearthError, type Logger, type SchemaTooNewDetails } from "@hearth/core";
 import type { ColumnDefinitionBuilder, Kysely } from "kysely";
@@ -632,9 +633,10 @@ export async function migrateToLatest(
   );
   const from = steps.filter((step) => step.executedAt !== undefined).length;
   const to = steps.length;
+  let backup: string | undefined;
   if (from < to && (await hasTables(db, dialect, from))) {
     if (dialect === "sqlite" && options.sqlite) {
-      await backupBeforeMigration({
+      backup = await backupBeforeMigration({
         databasePath: options.sqlite.databasePath,
         dataDir: options.sqlite.dataDir,
         from,
@@ -648,8 +650,35 @@ export async function migrateToLatest(
       );
     }
   }
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
+  const { error, results = [] } = await migrator.migrateToLatest();
+  const database = describeDatabase(dialect, options);
+  if (error) {
+    // Kysely runs the pending steps in one transaction (both dialects have transactional DDL): a
+    // step that fails takes the ones before it in this start back with it.
+    const failed = results.find((result) => result.status === "Error")?.migrationName ?? "a step";
+    const stays = from > 0 ? `it stays at ${steps[from - 1]!.name}` : "it stays empty";
+    const kept = backup
+      ? `; the backup taken before migrating is ${backup}`
+      : dialect === "postgres"
+        ? "; the pg_dump taken before the upgrade is the backup"
+        : "";
+    throw new HearthError(
+      "MIGRATION_FAILED",
+      `Migration ${failed} of ${database} failed and the upgrade was rolled back (${stays}): ${(error as Error).message}${kept}`,
+      { cause: error, details: { step: failed, backup } },
+    );
+  }
+  // Named as the knowledge store names its steps at start-up: what an upgrade changed, in the log.
+  const logged = options.sqlite ? basename(options.sqlite.databasePath) : database;
+  for (const result of results)
+    options.logger?.info({ database: logged, name: result.migrationName }, "migration applied");
+}
+
+/** The web database, as its start-up errors name it. */
+function describeDatabase(dialect: Dialect, options: MigrateOptions): string {
+  return dialect === "sqlite"
+    ? (options.sqlite?.databasePath ?? "the web database")
+    : `the PostgreSQL web database (schema ${options.schema ?? "public"})`;
 }
 
 /**
@@ -697,10 +726,7 @@ async function refuseNewerSchema(
   }
   const newer = executed.filter((name) => !known.includes(name) && name > latest).sort();
   if (newer.length === 0) return;
-  const where =
-    dialect === "sqlite"
-      ? (options.sqlite?.databasePath ?? "the web database")
-      : `the PostgreSQL web database (schema ${options.schema ?? "public"})`;
+  const where = describeDatabase(dialect, options);
   const restore =
     dialect === "sqlite"
       ? "restore the pre-migration backup taken before the upgrade (hearth restore <data dir>/backups/pre-migration-web.sqlite-...)"

@@ -125,9 +125,11 @@ export async function openDatabase(
     });
   } catch (error) {
     await db.destroy();
-    if (error instanceof HearthError) throw error;
-    const described = file ? describeSqliteOpenError(file, error) : undefined;
+    // A damaged or read-only file says so, also when a migration step is what came upon it.
+    const cause = error instanceof HearthError && error.code === "MIGRATION_FAILED" ? error.cause : error;
+    const described = file ? describeSqliteOpenError(file, cause) : undefined;
     if (described) throw described;
+    if (error instanceof HearthError) throw error;
     throw new HearthError(
       "DATABASE_UNAVAILABLE",
       `the web database could not be opened: ${(error as Error).message}`,
