@@ -502,6 +502,27 @@ describe("restoreBackup", () => {
     expect(existsSync(join(dataDir, "backups", "before-upgrade", "manifest.json"))).toBe(true);
   });
 
+  it("restores a pre-migration backup's one database, naming the file it replaced, or none", async () => {
+    const shopPath = join(dataDir, "knowledge", "shop.db");
+    const shop = openShop(shopPath);
+    sell(shop, 10);
+    const destination = join(dataDir, "backups", "pre-migration-shop.db-v1-to-v2");
+    await createBackup({ dataDir, destination, only: [shopPath] });
+    sell(shop, 40);
+    shop.close();
+
+    const result = await restoreBackup({ source: destination, dataDir });
+    expect(counts(shopPath)).toEqual({ orders: 10, ledger: 10 });
+    expect(result.previousData).toMatch(/\/data\/knowledge\/shop\.db\.pre-restore-[^,]+$/);
+    expect(counts(result.previousData!).orders).toBe(50);
+
+    // Into a new data directory there is nothing to keep, and the result says none.
+    const fresh = join(root, "fresh");
+    const into = await restoreBackup({ source: destination, dataDir: fresh });
+    expect(counts(join(fresh, "knowledge", "shop.db"))).toEqual({ orders: 10, ledger: 10 });
+    expect(into.previousData).toBeUndefined();
+  });
+
   it("restores inside a data directory that cannot be swapped (a container volume)", async () => {
     const shopPath = join(dataDir, "web.db");
     const shop = openShop(shopPath);

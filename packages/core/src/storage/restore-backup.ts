@@ -38,7 +38,11 @@ export interface RestoreBackupOptions {
 export interface RestoreResult {
   manifest: BackupManifest;
   restoredFiles: number;
-  /** Where the data that was there before now lies (nothing is deleted by a restore). */
+  /**
+   * Where the data that was there before now lies (nothing is deleted by a restore): the folder a
+   * full backup's restore moved it to, or each database file a partial backup's (a pre-migration
+   * one) replaced; undefined when there was none.
+   */
   previousData: string | undefined;
   configRestoredTo: string | undefined;
   /** Why the configuration file was not put back (its location is read-only); the data was restored. */
@@ -169,19 +173,22 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
           ? await restoreBeside(source, dataDir, manifest, stamp)
           : await restoreInside(source, dataDir, manifest, stamp);
     } else {
-      previousData = `${dataDir}/*.pre-restore-${stamp}`;
+      // Only the databases listed are replaced: each one there is kept beside itself.
+      const kept: string[] = [];
       for (const entry of dataEntries) {
         const target = join(dataDir, ...entry.path.split("/").slice(1));
         await mkdir(dirname(target), PRIVATE_DIR);
         const incoming = `${target}.restoring-${stamp}`;
         await copyFile(join(source, ...entry.path.split("/")), incoming);
         // A WAL or journal left from the replaced database would be replayed into the restored one.
+        if (await exists(target)) kept.push(`${target}.pre-restore-${stamp}`);
         for (const suffix of ["", "-wal", "-shm", "-journal"]) {
           if (await exists(target + suffix))
             await rename(target + suffix, `${target}${suffix}.pre-restore-${stamp}`);
         }
         await rename(incoming, target);
       }
+      previousData = kept.length > 0 ? kept.join(", ") : undefined;
     }
   } catch (error) {
     if (error instanceof HearthError) throw error;
