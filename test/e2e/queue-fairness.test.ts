@@ -91,7 +91,9 @@ describe("the model service's queue, behind the web service", () => {
       model: modelId,
       content: "ten",
     });
-    expect(burst.filter((first) => first.startsWith(": queue position"))).toHaveLength(6);
+    // One of the burst runs and the rest wait; all of it waits when the last test's answer is still
+    // stopping (its connection closed a moment ago): the chat's turn is measured against either.
+    expect(burst.filter((first) => first.startsWith(": queue position")).length).toBeGreaterThanOrEqual(6);
     for (const call of open.splice(0)) call.destroy();
     const waited = parseSse(await response.text()).find((part) => part.type === "queue-position");
     // Its turn comes after the burst's next one (2), or first (1) when the burst's running answer

@@ -259,9 +259,10 @@ export class KnowledgeStore {
 
   // Documents
 
+  /** A base's documents, the oldest first; those of one upload in the order it gave them (rowid). */
   listDocuments(knowledgeBaseId: string): DocumentRecord[] {
     const rows = this.#db
-      .prepare("SELECT * FROM documents WHERE knowledge_base_id = ? ORDER BY created_at, id")
+      .prepare("SELECT * FROM documents WHERE knowledge_base_id = ? ORDER BY created_at, rowid")
       .all(knowledgeBaseId) as DocumentRow[];
     return rows.map(toDocument);
   }
