@@ -468,6 +468,20 @@ describe("RBAC over the whole route table", () => {
     ]);
   });
 
+  /**
+   * Everyone but a conversation's owner, as a request on it is refused for each: anonymous 401, the
+   * owner's cookie without the CSRF token 403, an API key 401, another user and an administrator 404.
+   */
+  const notTheOwner = (
+    other: Session,
+  ): Array<[string, Record<string, string> | undefined, number, string]> => [
+    ["anonymous", undefined, 401, "UNAUTHORIZED"],
+    ["a session cookie without the CSRF token", { cookie: owner.cookie }, 403, "CSRF_TOKEN_INVALID"],
+    ["an API key", { authorization: `Bearer ${strangerKey}` }, 401, "UNAUTHORIZED"],
+    ["another user", other.headers, 404, "CONVERSATION_NOT_FOUND"],
+    ["an administrator", admin.headers, 404, "CONVERSATION_NOT_FOUND"],
+  ];
+
   it("lets only the owner switch a message's version: anonymous 401, no CSRF token 403, an API key 401, another user or an admin 404", async () => {
     // A conversation of the owner's whose answer has two versions (regenerated once).
     const id = await newConversation(web.app, owner);
@@ -495,14 +509,7 @@ describe("RBAC over the whole route table", () => {
     expect(before[1]!.versions).toEqual({ index: 2, count: 2 });
     const path = `/api/conversations/${id}/versions`;
     const body = { seq: before[1]!.seq, index: 1 };
-    const other = await signUp(web.app, "another");
-    const attempts: Array<[string, Record<string, string> | undefined, number, string]> = [
-      ["anonymous", undefined, 401, "UNAUTHORIZED"],
-      ["a session cookie without the CSRF token", { cookie: owner.cookie }, 403, "CSRF_TOKEN_INVALID"],
-      ["an API key", { authorization: `Bearer ${strangerKey}` }, 401, "UNAUTHORIZED"],
-      ["another user", other.headers, 404, "CONVERSATION_NOT_FOUND"],
-      ["an administrator", admin.headers, 404, "CONVERSATION_NOT_FOUND"],
-    ];
+    const attempts = notTheOwner(await signUp(web.app, "another"));
     for (const [who, headers, status, code] of attempts) {
       const response = await web.app.inject({
         method: "POST",
@@ -532,14 +539,7 @@ describe("RBAC over the whole route table", () => {
     expect(answered.status).toBe(200);
     await answered.text();
     const path = `/api/conversations/${id}/messages/2/feedback`;
-    const other = await signUp(web.app, "another-rater");
-    const attempts: Array<[string, Record<string, string> | undefined, number, string]> = [
-      ["anonymous", undefined, 401, "UNAUTHORIZED"],
-      ["a session cookie without the CSRF token", { cookie: owner.cookie }, 403, "CSRF_TOKEN_INVALID"],
-      ["an API key", { authorization: `Bearer ${strangerKey}` }, 401, "UNAUTHORIZED"],
-      ["another user", other.headers, 404, "CONVERSATION_NOT_FOUND"],
-      ["an administrator", admin.headers, 404, "CONVERSATION_NOT_FOUND"],
-    ];
+    const attempts = notTheOwner(await signUp(web.app, "another-rater"));
     const feedback = async () =>
       (
         (await web.app.inject({ url: `/api/conversations/${id}`, headers: owner.headers })).json() as {
