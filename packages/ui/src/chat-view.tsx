@@ -1553,6 +1553,20 @@ export function ChatView(props: {
     };
   };
 
+  /**
+   * Makes the new chat shown, as it is shown: its system prompt, none (null) included (the service
+   * would otherwise give it the user's custom instructions, which were cleared here), and temporary
+   * when the switch says so (then deleted when left).
+   */
+  const createChat = async () => {
+    const conversation = await api<{ id: string; title: string }>("/api/conversations", {
+      method: "POST",
+      body: { model: props.model, systemPrompt, ...(temporary ? { temporary } : {}) },
+    });
+    if (temporary) showingTemporaryChat(conversation.id);
+    return conversation;
+  };
+
   const send = async (
     text: string,
     editMessageId?: string,
@@ -1563,14 +1577,8 @@ export function ChatView(props: {
     let created: string | undefined;
     if (!id) {
       try {
-        const conversation = await api<{ id: string; title: string }>("/api/conversations", {
-          method: "POST",
-          // Its system prompt as shown, none (null) included: the service would otherwise give
-          // it the user's custom instructions, which were cleared here.
-          body: { model: props.model, systemPrompt, ...(temporary ? { temporary } : {}) },
-        });
+        const conversation = await createChat();
         id = conversation.id;
-        if (temporary) showingTemporaryChat(id);
         // Its heading and the tab's title while the first answer is written (then its own title).
         setTitle(conversation.title);
       } catch (error) {
@@ -1677,12 +1685,7 @@ export function ChatView(props: {
     let id = props.conversationId;
     if (!id) {
       try {
-        const conversation = await api<{ id: string }>("/api/conversations", {
-          method: "POST",
-          body: { model: props.model, systemPrompt, ...(temporary ? { temporary } : {}) },
-        });
-        id = conversation.id;
-        if (temporary) showingTemporaryChat(id);
+        id = (await createChat()).id;
       } catch (error) {
         setSendError(error);
         return;
