@@ -34,7 +34,7 @@ import { type SettingsStore, settingsChanges, settingsSchema } from "../settings
 import type { WebDatabase } from "../storage/open-database.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
 import { readUsageReport } from "../usage/usage-report.js";
-import { csvFile } from "./csv.js";
+import { sendCsv } from "./csv.js";
 import { type PullOutcome, watchPull } from "./model-pull-outcome.js";
 import { registerModelRegistryRoutes } from "./model-registry-routes.js";
 import { periodStart, reportQuerySchema } from "./report-query.js";
@@ -677,7 +677,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     const since = periodStart(query.days);
     const { usage, groupTotals } = await readUsageReport(db, since);
     if (query.format === "csv") {
-      const csv = csvFile(
+      return sendCsv(
+        reply,
+        "hearth-usage.csv",
         "user,groups,model,api_key,api_key_name,requests,prompt_tokens,completion_tokens,cost_units,group_ids",
         usage.map((u) => [
           u.username,
@@ -692,10 +694,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
           u.groupIds?.join(" ") ?? GROUPS_NOT_RECORDED,
         ]),
       );
-      return reply
-        .header("content-disposition", 'attachment; filename="hearth-usage.csv"')
-        .type("text/csv; charset=utf-8")
-        .send(csv);
     }
     return { since, usage, groupTotals };
   });

@@ -1,3 +1,5 @@
+import type { FastifyReply } from "fastify";
+
 /**
  * One quoted CSV cell. Text a spreadsheet would take for a formula (starting with `=`, `+`, `-`,
  * `@`, a tab or a carriage return) gets a leading single quote, as OWASP advises against CSV
@@ -20,4 +22,17 @@ export function csvFile(
   rows: ReadonlyArray<ReadonlyArray<string | number | null | undefined>>,
 ): string {
   return `\uFEFF${[header, ...rows.map((row) => row.map(csvCell).join(","))].join("\n")}\n`;
+}
+
+/** Sends a report as the CSV file `fileName` (csvFile), to be saved rather than shown. */
+export function sendCsv(
+  reply: FastifyReply,
+  fileName: string,
+  header: string,
+  rows: ReadonlyArray<ReadonlyArray<string | number | null | undefined>>,
+): FastifyReply {
+  return reply
+    .header("content-disposition", `attachment; filename="${fileName}"`)
+    .type("text/csv; charset=utf-8")
+    .send(csvFile(header, rows));
 }

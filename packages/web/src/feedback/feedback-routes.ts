@@ -1,7 +1,7 @@
 import { ANSWER_RATINGS, FEEDBACK_COMMENT_MAX_CHARS } from "@hearth/contracts";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { csvFile } from "../admin/csv.js";
+import { sendCsv } from "../admin/csv.js";
 import { periodStart, reportQuerySchema } from "../admin/report-query.js";
 import { currentUser } from "../auth/route-access.js";
 import type { ContentFilter } from "../chat/content-filter.js";
@@ -59,7 +59,9 @@ export function registerFeedbackRoutes(
     const since = periodStart(query.days);
     if (query.format === "json") return readFeedbackReport(conversations.db, since);
     const ratings = await readFeedbackRatings(conversations.db, since);
-    const csv = csvFile(
+    return sendCsv(
+      reply,
+      "hearth-feedback.csv",
       "rated_at,user,model,rating,comment,seq,version,versions,answer_start",
       ratings.map((r) => [
         r.ratedAt,
@@ -73,9 +75,5 @@ export function registerFeedbackRoutes(
         r.answerStart,
       ]),
     );
-    return reply
-      .header("content-disposition", 'attachment; filename="hearth-feedback.csv"')
-      .type("text/csv; charset=utf-8")
-      .send(csv);
   });
 }
