@@ -412,9 +412,9 @@ export class KnowledgeStore {
     if (knowledgeBaseIds.length === 0) return [];
     const rows = this.#db
       .prepare(
-        `SELECT id FROM documents WHERE enabled = 0 AND knowledge_base_id IN (${knowledgeBaseIds.map(() => "?").join(",")})`,
+        "SELECT id FROM documents WHERE enabled = 0 AND knowledge_base_id IN (SELECT value FROM json_each(?))",
       )
-      .all(...knowledgeBaseIds) as Array<{ id: string }>;
+      .all(JSON.stringify(knowledgeBaseIds)) as Array<{ id: string }>;
     return rows.map((row) => row.id);
   }
 
