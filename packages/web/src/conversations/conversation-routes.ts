@@ -232,8 +232,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   app.delete("/api/conversations/:id", access, async (request, reply) => {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
-    const { temporary } = await store.get(user.id, id);
-    const messages = await store.delete(user.id, id);
+    const { messages, temporary } = await store.delete(user.id, id);
     deps.turns.stop(id, "deleted");
     // An empty conversation is no one's record (the page removes the one a refused first message
     // leaves), nor is a temporary chat (the page deletes one as it is left): auditing them would

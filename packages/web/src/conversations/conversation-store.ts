@@ -633,10 +633,11 @@ export class ConversationStore {
     });
   }
 
-  /** Deletes a conversation, its messages and their stored versions; returns how many messages it held. */
-  async delete(userId: string, id: string): Promise<number> {
-    await this.get(userId, id);
-    return this.db.transaction().execute((trx) => deleteConversationRows(trx, [id]));
+  /** Deletes a conversation, its messages and their stored versions; says how many messages it held, and whether it was a temporary chat. */
+  async delete(userId: string, id: string): Promise<{ messages: number; temporary: boolean }> {
+    const { temporary } = await this.get(userId, id);
+    const messages = await this.db.transaction().execute((trx) => deleteConversationRows(trx, [id]));
+    return { messages, temporary };
   }
 
   async messages(userId: string, id: string): Promise<StoredMessage[]> {
