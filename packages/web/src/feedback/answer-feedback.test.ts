@@ -298,6 +298,8 @@ describe.each(dialects)("answer feedback on %s", (dialect) => {
     const old = await answered(dave, "five", "tiny-story");
     await rate(carol, a, 2, { rating: "up" });
     await rate(carol, b, 2, { rating: "down", comment: '=HYPERLINK("http://evil")' });
+    // The latest first: the next a moment later (in the same millisecond, which is later is a tie).
+    await new Promise((resolve) => setTimeout(resolve, 5));
     await rate(dave, c, 2, { rating: "up", comment: "讲得很清楚" });
     await rate(dave, d, 2, { rating: "down" });
     await rate(dave, old, 2, { rating: "down", comment: "old news" });
