@@ -10,7 +10,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * first while one is; and a document still being ingested can be cancelled from any page load,
  * also one whose job the page never started (a folder's scan), which asks first for its others. A
  * document once indexed is found by the page's retrieval test, but not while it is switched off for
- * answers; the base's id, which the API and Dify take, is shown and copied.
+ * answers; its passages as indexed are listed, and found by a text; the base's id, which the API and
+ * Dify take, is shown and copied.
  */
 describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
   let stand: UiStand;
@@ -171,6 +172,24 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       "Every employee gets twenty vacation days a year.",
     );
     await source.getByRole("button", { name: "Close" }).click();
+
+    // The document's passages as indexed, opened from its Chunks figure, in order; a find keeps
+    // those holding a text, marked.
+    await row.getByRole("button", { name: "Show the 2 passages of leave-policy.txt" }).click();
+    const chunks = page.getByRole("dialog", { name: "Passages of leave-policy.txt" });
+    const listed = chunks.getByRole("list", { name: "Passages of leave-policy.txt" }).getByRole("listitem");
+    expect(await listed.allTextContents()).toEqual([
+      "#125 charactersThe office opens at nine.",
+      "#248 charactersEvery employee gets twenty vacation days a year.",
+    ]);
+    await chunks.getByText("2 passages, in document order").waitFor();
+    await chunks.getByLabel("Find in passages").fill("VACATION");
+    await chunks.getByText("1 of 2 passages hold it").waitFor();
+    expect(await listed.count()).toBe(1);
+    expect(await listed.locator("mark").allTextContents()).toEqual(["vacation"]);
+    // Escape in the find box closes the dialog (a search field's Escape would only empty it).
+    await chunks.getByLabel("Find in passages").press("Escape");
+    await chunks.waitFor({ state: "detached" });
 
     await question.fill("parking permits");
     await question.press("Enter");

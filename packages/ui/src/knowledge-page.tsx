@@ -3,6 +3,7 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from "react"
 import { api } from "./api.js";
 import { DataTable } from "./data-table.js";
 import { errorText, type RequestIssue, requestIssuesText } from "./display-text.js";
+import { DocumentPassages } from "./document-passages.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { startUploads, type UploadRow, useUploads } from "./knowledge-uploads.js";
@@ -149,6 +150,8 @@ export function KnowledgePage() {
   const { rows: uploads, settled } = useUploads();
   const [name, setName] = useState("");
   const [notice, setNotice] = useState("");
+  /** The document whose passages are open in their dialog. */
+  const [passagesOf, setPassagesOf] = useState<DocumentRow>();
   const { error, run } = useAction();
   usePageTitle(t.knowledge);
 
@@ -175,6 +178,7 @@ export function KnowledgePage() {
   useEffect(() => {
     setDocuments([]);
     setNotice("");
+    setPassagesOf(undefined);
     if (selected && !selectedUnowned) void run(() => loadDocuments(selected));
   }, [selected, selectedUnowned, loadDocuments, run]);
   // Each upload that ends adds its documents (or its failure): the base shown is read again.
@@ -411,7 +415,22 @@ export function KnowledgePage() {
                 <td>
                   <DocumentState document={document} />
                 </td>
-                <td className="nowrap">{document.status === "indexed" ? document.chunkCount : ""}</td>
+                <td className="nowrap">
+                  {document.status === "indexed" && document.chunkCount > 0 ? (
+                    <button
+                      type="button"
+                      className="link"
+                      aria-label={fill(t.viewPassages, { n: document.chunkCount, name: document.name })}
+                      onClick={() => setPassagesOf(document)}
+                    >
+                      {document.chunkCount}
+                    </button>
+                  ) : document.status === "indexed" ? (
+                    document.chunkCount
+                  ) : (
+                    ""
+                  )}
+                </td>
                 <td>
                   {base.permission !== "read" && (
                     <>
@@ -472,6 +491,13 @@ export function KnowledgePage() {
           </div>
           {/* A test per base: another base's question and passages are not shown for this one. */}
           <RetrievalTest key={base.id} knowledgeBaseId={base.id} />
+          {passagesOf && (
+            <DocumentPassages
+              knowledgeBaseId={base.id}
+              document={passagesOf}
+              onClose={() => setPassagesOf(undefined)}
+            />
+          )}
         </section>
       )}
     </div>

@@ -202,7 +202,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       status,
       error,
       sizeBytes: Buffer.byteLength(text),
-      chunkCount: 1,
+      chunkCount: paragraphs(text).length,
       contentType: "text/plain",
       createdAt: now,
       updatedAt: now,

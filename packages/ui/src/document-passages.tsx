@@ -1,0 +1,127 @@
+import { useEffect, useState } from "react";
+import { api } from "./api.js";
+import { fill, useI18n } from "./i18n.js";
+import { ModalDialog } from "./modal-dialog.js";
+import { type Found, passagesHolding } from "./passage-find.js";
+import type { Passage } from "./source-text.js";
+import { ActionError } from "./use-action.js";
+
+/** A passage as a document's passages route lists it (contracts: documentPassageSchema). */
+interface DocumentPassage extends Passage {
+  ordinal: number;
+  page: number | null;
+  headingPath: string[];
+}
+
+/** How many passages are shown at first, and added by each Show more (a long PDF has thousands). */
+const PAGE_SIZE = 100;
+
+/** A passage's text with what was looked for marked. */
+function Marked({ text, found }: { text: string; found: Found[] }) {
+  const parts = [];
+  let at = 0;
+  for (const { start, end } of found) {
+    parts.push(text.slice(at, start), <mark key={start}>{text.slice(start, end)}</mark>);
+    at = end;
+  }
+  parts.push(text.slice(at));
+  return <>{parts}</>;
+}
+
+/**
+ * A document's passages as it was indexed (RAGFlow's and Dify's chunk view): each in order with its
+ * number, page, headings and length, so that a writer sees how the document was cut and read (a
+ * table split apart, a scanned page with no text); a find box keeps the passages holding a text,
+ * marked. A modal dialog: Escape or Close returns to the knowledge base.
+ */
+export function DocumentPassages(props: {
+  knowledgeBaseId: string;
+  document: { id: string; name: string };
+  onClose(): void;
+}) {
+  const { t } = useI18n();
+  const { knowledgeBaseId, document } = props;
+  const [passages, setPassages] = useState<DocumentPassage[]>();
+  const [error, setError] = useState<unknown>();
+  const [needle, setNeedle] = useState("");
+  const [shown, setShown] = useState(PAGE_SIZE);
+  useEffect(() => {
+    let current = true;
+    const path = `/api/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/documents/${encodeURIComponent(document.id)}/passages`;
+    api<{ passages: DocumentPassage[] }>(path).then(
+      (answer) => {
+        if (current) setPassages([...answer.passages].sort((a, b) => a.ordinal - b.ordinal));
+      },
+      (caught: unknown) => {
+        if (current) setError(caught);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [knowledgeBaseId, document.id]);
+
+  const holding = passages ? passagesHolding(passages, needle) : [];
+  const format = new Intl.NumberFormat(t.dateLocale);
+  return (
+    <ModalDialog
+      className="source-view document-passages"
+      titleId="document-passages-title"
+      title={fill(t.passagesOf, { name: document.name })}
+      onClose={props.onClose}
+    >
+      {!passages && !error && <p role="status">{t.loading}</p>}
+      <ActionError error={error} />
+      {passages && (
+        <>
+          <label className="passage-find">
+            {t.findInPassages}
+            <input
+              value={needle}
+              onChange={(event) => {
+                setNeedle(event.target.value);
+                setShown(PAGE_SIZE);
+              }}
+            />
+          </label>
+          <p role="status" className="muted">
+            {needle.trim()
+              ? fill(t.passagesHolding, {
+                  n: format.format(holding.length),
+                  total: format.format(passages.length),
+                })
+              : fill(t.passageCount, { n: format.format(passages.length) })}
+          </p>
+          {/* Scrolls on its own (a keyboard user scrolls it once it has focus). */}
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region is reached by keyboard */}
+          <ol className="passage-list" tabIndex={0} aria-label={fill(t.passagesOf, { name: document.name })}>
+            {holding.slice(0, shown).map(({ passage, found }) => (
+              <li key={passage.id}>
+                <div className="retrieval-result-head">
+                  <strong>{fill(t.passageNumber, { n: passage.ordinal + 1 })}</strong>
+                  {passage.page !== null && (
+                    <span className="muted">{fill(t.passagePage, { page: passage.page })}</span>
+                  )}
+                  {passage.headingPath.length > 0 && (
+                    <span className="muted">{passage.headingPath.join(" › ")}</span>
+                  )}
+                  <span className="badge">
+                    {fill(t.passageLength, { n: format.format(Array.from(passage.text).length) })}
+                  </span>
+                </div>
+                <p className="retrieval-text">
+                  <Marked text={passage.text} found={found} />
+                </p>
+              </li>
+            ))}
+          </ol>
+          {holding.length > shown && (
+            <button type="button" onClick={() => setShown((n) => n + PAGE_SIZE)}>
+              {fill(t.showMorePassages, { n: format.format(holding.length - shown) })}
+            </button>
+          )}
+        </>
+      )}
+    </ModalDialog>
+  );
+}
