@@ -11,7 +11,7 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * also one whose job the page never started (a folder's scan), which asks first for its others. A
  * document once indexed is found by the page's retrieval test, but not while it is switched off for
  * answers; its passages as indexed are listed, and found by a text; the base's id, which the API and
- * Dify take, is shown and copied.
+ * Dify take, is shown and copied. A web page is added by its address.
  */
 describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
   let stand: UiStand;
@@ -227,5 +227,47 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     expect(await passages.first().textContent()).toContain(
       "Every employee gets twenty vacation days a year.",
     );
+  });
+  it("adds a web page by its address, which is then found like an upload; a page that cannot be fetched says so", async () => {
+    const { page } = desk;
+    services.webPages.set(
+      "https://intranet.example/handbook/parking",
+      "Parking permits are issued by the front desk every Monday.",
+    );
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByLabel("New knowledge base").fill("intranet");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "intranet" }).waitFor();
+    const address = page.getByLabel("Add a web page by its address");
+    await address.fill("https://intranet.example/handbook/parking");
+    const sent = page.waitForRequest((request) => request.url().endsWith("/documents/from-url"));
+    await address.press("Enter");
+    expect((await sent).postDataJSON()).toEqual({ url: "https://intranet.example/handbook/parking" });
+    await page
+      .getByText(
+        "Adding https://intranet.example/handbook/parking: it is fetched and indexed like an upload.",
+      )
+      .waitFor();
+    expect(await address.inputValue()).toBe("");
+    const row = page.locator("tr", {
+      has: page.getByRole("link", { name: "intranet.example/handbook/parking" }),
+    });
+    await expect.poll(() => row.getAttribute("data-status")).toBe("indexed");
+    await page.getByLabel("Question").fill("Who issues parking permits?");
+    await page.getByLabel("Question").press("Enter");
+    const passages = page.getByRole("list", { name: "Passages found" }).getByRole("listitem");
+    await expect.poll(() => passages.count()).toBe(1);
+    expect(await passages.first().textContent()).toContain("issued by the front desk");
+
+    await address.fill("https://intranet.example/gone");
+    await page.getByRole("button", { name: "Add page" }).click();
+    const failed = page.locator("tr", { has: page.getByRole("link", { name: "intranet.example/gone" }) });
+    await expect.poll(() => failed.getAttribute("data-status")).toBe("failed");
+    // Why, in the service's words: which page, and what went wrong.
+    await failed
+      .getByText(
+        "The document's URL could not be fetched. (https://intranet.example/gone could not be fetched: connection refused)",
+      )
+      .waitFor();
   });
 });

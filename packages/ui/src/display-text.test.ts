@@ -242,6 +242,13 @@ describe("error codes in the reader's language", () => {
     expect(Object.keys(zh.unreachableServices).sort()).toEqual(Object.keys(en.unreachableServices).sort());
   });
 
+  it("says which web page could not be fetched and why, in the service's words beside the reader's language", () => {
+    const refused =
+      "127.0.0.1 is a private or loopback address (list it in knowledge.allowPrivateRanges to allow it)";
+    expect(errorText(zh, "URL_FETCH_FAILED", refused)).toBe(`无法抓取该文档的 URL。（${refused}）`);
+    expect(errorText(en, "URL_FETCH_FAILED", "")).toBe("The document's URL could not be fetched.");
+  });
+
   it("shows an admin the server's own words on a model too large for memory; tells others to ask an admin", () => {
     const message =
       "loading big-model needs about 43.31 GiB but only 21.47 GiB is free; use a smaller quantization, a smaller context (HEARTH_CONTEXT_SIZE), fewer parallel slots (HEARTH_PARALLEL)";

@@ -26,6 +26,8 @@ export function errorText(
     if (issues) return issues;
     return message ? fill(t.withNote, { text: translated, note: message }) : translated;
   }
+  // Which address failed and why (refused as private, not found, timed out) is the service's to say.
+  if (code === "URL_FETCH_FAILED" && message) return fill(t.withNote, { text: translated, note: message });
   const documentFormat = documentFormatText(t, code, details);
   if (documentFormat) return documentFormat;
   const service = details?.service;

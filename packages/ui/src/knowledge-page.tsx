@@ -150,6 +150,8 @@ export function KnowledgePage() {
   const { rows: uploads, settled } = useUploads();
   const [name, setName] = useState("");
   const [notice, setNotice] = useState("");
+  /** A web page's address being typed, to add to the base shown. */
+  const [pageUrl, setPageUrl] = useState("");
   /** The document whose passages are open in their dialog. */
   const [passagesOf, setPassagesOf] = useState<DocumentRow>();
   const { error, run } = useAction();
@@ -205,6 +207,25 @@ export function KnowledgePage() {
       setName("");
       await load();
       setSelected(created.id);
+    });
+  };
+
+  /**
+   * Adds a web page by its address: the knowledge service fetches it (within the operator's network
+   * rules, docs/knowledge.md) and indexes it as an upload; its row shows how that goes.
+   */
+  const addWebPage = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!selected) return;
+    const url = pageUrl.trim();
+    await run(async () => {
+      await api(`/api/knowledge-bases/${encodeURIComponent(selected)}/documents/from-url`, {
+        method: "POST",
+        body: { url },
+      });
+      setPageUrl("");
+      setNotice(fill(t.webPageAdding, { url }));
+      await loadDocuments(selected);
     });
   };
 
@@ -363,6 +384,21 @@ export function KnowledgePage() {
               {/* A picker per base: the files chosen for one are not shown as chosen for the next. */}
               <input key={base.id} type="file" multiple onChange={(e) => upload(e.target.files)} />
             </label>
+          )}
+          {base.permission !== "read" && (
+            <form className="inline-form web-page-form" onSubmit={addWebPage}>
+              <label>
+                {t.addWebPage}
+                <input
+                  type="url"
+                  value={pageUrl}
+                  placeholder="https://"
+                  onChange={(e) => setPageUrl(e.target.value)}
+                  required
+                />
+              </label>
+              <button type="submit">{t.addWebPageButton}</button>
+            </form>
           )}
           {baseUploads.some((row) => row.status === "uploading") && <p className="muted">{t.uploadsGoOn}</p>}
           {baseUploads.length > 0 && (

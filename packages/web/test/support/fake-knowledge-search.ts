@@ -59,6 +59,12 @@ export interface FakeKnowledge {
    * marks them failed with JOB_CANCELLED as the real service does.
    */
   holdIngestion: boolean;
+  /**
+   * The web pages `.../documents/from-url` finds (URL → text): a page ingests as a text document
+   * named by its host and path; any other URL fails with URL_FETCH_FAILED as the real service's
+   * unreachable page does. Nothing is fetched.
+   */
+  webPages: Map<string, string>;
   /** Documents every base reports as indexed with older settings, until it is re-indexed. */
   staleDocuments: number;
   /**
@@ -164,6 +170,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     knowledgeBaseBodies: [],
     sandboxHeaders: true,
     holdIngestion: false,
+    webPages: new Map(),
     staleDocuments: 0,
     beforeUploadAnswer: undefined,
     ingestElsewhere(knowledgeBaseId, files) {
@@ -435,6 +442,22 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           heldJobs.set(started.id, { knowledgeBaseId: id, documents: documents.map((d) => d.record) });
         await state.beforeUploadAnswer?.();
         return send(response, 202, { job: started, documents: documents.map((d) => d.record) });
+      }
+      if (parts[3] === "documents" && parts[4] === "from-url" && request.method === "POST") {
+        const { url } = JSON.parse(raw.toString()) as { url: string };
+        const page = new URL(url);
+        const text = state.webPages.get(page.href);
+        const record = documentRecord(
+          id,
+          `${page.host}${page.pathname}`,
+          text ?? "",
+          text === undefined ? "failed" : "indexed",
+          text === undefined
+            ? { code: "URL_FETCH_FAILED", message: `${page.href} could not be fetched: connection refused` }
+            : null,
+        );
+        base.documents.push({ record, text: text ?? "" });
+        return send(response, 202, { job: startJob(id, "completed") });
       }
       if (parts[3] === "documents" && parts[4]) {
         const document = base.documents.find((d) => d.record.id === parts[4]);
