@@ -11,7 +11,7 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * also one whose job the page never started (a folder's scan), which asks first for its others. A
  * document once indexed is found by the page's retrieval test, but not while it is switched off for
  * answers; its passages as indexed are listed, and found by a text; the base's id, which the API and
- * Dify take, is shown and copied. A web page is added by its address.
+ * Dify take, is shown and copied. A web page is added by its address; a base's settings are changed.
  */
 describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
   let stand: UiStand;
@@ -178,6 +178,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     await row.getByRole("button", { name: "Show the 2 passages of leave-policy.txt" }).click();
     const chunks = page.getByRole("dialog", { name: "Passages of leave-policy.txt" });
     const listed = chunks.getByRole("list", { name: "Passages of leave-policy.txt" }).getByRole("listitem");
+    await expect.poll(() => listed.count()).toBe(2);
     expect(await listed.allTextContents()).toEqual([
       "#125 charactersThe office opens at nine.",
       "#248 charactersEvery employee gets twenty vacation days a year.",
@@ -269,5 +270,82 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
         "The document's URL could not be fetched. (https://intranet.example/gone could not be fetched: connection refused)",
       )
       .waitFor();
+  });
+  it("changes a base's name, description, embedding model and passage size in its settings, asking before its documents are indexed again", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByLabel("New knowledge base").fill("settings");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "settings" }).waitFor();
+    await page.locator('input[type="file"]').setInputFiles({
+      name: "a.txt",
+      mimeType: "text/plain",
+      buffer: Buffer.from("Alpha."),
+    });
+    await expect
+      .poll(() =>
+        page.locator("tr", { has: page.getByRole("link", { name: "a.txt" }) }).getAttribute("data-status"),
+      )
+      .toBe("indexed");
+    await page.getByText("Searched by words only (no embedding model)").waitFor();
+
+    await page.getByText("Knowledge base settings", { exact: true }).click();
+    const form = page.getByRole("form", { name: "Knowledge base settings" });
+    await form.getByLabel("Name").fill("settings renamed");
+    await form.getByLabel("Description").fill("What the team decided.");
+    await form.getByLabel("Embedding model").selectOption("tiny-story");
+    await form.getByLabel("Passage size (tokens)").fill("256");
+    await form.getByLabel("Overlap (tokens)").fill("32");
+    // Declined, nothing is sent.
+    const asked: string[] = [];
+    const decline = (dialog: Dialog) => {
+      asked.push(dialog.message());
+      void dialog.dismiss();
+    };
+    page.once("dialog", decline);
+    const bodies = services.knowledgeBaseBodies.length;
+    await form.getByRole("button", { name: "Save settings" }).click();
+    await expect.poll(() => asked.length).toBe(1);
+    expect(asked[0]).toBe(
+      "A new embedding model or passage size indexes all 1 documents again. They stay searchable meanwhile. Save?",
+    );
+    expect(services.knowledgeBaseBodies.length).toBe(bodies);
+
+    page.once("dialog", (dialog) => void dialog.accept());
+    await form.getByRole("button", { name: "Save settings" }).click();
+    await page
+      .getByText(
+        "Settings saved: its documents are being indexed again with them, and stay searchable meanwhile.",
+      )
+      .waitFor();
+    expect(services.knowledgeBaseBodies.filter((b) => b.method === "PATCH").at(-1)?.body).toEqual({
+      name: "settings renamed",
+      description: "What the team decided.",
+      embeddingModel: "tiny-story",
+      chunking: { maxTokens: 256, overlapTokens: 32 },
+    });
+    await page.getByRole("heading", { name: "settings renamed" }).waitFor();
+    await page.locator(".knowledge-description", { hasText: "What the team decided." }).waitFor();
+    await page.getByText("Searched by words and meaning (embedding model tiny-story)").waitFor();
+
+    // Saved again as it is: nothing is sent; the model taken off again is full text only.
+    await page
+      .getByRole("form", { name: "Knowledge base settings" })
+      .getByRole("button", { name: "Save settings" })
+      .click();
+    await page.getByText("Nothing was changed.").waitFor();
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page
+      .getByRole("form", { name: "Knowledge base settings" })
+      .getByLabel("Embedding model")
+      .selectOption("");
+    await page
+      .getByRole("form", { name: "Knowledge base settings" })
+      .getByRole("button", { name: "Save settings" })
+      .click();
+    await page.getByText("Searched by words only (no embedding model)").waitFor();
+    expect(services.knowledgeBaseBodies.filter((b) => b.method === "PATCH").at(-1)?.body).toEqual({
+      embeddingModel: null,
+    });
   });
 });

@@ -269,7 +269,7 @@ export function App() {
       />
     );
   else if (path.startsWith("/s/")) page = <SharePage shareId={path.slice(3)} />;
-  else if (path.startsWith("/knowledge")) page = <KnowledgePage />;
+  else if (path.startsWith("/knowledge")) page = <KnowledgePage admin={user.role === "admin"} />;
   else if (path.startsWith("/archived")) page = <ArchivedPage />;
   else if (path.startsWith("/settings"))
     page = (

@@ -277,6 +277,27 @@ const en = {
   create: "Create",
   upload: "Upload files",
   /** A web page added to a base by its address (the knowledge service fetches it). */
+  /** A base's settings (its manager's): name, description, embedding model, chunking, watched folder. */
+  knowledgeSettings: "Knowledge base settings",
+  knowledgeDescription: "Description",
+  embeddingModel: "Embedding model",
+  embeddingModelNone: "None: full text search only",
+  embeddingModelHint:
+    "With a model that embeds text (an embedding GGUF, or Ollama's nomic-embed-text or bge-m3), answers search by meaning and by words together (hybrid). The model is checked when saved.",
+  chunkTokens: "Passage size (tokens)",
+  chunkOverlap: "Overlap (tokens)",
+  watchFolder: "Folder on the server to mirror",
+  watchFolderHint:
+    "Administrators only: a folder on the knowledge service's machine, outside Hearth's data folder, whose files the base holds; Re-sync reads it again.",
+  saveKnowledgeSettings: "Save settings",
+  knowledgeSettingsSaved: "Settings saved.",
+  knowledgeSettingsSavedReindexing:
+    "Settings saved: its documents are being indexed again with them, and stay searchable meanwhile.",
+  knowledgeSettingsUnchanged: "Nothing was changed.",
+  knowledgeSettingsReindexConfirm:
+    "A new embedding model or passage size indexes all {n} documents again. They stay searchable meanwhile. Save?",
+  knowledgeSearchHybrid: "Searched by words and meaning (embedding model {model})",
+  knowledgeSearchFullText: "Searched by words only (no embedding model)",
   addWebPage: "Add a web page by its address",
   addWebPageButton: "Add page",
   webPageAdding: "Adding {url}: it is fetched and indexed like an upload.",
@@ -1236,6 +1257,25 @@ const zhCN: Messages = {
   name: "名称",
   create: "创建",
   upload: "上传文件",
+  knowledgeSettings: "知识库设置",
+  knowledgeDescription: "描述",
+  embeddingModel: "向量模型",
+  embeddingModelNone: "无：仅全文检索",
+  embeddingModelHint:
+    "选择能生成文本向量的模型（向量 GGUF，或 Ollama 的 nomic-embed-text、bge-m3）后，回答会同时按语义和关键词检索（混合检索）。保存时会检查该模型。",
+  chunkTokens: "分块大小（token）",
+  chunkOverlap: "重叠（token）",
+  watchFolder: "镜像的服务器文件夹",
+  watchFolderHint:
+    "仅管理员可设置：知识服务所在机器上、Hearth 数据目录之外的文件夹，知识库收录其中的文件；“重新同步”会再次读取它。",
+  saveKnowledgeSettings: "保存设置",
+  knowledgeSettingsSaved: "设置已保存。",
+  knowledgeSettingsSavedReindexing: "设置已保存：正在按新设置重新索引文档，期间仍可检索。",
+  knowledgeSettingsUnchanged: "没有任何更改。",
+  knowledgeSettingsReindexConfirm:
+    "更换向量模型或分块大小会重新索引全部 {n} 个文档，期间仍可检索。确定保存吗？",
+  knowledgeSearchHybrid: "按关键词和语义检索（向量模型 {model}）",
+  knowledgeSearchFullText: "仅按关键词检索（无向量模型）",
   addWebPage: "按网址添加网页",
   addWebPageButton: "添加网页",
   webPageAdding: "正在添加 {url}：它会像上传的文件一样被抓取并索引。",

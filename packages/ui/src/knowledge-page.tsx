@@ -6,15 +6,17 @@ import { errorText, type RequestIssue, requestIssuesText } from "./display-text.
 import { DocumentPassages } from "./document-passages.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
+import { type KnowledgeBaseSettings, KnowledgeBaseSettingsForm } from "./knowledge-base-settings.js";
 import { startUploads, type UploadRow, useUploads } from "./knowledge-uploads.js";
 import { CopyButton } from "./markdown.js";
 import { RetrievalTest } from "./retrieval-test.js";
 import { type DocumentRow, DocumentState, IN_PROGRESS, UploadProgress } from "./uploads.js";
 import { ActionError, useAction } from "./use-action.js";
 
-interface KnowledgeBase {
+interface KnowledgeBase extends KnowledgeBaseSettings {
   id: string;
   name: string;
+  updatedAt?: string;
   permission: "read" | "write" | "manage";
   visibility?: string;
   /** Made outside the web UI and not yet adopted: listed to administrators only, to adopt. */
@@ -141,7 +143,7 @@ function Sharing(props: {
  * Knowledge bases: create, upload with per-file progress and errors, documents (each switched on
  * or off for answers), delete, re-sync, sharing, and a retrieval test of the base shown.
  */
-export function KnowledgePage() {
+export function KnowledgePage({ admin }: { admin: boolean }) {
   const { t } = useI18n();
   const [bases, setBases] = useState<KnowledgeBase[]>([]);
   const [selected, setSelected] = useState<string | undefined>();
@@ -374,6 +376,12 @@ export function KnowledgePage() {
       {base && !base.unowned && (
         <section aria-labelledby="kb-title">
           <h3 id="kb-title">{base.name}</h3>
+          {base.description && <p className="knowledge-description">{base.description}</p>}
+          <p className="muted">
+            {base.embeddingModel
+              ? fill(t.knowledgeSearchHybrid, { model: base.embeddingModel })
+              : t.knowledgeSearchFullText}
+          </p>
           <p className="muted">
             {t.knowledgeBaseId} <code>{base.id}</code>{" "}
             <CopyButton text={base.id} label={t.copyKnowledgeBaseId} />
@@ -525,6 +533,24 @@ export function KnowledgePage() {
               </>
             )}
           </div>
+          {base.permission === "manage" && (
+            <details className="knowledge-settings-panel">
+              <summary>{t.knowledgeSettings}</summary>
+              {/* Made anew from the base as saved: a change saved elsewhere, or a refusal, shows as it is. */}
+              <KnowledgeBaseSettingsForm
+                key={`${base.id}:${base.updatedAt ?? ""}`}
+                knowledgeBase={base}
+                documentCount={documents.length}
+                admin={admin}
+                run={run}
+                onSaved={async (saved) => {
+                  setNotice(saved);
+                  await load();
+                  await run(() => loadDocuments(base.id));
+                }}
+              />
+            </details>
+          )}
           {/* A test per base: another base's question and passages are not shown for this one. */}
           <RetrievalTest key={base.id} knowledgeBaseId={base.id} />
           {passagesOf && (

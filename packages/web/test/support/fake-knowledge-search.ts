@@ -127,37 +127,31 @@ function job(id: string, knowledgeBaseId: string, status: IngestionJob["status"]
 }
 
 export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
-  const bases = new Map<
-    string,
-    {
-      id: string;
-      name: string;
-      embeddingModel: string | null;
-      watchFolder: string | null;
-      createdAt: string;
-      documents: Array<{ record: KnowledgeDocument; text: string }>;
-    }
-  >();
-  /** A base as the knowledge service answers it (the contract's schema checks the shape). */
-  const view = (base: {
+  interface FakeBase {
     id: string;
     name: string;
+    description: string;
     embeddingModel: string | null;
+    chunking: { maxTokens: number; overlapTokens: number };
     watchFolder: string | null;
     createdAt: string;
-    documents: unknown[];
-  }) =>
+    updatedAt: string;
+    documents: Array<{ record: KnowledgeDocument; text: string }>;
+  }
+  const bases = new Map<string, FakeBase>();
+  /** A base as the knowledge service answers it (the contract's schema checks the shape). */
+  const view = (base: FakeBase) =>
     knowledgeBaseSchema.parse({
       id: base.id,
       name: base.name,
-      description: "",
+      description: base.description,
       embeddingModel: base.embeddingModel,
-      chunking: { maxTokens: 512, overlapTokens: 64 },
+      chunking: base.chunking,
       watchFolder: base.watchFolder,
       documentCount: base.documents.length,
       staleDocumentCount: state.staleDocuments,
       createdAt: base.createdAt,
-      updatedAt: base.createdAt,
+      updatedAt: base.updatedAt,
     });
   const state: FakeKnowledge = {
     url: "",
@@ -378,12 +372,16 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           watchFolder?: string;
           embeddingModel?: string;
         };
-        const base = {
+        const createdAt = new Date().toISOString();
+        const base: FakeBase = {
           id: randomUUID(),
           name,
+          description: "",
           embeddingModel: embeddingModel ?? null,
+          chunking: { maxTokens: 512, overlapTokens: 64 },
           watchFolder: watchFolder ?? null,
-          createdAt: new Date().toISOString(),
+          createdAt,
+          updatedAt: createdAt,
           documents: [],
         };
         bases.set(base.id, base);
@@ -397,10 +395,13 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         });
       if (parts.length === 3 && request.method === "GET") return send(response, 200, view(base));
       if (parts.length === 3 && request.method === "PATCH") {
-        const patch = JSON.parse(raw.toString()) as { name?: string; watchFolder?: string | null };
-        if (patch.name !== undefined) base.name = patch.name;
-        if (patch.watchFolder !== undefined) base.watchFolder = patch.watchFolder;
-        return send(response, 200, view(base));
+        const patch = JSON.parse(raw.toString()) as Partial<
+          Pick<FakeBase, "name" | "description" | "embeddingModel" | "chunking" | "watchFolder">
+        >;
+        const reindex = patch.embeddingModel !== undefined || patch.chunking !== undefined;
+        Object.assign(base, patch, { updatedAt: new Date().toISOString() });
+        // As the real service: a new model or chunking starts a re-index job at once.
+        return send(response, 200, reindex ? { ...view(base), reindexJobId: startJob(id, "completed").id } : view(base));
       }
       if (parts.length === 3 && request.method === "DELETE") {
         bases.delete(id);

@@ -1,0 +1,196 @@
+import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "@hearth/contracts/knowledge-base-name";
+import { type FormEvent, useEffect, useState } from "react";
+import { api } from "./api.js";
+import { fill, useI18n } from "./i18n.js";
+
+/** A base's settings as the knowledge service lists them (contracts: knowledgeBaseSchema). */
+export interface KnowledgeBaseSettings {
+  id: string;
+  name: string;
+  description?: string;
+  embeddingModel?: string | null;
+  chunking?: { maxTokens: number; overlapTokens: number };
+  watchFolder?: string | null;
+}
+
+/** The knowledge service's limits on chunking (contracts: createKnowledgeBaseRequestSchema). */
+const CHUNK_TOKENS = { min: 32, max: 8192 };
+const OVERLAP_TOKENS = { min: 0, max: 4096 };
+const DESCRIPTION_MAX_CHARS = 4000;
+
+/** The fields of a settings change that differ from the base as it is; empty when none does. */
+export function settingsChange(
+  base: KnowledgeBaseSettings,
+  form: {
+    name: string;
+    description: string;
+    embeddingModel: string;
+    maxTokens: number;
+    overlapTokens: number;
+    watchFolder: string;
+  },
+  admin: boolean,
+): Record<string, unknown> {
+  const change: Record<string, unknown> = {};
+  if (form.name.trim() !== base.name) change.name = form.name.trim();
+  if (form.description !== (base.description ?? "")) change.description = form.description;
+  if (form.embeddingModel !== (base.embeddingModel ?? ""))
+    change.embeddingModel = form.embeddingModel || null;
+  const chunking = base.chunking;
+  if (chunking && (form.maxTokens !== chunking.maxTokens || form.overlapTokens !== chunking.overlapTokens))
+    change.chunking = { maxTokens: form.maxTokens, overlapTokens: form.overlapTokens };
+  if (admin && form.watchFolder.trim() !== (base.watchFolder ?? ""))
+    change.watchFolder = form.watchFolder.trim() || null;
+  return change;
+}
+
+/** Whether a change makes the knowledge service index every document of the base again. */
+export function reindexes(change: Record<string, unknown>): boolean {
+  return "embeddingModel" in change || "chunking" in change;
+}
+
+/**
+ * A base's settings, for its manager (Dify's and RAGFlow's knowledge settings): name, description,
+ * embedding model (none: full text only), chunk size and overlap in tokens, and for administrators
+ * the server folder it mirrors. A change of model or chunking indexes every document again, which
+ * is asked first when there are documents; the base stays searchable meanwhile.
+ */
+export function KnowledgeBaseSettingsForm(props: {
+  knowledgeBase: KnowledgeBaseSettings;
+  /** How many documents the base holds now (the page's list, newer than the base's own count). */
+  documentCount: number;
+  admin: boolean;
+  run(action: () => Promise<unknown>): Promise<boolean>;
+  onSaved(notice: string): Promise<unknown>;
+}) {
+  const { t } = useI18n();
+  const { knowledgeBase: base, admin, run } = props;
+  const [name, setName] = useState(base.name);
+  const [description, setDescription] = useState(base.description ?? "");
+  const [embeddingModel, setEmbeddingModel] = useState(base.embeddingModel ?? "");
+  const [maxTokens, setMaxTokens] = useState(String(base.chunking?.maxTokens ?? ""));
+  const [overlapTokens, setOverlapTokens] = useState(String(base.chunking?.overlapTokens ?? ""));
+  const [watchFolder, setWatchFolder] = useState(base.watchFolder ?? "");
+  const [models, setModels] = useState<string[]>();
+  useEffect(() => {
+    let current = true;
+    void run(async () => {
+      const answer = await api<{ models: Array<{ id: string }> }>("/api/models");
+      if (current) setModels(answer.models.map((model) => model.id));
+    });
+    return () => {
+      current = false;
+    };
+  }, [run]);
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    const change = settingsChange(
+      base,
+      {
+        name,
+        description,
+        embeddingModel,
+        maxTokens: Number(maxTokens),
+        overlapTokens: Number(overlapTokens),
+        watchFolder,
+      },
+      admin,
+    );
+    if (Object.keys(change).length === 0) return props.onSaved(t.knowledgeSettingsUnchanged);
+    const documents = props.documentCount;
+    if (
+      reindexes(change) &&
+      documents > 0 &&
+      !window.confirm(fill(t.knowledgeSettingsReindexConfirm, { n: documents }))
+    )
+      return;
+    let reindexing = false;
+    const saved = await run(async () => {
+      const answer = await api<{ reindexJobId?: string }>(
+        `/api/knowledge-bases/${encodeURIComponent(base.id)}`,
+        {
+          method: "PATCH",
+          body: change,
+        },
+      );
+      reindexing = Boolean(answer.reindexJobId);
+    });
+    if (saved)
+      await props.onSaved(reindexing ? t.knowledgeSettingsSavedReindexing : t.knowledgeSettingsSaved);
+  };
+
+  // A model no longer listed (removed, or not this user's) stays choosable as it is.
+  const choices =
+    models && base.embeddingModel && !models.includes(base.embeddingModel)
+      ? [base.embeddingModel, ...models]
+      : (models ?? []);
+  return (
+    <form className="page-form knowledge-settings" onSubmit={save} aria-label={t.knowledgeSettings}>
+      <label>
+        {t.name}
+        <input
+          value={name}
+          maxLength={KNOWLEDGE_BASE_NAME_MAX_CHARS}
+          onChange={(e) => setName(e.target.value)}
+          required
+        />
+      </label>
+      <label>
+        {t.knowledgeDescription}
+        <textarea
+          value={description}
+          rows={2}
+          maxLength={DESCRIPTION_MAX_CHARS}
+          onChange={(e) => setDescription(e.target.value)}
+        />
+      </label>
+      <label>
+        {t.embeddingModel}
+        <select value={embeddingModel} onChange={(e) => setEmbeddingModel(e.target.value)}>
+          <option value="">{t.embeddingModelNone}</option>
+          {choices.map((model) => (
+            <option key={model} value={model}>
+              {model}
+            </option>
+          ))}
+        </select>
+      </label>
+      <p className="muted">{t.embeddingModelHint}</p>
+      <div className="inline-form">
+        <label>
+          {t.chunkTokens}
+          <input
+            type="number"
+            min={CHUNK_TOKENS.min}
+            max={CHUNK_TOKENS.max}
+            value={maxTokens}
+            onChange={(e) => setMaxTokens(e.target.value)}
+            required
+          />
+        </label>
+        <label>
+          {t.chunkOverlap}
+          <input
+            type="number"
+            min={OVERLAP_TOKENS.min}
+            max={Math.min(OVERLAP_TOKENS.max, Math.max(0, Number(maxTokens) - 1))}
+            value={overlapTokens}
+            onChange={(e) => setOverlapTokens(e.target.value)}
+            required
+          />
+        </label>
+      </div>
+      {admin && (
+        <label>
+          {t.watchFolder}
+          <input value={watchFolder} onChange={(e) => setWatchFolder(e.target.value)} />
+        </label>
+      )}
+      {admin && <p className="muted">{t.watchFolderHint}</p>}
+      <div className="actions">
+        <button type="submit">{t.saveKnowledgeSettings}</button>
+      </div>
+    </form>
+  );
+}
