@@ -7,6 +7,7 @@ export { defaultThreadCount } from "./config/model-section.js";
 export { checkPortConflicts, type HearthServiceName } from "./config/port-conflicts.js";
 export { type SearchProviderConfig, searchProviderSchema } from "./config/search-section.js";
 export { type SensitiveWordsConfig, sensitiveWordsSection } from "./config/sensitive-words-section.js";
+export type { OidcConfig } from "./config/web-section.js";
 export { ERROR_CODES, type ErrorCode, isErrorCode } from "./errors/error-codes.js";
 export {
   HearthError,

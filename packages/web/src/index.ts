@@ -15,6 +15,7 @@ import { registerPreferenceRoutes } from "./accounts/preference-routes.js";
 import { registerAdminRoutes, registerSearchAdminRoute, registerStatusRoute } from "./admin/admin-routes.js";
 import { alertMonitorFromConfig, alertsConfigured } from "./alerts/index.js";
 import { AuthCache } from "./auth/auth-cache.js";
+import { registerOidcRoutes } from "./auth/oidc-routes.js";
 import { type Access, registerAccessControl, requireAccessDeclarations } from "./auth/route-access.js";
 import { registerChatRoutes } from "./chat/chat-routes.js";
 import { ContentFilter } from "./chat/content-filter.js";
@@ -163,6 +164,7 @@ export async function createWebService(
   const knowledgeAccess = new KnowledgeAccess(db);
 
   registerAccountRoutes(app, { db, config, settings, throttle: new LoginThrottle() });
+  registerOidcRoutes(app, { db, config, settings });
   registerChatRoutes(app, {
     config,
     models,

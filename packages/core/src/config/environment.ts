@@ -89,6 +89,31 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
     description: "How long a sign-in lasts, in hours.",
   },
   {
+    env: "HEARTH_OIDC_ISSUER",
+    key: "web.oidc.issuer",
+    type: "url",
+    description:
+      "Issuer URL of the OpenID Connect provider for single sign-on (SSO is on when it and the client id are set).",
+  },
+  {
+    env: "HEARTH_OIDC_CLIENT_ID",
+    key: "web.oidc.clientId",
+    type: "string",
+    description: "Client id Hearth is registered under at the OpenID Connect provider.",
+  },
+  {
+    env: "HEARTH_OIDC_CLIENT_SECRET",
+    key: "web.oidc.clientSecret",
+    type: "string",
+    description: "Client secret for the OpenID Connect provider; never logged.",
+  },
+  {
+    env: "HEARTH_OIDC_PASSWORD_LOGIN",
+    key: "web.oidc.passwordLogin",
+    type: "boolean",
+    description: "With SSO on, false refuses password sign-in and sign-up to everyone but administrators.",
+  },
+  {
     env: "HEARTH_MODEL_HOST",
     key: "model.host",
     type: "string",

@@ -1,6 +1,36 @@
 import { z } from "zod";
-import { host, port, postgresUrl } from "./fields.js";
+import { host, httpUrl, port, postgresUrl } from "./fields.js";
 import { sensitiveWordsSection } from "./sensitive-words-section.js";
+
+/**
+ * Single sign-on with OpenID Connect (docs/web.md, "Single sign-on"): on when `issuer` and
+ * `clientId` are both set. The only outbound calls are to the issuer's discovery document and to
+ * the token and JWKS endpoints it names, which must be on the issuer's origin.
+ */
+export const oidcSection = z.strictObject({
+  /** The provider's issuer URL; its discovery document is `<issuer>/.well-known/openid-configuration`. */
+  issuer: httpUrl.optional(),
+  /** The client (application) id registered with the provider. */
+  clientId: z.string().min(1).optional(),
+  /** The client's secret (or HEARTH_OIDC_CLIENT_SECRET); never logged. Unset for a public client. */
+  clientSecret: z.string().min(1).optional(),
+  /** Scopes asked for; `openid` is added when missing. */
+  scopes: z.string().min(1).default("openid email profile"),
+  /** The sign-in button's text; unset: "Sign in with SSO" in the user's language. */
+  buttonLabel: z.string().trim().min(1).max(80).optional(),
+  /**
+   * Whether the sign-in page offers user name and password. False (with SSO on) refuses password
+   * sign-in and sign-up except to administrators, who keep it for when the provider is down.
+   */
+  passwordLogin: z.boolean().default(true),
+  /**
+   * Link a first SSO sign-in to the local account whose user name is the provider's email address,
+   * when the provider says `email_verified: true`; off: such a sign-in gets an account of its own.
+   */
+  mergeByEmail: z.boolean().default(false),
+});
+
+export type OidcConfig = z.infer<typeof oidcSection>;
 
 export const webSection = z.strictObject({
   host: host.default("0.0.0.0"),
@@ -61,4 +91,6 @@ export const webSection = z.strictObject({
    * run time (settings.filter); the same shape as search.filter (docs/sensitive-words.md).
    */
   filter: sensitiveWordsSection.prefault({}),
+  /** Single sign-on with OpenID Connect; off unless issuer and clientId are set. */
+  oidc: oidcSection.prefault({}),
 });

@@ -259,6 +259,40 @@ export const ERROR_CODES = {
   ACCOUNT_DISABLED: { status: 403, summary: "The account has been disabled by an administrator." },
   SIGNUP_CLOSED: { status: 403, summary: "Creating accounts is closed on this deployment." },
   USERNAME_TAKEN: { status: 409, summary: "Another account already has that user name." },
+  PASSWORD_LOGIN_DISABLED: {
+    status: 403,
+    summary:
+      "Signing in or up with a password is turned off here (web.oidc.passwordLogin): sign in with SSO; administrators still may.",
+  },
+  PASSWORD_NOT_SET: {
+    status: 409,
+    summary: "The account signs in with SSO and has no password to change.",
+  },
+  OIDC_NOT_CONFIGURED: { status: 404, summary: "Single sign-on is not configured on this deployment." },
+  OIDC_STATE_MISMATCH: {
+    status: 400,
+    summary:
+      "The SSO sign-in came back without the state it was started with (started in another browser, or more than 10 minutes ago); start it again.",
+  },
+  OIDC_PROVIDER_REFUSED: {
+    status: 403,
+    summary: "The identity provider refused the sign-in (cancelled, access denied, or the code refused).",
+  },
+  OIDC_TOKEN_INVALID: {
+    status: 401,
+    summary:
+      "The identity provider's ID token failed a check (signature, issuer, audience, expiry or nonce).",
+  },
+  OIDC_PROVIDER_UNAVAILABLE: {
+    status: 502,
+    summary:
+      "The identity provider's discovery, token or key endpoint did not answer, or answered with an error.",
+  },
+  OIDC_DISCOVERY_INVALID: {
+    status: 502,
+    summary:
+      "The identity provider's discovery document is unusable: another issuer, an endpoint off the issuer's origin, or a field missing.",
+  },
   WEAK_PASSWORD: {
     status: 400,
     summary: "The password is too weak: at least 8 characters, and not only spaces.",

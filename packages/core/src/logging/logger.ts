@@ -16,10 +16,12 @@ export const REDACTED_PATHS = [
   "*.token",
   "*.password",
   "*.secret",
+  "*.clientSecret",
   "apiKey",
   "token",
   "password",
   "secret",
+  "clientSecret",
 ];
 
 export interface LoggerOptions {

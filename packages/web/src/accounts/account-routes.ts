@@ -4,6 +4,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
 import { serializeCookie } from "../auth/cookies.js";
+import { ssoAccounts } from "../auth/oidc-accounts.js";
+import { oidcSettings } from "../auth/oidc-provider.js";
 import { authenticate, CSRF_COOKIE, currentUser, SESSION_COOKIE } from "../auth/route-access.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
@@ -41,7 +43,16 @@ export function isSecureRequest(request: FastifyRequest, config: HearthConfig): 
   return request.protocol === "https";
 }
 
-async function startSession(reply: FastifyReply, request: FastifyRequest, deps: Deps, userId: string) {
+/**
+ * Starts a session for a signed-in account and sets its cookies: the session's (HttpOnly) and the
+ * CSRF token's (readable, sent back in a header). Password and single sign-on alike.
+ */
+export async function startSession(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  deps: Pick<Deps, "db" | "config">,
+  userId: string,
+) {
   const session = await createSession(deps.db, userId, deps.config.web.sessionHours);
   const secure = isSecureRequest(request, deps.config);
   const maxAgeSeconds = deps.config.web.sessionHours * 3600;
@@ -52,9 +63,20 @@ async function startSession(reply: FastifyReply, request: FastifyRequest, deps: 
   return session;
 }
 
+/**
+ * Whether user name and password sign in here: always without single sign-on; with it, unless
+ * web.oidc.passwordLogin is false (then administrators still may, for when the provider is down).
+ */
+export function passwordLoginOpen(config: HearthConfig): boolean {
+  return !oidcSettings(config.web.oidc) || config.web.oidc.passwordLogin;
+}
+
 /** Sign-up, sign-in, sign-out, the session probe and the user's own API keys. */
 export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
   const { db } = deps;
+  const sso = oidcSettings(deps.config.web.oidc)
+    ? { buttonLabel: deps.config.web.oidc.buttonLabel ?? null }
+    : null;
 
   app.get("/api/auth/session", { config: { access: "public" } }, async (request) => {
     const signup = await deps.settings.signupMode();
@@ -69,15 +91,40 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
       .selectFrom("users")
       .select((eb) => eb.fn.countAll<number>().as("count"))
       .executeTakeFirstOrThrow();
+    const account = user
+      ? await db.selectFrom("users").select("password_hash").where("id", "=", user.id).executeTakeFirst()
+      : undefined;
     return {
-      user: user ? { id: user.id, username: user.username, role: user.role } : null,
+      user: user
+        ? {
+            id: user.id,
+            username: user.username,
+            role: user.role,
+            // An account made by single sign-on has no password to change (Settings says so).
+            hasPassword: !!account?.password_hash,
+            sso: (await ssoAccounts(db, [user.id])).has(user.id),
+          }
+        : null,
       signup,
       firstUser: Number(users.count) === 0,
+      // Single sign-on: null when off; the button's configured text (null: the UI's own words).
+      sso,
+      passwordLogin: passwordLoginOpen(deps.config),
     };
   });
 
   app.post("/api/auth/signup", { config: { access: "public" } }, async (request, reply) => {
     const body = credentials.parse(request.body);
+    if (!passwordLoginOpen(deps.config)) {
+      // With password sign-in off, accounts come from single sign-on; the first one of an empty
+      // Hearth may still be made here (or with `hearth users create-admin`).
+      const users = await db
+        .selectFrom("users")
+        .select((eb) => eb.fn.countAll<number>().as("count"))
+        .executeTakeFirstOrThrow();
+      if (Number(users.count) > 0)
+        throw new HearthError("PASSWORD_LOGIN_DISABLED", "Accounts are made by signing in with SSO here");
+    }
     const created = await createUser(db, { ...body, signup: await deps.settings.signupMode() });
     if (created.status !== "active")
       return reply.code(202).send({
@@ -117,6 +164,8 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
     if (user.status === "disabled")
       throw new HearthError("ACCOUNT_DISABLED", "Your account has been disabled");
     deps.throttle.succeed(attempt);
+    if (user.role !== "admin" && !passwordLoginOpen(deps.config))
+      throw new HearthError("PASSWORD_LOGIN_DISABLED", "Sign in with SSO here; password sign-in is off");
     await startSession(reply, request, deps, user.id);
     return { user: { id: user.id, username: user.username, role: user.role } };
   });
@@ -155,6 +204,8 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
       .select("password_hash")
       .where("id", "=", user.id)
       .executeTakeFirstOrThrow();
+    if (row.password_hash === "")
+      throw new HearthError("PASSWORD_NOT_SET", "This account signs in with SSO and has no password");
     if (!(await verifyPassword(body.currentPassword, row.password_hash))) {
       deps.throttle.fail(attempt);
       throw new HearthError("CURRENT_PASSWORD_WRONG", "The current password is wrong");

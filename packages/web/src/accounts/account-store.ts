@@ -36,10 +36,15 @@ function invalidField(path: string, rule: string, code?: string): HearthError {
  * the CLI's). Existing accounts are not: a name taken before a rule was is kept as it is.
  */
 export function checkCredentialsShape(username: string, password: string): void {
+  checkUsername(username);
+  checkPassword(password);
+}
+
+/** A new account's name held to the rule (an SSO account's too, which has no password). */
+function checkUsername(username: string): void {
   const problem = usernameProblem(username);
   if (problem === "shape") throw invalidField("username", USERNAME_RULE);
   if (problem === "mixed-scripts") throw invalidField("username", USERNAME_SCRIPTS_RULE, "mixed_scripts");
-  checkPassword(password);
 }
 
 /**
@@ -101,8 +106,11 @@ export async function createUser(
   db: WebDatabase,
   input: {
     username: string;
-    password: string;
+    /** Unset for an account made by single sign-on: it has no password (password_hash ""). */
+    password?: string;
     signup: "open" | "approval" | "closed";
+    /** The SSO identity the account is made for, stored with it in the same transaction. */
+    externalIdentity?: { issuer: string; subject: string; email: string | null };
     /** Given by an administrator or the `hearth` command (see above). */
     role?: Role;
     /** Groups the new account joins (GROUP_NOT_FOUND for one that does not exist). */
@@ -115,8 +123,9 @@ export async function createUser(
     details?: Record<string, unknown>;
   },
 ) {
-  checkCredentialsShape(input.username, input.password);
-  const passwordHash = await hashPassword(input.password);
+  if (input.password === undefined) checkUsername(input.username);
+  else checkCredentialsShape(input.username, input.password);
+  const passwordHash = input.password === undefined ? "" : await hashPassword(input.password);
   return lockedTransaction(db, ACCOUNTS_LOCK, async (trx) => {
     const existing = await trx
       .selectFrom("users")
@@ -151,6 +160,16 @@ export async function createUser(
     }
     for (const groupId of groupIds)
       await trx.insertInto("group_members").values({ group_id: groupId, user_id: user.id }).execute();
+    if (input.externalIdentity)
+      await trx
+        .insertInto("external_identities")
+        .values({
+          ...input.externalIdentity,
+          user_id: user.id,
+          created_at: user.created_at,
+          last_sign_in_at: user.created_at,
+        })
+        .execute();
     await audit(trx, {
       actorId: input.actorId === undefined ? user.id : input.actorId,
       action: input.role ? (input.action ?? "user.create") : "user.signup",

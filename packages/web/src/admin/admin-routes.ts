@@ -25,6 +25,7 @@ import { createUser, listApiKeys, revokeApiKey, setPassword } from "../accounts/
 import { histogramQuantile } from "../alerts/alert-rules.js";
 import { ALERT_METRICS } from "../alerts/alert-thresholds.js";
 import { audit } from "../audit/audit-log.js";
+import { ssoAccounts } from "../auth/oidc-accounts.js";
 import { currentUser } from "../auth/route-access.js";
 import { deleteConversationRows } from "../conversations/conversation-store.js";
 import { type ModelClient, modelServiceError } from "../model/model-client.js";
@@ -70,6 +71,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       .orderBy("created_at")
       .execute();
     const members = await db.selectFrom("group_members").selectAll().execute();
+    const sso = await ssoAccounts(db);
     return {
       users: users.map((u) => ({
         id: u.id,
@@ -77,6 +79,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         role: u.role,
         status: u.status,
         createdAt: u.created_at,
+        /** Signs in with single sign-on (an identity of the OIDC provider is tied to it). */
+        sso: sso.has(u.id),
         groupIds: members.filter((m) => m.user_id === u.id).map((m) => m.group_id),
       })),
     };
@@ -243,6 +247,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         "group_members",
         "user_preferences",
         "prompts",
+        "external_identities",
       ] as const)
         await trx.deleteFrom(table).where("user_id", "=", id).execute();
       await trx.deleteFrom("users").where("id", "=", id).execute();

@@ -10,10 +10,25 @@ export interface UsersTable {
    * compare it. Null only for an account that an older release let collide with an older one.
    */
   username_folded: string | null;
+  /** scrypt hash (password-hash.ts); "" for an account made by single sign-on, which has no password. */
   password_hash: string;
   role: "admin" | "user";
   status: "active" | "pending" | "disabled";
   created_at: string;
+}
+
+/**
+ * An identity an OpenID Connect provider vouches for (its issuer and subject), tied to the account
+ * it signs in to (0023-external-identities).
+ */
+export interface ExternalIdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  /** The email address the provider gave at the last sign-in, if any. */
+  email: string | null;
+  created_at: string;
+  last_sign_in_at: string;
 }
 
 export interface GroupsTable {
@@ -308,6 +323,7 @@ export interface Database {
   alert_claims: AlertClaimsTable;
   knowledge_jobs: KnowledgeJobsTable;
   users: UsersTable;
+  external_identities: ExternalIdentitiesTable;
   groups: GroupsTable;
   group_members: GroupMembersTable;
   sessions: SessionsTable;

@@ -370,13 +370,32 @@ async function expectAnswerFeedback(db: Kysely<Database>): Promise<void> {
   expect(await db.selectFrom("message_feedback").selectAll().execute()).toEqual([]);
 }
 
+/**
+ * After 0023-external-identities: the accounts from before have no SSO identity and keep their
+ * passwords; an identity tied to one is unique by issuer and subject.
+ */
+async function expectExternalIdentities(db: Kysely<Database>): Promise<void> {
+  expect(await db.selectFrom("external_identities").selectAll().execute()).toEqual([]);
+  const identity = {
+    issuer: "https://sso.example.cn/realms/team",
+    subject: "f3b1",
+    user_id: "usr_wang",
+    email: null,
+    created_at: new Date().toISOString(),
+    last_sign_in_at: new Date().toISOString(),
+  };
+  await db.insertInto("external_identities").values(identity).execute();
+  await expect(db.insertInto("external_identities").values(identity).execute()).rejects.toThrow();
+  await db.deleteFrom("external_identities").execute();
+}
+
 function backups(): string[] {
   const dir = join(dataDir, "backups");
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 22;
+const LATEST_STEP = 23;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -515,6 +534,7 @@ describe("web database migrations on SQLite", () => {
       await expectPromptLibrary(db);
       await expectNoTemporaryChats(db);
       await expectAnswerFeedback(db);
+      await expectExternalIdentities(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();
@@ -784,6 +804,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       await expectPromptLibrary(db);
       await expectNoTemporaryChats(db);
       await expectAnswerFeedback(db);
+      await expectExternalIdentities(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();

@@ -516,6 +516,29 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           .execute();
       },
     },
+    "0023-external-identities": {
+      // Single sign-on (auth/oidc-accounts.ts): the identities an OpenID Connect provider vouches for,
+      // each (its issuer and its subject, unique) tied to one account, with the email address the
+      // provider last gave. It goes with its account. Accounts stored before have none: they sign
+      // in with their passwords as before.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("external_identities")
+          .addColumn("issuer", "text", (c) => c.notNull())
+          .addColumn("subject", "text", (c) => c.notNull())
+          .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+          .addColumn("email", "text")
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("last_sign_in_at", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("external_identities_pk", ["issuer", "subject"])
+          .execute();
+        await db.schema
+          .createIndex("external_identities_user")
+          .on("external_identities")
+          .column("user_id")
+          .execute();
+      },
+    },
   };
 }
 

@@ -1,0 +1,181 @@
+import { type HearthConfig, HearthError } from "@hearth/core";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { isSecureRequest, startSession } from "../accounts/account-routes.js";
+import { audit } from "../audit/audit-log.js";
+import type { SettingsStore } from "../settings/settings-store.js";
+import type { WebDatabase } from "../storage/open-database.js";
+import { readCookie, serializeCookie } from "./cookies.js";
+import { accountForIdentity } from "./oidc-accounts.js";
+import { OidcProvider, oidcSettings, randomToken } from "./oidc-provider.js";
+
+/** The pending sign-in's cookie: state, nonce and PKCE verifier, for 10 minutes. */
+export const OIDC_COOKIE = "hearth_oidc";
+const PENDING_SECONDS = 600;
+export const OIDC_CALLBACK_PATH = "/api/auth/oidc/callback";
+
+const pendingSchema = z.object({
+  state: z.string().min(1),
+  nonce: z.string().min(1),
+  verifier: z.string().min(1),
+  returnTo: z.string(),
+  redirectUri: z.string(),
+});
+type Pending = z.infer<typeof pendingSchema>;
+
+interface Deps {
+  db: WebDatabase;
+  config: HearthConfig;
+  settings: SettingsStore;
+}
+
+/**
+ * Where a sign-in returns to: a path of this site (not `//host`, not `/\host`, no control
+ * characters), else the start page.
+ */
+export function sameOriginPath(value: unknown): string {
+  if (typeof value !== "string" || value.length > 2000) return "/";
+  if (!value.startsWith("/") || value.startsWith("//") || /[\\\u0000-\u001f\u007f]/u.test(value)) return "/";
+  return value;
+}
+
+/** The sign-in page with an error's code, which it shows translated. */
+function signInPage(code: string): string {
+  return `/?signInError=${encodeURIComponent(code)}`;
+}
+
+/** The pending sign-in kept in the browser, or undefined when missing or unreadable. */
+function readPending(request: FastifyRequest): Pending | undefined {
+  const raw = readCookie(request.headers.cookie, OIDC_COOKIE);
+  if (!raw) return undefined;
+  try {
+    const parsed = pendingSchema.safeParse(JSON.parse(Buffer.from(raw, "base64url").toString("utf8")));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Single sign-on with OpenID Connect (authorization code with PKCE S256): /api/auth/oidc/start
+ * sends the browser to the provider, /api/auth/oidc/callback takes it back, checks the ID token,
+ * finds or makes the account (oidc-accounts.ts) and starts a session as a password sign-in does.
+ * Both are public and answer with redirects: a failure goes to the sign-in page with its code.
+ */
+export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
+  const settings = oidcSettings(deps.config.web.oidc);
+  const provider = settings ? new OidcProvider(settings) : undefined;
+
+  const pendingCookie = (request: FastifyRequest, value: string, maxAgeSeconds: number) =>
+    serializeCookie(OIDC_COOKIE, value, {
+      httpOnly: true,
+      secure: isSecureRequest(request, deps.config),
+      maxAgeSeconds,
+    });
+
+  const fail = async (request: FastifyRequest, reply: FastifyReply, error: unknown, issuer?: string) => {
+    const known = error instanceof HearthError;
+    const code = known ? error.code : "INTERNAL_ERROR";
+    if (known)
+      request.log.warn(
+        { event: "sso_sign_in_failed", code, address: request.ip, reason: error.message },
+        "SSO sign-in failed",
+      );
+    else request.log.error({ err: error, event: "sso_sign_in_failed" }, "SSO sign-in failed");
+    try {
+      await audit(deps.db, {
+        actorId: null,
+        action: "user.sso-sign-in-failed",
+        details: { code, ...(issuer ? { issuer } : {}), address: request.ip },
+      });
+    } catch (auditError) {
+      request.log.error({ err: auditError }, "could not audit a failed SSO sign-in");
+    }
+    return reply.redirect(signInPage(code), 302);
+  };
+
+  app.get("/api/auth/oidc/start", { config: { access: "public" } }, async (request, reply) => {
+    if (!provider)
+      return fail(request, reply, new HearthError("OIDC_NOT_CONFIGURED", "Single sign-on is not configured"));
+    const { returnTo } = request.query as { returnTo?: unknown };
+    const pending: Pending = {
+      state: randomToken(),
+      nonce: randomToken(),
+      verifier: randomToken(),
+      returnTo: sameOriginPath(returnTo),
+      // The address the browser used, as the provider must send it back (behind a proxy, with
+      // web.trustProxy, the scheme and host it was reached by).
+      redirectUri: `${request.protocol}://${request.host}${OIDC_CALLBACK_PATH}`,
+    };
+    let location: string;
+    try {
+      location = await provider.authorizationUrl(pending);
+    } catch (error) {
+      return fail(request, reply, error, settings?.issuer);
+    }
+    reply.header(
+      "set-cookie",
+      pendingCookie(request, Buffer.from(JSON.stringify(pending)).toString("base64url"), PENDING_SECONDS),
+    );
+    reply.header("cache-control", "no-store");
+    return reply.redirect(location, 302);
+  });
+
+  app.get(OIDC_CALLBACK_PATH, { config: { access: "public" } }, async (request, reply) => {
+    // The pending sign-in serves once, whatever happens next.
+    reply.header("set-cookie", pendingCookie(request, "", 0));
+    reply.header("cache-control", "no-store");
+    if (!provider || !settings)
+      return fail(request, reply, new HearthError("OIDC_NOT_CONFIGURED", "Single sign-on is not configured"));
+    const query = z
+      .object({
+        state: z.string().max(500).optional(),
+        code: z.string().max(4000).optional(),
+        error: z.string().max(200).optional(),
+      })
+      .safeParse(request.query);
+    const pending = readPending(request);
+    try {
+      if (!query.success || !pending || !query.data.state || query.data.state !== pending.state)
+        throw new HearthError(
+          "OIDC_STATE_MISMATCH",
+          "The SSO sign-in came back without the state it was started with; start it again",
+        );
+      if (query.data.error || !query.data.code)
+        throw new HearthError(
+          "OIDC_PROVIDER_REFUSED",
+          `The identity provider refused the sign-in: ${query.data.error ?? "no code"}`,
+          { details: { reason: query.data.error ?? "no code" } },
+        );
+      const claims = await provider.signIn({
+        code: query.data.code,
+        redirectUri: pending.redirectUri,
+        verifier: pending.verifier,
+        nonce: pending.nonce,
+      });
+      const account = await accountForIdentity(deps.db, claims, {
+        signup: await deps.settings.signupMode(),
+        mergeByEmail: deps.config.web.oidc.mergeByEmail,
+      });
+      if (account.status === "pending")
+        throw new HearthError("ACCOUNT_PENDING", "The account waits for an administrator's approval");
+      if (account.status === "disabled")
+        throw new HearthError("ACCOUNT_DISABLED", "The account has been disabled");
+      // Its cookies join the one ending the pending sign-in (Fastify appends set-cookie).
+      await startSession(reply, request, deps, account.userId);
+      await audit(deps.db, {
+        actorId: account.userId,
+        action: "user.sso-sign-in",
+        target: account.userId,
+        details: {
+          issuer: claims.issuer,
+          ...(account.outcome !== "existing" ? { outcome: account.outcome } : {}),
+        },
+      });
+      request.log.info({ event: "sso_sign_in", userId: account.userId }, "signed in with SSO");
+      return reply.redirect(pending.returnTo, 302);
+    } catch (error) {
+      return fail(request, reply, error, settings.issuer);
+    }
+  });
+}
