@@ -109,6 +109,25 @@ describe("hearth config and the settings administrators change at run time", () 
     }
   });
 
+  it("hides the OIDC client secret given by HEARTH_OIDC_CLIENT_SECRET and shows the rest of web.oidc", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hearth-config-"));
+    dirs.push(dataDir);
+    const { shown } = await run(dataDir, {
+      HEARTH_OIDC_ISSUER: "https://sso.example.cn/realms/team",
+      HEARTH_OIDC_CLIENT_ID: "hearth",
+      HEARTH_OIDC_CLIENT_SECRET: "OIDC-CLIENT-SECRET-1",
+    });
+    expect(JSON.stringify(shown)).not.toContain("OIDC-CLIENT-SECRET-1");
+    expect(shown.web.oidc).toEqual({
+      issuer: "https://sso.example.cn/realms/team",
+      clientId: "hearth",
+      clientSecret: "[set]",
+      scopes: "openid email profile",
+      passwordLogin: true,
+      mergeByEmail: false,
+    });
+  });
+
   it("names the keys Admin → Settings overrides when it cannot read them (PostgreSQL)", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "hearth-config-"));
     dirs.push(dataDir);

@@ -34,12 +34,10 @@ export function usernameCandidates(claims: IdentityClaims): string[] {
   return [...new Set([...fitting, fallback])];
 }
 
-/** A candidate and its numbered variants (`alice`, `alice-2` … `alice-9`), within 64 characters. */
+/** The candidates, then each one's numbered variants (`alice-2` … `alice-9`, within 64 characters). */
 function* numbered(candidates: string[]): Generator<string> {
-  for (const candidate of candidates) {
-    yield candidate;
-    for (let n = 2; n <= 9; n++) yield `${candidate.slice(0, 62)}-${n}`;
-  }
+  yield* candidates;
+  for (const candidate of candidates) for (let n = 2; n <= 9; n++) yield `${candidate.slice(0, 62)}-${n}`;
 }
 
 /**

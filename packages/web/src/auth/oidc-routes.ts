@@ -86,7 +86,13 @@ export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
       await audit(deps.db, {
         actorId: null,
         action: "user.sso-sign-in-failed",
-        details: { code, ...(issuer ? { issuer } : {}), address: request.ip },
+        details: {
+          code,
+          // Why, in a few words (`its nonce is not this sign-in's`): never a token nor a code.
+          ...(known && typeof error.details?.reason === "string" ? { reason: error.details.reason } : {}),
+          ...(issuer ? { issuer } : {}),
+          address: request.ip,
+        },
       });
     } catch (auditError) {
       request.log.error({ err: auditError }, "could not audit a failed SSO sign-in");

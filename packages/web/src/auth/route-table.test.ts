@@ -165,6 +165,9 @@ describe("RBAC over the whole route table", () => {
     }
     const publicRoutes = web.routes.filter((r) => r.access === "public").map((r) => `${r.method} ${r.url}`);
     expect(publicRoutes.sort()).toEqual([
+      // Single sign-on: redirects to the provider and back, whoever calls (oidc-routes.ts).
+      "GET /api/auth/oidc/callback",
+      "GET /api/auth/oidc/start",
       "GET /api/auth/session",
       // Browsers' CORS preflights for the public API and the browser routes an API key opens:
       // they carry no credentials and open nothing.

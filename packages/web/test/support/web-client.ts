@@ -89,7 +89,8 @@ export async function setFilterWords(app: FastifyInstance, admin: Session, words
     throw new Error(`setting the word list failed: ${response.statusCode} ${response.body}`);
 }
 
-function sessionFrom(setCookie: string | string[] | undefined, userId: string): Session {
+/** The session a response's Set-Cookie headers start (a sign-in, a sign-up, an SSO callback). */
+export function sessionFrom(setCookie: string | string[] | undefined, userId: string): Session {
   const cookies = [setCookie ?? []].flat().map((c) => c.split(";")[0]!);
   const csrf = cookies.find((c) => c.startsWith("hearth_csrf="))!.slice("hearth_csrf=".length);
   const cookie = cookies.join("; ");
