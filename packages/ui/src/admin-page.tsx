@@ -38,6 +38,8 @@ interface User {
   role: "admin" | "user";
   status: "active" | "pending" | "disabled";
   groupIds: string[];
+  /** Signs in with single sign-on. */
+  sso?: boolean;
 }
 interface Group {
   id: string;
@@ -475,7 +477,17 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
             className={user.status === "pending" ? "pending-user" : undefined}
           >
             <td>
-              <div className="row-name">{user.username}</div>
+              <div className="row-name">
+                {user.username}
+                {user.sso && (
+                  <>
+                    {" "}
+                    <span className="badge" title={t.ssoBadgeHint}>
+                      {t.ssoBadge}
+                    </span>
+                  </>
+                )}
+              </div>
               <div className="row-buttons">
                 <PanelToggle
                   label={t.apiKeys}

@@ -56,9 +56,21 @@ export interface Citation {
 }
 
 export interface SessionInfo {
-  user: { id: string; username: string; role: "admin" | "user" } | null;
+  user: {
+    id: string;
+    username: string;
+    role: "admin" | "user";
+    /** The account signs in with single sign-on. */
+    sso?: boolean;
+    /** False for an account made by single sign-on: no password to change. */
+    hasPassword?: boolean;
+  } | null;
   signup: "open" | "approval" | "closed";
   firstUser: boolean;
+  /** Single sign-on: null when off, else the button's configured text (null: the UI's own words). */
+  sso?: { buttonLabel: string | null } | null;
+  /** Whether the sign-in page offers user name and password (false: SSO for all but administrators). */
+  passwordLogin?: boolean;
 }
 
 /**

@@ -281,6 +281,7 @@ export function App() {
         preferences={preferences}
         onSavePreferences={savePreferences}
         admin={user.role === "admin"}
+        hasPassword={user.hasPassword !== false}
       />
     );
   else if (path.startsWith("/admin") && user.role !== "admin") page = <AdminOnly />;

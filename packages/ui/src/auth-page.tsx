@@ -15,7 +15,30 @@ const FIELDS_BY_CODE: Record<string, Field[]> = {
   WEAK_PASSWORD: ["password"],
 };
 
-/** Sign in, or create an account (the first one becomes admin). */
+/**
+ * The error code an SSO sign-in came back with (`/?signInError=CODE`, set by the callback), taken
+ * out of the address so that a reload does not show it again.
+ */
+function takeSignInError(): ApiError | undefined {
+  const url = new URL(window.location.href);
+  const code = url.searchParams.get("signInError");
+  if (!code || !/^[A-Z_]{1,64}$/.test(code)) return undefined;
+  url.searchParams.delete("signInError");
+  window.history.replaceState(window.history.state, "", `${url.pathname}${url.search}${url.hash}`);
+  return new ApiError(0, code, code);
+}
+
+/** Where the SSO button starts a sign-in that comes back to this page. */
+function ssoStartUrl(): string {
+  const here = `${window.location.pathname}${window.location.search}`;
+  return `/api/auth/oidc/start?returnTo=${encodeURIComponent(here)}`;
+}
+
+/**
+ * Sign in, or create an account (the first one becomes admin); with single sign-on, its button
+ * first, and the password form only where password sign-in is on (else behind a link for
+ * administrators, who keep it).
+ */
 export function AuthPage({
   session,
   expired,
@@ -28,11 +51,15 @@ export function AuthPage({
 }) {
   const { t } = useI18n();
   const [mode, setMode] = useState<"signin" | "signup">(session.firstUser ? "signup" : "signin");
+  const sso = session.sso ?? null;
+  /** Password sign-in is offered (off with SSO-only, but an empty Hearth's first account is made here). */
+  const passwordOffered = session.passwordLogin !== false || session.firstUser;
+  const [showPassword, setShowPassword] = useState(passwordOffered);
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [confirmation, setConfirmation] = useState("");
   /** Why the last try failed; shown in the language of the moment. */
-  const [error, setError] = useState<unknown>();
+  const [error, setError] = useState<unknown>(takeSignInError);
   const [notice, setNotice] = useState("");
   /** The fields the error is about. */
   const [invalid, setInvalid] = useState<Field[]>([]);
@@ -91,59 +118,83 @@ export function AuthPage({
         </p>
       )}
       {notice && <p role="status">{notice}</p>}
-      <label>
-        {t.username}
-        <input
-          autoComplete="username"
-          value={username}
-          onChange={(e) => setUsername(e.target.value)}
-          required
-          {...described("username", mode === "signup" ? "username-rule" : undefined)}
-        />
-      </label>
-      {mode === "signup" && (
-        <p id="username-rule" className="muted field-hint">
-          {t.usernameRule}
-        </p>
+      {sso && mode === "signin" && (
+        <a className="sso-button" href={ssoStartUrl()}>
+          {sso.buttonLabel ?? t.signInWithSso}
+        </a>
       )}
-      <label>
-        {t.password}
-        <input
-          type="password"
-          autoComplete={mode === "signin" ? "current-password" : "new-password"}
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          required
-          {...described("password", mode === "signup" ? "password-rule" : undefined)}
-        />
-      </label>
-      {/* The rule is there before it is broken, not only in the error after. */}
-      {mode === "signup" && (
-        <p id="password-rule" className="muted field-hint">
-          {t.passwordRule}
-        </p>
-      )}
-      {mode === "signup" && (
-        <label>
-          {t.confirmPassword}
-          <input
-            type="password"
-            autoComplete="new-password"
-            value={confirmation}
-            onChange={(e) => setConfirmation(e.target.value)}
-            required
-            {...described("confirmation")}
-          />
-        </label>
-      )}
-      {error !== undefined && (
+      {sso && mode === "signin" && !showPassword && error !== undefined && (
         <p id="auth-error" className="error-text" role="alert">
           {errorMessage(t, error)}
         </p>
       )}
-      <button type="submit">{mode === "signin" ? t.signIn : t.signUp}</button>
-      {/* On the first run there is no account to sign in to yet. */}
-      {!session.firstUser && (session.signup !== "closed" || mode === "signup") && (
+      {sso && mode === "signin" && !passwordOffered && (
+        <button type="button" className="link" onClick={() => setShowPassword(!showPassword)}>
+          {showPassword ? t.hidePasswordSignIn : t.adminPasswordSignIn}
+        </button>
+      )}
+      {showPassword && sso && mode === "signin" && (
+        <p className="auth-divider" aria-hidden="true">
+          {t.orDivider}
+        </p>
+      )}
+      {showPassword && (
+        <>
+          <label>
+            {t.username}
+            <input
+              autoComplete="username"
+              value={username}
+              onChange={(e) => setUsername(e.target.value)}
+              required
+              {...described("username", mode === "signup" ? "username-rule" : undefined)}
+            />
+          </label>
+          {mode === "signup" && (
+            <p id="username-rule" className="muted field-hint">
+              {t.usernameRule}
+            </p>
+          )}
+          <label>
+            {t.password}
+            <input
+              type="password"
+              autoComplete={mode === "signin" ? "current-password" : "new-password"}
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              required
+              {...described("password", mode === "signup" ? "password-rule" : undefined)}
+            />
+          </label>
+          {/* The rule is there before it is broken, not only in the error after. */}
+          {mode === "signup" && (
+            <p id="password-rule" className="muted field-hint">
+              {t.passwordRule}
+            </p>
+          )}
+          {mode === "signup" && (
+            <label>
+              {t.confirmPassword}
+              <input
+                type="password"
+                autoComplete="new-password"
+                value={confirmation}
+                onChange={(e) => setConfirmation(e.target.value)}
+                required
+                {...described("confirmation")}
+              />
+            </label>
+          )}
+          {error !== undefined && (
+            <p id="auth-error" className="error-text" role="alert">
+              {errorMessage(t, error)}
+            </p>
+          )}
+          <button type="submit">{mode === "signin" ? t.signIn : t.signUp}</button>
+        </>
+      )}
+      {/* On the first run there is no account to sign in to yet; with SSO only, accounts come from it. */}
+      {passwordOffered && !session.firstUser && (session.signup !== "closed" || mode === "signup") && (
         <button
           type="button"
           className="link"

@@ -313,6 +313,8 @@ export function SettingsPage(props: {
   onSavePreferences(changes: Partial<Preferences>): Promise<Preferences>;
   /** An administrator shares prompts with everyone, and changes the shared ones. */
   admin?: boolean;
+  /** An account made by single sign-on has no password: Settings says so instead of the form. */
+  hasPassword?: boolean;
 }) {
   const { t, locale } = useI18n();
   const display = useAction();
@@ -387,7 +389,14 @@ export function SettingsPage(props: {
         />
       )}
       <PromptsSettings admin={props.admin ?? false} />
-      <ChangePassword />
+      {props.hasPassword === false ? (
+        <section className="form-card" aria-labelledby="password-title">
+          <h3 id="password-title">{t.changePassword}</h3>
+          <p role="note">{t.ssoAccountNote}</p>
+        </section>
+      ) : (
+        <ChangePassword />
+      )}
       <ChatsSettings />
       <h3 id="api-keys-title" tabIndex={-1}>
         {t.apiKeys}
