@@ -3,6 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
+import {
+  type FakeOidcProvider,
+  startFakeOidcProvider,
+} from "../../packages/web/test/support/fake-oidc-provider.js";
 import { signIn, signUp } from "../../packages/web/test/support/web-client.js";
 import type { WebHarness } from "../../packages/web/test/support/web-harness.js";
 import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
@@ -12,7 +16,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * The account features in a real Chromium on the built UI: sign-up asks for the password twice
  * (English and Chinese), a user changes their password in Settings, an admin deletes a user after
  * a confirmation, adds one and resets their password, and an upload's import is cancelled while
- * it is in progress.
+ * it is in progress. Single sign-on is configured against a fake OpenID Connect provider: a click on
+ * the SSO button ends signed in, back on the page it started from.
  */
 describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
   let stand: UiStand;
@@ -21,15 +26,26 @@ describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
   let url: string;
   let en: Browser;
   let zh: Browser;
+  let provider: FakeOidcProvider;
 
   beforeAll(async () => {
-    stand = await startUiStand({ model: { models: ["tiny-story"] }, knowledgeAndSearch: true });
+    provider = await startFakeOidcProvider();
+    stand = await startUiStand({
+      model: { models: ["tiny-story"] },
+      knowledgeAndSearch: true,
+      web: {
+        oidc: { issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret },
+      },
+    });
     ({ web, url } = stand);
     services = stand.services!;
     en = await stand.browser({ locale: "en-US" });
     zh = await stand.browser({ locale: "zh-CN" });
   });
-  afterAll(() => stand?.close());
+  afterAll(async () => {
+    await stand?.close();
+    await provider?.close();
+  });
 
   const userCount = async () => Number((await web.db.selectFrom("users").select("id").execute()).length);
 
@@ -174,6 +190,59 @@ describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
     await page.keyboard.press("Escape");
     await expect.poll(() => panel.count()).toBe(0);
     await expect.poll(() => opener.evaluate((button) => button === document.activeElement)).toBe(true);
+  });
+
+  it("signs in with SSO from the sign-in page's button, back on the page it started from", async () => {
+    provider.reset({
+      sub: "kc-7",
+      preferred_username: "wang.fang",
+      name: "王芳",
+      email: "wang.fang@example.cn",
+    });
+    const browser = await stand.browser({ locale: "en-US" });
+    const { page } = browser;
+    await page.goto(`${url}/settings`);
+    await page.locator("#auth-title").waitFor();
+    await page.getByRole("link", { name: "Sign in with SSO" }).click();
+    // Through the provider and back: signed in as the new account, on Settings where it started.
+    await page
+      .getByRole("button", { name: /\(wang\.fang\)/, includeHidden: true })
+      .waitFor({ state: "attached" });
+    expect(new URL(page.url()).pathname).toBe("/settings");
+    // Settings says the account signs in with SSO instead of offering a password change.
+    await page.getByText("This account signs in with single sign-on (SSO)").waitFor();
+    expect(await page.getByLabel("Current password").count()).toBe(0);
+    await screenshot(page, "settings-sso-account-en");
+    // The account and its session are the service's own.
+    const user = await web.db
+      .selectFrom("users")
+      .select(["id", "status"])
+      .where("username", "=", "wang.fang")
+      .executeTakeFirstOrThrow();
+    expect(user.status).toBe("active");
+    const identities = await web.db.selectFrom("external_identities").selectAll().execute();
+    expect(identities).toEqual([
+      expect.objectContaining({ user_id: user.id, subject: "kc-7", email: "wang.fang@example.cn" }),
+    ]);
+    // The administrator's list marks it.
+    const { page: admin } = en;
+    await admin.goto(`${url}/admin`);
+    const row = admin.locator('tr[data-user="wang.fang"]');
+    await expect.poll(() => row.locator(".badge").textContent()).toBe("SSO");
+  });
+
+  it("shows the SSO button and a failed SSO sign-in's error in Chinese", async () => {
+    const browser = await stand.browser({ locale: "zh-CN" });
+    const { page } = browser;
+    // A callback that did not come back to the sign-in it started lands here with its code.
+    await page.goto(`${url}/api/auth/oidc/callback?code=x&state=forged`);
+    await page.getByRole("link", { name: "使用单点登录" }).waitFor();
+    await expect
+      .poll(() => page.getByRole("alert").textContent())
+      .toBe("单点登录没有回到发起它的那次登录（耗时过长，或在别处发起）。请重试。");
+    // The code is taken out of the address: a reload does not show it again.
+    expect(new URL(page.url()).search).toBe("");
+    await screenshot(page, "sign-in-sso-error-zh");
   });
 
   it("cancels an upload's import while it is in progress", async () => {

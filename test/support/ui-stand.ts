@@ -30,15 +30,23 @@ export interface UiStand {
 }
 
 export async function startUiStand(
-  options: { model?: FakeModelOptions; knowledgeAndSearch?: boolean } = {},
+  options: {
+    model?: FakeModelOptions;
+    knowledgeAndSearch?: boolean;
+    /** The web section's settings beside the defaults (web.oidc for single sign-on). */
+    web?: Record<string, unknown>;
+  } = {},
 ): Promise<UiStand> {
   ensureUiBuilt();
   const model = await startFakeModelService(options.model);
   const services = options.knowledgeAndSearch ? await startFakeKnowledgeAndSearch() : undefined;
-  const web = await startWeb({
-    modelUrl: model.url,
-    ...(services ? { knowledgeUrl: services.url, searchUrl: services.url } : {}),
-  });
+  const web = await startWeb(
+    {
+      modelUrl: model.url,
+      ...(services ? { knowledgeUrl: services.url, searchUrl: services.url } : {}),
+    },
+    options.web,
+  );
   const url = await web.app.listen({ host: "127.0.0.1", port: 0 });
   const browsers: Browser[] = [];
   const open = async (browserOptions: Parameters<typeof launchBrowser>[0]) => {

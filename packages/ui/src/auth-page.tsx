@@ -118,22 +118,22 @@ export function AuthPage({
         </p>
       )}
       {notice && <p role="status">{notice}</p>}
-      {sso && mode === "signin" && (
+      {sso && (
         <a className="sso-button" href={ssoStartUrl()}>
           {sso.buttonLabel ?? t.signInWithSso}
         </a>
       )}
-      {sso && mode === "signin" && !showPassword && error !== undefined && (
+      {sso && !showPassword && error !== undefined && (
         <p id="auth-error" className="error-text" role="alert">
           {errorMessage(t, error)}
         </p>
       )}
-      {sso && mode === "signin" && !passwordOffered && (
+      {sso && !passwordOffered && (
         <button type="button" className="link" onClick={() => setShowPassword(!showPassword)}>
           {showPassword ? t.hidePasswordSignIn : t.adminPasswordSignIn}
         </button>
       )}
-      {showPassword && sso && mode === "signin" && (
+      {showPassword && sso && (
         <p className="auth-divider" aria-hidden="true">
           {t.orDivider}
         </p>
