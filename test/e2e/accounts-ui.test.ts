@@ -243,6 +243,19 @@ describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
     // The code is taken out of the address: a reload does not show it again.
     expect(new URL(page.url()).search).toBe("");
     await screenshot(page, "sign-in-sso-error-zh");
+    // With password sign-in off (web.oidc.passwordLogin: false), the page offers SSO alone, and the
+    // password form only behind the administrators' link.
+    await page.route("**/api/auth/session", async (route) => {
+      const answer = await route.fetch();
+      await route.fulfill({ response: answer, json: { ...(await answer.json()), passwordLogin: false } });
+    });
+    await page.goto(url);
+    await page.getByRole("link", { name: "使用单点登录" }).waitFor();
+    expect(await page.getByLabel("用户名").count()).toBe(0);
+    expect(await page.getByRole("button", { name: "没有账号？注册" }).count()).toBe(0);
+    await page.getByRole("button", { name: "管理员使用密码登录" }).click();
+    await page.getByLabel("用户名").waitFor();
+    await page.unroute("**/api/auth/session");
   });
 
   it("cancels an upload's import while it is in progress", async () => {
