@@ -192,7 +192,7 @@ function storedOutsideDataDir(config: HearthConfig): string[] {
 
 /** What no backup holds, said after every restore (docs/deployment.md says the same). */
 export const ENVIRONMENT_NOT_IN_BACKUP =
-  "environment variables are never in a backup (the service token HEARTH_SERVICE_TOKEN, database URLs such as HEARTH_DATABASE_URL, webhook secrets such as HEARTH_ALERT_WEBHOOK_SECRET): set them as before";
+  "environment variables are never in a backup (the service token HEARTH_SERVICE_TOKEN, database URLs such as HEARTH_DATABASE_URL, webhook secrets such as HEARTH_ALERT_WEBHOOK_SECRET, the SSO client secret HEARTH_OIDC_CLIENT_SECRET): set them as before";
 
 /** `hearth restore <backup>`: verifies a backup, then brings it back; refuses while Hearth is running. */
 export function restoreCommand(options: OperationsCommandOptions = {}): Command {
