@@ -1,5 +1,5 @@
 import { usernameProblem } from "@hearth/contracts/username";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { ApiError, api, type SessionInfo } from "./api.js";
 import { invalidField } from "./display-text.js";
 import { describedField, usePageTitle } from "./focus.js";
@@ -15,17 +15,18 @@ const FIELDS_BY_CODE: Record<string, Field[]> = {
   WEAK_PASSWORD: ["password"],
 };
 
-/**
- * The error code an SSO sign-in came back with (`/?signInError=CODE`, set by the callback), taken
- * out of the address so that a reload does not show it again.
- */
-function takeSignInError(): ApiError | undefined {
+/** The error code an SSO sign-in came back with (`/?signInError=CODE`, set by the callback). */
+function signInErrorInAddress(): ApiError | undefined {
+  const code = new URL(window.location.href).searchParams.get("signInError");
+  return code && /^[A-Z_]{1,64}$/.test(code) ? new ApiError(0, code, code) : undefined;
+}
+
+/** Takes the code out of the address once shown, so that a reload does not show it again. */
+function dropSignInErrorFromAddress(): void {
   const url = new URL(window.location.href);
-  const code = url.searchParams.get("signInError");
-  if (!code || !/^[A-Z_]{1,64}$/.test(code)) return undefined;
+  if (!url.searchParams.has("signInError")) return;
   url.searchParams.delete("signInError");
   window.history.replaceState(window.history.state, "", `${url.pathname}${url.search}${url.hash}`);
-  return new ApiError(0, code, code);
 }
 
 /** Where the SSO button starts a sign-in that comes back to this page. */
@@ -59,7 +60,8 @@ export function AuthPage({
   const [password, setPassword] = useState("");
   const [confirmation, setConfirmation] = useState("");
   /** Why the last try failed; shown in the language of the moment. */
-  const [error, setError] = useState<unknown>(takeSignInError);
+  const [error, setError] = useState<unknown>(signInErrorInAddress);
+  useEffect(dropSignInErrorFromAddress, []);
   const [notice, setNotice] = useState("");
   /** The fields the error is about. */
   const [invalid, setInvalid] = useState<Field[]>([]);

@@ -51,6 +51,8 @@ export async function accountForIdentity(
   db: WebDatabase,
   claims: IdentityClaims,
   options: { signup: "open" | "approval" | "closed"; mergeByEmail: boolean },
+  /** Looked up again once after the same identity's first sign-in raced this one. */
+  again = false,
 ): Promise<SsoAccount> {
   const now = new Date().toISOString();
   const email = claims.email ?? null;
@@ -72,7 +74,17 @@ export async function accountForIdentity(
   }
   if (options.mergeByEmail && email && claims.emailVerified) {
     const local = await findUserByName(db, email);
-    if (local && local.username_folded === foldName(email)) {
+    // An account that has an identity of this provider already keeps it alone: an address the
+    // provider gave to another of its users later does not open the account to them too.
+    const linkedHere =
+      local &&
+      (await db
+        .selectFrom("external_identities")
+        .select("subject")
+        .where("user_id", "=", local.id)
+        .where("issuer", "=", claims.issuer)
+        .executeTakeFirst());
+    if (local && local.username_folded === foldName(email) && !linkedHere) {
       try {
         await db
           .insertInto("external_identities")
@@ -110,7 +122,7 @@ export async function accountForIdentity(
     } catch (error) {
       if (error instanceof HearthError && error.code === "USERNAME_TAKEN") continue;
       // The same identity's first sign-in, twice at once: the other one made the account.
-      if (isUniqueViolation(error)) return accountForIdentity(db, claims, options);
+      if (isUniqueViolation(error) && !again) return accountForIdentity(db, claims, options, true);
       throw error;
     }
   }

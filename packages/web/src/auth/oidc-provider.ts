@@ -224,7 +224,10 @@ export class OidcProvider {
           : "client_secret_basic";
     let authorizationEndpoint: string;
     try {
-      authorizationEndpoint = new URL(document.authorization_endpoint).toString();
+      const url = new URL(document.authorization_endpoint);
+      // Where browsers are sent: a web address, on whatever origin the provider signs people in.
+      if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("not http(s)");
+      authorizationEndpoint = url.toString();
     } catch {
       throw new HearthError(
         "OIDC_DISCOVERY_INVALID",

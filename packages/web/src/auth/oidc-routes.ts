@@ -73,6 +73,7 @@ export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
       maxAgeSeconds,
     });
 
+  /** To the sign-in page with the error's code; logged, and audited while SSO is configured. */
   const fail = async (request: FastifyRequest, reply: FastifyReply, error: unknown, issuer?: string) => {
     const known = error instanceof HearthError;
     const code = known ? error.code : "INTERNAL_ERROR";
@@ -82,6 +83,7 @@ export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
         "SSO sign-in failed",
       );
     else request.log.error({ err: error, event: "sso_sign_in_failed" }, "SSO sign-in failed");
+    if (!settings) return reply.redirect(signInPage(code), 302);
     try {
       await audit(deps.db, {
         actorId: null,

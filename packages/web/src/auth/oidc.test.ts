@@ -334,6 +334,12 @@ describe.each(dialects)("single sign-on with OpenID Connect on %s", (dialect) =>
       }
       // The local account keeps its password either way.
       expect((await signIn(hearth.app, "alice@example.cn")).userId).toBe(local.userId);
+      if (linked) {
+        // Another of the provider's users given the same address later gets an account of its own.
+        provider.reset({ sub: "someone-else", email: "alice@example.cn", email_verified: true });
+        const other = await ssoSignIn(hearth);
+        expect(other.session!.userId).not.toBe(local.userId);
+      }
       await hearth.close();
       open.splice(open.indexOf(hearth), 1);
     }
@@ -391,6 +397,12 @@ describe.each(dialects)("single sign-on with OpenID Connect on %s", (dialect) =>
     expect(info.json()).toMatchObject({ sso: null, passwordLogin: true });
     const start = await off.app.inject({ url: "/api/auth/oidc/start" });
     expect(start.headers.location).toBe("/?signInError=OIDC_NOT_CONFIGURED");
+    // Anyone may call these: without SSO they leave nothing in the audit log.
+    const callback = await off.app.inject({ url: "/api/auth/oidc/callback?code=x&state=y" });
+    expect(callback.headers.location).toBe("/?signInError=OIDC_NOT_CONFIGURED");
+    const root = await signUp(off.app, "root");
+    const audit = await off.app.inject({ url: "/api/admin/audit", headers: root.headers });
+    expect(audit.json().entries.map((entry: { action: string }) => entry.action)).toEqual(["user.signup"]);
 
     const hearth = await web({ buttonLabel: "Sign in with Keycloak" });
     expect((await hearth.app.inject({ url: "/api/auth/session" })).json().sso).toEqual({
