@@ -73,8 +73,18 @@ export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
       maxAgeSeconds,
     });
 
-  /** To the sign-in page with the error's code; logged, and audited while SSO is configured. */
-  const fail = async (request: FastifyRequest, reply: FastifyReply, error: unknown, issuer?: string) => {
+  /**
+   * To the sign-in page with the error's code; logged, and audited while SSO is configured and the
+   * browser had started a sign-in (a callback no sign-in of this browser's began, anyone's request,
+   * would otherwise fill the audit log).
+   */
+  const fail = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    error: unknown,
+    issuer?: string,
+    started = true,
+  ) => {
     const known = error instanceof HearthError;
     const code = known ? error.code : "INTERNAL_ERROR";
     if (known)
@@ -83,7 +93,7 @@ export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
         "SSO sign-in failed",
       );
     else request.log.error({ err: error, event: "sso_sign_in_failed" }, "SSO sign-in failed");
-    if (!settings) return reply.redirect(signInPage(code), 302);
+    if (!settings || !started) return reply.redirect(signInPage(code), 302);
     try {
       await audit(deps.db, {
         actorId: null,
@@ -183,7 +193,7 @@ export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
       request.log.info({ event: "sso_sign_in", userId: account.userId }, "signed in with SSO");
       return reply.redirect(pending.returnTo, 302);
     } catch (error) {
-      return fail(request, reply, error, settings.issuer);
+      return fail(request, reply, error, settings.issuer, pending !== undefined);
     }
   });
 }
