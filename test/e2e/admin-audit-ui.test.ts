@@ -7,8 +7,9 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
  * The admin review in a real Chromium: the audit log's "Load more" and filters, its details
- * readable; the settings' group limits and filter switches; and a user who may use no model told
- * to ask an administrator, with no server path, on a phone in English and Chinese.
+ * readable; the settings' group limits and filter switches; an announcement banner written by the
+ * administrator, seen, closed and brought back by an edit for a user on a phone; and a user who may
+ * use no model told to ask an administrator, with no server path, on a phone in English and Chinese.
  */
 describe.skipIf(!hasChromium)("admin audit log, settings and no-model guidance in the browser", () => {
   let stand: UiStand;
@@ -82,6 +83,57 @@ describe.skipIf(!hasChromium)("admin audit log, settings and no-model guidance i
       headers: root.headers,
       payload: { groupIds: [group.id] },
     });
+  });
+
+  it("shows an administrator's banner to a user on a phone, inert, closed for good until its text is edited", async () => {
+    const reader = await stand.signedIn("reader", { width: 390, height: 800 });
+    const banners = reader.page.locator(".announcement");
+    expect(await banners.count()).toBe(0);
+
+    const { page } = admin;
+    await page.getByRole("link", { name: "Admin" }).click();
+    await page.getByRole("tab", { name: "Banners" }).click();
+    const text =
+      "Maintenance tonight 22:00 <b>chats may stop</b>, see [the notice](https://intranet.example/notice)";
+    await page.getByLabel("Text", { exact: true }).fill(text);
+    await page.getByLabel("Type").selectOption("warning");
+    await page.getByRole("button", { name: "Add banner" }).click();
+    await expect.poll(() => page.locator("output").textContent()).toBe("Banner saved.");
+    await expect.poll(() => page.locator("tbody tr").first().textContent()).toContain("Shown now");
+    await screenshot(page, "admin-banners-en-1280");
+
+    // The user sees it on their next navigation, as an alert (a warning), its HTML shown as text.
+    await reader.page.getByRole("link", { name: "Settings" }).click();
+    const alert = reader.page.getByRole("alert").filter({ hasText: "Maintenance tonight" });
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain(
+      "Warning: Maintenance tonight 22:00 <b>chats may stop</b>, see the notice",
+    );
+    expect(await alert.locator("b").count()).toBe(0);
+    expect(await alert.getByRole("link", { name: "the notice" }).getAttribute("href")).toBe(
+      "https://intranet.example/notice",
+    );
+    const box = (await alert.boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(390);
+    await screenshot(reader.page, "announcement-banner-en-390");
+
+    // Closed, it stays closed after a reload (kept with the account, not this tab).
+    await reader.page.getByRole("button", { name: /^Close announcement: Maintenance tonight/ }).click();
+    await expect.poll(() => banners.count()).toBe(0);
+    const reread = reader.page.waitForResponse((response) => response.url().endsWith("/api/banners"));
+    await reader.page.reload();
+    expect(await (await reread).json()).toEqual({ banners: [] });
+    await reader.page.getByRole("heading", { name: "Settings", level: 2 }).waitFor();
+    expect(await banners.count()).toBe(0);
+
+    // The administrator edits its text: the user sees it again at their next navigation.
+    await page.getByRole("button", { name: /^Edit \(Maintenance tonight/ }).click();
+    await page.getByLabel("Text", { exact: true }).fill("Maintenance moved to tomorrow 22:00");
+    await page.getByRole("button", { name: "Save banner" }).click();
+    await expect.poll(() => page.locator("tbody tr").first().textContent()).toContain("Maintenance moved");
+    await reader.page.getByRole("link", { name: "Chat", exact: true }).click();
+    await expect.poll(() => banners.textContent()).toContain("Maintenance moved to tomorrow 22:00");
   });
 
   for (const [locale, heading, ask] of [

@@ -156,8 +156,8 @@ describe.skipIf(!hasChromium)("admin tables on a phone", () => {
       await page.goto(url);
       const tabs =
         locale === "en"
-          ? ["Search providers", "Settings", "Usage", "Audit log", "Status", "Feedback"]
-          : ["搜索引擎", "设置", "用量", "审计日志", "运行状态", "反馈"];
+          ? ["Search providers", "Settings", "Usage", "Audit log", "Status", "Feedback", "Banners"]
+          : ["搜索引擎", "设置", "用量", "审计日志", "运行状态", "反馈", "横幅公告"];
       await page.getByRole("link", { name: locale === "en" ? "Admin" : "管理" }).click();
       // Users: the Add user form (with its groups) and a Reset password panel, open together.
       await page.getByRole("button", { name: locale === "en" ? "Add user" : "添加用户" }).click();
@@ -181,6 +181,8 @@ describe.skipIf(!hasChromium)("admin tables on a phone", () => {
           await page
             .getByText(locale === "en" ? "No answer was rated in this period." : "此期间没有回答被评价。")
             .waitFor();
+        // Banners: none yet, and it says so under the form's heading.
+        if (index === 6) await page.getByText(locale === "en" ? "No banner yet." : "还没有横幅。").waitFor();
         if (index === 3) {
           // The audit log: a long actor name breaks, and the signup's action beside it is on the screen.
           const action = page

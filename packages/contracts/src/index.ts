@@ -1,3 +1,4 @@
+export * from "./announcement-banner.js";
 export * from "./answer-feedback.js";
 export * from "./canonical-url.js";
 export * from "./knowledge.js";

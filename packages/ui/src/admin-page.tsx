@@ -8,6 +8,7 @@ import {
   useRef,
   useState,
 } from "react";
+import { AdminBanners } from "./admin-banners.js";
 import { AdminFeedback } from "./admin-feedback.js";
 import { api, ndjsonLines, type SkippedModelFile } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
@@ -1464,8 +1465,8 @@ function AuditLog() {
 }
 
 /**
- * Administration: users and groups, models, search providers, site settings, usage, answer feedback,
- * audit log, live status. `onLeftAdmin` runs when the administrator made their own account a user.
+ * Administration: users and groups, models, search providers, site settings, announcement banners,
+ * usage, answer feedback, audit log, live status. `onLeftAdmin` runs when the administrator made their own account a user.
  */
 export function AdminPage({ userId, onLeftAdmin }: { userId: string; onLeftAdmin(): void }) {
   const { t } = useI18n();
@@ -1474,6 +1475,7 @@ export function AdminPage({ userId, onLeftAdmin }: { userId: string; onLeftAdmin
     ["models", t.models],
     ["search", t.searchProviders],
     ["settings", t.settings],
+    ["banners", t.banners],
     ["usage", t.usage],
     ["feedback", t.feedback],
     ["audit", t.auditLog],
@@ -1527,6 +1529,7 @@ export function AdminPage({ userId, onLeftAdmin }: { userId: string; onLeftAdmin
         {tab === "models" && <Models />}
         {tab === "search" && <SearchProviders />}
         {tab === "settings" && <SiteSettings />}
+        {tab === "banners" && <AdminBanners />}
         {tab === "usage" && <Usage />}
         {tab === "feedback" && <AdminFeedback />}
         {tab === "audit" && <AuditLog />}

@@ -1,4 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { AnnouncementBanners } from "./announcement-banners.js";
 import {
   ApiError,
   abortRequests,
@@ -445,6 +446,8 @@ export function App() {
           </div>
         </div>
       </header>
+      {/* Keyed by the account: the next one to sign in on this tab starts from its own banners. */}
+      {user && <AnnouncementBanners key={user.id} path={path} />}
       <main id="main">
         <Suspense fallback={null}>{page}</Suspense>
       </main>

@@ -440,6 +440,17 @@ describe("admin pages in the reader's language", () => {
     expect(auditDetailsLines(zh, "user.role-change", { from: "user", to: "admin" })).toEqual([
       "角色：普通用户 → 管理员",
     ]);
+    // An announcement banner's change: its type in words, its switch as yes or no.
+    expect(
+      auditDetailsLines(zh, "banner.change", {
+        type: { from: "warning", to: "error" },
+        dismissible: { from: true, to: false },
+      }),
+    ).toEqual(["类型：警告 → 错误", "可关闭：是 → 否"]);
+    expect(auditDetailsLines(en, "banner.create", { text: "Maintenance tonight", type: "info" })).toEqual([
+      "Text: Maintenance tonight",
+      "Type: Information",
+    ]);
     expect(
       auditDetailsLines(zh, "settings.change", {
         keys: ["signup", "filter"],

@@ -373,6 +373,7 @@ function auditValueWords(t: Messages): Record<string, Record<string, string>> {
     permission: t.permissions,
     via: t.auditVia,
     format: t.importFormats,
+    type: t.bannerTypes,
   };
 }
 

@@ -17,6 +17,8 @@ import { alertMonitorFromConfig, alertsConfigured } from "./alerts/index.js";
 import { AuthCache } from "./auth/auth-cache.js";
 import { registerOidcRoutes } from "./auth/oidc-routes.js";
 import { type Access, registerAccessControl, requireAccessDeclarations } from "./auth/route-access.js";
+import { registerBannerRoutes } from "./banners/banner-routes.js";
+import { BannerStore } from "./banners/banner-store.js";
 import { registerChatRoutes } from "./chat/chat-routes.js";
 import { ContentFilter } from "./chat/content-filter.js";
 import { RunningTurns } from "./chat/running-turns.js";
@@ -210,6 +212,7 @@ export async function createWebService(
   registerFolderRoutes(app, { folders: new FolderStore(db), turns: turnDeps.turns, purgeFiles });
   registerFeedbackRoutes(app, { conversations, contentFilter });
   registerPromptRoutes(app, { prompts: new PromptStore(db), config, contentFilter });
+  registerBannerRoutes(app, { banners: new BannerStore(db), contentFilter });
   registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess, modelAccess });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
   registerExternalKnowledgeApi(app, { knowledge, knowledgeAccess });

@@ -317,6 +317,14 @@ export const ERROR_CODES = {
     summary:
       "Another of your prompts (of the shared ones, for a shared prompt) has that command (compared without regard to case or width).",
   },
+  BANNER_NOT_FOUND: {
+    status: 404,
+    summary: "No announcement banner has that id (it may have been deleted).",
+  },
+  BANNER_NOT_DISMISSIBLE: {
+    status: 409,
+    summary: "This announcement banner cannot be dismissed: an administrator made it stay.",
+  },
   MESSAGE_NOT_FOUND: { status: 404, summary: "No message with that id is in the conversation." },
   ANSWER_IN_PROGRESS: {
     status: 409,

@@ -248,6 +248,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         "user_preferences",
         "prompts",
         "external_identities",
+        "banner_dismissals",
       ] as const)
         await trx.deleteFrom(table).where("user_id", "=", id).execute();
       await trx.deleteFrom("users").where("id", "=", id).execute();

@@ -38,7 +38,11 @@ export type AuditAction =
   | "settings.change"
   | "prompt.shared-create"
   | "prompt.shared-change"
-  | "prompt.shared-delete";
+  | "prompt.shared-delete"
+  | "banner.create"
+  | "banner.change"
+  | "banner.delete"
+  | "banner.reorder";
 
 /**
  * Writes an entry with the names of its actor and target (an account or a group) as they are now:

@@ -124,6 +124,14 @@ describe("RBAC over the whole route table", () => {
       payload: { name: "g" },
     });
     ids.group = (group.json() as { id: string }).id;
+    // An announcement banner for everyone, which a user may close.
+    const banner = await web.app.inject({
+      method: "POST",
+      url: "/api/admin/banners",
+      headers: admin.headers,
+      payload: { text: "Maintenance tonight", dismissible: true },
+    });
+    ids.banner = (banner.json() as { id: string }).id;
   });
   afterAll(async () => {
     await web.close();
@@ -145,6 +153,7 @@ describe("RBAC over the whole route table", () => {
       .replace(/^\/api\/account\/api-keys\/:id/, `/api/account/api-keys/${ids.apiKey}`)
       .replace(/^\/api\/admin\/users\/:id/, `/api/admin/users/${owner.userId}`)
       .replace(/^\/api\/admin\/groups\/:id/, `/api/admin/groups/${ids.group}`)
+      .replace(/^\/api\/(admin\/)?banners\/:id/, (path) => path.replace(":id", ids.banner!))
       .replace(":keyId", ids.apiKey!)
       .replace(":model", "tiny-story")
       .replace(/^\/v1\/models\/\*$/, "/v1/models/tiny-story")
@@ -248,6 +257,16 @@ describe("RBAC over the whole route table", () => {
         "POST /api/prompts user",
         "PATCH /api/prompts/:id user",
         "DELETE /api/prompts/:id user",
+        // Announcement banners: administrators manage them (every /api/admin/ route is theirs);
+        // every signed-in user reads those shown now and closes one for themselves (a session's:
+        // no API key opens them; the dismissal with the CSRF token).
+        "GET /api/admin/banners admin",
+        "POST /api/admin/banners admin",
+        "PATCH /api/admin/banners/:id admin",
+        "DELETE /api/admin/banners/:id admin",
+        "PUT /api/admin/banners/order admin",
+        "GET /api/banners user",
+        "POST /api/banners/:id/dismiss user",
       ]),
     );
   });
@@ -410,6 +429,13 @@ describe("RBAC over the whole route table", () => {
     expect(prompts.prompts.map((p) => [p.id, p.content])).toEqual([
       [ids.prompt, "the owner's secret prompt"],
       [ids.sharedPrompt, "For everyone"],
+    ]);
+    // The stranger closed the banner for themselves alone, and changed nothing of it.
+    const banners = (await web.app.inject({ url: "/api/banners", headers: owner.headers })).json() as {
+      banners: Array<{ id: string; text: string }>;
+    };
+    expect(banners.banners).toEqual([
+      expect.objectContaining({ id: ids.banner, text: "Maintenance tonight" }),
     ]);
     const document = await web.app.inject({
       url: `/api/knowledge-bases/${ids.knowledgeBase}/documents/${ids.document}`,

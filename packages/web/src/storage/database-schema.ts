@@ -126,6 +126,32 @@ export interface PromptsTable {
   updated_at: string;
 }
 
+/** An announcement banner (0023-announcement-banners). */
+export interface BannersTable {
+  id: string;
+  text: string;
+  type: "info" | "success" | "warning" | "error";
+  /** 1: a user may close it; 0: not. */
+  dismissible: number;
+  /** ISO times (toISOString, so that they compare as text); null: unbounded. */
+  starts_at: string | null;
+  ends_at: string | null;
+  /** Its place in the order users see the banners in (smallest first). */
+  position: number;
+  /** Raised when its text is edited: a dismissal of an earlier revision no longer holds. */
+  revision: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A user's closing of a banner, for the revision they closed (0023-announcement-banners). */
+export interface BannerDismissalsTable {
+  banner_id: string;
+  user_id: string;
+  revision: number;
+  dismissed_at: string;
+}
+
 /** A user's folder of conversations (0015-conversation-folders). */
 export interface FoldersTable {
   id: string;
@@ -344,4 +370,6 @@ export interface Database {
   usage: UsageTable;
   user_preferences: UserPreferencesTable;
   prompts: PromptsTable;
+  banners: BannersTable;
+  banner_dismissals: BannerDismissalsTable;
 }

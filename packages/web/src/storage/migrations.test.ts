@@ -20,6 +20,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POSTGRES_URL, postgresAvailable } from "../../test/support/web-harness.js";
 import { createUser, findUserByName } from "../accounts/account-store.js";
 import { readPreferences, writePreferences } from "../accounts/preferences-store.js";
+import { BannerStore } from "../banners/banner-store.js";
 import { ConversationStore } from "../conversations/conversation-store.js";
 import { FolderStore } from "../conversations/folder-store.js";
 import { FeedbackStore } from "../feedback/feedback-store.js";
@@ -389,13 +390,36 @@ async function expectExternalIdentities(db: Kysely<Database>): Promise<void> {
   await db.deleteFrom("external_identities").execute();
 }
 
+/**
+ * After 0024-announcement-banners: there are none; one written is shown to the account from before,
+ * who closes it, and it goes with the account when that is deleted.
+ */
+async function expectAnnouncementBanners(db: Kysely<Database>): Promise<void> {
+  const banners = new BannerStore(db);
+  expect(await banners.list()).toEqual([]);
+  const banner = await banners.create({
+    text: "维护今晚 22:00",
+    type: "warning",
+    dismissible: true,
+    startsAt: null,
+    endsAt: null,
+  });
+  expect(await banners.active("usr_wang")).toEqual([
+    { id: banner.id, text: "维护今晚 22:00", type: "warning", dismissible: true },
+  ]);
+  await banners.dismiss("usr_wang", banner.id);
+  expect(await banners.active("usr_wang")).toEqual([]);
+  await banners.delete(banner.id);
+  expect(await db.selectFrom("banner_dismissals").selectAll().execute()).toEqual([]);
+}
+
 function backups(): string[] {
   const dir = join(dataDir, "backups");
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 23;
+const LATEST_STEP = 24;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -535,6 +559,7 @@ describe("web database migrations on SQLite", () => {
       await expectNoTemporaryChats(db);
       await expectAnswerFeedback(db);
       await expectExternalIdentities(db);
+      await expectAnnouncementBanners(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();
@@ -805,6 +830,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       await expectNoTemporaryChats(db);
       await expectAnswerFeedback(db);
       await expectExternalIdentities(db);
+      await expectAnnouncementBanners(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();

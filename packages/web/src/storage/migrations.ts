@@ -539,6 +539,41 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           .execute();
       },
     },
+    "0024-announcement-banners": {
+      // Announcement banners: notices administrators put at the top of every signed-in user's page,
+      // in their order (position), each shown between its optional start and end. A text edit
+      // raises revision; a user's dismissal holds for the revision they closed (an edited banner
+      // comes back). Dismissals go with their banner and with their user (the account deletion
+      // deletes them, as it deletes the user's other rows). Nothing stored before changes.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("banners")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("text", "text", (c) => c.notNull())
+          .addColumn("type", "text", (c) => c.notNull())
+          .addColumn("dismissible", "integer", (c) => c.notNull())
+          .addColumn("starts_at", "text")
+          .addColumn("ends_at", "text")
+          .addColumn("position", "integer", (c) => c.notNull())
+          .addColumn("revision", "integer", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("banner_dismissals")
+          .addColumn("banner_id", "text", (c) => c.notNull().references("banners.id").onDelete("cascade"))
+          .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+          .addColumn("revision", "integer", (c) => c.notNull())
+          .addColumn("dismissed_at", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("banner_dismissals_pk", ["banner_id", "user_id"])
+          .execute();
+        await db.schema
+          .createIndex("banner_dismissals_user")
+          .on("banner_dismissals")
+          .column("user_id")
+          .execute();
+      },
+    },
   };
 }
 
