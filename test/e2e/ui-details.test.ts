@@ -8,7 +8,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
 /**
  * The chat UI's details a reviewer found wanting, in a real Chromium on the built UI: a phone-width
  * page that stays on the screen with code and math in an answer, server errors in the reader's
- * language, focus after Stop and around rename, and no empty conversation left by a refused message.
+ * language, focus after Stop and around rename, no empty conversation left by a refused message,
+ * and an answer read aloud with a local voice only (speechSynthesis stood in for).
  * The model service is a local stand-in (its answers are set per test).
  */
 describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
@@ -298,6 +299,157 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
       }
     } finally {
       model.options.words = undefined;
+    }
+  });
+
+  it("reads an answer aloud with a local voice only, never a network one, and stops on Stop, another answer or leaving the chat", async () => {
+    // Chromium headless has no voices: a stand-in speechSynthesis lists Google's network voices
+    // (the default among them) beside two local ones, and records what it is asked to say.
+    const speechStub = (withLocalVoices: boolean) => {
+      const voice = (name: string, lang: string, localService: boolean, isDefault: boolean) => ({
+        name,
+        lang,
+        voiceURI: name,
+        localService,
+        default: isDefault,
+      });
+      const voices = [
+        voice("Google US English", "en-US", false, true),
+        voice("Google 普通话（中国大陆）", "zh-CN", false, false),
+        ...(withLocalVoices
+          ? [voice("eSpeak English", "en-US", true, false), voice("Tingting", "zh-CN", true, false)]
+          : []),
+      ];
+      type Utterance = { text: string; voice: { name: string } | null; lang: string; rate: number } & {
+        onend: (() => void) | null;
+        onerror: ((event: { error: string }) => void) | null;
+      };
+      const record = window as unknown as {
+        spoken: Array<{ text: string; voice: string | null; lang: string; rate: number }>;
+        cancels: number;
+      };
+      record.spoken = [];
+      record.cancels = 0;
+      let current: Utterance | null = null;
+      const synth = Object.assign(new EventTarget(), {
+        getVoices: () => voices,
+        speak(utterance: Utterance) {
+          current = utterance;
+          record.spoken.push({
+            text: utterance.text,
+            voice: utterance.voice?.name ?? null,
+            lang: utterance.lang,
+            rate: utterance.rate,
+          });
+        },
+        cancel() {
+          record.cancels++;
+          const was = current;
+          current = null;
+          was?.onerror?.({ error: "interrupted" });
+        },
+        pause() {},
+        resume() {},
+      });
+      class StubUtterance {
+        voice = null;
+        lang = "";
+        rate = 1;
+        onend = null;
+        onerror = null;
+        constructor(readonly text: string) {}
+      }
+      Object.defineProperty(window, "speechSynthesis", { value: synth, configurable: true });
+      Object.defineProperty(window, "SpeechSynthesisUtterance", { value: StubUtterance, configurable: true });
+    };
+    type Spoken = { text: string; voice: string | null; lang: string; rate: number };
+    const reader = await stand.browser({ locale: "en-US" });
+    await reader.context.addInitScript(speechStub, true);
+    await signUpInUi(reader.page, url, "listener");
+    const { page } = reader;
+    const spoken = () => page.evaluate(() => (window as unknown as { spoken: Spoken[] }).spoken);
+    model.options.reasoning = ["The user asks how to deploy; keep it short. "];
+    model.options.words = [
+      "Deploy with **hearth up** [1].\n\n```bash\nhearth up --port 8080\n```\n\nThen sign in. ",
+    ];
+    try {
+      await ask(reader, "How do I deploy?");
+      // (ask gives the last answer, which the next question's answer becomes.)
+      const first = page.locator("article.message.assistant").nth(0);
+      const readFirst = first.getByRole("button", { name: "Read aloud" });
+      await readFirst.click();
+      expect(await spoken()).toEqual([
+        {
+          text: "Deploy with hearth up.\nThen sign in. You said: How do I deploy?",
+          voice: "eSpeak English",
+          lang: "en-US",
+          rate: 1,
+        },
+      ]);
+      // Stop while it speaks; read again after.
+      await first.getByRole("button", { name: "Stop reading" }).click();
+      await first.getByRole("button", { name: "Read aloud" }).waitFor();
+
+      model.options.reasoning = undefined;
+      model.options.words = ["用 hearth up 部署，然后登录。"];
+      await ask(reader, "怎么部署？");
+      const second = page.locator("article.message.assistant").nth(1);
+      await readFirst.click();
+      await first.getByRole("button", { name: "Stop reading" }).waitFor();
+      // Another answer read stops the first: one answer speaks at a time, in its language's voice.
+      await second.getByRole("button", { name: "Read aloud" }).click();
+      await first.getByRole("button", { name: "Read aloud" }).waitFor();
+      await second.getByRole("button", { name: "Stop reading" }).waitFor();
+      const said = await spoken();
+      expect(said.at(-1)).toEqual({
+        text: "用 hearth up 部署，然后登录。 You said: 怎么部署？",
+        voice: "Tingting",
+        lang: "zh-CN",
+        rate: 1,
+      });
+      // No network voice was ever asked to speak.
+      expect(said.every((entry) => entry.voice === "eSpeak English" || entry.voice === "Tingting")).toBe(
+        true,
+      );
+
+      // Leaving the chat stops it. Settings offers the local voices only, and keeps the choice here.
+      const cancels = await page.evaluate(() => (window as unknown as { cancels: number }).cancels);
+      await page.getByRole("link", { name: "Settings" }).click();
+      await expect
+        .poll(() => page.evaluate(() => (window as unknown as { cancels: number }).cancels))
+        .toBeGreaterThan(cancels);
+      const voiceSelect = page.getByLabel("Voice", { exact: true });
+      await voiceSelect.waitFor();
+      expect(await voiceSelect.locator("option").allTextContents()).toEqual([
+        "Automatic (a voice for the answer's language)",
+        "eSpeak English (en-US)",
+        "Tingting (zh-CN)",
+      ]);
+      await voiceSelect.selectOption("Tingting");
+      await page.getByLabel("Speed").fill("1.5");
+      await page.getByRole("button", { name: "Try the voice" }).click();
+      expect((await spoken()).at(-1)).toMatchObject({ voice: "Tingting", rate: 1.5 });
+      expect(await page.evaluate(() => localStorage.getItem("hearth.readAloud"))).toBe(
+        JSON.stringify({ voiceURI: "Tingting", rate: 1.5 }),
+      );
+      await screenshot(page, "read-aloud-settings-en-1280");
+
+      // A browser with network voices only: no button, and Settings says why.
+      const elsewhere = await stand.browser({ locale: "en-US" });
+      await elsewhere.context.addInitScript(speechStub, false);
+      await signUpInUi(elsewhere.page, url, "no-voices");
+      model.options.words = ["An answer. "];
+      const answer = await ask(elsewhere, "Anything?");
+      await answer.getByRole("button", { name: "Copy" }).waitFor();
+      expect(await answer.getByRole("button", { name: "Read aloud" }).count()).toBe(0);
+      await elsewhere.page.getByRole("link", { name: "Settings" }).click();
+      await elsewhere.page.getByText("No voice is installed on this device").waitFor();
+      expect(
+        await elsewhere.page.evaluate(() => (window as unknown as { spoken: unknown[] }).spoken.length),
+      ).toBe(0);
+    } finally {
+      model.options.words = undefined;
+      model.options.reasoning = undefined;
     }
   });
 });

@@ -46,6 +46,7 @@ import {
   slashQuery,
   usesClipboard,
 } from "./prompt-library.js";
+import { ReadAloudButton, stopReading } from "./read-aloud-button.js";
 import { navigate } from "./router.js";
 import { opensInSourceView, SourceView } from "./source-view.js";
 import { type Suggestion, SuggestionList, suggestionKey, suggestionOptionId } from "./suggestion-list.js";
@@ -426,6 +427,9 @@ function MessageViewOf(props: {
           </span>
         )}
         {!streaming && !editing && message.content && <CopyMessage text={message.content} />}
+        {!streaming && message.role === "assistant" && message.content && (
+          <ReadAloudButton id={message.id ?? `seq-${message.seq}`} text={message.content} />
+        )}
         {!props.busy && message.role === "user" && message.id && props.onEdit && !editing && (
           <button
             type="button"
@@ -1151,6 +1155,9 @@ export function ChatView(props: {
     },
     [],
   );
+  // An answer being read aloud stops when the chat is left (another conversation, another page).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: stops on each change of conversation
+  useEffect(() => stopReading, [props.conversationId]);
   const [busy, setBusy] = useState(false);
   /** Why the last message was not taken (shown beside the composer, which gets the text back). */
   const [sendError, setSendError] = useState<unknown>();

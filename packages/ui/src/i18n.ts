@@ -1083,6 +1083,20 @@ const en = {
   moveDown: "Move down",
   noBanners: "No banner yet.",
   canClose: "Can be closed",
+  // Read aloud: an answer spoken by a voice installed on this device (never an online one).
+  readAloud: "Read aloud",
+  stopReading: "Stop reading",
+  readAloudSettings: "Read aloud",
+  readAloudHint:
+    "Answers are read by voices installed on this device only: a voice that would send the text to an online service is never used. These choices are kept in this browser, as each device has its own voices.",
+  readAloudVoice: "Voice",
+  readAloudVoiceAuto: "Automatic (a voice for the answer's language)",
+  readAloudRate: "Speed",
+  readAloudRateValue: "{rate}×",
+  readAloudTry: "Try the voice",
+  readAloudSample: "This is how answers are read aloud.",
+  readAloudNoVoice:
+    "No voice is installed on this device (or this browser cannot speak), so answers cannot be read aloud here.",
 };
 
 export type Messages = typeof en;
@@ -2044,6 +2058,18 @@ const zhCN: Messages = {
   moveDown: "下移",
   noBanners: "还没有横幅。",
   canClose: "可关闭",
+  readAloud: "朗读",
+  stopReading: "停止朗读",
+  readAloudSettings: "朗读",
+  readAloudHint:
+    "回答只用本设备上安装的语音朗读：会把文字发送到在线服务的语音一律不用。这些选择保存在本浏览器中，因为每台设备的语音各不相同。",
+  readAloudVoice: "语音",
+  readAloudVoiceAuto: "自动（选用与回答语言相符的语音）",
+  readAloudRate: "语速",
+  readAloudRateValue: "{rate}×",
+  readAloudTry: "试听",
+  readAloudSample: "回答将这样朗读。",
+  readAloudNoVoice: "本设备没有安装语音（或本浏览器不能朗读），因此无法在这里朗读回答。",
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, "zh-CN": zhCN };

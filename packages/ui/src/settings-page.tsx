@@ -8,6 +8,7 @@ import { fill, type Locale, useI18n } from "./i18n.js";
 import { LanguageOptions } from "./language-options.js";
 import { CopyButton } from "./markdown.js";
 import { PromptsSettings } from "./prompts-settings.js";
+import { ReadAloudSettings } from "./read-aloud-settings.js";
 import { navigate } from "./router.js";
 import { ActionError, errorCode, errorField, useAction } from "./use-action.js";
 
@@ -389,6 +390,7 @@ export function SettingsPage(props: {
         />
       )}
       <PromptsSettings admin={props.admin ?? false} />
+      <ReadAloudSettings />
       {props.hasPassword === false ? (
         <section className="form-card" aria-labelledby="password-title">
           <h3 id="password-title">{t.changePassword}</h3>
