@@ -126,7 +126,7 @@ export interface PromptsTable {
   updated_at: string;
 }
 
-/** An announcement banner (0023-announcement-banners). */
+/** An announcement banner (0024-announcement-banners). */
 export interface BannersTable {
   id: string;
   text: string;
@@ -144,7 +144,7 @@ export interface BannersTable {
   updated_at: string;
 }
 
-/** A user's closing of a banner, for the revision they closed (0023-announcement-banners). */
+/** A user's closing of a banner, for the revision they closed (0024-announcement-banners). */
 export interface BannerDismissalsTable {
   banner_id: string;
   user_id: string;
