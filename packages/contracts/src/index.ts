@@ -1,5 +1,6 @@
 export * from "./announcement-banner.js";
 export * from "./answer-feedback.js";
+export * from "./assistant.js";
 export * from "./canonical-url.js";
 export * from "./knowledge.js";
 export * from "./knowledge-base-name.js";

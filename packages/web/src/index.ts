@@ -14,6 +14,8 @@ import { LoginThrottle } from "./accounts/login-throttle.js";
 import { registerPreferenceRoutes } from "./accounts/preference-routes.js";
 import { registerAdminRoutes, registerSearchAdminRoute, registerStatusRoute } from "./admin/admin-routes.js";
 import { alertMonitorFromConfig, alertsConfigured } from "./alerts/index.js";
+import { registerAssistantRoutes } from "./assistants/assistant-routes.js";
+import { AssistantStore } from "./assistants/assistant-store.js";
 import { AuthCache } from "./auth/auth-cache.js";
 import { registerOidcRoutes } from "./auth/oidc-routes.js";
 import { type Access, registerAccessControl, requireAccessDeclarations } from "./auth/route-access.js";
@@ -164,6 +166,7 @@ export async function createWebService(
   );
   const usage = new UsageMeter(db, settings, (model) => modelAccess.key(model), logger);
   const knowledgeAccess = new KnowledgeAccess(db);
+  const assistants = new AssistantStore(db, knowledgeAccess);
 
   registerAccountRoutes(app, { db, config, settings, throttle: new LoginThrottle() });
   registerOidcRoutes(app, { db, config, settings });
@@ -206,15 +209,24 @@ export async function createWebService(
     () => void expireTemporaryChats().then(purgeFiles),
     PURGE_INTERVAL_MS,
   ).unref();
-  registerConversationRoutes(app, { ...turnDeps, config, modelAccess, knowledgeAccess, shares, files });
+  registerConversationRoutes(app, {
+    ...turnDeps,
+    config,
+    modelAccess,
+    knowledgeAccess,
+    assistants,
+    shares,
+    files,
+  });
   registerConversationFileRoutes(app, { conversations, files });
   registerShareRoutes(app, { conversations, shares, settings });
   registerFolderRoutes(app, { folders: new FolderStore(db), turns: turnDeps.turns, purgeFiles });
   registerFeedbackRoutes(app, { conversations, contentFilter });
   registerPromptRoutes(app, { prompts: new PromptStore(db), config, contentFilter });
   registerBannerRoutes(app, { banners: new BannerStore(db), contentFilter });
+  registerAssistantRoutes(app, { assistants, config, contentFilter, modelAccess });
   registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess, modelAccess });
-  registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess });
+  registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess, assistants });
   registerExternalKnowledgeApi(app, { knowledge, knowledgeAccess });
   registerAdminRoutes(app, {
     db,

@@ -325,6 +325,14 @@ export const ERROR_CODES = {
     status: 409,
     summary: "This announcement banner cannot be dismissed: an administrator made it stay.",
   },
+  ASSISTANT_NOT_FOUND: {
+    status: 404,
+    summary: "No assistant with that id is yours, shared with one of your groups, or public.",
+  },
+  ASSISTANT_NAME_TAKEN: {
+    status: 409,
+    summary: "You already have an assistant with that name (compared without regard to case or width).",
+  },
   MESSAGE_NOT_FOUND: { status: 404, summary: "No message with that id is in the conversation." },
   ANSWER_IN_PROGRESS: {
     status: 409,

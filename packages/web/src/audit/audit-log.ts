@@ -42,7 +42,10 @@ export type AuditAction =
   | "banner.create"
   | "banner.change"
   | "banner.delete"
-  | "banner.reorder";
+  | "banner.reorder"
+  | "assistant.create"
+  | "assistant.change"
+  | "assistant.delete";
 
 /**
  * Writes an entry with the names of its actor and target (an account or a group) as they are now:

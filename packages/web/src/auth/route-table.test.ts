@@ -107,6 +107,15 @@ describe("RBAC over the whole route table", () => {
       payload: { command: "team", title: "Team prompt", content: "For everyone", shared: true },
     });
     ids.sharedPrompt = (sharedPrompt.json() as { id: string }).id;
+    // The owner's private assistant: another user's attempts on it are a 404.
+    const assistant = await web.app.inject({
+      method: "POST",
+      url: "/api/assistants",
+      headers: owner.headers,
+      payload: { name: "Private assistant", model: "tiny-story", systemPrompt: "the owner's secret preset" },
+    });
+    expect(assistant.statusCode, assistant.body).toBe(201);
+    ids.assistant = (assistant.json() as { id: string }).id;
     strangerKey = (
       (
         await web.app.inject({
@@ -146,6 +155,7 @@ describe("RBAC over the whole route table", () => {
       .replace(/^\/api\/knowledge-bases\/:id/, `/api/knowledge-bases/${ids.knowledgeBase}`)
       .replace(/^\/api\/folders\/:id/, `/api/folders/${ids.folder}`)
       .replace(/^\/api\/prompts\/:id/, `/api/prompts/${ids.prompt}`)
+      .replace(/^\/api\/assistants\/:id/, `/api/assistants/${ids.assistant}`)
       .replace(":seq", "2")
       .replace(":documentId", ids.document!)
       .replace(":jobId", ids.job!)
@@ -161,7 +171,8 @@ describe("RBAC over the whole route table", () => {
   }
 
   /** Routes where a signed-in user only reaches their own resources. */
-  const OWNED = /^\/api\/(conversations|folders|prompts|knowledge-bases|jobs|account\/api-keys)\/:/;
+  const OWNED =
+    /^\/api\/(conversations|folders|prompts|assistants|knowledge-bases|jobs|account\/api-keys)\/:/;
 
   it("declares an access level on every route, and the table has the routes we expect", () => {
     expect(web.routes.length).toBeGreaterThan(40);
@@ -267,6 +278,15 @@ describe("RBAC over the whole route table", () => {
         "PUT /api/admin/banners/order admin",
         "GET /api/banners user",
         "POST /api/banners/:id/dismiss user",
+        // Assistants: any signed-in user makes their own and lists those they may use; another
+        // user's private one is a 404 (OWNED), one shared with them is 403 to change
+        // (assistants.test.ts); the owner and administrators change and delete it. A session's (the
+        // public API uses them as `assistant:<id>` models), changes with the CSRF token.
+        "GET /api/assistants user",
+        "POST /api/assistants user",
+        "GET /api/assistants/:id user",
+        "PATCH /api/assistants/:id user",
+        "DELETE /api/assistants/:id user",
       ]),
     );
   });
@@ -437,6 +457,16 @@ describe("RBAC over the whole route table", () => {
     expect(banners.banners).toEqual([
       expect.objectContaining({ id: ids.banner, text: "Maintenance tonight" }),
     ]);
+    // The owner's assistant is as it was, and was in no list of the stranger's.
+    const assistant = await web.app.inject({
+      url: `/api/assistants/${ids.assistant}`,
+      headers: owner.headers,
+    });
+    expect(assistant.json()).toMatchObject({
+      name: "Private assistant",
+      systemPrompt: "the owner's secret preset",
+      visibility: "private",
+    });
     const document = await web.app.inject({
       url: `/api/knowledge-bases/${ids.knowledgeBase}/documents/${ids.document}`,
       headers: owner.headers,
@@ -463,6 +493,42 @@ describe("RBAC over the whole route table", () => {
       (await web.app.inject({ url: `/api/conversations/${ids.conversation}`, headers: owner.headers }))
         .statusCode,
     ).toBe(200);
+  });
+
+  it("lets the owner and an administrator change an assistant; anonymous 401, no CSRF token 403, an API key 401, another user 404", async () => {
+    const other = await signUp(web.app, "assistant-stranger");
+    const path = `/api/assistants/${ids.assistant}`;
+    for (const [who, headers, status, code] of [
+      ["anonymous", undefined, 401, "UNAUTHORIZED"],
+      ["a session cookie without the CSRF token", { cookie: owner.cookie }, 403, "CSRF_TOKEN_INVALID"],
+      ["an API key", { authorization: `Bearer ${strangerKey}` }, 401, "UNAUTHORIZED"],
+      ["another user", other.headers, 404, "ASSISTANT_NOT_FOUND"],
+    ] as const) {
+      for (const method of ["PATCH", "DELETE"] as const) {
+        const response = await web.app.inject({
+          method,
+          url: path,
+          ...(headers ? { headers } : {}),
+          ...(method === "PATCH" ? { payload: { name: "taken over" } } : {}),
+        });
+        expect(response.statusCode, `${method} ${who}`).toBe(status);
+        expect(response.json().error.code, `${method} ${who}`).toBe(code);
+        expect(response.body, who).not.toContain("secret");
+      }
+    }
+    for (const [session, name] of [
+      [owner, "Renamed by its owner"],
+      [admin, "Renamed by an administrator"],
+    ] as const) {
+      const response = await web.app.inject({
+        method: "PATCH",
+        url: path,
+        headers: session.headers,
+        payload: { name },
+      });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toMatchObject({ name, editable: true });
+    }
   });
 
   it("keeps a folder to its owner: an administrator is no owner, and the owner renames and lists it", async () => {

@@ -47,6 +47,8 @@ export interface ChatTurnInput {
    * move it into the user's turn for models that want no system role, as DeepSeek-R1).
    */
   systemPrompt?: string | null;
+  /** The sampling temperature (a conversation's assistant's); null or absent: the model's own. */
+  temperature?: number | null;
   /** The conversation so far, ending with the user's message to answer. */
   history: StoredMessage[];
   knowledgeBaseIds: string[];
@@ -177,6 +179,9 @@ export async function runChatTurn(
           model: input.model,
           user: input.user.id,
           messages: fitted.messages,
+          ...(input.temperature !== undefined && input.temperature !== null
+            ? { temperature: input.temperature }
+            : {}),
           bypassCache: input.fresh,
           signal: upstream.signal,
         }),

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { CurrentUser } from "../accounts/account-store.js";
 import { usableDefaultModel } from "../accounts/preference-routes.js";
 import { readPreferences } from "../accounts/preferences-store.js";
+import type { AssistantStore } from "../assistants/assistant-store.js";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
 import { assertMessageLengths, type ChatTurnDeps, runChatTurn } from "../chat/chat-turn.js";
@@ -39,6 +40,8 @@ const grounding = {
 
 interface Deps extends ChatTurnDeps {
   config: HearthConfig;
+  /** The assistants a conversation may be started with. */
+  assistants: AssistantStore;
   shares: ShareStore;
   modelAccess: ModelAccess;
   knowledgeAccess: KnowledgeAccess;
@@ -129,14 +132,17 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
    */
   app.post("/api/conversations", access, async (request, reply) => {
     const user = currentUser(request);
-    const body = z
+    const { assistantId, ...body } = z
       .strictObject({
         title: z.string().max(200).optional(),
         model: z.string().max(200).optional(),
         systemPrompt: systemPromptSchema,
         temporary: z.boolean().optional(),
+        /** Started with an assistant: its model, system prompt, knowledge bases and web search mode. */
+        assistantId: z.string().min(1).max(100).optional(),
       })
       .parse(request.body ?? {});
+    if (assistantId) return reply.code(201).send(await startWithAssistant(user, assistantId, body));
     const preferences =
       body.systemPrompt === undefined || body.model === undefined
         ? await readPreferences(store.db, user.id)
@@ -154,6 +160,39 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       }),
     );
   });
+
+  /**
+   * A conversation started with an assistant the user may use (ASSISTANT_NOT_FOUND otherwise): its
+   * base model (MODEL_NOT_ALLOWED when the user's groups may not use it) unless the request names
+   * another, its system prompt unless the request gives one (the user's own instructions are not
+   * added), and its knowledge bases, web search mode and temperature, which the conversation keeps
+   * (the page's choice for it starts from them; the user changes them in the chat). All its
+   * knowledge bases are kept: each turn searches only those the user may read, and the answer
+   * says when some were left out (knowledge-unavailable, by id).
+   */
+  const startWithAssistant = async (
+    user: CurrentUser,
+    assistantId: string,
+    body: { title?: string; model?: string; systemPrompt?: string | null; temporary?: boolean },
+  ) => {
+    const settings = await deps.assistants.settingsFor(user, assistantId);
+    const model = body.model || settings.model;
+    await deps.modelAccess.assertAllowed(user, model);
+    const systemPrompt = body.systemPrompt === undefined ? settings.systemPrompt : body.systemPrompt;
+    await checkSystemPrompt(systemPrompt);
+    return store.create(user.id, {
+      ...body,
+      model,
+      systemPrompt,
+      assistant: {
+        id: settings.id,
+        name: settings.name,
+        knowledgeBaseIds: settings.knowledgeBaseIds,
+        webSearch: settings.webSearch,
+        temperature: settings.temperature,
+      },
+    });
+  };
 
   /** "Archive all chats": every conversation of the caller's list goes to Archived chats. */
   app.post("/api/conversations/archive-all", access, async (request) => {
@@ -380,6 +419,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         conversationId: id,
         model: body.model,
         systemPrompt: conversation.systemPrompt,
+        temperature: conversation.temperature,
         history: [...history, message],
         ...bases,
         search: body.search,
@@ -415,6 +455,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         conversationId: id,
         model: body.model,
         systemPrompt: conversation.systemPrompt,
+        temperature: conversation.temperature,
         history: kept,
         ...bases,
         search: body.search,

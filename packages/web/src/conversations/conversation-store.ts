@@ -108,6 +108,37 @@ export interface StoredConversation {
   archivedAt: string | null;
   /** A temporary chat: out of the list and its search; deleted when left. */
   temporary: boolean;
+  /**
+   * The assistant it was started with, by its id and its name then (the assistant may have been
+   * renamed or deleted since: the conversation keeps what it took from it); null: none.
+   */
+  assistant: { id: string; name: string } | null;
+  /** The knowledge bases it took from its assistant (the page's choice for it starts there); null: none taken. */
+  knowledgeBaseIds: string[] | null;
+  /** The web search mode it took from its assistant; null: none taken. */
+  webSearch: "off" | "auto" | "on" | null;
+  /** The sampling temperature its turns use (its assistant's); null: the model's own. */
+  temperature: number | null;
+}
+
+/** What a conversation started with an assistant takes from it (beside its model and system prompt). */
+export interface ConversationAssistant {
+  id: string;
+  name: string;
+  knowledgeBaseIds: string[];
+  webSearch: "off" | "auto" | "on";
+  temperature: number | null;
+}
+
+/** A stored id list read tolerantly: null when there is none. */
+function storedIds(json: string | null | undefined): string[] | null {
+  if (!json) return null;
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return Array.isArray(parsed) ? parsed.filter((id): id is string => typeof id === "string") : null;
+  } catch {
+    return null; // written by this store only, always as JSON
+  }
 }
 
 /** Which of a user's conversations a list holds. */
@@ -402,6 +433,8 @@ export class ConversationStore {
       createdAt?: string;
       folderId?: string | null;
       temporary?: boolean;
+      /** The assistant it is started with: it remembers it, and what it took from it. */
+      assistant?: ConversationAssistant;
     },
   ): Promise<StoredConversation> {
     const now = input.createdAt ?? new Date().toISOString();
@@ -415,6 +448,11 @@ export class ConversationStore {
       system_prompt: systemPromptColumn(input.systemPrompt),
       folder_id: input.folderId ?? null,
       temporary: input.temporary ? 1 : 0,
+      assistant_id: input.assistant?.id ?? null,
+      assistant_name: input.assistant?.name ?? null,
+      knowledge_base_ids: input.assistant ? JSON.stringify(input.assistant.knowledgeBaseIds) : null,
+      web_search: input.assistant?.webSearch ?? null,
+      temperature: input.assistant?.temperature ?? null,
     };
     const folded = searchCopy(row.title);
     await this.db
@@ -432,6 +470,10 @@ export class ConversationStore {
       folderId: row.folder_id,
       archivedAt: null,
       temporary: row.temporary === 1,
+      assistant: input.assistant ? { id: input.assistant.id, name: input.assistant.name } : null,
+      knowledgeBaseIds: input.assistant ? [...input.assistant.knowledgeBaseIds] : null,
+      webSearch: row.web_search,
+      temperature: row.temperature,
     };
   }
 
@@ -454,6 +496,11 @@ export class ConversationStore {
       folderId: row.folder_id ?? null,
       archivedAt: row.archived_at ?? null,
       temporary: Number(row.temporary) === 1,
+      assistant:
+        row.assistant_id && row.assistant_name ? { id: row.assistant_id, name: row.assistant_name } : null,
+      knowledgeBaseIds: storedIds(row.knowledge_base_ids),
+      webSearch: row.web_search ?? null,
+      temperature: row.temperature === null || row.temperature === undefined ? null : Number(row.temperature),
     };
   }
 

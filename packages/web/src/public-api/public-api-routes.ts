@@ -1,4 +1,6 @@
 import {
+  ASSISTANT_MODEL_PREFIX,
+  assistantIdOfModel,
   type OpenAiMessage,
   openAiMessageSchema,
   openAiToolSchema,
@@ -15,6 +17,8 @@ import {
 } from "@hearth/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import type { AssistantStore } from "../assistants/assistant-store.js";
+import { type AssistantUse, useAssistant } from "../assistants/assistant-use.js";
 import { currentUser } from "../auth/route-access.js";
 import {
   assertMessageLengths,
@@ -42,6 +46,32 @@ interface Deps extends ChatTurnDeps {
   modelAccess: ModelAccess;
   knowledgeAccess: KnowledgeAccess;
   usage: UsageMeter;
+  /** The assistants a key's user may use, listed and called as `assistant:<id>` models. */
+  assistants: AssistantStore;
+}
+
+type CompletionRequest = z.infer<typeof completionRequest>;
+
+/**
+ * A request to an assistant (`model: "assistant:<id>"`) as it goes on: its base model, its system
+ * prompt first (before any the client sends), its knowledge bases the user may read beside those the
+ * request names, its web search mode and temperature unless the request gives its own.
+ */
+function withAssistant(body: CompletionRequest, assistant: AssistantUse): CompletionRequest {
+  const temperature = (body as { temperature?: unknown }).temperature;
+  return {
+    ...body,
+    model: assistant.model,
+    messages: [
+      ...(assistant.systemPrompt ? [{ role: "system" as const, content: assistant.systemPrompt }] : []),
+      ...body.messages,
+    ],
+    knowledge_base_ids: [...new Set([...(body.knowledge_base_ids ?? []), ...assistant.knowledgeBaseIds])],
+    web_search: body.web_search ?? assistant.webSearch,
+    ...((temperature === undefined || temperature === null) && assistant.temperature !== null
+      ? { temperature: assistant.temperature }
+      : {}),
+  };
 }
 
 /** The OpenAI API's paths as a client given the web root without /v1 asks for them. */
@@ -218,10 +248,27 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     owned_by: m.ownedBy,
   });
 
+  /**
+   * The assistants the user may use, as models (`assistant:<id>`, owned by their owner): theirs,
+   * shared with one of their groups, or public, whose base model the user may use.
+   */
+  const assistantEntries = async (user: ReturnType<typeof currentUser>) => {
+    const rules = await deps.modelAccess.rules();
+    return (await deps.assistants.list(user))
+      .filter((assistant) => deps.modelAccess.allowedWith(rules, user, assistant.model))
+      .map((assistant) =>
+        modelEntry({
+          id: assistant.apiModel,
+          ownedBy: assistant.owner.username,
+          created: Math.floor(Date.parse(assistant.createdAt) / 1000),
+        }),
+      );
+  };
+
   app.get("/v1/models", { config: { access: "user" } }, async (request) => {
     const user = currentUser(request);
     const models = await deps.modelAccess.filter(user, await deps.models.listModels());
-    return { object: "list", data: models.map(modelEntry) };
+    return { object: "list", data: [...models.map(modelEntry), ...(await assistantEntries(user))] };
   });
 
   // The model's id may hold a slash (`<upstream>/<id>`). A model the key's user may not use is
@@ -229,6 +276,14 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
   app.get<{ Params: { "*": string } }>("/v1/models/*", { config: { access: "user" } }, async (request) => {
     const user = currentUser(request);
     const id = request.params["*"];
+    if (id.startsWith(ASSISTANT_MODEL_PREFIX)) {
+      const entry = (await assistantEntries(user)).find((m) => m.id === id);
+      if (entry) return entry;
+      throw new HearthError(
+        "ASSISTANT_NOT_FOUND",
+        `assistant "${id}" not found; GET /v1/models lists the models and assistants you may use`,
+      );
+    }
     const models = await deps.modelAccess.filter(user, await deps.models.listModels());
     const model =
       models.find((m) => m.id === id) ??
@@ -323,10 +378,15 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
 
   app.post("/v1/chat/completions", { config: { access: "user" } }, async (request, reply) => {
     const user = currentUser(request);
-    const body = parsedBody(completionRequest, request.body);
+    const requested = parsedBody(completionRequest, request.body);
+    // The bases the request names are the user's to read (404 otherwise), checked before an
+    // assistant's are added: those are left out when unreadable, the answer saying so.
+    for (const id of requested.knowledge_base_ids ?? []) await deps.knowledgeAccess.assert(user, id, "read");
+    const assistantId = assistantIdOfModel(requested.model);
+    const assistant = assistantId ? await useAssistant(deps, user, assistantId) : undefined;
+    const body = assistant ? withAssistant(requested, assistant) : requested;
     const { knowledge_base_ids: knowledgeBaseIds = [], web_search: search = "off", ...forwarded } = body;
     await deps.modelAccess.assertAllowed(user, body.model);
-    for (const id of knowledgeBaseIds) await deps.knowledgeAccess.assert(user, id, "read");
     const lastUser = body.messages.findLast((m) => m.role === "user");
     const question = textOf(lastUser?.content);
     refuseMediaParts(body.messages);
@@ -354,7 +414,14 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     async function answer(admission: Admission) {
       const searching = await effectiveSearch(deps.searchAvailability, search);
       const grounding = await groundTurn(
-        { query: question, model: body.model, knowledgeBaseIds, search: searching.search, user: user.id },
+        {
+          query: question,
+          model: body.model,
+          knowledgeBaseIds,
+          ...(assistant ? { goneKnowledgeBaseIds: assistant.unreadableKnowledgeBaseIds } : {}),
+          search: searching.search,
+          user: user.id,
+        },
         { knowledge: deps.knowledge, search: deps.search, model: deps.models },
       );
       // Sized to the model's context: the room max_tokens asks for, the sources that fit, then the

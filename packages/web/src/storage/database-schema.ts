@@ -105,6 +105,41 @@ export interface ConversationsTable {
    * leaves it or web.temporaryChatHours after its last activity; else 0 (0021-temporary-chats).
    */
   temporary: Generated<number>;
+  /** The assistant it was started with (0025-assistants; no foreign key: it may be deleted since). */
+  assistant_id: Generated<string | null>;
+  /** That assistant's name when the conversation was started with it (shown in its header). */
+  assistant_name: Generated<string | null>;
+  /** The knowledge bases it took from its assistant (a JSON array of ids); null: none taken. */
+  knowledge_base_ids: Generated<string | null>;
+  /** The web search mode it took from its assistant; null: none taken. */
+  web_search: Generated<"off" | "auto" | "on" | null>;
+  /** The sampling temperature it took from its assistant; null: the model's own. */
+  temperature: Generated<number | null>;
+}
+
+/** A saved model preset a team shares (0025-assistants). */
+export interface AssistantsTable {
+  id: string;
+  owner_id: string;
+  name: string;
+  /** The name folded (foldName, @hearth/contracts): unique among the owner's assistants. */
+  name_folded: string;
+  description: string;
+  model: string;
+  system_prompt: string | null;
+  /** A JSON array of knowledge base ids. */
+  knowledge_base_ids: string;
+  web_search: "off" | "auto" | "on";
+  temperature: number | null;
+  visibility: "private" | "shared" | "public";
+  created_at: string;
+  updated_at: string;
+}
+
+/** A group an assistant is shared with (its visibility "shared"). */
+export interface AssistantSharesTable {
+  assistant_id: string;
+  group_id: string;
 }
 
 /** A saved prompt of the prompt library (0020-prompt-library). */
@@ -372,4 +407,6 @@ export interface Database {
   prompts: PromptsTable;
   banners: BannersTable;
   banner_dismissals: BannerDismissalsTable;
+  assistants: AssistantsTable;
+  assistant_shares: AssistantSharesTable;
 }

@@ -20,10 +20,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POSTGRES_URL, postgresAvailable } from "../../test/support/web-harness.js";
 import { createUser, findUserByName } from "../accounts/account-store.js";
 import { readPreferences, writePreferences } from "../accounts/preferences-store.js";
+import { AssistantStore } from "../assistants/assistant-store.js";
 import { BannerStore } from "../banners/banner-store.js";
 import { ConversationStore } from "../conversations/conversation-store.js";
 import { FolderStore } from "../conversations/folder-store.js";
 import { FeedbackStore } from "../feedback/feedback-store.js";
+import { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { PromptStore } from "../prompts/prompt-store.js";
 import type { Database } from "./database-schema.js";
 import { createMigrator, type Dialect } from "./migrations.js";
@@ -413,13 +415,65 @@ async function expectAnnouncementBanners(db: Kysely<Database>): Promise<void> {
   expect(await db.selectFrom("banner_dismissals").selectAll().execute()).toEqual([]);
 }
 
+/**
+ * After 0025-assistants: the conversations from before were started with no assistant and keep
+ * what they had; an assistant is stored (its temperature exactly as given) and a conversation
+ * started with one remembers it and keeps what it took after the assistant is deleted.
+ */
+async function expectAssistants(db: Kysely<Database>): Promise<void> {
+  const conversations = new ConversationStore(db);
+  const before = await db
+    .selectFrom("conversations")
+    .select("id")
+    .where("user_id", "=", "usr_wang")
+    .execute();
+  expect(before.length).toBeGreaterThan(0);
+  expect(await conversations.get("usr_wang", before[0]!.id)).toMatchObject({
+    assistant: null,
+    knowledgeBaseIds: null,
+    webSearch: null,
+    temperature: null,
+  });
+  const wang = { id: "usr_wang", username: "王芳", role: "admin" as const, groupIds: [] };
+  const assistants = new AssistantStore(db, new KnowledgeAccess(db));
+  const made = await assistants.create(wang, {
+    name: "部署助手",
+    description: "",
+    model: "tiny-story",
+    systemPrompt: "用中文回答。",
+    knowledgeBaseIds: [],
+    webSearch: "auto",
+    temperature: 0.7,
+    visibility: "private",
+    groupIds: [],
+  });
+  expect(made).toMatchObject({ name: "部署助手", temperature: 0.7, owner: { username: "王芳" } });
+  const started = await conversations.create("usr_wang", {
+    model: "tiny-story",
+    assistant: {
+      id: made.id,
+      name: made.name,
+      knowledgeBaseIds: ["kb_1"],
+      webSearch: "auto",
+      temperature: 0.7,
+    },
+  });
+  await assistants.delete(wang, made.id);
+  expect(await conversations.get("usr_wang", started.id)).toMatchObject({
+    assistant: { id: made.id, name: "部署助手" },
+    knowledgeBaseIds: ["kb_1"],
+    webSearch: "auto",
+    temperature: 0.7,
+  });
+}
+
 function backups(): string[] {
   const dir = join(dataDir, "backups");
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 24;
+const LATEST_STEP = 25;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -560,6 +614,7 @@ describe("web database migrations on SQLite", () => {
       await expectAnswerFeedback(db);
       await expectExternalIdentities(db);
       await expectAnnouncementBanners(db);
+      await expectAssistants(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();
@@ -831,6 +886,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       await expectAnswerFeedback(db);
       await expectExternalIdentities(db);
       await expectAnnouncementBanners(db);
+      await expectAssistants(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();

@@ -574,6 +574,59 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           .execute();
       },
     },
+    "0025-assistants": {
+      // Assistants: saved model presets a team shares (a base model, a system prompt, knowledge
+      // bases as a JSON array of ids, a web search mode, a temperature), each its owner's (it goes
+      // with their account), private, shared with groups (assistant_shares, as knowledge_shares are)
+      // or public. A name is unique among its owner's, compared folded as prompt commands are. A
+      // conversation started with one remembers it (its id and name) and keeps what it took from
+      // it (its knowledge bases, web search mode and temperature): no foreign key, so that deleting
+      // the assistant leaves its conversations as they were. Nothing stored before changes.
+      async up(db: Kysely<unknown>) {
+        // Not float4: 0.7 read back from PostgreSQL's `real` is 0.699999988.
+        const float = dialect === "postgres" ? "double precision" : "real";
+        await db.schema
+          .createTable("assistants")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("owner_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("name_folded", "text", (c) => c.notNull())
+          .addColumn("description", "text", (c) => c.notNull())
+          .addColumn("model", "text", (c) => c.notNull())
+          .addColumn("system_prompt", "text")
+          .addColumn("knowledge_base_ids", "text", (c) => c.notNull())
+          .addColumn("web_search", "text", (c) => c.notNull())
+          .addColumn("temperature", float)
+          .addColumn("visibility", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("assistants_owner_name")
+          .on("assistants")
+          .columns(["owner_id", "name_folded"])
+          .unique()
+          .execute();
+        await db.schema
+          .createTable("assistant_shares")
+          .addColumn("assistant_id", "text", (c) =>
+            c.notNull().references("assistants.id").onDelete("cascade"),
+          )
+          .addColumn("group_id", "text", (c) => c.notNull().references("groups.id").onDelete("cascade"))
+          .addPrimaryKeyConstraint("assistant_shares_pk", ["assistant_id", "group_id"])
+          .execute();
+        await db.schema
+          .createIndex("assistant_shares_group")
+          .on("assistant_shares")
+          .column("group_id")
+          .execute();
+        await db.schema.alterTable("conversations").addColumn("assistant_id", "text").execute();
+        await db.schema.alterTable("conversations").addColumn("assistant_name", "text").execute();
+        await db.schema.alterTable("conversations").addColumn("knowledge_base_ids", "text").execute();
+        await db.schema.alterTable("conversations").addColumn("web_search", "text").execute();
+        await db.schema.alterTable("conversations").addColumn("temperature", float).execute();
+      },
+    },
   };
 }
 
