@@ -586,6 +586,8 @@ const en = {
     PROMPT_NOT_FOUND: "This prompt does not exist, or is neither yours nor shared.",
     BANNER_NOT_FOUND: "This banner no longer exists: another administrator may have deleted it.",
     BANNER_NOT_DISMISSIBLE: "This banner cannot be closed.",
+    ASSISTANT_NOT_FOUND: "This assistant does not exist, or is neither yours, shared with your groups nor public.",
+    ASSISTANT_NAME_TAKEN: "You already have an assistant with this name (case and width are ignored).",
     PROMPT_COMMAND_TAKEN:
       "You already have a prompt with this command (case and width are ignored); for a shared prompt, another shared one has it.",
     FOLDER_NAME_TAKEN: "You already have a folder with this name (case and width are ignored).",
@@ -934,6 +936,9 @@ const en = {
     "banner.change": "Changed a banner",
     "banner.delete": "Deleted a banner",
     "banner.reorder": "Reordered the banners",
+    "assistant.create": "Created an assistant",
+    "assistant.change": "Changed an assistant",
+    "assistant.delete": "Deleted an assistant",
   } as Record<string, string>,
   // Accounts: sign-up's second password, changing one's password, deleting a user; cancelling an import.
   confirmPassword: "Confirm password",
@@ -1628,6 +1633,8 @@ const zhCN: Messages = {
     PROMPT_NOT_FOUND: "该提示词不存在，或既不属于你也未共享。",
     BANNER_NOT_FOUND: "该横幅已不存在：可能已被其他管理员删除。",
     BANNER_NOT_DISMISSIBLE: "该横幅不能关闭。",
+    ASSISTANT_NOT_FOUND: "该助手不存在，或既不属于你，也未共享给你所在的组或公开。",
+    ASSISTANT_NAME_TAKEN: "你已有同名助手（不区分大小写和全角半角）。",
     PROMPT_COMMAND_TAKEN:
       "你已有使用该命令的提示词（不区分大小写和全角半角）；共享提示词则是另一个共享提示词已使用。",
     FOLDER_NAME_TAKEN: "你已有同名的文件夹（不区分大小写和全角半角）。",
@@ -1926,6 +1933,9 @@ const zhCN: Messages = {
     "banner.change": "修改横幅",
     "banner.delete": "删除横幅",
     "banner.reorder": "调整横幅顺序",
+    "assistant.create": "创建助手",
+    "assistant.change": "修改助手",
+    "assistant.delete": "删除助手",
   },
   confirmPassword: "确认密码",
   passwordMismatch: "两次输入的密码不一致。",
