@@ -340,7 +340,8 @@ describe("using an assistant: never more than the user's own rights", () => {
       body: JSON.stringify({
         model: conversation.model,
         content: "How many vacation days do we get, and what does the CEO earn?",
-        knowledgeBaseIds: conversation.knowledgeBaseIds,
+        // The page chooses the bases the user sees (the assistant's, as they read it).
+        knowledgeBaseIds: seen.knowledgeBaseIds,
         search: conversation.webSearch,
       }),
     });
@@ -379,7 +380,11 @@ describe("using an assistant: never more than the user's own rights", () => {
       body: JSON.stringify({ model: "tiny-story", content: "And sick days?", knowledgeBaseIds: [handbook] }),
     });
     expect(again.status).toBe(200);
-    expect(cited(parseSse(await again.text()))).toEqual(["handbook.txt"]);
+    const next = parseSse(await again.text());
+    expect(cited(next)).toEqual(["handbook.txt"]);
+    expect(next.filter((part) => part.type === "warning")).toEqual([
+      { type: "warning", code: "knowledge-unavailable", knowledgeBaseIds: [payroll] },
+    ]);
   });
 
   it("refuses a chat with an assistant whose base model the user's groups may not use", async () => {

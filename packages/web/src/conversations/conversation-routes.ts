@@ -24,6 +24,7 @@ import type { ConversationFiles } from "./conversation-files.js";
 import { importConversations } from "./conversation-import.js";
 import {
   isBeingWritten,
+  type StoredConversation,
   type StoredMessage,
   systemPromptMaxChars,
   titleFromMessage,
@@ -319,9 +320,16 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
    * turn goes on without them, with a warning naming them, so the page stops choosing them. Any id
    * the user cannot read is gone alike, one that never was or was never theirs to see too, so the
    * answer tells nobody whether a base they may not read exists. The files attached to the
-   * conversation are searched too, whatever was chosen.
+   * conversation are searched too, whatever was chosen. The bases a conversation took from its
+   * assistant that the user may not read are gone alike on every turn (the page never shows them).
    */
-  const checkCanUse = async (user: CurrentUser, model: string, chosen: string[], conversationId: string) => {
+  const checkCanUse = async (
+    user: CurrentUser,
+    model: string,
+    chosen: string[],
+    conversation: StoredConversation,
+  ) => {
+    const conversationId = conversation.id;
     await deps.modelAccess.assertAllowed(user, model);
     const knowledgeBaseIds: string[] = [];
     const goneKnowledgeBaseIds: string[] = [];
@@ -329,6 +337,11 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       if (await deps.knowledgeAccess.permissionOf(user, id)) knowledgeBaseIds.push(id);
       else goneKnowledgeBaseIds.push(id);
     }
+    // A chat started with an assistant: its bases the user may not read (never shown to them, so
+    // never chosen) are left out of every answer, which says so, as for a base gone since.
+    for (const id of conversation.knowledgeBaseIds ?? [])
+      if (!chosen.includes(id) && !(await deps.knowledgeAccess.permissionOf(user, id)))
+        goneKnowledgeBaseIds.push(id);
     const files = await deps.files.baseOf(conversationId);
     if (files && !knowledgeBaseIds.includes(files)) knowledgeBaseIds.unshift(files);
     return { knowledgeBaseIds, goneKnowledgeBaseIds };
@@ -387,7 +400,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const conversation = await store.get(user.id, id);
     const body = messageBody.parse(request.body);
     assertMessageLengths([body.content], deps.config.web.maxMessageChars);
-    const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds, id);
+    const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds, conversation);
     await deps.contentFilter.checkInputs([body.content]);
     const stored = await store.messages(user.id, id);
     assertNotAnswering(stored);
@@ -434,7 +447,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const { id } = request.params as { id: string };
     const conversation = await store.get(user.id, id);
     const body = z.strictObject({ model: z.string().min(1).max(200), ...grounding }).parse(request.body);
-    const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds, id);
+    const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds, conversation);
     const history = await store.messages(user.id, id);
     assertNotAnswering(history);
     const lastUser = history.map((m) => m.role).lastIndexOf("user");
