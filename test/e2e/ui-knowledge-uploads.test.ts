@@ -12,7 +12,12 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * document once indexed is found by the page's retrieval test, but not while it is switched off for
  * answers; its passages as indexed are listed, and found by a text; the base's id, which the API and
  * Dify take, is shown and copied. A web page is added by its address; a base's settings are changed.
+ * An assistant made on the Assistants page with that base starts a new chat from the model picker,
+ * its settings filled in, and its answer cites the base; deleted (asked first), its chat stays as it was.
  */
+/** How long a step waits for the page (a loaded machine answers in seconds, not at once). */
+const WAIT = { timeout: 10_000 };
+
 describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
   let stand: UiStand;
   let services: FakeKnowledge;
@@ -229,6 +234,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       "Every employee gets twenty vacation days a year.",
     );
   });
+
   it("adds a web page by its address, which is then found like an upload; a page that cannot be fetched says so", async () => {
     const { page } = desk;
     services.webPages.set(
@@ -271,6 +277,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       )
       .waitFor();
   });
+
   it("changes a base's name, description, embedding model and passage size in its settings, asking before its documents are indexed again", async () => {
     const { page } = desk;
     await page.getByRole("link", { name: "Knowledge" }).click();
@@ -347,5 +354,80 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     expect(services.knowledgeBaseBodies.filter((b) => b.method === "PATCH").at(-1)?.body).toEqual({
       embeddingModel: null,
     });
+  });
+
+  it("creates an assistant with the knowledge base, starts a new chat with it from the picker, and gets an answer citing the base", async () => {
+    const { page } = desk;
+    const nav = page.getByRole("navigation", { name: /Main/ });
+    await nav.getByRole("link", { name: "Assistants" }).click();
+    await page.getByRole("heading", { name: "Assistants", level: 2 }).waitFor();
+    await page.getByText("No assistants yet.").waitFor();
+    await page.getByRole("button", { name: "New assistant" }).click();
+    const dialog = page.getByRole("dialog", { name: "New assistant" });
+    await dialog.getByLabel("Name").fill("HR assistant");
+    await dialog.getByLabel("Description").fill("Answers leave questions");
+    expect(await dialog.getByLabel("Base model").inputValue()).toBe("tiny-story");
+    await dialog.getByLabel("System prompt").fill("You answer HR questions from the handbook.");
+    await dialog.getByRole("group", { name: "Knowledge bases" }).getByLabel("handbook").check();
+    await dialog.getByLabel("Web search").selectOption("off");
+    await dialog.getByLabel("Visibility").selectOption("private");
+    await dialog.getByRole("button", { name: "Create assistant" }).click();
+    await expect
+      .poll(() => page.getByRole("status").filter({ hasText: "saved" }).textContent(), WAIT)
+      .toBe("Assistant HR assistant saved.");
+    await dialog.waitFor({ state: "detached", ...WAIT });
+    const row = page.locator("tr", { hasText: "HR assistant" });
+    expect(await row.locator("td").allTextContents()).toEqual([
+      "HR assistant",
+      "Answers leave questions",
+      "tiny-story",
+      "alice",
+      "Private",
+      expect.stringMatching(/^assistant:/),
+      "EditDelete",
+    ]);
+
+    // A new chat started with it from the picker: its system prompt and knowledge base filled in.
+    await nav.getByRole("link", { name: "Chat" }).click();
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    const picker = page.getByLabel("Model", { exact: true });
+    expect(
+      await picker.locator("optgroup").evaluateAll((groups) => groups.map((g) => g.getAttribute("label"))),
+    ).toEqual(["Assistants", "Models"]);
+    await picker.selectOption({ label: "HR assistant" });
+    await page.getByText("Assistant: HR assistant").waitFor();
+    await expect
+      .poll(() => page.locator(".system-prompt summary").textContent(), WAIT)
+      .toContain("You answer HR questions from the handbook.");
+    expect(await page.getByLabel("handbook").isChecked()).toBe(true);
+    await page.getByLabel(/Send a message/).fill("How many vacation days do we get?");
+    await page.getByRole("button", { name: "Send" }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.getAttribute("data-status"), WAIT).toBe("done");
+    await answer
+      .getByRole("navigation", { name: "Sources" })
+      .getByRole("link", { name: "leave-policy.txt" })
+      .waitFor();
+    const sent = stand.model.requests.at(-1)!;
+    expect(sent.model).toBe("tiny-story");
+    expect(sent.messages.filter((m) => m.role === "system").map((m) => m.content)).toContainEqual(
+      "You answer HR questions from the handbook.",
+    );
+    // The conversation remembers its assistant, shown in its header.
+    await page.waitForURL(/\/c\//, WAIT);
+    await page.getByText("Assistant: HR assistant").waitFor();
+    const conversation = new URL(page.url()).pathname;
+
+    // Deleted (asked first), the assistant leaves its chat as it was.
+    await nav.getByRole("link", { name: "Assistants" }).click();
+    page.once("dialog", (asked) => void asked.accept());
+    await page.getByRole("button", { name: "Delete assistant HR assistant" }).click();
+    await expect
+      .poll(() => page.getByRole("status").filter({ hasText: "deleted" }).textContent(), WAIT)
+      .toBe("Assistant HR assistant deleted.");
+    await page.getByText("No assistants yet.").waitFor();
+    await page.goto(`${stand.url}${conversation}`);
+    await page.getByText("Assistant: HR assistant").waitFor();
+    expect(await page.locator("article.message.assistant").count()).toBe(1);
   });
 });

@@ -89,6 +89,7 @@ export interface Preferences {
 }
 
 /** A saved prompt of the prompt library (GET /api/prompts): the caller's own, or shared with everyone. */
+export type { Assistant } from "@hearth/contracts/assistant";
 export type { Prompt } from "@hearth/contracts/prompt-command";
 
 export class ApiError extends Error {

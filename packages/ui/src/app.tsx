@@ -2,6 +2,7 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } fro
 import { AnnouncementBanners } from "./announcement-banners.js";
 import {
   ApiError,
+  type Assistant,
   abortRequests,
   api,
   type ModelsAnswer,
@@ -24,6 +25,9 @@ const KnowledgePage = lazy(() => import("./knowledge-page.js").then((m) => ({ de
 const SettingsPage = lazy(() => import("./settings-page.js").then((m) => ({ default: m.SettingsPage })));
 const AdminPage = lazy(() => import("./admin-page.js").then((m) => ({ default: m.AdminPage })));
 const SharePage = lazy(() => import("./share-page.js").then((m) => ({ default: m.SharePage })));
+const AssistantsPage = lazy(() =>
+  import("./assistants-page.js").then((m) => ({ default: m.AssistantsPage })),
+);
 const ArchivedPage = lazy(() => import("./archived-page.js").then((m) => ({ default: m.ArchivedPage })));
 
 type Theme = "light" | "dark";
@@ -105,6 +109,10 @@ export function App() {
   const [preferences, setPreferences] = useState<Preferences | undefined>();
   const [model, setModel] = useState("");
   const [knowledgeBases, setKnowledgeBases] = useState<KnowledgeBaseOption[]>([]);
+  /** The assistants the user may use whose base model is offered to them (the new chat's picker). */
+  const [assistants, setAssistants] = useState<Assistant[]>([]);
+  /** The assistant a new chat is started with, chosen in the picker; none: a plain model. */
+  const [assistantId, setAssistantId] = useState<string>();
   const [refresh, setRefresh] = useState(0);
   /** The last conversation renamed in the list (the chat's heading and the tab's title follow it). */
   const [renamed, setRenamed] = useState<{ id: string; title: string }>();
@@ -246,6 +254,14 @@ export function App() {
   useEffect(() => {
     if (signedIn && onChatPage) loadKnowledgeBases();
   }, [signedIn, onChatPage, loadKnowledgeBases]);
+  // Assistants change on their page: read again when coming back to the chat.
+  useEffect(() => {
+    if (!signedIn || !onChatPage) return;
+    void api<{ assistants: Assistant[] }>("/api/assistants").then(
+      (answer) => setAssistants(answer.assistants),
+      () => setAssistants([]),
+    );
+  }, [signedIn, onChatPage]);
 
   const chooseModel = useCallback((id: string) => {
     localStorage.setItem("hearth.model", id);
@@ -253,6 +269,26 @@ export function App() {
   }, []);
   const conversationId = path.startsWith("/c/") ? path.slice(3) : undefined;
   const user = session?.user;
+  /** Those whose base model the user may use (the model service offers it to them). */
+  const usableAssistants = assistants.filter((entry) => models?.models.some((m) => m.id === entry.model));
+  const assistant = conversationId ? undefined : usableAssistants.find((entry) => entry.id === assistantId);
+  // An assistant is chosen for a new chat: a conversation opened (the new one made) has its own.
+  useEffect(() => {
+    if (conversationId) setAssistantId(undefined);
+  }, [conversationId]);
+  /** The picker's choice: an assistant (`assistant:<id>`) or a model. */
+  const pick = (value: string) => {
+    const chosen = value.startsWith("assistant:")
+      ? usableAssistants.find((entry) => `assistant:${entry.id}` === value)
+      : undefined;
+    if (chosen) {
+      setAssistantId(chosen.id);
+      setModel(chosen.model);
+      return;
+    }
+    setAssistantId(undefined);
+    chooseModel(value);
+  };
 
   let page: React.ReactNode = null;
   if (!session) page = null;
@@ -272,6 +308,8 @@ export function App() {
   else if (path.startsWith("/s/")) page = <SharePage shareId={path.slice(3)} />;
   else if (path.startsWith("/knowledge")) page = <KnowledgePage admin={user.role === "admin"} />;
   else if (path.startsWith("/archived")) page = <ArchivedPage />;
+  else if (path.startsWith("/assistants"))
+    page = <AssistantsPage models={models} admin={user.role === "admin"} />;
   else if (path.startsWith("/settings"))
     page = (
       <SettingsPage
@@ -312,6 +350,7 @@ export function App() {
           preferences={preferences}
           conversationId={conversationId}
           knowledgeBases={knowledgeBases}
+          assistant={assistant}
           onConversationCreated={(id) => navigate(`/c/${id}`)}
           onChanged={() => setRefresh((n) => n + 1)}
           onKnowledgeBasesChanged={loadKnowledgeBases}
@@ -349,6 +388,7 @@ export function App() {
           <nav aria-label={t.mainNav}>
             <NavLink href="/" label={t.chat} path={path} />
             <NavLink href="/knowledge" label={t.knowledge} path={path} />
+            <NavLink href="/assistants" label={t.assistants} path={path} />
             <NavLink href="/settings" label={t.settings} path={path} />
             {user.role === "admin" && <NavLink href="/admin" label={t.admin} path={path} />}
           </nav>
@@ -359,15 +399,35 @@ export function App() {
             <label className="model-picker">
               <span>{t.model}</span>
               <select
-                value={model}
-                onChange={(event) => chooseModel(event.target.value)}
+                value={assistant ? `assistant:${assistant.id}` : model}
+                onChange={(event) => pick(event.target.value)}
                 aria-label={t.model}
               >
-                {models.models.map((entry) => (
-                  <option key={entry.id} value={entry.id}>
-                    {entry.id}
-                  </option>
-                ))}
+                {/* A new chat may start with an assistant (its settings filled in), listed first. */}
+                {!conversationId && usableAssistants.length > 0 ? (
+                  <>
+                    <optgroup label={t.assistantsGroup}>
+                      {usableAssistants.map((entry) => (
+                        <option key={entry.id} value={`assistant:${entry.id}`}>
+                          {entry.name}
+                        </option>
+                      ))}
+                    </optgroup>
+                    <optgroup label={t.modelsGroup}>
+                      {models.models.map((entry) => (
+                        <option key={entry.id} value={entry.id}>
+                          {entry.id}
+                        </option>
+                      ))}
+                    </optgroup>
+                  </>
+                ) : (
+                  models.models.map((entry) => (
+                    <option key={entry.id} value={entry.id}>
+                      {entry.id}
+                    </option>
+                  ))
+                )}
               </select>
             </label>
           )}

@@ -14,6 +14,7 @@ import {
 import { AnswerFeedback, type FeedbackChange } from "./answer-feedback.js";
 import {
   ApiError,
+  type Assistant,
   api,
   type Citation,
   type GroundingWarning,
@@ -1085,6 +1086,10 @@ interface ConversationAnswer {
   archivedAt?: string | null;
   /** A temporary chat: in no list, deleted when left. */
   temporary?: boolean;
+  /** The assistant it was started with (its name then), if one. */
+  assistant?: { id: string; name: string } | null;
+  /** The knowledge bases it took from its assistant: its choice when this tab has none yet. */
+  knowledgeBaseIds?: string[] | null;
   messages: Array<ChatMessage & { id: string; model?: string | null }>;
 }
 
@@ -1117,6 +1122,11 @@ export function ChatView(props: {
   preferences: Preferences;
   conversationId: string | undefined;
   knowledgeBases: KnowledgeBaseOption[];
+  /**
+   * The assistant a new chat starts with (chosen in the picker): its system prompt, knowledge bases
+   * and web search mode are the new chat's (changeable before and after its first message).
+   */
+  assistant?: Assistant;
   onConversationCreated(id: string): void;
   onChanged(): void;
   /** A chosen knowledge base turned out to be gone: the list of bases is read again. */
@@ -1138,6 +1148,8 @@ export function ChatView(props: {
   const [title, setTitle] = useState<string>();
   /** Its system prompt (null: none); a new chat's, until its first message stores it. */
   const [systemPrompt, setSystemPrompt] = useState<string | null>(null);
+  /** The assistant the open conversation was started with (its name then), shown in its header. */
+  const [assistantName, setAssistantName] = useState<string>();
   /** When the open conversation was archived (null: it is in the list). */
   const [archivedAt, setArchivedAt] = useState<string | null>(null);
   /**
@@ -1278,6 +1290,7 @@ export function ChatView(props: {
     setReopenEdit(undefined);
     setAnnouncement("");
     setTitle(undefined);
+    setAssistantName(undefined);
     // A new chat starts from the user's chat defaults: their custom instructions as its system
     // prompt (shown, and changeable, before its first message), their web search mode, and their
     // default model while it is offered to them (else the model picked as before).
@@ -1321,6 +1334,15 @@ export function ChatView(props: {
         if (generation.current !== current) return;
         setTitle(answer.title);
         setSystemPrompt(answer.systemPrompt ?? null);
+        setAssistantName(answer.assistant?.name);
+        // Opened where its knowledge bases were never chosen (another tab or device): those it took
+        // from its assistant, as far as the user can see them.
+        if (chosen.length === 0 && answer.knowledgeBaseIds?.length) {
+          const shown = answer.knowledgeBaseIds.filter((kb) =>
+            latest.current.knowledgeBases.some((option) => option.id === kb),
+          );
+          if (shown.length > 0) setOptions((current) => ({ ...current, knowledgeBaseIds: shown }));
+        }
         setArchivedAt(answer.archivedAt ?? null);
         setTemporary(answer.temporary === true);
         if (answer.temporary) showingTemporaryChat(id);
@@ -1339,6 +1361,37 @@ export function ChatView(props: {
       },
     );
   }, [props.conversationId]);
+
+  /** The assistant whose settings the new chat shows (undefined: the user's chat defaults). */
+  const applied = useRef<string | undefined>(undefined);
+  // Choosing an assistant for a new chat fills in its system prompt, knowledge bases (those the user
+  // may read: the others are left out, as the service leaves them out) and web search mode;
+  // choosing a plain model again brings back the user's chat defaults.
+  useEffect(() => {
+    if (props.conversationId) {
+      applied.current = undefined;
+      return;
+    }
+    const chosen = props.assistant;
+    if (chosen?.id === applied.current) return;
+    const { preferences } = latest.current;
+    applied.current = chosen?.id;
+    if (chosen) {
+      setSystemPrompt(chosen.systemPrompt);
+      setOptions((current) => ({
+        ...current,
+        knowledgeBaseIds: chosen.knowledgeBaseIds,
+        search: searchConfiguredNow.current === false ? "off" : chosen.webSearch,
+      }));
+      return;
+    }
+    setSystemPrompt(instructionsOverLimit(preferences) ? null : preferences.instructions);
+    setOptions((current) => ({
+      ...current,
+      knowledgeBaseIds: [],
+      search: searchConfiguredNow.current === false ? "off" : (preferences.webSearch ?? "off"),
+    }));
+  }, [props.assistant, props.conversationId]);
 
   // The answers this tab streams are shown as they are written, whichever view began them; when
   // one ends, the stored ids are read (the new user message's is needed to edit it).
@@ -1568,8 +1621,15 @@ export function ChatView(props: {
   const createChat = async () => {
     const conversation = await api<{ id: string; title: string }>("/api/conversations", {
       method: "POST",
-      body: { model: props.model, systemPrompt, ...(temporary ? { temporary } : {}) },
+      body: {
+        model: props.model,
+        systemPrompt,
+        ...(temporary ? { temporary } : {}),
+        // Started with an assistant: the conversation remembers it (its bases, search and temperature).
+        ...(props.assistant ? { assistantId: props.assistant.id } : {}),
+      },
     });
+    if (props.assistant) setAssistantName(props.assistant.name);
     if (temporary) showingTemporaryChat(conversation.id);
     return conversation;
   };
@@ -1827,6 +1887,20 @@ export function ChatView(props: {
             {t.unarchive}
           </button>
         </div>
+      )}
+      {/* The assistant the chat is (or will be) started with; its bases the user may not read said. */}
+      {(props.conversationId ? assistantName : props.assistant?.name) && (
+        <p className="chat-assistant">
+          {fill(t.chatAssistant, {
+            name: (props.conversationId ? assistantName : props.assistant?.name) ?? "",
+          })}
+          {!props.conversationId && props.assistant && props.assistant.unavailableKnowledgeBases > 0 && (
+            <span className="muted">
+              {" "}
+              {fill(t.assistantUnavailableBases, { n: props.assistant.unavailableKnowledgeBases })}
+            </span>
+          )}
+        </p>
       )}
       {/* Once the conversation is loaded (a new chat at once). */}
       {(!props.conversationId || title !== undefined) && (

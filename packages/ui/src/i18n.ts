@@ -586,7 +586,8 @@ const en = {
     PROMPT_NOT_FOUND: "This prompt does not exist, or is neither yours nor shared.",
     BANNER_NOT_FOUND: "This banner no longer exists: another administrator may have deleted it.",
     BANNER_NOT_DISMISSIBLE: "This banner cannot be closed.",
-    ASSISTANT_NOT_FOUND: "This assistant does not exist, or is neither yours, shared with your groups nor public.",
+    ASSISTANT_NOT_FOUND:
+      "This assistant does not exist, or is neither yours, shared with your groups nor public.",
     ASSISTANT_NAME_TAKEN: "You already have an assistant with this name (case and width are ignored).",
     PROMPT_COMMAND_TAKEN:
       "You already have a prompt with this command (case and width are ignored); for a shared prompt, another shared one has it.",
@@ -1102,6 +1103,36 @@ const en = {
   readAloudSample: "This is how answers are read aloud.",
   readAloudNoVoice:
     "No voice is installed on this device (or this browser cannot speak), so answers cannot be read aloud here.",
+  // Assistants: saved model presets a team shares (the Assistants page, the new-chat picker).
+  assistants: "Assistants",
+  assistantsIntro:
+    "An assistant is a base model with a system prompt, knowledge bases and a web search mode, saved to start chats with. Share it with groups or everyone; it is picked like a model in a new chat, and called from the API as its API model name.",
+  noAssistants: "No assistants yet.",
+  newAssistant: "New assistant",
+  editAssistantTitle: "Edit assistant {name}",
+  deleteAssistantLabel: "Delete assistant {name}",
+  deleteAssistantConfirm:
+    'Delete the assistant "{name}"? Chats started with it keep working with what they took from it.',
+  assistantDeleted: "Assistant {name} deleted.",
+  assistantSaved: "Assistant {name} saved.",
+  assistantName: "Name",
+  assistantDescription: "Description",
+  assistantModel: "Base model",
+  assistantOwner: "Owner",
+  assistantSharing: "Sharing",
+  assistantApiModel: "API model name",
+  assistantTemperature: "Temperature (0–2, empty for the model's own)",
+  assistantKnowledgeNone: "You have no knowledge bases to attach.",
+  assistantUnavailableBases:
+    "{n} of its knowledge bases are not available to you: they are left out of your answers.",
+  assistantGroups: "Groups it is shared with",
+  assistantModelMissing: "{model} (not available to you)",
+  saveAssistant: "Save assistant",
+  addAssistant: "Create assistant",
+  assistantsGroup: "Assistants",
+  modelsGroup: "Models",
+  chatAssistant: "Assistant: {name}",
+  showAllAssistants: "Show every user's assistants",
 };
 
 export type Messages = typeof en;
@@ -2080,6 +2111,33 @@ const zhCN: Messages = {
   readAloudTry: "试听",
   readAloudSample: "回答将这样朗读。",
   readAloudNoVoice: "本设备没有安装语音（或本浏览器不能朗读），因此无法在这里朗读回答。",
+  assistants: "助手",
+  assistantsIntro:
+    "助手是保存好的基础模型、系统提示词、知识库和联网搜索方式，用来开始对话。可共享给组或所有人；在新对话中像模型一样选择，也可通过 API 以其 API 模型名调用。",
+  noAssistants: "还没有助手。",
+  newAssistant: "新建助手",
+  editAssistantTitle: "编辑助手 {name}",
+  deleteAssistantLabel: "删除助手 {name}",
+  deleteAssistantConfirm: "删除助手“{name}”？用它开始的对话仍可继续，保留当时取得的设置。",
+  assistantDeleted: "已删除助手 {name}。",
+  assistantSaved: "已保存助手 {name}。",
+  assistantName: "名称",
+  assistantDescription: "描述",
+  assistantModel: "基础模型",
+  assistantOwner: "所有者",
+  assistantSharing: "共享",
+  assistantApiModel: "API 模型名",
+  assistantTemperature: "温度（0–2，留空则用模型默认值）",
+  assistantKnowledgeNone: "你没有可附加的知识库。",
+  assistantUnavailableBases: "它有 {n} 个知识库你无权访问：你的回答中不会使用这些知识库。",
+  assistantGroups: "共享给的组",
+  assistantModelMissing: "{model}（你无权使用）",
+  saveAssistant: "保存助手",
+  addAssistant: "创建助手",
+  assistantsGroup: "助手",
+  modelsGroup: "模型",
+  chatAssistant: "助手：{name}",
+  showAllAssistants: "显示所有用户的助手",
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, "zh-CN": zhCN };
