@@ -64,11 +64,22 @@ function useSystemTheme(): Theme {
   return theme;
 }
 
-function NavLink({ href, label, path }: { href: string; label: string; path: string }) {
+function NavLink({
+  href,
+  label,
+  path,
+  className,
+}: {
+  href: string;
+  label: string;
+  path: string;
+  className?: string;
+}) {
   const current = href === "/" ? path === "/" || path.startsWith("/c/") : path.startsWith(href);
   return (
     <a
       href={href}
+      className={className}
       aria-current={current ? "page" : undefined}
       onClick={(event) => {
         event.preventDefault();
@@ -388,7 +399,8 @@ export function App() {
           <nav aria-label={t.mainNav}>
             <NavLink href="/" label={t.chat} path={path} />
             <NavLink href="/knowledge" label={t.knowledge} path={path} />
-            <NavLink href="/assistants" label={t.assistants} path={path} />
+            {/* On a phone it waits behind the menu button (below), keeping the bar one row. */}
+            <NavLink href="/assistants" label={t.assistants} path={path} className="wide-only" />
             <NavLink href="/settings" label={t.settings} path={path} />
             {user.role === "admin" && <NavLink href="/admin" label={t.admin} path={path} />}
           </nav>
@@ -443,6 +455,7 @@ export function App() {
             {t.menu}
           </button>
           <div id="topbar-menu" className="topbar-menu" data-open={menuOpen || undefined}>
+            {user && <NavLink href="/assistants" label={t.assistants} path={path} className="phone-only" />}
             <label>
               <span className="visually-hidden">{t.language}</span>
               <select
