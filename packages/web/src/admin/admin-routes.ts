@@ -389,14 +389,47 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         `The group "${group.name}" limits ${models.length} model(s) and has ${knowledgeBases.length} knowledge base(s) shared with it; delete with ?force=true to go on (a model it alone was allowed for becomes admin-only)`,
         { status: 409, details: { models, knowledgeBases } },
       );
+    // Assistants shared only with this group: private after the delete, as they are in effect
+    // (never opened wider), without holding the delete up: no one gains any use by it.
+    const assistantRows = await db
+      .selectFrom("assistant_shares")
+      .innerJoin("assistants", "assistants.id", "assistant_shares.assistant_id")
+      .select(["assistants.id", "assistants.name"])
+      .where("assistant_shares.group_id", "=", id)
+      .where("assistants.visibility", "=", "shared")
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("assistant_shares as other")
+              .select("other.group_id")
+              .whereRef("other.assistant_id", "=", "assistants.id")
+              .where("other.group_id", "!=", id),
+          ),
+        ),
+      )
+      .execute();
     await db.transaction().execute(async (trx) => {
       // Audited first, while the group still has its name to record.
       await audit(trx, {
         actorId: currentUser(request).id,
         action: "group.delete",
         target: id,
-        details: { name: group.name, models, knowledgeBases },
+        details: {
+          name: group.name,
+          models,
+          knowledgeBases,
+          ...(assistantRows.length > 0
+            ? { assistantsMadePrivate: assistantRows.map((row) => ({ id: row.id, name: row.name })) }
+            : {}),
+        },
       });
+      for (const assistant of assistantRows)
+        await trx
+          .updateTable("assistants")
+          .set({ visibility: "private" })
+          .where("id", "=", assistant.id)
+          .execute();
       for (const model of models.filter((m) => m.adminOnly)) {
         const key = deps.modelAccess.key(model.model);
         const held = await trx
@@ -412,7 +445,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
           .set({ visibility: "private" })
           .where("id", "=", base.id)
           .execute();
-      for (const table of ["group_members", "model_access", "knowledge_shares"] as const)
+      for (const table of ["group_members", "model_access", "knowledge_shares", "assistant_shares"] as const)
         await trx.deleteFrom(table).where("group_id", "=", id).execute();
       const result = await trx.deleteFrom("groups").where("id", "=", id).executeTakeFirst();
       if (Number(result.numDeletedRows) === 0) throw new HearthError("GROUP_NOT_FOUND", "No such group");

@@ -216,11 +216,50 @@ describe.each(dialects)("assistants on %s", (dialect) => {
     const back = await h.inject(owner, "PATCH", `/api/assistants/${shared.id}`, { visibility: "private" });
     expect(back.json()).toMatchObject({ visibility: "private", groups: [] });
     expect((await h.list(member)).assistants.map((a) => a.name)).toEqual(["Everyone"]);
+    // A group deleted: an assistant shared with it alone becomes private, never wider.
+    const onlyThem = await h.group(`${dialect}-temporary`, [member]);
+    const teamOnly = await h.made(owner, {
+      name: "Team only",
+      model: "tiny-story",
+      visibility: "shared",
+      groupIds: [onlyThem],
+    });
+    expect((await h.list(member)).assistants.map((a) => a.name)).toContain("Team only");
+    expect((await h.inject(h.state.admin, "DELETE", `/api/admin/groups/${onlyThem}`)).statusCode).toBe(204);
+    expect((await h.inject(owner, "GET", `/api/assistants/${teamOnly.id}`)).json()).toMatchObject({
+      visibility: "private",
+      groups: [],
+    });
+    expect((await h.list(member)).assistants.map((a) => a.name)).toEqual(["Everyone"]);
     // Every user's assistants are for administrators alone to list.
     expect(error(await h.inject(member, "GET", "/api/assistants?all=true"))).toEqual([403, "ADMIN_REQUIRED"]);
     expect((await h.list(h.state.admin, "?all=true")).assistants.map((a) => a.id)).toEqual(
       expect.arrayContaining([shared.id, everyone.id]),
     );
+  });
+
+  it("goes with its owner's account; a chat started with it stays its user's, as it was", async () => {
+    const leaving = await h.newUser();
+    const member = await h.newUser();
+    const gone = await h.made(leaving, {
+      name: "Leaving",
+      model: "tiny-story",
+      systemPrompt: "Be kind.",
+      visibility: "public",
+    });
+    const chat = (await h.inject(member, "POST", "/api/conversations", { assistantId: gone.id })).json() as {
+      id: string;
+    };
+    const deleted = await h.inject(h.state.admin, "DELETE", `/api/admin/users/${leaving.userId}`);
+    expect(deleted.statusCode, deleted.body).toBe(204);
+    expect(error(await h.inject(h.state.admin, "GET", `/api/assistants/${gone.id}`))).toEqual([
+      404,
+      "ASSISTANT_NOT_FOUND",
+    ]);
+    expect((await h.inject(member, "GET", `/api/conversations/${chat.id}`)).json()).toMatchObject({
+      assistant: { id: gone.id, name: "Leaving" },
+      systemPrompt: "Be kind.",
+    });
   });
 
   it("refuses bad bodies with the field named, unknown groups, other users' bases, disallowed models and blocked words", async () => {
