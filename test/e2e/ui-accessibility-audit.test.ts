@@ -147,7 +147,13 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     expect(tabs.length).toBeGreaterThan(5);
     try {
       await page.setViewportSize({ width: 320, height: 200 });
-      for (const path of ["/", "/settings", "/knowledge", "/assistants", ...tabs.map((tab) => `/admin/${tab}`)]) {
+      for (const path of [
+        "/",
+        "/settings",
+        "/knowledge",
+        "/assistants",
+        ...tabs.map((tab) => `/admin/${tab}`),
+      ]) {
         await page.goto(`${url}${path}`);
         await page.locator("#page-heading").waitFor({ state: "attached" });
         await page.waitForLoadState("networkidle");

@@ -401,7 +401,11 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         const reindex = patch.embeddingModel !== undefined || patch.chunking !== undefined;
         Object.assign(base, patch, { updatedAt: new Date().toISOString() });
         // As the real service: a new model or chunking starts a re-index job at once.
-        return send(response, 200, reindex ? { ...view(base), reindexJobId: startJob(id, "completed").id } : view(base));
+        return send(
+          response,
+          200,
+          reindex ? { ...view(base), reindexJobId: startJob(id, "completed").id } : view(base),
+        );
       }
       if (parts.length === 3 && request.method === "DELETE") {
         bases.delete(id);
