@@ -364,7 +364,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     await page.getByText("No assistants yet.").waitFor();
     await page.getByRole("button", { name: "New assistant" }).click();
     const dialog = page.getByRole("dialog", { name: "New assistant" });
-    await dialog.getByLabel("Name").fill("HR assistant");
+    await dialog.getByLabel("Name", { exact: true }).fill("HR assistant");
     await dialog.getByLabel("Description").fill("Answers leave questions");
     expect(await dialog.getByLabel("Base model").inputValue()).toBe("tiny-story");
     await dialog.getByLabel("System prompt").fill("You answer HR questions from the handbook.");
