@@ -24,7 +24,10 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
   let desk: Browser;
 
   beforeAll(async () => {
-    stand = await startUiStand({ model: { models: ["tiny-story"] }, knowledgeAndSearch: true });
+    stand = await startUiStand({
+      model: { models: ["tiny-story"], embeddingModels: ["bge-m3:latest"] },
+      knowledgeAndSearch: true,
+    });
     services = stand.services!;
     desk = await stand.signedIn("alice", { locale: "en-US" });
   });
@@ -300,7 +303,22 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     const form = page.getByRole("form", { name: "Knowledge base settings" });
     await form.getByLabel("Name").fill("settings renamed");
     await form.getByLabel("Description").fill("What the team decided.");
-    await form.getByLabel("Embedding model").selectOption("tiny-story");
+    // Embedding models first, chat models after them (they embed too, less well).
+    const embeddingModel = form.getByLabel("Embedding model");
+    expect(
+      await embeddingModel
+        .locator("optgroup")
+        .evaluateAll((groups) =>
+          groups.map((group) => [
+            group.getAttribute("label"),
+            ...[...group.querySelectorAll("option")].map((option) => option.value),
+          ]),
+        ),
+    ).toEqual([
+      ["Embedding models", "bge-m3:latest"],
+      ["Chat models (they embed too, less well)", "tiny-story"],
+    ]);
+    await embeddingModel.selectOption("bge-m3:latest");
     await form.getByLabel("Passage size (tokens)").fill("256");
     await form.getByLabel("Overlap (tokens)").fill("32");
     // Declined, nothing is sent.
@@ -328,12 +346,12 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     expect(services.knowledgeBaseBodies.filter((b) => b.method === "PATCH").at(-1)?.body).toEqual({
       name: "settings renamed",
       description: "What the team decided.",
-      embeddingModel: "tiny-story",
+      embeddingModel: "bge-m3:latest",
       chunking: { maxTokens: 256, overlapTokens: 32 },
     });
     await page.getByRole("heading", { name: "settings renamed" }).waitFor();
     await page.locator(".knowledge-description", { hasText: "What the team decided." }).waitFor();
-    await page.getByText("Searched by words and meaning (embedding model tiny-story)").waitFor();
+    await page.getByText("Searched by words and meaning (embedding model bge-m3:latest)").waitFor();
 
     // Saved again as it is: nothing is sent; the model taken off again is full text only.
     await page

@@ -187,10 +187,9 @@ async function describeModel(
     model.runtime instanceof EmbeddedRuntime ? model.runtime.ggufMetadata(model.modelId) : undefined;
   const template = gguf?.template;
   const preset = findPreset(model.name, presets);
-  // As Ollama lists them: an embedding model (its GGUF names a pooling type) embeds; the rest complete
-  // (and may be asked for embeddings all the same).
-  const embeds = Object.keys(gguf?.info ?? {}).some((key) => key.endsWith(".pooling_type"));
-  const capabilities = [embeds ? "embedding" : "completion"];
+  // As Ollama lists them: an embedding model embeds; the rest complete (and may be asked for
+  // embeddings all the same).
+  const capabilities = [description.embedsOnly ? "embedding" : "completion"];
   if (templateOffersTools(template)) capabilities.push("tools");
   if (preset?.impliedThinkOpen || templateThinks(template)) capabilities.push("thinking");
   return {

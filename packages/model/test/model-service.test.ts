@@ -23,6 +23,11 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "hearth-model-"));
     await writeTinyGguf(join(dir, "tiny.gguf"));
+    // An embedding model, as its GGUF says: it names a pooling type (mean).
+    await writeTinyGguf(join(dir, "embedder.gguf"), {
+      seed: 5,
+      overrideMetadata: { "llama.pooling_type": 1 },
+    });
     if (stories) await copyFile(stories, join(dir, "stories260K.gguf"));
     const whole = tinyGgufBytes({ seed: 3 });
     await writeFile(join(dir, "truncated.gguf"), whole.subarray(0, Math.floor(whole.length * 0.8)));
@@ -53,6 +58,21 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     expect(scanned.find((model) => model.name === "truncated:latest")?.error).toMatch(/truncated/);
     expect(scanned.find((model) => model.name === "notes:latest")?.error).toMatch(/not a GGUF/);
     expect(scanned.find((model) => model.name === "tiny:latest")).toMatchObject({ valid: true });
+  });
+
+  it("says which models embed and which complete, in /v1/models as in /api/show", async () => {
+    const listed = (await (await fetch(`${service.url}/v1/models`)).json()) as {
+      data: Array<{ id: string; capabilities: string[] }>;
+    };
+    const capabilities = (id: string) => listed.data.find((model) => model.id === id)?.capabilities;
+    expect(capabilities("embedder:latest")).toEqual(["embedding"]);
+    expect(capabilities("tiny:latest")).toEqual(["completion"]);
+    const shown = (model: string) =>
+      postJson(`${service.url}/api/show`, { model }).then(
+        async (response) => ((await response.json()) as { capabilities: string[] }).capabilities,
+      );
+    expect(await shown("embedder")).toEqual(["embedding"]);
+    expect(await shown("tiny")).toContain("completion");
   });
 
   it("streams a chat through the official ollama client (NDJSON) and answers without streaming", async () => {

@@ -6,7 +6,10 @@ export interface ModelInfo {
 }
 
 export interface ModelsAnswer {
+  /** The chat models (the pickers'). */
   models: ModelInfo[];
+  /** The embedding models, for a knowledge base's settings (not offered for chat). */
+  embeddingModels?: ModelInfo[];
   reachable: boolean;
   /** modelsDir, steps and skippedFiles: administrators only. */
   guidance?: {

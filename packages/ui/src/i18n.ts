@@ -291,6 +291,8 @@ const en = {
   knowledgeDescription: "Description",
   embeddingModel: "Embedding model",
   embeddingModelNone: "None: full text search only",
+  embeddingModelsGroup: "Embedding models",
+  chatModelsGroup: "Chat models (they embed too, less well)",
   embeddingModelHint:
     "With a model that embeds text (an embedding GGUF, or Ollama's nomic-embed-text or bge-m3), answers search by meaning and by words together (hybrid). The model is checked when saved.",
   chunkTokens: "Passage size (tokens)",
@@ -1387,6 +1389,8 @@ const zhCN: Messages = {
   knowledgeDescription: "描述",
   embeddingModel: "向量模型",
   embeddingModelNone: "无：仅全文检索",
+  embeddingModelsGroup: "向量模型",
+  chatModelsGroup: "聊天模型（也能生成向量，但效果较差）",
   embeddingModelHint:
     "选择能生成文本向量的模型（向量 GGUF，或 Ollama 的 nomic-embed-text、bge-m3）后，回答会同时按语义和关键词检索（混合检索）。保存时会检查该模型。",
   chunkTokens: "分块大小（token）",

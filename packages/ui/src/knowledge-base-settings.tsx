@@ -1,6 +1,6 @@
 import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "@hearth/contracts/knowledge-base-name";
 import { type FormEvent, useEffect, useState } from "react";
-import { api } from "./api.js";
+import { api, type ModelsAnswer } from "./api.js";
 import { fill, useI18n } from "./i18n.js";
 
 /** A base's settings as the knowledge service lists them (contracts: knowledgeBaseSchema). */
@@ -71,12 +71,16 @@ export function KnowledgeBaseSettingsForm(props: {
   const [maxTokens, setMaxTokens] = useState(String(base.chunking?.maxTokens ?? ""));
   const [overlapTokens, setOverlapTokens] = useState(String(base.chunking?.overlapTokens ?? ""));
   const [watchFolder, setWatchFolder] = useState(base.watchFolder ?? "");
-  const [models, setModels] = useState<string[]>();
+  const [models, setModels] = useState<{ embedding: string[]; chat: string[] }>();
   useEffect(() => {
     let current = true;
     void run(async () => {
-      const answer = await api<{ models: Array<{ id: string }> }>("/api/models");
-      if (current) setModels(answer.models.map((model) => model.id));
+      const answer = await api<ModelsAnswer>("/api/models");
+      if (current)
+        setModels({
+          embedding: (answer.embeddingModels ?? []).map((model) => model.id),
+          chat: answer.models.map((model) => model.id),
+        });
     });
     return () => {
       current = false;
@@ -121,10 +125,9 @@ export function KnowledgeBaseSettingsForm(props: {
   };
 
   // A model no longer listed (removed, or not this user's) stays choosable as it is.
-  const choices =
-    models && base.embeddingModel && !models.includes(base.embeddingModel)
-      ? [base.embeddingModel, ...models]
-      : (models ?? []);
+  const listed = [...(models?.embedding ?? []), ...(models?.chat ?? [])];
+  const unlisted =
+    base.embeddingModel && models && !listed.includes(base.embeddingModel) ? base.embeddingModel : undefined;
   return (
     <form className="page-form knowledge-settings" onSubmit={save} aria-label={t.knowledgeSettings}>
       <label>
@@ -149,11 +152,25 @@ export function KnowledgeBaseSettingsForm(props: {
         {t.embeddingModel}
         <select value={embeddingModel} onChange={(e) => setEmbeddingModel(e.target.value)}>
           <option value="">{t.embeddingModelNone}</option>
-          {choices.map((model) => (
-            <option key={model} value={model}>
-              {model}
-            </option>
-          ))}
+          {unlisted && <option value={unlisted}>{unlisted}</option>}
+          {(models?.embedding.length ?? 0) > 0 && (
+            <optgroup label={t.embeddingModelsGroup}>
+              {models?.embedding.map((model) => (
+                <option key={model} value={model}>
+                  {model}
+                </option>
+              ))}
+            </optgroup>
+          )}
+          {(models?.chat.length ?? 0) > 0 && (
+            <optgroup label={t.chatModelsGroup}>
+              {models?.chat.map((model) => (
+                <option key={model} value={model}>
+                  {model}
+                </option>
+              ))}
+            </optgroup>
+          )}
         </select>
       </label>
       <p className="muted">{t.embeddingModelHint}</p>

@@ -152,6 +152,9 @@ function toolSettings(
 export function registerOpenAiRoutes(app: FastifyInstance, service: ModelServiceContext): void {
   const { inference, catalog, shutdownSignal } = service;
 
+  // Each model with, beside OpenAI's fields, what it does as Ollama's /api/show says it
+  // (`capabilities`: "embedding" or "completion"), so that a client offers embedding models for
+  // search and the rest for chat without asking each one.
   app.get("/v1/models", async () => {
     const models = await catalog.list();
     return {
@@ -161,6 +164,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
         object: "model",
         created: Math.floor((description.modifiedAt?.getTime() ?? 0) / 1000),
         owned_by: runtime.provider === "embedded" ? "hearth" : runtime.provider,
+        capabilities: [description.embedsOnly ? "embedding" : "completion"],
       })),
     };
   });

@@ -134,6 +134,12 @@ export interface ModelDescription {
   contextLength?: number;
   /** Whether the model has its own chat template (else a generic one, or the prompt as is). */
   hasChatTemplate?: boolean;
+  /**
+   * An embedding model (a GGUF that names a pooling type, as Ollama tells them; an upstream Ollama's
+   * model of an encoder family): it embeds text and is not one to chat with. Absent: a model that
+   * completes (which may be asked for embeddings all the same).
+   */
+  embedsOnly?: boolean;
 }
 
 export interface EmbedCall {

@@ -99,7 +99,9 @@ export function registerPreferenceRoutes(app: FastifyInstance, deps: Deps) {
     const notUsable = () => invalidValue("defaultModel", `"${model}" is not a model you may use`);
     if (!(await usableDefaultModel(deps.modelAccess, user, model))) throw notUsable();
     const key = deps.modelAccess.key(model);
-    const offered = (await deps.models.listModels()).find((entry) => deps.modelAccess.key(entry.id) === key);
+    const offered = (await deps.models.listModels()).find(
+      (entry) => !entry.embedsOnly && deps.modelAccess.key(entry.id) === key,
+    );
     if (!offered) throw notUsable();
     return offered.id;
   };

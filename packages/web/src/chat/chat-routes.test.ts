@@ -16,7 +16,10 @@ describe("first slice: models and streamed chat through the web service", () => 
   let session: Session;
 
   beforeAll(async () => {
-    model = await startFakeModelService({ models: ["tiny-story", "deepseek-r1:1.5b"] });
+    model = await startFakeModelService({
+      models: ["tiny-story", "deepseek-r1:1.5b"],
+      embeddingModels: ["bge-m3:latest"],
+    });
     web = await startWeb({ modelUrl: model.url });
     url = await web.app.listen({ host: "127.0.0.1", port: 0 });
     session = await signUp(web.app, "alice");
@@ -26,11 +29,16 @@ describe("first slice: models and streamed chat through the web service", () => 
     await model.close();
   });
 
-  it("lists the model service's models for the picker", async () => {
+  it("lists the model service's chat models for the picker, and its embedding models apart", async () => {
     const response = await fetch(`${url}/api/models`, { headers: session.headers });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { models: Array<{ id: string }>; guidance?: unknown };
+    const body = (await response.json()) as {
+      models: Array<{ id: string }>;
+      embeddingModels: Array<{ id: string }>;
+      guidance?: unknown;
+    };
     expect(body.models.map((m) => m.id)).toEqual(["tiny-story", "deepseek-r1:1.5b"]);
+    expect(body.embeddingModels.map((m) => m.id)).toEqual(["bge-m3:latest"]);
     expect(body.guidance).toBeUndefined();
   });
 
@@ -260,6 +268,21 @@ describe("no model yet", () => {
     } finally {
       await web.close();
       await empty.close();
+    }
+    // An embedding model alone is no model to chat with: the same guidance.
+    const embedderOnly = await startFakeModelService({ models: [], embeddingModels: ["bge-m3:latest"] });
+    const withEmbedder = await startWeb({ modelUrl: embedderOnly.url });
+    try {
+      const me = await signUp(withEmbedder.app, "dave");
+      const answer = (await withEmbedder.app.inject({ url: "/api/models", headers: me.headers })).json() as {
+        models: unknown[];
+        guidance: { reason: string };
+      };
+      expect(answer.models).toEqual([]);
+      expect(answer.guidance.reason).toBe("none-installed");
+    } finally {
+      await withEmbedder.close();
+      await embedderOnly.close();
     }
     const down = await startWeb({ modelUrl: "http://127.0.0.1:9" });
     try {

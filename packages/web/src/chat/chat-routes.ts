@@ -50,7 +50,10 @@ interface Deps {
   shutdownSignal: AbortSignal;
 }
 
-/** GET /api/models (the picker, with guidance when there is no model) and POST /api/chat (a chat that is not stored). */
+/**
+ * GET /api/models (the chat models for the pickers, with guidance when there is none, and the
+ * embedding models apart) and POST /api/chat (a chat that is not stored).
+ */
 export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
   const guidance = async (role: string, reason: ModelGuidance["reason"]): Promise<ModelGuidance> => {
     if (role !== "admin") return { reason };
@@ -69,14 +72,22 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     const user = currentUser(request);
     try {
       const installed = await deps.models.listModels();
-      const models = await deps.modelAccess.filter(user, installed);
-      if (models.length > 0) return { models, reachable: true };
-      const reason = installed.length === 0 ? "none-installed" : "none-allowed";
-      return { models, reachable: true, guidance: await guidance(user.role, reason) };
+      const usable = await deps.modelAccess.filter(user, installed);
+      // Chat models for the pickers; embedding models apart, for a knowledge base's settings.
+      const models = usable.filter((model) => !model.embedsOnly);
+      const embeddingModels = usable.filter((model) => model.embedsOnly);
+      if (models.length > 0) return { models, embeddingModels, reachable: true };
+      const reason = installed.some((model) => !model.embedsOnly) ? "none-allowed" : "none-installed";
+      return { models, embeddingModels, reachable: true, guidance: await guidance(user.role, reason) };
     } catch (error) {
       const hearthError = toHearthError(error);
       app.log.warn({ code: hearthError.code }, "could not list models");
-      return { models: [], reachable: false, guidance: await guidance(user.role, "unreachable") };
+      return {
+        models: [],
+        embeddingModels: [],
+        reachable: false,
+        guidance: await guidance(user.role, "unreachable"),
+      };
     }
   });
 

@@ -40,10 +40,19 @@ export interface ModelInfo {
   ownedBy: string;
   /** When the model was made or last changed (Unix seconds), as the model service lists it. */
   created: number;
+  /** An embedding model (the model service lists its capabilities as ["embedding"]): for search, not chat. */
+  embedsOnly?: boolean;
 }
 
 const modelList = z.object({
-  data: z.array(z.object({ id: z.string(), owned_by: z.string().nullish(), created: z.number().nullish() })),
+  data: z.array(
+    z.object({
+      id: z.string(),
+      owned_by: z.string().nullish(),
+      created: z.number().nullish(),
+      capabilities: z.array(z.string()).nullish(),
+    }),
+  ),
 });
 
 /** The model service's error (in OpenAI's shape, with Hearth's `details` when there are any). */
@@ -154,6 +163,9 @@ export class ModelClient {
       id: model.id,
       ownedBy: model.owned_by ?? "hearth",
       created: model.created ?? 0,
+      ...(model.capabilities?.includes("embedding") && !model.capabilities.includes("completion")
+        ? { embedsOnly: true }
+        : {}),
     }));
   }
 

@@ -9,6 +9,8 @@ import { listenOnLoopback } from "../../../../test/support/ports.js";
  */
 export interface FakeModelOptions {
   models?: string[];
+  /** Embedding models, listed after the others with the model service's `capabilities: ["embedding"]`. */
+  embeddingModels?: string[];
   /** Words of each answer; the answer echoes the last user message after them. */
   words?: string[];
   delayMs?: number;
@@ -76,7 +78,16 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
       response.end(
         JSON.stringify({
           object: "list",
-          data: models.map((id) => ({ id, object: "model", created: MODEL_CREATED, owned_by: "hearth" })),
+          data: [
+            ...models.map((id) => ({ id, object: "model", created: MODEL_CREATED, owned_by: "hearth" })),
+            ...(state.options.embeddingModels ?? []).map((id) => ({
+              id,
+              object: "model",
+              created: MODEL_CREATED,
+              owned_by: "hearth",
+              capabilities: ["embedding"],
+            })),
+          ],
         }),
       );
       return;

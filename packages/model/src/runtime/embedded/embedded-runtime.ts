@@ -390,6 +390,7 @@ export class EmbeddedRuntime implements ModelRuntime {
             (entry.check.info.architectureMetadata as { context_length?: number }).context_length ?? 0,
           ) || undefined,
         hasChatTemplate: this.chatTemplate(id) !== undefined,
+        ...("pooling_type" in (entry.check.info.architectureMetadata as object) ? { embedsOnly: true } : {}),
       };
     }
   }

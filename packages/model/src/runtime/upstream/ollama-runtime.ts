@@ -25,6 +25,13 @@ export interface OllamaRuntimeOptions {
   listTimeoutMs?: number;
 }
 
+/**
+ * The model families of Ollama's embedding models (nomic-embed-text is nomic-bert; mxbai-embed-large,
+ * bge-m3, all-minilm and snowflake-arctic-embed are bert; multilingual-e5 xlm-roberta): encoders, which
+ * embed and cannot chat. An embedding model of a decoder family (Qwen3-Embedding) is not told apart.
+ */
+const ENCODER_FAMILIES = new Set(["bert", "nomic-bert", "nomic-bert-moe", "xlm-roberta", "jina-bert-v2"]);
+
 /** Names the credentials an Ollama refuses: its URL's user info, sent as Basic credentials. */
 const CREDENTIALS_SETTING =
   "the user name and password in model.ollamaHost (OLLAMA_HOST: http://user:password@host)";
@@ -70,6 +77,7 @@ export class OllamaRuntime implements ModelRuntime {
         family: details.family,
         parameterSize: details.parameter_size,
         quantization: details.quantization_level,
+        ...(details.family && ENCODER_FAMILIES.has(details.family) ? { embedsOnly: true } : {}),
       };
     });
   }
