@@ -268,7 +268,7 @@ describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
     const folder = mkdtempSync(join(tmpdir(), "hearth-cancel-"));
     const file = join(folder, "long-manual.txt");
     writeFileSync(file, "A manual that takes long to import.");
-    await page.locator('input[type="file"]').setInputFiles(file);
+    await page.locator('input[type="file"]:not([webkitdirectory])').setInputFiles(file);
     const row = page.locator("tr", { has: page.getByRole("link", { name: "long-manual.txt" }) });
     await expect.poll(() => row.getAttribute("data-status")).toBe("queued");
     const cancel = page.getByRole("button", { name: "Cancel import: long-manual.txt" });

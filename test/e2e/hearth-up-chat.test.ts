@@ -76,7 +76,7 @@ describe.skipIf(!hasChromium || !existsSync(hearthBin))("hearth up: a first chat
     writeFileSync(join(folder, "vacation.md"), "# Leave\n\nEmployees get 25 vacation days per year.\n");
     writeFileSync(join(folder, "broken.pdf"), "%PDF-1.7 these bytes are not a PDF");
     await page
-      .locator('input[type="file"]')
+      .locator('input[type="file"]:not([webkitdirectory])')
       .setInputFiles([join(folder, "vacation.md"), join(folder, "broken.pdf")]);
     const row = (name: string) => page.locator("tbody tr", { has: page.getByRole("link", { name }) });
     await expect

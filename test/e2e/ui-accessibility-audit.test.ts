@@ -220,7 +220,9 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     await newBase(page, "outcomes");
     const uploads = page.locator('ul.uploads[aria-live="polite"]');
     await listen(page, "ul.uploads");
-    await page.locator('input[type="file"]').setInputFiles(files({ "fine.txt": "A fine manual." }));
+    await page
+      .locator('input[type="file"]:not([webkitdirectory])')
+      .setInputFiles(files({ "fine.txt": "A fine manual." }));
     await expect.poll(() => uploads.locator("li").first().textContent()).toMatch(/fine\.txt.*Indexed$/);
     // A screen reader hears which file was indexed, not "Indexed" alone.
     const said = await heard(page);
@@ -228,7 +230,9 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
     expect(said.filter((text) => !text.includes("fine.txt"))).toEqual([]);
     services.holdIngestion = true;
     try {
-      await page.locator('input[type="file"]').setInputFiles(files({ "bad.txt": "Never indexed." }));
+      await page
+        .locator('input[type="file"]:not([webkitdirectory])')
+        .setInputFiles(files({ "bad.txt": "Never indexed." }));
       const bad = uploads.locator("li", { hasText: "bad.txt" });
       await expect.poll(() => bad.textContent()).toMatch(/Uploaded/);
       // Another base shows none of this one's uploads, nor its files in the picker; back on this
@@ -236,7 +240,9 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       await newBase(page, "elsewhere");
       expect(await uploads.count()).toBe(0);
       expect(
-        await page.locator('input[type="file"]').evaluate((input: HTMLInputElement) => input.files?.length),
+        await page
+          .locator('input[type="file"]:not([webkitdirectory])')
+          .evaluate((input: HTMLInputElement) => input.files?.length),
       ).toBe(0);
       await page.getByRole("button", { name: "outcomes" }).click();
       await page.getByRole("heading", { name: "outcomes" }).waitFor();
@@ -341,7 +347,9 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
   it("names task-list boxes by their items, gives source links room to hit, colours code legibly, and says a cited document was removed", async () => {
     const { page } = desk;
     await newBase(page, "handbook");
-    await page.locator('input[type="file"]').setInputFiles(files({ "vacation.txt": "25 vacation days." }));
+    await page
+      .locator('input[type="file"]:not([webkitdirectory])')
+      .setInputFiles(files({ "vacation.txt": "25 vacation days." }));
     await expect.poll(() => page.locator("tbody tr").count()).toBe(1);
     await page.getByRole("link", { name: "Chat", exact: true }).click();
     await page.getByRole("button", { name: "+ New chat" }).click();

@@ -73,7 +73,7 @@ describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
 
     // A file the knowledge service refuses says why, as the Knowledge page says it.
     await page
-      .locator('.composer input[type="file"]')
+      .locator('.composer input[type="file"]:not([webkitdirectory])')
       .setInputFiles(file("setup.exe", "MZ\u0090binary", "application/octet-stream"));
     const refused = files.getByRole("listitem").filter({ hasText: "setup.exe" });
     await expect.poll(() => refused.getAttribute("data-status"), { timeout: 10_000 }).toBe("failed");

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Dialog } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
@@ -11,7 +14,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * also one whose job the page never started (a folder's scan), which asks first for its others. A
  * document once indexed is found by the page's retrieval test, but not while it is switched off for
  * answers; its passages as indexed are listed, and found by a text; the base's id, which the API and
- * Dify take, is shown and copied. A web page is added by its address; a base's settings are changed.
+ * Dify take, is shown and copied. A folder is uploaded and files dropped; a web page is added by its
+ * address; a base's settings are changed.
  * An assistant made on the Assistants page with that base starts a new chat from the model picker,
  * its settings filled in, and its answer cites the base; deleted (asked first), its chat stays as it was.
  */
@@ -43,7 +47,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     // The upload is held on its way until released: the file is still being sent meanwhile.
     const release = await holdRequests(page, "**/api/knowledge-bases/*/documents");
     await page
-      .locator('input[type="file"]')
+      .locator('input[type="file"]:not([webkitdirectory])')
       .setInputFiles({ name: "slow.txt", mimeType: "text/plain", buffer: Buffer.from("A slow manual.") });
     const upload = page.locator("ul.uploads li", { hasText: "slow.txt" });
     await expect.poll(() => upload.getAttribute("data-status")).toBe("uploading");
@@ -129,7 +133,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     await shown.getByRole("button", { name: "Copy the knowledge base ID" }).click();
     await shown.getByRole("button", { name: "Copied" }).waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(id);
-    await page.locator('input[type="file"]').setInputFiles({
+    await page.locator('input[type="file"]:not([webkitdirectory])').setInputFiles({
       name: "leave-policy.txt",
       mimeType: "text/plain",
       buffer: Buffer.from("The office opens at nine.\n\nEvery employee gets twenty vacation days a year."),
@@ -238,6 +242,43 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     );
   });
 
+  it("uploads a chosen folder's files and dropped files, leaving out hidden ones and saying which names came twice", async () => {
+    const { page } = desk;
+    const folder = mkdtempSync(join(tmpdir(), "hearth-folder-upload-"));
+    mkdirSync(join(folder, "policies"));
+    mkdirSync(join(folder, ".git"));
+    writeFileSync(join(folder, "leave.md"), "Twenty vacation days a year.");
+    writeFileSync(join(folder, ".DS_Store"), "finder");
+    writeFileSync(join(folder, ".git", "config"), "[core]");
+    writeFileSync(join(folder, "policies", "leave.md"), "An older leave policy.");
+    writeFileSync(join(folder, "policies", "travel.md"), "Book trains, not planes.");
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByLabel("New knowledge base").fill("folder");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "folder" }).waitFor();
+    await page.getByLabel("Upload a folder").setInputFiles(folder);
+    await page
+      .getByText(
+        "Several files are named leave.md: only the first of each was uploaded, since a document is known by its name in a knowledge base. Rename the others to upload them too.",
+      )
+      .waitFor();
+    const names = () => page.locator("td.document-name a").allTextContents();
+    await expect.poll(async () => (await names()).sort()).toEqual(["leave.md", "travel.md"]);
+
+    // Dropped on the upload area (a file manager's drag), a file is uploaded as one chosen is.
+    const dataTransfer = await page.evaluateHandle(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(["Dropped here."], "dropped.txt", { type: "text/plain" }));
+      return data;
+    });
+    await page.locator(".upload-drop").dispatchEvent("dragover", { dataTransfer });
+    expect(await page.locator(".upload-drop").getAttribute("class")).toBe("upload-drop dragging");
+    await page.locator(".upload-drop").dispatchEvent("drop", { dataTransfer });
+    await expect.poll(async () => (await names()).sort()).toEqual(["dropped.txt", "leave.md", "travel.md"]);
+    expect(await page.locator(".upload-drop").getAttribute("class")).toBe("upload-drop");
+    rmSync(folder, { recursive: true, force: true });
+  });
+
   it("adds a web page by its address, which is then found like an upload; a page that cannot be fetched says so", async () => {
     const { page } = desk;
     services.webPages.set(
@@ -287,7 +328,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     await page.getByLabel("New knowledge base").fill("settings");
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("heading", { name: "settings" }).waitFor();
-    await page.locator('input[type="file"]').setInputFiles({
+    await page.locator('input[type="file"]:not([webkitdirectory])').setInputFiles({
       name: "a.txt",
       mimeType: "text/plain",
       buffer: Buffer.from("Alpha."),

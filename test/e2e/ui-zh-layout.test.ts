@@ -39,7 +39,7 @@ describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
     const folder = mkdtempSync(join(tmpdir(), "hearth-upload-"));
     const file = join(folder, "zh-procuratorate-admin-litigation-supervision-rules-2016-with-a-long-name.md");
     writeFileSync(file, "检察机关行政诉讼监督规则");
-    await page.locator('input[type="file"]').setInputFiles(file);
+    await page.locator('input[type="file"]:not([webkitdirectory])').setInputFiles(file);
     const remove = page.getByRole("button", { name: /^删除: zh-procuratorate/ });
     await remove.waitFor();
     for (const width of [1280, 390]) {
@@ -66,7 +66,7 @@ describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
     const name = "检察机关行政诉讼监督规则".repeat(8);
     services.holdIngestion = true;
     await page
-      .locator('input[type="file"]')
+      .locator('input[type="file"]:not([webkitdirectory])')
       .setInputFiles({ name: `${name}.md`, mimeType: "text/markdown", buffer: Buffer.from("监督规则") });
     await page.getByRole("button", { name: `取消导入: ${name}.md` }).click();
     services.holdIngestion = false;

@@ -58,7 +58,7 @@ describe.skipIf(!hasChromium)("pages a Chinese reader reads in Chinese", () => {
     await page.getByLabel("新建知识库").fill("手册");
     await page.getByRole("button", { name: "创建", exact: true }).click();
     await page.getByRole("heading", { name: "手册" }).waitFor();
-    await page.locator('input[type="file"]').setInputFiles({
+    await page.locator('input[type="file"]:not([webkitdirectory])').setInputFiles({
       name: "bad.exe",
       mimeType: "application/octet-stream",
       buffer: Buffer.from("MZ\x90"),

@@ -285,6 +285,10 @@ const en = {
   name: "Name",
   create: "Create",
   upload: "Upload files",
+  uploadFolder: "Upload a folder",
+  dropFilesHint: "Or drop files and folders here. Hidden files (names starting with a dot) are left out.",
+  repeatedFileNames:
+    "Several files are named {names}: only the first of each was uploaded, since a document is known by its name in a knowledge base. Rename the others to upload them too.",
   /** A web page added to a base by its address (the knowledge service fetches it). */
   /** A base's settings (its manager's): name, description, embedding model, chunking, watched folder. */
   knowledgeSettings: "Knowledge base settings",
@@ -1385,6 +1389,10 @@ const zhCN: Messages = {
   name: "名称",
   create: "创建",
   upload: "上传文件",
+  uploadFolder: "上传文件夹",
+  dropFilesHint: "也可以把文件和文件夹拖放到这里。隐藏文件（以点开头的名称）不会上传。",
+  repeatedFileNames:
+    "有多个文件名为 {names}：每个名称只上传了第一个文件，因为知识库中的文档以名称区分。请重命名其余文件后再上传。",
   knowledgeSettings: "知识库设置",
   knowledgeDescription: "描述",
   embeddingModel: "向量模型",

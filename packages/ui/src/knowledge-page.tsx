@@ -1,9 +1,10 @@
 import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "@hearth/contracts/knowledge-base-name";
-import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
+import { type DragEvent, type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { api } from "./api.js";
 import { DataTable } from "./data-table.js";
 import { errorText, type RequestIssue, requestIssuesText } from "./display-text.js";
 import { DocumentPassages } from "./document-passages.js";
+import { chosenFolderFiles, droppedFiles, firstOfEachName } from "./dropped-files.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { type KnowledgeBaseSettings, KnowledgeBaseSettingsForm } from "./knowledge-base-settings.js";
@@ -231,9 +232,32 @@ export function KnowledgePage({ admin }: { admin: boolean }) {
     });
   };
 
-  const upload = (files: FileList | null) => {
-    if (!files || !selected) return;
-    void startUploads(selected, Array.from(files));
+  /**
+   * Uploads files to the base shown, the first of each name only (a later upload of a name replaces
+   * the earlier document): the names given more than once are said.
+   */
+  const upload = (given: readonly File[]) => {
+    if (!selected || given.length === 0) return;
+    const { files, repeated } = firstOfEachName(given);
+    setNotice(
+      repeated.length > 0
+        ? fill(t.repeatedFileNames, { names: repeated.join(t.errorDetails.separator) })
+        : "",
+    );
+    void startUploads(selected, files);
+  };
+  /** A drag over the page's drop zone: files (and folders) are taken, not opened by the browser. */
+  const [dragging, setDragging] = useState(false);
+  const dragOver = (event: DragEvent<HTMLElement>) => {
+    if (!event.dataTransfer.types.includes("Files")) return;
+    event.preventDefault();
+    setDragging(true);
+  };
+  const drop = (event: DragEvent<HTMLElement>) => {
+    if (!event.dataTransfer.types.includes("Files")) return;
+    event.preventDefault();
+    setDragging(false);
+    void droppedFiles(event.dataTransfer).then(upload);
   };
 
   /**
@@ -387,11 +411,34 @@ export function KnowledgePage({ admin }: { admin: boolean }) {
             <CopyButton text={base.id} label={t.copyKnowledgeBaseId} />
           </p>
           {base.permission !== "read" && (
-            <label className="upload">
-              {t.upload}
-              {/* A picker per base: the files chosen for one are not shown as chosen for the next. */}
-              <input key={base.id} type="file" multiple onChange={(e) => upload(e.target.files)} />
-            </label>
+            // biome-ignore lint/a11y/noStaticElementInteractions: the pickers inside are the keyboard's way; the drop zone is a mouse's
+            <div
+              className={dragging ? "upload-drop dragging" : "upload-drop"}
+              onDragOver={dragOver}
+              onDragLeave={() => setDragging(false)}
+              onDrop={drop}
+            >
+              <label className="upload">
+                {t.upload}
+                {/* A picker per base: the files chosen for one are not shown as chosen for the next. */}
+                <input
+                  key={base.id}
+                  type="file"
+                  multiple
+                  onChange={(e) => upload(Array.from(e.target.files ?? []))}
+                />
+              </label>
+              <label className="upload">
+                {t.uploadFolder}
+                <input
+                  key={`${base.id}-folder`}
+                  type="file"
+                  {...{ webkitdirectory: "" }}
+                  onChange={(e) => upload(chosenFolderFiles(Array.from(e.target.files ?? [])))}
+                />
+              </label>
+              <p className="muted">{t.dropFilesHint}</p>
+            </div>
           )}
           {base.permission !== "read" && (
             <form className="inline-form web-page-form" onSubmit={addWebPage}>
