@@ -61,6 +61,7 @@ export {
   listAccounts,
   resetAccountPassword,
 } from "./accounts/account-admin.js";
+export { OidcProvider, oidcSettings } from "./auth/oidc-provider.js";
 export { assignKnowledgeBaseOwner, findKnowledgeBaseOwner } from "./knowledge/knowledge-owner.js";
 export { ADMIN_SETTING_KEYS, readStoredOverrides } from "./settings/stored-overrides.js";
 export { inspectWebSchema, openDatabase } from "./storage/open-database.js";

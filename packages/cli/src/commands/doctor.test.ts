@@ -10,7 +10,15 @@ import { freePort, listenOnLoopback } from "../../../../test/support/ports.js";
 import { POSTGRES_URL, postgresAvailable } from "../../../../test/support/postgres.js";
 import { writeTinyGguf } from "../../../../test/support/tiny-gguf.js";
 import { KnowledgeStore } from "../../../knowledge/src/store/knowledge-store.js";
-import { checkDatabases, checkKnowledgeIndex, checkModels, checkPorts, checkSchemas } from "./doctor.js";
+import { startFakeOidcProvider } from "../../../web/test/support/fake-oidc-provider.js";
+import {
+  checkDatabases,
+  checkKnowledgeIndex,
+  checkModels,
+  checkPorts,
+  checkSchemas,
+  checkSingleSignOn,
+} from "./doctor.js";
 
 let dataDir: string;
 beforeEach(() => {
@@ -199,5 +207,53 @@ describe("hearth doctor's port check", () => {
       await model.close();
       await other.close();
     }
+  });
+});
+
+describe("hearth doctor's single sign-on check", () => {
+  const withSso = (env: Record<string, string>) =>
+    loadConfig({ env, cwd: dataDir, overrides: { dataDir } as never });
+
+  it("says nothing while SSO is off, and passes a provider that answers as a sign-in needs", async () => {
+    expect(await checkSingleSignOn(config())).toEqual([]);
+    const provider = await startFakeOidcProvider();
+    try {
+      const [finding] = await checkSingleSignOn(
+        withSso({
+          HEARTH_OIDC_ISSUER: provider.issuer,
+          HEARTH_OIDC_CLIENT_ID: provider.clientId,
+          HEARTH_OIDC_CLIENT_SECRET: provider.clientSecret,
+        }),
+      );
+      expect(finding).toEqual({
+        level: "ok",
+        subject: "single sign-on",
+        detail: `${provider.issuer} answers: 2 signing key(s), client authentication client_secret_basic`,
+      });
+      // A discovery document whose keys are elsewhere is what a sign-in would refuse: so does doctor.
+      provider.behaviour.foreignJwks = true;
+      const [foreign] = await checkSingleSignOn(
+        withSso({ HEARTH_OIDC_ISSUER: provider.issuer, HEARTH_OIDC_CLIENT_ID: provider.clientId }),
+      );
+      expect(foreign).toMatchObject({ level: "fail", subject: "single sign-on" });
+      expect(foreign!.detail).toMatch(/^OIDC_DISCOVERY_INVALID: .*jwks_uri/);
+    } finally {
+      await provider.close();
+    }
+  });
+
+  it("fails an issuer nothing answers at, naming it, with the fix", async () => {
+    const issuer = `http://127.0.0.1:${await freePort()}/realms/nowhere`;
+    const [finding] = await checkSingleSignOn(
+      withSso({ HEARTH_OIDC_ISSUER: issuer, HEARTH_OIDC_CLIENT_ID: "hearth" }),
+    );
+    expect(finding).toMatchObject({
+      level: "fail",
+      subject: "single sign-on",
+      fix: "check web.oidc.issuer (HEARTH_OIDC_ISSUER) and that this machine reaches the identity provider",
+    });
+    expect(finding!.detail).toContain(
+      `OIDC_PROVIDER_UNAVAILABLE: The identity provider's discovery document (${issuer}/.well-known/openid-configuration) did not answer`,
+    );
   });
 });

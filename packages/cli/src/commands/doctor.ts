@@ -75,6 +75,7 @@ export async function diagnose(): Promise<Finding[]> {
   findings.push(...(await checkKnowledgeIndex(config)));
   findings.push(...(await checkModels(config)));
   findings.push(...(await checkPorts(config)));
+  findings.push(...(await checkSingleSignOn(config)));
   findings.push(checkMemory());
   findings.push({
     level: config.model.threads > availableParallelism() ? "warn" : "ok",
@@ -342,6 +343,41 @@ export async function checkPorts(config: HearthConfig): Promise<Finding[]> {
     );
   }
   return findings;
+}
+
+/**
+ * Single sign-on, when configured: the provider's discovery document read and checked and its key
+ * set read, as a sign-in does, so that a wrong issuer or an unreachable provider shows before
+ * anyone's sign-in fails. Nothing is said when SSO is off.
+ */
+export async function checkSingleSignOn(
+  config: HearthConfig,
+  fetchImpl: typeof fetch = fetch,
+): Promise<Finding[]> {
+  if (!config.web.oidc.issuer || !config.web.oidc.clientId) return [];
+  // Loaded only here: every other command (each service's process among them) goes without it.
+  const { OidcProvider, oidcSettings } = await import("@hearth/web");
+  const settings = oidcSettings(config.web.oidc);
+  if (!settings) return [];
+  try {
+    const { keys, authMethod } = await new OidcProvider(settings, fetchImpl).check();
+    return [
+      {
+        level: "ok",
+        subject: "single sign-on",
+        detail: `${settings.issuer} answers: ${keys} signing key(s), client authentication ${authMethod}`,
+      },
+    ];
+  } catch (error) {
+    return [
+      {
+        level: "fail",
+        subject: "single sign-on",
+        detail: isHearthError(error) ? error.toLine() : String(error),
+        fix: "check web.oidc.issuer (HEARTH_OIDC_ISSUER) and that this machine reaches the identity provider",
+      },
+    ];
+  }
 }
 
 function checkMemory(): Finding {

@@ -323,6 +323,32 @@ export class OidcProvider {
   }
 
   /** The JWKS, read again once when a token names a key it lacks (the provider rotated its keys). */
+  /** The provider's key set, read from its JWKS endpoint again (a key it rotated in is then known). */
+  private async loadKeys(): Promise<Array<Record<string, unknown>>> {
+    const { jwksUri } = await this.discover();
+    const response = await this.call("JWKS endpoint", jwksUri);
+    const body = await this.json("JWKS endpoint", jwksUri, response);
+    const parsed = jwksSchema.safeParse(body);
+    if (!response.ok || !parsed.success)
+      throw new HearthError(
+        "OIDC_PROVIDER_UNAVAILABLE",
+        `The identity provider's JWKS endpoint (${jwksUri}) answered HTTP ${response.status} without a key set`,
+        { details: { endpoint: "JWKS endpoint", status: response.status } },
+      );
+    this.keys = parsed.data.keys;
+    return this.keys;
+  }
+
+  /**
+   * What `hearth doctor` says of the provider: its discovery document read and checked, and its key
+   * set read, as a sign-in would; a problem throws with its code (OIDC_PROVIDER_UNAVAILABLE,
+   * OIDC_DISCOVERY_INVALID).
+   */
+  async check(): Promise<{ keys: number; authMethod: string }> {
+    const { authMethod } = await this.discover();
+    return { keys: (await this.loadKeys()).length, authMethod };
+  }
+
   private async signingKey(header: z.infer<typeof headerSchema>) {
     const algorithm = ALGORITHMS[header.alg]!;
     const pick = (keys: Array<Record<string, unknown>>) => {
@@ -336,20 +362,7 @@ export class OidcProvider {
       return fitting.length === 1 ? fitting[0] : undefined;
     };
     let key = this.keys ? pick(this.keys) : undefined;
-    if (!key) {
-      const { jwksUri } = await this.discover();
-      const response = await this.call("JWKS endpoint", jwksUri);
-      const body = await this.json("JWKS endpoint", jwksUri, response);
-      const parsed = jwksSchema.safeParse(body);
-      if (!response.ok || !parsed.success)
-        throw new HearthError(
-          "OIDC_PROVIDER_UNAVAILABLE",
-          `The identity provider's JWKS endpoint (${jwksUri}) answered HTTP ${response.status} without a key set`,
-          { details: { endpoint: "JWKS endpoint", status: response.status } },
-        );
-      this.keys = parsed.data.keys;
-      key = pick(this.keys);
-    }
+    if (!key) key = pick(await this.loadKeys());
     if (!key)
       throw tokenInvalid(
         `no ${header.alg} key ${header.kid ?? ""} in the provider's JWKS`.replace("  ", " "),
