@@ -2,6 +2,7 @@ export * from "./announcement-banner.js";
 export * from "./answer-feedback.js";
 export * from "./assistant.js";
 export * from "./canonical-url.js";
+export * from "./chat-controls.js";
 export * from "./knowledge.js";
 export * from "./knowledge-base-name.js";
 export * from "./model-name.js";

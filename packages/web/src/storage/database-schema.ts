@@ -113,8 +113,17 @@ export interface ConversationsTable {
   knowledge_base_ids: Generated<string | null>;
   /** The web search mode it took from its assistant; null: none taken. */
   web_search: Generated<"off" | "auto" | "on" | null>;
-  /** The sampling temperature it took from its assistant; null: the model's own. */
+  /**
+   * The sampling temperature its turns use (taken from its assistant, or set in its Chat controls);
+   * null: the model's own.
+   */
   temperature: Generated<number | null>;
+  /** Its Chat controls' top_p (0026-chat-controls); null: the model's own. */
+  top_p: Generated<number | null>;
+  /** The longest answer its turns ask for, in tokens; null: the model's own. */
+  max_tokens: Generated<number | null>;
+  /** The sampler's seed its turns use; null: the model's own. */
+  seed: Generated<number | null>;
 }
 
 /** A saved model preset a team shares (0025-assistants). */

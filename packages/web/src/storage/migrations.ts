@@ -627,6 +627,18 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
         await db.schema.alterTable("conversations").addColumn("temperature", float).execute();
       },
     },
+    "0026-chat-controls": {
+      // Chat controls: a conversation's own model parameters beside the temperature it already
+      // has (0025, which the user now sets too): top_p, the longest answer in tokens and the
+      // sampler's seed, each null for the model's own. Every conversation from before keeps the
+      // model's own (null), as it had.
+      async up(db: Kysely<unknown>) {
+        const float = dialect === "postgres" ? "double precision" : "real";
+        await db.schema.alterTable("conversations").addColumn("top_p", float).execute();
+        await db.schema.alterTable("conversations").addColumn("max_tokens", "integer").execute();
+        await db.schema.alterTable("conversations").addColumn("seed", "integer").execute();
+      },
+    },
   };
 }
 

@@ -1,0 +1,78 @@
+/**
+ * A conversation's own model parameters ("Chat controls"): what the web service stores with a
+ * conversation and sends the model on each of its turns, and their limits, shared by the web
+ * service (which refuses values outside them) and the web UI (whose panel holds no more). Free of
+ * other imports, so the UI bundles it alone (`@hearth/contracts/chat-controls`).
+ */
+
+/** A conversation's model parameters; each null: the model's own default. */
+export interface ChatControls {
+  /** Sampling temperature: 0 answers the same way each time, higher answers vary more. */
+  temperature: number | null;
+  /** Nucleus sampling: only the likeliest tokens whose probabilities add up to this are drawn from. */
+  topP: number | null;
+  /** The longest answer, in tokens (OpenAI's max_tokens, Ollama's num_predict). */
+  maxTokens: number | null;
+  /** The sampler's seed: with the same seed (and prompt), a model answers the same way. */
+  seed: number | null;
+}
+
+/** The controls' names, in the order the panel shows them. */
+export const CHAT_CONTROL_NAMES = ["temperature", "topP", "maxTokens", "seed"] as const;
+export type ChatControlName = (typeof CHAT_CONTROL_NAMES)[number];
+
+/** Every control at the model's own default. */
+export const DEFAULT_CHAT_CONTROLS: ChatControls = {
+  temperature: null,
+  topP: null,
+  maxTokens: null,
+  seed: null,
+};
+
+/** The range each control takes (both ends included), and whether it takes whole numbers only. */
+export interface ChatControlLimit {
+  min: number;
+  max: number;
+  integer: boolean;
+  /** The step a slider or a number field moves by. */
+  step: number;
+}
+
+/**
+ * The ranges: temperature and top_p as the OpenAI API takes them (the model service refuses more);
+ * an answer of at most 131,072 tokens (the largest context the reference models are run with: a cap
+ * beyond the model's context is cut to the room left by the model service anyway); a seed that fits
+ * a 32-bit signed integer (llama.cpp's, Ollama's and PostgreSQL's `integer` all hold it).
+ */
+export const CHAT_CONTROL_LIMITS: Record<ChatControlName, ChatControlLimit> = {
+  temperature: { min: 0, max: 2, integer: false, step: 0.05 },
+  topP: { min: 0, max: 1, integer: false, step: 0.05 },
+  maxTokens: { min: 1, max: 131_072, integer: true, step: 1 },
+  seed: { min: 0, max: 2_147_483_647, integer: true, step: 1 },
+};
+
+/** The control's name on the model service's OpenAI API (and in docs/api.md's prose). */
+export const CHAT_CONTROL_WIRE_NAMES: Record<ChatControlName, string> = {
+  temperature: "temperature",
+  topP: "top_p",
+  maxTokens: "max_tokens",
+  seed: "seed",
+};
+
+/** Whether a value is one the control takes (a finite number in its range; whole where it must be). */
+export function isChatControlValue(name: ChatControlName, value: unknown): value is number {
+  const limit = CHAT_CONTROL_LIMITS[name];
+  return (
+    typeof value === "number" &&
+    Number.isFinite(value) &&
+    value >= limit.min &&
+    value <= limit.max &&
+    (!limit.integer || Number.isInteger(value))
+  );
+}
+
+/** The rule a control's value breaks, in English (the API's message; the UI says it in its language). */
+export function chatControlRule(name: ChatControlName): string {
+  const limit = CHAT_CONTROL_LIMITS[name];
+  return `${name} must be ${limit.integer ? "a whole number" : "a number"} from ${limit.min} to ${limit.max}, or null for the model's own`;
+}
