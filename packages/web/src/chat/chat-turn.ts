@@ -1,5 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { isTooLong, type KnowledgeClient, type SearchClient } from "@hearth/contracts";
+import { type ChatControls, isTooLong, type KnowledgeClient, type SearchClient } from "@hearth/contracts";
 import {
   abortOnShutdown,
   HearthError,
@@ -11,7 +11,7 @@ import {
 import type { CurrentUser } from "../accounts/account-store.js";
 import type { Citation, ConversationStore, StoredMessage } from "../conversations/conversation-store.js";
 import { groundTurn, type SearchMode, turnWarnings } from "../grounding/grounding.js";
-import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
+import { answerReserve, estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import { askFitted } from "../model/context-window.js";
 import type { ChatMessage, ChatStreamPart, ModelClient } from "../model/model-client.js";
 import type { SettingsStore } from "../settings/settings-store.js";
@@ -47,8 +47,11 @@ export interface ChatTurnInput {
    * move it into the user's turn for models that want no system role, as DeepSeek-R1).
    */
   systemPrompt?: string | null;
-  /** The sampling temperature (a conversation's assistant's); null or absent: the model's own. */
-  temperature?: number | null;
+  /**
+   * The conversation's Chat controls (its temperature, top_p, longest answer and seed), sent with
+   * the request; each null or absent: the model's own.
+   */
+  controls?: Partial<ChatControls>;
   /** The conversation so far, ending with the user's message to answer. */
   history: StoredMessage[];
   knowledgeBaseIds: string[];
@@ -75,6 +78,16 @@ export interface ChatTurnInput {
  * marked interrupted when the client leaves or the model fails, stopped when the user stopped it
  * (the stop route).
  */
+/** The model request's parameters of a conversation's Chat controls: those set (null: the model's own, left out). */
+export function modelParameters(controls: Partial<ChatControls> | undefined) {
+  return {
+    ...(typeof controls?.temperature === "number" ? { temperature: controls.temperature } : {}),
+    ...(typeof controls?.topP === "number" ? { topP: controls.topP } : {}),
+    ...(typeof controls?.maxTokens === "number" ? { maxTokens: controls.maxTokens } : {}),
+    ...(typeof controls?.seed === "number" ? { seed: controls.seed } : {}),
+  };
+}
+
 export async function runChatTurn(
   deps: ChatTurnDeps,
   input: ChatTurnInput,
@@ -172,6 +185,8 @@ export async function runChatTurn(
           sources: grounding.sources,
           size: (m) => estimateMessageTokens(m.content),
           contextTokens,
+          // A shorter answer asked for (Chat controls) leaves more room for sources and history.
+          answerTokens: answerReserve(contextTokens, input.controls?.maxTokens),
           scale: windows.scale(input.model),
         }),
       (fitted) =>
@@ -179,9 +194,7 @@ export async function runChatTurn(
           model: input.model,
           user: input.user.id,
           messages: fitted.messages,
-          ...(input.temperature !== undefined && input.temperature !== null
-            ? { temperature: input.temperature }
-            : {}),
+          ...modelParameters(input.controls),
           bypassCache: input.fresh,
           signal: upstream.signal,
         }),

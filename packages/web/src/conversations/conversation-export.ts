@@ -1,3 +1,4 @@
+import { CHAT_CONTROL_NAMES, CHAT_CONTROL_WIRE_NAMES, type ChatControls } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import { z } from "zod";
 import { firstCodePoints, shortened } from "../text/first-code-points.js";
@@ -14,6 +15,8 @@ const WORDS: Record<
     user: string;
     /** What the conversation's system prompt is headed. */
     systemPrompt: string;
+    /** What the conversation's Chat controls (those set) are headed. */
+    chatControls: string;
     assistant: (model: string | null) => string;
     interrupted: string;
     stopped: string;
@@ -28,6 +31,7 @@ const WORDS: Record<
   en: {
     user: "User",
     systemPrompt: "System prompt",
+    chatControls: "Chat controls",
     assistant: (model) => (model ? `Assistant (${model})` : "Assistant"),
     interrupted: "_(interrupted)_",
     stopped: "_(stopped)_",
@@ -39,6 +43,7 @@ const WORDS: Record<
   "zh-CN": {
     user: "用户",
     systemPrompt: "系统提示词",
+    chatControls: "对话参数",
     assistant: (model) => (model ? `助手（${model}）` : "助手"),
     interrupted: "_（已中断）_",
     stopped: "_（已停止）_",
@@ -83,14 +88,19 @@ export function absoluteCitation(citation: Citation, origin: string): Citation {
 
 /**
  * A conversation as Markdown, in the reader's language and time zone: its system prompt, when it has
- * one, under a heading of its own before the messages, as written. Each answer's sources are
+ * one, under a heading of its own before the messages, as written; then its Chat controls that are
+ * set (not the model's own), one per line by their API names (`temperature: 0`, `max_tokens: 256`). Each answer's sources are
  * listed under it (number, title with the page cited, link, the start of the passage), and its `[n]`
  * markers link to its own sources: their link labels are the answer's own (`[2-1]` for the second
  * answer's first source), since every answer numbers its sources from 1 and in Markdown the first
  * definition of a label wins.
  */
 export function exportMarkdown(
-  conversation: { title: string; createdAt: string; systemPrompt?: string | null },
+  conversation: {
+    title: string;
+    createdAt: string;
+    systemPrompt?: string | null;
+  } & Partial<ChatControls>,
   messages: StoredMessage[],
   options: ExportOptions,
 ): string {
@@ -103,6 +113,11 @@ export function exportMarkdown(
   }).format(new Date(conversation.createdAt));
   const lines = [`# ${conversation.title}`, "", `_${created}${words.zone(options.tz)}_`, ""];
   if (conversation.systemPrompt) lines.push(`## ${words.systemPrompt}`, "", conversation.systemPrompt, "");
+  const controls = CHAT_CONTROL_NAMES.flatMap((name) => {
+    const value = conversation[name];
+    return typeof value === "number" ? [`- ${CHAT_CONTROL_WIRE_NAMES[name]}: ${value}`] : [];
+  });
+  if (controls.length > 0) lines.push(`## ${words.chatControls}`, "", ...controls, "");
   let answers = 0;
   for (const message of messages) {
     lines.push(`## ${message.role === "user" ? words.user : words.assistant(message.model)}`, "");

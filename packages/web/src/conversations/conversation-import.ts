@@ -1,7 +1,8 @@
-import { isTooLong } from "@hearth/contracts";
+import { type ChatControls, isTooLong } from "@hearth/contracts";
 import { HearthError, isDataRefused } from "@hearth/core";
 import { z } from "zod";
 import { firstCodePoints } from "../text/first-code-points.js";
+import { controlsReadFrom } from "./chat-controls-schema.js";
 import {
   type Citation,
   ConversationStore,
@@ -61,6 +62,8 @@ export interface ConversationToStore {
   messages: MessageToStore[];
   /** The name of the folder it was in (Hearth's export): it goes into the user's folder of that name. */
   folder?: string | null;
+  /** Its Chat controls (model parameters) where the file gives them: those in range are kept. */
+  controls?: Partial<ChatControls>;
 }
 
 /** A conversation that is not in the shape of the file's format. */
@@ -171,6 +174,10 @@ const hearth: Parser = {
         systemPrompt: z.string().nullish(),
         createdAt: z.string().nullish(),
         folder: z.string().nullish(),
+        temperature: z.unknown(),
+        topP: z.unknown(),
+        maxTokens: z.unknown(),
+        seed: z.unknown(),
         messages: z.array(
           z.object({
             role: z.enum(["user", "assistant"]),
@@ -190,6 +197,7 @@ const hearth: Parser = {
       systemPrompt: conversation.systemPrompt ?? null,
       createdAt: isoTime(conversation.createdAt),
       folder: folderName(conversation.folder),
+      controls: controlsReadFrom(conversation),
       messages: conversation.messages.map((message) => ({
         role: message.role,
         content: message.content,
@@ -304,7 +312,8 @@ const openWebUiMessageSchema = z.object({
 /**
  * Open WebUI's chat export (Settings → Chats → Export, or a chat's download as JSON): the branch
  * shown (history.currentId back to the root) when the chat has one, else chat.messages; the chat's
- * own system prompt (params.system) kept.
+ * own system prompt (params.system) kept, and its temperature, top_p, max_tokens and seed (its
+ * Advanced Params) as its Chat controls.
  */
 const openWebUi: Parser = {
   recognizes: (item) => typeof item.chat === "object" && item.chat !== null,
@@ -317,7 +326,16 @@ const openWebUi: Parser = {
           title: z.string().nullish().catch(null),
           models: z.array(z.string()).nullish().catch(null),
           system: z.string().nullish().catch(null),
-          params: z.object({ system: z.string().nullish() }).nullish().catch(null),
+          params: z
+            .object({
+              system: z.string().nullish(),
+              temperature: z.unknown(),
+              top_p: z.unknown(),
+              max_tokens: z.unknown(),
+              seed: z.unknown(),
+            })
+            .nullish()
+            .catch(null),
           timestamp: z.number().nullish().catch(null),
           messages: z.array(z.unknown()).nullish(),
           history: z
@@ -353,6 +371,13 @@ const openWebUi: Parser = {
       systemPrompt: chat.params?.system ?? chat.system ?? null,
       createdAt: isoTime(created_at ?? chat.timestamp),
       messages,
+      // Its Advanced Params, those Hearth has (repeat penalty, top_k and the rest are left out).
+      controls: controlsReadFrom({
+        temperature: chat.params?.temperature,
+        topP: chat.params?.top_p,
+        maxTokens: chat.params?.max_tokens,
+        seed: chat.params?.seed,
+      }),
     };
   },
 };
@@ -409,7 +434,7 @@ function readOne(
 /**
  * Stores a conversation as the user's own, in a transaction (whole or not at all), with its title
  * (or its first message's, as a new chat takes), messages in order, roles, model names, reasoning,
- * citations, system prompt and times as given. A message without a time takes the one before it
+ * citations, system prompt, Chat controls and times as given. A message without a time takes the one before it
  * (the conversation's for the first; now where there is none). One that names a folder goes into
  * the user's folder of that name (compared folded), made first when they have none. An import's
  * conversations, and a share's snapshot continued by its reader (share-routes.ts).
@@ -435,6 +460,7 @@ export async function storeConversation(
       systemPrompt: conversation.systemPrompt,
       createdAt,
       folderId,
+      ...(conversation.controls ? { controls: conversation.controls } : {}),
     });
     let at = createdAt;
     for (const message of conversation.messages) {

@@ -1,4 +1,4 @@
-import { isTooLong } from "@hearth/contracts";
+import { type ChatControls, isTooLong } from "@hearth/contracts";
 import { type HearthConfig, HearthError, ReplyStream } from "@hearth/core";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
@@ -12,6 +12,7 @@ import { assertMessageLengths, type ChatTurnDeps, runChatTurn } from "../chat/ch
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
+import { chatControlsFields, controlsGiven } from "./chat-controls-schema.js";
 import {
   absoluteCitation,
   assertTimeZone,
@@ -130,10 +131,12 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
    * personal instructions, held to the same rules; without a model, with their default model while
    * they may still use it (else none, as before: the model is chosen with each message).
    * `temporary: true` makes a temporary chat: out of the list and its search, deleted when left.
+   * Its Chat controls (temperature, topP, maxTokens, seed; null or absent: the model's own) may be
+   * set before its first message.
    */
   app.post("/api/conversations", access, async (request, reply) => {
     const user = currentUser(request);
-    const { assistantId, ...body } = z
+    const { assistantId, temperature, topP, maxTokens, seed, ...body } = z
       .strictObject({
         title: z.string().max(200).optional(),
         model: z.string().max(200).optional(),
@@ -141,9 +144,12 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         temporary: z.boolean().optional(),
         /** Started with an assistant: its model, system prompt, knowledge bases and web search mode. */
         assistantId: z.string().min(1).max(100).optional(),
+        ...chatControlsFields,
       })
       .parse(request.body ?? {});
-    if (assistantId) return reply.code(201).send(await startWithAssistant(user, assistantId, body));
+    const controls = controlsGiven({ temperature, topP, maxTokens, seed });
+    if (assistantId)
+      return reply.code(201).send(await startWithAssistant(user, assistantId, { ...body, controls }));
     const preferences =
       body.systemPrompt === undefined || body.model === undefined
         ? await readPreferences(store.db, user.id)
@@ -158,6 +164,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         ...body,
         ...(systemPrompt !== undefined ? { systemPrompt } : {}),
         ...(model !== undefined ? { model } : {}),
+        controls,
       }),
     );
   });
@@ -167,14 +174,21 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
    * base model (MODEL_NOT_ALLOWED when the user's groups may not use it) unless the request names
    * another, its system prompt unless the request gives one (the user's own instructions are not
    * added), and its knowledge bases, web search mode and temperature, which the conversation keeps
-   * (the page's choice for it starts from them; the user changes them in the chat). All its
+   * (the page's choice for it starts from them; the user changes them in the chat; a temperature the
+   * request gives, null included, is kept over the assistant's). All its
    * knowledge bases are kept: each turn searches only those the user may read, and the answer
    * says when some were left out (knowledge-unavailable, by id).
    */
   const startWithAssistant = async (
     user: CurrentUser,
     assistantId: string,
-    body: { title?: string; model?: string; systemPrompt?: string | null; temporary?: boolean },
+    body: {
+      title?: string;
+      model?: string;
+      systemPrompt?: string | null;
+      temporary?: boolean;
+      controls: Partial<ChatControls>;
+    },
   ) => {
     const settings = await deps.assistants.settingsFor(user, assistantId);
     const model = body.model || settings.model;
@@ -260,13 +274,20 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         archived: z.boolean().optional(),
         /** false keeps a temporary chat (it joins the list); a chat cannot be made temporary later. */
         temporary: z.literal(false).optional(),
+        /** Its Chat controls: each given one set, null back to the model's own. */
+        ...chatControlsFields,
       })
       .refine((body) => Object.values(body).some((value) => value !== undefined), {
-        message: "Give title, systemPrompt, pinned, folderId, archived or temporary",
+        message:
+          "Give title, systemPrompt, pinned, folderId, archived, temporary, temperature, topP, maxTokens or seed",
       })
       .parse(request.body);
     await checkSystemPrompt(changes.systemPrompt);
-    return store.update(user.id, id, changes);
+    const { temperature, topP, maxTokens, seed, ...rest } = changes;
+    return store.update(user.id, id, {
+      ...rest,
+      controls: controlsGiven({ temperature, topP, maxTokens, seed }),
+    });
   });
 
   app.delete("/api/conversations/:id", access, async (request, reply) => {
@@ -432,7 +453,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         conversationId: id,
         model: body.model,
         systemPrompt: conversation.systemPrompt,
-        temperature: conversation.temperature,
+        controls: conversation,
         history: [...history, message],
         ...bases,
         search: body.search,
@@ -468,7 +489,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         conversationId: id,
         model: body.model,
         systemPrompt: conversation.systemPrompt,
-        temperature: conversation.temperature,
+        controls: conversation,
         history: kept,
         ...bases,
         search: body.search,

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { AnswerFeedback } from "@hearth/contracts";
+import type { AnswerFeedback, ChatControls } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import { sql } from "kysely";
 import { feedbackOf } from "../feedback/message-feedback.js";
@@ -117,8 +117,14 @@ export interface StoredConversation {
   knowledgeBaseIds: string[] | null;
   /** The web search mode it took from its assistant; null: none taken. */
   webSearch: "off" | "auto" | "on" | null;
-  /** The sampling temperature its turns use (its assistant's); null: the model's own. */
+  /**
+   * Its Chat controls: the model parameters its turns use (the temperature starts as its
+   * assistant's); each null: the model's own.
+   */
   temperature: number | null;
+  topP: number | null;
+  maxTokens: number | null;
+  seed: number | null;
 }
 
 /** What a conversation started with an assistant takes from it (beside its model and system prompt). */
@@ -128,6 +134,21 @@ export interface ConversationAssistant {
   knowledgeBaseIds: string[];
   webSearch: "off" | "auto" | "on";
   temperature: number | null;
+}
+
+/** A stored number as a number (PostgreSQL's may arrive as text), or null. */
+function numberOrNull(value: number | string | null | undefined): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+/** The columns of the Chat controls given (each null: the model's own); those not given are left out. */
+function controlColumns(controls: Partial<ChatControls>) {
+  return {
+    ...(controls.temperature !== undefined ? { temperature: controls.temperature } : {}),
+    ...(controls.topP !== undefined ? { top_p: controls.topP } : {}),
+    ...(controls.maxTokens !== undefined ? { max_tokens: controls.maxTokens } : {}),
+    ...(controls.seed !== undefined ? { seed: controls.seed } : {}),
+  };
 }
 
 /** A stored id list read tolerantly: null when there is none. */
@@ -168,6 +189,8 @@ export interface ConversationChanges {
   archived?: boolean;
   /** false keeps a temporary chat: it joins the list as any other conversation. */
   temporary?: false;
+  /** Its Chat controls: each given one set (null: back to the model's own), the others kept. */
+  controls?: Partial<ChatControls>;
 }
 
 /**
@@ -435,6 +458,8 @@ export class ConversationStore {
       temporary?: boolean;
       /** The assistant it is started with: it remembers it, and what it took from it. */
       assistant?: ConversationAssistant;
+      /** Its Chat controls (a temperature given here is kept over its assistant's). */
+      controls?: Partial<ChatControls>;
     },
   ): Promise<StoredConversation> {
     const now = input.createdAt ?? new Date().toISOString();
@@ -452,7 +477,13 @@ export class ConversationStore {
       assistant_name: input.assistant?.name ?? null,
       knowledge_base_ids: input.assistant ? JSON.stringify(input.assistant.knowledgeBaseIds) : null,
       web_search: input.assistant?.webSearch ?? null,
-      temperature: input.assistant?.temperature ?? null,
+      temperature:
+        input.controls?.temperature !== undefined
+          ? input.controls.temperature
+          : (input.assistant?.temperature ?? null),
+      top_p: input.controls?.topP ?? null,
+      max_tokens: input.controls?.maxTokens ?? null,
+      seed: input.controls?.seed ?? null,
     };
     const folded = searchCopy(row.title);
     await this.db
@@ -474,6 +505,9 @@ export class ConversationStore {
       knowledgeBaseIds: input.assistant ? [...input.assistant.knowledgeBaseIds] : null,
       webSearch: row.web_search,
       temperature: row.temperature,
+      topP: row.top_p,
+      maxTokens: row.max_tokens,
+      seed: row.seed,
     };
   }
 
@@ -500,7 +534,10 @@ export class ConversationStore {
         row.assistant_id && row.assistant_name ? { id: row.assistant_id, name: row.assistant_name } : null,
       knowledgeBaseIds: storedIds(row.knowledge_base_ids),
       webSearch: row.web_search ?? null,
-      temperature: row.temperature === null || row.temperature === undefined ? null : Number(row.temperature),
+      temperature: numberOrNull(row.temperature),
+      topP: numberOrNull(row.top_p),
+      maxTokens: numberOrNull(row.max_tokens),
+      seed: numberOrNull(row.seed),
     };
   }
 
@@ -604,13 +641,15 @@ export class ConversationStore {
    * Changes what is given of a conversation. A new title or system prompt is a change to the
    * conversation (it moves up the list, as a new turn does); pinning only moves it between the
    * list's parts, keeping its place by its latest activity, and so do moving it to a folder and
-   * archiving it. Archiving one already archived keeps when it was archived. A folder that is not
+   * archiving it, and so does changing its Chat controls (a setting, not activity; a temporary
+   * chat's may change). Archiving one already archived keeps when it was archived. A folder that is not
    * the user's is FOLDER_NOT_FOUND, as their conversation is a 404. A temporary chat is pinned,
    * filed or archived only as it is kept (CONVERSATION_TEMPORARY otherwise): it is in no list.
    */
   async update(userId: string, id: string, changes: ConversationChanges): Promise<StoredConversation> {
     const current = await this.get(userId, id);
     const { title, systemPrompt, pinned, folderId, archived } = changes;
+    const controls = Object.entries(changes.controls ?? {}).filter(([, value]) => value !== undefined);
     const keeping = changes.temporary === false && current.temporary;
     const edited = title !== undefined || systemPrompt !== undefined;
     const archiving = archived !== undefined && archived !== (current.archivedAt !== null);
@@ -620,7 +659,15 @@ export class ConversationStore {
       (pinned !== undefined || folderId !== undefined || archived !== undefined)
     )
       throw temporaryChatError();
-    if (!edited && pinned === undefined && folderId === undefined && !archiving && !keeping) return current;
+    if (
+      !edited &&
+      pinned === undefined &&
+      folderId === undefined &&
+      !archiving &&
+      !keeping &&
+      controls.length === 0
+    )
+      return current;
     if (folderId) await this.assertOwnFolder(userId, folderId);
     const now = new Date().toISOString();
     await this.db
@@ -632,6 +679,7 @@ export class ConversationStore {
         ...(folderId !== undefined ? { folder_id: folderId } : {}),
         ...(archiving ? { archived_at: archived ? now : null } : {}),
         ...(keeping ? { temporary: 0 } : {}),
+        ...controlColumns(changes.controls ?? {}),
         ...(edited ? { updated_at: now } : {}),
       })
       .where("id", "=", id)

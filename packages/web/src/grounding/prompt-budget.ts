@@ -100,6 +100,21 @@ export interface PromptFit<M extends BudgetMessage> {
 }
 
 /**
+ * The room to keep for the answer when a conversation asks for at most `maxTokens` (its Chat
+ * controls): that many tokens while less than the usual quarter of the context (more history and
+ * sources fit), never more (a cap past the context would leave no room for the prompt; the model
+ * service cuts the answer to the room left anyway). Undefined (the usual share) without a cap or a
+ * known context.
+ */
+export function answerReserve(
+  contextTokens: number | undefined,
+  maxTokens: number | null | undefined,
+): number | undefined {
+  if (contextTokens === undefined || maxTokens === null || maxTokens === undefined) return undefined;
+  return Math.min(maxTokens, Math.ceil(contextTokens * ANSWER_SHARE));
+}
+
+/**
  * Fits a turn's prompt into the model's context: room is kept for the answer (`answerTokens`, the
  * request's max_tokens, or a quarter of the context); the system messages and everything from the
  * latest user message on are always sent; then the sources (fitSources: each kind its share of the

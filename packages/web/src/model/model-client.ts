@@ -17,7 +17,9 @@ export interface ChatOptions {
   user: string;
   messages: ChatMessage[];
   temperature?: number;
+  topP?: number;
   maxTokens?: number;
+  seed?: number;
   /** Ask the model anew even when the inference cache holds this answer (Regenerate). */
   bypassCache?: boolean;
   signal?: AbortSignal;
@@ -196,7 +198,9 @@ export class ModelClient {
         stream: true,
         stream_options: { include_usage: true },
         ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+        ...(options.topP !== undefined ? { top_p: options.topP } : {}),
         ...(options.maxTokens !== undefined ? { max_tokens: options.maxTokens } : {}),
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
       }),
       {
         [USER_HEADER]: options.user,

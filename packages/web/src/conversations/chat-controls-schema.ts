@@ -1,0 +1,45 @@
+import {
+  CHAT_CONTROL_LIMITS,
+  CHAT_CONTROL_NAMES,
+  type ChatControlName,
+  type ChatControls,
+  chatControlRule,
+  isChatControlValue,
+} from "@hearth/contracts";
+import { z } from "zod";
+
+/** One control as a request gives it: a number in its range, null (the model's own), or absent (unchanged). */
+function controlSchema(name: ChatControlName) {
+  const limit = CHAT_CONTROL_LIMITS[name];
+  const error = chatControlRule(name);
+  const number = z.number({ error }).min(limit.min, { error }).max(limit.max, { error });
+  return (limit.integer ? number.int({ error }) : number).nullable().optional();
+}
+
+/** The Chat controls' fields of a conversation's POST and PATCH bodies. */
+export const chatControlsFields = {
+  temperature: controlSchema("temperature"),
+  topP: controlSchema("topP"),
+  maxTokens: controlSchema("maxTokens"),
+  seed: controlSchema("seed"),
+};
+
+/** The controls a validated body gives (null included: back to the model's own), without those it leaves out. */
+export function controlsGiven(body: Partial<Record<ChatControlName, number | null | undefined>>) {
+  const given: Partial<ChatControls> = {};
+  for (const name of CHAT_CONTROL_NAMES) if (body[name] !== undefined) given[name] = body[name];
+  return given;
+}
+
+/**
+ * The controls another system's file gives, read tolerantly (an import): each one in range is kept;
+ * one out of range or of another type is left to the model's own, as the file's other settings are.
+ */
+export function controlsReadFrom(values: Partial<Record<ChatControlName, unknown>>): Partial<ChatControls> {
+  const read: Partial<ChatControls> = {};
+  for (const name of CHAT_CONTROL_NAMES) {
+    const value = values[name];
+    if (isChatControlValue(name, value)) read[name] = value;
+  }
+  return read;
+}
