@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { ContextWindows, contextFromShow } from "../model/context-window.js";
 import type { ChatMessage } from "../model/model-client.js";
 import type { GroundingSource } from "./grounding.js";
-import { cutToTokens, estimateMessageTokens, estimateTokens, fitPrompt } from "./prompt-budget.js";
+import {
+  answerReserve,
+  cutToTokens,
+  estimateMessageTokens,
+  estimateTokens,
+  fitPrompt,
+} from "./prompt-budget.js";
 
 function source(title: string, text: string): GroundingSource {
   return {
@@ -201,6 +207,32 @@ describe("fitting a prompt to the context", () => {
     const scaled = fitPrompt({ ...base, sources, scale: 3 });
     expect(scaled.estimatedTokens * 3).toBeLessThanOrEqual((8192 - 20) / 1.1);
     expect(scaled.citations.length).toBeLessThan(plain.citations.length);
+  });
+});
+
+describe("the room kept for a conversation's capped answer", () => {
+  it("keeps the cap when under a quarter of the context (more history fits), never more", () => {
+    const messages: ChatMessage[] = [
+      { role: "user", content: `old question ${"word ".repeat(440)}` },
+      { role: "assistant", content: "old answer" },
+      { role: "user", content: "latest question" },
+    ];
+    const size = (m: ChatMessage) => estimateMessageTokens(m.content);
+    const fit = (maxTokens: number | null) =>
+      fitPrompt({
+        messages,
+        sources: [],
+        size,
+        contextTokens: 1024,
+        answerTokens: answerReserve(1024, maxTokens),
+      }).droppedMessages;
+    // The usual quarter (256 tokens) leaves no room for the long old turn; a 64-token cap does.
+    expect(fit(null)).toBe(2);
+    expect(fit(64)).toBe(0);
+    // A cap past the context keeps only the usual quarter, not the whole context.
+    expect(answerReserve(1024, 100_000)).toBe(256);
+    expect(fit(100_000)).toBe(2);
+    expect(answerReserve(undefined, 64)).toBeUndefined();
   });
 });
 

@@ -467,13 +467,48 @@ async function expectAssistants(db: Kysely<Database>): Promise<void> {
   });
 }
 
+/**
+ * After 0026-chat-controls: the conversations from before keep the model's own parameters (null);
+ * a conversation's controls are stored and read back exactly (0.9 is not 0.899999976), each cleared
+ * alone.
+ */
+async function expectChatControls(db: Kysely<Database>): Promise<void> {
+  const conversations = new ConversationStore(db);
+  const before = await db
+    .selectFrom("conversations")
+    .select("id")
+    .where("user_id", "=", "usr_wang")
+    .where("assistant_id", "is", null)
+    .execute();
+  expect(before.length).toBeGreaterThan(0);
+  for (const { id } of before)
+    expect(await conversations.get("usr_wang", id)).toMatchObject({
+      temperature: null,
+      topP: null,
+      maxTokens: null,
+      seed: null,
+    });
+  const tuned = await conversations.create("usr_wang", {
+    model: "tiny-story",
+    controls: { temperature: 0, topP: 0.9, maxTokens: 131_072, seed: 2_147_483_647 },
+  });
+  expect(await conversations.get("usr_wang", tuned.id)).toMatchObject({
+    temperature: 0,
+    topP: 0.9,
+    maxTokens: 131_072,
+    seed: 2_147_483_647,
+  });
+  await conversations.update("usr_wang", tuned.id, { controls: { seed: null } });
+  expect(await conversations.get("usr_wang", tuned.id)).toMatchObject({ topP: 0.9, seed: null });
+}
+
 function backups(): string[] {
   const dir = join(dataDir, "backups");
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 25;
+const LATEST_STEP = 26;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -615,6 +650,7 @@ describe("web database migrations on SQLite", () => {
       await expectExternalIdentities(db);
       await expectAnnouncementBanners(db);
       await expectAssistants(db);
+      await expectChatControls(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();
@@ -887,6 +923,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       await expectExternalIdentities(db);
       await expectAnnouncementBanners(db);
       await expectAssistants(db);
+      await expectChatControls(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();

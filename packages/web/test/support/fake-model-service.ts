@@ -42,6 +42,11 @@ export interface FakeModelService {
     messages: Array<{ role: string; content: string }>;
     stream: boolean;
     stream_options?: { include_usage?: boolean };
+    /** The sampling parameters a request gave (a conversation's Chat controls). */
+    temperature?: number;
+    top_p?: number;
+    max_tokens?: number;
+    seed?: number;
   }>;
   /** The text completion and embedding requests it was sent. */
   completions: Array<{ model: string; prompt: string | string[]; stream?: boolean }>;

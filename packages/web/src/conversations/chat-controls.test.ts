@@ -1,0 +1,237 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
+import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
+import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
+
+/** A conversation's Chat controls as the API gives them. */
+interface Controls {
+  temperature: number | null;
+  topP: number | null;
+  maxTokens: number | null;
+  seed: number | null;
+}
+
+const DEFAULTS: Controls = { temperature: null, topP: null, maxTokens: null, seed: null };
+
+describe.each(dialects)("chat controls on %s", (dialect) => {
+  let model: FakeModelService;
+  let web: WebHarness;
+  let url: string;
+  let alice: Session;
+  let bob: Session;
+
+  beforeAll(async () => {
+    model = await startFakeModelService({ models: ["tiny-story"] });
+    web = await startWeb({ modelUrl: model.url }, {}, dialect);
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    alice = await signUp(web.app, "alice");
+    bob = await signUp(web.app, "bob");
+  });
+  afterAll(async () => {
+    await web?.close();
+    await model?.close();
+  });
+
+  const inject = (session: Session, method: "GET" | "POST" | "PATCH", path: string, payload?: unknown) =>
+    web.app.inject({
+      method,
+      url: path,
+      headers: session.headers,
+      ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+    });
+  const create = async (session: Session, payload: Record<string, unknown> = {}) => {
+    const response = await inject(session, "POST", "/api/conversations", payload);
+    expect(response.statusCode, response.body).toBe(201);
+    return response.json() as { id: string } & Controls;
+  };
+  const controlsOf = async (session: Session, id: string): Promise<Controls> => {
+    const { temperature, topP, maxTokens, seed } = (
+      await inject(session, "GET", `/api/conversations/${id}`)
+    ).json() as Controls;
+    return { temperature, topP, maxTokens, seed };
+  };
+  /** A turn streamed to its end; the model request it made. */
+  const turn = async (id: string, path: "messages" | "regenerate", payload: Record<string, unknown>) => {
+    const before = model.requests.length;
+    const response = await fetch(`${url}/api/conversations/${id}/${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...alice.headers },
+      body: JSON.stringify({ model: "tiny-story", ...payload }),
+    });
+    expect(response.status).toBe(200);
+    const parts = parseSse(await response.text());
+    expect(parts.at(-1)).toMatchObject({ type: "finish" });
+    expect(model.requests.length).toBe(before + 1);
+    const { temperature, top_p, max_tokens, seed } = model.requests.at(-1)!;
+    return { temperature, top_p, max_tokens, seed };
+  };
+
+  it("sets, keeps, and clears a conversation's controls, without moving it up the list", async () => {
+    const { id } = await create(alice);
+    expect(await controlsOf(alice, id)).toEqual(DEFAULTS);
+    const before = (await inject(alice, "GET", `/api/conversations/${id}`)).json() as { updatedAt: string };
+    const set = await inject(alice, "PATCH", `/api/conversations/${id}`, {
+      temperature: 0,
+      topP: 0.9,
+      maxTokens: 256,
+      seed: 42,
+    });
+    expect(set.statusCode, set.body).toBe(200);
+    expect(set.json()).toMatchObject({ temperature: 0, topP: 0.9, maxTokens: 256, seed: 42 });
+    expect(set.json().updatedAt).toBe(before.updatedAt);
+    // Read back exactly (PostgreSQL's float4 would read 0.9 as 0.899999976).
+    expect(await controlsOf(alice, id)).toEqual({ temperature: 0, topP: 0.9, maxTokens: 256, seed: 42 });
+    // Only what is given changes; null is back to the model's own.
+    await inject(alice, "PATCH", `/api/conversations/${id}`, { temperature: 1.25, seed: null });
+    expect(await controlsOf(alice, id)).toEqual({ temperature: 1.25, topP: 0.9, maxTokens: 256, seed: null });
+    // Other changes leave them as they are.
+    await inject(alice, "PATCH", `/api/conversations/${id}`, { title: "Tuned" });
+    expect(await controlsOf(alice, id)).toMatchObject({ temperature: 1.25, maxTokens: 256 });
+    const reset = await inject(alice, "PATCH", `/api/conversations/${id}`, {
+      temperature: null,
+      topP: null,
+      maxTokens: null,
+      seed: null,
+    });
+    expect(reset.statusCode).toBe(200);
+    expect(await controlsOf(alice, id)).toEqual(DEFAULTS);
+  });
+
+  it("refuses values out of range with INVALID_REQUEST naming the field and its range", async () => {
+    const { id } = await create(alice, { temperature: 0.5 });
+    const refused: Array<[Record<string, unknown>, string, string]> = [
+      [{ temperature: 2.5 }, "temperature", "from 0 to 2"],
+      [{ temperature: -0.1 }, "temperature", "from 0 to 2"],
+      [{ temperature: "hot" }, "temperature", "from 0 to 2"],
+      [{ topP: 1.5 }, "topP", "from 0 to 1"],
+      [{ maxTokens: 0 }, "maxTokens", "a whole number from 1 to 131072"],
+      [{ maxTokens: 12.5 }, "maxTokens", "a whole number from 1 to 131072"],
+      [{ maxTokens: 131_073 }, "maxTokens", "a whole number from 1 to 131072"],
+      [{ seed: -1 }, "seed", "a whole number from 0 to 2147483647"],
+      [{ seed: 2 ** 31 }, "seed", "a whole number from 0 to 2147483647"],
+      [{ seed: 1.5 }, "seed", "a whole number from 0 to 2147483647"],
+    ];
+    for (const [body, field, rule] of refused) {
+      const answer = await inject(alice, "PATCH", `/api/conversations/${id}`, body);
+      expect(answer.statusCode, JSON.stringify(body)).toBe(400);
+      const error = answer.json().error as { code: string; message: string; details: { issues: unknown[] } };
+      expect(error.code).toBe("INVALID_REQUEST");
+      expect(error.message).toContain(`${field}: ${field} must be`);
+      expect(error.message).toContain(rule);
+      expect(error.details.issues[0]).toMatchObject({ path: field });
+    }
+    // Nothing changed; a new chat with a bad value is not made.
+    expect(await controlsOf(alice, id)).toEqual({ ...DEFAULTS, temperature: 0.5 });
+    const count = async () =>
+      ((await inject(alice, "GET", "/api/conversations")).json() as { conversations: unknown[] })
+        .conversations.length;
+    const listed = await count();
+    const bad = await inject(alice, "POST", "/api/conversations", { maxTokens: 0 });
+    expect([bad.statusCode, bad.json().error.code]).toEqual([400, "INVALID_REQUEST"]);
+    expect(await count()).toBe(listed);
+  });
+
+  it("keeps another user's conversation out of reach: 404 whatever the body", async () => {
+    const { id } = await create(alice, { seed: 7 });
+    for (const body of [{ seed: 8 }, { seed: -1 }]) {
+      const answer = await inject(bob, "PATCH", `/api/conversations/${id}`, body);
+      expect([answer.statusCode, answer.json().error.code]).toEqual([404, "CONVERSATION_NOT_FOUND"]);
+    }
+    expect((await controlsOf(alice, id)).seed).toBe(7);
+  });
+
+  it("sends each control with every turn: send, regenerate, edit and resend; none when at the model's own", async () => {
+    const { id } = await create(alice, { temperature: 0, topP: 0.5, maxTokens: 64, seed: 1234 });
+    const sent = { temperature: 0, top_p: 0.5, max_tokens: 64, seed: 1234 };
+    expect(await turn(id, "messages", { content: "Name a colour." })).toEqual(sent);
+    expect(await turn(id, "regenerate", {})).toEqual(sent);
+    // Changed between turns: the next turn sends the new values.
+    await inject(alice, "PATCH", `/api/conversations/${id}`, { temperature: 1.5, maxTokens: 2048 });
+    const changed = { temperature: 1.5, top_p: 0.5, max_tokens: 2048, seed: 1234 };
+    const userMessage = (
+      (await inject(alice, "GET", `/api/conversations/${id}`)).json() as {
+        messages: Array<{ id: string; role: string }>;
+      }
+    ).messages.find((m) => m.role === "user")!;
+    expect(await turn(id, "messages", { content: "Name a fruit.", editMessageId: userMessage.id })).toEqual(
+      changed,
+    );
+    expect(await turn(id, "messages", { content: "And a tree?" })).toEqual(changed);
+    // Back to the model's own: nothing is sent for them.
+    await inject(alice, "PATCH", `/api/conversations/${id}`, {
+      temperature: null,
+      topP: null,
+      maxTokens: null,
+      seed: null,
+    });
+    const none = { temperature: undefined, top_p: undefined, max_tokens: undefined, seed: undefined };
+    expect(await turn(id, "messages", { content: "And a bird?" })).toEqual(none);
+    expect(await turn(id, "regenerate", {})).toEqual(none);
+  });
+
+  it("starts a chat with its assistant's temperature unless the request sets its own", async () => {
+    const made = await inject(alice, "POST", "/api/assistants", {
+      name: `Careful ${dialect}`,
+      model: "tiny-story",
+      temperature: 0.3,
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    const assistantId = (made.json() as { id: string }).id;
+    expect(await create(alice, { assistantId })).toMatchObject({ ...DEFAULTS, temperature: 0.3 });
+    expect(await create(alice, { assistantId, temperature: 1, maxTokens: 100 })).toMatchObject({
+      temperature: 1,
+      maxTokens: 100,
+    });
+    expect(await create(alice, { assistantId, temperature: null })).toMatchObject(DEFAULTS);
+  });
+
+  it("keeps the controls in JSON and Markdown exports, and takes them back on import", async () => {
+    const { id } = await create(alice, { title: "Tuned chat", temperature: 0, maxTokens: 300 });
+    await turn(id, "messages", { content: "Hello" });
+    const json = await inject(alice, "GET", `/api/conversations/${id}/export?format=json`);
+    expect(json.json()).toMatchObject({ temperature: 0, topP: null, maxTokens: 300, seed: null });
+    const markdown = await inject(alice, "GET", `/api/conversations/${id}/export?format=markdown`);
+    expect(markdown.body).toContain("## Chat controls\n\n- temperature: 0\n- max_tokens: 300\n");
+    expect(markdown.body).not.toContain("top_p");
+    const zh = await inject(alice, "GET", `/api/conversations/${id}/export?format=markdown&lang=zh-CN`);
+    expect(zh.body).toContain("## 对话参数\n\n- temperature: 0\n- max_tokens: 300\n");
+
+    const imported = await inject(bob, "POST", "/api/conversations/import", json.json());
+    expect(imported.statusCode, imported.body).toBe(200);
+    const copy = (imported.json() as { conversations: Array<{ id: string }> }).conversations[0]!;
+    expect(await controlsOf(bob, copy.id)).toEqual({
+      temperature: 0,
+      topP: null,
+      maxTokens: 300,
+      seed: null,
+    });
+
+    // Open WebUI's Advanced Params: those Hearth has, in range, are kept; the rest are the model's own.
+    const openWebUi = await inject(bob, "POST", "/api/conversations/import", {
+      title: "From Open WebUI",
+      chat: {
+        models: ["llama3:8b"],
+        params: {
+          system: "Be brief.",
+          temperature: 0.2,
+          top_p: 0.8,
+          max_tokens: 0,
+          seed: 99,
+          repeat_penalty: 1.1,
+        },
+        messages: [
+          { role: "user", content: "Hi" },
+          { role: "assistant", content: "Hello" },
+        ],
+      },
+    });
+    expect(openWebUi.statusCode, openWebUi.body).toBe(200);
+    const owui = (openWebUi.json() as { conversations: Array<{ id: string }> }).conversations[0]!;
+    expect(await controlsOf(bob, owui.id)).toEqual({
+      temperature: 0.2,
+      topP: 0.8,
+      maxTokens: null,
+      seed: 99,
+    });
+  });
+});
