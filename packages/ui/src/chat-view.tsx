@@ -1,4 +1,5 @@
 import type { AnswerFeedback as Feedback } from "@hearth/contracts/answer-feedback";
+import { type ChatControls, DEFAULT_CHAT_CONTROLS } from "@hearth/contracts/chat-controls";
 import { isTooLong } from "@hearth/contracts/text-length";
 import {
   type ClipboardEvent,
@@ -24,6 +25,7 @@ import {
   type StreamPart,
   streamParts,
 } from "./api.js";
+import { ChatControlsBar } from "./chat-controls-bar.js";
 import { ChatFiles, useChatFiles } from "./chat-files.js";
 import {
   answerFailureNote,
@@ -1068,6 +1070,16 @@ export function SystemPromptBar(props: {
   );
 }
 
+/** A conversation's Chat controls as the service gives them (absent: the model's default). */
+function controlsOf(answer: Partial<ChatControls>): ChatControls {
+  return {
+    temperature: answer.temperature ?? null,
+    topP: answer.topP ?? null,
+    maxTokens: answer.maxTokens ?? null,
+    seed: answer.seed ?? null,
+  };
+}
+
 /** Refusals of a message for its text (rather than its sender's quota or the service's state). */
 const REFUSED_TEXT = new Set(["CONTENT_BLOCKED", "MESSAGE_TOO_LONG"]);
 
@@ -1090,6 +1102,11 @@ interface ConversationAnswer {
   assistant?: { id: string; name: string } | null;
   /** The knowledge bases it took from its assistant: its choice when this tab has none yet. */
   knowledgeBaseIds?: string[] | null;
+  /** Its Chat controls (each null: the model's default). */
+  temperature?: number | null;
+  topP?: number | null;
+  maxTokens?: number | null;
+  seed?: number | null;
   messages: Array<ChatMessage & { id: string; model?: string | null }>;
 }
 
@@ -1148,6 +1165,8 @@ export function ChatView(props: {
   const [title, setTitle] = useState<string>();
   /** Its system prompt (null: none); a new chat's, until its first message stores it. */
   const [systemPrompt, setSystemPrompt] = useState<string | null>(null);
+  /** Its Chat controls (model parameters); a new chat's, until its first message stores them. */
+  const [controls, setControls] = useState<ChatControls>(DEFAULT_CHAT_CONTROLS);
   /** The assistant the open conversation was started with (its name then), shown in its header. */
   const [assistantName, setAssistantName] = useState<string>();
   /** When the open conversation was archived (null: it is in the list). */
@@ -1298,6 +1317,7 @@ export function ChatView(props: {
     // Instructions over the limit (stored under a larger one) are left out, as the service leaves
     // them out, and the new chat says so: they never make it fail.
     setSystemPrompt(id || instructionsOverLimit(preferences) ? null : preferences.instructions);
+    setControls(DEFAULT_CHAT_CONTROLS);
     setArchivedAt(null);
     // Each conversation has its own knowledge bases; a new chat starts with none.
     // (Those no longer listed, deleted since, are left out.)
@@ -1334,6 +1354,7 @@ export function ChatView(props: {
         if (generation.current !== current) return;
         setTitle(answer.title);
         setSystemPrompt(answer.systemPrompt ?? null);
+        setControls(controlsOf(answer));
         setAssistantName(answer.assistant?.name);
         // Opened where its knowledge bases were never chosen (another tab or device): those it took
         // from its assistant, as far as the user can see them.
@@ -1378,6 +1399,8 @@ export function ChatView(props: {
     applied.current = chosen?.id;
     if (chosen) {
       setSystemPrompt(chosen.systemPrompt);
+      // Its temperature is the new chat's (changeable in Chat controls before the first message).
+      setControls({ ...DEFAULT_CHAT_CONTROLS, temperature: chosen.temperature });
       setOptions((current) => ({
         ...current,
         knowledgeBaseIds: chosen.knowledgeBaseIds,
@@ -1386,6 +1409,7 @@ export function ChatView(props: {
       return;
     }
     setSystemPrompt(instructionsOverLimit(preferences) ? null : preferences.instructions);
+    setControls(DEFAULT_CHAT_CONTROLS);
     setOptions((current) => ({
       ...current,
       knowledgeBaseIds: [],
@@ -1624,6 +1648,8 @@ export function ChatView(props: {
       body: {
         model: props.model,
         systemPrompt,
+        // Its Chat controls as set here (null: the model's default; an assistant's temperature too).
+        ...controls,
         ...(temporary ? { temporary } : {}),
         // Started with an assistant: the conversation remembers it (its bases, search and temperature).
         ...(props.assistant ? { assistantId: props.assistant.id } : {}),
@@ -1782,6 +1808,21 @@ export function ChatView(props: {
     props.onChanged();
   };
 
+  /** Stores the open conversation's Chat controls; a new chat's wait for its first message. */
+  const saveControls = async (changed: ChatControls) => {
+    const id = props.conversationId;
+    if (!id) {
+      setControls(changed);
+      return;
+    }
+    const answer = await api<ConversationAnswer>(`/api/conversations/${id}`, {
+      method: "PATCH",
+      body: { ...changed },
+    });
+    if (latest.current.conversationId !== id) return;
+    setControls(controlsOf(answer));
+  };
+
   /**
    * Brings the open archived conversation back to the list; focus goes to the message box (the
    * button goes with the note).
@@ -1912,6 +1953,14 @@ export function ChatView(props: {
             !props.conversationId && systemPrompt !== null && systemPrompt === props.preferences.instructions
           }
           onSave={saveSystemPrompt}
+        />
+      )}
+      {(!props.conversationId || title !== undefined) && (
+        <ChatControlsBar
+          key={`controls-${props.conversationId ?? "new"}`}
+          value={controls}
+          newChat={!props.conversationId}
+          onSave={saveControls}
         />
       )}
       {!props.conversationId && instructionsOverLimit(props.preferences) && (

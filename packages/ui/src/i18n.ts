@@ -1139,6 +1139,24 @@ const en = {
   modelsGroup: "Models",
   chatAssistant: "Assistant: {name}",
   showAllAssistants: "Show every user's assistants",
+  // Chat controls: a conversation's own model parameters.
+  chatControls: "Chat controls",
+  chatControlsDefaults: "model defaults",
+  chatControlsHint:
+    "Model parameters for this conversation's answers. An empty field uses the model's default.",
+  chatControlsNewChatHint: "They are kept with the conversation when you send its first message.",
+  chatControlDefault: "Default",
+  chatControlTemperature: "Temperature",
+  chatControlTemperatureHint: "0 gives the same answer each time; higher values vary more. 0 to 2.",
+  chatControlTopP: "Top P",
+  chatControlTopPHint: "Draws only from the likeliest words whose chances add up to this. 0 to 1.",
+  chatControlMaxTokens: "Max output tokens",
+  chatControlMaxTokensHint: "The longest answer, in tokens (a Chinese character is about one). 1 to 131072.",
+  chatControlSeed: "Seed",
+  chatControlSeedHint: "The same seed and question give the same answer. A whole number, 0 to 2147483647.",
+  chatControlRange: "Enter a number from {min} to {max}, or leave it empty.",
+  chatControlWholeRange: "Enter a whole number from {min} to {max}, or leave it empty.",
+  resetToDefaults: "Reset to defaults",
 };
 
 export type Messages = typeof en;
@@ -2150,6 +2168,22 @@ const zhCN: Messages = {
   modelsGroup: "模型",
   chatAssistant: "助手：{name}",
   showAllAssistants: "显示所有用户的助手",
+  chatControls: "对话参数",
+  chatControlsDefaults: "模型默认值",
+  chatControlsHint: "本对话回答所用的模型参数。留空的项使用模型的默认值。",
+  chatControlsNewChatHint: "发送第一条消息时随对话一起保存。",
+  chatControlDefault: "默认",
+  chatControlTemperature: "温度",
+  chatControlTemperatureHint: "0 时每次回答相同；值越高回答越多样。0 到 2。",
+  chatControlTopP: "Top P",
+  chatControlTopPHint: "只从概率累计达到该值的最可能的词中抽取。0 到 1。",
+  chatControlMaxTokens: "最大输出 token 数",
+  chatControlMaxTokensHint: "回答最长的 token 数（一个汉字约一个 token）。1 到 131072。",
+  chatControlSeed: "随机种子",
+  chatControlSeedHint: "相同的种子和问题得到相同的回答。0 到 2147483647 的整数。",
+  chatControlRange: "请输入 {min} 到 {max} 之间的数，或留空。",
+  chatControlWholeRange: "请输入 {min} 到 {max} 之间的整数，或留空。",
+  resetToDefaults: "恢复默认值",
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, "zh-CN": zhCN };
