@@ -108,6 +108,82 @@ describe.skipIf(!hasChromium)("personal chat defaults, in the browser", () => {
     await screenshot(page, "preferences-new-chat");
   });
 
+  it("sets a chat's controls in its panel before the first message, sends them, and resets them", async () => {
+    // On a phone's width: the panel fits, one field to a row.
+    const { page } = await stand.signedIn("tuner", { locale: "en-US", width: 390, height: 800 });
+    const panel = page.locator("details.chat-controls");
+    const summary = panel.locator("summary");
+    await expect.poll(() => summary.textContent(), WAIT).toBe("Chat controls: model defaults");
+    await summary.click();
+    const temperature = panel.getByLabel("Temperature", { exact: true });
+    const maxTokens = panel.getByLabel("Max output tokens");
+    // Opened, the first field has focus; every field shows the model's default as "Default".
+    await expect
+      .poll(() => temperature.evaluate((element) => element === document.activeElement), WAIT)
+      .toBe(true);
+    for (const label of ["Temperature", "Top P", "Max output tokens", "Seed"]) {
+      const field = panel.getByLabel(label, { exact: true });
+      expect(await field.getAttribute("placeholder"), label).toBe("Default");
+      expect(await field.inputValue(), label).toBe("");
+    }
+    // Out of range: said beside the field, which is marked and focused; nothing is kept.
+    await temperature.fill("3");
+    await maxTokens.fill("256");
+    await panel.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => temperature.getAttribute("aria-invalid"), WAIT).toBe("true");
+    const error = page.locator("#chat-control-temperature-error");
+    expect(await error.textContent()).toBe("Enter a number from 0 to 2, or leave it empty.");
+    expect(await temperature.getAttribute("aria-describedby")).toContain("chat-control-temperature-error");
+    expect(await temperature.evaluate((element) => element === document.activeElement)).toBe(true);
+    await temperature.fill("0");
+    await panel.getByRole("button", { name: "Save" }).click();
+    await expect
+      .poll(() => summary.textContent(), WAIT)
+      .toBe("Chat controls: Temperature 0, Max output tokens 256");
+    // Saved, the panel folds and focus goes back to its line.
+    expect(await summary.evaluate((element) => element === document.activeElement)).toBe(true);
+    const box = (await panel.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(390);
+    await summary.click();
+    await screenshot(page, "chat-controls-390");
+    await page.keyboard.press("Escape");
+
+    // The first message makes the conversation with them, and its turn sends them to the model.
+    await page.getByLabel("Send a message").fill("Pick a number");
+    await page.getByRole("button", { name: "Send" }).click();
+    const answer = page.locator("article.message.assistant").last();
+    await expect.poll(() => answer.getAttribute("data-status"), WAIT).toBe("done");
+    const sent = model.requests.at(-1)!;
+    expect([sent.temperature, sent.max_tokens, sent.top_p, sent.seed]).toEqual([
+      0,
+      256,
+      undefined,
+      undefined,
+    ]);
+    // Kept with the conversation: a reload shows them; Regenerate sends them again.
+    await page.reload();
+    await expect
+      .poll(() => summary.textContent(), WAIT)
+      .toBe("Chat controls: Temperature 0, Max output tokens 256");
+    const sentBefore = model.requests.length;
+    await page.getByRole("button", { name: "Regenerate" }).click();
+    await expect.poll(() => model.requests.length, WAIT).toBe(sentBefore + 1);
+    await expect.poll(() => answer.getAttribute("data-status"), WAIT).toBe("done");
+    const regenerated = model.requests.at(-1)!;
+    expect([regenerated.temperature, regenerated.max_tokens]).toEqual([0, 256]);
+
+    // Reset to defaults: the next turn leaves the parameters to the model.
+    await summary.click();
+    await panel.getByRole("button", { name: "Reset to defaults" }).click();
+    await expect.poll(() => summary.textContent(), WAIT).toBe("Chat controls: model defaults");
+    const before = model.requests.length;
+    await page.getByLabel("Send a message").fill("Another");
+    await page.getByRole("button", { name: "Send" }).click();
+    await expect.poll(() => model.requests.length, WAIT).toBe(before + 1);
+    const reset = model.requests.at(-1)!;
+    expect([reset.temperature, reset.max_tokens]).toEqual([undefined, undefined]);
+  });
+
   it("keeps the theme and language chosen in Settings with the account, for another browser", async () => {
     const { page } = desk;
     await page.getByRole("navigation", { name: /Main/ }).getByRole("link", { name: "Settings" }).click();

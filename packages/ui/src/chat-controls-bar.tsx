@@ -97,8 +97,8 @@ export function ChatControlsBar(props: {
     void save(read.controls);
   };
   const shown = CHAT_CONTROL_NAMES.filter((name) => value[name] !== null)
-    .map((name) => fill(t.fieldValue, { field: wordsFor(t, name).label, value: String(value[name]) }))
-    .join(", ");
+    .map((name) => fill(t.chatControlValue, { field: wordsFor(t, name).label, value: String(value[name]) }))
+    .join(t.chatControlsSeparator);
   return (
     <details
       className="chat-controls"

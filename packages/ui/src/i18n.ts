@@ -1146,6 +1146,9 @@ const en = {
     "Model parameters for this conversation's answers. An empty field uses the model's default.",
   chatControlsNewChatHint: "They are kept with the conversation when you send its first message.",
   chatControlDefault: "Default",
+  /** A control set, as the panel's folded line lists it. */
+  chatControlValue: "{field} {value}",
+  chatControlsSeparator: ", ",
   chatControlTemperature: "Temperature",
   chatControlTemperatureHint: "0 gives the same answer each time; higher values vary more. 0 to 2.",
   chatControlTopP: "Top P",
@@ -2173,6 +2176,8 @@ const zhCN: Messages = {
   chatControlsHint: "本对话回答所用的模型参数。留空的项使用模型的默认值。",
   chatControlsNewChatHint: "发送第一条消息时随对话一起保存。",
   chatControlDefault: "默认",
+  chatControlValue: "{field} {value}",
+  chatControlsSeparator: "，",
   chatControlTemperature: "温度",
   chatControlTemperatureHint: "0 时每次回答相同；值越高回答越多样。0 到 2。",
   chatControlTopP: "Top P",
