@@ -78,12 +78,19 @@ export interface ChatTurnInput {
  * marked interrupted when the client leaves or the model fails, stopped when the user stopped it
  * (the stop route).
  */
-/** The model request's parameters of a conversation's Chat controls: those set (null: the model's own, left out). */
-export function modelParameters(controls: Partial<ChatControls> | undefined) {
+/**
+ * The model request's parameters of a conversation's Chat controls: those set (null: the model's
+ * own, left out). A longest answer at or past the model's whole context (`contextTokens`, when
+ * known) is left out too: the model service refuses such a max_tokens (CONTEXT_OVERFLOW), and
+ * without one the answer runs to the room the prompt leaves, all that cap could have given.
+ */
+export function modelParameters(controls: Partial<ChatControls> | undefined, contextTokens?: number) {
+  const maxTokens = controls?.maxTokens;
+  const capped = typeof maxTokens === "number" && (contextTokens === undefined || maxTokens < contextTokens);
   return {
     ...(typeof controls?.temperature === "number" ? { temperature: controls.temperature } : {}),
     ...(typeof controls?.topP === "number" ? { topP: controls.topP } : {}),
-    ...(typeof controls?.maxTokens === "number" ? { maxTokens: controls.maxTokens } : {}),
+    ...(capped ? { maxTokens } : {}),
     ...(typeof controls?.seed === "number" ? { seed: controls.seed } : {}),
   };
 }
@@ -194,7 +201,7 @@ export async function runChatTurn(
           model: input.model,
           user: input.user.id,
           messages: fitted.messages,
-          ...modelParameters(input.controls),
+          ...modelParameters(input.controls, contextTokens),
           bypassCache: input.fresh,
           signal: upstream.signal,
         }),

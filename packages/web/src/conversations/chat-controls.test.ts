@@ -169,6 +169,49 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     expect(await turn(id, "regenerate", {})).toEqual(none);
   });
 
+  it("leaves out a cap at or past the model's whole context, which the model service would refuse", async () => {
+    const small = await startFakeModelService({
+      models: ["tiny-story"],
+      context: { tokens: 4096, count: (text) => Math.ceil(text.length / 4) + 4 },
+    });
+    const other = await startWeb({ modelUrl: small.url }, {}, dialect);
+    try {
+      const otherUrl = await other.app.listen({ host: "127.0.0.1", port: 0 });
+      const carol = await signUp(other.app, "carol");
+      const ask = async (maxTokens: number) => {
+        const made = await other.app.inject({
+          method: "POST",
+          url: "/api/conversations",
+          headers: carol.headers,
+          payload: { maxTokens, temperature: 0 },
+        });
+        const response = await fetch(`${otherUrl}/api/conversations/${made.json().id}/messages`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...carol.headers },
+          body: JSON.stringify({ model: "tiny-story", content: "Write a long story." }),
+        });
+        const parts = parseSse(await response.text());
+        return { parts, sent: small.requests.at(-1)! };
+      };
+      // Under the context: sent as set.
+      expect((await ask(4095)).sent).toMatchObject({ max_tokens: 4095, temperature: 0 });
+      // At or past it: the turn is answered (no CONTEXT_OVERFLOW), the answer running to the room left.
+      for (const cap of [4096, 100_000]) {
+        const { parts, sent } = await ask(cap);
+        expect(
+          parts.some((part) => part.type === "error"),
+          JSON.stringify(parts),
+        ).toBe(false);
+        expect(parts.at(-1)).toMatchObject({ type: "finish" });
+        expect(sent.max_tokens).toBeUndefined();
+        expect(sent.temperature).toBe(0);
+      }
+    } finally {
+      await other.close();
+      await small.close();
+    }
+  });
+
   it("starts a chat with its assistant's temperature unless the request sets its own", async () => {
     const made = await inject(alice, "POST", "/api/assistants", {
       name: `Careful ${dialect}`,

@@ -23,8 +23,9 @@ export interface FakeModelOptions {
   skippedFiles?: ModelSkippedFile[];
   /**
    * A context of `tokens` (said by /api/show as `num_ctx`), with the model's own count of a message's
-   * tokens: a chat whose messages count more than the context leaves room for is refused as the
-   * model service refuses it (400 CONTEXT_OVERFLOW with the prompt's tokens in its details).
+   * tokens: a chat whose messages count more than the context leaves room for, or whose max_tokens
+   * is at or past the whole context, is refused as the model service refuses it (400
+   * CONTEXT_OVERFLOW with the prompt's tokens in its details).
    */
   context?: { tokens: number; count: (text: string) => number };
   /** Answer every chat, completion and embedding 429 with this Retry-After, as the model service passes on an upstream's rate limit. */
@@ -234,6 +235,22 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
       const promptTokens = context
         ? body.messages.reduce((sum, message) => sum + context.count(message.content), 0)
         : 0;
+      // As the model service's embedded runtime: a max_tokens at or past the whole context is refused.
+      if (context && body.max_tokens !== undefined && body.max_tokens >= context.tokens) {
+        response.writeHead(400, { "content-type": "application/json" });
+        response.end(
+          JSON.stringify({
+            error: {
+              message: `max_tokens ${body.max_tokens} does not fit the ${context.tokens}-token context of "${body.model}"`,
+              type: "invalid_request_error",
+              param: null,
+              code: "CONTEXT_OVERFLOW",
+              details: { contextSize: context.tokens },
+            },
+          }),
+        );
+        return;
+      }
       if (context && promptTokens > context.tokens - 2) {
         response.writeHead(400, { "content-type": "application/json" });
         response.end(
