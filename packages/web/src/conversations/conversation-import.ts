@@ -174,10 +174,10 @@ const hearth: Parser = {
         systemPrompt: z.string().nullish(),
         createdAt: z.string().nullish(),
         folder: z.string().nullish(),
-        temperature: z.unknown(),
-        topP: z.unknown(),
-        maxTokens: z.unknown(),
-        seed: z.unknown(),
+        temperature: z.unknown().optional(),
+        topP: z.unknown().optional(),
+        maxTokens: z.unknown().optional(),
+        seed: z.unknown().optional(),
         messages: z.array(
           z.object({
             role: z.enum(["user", "assistant"]),
@@ -329,10 +329,10 @@ const openWebUi: Parser = {
           params: z
             .object({
               system: z.string().nullish(),
-              temperature: z.unknown(),
-              top_p: z.unknown(),
-              max_tokens: z.unknown(),
-              seed: z.unknown(),
+              temperature: z.unknown().optional(),
+              top_p: z.unknown().optional(),
+              max_tokens: z.unknown().optional(),
+              seed: z.unknown().optional(),
             })
             .nullish()
             .catch(null),
