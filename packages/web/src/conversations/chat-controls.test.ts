@@ -276,5 +276,8 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
       maxTokens: null,
       seed: 99,
     });
+    expect((await inject(bob, "GET", `/api/conversations/${owui.id}`)).json()).toMatchObject({
+      systemPrompt: "Be brief.",
+    });
   });
 });
