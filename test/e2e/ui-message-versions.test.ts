@@ -9,6 +9,7 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * the next turn goes on from the version shown; the buttons are off while an answer is written; a
  * regeneration keeps the previous answer likewise, a stopped one putting it back; an answer is rated
  * (thumbs down with a comment) on its version, kept after a reload, and read under Admin → Feedback.
+ * A chat is branched from an answer into a new chat that goes on on its own.
  */
 describe.skipIf(!hasChromium)("message versions, in the browser", () => {
   let stand: UiStand;
@@ -239,5 +240,41 @@ describe.skipIf(!hasChromium)("message versions, in the browser", () => {
     }
     await expect.poll(() => spoken(zh)).toContain("已停止，已保留之前的回答。");
     expect(await spoken(zh)).not.toContain("回答已完成。");
+  });
+  it("branches a chat from an answer into a new chat that goes on on its own, in Chinese", async () => {
+    const zh = await stand.signedIn("fenzhi", { locale: "zh-CN" });
+    const { page } = zh;
+    const replies = () => page.locator("article.message.assistant");
+    for (const question of ["第一个问题", "第二个问题"]) {
+      await page.getByLabel(/输入消息/).fill(question);
+      await page.getByRole("button", { name: "发送" }).click();
+      await expect.poll(() => replies().last().getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+    }
+    await expect.poll(() => replies().count()).toBe(2);
+    const source = page.url();
+    await replies().first().getByRole("button", { name: "从此处新建分支对话" }).click();
+    await expect.poll(() => page.url()).not.toBe(source);
+    expect(page.url()).toMatch(/\/c\/[^/]+$/);
+    // The new chat holds the first question and its answer, titled as a branch of the first chat.
+    await expect.poll(() => page.locator("article.message").count()).toBe(2);
+    expect(await page.locator("article.message.user").allTextContents()).toEqual([
+      expect.stringContaining("第一个问题"),
+    ]);
+    const list = page.getByRole("navigation", { name: /对话/ });
+    await list
+      .getByRole("link", { name: /（分支）$/ })
+      .first()
+      .waitFor();
+    // It goes on on its own; the first chat keeps its four messages.
+    await page.getByLabel(/输入消息/).fill("分支里的问题");
+    await page.getByRole("button", { name: "发送" }).click();
+    await expect.poll(() => replies().last().getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
+    expect(model.requests.at(-1)!.messages.map((m) => m.content)).toEqual([
+      "第一个问题",
+      "Hello from the model. You said: 第一个问题",
+      "分支里的问题",
+    ]);
+    await page.goto(source);
+    await expect.poll(() => page.locator("article.message").count()).toBe(4);
   });
 });

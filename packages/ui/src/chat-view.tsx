@@ -246,6 +246,8 @@ function MessageViewOf(props: {
   onVersion?(index: number): void;
   /** Stores a change of the answer's rating (`message.feedback`). */
   onRate?(change: FeedbackChange): Promise<void>;
+  /** Branch in new chat: the conversation up to this answer, copied into a new chat that opens. */
+  onBranch?(): void;
   /** Whether its version buttons are off (an answer being written, a version being switched to). */
   versionsDisabled?: boolean;
   /** Whether the reader is an administrator, shown the server's own words on a failure only they can fix. */
@@ -453,6 +455,11 @@ function MessageViewOf(props: {
         )}
         {!props.busy && !streaming && message.content && props.onRate && (
           <AnswerFeedback feedback={message.feedback} onRate={props.onRate} />
+        )}
+        {!props.busy && !streaming && props.onBranch && (
+          <button type="button" className="small" onClick={props.onBranch}>
+            {t.branchInNewChat}
+          </button>
         )}
       </div>
       {failureNote && <p className="failure-note">{failureNote}</p>}
@@ -1869,6 +1876,26 @@ export function ChatView(props: {
     );
   };
 
+  /**
+   * Branch in new chat: the conversation as shown up to an answer, copied into a new chat (titled
+   * in the reader's language) that opens; this one stays as it is.
+   */
+  const branch = async (seq: number) => {
+    const id = props.conversationId;
+    if (!id) return;
+    try {
+      const branchTitle = title ? fill(t.branchTitle, { title }).slice(0, 200) : undefined;
+      const created = await api<{ id: string }>(`/api/conversations/${encodeURIComponent(id)}/branch`, {
+        method: "POST",
+        body: { seq, ...(branchTitle ? { title: branchTitle } : {}) },
+      });
+      props.onConversationCreated(created.id);
+      props.onChanged();
+    } catch (error) {
+      setSendError(error);
+    }
+  };
+
   // What the messages' buttons call: looked up when clicked (MessageView is not rendered again for new callbacks).
   // The question of a link to a new chat is sent once the chat is as the link asked (its model
   // picked, temporary when asked), as Open WebUI sends it.
@@ -1880,8 +1907,8 @@ export function ChatView(props: {
     void send(link.query);
   });
 
-  const actions = useRef({ send, regenerate, switchVersion, rate });
-  actions.current = { send, regenerate, switchVersion, rate };
+  const actions = useRef({ send, regenerate, switchVersion, rate, branch });
+  actions.current = { send, regenerate, switchVersion, rate, branch };
 
   if (props.models.models.length === 0) return <ModelGuidance answer={props.models} />;
   if (notFound)
@@ -2011,6 +2038,11 @@ export function ChatView(props: {
             onRate={
               message.role === "assistant" && message.id && message.seq !== undefined && props.conversationId
                 ? (change) => actions.current.rate(message.id!, message.seq!, change)
+                : undefined
+            }
+            onBranch={
+              message.role === "assistant" && message.seq !== undefined && props.conversationId && !temporary
+                ? () => void actions.current.branch(message.seq!)
                 : undefined
             }
             versionsDisabled={busy || watching || switching}

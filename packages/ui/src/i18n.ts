@@ -243,6 +243,9 @@ const en = {
   } as Record<string, string>,
   moreActions: "More actions for {title}",
   regenerate: "Regenerate",
+  /** Branch in new chat: the conversation up to an answer copied into a new one, titled so. */
+  branchInNewChat: "Branch in new chat",
+  branchTitle: "{title} (branch)",
   /** The name of a message's version buttons ("‹ 2 / 3 ›"), for screen readers. */
   versionOf: "Version {index} of {count}",
   previousVersion: "Previous version",
@@ -1375,6 +1378,8 @@ const zhCN: Messages = {
   },
   moreActions: "“{title}”的更多操作",
   regenerate: "重新生成",
+  branchInNewChat: "从此处新建分支对话",
+  branchTitle: "{title}（分支）",
   versionOf: "第 {index} 个版本，共 {count} 个",
   previousVersion: "上一个版本",
   nextVersion: "下一个版本",

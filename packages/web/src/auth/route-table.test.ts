@@ -243,6 +243,9 @@ describe("RBAC over the whole route table", () => {
         // A message's versions: only the owner switches them (OWNED: another user's conversation
         // is a 404, an administrator's attempt too); a cookie session with the CSRF token.
         "POST /api/conversations/:id/versions user",
+        // Branch in new chat: the owner's conversation copied into a new one of theirs (OWNED:
+        // another user's conversation is a 404 whatever the body); with the CSRF token.
+        "POST /api/conversations/:id/branch user",
         // Answer feedback: only the owner rates their conversation's answers (OWNED: another
         // user's conversation is a 404, an administrator's attempt too); a cookie session with the
         // CSRF token. The report of it is an administrator's (every /api/admin/ route is).

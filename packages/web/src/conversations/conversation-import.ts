@@ -5,6 +5,7 @@ import { firstCodePoints } from "../text/first-code-points.js";
 import { controlsReadFrom } from "./chat-controls-schema.js";
 import {
   type Citation,
+  type ConversationAssistant,
   ConversationStore,
   type StoredConversation,
   systemPromptMaxChars,
@@ -64,6 +65,8 @@ export interface ConversationToStore {
   folder?: string | null;
   /** Its Chat controls (model parameters) where the file gives them: those in range are kept. */
   controls?: Partial<ChatControls>;
+  /** The assistant it was started with and what it took from it (a branch keeps its source's). */
+  assistant?: ConversationAssistant;
 }
 
 /** A conversation that is not in the shape of the file's format. */
@@ -461,6 +464,7 @@ export async function storeConversation(
       createdAt,
       folderId,
       ...(conversation.controls ? { controls: conversation.controls } : {}),
+      ...(conversation.assistant ? { assistant: conversation.assistant } : {}),
     });
     let at = createdAt;
     for (const message of conversation.messages) {

@@ -22,7 +22,7 @@ import {
   exportQuerySchema,
 } from "./conversation-export.js";
 import type { ConversationFiles } from "./conversation-files.js";
-import { importConversations } from "./conversation-import.js";
+import { importConversations, storeConversation } from "./conversation-import.js";
 import {
   isBeingWritten,
   type StoredConversation,
@@ -461,6 +461,66 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         ...(versionId ? { replaces: { versionId } } : {}),
       });
     });
+  });
+
+  /**
+   * Branch in new chat (ChatGPT's): a new conversation of the user's holding this one's messages as
+   * shown up to and including `seq` (the versions on screen), with its model, system prompt, Chat
+   * controls and what it took from its assistant, titled `title` (the page words it in its
+   * language) or as this one. Written now, it is first in the list; this one is unchanged. 404 for
+   * another user's conversation or a seq it does not show; 409 ANSWER_IN_PROGRESS while a message up
+   * to `seq` is being written; 409 CONVERSATION_TEMPORARY for a temporary chat (keep it first).
+   */
+  app.post("/api/conversations/:id/branch", access, async (request, reply) => {
+    const user = currentUser(request);
+    const { id } = request.params as { id: string };
+    const source = await store.get(user.id, id);
+    const body = z
+      .strictObject({ seq: z.number().int().min(0), title: z.string().trim().min(1).max(200).optional() })
+      .parse(request.body);
+    if (source.temporary)
+      throw new HearthError("CONVERSATION_TEMPORARY", "A temporary chat cannot be branched: keep it first");
+    const history = await store.messages(user.id, id);
+    if (!history.some((message) => message.seq === body.seq))
+      throw new HearthError("MESSAGE_NOT_FOUND", "No message with that seq is in the conversation");
+    const kept = history.filter((message) => message.seq <= body.seq);
+    if (kept.some((message) => message.status === "streaming"))
+      throw new HearthError("ANSWER_IN_PROGRESS", "The conversation's answer is still being written");
+    const branch = await storeConversation(store, user.id, {
+      title: body.title ?? source.title,
+      model: source.model,
+      systemPrompt: source.systemPrompt,
+      createdAt: null,
+      messages: kept.map((message) => ({
+        role: message.role,
+        content: message.content,
+        reasoning: message.reasoning,
+        model: message.model,
+        // A failed answer is kept as an interrupted one (its text so far), as an import keeps it.
+        status:
+          message.status === "error" ? "interrupted" : (message.status as "done" | "stopped" | "interrupted"),
+        citations: message.citations,
+        // Written now: the branch is the user's latest chat.
+        createdAt: null,
+      })),
+      controls: {
+        temperature: source.temperature,
+        topP: source.topP,
+        maxTokens: source.maxTokens,
+        seed: source.seed,
+      },
+      ...(source.assistant
+        ? {
+            assistant: {
+              ...source.assistant,
+              knowledgeBaseIds: source.knowledgeBaseIds ?? [],
+              webSearch: source.webSearch ?? "off",
+              temperature: source.temperature,
+            },
+          }
+        : {}),
+    });
+    return reply.code(201).send({ id: branch.id, title: branch.title });
   });
 
   app.post("/api/conversations/:id/regenerate", access, async (request, reply) => {
