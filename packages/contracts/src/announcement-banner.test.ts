@@ -16,6 +16,22 @@ describe("announcement banner text", () => {
     ]);
   });
 
+  it("ends a bare address at Chinese punctuation, as Chinese writes it with no space after", () => {
+    expect(
+      bannerSegments(
+        "详情见https://intranet.example.cn/维护，请提前保存。（备用：https://b.example.cn/x）【https://c.example.cn/y】",
+      ),
+    ).toEqual([
+      { kind: "text", text: "详情见" },
+      { kind: "link", text: "https://intranet.example.cn/维护", href: "https://intranet.example.cn/维护" },
+      { kind: "text", text: "，请提前保存。（备用：" },
+      { kind: "link", text: "https://b.example.cn/x", href: "https://b.example.cn/x" },
+      { kind: "text", text: "）【" },
+      { kind: "link", text: "https://c.example.cn/y", href: "https://c.example.cn/y" },
+      { kind: "text", text: "】" },
+    ]);
+  });
+
   it("keeps HTML and other schemes as plain text", () => {
     const text = '<img src=x onerror=alert(1)> [click](javascript:alert(1)) <a href="data:text/html,x">x</a>';
     expect(bannerSegments(text)).toEqual([{ kind: "text", text }]);

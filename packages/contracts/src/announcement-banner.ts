@@ -48,9 +48,12 @@ export type BannerSegment = { kind: "text"; text: string } | { kind: "link"; tex
 
 /**
  * `[label](https://…)` (Markdown's link), or a bare http(s) address. Anything else, HTML included,
- * is text: the UI renders every segment as a text node, so a banner can never inject markup.
+ * is text: the UI renders every segment as a text node, so a banner can never inject markup. A bare
+ * address ends at a space, a quote or bracket, and at Chinese (full-width) punctuation and brackets:
+ * Chinese writes the sentence on after an address with no space ("见https://…，请…").
  */
-const LINK = /\[([^\]\n]{1,200})\]\((https?:\/\/[^\s)]+)\)|(https?:\/\/[^\s<>"')\]]+)/g;
+const LINK =
+  /\[([^\]\n]{1,200})\]\((https?:\/\/[^\s)]+)\)|(https?:\/\/[^\s<>"')\]\u3000-\u303f\uff01\uff08\uff09\uff0c\uff1a\uff1b\uff1f\u201c\u201d\u2018\u2019]+)/gu;
 
 /** Punctuation that ends a sentence after a bare address rather than belonging to it. */
 const TRAILING = /[.,;:!?。，；：！？]+$/u;
