@@ -33,6 +33,11 @@ export interface ActiveBanner {
   text: string;
   type: BannerType;
   dismissible: boolean;
+  /**
+   * Which text this is: it goes up with each edit of the text. Closing the banner names it, so that
+   * a text edited after the page read it still shows.
+   */
+  revision: number;
 }
 
 /** Whether a banner is shown at `now`: on or after its start, before its end. */

@@ -68,7 +68,8 @@ export function AnnouncementBanners({ path }: { path: string }) {
   const dismiss = async (banner: ActiveBanner) => {
     setBanners((shown) => shown.filter((b) => b.id !== banner.id));
     try {
-      await api(`/api/banners/${banner.id}/dismiss`, { method: "POST" });
+      // The text shown is the one closed: one edited meanwhile shows at the next refresh.
+      await api(`/api/banners/${banner.id}/dismiss`, { method: "POST", body: { revision: banner.revision } });
     } catch {
       // Not kept on the server (deleted meanwhile, or the service unreachable): the next refresh says.
       load();

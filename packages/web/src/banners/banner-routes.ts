@@ -37,6 +37,7 @@ const created = z.strictObject({
 });
 const changed = z.strictObject(fields).partial();
 const order = z.strictObject({ ids: z.array(z.string()).max(1000) });
+const dismissal = z.strictObject({ revision: z.number().int().min(1).optional() });
 
 /** An end not after the start: INVALID_REQUEST on endsAt, as a schema's issue names its field. */
 function assertWindow(banner: Pick<BannerInput, "startsAt" | "endsAt">): void {
@@ -150,9 +151,11 @@ export function registerBannerRoutes(
     banners: await banners.active(currentUser(request).id),
   }));
 
+  /** `{revision}` (optional): the text the user was shown, which is the one closed. */
   app.post("/api/banners/:id/dismiss", user, async (request, reply) => {
     const { id } = request.params as { id: string };
-    await banners.dismiss(currentUser(request).id, id);
+    const { revision } = dismissal.parse(request.body ?? {});
+    await banners.dismiss(currentUser(request).id, id, revision);
     return reply.code(204).send();
   });
 }

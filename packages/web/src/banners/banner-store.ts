@@ -171,18 +171,22 @@ export class BannerStore {
         text: row.text,
         type: row.type,
         dismissible: Boolean(Number(row.dismissible)),
+        revision: Number(row.revision),
       }));
   }
 
   /**
-   * A user closes a banner (its present text): BANNER_NOT_FOUND for none, BANNER_NOT_DISMISSIBLE
-   * for one they may not close. Closing it again changes nothing.
+   * A user closes a banner: the text they were shown (`seenRevision`, as `active` gave it), else its
+   * present one. A text an administrator edited after the user's page read it thus shows again
+   * rather than being closed unseen. BANNER_NOT_FOUND for none, BANNER_NOT_DISMISSIBLE for one they
+   * may not close. Closing it again changes nothing.
    */
-  async dismiss(userId: string, id: string): Promise<void> {
+  async dismiss(userId: string, id: string, seenRevision?: number): Promise<void> {
     const row = await this.row(id);
     if (!Number(row.dismissible))
       throw new HearthError("BANNER_NOT_DISMISSIBLE", "This banner cannot be dismissed");
-    const revision = Number(row.revision);
+    // Never a text not yet written: one from the future is the present one.
+    const revision = Math.min(seenRevision ?? Number(row.revision), Number(row.revision));
     const dismissedAt = new Date().toISOString();
     try {
       await this.db

@@ -215,9 +215,40 @@ describe.each(dialects)("announcement banners on %s", (dialect) => {
     expect((await shown(wang)).map((b) => b.id)).toEqual([stays.id]);
     await patch(notice.id, { text: "维护改到明晚 22:00" });
     expect(await shown(wang)).toEqual([
-      { id: notice.id, text: "维护改到明晚 22:00", type: "warning", dismissible: true },
-      { id: stays.id, text: "Read the usage policy", type: "info", dismissible: false },
+      { id: notice.id, text: "维护改到明晚 22:00", type: "warning", dismissible: true, revision: 2 },
+      { id: stays.id, text: "Read the usage policy", type: "info", dismissible: false, revision: 1 },
     ]);
+    // A text edited after the user's page read it is not closed unseen: closing names the text shown.
+    const seen = (await shown(wang)).find((b) => b.id === notice.id)!;
+    await patch(notice.id, { text: "维护取消" });
+    const late = await web.app.inject({
+      method: "POST",
+      url: `/api/banners/${notice.id}/dismiss`,
+      headers: wang.headers,
+      payload: { revision: seen.revision },
+    });
+    expect(late.statusCode, late.body).toBe(204);
+    expect((await shown(wang)).map((b) => b.text)).toEqual(["维护取消", "Read the usage policy"]);
+    // Closing the text now shown closes it; a revision not yet written closes only the present one.
+    for (const revision of [3, 99]) {
+      const closedNow = await web.app.inject({
+        method: "POST",
+        url: `/api/banners/${notice.id}/dismiss`,
+        headers: wang.headers,
+        payload: { revision },
+      });
+      expect(closedNow.statusCode, closedNow.body).toBe(204);
+      expect((await shown(wang)).map((b) => b.id)).toEqual([stays.id]);
+    }
+    await patch(notice.id, { text: "维护改到下周" });
+    expect((await shown(wang)).map((b) => b.text)).toEqual(["维护改到下周", "Read the usage policy"]);
+    const bad = await web.app.inject({
+      method: "POST",
+      url: `/api/banners/${notice.id}/dismiss`,
+      headers: wang.headers,
+      payload: { revision: "2" },
+    });
+    expect([bad.statusCode, bad.json().error.code]).toEqual([400, "INVALID_REQUEST"]);
     // A user's dismissals go with their account.
     expect((await dismiss(li, notice.id)).statusCode).toBe(204);
     const deleted = await web.app.inject({
