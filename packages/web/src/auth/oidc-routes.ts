@@ -31,12 +31,19 @@ interface Deps {
 
 /**
  * Where a sign-in returns to: a path of this site (not `//host`, not `/\host`, no control
- * characters), else the start page.
+ * characters), else the start page. Anything but printable ASCII (Chinese, a space) is
+ * percent-encoded, as a redirect's Location header must be; escapes already there are kept.
  */
 export function sameOriginPath(value: unknown): string {
   if (typeof value !== "string" || value.length > 2000) return "/";
   if (!value.startsWith("/") || value.startsWith("//") || /[\\\u0000-\u001f\u007f]/u.test(value)) return "/";
-  return value;
+  return value.replace(/[^\u0021-\u007e]/gu, (character) => {
+    try {
+      return encodeURIComponent(character);
+    } catch {
+      return ""; // a lone surrogate: no character at all
+    }
+  });
 }
 
 /** The sign-in page with an error's code, which it shows translated. */

@@ -152,6 +152,10 @@ describe.each(dialects)("single sign-on with OpenID Connect on %s", (dialect) =>
 
   it("takes only a path of this site to return to", () => {
     expect(sameOriginPath("/c/1?q=2")).toBe("/c/1?q=2");
+    // A Location header holds ASCII only: a link written by hand with Chinese or a space in it
+    // (the page sends its address encoded) is encoded, its %-escapes kept, not a 500 after sign-in.
+    expect(sameOriginPath("/knowledge?q=年假 2")).toBe("/knowledge?q=%E5%B9%B4%E5%81%87%202");
+    expect(sameOriginPath("/c/%E7%9F%A5")).toBe("/c/%E7%9F%A5");
     for (const bad of [
       "//evil.example/x",
       "https://evil.example/",
