@@ -299,6 +299,7 @@ export class AssistantStore {
    */
   async update(reader: CurrentUser, id: string, changes: Partial<AssistantInput>): Promise<Assistant> {
     const before = await this.editableRow(reader, id);
+    const { visibility, groupIds } = await this.sharingAfter(before, changes);
     await this.assertUsable(reader, changes);
     const knowledgeBaseIds = changes.knowledgeBaseIds
       ? [
@@ -308,7 +309,6 @@ export class AssistantStore {
           ]),
         ]
       : undefined;
-    const visibility = changes.visibility ?? before.visibility;
     try {
       await this.db.transaction().execute(async (trx) => {
         await trx
@@ -331,24 +331,44 @@ export class AssistantStore {
           .where("id", "=", id)
           .execute();
         // The shares are written again when the sharing changes (a visibility or groups given).
-        if (changes.visibility !== undefined || changes.groupIds !== undefined) {
-          const groupIds =
-            changes.groupIds ??
-            (
-              await trx
-                .selectFrom("assistant_shares")
-                .select("group_id")
-                .where("assistant_id", "=", id)
-                .execute()
-            ).map((share) => share.group_id);
+        if (changes.visibility !== undefined || changes.groupIds !== undefined)
           await this.writeShares(trx, id, visibility, groupIds);
-        }
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw nameTaken();
       throw error;
     }
     return this.toAssistant((await this.row(id))!, reader);
+  }
+
+  /**
+   * The sharing an update leaves, checked as a new assistant's is (the route checks a body that
+   * gives the visibility; this, one that changes the groups or the visibility alone): shared with
+   * at least one group, and groups only when shared. INVALID_REQUEST on groupIds otherwise.
+   */
+  private async sharingAfter(
+    before: AssistantsTable,
+    changes: Partial<AssistantInput>,
+  ): Promise<{ visibility: AssistantVisibility; groupIds: string[] }> {
+    const visibility = changes.visibility ?? before.visibility;
+    const groupIds =
+      changes.groupIds ??
+      (
+        await this.db
+          .selectFrom("assistant_shares")
+          .select("group_id")
+          .where("assistant_id", "=", before.id)
+          .execute()
+      ).map((share) => share.group_id);
+    const refuse = (message: string) =>
+      new HearthError("INVALID_REQUEST", `groupIds: ${message}`, {
+        details: { issues: [{ path: "groupIds", message, code: "custom" }] },
+      });
+    if (visibility === "shared" && groupIds.length === 0)
+      throw refuse("an assistant shared with groups needs at least one group");
+    if (visibility !== "shared" && (changes.groupIds?.length ?? 0) > 0)
+      throw refuse('groups are given only with visibility "shared"');
+    return { visibility, groupIds };
   }
 
   /** Deletes an assistant the reader may change; gives back what it was. Its conversations stay as they are. */

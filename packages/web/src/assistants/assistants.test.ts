@@ -216,6 +216,36 @@ describe.each(dialects)("assistants on %s", (dialect) => {
     const back = await h.inject(owner, "PATCH", `/api/assistants/${shared.id}`, { visibility: "private" });
     expect(back.json()).toMatchObject({ visibility: "private", groups: [] });
     expect((await h.list(member)).assistants.map((a) => a.name)).toEqual(["Everyone"]);
+    // A change that would leave it shared with no group, or name groups it is not shared with, is
+    // refused with the field named, as on creation, and changes nothing.
+    for (const [id, payload] of [
+      [shared.id, { visibility: "shared" }],
+      [shared.id, { groupIds: [hrGroup] }],
+      [everyone.id, { groupIds: [hrGroup] }],
+    ] as const) {
+      const refused = await h.inject(owner, "PATCH", `/api/assistants/${id}`, payload);
+      expect(error(refused), JSON.stringify(payload)).toEqual([400, "INVALID_REQUEST"]);
+      expect(refused.body).toContain("groupIds");
+    }
+    expect((await h.inject(owner, "GET", `/api/assistants/${shared.id}`)).json()).toMatchObject({
+      visibility: "private",
+      groups: [],
+    });
+    expect((await h.inject(owner, "GET", `/api/assistants/${everyone.id}`)).json()).toMatchObject({
+      visibility: "public",
+      groups: [],
+    });
+    // Shared again with its group; then its groups alone may change, but not to none.
+    const again = await h.inject(owner, "PATCH", `/api/assistants/${shared.id}`, {
+      visibility: "shared",
+      groupIds: [hrGroup],
+    });
+    expect(again.json()).toMatchObject({ visibility: "shared", groups: [{ id: hrGroup }] });
+    expect(error(await h.inject(owner, "PATCH", `/api/assistants/${shared.id}`, { groupIds: [] }))).toEqual([
+      400,
+      "INVALID_REQUEST",
+    ]);
+    await h.inject(owner, "PATCH", `/api/assistants/${shared.id}`, { visibility: "private" });
     // A group deleted: an assistant shared with it alone becomes private, never wider.
     const onlyThem = await h.group(`${dialect}-temporary`, [member]);
     const teamOnly = await h.made(owner, {
