@@ -301,11 +301,16 @@ export class AssistantStore {
     const before = await this.editableRow(reader, id);
     const { visibility, groupIds } = await this.sharingAfter(before, changes);
     await this.assertUsable(reader, changes);
+    // Those the editor may not read are kept, unless deleted since: then no one can.
     const knowledgeBaseIds = changes.knowledgeBaseIds
       ? [
           ...new Set([
             ...changes.knowledgeBaseIds,
-            ...(await this.splitReadable(reader, idsOf(before.knowledge_base_ids))).unreadable,
+            ...(await this.existing(
+              (
+                await this.splitReadable(reader, idsOf(before.knowledge_base_ids))
+              ).unreadable,
+            )),
           ]),
         ]
       : undefined;
@@ -339,6 +344,14 @@ export class AssistantStore {
       throw error;
     }
     return this.toAssistant((await this.row(id))!, reader);
+  }
+
+  /** The ids of `ids` whose knowledge base still exists (a deleted one's row is gone). */
+  private async existing(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom("knowledge_bases").select("id").where("id", "in", ids).execute();
+    const found = new Set(rows.map((row) => row.id));
+    return ids.filter((id) => found.has(id));
   }
 
   /**

@@ -268,6 +268,29 @@ describe.each(dialects)("assistants on %s", (dialect) => {
     );
   });
 
+  it("lets its editor take out a knowledge base deleted since, which no one can read any more", async () => {
+    const owner = await h.newUser();
+    const base = (
+      await h.inject(owner, "POST", "/api/knowledge-bases", { name: `${dialect}-old-handbook` })
+    ).json() as {
+      id: string;
+    };
+    const assistant = await h.made(owner, {
+      name: "Handbook",
+      model: "tiny-story",
+      knowledgeBaseIds: [base.id],
+    });
+    expect((await h.inject(owner, "DELETE", `/api/knowledge-bases/${base.id}`)).statusCode).toBe(204);
+    // Gone: not readable, so counted among the unavailable ones (its chats say one was left out) …
+    expect((await h.inject(owner, "GET", `/api/assistants/${assistant.id}`)).json()).toMatchObject({
+      knowledgeBaseIds: [],
+      unavailableKnowledgeBases: 1,
+    });
+    // … until the owner saves its bases: a deleted one is not kept as another's unreadable one is.
+    const saved = await h.inject(owner, "PATCH", `/api/assistants/${assistant.id}`, { knowledgeBaseIds: [] });
+    expect(saved.json()).toMatchObject({ knowledgeBaseIds: [], unavailableKnowledgeBases: 0 });
+  });
+
   it("goes with its owner's account; a chat started with it stays its user's, as it was", async () => {
     const leaving = await h.newUser();
     const member = await h.newUser();
