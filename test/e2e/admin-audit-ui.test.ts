@@ -136,6 +136,46 @@ describe.skipIf(!hasChromium)("admin audit log, settings and no-model guidance i
     await expect.poll(() => banners.textContent()).toContain("Maintenance moved to tomorrow 22:00");
   });
 
+  it("keeps the chat usable on a phone under many long banners: the banners scroll in a strip of their own", async () => {
+    const root = await signIn(web.app, "root");
+    const made: string[] = [];
+    for (const [type, text] of [
+      ["error", `Outage: ${"模型服务正在维护，回答可能中断。".repeat(20)}`],
+      ["warning", `Maintenance: ${"The knowledge service restarts at 22:00. ".repeat(10)}`],
+      ["info", "The HR knowledge base was updated, see https://intranet.example/hr"],
+    ] as const) {
+      const created = await web.app.inject({
+        method: "POST",
+        url: "/api/admin/banners",
+        headers: root.headers,
+        payload: { text, type, dismissible: false },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      made.push((created.json() as { id: string }).id);
+    }
+    try {
+      const reader = await stand.signedIn("phone-reader", { width: 390, height: 800 });
+      const { page } = reader;
+      const strip = page.locator("section.announcements");
+      await expect.poll(() => strip.locator(".announcement").count()).toBeGreaterThanOrEqual(3);
+      // The strip takes at most about a third of the screen; the page keeps the rest, on screen
+      // without scrolling the page (before, the banners pushed the chat below the screen).
+      const stripBox = (await strip.boundingBox())!;
+      expect(stripBox.height).toBeLessThanOrEqual(800 * 0.35);
+      const main = (await page.locator("main").boundingBox())!;
+      expect(main.height).toBeGreaterThanOrEqual(800 * 0.5);
+      expect(main.y + main.height).toBeLessThanOrEqual(800);
+      // Every banner is still there to read: the strip scrolls to the last one.
+      const last = strip.locator(".announcement").last();
+      await last.scrollIntoViewIfNeeded();
+      expect(await last.textContent()).toContain("The HR knowledge base was updated");
+      await screenshot(page, "announcement-banners-many-en-390");
+    } finally {
+      for (const id of made)
+        await web.app.inject({ method: "DELETE", url: `/api/admin/banners/${id}`, headers: root.headers });
+    }
+  });
+
   for (const [locale, heading, ask] of [
     ["en-US", "No model is available to you", "Ask an administrator"],
     ["zh-CN", "没有你可以使用的模型", "请联系管理员"],
