@@ -170,6 +170,12 @@ describe.skipIf(!hasChromium)("admin audit log, settings and no-model guidance i
       await last.scrollIntoViewIfNeeded();
       expect(await last.textContent()).toContain("The HR knowledge base was updated");
       await screenshot(page, "announcement-banners-many-en-390");
+      // In Chinese the type's full-width colon is followed by the text at once, with no gap.
+      const zh = await stand.signedIn("phone-reader-zh", { locale: "zh-CN", width: 390, height: 800 });
+      const first = zh.page.locator("section.announcements .announcement p").first();
+      await first.waitFor();
+      expect(await first.textContent()).toMatch(/^错误：Outage: 模型服务/);
+      expect(await strip.locator(".announcement p").first().textContent()).toMatch(/^Error: Outage: /);
     } finally {
       for (const id of made)
         await web.app.inject({ method: "DELETE", url: `/api/admin/banners/${id}`, headers: root.headers });

@@ -65,6 +65,7 @@ export function AnnouncementBanners({ path }: { path: string }) {
     };
   }, [load]);
   if (banners.length === 0) return null;
+  const label = (banner: ActiveBanner) => t.bannerTypes[banner.type]!;
   const dismiss = async (banner: ActiveBanner) => {
     setBanners((shown) => shown.filter((b) => b.id !== banner.id));
     try {
@@ -86,9 +87,9 @@ export function AnnouncementBanners({ path }: { path: string }) {
         >
           <p>
             {/* The type in words too, not in colour alone. */}
-            <strong className="announcement-type">
-              {fill(t.bannerTypeLabel, { type: t.bannerTypes[banner.type]! })}
-            </strong>{" "}
+            <strong className="announcement-type">{fill(t.bannerTypeLabel, { type: label(banner) })}</strong>
+            {/* A full-width colon (错误：) holds its own space; another space after it is a gap. */}
+            {t.bannerTypeLabel.endsWith("：") ? null : " "}
             <BannerText text={banner.text} />
           </p>
           {banner.dismissible && (
