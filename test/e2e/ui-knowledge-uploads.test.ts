@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Dialog } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
+import { signIn } from "../../packages/web/test/support/web-client.js";
 import { type Browser, hasChromium, holdRequests } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
@@ -488,5 +489,35 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     await page.goto(`${stand.url}${conversation}`);
     await page.getByText("Assistant: HR assistant").waitFor();
     expect(await page.locator("article.message.assistant").count()).toBe(1);
+
+    // One deleted elsewhere (another tab, its owner) after the picker listed it: the first message
+    // says why, and the picker no longer offers it, its base model chosen instead.
+    const alice = await signIn(stand.web.app, "alice");
+    const made = await stand.web.app.inject({
+      method: "POST",
+      url: "/api/assistants",
+      headers: alice.headers,
+      payload: { name: "Short-lived", model: "tiny-story" },
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    await nav.getByRole("link", { name: "Assistants" }).click();
+    await page.getByRole("cell", { name: "Short-lived", exact: true }).waitFor(WAIT);
+    await nav.getByRole("link", { name: "Chat" }).click();
+    await page.getByRole("button", { name: "+ New chat" }).click();
+    await picker.locator("option", { hasText: "Short-lived" }).waitFor({ state: "attached", ...WAIT });
+    await picker.selectOption({ label: "Short-lived" });
+    await page.getByText("Assistant: Short-lived").waitFor();
+    const gone = await stand.web.app.inject({
+      method: "DELETE",
+      url: `/api/assistants/${(made.json() as { id: string }).id}`,
+      headers: alice.headers,
+    });
+    expect(gone.statusCode).toBe(204);
+    await page.getByLabel(/Send a message/).fill("Still there?");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByText(/This assistant does not exist/).waitFor(WAIT);
+    await expect.poll(() => picker.locator("option", { hasText: "Short-lived" }).count(), WAIT).toBe(0);
+    expect(await picker.inputValue()).toBe("tiny-story");
+    expect(await page.getByText("Assistant: Short-lived").count()).toBe(0);
   });
 });

@@ -265,14 +265,16 @@ export function App() {
   useEffect(() => {
     if (signedIn && onChatPage) loadKnowledgeBases();
   }, [signedIn, onChatPage, loadKnowledgeBases]);
-  // Assistants change on their page: read again when coming back to the chat.
-  useEffect(() => {
-    if (!signedIn || !onChatPage) return;
+  const loadAssistants = useCallback(() => {
     void api<{ assistants: Assistant[] }>("/api/assistants").then(
       (answer) => setAssistants(answer.assistants),
       () => setAssistants([]),
     );
-  }, [signedIn, onChatPage]);
+  }, []);
+  // Assistants change on their page: read again when coming back to the chat.
+  useEffect(() => {
+    if (signedIn && onChatPage) loadAssistants();
+  }, [signedIn, onChatPage, loadAssistants]);
 
   const chooseModel = useCallback((id: string) => {
     localStorage.setItem("hearth.model", id);
@@ -362,6 +364,7 @@ export function App() {
           conversationId={conversationId}
           knowledgeBases={knowledgeBases}
           assistant={assistant}
+          onAssistantsChanged={loadAssistants}
           onConversationCreated={(id) => navigate(`/c/${id}`)}
           onChanged={() => setRefresh((n) => n + 1)}
           onKnowledgeBasesChanged={loadKnowledgeBases}

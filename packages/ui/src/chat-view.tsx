@@ -1151,6 +1151,11 @@ export function ChatView(props: {
    * and web search mode are the new chat's (changeable before and after its first message).
    */
   assistant?: Assistant;
+  /**
+   * The chosen assistant turned out to be gone (deleted, or no longer shared with the user, since
+   * the picker read them): the list of assistants is read again.
+   */
+  onAssistantsChanged?(): void;
   onConversationCreated(id: string): void;
   onChanged(): void;
   /** A chosen knowledge base turned out to be gone: the list of bases is read again. */
@@ -1684,6 +1689,8 @@ export function ChatView(props: {
       } catch (error) {
         setSendError(error);
         setBoxRefused(true);
+        // Said why; the picker then no longer offers it (its base model stays chosen).
+        if (errorCode(error) === "ASSISTANT_NOT_FOUND") props.onAssistantsChanged?.();
         return false;
       }
       created = id;
