@@ -172,10 +172,12 @@ describe.skipIf(!hasChromium)("admin audit log, settings and no-model guidance i
       await screenshot(page, "announcement-banners-many-en-390");
       // In Chinese the type's full-width colon is followed by the text at once, with no gap.
       const zh = await stand.signedIn("phone-reader-zh", { locale: "zh-CN", width: 390, height: 800 });
-      const first = zh.page.locator("section.announcements .announcement p").first();
-      await first.waitFor();
-      expect(await first.textContent()).toMatch(/^错误：Outage: 模型服务/);
-      expect(await strip.locator(".announcement p").first().textContent()).toMatch(/^Error: Outage: /);
+      const outage = zh.page.locator("section.announcements .announcement p", { hasText: "Outage" });
+      await outage.waitFor();
+      expect(await outage.textContent()).toMatch(/^错误：Outage: 模型服务/);
+      expect(await strip.locator(".announcement p", { hasText: "Outage" }).textContent()).toMatch(
+        /^Error: Outage: /,
+      );
     } finally {
       for (const id of made)
         await web.app.inject({ method: "DELETE", url: `/api/admin/banners/${id}`, headers: root.headers });
