@@ -16,6 +16,19 @@ describe("finding text in a document's passages", () => {
     expect(findAll(text, " 年假 ").map(({ start, end }) => text.slice(start, end))).toEqual(["年假", "年假"]);
   });
 
+  it("finds full-width letters and digits by their half-width forms and the other way round, marking them as written", () => {
+    const text = "型号ＡＢＣ－１２３，另见 abc-123";
+    expect(findAll(text, "abc-123").map(({ start, end }) => text.slice(start, end))).toEqual([
+      "ＡＢＣ－１２３",
+      "abc-123",
+    ]);
+    expect(findAll(text, "ａｂｃ").map(({ start, end }) => text.slice(start, end))).toEqual([
+      "ＡＢＣ",
+      "abc",
+    ]);
+    expect(findAll("第　二条", "第 二")).toEqual([{ start: 0, end: 3 }]);
+  });
+
   it("does not overlap matches and finds nothing for a blank needle", () => {
     expect(findAll("aaaa", "aa")).toEqual([
       { start: 0, end: 2 },

@@ -7,17 +7,28 @@ export interface Found {
 }
 
 /**
- * Where `text` holds `needle`, ignoring case (as Ctrl+F does), every place it starts that does not
- * overlap the one before; none for a blank needle. Offsets are into `text` itself: a letter whose
- * lower case is longer (İ) makes the lower-cased text's offsets wrong for it, so such a text is
- * searched as written.
+ * A text with its full-width Latin letters, digits and signs (ＡＢＣ１２３, a Chinese keyboard's) and
+ * ideographic spaces written as their ASCII forms: one code unit for one, so offsets stay the same.
+ */
+function halfWidth(text: string): string {
+  return text.replace(/[\uff01-\uff5e\u3000]/g, (c) =>
+    c === "\u3000" ? " " : String.fromCharCode(c.charCodeAt(0) - 0xfee0),
+  );
+}
+
+/**
+ * Where `text` holds `needle`, ignoring case and full or half width (as Ctrl+F does for case), every
+ * place it starts that does not overlap the one before; none for a blank needle. Offsets are into
+ * `text` itself: a letter whose lower case is longer (İ) makes the lower-cased text's offsets wrong
+ * for it, so such a text is searched with its case as written.
  */
 export function findAll(text: string, needle: string): Found[] {
-  const wanted = needle.trim();
+  const wanted = halfWidth(needle).trim();
   if (!wanted) return [];
-  const lowered = text.toLowerCase();
+  const narrow = halfWidth(text);
+  const lowered = narrow.toLowerCase();
   const [haystack, sought] =
-    lowered.length === text.length ? [lowered, wanted.toLowerCase()] : [text, wanted];
+    lowered.length === narrow.length ? [lowered, wanted.toLowerCase()] : [narrow, wanted];
   const found: Found[] = [];
   for (let at = haystack.indexOf(sought); at !== -1; at = haystack.indexOf(sought, at + sought.length))
     found.push({ start: at, end: at + sought.length });
