@@ -71,6 +71,15 @@ describe("fetchDocument address checks", () => {
     ).rejects.toMatchObject({ code: "URL_FETCH_FAILED", message: expect.stringContaining("private") });
   });
 
+  it("names an internationalised host in its own letters, not as punycode", async () => {
+    const resolver: Resolver = async () => [{ address: "127.0.0.1", family: 4 }];
+    await expect(fetchDocument(`http://例子.测试:${port}/`, { ...options, resolver })).rejects.toMatchObject({
+      code: "URL_FETCH_FAILED",
+      message:
+        "例子.测试 is a private or loopback address (list it in knowledge.allowPrivateRanges to allow it)",
+    });
+  });
+
   describe("redirects", () => {
     // 127.0.0.2 plays the private network; 127.0.0.1 (the "public" server) is allowed.
     const seam = { ...options, allowPrivateRanges: ["127.0.0.1/32"] };

@@ -1,4 +1,5 @@
 import { basename } from "node:path";
+import { domainToUnicode } from "node:url";
 import {
   type FetchedResource,
   type FetchFailure,
@@ -81,13 +82,23 @@ export async function fetchDocument(
   return { name, bytes: fetched.body, contentType: contentType || "application/octet-stream" };
 }
 
+/** A host as its reader wrote it: an internationalised name in its own letters (例子.测试, not xn--…). */
+function readableHost(host: string): string {
+  return domainToUnicode(host) || host;
+}
+
+/** A URL's origin with its host as written (readableHost). */
+function readableOrigin(url: URL): string {
+  return `${url.protocol}//${readableHost(url.hostname)}${url.port ? `:${url.port}` : ""}`;
+}
+
 /** Knowledge's wording of a failed fetch; messages name origin and path only (a URL may carry credentials). */
 function fetchError(failure: FetchFailure, start: URL, maxBytes: number): HearthError {
   const failed = (message: string) => new HearthError("URL_FETCH_FAILED", message);
   switch (failure.kind) {
     case "blocked":
       return failed(
-        `${failure.host} is a private or loopback address (list it in knowledge.allowPrivateRanges to allow it)`,
+        `${readableHost(failure.host)} is a private or loopback address (list it in knowledge.allowPrivateRanges to allow it)`,
       );
     case "own-service":
       return failed(
@@ -97,15 +108,15 @@ function fetchError(failure: FetchFailure, start: URL, maxBytes: number): Hearth
       return failed("Only http and https URLs can be ingested");
     case "unresolved":
       return failure.cause
-        ? failed(`${failure.url.origin} did not answer: ${failure.cause.message}`)
-        : failed(`${failure.host} does not resolve`);
+        ? failed(`${readableOrigin(failure.url)} did not answer: ${failure.cause.message}`)
+        : failed(`${readableHost(failure.host)} does not resolve`);
     case "no-answer":
-      return failed(`${failure.url.origin} did not answer: ${failure.cause.message}`);
+      return failed(`${readableOrigin(failure.url)} did not answer: ${failure.cause.message}`);
     case "no-location":
     case "status":
-      return failed(`${start.origin}${start.pathname} answered ${failure.status}`);
+      return failed(`${readableOrigin(start)}${start.pathname} answered ${failure.status}`);
     case "too-many-redirects":
-      return failed(`${start.origin}${start.pathname} redirects more than ${MAX_REDIRECTS} times`);
+      return failed(`${readableOrigin(start)}${start.pathname} redirects more than ${MAX_REDIRECTS} times`);
     case "invalid-redirect":
       return failed(`${failure.url.origin}${failure.url.pathname} redirects to an invalid URL`);
     case "too-large":
