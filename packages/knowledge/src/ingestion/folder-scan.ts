@@ -116,6 +116,14 @@ function relativeOf(root: string, path: string): string {
  * Links are resolved, so a link to the data directory is refused too.
  */
 export function assertWatchableFolder(folder: string, dataDir: string): void {
+  // A relative path would be read from wherever the service happens to run (and one of spaces
+  // is no folder at all): a folder on the server is named in full.
+  if (!folder.trim() || folder !== folder.trim() || !isAbsolute(folder))
+    throw new HearthError(
+      "INVALID_REQUEST",
+      `watchFolder ${JSON.stringify(folder)} is not an absolute path of a folder on the knowledge service's machine`,
+      { details: { issues: [{ path: "watchFolder", code: "custom", message: "an absolute path" }] } },
+    );
   const watched = realOrResolved(folder);
   const data = realOrResolved(dataDir);
   if (isWithin(watched, data) || isWithin(data, watched))

@@ -597,6 +597,22 @@ describe("watched folders, embeddings and URLs", () => {
     }
   });
 
+  it("refuses a watch folder that is not an absolute path (relative, blank, padded with spaces)", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Folder named badly" });
+    for (const watchFolder of ["docs/manuals", "   ", ` ${folder}`, "./x"]) {
+      await expect(client.updateKnowledgeBase(kb.id, { watchFolder }), watchFolder).rejects.toMatchObject({
+        status: 400,
+        code: "INVALID_REQUEST",
+      });
+      await expect(
+        client.createKnowledgeBase({ name: `Bad ${watchFolder}`, watchFolder }),
+        watchFolder,
+      ).rejects.toMatchObject({ status: 400, code: "INVALID_REQUEST" });
+    }
+    expect((await client.getKnowledgeBase(kb.id)).watchFolder).toBeNull();
+  });
+
   it("answers in the requested retrieval mode: lexical ignores vectors, vector ignores full text", async () => {
     const { client } = harness;
     const kb = await client.createKnowledgeBase({ name: "Modes", embeddingModel: "test-embed" });
