@@ -114,6 +114,27 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
     description: "With SSO on, false refuses password sign-in and sign-up to everyone but administrators.",
   },
   {
+    env: "HEARTH_OIDC_GROUPS_CLAIM",
+    key: "web.oidc.groupsClaim",
+    type: "string",
+    description:
+      "The ID token's claim listing the user's groups or roles (a dotted path for a nested one, as realm_access.roles).",
+  },
+  {
+    env: "HEARTH_OIDC_SYNC_GROUPS",
+    key: "web.oidc.syncGroups",
+    type: "boolean",
+    description:
+      "At each SSO sign-in, set the account's Hearth groups to those the groups claim names (groups are never created).",
+  },
+  {
+    env: "HEARTH_OIDC_ADMIN_GROUPS",
+    key: "web.oidc.adminGroups",
+    type: "list",
+    description:
+      "Groups or roles of the groups claim that make an SSO account an administrator at sign-in, else a user (comma-separated; empty: roles are not managed).",
+  },
+  {
     env: "HEARTH_MODEL_HOST",
     key: "model.host",
     type: "string",

@@ -28,6 +28,23 @@ export const oidcSection = z.strictObject({
    * when the provider says `email_verified: true`; off: such a sign-in gets an account of its own.
    */
   mergeByEmail: z.boolean().default(false),
+  /**
+   * The ID token's claim that lists the user's groups (or roles): a name, or a dotted path into a
+   * nested claim (Keycloak's realm roles: `realm_access.roles`). Strings, or a list of them; a
+   * Keycloak group path `/HR/Leave` names the group `HR/Leave` and `Leave`.
+   */
+  groupsClaim: z.string().trim().min(1).max(200).default("groups"),
+  /**
+   * At each SSO sign-in, make the account's memberships exactly the Hearth groups the claim names
+   * (names matched without regard to case or width). Hearth never creates groups from the claim.
+   */
+  syncGroups: z.boolean().default(false),
+  /**
+   * Groups (or roles) of the claim whose members are administrators: at each SSO sign-in the
+   * account becomes admin when the claim names one, else user (the last active administrator is
+   * kept). Empty: SSO leaves roles alone.
+   */
+  adminGroups: z.array(z.string().trim().min(1).max(200)).default([]),
 });
 
 export type OidcConfig = z.infer<typeof oidcSection>;
