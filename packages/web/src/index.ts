@@ -170,7 +170,7 @@ export async function createWebService(
   const assistants = new AssistantStore(db, knowledgeAccess);
 
   registerAccountRoutes(app, { db, config, settings, throttle: new LoginThrottle() });
-  registerOidcRoutes(app, { db, config, settings });
+  registerOidcRoutes(app, { db, config, settings, authCache });
   registerChatRoutes(app, {
     config,
     models,

@@ -26,6 +26,7 @@ import { histogramQuantile } from "../alerts/alert-rules.js";
 import { ALERT_METRICS } from "../alerts/alert-thresholds.js";
 import { audit } from "../audit/audit-log.js";
 import { ssoAccounts } from "../auth/oidc-accounts.js";
+import { oidcSettings } from "../auth/oidc-provider.js";
 import { currentUser } from "../auth/route-access.js";
 import { deleteConversationRows } from "../conversations/conversation-store.js";
 import { type ModelClient, modelServiceError } from "../model/model-client.js";
@@ -83,6 +84,16 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         sso: sso.has(u.id),
         groupIds: members.filter((m) => m.user_id === u.id).map((m) => m.group_id),
       })),
+      /**
+       * What single sign-on sets at each SSO account's sign-in (web.oidc.syncGroups, adminGroups):
+       * its groups, its role; null without SSO.
+       */
+      ssoSync: oidcSettings(deps.config.web.oidc)
+        ? {
+            groups: deps.config.web.oidc.syncGroups,
+            roles: deps.config.web.oidc.adminGroups.length > 0,
+          }
+        : null,
     };
   });
 

@@ -1,6 +1,7 @@
 import { constants, createHash, createPublicKey, type JsonWebKey, randomBytes, verify } from "node:crypto";
 import { HearthError, type OidcConfig } from "@hearth/core";
 import { z } from "zod";
+import { claimValues } from "./oidc-groups.js";
 
 /**
  * The OpenID Connect relying party of the web service: discovery, the code exchange and the ID
@@ -15,6 +16,8 @@ export interface OidcSettings {
   clientId: string;
   clientSecret?: string;
   scopes: string;
+  /** The claim that lists the user's groups (a dotted path for a nested one). */
+  groupsClaim: string;
 }
 
 /** The OIDC settings of the configuration, or undefined when single sign-on is off. */
@@ -25,6 +28,7 @@ export function oidcSettings(config: OidcConfig): OidcSettings | undefined {
     clientId: config.clientId,
     ...(config.clientSecret ? { clientSecret: config.clientSecret } : {}),
     scopes: config.scopes,
+    groupsClaim: config.groupsClaim,
   };
 }
 
@@ -73,6 +77,8 @@ export interface IdentityClaims {
   emailVerified: boolean;
   name?: string;
   preferredUsername?: string;
+  /** The groups claim's strings (web.oidc.groupsClaim); undefined when the token has no such claim. */
+  groups?: string[];
 }
 
 /** Signature algorithms accepted for ID tokens: RSA (PKCS#1 v1.5 and PSS) and ECDSA. */
@@ -115,6 +121,10 @@ export function randomToken(): string {
 /** PKCE's S256 challenge of a verifier (RFC 7636). */
 export function pkceChallenge(verifier: string): string {
   return createHash("sha256").update(verifier).digest("base64url");
+}
+
+function withGroups(groups: string[] | undefined): { groups?: string[] } {
+  return groups ? { groups } : {};
 }
 
 export class OidcProvider {
@@ -411,7 +421,8 @@ export class OidcProvider {
       valid = false;
     }
     if (!valid) throw tokenInvalid("its signature does not verify");
-    const parsed = claimsSchema.safeParse(base64urlJson(payloadPart));
+    const payload = base64urlJson(payloadPart);
+    const parsed = claimsSchema.safeParse(payload);
     if (!parsed.success)
       throw tokenInvalid(
         `its claims lack ${parsed.error.issues.map((issue) => issue.path.join(".")).join(", ")}`,
@@ -435,6 +446,7 @@ export class OidcProvider {
       emailVerified: claims.email_verified === true || claims.email_verified === "true",
       ...(claims.name ? { name: claims.name } : {}),
       ...(claims.preferred_username ? { preferredUsername: claims.preferred_username } : {}),
+      ...withGroups(claimValues(payload as Record<string, unknown>, this.settings.groupsClaim)),
     };
   }
 }

@@ -5,8 +5,10 @@ import { isSecureRequest, startSession } from "../accounts/account-routes.js";
 import { audit } from "../audit/audit-log.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
+import type { AuthCache } from "./auth-cache.js";
 import { readCookie, serializeCookie } from "./cookies.js";
 import { accountForIdentity } from "./oidc-accounts.js";
+import { applySsoAccess } from "./oidc-groups.js";
 import { OidcProvider, oidcSettings, randomToken } from "./oidc-provider.js";
 
 /** The pending sign-in's cookie: state, nonce and PKCE verifier, for 10 minutes. */
@@ -27,6 +29,8 @@ interface Deps {
   db: WebDatabase;
   config: HearthConfig;
   settings: SettingsStore;
+  /** Cleared when a sign-in changed the account's groups or role (this process and its peers). */
+  authCache?: AuthCache;
 }
 
 /**
@@ -182,6 +186,17 @@ export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
         signup: await deps.settings.signupMode(),
         mergeByEmail: deps.config.web.oidc.mergeByEmail,
       });
+      // Groups and role as the provider says now, at every sign-in (a pending or disabled account's
+      // too, so approving it later gives it what its groups give; its status is left alone).
+      const access = await applySsoAccess(deps.db, {
+        userId: account.userId,
+        issuer: claims.issuer,
+        values: claims.groups,
+        options: deps.config.web.oidc,
+        log: request.log,
+      });
+      // The account's other sessions and API keys (here and in the other processes) see it at once.
+      if (access.changed) deps.authCache?.clear();
       if (account.status === "pending")
         throw new HearthError("ACCOUNT_PENDING", "The account waits for an administrator's approval");
       if (account.status === "disabled")
@@ -195,6 +210,7 @@ export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
         details: {
           issuer: claims.issuer,
           ...(account.outcome !== "existing" ? { outcome: account.outcome } : {}),
+          ...(access.keptLastAdmin ? { keptLastAdmin: true } : {}),
         },
       });
       request.log.info({ event: "sso_sign_in", userId: account.userId }, "signed in with SSO");

@@ -393,6 +393,243 @@ describe.each(dialects)("single sign-on with OpenID Connect on %s", (dialect) =>
     expect(info.json()).toMatchObject({ passwordLogin: false, sso: { buttonLabel: null } });
   });
 
+  /** Makes the named groups as the administrator; their ids by name. */
+  async function makeGroups(hearth: WebHarness, admin: Session, names: string[]) {
+    const ids: Record<string, string> = {};
+    for (const name of names) {
+      const made = await hearth.app.inject({
+        method: "POST",
+        url: "/api/admin/groups",
+        headers: admin.headers,
+        payload: { name },
+      });
+      expect(made.statusCode).toBe(201);
+      ids[name] = made.json().id;
+    }
+    return ids;
+  }
+
+  /** The names of the groups an account is in, sorted. */
+  async function groupsOf(hearth: WebHarness, admin: Session, userId: string) {
+    const groups = (await hearth.app.inject({ url: "/api/admin/groups", headers: admin.headers })).json()
+      .groups as Array<{ name: string; userIds: string[] }>;
+    return groups
+      .filter((group) => group.userIds.includes(userId))
+      .map((group) => group.name)
+      .sort();
+  }
+
+  /** The session's account as the service sees it now (null: not signed in). */
+  async function me(hearth: WebHarness, session: Session) {
+    return (await hearth.app.inject({ url: "/api/auth/session", headers: session.headers })).json().user as {
+      role: string;
+    } | null;
+  }
+
+  it("with syncGroups makes an SSO account's groups those the claim names, at every sign-in, audited", async () => {
+    const hearth = await web({ syncGroups: true });
+    const root = await signUp(hearth.app, "root");
+    const ids = await makeGroups(hearth, root, ["Engineering", "ＨＲ", "Sales", "Leave"]);
+    // Names match without regard to case or width; names of no Hearth group are left out (never made).
+    provider.reset({ sub: "u-9", preferred_username: "mei", groups: ["engineering", "hr", "Ghosts"] });
+    const first = await ssoSignIn(hearth);
+    const mei = first.session!.userId;
+    expect(await groupsOf(hearth, root, mei)).toEqual(["Engineering", "ＨＲ"]);
+    const groups = (await hearth.app.inject({ url: "/api/admin/groups", headers: root.headers })).json()
+      .groups;
+    expect(groups.map((group: { name: string }) => group.name).sort()).toEqual([
+      "Engineering",
+      "Leave",
+      "Sales",
+      "ＨＲ",
+    ]);
+
+    // An administrator's change lasts until the next sign-in, which adds and removes as the claim says.
+    await hearth.app.inject({
+      method: "PUT",
+      url: `/api/admin/groups/${ids.Sales}/members`,
+      headers: root.headers,
+      payload: { userIds: [mei] },
+    });
+    provider.behaviour.claims = { ...provider.behaviour.claims, groups: "Engineering" };
+    await ssoSignIn(hearth);
+    expect(await groupsOf(hearth, root, mei)).toEqual(["Engineering"]);
+
+    // Keycloak's group paths: by the whole path without its slash, and by the last segment.
+    provider.behaviour.claims = { ...provider.behaviour.claims, groups: ["/Company/Leave", "/sales"] };
+    await ssoSignIn(hearth);
+    expect(await groupsOf(hearth, root, mei)).toEqual(["Leave", "Sales"]);
+
+    // A token without the claim: in no group.
+    const { groups: _gone, ...withoutGroups } = provider.behaviour.claims;
+    provider.behaviour.claims = withoutGroups;
+    await ssoSignIn(hearth);
+    expect(await groupsOf(hearth, root, mei)).toEqual([]);
+    expect(log.join("")).toContain("sso_groups_claim_missing");
+
+    // Each group whose members changed is audited, by the account, via SSO, naming the member.
+    const audit = await hearth.app.inject({
+      url: "/api/admin/audit?action=group.members-change",
+      headers: root.headers,
+    });
+    const entries = (
+      audit.json().entries as Array<{ actorId: string; targetName: string; details: Record<string, unknown> }>
+    )
+      .filter((entry) => entry.details.via === "sso")
+      .reverse();
+    expect(entries.every((entry) => entry.actorId === mei)).toBe(true);
+    expect(
+      entries.map((entry) => [
+        entry.targetName,
+        entry.details.membersAdded ?? [],
+        entry.details.membersRemoved ?? [],
+      ]),
+    ).toEqual([
+      ["Engineering", ["mei"], []],
+      ["ＨＲ", ["mei"], []],
+      ["ＨＲ", [], ["mei"]],
+      ["Sales", [], ["mei"]],
+      ["Engineering", [], ["mei"]],
+      ["Sales", ["mei"], []],
+      ["Leave", ["mei"], []],
+      ["Sales", [], ["mei"]],
+      ["Leave", [], ["mei"]],
+    ]);
+    // The administrators' page is told SSO sets groups (not roles).
+    const users = await hearth.app.inject({ url: "/api/admin/users", headers: root.headers });
+    expect(users.json().ssoSync).toEqual({ groups: true, roles: false });
+  });
+
+  it("reads the groups from a nested claim (Keycloak's realm_access.roles) and from a namespaced one", async () => {
+    for (const [groupsClaim, claims] of [
+      ["realm_access.roles", { realm_access: { roles: ["hearth-users", "offline_access"] } }],
+      ["https://hearth.example.cn/groups", { "https://hearth.example.cn/groups": ["hearth-users"] }],
+    ] as const) {
+      const hearth = await web({ syncGroups: true, groupsClaim });
+      const root = await signUp(hearth.app, "root");
+      await makeGroups(hearth, root, ["hearth-users", "others"]);
+      provider.reset({ sub: `n-${groupsClaim}`, preferred_username: "nested", ...claims });
+      const signedIn = await ssoSignIn(hearth);
+      expect(await groupsOf(hearth, root, signedIn.session!.userId), groupsClaim).toEqual(["hearth-users"]);
+    }
+  });
+
+  it("without syncGroups leaves an SSO account's groups as administrators set them", async () => {
+    const hearth = await web();
+    const root = await signUp(hearth.app, "root");
+    const ids = await makeGroups(hearth, root, ["Engineering", "Sales"]);
+    provider.reset({ sub: "u-10", preferred_username: "li", groups: ["Engineering"] });
+    const li = (await ssoSignIn(hearth)).session!.userId;
+    expect(await groupsOf(hearth, root, li)).toEqual([]);
+    await hearth.app.inject({
+      method: "PUT",
+      url: `/api/admin/groups/${ids.Sales}/members`,
+      headers: root.headers,
+      payload: { userIds: [li] },
+    });
+    await ssoSignIn(hearth);
+    expect(await groupsOf(hearth, root, li)).toEqual(["Sales"]);
+    const users = await hearth.app.inject({ url: "/api/admin/users", headers: root.headers });
+    expect(users.json().ssoSync).toEqual({ groups: false, roles: false });
+  });
+
+  it("with adminGroups promotes and demotes at each sign-in, at once for every session of the account, audited", async () => {
+    const hearth = await web({ adminGroups: ["/Hearth/Admins", "hearth-admin"] });
+    const root = await signUp(hearth.app, "root");
+    // A configured path is matched by the whole path only: another branch's Admins is not it.
+    provider.reset({ sub: "u-11", preferred_username: "wang", groups: ["/Sales/Admins", "Admins"] });
+    const notYet = await ssoSignIn(hearth);
+    expect(await me(hearth, notYet.session!)).toMatchObject({ role: "user" });
+    provider.behaviour.claims = { ...provider.behaviour.claims, groups: ["/hearth/admins"] };
+    const first = await ssoSignIn(hearth);
+    expect(await me(hearth, first.session!)).toMatchObject({ role: "admin" });
+    provider.behaviour.claims = { ...provider.behaviour.claims, groups: ["staff"] };
+    // The earlier session has been used as an administrator (its account is in the auth cache).
+    expect(
+      (await hearth.app.inject({ url: "/api/admin/users", headers: first.session!.headers })).statusCode,
+    ).toBe(200);
+    const second = await ssoSignIn(hearth);
+    expect(await me(hearth, second.session!)).toMatchObject({ role: "user" });
+    for (const session of [first.session!, second.session!]) {
+      const refused = await hearth.app.inject({ url: "/api/admin/users", headers: session.headers });
+      expect([refused.statusCode, refused.json().error.code]).toEqual([403, "ADMIN_REQUIRED"]);
+    }
+    provider.behaviour.claims = { ...provider.behaviour.claims, groups: ["HEARTH-ADMIN"] };
+    const third = await ssoSignIn(hearth);
+    expect(await me(hearth, third.session!)).toMatchObject({ role: "admin" });
+    expect(
+      (await hearth.app.inject({ url: "/api/admin/users", headers: first.session!.headers })).statusCode,
+    ).toBe(200);
+    const audit = await hearth.app.inject({
+      url: "/api/admin/audit?action=user.role-change",
+      headers: root.headers,
+    });
+    expect(
+      audit
+        .json()
+        .entries.map((entry: { actorName: string; targetName: string; details: Record<string, unknown> }) => [
+          entry.actorName,
+          entry.targetName,
+          entry.details.from,
+          entry.details.to,
+          entry.details.via,
+        ])
+        .reverse(),
+    ).toEqual([
+      ["wang", "wang", "user", "admin", "sso"],
+      ["wang", "wang", "admin", "user", "sso"],
+      ["wang", "wang", "user", "admin", "sso"],
+    ]);
+    // A local (password) administrator is never touched: root stays one.
+    expect(await me(hearth, root)).toMatchObject({ role: "admin" });
+    expect(
+      (await hearth.app.inject({ url: "/api/admin/users", headers: root.headers })).json().ssoSync,
+    ).toEqual({
+      groups: false,
+      roles: true,
+    });
+  });
+
+  it("with adminGroups keeps the last active administrator one, and leaves a pending account pending", async () => {
+    const hearth = await web({ adminGroups: ["admins"] }, { signup: "approval" });
+    // The first account of an empty Hearth is an administrator, whatever the claim says; it stays one.
+    provider.reset({ sub: "u-12", preferred_username: "first", groups: ["staff"] });
+    const first = await ssoSignIn(hearth);
+    expect(await me(hearth, first.session!)).toMatchObject({ role: "admin" });
+    const again = await ssoSignIn(hearth);
+    expect(await me(hearth, again.session!)).toMatchObject({ role: "admin" });
+    expect(log.join("")).toContain("sso_last_admin_kept");
+    const signIns = await hearth.app.inject({
+      url: "/api/admin/audit?action=user.sso-sign-in",
+      headers: again.session!.headers,
+    });
+    expect(signIns.json().entries[0].details).toMatchObject({ keptLastAdmin: true });
+    const roleChanges = await hearth.app.inject({
+      url: "/api/admin/audit?action=user.role-change",
+      headers: again.session!.headers,
+    });
+    expect(roleChanges.json().entries).toEqual([]);
+
+    // A new account waiting for approval gets its role from the claim, and still waits.
+    provider.reset({ sub: "u-13", preferred_username: "second", groups: ["admins"] });
+    expect((await ssoSignIn(hearth)).location).toBe("/?signInError=ACCOUNT_PENDING");
+    const users = (
+      await hearth.app.inject({ url: "/api/admin/users", headers: again.session!.headers })
+    ).json().users as Array<{ id: string; username: string; role: string; status: string }>;
+    const second = users.find((user) => user.username === "second")!;
+    expect(second).toMatchObject({ role: "admin", status: "pending" });
+    // Approved, it is a second administrator: the first may now be demoted by its claim.
+    await hearth.app.inject({
+      method: "PATCH",
+      url: `/api/admin/users/${second.id}`,
+      headers: again.session!.headers,
+      payload: { status: "active" },
+    });
+    provider.reset({ sub: "u-12", preferred_username: "first", groups: ["staff"] });
+    const demoted = await ssoSignIn(hearth);
+    expect(await me(hearth, demoted.session!)).toMatchObject({ role: "user" });
+  });
+
   it("says SSO is off without issuer and client id, and never logs the client secret", async () => {
     const off = await startWeb({ modelUrl: model.url }, { oidc: { passwordLogin: false } }, dialect);
     open.push(off);
