@@ -68,6 +68,24 @@ describe("loadConfig", () => {
     expect(config.model.allowedOrigins).toEqual(["https://chat.example.com", "https://*.corp.example"]);
   });
 
+  it("reads SSO's groups settings from the environment, and leaves groups and roles alone by default", () => {
+    const defaults = loadConfig({ env: {}, cwd: emptyDir() }).web.oidc;
+    expect([defaults.groupsClaim, defaults.syncGroups, defaults.adminGroups]).toEqual(["groups", false, []]);
+    const config = loadConfig({
+      env: {
+        HEARTH_OIDC_GROUPS_CLAIM: "realm_access.roles",
+        HEARTH_OIDC_SYNC_GROUPS: "true",
+        HEARTH_OIDC_ADMIN_GROUPS: "hearth-admin, /IT/Hearth Admins",
+      },
+      cwd: emptyDir(),
+    }).web.oidc;
+    expect([config.groupsClaim, config.syncGroups, config.adminGroups]).toEqual([
+      "realm_access.roles",
+      true,
+      ["hearth-admin", "/IT/Hearth Admins"],
+    ]);
+  });
+
   it("reads the file named by HEARTH_CONFIG and fails clearly when it is missing", () => {
     const cwd = emptyDir();
     writeFileSync(join(cwd, "other.yaml"), "dataDir: /var/lib/hearth\n");
