@@ -34,7 +34,13 @@ describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
       model: { models: ["tiny-story"] },
       knowledgeAndSearch: true,
       web: {
-        oidc: { issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret },
+        oidc: {
+          issuer: provider.issuer,
+          clientId: provider.clientId,
+          clientSecret: provider.clientSecret,
+          syncGroups: true,
+          adminGroups: ["/Hearth/Admins"],
+        },
       },
     });
     ({ web, url } = stand);
@@ -193,11 +199,21 @@ describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
   });
 
   it("signs in with SSO from the sign-in page's button, back on the page it started from", async () => {
+    // An administrator made the group Finance; the provider says wang.fang is in Keycloak's /Team/Finance.
+    const alice = await signIn(web.app, "alice", "a new password 2");
+    const finance = await web.app.inject({
+      method: "POST",
+      url: "/api/admin/groups",
+      headers: alice.headers,
+      payload: { name: "Finance" },
+    });
+    expect(finance.statusCode).toBe(201);
     provider.reset({
       sub: "kc-7",
       preferred_username: "wang.fang",
       name: "王芳",
       email: "wang.fang@example.cn",
+      groups: ["/Team/Finance", "/Team/Unknown"],
     });
     const browser = await stand.browser({ locale: "en-US" });
     const { page } = browser;
@@ -229,6 +245,17 @@ describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
     await admin.goto(`${url}/admin`);
     const row = admin.locator('tr[data-user="wang.fang"]');
     await expect.poll(() => row.locator(".badge").textContent()).toBe("SSO");
+    // In the group its claim names, and the page says where SSO accounts' groups and roles come from.
+    expect(await row.getByLabel("Finance: wang.fang").isChecked()).toBe(true);
+    await admin
+      .locator("#sso-groups-note")
+      .getByText("Groups of SSO accounts come from the identity provider")
+      .waitFor();
+    await admin
+      .locator("#sso-roles-note")
+      .getByText("Roles of SSO accounts come from the identity provider")
+      .waitFor();
+    await screenshot(admin, "admin-users-sso-sync-en");
   });
 
   it("shows the SSO button and a failed SSO sign-in's error in Chinese", async () => {

@@ -317,6 +317,8 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
   const { t } = useI18n();
   const [users, setUsers] = useState<User[]>([]);
   const [groups, setGroups] = useState<Group[]>([]);
+  /** What single sign-on sets at each SSO account's sign-in (null: SSO is off). */
+  const [ssoSync, setSsoSync] = useState<{ groups: boolean; roles: boolean } | null>(null);
   const [groupName, setGroupName] = useState("");
   const [keysOf, setKeysOf] = useState<User>();
   /** The button that opened the keys panel: focus goes back to it when the panel closes. */
@@ -346,7 +348,11 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
   const shown = pendingOnly ? pendingUsers : users;
   const { error, run } = useAction();
   const load = useCallback(async () => {
-    setUsers((await api<{ users: User[] }>("/api/admin/users")).users);
+    const listed = await api<{ users: User[]; ssoSync?: { groups: boolean; roles: boolean } | null }>(
+      "/api/admin/users",
+    );
+    setUsers(listed.users);
+    setSsoSync(listed.ssoSync ?? null);
     setGroups((await api<{ groups: Group[] }>("/api/admin/groups")).groups);
   }, []);
   useEffect(() => {
@@ -463,6 +469,16 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
       <p role="status" className="users-said">
         {said}
       </p>
+      {ssoSync?.groups && (
+        <p className="muted" id="sso-groups-note">
+          {t.ssoSyncNotes.groups}
+        </p>
+      )}
+      {ssoSync?.roles && (
+        <p className="muted" id="sso-roles-note">
+          {t.ssoSyncNotes.roles}
+        </p>
+      )}
       {/* The row's name and buttons share the first column, pinned at the left, so a phone shows
           the name, the buttons and the Status select together, and the name stays while the group
           columns scroll by. */}

@@ -77,6 +77,13 @@ const en = {
     "This account signs in with single sign-on (SSO): it has no password here. Change your password at your organisation's identity provider.",
   ssoBadge: "SSO",
   ssoBadgeHint: "Signs in with single sign-on",
+  /** Admin → Users while SSO sets groups and/or roles at each sign-in (web.oidc.syncGroups, adminGroups). */
+  ssoSyncNotes: {
+    groups:
+      "Groups of SSO accounts come from the identity provider: each of their sign-ins sets them to the groups its groups claim names, so a change made here lasts until the account's next sign-in. Accounts with passwords keep the groups set here.",
+    roles:
+      "Roles of SSO accounts come from the identity provider: each sign-in makes the account an administrator when its groups claim names an admin group, else a user (the last administrator stays one).",
+  },
   chat: "Chat",
   knowledge: "Knowledge",
   settings: "Settings",
@@ -763,10 +770,15 @@ const en = {
     startsAt: "Show from",
     endsAt: "Show until",
     order: "Order",
+    membersAdded: "Members added",
+    membersRemoved: "Members removed",
+    issuer: "Identity provider",
+    outcome: "Outcome",
+    keptLastAdmin: "Kept as administrator: the last active one",
   } as Record<string, string>,
   auditBooleans: { true: "yes", false: "no" } as Record<string, string>,
   /** Where an audited change came from. */
-  auditVia: { cli: "the hearth command", web: "the web UI" } as Record<string, string>,
+  auditVia: { cli: "the hearth command", web: "the web UI", sso: "single sign-on" } as Record<string, string>,
   /** QUOTA_EXCEEDED with the time its limit resets (details.resetAt), in the reader's time. */
   quotaResets: {
     today: "Your quota is used up; it resets at {time}.",
@@ -1238,6 +1250,12 @@ const zhCN: Messages = {
     "此账号通过单点登录（SSO）登录，在这里没有密码。如需修改密码，请到所在组织的身份提供方修改。",
   ssoBadge: "单点登录",
   ssoBadgeHint: "通过单点登录登录",
+  ssoSyncNotes: {
+    groups:
+      "单点登录账号的用户组来自身份提供方：每次登录都会设为其用户组声明中列出的用户组，因此在这里所做的修改只保持到该账号下次登录。使用密码的账号保留在这里设置的用户组。",
+    roles:
+      "单点登录账号的角色来自身份提供方：每次登录时，用户组声明中列有管理员组的账号成为管理员，否则为普通用户（最后一位管理员仍保留管理员角色）。",
+  },
   chat: "聊天",
   knowledge: "知识库",
   settings: "设置",
@@ -1844,9 +1862,14 @@ const zhCN: Messages = {
     startsAt: "开始显示",
     endsAt: "结束显示",
     order: "顺序",
+    membersAdded: "加入的成员",
+    membersRemoved: "退出的成员",
+    issuer: "身份提供方",
+    outcome: "结果",
+    keptLastAdmin: "保留管理员角色：最后一位在用的管理员",
   },
   auditBooleans: { true: "是", false: "否" },
-  auditVia: { cli: "hearth 命令", web: "网页界面" },
+  auditVia: { cli: "hearth 命令", web: "网页界面", sso: "单点登录" },
   quotaResets: {
     today: "额度已用完，将于 {time} 重置。",
     tomorrow: "额度已用完，将于明天 {time} 重置。",
