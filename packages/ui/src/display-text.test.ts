@@ -440,6 +440,18 @@ describe("admin pages in the reader's language", () => {
     expect(auditDetailsLines(zh, "user.role-change", { from: "user", to: "admin" })).toEqual([
       "角色：普通用户 → 管理员",
     ]);
+    // Set by single sign-on at a sign-in: the change, then where it came from.
+    const issuer = "https://sso.example.cn/realms/team";
+    expect(
+      auditDetailsLines(en, "user.role-change", { from: "admin", to: "user", via: "sso", issuer }),
+    ).toEqual(["Role: Administrator → User", "Via: single sign-on", `Identity provider: ${issuer}`]);
+    expect(
+      auditDetailsLines(zh, "group.members-change", { via: "sso", issuer, membersAdded: ["wang.fang"] }),
+    ).toEqual(["来源：单点登录", `身份提供方：${issuer}`, "加入的成员：wang.fang"]);
+    expect(auditDetailsLines(en, "user.sso-sign-in", { issuer, keptLastAdmin: true })).toEqual([
+      `Identity provider: ${issuer}`,
+      "Kept as the last active administrator: yes",
+    ]);
     // An announcement banner's change: its type in words, its switch as yes or no.
     expect(
       auditDetailsLines(zh, "banner.change", {

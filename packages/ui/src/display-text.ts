@@ -418,8 +418,8 @@ const ITEM_NAMES = ["name", "model", "group", "id", "groupId"];
  * change as `from → to`, a list joined, a role, status or sign-up mode in the reader's words, limits
  * as amounts (`5 requests/min`), group limits a line per group, accounts and groups by name where
  * the entry has their names. A listed object (a group delete's models) is its name with what else
- * it says in brackets. A whole entry that is one change (`user.role-change`: `{from, to}`) is named
- * by its action's field.
+ * it says in brackets. An entry that is one change (`user.role-change`: `{from, to}`, with notes such
+ * as `via`) is named by its action's field.
  */
 export function auditDetailsLines(t: Messages, action: string, details: Record<string, unknown>): string[] {
   const values = auditValueWords(t);
@@ -469,8 +469,11 @@ export function auditDetailsLines(t: Messages, action: string, details: Record<s
   };
   const named = namesForIds(details);
   const changed = /^[\w-]+\.([\w]+)-change$/.exec(action)?.[1];
-  if (changed && isChange(named)) walk({ [changed]: named }, []);
-  else walk(named, []);
+  if (changed && "from" in named && "to" in named) {
+    // The change, then what else the entry says of it (a role set by single sign-on: via, issuer).
+    const { from, to, ...rest } = named;
+    walk({ [changed]: { from, to }, ...rest }, []);
+  } else walk(named, []);
   return lines;
 }
 

@@ -774,7 +774,7 @@ const en = {
     membersRemoved: "Members removed",
     issuer: "Identity provider",
     outcome: "Outcome",
-    keptLastAdmin: "Kept as administrator: the last active one",
+    keptLastAdmin: "Kept as the last active administrator",
   } as Record<string, string>,
   auditBooleans: { true: "yes", false: "no" } as Record<string, string>,
   /** Where an audited change came from. */
@@ -1866,7 +1866,7 @@ const zhCN: Messages = {
     membersRemoved: "退出的成员",
     issuer: "身份提供方",
     outcome: "结果",
-    keptLastAdmin: "保留管理员角色：最后一位在用的管理员",
+    keptLastAdmin: "作为最后一位在用的管理员保留",
   },
   auditBooleans: { true: "是", false: "否" },
   auditVia: { cli: "hearth 命令", web: "网页界面", sso: "单点登录" },
