@@ -5,7 +5,8 @@ import { sensitiveWordsSection } from "./sensitive-words-section.js";
 /**
  * Single sign-on with OpenID Connect (docs/web.md, "Single sign-on"): on when `issuer` and
  * `clientId` are both set. The only outbound calls are to the issuer's discovery document and to
- * the token and JWKS endpoints it names, which must be on the issuer's origin.
+ * the token, JWKS and (for a groups claim the ID token lacks) UserInfo endpoints it names, which
+ * must be on the issuer's origin.
  */
 export const oidcSection = z.strictObject({
   /** The provider's issuer URL; its discovery document is `<issuer>/.well-known/openid-configuration`. */

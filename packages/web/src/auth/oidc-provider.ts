@@ -7,7 +7,8 @@ import { claimValues } from "./oidc-groups.js";
  * The OpenID Connect relying party of the web service: discovery, the code exchange and the ID
  * token's checks, on Node's crypto alone. Its only outbound calls are to the configured issuer's
  * discovery document and to the token and JWKS endpoints it names, which must be on the issuer's
- * origin (the authorization endpoint is only where the browser is sent).
+ * origin, and (for a groups claim the ID token lacks) to its UserInfo endpoint when that is on the
+ * issuer's origin too (the authorization endpoint is only where the browser is sent).
  */
 
 /** What a sign-in needs once it is configured (`issuer` and `clientId` set). */
@@ -18,6 +19,8 @@ export interface OidcSettings {
   scopes: string;
   /** The claim that lists the user's groups (a dotted path for a nested one). */
   groupsClaim: string;
+  /** Whether sign-ins use the groups claim (syncGroups or adminGroups): UserInfo is asked when the ID token lacks it. */
+  readGroups: boolean;
 }
 
 /** The OIDC settings of the configuration, or undefined when single sign-on is off. */
@@ -29,6 +32,7 @@ export function oidcSettings(config: OidcConfig): OidcSettings | undefined {
     ...(config.clientSecret ? { clientSecret: config.clientSecret } : {}),
     scopes: config.scopes,
     groupsClaim: config.groupsClaim,
+    readGroups: config.syncGroups || config.adminGroups.length > 0,
   };
 }
 
@@ -38,6 +42,7 @@ const discoverySchema = z.object({
   authorization_endpoint: z.string(),
   token_endpoint: z.string(),
   jwks_uri: z.string(),
+  userinfo_endpoint: z.string().nullish(),
   token_endpoint_auth_methods_supported: z.array(z.string()).nullish(),
   code_challenge_methods_supported: z.array(z.string()).nullish(),
 });
@@ -49,9 +54,14 @@ export interface Discovery {
   jwksUri: string;
   /** How the client authenticates at the token endpoint. */
   authMethod: "client_secret_basic" | "client_secret_post" | "none";
+  /** The UserInfo endpoint, when discovery names one on the issuer's origin (else it is not called). */
+  userinfoEndpoint?: string;
 }
 
-const tokenResponseSchema = z.object({ id_token: z.string().min(1) });
+const tokenResponseSchema = z.object({
+  id_token: z.string().min(1),
+  access_token: z.string().min(1).nullish(),
+});
 const tokenErrorSchema = z.object({ error: z.string(), error_description: z.string().nullish() });
 const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
 const headerSchema = z.object({ alg: z.string(), kid: z.string().nullish() });
@@ -247,12 +257,22 @@ export class OidcProvider {
         },
       );
     }
+    let userinfoEndpoint: string | undefined;
+    try {
+      // Optional: read only for a groups claim the ID token lacks, and never off the issuer's origin
+      // (Entra ID's is Microsoft Graph's): such an endpoint is left uncalled rather than refused.
+      if (document.userinfo_endpoint)
+        userinfoEndpoint = this.sameOrigin("userinfo_endpoint", document.userinfo_endpoint);
+    } catch {
+      userinfoEndpoint = undefined;
+    }
     const value: Discovery = {
       issuer: document.issuer,
       authorizationEndpoint,
       tokenEndpoint: this.sameOrigin("token_endpoint", document.token_endpoint),
       jwksUri: this.sameOrigin("jwks_uri", document.jwks_uri),
       authMethod,
+      ...(userinfoEndpoint ? { userinfoEndpoint } : {}),
     };
     this.discovery = { value, fetchedAt: Date.now() };
     return value;
@@ -325,11 +345,51 @@ export class OidcProvider {
     }
     const tokens = tokenResponseSchema.safeParse(body);
     if (!tokens.success) throw tokenInvalid("the token endpoint's answer has no id_token");
-    return this.verifyIdToken(tokens.data.id_token, {
+    const claims = await this.verifyIdToken(tokens.data.id_token, {
       nonce: input.nonce,
       now: input.now ?? Date.now(),
       issuer: discovery.issuer,
     });
+    if (
+      this.settings.readGroups &&
+      claims.groups === undefined &&
+      discovery.userinfoEndpoint &&
+      tokens.data.access_token
+    )
+      return {
+        ...claims,
+        ...withGroups(
+          await this.userinfoGroups(discovery.userinfoEndpoint, tokens.data.access_token, claims.subject),
+        ),
+      };
+    return claims;
+  }
+
+  /**
+   * The groups claim of the UserInfo endpoint's answer (OpenID Connect Core 5.3), for an ID token
+   * without it; undefined when the answer lacks it too or is not JSON (a signed UserInfo). The
+   * answer must be for the ID token's subject.
+   */
+  private async userinfoGroups(
+    url: string,
+    accessToken: string,
+    subject: string,
+  ): Promise<string[] | undefined> {
+    const response = await this.call("UserInfo endpoint", url, {
+      headers: { authorization: `Bearer ${accessToken}`, accept: "application/json" },
+    });
+    if (!response.ok)
+      throw new HearthError(
+        "OIDC_PROVIDER_UNAVAILABLE",
+        `The identity provider's UserInfo endpoint (${url}) answered HTTP ${response.status}`,
+        { details: { endpoint: "UserInfo endpoint", status: response.status } },
+      );
+    if (!(response.headers.get("content-type") ?? "").includes("json")) return undefined;
+    const body = await this.json("UserInfo endpoint", url, response);
+    if (!body || typeof body !== "object" || Array.isArray(body)) return undefined;
+    if ((body as Record<string, unknown>).sub !== subject)
+      throw tokenInvalid("the UserInfo endpoint answered for another subject");
+    return claimValues(body as Record<string, unknown>, this.settings.groupsClaim);
   }
 
   /** The JWKS, read again once when a token names a key it lacks (the provider rotated its keys). */

@@ -85,6 +85,7 @@ describe.each(dialects)("single sign-on with OpenID Connect on %s", (dialect) =>
     provider.reset();
     provider.tokenRequests.length = 0;
     provider.authorizeRequests.length = 0;
+    provider.userinfoRequests.length = 0;
   });
   afterAll(async () => {
     await provider.close();
@@ -512,6 +513,47 @@ describe.each(dialects)("single sign-on with OpenID Connect on %s", (dialect) =>
       const signedIn = await ssoSignIn(hearth);
       expect(await groupsOf(hearth, root, signedIn.session!.userId), groupsClaim).toEqual(["hearth-users"]);
     }
+  });
+
+  it("asks the UserInfo endpoint for groups an ID token lacks, only while groups are used", async () => {
+    const hearth = await web({ syncGroups: true });
+    const root = await signUp(hearth.app, "root");
+    await makeGroups(hearth, root, ["Engineering", "Sales"]);
+    provider.reset({ sub: "u-20", preferred_username: "zhao" });
+    provider.behaviour.userinfo = { groups: ["/Engineering"] };
+    const first = await ssoSignIn(hearth);
+    const zhao = first.session!.userId;
+    expect(await groupsOf(hearth, root, zhao)).toEqual(["Engineering"]);
+    // With the access token the token endpoint gave.
+    expect(provider.userinfoRequests).toEqual([expect.stringMatching(/^Bearer [0-9a-f]{32}$/)]);
+    // The ID token's claim wins, and UserInfo is not asked then.
+    provider.behaviour.claims = { ...provider.behaviour.claims, groups: ["Sales"] };
+    await ssoSignIn(hearth);
+    expect(await groupsOf(hearth, root, zhao)).toEqual(["Sales"]);
+    expect(provider.userinfoRequests).toHaveLength(1);
+    // An answer for another subject is refused, and changes nothing.
+    provider.reset({ sub: "u-20", preferred_username: "zhao" });
+    provider.behaviour.userinfo = { sub: "someone-else", groups: ["Engineering"] };
+    expect((await ssoSignIn(hearth)).location).toBe("/?signInError=OIDC_TOKEN_INVALID");
+    expect(await groupsOf(hearth, root, zhao)).toEqual(["Sales"]);
+    // Without groups in use (no syncGroups, no adminGroups), UserInfo is never asked.
+    const plain = await web();
+    provider.reset({ sub: "u-21", preferred_username: "qian" });
+    provider.userinfoRequests.length = 0;
+    expect((await ssoSignIn(plain)).session).toBeDefined();
+    expect(provider.userinfoRequests).toEqual([]);
+  });
+
+  it("never calls a UserInfo endpoint off the issuer's origin: the token without the claim means no groups", async () => {
+    const hearth = await web({ syncGroups: true });
+    const root = await signUp(hearth.app, "root");
+    await makeGroups(hearth, root, ["Engineering"]);
+    provider.reset({ sub: "u-22", preferred_username: "sun" });
+    provider.behaviour.userinfo = "foreign";
+    const signedIn = await ssoSignIn(hearth);
+    expect(signedIn.session).toBeDefined();
+    expect(provider.userinfoRequests).toEqual([]);
+    expect(await groupsOf(hearth, root, signedIn.session!.userId)).toEqual([]);
   });
 
   it("without syncGroups leaves an SSO account's groups as administrators set them", async () => {

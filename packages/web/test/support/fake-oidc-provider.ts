@@ -17,6 +17,11 @@ export interface FakeOidcBehaviour {
   authMethods: string[];
   /** Discovery names a JWKS on another origin. */
   foreignJwks: boolean;
+  /**
+   * What the UserInfo endpoint answers for a valid access token (`sub` is the token's subject unless
+   * given); discovery lists the endpoint. `foreign`: discovery names one on another origin instead.
+   */
+  userinfo: Record<string, unknown> | "foreign";
 }
 
 export interface TokenRequest {
@@ -33,6 +38,8 @@ export interface FakeOidcProvider {
   tokenRequests: TokenRequest[];
   /** Every authorization request's query. */
   authorizeRequests: URLSearchParams[];
+  /** Every UserInfo request's Authorization header. */
+  userinfoRequests: Array<string | undefined>;
   /** Resets the behaviour to a verified user `sub`. */
   reset(claims?: Record<string, unknown>): void;
   close(): Promise<void>;
@@ -47,6 +54,7 @@ function defaults(): FakeOidcBehaviour {
     tokenDown: false,
     authMethods: ["client_secret_basic", "client_secret_post"],
     foreignJwks: false,
+    userinfo: {},
   };
 }
 
@@ -97,6 +105,8 @@ export async function startFakeOidcProvider(
     ],
   };
   const codes = new Map<string, { nonce: string; challenge: string; redirectUri: string }>();
+  /** Access tokens handed out, and the subject each is for. */
+  const accessTokens = new Map<string, string>();
   const provider: FakeOidcProvider = {
     issuer: "",
     clientId,
@@ -104,6 +114,7 @@ export async function startFakeOidcProvider(
     behaviour: defaults(),
     tokenRequests: [],
     authorizeRequests: [],
+    userinfoRequests: [],
     reset(claims) {
       provider.behaviour = defaults();
       if (claims) provider.behaviour.claims = claims;
@@ -132,7 +143,18 @@ export async function startFakeOidcProvider(
         token_endpoint_auth_methods_supported: provider.behaviour.authMethods,
         code_challenge_methods_supported: ["S256"],
         id_token_signing_alg_values_supported: ["RS256", "ES256"],
+        userinfo_endpoint:
+          provider.behaviour.userinfo === "foreign"
+            ? "http://userinfo.example.invalid/oidc/userinfo"
+            : `${provider.issuer}/protocol/openid-connect/userinfo`,
       });
+    if (path === "/protocol/openid-connect/userinfo") {
+      provider.userinfoRequests.push(request.headers.authorization);
+      const subject = accessTokens.get(request.headers.authorization?.replace(/^Bearer /, "") ?? "");
+      if (!subject || provider.behaviour.userinfo === "foreign")
+        return send(response, 401, { error: "invalid_token" });
+      return send(response, 200, { sub: subject, ...provider.behaviour.userinfo });
+    }
     if (path === "/protocol/openid-connect/certs") return send(response, 200, jwks);
     if (path === "/protocol/openid-connect/auth") {
       provider.authorizeRequests.push(url.searchParams);
@@ -185,8 +207,10 @@ export async function startFakeOidcProvider(
         key,
         alg,
       );
+      const accessToken = randomBytes(16).toString("hex");
+      accessTokens.set(accessToken, String(provider.behaviour.claims.sub));
       return send(response, 200, {
-        access_token: "at-1",
+        access_token: accessToken,
         token_type: "Bearer",
         expires_in: 300,
         id_token: idToken,
