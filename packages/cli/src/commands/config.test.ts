@@ -116,6 +116,7 @@ describe("hearth config and the settings administrators change at run time", () 
       HEARTH_OIDC_ISSUER: "https://sso.example.cn/realms/team",
       HEARTH_OIDC_CLIENT_ID: "hearth",
       HEARTH_OIDC_CLIENT_SECRET: "OIDC-CLIENT-SECRET-1",
+      HEARTH_OIDC_ADMIN_GROUPS: "hearth-admin",
     });
     expect(JSON.stringify(shown)).not.toContain("OIDC-CLIENT-SECRET-1");
     expect(shown.web.oidc).toEqual({
@@ -125,6 +126,9 @@ describe("hearth config and the settings administrators change at run time", () 
       scopes: "openid email profile",
       passwordLogin: true,
       mergeByEmail: false,
+      groupsClaim: "groups",
+      syncGroups: false,
+      adminGroups: ["hearth-admin"],
     });
   });
 
