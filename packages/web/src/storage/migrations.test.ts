@@ -407,7 +407,7 @@ async function expectAnnouncementBanners(db: Kysely<Database>): Promise<void> {
     endsAt: null,
   });
   expect(await banners.active("usr_wang")).toEqual([
-    { id: banner.id, text: "维护今晚 22:00", type: "warning", dismissible: true },
+    { id: banner.id, text: "维护今晚 22:00", type: "warning", dismissible: true, revision: 1 },
   ]);
   await banners.dismiss("usr_wang", banner.id);
   expect(await banners.active("usr_wang")).toEqual([]);
