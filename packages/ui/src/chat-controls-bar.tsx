@@ -7,8 +7,9 @@ import {
   isChatControlValue,
 } from "@hearth/contracts/chat-controls";
 import { useEffect, useRef, useState } from "react";
+import { useFoldedEditor } from "./folded-editor.js";
 import { fill, type Messages, useI18n } from "./i18n.js";
-import { ActionError, useAction } from "./use-action.js";
+import { ActionError } from "./use-action.js";
 
 /** Each control's label and hint. */
 function wordsFor(t: Messages, name: ChatControlName): { label: string; hint: string } {
@@ -65,11 +66,9 @@ export function ChatControlsBar(props: {
   onSave(controls: ChatControls): Promise<void>;
 }) {
   const { t } = useI18n();
-  const [open, setOpen] = useState(false);
+  const { open, close, save, error, summary, details } = useFoldedEditor(props.onSave);
   const [draft, setDraft] = useState<Draft>(() => draftOf(props.value));
   const [invalid, setInvalid] = useState<ChatControlName[]>([]);
-  const { error, run } = useAction();
-  const summary = useRef<HTMLElement>(null);
   const first = useRef<HTMLInputElement>(null);
   const { value } = props;
   // Opening it starts from what is stored, the first field focused; closing forgets an unsaved draft.
@@ -79,13 +78,6 @@ export function ChatControlsBar(props: {
     setInvalid([]);
     first.current?.focus();
   }, [open, value]);
-  const close = () => {
-    setOpen(false);
-    summary.current?.focus();
-  };
-  const save = async (controls: ChatControls) => {
-    if (await run(() => props.onSave(controls))) close();
-  };
   const submit = () => {
     const read = readDraft(draft);
     if ("invalid" in read) {
@@ -100,16 +92,7 @@ export function ChatControlsBar(props: {
     .map((name) => fill(t.chatControlValue, { field: wordsFor(t, name).label, value: String(value[name]) }))
     .join(t.chatControlsSeparator);
   return (
-    <details
-      className="chat-controls"
-      open={open}
-      onToggle={(event) => setOpen(event.currentTarget.open)}
-      onKeyDown={(event) => {
-        if (event.key !== "Escape" || !open) return;
-        event.preventDefault();
-        close();
-      }}
-    >
+    <details className="chat-controls" {...details}>
       <summary ref={summary}>
         {fill(t.fieldValue, { field: t.chatControls, value: shown || t.chatControlsDefaults })}
       </summary>

@@ -34,6 +34,7 @@ import {
   groundingWarningText,
 } from "./display-text.js";
 import { focusLost, PAGE_HEADING, usePageTitle } from "./focus.js";
+import { useFoldedEditor } from "./folded-editor.js";
 import { fill, useI18n } from "./i18n.js";
 import { LineIcon } from "./line-icon.js";
 import { forgetKnowledgeBases, liveTurns, readKnowledgeChoice, writeKnowledgeChoice } from "./live-turns.js";
@@ -59,7 +60,7 @@ import {
   showingTemporaryChat,
   TemporaryChatBar,
 } from "./temporary-chat.js";
-import { ActionError, errorCode, useAction } from "./use-action.js";
+import { ActionError, errorCode } from "./use-action.js";
 
 export interface ChatMessage {
   id?: string;
@@ -989,35 +990,17 @@ export function SystemPromptBar(props: {
   onSave(text: string | null): Promise<void>;
 }) {
   const { t } = useI18n();
-  const [open, setOpen] = useState(false);
+  const { open, close, save, error, summary, details } = useFoldedEditor(props.onSave);
   const [draft, setDraft] = useState(props.value ?? "");
-  const { error, run } = useAction();
   const box = useRef<HTMLTextAreaElement>(null);
-  const summary = useRef<HTMLElement>(null);
   // Opening it starts from what is stored, the text box focused; closing forgets an unsaved draft.
   useEffect(() => {
     if (!open) return;
     setDraft(props.value ?? "");
     box.current?.focus();
   }, [open, props.value]);
-  const close = () => {
-    setOpen(false);
-    summary.current?.focus();
-  };
-  const save = async (text: string | null) => {
-    if (await run(() => props.onSave(text))) close();
-  };
   return (
-    <details
-      className="system-prompt"
-      open={open}
-      onToggle={(event) => setOpen(event.currentTarget.open)}
-      onKeyDown={(event) => {
-        if (event.key !== "Escape" || !open) return;
-        event.preventDefault();
-        close();
-      }}
-    >
+    <details className="system-prompt" {...details}>
       <summary ref={summary}>
         {fill(t.fieldValue, { field: t.systemPrompt, value: props.value ?? t.systemPromptNone })}
       </summary>
