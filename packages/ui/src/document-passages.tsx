@@ -1,8 +1,9 @@
 import { useEffect, useState } from "react";
 import { api } from "./api.js";
 import { fill, useI18n } from "./i18n.js";
+import { MarkedText } from "./marked-text.js";
 import { ModalDialog } from "./modal-dialog.js";
-import { type Found, passagesHolding } from "./passage-find.js";
+import { passagesHolding } from "./passage-find.js";
 import type { Passage } from "./source-text.js";
 import { ActionError } from "./use-action.js";
 
@@ -15,18 +16,6 @@ interface DocumentPassage extends Passage {
 
 /** How many passages are shown at first, and added by each Show more (a long PDF has thousands). */
 const PAGE_SIZE = 100;
-
-/** A passage's text with what was looked for marked. */
-function Marked({ text, found }: { text: string; found: Found[] }) {
-  const parts = [];
-  let at = 0;
-  for (const { start, end } of found) {
-    parts.push(text.slice(at, start), <mark key={start}>{text.slice(start, end)}</mark>);
-    at = end;
-  }
-  parts.push(text.slice(at));
-  return <>{parts}</>;
-}
 
 /**
  * A document's passages as it was indexed (RAGFlow's and Dify's chunk view): each in order with its
@@ -110,7 +99,7 @@ export function DocumentPassages(props: {
                   </span>
                 </div>
                 <p className="retrieval-text">
-                  <Marked text={passage.text} found={found} />
+                  <MarkedText text={passage.text} ranges={found} />
                 </p>
               </li>
             ))}

@@ -1,10 +1,6 @@
 /** Finding text among a document's passages, for its passages dialog (pure: unit-tested). */
 
-/** Where a text holds what is looked for: its ranges, as [start, end) offsets into the text. */
-export interface Found {
-  start: number;
-  end: number;
-}
+import type { TextRange } from "./marked-text.js";
 
 /**
  * A text with its full-width Latin letters, digits and signs (ＡＢＣ１２３, a Chinese keyboard's) and
@@ -22,14 +18,14 @@ function halfWidth(text: string): string {
  * `text` itself: a letter whose lower case is longer (İ) makes the lower-cased text's offsets wrong
  * for it, so such a text is searched with its case as written.
  */
-export function findAll(text: string, needle: string): Found[] {
+export function findAll(text: string, needle: string): TextRange[] {
   const wanted = halfWidth(needle).trim();
   if (!wanted) return [];
   const narrow = halfWidth(text);
   const lowered = narrow.toLowerCase();
   const [haystack, sought] =
     lowered.length === narrow.length ? [lowered, wanted.toLowerCase()] : [narrow, wanted];
-  const found: Found[] = [];
+  const found: TextRange[] = [];
   for (let at = haystack.indexOf(sought); at !== -1; at = haystack.indexOf(sought, at + sought.length))
     found.push({ start: at, end: at + sought.length });
   return found;
@@ -39,7 +35,7 @@ export function findAll(text: string, needle: string): Found[] {
 export function passagesHolding<P extends { text: string }>(
   passages: readonly P[],
   needle: string,
-): Array<{ passage: P; found: Found[] }> {
+): Array<{ passage: P; found: TextRange[] }> {
   if (!needle.trim()) return passages.map((passage) => ({ passage, found: [] }));
   return passages
     .map((passage) => ({ passage, found: findAll(passage.text, needle) }))

@@ -3,6 +3,7 @@ import { type FormEvent, type MouseEvent, useEffect, useRef, useState } from "re
 import { api, type Citation } from "./api.js";
 import { citationLabels } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
+import { MarkedText } from "./marked-text.js";
 import { queryMatches } from "./query-highlight.js";
 import { SourceView } from "./source-view.js";
 import { ActionError } from "./use-action.js";
@@ -40,18 +41,6 @@ function citationOf(passage: Passage, rank: number): Citation {
     url: passage.page ? `${file}#page=${passage.page}` : file,
     snippet: passage.text,
   };
-}
-
-/** A passage's text with the question's words marked. */
-function Marked({ text, query }: { text: string; query: string }) {
-  const parts = [];
-  let at = 0;
-  for (const { start, end } of queryMatches(text, query)) {
-    parts.push(text.slice(at, start), <mark key={start}>{text.slice(start, end)}</mark>);
-    at = end;
-  }
-  parts.push(text.slice(at));
-  return <>{parts}</>;
 }
 
 /**
@@ -167,7 +156,7 @@ export function RetrievalTest({ knowledgeBaseId }: { knowledgeBaseId: string }) 
                   </span>
                 </div>
                 <p className="retrieval-text">
-                  <Marked text={passage.text} query={answer.query} />
+                  <MarkedText text={passage.text} ranges={queryMatches(passage.text, answer.query)} />
                 </p>
               </li>
             );

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useConversationStand } from "../../test/support/conversation-stand.js";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
 import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
@@ -14,23 +15,13 @@ interface Controls {
 const DEFAULTS: Controls = { temperature: null, topP: null, maxTokens: null, seed: null };
 
 describe.each(dialects)("chat controls on %s", (dialect) => {
+  const stand = useConversationStand(dialect);
   let model: FakeModelService;
   let web: WebHarness;
   let url: string;
   let alice: Session;
   let bob: Session;
-
-  beforeAll(async () => {
-    model = await startFakeModelService({ models: ["tiny-story"] });
-    web = await startWeb({ modelUrl: model.url }, {}, dialect);
-    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    alice = await signUp(web.app, "alice");
-    bob = await signUp(web.app, "bob");
-  });
-  afterAll(async () => {
-    await web?.close();
-    await model?.close();
-  });
+  beforeAll(() => void ({ model, web, url, alice, bob } = stand));
 
   const inject = (session: Session, method: "GET" | "POST" | "PATCH", path: string, payload?: unknown) =>
     web.app.inject({

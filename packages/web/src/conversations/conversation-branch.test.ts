@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
-import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useConversationStand } from "../../test/support/conversation-stand.js";
+import type { FakeModelService } from "../../test/support/fake-model-service.js";
+import type { Session } from "../../test/support/web-client.js";
+import { dialects, type WebHarness } from "../../test/support/web-harness.js";
 
 interface Message {
   seq: number;
@@ -26,23 +27,13 @@ interface Conversation {
  * branched from is left as it was, and the branch goes on on its own.
  */
 describe.each(dialects)("branching a conversation on %s", (dialect) => {
+  const stand = useConversationStand(dialect);
   let model: FakeModelService;
   let web: WebHarness;
   let url: string;
   let alice: Session;
   let bob: Session;
-
-  beforeAll(async () => {
-    model = await startFakeModelService({ models: ["tiny-story"] });
-    web = await startWeb({ modelUrl: model.url }, {}, dialect);
-    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    alice = await signUp(web.app, "alice");
-    bob = await signUp(web.app, "bob");
-  });
-  afterAll(async () => {
-    await web?.close();
-    await model?.close();
-  });
+  beforeAll(() => void ({ model, web, url, alice, bob } = stand));
 
   const create = async (payload: Record<string, unknown> = {}) =>
     (
@@ -50,15 +41,7 @@ describe.each(dialects)("branching a conversation on %s", (dialect) => {
         await web.app.inject({ method: "POST", url: "/api/conversations", headers: alice.headers, payload })
       ).json() as { id: string }
     ).id;
-  const send = async (id: string, content: string) => {
-    const response = await fetch(`${url}/api/conversations/${id}/messages`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...alice.headers },
-      body: JSON.stringify({ model: "tiny-story", content }),
-    });
-    expect(response.status).toBe(200);
-    return parseSse(await response.text());
-  };
+  const send = (id: string, content: string) => stand.turn(id, "messages", { content });
   const read = async (id: string, session: Session = alice) =>
     (
       await web.app.inject({ url: `/api/conversations/${id}`, headers: session.headers })

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
-import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useConversationStand } from "../../test/support/conversation-stand.js";
+import type { FakeModelService } from "../../test/support/fake-model-service.js";
+import { type Session, signUp } from "../../test/support/web-client.js";
+import { dialects, type WebHarness } from "../../test/support/web-harness.js";
 import { ConversationStore, MAX_STORED_VERSIONS } from "./conversation-store.js";
 
 interface Message {
@@ -20,23 +21,13 @@ interface Message {
  * exported, shared and searched.
  */
 describe.each(dialects)("message versions on %s", (dialect) => {
+  const stand = useConversationStand(dialect);
   let model: FakeModelService;
   let web: WebHarness;
   let url: string;
   let alice: Session;
   let bob: Session;
-
-  beforeAll(async () => {
-    model = await startFakeModelService({ models: ["tiny-story"] });
-    web = await startWeb({ modelUrl: model.url }, {}, dialect);
-    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    alice = await signUp(web.app, "alice");
-    bob = await signUp(web.app, "bob");
-  });
-  afterAll(async () => {
-    await web?.close();
-    await model?.close();
-  });
+  beforeAll(() => void ({ model, web, url, alice, bob } = stand));
 
   const create = async (session: Session = alice) =>
     (
@@ -49,24 +40,8 @@ describe.each(dialects)("message versions on %s", (dialect) => {
         })
       ).json() as { id: string }
     ).id;
-  const send = async (id: string, payload: Record<string, unknown>) => {
-    const response = await fetch(`${url}/api/conversations/${id}/messages`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...alice.headers },
-      body: JSON.stringify({ model: "tiny-story", ...payload }),
-    });
-    expect(response.status).toBe(200);
-    return parseSse(await response.text());
-  };
-  const regenerate = async (id: string) => {
-    const response = await fetch(`${url}/api/conversations/${id}/regenerate`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...alice.headers },
-      body: JSON.stringify({ model: "tiny-story" }),
-    });
-    expect(response.status).toBe(200);
-    return parseSse(await response.text());
-  };
+  const send = (id: string, payload: Record<string, unknown>) => stand.turn(id, "messages", payload);
+  const regenerate = (id: string) => stand.turn(id, "regenerate");
   const messages = async (id: string, session: Session = alice) =>
     (
       (await web.app.inject({ url: `/api/conversations/${id}`, headers: session.headers })).json() as {

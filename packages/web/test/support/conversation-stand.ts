@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, expect } from "vitest";
+import { type FakeModelService, startFakeModelService } from "./fake-model-service.js";
+import { parseSse, type Session, signUp } from "./web-client.js";
+import { type Dialect, startWeb, type WebHarness } from "./web-harness.js";
+
+/**
+ * What a conversation test runs against: a web service on `dialect` listening on a port (turns
+ * stream over HTTP), the fake model service (`tiny-story`) behind it, and two users, alice and bob.
+ * Started before the file's tests and closed after them; its fields are set once started.
+ */
+export interface ConversationStand {
+  model: FakeModelService;
+  web: WebHarness;
+  url: string;
+  alice: Session;
+  bob: Session;
+  /** A turn of alice's streamed to its end (`messages` or `regenerate`, model tiny-story unless given): its SSE parts. */
+  turn(
+    id: string,
+    path: "messages" | "regenerate",
+    payload?: Record<string, unknown>,
+  ): Promise<Array<Record<string, unknown>>>;
+}
+
+export function useConversationStand(dialect: Dialect): ConversationStand {
+  const stand = {} as ConversationStand;
+  beforeAll(async () => {
+    stand.model = await startFakeModelService({ models: ["tiny-story"] });
+    stand.web = await startWeb({ modelUrl: stand.model.url }, {}, dialect);
+    stand.url = await stand.web.app.listen({ host: "127.0.0.1", port: 0 });
+    stand.alice = await signUp(stand.web.app, "alice");
+    stand.bob = await signUp(stand.web.app, "bob");
+  });
+  afterAll(async () => {
+    await stand.web?.close();
+    await stand.model?.close();
+  });
+  stand.turn = async (id, path, payload = {}) => {
+    const response = await fetch(`${stand.url}/api/conversations/${id}/${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...stand.alice.headers },
+      body: JSON.stringify({ model: "tiny-story", ...payload }),
+    });
+    expect(response.status).toBe(200);
+    return parseSse(await response.text());
+  };
+  return stand;
+}
