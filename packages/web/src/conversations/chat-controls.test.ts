@@ -21,7 +21,9 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
   let url: string;
   let alice: Session;
   let bob: Session;
-  beforeAll(() => void ({ model, web, url, alice, bob } = stand));
+  beforeAll(() => {
+    ({ model, web, url, alice, bob } = stand);
+  });
 
   const inject = (session: Session, method: "GET" | "POST" | "PATCH", path: string, payload?: unknown) =>
     web.app.inject({

@@ -33,7 +33,9 @@ describe.each(dialects)("branching a conversation on %s", (dialect) => {
   let url: string;
   let alice: Session;
   let bob: Session;
-  beforeAll(() => void ({ model, web, url, alice, bob } = stand));
+  beforeAll(() => {
+    ({ model, web, url, alice, bob } = stand);
+  });
 
   const create = async (payload: Record<string, unknown> = {}) =>
     (

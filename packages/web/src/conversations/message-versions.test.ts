@@ -27,7 +27,9 @@ describe.each(dialects)("message versions on %s", (dialect) => {
   let url: string;
   let alice: Session;
   let bob: Session;
-  beforeAll(() => void ({ model, web, url, alice, bob } = stand));
+  beforeAll(() => {
+    ({ model, web, url, alice, bob } = stand);
+  });
 
   const create = async (session: Session = alice) =>
     (
