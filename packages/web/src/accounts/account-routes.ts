@@ -67,7 +67,7 @@ export async function startSession(
  * Whether user name and password sign in here: always without single sign-on; with it, unless
  * web.oidc.passwordLogin is false (then administrators still may, for when the provider is down).
  */
-export function passwordLoginOpen(config: HearthConfig): boolean {
+function passwordLoginOpen(config: HearthConfig): boolean {
   return !oidcSettings(config.web.oidc) || config.web.oidc.passwordLogin;
 }
 

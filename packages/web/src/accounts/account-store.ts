@@ -63,6 +63,20 @@ export function checkPassword(password: string): void {
 type Reader = Pick<WebDatabase, "selectFrom">;
 
 /**
+ * How many active administrators there are: a change that would take the last one's role or
+ * status is refused (an administrator's change, LAST_ADMIN) or left undone (an SSO sign-in's).
+ */
+export async function activeAdminCount(db: Reader): Promise<number> {
+  const admins = await db
+    .selectFrom("users")
+    .select((eb) => eb.fn.countAll<number>().as("count"))
+    .where("role", "=", "admin")
+    .where("status", "=", "active")
+    .executeTakeFirstOrThrow();
+  return Number(admins.count);
+}
+
+/**
  * The account a typed user name means: the one spelled exactly so, else the one whose folded
  * name matches (see foldName). The exact match first keeps accounts reachable that an older
  * release let differ from another only in case (migration 0005 left those without a folded name).

@@ -21,7 +21,13 @@ import {
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { credentials } from "../accounts/account-routes.js";
-import { createUser, listApiKeys, revokeApiKey, setPassword } from "../accounts/account-store.js";
+import {
+  activeAdminCount,
+  createUser,
+  listApiKeys,
+  revokeApiKey,
+  setPassword,
+} from "../accounts/account-store.js";
 import { histogramQuantile } from "../alerts/alert-rules.js";
 import { ALERT_METRICS } from "../alerts/alert-thresholds.js";
 import { audit } from "../audit/audit-log.js";
@@ -158,13 +164,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       .executeTakeFirst();
     if (!target) throw new HearthError("USER_NOT_FOUND", "No such user");
     if (target.role !== "admin" || target.status !== "active") return;
-    const admins = await db
-      .selectFrom("users")
-      .select((eb) => eb.fn.countAll<number>().as("count"))
-      .where("role", "=", "admin")
-      .where("status", "=", "active")
-      .executeTakeFirstOrThrow();
-    if (Number(admins.count) <= 1) throw new HearthError("LAST_ADMIN", "This is the last administrator");
+    if ((await activeAdminCount(db)) <= 1)
+      throw new HearthError("LAST_ADMIN", "This is the last administrator");
   };
 
   app.patch("/api/admin/users/:id", admin, async (request) => {

@@ -37,7 +37,7 @@ export interface AssistantSettings {
   temperature: number | null;
 }
 
-export function assistantNotFound(): HearthError {
+function assistantNotFound(): HearthError {
   return new HearthError("ASSISTANT_NOT_FOUND", "No such assistant");
 }
 

@@ -1,5 +1,4 @@
 import type { CurrentUser } from "../accounts/account-store.js";
-import type { ModelAccess } from "../models/model-access.js";
 import type { AssistantSettings, AssistantStore } from "./assistant-store.js";
 
 /** What a turn takes from an assistant, under the rights of the user who uses it. */
@@ -15,16 +14,16 @@ export interface AssistantUse extends AssistantSettings {
 
 /**
  * An assistant as `user` may use it, never with more than their own rights: ASSISTANT_NOT_FOUND
- * unless it is theirs, shared with one of their groups or public; MODEL_NOT_ALLOWED when its base
- * model is one their groups may not use; only the knowledge bases they may read are searched.
+ * unless it is theirs, shared with one of their groups or public; only the knowledge bases they may
+ * read are searched. Its base model is the request's model then, held to the user's model access as
+ * any request's is (the caller's check).
  */
 export async function useAssistant(
-  deps: { assistants: AssistantStore; modelAccess: ModelAccess },
+  deps: { assistants: AssistantStore },
   user: CurrentUser,
   assistantId: string,
 ): Promise<AssistantUse> {
   const settings = await deps.assistants.settingsFor(user, assistantId);
-  await deps.modelAccess.assertAllowed(user, settings.model);
   const { readable, unreadable } = await deps.assistants.splitReadable(user, settings.knowledgeBaseIds);
   return { ...settings, knowledgeBaseIds: readable, unreadableKnowledgeBaseIds: unreadable };
 }

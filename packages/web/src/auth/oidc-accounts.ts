@@ -20,7 +20,7 @@ export interface SsoAccount {
  * name (white space as "_"), the email address, the address's local part, each cut to 64
  * characters and kept only when it fits the user-name rule; last, one made of the subject.
  */
-export function usernameCandidates(claims: IdentityClaims): string[] {
+function usernameCandidates(claims: IdentityClaims): string[] {
   const raw = [
     claims.preferredUsername,
     claims.name?.trim().replace(/\s+/gu, "_"),

@@ -1,5 +1,6 @@
 import { foldName } from "@hearth/contracts";
 import type { FastifyBaseLogger } from "fastify";
+import { activeAdminCount } from "../accounts/account-store.js";
 import { audit } from "../audit/audit-log.js";
 import type { WebDatabase } from "../storage/open-database.js";
 
@@ -35,7 +36,7 @@ export function claimValues(payload: Record<string, unknown>, claim: string): st
  * The folded names a claim's value matches: the value itself; a Keycloak group path (`/HR/Leave`)
  * by its path without the leading slash (`HR/Leave`) and by its last segment (`Leave`).
  */
-export function namesOfClaimValue(value: string): string[] {
+function namesOfClaimValue(value: string): string[] {
   const trimmed = value.trim();
   if (!trimmed) return [];
   if (!trimmed.startsWith("/")) return [foldName(trimmed)];
@@ -45,7 +46,7 @@ export function namesOfClaimValue(value: string): string[] {
 }
 
 /** Every folded name the claim's values match. */
-export function claimNames(values: readonly string[]): Set<string> {
+function claimNames(values: readonly string[]): Set<string> {
   return new Set(values.flatMap(namesOfClaimValue));
 }
 
@@ -54,7 +55,7 @@ export function claimNames(values: readonly string[]): Set<string> {
  * by that whole path, a configured name (`hearth-admin`) as Hearth groups are matched (a value, or
  * a path's last segment), without regard to case or width.
  */
-export function isAdminClaim(values: readonly string[], adminGroups: readonly string[]): boolean {
+function isAdminClaim(values: readonly string[], adminGroups: readonly string[]): boolean {
   const names = claimNames(values);
   const paths = new Set(values.map((value) => foldName(value.trim().replace(/^\/+/, ""))));
   return adminGroups.some((group) => {
@@ -161,13 +162,7 @@ export async function applySsoAccess(
       if (role !== user.role) {
         let lastAdmin = false;
         if (role === "user" && user.status === "active") {
-          const admins = await trx
-            .selectFrom("users")
-            .select((eb) => eb.fn.countAll<number>().as("count"))
-            .where("role", "=", "admin")
-            .where("status", "=", "active")
-            .executeTakeFirstOrThrow();
-          lastAdmin = Number(admins.count) <= 1;
+          lastAdmin = (await activeAdminCount(trx)) <= 1;
         }
         if (lastAdmin) {
           outcome.keptLastAdmin = true;

@@ -105,7 +105,7 @@ const ALGORITHMS: Record<string, { hash: string; kty: "RSA" | "EC"; pss?: boolea
 };
 
 /** Clocks of Hearth and the provider may differ this much (exp, iat). */
-export const CLOCK_SKEW_SECONDS = 60;
+const CLOCK_SKEW_SECONDS = 60;
 const FETCH_TIMEOUT_MS = 10_000;
 const DISCOVERY_TTL_MS = 60 * 60_000;
 
@@ -392,7 +392,6 @@ export class OidcProvider {
     return claimValues(body as Record<string, unknown>, this.settings.groupsClaim);
   }
 
-  /** The JWKS, read again once when a token names a key it lacks (the provider rotated its keys). */
   /** The provider's key set, read from its JWKS endpoint again (a key it rotated in is then known). */
   private async loadKeys(): Promise<Array<Record<string, unknown>>> {
     const { jwksUri } = await this.discover();

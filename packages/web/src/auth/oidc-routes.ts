@@ -12,7 +12,7 @@ import { applySsoAccess } from "./oidc-groups.js";
 import { OidcProvider, oidcSettings, randomToken } from "./oidc-provider.js";
 
 /** The pending sign-in's cookie: state, nonce and PKCE verifier, for 10 minutes. */
-export const OIDC_COOKIE = "hearth_oidc";
+const OIDC_COOKIE = "hearth_oidc";
 const PENDING_SECONDS = 600;
 export const OIDC_CALLBACK_PATH = "/api/auth/oidc/callback";
 

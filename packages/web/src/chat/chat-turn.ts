@@ -84,7 +84,7 @@ export interface ChatTurnInput {
  * known) is left out too: the model service refuses such a max_tokens (CONTEXT_OVERFLOW), and
  * without one the answer runs to the room the prompt leaves, all that cap could have given.
  */
-export function modelParameters(controls: Partial<ChatControls> | undefined, contextTokens?: number) {
+function modelParameters(controls: Partial<ChatControls> | undefined, contextTokens?: number) {
   const maxTokens = controls?.maxTokens;
   const capped = typeof maxTokens === "number" && (contextTokens === undefined || maxTokens < contextTokens);
   return {

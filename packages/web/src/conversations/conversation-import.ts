@@ -152,7 +152,7 @@ function siteCitation(citation: Citation): Citation {
  * A Hearth message's status as imported: a user message is done; an answer that failed, or was
  * being written when exported, is an interrupted one here; one the file gives no status is done.
  */
-function importedStatus(
+export function importedStatus(
   role: "user" | "assistant",
   status: "done" | "streaming" | "stopped" | "interrupted" | "error" | null | undefined,
 ): MessageToStore["status"] {

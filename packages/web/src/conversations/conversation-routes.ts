@@ -22,7 +22,7 @@ import {
   exportQuerySchema,
 } from "./conversation-export.js";
 import type { ConversationFiles } from "./conversation-files.js";
-import { importConversations, storeConversation } from "./conversation-import.js";
+import { importConversations, importedStatus, storeConversation } from "./conversation-import.js";
 import {
   isBeingWritten,
   type StoredConversation,
@@ -497,18 +497,12 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         reasoning: message.reasoning,
         model: message.model,
         // A failed answer is kept as an interrupted one (its text so far), as an import keeps it.
-        status:
-          message.status === "error" ? "interrupted" : (message.status as "done" | "stopped" | "interrupted"),
+        status: importedStatus(message.role, message.status),
         citations: message.citations,
         // Written now: the branch is the user's latest chat.
         createdAt: null,
       })),
-      controls: {
-        temperature: source.temperature,
-        topP: source.topP,
-        maxTokens: source.maxTokens,
-        seed: source.seed,
-      },
+      controls: controlsGiven(source),
       ...(source.assistant
         ? {
             assistant: {

@@ -649,7 +649,7 @@ export class ConversationStore {
   async update(userId: string, id: string, changes: ConversationChanges): Promise<StoredConversation> {
     const current = await this.get(userId, id);
     const { title, systemPrompt, pinned, folderId, archived } = changes;
-    const controls = Object.entries(changes.controls ?? {}).filter(([, value]) => value !== undefined);
+    const controls = controlColumns(changes.controls ?? {});
     const keeping = changes.temporary === false && current.temporary;
     const edited = title !== undefined || systemPrompt !== undefined;
     const archiving = archived !== undefined && archived !== (current.archivedAt !== null);
@@ -665,7 +665,7 @@ export class ConversationStore {
       folderId === undefined &&
       !archiving &&
       !keeping &&
-      controls.length === 0
+      Object.keys(controls).length === 0
     )
       return current;
     if (folderId) await this.assertOwnFolder(userId, folderId);
@@ -679,7 +679,7 @@ export class ConversationStore {
         ...(folderId !== undefined ? { folder_id: folderId } : {}),
         ...(archiving ? { archived_at: archived ? now : null } : {}),
         ...(keeping ? { temporary: 0 } : {}),
-        ...controlColumns(changes.controls ?? {}),
+        ...controls,
         ...(edited ? { updated_at: now } : {}),
       })
       .where("id", "=", id)
