@@ -163,31 +163,58 @@ export class AssistantStore {
    * and the public ones. `all` (administrators only: the route checks): every user's.
    */
   async list(reader: CurrentUser, options: { all?: boolean } = {}): Promise<Assistant[]> {
-    let query = this.db.selectFrom("assistants").selectAll();
-    if (!options.all)
-      query = query.where((eb) =>
-        eb.or([
-          eb("owner_id", "=", reader.id),
-          eb("visibility", "=", "public"),
-          ...(reader.groupIds.length > 0
-            ? [
-                eb.and([
-                  eb("visibility", "=", "shared"),
-                  eb(
-                    "id",
-                    "in",
-                    eb
-                      .selectFrom("assistant_shares")
-                      .select("assistant_id")
-                      .where("group_id", "in", reader.groupIds),
-                  ),
-                ]),
-              ]
-            : []),
-        ]),
-      );
-    const rows = await query.orderBy("name_folded").orderBy("id").execute();
+    const rows = await this.usable(reader, options.all)
+      .selectAll()
+      .orderBy("name_folded")
+      .orderBy("id")
+      .execute();
     return Promise.all(rows.map((row) => this.toAssistant(row, reader)));
+  }
+
+  /**
+   * The assistants the reader may use as models of the public API (`assistant:<id>`), with their
+   * base model, owner's name and creation time: one query, none of what `list` builds for a page.
+   */
+  async asModels(reader: CurrentUser) {
+    const rows = await this.usable(reader)
+      .innerJoin("users", "users.id", "assistants.owner_id")
+      .select(["assistants.id", "assistants.model", "assistants.created_at", "users.username"])
+      .orderBy("assistants.name_folded")
+      .orderBy("assistants.id")
+      .execute();
+    return rows.map((row) => ({
+      apiModel: `${ASSISTANT_MODEL_PREFIX}${row.id}`,
+      model: row.model,
+      owner: row.username,
+      createdAt: row.created_at,
+    }));
+  }
+
+  /** The assistants the reader may use (see list), or with `all` every one. */
+  private usable(reader: CurrentUser, all = false) {
+    const query = this.db.selectFrom("assistants");
+    if (all) return query;
+    return query.where((eb) =>
+      eb.or([
+        eb("assistants.owner_id", "=", reader.id),
+        eb("assistants.visibility", "=", "public"),
+        ...(reader.groupIds.length > 0
+          ? [
+              eb.and([
+                eb("assistants.visibility", "=", "shared"),
+                eb(
+                  "assistants.id",
+                  "in",
+                  eb
+                    .selectFrom("assistant_shares")
+                    .select("assistant_id")
+                    .where("group_id", "in", reader.groupIds),
+                ),
+              ]),
+            ]
+          : []),
+      ]),
+    );
   }
 
   /**

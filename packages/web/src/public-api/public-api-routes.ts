@@ -254,12 +254,12 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
    */
   const assistantEntries = async (user: ReturnType<typeof currentUser>) => {
     const rules = await deps.modelAccess.rules();
-    return (await deps.assistants.list(user))
+    return (await deps.assistants.asModels(user))
       .filter((assistant) => deps.modelAccess.allowedWith(rules, user, assistant.model))
       .map((assistant) =>
         modelEntry({
           id: assistant.apiModel,
-          ownedBy: assistant.owner.username,
+          ownedBy: assistant.owner,
           created: Math.floor(Date.parse(assistant.createdAt) / 1000),
         }),
       );
