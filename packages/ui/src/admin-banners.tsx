@@ -25,14 +25,14 @@ interface Draft {
 const EMPTY: Draft = { text: "", type: "info", dismissible: true, startsAt: "", endsAt: "" };
 
 /** An ISO time as a datetime-local field shows it, in this browser's time zone. */
-export function localFieldTime(iso: string | null): string {
+function localFieldTime(iso: string | null): string {
   if (!iso) return "";
   const date = new Date(iso);
   return new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 }
 
 /** A datetime-local field's value (this browser's time zone) as the API takes it; null for none. */
-export function isoFromLocalField(value: string): string | null {
+function isoFromLocalField(value: string): string | null {
   return value ? new Date(value).toISOString() : null;
 }
 

@@ -4,7 +4,7 @@ import { api } from "./api.js";
 import { fill, useI18n } from "./i18n.js";
 
 /** How often the page asks for the banners while it is shown (besides on each navigation). */
-export const BANNER_REFRESH_MS = 60_000;
+const BANNER_REFRESH_MS = 60_000;
 
 /**
  * A banner's text: plain text and http(s) links, each a text node (never HTML), so a banner cannot

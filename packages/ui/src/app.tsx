@@ -319,7 +319,8 @@ export function App() {
       />
     );
   else if (path.startsWith("/s/")) page = <SharePage shareId={path.slice(3)} />;
-  else if (path.startsWith("/knowledge")) page = <KnowledgePage admin={user.role === "admin"} />;
+  else if (path.startsWith("/knowledge"))
+    page = <KnowledgePage admin={user.role === "admin"} models={models} />;
   else if (path.startsWith("/archived")) page = <ArchivedPage />;
   else if (path.startsWith("/assistants"))
     page = <AssistantsPage models={models} admin={user.role === "admin"} />;

@@ -1,5 +1,7 @@
+import { textLength } from "@hearth/contracts/text-length";
 import { useEffect, useState } from "react";
 import { api } from "./api.js";
+import { numberText } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
 import { MarkedText } from "./marked-text.js";
 import { ModalDialog } from "./modal-dialog.js";
@@ -51,7 +53,6 @@ export function DocumentPassages(props: {
   }, [knowledgeBaseId, document.id]);
 
   const holding = passages ? passagesHolding(passages, needle) : [];
-  const format = new Intl.NumberFormat(t.dateLocale);
   return (
     <ModalDialog
       className="source-view document-passages"
@@ -76,10 +77,10 @@ export function DocumentPassages(props: {
           <p role="status" className="muted">
             {needle.trim()
               ? fill(t.passagesHolding, {
-                  n: format.format(holding.length),
-                  total: format.format(passages.length),
+                  n: numberText(t, holding.length),
+                  total: numberText(t, passages.length),
                 })
-              : fill(t.passageCount, { n: format.format(passages.length) })}
+              : fill(t.passageCount, { n: numberText(t, passages.length) })}
           </p>
           {/* Scrolls on its own (a keyboard user scrolls it once it has focus). */}
           {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region is reached by keyboard */}
@@ -95,7 +96,7 @@ export function DocumentPassages(props: {
                     <span className="muted">{passage.headingPath.join(" › ")}</span>
                   )}
                   <span className="badge">
-                    {fill(t.passageLength, { n: format.format(Array.from(passage.text).length) })}
+                    {fill(t.passageLength, { n: numberText(t, textLength(passage.text)) })}
                   </span>
                 </div>
                 <p className="retrieval-text">
@@ -106,7 +107,7 @@ export function DocumentPassages(props: {
           </ol>
           {holding.length > shown && (
             <button type="button" onClick={() => setShown((n) => n + PAGE_SIZE)}>
-              {fill(t.showMorePassages, { n: format.format(holding.length - shown) })}
+              {fill(t.showMorePassages, { n: numberText(t, holding.length - shown) })}
             </button>
           )}
         </>

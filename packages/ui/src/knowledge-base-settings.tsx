@@ -1,5 +1,5 @@
 import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "@hearth/contracts/knowledge-base-name";
-import { type FormEvent, useEffect, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { api, type ModelsAnswer } from "./api.js";
 import { fill, useI18n } from "./i18n.js";
 
@@ -19,7 +19,7 @@ const OVERLAP_TOKENS = { min: 0, max: 4096 };
 const DESCRIPTION_MAX_CHARS = 4000;
 
 /** The fields of a settings change that differ from the base as it is; empty when none does. */
-export function settingsChange(
+function settingsChange(
   base: KnowledgeBaseSettings,
   form: {
     name: string;
@@ -45,7 +45,7 @@ export function settingsChange(
 }
 
 /** Whether a change makes the knowledge service index every document of the base again. */
-export function reindexes(change: Record<string, unknown>): boolean {
+function reindexes(change: Record<string, unknown>): boolean {
   return "embeddingModel" in change || "chunking" in change;
 }
 
@@ -60,6 +60,8 @@ export function KnowledgeBaseSettingsForm(props: {
   /** How many documents the base holds now (the page's list, newer than the base's own count). */
   documentCount: number;
   admin: boolean;
+  /** The models the user may use, as the app read them (undefined while it reads them). */
+  models: ModelsAnswer | undefined;
   run(action: () => Promise<unknown>): Promise<boolean>;
   onSaved(notice: string): Promise<unknown>;
 }) {
@@ -71,21 +73,11 @@ export function KnowledgeBaseSettingsForm(props: {
   const [maxTokens, setMaxTokens] = useState(String(base.chunking?.maxTokens ?? ""));
   const [overlapTokens, setOverlapTokens] = useState(String(base.chunking?.overlapTokens ?? ""));
   const [watchFolder, setWatchFolder] = useState(base.watchFolder ?? "");
-  const [models, setModels] = useState<{ embedding: string[]; chat: string[] }>();
-  useEffect(() => {
-    let current = true;
-    void run(async () => {
-      const answer = await api<ModelsAnswer>("/api/models");
-      if (current)
-        setModels({
-          embedding: (answer.embeddingModels ?? []).map((model) => model.id),
-          chat: answer.models.map((model) => model.id),
-        });
-    });
-    return () => {
-      current = false;
-    };
-  }, [run]);
+  // The models the app listed for its pickers: embedding models apart, offered first.
+  const models = props.models && {
+    embedding: (props.models.embeddingModels ?? []).map((model) => model.id),
+    chat: props.models.models.map((model) => model.id),
+  };
 
   const save = async (event: FormEvent) => {
     event.preventDefault();

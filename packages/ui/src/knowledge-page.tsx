@@ -1,6 +1,6 @@
 import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "@hearth/contracts/knowledge-base-name";
 import { type DragEvent, type FormEvent, useCallback, useEffect, useRef, useState } from "react";
-import { api } from "./api.js";
+import { api, type ModelsAnswer } from "./api.js";
 import { DataTable } from "./data-table.js";
 import { errorText, type RequestIssue, requestIssuesText } from "./display-text.js";
 import { DocumentPassages } from "./document-passages.js";
@@ -15,8 +15,6 @@ import { type DocumentRow, DocumentState, IN_PROGRESS, UploadProgress } from "./
 import { ActionError, useAction } from "./use-action.js";
 
 interface KnowledgeBase extends KnowledgeBaseSettings {
-  id: string;
-  name: string;
   updatedAt?: string;
   permission: "read" | "write" | "manage";
   visibility?: string;
@@ -144,7 +142,7 @@ function Sharing(props: {
  * Knowledge bases: create, upload with per-file progress and errors, documents (each switched on
  * or off for answers), delete, re-sync, sharing, and a retrieval test of the base shown.
  */
-export function KnowledgePage({ admin }: { admin: boolean }) {
+export function KnowledgePage({ admin, models }: { admin: boolean; models: ModelsAnswer | undefined }) {
   const { t } = useI18n();
   const [bases, setBases] = useState<KnowledgeBase[]>([]);
   const [selected, setSelected] = useState<string | undefined>();
@@ -589,6 +587,7 @@ export function KnowledgePage({ admin }: { admin: boolean }) {
                 knowledgeBase={base}
                 documentCount={documents.length}
                 admin={admin}
+                models={models}
                 run={run}
                 onSaved={async (saved) => {
                   setNotice(saved);
