@@ -972,6 +972,38 @@ function instructionsOverLimit(preferences: Preferences): boolean {
   return !!preferences.instructions && isTooLong(preferences.instructions, preferences.instructionsMaxChars);
 }
 
+/**
+ * What a new chat starts with: the chosen assistant's system prompt, knowledge bases (those the user
+ * may read: the others are left out, as the service leaves them out), web search mode and
+ * temperature; else the user's chat defaults (their custom instructions, left out over the limit as
+ * the service leaves them out, and their web search mode). Web search is off while no engine is
+ * configured.
+ */
+function newChatSettings(
+  preferences: Preferences,
+  assistant: Assistant | undefined,
+  searchConfigured: boolean | undefined,
+): {
+  systemPrompt: string | null;
+  controls: ChatControls;
+  knowledgeBaseIds: string[];
+  search: ComposerOptions["search"];
+} {
+  const search = assistant ? assistant.webSearch : (preferences.webSearch ?? "off");
+  return {
+    systemPrompt: assistant
+      ? assistant.systemPrompt
+      : instructionsOverLimit(preferences)
+        ? null
+        : preferences.instructions,
+    controls: assistant
+      ? { ...DEFAULT_CHAT_CONTROLS, temperature: assistant.temperature }
+      : DEFAULT_CHAT_CONTROLS,
+    knowledgeBaseIds: assistant?.knowledgeBaseIds ?? [],
+    search: searchConfigured === false ? "off" : search,
+  };
+}
+
 /** The longest system prompt the service takes (its SYSTEM_PROMPT_MAX_CHARS). */
 const SYSTEM_PROMPT_MAX_CHARS = 10_000;
 
@@ -1276,6 +1308,20 @@ export function ChatView(props: {
     if (focusLost()) document.getElementById("message-input")?.focus();
   }, [busy]);
 
+  /** The assistant whose settings the new chat shows (undefined: the user's chat defaults). */
+  const applied = useRef<string | undefined>(undefined);
+  const showNewChatSettings = useCallback((assistant: Assistant | undefined) => {
+    applied.current = assistant?.id;
+    const settings = newChatSettings(latest.current.preferences, assistant, searchConfiguredNow.current);
+    setSystemPrompt(settings.systemPrompt);
+    // An assistant's temperature is the new chat's (changeable in Chat controls before the first message).
+    setControls(settings.controls);
+    setOptions((current) => ({
+      ...current,
+      knowledgeBaseIds: settings.knowledgeBaseIds,
+      search: settings.search,
+    }));
+  }, []);
   useEffect(() => {
     // A temporary chat left goes (its answer, if one is being written, stops with it).
     void leaveTemporaryChat(props.conversationId);
@@ -1305,28 +1351,17 @@ export function ChatView(props: {
     setAnnouncement("");
     setTitle(undefined);
     setAssistantName(undefined);
-    // A new chat starts from the user's chat defaults: their custom instructions as its system
-    // prompt (shown, and changeable, before its first message), their web search mode, and their
-    // default model while it is offered to them (else the model picked as before).
-    const { preferences, models, onModel } = latest.current;
-    // Instructions over the limit (stored under a larger one) are left out, as the service leaves
-    // them out, and the new chat says so: they never make it fail.
-    setSystemPrompt(id || instructionsOverLimit(preferences) ? null : preferences.instructions);
-    setControls(DEFAULT_CHAT_CONTROLS);
     setArchivedAt(null);
-    // Each conversation has its own knowledge bases; a new chat starts with none.
-    // (Those no longer listed, deleted since, are left out.)
+    const { preferences, models, onModel } = latest.current;
+    // Each conversation has its own knowledge bases (those no longer listed, deleted since, left out).
     const listed = latest.current.knowledgeBases;
     const chosen = readKnowledgeChoice(id).filter(
       (kb) => listed.length === 0 || listed.some((option) => option.id === kb),
     );
-    const search = !id && preferences.webSearch;
-    setOptions((current) => ({
-      ...current,
-      knowledgeBaseIds: chosen,
-      ...(search ? { search: searchConfiguredNow.current === false ? "off" : search } : {}),
-    }));
     if (!id) {
+      // A new chat starts from the user's chat defaults (an assistant chosen for it is applied
+      // below), with their default model while it is offered to them (else the model picked as before).
+      showNewChatSettings(undefined);
       const { defaultModel } = preferences;
       if (defaultModel && models.models.some((model) => model.id === defaultModel)) onModel(defaultModel);
       // A link to a new chat (`/?q=…&models=…&temporary-chat=true`): read once, then taken out of
@@ -1344,6 +1379,9 @@ export function ChatView(props: {
     }
     // A conversation opened before a link's question was sent: the question is not sent later.
     linked.current = undefined;
+    setSystemPrompt(null);
+    setControls(DEFAULT_CHAT_CONTROLS);
+    setOptions((current) => ({ ...current, knowledgeBaseIds: chosen }));
     void api<ConversationAnswer>(`/api/conversations/${id}`).then(
       (answer) => {
         if (generation.current !== current) return;
@@ -1376,41 +1414,17 @@ export function ChatView(props: {
         else setLoadError(error);
       },
     );
-  }, [props.conversationId]);
+  }, [props.conversationId, showNewChatSettings]);
 
-  /** The assistant whose settings the new chat shows (undefined: the user's chat defaults). */
-  const applied = useRef<string | undefined>(undefined);
-  // Choosing an assistant for a new chat fills in its system prompt, knowledge bases (those the user
-  // may read: the others are left out, as the service leaves them out) and web search mode;
-  // choosing a plain model again brings back the user's chat defaults.
+  // Choosing an assistant for a new chat shows its settings; choosing a plain model again brings
+  // back the user's chat defaults.
   useEffect(() => {
     if (props.conversationId) {
       applied.current = undefined;
       return;
     }
-    const chosen = props.assistant;
-    if (chosen?.id === applied.current) return;
-    const { preferences } = latest.current;
-    applied.current = chosen?.id;
-    if (chosen) {
-      setSystemPrompt(chosen.systemPrompt);
-      // Its temperature is the new chat's (changeable in Chat controls before the first message).
-      setControls({ ...DEFAULT_CHAT_CONTROLS, temperature: chosen.temperature });
-      setOptions((current) => ({
-        ...current,
-        knowledgeBaseIds: chosen.knowledgeBaseIds,
-        search: searchConfiguredNow.current === false ? "off" : chosen.webSearch,
-      }));
-      return;
-    }
-    setSystemPrompt(instructionsOverLimit(preferences) ? null : preferences.instructions);
-    setControls(DEFAULT_CHAT_CONTROLS);
-    setOptions((current) => ({
-      ...current,
-      knowledgeBaseIds: [],
-      search: searchConfiguredNow.current === false ? "off" : (preferences.webSearch ?? "off"),
-    }));
-  }, [props.assistant, props.conversationId]);
+    if (props.assistant?.id !== applied.current) showNewChatSettings(props.assistant);
+  }, [props.assistant, props.conversationId, showNewChatSettings]);
 
   // The answers this tab streams are shown as they are written, whichever view began them; when
   // one ends, the stored ids are read (the new user message's is needed to edit it).
