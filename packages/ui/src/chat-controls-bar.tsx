@@ -71,13 +71,16 @@ export function ChatControlsBar(props: {
   const [invalid, setInvalid] = useState<ChatControlName[]>([]);
   const first = useRef<HTMLInputElement>(null);
   const { value } = props;
-  // Opening it starts from what is stored, the first field focused; closing forgets an unsaved draft.
+  // Folded, the draft follows what is stored (closing forgets an unsaved one and its errors); open,
+  // it is the user's: what they type as it opens is kept. Opening focuses the first field.
   useEffect(() => {
-    if (!open) return;
+    if (open) return;
     setDraft(draftOf(value));
     setInvalid([]);
-    first.current?.focus();
   }, [open, value]);
+  useEffect(() => {
+    if (open) first.current?.focus();
+  }, [open]);
   const submit = () => {
     const read = readDraft(draft);
     if ("invalid" in read) {

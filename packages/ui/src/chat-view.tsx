@@ -1025,12 +1025,14 @@ export function SystemPromptBar(props: {
   const { open, close, save, error, summary, details } = useFoldedEditor(props.onSave);
   const [draft, setDraft] = useState(props.value ?? "");
   const box = useRef<HTMLTextAreaElement>(null);
-  // Opening it starts from what is stored, the text box focused; closing forgets an unsaved draft.
+  // Folded, the draft follows what is stored (closing forgets an unsaved one); open, it is the
+  // user's: what they type as it opens is kept. Opening focuses the text box.
   useEffect(() => {
-    if (!open) return;
-    setDraft(props.value ?? "");
-    box.current?.focus();
+    if (!open) setDraft(props.value ?? "");
   }, [open, props.value]);
+  useEffect(() => {
+    if (open) box.current?.focus();
+  }, [open]);
   return (
     <details className="system-prompt" {...details}>
       <summary ref={summary}>
