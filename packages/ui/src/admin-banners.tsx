@@ -254,7 +254,7 @@ export function AdminBanners() {
         <p id="banner-times-hint" className="muted">
           {t.bannerTimesHint}
         </p>
-        <div className="form-actions">
+        <div className="form-buttons">
           <button type="submit">{editing ? t.saveBanner : t.addBanner}</button>
           {editing && (
             <button

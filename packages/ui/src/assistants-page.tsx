@@ -363,7 +363,7 @@ export function AssistantsPage(props: { models: ModelsAnswer | undefined; admin:
           {t.newAssistant}
         </button>
         {props.admin && (
-          <label className="checkbox-label">
+          <label className="checkbox">
             <input type="checkbox" checked={all} onChange={(event) => setAll(event.target.checked)} />{" "}
             {t.showAllAssistants}
           </label>

@@ -133,7 +133,7 @@ function PromptForm(props: {
       </p>
       {fieldError("content")}
       {props.admin && (
-        <label className="checkbox-label">
+        <label className="checkbox">
           <input type="checkbox" checked={draft.shared} onChange={set("shared")} /> {t.promptShareChoice}
         </label>
       )}

@@ -70,7 +70,7 @@ export function ReadAloudSettings() {
               {fill(t.readAloudRateValue, { rate: choices.rate.toFixed(1) })}
             </output>
           </span>
-          <div className="form-actions">
+          <div className="form-buttons">
             <button
               type="button"
               onClick={() => (reading ? stopReading() : tryVoice(SAMPLE, t.readAloudSample, choices, locale))}
