@@ -261,10 +261,12 @@ export function App() {
       )
       .catch(() => setKnowledgeBases([]));
   }, []);
-  // Knowledge bases change on the knowledge page: reload them when coming back to the chat.
+  // Knowledge bases change on the knowledge page: reload them when coming back to the chat, or to
+  // the assistants page, which offers them.
+  const onAssistantsPage = path.startsWith("/assistants");
   useEffect(() => {
-    if (signedIn && onChatPage) loadKnowledgeBases();
-  }, [signedIn, onChatPage, loadKnowledgeBases]);
+    if (signedIn && (onChatPage || onAssistantsPage)) loadKnowledgeBases();
+  }, [signedIn, onChatPage, onAssistantsPage, loadKnowledgeBases]);
   const loadAssistants = useCallback(() => {
     void api<{ assistants: Assistant[] }>("/api/assistants").then(
       (answer) => setAssistants(answer.assistants),
@@ -284,6 +286,11 @@ export function App() {
   const user = session?.user;
   /** Those whose base model the user may use (the model service offers it to them). */
   const usableAssistants = assistants.filter((entry) => models?.models.some((m) => m.id === entry.model));
+  const modelOptions = models?.models.map((entry) => (
+    <option key={entry.id} value={entry.id}>
+      {entry.id}
+    </option>
+  ));
   const assistant = conversationId ? undefined : usableAssistants.find((entry) => entry.id === assistantId);
   // An assistant is chosen for a new chat: a conversation opened (the new one made) has its own.
   useEffect(() => {
@@ -323,7 +330,7 @@ export function App() {
     page = <KnowledgePage admin={user.role === "admin"} models={models} />;
   else if (path.startsWith("/archived")) page = <ArchivedPage />;
   else if (path.startsWith("/assistants"))
-    page = <AssistantsPage models={models} admin={user.role === "admin"} />;
+    page = <AssistantsPage models={models} knowledgeBases={knowledgeBases} admin={user.role === "admin"} />;
   else if (path.startsWith("/settings"))
     page = (
       <SettingsPage
@@ -429,20 +436,10 @@ export function App() {
                         </option>
                       ))}
                     </optgroup>
-                    <optgroup label={t.modelsGroup}>
-                      {models.models.map((entry) => (
-                        <option key={entry.id} value={entry.id}>
-                          {entry.id}
-                        </option>
-                      ))}
-                    </optgroup>
+                    <optgroup label={t.modelsGroup}>{modelOptions}</optgroup>
                   </>
                 ) : (
-                  models.models.map((entry) => (
-                    <option key={entry.id} value={entry.id}>
-                      {entry.id}
-                    </option>
-                  ))
+                  modelOptions
                 )}
               </select>
             </label>

@@ -1,6 +1,6 @@
 import { ASSISTANT_DESCRIPTION_MAX_CHARS, ASSISTANT_NAME_MAX_CHARS } from "@hearth/contracts/assistant";
 import { textLength } from "@hearth/contracts/text-length";
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { type Assistant, api, type ModelsAnswer } from "./api.js";
 import { DataTable } from "./data-table.js";
 import { describedField, keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
@@ -307,16 +307,20 @@ function sharingText(t: ReturnType<typeof useI18n>["t"], assistant: Assistant): 
  * public; an administrator may list every user's), each with its name, description, base model,
  * owner and sharing; create and edit in a dialog; delete (asked first).
  */
-export function AssistantsPage(props: { models: ModelsAnswer | undefined; admin: boolean }) {
+export function AssistantsPage(props: {
+  models: ModelsAnswer | undefined;
+  /** The knowledge bases the user may read (the app reads them as this page opens). */
+  knowledgeBases: KnowledgeBaseChoice[];
+  admin: boolean;
+}) {
   const { t } = useI18n();
   usePageTitle(t.assistants);
   const [answer, setAnswer] = useState<ListAnswer>();
-  const [knowledgeBases, setKnowledgeBases] = useState<KnowledgeBaseChoice[]>([]);
   const [all, setAll] = useState(false);
   /** The dialog open: "new", or the assistant being changed. */
   const [dialog, setDialog] = useState<"new" | Assistant>();
   /** What had focus when the dialog opened: it gets it back when the dialog closes. */
-  const [opener, setOpener] = useState<Element | null>(null);
+  const opener = useRef<Element | null>(null);
   const [done, setDone] = useState("");
   const { error, run } = useAction();
   const load = useCallback(async () => {
@@ -325,20 +329,15 @@ export function AssistantsPage(props: { models: ModelsAnswer | undefined; admin:
   useEffect(() => {
     void run(load);
   }, [run, load]);
-  useEffect(() => {
-    void api<{ knowledgeBases: KnowledgeBaseChoice[] }>("/api/knowledge-bases").then(
-      (listed) => setKnowledgeBases(listed.knowledgeBases.map((kb) => ({ id: kb.id, name: kb.name }))),
-      () => setKnowledgeBases([]),
-    );
-  }, []);
   const open = (which: "new" | Assistant, from: Element) => {
     setDone("");
-    setOpener(from);
+    opener.current = from;
     setDialog(which);
   };
   const close = () => {
     setDialog(undefined);
-    if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+    const from = opener.current;
+    if (from instanceof HTMLElement && from.isConnected) from.focus();
     else document.getElementById(PAGE_HEADING)?.focus();
   };
   const remove = async (assistant: Assistant, from: Element) => {
@@ -426,7 +425,7 @@ export function AssistantsPage(props: { models: ModelsAnswer | undefined; admin:
         <AssistantDialog
           {...(dialog === "new" ? {} : { editing: dialog })}
           models={props.models}
-          knowledgeBases={knowledgeBases}
+          knowledgeBases={props.knowledgeBases}
           groups={answer.groups}
           systemPromptMaxChars={answer.systemPromptMaxChars}
           onClose={close}

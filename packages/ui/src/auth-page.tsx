@@ -108,6 +108,11 @@ export function AuthPage({
     }
   };
 
+  const errorText = error !== undefined && (
+    <p id="auth-error" className="error-text" role="alert">
+      {errorMessage(t, error)}
+    </p>
+  );
   return (
     <form className="form-card" onSubmit={submit} aria-labelledby="auth-title">
       <h2 id="auth-title" tabIndex={-1}>
@@ -125,11 +130,8 @@ export function AuthPage({
           {sso.buttonLabel ?? t.signInWithSso}
         </a>
       )}
-      {sso && !showPassword && error !== undefined && (
-        <p id="auth-error" className="error-text" role="alert">
-          {errorMessage(t, error)}
-        </p>
-      )}
+      {/* A failed SSO sign-in says why above the password form while it is folded, in it once shown. */}
+      {sso && !showPassword && errorText}
       {sso && !passwordOffered && (
         <button type="button" className="link" onClick={() => setShowPassword(!showPassword)}>
           {showPassword ? t.hidePasswordSignIn : t.adminPasswordSignIn}
@@ -187,11 +189,7 @@ export function AuthPage({
               />
             </label>
           )}
-          {error !== undefined && (
-            <p id="auth-error" className="error-text" role="alert">
-              {errorMessage(t, error)}
-            </p>
-          )}
+          {errorText}
           <button type="submit">{mode === "signin" ? t.signIn : t.signUp}</button>
         </>
       )}
