@@ -10,10 +10,17 @@ import type { Passage } from "./source-text.js";
 import { ActionError } from "./use-action.js";
 
 /** A passage as a document's passages route lists it (contracts: documentPassageSchema). */
-interface DocumentPassage extends Passage {
+export interface DocumentPassage extends Passage {
   ordinal: number;
   page: number | null;
   headingPath: string[];
+}
+
+/** A document's passages as the knowledge service lists them, in the document's order. */
+export async function readPassages(knowledgeBaseId: string, documentId: string): Promise<DocumentPassage[]> {
+  const path = `/api/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/documents/${encodeURIComponent(documentId)}/passages`;
+  const answer = await api<{ passages: DocumentPassage[] }>(path);
+  return [...answer.passages].sort((a, b) => a.ordinal - b.ordinal);
 }
 
 /** How many passages are shown at first, and added by each Show more (a long PDF has thousands). */
@@ -38,10 +45,9 @@ export function DocumentPassages(props: {
   const [shown, setShown] = useState(PAGE_SIZE);
   useEffect(() => {
     let current = true;
-    const path = `/api/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/documents/${encodeURIComponent(document.id)}/passages`;
-    api<{ passages: DocumentPassage[] }>(path).then(
-      (answer) => {
-        if (current) setPassages([...answer.passages].sort((a, b) => a.ordinal - b.ordinal));
+    readPassages(knowledgeBaseId, document.id).then(
+      (read) => {
+        if (current) setPassages(read);
       },
       (caught: unknown) => {
         if (current) setError(caught);

@@ -1,9 +1,10 @@
 import { useEffect, useRef, useState } from "react";
-import { ApiError, api, type Citation } from "./api.js";
+import { ApiError, type Citation } from "./api.js";
 import { citationLabels, citationPage } from "./display-text.js";
+import { readPassages } from "./document-passages.js";
 import { fill, useI18n } from "./i18n.js";
 import { ModalDialog } from "./modal-dialog.js";
-import { citedDocument, type DocumentText, documentText, type Passage } from "./source-text.js";
+import { citedDocument, type DocumentText, documentText } from "./source-text.js";
 import { errorMessage } from "./use-action.js";
 
 /** Whether a citation opens in the source view: a knowledge document's (a web page opens itself). */
@@ -31,10 +32,9 @@ export function SourceView({ citation, onClose }: { citation: Citation; onClose(
     const target = citedDocument(citation.url);
     if (!target) return;
     let current = true;
-    const path = `/api/knowledge-bases/${encodeURIComponent(target.knowledgeBaseId)}/documents/${encodeURIComponent(target.documentId)}/passages`;
-    api<{ passages: Passage[] }>(path).then(
-      (answer) => {
-        if (current) setShown({ state: "shown", document: documentText(answer.passages, citation.snippet) });
+    readPassages(target.knowledgeBaseId, target.documentId).then(
+      (passages) => {
+        if (current) setShown({ state: "shown", document: documentText(passages, citation.snippet) });
       },
       (error: unknown) => {
         if (!current) return;
