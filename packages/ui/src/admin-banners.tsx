@@ -138,7 +138,8 @@ export function AdminBanners() {
       <p className="muted">{t.bannersIntro}</p>
       <DataTable
         label={t.banners}
-        columns={[t.bannerText, t.bannerType, t.canClose, t.bannerWindow, t.status, t.actions]}
+        columns={[t.bannerText, t.bannerType, t.canClose, t.bannerWindow, t.status]}
+        actions
       >
         {banners?.map((banner, index) => (
           <tr key={banner.id}>
