@@ -4,7 +4,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
 import { serializeCookie } from "../auth/cookies.js";
-import { ssoAccounts } from "../auth/oidc-accounts.js";
 import { oidcSettings } from "../auth/oidc-provider.js";
 import { authenticate, CSRF_COOKIE, currentUser, SESSION_COOKIE } from "../auth/route-access.js";
 import type { SettingsStore } from "../settings/settings-store.js";
@@ -87,13 +86,26 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
     } catch {
       user = undefined;
     }
-    const users = await db
-      .selectFrom("users")
-      .select((eb) => eb.fn.countAll<number>().as("count"))
-      .executeTakeFirstOrThrow();
+    // One query for what the page shows of the signed-in account (whether it has a password to
+    // change, whether it came from single sign-on); with no one signed in, whether there is any
+    // account yet (the first one made becomes the administrator).
     const account = user
-      ? await db.selectFrom("users").select("password_hash").where("id", "=", user.id).executeTakeFirst()
+      ? await db
+          .selectFrom("users")
+          .select((eb) => [
+            "password_hash",
+            eb
+              .exists(
+                eb.selectFrom("external_identities").select("user_id").whereRef("user_id", "=", "users.id"),
+              )
+              .as("sso"),
+          ])
+          .where("id", "=", user.id)
+          .executeTakeFirst()
       : undefined;
+    const anyAccount = user
+      ? true
+      : (await db.selectFrom("users").select("id").limit(1).executeTakeFirst()) !== undefined;
     return {
       user: user
         ? {
@@ -102,11 +114,11 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
             role: user.role,
             // An account made by single sign-on has no password to change (Settings says so).
             hasPassword: !!account?.password_hash,
-            sso: (await ssoAccounts(db, [user.id])).has(user.id),
+            sso: !!account?.sso,
           }
         : null,
       signup,
-      firstUser: Number(users.count) === 0,
+      firstUser: !anyAccount,
       // Single sign-on: null when off; the button's configured text (null: the UI's own words).
       sso,
       passwordLogin: passwordLoginOpen(deps.config),
