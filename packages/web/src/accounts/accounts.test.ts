@@ -31,6 +31,23 @@ describe.each(dialects)("accounts, sessions and API keys on %s", (dialect) => {
     expect(me.json()).toMatchObject({ user: { username: "user1", role: "user" } });
   });
 
+  it("tells a signed-out visitor whether any account exists yet, and a signed-in one whether theirs has a password", async () => {
+    const fresh = await startWeb({ modelUrl: model.url }, {}, dialect);
+    try {
+      const probe = async (headers?: Record<string, string>) =>
+        (await fresh.app.inject({ url: "/api/auth/session", ...(headers ? { headers } : {}) })).json();
+      expect(await probe()).toMatchObject({ user: null, firstUser: true });
+      const first = await signUp(fresh.app, "first");
+      expect(await probe()).toMatchObject({ user: null, firstUser: false });
+      expect(await probe(first.headers)).toMatchObject({
+        user: { username: "first", role: "admin", hasPassword: true, sso: false },
+        firstUser: false,
+      });
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("refuses a user name outside the rule with the rule, naming the field", async () => {
     for (const username of ["John Smith", "bad name!", "a"]) {
       const response = await web.app.inject({
