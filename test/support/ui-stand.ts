@@ -1,3 +1,4 @@
+import { onTestFinished } from "vitest";
 import {
   type FakeKnowledge,
   startFakeKnowledgeAndSearch,
@@ -21,7 +22,10 @@ export interface UiStand {
   web: WebHarness;
   /** Where the web service listens. */
   url: string;
-  /** Opens a browser with a fresh profile; it is closed with the stand. */
+  /**
+   * Opens a browser with a fresh profile. One opened in a test closes as the test ends (an idle page
+   * of the worker's Chromium still costs it CPU); one opened before the tests, with the stand.
+   */
   browser(options?: Parameters<typeof launchBrowser>[0]): Promise<Browser>;
   /** Opens a browser as `browser` does and creates an account in it through the UI (the first one becomes admin). */
   signedIn(username: string, options?: Parameters<typeof launchBrowser>[0]): Promise<Browser>;
@@ -52,6 +56,14 @@ export async function startUiStand(
   const open = async (browserOptions: Parameters<typeof launchBrowser>[0]) => {
     const browser = await launchBrowser(browserOptions);
     browsers.push(browser);
+    try {
+      onTestFinished(async () => {
+        browsers.splice(browsers.indexOf(browser), 1);
+        await browser.close();
+      });
+    } catch {
+      // Opened outside a test (beforeAll): it stays until the stand closes.
+    }
     return browser;
   };
   return {
