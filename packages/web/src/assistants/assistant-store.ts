@@ -139,20 +139,19 @@ export class AssistantStore {
   ): Promise<{ readable: string[]; unreadable: string[] }> {
     const readable: string[] = [];
     const unreadable: string[] = [];
-    const chatFiles = new Set(
-      ids.length === 0
-        ? []
-        : (
-            await this.db
-              .selectFrom("knowledge_bases")
-              .select("id")
-              .where("id", "in", ids)
-              .where("conversation_id", "is not", null)
-              .execute()
-          ).map((base) => base.id),
-    );
+    if (ids.length === 0) return { readable, unreadable };
+    const [chatFiles, permissions] = await Promise.all([
+      this.db
+        .selectFrom("knowledge_bases")
+        .select("id")
+        .where("id", "in", ids)
+        .where("conversation_id", "is not", null)
+        .execute()
+        .then((bases) => new Set(bases.map((base) => base.id))),
+      this.knowledgeAccess.permissionsOf(user, ids),
+    ]);
     for (const id of ids) {
-      if (!chatFiles.has(id) && (await this.knowledgeAccess.permissionOf(user, id))) readable.push(id);
+      if (!chatFiles.has(id) && permissions.has(id)) readable.push(id);
       else unreadable.push(id);
     }
     return { readable, unreadable };

@@ -352,17 +352,17 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   ) => {
     const conversationId = conversation.id;
     await deps.modelAccess.assertAllowed(user, model);
+    const fromAssistant = (conversation.knowledgeBaseIds ?? []).filter((id) => !chosen.includes(id));
+    const permissions = await deps.knowledgeAccess.permissionsOf(user, [...chosen, ...fromAssistant]);
     const knowledgeBaseIds: string[] = [];
     const goneKnowledgeBaseIds: string[] = [];
     for (const id of chosen) {
-      if (await deps.knowledgeAccess.permissionOf(user, id)) knowledgeBaseIds.push(id);
+      if (permissions.has(id)) knowledgeBaseIds.push(id);
       else goneKnowledgeBaseIds.push(id);
     }
     // A chat started with an assistant: its bases the user may not read (never shown to them, so
     // never chosen) are left out of every answer, which says so, as for a base gone since.
-    for (const id of conversation.knowledgeBaseIds ?? [])
-      if (!chosen.includes(id) && !(await deps.knowledgeAccess.permissionOf(user, id)))
-        goneKnowledgeBaseIds.push(id);
+    for (const id of fromAssistant) if (!permissions.has(id)) goneKnowledgeBaseIds.push(id);
     const files = await deps.files.baseOf(conversationId);
     if (files && !knowledgeBaseIds.includes(files)) knowledgeBaseIds.unshift(files);
     return { knowledgeBaseIds, goneKnowledgeBaseIds };

@@ -15,28 +15,46 @@ export class KnowledgeAccess {
   constructor(readonly db: WebDatabase) {}
 
   async permissionOf(user: CurrentUser, id: string): Promise<KnowledgePermission | undefined> {
-    const base = await this.db
+    return (await this.permissionsOf(user, [id])).get(id);
+  }
+
+  /**
+   * The user's permission on each of `ids` they have one on (the others are absent), in two queries
+   * whatever their number: the bases, then the shares of them with the user's groups.
+   */
+  async permissionsOf(user: CurrentUser, ids: readonly string[]): Promise<Map<string, KnowledgePermission>> {
+    const permissions = new Map<string, KnowledgePermission>();
+    if (ids.length === 0) return permissions;
+    const bases = await this.db
       .selectFrom("knowledge_bases")
-      .selectAll()
-      .where("id", "=", id)
-      .executeTakeFirst();
-    if (!base) return undefined;
-    // A chat's files are its owner's alone, an administrator's no more than anyone's; they add and
-    // remove documents, while the base itself (its settings, sharing, deletion) goes with the chat.
-    if (base.conversation_id) return base.owner_id === user.id ? "write" : undefined;
-    if (user.role === "admin" || base.owner_id === user.id) return "manage";
-    let permission: KnowledgePermission | undefined = base.visibility === "public" ? "read" : undefined;
-    if (base.visibility !== "private" && user.groupIds.length > 0) {
+      .select(["id", "owner_id", "visibility", "conversation_id"])
+      .where("id", "in", [...new Set(ids)])
+      .execute();
+    const sharable: string[] = [];
+    for (const base of bases) {
+      // A chat's files are its owner's alone, an administrator's no more than anyone's; they add and
+      // remove documents, while the base itself (its settings, sharing, deletion) goes with the chat.
+      if (base.conversation_id) {
+        if (base.owner_id === user.id) permissions.set(base.id, "write");
+      } else if (user.role === "admin" || base.owner_id === user.id) permissions.set(base.id, "manage");
+      else {
+        if (base.visibility === "public") permissions.set(base.id, "read");
+        if (base.visibility !== "private") sharable.push(base.id);
+      }
+    }
+    if (sharable.length > 0 && user.groupIds.length > 0) {
       const shares = await this.db
         .selectFrom("knowledge_shares")
-        .select("permission")
-        .where("knowledge_base_id", "=", id)
+        .select(["knowledge_base_id", "permission"])
+        .where("knowledge_base_id", "in", sharable)
         .where("group_id", "in", user.groupIds)
         .execute();
-      if (shares.some((s) => s.permission === "write")) permission = "write";
-      else if (shares.length > 0) permission ??= "read";
+      // The widest of the user's groups' shares, and of the public read.
+      for (const share of shares)
+        if (share.permission === "write") permissions.set(share.knowledge_base_id, "write");
+        else if (!permissions.has(share.knowledge_base_id)) permissions.set(share.knowledge_base_id, "read");
     }
-    return permission;
+    return permissions;
   }
 
   /** Throws KNOWLEDGE_BASE_NOT_FOUND unless the user has at least `needed` on the base. */
@@ -53,17 +71,5 @@ export class KnowledgeAccess {
       );
     }
     return permission;
-  }
-
-  /** Ids of the bases the user may read (the files attached to chats aside). */
-  async readableIds(user: CurrentUser): Promise<string[]> {
-    const bases = await this.db
-      .selectFrom("knowledge_bases")
-      .select(["id"])
-      .where("conversation_id", "is", null)
-      .execute();
-    const ids: string[] = [];
-    for (const base of bases) if (await this.permissionOf(user, base.id)) ids.push(base.id);
-    return ids;
   }
 }

@@ -3,7 +3,7 @@ import { rawRequest } from "../../../../test/support/raw-request.js";
 import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { createApiKey, type Session, signUp } from "../../test/support/web-client.js";
-import { startWeb, type WebHarness } from "../../test/support/web-harness.js";
+import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
 /** The knowledge routes as a user meets them: what reaches the knowledge service, and what comes back. */
 describe("knowledge routes", () => {
@@ -995,5 +995,106 @@ describe("knowledge routes", () => {
         expect(services.knowledgeBaseBodies.length).toBe(asked);
       });
     });
+  });
+});
+
+/** Which bases each user sees, among many of every visibility and share, on each database. */
+describe.each(dialects)("who sees which knowledge base, on %s", (dialect) => {
+  let model: FakeModelService;
+  let services: FakeKnowledge;
+  let web: WebHarness;
+
+  beforeAll(async () => {
+    model = await startFakeModelService();
+    services = await startFakeKnowledgeAndSearch();
+    web = await startWeb(
+      { modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url },
+      {},
+      dialect,
+    );
+  });
+  afterAll(async () => {
+    await web.close();
+    await services.close();
+    await model.close();
+  });
+
+  const inject = (session: Session, method: "GET" | "POST" | "PUT", url: string, payload?: object) =>
+    web.app.inject({ method, url, headers: session.headers, ...(payload ? { payload } : {}) });
+
+  it("lists to each user exactly the bases they may use, each with their permission", async () => {
+    const admin = await signUp(web.app, "admin");
+    const owner = await signUp(web.app, "owner");
+    const reader = await signUp(web.app, "reader");
+    const stranger = await signUp(web.app, "stranger");
+    const group = async (name: string, members: Session[]) => {
+      const made = (await inject(admin, "POST", "/api/admin/groups", { name })).json() as { id: string };
+      await inject(admin, "PUT", `/api/admin/groups/${made.id}/members`, {
+        userIds: members.map((member) => member.userId),
+      });
+      return made.id;
+    };
+    const readers = await group("readers", [reader]);
+    const writers = await group("writers", [reader]);
+    const others = await group("others", [stranger]);
+    const base = async (
+      session: Session,
+      name: string,
+      visibility: "private" | "shared" | "public",
+      shares: Array<{ groupId: string; permission: "read" | "write" }> = [],
+    ) => {
+      const made = (await inject(session, "POST", "/api/knowledge-bases", { name })).json() as { id: string };
+      if (visibility !== "private") {
+        const access = await inject(session, "PUT", `/api/knowledge-bases/${made.id}/access`, {
+          visibility,
+          shares,
+        });
+        expect(access.statusCode, access.body).toBe(200);
+      }
+    };
+    await base(owner, "private", "private");
+    await base(owner, "public", "public");
+    await base(owner, "read by readers", "shared", [{ groupId: readers, permission: "read" }]);
+    await base(owner, "written by writers", "shared", [{ groupId: writers, permission: "write" }]);
+    await base(owner, "read and written", "shared", [
+      { groupId: readers, permission: "read" },
+      { groupId: writers, permission: "write" },
+    ]);
+    await base(owner, "public, written by writers", "public", [{ groupId: writers, permission: "write" }]);
+    await base(owner, "others' only", "shared", [{ groupId: others, permission: "write" }]);
+    await base(reader, "reader's own", "private");
+
+    const sees = async (session: Session) => {
+      const response = await inject(session, "GET", "/api/knowledge-bases");
+      expect(response.statusCode, response.body).toBe(200);
+      const { knowledgeBases } = response.json() as {
+        knowledgeBases: Array<{ name: string; permission: string }>;
+      };
+      return Object.fromEntries(knowledgeBases.map((b) => [b.name, b.permission]));
+    };
+    expect(await sees(reader)).toEqual({
+      public: "read",
+      "read by readers": "read",
+      "written by writers": "write",
+      "read and written": "write",
+      "public, written by writers": "write",
+      "reader's own": "manage",
+    });
+    expect(await sees(stranger)).toEqual({
+      public: "read",
+      "public, written by writers": "read",
+      "others' only": "write",
+    });
+    const all = {
+      private: "manage",
+      public: "manage",
+      "read by readers": "manage",
+      "written by writers": "manage",
+      "read and written": "manage",
+      "public, written by writers": "manage",
+      "others' only": "manage",
+    };
+    expect(await sees(owner)).toEqual(all);
+    expect(await sees(admin)).toEqual({ ...all, "reader's own": "manage" });
   });
 });

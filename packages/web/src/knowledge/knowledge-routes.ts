@@ -225,13 +225,21 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       | { knowledgeBases?: Array<{ id: string }> }
       | Array<{ id: string }>;
     const list = Array.isArray(body) ? body : (body.knowledgeBases ?? []);
+    const ids = list.map((base) => base.id);
+    const [rows, permissions] = await Promise.all([
+      ids.length === 0
+        ? []
+        : db
+            .selectFrom("knowledge_bases")
+            .select(["id", "visibility", "owner_id", "conversation_id"])
+            .where("id", "in", ids)
+            .execute(),
+      knowledgeAccess.permissionsOf(me, ids),
+    ]);
+    const rowOf = new Map(rows.map((row) => [row.id, row]));
     const out = [];
     for (const base of list) {
-      const row = await db
-        .selectFrom("knowledge_bases")
-        .select(["visibility", "owner_id", "conversation_id"])
-        .where("id", "=", base.id)
-        .executeTakeFirst();
+      const row = rowOf.get(base.id);
       // The files attached to a chat are listed with their chat (conversation-files.ts), nowhere
       // else; those of a deleted chat, still to be deleted on the knowledge service, nowhere.
       if (row?.conversation_id || (!row && (await pendingDeletion(base.id)))) continue;
@@ -240,7 +248,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
         if (me.role === "admin") out.push({ ...base, permission: "manage", owned: false, unowned: true });
         continue;
       }
-      const permission = await knowledgeAccess.permissionOf(me, base.id);
+      const permission = permissions.get(base.id);
       if (!permission) continue;
       out.push({ ...base, permission, visibility: row.visibility, owned: row.owner_id === me.id });
     }
