@@ -91,9 +91,13 @@ export class AssistantStore {
 
   /**
    * The assistant as the reader sees it: only the knowledge bases they may read are named (by id);
-   * the others are counted.
+   * the others are counted. `bases`: the row's bases split so already (by update, which knows).
    */
-  private async toAssistant(row: AssistantsTable, reader: CurrentUser): Promise<Assistant> {
+  private async toAssistant(
+    row: AssistantsTable,
+    reader: CurrentUser,
+    bases?: { readable: string[]; unreadable: string[] },
+  ): Promise<Assistant> {
     const [owner, groups] = await Promise.all([
       this.db
         .selectFrom("users")
@@ -108,7 +112,8 @@ export class AssistantStore {
         .orderBy("groups.name")
         .execute(),
     ]);
-    const { readable, unreadable } = await this.splitReadable(reader, idsOf(row.knowledge_base_ids));
+    const { readable, unreadable } =
+      bases ?? (await this.splitReadable(reader, idsOf(row.knowledge_base_ids)));
     return {
       id: row.id,
       name: row.name,
@@ -327,40 +332,30 @@ export class AssistantStore {
     const before = await this.editableRow(reader, id);
     const { visibility, groupIds } = await this.sharingAfter(before, changes);
     await this.assertUsable(reader, changes);
-    // Those the editor may not read are kept, unless deleted since: then no one can.
-    const knowledgeBaseIds = changes.knowledgeBaseIds
-      ? [
-          ...new Set([
-            ...changes.knowledgeBaseIds,
-            ...(await this.existing(
-              (
-                await this.splitReadable(reader, idsOf(before.knowledge_base_ids))
-              ).unreadable,
-            )),
-          ]),
-        ]
+    // Those the editor may not read are kept, unless deleted since: then no one can. Those given are
+    // all readable (assertUsable), so they are what the editor sees, in the order given.
+    const bases = changes.knowledgeBaseIds
+      ? {
+          readable: [...new Set(changes.knowledgeBaseIds)],
+          unreadable: await this.existing(
+            (await this.splitReadable(reader, idsOf(before.knowledge_base_ids))).unreadable,
+          ),
+        }
       : undefined;
+    const written: Partial<AssistantsTable> = {
+      ...(changes.name !== undefined ? { name: changes.name, name_folded: foldName(changes.name) } : {}),
+      ...(changes.description !== undefined ? { description: changes.description } : {}),
+      ...(changes.model !== undefined ? { model: changes.model } : {}),
+      ...(changes.systemPrompt !== undefined ? { system_prompt: changes.systemPrompt?.trim() || null } : {}),
+      ...(bases ? { knowledge_base_ids: JSON.stringify([...bases.readable, ...bases.unreadable]) } : {}),
+      ...(changes.webSearch !== undefined ? { web_search: changes.webSearch } : {}),
+      ...(changes.temperature !== undefined ? { temperature: changes.temperature } : {}),
+      visibility,
+      updated_at: new Date().toISOString(),
+    };
     try {
       await this.db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable("assistants")
-          .set({
-            ...(changes.name !== undefined
-              ? { name: changes.name, name_folded: foldName(changes.name) }
-              : {}),
-            ...(changes.description !== undefined ? { description: changes.description } : {}),
-            ...(changes.model !== undefined ? { model: changes.model } : {}),
-            ...(changes.systemPrompt !== undefined
-              ? { system_prompt: changes.systemPrompt?.trim() || null }
-              : {}),
-            ...(knowledgeBaseIds ? { knowledge_base_ids: JSON.stringify(knowledgeBaseIds) } : {}),
-            ...(changes.webSearch !== undefined ? { web_search: changes.webSearch } : {}),
-            ...(changes.temperature !== undefined ? { temperature: changes.temperature } : {}),
-            visibility,
-            updated_at: new Date().toISOString(),
-          })
-          .where("id", "=", id)
-          .execute();
+        await trx.updateTable("assistants").set(written).where("id", "=", id).execute();
         // The shares are written again when the sharing changes (a visibility or groups given).
         if (changes.visibility !== undefined || changes.groupIds !== undefined)
           await this.writeShares(trx, id, visibility, groupIds);
@@ -369,7 +364,7 @@ export class AssistantStore {
       if (isUniqueViolation(error)) throw nameTaken();
       throw error;
     }
-    return this.toAssistant((await this.row(id))!, reader);
+    return this.toAssistant({ ...before, ...written }, reader, bases);
   }
 
   /** The ids of `ids` whose knowledge base still exists (a deleted one's row is gone). */

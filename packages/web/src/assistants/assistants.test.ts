@@ -291,6 +291,61 @@ describe.each(dialects)("assistants on %s", (dialect) => {
     expect(saved.json()).toMatchObject({ knowledgeBaseIds: [], unavailableKnowledgeBases: 0 });
   });
 
+  it("keeps the bases its editor may no longer read when they change the others, and answers a change as it reads after", async () => {
+    const owner = await h.newUser();
+    const sharer = await h.newUser();
+    const team = await h.group(`${dialect}-lent`, [owner]);
+    const lent = (
+      await h.inject(sharer, "POST", "/api/knowledge-bases", { name: `${dialect}-lent` })
+    ).json() as {
+      id: string;
+    };
+    const share = await h.inject(sharer, "PUT", `/api/knowledge-bases/${lent.id}/access`, {
+      visibility: "shared",
+      shares: [{ groupId: team, permission: "read" }],
+    });
+    expect(share.statusCode, share.body).toBe(200);
+    const own = (
+      await h.inject(owner, "POST", "/api/knowledge-bases", { name: `${dialect}-own` })
+    ).json() as {
+      id: string;
+    };
+    const later = (
+      await h.inject(owner, "POST", "/api/knowledge-bases", { name: `${dialect}-later` })
+    ).json() as {
+      id: string;
+    };
+    const assistant = await h.made(owner, {
+      name: "Lent bases",
+      model: "tiny-story",
+      knowledgeBaseIds: [lent.id, own.id],
+    });
+    await h.inject(sharer, "PUT", `/api/knowledge-bases/${lent.id}/access`, {
+      visibility: "private",
+      shares: [],
+    });
+    const changed = await h.inject(owner, "PATCH", `/api/assistants/${assistant.id}`, {
+      knowledgeBaseIds: [later.id, own.id, later.id],
+      temperature: 0.4,
+    });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json()).toMatchObject({
+      knowledgeBaseIds: [later.id, own.id],
+      unavailableKnowledgeBases: 1,
+      temperature: 0.4,
+    });
+    expect((await h.inject(owner, "GET", `/api/assistants/${assistant.id}`)).json()).toEqual(changed.json());
+    // Shared again, the base kept is the owner's to see once more.
+    await h.inject(sharer, "PUT", `/api/knowledge-bases/${lent.id}/access`, {
+      visibility: "shared",
+      shares: [{ groupId: team, permission: "read" }],
+    });
+    expect((await h.inject(owner, "GET", `/api/assistants/${assistant.id}`)).json()).toMatchObject({
+      knowledgeBaseIds: [later.id, own.id, lent.id],
+      unavailableKnowledgeBases: 0,
+    });
+  });
+
   it("goes with its owner's account; a chat started with it stays its user's, as it was", async () => {
     const leaving = await h.newUser();
     const member = await h.newUser();
