@@ -65,6 +65,7 @@ type Reader = Pick<WebDatabase, "selectFrom">;
 /**
  * How many active administrators there are: a change that would take the last one's role or
  * status is refused (an administrator's change, LAST_ADMIN) or left undone (an SSO sign-in's).
+ * Counted inside changingAdmins, so that the change it allows is made before another is counted.
  */
 export async function activeAdminCount(db: Reader): Promise<number> {
   const admins = await db
@@ -74,6 +75,20 @@ export async function activeAdminCount(db: Reader): Promise<number> {
     .where("status", "=", "active")
     .executeTakeFirstOrThrow();
   return Number(admins.count);
+}
+
+/** Taken by every change that may take an active administrator's role, status or account. */
+const ADMINS_LOCK = { namespace: 0x48_41, key: "administrators" }; // "HA"
+
+/**
+ * Runs `work`, a change that may take an active administrator's role, status or account, checked
+ * against activeAdminCount inside it, in one transaction under the administrators' lock (see
+ * lockedTransaction). Two such changes at once (two administrators demoting, disabling or deleting
+ * each other) then run one after the other, and the second counts after the first's change,
+ * instead of each counting the other still there and both leaving no administrator.
+ */
+export function changingAdmins<T>(db: WebDatabase, work: (trx: WebDatabase) => Promise<T>): Promise<T> {
+  return lockedTransaction(db, ADMINS_LOCK, work);
 }
 
 /**

@@ -408,6 +408,82 @@ describe.each(dialects)("accounts, sessions and API keys on %s", (dialect) => {
   });
 });
 
+/** Two administrators changing each other at the same moment: one change goes through, never both. */
+describe.each(dialects)("the last administrator, changed from two sides at once, on %s", (dialect) => {
+  let model: FakeModelService;
+  let web: WebHarness;
+
+  beforeAll(async () => {
+    model = await startFakeModelService();
+    web = await startWeb({ modelUrl: model.url }, {}, dialect);
+  });
+  afterAll(async () => {
+    await web.close();
+    await model.close();
+  });
+
+  const activeAdmins = async () =>
+    (
+      await web.db
+        .selectFrom("users")
+        .select("username")
+        .where("role", "=", "admin")
+        .where("status", "=", "active")
+        .execute()
+    ).map((user) => user.username);
+
+  it("leaves one administrator when two demote, disable or delete each other at once, refusing the second change", async () => {
+    const ids = new Map<string, string>();
+    for (const name of ["first", "second"]) ids.set(name, (await signUp(web.app, name)).userId);
+    const change = (actor: Session, target: Session, how: "demote" | "disable" | "delete") =>
+      web.app.inject({
+        method: how === "delete" ? "DELETE" : "PATCH",
+        url: `/api/admin/users/${target.userId}`,
+        headers: actor.headers,
+        ...(how === "delete"
+          ? {}
+          : { payload: how === "demote" ? { role: "user" } : { status: "disabled" } }),
+      });
+    let [admin, other] = ["first", "second"];
+    // The deletion last: a deleted account is not made an administrator again.
+    for (const [adminDoes, otherDoes] of [
+      ["demote", "demote"],
+      ["disable", "disable"],
+      ["disable", "demote"],
+      ["delete", "demote"],
+    ] as const) {
+      const restored = await web.app.inject({
+        method: "PATCH",
+        url: `/api/admin/users/${ids.get(other)}`,
+        headers: (await signIn(web.app, admin)).headers,
+        payload: { role: "admin", status: "active" },
+      });
+      expect(restored.statusCode, restored.body).toBe(200);
+      expect((await activeAdmins()).sort()).toEqual(["first", "second"]);
+      // Signed in afresh: disabling an account ends its sessions.
+      const [a, b] = [await signIn(web.app, admin), await signIn(web.app, other)];
+      // Both known to be administrators (as a page open a while would be), so that both changes
+      // reach the check together rather than one after the other.
+      for (const session of [a, b])
+        await web.app.inject({ url: "/api/admin/users", headers: session.headers });
+
+      const answers = await Promise.all([change(a, b, adminDoes), change(b, a, otherDoes)]);
+      const round = `${adminDoes} / ${otherDoes}`;
+      const [done, refused] = answers[0]!.statusCode < 300 ? answers : [answers[1]!, answers[0]!];
+      expect(done!.statusCode, round).toBe(adminDoes === "delete" && done === answers[0] ? 204 : 200);
+      // On PostgreSQL both reach the check together, and the second is told LAST_ADMIN. On SQLite
+      // one process runs the first change to its end before it authorises the second, whose
+      // actor is by then no administrator (ADMIN_REQUIRED) or signed out (disabled: SESSION_EXPIRED).
+      expect(refused!.json().error.code, round).toBeOneOf(
+        dialect === "postgres" ? ["LAST_ADMIN"] : ["LAST_ADMIN", "ADMIN_REQUIRED", "SESSION_EXPIRED"],
+      );
+      const left = await activeAdmins();
+      expect(left, round).toHaveLength(1);
+      if (left[0] !== admin) [admin, other] = [other, admin];
+    }
+  });
+});
+
 async function expireSessions(web: WebHarness, userId: string) {
   await web.db
     .updateTable("sessions")

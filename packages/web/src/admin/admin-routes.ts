@@ -23,6 +23,7 @@ import { z } from "zod";
 import { credentials } from "../accounts/account-routes.js";
 import {
   activeAdminCount,
+  changingAdmins,
   createUser,
   listApiKeys,
   revokeApiKey,
@@ -156,15 +157,21 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     return reply.code(204).send();
   });
 
-  const assertNotLastAdmin = async (userId: string) => {
-    const target = await db
+  /** The user's role and status, read inside changingAdmins; USER_NOT_FOUND when there is none. */
+  const roleAndStatus = async (trx: WebDatabase, userId: string) => {
+    const target = await trx
       .selectFrom("users")
       .select(["role", "status"])
       .where("id", "=", userId)
       .executeTakeFirst();
     if (!target) throw new HearthError("USER_NOT_FOUND", "No such user");
+    return target;
+  };
+
+  /** LAST_ADMIN when the user (as read inside changingAdmins) is the last active administrator. */
+  const assertNotLastAdmin = async (trx: WebDatabase, target: { role: string; status: string }) => {
     if (target.role !== "admin" || target.status !== "active") return;
-    if ((await activeAdminCount(db)) <= 1)
+    if ((await activeAdminCount(trx)) <= 1)
       throw new HearthError("LAST_ADMIN", "This is the last administrator");
   };
 
@@ -180,31 +187,28 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     // An empty change would be an UPDATE with no SET: say so rather than fail in SQL.
     if (body.role === undefined && body.status === undefined)
       throw new HearthError("INVALID_REQUEST", "Nothing to change: give role or status");
-    const target = await db
-      .selectFrom("users")
-      .select(["role", "status"])
-      .where("id", "=", id)
-      .executeTakeFirst();
-    if (!target) throw new HearthError("USER_NOT_FOUND", "No such user");
-    if ((body.role && body.role !== "admin") || (body.status && body.status !== "active"))
-      await assertNotLastAdmin(id);
-    await db.updateTable("users").set(body).where("id", "=", id).execute();
-    if (body.status && body.status !== "active")
-      await db.deleteFrom("sessions").where("user_id", "=", id).execute();
-    if (body.role && body.role !== target.role)
-      await audit(db, {
-        actorId: actor.id,
-        action: "user.role-change",
-        target: id,
-        details: { from: target.role, to: body.role },
-      });
-    if (body.status && body.status !== target.status)
-      await audit(db, {
-        actorId: actor.id,
-        action: "user.status-change",
-        target: id,
-        details: { from: target.status, to: body.status },
-      });
+    await changingAdmins(db, async (trx) => {
+      const target = await roleAndStatus(trx, id);
+      if ((body.role && body.role !== "admin") || (body.status && body.status !== "active"))
+        await assertNotLastAdmin(trx, target);
+      await trx.updateTable("users").set(body).where("id", "=", id).execute();
+      if (body.status && body.status !== "active")
+        await trx.deleteFrom("sessions").where("user_id", "=", id).execute();
+      if (body.role && body.role !== target.role)
+        await audit(trx, {
+          actorId: actor.id,
+          action: "user.role-change",
+          target: id,
+          details: { from: target.role, to: body.role },
+        });
+      if (body.status && body.status !== target.status)
+        await audit(trx, {
+          actorId: actor.id,
+          action: "user.status-change",
+          target: id,
+          details: { from: target.status, to: body.status },
+        });
+    });
     return { id, ...body };
   });
 
@@ -219,8 +223,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     const actor = currentUser(request);
     if (id === actor.id)
       throw new HearthError("FORBIDDEN", "You cannot delete your own account; another administrator can");
-    await assertNotLastAdmin(id);
-    await db.transaction().execute(async (trx) => {
+    await changingAdmins(db, async (trx) => {
+      await assertNotLastAdmin(trx, await roleAndStatus(trx, id));
       // The files attached to its chats go with the chats (deleteConversationRows), not to the admin.
       const bases = await trx
         .selectFrom("knowledge_bases")

@@ -1,6 +1,6 @@
 import { foldName } from "@hearth/contracts";
 import type { FastifyBaseLogger } from "fastify";
-import { activeAdminCount } from "../accounts/account-store.js";
+import { activeAdminCount, changingAdmins } from "../accounts/account-store.js";
 import { audit } from "../audit/audit-log.js";
 import type { WebDatabase } from "../storage/open-database.js";
 
@@ -111,7 +111,10 @@ export async function applySsoAccess(
       "the ID token has no groups claim (web.oidc.groupsClaim): the account counts as in no group",
     );
   const names = claimNames(input.values ?? []);
-  await db.transaction().execute(async (trx) => {
+  // A sign-in that manages roles may take an administrator's: under the administrators' lock.
+  const transaction = <T>(work: (trx: WebDatabase) => Promise<T>) =>
+    manageRoles ? changingAdmins(db, work) : db.transaction().execute(work);
+  await transaction(async (trx) => {
     const user = await trx
       .selectFrom("users")
       .select(["username", "role", "status"])
