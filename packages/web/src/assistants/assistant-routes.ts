@@ -49,40 +49,23 @@ export function registerAssistantRoutes(
     visibility: z.enum(["private", "shared", "public"]),
     groupIds: z.array(z.string().min(1).max(100)).max(200),
   };
-  /** Groups only where it is shared with groups, and some where it is. */
-  const sharing = (body: { visibility?: string; groupIds?: string[] }, context: z.RefinementCtx) => {
-    if (body.visibility === "shared" && body.groupIds?.length === 0)
-      context.addIssue({
-        code: "custom",
-        path: ["groupIds"],
-        message: "an assistant shared with groups needs at least one group",
-      });
-    if (body.visibility !== undefined && body.visibility !== "shared" && (body.groupIds?.length ?? 0) > 0)
-      context.addIssue({
-        code: "custom",
-        path: ["groupIds"],
-        message: 'groups are given only with visibility "shared"',
-      });
-  };
-  const created = z
-    .strictObject({
-      ...fields,
-      description: fields.description.default(""),
-      systemPrompt: fields.systemPrompt.default(null),
-      knowledgeBaseIds: fields.knowledgeBaseIds.default([]),
-      webSearch: fields.webSearch.default("off"),
-      temperature: fields.temperature.default(null),
-      visibility: fields.visibility.default("private"),
-      groupIds: fields.groupIds.default([]),
-    })
-    .superRefine(sharing);
+  // The sharing (groups only when shared, some when it is) is the store's to check, new or changed.
+  const created = z.strictObject({
+    ...fields,
+    description: fields.description.default(""),
+    systemPrompt: fields.systemPrompt.default(null),
+    knowledgeBaseIds: fields.knowledgeBaseIds.default([]),
+    webSearch: fields.webSearch.default("off"),
+    temperature: fields.temperature.default(null),
+    visibility: fields.visibility.default("private"),
+    groupIds: fields.groupIds.default([]),
+  });
   const changed = z
     .strictObject(fields)
     .partial()
     .refine((body) => Object.values(body).some((value) => value !== undefined), {
       message: `Give at least one of ${Object.keys(fields).join(", ")}`,
-    })
-    .superRefine(sharing);
+    });
 
   const texts = (body: { name?: string; description?: string; systemPrompt?: string | null }) => [
     body.name ?? "",

@@ -59,6 +59,26 @@ function idsOf(json: string | null): string[] {
 }
 
 /**
+ * Checks the sharing an assistant is written with, new or changed: shared with at least one group,
+ * and groups named (`given`) only when shared. INVALID_REQUEST on groupIds otherwise, as the
+ * request schema names a field.
+ */
+function assertSharing(
+  visibility: AssistantVisibility,
+  groupIds: string[],
+  given: string[] | undefined,
+): void {
+  const refuse = (message: string) =>
+    new HearthError("INVALID_REQUEST", `groupIds: ${message}`, {
+      details: { issues: [{ path: "groupIds", message, code: "custom" }] },
+    });
+  if (visibility === "shared" && groupIds.length === 0)
+    throw refuse("an assistant shared with groups needs at least one group");
+  if (visibility !== "shared" && (given?.length ?? 0) > 0)
+    throw refuse('groups are given only with visibility "shared"');
+}
+
+/**
  * Assistants: saved model presets, each its owner's. Shared as knowledge bases are: private (the
  * owner's alone), shared with groups, or public (every signed-in user). A user lists and uses their
  * own, those shared with one of their groups and the public ones; the owner and administrators
@@ -295,6 +315,7 @@ export class AssistantStore {
 
   /** A new assistant of the reader's. */
   async create(reader: CurrentUser, input: AssistantInput): Promise<Assistant> {
+    assertSharing(input.visibility, input.groupIds, input.groupIds);
     await this.assertUsable(reader, input);
     const now = new Date().toISOString();
     const row: AssistantsTable = {
@@ -375,11 +396,7 @@ export class AssistantStore {
     return ids.filter((id) => found.has(id));
   }
 
-  /**
-   * The sharing an update leaves, checked as a new assistant's is (the route checks a body that
-   * gives the visibility; this, one that changes the groups or the visibility alone): shared with
-   * at least one group, and groups only when shared. INVALID_REQUEST on groupIds otherwise.
-   */
+  /** The sharing an update leaves (see assertSharing): the visibility and groups given, else as they were. */
   private async sharingAfter(
     before: AssistantsTable,
     changes: Partial<AssistantInput>,
@@ -394,14 +411,7 @@ export class AssistantStore {
           .where("assistant_id", "=", before.id)
           .execute()
       ).map((share) => share.group_id);
-    const refuse = (message: string) =>
-      new HearthError("INVALID_REQUEST", `groupIds: ${message}`, {
-        details: { issues: [{ path: "groupIds", message, code: "custom" }] },
-      });
-    if (visibility === "shared" && groupIds.length === 0)
-      throw refuse("an assistant shared with groups needs at least one group");
-    if (visibility !== "shared" && (changes.groupIds?.length ?? 0) > 0)
-      throw refuse('groups are given only with visibility "shared"');
+    assertSharing(visibility, groupIds, changes.groupIds);
     return { visibility, groupIds };
   }
 

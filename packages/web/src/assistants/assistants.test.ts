@@ -379,6 +379,7 @@ describe.each(dialects)("assistants on %s", (dialect) => {
       [{ name: "ok", model: "tiny-story", webSearch: "always" }, "webSearch"],
       [{ name: "ok", model: "tiny-story", temperature: 3 }, "temperature"],
       [{ name: "ok", model: "tiny-story", visibility: "shared" }, "groupIds"],
+      [{ name: "ok", model: "tiny-story", visibility: "public", groupIds: ["no-such-group"] }, "groupIds"],
       [{ name: "ok", model: "tiny-story", systemPrompt: "x".repeat(2001) }, "systemPrompt"],
       [{ name: "ok", model: "tiny-story", owner: "someone" }, undefined],
     ] as const) {
