@@ -219,7 +219,10 @@ export const queryResultSchema = z.object({
   documentId: z.string(),
   documentTitle: z.string(),
   text: z.string(),
+  /** Ranks the result on its path's own scale (docs/knowledge.md): not comparable across paths. */
   score: z.number(),
+  /** The score as 0 to 1, falling as the rank does, comparable across queries (docs/knowledge.md). */
+  relevance: z.number().min(0).max(1),
   page: z.number().int().nullish(),
   headingPath: z.array(z.string()),
   charStart: z.number().int(),

@@ -1,9 +1,9 @@
 import type { QueryResult, QueryWarning } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import type { EmbeddingClient } from "../embedding/embedding-client.js";
-import type { SearchFilters, SearchHit } from "../index/index-backend.js";
-import { fuseByRank } from "../retrieval/fusion.js";
-import type { RetrievalMode, Retriever } from "../retrieval/retriever.js";
+import type { SearchFilters } from "../index/index-backend.js";
+import { DEFAULT_RRF_K, fuseByRank } from "../retrieval/fusion.js";
+import type { RetrievalMode, RetrievedChunk, Retriever } from "../retrieval/retriever.js";
 import type { KnowledgeStore } from "../store/knowledge-store.js";
 
 export interface QueryInput {
@@ -84,7 +84,7 @@ export class QueryService {
             ...input.filters,
             excludedDocumentIds: [...(input.filters?.excludedDocumentIds ?? []), ...disabled],
           };
-    const lists: SearchHit[][] = [];
+    const lists: RetrievedChunk[][] = [];
     for (const [model, knowledgeBaseIds] of groups) {
       let vector: Float32Array | undefined;
       let groupMode = mode;
@@ -117,14 +117,23 @@ export class QueryService {
     // Only documents whose chunks are all in the index are shown (one being indexed is not yet).
     const complete = this.store.indexedAmong(lists.flat().map((hit) => hit.chunk.documentId));
     const shown = lists.map((hits) => hits.filter((hit) => complete.has(hit.chunk.documentId)));
-    const merged = shown.length === 1 ? shown[0]! : fuseByRank(shown);
-    const results = merged.slice(0, input.topK).map(({ chunk, score }) => ({
+    // Bases searched differently are merged by rank, each list's relevance on its own scale no
+    // longer comparable: the merged relevance is the fused score over the most rank fusion gives.
+    const merged =
+      shown.length === 1
+        ? shown[0]!
+        : fuseByRank(shown).map((hit) => ({
+            ...hit,
+            relevance: Math.min(1, (hit.score * (DEFAULT_RRF_K + 1)) / shown.length),
+          }));
+    const results = merged.slice(0, input.topK).map(({ chunk, score, relevance }) => ({
       chunkId: chunk.id,
       knowledgeBaseId: chunk.knowledgeBaseId,
       documentId: chunk.documentId,
       documentTitle: chunk.documentTitle,
       text: chunk.text,
       score,
+      relevance,
       page: chunk.page ?? null,
       headingPath: chunk.headingPath,
       charStart: chunk.charStart,

@@ -12,7 +12,7 @@ export type FusionMethod =
   | { kind: "relative-score"; lexicalWeight?: number; vectorWeight?: number };
 
 /** The fusion a retriever uses unless told otherwise: reciprocal rank fusion with k = 60. */
-const DEFAULT_RRF_K = 60;
+export const DEFAULT_RRF_K = 60;
 export const DEFAULT_FUSION: FusionMethod = { kind: "reciprocal-rank", k: DEFAULT_RRF_K };
 
 /** A one-line description of a fusion method, for logs and benchmark output. */
@@ -90,6 +90,19 @@ export function fuseRankings(
       (a, b) => b.score - a.score || (a.lexical?.rank ?? Infinity) - (b.lexical?.rank ?? Infinity),
     ),
   );
+}
+
+/**
+ * A fused score as a relevance from 0 to 1 (1: first in both rankings, or best in both by relative
+ * score): the score over the most fusion gives, so it falls as the rank does and means the same for
+ * every query. An exact hit, raised above the others (exactFirst), is held at 1.
+ */
+export function fusedRelevance(method: FusionMethod): (score: number) => number {
+  const ceiling =
+    method.kind === "reciprocal-rank"
+      ? 2 / ((method.k ?? DEFAULT_RRF_K) + 1)
+      : (method.lexicalWeight ?? 0.5) + (method.vectorWeight ?? 0.5);
+  return (score) => Math.min(1, Math.max(0, score / ceiling));
 }
 
 function contributionOf(

@@ -118,6 +118,28 @@ describe("createRetriever", () => {
     });
   });
 
+  it("gives each result a relevance from 0 to 1 that falls as the rank does, on every path, the same for any query", async () => {
+    const retriever = createRetriever(backend);
+    const query = { knowledgeBaseIds: ["kb"], text: "restart server", vector: unit([1, 0.25, 0]), topK: 4 };
+    for (const mode of ["hybrid", "lexical", "vector"] as const) {
+      const relevances = (await retriever.retrieve({ ...query, mode })).map((result) => result.relevance);
+      expect(
+        relevances.every((relevance) => relevance >= 0 && relevance <= 1),
+        mode,
+      ).toBe(true);
+      expect(relevances, mode).toEqual([...relevances].sort((a, b) => b - a));
+    }
+    // Fused: first in both rankings is 1, found by one ranking only at most a half.
+    const hybrid = await retriever.retrieve(query);
+    expect(hybrid[0]?.relevance).toBeCloseTo(1);
+    expect(hybrid.find((result) => result.chunk.id === "c3")?.relevance).toBeLessThanOrEqual(0.5);
+    // Vectors alone: the cosine similarity; full text alone: the BM25-like score s as s / (1 + s).
+    const vector = await retriever.retrieve({ ...query, mode: "vector" });
+    expect(vector[0]?.relevance).toBeCloseTo(vector[0]!.vector!.score);
+    const lexical = await retriever.retrieve({ ...query, mode: "lexical" });
+    expect(lexical[0]?.relevance).toBeCloseTo(lexical[0]!.score / (1 + lexical[0]!.score));
+  });
+
   it("rejects a bad topK with INVALID_REQUEST", async () => {
     await expect(
       createRetriever(backend).retrieve({ knowledgeBaseIds: ["kb"], text: "x", topK: -1 }),

@@ -1,7 +1,7 @@
 import { HearthError } from "@hearth/core";
 import { MAX_TOP_K, validateQuery } from "../index/chunk-validation.js";
 import type { ChunkRecord, IndexBackend, SearchFilters, SearchHit } from "../index/index-backend.js";
-import { DEFAULT_FUSION, type FusedHit, type FusionMethod, fuseRankings } from "./fusion.js";
+import { DEFAULT_FUSION, type FusedHit, type FusionMethod, fusedRelevance, fuseRankings } from "./fusion.js";
 
 /** Where a retrieved passage comes from: enough to show "file, page, section" and link back. */
 export interface Citation {
@@ -19,6 +19,13 @@ export interface RetrievedChunk {
   chunk: Omit<ChunkRecord, "embedding">;
   /** The fused score (higher is better); the lexical score alone when there was no query vector. */
   score: number;
+  /**
+   * The score as a relevance from 0 to 1 that falls as the rank does and means the same across
+   * queries on the same path (for clients that filter by a threshold, as Dify does): fused, the
+   * fused score over the most fusion gives (fusedRelevance); full text alone, the BM25-like score
+   * s as s / (1 + s) (0.5 at a score of 1); vectors alone, the cosine similarity, negatives as 0.
+   */
+  relevance: number;
   /** Rank (from 1) and backend score in the full-text ranking, when the chunk was in it. */
   lexical?: { rank: number; score: number };
   /** Rank (from 1) and cosine similarity in the vector ranking, when the chunk was in it. */
@@ -90,9 +97,16 @@ export function createRetriever(backend: IndexBackend, options: RetrieverOptions
           : vectorPath === undefined
             ? alone(lexical, "lexical")
             : fuseRankings(lexical, vector, fusion);
+      const relevance =
+        mode === "vector"
+          ? cosineRelevance
+          : vectorPath === undefined
+            ? lexicalRelevance
+            : fusedRelevance(fusion);
       return fused.slice(0, query.topK).map((entry) => ({
         chunk: entry.hit.chunk,
         score: entry.score,
+        relevance: relevance(entry.score),
         ...(entry.lexical ? { lexical: entry.lexical } : {}),
         ...(entry.vector ? { vector: entry.vector } : {}),
         ...(entry.exact ? { exact: true } : {}),
@@ -101,6 +115,11 @@ export function createRetriever(backend: IndexBackend, options: RetrieverOptions
     },
   };
 }
+
+/** A BM25-like score (0 and up, no upper bound) bounded to 0..1, rising as it does. */
+const lexicalRelevance = (score: number) => Math.max(0, score) / (1 + Math.max(0, score));
+/** A cosine similarity (-1 to 1), where no similarity or less counts as no relevance. */
+const cosineRelevance = (score: number) => Math.min(1, Math.max(0, score));
 
 /** One path's ranking on its own, as fused entries that keep each hit's backend score. */
 function alone(list: readonly SearchHit[], path: "lexical" | "vector"): FusedHit[] {

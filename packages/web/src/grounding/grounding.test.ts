@@ -19,6 +19,7 @@ function passage(knowledgeBaseId: string, text: string, score: number): QueryRes
     documentTitle: `${knowledgeBaseId}.md`,
     text,
     score,
+    relevance: score,
     page: null,
     headingPath: [],
     charStart: 0,

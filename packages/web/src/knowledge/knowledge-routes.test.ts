@@ -831,7 +831,7 @@ describe("knowledge routes", () => {
         });
       });
 
-      it("leaves out the passages whose score is below score_threshold, the score the retrieval test gives", async () => {
+      it("scores records from 0 to 1 (Hearth's relevance, not its unbounded score), best first, and leaves out those below score_threshold", async () => {
         const test = (
           await web.app.inject({
             method: "POST",
@@ -839,17 +839,19 @@ describe("knowledge routes", () => {
             headers: reader.headers,
             payload: { query: "vacation employee" },
           })
-        ).json() as { results: Array<{ text: string; score: number }> };
+        ).json() as { results: Array<{ text: string; score: number; relevance: number }> };
+        // The retrieval test's scores are on full text's scale, above 1: no threshold could pick between them.
+        expect(test.results.map((result) => result.score)).toEqual([2, 1]);
         const scored = (threshold: number) =>
           retrieve(bearer(readerKey), request("vacation employee", { score_threshold: threshold })).then(
             (response) =>
               (response.json() as Records).records.map((record) => [record.content, record.score]),
           );
-        const all = test.results.map((result) => [result.text, result.score]);
-        expect(all).toEqual([
+        const all = [
           ["Every employee gets twenty vacation days a year.", 1],
           ["Vacation requests go to your manager.", 0.5],
-        ]);
+        ];
+        expect(test.results.map((result) => [result.text, result.relevance])).toEqual(all);
         expect(await scored(0)).toEqual(all);
         expect(await scored(0.5)).toEqual(all);
         expect(await scored(0.6)).toEqual(all.slice(0, 1));

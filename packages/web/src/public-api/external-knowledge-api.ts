@@ -95,7 +95,9 @@ function queryFilters(condition: MetadataCondition): QueryRequest["filters"] {
 }
 
 /**
- * A passage as a Dify record: its text, Hearth's score, its document's name as the title, and
+ * A passage as a Dify record: its text, its relevance as the score (Dify's scores run from 0 to 1,
+ * higher more relevant, and its score_threshold is on that scale; Hearth's own score is on its
+ * retrieval path's scale, a fused score of about 0.03 at best or a BM25 score above 1), its document's name as the title, and
  * metadata (an object, never null, which Dify's pipeline cannot take): the document's id (Dify's
  * citations tell documents apart by `document_id`), the passage's, its page where known, its heading
  * path, and the path of its document's file on the web service (a citation's link).
@@ -103,7 +105,7 @@ function queryFilters(condition: MetadataCondition): QueryRequest["filters"] {
 function difyRecord(passage: QueryResult) {
   return {
     content: passage.text,
-    score: passage.score,
+    score: passage.relevance,
     title: passage.documentTitle,
     metadata: {
       document_id: passage.documentId,
@@ -182,8 +184,8 @@ function refusedAsDify(error: unknown): never {
  * Knowledge API), held to the key user's read access as in the UI (a base they may not read is
  * 2001, as one that does not exist). The base is queried as a chat grounds in it (hybrid, the query
  * cut to MAX_QUERY_CHARS at a word), for at most RETRIEVAL_TEST_TOP_K.max passages: `top_k` is
- * Dify's most, so a larger one gives as many as a retrieval test may. Passages scoring below
- * `score_threshold` are left out.
+ * Dify's most, so a larger one gives as many as a retrieval test may. Passages whose relevance
+ * (0 to 1, difyRecord) is below `score_threshold` are left out.
  */
 export function registerExternalKnowledgeApi(
   app: FastifyInstance,
@@ -204,7 +206,7 @@ export function registerExternalKnowledgeApi(
         topK: Math.min(topK, RETRIEVAL_TEST_TOP_K.max),
         ...(filters ? { filters } : {}),
       });
-      return { records: passages.filter((passage) => passage.score >= threshold).map(difyRecord) };
+      return { records: passages.filter((passage) => passage.relevance >= threshold).map(difyRecord) };
     },
   );
 }

@@ -228,10 +228,12 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
   };
   /**
    * The passages of these bases that hold any of the query's terms (queryTerms), those holding
-   * more of them first, at most `topK`; each scored by the share of the terms it holds.
+   * more of them first, at most `topK`; each scored, as full text is, by how many of the terms it
+   * holds (unbounded), its relevance the share of the terms it holds (0 to 1).
    */
   const matchingPassages = (ids: string[], query: string, topK: number): QueryResult[] => {
     const terms = queryTerms(query);
+    const held = (text: string) => terms.filter((term) => text.toLowerCase().includes(term)).length;
     return ids
       .flatMap((id) =>
         (bases.get(id)?.documents ?? []).flatMap((d) =>
@@ -241,7 +243,8 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
             documentId: d.record.id,
             documentTitle: d.record.name,
             text: passage.text,
-            score: terms.filter((term) => passage.text.toLowerCase().includes(term)).length / terms.length,
+            score: held(passage.text),
+            relevance: held(passage.text) / terms.length,
             page: d.record.name.endsWith(".pdf") ? 1 : null,
             headingPath: [],
             charStart: passage.start,
