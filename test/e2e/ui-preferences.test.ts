@@ -121,7 +121,14 @@ describe.skipIf(!hasChromium)("personal chat defaults, in the browser", () => {
     await expect
       .poll(() => temperature.evaluate((element) => element === document.activeElement), WAIT)
       .toBe(true);
-    for (const label of ["Temperature", "Top P", "Max output tokens", "Seed"]) {
+    for (const label of [
+      "Temperature",
+      "Top P",
+      "Max output tokens",
+      "Seed",
+      "Frequency penalty",
+      "Presence penalty",
+    ]) {
       const field = panel.getByLabel(label, { exact: true });
       expect(await field.getAttribute("placeholder"), label).toBe("Default");
       expect(await field.inputValue(), label).toBe("");
@@ -136,10 +143,11 @@ describe.skipIf(!hasChromium)("personal chat defaults, in the browser", () => {
     expect(await temperature.getAttribute("aria-describedby")).toContain("chat-control-temperature-error");
     expect(await temperature.evaluate((element) => element === document.activeElement)).toBe(true);
     await temperature.fill("0");
+    await panel.getByLabel("Frequency penalty").fill("0.5");
     await panel.getByRole("button", { name: "Save" }).click();
     await expect
       .poll(() => summary.textContent(), WAIT)
-      .toBe("Chat controls: Temperature 0, Max output tokens 256");
+      .toBe("Chat controls: Temperature 0, Max output tokens 256, Frequency penalty 0.5");
     // Saved, the panel folds and focus goes back to its line.
     expect(await summary.evaluate((element) => element === document.activeElement)).toBe(true);
     const box = (await panel.boundingBox())!;
@@ -154,23 +162,27 @@ describe.skipIf(!hasChromium)("personal chat defaults, in the browser", () => {
     const answer = page.locator("article.message.assistant").last();
     await expect.poll(() => answer.getAttribute("data-status"), WAIT).toBe("done");
     const sent = model.requests.at(-1)!;
-    expect([sent.temperature, sent.max_tokens, sent.top_p, sent.seed]).toEqual([
-      0,
-      256,
-      undefined,
-      undefined,
-    ]);
+    expect([
+      sent.temperature,
+      sent.max_tokens,
+      sent.top_p,
+      sent.seed,
+      sent.frequency_penalty,
+      sent.presence_penalty,
+    ]).toEqual([0, 256, undefined, undefined, 0.5, undefined]);
     // Kept with the conversation: a reload shows them; Regenerate sends them again.
     await page.reload();
     await expect
       .poll(() => summary.textContent(), WAIT)
-      .toBe("Chat controls: Temperature 0, Max output tokens 256");
+      .toBe("Chat controls: Temperature 0, Max output tokens 256, Frequency penalty 0.5");
     const sentBefore = model.requests.length;
     await page.getByRole("button", { name: "Regenerate" }).click();
     await expect.poll(() => model.requests.length, WAIT).toBe(sentBefore + 1);
     await expect.poll(() => answer.getAttribute("data-status"), WAIT).toBe("done");
     const regenerated = model.requests.at(-1)!;
-    expect([regenerated.temperature, regenerated.max_tokens]).toEqual([0, 256]);
+    expect([regenerated.temperature, regenerated.max_tokens, regenerated.frequency_penalty]).toEqual([
+      0, 256, 0.5,
+    ]);
 
     // Reset to defaults: the next turn leaves the parameters to the model.
     await summary.click();
@@ -181,7 +193,11 @@ describe.skipIf(!hasChromium)("personal chat defaults, in the browser", () => {
     await page.getByRole("button", { name: "Send" }).click();
     await expect.poll(() => model.requests.length, WAIT).toBe(before + 1);
     const reset = model.requests.at(-1)!;
-    expect([reset.temperature, reset.max_tokens]).toEqual([undefined, undefined]);
+    expect([reset.temperature, reset.max_tokens, reset.frequency_penalty]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it("keeps the theme and language chosen in Settings with the account, for another browser", async () => {

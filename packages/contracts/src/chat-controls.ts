@@ -15,10 +15,27 @@ export interface ChatControls {
   maxTokens: number | null;
   /** The sampler's seed: with the same seed (and prompt), a model answers the same way. */
   seed: number | null;
+  /**
+   * OpenAI's frequency_penalty: above 0, a token is the less likely the more often it has come
+   * already (less repetition of the same words); below 0, the more likely.
+   */
+  frequencyPenalty: number | null;
+  /**
+   * OpenAI's presence_penalty: above 0, a token that has come at all is less likely (new topics
+   * rather than the same ones); below 0, more likely.
+   */
+  presencePenalty: number | null;
 }
 
 /** The controls' names, in the order the panel shows them. */
-export const CHAT_CONTROL_NAMES = ["temperature", "topP", "maxTokens", "seed"] as const;
+export const CHAT_CONTROL_NAMES = [
+  "temperature",
+  "topP",
+  "maxTokens",
+  "seed",
+  "frequencyPenalty",
+  "presencePenalty",
+] as const;
 export type ChatControlName = (typeof CHAT_CONTROL_NAMES)[number];
 
 /** Every control at the model's own default. */
@@ -27,6 +44,8 @@ export const DEFAULT_CHAT_CONTROLS: ChatControls = {
   topP: null,
   maxTokens: null,
   seed: null,
+  frequencyPenalty: null,
+  presencePenalty: null,
 };
 
 /** The range each control takes (both ends included), and whether it takes whole numbers only. */
@@ -42,13 +61,16 @@ export interface ChatControlLimit {
  * The ranges: temperature and top_p as the OpenAI API takes them (the model service refuses more);
  * an answer of at most 131,072 tokens (the largest context the reference models are run with: a cap
  * beyond the model's context is cut to the room left by the model service anyway); a seed that fits
- * a 32-bit signed integer (llama.cpp's, Ollama's and PostgreSQL's `integer` all hold it).
+ * a 32-bit signed integer (llama.cpp's, Ollama's and PostgreSQL's `integer` all hold it); the
+ * penalties from -2 to 2, as the OpenAI API takes them (the model service refuses more).
  */
 export const CHAT_CONTROL_LIMITS: Record<ChatControlName, ChatControlLimit> = {
   temperature: { min: 0, max: 2, integer: false, step: 0.05 },
   topP: { min: 0, max: 1, integer: false, step: 0.05 },
   maxTokens: { min: 1, max: 131_072, integer: true, step: 1 },
   seed: { min: 0, max: 2_147_483_647, integer: true, step: 1 },
+  frequencyPenalty: { min: -2, max: 2, integer: false, step: 0.1 },
+  presencePenalty: { min: -2, max: 2, integer: false, step: 0.1 },
 };
 
 /** The control's name on the model service's OpenAI API (and in docs/api.md's prose). */
@@ -57,6 +79,8 @@ export const CHAT_CONTROL_WIRE_NAMES: Record<ChatControlName, string> = {
   topP: "top_p",
   maxTokens: "max_tokens",
   seed: "seed",
+  frequencyPenalty: "frequency_penalty",
+  presencePenalty: "presence_penalty",
 };
 
 /** Whether a value is one the control takes (a finite number in its range; whole where it must be). */

@@ -1,7 +1,7 @@
 /**
  * What the OpenAI and Ollama APIs refuse or honour in a request's inputs, as real clients send them:
- * empty texts to embed, token ids from another tokenizer, images and audio, lists of prompts, and
- * `logit_bias`.
+ * empty texts to embed, token ids from another tokenizer, images and audio, lists of prompts,
+ * `logit_bias`, and the repetition penalties.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -267,5 +267,31 @@ describe("logit_bias", () => {
     expect(refused.body.error.code).toBe("PARAMETER_NOT_SUPPORTED");
     expect(refused.body.error.message).toMatch(/logit_bias.*Ollama/);
     expect(replayOllama.requests.length).toBe(before);
+  });
+});
+
+describe("frequency_penalty and presence_penalty", () => {
+  const greedy = async (body: Record<string, unknown>) => {
+    const answer = await post("/v1/completions", {
+      model: "tiny",
+      prompt: "once upon a",
+      temperature: 0,
+      max_tokens: 24,
+      ...body,
+    });
+    expect(answer.status).toBe(200);
+    return answer.body.choices[0]!.text;
+  };
+  const words = (text: string) => text.trim().split(/\s+/);
+
+  it("are applied on the embedded runtime: a greedy answer that repeats its words repeats them less", async () => {
+    const plain = await greedy({});
+    // The tiny model, drawing greedily, says some words again: the penalties have something to change.
+    expect(new Set(words(plain)).size).toBeLessThan(words(plain).length);
+    for (const penalty of [{ frequency_penalty: 2 }, { presence_penalty: 2 }]) {
+      const penalised = await greedy(penalty);
+      expect(penalised, JSON.stringify(penalty)).not.toBe(plain);
+      expect(new Set(words(penalised)).size, penalised).toBeGreaterThan(new Set(words(plain)).size);
+    }
   });
 });

@@ -22,6 +22,10 @@ function wordsFor(t: Messages, name: ChatControlName): { label: string; hint: st
       return { label: t.chatControlMaxTokens, hint: t.chatControlMaxTokensHint };
     case "seed":
       return { label: t.chatControlSeed, hint: t.chatControlSeedHint };
+    case "frequencyPenalty":
+      return { label: t.chatControlFrequencyPenalty, hint: t.chatControlFrequencyPenaltyHint };
+    case "presencePenalty":
+      return { label: t.chatControlPresencePenalty, hint: t.chatControlPresencePenaltyHint };
   }
 }
 

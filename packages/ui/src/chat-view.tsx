@@ -1101,6 +1101,8 @@ function controlsOf(answer: Partial<ChatControls>): ChatControls {
     topP: answer.topP ?? null,
     maxTokens: answer.maxTokens ?? null,
     seed: answer.seed ?? null,
+    frequencyPenalty: answer.frequencyPenalty ?? null,
+    presencePenalty: answer.presencePenalty ?? null,
   };
 }
 
@@ -1131,6 +1133,8 @@ interface ConversationAnswer {
   topP?: number | null;
   maxTokens?: number | null;
   seed?: number | null;
+  frequencyPenalty?: number | null;
+  presencePenalty?: number | null;
   messages: Array<ChatMessage & { id: string; model?: string | null }>;
 }
 

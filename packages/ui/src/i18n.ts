@@ -1172,6 +1172,12 @@ const en = {
   chatControlMaxTokensHint: "The longest answer, in tokens (a Chinese character is about one). 1 to 131072.",
   chatControlSeed: "Seed",
   chatControlSeedHint: "The same seed and question give the same answer. A whole number, 0 to 2147483647.",
+  chatControlFrequencyPenalty: "Frequency penalty",
+  chatControlFrequencyPenaltyHint:
+    "Above 0, words already used often are less likely, so the answer repeats itself less; below 0, more likely. -2 to 2.",
+  chatControlPresencePenalty: "Presence penalty",
+  chatControlPresencePenaltyHint:
+    "Above 0, any word already used is less likely, so the answer moves on to new topics; below 0, it stays on them. -2 to 2.",
   chatControlRange: "Enter a number from {min} to {max}, or leave it empty.",
   chatControlWholeRange: "Enter a whole number from {min} to {max}, or leave it empty.",
   resetToDefaults: "Reset to defaults",
@@ -2214,6 +2220,12 @@ const zhCN: Messages = {
   chatControlMaxTokensHint: "回答最长的 token 数（一个汉字约一个 token）。1 到 131072。",
   chatControlSeed: "随机种子",
   chatControlSeedHint: "相同的种子和问题得到相同的回答。0 到 2147483647 的整数。",
+  chatControlFrequencyPenalty: "频率惩罚",
+  chatControlFrequencyPenaltyHint:
+    "大于 0 时，已多次出现的词更不容易再出现，回答更少重复；小于 0 时更容易出现。-2 到 2。",
+  chatControlPresencePenalty: "存在惩罚",
+  chatControlPresencePenaltyHint:
+    "大于 0 时，出现过的词都更不容易再出现，回答更倾向于谈新话题；小于 0 时更倾向于停留在原话题。-2 到 2。",
   chatControlRange: "请输入 {min} 到 {max} 之间的数，或留空。",
   chatControlWholeRange: "请输入 {min} 到 {max} 之间的整数，或留空。",
   resetToDefaults: "恢复默认值",

@@ -48,8 +48,8 @@ export interface ChatTurnInput {
    */
   systemPrompt?: string | null;
   /**
-   * The conversation's Chat controls (its temperature, top_p, longest answer and seed), sent with
-   * the request; each null or absent: the model's own.
+   * The conversation's Chat controls (its temperature, top_p, longest answer, seed and repetition
+   * penalties), sent with the request; each null or absent: the model's own.
    */
   controls?: Partial<ChatControls>;
   /** The conversation so far, ending with the user's message to answer. */
@@ -92,6 +92,10 @@ function modelParameters(controls: Partial<ChatControls> | undefined, contextTok
     ...(typeof controls?.topP === "number" ? { topP: controls.topP } : {}),
     ...(capped ? { maxTokens } : {}),
     ...(typeof controls?.seed === "number" ? { seed: controls.seed } : {}),
+    ...(typeof controls?.frequencyPenalty === "number"
+      ? { frequencyPenalty: controls.frequencyPenalty }
+      : {}),
+    ...(typeof controls?.presencePenalty === "number" ? { presencePenalty: controls.presencePenalty } : {}),
   };
 }
 

@@ -22,6 +22,8 @@ export const chatControlsFields = {
   topP: controlSchema("topP"),
   maxTokens: controlSchema("maxTokens"),
   seed: controlSchema("seed"),
+  frequencyPenalty: controlSchema("frequencyPenalty"),
+  presencePenalty: controlSchema("presencePenalty"),
 };
 
 /** The controls a validated body gives (null included: back to the model's own), without those it leaves out. */

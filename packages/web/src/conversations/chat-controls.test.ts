@@ -10,9 +10,18 @@ interface Controls {
   topP: number | null;
   maxTokens: number | null;
   seed: number | null;
+  frequencyPenalty: number | null;
+  presencePenalty: number | null;
 }
 
-const DEFAULTS: Controls = { temperature: null, topP: null, maxTokens: null, seed: null };
+const DEFAULTS: Controls = {
+  temperature: null,
+  topP: null,
+  maxTokens: null,
+  seed: null,
+  frequencyPenalty: null,
+  presencePenalty: null,
+};
 
 describe.each(dialects)("chat controls on %s", (dialect) => {
   const stand = useConversationStand(dialect);
@@ -38,10 +47,10 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     return response.json() as { id: string } & Controls;
   };
   const controlsOf = async (session: Session, id: string): Promise<Controls> => {
-    const { temperature, topP, maxTokens, seed } = (
+    const { temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty } = (
       await inject(session, "GET", `/api/conversations/${id}`)
     ).json() as Controls;
-    return { temperature, topP, maxTokens, seed };
+    return { temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty };
   };
   /** A turn streamed to its end; the model request it made. */
   const turn = async (id: string, path: "messages" | "regenerate", payload: Record<string, unknown>) => {
@@ -55,8 +64,9 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     const parts = parseSse(await response.text());
     expect(parts.at(-1)).toMatchObject({ type: "finish" });
     expect(model.requests.length).toBe(before + 1);
-    const { temperature, top_p, max_tokens, seed } = model.requests.at(-1)!;
-    return { temperature, top_p, max_tokens, seed };
+    const { temperature, top_p, max_tokens, seed, frequency_penalty, presence_penalty } =
+      model.requests.at(-1)!;
+    return { temperature, top_p, max_tokens, seed, frequency_penalty, presence_penalty };
   };
 
   it("sets, keeps, and clears a conversation's controls, without moving it up the list", async () => {
@@ -68,24 +78,38 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
       topP: 0.9,
       maxTokens: 256,
       seed: 42,
+      frequencyPenalty: 0.7,
+      presencePenalty: -0.3,
     });
     expect(set.statusCode, set.body).toBe(200);
-    expect(set.json()).toMatchObject({ temperature: 0, topP: 0.9, maxTokens: 256, seed: 42 });
+    const tuned = {
+      temperature: 0,
+      topP: 0.9,
+      maxTokens: 256,
+      seed: 42,
+      frequencyPenalty: 0.7,
+      presencePenalty: -0.3,
+    };
+    expect(set.json()).toMatchObject(tuned);
     expect(set.json().updatedAt).toBe(before.updatedAt);
     // Read back exactly (PostgreSQL's float4 would read 0.9 as 0.899999976).
-    expect(await controlsOf(alice, id)).toEqual({ temperature: 0, topP: 0.9, maxTokens: 256, seed: 42 });
+    expect(await controlsOf(alice, id)).toEqual(tuned);
     // Only what is given changes; null is back to the model's own.
-    await inject(alice, "PATCH", `/api/conversations/${id}`, { temperature: 1.25, seed: null });
-    expect(await controlsOf(alice, id)).toEqual({ temperature: 1.25, topP: 0.9, maxTokens: 256, seed: null });
+    await inject(alice, "PATCH", `/api/conversations/${id}`, {
+      temperature: 1.25,
+      seed: null,
+      presencePenalty: null,
+    });
+    expect(await controlsOf(alice, id)).toEqual({
+      ...tuned,
+      temperature: 1.25,
+      seed: null,
+      presencePenalty: null,
+    });
     // Other changes leave them as they are.
     await inject(alice, "PATCH", `/api/conversations/${id}`, { title: "Tuned" });
     expect(await controlsOf(alice, id)).toMatchObject({ temperature: 1.25, maxTokens: 256 });
-    const reset = await inject(alice, "PATCH", `/api/conversations/${id}`, {
-      temperature: null,
-      topP: null,
-      maxTokens: null,
-      seed: null,
-    });
+    const reset = await inject(alice, "PATCH", `/api/conversations/${id}`, DEFAULTS);
     expect(reset.statusCode).toBe(200);
     expect(await controlsOf(alice, id)).toEqual(DEFAULTS);
   });
@@ -103,6 +127,9 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
       [{ seed: -1 }, "seed", "a whole number from 0 to 2147483647"],
       [{ seed: 2 ** 31 }, "seed", "a whole number from 0 to 2147483647"],
       [{ seed: 1.5 }, "seed", "a whole number from 0 to 2147483647"],
+      [{ frequencyPenalty: 2.5 }, "frequencyPenalty", "a number from -2 to 2"],
+      [{ frequencyPenalty: "less" }, "frequencyPenalty", "a number from -2 to 2"],
+      [{ presencePenalty: -2.1 }, "presencePenalty", "a number from -2 to 2"],
     ];
     for (const [body, field, rule] of refused) {
       const answer = await inject(alice, "PATCH", `/api/conversations/${id}`, body);
@@ -134,13 +161,31 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
   });
 
   it("sends each control with every turn: send, regenerate, edit and resend; none when at the model's own", async () => {
-    const { id } = await create(alice, { temperature: 0, topP: 0.5, maxTokens: 64, seed: 1234 });
-    const sent = { temperature: 0, top_p: 0.5, max_tokens: 64, seed: 1234 };
+    const { id } = await create(alice, {
+      temperature: 0,
+      topP: 0.5,
+      maxTokens: 64,
+      seed: 1234,
+      frequencyPenalty: 1.2,
+      presencePenalty: -2,
+    });
+    const sent = {
+      temperature: 0,
+      top_p: 0.5,
+      max_tokens: 64,
+      seed: 1234,
+      frequency_penalty: 1.2,
+      presence_penalty: -2,
+    };
     expect(await turn(id, "messages", { content: "Name a colour." })).toEqual(sent);
     expect(await turn(id, "regenerate", {})).toEqual(sent);
     // Changed between turns: the next turn sends the new values.
-    await inject(alice, "PATCH", `/api/conversations/${id}`, { temperature: 1.5, maxTokens: 2048 });
-    const changed = { temperature: 1.5, top_p: 0.5, max_tokens: 2048, seed: 1234 };
+    await inject(alice, "PATCH", `/api/conversations/${id}`, {
+      temperature: 1.5,
+      maxTokens: 2048,
+      frequencyPenalty: 0.5,
+    });
+    const changed = { ...sent, temperature: 1.5, max_tokens: 2048, frequency_penalty: 0.5 };
     const userMessage = (
       (await inject(alice, "GET", `/api/conversations/${id}`)).json() as {
         messages: Array<{ id: string; role: string }>;
@@ -151,13 +196,15 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     );
     expect(await turn(id, "messages", { content: "And a tree?" })).toEqual(changed);
     // Back to the model's own: nothing is sent for them.
-    await inject(alice, "PATCH", `/api/conversations/${id}`, {
-      temperature: null,
-      topP: null,
-      maxTokens: null,
-      seed: null,
-    });
-    const none = { temperature: undefined, top_p: undefined, max_tokens: undefined, seed: undefined };
+    await inject(alice, "PATCH", `/api/conversations/${id}`, DEFAULTS);
+    const none = {
+      temperature: undefined,
+      top_p: undefined,
+      max_tokens: undefined,
+      seed: undefined,
+      frequency_penalty: undefined,
+      presence_penalty: undefined,
+    };
     expect(await turn(id, "messages", { content: "And a bird?" })).toEqual(none);
     expect(await turn(id, "regenerate", {})).toEqual(none);
   });
@@ -222,24 +269,39 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
   });
 
   it("keeps the controls in JSON and Markdown exports, and takes them back on import", async () => {
-    const { id } = await create(alice, { title: "Tuned chat", temperature: 0, maxTokens: 300 });
+    const { id } = await create(alice, {
+      title: "Tuned chat",
+      temperature: 0,
+      maxTokens: 300,
+      frequencyPenalty: 0.4,
+    });
     await turn(id, "messages", { content: "Hello" });
     const json = await inject(alice, "GET", `/api/conversations/${id}/export?format=json`);
-    expect(json.json()).toMatchObject({ temperature: 0, topP: null, maxTokens: 300, seed: null });
+    expect(json.json()).toMatchObject({
+      ...DEFAULTS,
+      temperature: 0,
+      maxTokens: 300,
+      frequencyPenalty: 0.4,
+    });
     const markdown = await inject(alice, "GET", `/api/conversations/${id}/export?format=markdown`);
-    expect(markdown.body).toContain("## Chat controls\n\n- temperature: 0\n- max_tokens: 300\n");
+    expect(markdown.body).toContain(
+      "## Chat controls\n\n- temperature: 0\n- max_tokens: 300\n- frequency_penalty: 0.4\n",
+    );
     expect(markdown.body).not.toContain("top_p");
+    expect(markdown.body).not.toContain("presence_penalty");
     const zh = await inject(alice, "GET", `/api/conversations/${id}/export?format=markdown&lang=zh-CN`);
-    expect(zh.body).toContain("## 对话参数\n\n- temperature: 0\n- max_tokens: 300\n");
+    expect(zh.body).toContain(
+      "## 对话参数\n\n- temperature: 0\n- max_tokens: 300\n- frequency_penalty: 0.4\n",
+    );
 
     const imported = await inject(bob, "POST", "/api/conversations/import", json.json());
     expect(imported.statusCode, imported.body).toBe(200);
     const copy = (imported.json() as { conversations: Array<{ id: string }> }).conversations[0]!;
     expect(await controlsOf(bob, copy.id)).toEqual({
+      ...DEFAULTS,
       temperature: 0,
-      topP: null,
       maxTokens: 300,
-      seed: null,
+      frequencyPenalty: 0.4,
     });
 
     // Open WebUI's Advanced Params: those Hearth has, in range, are kept; the rest are the model's own.
@@ -253,6 +315,8 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
           top_p: 0.8,
           max_tokens: 0,
           seed: 99,
+          frequency_penalty: 0.3,
+          presence_penalty: 3,
           repeat_penalty: 1.1,
         },
         messages: [
@@ -268,6 +332,8 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
       topP: 0.8,
       maxTokens: null,
       seed: 99,
+      frequencyPenalty: 0.3,
+      presencePenalty: null,
     });
     expect((await inject(bob, "GET", `/api/conversations/${owui.id}`)).json()).toMatchObject({
       systemPrompt: "Be brief.",

@@ -181,6 +181,8 @@ const hearth: Parser = {
         topP: z.unknown().optional(),
         maxTokens: z.unknown().optional(),
         seed: z.unknown().optional(),
+        frequencyPenalty: z.unknown().optional(),
+        presencePenalty: z.unknown().optional(),
         messages: z.array(
           z.object({
             role: z.enum(["user", "assistant"]),
@@ -315,8 +317,8 @@ const openWebUiMessageSchema = z.object({
 /**
  * Open WebUI's chat export (Settings → Chats → Export, or a chat's download as JSON): the branch
  * shown (history.currentId back to the root) when the chat has one, else chat.messages; the chat's
- * own system prompt (params.system) kept, and its temperature, top_p, max_tokens and seed (its
- * Advanced Params) as its Chat controls.
+ * own system prompt (params.system) kept, and its temperature, top_p, max_tokens, seed,
+ * frequency_penalty and presence_penalty (its Advanced Params) as its Chat controls.
  */
 const openWebUi: Parser = {
   recognizes: (item) => typeof item.chat === "object" && item.chat !== null,
@@ -336,6 +338,8 @@ const openWebUi: Parser = {
               top_p: z.unknown().optional(),
               max_tokens: z.unknown().optional(),
               seed: z.unknown().optional(),
+              frequency_penalty: z.unknown().optional(),
+              presence_penalty: z.unknown().optional(),
             })
             .nullish()
             .catch(null),
@@ -380,6 +384,8 @@ const openWebUi: Parser = {
         topP: chat.params?.top_p,
         maxTokens: chat.params?.max_tokens,
         seed: chat.params?.seed,
+        frequencyPenalty: chat.params?.frequency_penalty,
+        presencePenalty: chat.params?.presence_penalty,
       }),
     };
   },

@@ -131,12 +131,13 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
    * personal instructions, held to the same rules; without a model, with their default model while
    * they may still use it (else none, as before: the model is chosen with each message).
    * `temporary: true` makes a temporary chat: out of the list and its search, deleted when left.
-   * Its Chat controls (temperature, topP, maxTokens, seed; null or absent: the model's own) may be
+   * Its Chat controls (temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty; null
+   * or absent: the model's own) may be
    * set before its first message.
    */
   app.post("/api/conversations", access, async (request, reply) => {
     const user = currentUser(request);
-    const { assistantId, temperature, topP, maxTokens, seed, ...body } = z
+    const { assistantId, temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty, ...body } = z
       .strictObject({
         title: z.string().max(200).optional(),
         model: z.string().max(200).optional(),
@@ -147,7 +148,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         ...chatControlsFields,
       })
       .parse(request.body ?? {});
-    const controls = controlsGiven({ temperature, topP, maxTokens, seed });
+    const controls = controlsGiven({ temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty });
     if (assistantId)
       return reply.code(201).send(await startWithAssistant(user, assistantId, { ...body, controls }));
     const preferences =
@@ -279,14 +280,14 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       })
       .refine((body) => Object.values(body).some((value) => value !== undefined), {
         message:
-          "Give title, systemPrompt, pinned, folderId, archived, temporary, temperature, topP, maxTokens or seed",
+          "Give title, systemPrompt, pinned, folderId, archived, temporary, temperature, topP, maxTokens, seed, frequencyPenalty or presencePenalty",
       })
       .parse(request.body);
     await checkSystemPrompt(changes.systemPrompt);
-    const { temperature, topP, maxTokens, seed, ...rest } = changes;
+    const { temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty, ...rest } = changes;
     return store.update(user.id, id, {
       ...rest,
-      controls: controlsGiven({ temperature, topP, maxTokens, seed }),
+      controls: controlsGiven({ temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty }),
     });
   });
 

@@ -125,6 +125,8 @@ export interface StoredConversation {
   topP: number | null;
   maxTokens: number | null;
   seed: number | null;
+  frequencyPenalty: number | null;
+  presencePenalty: number | null;
 }
 
 /** What a conversation started with an assistant takes from it (beside its model and system prompt). */
@@ -148,6 +150,8 @@ function controlColumns(controls: Partial<ChatControls>) {
     ...(controls.topP !== undefined ? { top_p: controls.topP } : {}),
     ...(controls.maxTokens !== undefined ? { max_tokens: controls.maxTokens } : {}),
     ...(controls.seed !== undefined ? { seed: controls.seed } : {}),
+    ...(controls.frequencyPenalty !== undefined ? { frequency_penalty: controls.frequencyPenalty } : {}),
+    ...(controls.presencePenalty !== undefined ? { presence_penalty: controls.presencePenalty } : {}),
   };
 }
 
@@ -484,6 +488,8 @@ export class ConversationStore {
       top_p: input.controls?.topP ?? null,
       max_tokens: input.controls?.maxTokens ?? null,
       seed: input.controls?.seed ?? null,
+      frequency_penalty: input.controls?.frequencyPenalty ?? null,
+      presence_penalty: input.controls?.presencePenalty ?? null,
     };
     const folded = searchCopy(row.title);
     await this.db
@@ -508,6 +514,8 @@ export class ConversationStore {
       topP: row.top_p,
       maxTokens: row.max_tokens,
       seed: row.seed,
+      frequencyPenalty: row.frequency_penalty,
+      presencePenalty: row.presence_penalty,
     };
   }
 
@@ -538,6 +546,8 @@ export class ConversationStore {
       topP: numberOrNull(row.top_p),
       maxTokens: numberOrNull(row.max_tokens),
       seed: numberOrNull(row.seed),
+      frequencyPenalty: numberOrNull(row.frequency_penalty),
+      presencePenalty: numberOrNull(row.presence_penalty),
     };
   }
 

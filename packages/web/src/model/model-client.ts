@@ -20,6 +20,9 @@ export interface ChatOptions {
   topP?: number;
   maxTokens?: number;
   seed?: number;
+  /** OpenAI's frequency_penalty and presence_penalty, -2 to 2 (Chat controls). */
+  frequencyPenalty?: number;
+  presencePenalty?: number;
   /** Ask the model anew even when the inference cache holds this answer (Regenerate). */
   bypassCache?: boolean;
   signal?: AbortSignal;
@@ -201,6 +204,8 @@ export class ModelClient {
         ...(options.topP !== undefined ? { top_p: options.topP } : {}),
         ...(options.maxTokens !== undefined ? { max_tokens: options.maxTokens } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        ...(options.frequencyPenalty !== undefined ? { frequency_penalty: options.frequencyPenalty } : {}),
+        ...(options.presencePenalty !== undefined ? { presence_penalty: options.presencePenalty } : {}),
       }),
       {
         [USER_HEADER]: options.user,

@@ -124,6 +124,10 @@ export interface ConversationsTable {
   max_tokens: Generated<number | null>;
   /** The sampler's seed its turns use; null: the model's own. */
   seed: Generated<number | null>;
+  /** Its Chat controls' frequency_penalty (0027-repetition-controls); null: the model's own. */
+  frequency_penalty: Generated<number | null>;
+  /** Its Chat controls' presence_penalty (0027-repetition-controls); null: the model's own. */
+  presence_penalty: Generated<number | null>;
 }
 
 /** A saved model preset a team shares (0025-assistants). */

@@ -468,9 +468,9 @@ async function expectAssistants(db: Kysely<Database>): Promise<void> {
 }
 
 /**
- * After 0026-chat-controls: the conversations from before keep the model's own parameters (null);
- * a conversation's controls are stored and read back exactly (0.9 is not 0.899999976), each cleared
- * alone.
+ * After 0026-chat-controls and 0027-repetition-controls: the conversations from before keep the
+ * model's own parameters (null); a conversation's controls are stored and read back exactly (0.9 is
+ * not 0.899999976, -1.5 not -1.50000001), each cleared alone.
  */
 async function expectChatControls(db: Kysely<Database>): Promise<void> {
   const conversations = new ConversationStore(db);
@@ -487,19 +487,26 @@ async function expectChatControls(db: Kysely<Database>): Promise<void> {
       topP: null,
       maxTokens: null,
       seed: null,
+      frequencyPenalty: null,
+      presencePenalty: null,
     });
-  const tuned = await conversations.create("usr_wang", {
-    model: "tiny-story",
-    controls: { temperature: 0, topP: 0.9, maxTokens: 131_072, seed: 2_147_483_647 },
-  });
-  expect(await conversations.get("usr_wang", tuned.id)).toMatchObject({
+  const controls = {
     temperature: 0,
     topP: 0.9,
     maxTokens: 131_072,
     seed: 2_147_483_647,
-  });
+    frequencyPenalty: 0.3,
+    presencePenalty: -1.5,
+  };
+  const tuned = await conversations.create("usr_wang", { model: "tiny-story", controls });
+  expect(await conversations.get("usr_wang", tuned.id)).toMatchObject(controls);
   await conversations.update("usr_wang", tuned.id, { controls: { seed: null } });
   expect(await conversations.get("usr_wang", tuned.id)).toMatchObject({ topP: 0.9, seed: null });
+  await conversations.update("usr_wang", tuned.id, { controls: { frequencyPenalty: null } });
+  expect(await conversations.get("usr_wang", tuned.id)).toMatchObject({
+    frequencyPenalty: null,
+    presencePenalty: -1.5,
+  });
 }
 
 function backups(): string[] {
@@ -508,7 +515,7 @@ function backups(): string[] {
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 26;
+const LATEST_STEP = 27;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {

@@ -639,6 +639,15 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
         await db.schema.alterTable("conversations").addColumn("seed", "integer").execute();
       },
     },
+    "0027-repetition-controls": {
+      // Chat controls for repetition: OpenAI's frequency_penalty and presence_penalty, each null for
+      // the model's own. Every conversation from before keeps the model's own (null), as it had.
+      async up(db: Kysely<unknown>) {
+        const float = dialect === "postgres" ? "double precision" : "real";
+        await db.schema.alterTable("conversations").addColumn("frequency_penalty", float).execute();
+        await db.schema.alterTable("conversations").addColumn("presence_penalty", float).execute();
+      },
+    },
   };
 }
 

@@ -48,6 +48,8 @@ export interface FakeModelService {
     top_p?: number;
     max_tokens?: number;
     seed?: number;
+    frequency_penalty?: number;
+    presence_penalty?: number;
   }>;
   /** The text completion and embedding requests it was sent. */
   completions: Array<{ model: string; prompt: string | string[]; stream?: boolean }>;

@@ -6,6 +6,7 @@ import {
   type ChatModelFunctions,
   getLlama,
   type Llama,
+  type LlamaChatSessionRepeatPenalty,
   LlamaCompletion,
   type LlamaContextSequence,
   type LlamaGrammar,
@@ -735,14 +736,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       seed: settings.seed ?? randomInt(0, 2 ** 31),
       tokenBias,
       customStopTriggers: settings.stop && settings.stop.length > 0 ? settings.stop : undefined,
-      repeatPenalty:
-        settings.repeatPenalty !== undefined || settings.presencePenalty || settings.frequencyPenalty
-          ? {
-              penalty: settings.repeatPenalty,
-              presencePenalty: settings.presencePenalty,
-              frequencyPenalty: settings.frequencyPenalty,
-            }
-          : undefined,
+      repeatPenalty: repeatPenaltyOf(settings),
     };
 
     if (call.input.kind === "completion") {
@@ -950,6 +944,24 @@ function llamaBinaryUnavailable(error: unknown): HearthError {
  * left, and the answer ends with finish reason "length". A max_tokens at or beyond the whole context
  * was refused before (unless `capMaxTokens`: Ollama's num_predict).
  */
+/**
+ * node-llama-cpp's repeat penalty for a request's settings: Ollama's repeat_penalty as its
+ * multiplicative `penalty`, and OpenAI's frequency_penalty and presence_penalty (Ollama's too) as
+ * its own, which llama.cpp's sampler applies as OpenAI defines them. None asked for (or penalties of
+ * 0, which change nothing): undefined, the library's own.
+ */
+export function repeatPenaltyOf(
+  settings: Pick<ModelCall["settings"], "repeatPenalty" | "presencePenalty" | "frequencyPenalty">,
+): LlamaChatSessionRepeatPenalty | undefined {
+  if (settings.repeatPenalty === undefined && !settings.presencePenalty && !settings.frequencyPenalty)
+    return undefined;
+  return {
+    penalty: settings.repeatPenalty,
+    presencePenalty: settings.presencePenalty,
+    frequencyPenalty: settings.frequencyPenalty,
+  };
+}
+
 function budget(
   promptTokens: number,
   requested: number | undefined,
