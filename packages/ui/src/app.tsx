@@ -488,8 +488,12 @@ export function App() {
                   // expired session.
                   signingOut.current = true;
                   abortRequests();
+                  // A single sign-on session is ended at the provider too, where it says (204: none).
+                  let endSessionUrl: string | undefined;
                   try {
-                    await api("/api/auth/logout", { method: "POST" });
+                    endSessionUrl = (
+                      await api<{ endSessionUrl: string } | undefined>("/api/auth/logout", { method: "POST" })
+                    )?.endSessionUrl;
                   } catch (error) {
                     // A sign-in that had already ended is signed out all the same; else nothing changed.
                     if (!(error instanceof ApiError && error.status === 401)) {
@@ -506,6 +510,11 @@ export function App() {
                   setPreferences(undefined);
                   setModel("");
                   setExpired(false);
+                  // The provider sends the browser back to the sign-in page once its session has ended.
+                  if (endSessionUrl) {
+                    window.location.assign(endSessionUrl);
+                    return;
+                  }
                   // Signed out at once (the chat page opened next asks for nothing in the meantime);
                   // the probe then says what the sign-in form offers.
                   setSession((current) => current && { ...current, user: null });

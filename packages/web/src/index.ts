@@ -169,8 +169,8 @@ export async function createWebService(
   const knowledgeAccess = new KnowledgeAccess(db);
   const assistants = new AssistantStore(db, knowledgeAccess);
 
-  registerAccountRoutes(app, { db, config, settings, throttle: new LoginThrottle() });
-  registerOidcRoutes(app, { db, config, settings, authCache });
+  const { ssoSignOutUrl } = registerOidcRoutes(app, { db, config, settings, authCache });
+  registerAccountRoutes(app, { db, config, settings, throttle: new LoginThrottle(), ssoSignOutUrl });
   registerChatRoutes(app, {
     config,
     models,

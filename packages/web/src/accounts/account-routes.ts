@@ -32,6 +32,11 @@ interface Deps {
   config: HearthConfig;
   settings: SettingsStore;
   throttle: LoginThrottle;
+  /**
+   * Where a single sign-on session, ended here, is ended at the provider too (its ID token given):
+   * undefined when the provider names no end_session_endpoint, or single sign-on is off.
+   */
+  ssoSignOutUrl?: (request: FastifyRequest, idToken: string) => Promise<string | undefined>;
 }
 
 export function isSecureRequest(request: FastifyRequest, config: HearthConfig): boolean {
@@ -44,15 +49,17 @@ export function isSecureRequest(request: FastifyRequest, config: HearthConfig): 
 
 /**
  * Starts a session for a signed-in account and sets its cookies: the session's (HttpOnly) and the
- * CSRF token's (readable, sent back in a header). Password and single sign-on alike.
+ * CSRF token's (readable, sent back in a header). Password and single sign-on alike; a single
+ * sign-on's session keeps the provider's ID token (`idToken`), for signing out there.
  */
 export async function startSession(
   reply: FastifyReply,
   request: FastifyRequest,
   deps: Pick<Deps, "db" | "config">,
   userId: string,
+  idToken?: string,
 ) {
-  const session = await createSession(deps.db, userId, deps.config.web.sessionHours);
+  const session = await createSession(deps.db, userId, deps.config.web.sessionHours, idToken);
   const secure = isSecureRequest(request, deps.config);
   const maxAgeSeconds = deps.config.web.sessionHours * 3600;
   reply.header("set-cookie", [
@@ -182,13 +189,25 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
     return { user: { id: user.id, username: user.username, role: user.role } };
   });
 
+  /**
+   * Ends the session: 204, or, for a single sign-on session whose provider has an
+   * end_session_endpoint, 200 `{endSessionUrl}`, where the page sends the browser to end its
+   * session at the provider too (which sends it back to the sign-in page).
+   */
   app.post("/api/auth/logout", { config: { access: "user" } }, async (request, reply) => {
-    if (request.sessionToken) await endSession(db, request.sessionToken);
+    const ended = request.sessionToken ? await endSession(db, request.sessionToken) : undefined;
     const secure = isSecureRequest(request, deps.config);
     reply.header("set-cookie", [
       serializeCookie(SESSION_COOKIE, "", { httpOnly: true, secure, maxAgeSeconds: 0 }),
       serializeCookie(CSRF_COOKIE, "", { httpOnly: false, secure, maxAgeSeconds: 0 }),
     ]);
+    const endSessionUrl =
+      ended?.idToken && deps.ssoSignOutUrl ? await deps.ssoSignOutUrl(request, ended.idToken) : undefined;
+    if (endSessionUrl) {
+      // It holds the ID token: for this browser only, never kept by a cache.
+      reply.header("cache-control", "no-store");
+      return { endSessionUrl };
+    }
     return reply.code(204).send();
   });
 

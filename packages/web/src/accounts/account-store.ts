@@ -273,8 +273,11 @@ export async function loadCurrentUser(db: WebDatabase, userId: string): Promise<
   return { id: user.id, username: user.username, role: user.role, groupIds: groups.map((g) => g.group_id) };
 }
 
-/** Starts a session; the cookie carries the token, the database only its hash. */
-export async function createSession(db: WebDatabase, userId: string, hours: number) {
+/**
+ * Starts a session; the cookie carries the token, the database only its hash (and, for a single
+ * sign-on, the provider's ID token, sent back to it on sign-out).
+ */
+export async function createSession(db: WebDatabase, userId: string, hours: number, idToken?: string) {
   const token = randomBytes(32).toString("base64url");
   const csrfToken = randomBytes(24).toString("base64url");
   const now = new Date();
@@ -287,6 +290,7 @@ export async function createSession(db: WebDatabase, userId: string, hours: numb
       csrf_token: csrfToken,
       created_at: now.toISOString(),
       expires_at: expires.toISOString(),
+      id_token: idToken ?? null,
     })
     .execute();
   return { token, csrfToken, expiresAt: expires };
@@ -312,8 +316,12 @@ export async function findSession(db: WebDatabase, token: string) {
   };
 }
 
-export async function endSession(db: WebDatabase, token: string): Promise<void> {
-  await db.deleteFrom("sessions").where("id", "=", sha256(token)).execute();
+/** Ends a session; the single sign-on's ID token it kept, if any (for signing out at the provider). */
+export async function endSession(db: WebDatabase, token: string): Promise<{ idToken: string | null }> {
+  const id = sha256(token);
+  const session = await db.selectFrom("sessions").select("id_token").where("id", "=", id).executeTakeFirst();
+  await db.deleteFrom("sessions").where("id", "=", id).execute();
+  return { idToken: session?.id_token ?? null };
 }
 
 const KEY_PREFIX = "hk-";

@@ -43,6 +43,7 @@ const discoverySchema = z.object({
   token_endpoint: z.string(),
   jwks_uri: z.string(),
   userinfo_endpoint: z.string().nullish(),
+  end_session_endpoint: z.string().nullish(),
   token_endpoint_auth_methods_supported: z.array(z.string()).nullish(),
   code_challenge_methods_supported: z.array(z.string()).nullish(),
 });
@@ -56,6 +57,8 @@ export interface Discovery {
   authMethod: "client_secret_basic" | "client_secret_post" | "none";
   /** The UserInfo endpoint, when discovery names one on the issuer's origin (else it is not called). */
   userinfoEndpoint?: string;
+  /** RP-Initiated Logout's end_session_endpoint, when discovery names a web address for it. */
+  endSessionEndpoint?: string;
 }
 
 const tokenResponseSchema = z.object({
@@ -135,6 +138,16 @@ export function pkceChallenge(verifier: string): string {
 
 function withGroups(groups: string[] | undefined): { groups?: string[] } {
   return groups ? { groups } : {};
+}
+
+/** A web address a browser may be sent to (http or https), normalised; undefined otherwise. */
+function browserUrl(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.toString() : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class OidcProvider {
@@ -242,13 +255,8 @@ export class OidcProvider {
         : methods.includes("client_secret_post")
           ? "client_secret_post"
           : "client_secret_basic";
-    let authorizationEndpoint: string;
-    try {
-      const url = new URL(document.authorization_endpoint);
-      // Where browsers are sent: a web address, on whatever origin the provider signs people in.
-      if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("not http(s)");
-      authorizationEndpoint = url.toString();
-    } catch {
+    const authorizationEndpoint = browserUrl(document.authorization_endpoint);
+    if (!authorizationEndpoint)
       throw new HearthError(
         "OIDC_DISCOVERY_INVALID",
         "The discovery document's authorization_endpoint is not a URL",
@@ -256,7 +264,11 @@ export class OidcProvider {
           details: { field: "authorization_endpoint" },
         },
       );
-    }
+    // Optional, and where browsers are sent too: one that is not a web address is left unused (a
+    // sign-out then ends Hearth's session alone, as without one) rather than failing sign-ins.
+    const endSessionEndpoint = document.end_session_endpoint
+      ? browserUrl(document.end_session_endpoint)
+      : undefined;
     let userinfoEndpoint: string | undefined;
     try {
       // Optional: read only for a groups claim the ID token lacks, and never off the issuer's origin
@@ -273,6 +285,7 @@ export class OidcProvider {
       jwksUri: this.sameOrigin("jwks_uri", document.jwks_uri),
       authMethod,
       ...(userinfoEndpoint ? { userinfoEndpoint } : {}),
+      ...(endSessionEndpoint ? { endSessionEndpoint } : {}),
     };
     this.discovery = { value, fetchedAt: Date.now() };
     return value;
@@ -296,8 +309,35 @@ export class OidcProvider {
   }
 
   /**
+   * Where the browser ends its session at the provider (OpenID Connect RP-Initiated Logout 1.0),
+   * when discovery names an end_session_endpoint: with the session's ID token as `id_token_hint`
+   * (which tells the provider whose session and which client), `client_id`, and
+   * `post_logout_redirect_uri`, where the provider sends it back (it must be registered with the
+   * client). Undefined without such an endpoint, or when discovery cannot be read: Hearth's own
+   * session has ended either way.
+   */
+  async endSessionUrl(input: {
+    idToken: string;
+    postLogoutRedirectUri: string;
+  }): Promise<string | undefined> {
+    let endpoint: string | undefined;
+    try {
+      endpoint = (await this.discover()).endSessionEndpoint;
+    } catch {
+      return undefined;
+    }
+    if (!endpoint) return undefined;
+    const url = new URL(endpoint);
+    url.searchParams.set("id_token_hint", input.idToken);
+    url.searchParams.set("client_id", this.settings.clientId);
+    url.searchParams.set("post_logout_redirect_uri", input.postLogoutRedirectUri);
+    return url.toString();
+  }
+
+  /**
    * Exchanges the code at the token endpoint and checks the ID token it returns; the identity it
-   * vouches for. The tokens themselves are neither kept nor logged.
+   * vouches for, and the ID token itself, which the session keeps for signing out at the provider
+   * (endSessionUrl). The tokens are never logged; the access token is not kept.
    */
   async signIn(input: {
     code: string;
@@ -305,7 +345,7 @@ export class OidcProvider {
     verifier: string;
     nonce: string;
     now?: number;
-  }): Promise<IdentityClaims> {
+  }): Promise<{ claims: IdentityClaims; idToken: string }> {
     const discovery = await this.discover();
     const form = new URLSearchParams({
       grant_type: "authorization_code",
@@ -350,6 +390,7 @@ export class OidcProvider {
       now: input.now ?? Date.now(),
       issuer: discovery.issuer,
     });
+    const idToken = tokens.data.id_token;
     if (
       this.settings.readGroups &&
       claims.groups === undefined &&
@@ -357,12 +398,15 @@ export class OidcProvider {
       tokens.data.access_token
     )
       return {
-        ...claims,
-        ...withGroups(
-          await this.userinfoGroups(discovery.userinfoEndpoint, tokens.data.access_token, claims.subject),
-        ),
+        claims: {
+          ...claims,
+          ...withGroups(
+            await this.userinfoGroups(discovery.userinfoEndpoint, tokens.data.access_token, claims.subject),
+          ),
+        },
+        idToken,
       };
-    return claims;
+    return { claims, idToken };
   }
 
   /**

@@ -72,6 +72,7 @@ function readPending(request: FastifyRequest): Pending | undefined {
  * sends the browser to the provider, /api/auth/oidc/callback takes it back, checks the ID token,
  * finds or makes the account (oidc-accounts.ts) and starts a session as a password sign-in does.
  * Both are public and answer with redirects: a failure goes to the sign-in page with its code.
+ * Returns where a single sign-on session's sign-out sends the browser (the account routes' logout).
  */
 export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
   const settings = oidcSettings(deps.config.web.oidc);
@@ -176,7 +177,7 @@ export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
           `The identity provider refused the sign-in: ${query.data.error ?? "no code"}`,
           { details: { reason: query.data.error ?? "no code" } },
         );
-      const claims = await provider.signIn({
+      const { claims, idToken } = await provider.signIn({
         code: query.data.code,
         redirectUri: pending.redirectUri,
         verifier: pending.verifier,
@@ -202,7 +203,7 @@ export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
       if (account.status === "disabled")
         throw new HearthError("ACCOUNT_DISABLED", "The account has been disabled");
       // Its cookies join the one ending the pending sign-in (Fastify appends set-cookie).
-      await startSession(reply, request, deps, account.userId);
+      await startSession(reply, request, deps, account.userId, idToken);
       await audit(deps.db, {
         actorId: account.userId,
         action: "user.sso-sign-in",
@@ -219,4 +220,13 @@ export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
       return fail(request, reply, error, settings.issuer, pending !== undefined);
     }
   });
+
+  /**
+   * The provider's end_session_endpoint for a single sign-on session's ID token, returning the
+   * browser to the sign-in page at the address it used (as the sign-in's redirect_uri is built).
+   */
+  return {
+    ssoSignOutUrl: async (request: FastifyRequest, idToken: string) =>
+      provider?.endSessionUrl({ idToken, postLogoutRedirectUri: `${request.protocol}://${request.host}/` }),
+  };
 }

@@ -86,6 +86,8 @@ describe.each(dialects)("single sign-on with OpenID Connect on %s", (dialect) =>
     provider.tokenRequests.length = 0;
     provider.authorizeRequests.length = 0;
     provider.userinfoRequests.length = 0;
+    provider.idTokens.length = 0;
+    provider.endSessionRequests.length = 0;
   });
   afterAll(async () => {
     await provider.close();
@@ -702,5 +704,59 @@ describe.each(dialects)("single sign-on with OpenID Connect on %s", (dialect) =>
     expect(logged).toContain("signed in with SSO");
     expect(logged).not.toContain(provider.clientSecret);
     expect(logged).not.toContain(Buffer.from(`hearth:${provider.clientSecret}`).toString("base64"));
+  });
+  it("signs an SSO session out at the provider too (RP-Initiated Logout), a password session as before", async () => {
+    provider.behaviour.endSession = true;
+    const hearth = await web();
+    const { session } = await ssoSignIn(hearth);
+    const idToken = provider.idTokens.at(-1)!;
+    const out = await hearth.app.inject({
+      method: "POST",
+      url: "/api/auth/logout",
+      headers: session!.headers,
+    });
+    expect(out.statusCode, out.body).toBe(200);
+    expect(out.headers["cache-control"]).toBe("no-store");
+    const to = new URL((out.json() as { endSessionUrl: string }).endSessionUrl);
+    expect(`${to.origin}${to.pathname}`).toBe(`${provider.issuer}/protocol/openid-connect/logout`);
+    expect(Object.fromEntries(to.searchParams)).toEqual({
+      id_token_hint: idToken,
+      client_id: provider.clientId,
+      post_logout_redirect_uri: "http://localhost:80/",
+    });
+    // Hearth's session ended at once, whatever the browser does next.
+    expect(
+      (await hearth.app.inject({ url: "/api/auth/session", headers: session!.headers })).json().user,
+    ).toBeNull();
+    // The provider ends its own and sends the browser back to Hearth's sign-in page.
+    const back = await fetch(to, { redirect: "manual" });
+    expect([back.status, back.headers.get("location")]).toEqual([302, "http://localhost:80/"]);
+    expect(provider.endSessionRequests).toHaveLength(1);
+    // The ID token is in no log line.
+    expect(log.join("")).not.toContain(idToken);
+
+    // A password session's sign-out is as it was: 204, nothing more.
+    await signUp(hearth.app, "local-user");
+    const local = await signIn(hearth.app, "local-user");
+    const plain = await hearth.app.inject({
+      method: "POST",
+      url: "/api/auth/logout",
+      headers: local.headers,
+    });
+    expect([plain.statusCode, plain.body]).toEqual([204, ""]);
+  });
+
+  it("signs an SSO session out of Hearth alone when the provider names no end_session_endpoint", async () => {
+    const hearth = await web();
+    const { session } = await ssoSignIn(hearth);
+    const out = await hearth.app.inject({
+      method: "POST",
+      url: "/api/auth/logout",
+      headers: session!.headers,
+    });
+    expect([out.statusCode, out.body]).toEqual([204, ""]);
+    expect(
+      (await hearth.app.inject({ url: "/api/auth/session", headers: session!.headers })).json().user,
+    ).toBeNull();
   });
 });

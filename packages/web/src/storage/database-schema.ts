@@ -51,6 +51,8 @@ export interface SessionsTable {
   csrf_token: string;
   created_at: string;
   expires_at: string;
+  /** A single sign-on session's ID token, for signing out at the provider (0028-sso-sign-out); null otherwise. */
+  id_token: Generated<string | null>;
 }
 
 export interface ApiKeysTable {

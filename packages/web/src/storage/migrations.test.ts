@@ -18,7 +18,7 @@ import { Kysely, type MigrationInfo, PostgresDialect, SqliteDialect, sql } from 
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POSTGRES_URL, postgresAvailable } from "../../test/support/web-harness.js";
-import { createUser, findUserByName } from "../accounts/account-store.js";
+import { createSession, createUser, endSession, findUserByName } from "../accounts/account-store.js";
 import { readPreferences, writePreferences } from "../accounts/preferences-store.js";
 import { AssistantStore } from "../assistants/assistant-store.js";
 import { BannerStore } from "../banners/banner-store.js";
@@ -509,13 +509,24 @@ async function expectChatControls(db: Kysely<Database>): Promise<void> {
   });
 }
 
+/**
+ * After 0028-sso-sign-out: a single sign-on session keeps its ID token until it ends (sign-out sends
+ * it to the provider); a password session keeps none.
+ */
+async function expectSsoSessions(db: Kysely<Database>): Promise<void> {
+  const sso = await createSession(db, "usr_wang", 1, "eyJ.header.payload.signature");
+  const password = await createSession(db, "usr_wang", 1);
+  expect(await endSession(db, sso.token)).toEqual({ idToken: "eyJ.header.payload.signature" });
+  expect(await endSession(db, password.token)).toEqual({ idToken: null });
+}
+
 function backups(): string[] {
   const dir = join(dataDir, "backups");
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 27;
+const LATEST_STEP = 28;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -658,6 +669,7 @@ describe("web database migrations on SQLite", () => {
       await expectAnnouncementBanners(db);
       await expectAssistants(db);
       await expectChatControls(db);
+      await expectSsoSessions(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();
@@ -931,6 +943,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       await expectAnnouncementBanners(db);
       await expectAssistants(db);
       await expectChatControls(db);
+      await expectSsoSessions(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();

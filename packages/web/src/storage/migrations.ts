@@ -648,6 +648,13 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
         await db.schema.alterTable("conversations").addColumn("presence_penalty", float).execute();
       },
     },
+    "0028-sso-sign-out": {
+      // A single sign-on session keeps the provider's ID token, its id_token_hint when signing out
+      // at the provider (RP-Initiated Logout); password sessions, and those from before, have none.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("sessions").addColumn("id_token", "text").execute();
+      },
+    },
   };
 }
 

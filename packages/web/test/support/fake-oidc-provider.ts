@@ -22,6 +22,8 @@ export interface FakeOidcBehaviour {
    * given); discovery lists the endpoint. `foreign`: discovery names one on another origin instead.
    */
   userinfo: Record<string, unknown> | "foreign";
+  /** Discovery names an end_session_endpoint (RP-Initiated Logout), as Keycloak's does. */
+  endSession: boolean;
 }
 
 export interface TokenRequest {
@@ -40,6 +42,10 @@ export interface FakeOidcProvider {
   authorizeRequests: URLSearchParams[];
   /** Every UserInfo request's Authorization header. */
   userinfoRequests: Array<string | undefined>;
+  /** Every ID token the token endpoint issued, in order. */
+  idTokens: string[];
+  /** Every end-session (logout) request's query. */
+  endSessionRequests: URLSearchParams[];
   /** Resets the behaviour to a verified user `sub`. */
   reset(claims?: Record<string, unknown>): void;
   close(): Promise<void>;
@@ -55,6 +61,7 @@ function defaults(): FakeOidcBehaviour {
     authMethods: ["client_secret_basic", "client_secret_post"],
     foreignJwks: false,
     userinfo: {},
+    endSession: false,
   };
 }
 
@@ -115,6 +122,8 @@ export async function startFakeOidcProvider(
     tokenRequests: [],
     authorizeRequests: [],
     userinfoRequests: [],
+    idTokens: [],
+    endSessionRequests: [],
     reset(claims) {
       provider.behaviour = defaults();
       if (claims) provider.behaviour.claims = claims;
@@ -147,7 +156,16 @@ export async function startFakeOidcProvider(
           provider.behaviour.userinfo === "foreign"
             ? "http://userinfo.example.invalid/oidc/userinfo"
             : `${provider.issuer}/protocol/openid-connect/userinfo`,
+        ...(provider.behaviour.endSession
+          ? { end_session_endpoint: `${provider.issuer}/protocol/openid-connect/logout` }
+          : {}),
       });
+    if (path === "/protocol/openid-connect/logout") {
+      // As a provider does once its session has ended: back to the client's post-logout address.
+      provider.endSessionRequests.push(url.searchParams);
+      response.writeHead(302, { location: url.searchParams.get("post_logout_redirect_uri") ?? "/" });
+      return response.end();
+    }
     if (path === "/protocol/openid-connect/userinfo") {
       provider.userinfoRequests.push(request.headers.authorization);
       const subject = accessTokens.get(request.headers.authorization?.replace(/^Bearer /, "") ?? "");
@@ -207,6 +225,7 @@ export async function startFakeOidcProvider(
         key,
         alg,
       );
+      provider.idTokens.push(idToken);
       const accessToken = randomBytes(16).toString("hex");
       accessTokens.set(accessToken, String(provider.behaviour.claims.sub));
       return send(response, 200, {
