@@ -117,14 +117,15 @@ export class QueryService {
     // Only documents whose chunks are all in the index are shown (one being indexed is not yet).
     const complete = this.store.indexedAmong(lists.flat().map((hit) => hit.chunk.documentId));
     const shown = lists.map((hits) => hits.filter((hit) => complete.has(hit.chunk.documentId)));
-    // Bases searched differently are merged by rank, each list's relevance on its own scale no
-    // longer comparable: the merged relevance is the fused score over the most rank fusion gives.
+    // Bases searched differently are merged by rank, their relevances on scales no longer
+    // comparable: a chunk is in one base's answer only, so the merged relevance is its rank fusion
+    // score over that of a first place (1 for the first of any base's answer, held there by exact match).
     const merged =
       shown.length === 1
         ? shown[0]!
         : fuseByRank(shown).map((hit) => ({
             ...hit,
-            relevance: Math.min(1, (hit.score * (DEFAULT_RRF_K + 1)) / shown.length),
+            relevance: Math.min(1, hit.score * (DEFAULT_RRF_K + 1)),
           }));
     const results = merged.slice(0, input.topK).map(({ chunk, score, relevance }) => ({
       chunkId: chunk.id,

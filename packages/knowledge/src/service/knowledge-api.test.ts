@@ -670,6 +670,8 @@ describe("watched folders, embeddings and URLs", () => {
         "kettle-care.txt",
         "kettle-notes.txt",
       ]);
+      // Merged across bases searched differently, each first of its base's answer: relevance 1.
+      expect(answer.results.map((r) => r.relevance)).toEqual([1, 1]);
       expect(answer.warnings).toEqual([
         {
           knowledgeBaseId: broken.id,
