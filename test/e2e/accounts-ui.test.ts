@@ -17,7 +17,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * (English and Chinese), a user changes their password in Settings, an admin deletes a user after
  * a confirmation, adds one and resets their password, and an upload's import is cancelled while
  * it is in progress. Single sign-on is configured against a fake OpenID Connect provider: a click on
- * the SSO button ends signed in, back on the page it started from.
+ * the SSO button ends signed in, back on the page it started from, and signing out ends the
+ * provider's session too, back on the sign-in page.
  */
 describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
   let stand: UiStand;
@@ -198,7 +199,7 @@ describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
     await expect.poll(() => opener.evaluate((button) => button === document.activeElement)).toBe(true);
   });
 
-  it("signs in with SSO from the sign-in page's button, back on the page it started from", async () => {
+  it("signs in with SSO from the sign-in page's button, back on the page it started from, and out at the provider too", async () => {
     // An administrator made the group Finance; the provider says wang.fang is in Keycloak's /Team/Finance.
     const alice = await signIn(web.app, "alice", "a new password 2");
     const finance = await web.app.inject({
@@ -215,6 +216,8 @@ describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
       email: "wang.fang@example.cn",
       groups: ["/Team/Finance", "/Team/Unknown"],
     });
+    // As Keycloak: discovery names an end_session_endpoint.
+    provider.behaviour.endSession = true;
     const browser = await stand.browser({ locale: "en-US" });
     const { page } = browser;
     await page.goto(`${url}/settings`);
@@ -256,6 +259,15 @@ describe.skipIf(!hasChromium)("accounts and imports in the browser", () => {
       .getByText("Roles of SSO accounts come from the identity provider")
       .waitFor();
     await screenshot(admin, "admin-users-sso-sync-en");
+
+    // Signing out goes through the provider's end-session endpoint, with the session's ID token as
+    // the hint, and comes back to the sign-in page.
+    await page.getByRole("button", { name: /^Sign out/ }).click();
+    await page.locator("#auth-title").waitFor();
+    expect(provider.endSessionRequests).toHaveLength(1);
+    expect(provider.endSessionRequests[0]!.get("id_token_hint")).toBe(provider.idTokens.at(-1));
+    expect(page.url()).toBe(`${url}/`);
+    expect((await page.request.get(`${url}/api/auth/session`).then((r) => r.json())).user).toBeNull();
   });
 
   it("shows the SSO button and a failed SSO sign-in's error in Chinese", async () => {
