@@ -7,6 +7,7 @@ import {
   isChatControlValue,
 } from "@hearth/contracts/chat-controls";
 import { useEffect, useRef, useState } from "react";
+import { describedField } from "./focus.js";
 import { useFoldedEditor } from "./folded-editor.js";
 import { fill, type Messages, useI18n } from "./i18n.js";
 import { ActionError } from "./use-action.js";
@@ -137,8 +138,7 @@ export function ChatControlsBar(props: {
                   step={limit.step}
                   placeholder={t.chatControlDefault}
                   value={draft[name]}
-                  aria-invalid={wrong || undefined}
-                  aria-describedby={[wrong && `${id}-error`, `${id}-hint`].filter(Boolean).join(" ")}
+                  {...describedField(wrong, `${id}-hint`, `${id}-error`)}
                   onChange={(event) => setDraft({ ...draft, [name]: event.target.value })}
                 />
                 <p id={`${id}-hint`} className="muted field-hint">
