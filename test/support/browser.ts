@@ -45,7 +45,17 @@ const CHROMIUM_ARGS = [
 let shared: Promise<PlaywrightBrowser> | undefined;
 function sharedChromium(): Promise<PlaywrightBrowser> {
   shared ??= chromium
-    .launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+    .launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      // No signal handlers in the worker: a later test file that sends the process SIGINT (a CLI's
+      // Ctrl-C) would have Playwright's close the browser and exit the worker. Chromium still ends
+      // with the worker (its pipe to it closes).
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    })
     .then((browser) => {
       // Started again if it went (a crash): the next test gets a working one.
       browser.on("disconnected", () => (shared = undefined));
