@@ -194,20 +194,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       await trx.updateTable("users").set(body).where("id", "=", id).execute();
       if (body.status && body.status !== "active")
         await trx.deleteFrom("sessions").where("user_id", "=", id).execute();
-      if (body.role && body.role !== target.role)
-        await audit(trx, {
-          actorId: actor.id,
-          action: "user.role-change",
-          target: id,
-          details: { from: target.role, to: body.role },
-        });
-      if (body.status && body.status !== target.status)
-        await audit(trx, {
-          actorId: actor.id,
-          action: "user.status-change",
-          target: id,
-          details: { from: target.status, to: body.status },
-        });
+      for (const field of ["role", "status"] as const) {
+        if (body[field] && body[field] !== target[field])
+          await audit(trx, {
+            actorId: actor.id,
+            action: `user.${field}-change`,
+            target: id,
+            details: { from: target[field], to: body[field] },
+          });
+      }
     });
     return { id, ...body };
   });

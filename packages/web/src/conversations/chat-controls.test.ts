@@ -1,27 +1,9 @@
+import { type ChatControls, DEFAULT_CHAT_CONTROLS } from "@hearth/contracts/chat-controls";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useConversationStand } from "../../test/support/conversation-stand.js";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
 import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
-
-/** A conversation's Chat controls as the API gives them. */
-interface Controls {
-  temperature: number | null;
-  topP: number | null;
-  maxTokens: number | null;
-  seed: number | null;
-  frequencyPenalty: number | null;
-  presencePenalty: number | null;
-}
-
-const DEFAULTS: Controls = {
-  temperature: null,
-  topP: null,
-  maxTokens: null,
-  seed: null,
-  frequencyPenalty: null,
-  presencePenalty: null,
-};
 
 describe.each(dialects)("chat controls on %s", (dialect) => {
   const stand = useConversationStand(dialect);
@@ -44,12 +26,12 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
   const create = async (session: Session, payload: Record<string, unknown> = {}) => {
     const response = await inject(session, "POST", "/api/conversations", payload);
     expect(response.statusCode, response.body).toBe(201);
-    return response.json() as { id: string } & Controls;
+    return response.json() as { id: string } & ChatControls;
   };
-  const controlsOf = async (session: Session, id: string): Promise<Controls> => {
+  const controlsOf = async (session: Session, id: string): Promise<ChatControls> => {
     const { temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty } = (
       await inject(session, "GET", `/api/conversations/${id}`)
-    ).json() as Controls;
+    ).json() as ChatControls;
     return { temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty };
   };
   /** A turn streamed to its end; the model request it made. */
@@ -71,7 +53,7 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
 
   it("sets, keeps, and clears a conversation's controls, without moving it up the list", async () => {
     const { id } = await create(alice);
-    expect(await controlsOf(alice, id)).toEqual(DEFAULTS);
+    expect(await controlsOf(alice, id)).toEqual(DEFAULT_CHAT_CONTROLS);
     const before = (await inject(alice, "GET", `/api/conversations/${id}`)).json() as { updatedAt: string };
     const set = await inject(alice, "PATCH", `/api/conversations/${id}`, {
       temperature: 0,
@@ -109,9 +91,9 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     // Other changes leave them as they are.
     await inject(alice, "PATCH", `/api/conversations/${id}`, { title: "Tuned" });
     expect(await controlsOf(alice, id)).toMatchObject({ temperature: 1.25, maxTokens: 256 });
-    const reset = await inject(alice, "PATCH", `/api/conversations/${id}`, DEFAULTS);
+    const reset = await inject(alice, "PATCH", `/api/conversations/${id}`, DEFAULT_CHAT_CONTROLS);
     expect(reset.statusCode).toBe(200);
-    expect(await controlsOf(alice, id)).toEqual(DEFAULTS);
+    expect(await controlsOf(alice, id)).toEqual(DEFAULT_CHAT_CONTROLS);
   });
 
   it("refuses values out of range with INVALID_REQUEST naming the field and its range", async () => {
@@ -141,7 +123,7 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
       expect(error.details.issues[0]).toMatchObject({ path: field });
     }
     // Nothing changed; a new chat with a bad value is not made.
-    expect(await controlsOf(alice, id)).toEqual({ ...DEFAULTS, temperature: 0.5 });
+    expect(await controlsOf(alice, id)).toEqual({ ...DEFAULT_CHAT_CONTROLS, temperature: 0.5 });
     const count = async () =>
       ((await inject(alice, "GET", "/api/conversations")).json() as { conversations: unknown[] })
         .conversations.length;
@@ -196,7 +178,7 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     );
     expect(await turn(id, "messages", { content: "And a tree?" })).toEqual(changed);
     // Back to the model's own: nothing is sent for them.
-    await inject(alice, "PATCH", `/api/conversations/${id}`, DEFAULTS);
+    await inject(alice, "PATCH", `/api/conversations/${id}`, DEFAULT_CHAT_CONTROLS);
     const none = {
       temperature: undefined,
       top_p: undefined,
@@ -260,12 +242,15 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     });
     expect(made.statusCode, made.body).toBe(201);
     const assistantId = (made.json() as { id: string }).id;
-    expect(await create(alice, { assistantId })).toMatchObject({ ...DEFAULTS, temperature: 0.3 });
+    expect(await create(alice, { assistantId })).toMatchObject({
+      ...DEFAULT_CHAT_CONTROLS,
+      temperature: 0.3,
+    });
     expect(await create(alice, { assistantId, temperature: 1, maxTokens: 100 })).toMatchObject({
       temperature: 1,
       maxTokens: 100,
     });
-    expect(await create(alice, { assistantId, temperature: null })).toMatchObject(DEFAULTS);
+    expect(await create(alice, { assistantId, temperature: null })).toMatchObject(DEFAULT_CHAT_CONTROLS);
   });
 
   it("keeps the controls in JSON and Markdown exports, and takes them back on import", async () => {
@@ -278,7 +263,7 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     await turn(id, "messages", { content: "Hello" });
     const json = await inject(alice, "GET", `/api/conversations/${id}/export?format=json`);
     expect(json.json()).toMatchObject({
-      ...DEFAULTS,
+      ...DEFAULT_CHAT_CONTROLS,
       temperature: 0,
       maxTokens: 300,
       frequencyPenalty: 0.4,
@@ -298,7 +283,7 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     expect(imported.statusCode, imported.body).toBe(200);
     const copy = (imported.json() as { conversations: Array<{ id: string }> }).conversations[0]!;
     expect(await controlsOf(bob, copy.id)).toEqual({
-      ...DEFAULTS,
+      ...DEFAULT_CHAT_CONTROLS,
       temperature: 0,
       maxTokens: 300,
       frequencyPenalty: 0.4,
