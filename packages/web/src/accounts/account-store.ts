@@ -318,9 +318,11 @@ export async function findSession(db: WebDatabase, token: string) {
 
 /** Ends a session; the single sign-on's ID token it kept, if any (for signing out at the provider). */
 export async function endSession(db: WebDatabase, token: string): Promise<{ idToken: string | null }> {
-  const id = sha256(token);
-  const session = await db.selectFrom("sessions").select("id_token").where("id", "=", id).executeTakeFirst();
-  await db.deleteFrom("sessions").where("id", "=", id).execute();
+  const session = await db
+    .deleteFrom("sessions")
+    .where("id", "=", sha256(token))
+    .returning("id_token")
+    .executeTakeFirst();
   return { idToken: session?.id_token ?? null };
 }
 

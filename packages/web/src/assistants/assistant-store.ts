@@ -165,18 +165,18 @@ export class AssistantStore {
     const readable: string[] = [];
     const unreadable: string[] = [];
     if (ids.length === 0) return { readable, unreadable };
-    const [chatFiles, permissions] = await Promise.all([
-      this.db
-        .selectFrom("knowledge_bases")
-        .select("id")
-        .where("id", "in", ids)
-        .where("conversation_id", "is not", null)
-        .execute()
-        .then((bases) => new Set(bases.map((base) => base.id))),
-      this.knowledgeAccess.permissionsOf(user, ids),
-    ]);
+    const bases = await this.db
+      .selectFrom("knowledge_bases")
+      .select(["id", "owner_id", "visibility", "conversation_id"])
+      .where("id", "in", ids)
+      .execute();
+    // A chat's file base is never an assistant's, whoever may write to it.
+    const permissions = await this.knowledgeAccess.permissionsOfBases(
+      user,
+      bases.filter((base) => !base.conversation_id),
+    );
     for (const id of ids) {
-      if (!chatFiles.has(id) && permissions.has(id)) readable.push(id);
+      if (permissions.has(id)) readable.push(id);
       else unreadable.push(id);
     }
     return { readable, unreadable };

@@ -23,13 +23,26 @@ export class KnowledgeAccess {
    * whatever their number: the bases, then the shares of them with the user's groups.
    */
   async permissionsOf(user: CurrentUser, ids: readonly string[]): Promise<Map<string, KnowledgePermission>> {
-    const permissions = new Map<string, KnowledgePermission>();
-    if (ids.length === 0) return permissions;
+    if (ids.length === 0) return new Map();
     const bases = await this.db
       .selectFrom("knowledge_bases")
       .select(["id", "owner_id", "visibility", "conversation_id"])
       .where("id", "in", [...new Set(ids)])
       .execute();
+    return this.permissionsOfBases(user, bases);
+  }
+
+  /** permissionsOf, for bases already read (one query: the shares of them with the user's groups). */
+  async permissionsOfBases(
+    user: CurrentUser,
+    bases: ReadonlyArray<{
+      id: string;
+      owner_id: string;
+      visibility: string;
+      conversation_id: string | null;
+    }>,
+  ): Promise<Map<string, KnowledgePermission>> {
+    const permissions = new Map<string, KnowledgePermission>();
     const sharable: string[] = [];
     for (const base of bases) {
       // A chat's files are its owner's alone, an administrator's no more than anyone's; they add and

@@ -226,16 +226,15 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       | Array<{ id: string }>;
     const list = Array.isArray(body) ? body : (body.knowledgeBases ?? []);
     const ids = list.map((base) => base.id);
-    const [rows, permissions] = await Promise.all([
+    const rows =
       ids.length === 0
         ? []
-        : db
+        : await db
             .selectFrom("knowledge_bases")
             .select(["id", "visibility", "owner_id", "conversation_id"])
             .where("id", "in", ids)
-            .execute(),
-      knowledgeAccess.permissionsOf(me, ids),
-    ]);
+            .execute();
+    const permissions = await knowledgeAccess.permissionsOfBases(me, rows);
     const rowOf = new Map(rows.map((row) => [row.id, row]));
     const out = [];
     for (const base of list) {
