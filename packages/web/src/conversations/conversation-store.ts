@@ -1,12 +1,19 @@
 import { randomUUID } from "node:crypto";
-import type { AnswerFeedback, ChatControls } from "@hearth/contracts";
+import {
+  type AnswerFeedback,
+  CHAT_CONTROL_NAMES,
+  type ChatControlName,
+  type ChatControls,
+  DEFAULT_CHAT_CONTROLS,
+} from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import { sql } from "kysely";
 import { feedbackOf } from "../feedback/message-feedback.js";
-import type { MessagesTable, MessageVersionsTable } from "../storage/database-schema.js";
+import type { ConversationsTable, MessagesTable, MessageVersionsTable } from "../storage/database-schema.js";
 import { lockedTransaction } from "../storage/locked-transaction.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import { firstCodePoints } from "../text/first-code-points.js";
+import { controlsGiven } from "./chat-controls-schema.js";
 import { foldForSearch, searchCopy } from "./search-fold.js";
 
 export interface Citation {
@@ -143,16 +150,32 @@ function numberOrNull(value: number | string | null | undefined): number | null 
   return value === null || value === undefined ? null : Number(value);
 }
 
+/** Each Chat control's column in `conversations`. */
+const CONTROL_COLUMNS = {
+  temperature: "temperature",
+  topP: "top_p",
+  maxTokens: "max_tokens",
+  seed: "seed",
+  frequencyPenalty: "frequency_penalty",
+  presencePenalty: "presence_penalty",
+} as const satisfies Record<ChatControlName, keyof ConversationsTable>;
+type ControlColumn = (typeof CONTROL_COLUMNS)[ChatControlName];
+
 /** The columns of the Chat controls given (each null: the model's own); those not given are left out. */
-function controlColumns(controls: Partial<ChatControls>) {
-  return {
-    ...(controls.temperature !== undefined ? { temperature: controls.temperature } : {}),
-    ...(controls.topP !== undefined ? { top_p: controls.topP } : {}),
-    ...(controls.maxTokens !== undefined ? { max_tokens: controls.maxTokens } : {}),
-    ...(controls.seed !== undefined ? { seed: controls.seed } : {}),
-    ...(controls.frequencyPenalty !== undefined ? { frequency_penalty: controls.frequencyPenalty } : {}),
-    ...(controls.presencePenalty !== undefined ? { presence_penalty: controls.presencePenalty } : {}),
-  };
+function controlColumns(controls: Partial<ChatControls>): Partial<Record<ControlColumn, number | null>> {
+  return Object.fromEntries(
+    CHAT_CONTROL_NAMES.filter((name) => controls[name] !== undefined).map((name) => [
+      CONTROL_COLUMNS[name],
+      controls[name],
+    ]),
+  );
+}
+
+/** A conversation's Chat controls from its row (PostgreSQL's numbers may arrive as text). */
+function controlsOfRow(row: Partial<Record<ControlColumn, number | string | null>>): ChatControls {
+  return Object.fromEntries(
+    CHAT_CONTROL_NAMES.map((name) => [name, numberOrNull(row[CONTROL_COLUMNS[name]])]),
+  ) as unknown as ChatControls;
 }
 
 /** A stored id list read tolerantly: null when there is none. */
@@ -481,15 +504,12 @@ export class ConversationStore {
       assistant_name: input.assistant?.name ?? null,
       knowledge_base_ids: input.assistant ? JSON.stringify(input.assistant.knowledgeBaseIds) : null,
       web_search: input.assistant?.webSearch ?? null,
-      temperature:
-        input.controls?.temperature !== undefined
-          ? input.controls.temperature
-          : (input.assistant?.temperature ?? null),
-      top_p: input.controls?.topP ?? null,
-      max_tokens: input.controls?.maxTokens ?? null,
-      seed: input.controls?.seed ?? null,
-      frequency_penalty: input.controls?.frequencyPenalty ?? null,
-      presence_penalty: input.controls?.presencePenalty ?? null,
+      ...controlColumns({
+        ...DEFAULT_CHAT_CONTROLS,
+        // An assistant's temperature, unless the request gives one.
+        temperature: input.assistant?.temperature ?? null,
+        ...controlsGiven(input.controls ?? {}),
+      }),
     };
     const folded = searchCopy(row.title);
     await this.db
@@ -510,12 +530,7 @@ export class ConversationStore {
       assistant: input.assistant ? { id: input.assistant.id, name: input.assistant.name } : null,
       knowledgeBaseIds: input.assistant ? [...input.assistant.knowledgeBaseIds] : null,
       webSearch: row.web_search,
-      temperature: row.temperature,
-      topP: row.top_p,
-      maxTokens: row.max_tokens,
-      seed: row.seed,
-      frequencyPenalty: row.frequency_penalty,
-      presencePenalty: row.presence_penalty,
+      ...controlsOfRow(row),
     };
   }
 
@@ -542,12 +557,7 @@ export class ConversationStore {
         row.assistant_id && row.assistant_name ? { id: row.assistant_id, name: row.assistant_name } : null,
       knowledgeBaseIds: storedIds(row.knowledge_base_ids),
       webSearch: row.web_search ?? null,
-      temperature: numberOrNull(row.temperature),
-      topP: numberOrNull(row.top_p),
-      maxTokens: numberOrNull(row.max_tokens),
-      seed: numberOrNull(row.seed),
-      frequencyPenalty: numberOrNull(row.frequency_penalty),
-      presencePenalty: numberOrNull(row.presence_penalty),
+      ...controlsOfRow(row),
     };
   }
 
