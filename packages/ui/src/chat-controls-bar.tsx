@@ -6,7 +6,7 @@ import {
   DEFAULT_CHAT_CONTROLS,
   isChatControlValue,
 } from "@hearth/contracts/chat-controls";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { describedField } from "./focus.js";
 import { useFoldedEditor } from "./folded-editor.js";
 import { fill, type Messages, useI18n } from "./i18n.js";
@@ -71,20 +71,16 @@ export function ChatControlsBar(props: {
   onSave(controls: ChatControls): Promise<void>;
 }) {
   const { t } = useI18n();
-  const { open, close, save, error, summary, details } = useFoldedEditor(props.onSave);
-  const [draft, setDraft] = useState<Draft>(() => draftOf(props.value));
+  const { open, close, save, error, summary, details, draft, setDraft, firstField } = useFoldedEditor<
+    ChatControls,
+    Draft,
+    HTMLInputElement
+  >(props.value, draftOf, props.onSave);
   const [invalid, setInvalid] = useState<ChatControlName[]>([]);
-  const first = useRef<HTMLInputElement>(null);
   const { value } = props;
-  // Folded, the draft follows what is stored (closing forgets an unsaved one and its errors); open,
-  // it is the user's: what they type as it opens is kept. Opening focuses the first field.
+  // Closing forgets the draft's errors with it.
   useEffect(() => {
-    if (open) return;
-    setDraft(draftOf(value));
-    setInvalid([]);
-  }, [open, value]);
-  useEffect(() => {
-    if (open) first.current?.focus();
+    if (!open) setInvalid([]);
   }, [open]);
   const submit = () => {
     const read = readDraft(draft);
@@ -130,7 +126,7 @@ export function ChatControlsBar(props: {
                 <label htmlFor={id}>{words.label}</label>
                 <input
                   id={id}
-                  ref={index === 0 ? first : undefined}
+                  ref={index === 0 ? firstField : undefined}
                   type="number"
                   inputMode={limit.integer ? "numeric" : "decimal"}
                   min={limit.min}

@@ -1022,17 +1022,11 @@ export function SystemPromptBar(props: {
   onSave(text: string | null): Promise<void>;
 }) {
   const { t } = useI18n();
-  const { open, close, save, error, summary, details } = useFoldedEditor(props.onSave);
-  const [draft, setDraft] = useState(props.value ?? "");
-  const box = useRef<HTMLTextAreaElement>(null);
-  // Folded, the draft follows what is stored (closing forgets an unsaved one); open, it is the
-  // user's: what they type as it opens is kept. Opening focuses the text box.
-  useEffect(() => {
-    if (!open) setDraft(props.value ?? "");
-  }, [open, props.value]);
-  useEffect(() => {
-    if (open) box.current?.focus();
-  }, [open]);
+  const { close, save, error, summary, details, draft, setDraft, firstField } = useFoldedEditor<
+    string | null,
+    string,
+    HTMLTextAreaElement
+  >(props.value, (value) => value ?? "", props.onSave);
   return (
     <details className="system-prompt" {...details}>
       <summary ref={summary}>
@@ -1049,7 +1043,7 @@ export function SystemPromptBar(props: {
         </label>
         <textarea
           id="system-prompt-input"
-          ref={box}
+          ref={firstField}
           value={draft}
           rows={3}
           maxLength={SYSTEM_PROMPT_MAX_CHARS}

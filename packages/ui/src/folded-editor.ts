@@ -1,4 +1,4 @@
-import { type KeyboardEvent, type SyntheticEvent, useRef, useState } from "react";
+import { type KeyboardEvent, type SyntheticEvent, useEffect, useRef, useState } from "react";
 import { useAction } from "./use-action.js";
 
 /**
@@ -6,9 +6,27 @@ import { useAction } from "./use-action.js";
  * system prompt's, the Chat controls'. Escape (or the form's Cancel, `close`) folds it, focus back
  * on its line; `save` stores a value and folds it once stored, keeping it open with the service's
  * refusal (`error`) otherwise. Spread `details` on the `<details>` and put `summary` on its line.
+ *
+ * `draft` is what the form shows of `stored` (`draftOf`): folded, it follows what is stored (closing
+ * forgets an unsaved one); open, it is the user's (what they type as it opens is kept). Opening
+ * focuses the field `firstField` is put on.
  */
-export function useFoldedEditor<T>(store: (value: T) => Promise<void>) {
+export function useFoldedEditor<T, D, F extends HTMLElement>(
+  stored: T,
+  draftOf: (value: T) => D,
+  store: (value: T) => Promise<void>,
+) {
   const [open, setOpen] = useState(false);
+  const [draft, setDraft] = useState<D>(() => draftOf(stored));
+  const firstField = useRef<F>(null);
+  const toDraft = useRef(draftOf);
+  toDraft.current = draftOf;
+  useEffect(() => {
+    if (!open) setDraft(toDraft.current(stored));
+  }, [open, stored]);
+  useEffect(() => {
+    if (open) firstField.current?.focus();
+  }, [open]);
   const { error, run } = useAction();
   const summary = useRef<HTMLElement>(null);
   const close = () => {
@@ -27,5 +45,5 @@ export function useFoldedEditor<T>(store: (value: T) => Promise<void>) {
       close();
     },
   };
-  return { open, close, save, error, summary, details };
+  return { open, close, save, error, summary, details, draft, setDraft, firstField };
 }
