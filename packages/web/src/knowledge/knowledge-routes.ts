@@ -114,6 +114,9 @@ async function recordJob(db: WebDatabase, jobId: string, knowledgeBaseId: string
  * buffered), and its answer back; a job it starts for `knowledgeBaseId` is recorded so that whoever
  * may write that base may follow it (/api/jobs). A failure of the knowledge service is a 502, but
  * for an error whose code is in `passOn` (another service's failure it reports, by its own code).
+ * `settle` runs once the knowledge service has answered and before the answer is relayed (what the
+ * web service records of a change, such as an audit entry), so that a client that has the answer
+ * finds it recorded.
  */
 export function knowledgeForwarder(db: WebDatabase, knowledge: ServiceProxy) {
   return async function forward(
@@ -121,7 +124,12 @@ export function knowledgeForwarder(db: WebDatabase, knowledge: ServiceProxy) {
     reply: FastifyReply,
     method: string,
     path: string,
-    options: { knowledgeBaseId?: string; body?: unknown; passOn?: readonly string[] } = {},
+    options: {
+      knowledgeBaseId?: string;
+      body?: unknown;
+      passOn?: readonly string[];
+      settle?: (status: number) => Promise<void>;
+    } = {},
   ) {
     const { knowledgeBaseId } = options;
     const body = options.body ?? request.body;
@@ -137,6 +145,7 @@ export function knowledgeForwarder(db: WebDatabase, knowledge: ServiceProxy) {
           ? { body }
           : {}),
     });
+    await options.settle?.(response.status);
     const type = response.headers.get("content-type") ?? "application/json";
     if (type.includes("application/json")) {
       const text = await response.text();
@@ -367,18 +376,19 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
         .executeTakeFirst();
       if (row) await assertNameFree(row.owner_id, body.name, id);
     }
-    const result = await forward(request, reply, "PATCH", `/v1/knowledge-bases/${pathSegment(id)}`, {
+    return forward(request, reply, "PATCH", `/v1/knowledge-bases/${pathSegment(id)}`, {
       body,
       knowledgeBaseId: id,
+      settle: async (status) => {
+        if (status < 300)
+          await audit(db, {
+            actorId: currentUser(request).id,
+            action: "knowledge-base.settings-change",
+            target: id,
+            details: body,
+          });
+      },
     });
-    if (reply.statusCode < 300)
-      await audit(db, {
-        actorId: currentUser(request).id,
-        action: "knowledge-base.settings-change",
-        target: id,
-        details: body,
-      });
-    return result;
   });
   /**
    * A knowledge base or a document as the knowledge service answers it (its name; a document's
@@ -394,17 +404,18 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const path = `/v1/knowledge-bases/${pathSegment(id)}`;
     // Read before deleting: afterwards the knowledge service no longer knows the base's name.
     const name = (await knowledgeRecord(path))?.name ?? null;
-    const result = await forward(request, reply, "DELETE", path);
-    if (reply.statusCode < 300 || reply.statusCode === 404) {
-      await db.deleteFrom("knowledge_bases").where("id", "=", id).execute();
-      await audit(db, {
-        actorId: currentUser(request).id,
-        action: "knowledge-base.delete",
-        target: id,
-        details: { name },
-      });
-    }
-    return result;
+    return forward(request, reply, "DELETE", path, {
+      settle: async (status) => {
+        if (status >= 300 && status !== 404) return;
+        await db.deleteFrom("knowledge_bases").where("id", "=", id).execute();
+        await audit(db, {
+          actorId: currentUser(request).id,
+          action: "knowledge-base.delete",
+          target: id,
+          details: { name },
+        });
+      },
+    });
   });
 
   /** Who may use a base, and the groups its manager may share it with (names and ids). */
@@ -513,15 +524,17 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const path = documentPath(request, id);
     // Read before deleting: afterwards the knowledge service no longer knows the document's name.
     const name = (await knowledgeRecord(path))?.name ?? null;
-    const result = await forward(request, reply, "DELETE", path);
-    if (reply.statusCode < 300)
-      await audit(db, {
-        actorId: currentUser(request).id,
-        action: "knowledge-base.document-delete",
-        target: id,
-        details: { documentId: (request.params as { documentId: string }).documentId, name },
-      });
-    return result;
+    return forward(request, reply, "DELETE", path, {
+      settle: async (status) => {
+        if (status < 300)
+          await audit(db, {
+            actorId: currentUser(request).id,
+            action: "knowledge-base.document-delete",
+            target: id,
+            details: { documentId: (request.params as { documentId: string }).documentId, name },
+          });
+      },
+    });
   });
   /**
    * Switches a document off for answers (chats, the API, the retrieval test), or on again: a change
@@ -533,18 +546,21 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const body = updateDocumentRequestSchema.parse(request.body);
     const path = documentPath(request, id);
     const before = await knowledgeRecord(path);
-    const result = await forward(request, reply, "PATCH", path, { body });
-    if (reply.statusCode < 300 && before?.enabled !== body.enabled)
-      await audit(db, {
-        actorId: currentUser(request).id,
-        action: body.enabled ? "knowledge-base.document-enable" : "knowledge-base.document-disable",
-        target: id,
-        details: {
-          documentId: (request.params as { documentId: string }).documentId,
-          name: before?.name ?? null,
-        },
-      });
-    return result;
+    return forward(request, reply, "PATCH", path, {
+      body,
+      settle: async (status) => {
+        if (status < 300 && before?.enabled !== body.enabled)
+          await audit(db, {
+            actorId: currentUser(request).id,
+            action: body.enabled ? "knowledge-base.document-enable" : "knowledge-base.document-disable",
+            target: id,
+            details: {
+              documentId: (request.params as { documentId: string }).documentId,
+              name: before?.name ?? null,
+            },
+          });
+      },
+    });
   });
   // A /v1/ answer's knowledge citations link here: an API key's client may open them too.
   const documentFile = "/api/knowledge-bases/:id/documents/:documentId/file";
