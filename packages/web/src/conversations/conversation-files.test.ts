@@ -372,4 +372,33 @@ describe.each(dialects)("files in a chat on %s", (dialect) => {
     expect((adminBases.json().knowledgeBases as Array<{ id: string }>).map((b) => b.id)).toContain(kept.id);
     expect(await web.db.selectFrom("knowledge_base_deletions").selectAll().execute()).toEqual([]);
   });
+
+  it("keeps a deleted chat's files that the knowledge service could not delete out of every list, and deletes them on the next try", async () => {
+    const chat = await newConversation(web.app, alice);
+    await attach(alice, chat, "notes.txt", "Some notes.");
+    const base = (await listed(alice, chat)).body.knowledgeBaseId!;
+    services.knowledgeBaseError = { status: 503, code: "DATABASE_UNAVAILABLE", message: "store down" };
+    const deleted = await web.app.inject({
+      method: "DELETE",
+      url: `/api/conversations/${chat}`,
+      headers: alice.headers,
+    });
+    services.knowledgeBaseError = undefined;
+    expect(deleted.statusCode).toBe(204);
+    expect(await serviceBases()).toContain(base);
+    // Still on the knowledge service without an owner here, yet no base to adopt: it is a chat's.
+    const adminList = await web.app.inject({ url: "/api/knowledge-bases", headers: admin.headers });
+    expect((adminList.json().knowledgeBases as Array<{ id: string }>).map((b) => b.id)).not.toContain(base);
+    const adopted = await web.app.inject({
+      method: "POST",
+      url: `/api/knowledge-bases/${base}/adopt`,
+      headers: admin.headers,
+    });
+    expect([adopted.statusCode, adopted.json().error.code]).toEqual([404, "KNOWLEDGE_BASE_NOT_FOUND"]);
+    // The next chat deleted tries again, and deletes it.
+    const next = await newConversation(web.app, alice);
+    await web.app.inject({ method: "DELETE", url: `/api/conversations/${next}`, headers: alice.headers });
+    expect(await serviceBases()).not.toContain(base);
+    expect(await web.db.selectFrom("knowledge_base_deletions").selectAll().execute()).toEqual([]);
+  });
 });

@@ -211,13 +211,19 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     return id;
   };
 
-  /** Whether the base is a deleted chat's, which the knowledge service has still to delete. */
-  const pendingDeletion = async (id: string) =>
-    (await db
-      .selectFrom("knowledge_base_deletions")
-      .select("knowledge_base_id")
-      .where("knowledge_base_id", "=", id)
-      .executeTakeFirst()) !== undefined;
+  /** Those of the bases that are deleted chats', which the knowledge service has still to delete. */
+  const pendingDeletions = async (ids: readonly string[]): Promise<Set<string>> =>
+    ids.length === 0
+      ? new Set()
+      : new Set(
+          (
+            await db
+              .selectFrom("knowledge_base_deletions")
+              .select("knowledge_base_id")
+              .where("knowledge_base_id", "in", ids)
+              .execute()
+          ).map((row) => row.knowledge_base_id),
+        );
 
   // The bases a caller may read, whose ids /v1/chat/completions takes in `knowledge_base_ids`.
   app.options("/api/knowledge-bases", { config: { access: "public" } }, preflight("GET, OPTIONS"));
@@ -245,12 +251,13 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
             .execute();
     const permissions = await knowledgeAccess.permissionsOfBases(me, rows);
     const rowOf = new Map(rows.map((row) => [row.id, row]));
+    const deleted = await pendingDeletions(ids.filter((id) => !rowOf.has(id)));
     const out = [];
     for (const base of list) {
       const row = rowOf.get(base.id);
       // The files attached to a chat are listed with their chat (conversation-files.ts), nowhere
       // else; those of a deleted chat, still to be deleted on the knowledge service, nowhere.
-      if (row?.conversation_id || (!row && (await pendingDeletion(base.id)))) continue;
+      if (row?.conversation_id || deleted.has(base.id)) continue;
       // A base made on the knowledge service directly has no owner here: admins see it, to adopt it.
       if (!row) {
         if (me.role === "admin") out.push({ ...base, permission: "manage", owned: false, unowned: true });
@@ -271,7 +278,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   app.post("/api/knowledge-bases/:id/adopt", admin, async (request, reply) => {
     const { id } = request.params as { id: string };
     const me = currentUser(request);
-    if (await pendingDeletion(id))
+    if ((await pendingDeletions([id])).has(id))
       throw new HearthError("KNOWLEDGE_BASE_NOT_FOUND", "No such knowledge base");
     const response = await knowledge.request("GET", `/v1/knowledge-bases/${pathSegment(id)}`);
     if (response.status === 404) throw new HearthError("KNOWLEDGE_BASE_NOT_FOUND", "No such knowledge base");
