@@ -10,6 +10,7 @@ import { readCookie, serializeCookie } from "./cookies.js";
 import { accountForIdentity } from "./oidc-accounts.js";
 import { applySsoAccess } from "./oidc-groups.js";
 import { OidcProvider, oidcSettings, randomToken } from "./oidc-provider.js";
+import { requestOrigin } from "./request-origin.js";
 
 /** The pending sign-in's cookie: state, nonce and PKCE verifier, for 10 minutes. */
 const OIDC_COOKIE = "hearth_oidc";
@@ -135,7 +136,7 @@ export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
       returnTo: sameOriginPath(returnTo),
       // The address the browser used, as the provider must send it back (behind a proxy, with
       // web.trustProxy, the scheme and host it was reached by).
-      redirectUri: `${request.protocol}://${request.host}${OIDC_CALLBACK_PATH}`,
+      redirectUri: `${requestOrigin(request)}${OIDC_CALLBACK_PATH}`,
     };
     let location: string;
     try {
@@ -227,6 +228,6 @@ export function registerOidcRoutes(app: FastifyInstance, deps: Deps) {
    */
   return {
     ssoSignOutUrl: async (request: FastifyRequest, idToken: string) =>
-      provider?.endSessionUrl({ idToken, postLogoutRedirectUri: `${request.protocol}://${request.host}/` }),
+      provider?.endSessionUrl({ idToken, postLogoutRedirectUri: `${requestOrigin(request)}/` }),
   };
 }

@@ -7,6 +7,7 @@ import { usableDefaultModel } from "../accounts/preference-routes.js";
 import { readPreferences } from "../accounts/preferences-store.js";
 import type { AssistantStore } from "../assistants/assistant-store.js";
 import { audit } from "../audit/audit-log.js";
+import { requestOrigin } from "../auth/request-origin.js";
 import { currentUser } from "../auth/route-access.js";
 import { assertMessageLengths, type ChatTurnDeps, runChatTurn } from "../chat/chat-turn.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
@@ -315,7 +316,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const messages = await store.messages(user.id, id);
     const name = exportFileName(conversation.title, id);
     // Links to the site's own pages (a document's) work outside it: read from this request's origin.
-    const origin = `${request.protocol}://${request.host}`;
+    const origin = requestOrigin(request);
     if (format === "json") {
       // For programs: ISO timestamps as stored, whatever lang and tz say; links absolute (an import
       // reads a knowledge document's back as the site's path: conversation-import.ts). The folder

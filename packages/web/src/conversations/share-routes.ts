@@ -1,6 +1,7 @@
 import { HearthError } from "@hearth/core";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { audit } from "../audit/audit-log.js";
+import { requestOrigin } from "../auth/request-origin.js";
 import { currentUser } from "../auth/route-access.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import { storeConversation } from "./conversation-import.js";
@@ -17,7 +18,7 @@ interface Deps {
 function shareLink(request: FastifyRequest, share: ShareSummary) {
   return {
     id: share.id,
-    url: `${request.protocol}://${request.host}/s/${share.id}`,
+    url: `${requestOrigin(request)}/s/${share.id}`,
     createdAt: share.createdAt,
     messageCount: share.messageCount,
   };

@@ -19,6 +19,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { AssistantStore } from "../assistants/assistant-store.js";
 import { type AssistantUse, useAssistant } from "../assistants/assistant-use.js";
+import { requestOrigin } from "../auth/request-origin.js";
 import { currentUser } from "../auth/route-access.js";
 import {
   assertMessageLengths,
@@ -236,7 +237,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
         const path = request.url.split("?")[0] ?? "/";
         throw new HearthError(
           "ROUTE_NOT_FOUND",
-          `No route for ${request.method} ${path}: the OpenAI-compatible API is under /v1 (${request.method} /v1${path}); give the client the base URL with /v1, ${request.protocol}://${request.host}/v1`,
+          `No route for ${request.method} ${path}: the OpenAI-compatible API is under /v1 (${request.method} /v1${path}); give the client the base URL with /v1, ${requestOrigin(request)}/v1`,
         );
       },
     });
