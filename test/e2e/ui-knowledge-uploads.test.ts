@@ -42,9 +42,13 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     const { page } = desk;
     services.holdIngestion = true;
     await page.getByRole("link", { name: "Knowledge" }).click();
+    // None yet: the page says how to start, until there is one.
+    const noneYet = page.getByText("No knowledge bases yet. Create one, add documents or web pages to it");
+    await noneYet.waitFor();
     await page.getByLabel("New knowledge base").fill("manuals");
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("heading", { name: "manuals" }).waitFor();
+    expect(await noneYet.count()).toBe(0);
     // The upload is held on its way until released: the file is still being sent meanwhile.
     const release = await holdRequests(page, "**/api/knowledge-bases/*/documents");
     await page

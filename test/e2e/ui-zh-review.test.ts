@@ -38,6 +38,8 @@ describe.skipIf(!hasChromium)("pages a Chinese reader reads in Chinese", () => {
     const { page } = browsers["zh-CN"]!;
     await page.goto(stand.url);
     await page.getByRole("link", { name: "知识库", exact: true }).click();
+    // None yet: the page says how to start.
+    await page.getByText("还没有知识库。新建一个，上传文档或添加网页").waitFor();
     const name = page.getByLabel("新建知识库");
     const create = page.getByRole("button", { name: "创建", exact: true });
     await name.fill("合".repeat(300));
@@ -58,6 +60,7 @@ describe.skipIf(!hasChromium)("pages a Chinese reader reads in Chinese", () => {
     await page.getByLabel("新建知识库").fill("手册");
     await page.getByRole("button", { name: "创建", exact: true }).click();
     await page.getByRole("heading", { name: "手册" }).waitFor();
+    expect(await page.getByText("还没有知识库").count()).toBe(0);
     await page.locator('input[type="file"]:not([webkitdirectory])').setInputFiles({
       name: "bad.exe",
       mimeType: "application/octet-stream",

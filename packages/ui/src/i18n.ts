@@ -292,6 +292,8 @@ const en = {
   chatFilesHint: "Every answer in this chat searches these files",
   removeFile: "Remove",
   newKnowledgeBase: "New knowledge base",
+  noKnowledgeBases:
+    "No knowledge bases yet. Create one, add documents or web pages to it, then choose it in a chat: answers are grounded in it and cite it.",
   name: "Name",
   create: "Create",
   upload: "Upload files",
@@ -1436,6 +1438,8 @@ const zhCN: Messages = {
   chatFilesHint: "本对话的每次回答都会检索这些文件",
   removeFile: "移除",
   newKnowledgeBase: "新建知识库",
+  noKnowledgeBases:
+    "还没有知识库。新建一个，上传文档或添加网页，然后在对话中选用它：回答将基于其中的内容并注明出处。",
   name: "名称",
   create: "创建",
   upload: "上传文件",

@@ -144,7 +144,8 @@ function Sharing(props: {
  */
 export function KnowledgePage({ admin, models }: { admin: boolean; models: ModelsAnswer | undefined }) {
   const { t } = useI18n();
-  const [bases, setBases] = useState<KnowledgeBase[]>([]);
+  // Unknown until the list is read: "none yet" is said of a list read empty, never while it loads.
+  const [bases, setBases] = useState<KnowledgeBase[]>();
   const [selected, setSelected] = useState<string | undefined>();
   const [documents, setDocuments] = useState<DocumentRow[]>([]);
   // Kept for the tab, not this page: they go on while another page is shown (knowledge-uploads.ts).
@@ -177,7 +178,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
     void load();
   }, [load]);
   // A base without an owner has no documents to show until it is adopted (then they load).
-  const selectedUnowned = bases.some((b) => b.id === selected && b.unowned);
+  const selectedUnowned = !!bases?.some((b) => b.id === selected && b.unowned);
   useEffect(() => {
     setDocuments([]);
     setNotice("");
@@ -299,7 +300,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
     };
   };
 
-  const base = bases.find((b) => b.id === selected);
+  const base = bases?.find((b) => b.id === selected);
   const baseUploads = uploads.filter((row) => row.knowledgeBaseId === selected);
   const removeDocument = async (knowledgeBase: KnowledgeBase, document: DocumentRow, from: Element) => {
     if (!window.confirm(fill(t.deleteDocumentConfirm, { name: document.name }))) return;
@@ -368,8 +369,9 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
         </label>
         <button type="submit">{t.create}</button>
       </form>
+      {bases?.length === 0 && <p className="muted">{t.noKnowledgeBases}</p>}
       <ul className="kb-list">
-        {bases.map((b) => (
+        {bases?.map((b) => (
           <li key={b.id} id={`kb-${b.id}`}>
             <button type="button" aria-pressed={b.id === selected} onClick={() => setSelected(b.id)}>
               {b.name}
