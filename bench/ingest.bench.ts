@@ -79,6 +79,7 @@ export async function run(): Promise<void> {
     embeddingModel: null,
     chunking: { maxTokens: 512, overlapTokens: 64 },
     watchFolder: null,
+    minRelevance: 0,
     documentCount: 0,
     createdAt: "",
     updatedAt: "",

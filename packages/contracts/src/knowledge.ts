@@ -9,6 +9,12 @@ export const chunkingSettingsSchema = z.object({
 });
 export type ChunkingSettings = z.infer<typeof chunkingSettingsSchema>;
 
+/**
+ * A least relevance (0 to 1, a query result's `relevance`) a passage needs to be answered; 0 holds
+ * none back. Read at query time: changing it re-indexes nothing.
+ */
+export const minRelevanceSchema = z.number().min(0).max(1);
+
 export const knowledgeBaseSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -16,6 +22,11 @@ export const knowledgeBaseSchema = z.object({
   embeddingModel: z.string().nullable(),
   chunking: chunkingSettingsSchema,
   watchFolder: z.string().nullish(),
+  /**
+   * Results of this base whose relevance is below it are left out of its queries' answers unless
+   * a query sets its own (minRelevanceSchema). Absent from a service before this field: 0.
+   */
+  minRelevance: minRelevanceSchema.default(0),
   documentCount: z.number().int(),
   /**
    * Indexed documents whose index was built under other settings (embedding model, chunking) or an
@@ -39,6 +50,8 @@ export const createKnowledgeBaseRequestSchema = z.strictObject({
     })
     .optional(),
   watchFolder: z.string().min(1).max(4096).optional(),
+  /** 0 (the default): no result is held back for want of relevance (minRelevanceSchema). */
+  minRelevance: minRelevanceSchema.optional(),
   /**
    * Who the base belongs to: an opaque id the caller chooses (the web service sends its user id).
    * Names are unique per owner, compared case-insensitively; bases created without one share
@@ -205,6 +218,11 @@ export const queryRequestSchema = z.strictObject({
   filters: queryFiltersSchema.optional(),
   /** "hybrid" when absent; asked for by name on a base with no embedding model, the answer warns. */
   mode: retrievalModeSchema.optional(),
+  /**
+   * Leaves out results whose relevance is below it, before the cut at topK; without it, each result
+   * is held to its own knowledge base's minRelevance.
+   */
+  minRelevance: minRelevanceSchema.optional(),
 });
 export type QueryRequest = z.input<typeof queryRequestSchema>;
 

@@ -77,6 +77,7 @@ export function registerKnowledgeRoutes(
       embeddingModel: body.embeddingModel ?? null,
       chunking,
       watchFolder: body.watchFolder ?? null,
+      minRelevance: body.minRelevance ?? 0,
       owner: body.owner ?? null,
     });
     if (created.watchFolder) ingestion.syncFolder(created.id);
@@ -103,6 +104,7 @@ export function registerKnowledgeRoutes(
       ...(body.description !== undefined ? { description: body.description } : {}),
       ...(body.embeddingModel !== undefined ? { embeddingModel: body.embeddingModel } : {}),
       ...(body.watchFolder !== undefined ? { watchFolder: body.watchFolder } : {}),
+      ...(body.minRelevance !== undefined ? { minRelevance: body.minRelevance } : {}),
       chunking,
     });
     // An admin changing how the base is indexed expects its documents to follow: re-index now.
@@ -255,6 +257,7 @@ export function registerKnowledgeRoutes(
       topK: body.topK,
       ...(body.filters ? { filters: body.filters } : {}),
       ...(body.mode ? { mode: body.mode } : {}),
+      ...(body.minRelevance !== undefined ? { minRelevance: body.minRelevance } : {}),
     });
   });
 
@@ -266,6 +269,7 @@ export function registerKnowledgeRoutes(
       topK: body.topK,
       ...(body.filters ? { filters: body.filters } : {}),
       ...(body.mode ? { mode: body.mode } : {}),
+      ...(body.minRelevance !== undefined ? { minRelevance: body.minRelevance } : {}),
     });
   });
 }

@@ -16,6 +16,8 @@ export interface QueryInput {
    * for by name, "hybrid" warns of each base it searches on full text only for want of a model.
    */
   mode?: RetrievalMode;
+  /** The least relevance a result needs; without it, each result is held to its base's minRelevance. */
+  minRelevance?: number;
 }
 
 /**
@@ -32,7 +34,9 @@ export const FILTER_METADATA_KEYS = ["source", "contentType", "title", "document
  * switched off for retrieval (`enabled` false: left out by the index's search itself). In mode
  * "hybrid", bases whose query embedding fails are searched on full text alone and named in the
  * answer's warnings (and so are bases with no embedding model when "hybrid" was asked for by name);
- * mode "vector" fails with EMBEDDING_FAILED instead.
+ * mode "vector" fails with EMBEDDING_FAILED instead. Results less relevant than the query's
+ * minRelevance, or their base's, are left out before the cut at topK, so the answer keeps as many
+ * of the others as topK allows.
  */
 export class QueryService {
   constructor(
@@ -56,8 +60,12 @@ export class QueryService {
     const mode = input.mode ?? "hybrid";
     const groups = new Map<string, string[]>();
     const warnings: QueryWarning[] = [];
+    // Each base's least relevance, held against the answer's relevance before the cut at topK: by
+    // the retriever where one group answers (its relevance is the answer's), after the merge else.
+    const minRelevance = new Map<string, number>();
     for (const id of ids) {
       const knowledgeBase = this.store.getKnowledgeBase(id);
+      minRelevance.set(id, input.minRelevance ?? knowledgeBase.minRelevance);
       if (mode === "vector" && !knowledgeBase.embeddingModel) {
         throw new HearthError(
           "EMBEDDING_MODEL_REQUIRED",
@@ -111,6 +119,7 @@ export class QueryService {
         topK: input.topK * 2,
         ...(filters ? { filters } : {}),
         mode: groupMode,
+        ...(groups.size === 1 ? { minRelevance } : {}),
       });
       lists.push(hits);
     }
@@ -119,14 +128,14 @@ export class QueryService {
     const shown = lists.map((hits) => hits.filter((hit) => complete.has(hit.chunk.documentId)));
     // Bases searched differently are merged by rank, their relevances on scales no longer
     // comparable: a chunk is in one base's answer only, so the merged relevance is its rank fusion
-    // score over that of a first place (1 for the first of any base's answer, held there by exact match).
+    // score over that of a first place (1 for the first of any base's answer, held there by exact
+    // match), and the minimum relevance is held against it here, before the cut at topK.
     const merged =
       shown.length === 1
         ? shown[0]!
-        : fuseByRank(shown).map((hit) => ({
-            ...hit,
-            relevance: Math.min(1, hit.score * (DEFAULT_RRF_K + 1)),
-          }));
+        : fuseByRank(shown)
+            .map((hit) => ({ ...hit, relevance: Math.min(1, hit.score * (DEFAULT_RRF_K + 1)) }))
+            .filter((hit) => hit.relevance >= (minRelevance.get(hit.chunk.knowledgeBaseId) ?? 0));
     const results = merged.slice(0, input.topK).map(({ chunk, score, relevance }) => ({
       chunkId: chunk.id,
       knowledgeBaseId: chunk.knowledgeBaseId,

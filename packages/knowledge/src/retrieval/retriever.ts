@@ -47,6 +47,11 @@ export interface RetrievalQuery {
    * otherwise; "lexical" ignores the vector; "vector" needs one and skips full text.
    */
   mode?: RetrievalMode;
+  /**
+   * The least relevance a chunk of each knowledge base needs (absent: none): chunks below it are
+   * left out before the cut at topK, so the others fill it.
+   */
+  minRelevance?: ReadonlyMap<string, number>;
 }
 
 export type RetrievalMode = "hybrid" | "lexical" | "vector";
@@ -97,21 +102,28 @@ export function createRetriever(backend: IndexBackend, options: RetrieverOptions
           : vectorPath === undefined
             ? alone(lexical, "lexical")
             : fuseRankings(lexical, vector, fusion);
-      const relevance =
+      const relevanceOf =
         mode === "vector"
           ? cosineRelevance
           : vectorPath === undefined
             ? lexicalRelevance
             : fusedRelevance(fusion);
-      return fused.slice(0, query.topK).map((entry) => ({
-        chunk: entry.hit.chunk,
-        score: entry.score,
-        relevance: relevance(entry.score),
-        ...(entry.lexical ? { lexical: entry.lexical } : {}),
-        ...(entry.vector ? { vector: entry.vector } : {}),
-        ...(entry.exact ? { exact: true } : {}),
-        citation: citationOf(entry.hit.chunk),
-      }));
+      return fused
+        .map((entry) => ({ entry, relevance: relevanceOf(entry.score) }))
+        .filter(
+          ({ entry, relevance }) =>
+            relevance >= (query.minRelevance?.get(entry.hit.chunk.knowledgeBaseId) ?? 0),
+        )
+        .slice(0, query.topK)
+        .map(({ entry, relevance }) => ({
+          chunk: entry.hit.chunk,
+          score: entry.score,
+          relevance,
+          ...(entry.lexical ? { lexical: entry.lexical } : {}),
+          ...(entry.vector ? { vector: entry.vector } : {}),
+          ...(entry.exact ? { exact: true } : {}),
+          citation: citationOf(entry.hit.chunk),
+        }));
     },
   };
 }

@@ -226,7 +226,8 @@ describe("documents switched off for retrieval", () => {
 
     const store = await KnowledgeStore.open({ path, dataDir });
     try {
-      expect(store.migration).toMatchObject({ from: 5, applied: [{ version: 6, name: "document-enabled" }] });
+      expect(store.migration).toMatchObject({ from: 5 });
+      expect(store.migration.applied[0]).toMatchObject({ version: 6, name: "document-enabled" });
       expect(store.listDocuments("kb_a").map((document) => [document.id, document.enabled])).toEqual([
         ["doc_1", true],
         ["doc_2", true],
@@ -245,6 +246,44 @@ describe("documents switched off for retrieval", () => {
       expect(() => store.setDocumentEnabled("kb_other", "doc_1", false)).toThrow(
         expect.objectContaining({ code: "DOCUMENT_NOT_FOUND" }),
       );
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe("a knowledge base's minimum relevance", () => {
+  it("holds none back for bases made before it existed, and keeps what a base is given or changed to", async () => {
+    // A database at schema 6, the last before knowledge bases had a minimum relevance.
+    mkdirSync(dirname(path), { recursive: true });
+    await runMigrations({ databasePath: path, dataDir, migrations: KNOWLEDGE_MIGRATIONS.slice(0, 6) });
+    const v6 = new Database(path);
+    const at = "2026-01-01T00:00:00.000Z";
+    v6.prepare(
+      `INSERT INTO knowledge_bases (id, name, name_key, chunk_max_tokens, chunk_overlap_tokens, created_at, updated_at)
+       VALUES ('kb_a', 'Docs', 'docs', 512, 64, ?, ?)`,
+    ).run(at, at);
+    v6.close();
+
+    const store = await KnowledgeStore.open({ path, dataDir });
+    try {
+      expect(store.migration).toMatchObject({
+        from: 6,
+        applied: [{ version: 7, name: "knowledge-base-min-relevance" }],
+      });
+      expect(store.getKnowledgeBase("kb_a").minRelevance).toBe(0);
+      expect(store.updateKnowledgeBase("kb_a", { minRelevance: 0.35 }).minRelevance).toBe(0.35);
+      // A change of anything else keeps it.
+      expect(store.updateKnowledgeBase("kb_a", { description: "kept" }).minRelevance).toBe(0.35);
+      const given = store.createKnowledgeBase({
+        name: "Strict",
+        description: "",
+        embeddingModel: null,
+        chunking: { maxTokens: 512, overlapTokens: 64 },
+        watchFolder: null,
+        minRelevance: 0.8,
+      });
+      expect(store.getKnowledgeBase(given.id).minRelevance).toBe(0.8);
     } finally {
       store.close();
     }

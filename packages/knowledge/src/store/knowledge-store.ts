@@ -48,6 +48,8 @@ export interface NewKnowledgeBase {
   embeddingModel: string | null;
   chunking: ChunkingSettings;
   watchFolder: string | null;
+  /** The least relevance the base's query results need; 0 (the default) holds none back. */
+  minRelevance?: number;
   /** Who the base belongs to (opaque); its name is unique among that owner's bases. */
   owner?: string | null;
 }
@@ -63,6 +65,7 @@ interface KnowledgeBaseRow {
   chunk_max_tokens: number;
   chunk_overlap_tokens: number;
   watch_folder: string | null;
+  min_relevance: number;
   last_indexed_at: string | null;
   created_at: string;
   updated_at: string;
@@ -180,8 +183,8 @@ export class KnowledgeStore {
     try {
       this.#db
         .prepare(
-          `INSERT INTO knowledge_bases (id, name, name_key, owner, description, embedding_model, chunk_max_tokens, chunk_overlap_tokens, watch_folder, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO knowledge_bases (id, name, name_key, owner, description, embedding_model, chunk_max_tokens, chunk_overlap_tokens, watch_folder, min_relevance, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -193,6 +196,7 @@ export class KnowledgeStore {
           input.chunking.maxTokens,
           input.chunking.overlapTokens,
           input.watchFolder,
+          input.minRelevance ?? 0,
           at,
           at,
         );
@@ -225,7 +229,8 @@ export class KnowledgeStore {
       this.#db
         .prepare(
           `UPDATE knowledge_bases SET name = ?, name_key = CASE WHEN name = ? THEN name_key ELSE ? END, description = ?,
-           embedding_model = ?, chunk_max_tokens = ?, chunk_overlap_tokens = ?, watch_folder = ?, updated_at = ? WHERE id = ?`,
+           embedding_model = ?, chunk_max_tokens = ?, chunk_overlap_tokens = ?, watch_folder = ?, min_relevance = ?,
+           updated_at = ? WHERE id = ?`,
         )
         .run(
           next.name,
@@ -236,6 +241,7 @@ export class KnowledgeStore {
           next.chunking.maxTokens,
           next.chunking.overlapTokens,
           next.watchFolder,
+          next.minRelevance,
           now(),
           id,
         );
@@ -706,6 +712,7 @@ function toKnowledgeBase(row: KnowledgeBaseRow): KnowledgeBaseRecord {
     embeddingModel: row.embedding_model,
     chunking: { maxTokens: row.chunk_max_tokens, overlapTokens: row.chunk_overlap_tokens },
     watchFolder: row.watch_folder,
+    minRelevance: row.min_relevance,
     documentCount: row.document_count,
     lastIndexedAt: row.last_indexed_at,
     createdAt: row.created_at,

@@ -113,6 +113,13 @@ export const KNOWLEDGE_MIGRATIONS: readonly Migration[] = [
     up: `ALTER TABLE documents ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
       CREATE INDEX documents_disabled ON documents (knowledge_base_id) WHERE enabled = 0;`,
   },
+  {
+    // The least relevance a base's query results need (0 to 1), read by every query: bases made
+    // before hold none back.
+    version: 7,
+    name: "knowledge-base-min-relevance",
+    up: "ALTER TABLE knowledge_bases ADD COLUMN min_relevance REAL NOT NULL DEFAULT 0;",
+  },
 ];
 
 /**
