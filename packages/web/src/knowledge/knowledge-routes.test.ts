@@ -662,6 +662,50 @@ describe("knowledge routes", () => {
       expect((await ask(user, base.id, { query: "leave", topK: 50, mode: "hybrid" })).statusCode).toBe(200);
     });
 
+    it("holds the passages to the base's minimum relevance, set in its settings without re-indexing; a test's own tries another", async () => {
+      const base = (await createBase(user, { name: "thresholds" })).json() as { id: string };
+      await upload(
+        user,
+        base.id,
+        "handbook.txt",
+        "Vacation requests go to your manager.\n\nEvery employee gets twenty vacation days a year.",
+      );
+      const relevances = async (payload: Record<string, unknown>) =>
+        ((await ask(user, base.id, payload)).json() as { results: Array<{ relevance: number }> }).results.map(
+          (result) => result.relevance,
+        );
+      const question = { query: "vacation employee" };
+      expect(await relevances(question)).toEqual([1, 0.5]);
+      const change = (payload: Record<string, unknown>) =>
+        web.app.inject({
+          method: "PATCH",
+          url: `/api/knowledge-bases/${base.id}`,
+          headers: user.headers,
+          payload,
+        });
+      const saved = await change({ minRelevance: 0.6 });
+      expect(saved.statusCode).toBe(200);
+      expect(saved.json()).toMatchObject({ minRelevance: 0.6 });
+      expect(saved.json()).not.toHaveProperty("reindexJobId");
+      expect(services.knowledgeBaseBodies.at(-1)).toEqual({
+        method: "PATCH",
+        path: `/v1/knowledge-bases/${base.id}`,
+        body: { minRelevance: 0.6 },
+      });
+      expect(await relevances(question)).toEqual([1]);
+      expect(await relevances({ ...question, minRelevance: 0 })).toEqual([1, 0.5]);
+      expect(services.knowledgeBaseBodies.at(-1)?.body).toEqual({ ...question, topK: 10, minRelevance: 0 });
+
+      const asked = services.knowledgeBaseBodies.length;
+      for (const minRelevance of [1.5, -0.1, "0.5"]) {
+        const refused = await change({ minRelevance });
+        expect([refused.statusCode, refused.json().error.code]).toEqual([400, "INVALID_REQUEST"]);
+        const test = await ask(user, base.id, { ...question, minRelevance });
+        expect([test.statusCode, test.json().error.code]).toEqual([400, "INVALID_REQUEST"]);
+      }
+      expect(services.knowledgeBaseBodies.length).toBe(asked);
+    });
+
     it("says when a base was searched on full text only, and an embedding model's failure by its code", async () => {
       const plain = (await createBase(user, { name: "no vectors" })).json() as { id: string };
       await upload(user, plain.id, "leave.txt", "Annual leave is booked in the portal.");
@@ -810,11 +854,12 @@ describe("knowledge routes", () => {
             }),
           ],
         });
-        // Queried as a chat grounds in it: hybrid (the default), at most top_k passages.
+        // Queried as a chat grounds in it: hybrid (the default), at most top_k passages, held to
+        // score_threshold as the query's minimum relevance.
         expect(services.knowledgeBaseBodies.at(-1)).toEqual({
           method: "POST",
           path: `/v1/knowledge-bases/${base.id}/query`,
-          body: { query: "vacation days for every employee", topK: 5 },
+          body: { query: "vacation days for every employee", topK: 5, minRelevance: 0 },
         });
         const chinese = await retrieve(bearer(readerKey), request("年假有几天？"));
         expect((chinese.json() as Records).records).toEqual([
@@ -831,7 +876,7 @@ describe("knowledge routes", () => {
         });
       });
 
-      it("scores records from 0 to 1 (Hearth's relevance, not its unbounded score), best first, and leaves out those below score_threshold", async () => {
+      it("scores records from 0 to 1 (Hearth's relevance, not its unbounded score), best first, and leaves out those below score_threshold, in place of the base's own minimum", async () => {
         const test = (
           await web.app.inject({
             method: "POST",
@@ -856,12 +901,34 @@ describe("knowledge routes", () => {
         expect(await scored(0.5)).toEqual(all);
         expect(await scored(0.6)).toEqual(all.slice(0, 1));
         expect(await scored(1)).toEqual(all.slice(0, 1));
+
+        // Dify's threshold is the one held, above or below the base's minimum relevance.
+        const holdTo = (minRelevance: number) =>
+          web.app.inject({
+            method: "PATCH",
+            url: `/api/knowledge-bases/${base.id}`,
+            headers: user.headers,
+            payload: { minRelevance },
+          });
+        expect((await holdTo(0.6)).json()).toMatchObject({ minRelevance: 0.6 });
+        try {
+          expect(await scored(0)).toEqual(all);
+          expect(await scored(0.5)).toEqual(all);
+          await holdTo(0.2);
+          expect(await scored(0.6)).toEqual(all.slice(0, 1));
+        } finally {
+          await holdTo(0);
+        }
       });
 
       it("asks for at most 50 passages, top_k being the most Dify wants, and refuses a top_k below 1 or not whole", async () => {
         const many = await retrieve(bearer(readerKey), request("vacation", { top_k: 100 }));
         expect(many.statusCode).toBe(200);
-        expect(services.knowledgeBaseBodies.at(-1)?.body).toEqual({ query: "vacation", topK: 50 });
+        expect(services.knowledgeBaseBodies.at(-1)?.body).toEqual({
+          query: "vacation",
+          topK: 50,
+          minRelevance: 0,
+        });
         const asked = services.knowledgeBaseBodies.length;
         for (const topK of [0, -1, 2.5, "5", null]) {
           const response = await retrieve(bearer(readerKey), request("vacation", { top_k: topK }));
@@ -963,13 +1030,18 @@ describe("knowledge routes", () => {
           query: "vacation",
           topK: 5,
           filters: { documentIds: [handbook, guide], metadata: { documentName: "handbook.txt" } },
+          minRelevance: 0,
         });
         // As Dify sends it with no condition: no filter.
         await retrieve(bearer(readerKey), {
           ...request("vacation"),
           metadata_condition: { logical_operator: "and", conditions: null },
         });
-        expect(services.knowledgeBaseBodies.at(-1)?.body).toEqual({ query: "vacation", topK: 5 });
+        expect(services.knowledgeBaseBodies.at(-1)?.body).toEqual({
+          query: "vacation",
+          topK: 5,
+          minRelevance: 0,
+        });
         const asked = services.knowledgeBaseBodies.length;
         for (const metadata_condition of [
           { conditions: [{ name: "document_name", comparison_operator: "contains", value: "hand" }] },

@@ -184,8 +184,9 @@ function refusedAsDify(error: unknown): never {
  * Knowledge API), held to the key user's read access as in the UI (a base they may not read is
  * 2001, as one that does not exist). The base is queried as a chat grounds in it (hybrid, the query
  * cut to MAX_QUERY_CHARS at a word), for at most RETRIEVAL_TEST_TOP_K.max passages: `top_k` is
- * Dify's most, so a larger one gives as many as a retrieval test may. Passages whose relevance
- * (0 to 1, difyRecord) is below `score_threshold` are left out.
+ * Dify's most, so a larger one gives as many as a retrieval test may. `score_threshold` is the
+ * query's minimum relevance (0 to 1, difyRecord's score), in place of the base's own: the knowledge
+ * service leaves out the passages below it before it cuts the answer at `top_k`.
  */
 export function registerExternalKnowledgeApi(
   app: FastifyInstance,
@@ -205,8 +206,9 @@ export function registerExternalKnowledgeApi(
         query,
         topK: Math.min(topK, RETRIEVAL_TEST_TOP_K.max),
         ...(filters ? { filters } : {}),
+        minRelevance: threshold,
       });
-      return { records: passages.filter((passage) => passage.relevance >= threshold).map(difyRecord) };
+      return { records: passages.map(difyRecord) };
     },
   );
 }

@@ -8,6 +8,7 @@ import {
   knowledgeBaseSchema,
   knowledgeDocumentSchema,
   type QueryResult,
+  queryResultSchema,
   updateDocumentRequestSchema,
 } from "@hearth/contracts";
 import { listenOnLoopback } from "../../../../test/support/ports.js";
@@ -17,8 +18,9 @@ import { listenOnLoopback } from "../../../../test/support/ports.js";
  * documents uploaded as multipart `file` parts (202 {job, documents}; bases, documents and jobs
  * are checked against the contracts' schemas, so the stand-in cannot drift from the real service),
  * jobs, and `/v1/query` and `/v1/knowledge-bases/{id}/query` returning passages that contain the
- * query's words (see `matchingPassages`; none of a document switched off with PATCH {enabled};
- * 404 KNOWLEDGE_BASE_NOT_FOUND for a base it does not have),
+ * query's words (see `matchingPassages`; none of a document switched off with PATCH {enabled}, nor
+ * one less relevant than the query's `minRelevance` or else its base's; 404
+ * KNOWLEDGE_BASE_NOT_FOUND for a base it does not have),
  * with the real service's embedding outcomes: it has no model service, so a base given an
  * `embeddingModel` cannot embed the query (EMBEDDING_FAILED) and one without has none; `/v1/search`
  * returning fixed web results. A document's passages are its
@@ -134,6 +136,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     embeddingModel: string | null;
     chunking: { maxTokens: number; overlapTokens: number };
     watchFolder: string | null;
+    minRelevance: number;
     createdAt: string;
     updatedAt: string;
     documents: Array<{ record: KnowledgeDocument; text: string }>;
@@ -148,6 +151,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       embeddingModel: base.embeddingModel,
       chunking: base.chunking,
       watchFolder: base.watchFolder,
+      minRelevance: base.minRelevance,
       documentCount: base.documents.length,
       staleDocumentCount: state.staleDocuments,
       createdAt: base.createdAt,
@@ -229,9 +233,16 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
   /**
    * The passages of these bases that hold any of the query's terms (queryTerms), those holding
    * more of them first, at most `topK`; each scored, as full text is, by how many of the terms it
-   * holds (unbounded), its relevance the share of the terms it holds (0 to 1).
+   * holds (unbounded), its relevance the share of the terms it holds (0 to 1), each checked against
+   * the contract's schema. As in the real service, those less relevant than `minRelevance`, or else
+   * than their base's, are left out before the cut.
    */
-  const matchingPassages = (ids: string[], query: string, topK: number): QueryResult[] => {
+  const matchingPassages = (
+    ids: string[],
+    query: string,
+    topK: number,
+    minRelevance: number | undefined,
+  ): QueryResult[] => {
     const terms = queryTerms(query);
     const held = (text: string) => terms.filter((term) => text.toLowerCase().includes(term)).length;
     return ids
@@ -252,9 +263,14 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           })),
         ),
       )
-      .filter((passage) => passage.score > 0)
+      .filter(
+        (passage) =>
+          passage.score > 0 &&
+          passage.relevance >= (minRelevance ?? bases.get(passage.knowledgeBaseId)?.minRelevance ?? 0),
+      )
       .sort((a, b) => b.score - a.score)
-      .slice(0, topK);
+      .slice(0, topK)
+      .map((passage) => queryResultSchema.parse(passage));
   };
   const server: Server = createServer(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://x");
@@ -310,6 +326,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         knowledgeBaseIds: string[];
         query: string;
         topK?: number;
+        minRelevance?: number;
       };
       state.queries.push({ knowledgeBaseIds: input.knowledgeBaseIds, query: input.query });
       // As the real service: a base named twice is searched once, and one it lacks fails the query.
@@ -318,7 +335,9 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         return send(response, 404, {
           error: { code: "KNOWLEDGE_BASE_NOT_FOUND", message: "no such knowledge base" },
         });
-      return send(response, 200, { results: matchingPassages(ids, input.query, input.topK ?? 10) });
+      return send(response, 200, {
+        results: matchingPassages(ids, input.query, input.topK ?? 10, input.minRelevance),
+      });
     }
     if (parts[0] === "v1" && parts[1] === "jobs" && parts[2]) {
       const knowledgeBaseId = jobBases.get(parts[2]);
@@ -370,10 +389,11 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           body: JSON.parse(raw.toString()) as Record<string, unknown>,
         });
       if (!id && request.method === "POST") {
-        const { name, watchFolder, embeddingModel } = JSON.parse(raw.toString()) as {
+        const { name, watchFolder, embeddingModel, minRelevance } = JSON.parse(raw.toString()) as {
           name: string;
           watchFolder?: string;
           embeddingModel?: string;
+          minRelevance?: number;
         };
         const createdAt = new Date().toISOString();
         const base: FakeBase = {
@@ -383,6 +403,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           embeddingModel: embeddingModel ?? null,
           chunking: { maxTokens: 512, overlapTokens: 64 },
           watchFolder: watchFolder ?? null,
+          minRelevance: minRelevance ?? 0,
           createdAt,
           updatedAt: createdAt,
           documents: [],
@@ -399,7 +420,10 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       if (parts.length === 3 && request.method === "GET") return send(response, 200, view(base));
       if (parts.length === 3 && request.method === "PATCH") {
         const patch = JSON.parse(raw.toString()) as Partial<
-          Pick<FakeBase, "name" | "description" | "embeddingModel" | "chunking" | "watchFolder">
+          Pick<
+            FakeBase,
+            "name" | "description" | "embeddingModel" | "chunking" | "watchFolder" | "minRelevance"
+          >
         >;
         const reindex = patch.embeddingModel !== undefined || patch.chunking !== undefined;
         Object.assign(base, patch, { updatedAt: new Date().toISOString() });
@@ -522,7 +546,12 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         return send(response, 200, listed(document.record));
       }
       if (parts[3] === "query" && request.method === "POST") {
-        const input = JSON.parse(raw.toString()) as { query: string; topK?: number; mode?: string };
+        const input = JSON.parse(raw.toString()) as {
+          query: string;
+          topK?: number;
+          mode?: string;
+          minRelevance?: number;
+        };
         state.queries.push({ knowledgeBaseIds: [id], query: input.query });
         const fullTextOnly = (code: string, message: string) => [{ knowledgeBaseId: id, code, message }];
         // As the real service answers for a base whose model cannot embed the query, or that has none.
@@ -552,7 +581,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
                 },
               });
         return send(response, 200, {
-          results: matchingPassages([id], input.query, input.topK ?? 10),
+          results: matchingPassages([id], input.query, input.topK ?? 10, input.minRelevance),
           ...(warnings ? { warnings } : {}),
         });
       }
