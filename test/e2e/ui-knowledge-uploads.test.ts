@@ -15,8 +15,9 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * also one whose job the page never started (a folder's scan), which asks first for its others. A
  * document once indexed is found by the page's retrieval test, but not while it is switched off for
  * answers; its passages as indexed are listed, and found by a text; the base's id, which the API and
- * Dify take, is shown and copied. A folder is uploaded and files dropped; a web page is added by its
- * address; a base's settings are changed.
+ * Dify take, is shown and copied; each passage shows its relevance, and a higher minimum relevance
+ * tried in the test leaves the weaker out. A folder is uploaded and files dropped; a web page is
+ * added by its address; a base's settings are changed, its minimum relevance among them.
  * An assistant made on the Assistants page with that base starts a new chat from the model picker,
  * its settings filled in, and its answer cites the base; deleted (asked first), its chat stays as it was.
  */
@@ -125,7 +126,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     expect(await page.getByRole("button", { name: /^Cancel import/ }).count()).toBe(0);
   });
 
-  it("finds an uploaded document's passage in a retrieval test, a new question replacing one under way, and shows it in its document; not while it is switched off", async () => {
+  it("finds an uploaded document's passage in a retrieval test, a new question replacing one under way, and shows it in its document; not while it is switched off; each with its relevance, those below a minimum relevance tried there left out", async () => {
     const { page } = desk;
     await page.getByRole("link", { name: "Knowledge" }).click();
     await page.getByLabel("New knowledge base").fill("handbook");
@@ -166,6 +167,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       query: "When does the office open?",
       topK: 10,
       mode: "hybrid",
+      minRelevance: 0,
     });
     expect((await abandoned).url()).toContain(`/api/knowledge-bases/${id}/query`);
     const passages = page.getByRole("list", { name: "Passages found" }).getByRole("listitem");
@@ -245,6 +247,38 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     expect(await passages.first().textContent()).toContain(
       "Every employee gets twenty vacation days a year.",
     );
+
+    // Each passage's badge is its relevance (0 to 1); its score, on its search's own scale, is the
+    // badge's title. The stand-in's relevance is the share of the question's words a passage holds.
+    await question.fill("office vacation days");
+    await question.press("Enter");
+    await expect.poll(() => passages.count()).toBe(2);
+    const badges = passages.locator(".badge");
+    expect(await badges.allTextContents()).toEqual(["Relevance 0.67", "Relevance 0.33"]);
+    expect(await badges.first().getAttribute("title")).toBe(
+      "Score 2, on the scale of the search that ranked it",
+    );
+    // A higher minimum relevance, tried here before any is saved, leaves the weaker passage out.
+    const least = page.getByRole("region", { name: "Retrieval test" }).getByLabel("Minimum relevance");
+    expect(await least.inputValue()).toBe("0");
+    await least.fill("0.5");
+    const asked = page.waitForRequest((request) => request.url().endsWith("/query"));
+    await question.press("Enter");
+    expect((await asked).postDataJSON()).toEqual({
+      query: "office vacation days",
+      topK: 10,
+      mode: "hybrid",
+      minRelevance: 0.5,
+    });
+    await expect.poll(() => passages.count()).toBe(1);
+    expect(await badges.allTextContents()).toEqual(["Relevance 0.67"]);
+    expect(await passages.first().textContent()).toContain("twenty vacation days");
+    await least.fill("0.7");
+    await question.press("Enter");
+    await page
+      .getByText("No passage of this knowledge base that matches the question is as relevant as 0.70.")
+      .waitFor();
+    expect(await passages.count()).toBe(0);
   });
 
   it("uploads a chosen folder's files and dropped files, leaving out hidden ones and saying which names came twice", async () => {
@@ -327,7 +361,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       .waitFor();
   });
 
-  it("changes a base's name, description, embedding model and passage size in its settings, asking before its documents are indexed again", async () => {
+  it("changes a base's name, description, embedding model, passage size and minimum relevance in its settings, asking before its documents are indexed again", async () => {
     const { page } = desk;
     await page.getByRole("link", { name: "Knowledge" }).click();
     await page.getByLabel("New knowledge base").fill("settings");
@@ -367,6 +401,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     await embeddingModel.selectOption("bge-m3:latest");
     await form.getByLabel("Passage size (tokens)").fill("256");
     await form.getByLabel("Overlap (tokens)").fill("32");
+    await form.getByLabel("Minimum relevance").fill("0.45");
     // Declined, nothing is sent.
     const asked: string[] = [];
     const decline = (dialog: Dialog) => {
@@ -394,7 +429,12 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       description: "What the team decided.",
       embeddingModel: "bge-m3:latest",
       chunking: { maxTokens: 256, overlapTokens: 32 },
+      minRelevance: 0.45,
     });
+    // The retrieval test starts from the minimum relevance saved.
+    expect(
+      await page.getByRole("region", { name: "Retrieval test" }).getByLabel("Minimum relevance").inputValue(),
+    ).toBe("0.45");
     await page.getByRole("heading", { name: "settings renamed" }).waitFor();
     await page.locator(".knowledge-description", { hasText: "What the team decided." }).waitFor();
     await page.getByText("Searched by words and meaning (embedding model bge-m3:latest)").waitFor();

@@ -313,6 +313,9 @@ const en = {
     "With a model that embeds text (an embedding GGUF, or Ollama's nomic-embed-text or bge-m3), answers search by meaning and by words together (hybrid). The model is checked when saved.",
   chunkTokens: "Passage size (tokens)",
   chunkOverlap: "Overlap (tokens)",
+  minRelevance: "Minimum relevance",
+  minRelevanceHint:
+    "Passages less relevant than this (0 to 1) are not given to chats; 0 gives every passage found. Try a value in the retrieval test before saving it.",
   watchFolder: "Folder on the server to mirror",
   watchFolderHint:
     "Administrators only: a folder on the knowledge service's machine, outside Hearth's data folder, whose files the base holds; Re-sync reads it again.",
@@ -905,8 +908,12 @@ const en = {
   retrievalRun: "Test",
   retrievalRunning: "Searching…",
   retrievalResults: "Passages found",
-  retrievalScore: "Score {score}",
+  /** A passage's badge: its relevance (0 to 1); its score, on its search's own scale, is the badge's title. */
+  retrievalRelevance: "Relevance {relevance}",
+  retrievalScore: "Score {score}, on the scale of the search that ranked it",
   retrievalNoResults: "No passage of this knowledge base matches the question.",
+  retrievalNoResultsAbove:
+    "No passage of this knowledge base that matches the question is as relevant as {min}.",
   /** Why a retrieval test was answered on full text only (the knowledge service's warning codes). */
   retrievalWarnings: {
     EMBEDDING_FAILED:
@@ -1457,6 +1464,9 @@ const zhCN: Messages = {
     "选择能生成文本向量的模型（向量 GGUF，或 Ollama 的 nomic-embed-text、bge-m3）后，回答会同时按语义和关键词检索（混合检索）。保存时会检查该模型。",
   chunkTokens: "分块大小（token）",
   chunkOverlap: "重叠（token）",
+  minRelevance: "最低相关度",
+  minRelevanceHint:
+    "相关度（0 到 1）低于此值的段落不会提供给对话；0 表示提供检索到的所有段落。保存前可先在检索测试中试用。",
   watchFolder: "镜像的服务器文件夹",
   watchFolderHint:
     "仅管理员可设置：知识服务所在机器上、Hearth 数据目录之外的文件夹，知识库收录其中的文件；“重新同步”会再次读取它。",
@@ -1982,8 +1992,10 @@ const zhCN: Messages = {
   retrievalRun: "测试",
   retrievalRunning: "正在检索…",
   retrievalResults: "检索到的段落",
-  retrievalScore: "得分 {score}",
+  retrievalRelevance: "相关度 {relevance}",
+  retrievalScore: "得分 {score}（按排出它的检索方式自身的尺度）",
   retrievalNoResults: "本知识库中没有与该问题匹配的段落。",
+  retrievalNoResultsAbove: "本知识库中与该问题匹配的段落，相关度都低于 {min}。",
   retrievalWarnings: {
     EMBEDDING_FAILED:
       "无法用本知识库的 embedding 模型处理该问题（模型不存在，或模型服务没有响应）：已仅按全文检索。",

@@ -11,12 +11,16 @@ export interface KnowledgeBaseSettings {
   embeddingModel?: string | null;
   chunking?: { maxTokens: number; overlapTokens: number };
   watchFolder?: string | null;
+  /** The least relevance (0 to 1) a passage needs to be given to a chat; 0 gives every one found. */
+  minRelevance?: number;
 }
 
 /** The knowledge service's limits on chunking (contracts: createKnowledgeBaseRequestSchema). */
 const CHUNK_TOKENS = { min: 32, max: 8192 };
 const OVERLAP_TOKENS = { min: 0, max: 4096 };
 const DESCRIPTION_MAX_CHARS = 4000;
+/** A minimum relevance's range and the step it is set in (contracts: minRelevanceSchema). */
+export const MIN_RELEVANCE = { min: 0, max: 1, step: 0.01 };
 
 /** The fields of a settings change that differ from the base as it is; empty when none does. */
 function settingsChange(
@@ -28,6 +32,7 @@ function settingsChange(
     maxTokens: number;
     overlapTokens: number;
     watchFolder: string;
+    minRelevance: number;
   },
   admin: boolean,
 ): Record<string, unknown> {
@@ -39,6 +44,7 @@ function settingsChange(
   const chunking = base.chunking;
   if (chunking && (form.maxTokens !== chunking.maxTokens || form.overlapTokens !== chunking.overlapTokens))
     change.chunking = { maxTokens: form.maxTokens, overlapTokens: form.overlapTokens };
+  if (form.minRelevance !== (base.minRelevance ?? 0)) change.minRelevance = form.minRelevance;
   if (admin && form.watchFolder.trim() !== (base.watchFolder ?? ""))
     change.watchFolder = form.watchFolder.trim() || null;
   return change;
@@ -51,8 +57,8 @@ function reindexes(change: Record<string, unknown>): boolean {
 
 /**
  * A base's settings, for its manager (Dify's and RAGFlow's knowledge settings): name, description,
- * embedding model (none: full text only), chunk size and overlap in tokens, and for administrators
- * the server folder it mirrors. A change of model or chunking indexes every document again, which
+ * embedding model (none: full text only), chunk size and overlap in tokens, the minimum relevance
+ * of the passages chats are given, and for administrators the server folder it mirrors. A change of model or chunking indexes every document again, which
  * is asked first when there are documents; the base stays searchable meanwhile.
  */
 export function KnowledgeBaseSettingsForm(props: {
@@ -73,6 +79,7 @@ export function KnowledgeBaseSettingsForm(props: {
   const [maxTokens, setMaxTokens] = useState(String(base.chunking?.maxTokens ?? ""));
   const [overlapTokens, setOverlapTokens] = useState(String(base.chunking?.overlapTokens ?? ""));
   const [watchFolder, setWatchFolder] = useState(base.watchFolder ?? "");
+  const [minRelevance, setMinRelevance] = useState(String(base.minRelevance ?? 0));
   // The models the app listed for its pickers: embedding models apart, offered first.
   const models = props.models && {
     embedding: (props.models.embeddingModels ?? []).map((model) => model.id),
@@ -90,6 +97,7 @@ export function KnowledgeBaseSettingsForm(props: {
         maxTokens: Number(maxTokens),
         overlapTokens: Number(overlapTokens),
         watchFolder,
+        minRelevance: Number(minRelevance),
       },
       admin,
     );
@@ -190,6 +198,21 @@ export function KnowledgeBaseSettingsForm(props: {
           />
         </label>
       </div>
+      <div className="inline-form">
+        <label>
+          {t.minRelevance}
+          <input
+            type="number"
+            min={MIN_RELEVANCE.min}
+            max={MIN_RELEVANCE.max}
+            step={MIN_RELEVANCE.step}
+            value={minRelevance}
+            onChange={(e) => setMinRelevance(e.target.value)}
+            required
+          />
+        </label>
+      </div>
+      <p className="muted">{t.minRelevanceHint}</p>
       {admin && (
         <label>
           {t.watchFolder}

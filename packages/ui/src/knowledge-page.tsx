@@ -600,7 +600,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
             </details>
           )}
           {/* A test per base: another base's question and passages are not shown for this one. */}
-          <RetrievalTest key={base.id} knowledgeBaseId={base.id} />
+          <RetrievalTest key={base.id} knowledgeBaseId={base.id} minRelevance={base.minRelevance ?? 0} />
           {passagesOf && (
             <DocumentPassages
               knowledgeBaseId={base.id}

@@ -3,6 +3,7 @@ import { type FormEvent, type MouseEvent, useEffect, useRef, useState } from "re
 import { api, type Citation } from "./api.js";
 import { citationLabels } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
+import { MIN_RELEVANCE } from "./knowledge-base-settings.js";
 import { MarkedText } from "./marked-text.js";
 import { queryMatches } from "./query-highlight.js";
 import { SourceView } from "./source-view.js";
@@ -18,14 +19,21 @@ interface Passage {
   documentId: string;
   documentTitle: string;
   text: string;
+  /** Ranks the passage on its search path's own scale. */
   score: number;
+  /** The score as 0 to 1, comparable across questions: what a minimum relevance is held against. */
+  relevance: number;
   page?: number | null;
   headingPath: string[];
 }
 
-/** A retrieval test's answer, with the question it answers (for its marks). */
+/**
+ * A retrieval test's answer, with the question it answers (for its marks)
+ * and the minimum relevance it was held to.
+ */
 interface Answer {
   query: string;
+  minRelevance: number;
   results: Passage[];
   /** Something that limited the answer: the base searched on full text only (contracts: queryWarningSchema). */
   warnings?: Array<{ code: string; message: string }>;
@@ -44,17 +52,27 @@ function citationOf(passage: Passage, rank: number): Citation {
 }
 
 /**
- * A knowledge base's retrieval test: a question, how to search (hybrid, full text, vectors) and how
- * many passages, and the passages the base gives a chat for it, best first, each with its score, its
- * document, page and headings, and the question's words marked; a passage opens in its document as a
- * citation does. What limited the answer (full text only) is said. A new test replaces one under way.
+ * A knowledge base's retrieval test: a question, how to search (hybrid, full text, vectors), how
+ * many passages and how relevant at least (the base's minimum relevance unless changed here, to try
+ * one before saving it), and the passages the base gives a chat for it, best first, each with its
+ * relevance (its score in the badge's title), its document, page and headings, and the question's
+ * words marked; a passage opens in its document as a citation does. What limited the answer (full
+ * text only) is said. A new test replaces one under way.
  */
-export function RetrievalTest({ knowledgeBaseId }: { knowledgeBaseId: string }) {
+export function RetrievalTest(props: {
+  knowledgeBaseId: string;
+  /** The base's minimum relevance as saved, which the test starts from. */
+  minRelevance: number;
+}) {
+  const { knowledgeBaseId } = props;
   const { t } = useI18n();
   const [query, setQuery] = useState("");
   const [mode, setMode] = useState<Mode>("hybrid");
   // As typed: the form holds a run back until it is a whole number in range.
   const [topK, setTopK] = useState(String(RETRIEVAL_TEST_TOP_K.default));
+  const [minRelevance, setMinRelevance] = useState(String(props.minRelevance));
+  // A minimum relevance saved in the settings is the test's from then on.
+  useEffect(() => setMinRelevance(String(props.minRelevance)), [props.minRelevance]);
   const [answer, setAnswer] = useState<Answer>();
   const [error, setError] = useState<unknown>();
   const [running, setRunning] = useState(false);
@@ -71,11 +89,16 @@ export function RetrievalTest({ knowledgeBaseId }: { knowledgeBaseId: string }) 
     setAnswer(undefined);
     setError(undefined);
     try {
-      const answered = await api<Omit<Answer, "query">>(
+      const threshold = Number(minRelevance);
+      const answered = await api<Omit<Answer, "query" | "minRelevance">>(
         `/api/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/query`,
-        { method: "POST", body: { query, topK: Number(topK), mode }, signal: controller.signal },
+        {
+          method: "POST",
+          body: { query, topK: Number(topK), mode, minRelevance: threshold },
+          signal: controller.signal,
+        },
       );
-      if (inFlight.current === controller) setAnswer({ ...answered, query });
+      if (inFlight.current === controller) setAnswer({ ...answered, query, minRelevance: threshold });
     } catch (caught) {
       if (inFlight.current === controller) setError(caught);
     } finally {
@@ -91,6 +114,10 @@ export function RetrievalTest({ knowledgeBaseId }: { knowledgeBaseId: string }) 
   };
 
   const format = new Intl.NumberFormat(t.dateLocale, { maximumSignificantDigits: 3 });
+  const twoDecimals = new Intl.NumberFormat(t.dateLocale, {
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2,
+  });
   return (
     <section className="retrieval-test" aria-labelledby="retrieval-test-title">
       <h4 id="retrieval-test-title">{t.retrievalTest}</h4>
@@ -121,6 +148,18 @@ export function RetrievalTest({ knowledgeBaseId }: { knowledgeBaseId: string }) 
             required
           />
         </label>
+        <label>
+          {t.minRelevance}
+          <input
+            type="number"
+            min={MIN_RELEVANCE.min}
+            max={MIN_RELEVANCE.max}
+            step={MIN_RELEVANCE.step}
+            value={minRelevance}
+            onChange={(e) => setMinRelevance(e.target.value)}
+            required
+          />
+        </label>
         <button type="submit">{t.retrievalRun}</button>
       </form>
       {running && <p role="status">{t.retrievalRunning}</p>}
@@ -130,7 +169,13 @@ export function RetrievalTest({ knowledgeBaseId }: { knowledgeBaseId: string }) 
           {t.retrievalWarnings[warning.code] ?? warning.message}
         </p>
       ))}
-      {answer && answer.results.length === 0 && <p role="status">{t.retrievalNoResults}</p>}
+      {answer && answer.results.length === 0 && (
+        <p role="status">
+          {answer.minRelevance > 0
+            ? fill(t.retrievalNoResultsAbove, { min: twoDecimals.format(answer.minRelevance) })
+            : t.retrievalNoResults}
+        </p>
+      )}
       {answer && answer.results.length > 0 && (
         <ol className="retrieval-results" aria-label={t.retrievalResults}>
           {answer.results.map((passage, index) => {
@@ -151,8 +196,11 @@ export function RetrievalTest({ knowledgeBaseId }: { knowledgeBaseId: string }) 
                   {passage.headingPath.length > 0 && (
                     <span className="muted"> · {passage.headingPath.join(" › ")}</span>
                   )}
-                  <span className="badge">
-                    {fill(t.retrievalScore, { score: format.format(passage.score) })}
+                  <span
+                    className="badge"
+                    title={fill(t.retrievalScore, { score: format.format(passage.score) })}
+                  >
+                    {fill(t.retrievalRelevance, { relevance: twoDecimals.format(passage.relevance) })}
                   </span>
                 </div>
                 <p className="retrieval-text">
