@@ -1,5 +1,12 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { type ChatControls, isTooLong, type KnowledgeClient, type SearchClient } from "@hearth/contracts";
+import {
+  CHAT_CONTROL_NAMES,
+  type ChatControlName,
+  type ChatControls,
+  isTooLong,
+  type KnowledgeClient,
+  type SearchClient,
+} from "@hearth/contracts";
 import {
   abortOnShutdown,
   HearthError,
@@ -72,33 +79,33 @@ export interface ChatTurnInput {
 }
 
 /**
+ * The model request's parameters of a conversation's Chat controls: those set (null: the model's
+ * own, left out). A longest answer at or past the model's whole context (`contextTokens`, when
+ * known) is left out too: the model service refuses such a max_tokens (CONTEXT_OVERFLOW), and
+ * without one the answer runs to the room the prompt leaves, all that cap could have given.
+ */
+function modelParameters(
+  controls: Partial<ChatControls> | undefined,
+  contextTokens?: number,
+): Partial<Record<ChatControlName, number>> {
+  const parameters: Partial<Record<ChatControlName, number>> = {};
+  for (const name of CHAT_CONTROL_NAMES) {
+    const value = controls?.[name];
+    if (typeof value === "number") parameters[name] = value;
+  }
+  const maxTokens = parameters.maxTokens;
+  if (maxTokens !== undefined && contextTokens !== undefined && maxTokens >= contextTokens)
+    delete parameters.maxTokens;
+  return parameters;
+}
+
+/**
  * Answers the last user message of a conversation into `stream`: grounding (knowledge, search),
  * the model's streamed answer, output filtering, and the stored assistant message, which holds what
  * was sent so far while it streams (stored every second) and in the end is kept with what was sent,
  * marked interrupted when the client leaves or the model fails, stopped when the user stopped it
  * (the stop route).
  */
-/**
- * The model request's parameters of a conversation's Chat controls: those set (null: the model's
- * own, left out). A longest answer at or past the model's whole context (`contextTokens`, when
- * known) is left out too: the model service refuses such a max_tokens (CONTEXT_OVERFLOW), and
- * without one the answer runs to the room the prompt leaves, all that cap could have given.
- */
-function modelParameters(controls: Partial<ChatControls> | undefined, contextTokens?: number) {
-  const maxTokens = controls?.maxTokens;
-  const capped = typeof maxTokens === "number" && (contextTokens === undefined || maxTokens < contextTokens);
-  return {
-    ...(typeof controls?.temperature === "number" ? { temperature: controls.temperature } : {}),
-    ...(typeof controls?.topP === "number" ? { topP: controls.topP } : {}),
-    ...(capped ? { maxTokens } : {}),
-    ...(typeof controls?.seed === "number" ? { seed: controls.seed } : {}),
-    ...(typeof controls?.frequencyPenalty === "number"
-      ? { frequencyPenalty: controls.frequencyPenalty }
-      : {}),
-    ...(typeof controls?.presencePenalty === "number" ? { presencePenalty: controls.presencePenalty } : {}),
-  };
-}
-
 export async function runChatTurn(
   deps: ChatTurnDeps,
   input: ChatTurnInput,

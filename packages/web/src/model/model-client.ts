@@ -1,4 +1,10 @@
-import { ollamaErrorSchema, USER_HEADER } from "@hearth/contracts";
+import {
+  CHAT_CONTROL_NAMES,
+  CHAT_CONTROL_WIRE_NAMES,
+  type ChatControlName,
+  ollamaErrorSchema,
+  USER_HEADER,
+} from "@hearth/contracts";
 import { ERROR_CODES, type ErrorCode, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
 import { ContextWindows } from "./context-window.js";
@@ -11,18 +17,16 @@ export interface ChatMessage {
   content: string;
 }
 
-export interface ChatOptions {
+/**
+ * A chat's model parameters (a conversation's Chat controls, or the service's own, such as the search
+ * decision's temperature 0), each sent by its CHAT_CONTROL_WIRE_NAMES name; those left out are the
+ * model's own.
+ */
+export interface ChatOptions extends Partial<Record<ChatControlName, number>> {
   model: string;
   /** Who asks (a user id): the model service's queue takes turns across users, not requests. */
   user: string;
   messages: ChatMessage[];
-  temperature?: number;
-  topP?: number;
-  maxTokens?: number;
-  seed?: number;
-  /** OpenAI's frequency_penalty and presence_penalty, -2 to 2 (Chat controls). */
-  frequencyPenalty?: number;
-  presencePenalty?: number;
   /** Ask the model anew even when the inference cache holds this answer (Regenerate). */
   bypassCache?: boolean;
   signal?: AbortSignal;
@@ -200,12 +204,12 @@ export class ModelClient {
         messages: options.messages,
         stream: true,
         stream_options: { include_usage: true },
-        ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
-        ...(options.topP !== undefined ? { top_p: options.topP } : {}),
-        ...(options.maxTokens !== undefined ? { max_tokens: options.maxTokens } : {}),
-        ...(options.seed !== undefined ? { seed: options.seed } : {}),
-        ...(options.frequencyPenalty !== undefined ? { frequency_penalty: options.frequencyPenalty } : {}),
-        ...(options.presencePenalty !== undefined ? { presence_penalty: options.presencePenalty } : {}),
+        ...Object.fromEntries(
+          CHAT_CONTROL_NAMES.filter((name) => options[name] !== undefined).map((name) => [
+            CHAT_CONTROL_WIRE_NAMES[name],
+            options[name],
+          ]),
+        ),
       }),
       {
         [USER_HEADER]: options.user,
