@@ -98,6 +98,22 @@ export const logitBiasSchema = z
  */
 export const tokenIdsSchema = z.union([z.array(z.number()).min(1), z.array(z.array(z.number())).min(1)]);
 
+/**
+ * Samplers beside OpenAI's, as llama.cpp's server and vLLM take them as extensions (and Ollama in its
+ * `options`, by the same names): top_k draws from the k likeliest tokens only (0: off), min_p drops
+ * tokens less likely than that share of the likeliest one's chance (0: off), and repeat_penalty
+ * divides the chance of tokens already said (llama.cpp's multiplicative penalty, 1: off; 0 would
+ * divide by zero). Refused out of range, as OpenAI's own samplers are.
+ */
+const topKRule = { error: "top_k must be a whole number, 0 or more (0: off)" };
+const minPRule = { error: "min_p must be a number from 0 to 1 (0: off)" };
+const repeatPenaltyRule = { error: "repeat_penalty must be a number greater than 0 (1: off)" };
+const samplerExtensionFields = {
+  top_k: z.number(topKRule).int(topKRule).min(0, topKRule).nullish(),
+  min_p: z.number(minPRule).min(0, minPRule).max(1, minPRule).nullish(),
+  repeat_penalty: z.number(repeatPenaltyRule).finite(repeatPenaltyRule).gt(0, repeatPenaltyRule).nullish(),
+};
+
 const samplingFields = {
   model: z.string().min(1, "model is required").max(512),
   stream: z.boolean().nullish(),
@@ -109,6 +125,7 @@ const samplingFields = {
   max_tokens: positiveInt.nullish(),
   presence_penalty: z.number().finite().min(-2).max(2).nullish(),
   frequency_penalty: z.number().finite().min(-2).max(2).nullish(),
+  ...samplerExtensionFields,
   n: z.literal(1).nullish(),
   user: z.string().max(256).nullish(),
   logit_bias: logitBiasSchema.nullish(),

@@ -1,7 +1,8 @@
 /**
  * What the OpenAI and Ollama APIs refuse or honour in a request's inputs, as real clients send them:
  * empty texts to embed, token ids from another tokenizer, images and audio, lists of prompts,
- * `logit_bias`, and the repetition penalties.
+ * `logit_bias`, the repetition penalties, and llama.cpp's samplers beside OpenAI's (top_k, min_p,
+ * repeat_penalty).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -293,5 +294,97 @@ describe("frequency_penalty and presence_penalty", () => {
       expect(penalised, JSON.stringify(penalty)).not.toBe(plain);
       expect(new Set(words(penalised)).size, penalised).toBeGreaterThan(new Set(words(plain)).size);
     }
+  });
+});
+
+describe("top_k, min_p and repeat_penalty (llama.cpp's and vLLM's extensions of OpenAI's API)", () => {
+  const complete = async (body: Record<string, unknown>) => {
+    const answer = await post("/v1/completions", {
+      model: "tiny",
+      prompt: "once upon a",
+      max_tokens: 24,
+      ...body,
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    return answer.body.choices[0]!.text;
+  };
+  const words = (text: string) => text.trim().split(/\s+/);
+
+  it("are applied on the embedded runtime: top_k 1 or min_p 1 draws as greedily as temperature 0", async () => {
+    const greedy = await complete({ temperature: 0 });
+    // Hot enough that the tiny model, seeded, strays from its likeliest words...
+    const hot = { temperature: 2, seed: 11 };
+    expect(await complete(hot)).not.toBe(greedy);
+    // ...unless only the likeliest token is left to draw from.
+    expect(await complete({ ...hot, top_k: 1 })).toBe(greedy);
+    expect(await complete({ ...hot, min_p: 1 })).toBe(greedy);
+    // 0 turns them off: the answer strays again.
+    expect(await complete({ ...hot, top_k: 0, min_p: 0 })).not.toBe(greedy);
+  });
+
+  it("apply repeat_penalty on the embedded runtime: a greedy answer that repeats its words repeats them less", async () => {
+    const plain = await complete({ temperature: 0 });
+    expect(new Set(words(plain)).size).toBeLessThan(words(plain).length);
+    const penalised = await complete({ temperature: 0, repeat_penalty: 2 });
+    expect(new Set(words(penalised)).size, penalised).toBeGreaterThan(new Set(words(plain)).size);
+    // 1 is off.
+    expect(await complete({ temperature: 0, repeat_penalty: 1 })).toBe(plain);
+  });
+
+  it("are taken from the official client as extra body params, on chats too", async () => {
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const ask = async (samplers: Record<string, number>) => {
+      // The client sends fields it has no type for as they are, as its README says for such params.
+      const body = { model: "tiny", messages: [{ role: "user" as const, content: "hello" }], max_tokens: 12 };
+      const chat = await openai.chat.completions.create({ ...body, ...samplers });
+      return chat.choices[0]!.message.content;
+    };
+    const greedy = await ask({ temperature: 0 });
+    expect(await ask({ temperature: 2, seed: 5 })).not.toBe(greedy);
+    expect(await ask({ temperature: 2, seed: 5, top_k: 1 })).toBe(greedy);
+    await expect(ask({ temperature: 0, min_p: 2 })).rejects.toMatchObject({
+      status: 400,
+      code: "INVALID_REQUEST",
+      message: expect.stringContaining("min_p must be a number from 0 to 1"),
+    });
+  });
+
+  it("are refused out of range with 400 INVALID_REQUEST naming the field and its range", async () => {
+    const topK = "top_k: top_k must be a whole number, 0 or more (0: off)";
+    const minP = "min_p: min_p must be a number from 0 to 1 (0: off)";
+    const repeatPenalty = "repeat_penalty: repeat_penalty must be a number greater than 0 (1: off)";
+    for (const [samplers, message] of [
+      [{ top_k: -1 }, topK],
+      [{ top_k: 2.5 }, topK],
+      [{ top_k: "40" }, topK],
+      [{ min_p: 1.5 }, minP],
+      [{ min_p: -0.1 }, minP],
+      [{ repeat_penalty: 0 }, repeatPenalty],
+      [{ repeat_penalty: -1.1 }, repeatPenalty],
+    ] as const) {
+      for (const [path, body] of [
+        ["/v1/chat/completions", { messages: [{ role: "user", content: "hello" }] }],
+        ["/v1/completions", { prompt: "once upon a" }],
+      ] as const) {
+        const answer = await post(path, { model: "tiny", max_tokens: 2, ...body, ...samplers });
+        expect(answer.status, `${path} ${JSON.stringify(samplers)}`).toBe(400);
+        expect(answer.body.error).toMatchObject({ code: "INVALID_REQUEST", message });
+      }
+    }
+  });
+
+  it("are passed on to an OpenAI-compatible upstream as extra body fields, and to an upstream Ollama as its options", async () => {
+    const samplers = { top_k: 20, min_p: 0.05, repeat_penalty: 1.1 };
+    const chat = (model: string) =>
+      post("/v1/chat/completions", {
+        model,
+        messages: [{ role: "user", content: "Why is the sky blue?" }],
+        ...samplers,
+      });
+    expect((await chat("vllm/meta-llama/Llama-3.2-1B-Instruct")).status).toBe(200);
+    // vLLM and SGLang read the repeat penalty as repetition_penalty.
+    expect(replayVllm.requests.at(-1)).toMatchObject({ ...samplers, repetition_penalty: 1.1 });
+    expect((await chat("llama3.2")).status).toBe(200);
+    expect(replayOllama.requests.at(-1)).toMatchObject({ options: samplers });
   });
 });

@@ -70,6 +70,9 @@ function settingsOf(body: {
   max_tokens?: number | null;
   presence_penalty?: number | null;
   frequency_penalty?: number | null;
+  top_k?: number | null;
+  min_p?: number | null;
+  repeat_penalty?: number | null;
   logit_bias?: Record<string, number> | null;
 }): CallSettings {
   const logitBias = body.logit_bias && Object.keys(body.logit_bias).length > 0 ? body.logit_bias : undefined;
@@ -86,6 +89,10 @@ function settingsOf(body: {
     maxTokens: body.max_tokens ?? undefined,
     presencePenalty: body.presence_penalty ?? undefined,
     frequencyPenalty: body.frequency_penalty ?? undefined,
+    // Extensions (llama.cpp's server, vLLM), taken as Ollama's options of the same names are.
+    topK: body.top_k ?? undefined,
+    minP: body.min_p ?? undefined,
+    repeatPenalty: body.repeat_penalty ?? undefined,
     ...(logitBias ? { logitBias } : {}),
   };
 }

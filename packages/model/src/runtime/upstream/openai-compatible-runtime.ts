@@ -86,6 +86,14 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
       ...(settings.stop?.length ? { stop: settings.stop } : {}),
       ...(settings.presencePenalty !== undefined ? { presence_penalty: settings.presencePenalty } : {}),
       ...(settings.frequencyPenalty !== undefined ? { frequency_penalty: settings.frequencyPenalty } : {}),
+      // Not OpenAI's: the extensions llama.cpp's server, vLLM and LM Studio take, sent only when asked
+      // for (OpenAI itself refuses them). The multiplicative repeat penalty goes by both its names:
+      // llama.cpp's server and LM Studio read repeat_penalty, vLLM and SGLang repetition_penalty.
+      ...(settings.topK !== undefined ? { top_k: settings.topK } : {}),
+      ...(settings.minP !== undefined ? { min_p: settings.minP } : {}),
+      ...(settings.repeatPenalty !== undefined
+        ? { repeat_penalty: settings.repeatPenalty, repetition_penalty: settings.repeatPenalty }
+        : {}),
       // Token ids of the upstream's own model, as the client sent them.
       ...(settings.logitBias ? { logit_bias: settings.logitBias } : {}),
     };
