@@ -17,20 +17,24 @@ function controlSchema(name: ChatControlName) {
 }
 
 /** The Chat controls' fields of a conversation's POST and PATCH bodies. */
-export const chatControlsFields = {
-  temperature: controlSchema("temperature"),
-  topP: controlSchema("topP"),
-  maxTokens: controlSchema("maxTokens"),
-  seed: controlSchema("seed"),
-  frequencyPenalty: controlSchema("frequencyPenalty"),
-  presencePenalty: controlSchema("presencePenalty"),
-};
+export const chatControlsFields = Object.fromEntries(
+  CHAT_CONTROL_NAMES.map((name) => [name, controlSchema(name)]),
+) as Record<ChatControlName, ReturnType<typeof controlSchema>>;
 
 /** The controls a validated body gives (null included: back to the model's own), without those it leaves out. */
 export function controlsGiven(body: Partial<Record<ChatControlName, number | null | undefined>>) {
   const given: Partial<ChatControls> = {};
   for (const name of CHAT_CONTROL_NAMES) if (body[name] !== undefined) given[name] = body[name];
   return given;
+}
+
+/** A validated body's Chat controls (controlsGiven) apart from its other fields. */
+export function separateControls<Body extends Partial<Record<ChatControlName, number | null | undefined>>>(
+  body: Body,
+): { controls: Partial<ChatControls>; rest: Omit<Body, ChatControlName> } {
+  const rest: Partial<Body> = { ...body };
+  for (const name of CHAT_CONTROL_NAMES) delete rest[name];
+  return { controls: controlsGiven(body), rest: rest as Omit<Body, ChatControlName> };
 }
 
 /**

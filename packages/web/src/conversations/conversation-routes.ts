@@ -1,4 +1,4 @@
-import { type ChatControls, isTooLong } from "@hearth/contracts";
+import { CHAT_CONTROL_NAMES, type ChatControls, isTooLong } from "@hearth/contracts";
 import { type HearthConfig, HearthError, ReplyStream } from "@hearth/core";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
@@ -13,7 +13,7 @@ import { assertMessageLengths, type ChatTurnDeps, runChatTurn } from "../chat/ch
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
-import { chatControlsFields, controlsGiven } from "./chat-controls-schema.js";
+import { chatControlsFields, controlsGiven, separateControls } from "./chat-controls-schema.js";
 import {
   absoluteCitation,
   assertTimeZone,
@@ -132,13 +132,12 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
    * personal instructions, held to the same rules; without a model, with their default model while
    * they may still use it (else none, as before: the model is chosen with each message).
    * `temporary: true` makes a temporary chat: out of the list and its search, deleted when left.
-   * Its Chat controls (temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty; null
-   * or absent: the model's own) may be
-   * set before its first message.
+   * Its Chat controls (CHAT_CONTROL_NAMES; null or absent: the model's own) may be set before its
+   * first message.
    */
   app.post("/api/conversations", access, async (request, reply) => {
     const user = currentUser(request);
-    const { assistantId, temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty, ...body } = z
+    const parsed = z
       .strictObject({
         title: z.string().max(200).optional(),
         model: z.string().max(200).optional(),
@@ -149,7 +148,10 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         ...chatControlsFields,
       })
       .parse(request.body ?? {});
-    const controls = controlsGiven({ temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty });
+    const {
+      controls,
+      rest: { assistantId, ...body },
+    } = separateControls(parsed);
     if (assistantId)
       return reply.code(201).send(await startWithAssistant(user, assistantId, { ...body, controls }));
     const preferences =
@@ -280,16 +282,12 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         ...chatControlsFields,
       })
       .refine((body) => Object.values(body).some((value) => value !== undefined), {
-        message:
-          "Give title, systemPrompt, pinned, folderId, archived, temporary, temperature, topP, maxTokens, seed, frequencyPenalty or presencePenalty",
+        message: `Give title, systemPrompt, pinned, folderId, archived, temporary or a Chat control (${CHAT_CONTROL_NAMES.join(", ")})`,
       })
       .parse(request.body);
     await checkSystemPrompt(changes.systemPrompt);
-    const { temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty, ...rest } = changes;
-    return store.update(user.id, id, {
-      ...rest,
-      controls: controlsGiven({ temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty }),
-    });
+    const { controls, rest } = separateControls(changes);
+    return store.update(user.id, id, { ...rest, controls });
   });
 
   app.delete("/api/conversations/:id", access, async (request, reply) => {
