@@ -124,30 +124,46 @@ describe.skipIf(!hasChromium)("personal chat defaults, in the browser", () => {
     for (const label of [
       "Temperature",
       "Top P",
+      "Top K",
+      "Min P",
       "Max output tokens",
       "Seed",
       "Frequency penalty",
       "Presence penalty",
+      "Repeat penalty",
     ]) {
       const field = panel.getByLabel(label, { exact: true });
       expect(await field.getAttribute("placeholder"), label).toBe("Default");
       expect(await field.inputValue(), label).toBe("");
     }
+    // Its meaning and range are its description.
+    const repeatPenalty = panel.getByLabel("Repeat penalty");
+    expect(await repeatPenalty.getAttribute("aria-describedby")).toContain("chat-control-repeatPenalty-hint");
+    expect(await page.locator("#chat-control-repeatPenalty-hint").textContent()).toMatch(
+      /above 1 the answer repeats itself less.*1 changes nothing\. Above 0, up to 2\.$/,
+    );
     // Out of range: said beside the field, which is marked and focused; nothing is kept.
     await temperature.fill("3");
     await maxTokens.fill("256");
+    // A repeat penalty of 0 would divide by zero: above 0 it must be.
+    await repeatPenalty.fill("0");
     await panel.getByRole("button", { name: "Save" }).click();
     await expect.poll(() => temperature.getAttribute("aria-invalid"), WAIT).toBe("true");
     const error = page.locator("#chat-control-temperature-error");
     expect(await error.textContent()).toBe("Enter a number from 0 to 2, or leave it empty.");
     expect(await temperature.getAttribute("aria-describedby")).toContain("chat-control-temperature-error");
     expect(await temperature.evaluate((element) => element === document.activeElement)).toBe(true);
+    expect(await repeatPenalty.getAttribute("aria-invalid")).toBe("true");
+    expect(await page.locator("#chat-control-repeatPenalty-error").textContent()).toBe(
+      "Enter a number above 0, up to 2, or leave it empty.",
+    );
     await temperature.fill("0");
     await panel.getByLabel("Frequency penalty").fill("0.5");
+    await repeatPenalty.fill("1.1");
     await panel.getByRole("button", { name: "Save" }).click();
-    await expect
-      .poll(() => summary.textContent(), WAIT)
-      .toBe("Chat controls: Temperature 0, Max output tokens 256, Frequency penalty 0.5");
+    const tuned =
+      "Chat controls: Temperature 0, Max output tokens 256, Frequency penalty 0.5, Repeat penalty 1.1";
+    await expect.poll(() => summary.textContent(), WAIT).toBe(tuned);
     // Saved, the panel folds and focus goes back to its line.
     expect(await summary.evaluate((element) => element === document.activeElement)).toBe(true);
     const box = (await panel.boundingBox())!;
@@ -166,23 +182,26 @@ describe.skipIf(!hasChromium)("personal chat defaults, in the browser", () => {
       sent.temperature,
       sent.max_tokens,
       sent.top_p,
+      sent.top_k,
       sent.seed,
       sent.frequency_penalty,
       sent.presence_penalty,
-    ]).toEqual([0, 256, undefined, undefined, 0.5, undefined]);
+      sent.repeat_penalty,
+    ]).toEqual([0, 256, undefined, undefined, undefined, 0.5, undefined, 1.1]);
     // Kept with the conversation: a reload shows them; Regenerate sends them again.
     await page.reload();
-    await expect
-      .poll(() => summary.textContent(), WAIT)
-      .toBe("Chat controls: Temperature 0, Max output tokens 256, Frequency penalty 0.5");
+    await expect.poll(() => summary.textContent(), WAIT).toBe(tuned);
     const sentBefore = model.requests.length;
     await page.getByRole("button", { name: "Regenerate" }).click();
     await expect.poll(() => model.requests.length, WAIT).toBe(sentBefore + 1);
     await expect.poll(() => answer.getAttribute("data-status"), WAIT).toBe("done");
     const regenerated = model.requests.at(-1)!;
-    expect([regenerated.temperature, regenerated.max_tokens, regenerated.frequency_penalty]).toEqual([
-      0, 256, 0.5,
-    ]);
+    expect([
+      regenerated.temperature,
+      regenerated.max_tokens,
+      regenerated.frequency_penalty,
+      regenerated.repeat_penalty,
+    ]).toEqual([0, 256, 0.5, 1.1]);
 
     // Reset to defaults: the next turn leaves the parameters to the model.
     await summary.click();
@@ -193,7 +212,8 @@ describe.skipIf(!hasChromium)("personal chat defaults, in the browser", () => {
     await page.getByRole("button", { name: "Send" }).click();
     await expect.poll(() => model.requests.length, WAIT).toBe(before + 1);
     const reset = model.requests.at(-1)!;
-    expect([reset.temperature, reset.max_tokens, reset.frequency_penalty]).toEqual([
+    expect([reset.temperature, reset.max_tokens, reset.frequency_penalty, reset.repeat_penalty]).toEqual([
+      undefined,
       undefined,
       undefined,
       undefined,

@@ -11,6 +11,13 @@ export interface ChatControls {
   temperature: number | null;
   /** Nucleus sampling: only the likeliest tokens whose probabilities add up to this are drawn from. */
   topP: number | null;
+  /** llama.cpp's and Ollama's top_k: only the k likeliest tokens are drawn from; 0 turns it off. */
+  topK: number | null;
+  /**
+   * llama.cpp's and Ollama's min_p: a token less likely than this share of the likeliest one's chance
+   * is not drawn; 0 turns it off.
+   */
+  minP: number | null;
   /** The longest answer, in tokens (OpenAI's max_tokens, Ollama's num_predict). */
   maxTokens: number | null;
   /** The sampler's seed: with the same seed (and prompt), a model answers the same way. */
@@ -25,16 +32,25 @@ export interface ChatControls {
    * rather than the same ones); below 0, more likely.
    */
   presencePenalty: number | null;
+  /**
+   * llama.cpp's and Ollama's repeat_penalty: the chance of a token already said is divided by it
+   * (above 1, less repetition; below 1, more; 1 changes nothing). Beside OpenAI's two penalties,
+   * which llama.cpp's sampler applies with it.
+   */
+  repeatPenalty: number | null;
 }
 
 /** The controls' names, in the order the panel shows them. */
 export const CHAT_CONTROL_NAMES = [
   "temperature",
   "topP",
+  "topK",
+  "minP",
   "maxTokens",
   "seed",
   "frequencyPenalty",
   "presencePenalty",
+  "repeatPenalty",
 ] as const;
 export type ChatControlName = (typeof CHAT_CONTROL_NAMES)[number];
 
@@ -42,16 +58,21 @@ export type ChatControlName = (typeof CHAT_CONTROL_NAMES)[number];
 export const DEFAULT_CHAT_CONTROLS: ChatControls = {
   temperature: null,
   topP: null,
+  topK: null,
+  minP: null,
   maxTokens: null,
   seed: null,
   frequencyPenalty: null,
   presencePenalty: null,
+  repeatPenalty: null,
 };
 
-/** The range each control takes (both ends included), and whether it takes whole numbers only. */
+/** The range each control takes (both ends included, unless `aboveMin`), and whether it takes whole numbers only. */
 export interface ChatControlLimit {
   min: number;
   max: number;
+  /** The min itself is refused: the value must be greater. */
+  aboveMin?: boolean;
   integer: boolean;
   /** The step a slider or a number field moves by. */
   step: number;
@@ -62,25 +83,34 @@ export interface ChatControlLimit {
  * an answer of at most 131,072 tokens (the largest context the reference models are run with: a cap
  * beyond the model's context is cut to the room left by the model service anyway); a seed that fits
  * a 32-bit signed integer (llama.cpp's, Ollama's and PostgreSQL's `integer` all hold it); the
- * penalties from -2 to 2, as the OpenAI API takes them (the model service refuses more).
+ * penalties from -2 to 2, as the OpenAI API takes them (the model service refuses more). top_k,
+ * min_p and repeat_penalty as Open WebUI's Advanced Params offer them: top_k up to 1,000 (beyond,
+ * as good as off), min_p from 0 to 1 (the model service refuses more), and a repeat penalty above 0
+ * (0 would divide by zero: the model service refuses it) up to 2.
  */
 export const CHAT_CONTROL_LIMITS: Record<ChatControlName, ChatControlLimit> = {
   temperature: { min: 0, max: 2, integer: false, step: 0.05 },
   topP: { min: 0, max: 1, integer: false, step: 0.05 },
+  topK: { min: 0, max: 1000, integer: true, step: 1 },
+  minP: { min: 0, max: 1, integer: false, step: 0.01 },
   maxTokens: { min: 1, max: 131_072, integer: true, step: 1 },
   seed: { min: 0, max: 2_147_483_647, integer: true, step: 1 },
   frequencyPenalty: { min: -2, max: 2, integer: false, step: 0.1 },
   presencePenalty: { min: -2, max: 2, integer: false, step: 0.1 },
+  repeatPenalty: { min: 0, aboveMin: true, max: 2, integer: false, step: 0.05 },
 };
 
-/** The control's name on the model service's OpenAI API (and in docs/api.md's prose). */
+/** The control's name on the model service's OpenAI API (and in docs/api.md's prose), Open WebUI's too. */
 export const CHAT_CONTROL_WIRE_NAMES: Record<ChatControlName, string> = {
   temperature: "temperature",
   topP: "top_p",
+  topK: "top_k",
+  minP: "min_p",
   maxTokens: "max_tokens",
   seed: "seed",
   frequencyPenalty: "frequency_penalty",
   presencePenalty: "presence_penalty",
+  repeatPenalty: "repeat_penalty",
 };
 
 /** Whether a value is one the control takes (a finite number in its range; whole where it must be). */
@@ -89,7 +119,7 @@ export function isChatControlValue(name: ChatControlName, value: unknown): value
   return (
     typeof value === "number" &&
     Number.isFinite(value) &&
-    value >= limit.min &&
+    (limit.aboveMin ? value > limit.min : value >= limit.min) &&
     value <= limit.max &&
     (!limit.integer || Number.isInteger(value))
   );
@@ -98,5 +128,8 @@ export function isChatControlValue(name: ChatControlName, value: unknown): value
 /** The rule a control's value breaks, in English (the API's message; the UI says it in its language). */
 export function chatControlRule(name: ChatControlName): string {
   const limit = CHAT_CONTROL_LIMITS[name];
-  return `${name} must be ${limit.integer ? "a whole number" : "a number"} from ${limit.min} to ${limit.max}, or null for the model's own`;
+  const range = limit.aboveMin
+    ? `above ${limit.min} and at most ${limit.max}`
+    : `from ${limit.min} to ${limit.max}`;
+  return `${name} must be ${limit.integer ? "a whole number" : "a number"} ${range}, or null for the model's own`;
 }

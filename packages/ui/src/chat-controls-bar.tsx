@@ -1,6 +1,7 @@
 import {
   CHAT_CONTROL_LIMITS,
   CHAT_CONTROL_NAMES,
+  type ChatControlLimit,
   type ChatControlName,
   type ChatControls,
   DEFAULT_CHAT_CONTROLS,
@@ -19,6 +20,10 @@ function wordsFor(t: Messages, name: ChatControlName): { label: string; hint: st
       return { label: t.chatControlTemperature, hint: t.chatControlTemperatureHint };
     case "topP":
       return { label: t.chatControlTopP, hint: t.chatControlTopPHint };
+    case "topK":
+      return { label: t.chatControlTopK, hint: t.chatControlTopKHint };
+    case "minP":
+      return { label: t.chatControlMinP, hint: t.chatControlMinPHint };
     case "maxTokens":
       return { label: t.chatControlMaxTokens, hint: t.chatControlMaxTokensHint };
     case "seed":
@@ -27,7 +32,15 @@ function wordsFor(t: Messages, name: ChatControlName): { label: string; hint: st
       return { label: t.chatControlFrequencyPenalty, hint: t.chatControlFrequencyPenaltyHint };
     case "presencePenalty":
       return { label: t.chatControlPresencePenalty, hint: t.chatControlPresencePenaltyHint };
+    case "repeatPenalty":
+      return { label: t.chatControlRepeatPenalty, hint: t.chatControlRepeatPenaltyHint };
   }
+}
+
+/** What a value out of the control's range is told, with {min} and {max}. */
+function rangeRule(t: Messages, limit: ChatControlLimit): string {
+  if (limit.aboveMin) return t.chatControlAboveRange;
+  return limit.integer ? t.chatControlWholeRange : t.chatControlRange;
 }
 
 type Draft = Record<ChatControlName, string>;
@@ -142,10 +155,7 @@ export function ChatControlsBar(props: {
                 </p>
                 {wrong && (
                   <p id={`${id}-error`} className="error-text">
-                    {fill(limit.integer ? t.chatControlWholeRange : t.chatControlRange, {
-                      min: limit.min,
-                      max: limit.max,
-                    })}
+                    {fill(rangeRule(t, limit), { min: limit.min, max: limit.max })}
                   </p>
                 )}
               </div>

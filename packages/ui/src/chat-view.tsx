@@ -1,5 +1,9 @@
 import type { AnswerFeedback as Feedback } from "@hearth/contracts/answer-feedback";
-import { type ChatControls, DEFAULT_CHAT_CONTROLS } from "@hearth/contracts/chat-controls";
+import {
+  CHAT_CONTROL_NAMES,
+  type ChatControls,
+  DEFAULT_CHAT_CONTROLS,
+} from "@hearth/contracts/chat-controls";
 import { isTooLong } from "@hearth/contracts/text-length";
 import {
   type ClipboardEvent,
@@ -1090,14 +1094,9 @@ export function SystemPromptBar(props: {
 
 /** A conversation's Chat controls as the service gives them (absent: the model's default). */
 function controlsOf(answer: Partial<ChatControls>): ChatControls {
-  return {
-    temperature: answer.temperature ?? null,
-    topP: answer.topP ?? null,
-    maxTokens: answer.maxTokens ?? null,
-    seed: answer.seed ?? null,
-    frequencyPenalty: answer.frequencyPenalty ?? null,
-    presencePenalty: answer.presencePenalty ?? null,
-  };
+  const controls = { ...DEFAULT_CHAT_CONTROLS };
+  for (const name of CHAT_CONTROL_NAMES) controls[name] = answer[name] ?? null;
+  return controls;
 }
 
 /** Refusals of a message for its text (rather than its sender's quota or the service's state). */
@@ -1109,7 +1108,8 @@ const EAGER_MESSAGES = 6;
 /** How often a conversation whose answer is written elsewhere is read again. */
 const WATCH_INTERVAL_MS = 2000;
 
-interface ConversationAnswer {
+/** A conversation as the service gives it, with its Chat controls (each null: the model's default). */
+interface ConversationAnswer extends Partial<ChatControls> {
   id: string;
   title: string;
   model: string | null;
@@ -1122,13 +1122,6 @@ interface ConversationAnswer {
   assistant?: { id: string; name: string } | null;
   /** The knowledge bases it took from its assistant: its choice when this tab has none yet. */
   knowledgeBaseIds?: string[] | null;
-  /** Its Chat controls (each null: the model's default). */
-  temperature?: number | null;
-  topP?: number | null;
-  maxTokens?: number | null;
-  seed?: number | null;
-  frequencyPenalty?: number | null;
-  presencePenalty?: number | null;
   messages: Array<ChatMessage & { id: string; model?: string | null }>;
 }
 

@@ -1177,6 +1177,12 @@ const en = {
   chatControlTemperatureHint: "0 gives the same answer each time; higher values vary more. 0 to 2.",
   chatControlTopP: "Top P",
   chatControlTopPHint: "Draws only from the likeliest words whose chances add up to this. 0 to 1.",
+  chatControlTopK: "Top K",
+  chatControlTopKHint:
+    "Draws only from this many of the likeliest words: lower is more focused, higher more varied. A whole number, 0 to 1000; 0 turns it off.",
+  chatControlMinP: "Min P",
+  chatControlMinPHint:
+    "Leaves out words less likely than this share of the likeliest word's chance (0.05: under 5% of it). 0 to 1; 0 turns it off.",
   chatControlMaxTokens: "Max output tokens",
   chatControlMaxTokensHint: "The longest answer, in tokens (a Chinese character is about one). 1 to 131072.",
   chatControlSeed: "Seed",
@@ -1187,8 +1193,12 @@ const en = {
   chatControlPresencePenalty: "Presence penalty",
   chatControlPresencePenaltyHint:
     "Above 0, any word already used is less likely, so the answer moves on to new topics; below 0, it stays on them. -2 to 2.",
+  chatControlRepeatPenalty: "Repeat penalty",
+  chatControlRepeatPenaltyHint:
+    "Divides the chance of words already used by this (llama.cpp's and Ollama's): above 1 the answer repeats itself less, below 1 more; 1 changes nothing. Above 0, up to 2.",
   chatControlRange: "Enter a number from {min} to {max}, or leave it empty.",
   chatControlWholeRange: "Enter a whole number from {min} to {max}, or leave it empty.",
+  chatControlAboveRange: "Enter a number above {min}, up to {max}, or leave it empty.",
   resetToDefaults: "Reset to defaults",
 };
 
@@ -2232,6 +2242,10 @@ const zhCN: Messages = {
   chatControlTemperatureHint: "0 时每次回答相同；值越高回答越多样。0 到 2。",
   chatControlTopP: "Top P",
   chatControlTopPHint: "只从概率累计达到该值的最可能的词中抽取。0 到 1。",
+  chatControlTopK: "Top K",
+  chatControlTopKHint: "只从这么多个最可能的词中抽取：越小越集中，越大越多样。0 到 1000 的整数；0 即关闭。",
+  chatControlMinP: "Min P",
+  chatControlMinPHint: "去掉概率低于最可能的词的该比例的词（0.05：不到其 5%）。0 到 1；0 即关闭。",
   chatControlMaxTokens: "最大输出 token 数",
   chatControlMaxTokensHint: "回答最长的 token 数（一个汉字约一个 token）。1 到 131072。",
   chatControlSeed: "随机种子",
@@ -2242,8 +2256,12 @@ const zhCN: Messages = {
   chatControlPresencePenalty: "存在惩罚",
   chatControlPresencePenaltyHint:
     "大于 0 时，出现过的词都更不容易再出现，回答更倾向于谈新话题；小于 0 时更倾向于停留在原话题。-2 到 2。",
+  chatControlRepeatPenalty: "重复惩罚",
+  chatControlRepeatPenaltyHint:
+    "已出现的词的概率除以该值（llama.cpp 与 Ollama 的参数）：大于 1 时回答更少重复，小于 1 时更多；1 即不变。大于 0，最大 2。",
   chatControlRange: "请输入 {min} 到 {max} 之间的数，或留空。",
   chatControlWholeRange: "请输入 {min} 到 {max} 之间的整数，或留空。",
+  chatControlAboveRange: "请输入大于 {min}、不超过 {max} 的数，或留空。",
   resetToDefaults: "恢复默认值",
 };
 

@@ -55,8 +55,8 @@ export interface ChatTurnInput {
    */
   systemPrompt?: string | null;
   /**
-   * The conversation's Chat controls (its temperature, top_p, longest answer, seed and repetition
-   * penalties), sent with the request; each null or absent: the model's own.
+   * The conversation's Chat controls (its sampling parameters, longest answer, seed and repetition
+   * penalties: CHAT_CONTROL_NAMES), sent with the request; each null or absent: the model's own.
    */
   controls?: Partial<ChatControls>;
   /** The conversation so far, ending with the user's message to answer. */

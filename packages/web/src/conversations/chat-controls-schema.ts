@@ -12,8 +12,10 @@ import { z } from "zod";
 function controlSchema(name: ChatControlName) {
   const limit = CHAT_CONTROL_LIMITS[name];
   const error = chatControlRule(name);
-  const number = z.number({ error }).min(limit.min, { error }).max(limit.max, { error });
-  return (limit.integer ? number.int({ error }) : number).nullable().optional();
+  const number = z.number({ error });
+  const fromMin = limit.aboveMin ? number.gt(limit.min, { error }) : number.min(limit.min, { error });
+  const inRange = fromMin.max(limit.max, { error });
+  return (limit.integer ? inRange.int({ error }) : inRange).nullable().optional();
 }
 
 /** The Chat controls' fields of a conversation's POST and PATCH bodies. */
@@ -38,10 +40,11 @@ export function separateControls<Body extends Partial<Record<ChatControlName, nu
 }
 
 /**
- * The controls another system's file gives, read tolerantly (an import): each one in range is kept;
- * one out of range or of another type is left to the model's own, as the file's other settings are.
+ * The controls another system's file gives by their names (CHAT_CONTROL_NAMES), among its other
+ * fields, read tolerantly (an import): each one in range is kept; one out of range or of another
+ * type is left to the model's own, as the file's other settings are.
  */
-export function controlsReadFrom(values: Partial<Record<ChatControlName, unknown>>): Partial<ChatControls> {
+export function controlsReadFrom(values: Readonly<Record<string, unknown>>): Partial<ChatControls> {
   const read: Partial<ChatControls> = {};
   for (const name of CHAT_CONTROL_NAMES) {
     const value = values[name];

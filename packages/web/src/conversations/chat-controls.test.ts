@@ -1,4 +1,8 @@
-import { type ChatControls, DEFAULT_CHAT_CONTROLS } from "@hearth/contracts/chat-controls";
+import {
+  CHAT_CONTROL_NAMES,
+  type ChatControls,
+  DEFAULT_CHAT_CONTROLS,
+} from "@hearth/contracts/chat-controls";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useConversationStand } from "../../test/support/conversation-stand.js";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
@@ -29,10 +33,10 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     return response.json() as { id: string } & ChatControls;
   };
   const controlsOf = async (session: Session, id: string): Promise<ChatControls> => {
-    const { temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty } = (
-      await inject(session, "GET", `/api/conversations/${id}`)
-    ).json() as ChatControls;
-    return { temperature, topP, maxTokens, seed, frequencyPenalty, presencePenalty };
+    const conversation = (await inject(session, "GET", `/api/conversations/${id}`)).json() as ChatControls;
+    return Object.fromEntries(
+      CHAT_CONTROL_NAMES.map((name) => [name, conversation[name]]),
+    ) as unknown as ChatControls;
   };
   /** A turn streamed to its end; the model request it made. */
   const turn = async (id: string, path: "messages" | "regenerate", payload: Record<string, unknown>) => {
@@ -46,9 +50,28 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     const parts = parseSse(await response.text());
     expect(parts.at(-1)).toMatchObject({ type: "finish" });
     expect(model.requests.length).toBe(before + 1);
-    const { temperature, top_p, max_tokens, seed, frequency_penalty, presence_penalty } =
-      model.requests.at(-1)!;
-    return { temperature, top_p, max_tokens, seed, frequency_penalty, presence_penalty };
+    const {
+      temperature,
+      top_p,
+      top_k,
+      min_p,
+      max_tokens,
+      seed,
+      frequency_penalty,
+      presence_penalty,
+      repeat_penalty,
+    } = model.requests.at(-1)!;
+    return {
+      temperature,
+      top_p,
+      top_k,
+      min_p,
+      max_tokens,
+      seed,
+      frequency_penalty,
+      presence_penalty,
+      repeat_penalty,
+    };
   };
 
   it("sets, keeps, and clears a conversation's controls, without moving it up the list", async () => {
@@ -58,28 +81,33 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     const tuned = {
       temperature: 0,
       topP: 0.9,
+      topK: 40,
+      minP: 0.05,
       maxTokens: 256,
       seed: 42,
       frequencyPenalty: 0.7,
       presencePenalty: -0.3,
+      repeatPenalty: 1.1,
     };
     const set = await inject(alice, "PATCH", `/api/conversations/${id}`, tuned);
     expect(set.statusCode, set.body).toBe(200);
     expect(set.json()).toMatchObject(tuned);
     expect(set.json().updatedAt).toBe(before.updatedAt);
-    // Read back exactly (PostgreSQL's float4 would read 0.9 as 0.899999976).
+    // Read back exactly (PostgreSQL's float4 would read 0.9 as 0.899999976, 0.05 as 0.0500000007).
     expect(await controlsOf(alice, id)).toEqual(tuned);
     // Only what is given changes; null is back to the model's own.
     await inject(alice, "PATCH", `/api/conversations/${id}`, {
       temperature: 1.25,
       seed: null,
       presencePenalty: null,
+      minP: null,
     });
     expect(await controlsOf(alice, id)).toEqual({
       ...tuned,
       temperature: 1.25,
       seed: null,
       presencePenalty: null,
+      minP: null,
     });
     // Other changes leave them as they are.
     await inject(alice, "PATCH", `/api/conversations/${id}`, { title: "Tuned" });
@@ -105,6 +133,14 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
       [{ frequencyPenalty: 2.5 }, "frequencyPenalty", "a number from -2 to 2"],
       [{ frequencyPenalty: "less" }, "frequencyPenalty", "a number from -2 to 2"],
       [{ presencePenalty: -2.1 }, "presencePenalty", "a number from -2 to 2"],
+      [{ topK: -1 }, "topK", "a whole number from 0 to 1000"],
+      [{ topK: 40.5 }, "topK", "a whole number from 0 to 1000"],
+      [{ topK: 1001 }, "topK", "a whole number from 0 to 1000"],
+      [{ minP: 1.5 }, "minP", "a number from 0 to 1"],
+      [{ minP: -0.05 }, "minP", "a number from 0 to 1"],
+      [{ repeatPenalty: 0 }, "repeatPenalty", "a number above 0 and at most 2"],
+      [{ repeatPenalty: 2.5 }, "repeatPenalty", "a number above 0 and at most 2"],
+      [{ repeatPenalty: "1.1" }, "repeatPenalty", "a number above 0 and at most 2"],
     ];
     for (const [body, field, rule] of refused) {
       const answer = await inject(alice, "PATCH", `/api/conversations/${id}`, body);
@@ -139,18 +175,24 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     const { id } = await create(alice, {
       temperature: 0,
       topP: 0.5,
+      topK: 20,
+      minP: 0.1,
       maxTokens: 64,
       seed: 1234,
       frequencyPenalty: 1.2,
       presencePenalty: -2,
+      repeatPenalty: 1.15,
     });
     const sent = {
       temperature: 0,
       top_p: 0.5,
+      top_k: 20,
+      min_p: 0.1,
       max_tokens: 64,
       seed: 1234,
       frequency_penalty: 1.2,
       presence_penalty: -2,
+      repeat_penalty: 1.15,
     };
     expect(await turn(id, "messages", { content: "Name a colour." })).toEqual(sent);
     expect(await turn(id, "regenerate", {})).toEqual(sent);
@@ -159,8 +201,17 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
       temperature: 1.5,
       maxTokens: 2048,
       frequencyPenalty: 0.5,
+      topK: 0,
+      repeatPenalty: 0.9,
     });
-    const changed = { ...sent, temperature: 1.5, max_tokens: 2048, frequency_penalty: 0.5 };
+    const changed = {
+      ...sent,
+      temperature: 1.5,
+      max_tokens: 2048,
+      frequency_penalty: 0.5,
+      top_k: 0,
+      repeat_penalty: 0.9,
+    };
     const userMessage = (
       (await inject(alice, "GET", `/api/conversations/${id}`)).json() as {
         messages: Array<{ id: string; role: string }>;
@@ -175,10 +226,13 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     const none = {
       temperature: undefined,
       top_p: undefined,
+      top_k: undefined,
+      min_p: undefined,
       max_tokens: undefined,
       seed: undefined,
       frequency_penalty: undefined,
       presence_penalty: undefined,
+      repeat_penalty: undefined,
     };
     expect(await turn(id, "messages", { content: "And a bird?" })).toEqual(none);
     expect(await turn(id, "regenerate", {})).toEqual(none);
@@ -247,40 +301,26 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
   });
 
   it("keeps the controls in JSON and Markdown exports, and takes them back on import", async () => {
-    const { id } = await create(alice, {
-      title: "Tuned chat",
-      temperature: 0,
-      maxTokens: 300,
-      frequencyPenalty: 0.4,
-    });
+    const set = { temperature: 0, topK: 40, maxTokens: 300, frequencyPenalty: 0.4, repeatPenalty: 1.05 };
+    const { id } = await create(alice, { title: "Tuned chat", ...set });
     await turn(id, "messages", { content: "Hello" });
     const json = await inject(alice, "GET", `/api/conversations/${id}/export?format=json`);
-    expect(json.json()).toMatchObject({
-      ...DEFAULT_CHAT_CONTROLS,
-      temperature: 0,
-      maxTokens: 300,
-      frequencyPenalty: 0.4,
-    });
+    expect(json.json()).toMatchObject({ ...DEFAULT_CHAT_CONTROLS, ...set });
+    // By their API names, in the panel's order.
+    const lines =
+      "- temperature: 0\n- top_k: 40\n- max_tokens: 300\n- frequency_penalty: 0.4\n- repeat_penalty: 1.05\n";
     const markdown = await inject(alice, "GET", `/api/conversations/${id}/export?format=markdown`);
-    expect(markdown.body).toContain(
-      "## Chat controls\n\n- temperature: 0\n- max_tokens: 300\n- frequency_penalty: 0.4\n",
-    );
+    expect(markdown.body).toContain(`## Chat controls\n\n${lines}`);
     expect(markdown.body).not.toContain("top_p");
+    expect(markdown.body).not.toContain("min_p");
     expect(markdown.body).not.toContain("presence_penalty");
     const zh = await inject(alice, "GET", `/api/conversations/${id}/export?format=markdown&lang=zh-CN`);
-    expect(zh.body).toContain(
-      "## 对话参数\n\n- temperature: 0\n- max_tokens: 300\n- frequency_penalty: 0.4\n",
-    );
+    expect(zh.body).toContain(`## 对话参数\n\n${lines}`);
 
     const imported = await inject(bob, "POST", "/api/conversations/import", json.json());
     expect(imported.statusCode, imported.body).toBe(200);
     const copy = (imported.json() as { conversations: Array<{ id: string }> }).conversations[0]!;
-    expect(await controlsOf(bob, copy.id)).toEqual({
-      ...DEFAULT_CHAT_CONTROLS,
-      temperature: 0,
-      maxTokens: 300,
-      frequencyPenalty: 0.4,
-    });
+    expect(await controlsOf(bob, copy.id)).toEqual({ ...DEFAULT_CHAT_CONTROLS, ...set });
 
     // Open WebUI's Advanced Params: those Hearth has, in range, are kept; the rest are the model's own.
     const openWebUi = await inject(bob, "POST", "/api/conversations/import", {
@@ -295,7 +335,10 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
           seed: 99,
           frequency_penalty: 0.3,
           presence_penalty: 3,
+          top_k: 50,
+          min_p: 1.5,
           repeat_penalty: 1.1,
+          mirostat: 2,
         },
         messages: [
           { role: "user", content: "Hi" },
@@ -308,10 +351,13 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     expect(await controlsOf(bob, owui.id)).toEqual({
       temperature: 0.2,
       topP: 0.8,
+      topK: 50,
+      minP: null,
       maxTokens: null,
       seed: 99,
       frequencyPenalty: 0.3,
       presencePenalty: null,
+      repeatPenalty: 1.1,
     });
     expect((await inject(bob, "GET", `/api/conversations/${owui.id}`)).json()).toMatchObject({
       systemPrompt: "Be brief.",

@@ -1,4 +1,4 @@
-import { type ChatControls, isTooLong } from "@hearth/contracts";
+import { CHAT_CONTROL_NAMES, CHAT_CONTROL_WIRE_NAMES, type ChatControls, isTooLong } from "@hearth/contracts";
 import { HearthError, isDataRefused } from "@hearth/core";
 import { z } from "zod";
 import { firstCodePoints } from "../text/first-code-points.js";
@@ -170,19 +170,14 @@ function folderName(name: string | null | undefined): string | null {
 const hearth: Parser = {
   recognizes: (item) => Array.isArray(item.messages),
   read(item) {
+    // Loose: its Chat controls, by their names (CHAT_CONTROL_NAMES), are read from what it keeps.
     const conversation = z
-      .object({
+      .looseObject({
         title: z.string().nullish(),
         model: z.string().nullish(),
         systemPrompt: z.string().nullish(),
         createdAt: z.string().nullish(),
         folder: z.string().nullish(),
-        temperature: z.unknown().optional(),
-        topP: z.unknown().optional(),
-        maxTokens: z.unknown().optional(),
-        seed: z.unknown().optional(),
-        frequencyPenalty: z.unknown().optional(),
-        presencePenalty: z.unknown().optional(),
         messages: z.array(
           z.object({
             role: z.enum(["user", "assistant"]),
@@ -317,8 +312,9 @@ const openWebUiMessageSchema = z.object({
 /**
  * Open WebUI's chat export (Settings → Chats → Export, or a chat's download as JSON): the branch
  * shown (history.currentId back to the root) when the chat has one, else chat.messages; the chat's
- * own system prompt (params.system) kept, and its temperature, top_p, max_tokens, seed,
- * frequency_penalty and presence_penalty (its Advanced Params) as its Chat controls.
+ * own system prompt (params.system) kept, and those of its Advanced Params that Hearth has as Chat
+ * controls (temperature, top_p, top_k, min_p, max_tokens, seed, frequency_penalty, presence_penalty,
+ * repeat_penalty: CHAT_CONTROL_WIRE_NAMES) as its own.
  */
 const openWebUi: Parser = {
   recognizes: (item) => typeof item.chat === "object" && item.chat !== null,
@@ -331,18 +327,7 @@ const openWebUi: Parser = {
           title: z.string().nullish().catch(null),
           models: z.array(z.string()).nullish().catch(null),
           system: z.string().nullish().catch(null),
-          params: z
-            .object({
-              system: z.string().nullish(),
-              temperature: z.unknown().optional(),
-              top_p: z.unknown().optional(),
-              max_tokens: z.unknown().optional(),
-              seed: z.unknown().optional(),
-              frequency_penalty: z.unknown().optional(),
-              presence_penalty: z.unknown().optional(),
-            })
-            .nullish()
-            .catch(null),
+          params: z.looseObject({ system: z.string().nullish() }).nullish().catch(null),
           timestamp: z.number().nullish().catch(null),
           messages: z.array(z.unknown()).nullish(),
           history: z
@@ -378,15 +363,12 @@ const openWebUi: Parser = {
       systemPrompt: chat.params?.system ?? chat.system ?? null,
       createdAt: isoTime(created_at ?? chat.timestamp),
       messages,
-      // Its Advanced Params, those Hearth has (repeat penalty, top_k and the rest are left out).
-      controls: controlsReadFrom({
-        temperature: chat.params?.temperature,
-        topP: chat.params?.top_p,
-        maxTokens: chat.params?.max_tokens,
-        seed: chat.params?.seed,
-        frequencyPenalty: chat.params?.frequency_penalty,
-        presencePenalty: chat.params?.presence_penalty,
-      }),
+      // Its Advanced Params, those Hearth has (mirostat, num_ctx and the rest are left out).
+      controls: controlsReadFrom(
+        Object.fromEntries(
+          CHAT_CONTROL_NAMES.map((name) => [name, chat.params?.[CHAT_CONTROL_WIRE_NAMES[name]]]),
+        ),
+      ),
     };
   },
 };

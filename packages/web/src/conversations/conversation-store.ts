@@ -130,10 +130,13 @@ export interface StoredConversation {
    */
   temperature: number | null;
   topP: number | null;
+  topK: number | null;
+  minP: number | null;
   maxTokens: number | null;
   seed: number | null;
   frequencyPenalty: number | null;
   presencePenalty: number | null;
+  repeatPenalty: number | null;
 }
 
 /** What a conversation started with an assistant takes from it (beside its model and system prompt). */
@@ -154,10 +157,13 @@ function numberOrNull(value: number | string | null | undefined): number | null 
 const CONTROL_COLUMNS = {
   temperature: "temperature",
   topP: "top_p",
+  topK: "top_k",
+  minP: "min_p",
   maxTokens: "max_tokens",
   seed: "seed",
   frequencyPenalty: "frequency_penalty",
   presencePenalty: "presence_penalty",
+  repeatPenalty: "repeat_penalty",
 } as const satisfies Record<ChatControlName, keyof ConversationsTable>;
 type ControlColumn = (typeof CONTROL_COLUMNS)[ChatControlName];
 

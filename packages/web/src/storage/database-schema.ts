@@ -130,6 +130,12 @@ export interface ConversationsTable {
   frequency_penalty: Generated<number | null>;
   /** Its Chat controls' presence_penalty (0027-repetition-controls); null: the model's own. */
   presence_penalty: Generated<number | null>;
+  /** Its Chat controls' top_k (0029-sampler-controls); null: the model's own. */
+  top_k: Generated<number | null>;
+  /** Its Chat controls' min_p (0029-sampler-controls); null: the model's own. */
+  min_p: Generated<number | null>;
+  /** Its Chat controls' repeat_penalty (0029-sampler-controls); null: the model's own. */
+  repeat_penalty: Generated<number | null>;
 }
 
 /** A saved model preset a team shares (0025-assistants). */

@@ -468,9 +468,10 @@ async function expectAssistants(db: Kysely<Database>): Promise<void> {
 }
 
 /**
- * After 0026-chat-controls and 0027-repetition-controls: the conversations from before keep the
- * model's own parameters (null); a conversation's controls are stored and read back exactly (0.9 is
- * not 0.899999976, -1.5 not -1.50000001), each cleared alone.
+ * After 0026-chat-controls, 0027-repetition-controls and 0029-sampler-controls: the conversations
+ * from before keep the model's own parameters (null); a conversation's controls are stored and read
+ * back exactly (0.9 is not 0.899999976, -1.5 not -1.50000001, 0.05 not 0.0500000007), each cleared
+ * alone.
  */
 async function expectChatControls(db: Kysely<Database>): Promise<void> {
   const conversations = new ConversationStore(db);
@@ -489,6 +490,9 @@ async function expectChatControls(db: Kysely<Database>): Promise<void> {
       seed: null,
       frequencyPenalty: null,
       presencePenalty: null,
+      topK: null,
+      minP: null,
+      repeatPenalty: null,
     });
   const controls = {
     temperature: 0,
@@ -497,6 +501,9 @@ async function expectChatControls(db: Kysely<Database>): Promise<void> {
     seed: 2_147_483_647,
     frequencyPenalty: 0.3,
     presencePenalty: -1.5,
+    topK: 1000,
+    minP: 0.05,
+    repeatPenalty: 1.1,
   };
   const tuned = await conversations.create("usr_wang", { model: "tiny-story", controls });
   expect(await conversations.get("usr_wang", tuned.id)).toMatchObject(controls);
@@ -506,6 +513,12 @@ async function expectChatControls(db: Kysely<Database>): Promise<void> {
   expect(await conversations.get("usr_wang", tuned.id)).toMatchObject({
     frequencyPenalty: null,
     presencePenalty: -1.5,
+  });
+  await conversations.update("usr_wang", tuned.id, { controls: { minP: null } });
+  expect(await conversations.get("usr_wang", tuned.id)).toMatchObject({
+    topK: 1000,
+    minP: null,
+    repeatPenalty: 1.1,
   });
 }
 
@@ -526,7 +539,7 @@ function backups(): string[] {
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 28;
+const LATEST_STEP = 29;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {

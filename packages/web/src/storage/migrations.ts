@@ -655,6 +655,18 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
         await db.schema.alterTable("sessions").addColumn("id_token", "text").execute();
       },
     },
+    "0029-sampler-controls": {
+      // Chat controls for llama.cpp's (and Ollama's) samplers: top_k, min_p and the multiplicative
+      // repeat_penalty, each null for the model's own. Every conversation from before keeps the
+      // model's own (null), as it had. Floats as 0027's: PostgreSQL's real would read 0.05 back as
+      // 0.0500000007.
+      async up(db: Kysely<unknown>) {
+        const float = dialect === "postgres" ? "double precision" : "real";
+        await db.schema.alterTable("conversations").addColumn("top_k", "integer").execute();
+        await db.schema.alterTable("conversations").addColumn("min_p", float).execute();
+        await db.schema.alterTable("conversations").addColumn("repeat_penalty", float).execute();
+      },
+    },
   };
 }
 

@@ -50,6 +50,9 @@ export interface FakeModelService {
     seed?: number;
     frequency_penalty?: number;
     presence_penalty?: number;
+    top_k?: number;
+    min_p?: number;
+    repeat_penalty?: number;
   }>;
   /** The text completion and embedding requests it was sent. */
   completions: Array<{ model: string; prompt: string | string[]; stream?: boolean }>;
