@@ -865,6 +865,14 @@ describe("knowledge routes", () => {
         expect((chinese.json() as Records).records).toEqual([
           expect.objectContaining({ content: "员工每年享有十五天带薪年假。", title: "员工守则.txt" }),
         ]);
+        // An endpoint given with a slash at its end (…/v1/) has Dify call /v1//retrieval: the same.
+        const afterSlash = await web.app.inject({
+          method: "POST",
+          url: "/v1//retrieval",
+          headers: bearer(readerKey),
+          payload: request("vacation days for every employee"),
+        });
+        expect([afterSlash.statusCode, afterSlash.json()]).toEqual([200, english.json()]);
         // A PDF passage names its page, and its file's link opens that page.
         const pdf = await retrieve(bearer(readerKey), request("parking permits"));
         expect((pdf.json() as Records).records[0]!.metadata).toEqual({

@@ -19,6 +19,11 @@ import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
  * for a knowledge base's passages.
  */
 export const EXTERNAL_KNOWLEDGE_PATH = "/v1/retrieval";
+/**
+ * Dify calls its endpoint with `/retrieval` added: an endpoint given with a slash at its end
+ * (`http://HOST:8080/v1/`, as a base URL is often copied) calls this, served the same.
+ */
+const EXTERNAL_KNOWLEDGE_PATH_AFTER_SLASH = "/v1//retrieval";
 
 /** Dify's error codes: its spec's Authorization header format, authorization, and unknown knowledge. */
 const DIFY_INVALID_AUTHORIZATION_HEADER = 1001;
@@ -144,7 +149,8 @@ async function passagesOf(knowledge: KnowledgeClient, id: string, request: Query
 
 /** Whether a request is for Dify's External Knowledge API, whose errors are in Dify's shape. */
 export function isExternalKnowledgeRequest(url: string): boolean {
-  return url.split("?")[0] === EXTERNAL_KNOWLEDGE_PATH;
+  const path = url.split("?")[0];
+  return path === EXTERNAL_KNOWLEDGE_PATH || path === EXTERNAL_KNOWLEDGE_PATH_AFTER_SLASH;
 }
 
 /**
@@ -192,23 +198,21 @@ export function registerExternalKnowledgeApi(
   app: FastifyInstance,
   deps: { knowledge: KnowledgeClient; knowledgeAccess: KnowledgeAccess },
 ) {
-  app.post(
-    EXTERNAL_KNOWLEDGE_PATH,
-    { config: { access: "user" }, errorHandler: refusedAsDify },
-    async (request) => {
-      const body = retrievalRequest.parse(request.body);
-      const query = queryText(body.query, MAX_QUERY_CHARS);
-      if (!query) throw new HearthError("INVALID_REQUEST", "query: the question is empty");
-      const filters = queryFilters(body.metadata_condition);
-      await deps.knowledgeAccess.assert(currentUser(request), body.knowledge_id, "read");
-      const { top_k: topK, score_threshold: threshold } = body.retrieval_setting;
-      const passages = await passagesOf(deps.knowledge, body.knowledge_id, {
-        query,
-        topK: Math.min(topK, RETRIEVAL_TEST_TOP_K.max),
-        ...(filters ? { filters } : {}),
-        minRelevance: threshold,
-      });
-      return { records: passages.map(difyRecord) };
-    },
-  );
+  const retrieve = async (request: FastifyRequest) => {
+    const body = retrievalRequest.parse(request.body);
+    const query = queryText(body.query, MAX_QUERY_CHARS);
+    if (!query) throw new HearthError("INVALID_REQUEST", "query: the question is empty");
+    const filters = queryFilters(body.metadata_condition);
+    await deps.knowledgeAccess.assert(currentUser(request), body.knowledge_id, "read");
+    const { top_k: topK, score_threshold: threshold } = body.retrieval_setting;
+    const passages = await passagesOf(deps.knowledge, body.knowledge_id, {
+      query,
+      topK: Math.min(topK, RETRIEVAL_TEST_TOP_K.max),
+      ...(filters ? { filters } : {}),
+      minRelevance: threshold,
+    });
+    return { records: passages.map(difyRecord) };
+  };
+  for (const path of [EXTERNAL_KNOWLEDGE_PATH, EXTERNAL_KNOWLEDGE_PATH_AFTER_SLASH])
+    app.post(path, { config: { access: "user" }, errorHandler: refusedAsDify }, retrieve);
 }
