@@ -9,6 +9,7 @@ export * from "./model-name.js";
 export * from "./model-ollama.js";
 export * from "./model-openai.js";
 export * from "./model-registry.js";
+export * from "./model-rerank.js";
 export * from "./prompt-command.js";
 export * from "./retrieval-test.js";
 export * from "./retry-after.js";
