@@ -33,6 +33,15 @@ export interface TinyGgufOptions {
    * `{ "llama.block_count": 4000 }`: a file that parses but that llama.cpp must never be given.
    */
   overrideMetadata?: Record<string, number>;
+  /**
+   * Write a cross-encoder reranker instead, shaped as llama.cpp converts Qwen3-Reranker: the
+   * `qwen3` architecture (llama's block plus per-head query and key RMS norms), `qwen3.pooling_type`
+   * 4 (rank) and a classification head `cls.output.weight` of two labels ("yes", "no"). llama.cpp
+   * reads a qwen3 reranker's score at the last token, through a softmax over the two labels, and
+   * node-llama-cpp's ranking context ranks with it (its `supportsRanking` wants that head and an EOS
+   * token). Its keys are `qwen3.*`, so `overrideMetadata` names those.
+   */
+  reranker?: boolean;
 }
 
 // --- Hyperparameters -------------------------------------------------------------------------------
@@ -48,6 +57,10 @@ const N_HEAD_KV = 2;
 const HEAD_DIM = N_EMBD / N_HEAD;
 const RMS_EPS = 1e-5;
 const ALIGNMENT = 32;
+/** The reranker's classification labels, as llama.cpp's converter writes Qwen3-Reranker's. */
+const RERANK_LABELS = ["yes", "no"];
+/** llama_pooling_type LLAMA_POOLING_TYPE_RANK. */
+const POOLING_TYPE_RANK = 4;
 
 // --- Vocabulary ------------------------------------------------------------------------------------
 // SentencePiece marks a word-initial space with U+2581 "▁"; llama.cpp's SPM tokenizer prepends one to
@@ -185,6 +198,30 @@ function buildTensors(vocab: Piece[], seed: number): Tensor[] {
   return tensors;
 }
 
+/**
+ * What the reranker adds to the llama tensors: qwen3's query and key norms (gains of 1) and the
+ * classification head, drawn from their own generator so that the llama tensors stay as they are.
+ * With causal attention only the last token sees the whole query and document, which is where
+ * llama.cpp pools a qwen3 reranker; the head's rows are far apart enough that the small differences
+ * attention makes there move the score visibly. Two labels, not one: llama.cpp takes the softmax of
+ * a qwen3 reranker's labels, which for a single label is always 1.
+ */
+function rerankerTensors(seed: number): Tensor[] {
+  const rand = seededRandom(seed + 0x5eed);
+  const head = new Float32Array(N_EMBD * RERANK_LABELS.length);
+  for (let i = 0; i < head.length; i++) head[i] = (rand() * 2 - 1) * 4;
+  const ones = (name: string): Tensor => ({
+    name,
+    dims: [HEAD_DIM],
+    data: new Float32Array(HEAD_DIM).fill(1),
+  });
+  const tensors: Tensor[] = [];
+  for (let l = 0; l < N_LAYER; l++)
+    tensors.push(ones(`blk.${l}.attn_q_norm.weight`), ones(`blk.${l}.attn_k_norm.weight`));
+  tensors.push({ name: "cls.output.weight", dims: [N_EMBD, RERANK_LABELS.length], data: head });
+  return tensors;
+}
+
 // --- GGUF serialisation ----------------------------------------------------------------------------
 
 // gguf_type: the type tag written before every metadata value (and inside arrays, per element type).
@@ -315,23 +352,25 @@ function writeMeta(w: ByteWriter, key: string, meta: MetaValue): void {
 /** The bytes of the tiny model. Pure and deterministic: the same options give the same bytes. */
 export function tinyGgufBytes(options: TinyGgufOptions = {}): Uint8Array {
   const vocab = buildVocab();
-  const tensors = buildTensors(vocab, options.seed ?? 1);
+  const seed = options.seed ?? 1;
+  const tensors = [...buildTensors(vocab, seed), ...(options.reranker ? rerankerTensors(seed) : [])];
+  const arch = options.reranker ? "qwen3" : "llama";
 
-  // Keys as llama.cpp reads them for the llama architecture ("<arch>.<key>") and the SPM tokenizer.
+  // Keys as llama.cpp reads them for the architecture ("<arch>.<key>") and the SPM tokenizer.
   const metadata: [string, MetaValue][] = [
-    ["general.architecture", { type: "string", value: "llama" }],
+    ["general.architecture", { type: "string", value: arch }],
     ["general.name", { type: "string", value: "hearth-tiny" }],
     // 32 is the default, written anyway so readers need not assume it.
     ["general.alignment", { type: "u32", value: ALIGNMENT }],
-    ["llama.context_length", { type: "u32", value: options.contextLength ?? CONTEXT_LENGTH }],
-    ["llama.embedding_length", { type: "u32", value: N_EMBD }],
-    ["llama.block_count", { type: "u32", value: N_LAYER }],
-    ["llama.feed_forward_length", { type: "u32", value: N_FF }],
-    ["llama.attention.head_count", { type: "u32", value: N_HEAD }],
-    ["llama.attention.head_count_kv", { type: "u32", value: N_HEAD_KV }],
-    ["llama.attention.layer_norm_rms_epsilon", { type: "f32", value: RMS_EPS }],
-    ["llama.rope.dimension_count", { type: "u32", value: HEAD_DIM }],
-    ["llama.vocab_size", { type: "u32", value: vocab.length }],
+    [`${arch}.context_length`, { type: "u32", value: options.contextLength ?? CONTEXT_LENGTH }],
+    [`${arch}.embedding_length`, { type: "u32", value: N_EMBD }],
+    [`${arch}.block_count`, { type: "u32", value: N_LAYER }],
+    [`${arch}.feed_forward_length`, { type: "u32", value: N_FF }],
+    [`${arch}.attention.head_count`, { type: "u32", value: N_HEAD }],
+    [`${arch}.attention.head_count_kv`, { type: "u32", value: N_HEAD_KV }],
+    [`${arch}.attention.layer_norm_rms_epsilon`, { type: "f32", value: RMS_EPS }],
+    [`${arch}.rope.dimension_count`, { type: "u32", value: HEAD_DIM }],
+    [`${arch}.vocab_size`, { type: "u32", value: vocab.length }],
     ["tokenizer.ggml.model", { type: "string", value: "llama" }],
     ["tokenizer.ggml.tokens", { type: "string[]", value: vocab.map((p) => p.text) }],
     ["tokenizer.ggml.scores", { type: "f32[]", value: vocab.map((p) => p.score) }],
@@ -342,6 +381,11 @@ export function tinyGgufBytes(options: TinyGgufOptions = {}): Uint8Array {
     ["tokenizer.ggml.add_bos_token", { type: "bool", value: true }],
     ["tokenizer.ggml.add_eos_token", { type: "bool", value: false }],
   ];
+  if (options.reranker)
+    metadata.push(
+      [`${arch}.pooling_type`, { type: "u32", value: POOLING_TYPE_RANK }],
+      [`${arch}.classifier.output_labels`, { type: "string[]", value: RERANK_LABELS }],
+    );
   for (const [key, value] of Object.entries(options.overrideMetadata ?? {})) {
     const at = metadata.findIndex(([name]) => name === key);
     if (at >= 0) metadata[at] = [key, { type: "u32", value }];
