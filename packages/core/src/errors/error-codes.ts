@@ -63,6 +63,11 @@ export const ERROR_CODES = {
     status: 400,
     summary: "An input to embed is empty: it has no embedding. The message names which input.",
   },
+  MODEL_CANNOT_RERANK: {
+    status: 400,
+    summary:
+      "A rerank was asked of a model that is not a reranker (a GGUF without a classification head), or of a runtime with no rerank API (Ollama).",
+  },
   TOKEN_INPUT_NOT_SUPPORTED: {
     status: 400,
     summary: "The input or prompt was sent as token ids rather than text; Hearth's models read text.",
