@@ -140,6 +140,12 @@ export interface ModelDescription {
    * completes (which may be asked for embeddings all the same).
    */
   embedsOnly?: boolean;
+  /**
+   * A reranking model (a cross-encoder: a GGUF with the classification head llama.cpp ranks with,
+   * `cls.output.weight` or `cls.weight`): it scores documents against a query (`rerank`), and is
+   * neither one to chat with nor one to embed with.
+   */
+  reranksOnly?: boolean;
 }
 
 export interface EmbedCall {
@@ -149,6 +155,19 @@ export interface EmbedCall {
   keepAliveSeconds?: number;
   /** Cut an input longer than the embedding context to fit (Ollama's `truncate`), instead of refusing it. */
   truncate?: boolean;
+}
+
+export interface RerankCall {
+  modelId: string;
+  query: string;
+  documents: string[];
+  signal?: AbortSignal;
+}
+
+export interface RerankResult {
+  /** Each document's relevance to the query, from 0 to 1 (higher is more relevant), in the call's order. */
+  scores: number[];
+  promptTokens: number;
 }
 
 export interface ModelRuntime {
@@ -183,6 +202,11 @@ export interface ModelRuntime {
    */
   doStream(call: ModelCall): AsyncIterable<StreamPart>;
   embed?(call: EmbedCall): Promise<{ embeddings: number[][]; promptTokens: number }>;
+  /**
+   * Scores each document against the query with a reranking model (a cross-encoder). A model or
+   * runtime that cannot rerank refuses with MODEL_CANNOT_RERANK, saying why.
+   */
+  rerank(call: RerankCall): Promise<RerankResult>;
   /**
    * Keeps a loaded model for `seconds` from now, as a call would (a cached answer's `keep_alive`);
    * 0 unloads it. A model not loaded stays unloaded.

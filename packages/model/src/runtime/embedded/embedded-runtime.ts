@@ -18,8 +18,10 @@ import {
 } from "node-llama-cpp";
 import { checkGgufFile, type GgufCheck } from "../../discovery/gguf-validation.js";
 import type { SkippedModelFile } from "../../discovery/model-name.js";
+import { hasRerankerHead } from "../../discovery/reranker-head.js";
 import { listModelFiles } from "../../discovery/scan-models-dir.js";
 import { AsyncQueue } from "../async-queue.js";
+import { cannotRerank } from "../cannot-rerank.js";
 import {
   type ChatMessage,
   collectStream,
@@ -29,6 +31,8 @@ import {
   type ModelCall,
   type ModelDescription,
   type ModelRuntime,
+  type RerankCall,
+  type RerankResult,
   type StreamPart,
   type ToolCall,
 } from "../language-model.js";
@@ -391,7 +395,12 @@ export class EmbeddedRuntime implements ModelRuntime {
             (entry.check.info.architectureMetadata as { context_length?: number }).context_length ?? 0,
           ) || undefined,
         hasChatTemplate: this.chatTemplate(id) !== undefined,
-        ...("pooling_type" in (entry.check.info.architectureMetadata as object) ? { embedsOnly: true } : {}),
+        // A reranker names a pooling type (rank) too: its head is what tells it apart.
+        ...(hasRerankerHead(entry.check.info)
+          ? { reranksOnly: true }
+          : "pooling_type" in (entry.check.info.architectureMetadata as object)
+            ? { embedsOnly: true }
+            : {}),
       };
     }
   }
@@ -895,6 +904,50 @@ export class EmbeddedRuntime implements ModelRuntime {
       return { embeddings, promptTokens };
     } finally {
       loaded.release(sequence, call.keepAliveSeconds ?? this.#options.keepAliveSeconds);
+    }
+  }
+
+  async rerank(call: RerankCall): Promise<RerankResult> {
+    // Refused from the file, before a chat model is loaded only to be turned away.
+    const entry = await this.#entry(call.modelId);
+    if (!hasRerankerHead(entry.check.info!))
+      throw cannotRerank(
+        call.modelId,
+        "its GGUF has no classification head (cls.output.weight or cls.weight) to score documents with",
+      );
+    const loaded = call.signal
+      ? await untilAborted(this.#load(call.modelId), call.signal)
+      : await this.#load(call.modelId);
+    if (!loaded) throw new HearthError("INVALID_REQUEST", "the request was cancelled");
+    const sequence = await loaded.acquire();
+    try {
+      const context = await loaded.rankingContext().catch((error: unknown) => {
+        // node-llama-cpp's own refusals (an encoder-decoder model, a vocabulary with neither EOS nor
+        // SEP and no rerank template): "Computing rankings is not supported for ...".
+        const message = error instanceof Error ? error.message : String(error);
+        if (/rankings is not supported|template is invalid/i.test(message))
+          throw cannotRerank(call.modelId, message);
+        throw error;
+      });
+      const frame = context.calculateInputLength(call.query, "");
+      if (frame >= context.contextSize - 1)
+        throw new HearthError(
+          "CONTEXT_OVERFLOW",
+          `the query has ${frame} tokens with the tokens around it, and leaves no room for a document in the ranking context (${context.contextSize})`,
+        );
+      const scores: number[] = [];
+      let promptTokens = 0;
+      for (const document of call.documents) {
+        if (call.signal?.aborted) throw new HearthError("INVALID_REQUEST", "the request was cancelled");
+        promptTokens += context.calculateInputLength(call.query, document);
+        // A document too long to score beside the query is scored in pieces that fit (each
+        // overlapping the one before by half), and its best piece's score is its own
+        // (node-llama-cpp's "maxChunk"): cutting it instead would lose what its end says.
+        scores.push(await context.rank(call.query, document, { onOverflow: "maxChunk" }));
+      }
+      return { scores, promptTokens };
+    } finally {
+      loaded.release(sequence, this.#options.keepAliveSeconds);
     }
   }
 

@@ -5,7 +5,14 @@ import {
   type LlamaContextSequence,
   type LlamaEmbeddingContext,
   type LlamaModel,
+  type LlamaRankingContext,
 } from "node-llama-cpp";
+
+/**
+ * The most tokens a query and a document are scored in at once: a passage as knowledge bases cut
+ * them, with its query, fits many times over; a longer document is scored in pieces (see rerank).
+ */
+export const RANKING_CONTEXT_MAX = 2048;
 
 /**
  * A model in memory: its context with one sequence per parallel slot, handed out one request at a
@@ -19,6 +26,7 @@ export class LoadedModel {
   #idleWaiters: Array<() => void> = [];
   #timer: NodeJS.Timeout | undefined;
   #embedding: Promise<LlamaEmbeddingContext> | undefined;
+  #ranking: Promise<LlamaRankingContext> | undefined;
   readonly #chats = new Map<LlamaContextSequence, LlamaChat>();
   /** The chat template node-llama-cpp resolved for this model on first use. */
   #chatWrapper: ChatWrapper | undefined;
@@ -123,6 +131,19 @@ export class LoadedModel {
     return this.#embedding;
   }
 
+  /**
+   * The context a reranker scores documents in, made on first use and kept with the model. Its
+   * threads are the runtime's, as every context's: node-llama-cpp's default (6) over-subscribes a
+   * small machine and makes ranking hundreds of times slower on two cores.
+   */
+  rankingContext(): Promise<LlamaRankingContext> {
+    this.#ranking ??= this.model.createRankingContext({
+      threads: this.threads,
+      contextSize: Math.min(this.contextSize, RANKING_CONTEXT_MAX),
+    });
+    return this.#ranking;
+  }
+
   #cancelTimer(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -131,6 +152,7 @@ export class LoadedModel {
   async dispose(): Promise<void> {
     this.#cancelTimer();
     if (this.#embedding) await (await this.#embedding.catch(() => undefined))?.dispose();
+    if (this.#ranking) await (await this.#ranking.catch(() => undefined))?.dispose();
     await this.context.dispose();
     await this.model.dispose();
   }

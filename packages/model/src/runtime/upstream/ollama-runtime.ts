@@ -6,6 +6,7 @@ import {
 } from "@hearth/contracts";
 import { HearthError, redactSecrets, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
+import { cannotRerank } from "../cannot-rerank.js";
 import {
   type CallSettings,
   collectStream,
@@ -15,6 +16,8 @@ import {
   type ModelCall,
   type ModelDescription,
   type ModelRuntime,
+  type RerankCall,
+  type RerankResult,
   type StreamPart,
 } from "../language-model.js";
 import { callUpstream, readJson, readLines, sentSecrets } from "./http-call.js";
@@ -224,6 +227,14 @@ export class OllamaRuntime implements ModelRuntime {
       this.#secrets,
     );
     return { embeddings: parsed.embeddings, promptTokens: parsed.prompt_eval_count ?? 0 };
+  }
+
+  /** Ollama has no rerank API: its models are refused rather than scored some other way. */
+  async rerank(call: RerankCall): Promise<RerankResult> {
+    throw cannotRerank(
+      call.modelId,
+      "it is served by Ollama, which has no rerank API; put the reranker's GGUF in the models dir, or serve it from an OpenAI-compatible server (vLLM, llama.cpp's server with --reranking)",
+    );
   }
 
   async close(): Promise<void> {}

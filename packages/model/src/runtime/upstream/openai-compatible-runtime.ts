@@ -1,6 +1,7 @@
 import { type OpenAiChatChunk, openAiChatChunkSchema, openAiModelListSchema } from "@hearth/contracts";
-import { redactSecrets, UpstreamCallError } from "@hearth/core";
+import { redactSecrets, UpstreamCallError, withoutUrlSecrets } from "@hearth/core";
 import { z } from "zod";
+import { cannotRerank } from "../cannot-rerank.js";
 import {
   type ChatMessage,
   collectStream,
@@ -10,6 +11,8 @@ import {
   type ModelCall,
   type ModelDescription,
   type ModelRuntime,
+  type RerankCall,
+  type RerankResult,
   type StreamPart,
 } from "../language-model.js";
 import { callUpstream, readJson, readServerSentEvents, sentSecrets } from "./http-call.js";
@@ -209,8 +212,69 @@ export class OpenAiCompatibleRuntime implements ModelRuntime {
     };
   }
 
+  /**
+   * Forwards to the upstream's `/v1/rerank` (llama.cpp's server, vLLM, Xinference), asking for every
+   * document's score: the service sorts and cuts them itself, whatever `top_n` the upstream honours.
+   */
+  async rerank(call: RerankCall): Promise<RerankResult> {
+    const url = `${this.#baseUrl}/rerank`;
+    let response: Response;
+    try {
+      response = await callUpstream({
+        url,
+        body: { model: call.modelId, query: call.query, documents: call.documents },
+        headers: this.#headers,
+        credentialsSetting: this.#credentialsSetting,
+        signal: call.signal,
+      });
+    } catch (error) {
+      // vLLM serves /v1/rerank only for a model that reranks (404 for the rest); llama.cpp's server
+      // answers 501 unless started with --reranking.
+      if (
+        error instanceof UpstreamCallError &&
+        (error.upstreamStatus === 404 || error.upstreamStatus === 501)
+      )
+        throw cannotRerank(
+          `${this.#options.name}/${call.modelId}`,
+          `upstream "${this.#options.name}" does not rerank with it (${error.message})`,
+        );
+      throw error;
+    }
+    const parsed = await readJson(response, upstreamRerankSchema, url, this.#secrets);
+    const raw: Array<number | undefined> = call.documents.map(() => undefined);
+    for (const result of parsed.results) {
+      if (result.index < call.documents.length) raw[result.index] = result.relevance_score;
+    }
+    const missing = raw.indexOf(undefined);
+    if (missing >= 0)
+      throw new UpstreamCallError({
+        url: withoutUrlSecrets(url),
+        status: 502,
+        message: `upstream "${this.#options.name}" answered the rerank with no score for document ${missing} of ${call.documents.length}`,
+      });
+    const scores = raw as number[];
+    // llama.cpp's server answers the classification head's raw output, a logit for bge-reranker
+    // (vLLM and node-llama-cpp answer its sigmoid): an answer with a score outside 0..1 is of logits,
+    // mapped through the same sigmoid so that every runtime's scores read alike (the order stays).
+    const logits = scores.some((score) => score < 0 || score > 1);
+    return {
+      scores: logits ? scores.map((logit) => 1 / (1 + Math.exp(-logit))) : scores,
+      promptTokens: parsed.usage?.prompt_tokens ?? parsed.usage?.total_tokens ?? 0,
+    };
+  }
+
   async close(): Promise<void> {}
 }
+
+/**
+ * A rerank answer as llama.cpp's server, vLLM and Xinference give it: results of `index` and
+ * `relevance_score` (in any order, with or without the document), usage with `prompt_tokens` or
+ * only `total_tokens` (vLLM), or none.
+ */
+const upstreamRerankSchema = z.looseObject({
+  results: z.array(z.looseObject({ index: z.number().int().min(0), relevance_score: z.number() })),
+  usage: z.looseObject({ prompt_tokens: z.number().nullish(), total_tokens: z.number().nullish() }).nullish(),
+});
 
 function parseChunk(data: string, url: string, secrets: string[]): OpenAiChatChunk & { error?: unknown } {
   let value: unknown;
