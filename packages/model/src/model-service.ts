@@ -10,10 +10,12 @@ import {
 } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { formatModelError } from "./http/format-error.js";
+import { modelCapability } from "./http/model-capability.js";
 import { ollamaModelDetails, registerOllamaRoutes } from "./http/ollama-routes.js";
 import { registerOpenAiRoutes } from "./http/openai-routes.js";
 import { registerOriginPolicy } from "./http/origin-policy.js";
 import { registerRegistryRoutes } from "./http/registry-routes.js";
+import { registerRerankRoutes } from "./http/rerank-routes.js";
 import type { ModelServiceContext } from "./http/service-context.js";
 import { ModelRegistry } from "./registry/model-registry.js";
 import { templateOffersTools, templateThinks } from "./runtime/embedded/chat-template.js";
@@ -157,6 +159,7 @@ export async function createModelService(
   };
   registerOllamaRoutes(app, context);
   registerOpenAiRoutes(app, context);
+  registerRerankRoutes(app, context);
   registerRegistryRoutes(app, context);
 
   let closed = false;
@@ -187,11 +190,13 @@ async function describeModel(
     model.runtime instanceof EmbeddedRuntime ? model.runtime.ggufMetadata(model.modelId) : undefined;
   const template = gguf?.template;
   const preset = findPreset(model.name, presets);
-  // As Ollama lists them: an embedding model embeds; the rest complete (and may be asked for
-  // embeddings all the same).
-  const capabilities = [description.embedsOnly ? "embedding" : "completion"];
-  if (templateOffersTools(template)) capabilities.push("tools");
-  if (preset?.impliedThinkOpen || templateThinks(template)) capabilities.push("thinking");
+  const capabilities: string[] = [modelCapability(description)];
+  // A reranker scores documents: whatever its chat template says (Qwen3-Reranker's thinks), it does
+  // not chat, so it neither calls tools nor thinks.
+  if (capabilities[0] !== "rerank") {
+    if (templateOffersTools(template)) capabilities.push("tools");
+    if (preset?.impliedThinkOpen || templateThinks(template)) capabilities.push("thinking");
+  }
   return {
     modelfile: "",
     parameters: [

@@ -11,6 +11,7 @@ import { HearthError, openAiErrorBody, refuseMediaParts, refuseTokenIds } from "
 import type { FastifyInstance } from "fastify";
 import type { CallSettings, ChatMessage, FinishReason, OutputFormat } from "../runtime/language-model.js";
 import { refuseEmptyInputs } from "./embedding-input.js";
+import { modelCapability } from "./model-capability.js";
 import { collectAnswer, inferenceRequestContext, requestSignal, streamAnswer } from "./request-context.js";
 import type { ModelServiceContext } from "./service-context.js";
 import { unitLength } from "./unit-length.js";
@@ -160,8 +161,8 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
   const { inference, catalog, shutdownSignal } = service;
 
   // Each model with, beside OpenAI's fields, what it does as Ollama's /api/show says it
-  // (`capabilities`: "embedding" or "completion"), so that a client offers embedding models for
-  // search and the rest for chat without asking each one.
+  // (`capabilities`: "embedding", "completion" or "rerank"), so that a client offers embedding models
+  // for search, rerankers for reranking and the rest for chat without asking each one.
   app.get("/v1/models", async () => {
     const models = await catalog.list();
     return {
@@ -171,7 +172,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
         object: "model",
         created: Math.floor((description.modifiedAt?.getTime() ?? 0) / 1000),
         owned_by: runtime.provider === "embedded" ? "hearth" : runtime.provider,
-        capabilities: [description.embedsOnly ? "embedding" : "completion"],
+        capabilities: [modelCapability(description)],
       })),
     };
   });

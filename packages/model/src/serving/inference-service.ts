@@ -24,6 +24,25 @@ export interface InferenceRequest {
   onQueued?: (position: number, cache: "miss" | "off", model: string) => void;
 }
 
+/** A rerank: documents scored against a query by a reranking model. */
+export interface RerankRequest {
+  model: string;
+  query: string;
+  documents: string[];
+  /** How many of the best to answer; all when absent. */
+  topN?: number;
+  /** Who asks, for queue fairness (as InferenceRequest's). */
+  user: string;
+  signal: AbortSignal;
+}
+
+export interface RerankAnswer {
+  model: CatalogModel;
+  /** Best first (ties in the documents' order), at most `topN`; `index` is the document's place in the request. */
+  results: Array<{ index: number; relevanceScore: number }>;
+  promptTokens: number;
+}
+
 export interface StartedInference {
   model: CatalogModel;
   cache: "hit" | "miss" | "off";
@@ -185,6 +204,37 @@ export class InferenceService {
       loadMs: !first.done && first.value.type === "stream-start" ? (first.value.loadMs ?? 0) : 0,
       parts: parts(),
     };
+  }
+
+  /**
+   * Scores documents against a query with a reranking model: model work, so it waits its turn in
+   * the model's admission queue as a chat does, and is timed and counted alike.
+   */
+  async rerank(request: RerankRequest): Promise<RerankAnswer> {
+    const { catalog, queue, metrics } = this.options;
+    const model = await catalog.resolve(request.model);
+    const admission = await queue.acquire(model.name, request.user, {
+      signal: request.signal,
+      concurrency: this.options.concurrency ?? model.runtime.defaultConcurrency,
+    });
+    metrics.queueWait.observe({ model: model.name }, admission.waitedMs / 1000);
+    const admitted = performance.now();
+    try {
+      const { scores, promptTokens } = await model.runtime.rerank({
+        modelId: model.modelId,
+        query: request.query,
+        documents: request.documents,
+        signal: request.signal,
+      });
+      metrics.total.observe({ model: model.name }, (performance.now() - admitted) / 1000);
+      metrics.tokens.inc({ model: model.name, kind: "prompt" }, promptTokens);
+      const results = scores
+        .map((relevanceScore, index) => ({ index, relevanceScore }))
+        .sort((a, b) => b.relevanceScore - a.relevanceScore || a.index - b.index);
+      return { model, results: results.slice(0, request.topN ?? results.length), promptTokens };
+    } finally {
+      admission.release();
+    }
   }
 }
 
