@@ -80,6 +80,7 @@ export async function run(): Promise<void> {
     chunking: { maxTokens: 512, overlapTokens: 64 },
     watchFolder: null,
     minRelevance: 0,
+    rerankModel: null,
     documentCount: 0,
     createdAt: "",
     updatedAt: "",

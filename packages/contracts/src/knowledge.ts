@@ -27,6 +27,13 @@ export const knowledgeBaseSchema = z.object({
    * a query sets its own (minRelevanceSchema). Absent from a service before this field: 0.
    */
   minRelevance: minRelevanceSchema.default(0),
+  /**
+   * The model (a cross-encoder such as bge-reranker-v2-m3, on the model service's /v1/rerank) that
+   * reorders the passages a query retrieves before the cut at topK, its score becoming their
+   * relevance; null: none. Read at query time: changing it re-indexes nothing. Absent from a
+   * service before this field: null.
+   */
+  rerankModel: z.string().nullable().default(null),
   documentCount: z.number().int(),
   /**
    * Indexed documents whose index was built under other settings (embedding model, chunking) or an
@@ -52,6 +59,8 @@ export const createKnowledgeBaseRequestSchema = z.strictObject({
   watchFolder: z.string().min(1).max(4096).optional(),
   /** 0 (the default): no result is held back for want of relevance (minRelevanceSchema). */
   minRelevance: minRelevanceSchema.optional(),
+  /** null (the default): queries answer in retrieval order. */
+  rerankModel: z.string().min(1).max(300).nullable().optional(),
   /**
    * Who the base belongs to: an opaque id the caller chooses (the web service sends its user id).
    * Names are unique per owner, compared case-insensitively; bases created without one share
@@ -223,6 +232,11 @@ export const queryRequestSchema = z.strictObject({
    * is held to its own knowledge base's minRelevance.
    */
   minRelevance: minRelevanceSchema.optional(),
+  /**
+   * false: answers in retrieval order even from bases with a rerank model (to compare the two);
+   * absent or true: each base's rerank model reranks its passages.
+   */
+  rerank: z.boolean().optional(),
 });
 export type QueryRequest = z.input<typeof queryRequestSchema>;
 
@@ -250,18 +264,27 @@ export type QueryResult = z.infer<typeof queryResultSchema>;
 /**
  * Something that limited a query's answer without failing it: in mode "hybrid", a knowledge base
  * whose query could not be embedded (code EMBEDDING_FAILED), or, with "hybrid" asked for by name,
- * one that has no embedding model (code EMBEDDING_MODEL_REQUIRED), was searched on full text only.
+ * one that has no embedding model (code EMBEDDING_MODEL_REQUIRED), was searched on full text only;
+ * a base whose passages its rerank model could not rerank (code RERANK_FAILED) answered them in
+ * retrieval order.
  */
 export const queryWarningSchema = z.object({
   knowledgeBaseId: z.string(),
   code: z.string(),
   message: z.string(),
+  /** RERANK_FAILED: the rerank `model`, and the model service's `status` and error `code` when it answered. */
+  details: z.record(z.string(), z.unknown()).optional(),
 });
 export type QueryWarning = z.infer<typeof queryWarningSchema>;
 export const queryResponseSchema = z.object({
   results: z.array(queryResultSchema),
   /** Present only when something limited the answer (see queryWarningSchema). */
   warnings: z.array(queryWarningSchema).optional(),
+  /**
+   * Present only when a rerank model ordered some of the results: each model and the knowledge
+   * bases whose passages it reranked (their relevance is its score).
+   */
+  reranked: z.array(z.object({ model: z.string(), knowledgeBaseIds: z.array(z.string()) })).optional(),
 });
 export type QueryResponse = z.infer<typeof queryResponseSchema>;
 

@@ -1,5 +1,6 @@
 import { HearthError, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
+import { upstreamReason } from "./model-service-failure.js";
 
 const embedResponseSchema = z.object({ embeddings: z.array(z.array(z.number())) });
 
@@ -72,14 +73,14 @@ export class EmbeddingClient {
       if (status !== undefined && status >= 400 && status < 500)
         throw new HearthError(
           "EMBEDDING_MODEL_UNUSABLE",
-          `The model "${model}" cannot embed text (the model service answered ${status}${upstreamReason(cause as UpstreamCallError)}): choose an embedding model ${fix}`,
+          `The model "${model}" cannot embed text (the model service answered ${status}${upstreamReason((cause as UpstreamCallError).responseBody)}): choose an embedding model ${fix}`,
           { cause: error },
         );
       // It answered, so it runs: what failed is behind it, and its reason says what to fix.
       if (status !== undefined)
         throw new HearthError(
           "UPSTREAM_ERROR",
-          `Cannot check the embedding model "${model}": the model service answered ${status}${upstreamReason(cause as UpstreamCallError)}; fix that and try again, ${fix}`,
+          `Cannot check the embedding model "${model}": the model service answered ${status}${upstreamReason((cause as UpstreamCallError).responseBody)}; fix that and try again, ${fix}`,
           { cause: error, details: { service: "model" } },
         );
       throw new HearthError(
@@ -173,16 +174,5 @@ export class EmbeddingClient {
       for (let i = 0; i < vector.length; i++) vector[i]! /= norm;
       return vector;
     });
-  }
-}
-
-/** ": <the upstream's error message>" from its JSON body ({error: string | {message}}), or "". */
-function upstreamReason(error: UpstreamCallError): string {
-  try {
-    const body = JSON.parse(error.responseBody ?? "") as { error?: string | { message?: string } };
-    const message = typeof body.error === "string" ? body.error : body.error?.message;
-    return message ? `: ${message.slice(0, 200)}` : "";
-  } catch {
-    return "";
   }
 }

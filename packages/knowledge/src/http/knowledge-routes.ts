@@ -78,6 +78,7 @@ export function registerKnowledgeRoutes(
       chunking,
       watchFolder: body.watchFolder ?? null,
       minRelevance: body.minRelevance ?? 0,
+      rerankModel: body.rerankModel ?? null,
       owner: body.owner ?? null,
     });
     if (created.watchFolder) ingestion.syncFolder(created.id);
@@ -105,6 +106,7 @@ export function registerKnowledgeRoutes(
       ...(body.embeddingModel !== undefined ? { embeddingModel: body.embeddingModel } : {}),
       ...(body.watchFolder !== undefined ? { watchFolder: body.watchFolder } : {}),
       ...(body.minRelevance !== undefined ? { minRelevance: body.minRelevance } : {}),
+      ...(body.rerankModel !== undefined ? { rerankModel: body.rerankModel } : {}),
       chunking,
     });
     // An admin changing how the base is indexed expects its documents to follow: re-index now.
@@ -258,6 +260,7 @@ export function registerKnowledgeRoutes(
       ...(body.filters ? { filters: body.filters } : {}),
       ...(body.mode ? { mode: body.mode } : {}),
       ...(body.minRelevance !== undefined ? { minRelevance: body.minRelevance } : {}),
+      ...(body.rerank !== undefined ? { rerank: body.rerank } : {}),
     });
   });
 
@@ -270,6 +273,7 @@ export function registerKnowledgeRoutes(
       ...(body.filters ? { filters: body.filters } : {}),
       ...(body.mode ? { mode: body.mode } : {}),
       ...(body.minRelevance !== undefined ? { minRelevance: body.minRelevance } : {}),
+      ...(body.rerank !== undefined ? { rerank: body.rerank } : {}),
     });
   });
 }

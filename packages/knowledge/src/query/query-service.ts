@@ -1,6 +1,8 @@
-import type { QueryResult, QueryWarning } from "@hearth/contracts";
-import { HearthError } from "@hearth/core";
+import type { QueryResponse, QueryResult, QueryWarning } from "@hearth/contracts";
+import { HearthError, UpstreamCallError } from "@hearth/core";
 import type { EmbeddingClient } from "../embedding/embedding-client.js";
+import { upstreamErrorCode } from "../embedding/model-service-failure.js";
+import type { RerankClient } from "../embedding/rerank-client.js";
 import type { SearchFilters } from "../index/index-backend.js";
 import { DEFAULT_RRF_K, fuseByRank } from "../retrieval/fusion.js";
 import type { RetrievalMode, RetrievedChunk, Retriever } from "../retrieval/retriever.js";
@@ -18,6 +20,31 @@ export interface QueryInput {
   mode?: RetrievalMode;
   /** The least relevance a result needs; without it, each result is held to its base's minRelevance. */
   minRelevance?: number;
+  /** false: no base's rerank model reranks this query's passages (to compare with them). */
+  rerank?: boolean;
+}
+
+/** The fewest passages a rerank model is given for a query (see rerankCandidates). */
+export const RERANK_MIN_CANDIDATES = 30;
+/** The most passages a rerank model is given for a query, unless topK is higher (see rerankCandidates). */
+export const RERANK_MAX_CANDIDATES = 100;
+
+/**
+ * How many passages a query retrieves for a rerank model to reorder: three times topK, at least
+ * RERANK_MIN_CANDIDATES, so that it can lift a passage retrieval ranked well below the cut; at most
+ * RERANK_MAX_CANDIDATES, as a cross-encoder reads each passage with the query and the query waits
+ * for it; never fewer than topK, which the answer may hold.
+ */
+export function rerankCandidates(topK: number): number {
+  return Math.max(topK, Math.min(RERANK_MAX_CANDIDATES, Math.max(topK * 3, RERANK_MIN_CANDIDATES)));
+}
+
+/** A passage on its way to the answer: retrieved, perhaps reranked. */
+type RankedChunk = Pick<RetrievedChunk, "chunk" | "score" | "relevance" | "exact">;
+/** One retrieval group's answer: the bases searched together, and their passages, best first. */
+interface RetrievedList {
+  knowledgeBaseIds: string[];
+  hits: RetrievedChunk[];
 }
 
 /**
@@ -34,7 +61,9 @@ export const FILTER_METADATA_KEYS = ["source", "contentType", "title", "document
  * switched off for retrieval (`enabled` false: left out by the index's search itself). In mode
  * "hybrid", bases whose query embedding fails are searched on full text alone and named in the
  * answer's warnings (and so are bases with no embedding model when "hybrid" was asked for by name);
- * mode "vector" fails with EMBEDDING_FAILED instead. Results less relevant than the query's
+ * mode "vector" fails with EMBEDDING_FAILED instead. The passages of bases with a rerank model are
+ * reordered by it, its scores their relevance (see #rerank); where it fails, they keep their
+ * retrieval order and the answer warns (RERANK_FAILED). Results less relevant than the query's
  * minRelevance, or their base's, are left out before the cut at topK, so the answer keeps as many
  * of the others as topK allows.
  */
@@ -43,9 +72,10 @@ export class QueryService {
     private readonly store: KnowledgeStore,
     private readonly retriever: Retriever,
     private readonly embeddings: EmbeddingClient,
+    private readonly reranker: RerankClient,
   ) {}
 
-  async query(input: QueryInput): Promise<{ results: QueryResult[]; warnings?: QueryWarning[] }> {
+  async query(input: QueryInput): Promise<QueryResponse> {
     const unknown = Object.keys(input.filters?.metadata ?? {}).filter(
       (key) => !(FILTER_METADATA_KEYS as readonly string[]).includes(key),
     );
@@ -61,11 +91,16 @@ export class QueryService {
     const groups = new Map<string, string[]>();
     const warnings: QueryWarning[] = [];
     // Each base's least relevance, held against the answer's relevance before the cut at topK: by
-    // the retriever where one group answers (its relevance is the answer's), after the merge else.
+    // the retriever where one group answers unreranked (its relevance is the answer's), after the
+    // reranking and merge else.
     const minRelevance = new Map<string, number>();
+    // The rerank model of each base whose passages this query reranks.
+    const rerankModels = new Map<string, string>();
     for (const id of ids) {
       const knowledgeBase = this.store.getKnowledgeBase(id);
       minRelevance.set(id, input.minRelevance ?? knowledgeBase.minRelevance);
+      if (knowledgeBase.rerankModel && input.rerank !== false)
+        rerankModels.set(id, knowledgeBase.rerankModel);
       if (mode === "vector" && !knowledgeBase.embeddingModel) {
         throw new HearthError(
           "EMBEDDING_MODEL_REQUIRED",
@@ -92,7 +127,8 @@ export class QueryService {
             ...input.filters,
             excludedDocumentIds: [...(input.filters?.excludedDocumentIds ?? []), ...disabled],
           };
-    const lists: RetrievedChunk[][] = [];
+    const heldInRetriever = groups.size === 1 && rerankModels.size === 0;
+    const retrieved: RetrievedList[] = [];
     for (const [model, knowledgeBaseIds] of groups) {
       let vector: Float32Array | undefined;
       let groupMode = mode;
@@ -112,31 +148,40 @@ export class QueryService {
             });
         }
       }
+      const reranks = knowledgeBaseIds.some((id) => rerankModels.has(id));
       const hits = await this.retriever.retrieve({
         knowledgeBaseIds,
         text: input.query,
         ...(vector ? { vector } : {}),
-        topK: input.topK * 2,
+        topK: reranks ? rerankCandidates(input.topK) : input.topK * 2,
         ...(filters ? { filters } : {}),
         mode: groupMode,
-        ...(groups.size === 1 ? { minRelevance } : {}),
+        ...(heldInRetriever ? { minRelevance } : {}),
       });
-      lists.push(hits);
+      retrieved.push({ knowledgeBaseIds, hits });
     }
     // Only documents whose chunks are all in the index are shown (one being indexed is not yet).
-    const complete = this.store.indexedAmong(lists.flat().map((hit) => hit.chunk.documentId));
-    const shown = lists.map((hits) => hits.filter((hit) => complete.has(hit.chunk.documentId)));
-    // Bases searched differently are merged by rank, their relevances on scales no longer
-    // comparable: a chunk is in one base's answer only, so the merged relevance is its rank fusion
-    // score over that of a first place (1 for the first of any base's answer, held there by exact
-    // match), and the minimum relevance is held against it here, before the cut at topK.
-    const merged =
-      shown.length === 1
-        ? shown[0]!
-        : fuseByRank(shown)
-            .map((hit) => ({ ...hit, relevance: Math.min(1, hit.score * (DEFAULT_RRF_K + 1)) }))
-            .filter((hit) => hit.relevance >= (minRelevance.get(hit.chunk.knowledgeBaseId) ?? 0));
-    const results = merged.slice(0, input.topK).map(({ chunk, score, relevance }) => ({
+    const complete = this.store.indexedAmong(
+      retrieved.flatMap((list) => list.hits.map((hit) => hit.chunk.documentId)),
+    );
+    for (const list of retrieved) list.hits = list.hits.filter((hit) => complete.has(hit.chunk.documentId));
+    const { rankings, reranked } = await this.#rerank(input, retrieved, rerankModels, warnings);
+    // Lists ranked differently (bases searched or reranked apart) are merged by rank, their
+    // relevances on scales no longer comparable: a chunk is in one base's answer only, so the merged
+    // relevance is its rank fusion score over that of a first place (1 for the first of any list,
+    // held there by exact match). The minimum relevance is held against the answer's relevance
+    // before the cut at topK, here unless the retriever held it.
+    const merged: RankedChunk[] =
+      rankings.length === 1
+        ? rankings[0]!
+        : fuseByRank(rankings).map((hit) => ({
+            ...hit,
+            relevance: Math.min(1, hit.score * (DEFAULT_RRF_K + 1)),
+          }));
+    const held = heldInRetriever
+      ? merged
+      : merged.filter((hit) => hit.relevance >= (minRelevance.get(hit.chunk.knowledgeBaseId) ?? 0));
+    const results: QueryResult[] = held.slice(0, input.topK).map(({ chunk, score, relevance }) => ({
       chunkId: chunk.id,
       knowledgeBaseId: chunk.knowledgeBaseId,
       documentId: chunk.documentId,
@@ -149,6 +194,80 @@ export class QueryService {
       charStart: chunk.charStart,
       charEnd: chunk.charEnd,
     }));
-    return warnings.length > 0 ? { results, warnings } : { results };
+    return {
+      results,
+      ...(warnings.length > 0 ? { warnings } : {}),
+      ...(reranked.length > 0 ? { reranked } : {}),
+    };
+  }
+
+  /**
+   * Reorders the passages of bases with a rerank model by its scores, which become their relevance
+   * (bounded to 0..1 for a model service that answers raw logits). The passages of all the bases
+   * sharing a model are reranked together, in one call (the first rerankCandidates of them, merged
+   * by rank first where they were retrieved apart), so their relevances share its one scale. The
+   * passages of bases reranked by other models, or not at all (none set, `rerank: false`, or their
+   * model failed: a RERANK_FAILED warning names each of its bases), stay in lists of their own,
+   * which the answer merges by rank as it merges bases searched apart. The reranker's order holds
+   * over exact matches of the query, which retrieval ranks first.
+   */
+  async #rerank(
+    input: QueryInput,
+    retrieved: readonly RetrievedList[],
+    rerankModels: ReadonlyMap<string, string>,
+    warnings: QueryWarning[],
+  ): Promise<{ rankings: RankedChunk[][]; reranked: NonNullable<QueryResponse["reranked"]> }> {
+    const basesOf = new Map<string, string[]>();
+    for (const [id, model] of rerankModels) basesOf.set(model, [...(basesOf.get(model) ?? []), id]);
+    const attempts = await Promise.all(
+      [...basesOf].map(async ([model, knowledgeBaseIds]) => {
+        const parts = retrieved
+          .map((list) => list.hits.filter((hit) => rerankModels.get(hit.chunk.knowledgeBaseId) === model))
+          .filter((part) => part.length > 0);
+        const candidates = (parts.length === 1 ? parts[0]! : fuseByRank(parts)).slice(
+          0,
+          rerankCandidates(input.topK),
+        );
+        // Nothing retrieved, nothing to rerank: the bases answer (nothing) as they are.
+        if (candidates.length === 0) return undefined;
+        try {
+          const scores = await this.reranker.rerank(
+            model,
+            input.query,
+            candidates.map((hit) => hit.chunk.text),
+          );
+          const ranking = scores.map(({ index, relevance }) => ({
+            chunk: candidates[index]!.chunk,
+            score: relevance,
+            relevance: Math.min(1, Math.max(0, relevance)),
+          }));
+          return { model, knowledgeBaseIds, ranking };
+        } catch (error) {
+          const status = error instanceof UpstreamCallError ? error.upstreamStatus : undefined;
+          const code = upstreamErrorCode(error);
+          for (const knowledgeBaseId of knowledgeBaseIds)
+            warnings.push({
+              knowledgeBaseId,
+              code: "RERANK_FAILED",
+              message: `The passages could not be reranked with ${model}: ${(error as Error).message}; answered in retrieval order`,
+              details: {
+                model,
+                ...(status !== undefined ? { status } : {}),
+                ...(code ? { code } : {}),
+              },
+            });
+          return undefined;
+        }
+      }),
+    );
+    const done = attempts.filter((attempt) => attempt !== undefined);
+    const rerankedBases = new Set(done.flatMap((attempt) => attempt.knowledgeBaseIds));
+    const unreranked = retrieved
+      .filter((list) => list.knowledgeBaseIds.some((id) => !rerankedBases.has(id)))
+      .map((list) => list.hits.filter((hit) => !rerankedBases.has(hit.chunk.knowledgeBaseId)));
+    return {
+      rankings: [...unreranked, ...done.map((attempt) => attempt.ranking)],
+      reranked: done.map(({ model, knowledgeBaseIds }) => ({ model, knowledgeBaseIds })),
+    };
   }
 }

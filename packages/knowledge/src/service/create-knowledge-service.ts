@@ -11,6 +11,7 @@ import {
 } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { EmbeddingClient } from "../embedding/embedding-client.js";
+import { RerankClient } from "../embedding/rerank-client.js";
 import { registerJobRoutes } from "../http/job-routes.js";
 import { registerKnowledgeRoutes } from "../http/knowledge-routes.js";
 import { BlobStore } from "../ingestion/blob-store.js";
@@ -134,7 +135,13 @@ export async function createKnowledgeService(
       dataDir: config.dataDir,
     },
   });
-  const queries = new QueryService(store, index.retriever, embeddings);
+  // Reranking is the model service's own API (/v1/rerank), not Ollama's: knowledge.embeddingUrl,
+  // which may name a plain Ollama server for embeddings, does not move it.
+  const reranker = new RerankClient({
+    baseUrl: config.services.modelUrl,
+    ...(config.services.token ? { token: config.services.token } : {}),
+  });
+  const queries = new QueryService(store, index.retriever, embeddings, reranker);
   registerKnowledgeRoutes(app, {
     store,
     ingestion,

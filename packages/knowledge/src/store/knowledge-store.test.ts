@@ -267,10 +267,8 @@ describe("a knowledge base's minimum relevance", () => {
 
     const store = await KnowledgeStore.open({ path, dataDir });
     try {
-      expect(store.migration).toMatchObject({
-        from: 6,
-        applied: [{ version: 7, name: "knowledge-base-min-relevance" }],
-      });
+      expect(store.migration).toMatchObject({ from: 6 });
+      expect(store.migration.applied[0]).toMatchObject({ version: 7, name: "knowledge-base-min-relevance" });
       expect(store.getKnowledgeBase("kb_a").minRelevance).toBe(0);
       expect(store.updateKnowledgeBase("kb_a", { minRelevance: 0.35 }).minRelevance).toBe(0.35);
       // A change of anything else keeps it.
@@ -284,6 +282,49 @@ describe("a knowledge base's minimum relevance", () => {
         minRelevance: 0.8,
       });
       expect(store.getKnowledgeBase(given.id).minRelevance).toBe(0.8);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe("a knowledge base's rerank model", () => {
+  it("is none for bases made before it existed, and keeps what a base is given or changed to", async () => {
+    // A database at schema 7, the last before knowledge bases had a rerank model.
+    mkdirSync(dirname(path), { recursive: true });
+    await runMigrations({ databasePath: path, dataDir, migrations: KNOWLEDGE_MIGRATIONS.slice(0, 7) });
+    const v7 = new Database(path);
+    const at = "2026-01-01T00:00:00.000Z";
+    v7.prepare(
+      `INSERT INTO knowledge_bases (id, name, name_key, chunk_max_tokens, chunk_overlap_tokens, min_relevance, created_at, updated_at)
+       VALUES ('kb_a', 'Docs', 'docs', 512, 64, 0.25, ?, ?)`,
+    ).run(at, at);
+    v7.close();
+
+    const store = await KnowledgeStore.open({ path, dataDir });
+    try {
+      expect(store.migration).toMatchObject({
+        from: 7,
+        applied: [{ version: 8, name: "knowledge-base-rerank-model" }],
+      });
+      expect(store.getKnowledgeBase("kb_a")).toMatchObject({ rerankModel: null, minRelevance: 0.25 });
+      expect(store.updateKnowledgeBase("kb_a", { rerankModel: "bge-reranker-v2-m3" }).rerankModel).toBe(
+        "bge-reranker-v2-m3",
+      );
+      // A change of anything else keeps it; null takes it away.
+      expect(store.updateKnowledgeBase("kb_a", { description: "kept" }).rerankModel).toBe(
+        "bge-reranker-v2-m3",
+      );
+      expect(store.updateKnowledgeBase("kb_a", { rerankModel: null }).rerankModel).toBeNull();
+      const given = store.createKnowledgeBase({
+        name: "Reranked",
+        description: "",
+        embeddingModel: null,
+        chunking: { maxTokens: 512, overlapTokens: 64 },
+        watchFolder: null,
+        rerankModel: "bge-reranker-v2-m3",
+      });
+      expect(store.getKnowledgeBase(given.id).rerankModel).toBe("bge-reranker-v2-m3");
     } finally {
       store.close();
     }

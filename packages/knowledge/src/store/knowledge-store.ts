@@ -50,6 +50,8 @@ export interface NewKnowledgeBase {
   watchFolder: string | null;
   /** The least relevance the base's query results need; 0 (the default) holds none back. */
   minRelevance?: number;
+  /** The model that reranks the base's query results; null or absent (the default): none. */
+  rerankModel?: string | null;
   /** Who the base belongs to (opaque); its name is unique among that owner's bases. */
   owner?: string | null;
 }
@@ -66,6 +68,7 @@ interface KnowledgeBaseRow {
   chunk_overlap_tokens: number;
   watch_folder: string | null;
   min_relevance: number;
+  rerank_model: string | null;
   last_indexed_at: string | null;
   created_at: string;
   updated_at: string;
@@ -183,8 +186,8 @@ export class KnowledgeStore {
     try {
       this.#db
         .prepare(
-          `INSERT INTO knowledge_bases (id, name, name_key, owner, description, embedding_model, chunk_max_tokens, chunk_overlap_tokens, watch_folder, min_relevance, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO knowledge_bases (id, name, name_key, owner, description, embedding_model, chunk_max_tokens, chunk_overlap_tokens, watch_folder, min_relevance, rerank_model, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -197,6 +200,7 @@ export class KnowledgeStore {
           input.chunking.overlapTokens,
           input.watchFolder,
           input.minRelevance ?? 0,
+          input.rerankModel ?? null,
           at,
           at,
         );
@@ -230,7 +234,7 @@ export class KnowledgeStore {
         .prepare(
           `UPDATE knowledge_bases SET name = ?, name_key = CASE WHEN name = ? THEN name_key ELSE ? END, description = ?,
            embedding_model = ?, chunk_max_tokens = ?, chunk_overlap_tokens = ?, watch_folder = ?, min_relevance = ?,
-           updated_at = ? WHERE id = ?`,
+           rerank_model = ?, updated_at = ? WHERE id = ?`,
         )
         .run(
           next.name,
@@ -242,6 +246,7 @@ export class KnowledgeStore {
           next.chunking.overlapTokens,
           next.watchFolder,
           next.minRelevance,
+          next.rerankModel,
           now(),
           id,
         );
@@ -713,6 +718,7 @@ function toKnowledgeBase(row: KnowledgeBaseRow): KnowledgeBaseRecord {
     chunking: { maxTokens: row.chunk_max_tokens, overlapTokens: row.chunk_overlap_tokens },
     watchFolder: row.watch_folder,
     minRelevance: row.min_relevance,
+    rerankModel: row.rerank_model,
     documentCount: row.document_count,
     lastIndexedAt: row.last_indexed_at,
     createdAt: row.created_at,

@@ -120,6 +120,13 @@ export const KNOWLEDGE_MIGRATIONS: readonly Migration[] = [
     name: "knowledge-base-min-relevance",
     up: "ALTER TABLE knowledge_bases ADD COLUMN min_relevance REAL NOT NULL DEFAULT 0;",
   },
+  {
+    // The model that reranks a base's query results, read by every query: bases made before have
+    // none and answer in retrieval order, as they did.
+    version: 8,
+    name: "knowledge-base-rerank-model",
+    up: "ALTER TABLE knowledge_bases ADD COLUMN rerank_model TEXT;",
+  },
 ];
 
 /**

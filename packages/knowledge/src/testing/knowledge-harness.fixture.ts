@@ -4,7 +4,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type IngestionJob, type JobEvent, KnowledgeClient } from "@hearth/contracts";
+import {
+  type IngestionJob,
+  type JobEvent,
+  KnowledgeClient,
+  type RerankResponse,
+  rerankRequestSchema,
+} from "@hearth/contracts";
 import { type ConfigInput, createLogger, listenService, loadConfig } from "@hearth/core";
 import type { IndexBackend } from "../index/index-backend.js";
 import { IngestionService } from "../ingestion/ingestion-service.js";
@@ -169,5 +175,71 @@ export async function startEmbedServer(options: { failFirst?: number; delayMs?: 
     url: `http://127.0.0.1:${address.port}`,
     state,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * A stand-in for the model service's POST /v1/rerank (contracts' model-rerank), for tests only: it
+ * ranks the documents it is sent in reverse, the i-th of n scoring (i + 1) / (n + 1), so that an
+ * answer in that order came from it. It keeps every request it takes, and can refuse a model (400
+ * MODEL_CANNOT_RERANK, as the model service answers a model that cannot rerank) or hang up.
+ */
+export async function startRerankServer() {
+  const state = {
+    requests: [] as Array<{ model: string; query: string; documents: string[] }>,
+    /** Models answered 400 MODEL_CANNOT_RERANK. */
+    cannotRerank: new Set<string>(),
+    /** Hangs up without answering, as a model service that is down or restarting. */
+    hangUp: false,
+  };
+  const server: Server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (part) => (body += part));
+    request.on("end", () => {
+      if (state.hangUp) {
+        request.socket.destroy();
+        return;
+      }
+      const parsed = rerankRequestSchema.safeParse(JSON.parse(body));
+      if (request.url !== "/v1/rerank" || !parsed.success) {
+        response
+          .writeHead(400, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: { code: "INVALID_REQUEST", message: "not a rerank request" } }));
+        return;
+      }
+      const { model, query } = parsed.data;
+      const documents = parsed.data.documents.map((document) =>
+        typeof document === "string" ? document : document.text,
+      );
+      state.requests.push({ model, query, documents });
+      if (state.cannotRerank.has(model)) {
+        response.writeHead(400, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            error: { code: "MODEL_CANNOT_RERANK", message: `The model ${model} cannot rerank` },
+          }),
+        );
+        return;
+      }
+      const answer: RerankResponse = {
+        object: "list",
+        model,
+        results: documents
+          .map((_, index) => ({ index, relevance_score: (index + 1) / (documents.length + 1) }))
+          .reverse(),
+        usage: { prompt_tokens: 1, total_tokens: 1 },
+      };
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
