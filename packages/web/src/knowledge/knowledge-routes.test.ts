@@ -190,6 +190,44 @@ describe("knowledge routes", () => {
         201,
       );
     });
+
+    it("forwards a base's rerank model on create and change, refusing one the user may not use as an embedding model is", async () => {
+      await web.app.inject({
+        method: "PUT",
+        url: "/api/admin/models/secret-rerank/access",
+        headers: admin.headers,
+        payload: { groupIds: [], adminOnly: true },
+      });
+      const before = services.knowledgeBaseBodies.length;
+      const smuggled = await createBase(user, { name: "smuggled rerank", rerankModel: "secret-rerank" });
+      expect([smuggled.statusCode, smuggled.json().error.code]).toEqual([403, "MODEL_NOT_ALLOWED"]);
+      expect(services.knowledgeBaseBodies.length).toBe(before);
+
+      const created = await createBase(user, { name: "reranked", rerankModel: "bge-reranker-v2-m3" });
+      expect(created.statusCode).toBe(201);
+      expect(created.json()).toMatchObject({ rerankModel: "bge-reranker-v2-m3" });
+      expect(services.knowledgeBaseBodies.at(-1)?.body).toEqual({
+        name: "reranked",
+        rerankModel: "bge-reranker-v2-m3",
+        owner: expect.any(String),
+      });
+      const change = (rerankModel: string | null) =>
+        web.app.inject({
+          method: "PATCH",
+          url: `/api/knowledge-bases/${created.json().id}`,
+          headers: user.headers,
+          payload: { rerankModel },
+        });
+      const refused = await change("secret-rerank");
+      expect([refused.statusCode, refused.json().error.code]).toEqual([403, "MODEL_NOT_ALLOWED"]);
+      expect(services.knowledgeBaseBodies.at(-1)?.method).toBe("POST");
+      // Taken away without re-indexing: a query-time setting.
+      const cleared = await change(null);
+      expect(cleared.statusCode).toBe(200);
+      expect(cleared.json()).toMatchObject({ rerankModel: null });
+      expect(cleared.json()).not.toHaveProperty("reindexJobId");
+      expect(services.knowledgeBaseBodies.at(-1)?.body).toEqual({ rerankModel: null });
+    });
   });
 
   describe("document files", () => {
@@ -704,6 +742,41 @@ describe("knowledge routes", () => {
         expect([test.statusCode, test.json().error.code]).toEqual([400, "INVALID_REQUEST"]);
       }
       expect(services.knowledgeBaseBodies.length).toBe(asked);
+    });
+
+    it("says which model reranked the passages, asks for them unreranked when told, and passes a rerank failure on as a warning", async () => {
+      const base = (
+        await createBase(user, { name: "reranked handbook", rerankModel: "bge-reranker-v2-m3" })
+      ).json() as { id: string };
+      await upload(user, base.id, "leave.txt", "Annual leave is booked in the portal.");
+      const reranked = await ask(user, base.id, { query: "annual leave" });
+      expect(reranked.statusCode).toBe(200);
+      expect(reranked.json()).toMatchObject({
+        results: [{ text: "Annual leave is booked in the portal." }],
+        reranked: [{ model: "bge-reranker-v2-m3", knowledgeBaseIds: [base.id] }],
+      });
+      const plain = await ask(user, base.id, { query: "annual leave", rerank: false });
+      expect(plain.json()).not.toHaveProperty("reranked");
+      expect(services.knowledgeBaseBodies.at(-1)?.body).toEqual({
+        query: "annual leave",
+        topK: 10,
+        rerank: false,
+      });
+      expect((await ask(user, base.id, { query: "annual leave", rerank: "no" })).statusCode).toBe(400);
+
+      services.failingRerankModels.add("bge-reranker-v2-m3");
+      try {
+        const failed = await ask(user, base.id, { query: "annual leave" });
+        expect(failed.statusCode).toBe(200);
+        expect(failed.json()).toMatchObject({
+          results: [{ text: "Annual leave is booked in the portal." }],
+          warnings: [
+            { knowledgeBaseId: base.id, code: "RERANK_FAILED", details: { model: "bge-reranker-v2-m3" } },
+          ],
+        });
+      } finally {
+        services.failingRerankModels.clear();
+      }
     });
 
     it("says when a base was searched on full text only, and an embedding model's failure by its code", async () => {

@@ -75,15 +75,16 @@ function assertMayWatch(request: FastifyRequest, body: { watchFolder?: string | 
 }
 
 /**
- * A base's embedding model runs for whoever uploads to or queries the base: choosing one the user
- * may not use would let them run it all the same.
+ * A base's embedding model runs for whoever uploads to or queries the base, and its rerank model
+ * for whoever queries it: choosing one the user may not use would let them run it all the same.
  */
-async function assertMayEmbedWith(
+async function assertMayUseModelsOf(
   modelAccess: ModelAccess,
   request: FastifyRequest,
-  body: { embeddingModel?: string | null | undefined },
+  body: { embeddingModel?: string | null | undefined; rerankModel?: string | null | undefined },
 ) {
-  if (body.embeddingModel) await modelAccess.assertAllowed(currentUser(request), body.embeddingModel);
+  for (const model of [body.embeddingModel, body.rerankModel])
+    if (model) await modelAccess.assertAllowed(currentUser(request), model);
 }
 
 /**
@@ -332,7 +333,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const me = currentUser(request);
     const body = createBody.parse(request.body);
     assertMayWatch(request, body);
-    await assertMayEmbedWith(modelAccess, request, body);
+    await assertMayUseModelsOf(modelAccess, request, body);
     const { visibility, ...fields } = body;
     await assertNameFree(me.id, fields.name);
     const forwarded = { ...fields, owner: me.id };
@@ -374,7 +375,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     const id = await guard(request, "manage");
     const body = updateKnowledgeBaseRequestSchema.parse(request.body);
     assertMayWatch(request, body);
-    await assertMayEmbedWith(modelAccess, request, body);
+    await assertMayUseModelsOf(modelAccess, request, body);
     if (body.name !== undefined) {
       const row = await db
         .selectFrom("knowledge_bases")
@@ -513,7 +514,8 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   /**
    * A retrieval test (the knowledge page's, and a script's with an API key): the passages the base
    * gives a chat for a question, ranked, with the knowledge service's warnings (a base searched on
-   * full text only). With vectors only, a query the embedding model could not embed is its
+   * full text only, its rerank model failing) and the rerank model that ordered them (`rerank: false`
+   * asks for them unreranked). With vectors only, a query the embedding model could not embed is its
    * EMBEDDING_FAILED, not a 502 of ours.
    */
   const retrievalTest = "/api/knowledge-bases/:id/query";

@@ -7,7 +7,9 @@ import {
   type KnowledgeDocument,
   knowledgeBaseSchema,
   knowledgeDocumentSchema,
+  type QueryResponse,
   type QueryResult,
+  queryResponseSchema,
   queryResultSchema,
   updateDocumentRequestSchema,
 } from "@hearth/contracts";
@@ -22,7 +24,9 @@ import { listenOnLoopback } from "../../../../test/support/ports.js";
  * one less relevant than the query's `minRelevance` or else its base's; 404
  * KNOWLEDGE_BASE_NOT_FOUND for a base it does not have),
  * with the real service's embedding outcomes: it has no model service, so a base given an
- * `embeddingModel` cannot embed the query (EMBEDDING_FAILED) and one without has none; `/v1/search`
+ * `embeddingModel` cannot embed the query (EMBEDDING_FAILED) and one without has none; a base's
+ * `rerankModel` marks its answers `reranked` by it (their order as they are) unless the query says
+ * `rerank: false`, and one in `failingRerankModels` answers with RERANK_FAILED instead; `/v1/search`
  * returning fixed web results. A document's passages are its
  * paragraphs (text between blank lines), as `.../passages` lists them. An uploaded file that starts
  * `MZ` (a Windows executable) fails with DOCUMENT_UNSUPPORTED_FORMAT and the details the real
@@ -67,6 +71,8 @@ export interface FakeKnowledge {
    * unreachable page does. Nothing is fetched.
    */
   webPages: Map<string, string>;
+  /** Rerank models that fail, as the real service answers then: unreranked, with RERANK_FAILED. */
+  failingRerankModels: Set<string>;
   /** Documents every base reports as indexed with older settings, until it is re-indexed. */
   staleDocuments: number;
   /**
@@ -137,6 +143,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     chunking: { maxTokens: number; overlapTokens: number };
     watchFolder: string | null;
     minRelevance: number;
+    rerankModel: string | null;
     createdAt: string;
     updatedAt: string;
     documents: Array<{ record: KnowledgeDocument; text: string }>;
@@ -152,6 +159,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       chunking: base.chunking,
       watchFolder: base.watchFolder,
       minRelevance: base.minRelevance,
+      rerankModel: base.rerankModel,
       documentCount: base.documents.length,
       staleDocumentCount: state.staleDocuments,
       createdAt: base.createdAt,
@@ -169,6 +177,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     sandboxHeaders: true,
     holdIngestion: false,
     webPages: new Map(),
+    failingRerankModels: new Set(),
     staleDocuments: 0,
     beforeUploadAnswer: undefined,
     ingestElsewhere(knowledgeBaseId, files) {
@@ -272,6 +281,33 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       .slice(0, topK)
       .map((passage) => queryResultSchema.parse(passage));
   };
+  /**
+   * What these bases' rerank models make of a query's answer, as the real service says it: the
+   * models that reranked it and their bases (`reranked`), and a RERANK_FAILED warning for each base
+   * whose model fails (failingRerankModels). Nothing with `rerank: false`.
+   */
+  const rerankOutcome = (ids: string[], rerank: boolean | undefined): Omit<QueryResponse, "results"> => {
+    const reranked = new Map<string, string[]>();
+    const warnings: NonNullable<QueryResponse["warnings"]> = [];
+    for (const id of ids) {
+      const model = bases.get(id)?.rerankModel;
+      if (!model || rerank === false) continue;
+      if (state.failingRerankModels.has(model))
+        warnings.push({
+          knowledgeBaseId: id,
+          code: "RERANK_FAILED",
+          message: `The passages could not be reranked with ${model}: the model service did not answer; answered in retrieval order`,
+          details: { model },
+        });
+      else reranked.set(model, [...(reranked.get(model) ?? []), id]);
+    }
+    return {
+      ...(warnings.length > 0 ? { warnings } : {}),
+      ...(reranked.size > 0
+        ? { reranked: [...reranked].map(([model, knowledgeBaseIds]) => ({ model, knowledgeBaseIds })) }
+        : {}),
+    };
+  };
   const server: Server = createServer(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://x");
     const parts = url.pathname.split("/").filter(Boolean);
@@ -327,6 +363,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         query: string;
         topK?: number;
         minRelevance?: number;
+        rerank?: boolean;
       };
       state.queries.push({ knowledgeBaseIds: input.knowledgeBaseIds, query: input.query });
       // As the real service: a base named twice is searched once, and one it lacks fails the query.
@@ -335,9 +372,14 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         return send(response, 404, {
           error: { code: "KNOWLEDGE_BASE_NOT_FOUND", message: "no such knowledge base" },
         });
-      return send(response, 200, {
-        results: matchingPassages(ids, input.query, input.topK ?? 10, input.minRelevance),
-      });
+      return send(
+        response,
+        200,
+        queryResponseSchema.parse({
+          results: matchingPassages(ids, input.query, input.topK ?? 10, input.minRelevance),
+          ...rerankOutcome(ids, input.rerank),
+        }),
+      );
     }
     if (parts[0] === "v1" && parts[1] === "jobs" && parts[2]) {
       const knowledgeBaseId = jobBases.get(parts[2]);
@@ -389,11 +431,14 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           body: JSON.parse(raw.toString()) as Record<string, unknown>,
         });
       if (!id && request.method === "POST") {
-        const { name, watchFolder, embeddingModel, minRelevance } = JSON.parse(raw.toString()) as {
+        const { name, watchFolder, embeddingModel, minRelevance, rerankModel } = JSON.parse(
+          raw.toString(),
+        ) as {
           name: string;
           watchFolder?: string;
           embeddingModel?: string;
           minRelevance?: number;
+          rerankModel?: string | null;
         };
         const createdAt = new Date().toISOString();
         const base: FakeBase = {
@@ -404,6 +449,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           chunking: { maxTokens: 512, overlapTokens: 64 },
           watchFolder: watchFolder ?? null,
           minRelevance: minRelevance ?? 0,
+          rerankModel: rerankModel ?? null,
           createdAt,
           updatedAt: createdAt,
           documents: [],
@@ -422,7 +468,13 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         const patch = JSON.parse(raw.toString()) as Partial<
           Pick<
             FakeBase,
-            "name" | "description" | "embeddingModel" | "chunking" | "watchFolder" | "minRelevance"
+            | "name"
+            | "description"
+            | "embeddingModel"
+            | "chunking"
+            | "watchFolder"
+            | "minRelevance"
+            | "rerankModel"
           >
         >;
         const reindex = patch.embeddingModel !== undefined || patch.chunking !== undefined;
@@ -551,6 +603,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           topK?: number;
           mode?: string;
           minRelevance?: number;
+          rerank?: boolean;
         };
         state.queries.push({ knowledgeBaseIds: [id], query: input.query });
         const fullTextOnly = (code: string, message: string) => [{ knowledgeBaseId: id, code, message }];
@@ -580,10 +633,17 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
                   message: `Knowledge base ${id} has no embedding model; vector search needs one`,
                 },
               });
-        return send(response, 200, {
-          results: matchingPassages([id], input.query, input.topK ?? 10, input.minRelevance),
-          ...(warnings ? { warnings } : {}),
-        });
+        const reranking = rerankOutcome([id], input.rerank);
+        const allWarnings = [...(warnings ?? []), ...(reranking.warnings ?? [])];
+        return send(
+          response,
+          200,
+          queryResponseSchema.parse({
+            results: matchingPassages([id], input.query, input.topK ?? 10, input.minRelevance),
+            ...reranking,
+            ...(allWarnings.length > 0 ? { warnings: allWarnings } : {}),
+          }),
+        );
       }
       if (parts[3] === "sync") return send(response, 202, { job: startJob(id, "queued") });
       if (parts[3] === "reindex") {
