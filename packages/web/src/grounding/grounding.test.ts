@@ -40,6 +40,8 @@ function clients(
     knowledgeDown?: boolean;
     /** A base whose embedding model failed: it answers from its full text, with a warning. */
     fullTextBase?: string;
+    /** A base whose rerank model failed: it answers in retrieval order, with a warning. */
+    unrerankedBase?: string;
     searchFails?: boolean;
     /** What the search service answers instead of results. */
     searchError?: Error;
@@ -57,21 +59,19 @@ function clients(
       if (options.knowledgeDown) throw new TypeError("fetch failed");
       if (request.knowledgeBaseIds.some((id) => id === options.goneBase))
         throw new KnowledgeClientError(404, "KNOWLEDGE_BASE_NOT_FOUND", "No knowledge base");
-      const fullText = request.knowledgeBaseIds.filter((id) => id === options.fullTextBase);
+      const warnings = request.knowledgeBaseIds.flatMap((id) =>
+        id === options.fullTextBase
+          ? [{ knowledgeBaseId: id, code: "EMBEDDING_FAILED", message: "model not found" }]
+          : id === options.unrerankedBase
+            ? [{ knowledgeBaseId: id, code: "RERANK_FAILED", message: "model service down" }]
+            : [],
+      );
       return {
         results: request.knowledgeBaseIds.map((id) => ({
           ...passage(id, `Passage of ${id} about leave.`, id === "a" ? 0.9 : 0.5),
           ...options.passage,
         })),
-        ...(fullText.length > 0
-          ? {
-              warnings: fullText.map((id) => ({
-                knowledgeBaseId: id,
-                code: "EMBEDDING_FAILED",
-                message: "model not found",
-              })),
-            }
-          : {}),
+        ...(warnings.length > 0 ? { warnings } : {}),
       };
     },
     async listKnowledgeBases() {
@@ -175,6 +175,19 @@ describe("grounding a turn", () => {
       "b.md",
     ]);
     expect(grounding.warnings).toEqual(["knowledge-full-text-only"]);
+  });
+
+  it("grounds on a base whose rerank model failed from its passages in retrieval order, not saying it was searched on full text", async () => {
+    const c = clients({ unrerankedBase: "b" });
+    const grounding = await groundTurn(
+      { query: "How much leave?", model: "m", user: "u1", knowledgeBaseIds: ["a", "b"], search: "off" },
+      c,
+    );
+    expect(groundingPrompt(grounding.sources).citations.map((citation) => citation.title)).toEqual([
+      "a.md",
+      "b.md",
+    ]);
+    expect(grounding.warnings).toEqual([]);
   });
 
   it("ranks passages from a hybrid and a full-text base together, as the knowledge service does", async () => {

@@ -296,8 +296,12 @@ async function queryKnowledge(
 ): Promise<{ results: QueryResult[]; fullTextOnly: boolean; gone: string[]; failed: boolean }> {
   const ask = async (ids: string[]) => {
     const answer = await knowledge.queryManyAnswer({ knowledgeBaseIds: ids, query, topK: PASSAGES });
-    // A base whose query could not be embedded was searched on its full text alone.
-    return { results: answer.results, fullTextOnly: (answer.warnings?.length ?? 0) > 0 };
+    // A base whose query could not be embedded was searched on its full text alone. (One whose
+    // rerank model failed answered in retrieval order, as a base without one does: not said.)
+    return {
+      results: answer.results,
+      fullTextOnly: (answer.warnings ?? []).some((warning) => warning.code === "EMBEDDING_FAILED"),
+    };
   };
   const failed = { results: [], fullTextOnly: false, failed: true };
   try {
