@@ -17,7 +17,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * answers; its passages as indexed are listed, and found by a text; the base's id, which the API and
  * Dify take, is shown and copied; each passage shows its relevance, and a higher minimum relevance
  * tried in the test leaves the weaker out. A folder is uploaded and files dropped; a web page is
- * added by its address; a base's settings are changed, its minimum relevance among them.
+ * added by its address; a base's settings are changed, its minimum relevance and rerank model among
+ * them, and the retrieval test says which model reranked its passages, or why none did.
  * An assistant made on the Assistants page with that base starts a new chat from the model picker,
  * its settings filled in, and its answer cites the base; deleted (asked first), its chat stays as it was.
  */
@@ -361,7 +362,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       .waitFor();
   });
 
-  it("changes a base's name, description, embedding model, passage size and minimum relevance in its settings, asking before its documents are indexed again", async () => {
+  it("changes a base's name, description, embedding model, passage size, minimum relevance and rerank model in its settings, asking before its documents are indexed again; the retrieval test reranks with it", async () => {
     const { page } = desk;
     await page.getByRole("link", { name: "Knowledge" }).click();
     await page.getByLabel("New knowledge base").fill("settings");
@@ -458,6 +459,53 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     expect(services.knowledgeBaseBodies.filter((b) => b.method === "PATCH").at(-1)?.body).toEqual({
       embeddingModel: null,
     });
+
+    // A rerank model, any the user may use, is set without asking: nothing is indexed again.
+    const rerankModel = page
+      .getByRole("form", { name: "Knowledge base settings" })
+      .getByLabel("Rerank model");
+    expect(
+      await rerankModel.locator("option").evaluateAll((options) => options.map((o) => o.textContent)),
+    ).toEqual(["None: passages in search order", "bge-m3:latest", "tiny-story"]);
+    await rerankModel.selectOption("bge-m3:latest");
+    await page
+      .getByRole("form", { name: "Knowledge base settings" })
+      .getByRole("button", { name: "Save settings" })
+      .click();
+    await page.getByText("Settings saved.", { exact: true }).waitFor();
+    expect(services.knowledgeBaseBodies.filter((b) => b.method === "PATCH").at(-1)?.body).toEqual({
+      rerankModel: "bge-m3:latest",
+    });
+    // The retrieval test reranks with it, says so, and leaves it out when "Rerank" is cleared.
+    const test = page.getByRole("region", { name: "Retrieval test" });
+    const rerank = test.getByLabel("Rerank", { exact: true });
+    expect(await rerank.isChecked()).toBe(true);
+    const question = test.getByLabel("Question");
+    await question.fill("alpha");
+    let sent = page.waitForRequest((request) => request.url().endsWith("/query"));
+    await question.press("Enter");
+    expect((await sent).postDataJSON()).toMatchObject({ query: "alpha", rerank: true });
+    const reranked = test.getByText("Reranked by bge-m3:latest: each passage's relevance is its score.");
+    await reranked.waitFor();
+    await rerank.uncheck();
+    sent = page.waitForRequest((request) => request.url().endsWith("/query"));
+    await question.press("Enter");
+    expect((await sent).postDataJSON()).toMatchObject({ query: "alpha", rerank: false });
+    await reranked.waitFor({ state: "detached" });
+    // A rerank model that fails: the passages in search order, and why.
+    await rerank.check();
+    services.failingRerankModels.add("bge-m3:latest");
+    try {
+      await question.press("Enter");
+      await test
+        .getByText(
+          "The passages could not be reranked with this knowledge base's rerank model (it cannot rerank, or the model service did not answer): they are in search order.",
+        )
+        .waitFor();
+      expect(await reranked.count()).toBe(0);
+    } finally {
+      services.failingRerankModels.clear();
+    }
   });
 
   it("creates an assistant with the knowledge base, starts a new chat with it from the picker, and gets an answer citing the base", async () => {

@@ -316,6 +316,10 @@ const en = {
   minRelevance: "Minimum relevance",
   minRelevanceHint:
     "Passages less relevant than this (0 to 1) are not given to chats; 0 gives every passage found. Try a value in the retrieval test before saving it.",
+  rerankModel: "Rerank model",
+  rerankModelNone: "None: passages in search order",
+  rerankModelHint:
+    "A rerank model (a cross-encoder such as bge-reranker-v2-m3) reads each passage a question finds with the question and puts the ones that answer it best first; its score becomes their relevance, which the minimum relevance holds. It costs a call to the model for every question. Nothing is indexed again.",
   watchFolder: "Folder on the server to mirror",
   watchFolderHint:
     "Administrators only: a folder on the knowledge service's machine, outside Hearth's data folder, whose files the base holds; Re-sync reads it again.",
@@ -906,6 +910,9 @@ const en = {
   retrievalMode: "Search by",
   retrievalModes: { hybrid: "Hybrid (full text and vectors)", lexical: "Full text", vector: "Vectors" },
   retrievalTopK: "Passages (top K)",
+  /** Whether the test's passages are reranked by the base's rerank model (shown when it has one). */
+  retrievalRerank: "Rerank",
+  retrievalReranked: "Reranked by {model}: each passage's relevance is its score.",
   retrievalRun: "Test",
   retrievalRunning: "Searching…",
   retrievalResults: "Passages found",
@@ -915,12 +922,14 @@ const en = {
   retrievalNoResults: "No passage of this knowledge base matches the question.",
   retrievalNoResultsAbove:
     "No passage of this knowledge base that matches the question is as relevant as {min}.",
-  /** Why a retrieval test was answered on full text only (the knowledge service's warning codes). */
+  /** What limited a retrieval test's answer (the knowledge service's warning codes). */
   retrievalWarnings: {
     EMBEDDING_FAILED:
       "The question could not be embedded with this knowledge base's embedding model (it is missing, or the model service did not answer): it was searched on full text only.",
     EMBEDDING_MODEL_REQUIRED:
       "This knowledge base has no embedding model: it was searched on full text only.",
+    RERANK_FAILED:
+      "The passages could not be reranked with this knowledge base's rerank model (it cannot rerank, or the model service did not answer): they are in search order.",
   } as Record<string, string>,
   time: "Time",
   actor: "By",
@@ -1478,6 +1487,10 @@ const zhCN: Messages = {
   minRelevance: "最低相关度",
   minRelevanceHint:
     "相关度（0 到 1）低于此值的段落不会提供给对话；0 表示提供检索到的所有段落。保存前可先在检索测试中试用。",
+  rerankModel: "重排序模型",
+  rerankModelNone: "无：段落按检索顺序排列",
+  rerankModelHint:
+    "重排序模型（如 bge-reranker-v2-m3 这样的交叉编码器）会把问题与检索到的每个段落一起阅读，把最能回答问题的段落排在前面；它的得分即段落的相关度，最低相关度按此筛选。每个问题都要调用一次该模型。不会重新索引。",
   watchFolder: "镜像的服务器文件夹",
   watchFolderHint:
     "仅管理员可设置：知识服务所在机器上、Hearth 数据目录之外的文件夹，知识库收录其中的文件；“重新同步”会再次读取它。",
@@ -2001,6 +2014,8 @@ const zhCN: Messages = {
   retrievalMode: "检索方式",
   retrievalModes: { hybrid: "混合（全文 + 向量）", lexical: "全文", vector: "向量" },
   retrievalTopK: "段落数（Top K）",
+  retrievalRerank: "重排序",
+  retrievalReranked: "已由 {model} 重排序：每个段落的相关度即其得分。",
   retrievalRun: "测试",
   retrievalRunning: "正在检索…",
   retrievalResults: "检索到的段落",
@@ -2012,6 +2027,8 @@ const zhCN: Messages = {
     EMBEDDING_FAILED:
       "无法用本知识库的 embedding 模型处理该问题（模型不存在，或模型服务没有响应）：已仅按全文检索。",
     EMBEDDING_MODEL_REQUIRED: "本知识库没有 embedding 模型：已仅按全文检索。",
+    RERANK_FAILED:
+      "无法用本知识库的重排序模型重排段落（该模型不能重排序，或模型服务没有响应）：段落按检索顺序排列。",
   },
   time: "时间",
   actor: "操作人",

@@ -13,6 +13,8 @@ export interface KnowledgeBaseSettings {
   watchFolder?: string | null;
   /** The least relevance (0 to 1) a passage needs to be given to a chat; 0 gives every one found. */
   minRelevance?: number;
+  /** The model that reranks the passages a question finds; none: they come in search order. */
+  rerankModel?: string | null;
 }
 
 /** The knowledge service's limits on chunking (contracts: createKnowledgeBaseRequestSchema). */
@@ -33,6 +35,7 @@ function settingsChange(
     overlapTokens: number;
     watchFolder: string;
     minRelevance: number;
+    rerankModel: string;
   },
   admin: boolean,
 ): Record<string, unknown> {
@@ -45,6 +48,7 @@ function settingsChange(
   if (chunking && (form.maxTokens !== chunking.maxTokens || form.overlapTokens !== chunking.overlapTokens))
     change.chunking = { maxTokens: form.maxTokens, overlapTokens: form.overlapTokens };
   if (form.minRelevance !== (base.minRelevance ?? 0)) change.minRelevance = form.minRelevance;
+  if (form.rerankModel !== (base.rerankModel ?? "")) change.rerankModel = form.rerankModel || null;
   if (admin && form.watchFolder.trim() !== (base.watchFolder ?? ""))
     change.watchFolder = form.watchFolder.trim() || null;
   return change;
@@ -58,8 +62,10 @@ function reindexes(change: Record<string, unknown>): boolean {
 /**
  * A base's settings, for its manager (Dify's and RAGFlow's knowledge settings): name, description,
  * embedding model (none: full text only), chunk size and overlap in tokens, the minimum relevance
- * of the passages chats are given, and for administrators the server folder it mirrors. A change of model or chunking indexes every document again, which
- * is asked first when there are documents; the base stays searchable meanwhile.
+ * of the passages chats are given, the rerank model that orders them (none: search order), and for
+ * administrators the server folder it mirrors. A change of embedding model or chunking indexes
+ * every document again, which is asked first when there are documents; the base stays searchable
+ * meanwhile. The minimum relevance and the rerank model apply from the next question.
  */
 export function KnowledgeBaseSettingsForm(props: {
   knowledgeBase: KnowledgeBaseSettings;
@@ -80,6 +86,7 @@ export function KnowledgeBaseSettingsForm(props: {
   const [overlapTokens, setOverlapTokens] = useState(String(base.chunking?.overlapTokens ?? ""));
   const [watchFolder, setWatchFolder] = useState(base.watchFolder ?? "");
   const [minRelevance, setMinRelevance] = useState(String(base.minRelevance ?? 0));
+  const [rerankModel, setRerankModel] = useState(base.rerankModel ?? "");
   // The models the app listed for its pickers: embedding models apart, offered first.
   const models = props.models && {
     embedding: (props.models.embeddingModels ?? []).map((model) => model.id),
@@ -98,6 +105,7 @@ export function KnowledgeBaseSettingsForm(props: {
         overlapTokens: Number(overlapTokens),
         watchFolder,
         minRelevance: Number(minRelevance),
+        rerankModel,
       },
       admin,
     );
@@ -126,8 +134,10 @@ export function KnowledgeBaseSettingsForm(props: {
 
   // A model no longer listed (removed, or not this user's) stays choosable as it is.
   const listed = [...(models?.embedding ?? []), ...(models?.chat ?? [])];
-  const unlisted =
-    base.embeddingModel && models && !listed.includes(base.embeddingModel) ? base.embeddingModel : undefined;
+  const unlistedOf = (model: string | null | undefined) =>
+    model && models && !listed.includes(model) ? model : undefined;
+  const unlisted = unlistedOf(base.embeddingModel);
+  const unlistedReranker = unlistedOf(base.rerankModel);
   return (
     <form className="page-form knowledge-settings" onSubmit={save} aria-label={t.knowledgeSettings}>
       <label>
@@ -213,6 +223,20 @@ export function KnowledgeBaseSettingsForm(props: {
         </label>
       </div>
       <p className="muted">{t.minRelevanceHint}</p>
+      <label>
+        {t.rerankModel}
+        <select value={rerankModel} onChange={(e) => setRerankModel(e.target.value)}>
+          <option value="">{t.rerankModelNone}</option>
+          {unlistedReranker && <option value={unlistedReranker}>{unlistedReranker}</option>}
+          {/* Any model the user may use: the model service says which can rerank when one is asked to. */}
+          {listed.map((model) => (
+            <option key={model} value={model}>
+              {model}
+            </option>
+          ))}
+        </select>
+      </label>
+      <p className="muted">{t.rerankModelHint}</p>
       {admin && (
         <label>
           {t.watchFolder}

@@ -600,7 +600,12 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
             </details>
           )}
           {/* A test per base: another base's question and passages are not shown for this one. */}
-          <RetrievalTest key={base.id} knowledgeBaseId={base.id} minRelevance={base.minRelevance ?? 0} />
+          <RetrievalTest
+            key={base.id}
+            knowledgeBaseId={base.id}
+            minRelevance={base.minRelevance ?? 0}
+            rerankModel={base.rerankModel ?? null}
+          />
           {passagesOf && (
             <DocumentPassages
               knowledgeBaseId={base.id}

@@ -35,8 +35,13 @@ interface Answer {
   query: string;
   minRelevance: number;
   results: Passage[];
-  /** Something that limited the answer: the base searched on full text only (contracts: queryWarningSchema). */
+  /**
+   * Something that limited the answer: the base searched on full text only, its rerank model
+   * failing (contracts: queryWarningSchema).
+   */
   warnings?: Array<{ code: string; message: string }>;
+  /** The rerank model that ordered the passages, when one did (contracts: queryResponseSchema). */
+  reranked?: Array<{ model: string }>;
 }
 
 /** A passage as a citation is: its document's file (at its page), which the source view opens at the passage. */
@@ -56,13 +61,17 @@ function citationOf(passage: Passage, rank: number): Citation {
  * many passages and how relevant at least (the base's minimum relevance unless changed here, to try
  * one before saving it), and the passages the base gives a chat for it, best first, each with its
  * relevance (its score in the badge's title), its document, page and headings, and the question's
- * words marked; a passage opens in its document as a citation does. What limited the answer (full
- * text only) is said. A new test replaces one under way.
+ * words marked; a passage opens in its document as a citation does. A base with a rerank model
+ * reranks the passages unless "Rerank" is cleared (to compare), and the answer says which model
+ * reranked them. What limited the answer (full text only, a rerank that failed) is said. A new
+ * test replaces one under way.
  */
 export function RetrievalTest(props: {
   knowledgeBaseId: string;
   /** The base's minimum relevance as saved, which the test starts from. */
   minRelevance: number;
+  /** The base's rerank model as saved; none: no "Rerank" choice. */
+  rerankModel: string | null;
 }) {
   const { knowledgeBaseId } = props;
   const { t } = useI18n();
@@ -71,6 +80,7 @@ export function RetrievalTest(props: {
   // As typed: the form holds a run back until it is a whole number in range.
   const [topK, setTopK] = useState(String(RETRIEVAL_TEST_TOP_K.default));
   const [minRelevance, setMinRelevance] = useState(String(props.minRelevance));
+  const [rerank, setRerank] = useState(true);
   // A minimum relevance saved in the settings is the test's from then on.
   useEffect(() => setMinRelevance(String(props.minRelevance)), [props.minRelevance]);
   const [answer, setAnswer] = useState<Answer>();
@@ -94,7 +104,13 @@ export function RetrievalTest(props: {
         `/api/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/query`,
         {
           method: "POST",
-          body: { query, topK: Number(topK), mode, minRelevance: threshold },
+          body: {
+            query,
+            topK: Number(topK),
+            mode,
+            minRelevance: threshold,
+            ...(props.rerankModel ? { rerank } : {}),
+          },
           signal: controller.signal,
         },
       );
@@ -160,10 +176,21 @@ export function RetrievalTest(props: {
             required
           />
         </label>
+        {props.rerankModel && (
+          <label className="checkbox" title={props.rerankModel}>
+            <input type="checkbox" checked={rerank} onChange={(e) => setRerank(e.target.checked)} />
+            {t.retrievalRerank}
+          </label>
+        )}
         <button type="submit">{t.retrievalRun}</button>
       </form>
       {running && <p role="status">{t.retrievalRunning}</p>}
       <ActionError error={error} />
+      {answer?.reranked && answer.reranked.length > 0 && (
+        <p className="muted" role="status">
+          {fill(t.retrievalReranked, { model: answer.reranked.map((entry) => entry.model).join(", ") })}
+        </p>
+      )}
       {answer?.warnings?.map((warning) => (
         <p key={warning.code} className="grounding-warning" role="status">
           {t.retrievalWarnings[warning.code] ?? warning.message}
