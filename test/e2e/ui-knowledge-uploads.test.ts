@@ -32,7 +32,11 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
 
   beforeAll(async () => {
     stand = await startUiStand({
-      model: { models: ["tiny-story"], embeddingModels: ["bge-m3:latest"] },
+      model: {
+        models: ["tiny-story"],
+        embeddingModels: ["bge-m3:latest"],
+        rerankModels: ["bge-reranker-v2-m3:latest"],
+      },
       knowledgeAndSearch: true,
     });
     services = stand.services!;
@@ -432,10 +436,12 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       chunking: { maxTokens: 256, overlapTokens: 32 },
       minRelevance: 0.45,
     });
-    // The retrieval test starts from the minimum relevance saved.
-    expect(
-      await page.getByRole("region", { name: "Retrieval test" }).getByLabel("Minimum relevance").inputValue(),
-    ).toBe("0.45");
+    // The retrieval test starts from the minimum relevance saved (once the base is read again).
+    await expect
+      .poll(() =>
+        page.getByRole("region", { name: "Retrieval test" }).getByLabel("Minimum relevance").inputValue(),
+      )
+      .toBe("0.45");
     await page.getByRole("heading", { name: "settings renamed" }).waitFor();
     await page.locator(".knowledge-description", { hasText: "What the team decided." }).waitFor();
     await page.getByText("Searched by words and meaning (embedding model bge-m3:latest)").waitFor();
@@ -460,21 +466,28 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       embeddingModel: null,
     });
 
-    // A rerank model, any the user may use, is set without asking: nothing is indexed again.
+    // A rerank model, the rerankers first, then the other models the user may use (an
+    // OpenAI-compatible server's reranker is listed as any), is set without asking: nothing is
+    // indexed again.
     const rerankModel = page
       .getByRole("form", { name: "Knowledge base settings" })
       .getByLabel("Rerank model");
     expect(
       await rerankModel.locator("option").evaluateAll((options) => options.map((o) => o.textContent)),
-    ).toEqual(["None: passages in search order", "bge-m3:latest", "tiny-story"]);
-    await rerankModel.selectOption("bge-m3:latest");
+    ).toEqual(["None: passages in search order", "bge-reranker-v2-m3:latest", "tiny-story"]);
+    expect(
+      await rerankModel
+        .locator("optgroup")
+        .evaluateAll((groups) => groups.map((g) => g.getAttribute("label"))),
+    ).toEqual(["Rerank models", "Other models (those of an OpenAI-compatible server may rerank)"]);
+    await rerankModel.selectOption("bge-reranker-v2-m3:latest");
     await page
       .getByRole("form", { name: "Knowledge base settings" })
       .getByRole("button", { name: "Save settings" })
       .click();
     await page.getByText("Settings saved.", { exact: true }).waitFor();
     expect(services.knowledgeBaseBodies.filter((b) => b.method === "PATCH").at(-1)?.body).toEqual({
-      rerankModel: "bge-m3:latest",
+      rerankModel: "bge-reranker-v2-m3:latest",
     });
     // The retrieval test reranks with it, says so, and leaves it out when "Rerank" is cleared.
     const test = page.getByRole("region", { name: "Retrieval test" });
@@ -485,7 +498,9 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     let sent = page.waitForRequest((request) => request.url().endsWith("/query"));
     await question.press("Enter");
     expect((await sent).postDataJSON()).toMatchObject({ query: "alpha", rerank: true });
-    const reranked = test.getByText("Reranked by bge-m3:latest: each passage's relevance is its score.");
+    const reranked = test.getByText(
+      "Reranked by bge-reranker-v2-m3:latest: each passage's relevance is its score.",
+    );
     await reranked.waitFor();
     await rerank.uncheck();
     sent = page.waitForRequest((request) => request.url().endsWith("/query"));
@@ -494,7 +509,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     await reranked.waitFor({ state: "detached" });
     // A rerank model that fails: the passages in search order, and why.
     await rerank.check();
-    services.failingRerankModels.add("bge-m3:latest");
+    services.failingRerankModels.add("bge-reranker-v2-m3:latest");
     try {
       await question.press("Enter");
       await test

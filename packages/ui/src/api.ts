@@ -10,6 +10,8 @@ export interface ModelsAnswer {
   models: ModelInfo[];
   /** The embedding models, for a knowledge base's settings (not offered for chat). */
   embeddingModels?: ModelInfo[];
+  /** The rerankers, for a knowledge base's settings (not offered for chat). */
+  rerankModels?: ModelInfo[];
   reachable: boolean;
   /** modelsDir, steps and skippedFiles: administrators only. */
   guidance?: {

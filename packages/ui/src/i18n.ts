@@ -309,6 +309,8 @@ const en = {
   embeddingModelNone: "None: full text search only",
   embeddingModelsGroup: "Embedding models",
   chatModelsGroup: "Chat models (they embed too, less well)",
+  rerankModelsGroup: "Rerank models",
+  otherModelsGroup: "Other models (those of an OpenAI-compatible server may rerank)",
   embeddingModelHint:
     "With a model that embeds text (an embedding GGUF, or Ollama's nomic-embed-text or bge-m3), answers search by meaning and by words together (hybrid). The model is checked when saved.",
   chunkTokens: "Passage size (tokens)",
@@ -1480,6 +1482,8 @@ const zhCN: Messages = {
   embeddingModelNone: "无：仅全文检索",
   embeddingModelsGroup: "向量模型",
   chatModelsGroup: "聊天模型（也能生成向量，但效果较差）",
+  rerankModelsGroup: "重排序模型",
+  otherModelsGroup: "其他模型（OpenAI 兼容服务器上的模型可能支持重排序）",
   embeddingModelHint:
     "选择能生成文本向量的模型（向量 GGUF，或 Ollama 的 nomic-embed-text、bge-m3）后，回答会同时按语义和关键词检索（混合检索）。保存时会检查该模型。",
   chunkTokens: "分块大小（token）",

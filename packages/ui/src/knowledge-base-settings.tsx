@@ -87,9 +87,11 @@ export function KnowledgeBaseSettingsForm(props: {
   const [watchFolder, setWatchFolder] = useState(base.watchFolder ?? "");
   const [minRelevance, setMinRelevance] = useState(String(base.minRelevance ?? 0));
   const [rerankModel, setRerankModel] = useState(base.rerankModel ?? "");
-  // The models the app listed for its pickers: embedding models apart, offered first.
+  // The models the app listed for its pickers: embedding models and rerankers apart, each offered
+  // first where it fits.
   const models = props.models && {
     embedding: (props.models.embeddingModels ?? []).map((model) => model.id),
+    rerank: (props.models.rerankModels ?? []).map((model) => model.id),
     chat: props.models.models.map((model) => model.id),
   };
 
@@ -133,7 +135,7 @@ export function KnowledgeBaseSettingsForm(props: {
   };
 
   // A model no longer listed (removed, or not this user's) stays choosable as it is.
-  const listed = [...(models?.embedding ?? []), ...(models?.chat ?? [])];
+  const listed = [...(models?.embedding ?? []), ...(models?.rerank ?? []), ...(models?.chat ?? [])];
   const unlistedOf = (model: string | null | undefined) =>
     model && models && !listed.includes(model) ? model : undefined;
   const unlisted = unlistedOf(base.embeddingModel);
@@ -228,12 +230,26 @@ export function KnowledgeBaseSettingsForm(props: {
         <select value={rerankModel} onChange={(e) => setRerankModel(e.target.value)}>
           <option value="">{t.rerankModelNone}</option>
           {unlistedReranker && <option value={unlistedReranker}>{unlistedReranker}</option>}
-          {/* Any model the user may use: the model service says which can rerank when one is asked to. */}
-          {listed.map((model) => (
-            <option key={model} value={model}>
-              {model}
-            </option>
-          ))}
+          {(models?.rerank.length ?? 0) > 0 && (
+            <optgroup label={t.rerankModelsGroup}>
+              {models?.rerank.map((model) => (
+                <option key={model} value={model}>
+                  {model}
+                </option>
+              ))}
+            </optgroup>
+          )}
+          {/* Other models may rerank too (an OpenAI-compatible server's reranker is listed as any
+              of its models): the knowledge service checks one when it is chosen. */}
+          {(models?.chat.length ?? 0) > 0 && (
+            <optgroup label={t.otherModelsGroup}>
+              {models?.chat.map((model) => (
+                <option key={model} value={model}>
+                  {model}
+                </option>
+              ))}
+            </optgroup>
+          )}
         </select>
       </label>
       <p className="muted">{t.rerankModelHint}</p>

@@ -100,7 +100,7 @@ export function registerPreferenceRoutes(app: FastifyInstance, deps: Deps) {
     if (!(await usableDefaultModel(deps.modelAccess, user, model))) throw notUsable();
     const key = deps.modelAccess.key(model);
     const offered = (await deps.models.listModels()).find(
-      (entry) => !entry.embedsOnly && deps.modelAccess.key(entry.id) === key,
+      (entry) => !entry.purpose && deps.modelAccess.key(entry.id) === key,
     );
     if (!offered) throw notUsable();
     return offered.id;

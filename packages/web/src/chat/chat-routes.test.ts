@@ -19,6 +19,7 @@ describe("first slice: models and streamed chat through the web service", () => 
     model = await startFakeModelService({
       models: ["tiny-story", "deepseek-r1:1.5b"],
       embeddingModels: ["bge-m3:latest"],
+      rerankModels: ["bge-reranker-v2-m3:latest"],
     });
     web = await startWeb({ modelUrl: model.url });
     url = await web.app.listen({ host: "127.0.0.1", port: 0 });
@@ -29,16 +30,18 @@ describe("first slice: models and streamed chat through the web service", () => 
     await model.close();
   });
 
-  it("lists the model service's chat models for the picker, and its embedding models apart", async () => {
+  it("lists the model service's chat models for the picker, and its embedding models and rerankers apart", async () => {
     const response = await fetch(`${url}/api/models`, { headers: session.headers });
     expect(response.status).toBe(200);
     const body = (await response.json()) as {
       models: Array<{ id: string }>;
       embeddingModels: Array<{ id: string }>;
+      rerankModels: Array<{ id: string }>;
       guidance?: unknown;
     };
     expect(body.models.map((m) => m.id)).toEqual(["tiny-story", "deepseek-r1:1.5b"]);
     expect(body.embeddingModels.map((m) => m.id)).toEqual(["bge-m3:latest"]);
+    expect(body.rerankModels.map((m) => m.id)).toEqual(["bge-reranker-v2-m3:latest"]);
     expect(body.guidance).toBeUndefined();
   });
 

@@ -73,18 +73,26 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
     try {
       const installed = await deps.models.listModels();
       const usable = await deps.modelAccess.filter(user, installed);
-      // Chat models for the pickers; embedding models apart, for a knowledge base's settings.
-      const models = usable.filter((model) => !model.embedsOnly);
-      const embeddingModels = usable.filter((model) => model.embedsOnly);
-      if (models.length > 0) return { models, embeddingModels, reachable: true };
-      const reason = installed.some((model) => !model.embedsOnly) ? "none-allowed" : "none-installed";
-      return { models, embeddingModels, reachable: true, guidance: await guidance(user.role, reason) };
+      // Chat models for the pickers; embedding models and rerankers apart, for a knowledge base's settings.
+      const models = usable.filter((model) => !model.purpose);
+      const embeddingModels = usable.filter((model) => model.purpose === "embedding");
+      const rerankModels = usable.filter((model) => model.purpose === "rerank");
+      if (models.length > 0) return { models, embeddingModels, rerankModels, reachable: true };
+      const reason = installed.some((model) => !model.purpose) ? "none-allowed" : "none-installed";
+      return {
+        models,
+        embeddingModels,
+        rerankModels,
+        reachable: true,
+        guidance: await guidance(user.role, reason),
+      };
     } catch (error) {
       const hearthError = toHearthError(error);
       app.log.warn({ code: hearthError.code }, "could not list models");
       return {
         models: [],
         embeddingModels: [],
+        rerankModels: [],
         reachable: false,
         guidance: await guidance(user.role, "unreachable"),
       };

@@ -49,8 +49,22 @@ export interface ModelInfo {
   ownedBy: string;
   /** When the model was made or last changed (Unix seconds), as the model service lists it. */
   created: number;
-  /** An embedding model (the model service lists its capabilities as ["embedding"]): for search, not chat. */
-  embedsOnly?: boolean;
+  /**
+   * What a model that does not chat is for, as the model service lists its capabilities: an
+   * embedding model (["embedding"]) or a reranker (["rerank"]), for a knowledge base's settings;
+   * absent for a model that chats (["completion", …]).
+   */
+  purpose?: ModelPurpose;
+}
+
+export type ModelPurpose = "embedding" | "rerank";
+
+/** A model's purpose from its listed capabilities: none for one that completes, or lists none. */
+function purposeOf(capabilities: readonly string[] | null | undefined): { purpose?: ModelPurpose } {
+  if (!capabilities || capabilities.includes("completion")) return {};
+  if (capabilities.includes("rerank")) return { purpose: "rerank" };
+  if (capabilities.includes("embedding")) return { purpose: "embedding" };
+  return {};
 }
 
 const modelList = z.object({
@@ -172,9 +186,7 @@ export class ModelClient {
       id: model.id,
       ownedBy: model.owned_by ?? "hearth",
       created: model.created ?? 0,
-      ...(model.capabilities?.includes("embedding") && !model.capabilities.includes("completion")
-        ? { embedsOnly: true }
-        : {}),
+      ...purposeOf(model.capabilities),
     }));
   }
 

@@ -11,6 +11,8 @@ export interface FakeModelOptions {
   models?: string[];
   /** Embedding models, listed after the others with the model service's `capabilities: ["embedding"]`. */
   embeddingModels?: string[];
+  /** Rerankers, listed last with the model service's `capabilities: ["rerank"]`. */
+  rerankModels?: string[];
   /** Words of each answer; the answer echoes the last user message after them. */
   words?: string[];
   delayMs?: number;
@@ -97,6 +99,13 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
               created: MODEL_CREATED,
               owned_by: "hearth",
               capabilities: ["embedding"],
+            })),
+            ...(state.options.rerankModels ?? []).map((id) => ({
+              id,
+              object: "model",
+              created: MODEL_CREATED,
+              owned_by: "hearth",
+              capabilities: ["rerank"],
             })),
           ],
         }),
