@@ -579,6 +579,8 @@ const en = {
       "The model service does not have this embedding model: pull it, or leave the embedding model empty for full-text search.",
     EMBEDDING_MODEL_UNUSABLE:
       "This model cannot embed text: choose an embedding model, or leave it empty for full-text search.",
+    RERANK_MODEL_NOT_FOUND:
+      "The model service does not have this rerank model: pull it, or choose none to keep the search order.",
     EMBEDDING_MODEL_REQUIRED: "This knowledge base has no embedding model for a vector search.",
     INDEX_DIMENSION_MISMATCH:
       "The vectors do not match the index; rebuild it after changing the embedding model.",
@@ -1738,6 +1740,7 @@ const zhCN: Messages = {
     EMBEDDING_MODEL_NOT_FOUND:
       "模型服务中没有这个 embedding 模型：请先拉取，或将 embedding 模型留空，只用全文检索。",
     EMBEDDING_MODEL_UNUSABLE: "该模型不能生成 embedding：请选择 embedding 模型，或留空，只用全文检索。",
+    RERANK_MODEL_NOT_FOUND: "模型服务中没有这个重排序模型：请先拉取，或选择“无”，保留检索顺序。",
     EMBEDDING_MODEL_REQUIRED: "该知识库没有用于向量检索的 embedding 模型。",
     INDEX_DIMENSION_MISMATCH: "向量与索引不一致；更换 embedding 模型后请重建索引。",
     INDEX_INVALID_CHUNK: "发送到索引的片段缺少某个字段，或字段取值超出范围。",

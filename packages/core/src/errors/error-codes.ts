@@ -243,6 +243,11 @@ export const ERROR_CODES = {
     summary:
       "A knowledge base was given a model that the model service will not embed text with (a chat model).",
   },
+  RERANK_MODEL_NOT_FOUND: {
+    status: 400,
+    summary:
+      "A knowledge base was given a rerank model the model service does not have (pull it, or choose none to keep the retrieval order).",
+  },
   EMBEDDING_MODEL_REQUIRED: {
     status: 400,
     summary:
