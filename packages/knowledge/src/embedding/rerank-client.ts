@@ -41,6 +41,48 @@ export class RerankClient {
     this.#timeoutMs = options.timeoutMs ?? RERANK_TIMEOUT_MS;
   }
 
+  /**
+   * Checks that `model` is on the model service and reranks, by reranking one short passage (as
+   * EmbeddingClient.check embeds one text). Throws RERANK_MODEL_NOT_FOUND when the service does not
+   * have it, MODEL_CANNOT_RERANK when it refuses to rerank with it, UPSTREAM_ERROR with the model
+   * service's own reason when it answers with a failure, and UPSTREAM_UNAVAILABLE when it does not
+   * answer.
+   */
+  async check(model: string): Promise<void> {
+    const fix = "or set rerankModel to null (none) to keep the retrieval order";
+    try {
+      await this.rerank(model, "hearth", ["hearth"]);
+    } catch (error) {
+      if (!(error instanceof UpstreamCallError)) throw error;
+      const status = error.upstreamStatus;
+      const reason = upstreamReason(error.responseBody);
+      if (status === 404)
+        throw new HearthError(
+          "RERANK_MODEL_NOT_FOUND",
+          `The rerank model "${model}" is not on the model service: pull it (hearth models pull ${model}) ${fix}`,
+          { cause: error },
+        );
+      if (status !== undefined && status >= 400 && status < 500)
+        throw new HearthError(
+          "MODEL_CANNOT_RERANK",
+          `The model "${model}" cannot rerank (the model service answered ${status}${reason}): choose a rerank model ${fix}`,
+          { cause: error },
+        );
+      // It answered, so it runs: what failed is behind it, and its reason says what to fix.
+      if (status !== undefined)
+        throw new HearthError(
+          "UPSTREAM_ERROR",
+          `Cannot check the rerank model "${model}": the model service answered ${status}${reason}; fix that and try again, ${fix}`,
+          { cause: error, details: { service: "model" } },
+        );
+      throw new HearthError(
+        "UPSTREAM_UNAVAILABLE",
+        `Cannot check the rerank model "${model}": ${error.message}. Start the model service (or fix services.modelUrl) and try again, ${fix}`,
+        { cause: error, details: { service: "model" } },
+      );
+    }
+  }
+
   async rerank(model: string, query: string, documents: readonly string[]): Promise<RerankScore[]> {
     const url = `${this.#baseUrl}/v1/rerank`;
     const headers: Record<string, string> = { "content-type": "application/json" };

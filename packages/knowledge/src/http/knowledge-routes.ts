@@ -35,6 +35,11 @@ export interface KnowledgeRouteDependencies {
    * asked about): a base given one would fail every upload.
    */
   checkEmbeddingModel: (model: string) => Promise<void>;
+  /**
+   * Refuses a rerank model the model service does not have or cannot rerank with (or cannot be
+   * asked about): a base given one would answer every query unreranked, with a warning.
+   */
+  checkRerankModel: (model: string) => Promise<void>;
 }
 
 const idParams = z.object({ id: z.string().min(1) });
@@ -56,7 +61,17 @@ export function registerKnowledgeRoutes(
   app: FastifyInstance,
   dependencies: KnowledgeRouteDependencies,
 ): void {
-  const { store, ingestion, queries, backend, blobs, defaults, dataDir, checkEmbeddingModel } = dependencies;
+  const {
+    store,
+    ingestion,
+    queries,
+    backend,
+    blobs,
+    defaults,
+    dataDir,
+    checkEmbeddingModel,
+    checkRerankModel,
+  } = dependencies;
   const view = (knowledgeBase: KnowledgeBaseRecord): KnowledgeBase => ({
     ...knowledgeBase,
     staleDocumentCount: store.staleDocumentCount(knowledgeBase.id, settingsVersion(knowledgeBase)),
@@ -71,6 +86,7 @@ export function registerKnowledgeRoutes(
     checkChunking(chunking);
     if (body.watchFolder) assertWatchableFolder(body.watchFolder, dataDir);
     if (body.embeddingModel) await checkEmbeddingModel(body.embeddingModel);
+    if (body.rerankModel) await checkRerankModel(body.rerankModel);
     const created = store.createKnowledgeBase({
       name: body.name,
       description: body.description ?? "",
@@ -100,6 +116,8 @@ export function registerKnowledgeRoutes(
     if (body.watchFolder) assertWatchableFolder(body.watchFolder, dataDir);
     if (body.embeddingModel && body.embeddingModel !== current.embeddingModel)
       await checkEmbeddingModel(body.embeddingModel);
+    if (body.rerankModel && body.rerankModel !== current.rerankModel)
+      await checkRerankModel(body.rerankModel);
     const updated = store.updateKnowledgeBase(id, {
       ...(body.name !== undefined ? { name: body.name } : {}),
       ...(body.description !== undefined ? { description: body.description } : {}),

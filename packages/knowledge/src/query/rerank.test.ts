@@ -8,9 +8,10 @@ import {
 } from "../testing/knowledge-harness.fixture.js";
 
 /**
- * A knowledge base's rerank model: the passages a query retrieves are reordered by it (the model
- * service's /v1/rerank), its scores their relevance, before the minimum relevance and the cut at
- * topK; a query may turn it off; where it fails, the query answers in retrieval order and warns.
+ * A knowledge base's rerank model, checked with the model service when it is set: the passages a
+ * query retrieves are reordered by it (the model service's /v1/rerank), its scores their
+ * relevance, before the minimum relevance and the cut at topK; a query may turn it off; where it
+ * fails, the query answers in retrieval order and warns.
  * The stand-in reranker ranks what it is sent in reverse, so an order it gave is plain to see.
  */
 describe("a knowledge base's rerank model", () => {
@@ -61,6 +62,7 @@ describe("a knowledge base's rerank model", () => {
   });
   afterEach(async () => {
     rerank.state.cannotRerank.clear();
+    rerank.state.missingModels.clear();
     rerank.state.hangUp = false;
     for (const [id, rerankModel] of [
       [care, "test-rerank"],
@@ -235,6 +237,65 @@ describe("a knowledge base's rerank model", () => {
     const shared = await client.queryManyAnswer({ knowledgeBaseIds: [care, vectors], query: QUESTION });
     expect(rerank.state.requests.slice(before).map((request) => request.documents.length)).toEqual([6]);
     expect(shared.results.map((result) => result.relevance)).toEqual([6, 5, 4, 3, 2, 1].map((i) => i / 7));
+  });
+
+  it("is checked with the model service when it is set, on create and on change, and not saved when it is refused", async () => {
+    const { client } = harness;
+    rerank.state.missingModels.add("bge-reranker-v2-m3");
+    rerank.state.cannotRerank.add("qwen3:8b");
+    const bases = async () => (await client.listKnowledgeBases()).map((base) => base.name);
+    const before = await bases();
+    await expect(
+      client.createKnowledgeBase({ name: "Missing reranker", rerankModel: "bge-reranker-v2-m3" }),
+    ).rejects.toMatchObject({
+      status: 400,
+      code: "RERANK_MODEL_NOT_FOUND",
+      message: expect.stringMatching(
+        /"bge-reranker-v2-m3" is not on the model service: pull it.*set rerankModel to null/,
+      ),
+    });
+    await expect(
+      client.createKnowledgeBase({ name: "Chat reranker", rerankModel: "qwen3:8b" }),
+    ).rejects.toMatchObject({
+      status: 400,
+      code: "MODEL_CANNOT_RERANK",
+      message: expect.stringMatching(
+        /"qwen3:8b" cannot rerank \(the model service answered 400: The model qwen3:8b cannot rerank\): choose a rerank model or set rerankModel to null/,
+      ),
+    });
+    expect(await bases()).toEqual(before);
+    // The check reranks one short passage with the model.
+    expect(rerank.state.requests.at(-1)).toEqual({
+      model: "qwen3:8b",
+      query: "hearth",
+      documents: ["hearth"],
+    });
+
+    for (const rerankModel of ["bge-reranker-v2-m3", "qwen3:8b"])
+      await expect(
+        client.updateKnowledgeBase(care, { rerankModel, minRelevance: 0.3 }),
+      ).rejects.toMatchObject({
+        status: 400,
+      });
+    expect(await client.getKnowledgeBase(care)).toMatchObject({
+      rerankModel: "test-rerank",
+      minRelevance: 0,
+    });
+
+    rerank.state.hangUp = true;
+    await expect(client.updateKnowledgeBase(notes, { rerankModel: "test-rerank" })).rejects.toMatchObject({
+      status: 502,
+      code: "UPSTREAM_UNAVAILABLE",
+      message: expect.stringMatching(
+        /Cannot check the rerank model "test-rerank": .*did not answer.*try again/,
+      ),
+    });
+    expect((await client.getKnowledgeBase(notes)).rerankModel).toBeNull();
+    // The model a base already has is not asked about again (the model service is still down), nor is none.
+    expect((await client.updateKnowledgeBase(care, { rerankModel: "test-rerank" })).rerankModel).toBe(
+      "test-rerank",
+    );
+    expect((await client.updateKnowledgeBase(care, { rerankModel: null })).rerankModel).toBeNull();
   });
 
   it("is set on change without re-indexing, and refused when it is not a model name", async () => {

@@ -151,6 +151,7 @@ export async function createKnowledgeService(
     defaults: DEFAULT_CHUNKING,
     dataDir: config.dataDir,
     checkEmbeddingModel: (model) => embeddings.check(model),
+    checkRerankModel: (model) => reranker.check(model),
   });
   registerJobRoutes(app, { store, ingestion, shutdownSignal });
 

@@ -189,6 +189,8 @@ export async function startRerankServer() {
     requests: [] as Array<{ model: string; query: string; documents: string[] }>,
     /** Models answered 400 MODEL_CANNOT_RERANK. */
     cannotRerank: new Set<string>(),
+    /** Models answered 404 MODEL_NOT_FOUND, as the model service answers a model it does not have. */
+    missingModels: new Set<string>(),
     /** Hangs up without answering, as a model service that is down or restarting. */
     hangUp: false,
   };
@@ -212,6 +214,14 @@ export async function startRerankServer() {
         typeof document === "string" ? document : document.text,
       );
       state.requests.push({ model, query, documents });
+      if (state.missingModels.has(model)) {
+        response.writeHead(404, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            error: { code: "MODEL_NOT_FOUND", message: `Model "${model}" is not installed` },
+          }),
+        );
+        return;
+      }
       if (state.cannotRerank.has(model)) {
         response.writeHead(400, { "content-type": "application/json" }).end(
           JSON.stringify({
