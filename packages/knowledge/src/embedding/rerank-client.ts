@@ -17,6 +17,13 @@ export interface RerankClientOptions {
  */
 export const RERANK_TIMEOUT_MS = 15_000;
 
+/**
+ * How long the check of a rerank model being set may take: its first use loads it, which takes
+ * longer than a query's rerank; within the web service's 30 s wait for the knowledge service, so
+ * the web UI shows this check's reason rather than its own timeout.
+ */
+const CHECK_TIMEOUT_MS = 25_000;
+
 /** One passage's score from the reranker: its place in the texts sent, and its relevance (0 to 1). */
 export interface RerankScore {
   index: number;
@@ -51,7 +58,7 @@ export class RerankClient {
   async check(model: string): Promise<void> {
     const fix = "or set rerankModel to null (none) to keep the retrieval order";
     try {
-      await this.rerank(model, "hearth", ["hearth"]);
+      await this.rerank(model, "hearth", ["hearth"], CHECK_TIMEOUT_MS);
     } catch (error) {
       if (!(error instanceof UpstreamCallError)) throw error;
       const status = error.upstreamStatus;
@@ -83,7 +90,12 @@ export class RerankClient {
     }
   }
 
-  async rerank(model: string, query: string, documents: readonly string[]): Promise<RerankScore[]> {
+  async rerank(
+    model: string,
+    query: string,
+    documents: readonly string[],
+    timeoutMs = this.#timeoutMs,
+  ): Promise<RerankScore[]> {
     const url = `${this.#baseUrl}/v1/rerank`;
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (this.#token) headers["x-hearth-service-token"] = this.#token;
@@ -94,14 +106,14 @@ export class RerankClient {
         method: "POST",
         headers,
         body: JSON.stringify(request),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       throw new UpstreamCallError({
         url,
         message:
           error instanceof Error && error.name === "TimeoutError"
-            ? `The model service at ${this.#baseUrl} did not rerank within ${this.#timeoutMs / 1000} s`
+            ? `The model service at ${this.#baseUrl} did not rerank within ${timeoutMs / 1000} s`
             : `The model service at ${this.#baseUrl} did not answer`,
         cause: error,
         service: "model",
