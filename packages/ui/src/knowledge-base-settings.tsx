@@ -160,31 +160,17 @@ export function KnowledgeBaseSettingsForm(props: {
           onChange={(e) => setDescription(e.target.value)}
         />
       </label>
-      <label>
-        {t.embeddingModel}
-        <select value={embeddingModel} onChange={(e) => setEmbeddingModel(e.target.value)}>
-          <option value="">{t.embeddingModelNone}</option>
-          {unlisted && <option value={unlisted}>{unlisted}</option>}
-          {(models?.embedding.length ?? 0) > 0 && (
-            <optgroup label={t.embeddingModelsGroup}>
-              {models?.embedding.map((model) => (
-                <option key={model} value={model}>
-                  {model}
-                </option>
-              ))}
-            </optgroup>
-          )}
-          {(models?.chat.length ?? 0) > 0 && (
-            <optgroup label={t.chatModelsGroup}>
-              {models?.chat.map((model) => (
-                <option key={model} value={model}>
-                  {model}
-                </option>
-              ))}
-            </optgroup>
-          )}
-        </select>
-      </label>
+      <ModelSelect
+        label={t.embeddingModel}
+        value={embeddingModel}
+        onChange={setEmbeddingModel}
+        none={t.embeddingModelNone}
+        unlisted={unlisted}
+        groups={[
+          { label: t.embeddingModelsGroup, models: models?.embedding },
+          { label: t.chatModelsGroup, models: models?.chat },
+        ]}
+      />
       <p className="muted">{t.embeddingModelHint}</p>
       <div className="inline-form">
         <label>
@@ -225,33 +211,19 @@ export function KnowledgeBaseSettingsForm(props: {
         </label>
       </div>
       <p className="muted">{t.minRelevanceHint}</p>
-      <label>
-        {t.rerankModel}
-        <select value={rerankModel} onChange={(e) => setRerankModel(e.target.value)}>
-          <option value="">{t.rerankModelNone}</option>
-          {unlistedReranker && <option value={unlistedReranker}>{unlistedReranker}</option>}
-          {(models?.rerank.length ?? 0) > 0 && (
-            <optgroup label={t.rerankModelsGroup}>
-              {models?.rerank.map((model) => (
-                <option key={model} value={model}>
-                  {model}
-                </option>
-              ))}
-            </optgroup>
-          )}
-          {/* Other models may rerank too (an OpenAI-compatible server's reranker is listed as any
-              of its models): the knowledge service checks one when it is chosen. */}
-          {(models?.chat.length ?? 0) > 0 && (
-            <optgroup label={t.otherModelsGroup}>
-              {models?.chat.map((model) => (
-                <option key={model} value={model}>
-                  {model}
-                </option>
-              ))}
-            </optgroup>
-          )}
-        </select>
-      </label>
+      {/* Other models may rerank too (an OpenAI-compatible server's reranker is listed as any of
+          its models): the knowledge service checks the one chosen. */}
+      <ModelSelect
+        label={t.rerankModel}
+        value={rerankModel}
+        onChange={setRerankModel}
+        none={t.rerankModelNone}
+        unlisted={unlistedReranker}
+        groups={[
+          { label: t.rerankModelsGroup, models: models?.rerank },
+          { label: t.otherModelsGroup, models: models?.chat },
+        ]}
+      />
       <p className="muted">{t.rerankModelHint}</p>
       {admin && (
         <label>
@@ -264,5 +236,38 @@ export function KnowledgeBaseSettingsForm(props: {
         <button type="submit">{t.saveKnowledgeSettings}</button>
       </div>
     </form>
+  );
+}
+
+/** A model picker: "none" first, a model no longer listed as it is, then each group that has models. */
+function ModelSelect(props: {
+  label: string;
+  value: string;
+  onChange: (model: string) => void;
+  none: string;
+  unlisted: string | undefined;
+  groups: ReadonlyArray<{ label: string; models: readonly string[] | undefined }>;
+}) {
+  return (
+    <label>
+      {props.label}
+      <select value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+        <option value="">{props.none}</option>
+        {props.unlisted && <option value={props.unlisted}>{props.unlisted}</option>}
+        {props.groups.map(
+          ({ label, models }) =>
+            models &&
+            models.length > 0 && (
+              <optgroup key={label} label={label}>
+                {models.map((model) => (
+                  <option key={model} value={model}>
+                    {model}
+                  </option>
+                ))}
+              </optgroup>
+            ),
+        )}
+      </select>
+    </label>
   );
 }
