@@ -22,7 +22,26 @@ const CHUNK_TOKENS = { min: 32, max: 8192 };
 const OVERLAP_TOKENS = { min: 0, max: 4096 };
 const DESCRIPTION_MAX_CHARS = 4000;
 /** A minimum relevance's range and the step it is set in (contracts: minRelevanceSchema). */
-export const MIN_RELEVANCE = { min: 0, max: 1, step: 0.01 };
+const MIN_RELEVANCE = { min: 0, max: 1, step: 0.01 };
+
+/** A minimum relevance's field, as typed: the settings' (saved) and the retrieval test's (tried). */
+export function MinRelevanceField(props: { value: string; onChange: (value: string) => void }) {
+  const { t } = useI18n();
+  return (
+    <label>
+      {t.minRelevance}
+      <input
+        type="number"
+        min={MIN_RELEVANCE.min}
+        max={MIN_RELEVANCE.max}
+        step={MIN_RELEVANCE.step}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        required
+      />
+    </label>
+  );
+}
 
 /** The fields of a settings change that differ from the base as it is; empty when none does. */
 function settingsChange(
@@ -197,18 +216,7 @@ export function KnowledgeBaseSettingsForm(props: {
         </label>
       </div>
       <div className="inline-form">
-        <label>
-          {t.minRelevance}
-          <input
-            type="number"
-            min={MIN_RELEVANCE.min}
-            max={MIN_RELEVANCE.max}
-            step={MIN_RELEVANCE.step}
-            value={minRelevance}
-            onChange={(e) => setMinRelevance(e.target.value)}
-            required
-          />
-        </label>
+        <MinRelevanceField value={minRelevance} onChange={setMinRelevance} />
       </div>
       <p className="muted">{t.minRelevanceHint}</p>
       {/* Other models may rerank too (an OpenAI-compatible server's reranker is listed as any of

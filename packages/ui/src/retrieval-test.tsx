@@ -3,7 +3,7 @@ import { type FormEvent, type MouseEvent, useEffect, useRef, useState } from "re
 import { api, type Citation } from "./api.js";
 import { citationLabels } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
-import { MIN_RELEVANCE } from "./knowledge-base-settings.js";
+import { MinRelevanceField } from "./knowledge-base-settings.js";
 import { MarkedText } from "./marked-text.js";
 import { queryMatches } from "./query-highlight.js";
 import { SourceView } from "./source-view.js";
@@ -164,18 +164,7 @@ export function RetrievalTest(props: {
             required
           />
         </label>
-        <label>
-          {t.minRelevance}
-          <input
-            type="number"
-            min={MIN_RELEVANCE.min}
-            max={MIN_RELEVANCE.max}
-            step={MIN_RELEVANCE.step}
-            value={minRelevance}
-            onChange={(e) => setMinRelevance(e.target.value)}
-            required
-          />
-        </label>
+        <MinRelevanceField value={minRelevance} onChange={setMinRelevance} />
         {props.rerankModel && (
           <label className="checkbox" title={props.rerankModel}>
             <input type="checkbox" checked={rerank} onChange={(e) => setRerank(e.target.checked)} />
