@@ -867,11 +867,17 @@ export class EmbeddedRuntime implements ModelRuntime {
     }
   }
 
-  async embed(call: EmbedCall): Promise<{ embeddings: number[][]; promptTokens: number }> {
+  /** The model an embedding's or a rerank's call is for, loaded; its cancel is INVALID_REQUEST. */
+  async #loadFor(call: { modelId: string; signal?: AbortSignal | undefined }) {
     const loaded = call.signal
       ? await untilAborted(this.#load(call.modelId), call.signal)
       : await this.#load(call.modelId);
     if (!loaded) throw new HearthError("INVALID_REQUEST", "the request was cancelled");
+    return loaded;
+  }
+
+  async embed(call: EmbedCall): Promise<{ embeddings: number[][]; promptTokens: number }> {
+    const loaded = await this.#loadFor(call);
     const sequence = await loaded.acquire();
     try {
       const context = await loaded.embeddingContext();
@@ -915,10 +921,7 @@ export class EmbeddedRuntime implements ModelRuntime {
         call.modelId,
         "its GGUF has no classification head (cls.output.weight or cls.weight) to score documents with",
       );
-    const loaded = call.signal
-      ? await untilAborted(this.#load(call.modelId), call.signal)
-      : await this.#load(call.modelId);
-    if (!loaded) throw new HearthError("INVALID_REQUEST", "the request was cancelled");
+    const loaded = await this.#loadFor(call);
     const sequence = await loaded.acquire();
     try {
       const context = await loaded.rankingContext().catch((error: unknown) => {
