@@ -1,6 +1,6 @@
 import { HearthError, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
-import { upstreamReason } from "./model-service-failure.js";
+import { modelCheckFailure } from "./model-service-failure.js";
 
 const embedResponseSchema = z.object({ embeddings: z.array(z.array(z.number())) });
 
@@ -58,36 +58,19 @@ export class EmbeddingClient {
    * it does not answer.
    */
   async check(model: string): Promise<void> {
-    const fix = "or leave embeddingModel empty for full-text search only";
     try {
       await this.#withRetries(() => this.#embedBatch(model, ["hearth"]), undefined, 1);
     } catch (error) {
       const cause = error instanceof HearthError ? error.cause : undefined;
-      const status = cause instanceof UpstreamCallError ? cause.upstreamStatus : undefined;
-      if (status === 404)
-        throw new HearthError(
-          "EMBEDDING_MODEL_NOT_FOUND",
-          `The embedding model "${model}" is not on the model service: pull it (hearth models pull ${model}) ${fix}`,
-          { cause: error },
-        );
-      if (status !== undefined && status >= 400 && status < 500)
-        throw new HearthError(
-          "EMBEDDING_MODEL_UNUSABLE",
-          `The model "${model}" cannot embed text (the model service answered ${status}${upstreamReason((cause as UpstreamCallError).responseBody)}): choose an embedding model ${fix}`,
-          { cause: error },
-        );
-      // It answered, so it runs: what failed is behind it, and its reason says what to fix.
-      if (status !== undefined)
-        throw new HearthError(
-          "UPSTREAM_ERROR",
-          `Cannot check the embedding model "${model}": the model service answered ${status}${upstreamReason((cause as UpstreamCallError).responseBody)}; fix that and try again, ${fix}`,
-          { cause: error, details: { service: "model" } },
-        );
-      throw new HearthError(
-        "UPSTREAM_UNAVAILABLE",
-        `Cannot check the embedding model "${model}": ${(error as Error).message}. Start the model service (or fix knowledge.embeddingUrl) and try again, ${fix}`,
-        { cause: error, details: { service: "model" } },
-      );
+      throw modelCheckFailure(model, cause instanceof UpstreamCallError ? cause : (error as Error), {
+        role: "embedding model",
+        notFound: "EMBEDDING_MODEL_NOT_FOUND",
+        unusable: "EMBEDDING_MODEL_UNUSABLE",
+        cannot: "cannot embed text",
+        choose: "choose an embedding model",
+        fix: "or leave embeddingModel empty for full-text search only",
+        serviceUrlKey: "knowledge.embeddingUrl",
+      });
     }
   }
 

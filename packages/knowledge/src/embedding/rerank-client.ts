@@ -1,6 +1,6 @@
 import { type RerankRequest, rerankResponseSchema } from "@hearth/contracts";
 import { HearthError, UpstreamCallError } from "@hearth/core";
-import { upstreamReason } from "./model-service-failure.js";
+import { modelCheckFailure, upstreamReason } from "./model-service-failure.js";
 
 export interface RerankClientOptions {
   /** Base URL of the model service, which serves `POST /v1/rerank`. */
@@ -56,37 +56,19 @@ export class RerankClient {
    * answer.
    */
   async check(model: string): Promise<void> {
-    const fix = "or set rerankModel to null (none) to keep the retrieval order";
     try {
       await this.rerank(model, "hearth", ["hearth"], CHECK_TIMEOUT_MS);
     } catch (error) {
       if (!(error instanceof UpstreamCallError)) throw error;
-      const status = error.upstreamStatus;
-      const reason = upstreamReason(error.responseBody);
-      if (status === 404)
-        throw new HearthError(
-          "RERANK_MODEL_NOT_FOUND",
-          `The rerank model "${model}" is not on the model service: pull it (hearth models pull ${model}) ${fix}`,
-          { cause: error },
-        );
-      if (status !== undefined && status >= 400 && status < 500)
-        throw new HearthError(
-          "MODEL_CANNOT_RERANK",
-          `The model "${model}" cannot rerank (the model service answered ${status}${reason}): choose a rerank model ${fix}`,
-          { cause: error },
-        );
-      // It answered, so it runs: what failed is behind it, and its reason says what to fix.
-      if (status !== undefined)
-        throw new HearthError(
-          "UPSTREAM_ERROR",
-          `Cannot check the rerank model "${model}": the model service answered ${status}${reason}; fix that and try again, ${fix}`,
-          { cause: error, details: { service: "model" } },
-        );
-      throw new HearthError(
-        "UPSTREAM_UNAVAILABLE",
-        `Cannot check the rerank model "${model}": ${error.message}. Start the model service (or fix services.modelUrl) and try again, ${fix}`,
-        { cause: error, details: { service: "model" } },
-      );
+      throw modelCheckFailure(model, error, {
+        role: "rerank model",
+        notFound: "RERANK_MODEL_NOT_FOUND",
+        unusable: "MODEL_CANNOT_RERANK",
+        cannot: "cannot rerank",
+        choose: "choose a rerank model",
+        fix: "or set rerankModel to null (none) to keep the retrieval order",
+        serviceUrlKey: "services.modelUrl",
+      });
     }
   }
 
