@@ -90,7 +90,7 @@ export interface ChatMessage {
   searchQueries?: string[];
   /**
    * Grounding that could not be done for this answer (codes: knowledge-unavailable, knowledge-full-text-only,
-   * search-unavailable, search-blocked, search-not-configured, sources-trimmed; knowledge-gone for a
+   * knowledge-not-reranked, search-unavailable, search-blocked, search-not-configured, sources-trimmed; knowledge-gone for a
    * knowledge-unavailable that names chosen bases gone), with the fields the stream gave them.
    */
   warnings?: GroundingWarning[];

@@ -833,6 +833,8 @@ const en = {
       "A chosen knowledge base is gone (deleted, or no longer shared with you): this answer was written without it, and it is no longer chosen.",
     "knowledge-full-text-only":
       "A knowledge base's embedding model did not answer: it was searched by its full text only for this answer.",
+    "knowledge-not-reranked":
+      "A knowledge base's rerank model did not answer: its passages were used in search order for this answer.",
     "search-unavailable": "Web search failed for this answer; it was written without web results.",
     "search-blocked":
       "Web search was not made: the query matched this site's content policy. This answer was written without web results.",
@@ -1953,6 +1955,7 @@ const zhCN: Messages = {
     "knowledge-unavailable": "所选知识库中有的未能检索，本回答未用到其内容。",
     "knowledge-gone": "所选知识库中有的已不存在（已删除，或不再共享给你）：本回答未用到它，并已取消选择。",
     "knowledge-full-text-only": "有知识库的向量模型未能响应：本回答仅按全文检索了该知识库。",
+    "knowledge-not-reranked": "有知识库的重排序模型未能响应：本回答按检索顺序使用了该知识库的段落。",
     "search-unavailable": "联网搜索失败，本回答未使用网页结果。",
     "search-blocked": "搜索内容触及本站的内容策略，未进行联网搜索；本回答未使用网页结果。",
     "search-not-configured": "没有配置联网搜索引擎（SEARCH_NO_PROVIDERS），本回答未使用网页结果。",

@@ -147,6 +147,7 @@ export async function groundTurn(
   if (knowledge) goneKnowledgeBaseIds.push(...knowledge.gone);
   if (knowledge?.failed || goneKnowledgeBaseIds.length > 0) warnings.push("knowledge-unavailable");
   if (knowledge?.fullTextOnly) warnings.push("knowledge-full-text-only");
+  if (knowledge?.notReranked) warnings.push("knowledge-not-reranked");
   for (const passage of knowledge?.results ?? []) {
     const title = passage.documentTitle || "Document";
     cite(
@@ -293,17 +294,25 @@ async function queryKnowledge(
   knowledge: KnowledgeClient,
   knowledgeBaseIds: string[],
   query: string,
-): Promise<{ results: QueryResult[]; fullTextOnly: boolean; gone: string[]; failed: boolean }> {
+): Promise<{
+  results: QueryResult[];
+  fullTextOnly: boolean;
+  notReranked: boolean;
+  gone: string[];
+  failed: boolean;
+}> {
   const ask = async (ids: string[]) => {
     const answer = await knowledge.queryManyAnswer({ knowledgeBaseIds: ids, query, topK: PASSAGES });
-    // A base whose query could not be embedded was searched on its full text alone. (One whose
-    // rerank model failed answered in retrieval order, as a base without one does: not said.)
+    const warned = (code: string) => (answer.warnings ?? []).some((warning) => warning.code === code);
     return {
       results: answer.results,
-      fullTextOnly: (answer.warnings ?? []).some((warning) => warning.code === "EMBEDDING_FAILED"),
+      // A base whose query could not be embedded was searched on its full text alone.
+      fullTextOnly: warned("EMBEDDING_FAILED"),
+      // A base whose rerank model failed gave its passages in search order.
+      notReranked: warned("RERANK_FAILED"),
     };
   };
-  const failed = { results: [], fullTextOnly: false, failed: true };
+  const failed = { results: [], fullTextOnly: false, notReranked: false, failed: true };
   try {
     return { ...(await ask(knowledgeBaseIds)), gone: [], failed: false };
   } catch (error) {
