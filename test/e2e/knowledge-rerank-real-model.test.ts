@@ -8,6 +8,8 @@ import {
   startHarness,
 } from "../../packages/knowledge/src/testing/knowledge-harness.fixture.js";
 import { postJson, startModelService } from "../../packages/model/test/start-model-service.js";
+import { createApiKey, signUp } from "../../packages/web/test/support/web-client.js";
+import { startWeb } from "../../packages/web/test/support/web-harness.js";
 import { writeTinyGguf } from "../support/tiny-gguf.js";
 
 /** Short documents in the tiny models' own words, each holding a word of the question. */
@@ -125,6 +127,53 @@ describe("a knowledge base reranked by the real model service", () => {
       "Stories",
       "Stories unreranked",
     ]);
+  });
+
+  it("reranks for the web service's API-key clients as the model service does, held to the model's groups", async () => {
+    const web = await startWeb({ modelUrl: model!.url });
+    try {
+      const admin = await signUp(web.app, "admin");
+      const member = await signUp(web.app, "member");
+      const rerank = async (key: string) =>
+        web.app.inject({
+          method: "POST",
+          url: "/v1/rerank",
+          headers: { authorization: `Bearer ${key}` },
+          payload: { model: "reranker", query: QUESTION, documents: Object.values(DOCUMENTS), top_n: 3 },
+        });
+      const memberKey = await createApiKey(web.app, member);
+      const answer = await rerank(memberKey);
+      expect(answer.statusCode, answer.body).toBe(200);
+      const results = rerankResponseSchema.parse(answer.json()).results;
+      const scores = await scoresOf(Object.values(DOCUMENTS));
+      expect(results.map((result) => result.index)).toEqual(
+        scores
+          .map((score, index) => ({ score, index }))
+          .sort((a, b) => b.score - a.score)
+          .slice(0, 3)
+          .map(({ index }) => index),
+      );
+      for (const result of results) expect(result.relevance_score).toBeCloseTo(scores[result.index]!, 5);
+      // Kept for a group the member is not in: refused, as a chat model would be.
+      const group = (
+        await web.app.inject({
+          method: "POST",
+          url: "/api/admin/groups",
+          headers: admin.headers,
+          payload: { name: "search team" },
+        })
+      ).json() as { id: string };
+      await web.app.inject({
+        method: "PUT",
+        url: "/api/admin/models/reranker/access",
+        headers: admin.headers,
+        payload: { groupIds: [group.id] },
+      });
+      const refused = await rerank(memberKey);
+      expect([refused.statusCode, refused.json().error.code]).toEqual([403, "MODEL_NOT_ALLOWED"]);
+    } finally {
+      await web.close();
+    }
   });
 
   it("answers in retrieval order with a RERANK_FAILED warning once the model service is gone", async () => {

@@ -214,6 +214,7 @@ describe("RBAC over the whole route table", () => {
       "POST /v1/chat/completions user",
       "POST /v1/completions user",
       "POST /v1/embeddings user",
+      "POST /v1/rerank user",
       "POST /v1/retrieval user",
     ]);
     for (const route of web.routes.filter((r) => r.url.startsWith("/api/admin/")))

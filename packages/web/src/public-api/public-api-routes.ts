@@ -4,6 +4,7 @@ import {
   type OpenAiMessage,
   openAiMessageSchema,
   openAiToolSchema,
+  rerankRequestSchema,
   USAGE_COMMENT_HEADER,
   USER_HEADER,
 } from "@hearth/contracts";
@@ -222,6 +223,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
   const modelUrl = deps.config.services.modelUrl.replace(/\/$/, "");
   const completionsUpstream = new UpstreamEndpoint(`${modelUrl}/v1/completions`, serviceHeaders);
   const embeddingsUpstream = new UpstreamEndpoint(`${modelUrl}/v1/embeddings`, serviceHeaders);
+  const rerankUpstream = new UpstreamEndpoint(`${modelUrl}/v1/rerank`, serviceHeaders);
 
   registerPublicCors(app);
 
@@ -297,29 +299,60 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     return modelEntry(model);
   });
 
+  /**
+   * Relays a call that has a prompt and no completion (embeddings, a rerank) to the model service
+   * and its JSON answer back as it is, metered by the prompt tokens it reports, else estimated from
+   * `texts`.
+   */
+  const relayPrompted = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    upstream: UpstreamEndpoint,
+    body: { model: string },
+    texts: string[],
+  ) => {
+    const user = currentUser(request);
+    return deps.usage.metered(user, usageEntry(body.model, request), async (admission) => {
+      const called = await callUpstream(upstream, JSON.stringify(body), user.id, false, reply);
+      if (!called) return reply.hijack();
+      const text = await whenHere(reply, called.response.text());
+      if (text === undefined) return reply.hijack();
+      if (called.response.status >= 300) return refusal(reply, admission, called.response, text, body.model);
+      const reported = (JSON.parse(text) as { usage?: { prompt_tokens?: number } }).usage?.prompt_tokens;
+      await admission.settle(
+        usageOrEstimate(
+          reported === undefined ? undefined : { promptTokens: reported, completionTokens: 0 },
+          texts,
+          "",
+        ),
+      );
+      return reply.type("application/json").send(text);
+    });
+  };
+
   app.post("/v1/embeddings", { config: { access: "user" } }, async (request, reply) => {
     const user = currentUser(request);
     refuseTokenIds("input", (request.body as { input?: unknown } | undefined)?.input);
     const body = parsedBody(embeddingRequest, request.body);
     await deps.modelAccess.assertAllowed(user, body.model);
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
-    return deps.usage.metered(user, usageEntry(body.model, request), async (admission) => {
-      const called = await callUpstream(embeddingsUpstream, JSON.stringify(body), user.id, false, reply);
-      if (!called) return reply.hijack();
-      const text = await whenHere(reply, called.response.text());
-      if (text === undefined) return reply.hijack();
-      if (called.response.status >= 300) return refusal(reply, admission, called.response, text, body.model);
-      const answer = JSON.parse(text) as { usage?: { prompt_tokens?: number } };
-      const reported = answer.usage?.prompt_tokens;
-      await admission.settle(
-        usageOrEstimate(
-          reported === undefined ? undefined : { promptTokens: reported, completionTokens: 0 },
-          inputs,
-          "",
-        ),
-      );
-      return reply.type("application/json").send(text);
-    });
+    return relayPrompted(request, reply, embeddingsUpstream, body, inputs);
+  });
+
+  /**
+   * The model service's rerank API (llama.cpp's, vLLM's and Jina's shape, as Dify's and LangChain's
+   * rerankers call it) for API-key clients, under the same model access and usage metering as
+   * embeddings: the query's and documents' tokens as the prompt's.
+   */
+  app.post("/v1/rerank", { config: { access: "user" } }, async (request, reply) => {
+    const user = currentUser(request);
+    const body = parsedBody(rerankRequestSchema, request.body);
+    await deps.modelAccess.assertAllowed(user, body.model);
+    const texts = [
+      body.query,
+      ...body.documents.map((document) => (typeof document === "string" ? document : document.text)),
+    ];
+    return relayPrompted(request, reply, rerankUpstream, body, texts);
   });
 
   app.post("/v1/completions", { config: { access: "user" } }, async (request, reply) => {
