@@ -5,7 +5,7 @@ import type { Dialog } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
 import { signIn } from "../../packages/web/test/support/web-client.js";
-import { type Browser, hasChromium, holdRequests } from "../support/browser.js";
+import { type Browser, hasChromium, holdRequests, screenshot } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
@@ -626,5 +626,22 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     await expect.poll(() => picker.locator("option", { hasText: "Short-lived" }).count(), WAIT).toBe(0);
     expect(await picker.inputValue()).toBe("tiny-story");
     expect(await page.getByText("Assistant: Short-lived").count()).toBe(0);
+  });
+  it("marks the embedding models and rerankers on the admin's Models tab", async () => {
+    const { page } = desk;
+    await page.getByRole("navigation", { name: /Main/ }).getByRole("link", { name: "Admin" }).click();
+    await page.getByRole("tab", { name: "Models" }).click();
+    // A model's row is the one with its Delete button.
+    const rows = page.locator("tbody tr", { has: page.getByRole("button", { name: /^Delete: / }) });
+    await expect.poll(() => rows.count()).toBe(3);
+    const names = await rows.locator(".row-name").allTextContents();
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "tiny-story",
+        "bge-m3:latestEmbedding model",
+        "bge-reranker-v2-m3:latestReranker",
+      ]),
+    );
+    await screenshot(page, "admin-models-purposes-en");
   });
 });

@@ -611,6 +611,8 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
 
 interface AdminModel {
   id: string;
+  /** What a model that does not chat is for (the model service's capabilities): none for a chat model. */
+  purpose?: "embedding" | "rerank";
   groupIds: string[];
   /** Limited to administrators: set so, or the groups it was allowed for were deleted. */
   adminOnly?: boolean;
@@ -893,7 +895,10 @@ function Models() {
               {/* The model's Delete under its name (name:tag may break after the colon), so a phone
                   shows both and nothing lies over the allowed groups. */}
               <td>
-                <div className="row-name">{breakAfterColon(model.id)}</div>
+                <div className="row-name">
+                  {breakAfterColon(model.id)}
+                  {model.purpose && <span className="badge">{t.modelPurposes[model.purpose]}</span>}
+                </div>
                 <div className="row-buttons">
                   <button
                     type="button"

@@ -310,6 +310,8 @@ const en = {
   embeddingModelsGroup: "Embedding models",
   chatModelsGroup: "Chat models (they embed too, less well)",
   rerankModelsGroup: "Rerank models",
+  /** What a model that does not chat is for, as a badge on the admin's Models tab. */
+  modelPurposes: { embedding: "Embedding model", rerank: "Reranker" },
   otherModelsGroup: "Other models (those of an OpenAI-compatible server may rerank)",
   embeddingModelHint:
     "With a model that embeds text (an embedding GGUF, or Ollama's nomic-embed-text or bge-m3), answers search by meaning and by words together (hybrid). The model is checked when saved.",
@@ -1487,6 +1489,7 @@ const zhCN: Messages = {
   embeddingModelsGroup: "向量模型",
   chatModelsGroup: "聊天模型（也能生成向量，但效果较差）",
   rerankModelsGroup: "重排序模型",
+  modelPurposes: { embedding: "向量模型", rerank: "重排序模型" },
   otherModelsGroup: "其他模型（OpenAI 兼容服务器上的模型可能支持重排序）",
   embeddingModelHint:
     "选择能生成文本向量的模型（向量 GGUF，或 Ollama 的 nomic-embed-text、bge-m3）后，回答会同时按语义和关键词检索（混合检索）。保存时会检查该模型。",
