@@ -266,7 +266,9 @@ export class QueryService {
       .filter((list) => list.knowledgeBaseIds.some((id) => !rerankedBases.has(id)))
       .map((list) => list.hits.filter((hit) => !rerankedBases.has(hit.chunk.knowledgeBaseId)));
     return {
-      rankings: [...unreranked, ...done.map((attempt) => attempt.ranking)],
+      // A list with nothing in it is left out: merged with one, a reranked list's passages would
+      // lose their reranker's relevance for a rank's.
+      rankings: [...unreranked, ...done.map((attempt) => attempt.ranking)].filter((list) => list.length > 0),
       reranked: done.map(({ model, knowledgeBaseIds }) => ({ model, knowledgeBaseIds })),
     };
   }

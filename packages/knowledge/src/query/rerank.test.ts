@@ -109,6 +109,19 @@ describe("a knowledge base's rerank model", () => {
     expect(titles(await client.query(care, { query: QUESTION }))).toEqual(["teapot.txt"]);
   });
 
+  it("keeps the reranker's relevance when the other bases asked find nothing", async () => {
+    const { client } = harness;
+    // Kitchen notes holds no "teapot", the vectors base is searched apart: only Kettle care answers.
+    const answer = await client.queryManyAnswer({
+      knowledgeBaseIds: [care, notes],
+      query: "teapot steeps leaves",
+      mode: "lexical",
+    });
+    expect(titles(answer.results)).toEqual(["teapot.txt"]);
+    // The stand-in scores the one passage it is sent 1/2; merged by rank with an empty list, 1.
+    expect(answer.results[0]!.relevance).toBe(0.5);
+  });
+
   it("reranks in every retrieval mode", async () => {
     const { client } = harness;
     for (const mode of ["hybrid", "lexical", "vector"] as const) {
