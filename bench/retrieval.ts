@@ -12,7 +12,12 @@
  * default `hybrid`), one line per mode with nDCG@10 and recall@100, after a line naming the fusion;
  * the last line is the hybrid nDCG@10. This is how fusion is shown to beat each path alone.
  *
- * Options: --embedding-model <name> (embed through the model service), --limit <n> queries.
+ * With --rerank-model the base reranks with that model (the model service's /v1/rerank): the modes
+ * above are measured in retrieval order (`rerank: false`), then the default mode reranked, its line
+ * `rerank <model>: nDCG@10=… (retrieval order …)`, and the last line is the reranked nDCG@10.
+ *
+ * Options: --embedding-model <name> (embed through the model service), --rerank-model <name>,
+ * --limit <n> queries. The model service is HEARTH_MODEL_URL's (a running `hearth up`'s by default).
  * HEARTH_BENCH_INDEX=memory runs on the test-only in-memory index (to check this harness before
  * the real index is wired; its figures say nothing about the product).
  */
@@ -31,26 +36,29 @@ import {
 interface Args {
   dir: string;
   embeddingModel: string | undefined;
+  rerankModel: string | undefined;
   limit: number | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   let embeddingModel: string | undefined;
+  let rerankModel: string | undefined;
   let limit: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--embedding-model") embeddingModel = argv[++i];
+    else if (arg === "--rerank-model") rerankModel = argv[++i];
     else if (arg === "--limit") limit = Number(argv[++i]);
     else positional.push(arg);
   }
   if (!positional[0]) {
     console.error(
-      "usage: npm run bench:retrieval -- <beir-folder> [--embedding-model <name>] [--limit <queries>]",
+      "usage: npm run bench:retrieval -- <beir-folder> [--embedding-model <name>] [--rerank-model <name>] [--limit <queries>]",
     );
     process.exit(2);
   }
-  return { dir: resolve(positional[0]), embeddingModel, limit };
+  return { dir: resolve(positional[0]), embeddingModel, rerankModel, limit };
 }
 
 function readJsonl<T>(path: string): T[] {
@@ -128,6 +136,7 @@ async function main(): Promise<void> {
     const kb = await client.createKnowledgeBase({
       name: "bench",
       embeddingModel: args.embeddingModel ?? null,
+      rerankModel: args.rerankModel ?? null,
     });
 
     const started = performance.now();
@@ -159,6 +168,17 @@ async function main(): Promise<void> {
       `queries: ${queries.length}${args.embeddingModel ? `, embedding model ${args.embeddingModel}` : ", full text only (no embedding model)"}`,
     );
     if (args.embeddingModel) console.log(`fusion: ${describeFusion(DEFAULT_FUSION)}`);
+    /** The documents a query's passages are from, best first, each once. */
+    const rankedDocuments = (results: Array<{ documentTitle: string }>) => {
+      const ranked: string[] = [];
+      for (const result of results) {
+        const id = result.documentTitle.replace(/\.txt$/, "");
+        if (!ranked.includes(id)) ranked.push(id);
+      }
+      return ranked;
+    };
+    const latencyOf = (latencies: number[]) =>
+      `latency p50=${percentile(latencies, 50).toFixed(1)} ms p99=${percentile(latencies, 99).toFixed(1)} ms`;
     let hybridNdcg = 0;
     for (const mode of modes) {
       const latencies: number[] = [];
@@ -170,18 +190,15 @@ async function main(): Promise<void> {
           query: query.text,
           topK: 100,
           ...(args.embeddingModel ? { mode } : {}),
+          ...(args.rerankModel ? { rerank: false } : {}),
         });
         latencies.push(performance.now() - before);
-        const ranked: string[] = [];
-        for (const result of results) {
-          const id = result.documentTitle.replace(/\.txt$/, "");
-          if (!ranked.includes(id)) ranked.push(id);
-        }
+        const ranked = rankedDocuments(results);
         const relevant = qrels.get(query._id)!;
         ndcg += ndcgAt(10, ranked, relevant);
         recall += recallAt(100, ranked, relevant);
       }
-      const latency = `latency p50=${percentile(latencies, 50).toFixed(1)} ms p99=${percentile(latencies, 99).toFixed(1)} ms`;
+      const latency = latencyOf(latencies);
       if (args.embeddingModel) {
         console.log(
           `mode ${mode}: nDCG@10=${(ndcg / count).toFixed(4)} recall@100=${(recall / count).toFixed(4)} ${latency}`,
@@ -191,6 +208,27 @@ async function main(): Promise<void> {
         console.log(latency);
       }
       if (mode === "hybrid") hybridNdcg = ndcg;
+    }
+    if (args.rerankModel) {
+      // Reranked as a chat's question is: its top 10 from the reranker's candidates.
+      const latencies: number[] = [];
+      let ndcg = 0;
+      for (const query of queries) {
+        const before = performance.now();
+        const answer = await client.queryManyAnswer({
+          knowledgeBaseIds: [kb.id],
+          query: query.text,
+          topK: 10,
+        });
+        latencies.push(performance.now() - before);
+        const failed = answer.warnings?.find((warning) => warning.code === "RERANK_FAILED");
+        if (failed) throw new Error(`the query was not reranked: ${failed.message}`);
+        ndcg += ndcgAt(10, rankedDocuments(answer.results), qrels.get(query._id)!);
+      }
+      console.log(
+        `rerank ${args.rerankModel}: nDCG@10=${(ndcg / count).toFixed(4)} (retrieval order ${(hybridNdcg / count).toFixed(4)}) ${latencyOf(latencies)}`,
+      );
+      hybridNdcg = ndcg;
     }
     console.log(`nDCG@10=${(hybridNdcg / count).toFixed(4)}`);
   } finally {
