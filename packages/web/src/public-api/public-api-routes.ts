@@ -268,37 +268,6 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       );
   };
 
-  app.get("/v1/models", { config: { access: "user" } }, async (request) => {
-    const user = currentUser(request);
-    const models = await deps.modelAccess.filter(user, await deps.models.listModels());
-    return { object: "list", data: [...models.map(modelEntry), ...(await assistantEntries(user))] };
-  });
-
-  // The model's id may hold a slash (`<upstream>/<id>`). A model the key's user may not use is
-  // answered as one that does not exist.
-  app.get<{ Params: { "*": string } }>("/v1/models/*", { config: { access: "user" } }, async (request) => {
-    const user = currentUser(request);
-    const id = request.params["*"];
-    if (id.startsWith(ASSISTANT_MODEL_PREFIX)) {
-      const entry = (await assistantEntries(user)).find((m) => m.id === id);
-      if (entry) return entry;
-      throw new HearthError(
-        "ASSISTANT_NOT_FOUND",
-        `assistant "${id}" not found; GET /v1/models lists the models and assistants you may use`,
-      );
-    }
-    const models = await deps.modelAccess.filter(user, await deps.models.listModels());
-    const model =
-      models.find((m) => m.id === id) ??
-      models.find((m) => deps.modelAccess.key(m.id) === deps.modelAccess.key(id));
-    if (!model)
-      throw new HearthError(
-        "MODEL_NOT_FOUND",
-        `model "${id}" not found; GET /v1/models lists the models you may use`,
-      );
-    return modelEntry(model);
-  });
-
   /**
    * Relays a call that has a prompt and no completion (embeddings, a rerank) to the model service
    * and its JSON answer back as it is, metered by the prompt tokens it reports, else estimated from
@@ -329,6 +298,37 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       return reply.type("application/json").send(text);
     });
   };
+
+  app.get("/v1/models", { config: { access: "user" } }, async (request) => {
+    const user = currentUser(request);
+    const models = await deps.modelAccess.filter(user, await deps.models.listModels());
+    return { object: "list", data: [...models.map(modelEntry), ...(await assistantEntries(user))] };
+  });
+
+  // The model's id may hold a slash (`<upstream>/<id>`). A model the key's user may not use is
+  // answered as one that does not exist.
+  app.get<{ Params: { "*": string } }>("/v1/models/*", { config: { access: "user" } }, async (request) => {
+    const user = currentUser(request);
+    const id = request.params["*"];
+    if (id.startsWith(ASSISTANT_MODEL_PREFIX)) {
+      const entry = (await assistantEntries(user)).find((m) => m.id === id);
+      if (entry) return entry;
+      throw new HearthError(
+        "ASSISTANT_NOT_FOUND",
+        `assistant "${id}" not found; GET /v1/models lists the models and assistants you may use`,
+      );
+    }
+    const models = await deps.modelAccess.filter(user, await deps.models.listModels());
+    const model =
+      models.find((m) => m.id === id) ??
+      models.find((m) => deps.modelAccess.key(m.id) === deps.modelAccess.key(id));
+    if (!model)
+      throw new HearthError(
+        "MODEL_NOT_FOUND",
+        `model "${id}" not found; GET /v1/models lists the models you may use`,
+      );
+    return modelEntry(model);
+  });
 
   app.post("/v1/embeddings", { config: { access: "user" } }, async (request, reply) => {
     const user = currentUser(request);
