@@ -284,6 +284,30 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       .getByText("No passage of this knowledge base that matches the question is as relevant as 0.70.")
       .waitFor();
     expect(await passages.count()).toBe(0);
+
+    // The questions answered are offered again (not the one a newer question replaced), newest
+    // first, each once: one asks it again with a click; they are this browser's, kept over a
+    // reload, until cleared.
+    const recent = page.locator(".retrieval-recent");
+    const offered = () => recent.getByRole("button").allTextContents();
+    expect(await offered()).toEqual([
+      "office vacation days",
+      "How many vacation days?",
+      "parking permits",
+      "Clear",
+    ]);
+    const again = page.waitForRequest((request) => request.url().endsWith("/query"));
+    await recent.getByRole("button", { name: "parking permits" }).click();
+    expect((await again).postDataJSON()).toMatchObject({ query: "parking permits" });
+    expect(await question.inputValue()).toBe("parking permits");
+    await expect
+      .poll(offered)
+      .toEqual(["parking permits", "office vacation days", "How many vacation days?", "Clear"]);
+    await page.reload();
+    await page.getByRole("button", { name: "handbook", exact: true }).click();
+    await expect.poll(offered).toContain("parking permits");
+    await recent.getByRole("button", { name: "Clear" }).click();
+    await recent.waitFor({ state: "detached" });
   });
 
   it("uploads a chosen folder's files and dropped files, leaving out hidden ones and saying which names came twice", async () => {

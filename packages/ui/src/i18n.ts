@@ -928,6 +928,9 @@ const en = {
   retrievalRelevance: "Relevance {relevance}",
   retrievalScore: "Score {score}, on the scale of the search that ranked it",
   retrievalNoResults: "No passage of this knowledge base matches the question.",
+  /** The questions last asked in a retrieval test, in this browser, asked again with a click. */
+  retrievalRecent: "Asked before:",
+  retrievalRecentClear: "Clear",
   retrievalNoResultsAbove:
     "No passage of this knowledge base that matches the question is as relevant as {min}.",
   /** What limited a retrieval test's answer (the knowledge service's warning codes). */
@@ -2035,6 +2038,8 @@ const zhCN: Messages = {
   retrievalRelevance: "相关度 {relevance}",
   retrievalScore: "得分 {score}（按排出它的检索方式自身的尺度）",
   retrievalNoResults: "本知识库中没有与该问题匹配的段落。",
+  retrievalRecent: "之前问过：",
+  retrievalRecentClear: "清除",
   retrievalNoResultsAbove: "本知识库中与该问题匹配的段落，相关度都低于 {min}。",
   retrievalWarnings: {
     EMBEDDING_FAILED:

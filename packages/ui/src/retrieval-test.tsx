@@ -6,6 +6,7 @@ import { fill, useI18n } from "./i18n.js";
 import { MinRelevanceField } from "./knowledge-base-settings.js";
 import { MarkedText } from "./marked-text.js";
 import { queryMatches } from "./query-highlight.js";
+import { forgetQuestions, recentQuestions, rememberQuestion } from "./retrieval-history.js";
 import { SourceView } from "./source-view.js";
 import { ActionError } from "./use-action.js";
 
@@ -90,8 +91,15 @@ export function RetrievalTest(props: {
   const inFlight = useRef<AbortController>(undefined);
   useEffect(() => () => inFlight.current?.abort(), []);
 
-  const run = async (event: FormEvent) => {
+  // The questions last asked here, in this browser, to ask again with a click.
+  const [recent, setRecent] = useState(() => recentQuestions(knowledgeBaseId));
+
+  const run = (event: FormEvent) => {
     event.preventDefault();
+    void ask(query);
+  };
+
+  const ask = async (question: string) => {
     inFlight.current?.abort();
     const controller = new AbortController();
     inFlight.current = controller;
@@ -105,7 +113,7 @@ export function RetrievalTest(props: {
         {
           method: "POST",
           body: {
-            query,
+            query: question,
             topK: Number(topK),
             mode,
             minRelevance: threshold,
@@ -114,7 +122,10 @@ export function RetrievalTest(props: {
           signal: controller.signal,
         },
       );
-      if (inFlight.current === controller) setAnswer({ ...answered, query, minRelevance: threshold });
+      if (inFlight.current === controller) {
+        setAnswer({ ...answered, query: question, minRelevance: threshold });
+        setRecent(rememberQuestion(knowledgeBaseId, question));
+      }
     } catch (caught) {
       if (inFlight.current === controller) setError(caught);
     } finally {
@@ -173,6 +184,34 @@ export function RetrievalTest(props: {
         )}
         <button type="submit">{t.retrievalRun}</button>
       </form>
+      {recent.length > 0 && (
+        <div className="retrieval-recent">
+          <span className="muted">{t.retrievalRecent}</span>
+          {recent.map((question) => (
+            <button
+              key={question}
+              type="button"
+              className="small retrieval-recent-question"
+              onClick={() => {
+                setQuery(question);
+                void ask(question);
+              }}
+            >
+              {question}
+            </button>
+          ))}
+          <button
+            type="button"
+            className="small"
+            onClick={() => {
+              forgetQuestions(knowledgeBaseId);
+              setRecent([]);
+            }}
+          >
+            {t.retrievalRecentClear}
+          </button>
+        </div>
+      )}
       {running && <p role="status">{t.retrievalRunning}</p>}
       <ActionError error={error} />
       {answer?.reranked && answer.reranked.length > 0 && (
