@@ -17,6 +17,7 @@ import { fill, I18nContext, initialLocale, type Locale, MESSAGES, useI18n } from
 import { forgetUploads, uploadsPending } from "./knowledge-uploads.js";
 import { LanguageOptions } from "./language-options.js";
 import { forgetPulls } from "./model-pull.js";
+import { forgetAllQuestions } from "./retrieval-history.js";
 import { navigate, usePath } from "./router.js";
 import { leaveTemporaryChat } from "./temporary-chat.js";
 
@@ -505,6 +506,7 @@ export function App() {
                   clearDrafts();
                   forgetUploads();
                   forgetPulls();
+                  forgetAllQuestions();
                   setModels(undefined);
                   // The next account starts from its own defaults (its model, its instructions).
                   setPreferences(undefined);

@@ -5,7 +5,8 @@
  */
 export const RECENT_QUESTIONS = 8;
 
-const keyOf = (knowledgeBaseId: string) => `hearth.retrievalQuestions.${knowledgeBaseId}`;
+const PREFIX = "hearth.retrievalQuestions.";
+const keyOf = (knowledgeBaseId: string) => `${PREFIX}${knowledgeBaseId}`;
 
 /** `recent` with `question` first, each once, cut to RECENT_QUESTIONS. */
 export function withQuestion(recent: readonly string[], question: string): string[] {
@@ -38,4 +39,9 @@ export function rememberQuestion(knowledgeBaseId: string, question: string): str
 /** Forgets the base's recent questions. */
 export function forgetQuestions(knowledgeBaseId: string): void {
   localStorage.removeItem(keyOf(knowledgeBaseId));
+}
+
+/** Forgets every base's recent questions: signed out, the next account on this browser has none. */
+export function forgetAllQuestions(): void {
+  for (const key of Object.keys(localStorage)) if (key.startsWith(PREFIX)) localStorage.removeItem(key);
 }
