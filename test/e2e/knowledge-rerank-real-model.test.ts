@@ -57,13 +57,8 @@ describe("a knowledge base reranked by the real model service", () => {
     model = await startModelService(dir);
     knowledge = await startHarness({}, { modelUrl: model.url });
     const { client } = knowledge;
-    const indexed = async (id: string) => {
-      const upload = await client.uploadDocuments(
-        id,
-        Object.entries(DOCUMENTS).map(([name, text]) => ({ name, data: Buffer.from(text) })),
-      );
-      expect((await knowledge.finalJob(upload.job.id)).counts.indexed).toBe(Object.keys(DOCUMENTS).length);
-    };
+    const indexed = async (id: string) =>
+      expect((await knowledge.uploadTexts(id, DOCUMENTS)).counts.indexed).toBe(Object.keys(DOCUMENTS).length);
     // The rerank model is checked with the model service on creation: the tiny reranker passes.
     const created = await client.createKnowledgeBase({ name: "Stories", rerankModel: "reranker" });
     expect(created.rerankModel).toBe("reranker");

@@ -21,13 +21,8 @@ describe("a knowledge base's minimum relevance", () => {
     embed = await startEmbedServer();
     harness = await startHarness({ embeddingUrl: embed.url });
     const { client } = harness;
-    const indexed = async (id: string, files: Record<string, string>) => {
-      const upload = await client.uploadDocuments(
-        id,
-        Object.entries(files).map(([name, text]) => ({ name, data: Buffer.from(text) })),
-      );
-      expect((await harness.finalJob(upload.job.id)).counts.indexed).toBe(Object.keys(files).length);
-    };
+    const indexed = async (id: string, files: Record<string, string>) =>
+      expect((await harness.uploadTexts(id, files)).counts.indexed).toBe(Object.keys(files).length);
     care = (await client.createKnowledgeBase({ name: "Kettle care" })).id;
     await indexed(care, {
       "descale.txt": "Descale the kettle every month: kettle scale spoils the kettle's tea.",

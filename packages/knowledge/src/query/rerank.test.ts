@@ -37,13 +37,8 @@ describe("a knowledge base's rerank model", () => {
     rerank = await startRerankServer();
     harness = await startHarness({ embeddingUrl: embed.url }, { modelUrl: rerank.url });
     const { client } = harness;
-    const indexed = async (id: string, files: Record<string, string>) => {
-      const upload = await client.uploadDocuments(
-        id,
-        Object.entries(files).map(([name, text]) => ({ name, data: Buffer.from(text) })),
-      );
-      expect((await harness.finalJob(upload.job.id)).counts.indexed).toBe(Object.keys(files).length);
-    };
+    const indexed = async (id: string, files: Record<string, string>) =>
+      expect((await harness.uploadTexts(id, files)).counts.indexed).toBe(Object.keys(files).length);
     const created = await client.createKnowledgeBase({ name: "Kettle care", rerankModel: "test-rerank" });
     expect(created.rerankModel).toBe("test-rerank");
     care = created.id;

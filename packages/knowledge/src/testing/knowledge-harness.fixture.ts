@@ -30,6 +30,8 @@ export interface Harness {
   /** Follows a job's SSE stream to its end; returns the events. */
   follow(jobId: string): Promise<JobEvent[]>;
   finalJob(jobId: string): Promise<IngestionJob>;
+  /** Uploads texts (file name → text) to a base as .txt-like files, and answers their job as it ended. */
+  uploadTexts(knowledgeBaseId: string, files: Record<string, string>): Promise<IngestionJob>;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,12 @@ export async function startHarness(
     for await (const event of client.jobEvents(jobId)) events.push(event);
     return events;
   };
+  const finalJob = async (jobId: string) => {
+    const events = await follow(jobId);
+    const last = events.at(-1);
+    if (last?.type !== "job") throw new Error("the event stream did not end with the job");
+    return last.job;
+  };
   return {
     client,
     url,
@@ -70,11 +78,13 @@ export async function startHarness(
     backend: memory.backend,
     index: (customIndex ?? memory).backend,
     follow,
-    async finalJob(jobId) {
-      const events = await follow(jobId);
-      const last = events.at(-1);
-      if (last?.type !== "job") throw new Error("the event stream did not end with the job");
-      return last.job;
+    finalJob,
+    async uploadTexts(knowledgeBaseId, files) {
+      const upload = await client.uploadDocuments(
+        knowledgeBaseId,
+        Object.entries(files).map(([name, text]) => ({ name, data: Buffer.from(text) })),
+      );
+      return finalJob(upload.job.id);
     },
     async close() {
       await service.close();

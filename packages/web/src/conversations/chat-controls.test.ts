@@ -9,6 +9,19 @@ import { type FakeModelService, startFakeModelService } from "../../test/support
 import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
 import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
 
+/** The fields of a model request that carry the Chat controls, as the model service's OpenAI API names them. */
+const SENT_CONTROLS = [
+  "temperature",
+  "top_p",
+  "top_k",
+  "min_p",
+  "max_tokens",
+  "seed",
+  "frequency_penalty",
+  "presence_penalty",
+  "repeat_penalty",
+] as const;
+
 describe.each(dialects)("chat controls on %s", (dialect) => {
   const stand = useConversationStand(dialect);
   let model: FakeModelService;
@@ -50,28 +63,8 @@ describe.each(dialects)("chat controls on %s", (dialect) => {
     const parts = parseSse(await response.text());
     expect(parts.at(-1)).toMatchObject({ type: "finish" });
     expect(model.requests.length).toBe(before + 1);
-    const {
-      temperature,
-      top_p,
-      top_k,
-      min_p,
-      max_tokens,
-      seed,
-      frequency_penalty,
-      presence_penalty,
-      repeat_penalty,
-    } = model.requests.at(-1)!;
-    return {
-      temperature,
-      top_p,
-      top_k,
-      min_p,
-      max_tokens,
-      seed,
-      frequency_penalty,
-      presence_penalty,
-      repeat_penalty,
-    };
+    const sent = model.requests.at(-1)!;
+    return Object.fromEntries(SENT_CONTROLS.map((field) => [field, sent[field]]));
   };
 
   it("sets, keeps, and clears a conversation's controls, without moving it up the list", async () => {
