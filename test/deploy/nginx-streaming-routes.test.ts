@@ -30,12 +30,14 @@ function streamingRoutes(): string[] {
   const routes: string[] = [];
   for (const file of sourceFiles(webSource)) {
     const text = readFileSync(file, "utf8");
-    // Local helpers that stream for a route (conversation-routes' `answer`).
+    // Local helpers, and among them those that stream for a route (conversation-routes' `answer`).
     const definitions = [
       ...text.matchAll(/const (\w+) = (?:async )?\([^)]*\)[^=]*=>\s*\{([\s\S]*?)\n\s*\};/g),
-    ].filter((match) => /new ReplyStream\(/.test(match[2]!));
-    const helpers = definitions.map((match) => match[1]!);
-    // The helpers' own bodies are not a route's handler.
+    ];
+    const helpers = definitions
+      .filter((match) => /new ReplyStream\(/.test(match[2]!))
+      .map((match) => match[1]!);
+    // No helper's own body is a route's handler, wherever it is defined between the routes.
     const routesText = definitions.reduce((rest, match) => rest.replace(match[0], ""), text);
     const marker = new RegExp(
       [

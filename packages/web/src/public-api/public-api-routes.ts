@@ -268,37 +268,6 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       );
   };
 
-  /**
-   * Relays a call that has a prompt and no completion (embeddings, a rerank) to the model service
-   * and its JSON answer back as it is, metered by the prompt tokens it reports, else estimated from
-   * `texts`.
-   */
-  const relayPrompted = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    upstream: UpstreamEndpoint,
-    body: { model: string },
-    texts: string[],
-  ) => {
-    const user = currentUser(request);
-    return deps.usage.metered(user, usageEntry(body.model, request), async (admission) => {
-      const called = await callUpstream(upstream, JSON.stringify(body), user.id, false, reply);
-      if (!called) return reply.hijack();
-      const text = await whenHere(reply, called.response.text());
-      if (text === undefined) return reply.hijack();
-      if (called.response.status >= 300) return refusal(reply, admission, called.response, text, body.model);
-      const reported = (JSON.parse(text) as { usage?: { prompt_tokens?: number } }).usage?.prompt_tokens;
-      await admission.settle(
-        usageOrEstimate(
-          reported === undefined ? undefined : { promptTokens: reported, completionTokens: 0 },
-          texts,
-          "",
-        ),
-      );
-      return reply.type("application/json").send(text);
-    });
-  };
-
   app.get("/v1/models", { config: { access: "user" } }, async (request) => {
     const user = currentUser(request);
     const models = await deps.modelAccess.filter(user, await deps.models.listModels());
@@ -329,6 +298,37 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       );
     return modelEntry(model);
   });
+
+  /**
+   * Relays a call that has a prompt and no completion (embeddings, a rerank) to the model service
+   * and its JSON answer back as it is, metered by the prompt tokens it reports, else estimated from
+   * `texts`.
+   */
+  const relayPrompted = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    upstream: UpstreamEndpoint,
+    body: { model: string },
+    texts: string[],
+  ) => {
+    const user = currentUser(request);
+    return deps.usage.metered(user, usageEntry(body.model, request), async (admission) => {
+      const called = await callUpstream(upstream, JSON.stringify(body), user.id, false, reply);
+      if (!called) return reply.hijack();
+      const text = await whenHere(reply, called.response.text());
+      if (text === undefined) return reply.hijack();
+      if (called.response.status >= 300) return refusal(reply, admission, called.response, text, body.model);
+      const reported = (JSON.parse(text) as { usage?: { prompt_tokens?: number } }).usage?.prompt_tokens;
+      await admission.settle(
+        usageOrEstimate(
+          reported === undefined ? undefined : { promptTokens: reported, completionTokens: 0 },
+          texts,
+          "",
+        ),
+      );
+      return reply.type("application/json").send(text);
+    });
+  };
 
   app.post("/v1/embeddings", { config: { access: "user" } }, async (request, reply) => {
     const user = currentUser(request);
