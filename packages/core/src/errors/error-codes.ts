@@ -68,6 +68,11 @@ export const ERROR_CODES = {
     summary:
       "A rerank was asked of a model that is not a reranker (a GGUF without a classification head), or of a runtime with no rerank API (Ollama).",
   },
+  MODEL_CANNOT_CHAT: {
+    status: 400,
+    summary:
+      "A chat or a text completion was asked of an embedded model that only embeds (its GGUF names a pooling type) or only reranks (it has a classification head).",
+  },
   TOKEN_INPUT_NOT_SUPPORTED: {
     status: 400,
     summary: "The input or prompt was sent as token ids rather than text; Hearth's models read text.",
