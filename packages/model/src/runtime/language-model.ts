@@ -136,14 +136,15 @@ export interface ModelDescription {
   hasChatTemplate?: boolean;
   /**
    * An embedding model (a GGUF that names a pooling type, as Ollama tells them; an upstream Ollama's
-   * model of an encoder family): it embeds text and is not one to chat with. Absent: a model that
+   * model of an encoder family): it embeds text and is not one to chat with (the embedded runtime
+   * loads it without a chat context and refuses a chat with MODEL_CANNOT_CHAT). Absent: a model that
    * completes (which may be asked for embeddings all the same).
    */
   embedsOnly?: boolean;
   /**
    * A reranking model (a cross-encoder: a GGUF with the classification head llama.cpp ranks with,
    * `cls.output.weight` or `cls.weight`): it scores documents against a query (`rerank`), and is
-   * neither one to chat with nor one to embed with.
+   * neither one to chat with (refused as an embedding model's chat is) nor one to embed with.
    */
   reranksOnly?: boolean;
 }

@@ -18,7 +18,7 @@ import {
 } from "node-llama-cpp";
 import { checkGgufFile, type GgufCheck } from "../../discovery/gguf-validation.js";
 import type { SkippedModelFile } from "../../discovery/model-name.js";
-import { hasRerankerHead } from "../../discovery/reranker-head.js";
+import { type ModelPurpose, modelPurpose } from "../../discovery/model-purpose.js";
 import { listModelFiles } from "../../discovery/scan-models-dir.js";
 import { AsyncQueue } from "../async-queue.js";
 import { cannotRerank } from "../cannot-rerank.js";
@@ -38,13 +38,25 @@ import {
 } from "../language-model.js";
 import { templateOffersTools, templateThinks } from "./chat-template.js";
 import { grammarSchema } from "./grammar-schema.js";
-import { LoadedModel } from "./loaded-model.js";
-import { assertFits, availableMemoryBytes, estimateMemory } from "./memory-estimate.js";
+import { cannotChat, LoadedModel, SCORING_CONTEXT_MAX } from "./loaded-model.js";
+import { assertFits, availableMemoryBytes, type ContextShape, estimateMemory } from "./memory-estimate.js";
 import { StopSequences } from "./stop-sequences.js";
 
 /** The context an embedded model is loaded with: the configured size, at most its trained one when that is known. */
 export function servedContextSize(configured: number, trained: number | undefined): number {
   return trained && trained > 0 ? Math.min(configured, trained) : configured;
+}
+
+/**
+ * The context a model is loaded with, for what it is for: a model that completes gets a chat context
+ * of `parallel` sequences of the served size; one that only embeds or reranks gets no chat context,
+ * only the context it embeds or ranks in (one sequence, at most SCORING_CONTEXT_MAX tokens, made on
+ * first use), which is all its memory is counted for.
+ */
+function contextShape(purpose: ModelPurpose, served: number, parallel: number): ContextShape {
+  return purpose === "completion"
+    ? { contextSize: served, sequences: parallel, embeddings: false }
+    : { contextSize: Math.min(served, SCORING_CONTEXT_MAX), sequences: 1, embeddings: true };
 }
 
 export interface EmbeddedRuntimeOptions {
@@ -380,6 +392,7 @@ export class EmbeddedRuntime implements ModelRuntime {
     if (!entry?.check.valid || !entry.check.info) return undefined;
     {
       const metadata = entry.check.info.metadata;
+      const purpose = modelPurpose(entry.check.info);
       const general = metadata.general as { architecture?: string; size_label?: string; file_type?: number };
       return {
         id,
@@ -395,10 +408,9 @@ export class EmbeddedRuntime implements ModelRuntime {
             (entry.check.info.architectureMetadata as { context_length?: number }).context_length ?? 0,
           ) || undefined,
         hasChatTemplate: this.chatTemplate(id) !== undefined,
-        // A reranker names a pooling type (rank) too: its head is what tells it apart.
-        ...(hasRerankerHead(entry.check.info)
+        ...(purpose === "rerank"
           ? { reranksOnly: true }
-          : "pooling_type" in (entry.check.info.architectureMetadata as object)
+          : purpose === "embedding"
             ? { embedsOnly: true }
             : {}),
       };
@@ -473,16 +485,32 @@ export class EmbeddedRuntime implements ModelRuntime {
     const trainContext = Number(
       (info.architectureMetadata as { context_length?: number }).context_length ?? 0,
     );
-    const contextSize = servedContextSize(this.#options.contextSize, trainContext);
-    const sequences = this.#options.parallel;
-    const estimate = await estimateMemory(info, llama, { contextSize, sequences });
-    assertFits(id, estimate, (this.#options.availableMemory ?? availableMemoryBytes)(), contextSize);
+    const purpose = modelPurpose(info);
+    const shape = contextShape(
+      purpose,
+      servedContextSize(this.#options.contextSize, trainContext),
+      this.#options.parallel,
+    );
+    const { contextSize, sequences } = shape;
+    const estimate = await estimateMemory(info, llama, shape);
+    assertFits(id, estimate, (this.#options.availableMemory ?? availableMemoryBytes)(), shape);
     const started = performance.now();
     try {
       const model = await llama.loadModel({ modelPath: entry.path, gpuLayers: 0 });
       try {
-        const context = await model.createContext({ contextSize, sequences, threads: this.#options.threads });
-        const result = new LoadedModel(id, model, context, estimate.totalBytes, this.#options.threads, () => {
+        const threads = this.#options.threads;
+        const chatContext =
+          purpose === "completion"
+            ? await model.createContext({ contextSize, sequences, threads })
+            : undefined;
+        const parts = {
+          purpose,
+          chatContext,
+          contextSize: chatContext?.contextSize ?? contextSize,
+          sizeBytes: estimate.totalBytes,
+          threads,
+        };
+        const result = new LoadedModel(id, model, parts, () => {
           void this.unload(id);
         });
         if (this.#closed) {
@@ -493,7 +521,7 @@ export class EmbeddedRuntime implements ModelRuntime {
         this.#loaded.set(id, result);
         this.#stamps.set(id, stampOf(entry));
         this.#options.logger.info(
-          { model: id, contextSize, sequences, ms: Math.round(performance.now() - started) },
+          { model: id, purpose, contextSize, sequences, ms: Math.round(performance.now() - started) },
           "model loaded",
         );
         return result;
@@ -668,6 +696,10 @@ export class EmbeddedRuntime implements ModelRuntime {
           "TOOLS_NOT_SUPPORTED",
           `"${call.modelId}" does not support tools: its chat template has no place for them`,
         );
+      // Refused from the file, before a model with no chat context is loaded only to be turned away.
+      const info = this.#catalog.get(call.modelId)?.check.info;
+      const purpose = info ? modelPurpose(info) : "completion";
+      if (purpose !== "completion") throw cannotChat(call.modelId, purpose);
       const loadStarted = performance.now();
       // A load is not waited for once the call is stopped (its client gone, the service shutting
       // down): it goes on for the next call, or is dropped at close.
@@ -878,8 +910,7 @@ export class EmbeddedRuntime implements ModelRuntime {
 
   async embed(call: EmbedCall): Promise<{ embeddings: number[][]; promptTokens: number }> {
     const loaded = await this.#loadFor(call);
-    const sequence = await loaded.acquire();
-    try {
+    return loaded.serve(call.keepAliveSeconds ?? this.#options.keepAliveSeconds, async () => {
       const context = await loaded.embeddingContext();
       const embeddings: number[][] = [];
       let promptTokens = 0;
@@ -894,7 +925,7 @@ export class EmbeddedRuntime implements ModelRuntime {
             { details: { index } },
           );
         // The embedding context's size, less the BOS and EOS tokens llama.cpp adds around the input.
-        const room = Math.min(loaded.contextSize, 2048) - 2;
+        const room = loaded.scoringContextSize - 2;
         if (tokens.length > room) {
           if (!call.truncate)
             throw new HearthError(
@@ -908,22 +939,19 @@ export class EmbeddedRuntime implements ModelRuntime {
         embeddings.push([...embedding.vector]);
       }
       return { embeddings, promptTokens };
-    } finally {
-      loaded.release(sequence, call.keepAliveSeconds ?? this.#options.keepAliveSeconds);
-    }
+    });
   }
 
   async rerank(call: RerankCall): Promise<RerankResult> {
     // Refused from the file, before a chat model is loaded only to be turned away.
     const entry = await this.#entry(call.modelId);
-    if (!hasRerankerHead(entry.check.info!))
+    if (modelPurpose(entry.check.info!) !== "rerank")
       throw cannotRerank(
         call.modelId,
         "its GGUF has no classification head (cls.output.weight or cls.weight) to score documents with",
       );
     const loaded = await this.#loadFor(call);
-    const sequence = await loaded.acquire();
-    try {
+    return loaded.serve(this.#options.keepAliveSeconds, async () => {
       const context = await loaded.rankingContext().catch((error: unknown) => {
         // node-llama-cpp's own refusals (an encoder-decoder model, a vocabulary with neither EOS nor
         // SEP and no rerank template): "Computing rankings is not supported for ...".
@@ -949,9 +977,7 @@ export class EmbeddedRuntime implements ModelRuntime {
         scores.push(await context.rank(call.query, document, { onOverflow: "maxChunk" }));
       }
       return { scores, promptTokens };
-    } finally {
-      loaded.release(sequence, this.#options.keepAliveSeconds);
-    }
+    });
   }
 
   /**

@@ -1,3 +1,4 @@
+import { HearthError } from "@hearth/core";
 import {
   type ChatWrapper,
   LlamaChat,
@@ -7,22 +8,58 @@ import {
   type LlamaModel,
   type LlamaRankingContext,
 } from "node-llama-cpp";
+import type { ModelPurpose } from "../../discovery/model-purpose.js";
 
 /**
- * The most tokens a query and a document are scored in at once: a passage as knowledge bases cut
- * them, with its query, fits many times over; a longer document is scored in pieces (see rerank).
+ * The most tokens an embedding or a ranking context holds: a text to embed, or a query and a passage
+ * as knowledge bases cut them, fits many times over; a longer document is scored in pieces (see
+ * rerank).
  */
-export const RANKING_CONTEXT_MAX = 2048;
+export const SCORING_CONTEXT_MAX = 2048;
+
+/** The refusal of a chat or a text completion by a model that only embeds or reranks (MODEL_CANNOT_CHAT). */
+export function cannotChat(model: string, purpose: ModelPurpose): HearthError {
+  const what =
+    purpose === "rerank"
+      ? "a reranker (its GGUF has a classification head): it scores documents against a query at /v1/rerank"
+      : "an embedding model (its GGUF names a pooling type): it embeds text at /api/embed and /v1/embeddings";
+  return new HearthError("MODEL_CANNOT_CHAT", `"${model}" does not chat or complete text: it is ${what}`, {
+    details: { model },
+  });
+}
+
+/** What a model is loaded with, beside its weights. */
+export interface LoadedModelParts {
+  /** What its GGUF says it is for (modelPurpose). */
+  purpose: ModelPurpose;
+  /**
+   * Its chat context, with one sequence per parallel slot: only a model that completes has one. A
+   * model that only embeds or reranks refuses a chat, and has only the context it embeds or ranks in,
+   * made on first use.
+   */
+  chatContext: LlamaContext | undefined;
+  /** The tokens its context holds: the chat context's, else the one it embeds or ranks in. */
+  contextSize: number;
+  /** The memory it was estimated to need (weights and the context above), which /api/ps reports. */
+  sizeBytes: number;
+  threads: number;
+}
 
 /**
- * A model in memory: its context with one sequence per parallel slot, handed out one request at a
- * time, and the keep-alive timer that unloads it when idle.
+ * A model in memory: its chat context's sequences, handed out one request at a time; the contexts it
+ * embeds and ranks in, made on first use; and the keep-alive timer that unloads it when idle.
  */
 export class LoadedModel {
+  readonly purpose: ModelPurpose;
+  readonly contextSize: number;
+  readonly sizeBytes: number;
+  readonly threads: number;
+  readonly #chatContext: LlamaContext | undefined;
   readonly #free: LlamaContextSequence[];
   readonly #waiters: Array<(sequence: LlamaContextSequence) => void> = [];
+  /** Calls using the model now: chats holding a sequence, embeddings and reranks. */
   #active = 0;
-  /** Told when the last sequence in use is released (see idle). */
+  /** Told when the last call using it ends (see idle). */
   #idleWaiters: Array<() => void> = [];
   #timer: NodeJS.Timeout | undefined;
   #embedding: Promise<LlamaEmbeddingContext> | undefined;
@@ -37,29 +74,54 @@ export class LoadedModel {
   constructor(
     readonly id: string,
     readonly model: LlamaModel,
-    readonly context: LlamaContext,
-    readonly sizeBytes: number,
-    readonly threads: number,
+    parts: LoadedModelParts,
     private readonly unload: () => void,
   ) {
-    this.#free = Array.from({ length: context.totalSequences }, () => context.getSequence());
+    this.purpose = parts.purpose;
+    this.contextSize = parts.contextSize;
+    this.sizeBytes = parts.sizeBytes;
+    this.threads = parts.threads;
+    const { chatContext } = parts;
+    this.#chatContext = chatContext;
+    this.#free = chatContext
+      ? Array.from({ length: chatContext.totalSequences }, () => chatContext.getSequence())
+      : [];
   }
 
-  get contextSize(): number {
-    return this.context.contextSize;
+  /** The tokens its embedding and ranking contexts hold. */
+  get scoringContextSize(): number {
+    return Math.min(this.contextSize, SCORING_CONTEXT_MAX);
   }
 
   get busy(): boolean {
     return this.#active > 0;
   }
 
-  /** Waits for a free sequence (the admission queue keeps waits here rare). */
+  /**
+   * Waits for a free sequence of its chat context (the admission queue keeps waits here rare). A model
+   * without one (it only embeds or reranks, which the runtime tells from its file before loading it)
+   * refuses.
+   */
   async acquire(): Promise<LlamaContextSequence> {
-    this.#active++;
-    this.#cancelTimer();
+    if (!this.#chatContext) throw cannotChat(this.id, this.purpose);
+    this.#begin();
     const free = this.#free.pop();
     if (free) return free;
     return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /**
+   * Embeds or ranks with `work`, keeping the model loaded while it runs; its keep-alive starts when the
+   * last call using it ends. It takes no chat sequence: the context it embeds or ranks in evaluates one
+   * input at a time (node-llama-cpp locks it), and the admission queue bounds the calls per model.
+   */
+  async serve<T>(keepAliveSeconds: number, work: () => Promise<T>): Promise<T> {
+    this.#begin();
+    try {
+      return await work();
+    } finally {
+      this.#end(keepAliveSeconds);
+    }
   }
 
   /**
@@ -83,19 +145,29 @@ export class LoadedModel {
   }
 
   release(sequence: LlamaContextSequence, keepAliveSeconds: number): void {
-    this.#active--;
     const waiter = this.#waiters.shift();
-    if (waiter) waiter(sequence);
-    else this.#free.push(sequence);
-    if (this.#active === 0) {
-      if (this.#retired) this.unload();
-      else this.touch(keepAliveSeconds);
-      for (const resolve of this.#idleWaiters.splice(0)) resolve();
-    }
+    if (waiter) {
+      // Handed on, still counted: the waiter was counted when it asked.
+      waiter(sequence);
+    } else this.#free.push(sequence);
+    this.#end(keepAliveSeconds);
+  }
+
+  #begin(): void {
+    this.#active++;
+    this.#cancelTimer();
+  }
+
+  #end(keepAliveSeconds: number): void {
+    this.#active--;
+    if (this.#active > 0) return;
+    if (this.#retired) this.unload();
+    else this.touch(keepAliveSeconds);
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
   /**
-   * Resolves when no request holds a sequence: disposing the model under a call still in native
+   * Resolves when no call uses it: disposing the model under a call still in native
    * code fails that call (DisposedError) or crashes the process.
    */
   idle(): Promise<void> {
@@ -103,7 +175,7 @@ export class LoadedModel {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Unloads it now when idle, else when its last request releases its sequence (its model was removed). */
+  /** Unloads it now when idle, else when its last call ends (its model was removed). */
   retire(): void {
     this.#retired = true;
     this.#cancelTimer();
@@ -123,10 +195,11 @@ export class LoadedModel {
     this.#timer.unref();
   }
 
+  /** The context it embeds in, made on first use and kept with the model, with the runtime's threads. */
   embeddingContext(): Promise<LlamaEmbeddingContext> {
     this.#embedding ??= this.model.createEmbeddingContext({
       threads: this.threads,
-      contextSize: Math.min(this.contextSize, 2048),
+      contextSize: this.scoringContextSize,
     });
     return this.#embedding;
   }
@@ -139,7 +212,7 @@ export class LoadedModel {
   rankingContext(): Promise<LlamaRankingContext> {
     this.#ranking ??= this.model.createRankingContext({
       threads: this.threads,
-      contextSize: Math.min(this.contextSize, RANKING_CONTEXT_MAX),
+      contextSize: this.scoringContextSize,
     });
     return this.#ranking;
   }
@@ -153,7 +226,7 @@ export class LoadedModel {
     this.#cancelTimer();
     if (this.#embedding) await (await this.#embedding.catch(() => undefined))?.dispose();
     if (this.#ranking) await (await this.#ranking.catch(() => undefined))?.dispose();
-    await this.context.dispose();
+    await this.#chatContext?.dispose();
     await this.model.dispose();
   }
 }

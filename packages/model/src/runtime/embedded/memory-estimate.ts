@@ -9,21 +9,30 @@ export interface MemoryEstimate {
   totalBytes: number;
 }
 
+/** The context a model is loaded with: its size in tokens, its sequences, and whether it embeds. */
+export interface ContextShape {
+  contextSize: number;
+  sequences: number;
+  /** A context that keeps embeddings rather than logits (an embedding model's, a reranker's). */
+  embeddings: boolean;
+}
+
 /** Memory a model and its context need on the CPU, from the GGUF metadata (llama.cpp's own accounting). */
 export async function estimateMemory(
   info: GgufFileInfo,
   llama: Llama,
-  options: { contextSize: number; sequences: number },
+  context: ContextShape,
 ): Promise<MemoryEstimate> {
   const insights = await GgufInsights.from(info, llama);
   const model = await insights.estimateModelResourceRequirementsV2({ gpuLayers: 0 });
-  const context = await insights.estimateContextResourceRequirementsV2({
-    contextSize: options.contextSize,
+  const contextResources = await insights.estimateContextResourceRequirementsV2({
+    contextSize: context.contextSize,
     modelGpuLayers: 0,
-    sequences: options.sequences,
+    sequences: context.sequences,
+    isEmbeddingContext: context.embeddings,
   });
   const modelBytes = model.cpuRam;
-  const contextBytes = context.cpuRam;
+  const contextBytes = contextResources.cpuRam;
   return { modelBytes, contextBytes, totalBytes: modelBytes + contextBytes };
 }
 
@@ -40,17 +49,22 @@ export function availableMemoryBytes(): number {
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
-/** Refuses a load that would not fit, naming the need, what is free and the fixes. */
+/**
+ * Refuses a load that would not fit, naming the need, what is free and the fixes (fewer parallel
+ * slots only where the context has more than one sequence).
+ */
 export function assertFits(
   name: string,
   estimate: MemoryEstimate,
   available: number,
-  contextSize: number,
+  context: ContextShape,
 ): void {
   if (estimate.totalBytes <= available) return;
+  const { contextSize, sequences } = context;
+  const slots = sequences > 1 ? " fewer parallel slots (HEARTH_PARALLEL)," : "";
   throw new HearthError(
     "MODEL_MEMORY_INSUFFICIENT",
-    `${name} needs about ${gib(estimate.totalBytes)} (${gib(estimate.modelBytes)} weights + ${gib(estimate.contextBytes)} for a ${contextSize}-token context) but only ${gib(available)} is free; use a smaller quantization, a smaller context (HEARTH_CONTEXT_SIZE), fewer parallel slots (HEARTH_PARALLEL), or add memory or swap`,
+    `${name} needs about ${gib(estimate.totalBytes)} (${gib(estimate.modelBytes)} weights + ${gib(estimate.contextBytes)} for a ${contextSize}-token context) but only ${gib(available)} is free; use a smaller quantization, a smaller context (HEARTH_CONTEXT_SIZE),${slots} or add memory or swap`,
     { details: { neededBytes: estimate.totalBytes, availableBytes: available, contextSize } },
   );
 }
