@@ -5,6 +5,7 @@ export * from "./canonical-url.js";
 export * from "./chat-controls.js";
 export * from "./knowledge.js";
 export * from "./knowledge-base-name.js";
+export * from "./memory.js";
 export * from "./model-name.js";
 export * from "./model-ollama.js";
 export * from "./model-openai.js";

@@ -42,6 +42,8 @@ import { registerFeedbackRoutes } from "./feedback/feedback-routes.js";
 import { KnowledgeAccess } from "./knowledge/knowledge-access.js";
 import { registerKnowledgeRoutes } from "./knowledge/knowledge-routes.js";
 import { ServiceProxy } from "./knowledge/service-proxy.js";
+import { registerMemoryRoutes } from "./memories/memory-routes.js";
+import { MemoryStore } from "./memories/memory-store.js";
 import { ModelClient } from "./model/model-client.js";
 import { ModelAccess } from "./models/model-access.js";
 import { registerPromptRoutes } from "./prompts/prompt-routes.js";
@@ -210,6 +212,7 @@ export async function createWebService(
     () => void expireTemporaryChats().then(purgeFiles),
     PURGE_INTERVAL_MS,
   ).unref();
+  const memories = new MemoryStore(db);
   registerConversationRoutes(app, {
     ...turnDeps,
     config,
@@ -218,12 +221,14 @@ export async function createWebService(
     assistants,
     shares,
     files,
+    memories,
   });
   registerConversationFileRoutes(app, { conversations, files });
   registerShareRoutes(app, { conversations, shares, settings });
   registerFolderRoutes(app, { folders: new FolderStore(db), turns: turnDeps.turns, purgeFiles });
   registerFeedbackRoutes(app, { conversations, contentFilter });
   registerPromptRoutes(app, { prompts: new PromptStore(db), config, contentFilter });
+  registerMemoryRoutes(app, { memories, contentFilter });
   registerBannerRoutes(app, { banners: new BannerStore(db), contentFilter });
   registerAssistantRoutes(app, { assistants, config, contentFilter, modelAccess });
   registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess, modelAccess });

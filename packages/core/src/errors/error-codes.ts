@@ -332,6 +332,11 @@ export const ERROR_CODES = {
     summary:
       "Another of your prompts (of the shared ones, for a shared prompt) has that command (compared without regard to case or width).",
   },
+  MEMORY_NOT_FOUND: { status: 404, summary: "No memory with that id is yours." },
+  MEMORY_LIMIT_REACHED: {
+    status: 409,
+    summary: "You keep the most memories a user may (100): delete one before adding another.",
+  },
   BANNER_NOT_FOUND: {
     status: 404,
     summary: "No announcement banner has that id (it may have been deleted).",

@@ -54,8 +54,9 @@ export async function usableDefaultModel(
 /**
  * The signed-in user's chat defaults and display choices (`GET`/`PUT /api/account/preferences`):
  * personal instructions (the system prompt a new conversation starts with), a default model and
- * web search mode, the language and the theme. A browser session's only: an API key opens neither
- * route (the public /v1 API does not use them, and instructions may be private).
+ * web search mode, the language and the theme, and whether their memories go into their chats
+ * (memory, off by default; the memories are memory-routes.ts's). A browser session's only: an API
+ * key opens neither route (the public /v1 API does not use them, and instructions may be private).
  */
 export function registerPreferenceRoutes(app: FastifyInstance, deps: Deps) {
   const access = { config: { access: "user" as const } };
@@ -78,6 +79,7 @@ export function registerPreferenceRoutes(app: FastifyInstance, deps: Deps) {
         webSearch: z.enum(WEB_SEARCH_MODES).nullable().optional(),
         language: z.enum(LANGUAGES).nullable().optional(),
         theme: z.enum(THEMES).nullable().optional(),
+        memory: z.boolean().optional(),
       })
       .parse(request.body ?? {});
     // Refused as a system prompt is: a word the input filter blocks (422 CONTENT_BLOCKED).

@@ -1,3 +1,4 @@
+import type { Selectable, Updateable } from "kysely";
 import type { UserPreferencesTable } from "../storage/database-schema.js";
 import type { WebDatabase } from "../storage/open-database.js";
 
@@ -18,6 +19,8 @@ export interface UserPreferences {
   webSearch: (typeof WEB_SEARCH_MODES)[number] | null;
   language: (typeof LANGUAGES)[number] | null;
   theme: (typeof THEMES)[number] | null;
+  /** Whether the user's memories go into their chats in the web UI (off until they turn it on). */
+  memory: boolean;
   /** When they were last saved; null before the first save. */
   updatedAt: string | null;
 }
@@ -31,10 +34,11 @@ const NONE: UserPreferences = {
   webSearch: null,
   language: null,
   theme: null,
+  memory: false,
   updatedAt: null,
 };
 
-function toPreferences(row: UserPreferencesTable | undefined): UserPreferences {
+function toPreferences(row: Selectable<UserPreferencesTable> | undefined): UserPreferences {
   if (!row) return { ...NONE };
   return {
     instructions: row.instructions ?? null,
@@ -42,6 +46,7 @@ function toPreferences(row: UserPreferencesTable | undefined): UserPreferences {
     webSearch: row.web_search ?? null,
     language: row.language ?? null,
     theme: row.theme ?? null,
+    memory: Number(row.memory) === 1,
     updatedAt: row.updated_at,
   };
 }
@@ -65,12 +70,13 @@ export async function writePreferences(
   userId: string,
   changes: PreferenceChanges,
 ): Promise<UserPreferences> {
-  const columns: Partial<Omit<UserPreferencesTable, "user_id">> = {};
+  const columns: Omit<Updateable<UserPreferencesTable>, "user_id"> = {};
   if (changes.instructions !== undefined) columns.instructions = changes.instructions?.trim() || null;
   if (changes.defaultModel !== undefined) columns.default_model = changes.defaultModel || null;
   if (changes.webSearch !== undefined) columns.web_search = changes.webSearch;
   if (changes.language !== undefined) columns.language = changes.language;
   if (changes.theme !== undefined) columns.theme = changes.theme;
+  if (changes.memory !== undefined) columns.memory = changes.memory ? 1 : 0;
   const updatedAt = new Date().toISOString();
   await db
     .insertInto("user_preferences")

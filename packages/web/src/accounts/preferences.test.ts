@@ -19,6 +19,7 @@ interface Preferences {
   webSearch: string | null;
   language: string | null;
   theme: string | null;
+  memory: boolean;
   updatedAt: string | null;
   instructionsMaxChars: number;
 }
@@ -86,6 +87,7 @@ describe.each(dialects)("personal chat defaults on %s", (dialect) => {
       webSearch: null,
       language: null,
       theme: null,
+      memory: false,
       updatedAt: null,
       instructionsMaxChars: 10_000,
     });
@@ -111,8 +113,13 @@ describe.each(dialects)("personal chat defaults on %s", (dialect) => {
     });
     await save(dan, { theme: null, instructions: "   " });
     expect(await read(dan)).toMatchObject({ instructions: null, theme: null, language: "zh-CN" });
+    // Memory is turned on and off alone.
+    await save(dan, { memory: true });
+    expect(await read(dan)).toMatchObject({ memory: true, language: "zh-CN", webSearch: "auto" });
+    await save(dan, { language: "en" });
+    expect(await read(dan)).toMatchObject({ memory: true, language: "en" });
     // Each user has their own.
-    expect(await read(carol)).toMatchObject({ language: null, webSearch: null });
+    expect(await read(carol)).toMatchObject({ language: null, webSearch: null, memory: false });
   });
 
   it("refuses what a form field would: too long, a NUL, a blocked word, a value that is not one", async () => {
@@ -140,6 +147,11 @@ describe.each(dialects)("personal chat defaults on %s", (dialect) => {
         issue: { path: field, code: "invalid_value" },
       });
     }
+    expect(issueOf(await save(carol, { memory: "yes" }))).toMatchObject({
+      status: 400,
+      code: "INVALID_REQUEST",
+      issue: { path: "memory", code: "invalid_type" },
+    });
     expect(issueOf(await save(carol, { colour: "red" })).code).toBe("INVALID_REQUEST");
     await setFilterWords(web.app, admin, ["forbidden"]);
     try {

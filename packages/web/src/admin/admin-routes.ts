@@ -257,6 +257,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         "api_keys",
         "group_members",
         "user_preferences",
+        "memories",
         "prompts",
         "external_identities",
         "banner_dismissals",

@@ -108,6 +108,15 @@ describe("RBAC over the whole route table", () => {
       payload: { command: "team", title: "Team prompt", content: "For everyone", shared: true },
     });
     ids.sharedPrompt = (sharedPrompt.json() as { id: string }).id;
+    // The owner's memory: theirs alone, never another user's to read, change or clear.
+    const memory = await web.app.inject({
+      method: "POST",
+      url: "/api/memories",
+      headers: owner.headers,
+      payload: { content: "the owner's secret memory" },
+    });
+    expect(memory.statusCode, memory.body).toBe(201);
+    ids.memory = (memory.json() as { id: string }).id;
     // The owner's private assistant: another user's attempts on it are a 404.
     const assistant = await web.app.inject({
       method: "POST",
@@ -156,6 +165,7 @@ describe("RBAC over the whole route table", () => {
       .replace(/^\/api\/knowledge-bases\/:id/, `/api/knowledge-bases/${ids.knowledgeBase}`)
       .replace(/^\/api\/folders\/:id/, `/api/folders/${ids.folder}`)
       .replace(/^\/api\/prompts\/:id/, `/api/prompts/${ids.prompt}`)
+      .replace(/^\/api\/memories\/:id/, `/api/memories/${ids.memory}`)
       .replace(/^\/api\/assistants\/:id/, `/api/assistants/${ids.assistant}`)
       .replace(":seq", "2")
       .replace(":documentId", ids.document!)
@@ -173,7 +183,7 @@ describe("RBAC over the whole route table", () => {
 
   /** Routes where a signed-in user only reaches their own resources. */
   const OWNED =
-    /^\/api\/(conversations|folders|prompts|assistants|knowledge-bases|jobs|account\/api-keys)\/:/;
+    /^\/api\/(conversations|folders|prompts|memories|assistants|knowledge-bases|jobs|account\/api-keys)\/:/;
 
   it("declares an access level on every route, and the table has the routes we expect", () => {
     expect(web.routes.length).toBeGreaterThan(40);
@@ -275,6 +285,14 @@ describe("RBAC over the whole route table", () => {
         "POST /api/prompts user",
         "PATCH /api/prompts/:id user",
         "DELETE /api/prompts/:id user",
+        // Memory: a user's own memories (OWNED: another user's is a 404, an administrator's attempt
+        // too); "clear all" clears the caller's own. A session's (no API key opens them), changes
+        // with the CSRF token.
+        "GET /api/memories user",
+        "POST /api/memories user",
+        "DELETE /api/memories user",
+        "PATCH /api/memories/:id user",
+        "DELETE /api/memories/:id user",
         // Announcement banners: administrators manage them (every /api/admin/ route is theirs);
         // every signed-in user reads those shown now and closes one for themselves (a session's:
         // no API key opens them; the dismissal with the CSRF token).
@@ -456,6 +474,13 @@ describe("RBAC over the whole route table", () => {
     expect(prompts.prompts.map((p) => [p.id, p.content])).toEqual([
       [ids.prompt, "the owner's secret prompt"],
       [ids.sharedPrompt, "For everyone"],
+    ]);
+    // The owner's memory is as it was: the stranger's "clear all" cleared their own.
+    const memories = (await web.app.inject({ url: "/api/memories", headers: owner.headers })).json() as {
+      memories: Array<{ id: string; content: string }>;
+    };
+    expect(memories.memories.map((m) => [m.id, m.content])).toEqual([
+      [ids.memory, "the owner's secret memory"],
     ]);
     // The stranger closed the banner for themselves alone, and changed nothing of it.
     const banners = (await web.app.inject({ url: "/api/banners", headers: owner.headers })).json() as {
@@ -764,6 +789,46 @@ describe("RBAC over the whole route table", () => {
       headers: owner.headers,
     });
     expect(removed.statusCode).toBe(204);
+  });
+
+  it("keeps a memory to its owner: anonymous 401, no CSRF token 403, an API key 401, another user or an admin 404", async () => {
+    const other = await signUp(web.app, "memory-reader");
+    const attempts: Array<[string, Record<string, string> | undefined, number, string]> = [
+      ["anonymous", undefined, 401, "UNAUTHORIZED"],
+      ["a session cookie without the CSRF token", { cookie: owner.cookie }, 403, "CSRF_TOKEN_INVALID"],
+      ["an API key", { authorization: `Bearer ${strangerKey}` }, 401, "UNAUTHORIZED"],
+      ["another user", other.headers, 404, "MEMORY_NOT_FOUND"],
+      ["an administrator", admin.headers, 404, "MEMORY_NOT_FOUND"],
+    ];
+    for (const [who, headers, status, code] of attempts)
+      for (const method of ["PATCH", "DELETE"] as const) {
+        const response = await web.app.inject({
+          method,
+          url: `/api/memories/${ids.memory}`,
+          ...(headers ? { headers } : {}),
+          ...(method === "PATCH" ? { payload: { content: "taken over" } } : {}),
+        });
+        expect([response.statusCode, response.json().error.code], `${who} ${method}`).toEqual([status, code]);
+        expect(response.body, who).not.toContain("secret memory");
+      }
+    // Another user's list and "clear all" are their own: the owner's memory is in neither.
+    for (const session of [other, admin]) {
+      const listed = await web.app.inject({ url: "/api/memories", headers: session.headers });
+      expect(listed.json()).toMatchObject({ memories: [] });
+      const cleared = await web.app.inject({
+        method: "DELETE",
+        url: "/api/memories",
+        headers: session.headers,
+      });
+      expect(cleared.json()).toEqual({ deleted: 0 });
+    }
+    const own = await web.app.inject({
+      method: "PATCH",
+      url: `/api/memories/${ids.memory}`,
+      headers: owner.headers,
+      payload: { content: "the owner's memory, changed" },
+    });
+    expect(own.json()).toMatchObject({ id: ids.memory, content: "the owner's memory, changed" });
   });
 
   it("keeps a prompt to its owner and a shared prompt's changes to administrators: anonymous 401, no CSRF token 403, an API key 401", async () => {

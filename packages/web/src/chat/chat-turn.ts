@@ -55,6 +55,12 @@ export interface ChatTurnInput {
    */
   systemPrompt?: string | null;
   /**
+   * The user's memories, newest first (MemoryStore.forChat: none unless they have memory on, and
+   * none in a temporary chat): added to the system prompt as a block of their own, those the
+   * model's context has room for (fitPrompt).
+   */
+  memories?: readonly string[];
+  /**
    * The conversation's Chat controls (its sampling parameters, longest answer, seed and repetition
    * penalties: CHAT_CONTROL_NAMES), sent with the request; each null or absent: the model's own.
    */
@@ -156,6 +162,8 @@ export async function runChatTurn(
   let finish: ChatStreamPart | undefined;
   /** The estimated tokens of the prompt sent, to compare with what the model reports. */
   let estimatedPrompt = 0;
+  /** The system prompt sent (the conversation's, with the memories that fit), once the prompt is fitted. */
+  let systemPrompt = input.systemPrompt ?? undefined;
   const maskers = await deps.contentFilter.outputMaskers();
   const progress = storeProgressPeriodically(
     () => ({ content, reasoning, citations }),
@@ -186,20 +194,19 @@ export async function runChatTurn(
     // The prompt is sized to the model's context: the sources that fit, then the recent history.
     const windows = deps.models.windows;
     const contextTokens = await windows.contextTokens(input.model);
-    // The conversation's system prompt comes first and is always sent (fitPrompt keeps system
-    // messages); the sources' system message, when there are sources, goes before it.
-    const history: ChatMessage[] = [
-      ...(input.systemPrompt ? [{ role: "system" as const, content: input.systemPrompt }] : []),
-      ...input.history
-        .filter((m) => m.status !== "error" && m.content !== "")
-        .map((m): ChatMessage => ({ role: m.role, content: m.content })),
-    ];
+    // The conversation's system prompt comes first and is always sent, with the memories that fit
+    // (fitPrompt); the sources' system message, when there are sources, goes before it.
+    const history: ChatMessage[] = input.history
+      .filter((m) => m.status !== "error" && m.content !== "")
+      .map((m): ChatMessage => ({ role: m.role, content: m.content }));
     const { prompt, answer: parts } = await askFitted(
       windows,
       input.model,
       () =>
         fitPrompt({
           messages: history,
+          systemPrompt: input.systemPrompt,
+          memories: input.memories,
           sources: grounding.sources,
           size: (m) => estimateMessageTokens(m.content),
           contextTokens,
@@ -218,6 +225,7 @@ export async function runChatTurn(
         }),
     );
     estimatedPrompt = prompt.estimatedTokens;
+    systemPrompt = prompt.systemPrompt;
     // Only the sources the model is given are cited, numbered as it sees them.
     citations = prompt.citations;
     if (citations.length > 0 || grounding.searchQueries.length > 0) {
@@ -301,7 +309,7 @@ export async function runChatTurn(
         await input.admission.settle(
           usageOrEstimate(
             usage,
-            [...(input.systemPrompt ? [input.systemPrompt] : []), ...input.history.map((m) => m.content)],
+            [...(systemPrompt ? [systemPrompt] : []), ...input.history.map((m) => m.content)],
             content + reasoning,
           ),
         );

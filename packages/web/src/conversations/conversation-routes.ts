@@ -11,6 +11,7 @@ import { requestOrigin } from "../auth/request-origin.js";
 import { currentUser } from "../auth/route-access.js";
 import { assertMessageLengths, type ChatTurnDeps, runChatTurn } from "../chat/chat-turn.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
+import type { MemoryStore } from "../memories/memory-store.js";
 import type { ModelAccess } from "../models/model-access.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
 import { chatControlsFields, controlsGiven, separateControls } from "./chat-controls-schema.js";
@@ -51,6 +52,8 @@ interface Deps extends ChatTurnDeps {
   usage: UsageMeter;
   /** The files attached to each chat, searched on its every turn. */
   files: ConversationFiles;
+  /** The user's memories, added to their turns while they have memory on. */
+  memories: MemoryStore;
 }
 
 /** Whether the conversation's answer is being written (by this process or another). */
@@ -398,15 +401,24 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   });
 
   /**
-   * Refuses (422 CONTENT_BLOCKED) a turn when a text the user wrote that it sends the model holds a
-   * word the input filter blocks: the conversation's system prompt and every user message of the
-   * history sent, not only the newest. Stored history was not necessarily checked when it was
-   * stored (an import, a copied share, a word listed since), and it goes to the model again on
-   * every turn: each turn checks it again.
+   * The memories a turn of the conversation adds to its system prompt: the user's while they have
+   * memory on (MemoryStore.forChat); none in a temporary chat, which leaves nothing of the user's
+   * behind and takes nothing of it either.
    */
-  const checkPrompt = (systemPrompt: string | null, history: StoredMessage[]) =>
+  const memoriesFor = (user: CurrentUser, conversation: StoredConversation) =>
+    conversation.temporary ? Promise.resolve([]) : deps.memories.forChat(user.id);
+
+  /**
+   * Refuses (422 CONTENT_BLOCKED) a turn when a text the user wrote that it sends the model holds a
+   * word the input filter blocks: the conversation's system prompt, the memories added to it and
+   * every user message of the history sent, not only the newest. Stored history was not necessarily
+   * checked when it was stored (an import, a copied share, a word listed since), and it goes to the
+   * model again on every turn: each turn checks it again.
+   */
+  const checkPrompt = (systemPrompt: string | null, memories: readonly string[], history: StoredMessage[]) =>
     deps.contentFilter.checkInputs([
       ...(systemPrompt ? [systemPrompt] : []),
+      ...memories,
       ...history.filter((m) => m.role === "user").map((m) => m.content),
     ]);
 
@@ -433,7 +445,8 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     // The edited message and what followed it are not sent: they are set aside as a version (put
     // back should the new answer fail or be stopped: runChatTurn's `replaces`).
     const history = edited ? stored.filter((m) => m.seq < edited.seq) : stored;
-    await checkPrompt(conversation.systemPrompt, history);
+    const memories = await memoriesFor(user, conversation);
+    await checkPrompt(conversation.systemPrompt, memories, history);
     // Counted before anything is stored: QUOTA_EXCEEDED leaves the conversation as it was.
     await deps.usage.metered(user, { model: body.model }, async (admission) => {
       const userMessage = {
@@ -453,6 +466,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         conversationId: id,
         model: body.model,
         systemPrompt: conversation.systemPrompt,
+        memories,
         controls: conversation,
         history: [...history, message],
         ...bases,
@@ -528,7 +542,8 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const lastUser = history.map((m) => m.role).lastIndexOf("user");
     if (lastUser === -1) throw new HearthError("MESSAGE_NOT_FOUND", "There is no message to answer again");
     const kept = history.slice(0, lastUser + 1);
-    await checkPrompt(conversation.systemPrompt, kept);
+    const memories = await memoriesFor(user, conversation);
+    await checkPrompt(conversation.systemPrompt, memories, kept);
     const next = history[lastUser + 1];
     // An answer worth keeping is set aside as a version (put back should the new one fail or be
     // stopped); a failed one with nothing in it goes at once.
@@ -543,6 +558,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         conversationId: id,
         model: body.model,
         systemPrompt: conversation.systemPrompt,
+        memories,
         controls: conversation,
         history: kept,
         ...bases,

@@ -195,6 +195,62 @@ describe("fitting a prompt to the context", () => {
     expect(fit.citations).toEqual([]);
   });
 
+  it("adds the newest memories that fit to the system prompt, in at most half the room, the sources keeping the rest", () => {
+    // Ten memories of about 100 tokens each, newest first; the context has room for some of them.
+    const memories = Array.from({ length: 10 }, (_, n) => `Memory ${9 - n}: ${"fact ".repeat(58)}`.trim());
+    const base = {
+      messages: [{ role: "user", content: "q" } as ChatMessage],
+      systemPrompt: "Be terse.",
+      memories,
+      size,
+      contextTokens: 2048,
+      answerTokens: 200,
+    };
+    const fit = fitPrompt({ ...base, sources: [source("a", long("alpha"))] });
+    expect(fit.messages.map((m) => m.role)).toEqual(["system", "system", "user"]);
+    const system = fit.messages[1]!.content;
+    expect(fit.systemPrompt).toBe(system);
+    const [own, block] = system.split("\n\n");
+    expect(own).toBe("Be terse.");
+    const lines = block!.split("\n");
+    expect(lines[0]).toBe("About the user (what they asked you to remember):");
+    const sent = lines.slice(1);
+    expect(sent.length).toBeGreaterThan(3);
+    expect(sent.length).toBeLessThan(memories.length);
+    expect(sent).toEqual(memories.slice(0, sent.length).map((memory) => `- ${memory}`));
+    // At most half the room: the source still has its share, cut to it.
+    expect(fit.citations).toHaveLength(1);
+    expect(fit.messages[0]!.content).toContain("alpha");
+    expect(fit.estimatedTokens).toBeLessThanOrEqual((2048 - 200) / 1.1);
+
+    // One too long for the room is left out; an older, shorter one still goes.
+    const skipped = fitPrompt({ ...base, memories: [long("huge"), "I work in Go"], sources: [] });
+    expect(skipped.systemPrompt).toBe(
+      "Be terse.\n\nAbout the user (what they asked you to remember):\n- I work in Go",
+    );
+    // Without a system prompt of the conversation's, the block is the system prompt.
+    expect(
+      fitPrompt({ ...base, systemPrompt: null, memories: ["I work in Go"], sources: [] }).messages,
+    ).toEqual([
+      { role: "system", content: "About the user (what they asked you to remember):\n- I work in Go" },
+      { role: "user", content: "q" },
+    ]);
+    // The context unknown: every memory; none at all when even the latest message does not fit.
+    const unknown = fitPrompt({ ...base, contextTokens: undefined, sources: [] });
+    expect(unknown.systemPrompt!.split("\n").slice(3)).toEqual(memories.map((memory) => `- ${memory}`));
+    const tiny = fitPrompt({
+      ...base,
+      messages: [{ role: "user", content: long("huge") }],
+      sources: [],
+      contextTokens: 256,
+      answerTokens: undefined,
+    });
+    expect(tiny.messages).toEqual([
+      { role: "system", content: "Be terse." },
+      { role: "user", content: long("huge") },
+    ]);
+  });
+
   it("scales the estimate by what the model reported", () => {
     const base = {
       messages: [{ role: "user", content: "q" } as ChatMessage],

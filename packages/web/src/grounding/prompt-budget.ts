@@ -1,4 +1,5 @@
 import type { Citation } from "../conversations/conversation-store.js";
+import { MEMORY_HEADING, memoryLine, turnSystemPrompt } from "../memories/memory-prompt.js";
 import type { ChatMessage } from "../model/model-client.js";
 import { GROUNDING_PREAMBLE, type GroundingSource, groundingPrompt, sourceBlock } from "./grounding.js";
 
@@ -87,8 +88,13 @@ export interface BudgetMessage {
 }
 
 export interface PromptFit<M extends BudgetMessage> {
-  /** The messages to send: the sources' system message first (when any source fits), then `messages` that fit, in order. */
+  /**
+   * The messages to send: the sources' system message first (when any source fits), then the
+   * system prompt (when there is one), then `messages` that fit, in order.
+   */
   messages: Array<M | ChatMessage>;
+  /** The system prompt sent: the conversation's, with the memories that fit (turnSystemPrompt). */
+  systemPrompt: string | undefined;
   /** The citations of the sources sent, numbered as the prompt numbers them. */
   citations: Citation[];
   /** Sources left out, by kind: knowledge passages and web results (a cut one counts as sent). */
@@ -116,18 +122,24 @@ export function answerReserve(
 
 /**
  * Fits a turn's prompt into the model's context: room is kept for the answer (`answerTokens`, the
- * request's max_tokens, or a quarter of the context); the system messages and everything from the
- * latest user message on are always sent; then the sources (fitSources: each kind its share of the
- * room, most relevant first, numbered in turn by rank); then the earlier conversation, newest turns
- * first, while they fit (a turn is a user message with what follows it, so a kept answer never
- * loses its question).
+ * request's max_tokens, or a quarter of the context); the system prompt, the system messages and
+ * everything from the latest user message on are always sent; then the user's memories, in the
+ * system prompt (fitMemories: at most half the room left, newest first); then the sources
+ * (fitSources: each kind its share of the room, most relevant first, numbered in turn by rank);
+ * then the earlier conversation, newest turns first, while they fit (a turn is a user message with
+ * what follows it, so a kept answer never loses its question).
  *
  * When the context is unknown, everything is sent as it was. When the kept messages alone do
- * not fit, they are sent anyway without sources or history: the model service then refuses with
- * CONTEXT_OVERFLOW, counting with its own tokenizer (the estimate may be wrong either way).
+ * not fit, they are sent anyway without memories, sources or history: the model service then
+ * refuses with CONTEXT_OVERFLOW, counting with its own tokenizer (the estimate may be wrong either
+ * way).
  */
 export function fitPrompt<M extends BudgetMessage>(input: {
   messages: readonly M[];
+  /** The conversation's system prompt: sent before `messages`, with the memories that fit after it. */
+  systemPrompt?: string | null;
+  /** The user's memories to add to the system prompt, newest first. */
+  memories?: readonly string[];
   sources: readonly GroundingSource[];
   /** The estimated tokens of one message (its text and framing). */
   size: (message: M) => number;
@@ -139,14 +151,17 @@ export function fitPrompt<M extends BudgetMessage>(input: {
   const { messages, sources, size, contextTokens } = input;
   // Each message's size once: the public API's size serializes the message.
   const sizes = messages.map((message) => size(message));
+  const memories = input.memories ?? [];
   if (contextTokens === undefined) {
     const grounding = groundingPrompt(inTurn(byKind(sources)));
+    const system = systemMessage(input.systemPrompt, memories);
     return {
-      messages: grounding.systemMessage ? [grounding.systemMessage, ...messages] : [...messages],
+      messages: [...leading(grounding.systemMessage, system), ...messages],
+      systemPrompt: system?.content,
       citations: grounding.citations,
       leftOut: { knowledge: 0, web: 0 },
       droppedMessages: 0,
-      estimatedTokens: estimatePrompt(grounding.systemMessage, sizes),
+      estimatedTokens: estimatePrompt([grounding.systemMessage, system], sizes),
     };
   }
   const reserve = input.answerTokens ?? Math.ceil(contextTokens * ANSWER_SHARE);
@@ -156,7 +171,15 @@ export function fitPrompt<M extends BudgetMessage>(input: {
   const lastUser = messages.findLastIndex((message) => message.role === "user");
   const isSystem = (message: M) => message.role === "system" || message.role === "developer";
   const kept = messages.map((message, i) => i >= lastUser || isSystem(message));
-  let used = sizes.reduce((sum, messageSize, i) => sum + (kept[i] ? messageSize : 0), 0);
+  const alone = systemMessage(input.systemPrompt, []);
+  let used =
+    (alone ? estimateMessageTokens(alone.content) : 0) +
+    sizes.reduce((sum, messageSize, i) => sum + (kept[i] ? messageSize : 0), 0);
+
+  // The memories take at most half of the room left, so that sources and history keep some.
+  const remembered = fitMemories(memories, Math.floor((budget - used) / 2));
+  used += remembered.tokens;
+  const system = systemMessage(input.systemPrompt, remembered.sent);
 
   const fitted = fitSources(sources, budget - used);
   const sent = fitted.sent;
@@ -184,7 +207,8 @@ export function fitPrompt<M extends BudgetMessage>(input: {
   const grounding = groundingPrompt(sent);
   const included = messages.filter((_, i) => kept[i]);
   return {
-    messages: grounding.systemMessage ? [grounding.systemMessage, ...included] : included,
+    messages: [...leading(grounding.systemMessage, system), ...included],
+    systemPrompt: system?.content,
     citations: grounding.citations,
     leftOut: {
       knowledge: countKind(sources, "document") - countKind(sent, "document"),
@@ -192,10 +216,44 @@ export function fitPrompt<M extends BudgetMessage>(input: {
     },
     droppedMessages,
     estimatedTokens: estimatePrompt(
-      grounding.systemMessage,
+      [grounding.systemMessage, system],
       sizes.filter((_, i) => kept[i]),
     ),
   };
+}
+
+/** The system prompt's message (turnSystemPrompt), when there is one. */
+function systemMessage(
+  systemPrompt: string | null | undefined,
+  memories: readonly string[],
+): ChatMessage | undefined {
+  const content = turnSystemPrompt(systemPrompt, memories);
+  return content === undefined ? undefined : { role: "system", content };
+}
+
+/** The system messages a prompt begins with, those there are: the sources', then the system prompt. */
+function leading(...system: Array<ChatMessage | undefined>): ChatMessage[] {
+  return system.filter((message): message is ChatMessage => message !== undefined);
+}
+
+/**
+ * The memories sent in `room` tokens, and the tokens they add to the system prompt (the block's
+ * heading, the blank line before it, each line, and a message's framing, which the block needs when
+ * the conversation has no system prompt of its own): newest first as given, each whole while it
+ * fits; one that does not is left out, and an older, shorter one may still fit. None when not even
+ * the heading and one line fit.
+ */
+function fitMemories(memories: readonly string[], room: number): { sent: string[]; tokens: number } {
+  const heading = estimateTokens(`\n\n${MEMORY_HEADING}`) + MESSAGE_OVERHEAD_TOKENS;
+  let tokens = heading;
+  const sent: string[] = [];
+  for (const memory of memories) {
+    const line = estimateTokens(`\n${memoryLine(memory)}`);
+    if (tokens + line > room) continue;
+    sent.push(memory);
+    tokens += line;
+  }
+  return sent.length > 0 ? { sent, tokens } : { sent: [], tokens: 0 };
 }
 
 /**
@@ -281,11 +339,11 @@ function countKind(sources: readonly GroundingSource[], kind: "document" | "web"
   return sources.filter((source) => source.citation.kind === kind).length;
 }
 
-/** The estimated tokens of a prompt: its system message of sources, and the sizes of its messages. */
-function estimatePrompt(system: ChatMessage | undefined, sizes: readonly number[]): number {
+/** The estimated tokens of a prompt: its system messages (the sources', the system prompt), and the sizes of its messages. */
+function estimatePrompt(system: ReadonlyArray<ChatMessage | undefined>, sizes: readonly number[]): number {
   return (
     PROMPT_OVERHEAD_TOKENS +
-    (system ? estimateMessageTokens(system.content) : 0) +
+    system.reduce((sum, message) => sum + (message ? estimateMessageTokens(message.content) : 0), 0) +
     sizes.reduce((sum, messageSize) => sum + messageSize, 0)
   );
 }

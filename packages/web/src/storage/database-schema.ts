@@ -373,6 +373,19 @@ export interface UserPreferencesTable {
   web_search: "off" | "auto" | "on" | null;
   language: "en" | "zh-CN" | null;
   theme: "system" | "light" | "dark" | null;
+  /** 1: the user's memories go into their chats in the web UI (0030-memories); 0, the default: not. */
+  memory: Generated<number>;
+  updated_at: string;
+}
+
+/** A fact a user asked the assistant to remember about them (0030-memories). */
+export interface MemoriesTable {
+  id: string;
+  user_id: string;
+  /** One line, at most MEMORY_MAX_CHARS (@hearth/contracts). */
+  content: string;
+  /** Rising for each user: their memories are listed newest first by it. */
+  created_at: string;
   updated_at: string;
 }
 
@@ -425,6 +438,7 @@ export interface Database {
   knowledge_shares: KnowledgeShareTable;
   usage: UsageTable;
   user_preferences: UserPreferencesTable;
+  memories: MemoriesTable;
   prompts: PromptsTable;
   banners: BannersTable;
   banner_dismissals: BannerDismissalsTable;

@@ -26,6 +26,7 @@ import { ConversationStore } from "../conversations/conversation-store.js";
 import { FolderStore } from "../conversations/folder-store.js";
 import { FeedbackStore } from "../feedback/feedback-store.js";
 import { KnowledgeAccess } from "../knowledge/knowledge-access.js";
+import { MemoryStore } from "../memories/memory-store.js";
 import { PromptStore } from "../prompts/prompt-store.js";
 import type { Database } from "./database-schema.js";
 import { createMigrator, type Dialect } from "./migrations.js";
@@ -287,8 +288,23 @@ async function expectMessageVersions(db: Kysely<Database>): Promise<void> {
 }
 
 /**
+ * After 0030-memories: the account from before has no memories and memory off; a memory is added,
+ * and goes into its chats once memory is on.
+ */
+async function expectMemories(db: Kysely<Database>): Promise<void> {
+  const memories = new MemoryStore(db);
+  expect(await memories.list("usr_wang")).toEqual([]);
+  expect(await readPreferences(db, "usr_wang")).toMatchObject({ memory: false });
+  await memories.create("usr_wang", "我在 Atlas 团队工作");
+  expect(await memories.forChat("usr_wang")).toEqual([]);
+  expect(await writePreferences(db, "usr_wang", { memory: true })).toMatchObject({ memory: true });
+  expect(await memories.forChat("usr_wang")).toEqual(["我在 Atlas 团队工作"]);
+}
+
+/**
  * After 0017-user-preferences: the accounts from before have no preferences (and keep everything
- * else); one saved is read back, and it goes with its account, whatever deletes the account.
+ * else); one saved is read back, and it goes with its account, whatever deletes the account, as
+ * its memories (0030-memories) do.
  */
 async function expectUserPreferences(db: Kysely<Database>): Promise<void> {
   expect(await readPreferences(db, "usr_wang")).toMatchObject({ instructions: null, theme: null });
@@ -305,6 +321,7 @@ async function expectUserPreferences(db: Kysely<Database>): Promise<void> {
   await db.deleteFrom("conversations").execute();
   await db.deleteFrom("users").where("id", "=", "usr_wang").execute();
   expect(await db.selectFrom("user_preferences").selectAll().execute()).toEqual([]);
+  expect(await db.selectFrom("memories").selectAll().execute()).toEqual([]);
 }
 
 /**
@@ -539,7 +556,7 @@ function backups(): string[] {
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 29;
+const LATEST_STEP = 30;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -683,6 +700,7 @@ describe("web database migrations on SQLite", () => {
       await expectAssistants(db);
       await expectChatControls(db);
       await expectSsoSessions(db);
+      await expectMemories(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();
@@ -726,6 +744,35 @@ describe("web database migrations on SQLite", () => {
       );
     } finally {
       await restored.destroy();
+    }
+  });
+
+  it("keeps the preferences saved before memory came, with memory off", async () => {
+    const file = join(dataDir, "web.sqlite");
+    const previous = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: new BetterSqlite3(file) }),
+    });
+    await seedFirstRelease(previous, "sqlite");
+    const { error } = await createMigrator(previous as Kysely<unknown>, "sqlite").migrateTo(
+      "0029-sampler-controls",
+    );
+    if (error) throw error;
+    await sql`INSERT INTO user_preferences (user_id, instructions, theme, updated_at)
+      VALUES ('usr_wang', '用正式的中文回答。', 'dark', '2026-03-02T00:00:00.000Z')`.execute(previous);
+    await previous.destroy();
+    const db = await openDatabase(configFor());
+    try {
+      expect(await readPreferences(db, "usr_wang")).toMatchObject({
+        instructions: "用正式的中文回答。",
+        theme: "dark",
+        memory: false,
+      });
+      expect(await writePreferences(db, "usr_wang", { memory: true })).toMatchObject({
+        instructions: "用正式的中文回答。",
+        memory: true,
+      });
+    } finally {
+      await db.destroy();
     }
   });
 
@@ -957,6 +1004,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       await expectAssistants(db);
       await expectChatControls(db);
       await expectSsoSessions(db);
+      await expectMemories(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();

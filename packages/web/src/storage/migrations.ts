@@ -667,6 +667,31 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
         await db.schema.alterTable("conversations").addColumn("repeat_penalty", float).execute();
       },
     },
+    "0030-memories": {
+      // Memory: facts a user asked the assistant to remember about them, one row each, listed
+      // newest first (by created_at, which the store keeps rising for each user), going with their
+      // account; and the user's choice to add them to their chats (user_preferences.memory, 1: on),
+      // off for every account from before, as for a new one. Nothing stored before changes.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("memories")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+          .addColumn("content", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("memories_user")
+          .on("memories")
+          .columns(["user_id", "created_at"])
+          .execute();
+        await db.schema
+          .alterTable("user_preferences")
+          .addColumn("memory", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 }
 
