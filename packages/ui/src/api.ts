@@ -89,6 +89,8 @@ export interface Preferences {
   webSearch: "off" | "auto" | "on" | null;
   language: "en" | "zh-CN" | null;
   theme: "system" | "light" | "dark" | null;
+  /** Whether the user's memories go into their chats (Settings → Memory; off until turned on). */
+  memory: boolean;
   /** The longest instructions the service takes (a conversation's system prompt's limit). */
   instructionsMaxChars: number;
 }

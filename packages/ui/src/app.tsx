@@ -44,6 +44,7 @@ const NO_PREFERENCES: Preferences = {
   webSearch: null,
   language: null,
   theme: null,
+  memory: false,
   instructionsMaxChars: 10_000,
 };
 

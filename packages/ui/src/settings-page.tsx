@@ -7,6 +7,7 @@ import { describedField, focusWhenShown, keepFocusNear, PAGE_HEADING, usePageTit
 import { fill, type Locale, useI18n } from "./i18n.js";
 import { LanguageOptions } from "./language-options.js";
 import { CopyButton } from "./markdown.js";
+import { MemorySettings } from "./memory-settings.js";
 import { PromptsSettings } from "./prompts-settings.js";
 import { ReadAloudSettings } from "./read-aloud-settings.js";
 import { navigate } from "./router.js";
@@ -299,8 +300,8 @@ function ChatDefaults(props: {
 }
 
 /**
- * The user's settings: language and theme (kept with the account), chat defaults, prompts,
- * password, chats, and API keys (shown once, revocable).
+ * The user's settings: language and theme (kept with the account), chat defaults, memory,
+ * prompts, password, chats, and API keys (shown once, revocable).
  */
 export function SettingsPage(props: {
   theme: ThemeChoice;
@@ -383,11 +384,14 @@ export function SettingsPage(props: {
       </p>
       <ActionError error={display.error} />
       {props.preferences && (
-        <ChatDefaults
-          preferences={props.preferences}
-          models={props.models}
-          onSave={props.onSavePreferences}
-        />
+        <>
+          <ChatDefaults
+            preferences={props.preferences}
+            models={props.models}
+            onSave={props.onSavePreferences}
+          />
+          <MemorySettings preferences={props.preferences} onSave={props.onSavePreferences} />
+        </>
       )}
       <PromptsSettings admin={props.admin ?? false} />
       <ReadAloudSettings />
