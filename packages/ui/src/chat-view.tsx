@@ -150,6 +150,8 @@ function LazyMarkdown(props: {
   text: string;
   citations?: Citation[];
   eager?: boolean;
+  /** Still being written: its diagrams are drawn as each is complete. */
+  streaming: boolean;
   onCitation?(n: number, event: React.MouseEvent): void;
 }) {
   const [near, setNear] = useState(() => props.eager === true || typeof IntersectionObserver === "undefined");
@@ -169,7 +171,14 @@ function LazyMarkdown(props: {
     return () => observer.disconnect();
   }, [near]);
   if (near || props.eager)
-    return <Markdown text={props.text} citations={props.citations} onCitation={props.onCitation} />;
+    return (
+      <Markdown
+        text={props.text}
+        citations={props.citations}
+        onCitation={props.onCitation}
+        streaming={props.streaming}
+      />
+    );
   return (
     <div ref={box} className="markdown plain">
       {props.text}
@@ -369,6 +378,7 @@ function MessageViewOf(props: {
           text={message.content}
           citations={message.citations}
           eager={props.eager || streaming}
+          streaming={streaming}
           onCitation={(n, event) =>
             openCitation(
               message.citations?.find((citation) => citation.n === n),

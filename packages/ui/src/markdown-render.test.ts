@@ -74,6 +74,38 @@ describe("an answer's Markdown", () => {
   });
 });
 
+describe("a ```mermaid block in an answer", () => {
+  it("is its source as code, not highlighted, marked to be drawn with the name it is read by", () => {
+    const html = markdownToHtml('A flow:\n\n```mermaid\nflowchart LR\n  A["<b>x</b>"] --> B\n```\n\nafter');
+    expect(html).toContain(
+      '<pre data-diagram="flowchart LR" data-complete><code class="language-mermaid">flowchart LR\n  A[&quot;&lt;b&gt;x&lt;/b&gt;&quot;] --&gt; B</code></pre>',
+    );
+    expect(html).not.toContain("hljs");
+    expect(html).toContain("<p>after</p>");
+    // Any fence, any case; another language is highlighted as before.
+    expect(markdownToHtml("~~~~ Mermaid\npie\n~~~~~")).toContain('<pre data-diagram="pie" data-complete>');
+    expect(markdownToHtml("```js\nconst a = 1;\n```")).toContain('class="hljs language-js"');
+  });
+
+  it("is not complete while its closing fence has not come (a streaming answer's last block)", () => {
+    for (const unfinished of [
+      "```mermaid",
+      "```mermaid\ngraph TD\nA-->B",
+      "```mermaid\ngraph TD\n``",
+      "````mermaid\ngraph TD\n```",
+    ])
+      expect(markdownToHtml(unfinished), unfinished).toMatch(/<pre data-diagram="[^"]*"><code/);
+    expect(markdownToHtml("- a list\n  ```mermaid\n  graph TD\n  ```\n")).toContain("data-complete");
+  });
+
+  it("is read by its accTitle, else its first line past front matter and %% comments", async () => {
+    const { diagramName } = await import("./markdown-render.js");
+    expect(diagramName("sequenceDiagram\n  accTitle: Sign-in steps\n  A->>B: hi")).toBe("Sign-in steps");
+    expect(diagramName("---\ntitle: Flow\n---\n%%{init: {}}%%\n\n  graph TD\nA-->B")).toBe("graph TD");
+    expect(diagramName("")).toBe("");
+  });
+});
+
 describe("raw HTML in an answer, before it is sanitised", () => {
   it("has its event handler attributes renamed, so no parser meets a handler", async () => {
     const { disarmHandlers } = await import("./markdown-render.js");

@@ -1,7 +1,8 @@
 /**
  * Markdown to safe HTML, loaded lazily (marked, highlight.js, KaTeX and DOMPurify are the heavy
  * part of the UI). Model output is untrusted: everything goes through DOMPurify, so a `<script>`
- * or an `onerror=` in an answer is rendered inert.
+ * or an `onerror=` in an answer is rendered inert. A ```mermaid block stays code here, marked for
+ * the Markdown component to draw (diagrams.ts).
  */
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/common";
@@ -17,7 +18,8 @@ const marked = new Marked({
   // write lists of lines and addresses that way); code blocks, tables and lists are unaffected.
   breaks: true,
   renderer: {
-    code({ text, lang }) {
+    code({ text, lang, raw }) {
+      if (lang?.split(/\s/)[0]?.toLowerCase() === "mermaid") return diagramBlock(text, raw);
       const language = lang && hljs.getLanguage(lang) ? lang : undefined;
       const highlighted = language
         ? hljs.highlight(text, { language }).value
@@ -42,6 +44,45 @@ const marked = new Marked({
   },
 });
 
+/**
+ * A ```mermaid block: its source as code (not highlighted), marked to be drawn as a diagram
+ * (`data-diagram`, the name it is read by), once its closing fence has come (`data-complete`): a
+ * streaming answer's unfinished diagram is not drawn, nor said to be wrong, before it is whole.
+ */
+function diagramBlock(text: string, raw: string): string {
+  const complete = fenceClosed(raw) ? " data-complete" : "";
+  return `<pre data-diagram="${escapeHtml(diagramName(text))}"${complete}><code class="language-mermaid">${escapeHtml(text)}</code></pre>`;
+}
+
+/** Whether a fenced block (as marked read it) ends with its closing fence. */
+function fenceClosed(raw: string): boolean {
+  const lines = raw.replace(/\n$/, "").split("\n");
+  if (lines.length < 2) return false;
+  const open = /^\s*(`{3,}|~{3,})/.exec(lines[0]!)?.[1];
+  const close = /^\s*(`{3,}|~{3,})\s*$/.exec(lines.at(-1)!)?.[1];
+  return open !== undefined && close !== undefined && close[0] === open[0] && close.length >= open.length;
+}
+
+/**
+ * What a diagram is read by: its `accTitle` when it gives one, else its first line, which says its
+ * kind ("flowchart LR", "sequenceDiagram"); front matter and `%%` comments and directives are skipped.
+ */
+export function diagramName(source: string): string {
+  const title = /^\s*accTitle\s*:\s*(.+)$/m.exec(source)?.[1];
+  if (title) return title.trim().slice(0, 100);
+  const lines = source.split("\n");
+  let at = 0;
+  if (lines[0]?.trim() === "---") {
+    const end = lines.findIndex((line, index) => index > 0 && line.trim() === "---");
+    at = end === -1 ? lines.length : end + 1;
+  }
+  const first = lines.slice(at).find((line) => line.trim() !== "" && !line.trim().startsWith("%%"));
+  return (first ?? "").trim().slice(0, 100);
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
 /** Markup written here around untrusted text (sanitised below anyway): a URL inside quotes, and text. */
 const quotedUrl = (url: string) => url.replace(/"/g, "%22");
 const plainText = (text: string) => text.replace(/[<>&"]/g, "");
@@ -60,7 +101,14 @@ function isElsewhere(url: string): boolean {
   }
 }
 
-DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+/**
+ * The sanitiser of answers, an instance of its own: mermaid sanitises its diagrams with DOMPurify's
+ * shared one and adds hooks to it (keeping a link's own `target`), and neither one's hooks may
+ * change what the other keeps (ours would strip a diagram's styles to what an answer may say).
+ */
+const purify = DOMPurify(window);
+
+purify.addHook("afterSanitizeAttributes", (node) => {
   if (node.tagName === "A") {
     node.setAttribute("target", "_blank");
     node.setAttribute("rel", "noopener noreferrer nofollow");
@@ -223,7 +271,7 @@ export function disarmHandlers(html: string): string {
 }
 
 export function renderMarkdown(source: string, citations: CitationLink[] = []): string {
-  return DOMPurify.sanitize(disarmHandlers(markdownToHtml(source, citations)), {
+  return purify.sanitize(disarmHandlers(markdownToHtml(source, citations)), {
     USE_PROFILES: { html: true, mathMl: true },
     FORBID_TAGS: ["style", "form", "button", "select", "textarea"],
     // KaTeX's MathML carries the TeX source in an <annotation>, which DOMPurify drops but whose

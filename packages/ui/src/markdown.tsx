@@ -1,6 +1,7 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "react";
+import type { Drawn, Theme } from "./diagrams.js";
 import { keyboardScrollable } from "./focus.js";
-import { fill, useI18n } from "./i18n.js";
+import { fill, type Messages, useI18n } from "./i18n.js";
 
 type Renderer = (source: string, citations?: Array<{ n: number; url: string; title: string }>) => string;
 let renderer: Renderer | undefined;
@@ -12,6 +13,81 @@ function loadRenderer(): Promise<Renderer> {
     return renderer;
   });
   return loading;
+}
+
+type Diagrams = typeof import("./diagrams.js");
+let diagrams: Diagrams | undefined;
+let loadingDiagrams: Promise<Diagrams> | undefined;
+
+/** Mermaid, loaded when an answer first holds a diagram (it is larger than the rest of the UI). */
+function loadDiagrams(): Promise<Diagrams> {
+  loadingDiagrams ??= import("./diagrams.js").then((module) => (diagrams = module));
+  return loadingDiagrams;
+}
+
+/** The page's theme, as app.tsx sets it on <html>. */
+const pageTheme = (): Theme => (document.documentElement.dataset.theme === "dark" ? "dark" : "light");
+
+/**
+ * Shows a ```mermaid block (its `<pre>`, marked by markdown-render) as its diagram: before the
+ * code, a box with the SVG (an image named by the diagram) and a button that shows the code in its
+ * place (`asCode`) and back; or, for a block mermaid could not read, the code with a note saying so.
+ * Done again each time the answer's HTML is new (a streaming answer's), and again on the HTML it
+ * did it on (nothing is added twice).
+ */
+function showDiagram(pre: HTMLElement, drawn: Drawn, asCode: boolean, t: Messages): HTMLElement | undefined {
+  const box = pre.previousElementSibling?.classList.contains("diagram")
+    ? (pre.previousElementSibling as HTMLElement)
+    : undefined;
+  const note = pre.nextElementSibling?.classList.contains("diagram-note")
+    ? pre.nextElementSibling
+    : undefined;
+  if ("failed" in drawn) {
+    box?.remove();
+    pre.hidden = false;
+    if (!note) {
+      const said = document.createElement("p");
+      said.className = "diagram-note";
+      said.textContent = t.diagramNotDrawn;
+      pre.after(said);
+    }
+    return undefined;
+  }
+  note?.remove();
+  const diagram = box ?? document.createElement("div");
+  if (!box) {
+    diagram.className = "diagram";
+    const toggle = diagram.appendChild(document.createElement("button"));
+    toggle.type = "button";
+    toggle.className = "small diagram-toggle";
+    pre.before(diagram);
+  }
+  diagram.querySelector("button.diagram-toggle")!.textContent = asCode ? t.showDiagram : t.showDiagramCode;
+  pre.hidden = !asCode;
+  let view = diagram.querySelector<HTMLElement>(".diagram-view");
+  if (asCode) {
+    view?.remove();
+    return undefined;
+  }
+  if (view?.dataset.drawn !== drawn.id) {
+    view?.remove();
+    view = document.createElement("div");
+    view.className = "diagram-view";
+    view.dataset.drawn = drawn.id;
+    // Mermaid's SVG as it gave it (strict: sanitised by mermaid); see diagrams.ts.
+    view.innerHTML = drawn.svg;
+    diagram.prepend(view);
+  }
+  // One image, named: not mermaid's document of parts with a role description ("flowchart-v2").
+  const svg = view.querySelector("svg");
+  if (svg) {
+    const name = pre.dataset.diagram;
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", name ? fill(t.diagramNamed, { name }) : t.diagram);
+    svg.removeAttribute("aria-roledescription");
+    svg.removeAttribute("aria-labelledby");
+  }
+  return view;
 }
 
 /** How long a Copy button says "Copied" before it offers to copy again. */
@@ -38,16 +114,20 @@ export async function copyText(text: string): Promise<boolean> {
 
 /**
  * Renders an answer as Markdown once the renderer has loaded (plain text until then), each code
- * block with a Copy button; a click on a `[n]` citation marker goes to `onCitation`.
+ * block with a Copy button and each ```mermaid block drawn as its diagram; a click on a `[n]`
+ * citation marker goes to `onCitation`. While the answer is `streaming`, a diagram is drawn once
+ * its block is complete (its code is shown until then).
  */
 export function Markdown({
   text,
   citations,
   onCitation,
+  streaming = false,
 }: {
   text: string;
   citations?: Array<{ n: number; url: string; title: string }>;
   onCitation?(n: number, event: React.MouseEvent): void;
+  streaming?: boolean;
 }) {
   const [render, setRender] = useState<Renderer | undefined>(() => renderer);
   useEffect(() => {
@@ -81,10 +161,54 @@ export function Markdown({
       for (const stop of stops) stop();
     };
   }, [html, t]);
+  /** The diagrams (by their place in the answer) the reader turned to their code. */
+  const shownAsCode = useRef(new Set<number>());
+  /** Shows the diagrams again: one was drawn, the page's theme changed, or one was turned. */
+  const [diagramsChanged, showDiagramsAgain] = useReducer((n: number) => n + 1, 0);
+  // Before the answer is painted: a diagram drawn before stays in place as the answer streams on
+  // (its HTML new with each chunk), never its code for a moment.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the blocks are new each time the HTML is
+  useLayoutEffect(() => {
+    const blocks = container.current?.querySelectorAll<HTMLElement>("pre[data-diagram]") ?? [];
+    if (blocks.length === 0) return;
+    const theme = pageTheme();
+    const stops: Array<() => void> = [];
+    let current = true;
+    blocks.forEach((pre, index) => {
+      if (streaming && !pre.hasAttribute("data-complete")) return;
+      const source = pre.querySelector("code")?.textContent ?? "";
+      const drawn = diagrams?.drawnDiagram(source, theme);
+      if (!drawn) {
+        void loadDiagrams()
+          .then((loaded) => loaded.drawDiagram(source, theme))
+          .then(() => current && showDiagramsAgain());
+        return;
+      }
+      const view = showDiagram(pre, drawn, shownAsCode.current.has(index), t);
+      // A diagram wider than a phone scrolls in its own box.
+      if (view) stops.push(keyboardScrollable(view, t.diagram));
+    });
+    // Drawn again in the other theme when the reader switches.
+    const themes = new MutationObserver(() => showDiagramsAgain());
+    themes.observe(document.documentElement, { attributeFilter: ["data-theme"] });
+    stops.push(() => themes.disconnect());
+    return () => {
+      current = false;
+      for (const stop of stops) stop();
+    };
+  }, [html, t, streaming, diagramsChanged]);
   const [announce, setAnnounce] = useState("");
   const click = (event: React.MouseEvent) => {
     const marker = (event.target as Element).closest("a[data-citation]");
     if (marker) return onCitation?.(Number(marker.getAttribute("data-citation")), event);
+    if ((event.target as Element).closest("button.diagram-toggle")) {
+      // The button is in the box before its block's code.
+      const block = (event.target as Element).closest(".diagram")?.nextElementSibling;
+      const blocks = [...(container.current?.querySelectorAll("pre[data-diagram]") ?? [])];
+      const index = blocks.indexOf(block as HTMLElement);
+      if (!shownAsCode.current.delete(index)) shownAsCode.current.add(index);
+      return showDiagramsAgain();
+    }
     const button = (event.target as Element).closest("button.copy-code");
     if (!button) return;
     void copyText(button.closest("pre")?.querySelector("code")?.textContent ?? "").then((copied) => {
@@ -101,7 +225,7 @@ export function Markdown({
   if (html === undefined) return <div className="markdown plain">{text}</div>;
   return (
     <>
-      {/* biome-ignore lint/a11y/useKeyWithClickEvents lint/a11y/noStaticElementInteractions: delegates the clicks of Copy buttons and citation links (keyboard-usable themselves) */}
+      {/* biome-ignore lint/a11y/useKeyWithClickEvents lint/a11y/noStaticElementInteractions: delegates the clicks of Copy buttons, diagrams' code buttons and citation links (keyboard-usable themselves) */}
       <div
         className="markdown"
         ref={container}
