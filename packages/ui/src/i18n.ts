@@ -874,6 +874,8 @@ const en = {
     "search-not-configured":
       "No web search engine is configured (SEARCH_NO_PROVIDERS): this answer was written without web results.",
     "sources-trimmed": "The model's context had no room for every source: some were left out of this answer.",
+    "memories-trimmed":
+      "The model's context had no room for all your memories: some were not sent with this answer.",
   } as Record<string, string>,
   /** A search-unavailable warning by its reason (the search service's error code as {code}). */
   searchFailures: {
@@ -2026,6 +2028,7 @@ const zhCN: Messages = {
     "search-blocked": "搜索内容触及本站的内容策略，未进行联网搜索；本回答未使用网页结果。",
     "search-not-configured": "没有配置联网搜索引擎（SEARCH_NO_PROVIDERS），本回答未使用网页结果。",
     "sources-trimmed": "模型的上下文容不下全部来源，本回答未用到其中一部分。",
+    "memories-trimmed": "模型的上下文容不下你的全部记忆，本回答未带上其中一部分。",
   },
   searchFailures: {
     "rate-limited": "联网搜索失败：搜索引擎正在限流，请 {seconds} 秒后再试。本回答未使用网页结果。",

@@ -233,7 +233,7 @@ export async function runChatTurn(
     }
     // With their fields: the page drops the bases named gone from the conversation's choice, and
     // says why web search failed and what the context had no room for.
-    for (const warning of turnWarnings(searching.warnings, grounding, prompt.leftOut))
+    for (const warning of turnWarnings(searching.warnings, grounding, prompt))
       await stream.send({ type: "warning", ...warning });
     for await (const part of maskChatParts(parts, maskers)) {
       // What arrives after the user stopped or left was never shown: the stored answer ends where

@@ -258,14 +258,16 @@ function describeSearchFailure(failures: readonly unknown[]): SearchFailure {
 /**
  * The warnings a turn's answer carries, in order: search availability's, grounding's (with their
  * fields: the gone bases, why the web search failed), then `sources-trimmed` when the model's
- * context had no room for some sources. The conversation stream sends each as a `warning` part;
+ * context had no room for some sources, and `memories-trimmed` when it had none for some of the
+ * user's memories (fitPrompt). The conversation stream sends each as a `warning` part;
  * /v1/chat/completions lists the codes in `hearth.warnings` and their fields in `hearth.warningDetails`.
  */
 export function turnWarnings(
   availability: readonly string[],
   grounding: Grounding,
-  leftOut: { knowledge: number; web: number },
+  fitted: { leftOut: { knowledge: number; web: number }; memoriesLeftOut: number },
 ): GroundingWarning[] {
+  const { leftOut } = fitted;
   const gone = grounding.goneKnowledgeBaseIds;
   return [
     ...availability.map((code) => ({ code })),
@@ -277,6 +279,7 @@ export function turnWarnings(
       }),
     ),
     ...(leftOut.knowledge + leftOut.web > 0 ? [{ code: "sources-trimmed", leftOut }] : []),
+    ...(fitted.memoriesLeftOut > 0 ? [{ code: "memories-trimmed" }] : []),
   ];
 }
 

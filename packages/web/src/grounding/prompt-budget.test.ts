@@ -218,6 +218,7 @@ describe("fitting a prompt to the context", () => {
     expect(sent.length).toBeGreaterThan(3);
     expect(sent.length).toBeLessThan(memories.length);
     expect(sent).toEqual(memories.slice(0, sent.length).map((memory) => `- ${memory}`));
+    expect(fit.memoriesLeftOut).toBe(memories.length - sent.length);
     // At most half the room: the source still has its share, cut to it.
     expect(fit.citations).toHaveLength(1);
     expect(fit.messages[0]!.content).toContain("alpha");
@@ -228,6 +229,7 @@ describe("fitting a prompt to the context", () => {
     expect(skipped.systemPrompt).toBe(
       "Be terse.\n\nAbout the user (what they asked you to remember):\n- I work in Go",
     );
+    expect(skipped.memoriesLeftOut).toBe(1);
     // Without a system prompt of the conversation's, the block is the system prompt.
     expect(
       fitPrompt({ ...base, systemPrompt: null, memories: ["I work in Go"], sources: [] }).messages,
@@ -238,6 +240,7 @@ describe("fitting a prompt to the context", () => {
     // The context unknown: every memory; none at all when even the latest message does not fit.
     const unknown = fitPrompt({ ...base, contextTokens: undefined, sources: [] });
     expect(unknown.systemPrompt!.split("\n").slice(3)).toEqual(memories.map((memory) => `- ${memory}`));
+    expect(unknown.memoriesLeftOut).toBe(0);
     const tiny = fitPrompt({
       ...base,
       messages: [{ role: "user", content: long("huge") }],

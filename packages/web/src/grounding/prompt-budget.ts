@@ -99,6 +99,8 @@ export interface PromptFit<M extends BudgetMessage> {
   citations: Citation[];
   /** Sources left out, by kind: knowledge passages and web results (a cut one counts as sent). */
   leftOut: { knowledge: number; web: number };
+  /** The user's memories the context had no room for. */
+  memoriesLeftOut: number;
   /** Earlier messages left out, oldest first. */
   droppedMessages: number;
   /** The estimated tokens of the prompt sent, unscaled (to learn the model's scale from what it reports). */
@@ -160,6 +162,7 @@ export function fitPrompt<M extends BudgetMessage>(input: {
       systemPrompt: system?.content,
       citations: grounding.citations,
       leftOut: { knowledge: 0, web: 0 },
+      memoriesLeftOut: 0,
       droppedMessages: 0,
       estimatedTokens: estimatePrompt([grounding.systemMessage, system], sizes),
     };
@@ -214,6 +217,7 @@ export function fitPrompt<M extends BudgetMessage>(input: {
       knowledge: countKind(sources, "document") - countKind(sent, "document"),
       web: countKind(sources, "web") - countKind(sent, "web"),
     },
+    memoriesLeftOut: memories.length - remembered.sent.length,
     droppedMessages,
     estimatedTokens: estimatePrompt(
       [grounding.systemMessage, system],

@@ -308,7 +308,7 @@ describe("memory in a small context", () => {
     await model.close();
   });
 
-  it("sends the newest memories that fit, leaving the others out rather than failing the turn", async () => {
+  it("sends the newest memories that fit, leaving the others out rather than failing the turn, and says so", async () => {
     const url = await web.app.listen({ host: "127.0.0.1", port: 0 });
     const hana = await signUp(web.app, "hana");
     const facts = Array.from({ length: 12 }, (_, n) => `Fact ${n}: ${"detail ".repeat(127)}`.trim());
@@ -359,5 +359,9 @@ describe("memory in a small context", () => {
         .slice(0, sent.length)
         .map((fact) => `- ${fact}`),
     );
+    // And the answer says so, under it.
+    expect(parts.filter((part) => part.type === "warning")).toEqual([
+      { type: "warning", code: "memories-trimmed" },
+    ]);
   });
 });

@@ -517,7 +517,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       const { citations } = prompt;
       // What the answer is not grounded in, and why (docs/api.md): beside the citations, the codes
       // in `warnings` and, for those that say more, their fields under their codes.
-      const turned = turnWarnings(searching.warnings, grounding, prompt.leftOut);
+      const turned = turnWarnings(searching.warnings, grounding, prompt);
       const warnings = turned.map((warning) => warning.code);
       const details = Object.fromEntries(
         turned.flatMap(({ code, ...fields }) => (Object.keys(fields).length > 0 ? [[code, fields]] : [])),
