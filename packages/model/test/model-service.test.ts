@@ -306,8 +306,11 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
       JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "hi" }], temperature: -1 }),
     );
     expect(negative.status).toBe(400);
+    // The field refused is named in `param`, as OpenAI names it.
     expect(((await negative.json()) as { error: { code: string; message: string } }).error).toMatchObject({
       code: "INVALID_REQUEST",
+      type: "invalid_request_error",
+      param: "temperature",
     });
 
     const tooMany = await post(
@@ -382,7 +385,10 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
 
     const logprobs = await post("/v1/chat/completions", { model: "tiny", messages, logprobs: true });
     expect(logprobs.status).toBe(400);
-    expect(openAiError(logprobs).message).toMatch(/logprobs are not supported/);
+    expect(openAiError(logprobs)).toMatchObject({
+      message: expect.stringMatching(/logprobs are not supported/),
+      param: "logprobs",
+    });
     expect(
       (await post("/v1/chat/completions", { model: "tiny", messages, logprobs: false, max_tokens: 2 }))
         .status,

@@ -73,4 +73,18 @@ describe("toHearthError and a refused request", () => {
       { path: "name", message: expect.any(String), code: "too_small", origin: "string", minimum: 1 },
     ]);
   });
+  it("gives one issue for a field of the wrong type, not also the limits zod measured on it", () => {
+    const schema = z.object({ ids: z.array(z.string().min(1)).max(20), names: z.array(z.string()).min(1) });
+    // A string has a length: zod measures it against the array's limits as characters.
+    const mapped = toHearthError(schema.safeParse({ ids: "kb_06679017536642a99452", names: "" }).error);
+    expect(mapped.message).toBe("ids: Invalid input: expected array, received string");
+    expect(mapped.details?.issues).toEqual([
+      { path: "ids", message: "Invalid input: expected array, received string", code: "invalid_type" },
+      { path: "names", message: "Invalid input: expected array, received string", code: "invalid_type" },
+    ]);
+    // The limits of a field of the right type are still said.
+    expect(toHearthError(schema.safeParse({ ids: [], names: [] }).error).details?.issues).toEqual([
+      { path: "names", message: expect.any(String), code: "too_small", origin: "array", minimum: 1 },
+    ]);
+  });
 });

@@ -12,10 +12,11 @@ const DATABASE_RETRY_AFTER_SECONDS = 5;
 export function toHearthError(error: unknown): HearthError {
   if (isHearthError(error)) return error;
   if (error instanceof ZodError) {
-    const issue = error.issues[0]!;
+    const issues = meaningfulIssues(error.issues);
+    const issue = issues[0]!;
     const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
     return new HearthError("INVALID_REQUEST", `${where}${issue.message}`, {
-      details: { issues: error.issues.map(requestIssue) },
+      details: { issues: issues.map(requestIssue) },
     });
   }
   const fastifyError = error as { code?: string; statusCode?: number; message?: string };
@@ -49,6 +50,18 @@ export function toHearthError(error: unknown): HearthError {
     });
   }
   return new HearthError("INTERNAL_ERROR", "Internal error", { cause: error });
+}
+
+/**
+ * The issues that say something true of the request: zod runs a length check (an array's `.max(20)`)
+ * on any value with a length, so a string given for an array comes back both as not an array and as
+ * too many characters. Past a field's wrong type, its other issues measured the wrong thing, and
+ * are left out.
+ */
+function meaningfulIssues(issues: readonly core.$ZodIssue[]): core.$ZodIssue[] {
+  const field = (issue: core.$ZodIssue) => JSON.stringify(issue.path.map(String));
+  const wrongType = new Set(issues.filter((issue) => issue.code === "invalid_type").map(field));
+  return issues.filter((issue) => issue.code === "invalid_type" || !wrongType.has(field(issue)));
 }
 
 /**

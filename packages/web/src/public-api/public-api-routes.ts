@@ -99,7 +99,10 @@ const completionRequest = z
     tools: z.array(openAiToolSchema).nullish(),
     stream: z.boolean().optional(),
     /** Hearth: knowledge bases to ground the answer in (ids the key's user may read). */
-    knowledge_base_ids: z.array(z.string().min(1)).max(20).optional(),
+    knowledge_base_ids: z
+      .array(z.string().min(1), { error: "expected an array of knowledge base ids" })
+      .max(20, { error: "at most 20 knowledge base ids" })
+      .optional(),
     /** Hearth: web search, "off" (default), "auto" (the model decides) or "on". */
     web_search: z.enum(["off", "auto", "on"]).optional(),
   })
@@ -187,6 +190,7 @@ function parsedBody<T>(schema: z.ZodType<T>, body: unknown): T {
       throw new HearthError(
         "INVALID_REQUEST",
         `${path}: the number is out of range (beyond ±1.8e308, it is not a finite number)`,
+        { details: { field: path } },
       );
     }
     enter(value);

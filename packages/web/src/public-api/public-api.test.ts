@@ -648,6 +648,51 @@ describe("public OpenAI-compatible API with the official openai client", () => {
       status: 400,
       type: "invalid_request_error",
       code: "INVALID_REQUEST",
+      param: "web_search",
+    });
+    // The field refused is in `param` as OpenAI writes it; one issue for a field of the wrong type.
+    await expect(ask({ messages: [] })).rejects.toMatchObject({ status: 400, param: "messages" });
+    await expect(
+      ask({
+        messages: [
+          { role: "user", content: "hi" },
+          { role: "wizard", content: "hi" },
+        ],
+      }),
+    ).rejects.toMatchObject({ status: 400, param: "messages[1].role" });
+    const idsAsString = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${userKey}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "tiny-story",
+        messages: [{ role: "user", content: "hi" }],
+        knowledge_base_ids: "kb_06679017536642a99452",
+      }),
+    });
+    expect([idsAsString.status, ((await idsAsString.json()) as { error: unknown }).error]).toEqual([
+      400,
+      {
+        message: "knowledge_base_ids: expected an array of knowledge base ids",
+        type: "invalid_request_error",
+        param: "knowledge_base_ids",
+        code: "INVALID_REQUEST",
+        details: {
+          issues: [
+            {
+              path: "knowledge_base_ids",
+              message: "expected an array of knowledge base ids",
+              code: "invalid_type",
+            },
+          ],
+        },
+      },
+    ]);
+    await expect(
+      ask({ knowledge_base_ids: Array.from({ length: 21 }, (_, i) => `kb_${i}`) }),
+    ).rejects.toMatchObject({
+      status: 400,
+      param: "knowledge_base_ids",
+      error: expect.objectContaining({ message: "knowledge_base_ids: at most 20 knowledge base ids" }),
     });
     // Every message is held to the length limit, not only the last user one.
     const long = "x".repeat(web.config.web.maxMessageChars + 1);
@@ -781,6 +826,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
         error: {
           code: "INVALID_REQUEST",
           message: expect.stringMatching(new RegExp(`^${param}: the number is out of range`)),
+          param: param === "logit_bias.15" ? "logit_bias[15]" : param,
         },
       });
     expect(model.requests.length).toBe(asked);

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { HearthError } from "../errors/hearth-error.js";
+import { toHearthError } from "./error-mapping.js";
+import { openAiErrorBody } from "./openai-error.js";
+
+const refused = (schema: z.ZodType, body: unknown) =>
+  openAiErrorBody(toHearthError(schema.safeParse(body).error));
+
+describe("openAiErrorBody", () => {
+  it("names the refused field in `param`, as OpenAI writes it, keeping type and code", () => {
+    const schema = z.object({
+      messages: z.array(z.object({ role: z.string(), content: z.string() })).min(1),
+      temperature: z.number().min(0).max(2).optional(),
+    });
+    expect(refused(schema, { messages: [], temperature: 1 }).error).toMatchObject({
+      type: "invalid_request_error",
+      code: "INVALID_REQUEST",
+      param: "messages",
+    });
+    expect(refused(schema, { messages: [{ role: "user" }] }).error.param).toBe("messages[0].content");
+    expect(refused(schema, { messages: [{ role: "user", content: "hi" }], temperature: 3 }).error.param).toBe(
+      "temperature",
+    );
+  });
+
+  it("takes `param` from the field a Hearth error names (`details.field`)", () => {
+    const error = new HearthError("INVALID_REQUEST", "tz: unknown", { details: { field: "tz" } });
+    expect(openAiErrorBody(error).error).toMatchObject({ param: "tz", details: { field: "tz" } });
+  });
+
+  it("leaves `param` null for an error of no one field", () => {
+    expect(refused(z.object({ model: z.string() }), undefined).error.param).toBeNull();
+    expect(openAiErrorBody(new HearthError("RATE_LIMITED", "slow down")).error).toEqual({
+      message: "slow down",
+      type: "rate_limit_exceeded",
+      param: null,
+      code: "RATE_LIMITED",
+    });
+  });
+});
