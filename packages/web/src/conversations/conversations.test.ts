@@ -296,6 +296,48 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect(await deletions(written.id)).toBe(1);
   });
 
+  it("takes an empty body sent as JSON as no body: a REST client's Stop, Share and Delete work", async () => {
+    // Generic REST clients and fetch wrappers send a JSON Content-Type on every request.
+    const json = { ...alice.headers, "content-type": "application/json" };
+    const { id } = await create(alice);
+    const stop = await web.app.inject({
+      method: "POST",
+      url: `/api/conversations/${id}/stop`,
+      headers: json,
+    });
+    expect([stop.statusCode, stop.json()]).toEqual([200, { stopped: false }]);
+    const share = await web.app.inject({
+      method: "POST",
+      url: `/api/conversations/${id}/share`,
+      headers: json,
+    });
+    expect(share.statusCode).toBe(201);
+    const removed = await web.app.inject({
+      method: "DELETE",
+      url: `/api/conversations/${id}`,
+      headers: json,
+    });
+    expect(removed.statusCode).toBe(204);
+    expect(
+      (await web.app.inject({ url: `/api/conversations/${id}`, headers: alice.headers })).statusCode,
+    ).toBe(404);
+    // A route that needs a body says it is missing, in its own terms.
+    const other = await create(alice);
+    const patch = await web.app.inject({
+      method: "PATCH",
+      url: `/api/conversations/${other.id}`,
+      headers: json,
+    });
+    expect([patch.statusCode, patch.json().error]).toEqual([
+      400,
+      {
+        code: "INVALID_REQUEST",
+        message: "Invalid input: expected object, received undefined",
+        details: { issues: [expect.objectContaining({ path: "", code: "invalid_type" })] },
+      },
+    ]);
+  });
+
   it("keeps a temporary chat out of the list and its search until it is kept, and deletes it unaudited", async () => {
     const patch = (id: string, payload: Record<string, unknown>) =>
       web.app.inject({ method: "PATCH", url: `/api/conversations/${id}`, headers: alice.headers, payload });
