@@ -42,6 +42,48 @@ const grounding = {
   search: z.enum(["off", "auto", "on"]).default("off"),
 };
 
+/** Whether a text is a time as the service stores and lists it (`Date#toISOString`'s form). */
+const isListedTime = (text: string) => {
+  const time = new Date(text);
+  return !Number.isNaN(time.getTime()) && time.toISOString() === text;
+};
+
+/**
+ * The conversation list's query. The `next` of a page comes back whole, as `afterUpdatedAt` and
+ * `afterId` (with `afterPinned` when it has one): a time that is not one or a cursor with a part
+ * missing is refused, naming the parameter, as is a parameter the list does not take, for the list
+ * would otherwise start again from its first page and a client paging on would never end.
+ */
+const listQuerySchema = z
+  .strictObject({
+    q: z.string().max(200).optional(),
+    /** true: the archived conversations (Archived chats) instead of those in the list. */
+    archived: z.enum(["true", "false"]).optional(),
+    /** One folder's conversations; `none`: the unfiled ones; absent: any folder or none. */
+    folderId: z.string().min(1).max(100).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(200),
+    /** The `next` of the previous page. */
+    afterUpdatedAt: z
+      .string()
+      .max(40)
+      .refine(isListedTime, "not a time as the list gives it (the previous page's next.updatedAt)")
+      .optional(),
+    afterId: z.string().min(1).max(100).optional(),
+    /** Whether that page ended among the pinned conversations (absent: it did not). */
+    afterPinned: z.enum(["true", "false"]).optional(),
+  })
+  .superRefine((query, context) => {
+    const cursor = [query.afterUpdatedAt, query.afterId, query.afterPinned];
+    if (cursor.every((part) => part === undefined)) return;
+    for (const name of ["afterUpdatedAt", "afterId"] as const)
+      if (query[name] === undefined)
+        context.addIssue({
+          code: "custom",
+          path: [name],
+          message: "missing: afterUpdatedAt and afterId, the previous page's next, are given together",
+        });
+  });
+
 interface Deps extends ChatTurnDeps {
   config: HearthConfig;
   /** The assistants a conversation may be started with. */
@@ -102,21 +144,9 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
 
   app.get("/api/conversations", access, async (request) => {
     const user = currentUser(request);
-    const { q, limit, afterUpdatedAt, afterId, afterPinned, archived, folderId } = z
-      .object({
-        q: z.string().max(200).optional(),
-        /** true: the archived conversations (Archived chats) instead of those in the list. */
-        archived: z.enum(["true", "false"]).optional(),
-        /** One folder's conversations; `none`: the unfiled ones; absent: any folder or none. */
-        folderId: z.string().min(1).max(100).optional(),
-        limit: z.coerce.number().int().min(1).max(200).default(200),
-        /** The `next` of the previous page. */
-        afterUpdatedAt: z.string().max(40).optional(),
-        afterId: z.string().max(100).optional(),
-        /** Whether that page ended among the pinned conversations (absent: it did not). */
-        afterPinned: z.enum(["true", "false"]).optional(),
-      })
-      .parse(request.query);
+    const { q, limit, afterUpdatedAt, afterId, afterPinned, archived, folderId } = listQuerySchema.parse(
+      request.query,
+    );
     const folder = folderId === undefined ? undefined : folderId === "none" ? null : folderId;
     if (folder) await store.assertOwnFolder(user.id, folder);
     return store.list(user.id, {

@@ -225,6 +225,32 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect([...seen].sort()).toEqual([...made].sort());
   });
 
+  it("refuses a mangled or incomplete paging cursor, naming the parameter, rather than start again", async () => {
+    const paging = await signUp(web.app, "mangler");
+    for (let i = 0; i < 3; i++) await create(paging);
+    const list = (query: string) =>
+      web.app.inject({ url: `/api/conversations?limit=1${query}`, headers: paging.headers });
+    const { next } = (await list("")).json() as { next: { updatedAt: string; id: string } };
+    const updatedAt = encodeURIComponent(next.updatedAt);
+    for (const [query, message] of [
+      [`&afterUpdatedAt=garbage&afterId=${next.id}`, /^afterUpdatedAt: not a time/],
+      [`&afterUpdatedAt=2026-13-01T00:00:00.000Z&afterId=${next.id}`, /^afterUpdatedAt: not a time/],
+      [`&afterId=${next.id}`, /^afterUpdatedAt: missing/],
+      [`&afterUpdatedAt=${updatedAt}`, /^afterId: missing/],
+      [`&afterUpdatedAt=${updatedAt}&afterId=`, /^afterId: /],
+      ["&afterPinned=false", /^afterUpdatedAt: missing/],
+      [`&afterUpdatedAt=${updatedAt}&afterID=${next.id}`, /afterID/],
+    ] as const) {
+      const refused = await list(query);
+      expect([refused.statusCode, refused.json().error.code], query).toEqual([400, "INVALID_REQUEST"]);
+      expect(refused.json().error.message, query).toMatch(message);
+    }
+    // The cursor as given is still taken.
+    const second = await list(`&afterUpdatedAt=${updatedAt}&afterId=${next.id}&afterPinned=false`);
+    expect(second.statusCode).toBe(200);
+    expect(second.json().conversations[0].id).not.toBe(next.id);
+  });
+
   it("lists, searches, renames, exports and deletes", async () => {
     const { id } = await create(alice);
     await send(alice, id, { content: "Tell me about zebras" });

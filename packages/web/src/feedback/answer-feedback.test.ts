@@ -354,7 +354,9 @@ describe.each(dialects)("answer feedback on %s", (dialect) => {
     // Administrators only.
     const refused = await web.app.inject({ url: "/api/admin/feedback", headers: dave.headers });
     expect([refused.statusCode, refused.json().error.code]).toEqual([403, "ADMIN_REQUIRED"]);
-    const bad = await web.app.inject({ url: "/api/admin/feedback?days=0", headers: admin.headers });
-    expect([bad.statusCode, bad.json().error.code]).toEqual([400, "INVALID_REQUEST"]);
+    for (const query of ["days=0", "since=2026-01-01"]) {
+      const bad = await web.app.inject({ url: `/api/admin/feedback?${query}`, headers: admin.headers });
+      expect([bad.statusCode, bad.json().error.code], query).toEqual([400, "INVALID_REQUEST"]);
+    }
   });
 });

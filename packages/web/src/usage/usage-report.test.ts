@@ -97,6 +97,22 @@ describe.each(dialects)("usage report on %s", (dialect) => {
     ]);
   });
 
+  it("refuses a period out of range and parameters it does not take, rather than report the last 30 days", async () => {
+    for (const query of [
+      "days=0",
+      "days=367",
+      "days=soon",
+      "from=2026-13-01",
+      "from=2026-01-01&to=2026-02-01",
+      "format=xml",
+    ]) {
+      const refused = await call("GET", `/api/admin/usage?${query}`);
+      expect([refused.statusCode, refused.json().error.code], query).toEqual([400, "INVALID_REQUEST"]);
+    }
+    expect((await call("GET", "/api/admin/usage?from=2026-13-01")).json().error.message).toMatch(/"from"/);
+    expect((await call("GET", "/api/admin/usage?days=7&format=json")).statusCode).toBe(200);
+  });
+
   it("starts the CSV with a UTF-8 byte order mark, so that Excel reads a Chinese name as written", async () => {
     const zhang = await signUp(web.app, "张三");
     await use(zhang.userId, 10);
