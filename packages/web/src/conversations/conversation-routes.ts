@@ -163,7 +163,9 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   /**
    * A new conversation. Without a system prompt of its own (null: none) it starts with the user's
    * personal instructions, held to the same rules; without a model, with their default model while
-   * they may still use it (else none, as before: the model is chosen with each message).
+   * they may still use it (else none, as before: the model is chosen with each message). A model it
+   * names must be one the user's groups may use (403 MODEL_NOT_ALLOWED), as for an assistant or a
+   * default model saved, rather than refused only at the first message.
    * `temporary: true` makes a temporary chat: out of the list and its search, deleted when left.
    * Its Chat controls (CHAT_CONTROL_NAMES; null or absent: the model's own) may be set before its
    * first message.
@@ -187,6 +189,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     } = separateControls(parsed);
     if (assistantId)
       return reply.code(201).send(await startWithAssistant(user, assistantId, { ...body, controls }));
+    if (body.model) await deps.modelAccess.assertAllowed(user, body.model);
     const preferences =
       body.systemPrompt === undefined || body.model === undefined
         ? await readPreferences(store.db, user.id)

@@ -44,7 +44,10 @@ describe("model access by group, whatever the spelling of the model's name", () 
       payload: { groupIds },
     });
 
-  /** The user's answer on each chat route, for a model name as the user spells it. */
+  /**
+   * The user's answer on each chat route, for a model name as the user spells it, and on starting a
+   * conversation with it (refused then, not at its first message).
+   */
   async function statuses(name: string) {
     const post = (path: string, headers: Record<string, string>, body: unknown) =>
       fetch(`${url}${path}`, {
@@ -60,6 +63,7 @@ describe("model access by group, whatever the spelling of the model's name", () 
       await post("/v1/chat/completions", { authorization: `Bearer ${userKey}` }, { model: name, messages }),
       await post("/api/chat", user.headers, { model: name, messages }),
       await post(`/api/conversations/${conversation}/messages`, user.headers, { model: name, content: "hi" }),
+      await post("/api/conversations", user.headers, { model: name }),
     ];
     return Promise.all(
       responses.map(async (response) => {
@@ -76,8 +80,9 @@ describe("model access by group, whatever the spelling of the model's name", () 
         "MODEL_NOT_ALLOWED",
         "MODEL_NOT_ALLOWED",
         "MODEL_NOT_ALLOWED",
+        "MODEL_NOT_ALLOWED",
       ]);
-    expect(await statuses("tiny-story:latest")).toEqual([200, 200, 200]);
+    expect(await statuses("tiny-story:latest")).toEqual([200, 200, 200, 201]);
   });
 
   it("applies a rule set on the untagged name to the listed name:tag, replacing the tagged one", async () => {
@@ -97,10 +102,11 @@ describe("model access by group, whatever the spelling of the model's name", () 
       "MODEL_NOT_ALLOWED",
       "MODEL_NOT_ALLOWED",
       "MODEL_NOT_ALLOWED",
+      "MODEL_NOT_ALLOWED",
     ]);
     // Opening it under the other spelling opens it: there is one rule set per model.
     await limit("stories260K:latest", []);
-    expect(await statuses("stories260K:latest")).toEqual([200, 200, 200]);
+    expect(await statuses("stories260K:latest")).toEqual([200, 200, 200, 201]);
   });
 
   it("keeps usage under the tagged name, whichever spelling was asked for", async () => {
