@@ -12,7 +12,10 @@ export const modelRegistryVersionSchema = z.object({
   /** `sha256:<hex>` of the GGUF file. */
   digest: z.string(),
   size: z.number().int().nonnegative(),
-  /** Where the version came from: a registry reference, a URL, `ollama:...` or "models dir". */
+  /**
+   * Where the version came from: a registry reference, a URL, `ollama:...`, "models dir" (a file
+   * dropped in) or "models dir link" (a symbolic link to the user's own file, registered where it is).
+   */
   source: z.string(),
   changelog: z.string(),
   /** ISO 8601. */
@@ -40,17 +43,33 @@ export type ModelRegistryModel = z.infer<typeof modelRegistryModelSchema>;
 export const modelRegistryListSchema = z.object({ models: z.array(modelRegistryModelSchema) });
 export type ModelRegistryList = z.infer<typeof modelRegistryListSchema>;
 
-/** A *.gguf file of the models dir that is not served, with why (a code and in words) and a name it would be served under. */
-export const modelSkippedFileSchema = z.object({
-  /** The file's name in the models dir, e.g. "故事模型.gguf". */
-  file: z.string(),
-  /** not-a-model-name: a model name holds only ASCII letters, digits, '.', '_' and '-'. */
-  reason: z.enum(["not-a-model-name"]),
-  /** A name the file would be served under, e.g. "my-model.gguf". */
-  suggested_file: z.string(),
-  /** The reason and the fix in English. */
-  message: z.string(),
-});
+/**
+ * A *.gguf file of the models dir that is not served, with why (a code and in words): a name that is
+ * not a model name (with a name it would be served under), or a link that leads to no file (with
+ * where it points).
+ */
+export const modelSkippedFileSchema = z.discriminatedUnion("reason", [
+  z.object({
+    /** The file's name in the models dir, e.g. "故事模型.gguf". */
+    file: z.string(),
+    /** not-a-model-name: a model name holds only ASCII letters, digits, '.', '_' and '-'. */
+    reason: z.literal("not-a-model-name"),
+    /** A name the file would be served under, e.g. "my-model.gguf". */
+    suggested_file: z.string(),
+    /** The reason and the fix in English. */
+    message: z.string(),
+  }),
+  z.object({
+    /** The link's name in the models dir, e.g. "llama.gguf". */
+    file: z.string(),
+    /** link-target-missing: a symbolic link whose target is gone (moved, deleted) or that loops. */
+    reason: z.literal("link-target-missing"),
+    /** Where the link points, as it is written, e.g. "/home/me/models/llama.gguf". */
+    target: z.string(),
+    /** The reason and the fix in English. */
+    message: z.string(),
+  }),
+]);
 export type ModelSkippedFile = z.infer<typeof modelSkippedFileSchema>;
 
 /** `GET /api/hearth/models/skipped`. */
@@ -99,7 +118,11 @@ export const modelRemovalSchema = z.object({
   kept_file: z.string().optional(),
   /** Weights deleted: no other model used them. */
   deleted_weights: z.array(z.object({ digest: z.string(), size: z.number().int().nonnegative() })),
-  /** Weights kept: another model still uses them (`used_by`), or they are outside the registry, in a local Ollama's store (`outside`: their path). */
+  /**
+   * Weights kept: another model still uses them (`used_by`), or they are outside the registry
+   * (`outside`: their path): in a local Ollama's store, or the user's file that the removed link
+   * pointed to. Files outside the registry are never deleted: removing such a model removes its link.
+   */
   kept_weights: z.array(
     z.object({ digest: z.string(), used_by: z.array(z.string()).optional(), outside: z.string().optional() }),
   ),

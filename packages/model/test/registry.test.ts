@@ -316,7 +316,11 @@ describe("model registry", () => {
       ]);
       await writeFile(join(modelsDir, "my model@v 2.gguf"), second);
       await new Promise((resolve) => setTimeout(resolve, 1100));
-      expect((await client.skippedFiles()).map((file) => [file.file, file.suggested_file])).toEqual([
+      const named = (await client.skippedFiles()).map((file) => [
+        file.file,
+        file.reason === "not-a-model-name" ? file.suggested_file : file.target,
+      ]);
+      expect(named).toEqual([
         ["my model@v 2.gguf", "my-model@v-2.gguf"],
         ["故事模型.gguf", "my-model.gguf"],
       ]);

@@ -22,12 +22,13 @@ export interface ModelsAnswer {
   };
 }
 
-/** A file in the models folder that is not served: its name is not a model name (administrators only). */
-export interface SkippedModelFile {
-  file: string;
-  reason: "not-a-model-name";
-  suggestedFile: string;
-}
+/**
+ * A file in the models folder that is not served (administrators only): its name is not a model name
+ * (with a name to rename it to), or it is a link to no file (with where it points).
+ */
+export type SkippedModelFile =
+  | { file: string; reason: "not-a-model-name"; suggestedFile: string }
+  | { file: string; reason: "link-target-missing"; target: string };
 
 export type StreamPart =
   | { type: "queue-position"; position: number }

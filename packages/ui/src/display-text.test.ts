@@ -426,6 +426,7 @@ describe("model changelogs in the reader's language", () => {
       "从本机 Ollama 导入（/home/a/.ollama）",
     );
     expect(changelogText(zh, "copied from qwen 1.0.0")).toBe("复制自 qwen 1.0.0");
+    expect(changelogText(zh, "linked to /home/a/models/qwen.gguf")).toBe("链接到 /home/a/models/qwen.gguf");
     expect(changelogText(en, "found in the models dir")).toBe("found in the models folder");
     expect(changelogText(zh, "fine-tuned on our manuals")).toBe("fine-tuned on our manuals");
   });

@@ -196,6 +196,8 @@ export function changelogText(t: Messages, changelog: string): string {
   if (pulled) return fill(t.changelogs.pulled, { source: pulled[1]! });
   const imported = /^imported from the local Ollama \((.+)\)$/.exec(changelog);
   if (imported) return fill(t.changelogs.imported, { dir: imported[1]! });
+  const linked = /^linked to (.+)$/.exec(changelog);
+  if (linked) return fill(t.changelogs.linked, { path: linked[1]! });
   const copied = /^copied from (.+) (\S+)$/.exec(changelog);
   if (copied) return fill(t.changelogs.copied, { source: copied[1]!, version: copied[2]! });
   return changelog;

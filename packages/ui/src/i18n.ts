@@ -13,6 +13,8 @@ const en = {
   skippedFilesIntro: "Found in the models folder but not used:",
   skippedNotModelName:
     "is skipped: its name is not a model name. A model file's name may use only ASCII letters a-z A-Z, digits 0-9, '.', '_' and '-'. Rename it, e.g. to {suggested}.",
+  skippedLinkTargetMissing:
+    "is skipped: it is a link to {target}, where there is no file. Put the file back there, or delete the link.",
   guidanceOllama:
     "Point OLLAMA_HOST at a running Ollama (for example OLLAMA_HOST=http://127.0.0.1:11434) and restart.",
   guidancePull: "When online, pull a model: an admin can do it from Admin → Models, or run {command}.",
@@ -473,6 +475,7 @@ const en = {
     pulled: "pulled from {source}",
     imported: "imported from the local Ollama ({dir})",
     copied: "copied from {source} {version}",
+    linked: "linked to {path}",
   },
   roles: { user: "User", admin: "Administrator" },
   accountStatuses: { active: "Active", pending: "Awaiting approval", disabled: "Disabled" },
@@ -495,12 +498,12 @@ const en = {
   limitAtLeastOne: "A limit is a whole number, 1 or more; leave it empty for no limit.",
   saved: "Saved",
   deleteModelConfirm:
-    "Delete {model}? Its weights are deleted too, unless another model uses them or they are outside the model registry (a model imported from a local Ollama); you are told which.",
+    "Delete {model}? Its weights are deleted too, unless another model uses them or they are outside the model registry (a model imported from a local Ollama, or a link to a file of yours: only the link is removed); you are told which.",
   modelDeleted: "Deleted {model}.",
   weightsDeleted: "Deleted its weights {digest}: no other model used them.",
   weightsKeptInUse: "Kept its weights {digest}: still used by {models}.",
   weightsKeptOutside:
-    "Kept its weights {digest}: they are outside the model registry ({path}), as a model imported from a local Ollama's are.",
+    "Kept its weights {digest}: they are outside the model registry ({path}: a local Ollama's, or the file the model's link pointed to), which never deletes them.",
   modelFileKept:
     "Kept the file {file}: it is not the model registry's own (still being written?); delete it yourself.",
   serviceReady: "ready",
@@ -1268,6 +1271,8 @@ const zhCN: Messages = {
   skippedFilesIntro: "模型目录中的以下文件未被使用：",
   skippedNotModelName:
     "已跳过：文件名不是有效的模型名。模型文件名只能使用 ASCII 英文字母 a-z A-Z、数字 0-9 以及 '.'、'_'、'-'。请重命名，例如改为 {suggested}。",
+  skippedLinkTargetMissing:
+    "已跳过：它是指向 {target} 的链接，但那里没有文件。请把文件放回原处，或删除该链接。",
   guidanceOllama: "把 OLLAMA_HOST 指向正在运行的 Ollama（例如 OLLAMA_HOST=http://127.0.0.1:11434）后重启。",
   guidancePull: "联网时拉取一个模型：管理员可在“管理 → 模型”页操作，或运行 {command}。",
   modelServiceDown: "暂时无法连接模型服务。",
@@ -1680,6 +1685,7 @@ const zhCN: Messages = {
     pulled: "拉取自 {source}",
     imported: "从本机 Ollama 导入（{dir}）",
     copied: "复制自 {source} {version}",
+    linked: "链接到 {path}",
   },
   roles: { user: "普通用户", admin: "管理员" },
   accountStatuses: { active: "正常", pending: "待审批", disabled: "已停用" },
@@ -1701,12 +1707,12 @@ const zhCN: Messages = {
   limitAtLeastOne: "限额须为不小于 1 的整数；留空表示不限。",
   saved: "已保存",
   deleteModelConfirm:
-    "删除 {model}？其权重也会删除，除非还有其他模型在使用，或权重不在模型注册表中（从本机 Ollama 导入的模型）；删除后会说明结果。",
+    "删除 {model}？其权重也会删除，除非还有其他模型在使用，或权重不在模型注册表中（从本机 Ollama 导入的模型，或指向您自己文件的链接：只删除链接）；删除后会说明结果。",
   modelDeleted: "已删除 {model}。",
   weightsDeleted: "已删除其权重 {digest}：没有其他模型使用。",
   weightsKeptInUse: "保留了其权重 {digest}：{models} 仍在使用。",
   weightsKeptOutside:
-    "保留了其权重 {digest}：它们不在模型注册表中（{path}），从本机 Ollama 导入的模型即是如此。",
+    "保留了其权重 {digest}：它们不在模型注册表中（{path}：本机 Ollama 的文件，或模型链接所指向的文件），模型注册表从不删除它们。",
   modelFileKept: "保留了文件 {file}：它不是模型注册表自己的文件（可能仍在写入），请自行删除。",
   serviceReady: "就绪",
   serviceNotReady: "未就绪",

@@ -43,8 +43,8 @@ export function ModelGuidance({ answer }: { answer: ModelsAnswer }) {
 }
 
 /**
- * The models folder's files that are not served, each with why and a name to rename it to (on the
- * no-model card and the Models tab); nothing when there are none.
+ * The models folder's files that are not served, each with why and what to do (a name to rename it
+ * to, or where its link points), on the no-model card and the Models tab; nothing when there are none.
  */
 export function SkippedModelFiles({ files }: { files: SkippedModelFile[] }) {
   const { t } = useI18n();
@@ -55,7 +55,10 @@ export function SkippedModelFiles({ files }: { files: SkippedModelFile[] }) {
       <ul className="skipped-files">
         {files.map((file) => (
           <li key={file.file}>
-            <code>{file.file}</code> {fill(t.skippedNotModelName, { suggested: file.suggestedFile })}
+            <code>{file.file}</code>{" "}
+            {file.reason === "not-a-model-name"
+              ? fill(t.skippedNotModelName, { suggested: file.suggestedFile })
+              : fill(t.skippedLinkTargetMissing, { target: file.target })}
           </li>
         ))}
       </ul>

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -158,6 +159,40 @@ describe("hearth models", () => {
     expect(beside[0]).toMatch(/^NAME\s+VERSION/);
     expect(beside[1]).toMatch(/^story-model:latest\s+1\.0\.0/);
     expect(beside[2]).toMatch(/^故事模型\.gguf is skipped: .*rename it, e\.g\. to my-model\.gguf$/);
+  });
+});
+
+describe("hearth models with a link to a file of the user's", () => {
+  it("lists it with its version, removes only the link (saying the file is kept), and names a link to no file", async () => {
+    const dataDir = await mkdtemp(join(dir, "linked-"));
+    const mine = await mkdtemp(join(dir, "mine-"));
+    const on = (...args: string[]) => hearthModelsOn({ isTTY: false, dataDir }, ...args);
+    const target = join(mine, "stories260K.gguf");
+    await writeFile(target, tinyGgufBytes({ seed: 1 }));
+    await symlink(target, join(dataDir, "stories260K.gguf"));
+    await symlink(join(mine, "gone.gguf"), join(dataDir, "gone.gguf"));
+    const digest = createHash("sha256")
+      .update(tinyGgufBytes({ seed: 1 }))
+      .digest("hex");
+
+    const listed = (await on("list")).out.split("\n");
+    expect(listed[0]).toMatch(/^NAME\s+VERSION/);
+    expect(listed[1]).toMatch(
+      new RegExp(
+        `^stories260K:latest\\s+1\\.0\\.0\\s+${digest.slice(0, 12)}\\s+\\S+ KB\\s+1\\.0\\.0\\s+linked to ${target}$`,
+      ),
+    );
+    expect(listed[2]).toBe(
+      `gone.gguf is skipped: it is a symbolic link to ${join(mine, "gone.gguf")}, where there is no file; put the file back there, or delete the link`,
+    );
+
+    const removed = await on("rm", "stories260K");
+    expect(removed.out).toBe(
+      `removed stories260K:latest (${join(dataDir, "stories260K.gguf")})\n` +
+        `kept its weights sha256:${digest}: they are outside the registry (${target}), which never deletes them\n`,
+    );
+    expect(await readFile(target)).toEqual(Buffer.from(tinyGgufBytes({ seed: 1 })));
+    expect((await on("list")).out).toMatch(/^No models served from .*\ngone\.gguf is skipped: /);
   });
 });
 

@@ -236,7 +236,7 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
           lines.push(
             weights.usedBy
               ? `kept its weights ${weights.digest}: ${weights.usedBy.join(", ")} still uses them`
-              : `kept its weights ${weights.digest}: they are outside the registry (${weights.outside})`,
+              : `kept its weights ${weights.digest}: they are outside the registry (${weights.outside}), which never deletes them`,
           );
         if (removed.keptFile)
           lines.push(

@@ -22,20 +22,29 @@ export function isModelName(normalized: string): boolean {
 }
 
 /** A *.gguf file of the models dir that is not served: why, and what to do about it. */
-export interface SkippedModelFile {
+export type SkippedModelFile = {
   /** The file's name in the models dir. */
   file: string;
-  /** Why, as a code (the UI words it): the file's name is not a model name. */
-  reason: "not-a-model-name";
-  /** A name the file would be served under: its allowed characters kept, or my-model.gguf. */
-  suggestedFile: string;
   /** Why, in words (for the log, the CLI and `hearth doctor`). */
   why: string;
   /** What to do, in words. */
   fix: string;
   /** `<file> is skipped: <why>; <fix>`. */
   message: string;
-}
+} & (
+  | {
+      /** Why, as a code (the UI words it): the file's name is not a model name. */
+      reason: "not-a-model-name";
+      /** A name the file would be served under: its allowed characters kept, or my-model.gguf. */
+      suggestedFile: string;
+    }
+  | {
+      /** A symbolic link that leads to no file (its target was moved or deleted, or links loop). */
+      reason: "link-target-missing";
+      /** Where the link points, as it is written. */
+      target: string;
+    }
+);
 
 /** The characters a model file's name may hold, spelled out for someone who must rename one. */
 const FILE_NAME_RULE =
@@ -52,9 +61,10 @@ function suggestedFileName(fileName: string): string {
 }
 
 /**
- * Why a *.gguf file of the models dir is skipped, or undefined when its name is served. The one
- * place that decides it: the runtime's scan (which logs it), the registry, `hearth models list`,
- * `hearth doctor` and the web UI's no-model card all say what this says.
+ * Why a *.gguf file of the models dir is skipped for its name, or undefined when its name is served.
+ * The one place that decides it (with `listModelFiles`, which adds links that lead to no file): the
+ * runtime's scan (which logs it), the registry, `hearth models list`, `hearth doctor` and the web
+ * UI's no-model card all say what this says.
  */
 export function skippedModelFile(fileName: string): SkippedModelFile | undefined {
   if (isModelName(modelNameFromFile(fileName))) return undefined;
@@ -65,6 +75,20 @@ export function skippedModelFile(fileName: string): SkippedModelFile | undefined
     file: fileName,
     reason: "not-a-model-name",
     suggestedFile,
+    why,
+    fix,
+    message: `${fileName} is skipped: ${why}; ${fix}`,
+  };
+}
+
+/** A link of the models dir that leads to no file: not served (and never a crash); it says where it points. */
+export function danglingModelLink(fileName: string, target: string): SkippedModelFile {
+  const why = `it is a symbolic link to ${target}, where there is no file`;
+  const fix = "put the file back there, or delete the link";
+  return {
+    file: fileName,
+    reason: "link-target-missing",
+    target,
     why,
     fix,
     message: `${fileName} is skipped: ${why}; ${fix}`,

@@ -50,12 +50,16 @@ export function registerRegistryRoutes(app: FastifyInstance, service: ModelServi
   app.get(
     `${REGISTRY_PREFIX}/skipped`,
     async (): Promise<ModelSkippedFiles> => ({
-      skipped: (await service.skippedFiles()).map((file) => ({
-        file: file.file,
-        reason: file.reason,
-        suggested_file: file.suggestedFile,
-        message: file.message,
-      })),
+      skipped: (await service.skippedFiles()).map((file) =>
+        file.reason === "not-a-model-name"
+          ? {
+              file: file.file,
+              reason: file.reason,
+              suggested_file: file.suggestedFile,
+              message: file.message,
+            }
+          : { file: file.file, reason: file.reason, target: file.target, message: file.message },
+      ),
     }),
   );
 

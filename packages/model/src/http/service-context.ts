@@ -11,7 +11,7 @@ export interface ModelServiceContext {
   shutdownSignal: AbortSignal;
   /** A local Ollama's models dir to import from, when configured. */
   ollamaModelsDir: string | undefined;
-  /** The files of the models dir the embedded runtime skips (their names are not model names). */
+  /** The files of the models dir the embedded runtime skips (names that are not model names, links to no file). */
   skippedFiles(): Promise<SkippedModelFile[]>;
   describe(model: CatalogModel): Promise<Record<string, unknown>>;
 }

@@ -16,9 +16,14 @@ import {
 } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { normalizeModelName } from "@hearth/contracts";
-import { HearthError, PRIVATE_DIR, withoutUrlSecrets } from "@hearth/core";
+import { HearthError, isInside, PRIVATE_DIR, withoutUrlSecrets } from "@hearth/core";
 import { checkGgufFile } from "../discovery/gguf-validation.js";
-import { isModelName, MODEL_NAME_RULE, modelNameFromFile } from "../discovery/model-name.js";
+import {
+  isModelName,
+  MODEL_NAME_RULE,
+  modelNameFromFile,
+  skippedModelFile,
+} from "../discovery/model-name.js";
 import { listModelFiles } from "../discovery/scan-models-dir.js";
 import { downloadBlob, sha256File } from "./blob-download.js";
 import {
@@ -48,9 +53,21 @@ export interface ModelVersion {
   /** `sha256:<hex>` of the GGUF file. */
   digest: string;
   sizeBytes: number;
-  /** Where the bytes are: a blob in the registry, or in a local Ollama's store (imported, not copied). */
+  /**
+   * Where the bytes are: a blob in the registry, in a local Ollama's store (imported, not copied), or
+   * the user's own file that a link in the models dir leads to (`linkedFile`).
+   */
   blob: string;
-  /** Where they came from; a URL without its user info and query (credentials are never stored). */
+  /**
+   * Set when `blob` is the user's own file, found through a link made in the models dir (`ln -s
+   * ~/models/x.gguf`), by its real path: read where it is, never moved, renamed or deleted.
+   */
+  linkedFile?: true;
+  /**
+   * Where they came from: a registry reference or a URL (without its user info and query:
+   * credentials are never stored), `ollama:…`, "models dir" (a file dropped in), or "models dir
+   * link" (a link to a file of the user's).
+   */
   source: string;
   changelog: string;
   createdAt: string;
@@ -72,7 +89,10 @@ export interface RemovedModel {
   keptFile?: string;
   /** Blobs deleted because no other model uses them: the last copy of those weights in the registry. */
   deletedWeights: Array<{ digest: string; sizeBytes: number }>;
-  /** Blobs kept: used by another model (named), or outside the registry (a local Ollama's). */
+  /**
+   * Weights kept: used by another model (named), or outside the registry (their path): a local
+   * Ollama's blob, or the user's file the removed link led to. Those are never deleted.
+   */
   keptWeights: Array<{ digest: string; usedBy?: string[]; outside?: string }>;
 }
 
@@ -134,20 +154,45 @@ interface FoundWeights {
   mtimeMs: number;
   blobMtimeMs: number;
   changelog: string;
+  /** The user's own file, found through a link: registered where it is. */
+  linkedFile?: boolean;
 }
 
-/** A version of weights found in the models dir (dropped in, copied back, or overwritten in place). */
+/** The source of a version that is the user's file a link in the models dir leads to. */
+const LINKED_FILE_SOURCE = "models dir link";
+
+/**
+ * A version of weights found in the models dir (dropped in, copied back, overwritten in place, or a
+ * link to a file of the user's).
+ */
 function foundVersion(found: FoundWeights): ModelVersion {
   return {
     version: found.version,
     digest: found.digest,
     sizeBytes: found.sizeBytes,
     blob: found.blob,
-    source: "models dir",
+    ...(found.linkedFile ? { linkedFile: true as const } : {}),
+    source: found.linkedFile ? LINKED_FILE_SOURCE : "models dir",
     changelog: found.changelog,
     createdAt: new Date(found.mtimeMs).toISOString(),
     blobMtimeMs: found.blobMtimeMs,
   };
+}
+
+/**
+ * A recorded version's bytes found at `blob` (again): its weights are there, not lost. `linkedFile`
+ * says whether that is the user's own file (a link's) or a blob of the registry's or a local Ollama's.
+ */
+function relocate(
+  version: ModelVersion,
+  found: { blob: string; blobMtimeMs?: number; linkedFile?: boolean },
+): void {
+  version.blob = found.blob;
+  if (found.blobMtimeMs === undefined) delete version.blobMtimeMs;
+  else version.blobMtimeMs = found.blobMtimeMs;
+  delete version.lostAt;
+  if (found.linkedFile) version.linkedFile = true;
+  else delete version.linkedFile;
 }
 
 /** A model's record holding one version, its first (1.0.0) and current. */
@@ -162,7 +207,9 @@ function firstFoundRecord(name: string, found: Omit<FoundWeights, "version">): M
 /**
  * Installed models with versions. Each model is served from `<modelsDir>/<name>.gguf`; for a
  * registered model that is a symbolic link to the blob of its current version, so switching
- * versions (a pull of new weights, a rollback) is one link swap and old versions stay on disk.
+ * versions (a pull of new weights, a rollback) is one link swap and old versions stay on disk. A
+ * link the user made to a file of theirs is registered as it is: that file is the version's blob,
+ * read where it is and never moved, copied, renamed or deleted.
  */
 export class ModelRegistry {
   readonly #modelsDir: string;
@@ -225,9 +272,11 @@ export class ModelRegistry {
       // A URL's credentials recorded by an earlier release: never shown, and gone at the next write.
       if (typeof version.source === "string") version.source = withoutUrlSecrets(version.source);
       if (typeof version.changelog === "string") version.changelog = withoutUrlSecrets(version.changelog);
-      // Blobs are recorded by absolute path; restored into another data dir, they are in this blobs dir.
+      // Blobs are recorded by absolute path; restored into another data dir, they are in this blobs
+      // dir (not a file of the user's: it is where the user keeps it, or gone).
       const here = join(this.blobsDir, basename(version.blob));
       if (
+        !version.linkedFile &&
         version.blob !== here &&
         !(await lstat(version.blob).catch(() => undefined)) &&
         (await lstat(here).catch(() => undefined))
@@ -235,10 +284,12 @@ export class ModelRegistry {
         version.blob = here;
     }
     // A blob path the registry did not write (registry.json edited, or restored from elsewhere) is
-    // never followed: not hashed, linked to, renamed or deleted. Its weights count as missing.
+    // never followed: not hashed, linked to, renamed or deleted. Its weights count as missing. (The
+    // user's file a link led to is recorded by its absolute path, and never renamed or deleted.)
     for (const record of Object.values(file.models))
       for (const version of record.versions) {
-        if (this.#isBlobPath(version) || this.#isOllamaBlobPath(version)) continue;
+        if (this.#isBlobPath(version) || this.#isOllamaBlobPath(version) || this.#isLinkedFilePath(version))
+          continue;
         const blob = /^sha256:[0-9a-f]{64}$/.test(String(version.digest))
           ? this.#blobFor(version.digest)
           : join(this.blobsDir, "missing");
@@ -273,6 +324,11 @@ export class ModelRegistry {
       basename(version.blob) === String(version.digest).replace(":", "-") &&
       BLOB_NAME.test(basename(version.blob))
     );
+  }
+
+  /** Whether a version's blob is the user's own file that a link led to, recorded by its absolute path. */
+  #isLinkedFilePath(version: ModelVersion): boolean {
+    return version.linkedFile === true && typeof version.blob === "string" && isAbsolute(version.blob);
   }
 
   /**
@@ -338,9 +394,19 @@ export class ModelRegistry {
     }
   }
 
+  /** Serves `name` from `blob`: its link made to lead there (unless it does already: a link the user made is kept), and the runtime told. */
   async #link(name: string, blob: string): Promise<void> {
-    await this.#placeLink(name, blob);
+    if (!(await this.#leadsTo(name, blob))) await this.#placeLink(name, blob);
     await this.hooks.onChange?.(name);
+  }
+
+  /** Whether the name's link leads (through any chain of links) to the file at `blob`. */
+  async #leadsTo(name: string, blob: string): Promise<boolean> {
+    const [served, file] = await Promise.all([
+      realpath(join(this.#modelsDir, fileNameForModel(name))).catch(() => undefined),
+      realpath(blob).catch(() => undefined),
+    ]);
+    return served !== undefined && served === file;
   }
 
   /**
@@ -354,6 +420,8 @@ export class ModelRegistry {
     const target = await readlink(path).catch(() => undefined);
     if (target === undefined || !isAbsolute(target)) return false;
     const current = this.#current(record);
+    // The user's own link to their file: left as they made it.
+    if (current.linkedFile) return false;
     let blob: string;
     if (await stat(target).catch(() => undefined)) {
       // A live link: made relative when it is to this registry's blob, else left alone (Ollama's).
@@ -396,8 +464,9 @@ export class ModelRegistry {
     }
     const overwritten = version.blob;
     const ownBlob = await this.#isOwnBlob(overwritten);
-    // Neither the registry's own blob nor a local Ollama's: not touched.
-    if (!ownBlob && !this.#isOllamaBlobPath(version)) return false;
+    const linkedFile = this.#isLinkedFilePath(version);
+    // Neither the registry's own blob, nor a local Ollama's, nor the user's file a link leads to: not touched.
+    if (!ownBlob && !this.#isOllamaBlobPath(version) && !linkedFile) return false;
     let blob = overwritten;
     if (ownBlob) {
       blob = this.#blobFor(digest);
@@ -417,9 +486,7 @@ export class ModelRegistry {
       if (!lost.includes(served)) continue;
       let replacement = other.versions.find((candidate) => candidate.digest === digest);
       if (replacement) {
-        replacement.blob = blob;
-        delete replacement.lostAt;
-        replacement.blobMtimeMs = after.mtimeMs;
+        relocate(replacement, { blob, blobMtimeMs: after.mtimeMs, linkedFile });
       } else {
         replacement = foundVersion({
           version: nextVersion(other.versions.map((candidate) => candidate.version)),
@@ -429,6 +496,7 @@ export class ModelRegistry {
           mtimeMs: after.mtimeMs,
           blobMtimeMs: after.mtimeMs,
           changelog: `the weights of ${served.version} (${served.digest}) were overwritten in place by other bytes`,
+          linkedFile,
         });
         other.versions.push(replacement);
       }
@@ -505,9 +573,7 @@ export class ModelRegistry {
         changelog: "found in the models dir",
       });
     } else if (known) {
-      known.blob = blob;
-      known.blobMtimeMs = blobMtimeMs;
-      delete known.lostAt;
+      relocate(known, { blob, blobMtimeMs });
       record.current = known.version;
     } else {
       const version = nextVersion(record.versions.map((candidate) => candidate.version));
@@ -528,69 +594,250 @@ export class ModelRegistry {
   }
 
   /**
-   * A link with no record that points into this registry's blobs (registry.json was moved aside, or
-   * lost): registered again from its blob (hashed). False for any other link.
+   * Brings the record of a name served by a link up to what the link leads to (through any chain of
+   * links): what is served is what the link leads to, so the record follows the link. Nothing changes
+   * when it leads to the current version's weights, to no file (a dangling link: skipped, and said
+   * so by `listModelFiles`), or to what is not a file (a directory). True when the record changed;
+   * false too when the file changed while it was hashed (still being copied: registered later).
+   *
+   * - To another model of the models dir (`ln -s b.gguf a.gguf`): that one is registered first, then
+   *   its current weights are this name's too, linked to directly as `hearth models tag` does, so that
+   *   removing the other model never leaves this one a link to nothing.
+   * - To a blob of this registry (registry.json moved aside or lost; another process's rollback
+   *   switching the link meanwhile): the version of that digest (a blob is named by it), else a new
+   *   one, the blob hashed to check its name; the name is linked to the blob directly.
+   * - To any other file (the user's own: `ln -s ~/models/x.gguf`, anywhere but in the registry's
+   *   dir): registered where it is, by its real path: hashed, never moved, copied, renamed or deleted,
+   *   and the link kept as the user made it. Bytes the registry holds already (a recorded version's
+   *   blob) are served from that blob instead; the user's file is left alone.
    */
   async #adoptLink(file: RegistryFile, name: string): Promise<boolean> {
     const path = join(this.#modelsDir, fileNameForModel(name));
-    const target = await readlink(path).catch(() => undefined);
-    if (target === undefined) return false;
-    let blob = resolve(this.#modelsDir, target);
-    if (dirname(blob) !== this.blobsDir) {
-      // An absolute link into where this blobs dir was before the data dir moved.
-      const here = join(this.blobsDir, basename(blob));
-      if (!isAbsolute(target) || (await stat(blob).catch(() => undefined))) return false;
-      blob = here;
+    const written = await readlink(path).catch(() => undefined);
+    if (written === undefined) return false;
+    let real = await realpath(path).catch(() => undefined);
+    // Only a link that leads to a file is another model's alias (links that loop lead nowhere).
+    const other = real === undefined ? undefined : await this.#aliasOf(path, written);
+    if (other !== undefined) return this.#adoptAlias(file, name, other);
+    if (real === undefined) {
+      // An absolute link into where this blobs dir was before the data dir moved (with no record to
+      // repair it by): its blob here.
+      const here = join(this.blobsDir, basename(written));
+      if (!isAbsolute(written) || !BLOB_NAME.test(basename(written))) return false;
+      real = await realpath(here).catch(() => undefined);
+      if (real === undefined) return false;
     }
-    if (!BLOB_NAME.test(basename(blob))) return false;
-    const stats = await stat(blob).catch(() => undefined);
+    const stats = await stat(real).catch(() => undefined);
     if (!stats?.isFile()) return false;
-    const digest = await sha256File(blob);
-    if (digest !== basename(blob).replace("-", ":")) return false;
-    file.models[name] = firstFoundRecord(name, {
-      digest,
-      blob,
-      sizeBytes: stats.size,
-      mtimeMs: stats.mtimeMs,
-      blobMtimeMs: stats.mtimeMs,
-      changelog: "found in the models dir (registered again from its blob)",
-    });
-    await this.#placeLink(name, blob);
+    const record = file.models[name];
+    if (record && real === (await realpath(this.#current(record).blob).catch(() => undefined))) return false;
+    const [realBlobsDir, realRegistryDir] = await Promise.all([
+      realpath(this.blobsDir).catch(() => undefined),
+      realpath(this.#registryDir).catch(() => undefined),
+    ]);
+    if (dirname(real) === realBlobsDir) return this.#adoptBlobLink(file, name, basename(real), stats);
+    // Anything else of the registry's (a partial download, registry.json) is no weights.
+    if (realRegistryDir !== undefined && isInside(real, realRegistryDir)) return false;
+    return this.#adoptLinkedFile(file, name, real, stats);
+  }
+
+  /**
+   * The other model a link names directly (`b.gguf` for `a.gguf -> b.gguf`): a `*.gguf` of the models
+   * dir under a model name, not the link itself. Undefined for a link to anything else.
+   */
+  async #aliasOf(path: string, written: string): Promise<string | undefined> {
+    const target = resolve(dirname(path), written);
+    if (target === path || !/\.gguf$/i.test(target) || skippedModelFile(basename(target))) return undefined;
+    const [dir, modelsDir] = await Promise.all([
+      realpath(dirname(target)).catch(() => undefined),
+      realpath(this.#modelsDir).catch(() => undefined),
+    ]);
+    return dir !== undefined && dir === modelsDir ? modelNameFromFile(basename(target)) : undefined;
+  }
+
+  /**
+   * `name` a link to the model `other`: `other` registered first (a file dropped in becomes a blob),
+   * then its current weights recorded for `name` too and linked to directly. False while `other` has
+   * no registered weights that its link leads to (still being copied in, or a link to no file).
+   */
+  async #adoptAlias(file: RegistryFile, name: string, other: string): Promise<boolean> {
+    await this.#reconcile(file, other);
+    const source = file.models[other];
+    if (!source) return false;
+    const weights = this.#current(source);
+    if (weights.lostAt || !(await this.#leadsTo(other, weights.blob))) return false;
+    const record = file.models[name];
+    const changelog = `copied from ${other} ${weights.version}`;
+    const known = record?.versions.find((version) => version.digest === weights.digest);
+    const recorded = record !== undefined && known === this.#current(record) && known.blob === weights.blob;
+    if (recorded) {
+      // Recorded already: only its link made direct.
+      await this.#placeLink(name, weights.blob);
+      return false;
+    }
+    if (!record) {
+      file.models[name] = firstRecord(name, { ...weights, changelog, createdAt: new Date().toISOString() });
+    } else if (known) {
+      relocate(known, weights);
+      record.current = known.version;
+    } else {
+      const version = nextVersion(record.versions.map((candidate) => candidate.version));
+      record.versions.push({ ...weights, version, changelog, createdAt: new Date().toISOString() });
+      record.current = version;
+    }
+    await this.#placeLink(name, weights.blob);
     return true;
   }
 
   /**
+   * `name` a link to the registry's blob `blobName`: the version of its digest, else (the blob hashed
+   * to check that it holds what its name says) a new one; the name linked to the blob directly.
+   */
+  async #adoptBlobLink(
+    file: RegistryFile,
+    name: string,
+    blobName: string,
+    stats: { size: number; mtimeMs: number },
+  ): Promise<boolean> {
+    if (!BLOB_NAME.test(blobName)) return false;
+    const blob = join(this.blobsDir, blobName);
+    const digest = blobName.replace("-", ":");
+    const record = file.models[name];
+    const known = record?.versions.find((version) => version.digest === digest);
+    if (!known || known.lostAt) {
+      if ((await sha256File(blob)) !== digest) return false;
+    }
+    const found = { blob, blobMtimeMs: stats.mtimeMs };
+    if (!record) {
+      file.models[name] = firstFoundRecord(name, {
+        digest,
+        ...found,
+        sizeBytes: stats.size,
+        mtimeMs: stats.mtimeMs,
+        changelog: "found in the models dir (registered again from its blob)",
+      });
+    } else if (known) {
+      // Recorded before: its size and mtime as recorded, so that a change since is still noticed.
+      relocate(known, {
+        blob,
+        blobMtimeMs: known.lostAt ? stats.mtimeMs : (known.blobMtimeMs ?? stats.mtimeMs),
+      });
+      record.current = known.version;
+    } else {
+      const version = nextVersion(record.versions.map((candidate) => candidate.version));
+      record.versions.push(
+        foundVersion({
+          version,
+          digest,
+          ...found,
+          sizeBytes: stats.size,
+          mtimeMs: stats.mtimeMs,
+          changelog: `found in the models dir in place of ${this.#current(record).version}`,
+        }),
+      );
+      record.current = version;
+    }
+    const path = join(this.#modelsDir, fileNameForModel(name));
+    if ((await readlink(path).catch(() => undefined)) !== this.#linkTarget(blob))
+      await this.#placeLink(name, blob);
+    return true;
+  }
+
+  /**
+   * `name` a link to `real`, a file of the user's: hashed where it is and recorded by its real path
+   * (the version of that digest, else a new one), never moved, copied, renamed or deleted. Bytes a
+   * recorded version holds in a blob of the registry's (or a local Ollama's) are served from there:
+   * the name is linked to that blob, and the user's file is left alone. False when the file changed
+   * while it was hashed, or the link was pointed elsewhere meanwhile.
+   */
+  async #adoptLinkedFile(
+    file: RegistryFile,
+    name: string,
+    real: string,
+    stats: { size: number; mtimeMs: number; ino: number },
+  ): Promise<boolean> {
+    const path = join(this.#modelsDir, fileNameForModel(name));
+    const digest = await sha256File(real);
+    const after = await stat(real).catch(() => undefined);
+    if (
+      !after?.isFile() ||
+      after.ino !== stats.ino ||
+      after.size !== stats.size ||
+      after.mtimeMs !== stats.mtimeMs ||
+      (await realpath(path).catch(() => undefined)) !== real
+    )
+      return false;
+    const record = file.models[name];
+    const known = record?.versions.find((version) => version.digest === digest);
+    if (known && !known.linkedFile && (await this.#unchanged(known))) {
+      record!.current = known.version;
+      await this.#placeLink(name, known.blob);
+      return true;
+    }
+    const found = { blob: real, blobMtimeMs: stats.mtimeMs, linkedFile: true };
+    if (!record) {
+      file.models[name] = firstFoundRecord(name, {
+        digest,
+        ...found,
+        sizeBytes: stats.size,
+        mtimeMs: stats.mtimeMs,
+        changelog: `linked to ${real}`,
+      });
+    } else if (known) {
+      relocate(known, found);
+      record.current = known.version;
+    } else {
+      const version = nextVersion(record.versions.map((candidate) => candidate.version));
+      record.versions.push(
+        foundVersion({
+          version,
+          digest,
+          ...found,
+          sizeBytes: stats.size,
+          mtimeMs: stats.mtimeMs,
+          changelog: `linked to ${real}`,
+        }),
+      );
+      record.current = version;
+    }
+    return true;
+  }
+
+  /**
+   * Registers what the models dir holds under `name`, as a listing would: a plain file (`#adoptFile`)
+   * or a link (`#adoptLink`). True when the record changed.
+   */
+  async #adoptName(file: RegistryFile, name: string): Promise<boolean> {
+    const stats = await lstat(join(this.#modelsDir, fileNameForModel(name))).catch(() => undefined);
+    if (stats?.isFile()) return this.#adoptFile(file, name);
+    if (stats?.isSymbolicLink()) return this.#adoptLink(file, name);
+    return false;
+  }
+
+  /**
    * Brings one name of the models dir up to date with its record: a plain file is registered, a
-   * link repaired or registered again, and the served blob checked (a stat; a hash only when it
-   * changed). Writes the registry when the record changed.
+   * link repaired, and registered when it leads to weights other than the record's current ones, and
+   * the served blob checked (a stat; a hash only when it changed). Writes the registry when the
+   * record changed.
    */
   async #reconcile(file: RegistryFile, name: string): Promise<void> {
-    const path = join(this.#modelsDir, fileNameForModel(name));
-    const stats = await lstat(path).catch(() => undefined);
-    if (stats?.isFile()) {
-      if (await this.#adoptFile(file, name)) await this.#write(file);
-    } else if (stats?.isSymbolicLink()) {
-      const record = file.models[name];
-      if (!record) {
-        if (await this.#adoptLink(file, name)) await this.#write(file);
-      } else await this.#repairLink(record);
-    }
     const record = file.models[name];
-    if (record && (await this.#verify(file, record))) await this.#write(file);
+    if (record) await this.#repairLink(record);
+    if (await this.#adoptName(file, name)) await this.#write(file);
+    const recorded = file.models[name];
+    if (recorded && (await this.#verify(file, recorded))) await this.#write(file);
   }
 
   /** Records a version (a new one only when the digest is new) and makes it current. */
   async #install(name: string, entry: Omit<ModelVersion, "version" | "createdAt">): Promise<ModelVersion> {
     const file = await this.#read();
-    await this.#adoptFile(file, name);
+    await this.#adoptName(file, name);
     const record = file.models[name] ?? { name, current: "", versions: [] };
     const blobMtimeMs = (await stat(entry.blob)).mtimeMs;
     let version = record.versions.find((candidate) => candidate.digest === entry.digest);
     if (version) {
       // The same weights again (pulled back after a restore without them, or after they were lost).
-      version.blob = entry.blob;
-      version.blobMtimeMs = blobMtimeMs;
-      delete version.lostAt;
+      relocate(version, { blob: entry.blob, blobMtimeMs, linkedFile: entry.linkedFile });
     } else {
       version = {
         ...entry,
@@ -609,10 +856,11 @@ export class ModelRegistry {
 
   /**
    * Every model in the models dir with all its versions; files dropped in by hand are registered
-   * (hashed once), each recorded as soon as it is moved. Links left absolute by an earlier release,
-   * or dangling after the data dir moved, are repaired; a served blob whose size or mtime changed is
-   * hashed again. A file whose name is not a model name is skipped, and so is a recorded model whose
-   * file or blob is gone.
+   * (hashed once), each recorded as soon as it is moved, and so are links made by hand (to a file of
+   * the user's: registered where it is; to another model: its weights). Links left absolute by an
+   * earlier release, or dangling after the data dir moved, are repaired; a served blob whose size or
+   * mtime changed is hashed again. A file whose name is not a model name is skipped, and so is a
+   * recorded model whose file or blob is gone, and a link that leads to no file.
    */
   models(): Promise<RegistryModel[]> {
     return this.#serial(async () => {
@@ -676,9 +924,10 @@ export class ModelRegistry {
   /**
    * Registers one file dropped into the models dir, as listing the models would (the embedded
    * runtime asks, in the background, when its scan finds a file without a digest): hashed, made a
-   * blob, linked back; a link is repaired, and a blob changed in place is hashed again. Answers the
-   * digest served; undefined when the name has none (a link outside the registry, gone weights), or
-   * when the file changed while it was hashed (still being copied in). Serialised with every other
+   * blob, linked back; a link made by hand to a file of the user's is hashed where it is; a link is
+   * repaired, and a blob changed in place is hashed again. Answers the
+   * digest served; undefined when the name has none (a link to no file, gone weights), or when the
+   * file changed while it was hashed (still being copied in). Serialised with every other
    * registry operation, so two scans never register a file twice.
    */
   adopt(nameInput: string): Promise<string | undefined> {
@@ -719,11 +968,15 @@ export class ModelRegistry {
     return record ? this.#servedDigest(record) : undefined;
   }
 
-  /** The current version's digest when its name is the registry's link and its blob is unchanged. */
+  /**
+   * The current version's digest when its name is a link that leads to its blob (not a file put in
+   * its place, nor a link pointed elsewhere since) and that blob is unchanged.
+   */
   async #servedDigest(record: ModelRecord): Promise<string | undefined> {
     const path = join(this.#modelsDir, fileNameForModel(record.name));
     if (!(await lstat(path).catch(() => undefined))?.isSymbolicLink()) return undefined;
     const current = this.#current(record);
+    if (!(await this.#leadsTo(record.name, current.blob))) return undefined;
     return (await this.#unchanged(current)) ? current.digest : undefined;
   }
 
@@ -1040,16 +1293,18 @@ export class ModelRegistry {
 
   /**
    * Removes a model from the models dir: its link, and the registry's blobs no other model uses.
-   * Only what is the registry's own is deleted: a file under the name is registered first (so weights
-   * copied back by hand are accounted for); one that cannot be (still being written) is left where it
-   * is. Answers what was removed, deleted and kept.
+   * Only what is the registry's own is deleted: a file or link under the name is registered first (so
+   * weights copied back by hand, or linked in, are accounted for); a file that cannot be (still being
+   * written) is left where it is. Weights outside the registry are never deleted: a local Ollama's
+   * blob, or the user's file a link made by hand led to (the link is removed, the file kept). Answers
+   * what was removed, deleted and kept.
    */
   remove(nameInput: string): Promise<RemovedModel> {
     return this.#serial(async () => {
       const name = normalizeModelName(nameInput);
       const file = await this.#read();
       const path = join(this.#modelsDir, fileNameForModel(name));
-      if (await this.#adoptFile(file, name)) await this.#write(file);
+      if (await this.#adoptName(file, name)) await this.#write(file);
       const record = file.models[name];
       const exists = await lstat(path).catch(() => undefined);
       if (!record && !exists)
@@ -1074,7 +1329,7 @@ export class ModelRegistry {
           seen.add(version.blob);
           const usedBy = users.get(version.blob);
           if (usedBy) result.keptWeights.push({ digest: version.digest, usedBy: [...new Set(usedBy)] });
-          else if (dirname(version.blob) !== this.blobsDir)
+          else if (version.linkedFile || dirname(version.blob) !== this.blobsDir)
             result.keptWeights.push({ digest: version.digest, outside: version.blob });
           else if (await this.#isOwnBlob(version.blob)) {
             await rm(version.blob, { force: true });
@@ -1095,8 +1350,8 @@ export class ModelRegistry {
       if (await lstat(to).catch(() => undefined))
         throw new HearthError("INVALID_REQUEST", `model "${destinationInput}" already exists`);
       const file = await this.#read();
-      // Weights copied back under the source's name by hand are registered first.
-      if (file.models[source] && (await this.#adoptFile(file, source))) await this.#write(file);
+      // Weights copied back (or linked) under the source's name by hand are registered first.
+      if (file.models[source] && (await this.#adoptName(file, source))) await this.#write(file);
       const record = file.models[source];
       if (record) {
         const current = this.#current(record);

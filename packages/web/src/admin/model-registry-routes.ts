@@ -56,7 +56,8 @@ export function registerModelRegistryRoutes(
   /**
    * Deletes a model, answering what became of its weights (as `hearth models rm` says it): deleted
    * when no other model used them, else kept, with the models that still use them, or kept because
-   * they are outside the registry (a model imported from a local Ollama's store).
+   * they are outside the registry (a model imported from a local Ollama's store, or the user's file
+   * that a link in the models dir led to: only the link is removed).
    */
   app.delete("/api/admin/models/:model", admin, async (request) => {
     const { model } = request.params as { model: string };

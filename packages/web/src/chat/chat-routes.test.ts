@@ -441,7 +441,14 @@ describe("no model served from the files there", () => {
       suggested_file: "my-model.gguf",
       message: "故事模型.gguf is skipped: its name is not a model name",
     };
-    const model = await startFakeModelService({ models: ["tiny-story"], skippedFiles: [skipped] });
+    const dangling = {
+      file: "llama.gguf",
+      reason: "link-target-missing" as const,
+      target: "/home/me/models/llama.gguf",
+      message:
+        "llama.gguf is skipped: it is a symbolic link to /home/me/models/llama.gguf, where there is no file",
+    };
+    const model = await startFakeModelService({ models: ["tiny-story"], skippedFiles: [skipped, dangling] });
     const web = await startWeb({ modelUrl: model.url });
     try {
       const admin = await signUp(web.app, "admin");
@@ -449,7 +456,10 @@ describe("no model served from the files there", () => {
       const answer = (await web.app.inject({ url: "/api/admin/models", headers: admin.headers })).json();
       expect(answer).toMatchObject({
         models: [{ id: "tiny-story" }],
-        skippedFiles: [{ file: "故事模型.gguf", reason: "not-a-model-name", suggestedFile: "my-model.gguf" }],
+        skippedFiles: [
+          { file: "故事模型.gguf", reason: "not-a-model-name", suggestedFile: "my-model.gguf" },
+          { file: "llama.gguf", reason: "link-target-missing", target: "/home/me/models/llama.gguf" },
+        ],
       });
       // The models list of a chat names none of the server's files.
       expect((await web.app.inject({ url: "/api/models", headers: admin.headers })).body).not.toContain(

@@ -158,7 +158,7 @@ export class EmbeddedRuntime implements ModelRuntime {
   #digestsApplied = 0;
   /** Unregistered files of the models dir asked to be registered, with the stamp they had then. */
   readonly #registering = new Map<string, string>();
-  /** Files of the models dir skipped for their names, by path: each is logged once, when found. */
+  /** Files of the models dir skipped (for their names, or links to no file), by path: each is logged once, when found. */
   #skipped = new Map<string, SkippedModelFile>();
   /** Size and mtime of the file each loaded model came from. */
   readonly #stamps = new Map<string, string | undefined>();
@@ -263,7 +263,9 @@ export class EmbeddedRuntime implements ModelRuntime {
         if (!this.#skipped.has(model.path))
           this.#options.logger.warn(
             { file: model.skipped.file, path: model.path, reason: model.skipped.why, fix: model.skipped.fix },
-            "skipping a model file whose name is not a model name",
+            model.skipped.reason === "not-a-model-name"
+              ? "skipping a model file whose name is not a model name"
+              : "skipping a model link that leads to no file",
           );
         continue;
       }
@@ -344,7 +346,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       );
   }
 
-  /** The files of the models dir skipped for their names, as of a scan at most CATALOG_MAX_AGE_MS old. */
+  /** The files of the models dir skipped, as of a scan at most CATALOG_MAX_AGE_MS old. */
   async skippedFiles(): Promise<SkippedModelFile[]> {
     await this.#refresh("stale");
     return [...this.#skipped.values()];
