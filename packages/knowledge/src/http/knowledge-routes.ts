@@ -14,6 +14,7 @@ import { z } from "zod";
 import type { IndexBackend } from "../index/index-backend.js";
 import type { BlobStore } from "../ingestion/blob-store.js";
 import { indexedContentHash, settingsVersion } from "../ingestion/document-pipeline.js";
+import { multipartFileName } from "../ingestion/file-name.js";
 import { assertWatchableFolder } from "../ingestion/folder-scan.js";
 import type { IngestionService, UploadPart } from "../ingestion/ingestion-service.js";
 import { decodeText } from "../parsing/text-parsers.js";
@@ -165,7 +166,7 @@ export function registerKnowledgeRoutes(
           file.file.resume();
           continue;
         }
-        yield { filename: file.filename, file: file.file };
+        yield { filename: multipartFileName(file.filename), file: file.file };
       }
     };
     const accepted = await ingestion.acceptUploads(id, parts());

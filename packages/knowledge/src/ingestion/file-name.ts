@@ -10,6 +10,22 @@ import { HearthError } from "@hearth/core";
  */
 const MAX_NAME_CHARACTERS = 255;
 
+/** The three escapes a multipart/form-data sender writes in a file name, and what each stands for. */
+const MULTIPART_ESCAPES: Readonly<Record<string, string>> = { "%22": '"', "%0D": "\r", "%0A": "\n" };
+
+/**
+ * An upload's file name as its sender meant it, from the `filename` of its multipart part. Browsers,
+ * curl (7.81 and later) and Node's FormData write `"`, CR and LF in it as `%22`, `%0D` and `%0A` and
+ * escape nothing else, `%` included (the WHATWG "multipart/form-data encoding algorithm"): those
+ * three escapes, written as they write them (upper case), are turned back, and any other `%` stays,
+ * so `100%25.md` keeps its name. Because `%` is not escaped, a real name holding the text `%22` reads
+ * as one holding `"`: the escape is ambiguous, and a name is read as browsers send it. A CR or LF
+ * this gives is refused by {@link validateFileName}, as any control character.
+ */
+export function multipartFileName(sent: string): string {
+  return sent.replace(/%22|%0D|%0A/g, (escaped) => MULTIPART_ESCAPES[escaped] ?? escaped);
+}
+
 export function validateFileName(name: string): string {
   const trimmed = name.normalize("NFC").trim();
   if (!trimmed) throw new HearthError("DOCUMENT_NAME_EMPTY", "The file has no name");

@@ -292,6 +292,43 @@ describe("knowledge service API", () => {
     ]);
   });
 
+  it("keeps a name with quotes as it was chosen: a browser's %22, %0D, %0A turned back, and nothing else", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Quoted names" });
+    // FormData writes the names as a browser and curl do: `"` as %22, CR as %0D, LF as %0A, `%` as is.
+    const upload = await client.uploadDocuments(kb.id, [
+      { name: 'Report "final".md', data: Buffer.from("The final report covers turbines.") },
+      { name: 'name with 空格 & "quote".md', data: Buffer.from("Spaces and quotes in names.") },
+      { name: "100%25.md", data: Buffer.from("A hundred percent of the budget.") },
+      { name: "50%.md", data: Buffer.from("Half of the budget.") },
+      { name: "lower%0a.md", data: Buffer.from("Lower case escapes stay as written.") },
+      { name: "two\nlines.md", data: Buffer.from("A name on two lines.") },
+    ]);
+    expect(upload.documents.map((d) => d.name)).toEqual([
+      'Report "final".md',
+      'name with 空格 & "quote".md',
+      "100%25.md",
+      "50%.md",
+      "lower%0a.md",
+      "two\\u000alines.md",
+    ]);
+    const job = await harness.finalJob(upload.job.id);
+    expect(job.documents.map((d) => [d.name, d.error?.code ?? d.status])).toEqual([
+      ['Report "final".md', "indexed"],
+      ['name with 空格 & "quote".md', "indexed"],
+      ["100%25.md", "indexed"],
+      ["50%.md", "indexed"],
+      ["lower%0a.md", "indexed"],
+      // A line break decoded is a control character, refused as any other.
+      ["two\\u000alines.md", "DOCUMENT_NAME_INVALID"],
+    ]);
+    expect((await client.listDocuments(kb.id)).map((d) => d.name).sort()).toEqual(
+      job.documents.map((d) => d.name).sort(),
+    );
+    const [hit] = await client.query(kb.id, { query: "turbines", topK: 1 });
+    expect(hit?.documentTitle).toBe('Report "final".md');
+  });
+
   it("fails each bad input alone with a clear reason, changing nothing else", async () => {
     const { client, backend } = harness;
     const kb = await client.createKnowledgeBase({ name: "Bad input" });
