@@ -242,6 +242,7 @@ export async function createWebService(
     modelRegistry,
     modelAccess,
     usage,
+    knowledge,
     knowledgeBaseName: async (id) => (await knowledge.getKnowledgeBase(id)).name,
     purgeFiles,
   });

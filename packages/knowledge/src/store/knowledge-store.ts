@@ -1,16 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type {
-  ChunkingSettings,
-  DocumentError,
-  DocumentStatus,
-  IngestionJob,
-  JobCounts,
-  JobDocumentProgress,
-  JobStatus,
-  KnowledgeBase,
-  KnowledgeDocument,
+import {
+  type ChunkingSettings,
+  type DocumentError,
+  type DocumentStatus,
+  type IngestionJob,
+  type JobCounts,
+  type JobDocumentProgress,
+  type JobStatus,
+  type KnowledgeBase,
+  type KnowledgeDocument,
+  knowledgeBaseNameKey,
 } from "@hearth/contracts";
 import {
   describeSqliteOpenError,
@@ -23,7 +24,7 @@ import {
   runMigrations,
 } from "@hearth/core";
 import Database from "better-sqlite3";
-import { KNOWLEDGE_MIGRATIONS, nameKey } from "./migrations.js";
+import { KNOWLEDGE_MIGRATIONS } from "./migrations.js";
 
 export type DocumentSource = "upload" | "folder" | "url";
 export type JobKind = "upload" | "sync" | "url" | "reindex";
@@ -192,7 +193,7 @@ export class KnowledgeStore {
         .run(
           id,
           input.name,
-          nameKey(input.name),
+          knowledgeBaseNameKey(input.name),
           input.owner ?? null,
           input.description,
           input.embeddingModel,
@@ -239,7 +240,7 @@ export class KnowledgeStore {
         .run(
           next.name,
           next.name,
-          nameKey(next.name),
+          knowledgeBaseNameKey(next.name),
           next.description,
           next.embeddingModel,
           next.chunking.maxTokens,

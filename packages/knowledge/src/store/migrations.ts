@@ -1,10 +1,6 @@
+import { knowledgeBaseNameKey } from "@hearth/contracts";
 import type { Migration } from "@hearth/core";
 import type Database from "better-sqlite3";
-
-/** The form of a name that uniqueness compares: case and Unicode composition do not count. */
-export function nameKey(name: string): string {
-  return name.trim().normalize("NFKC").toLowerCase();
-}
 
 /**
  * The knowledge store's one schema history, run by core's `runMigrations` when the store opens:
@@ -185,7 +181,7 @@ function namesUniquePerOwner(database: Database.Database): void {
   );
   const keys = new Set<string>();
   for (const row of rows) {
-    let key = nameKey(row.name);
+    let key = knowledgeBaseNameKey(row.name);
     if (keys.has(key)) key = `${key}\u0000${row.id}`;
     keys.add(key);
     copy.run(key, row.id);

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { createApiKey, type Session, signIn, signUp } from "../../test/support/web-client.js";
 import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
@@ -15,6 +16,7 @@ import { createAdminAccount } from "./account-admin.js";
  */
 describe.each(dialects)("account rules on %s", (dialect) => {
   let model: FakeModelService;
+  let knowledge: FakeKnowledge;
   let web: WebHarness;
   let admin: Session;
 
@@ -23,7 +25,8 @@ describe.each(dialects)("account rules on %s", (dialect) => {
 
   beforeAll(async () => {
     model = await startFakeModelService();
-    web = await startWeb({ modelUrl: model.url }, {}, dialect);
+    knowledge = await startFakeKnowledgeAndSearch();
+    web = await startWeb({ modelUrl: model.url, knowledgeUrl: knowledge.url }, {}, dialect);
     admin = await signUp(web.app, "admin");
     await signUp(web.app, "alice");
     await signUp(web.app, "bob");
@@ -31,6 +34,7 @@ describe.each(dialects)("account rules on %s", (dialect) => {
   afterAll(async () => {
     await web?.close();
     await model?.close();
+    await knowledge?.close();
   });
 
   it("refuses a user name that differs from an existing one only in case or width", async () => {
@@ -248,6 +252,25 @@ describe.each(dialects)("account rules on %s", (dialect) => {
     });
     expect(self.statusCode).toBe(403);
     expect(self.json().error.code).toBe("FORBIDDEN");
+    // Its bases' names are the knowledge service's: while it fails, nothing is deleted nor moved.
+    knowledge.knowledgeBaseError = { status: 503, code: "DATABASE_UNAVAILABLE", message: "store failed" };
+    try {
+      const refused = await web.app.inject({
+        method: "DELETE",
+        url: `/api/admin/users/${frank.userId}`,
+        headers: admin.headers,
+      });
+      expect(refused.statusCode).toBe(502);
+      expect(refused.json().error.code).toBe("UPSTREAM_ERROR");
+    } finally {
+      knowledge.knowledgeBaseError = undefined;
+    }
+    expect(
+      await web.db.selectFrom("knowledge_bases").select("owner_id").where("id", "=", "kb-frank").execute(),
+    ).toEqual([{ owner_id: frank.userId }]);
+    expect(
+      await web.db.selectFrom("users").select("id").where("id", "=", frank.userId).execute(),
+    ).toHaveLength(1);
     const deleted = await web.app.inject({
       method: "DELETE",
       url: `/api/admin/users/${frank.userId}`,

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import {
   foldName,
+  type KnowledgeClient,
   type LoadedModel as LoadedModelInPs,
   loadedModelsOf,
   type ModelRegistryClient,
@@ -36,6 +37,7 @@ import { ssoAccounts } from "../auth/oidc-accounts.js";
 import { oidcSettings } from "../auth/oidc-provider.js";
 import { currentUser } from "../auth/route-access.js";
 import { deleteConversationRows } from "../conversations/conversation-store.js";
+import { transferKnowledgeBases } from "../knowledge/knowledge-owner.js";
 import { type ModelClient, modelServiceError } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
 import { skippedModelFiles } from "../models/skipped-model-files.js";
@@ -56,6 +58,8 @@ interface Deps {
   modelRegistry: ModelRegistryClient;
   modelAccess: ModelAccess;
   usage: UsageMeter;
+  /** The knowledge service, whose bases' names a deleted account's bases keep apart from their new owner's. */
+  knowledge: Pick<KnowledgeClient, "listKnowledgeBases" | "updateKnowledgeBase">;
   /** A knowledge base's name, for the audit entry of a group delete (undefined when it cannot be read). */
   knowledgeBaseName?: (id: string) => Promise<string | undefined>;
   /** Deletes the deleted chats' files on the knowledge service (ConversationFiles.purge). */
@@ -161,7 +165,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
   const roleAndStatus = async (trx: WebDatabase, userId: string) => {
     const target = await trx
       .selectFrom("users")
-      .select(["role", "status"])
+      .select(["role", "status", "username"])
       .where("id", "=", userId)
       .executeTakeFirst();
     if (!target) throw new HearthError("USER_NOT_FOUND", "No such user");
@@ -210,8 +214,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
   /**
    * Deletes an account with its conversations, sessions, API keys and group memberships. Its
    * knowledge bases are not lost: they pass to the administrator who deleted it (sharing as it
-   * was). Usage rows stay for the totals; the audit log keeps the name. An administrator cannot
-   * delete their own account (another one can), nor the last administrator.
+   * was), one whose name the administrator has already renamed after the account
+   * (transferKnowledgeBases; the audit entry lists them). Usage rows stay for the totals; the audit
+   * log keeps the name. An administrator cannot delete their own account (another one can), nor the
+   * last administrator.
    */
   app.delete("/api/admin/users/:id", admin, async (request, reply) => {
     const { id } = request.params as { id: string };
@@ -219,29 +225,28 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     if (id === actor.id)
       throw new HearthError("FORBIDDEN", "You cannot delete your own account; another administrator can");
     await changingAdmins(db, async (trx) => {
-      await assertNotLastAdmin(trx, await roleAndStatus(trx, id));
+      const target = await roleAndStatus(trx, id);
+      await assertNotLastAdmin(trx, target);
       // The files attached to its chats go with the chats (deleteConversationRows), not to the admin.
-      const bases = await trx
-        .selectFrom("knowledge_bases")
-        .select("id")
-        .where("owner_id", "=", id)
-        .where("conversation_id", "is", null)
-        .execute();
-      // Audited first, while the account still has its name to record.
+      const transfer = await transferKnowledgeBases(trx, deps.knowledge, {
+        from: { id, username: target.username },
+        to: actor.id,
+      });
+      // Audited before the account goes, while it still has its name to record.
       await audit(trx, {
         actorId: actor.id,
         action: "user.delete",
         target: id,
-        ...(bases.length
-          ? { details: { knowledgeBasesTo: actor.id, knowledgeBases: bases.map((b) => b.id) } }
+        ...(transfer.knowledgeBases.length
+          ? {
+              details: {
+                knowledgeBasesTo: actor.id,
+                knowledgeBases: transfer.knowledgeBases,
+                ...(transfer.renamed.length ? { renamedKnowledgeBases: transfer.renamed } : {}),
+              },
+            }
           : {}),
       });
-      await trx
-        .updateTable("knowledge_bases")
-        .set({ owner_id: actor.id })
-        .where("owner_id", "=", id)
-        .where("conversation_id", "is", null)
-        .execute();
       const conversations = await trx
         .selectFrom("conversations")
         .select("id")

@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import {
   createKnowledgeBaseRequestSchema,
+  knowledgeBaseNameKey,
   queryRequestSchema,
   RETRIEVAL_TEST_TOP_K,
   updateDocumentRequestSchema,
@@ -58,9 +59,6 @@ function errorCodeOf(text: string): string | undefined {
     return undefined; // not JSON: no code of its own
   }
 }
-
-/** Names compare as the knowledge service compares them: case and Unicode composition aside. */
-const nameKey = (name: string) => name.trim().normalize("NFKC").toLowerCase();
 
 /**
  * A watched folder is read by the knowledge service with its own rights, and its files are then
@@ -304,6 +302,8 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
    * Names are unique per owner only: another user's base never blocks a name (a 409 naming it
    * would reveal a private base). The knowledge service enforces this for bases created with an
    * owner; bases from before owners existed are checked here against the web's own ownership.
+   * A base's own name (`exceptId`'s, as names compare) is never taken: a change that sends it back
+   * leaves the name as it was, even beside an older base of the owner's it compares equal to.
    */
   async function assertNameFree(ownerId: string, name: string, exceptId?: string) {
     const owned = await db
@@ -321,9 +321,12 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
         message: "the knowledge service failed",
       });
     const body = (await response.json()) as { knowledgeBases?: Array<{ id: string; name: string }> };
-    const key = nameKey(name);
-    const taken = (body.knowledgeBases ?? []).some(
-      (base) => ids.has(base.id) && base.id !== exceptId && nameKey(base.name) === key,
+    const key = knowledgeBaseNameKey(name);
+    const bases = body.knowledgeBases ?? [];
+    const own = bases.find((base) => base.id === exceptId);
+    if (own && knowledgeBaseNameKey(own.name) === key) return;
+    const taken = bases.some(
+      (base) => ids.has(base.id) && base.id !== exceptId && knowledgeBaseNameKey(base.name) === key,
     );
     if (taken)
       throw new HearthError("KNOWLEDGE_BASE_NAME_TAKEN", `You already have a knowledge base named "${name}"`);
