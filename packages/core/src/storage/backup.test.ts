@@ -437,6 +437,75 @@ describe("a cancelled or killed backup", () => {
     expect(files.bytes).toBe(64 * 1024 + statSync(join(dataDir, "models", "registry.json")).size);
   });
 
+  it("counts a database's pages still in its -wal file: the bytes never pass the total and end equal to it", async () => {
+    const shop = openShop(join(dataDir, "web.db"));
+    try {
+      // The service's connection stays open and never checkpoints: the rows are all in the -wal file.
+      shop.pragma("wal_autocheckpoint = 0");
+      sell(shop, 600);
+      expect(statSync(join(dataDir, "web.db-wal")).size).toBeGreaterThan(
+        8 * statSync(join(dataDir, "web.db")).size,
+      );
+      const steps: BackupProgress[] = [];
+      const destination = join(root, "nightly");
+      await createBackup({
+        dataDir,
+        destination,
+        databasePagesPerStep: 16,
+        onProgress: (step) => steps.push(step),
+      });
+      const databases = steps.filter((step) => step.phase === "databases");
+      const copy = statSync(join(destination, "data", "web.db")).size;
+      expect(databases.length).toBeGreaterThan(10);
+      // Known from the start: the copy's size, its pages from the -wal file included.
+      expect(databases.map((step) => step.totalBytes)).toEqual(databases.map(() => copy));
+      expect(databases.every((step) => step.bytes <= step.totalBytes)).toBe(true);
+      expect(databases.at(-1)).toEqual({
+        phase: "databases",
+        done: 1,
+        total: 1,
+        bytes: copy,
+        totalBytes: copy,
+      });
+    } finally {
+      shop.close();
+    }
+  });
+
+  it("never reports more bytes than its total while a database grows during its copy, nor fewer than before", async () => {
+    const shop = openShop(join(dataDir, "web.db"));
+    shop.pragma("wal_autocheckpoint = 0");
+    sell(shop, 600);
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        sell(shop, 20);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const steps: BackupProgress[] = [];
+    const destination = join(root, "busy");
+    try {
+      await createBackup({
+        dataDir,
+        destination,
+        databasePagesPerStep: 16,
+        onProgress: (step) => steps.push(step),
+      });
+    } finally {
+      writing = false;
+      await writer;
+      shop.close();
+    }
+    const databases = steps.filter((step) => step.phase === "databases");
+    // It grew while copied (the copy restarted), and the total followed it.
+    expect(databases.at(-1)!.totalBytes).toBeGreaterThan(databases[0]!.totalBytes);
+    expect(databases.every((step) => step.bytes <= step.totalBytes)).toBe(true);
+    expect(databases.every((step, i) => i === 0 || step.bytes >= databases[i - 1]!.bytes)).toBe(true);
+    const copy = statSync(join(destination, "data", "web.db")).size;
+    expect(databases.at(-1)).toMatchObject({ done: 1, bytes: copy, totalBytes: copy });
+  });
+
   it("removes the staging folders that killed backups left in the backups folder, but not a running one's", async () => {
     const backups = join(dataDir, "backups");
     mkdirSync(backups);

@@ -65,7 +65,12 @@ const DATABASE_PAGES_PER_STEP = 1024;
 /** Restarts of a database's copy (another connection wrote) before the rest is copied in one step. */
 const DATABASE_COPY_RESTARTS = 3;
 
-/** How far a backup is: files and bytes done of those of the phase it is in. */
+/**
+ * How far a backup is: files and bytes done of those of the phase it is in. A database counts its
+ * pages as a reader sees them, those still in its -wal file included; `totalBytes` follows a file
+ * that turns out larger than it was when the phase started, so `bytes` never passes it, and equals
+ * it once every file of the phase is done.
+ */
 export interface BackupProgress {
   /** `databases`: SQLite copies; `files`: the other files; `checking`: every document's file looked for. */
   phase: "databases" | "files" | "checking";
@@ -191,7 +196,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       // SQLite's errors name no file: this one is named.
       await backupDatabase(file.absolute, target, {
         pagesPerStep: options.databasePagesPerStep ?? DATABASE_PAGES_PER_STEP,
-        onBytes: progress.step,
+        onPages: progress.step,
         ...(signal ? { signal } : {}),
       }).catch((error: unknown) => {
         if (signal?.aborted) throw error;
@@ -200,28 +205,28 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
           : error;
       });
       signal?.throwIfAborted();
-      entries.set(path, await describe(target, path, "sqlite"));
-      progress.fileDone(0);
+      const entry = await describe(target, path, "sqlite");
+      entries.set(path, entry);
+      progress.fileDone(entry.size);
     };
     // False when the file is gone since it was listed (a temporary upload, a replaced version).
     const copy = async (file: DataFile): Promise<boolean> => {
       const path = `data/${file.relative}`;
       const target = targetOf(path);
       await mkdir(dirname(target), PRIVATE_DIR);
+      let entry: BackupEntry;
       try {
-        entries.set(path, {
-          path,
-          kind: "file",
-          ...(await copyHashed(file.absolute, target, signal, progress.bytes)),
-        });
+        entry = { path, kind: "file", ...(await copyHashed(file.absolute, target, signal, progress.bytes)) };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT" && !(await exists(file.absolute))) {
           await rm(target, { force: true });
+          progress.fileDone(0);
           return false;
         }
         throw error;
       }
-      progress.fileDone(0);
+      entries.set(path, entry);
+      progress.fileDone(entry.size);
       return true;
     };
     let listing: DataFiles;
@@ -404,38 +409,90 @@ async function removeLeftovers(
 
 /**
  * Reports a backup's progress: files and bytes of each phase, within large files at most every
- * 200 ms, after each step of a database's copy.
+ * 200 ms, after each step of a database's copy. The phase's total is what its files are expected
+ * to hold when it starts (expectedBytes), then follows each file as it is copied: one that holds
+ * more than expected raises it, and a finished file counts what it really held, so the bytes never
+ * pass the total and reach it with the phase's last file.
  */
 function phaseProgress(onProgress: CreateBackupOptions["onProgress"]) {
   let state: BackupProgress = { phase: "databases", done: 0, total: 0, bytes: 0, totalBytes: 0 };
+  /** What each file of the phase is expected to hold, in the order they are copied. */
+  let expected: number[] = [];
+  /** The files finished so far: the bytes they held. */
+  let finished = 0;
+  /** The file being copied: bytes copied of it, and what it is now known to hold. */
+  let current = { bytes: 0, size: 0 };
+  /** What the files after it are expected to hold. */
+  let later = 0;
   let reportedAt = 0;
   const report = () => {
     reportedAt = Date.now();
     onProgress?.({ ...state });
   };
+  /** The current file's bytes copied so far and its size as now known, never less than them. */
+  const follow = (bytes: number, size: number) => {
+    current = { bytes, size: Math.max(size, bytes) };
+    state.bytes = finished + current.bytes;
+    state.totalBytes = finished + current.size + later;
+  };
+  const startFile = () => {
+    const size = expected[state.done] ?? 0;
+    later -= size;
+    follow(0, size);
+  };
   return {
     async start(phase: BackupProgress["phase"], files: DataFile[]) {
-      let totalBytes = 0;
-      if (onProgress)
-        for (const file of files) totalBytes += (await stat(file.absolute).catch(() => undefined))?.size ?? 0;
-      state = { phase, done: 0, total: files.length, bytes: 0, totalBytes };
+      expected = [];
+      for (const file of files) expected.push(onProgress ? await expectedBytes(file) : 0);
+      finished = 0;
+      later = expected.reduce((sum, size) => sum + size, 0);
+      state = { phase, done: 0, total: files.length, bytes: 0, totalBytes: 0 };
+      startFile();
       report();
     },
+    /** More bytes of a file copied as it is read. */
     bytes(count: number) {
-      state.bytes += count;
+      follow(current.bytes + count, current.size);
       if (Date.now() - reportedAt >= 200) report();
     },
-    /** A step of a database's copy (DATABASE_PAGES_PER_STEP pages): each is reported. */
-    step(count: number) {
-      state.bytes += count;
+    /** A step of a database's copy (DATABASE_PAGES_PER_STEP pages): the bytes copied of those it has now. */
+    step(copied: number, size: number) {
+      follow(copied, size);
       report();
     },
-    fileDone(bytes: number) {
+    /** The current file is done, holding `size` bytes (0: it was gone). */
+    fileDone(size: number) {
+      finished += size;
       state.done++;
-      state.bytes += bytes;
+      // Files found on the way (the missing ones the checking phase copies) add to the phase's count.
+      state.total = Math.max(state.total, state.done);
+      startFile();
       report();
     },
   };
+}
+
+/**
+ * What copying `file` is expected to count: a database's pages as a reader sees them, those in its
+ * -wal file included (which its main file's size leaves out), else the file's size.
+ */
+async function expectedBytes(file: DataFile): Promise<number> {
+  if (file.sqlite) {
+    try {
+      const reader = new Database(file.absolute, { readonly: true, fileMustExist: true });
+      try {
+        return (
+          Number(reader.pragma("page_count", { simple: true })) *
+          Number(reader.pragma("page_size", { simple: true }))
+        );
+      } finally {
+        reader.close();
+      }
+    } catch {
+      // Not readable now: its copy will say why; its size stands in meanwhile.
+    }
+  }
+  return (await stat(file.absolute).catch(() => undefined))?.size ?? 0;
 }
 
 /**
@@ -491,7 +548,12 @@ async function selectFiles(dataDir: string, only: string[]): Promise<DataFile[]>
 async function backupDatabase(
   source: string,
   target: string,
-  options: { pagesPerStep: number; signal?: AbortSignal; onBytes?: (count: number) => void },
+  options: {
+    pagesPerStep: number;
+    signal?: AbortSignal;
+    /** After a step that copied more pages than any before: their bytes, of those the database has now. */
+    onPages?: (copied: number, total: number) => void;
+  },
 ): Promise<void> {
   const reader = new Database(source, { readonly: true, fileMustExist: true });
   try {
@@ -509,13 +571,16 @@ async function backupDatabase(
         options.signal?.throwIfAborted();
         if (remainingPages > remaining) restarts++;
         remaining = remainingPages;
+        // A copy that restarted is not counted twice: reported again once it passes where it was.
         const done = totalPages - remainingPages;
-        if (done > copied) options.onBytes?.((done - copied) * pageSize);
-        copied = done;
+        if (done > copied) options.onPages?.(done * pageSize, totalPages * pageSize);
+        copied = Math.max(copied, done);
         return restarts >= DATABASE_COPY_RESTARTS ? 0x7fffffff : options.pagesPerStep;
       },
     });
-    if (result.totalPages > copied) options.onBytes?.((result.totalPages - copied) * pageSize);
+    // The last step, which SQLite reports to no callback.
+    if (result.totalPages > copied)
+      options.onPages?.(result.totalPages * pageSize, result.totalPages * pageSize);
     options.signal?.throwIfAborted();
   } finally {
     reader.close();
