@@ -145,6 +145,52 @@ describe("model registry", () => {
     }
   });
 
+  it("logs a pull the server cannot make (offline) as a warning without a stack or the URL's credentials", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).trim().split("\n"));
+        done();
+      },
+    });
+    const service = await startModelService(
+      await freshDir("offline"),
+      {},
+      createLogger({ level: "info", destination }),
+    );
+    try {
+      const model = `http://bob:hunter2@127.0.0.1:${port}/files/tiny.gguf?token=TOPSECRET`;
+      for (const stream of [true, false]) {
+        const response = await fetch(`${service.url}/api/pull`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model, stream }),
+        });
+        // Streamed: the code in the last line; not streamed: Ollama's error answer, 502.
+        if (stream) expect(await response.text()).toContain('"code":"MODEL_PULL_FAILED"');
+        else
+          expect([response.status, await response.text()]).toEqual([
+            502,
+            expect.stringMatching(/did not answer/),
+          ]);
+      }
+      const logged = lines.map((line) => JSON.parse(line)).filter((line) => line.level >= 40);
+      // Once per attempt, streamed or not: a warning with the code and message, no stack.
+      expect(logged).toEqual([
+        expect.objectContaining({ level: 40, code: "MODEL_PULL_FAILED" }),
+        expect.objectContaining({ level: 40, code: "MODEL_PULL_FAILED" }),
+      ]);
+      expect(logged.some((line) => "err" in line)).toBe(false);
+      expect(lines.join("\n")).not.toMatch(/hunter2|TOPSECRET/);
+    } finally {
+      await service.close();
+    }
+  });
+
   it("names the status and manifest URL a registry answered with an error", async () => {
     const failing = createServer((_request, response) => response.writeHead(503).end("down for maintenance"));
     await new Promise<void>((resolve) => failing.listen(0, "127.0.0.1", resolve));

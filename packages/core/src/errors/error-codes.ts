@@ -1,6 +1,8 @@
 /**
  * The catalogue of Hearth error codes. Every error a user can see carries one of these codes; the
  * HTTP status is the one a request gets, and `exit` marks codes that stop start-up instead.
+ * `userCaused` marks failures of what a user's request named (a URL, a model registry), expected and
+ * answered by their code: logged as warnings, not errors, whatever their status (logFailure).
  * docs/errors.md documents each code (a test keeps the two in step).
  */
 export const ERROR_CODES = {
@@ -111,6 +113,7 @@ export const ERROR_CODES = {
   },
   MODEL_PULL_FAILED: {
     status: 502,
+    userCaused: true,
     summary:
       "A model pull failed: the registry or URL did not answer, a plain URL did not serve a GGUF, or the download was interrupted or stalled.",
   },
@@ -174,6 +177,7 @@ export const ERROR_CODES = {
   },
   SEARCH_FETCH_FAILED: {
     status: 502,
+    userCaused: true,
     summary: "A page could not be fetched within the size, time, redirect and content-type limits.",
   },
   SEARCH_WORD_LIST_UNREADABLE: {
@@ -235,6 +239,7 @@ export const ERROR_CODES = {
   },
   URL_FETCH_FAILED: {
     status: 502,
+    userCaused: true,
     summary: "The document URL could not be fetched or answered with an error.",
   },
   EMBEDDING_FAILED: { status: 502, summary: "The embedding model did not return vectors after retries." },
@@ -493,7 +498,7 @@ export const ERROR_CODES = {
     summary:
       "An alert webhook did not accept a notification (logged; the monitor retries at the next change).",
   },
-} as const satisfies Record<string, { status: number; summary: string; exit?: boolean }>;
+} as const satisfies Record<string, { status: number; summary: string; exit?: boolean; userCaused?: true }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 

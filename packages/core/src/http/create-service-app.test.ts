@@ -267,6 +267,34 @@ describe("createServiceApp", () => {
     expect([noted[0].reqId, noted[1].reqId]).not.toContain(elsewhere.reqId);
   });
 
+  it("logs a user's own failure (a URL it named) as a warning without a stack, credentials masked, and a bug as an error with its stack", async () => {
+    const { lines, destination } = collectLines();
+    const { app } = build({ logger: createLogger({ level: "info", service: "knowledge", destination }) });
+    app.get("/fetch", async () => {
+      throw new HearthError(
+        "URL_FETCH_FAILED",
+        "http://bob:hunter2@10.1.2.3/report.pdf?token=T0KEN is a private address",
+      );
+    });
+    app.get("/bug", async () => {
+      throw new TypeError("cannot read properties of undefined");
+    });
+    expect((await app.inject({ url: "/fetch" })).json().error.code).toBe("URL_FETCH_FAILED");
+    expect((await app.inject({ url: "/bug" })).statusCode).toBe(500);
+    await app.inject({ url: "/boom" }); // a 404: the request's own mistake, not logged at info
+    const logged = lines.map((line) => JSON.parse(line)).filter((line) => line.level >= 40);
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).toMatchObject({
+      level: 40,
+      code: "URL_FETCH_FAILED",
+      msg: "http://[redacted]@10.1.2.3/report.pdf?[redacted] is a private address",
+    });
+    expect(logged[0]).not.toHaveProperty("err");
+    expect(lines.join("")).not.toMatch(/hunter2|T0KEN/);
+    expect(logged[1]).toMatchObject({ level: 50, code: "INTERNAL_ERROR" });
+    expect(logged[1].err.stack).toContain("TypeError: cannot read properties of undefined");
+  });
+
   it("never writes credentials to the log", async () => {
     const { lines, destination } = collectLines();
     const logger = createLogger({ level: "info", destination });

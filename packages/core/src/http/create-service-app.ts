@@ -13,6 +13,7 @@ import type { Registry } from "prom-client";
 import { Counter, Histogram } from "prom-client";
 import type { HearthError } from "../errors/hearth-error.js";
 import { HearthError as HearthErrorClass } from "../errors/hearth-error.js";
+import { logFailure } from "../logging/failure-log.js";
 import { lazyChildLogger } from "../logging/lazy-child-logger.js";
 import { createMetricsRegistry, LATENCY_BUCKETS_SECONDS } from "../metrics/metrics.js";
 import { toHearthError } from "./error-mapping.js";
@@ -130,10 +131,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     buckets: LATENCY_BUCKETS_SECONDS,
     registers: [metrics],
   });
-  const serverErrors = serverErrorLog();
+  const failures = failureLog();
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
-    if (reply.statusCode < 500 && !HEALTH_CHECKS.includes(route)) serverErrors.answered();
+    if (reply.statusCode < 500 && !HEALTH_CHECKS.includes(route)) failures.answered();
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
@@ -179,7 +180,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
   const formatError = options.formatError ?? defaultErrorBody;
   app.setErrorHandler((error, request, reply) =>
-    sendError(reply, request, toHearthError(error), formatError, serverErrors),
+    sendError(reply, request, toHearthError(error), formatError, failures),
   );
   app.setNotFoundHandler((request, reply) =>
     sendError(
@@ -187,7 +188,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
       request,
       new HearthErrorClass("ROUTE_NOT_FOUND", `No route for ${request.method} ${request.url.split("?")[0]}`),
       formatError,
-      serverErrors,
+      failures,
     ),
   );
 
@@ -301,16 +302,15 @@ function routePath(request: FastifyRequest): string {
 }
 
 /**
- * How a service's 5xx answers are logged: an error with its stack, except DATABASE_UNAVAILABLE, an
+ * How a service's failed answers are logged: as logFailure decides, except DATABASE_UNAVAILABLE, an
  * outage the database pool already warns of, whose requests are expected to fail: a warning
  * without a stack, once per outage (until a request is answered without a 5xx again).
  */
-function serverErrorLog() {
+function failureLog() {
   let databaseOutageLogged = false;
   return {
     log(request: FastifyRequest, error: HearthError) {
-      if (error.code !== "DATABASE_UNAVAILABLE")
-        return request.log.error({ err: error.cause ?? error, code: error.code }, error.message);
+      if (error.code !== "DATABASE_UNAVAILABLE") return logFailure(request.log, error);
       if (databaseOutageLogged) return;
       databaseOutageLogged = true;
       request.log.warn(
@@ -329,10 +329,9 @@ function sendError(
   request: FastifyRequest,
   error: HearthError,
   format: ErrorBodyFormatter,
-  serverErrors: ReturnType<typeof serverErrorLog>,
+  failures: ReturnType<typeof failureLog>,
 ) {
-  if (error.status >= 500) serverErrors.log(request, error);
-  else request.log.debug({ code: error.code }, error.message);
+  failures.log(request, error);
   if (error.retryAfterSeconds !== undefined)
     reply.header("retry-after", String(Math.ceil(error.retryAfterSeconds)));
   return reply.code(error.status).send(format(error, request));

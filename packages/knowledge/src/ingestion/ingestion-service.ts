@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
 import type { DocumentError, IngestionJob, JobEvent, KnowledgeDocument } from "@hearth/contracts";
-import { HearthError, isHearthError, type Logger } from "@hearth/core";
+import { HearthError, isHearthError, type Logger, logFailure } from "@hearth/core";
 import type { EmbeddingClient } from "../embedding/embedding-client.js";
 import type { IndexBackend } from "../index/index-backend.js";
 import type { ParserPool } from "../parsing/parser-pool.js";
@@ -749,8 +749,7 @@ export class IngestionService {
             code: "INTERNAL_ERROR",
             message: "An unexpected error stopped this document; the log has the detail",
           };
-      if (!isHearthError(error) || error.status >= 500)
-        this.#deps.logger.error({ err: error, documentId, jobId }, "document ingestion failed");
+      logFailure(this.#deps.logger, error, { message: "document ingestion failed", documentId, jobId });
       await this.#dropPartialVersion(jobId, knowledgeBaseId, documentId, written);
       // A failed re-upload leaves the indexed version in place; the job reports the failure.
       const kept = this.#keepIndexedVersion(jobId, knowledgeBaseId, documentId);

@@ -2,7 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, unlinkSync, writ
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { Writable } from "node:stream";
 import { KnowledgeClientError } from "@hearth/contracts";
+import { createLogger } from "@hearth/core";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rawRequest } from "../../../../test/support/raw-request.js";
@@ -877,6 +879,46 @@ async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
 }
+
+describe("the log of a failed document", () => {
+  it("says a refused URL, the user's own failure, as a warning without a stack or the URL's credentials", async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).trim().split("\n"));
+        done();
+      },
+    });
+    const harness = await startHarness(
+      {},
+      {},
+      undefined,
+      undefined,
+      createLogger({ level: "info", destination }),
+    );
+    try {
+      const kb = await harness.client.createKnowledgeBase({ name: "Reports" });
+      const job = await harness.finalJob(
+        (await harness.client.ingestUrl(kb.id, "http://alice:s3cret@10.1.2.3/q3.pdf?key=K3Y")).id,
+      );
+      expect(job.documents[0]?.error?.code).toBe("URL_FETCH_FAILED");
+      // The user's other mistakes (an empty file) are answered by their code and not logged at all.
+      await harness.uploadTexts(kb.id, { "empty.txt": "" });
+      const logged = lines.map((line) => JSON.parse(line)).filter((line) => line.level >= 40);
+      expect(logged).toEqual([
+        expect.objectContaining({
+          level: 40,
+          code: "URL_FETCH_FAILED",
+          msg: expect.stringMatching(/^document ingestion failed: .*10\.1\.2\.3/),
+        }),
+      ]);
+      expect(logged[0]).not.toHaveProperty("err");
+      expect(lines.join("\n")).not.toMatch(/s3cret|K3Y/);
+    } finally {
+      await harness.close();
+    }
+  });
+});
 
 describe("URL ingestion never reaches Hearth's own services", () => {
   const SECRET = "The vault code is 7431 and only alice may read it.";

@@ -11,7 +11,7 @@ import {
   type RerankResponse,
   rerankRequestSchema,
 } from "@hearth/contracts";
-import { type ConfigInput, createLogger, listenService, loadConfig } from "@hearth/core";
+import { type ConfigInput, createLogger, type Logger, listenService, loadConfig } from "@hearth/core";
 import type { IndexBackend } from "../index/index-backend.js";
 import { IngestionService } from "../ingestion/ingestion-service.js";
 import type { KnowledgeIndex } from "../query/knowledge-index.js";
@@ -41,6 +41,8 @@ export async function startHarness(
   dataDir?: string,
   /** Another index than the memory one (SQLite, PostgreSQL): its backend is closed with the service. */
   customIndex?: KnowledgeIndex,
+  /** Where the service logs; silent unless TEST_LOG names a level. */
+  logger: Logger = createLogger({ level: process.env.TEST_LOG ?? "silent" }),
 ): Promise<Harness> {
   const directory = dataDir ?? mkdtempSync(join(tmpdir(), "hearth-knowledge-"));
   const config = loadConfig({
@@ -48,11 +50,7 @@ export async function startHarness(
     overrides: { dataDir: directory, knowledge: { port: 0, syncIntervalSeconds: 0, ...knowledge }, services },
   });
   const memory = memoryIndex(join(directory, "memory-index.json"));
-  const service = await createKnowledgeService(
-    config,
-    createLogger({ level: process.env.TEST_LOG ?? "silent" }),
-    { index: customIndex ?? memory },
-  );
+  const service = await createKnowledgeService(config, logger, { index: customIndex ?? memory });
   const url = await listenService(service.app, {
     host: "127.0.0.1",
     port: config.knowledge.port,

@@ -8,7 +8,7 @@ import {
   ollamaModelRefSchema,
   ollamaPullRequestSchema,
 } from "@hearth/contracts";
-import { HearthError, mediaInputError, ReplyStream, toHearthError } from "@hearth/core";
+import { HearthError, logFailure, mediaInputError, ReplyStream, toHearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { EmbeddedRuntime } from "../runtime/embedded/embedded-runtime.js";
 import type { ModelDescription, StreamPart } from "../runtime/language-model.js";
@@ -369,8 +369,13 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
       });
     } catch (error) {
       // The stable code beside the message (Ollama clients read only `error`): a page says the
-      // cause in its reader's language.
-      if (!signal.aborted) await stream.send(registryErrorBody(toHearthError(error)));
+      // cause in its reader's language. Logged as a failed answer is (logFailure): a registry the
+      // server cannot reach is a warning, not an error.
+      if (!signal.aborted) {
+        const failure = toHearthError(error);
+        logFailure(request.log, failure);
+        await stream.send(registryErrorBody(failure));
+      }
     } finally {
       stream.end();
     }

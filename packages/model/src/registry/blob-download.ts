@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { HearthError, UpstreamCallError, urlCredentials, withoutUrlSecrets } from "@hearth/core";
+import { HearthError, urlCredentials, withoutUrlSecrets } from "@hearth/core";
 
 export interface DownloadProgress {
   completed: number;
@@ -151,11 +151,12 @@ async function downloadAttempt(
     } catch (error) {
       if (options.signal?.aborted) throw error;
       if (stall.signal.aborted) throw stall.signal.reason;
-      throw new UpstreamCallError({
-        url: shown,
-        message: withoutUrlSecrets(`${new URL(url).host} did not answer: ${(error as Error).message}`),
-        cause: error,
-      });
+      // The registry or URL the pull named, not a service Hearth runs on: the pull's own failure.
+      throw new HearthError(
+        "MODEL_PULL_FAILED",
+        withoutUrlSecrets(`${new URL(url).host} did not answer: ${(error as Error).message}`),
+        { cause: error },
+      );
     }
     if (response.status === 416 && offset > 0) {
       // The partial file is already complete (or longer than the file): start over to be safe.
