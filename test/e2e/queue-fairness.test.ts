@@ -22,7 +22,8 @@ describe("the model service's queue, behind the web service", () => {
   const sessions: Record<string, Session> = {};
 
   beforeAll(async () => {
-    stand = await startRealModelStand("fair", { queue: { concurrency: 1 } });
+    // The tiny model's whole context (512), for answers of 480 tokens below.
+    stand = await startRealModelStand("fair", { queue: { concurrency: 1 }, contextSize: 512 });
     url = await stand.web.app.listen({ host: "127.0.0.1", port: 0 });
     for (const name of ["burst", "other"]) {
       sessions[name] = await signUp(stand.web.app, name);
@@ -49,7 +50,7 @@ describe("the model service's queue, behind the web service", () => {
    * Starts a streamed answer (sampled, so never from the cache); resolves with its first SSE event
    * once that is in (a waiting one opens with its place: `: queue position N`).
    */
-  const ask = (user: string, content: string) =>
+  const ask = (user: string, content: string, maxTokens = 200) =>
     new Promise<string>((resolve, reject) => {
       const call = request(`${url}/v1/chat/completions`, {
         method: "POST",
@@ -71,7 +72,7 @@ describe("the model service's queue, behind the web service", () => {
           messages: [{ role: "user", content }],
           stream: true,
           temperature: 0.9,
-          max_tokens: 200,
+          max_tokens: maxTokens,
         }),
       );
     });
@@ -85,20 +86,24 @@ describe("the model service's queue, behind the web service", () => {
   });
 
   it("does the same for a chat in the web UI", async () => {
-    const words = ["six", "seven", "eight", "nine", "eleven", "twelve", "thirteen"];
-    const burst = await Promise.all(words.map((word) => ask("burst", word)));
+    // Twenty answers of 480 tokens (the tiny model never ends one early) keep the queue full for a
+    // few seconds, however slowly a loaded machine gets the chat's request in.
+    const words = Array.from({ length: 20 }, (_, n) => `word ${n + 6}`);
+    const burst = await Promise.all(words.map((word) => ask("burst", word, 480)));
     const { response } = await sendInNewConversation(stand.web.app, url, sessions.other!, {
       model: modelId,
       content: "ten",
     });
     // One of the burst runs and the rest wait; all of it waits when the last test's answer is still
     // stopping (its connection closed a moment ago): the chat's turn is measured against either.
-    expect(burst.filter((first) => first.startsWith(": queue position")).length).toBeGreaterThanOrEqual(6);
+    expect(burst.filter((first) => first.startsWith(": queue position")).length).toBeGreaterThanOrEqual(
+      words.length - 1,
+    );
     for (const call of open.splice(0)) call.destroy();
     const waited = parseSse(await response.text()).find((part) => part.type === "queue-position");
     // Its turn comes after the burst's next one (2), or first (1) when the burst's running answer
     // ended while the chat was being stored (the next then runs, the chat's turn before the rest);
-    // counted as one caller with the burst, it would wait behind the whole burst (4 to 6).
+    // counted as one caller with the burst, it would wait behind the whole burst (up to 19).
     expect(waited).toMatchObject({ type: "queue-position" });
     expect((waited as { position: number }).position).toBeLessThanOrEqual(2);
   });
