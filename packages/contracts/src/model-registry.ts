@@ -39,8 +39,33 @@ export const modelRegistryModelSchema = z.object({
 });
 export type ModelRegistryModel = z.infer<typeof modelRegistryModelSchema>;
 
+/**
+ * A model whose file the model service is still registering: hashing it in the background (a GGUF
+ * of many gigabytes takes a minute), so it has no version or digest yet. It is listed as registered
+ * once the hash is done; until then it cannot be removed, tagged or rolled back (409
+ * MODEL_REGISTERING). It is served meanwhile, as any file of the models dir is.
+ */
+export const modelRegisteringSchema = z.object({
+  /** `name:tag`. */
+  name: z.string(),
+  /** The size of the file being hashed. */
+  size: z.number().int().nonnegative(),
+  /** Bytes of the file hashed so far (`completed`) of its size (`total`). */
+  registering: z.object({
+    completed: z.number().int().nonnegative(),
+    total: z.number().int().nonnegative(),
+  }),
+  /** The versions recorded before, oldest first: none for a file new to the registry. */
+  versions: z.array(modelRegistryVersionSchema),
+});
+export type ModelRegistering = z.infer<typeof modelRegisteringSchema>;
+
+/** A model of `GET /api/hearth/models`: registered, or still being registered (it has `registering`). */
+export const modelRegistryEntrySchema = z.union([modelRegistryModelSchema, modelRegisteringSchema]);
+export type ModelRegistryEntry = z.infer<typeof modelRegistryEntrySchema>;
+
 /** `GET /api/hearth/models`. */
-export const modelRegistryListSchema = z.object({ models: z.array(modelRegistryModelSchema) });
+export const modelRegistryListSchema = z.object({ models: z.array(modelRegistryEntrySchema) });
 export type ModelRegistryList = z.infer<typeof modelRegistryListSchema>;
 
 /**
@@ -169,7 +194,7 @@ export class ModelRegistryClient {
     this.#fetch = options.fetch ?? fetch;
   }
 
-  async listModels(signal?: AbortSignal): Promise<ModelRegistryModel[]> {
+  async listModels(signal?: AbortSignal): Promise<ModelRegistryEntry[]> {
     const body = await this.#json("GET", "/api/hearth/models", undefined, signal);
     return modelRegistryListSchema.parse(body).models;
   }

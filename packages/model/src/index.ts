@@ -3,10 +3,15 @@ export { type ScannedModel, scanModelsDir, skippedModelFiles } from "./discovery
 export { createModelService, probeOllama, serveModel } from "./model-service.js";
 export {
   fileNameForModel,
+  type HashProgress,
   type InstalledModel,
+  isRegistering,
   ModelRegistry,
+  type ModelRegistryOptions,
   type ModelVersion,
   type PullProgress,
+  type RegisteringModel,
+  type RegistryEntry,
   type RegistryModel,
   registryDirFor,
 } from "./registry/model-registry.js";

@@ -55,6 +55,11 @@ async function ensureModelsDir(config: HearthConfig): Promise<void> {
   );
 }
 
+export interface ModelServiceOptions {
+  /** Bytes read at a time when the registry hashes a model file (64 KiB unless set); tests lower it to hash slowly. */
+  hashChunkBytes?: number;
+}
+
 /**
  * Builds the model service (not listening): Ollama API under /api, OpenAI API under /v1, the model
  * registry (versions, rollback) under /api/hearth/models.
@@ -62,9 +67,12 @@ async function ensureModelsDir(config: HearthConfig): Promise<void> {
 export async function createModelService(
   config: HearthConfig,
   logger: Logger,
+  options: ModelServiceOptions = {},
 ): Promise<{ app: FastifyInstance; close(): Promise<void> }> {
   await ensureModelsDir(config);
   const settings = config.model;
+  // No request waits for a file to be hashed: a model whose file is new is hashed in the background,
+  // listed as registering until it is done (a 20 GB GGUF takes a minute to hash on a small machine).
   const registry = new ModelRegistry(
     settings.modelsDir,
     {
@@ -75,6 +83,7 @@ export async function createModelService(
       onWarning: (message) => logger.warn(message),
     },
     settings.registryDir,
+    { hashInBackground: true, hashChunkBytes: options.hashChunkBytes },
   );
   // Links left absolute by an earlier release, or dangling since the data dir moved, point at their blobs here.
   await registry
@@ -168,6 +177,7 @@ export async function createModelService(
     async close() {
       if (closed) return;
       closed = true;
+      registry.stopHashing();
       await app.close();
       await Promise.allSettled(catalog.runtimes.map((runtime) => runtime.close()));
     },
@@ -223,8 +233,9 @@ async function describeModel(
 export async function serveModel(
   config: HearthConfig,
   logger: Logger,
+  options: ModelServiceOptions = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const service = await createModelService(config, logger);
+  const service = await createModelService(config, logger, options);
   try {
     const url = await listenService(service.app, {
       host: config.model.host,

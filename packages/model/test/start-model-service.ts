@@ -1,12 +1,14 @@
 import { join } from "node:path";
 import { type ConfigInput, createLogger, type Logger, loadConfig } from "@hearth/core";
 import { serveModel } from "../src/index.js";
+import type { ModelServiceOptions } from "../src/model-service.js";
 
 /** Starts the model service on a free port over `modelsDir`, one thread, no Ollama autodetection; silent unless given a logger. */
 export async function startModelService(
   modelsDir: string,
   overrides: ConfigInput["model"] = {},
   logger: Logger = createLogger({ level: "silent" }),
+  options: ModelServiceOptions = {},
 ) {
   const config = loadConfig({
     env: {},
@@ -25,7 +27,7 @@ export async function startModelService(
       },
     },
   });
-  return serveModel(config, logger);
+  return serveModel(config, logger, options);
 }
 
 /** POSTs `body` as JSON to `url` (a service's URL and a route), optionally abortable. */

@@ -576,6 +576,8 @@ const en = {
       "Another pull of the same file took over its download; this one installed nothing. Wait for that pull, or pull again.",
     MODEL_VERSION_NOT_FOUND: "The model has no such version, or no earlier version to roll back to.",
     MODEL_WEIGHTS_MISSING: "The model's weights are not on disk; pull, import or copy them back first.",
+    MODEL_REGISTERING:
+      "The model's file is still being registered (hashed); try again once the models list shows its version.",
     MODEL_REGISTRY_CORRUPT:
       "The model registry file is corrupt: restore it from a backup, or move it aside to register the model files again.",
     SEARCH_NO_PROVIDERS: "No web search provider is configured (search.providers in hearth.yaml).",
@@ -1781,6 +1783,7 @@ const zhCN: Messages = {
       "同一文件的另一个拉取接管了这次下载，本次拉取没有安装任何内容。请等待那个拉取完成，或重新拉取。",
     MODEL_VERSION_NOT_FOUND: "该模型没有这个版本，或没有可以回滚到的更早版本。",
     MODEL_WEIGHTS_MISSING: "该模型的权重不在磁盘上；请先重新拉取、导入或拷回权重。",
+    MODEL_REGISTERING: "该模型的文件仍在登记中（正在计算哈希）；请等模型列表显示其版本后再试。",
     MODEL_REGISTRY_CORRUPT: "模型仓库文件已损坏：请从备份恢复，或将其移开以重新登记模型文件。",
     SEARCH_NO_PROVIDERS: "没有配置任何联网搜索服务商（hearth.yaml 中的 search.providers）。",
     SEARCH_PROVIDER_UNKNOWN: "该搜索服务商未配置或已停用。",

@@ -135,6 +135,11 @@ export const ERROR_CODES = {
     summary:
       "The model's weights are not on disk (restored without them, or overwritten in place), so it cannot be tagged or switched to.",
   },
+  MODEL_REGISTERING: {
+    status: 409,
+    summary:
+      "The model's file is still being registered (hashed) by the model service; the message says how far. Try again shortly.",
+  },
   MODEL_REGISTRY_CORRUPT: {
     status: 500,
     summary:

@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import {
+  type ModelRegistryEntry,
   type ModelRegistryModel,
   type ModelRegistryVersion,
   type ModelRemoval,
@@ -8,7 +9,12 @@ import {
   modelRollbackRequestSchema,
 } from "@hearth/contracts";
 import type { FastifyInstance } from "fastify";
-import type { ModelVersion, RegistryModel } from "../registry/model-registry.js";
+import {
+  isRegistering,
+  type ModelVersion,
+  type RegistryEntry,
+  type RegistryModel,
+} from "../registry/model-registry.js";
 import type { ModelServiceContext } from "./service-context.js";
 
 /** Hearth's own prefix: no collision with Ollama's `/api/*` or OpenAI's `/v1/*`. */
@@ -37,6 +43,17 @@ function wireModel(model: RegistryModel): ModelRegistryModel {
   };
 }
 
+/** A model of the listing: registered, or still being registered (no version or digest yet). */
+function wireEntry(entry: RegistryEntry): ModelRegistryEntry {
+  if (!isRegistering(entry)) return wireModel(entry);
+  return {
+    name: entry.name,
+    size: entry.sizeBytes,
+    registering: entry.registering,
+    versions: entry.versions.map(wireVersion),
+  };
+}
+
 /**
  * The model registry over HTTP: the same ModelRegistry the `hearth models` command drives, so a
  * rollback here and `hearth models rollback` are one operation (one link swap, the runtime reloads);
@@ -45,7 +62,8 @@ function wireModel(model: RegistryModel): ModelRegistryModel {
 export function registerRegistryRoutes(app: FastifyInstance, service: ModelServiceContext): void {
   const { registry } = service;
 
-  app.get(REGISTRY_PREFIX, async () => ({ models: (await registry.models()).map(wireModel) }));
+  // Answers at once: a model whose file is still being hashed is listed as registering.
+  app.get(REGISTRY_PREFIX, async () => ({ models: (await registry.listing()).map(wireEntry) }));
 
   app.get(
     `${REGISTRY_PREFIX}/skipped`,

@@ -52,9 +52,25 @@ interface FirstAttempt {
   total?: number;
 }
 
-async function sha256File(path: string): Promise<string> {
+/**
+ * The `sha256:<hex>` digest of a file, read in chunks (`chunkBytes`, 64 KiB unless set): the event
+ * loop serves other requests between two chunks of a multi-gigabyte file. `onProgress` is told the
+ * bytes hashed so far after each chunk; `signal` stops the reading.
+ */
+async function sha256File(
+  path: string,
+  options: { chunkBytes?: number; signal?: AbortSignal; onProgress?: (completed: number) => void } = {},
+): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  let completed = 0;
+  for await (const chunk of createReadStream(path, {
+    highWaterMark: options.chunkBytes,
+    signal: options.signal,
+  })) {
+    hash.update(chunk as Buffer);
+    completed += (chunk as Buffer).length;
+    options.onProgress?.(completed);
+  }
   return `sha256:${hash.digest("hex")}`;
 }
 

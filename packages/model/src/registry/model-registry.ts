@@ -125,6 +125,94 @@ export interface RegistryModel {
   versions: ModelVersion[];
 }
 
+/**
+ * A model whose file is still being registered: hashed in the background (the model service's
+ * registry never waits for it), so it has no version or digest yet. Its recorded versions, when it
+ * has any, are kept; which of them is served is known once the hash is done.
+ */
+export interface RegisteringModel {
+  name: string;
+  /** The size of the file being hashed. */
+  sizeBytes: number;
+  /** Bytes of the file hashed so far, of `total`. */
+  registering: HashProgress;
+  /** The versions recorded before, oldest first (none for a file new to the registry). */
+  versions: ModelVersion[];
+}
+
+/** What a listing holds: registered models, and (in the background mode) models being registered. */
+export type RegistryEntry = RegistryModel | RegisteringModel;
+
+export function isRegistering(entry: RegistryEntry): entry is RegisteringModel {
+  return "registering" in entry;
+}
+
+/** How far the hash of a file is: `completed` bytes of `total`. */
+export interface HashProgress {
+  completed: number;
+  total: number;
+}
+
+export interface ModelRegistryOptions {
+  /**
+   * No operation waits for a file to be hashed (the model service's registry): a file whose hash is
+   * not done is hashed in the background; a listing (`listing`) shows its model as registering,
+   * with the bytes hashed so far, and `remove`, `copy`, `rollback`, `model` and a pull installing
+   * under its name refuse it with MODEL_REGISTERING. Unset (the CLI's registry), an operation hashes
+   * what it needs before it answers.
+   */
+  hashInBackground?: boolean;
+  /** Bytes read at a time when a file is hashed (64 KiB unless set); tests lower it to hash slowly. */
+  hashChunkBytes?: number;
+}
+
+/**
+ * The hash of one file (by path), under way or done, shared by every registration that needs it: a
+ * file is never hashed twice at once, and a finished hash is used again while the file is unchanged.
+ */
+interface FileHash extends HashProgress {
+  /** `ino:size:mtime` of the file hashed: another stamp is another file, or the same one changed. */
+  stamp: string;
+  /** The digest once hashed. */
+  digest?: string;
+  /**
+   * The digest; undefined when the file changed while it was hashed (still being copied in) or
+   * another hash of its path replaced this one; rejected when it could not be read.
+   */
+  done: Promise<string | undefined>;
+  stop: AbortController;
+}
+
+/** What tells one file from another for a hash: its inode, size and mtime. */
+function stampOf(stats: { ino: number; size: number; mtimeMs: number }): string {
+  return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+}
+
+/** MODEL_REGISTERING's message: the model, and how much of its file is hashed. */
+function registeringMessage(name: string, progress: HashProgress): string {
+  const percent = progress.total > 0 ? Math.floor((progress.completed * 100) / progress.total) : 0;
+  return `model "${name}" is still being registered: ${percent}% of its file hashed (${progress.completed} of ${progress.total} bytes); try again shortly`;
+}
+
+/** A model still being registered, refused (MODEL_REGISTERING) with how far its hash is. */
+function stillRegistering(name: string, progress: HashProgress): HearthError {
+  return new HearthError("MODEL_REGISTERING", registeringMessage(name, progress), {
+    details: { completed: progress.completed, total: progress.total },
+  });
+}
+
+/** Thrown, in the background mode, where a registration needs a hash not done yet: with that hash, to wait for. */
+class HashPending extends HearthError {
+  constructor(
+    name: string,
+    readonly hash: FileHash,
+  ) {
+    super("MODEL_REGISTERING", registeringMessage(name, hash), {
+      details: { completed: hash.completed, total: hash.total },
+    });
+  }
+}
+
 export interface InstalledModel {
   name: string;
   version: string;
@@ -214,7 +302,11 @@ function firstFoundRecord(name: string, found: Omit<FoundWeights, "version">): M
 export class ModelRegistry {
   readonly #modelsDir: string;
   readonly #registryDir: string;
+  readonly #options: ModelRegistryOptions;
   #chain: Promise<unknown> = Promise.resolve();
+  /** The hashes of files under way or done, by path. */
+  readonly #hashes = new Map<string, FileHash>();
+  #hashingStopped = false;
 
   constructor(
     modelsDir: string,
@@ -222,11 +314,15 @@ export class ModelRegistry {
       onChange?: (name: string) => Promise<void>;
       /** Weights found changed in place (a version lost): said once, when it is found. */
       onWarning?: (message: string) => void;
+      /** A file being hashed to be registered: told as each further hundredth of it is hashed. */
+      onHashProgress?: (progress: HashProgress & { file: string }) => void;
     } = {},
     registryDir?: string,
+    options: ModelRegistryOptions = {},
   ) {
     this.#modelsDir = resolve(modelsDir);
     this.#registryDir = resolve(registryDirFor(modelsDir, registryDir));
+    this.#options = options;
   }
 
   get blobsDir(): string {
@@ -299,6 +395,87 @@ export class ModelRegistry {
         version.blob = blob;
       }
     return file;
+  }
+
+  /**
+   * The digest of the file at `path` as `stats` found it, for the registration of `name`: one hash
+   * per file, joined by every registration that needs it while it runs, and used again once done
+   * while the file is unchanged. In the background mode a hash not done is not waited for: HashPending
+   * (MODEL_REGISTERING) is thrown, and the hash goes on. Undefined when the file changed while it
+   * was hashed (still being copied in: registered once it is complete).
+   */
+  async #digestOf(
+    name: string,
+    path: string,
+    stats: { ino: number; size: number; mtimeMs: number },
+  ): Promise<string | undefined> {
+    const hash = this.#hashOf(path, stats);
+    if (hash.digest !== undefined) return hash.digest;
+    if (this.#options.hashInBackground) throw new HashPending(name, hash);
+    return hash.done;
+  }
+
+  /** The hash of the file at `path` with `stats`: the one under way or done, else a new one (stopping one of the file as it was before). */
+  #hashOf(path: string, stats: { ino: number; size: number; mtimeMs: number }): FileHash {
+    const stamp = stampOf(stats);
+    const known = this.#hashes.get(path);
+    if (known?.stamp === stamp) return known;
+    if (this.#hashingStopped)
+      throw new HearthError("SERVICE_NOT_READY", "the model service is stopping: it hashes no model file");
+    known?.stop.abort();
+    const stop = new AbortController();
+    const hash: FileHash = { stamp, completed: 0, total: stats.size, stop, done: Promise.resolve(undefined) };
+    let told = -1;
+    const hashed = async (): Promise<string | undefined> => {
+      let digest: string;
+      try {
+        digest = await sha256File(path, {
+          chunkBytes: this.#options.hashChunkBytes,
+          signal: stop.signal,
+          onProgress: (completed) => {
+            hash.completed = completed;
+            const hundredths = Math.floor((completed * 100) / Math.max(hash.total, 1));
+            if (hundredths > told) {
+              told = hundredths;
+              this.hooks.onHashProgress?.({ file: path, completed, total: hash.total });
+            }
+          },
+        });
+      } catch (error) {
+        if (stop.signal.aborted) return undefined;
+        throw error;
+      }
+      const after = await stat(path).catch(() => undefined);
+      return after && stampOf(after) === stamp ? digest : undefined;
+    };
+    hash.done = hashed().then(
+      (digest) => {
+        if (digest === undefined) this.#forgetHash(path, hash);
+        else hash.digest = digest;
+        return digest;
+      },
+      (error: unknown) => {
+        this.#forgetHash(path, hash);
+        throw error;
+      },
+    );
+    // Its failure is told to whoever waits for it, or found by the next registration (hashing again).
+    hash.done.catch(() => undefined);
+    this.#hashes.set(path, hash);
+    return hash;
+  }
+
+  #forgetHash(path: string, hash: FileHash): void {
+    if (this.#hashes.get(path) === hash) this.#hashes.delete(path);
+  }
+
+  /**
+   * Stops the hashes under way, and starts none (the model service is stopping): their files are
+   * registered after its next start.
+   */
+  stopHashing(): void {
+    this.#hashingStopped = true;
+    for (const hash of this.#hashes.values()) hash.stop.abort();
   }
 
   /** Whether a version's blob path names a blob of this registry: `sha256-<hex>` directly in the blobs dir. */
@@ -453,7 +630,8 @@ export class ModelRegistry {
         return true;
       }
     }
-    const digest = await sha256File(version.blob);
+    const digest = await this.#digestOf(record.name, version.blob, stats);
+    if (digest === undefined) return false;
     const after = await stat(version.blob).catch(() => undefined);
     // Still being written: checked again on the next listing.
     if (!after || after.size !== stats.size || after.mtimeMs !== stats.mtimeMs || after.ino !== stats.ino)
@@ -522,7 +700,8 @@ export class ModelRegistry {
     const path = join(this.#modelsDir, fileNameForModel(name));
     const stats = await lstat(path).catch(() => undefined);
     if (!stats?.isFile()) return false;
-    const digest = await sha256File(path);
+    const digest = await this.#digestOf(name, path, stats);
+    if (digest === undefined) return false;
     const after = await lstat(path).catch(() => undefined);
     if (
       !after?.isFile() ||
@@ -697,7 +876,7 @@ export class ModelRegistry {
     file: RegistryFile,
     name: string,
     blobName: string,
-    stats: { size: number; mtimeMs: number },
+    stats: { ino: number; size: number; mtimeMs: number },
   ): Promise<boolean> {
     if (!BLOB_NAME.test(blobName)) return false;
     const blob = join(this.blobsDir, blobName);
@@ -705,7 +884,7 @@ export class ModelRegistry {
     const record = file.models[name];
     const known = record?.versions.find((version) => version.digest === digest);
     if (!known || known.lostAt) {
-      if ((await sha256File(blob)) !== digest) return false;
+      if ((await this.#digestOf(name, blob, stats)) !== digest) return false;
     }
     const found = { blob, blobMtimeMs: stats.mtimeMs };
     if (!record) {
@@ -757,7 +936,8 @@ export class ModelRegistry {
     stats: { size: number; mtimeMs: number; ino: number },
   ): Promise<boolean> {
     const path = join(this.#modelsDir, fileNameForModel(name));
-    const digest = await sha256File(real);
+    const digest = await this.#digestOf(name, real, stats);
+    if (digest === undefined) return false;
     const after = await stat(real).catch(() => undefined);
     if (
       !after?.isFile() ||
@@ -860,21 +1040,46 @@ export class ModelRegistry {
    * the user's: registered where it is; to another model: its weights). Links left absolute by an
    * earlier release, or dangling after the data dir moved, are repaired; a served blob whose size or
    * mtime changed is hashed again. A file whose name is not a model name is skipped, and so is a
-   * recorded model whose file or blob is gone, and a link that leads to no file.
+   * recorded model whose file or blob is gone, and a link that leads to no file. In the background
+   * mode nothing waits for a hash: a model whose file is being hashed is listed as registering (with
+   * the bytes hashed so far), and as registered by the first listing once its hash is done.
    */
-  models(): Promise<RegistryModel[]> {
+  listing(): Promise<RegistryEntry[]> {
     return this.#serial(async () => {
       const file = await this.#read();
       const names = new Set(Object.keys(file.models));
       for (const { name, skipped } of await listModelFiles(this.#modelsDir)) if (!skipped) names.add(name);
-      for (const name of names) await this.#reconcile(file, name);
+      const registering = new Map<string, RegisteringModel>();
+      for (const name of names) {
+        try {
+          await this.#reconcile(file, name);
+        } catch (error) {
+          if (!(error instanceof HashPending)) throw error;
+          const { completed, total } = error.hash;
+          const recorded = file.models[name]?.versions ?? [];
+          registering.set(name, {
+            name,
+            sizeBytes: total,
+            registering: { completed, total },
+            versions: [...recorded].sort((a, b) => compareVersions(a.version, b.version)),
+          });
+        }
+      }
       // A model whose weights are gone (restored from a backup without them) is not served: not listed.
-      const served: ModelRecord[] = [];
+      const entries: RegistryEntry[] = [...registering.values()];
       for (const record of Object.values(file.models))
-        if (await stat(join(this.#modelsDir, fileNameForModel(record.name))).catch(() => undefined))
-          served.push(record);
-      return served.sort((a, b) => a.name.localeCompare(b.name)).map((record) => this.#describe(record));
+        if (
+          !registering.has(record.name) &&
+          (await stat(join(this.#modelsDir, fileNameForModel(record.name))).catch(() => undefined))
+        )
+          entries.push(this.#describe(record));
+      return entries.sort((a, b) => a.name.localeCompare(b.name));
     });
+  }
+
+  /** The registered models of `listing` (in the background mode, those being registered are left out). */
+  async models(): Promise<RegistryModel[]> {
+    return (await this.listing()).filter((entry): entry is RegistryModel => !isRegistering(entry));
   }
 
   /**
@@ -891,11 +1096,15 @@ export class ModelRegistry {
     });
   }
 
-  /** One model with all its versions; MODEL_NOT_FOUND when it has none recorded. */
+  /**
+   * One model with all its versions; MODEL_NOT_FOUND when it has none recorded, MODEL_REGISTERING
+   * while its file is being hashed (background mode).
+   */
   async model(nameInput: string): Promise<RegistryModel> {
     const name = normalizeModelName(nameInput);
-    const found = (await this.models()).find((model) => model.name === name);
+    const found = (await this.listing()).find((model) => model.name === name);
     if (!found) throw new HearthError("MODEL_NOT_FOUND", `model "${nameInput}" has no recorded versions`);
+    if (isRegistering(found)) throw stillRegistering(name, found.registering);
     return found;
   }
 
@@ -927,17 +1136,31 @@ export class ModelRegistry {
    * blob, linked back; a link made by hand to a file of the user's is hashed where it is; a link is
    * repaired, and a blob changed in place is hashed again. Answers the
    * digest served; undefined when the name has none (a link to no file, gone weights), or when the
-   * file changed while it was hashed (still being copied in). Serialised with every other
-   * registry operation, so two scans never register a file twice.
+   * file changed while it was hashed (still being copied in). Recording is serialised with every
+   * other registry operation, so two scans never register a file twice; in the background mode the
+   * hash is waited for outside them (other operations and listings go on meanwhile), joined by
+   * every other registration of the file.
    */
-  adopt(nameInput: string): Promise<string | undefined> {
-    return this.#serial(async () => {
-      const name = normalizeModelName(nameInput);
-      if (!isModelName(name)) return undefined;
-      const file = await this.#read();
-      await this.#reconcile(file, name);
-      const record = file.models[name];
-      return record ? this.#servedDigest(record) : undefined;
+  async adopt(nameInput: string): Promise<string | undefined> {
+    const name = normalizeModelName(nameInput);
+    if (!isModelName(name)) return undefined;
+    const register = () =>
+      this.#serial(async () => {
+        const file = await this.#read();
+        await this.#reconcile(file, name);
+        const record = file.models[name];
+        return record ? this.#servedDigest(record) : undefined;
+      });
+    try {
+      return await register();
+    } catch (error) {
+      if (!(error instanceof HashPending)) throw error;
+      await error.hash.done;
+    }
+    // Hashed: recorded now, unless the file changed meanwhile (hashed again, registered later).
+    return register().catch((error: unknown) => {
+      if (error instanceof HashPending) return undefined;
+      throw error;
     });
   }
 
@@ -1264,6 +1487,9 @@ export class ModelRegistry {
         );
       const name = normalizeModelName(nameInput);
       const file = await this.#read();
+      // What the models dir holds under the name is registered first: a file dropped in place of its
+      // link is its newest version, never replaced by the switch unrecorded.
+      if (await this.#adoptName(file, name)) await this.#write(file);
       const record = file.models[name];
       if (!record) throw new HearthError("MODEL_NOT_FOUND", `model "${nameInput}" has no recorded versions`);
       const ordered = [...record.versions].sort((a, b) => compareVersions(a.version, b.version));
@@ -1350,8 +1576,8 @@ export class ModelRegistry {
       if (await lstat(to).catch(() => undefined))
         throw new HearthError("INVALID_REQUEST", `model "${destinationInput}" already exists`);
       const file = await this.#read();
-      // Weights copied back (or linked) under the source's name by hand are registered first.
-      if (file.models[source] && (await this.#adoptName(file, source))) await this.#write(file);
+      // A file dropped in, or weights copied back (or linked) under the source's name by hand, are registered first.
+      if (await this.#adoptName(file, source)) await this.#write(file);
       const record = file.models[source];
       if (record) {
         const current = this.#current(record);

@@ -1,7 +1,7 @@
 import {
   type ModelRegistryClient,
   ModelRegistryClientError,
-  type ModelRegistryModel,
+  type ModelRegistryEntry,
   modelRollbackRequestSchema,
 } from "@hearth/contracts";
 import { HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
@@ -36,9 +36,12 @@ export function registerModelRegistryRoutes(
 ) {
   const { client } = deps;
 
-  /** Every model the registry knows, with its versions; `reachable: false` when the service is down. */
+  /**
+   * Every model the registry knows, with its versions, or (`registering`) how much of its file is
+   * hashed while the model service registers it; `reachable: false` when the service is down.
+   */
   app.get("/api/admin/models/versions", admin, async () => {
-    let models: ModelRegistryModel[] = [];
+    let models: ModelRegistryEntry[] = [];
     let reachable = true;
     try {
       models = await client.listModels(AbortSignal.timeout(10_000));
