@@ -162,6 +162,28 @@ describe("hearth models", () => {
   });
 });
 
+describe("hearth models list with a model file new to the registry", () => {
+  it("registers (hashes) it before listing it, with a bar on a terminal so that a big file does not look hung", async () => {
+    const dataDir = await mkdtemp(join(dir, "hashing-"));
+    const model = tinyGgufBytes({ seed: 8 });
+    const big = new Uint8Array(model.length + 3_000_000);
+    big.set(model);
+    await writeFile(join(dataDir, "big.gguf"), big);
+    const onTerminal = await hearthModelsOn({ isTTY: true, dataDir }, "list");
+    expect(onTerminal.err).toMatch(/^\rhashing big\.gguf to register it \[[#.]{30}\] +\d+% /);
+    // The bar ends on a line of its own once the file is hashed, before the table.
+    expect(onTerminal.err).toMatch(/\rhashing big\.gguf to register it \[#{30}\] 100% 3\.\d MB\/3\.\d MB\n$/);
+    expect(onTerminal.out).toMatch(/^NAME\s+VERSION.*\nbig:latest\s+1\.0\.0\s+[0-9a-f]{12}\s+3\.\d MB/);
+    expect((await hearthModelsOn({ isTTY: true, dataDir }, "list")).err).toBe("");
+
+    // Not on a terminal (a script reading the table): no bar.
+    await writeFile(join(dataDir, "other.gguf"), tinyGgufBytes({ seed: 9 }));
+    const piped = await hearthModelsOn({ isTTY: false, dataDir }, "list");
+    expect(piped.err).toBe("");
+    expect(piped.out).toMatch(/\nother:latest\s+1\.0\.0\s/);
+  });
+});
+
 describe("hearth models with a link to a file of the user's", () => {
   it("lists it with its version, removes only the link (saying the file is kept), and names a link to no file", async () => {
     const dataDir = await mkdtemp(join(dir, "linked-"));

@@ -1,5 +1,5 @@
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { type LoadedModel, loadedModelsOf } from "@hearth/contracts";
 import { type HearthConfig, isHearthError, loadConfig, UpstreamCallError } from "@hearth/core";
 import { ModelRegistry, skippedModelFiles } from "@hearth/model";
@@ -39,11 +39,27 @@ function untilText(model: LoadedModel, now: Date): string {
 export function modelsCommand(options: ModelsCommandOptions = {}): Command {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
+  /**
+   * The command works without the model service, so it registers (hashes) a model file new to the
+   * registry itself before it answers: on a terminal a bar says how far, so that a GGUF of many
+   * gigabytes does not look hung.
+   */
+  const hashing = progressPrinter(stderr);
   const registryOf = () => {
     const config = (options.config ?? (() => loadConfig()))();
     const registry = new ModelRegistry(
       config.model.modelsDir,
-      { onWarning: (message) => stderr.write(`warning: ${message}\n`) },
+      {
+        onWarning: (message) => stderr.write(`warning: ${message}\n`),
+        ...(stderr.isTTY
+          ? {
+              onHashProgress: ({ file, completed, total }) => {
+                hashing({ status: `hashing ${basename(file)} to register it`, completed, total });
+                if (completed >= total) hashing.end();
+              },
+            }
+          : {}),
+      },
       config.model.registryDir,
     );
     return { config, registry };
@@ -55,6 +71,7 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
       try {
         await action(...args);
       } catch (error) {
+        hashing.end();
         stderr.write(`${isHearthError(error) ? error.toLine() : `error: ${(error as Error).message}`}\n`);
         process.exitCode = 1;
       }
