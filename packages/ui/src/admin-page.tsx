@@ -667,6 +667,27 @@ interface RegistryModel {
   digest: string;
   versions: ModelVersion[];
 }
+/** A model whose new file the model service is still registering (hashing): no version yet. */
+interface RegisteringModel {
+  name: string;
+  size: number;
+  /** Bytes of the file hashed so far, of its size. */
+  registering: { completed: number; total: number };
+  versions: ModelVersion[];
+}
+type RegistryEntry = RegistryModel | RegisteringModel;
+
+/** "Registering… n%": how much of a new model file the model service has hashed to register it. */
+function RegisteringNote({ model }: { model: RegisteringModel }) {
+  const { t } = useI18n();
+  const { completed, total } = model.registering;
+  const percent = total > 0 ? Math.floor((completed * 100) / total) : 0;
+  return (
+    <span className="muted registering" title={t.registeringModelTitle}>
+      {fill(t.registeringModel, { percent })}
+    </span>
+  );
+}
 
 /** A model id with a line-break opportunity after its tag's colon (stories260K:<wbr>latest). */
 function breakAfterColon(id: string): ReactNode {
@@ -777,7 +798,7 @@ function Models() {
   const [models, setModels] = useState<AdminModel[]>([]);
   /** The models folder's files that are not served, and why (a name that is not a model name). */
   const [skipped, setSkipped] = useState<SkippedModelFile[]>([]);
-  const [registry, setRegistry] = useState<Map<string, RegistryModel>>(new Map());
+  const [registry, setRegistry] = useState<Map<string, RegistryEntry>>(new Map());
   const [groups, setGroups] = useState<Group[]>([]);
   const [pull, setPull] = useState("");
   /**
@@ -793,7 +814,7 @@ function Models() {
   const load = useCallback(async () => {
     const [catalog, versions, groupList] = await Promise.all([
       api<{ models: AdminModel[]; skippedFiles?: SkippedModelFile[] }>("/api/admin/models"),
-      api<{ models: RegistryModel[] }>("/api/admin/models/versions").catch(() => ({ models: [] })),
+      api<{ models: RegistryEntry[] }>("/api/admin/models/versions").catch(() => ({ models: [] })),
       api<{ groups: Group[] }>("/api/admin/groups"),
     ]);
     setModels(catalog.models);
@@ -804,6 +825,13 @@ function Models() {
   useEffect(() => {
     void load();
   }, [load]);
+  // While the model service registers a new model file (hashes it: a minute for a big one), the
+  // models are read again every second, until it is listed with its versions.
+  useEffect(() => {
+    if (![...registry.values()].some((model) => "registering" in model)) return;
+    const timer = setTimeout(() => void load(), 1000);
+    return () => clearTimeout(timer);
+  }, [registry, load]);
   // Each pull that ends, while this page is shown, may have installed a model: the models are read again.
   const seenEnded = useRef(ended);
   useEffect(() => {
@@ -911,7 +939,9 @@ function Models() {
                 </div>
               </td>
               <td>
-                {versions ? (
+                {versions && "registering" in versions ? (
+                  <RegisteringNote model={versions} />
+                ) : versions ? (
                   <ModelVersions model={versions} onRolledBack={load} />
                 ) : (
                   <span className="muted">{t.noVersions}</span>

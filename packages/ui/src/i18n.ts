@@ -402,6 +402,9 @@ const en = {
   weightsLost: "weights lost",
   weightsLostTitle: "Its weights were overwritten in place ({date}): it cannot be rolled back to.",
   noVersions: "not in the model registry (served by an upstream)",
+  registeringModel: "Registering… {percent}%",
+  registeringModelTitle:
+    "The model service is hashing this new file to register it; its versions show once that is done. It can be used meanwhile.",
   rollbackTo: "Roll back to",
   rollbackAction: "Roll back",
   rollbackConfirm: "Roll back {model} from {from} to {to}? The model is reloaded with the older weights.",
@@ -1618,6 +1621,9 @@ const zhCN: Messages = {
   weightsLost: "权重已丢失",
   weightsLostTitle: "其权重已被原地覆盖（{date}）：无法回滚到此版本。",
   noVersions: "不在模型仓库中（由上游提供）",
+  registeringModel: "正在登记… {percent}%",
+  registeringModelTitle:
+    "模型服务正在计算这个新文件的哈希以登记它；完成后显示其版本。在此期间可以正常使用它。",
   rollbackTo: "回滚到",
   rollbackAction: "回滚",
   rollbackConfirm: "将 {model} 从 {from} 回滚到 {to}？模型将以旧版权重重新加载。",
