@@ -20,6 +20,12 @@ import { createLogger } from "@hearth/core";
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tinyGgufBytes } from "../../../test/support/tiny-gguf.js";
+import {
+  closedPort,
+  hasOpenssl,
+  selfSignedHttpsServer,
+  UNRESOLVABLE_HOST,
+} from "../../../test/support/unreachable-endpoints.js";
 import { skippedModelFiles } from "../src/index.js";
 import { ModelRegistry, type PullProgress } from "../src/registry/model-registry.js";
 import { partialHolds, startRegistryServer } from "./registry-server.js";
@@ -203,6 +209,40 @@ describe("model registry", () => {
       });
     } finally {
       await new Promise((resolve) => failing.close(resolve));
+    }
+  });
+
+  it("says why a URL or registry could not be reached: a refused connection, a name that does not resolve", async () => {
+    const registry = new ModelRegistry(await freshDir("unreachable"));
+    const refused = `127.0.0.1:${await closedPort()}`;
+    await expect(registry.pull(`http://bob:hunter2@${refused}/x.gguf?token=T0KEN`)).rejects.toMatchObject({
+      code: "MODEL_PULL_FAILED",
+      message: `${refused} did not answer: connection refused (ECONNREFUSED)`,
+    });
+    // A registry by its name: its manifest cannot be fetched, and why.
+    await expect(registry.pull(`http://${refused}/library/tiny:latest`)).rejects.toMatchObject({
+      code: "MODEL_PULL_FAILED",
+      message: `cannot fetch the manifest: ${refused} did not answer: connection refused (ECONNREFUSED)`,
+    });
+    // A sandbox without DNS says it cannot ask rather than that the name is unknown.
+    await expect(registry.pull(`https://${UNRESOLVABLE_HOST}/x.gguf`)).rejects.toMatchObject({
+      code: "MODEL_PULL_FAILED",
+      message: expect.stringMatching(
+        /^hearth-test\.invalid did not answer: (hearth-test\.invalid does not resolve \(ENOTFOUND\)|DNS did not answer \(EAI_AGAIN\))$/,
+      ),
+    });
+  });
+
+  it.skipIf(!hasOpenssl())("says that a URL's TLS certificate was refused", async () => {
+    const untrusted = await selfSignedHttpsServer();
+    try {
+      const registry = new ModelRegistry(await freshDir("untrusted"));
+      await expect(registry.pull(`${untrusted.url}/x.gguf`)).rejects.toMatchObject({
+        code: "MODEL_PULL_FAILED",
+        message: `${new URL(untrusted.url).host} did not answer: the TLS certificate was refused: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)`,
+      });
+    } finally {
+      await untrusted.close();
     }
   });
 

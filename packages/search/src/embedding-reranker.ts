@@ -1,4 +1,4 @@
-import { linkedSignal } from "@hearth/core";
+import { describeNetworkError, linkedSignal } from "@hearth/core";
 import { z } from "zod";
 
 const embeddingsResponse = z.object({
@@ -42,6 +42,8 @@ export class EmbeddingReranker {
       },
       body: JSON.stringify({ model: this.#options.model, input: [query, ...texts] }),
       signal,
+    }).catch((error: unknown) => {
+      throw new Error(`the model service did not answer: ${describeNetworkError(error)}`, { cause: error });
     });
     if (!response.ok) throw new Error(`the model service answered HTTP ${response.status} to /v1/embeddings`);
     const body = embeddingsResponse.parse(await response.json());

@@ -6,6 +6,12 @@ import { Writable } from "node:stream";
 import { SearchClient, SearchClientError } from "@hearth/contracts";
 import { type ConfigInput, createLogger, type HearthConfig, loadConfig } from "@hearth/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  closedPort,
+  hasOpenssl,
+  selfSignedHttpsServer,
+  UNRESOLVABLE_HOST,
+} from "../../../test/support/unreachable-endpoints.js";
 import { ENGINE_FIXTURES } from "../test/engine-fixtures.js";
 import { ReplayServer, sendJson } from "../test/replay-server.js";
 import { createSearchService, serveSearch } from "./index.js";
@@ -352,6 +358,53 @@ describe("POST /v1/search", () => {
     const metrics = (await app.inject({ url: "/metrics" })).body;
     expect(metrics).toMatch(/hearth_search_provider_success_ratio\{provider="down"[^}]*\} 0/);
     expect(metrics).toMatch(/hearth_search_queries_total\{outcome="error"[^}]*\} 1/);
+  });
+
+  it("says why an engine could not be reached: a refused connection, a name that does not resolve", async () => {
+    const refusedUrl = `http://127.0.0.1:${await closedPort()}`;
+    const unreachable = [
+      { id: "refused", type: "searxng" as const, url: refusedUrl, retries: 0 },
+      { id: "unresolved", type: "searxng" as const, url: `http://${UNRESOLVABLE_HOST}`, retries: 0 },
+    ];
+    const app = await service(configWith({ providers: unreachable, cache: { enabled: false } }));
+    const failed = await search(app, { query: "node" });
+    expect(failed.statusCode).toBe(502);
+    expect(failed.json().error).toMatchObject({
+      code: "SEARCH_ALL_PROVIDERS_FAILED",
+      details: {
+        providers: [
+          {
+            id: "refused",
+            status: "error",
+            error: `cannot reach ${refusedUrl}/search: connection refused (ECONNREFUSED)`,
+          },
+          {
+            id: "unresolved",
+            status: "error",
+            // A sandbox without DNS says it cannot ask rather than that the name is unknown.
+            error: expect.stringMatching(
+              /^cannot reach http:\/\/hearth-test\.invalid\/search: (hearth-test\.invalid does not resolve \(ENOTFOUND\)|DNS did not answer \(EAI_AGAIN\))$/,
+            ),
+          },
+        ],
+      },
+    });
+  });
+
+  it.skipIf(!hasOpenssl())("says that an engine's TLS certificate was refused", async () => {
+    const untrusted = await selfSignedHttpsServer();
+    try {
+      const engine = { id: "untrusted", type: "searxng" as const, url: untrusted.url, retries: 0 };
+      const app = await service(configWith({ providers: [engine], cache: { enabled: false } }));
+      const failed = await search(app, { query: "node" });
+      expect(failed.json().error.details.providers).toEqual([
+        expect.objectContaining({
+          error: `cannot reach ${untrusted.url}/search: the TLS certificate was refused: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)`,
+        }),
+      ]);
+    } finally {
+      await untrusted.close();
+    }
   });
 
   it("answers 429 with Retry-After when every chosen engine is rate-limited or cooling down", async () => {

@@ -608,7 +608,7 @@ describe("search engine tests in the reader's language", () => {
   });
 
   it("says why an engine failed in the reader's language, the server's detail kept where it says more", () => {
-    const error = "cannot reach http://127.0.0.1:9310/api: fetch failed";
+    const error = "cannot reach http://127.0.0.1:9310/api: connection refused (ECONNREFUSED)";
     expect(providerOutcomeText(zh, { status: "error", error })).toEqual({
       status: "失败",
       note: "无法连接该搜索引擎，或它返回了错误。",

@@ -2,7 +2,7 @@ import { constants, openAsBlob } from "node:fs";
 import { access, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { type IngestionJob, KnowledgeClient, KnowledgeClientError } from "@hearth/contracts";
-import { HearthError, loadConfig } from "@hearth/core";
+import { describeNetworkError, HearthError, loadConfig } from "@hearth/core";
 import { assignKnowledgeBaseOwner, findKnowledgeBaseOwner } from "@hearth/web";
 import { Command } from "commander";
 
@@ -361,7 +361,7 @@ function upstreamError(baseUrl: string, error: unknown): HearthError {
     return new HearthError("UPSTREAM_ERROR", `${baseUrl}: ${error.code}: ${error.message}`);
   return new HearthError(
     "UPSTREAM_UNAVAILABLE",
-    `The knowledge service at ${baseUrl} did not answer (is it running? HEARTH_KNOWLEDGE_URL)`,
+    `The knowledge service at ${baseUrl} did not answer: ${describeNetworkError(error)}; is it running? (HEARTH_KNOWLEDGE_URL)`,
   );
 }
 

@@ -1,7 +1,13 @@
 import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { type LoadedModel, loadedModelsOf } from "@hearth/contracts";
-import { type HearthConfig, isHearthError, loadConfig, UpstreamCallError } from "@hearth/core";
+import {
+  describeNetworkError,
+  type HearthConfig,
+  isHearthError,
+  loadConfig,
+  UpstreamCallError,
+} from "@hearth/core";
 import { ModelRegistry, skippedModelFiles } from "@hearth/model";
 import { Command } from "commander";
 import { formatBytes, progressPrinter } from "../progress.js";
@@ -98,7 +104,7 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
         } catch (error) {
           throw new UpstreamCallError({
             url,
-            message: `the model service at ${config.services.modelUrl} did not answer; is it running (hearth up)?`,
+            message: `the model service at ${config.services.modelUrl} did not answer: ${describeNetworkError(error)}; is it running (hearth up)?`,
             cause: error,
             service: "model",
           });

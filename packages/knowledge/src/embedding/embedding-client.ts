@@ -1,4 +1,4 @@
-import { HearthError, UpstreamCallError } from "@hearth/core";
+import { describeNetworkError, HearthError, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
 import { modelCheckFailure } from "./model-service-failure.js";
 
@@ -119,7 +119,7 @@ export class EmbeddingClient {
       if (signal?.aborted) throw new HearthError("JOB_CANCELLED", "The job was cancelled");
       throw new UpstreamCallError({
         url,
-        message: `The embedding service at ${this.#options.baseUrl} did not answer`,
+        message: `The embedding service at ${this.#options.baseUrl} did not answer: ${describeNetworkError(error)}`,
         cause: error,
       });
     }

@@ -1,5 +1,5 @@
 import { type RerankRequest, rerankResponseSchema } from "@hearth/contracts";
-import { HearthError, UpstreamCallError } from "@hearth/core";
+import { describeNetworkError, HearthError, UpstreamCallError } from "@hearth/core";
 import { modelCheckFailure, upstreamReason } from "./model-service-failure.js";
 
 export interface RerankClientOptions {
@@ -96,7 +96,7 @@ export class RerankClient {
         message:
           error instanceof Error && error.name === "TimeoutError"
             ? `The model service at ${this.#baseUrl} did not rerank within ${timeoutMs / 1000} s`
-            : `The model service at ${this.#baseUrl} did not answer`,
+            : `The model service at ${this.#baseUrl} did not answer: ${describeNetworkError(error)}`,
         cause: error,
         service: "model",
       });

@@ -1,4 +1,4 @@
-import { HearthError, UpstreamCallError } from "@hearth/core";
+import { describeNetworkError, HearthError, UpstreamCallError } from "@hearth/core";
 import { queryCharacters, queryPhrases, queryTerms, runEndTerm } from "../text/text-analyzer.js";
 import { validateChunks, validateQuery, validateVectorQuery } from "./chunk-validation.js";
 import { exactFirst } from "./exact-first.js";
@@ -318,9 +318,13 @@ class ElasticsearchIndexBackend implements IndexBackend {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      throw new HearthError("INDEX_UNAVAILABLE", `Elasticsearch at ${this.base} did not answer.`, {
-        cause: error,
-      });
+      throw new HearthError(
+        "INDEX_UNAVAILABLE",
+        `Elasticsearch at ${this.base} did not answer: ${describeNetworkError(error)}.`,
+        {
+          cause: error,
+        },
+      );
     }
     if (allowed.includes(response.status)) return response.status;
     const text = await response.text();

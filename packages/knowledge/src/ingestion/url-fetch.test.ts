@@ -1,6 +1,12 @@
 import { createServer, type Server } from "node:http";
 import { OwnServices, type Resolver } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  closedPort,
+  hasOpenssl,
+  selfSignedHttpsServer,
+  UNRESOLVABLE_HOST,
+} from "../../../../test/support/unreachable-endpoints.js";
 import { fetchDocument } from "./url-fetch.js";
 
 function listen(server: Server, host: string): Promise<number> {
@@ -201,5 +207,41 @@ describe("fetchDocument address checks", () => {
       });
       expect(hits).toBe(before);
     });
+  });
+});
+
+describe("fetchDocument failures", () => {
+  const loopbackAllowed = {
+    maxBytes: 1024,
+    allowPrivateNetworks: false,
+    allowPrivateRanges: ["127.0.0.1/32"],
+    ownServices: new OwnServices([]),
+  };
+
+  it("says why an address could not be reached: a refused connection, a name that does not resolve", async () => {
+    const port = await closedPort();
+    await expect(fetchDocument(`http://127.0.0.1:${port}/doc`, loopbackAllowed)).rejects.toMatchObject({
+      code: "URL_FETCH_FAILED",
+      message: `http://127.0.0.1:${port} did not answer: connection refused (ECONNREFUSED)`,
+    });
+    // A sandbox without DNS says it cannot ask rather than that the name is unknown.
+    await expect(fetchDocument(`http://${UNRESOLVABLE_HOST}/doc`, loopbackAllowed)).rejects.toMatchObject({
+      code: "URL_FETCH_FAILED",
+      message: expect.stringMatching(
+        /^http:\/\/hearth-test\.invalid did not answer: (hearth-test\.invalid does not resolve \(ENOTFOUND\)|DNS did not answer \(EAI_AGAIN\))$/,
+      ),
+    });
+  });
+
+  it.skipIf(!hasOpenssl())("says that a site's TLS certificate was refused", async () => {
+    const untrusted = await selfSignedHttpsServer();
+    try {
+      await expect(fetchDocument(`${untrusted.url}/doc`, loopbackAllowed)).rejects.toMatchObject({
+        code: "URL_FETCH_FAILED",
+        message: `${untrusted.url} did not answer: the TLS certificate was refused: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)`,
+      });
+    } finally {
+      await untrusted.close();
+    }
   });
 });

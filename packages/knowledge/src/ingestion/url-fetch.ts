@@ -1,6 +1,7 @@
 import { basename } from "node:path";
 import { domainToUnicode } from "node:url";
 import {
+  describeNetworkError,
   type FetchedResource,
   type FetchFailure,
   HearthError,
@@ -108,10 +109,10 @@ function fetchError(failure: FetchFailure, start: URL, maxBytes: number): Hearth
       return failed("Only http and https URLs can be ingested");
     case "unresolved":
       return failure.cause
-        ? failed(`${readableOrigin(failure.url)} did not answer: ${failure.cause.message}`)
+        ? failed(`${readableOrigin(failure.url)} did not answer: ${describeNetworkError(failure.cause)}`)
         : failed(`${readableHost(failure.host)} does not resolve`);
     case "no-answer":
-      return failed(`${readableOrigin(failure.url)} did not answer: ${failure.cause.message}`);
+      return failed(`${readableOrigin(failure.url)} did not answer: ${describeNetworkError(failure.cause)}`);
     case "no-location":
     case "status":
       return failed(`${readableOrigin(start)}${start.pathname} answered ${failure.status}`);
@@ -127,7 +128,7 @@ function fetchError(failure: FetchFailure, start: URL, maxBytes: number): Hearth
           : `The document is ${failure.declared} bytes; the limit is ${maxBytes}`,
       );
     case "read":
-      return failed(`${start.origin} broke off the download: ${failure.cause.message}`);
+      return failed(`${start.origin} broke off the download: ${describeNetworkError(failure.cause)}`);
     // Not asked for here: the URL was parsed above, credentials and any content type are accepted.
     case "invalid-url":
     case "credentials":

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { HearthError, urlCredentials, withoutUrlSecrets } from "@hearth/core";
+import { describeNetworkError, HearthError, urlCredentials, withoutUrlSecrets } from "@hearth/core";
 
 export interface DownloadProgress {
   completed: number;
@@ -170,7 +170,7 @@ async function downloadAttempt(
       // The registry or URL the pull named, not a service Hearth runs on: the pull's own failure.
       throw new HearthError(
         "MODEL_PULL_FAILED",
-        withoutUrlSecrets(`${new URL(url).host} did not answer: ${(error as Error).message}`),
+        `${new URL(url).host} did not answer: ${describeNetworkError(error)}`,
         { cause: error },
       );
     }

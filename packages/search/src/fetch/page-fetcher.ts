@@ -1,4 +1,5 @@
 import {
+  describeNetworkError,
   type FetchFailure,
   HearthError,
   type OwnServices,
@@ -107,13 +108,13 @@ export class PageFetcher {
         return failed(
           failure.aborted
             ? `no answer from ${failure.url.origin} within ${timeoutMs} ms`
-            : `cannot fetch ${failure.url.origin}: ${failure.cause.code ?? failure.cause.message}`,
+            : `cannot fetch ${failure.url.origin}: ${describeNetworkError(failure.cause)}`,
         );
       case "read":
         return failed(
           failure.aborted
             ? "the page did not arrive in time"
-            : `the page could not be read: ${failure.cause.message}`,
+            : `the page could not be read: ${describeNetworkError(failure.cause)}`,
         );
     }
   }

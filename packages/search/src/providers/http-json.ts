@@ -1,5 +1,5 @@
 import { retryAfterMs } from "@hearth/contracts";
-import { whenAborted } from "@hearth/core";
+import { describeNetworkError, whenAborted } from "@hearth/core";
 import { ProviderCallError, shownUrl } from "./provider-call-error.js";
 
 /** Engines answer a page of results in well under this; anything larger is refused unread. */
@@ -55,7 +55,7 @@ async function callJsonOnce(call: JsonCall, aborted: Promise<never>): Promise<un
     if (call.signal.aborted) throw call.signal.reason ?? error;
     throw new ProviderCallError({
       url: shown,
-      message: `cannot reach ${shown}: ${(error as Error).message}`,
+      message: `cannot reach ${shown}: ${describeNetworkError(error)}`,
       cause: error,
     });
   }

@@ -12,6 +12,7 @@ import {
   type SearchResponse,
 } from "@hearth/contracts";
 import {
+  describeNetworkError,
   type HearthConfig,
   HearthError,
   isErrorCode,
@@ -708,7 +709,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     } catch (error) {
       const failure = new UpstreamCallError({
         url: "/api/pull",
-        message: "the model service did not answer",
+        message: `the model service did not answer: ${describeNetworkError(error)}`,
         cause: error,
         service: "model",
       });
@@ -941,7 +942,7 @@ export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: S
       if (!(error instanceof SearchClientError))
         throw new UpstreamCallError({
           url,
-          message: "the search service did not answer",
+          message: `the search service did not answer: ${describeNetworkError(error)}`,
           cause: error,
           service: "search",
         });

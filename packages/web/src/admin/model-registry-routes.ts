@@ -4,7 +4,7 @@ import {
   type ModelRegistryEntry,
   modelRollbackRequestSchema,
 } from "@hearth/contracts";
-import { HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
+import { describeNetworkError, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
@@ -20,7 +20,7 @@ function forwardError(error: unknown, url: string): never {
   }
   throw new UpstreamCallError({
     url,
-    message: "the model service did not answer",
+    message: `the model service did not answer: ${describeNetworkError(error)}`,
     cause: error,
     service: "model",
   });

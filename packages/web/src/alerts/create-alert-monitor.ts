@@ -1,4 +1,4 @@
-import { detectMemoryLimitBytes, HearthError } from "@hearth/core";
+import { describeNetworkError, detectMemoryLimitBytes, HearthError } from "@hearth/core";
 import type { Logger } from "pino";
 import type { AlertClaims } from "./alert-claims.js";
 import {
@@ -136,7 +136,7 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
       return { service: target.service, at, samples };
     } catch (error) {
       options.logger?.warn(
-        { service: target.service, reason: (error as Error).message },
+        { service: target.service, reason: describeNetworkError(error) },
         "metrics scrape failed",
       );
       return { service: target.service, at, samples: undefined };
@@ -176,7 +176,7 @@ export function createAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
           ? error
           : new HearthError(
               "ALERT_DELIVERY_FAILED",
-              `the ${delivery.target.kind} webhook at ${host} did not answer: ${(error as Error).message}`,
+              `the ${delivery.target.kind} webhook at ${host} did not answer: ${describeNetworkError(error)}`,
             );
       // The URL and secret are not logged: webhook URLs carry access tokens.
       options.logger?.warn(

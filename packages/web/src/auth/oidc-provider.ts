@@ -1,5 +1,5 @@
 import { constants, createHash, createPublicKey, type JsonWebKey, randomBytes, verify } from "node:crypto";
-import { HearthError, type OidcConfig } from "@hearth/core";
+import { describeNetworkError, HearthError, type OidcConfig } from "@hearth/core";
 import { z } from "zod";
 import { claimValues } from "./oidc-groups.js";
 
@@ -176,7 +176,7 @@ export class OidcProvider {
     } catch (error) {
       throw new HearthError(
         "OIDC_PROVIDER_UNAVAILABLE",
-        `The identity provider's ${what} (${url}) did not answer: ${(error as Error).message}`,
+        `The identity provider's ${what} (${url}) did not answer: ${describeNetworkError(error)}`,
         { details: { endpoint: what } },
       );
     }

@@ -4,7 +4,7 @@ import {
   KnowledgeClientError,
   knowledgeBaseNameKey,
 } from "@hearth/contracts";
-import { type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
+import { describeNetworkError, type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
 import { findUserByName } from "../accounts/account-store.js";
 import { audit } from "../audit/audit-log.js";
 import { openDatabase, type WebDatabase } from "../storage/open-database.js";
@@ -195,7 +195,7 @@ function knowledgeFailure(error: unknown, url: string): UpstreamCallError {
       })
     : new UpstreamCallError({
         url,
-        message: "the knowledge service did not answer",
+        message: `the knowledge service did not answer: ${describeNetworkError(error)}`,
         cause: error,
         service: "knowledge",
       });

@@ -1,4 +1,4 @@
-import { type HearthServiceName, UpstreamCallError } from "@hearth/core";
+import { describeNetworkError, type HearthServiceName, UpstreamCallError } from "@hearth/core";
 
 /**
  * Forwards requests to another Hearth service as they are (bodies, uploads, status codes), with the
@@ -48,7 +48,7 @@ export class ServiceProxy {
     } catch (error) {
       throw new UpstreamCallError({
         url,
-        message: `the ${this.name} service did not answer`,
+        message: `the ${this.name} service did not answer: ${describeNetworkError(error)}`,
         cause: error,
         service: this.name,
       });

@@ -5,7 +5,14 @@ import {
   ollamaErrorSchema,
   USER_HEADER,
 } from "@hearth/contracts";
-import { ERROR_CODES, type ErrorCode, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
+import {
+  describeNetworkError,
+  ERROR_CODES,
+  type ErrorCode,
+  HearthError,
+  isErrorCode,
+  UpstreamCallError,
+} from "@hearth/core";
 import { z } from "zod";
 import { ContextWindows } from "./context-window.js";
 import { readSse } from "./sse-lines.js";
@@ -280,7 +287,7 @@ export class ModelClient {
         throw error;
       throw new UpstreamCallError({
         url,
-        message: "the model service did not answer",
+        message: `the model service did not answer: ${describeNetworkError(error)}`,
         cause: error,
         service: "model",
       });

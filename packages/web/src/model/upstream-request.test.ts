@@ -1,13 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, request as httpRequest, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { connect, createServer as createTcpServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { hasOpenssl, selfSignedCertificate } from "../../../../test/support/unreachable-endpoints.js";
 import { SseEventOmitter } from "./sse-event-omitter.js";
 import { type RelayOptions, UpstreamEndpoint, type UpstreamResponse } from "./upstream-request.js";
 
@@ -423,56 +420,29 @@ describe("UpstreamEndpoint", () => {
   });
 
   it.skipIf(!hasOpenssl())(
-    "speaks TLS to an https model service and refuses a certificate it cannot verify",
+    "speaks TLS to an https model service and refuses a certificate it cannot verify, saying so",
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), "hearth-upstream-tls-"));
+      const server = createHttpsServer(selfSignedCertificate(), (req, res) => {
+        req.resume();
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        for (const event of events) res.write(event);
+        res.end();
+      });
+      const url = (await listen(server)).replace("http:", "https:");
+      const endpoint = new UpstreamEndpoint(`${url}/v1/chat/completions`);
+      await expect(endpoint.post("{}").response).rejects.toMatchObject({
+        code: "UPSTREAM_UNAVAILABLE",
+        message:
+          "the model service did not answer: the TLS certificate was refused: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)",
+      });
       try {
-        execFileSync(
-          "openssl",
-          [
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "1",
-          ]
-            .concat(["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
-            .concat(["-keyout", "server.key", "-out", "server.crt"]),
-          { cwd: dir, stdio: "ignore" },
-        );
-        const server = createHttpsServer(
-          { key: readFileSync(join(dir, "server.key")), cert: readFileSync(join(dir, "server.crt")) },
-          (req, res) => {
-            req.resume();
-            res.writeHead(200, { "content-type": "text/event-stream" });
-            for (const event of events) res.write(event);
-            res.end();
-          },
-        );
-        const url = (await listen(server)).replace("http:", "https:");
-        const endpoint = new UpstreamEndpoint(`${url}/v1/chat/completions`);
-        await expect(endpoint.post("{}").response).rejects.toMatchObject({ code: "UPSTREAM_UNAVAILABLE" });
         // Trusted (as NODE_EXTRA_CA_CERTS would make it): the answer comes through whole.
         vi.stubEnv("NODE_TLS_REJECT_UNAUTHORIZED", "0");
         const answer = await endpoint.post("{}").response;
         expect(await collect(answer)).toBe(events.join(""));
       } finally {
         vi.unstubAllEnvs();
-        rmSync(dir, { recursive: true, force: true });
       }
     },
   );
 });
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}

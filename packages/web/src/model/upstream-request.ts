@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { connect as connectTcp, isIP, Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
-import { UpstreamCallError } from "@hearth/core";
+import { describeNetworkError, UpstreamCallError } from "@hearth/core";
 import { ChunkedDecoder } from "./chunked-decoder.js";
 import type { SseEventOmitter } from "./sse-event-omitter.js";
 
@@ -329,7 +329,7 @@ class Exchange implements UpstreamCall {
     this.#reject(
       new UpstreamCallError({
         url: this.#url,
-        message: "the model service did not answer",
+        message: `the model service did not answer${this.#cause ? `: ${describeNetworkError(this.#cause)}` : ""}`,
         cause: this.#cause,
         service: "model",
       }),

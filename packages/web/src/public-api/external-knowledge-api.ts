@@ -6,7 +6,13 @@ import {
   type QueryResult,
   RETRIEVAL_TEST_TOP_K,
 } from "@hearth/contracts";
-import { HearthError, isErrorCode, toHearthError, UpstreamCallError } from "@hearth/core";
+import {
+  describeNetworkError,
+  HearthError,
+  isErrorCode,
+  toHearthError,
+  UpstreamCallError,
+} from "@hearth/core";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
@@ -131,7 +137,7 @@ async function passagesOf(knowledge: KnowledgeClient, id: string, request: Query
     if (!(error instanceof KnowledgeClientError))
       throw new UpstreamCallError({
         url,
-        message: "the knowledge service did not answer",
+        message: `the knowledge service did not answer: ${describeNetworkError(error)}`,
         cause: error,
         service: "knowledge",
       });

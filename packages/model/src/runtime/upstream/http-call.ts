@@ -1,6 +1,7 @@
 import { retryAfterMs } from "@hearth/contracts";
 import {
   authorizationSecrets,
+  describeNetworkError,
   HearthError,
   redactSecrets,
   refusesCredentials,
@@ -66,12 +67,9 @@ export async function callUpstream(request: UpstreamRequest): Promise<Response> 
     });
   } catch (error) {
     if (request.signal?.aborted) throw request.signal.reason ?? error;
-    const reason = (error as Error).cause
-      ? String(((error as Error).cause as Error).message ?? (error as Error).cause)
-      : (error as Error).message;
     throw new UpstreamCallError({
       url: shown,
-      message: withoutUrlSecrets(`${new URL(url).host} did not answer: ${reason}`),
+      message: `${new URL(url).host} did not answer: ${describeNetworkError(error)}`,
       cause: error,
     });
   }
