@@ -224,6 +224,18 @@ describe("error codes in the reader's language", () => {
     expect(Object.keys(zh.fileKinds).sort()).toEqual(Object.keys(en.fileKinds).sort());
   });
 
+  it("says a PDF without pages has none, where a PDF without text is told to get OCR", () => {
+    const noPages = { reason: "no-pages" };
+    const message = "The PDF has no pages: there is nothing in it to index";
+    expect(errorText(zh, "DOCUMENT_NO_TEXT", message, noPages)).toBe(
+      "该 PDF 没有任何页面，没有可读取的内容。",
+    );
+    expect(errorText(en, "DOCUMENT_NO_TEXT", message, noPages)).toBe(
+      "The PDF has no pages: there is nothing in it to read.",
+    );
+    expect(errorText(en, "DOCUMENT_NO_TEXT", "The document holds no extractable text")).toMatch(/OCR/);
+  });
+
   it("names the service that did not answer, and a failed answer's as the model service", () => {
     const knowledge = { service: "knowledge" };
     expect(errorText(zh, "UPSTREAM_UNAVAILABLE", "the knowledge service did not answer", knowledge)).toBe(

@@ -44,8 +44,9 @@ export function errorText(
 
 /**
  * A refused file by its details (knowledge service): what it really is where its bytes show it
- * (`detected`), and whether Apache Tika could read it (`reason`: no built-in parser and no Tika) or
- * already refused it. Undefined where the details say none of these (an older failure).
+ * (`detected`), whether Apache Tika could read it (`reason`: no built-in parser and no Tika) or
+ * already refused it, or that a PDF holds no text because it has no pages, not for want of OCR.
+ * Undefined where the details say none of these (an older failure).
  */
 function documentFormatText(
   t: Messages,
@@ -55,6 +56,7 @@ function documentFormatText(
   const detected = typeof details?.detected === "string" ? t.fileKinds[details.detected] : undefined;
   const words = t.documentFormats;
   if (code === "DOCUMENT_TYPE_MISMATCH" && detected) return fill(words.mismatch, { kind: detected });
+  if (code === "DOCUMENT_NO_TEXT" && details?.reason === "no-pages") return words.noPages;
   if (code !== "DOCUMENT_UNSUPPORTED_FORMAT") return undefined;
   if (detected) return fill(words.notADocument, { kind: detected });
   if (details?.reason === "no-parser") return words.noParser;

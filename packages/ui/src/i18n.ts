@@ -719,7 +719,8 @@ const en = {
   },
   /**
    * A refused file by what its details say (knowledge service: `details.detected`, what the file
-   * really is; `details.reason`, why no parser took it): Tika is mentioned only where it could help.
+   * really is; `details.reason`, why no parser took it, or that a PDF has no pages): Tika is
+   * mentioned only where it could help.
    */
   documentFormats: {
     notADocument: "This is {kind}, not a document Hearth reads.",
@@ -727,6 +728,7 @@ const en = {
     noParser:
       "This file format cannot be read: no built-in reader takes it (an administrator can connect Apache Tika, HEARTH_TIKA_URL, for more formats).",
     tikaRefused: "This file format cannot be read, by Apache Tika either.",
+    noPages: "The PDF has no pages: there is nothing in it to read.",
   },
   fileKinds: {
     "windows-executable": "a Windows executable",
@@ -1910,6 +1912,7 @@ const zhCN: Messages = {
     noParser:
       "无法读取这种文件格式：没有内置的解析器能读取它（管理员可接入 Apache Tika，即 HEARTH_TIKA_URL，以读取更多格式）。",
     tikaRefused: "无法读取这种文件格式，Apache Tika 也无法读取。",
+    noPages: "该 PDF 没有任何页面，没有可读取的内容。",
   },
   fileKinds: {
     "windows-executable": "一个 Windows 可执行文件",

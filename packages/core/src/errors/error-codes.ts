@@ -208,7 +208,8 @@ export const ERROR_CODES = {
   DOCUMENT_EMPTY: { status: 422, summary: "The document is 0 bytes long." },
   DOCUMENT_NO_TEXT: {
     status: 422,
-    summary: "The document parsed but holds no text (a scanned PDF without a text layer, an empty page).",
+    summary:
+      "The document parsed but holds no text (a scanned PDF without a text layer, an empty page, a PDF with no pages).",
   },
   DOCUMENT_TOO_LARGE: { status: 413, summary: "The document is larger than knowledge.maxUploadBytes." },
   DOCUMENT_NAME_EMPTY: { status: 400, summary: "The file has no name." },

@@ -96,6 +96,11 @@ function extractPdf(pdfium: WrappedPdfiumModule, bytes: Uint8Array, stride?: Pag
   const scratch = wasmExports.malloc(24);
   try {
     const pageCount = pdfium.FPDF_GetPageCount(document);
+    // Not a scan awaiting OCR, which the pages without text of a PDF that has some would be.
+    if (pageCount <= 0)
+      throw new HearthError("DOCUMENT_NO_TEXT", "The PDF has no pages: there is nothing in it to index", {
+        details: { reason: "no-pages" },
+      });
     const pages: Array<{ number: number; lines: Line[] }> = [];
     for (let number = 1; number <= pageCount; number++) {
       if (stride && (number - 1) % stride.of !== stride.index) continue;

@@ -348,6 +348,8 @@ describe("knowledge service API", () => {
       { name: "truncated.pdf", data: pdf([["Some text that is long enough."]]).subarray(0, 80) },
       { name: "locked.pdf", data: pdf([["Secret"]], { encrypted: true }) },
       { name: "scanned.pdf", data: pdf([[]]) },
+      // A valid PDF whose page tree is empty (/Kids [] /Count 0).
+      { name: "no-pages.pdf", data: pdf([]) },
       { name: "blank.txt", data: Buffer.from("\uFEFF  \n\t\n") },
       { name: "bundle.zip", data: zipSync({ "notes.txt": strToU8("Kettles boil water.") }) },
       { name: "bomb.docx", data: zipBombDocx(8 * 1024 * 1024) },
@@ -369,6 +371,12 @@ describe("knowledge service API", () => {
     expect(byName["scanned.pdf"]?.error).toMatchObject({
       code: "DOCUMENT_NO_TEXT",
       message: expect.stringContaining("OCR"),
+    });
+    // Nor a PDF without pages, which is said as such, for a page to say it in its reader's language.
+    expect(byName["no-pages.pdf"]?.error).toEqual({
+      code: "DOCUMENT_NO_TEXT",
+      message: "The PDF has no pages: there is nothing in it to index",
+      details: { reason: "no-pages" },
     });
     // OCR would not help a text file.
     expect(byName["blank.txt"]?.error?.code).toBe("DOCUMENT_NO_TEXT");
@@ -397,7 +405,7 @@ describe("knowledge service API", () => {
       error: { code: "DOCUMENT_NAME_INVALID" },
     });
     expect(byName["page.html"]?.status).toBe("indexed");
-    expect(job).toMatchObject({ status: "completed", counts: { failed: 10, indexed: 1 } });
+    expect(job).toMatchObject({ status: "completed", counts: { failed: 11, indexed: 1 } });
 
     const documents = await client.listDocuments(kb.id);
     expect(documents.find((d) => d.name === "good.md")).toMatchObject({ status: "indexed" });
