@@ -73,6 +73,12 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
       );
     expect(await shown("embedder")).toEqual(["embedding"]);
     expect(await shown("tiny")).toContain("completion");
+    // One model (the openai client's models.retrieve) is the same object as its item in the list.
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    for (const id of ["embedder", "tiny:latest"]) {
+      const retrieved = await openai.models.retrieve(id);
+      expect(retrieved).toEqual(listed.data.find((model) => model.id === retrieved.id));
+    }
   });
 
   it("streams a chat through the official ollama client (NDJSON) and answers without streaming", async () => {
@@ -313,12 +319,19 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
       param: "temperature",
     });
 
-    const tooMany = await post(
-      "/v1/chat/completions",
-      JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "hi" }], max_tokens: 100000 }),
-    );
-    expect(tooMany.status).toBe(400);
-    expect(((await tooMany.json()) as { error: { code: string } }).error.code).toBe("CONTEXT_OVERFLOW");
+    // Refused in the name the client sent it by, as `param` and in the message.
+    for (const field of ["max_tokens", "max_completion_tokens"]) {
+      const tooMany = await post(
+        "/v1/chat/completions",
+        JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "hi" }], [field]: 100000 }),
+      );
+      expect(tooMany.status).toBe(400);
+      expect(((await tooMany.json()) as { error: unknown }).error).toMatchObject({
+        code: "CONTEXT_OVERFLOW",
+        param: field,
+        message: expect.stringMatching(new RegExp(`^${field} 100000 does not fit the 256-token context`)),
+      });
+    }
 
     const ollamaMalformed = await post("/api/chat", "{nope");
     expect(ollamaMalformed.status).toBe(400);

@@ -45,7 +45,7 @@ afterAll(async () => {
 
 /** What the routes answer, loosely: an OpenAI error object or an Ollama error string, or a result. */
 interface Answer {
-  error: { code: string; message: string; type: string } & string;
+  error: { code: string; message: string; type: string; param: string | null } & string;
   data: Array<{ embedding: number[] }>;
   choices: Array<{ text: string }>;
 }
@@ -136,6 +136,7 @@ describe("images and audio", () => {
       expect(answer.body.error).toMatchObject({
         code: "MEDIA_INPUT_NOT_SUPPORTED",
         type: "invalid_request_error",
+        param: "messages[0].content[1]",
       });
       expect(answer.body.error.message).toContain(`messages[0].content[1] (${part.type})`);
       expect(answer.body.error.message).toContain(`does not take ${kind}`);
@@ -238,6 +239,8 @@ describe("logit_bias", () => {
       expect(answer.status, JSON.stringify(logit_bias)).toBe(400);
       expect(answer.body.error.code).toBe("INVALID_REQUEST");
       expect(answer.body.error.message).toMatch(pattern);
+      // The field refused is named in `param` (the key too, where the schema refused it).
+      expect(answer.body.error.param).toMatch(/^logit_bias/);
     }
     // node-llama-cpp does not bias end-of-generation tokens: refused rather than ignored.
     const endOfText = await post("/v1/completions", {
@@ -246,7 +249,7 @@ describe("logit_bias", () => {
       logit_bias: { [pieces.indexOf("</s>")]: -100 },
     });
     expect(endOfText.status).toBe(400);
-    expect(endOfText.body.error.code).toBe("PARAMETER_NOT_SUPPORTED");
+    expect(endOfText.body.error).toMatchObject({ code: "PARAMETER_NOT_SUPPORTED", param: "logit_bias" });
   });
 
   it("is passed on to an OpenAI-compatible upstream, and refused for an upstream Ollama", async () => {

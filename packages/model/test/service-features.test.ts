@@ -464,7 +464,8 @@ describe("Ollama model endpoints", () => {
     expect(openai.status).toBe(400);
     expect(((await openai.json()) as { error: { code: string; message: string } }).error).toMatchObject({
       code: "INVALID_REQUEST",
-      message: expect.stringMatching(/unknown type "objectx"/),
+      message: expect.stringMatching(/^response_format\.json_schema\.schema: .*unknown type "objectx"/),
+      param: "response_format.json_schema.schema",
     });
   });
 });

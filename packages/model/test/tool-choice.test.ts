@@ -63,7 +63,7 @@ describe("tools offered to a model whose template has no place for them", () => 
       .create({ model: "tiny", messages: question, tools: [weather], max_tokens: 4 })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(error).toMatchObject({ status: 400, code: "TOOLS_NOT_SUPPORTED" });
+    expect(error).toMatchObject({ status: 400, code: "TOOLS_NOT_SUPPORTED", param: "tools" });
     expect((error as Error).message).toMatch(/"tiny:latest" does not support tools/);
 
     const ollama = new Ollama({ host: service.url });
@@ -193,39 +193,48 @@ describe("a forced tool call (tool_choice) on the embedded runtime", () => {
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: expect.any(Number) } });
   });
 
-  it("refuses parameters it cannot hold a call to, naming the tool, and the deprecated functions", async () => {
-    const refused = async (body: Record<string, unknown>) => {
+  it("refuses parameters it cannot hold a call to, naming the tool and the field (`param`), and the deprecated functions", async () => {
+    const refused = async (body: Record<string, unknown>, param: string) => {
       const error = await openai.chat.completions
         .create({ model: "tiny", messages: question, ...body } as never)
         .catch((caught: unknown) => caught);
-      expect(error).toMatchObject({ status: 400, code: "INVALID_REQUEST" });
+      expect(error).toMatchObject({ status: 400, code: "INVALID_REQUEST", param });
       return (error as Error).message;
     };
     const tool = (name: string, parameters: Record<string, unknown>) => ({
       type: "function",
       function: { name, parameters },
     });
-    expect(await refused({ tools: [tool("list", { type: "array", items: { type: "string" } })] })).toMatch(
-      /parameters of tool "list" must be a JSON schema of type "object"/,
-    );
     expect(
-      await refused({
-        tools: [
-          weather,
-          tool("count", { type: "object", properties: { n: { type: "integer", minimum: 0 } } }),
-        ],
-        tool_choice: "required",
-      }),
+      await refused(
+        { tools: [weather, tool("list", { type: "array", items: { type: "string" } })] },
+        "tools[1].function.parameters",
+      ),
+    ).toMatch(/parameters of tool "list" must be a JSON schema of type "object"/);
+    expect(
+      await refused(
+        {
+          tools: [
+            weather,
+            tool("count", { type: "object", properties: { n: { type: "integer", minimum: 0 } } }),
+          ],
+          tool_choice: "required",
+        },
+        "tool_choice",
+      ),
     ).toMatch(
       /forces a call of "count", whose parameters .* \$\.properties\.n\.minimum is not supported .*"auto"/,
     );
     expect(
-      await refused({ tools: [tool("f", { type: "object", required: ["u"] })], tool_choice: "required" }),
+      await refused(
+        { tools: [tool("f", { type: "object", required: ["u"] })], tool_choice: "required" },
+        "tool_choice",
+      ),
     ).toMatch(/"u" has no schema in properties/);
-    expect(await refused({ functions: [weather.function], function_call: { name: "get_weather" } })).toMatch(
-      /functions is deprecated/,
-    );
-    expect(await refused({ tools: [weather], tool_choice: "always" })).toMatch(
+    expect(
+      await refused({ functions: [weather.function], function_call: { name: "get_weather" } }, "functions"),
+    ).toMatch(/functions is deprecated/);
+    expect(await refused({ tools: [weather], tool_choice: "always" }, "tool_choice")).toMatch(
       /tool_choice must be "none", "auto", "required" or/,
     );
   });
@@ -239,12 +248,13 @@ describe("a forced tool call (tool_choice) on the embedded runtime", () => {
         tool_choice: { type: "function", function: { name: "get_time" } },
       })
       .catch((caught: unknown) => caught);
-    expect(unknown).toMatchObject({ status: 400, code: "INVALID_REQUEST" });
+    // The field refused is named in `param`, as the message names it.
+    expect(unknown).toMatchObject({ status: 400, code: "INVALID_REQUEST", param: "tool_choice" });
     expect((unknown as Error).message).toMatch(/tool_choice names "get_time", which is not among the tools/);
     const none = await openai.chat.completions
       .create({ model: "tiny", messages: question, tool_choice: "required" })
       .catch((caught: unknown) => caught);
-    expect(none).toMatchObject({ status: 400, code: "INVALID_REQUEST" });
+    expect(none).toMatchObject({ status: 400, code: "INVALID_REQUEST", param: "tool_choice" });
     const garbled = await fetch(`${service.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -12,6 +12,7 @@ export function refuseTokenIds(field: "input" | "prompt", value: unknown): void 
   throw new HearthError(
     "TOKEN_INPUT_NOT_SUPPORTED",
     `${field} was sent as token ids, which are not accepted: they are ids of another tokenizer (OpenAI's tiktoken), not of this model's vocabulary. Send the text instead${field === "input" ? " (LangChain: OpenAIEmbeddings(check_embedding_ctx_length=False))" : ""}`,
+    { details: { field } },
   );
 }
 
@@ -23,13 +24,20 @@ const MEDIA_PARTS: Record<string, "images" | "audio" | "files"> = {
 };
 
 /**
- * The refusal of an image, audio or file sent to a model (`where` names it): Hearth's models read
- * text only, and a chat answered without what was sent reads as if the model had seen it.
+ * The refusal of an image, audio or file sent to a model, naming the request field that carried it
+ * (`messages[0].content[1]`, with its part's `type` when there is one; as `details.field`, OpenAI's
+ * `param`): Hearth's models read text only, and a chat answered without what was sent reads as if
+ * the model had seen it.
  */
-export function mediaInputError(where: string, kind: "images" | "audio" | "files"): HearthError {
+export function mediaInputError(
+  field: string,
+  kind: "images" | "audio" | "files",
+  partType?: string,
+): HearthError {
   return new HearthError(
     "MEDIA_INPUT_NOT_SUPPORTED",
-    `${where}: the model does not take ${kind}; Hearth's models read text only. Send the text instead`,
+    `${field}${partType ? ` (${partType})` : ""}: the model does not take ${kind}; Hearth's models read text only. Send the text instead`,
+    { details: { field } },
   );
 }
 
@@ -41,7 +49,7 @@ export function refuseMediaParts(messages: ReadonlyArray<{ content?: unknown }>)
       const type = (part as { type?: unknown } | null)?.type;
       const kind =
         typeof type === "string" && Object.hasOwn(MEDIA_PARTS, type) ? MEDIA_PARTS[type] : undefined;
-      if (kind) throw mediaInputError(`messages[${m}].content[${p}] (${String(type)})`, kind);
+      if (kind) throw mediaInputError(`messages[${m}].content[${p}]`, kind, String(type));
     }
   }
 }

@@ -9,8 +9,15 @@ import {
 } from "@hearth/contracts";
 import { HearthError, openAiErrorBody, refuseMediaParts, refuseTokenIds } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
-import type { CallSettings, ChatMessage, FinishReason, OutputFormat } from "../runtime/language-model.js";
 import { refuseEmptyInputs } from "./embedding-input.js";
+import type {
+  CallSettings,
+  ChatMessage,
+  FinishReason,
+  ModelDescription,
+  ModelRuntime,
+  OutputFormat,
+} from "../runtime/language-model.js";
 import { modelCapability } from "./model-capability.js";
 import { collectAnswer, inferenceRequestContext, requestSignal, streamAnswer } from "./request-context.js";
 import type { ModelServiceContext } from "./service-context.js";
@@ -33,7 +40,7 @@ function toMessages(messages: OpenAiMessage[]): ChatMessage[] {
   const toolNames = new Map<string, string>();
   for (const message of messages)
     for (const call of message.tool_calls ?? []) if (call.id) toolNames.set(call.id, call.function.name);
-  return messages.map((message) => ({
+  return messages.map((message, m) => ({
     role: message.role === "developer" ? "system" : message.role,
     content: contentText(message.content),
     toolName:
@@ -41,7 +48,7 @@ function toMessages(messages: OpenAiMessage[]): ChatMessage[] {
         ? (message.name ?? toolNames.get(message.tool_call_id ?? "") ?? message.tool_call_id ?? undefined)
         : undefined,
     toolCallId: message.role === "tool" ? (message.tool_call_id ?? undefined) : undefined,
-    toolCalls: message.tool_calls?.map((call) => {
+    toolCalls: message.tool_calls?.map((call, c) => {
       let args: Record<string, unknown> = {};
       try {
         args = JSON.parse(call.function.arguments || "{}") as Record<string, unknown>;
@@ -49,6 +56,7 @@ function toMessages(messages: OpenAiMessage[]): ChatMessage[] {
         throw new HearthError(
           "INVALID_REQUEST",
           `messages: the arguments of tool call ${call.function.name} are not JSON`,
+          { details: { field: `messages.${m}.tool_calls.${c}.function.arguments` } },
         );
       }
       return { name: call.function.name, arguments: args, ...(call.id ? { id: call.id } : {}) };
@@ -121,7 +129,11 @@ function usageChunk(
  * A function's parameters as OpenAI takes them: an object schema; none, or `{}`, is a function that
  * takes no arguments.
  */
-function parametersSchema(name: string, parameters: Record<string, unknown> | null | undefined) {
+function parametersSchema(
+  name: string,
+  parameters: Record<string, unknown> | null | undefined,
+  field: string,
+) {
   if (!parameters || Object.keys(parameters).length === 0) return { type: "object", properties: {} };
   if (parameters.type === undefined && parameters.properties !== undefined)
     return { type: "object", ...parameters };
@@ -129,6 +141,7 @@ function parametersSchema(name: string, parameters: Record<string, unknown> | nu
     throw new HearthError(
       "INVALID_REQUEST",
       `the parameters of tool "${name}" must be a JSON schema of type "object", not ${JSON.stringify(parameters.type ?? null)}`,
+      { details: { field } },
     );
   return parameters;
 }
@@ -140,19 +153,43 @@ function toolSettings(
 ): Pick<CallSettings, "tools" | "toolChoice"> {
   if (choice === "none" || !tools?.length) {
     if (choice && choice !== "none" && choice !== "auto")
-      throw new HearthError("INVALID_REQUEST", "tool_choice asks for a tool call, but no tools were given");
+      throw new HearthError("INVALID_REQUEST", "tool_choice asks for a tool call, but no tools were given", {
+        details: { field: "tool_choice" },
+      });
     return {};
   }
   const named = typeof choice === "object" && choice ? choice.function.name : undefined;
   if (named !== undefined && !tools.some((tool) => tool.function.name === named))
-    throw new HearthError("INVALID_REQUEST", `tool_choice names "${named}", which is not among the tools`);
+    throw new HearthError("INVALID_REQUEST", `tool_choice names "${named}", which is not among the tools`, {
+      details: { field: "tool_choice" },
+    });
   return {
-    tools: tools.map((tool) => ({
+    tools: tools.map((tool, index) => ({
       name: tool.function.name,
       description: tool.function.description ?? undefined,
-      parameters: parametersSchema(tool.function.name, tool.function.parameters),
+      parameters: parametersSchema(
+        tool.function.name,
+        tool.function.parameters,
+        `tools.${index}.function.parameters`,
+      ),
     })),
     toolChoice: named !== undefined ? { name: named } : choice === "required" ? "required" : undefined,
+  };
+}
+
+/**
+ * A model as /v1/models lists it and /v1/models/{id} answers it: OpenAI's fields and, beside them,
+ * what it does as Ollama's /api/show says it (`capabilities`: "embedding", "completion" or "rerank"),
+ * so that a client offers embedding models for search, rerankers for reranking and the rest for
+ * chat without asking each one.
+ */
+function openAiModel(model: { name: string; description: ModelDescription; runtime: ModelRuntime }) {
+  return {
+    id: model.name,
+    object: "model",
+    created: Math.floor((model.description.modifiedAt?.getTime() ?? 0) / 1000),
+    owned_by: model.runtime.provider === "embedded" ? "hearth" : model.runtime.provider,
+    capabilities: [modelCapability(model.description)],
   };
 }
 
@@ -160,32 +197,15 @@ function toolSettings(
 export function registerOpenAiRoutes(app: FastifyInstance, service: ModelServiceContext): void {
   const { inference, catalog, shutdownSignal } = service;
 
-  // Each model with, beside OpenAI's fields, what it does as Ollama's /api/show says it
-  // (`capabilities`: "embedding", "completion" or "rerank"), so that a client offers embedding models
-  // for search, rerankers for reranking and the rest for chat without asking each one.
   app.get("/v1/models", async () => {
     const models = await catalog.list();
-    return {
-      object: "list",
-      data: models.map(({ name, description, runtime }) => ({
-        id: name,
-        object: "model",
-        created: Math.floor((description.modifiedAt?.getTime() ?? 0) / 1000),
-        owned_by: runtime.provider === "embedded" ? "hearth" : runtime.provider,
-        capabilities: [modelCapability(description)],
-      })),
-    };
+    return { object: "list", data: models.map(openAiModel) };
   });
 
-  app.get<{ Params: { "*": string } }>("/v1/models/*", async (request) => {
-    const model = await catalog.resolve(request.params["*"]);
-    return {
-      id: model.name,
-      object: "model",
-      created: Math.floor((model.description.modifiedAt?.getTime() ?? 0) / 1000),
-      owned_by: model.runtime.provider === "embedded" ? "hearth" : model.runtime.provider,
-    };
-  });
+  // One model, the same object as its item in the list (OpenAI's `models.retrieve`).
+  app.get<{ Params: { "*": string } }>("/v1/models/*", async (request) =>
+    openAiModel(await catalog.resolve(request.params["*"])),
+  );
 
   app.post("/v1/chat/completions", async (request, reply) => {
     const body = openAiChatRequestSchema.parse(request.body);
@@ -201,6 +221,11 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
       model: body.model,
       input: { kind: "chat" as const, messages: toMessages(body.messages) },
       settings,
+      // A refusal names the field sent: max_completion_tokens where the client sent it.
+      fields: {
+        maxTokens: body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
+        format: "response_format.json_schema.schema",
+      },
       ...inferenceRequestContext(request, reply, shutdownSignal, body.user),
     };
     if (!body.stream) {
@@ -331,6 +356,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
       throw new HearthError(
         "INVALID_REQUEST",
         "prompt: a list of prompts is answered without streaming only; stream one prompt at a time, or send stream: false",
+        { details: { field: "prompt" } },
       );
     const prompt = prompts[0]!;
     const call = callFor(prompt);

@@ -77,11 +77,24 @@ export type ModelCallInput =
   | { kind: "chat"; messages: ChatMessage[] }
   | { kind: "completion"; prompt: string; suffix?: string };
 
+/**
+ * The request fields that carried settings a runtime may refuse, named as the client sent them, so
+ * that a refusal names the field sent: in its message and as `details.field` (OpenAI's `param`).
+ */
+export interface RequestFields {
+  /** Where `maxTokens` came from: `max_tokens` unless said (OpenAI's `max_completion_tokens`). */
+  maxTokens?: string;
+  /** Where `format` came from: `format` (Ollama's) unless said (OpenAI's `response_format`). */
+  format?: string;
+}
+
 export interface ModelCall {
   /** The model id inside the runtime (without any routing prefix). */
   modelId: string;
   input: ModelCallInput;
   settings: CallSettings;
+  /** The request's names for its settings, for refusals; Hearth's defaults when absent. */
+  fields?: RequestFields;
   /** Aborting stops generation at once (client gone, service stopping). */
   signal?: AbortSignal;
 }

@@ -62,6 +62,7 @@ function argumentsSchema(tool: ToolDefinition): Record<string, unknown> {
     throw new HearthError(
       "INVALID_REQUEST",
       `tool_choice forces a call of "${tool.name}", whose parameters the model's grammar cannot enforce: ${problems.slice(0, 5).join("; ")} (with tool_choice "auto" they need not be)`,
+      { details: { field: "tool_choice" } },
     );
   return parameters;
 }

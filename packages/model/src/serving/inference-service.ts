@@ -1,5 +1,5 @@
 import { HearthError, type Logger } from "@hearth/core";
-import type { CallSettings, ModelCallInput, StreamPart } from "../runtime/language-model.js";
+import type { CallSettings, ModelCallInput, RequestFields, StreamPart } from "../runtime/language-model.js";
 import type { AdmissionQueue } from "./admission-queue.js";
 import { forceToolCall, toolCallFromAnswer } from "./forced-tool-call.js";
 import { InferenceCache } from "./inference-cache.js";
@@ -12,6 +12,8 @@ export interface InferenceRequest {
   model: string;
   input: ModelCallInput;
   settings: CallSettings;
+  /** The request's names for its settings, which a refusal names (not keyed into the cache). */
+  fields?: RequestFields;
   /** Who asks, for queue fairness (the web service's user id, an OpenAI `user`, else the client address). */
   user: string;
   signal: AbortSignal;
@@ -141,6 +143,7 @@ export class InferenceService {
         modelId: model.modelId,
         input,
         settings,
+        ...(request.fields ? { fields: request.fields } : {}),
         signal: request.signal,
       });
       const stream = forced ? toolCallFromAnswer(generated, forced.tools) : generated;

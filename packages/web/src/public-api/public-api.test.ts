@@ -51,6 +51,8 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     expect(models.data.map((m) => m.id)).toEqual(["tiny-story", "big-model"]);
     // When the model service says the model was made, not 0.
     expect(models.data.map((m) => m.created)).toEqual([MODEL_CREATED, MODEL_CREATED]);
+    // One model (models.retrieve) is the same object as its item in the list.
+    expect(await client.models.retrieve("tiny-story")).toEqual(models.data[0]);
     const stream = await client.chat.completions.create({
       model: "tiny-story",
       messages: [{ role: "user", content: "hello api" }],
@@ -431,6 +433,36 @@ describe("public OpenAI-compatible API with the official openai client", () => {
           expect(body.error.details).toEqual(details);
         }
       }
+      // A refusal of a field arrives naming it (`param`), streamed or not, chats and completions alike.
+      model.options.refusal = {
+        status: 400,
+        code: "TOOLS_NOT_SUPPORTED",
+        message: '"big-model:latest" does not support tools: its chat template has no place for them',
+        param: "tools",
+        details: { field: "tools" },
+      };
+      for (const stream of [false, true]) {
+        const chat = client.chat.completions.create({
+          model: "big-model",
+          messages: [{ role: "user", content: "hi" }],
+          tools: [{ type: "function", function: { name: "f", parameters: { type: "object" } } }],
+          stream,
+        });
+        await expect(chat).rejects.toMatchObject({
+          status: 400,
+          code: "TOOLS_NOT_SUPPORTED",
+          param: "tools",
+        });
+      }
+      model.options.refusal = {
+        status: 400,
+        code: "INVALID_REQUEST",
+        message: "best_of: only 1 completion per prompt is generated (best_of above 1 is not supported)",
+        param: "best_of",
+      };
+      await expect(
+        client.completions.create({ model: "big-model", prompt: "hi", best_of: 2 }),
+      ).rejects.toMatchObject({ status: 400, code: "INVALID_REQUEST", param: "best_of" });
       // A code that is not the model service's own (its upstream failed) stays the web service's 502.
       model.options.refusal = { status: 500, code: "INTERNAL_ERROR", message: "boom" };
       const other = await fetch(`${url}/v1/chat/completions`, {
@@ -749,6 +781,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
           status: 400,
           type: "invalid_request_error",
           code: "MEDIA_INPUT_NOT_SUPPORTED",
+          param: "messages[0].content[0]",
           error: expect.objectContaining({
             message: expect.stringMatching(
               new RegExp(
@@ -786,15 +819,17 @@ describe("public OpenAI-compatible API with the official openai client", () => {
         status: 400,
         error: {
           type: "invalid_request_error",
-          param: null,
+          param: "input",
           code: "TOKEN_INPUT_NOT_SUPPORTED",
           message: expect.stringMatching(/token ids.*Send the text.*check_embedding_ctx_length=False/),
+          details: { field: "input" },
         },
       });
     expect(await post("/v1/completions", { prompt: [1, 2, 3] })).toMatchObject({
       status: 400,
       error: {
         code: "TOKEN_INPUT_NOT_SUPPORTED",
+        param: "prompt",
         message: expect.stringMatching(/^prompt was sent as token ids/),
       },
     });

@@ -34,8 +34,17 @@ export interface FakeModelOptions {
   rateLimitedFor?: string;
   /** The models `/api/ps` says are loaded (Ollama's shape); without it, `/api/ps` is not found. */
   loaded?: Array<{ name: string; model: string; size: number; expires_at: string; context_length: number }>;
-  /** Refuse every chat, completion and embedding with this status and error (in OpenAI's shape). */
-  refusal?: { status: number; code: string; message: string; details?: Record<string, unknown> };
+  /**
+   * Refuse every chat, completion and embedding with this status and error (in OpenAI's shape,
+   * `param` naming the field refused, or null).
+   */
+  refusal?: {
+    status: number;
+    code: string;
+    message: string;
+    param?: string;
+    details?: Record<string, unknown>;
+  };
 }
 
 export interface FakeModelService {
@@ -135,7 +144,8 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
         JSON.stringify({
           error: {
             message: refusal.message,
-            type: "server_error",
+            type: refusal.status >= 500 ? "server_error" : "invalid_request_error",
+            param: refusal.param ?? null,
             code: refusal.code,
             ...(refusal.details ? { details: refusal.details } : {}),
           },
@@ -257,9 +267,9 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
             error: {
               message: `max_tokens ${body.max_tokens} does not fit the ${context.tokens}-token context of "${body.model}"`,
               type: "invalid_request_error",
-              param: null,
+              param: "max_tokens",
               code: "CONTEXT_OVERFLOW",
-              details: { contextSize: context.tokens },
+              details: { contextSize: context.tokens, field: "max_tokens" },
             },
           }),
         );

@@ -690,13 +690,17 @@ export class EmbeddedRuntime implements ModelRuntime {
     try {
       // A JSON schema the grammar cannot enforce is refused before a model is loaded for it.
       const format = call.settings.format;
-      const schema = format && format.type !== "json" ? grammarSchema(format.schema) : undefined;
+      const schema =
+        format && format.type !== "json"
+          ? grammarSchema(format.schema, call.fields?.format ?? "format")
+          : undefined;
       // As Ollama does: tools offered to a model whose template cannot show them to it would be
       // answered as if they were not there.
       if (call.settings.tools?.length && !templateOffersTools(this.chatTemplate(call.modelId)))
         throw new HearthError(
           "TOOLS_NOT_SUPPORTED",
           `"${call.modelId}" does not support tools: its chat template has no place for them`,
+          { details: { field: "tools" } },
         );
       // Refused from the file, before a model with no chat context is loaded only to be turned away.
       const info = this.#catalog.get(call.modelId)?.check.info;
@@ -755,10 +759,12 @@ export class EmbeddedRuntime implements ModelRuntime {
     const settings = call.settings;
     const contextSize = loaded.contextSize;
     if (settings.maxTokens !== undefined && settings.maxTokens >= contextSize && !settings.capMaxTokens) {
+      // Named as the client sent it: `max_completion_tokens` is refused as itself, not as `max_tokens`.
+      const field = call.fields?.maxTokens ?? "max_tokens";
       throw new HearthError(
         "CONTEXT_OVERFLOW",
-        `max_tokens ${settings.maxTokens} does not fit the ${contextSize}-token context of "${call.modelId}"`,
-        { details: { contextSize } },
+        `${field} ${settings.maxTokens} does not fit the ${contextSize}-token context of "${call.modelId}"`,
+        { details: { contextSize, field } },
       );
     }
     const grammar = await this.#grammar(call, schema);
@@ -801,6 +807,7 @@ export class EmbeddedRuntime implements ModelRuntime {
           throw new HearthError(
             "INVALID_REQUEST",
             `"${call.modelId}" cannot fill in the middle (it has no infill tokens); send the prompt without a suffix`,
+            { details: { field: "suffix" } },
           );
         accept();
         const options = {
@@ -894,9 +901,11 @@ export class EmbeddedRuntime implements ModelRuntime {
     try {
       return await llama.createGrammarForJsonSchema(schema as never);
     } catch (error) {
+      const field = call.fields?.format ?? "format";
       throw new HearthError(
         "INVALID_REQUEST",
-        `the JSON schema cannot be enforced: ${(error as Error).message}`,
+        `${field}: the JSON schema cannot be enforced: ${(error as Error).message}`,
+        { details: { field } },
       );
     }
   }
@@ -1097,11 +1106,13 @@ function logitBias(model: LlamaModel, biases: Record<string, number>, modelId: s
       throw new HearthError(
         "INVALID_REQUEST",
         `logit_bias: ${key} is not a token id of "${modelId}" (its vocabulary has ${vocabulary} tokens, 0 to ${vocabulary - 1})`,
+        { details: { field: "logit_bias" } },
       );
     if (model.isEogToken(token))
       throw new HearthError(
         "PARAMETER_NOT_SUPPORTED",
         `logit_bias: token ${key} ends generation in "${modelId}", and the embedded runtime cannot bias end-of-generation tokens; leave it out (max_tokens and stop bound the answer)`,
+        { details: { field: "logit_bias" } },
       );
     bias.set(token, value <= -100 ? "never" : { logit: value });
   }

@@ -42,17 +42,19 @@ const SUBSCHEMA_MAPS = new Set(["properties", "$defs"]);
 
 /**
  * The JSON schema a request asks the answer to follow, in the form the grammar builder takes
- * (`anyOf` as `oneOf`: for generation, any alternative may be produced), or a 400 naming what the
+ * (`anyOf` as `oneOf`: for generation, any alternative may be produced), or a 400 naming the request
+ * field that carried it (`field`: Ollama's `format`, OpenAI's `response_format`) and what the
  * grammar could not enforce: a keyword such as `minimum` or `pattern` would otherwise be dropped
  * silently and the answer could break it, and an unknown type would make the grammar produce `null`.
  */
-export function grammarSchema(schema: unknown): unknown {
+export function grammarSchema(schema: unknown, field: string): unknown {
   const problems: string[] = [];
   const converted = convert(schema, "$", problems);
   if (problems.length > 0)
     throw new HearthError(
       "INVALID_REQUEST",
-      `the JSON schema cannot be enforced by the model's grammar: ${problems.slice(0, 5).join("; ")}`,
+      `${field}: the JSON schema cannot be enforced by the model's grammar: ${problems.slice(0, 5).join("; ")}`,
+      { details: { field } },
     );
   return converted;
 }

@@ -120,6 +120,7 @@ export class OllamaRuntime implements ModelRuntime {
       throw new HearthError(
         "PARAMETER_NOT_SUPPORTED",
         `logit_bias is not supported for "${call.modelId}": it is served by an upstream Ollama, which has no logit_bias; leave it out`,
+        { details: { field: "logit_bias" } },
       );
     const chat = call.input.kind === "chat";
     const url = `${this.#baseUrl}${chat ? "/api/chat" : "/api/generate"}`;
