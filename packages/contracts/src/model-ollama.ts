@@ -76,6 +76,8 @@ export const ollamaGenerateRequestSchema = z.looseObject({
   system: z.string().nullish(),
   template: z.string().nullish(),
   raw: z.boolean().nullish(),
+  /** Deprecated in Ollama: the token ids an earlier answer gave back. Hearth gives none. */
+  context: z.array(z.number()).nullish(),
   stream: z.boolean().nullish(),
   format: ollamaFormatSchema.nullish(),
   options: ollamaOptionsSchema.nullish(),
@@ -89,6 +91,8 @@ export const ollamaEmbedRequestSchema = z.looseObject({
   model: modelName,
   input: z.union([z.string(), z.array(z.string())]),
   truncate: z.boolean().nullish(),
+  /** The size of the vectors asked for; 0 as none, as Ollama reads it. */
+  dimensions: z.number().int().nonnegative().nullish(),
   options: ollamaOptionsSchema.nullish(),
   keep_alive: keepAliveSchema.nullish(),
 });

@@ -126,7 +126,8 @@ const samplingFields = {
   presence_penalty: z.number().finite().min(-2).max(2).nullish(),
   frequency_penalty: z.number().finite().min(-2).max(2).nullish(),
   ...samplerExtensionFields,
-  n: z.literal(1).nullish(),
+  // One answer per prompt: refused rather than answered with fewer choices than asked for.
+  n: z.literal(1, { error: "only 1 completion per prompt is supported (n above 1 is not)" }).nullish(),
   user: z.string().max(256).nullish(),
   logit_bias: logitBiasSchema.nullish(),
 };
@@ -173,6 +174,10 @@ export const openAiCompletionRequestSchema = z.looseObject({
   ),
   suffix: z.string().nullish(),
   echo: z.boolean().nullish(),
+  // Refused rather than ignored: one completion is generated, never the best of several.
+  best_of: z
+    .literal(1, { error: "only 1 completion per prompt is generated (best_of above 1 is not supported)" })
+    .nullish(),
   logprobs: z.literal(0, { error: "logprobs are not supported" }).nullish(),
 });
 export type OpenAiCompletionRequest = z.infer<typeof openAiCompletionRequestSchema>;

@@ -411,11 +411,35 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     expect(shorter.status).toBe(400);
     expect(openAiError(shorter)).toMatchObject({
       code: "INVALID_REQUEST",
-      message: expect.stringMatching(/16 dimensions/),
+      message: expect.stringMatching(/16 dimensions; it cannot shorten them to 4/),
+      param: "dimensions",
     });
     expect((await post("/v1/embeddings", { model: "tiny", input: "hello", dimensions: 16 })).status).toBe(
       200,
     );
+    // Ollama's /api/embed alike, in Ollama's error format; its 0 is no size asked for.
+    const ollamaShorter = await post("/api/embed", { model: "tiny", input: "hello", dimensions: 4 });
+    expect(ollamaShorter).toEqual({
+      status: 400,
+      body: { error: expect.stringMatching(/16 dimensions; it cannot shorten them to 4/) },
+    });
+    for (const dimensions of [16, 0]) {
+      const same = await post("/api/embed", { model: "tiny", input: "hello", dimensions });
+      expect(same.status).toBe(200);
+      expect((same.body.embeddings as number[][])[0]).toHaveLength(16);
+    }
+
+    // One completion per prompt: n and best_of above 1 are refused, naming the field.
+    const prompt = { model: "tiny", prompt: "once", max_tokens: 2 };
+    for (const [field, pattern] of [
+      ["n", /^n: only 1 completion per prompt is supported/],
+      ["best_of", /^best_of: only 1 completion per prompt is generated/],
+    ] as const) {
+      const refused = await post("/v1/completions", { ...prompt, [field]: 2 });
+      expect(refused.status).toBe(400);
+      expect(openAiError(refused)).toMatchObject({ message: expect.stringMatching(pattern), param: field });
+      expect((await post("/v1/completions", { ...prompt, [field]: 1 })).status).toBe(200);
+    }
 
     const infill = await post("/v1/completions", {
       model: "tiny",

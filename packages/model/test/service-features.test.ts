@@ -236,6 +236,52 @@ describe("inference cache", () => {
     expect(metrics).toMatch(/hearth_model_cache_requests_total\{[^}]*result="hit"[^}]*\} [1-9]/);
   });
 
+  it("keys what changes a generate's answer, and refuses a template or context it would not apply", async () => {
+    const base = {
+      model: "tiny",
+      prompt: "hello key",
+      stream: false,
+      options: { temperature: 0, num_predict: 3 },
+    };
+    const cache = async (body: Record<string, unknown>) => {
+      const response = await post("/api/generate", { ...base, ...body });
+      return {
+        status: response.status,
+        cache: response.headers.get("x-hearth-cache"),
+        body: await response.json(),
+      };
+    };
+    expect((await cache({})).cache).toBe("miss");
+    expect((await cache({})).cache).toBe("hit");
+    // Each of these changes the prompt or the sampling: none is answered from the entry above.
+    for (const change of [
+      { system: "be brief" },
+      { format: "json" },
+      { options: { ...base.options, stop: ["cat"] } },
+      { options: { ...base.options, top_k: 1 } },
+      { options: { temperature: 0, num_predict: 4 } },
+    ])
+      expect((await cache(change)).cache, JSON.stringify(change)).toBe("miss");
+    // A template is not applied: refused (it was answered from the entry without it), unless the
+    // prompt is raw, where Ollama does not apply one either; empty, it is none.
+    expect(await cache({ template: "{{ .System }} USER: {{ .Prompt }} ASSISTANT:" })).toEqual({
+      status: 400,
+      cache: null,
+      body: {
+        error: expect.stringMatching(/^template: .*send the prompt already formatted, with raw: true/),
+      },
+    });
+    expect((await cache({ template: "" })).cache).toBe("hit");
+    expect((await cache({ template: "USER: {{ .Prompt }}", raw: true })).status).toBe(200);
+    // So is an earlier answer's context (deprecated in Ollama; Hearth's answers give none).
+    expect(await cache({ context: [1, 2, 3] })).toEqual({
+      status: 400,
+      cache: null,
+      body: { error: expect.stringMatching(/^context: .*not supported/) },
+    });
+    expect((await cache({ context: [] })).cache).toBe("hit");
+  });
+
   it("does not cache sampled requests (temperature > 0 and no seed)", async () => {
     const response = await post("/api/chat", {
       model: "tiny",

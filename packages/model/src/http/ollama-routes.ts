@@ -1,5 +1,6 @@
 import {
   KEPT_LOADED_UNTIL,
+  type OllamaGenerateRequest,
   ollamaChatRequestSchema,
   ollamaCopyRequestSchema,
   ollamaEmbeddingsRequestSchema,
@@ -12,7 +13,7 @@ import { HearthError, logFailure, mediaInputError, ReplyStream, toHearthError } 
 import type { FastifyInstance } from "fastify";
 import { EmbeddedRuntime } from "../runtime/embedded/embedded-runtime.js";
 import type { ModelDescription, StreamPart } from "../runtime/language-model.js";
-import { refuseEmptyInputs } from "./embedding-input.js";
+import { refuseEmptyInputs, refuseOtherDimensions } from "./embedding-input.js";
 import { ollamaErrorBody, registryErrorBody } from "./format-error.js";
 import { ollamaMessages, ollamaSettings, parseKeepAlive } from "./ollama-settings.js";
 import {
@@ -75,6 +76,28 @@ function doneFields(
     eval_count: finish.usage.completionTokens,
     eval_duration: evaluation,
   };
+}
+
+/**
+ * Refuses what /api/generate would otherwise ignore: a `template` (an Ollama Go template, which
+ * Hearth does not render: a model's prompt is rendered by its own chat template, or sent as it is)
+ * unless `raw` is true, where Ollama does not apply it either; and a `context` (deprecated in Ollama:
+ * the token ids an earlier answer gave back, which Hearth's answers do not carry), whose
+ * conversation would otherwise be lost without a word. Empty, both are none.
+ */
+function refuseUnappliedGenerateFields(body: OllamaGenerateRequest): void {
+  if (body.template && body.raw !== true)
+    throw new HearthError(
+      "INVALID_REQUEST",
+      "template: Hearth does not apply a template sent with the request (it formats the prompt with the model's own chat template); send the prompt already formatted, with raw: true",
+      { details: { field: "template" } },
+    );
+  if (body.context?.length)
+    throw new HearthError(
+      "INVALID_REQUEST",
+      "context: the context of an earlier answer (deprecated in Ollama) is not supported, and Hearth's answers carry none; send the conversation as messages to /api/chat, or the earlier turns in the prompt",
+      { details: { field: "context" } },
+    );
 }
 
 /** A digest as Ollama lists it: the hex alone (the registry's and our own API's keep "sha256:"). */
@@ -191,6 +214,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
   app.post("/api/generate", async (request, reply) => {
     const body = ollamaGenerateRequestSchema.parse(request.body);
     if (body.images?.length) throw mediaInputError("images", "images");
+    refuseUnappliedGenerateFields(body);
     const startedAt = performance.now();
     const settings = ollamaSettings(body.options, {
       format: body.format,
@@ -299,6 +323,7 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
       truncate: body.truncate ?? true,
       signal: requestSignal(reply, shutdownSignal),
     });
+    refuseOtherDimensions(result.resolved.name, result.embeddings, body.dimensions);
     return {
       model: result.resolved.name,
       embeddings: result.embeddings.map(unitLength),

@@ -9,7 +9,6 @@ import {
 } from "@hearth/contracts";
 import { HearthError, openAiErrorBody, refuseMediaParts, refuseTokenIds } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
-import { refuseEmptyInputs } from "./embedding-input.js";
 import type {
   CallSettings,
   ChatMessage,
@@ -18,6 +17,7 @@ import type {
   ModelRuntime,
   OutputFormat,
 } from "../runtime/language-model.js";
+import { refuseEmptyInputs, refuseOtherDimensions } from "./embedding-input.js";
 import { modelCapability } from "./model-capability.js";
 import { collectAnswer, inferenceRequestContext, requestSignal, streamAnswer } from "./request-context.js";
 import type { ModelServiceContext } from "./service-context.js";
@@ -407,12 +407,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
       inputs,
       signal: requestSignal(reply, shutdownSignal),
     });
-    const size = result.embeddings[0]?.length;
-    if (body.dimensions && size !== undefined && body.dimensions !== size)
-      throw new HearthError(
-        "INVALID_REQUEST",
-        `"${model.name}" gives embeddings of ${size} dimensions; it cannot shorten them to ${body.dimensions}`,
-      );
+    refuseOtherDimensions(model.name, result.embeddings, body.dimensions);
     return {
       object: "list",
       model: model.name,

@@ -112,7 +112,10 @@ const completionRequest = z
 const textCompletionRequest = z
   .object({
     model: z.string().min(1).max(200),
-    prompt: z.union([z.string(), z.array(z.string()).length(1)]),
+    // One prompt per request (metered and filtered as one): a list of several is refused.
+    prompt: z.union([z.string(), z.array(z.string()).length(1)], {
+      error: "prompt must be a string or a list of one prompt (one prompt per request)",
+    }),
     suffix: z.string().nullish(),
     stream: z.boolean().nullish(),
   })

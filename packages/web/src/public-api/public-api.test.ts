@@ -1097,6 +1097,17 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     ]);
     const plain = await openai.completions.create({ model: "tiny-story", prompt: "def f(" });
     expect(plain.choices[0]?.text).toBe("Hello from the model. You wrote: def f(");
+    // One prompt per request: a list of several is refused, saying so, before the model service.
+    const asked = model.completions.length;
+    await expect(
+      openai.completions.create({ model: "tiny-story", prompt: ["one", "two"] }),
+    ).rejects.toMatchObject({
+      status: 400,
+      code: "INVALID_REQUEST",
+      param: "prompt",
+      error: expect.objectContaining({ message: expect.stringMatching(/^prompt: .*a list of one prompt/) }),
+    });
+    expect(model.completions.length).toBe(asked);
     const stream = await openai.completions.create({ model: "tiny-story", prompt: "x = ", stream: true });
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.text ?? "";
