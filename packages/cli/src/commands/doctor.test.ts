@@ -171,6 +171,26 @@ describe("hearth doctor's model check", () => {
   });
 });
 
+describe("hearth doctor's Ollama check", () => {
+  it("fails an OLLAMA_HOST that does not answer, saying why", async () => {
+    const port = await freePort();
+    const withOllama = loadConfig({
+      env: {},
+      cwd: dataDir,
+      overrides: { dataDir, model: { ollamaHost: `http://127.0.0.1:${port}` } } as never,
+    });
+    const ollama = (await checkModels(withOllama)).filter((finding) => finding.subject === "Ollama");
+    expect(ollama).toEqual([
+      {
+        level: "fail",
+        subject: "Ollama",
+        detail: `127.0.0.1:${port} did not answer: connection refused (ECONNREFUSED)`,
+        fix: "start Ollama (`ollama serve`) or correct OLLAMA_HOST",
+      },
+    ]);
+  });
+});
+
 describe("hearth doctor's port check", () => {
   it("passes a port a running Hearth service of its kind holds, and fails one another process took", async () => {
     // A running Hearth model service answers /healthz with its name; another program does not.

@@ -270,7 +270,8 @@ export async function checkModels(config: HearthConfig): Promise<Finding[]> {
         : {
             level: config.model.ollamaHost ? "fail" : "ok",
             subject: "Ollama",
-            detail: `${ollamaUrl} does not answer${config.model.ollamaHost ? "" : " (optional)"}`,
+            // Why, in the runtime's words: "127.0.0.1:11434 did not answer: connection refused (ECONNREFUSED)".
+            detail: `${ollama.error ?? `${ollamaUrl} does not answer`}${config.model.ollamaHost ? "" : " (optional)"}`,
             fix: config.model.ollamaHost ? "start Ollama (`ollama serve`) or correct OLLAMA_HOST" : undefined,
           },
     );
