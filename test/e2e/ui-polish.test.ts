@@ -113,6 +113,61 @@ describe.skipIf(!hasChromium)("chat UI polish in the browser", () => {
     }
   });
 
+  it("draws a formula's square root, wide accents, arrows and strikes (KaTeX's SVG); SVG in an answer's own HTML stays inert", async () => {
+    const { page } = desk;
+    const dialogs: string[] = [];
+    page.on("dialog", (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    model.options.words = [
+      [
+        "$$\\int_0^\\infty e^{-x^2}\\,dx = \\frac{\\sqrt{\\pi}}{2}$$",
+        "and $\\widehat{xyz}$, $\\overrightarrow{AB}$, $\\cancel{5}$",
+        // The model's own SVG (a handler, a javascript: link, <use>, <foreignObject>), also inside
+        // a box claiming KaTeX's class, and a formula's placeholder in MathML of its own.
+        '<svg onload="alert(1)" width="50" height="50"><a href="javascript:alert(2)"><text y="20">svg link</text></a><use href="#page-heading"/><foreignObject><img src="x" onerror="alert(3)"></foreignObject></svg>',
+        '<span class="katex"><svg width="500" height="500"><path d="M0 0 L500 500" stroke="red"/></svg></span> <math><mi>@@MATH1@@</mi></math>',
+      ].join("\n\n"),
+    ];
+    try {
+      const answer = await ask(desk, "a formula");
+      const markdown = answer.locator(".markdown");
+      await markdown.locator(".katex-display").waitFor();
+      // The radical is drawn: a path of some size in KaTeX's box that clips its tail.
+      const radical = markdown.locator(".katex-display .hide-tail svg path");
+      expect(await radical.count()).toBe(1);
+      expect(await radical.getAttribute("d")).toMatch(/^M\d/);
+      const drawn = await radical.boundingBox();
+      expect(drawn!.width).toBeGreaterThan(5);
+      expect(drawn!.height).toBeGreaterThan(5);
+      // The root, the hat, the arrow and the strike, each KaTeX's SVG.
+      const formulas = markdown.locator(".katex:has(> .katex-mathml)");
+      expect(await formulas.count()).toBe(4);
+      for (const formula of await formulas.all()) expect(await formula.locator("svg").count()).toBe(1);
+      expect(await formulas.nth(3).locator("svg line").count()).toBe(1);
+      // Every SVG in the answer is a formula's: paths and lines, nothing that links, loads or runs.
+      expect(await markdown.locator("svg").count()).toBe(4);
+      expect(
+        await markdown.evaluate((element) =>
+          [...element.querySelectorAll("svg *")]
+            .map((part) => part.tagName)
+            .filter((tag) => tag !== "path" && tag !== "line"),
+        ),
+      ).toEqual([]);
+      expect(
+        await markdown.locator("use, foreignObject, [onload], [onerror], [href^='javascript'], img").count(),
+      ).toBe(0);
+      // A formula goes only among HTML, never into the answer's own MathML.
+      expect(await markdown.locator("p > math mi").textContent()).toBe("@@MATH1@@");
+      await page.waitForTimeout(300);
+      expect(dialogs).toEqual([]);
+      await screenshot(page, "ui-polish-formula");
+    } finally {
+      model.options.words = undefined;
+    }
+  });
+
   it("says that an image pasted or dropped in the message box cannot be sent, and keeps the text", async () => {
     const { page } = desk;
     const box = page.getByLabel(/Send a message/);

@@ -15,17 +15,21 @@ afterAll(() => {
   for (const name of pageGlobals) Reflect.deleteProperty(globalThis, name);
 });
 
-/** Text with the tags taken out (KaTeX's output is long; what matters is whether it is there). */
-const formulas = (html: string) => html.match(/class="katex"/g)?.length ?? 0;
+/** An answer's HTML before sanitising, its formulas as placeholders (see formulas). */
+const htmlOf = (source: string) => markdownToHtml(source).html;
+/** How many formulas an answer holds (KaTeX's output is long; what matters is whether it is there). */
+const formulas = (source: string) => markdownToHtml(source).formulas.length;
+/** KaTeX's HTML of an answer's first formula. */
+const formulaHtml = (source: string) => markdownToHtml(source).formulas[0]?.html ?? "";
 
 describe("an answer's Markdown", () => {
   it("keeps the model's single line breaks", () => {
-    const html = markdownToHtml("Line one\nLine two\nLine three");
+    const html = htmlOf("Line one\nLine two\nLine three");
     expect(html).toBe("<p>Line one<br>Line two<br>Line three</p>\n");
   });
 
   it("keeps code blocks, tables and lists as they were with line breaks kept", () => {
-    const html = markdownToHtml(
+    const html = htmlOf(
       "```plaintext\nfirst\nsecond\n```\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\n- one\n- two\n\n1. x\n2. y",
     );
     expect(html).toContain("first\nsecond");
@@ -44,31 +48,38 @@ describe("an answer's Markdown", () => {
       "from $ 5 to 10 $",
       "a literal \\$x\\$ here",
     ]) {
-      const html = markdownToHtml(text);
-      expect(formulas(html), text).toBe(0);
+      const html = htmlOf(text);
+      expect(formulas(text), text).toBe(0);
       expect(html, text).toContain("$");
     }
-    expect(markdownToHtml("between $5-$10 per unit")).toContain("between $5-$10 per unit");
-    expect(markdownToHtml("a literal \\$x\\$ here")).toContain("a literal $x$ here");
+    expect(htmlOf("between $5-$10 per unit")).toContain("between $5-$10 per unit");
+    expect(htmlOf("a literal \\$x\\$ here")).toContain("a literal $x$ here");
   });
 
   it("still reads formulas in $…$, $$…$$, \\(…\\) and \\[…\\]", () => {
-    expect(formulas(markdownToHtml("so $x^2$ grows"))).toBe(1);
-    expect(formulas(markdownToHtml("and $a$, $b_1$"))).toBe(2);
-    expect(markdownToHtml("$$\\sum_i a_i$$")).toContain("katex-display");
-    expect(formulas(markdownToHtml("inline \\(a+b\\) here"))).toBe(1);
-    expect(markdownToHtml("\\[\\int_0^1 x\\,dx\\]")).toContain("katex-display");
-    expect(formulas(markdownToHtml("cost $x$ 5"))).toBe(1);
+    expect(formulas("so $x^2$ grows")).toBe(1);
+    expect(htmlOf("so $x^2$ grows")).toBe("<p>so @@MATH0@@ grows</p>\n");
+    expect(formulas("and $a$, $b_1$")).toBe(2);
+    expect(formulaHtml("$$\\sum_i a_i$$")).toContain("katex-display");
+    expect(formulas("inline \\(a+b\\) here")).toBe(1);
+    expect(formulaHtml("\\[\\int_0^1 x\\,dx\\]")).toContain("katex-display");
+    expect(formulas("cost $x$ 5")).toBe(1);
+  });
+
+  it("keeps a formula in an image's alt text or a link's title as its source: an attribute holds text", () => {
+    expect(htmlOf('![the $x^2$ curve](/plot.png) [a](/b "$\\alpha$\'s")')).toBe(
+      '<p><img src="/plot.png" alt="the $x^2$ curve"> <a href="/b" title="$\\alpha$&#39;s">a</a></p>\n',
+    );
   });
 
   it("shows a task list's state as checkboxes, each labelled by its item's text", () => {
-    const html = markdownToHtml("- [ ] open\n- [x] done **now**\n  - [ ] nested");
+    const html = htmlOf("- [ ] open\n- [x] done **now**\n  - [ ] nested");
     expect(html).toMatch(/<li><label><input disabled="" type="checkbox">\s*open<\/label><\/li>/);
     expect(html).toMatch(
       /<li><label><input checked="" disabled="" type="checkbox">\s*done <strong>now<\/strong><\/label><ul>\s*<li><label><input disabled="" type="checkbox">\s*nested<\/label><\/li>/,
     );
     // In a loose list (items apart) the label is in the item's first paragraph; the rest follows it.
-    expect(markdownToHtml("- [x] one\n\n- [ ] two\n\n  more")).toMatch(
+    expect(htmlOf("- [x] one\n\n- [ ] two\n\n  more")).toMatch(
       /<li><p><label><input disabled="" type="checkbox">\s*two<\/label><\/p>\s*<p>more<\/p>\s*<\/li>/,
     );
   });
@@ -76,15 +87,15 @@ describe("an answer's Markdown", () => {
 
 describe("a ```mermaid block in an answer", () => {
   it("is its source as code, not highlighted, marked to be drawn with the name it is read by", () => {
-    const html = markdownToHtml('A flow:\n\n```mermaid\nflowchart LR\n  A["<b>x</b>"] --> B\n```\n\nafter');
+    const html = htmlOf('A flow:\n\n```mermaid\nflowchart LR\n  A["<b>x</b>"] --> B\n```\n\nafter');
     expect(html).toContain(
       '<pre data-diagram="flowchart LR" data-complete><code class="language-mermaid">flowchart LR\n  A[&quot;&lt;b&gt;x&lt;/b&gt;&quot;] --&gt; B</code></pre>',
     );
     expect(html).not.toContain("hljs");
     expect(html).toContain("<p>after</p>");
     // Any fence, any case; another language is highlighted as before.
-    expect(markdownToHtml("~~~~ Mermaid\npie\n~~~~~")).toContain('<pre data-diagram="pie" data-complete>');
-    expect(markdownToHtml("```js\nconst a = 1;\n```")).toContain('class="hljs language-js"');
+    expect(htmlOf("~~~~ Mermaid\npie\n~~~~~")).toContain('<pre data-diagram="pie" data-complete>');
+    expect(htmlOf("```js\nconst a = 1;\n```")).toContain('class="hljs language-js"');
   });
 
   it("is not complete while its closing fence has not come (a streaming answer's last block)", () => {
@@ -94,8 +105,8 @@ describe("a ```mermaid block in an answer", () => {
       "```mermaid\ngraph TD\n``",
       "````mermaid\ngraph TD\n```",
     ])
-      expect(markdownToHtml(unfinished), unfinished).toMatch(/<pre data-diagram="[^"]*"><code/);
-    expect(markdownToHtml("- a list\n  ```mermaid\n  graph TD\n  ```\n")).toContain("data-complete");
+      expect(htmlOf(unfinished), unfinished).toMatch(/<pre data-diagram="[^"]*"><code/);
+    expect(htmlOf("- a list\n  ```mermaid\n  graph TD\n  ```\n")).toContain("data-complete");
   });
 
   it("is read by its accTitle, else its first line past front matter and %% comments", async () => {
@@ -179,7 +190,7 @@ describe("an answer's inline styles", () => {
       "text-align:center",
     ]);
     // Heights, depths, shifts, struts, rules and colours of formulas of every kind.
-    const html = markdownToHtml(
+    const { formulas: written } = markdownToHtml(
       [
         "$$\\sum_{i=1}^n \\frac{a_i}{b_i} = \\sqrt[3]{x^2+1}$$",
         "$$\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix} \\left(\\int_0^1 x\\,dx\\right)$$",
@@ -188,7 +199,12 @@ describe("an answer's inline styles", () => {
         "$$\\begin{cases}a&b\\\\c&d\\end{cases} \\begin{array}{|c|c|}\\hline a&b\\\\\\hline\\end{array} \\tag{1}$$",
       ].join("\n\n"),
     );
-    const styles = [...html.matchAll(/\sstyle="([^"]*)"/g)].map((match) => match[1]!);
+    const styles = [
+      ...written
+        .map((formula) => formula.html)
+        .join("")
+        .matchAll(/\sstyle="([^"]*)"/g),
+    ].map((match) => match[1]!);
     expect(styles.length).toBeGreaterThan(20);
     for (const style of styles) expect(declarations(safeStyle(style)), style).toEqual(declarations(style));
   });

@@ -1,8 +1,10 @@
 /**
  * Markdown to safe HTML, loaded lazily (marked, highlight.js, KaTeX and DOMPurify are the heavy
  * part of the UI). Model output is untrusted: everything goes through DOMPurify, so a `<script>`
- * or an `onerror=` in an answer is rendered inert. A ```mermaid block stays code here, marked for
- * the Markdown component to draw (diagrams.ts).
+ * or an `onerror=` in an answer is rendered inert. Formulas are KaTeX's own HTML, sanitised apart
+ * and put in the answer's text after it is sanitised: they may draw with SVG, which the answer's
+ * own HTML may not. A ```mermaid block stays code here, marked for the Markdown component to draw
+ * (diagrams.ts).
  */
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/common";
@@ -214,8 +216,27 @@ export interface CitationLink {
 /** Fenced code blocks (also one still streaming, not closed yet) and inline code spans. */
 const CODE = /^(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^\1[ \t]*$|(?![\s\S]))|`[^`\n]+`/gm;
 
-/** An answer's Markdown as HTML, before sanitising (exported for the tests: show only renderMarkdown's). */
-export function markdownToHtml(source: string, citations: CitationLink[] = []): string {
+/** A start tag, its quoted attribute values read whole (a `>` in one does not end it). */
+const START_TAG = /<[a-zA-Z](?:[^>"']|"[^"]*"|'[^']*')*>/g;
+
+/** Where a formula is in an answer's HTML until it is sanitised: KaTeX's output is put in its place after. */
+const FORMULA_PLACE = /@@MATH(\d+)@@/g;
+
+/** A formula of an answer: its source as written (delimiters too), and KaTeX's HTML of it. */
+export interface Formula {
+  source: string;
+  html: string;
+}
+
+/**
+ * An answer's Markdown as HTML, before sanitising, each formula's place in it held by a placeholder
+ * (exported for the tests: show only renderMarkdown's). A formula inside a tag (an image's alt text,
+ * a link's title) is its source there: an attribute holds text, not a formula.
+ */
+export function markdownToHtml(
+  source: string,
+  citations: CitationLink[] = [],
+): { html: string; formulas: Formula[] } {
   // Code is kept out of the math below: `$HOME`, `$('#a')` or `\(\d+\)` in code are not formulas.
   const code: string[] = [];
   const withoutCode = source.replace(CODE, (match) => {
@@ -223,20 +244,25 @@ export function markdownToHtml(source: string, citations: CitationLink[] = []): 
     return `@@CODE${code.length - 1}@@`;
   });
   // Math first (marked would eat its backslashes and underscores), as placeholders.
-  const formulas: string[] = [];
+  const formulas: Formula[] = [];
   const withPlaceholders = withoutCode.replace(MATH, (match, block, bracket, inline, paren) => {
     // `\$` stays as written: Markdown makes it a dollar sign.
     if (block === undefined && bracket === undefined && inline === undefined && paren === undefined)
       return match;
     const tex = (block ?? bracket ?? inline ?? paren) as string;
     const displayMode = block !== undefined || bracket !== undefined;
-    formulas.push(katex.renderToString(tex, { displayMode, throwOnError: false, output: "htmlAndMathml" }));
+    formulas.push({
+      source: match,
+      html: katex.renderToString(tex, { displayMode, throwOnError: false, output: "htmlAndMathml" }),
+    });
     return `@@MATH${formulas.length - 1}@@`;
   });
   const withCode = withPlaceholders.replace(/@@CODE(\d+)@@/g, (_m, index) => code[Number(index)] ?? "");
-  let html = (marked.parse(withCode, { async: false }) as string).replace(
-    /@@MATH(\d+)@@/g,
-    (_m, index) => formulas[Number(index)] ?? "",
+  let html = (marked.parse(withCode, { async: false }) as string).replace(START_TAG, (tag) =>
+    tag.replace(FORMULA_PLACE, (place, index) => {
+      const formula = formulas[Number(index)];
+      return formula ? escapeHtml(formula.source).replace(/'/g, "&#39;") : place;
+    }),
   );
   if (citations.length > 0) {
     // [n] markers outside code become links to the numbered source (escaped here, sanitised below
@@ -254,11 +280,8 @@ export function markdownToHtml(source: string, citations: CitationLink[] = []): 
       )
       .join("");
   }
-  return html;
+  return { html, formulas };
 }
-
-/** A start tag, its quoted attribute values read whole (a `>` in one does not end it). */
-const START_TAG = /<[a-zA-Z](?:[^>"']|"[^"]*"|'[^']*')*>/g;
 
 /**
  * Renames event handler attributes (`onerror=`) in the start tags of raw HTML to a name no
@@ -270,12 +293,82 @@ export function disarmHandlers(html: string): string {
   return html.replace(START_TAG, (tag) => tag.replace(/([\s/"'])(on[a-z]+\s*=)/gi, "$1x-$2"));
 }
 
+/** Tags no answer may hold, its own HTML or a formula's. */
+const FORBID_TAGS = ["style", "form", "button", "select", "textarea"];
+// KaTeX's MathML carries the TeX source in an <annotation>, which DOMPurify drops but whose text it
+// would keep: a screen reader would read the formula, then its source.
+const ADD_FORBID_CONTENTS = ["annotation", "annotation-xml"];
+
+/** What an answer's own HTML (the model's Markdown and raw HTML) may hold: no SVG. */
+const ANSWER_HTML = {
+  USE_PROFILES: { html: true, mathMl: true },
+  FORBID_TAGS,
+  ADD_FORBID_CONTENTS,
+  RETURN_DOM_FRAGMENT: true as const,
+};
+
+/**
+ * What a formula's HTML may hold: KaTeX's own (rendered here from the answer's TeX, without KaTeX's
+ * `trust`, so no link, class or HTML of the author's), which draws square roots, wide accents,
+ * stretchy arrows and \cancel as inline SVG. Only that SVG: paths and lines, sized and placed, with
+ * nothing that links, loads, runs or holds other content (no <use>, <a>, <foreignObject>, href).
+ */
+const FORMULA_HTML = {
+  ...ANSWER_HTML,
+  ADD_TAGS: ["svg", "path", "line"],
+  ADD_ATTR: ["viewBox", "preserveAspectRatio", "d", "x1", "y1", "x2", "y2", "stroke-width"],
+};
+
+const XHTML = "http://www.w3.org/1999/xhtml";
+/** Elements whose text is not read as markup where a browser reads the answer's HTML again. */
+const TEXT_ONLY = new Set([
+  "TEXTAREA",
+  "TITLE",
+  "XMP",
+  "IFRAME",
+  "NOEMBED",
+  "NOFRAMES",
+  "NOSCRIPT",
+  "PLAINTEXT",
+]);
+
+/**
+ * Puts each formula, sanitised as a formula, where its placeholder is in the sanitised answer's
+ * text. Only text among HTML elements takes one (the HTML is read again as it was written): in
+ * MathML or SVG of the answer's own, or where text is not markup, the placeholder stays text.
+ */
+function placeFormulas(answer: DocumentFragment, formulas: Formula[]): void {
+  const walker = answer.ownerDocument.createTreeWalker(answer, NodeFilter.SHOW_TEXT);
+  const texts: Text[] = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode())
+    if ((node as Text).data.includes("@@MATH")) texts.push(node as Text);
+  for (const text of texts) {
+    let parent = text.parentElement;
+    while (parent && parent.namespaceURI === XHTML && !TEXT_ONLY.has(parent.tagName))
+      parent = parent.parentElement;
+    if (parent) continue;
+    const parts = text.data.split(FORMULA_PLACE);
+    if (parts.length === 1) continue;
+    // split gives the text around the placeholders, and between them each one's number.
+    text.replaceWith(
+      ...parts.map((part, index) => {
+        const formula = index % 2 === 1 ? formulas[Number(part)] : undefined;
+        return formula
+          ? purify.sanitize(formula.html, FORMULA_HTML)
+          : index % 2 === 1
+            ? `@@MATH${part}@@`
+            : part;
+      }),
+    );
+  }
+}
+
 export function renderMarkdown(source: string, citations: CitationLink[] = []): string {
-  return purify.sanitize(disarmHandlers(markdownToHtml(source, citations)), {
-    USE_PROFILES: { html: true, mathMl: true },
-    FORBID_TAGS: ["style", "form", "button", "select", "textarea"],
-    // KaTeX's MathML carries the TeX source in an <annotation>, which DOMPurify drops but whose
-    // text it would keep: a screen reader would read the formula, then its source.
-    ADD_FORBID_CONTENTS: ["annotation", "annotation-xml"],
-  });
+  const { html, formulas } = markdownToHtml(source, citations);
+  const answer = purify.sanitize(disarmHandlers(html), ANSWER_HTML);
+  placeFormulas(answer, formulas);
+  // Written out in an inert document: nothing in it loads before the page shows it.
+  const written = document.createElement("template");
+  written.content.append(answer);
+  return written.innerHTML;
 }
