@@ -168,6 +168,48 @@ describe.skipIf(!hasChromium)("chat UI polish in the browser", () => {
     }
   });
 
+  it("wraps a table's cells between words, never inside one, on a desktop and a phone", async () => {
+    const phone = await stand.signedIn("tab", { locale: "en-US", width: 390, height: 844 });
+    const table =
+      "| Name | Qty | Fruit | Note |\n| - | - | - | - |\n| Banana | 12 | Apple | ripe and yellow, from the market on the corner |\n| Kiwi | 1/2 | Mango | see https://example.com/a/very/long/path/that/has/no/space/to/break/at/anywhere |\n";
+    model.options.words = [table];
+    try {
+      for (const [browser, width] of [
+        [desk, 1280],
+        [phone, 390],
+      ] as const) {
+        const answer = await ask(browser, "a table");
+        const cells = answer.locator("td, th");
+        await cells.first().waitFor();
+        // The lines each short cell's text is laid out on: one, not a word cut in two ("Qt/y").
+        const lines = await cells.evaluateAll((all) =>
+          all
+            .filter((cell) => cell.textContent && cell.textContent.length <= 6)
+            .map((cell) => {
+              const range = document.createRange();
+              range.selectNodeContents(cell);
+              return [cell.textContent, new Set([...range.getClientRects()].map((rect) => rect.top)).size];
+            }),
+        );
+        expect(lines, `${width}`).toEqual(
+          ["Name", "Qty", "Fruit", "Note", "Banana", "12", "Apple", "Kiwi", "1/2", "Mango"].map((text) => [
+            text,
+            1,
+          ]),
+        );
+        // The long address does not push the page wider: the table scrolls in its own box.
+        expect(await browser.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+          width,
+        );
+      }
+      const box = phone.page.locator("article.message.assistant table").last();
+      expect(await box.evaluate((table) => table.scrollWidth > table.clientWidth)).toBe(true);
+      await screenshot(phone.page, "ui-polish-phone-table");
+    } finally {
+      model.options.words = undefined;
+    }
+  });
+
   it("says that an image pasted or dropped in the message box cannot be sent, and keeps the text", async () => {
     const { page } = desk;
     const box = page.getByLabel(/Send a message/);
