@@ -1,3 +1,4 @@
+import type { Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
 import { hasChromium, screenshot } from "../support/browser.js";
@@ -57,13 +58,32 @@ describe.skipIf(!hasChromium)("memory, in the browser", () => {
     expect(await toggle.isChecked()).toBe(true);
     await screenshot(page, "memory-settings");
 
-    // Changed in place.
-    await section.getByRole("button", { name: "Edit memory: I work in Go" }).click();
+    // Changed in place, by keyboard: Edit focuses the text, Escape and Cancel put focus back on
+    // Edit, and so does saving.
+    const focused = (locator: Locator) => locator.evaluate((element) => element === document.activeElement);
+    const editButton = section.getByRole("button", { name: "Edit memory: I work in Go" });
     const edit = section.getByRole("form", { name: "Edit memory" });
-    await edit.getByLabel("What to remember").fill("I work in Go and Rust");
+    const editField = edit.getByLabel("What to remember");
+    await editButton.focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => focused(editField), WAIT).toBe(true);
+    await page.keyboard.type(" and C");
+    await page.keyboard.press("Escape");
+    await edit.waitFor({ state: "detached", ...WAIT });
+    await expect.poll(() => focused(editButton), WAIT).toBe(true);
+    expect(await listed.allTextContents()).toContain("I work in GoEditDelete");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => focused(editField), WAIT).toBe(true);
+    await edit.getByRole("button", { name: "Cancel" }).click();
+    await expect.poll(() => focused(editButton), WAIT).toBe(true);
+    await page.keyboard.press("Enter");
+    await editField.fill("I work in Go and Rust");
     await edit.getByRole("button", { name: "Save memory" }).click();
     await expect.poll(() => section.getByRole("status").textContent(), WAIT).toBe("Memory saved.");
     await edit.waitFor({ state: "detached", ...WAIT });
+    await expect
+      .poll(() => focused(section.getByRole("button", { name: "Edit memory: I work in Go and Rust" })), WAIT)
+      .toBe(true);
 
     // The next chat's message carries them in its system prompt.
     await nav.getByRole("link", { name: "Chat" }).click();

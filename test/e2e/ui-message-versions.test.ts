@@ -255,8 +255,16 @@ describe.skipIf(!hasChromium)("message versions, in the browser", () => {
     await replies().first().getByRole("button", { name: "从此处新建分支对话" }).click();
     await expect.poll(() => page.url()).not.toBe(source);
     expect(page.url()).toMatch(/\/c\/[^/]+$/);
-    // The new chat holds the first question and its answer, titled as a branch of the first chat.
+    // The new chat holds the first question and its answer, titled as a branch of the first chat;
+    // focus is at its heading, as on opening a conversation from the list.
     await expect.poll(() => page.locator("article.message").count()).toBe(2);
+    await expect
+      .poll(() =>
+        page.evaluate(
+          () => document.activeElement?.id === "page-heading" && document.activeElement.textContent,
+        ),
+      )
+      .toMatch(/（分支）$/);
     expect(await page.locator("article.message.user").allTextContents()).toEqual([
       expect.stringContaining("第一个问题"),
     ]);

@@ -1,3 +1,4 @@
+import type { Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeModelService } from "../../packages/web/test/support/fake-model-service.js";
 import { type Browser, hasChromium, screenshot } from "../support/browser.js";
@@ -54,15 +55,26 @@ describe.skipIf(!hasChromium)("the prompt library, in the browser", () => {
       .poll(() => form.getByRole("alert").textContent(), WAIT)
       .toContain("You already have a prompt");
     expect(await form.getByLabel("Command").getAttribute("aria-invalid")).toBe("true");
-    // Changed in place: its form opens in the list, and saving closes it.
-    await section.getByRole("button", { name: "Edit /summary-short" }).click();
+    // Changed in place: its form opens in the list, its first field focused; Escape closes it and
+    // saving does, focus back on Edit.
+    const focused = (locator: Locator) => locator.evaluate((element) => element === document.activeElement);
+    const editButton = section.getByRole("button", { name: "Edit /summary-short" });
+    await editButton.click();
     const edit = section.getByRole("form", { name: "Edit /summary-short" });
+    await expect.poll(() => focused(edit.getByLabel("Command")), WAIT).toBe(true);
+    await edit.getByLabel("Title").fill("Discarded");
+    await page.keyboard.press("Escape");
+    await edit.waitFor({ state: "detached", ...WAIT });
+    await expect.poll(() => focused(editButton), WAIT).toBe(true);
+    await page.keyboard.press("Enter");
+    expect(await edit.getByLabel("Title").inputValue()).toBe("Short summary");
     await edit.getByLabel("Title").fill("One-line summary");
     await edit.getByRole("button", { name: "Save prompt" }).click();
     await expect
       .poll(() => section.getByRole("status").textContent(), WAIT)
       .toBe("Prompt /summary-short saved.");
     await edit.waitFor({ state: "detached", ...WAIT });
+    await expect.poll(() => focused(editButton), WAIT).toBe(true);
     const listed = section.getByRole("listitem");
     await expect
       .poll(() => listed.allTextContents(), WAIT)

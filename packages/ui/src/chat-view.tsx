@@ -37,7 +37,14 @@ import {
   citationLabels,
   groundingWarningText,
 } from "./display-text.js";
-import { focusLost, PAGE_HEADING, usePageTitle } from "./focus.js";
+import {
+  cancelOnEscape,
+  focusLost,
+  focusWhenShown,
+  PAGE_HEADING,
+  useEditFocus,
+  usePageTitle,
+} from "./focus.js";
 import { useFoldedEditor } from "./folded-editor.js";
 import { fill, useI18n } from "./i18n.js";
 import { LineIcon } from "./line-icon.js";
@@ -280,30 +287,13 @@ function MessageViewOf(props: {
     answerFailureText(t, failed.errorCode ?? undefined, failed.error ?? "");
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
-  const editBox = useRef<HTMLTextAreaElement>(null);
-  const editButton = useRef<HTMLButtonElement>(null);
-  /** Set when the edit is cancelled: focus goes back to the Edit button it began from. */
-  const backToEdit = useRef(false);
-  // The text takes focus when editing starts (at its end); a cancelled edit gives focus back.
-  useEffect(() => {
-    if (editing) {
-      const box = editBox.current;
-      box?.focus();
-      box?.setSelectionRange(box.value.length, box.value.length);
-    } else if (backToEdit.current) {
-      backToEdit.current = false;
-      editButton.current?.focus();
-    }
-  }, [editing]);
+  const { field: editBox, editButton } = useEditFocus<HTMLTextAreaElement>(editing);
   useEffect(() => {
     if (!props.reopenEdit) return;
     setDraft(props.reopenEdit.text);
     setEditing(true);
   }, [props.reopenEdit]);
-  const cancelEdit = () => {
-    backToEdit.current = true;
-    setEditing(false);
-  };
+  const cancelEdit = () => setEditing(false);
   const streaming = message.status === "streaming";
   /** The knowledge citation opened in the source view (its passage in its document). */
   const [source, setSource] = useState<Citation>();
@@ -358,11 +348,7 @@ function MessageViewOf(props: {
             ref={editBox}
             value={draft}
             onChange={(e) => setDraft(e.target.value)}
-            onKeyDown={(event) => {
-              if (event.key !== "Escape") return;
-              event.preventDefault();
-              cancelEdit();
-            }}
+            onKeyDown={cancelOnEscape(cancelEdit)}
             rows={3}
           />
           {/* Saving sends the changed message again: the answers after it are written anew. */}
@@ -1898,6 +1884,8 @@ export function ChatView(props: {
       });
       props.onConversationCreated(created.id);
       props.onChanged();
+      // As opening a conversation from the list does: the reader starts at its heading.
+      focusWhenShown(`#${PAGE_HEADING}`);
     } catch (error) {
       setSendError(error);
     }

@@ -1,4 +1,4 @@
-import { type RefObject, useEffect } from "react";
+import { type KeyboardEvent, type RefObject, useEffect, useRef } from "react";
 import { useI18n } from "./i18n.js";
 
 /**
@@ -37,6 +37,36 @@ export function keepFocusNear(control: Element, fallback?: () => HTMLElement | n
   };
   // After the page has drawn the change (React renders an update made after an await a little later).
   return () => requestAnimationFrame(() => setTimeout(restore));
+}
+
+/**
+ * Focus around an edit made in place of what it edits (a message, a memory, a prompt), while
+ * `editing`: as it starts, its `field` takes focus, the caret at the end of its text; as it ends
+ * (saved or cancelled, the form gone with the control that had focus), focus goes back to the
+ * `editButton` it began from, not to the page's start.
+ */
+export function useEditFocus<Field extends HTMLInputElement | HTMLTextAreaElement>(editing: boolean) {
+  const field = useRef<Field>(null);
+  const editButton = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(false);
+  useEffect(() => {
+    if (editing) {
+      const box = field.current;
+      box?.focus();
+      box?.setSelectionRange(box.value.length, box.value.length);
+    } else if (wasEditing.current && focusLost()) editButton.current?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
+  return { field, editButton };
+}
+
+/** A key handler that cancels (an edit) on Escape, unless the key ends an input method's composition. */
+export function cancelOnEscape(cancel: () => void) {
+  return (event: KeyboardEvent) => {
+    if (event.key !== "Escape" || event.nativeEvent.isComposing) return;
+    event.preventDefault();
+    cancel();
+  };
 }
 
 /**

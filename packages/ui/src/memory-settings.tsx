@@ -1,8 +1,8 @@
 import type { Memory } from "@hearth/contracts/memory";
 import { textLength } from "@hearth/contracts/text-length";
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { type FormEvent, type Ref, useCallback, useEffect, useState } from "react";
 import { api, type Preferences } from "./api.js";
-import { describedField, keepFocusNear } from "./focus.js";
+import { cancelOnEscape, describedField, keepFocusNear, useEditFocus } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { ActionError, errorCode, useAction } from "./use-action.js";
 
@@ -22,11 +22,13 @@ function excerpt(content: string): string {
 /**
  * The form of a new memory, or of one being changed: its text, with the count of its characters. A
  * refusal (too long, a blocked word, the limit of memories reached) is shown under the field, which
- * is marked invalid and takes focus.
+ * is marked invalid and takes focus. Escape cancels a change.
  */
 function MemoryForm(props: {
   editing?: Memory;
   maxChars: number;
+  /** The text's field (focused as a change begins). */
+  fieldRef?: Ref<HTMLTextAreaElement>;
   /** Sent: what the section said of the last change no longer holds. */
   onSubmit(): void;
   onSaved(memory: Memory): void;
@@ -59,11 +61,17 @@ function MemoryForm(props: {
   };
   const titleId = `${prefix}-heading`;
   return (
-    <form className="page-form prompt-form" onSubmit={submit} aria-labelledby={titleId}>
+    <form
+      className="page-form prompt-form"
+      onSubmit={submit}
+      onKeyDown={props.onCancel && cancelOnEscape(props.onCancel)}
+      aria-labelledby={titleId}
+    >
       <h4 id={titleId}>{editing ? t.editMemory : t.newMemory}</h4>
       <label htmlFor={`${prefix}-content`}>{t.memoryText}</label>
       <textarea
         id={`${prefix}-content`}
+        ref={props.fieldRef}
         value={content}
         rows={2}
         maxLength={props.maxChars}
@@ -87,6 +95,62 @@ function MemoryForm(props: {
         )}
       </div>
     </form>
+  );
+}
+
+/**
+ * A memory of the list: its text with its Edit and Delete buttons, or, while it is changed, the
+ * form changing it (its field focused; focus back on Edit once saved or cancelled).
+ */
+function MemoryItem(props: {
+  memory: Memory;
+  maxChars: number;
+  editing: boolean;
+  onEdit(): void;
+  onSubmit(): void;
+  onSaved(): void;
+  onCancel(): void;
+  onDelete(from: Element): void;
+}) {
+  const { t } = useI18n();
+  const { memory } = props;
+  const { field, editButton } = useEditFocus<HTMLTextAreaElement>(props.editing);
+  return (
+    <li>
+      {props.editing ? (
+        <MemoryForm
+          editing={memory}
+          maxChars={props.maxChars}
+          fieldRef={field}
+          onSubmit={props.onSubmit}
+          onSaved={props.onSaved}
+          onCancel={props.onCancel}
+        />
+      ) : (
+        <>
+          <span className="memory-text">{memory.content}</span>
+          <span className="prompt-list-actions">
+            <button
+              type="button"
+              className="small"
+              ref={editButton}
+              aria-label={fill(t.editMemoryLabel, { memory: excerpt(memory.content) })}
+              onClick={props.onEdit}
+            >
+              {t.edit}
+            </button>
+            <button
+              type="button"
+              className="small"
+              aria-label={fill(t.deleteMemoryLabel, { memory: excerpt(memory.content) })}
+              onClick={(event) => props.onDelete(event.currentTarget)}
+            >
+              {t.delete}
+            </button>
+          </span>
+        </>
+      )}
+    </li>
   );
 }
 
@@ -167,46 +231,24 @@ export function MemorySettings(props: {
       {answer && answer.memories.length > 0 && (
         <ul className="memory-list" aria-labelledby="memory-title" aria-describedby="memory-count">
           {answer.memories.map((memory) => (
-            <li key={memory.id}>
-              {editing === memory.id ? (
-                <MemoryForm
-                  editing={memory}
-                  maxChars={answer.maxChars}
-                  onSubmit={() => setDone("")}
-                  onSaved={() => {
-                    setEditing(undefined);
-                    setDone(t.memorySaved);
-                    void run(load);
-                  }}
-                  onCancel={() => setEditing(undefined)}
-                />
-              ) : (
-                <>
-                  <span className="memory-text">{memory.content}</span>
-                  <span className="prompt-list-actions">
-                    <button
-                      type="button"
-                      className="small"
-                      aria-label={fill(t.editMemoryLabel, { memory: excerpt(memory.content) })}
-                      onClick={() => {
-                        setDone("");
-                        setEditing(memory.id);
-                      }}
-                    >
-                      {t.edit}
-                    </button>
-                    <button
-                      type="button"
-                      className="small"
-                      aria-label={fill(t.deleteMemoryLabel, { memory: excerpt(memory.content) })}
-                      onClick={(event) => void remove(memory, event.currentTarget)}
-                    >
-                      {t.delete}
-                    </button>
-                  </span>
-                </>
-              )}
-            </li>
+            <MemoryItem
+              key={memory.id}
+              memory={memory}
+              maxChars={answer.maxChars}
+              editing={editing === memory.id}
+              onEdit={() => {
+                setDone("");
+                setEditing(memory.id);
+              }}
+              onSubmit={() => setDone("")}
+              onSaved={() => {
+                setEditing(undefined);
+                setDone(t.memorySaved);
+                void run(load);
+              }}
+              onCancel={() => setEditing(undefined)}
+              onDelete={(from) => void remove(memory, from)}
+            />
           ))}
         </ul>
       )}

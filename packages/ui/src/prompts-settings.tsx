@@ -1,8 +1,8 @@
 import { PROMPT_COMMAND_MAX_CHARS, PROMPT_TITLE_MAX_CHARS } from "@hearth/contracts/prompt-command";
 import { textLength } from "@hearth/contracts/text-length";
-import { type ChangeEvent, type FormEvent, useCallback, useEffect, useRef, useState } from "react";
+import { type ChangeEvent, type FormEvent, type Ref, useCallback, useEffect, useRef, useState } from "react";
 import { api, type Prompt } from "./api.js";
-import { describedField, keepFocusNear } from "./focus.js";
+import { cancelOnEscape, describedField, keepFocusNear, useEditFocus } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { ActionError, errorCode, errorField, useAction } from "./use-action.js";
 
@@ -26,12 +26,14 @@ interface PromptExport {
 /**
  * The form of a new prompt, or of one being changed: its command (typed after "/" in the message
  * box), title and content; an administrator shares it with everyone. A refusal is shown under the
- * field it is about, which is marked invalid and takes focus.
+ * field it is about, which is marked invalid and takes focus. Escape cancels a change.
  */
 function PromptForm(props: {
   editing?: Prompt;
   admin: boolean;
   contentMaxChars: number;
+  /** The command's field, the first (focused as a change begins). */
+  fieldRef?: Ref<HTMLInputElement>;
   /** Sent: what the section said of the last change no longer holds. */
   onSubmit(): void;
   onSaved(prompt: Prompt): void;
@@ -81,7 +83,12 @@ function PromptForm(props: {
   };
   const titleId = `${prefix}-heading`;
   return (
-    <form className="page-form prompt-form" onSubmit={submit} aria-labelledby={titleId}>
+    <form
+      className="page-form prompt-form"
+      onSubmit={submit}
+      onKeyDown={props.onCancel && cancelOnEscape(props.onCancel)}
+      aria-labelledby={titleId}
+    >
       <h4 id={titleId}>{editing ? fill(t.editPromptTitle, { command: editing.command }) : t.newPrompt}</h4>
       <label>
         {t.promptCommand}
@@ -89,6 +96,7 @@ function PromptForm(props: {
           <span aria-hidden="true">/</span>
           <input
             id={`${prefix}-command`}
+            ref={props.fieldRef}
             value={draft.command}
             maxLength={PROMPT_COMMAND_MAX_CHARS + 1}
             required
@@ -147,6 +155,73 @@ function PromptForm(props: {
         )}
       </div>
     </form>
+  );
+}
+
+/**
+ * A prompt of the list: its command and title, whether it is shared or hidden by one's own, with
+ * Edit and Delete where the user may change it; or, while it is changed, the form changing it (its
+ * first field focused; focus back on Edit once saved or cancelled).
+ */
+function PromptItem(props: {
+  prompt: Prompt;
+  /** The user's own prompt with the same command, which this shared one gives way to. */
+  shadowedBy: Prompt | undefined;
+  admin: boolean;
+  contentMaxChars: number;
+  editing: boolean;
+  onEdit(): void;
+  onSubmit(): void;
+  onSaved(prompt: Prompt): void;
+  onCancel(): void;
+  onDelete(from: Element): void;
+}) {
+  const { t } = useI18n();
+  const { prompt, shadowedBy: own } = props;
+  const { field, editButton } = useEditFocus<HTMLInputElement>(props.editing);
+  return (
+    <li>
+      {props.editing ? (
+        <PromptForm
+          editing={prompt}
+          admin={props.admin}
+          contentMaxChars={props.contentMaxChars}
+          fieldRef={field}
+          onSubmit={props.onSubmit}
+          onSaved={props.onSaved}
+          onCancel={props.onCancel}
+        />
+      ) : (
+        <>
+          <span className="prompt-list-command">/{prompt.command}</span> <span>{prompt.title}</span>
+          {prompt.shared && <span className="badge">{t.promptShared}</span>}
+          {own && (
+            <span className="muted prompt-list-note">{fill(t.promptShadowed, { command: own.command })}</span>
+          )}
+          {prompt.editable && (
+            <span className="prompt-list-actions">
+              <button
+                type="button"
+                className="small"
+                ref={editButton}
+                aria-label={fill(t.editPromptTitle, { command: prompt.command })}
+                onClick={props.onEdit}
+              >
+                {t.edit}
+              </button>
+              <button
+                type="button"
+                className="small"
+                aria-label={fill(t.deletePromptLabel, { command: prompt.command })}
+                onClick={(event) => props.onDelete(event.currentTarget)}
+              >
+                {t.delete}
+              </button>
+            </span>
+          )}
+        </>
+      )}
+    </li>
   );
 }
 
@@ -232,60 +307,28 @@ export function PromptsSettings(props: { admin: boolean }) {
       {prompts && prompts.length === 0 && <p>{t.noPrompts}</p>}
       {prompts && prompts.length > 0 && (
         <ul className="prompt-list" aria-labelledby="prompts-title">
-          {prompts.map((prompt) => {
-            const own = prompt.shadowedBy ? byId.get(prompt.shadowedBy) : undefined;
-            return (
-              <li key={prompt.id}>
-                {editing === prompt.id ? (
-                  <PromptForm
-                    editing={prompt}
-                    admin={props.admin}
-                    contentMaxChars={contentMaxChars}
-                    onSubmit={() => setDone("")}
-                    onSaved={(saved) => {
-                      setEditing(undefined);
-                      setDone(fill(t.promptSaved, { command: saved.command }));
-                      void run(load);
-                    }}
-                    onCancel={() => setEditing(undefined)}
-                  />
-                ) : (
-                  <>
-                    <span className="prompt-list-command">/{prompt.command}</span> <span>{prompt.title}</span>
-                    {prompt.shared && <span className="badge">{t.promptShared}</span>}
-                    {own && (
-                      <span className="muted prompt-list-note">
-                        {fill(t.promptShadowed, { command: own.command })}
-                      </span>
-                    )}
-                    {prompt.editable && (
-                      <span className="prompt-list-actions">
-                        <button
-                          type="button"
-                          className="small"
-                          aria-label={fill(t.editPromptTitle, { command: prompt.command })}
-                          onClick={() => {
-                            setDone("");
-                            setEditing(prompt.id);
-                          }}
-                        >
-                          {t.edit}
-                        </button>
-                        <button
-                          type="button"
-                          className="small"
-                          aria-label={fill(t.deletePromptLabel, { command: prompt.command })}
-                          onClick={(event) => void remove(prompt, event.currentTarget)}
-                        >
-                          {t.delete}
-                        </button>
-                      </span>
-                    )}
-                  </>
-                )}
-              </li>
-            );
-          })}
+          {prompts.map((prompt) => (
+            <PromptItem
+              key={prompt.id}
+              prompt={prompt}
+              shadowedBy={prompt.shadowedBy ? byId.get(prompt.shadowedBy) : undefined}
+              admin={props.admin}
+              contentMaxChars={contentMaxChars}
+              editing={editing === prompt.id}
+              onEdit={() => {
+                setDone("");
+                setEditing(prompt.id);
+              }}
+              onSubmit={() => setDone("")}
+              onSaved={(saved) => {
+                setEditing(undefined);
+                setDone(fill(t.promptSaved, { command: saved.command }));
+                void run(load);
+              }}
+              onCancel={() => setEditing(undefined)}
+              onDelete={(from) => void remove(prompt, from)}
+            />
+          ))}
         </ul>
       )}
       <p role="status">{done}</p>
