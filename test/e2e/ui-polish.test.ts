@@ -300,6 +300,51 @@ describe.skipIf(!hasChromium)("chat UI polish in the browser", () => {
     await screenshot(page, "ui-polish-phone");
   });
 
+  it("grows the message box with its text, shows a phone its whole placeholder, and says the length near the limit", async () => {
+    const { page } = await stand.signedIn("long", { locale: "en-US", width: 390, height: 844 });
+    const box = page.locator("#message-input");
+    const size = () =>
+      box.evaluate((area) => ({ height: area.clientHeight, scrolls: area.scrollHeight > area.clientHeight }));
+    // The placeholder, as long as the text it is, fits without scrolling; the empty box shows it whole.
+    const placeholder = (await box.getAttribute("placeholder"))!;
+    await box.fill(placeholder);
+    const placeholderSize = await size();
+    expect(placeholderSize.scrolls).toBe(false);
+    await box.fill("");
+    expect((await size()).height).toBe(placeholderSize.height);
+    // Two lines at least; more as they are typed, up to about a third of the screen, then it scrolls.
+    await box.fill("hi");
+    const small = await size();
+    await box.fill("one\ntwo\nthree\nfour\nfive");
+    const five = await size();
+    expect(five.height).toBeGreaterThan(small.height * 2);
+    expect(five.scrolls).toBe(false);
+    await box.fill("a line\n".repeat(60));
+    const many = await size();
+    expect(many.scrolls).toBe(true);
+    expect(many.height).toBeLessThan(844 / 2.5);
+    const send = await page.getByRole("button", { name: "Send" }).boundingBox();
+    expect(send!.y + send!.height).toBeLessThanOrEqual(844);
+    // The length is said once a tenth of the limit is left, then how far over it is.
+    const length = page.locator("#message-length");
+    await box.fill("x".repeat(89_999));
+    expect(await length.count()).toBe(0);
+    await box.fill("x".repeat(90_000));
+    await expect.poll(() => length.textContent()).toBe("90,000 of 100,000 characters");
+    expect(await box.getAttribute("aria-describedby")).toContain("message-length");
+    await box.fill("x".repeat(100_012));
+    await expect.poll(() => length.textContent()).toBe("100,012 of 100,000 characters: 12 too many to send");
+    expect(await box.getAttribute("aria-invalid")).toBe("true");
+    // Sent anyway, the refusal says the limit and how far over the message is; the text stays.
+    await page.getByRole("button", { name: "Send" }).click();
+    await expect
+      .poll(() => page.locator("#send-error").textContent())
+      .toContain("The message is too long: 100,012 characters, 12 more than the limit of 100,000.");
+    await expect.poll(() => box.inputValue().then((text) => text.length)).toBe(100_012);
+    await box.fill("");
+    await screenshot(page, "ui-polish-phone-composer");
+  });
+
   it("says how to configure a search engine in Admin → Search providers when there is none", async () => {
     const { page } = desk;
     await page.getByRole("link", { name: "Admin" }).click();

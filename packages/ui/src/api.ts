@@ -94,6 +94,8 @@ export interface Preferences {
   memory: boolean;
   /** The longest instructions the service takes (a conversation's system prompt's limit). */
   instructionsMaxChars: number;
+  /** The longest chat message the service takes (web.maxMessageChars). */
+  messageMaxChars: number;
 }
 
 /** A saved prompt of the prompt library (GET /api/prompts): the caller's own, or shared with everyone. */

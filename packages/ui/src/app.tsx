@@ -46,6 +46,7 @@ const NO_PREFERENCES: Preferences = {
   theme: null,
   memory: false,
   instructionsMaxChars: 10_000,
+  messageMaxChars: 100_000,
 };
 
 /** Only an explicit choice is stored; without one the page follows the system. */

@@ -4,7 +4,7 @@ import {
   type ChatControls,
   DEFAULT_CHAT_CONTROLS,
 } from "@hearth/contracts/chat-controls";
-import { isTooLong } from "@hearth/contracts/text-length";
+import { isTooLong, textLength } from "@hearth/contracts/text-length";
 import {
   type ClipboardEvent,
   type DragEvent,
@@ -51,6 +51,7 @@ import { LineIcon } from "./line-icon.js";
 import { forgetKnowledgeBases, liveTurns, readKnowledgeChoice, writeKnowledgeChoice } from "./live-turns.js";
 import { CopyMessage, Markdown } from "./markdown.js";
 import { findMentions, hashQuery, matchingKnowledgeBases, mentionOf } from "./mentions.js";
+import { lengthShown, MESSAGE_LENGTH_ID, MessageLength } from "./message-length.js";
 import { ModelGuidance } from "./model-guidance.js";
 import { type NewChatLink, readNewChatLink } from "./new-chat-link.js";
 import {
@@ -551,6 +552,8 @@ export function Composer(props: {
   userName?: string;
   busy: boolean;
   disabled?: boolean;
+  /** The longest message the service takes (web.maxMessageChars): the box says the length near it. */
+  maxChars: number;
   knowledgeBases: KnowledgeBaseOption[];
   options: ComposerOptions;
   onOptions(options: ComposerOptions): void;
@@ -796,6 +799,7 @@ export function Composer(props: {
       send();
     }
   };
+  const length = textLength(text);
   const toggle = (id: string) =>
     props.onOptions({
       ...props.options,
@@ -930,12 +934,13 @@ export function Composer(props: {
           aria-autocomplete="list"
           aria-controls={pickerOpen ? list.id : undefined}
           aria-activedescendant={pickerOpen ? suggestionOptionId(list.id, active) : undefined}
-          aria-invalid={props.refusal?.invalid || undefined}
+          aria-invalid={props.refusal?.invalid || length > props.maxChars || undefined}
           aria-describedby={
             [
               prompts.length > 0 && "prompt-hint",
               props.knowledgeBases.length > 0 && "mention-hint",
               filesRefused && "files-refused",
+              lengthShown(length, props.maxChars) && MESSAGE_LENGTH_ID,
               props.refusal?.errorId,
             ]
               .filter(Boolean)
@@ -963,6 +968,7 @@ export function Composer(props: {
           {t.filesNotSupported}
         </p>
       )}
+      <MessageLength length={length} max={props.maxChars} />
     </form>
   );
 }
@@ -2063,6 +2069,7 @@ export function ChatView(props: {
         userName={props.userName}
         busy={busy}
         disabled={watching}
+        maxChars={props.preferences.messageMaxChars}
         knowledgeBases={props.knowledgeBases}
         options={options}
         onOptions={(next) => {

@@ -105,6 +105,21 @@ describe("error codes in the reader's language", () => {
     );
   });
 
+  it("says how long a refused message is and the limit it is over, in the reader's language", () => {
+    const details = { maxChars: 100_000, chars: 100_312 };
+    const message = "A message may have at most 100000 characters; this one has 100312";
+    expect(errorText(en, "MESSAGE_TOO_LONG", message, details)).toBe(
+      "The message is too long: 100,312 characters, 312 more than the limit of 100,000.",
+    );
+    expect(errorText(zh, "MESSAGE_TOO_LONG", message, details)).toBe(
+      "消息过长：共 100,312 字，比上限 100,000 字多 312 字。",
+    );
+    // An older service's refusal, without details: as before.
+    expect(errorText(en, "MESSAGE_TOO_LONG", "A message may have at most 100000 characters")).toBe(
+      "The message is too long.",
+    );
+  });
+
   it("states the rule of the field a request broke, or the service's own words for another field", () => {
     const username = { issues: [{ path: "username", message: "2 to 64 letters, digits or _ . @ -" }] };
     const message = "username: 2 to 64 letters, digits or _ . @ -";

@@ -36,6 +36,13 @@ export function errorText(
   const resetAt = typeof details?.resetAt === "string" ? new Date(details.resetAt) : undefined;
   if (code === "QUOTA_EXCEEDED" && resetAt && !Number.isNaN(resetAt.getTime()))
     return quotaResetText(t, resetAt, new Date());
+  const { chars, maxChars } = details ?? {};
+  if (code === "MESSAGE_TOO_LONG" && typeof chars === "number" && typeof maxChars === "number")
+    return fill(t.errorDetails.tooLong, {
+      n: numberText(t, chars),
+      max: numberText(t, maxChars),
+      over: numberText(t, chars - maxChars),
+    });
   const words = details?.words;
   if (Array.isArray(words) && words.length > 0)
     return fill(t.errorDetails.words, { text: translated, words: words.join(t.errorDetails.separator) });

@@ -20,6 +20,9 @@ const en = {
   guidancePull: "When online, pull a model: an admin can do it from Admin → Models, or run {command}.",
   modelServiceDown: "The model service is not reachable right now.",
   messagePlaceholder: "Send a message (Enter to send, Shift+Enter for a new line)",
+  /** The length of the message being typed, shown as it nears the limit (then over it). */
+  messageLength: "{n} of {max} characters",
+  messageOverLimit: "{n} of {max} characters: {over} too many to send",
   send: "Send",
   stop: "Stop",
   stopped: "Stopped",
@@ -716,6 +719,8 @@ const en = {
   errorDetails: {
     words: "{text} Refused: {words}",
     separator: ", ",
+    /** MESSAGE_TOO_LONG with its length and limit (details.chars, details.maxChars). */
+    tooLong: "The message is too long: {n} characters, {over} more than the limit of {max}.",
   },
   /**
    * A refused file by what its details say (knowledge service: `details.detected`, what the file
@@ -1284,6 +1289,8 @@ const zhCN: Messages = {
   guidancePull: "联网时拉取一个模型：管理员可在“管理 → 模型”页操作，或运行 {command}。",
   modelServiceDown: "暂时无法连接模型服务。",
   messagePlaceholder: "输入消息（Enter 发送，Shift+Enter 换行）",
+  messageLength: "{n} / {max} 字",
+  messageOverLimit: "{n} / {max} 字，超出 {over} 字，无法发送",
   send: "发送",
   stop: "停止",
   stopped: "已停止",
@@ -1905,6 +1912,7 @@ const zhCN: Messages = {
   errorDetails: {
     words: "{text}被拒绝的词：{words}",
     separator: "、",
+    tooLong: "消息过长：共 {n} 字，比上限 {max} 字多 {over} 字。",
   },
   documentFormats: {
     notADocument: "这是{kind}，不是可以读取的文档。",

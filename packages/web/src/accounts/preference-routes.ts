@@ -61,7 +61,12 @@ export async function usableDefaultModel(
 export function registerPreferenceRoutes(app: FastifyInstance, deps: Deps) {
   const access = { config: { access: "user" as const } };
   const instructionsMaxChars = systemPromptMaxChars(deps.config.web.maxMessageChars);
-  const answer = (preferences: UserPreferences) => ({ ...preferences, instructionsMaxChars });
+  // With the limits the page holds what is typed to: the instructions', and a chat message's.
+  const answer = (preferences: UserPreferences) => ({
+    ...preferences,
+    instructionsMaxChars,
+    messageMaxChars: deps.config.web.maxMessageChars,
+  });
 
   app.get("/api/account/preferences", access, async (request) =>
     answer(await readPreferences(deps.db, currentUser(request).id)),

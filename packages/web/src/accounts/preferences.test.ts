@@ -22,6 +22,7 @@ interface Preferences {
   memory: boolean;
   updatedAt: string | null;
   instructionsMaxChars: number;
+  messageMaxChars: number;
 }
 
 describe.each(dialects)("personal chat defaults on %s", (dialect) => {
@@ -90,6 +91,7 @@ describe.each(dialects)("personal chat defaults on %s", (dialect) => {
       memory: false,
       updatedAt: null,
       instructionsMaxChars: 10_000,
+      messageMaxChars: 100_000,
     });
     const saved = await save(dan, {
       instructions: "  Answer in formal Chinese; I am a SQL reviewer.\n",

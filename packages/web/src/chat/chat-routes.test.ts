@@ -170,18 +170,21 @@ describe("first slice: models and streamed chat through the web service", () => 
     }
   });
 
-  it("refuses a message over web.maxMessageChars with MESSAGE_TOO_LONG, before the model", async () => {
+  it("refuses a message over web.maxMessageChars with MESSAGE_TOO_LONG, saying the limit and the length, before the model", async () => {
     const asked = model.requests.length;
+    const limit = web.config.web.maxMessageChars;
     const response = await fetch(`${url}/api/chat`, {
       method: "POST",
       headers: { "content-type": "application/json", ...session.headers },
       body: JSON.stringify({
         model: "tiny-story",
-        messages: [{ role: "user", content: "x".repeat(web.config.web.maxMessageChars + 1) }],
+        messages: [{ role: "user", content: "x".repeat(limit + 12) }],
       }),
     });
     expect(response.status).toBe(413);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("MESSAGE_TOO_LONG");
+    const { error } = (await response.json()) as { error: { code: string; details: unknown } };
+    expect(error.code).toBe("MESSAGE_TOO_LONG");
+    expect(error.details).toEqual({ maxChars: limit, chars: limit + 12 });
     expect(model.requests.length).toBe(asked);
   });
 

@@ -6,6 +6,7 @@ import {
   isTooLong,
   type KnowledgeClient,
   type SearchClient,
+  textLength,
 } from "@hearth/contracts";
 import {
   abortOnShutdown,
@@ -358,12 +359,17 @@ async function storeFinalAnswer(
 
 /**
  * Refuses (413 MESSAGE_TOO_LONG) when any of a request's message texts is over `limit` characters,
- * counted as every text limit of Hearth is (`@hearth/contracts`' textLength: UTF-16 code units).
+ * counted as every text limit of Hearth is (`@hearth/contracts`' textLength: UTF-16 code units);
+ * its details say the limit (`maxChars`) and the length of the text refused (`chars`).
  */
 export function assertMessageLengths(texts: Iterable<string>, limit: number): void {
   for (const text of texts)
     if (isTooLong(text, limit))
-      throw new HearthError("MESSAGE_TOO_LONG", `A message may have at most ${limit} characters`);
+      throw new HearthError(
+        "MESSAGE_TOO_LONG",
+        `A message may have at most ${limit} characters; this one has ${textLength(text)}`,
+        { details: { maxChars: limit, chars: textLength(text) } },
+      );
 }
 
 /** Characters of text, and how many of them are wide (U+0800 and above: Chinese, Japanese, Korean...). */
