@@ -1019,4 +1019,60 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
     );
     expect(backups()).toEqual([]);
   });
+
+  it("of two replicas starting at once one step behind, only the one that migrates logs so; the other logs that it waited", async () => {
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, options: `-c search_path=${schema}` });
+    const client = await pool.connect();
+    await client.query(`CREATE SCHEMA ${schema}`);
+    client.release();
+    const previous = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const steps = await createMigrator(previous as Kysely<unknown>, "postgres", schema).getMigrations();
+    const { error } = await createMigrator(previous as Kysely<unknown>, "postgres", schema).migrateTo(
+      steps.at(-2)!.name,
+    );
+    await previous.destroy();
+    if (error) throw error;
+
+    // Kysely's migration lock (one PostgreSQL advisory lock), held here until both replicas have read
+    // what is pending and wait for it, as two pods started together do.
+    const lockId = 3853314791062309107n;
+    const holder = new pg.Client({ connectionString: POSTGRES_URL });
+    await holder.connect();
+    await holder.query(`SELECT pg_advisory_lock(${lockId})`);
+    const replicas = [capturedLogger(), capturedLogger()];
+    const opening = replicas.map(({ logger }) =>
+      openDatabase(configFor(POSTGRES_URL), { postgresSchema: schema, logger }),
+    );
+    try {
+      for (let waiting = 0; waiting < 2; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const { rows } = await holder.query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+             AND classid = ${lockId >> 32n} AND objid = ${lockId & 0xffffffffn}`,
+        );
+        waiting = Number(rows[0]!.n);
+      }
+    } finally {
+      await holder.query(`SELECT pg_advisory_unlock(${lockId})`);
+      await holder.end();
+    }
+    for (const db of await Promise.all(opening)) await db.destroy();
+
+    const said = (message: string) =>
+      replicas.filter(({ lines }) => lines.some((line) => String(line.msg).startsWith(message)));
+    const migrated = said("migrating the PostgreSQL web database without an automatic backup");
+    expect(migrated).toHaveLength(1);
+    expect(migrated[0]!.lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        from: LATEST_STEP - 1,
+        to: LATEST_STEP,
+        pending: [steps.at(-1)!.name],
+      }),
+    );
+    expect(said("migration applied")).toEqual(migrated);
+    const waited = said("another process migrated the web database while this one waited");
+    expect(waited).toHaveLength(1);
+    expect(waited[0]).not.toBe(migrated[0]);
+  });
 });

@@ -752,13 +752,41 @@ async function backfillFolded(db: Kysely<unknown>, table: string, column: string
   }
 }
 
+/**
+ * Called once per run, under the migrator's lock and inside its transaction, just before the first
+ * pending step: with that step's name, read under the lock, so only the process that migrates acts
+ * on what is pending.
+ */
+type BeforeFirstPending = (first: string, db: Kysely<unknown>) => Promise<void>;
+
 class InlineMigrations implements MigrationProvider {
   constructor(
     readonly dialect: Dialect,
     readonly logger?: Logger,
+    readonly beforeFirstPending?: BeforeFirstPending,
   ) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return migrations(this.dialect, this.logger);
+    const steps = migrations(this.dialect, this.logger);
+    const before = this.beforeFirstPending;
+    if (!before) return steps;
+    // Kysely reads which steps are pending after it takes its lock, then runs them in order: the
+    // first step that runs is the first one pending under the lock.
+    let started = false;
+    return Object.fromEntries(
+      Object.entries(steps).map(([name, step]) => [
+        name,
+        {
+          ...step,
+          async up(db: Kysely<unknown>) {
+            if (!started) {
+              started = true;
+              await before(name, db);
+            }
+            await step.up(db);
+          },
+        },
+      ]),
+    );
   }
 }
 
@@ -772,10 +800,11 @@ export function createMigrator(
   dialect: Dialect,
   schema?: string,
   logger?: Logger,
+  beforeFirstPending?: BeforeFirstPending,
 ): Migrator {
   return new Migrator({
     db,
-    provider: new InlineMigrations(dialect, logger),
+    provider: new InlineMigrations(dialect, logger, beforeFirstPending),
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
 }
@@ -792,47 +821,33 @@ export interface MigrateOptions {
  * Brings the schema up to date; a failed step stops start-up with the reason. Before pending steps
  * run on a database that already holds tables, SQLite is backed up with core's pre-migration backup
  * (the same one every Hearth store takes, restorable with `hearth restore`); for PostgreSQL the
- * operator's pg_dump is the backup, and the log says so.
+ * operator's pg_dump is the backup, and the log says so. Both are decided from the steps pending
+ * under the migration lock: of several replicas starting at once, only the one that migrates says
+ * so; the others log that they waited for it.
  */
 export async function migrateToLatest(
   db: Kysely<unknown>,
   dialect: Dialect,
   options: MigrateOptions = {},
 ): Promise<void> {
-  const migrator = createMigrator(db, dialect, options.schema, options.logger);
+  let migrating: { from: number; backup: string | undefined } | undefined;
+  const migrator = createMigrator(db, dialect, options.schema, options.logger, async (first, locked) => {
+    const from = names.indexOf(first);
+    migrating = { from, backup: await beforeMigrating(locked, dialect, names, from, options) };
+  });
   const steps = await migrator.getMigrations();
-  await refuseNewerSchema(
-    db,
-    dialect,
-    steps.map((step) => step.name),
-    options,
-  );
-  const from = steps.filter((step) => step.executedAt !== undefined).length;
-  const to = steps.length;
-  let backup: string | undefined;
-  if (from < to && (await hasTables(db, dialect, from))) {
-    if (dialect === "sqlite" && options.sqlite) {
-      backup = await backupBeforeMigration({
-        databasePath: options.sqlite.databasePath,
-        dataDir: options.sqlite.dataDir,
-        from,
-        to,
-        ...(options.logger ? { logger: options.logger } : {}),
-      });
-    } else if (dialect === "postgres") {
-      options.logger?.warn(
-        { from, to, pending: steps.slice(from).map((step) => step.name) },
-        "migrating the PostgreSQL web database without an automatic backup: the operator's pg_dump taken before upgrading is the backup",
-      );
-    }
-  }
+  const names = steps.map((step) => step.name);
+  await refuseNewerSchema(db, dialect, names, options);
+  const behindBeforeLock = steps.filter((step) => step.executedAt === undefined).length > 0;
   const { error, results = [] } = await migrator.migrateToLatest();
   const database = describeDatabase(dialect, options);
   if (error) {
     // Kysely runs the pending steps in one transaction (both dialects have transactional DDL): a
     // step that fails takes the ones before it in this start back with it.
     const failed = results.find((result) => result.status === "Error")?.migrationName ?? "a step";
-    const stays = from > 0 ? `it stays at ${steps[from - 1]!.name}` : "it stays empty";
+    const from = migrating?.from ?? steps.filter((step) => step.executedAt !== undefined).length;
+    const backup = migrating?.backup;
+    const stays = from > 0 ? `it stays at ${names[from - 1]}` : "it stays empty";
     const kept = backup
       ? `; the backup taken before migrating is ${backup}`
       : dialect === "postgres"
@@ -846,8 +861,43 @@ export async function migrateToLatest(
   }
   // Named as the knowledge store names its steps at start-up: what an upgrade changed, in the log.
   const logged = options.sqlite ? basename(options.sqlite.databasePath) : database;
+  if (behindBeforeLock && !migrating)
+    options.logger?.info(
+      { database: logged, to: names.at(-1) },
+      "another process migrated the web database while this one waited for the migration lock",
+    );
   for (const result of results)
     options.logger?.info({ database: logged, name: result.migrationName }, "migration applied");
+}
+
+/**
+ * What comes before the steps pending under the lock run on a database that holds something:
+ * SQLite's automatic backup (its path returned), or for PostgreSQL the warning that the operator's
+ * pg_dump is the backup.
+ */
+async function beforeMigrating(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  names: string[],
+  from: number,
+  options: MigrateOptions,
+): Promise<string | undefined> {
+  const to = names.length;
+  if (!(await hasTables(db, dialect, from))) return undefined;
+  if (dialect === "sqlite" && options.sqlite)
+    return backupBeforeMigration({
+      databasePath: options.sqlite.databasePath,
+      dataDir: options.sqlite.dataDir,
+      from,
+      to,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  if (dialect === "postgres")
+    options.logger?.warn(
+      { from, to, pending: names.slice(from) },
+      "migrating the PostgreSQL web database without an automatic backup: the operator's pg_dump taken before upgrading is the backup",
+    );
+  return undefined;
 }
 
 /** The web database, as its start-up errors name it. */
@@ -914,11 +964,16 @@ async function refuseNewerSchema(
   );
 }
 
-/** Whether the database holds anything to keep: a step already applied, or (SQLite) any table. */
+/**
+ * Whether the database holds anything to keep: a step already applied, or (SQLite) any table
+ * besides the migrator's own, which it makes before it takes its lock.
+ */
 async function hasTables(db: Kysely<unknown>, dialect: Dialect, applied: number): Promise<boolean> {
   if (applied > 0) return true;
   if (dialect === "postgres") return false;
   const { rows } = await sql<{ n: number }>`
-    SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`.execute(db);
+    SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'kysely_migration%'`.execute(
+    db,
+  );
   return Number(rows[0]?.n ?? 0) > 0;
 }
