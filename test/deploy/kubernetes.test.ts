@@ -28,10 +28,10 @@ const MODELS = {
 // biome-ignore lint/suspicious/noExplicitAny: walking arbitrary rendered YAML
 type Tree = Record<string, any>;
 
-function render(overlay: string): KubernetesObject[] {
+function render(overlay: string, moreSecrets = ""): KubernetesObject[] {
   const directory = join(repoRoot, "deploy/k8s/overlays", overlay);
   // The operator's secrets file is not in the repository; the example stands in for it.
-  const secrets = `HEARTH_SERVICE_TOKEN=0123456789abcdef0123456789abcdef\nHEARTH_DATABASE_URL=postgres://hearth:x@db:5432/hearth\nHEARTH_SEARCH_REDIS_URL=redis://:x@redis:6379\n`;
+  const secrets = `HEARTH_SERVICE_TOKEN=0123456789abcdef0123456789abcdef\nHEARTH_DATABASE_URL=postgres://hearth:x@db:5432/hearth\nHEARTH_SEARCH_REDIS_URL=redis://:x@redis:6379\n${moreSecrets}`;
   return renderKustomization(directory, { [resolve(directory, "hearth-secrets.env")]: secrets });
 }
 
@@ -152,9 +152,11 @@ describe.each(["single-node", "cluster"])("deploy/k8s/overlays/%s", (overlay) =>
         container.env.find((variable: Tree) => variable.name === "HEARTH_SERVICE_TOKEN").valueFrom
           .secretKeyRef.name,
       ).toBe("hearth-secrets");
+      // (A key marked optional, such as the knowledge index's URL, may be left out of the Secret.)
       for (const variable of container.env.filter((entry: Tree) => entry.valueFrom?.secretKeyRef)) {
         const secret = find(objects, "Secret", variable.valueFrom.secretKeyRef.name)!;
-        expect(Object.keys(secret.data), variable.name).toContain(variable.valueFrom.secretKeyRef.key);
+        if (!variable.valueFrom.secretKeyRef.optional)
+          expect(Object.keys(secret.data), variable.name).toContain(variable.valueFrom.secretKeyRef.key);
       }
       for (const source of container.envFrom) {
         if (source.configMapRef) expect(find(objects, "ConfigMap", source.configMapRef.name)).toBeDefined();
@@ -280,6 +282,27 @@ const gibibytes = (value: string) => {
 };
 const modelContainer = (objects: KubernetesObject[]) =>
   podContainers(find(objects, "Deployment", "hearth-model") as KubernetesObject)[0] as Tree;
+/**
+ * The environment a service's container starts with, as Kubernetes assembles it from the rendered
+ * ConfigMaps and Secrets: envFrom first, then env; an optional key the Secret lacks is left unset.
+ */
+function containerEnvironment(objects: KubernetesObject[], service: string): Record<string, string> {
+  const container = podContainers(
+    find(objects, "Deployment", `hearth-${service}`) as KubernetesObject,
+  )[0] as Tree;
+  const environment: Record<string, string> = {};
+  for (const source of container.envFrom ?? [])
+    if (source.configMapRef)
+      Object.assign(environment, find(objects, "ConfigMap", source.configMapRef.name)!.data);
+  for (const variable of container.env as Tree[]) {
+    const reference = variable.valueFrom?.secretKeyRef;
+    const encoded = reference ? find(objects, "Secret", reference.name)?.data?.[reference.key] : undefined;
+    if ("value" in variable) environment[variable.name] = variable.value;
+    else if (encoded !== undefined) environment[variable.name] = Buffer.from(encoded, "base64").toString();
+  }
+  return environment;
+}
+
 const environmentOf = (container: Tree) =>
   Object.fromEntries(
     (container.env as Tree[]).filter((entry) => "value" in entry).map((entry) => [entry.name, entry.value]),
@@ -362,6 +385,50 @@ describe("the cluster overlay", () => {
       expect(claimed.has(claim.metadata.name), claim.metadata.name).toBe(true);
     const web = podContainers(find(objects, "Deployment", "hearth-web") as KubernetesObject)[0]!;
     expect((web.env as Tree[]).map((variable) => variable.name)).toContain("HEARTH_DATABASE_URL");
+  });
+
+  it("gives the knowledge pod its index backend and URL from hearth-secrets.env, and SQLite without them", () => {
+    const knowledgeConfig = (environment: Record<string, string>) => {
+      const { HEARTH_CONFIG: _file, ...rest } = environment;
+      return loadConfig({ env: rest, cwd: mkdtempSync(join(tmpdir(), "hearth-k8s-knowledge-")) }).knowledge;
+    };
+    expect(containerEnvironment(objects, "knowledge")).not.toHaveProperty("HEARTH_KNOWLEDGE_INDEX");
+    expect(knowledgeConfig(containerEnvironment(objects, "knowledge")).indexBackend).toBe("sqlite");
+
+    const postgresUrl = "postgres://hearth:x@postgres.hearth-data:5432/hearth_knowledge";
+    const withPostgres = render(
+      "cluster",
+      `HEARTH_KNOWLEDGE_INDEX=postgres\nHEARTH_KNOWLEDGE_POSTGRES_URL=${postgresUrl}\n`,
+    );
+    expect(containerEnvironment(withPostgres, "knowledge")).toMatchObject({
+      HEARTH_KNOWLEDGE_INDEX: "postgres",
+      HEARTH_KNOWLEDGE_POSTGRES_URL: postgresUrl,
+    });
+    expect(knowledgeConfig(containerEnvironment(withPostgres, "knowledge"))).toMatchObject({
+      indexBackend: "postgres",
+      indexPostgresUrl: postgresUrl,
+    });
+    const elasticsearchUrl = "https://hearth:x@elasticsearch.hearth-data:9200";
+    const withElasticsearch = render(
+      "cluster",
+      `HEARTH_KNOWLEDGE_INDEX=elasticsearch\nHEARTH_KNOWLEDGE_ELASTICSEARCH_URL=${elasticsearchUrl}\n`,
+    );
+    expect(knowledgeConfig(containerEnvironment(withElasticsearch, "knowledge"))).toMatchObject({
+      indexBackend: "elasticsearch",
+      indexElasticsearchUrl: elasticsearchUrl,
+    });
+    // The example names them, and the web pod is not handed the knowledge index's URL.
+    const example = readFileSync(
+      join(repoRoot, "deploy/k8s/overlays/cluster/hearth-secrets.env.example"),
+      "utf8",
+    );
+    for (const name of [
+      "HEARTH_KNOWLEDGE_INDEX",
+      "HEARTH_KNOWLEDGE_POSTGRES_URL",
+      "HEARTH_KNOWLEDGE_ELASTICSEARCH_URL",
+    ])
+      expect(example).toContain(`# ${name}=`);
+    expect(containerEnvironment(withPostgres, "web")).not.toHaveProperty("HEARTH_KNOWLEDGE_POSTGRES_URL");
   });
 
   it("lets web, search and knowledge reach the data services it requires in namespace hearth-data, and nothing else there", () => {
