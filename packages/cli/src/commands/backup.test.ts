@@ -218,6 +218,27 @@ describe("hearth backup / hearth restore", () => {
     expect(manifest.notInBackup).toEqual([note!.replace("not in this backup: ", "")]);
   });
 
+  it("restoring a backup whose web database is in PostgreSQL says, from the manifest, that it is not restored and how to restore its dump", async () => {
+    env.HEARTH_DATABASE_URL = "postgres://hearth:db-password@db.example:5432/hearth";
+    await backupCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    // Restored by a shell that no longer has the URL: what the backup left out comes from its manifest.
+    delete env.HEARTH_DATABASE_URL;
+    lines = [];
+    await restoreCommand(options()).parseAsync([join(root, "backup")], { from: "user" });
+    expect(process.exitCode).toBeUndefined();
+    expect(titles()).toEqual(["部署指南", "FAQ"]);
+    const note = lines.find((line) =>
+      line.startsWith("not in this backup, so not restored: the web database"),
+    );
+    expect(note).toContain("is in PostgreSQL (HEARTH_DATABASE_URL)");
+    expect(note).toContain('pg_restore --clean --if-exists --dbname="$HEARTH_DATABASE_URL" hearth-web-');
+    expect(lines.join("\n")).not.toContain("db-password");
+    // It comes before the reminder to set the environment variables again.
+    expect(lines.indexOf(note!)).toBeLessThan(
+      lines.findIndex((line) => line.startsWith("environment variables are never in a backup")),
+    );
+  });
+
   it("says that a knowledge index in PostgreSQL is not in the backup beside knowledge.db", async () => {
     env.HEARTH_KNOWLEDGE_INDEX = "postgres";
     env.HEARTH_KNOWLEDGE_POSTGRES_URL = "postgres://hearth:index-password@db.example:5432/index";

@@ -165,27 +165,30 @@ function backupStep(step: BackupProgress): Progress {
 
 /**
  * What the configuration keeps in PostgreSQL rather than in the data directory, which a backup of
- * that directory cannot hold: each with the pg_dump to take alongside (the URL named by its
- * variable, never printed: it holds the password).
+ * that directory cannot hold: each with the pg_dump to take alongside and the pg_restore that
+ * brings that dump back (the URL named by its variable, never printed: it holds the password).
+ * The manifest records these notes; `hearth restore` repeats them.
  */
 function storedOutsideDataDir(config: HearthConfig): string[] {
   const dump = (variable: string, file: string) =>
     `pg_dump --format=custom --file=${file}-$(date +%Y%m%dT%H%M%S).dump "$${variable}"`;
+  const restore = (variable: string, file: string) =>
+    `pg_restore --clean --if-exists --dbname="$${variable}" ${file}-<time>.dump`;
   const notes: string[] = [];
   if (config.web.databaseUrl !== undefined)
     notes.push(
-      `the web database (accounts, conversations, settings, usage) is in PostgreSQL (HEARTH_DATABASE_URL); back it up with ${dump("HEARTH_DATABASE_URL", "hearth-web")}`,
+      `the web database (accounts, conversations, settings, usage) is in PostgreSQL (HEARTH_DATABASE_URL); back it up with ${dump("HEARTH_DATABASE_URL", "hearth-web")}, and restore that dump with ${restore("HEARTH_DATABASE_URL", "hearth-web")}`,
     );
   // The documents' files are in the backup: an index lost with its server is rebuilt from them.
   const rebuild =
     "or rebuild it from the documents' files, which are in this backup, with POST /v1/knowledge-bases/{id}/reindex?all=true on each knowledge base";
   if (config.knowledge.indexBackend === "postgres")
     notes.push(
-      `the knowledge index (chunks and their vectors) is in PostgreSQL (HEARTH_KNOWLEDGE_POSTGRES_URL); back it up with ${dump("HEARTH_KNOWLEDGE_POSTGRES_URL", "hearth-knowledge-index")}, ${rebuild}`,
+      `the knowledge index (chunks and their vectors) is in PostgreSQL (HEARTH_KNOWLEDGE_POSTGRES_URL); back it up with ${dump("HEARTH_KNOWLEDGE_POSTGRES_URL", "hearth-knowledge-index")}, and restore that dump with ${restore("HEARTH_KNOWLEDGE_POSTGRES_URL", "hearth-knowledge-index")}, ${rebuild}`,
     );
   if (config.knowledge.indexBackend === "elasticsearch")
     notes.push(
-      `the knowledge index (chunks and their vectors) is in Elasticsearch (HEARTH_KNOWLEDGE_ELASTICSEARCH_URL), index ${ELASTICSEARCH_INDEX}; back it up with an Elasticsearch snapshot of that index, ${rebuild}`,
+      `the knowledge index (chunks and their vectors) is in Elasticsearch (HEARTH_KNOWLEDGE_ELASTICSEARCH_URL), index ${ELASTICSEARCH_INDEX}; back it up with an Elasticsearch snapshot of that index, and restore that snapshot, ${rebuild}`,
     );
   return notes;
 }
@@ -242,6 +245,9 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
           write(
             `configuration file not restored: the backed-up file is ${result.configLeftInBackup.file} (${result.configLeftInBackup.reason})`,
           );
+        // What the backup recorded as kept outside it (data in PostgreSQL or Elasticsearch), with how to bring it back.
+        for (const note of result.manifest.notInBackup ?? [])
+          write(`not in this backup, so not restored: ${note}`);
         write(ENVIRONMENT_NOT_IN_BACKUP);
         if (result.modelRegistryRestoredTo)
           write(`model registry restored to ${result.modelRegistryRestoredTo}`);
