@@ -1040,15 +1040,21 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
     await holder.connect();
     await holder.query(`SELECT pg_advisory_lock(${lockId})`);
     const replicas = [capturedLogger(), capturedLogger()];
+    // The replicas' connections are named, so that other tests' migrations of the same database,
+    // waiting for the same lock meanwhile, are not counted as theirs.
+    const named = new URL(POSTGRES_URL);
+    named.searchParams.set("application_name", schema);
     const opening = replicas.map(({ logger }) =>
-      openDatabase(configFor(POSTGRES_URL), { postgresSchema: schema, logger }),
+      openDatabase(configFor(named.href), { postgresSchema: schema, logger }),
     );
     try {
       for (let waiting = 0; waiting < 2; ) {
         await new Promise((resolve) => setTimeout(resolve, 20));
         const { rows } = await holder.query<{ n: string }>(
-          `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-             AND classid = ${lockId >> 32n} AND objid = ${lockId & 0xffffffffn}`,
+          `SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+             WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = $1
+             AND l.classid = ${lockId >> 32n} AND l.objid = ${lockId & 0xffffffffn}`,
+          [schema],
         );
         waiting = Number(rows[0]!.n);
       }
