@@ -110,6 +110,7 @@ export {
   restoreBackup,
   runMigrations,
   type SchemaTooNewDetails,
+  type SharedVolumeLock,
   verifyBackup,
   webDatabaseFile,
 } from "./storage/index.js";

@@ -1,5 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
-import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { HearthError } from "../errors/hearth-error.js";
@@ -55,13 +65,45 @@ function isAlive(pid: number): boolean {
 const heldHere = new Set<string>();
 
 /**
+ * A lock that lives on a volume other hosts share (a models dir that several replicas mount): its
+ * holder refreshes the file's mtime every `staleAfterMs / 4` while it holds it, and a record of
+ * another host (whose pid says nothing here) counts as held until its file is seen unchanged for
+ * `staleAfterMs` by this host's clock (so clocks that differ between hosts never matter).
+ */
+export interface SharedVolumeLock {
+  staleAfterMs: number;
+}
+
+/** What this process last saw of a pid file of another host: its text and mtime, and since when. */
+const seenUnchanged = new Map<string, { text: string; mtimeMs: number; since: number }>();
+
+/** Whether the pid file `file` (holding `text`) changed within the last `staleAfterMs`, as this process saw it. */
+function refreshedWithin(file: string, text: string, staleAfterMs: number): boolean {
+  let mtimeMs: number;
+  try {
+    mtimeMs = statSync(file).mtimeMs;
+  } catch {
+    return false; // gone since it was read
+  }
+  const seen = seenUnchanged.get(file);
+  if (seen?.text !== text || seen.mtimeMs !== mtimeMs) {
+    seenUnchanged.set(file, { text, mtimeMs, since: Date.now() });
+    return true;
+  }
+  return Date.now() - seen.since < staleAfterMs;
+}
+
+/**
  * Whether a pid file's process still runs: its pid is alive, is not this process (a container
  * restarted with the same pid finds its previous incarnation's file) unless this process holds the
  * file now, and, where the start time is known, started when the file says (else the pid was reused
- * after a crash).
+ * after a crash). For a lock on a shared volume (`shared`), a record of another host is held while
+ * its file is refreshed.
  */
-function isHeld(record: LockRecord, text?: string): boolean {
+function isHeld(record: LockRecord, text?: string, shared?: SharedVolumeLock & { file: string }): boolean {
   if (!Number.isInteger(record.pid) || record.pid <= 0) return false;
+  if (shared && text !== undefined && record.hostname !== undefined && record.hostname !== hostname())
+    return refreshedWithin(shared.file, text, shared.staleAfterMs);
   // This process's own file is held while this process holds it (two backups to one destination
   // in one process); any other file naming this pid is a previous incarnation's.
   if (record.pid === process.pid) return text !== undefined && heldHere.has(text);
@@ -133,14 +175,19 @@ function createComplete(file: string, text: string): boolean {
  * one that still reads `stale` there is the stale file (never a newcomer's that replaced it).
  * Answers whether this process should try to create the pid file again now.
  */
-function removeStale(file: string, stale: string, record: string): boolean {
+function removeStale(file: string, stale: string, record: string, shared?: SharedVolumeLock): boolean {
   const prefix = `${file}.takeover-${createHash("sha256").update(stale).digest("hex").slice(0, 32)}-`;
   for (let n = 0; n < 100; n++) {
     const marker = `${prefix}${n}`;
     if (!createComplete(marker, record)) {
       const other = readLock(marker);
       // Its process is gone (or the takeover finished and the file went): try the next one.
-      if (other === undefined || (typeof other === "object" && !isHeld(other.record, other.text))) continue;
+      if (
+        other === undefined ||
+        (typeof other === "object" &&
+          !isHeld(other.record, other.text, shared && { ...shared, file: marker }))
+      )
+        continue;
       return false; // another start is taking it over right now: look again
     }
     const now = readLock(file);
@@ -203,6 +250,7 @@ function takePidFile(
   file: string,
   text: string,
   refusals: PidFileRefusals,
+  shared?: SharedVolumeLock,
 ): { tookOver: LockRecord | undefined } {
   const deadline = Date.now() + 2_000;
   const unreadableDeadline = Date.now() + 500;
@@ -222,9 +270,9 @@ function takePidFile(
       }
       throw refusals.unreadable();
     }
-    if (isHeld(holder.record, holder.text)) throw refusals.held(holder.record);
+    if (isHeld(holder.record, holder.text, shared && { ...shared, file })) throw refusals.held(holder.record);
     // Left by a process that is gone: take it over (unless another start is doing so).
-    if (removeStale(file, holder.text, text)) tookOver = holder.record;
+    if (removeStale(file, holder.text, text, shared)) tookOver = holder.record;
     else {
       if (Date.now() >= deadline) throw refusals.busy();
       sleep(5);
@@ -264,21 +312,44 @@ export interface PidFileLock {
 /**
  * Takes an exclusive lock held by a pid file: `file` is created holding this process's record
  * (pid, start time, host, `command`); a running process's file is refused with the error
- * `refusals` gives, one whose process is gone is taken over. Released when the process exits.
+ * `refusals` gives, one whose process is gone is taken over. Released when the process exits. On a
+ * volume other hosts share (`shared`), the file is refreshed while held, and another host's file
+ * left unrefreshed for `staleAfterMs` is taken over.
  */
-export function lockPidFile(file: string, command: string, refusals: PidFileRefusals): PidFileLock {
+export function lockPidFile(
+  file: string,
+  command: string,
+  refusals: PidFileRefusals,
+  shared?: SharedVolumeLock,
+): PidFileLock {
   const text = recordText(command);
-  const { tookOver } = takePidFile(file, text, refusals);
+  const { tookOver } = takePidFile(file, text, refusals, shared);
+  const stillHeld = () => {
+    const read = readLock(file);
+    return typeof read === "object" && read.text === text;
+  };
+  const refresh =
+    shared &&
+    setInterval(
+      () => {
+        if (!stillHeld()) return;
+        try {
+          const now = new Date();
+          utimesSync(file, now, now);
+        } catch {
+          // removed since: stillHeld says so
+        }
+      },
+      Math.max(1, Math.floor(shared.staleAfterMs / 4)),
+    );
+  refresh?.unref();
   const release = () => {
+    if (refresh) clearInterval(refresh);
     releasePidFiles([file], text);
     heldHere.delete(text);
     process.off("exit", release);
   };
   process.on("exit", release);
-  const stillHeld = () => {
-    const read = readLock(file);
-    return typeof read === "object" && read.text === text;
-  };
   return { file, record: JSON.parse(text) as LockRecord, tookOver, stillHeld, release };
 }
 
