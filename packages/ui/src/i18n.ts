@@ -586,6 +586,8 @@ const en = {
       "The model's file is still being registered (hashed); try again once the models list shows its version.",
     MODEL_REGISTRY_CORRUPT:
       "The model registry file is corrupt: restore it from a backup, or move it aside to register the model files again.",
+    MODEL_REGISTRY_BUSY:
+      "Another process sharing the models dir (another model service replica, or hearth models) held the model registry's lock too long; nothing was changed. Try again shortly.",
     SEARCH_NO_PROVIDERS: "No web search provider is configured (search.providers in hearth.yaml).",
     SEARCH_PROVIDER_UNKNOWN: "That search provider is not configured or is disabled.",
     SEARCH_QUERY_INVALID: "The search query is empty or too long.",
@@ -1800,6 +1802,8 @@ const zhCN: Messages = {
     MODEL_WEIGHTS_MISSING: "该模型的权重不在磁盘上；请先重新拉取、导入或拷回权重。",
     MODEL_REGISTERING: "该模型的文件仍在登记中（正在计算哈希）；请等模型列表显示其版本后再试。",
     MODEL_REGISTRY_CORRUPT: "模型仓库文件已损坏：请从备份恢复，或将其移开以重新登记模型文件。",
+    MODEL_REGISTRY_BUSY:
+      "共用模型目录的另一个进程（另一个模型服务副本或 hearth models）占用模型注册表的锁过久；本次未做任何修改。请稍后再试。",
     SEARCH_NO_PROVIDERS: "没有配置任何联网搜索服务商（hearth.yaml 中的 search.providers）。",
     SEARCH_PROVIDER_UNKNOWN: "该搜索服务商未配置或已停用。",
     SEARCH_QUERY_INVALID: "搜索内容为空或过长。",

@@ -145,6 +145,11 @@ export const ERROR_CODES = {
     summary:
       "The model registry file (models/.hearth/registry.json) is corrupt; the message names the file and the fix.",
   },
+  MODEL_REGISTRY_BUSY: {
+    status: 503,
+    summary:
+      "Another process sharing the models dir (a replica, `hearth models`) held the registry's lock (models/.hearth/registry.lock) longer than a registry change waits; the message names it. Try again shortly.",
+  },
 
   // Search service
   SEARCH_NO_PROVIDERS: {

@@ -16,7 +16,7 @@ import {
 } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { normalizeModelName } from "@hearth/contracts";
-import { HearthError, isInside, PRIVATE_DIR, withoutUrlSecrets } from "@hearth/core";
+import { HearthError, isInside, type PidFileLock, PRIVATE_DIR, withoutUrlSecrets } from "@hearth/core";
 import { checkGgufFile } from "../discovery/gguf-validation.js";
 import {
   isModelName,
@@ -34,6 +34,7 @@ import {
   parseRegistryReference,
   type RegistryReference,
 } from "./ollama-registry-client.js";
+import { lockLost, type RegistryLockTiming, withRegistryLock } from "./registry-lock.js";
 import { compareVersions, nextVersion, parseVersion } from "./semantic-version.js";
 import { type SharedDownloadContext, sharedDownload } from "./shared-pull.js";
 
@@ -164,7 +165,16 @@ export interface ModelRegistryOptions {
   hashInBackground?: boolean;
   /** Bytes read at a time when a file is hashed (64 KiB unless set); tests lower it to hash slowly. */
   hashChunkBytes?: number;
+  /** How long a change waits for the registry's lock held by another process, and when that lock is stale; tests lower them. */
+  lock?: RegistryLockTiming;
 }
+
+/**
+ * How many times at most, unless the hashing is in the background, an operation waits for the
+ * hashes it needs and runs again (each time finding new files to hash); then what is not hashed is
+ * left out, registered by a later operation.
+ */
+const HASH_ROUNDS = 3;
 
 /**
  * The hash of one file (by path), under way or done, shared by every registration that needs it: a
@@ -201,14 +211,17 @@ function stillRegistering(name: string, progress: HashProgress): HearthError {
   });
 }
 
-/** Thrown, in the background mode, where a registration needs a hash not done yet: with that hash, to wait for. */
+/**
+ * Thrown where a registration needs a hash not done yet (never waited for under the registry's
+ * lock): with those hashes, to wait for outside it. The message is the first one's.
+ */
 class HashPending extends HearthError {
   constructor(
     name: string,
-    readonly hash: FileHash,
+    readonly hashes: [FileHash, ...FileHash[]],
   ) {
-    super("MODEL_REGISTERING", registeringMessage(name, hash), {
-      details: { completed: hash.completed, total: hash.total },
+    super("MODEL_REGISTERING", registeringMessage(name, hashes[0]), {
+      details: { completed: hashes[0].completed, total: hashes[0].total },
     });
   }
 }
@@ -304,6 +317,8 @@ export class ModelRegistry {
   readonly #registryDir: string;
   readonly #options: ModelRegistryOptions;
   #chain: Promise<unknown> = Promise.resolve();
+  /** The operation running now (one at a time): the registry's lock it holds, and whether it is its last round. */
+  #running: { lock: PidFileLock; lastRound: boolean } | undefined;
   /** The hashes of files under way or done, by path. */
   readonly #hashes = new Map<string, FileHash>();
   #hashingStopped = false;
@@ -329,9 +344,49 @@ export class ModelRegistry {
     return join(this.#registryDir, "blobs");
   }
 
-  /** Registry operations run one at a time: each reads and rewrites registry.json. */
-  #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#chain.then(task, task);
+  /**
+   * Registry operations run one at a time, each reading registry.json afresh and rewriting it: in
+   * this process in the order they were asked, and among the processes sharing the models dir
+   * (replicas on one volume, `hearth models` beside the service) under the registry's lock. No file
+   * is hashed under it: unless the hashing is in the background, an operation that needs a hash not
+   * done yet waits for it outside the lock and runs again. Once a hash it waited for failed, or found
+   * its file changed while it was hashed (still being copied in), it runs a last time, hashing
+   * nothing more: the files hashed are registered, those left out are registered by a later
+   * operation, and the failure is told.
+   */
+  async #serial<T>(task: () => Promise<T>): Promise<T> {
+    let lastRound = false;
+    for (let round = 1; ; round++) {
+      try {
+        return await this.#queued(task, lastRound || round > HASH_ROUNDS);
+      } catch (error) {
+        if (this.#options.hashInBackground || !(error instanceof HashPending)) throw error;
+        const outcomes = await Promise.allSettled(error.hashes.map((hash) => hash.done));
+        const failed = outcomes.find((outcome) => outcome.status === "rejected");
+        if (failed) {
+          await this.#queued(task, true).catch(() => undefined);
+          throw failed.reason;
+        }
+        lastRound = outcomes.some((outcome) => outcome.status === "fulfilled" && outcome.value === undefined);
+      }
+    }
+  }
+
+  #queued<T>(task: () => Promise<T>, lastRound: boolean): Promise<T> {
+    const locked = () =>
+      withRegistryLock(
+        this.#registryDir,
+        async (lock) => {
+          this.#running = { lock, lastRound };
+          try {
+            return await task();
+          } finally {
+            this.#running = undefined;
+          }
+        },
+        this.#options.lock,
+      );
+    const run = this.#chain.then(locked, locked);
     this.#chain = run.catch(() => undefined);
     return run;
   }
@@ -400,19 +455,23 @@ export class ModelRegistry {
   /**
    * The digest of the file at `path` as `stats` found it, for the registration of `name`: one hash
    * per file, joined by every registration that needs it while it runs, and used again once done
-   * while the file is unchanged. In the background mode a hash not done is not waited for: HashPending
-   * (MODEL_REGISTERING) is thrown, and the hash goes on. Undefined when the file changed while it
-   * was hashed (still being copied in: registered once it is complete).
+   * while the file is unchanged. A hash not done is never waited for here (under the registry's
+   * lock): HashPending (MODEL_REGISTERING) is thrown, and the hash goes on. Undefined when the file
+   * kept changing while it was hashed (still being copied in: registered once it is complete).
    */
   async #digestOf(
     name: string,
     path: string,
     stats: { ino: number; size: number; mtimeMs: number },
   ): Promise<string | undefined> {
+    if (!this.#options.hashInBackground && this.#running?.lastRound) {
+      // Hashing nothing more: only a hash done already is used.
+      const known = this.#hashes.get(path);
+      return known?.stamp === stampOf(stats) ? known.digest : undefined;
+    }
     const hash = this.#hashOf(path, stats);
     if (hash.digest !== undefined) return hash.digest;
-    if (this.#options.hashInBackground) throw new HashPending(name, hash);
-    return hash.done;
+    throw new HashPending(name, [hash]);
   }
 
   /** The hash of the file at `path` with `stats`: the one under way or done, else a new one (stopping one of the file as it was before). */
@@ -526,7 +585,11 @@ export class ModelRegistry {
     return real !== undefined && real === realDir;
   }
 
+  /** Writes registry.json, under the registry's lock (an operation whose lock was taken over as stale writes nothing). */
   async #write(file: RegistryFile): Promise<void> {
+    const lock = this.#running?.lock;
+    if (!lock?.stillHeld())
+      throw lock ? lockLost(lock) : new Error("registry.json is written only under the registry's lock");
     await mkdir(this.#registryDir, PRIVATE_DIR);
     const path = join(this.#registryDir, "registry.json");
     // Write then rename, so a crash never leaves a half-written registry; a name of its own, so that
@@ -1050,12 +1113,19 @@ export class ModelRegistry {
       const names = new Set(Object.keys(file.models));
       for (const { name, skipped } of await listModelFiles(this.#modelsDir)) if (!skipped) names.add(name);
       const registering = new Map<string, RegisteringModel>();
+      let pending: HashPending | undefined;
       for (const name of names) {
         try {
           await this.#reconcile(file, name);
         } catch (error) {
           if (!(error instanceof HashPending)) throw error;
-          const { completed, total } = error.hash;
+          if (!this.#options.hashInBackground) {
+            // Waited for once every file's hash has started, outside the lock; then listed again.
+            if (pending) pending.hashes.push(...error.hashes);
+            else pending = error;
+            continue;
+          }
+          const { completed, total } = error.hashes[0];
           const recorded = file.models[name]?.versions ?? [];
           registering.set(name, {
             name,
@@ -1065,6 +1135,7 @@ export class ModelRegistry {
           });
         }
       }
+      if (pending) throw pending;
       // A model whose weights are gone (restored from a backup without them) is not served: not listed.
       const entries: RegistryEntry[] = [...registering.values()];
       for (const record of Object.values(file.models))
@@ -1155,7 +1226,7 @@ export class ModelRegistry {
       return await register();
     } catch (error) {
       if (!(error instanceof HashPending)) throw error;
-      await error.hash.done;
+      await Promise.all(error.hashes.map((hash) => hash.done));
     }
     // Hashed: recorded now, unless the file changed meanwhile (hashed again, registered later).
     return register().catch((error: unknown) => {
