@@ -160,7 +160,7 @@ export async function runChatTurn(
   let error: { code: string; message: string } | null = null;
   let usage = { promptTokens: 0, completionTokens: 0 };
   /** The model's finish, sent to the client once the answer is stored. */
-  let finish: ChatStreamPart | undefined;
+  let finish: Extract<ChatStreamPart, { type: "finish" }> | undefined;
   /** The estimated tokens of the prompt sent, to compare with what the model reports. */
   let estimatedPrompt = 0;
   /** The system prompt sent (the conversation's, with the memories that fit), once the prompt is fitted. */
@@ -293,6 +293,8 @@ export async function runChatTurn(
         citations,
         error: error?.message ?? null,
         errorCode: error?.code ?? null,
+        // Kept for a done answer: one cut off at the length limit is said to be after a reload too.
+        finishReason: status === "done" ? (finish?.finishReason ?? null) : null,
       };
       const storeFailure = await storeFinalAnswer(deps.logger, assistant.id, async () => {
         await deps.conversations.finishMessage(assistant.id, final);

@@ -15,6 +15,7 @@ const message = (role: StoredMessage["role"], content: string, extra: Partial<St
     citations: [],
     error: null,
     errorCode: null,
+    finishReason: null,
     createdAt: "2026-11-27T05:16:00.000Z",
     heartbeatAt: null,
     ...extra,

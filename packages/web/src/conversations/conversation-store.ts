@@ -36,6 +36,8 @@ export interface StoredMessage {
   error: string | null;
   /** The error's stable code, so a reader sees it in their language (null for older failures). */
   errorCode: string | null;
+  /** Why the model ended the answer (length: cut off at the length limit); null when it did not end it. */
+  finishReason: string | null;
   createdAt: string;
   /** While streaming: when its writer last stored it (null for answers that ended before heartbeats). */
   heartbeatAt: string | null;
@@ -69,6 +71,7 @@ function toMessage(row: MessagesTable): StoredMessage {
     citations: row.citations ? (JSON.parse(row.citations) as Citation[]) : [],
     error: row.error,
     errorCode: row.error_code ?? null,
+    finishReason: row.finish_reason ?? null,
     createdAt: row.created_at,
     heartbeatAt: row.heartbeat_at ?? null,
   };
@@ -402,6 +405,7 @@ async function appendRow(
     created_at: now,
     heartbeat_at: message.status === "streaming" ? now : null,
     stop_requested_at: null,
+    finish_reason: null,
   };
   await db.insertInto("messages").values(row).execute();
   await db.updateTable("conversations").set({ updated_at: now }).where("id", "=", conversationId).execute();
@@ -786,6 +790,7 @@ export class ConversationStore {
       status: MessagesTable["status"];
       error?: string | null;
       errorCode?: string | null;
+      finishReason?: string | null;
     },
   ) {
     await this.db
@@ -795,6 +800,7 @@ export class ConversationStore {
         status: update.status,
         error: update.error ?? null,
         error_code: update.errorCode ?? null,
+        finish_reason: update.finishReason ?? null,
       })
       .where("id", "=", id)
       .execute();

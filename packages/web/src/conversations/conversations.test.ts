@@ -790,6 +790,25 @@ describe.each(dialects)("conversations on %s", (dialect) => {
     expect((await get(alice, id)).messages.at(-1)).toMatchObject({ status: "done", errorCode: null });
   });
 
+  it("stores why the model ended an answer, so one cut off at the length limit reads so after a reload", async () => {
+    const { id } = await create(alice);
+    model.options.finishReason = "length";
+    try {
+      const { parts } = await send(alice, id, { content: "a long story" });
+      expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "length" });
+      expect((await get(alice, id)).messages.at(-1)).toMatchObject({
+        status: "done",
+        finishReason: "length",
+      });
+    } finally {
+      model.options.finishReason = undefined;
+    }
+    await send(alice, id, { content: "a short one" });
+    expect((await get(alice, id)).messages.at(-1)).toMatchObject({ status: "done", finishReason: "stop" });
+    // A question is not ended by the model.
+    expect((await get(alice, id)).messages.at(-2)).toMatchObject({ role: "user", finishReason: null });
+  });
+
   /** The completion tokens counted for alice (the administrator) so far. */
   const completionTokens = async () => {
     const report = (await web.app.inject({ url: "/api/admin/usage", headers: alice.headers })).json() as {

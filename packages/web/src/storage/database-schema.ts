@@ -241,6 +241,11 @@ export interface MessagesTable {
   heartbeat_at: string | null;
   /** While streaming: when a Stop was asked for it (another replica's stop route), else null. */
   stop_requested_at: string | null;
+  /**
+   * Why the model ended a done answer, as it said (stop; length: cut off at the length limit); null
+   * before 0031-message-finish-reason and for an answer not ended by the model.
+   */
+  finish_reason: string | null;
 }
 
 /**

@@ -302,6 +302,31 @@ async function expectMemories(db: Kysely<Database>): Promise<void> {
 }
 
 /**
+ * After 0031-message-finish-reason: the message from before says no finish reason; an answer cut
+ * off at the length limit is stored so, and read back so.
+ */
+async function expectFinishReasons(db: Kysely<Database>): Promise<void> {
+  const store = new ConversationStore(db);
+  expect((await store.messages("usr_wang", "cnv_deploy"))[0]).toMatchObject({ seq: 1, finishReason: null });
+  const answer = await store.append("cnv_deploy", {
+    role: "assistant",
+    content: "Once upon a",
+    status: "streaming",
+    model: null,
+  });
+  await store.finishMessage(answer.id, {
+    content: "Once upon a time",
+    reasoning: null,
+    status: "done",
+    finishReason: "length",
+  });
+  expect((await store.messages("usr_wang", "cnv_deploy")).at(-1)).toMatchObject({
+    content: "Once upon a time",
+    finishReason: "length",
+  });
+}
+
+/**
  * After 0017-user-preferences: the accounts from before have no preferences (and keep everything
  * else); one saved is read back, and it goes with its account, whatever deletes the account, as
  * its memories (0030-memories) do.
@@ -556,7 +581,7 @@ function backups(): string[] {
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 30;
+const LATEST_STEP = 31;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -701,6 +726,7 @@ describe("web database migrations on SQLite", () => {
       await expectChatControls(db);
       await expectSsoSessions(db);
       await expectMemories(db);
+      await expectFinishReasons(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();
@@ -1005,6 +1031,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       await expectChatControls(db);
       await expectSsoSessions(db);
       await expectMemories(db);
+      await expectFinishReasons(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();

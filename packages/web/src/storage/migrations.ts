@@ -692,6 +692,14 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
           .execute();
       },
     },
+    "0031-message-finish-reason": {
+      // Why the model ended an answer, as it said (stop, length: cut off at the length limit), so
+      // that an answer cut off is said to be after a reload too. Null for answers from before, and
+      // for any that did not end with the model's finish (stopped, interrupted, failed).
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("messages").addColumn("finish_reason", "text").execute();
+      },
+    },
   };
 }
 

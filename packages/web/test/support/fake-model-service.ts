@@ -21,6 +21,13 @@ export interface FakeModelOptions {
   cached?: boolean;
   /** Cut the connection after this many words (a model that fails mid-answer). */
   failAfterWords?: number;
+  /** Why a streamed chat answer ends (its last chunk's finish_reason): "stop" unless set ("length": cut off). */
+  finishReason?: string;
+  /**
+   * Down: every connection is dropped as it comes, unanswered (a model service that stopped),
+   * until this is set back.
+   */
+  unreachable?: boolean;
   /** Files of the models dir skipped for their names, as GET /api/hearth/models/skipped lists them. */
   skippedFiles?: ModelSkippedFile[];
   /**
@@ -94,6 +101,10 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
     close: async () => {},
   };
   const server: Server = createServer(async (request, response) => {
+    if (state.options.unreachable) {
+      request.socket.destroy();
+      return;
+    }
     const models = state.options.models ?? ["tiny-story"];
     if (request.method === "GET" && request.url === "/v1/models") {
       response.writeHead(200, { "content-type": "application/json" });
@@ -356,7 +367,7 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
         response.write(chunk({ content: word }));
         await sleep();
       }
-      response.write(chunk({}, "stop"));
+      response.write(chunk({}, state.options.finishReason ?? "stop"));
       // As the model service: the usage as a last chunk when asked for, else as a comment on request.
       const usage = { prompt_tokens: 7, completion_tokens: words.length, total_tokens: 7 + words.length };
       if (body.stream_options?.include_usage)
