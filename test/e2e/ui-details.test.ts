@@ -198,6 +198,33 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
     await expect.poll(() => menu.evaluate((summary) => summary === document.activeElement)).toBe(true);
   });
 
+  it("names the model that wrote each answer, and says when one was cut off at the length limit, after a reload too", async () => {
+    model.options.models = ["tiny-story", "stories260K:latest"];
+    const browser = await stand.signedIn("mia");
+    const { page } = browser;
+    try {
+      await ask(browser, "first, from the tiny one");
+      await page.getByRole("combobox", { name: "Model" }).selectOption("stories260K:latest");
+      model.options.finishReason = "length";
+      await ask(browser, "then from the other, cut off");
+      const names = () => page.locator("article.message.assistant .answer-model").allTextContents();
+      const notices = () => page.locator("article.message.assistant .length-notice").allTextContents();
+      await expect.poll(names).toEqual(["tiny-story", "stories260K:latest"]);
+      await expect.poll(notices).toEqual(["Cut off at the length limit."]);
+      expect(await page.locator("article.message.assistant").last().locator(".length-notice").count()).toBe(
+        1,
+      );
+      // As stored: the same after a reload.
+      await page.reload();
+      await expect.poll(names).toEqual(["tiny-story", "stories260K:latest"]);
+      expect(await notices()).toEqual(["Cut off at the length limit."]);
+      await screenshot(page, "ui-details-answer-models");
+    } finally {
+      model.options.models = ["tiny-story"];
+      model.options.finishReason = undefined;
+    }
+  });
+
   it("says when a conversation search matches nothing", async () => {
     const { page } = desk;
     await page.getByRole("searchbox", { name: "Search conversations" }).fill("zebra crossing");

@@ -17,6 +17,7 @@ import { fill, I18nContext, initialLocale, type Locale, MESSAGES, useI18n } from
 import { forgetUploads, uploadsPending } from "./knowledge-uploads.js";
 import { LanguageOptions } from "./language-options.js";
 import { forgetPulls } from "./model-pull.js";
+import { watchModels } from "./models-watch.js";
 import { forgetAllQuestions } from "./retrieval-history.js";
 import { navigate, usePath } from "./router.js";
 import { leaveTemporaryChat } from "./temporary-chat.js";
@@ -224,9 +225,24 @@ export function App() {
 
   const signedIn = Boolean(session?.user);
   const onChatPage = path === "/" || path.startsWith("/c/");
+  // The models offered; while the model service cannot be reached, read again on their own and
+  // when the window gets focus or the browser goes online: the chat carries on once it is back.
   useEffect(() => {
     if (!signedIn) return;
-    void api<ModelsAnswer>("/api/models").then(setModels);
+    let signedInStill = true;
+    const watch = watchModels(async () => {
+      const answer = await api<ModelsAnswer>("/api/models");
+      if (signedInStill) setModels(answer);
+      return answer.reachable;
+    });
+    addEventListener("focus", watch.wake);
+    addEventListener("online", watch.wake);
+    return () => {
+      signedInStill = false;
+      watch.stop();
+      removeEventListener("focus", watch.wake);
+      removeEventListener("online", watch.wake);
+    };
   }, [signedIn]);
   useEffect(() => {
     if (!signedIn) return setPreferences(undefined);

@@ -52,7 +52,7 @@ import { forgetKnowledgeBases, liveTurns, readKnowledgeChoice, writeKnowledgeCho
 import { CopyMessage, Markdown } from "./markdown.js";
 import { findMentions, hashQuery, matchingKnowledgeBases, mentionOf } from "./mentions.js";
 import { lengthShown, MESSAGE_LENGTH_ID, MessageLength } from "./message-length.js";
-import { ModelGuidance } from "./model-guidance.js";
+import { ModelGuidance, noModelReason } from "./model-guidance.js";
 import { type NewChatLink, readNewChatLink } from "./new-chat-link.js";
 import {
   fillVariables,
@@ -94,6 +94,10 @@ export interface ChatMessage {
   error?: string | null;
   /** The error's stable code, when the service gave one (shown in the reader's language; stored too). */
   errorCode?: string | null;
+  /** The model that wrote the answer (shown with it). */
+  model?: string | null;
+  /** Why the model ended the answer, as it said: "length" when cut off at the length limit. */
+  finishReason?: string | null;
   citations?: Citation[];
   searchQueries?: string[];
   /**
@@ -136,7 +140,13 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
       };
     }
     case "finish":
-      return { ...message, status: "done", cached: part.cached, queuePosition: undefined };
+      return {
+        ...message,
+        status: "done",
+        cached: part.cached,
+        finishReason: part.finishReason,
+        queuePosition: undefined,
+      };
     case "error":
       return {
         ...message,
@@ -314,7 +324,13 @@ function MessageViewOf(props: {
       aria-label={message.role === "user" ? t.you : t.assistant}
       data-status={message.status}
     >
-      <div className="role">{message.role === "user" ? t.you : t.assistant}</div>
+      <div className="role">
+        {message.role === "user" ? t.you : t.assistant}
+        {/* Which model wrote the answer: a conversation may change models from one answer to the next. */}
+        {message.role === "assistant" && message.model && (
+          <span className="answer-model">{message.model}</span>
+        )}
+      </div>
       {message.queuePosition !== undefined && (
         <div className="queue" role="status">
           {fill(t.queuePosition, { n: message.queuePosition })}
@@ -375,6 +391,9 @@ function MessageViewOf(props: {
         />
       ) : (
         <div className="user-text">{message.content}</div>
+      )}
+      {message.status === "done" && message.finishReason === "length" && (
+        <p className="muted length-notice">{t.answerCutOff}</p>
       )}
       {streaming && !message.content && !message.reasoning && message.queuePosition === undefined && (
         <span className="typing" aria-hidden="true">
@@ -1124,7 +1143,7 @@ interface ConversationAnswer extends Partial<ChatControls> {
   assistant?: { id: string; name: string } | null;
   /** The knowledge bases it took from its assistant: its choice when this tab has none yet. */
   knowledgeBaseIds?: string[] | null;
-  messages: Array<ChatMessage & { id: string; model?: string | null }>;
+  messages: Array<ChatMessage & { id: string }>;
 }
 
 /**
@@ -1198,6 +1217,8 @@ export function ChatView(props: {
    * switch stays as set from one new chat to the next, as ChatGPT's does).
    */
   const [temporary, setTemporary] = useState(false);
+  /** The open conversation's last model, not offered when it was opened: picked once it is. */
+  const modelWhenOffered = useRef<string | undefined>(undefined);
   /** What a link to a new chat asked for (`/?q=…`), until its question is sent. */
   const linked = useRef<NewChatLink | undefined>(undefined);
   // Left for another page (Knowledge, Settings, Admin, …), the view goes and the chat with it: it is
@@ -1334,6 +1355,7 @@ export function ChatView(props: {
     // opened again.
     const live = id ? liveTurns.get(id) : undefined;
     setBusy(live !== undefined);
+    modelWhenOffered.current = undefined;
     setWatching(false);
     setNotFound(false);
     setLoadError(undefined);
@@ -1402,6 +1424,7 @@ export function ChatView(props: {
         const used = [...answer.messages].reverse().find((message) => message.model)?.model ?? answer.model;
         const { models, onModel } = latest.current;
         if (used && models.models.some((model) => model.id === used)) onModel(used);
+        else modelWhenOffered.current = used ?? undefined;
       },
       (error: unknown) => {
         if (generation.current !== current) return;
@@ -1410,6 +1433,15 @@ export function ChatView(props: {
       },
     );
   }, [props.conversationId, showNewChatSettings]);
+
+  // A conversation opened while its model was not offered (the model service could not be reached):
+  // the picker follows it once it is.
+  useEffect(() => {
+    const used = modelWhenOffered.current;
+    if (!used || !props.models.models.some((model) => model.id === used)) return;
+    modelWhenOffered.current = undefined;
+    latest.current.onModel(used);
+  }, [props.models]);
 
   // Choosing an assistant for a new chat shows its settings; choosing a plain model again brings
   // back the user's chat defaults.
@@ -1498,10 +1530,26 @@ export function ChatView(props: {
   }, [messages]);
 
   /**
-   * Streams a turn after `base`. A refusal before the service stored anything (a blocked word, a
-   * used-up quota) puts the view back as it was and says why beside the composer; the result says
-   * whether the turn was taken (`onStarted` runs then) and whether this view still shows
-   * its conversation.
+   * Reads the conversation as stored and shows it (an answer still being written there is watched
+   * until it is done), unless the view has moved on since `mine` or this tab writes an answer there.
+   */
+  const showStored = (id: string, mine: number) =>
+    void api<ConversationAnswer>(`/api/conversations/${id}`).then(
+      (answer) => {
+        if (generation.current !== mine || liveTurns.get(id)) return;
+        setMessages(answer.messages);
+        setWatching(answer.messages.some((message) => message.status === "streaming"));
+      },
+      () => {},
+    );
+
+  /**
+   * Streams a turn after `base`. When nothing was taken (a refusal before the service stored
+   * anything: a blocked word, a used-up quota; or no answer at all: the server cannot be reached),
+   * the view is put back as it was and why is said beside the composer. When the stream broke after
+   * the service took the turn, the conversation is read again as stored rather than guessed. The
+   * result says whether the turn was taken (`onStarted` runs then) and whether this view still
+   * shows its conversation.
    */
   const stream = async (
     conversationId: string,
@@ -1514,8 +1562,12 @@ export function ChatView(props: {
     const mine = generation.current;
     const before = messages;
     let started = false;
+    /** The answer as it starts: the model asked for writes it. */
+    const answer: ChatMessage = { role: "assistant", content: "", status: "streaming", model: props.model };
     /** The new answer as it stands (its last state decides whether it replaced what it was to). */
-    let written: ChatMessage = { role: "assistant", content: "", status: "streaming" };
+    let written = answer;
+    /** Whether the stream broke after the turn was taken: the conversation is read again once it ends. */
+    let broken = false;
     setSendError(undefined);
     setBoxRefused(false);
     setNotice("");
@@ -1543,10 +1595,7 @@ export function ChatView(props: {
     };
     // The answer lives in liveTurns while it is written: the view showing this conversation (this
     // one, or one opened later) follows it there.
-    liveTurns.start(conversationId, {
-      messages: [...base, { role: "assistant", content: "", status: "streaming" }],
-      stop,
-    });
+    liveTurns.start(conversationId, { messages: [...base, answer], stop });
     /** Whether the turn put the conversation back as it was (a refusal, an answer that replaced nothing). */
     let restore = false;
     const update = (change: (message: ChatMessage) => ChatMessage) => {
@@ -1576,6 +1625,8 @@ export function ChatView(props: {
           props.onChanged();
         }
       }
+      // Ended with neither a finish nor an error (the connection closed on the way): not guessed at.
+      broken = started && written.status === "streaming" && !stopRequested;
       update((message) =>
         message.status === "streaming"
           ? { ...message, status: stopRequested ? "stopped" : "interrupted" }
@@ -1583,14 +1634,17 @@ export function ChatView(props: {
       );
     } catch (error) {
       if (abort.signal.aborted) update((message) => ({ ...message, status: "stopped" }));
-      else if (!started && error instanceof ApiError) {
+      else if (!started) {
+        // Nothing stored: nothing goes into the thread (no question the service never took).
         restore = true;
         if (generation.current === mine) setSendError(error);
       } else {
+        // Shown as what arrived, cut off, until the conversation as stored is read (below).
+        broken = true;
         const code = errorCode(error);
         update((message) => ({
           ...message,
-          status: "error",
+          status: message.content ? "interrupted" : "error",
           error: (error as Error).message,
           ...(code ? { errorCode: code } : {}),
         }));
@@ -1602,6 +1656,7 @@ export function ChatView(props: {
       const kept = replacing && started && written.status !== "done";
       if (kept) restore = true;
       liveTurns.end(conversationId, restore ? before : (liveTurns.get(conversationId)?.messages ?? before));
+      if (broken) showStored(conversationId, mine);
       if (kept && generation.current === mine) {
         const reason =
           answerFailureText(t, written.errorCode ?? undefined, written.error ?? "") || t.interrupted;
@@ -1701,10 +1756,11 @@ export function ChatView(props: {
       editMessageId ? "edit" : undefined,
     );
     if (!editMessageId && !taken && shown) setBoxRefused(true);
-    // An edit that was not answered: the conversation is as it was, the edit box has the text again.
-    if (editMessageId && taken && !replaced) {
+    // An edit that was not taken or not answered: the conversation is as it was, the edit box has
+    // the text again.
+    if (editMessageId && !replaced) {
       if (shown) setReopenEdit({ id: editMessageId, text });
-      return true;
+      return taken;
     }
     if (created && !taken) {
       // A first message the service did not take (refused for a blocked word or a used-up quota,
@@ -1763,14 +1819,7 @@ export function ChatView(props: {
     } catch (error) {
       if (generation.current !== mine) return;
       setSendError(error);
-      void api<ConversationAnswer>(`/api/conversations/${id}`).then(
-        (answer) => {
-          if (generation.current !== mine || liveTurns.get(id)) return;
-          setMessages(answer.messages);
-          setWatching(answer.messages.some((message) => message.status === "streaming"));
-        },
-        () => {},
-      );
+      showStored(id, mine);
     } finally {
       if (generation.current === mine) setSwitching(false);
     }
@@ -1911,7 +1960,13 @@ export function ChatView(props: {
   const actions = useRef({ send, regenerate, switchVersion, rate, branch });
   actions.current = { send, regenerate, switchVersion, rate, branch };
 
-  if (props.models.models.length === 0) return <ModelGuidance answer={props.models} />;
+  /**
+   * Whether a model is offered to send to: none while the model service cannot be reached (or none
+   * is installed, or none is for this user). A new chat then shows why instead; a conversation
+   * stays readable, only sending (edit and resend, regenerate too) paused.
+   */
+  const canSend = props.models.models.length > 0;
+  if (!canSend && !props.conversationId) return <ModelGuidance answer={props.models} />;
   if (notFound)
     return (
       <div className="chat not-found">
@@ -2015,13 +2070,13 @@ export function ChatView(props: {
             busy={busy || watching}
             eager={index >= messages.length - EAGER_MESSAGES}
             onEdit={
-              message.role === "user" && message.id
+              canSend && message.role === "user" && message.id
                 ? (text) => void actions.current.send(text, message.id)
                 : undefined
             }
             reopenEdit={reopenEdit && reopenEdit.id === message.id ? reopenEdit : undefined}
             onRegenerate={
-              index === lastAssistant && index === messages.length - 1
+              canSend && index === lastAssistant && index === messages.length - 1
                 ? () => void actions.current.regenerate()
                 : undefined
             }
@@ -2056,10 +2111,22 @@ export function ChatView(props: {
           {t.answerInProgress}
         </p>
       )}
-      <ActionError id={refusal?.errorId} error={loadError ?? sendError} />
+      {/* A message the server never got: said so, not only that it cannot be reached. */}
+      {refusal && errorCode(sendError) === "NETWORK_ERROR" ? (
+        <p id={refusal.errorId} className="error-text" role="alert">
+          {t.messageNotSent}
+        </p>
+      ) : (
+        <ActionError id={refusal?.errorId} error={loadError ?? sendError} />
+      )}
       {notice && (
         <p className="error-text" role="alert">
           {notice}
+        </p>
+      )}
+      {!canSend && (
+        <p className="muted sending-paused" role="status">
+          {props.models.reachable ? noModelReason(t, props.models) : t.sendingPaused}
         </p>
       )}
       <Composer
@@ -2068,7 +2135,7 @@ export function ChatView(props: {
         admin={props.admin}
         userName={props.userName}
         busy={busy}
-        disabled={watching}
+        disabled={watching || !canSend}
         maxChars={props.preferences.messageMaxChars}
         knowledgeBases={props.knowledgeBases}
         options={options}

@@ -382,12 +382,16 @@ export function ConversationList(props: {
   useEffect(() => {
     let current = true;
     const timer = setTimeout(() => {
-      void api<Page>(pagePath({ query })).then((answer) => {
-        if (!current) return;
-        setItems(answer.conversations);
-        setNext(answer.next);
-        setAnswered(query);
-      });
+      void api<Page>(pagePath({ query })).then(
+        (answer) => {
+          if (!current) return;
+          setItems(answer.conversations);
+          setNext(answer.next);
+          setAnswered(query);
+        },
+        // Not read (the server cannot be reached): the list stays as shown until the next change.
+        () => {},
+      );
       if (!query) void loadFolders().catch(() => {});
     }, 150);
     return () => {

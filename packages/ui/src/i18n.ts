@@ -18,7 +18,12 @@ const en = {
   guidanceOllama:
     "Point OLLAMA_HOST at a running Ollama (for example OLLAMA_HOST=http://127.0.0.1:11434) and restart.",
   guidancePull: "When online, pull a model: an admin can do it from Admin → Models, or run {command}.",
-  modelServiceDown: "The model service is not reachable right now.",
+  modelServiceUnreachable: "The model service cannot be reached",
+  modelServiceRetrying:
+    "Sending is paused; this page tries again every few seconds and goes on once it answers.",
+  sendingPaused: "The model service cannot be reached; sending is paused — retrying…",
+  messageNotSent: "The server cannot be reached; your message was not sent.",
+  answerCutOff: "Cut off at the length limit.",
   messagePlaceholder: "Send a message (Enter to send, Shift+Enter for a new line)",
   /** The length of the message being typed, shown as it nears the limit (then over it). */
   messageLength: "{n} of {max} characters",
@@ -1289,7 +1294,11 @@ const zhCN: Messages = {
     "已跳过：它是指向 {target} 的链接，但那里没有文件。请把文件放回原处，或删除该链接。",
   guidanceOllama: "把 OLLAMA_HOST 指向正在运行的 Ollama（例如 OLLAMA_HOST=http://127.0.0.1:11434）后重启。",
   guidancePull: "联网时拉取一个模型：管理员可在“管理 → 模型”页操作，或运行 {command}。",
-  modelServiceDown: "暂时无法连接模型服务。",
+  modelServiceUnreachable: "无法连接模型服务",
+  modelServiceRetrying: "发送已暂停；本页每隔几秒重试一次，连上后即可继续。",
+  sendingPaused: "无法连接模型服务，发送已暂停——正在重试…",
+  messageNotSent: "无法连接服务器，消息未发送。",
+  answerCutOff: "已达到长度上限，回答被截断。",
   messagePlaceholder: "输入消息（Enter 发送，Shift+Enter 换行）",
   messageLength: "{n} / {max} 字",
   messageOverLimit: "{n} / {max} 字，超出 {over} 字，无法发送",

@@ -1,13 +1,20 @@
 import type { ModelsAnswer, SkippedModelFile } from "./api.js";
-import { fill, useI18n } from "./i18n.js";
+import { fill, type Messages, useI18n } from "./i18n.js";
 
 /** The command the no-model card offers, shown as code. */
 const PULL_COMMAND = "hearth models pull deepseek-r1:1.5b";
 
+/** Why there is no model to send to, as a heading: the model service down, none for this user, or none installed. */
+export function noModelReason(t: Messages, answer: ModelsAnswer): string {
+  if (!answer.reachable) return t.modelServiceUnreachable;
+  return answer.guidance?.reason === "none-allowed" ? t.noModelForYou : t.noModels;
+}
+
 /**
- * Why there is no model to pick: shown instead of the chat box. How to install one (the server's
- * models folder, OLLAMA_HOST, the files there it skips and why) is for administrators, and the
- * server sends it only to them; anyone else is told to ask an administrator.
+ * Why there is no model to pick: shown instead of a new chat's box. While the model service cannot
+ * be reached, only that (the page asks again on its own); else how to install one (the server's
+ * models folder, OLLAMA_HOST, the files there it skips and why), for administrators, whom alone the
+ * server sends it; anyone else is told to ask an administrator.
  */
 export function ModelGuidance({ answer }: { answer: ModelsAnswer }) {
   const { t } = useI18n();
@@ -17,9 +24,10 @@ export function ModelGuidance({ answer }: { answer: ModelsAnswer }) {
   const [before, after] = t.guidancePull.split("{command}");
   return (
     <section className="guidance" role="status" aria-live="polite" data-testid="model-guidance">
-      <h2>{guidance?.reason === "none-allowed" ? t.noModelForYou : t.noModels}</h2>
-      {!answer.reachable && <p>{t.modelServiceDown}</p>}
-      {setup ? (
+      <h2>{noModelReason(t, answer)}</h2>
+      {!answer.reachable ? (
+        <p>{t.modelServiceRetrying}</p>
+      ) : setup ? (
         <>
           <SkippedModelFiles files={skipped} />
           <p>{t.guidanceIntro}</p>
