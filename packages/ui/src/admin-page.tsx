@@ -24,7 +24,14 @@ import {
   providerOutcomeText,
   serviceReadinessText,
 } from "./display-text.js";
-import { describedField, keepFocusNear, PAGE_HEADING, useKeyboardScrollable, usePageTitle } from "./focus.js";
+import {
+  cancelOnEscape,
+  describedField,
+  keepFocusNear,
+  PAGE_HEADING,
+  useKeyboardScrollable,
+  usePageTitle,
+} from "./focus.js";
 import { fill, type Messages, useI18n } from "./i18n.js";
 import { CopyButton } from "./markdown.js";
 import { SkippedModelFiles } from "./model-guidance.js";
@@ -75,7 +82,7 @@ function UserKeys({ user, onClose }: { user: User; onClose: () => void }) {
       id="user-keys"
       aria-labelledby="user-keys-title"
       className="user-keys"
-      onKeyDown={closeOnEscape(onClose)}
+      onKeyDown={cancelOnEscape(onClose)}
     >
       <h4 id="user-keys-title" ref={heading} tabIndex={-1}>
         {fill(t.fieldValue, { field: t.apiKeys, value: user.username })}
@@ -91,15 +98,6 @@ function UserKeys({ user, onClose }: { user: User; onClose: () => void }) {
       )}
     </section>
   );
-}
-
-/** Escape closes a panel (a form opened from a button), as the Close or Cancel button does. */
-function closeOnEscape(close: () => void) {
-  return (event: KeyboardEvent) => {
-    if (event.key !== "Escape") return;
-    event.preventDefault();
-    close();
-  };
 }
 
 /**
@@ -146,7 +144,7 @@ function AddUser({
       className="page-form admin-panel"
       aria-labelledby="add-user-title"
       onSubmit={submit}
-      onKeyDown={closeOnEscape(onClose)}
+      onKeyDown={cancelOnEscape(onClose)}
     >
       <h4 id="add-user-title" ref={heading} tabIndex={-1}>
         {t.addUserTitle}
@@ -258,7 +256,7 @@ function ResetPassword({ user, onClose }: { user: User; onClose: () => void }) {
       id="reset-password"
       aria-labelledby="reset-password-title"
       className="user-keys admin-panel"
-      onKeyDown={closeOnEscape(onClose)}
+      onKeyDown={cancelOnEscape(onClose)}
     >
       <h4 id="reset-password-title" ref={heading} tabIndex={-1}>
         {fill(t.resetPasswordTitle, { name: user.username })}

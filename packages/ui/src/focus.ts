@@ -60,7 +60,7 @@ export function useEditFocus<Field extends HTMLInputElement | HTMLTextAreaElemen
   return { field, editButton };
 }
 
-/** A key handler that cancels (an edit) on Escape, unless the key ends an input method's composition. */
+/** A key handler that cancels an edit, or closes a panel, on Escape, unless the key ends an input method's composition. */
 export function cancelOnEscape(cancel: () => void) {
   return (event: KeyboardEvent) => {
     if (event.key !== "Escape" || event.nativeEvent.isComposing) return;
