@@ -88,6 +88,8 @@ interface CatalogEntry {
   mtimeMs: number;
   /** The inode behind the path: a version switch re-points a link to another file of the same size. */
   inode: number;
+  /** What the file is for (modelPurpose), read once from its tensors when it is scanned. */
+  purpose: ModelPurpose;
 }
 
 /** What tells one file served under a name from another: its inode, size and mtime. */
@@ -305,7 +307,8 @@ export class EmbeddedRuntime implements ModelRuntime {
           { model: name, path, reason: check.error },
           "skipping an invalid GGUF file",
         );
-      this.#catalog.set(name, { path, check, mtimeMs, inode });
+      const purpose = check.info ? modelPurpose(check.info) : "completion";
+      this.#catalog.set(name, { path, check, mtimeMs, inode, purpose });
     }
     // Read after the files: the registry records a version before it re-points the link to it, so
     // the digests read now are never older than the files just seen.
@@ -394,7 +397,7 @@ export class EmbeddedRuntime implements ModelRuntime {
     if (!entry?.check.valid || !entry.check.info) return undefined;
     {
       const metadata = entry.check.info.metadata;
-      const purpose = modelPurpose(entry.check.info);
+      const { purpose } = entry;
       const general = metadata.general as { architecture?: string; size_label?: string; file_type?: number };
       return {
         id,
@@ -487,7 +490,7 @@ export class EmbeddedRuntime implements ModelRuntime {
     const trainContext = Number(
       (info.architectureMetadata as { context_length?: number }).context_length ?? 0,
     );
-    const purpose = modelPurpose(info);
+    const { purpose } = entry;
     const shape = contextShape(
       purpose,
       servedContextSize(this.#options.contextSize, trainContext),
@@ -703,8 +706,7 @@ export class EmbeddedRuntime implements ModelRuntime {
           { details: { field: "tools" } },
         );
       // Refused from the file, before a model with no chat context is loaded only to be turned away.
-      const info = this.#catalog.get(call.modelId)?.check.info;
-      const purpose = info ? modelPurpose(info) : "completion";
+      const purpose = this.#catalog.get(call.modelId)?.purpose ?? "completion";
       if (purpose !== "completion") throw cannotChat(call.modelId, purpose);
       const loadStarted = performance.now();
       // A load is not waited for once the call is stopped (its client gone, the service shutting
@@ -956,7 +958,7 @@ export class EmbeddedRuntime implements ModelRuntime {
   async rerank(call: RerankCall): Promise<RerankResult> {
     // Refused from the file, before a chat model is loaded only to be turned away.
     const entry = await this.#entry(call.modelId);
-    if (modelPurpose(entry.check.info!) !== "rerank")
+    if (entry.purpose !== "rerank")
       throw cannotRerank(
         call.modelId,
         "its GGUF has no classification head (cls.output.weight or cls.weight) to score documents with",
