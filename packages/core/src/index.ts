@@ -34,7 +34,7 @@ export { openAiErrorBody } from "./http/openai-error.js";
 export { mediaInputError, refuseMediaParts, refuseTokenIds } from "./http/openai-input.js";
 export { pathSegment } from "./http/path-segment.js";
 export { relayBody } from "./http/relay-body.js";
-export { isUserCausedFailure, logFailure } from "./logging/failure-log.js";
+export { logFailure } from "./logging/failure-log.js";
 export {
   createLogger,
   type Logger,

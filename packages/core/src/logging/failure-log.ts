@@ -8,7 +8,7 @@ import { withoutUrlSecrets } from "../net/url-secrets.js";
  * catalogue marks `userCaused` (a URL or a model registry the request named that cannot be fetched:
  * URL_FETCH_FAILED, MODEL_PULL_FAILED, SEARCH_FETCH_FAILED), whatever its HTTP status.
  */
-export function isUserCausedFailure(error: unknown): error is HearthError {
+function isUserCausedFailure(error: unknown): error is HearthError {
   return error instanceof HearthError && "userCaused" in ERROR_CODES[error.code];
 }
 

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { MEMORY_MAX_COUNT, type Memory } from "@hearth/contracts";
 import { HearthError } from "@hearth/core";
 import type { Selectable } from "kysely";
-import { readPreferences } from "../accounts/preferences-store.js";
 import type { MemoriesTable } from "../storage/database-schema.js";
 import { lockedTransaction } from "../storage/locked-transaction.js";
 import type { WebDatabase } from "../storage/open-database.js";
@@ -22,7 +21,7 @@ function toMemory(row: Selectable<MemoriesTable>): Memory {
  * A memory as stored: one line (line breaks and the white space around them become one space, so
  * that it is one line of the prompt's block), without the white space at its ends.
  */
-export function oneLine(content: string): string {
+function oneLine(content: string): string {
   return content.replace(/\s*[\r\n\u2028\u2029]+\s*/g, " ").trim();
 }
 
@@ -63,8 +62,17 @@ export class MemoryStore {
    * they have memory on (their preference); none otherwise.
    */
   async forChat(userId: string): Promise<string[]> {
-    if (!(await readPreferences(this.db, userId)).memory) return [];
-    return (await this.list(userId)).map((memory) => memory.content);
+    // One query on every turn: the memories' text, joined to the preference that lets them in.
+    const rows = await this.db
+      .selectFrom("memories")
+      .innerJoin("user_preferences", "user_preferences.user_id", "memories.user_id")
+      .select("memories.content")
+      .where("memories.user_id", "=", userId)
+      .where("user_preferences.memory", "=", 1)
+      .orderBy("memories.created_at", "desc")
+      .orderBy("memories.id", "desc")
+      .execute();
+    return rows.map((row) => row.content);
   }
 
   /**
