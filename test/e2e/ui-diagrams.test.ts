@@ -23,7 +23,8 @@ describe.skipIf(!hasChromium)("diagrams in answers, in the browser", () => {
     model = stand.model;
     phone = await stand.signedIn("root", { width: 390, height: 844 });
     phone.page.on("console", (message) => {
-      if (message.type() === "error") consoleErrors.push(message.text());
+      // Where it happened: "Failed to load resource" alone does not say which.
+      if (message.type() === "error") consoleErrors.push(`${message.text()} (${message.location().url})`);
     });
     phone.page.on("request", (request) => {
       if (!request.url().startsWith(stand.url)) elsewhere.push(request.url());

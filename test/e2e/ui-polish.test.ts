@@ -22,7 +22,7 @@ describe.skipIf(!hasChromium)("chat UI polish in the browser", () => {
     ({ model, url } = stand);
     desk = await stand.browser({ locale: "en-US" });
     desk.page.on("console", (message) => {
-      if (message.type() === "error") consoleErrors.push(message.text());
+      if (message.type() === "error") consoleErrors.push(`${message.text()} (${message.location().url})`);
     });
     await desk.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: url });
   });
