@@ -326,7 +326,7 @@ describe("hearth ingest when the knowledge service dies (kill -9)", () => {
         `${join(folder, "doc-51.txt")}: FOLDER_UNREADABLE: Cannot read the entry: ENOENT`,
       );
       expect(text).toMatch(
-        /\n1 of 52 files were not uploaded: UPSTREAM_UNAVAILABLE: The knowledge service at \S+ did not answer.*; run the command again to upload them\n/,
+        /\n1 of 52 files were not uploaded: UPSTREAM_UNAVAILABLE: the knowledge service at \S+ did not answer.*; run the command again to upload them\n/,
       );
       expect(text).not.toMatch(/\n\s+at /); // no stack trace
     } finally {

@@ -2,7 +2,7 @@ import { constants, openAsBlob } from "node:fs";
 import { access, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { type IngestionJob, KnowledgeClient, KnowledgeClientError } from "@hearth/contracts";
-import { describeNetworkError, HearthError, loadConfig } from "@hearth/core";
+import { HearthError, loadConfig, UpstreamCallError } from "@hearth/core";
 import { assignKnowledgeBaseOwner, findKnowledgeBaseOwner } from "@hearth/web";
 import { Command } from "commander";
 
@@ -359,10 +359,13 @@ async function cancelUnfinished(
 function upstreamError(baseUrl: string, error: unknown): HearthError {
   if (error instanceof KnowledgeClientError)
     return new HearthError("UPSTREAM_ERROR", `${baseUrl}: ${error.code}: ${error.message}`);
-  return new HearthError(
-    "UPSTREAM_UNAVAILABLE",
-    `The knowledge service at ${baseUrl} did not answer: ${describeNetworkError(error)}; is it running? (HEARTH_KNOWLEDGE_URL)`,
-  );
+  return UpstreamCallError.noAnswer({
+    url: baseUrl,
+    service: "knowledge",
+    at: baseUrl,
+    cause: error,
+    hint: "is it running? (HEARTH_KNOWLEDGE_URL)",
+  });
 }
 
 async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions): Promise<string> {

@@ -1,13 +1,7 @@
 import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { type LoadedModel, loadedModelsOf } from "@hearth/contracts";
-import {
-  describeNetworkError,
-  type HearthConfig,
-  isHearthError,
-  loadConfig,
-  UpstreamCallError,
-} from "@hearth/core";
+import { type HearthConfig, isHearthError, loadConfig, UpstreamCallError } from "@hearth/core";
 import { ModelRegistry, skippedModelFiles } from "@hearth/model";
 import { Command } from "commander";
 import { formatBytes, progressPrinter } from "../progress.js";
@@ -102,11 +96,12 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
             signal: AbortSignal.timeout(10_000),
           });
         } catch (error) {
-          throw new UpstreamCallError({
+          throw UpstreamCallError.noAnswer({
             url,
-            message: `the model service at ${config.services.modelUrl} did not answer: ${describeNetworkError(error)}; is it running (hearth up)?`,
-            cause: error,
             service: "model",
+            at: config.services.modelUrl,
+            cause: error,
+            hint: "is it running (hearth up)?",
           });
         }
         const text = await response.text();

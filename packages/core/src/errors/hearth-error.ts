@@ -1,4 +1,5 @@
 import type { HearthServiceName } from "../config/port-conflicts.js";
+import { describeNetworkError } from "../net/network-error.js";
 import { redactSecrets } from "../net/redact-secrets.js";
 import { ERROR_CODES, type ErrorCode } from "./error-codes.js";
 
@@ -108,5 +109,32 @@ export class UpstreamCallError extends HearthError {
       input.status === 409 ||
       input.status === 429 ||
       (input.status !== undefined && input.status >= 500);
+  }
+
+  /**
+   * A call that got no answer (refused, reset, timed out), in the one wording every caller uses:
+   * "the model service did not answer: connection refused (ECONNREFUSED)", its cause in
+   * describeNetworkError's words. The message names the Hearth `service` called, with its address
+   * where `at` gives one (for a reader who set it: the CLI, a service's log; a web client is not
+   * told the inside of the network), or the `upstream` as it should be named when it is no Hearth
+   * service ("Tika at http://tika:9998", a host). A `hint` of what to do is said last.
+   */
+  static noAnswer(
+    input: { url: string; cause?: unknown; hint?: string } & (
+      | { service: HearthServiceName; at?: string }
+      | { upstream: string }
+    ),
+  ): UpstreamCallError {
+    const upstream =
+      "upstream" in input
+        ? input.upstream
+        : `the ${input.service} service${input.at ? ` at ${input.at}` : ""}`;
+    const reason = input.cause === undefined ? "" : `: ${describeNetworkError(input.cause)}`;
+    return new UpstreamCallError({
+      url: input.url,
+      message: `${upstream} did not answer${reason}${input.hint ? `; ${input.hint}` : ""}`,
+      cause: input.cause,
+      ...("service" in input ? { service: input.service } : {}),
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { describeNetworkError, HearthError, UpstreamCallError } from "@hearth/core";
+import { HearthError, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
 import { modelCheckFailure } from "./model-service-failure.js";
 
@@ -117,9 +117,9 @@ export class EmbeddingClient {
       });
     } catch (error) {
       if (signal?.aborted) throw new HearthError("JOB_CANCELLED", "The job was cancelled");
-      throw new UpstreamCallError({
+      throw UpstreamCallError.noAnswer({
         url,
-        message: `The embedding service at ${this.#options.baseUrl} did not answer: ${describeNetworkError(error)}`,
+        upstream: `The embedding service at ${this.#options.baseUrl}`,
         cause: error,
       });
     }

@@ -1,5 +1,5 @@
 import { type RerankRequest, rerankResponseSchema } from "@hearth/contracts";
-import { describeNetworkError, HearthError, UpstreamCallError } from "@hearth/core";
+import { HearthError, UpstreamCallError } from "@hearth/core";
 import { modelCheckFailure, upstreamReason } from "./model-service-failure.js";
 
 export interface RerankClientOptions {
@@ -91,15 +91,14 @@ export class RerankClient {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      throw new UpstreamCallError({
-        url,
-        message:
-          error instanceof Error && error.name === "TimeoutError"
-            ? `The model service at ${this.#baseUrl} did not rerank within ${timeoutMs / 1000} s`
-            : `The model service at ${this.#baseUrl} did not answer: ${describeNetworkError(error)}`,
-        cause: error,
-        service: "model",
-      });
+      if (error instanceof Error && error.name === "TimeoutError")
+        throw new UpstreamCallError({
+          url,
+          message: `The model service at ${this.#baseUrl} did not rerank within ${timeoutMs / 1000} s`,
+          cause: error,
+          service: "model",
+        });
+      throw UpstreamCallError.noAnswer({ url, service: "model", at: this.#baseUrl, cause: error });
     }
     const body = await response.text();
     if (!response.ok) {

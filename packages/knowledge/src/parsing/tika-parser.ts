@@ -1,4 +1,4 @@
-import { describeNetworkError, HearthError, UpstreamCallError } from "@hearth/core";
+import { HearthError, UpstreamCallError } from "@hearth/core";
 import type { ParsedDocument } from "./parsed-document.js";
 import { parsePlainText } from "./text-parsers.js";
 
@@ -25,11 +25,7 @@ export async function parseWithTika(
       signal: signal ?? AbortSignal.timeout(120_000),
     });
   } catch (error) {
-    throw new UpstreamCallError({
-      url,
-      message: `Tika at ${tikaUrl} did not answer: ${describeNetworkError(error)}`,
-      cause: error,
-    });
+    throw UpstreamCallError.noAnswer({ url, upstream: `Tika at ${tikaUrl}`, cause: error });
   }
   const text = await response.text();
   if (response.status === 422 || response.status === 415) {

@@ -12,7 +12,6 @@ import {
   type SearchResponse,
 } from "@hearth/contracts";
 import {
-  describeNetworkError,
   type HearthConfig,
   HearthError,
   isErrorCode,
@@ -707,12 +706,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         signal: controller.signal,
       });
     } catch (error) {
-      const failure = new UpstreamCallError({
-        url: "/api/pull",
-        message: `the model service did not answer: ${describeNetworkError(error)}`,
-        cause: error,
-        service: "model",
-      });
+      const failure = UpstreamCallError.noAnswer({ url: "/api/pull", service: "model", cause: error });
       await audited({ pulled: false, details: { code: failure.code } });
       throw failure;
     }
@@ -940,12 +934,7 @@ export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: S
     } catch (error) {
       const url = deps.search.searchUrl;
       if (!(error instanceof SearchClientError))
-        throw new UpstreamCallError({
-          url,
-          message: `the search service did not answer: ${describeNetworkError(error)}`,
-          cause: error,
-          service: "search",
-        });
+        throw UpstreamCallError.noAnswer({ url, service: "search", cause: error });
       // Every provider failing is what this check is for: each one's status and error is the answer.
       const failed = z.array(providerOutcomeSchema).safeParse(error.details?.providers);
       if (!failed.success) throw searchServiceError(url, error);

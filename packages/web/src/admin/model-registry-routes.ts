@@ -4,7 +4,7 @@ import {
   type ModelRegistryEntry,
   modelRollbackRequestSchema,
 } from "@hearth/contracts";
-import { describeNetworkError, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
+import { HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
@@ -18,12 +18,7 @@ function forwardError(error: unknown, url: string): never {
     if (isErrorCode(error.code) && error.status < 500) throw new HearthError(error.code, error.message);
     throw new UpstreamCallError({ url, status: error.status, message: error.message });
   }
-  throw new UpstreamCallError({
-    url,
-    message: `the model service did not answer: ${describeNetworkError(error)}`,
-    cause: error,
-    service: "model",
-  });
+  throw UpstreamCallError.noAnswer({ url, service: "model", cause: error });
 }
 
 /**

@@ -4,7 +4,7 @@ import {
   KnowledgeClientError,
   knowledgeBaseNameKey,
 } from "@hearth/contracts";
-import { describeNetworkError, type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
+import { type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
 import { findUserByName } from "../accounts/account-store.js";
 import { audit } from "../audit/audit-log.js";
 import { openDatabase, type WebDatabase } from "../storage/open-database.js";
@@ -193,10 +193,5 @@ function knowledgeFailure(error: unknown, url: string): UpstreamCallError {
         message: "the knowledge service failed",
         service: "knowledge",
       })
-    : new UpstreamCallError({
-        url,
-        message: `the knowledge service did not answer: ${describeNetworkError(error)}`,
-        cause: error,
-        service: "knowledge",
-      });
+    : UpstreamCallError.noAnswer({ url, service: "knowledge", cause: error });
 }

@@ -1,4 +1,4 @@
-import { describeNetworkError, type HearthServiceName, UpstreamCallError } from "@hearth/core";
+import { type HearthServiceName, UpstreamCallError } from "@hearth/core";
 
 /**
  * Forwards requests to another Hearth service as they are (bodies, uploads, status codes), with the
@@ -46,12 +46,7 @@ export class ServiceProxy {
         ...(init.rawBody ? { duplex: "half" } : {}),
       } as RequestInit);
     } catch (error) {
-      throw new UpstreamCallError({
-        url,
-        message: `the ${this.name} service did not answer: ${describeNetworkError(error)}`,
-        cause: error,
-        service: this.name,
-      });
+      throw UpstreamCallError.noAnswer({ url, service: this.name, cause: error });
     } finally {
       clearTimeout(timer);
     }

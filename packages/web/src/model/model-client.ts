@@ -5,14 +5,7 @@ import {
   ollamaErrorSchema,
   USER_HEADER,
 } from "@hearth/contracts";
-import {
-  describeNetworkError,
-  ERROR_CODES,
-  type ErrorCode,
-  HearthError,
-  isErrorCode,
-  UpstreamCallError,
-} from "@hearth/core";
+import { ERROR_CODES, type ErrorCode, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
 import { ContextWindows } from "./context-window.js";
 import { readSse } from "./sse-lines.js";
@@ -285,12 +278,7 @@ export class ModelClient {
     } catch (error) {
       if (init.signal?.aborted && (init.signal.reason as Error | undefined)?.name !== "TimeoutError")
         throw error;
-      throw new UpstreamCallError({
-        url,
-        message: `the model service did not answer: ${describeNetworkError(error)}`,
-        cause: error,
-        service: "model",
-      });
+      throw UpstreamCallError.noAnswer({ url, service: "model", cause: error });
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { connect as connectTcp, isIP, Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
-import { describeNetworkError, UpstreamCallError } from "@hearth/core";
+import { UpstreamCallError } from "@hearth/core";
 import { ChunkedDecoder } from "./chunked-decoder.js";
 import type { SseEventOmitter } from "./sse-event-omitter.js";
 
@@ -326,14 +326,7 @@ class Exchange implements UpstreamCall {
       this.#send(undefined);
       return;
     }
-    this.#reject(
-      new UpstreamCallError({
-        url: this.#url,
-        message: `the model service did not answer${this.#cause ? `: ${describeNetworkError(this.#cause)}` : ""}`,
-        cause: this.#cause,
-        service: "model",
-      }),
-    );
+    this.#reject(UpstreamCallError.noAnswer({ url: this.#url, service: "model", cause: this.#cause }));
   };
 
   #fail(message: string): void {

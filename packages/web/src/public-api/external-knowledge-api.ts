@@ -6,13 +6,7 @@ import {
   type QueryResult,
   RETRIEVAL_TEST_TOP_K,
 } from "@hearth/contracts";
-import {
-  describeNetworkError,
-  HearthError,
-  isErrorCode,
-  toHearthError,
-  UpstreamCallError,
-} from "@hearth/core";
+import { HearthError, isErrorCode, toHearthError, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { currentUser } from "../auth/route-access.js";
@@ -135,12 +129,7 @@ async function passagesOf(knowledge: KnowledgeClient, id: string, request: Query
   } catch (error) {
     const url = "/v1/knowledge-bases/{id}/query";
     if (!(error instanceof KnowledgeClientError))
-      throw new UpstreamCallError({
-        url,
-        message: `the knowledge service did not answer: ${describeNetworkError(error)}`,
-        cause: error,
-        service: "knowledge",
-      });
+      throw UpstreamCallError.noAnswer({ url, service: "knowledge", cause: error });
     if (error.status < 500 && isErrorCode(error.code)) throw new HearthError(error.code, error.message);
     // Its message is for the log: it may name the service's files.
     throw new UpstreamCallError({

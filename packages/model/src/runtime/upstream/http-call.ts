@@ -1,7 +1,6 @@
 import { retryAfterMs } from "@hearth/contracts";
 import {
   authorizationSecrets,
-  describeNetworkError,
   HearthError,
   redactSecrets,
   refusesCredentials,
@@ -67,11 +66,7 @@ export async function callUpstream(request: UpstreamRequest): Promise<Response> 
     });
   } catch (error) {
     if (request.signal?.aborted) throw request.signal.reason ?? error;
-    throw new UpstreamCallError({
-      url: shown,
-      message: `${new URL(url).host} did not answer: ${describeNetworkError(error)}`,
-      cause: error,
-    });
+    throw UpstreamCallError.noAnswer({ url: shown, upstream: new URL(url).host, cause: error });
   }
   if (!response.ok) {
     const body = await response.text().catch(() => "");
