@@ -300,11 +300,6 @@ function relocate(
 function firstRecord(name: string, version: ModelVersion): ModelRecord {
   return { name, current: "1.0.0", versions: [{ ...version, version: "1.0.0" }] };
 }
-
-/** The record of a model first known from weights found in the models dir. */
-function firstFoundRecord(name: string, found: Omit<FoundWeights, "version">): ModelRecord {
-  return firstRecord(name, foundVersion({ ...found, version: "1.0.0" }));
-}
 /**
  * Installed models with versions. Each model is served from `<modelsDir>/<name>.gguf`; for a
  * registered model that is a symbolic link to the blob of its current version, so switching
@@ -716,7 +711,7 @@ export class ModelRegistry {
     }
     const now = new Date().toISOString();
     const relink: string[] = [];
-    for (const other of Object.values(file.models)) {
+    for (const [key, other] of Object.entries(file.models)) {
       const lost = other.versions.filter((candidate) => candidate.blob === overwritten);
       if (lost.length === 0) continue;
       const served = this.#current(other);
@@ -725,23 +720,18 @@ export class ModelRegistry {
         if (ownBlob) candidate.blob = this.#blobFor(candidate.digest);
       }
       if (!lost.includes(served)) continue;
-      let replacement = other.versions.find((candidate) => candidate.digest === digest);
-      if (replacement) {
-        relocate(replacement, { blob, blobMtimeMs: after.mtimeMs, linkedFile });
-      } else {
-        replacement = foundVersion({
-          version: nextVersion(other.versions.map((candidate) => candidate.version)),
-          digest,
-          blob,
-          sizeBytes: after.size,
-          mtimeMs: after.mtimeMs,
-          blobMtimeMs: after.mtimeMs,
-          changelog: `the weights of ${served.version} (${served.digest}) were overwritten in place by other bytes`,
-          linkedFile,
-        });
-        other.versions.push(replacement);
-      }
-      other.current = replacement.version;
+      const found = {
+        digest,
+        blob,
+        sizeBytes: after.size,
+        mtimeMs: after.mtimeMs,
+        blobMtimeMs: after.mtimeMs,
+        linkedFile,
+      };
+      const changelog = `the weights of ${served.version} (${served.digest}) were overwritten in place by other bytes`;
+      const replacement = this.#recordFound(file, key, found, (version) =>
+        foundVersion({ ...found, version, changelog }),
+      );
       relink.push(other.name);
       this.hooks.onWarning?.(
         `model "${other.name}": the weights of version ${served.version} (${served.digest}) were overwritten in place; the bytes found are ${digest}, recorded as version ${replacement.version}; ${served.version} is lost`,
@@ -804,34 +794,22 @@ export class ModelRegistry {
       if (moved) await rename(blob, path).catch(() => undefined);
       throw error;
     }
-    const blobMtimeMs = (await stat(blob)).mtimeMs;
-    if (!record) {
-      file.models[name] = firstFoundRecord(name, {
-        digest,
-        blob,
-        sizeBytes: stats.size,
-        mtimeMs: stats.mtimeMs,
-        blobMtimeMs,
-        changelog: "found in the models dir",
-      });
-    } else if (known) {
-      relocate(known, { blob, blobMtimeMs });
-      record.current = known.version;
-    } else {
-      const version = nextVersion(record.versions.map((candidate) => candidate.version));
-      record.versions.push(
-        foundVersion({
-          version,
-          digest,
-          blob,
-          sizeBytes: stats.size,
-          mtimeMs: stats.mtimeMs,
-          blobMtimeMs,
-          changelog: `found in the models dir in place of ${this.#current(record).version}`,
-        }),
-      );
-      record.current = version;
-    }
+    const found = {
+      digest,
+      blob,
+      sizeBytes: stats.size,
+      mtimeMs: stats.mtimeMs,
+      blobMtimeMs: (await stat(blob)).mtimeMs,
+    };
+    this.#recordFound(file, name, found, (version, replaced) =>
+      foundVersion({
+        ...found,
+        version,
+        changelog: replaced
+          ? `found in the models dir in place of ${replaced.version}`
+          : "found in the models dir",
+      }),
+    );
     return true;
   }
 
@@ -917,16 +895,12 @@ export class ModelRegistry {
       await this.#placeLink(name, weights.blob);
       return false;
     }
-    if (!record) {
-      file.models[name] = firstRecord(name, { ...weights, changelog, createdAt: new Date().toISOString() });
-    } else if (known) {
-      relocate(known, weights);
-      record.current = known.version;
-    } else {
-      const version = nextVersion(record.versions.map((candidate) => candidate.version));
-      record.versions.push({ ...weights, version, changelog, createdAt: new Date().toISOString() });
-      record.current = version;
-    }
+    this.#recordFound(file, name, weights, (version) => ({
+      ...weights,
+      version,
+      changelog,
+      createdAt: new Date().toISOString(),
+    }));
     await this.#placeLink(name, weights.blob);
     return true;
   }
@@ -949,36 +923,18 @@ export class ModelRegistry {
     if (!known || known.lostAt) {
       if ((await this.#digestOf(name, blob, stats)) !== digest) return false;
     }
-    const found = { blob, blobMtimeMs: stats.mtimeMs };
-    if (!record) {
-      file.models[name] = firstFoundRecord(name, {
-        digest,
+    // Recorded before (and not lost): its size and mtime as recorded, so that a change since is still noticed.
+    const blobMtimeMs = known && !known.lostAt ? (known.blobMtimeMs ?? stats.mtimeMs) : stats.mtimeMs;
+    const found = { digest, blob, sizeBytes: stats.size, mtimeMs: stats.mtimeMs, blobMtimeMs };
+    this.#recordFound(file, name, found, (version, replaced) =>
+      foundVersion({
         ...found,
-        sizeBytes: stats.size,
-        mtimeMs: stats.mtimeMs,
-        changelog: "found in the models dir (registered again from its blob)",
-      });
-    } else if (known) {
-      // Recorded before: its size and mtime as recorded, so that a change since is still noticed.
-      relocate(known, {
-        blob,
-        blobMtimeMs: known.lostAt ? stats.mtimeMs : (known.blobMtimeMs ?? stats.mtimeMs),
-      });
-      record.current = known.version;
-    } else {
-      const version = nextVersion(record.versions.map((candidate) => candidate.version));
-      record.versions.push(
-        foundVersion({
-          version,
-          digest,
-          ...found,
-          sizeBytes: stats.size,
-          mtimeMs: stats.mtimeMs,
-          changelog: `found in the models dir in place of ${this.#current(record).version}`,
-        }),
-      );
-      record.current = version;
-    }
+        version,
+        changelog: replaced
+          ? `found in the models dir in place of ${replaced.version}`
+          : "found in the models dir (registered again from its blob)",
+      }),
+    );
     const path = join(this.#modelsDir, fileNameForModel(name));
     if ((await readlink(path).catch(() => undefined)) !== this.#linkTarget(blob))
       await this.#placeLink(name, blob);
@@ -1017,32 +973,17 @@ export class ModelRegistry {
       await this.#placeLink(name, known.blob);
       return true;
     }
-    const found = { blob: real, blobMtimeMs: stats.mtimeMs, linkedFile: true };
-    if (!record) {
-      file.models[name] = firstFoundRecord(name, {
-        digest,
-        ...found,
-        sizeBytes: stats.size,
-        mtimeMs: stats.mtimeMs,
-        changelog: `linked to ${real}`,
-      });
-    } else if (known) {
-      relocate(known, found);
-      record.current = known.version;
-    } else {
-      const version = nextVersion(record.versions.map((candidate) => candidate.version));
-      record.versions.push(
-        foundVersion({
-          version,
-          digest,
-          ...found,
-          sizeBytes: stats.size,
-          mtimeMs: stats.mtimeMs,
-          changelog: `linked to ${real}`,
-        }),
-      );
-      record.current = version;
-    }
+    const found = {
+      digest,
+      blob: real,
+      sizeBytes: stats.size,
+      mtimeMs: stats.mtimeMs,
+      blobMtimeMs: stats.mtimeMs,
+      linkedFile: true,
+    };
+    this.#recordFound(file, name, found, (version) =>
+      foundVersion({ ...found, version, changelog: `linked to ${real}` }),
+    );
     return true;
   }
 
@@ -1071,27 +1012,50 @@ export class ModelRegistry {
     if (recorded && (await this.#verify(file, recorded))) await this.#write(file);
   }
 
+  /**
+   * Makes weights found for `name` the version it serves: the version recorded with their digest,
+   * its bytes found again at `found.blob`, else a new version that `create` makes under the number
+   * it is given (1.0.0 for a model the registry did not know, else the next after its highest;
+   * `replaced` is the version served until now). Answers the version served now.
+   */
+  #recordFound(
+    file: RegistryFile,
+    name: string,
+    found: { digest: string; blob: string; blobMtimeMs?: number; linkedFile?: boolean },
+    create: (version: string, replaced: ModelVersion | undefined) => ModelVersion,
+  ): ModelVersion {
+    const record = file.models[name];
+    if (!record) {
+      const first = firstRecord(name, create("1.0.0", undefined));
+      file.models[name] = first;
+      return this.#current(first);
+    }
+    let version = record.versions.find((candidate) => candidate.digest === found.digest);
+    if (version) relocate(version, found);
+    else {
+      version = create(
+        nextVersion(record.versions.map((candidate) => candidate.version)),
+        this.#current(record),
+      );
+      record.versions.push(version);
+    }
+    record.current = version.version;
+    return version;
+  }
+
   /** Records a version (a new one only when the digest is new) and makes it current. */
   async #install(name: string, entry: Omit<ModelVersion, "version" | "createdAt">): Promise<ModelVersion> {
     const file = await this.#read();
     await this.#adoptName(file, name);
-    const record = file.models[name] ?? { name, current: "", versions: [] };
     const blobMtimeMs = (await stat(entry.blob)).mtimeMs;
-    let version = record.versions.find((candidate) => candidate.digest === entry.digest);
-    if (version) {
-      // The same weights again (pulled back after a restore without them, or after they were lost).
-      relocate(version, { blob: entry.blob, blobMtimeMs, linkedFile: entry.linkedFile });
-    } else {
-      version = {
-        ...entry,
-        version: nextVersion(record.versions.map((candidate) => candidate.version)),
-        createdAt: new Date().toISOString(),
-        blobMtimeMs,
-      };
-      record.versions.push(version);
-    }
-    record.current = version.version;
-    file.models[name] = record;
+    // The same weights again (pulled back after a restore without them, or after they were lost):
+    // their recorded version, current again.
+    const version = this.#recordFound(file, name, { ...entry, blobMtimeMs }, (next) => ({
+      ...entry,
+      version: next,
+      createdAt: new Date().toISOString(),
+      blobMtimeMs,
+    }));
     await this.#write(file);
     await this.#link(name, version.blob);
     return version;
