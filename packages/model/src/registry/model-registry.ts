@@ -281,6 +281,14 @@ function foundVersion(found: FoundWeights): ModelVersion {
 }
 
 /**
+ * The changelog of weights found in the models dir under a name: what they replaced there, or
+ * `first` when the name is new to the registry.
+ */
+function foundInPlaceOf(replaced: ModelVersion | undefined, first: string): string {
+  return replaced ? `found in the models dir in place of ${replaced.version}` : first;
+}
+
+/**
  * A recorded version's bytes found at `blob` (again): its weights are there, not lost. `linkedFile`
  * says whether that is the user's own file (a link's) or a blob of the registry's or a local Ollama's.
  */
@@ -802,13 +810,7 @@ export class ModelRegistry {
       blobMtimeMs: (await stat(blob)).mtimeMs,
     };
     this.#recordFound(file, name, found, (version, replaced) =>
-      foundVersion({
-        ...found,
-        version,
-        changelog: replaced
-          ? `found in the models dir in place of ${replaced.version}`
-          : "found in the models dir",
-      }),
+      foundVersion({ ...found, version, changelog: foundInPlaceOf(replaced, "found in the models dir") }),
     );
     return true;
   }
@@ -930,9 +932,7 @@ export class ModelRegistry {
       foundVersion({
         ...found,
         version,
-        changelog: replaced
-          ? `found in the models dir in place of ${replaced.version}`
-          : "found in the models dir (registered again from its blob)",
+        changelog: foundInPlaceOf(replaced, "found in the models dir (registered again from its blob)"),
       }),
     );
     const path = join(this.#modelsDir, fileNameForModel(name));
