@@ -371,6 +371,33 @@ describe("concurrent pulls of the same model", () => {
       expect(await readdir(join(modelsDir, ".hearth", "pulls"))).toEqual([]);
     });
 
+    it("takes over the lock of a pull on another host sharing the volume once it goes unrefreshed, resuming from its bytes", {
+      timeout: 20_000,
+    }, async () => {
+      const modelsDir = await freshDir("registry-other-host");
+      // A running process's pid here, but of another host (a replica on another node): its pid says
+      // nothing here, only whether its holder still refreshes the lock.
+      await mkdir(join(modelsDir, ".hearth", "pulls"), { recursive: true });
+      await writeFile(
+        lockOf(modelsDir),
+        JSON.stringify({ pid: other.pid, hostname: "another-replica", nonce: "the-other-host" }),
+      );
+      await halfReceived(modelsDir);
+      const events: PullProgress[] = [];
+      const installed = await new ModelRegistry(modelsDir, {}, undefined, {
+        lock: { staleAfterMs: 300 },
+      }).pull(`${server.url}/library/shared:latest`, {
+        onProgress: (event) => events.push(event),
+        lockPollMs: 5,
+      });
+      expect(events.map((event) => event.status)).toContain(
+        `waiting for another pull of the same file (process ${other.pid} on another-replica)`,
+      );
+      expect(installed).toMatchObject({ digest: sha256(bytes) });
+      expect(server.state.ranges.at(-1)).toBe(`bytes=${half}-`);
+      expect(await readdir(join(modelsDir, ".hearth", "pulls"))).toEqual([]);
+    });
+
     it("gives up a download whose lock another process took over (MODEL_PULL_IN_PROGRESS), installing nothing", async () => {
       const modelsDir = await freshDir("registry-lock-taken");
       const held = gate();

@@ -174,6 +174,29 @@ describe("the registry's lock", () => {
     expect((await registryJson(modelsDir)).models["blocked:latest"]).toBeDefined();
   });
 
+  it("is waited for on timers: the service goes on serving while a change waits for it", async () => {
+    const modelsDir = await modelsDirWithModels("loop");
+    const lockFile = registryLockFile(join(modelsDir, ".hearth"));
+    // A lock that holds no record (an older Hearth's, being written): each try looks at it for half a second.
+    await writeFile(lockFile, "");
+    // What the service does meanwhile (answering requests, streaming): a timer every 5 ms.
+    const ticks: number[] = [];
+    const timer = setInterval(() => ticks.push(Date.now()), 5);
+    const started = Date.now();
+    const error = await serviceLike(modelsDir, { lock: { waitMs: 1_200, pollMs: 10 } })
+      .copy("m3", "waited")
+      .catch((caught: unknown) => caught);
+    const ended = Date.now();
+    clearInterval(timer);
+    expect(error).toMatchObject({
+      code: "MODEL_REGISTRY_BUSY",
+      message: expect.stringContaining("holds no record"),
+    });
+    const times = [started, ...ticks, ended];
+    const longestStall = Math.max(...times.slice(1).map((tick, index) => tick - times[index]!));
+    expect(longestStall).toBeLessThan(250);
+  });
+
   it("of another host is waited for while it is refreshed, and taken over once it is not", async () => {
     const modelsDir = await modelsDirWithModels("other-host");
     const lockFile = registryLockFile(join(modelsDir, ".hearth"));

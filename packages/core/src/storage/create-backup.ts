@@ -164,7 +164,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     // while this one runs, and a folder left by one that is gone is removed before it is reused.
     await makeDirectory(dirname(destination));
     await removeLeftovers(defaultBackupsDir(dataDir), staging, options);
-    lock = lockStaging(staging, destination);
+    lock = await lockStaging(staging, destination);
     if (await exists(destination)) {
       throw new HearthError(
         "BACKUP_FAILED",
@@ -335,10 +335,10 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
  * `<destination>.partial.lock`, created exclusively. A running backup's is refused with
  * BACKUP_IN_PROGRESS; one left by a process that is gone is taken over.
  */
-function lockStaging(staging: string, destination: string): PidFileLock {
+async function lockStaging(staging: string, destination: string): Promise<PidFileLock> {
   const file = `${staging}${STAGING_LOCK_SUFFIX}`;
   try {
-    return takeStagingLock(file, destination);
+    return await takeStagingLock(file, destination);
   } catch (error) {
     // A lock that cannot be written (a read-only disk) is named, not the temporary file it starts as.
     if (error instanceof HearthError || !(error instanceof Error)) throw error;
@@ -346,7 +346,7 @@ function lockStaging(staging: string, destination: string): PidFileLock {
   }
 }
 
-function takeStagingLock(file: string, destination: string): PidFileLock {
+function takeStagingLock(file: string, destination: string): Promise<PidFileLock> {
   return lockPidFile(file, "hearth backup", {
     held: (holder) =>
       new HearthError(
@@ -390,7 +390,7 @@ async function removeLeftovers(
     if (staging === ownStaging) continue;
     let lock: PidFileLock;
     try {
-      lock = lockStaging(staging, staging.slice(0, -".partial".length));
+      lock = await lockStaging(staging, staging.slice(0, -".partial".length));
     } catch {
       continue; // a backup runs there (or its lock holds no record): not ours to touch
     }

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { dataDirLockHolders, lockDataDir, processStartTime } from "./data-dir-lock.js";
+import { HearthError } from "../errors/hearth-error.js";
+import { dataDirLockHolders, lockDataDir, lockPidFile, processStartTime } from "./data-dir-lock.js";
 
 let dataDir: string;
 beforeEach(() => {
@@ -80,6 +81,34 @@ describe("the data dir lock, unreadable pid file", () => {
       }),
     );
     expect(readFileSync(pidFile("web"), "utf8")).toBe("");
+  });
+});
+
+describe("a pid file lock taken by a running service", () => {
+  it("waits on timers for a pid file that holds no record yet, so the service's event loop goes on meanwhile", async () => {
+    const file = join(dataDir, "being-written.lock");
+    writeFileSync(file, "");
+    // What a service does meanwhile (answering requests, streaming): a timer every 5 ms.
+    const ticks: number[] = [];
+    const timer = setInterval(() => ticks.push(Date.now()), 5);
+    const started = Date.now();
+    const refused = await Promise.resolve()
+      .then(() =>
+        lockPidFile(file, "test", {
+          held: () => new HearthError("BACKUP_IN_PROGRESS", "held"),
+          busy: () => new HearthError("BACKUP_IN_PROGRESS", "busy"),
+          unreadable: () => new HearthError("BACKUP_IN_PROGRESS", "holds no record"),
+        }),
+      )
+      .catch((error: unknown) => error);
+    const ended = Date.now();
+    clearInterval(timer);
+    // Given half a second to be written in full before it is refused, as before.
+    expect(refused).toMatchObject({ message: "holds no record" });
+    expect(ended - started).toBeGreaterThanOrEqual(450);
+    const times = [started, ...ticks, ended];
+    const longestStall = Math.max(...times.slice(1).map((tick, index) => tick - times[index]!));
+    expect(longestStall).toBeLessThan(250);
   });
 });
 

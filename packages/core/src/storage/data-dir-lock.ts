@@ -12,6 +12,7 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { HearthError } from "../errors/hearth-error.js";
 import { PRIVATE_DIR } from "./private-dir.js";
 
@@ -134,9 +135,34 @@ function readLock(file: string): ReadResult {
   }
 }
 
-const pause = new Int32Array(new SharedArrayBuffer(4));
-function sleep(ms: number): void {
-  Atomics.wait(pause, 0, 0, ms);
+/**
+ * Taking a pid file, step by step: it yields each pause it needs (in milliseconds) while another
+ * process writes or takes over the file, and whoever runs it decides how to wait: `waitingThrough`
+ * on a timer, `blockingThrough` holding the thread.
+ */
+type Taking<T> = Generator<number, T, void>;
+
+/**
+ * Runs `taking` to its end, each pause a timer, so that the event loop serves everything else
+ * meanwhile (a service's requests and streams).
+ */
+async function waitingThrough<T>(taking: Taking<T>): Promise<T> {
+  for (;;) {
+    const step = taking.next();
+    if (step.done) return step.value;
+    await sleep(step.value);
+  }
+}
+
+const blocked = new Int32Array(new SharedArrayBuffer(4));
+
+/** Runs `taking` to its end, holding the thread through each pause (nothing else runs meanwhile). */
+function blockingThrough<T>(taking: Taking<T>): T {
+  for (;;) {
+    const step = taking.next();
+    if (step.done) return step.value;
+    Atomics.wait(blocked, 0, 0, step.value);
+  }
 }
 
 /** Writes `text` to a file of its own beside `file` and links it to `file`: created with all of it, or EEXIST. */
@@ -244,14 +270,15 @@ function recordText(command: string): string {
 /**
  * Creates the pid file `file` holding `text`, taking over one left by a process that is gone (by
  * one process only, when several race); a running holder's is refused. Answers the stale record
- * taken over, if there was one.
+ * taken over, if there was one. Pauses (up to half a second for a file that holds no record yet,
+ * two while other processes take over the same stale one) are yielded, never waited here.
  */
-function takePidFile(
+function* takePidFile(
   file: string,
   text: string,
   refusals: PidFileRefusals,
   shared?: SharedVolumeLock,
-): { tookOver: LockRecord | undefined } {
+): Taking<{ tookOver: LockRecord | undefined }> {
   const deadline = Date.now() + 2_000;
   const unreadableDeadline = Date.now() + 500;
   let tookOver: LockRecord | undefined;
@@ -265,7 +292,7 @@ function takePidFile(
     if (holder === "unreadable") {
       // Never taken for a stale file: it may be an older Hearth's, still being written.
       if (Date.now() < unreadableDeadline) {
-        sleep(20);
+        yield 20;
         continue;
       }
       throw refusals.unreadable();
@@ -275,7 +302,7 @@ function takePidFile(
     if (removeStale(file, holder.text, text, shared)) tookOver = holder.record;
     else {
       if (Date.now() >= deadline) throw refusals.busy();
-      sleep(5);
+      yield 5;
     }
   }
 }
@@ -314,16 +341,18 @@ export interface PidFileLock {
  * (pid, start time, host, `command`); a running process's file is refused with the error
  * `refusals` gives, one whose process is gone is taken over. Released when the process exits. On a
  * volume other hosts share (`shared`), the file is refreshed while held, and another host's file
- * left unrefreshed for `staleAfterMs` is taken over.
+ * left unrefreshed for `staleAfterMs` is taken over. Its short waits (a file still being written,
+ * other processes taking over the same stale one) are timers: a service taking a lock keeps
+ * answering its other requests meanwhile.
  */
-export function lockPidFile(
+export async function lockPidFile(
   file: string,
   command: string,
   refusals: PidFileRefusals,
   shared?: SharedVolumeLock,
-): PidFileLock {
+): Promise<PidFileLock> {
   const text = recordText(command);
-  const { tookOver } = takePidFile(file, text, refusals, shared);
+  const { tookOver } = await waitingThrough(takePidFile(file, text, refusals, shared));
   const stillHeld = () => {
     const read = readLock(file);
     return typeof read === "object" && read.text === text;
@@ -364,6 +393,9 @@ export function readPidFile(file: string): LockRecord | undefined {
  * second Hearth started on the same data directory, which would write the same SQLite files and
  * models, refuses with DATA_DIR_IN_USE naming the pid holding it. A file left by a process that is
  * gone (killed, a crash, a restarted container) is taken over. Released when the process exits.
+ * Synchronous, its pauses holding the thread: `hearth up` and `hearth serve` take it at start-up,
+ * before any service listens, when the thread has nothing else to serve (a lock taken while a
+ * service runs is `lockPidFile`'s, whose pauses are timers).
  */
 export function lockDataDir(dataDir: string, services: readonly string[], command: string): DataDirLock {
   const dir = join(dataDir, LOCKS_DIR);
@@ -378,7 +410,7 @@ export function lockDataDir(dataDir: string, services: readonly string[], comman
   try {
     for (const service of services) {
       const file = join(dir, `${service}.pid`);
-      takePidFile(file, text, {
+      const refusals: PidFileRefusals = {
         unreadable: () =>
           new HearthError(
             "DATA_DIR_IN_USE",
@@ -404,7 +436,8 @@ export function lockDataDir(dataDir: string, services: readonly string[], comman
             `the data dir ${dataDir} is being taken by another Hearth starting on it (the ${service} service, ${file}); stop that Hearth first, or give this one its own HEARTH_DATA_DIR`,
             { details: { dataDir, service, file } },
           ),
-      });
+      };
+      blockingThrough(takePidFile(file, text, refusals));
       taken.push(file);
     }
   } catch (error) {

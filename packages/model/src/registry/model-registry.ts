@@ -165,7 +165,10 @@ export interface ModelRegistryOptions {
   hashInBackground?: boolean;
   /** Bytes read at a time when a file is hashed (64 KiB unless set); tests lower it to hash slowly. */
   hashChunkBytes?: number;
-  /** How long a change waits for the registry's lock held by another process, and when that lock is stale; tests lower them. */
+  /**
+   * How long a change waits for the registry's lock held by another process, and when a lock of
+   * another host (the registry's, or a pull's) is stale; tests lower them.
+   */
   lock?: RegistryLockTiming;
 }
 
@@ -1283,6 +1286,7 @@ export class ModelRegistry {
           partialFile: `${staging}.partial`,
           command: `pull ${source}`,
           pollMs: options.lockPollMs,
+          staleAfterMs: this.#options.lock?.staleAfterMs,
           run: (context) =>
             this.#downloadUrl(reference, staging, join(this.#pullsDir, `${key}.done.json`), context, options),
         },
@@ -1304,6 +1308,7 @@ export class ModelRegistry {
           total: layer.size,
           command: `pull ${source}`,
           pollMs: options.lockPollMs,
+          staleAfterMs: this.#options.lock?.staleAfterMs,
           run: (context) => this.#downloadLayer(parsed, layer, blob, reference, context, options),
         },
         options,

@@ -1,26 +1,19 @@
 import { mkdir } from "node:fs/promises";
-import { hostname } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { HearthError, type LockRecord, lockPidFile, type PidFileLock, PRIVATE_DIR } from "@hearth/core";
+import { HearthError, type LockRecord, type PidFileLock, PRIVATE_DIR } from "@hearth/core";
+import { holderText, waitForLock } from "./models-dir-lock.js";
 
 /** How often a registry change waiting for another process's lock looks at it again. */
 export const REGISTRY_LOCK_POLL_MS = 25;
 /** How long a registry change waits for another process's lock before it answers MODEL_REGISTRY_BUSY. */
 export const REGISTRY_LOCK_WAIT_MS = 60_000;
-/**
- * How long the lock of a process on another host (a replica sharing the models volume) may go
- * unrefreshed before it counts as left by a process that is gone (its holder refreshes it four
- * times as often while it lives).
- */
-export const REGISTRY_LOCK_STALE_MS = 30_000;
 
 export interface RegistryLockTiming {
   /** REGISTRY_LOCK_WAIT_MS unless set. */
   waitMs?: number;
   /** REGISTRY_LOCK_POLL_MS unless set. */
   pollMs?: number;
-  /** REGISTRY_LOCK_STALE_MS unless set. */
+  /** When a lock of another host counts as stale, for the registry's lock and the pulls' (MODELS_DIR_LOCK_STALE_MS unless set). */
   staleAfterMs?: number;
 }
 
@@ -29,19 +22,8 @@ export function registryLockFile(registryDir: string): string {
   return join(registryDir, "registry.lock");
 }
 
-/** Another process holds the lock (`holder`; none when several take over a stale one, or it holds no record): waited for. */
-class Held extends HearthError {
-  constructor(
-    readonly holder: LockRecord | undefined,
-    readonly unreadable = false,
-  ) {
-    super("MODEL_REGISTRY_BUSY", "another process holds the model registry's lock");
-  }
-}
-
-function holderText(holder: LockRecord): string {
-  const host = holder.hostname && holder.hostname !== hostname() ? ` on ${holder.hostname}` : "";
-  return `process ${holder.pid}${host}${holder.startedAt ? ` (since ${holder.startedAt})` : ""}`;
+function holderSince(holder: LockRecord): string {
+  return `${holderText(holder)}${holder.startedAt ? ` (since ${holder.startedAt})` : ""}`;
 }
 
 /**
@@ -60,38 +42,21 @@ export async function withRegistryLock<T>(
   await mkdir(registryDir, PRIVATE_DIR);
   const file = registryLockFile(registryDir);
   const deadline = Date.now() + (timing.waitMs ?? REGISTRY_LOCK_WAIT_MS);
-  let lock: PidFileLock;
-  for (;;) {
-    try {
-      lock = lockPidFile(
-        file,
-        "model registry",
-        {
-          held: (holder) => new Held(holder),
-          busy: () => new Held(undefined),
-          unreadable: () => new Held(undefined, true),
-        },
-        { staleAfterMs: timing.staleAfterMs ?? REGISTRY_LOCK_STALE_MS },
+  const lock = await waitForLock(file, {
+    command: "model registry",
+    pollMs: timing.pollMs ?? REGISTRY_LOCK_POLL_MS,
+    staleAfterMs: timing.staleAfterMs,
+    onHeld: ({ holder, unreadable }) => {
+      if (Date.now() < deadline) return;
+      throw new HearthError(
+        "MODEL_REGISTRY_BUSY",
+        unreadable
+          ? `the model registry's lock (${file}) holds no record, so whether another process changes the registry is unknown; if none does (no model service or \`hearth models\` runs on this models dir), delete that file and try again`
+          : `the model registry's lock (${file}) is held by another ${holder ? holderSince(holder) : "process"} sharing the models dir; nothing was changed: try again shortly`,
+        { details: { file, ...(holder ? { pid: holder.pid, hostname: holder.hostname } : {}) } },
       );
-      break;
-    } catch (error) {
-      if (!(error instanceof Held)) throw error;
-      if (Date.now() >= deadline)
-        throw new HearthError(
-          "MODEL_REGISTRY_BUSY",
-          error.unreadable
-            ? `the model registry's lock (${file}) holds no record, so whether another process changes the registry is unknown; if none does (no model service or \`hearth models\` runs on this models dir), delete that file and try again`
-            : `the model registry's lock (${file}) is held by another ${error.holder ? holderText(error.holder) : "process"} sharing the models dir; nothing was changed: try again shortly`,
-          {
-            details: {
-              file,
-              ...(error.holder ? { pid: error.holder.pid, hostname: error.holder.hostname } : {}),
-            },
-          },
-        );
-      await sleep(timing.pollMs ?? REGISTRY_LOCK_POLL_MS);
-    }
-  }
+    },
+  });
   try {
     return await task(lock);
   } finally {

@@ -1,14 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
-import { hostname } from "node:os";
-import { setTimeout as sleep } from "node:timers/promises";
-import {
-  HearthError,
-  type LockRecord,
-  lockPidFile,
-  type PidFileLock,
-  readPidFile,
-  whenAborted,
-} from "@hearth/core";
+import { HearthError, type PidFileLock, readPidFile, whenAborted } from "@hearth/core";
+import { holderText, waitForLock } from "./models-dir-lock.js";
 
 /** A step of a pull, as `ModelRegistry.pull` reports it (Ollama's progress shape). */
 export interface SharedProgress {
@@ -45,6 +37,8 @@ export interface SharedDownload<T> {
   command: string;
   /** How often a waiting pull looks at the lock again (PULL_LOCK_POLL_MS). */
   pollMs?: number;
+  /** When the lock of a pull on another host sharing the models volume counts as stale (MODELS_DIR_LOCK_STALE_MS). */
+  staleAfterMs?: number;
   run(context: SharedDownloadContext): Promise<T>;
 }
 
@@ -61,25 +55,15 @@ interface Job {
 /** Downloads under way in this process, by lock file: a second pull of the same file joins the first. */
 const jobs = new Map<string, Job>();
 
-/** Another process holds the lock (`holder`), or several are taking over a stale one (none): waited for, never shown. */
-class Held extends HearthError {
-  constructor(readonly holder: LockRecord | undefined) {
-    super("MODEL_PULL_IN_PROGRESS", "another pull of the same file holds its lock");
-  }
-}
-
-function holderText(holder: LockRecord): string {
-  return `process ${holder.pid}${holder.hostname && holder.hostname !== hostname() ? ` on ${holder.hostname}` : ""}`;
-}
-
 /**
  * Runs a download once for every pull of the same file. In this process, a pull of a file already
  * being downloaded joins that download: it is told the step reached, then every step, and gets the
  * same outcome. Across processes sharing the models dir (`hearth models pull` beside the running
- * service), a lock file (core's pid file lock: created exclusively, holding the pid; one whose
- * process is gone is taken over) lets one download at a time: the others wait, reporting the size of
- * its partial file as its progress, then run `run` themselves, which finds the file there. The
- * download is aborted when every pull waiting for it has left.
+ * service, replicas on other hosts mounting the same volume), a lock file (`waitForLock`: created
+ * exclusively, holding the pid; one whose process is gone is taken over, another host's once it
+ * goes unrefreshed) lets one download at a time: the others wait, reporting the size of its partial
+ * file as its progress, then run `run` themselves, which finds the file there. The download is
+ * aborted when every pull waiting for it has left.
  */
 export async function sharedDownload<T>(
   task: SharedDownload<T>,
@@ -151,53 +135,46 @@ async function runLocked<T>(
 ): Promise<T> {
   const waitedFor = new Set<string>();
   let said = "";
-  for (;;) {
-    signal.throwIfAborted();
-    let lock: PidFileLock;
-    try {
-      lock = lockPidFile(task.lockFile, task.command, {
-        held: (holder) => new Held(holder),
-        busy: () => new Held(undefined),
-        unreadable: () =>
-          new HearthError(
-            "MODEL_PULL_IN_PROGRESS",
-            `the lock of this download (${task.lockFile}) holds no record, so whether another pull of the same file runs is unknown; if none does, delete that file and pull again`,
-            { details: { file: task.lockFile } },
-          ),
-      });
-    } catch (error) {
-      if (!(error instanceof Held)) throw error;
-      if (error.holder) {
-        if (error.holder.nonce) waitedFor.add(error.holder.nonce);
-        const step = {
-          status: `waiting for another pull of the same file (${holderText(error.holder)})`,
-          ...(await othersProgress(task)),
-        };
-        const text = JSON.stringify(step);
-        if (text !== said) progress(step);
-        said = text;
-      }
-      await sleep(task.pollMs ?? PULL_LOCK_POLL_MS, undefined, { signal });
-      continue;
-    }
-    try {
-      return await task.run({
-        signal,
-        progress,
-        lock,
-        waitedFor,
-        assertHeld: () => {
-          if (lock.stillHeld()) return;
-          const holder = readPidFile(task.lockFile);
-          throw new HearthError(
-            "MODEL_PULL_IN_PROGRESS",
-            `the download's lock (${task.lockFile}) was taken from this pull${holder ? ` by ${holderText(holder)}` : ""}, which now downloads the same file; this pull installed nothing: wait for that one, or pull again`,
-            { details: { file: task.lockFile, ...(holder ? { pid: holder.pid } : {}) } },
-          );
-        },
-      });
-    } finally {
-      lock.release();
-    }
+  const lock = await waitForLock(task.lockFile, {
+    command: task.command,
+    pollMs: task.pollMs ?? PULL_LOCK_POLL_MS,
+    staleAfterMs: task.staleAfterMs,
+    signal,
+    onHeld: async ({ holder, unreadable }) => {
+      if (unreadable)
+        throw new HearthError(
+          "MODEL_PULL_IN_PROGRESS",
+          `the lock of this download (${task.lockFile}) holds no record, so whether another pull of the same file runs is unknown; if none does, delete that file and pull again`,
+          { details: { file: task.lockFile } },
+        );
+      if (!holder) return;
+      if (holder.nonce) waitedFor.add(holder.nonce);
+      const step = {
+        status: `waiting for another pull of the same file (${holderText(holder)})`,
+        ...(await othersProgress(task)),
+      };
+      const text = JSON.stringify(step);
+      if (text !== said) progress(step);
+      said = text;
+    },
+  });
+  try {
+    return await task.run({
+      signal,
+      progress,
+      lock,
+      waitedFor,
+      assertHeld: () => {
+        if (lock.stillHeld()) return;
+        const holder = readPidFile(task.lockFile);
+        throw new HearthError(
+          "MODEL_PULL_IN_PROGRESS",
+          `the download's lock (${task.lockFile}) was taken from this pull${holder ? ` by ${holderText(holder)}` : ""}, which now downloads the same file; this pull installed nothing: wait for that one, or pull again`,
+          { details: { file: task.lockFile, ...(holder ? { pid: holder.pid } : {}) } },
+        );
+      },
+    });
+  } finally {
+    lock.release();
   }
 }
