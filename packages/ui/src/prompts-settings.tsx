@@ -1,13 +1,15 @@
 import { PROMPT_COMMAND_MAX_CHARS, PROMPT_TITLE_MAX_CHARS } from "@hearth/contracts/prompt-command";
 import { textLength } from "@hearth/contracts/text-length";
-import { type ChangeEvent, type FormEvent, type Ref, useCallback, useEffect, useRef, useState } from "react";
+import { type ChangeEvent, useRef } from "react";
 import { api, type Prompt } from "./api.js";
-import { cancelOnEscape, describedField, keepFocusNear, useEditFocus } from "./focus.js";
+import { EditableList, type ItemFormParts, useEditableList } from "./editable-list.js";
 import { fill, useI18n } from "./i18n.js";
-import { ActionError, errorCode, errorField, useAction } from "./use-action.js";
+import { errorCode, errorField } from "./use-action.js";
 
+/** The fields a refusal of a prompt may be about. */
 type PromptField = "command" | "title" | "content";
 
+/** What a prompt's form edits. */
 interface Draft {
   command: string;
   title: string;
@@ -23,80 +25,29 @@ interface PromptExport {
   content: string;
 }
 
+type PromptFormParts = ItemFormParts<Draft, HTMLInputElement>;
+
 /**
- * The form of a new prompt, or of one being changed: its command (typed after "/" in the message
- * box), title and content; an administrator shares it with everyone. A refusal is shown under the
- * field it is about, which is marked invalid and takes focus. Escape cancels a change.
+ * The fields of a prompt's form: its command (typed after "/" in the message box, the field focused
+ * as a change begins), title and content; an administrator shares it with everyone.
  */
-function PromptForm(props: {
-  editing?: Prompt;
-  admin: boolean;
-  contentMaxChars: number;
-  /** The command's field, the first (focused as a change begins). */
-  fieldRef?: Ref<HTMLInputElement>;
-  /** Sent: what the section said of the last change no longer holds. */
-  onSubmit(): void;
-  onSaved(prompt: Prompt): void;
-  onCancel?(): void;
-}) {
+function PromptFields(props: { form: PromptFormParts; admin: boolean; contentMaxChars: number }) {
   const { t } = useI18n();
-  const { editing } = props;
-  const [draft, setDraft] = useState<Draft>(
-    editing
-      ? { command: editing.command, title: editing.title, content: editing.content, shared: editing.shared }
-      : EMPTY,
-  );
-  const { error, run } = useAction();
-  const prefix = editing ? `prompt-edit-${editing.id}` : "prompt-new";
-  const invalid: PromptField | undefined =
-    error === undefined
-      ? undefined
-      : errorCode(error) === "PROMPT_COMMAND_TAKEN"
-        ? "command"
-        : (errorField(error) as PromptField | undefined);
-  const errorId = `${prefix}-error`;
-  const described = (field: PromptField, hint?: string) => describedField(invalid === field, hint, errorId);
-  const fieldError = (field: PromptField) =>
-    invalid === field ? <ActionError id={errorId} error={error} /> : null;
-  useEffect(() => {
-    if (invalid) document.getElementById(`${prefix}-${invalid}`)?.focus();
-  }, [invalid, prefix]);
+  const { prefix, draft, setDraft, fieldRef, described, fieldError } = props.form;
   const set = (field: keyof Draft) => (event: ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) =>
     setDraft({
       ...draft,
       [field]: field === "shared" ? (event.target as HTMLInputElement).checked : event.target.value,
     });
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    props.onSubmit();
-    let saved: Prompt | undefined;
-    const ok = await run(async () => {
-      const body = { ...draft, command: draft.command.trim().replace(/^\//, "") };
-      saved = editing
-        ? await api<Prompt>(`/api/prompts/${editing.id}`, { method: "PATCH", body })
-        : await api<Prompt>("/api/prompts", { method: "POST", body });
-    });
-    if (ok && saved) {
-      if (!editing) setDraft(EMPTY);
-      props.onSaved(saved);
-    }
-  };
-  const titleId = `${prefix}-heading`;
   return (
-    <form
-      className="page-form prompt-form"
-      onSubmit={submit}
-      onKeyDown={props.onCancel && cancelOnEscape(props.onCancel)}
-      aria-labelledby={titleId}
-    >
-      <h4 id={titleId}>{editing ? fill(t.editPromptTitle, { command: editing.command }) : t.newPrompt}</h4>
+    <>
       <label>
         {t.promptCommand}
         <span className="prompt-command-field">
           <span aria-hidden="true">/</span>
           <input
             id={`${prefix}-command`}
-            ref={props.fieldRef}
+            ref={fieldRef}
             value={draft.command}
             maxLength={PROMPT_COMMAND_MAX_CHARS + 1}
             required
@@ -145,83 +96,7 @@ function PromptForm(props: {
           <input type="checkbox" checked={draft.shared} onChange={set("shared")} /> {t.promptShareChoice}
         </label>
       )}
-      {error !== undefined && invalid === undefined && <ActionError error={error} />}
-      <div className="inline-form">
-        <button type="submit">{editing ? t.savePrompt : t.addPrompt}</button>
-        {props.onCancel && (
-          <button type="button" onClick={props.onCancel}>
-            {t.cancel}
-          </button>
-        )}
-      </div>
-    </form>
-  );
-}
-
-/**
- * A prompt of the list: its command and title, whether it is shared or hidden by one's own, with
- * Edit and Delete where the user may change it; or, while it is changed, the form changing it (its
- * first field focused; focus back on Edit once saved or cancelled).
- */
-function PromptItem(props: {
-  prompt: Prompt;
-  /** The user's own prompt with the same command, which this shared one gives way to. */
-  shadowedBy: Prompt | undefined;
-  admin: boolean;
-  contentMaxChars: number;
-  editing: boolean;
-  onEdit(): void;
-  onSubmit(): void;
-  onSaved(prompt: Prompt): void;
-  onCancel(): void;
-  onDelete(from: Element): void;
-}) {
-  const { t } = useI18n();
-  const { prompt, shadowedBy: own } = props;
-  const { field, editButton } = useEditFocus<HTMLInputElement>(props.editing);
-  return (
-    <li>
-      {props.editing ? (
-        <PromptForm
-          editing={prompt}
-          admin={props.admin}
-          contentMaxChars={props.contentMaxChars}
-          fieldRef={field}
-          onSubmit={props.onSubmit}
-          onSaved={props.onSaved}
-          onCancel={props.onCancel}
-        />
-      ) : (
-        <>
-          <span className="prompt-list-command">/{prompt.command}</span> <span>{prompt.title}</span>
-          {prompt.shared && <span className="badge">{t.promptShared}</span>}
-          {own && (
-            <span className="muted prompt-list-note">{fill(t.promptShadowed, { command: own.command })}</span>
-          )}
-          {prompt.editable && (
-            <span className="prompt-list-actions">
-              <button
-                type="button"
-                className="small"
-                ref={editButton}
-                aria-label={fill(t.editPromptTitle, { command: prompt.command })}
-                onClick={props.onEdit}
-              >
-                {t.edit}
-              </button>
-              <button
-                type="button"
-                className="small"
-                aria-label={fill(t.deletePromptLabel, { command: prompt.command })}
-                onClick={(event) => props.onDelete(event.currentTarget)}
-              >
-                {t.delete}
-              </button>
-            </span>
-          )}
-        </>
-      )}
-    </li>
+    </>
   );
 }
 
@@ -233,32 +108,12 @@ function PromptItem(props: {
  */
 export function PromptsSettings(props: { admin: boolean }) {
   const { t } = useI18n();
-  const [prompts, setPrompts] = useState<Prompt[]>();
-  const [contentMaxChars, setContentMaxChars] = useState(0);
-  const [editing, setEditing] = useState<string>();
-  const [done, setDone] = useState("");
-  const { error, run } = useAction();
+  const list = useEditableList<{ prompts: Prompt[]; contentMaxChars: number }>("/api/prompts");
+  const { run, load, setDone } = list;
+  const prompts = list.answer?.prompts;
+  const contentMaxChars = list.answer?.contentMaxChars ?? 0;
   const file = useRef<HTMLInputElement>(null);
-  const load = useCallback(async () => {
-    const answer = await api<{ prompts: Prompt[]; contentMaxChars: number }>("/api/prompts");
-    setPrompts(answer.prompts);
-    setContentMaxChars(answer.contentMaxChars);
-  }, []);
-  useEffect(() => {
-    void run(load);
-  }, [run, load]);
   const byId = new Map((prompts ?? []).map((prompt) => [prompt.id, prompt]));
-  const remove = async (prompt: Prompt, from: Element) => {
-    setDone("");
-    if (!window.confirm(fill(t.deletePromptConfirm, { command: prompt.command }))) return;
-    const restoreFocus = keepFocusNear(from, () => document.getElementById("prompts-title"));
-    const ok = await run(async () => {
-      await api(`/api/prompts/${prompt.id}`, { method: "DELETE" });
-      await load();
-    });
-    if (ok) setDone(fill(t.promptDeleted, { command: prompt.command }));
-    restoreFocus();
-  };
   const exportOwn = () => {
     const own: PromptExport[] = (prompts ?? [])
       .filter((prompt) => !prompt.shared)
@@ -304,46 +159,56 @@ export function PromptsSettings(props: { admin: boolean }) {
         {t.prompts}
       </h3>
       <p className="muted">{t.promptsIntro}</p>
-      {prompts && prompts.length === 0 && <p>{t.noPrompts}</p>}
-      {prompts && prompts.length > 0 && (
-        <ul className="prompt-list" aria-labelledby="prompts-title">
-          {prompts.map((prompt) => (
-            <PromptItem
-              key={prompt.id}
-              prompt={prompt}
-              shadowedBy={prompt.shadowedBy ? byId.get(prompt.shadowedBy) : undefined}
-              admin={props.admin}
-              contentMaxChars={contentMaxChars}
-              editing={editing === prompt.id}
-              onEdit={() => {
-                setDone("");
-                setEditing(prompt.id);
-              }}
-              onSubmit={() => setDone("")}
-              onSaved={(saved) => {
-                setEditing(undefined);
-                setDone(fill(t.promptSaved, { command: saved.command }));
-                void run(load);
-              }}
-              onCancel={() => setEditing(undefined)}
-              onDelete={(from) => void remove(prompt, from)}
-            />
-          ))}
-        </ul>
-      )}
-      <p role="status">{done}</p>
-      <ActionError error={error} />
-      {prompts && (
-        <PromptForm
-          admin={props.admin}
-          contentMaxChars={contentMaxChars}
-          onSubmit={() => setDone("")}
-          onSaved={(saved) => {
-            setDone(fill(t.promptSaved, { command: saved.command }));
-            void run(load);
-          }}
-        />
-      )}
+      <EditableList
+        list={list}
+        items={prompts}
+        name="prompt"
+        headingId="prompts-title"
+        listClassName="prompt-list"
+        empty={t.noPrompts}
+        words={{
+          formHeading: (prompt) =>
+            prompt ? fill(t.editPromptTitle, { command: prompt.command }) : t.newPrompt,
+          add: t.addPrompt,
+          save: t.savePrompt,
+          editLabel: (prompt) => fill(t.editPromptTitle, { command: prompt.command }),
+          deleteLabel: (prompt) => fill(t.deletePromptLabel, { command: prompt.command }),
+          deleteConfirm: (prompt) => fill(t.deletePromptConfirm, { command: prompt.command }),
+          added: (prompt) => fill(t.promptSaved, { command: prompt.command }),
+          saved: (prompt) => fill(t.promptSaved, { command: prompt.command }),
+          deleted: (prompt) => fill(t.promptDeleted, { command: prompt.command }),
+        }}
+        view={(prompt) => {
+          // The user's own prompt with the same command, which this shared one gives way to.
+          const own = prompt.shadowedBy ? byId.get(prompt.shadowedBy) : undefined;
+          return (
+            <>
+              <span className="prompt-list-command">/{prompt.command}</span> <span>{prompt.title}</span>
+              {prompt.shared && <span className="badge">{t.promptShared}</span>}
+              {own && (
+                <span className="muted prompt-list-note">
+                  {fill(t.promptShadowed, { command: own.command })}
+                </span>
+              )}
+            </>
+          );
+        }}
+        editable={(prompt) => prompt.editable}
+        draftOf={(prompt) =>
+          prompt
+            ? { command: prompt.command, title: prompt.title, content: prompt.content, shared: prompt.shared }
+            : EMPTY
+        }
+        bodyOf={(draft) => ({ ...draft, command: draft.command.trim().replace(/^\//, "") })}
+        invalidField={(error) =>
+          errorCode(error) === "PROMPT_COMMAND_TAKEN"
+            ? "command"
+            : (errorField(error) as PromptField | undefined)
+        }
+        fields={(form: PromptFormParts) => (
+          <PromptFields form={form} admin={props.admin} contentMaxChars={contentMaxChars} />
+        )}
+      />
       <div className="inline-form">
         <button type="button" onClick={exportOwn} disabled={!prompts?.some((prompt) => !prompt.shared)}>
           {t.exportPrompts}
