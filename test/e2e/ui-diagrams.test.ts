@@ -7,8 +7,9 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * ```mermaid blocks in answers, in a real Chromium on the built UI at a phone's width: drawn as a
  * named image, its code a button away, the theme followed; a block mermaid cannot read stays code
  * with a note, and no error diagram of mermaid's comes into the page; a streaming block is not
- * drawn, nor said to be wrong, before it is complete. The model service is a local stand-in that
- * streams an answer a piece at a time.
+ * drawn, nor said to be wrong, before it is complete; a streaming answer's formulas are drawn once
+ * and its theme followed once, not again with each piece. The model service is a local stand-in
+ * that streams an answer a piece at a time.
  */
 describe.skipIf(!hasChromium)("diagrams in answers, in the browser", () => {
   let stand: UiStand;
@@ -133,5 +134,43 @@ describe.skipIf(!hasChromium)("diagrams in answers, in the browser", () => {
     expect(await page.evaluate(() => document.documentElement.dataset.diagramErrorSeen)).toBe("false");
     expect(consoleErrors).toEqual([]);
     expect(elsewhere).toEqual([]);
+  });
+
+  it("draws a streaming answer's formulas once and follows the theme once, not again with each piece", async () => {
+    const { page } = phone;
+    // The work the page does meanwhile: each formula sanitised from KaTeX's HTML (the answer's own
+    // HTML holds placeholders instead), and each observer of the theme on <html> set up.
+    await page.evaluate(() => {
+      const work = { formulasSanitised: 0, themeObservers: 0 };
+      Object.assign(window, { work });
+      const parse = DOMParser.prototype.parseFromString;
+      DOMParser.prototype.parseFromString = function (this: DOMParser, text, type) {
+        if (String(text).includes('class="katex')) work.formulasSanitised++;
+        return parse.call(this, text, type);
+      };
+      const observe = MutationObserver.prototype.observe;
+      MutationObserver.prototype.observe = function (this: MutationObserver, target, options) {
+        if (target === document.documentElement && options?.attributeFilter?.includes("data-theme"))
+          work.themeObservers++;
+        return observe.call(this, target, options);
+      };
+    });
+    const answer = await ask(
+      [
+        "A flow and two formulas:\n\n```mermaid\nflowchart LR\n  P --> Q\n```\n\n",
+        "$e^{i\\pi} + 1 = 0$ and\n\n$$\\int_0^2 t\\,dt = 2$$\n\n",
+        ...["Each", " piece", " after", " them", " renders", " the", " answer", " again."],
+      ],
+      "a flow and formulas",
+    );
+    await answer.getByRole("img", { name: "Diagram: flowchart LR" }).waitFor();
+    expect(await answer.locator(".katex").count()).toBe(2);
+    expect(await answer.locator(".katex-display").count()).toBe(1);
+    const work = await page.evaluate(
+      () => (window as unknown as { work: { formulasSanitised: number; themeObservers: number } }).work,
+    );
+    expect(work.formulasSanitised).toBe(2);
+    // One for the whole page, set up as its first answer is shown.
+    expect(work.themeObservers).toBeLessThanOrEqual(1);
   });
 });

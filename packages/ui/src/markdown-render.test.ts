@@ -5,11 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // becomes HTML; the sanitising itself is tested in Chromium (test/e2e/ui-markdown.test.ts).
 // The stand-in is taken away afterwards: later test files in the worker must not find a `window`.
 let markdownToHtml: typeof import("./markdown-render.js").markdownToHtml;
+let katexHtml: typeof import("./markdown-render.js").katexHtml;
 const pageGlobals = ["window", "document", "location"] as const;
 beforeAll(async () => {
   const { window } = parseHTML("<!doctype html><html><body></body></html>");
   Object.assign(globalThis, { window, document: window.document, location: new URL("http://localhost/") });
-  ({ markdownToHtml } = await import("./markdown-render.js"));
+  ({ markdownToHtml, katexHtml } = await import("./markdown-render.js"));
 });
 afterAll(() => {
   for (const name of pageGlobals) Reflect.deleteProperty(globalThis, name);
@@ -20,7 +21,10 @@ const htmlOf = (source: string) => markdownToHtml(source).html;
 /** How many formulas an answer holds (KaTeX's output is long; what matters is whether it is there). */
 const formulas = (source: string) => markdownToHtml(source).formulas.length;
 /** KaTeX's HTML of an answer's first formula. */
-const formulaHtml = (source: string) => markdownToHtml(source).formulas[0]?.html ?? "";
+const formulaHtml = (source: string) => {
+  const [first] = markdownToHtml(source).formulas;
+  return first ? katexHtml(first) : "";
+};
 
 describe("an answer's Markdown", () => {
   it("keeps the model's single line breaks", () => {
@@ -201,7 +205,7 @@ describe("an answer's inline styles", () => {
     );
     const styles = [
       ...written
-        .map((formula) => formula.html)
+        .map(katexHtml)
         .join("")
         .matchAll(/\sstyle="([^"]*)"/g),
     ].map((match) => match[1]!);

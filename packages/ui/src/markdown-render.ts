@@ -222,10 +222,16 @@ const START_TAG = /<[a-zA-Z](?:[^>"']|"[^"]*"|'[^']*')*>/g;
 /** Where a formula is in an answer's HTML until it is sanitised: KaTeX's output is put in its place after. */
 const FORMULA_PLACE = /@@MATH(\d+)@@/g;
 
-/** A formula of an answer: its source as written (delimiters too), and KaTeX's HTML of it. */
+/** A formula of an answer: its source as written (delimiters too), its TeX, and whether it is a block of its own. */
 export interface Formula {
   source: string;
-  html: string;
+  tex: string;
+  displayMode: boolean;
+}
+
+/** KaTeX's HTML of a formula, before it is sanitised (exported for the tests). */
+export function katexHtml({ tex, displayMode }: Formula): string {
+  return katex.renderToString(tex, { displayMode, throwOnError: false, output: "htmlAndMathml" });
 }
 
 /**
@@ -249,11 +255,10 @@ export function markdownToHtml(
     // `\$` stays as written: Markdown makes it a dollar sign.
     if (block === undefined && bracket === undefined && inline === undefined && paren === undefined)
       return match;
-    const tex = (block ?? bracket ?? inline ?? paren) as string;
-    const displayMode = block !== undefined || bracket !== undefined;
     formulas.push({
       source: match,
-      html: katex.renderToString(tex, { displayMode, throwOnError: false, output: "htmlAndMathml" }),
+      tex: (block ?? bracket ?? inline ?? paren) as string,
+      displayMode: block !== undefined || bracket !== undefined,
     });
     return `@@MATH${formulas.length - 1}@@`;
   });
@@ -319,6 +324,28 @@ const FORMULA_HTML = {
   ADD_ATTR: ["viewBox", "preserveAspectRatio", "d", "x1", "y1", "x2", "y2", "stroke-width"],
 };
 
+/**
+ * Formulas drawn and sanitised, by display mode and TeX: a streaming answer is rendered again with
+ * each chunk, its formulas the same but the last. The least recently shown go first.
+ */
+const sanitisedFormulas = new Map<string, DocumentFragment>();
+const FORMULAS_KEPT = 200;
+
+/**
+ * A formula as an answer shows it: KaTeX's HTML of it, sanitised as a formula (once; a copy of that
+ * from then on, the one kept never put into a page).
+ */
+function sanitisedFormula(formula: Formula): Node {
+  const key = `${formula.displayMode ? "display" : "inline"}\n${formula.tex}`;
+  let sanitised = sanitisedFormulas.get(key);
+  if (sanitised) sanitisedFormulas.delete(key);
+  else sanitised = purify.sanitize(katexHtml(formula), FORMULA_HTML);
+  sanitisedFormulas.set(key, sanitised);
+  if (sanitisedFormulas.size > FORMULAS_KEPT)
+    sanitisedFormulas.delete(sanitisedFormulas.keys().next().value!);
+  return sanitised.cloneNode(true);
+}
+
 const XHTML = "http://www.w3.org/1999/xhtml";
 /** Elements whose text is not read as markup where a browser reads the answer's HTML again. */
 const TEXT_ONLY = new Set([
@@ -353,11 +380,7 @@ function placeFormulas(answer: DocumentFragment, formulas: Formula[]): void {
     text.replaceWith(
       ...parts.map((part, index) => {
         const formula = index % 2 === 1 ? formulas[Number(part)] : undefined;
-        return formula
-          ? purify.sanitize(formula.html, FORMULA_HTML)
-          : index % 2 === 1
-            ? `@@MATH${part}@@`
-            : part;
+        return formula ? sanitisedFormula(formula) : index % 2 === 1 ? `@@MATH${part}@@` : part;
       }),
     );
   }

@@ -1,4 +1,12 @@
-import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "react";
+import {
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useReducer,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from "react";
 import type { Drawn, Theme } from "./diagrams.js";
 import { keyboardScrollable } from "./focus.js";
 import { fill, type Messages, useI18n } from "./i18n.js";
@@ -27,6 +35,25 @@ function loadDiagrams(): Promise<Diagrams> {
 
 /** The page's theme, as app.tsx sets it on <html>. */
 const pageTheme = (): Theme => (document.documentElement.dataset.theme === "dark" ? "dark" : "light");
+
+/** The answers following the page's theme, to draw their diagrams again in the other one. */
+const themeFollowers = new Set<() => void>();
+/** One observer of the theme for them all, set up as the first one follows it. */
+let themeObserver: MutationObserver | undefined;
+
+/** Calls `changed` when the page's theme changes, until the function it gives back is called. */
+function followTheme(changed: () => void): () => void {
+  if (!themeObserver) {
+    themeObserver = new MutationObserver(() => {
+      for (const follower of themeFollowers) follower();
+    });
+    themeObserver.observe(document.documentElement, { attributeFilter: ["data-theme"] });
+  }
+  themeFollowers.add(changed);
+  return () => {
+    themeFollowers.delete(changed);
+  };
+}
 
 /**
  * Shows a ```mermaid block (its `<pre>`, marked by markdown-render) as its diagram: before the
@@ -163,15 +190,16 @@ export function Markdown({
   }, [html, t]);
   /** The diagrams (by their place in the answer) the reader turned to their code. */
   const shownAsCode = useRef(new Set<number>());
-  /** Shows the diagrams again: one was drawn, the page's theme changed, or one was turned. */
+  /** Shows the diagrams again: one was drawn, or one was turned. */
   const [diagramsChanged, showDiagramsAgain] = useReducer((n: number) => n + 1, 0);
+  // Drawn again in the other theme when the reader switches (followed once, not with each chunk).
+  const theme = useSyncExternalStore(followTheme, pageTheme);
   // Before the answer is painted: a diagram drawn before stays in place as the answer streams on
   // (its HTML new with each chunk), never its code for a moment.
   // biome-ignore lint/correctness/useExhaustiveDependencies: the blocks are new each time the HTML is
   useLayoutEffect(() => {
     const blocks = container.current?.querySelectorAll<HTMLElement>("pre[data-diagram]") ?? [];
     if (blocks.length === 0) return;
-    const theme = pageTheme();
     const stops: Array<() => void> = [];
     let current = true;
     blocks.forEach((pre, index) => {
@@ -188,15 +216,11 @@ export function Markdown({
       // A diagram wider than a phone scrolls in its own box.
       if (view) stops.push(keyboardScrollable(view, t.diagram));
     });
-    // Drawn again in the other theme when the reader switches.
-    const themes = new MutationObserver(() => showDiagramsAgain());
-    themes.observe(document.documentElement, { attributeFilter: ["data-theme"] });
-    stops.push(() => themes.disconnect());
     return () => {
       current = false;
       for (const stop of stops) stop();
     };
-  }, [html, t, streaming, diagramsChanged]);
+  }, [html, t, streaming, diagramsChanged, theme]);
   const [announce, setAnnounce] = useState("");
   const click = (event: React.MouseEvent) => {
     const marker = (event.target as Element).closest("a[data-citation]");
