@@ -2,7 +2,7 @@ import { parseHTML } from "linkedom";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // The renderer runs in a page (DOMPurify needs one to load): a DOM stand-in is enough for what
-// becomes HTML; the sanitising itself is tested in Chromium (test/e2e/ui-markdown.test.ts).
+// becomes HTML; the sanitising itself is tested in Chromium (test/e2e/ui-polish.test.ts and web-ui.test.ts).
 // The stand-in is taken away afterwards: later test files in the worker must not find a `window`.
 let markdownToHtml: typeof import("./markdown-render.js").markdownToHtml;
 let katexHtml: typeof import("./markdown-render.js").katexHtml;
