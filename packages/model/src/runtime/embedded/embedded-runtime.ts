@@ -514,6 +514,7 @@ export class EmbeddedRuntime implements ModelRuntime {
           contextSize: chatContext?.contextSize ?? contextSize,
           sizeBytes: estimate.totalBytes,
           threads,
+          keepAliveSeconds: this.#options.keepAliveSeconds,
         };
         const result = new LoadedModel(id, model, parts, () => {
           void this.unload(id);
@@ -584,15 +585,25 @@ export class EmbeddedRuntime implements ModelRuntime {
     this.#options.logger.info({ model: id }, "model unloaded");
   }
 
+  /** Makes `seconds` the keep-alive of a loaded model: the latest request's wins (see LoadedModel). */
   keepAlive(id: string, seconds: number): void {
     this.#loaded.get(id)?.touch(seconds);
   }
 
-  /** Loads a model without generating (Ollama: a generate request with no prompt). */
-  async preload(id: string, keepAliveSeconds?: number): Promise<void> {
+  /**
+   * Loads a model without generating (Ollama: a generate request with no prompt), or with a
+   * keep-alive of 0 unloads it: at once when idle, else when the requests it is answering end. A
+   * model that is not loaded is not loaded only to be unloaded, as in Ollama.
+   */
+  async preload(id: string, keepAliveSeconds = this.#options.keepAliveSeconds): Promise<void> {
+    if (keepAliveSeconds === 0) {
+      const loaded = this.#loaded.get(id);
+      if (loaded?.busy) loaded.touch(0);
+      else await this.unload(id);
+      return;
+    }
     const loaded = await this.#load(id);
-    loaded.touch(keepAliveSeconds ?? this.#options.keepAliveSeconds);
-    if ((keepAliveSeconds ?? 1) === 0) await this.unload(id);
+    loaded.touch(keepAliveSeconds);
   }
 
   loadedModels() {
@@ -713,7 +724,7 @@ export class EmbeddedRuntime implements ModelRuntime {
       // down): it goes on for the next call, or is dropped at close.
       loaded = await untilAborted(this.#load(call.modelId), signal);
       loadMs = performance.now() - loadStarted;
-      if (loaded) sequence = await loaded.acquire();
+      if (loaded) sequence = await loaded.acquire(keepAlive);
       if (!loaded || !sequence || signal.aborted) {
         queue.push({
           type: "finish",
@@ -744,7 +755,7 @@ export class EmbeddedRuntime implements ModelRuntime {
         queue.end();
       } else queue.end(failure);
     } finally {
-      if (loaded && sequence) loaded.release(sequence, keepAlive);
+      if (loaded && sequence) loaded.release(sequence);
     }
   }
 

@@ -43,11 +43,19 @@ export interface LoadedModelParts {
   /** The memory it was estimated to need (weights and the context above), which /api/ps reports. */
   sizeBytes: number;
   threads: number;
+  /** The keep-alive it is kept with until a request asks for another (the service's default). */
+  keepAliveSeconds: number;
 }
 
 /**
  * A model in memory: its chat context's sequences, handed out one request at a time; the contexts it
  * embeds and ranks in, made on first use; and the keep-alive timer that unloads it when idle.
+ *
+ * Its keep-alive is the one the latest request asked for, as Ollama's scheduler keeps a runner's
+ * session duration: each request sets it when it starts, a `keep_alive` without a prompt sets it
+ * while others run, and it applies when the last call using the model ends. So a `keep_alive: 0`
+ * sent while a long answer runs unloads the model once that answer is done, and a request that
+ * started before it cannot put its own keep-alive back by finishing last.
  */
 export class LoadedModel {
   readonly purpose: ModelPurpose;
@@ -62,6 +70,8 @@ export class LoadedModel {
   /** Told when the last call using it ends (see idle). */
   #idleWaiters: Array<() => void> = [];
   #timer: NodeJS.Timeout | undefined;
+  /** Seconds it stays loaded once idle (0: unload at once, negative: for good): the latest request's. */
+  #keepAliveSeconds: number;
   #embedding: Promise<LlamaEmbeddingContext> | undefined;
   #ranking: Promise<LlamaRankingContext> | undefined;
   readonly #chats = new Map<LlamaContextSequence, LlamaChat>();
@@ -81,6 +91,7 @@ export class LoadedModel {
     this.contextSize = parts.contextSize;
     this.sizeBytes = parts.sizeBytes;
     this.threads = parts.threads;
+    this.#keepAliveSeconds = parts.keepAliveSeconds;
     const { chatContext } = parts;
     this.#chatContext = chatContext;
     this.#free = chatContext
@@ -98,13 +109,13 @@ export class LoadedModel {
   }
 
   /**
-   * Waits for a free sequence of its chat context (the admission queue keeps waits here rare). A model
-   * without one (it only embeds or reranks, which the runtime tells from its file before loading it)
-   * refuses.
+   * Waits for a free sequence of its chat context (the admission queue keeps waits here rare), for a
+   * request that keeps the model loaded `keepAliveSeconds` once idle. A model without one (it only
+   * embeds or reranks, which the runtime tells from its file before loading it) refuses.
    */
-  async acquire(): Promise<LlamaContextSequence> {
+  async acquire(keepAliveSeconds: number): Promise<LlamaContextSequence> {
     if (!this.#chatContext) throw cannotChat(this.id, this.purpose);
-    this.#begin();
+    this.#begin(keepAliveSeconds);
     const free = this.#free.pop();
     if (free) return free;
     return new Promise((resolve) => this.#waiters.push(resolve));
@@ -116,11 +127,11 @@ export class LoadedModel {
    * input at a time (node-llama-cpp locks it), and the admission queue bounds the calls per model.
    */
   async serve<T>(keepAliveSeconds: number, work: () => Promise<T>): Promise<T> {
-    this.#begin();
+    this.#begin(keepAliveSeconds);
     try {
       return await work();
     } finally {
-      this.#end(keepAliveSeconds);
+      this.#end();
     }
   }
 
@@ -144,25 +155,25 @@ export class LoadedModel {
     return chat;
   }
 
-  release(sequence: LlamaContextSequence, keepAliveSeconds: number): void {
+  release(sequence: LlamaContextSequence): void {
     const waiter = this.#waiters.shift();
     if (waiter) {
       // Handed on, still counted: the waiter was counted when it asked.
       waiter(sequence);
     } else this.#free.push(sequence);
-    this.#end(keepAliveSeconds);
+    this.#end();
   }
 
-  #begin(): void {
+  #begin(keepAliveSeconds: number): void {
     this.#active++;
-    this.#cancelTimer();
+    this.touch(keepAliveSeconds);
   }
 
-  #end(keepAliveSeconds: number): void {
+  #end(): void {
     this.#active--;
     if (this.#active > 0) return;
     if (this.#retired) this.unload();
-    else this.touch(keepAliveSeconds);
+    else this.touch(this.#keepAliveSeconds);
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
@@ -182,15 +193,16 @@ export class LoadedModel {
     if (this.#active === 0) this.unload();
   }
 
-  /** Starts the idle timer: 0 unloads now, negative keeps the model loaded. */
+  /**
+   * Makes `keepAliveSeconds` its keep-alive (0: unload as soon as it is idle, negative: keep it
+   * loaded) and, when idle, starts its timer; in use, the timer starts when the last call ends, and
+   * `expiresAt` is the earliest it can unload.
+   */
   touch(keepAliveSeconds: number): void {
     this.#cancelTimer();
-    if (this.#active > 0) return;
-    if (keepAliveSeconds < 0) {
-      this.expiresAt = undefined;
-      return;
-    }
-    this.expiresAt = new Date(Date.now() + keepAliveSeconds * 1000);
+    this.#keepAliveSeconds = keepAliveSeconds;
+    this.expiresAt = keepAliveSeconds < 0 ? undefined : new Date(Date.now() + keepAliveSeconds * 1000);
+    if (this.#active > 0 || keepAliveSeconds < 0) return;
     this.#timer = setTimeout(() => this.unload(), keepAliveSeconds * 1000);
     this.#timer.unref();
   }
