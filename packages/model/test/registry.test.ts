@@ -107,21 +107,27 @@ describe("model registry", () => {
     }
   });
 
-  it("says an invalid name is one, by its own code beside the message, in a streamed pull", async () => {
+  it("refuses an invalid name with 400 and its own code beside the message before any progress, streamed or not (was 200 and an error line)", async () => {
     const service = await startModelService(await freshDir("invalid-name"));
     try {
-      const response = await fetch(`${service.url}/api/pull`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "通义千问:7b", stream: true }),
-      });
-      const lines = (await response.text())
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line));
-      expect(lines.at(-1)).toEqual({
-        error: expect.stringMatching(/not a model reference/),
-        code: "MODEL_REFERENCE_INVALID",
+      for (const model of ["通义千问:7b", "bad name!!", "http://[bad", "http://[bad/model.gguf"])
+        for (const stream of [true, false]) {
+          const response = await fetch(`${service.url}/api/pull`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ model, stream }),
+          });
+          expect([model, stream, response.status]).toEqual([model, stream, 400]);
+          expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+          expect(await response.json()).toEqual({
+            error: expect.stringMatching(/not a model reference|is not a URL/),
+            code: "MODEL_REFERENCE_INVALID",
+          });
+        }
+      // The official client throws it as Ollama's refusal, rather than a progress event.
+      const ollama = new Ollama({ host: service.url });
+      await expect(ollama.pull({ model: "bad name!!", stream: true })).rejects.toMatchObject({
+        status_code: 400,
       });
     } finally {
       await service.close();

@@ -11,6 +11,7 @@ import {
 } from "@hearth/contracts";
 import { HearthError, logFailure, mediaInputError, ReplyStream, toHearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
+import { parsePullReference } from "../registry/model-registry.js";
 import { EmbeddedRuntime } from "../runtime/embedded/embedded-runtime.js";
 import type { ModelDescription, StreamPart } from "../runtime/language-model.js";
 import { refuseEmptyInputs, refuseOtherDimensions } from "./embedding-input.js";
@@ -380,6 +381,15 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
   app.post("/api/pull", async (request, reply) => {
     const body = ollamaPullRequestSchema.parse(request.body);
     const reference = (body.model ?? body.name)!;
+    // A malformed name is refused with 400 before a progress stream starts (whose status is 200), as
+    // Ollama refuses it; with its code beside the message, as the stream's error lines carry it.
+    try {
+      parsePullReference(reference, { insecure: body.insecure ?? false });
+    } catch (error) {
+      if (!(error instanceof HearthError)) throw error;
+      logFailure(request.log, error);
+      return reply.code(error.status).send(registryErrorBody(error));
+    }
     const signal = requestSignal(reply, shutdownSignal);
     if (body.stream === false) {
       await service.registry.pull(reference, { insecure: body.insecure ?? false, signal });

@@ -49,6 +49,36 @@ export function fileNameForModel(name: string): string {
   return tag === "latest" ? `${base}.gguf` : `${base}@${tag}.gguf`;
 }
 
+/** What a pull fetches (a GGUF file's plain http(s) URL, or a model of a registry) and the name it installs it as. */
+export type PullReference = { name: string } & (
+  | { url: string; fileName: string }
+  | { registry: RegistryReference }
+);
+
+/**
+ * What `reference` asks to pull, and the name it is installed as (`options.name` when given).
+ * Refused when either is malformed (MODEL_REFERENCE_INVALID; INVALID_REQUEST for a name that is no
+ * model name) before anything is fetched: the Ollama API answers that with 400 before its stream of
+ * progress starts, as Ollama does.
+ */
+export function parsePullReference(
+  reference: string,
+  options: { name?: string; insecure?: boolean } = {},
+): PullReference {
+  if (/^https?:\/\/.+\.gguf(\?.*)?$/i.test(reference)) {
+    if (!URL.canParse(reference))
+      throw new HearthError("MODEL_REFERENCE_INVALID", `"${withoutUrlSecrets(reference)}" is not a URL`);
+    const fileName = basename(new URL(reference).pathname);
+    const name = normalizeModelName(options.name ?? modelNameFromFile(fileName));
+    fileNameForModel(name);
+    return { name, url: reference, fileName };
+  }
+  const registry = parseRegistryReference(reference, { insecure: options.insecure });
+  const name = normalizeModelName(options.name ?? `${registry.model}:${registry.tag}`);
+  fileNameForModel(name);
+  return { name, registry };
+}
+
 export interface ModelVersion {
   version: string;
   /** `sha256:<hex>` of the GGUF file. */
@@ -1267,15 +1297,14 @@ export class ModelRegistry {
     } = {},
   ): Promise<ModelVersion & { name: string }> {
     const progress = options.onProgress ?? (() => {});
+    const pulled = parsePullReference(reference, options);
+    const { name } = pulled;
     await mkdir(this.blobsDir, PRIVATE_DIR);
     await mkdir(this.#pullsDir, PRIVATE_DIR);
-    let name: string;
     let fetched: { digest: string; size: number; blob: string };
     let source: string;
-    if (/^https?:\/\/.+\.gguf(\?.*)?$/i.test(reference)) {
-      const fileName = basename(new URL(reference).pathname);
-      name = normalizeModelName(options.name ?? modelNameFromFile(fileName));
-      fileNameForModel(name);
+    if ("url" in pulled) {
+      const { fileName } = pulled;
       progress({ status: `downloading ${fileName}` });
       const key = `url-${createHash("sha256").update(reference).digest("hex").slice(0, 16)}`;
       const staging = join(this.blobsDir, key);
@@ -1293,9 +1322,7 @@ export class ModelRegistry {
         options,
       );
     } else {
-      const parsed = parseRegistryReference(reference, { insecure: options.insecure });
-      name = normalizeModelName(options.name ?? `${parsed.model}:${parsed.tag}`);
-      fileNameForModel(name);
+      const parsed = pulled.registry;
       progress({ status: "pulling manifest" });
       const manifest = await fetchManifest(parsed, options.signal);
       const layer = modelLayer(manifest);

@@ -14,6 +14,14 @@ const modelService = createServer((request, response: ServerResponse) => {
   request.on("data", (chunk) => (body += chunk));
   request.on("end", () => {
     const { model } = JSON.parse(body) as { model: string };
+    if (model === "bad name!!") {
+      // As the model service refuses a malformed name: 400 before any progress, its code beside the message.
+      response.writeHead(400, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({ error: `"${model}" is not a model reference`, code: "MODEL_REFERENCE_INVALID" }),
+      );
+      return;
+    }
     response.writeHead(200, { "content-type": "application/x-ndjson" });
     response.write(line({ status: "pulling manifest" }));
     if (model === "tiny") {
@@ -78,6 +86,16 @@ describe("the audit entry of a model pull", () => {
     expect(await pullEntry("broken")).toMatchObject({
       action: "model.pull-failed",
       details: { code: "MODEL_PULL_FAILED" },
+    });
+  });
+
+  it("answers a name the model service refused as no model reference with that code, for the page to say it in its reader's language", async () => {
+    const response = await pull("bad name!!");
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: "MODEL_REFERENCE_INVALID" } });
+    expect(await pullEntry("bad name!!")).toMatchObject({
+      action: "model.pull-failed",
+      details: { code: "MODEL_REFERENCE_INVALID" },
     });
   });
 

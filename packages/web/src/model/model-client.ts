@@ -335,13 +335,18 @@ async function* parseChatStream(
 
 /**
  * An error the model service's Ollama API answered (`{"error": "..."}`) as the web service's own
- * (`{"error": {code, message}}`), keeping its message: an unknown model is MODEL_NOT_FOUND.
+ * (`{"error": {code, message}}`), keeping its message: an unknown model is MODEL_NOT_FOUND, and a
+ * refusal that carries one of Hearth's codes beside the message (a pull of a name that is no model
+ * reference) keeps it, so that the page says it in its reader's language.
  */
 export async function modelServiceError(url: string, response: Response): Promise<HearthError> {
   const body = await response.text();
   const parsed = ollamaErrorSchema.safeParse(safeJson(body));
   const message = parsed.success ? parsed.data.error : `the model service answered ${response.status}`;
   if (response.status === 404) return new HearthError("MODEL_NOT_FOUND", message);
+  const code = parsed.success ? parsed.data.code : undefined;
+  if (response.status < 500 && typeof code === "string" && isErrorCode(code))
+    return new HearthError(code, message);
   return new UpstreamCallError({ url, status: response.status, body, message });
 }
 
