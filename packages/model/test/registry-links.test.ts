@@ -213,3 +213,51 @@ describe("a corrupt registry file", () => {
     expect((await new ModelRegistry(models).list()).map((model) => model.name)).toEqual(["tiny:latest"]);
   });
 });
+
+describe("a tag onto a name that exists", () => {
+  it("re-points the name to the source's weights, as Ollama's copy does, keeping what it served as the version a rollback returns to (was 400 already exists)", async () => {
+    const models = await fresh("retag");
+    await writeFile(join(models, "x.gguf"), first);
+    await writeFile(join(models, "x@v2.gguf"), second);
+    const registry = new ModelRegistry(models);
+    await registry.list();
+    const [before, v2] = [(await registry.model("x")).current, (await registry.model("x:v2")).current];
+    const service = await startModelService(models);
+    try {
+      const ollama = new Ollama({ host: service.url });
+      // The re-tag of a release: `ollama cp x:v2 x:latest`.
+      await ollama.copy({ source: "x:v2", destination: "x:latest" });
+      const listed = (await ollama.list()).models.find((model) => model.name === "x:latest");
+      expect(`sha256:${listed?.digest}`).toBe(v2.digest);
+      // Copying a name onto itself changes nothing.
+      await ollama.copy({ source: "x:latest", destination: "x" });
+    } finally {
+      await service.close();
+    }
+    const tagged = await registry.model("x");
+    expect(tagged.versions.map((version) => [version.version, version.digest])).toEqual([
+      ["1.0.0", before.digest],
+      ["1.1.0", v2.digest],
+    ]);
+    expect(tagged.current).toMatchObject({ version: "1.1.0", changelog: "copied from x:v2 1.0.0" });
+    await registry.rollback("x");
+    expect((await registry.model("x")).current.digest).toBe(before.digest);
+    expect(await sha256File(join(models, "x.gguf"))).toBe(before.digest);
+  });
+
+  it("registers a file dropped in under the name before it replaces it, so its weights are kept as a version", async () => {
+    const models = await fresh("retag-dropped");
+    await writeFile(join(models, "source.gguf"), second);
+    const registry = new ModelRegistry(models);
+    await registry.list();
+    await writeFile(join(models, "x.gguf"), first);
+    await registry.copy("source", "x");
+    const tagged = await registry.model("x");
+    expect(tagged.versions.map((version) => [version.version, version.changelog])).toEqual([
+      ["1.0.0", "found in the models dir"],
+      ["1.1.0", "copied from source:latest 1.0.0"],
+    ]);
+    await registry.rollback("x");
+    expect(await sha256File(join(models, "x.gguf"))).toBe(tagged.versions[0]!.digest);
+  });
+});

@@ -1634,14 +1634,17 @@ export class ModelRegistry {
     });
   }
 
-  /** Serves a model under another name too (Ollama's copy): a link, no bytes copied. */
+  /**
+   * Serves a model under another name too (Ollama's copy): a link, no bytes copied. A name that
+   * exists already is re-pointed, as Ollama's copy overwrites its destination (`ollama cp x:v2
+   * x:latest`): what it served is registered first and stays a version of it, so a rollback returns
+   * to it; the source's weights become its current version (a new one unless it had them before).
+   */
   copy(sourceInput: string, destinationInput: string): Promise<void> {
     return this.#serial(async () => {
       const source = normalizeModelName(sourceInput);
       const destination = normalizeModelName(destinationInput);
       const to = join(this.#modelsDir, fileNameForModel(destination));
-      if (await lstat(to).catch(() => undefined))
-        throw new HearthError("INVALID_REQUEST", `model "${destinationInput}" already exists`);
       const file = await this.#read();
       // A file dropped in, or weights copied back (or linked) under the source's name by hand, are registered first.
       if (await this.#adoptName(file, source)) await this.#write(file);
@@ -1653,13 +1656,15 @@ export class ModelRegistry {
             "MODEL_WEIGHTS_MISSING",
             `model "${source}" cannot be tagged: the weights of its version ${current.version} (${current.digest}) are not on disk; pull, import or copy them back first (copy the file itself, not a link to it)`,
           );
-        file.models[destination] = firstRecord(destination, {
-          ...current,
+        if (destination === source) return;
+        await this.#install(destination, {
+          digest: current.digest,
+          sizeBytes: current.sizeBytes,
+          blob: current.blob,
+          ...(current.linkedFile ? { linkedFile: true as const } : {}),
+          source: current.source,
           changelog: `copied from ${source} ${current.version}`,
-          createdAt: new Date().toISOString(),
         });
-        await this.#write(file);
-        await this.#link(destination, current.blob);
         return;
       }
       const from = join(this.#modelsDir, fileNameForModel(source));
@@ -1671,17 +1676,25 @@ export class ModelRegistry {
           "MODEL_WEIGHTS_MISSING",
           `model "${source}" cannot be tagged: ${from} is a link to weights that are not there`,
         );
-      if (stats.isSymbolicLink()) {
-        await symlink(await readlink(from), to);
-        await this.hooks.onChange?.(destination);
-        return;
-      }
+      if (destination === source) return;
+      // What the destination served is registered before it is replaced, as above.
+      if (await this.#adoptName(file, destination)) await this.#write(file);
+      // Made beside it and renamed over it: the destination is never missing meanwhile.
+      const temporary = join(
+        this.#modelsDir,
+        `.${basename(to)}.${process.pid}-${randomBytes(4).toString("hex")}.copy`,
+      );
       try {
-        await link(from, to);
+        if (stats.isSymbolicLink()) await symlink(await readlink(from), temporary);
+        else
+          await link(from, temporary).catch(async (error: NodeJS.ErrnoException) => {
+            if (error.code === "EXDEV" || error.code === "EPERM") await copyFile(from, temporary);
+            else throw error;
+          });
+        await rename(temporary, to);
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === "EXDEV" || code === "EPERM") await copyFile(from, to);
-        else throw error;
+        await rm(temporary, { force: true });
+        throw error;
       }
       await this.hooks.onChange?.(destination);
     });
