@@ -392,6 +392,28 @@ describe("Ollama model endpoints", () => {
     expect(after.models.map((model) => model.name)).not.toContain("tiny:latest");
   });
 
+  it("sizes and names the quantization of a GGUF whose metadata says neither from its tensors, in /api/tags, /api/show and /api/ps (was empty)", async () => {
+    // Neither file has general.size_label or general.file_type: Ollama counts the tensors' elements.
+    const expected = [
+      ["tiny", { parameter_size: "15K", quantization_level: "F32" }],
+      ...(stories ? [["stories260K", { parameter_size: "293K", quantization_level: "F32" }] as const] : []),
+    ] as const;
+    const tags = (await (await fetch(`${service.url}/api/tags`)).json()) as {
+      models: Array<{ name: string; details: unknown }>;
+    };
+    for (const [model, details] of expected) {
+      expect(tags.models.find((listed) => listed.name === `${model}:latest`)?.details).toMatchObject(details);
+      const show = (await (await post("/api/show", { model })).json()) as { details: unknown };
+      expect(show.details).toMatchObject(details);
+    }
+    await post("/api/generate", { model: "tiny", keep_alive: "1m" });
+    const ps = (await (await fetch(`${service.url}/api/ps`)).json()) as {
+      models: Array<{ name: string; details: unknown }>;
+    };
+    expect(ps.models.find((loaded) => loaded.name === "tiny:latest")?.details).toMatchObject(expected[0][1]);
+    await post("/api/generate", { model: "tiny", keep_alive: 0 });
+  });
+
   it("holds a cached answer's keep_alive too: 0 unloads the model the answer did not need", async () => {
     const ask = {
       model: "tiny",

@@ -17,6 +17,7 @@ import {
   TokenBias,
 } from "node-llama-cpp";
 import { checkGgufFile, type GgufCheck } from "../../discovery/gguf-validation.js";
+import { type ModelDetails, modelDetails } from "../../discovery/model-details.js";
 import type { SkippedModelFile } from "../../discovery/model-name.js";
 import { type ModelPurpose, modelPurpose } from "../../discovery/model-purpose.js";
 import { listModelFiles } from "../../discovery/scan-models-dir.js";
@@ -90,6 +91,8 @@ interface CatalogEntry {
   inode: number;
   /** What the file is for (modelPurpose), read once from its tensors when it is scanned. */
   purpose: ModelPurpose;
+  /** Its size and quantization (modelDetails), read once from its metadata and tensors when it is scanned. */
+  details: ModelDetails | undefined;
 }
 
 /** What tells one file served under a name from another: its inode, size and mtime. */
@@ -308,7 +311,8 @@ export class EmbeddedRuntime implements ModelRuntime {
           "skipping an invalid GGUF file",
         );
       const purpose = check.info ? modelPurpose(check.info) : "completion";
-      this.#catalog.set(name, { path, check, mtimeMs, inode, purpose });
+      const details = check.info && modelDetails(check.info);
+      this.#catalog.set(name, { path, check, mtimeMs, inode, purpose, details });
     }
     // Read after the files: the registry records a version before it re-points the link to it, so
     // the digests read now are never older than the files just seen.
@@ -398,7 +402,7 @@ export class EmbeddedRuntime implements ModelRuntime {
     {
       const metadata = entry.check.info.metadata;
       const { purpose } = entry;
-      const general = metadata.general as { architecture?: string; size_label?: string; file_type?: number };
+      const general = metadata.general as { architecture?: string };
       return {
         id,
         sizeBytes: entry.check.sizeBytes,
@@ -406,8 +410,7 @@ export class EmbeddedRuntime implements ModelRuntime {
         revision: stampOf(entry),
         modifiedAt: new Date(entry.mtimeMs),
         family: general.architecture,
-        parameterSize: general.size_label,
-        quantization: general.file_type === undefined ? undefined : fileTypeName(general.file_type),
+        ...entry.details,
         contextLength:
           Number(
             (entry.check.info.architectureMetadata as { context_length?: number }).context_length ?? 0,
@@ -1180,28 +1183,4 @@ function toFunctions(tools: ModelCall["settings"]["tools"]): ChatModelFunctions 
     functions[tool.name] = { description: tool.description, params: tool.parameters as never };
   }
   return functions;
-}
-
-/** llama.cpp's `general.file_type` (LLAMA_FTYPE) as Ollama shows it. */
-function fileTypeName(fileType: number): string {
-  const names: Record<number, string> = {
-    0: "F32",
-    1: "F16",
-    2: "Q4_0",
-    3: "Q4_1",
-    7: "Q8_0",
-    8: "Q5_0",
-    9: "Q5_1",
-    10: "Q2_K",
-    11: "Q3_K_S",
-    12: "Q3_K_M",
-    13: "Q3_K_L",
-    14: "Q4_K_S",
-    15: "Q4_K_M",
-    16: "Q5_K_S",
-    17: "Q5_K_M",
-    18: "Q6_K",
-    32: "BF16",
-  };
-  return names[fileType] ?? `type ${fileType}`;
 }
