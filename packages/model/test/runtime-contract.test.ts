@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { HearthError } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
-import type { ModelCall, ModelRuntime, StreamPart } from "../src/runtime/language-model.js";
+import type { ChatMessage, ModelCall, ModelRuntime, StreamPart } from "../src/runtime/language-model.js";
 import { OllamaRuntime } from "../src/runtime/upstream/ollama-runtime.js";
 import { OpenAiCompatibleRuntime } from "../src/runtime/upstream/openai-compatible-runtime.js";
 import { startReplayServer } from "./replay-server.js";
@@ -186,6 +186,28 @@ describe.each(cases)("model runtime contract: $name", (contractCase) => {
     const result = await runtime.doGenerate(call({ modelId: expected.modelId }));
     expect(result.reasoning).toBe(expected.reasoning);
     expect(result.text).toBe(expected.text);
+  });
+
+  it("continues a last assistant message from where it ends, as if the answer had gone on", async ({
+    skip,
+  }) => {
+    if (!contractCase.live) skip();
+    const text = async (messages: ChatMessage[], maxTokens: number) =>
+      (
+        await runtime.doGenerate(
+          call({ input: { kind: "chat", messages }, settings: { temperature: 0, maxTokens } }),
+        )
+      ).text;
+    const question: ChatMessage = { role: "user", content: "hello" };
+    const begun = await text([question], 4);
+    const answerBegun = (soFar: string): ChatMessage[] => [question, { role: "assistant", content: soFar }];
+    // An answer continued twice reads as one continued once for as long: each continuation starts
+    // exactly where the text before it ends (no new turn, no word glued to the one before it).
+    const once = await text(answerBegun(begun), 6);
+    const first = await text(answerBegun(begun), 3);
+    const second = await text(answerBegun(begun + first), 3);
+    expect(first + second).toBe(once);
+    expect(once).toMatch(/^ \S/);
   });
 
   it("rejects an unknown model with MODEL_NOT_FOUND before any part", async () => {

@@ -856,6 +856,14 @@ export class EmbeddedRuntime implements ModelRuntime {
 
     const chat = loaded.chatFor(sequence);
     const history = toChatHistory(call.input.messages);
+    // A continued answer's first tokens are decoded after the tokens of its beginning, as a
+    // completion's are: node-llama-cpp decodes them alone, which drops a SentencePiece word's
+    // leading space and would glue the continuation's first word to the beginning's last.
+    let begun = endsWithAnswerBegun(call.input.messages)
+      ? loaded.model
+          .tokenize(stripThinking(call.input.messages.at(-1)?.content ?? ""), false)
+          .slice(-DECODE_CONTEXT_TOKENS)
+      : undefined;
     const functions = grammar ? undefined : toFunctions(settings.tools);
     const countPrompt = () =>
       chat.chatWrapper
@@ -890,7 +898,11 @@ export class EmbeddedRuntime implements ModelRuntime {
           if (!chunk.text) return;
           if (chunk.type === "segment" && chunk.segmentType === "thought")
             emit({ type: "reasoning-delta", text: chunk.text });
-          else if (chunk.type === undefined) emit({ type: "text-delta", text: chunk.text });
+          else if (chunk.type === undefined) {
+            const text = begun ? loaded.model.detokenize(chunk.tokens, false, begun) : chunk.text;
+            begun = undefined;
+            emit({ type: "text-delta", text });
+          }
         },
       })
       .catch((error: unknown) => {
@@ -1147,6 +1159,16 @@ function stripThinking(text: string): string {
   return text.replace(/<think>[\s\S]*?<\/think>\s*/g, "");
 }
 
+/**
+ * Whether a chat's messages end with the beginning of the answer: a last assistant message with no
+ * tool calls is continued rather than answered (assistant prefill, as Ollama and llama.cpp's server
+ * do), so that a client can ask the model to go on from where an answer cut short ended.
+ */
+export function endsWithAnswerBegun(messages: readonly ChatMessage[]): boolean {
+  const last = messages.at(-1);
+  return last?.role === "assistant" && !last.toolCalls?.length;
+}
+
 function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = [];
   for (const message of messages) {
@@ -1172,7 +1194,8 @@ function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
       }
     }
   }
-  history.push({ type: "model", response: [] });
+  // node-llama-cpp generates after the last model response's text, with its turn left open.
+  if (!endsWithAnswerBegun(messages)) history.push({ type: "model", response: [] });
   return history;
 }
 
