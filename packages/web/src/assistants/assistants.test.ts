@@ -602,6 +602,8 @@ describe("assistants over the public API, with the openai client", () => {
       id: `assistant:${assistant.id}`,
       object: "model",
       owned_by: assistant.owner.username,
+      // An assistant chats.
+      capabilities: ["completion"],
     });
 
     const answer = (await client.chat.completions.create({

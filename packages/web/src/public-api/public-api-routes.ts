@@ -34,7 +34,7 @@ import { groundTurn, turnWarnings } from "../grounding/grounding.js";
 import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { askFitted } from "../model/context-window.js";
-import { modelErrorIn, refusalStatus } from "../model/model-client.js";
+import { type ModelPurpose, modelErrorIn, refusalStatus } from "../model/model-client.js";
 import { SseEventOmitter } from "../model/sse-event-omitter.js";
 import { StreamedTextCounter } from "../model/streamed-text-counter.js";
 import { type RelayOptions, UpstreamEndpoint, type UpstreamResponse } from "../model/upstream-request.js";
@@ -251,11 +251,18 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       },
     });
 
-  const modelEntry = (m: { id: string; ownedBy: string; created: number }) => ({
+  /**
+   * A model as `/v1/models` lists it and `/v1/models/{id}` answers it: OpenAI's fields and, as the
+   * model service gives them, its `capabilities` ("completion", "embedding" or "rerank"), so that a
+   * client offers embedding models for search and rerankers for reranking, not for chat. An
+   * assistant chats.
+   */
+  const modelEntry = (m: { id: string; ownedBy: string; created: number; purpose?: ModelPurpose }) => ({
     id: m.id,
     object: "model",
     created: m.created,
     owned_by: m.ownedBy,
+    capabilities: [m.purpose ?? "completion"],
   });
 
   /**

@@ -68,6 +68,27 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     expect(plain.choices[0]?.message.content).toContain("You said: again");
   });
 
+  it("says what each model is for (capabilities), in the list and for one model, as the model service does", async () => {
+    model.options.embeddingModels = ["nomic-embed-text"];
+    model.options.rerankModels = ["bge-reranker"];
+    try {
+      const listed = (await client.models.list()).data as Array<
+        OpenAI.Models.Model & { capabilities?: string[] }
+      >;
+      expect(Object.fromEntries(listed.map((m) => [m.id, m.capabilities]))).toEqual({
+        "tiny-story": ["completion"],
+        "big-model": ["completion"],
+        "nomic-embed-text": ["embedding"],
+        "bge-reranker": ["rerank"],
+      });
+      for (const id of ["tiny-story", "nomic-embed-text", "bge-reranker"])
+        expect(await client.models.retrieve(id)).toEqual(listed.find((m) => m.id === id));
+    } finally {
+      model.options.embeddingModels = undefined;
+      model.options.rerankModels = undefined;
+    }
+  });
+
   it("tells a client given the root without /v1 to add it, in JSON, and keeps the UI's pages", async () => {
     const rootClient = new OpenAI({ apiKey: userKey, baseURL: url, maxRetries: 0 });
     const attempts = [
@@ -197,6 +218,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
       object: "model",
       created: MODEL_CREATED,
       owned_by: "hearth",
+      capabilities: ["completion"],
     });
   });
 
