@@ -9,6 +9,7 @@ interface Message {
   role: "user" | "assistant";
   content: string;
   status: string;
+  finishReason: string | null;
   versions?: { index: number; count: number };
 }
 
@@ -117,6 +118,23 @@ describe.each(dialects)("branching a conversation on %s", (dialect) => {
     expect(copy.messages.map((m) => m.content)).toEqual(shown.messages.map((m) => m.content));
     // A branch starts with one version of each message.
     expect(copy.messages.every((m) => m.versions === undefined)).toBe(true);
+  });
+
+  it("keeps an answer cut off at the length limit so in the branch", async () => {
+    const id = await create({ model: "tiny-story" });
+    model.options.finishReason = "length";
+    try {
+      await send(id, "a long story");
+    } finally {
+      model.options.finishReason = undefined;
+    }
+    const answer = (await read(id)).messages[1]!;
+    expect(answer.finishReason).toBe("length");
+    const copy = await read(((await branch(id, { seq: answer.seq })).json() as { id: string }).id);
+    expect(copy.messages.map((m) => [m.role, m.status, m.finishReason])).toEqual([
+      ["user", "done", null],
+      ["assistant", "done", "length"],
+    ]);
   });
 
   it("refuses another user's conversation as not found, a seq it does not show, bad bodies and a temporary chat", async () => {

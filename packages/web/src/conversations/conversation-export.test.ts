@@ -40,6 +40,21 @@ const messages = [
 ];
 
 describe("conversation export as Markdown", () => {
+  it("says under an answer that it was cut off at the length limit, in the reader's language", () => {
+    const cut = [
+      message("user", "Tell me a long story"),
+      message("assistant", "Once upon a time", { finishReason: "length" }),
+      message("assistant", "The end.", { finishReason: "stop" }),
+    ];
+    const options = { tz: "UTC", origin: "https://hearth.example" };
+    const english = exportMarkdown(conversation, cut, { ...options, lang: "en" });
+    expect(english).toContain("Once upon a time\n\n_(cut off at the length limit)_\n");
+    expect(english.match(/cut off/g)).toHaveLength(1);
+    expect(exportMarkdown(conversation, cut, { ...options, lang: "zh-CN" })).toContain(
+      "Once upon a time\n\n_（已达到长度上限，回答被截断）_\n",
+    );
+  });
+
   it("is written in the reader's language and time zone, with absolute links", () => {
     const text = exportMarkdown(conversation, messages, {
       lang: "zh-CN",

@@ -20,6 +20,8 @@ const WORDS: Record<
     assistant: (model: string | null) => string;
     interrupted: string;
     stopped: string;
+    /** Under an answer the model ended at the length limit (finishReason "length"). */
+    cutOff: string;
     beingWritten: string;
     zone: (tz: string) => string;
     /** What an answer's list of sources is headed. */
@@ -35,6 +37,7 @@ const WORDS: Record<
     assistant: (model) => (model ? `Assistant (${model})` : "Assistant"),
     interrupted: "_(interrupted)_",
     stopped: "_(stopped)_",
+    cutOff: "_(cut off at the length limit)_",
     beingWritten: "_(being written)_",
     zone: (tz) => ` (${tz})`,
     sources: "Sources",
@@ -47,6 +50,7 @@ const WORDS: Record<
     assistant: (model) => (model ? `助手（${model}）` : "助手"),
     interrupted: "_（已中断）_",
     stopped: "_（已停止）_",
+    cutOff: "_（已达到长度上限，回答被截断）_",
     beingWritten: "_（正在生成）_",
     zone: (tz) => `（${tz}）`,
     sources: "来源",
@@ -126,6 +130,7 @@ export function exportMarkdown(
     lines.push(linkCitations(message.content, message.citations, label), "");
     if (message.status === "interrupted") lines.push(words.interrupted, "");
     if (message.status === "stopped") lines.push(words.stopped, "");
+    if (message.status === "done" && message.finishReason === "length") lines.push(words.cutOff, "");
     // An answer left streaming by a writer gone quiet is as good as interrupted (the sweep marks it so).
     if (message.status === "streaming")
       lines.push(isBeingWritten(message) ? words.beingWritten : words.interrupted, "");

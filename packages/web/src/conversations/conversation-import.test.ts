@@ -216,6 +216,36 @@ describe.each(dialects)("conversation import on %s", (dialect) => {
       }
     ).conversations.map((c) => c.id);
 
+  it("keeps why the model ended an answer through Hearth's export and import: one cut off at the length limit says so", async () => {
+    const store = new ConversationStore(web.db);
+    const original = await store.create(alice.userId, { title: "A long story" });
+    await store.append(original.id, { role: "user", content: "Tell it all", status: "done", model: null });
+    const answer = await store.append(original.id, {
+      role: "assistant",
+      content: "",
+      status: "streaming",
+      model: "tiny-story",
+    });
+    await store.finishMessage(answer.id, {
+      content: "Once upon a",
+      reasoning: null,
+      status: "done",
+      finishReason: "length",
+    });
+    const exported = await web.app.inject({
+      url: `/api/conversations/${original.id}/export?format=json`,
+      headers: alice.headers,
+    });
+    expect(
+      (exported.json() as { messages: Array<{ finishReason: string | null }> }).messages.at(-1),
+    ).toMatchObject({ finishReason: "length" });
+    const imported = (await importFile(alice, exported.body)).json() as Answer;
+    const copy = (await get(alice, imported.conversations[0]!.id)) as Conversation & {
+      messages: Array<{ finishReason: string | null }>;
+    };
+    expect(copy.messages.map((m) => m.finishReason)).toEqual([null, "length"]);
+  });
+
   it("imports Hearth's own JSON export as the same conversation (one, or an array of them)", async () => {
     const store = new ConversationStore(web.db);
     const original = await store.create(alice.userId, {

@@ -50,6 +50,11 @@ export interface MessageToStore {
   model: string | null;
   status: "done" | "stopped" | "interrupted";
   citations: Citation[];
+  /**
+   * Why the model ended a done answer, where the copy or file says it ("length": cut off at the
+   * length limit, which the answer goes on saying); null or absent for any other message.
+   */
+  finishReason?: string | null;
   /** ISO, or null where the file gives no time. */
   createdAt: string | null;
 }
@@ -160,6 +165,19 @@ export function importedStatus(
   return status === "stopped" ? "stopped" : "interrupted";
 }
 
+/**
+ * Why the model ended a message, as a copy keeps it (a branch, a share, an import of Hearth's
+ * export): a done answer's reason, so that one cut off at the length limit still says so; null for
+ * any other.
+ */
+export function importedFinishReason(message: {
+  role: "user" | "assistant";
+  status?: string | null;
+  finishReason?: string | null;
+}): string | null {
+  return message.role === "assistant" && message.status === "done" ? (message.finishReason ?? null) : null;
+}
+
 /** A folder's name as a file gives it, where it is one a folder may have (else none: unfiled). */
 function folderName(name: string | null | undefined): string | null {
   const trimmed = name?.trim();
@@ -184,6 +202,8 @@ const hearth: Parser = {
             content: z.string(),
             reasoning: z.string().nullish(),
             status: z.enum(["done", "streaming", "stopped", "interrupted", "error"]).nullish(),
+            // A file from before it was exported, or edited into something else: none.
+            finishReason: z.string().max(40).nullish().catch(null),
             model: z.string().nullish(),
             citations: z.array(citationSchema).nullish(),
             createdAt: z.string().nullish(),
@@ -204,6 +224,7 @@ const hearth: Parser = {
         reasoning: message.reasoning || null,
         model: message.model ?? null,
         status: importedStatus(message.role, message.status),
+        finishReason: importedFinishReason(message),
         citations: (message.citations ?? []).map(({ snippet, ...citation }) =>
           siteCitation(snippet ? { ...citation, snippet } : citation),
         ),

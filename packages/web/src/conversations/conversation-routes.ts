@@ -24,7 +24,12 @@ import {
   exportQuerySchema,
 } from "./conversation-export.js";
 import type { ConversationFiles } from "./conversation-files.js";
-import { importConversations, importedStatus, storeConversation } from "./conversation-import.js";
+import {
+  importConversations,
+  importedFinishReason,
+  importedStatus,
+  storeConversation,
+} from "./conversation-import.js";
 import {
   isBeingWritten,
   type StoredConversation,
@@ -545,6 +550,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         model: message.model,
         // A failed answer is kept as an interrupted one (its text so far), as an import keeps it.
         status: importedStatus(message.role, message.status),
+        finishReason: importedFinishReason(message),
         citations: message.citations,
         // Written now: the branch is the user's latest chat.
         createdAt: null,

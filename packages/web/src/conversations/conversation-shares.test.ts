@@ -22,6 +22,7 @@ interface Shared {
     content: string;
     reasoning: string | null;
     status: string;
+    finishReason: string | null;
     citations: Array<{ n: number; kind: string; title: string; url: string; snippet?: string }>;
     createdAt: string;
   }>;
@@ -194,6 +195,33 @@ describe.each(dialects)("conversation share links on %s", (dialect) => {
       status: "interrupted",
     });
     expect(response.body).not.toContain("10.0.0.7");
+  });
+
+  it("says an answer was cut off at the length limit, in the share and in the reader's copy of it", async () => {
+    const id = await aliceConversation();
+    const long = await store.append(id, { role: "assistant", content: "", status: "streaming", model: null });
+    await store.finishMessage(long.id, {
+      content: "First, mix the flour and",
+      reasoning: null,
+      status: "done",
+      finishReason: "length",
+    });
+    const link = (await share(alice, id)).json() as Share;
+    const shared = (await read(bob, link.id)).json() as Shared;
+    expect(shared.messages.map((m) => [m.role, m.finishReason])).toEqual([
+      ["user", null],
+      ["assistant", null],
+      ["assistant", "length"],
+    ]);
+    const copyId = ((await copy(bob, link.id)).json() as { id: string }).id;
+    const mine = (
+      await web.app.inject({ url: `/api/conversations/${copyId}`, headers: bob.headers })
+    ).json() as Shared;
+    expect(mine.messages.at(-1)).toMatchObject({
+      content: "First, mix the flour and",
+      status: "done",
+      finishReason: "length",
+    });
   });
 
   it("answers a revoked link exactly as one that never existed", async () => {

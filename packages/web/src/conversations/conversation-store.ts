@@ -405,7 +405,7 @@ async function appendRow(
     created_at: now,
     heartbeat_at: message.status === "streaming" ? now : null,
     stop_requested_at: null,
-    finish_reason: null,
+    finish_reason: message.finishReason ?? null,
   };
   await db.insertInto("messages").values(row).execute();
   await db.updateTable("conversations").set({ updated_at: now }).where("id", "=", conversationId).execute();
@@ -416,6 +416,8 @@ async function appendRow(
 export type NewMessage = Pick<StoredMessage, "role" | "content" | "status" | "model"> & {
   reasoning?: string | null;
   citations?: Citation[];
+  /** Why the model ended a copied answer (a branch's, a share's, an import's): "length" when cut off. */
+  finishReason?: string | null;
   createdAt?: string;
 };
 

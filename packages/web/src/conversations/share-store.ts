@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { HearthError } from "@hearth/core";
 import type { WebDatabase } from "../storage/open-database.js";
-import type { MessageToStore } from "./conversation-import.js";
+import { importedFinishReason, type MessageToStore } from "./conversation-import.js";
 import type { StoredMessage } from "./conversation-store.js";
 
 /**
  * A message as a share shows it: its text, reasoning, sources (as the answer cited them: a
- * document's link goes to its knowledge base's access-checked file route), model and time. Not its
+ * document's link goes to its knowledge base's access-checked file route), model, time, and why the
+ * model ended a done answer (`finishReason`: "length" when cut off at the length limit). Not its
  * error text, and an answer that failed or was cut off is an interrupted one.
  */
 export type SharedMessage = Required<MessageToStore> & { createdAt: string };
@@ -41,6 +42,7 @@ function snapshot(messages: StoredMessage[]): SharedMessage[] {
       content: message.content,
       reasoning: message.reasoning,
       status: message.status === "done" || message.status === "stopped" ? message.status : "interrupted",
+      finishReason: importedFinishReason(message),
       model: message.model,
       citations: message.citations,
       createdAt: message.createdAt,
@@ -125,7 +127,11 @@ export class ShareStore {
       title: row.title,
       ownerName: row.username,
       sharedAt: row.created_at,
-      messages: JSON.parse(row.messages) as SharedMessage[],
+      // A snapshot taken before shares kept why an answer ended says nothing of it.
+      messages: (JSON.parse(row.messages) as SharedMessage[]).map((message) => ({
+        ...message,
+        finishReason: message.finishReason ?? null,
+      })),
     };
   }
 }
