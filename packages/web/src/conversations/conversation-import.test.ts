@@ -24,6 +24,7 @@ interface Conversation {
     status: string;
     model: string | null;
     citations: unknown[];
+    finishReason?: string | null;
     createdAt: string;
   }>;
 }
@@ -240,9 +241,7 @@ describe.each(dialects)("conversation import on %s", (dialect) => {
       (exported.json() as { messages: Array<{ finishReason: string | null }> }).messages.at(-1),
     ).toMatchObject({ finishReason: "length" });
     const imported = (await importFile(alice, exported.body)).json() as Answer;
-    const copy = (await get(alice, imported.conversations[0]!.id)) as Conversation & {
-      messages: Array<{ finishReason: string | null }>;
-    };
+    const copy = await get(alice, imported.conversations[0]!.id);
     expect(copy.messages.map((m) => m.finishReason)).toEqual([null, "length"]);
   });
 
