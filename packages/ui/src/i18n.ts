@@ -678,6 +678,8 @@ const en = {
     CONVERSATION_TEMPORARY: "A temporary chat cannot be shared, pinned, filed or archived: keep it first.",
     MESSAGE_NOT_FOUND: "This message is not in the conversation.",
     ANSWER_IN_PROGRESS: "The answer is still being written: wait for it to end, or stop it.",
+    ANSWER_NOT_CONTINUABLE:
+      "This answer cannot be continued: only one cut off at the length limit, stopped or interrupted can be.",
     VERSION_OUT_OF_RANGE:
       "That version is no longer there: the conversation was changed elsewhere. Its versions are shown as they are now.",
     USER_NOT_FOUND: "This user does not exist.",
@@ -1889,6 +1891,7 @@ const zhCN: Messages = {
     CONVERSATION_TEMPORARY: "临时对话不能分享、置顶、移入文件夹或归档，请先保留此对话。",
     MESSAGE_NOT_FOUND: "该对话中没有这条消息。",
     ANSWER_IN_PROGRESS: "回答仍在生成：请等它结束，或停止它。",
+    ANSWER_NOT_CONTINUABLE: "这条回答不能继续生成：只有因长度上限被截断、被停止或被中断的回答可以继续。",
     VERSION_OUT_OF_RANGE: "该版本已不存在：这段对话已在别处被修改，现在显示的是它当前的各个版本。",
     USER_NOT_FOUND: "该用户不存在。",
     GROUP_NOT_FOUND: "该用户组不存在。",

@@ -374,6 +374,11 @@ export const ERROR_CODES = {
     status: 409,
     summary: "The conversation's answer is still being written: wait for it to end, or stop it.",
   },
+  ANSWER_NOT_CONTINUABLE: {
+    status: 409,
+    summary:
+      "The conversation's last message is not an answer to continue: one cut off at the length limit, stopped or interrupted, with text to go on from.",
+  },
   VERSION_OUT_OF_RANGE: {
     status: 400,
     summary:

@@ -260,6 +260,9 @@ describe("RBAC over the whole route table", () => {
         // Branch in new chat: the owner's conversation copied into a new one of theirs (OWNED:
         // another user's conversation is a 404 whatever the body); with the CSRF token.
         "POST /api/conversations/:id/branch user",
+        // Continue: the model goes on with the owner's last answer (OWNED: another user's
+        // conversation is a 404 whatever the body, an administrator's attempt too); with the CSRF token.
+        "POST /api/conversations/:id/continue user",
         // Answer feedback: only the owner rates their conversation's answers (OWNED: another
         // user's conversation is a 404, an administrator's attempt too); a cookie session with the
         // CSRF token. The report of it is an administrator's (every /api/admin/ route is).

@@ -66,7 +66,7 @@ export interface ChatTurnInput {
    * penalties: CHAT_CONTROL_NAMES), sent with the request; each null or absent: the model's own.
    */
   controls?: Partial<ChatControls>;
-  /** The conversation so far, ending with the user's message to answer. */
+  /** The conversation so far, ending with the user's message to answer (or the answer it continues). */
   history: StoredMessage[];
   knowledgeBaseIds: string[];
   /** Bases chosen in the conversation that the user can no longer read: named in a warning. */
@@ -83,6 +83,15 @@ export interface ChatTurnInput {
    * put back as it was.
    */
   replaces?: { versionId: string };
+  /**
+   * Continue: the conversation's last answer (the end of `history`: cut off at the length limit,
+   * stopped or interrupted), which the model goes on with from where it ends (the model service
+   * continues a chat's last assistant message). The turn writes into it rather than a new message,
+   * keeping its sources (give it no knowledge bases and no search: it is not grounded again). A
+   * continuation that adds nothing (it failed, or was stopped, before its first word) leaves the
+   * answer as it was.
+   */
+  continues?: StoredMessage;
 }
 
 /**
@@ -107,11 +116,11 @@ function modelParameters(
 }
 
 /**
- * Answers the last user message of a conversation into `stream`: grounding (knowledge, search),
- * the model's streamed answer, output filtering, and the stored assistant message, which holds what
- * was sent so far while it streams (stored every second) and in the end is kept with what was sent,
- * marked interrupted when the client leaves or the model fails, stopped when the user stopped it
- * (the stop route).
+ * Answers the last user message of a conversation into `stream` (or goes on with its last answer:
+ * `continues`): grounding (knowledge, search), the model's streamed answer, output filtering, and
+ * the stored assistant message, which holds what was sent so far while it streams (stored every
+ * second) and in the end is kept with what was sent, marked interrupted when the client leaves or
+ * the model fails, stopped when the user stopped it (the stop route).
  */
 export async function runChatTurn(
   deps: ChatTurnDeps,
@@ -131,29 +140,34 @@ export async function runChatTurn(
     else deleted = true;
     upstream.abort(new Error(reason === "stopped" ? "stopped" : "conversation deleted"));
   });
-  const assistant = await deps.conversations
-    .append(input.conversationId, {
-      role: "assistant",
-      content: "",
-      status: "streaming",
-      model: input.model,
-    })
-    .catch(async (caught: unknown) => {
-      // No answer begun: what it was to replace is put back (it stays a version should that fail too).
-      untrack();
-      forget();
-      if (input.replaces)
-        await deps.conversations
-          .restoreVersion(input.conversationId, input.replaces.versionId)
-          .catch(() => {});
-      throw caught;
-    });
+  const continued = input.continues;
+  const assistant = await (continued
+    ? deps.conversations.resume(input.conversationId, continued, input.model).then(() => continued)
+    : deps.conversations.append(input.conversationId, {
+        role: "assistant",
+        content: "",
+        status: "streaming",
+        model: input.model,
+      })
+  ).catch(async (caught: unknown) => {
+    // No answer begun: what it was to replace is put back (it stays a version should that fail too).
+    untrack();
+    forget();
+    if (input.replaces)
+      await deps.conversations.restoreVersion(input.conversationId, input.replaces.versionId).catch(() => {});
+    throw caught;
+  });
   await stream.send({ type: "message-start", messageId: assistant.id, conversationId: input.conversationId });
 
-  /** The answer and the reasoning as the user saw them (masked by the output filter when it is on). */
+  /**
+   * The answer and the reasoning as the user saw them (masked by the output filter when it is on),
+   * written by this turn: a continued answer's text goes before them.
+   */
   let content = "";
   let reasoning = "";
-  let citations: Citation[] = [];
+  const before = { content: continued?.content ?? "", reasoning: continued?.reasoning ?? "" };
+  /** A continued answer keeps the sources it cites. */
+  let citations: Citation[] = continued?.citations ?? [];
   let status: "done" | "interrupted" | "error" = "interrupted";
   /** Whether the stream to the user is over (stopped, closed, deleted): nothing more is kept from then. */
   const over = () => upstream.signal.aborted || stream.ended;
@@ -167,7 +181,7 @@ export async function runChatTurn(
   let systemPrompt = input.systemPrompt ?? undefined;
   const maskers = await deps.contentFilter.outputMaskers();
   const progress = storeProgressPeriodically(
-    () => ({ content, reasoning, citations }),
+    () => ({ content: before.content + content, reasoning: before.reasoning + reasoning, citations }),
     async (soFar) => {
       // A Stop sent to a process that could not tell this one (the peer bus's notice lost).
       const { stopRequested } = await deps.conversations.saveProgress(assistant.id, soFar);
@@ -228,7 +242,7 @@ export async function runChatTurn(
     estimatedPrompt = prompt.estimatedTokens;
     systemPrompt = prompt.systemPrompt;
     // Only the sources the model is given are cited, numbered as it sees them.
-    citations = prompt.citations;
+    if (!continued) citations = prompt.citations;
     if (citations.length > 0 || grounding.searchQueries.length > 0) {
       await stream.send({ type: "sources", citations, searchQueries: grounding.searchQueries });
     }
@@ -261,7 +275,8 @@ export async function runChatTurn(
       const failure = toHearthError(caught);
       // Nothing answered, by the service's fault (the model service down or too busy): not counted.
       if (!content && !reasoning) await input.admission.failed(failure.status);
-      status = content ? "interrupted" : "error";
+      // A continued answer that fails keeps its text: interrupted, not failed.
+      status = before.content + content ? "interrupted" : "error";
       error = { code: failure.code, message: failure.message };
       await stream.send({ type: "error", code: failure.code, message: failure.message });
     }
@@ -287,8 +302,8 @@ export async function runChatTurn(
       // What was shown, and, when the model broke off (not the user), the masked rest of what arrived.
       const cut = upstream.signal.aborted;
       const final: Parameters<ConversationStore["finishMessage"]>[1] = {
-        content: content + (cut ? "" : (maskers?.content.flush() ?? "")),
-        reasoning: reasoning + (cut ? "" : (maskers?.reasoning.flush() ?? "")),
+        content: before.content + content + (cut ? "" : (maskers?.content.flush() ?? "")),
+        reasoning: before.reasoning + reasoning + (cut ? "" : (maskers?.reasoning.flush() ?? "")),
         status: stopped && status !== "done" ? "stopped" : status,
         citations,
         error: error?.message ?? null,
@@ -297,7 +312,9 @@ export async function runChatTurn(
         finishReason: status === "done" ? (finish?.finishReason ?? null) : null,
       };
       const storeFailure = await storeFinalAnswer(deps.logger, assistant.id, async () => {
-        await deps.conversations.finishMessage(assistant.id, final);
+        if (continued && status !== "done" && !content && !reasoning)
+          await deps.conversations.putBack(continued);
+        else await deps.conversations.finishMessage(assistant.id, final);
         if (input.replaces && status !== "done")
           await deps.conversations.restoreVersion(input.conversationId, input.replaces.versionId);
       });

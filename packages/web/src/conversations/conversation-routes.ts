@@ -103,6 +103,19 @@ interface Deps extends ChatTurnDeps {
   memories: MemoryStore;
 }
 
+/**
+ * Whether a message is an answer the model can go on with (Continue): one with text that it cut
+ * off at the length limit, or that was stopped or interrupted before it ended.
+ */
+function isContinuable(message: StoredMessage): boolean {
+  if (message.role !== "assistant" || message.content.trim() === "") return false;
+  return (
+    (message.status === "done" && message.finishReason === "length") ||
+    message.status === "stopped" ||
+    message.status === "interrupted"
+  );
+}
+
 /** Whether the conversation's answer is being written (by this process or another). */
 function isAnswering(history: StoredMessage[]): boolean {
   return history.some(isBeingWritten);
@@ -607,6 +620,49 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         ...(versionId ? { replaces: { versionId } } : {}),
       });
     });
+  });
+
+  /**
+   * Continue (ChatGPT's "Continue generating"): the model goes on with the conversation's last
+   * answer from where it ends, into the same stored answer (its text grows, its status and finish
+   * reason are the continuation's), streamed as a turn is, stopped by the stop route, metered as
+   * any turn. The answer must be the conversation's last message, with text, and cut off at the
+   * length limit, stopped or interrupted (409 ANSWER_NOT_CONTINUABLE otherwise: a whole answer, a
+   * failed one with nothing in it, a question); 409 ANSWER_IN_PROGRESS while it is being written.
+   * `model` goes on with it (the page sends the answer's own); the answer is not grounded again and
+   * keeps its sources. One that adds nothing (refused by the model, stopped at once) leaves it as it was.
+   */
+  app.post("/api/conversations/:id/continue", access, async (request, reply) => {
+    const user = currentUser(request);
+    const { id } = request.params as { id: string };
+    const conversation = await store.get(user.id, id);
+    const body = z.strictObject({ model: z.string().min(1).max(200) }).parse(request.body);
+    await deps.modelAccess.assertAllowed(user, body.model);
+    const history = await store.messages(user.id, id);
+    assertNotAnswering(history);
+    const last = history.at(-1);
+    if (!last || !isContinuable(last))
+      throw new HearthError(
+        "ANSWER_NOT_CONTINUABLE",
+        "The conversation's last message is not an answer to continue: only one cut off at the length limit, stopped or interrupted, with text, goes on",
+      );
+    const memories = await memoriesFor(user, conversation);
+    await checkPrompt(conversation.systemPrompt, memories, history);
+    await deps.usage.metered(user, { model: body.model }, (admission) =>
+      answer(reply, {
+        user,
+        conversationId: id,
+        model: body.model,
+        systemPrompt: conversation.systemPrompt,
+        memories,
+        controls: conversation,
+        history,
+        knowledgeBaseIds: [],
+        search: "off",
+        admission,
+        continues: last,
+      }),
+    );
   });
 
   /**

@@ -809,6 +809,58 @@ export class ConversationStore {
   }
 
   /**
+   * Continue: the conversation's answer `message` (as read, its last message) is written again from
+   * where it ended, by `model`: streaming, its ending (finish reason, error, a Stop asked for it
+   * before) cleared, the conversation's latest activity now. 409 ANSWER_IN_PROGRESS when it is no
+   * longer as read (another turn took it first).
+   */
+  async resume(conversationId: string, message: StoredMessage, model: string): Promise<void> {
+    const now = new Date().toISOString();
+    await this.atomically(async (trx) => {
+      const resumed = await trx
+        .updateTable("messages")
+        .set({
+          status: "streaming",
+          model,
+          heartbeat_at: now,
+          stop_requested_at: null,
+          error: null,
+          error_code: null,
+          finish_reason: null,
+        })
+        .where("id", "=", message.id)
+        .where("conversation_id", "=", conversationId)
+        .where("status", "=", message.status)
+        .executeTakeFirst();
+      if (Number(resumed.numUpdatedRows) === 0)
+        throw new HearthError("ANSWER_IN_PROGRESS", "The conversation's answer is still being written");
+      await trx
+        .updateTable("conversations")
+        .set({ updated_at: now })
+        .where("id", "=", conversationId)
+        .execute();
+    });
+  }
+
+  /** Puts an answer back as it was read (`message`): a continuation that added nothing leaves it so. */
+  async putBack(message: StoredMessage): Promise<void> {
+    await this.db
+      .updateTable("messages")
+      .set({
+        ...answerColumns(message),
+        status: message.status,
+        model: message.model,
+        error: message.error,
+        error_code: message.errorCode,
+        finish_reason: message.finishReason,
+        heartbeat_at: message.heartbeatAt,
+        stop_requested_at: null,
+      })
+      .where("id", "=", message.id)
+      .execute();
+  }
+
+  /**
    * Stores what a streaming answer holds so far, its status left as it is, and that its writer is
    * alive: read by other processes (another device's page, another replica) while it is written,
    * and kept through a crash.

@@ -14,10 +14,10 @@ export interface ConversationStand {
   url: string;
   alice: Session;
   bob: Session;
-  /** A turn of alice's streamed to its end (`messages` or `regenerate`, model tiny-story unless given): its SSE parts. */
+  /** A turn of alice's streamed to its end (`messages`, `regenerate` or `continue`, model tiny-story unless given): its SSE parts. */
   turn(
     id: string,
-    path: "messages" | "regenerate",
+    path: "messages" | "regenerate" | "continue",
     payload?: Record<string, unknown>,
   ): Promise<Array<Record<string, unknown>>>;
 }

@@ -15,6 +15,11 @@ export interface FakeModelOptions {
   rerankModels?: string[];
   /** Words of each answer; the answer echoes the last user message after them. */
   words?: string[];
+  /**
+   * The words of an answer continued: a chat whose last message is the assistant's goes on with it,
+   * as the model service continues one, with these words alone (no echo).
+   */
+  continuation?: string[];
   delayMs?: number;
   queuePositions?: number;
   reasoning?: string[];
@@ -302,14 +307,17 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
         return;
       }
       const lastUser = [...body.messages].reverse().find((message) => message.role === "user")?.content ?? "";
-      const words = [
-        ...(state.options.words ?? ["Hello", " from", " the", " model."]),
-        ` You said: ${lastUser.slice(0, 40)}`,
-        // Like a real model given numbered sources, it cites the first one.
-        ...(body.messages.some((m) => m.role === "system" && m.content.includes('<source id="1"'))
-          ? [" (see [1])"]
-          : []),
-      ];
+      const continuing = body.messages.at(-1)?.role === "assistant";
+      const words = continuing
+        ? (state.options.continuation ?? [" and", " so", " on."])
+        : [
+            ...(state.options.words ?? ["Hello", " from", " the", " model."]),
+            ` You said: ${lastUser.slice(0, 40)}`,
+            // Like a real model given numbered sources, it cites the first one.
+            ...(body.messages.some((m) => m.role === "system" && m.content.includes('<source id="1"'))
+              ? [" (see [1])"]
+              : []),
+          ];
       const id = `chatcmpl-${Date.now()}`;
       const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
         `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 0, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
