@@ -161,6 +161,19 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
 }
 
 /**
+ * Whether an answer has more to write (Continue, the service's rule too): text that the model cut
+ * off at the length limit, or that was stopped or interrupted before it ended.
+ */
+export function isContinuable(message: ChatMessage): boolean {
+  if (message.role !== "assistant" || message.content.trim() === "") return false;
+  return (
+    (message.status === "done" && message.finishReason === "length") ||
+    message.status === "stopped" ||
+    message.status === "interrupted"
+  );
+}
+
+/**
  * An answer's Markdown, rendered once it comes near the screen (plain text until then): a long
  * conversation opens without rendering every answer at once (the latest are rendered at once).
  */
@@ -220,6 +233,7 @@ export const MessageView = memo(
     before.admin === after.admin &&
     !before.onEdit === !after.onEdit &&
     !before.onRegenerate === !after.onRegenerate &&
+    !before.onContinue === !after.onContinue &&
     !before.onVersion === !after.onVersion &&
     !before.onRate === !after.onRate,
 );
@@ -274,6 +288,8 @@ function MessageViewOf(props: {
   /** An edit that was not answered: the edit box opens again with its text. */
   reopenEdit?: { text: string };
   onRegenerate?(): void;
+  /** Continue: the model goes on with the answer from where it ends (one with more to write). */
+  onContinue?(): void;
   /** Shows another of the versions the message begins (`message.versions`), by its number. */
   onVersion?(index: number): void;
   /** Stores a change of the answer's rating (`message.feedback`). */
@@ -467,6 +483,11 @@ function MessageViewOf(props: {
             }}
           >
             {t.edit}
+          </button>
+        )}
+        {!props.busy && props.onContinue && (
+          <button type="button" className="small continue" onClick={props.onContinue}>
+            {t.continueAnswer}
           </button>
         )}
         {!props.busy && props.onRegenerate && (
@@ -1549,7 +1570,8 @@ export function ChatView(props: {
    * the view is put back as it was and why is said beside the composer. When the stream broke after
    * the service took the turn, the conversation is read again as stored rather than guessed. The
    * result says whether the turn was taken (`onStarted` runs then) and whether this view still
-   * shows its conversation.
+   * shows its conversation. `continued`: the answer the turn goes on with (Continue), written into
+   * rather than after `base`; one that gains nothing is left as it was, saying why.
    */
   const stream = async (
     conversationId: string,
@@ -1558,12 +1580,23 @@ export function ChatView(props: {
     base: ChatMessage[],
     onStarted?: () => void,
     replacing?: "regenerate" | "edit",
+    continued?: ChatMessage,
   ) => {
     const mine = generation.current;
     const before = messages;
     let started = false;
-    /** The answer as it starts: the model asked for writes it. */
-    const answer: ChatMessage = { role: "assistant", content: "", status: "streaming", model: props.model };
+    /** The answer as it starts: the model asked for writes it (a continued one goes on from its text). */
+    const answer: ChatMessage = continued
+      ? {
+          ...continued,
+          status: "streaming",
+          finishReason: null,
+          error: null,
+          errorCode: null,
+          cached: undefined,
+          model: continued.model ?? props.model,
+        }
+      : { role: "assistant", content: "", status: "streaming", model: props.model };
     /** The new answer as it stands (its last state decides whether it replaced what it was to). */
     let written = answer;
     /** Whether the stream broke after the turn was taken: the conversation is read again once it ends. */
@@ -1654,9 +1687,23 @@ export function ChatView(props: {
       // answer (or the conversation) as it was, and so does the view, saying why.
       clearTimeout(stopTimer);
       const kept = replacing && started && written.status !== "done";
-      if (kept) restore = true;
+      /** A continuation that added nothing: the service left the answer as it was, and so does the view. */
+      const unchanged =
+        continued !== undefined &&
+        started &&
+        written.status !== "done" &&
+        written.content === continued.content &&
+        (written.reasoning ?? "") === (continued.reasoning ?? "");
+      if (kept || unchanged) restore = true;
       liveTurns.end(conversationId, restore ? before : (liveTurns.get(conversationId)?.messages ?? before));
       if (broken) showStored(conversationId, mine);
+      if (unchanged && written.status !== "stopped" && generation.current === mine)
+        setNotice(
+          fill(t.continueFailedKept, {
+            reason:
+              answerFailureText(t, written.errorCode ?? undefined, written.error ?? "") || t.interrupted,
+          }),
+        );
       if (kept && generation.current === mine) {
         const reason =
           answerFailureText(t, written.errorCode ?? undefined, written.error ?? "") || t.interrupted;
@@ -1678,7 +1725,7 @@ export function ChatView(props: {
         // Said once, for how it ended: complete only when it is; a stopped or failed regeneration or
         // edit is said by its notice alone.
         setAnnouncement(
-          !started || kept
+          !started || kept || unchanged
             ? ""
             : written.status === "done"
               ? t.answerDone
@@ -1788,6 +1835,25 @@ export function ChatView(props: {
       messages.slice(0, lastUser + 1),
       undefined,
       keepable ? "regenerate" : undefined,
+    );
+  };
+
+  /**
+   * Continue: the model goes on with the last answer from where it ends (the model that wrote it,
+   * else the one picked), and the answer grows as it streams.
+   */
+  const continueAnswer = async () => {
+    const last = messages.at(-1);
+    if (!props.conversationId || !last) return;
+    setReopenEdit(undefined);
+    await stream(
+      props.conversationId,
+      `/api/conversations/${props.conversationId}/continue`,
+      { model: last.model ?? props.model },
+      messages.slice(0, -1),
+      undefined,
+      undefined,
+      last,
     );
   };
 
@@ -1957,8 +2023,8 @@ export function ChatView(props: {
     void send(link.query);
   });
 
-  const actions = useRef({ send, regenerate, switchVersion, rate, branch });
-  actions.current = { send, regenerate, switchVersion, rate, branch };
+  const actions = useRef({ send, regenerate, continueAnswer, switchVersion, rate, branch });
+  actions.current = { send, regenerate, continueAnswer, switchVersion, rate, branch };
 
   /**
    * Whether a model is offered to send to: none while the model service cannot be reached (or none
@@ -2078,6 +2144,11 @@ export function ChatView(props: {
             onRegenerate={
               canSend && index === lastAssistant && index === messages.length - 1
                 ? () => void actions.current.regenerate()
+                : undefined
+            }
+            onContinue={
+              canSend && index === messages.length - 1 && isContinuable(message)
+                ? () => void actions.current.continueAnswer()
                 : undefined
             }
             onVersion={

@@ -288,6 +288,8 @@ const en = {
   } as Record<string, string>,
   moreActions: "More actions for {title}",
   regenerate: "Regenerate",
+  /** Under the last answer when there is more to write (cut off at the length limit, stopped, interrupted). */
+  continueAnswer: "Continue",
   /** Branch in new chat: the conversation up to an answer copied into a new one, titled so. */
   branchInNewChat: "Branch in new chat",
   branchTitle: "{title} (branch)",
@@ -467,6 +469,7 @@ const en = {
   // Conversation fixes: kept answers, expired sign-in, search not configured.
   regenerateFailedKept: "No new answer: {reason} The previous answer is kept.",
   regenerateStoppedKept: "Stopped: the previous answer is kept.",
+  continueFailedKept: "The answer was not continued: {reason} It is kept as it was.",
   editFailedKept:
     "The edited message was not answered: {reason} The conversation is as it was, and your edit is back in its box.",
   editStoppedKept: "Stopped: the conversation is as it was, and your edit is back in its box.",
@@ -1533,6 +1536,7 @@ const zhCN: Messages = {
   },
   moreActions: "“{title}”的更多操作",
   regenerate: "重新生成",
+  continueAnswer: "继续生成",
   branchInNewChat: "从此处新建分支对话",
   branchTitle: "{title}（分支）",
   versionOf: "第 {index} 个版本，共 {count} 个",
@@ -1697,6 +1701,7 @@ const zhCN: Messages = {
   serverDetail: "服务器原文：{detail}",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
   regenerateFailedKept: "未能生成新回答：{reason}已保留之前的回答。",
+  continueFailedKept: "未能继续生成：{reason}回答保持原样。",
   regenerateStoppedKept: "已停止，已保留之前的回答。",
   editFailedKept: "修改后的消息未能得到回答：{reason}对话保持原样，你的修改已放回编辑框。",
   editStoppedKept: "已停止，对话保持原样，你的修改已放回编辑框。",
