@@ -3,6 +3,7 @@ export * from "./answer-feedback.js";
 export * from "./assistant.js";
 export * from "./canonical-url.js";
 export * from "./chat-controls.js";
+export * from "./continue-answer.js";
 export * from "./knowledge.js";
 export * from "./knowledge-base-name.js";
 export * from "./memory.js";

@@ -4,6 +4,7 @@ import {
   type ChatControls,
   DEFAULT_CHAT_CONTROLS,
 } from "@hearth/contracts/chat-controls";
+import { isContinuable } from "@hearth/contracts/continue-answer";
 import { isTooLong, textLength } from "@hearth/contracts/text-length";
 import {
   type ClipboardEvent,
@@ -158,19 +159,6 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
     default:
       return message;
   }
-}
-
-/**
- * Whether an answer has more to write (Continue, the service's rule too): text that the model cut
- * off at the length limit, or that was stopped or interrupted before it ended.
- */
-export function isContinuable(message: ChatMessage): boolean {
-  if (message.role !== "assistant" || message.content.trim() === "") return false;
-  return (
-    (message.status === "done" && message.finishReason === "length") ||
-    message.status === "stopped" ||
-    message.status === "interrupted"
-  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CHAT_CONTROL_NAMES, type ChatControls, isTooLong } from "@hearth/contracts";
+import { CHAT_CONTROL_NAMES, type ChatControls, isContinuable, isTooLong } from "@hearth/contracts";
 import { type HearthConfig, HearthError, ReplyStream } from "@hearth/core";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
@@ -101,19 +101,6 @@ interface Deps extends ChatTurnDeps {
   files: ConversationFiles;
   /** The user's memories, added to their turns while they have memory on. */
   memories: MemoryStore;
-}
-
-/**
- * Whether a message is an answer the model can go on with (Continue): one with text that it cut
- * off at the length limit, or that was stopped or interrupted before it ended.
- */
-function isContinuable(message: StoredMessage): boolean {
-  if (message.role !== "assistant" || message.content.trim() === "") return false;
-  return (
-    (message.status === "done" && message.finishReason === "length") ||
-    message.status === "stopped" ||
-    message.status === "interrupted"
-  );
 }
 
 /** Whether the conversation's answer is being written (by this process or another). */
