@@ -166,6 +166,36 @@ describe.each(dialects)("files in a chat on %s", (dialect) => {
     expect(services.queries.slice(asked)).toEqual([]);
   });
 
+  it("attaches every file chosen together to a new chat, all to one base", async () => {
+    const id = await newConversation(web.app, alice);
+    const names = ["a.txt", "b.txt", "c.txt", "d.txt", "e.txt"];
+    const attached = await Promise.all(names.map((name) => attach(alice, id, name, `The file ${name}.`)));
+    expect(attached.map((answer) => answer.status)).toEqual(names.map(() => 202));
+    const { body } = await listed(alice, id);
+    expect(body.documents.map((d) => d.name).sort()).toEqual(names);
+    const chatBases = (
+      (await (await fetch(`${services.url}/v1/knowledge-bases`)).json()) as {
+        knowledgeBases: Array<{ id: string; name: string }>;
+      }
+    ).knowledgeBases.filter((base) => base.name === `Chat files ${id}`);
+    expect(chatBases.map((base) => base.id)).toEqual([body.knowledgeBaseId]);
+  });
+
+  it("attaches a file when another web replica made the chat's base and has not recorded it yet", async () => {
+    const id = await newConversation(web.app, alice);
+    // The other replica's knowledge base, made on the knowledge service as it makes one.
+    const other = await fetch(`${services.url}/v1/knowledge-bases`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: `Chat files ${id}`, owner: alice.userId }),
+    });
+    const made = (await other.json()) as { id: string };
+    expect((await attach(alice, id, "late.txt", "Attached second.")).status).toBe(202);
+    const { body } = await listed(alice, id);
+    expect(body.knowledgeBaseId).toBe(made.id);
+    expect(body.documents.map((d) => d.name)).toEqual(["late.txt"]);
+  });
+
   it("lists the chat's base nowhere else, and keeps its files to the conversation's owner", async () => {
     const id = await newConversation(web.app, alice);
     await attach(alice, id, "salary.txt", "Alice earns a secret amount.");

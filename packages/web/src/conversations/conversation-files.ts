@@ -1,7 +1,7 @@
 import { HearthError, type Logger, pathSegment, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { currentUser } from "../auth/route-access.js";
-import { knowledgeForwarder } from "../knowledge/knowledge-routes.js";
+import { errorCodeOf, knowledgeForwarder } from "../knowledge/knowledge-routes.js";
 import type { ServiceProxy } from "../knowledge/service-proxy.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { ConversationStore } from "./conversation-store.js";
@@ -32,21 +32,41 @@ export class ConversationFiles {
     return row?.id;
   }
 
+  /** The bases being made in this process, by conversation: one at a time for each chat. */
+  readonly #making = new Map<string, Promise<string>>();
+
   /**
    * The conversation's base, made now (on the knowledge service, then recorded here) when it has
-   * none. Two first attachments at once make one base: the one recorded second is deleted again.
+   * none. Files chosen together arrive as first attachments at once and all go to one base: in this
+   * process they wait for the one being made; one made by another replica is found by its name,
+   * which the knowledge service refuses to give twice (see `#make`).
    */
   async ensureBase(ownerId: string, conversationId: string): Promise<string> {
     const known = await this.baseOf(conversationId);
     if (known) return known;
+    const making = this.#making.get(conversationId);
+    if (making) return making;
+    const made = this.#make(ownerId, conversationId).finally(() => this.#making.delete(conversationId));
+    this.#making.set(conversationId, made);
+    return made;
+  }
+
+  /**
+   * Makes the conversation's base on the knowledge service and records it here. When the knowledge
+   * service answers that the name is taken, another replica made it: that base is recorded instead
+   * (or found recorded). When two bases are made all the same, the one recorded second is deleted.
+   */
+  async #make(ownerId: string, conversationId: string): Promise<string> {
     const path = "/v1/knowledge-bases";
-    const response = await this.knowledge.request("POST", path, {
-      // Names are unique per owner on the knowledge service: the conversation's id keeps it so.
-      body: { name: `Chat files ${conversationId}`, owner: ownerId },
-    });
+    // Names are unique per owner on the knowledge service: the conversation's id keeps it so.
+    const name = `Chat files ${conversationId}`;
+    const response = await this.knowledge.request("POST", path, { body: { name, owner: ownerId } });
     const text = await response.text();
     const created = response.ok ? (JSON.parse(text) as { id?: string; knowledgeBase?: { id?: string } }) : {};
-    const id = created.id ?? created.knowledgeBase?.id;
+    const id =
+      created.id ??
+      created.knowledgeBase?.id ??
+      (errorCodeOf(text) === "KNOWLEDGE_BASE_NAME_TAKEN" ? await this.#madeElsewhere(name) : undefined);
     if (!id)
       throw new UpstreamCallError({
         url: path,
@@ -91,6 +111,31 @@ export class ConversationFiles {
     await this.purge();
     if (recorded) return recorded;
     throw new HearthError("CONVERSATION_NOT_FOUND", "No such conversation");
+  }
+
+  /**
+   * The chat's base that the knowledge service holds under this name, made by another replica:
+   * one recorded here already for another purpose is no chat's (its owner chose the name), so it is
+   * passed over. Undefined when there is none, or the knowledge service does not list its bases.
+   */
+  async #madeElsewhere(name: string): Promise<string | undefined> {
+    const response = await this.knowledge.request("GET", "/v1/knowledge-bases");
+    if (!response.ok) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    const { knowledgeBases = [] } = (await response.json()) as {
+      knowledgeBases?: Array<{ id: string; name: string }>;
+    };
+    const named = knowledgeBases.filter((base) => base.name === name).map((base) => base.id);
+    if (named.length === 0) return undefined;
+    const others = await this.db
+      .selectFrom("knowledge_bases")
+      .select("id")
+      .where("id", "in", named)
+      .where("conversation_id", "is", null)
+      .execute();
+    return named.find((id) => !others.some((other) => other.id === id));
   }
 
   /**

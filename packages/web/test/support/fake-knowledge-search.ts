@@ -5,6 +5,7 @@ import {
   type IngestionJob,
   ingestionJobSchema,
   type KnowledgeDocument,
+  knowledgeBaseNameKey,
   knowledgeBaseSchema,
   knowledgeDocumentSchema,
   type QueryResponse,
@@ -16,8 +17,9 @@ import {
 import { listenOnLoopback } from "../../../../test/support/ports.js";
 
 /**
- * Stand-ins for the knowledge and search services with their recorded shapes: knowledge bases,
- * documents uploaded as multipart `file` parts (202 {job, documents}; bases, documents and jobs
+ * Stand-ins for the knowledge and search services with their recorded shapes: knowledge bases
+ * (a name is its owner's once: another base of the owner's named so is 409
+ * KNOWLEDGE_BASE_NAME_TAKEN, as the real service answers), documents uploaded as multipart `file` parts (202 {job, documents}; bases, documents and jobs
  * are checked against the contracts' schemas, so the stand-in cannot drift from the real service),
  * jobs, and `/v1/query` and `/v1/knowledge-bases/{id}/query` returning passages that contain the
  * query's words (see `matchingPassages`; none of a document switched off with PATCH {enabled}, nor
@@ -144,6 +146,8 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     watchFolder: string | null;
     minRelevance: number;
     rerankModel: string | null;
+    /** Whose it is (the web service sends its user's id); names are unique per owner. */
+    owner: string | null;
     createdAt: string;
     updatedAt: string;
     documents: Array<{ record: KnowledgeDocument; text: string }>;
@@ -431,7 +435,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           body: JSON.parse(raw.toString()) as Record<string, unknown>,
         });
       if (!id && request.method === "POST") {
-        const { name, watchFolder, embeddingModel, minRelevance, rerankModel } = JSON.parse(
+        const { name, watchFolder, embeddingModel, minRelevance, rerankModel, owner } = JSON.parse(
           raw.toString(),
         ) as {
           name: string;
@@ -439,7 +443,20 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           embeddingModel?: string;
           minRelevance?: number;
           rerankModel?: string | null;
+          owner?: string;
         };
+        // As the real service: a name is its owner's once, however it is cased or spaced.
+        const taken = [...bases.values()].some(
+          (base) =>
+            base.owner === (owner ?? null) && knowledgeBaseNameKey(base.name) === knowledgeBaseNameKey(name),
+        );
+        if (taken)
+          return send(response, 409, {
+            error: {
+              code: "KNOWLEDGE_BASE_NAME_TAKEN",
+              message: `A knowledge base named "${name}" already exists`,
+            },
+          });
         const createdAt = new Date().toISOString();
         const base: FakeBase = {
           id: randomUUID(),
@@ -450,6 +467,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           watchFolder: watchFolder ?? null,
           minRelevance: minRelevance ?? 0,
           rerankModel: rerankModel ?? null,
+          owner: owner ?? null,
           createdAt,
           updatedAt: createdAt,
           documents: [],
