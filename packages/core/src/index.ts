@@ -53,7 +53,7 @@ export {
 } from "./metrics/metrics.js";
 export { AddressPolicy } from "./net/address-policy.js";
 export { linkedSignal, whenAborted } from "./net/linked-signal.js";
-export { describeNetworkError } from "./net/network-error.js";
+export { describeNetworkError, isUnresolvedName } from "./net/network-error.js";
 export { type OwnServiceEndpoint, OwnServices } from "./net/own-services.js";
 export { authorizationSecrets, redactSecrets } from "./net/redact-secrets.js";
 export {

@@ -269,11 +269,86 @@ describe("error codes in the reader's language", () => {
     expect(Object.keys(zh.unreachableServices).sort()).toEqual(Object.keys(en.unreachableServices).sort());
   });
 
-  it("says which web page could not be fetched and why, in the service's words beside the reader's language", () => {
-    const refused =
-      "127.0.0.1 is a private or loopback address (list it in knowledge.allowPrivateRanges to allow it)";
-    expect(errorText(zh, "URL_FETCH_FAILED", refused)).toBe(`无法抓取该文档的 URL。（${refused}）`);
+  it("says why a web page could not be fetched in the reader's language, by the reason the service names", () => {
+    const refused = {
+      message:
+        "127.0.0.1 is a private or loopback address (list it in knowledge.allowPrivateRanges to allow it)",
+      details: { reason: "private-address", host: "127.0.0.1" },
+    };
+    const unknownName = {
+      message:
+        "https://does-not-exist.invalid did not answer: does-not-exist.invalid does not resolve (ENOTFOUND)",
+      details: { reason: "unresolved", host: "does-not-exist.invalid" },
+    };
+    const gone = {
+      message: "https://example.org/old answered 404",
+      details: { reason: "status", status: 404 },
+    };
+    const slow = {
+      message: "https://example.org did not answer: no answer in time",
+      details: { reason: "timeout", host: "example.org" },
+    };
+    const text = (t: typeof en, failure: { message: string; details: Record<string, unknown> }) =>
+      errorText(t, "URL_FETCH_FAILED", failure.message, failure.details);
+    expect(text(zh, refused)).toBe(
+      "未抓取该网页：127.0.0.1 是内网或回环地址，须先由管理员放行（knowledge.allowPrivateRanges）。",
+    );
+    expect(text(zh, unknownName)).toBe(
+      "无法抓取该网页：域名 does-not-exist.invalid 无法解析（不存在该主机名），请检查网址。",
+    );
+    expect(text(zh, gone)).toBe("无法抓取该网页：网站返回了 HTTP 404。");
+    expect(text(zh, slow)).toBe("无法抓取该网页：example.org 未在规定时间内应答。");
+    expect(text(en, unknownName)).toBe(
+      "The page could not be fetched: does-not-exist.invalid does not resolve (no such host name). Check the address.",
+    );
+    for (const failure of [refused, unknownName, gone, slow])
+      expect(text(zh, failure)).not.toMatch(/[a-z]{3} [a-z]/);
+    expect(Object.keys(zh.urlFetchFailures).sort()).toEqual(Object.keys(en.urlFetchFailures).sort());
+    // A reason the page has no words for (a refused connection), or an older service's failure
+    // without details: the service's own words, beside the reader's language.
+    const closed = "http://127.0.0.1:9 did not answer: connection refused (ECONNREFUSED)";
+    expect(errorText(zh, "URL_FETCH_FAILED", closed, { reason: "no-answer", host: "127.0.0.1" })).toBe(
+      `无法抓取该文档的 URL。（${closed}）`,
+    );
+    expect(errorText(zh, "URL_FETCH_FAILED", refused.message)).toBe(
+      `无法抓取该文档的 URL。（${refused.message}）`,
+    );
     expect(errorText(en, "URL_FETCH_FAILED", "")).toBe("The document's URL could not be fetched.");
+  });
+
+  it("states the rule of the Knowledge page's fields the service refused, not its English", () => {
+    const relative = {
+      message: `watchFolder "docs" is not an absolute path of a folder on the knowledge service's machine`,
+      details: { issues: [{ path: "watchFolder", code: "custom", message: "an absolute path" }] },
+    };
+    const notHttp = {
+      message: "url: Invalid URL",
+      details: { issues: [{ path: "url", code: "invalid_format", format: "url", message: "Invalid URL" }] },
+    };
+    const overlap = {
+      message: "chunking.overlapTokens must be smaller than chunking.maxTokens",
+      details: {
+        issues: [
+          { path: "chunking.overlapTokens", code: "custom", message: "smaller than chunking.maxTokens" },
+        ],
+      },
+    };
+    const text = (t: typeof en, refusal: { message: string; details: Record<string, unknown> }) =>
+      errorText(t, "INVALID_REQUEST", refusal.message, refusal.details);
+    expect(text(zh, relative)).toBe(
+      "镜像的服务器文件夹：须填写知识服务所在机器上文件夹的完整路径，如 /srv/docs（Windows 上如 C:\\docs）。",
+    );
+    expect(text(zh, notHttp)).toBe("网页网址：须为以 http:// 或 https:// 开头的完整网址。");
+    expect(text(zh, overlap)).toBe("重叠（token）：须小于分块大小。");
+    expect(text(en, relative)).toBe(
+      "Folder on the server to mirror: the full path of a folder on the knowledge service's machine, such as /srv/docs (C:\\docs on Windows).",
+    );
+    expect(text(en, notHttp)).toBe("Web page address: a full address that starts with http:// or https://.");
+    // A folder path over its length limit is told as that limit, not as a relative path.
+    const tooLong = {
+      issues: [{ path: "watchFolder", code: "too_big", origin: "string", maximum: 4096, message: "" }],
+    };
+    expect(errorText(zh, "INVALID_REQUEST", "", tooLong)).toBe("监视的文件夹：最多 4,096 个字符。");
   });
 
   it("shows an admin the server's own words on a model too large for memory; tells others to ask an admin", () => {

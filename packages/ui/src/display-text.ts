@@ -26,8 +26,13 @@ export function errorText(
     if (issues) return issues;
     return message ? fill(t.withNote, { text: translated, note: message }) : translated;
   }
-  // Which address failed and why (refused as private, not found, timed out) is the service's to say.
-  if (code === "URL_FETCH_FAILED" && message) return fill(t.withNote, { text: translated, note: message });
+  if (code === "URL_FETCH_FAILED") {
+    // Why, in the reader's words where the service names a known reason; else in the service's.
+    const reason = typeof details?.reason === "string" ? t.urlFetchFailures[details.reason] : undefined;
+    if (reason)
+      return fill(reason, { host: String(details?.host ?? ""), status: String(details?.status ?? "") });
+    return message ? fill(t.withNote, { text: translated, note: message }) : translated;
+  }
   const documentFormat = documentFormatText(t, code, details);
   if (documentFormat) return documentFormat;
   const service = details?.service;

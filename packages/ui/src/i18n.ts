@@ -707,6 +707,28 @@ const en = {
     "command:invalid_format": "Command: letters, digits, - and _ only (no spaces).",
     defaultModel: "Default model: choose one of the models offered to you.",
     webSearch: "Web search in a new chat: only Off, as no web search engine is configured.",
+    // The Knowledge page's forms: a base's settings, a web page added by its address.
+    "watchFolder:custom":
+      "Folder on the server to mirror: the full path of a folder on the knowledge service's machine, such as /srv/docs (C:\\docs on Windows).",
+    "chunking.overlapTokens:custom": "Overlap (tokens): fewer tokens than the passage size.",
+    "url:invalid_format": "Web page address: a full address that starts with http:// or https://.",
+  } as Record<string, string>,
+  /**
+   * Why a web page could not be fetched, by URL_FETCH_FAILED's `details.reason` (knowledge service,
+   * url-fetch.ts), with the host or HTTP status it names; a reason not here is shown with the
+   * service's own words.
+   */
+  urlFetchFailures: {
+    "private-address":
+      "The page was not fetched: {host} is a private or loopback address, which an administrator must allow first (knowledge.allowPrivateRanges).",
+    "own-service":
+      "The page was not fetched: {host} is one of Hearth's own services, which are never fetched.",
+    scheme: "Only http:// and https:// addresses can be added.",
+    unresolved:
+      "The page could not be fetched: {host} does not resolve (no such host name). Check the address.",
+    timeout: "The page could not be fetched: {host} did not answer in time.",
+    status: "The page could not be fetched: its site answered HTTP {status}.",
+    "too-many-redirects": "The page could not be fetched: its address redirects too many times.",
   } as Record<string, string>,
   /**
    * INVALID_REQUEST's issues a sentence each (`details.issues`: a field's path, the kind of issue and
@@ -1914,6 +1936,20 @@ const zhCN: Messages = {
     "command:invalid_format": "命令：只能包含字母、数字、- 和 _（不能有空格）。",
     defaultModel: "默认模型：请从你可用的模型中选择。",
     webSearch: "新对话的联网搜索：尚未设置联网搜索引擎，只能关闭。",
+    "watchFolder:custom":
+      "镜像的服务器文件夹：须填写知识服务所在机器上文件夹的完整路径，如 /srv/docs（Windows 上如 C:\\docs）。",
+    "chunking.overlapTokens:custom": "重叠（token）：须小于分块大小。",
+    "url:invalid_format": "网页网址：须为以 http:// 或 https:// 开头的完整网址。",
+  },
+  urlFetchFailures: {
+    "private-address":
+      "未抓取该网页：{host} 是内网或回环地址，须先由管理员放行（knowledge.allowPrivateRanges）。",
+    "own-service": "未抓取该网页：{host} 是 Hearth 自身的服务，始终不会被抓取。",
+    scheme: "只能添加以 http:// 或 https:// 开头的网址。",
+    unresolved: "无法抓取该网页：域名 {host} 无法解析（不存在该主机名），请检查网址。",
+    timeout: "无法抓取该网页：{host} 未在规定时间内应答。",
+    status: "无法抓取该网页：网站返回了 HTTP {status}。",
+    "too-many-redirects": "无法抓取该网页：该网址重定向次数过多。",
   },
   requestIssues: {
     sentence: "{field}：{rule}。",

@@ -21,6 +21,12 @@ const CONNECTION_FAILURES: Record<string, string> = {
 /** Codes of a name that DNS says does not exist: the name is said, it may be a redirect's. */
 const UNRESOLVED = new Set(["ENOTFOUND", "EAI_NONAME", "EAI_NODATA", "EAI_FAIL"]);
 
+/** Whether a failed lookup's error says the name does not exist (not that DNS failed to answer). */
+export function isUnresolvedName(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && UNRESOLVED.has(code);
+}
+
 /**
  * OpenSSL's and Node's codes for a certificate the client does not accept (CERT_HAS_EXPIRED,
  * DEPTH_ZERO_SELF_SIGNED_CERT, UNABLE_TO_VERIFY_LEAF_SIGNATURE, ERR_TLS_CERT_ALTNAME_INVALID…).

@@ -302,6 +302,13 @@ function checkChunking(chunking: { maxTokens: number; overlapTokens: number }): 
     throw new HearthError(
       "INVALID_REQUEST",
       "chunking.overlapTokens must be smaller than chunking.maxTokens",
+      {
+        details: {
+          issues: [
+            { path: "chunking.overlapTokens", code: "custom", message: "smaller than chunking.maxTokens" },
+          ],
+        },
+      },
     );
   }
 }

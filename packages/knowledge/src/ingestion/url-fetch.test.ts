@@ -233,6 +233,54 @@ describe("fetchDocument failures", () => {
     });
   });
 
+  it("names the reason in details, for a page to say in its reader's language", async () => {
+    const failure = (error: unknown) => ({
+      code: (error as { code: string }).code,
+      details: (error as { details: unknown }).details,
+    });
+    const refusedAddress = await fetchDocument("http://127.0.0.1:9/doc", {
+      ...loopbackAllowed,
+      allowPrivateRanges: [],
+    }).catch(failure);
+    expect(refusedAddress).toEqual({
+      code: "URL_FETCH_FAILED",
+      details: { reason: "private-address", host: "127.0.0.1" },
+    });
+    const lookupFailing = (code: string): Resolver => {
+      return async () => {
+        throw Object.assign(new Error(`getaddrinfo ${code}`), { code });
+      };
+    };
+    const unknownName = await fetchDocument("http://例子.example/doc", {
+      ...loopbackAllowed,
+      resolver: lookupFailing("ENOTFOUND"),
+    }).catch(failure);
+    expect(unknownName).toEqual({
+      code: "URL_FETCH_FAILED",
+      details: { reason: "unresolved", host: "例子.example" },
+    });
+    // DNS that does not answer says nothing of the name: no reason the page words for it.
+    const silentDns = await fetchDocument("http://docs.example/doc", {
+      ...loopbackAllowed,
+      resolver: lookupFailing("EAI_AGAIN"),
+    }).catch(failure);
+    expect(silentDns).toEqual({
+      code: "URL_FETCH_FAILED",
+      details: { reason: "no-answer", host: "docs.example" },
+    });
+    const missing = createServer((_request, response) => {
+      response.statusCode = 404;
+      response.end("gone");
+    });
+    const port = await listen(missing, "127.0.0.1");
+    try {
+      const gone = await fetchDocument(`http://127.0.0.1:${port}/gone`, loopbackAllowed).catch(failure);
+      expect(gone).toEqual({ code: "URL_FETCH_FAILED", details: { reason: "status", status: 404 } });
+    } finally {
+      missing.close();
+    }
+  });
+
   it.skipIf(!hasOpenssl())("says that a site's TLS certificate was refused", async () => {
     const untrusted = await selfSignedHttpsServer();
     try {

@@ -5,6 +5,7 @@ import {
   type FetchedResource,
   type FetchFailure,
   HearthError,
+  isUnresolvedName,
   type OwnServices,
   type Resolver,
   SafeFetchError,
@@ -93,33 +94,68 @@ function readableOrigin(url: URL): string {
   return `${url.protocol}//${readableHost(url.hostname)}${url.port ? `:${url.port}` : ""}`;
 }
 
+/**
+ * Why a URL could not be fetched, in `details.reason` beside the English message, so that a page
+ * can say it in its reader's language; `host` (as written, see readableHost) and `status` where
+ * the reason names them.
+ */
+type UrlFetchFailureDetails =
+  | { reason: "private-address" | "own-service" | "unresolved" | "timeout" | "no-answer"; host: string }
+  | { reason: "status"; status: number }
+  | { reason: "scheme" | "too-many-redirects" | "invalid-redirect" | "broke-off" | "not-fetched" };
+
 /** Knowledge's wording of a failed fetch; messages name origin and path only (a URL may carry credentials). */
 function fetchError(failure: FetchFailure, start: URL, maxBytes: number): HearthError {
-  const failed = (message: string) => new HearthError("URL_FETCH_FAILED", message);
+  const failed = (message: string, details: UrlFetchFailureDetails) =>
+    new HearthError("URL_FETCH_FAILED", message, { details });
   switch (failure.kind) {
     case "blocked":
       return failed(
         `${readableHost(failure.host)} is a private or loopback address (list it in knowledge.allowPrivateRanges to allow it)`,
+        { reason: "private-address", host: readableHost(failure.host) },
       );
     case "own-service":
       return failed(
         `${failure.url.host} is one of Hearth's own services (the ${failure.service} service), which URL ingestion never fetches`,
+        { reason: "own-service", host: readableHost(failure.url.hostname) },
       );
     case "scheme":
-      return failed("Only http and https URLs can be ingested");
-    case "unresolved":
-      return failure.cause
-        ? failed(`${readableOrigin(failure.url)} did not answer: ${describeNetworkError(failure.cause)}`)
-        : failed(`${readableHost(failure.host)} does not resolve`);
+      return failed("Only http and https URLs can be ingested", { reason: "scheme" });
+    case "unresolved": {
+      const host = readableHost(failure.host);
+      // DNS that did not answer at all (EAI_AGAIN) is no proof that the name does not exist.
+      return failure.cause && !isUnresolvedName(failure.cause)
+        ? failed(`${readableOrigin(failure.url)} did not answer: ${describeNetworkError(failure.cause)}`, {
+            reason: "no-answer",
+            host,
+          })
+        : failed(
+            failure.cause
+              ? `${readableOrigin(failure.url)} did not answer: ${describeNetworkError(failure.cause)}`
+              : `${host} does not resolve`,
+            { reason: "unresolved", host },
+          );
+    }
     case "no-answer":
-      return failed(`${readableOrigin(failure.url)} did not answer: ${describeNetworkError(failure.cause)}`);
+      // The caller's signal is the job's cancellation, answered above: aborted here is the timeout.
+      return failed(`${readableOrigin(failure.url)} did not answer: ${describeNetworkError(failure.cause)}`, {
+        reason: failure.aborted ? "timeout" : "no-answer",
+        host: readableHost(failure.url.hostname),
+      });
     case "no-location":
     case "status":
-      return failed(`${readableOrigin(start)}${start.pathname} answered ${failure.status}`);
+      return failed(`${readableOrigin(start)}${start.pathname} answered ${failure.status}`, {
+        reason: "status",
+        status: failure.status,
+      });
     case "too-many-redirects":
-      return failed(`${readableOrigin(start)}${start.pathname} redirects more than ${MAX_REDIRECTS} times`);
+      return failed(`${readableOrigin(start)}${start.pathname} redirects more than ${MAX_REDIRECTS} times`, {
+        reason: "too-many-redirects",
+      });
     case "invalid-redirect":
-      return failed(`${failure.url.origin}${failure.url.pathname} redirects to an invalid URL`);
+      return failed(`${failure.url.origin}${failure.url.pathname} redirects to an invalid URL`, {
+        reason: "invalid-redirect",
+      });
     case "too-large":
       return new HearthError(
         "DOCUMENT_TOO_LARGE",
@@ -128,12 +164,15 @@ function fetchError(failure: FetchFailure, start: URL, maxBytes: number): Hearth
           : `The document is ${failure.declared} bytes; the limit is ${maxBytes}`,
       );
     case "read":
-      return failed(`${start.origin} broke off the download: ${describeNetworkError(failure.cause)}`);
+      return failed(
+        `${start.origin} broke off the download: ${describeNetworkError(failure.cause)}`,
+        failure.aborted ? { reason: "timeout", host: readableHost(start.hostname) } : { reason: "broke-off" },
+      );
     // Not asked for here: the URL was parsed above, credentials and any content type are accepted.
     case "invalid-url":
     case "credentials":
     case "content-type":
-      return failed(`${start.origin}${start.pathname} could not be fetched`);
+      return failed(`${start.origin}${start.pathname} could not be fetched`, { reason: "not-fetched" });
   }
 }
 

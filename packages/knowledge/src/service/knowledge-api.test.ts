@@ -909,7 +909,11 @@ describe("the log of a failed document", () => {
       const job = await harness.finalJob(
         (await harness.client.ingestUrl(kb.id, "http://alice:s3cret@10.1.2.3/q3.pdf?key=K3Y")).id,
       );
-      expect(job.documents[0]?.error?.code).toBe("URL_FETCH_FAILED");
+      // Why, in details too, kept with the document for a page to say in its reader's language.
+      expect(job.documents[0]?.error).toMatchObject({
+        code: "URL_FETCH_FAILED",
+        details: { reason: "private-address", host: "10.1.2.3" },
+      });
       // The user's other mistakes (an empty file) are answered by their code and not logged at all.
       await harness.uploadTexts(kb.id, { "empty.txt": "" });
       const logged = lines.map((line) => JSON.parse(line)).filter((line) => line.level >= 40);

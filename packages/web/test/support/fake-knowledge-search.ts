@@ -555,7 +555,11 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           text ?? "",
           text === undefined ? "failed" : "indexed",
           text === undefined
-            ? { code: "URL_FETCH_FAILED", message: `${page.href} could not be fetched: connection refused` }
+            ? {
+                code: "URL_FETCH_FAILED",
+                message: `${page.href} could not be fetched: connection refused`,
+                details: { reason: "no-answer", host: page.hostname },
+              }
             : null,
         );
         base.documents.push({ record, text: text ?? "" });
