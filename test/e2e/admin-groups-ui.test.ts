@@ -90,6 +90,35 @@ describe.skipIf(!hasChromium)("admin groups and users' keys in the browser", () 
     await expect.poll(bobsModels).toEqual(["tiny-story:latest", "stories260K:latest"]);
   });
 
+  it("says why a group's name was refused at the group form, for a new group and a renamed one", async () => {
+    const { page } = en;
+    await page.getByRole("tab", { name: "Users" }).click();
+    const field = page.getByLabel("New group");
+    for (const name of ["finance", "sales"]) {
+      await field.fill(name);
+      await page.getByRole("button", { name: "Create" }).click();
+      await page.locator(`li[data-group="${name}"]`).waitFor();
+    }
+    const refusal = page.getByRole("alert").filter({ hasText: "Another group already has this name" });
+    /** How far below the New group field the refusal is shown, in pixels. */
+    const distanceBelowField = async () =>
+      (await refusal.boundingBox())!.y - (await field.boundingBox())!.y;
+    await field.fill("Finance");
+    await page.getByRole("button", { name: "Create" }).click();
+    await refusal.waitFor();
+    expect(await distanceBelowField()).toBeGreaterThan(0);
+    expect(await distanceBelowField()).toBeLessThan(100);
+    // Nothing is said under the Users heading, far above.
+    expect(await page.locator("#users-title + .error-text").count()).toBe(0);
+    await screenshot(page, "admin-group-name-taken-en");
+
+    page.once("dialog", (dialog) => void dialog.accept("finance"));
+    await page.getByRole("button", { name: "Rename: sales" }).click();
+    await refusal.waitFor();
+    expect(await distanceBelowField()).toBeLessThan(100);
+    expect(await page.getByRole("alert").count()).toBe(1);
+  });
+
   it("lists a user's API keys and revokes one, refused from the next request on", async () => {
     const { page } = en;
     const bob = await signIn(web.app, "bob");

@@ -345,6 +345,8 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
   const pending = pendingUsers.length;
   const shown = pendingOnly ? pendingUsers : users;
   const { error, run } = useAction();
+  /** Creating, renaming and deleting a group: its error is shown at the group form, not under Users. */
+  const groupAction = useAction();
   const load = useCallback(async () => {
     const listed = await api<{ users: User[]; ssoSync?: { groups: boolean; roles: boolean } | null }>(
       "/api/admin/users",
@@ -405,20 +407,22 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
   const renameGroup = async (group: Group) => {
     const name = window.prompt(fill(t.renameGroupPrompt, { name: group.name }), group.name);
     if (!name?.trim() || name.trim() === group.name) return;
-    await run(() => api(`/api/admin/groups/${group.id}`, { method: "PATCH", body: { name: name.trim() } }));
+    await groupAction.run(() =>
+      api(`/api/admin/groups/${group.id}`, { method: "PATCH", body: { name: name.trim() } }),
+    );
     await load();
   };
   /** Confirmed, the delete goes on even where the group limits models (they become admin-only). */
   const deleteGroup = async (group: Group, from: Element) => {
     if (!window.confirm(fill(t.deleteGroupConfirm, { name: group.name }))) return;
     const restoreFocus = keepFocusNear(from, () => document.getElementById("new-group"));
-    await run(() => api(`/api/admin/groups/${group.id}?force=true`, { method: "DELETE" }));
+    await groupAction.run(() => api(`/api/admin/groups/${group.id}?force=true`, { method: "DELETE" }));
     await load();
     restoreFocus();
   };
   const createGroup = async (event: FormEvent) => {
     event.preventDefault();
-    if (await run(() => api("/api/admin/groups", { method: "POST", body: { name: groupName } })))
+    if (await groupAction.run(() => api("/api/admin/groups", { method: "POST", body: { name: groupName } })))
       setGroupName("");
     await load();
   };
@@ -603,6 +607,7 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
         </label>
         <button type="submit">{t.create}</button>
       </form>
+      <ActionError error={groupAction.error} />
     </section>
   );
 }
