@@ -47,6 +47,20 @@ describe.skipIf(!hasChromium)("admin audit log, settings and no-model guidance i
     await screenshot(page, "admin-audit-en-1280");
   });
 
+  it("says that no entry matches an actor no one is, instead of a table of headers alone", async () => {
+    const { page } = admin;
+    await page.getByLabel("Action").selectOption("");
+    await page.getByPlaceholder("User name").fill("nobody-at-all");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByText("No entries match these filters.").waitFor();
+    expect(await page.getByRole("columnheader", { name: "Target" }).count()).toBe(0);
+    // Cleared, the filter shows the entries again.
+    await page.getByPlaceholder("User name").fill("");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(100);
+    expect(await page.getByText("No entries match these filters.").count()).toBe(0);
+  });
+
   it("offers group limits and the filter's switches in Settings, and saves them", async () => {
     const root = await signIn(web.app, "root");
     const group = (

@@ -101,8 +101,7 @@ describe.skipIf(!hasChromium)("admin groups and users' keys in the browser", () 
     }
     const refusal = page.getByRole("alert").filter({ hasText: "Another group already has this name" });
     /** How far below the New group field the refusal is shown, in pixels. */
-    const distanceBelowField = async () =>
-      (await refusal.boundingBox())!.y - (await field.boundingBox())!.y;
+    const distanceBelowField = async () => (await refusal.boundingBox())!.y - (await field.boundingBox())!.y;
     await field.fill("Finance");
     await page.getByRole("button", { name: "Create" }).click();
     await refusal.waitFor();

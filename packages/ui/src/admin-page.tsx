@@ -1426,7 +1426,8 @@ interface AuditEntry {
 /** The audit log, newest first, a page at a time, narrowed by action and actor. */
 function AuditLog() {
   const { t, locale } = useI18n();
-  const [entries, setEntries] = useState<AuditEntry[]>([]);
+  /** Undefined until the first page is loaded. */
+  const [entries, setEntries] = useState<AuditEntry[]>();
   const [next, setNext] = useState<number | null>(null);
   const [action, setAction] = useState("");
   const [actor, setActor] = useState("");
@@ -1441,7 +1442,7 @@ function AuditLog() {
         if (filters.action) query.set("action", filters.action);
         if (filters.actor.trim()) query.set("actor", filters.actor.trim());
         const page = await api<{ entries: AuditEntry[]; next: number | null }>(`/api/admin/audit?${query}`);
-        setEntries((shown) => (before === null ? page.entries : [...shown, ...page.entries]));
+        setEntries((shown) => (before === null ? page.entries : [...(shown ?? []), ...page.entries]));
         setNext(page.next);
         setApplied(filters);
       }),
@@ -1454,6 +1455,16 @@ function AuditLog() {
     event.preventDefault();
     void load({ action, actor }, null);
   };
+  const filtered = applied.action !== "" || applied.actor.trim() !== "";
+  /** Under the entries when none is left to load: the end, or why there are none (apart from a failed load). */
+  const endNote =
+    entries === undefined
+      ? undefined
+      : entries.length > 0
+        ? t.auditEnd
+        : filtered
+          ? t.auditNoMatches
+          : t.auditEmpty;
   return (
     <section aria-labelledby="audit-title">
       <h3 id="audit-title">{t.auditLog}</h3>
@@ -1476,43 +1487,50 @@ function AuditLog() {
         <button type="submit">{t.auditFilter}</button>
       </form>
       <ActionError error={error} />
-      <DataTable
-        label={t.auditLog}
-        columns={[t.time, t.actor, t.action, t.target, t.details]}
-        nowrap={[1, 2]}
-      >
-        {entries.map((entry) => (
-          <tr key={entry.id} data-action={entry.action}>
-            <td>
-              {/* On a phone a Chinese date breaks only at its spaces ("2026年 / 11月27 / 日" reads badly). */}
-              <time className="keep-words" dateTime={entry.createdAt}>
-                {new Date(entry.createdAt).toLocaleString(locale, {
-                  dateStyle: "medium",
-                  timeStyle: "medium",
-                })}
-              </time>
-            </td>
-            {/* A deleted account is shown by its id; no actor is the system (e.g. hearth users create-admin). */}
-            {/* A long user name breaks (its heading does not), so the action beside it stays on a phone's screen. */}
-            <td className="breakable">{entry.actorName ?? entry.actorId ?? "—"}</td>
-            <td className="nowrap" title={entry.action}>
-              {t.auditActions[entry.action] ?? entry.action}
-            </td>
-            <td className="audit-target" title={entry.target ?? undefined}>
-              {entry.targetName ?? entry.target ?? ""}
-            </td>
-            <td className="audit-details">
-              {entry.details ? <pre>{auditDetailsLines(t, entry.action, entry.details).join("\n")}</pre> : ""}
-            </td>
-          </tr>
-        ))}
-      </DataTable>
+      {/* With no entry, the note below says why instead of a table of headers alone. */}
+      {entries?.length !== 0 && (
+        <DataTable
+          label={t.auditLog}
+          columns={[t.time, t.actor, t.action, t.target, t.details]}
+          nowrap={[1, 2]}
+        >
+          {entries?.map((entry) => (
+            <tr key={entry.id} data-action={entry.action}>
+              <td>
+                {/* On a phone a Chinese date breaks only at its spaces ("2026年 / 11月27 / 日" reads badly). */}
+                <time className="keep-words" dateTime={entry.createdAt}>
+                  {new Date(entry.createdAt).toLocaleString(locale, {
+                    dateStyle: "medium",
+                    timeStyle: "medium",
+                  })}
+                </time>
+              </td>
+              {/* A deleted account is shown by its id; no actor is the system (e.g. hearth users create-admin). */}
+              {/* A long user name breaks (its heading does not), so the action beside it stays on a phone's screen. */}
+              <td className="breakable">{entry.actorName ?? entry.actorId ?? "—"}</td>
+              <td className="nowrap" title={entry.action}>
+                {t.auditActions[entry.action] ?? entry.action}
+              </td>
+              <td className="audit-target" title={entry.target ?? undefined}>
+                {entry.targetName ?? entry.target ?? ""}
+              </td>
+              <td className="audit-details">
+                {entry.details ? (
+                  <pre>{auditDetailsLines(t, entry.action, entry.details).join("\n")}</pre>
+                ) : (
+                  ""
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+      )}
       {next !== null ? (
         <button type="button" className="load-more" onClick={() => void load(applied, next)}>
           {t.loadMore}
         </button>
       ) : (
-        entries.length > 0 && <p className="muted">{t.auditEnd}</p>
+        endNote && <p className="muted">{endNote}</p>
       )}
     </section>
   );

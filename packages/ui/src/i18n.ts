@@ -1153,6 +1153,9 @@ const en = {
   auditAllActions: "All actions",
   auditFilter: "Filter",
   auditEnd: "No older entries.",
+  /** The audit log shows no entry: none matches the filters, or none was ever recorded. */
+  auditNoMatches: "No entries match these filters.",
+  auditEmpty: "Nothing has been recorded yet.",
   apiKeyColumn: "API key",
   usageViaUi: "UI",
   usageDays: "Period",
@@ -2311,6 +2314,8 @@ const zhCN: Messages = {
   auditAllActions: "全部操作",
   auditFilter: "筛选",
   auditEnd: "没有更早的记录。",
+  auditNoMatches: "没有符合筛选条件的记录。",
+  auditEmpty: "尚无任何记录。",
   apiKeyColumn: "API 密钥",
   usageViaUi: "界面",
   usageDays: "时间范围",
