@@ -1417,7 +1417,7 @@ interface AuditEntry {
   actorName: string | null;
   action: string;
   target: string | null;
-  /** The account's or group's name when the target is one. */
+  /** The account's, group's or knowledge base's name when the target is one. */
   targetName: string | null;
   details: Record<string, unknown> | null;
   createdAt: string;

@@ -554,13 +554,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       .execute();
     const page = rows.slice(0, query.limit);
     const names = await idNames(listedIds(page.map((r) => r.details)));
+    const bases = await unnamedBaseNames(page);
     return {
       entries: page.map((r) => ({
         id: Number(r.id),
         actorId: r.actor_id,
         // The name now, else the one stored with the entry (the account or group is gone).
         actorName: r.actor_now ?? r.actor_name,
-        targetName: r.target_user ?? r.target_group ?? r.target_name,
+        targetName: r.target_user ?? r.target_group ?? r.target_name ?? bases.get(r.target ?? "") ?? null,
         action: r.action,
         target: r.target,
         details: r.details ? nameIds(JSON.parse(r.details), names) : null,
@@ -569,6 +570,22 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       next: rows.length > query.limit ? Number(page.at(-1)?.id) : null,
     };
   });
+
+  /**
+   * The names of the knowledge bases targeted by entries that keep none (written by the command
+   * line, or before entries kept them), as the knowledge service names them now: a base deleted
+   * since, or all of them when the knowledge service does not answer, stays an id.
+   */
+  const unnamedBaseNames = async (
+    rows: ReadonlyArray<{ action: string; target: string | null; target_name: string | null }>,
+  ): Promise<Map<string, string>> => {
+    const unnamed = rows.some(
+      (r) => r.action.startsWith("knowledge-base.") && r.target !== null && r.target_name === null,
+    );
+    if (!unnamed) return new Map();
+    const bases = await deps.knowledge.listKnowledgeBases().catch(() => []);
+    return new Map(bases.map((base) => [base.id, base.name]));
+  };
 
   /** Names of users and groups by id. */
   const idNames = async (ids: { userIds: Iterable<string>; groupIds: Iterable<string> }) => {

@@ -48,12 +48,20 @@ export type AuditAction =
   | "assistant.delete";
 
 /**
- * Writes an entry with the names of its actor and target (an account or a group) as they are now:
- * the log still names them after they are deleted. A deletion is audited before its rows go.
+ * Writes an entry with the names of its actor and target as they are now: the log still names them
+ * after they are deleted. An account or a group is named from the web database; a target named
+ * elsewhere (a knowledge base, by the knowledge service) is named by the caller (`targetName`). A
+ * deletion is audited before its rows go.
  */
 export async function audit(
   db: WebDatabase,
-  entry: { actorId: string | null; action: AuditAction; target?: string; details?: Record<string, unknown> },
+  entry: {
+    actorId: string | null;
+    action: AuditAction;
+    target?: string;
+    targetName?: string | null;
+    details?: Record<string, unknown>;
+  },
 ) {
   await db
     .insertInto("audit_log")
@@ -63,7 +71,7 @@ export async function audit(
       action: entry.action,
       // A target that is a URL (a model pulled from one) loses its credentials: the log holds no secrets.
       target: entry.target === undefined ? null : withoutUrlSecrets(entry.target),
-      target_name: entry.target ? await targetName(db, entry.target) : null,
+      target_name: entry.targetName ?? (entry.target ? await targetName(db, entry.target) : null),
       details: entry.details ? JSON.stringify(entry.details) : null,
       created_at: new Date().toISOString(),
     })

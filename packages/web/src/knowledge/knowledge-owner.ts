@@ -57,6 +57,8 @@ export async function recordKnowledgeBaseOwner(
   db: WebDatabase,
   input: {
     knowledgeBaseId: string;
+    /** The base's name, which its audit entry keeps (the command line does not read it). */
+    name?: string;
     owner: { id: string; username: string };
     /** Who did it: the admin who adopted the base in the web UI, null for the command line. */
     actorId: string | null;
@@ -88,6 +90,7 @@ export async function recordKnowledgeBaseOwner(
     actorId: input.actorId,
     action: "knowledge-base.access-change",
     target: input.knowledgeBaseId,
+    targetName: input.name ?? null,
     details: { owner: input.owner.username, via: input.via },
   });
 }

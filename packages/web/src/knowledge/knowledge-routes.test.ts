@@ -4,6 +4,7 @@ import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/supp
 import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
 import { createApiKey, type Session, signUp } from "../../test/support/web-client.js";
 import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
+import { audit } from "../audit/audit-log.js";
 
 /** The knowledge routes as a user meets them: what reaches the knowledge service, and what comes back. */
 describe("knowledge routes", () => {
@@ -284,6 +285,7 @@ describe("knowledge routes", () => {
         action: "knowledge-base.document-delete",
         actorName: "user",
         target: base.id,
+        targetName: "audited",
         details: { documentId: documents[0]!.id, name: "salaries.txt" },
       });
     });
@@ -300,6 +302,7 @@ describe("knowledge routes", () => {
       expect(audit.json().entries[0]).toMatchObject({
         action: "knowledge-base.delete",
         target: base.id,
+        targetName: "old minutes",
         details: { name: "old minutes" },
       });
     });
@@ -397,6 +400,7 @@ describe("knowledge routes", () => {
           action: "knowledge-base.document-enable",
           actorName: "user",
           target: base.id,
+          targetName: "rules",
           details: { documentId, name: "old-rules.txt" },
         }),
         expect.objectContaining({
@@ -454,6 +458,7 @@ describe("knowledge routes", () => {
         action: "knowledge-base.access-change",
         actorName: "admin",
         target: id,
+        targetName: "ingested by cli",
         details: { owner: "admin", via: "web" },
       });
 
@@ -1149,6 +1154,58 @@ describe("knowledge routes", () => {
         }
         expect(services.knowledgeBaseBodies.length).toBe(asked);
       });
+    });
+  });
+
+  describe("bases named in the audit log", () => {
+    it("names the base of every change to it in the audit log: its name at the time, kept after a rename", async () => {
+      const base = (await createBase(user, { name: "leave rules" })).json() as { id: string };
+      const { documents } = await upload(user, base.id, "leave.txt", "Leave is 25 days.");
+      const entries = async () =>
+        (
+          (await web.app.inject({ url: "/api/admin/audit", headers: admin.headers })).json() as {
+            entries: Array<{ action: string; target: string; targetName: string | null }>;
+          }
+        ).entries.filter((entry) => entry.target === base.id);
+      const changes = [
+        {
+          method: "PATCH",
+          url: `/api/knowledge-bases/${base.id}/documents/${documents[0]!.id}`,
+          payload: { enabled: false },
+        },
+        {
+          method: "PUT",
+          url: `/api/knowledge-bases/${base.id}/access`,
+          payload: { visibility: "public", shares: [] },
+        },
+        { method: "PATCH", url: `/api/knowledge-bases/${base.id}`, payload: { name: "staff leave rules" } },
+        { method: "PATCH", url: `/api/knowledge-bases/${base.id}`, payload: { description: "For staff" } },
+      ] as const;
+      for (const change of changes) {
+        const response = await web.app.inject({ ...change, headers: user.headers });
+        expect(response.statusCode, change.url).toBe(200);
+      }
+      expect((await entries()).map((entry) => [entry.action, entry.targetName])).toEqual([
+        ["knowledge-base.settings-change", "staff leave rules"],
+        ["knowledge-base.settings-change", "staff leave rules"],
+        ["knowledge-base.access-change", "leave rules"],
+        ["knowledge-base.document-disable", "leave rules"],
+      ]);
+    });
+
+    it("names a base in an entry that keeps no name (the command line's, an earlier Hearth's) while it exists", async () => {
+      const kept = (await createBase(user, { name: "kept minutes" })).json() as { id: string };
+      const gone = (await createBase(user, { name: "gone minutes" })).json() as { id: string };
+      for (const { id } of [kept, gone])
+        await audit(web.db, { actorId: null, action: "knowledge-base.access-change", target: id });
+      await fetch(`${services.url}/v1/knowledge-bases/${gone.id}`, { method: "DELETE" });
+      const listed = (
+        (await web.app.inject({ url: "/api/admin/audit", headers: admin.headers })).json() as {
+          entries: Array<{ target: string; targetName: string | null }>;
+        }
+      ).entries;
+      expect(listed.find((entry) => entry.target === kept.id)?.targetName).toBe("kept minutes");
+      expect(listed.find((entry) => entry.target === gone.id)?.targetName).toBeNull();
     });
   });
 });

@@ -294,7 +294,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       .where("id", "=", id)
       .executeTakeFirst();
     if (!owned) await assertNameFree(me.id, name);
-    await recordKnowledgeBaseOwner(db, { knowledgeBaseId: id, owner: me, actorId: me.id, via: "web" });
+    await recordKnowledgeBaseOwner(db, { knowledgeBaseId: id, name, owner: me, actorId: me.id, via: "web" });
     return reply.send({ id, name, visibility: "private", permission: "manage", owned: true });
   });
 
@@ -396,6 +396,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
             actorId: currentUser(request).id,
             action: "knowledge-base.settings-change",
             target: id,
+            targetName: body.name ?? (await baseName(id)),
             details: body,
           });
       },
@@ -410,6 +411,12 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
     if (!response.ok) return null;
     return (await response.json()) as { name?: string; enabled?: boolean };
   };
+  /**
+   * A base's name now, which its audit entries keep as their target's (the web database has no
+   * names of bases); null when the knowledge service cannot say: the change is made already.
+   */
+  const baseName = async (id: string): Promise<string | null> =>
+    (await knowledgeRecord(`/v1/knowledge-bases/${pathSegment(id)}`).catch(() => null))?.name ?? null;
   app.delete("/api/knowledge-bases/:id", user, async (request, reply) => {
     const id = await guard(request, "manage");
     const path = `/v1/knowledge-bases/${pathSegment(id)}`;
@@ -423,6 +430,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
           actorId: currentUser(request).id,
           action: "knowledge-base.delete",
           target: id,
+          targetName: name,
           details: { name },
         });
       },
@@ -480,6 +488,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       actorId: currentUser(request).id,
       action: "knowledge-base.access-change",
       target: id,
+      targetName: await baseName(id),
       details: {
         ...body,
         shares: body.shares.map((share) => ({
@@ -543,6 +552,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
             actorId: currentUser(request).id,
             action: "knowledge-base.document-delete",
             target: id,
+            targetName: await baseName(id),
             details: { documentId: (request.params as { documentId: string }).documentId, name },
           });
       },
@@ -566,6 +576,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
             actorId: currentUser(request).id,
             action: body.enabled ? "knowledge-base.document-enable" : "knowledge-base.document-disable",
             target: id,
+            targetName: await baseName(id),
             details: {
               documentId: (request.params as { documentId: string }).documentId,
               name: before?.name ?? null,
