@@ -92,6 +92,7 @@ describe("the web service's streaming routes", () => {
         "POST /api/chat",
         "POST /api/conversations/:id/messages",
         "POST /api/conversations/:id/regenerate",
+        "POST /api/conversations/:id/continue",
         "POST /api/admin/models/pull",
         "GET /api/jobs/:jobId/events",
       ]),
