@@ -69,6 +69,42 @@ describe("ranking", () => {
     expect(ranked[0]!.url).toBe("https://news.site-a.cn/2024/0301.html");
   });
 
+  it("keeps every page one engine listed, however alike their titles, and pages that differ in a version", () => {
+    const question = (id: number, system: string) =>
+      hit(
+        `https://stackoverflow.com/questions/${id}`,
+        "npm install fails with EACCES permission denied - Stack Overflow",
+        `I get EACCES permission denied when I run npm install -g on ${system}.`,
+      );
+    const python = (version: string, previous: string) =>
+      hit(
+        `https://docs.python.org/${version}/whatsnew/${version}.html`,
+        `What's New In Python ${version} — Python documentation`,
+        `This article explains the new features in Python ${version}, compared to ${previous}.`,
+      );
+    const ubuntu = question(16151018, "Ubuntu");
+    const macos = question(48910876, "macOS");
+    const ranked = rankResults([
+      { providerId: "searxng", weight: 1, hits: [ubuntu, macos] },
+      { providerId: "bing", weight: 1, hits: [python("3.12", "3.11"), python("3.13", "3.12")] },
+    ]);
+    expect(ranked.map((result) => result.url).sort()).toEqual([
+      "https://docs.python.org/3.12/whatsnew/3.12.html",
+      "https://docs.python.org/3.13/whatsnew/3.13.html",
+      "https://stackoverflow.com/questions/16151018",
+      "https://stackoverflow.com/questions/48910876",
+    ]);
+    // Another engine's copy of the first question (a mirror) joins one of them, never both.
+    const withCopy = rankResults([
+      { providerId: "searxng", weight: 1, hits: [ubuntu, macos] },
+      { providerId: "bocha", weight: 1, hits: [{ ...ubuntu, url: "https://mirror.example.cn/so/16151018" }] },
+    ]);
+    expect(withCopy.map((result) => [result.url, result.sources])).toEqual([
+      ["https://stackoverflow.com/questions/16151018", ["searxng", "bocha"]],
+      ["https://stackoverflow.com/questions/48910876", ["searxng"]],
+    ]);
+  });
+
   it("drops javascript: results and denied domains, boosts allowed ones and weighs engines", () => {
     const ranked = rankResults(
       [

@@ -58,10 +58,11 @@ export function wantsRecent(query: string): boolean {
 }
 
 /**
- * Merges the engines' answers into one ranked list: URLs canonicalised, near-duplicate pages
- * (SimHash of title and snippet) merged, weighted reciprocal rank fusion, a boost for pages that
- * several engines agree on, freshness when asked, and domain allow/deny lists. Results whose URL
- * is not http(s) (e.g. `javascript:`) are dropped.
+ * Merges the engines' answers into one ranked list: URLs canonicalised, near-duplicate pages of
+ * different engines (SimHash of title and snippet, the same numbers: `nearDuplicates`) merged,
+ * weighted reciprocal rank fusion, a boost for pages that several engines agree on, freshness when
+ * asked, and domain allow/deny lists. Results whose URL is not http(s) (e.g. `javascript:`) are
+ * dropped.
  */
 export function rankResults(engines: readonly EngineResults[], options: RankOptions = {}): RankedResult[] {
   const k = options.rrfK ?? 60;
@@ -139,7 +140,11 @@ function freshnessFactor(
   return factor;
 }
 
-/** Unions groups whose title+snippet fingerprints are within `bits`; the better-ranked group absorbs the other. */
+/**
+ * Unions groups whose title+snippet fingerprints are near duplicates (`bits`); the better-ranked
+ * group absorbs the other. Two URLs one engine listed are two pages: an engine de-duplicates its
+ * own answer, so a merged group holds at most one URL of each engine.
+ */
 function mergeNearDuplicates(groups: Group[], bits: number | undefined): Group[] {
   const candidates: Group[] = [];
   for (const group of groups) {
@@ -159,7 +164,7 @@ function mergeNearDuplicates(groups: Group[], bits: number | undefined): Group[]
       if (!nearDuplicates(a.fingerprint!, b.fingerprint!, bits)) continue;
       const ra = root(a);
       const rb = root(b);
-      if (ra === rb) continue;
+      if (ra === rb || [...rb.ranks.keys()].some((provider) => ra.ranks.has(provider))) continue;
       absorbedBy.set(rb, ra);
       for (const [provider, rank] of rb.ranks) {
         const current = ra.ranks.get(provider);

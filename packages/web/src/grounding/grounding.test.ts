@@ -304,6 +304,53 @@ describe("grounding a turn", () => {
     expect(content.match(/Text of Brent crude price\./g)).toHaveLength(1);
   });
 
+  it("cites every page of one answer, and pages of several queries that differ in a version, apart", async () => {
+    const page = (url: string, title: string, snippet: string) => ({
+      url,
+      title,
+      snippet,
+      sources: ["searxng"],
+      score: 1,
+    });
+    const question = (id: number, system: string) =>
+      page(
+        `https://stackoverflow.com/questions/${id}`,
+        "npm install fails with EACCES permission denied - Stack Overflow",
+        `I get EACCES permission denied when I run npm install -g on ${system}.`,
+      );
+    const python = (version: string, previous: string) =>
+      page(
+        `https://docs.python.org/${version}/whatsnew/${version}.html`,
+        `What's New In Python ${version} — Python documentation`,
+        `This article explains the new features in Python ${version}, compared to ${previous}.`,
+      );
+    const answers: Record<string, ReturnType<typeof page>[]> = {
+      "npm EACCES": [question(16151018, "Ubuntu"), question(48910876, "macOS")],
+      "python 3.12 new features": [python("3.12", "3.11")],
+      "python 3.13 new features": [python("3.13", "3.12")],
+    };
+    const search = {
+      async search(request: SearchRequest) {
+        return { results: answers[request.query] ?? [], providers: [] };
+      },
+    } as unknown as SearchClient;
+    const model = {
+      async complete() {
+        return JSON.stringify({ queries: Object.keys(answers) });
+      },
+    } as unknown as ModelClient;
+    const grounding = await groundTurn(
+      { query: "npm and Python questions", model: "m", user: "u1", knowledgeBaseIds: [], search: "auto" },
+      { ...clients(), search, model },
+    );
+    expect(grounding.sources.map((source) => source.citation.url)).toEqual([
+      "https://stackoverflow.com/questions/16151018",
+      "https://stackoverflow.com/questions/48910876",
+      "https://docs.python.org/3.12/whatsnew/3.12.html",
+      "https://docs.python.org/3.13/whatsnew/3.13.html",
+    ]);
+  });
+
   it("warns when web search fails, and answers without it", async () => {
     const grounding = await groundTurn(
       { query: "leave rules", model: "m", user: "u1", knowledgeBaseIds: [], search: "on" },

@@ -182,14 +182,16 @@ export async function groundTurn(
       warnings.push("search-unavailable");
       searchFailure = describeSearchFailure(failed);
     }
-    // The search service merges one query's results into pages; a page that another query found
-    // again (under another spelling of its URL, or mirrored) keeps the number it was first cited under.
+    // The search service merges one query's results into pages, so the pages of one answer are
+    // distinct; a page that another query found again (under another spelling of its URL, or
+    // mirrored) keeps the number it was first cited under.
     const pages: PageIdentity[] = [];
     for (const answer of answers) {
       if (answer.status === "rejected") continue;
+      const earlierAnswers = pages.length;
       for (const result of answer.value.results) {
         const page = pageIdentity(result);
-        if (pages.some((cited) => samePage(cited, page))) continue;
+        if (pages.slice(0, earlierAnswers).some((cited) => samePage(cited, page))) continue;
         pages.push(page);
         cite(
           {
