@@ -9,7 +9,7 @@ import { searchProviderSchema } from "../packages/core/src/index.js";
 import { fanOut, ProviderSlot } from "../packages/search/src/fan-out/fan-out.js";
 import { createProvider } from "../packages/search/src/providers/create-provider.js";
 import type {
-  ProviderHit,
+  EngineAnswer,
   ProviderRequest,
   SearchProvider,
 } from "../packages/search/src/providers/search-provider.js";
@@ -37,7 +37,7 @@ class Timed implements SearchProvider {
   constructor(readonly inner: SearchProvider) {
     this.id = inner.id;
   }
-  async search(request: ProviderRequest): Promise<ProviderHit[]> {
+  async search(request: ProviderRequest): Promise<EngineAnswer> {
     const started = performance.now();
     try {
       return await this.inner.search(request);

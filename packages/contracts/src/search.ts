@@ -39,6 +39,8 @@ export const providerStatusSchema = z.enum([
   "rate-limited",
   "error",
   "skipped-by-breaker",
+  // Older search services sent this for every engine of a cached answer; a cached answer now keeps
+  // each engine's status and sets `cached` on the answer.
   "cached",
 ]);
 export type ProviderStatus = z.infer<typeof providerStatusSchema>;
@@ -49,6 +51,11 @@ export const providerOutcomeSchema = z.object({
   latencyMs: z.number(),
   results: z.number().int().optional(),
   error: z.string().optional(),
+  /**
+   * With `ok`: part of the engine's answer is missing, e.g. SearXNG's own engines that did not
+   * answer ("SearXNG's engines did not answer: google (CAPTCHA)").
+   */
+  warning: z.string().optional(),
 });
 export type ProviderOutcome = z.infer<typeof providerOutcomeSchema>;
 
@@ -56,6 +63,7 @@ export type ProviderOutcome = z.infer<typeof providerOutcomeSchema>;
 export const searchResponseSchema = z.object({
   results: z.array(searchResultSchema),
   providers: z.array(providerOutcomeSchema),
+  /** The answer came from the result cache; `providers` says how each engine answered then. */
   cached: z.boolean().optional(),
 });
 export type SearchResponse = z.infer<typeof searchResponseSchema>;

@@ -27,9 +27,10 @@ export class TtlCache<V> {
     return entry.value;
   }
 
-  set(key: string, value: V): void {
+  /** Stores `value` for the cache's TTL, or for `ttlMs` when given. */
+  set(key: string, value: V, ttlMs = this.#ttlMs): void {
     this.#entries.delete(key);
-    this.#entries.set(key, { value, expiresAt: this.#now() + this.#ttlMs });
+    this.#entries.set(key, { value, expiresAt: this.#now() + ttlMs });
     while (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
   }
 

@@ -41,6 +41,13 @@ interface CachedSearch {
   depth: number;
 }
 
+/**
+ * How long an answer that some engine fell short in (failed, timed out, skipped, answered in part)
+ * is cached, at most: long enough to spare the engines a query repeated at once (a regenerated
+ * answer), short enough that the engine's results are back soon after it recovers.
+ */
+const PARTIAL_ANSWER_TTL_SECONDS = 30;
+
 // C0/C1 control characters other than tab/newline, and the Unicode line/paragraph separators.
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/g;
 
@@ -129,15 +136,16 @@ export class SearchAgent {
     const fromCache = cached !== undefined;
     if (!cached) {
       cached = await this.#searchEngines(query, slots, depth, request, signal);
-      if (cached.outcomes.some((outcome) => outcome.status === "ok")) await this.#cacheSet(key, cached);
+      await this.#cacheSet(key, cached);
     }
 
     let results = this.#filterResults(cached.ranked);
     results = await this.#rerank(query, results, limit, signal);
     results = results.slice(0, limit);
     if (request.fetch) results = await this.#fetchContent(results, signal);
+    // A cached answer says how each engine answered then; no engine was asked now.
     const outcomes = fromCache
-      ? cached.outcomes.map((outcome) => ({ ...outcome, status: "cached" as const, latencyMs: 0 }))
+      ? cached.outcomes.map((outcome) => ({ ...outcome, latencyMs: 0 }))
       : cached.outcomes;
     this.#logger.info(
       {
@@ -164,10 +172,18 @@ export class SearchAgent {
     return this.#cache.get(key);
   }
 
+  /**
+   * Caches an answer for `search.cache.ttlSeconds`, one that some engine fell short in for
+   * PARTIAL_ANSWER_TTL_SECONDS at most.
+   */
   async #cacheSet(key: string, value: CachedSearch): Promise<void> {
     if (!this.#cache) return;
-    this.#cache.set(key, value);
-    await this.#shared?.setCached(key, JSON.stringify(value), this.#config.cache.ttlSeconds).catch(() => {});
+    const complete = value.outcomes.every((outcome) => outcome.status === "ok" && !outcome.warning);
+    const ttlSeconds = complete
+      ? this.#config.cache.ttlSeconds
+      : Math.min(this.#config.cache.ttlSeconds, PARTIAL_ANSWER_TTL_SECONDS);
+    this.#cache.set(key, value, ttlSeconds * 1000);
+    await this.#shared?.setCached(key, JSON.stringify(value), ttlSeconds).catch(() => {});
   }
 
   #cleanQuery(raw: string): string {
@@ -226,7 +242,7 @@ export class SearchAgent {
     const { answers, outcomes } = await fanOut(
       slots,
       { query, limit: depth, freshness: request.freshness, deadlineMs: this.#config.deadlineMs, signal },
-      (_slot, outcome) => this.#metrics?.providerOutcome(outcome),
+      { onOutcome: (_slot, outcome) => this.#metrics?.providerOutcome(outcome), logger: this.#logger },
     );
     if (answers.length === 0) {
       this.#metrics?.queryOutcome("error");

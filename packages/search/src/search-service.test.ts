@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { SearchClient, SearchClientError } from "@hearth/contracts";
 import { type ConfigInput, createLogger, type HearthConfig, loadConfig } from "@hearth/core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   closedPort,
   hasOpenssl,
@@ -21,6 +21,8 @@ const fixture = (type: string) => ENGINE_FIXTURES.find((candidate) => candidate.
 let embeddingCalls = 0;
 /** Whether the `/revocable/` engine refuses its key now (an operator's key revoked or expired). */
 let keyRevoked = false;
+/** Whether the `/recovering/` engine (Bing's format) fails now. */
+let recoveringDown = false;
 
 const ARTICLE = `<html><body><nav>menu</nav><article><h1>Release</h1><p>${"Node.js 20 ships a stable test runner and the permission model. ".repeat(6)}</p></article></body></html>`;
 
@@ -39,6 +41,25 @@ const engines: ReplayServer = new ReplayServer((request, response) => {
     return sendJson(response, 200, { webPages: { value } });
   }
   if (path.startsWith("/down/")) return sendJson(response, 500, { error: "down" });
+  if (path.startsWith("/recovering/"))
+    return recoveringDown
+      ? sendJson(response, 503, { error: "busy" })
+      : sendJson(response, 200, fixture("bing").ok);
+  // A SearXNG whose own engines did not answer: none of them (CAPTCHA, timeout), or one of them.
+  if (path.startsWith("/searxng-blocked/"))
+    return sendJson(response, 200, {
+      ...(fixture("searxng").ok as object),
+      results: [],
+      unresponsive_engines: [
+        ["bing", "timeout"],
+        ["google", "CAPTCHA"],
+      ],
+    });
+  if (path.startsWith("/searxng-partial/"))
+    return sendJson(response, 200, {
+      ...(fixture("searxng").ok as object),
+      unresponsive_engines: [["google", "CAPTCHA"]],
+    });
   if (path.startsWith("/revocable/"))
     return keyRevoked
       ? sendJson(response, 401, { error: "invalid API key" })
@@ -275,7 +296,11 @@ describe("POST /v1/search", () => {
     const again = (await search(app, { query: "  node   20 " })).json();
     expect(engines.requests.length).toBe(asked);
     expect(again.cached).toBe(true);
-    expect(again.providers.every((p: { status: string }) => p.status === "cached")).toBe(true);
+    expect(again.providers.map((p: { id: string; status: string }) => `${p.id}:${p.status}`)).toEqual([
+      "searxng:ok",
+      "bing:ok",
+      "brave:ok",
+    ]);
     expect(again.results[0].sources).toEqual(["searxng", "bing", "brave"]);
     const metrics = (await app.inject({ url: "/metrics" })).body;
     expect(metrics).toMatch(/hearth_search_cache_requests_total\{result="hit"[^}]*\} 1/);
@@ -284,6 +309,46 @@ describe("POST /v1/search", () => {
     expect(metrics).toMatch(/hearth_search_provider_success_ratio\{provider="brave"[^}]*\} 1/);
     expect(metrics).toMatch(/hearth_search_provider_breaker_state\{provider="searxng"[^}]*\} 0/);
     expect(metrics).toMatch(/hearth_search_provider_latency_seconds_bucket/);
+  });
+
+  it("keeps an answer an engine failed in only briefly, so its results are back soon after it recovers; a cached answer says how each engine answered", async () => {
+    const recovering = {
+      id: "recovering",
+      type: "bing" as const,
+      apiKey: "recovering-key-0123",
+      url: `${engines.url}/recovering/v7.0/search`,
+      retries: 0,
+    };
+    const statuses = (body: { providers: Array<{ id: string; status: string }> }) =>
+      body.providers.map((p) => `${p.id}:${p.status}`);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const app = await service(configWith({ providers: [providers()[1]!, recovering] }));
+      recoveringDown = true;
+      const failedIn = (await search(app, { query: "node 20" })).json();
+      expect(statuses(failedIn)).toEqual(["bing:ok", "recovering:error"]);
+      expect(failedIn.results[0].sources).toEqual(["bing"]);
+      recoveringDown = false;
+      const asked = engines.requests.length;
+      const replayed = (await search(app, { query: "node 20" })).json();
+      expect(engines.requests.length).toBe(asked);
+      expect(replayed.cached).toBe(true);
+      expect(statuses(replayed)).toEqual(["bing:ok", "recovering:error"]);
+      expect(replayed.providers[1].error).toContain("HTTP 503");
+      // Half a minute on, the engine is asked again and its results are back.
+      vi.setSystemTime(Date.now() + 31_000);
+      const recovered = (await search(app, { query: "node 20" })).json();
+      expect(recovered.cached).toBeUndefined();
+      expect(statuses(recovered)).toEqual(["bing:ok", "recovering:ok"]);
+      expect(recovered.results[0].sources).toEqual(["bing", "recovering"]);
+      // An answer every engine gave in full is kept for search.cache.ttlSeconds (600).
+      vi.setSystemTime(Date.now() + 300_000);
+      const kept = (await search(app, { query: "node 20" })).json();
+      expect(kept.cached).toBe(true);
+      expect(statuses(kept)).toEqual(["bing:ok", "recovering:ok"]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("answers a larger limit afresh when the cached answer was fetched for a smaller one, and a smaller limit from the cache", async () => {
@@ -358,6 +423,89 @@ describe("POST /v1/search", () => {
     const metrics = (await app.inject({ url: "/metrics" })).body;
     expect(metrics).toMatch(/hearth_search_provider_success_ratio\{provider="down"[^}]*\} 0/);
     expect(metrics).toMatch(/hearth_search_queries_total\{outcome="error"[^}]*\} 1/);
+  });
+
+  it("reports a SearXNG none of whose engines answered as failed, naming them, and one some of whose engines answered with a warning", async () => {
+    const searxng = (id: string) => ({
+      id,
+      type: "searxng" as const,
+      url: `${engines.url}/${id}`,
+      retries: 0,
+    });
+    const app = await service(
+      configWith({
+        providers: [providers()[1]!, searxng("searxng-blocked"), searxng("searxng-partial")],
+        cache: { enabled: false },
+      }),
+    );
+    const body = (await search(app, { query: "node 20" })).json();
+    expect(body.providers).toEqual([
+      expect.objectContaining({ id: "bing", status: "ok" }),
+      expect.objectContaining({
+        id: "searxng-blocked",
+        status: "error",
+        error: "SearXNG's engines did not answer: bing (timeout), google (CAPTCHA)",
+      }),
+      expect.objectContaining({
+        id: "searxng-partial",
+        status: "ok",
+        results: 3,
+        warning: "SearXNG's engines did not answer: google (CAPTCHA)",
+      }),
+    ]);
+    expect(body.results[0].sources).toEqual(["bing", "searxng-partial"]);
+  });
+
+  it("logs why an engine failed while others answered: once per failure, not per retry, a 429's cool-down once, keys redacted", async () => {
+    const down = { id: "down", type: "searxng" as const, url: `${engines.url}/down`, retries: 1 };
+    const limited = { id: "limited", type: "searxng" as const, url: `${engines.url}/limited`, retries: 0 };
+    const echo = {
+      id: "echo",
+      type: "custom" as const,
+      url: `${engines.url}/echo/search?q={query}&k={apiKey}`,
+      apiKey: "echo-SECRET-4242",
+      retries: 0,
+      response: { results: "r", title: "t", url: "u" },
+    };
+    const partial = { id: "partial", type: "searxng" as const, url: `${engines.url}/searxng-partial` };
+    const app = await service(
+      configWith({
+        providers: [providers()[1]!, down, limited, echo, partial],
+        cache: { enabled: false },
+      }),
+    );
+    const from = logLines.length;
+    const downCalls = () => engines.requests.filter((request) => request.url.startsWith("/down/")).length;
+    const downBefore = downCalls();
+    for (let i = 0; i < 2; i++) expect((await search(app, { query: "node 20" })).statusCode).toBe(200);
+    expect(downCalls() - downBefore).toBe(4); // a call and its retry, twice
+    const warned = logLines
+      .slice(from)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.level === 40);
+    const about = (provider: string) => warned.filter((line) => line.provider === provider);
+    expect(about("down")).toEqual([
+      expect.objectContaining({
+        status: "error",
+        error: expect.stringContaining("HTTP 500"),
+        msg: "search engine failed",
+      }),
+      expect.objectContaining({ status: "error", error: expect.stringContaining("HTTP 500") }),
+    ]);
+    // The second query skipped the engine while it cools down: its 429 is logged once, with the wait.
+    expect(about("limited")).toEqual([
+      expect.objectContaining({ status: "rate-limited", coolDownSeconds: 60 }),
+    ]);
+    expect(about("echo")).toEqual([
+      expect.objectContaining({ status: "error", error: expect.stringContaining("[redacted]") }),
+      expect.objectContaining({ status: "error" }),
+    ]);
+    expect(JSON.stringify(warned)).not.toContain("SECRET");
+    // SearXNG's engines that did not answer, the same on both queries: said once.
+    expect(about("partial")).toEqual([
+      expect.objectContaining({ warning: "SearXNG's engines did not answer: google (CAPTCHA)" }),
+    ]);
+    expect(about("bing")).toEqual([]);
   });
 
   it("says why an engine could not be reached: a refused connection, a name that does not resolve", async () => {

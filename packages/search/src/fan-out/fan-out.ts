@@ -1,7 +1,7 @@
 import type { ProviderOutcome } from "@hearth/contracts";
-import { linkedSignal, whenAborted } from "@hearth/core";
+import { type Logger, linkedSignal, whenAborted } from "@hearth/core";
 import { ProviderCallError } from "../providers/provider-call-error.js";
-import type { Freshness, ProviderHit } from "../providers/search-provider.js";
+import type { EngineAnswer, Freshness, ProviderHit } from "../providers/search-provider.js";
 import { backoffDelayMs } from "./backoff.js";
 import { ProviderSlot } from "./provider-slot.js";
 import { shownError } from "./shown-error.js";
@@ -26,6 +26,13 @@ export interface FanOutResult {
   outcomes: ProviderOutcome[];
 }
 
+export interface FanOutHooks {
+  /** Sees each outcome (metrics). */
+  onOutcome?: (slot: ProviderSlot, outcome: ProviderOutcome) => void;
+  /** Where each engine's failure is logged (see `logFailure`). */
+  logger?: Pick<Logger, "warn">;
+}
+
 class Skip extends Error {
   constructor(
     readonly status: "rate-limited" | "skipped-by-breaker",
@@ -38,13 +45,18 @@ class Skip extends Error {
 /**
  * Asks every slot at once under one deadline and answers by the deadline with whatever arrived.
  * An engine that is rate-limited (locally or by its own 429) or whose breaker is open is skipped,
- * never waited on. `onOutcome` sees each outcome (metrics).
+ * never waited on.
  */
 export async function fanOut(
   slots: ProviderSlot[],
   request: FanOutRequest,
-  onOutcome: (slot: ProviderSlot, outcome: ProviderOutcome) => void = () => {},
+  hooks: FanOutHooks = {},
 ): Promise<FanOutResult> {
+  const report = (slot: ProviderSlot, outcome: ProviderOutcome, called: boolean) => {
+    hooks.onOutcome?.(slot, outcome);
+    // A search its caller gave up on (a stopped chat turn) is no engine's failure.
+    if (hooks.logger && !request.signal?.aborted) logFailure(hooks.logger, slot, outcome, called);
+  };
   const started = performance.now();
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new Error("deadline")), request.deadlineMs);
@@ -55,24 +67,25 @@ export async function fanOut(
 
   const tasks = slots.map(async (slot, index) => {
     const began = performance.now();
-    const finish = (outcome: Omit<ProviderOutcome, "id" | "latencyMs">) => {
+    const finish = (outcome: Omit<ProviderOutcome, "id" | "latencyMs">, called = true) => {
       if (outcomes[index]) return;
       outcomes[index] = {
         id: slot.provider.id,
         latencyMs: Math.round(performance.now() - began),
         ...outcome,
         ...(outcome.error ? { error: shownError(outcome.error, slot.config) } : {}),
+        ...(outcome.warning ? { warning: shownError(outcome.warning, slot.config) } : {}),
       };
-      onOutcome(slot, outcomes[index]!);
+      report(slot, outcomes[index]!, called);
     };
     try {
-      const hits = await callSlot(slot, request, deadline.signal, started);
+      const { hits, warning } = await callSlot(slot, request, deadline.signal, started);
       // An adapter that ignored the abort and answered after the deadline is not counted.
       if (outcomes[index]) return;
-      finish({ status: "ok", results: hits.length });
+      finish({ status: "ok", results: hits.length, ...(warning ? { warning } : {}) });
       answers.push({ slot, hits });
     } catch (error) {
-      if (error instanceof Skip) finish({ status: error.status, error: error.message });
+      if (error instanceof Skip) finish({ status: error.status, error: error.message }, false);
       else if (deadline.signal.aborted)
         finish({ status: "timeout", error: `no answer within the ${request.deadlineMs} ms deadline` });
       else if (isTimeout(error))
@@ -103,12 +116,46 @@ export async function fanOut(
         latencyMs: Math.round(performance.now() - started),
         error: `no answer within the ${request.deadlineMs} ms deadline`,
       };
-      onOutcome(slot, outcomes[index]!);
+      report(slot, outcomes[index]!, true);
     }
   });
   // Keep the answers in the configured order, so ranking does not depend on arrival order.
   answers.sort((a, b) => slots.indexOf(a.slot) - slots.indexOf(b.slot));
   return { answers, outcomes };
+}
+
+/**
+ * Logs an engine's failed call (an error, a timeout, its own 429 with the cool-down it started), and
+ * an answer with a warning when the warning is new for the engine: once per failure, never for a
+ * call retried before it answered, nor for a query that skipped the engine (its rate limit, its
+ * cool-down, its open breaker), so an engine that keeps refusing logs its refusal, not every query.
+ * The error was redacted (`shownError`) like `providers[].error`.
+ */
+function logFailure(
+  logger: Pick<Logger, "warn">,
+  slot: ProviderSlot,
+  outcome: ProviderOutcome,
+  called: boolean,
+): void {
+  const provider = slot.provider.id;
+  if (outcome.status === "ok") {
+    if (outcome.warning !== undefined && outcome.warning !== slot.lastWarning)
+      logger.warn({ provider, warning: outcome.warning }, "search engine answered in part");
+    slot.lastWarning = outcome.warning;
+    return;
+  }
+  if (!called) return;
+  const { status, error } = outcome;
+  if (status === "rate-limited") {
+    const coolDownSeconds = Math.ceil(Math.max(0, slot.coolDownUntil - Date.now()) / 1000);
+    logger.warn(
+      { provider, status, error, coolDownSeconds },
+      "search engine rate-limited; it is skipped until its cool-down ends",
+    );
+    return;
+  }
+  const breaker = slot.breaker.state === "open" ? { breaker: "open" } : {};
+  logger.warn({ provider, status, error, ...breaker }, "search engine failed");
 }
 
 function isTimeout(error: unknown): boolean {
@@ -120,7 +167,7 @@ async function callSlot(
   request: FanOutRequest,
   deadline: AbortSignal,
   started: number,
-): Promise<ProviderHit[]> {
+): Promise<EngineAnswer> {
   const now = Date.now();
   if (slot.coolDownUntil > now) {
     throw new Skip(
@@ -142,10 +189,10 @@ async function callSlot(
   }
   for (let attempt = 0; ; attempt++) {
     try {
-      const hits = await hedgedCall(slot, request, deadline);
+      const answer = await hedgedCall(slot, request, deadline);
       slot.breaker.onSuccess();
       slot.consecutiveRateLimits = 0;
-      return hits;
+      return answer;
     } catch (error) {
       if (error instanceof ProviderCallError && error.rateLimited) {
         // Honour Retry-After; without one, back off exponentially (with jitter) on repeated 429s.
@@ -183,7 +230,7 @@ async function hedgedCall(
   slot: ProviderSlot,
   request: FanOutRequest,
   deadline: AbortSignal,
-): Promise<ProviderHit[]> {
+): Promise<EngineAnswer> {
   const attempt = () => {
     const controller = new AbortController();
     const linked = linkedSignal([deadline, controller.signal], slot.config.timeoutMs);
@@ -209,15 +256,15 @@ async function hedgedCall(
   let hedgeTimer: NodeJS.Timeout | undefined;
   const attempts = [first];
   try {
-    return await new Promise<ProviderHit[]>((resolve, reject) => {
+    return await new Promise<EngineAnswer>((resolve, reject) => {
       let pending = 1;
       let firstError: unknown;
       let settled = false;
-      const settle = (promise: Promise<ProviderHit[]>) =>
+      const settle = (promise: Promise<EngineAnswer>) =>
         promise.then(
-          (hits) => {
+          (answer) => {
             settled = true;
-            resolve(hits);
+            resolve(answer);
           },
           (error: unknown) => {
             firstError ??= error;

@@ -13,6 +13,8 @@ export class ProviderSlot {
   /** No calls before this time (epoch ms): set by 429/Retry-After or backoff after repeated 429s. */
   coolDownUntil = 0;
   consecutiveRateLimits = 0;
+  /** The warning of the engine's last answer, so that a warning it repeats is logged once. */
+  lastWarning: string | undefined;
   /** Buckets and cool-downs shared with other replicas (Redis); the local bucket stands in when it fails. */
   readonly shared: SharedState | undefined;
 

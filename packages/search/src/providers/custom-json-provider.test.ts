@@ -42,7 +42,7 @@ describe("custom JSON provider", () => {
         response: { results: "payload.items", title: "t", url: "u", publishedAt: "d" },
       }),
     );
-    const hits = await provider.search({
+    const { hits } = await provider.search({
       query: '油价 "today"',
       limit: 7,
       freshness: "month",
@@ -75,7 +75,7 @@ describe("custom JSON provider", () => {
       );
       await expect(
         provider.search({ query: "q", limit: 5, signal: AbortSignal.timeout(2000) }),
-      ).resolves.toEqual([]);
+      ).resolves.toEqual({ hits: [] });
     }
   });
 

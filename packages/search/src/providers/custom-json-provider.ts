@@ -1,7 +1,7 @@
 import type { SearchProviderConfig } from "@hearth/core";
 import { callJson } from "./http-json.js";
 import { ProviderCallError, shownUrl } from "./provider-call-error.js";
-import type { ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
+import type { EngineAnswer, ProviderRequest, SearchProvider } from "./search-provider.js";
 import { parseLooseDate, plainText } from "./text.js";
 
 type Config = Extract<SearchProviderConfig, { type: "custom" }>;
@@ -55,7 +55,7 @@ export class CustomJsonProvider implements SearchProvider {
     this.#config = config;
   }
 
-  async search(request: ProviderRequest): Promise<ProviderHit[]> {
+  async search(request: ProviderRequest): Promise<EngineAnswer> {
     const values: Record<string, string> = {
       query: request.query,
       limit: String(request.limit),
@@ -90,12 +90,13 @@ export class CustomJsonProvider implements SearchProvider {
       });
     }
     const fields = this.#config.response;
-    return list.slice(0, request.limit).map((item) => ({
+    const hits = list.slice(0, request.limit).map((item) => ({
       url: asString(readPath(item, fields.url)),
       title: plainText(readPath(item, fields.title)),
       snippet: fields.snippet ? plainText(readPath(item, fields.snippet)) : "",
       publishedAt: fields.publishedAt ? parseLooseDate(readPath(item, fields.publishedAt)) : undefined,
     }));
+    return { hits };
   }
 }
 

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { callJson, type JsonCall } from "./http-json.js";
 import { parseWire } from "./parse-wire.js";
 import { ProviderCallError, shownUrl } from "./provider-call-error.js";
-import type { ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
+import type { EngineAnswer, ProviderHit, ProviderRequest, SearchProvider } from "./search-provider.js";
 
 /** One engine's HTTP call for a search; callJson adds the request's signal. */
 export type EngineCall = Omit<JsonCall, "signal">;
@@ -39,7 +39,16 @@ export abstract class JsonSearchProvider<C extends { id: string }, Answer extend
     return undefined;
   }
 
-  async search(request: ProviderRequest): Promise<ProviderHit[]> {
+  /**
+   * For engines that ask engines of their own (SearXNG): those that did not answer. An answer with
+   * results is ok with this as its warning; one without any is an error with this as its message,
+   * not an engine that found nothing.
+   */
+  protected missingIn(_answer: z.output<Answer>): string | undefined {
+    return undefined;
+  }
+
+  async search(request: ProviderRequest): Promise<EngineAnswer> {
     const call = { ...this.call(request, this.#config), signal: request.signal };
     const raw = await callJson(call);
     const error = this.errorIn(raw);
@@ -47,7 +56,12 @@ export abstract class JsonSearchProvider<C extends { id: string }, Answer extend
       throw new ProviderCallError({ url: shownUrl(call.url), status: 200, message: error });
     }
     const answer = parseWire(this.answer, raw, call.url);
-    return (this.results(answer) ?? []).slice(0, request.limit).map((result) => this.hit(result));
+    const hits = (this.results(answer) ?? []).slice(0, request.limit).map((result) => this.hit(result));
+    const missing = this.missingIn(answer);
+    if (missing === undefined) return { hits };
+    if (hits.length === 0)
+      throw new ProviderCallError({ url: shownUrl(call.url), status: 200, message: missing });
+    return { hits, warning: missing };
   }
 }
 

@@ -15,12 +15,9 @@ describe.each(ENGINE_FIXTURES)("provider contract: $type", (fixture) => {
     sendJson(response, reply.status, reply.body, reply.headers),
   );
   const search = (freshness?: "week") =>
-    createProvider(fixture.config(server.url)).search({
-      query: "node 20",
-      limit: 10,
-      freshness,
-      signal: AbortSignal.timeout(5000),
-    });
+    createProvider(fixture.config(server.url))
+      .search({ query: "node 20", limit: 10, freshness, signal: AbortSignal.timeout(5000) })
+      .then((answer) => answer.hits);
 
   beforeAll(async () => {
     await server.start();

@@ -19,6 +19,16 @@ export interface ProviderHit {
   publishedAt?: string;
 }
 
+/** What an engine answered: its results in its order, and what is missing from them. */
+export interface EngineAnswer {
+  hits: ProviderHit[];
+  /**
+   * Part of the answer is missing though the engine answered, e.g. a meta-search engine's own
+   * engines that did not answer; shown as the provider's `warning`.
+   */
+  warning?: string;
+}
+
 /**
  * The contract every search engine adapter keeps: one method, results in the engine's order.
  * Failures throw ProviderCallError (rate limits carry the engine's Retry-After).
@@ -26,5 +36,5 @@ export interface ProviderHit {
 export interface SearchProvider {
   readonly id: string;
   readonly type: string;
-  search(request: ProviderRequest): Promise<ProviderHit[]>;
+  search(request: ProviderRequest): Promise<EngineAnswer>;
 }

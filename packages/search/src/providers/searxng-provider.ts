@@ -11,8 +11,16 @@ type Config = Extract<SearchProviderConfig, { type: "searxng" }>;
 const searxngResult = textFields("url", "title", "content", "publishedDate");
 type SearxngResult = z.output<typeof searxngResult>;
 
-/** SearXNG's JSON API (`/search?format=json`; the instance must list `json` in search.formats). */
-const searxngAnswer = z.object({ results: z.array(searxngResult) });
+/**
+ * SearXNG's JSON API (`/search?format=json`; the instance must list `json` in search.formats).
+ * `unresponsive_engines` lists SearXNG's own engines that did not answer, as [name, why] pairs
+ * (`[["google", "CAPTCHA"], ["bing", "timeout"]]`, "why" in the instance's language); an entry of
+ * another shape is skipped rather than failing the answer.
+ */
+const searxngAnswer = z.object({
+  results: z.array(searxngResult),
+  unresponsive_engines: z.array(z.unknown()).nullish(),
+});
 
 export class SearxngProvider extends JsonSearchProvider<Config, typeof searxngAnswer, SearxngResult> {
   readonly type = "searxng";
@@ -33,6 +41,15 @@ export class SearxngProvider extends JsonSearchProvider<Config, typeof searxngAn
 
   protected results(answer: z.output<typeof searxngAnswer>) {
     return answer.results;
+  }
+
+  protected override missingIn(answer: z.output<typeof searxngAnswer>): string | undefined {
+    const engines = (answer.unresponsive_engines ?? []).flatMap((entry) =>
+      Array.isArray(entry) && typeof entry[0] === "string"
+        ? [typeof entry[1] === "string" && entry[1] ? `${entry[0]} (${entry[1]})` : entry[0]]
+        : [],
+    );
+    return engines.length > 0 ? `SearXNG's engines did not answer: ${engines.join(", ")}` : undefined;
   }
 
   protected hit(result: SearxngResult): ProviderHit {
