@@ -103,8 +103,8 @@ export interface ChatMessage {
   searchQueries?: string[];
   /**
    * Grounding that could not be done for this answer (codes: knowledge-unavailable, knowledge-full-text-only,
-   * knowledge-not-reranked, search-unavailable, search-blocked, search-not-configured, sources-trimmed; knowledge-gone for a
-   * knowledge-unavailable that names chosen bases gone), with the fields the stream gave them.
+   * knowledge-not-reranked, search-unavailable, search-partial, search-blocked, search-not-configured, sources-trimmed;
+   * knowledge-gone for a knowledge-unavailable that names chosen bases gone), with the fields the stream gave them.
    */
   warnings?: GroundingWarning[];
 }

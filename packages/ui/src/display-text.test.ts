@@ -26,6 +26,14 @@ describe("grounding warnings in the reader's language", () => {
     expect(en.groundingWarnings["search-blocked"]).toMatch(/content policy/);
     expect(zh.groundingWarnings["search-blocked"]).toMatch(/内容策略/);
   });
+
+  it("words an answer some search engines failed for apart from one web search failed for", () => {
+    const partial = { code: "search-partial" };
+    expect(groundingWarningText(en, partial)).toBe(
+      "Some web search engines did not answer (failed, timed out or rate-limited): this answer uses the web results of the others.",
+    );
+    expect(groundingWarningText(zh, partial)).toMatch(/^部分搜索引擎未能响应.*其余搜索引擎的网页结果/);
+  });
 });
 
 describe("why web search failed, and what the context had no room for, in the reader's language", () => {

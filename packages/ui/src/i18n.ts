@@ -918,6 +918,8 @@ const en = {
     "knowledge-not-reranked":
       "A knowledge base's rerank model did not answer: its passages were used in search order for this answer.",
     "search-unavailable": "Web search failed for this answer; it was written without web results.",
+    "search-partial":
+      "Some web search engines did not answer (failed, timed out or rate-limited): this answer uses the web results of the others.",
     "search-blocked":
       "Web search was not made: the query matched this site's content policy. This answer was written without web results.",
     "search-not-configured":
@@ -2111,6 +2113,7 @@ const zhCN: Messages = {
     "knowledge-full-text-only": "有知识库的向量模型未能响应：本回答仅按全文检索了该知识库。",
     "knowledge-not-reranked": "有知识库的重排序模型未能响应：本回答按检索顺序使用了该知识库的段落。",
     "search-unavailable": "联网搜索失败，本回答未使用网页结果。",
+    "search-partial": "部分搜索引擎未能响应（出错、超时或被限流）：本回答只用了其余搜索引擎的网页结果。",
     "search-blocked": "搜索内容触及本站的内容策略，未进行联网搜索；本回答未使用网页结果。",
     "search-not-configured": "没有配置联网搜索引擎（SEARCH_NO_PROVIDERS），本回答未使用网页结果。",
     "sources-trimmed": "模型的上下文容不下全部来源，本回答未用到其中一部分。",

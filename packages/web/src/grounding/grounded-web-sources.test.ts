@@ -55,6 +55,7 @@ describe("an answer grounded in a knowledge base and the web at once", () => {
   });
   afterEach(() => {
     services.searchError = undefined;
+    services.searchProviders = undefined;
   });
   afterAll(async () => {
     await web.close();
@@ -148,6 +149,16 @@ describe("an answer grounded in a knowledge base and the web at once", () => {
         reason: "timeout",
       },
     ]);
+  });
+
+  it("says that some search engines failed when the web results come from the others", async () => {
+    services.searchProviders = [
+      { id: "fake", status: "ok", latencyMs: 1, results: 1 },
+      { id: "bing", status: "error", latencyMs: 3, error: "HTTP 401" },
+    ];
+    const parts = await turn("on", []);
+    expect(sources(parts).map((citation) => citation.title)).toEqual(["Hearth news"]);
+    expect(warnings(parts)).toEqual([{ type: "warning", code: "search-partial" }]);
   });
 
   it("follows the same rule on /v1/chat/completions, with the warnings' details beside their codes", async () => {

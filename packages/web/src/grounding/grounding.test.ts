@@ -351,6 +351,34 @@ describe("grounding a turn", () => {
     ]);
   });
 
+  it("warns when some search engines failed and the answer rests on the others", async () => {
+    const answer = (providers: unknown[]) =>
+      ({
+        async search() {
+          return { results: [], providers };
+        },
+      }) as unknown as SearchClient;
+    const ground = async (providers: unknown[]) =>
+      (
+        await groundTurn(
+          { query: "leave rules", model: "m", user: "u1", knowledgeBaseIds: [], search: "on" },
+          { ...clients(), search: answer(providers) },
+        )
+      ).warnings;
+    const ok = { id: "searxng", status: "ok", latencyMs: 200, results: 10 };
+    expect(await ground([ok, { id: "bing", status: "error", latencyMs: 3, error: "HTTP 401" }])).toEqual([
+      "search-partial",
+    ]);
+    expect(await ground([ok, { id: "brave", status: "rate-limited", latencyMs: 0 }])).toEqual([
+      "search-partial",
+    ]);
+    expect(await ground([ok, { ...ok, id: "bing" }])).toEqual([]);
+    // A SearXNG one of whose own engines did not answer (as one or another often does not) answered.
+    expect(await ground([{ ...ok, warning: "SearXNG's engines did not answer: google (CAPTCHA)" }])).toEqual(
+      [],
+    );
+  });
+
   it("warns when web search fails, and answers without it", async () => {
     const grounding = await groundTurn(
       { query: "leave rules", model: "m", user: "u1", knowledgeBaseIds: [], search: "on" },

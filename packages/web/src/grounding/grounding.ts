@@ -3,6 +3,7 @@ import {
   KnowledgeClientError,
   MAX_QUERY_CHARS,
   type PageIdentity,
+  type ProviderOutcome,
   pageIdentity,
   type QueryResult,
   type SearchClient,
@@ -182,6 +183,12 @@ export async function groundTurn(
       warnings.push("search-unavailable");
       searchFailure = describeSearchFailure(failed);
     }
+    // Some engines failed while others answered: the web results rest on fewer engines than usual
+    // (a query that failed whole is search-unavailable, which says more).
+    const partial = answers.some(
+      (answer) => answer.status === "fulfilled" && answer.value.providers.some(engineFailed),
+    );
+    if (partial && failed.length === 0) warnings.push("search-partial");
     // The search service merges one query's results into pages, so the pages of one answer are
     // distinct; a page that another query found again (under another spelling of its URL, or
     // mirrored) keeps the number it was first cited under.
@@ -216,6 +223,16 @@ export async function groundTurn(
     ...(searchFailure ? { searchFailure } : {}),
     goneKnowledgeBaseIds,
   };
+}
+
+/**
+ * Whether an engine's part of a search answer is missing: it failed, timed out, or was skipped
+ * (rate limit, breaker). `cached` is how an older search service marked a cached answer. An engine
+ * that answered with a warning (a SearXNG some of whose own engines did not answer, as one or
+ * another often does not) answered: the search service shows and logs the warning, the chat does not.
+ */
+function engineFailed(outcome: ProviderOutcome): boolean {
+  return outcome.status !== "ok" && outcome.status !== "cached";
 }
 
 /**

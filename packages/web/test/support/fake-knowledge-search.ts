@@ -49,6 +49,11 @@ export interface FakeKnowledge {
     | { status: number; code: string; details?: Record<string, unknown>; retryAfter?: string }
     | undefined;
   /**
+   * When set, how each engine answered in `/v1/search`'s answer (e.g. one failed beside one that
+   * answered); one engine that answered when unset.
+   */
+  searchProviders: Array<Record<string, unknown>> | undefined;
+  /**
    * When set, the search service has no provider configured, as the real one answers then:
    * `/v1/providers` lists none and `/v1/search` is 503 SEARCH_NO_PROVIDERS.
    */
@@ -175,6 +180,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     searches: [],
     failSearch: false,
     searchError: undefined,
+    searchProviders: undefined,
     noProviders: false,
     knowledgeBaseError: undefined,
     knowledgeBaseBodies: [],
@@ -358,7 +364,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
             score: 1,
           },
         ],
-        providers: [{ id: "fake", status: "ok", latencyMs: 1 }],
+        providers: state.searchProviders ?? [{ id: "fake", status: "ok", latencyMs: 1 }],
       });
     }
     if (request.method === "POST" && url.pathname === "/v1/query") {
