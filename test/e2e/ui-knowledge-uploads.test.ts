@@ -18,7 +18,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * Dify take, is shown and copied; each passage shows its relevance, and a higher minimum relevance
  * tried in the test leaves the weaker out. A folder is uploaded and files dropped; a web page is
  * added by its address; a base's settings are changed, its minimum relevance and rerank model among
- * them, and the retrieval test says which model reranked its passages, or why none did.
+ * them, and the retrieval test says which model reranked its passages, or why none did; a refused
+ * change is said in the settings form, under the field it is about.
  * An assistant made on the Assistants page with that base starts a new chat from the model picker,
  * its settings filled in, and its answer cites the base; deleted (asked first), its chat stays as it was.
  */
@@ -544,6 +545,80 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       expect(await reranked.count()).toBe(0);
     } finally {
       services.failingRerankModels.clear();
+    }
+  });
+
+  it("shows a refused settings change in the form, under the field it is about (which takes focus), else beside Save, not at the page's top", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByLabel("New knowledge base").fill("refusals");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "refusals" }).waitFor();
+    // Opened unless still open from the base shown before.
+    const panel = page.locator("details.knowledge-settings-panel");
+    if (!(await panel.evaluate((details: HTMLDetailsElement) => details.open)))
+      await page.getByText("Knowledge base settings", { exact: true }).click();
+    const form = page.getByRole("form", { name: "Knowledge base settings" });
+    const save = form.getByRole("button", { name: "Save settings" });
+    const refusal = form.getByRole("alert");
+    /** Whether the refusal is on screen, where the reader is (not scrolled out of sight). */
+    const onScreen = async () => {
+      const box = await refusal.boundingBox();
+      return !!box && box.y >= 0 && box.y + box.height <= page.viewportSize()!.height;
+    };
+    const focused = (field: ReturnType<typeof form.getByLabel>) =>
+      field.evaluate((element) => element === document.activeElement);
+    services.nonRerankers.add("tiny-story");
+    try {
+      // A folder given by a relative path: the folder's rule, under its field, which takes focus.
+      const folder = form.getByLabel("Folder on the server to mirror");
+      await folder.fill("docs");
+      await save.click();
+      await refusal.waitFor();
+      expect(await refusal.textContent()).toBe(
+        "Error: Folder on the server to mirror: the full path of a folder on the knowledge service's machine, such as /srv/docs.",
+      );
+      await expect.poll(() => focused(folder)).toBe(true);
+      expect(await onScreen()).toBe(true);
+      expect(await folder.getAttribute("aria-invalid")).toBe("true");
+      expect(await folder.getAttribute("aria-describedby")).toBe(await refusal.getAttribute("id"));
+      // Said once, in the form: nothing at the page's top.
+      expect(await page.getByRole("alert").count()).toBe(1);
+
+      // A chat model chosen to rerank: under the rerank model's field.
+      await folder.fill("");
+      const rerankModel = form.getByLabel("Rerank model");
+      await rerankModel.selectOption("tiny-story");
+      await save.click();
+      await expect.poll(() => focused(rerankModel)).toBe(true);
+      expect(await refusal.textContent()).toBe(
+        "Error: This model cannot rerank passages: choose a rerank model, or none.",
+      );
+      expect(await onScreen()).toBe(true);
+      expect(await folder.getAttribute("aria-invalid")).toBeNull();
+      expect(await rerankModel.getAttribute("aria-invalid")).toBe("true");
+
+      // A failure about no field: beside Save.
+      await rerankModel.selectOption("");
+      await form.getByLabel("Description").fill("Refused once.");
+      services.knowledgeBaseError = {
+        status: 503,
+        code: "DATABASE_UNAVAILABLE",
+        message: "The knowledge store cannot be read",
+      };
+      await save.click();
+      await form
+        .locator("[role=alert] + .actions", { has: page.getByRole("button", { name: "Save settings" }) })
+        .waitFor();
+      expect(await onScreen()).toBe(true);
+      services.knowledgeBaseError = undefined;
+      // Saved: said beside Save too, the refusal gone.
+      await save.click();
+      await form.getByText("Settings saved.", { exact: true }).waitFor();
+      expect(await refusal.count()).toBe(0);
+    } finally {
+      services.nonRerankers.clear();
+      services.knowledgeBaseError = undefined;
     }
   });
 

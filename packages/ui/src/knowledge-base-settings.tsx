@@ -1,7 +1,9 @@
 import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "@hearth/contracts/knowledge-base-name";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { api, type ModelsAnswer } from "./api.js";
+import { describedField } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
+import { ActionError, errorCode, errorField, useAction } from "./use-action.js";
 
 /** A base's settings as the knowledge service lists them (contracts: knowledgeBaseSchema). */
 export interface KnowledgeBaseSettings {
@@ -25,12 +27,18 @@ const DESCRIPTION_MAX_CHARS = 4000;
 const MIN_RELEVANCE = { min: 0, max: 1, step: 0.01 };
 
 /** A minimum relevance's field, as typed: the settings' (saved) and the retrieval test's (tried). */
-export function MinRelevanceField(props: { value: string; onChange: (value: string) => void }) {
+export function MinRelevanceField(props: {
+  value: string;
+  onChange: (value: string) => void;
+  /** Its id and state for assistive technology, where a form's error may be about it (describedField). */
+  field?: { id: string } & ReturnType<typeof describedField>;
+}) {
   const { t } = useI18n();
   return (
     <label>
       {t.minRelevance}
       <input
+        {...props.field}
         type="number"
         min={MIN_RELEVANCE.min}
         max={MIN_RELEVANCE.max}
@@ -78,13 +86,49 @@ function reindexes(change: Record<string, unknown>): boolean {
   return "embeddingModel" in change || "chunking" in change;
 }
 
+/** The settings' fields, by the path a refused request names them with (details.issues). */
+const SETTINGS_FIELDS = [
+  "name",
+  "description",
+  "embeddingModel",
+  "chunking.maxTokens",
+  "chunking.overlapTokens",
+  "minRelevance",
+  "rerankModel",
+  "watchFolder",
+] as const;
+type SettingsField = (typeof SETTINGS_FIELDS)[number];
+
+/** The field each of the services' refusals of a settings change is about, where its code says it. */
+const FIELD_OF_CODE: Record<string, SettingsField> = {
+  KNOWLEDGE_BASE_NAME_TAKEN: "name",
+  EMBEDDING_MODEL_NOT_FOUND: "embeddingModel",
+  EMBEDDING_MODEL_UNUSABLE: "embeddingModel",
+  RERANK_MODEL_NOT_FOUND: "rerankModel",
+  MODEL_CANNOT_RERANK: "rerankModel",
+  WATCH_FOLDER_IN_DATA_DIR: "watchFolder",
+};
+
+/** A settings field's element id. */
+function fieldId(field: SettingsField): string {
+  return `knowledge-settings-${field.replace(".", "-")}`;
+}
+
+/** The settings field a refusal is about, if it names one. */
+function settingsFieldOf(error: unknown): SettingsField | undefined {
+  const field = FIELD_OF_CODE[errorCode(error) ?? ""] ?? errorField(error);
+  return SETTINGS_FIELDS.find((known) => known === field);
+}
+
 /**
  * A base's settings, for its manager (Dify's and RAGFlow's knowledge settings): name, description,
  * embedding model (none: full text only), chunk size and overlap in tokens, the minimum relevance
  * of the passages chats are given, the rerank model that orders them (none: search order), and for
  * administrators the server folder it mirrors. A change of embedding model or chunking indexes
  * every document again, which is asked first when there are documents; the base stays searchable
- * meanwhile. The minimum relevance and the rerank model apply from the next question.
+ * meanwhile. The minimum relevance and the rerank model apply from the next question. A refusal is
+ * shown in the form, not at the page's top far above it: under the field it is about, which takes
+ * focus, else beside the Save button.
  */
 export function KnowledgeBaseSettingsForm(props: {
   knowledgeBase: KnowledgeBaseSettings;
@@ -93,11 +137,13 @@ export function KnowledgeBaseSettingsForm(props: {
   admin: boolean;
   /** The models the user may use, as the app read them (undefined while it reads them). */
   models: ModelsAnswer | undefined;
-  run(action: () => Promise<unknown>): Promise<boolean>;
+  /** What the last save came to (the form is made anew once the base is saved, the page keeps it). */
+  notice: string;
   onSaved(notice: string): Promise<unknown>;
 }) {
   const { t } = useI18n();
-  const { knowledgeBase: base, admin, run } = props;
+  const { knowledgeBase: base, admin } = props;
+  const { error, run } = useAction();
   const [name, setName] = useState(base.name);
   const [description, setDescription] = useState(base.description ?? "");
   const [embeddingModel, setEmbeddingModel] = useState(base.embeddingModel ?? "");
@@ -113,6 +159,21 @@ export function KnowledgeBaseSettingsForm(props: {
     rerank: (props.models.rerankModels ?? []).map((model) => model.id),
     chat: props.models.models.map((model) => model.id),
   };
+  // The folder's field is an administrator's only: a refusal about it is shown beside Save to others.
+  const named = error === undefined ? undefined : settingsFieldOf(error);
+  const invalid = named === "watchFolder" && !admin ? undefined : named;
+  const errorId = "knowledge-settings-error";
+  const described = (field: SettingsField) => ({
+    id: fieldId(field),
+    ...describedField(invalid === field, undefined, errorId),
+  });
+  /** The refusal, under the field it is about. */
+  const fieldError = (field: SettingsField) =>
+    invalid === field ? <ActionError id={errorId} error={error} /> : null;
+  // Focus goes to the field a refusal is about, where its error is read out with it.
+  useEffect(() => {
+    if (invalid) document.getElementById(fieldId(invalid))?.focus();
+  }, [invalid]);
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
@@ -130,7 +191,6 @@ export function KnowledgeBaseSettingsForm(props: {
       },
       admin,
     );
-    if (Object.keys(change).length === 0) return props.onSaved(t.knowledgeSettingsUnchanged);
     const documents = props.documentCount;
     if (
       reindexes(change) &&
@@ -138,19 +198,17 @@ export function KnowledgeBaseSettingsForm(props: {
       !window.confirm(fill(t.knowledgeSettingsReindexConfirm, { n: documents }))
     )
       return;
-    let reindexing = false;
+    // Through `run` even when nothing changed: a refusal shown of an earlier try no longer holds.
+    let notice = t.knowledgeSettingsUnchanged;
     const saved = await run(async () => {
+      if (Object.keys(change).length === 0) return;
       const answer = await api<{ reindexJobId?: string }>(
         `/api/knowledge-bases/${encodeURIComponent(base.id)}`,
-        {
-          method: "PATCH",
-          body: change,
-        },
+        { method: "PATCH", body: change },
       );
-      reindexing = Boolean(answer.reindexJobId);
+      notice = answer.reindexJobId ? t.knowledgeSettingsSavedReindexing : t.knowledgeSettingsSaved;
     });
-    if (saved)
-      await props.onSaved(reindexing ? t.knowledgeSettingsSavedReindexing : t.knowledgeSettingsSaved);
+    if (saved) await props.onSaved(notice);
   };
 
   // A model no longer listed (removed, or not this user's) stays choosable as it is.
@@ -164,22 +222,27 @@ export function KnowledgeBaseSettingsForm(props: {
       <label>
         {t.name}
         <input
+          {...described("name")}
           value={name}
           maxLength={KNOWLEDGE_BASE_NAME_MAX_CHARS}
           onChange={(e) => setName(e.target.value)}
           required
         />
       </label>
+      {fieldError("name")}
       <label>
         {t.knowledgeDescription}
         <textarea
+          {...described("description")}
           value={description}
           rows={2}
           maxLength={DESCRIPTION_MAX_CHARS}
           onChange={(e) => setDescription(e.target.value)}
         />
       </label>
+      {fieldError("description")}
       <ModelSelect
+        field={described("embeddingModel")}
         label={t.embeddingModel}
         value={embeddingModel}
         onChange={setEmbeddingModel}
@@ -190,11 +253,13 @@ export function KnowledgeBaseSettingsForm(props: {
           { label: t.chatModelsGroup, models: models?.chat },
         ]}
       />
+      {fieldError("embeddingModel")}
       <p className="muted">{t.embeddingModelHint}</p>
       <div className="inline-form">
         <label>
           {t.chunkTokens}
           <input
+            {...described("chunking.maxTokens")}
             type="number"
             min={CHUNK_TOKENS.min}
             max={CHUNK_TOKENS.max}
@@ -206,6 +271,7 @@ export function KnowledgeBaseSettingsForm(props: {
         <label>
           {t.chunkOverlap}
           <input
+            {...described("chunking.overlapTokens")}
             type="number"
             min={OVERLAP_TOKENS.min}
             max={Math.min(OVERLAP_TOKENS.max, Math.max(0, Number(maxTokens) - 1))}
@@ -215,13 +281,21 @@ export function KnowledgeBaseSettingsForm(props: {
           />
         </label>
       </div>
+      {fieldError("chunking.maxTokens")}
+      {fieldError("chunking.overlapTokens")}
       <div className="inline-form">
-        <MinRelevanceField value={minRelevance} onChange={setMinRelevance} />
+        <MinRelevanceField
+          field={described("minRelevance")}
+          value={minRelevance}
+          onChange={setMinRelevance}
+        />
       </div>
+      {fieldError("minRelevance")}
       <p className="muted">{t.minRelevanceHint}</p>
       {/* Other models may rerank too (an OpenAI-compatible server's reranker is listed as any of
           its models): the knowledge service checks the one chosen. */}
       <ModelSelect
+        field={described("rerankModel")}
         label={t.rerankModel}
         value={rerankModel}
         onChange={setRerankModel}
@@ -232,14 +306,22 @@ export function KnowledgeBaseSettingsForm(props: {
           { label: t.otherModelsGroup, models: models?.chat },
         ]}
       />
+      {fieldError("rerankModel")}
       <p className="muted">{t.rerankModelHint}</p>
       {admin && (
         <label>
           {t.watchFolder}
-          <input value={watchFolder} onChange={(e) => setWatchFolder(e.target.value)} />
+          <input
+            {...described("watchFolder")}
+            value={watchFolder}
+            onChange={(e) => setWatchFolder(e.target.value)}
+          />
         </label>
       )}
+      {fieldError("watchFolder")}
       {admin && <p className="muted">{t.watchFolderHint}</p>}
+      {error !== undefined && invalid === undefined && <ActionError error={error} />}
+      {error === undefined && props.notice && <output>{props.notice}</output>}
       <div className="actions">
         <button type="submit">{t.saveKnowledgeSettings}</button>
       </div>
@@ -249,6 +331,7 @@ export function KnowledgeBaseSettingsForm(props: {
 
 /** A model picker: "none" first, a model no longer listed as it is, then each group that has models. */
 function ModelSelect(props: {
+  field: { id: string } & ReturnType<typeof describedField>;
   label: string;
   value: string;
   onChange: (model: string) => void;
@@ -259,7 +342,7 @@ function ModelSelect(props: {
   return (
     <label>
       {props.label}
-      <select value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+      <select {...props.field} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
         <option value="">{props.none}</option>
         {props.unlisted && <option value={props.unlisted}>{props.unlisted}</option>}
         {props.groups.map(

@@ -152,6 +152,8 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
   const { rows: uploads, settled } = useUploads();
   const [name, setName] = useState("");
   const [notice, setNotice] = useState("");
+  /** What the last save of the base's settings came to, said beside its Save button. */
+  const [settingsNotice, setSettingsNotice] = useState("");
   /** A web page's address being typed, to add to the base shown. */
   const [pageUrl, setPageUrl] = useState("");
   /** The document whose passages are open in their dialog. */
@@ -182,6 +184,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
   useEffect(() => {
     setDocuments([]);
     setNotice("");
+    setSettingsNotice("");
     setPassagesOf(undefined);
     if (selected && !selectedUnowned) void run(() => loadDocuments(selected));
   }, [selected, selectedUnowned, loadDocuments, run]);
@@ -590,9 +593,9 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
                 documentCount={documents.length}
                 admin={admin}
                 models={models}
-                run={run}
+                notice={settingsNotice}
                 onSaved={async (saved) => {
-                  setNotice(saved);
+                  setSettingsNotice(saved);
                   await load();
                   await run(() => loadDocuments(base.id));
                 }}

@@ -29,7 +29,8 @@ import { listenOnLoopback } from "../../../../test/support/ports.js";
  * `embeddingModel` cannot embed the query (EMBEDDING_FAILED) and one without has none; a base's
  * `rerankModel` marks its answers `reranked` by it (their order as they are) unless the query says
  * `rerank: false`, and one in `failingRerankModels` answers with RERANK_FAILED instead; `/v1/search`
- * returning fixed web results. A document's passages are its
+ * returning fixed web results. A base's `watchFolder` that is not an absolute path, and a
+ * `rerankModel` in `nonRerankers`, are refused as the real service refuses them. A document's passages are its
  * paragraphs (text between blank lines), as `.../passages` lists them. An uploaded file that starts
  * `MZ` (a Windows executable) fails with DOCUMENT_UNSUPPORTED_FORMAT and the details the real
  * service gives it.
@@ -80,6 +81,11 @@ export interface FakeKnowledge {
   webPages: Map<string, string>;
   /** Rerank models that fail, as the real service answers then: unreranked, with RERANK_FAILED. */
   failingRerankModels: Set<string>;
+  /**
+   * Models the model service will not rerank with (a chat model): a base given one as its
+   * `rerankModel` is refused with MODEL_CANNOT_RERANK, as the real service's check refuses it.
+   */
+  nonRerankers: Set<string>;
   /** Documents every base reports as indexed with older settings, until it is re-indexed. */
   staleDocuments: number;
   /**
@@ -188,6 +194,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     holdIngestion: false,
     webPages: new Map(),
     failingRerankModels: new Set(),
+    nonRerankers: new Set(),
     staleDocuments: 0,
     beforeUploadAnswer: undefined,
     ingestElsewhere(knowledgeBaseId, files) {
@@ -248,6 +255,25 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
   const send = (response: import("node:http").ServerResponse, status: number, value: unknown) => {
     response.writeHead(status, { "content-type": "application/json" });
     response.end(JSON.stringify(value));
+  };
+  /** The real service's refusal of a base's settings (its folder and rerank model checks), if any. */
+  const settingsRefusal = (settings: { watchFolder?: string | null; rerankModel?: string | null }) => {
+    const { watchFolder, rerankModel } = settings;
+    if (watchFolder && !watchFolder.startsWith("/"))
+      return {
+        status: 400,
+        error: {
+          code: "INVALID_REQUEST",
+          message: `watchFolder ${JSON.stringify(watchFolder)} is not an absolute path of a folder on the knowledge service's machine`,
+          details: { issues: [{ path: "watchFolder", code: "custom", message: "an absolute path" }] },
+        },
+      };
+    if (rerankModel && state.nonRerankers.has(rerankModel))
+      return {
+        status: 400,
+        error: { code: "MODEL_CANNOT_RERANK", message: `${rerankModel} cannot rerank` },
+      };
+    return undefined;
   };
   /**
    * The passages of these bases that hold any of the query's terms (queryTerms), those holding
@@ -451,6 +477,8 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           rerankModel?: string | null;
           owner?: string;
         };
+        const refusal = settingsRefusal({ watchFolder, rerankModel });
+        if (refusal) return send(response, refusal.status, { error: refusal.error });
         // As the real service: a name is its owner's once, however it is cased or spaced.
         const taken = [...bases.values()].some(
           (base) =>
@@ -501,6 +529,8 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
             | "rerankModel"
           >
         >;
+        const refusal = settingsRefusal(patch);
+        if (refusal) return send(response, refusal.status, { error: refusal.error });
         const reindex = patch.embeddingModel !== undefined || patch.chunking !== undefined;
         Object.assign(base, patch, { updatedAt: new Date().toISOString() });
         // As the real service: a new model or chunking starts a re-index job at once.
