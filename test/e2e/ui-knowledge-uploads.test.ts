@@ -5,7 +5,7 @@ import type { Dialog } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeKnowledge } from "../../packages/web/test/support/fake-knowledge-search.js";
 import { signIn } from "../../packages/web/test/support/web-client.js";
-import { type Browser, hasChromium, holdRequests, screenshot } from "../support/browser.js";
+import { type Browser, hasChromium, holdRequests, screenshot, uncovered } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
@@ -19,7 +19,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * tried in the test leaves the weaker out. A folder is uploaded and files dropped; a web page is
  * added by its address; a base's settings are changed, its minimum relevance and rerank model among
  * them, and the retrieval test says which model reranked its passages, or why none did; a refused
- * change is said in the settings form, under the field it is about.
+ * change is said in the settings form, under the field it is about. On a phone the documents' names
+ * stay pinned as their table scrolls sideways, nothing lies over a status, and the passages open.
  * An assistant made on the Assistants page with that base starts a new chat from the model picker,
  * its settings filled in, and its answer cites the base; deleted (asked first), its chat stays as it was.
  */
@@ -620,6 +621,70 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       services.nonRerankers.clear();
       services.knowledgeBaseError = undefined;
     }
+  });
+
+  it("lists a base's documents on a phone (390 px, Chinese) with their names pinned as the table scrolls, each status whole, and their passages reachable", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByLabel("New knowledge base").fill("phone");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "phone" }).waitFor();
+    const names = [
+      "en-synthetic-repair-estimate-3p.txt",
+      "行政诉讼监督工作手册（二〇二四年修订版）.txt",
+      "short.txt",
+    ];
+    // And one refused, whose reason makes the table wider than a phone: it scrolls sideways.
+    const refused = "setup.txt";
+    await page.locator('input[type="file"]:not([webkitdirectory])').setInputFiles([
+      ...names.map((name) => ({
+        name,
+        mimeType: "text/plain",
+        buffer: Buffer.from("First passage.\n\nSecond passage."),
+      })),
+      { name: refused, mimeType: "text/plain", buffer: Buffer.from("MZ\u0090\u0000") },
+    ]);
+    const statusOf = (name: string) =>
+      page.locator("tr", { has: page.getByRole("link", { name }) }).getAttribute("data-status");
+    for (const name of names) await expect.poll(() => statusOf(name)).toBe("indexed");
+    await expect.poll(() => statusOf(refused)).toBe("failed");
+
+    const phone = await stand.browser({ locale: "zh-CN", width: 390, height: 844 });
+    await phone.context.addCookies(await desk.context.cookies());
+    await phone.page.goto(`${stand.url}/knowledge`);
+    await phone.page.getByRole("button", { name: "phone", exact: true }).click();
+    const scroller = phone.page.locator(".table-scroll", { has: phone.page.locator("tr[data-status]") });
+    const row = scroller.locator("tr", { has: phone.page.getByRole("link", { name: names[1] }) });
+    const status = row.locator("td").nth(1).getByText("已索引");
+    await status.waitFor();
+    await row.scrollIntoViewIfNeeded();
+    await screenshot(phone.page, "knowledge-documents-zh-390");
+    // The status is read whole: no pinned column lies over it.
+    expect(await uncovered(status), "the status beside the name").toBe(true);
+    // Scrolled sideways to its end, each row is still named, and its passages open.
+    expect(await scroller.evaluate((element) => element.scrollWidth > element.clientWidth)).toBe(true);
+    await scroller.evaluate((element) => {
+      element.scrollLeft = element.scrollWidth;
+    });
+    const frame = (await scroller.boundingBox())!;
+    const name = row.locator("td").first();
+    expect(await uncovered(name), "the document's name stays on the screen").toBe(true);
+    expect((await name.boundingBox())!.x).toBeGreaterThanOrEqual(frame.x);
+    const passages = row.getByRole("button", { name: `查看 ${names[1]} 的 2 个分块` });
+    expect(await uncovered(passages), "the chunk count that opens the passages").toBe(true);
+    expect(await uncovered(row.getByRole("button", { name: `删除: ${names[1]}` }))).toBe(true);
+    await screenshot(phone.page, "knowledge-documents-zh-390-scrolled");
+    await passages.click();
+    await phone.page.getByRole("dialog").getByText("Second passage.").waitFor();
+    await phone.page.keyboard.press("Escape");
+
+    // On a laptop's width the whole table is on the screen, each row's switch and Delete in a line.
+    await phone.page.setViewportSize({ width: 1280, height: 800 });
+    const remove = row.getByRole("button", { name: `删除: ${names[1]}` });
+    expect(await uncovered(remove)).toBe(true);
+    const switchBox = (await row.locator(".document-switch").boundingBox())!;
+    expect(Math.abs((await remove.boundingBox())!.y - switchBox.y)).toBeLessThan(switchBox.height);
+    await screenshot(phone.page, "knowledge-documents-zh-1280");
   });
 
   it("creates an assistant with the knowledge base, starts a new chat with it from the picker, and gets an answer citing the base", async () => {

@@ -1,6 +1,13 @@
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Browser, hasChromium, screenshot, signUpInUi, textLines } from "../support/browser.js";
+import {
+  type Browser,
+  hasChromium,
+  screenshot,
+  signUpInUi,
+  textLines,
+  uncovered,
+} from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 const PENDING = "new-hire-waiting-for-approval";
@@ -20,25 +27,6 @@ const call = (page: Page, method: string, path: string, body?: unknown) =>
     },
     { method, path, body },
   );
-
-/**
- * Whether the element is what the screen shows at each corner of its box (inset by 2 px): nothing
- * (a pinned column) lies over it and it is not scrolled out of its table's box.
- */
-const uncovered = (locator: Locator) =>
-  locator.evaluate((element) => {
-    const box = element.getBoundingClientRect();
-    const points: Array<[number, number]> = [
-      [box.left + 2, box.top + 2],
-      [box.right - 2, box.top + 2],
-      [box.left + 2, box.bottom - 2],
-      [box.right - 2, box.bottom - 2],
-    ];
-    return points.every(([x, y]) => {
-      const top = document.elementFromPoint(x, y);
-      return top !== null && (top === element || element.contains(top) || top.contains(element));
-    });
-  });
 
 const box = async (locator: Locator) => (await locator.boundingBox())!;
 

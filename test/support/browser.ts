@@ -132,3 +132,22 @@ export const textLines = (locator: Locator) =>
     range.selectNodeContents(element);
     return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
   });
+
+/**
+ * Whether the element is what the screen shows at each corner of its box (inset by 2 px): nothing
+ * (a pinned column) lies over it and it is not scrolled out of its table's box.
+ */
+export const uncovered = (locator: Locator) =>
+  locator.evaluate((element) => {
+    const box = element.getBoundingClientRect();
+    const points: Array<[number, number]> = [
+      [box.left + 2, box.top + 2],
+      [box.right - 2, box.top + 2],
+      [box.left + 2, box.bottom - 2],
+      [box.right - 2, box.bottom - 2],
+    ];
+    return points.every(([x, y]) => {
+      const top = document.elementFromPoint(x, y);
+      return top !== null && (top === element || element.contains(top) || top.contains(element));
+    });
+  });

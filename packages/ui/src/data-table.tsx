@@ -9,7 +9,8 @@ import { useI18n } from "./i18n.js";
  * character a line) and stays at the box's right edge while the rest scrolls, so the buttons are
  * on the screen. With `pinFirst`, the first column
  * (a row's name) stays at the box's left edge while the rest scrolls, so a row scrolled to its last
- * columns is still named. `nowrap` lists the columns (by index) whose heading never wraps (each
+ * columns is still named; the actions column is then scrolled to, not pinned too (a phone would
+ * have little room left between the two). `nowrap` lists the columns (by index) whose heading never wraps (each
  * cell chooses its own class). Scrolling, the box is a region named `label` that takes focus, so a
  * keyboard scrolls it too.
  */

@@ -482,7 +482,14 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
           <h4 id="documents-title" tabIndex={-1}>
             {t.documents}
           </h4>
-          <DataTable label={t.documents} columns={[t.name, t.status, t.chunks]} nowrap={[1, 2]} actions>
+          {/* The names pinned: a phone scrolls the table sideways to a document's passages and buttons. */}
+          <DataTable
+            label={t.documents}
+            columns={[t.name, t.status, t.chunks]}
+            nowrap={[1, 2]}
+            actions
+            pinFirst
+          >
             {documents.map((document) => (
               <tr
                 key={document.id}
@@ -526,8 +533,8 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
                   )}
                 </td>
                 <td>
-                  {base.permission !== "read" && (
-                    <>
+                  <div className="document-actions">
+                    {base.permission !== "read" && (
                       <label className="document-switch">
                         <input
                           type="checkbox"
@@ -536,29 +543,27 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
                           onChange={(event) => void switchDocument(base, document, event.target.checked)}
                         />
                         {t.inAnswers}
-                      </label>{" "}
-                    </>
-                  )}
-                  {base.permission !== "read" && document.jobId && IN_PROGRESS.has(document.status) && (
-                    <>
+                      </label>
+                    )}
+                    {base.permission !== "read" && document.jobId && IN_PROGRESS.has(document.status) && (
                       <button
                         type="button"
                         aria-label={`${t.cancelImport}: ${document.name}`}
                         onClick={(event) => void cancelImport(base, document, event.currentTarget)}
                       >
                         {t.cancelImport}
-                      </button>{" "}
-                    </>
-                  )}
-                  {base.permission !== "read" && (
-                    <button
-                      type="button"
-                      aria-label={`${t.delete}: ${document.name}`}
-                      onClick={(event) => void removeDocument(base, document, event.currentTarget)}
-                    >
-                      {t.delete}
-                    </button>
-                  )}
+                      </button>
+                    )}
+                    {base.permission !== "read" && (
+                      <button
+                        type="button"
+                        aria-label={`${t.delete}: ${document.name}`}
+                        onClick={(event) => void removeDocument(base, document, event.currentTarget)}
+                      >
+                        {t.delete}
+                      </button>
+                    )}
+                  </div>
                 </td>
               </tr>
             ))}
