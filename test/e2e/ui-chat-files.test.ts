@@ -13,7 +13,8 @@ const file = (name: string, text: string, mimeType = "text/plain") => ({
  * Files attached to a chat in a real Chromium on the built UI: the paperclip attaches a document
  * to a new chat (made for it), its upload shown in progress, then its status; the answer to the
  * next message cites it, and the citation opens its passage; the file is removed; a refused file
- * says why in the Knowledge page's words. Then the same in Chinese, the file dropped on the composer.
+ * says why in the Knowledge page's words, and one larger than the service takes is refused before it
+ * is sent, naming the limit. Then the same in Chinese, the file dropped on the composer.
  */
 describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
   let stand: UiStand;
@@ -78,6 +79,33 @@ describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
     const refused = files.getByRole("listitem").filter({ hasText: "setup.exe" });
     await expect.poll(() => refused.getAttribute("data-status"), { timeout: 10_000 }).toBe("failed");
     expect(await refused.locator(".document-error").textContent()).toMatch(/Windows/);
+  });
+
+  it("refuses at once, in Chinese, a file larger than the knowledge service takes, saying the limit", async () => {
+    const { page } = zh;
+    stand.services!.maxUploadBytes = 1024 * 1024;
+    try {
+      // A chat page that has read the limit, listed with the knowledge bases.
+      const listed = page.waitForResponse((response) => response.url().endsWith("/api/knowledge-bases"));
+      await page.goto(stand.url);
+      await listed;
+      const sent: string[] = [];
+      page.on("request", (request) => {
+        if (request.method() === "POST" && /\/files$/.test(request.url())) sent.push(request.url());
+      });
+      await page
+        .locator('.composer input[type="file"]:not([webkitdirectory])')
+        .setInputFiles(file("scan.txt", "a".repeat(2 * 1024 * 1024)));
+      const row = page
+        .getByRole("region", { name: "本对话的文件" })
+        .getByRole("listitem")
+        .filter({ hasText: "scan.txt" });
+      await expect.poll(() => row.getAttribute("data-status")).toBe("error");
+      expect(await row.locator(".error-text").textContent()).toBe("文件超过本站接受的大小：最大 1 MiB。");
+      expect(sent).toEqual([]);
+    } finally {
+      stand.services!.maxUploadBytes = 100 * 1024 * 1024;
+    }
   });
 
   it("attaches a file dropped on the composer, in Chinese", async () => {

@@ -20,7 +20,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * added by its address; a base's settings are changed, its minimum relevance and rerank model among
  * them, and the retrieval test says which model reranked its passages, or why none did; a refused
  * change is said in the settings form, under the field it is about. On a phone the documents' names
- * stay pinned as their table scrolls sideways, nothing lies over a status, and the passages open.
+ * stay pinned as their table scrolls sideways, nothing lies over a status, and the passages open. A
+ * file larger than the knowledge service takes is refused before it is sent, naming the limit.
  * An assistant made on the Assistants page with that base starts a new chat from the model picker,
  * its settings filled in, and its answer cites the base; deleted (asked first), its chat stays as it was.
  */
@@ -685,6 +686,52 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     const switchBox = (await row.locator(".document-switch").boundingBox())!;
     expect(Math.abs((await remove.boundingBox())!.y - switchBox.y)).toBeLessThan(switchBox.height);
     await screenshot(phone.page, "knowledge-documents-zh-1280");
+  });
+
+  it("refuses at once a file larger than the knowledge service takes, naming the limit, and says it too when the service refuses one", async () => {
+    const { page } = desk;
+    services.maxUploadBytes = 1024 * 1024;
+    try {
+      // The page reads the limit with the bases.
+      await page.getByRole("link", { name: "Settings" }).click();
+      await page.getByRole("link", { name: "Knowledge" }).click();
+      await page.getByLabel("New knowledge base").fill("limits");
+      await page.getByRole("button", { name: "Create" }).click();
+      await page.getByRole("heading", { name: "limits" }).waitFor();
+      const sent: string[] = [];
+      const record = (request: import("playwright-core").Request) => {
+        if (request.method() === "POST" && request.url().endsWith("/documents")) sent.push(request.url());
+      };
+      page.on("request", record);
+      const picker = page.locator('input[type="file"]:not([webkitdirectory])');
+      await picker.setInputFiles({
+        name: "scan.txt",
+        mimeType: "text/plain",
+        buffer: Buffer.alloc(2 * 1024 * 1024, 0x61),
+      });
+      const upload = page.locator("ul.uploads li", { hasText: "scan.txt" });
+      await expect.poll(() => upload.getAttribute("data-status")).toBe("error");
+      expect(await upload.locator(".error-text").textContent()).toBe(
+        "The file is larger than this site accepts: at most 1 MiB.",
+      );
+      expect(sent).toEqual([]);
+      page.off("request", record);
+
+      // A limit lowered on the service since the page read it: sent, then refused, saying the limit.
+      services.maxUploadBytes = 100;
+      await picker.setInputFiles({
+        name: "notes.txt",
+        mimeType: "text/plain",
+        buffer: Buffer.alloc(200, 0x61),
+      });
+      const row = page.locator("tr", { has: page.getByRole("link", { name: "notes.txt" }) });
+      await expect.poll(() => row.getAttribute("data-status")).toBe("failed");
+      expect(await row.locator(".document-error").textContent()).toBe(
+        " The file is larger than this site accepts: at most 100 B.",
+      );
+    } finally {
+      services.maxUploadBytes = 100 * 1024 * 1024;
+    }
   });
 
   it("creates an assistant with the knowledge base, starts a new chat with it from the picker, and gets an answer citing the base", async () => {

@@ -124,6 +124,8 @@ export function App() {
   const [preferences, setPreferences] = useState<Preferences | undefined>();
   const [model, setModel] = useState("");
   const [knowledgeBases, setKnowledgeBases] = useState<KnowledgeBaseOption[]>([]);
+  /** The largest file the knowledge service takes, listed with the bases (a chat's files are held to it). */
+  const [maxUploadBytes, setMaxUploadBytes] = useState<number>();
   /** The assistants the user may use whose base model is offered to them (the new chat's picker). */
   const [assistants, setAssistants] = useState<Assistant[]>([]);
   /** The assistant a new chat is started with, chosen in the picker; none: a plain model. */
@@ -272,12 +274,13 @@ export function App() {
     );
   }, [models, preferences]);
   const loadKnowledgeBases = useCallback(() => {
-    void api<{ knowledgeBases: KnowledgeBaseOption[] }>("/api/knowledge-bases")
-      .then((answer) =>
+    void api<{ knowledgeBases: KnowledgeBaseOption[]; maxUploadBytes?: number }>("/api/knowledge-bases")
+      .then((answer) => {
         setKnowledgeBases(
           answer.knowledgeBases.map((kb) => ({ id: kb.id, name: kb.name, documentCount: kb.documentCount })),
-        ),
-      )
+        );
+        setMaxUploadBytes(answer.maxUploadBytes);
+      })
       .catch(() => setKnowledgeBases([]));
   }, []);
   // Knowledge bases change on the knowledge page: reload them when coming back to the chat, or to
@@ -390,6 +393,7 @@ export function App() {
           preferences={preferences}
           conversationId={conversationId}
           knowledgeBases={knowledgeBases}
+          maxUploadBytes={maxUploadBytes}
           assistant={assistant}
           onAssistantsChanged={loadAssistants}
           onConversationCreated={(id) => navigate(`/c/${id}`)}

@@ -32,10 +32,11 @@ interface Listing {
 
 /**
  * The files attached to the open chat (`conversationId`) and those being attached: listed, read
- * again every second while one is being ingested, attached (`attach`, to a chat already made),
- * removed. Each chat shows its own; an upload goes on while another chat is opened.
+ * again every second while one is being ingested, attached (`attach`, to a chat already made; one
+ * larger than `maxBytes` refused at once, as on the Knowledge page), removed. Each chat shows its
+ * own; an upload goes on while another chat is opened.
  */
-export function useChatFiles(conversationId: string | undefined) {
+export function useChatFiles(conversationId: string | undefined, maxBytes: number | undefined) {
   const [listing, setListing] = useState<Listing>();
   const [uploads, setUploads] = useState<AttachmentRow[]>([]);
   const [error, setError] = useState<unknown>();
@@ -79,7 +80,7 @@ export function useChatFiles(conversationId: string | undefined) {
         const set = (change: Partial<AttachmentRow>) =>
           setUploads((current) => current.map((row) => (row.id === rowId ? { ...row, ...change } : row)));
         try {
-          await uploadFile(`/api/conversations/${id}/files`, file, (progress) => set({ progress }));
+          await uploadFile(`/api/conversations/${id}/files`, file, (progress) => set({ progress }), maxBytes);
           set({ progress: 1 });
           // Listed as a document (with its ingestion status) before its upload row goes.
           await load(id).catch(() => {});

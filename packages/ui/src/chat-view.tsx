@@ -1184,6 +1184,8 @@ export function ChatView(props: {
   preferences: Preferences;
   conversationId: string | undefined;
   knowledgeBases: KnowledgeBaseOption[];
+  /** The largest file the knowledge service takes (unknown until the bases are listed): a larger one is not sent. */
+  maxUploadBytes?: number;
   /**
    * The assistant a new chat starts with (chosen in the picker): its system prompt, knowledge bases
    * and web search mode are the new chat's (changeable before and after its first message).
@@ -1291,7 +1293,7 @@ export function ChatView(props: {
   }, []);
   const creating = useRef<string | undefined>(undefined);
   /** The files attached to the open chat, and those being attached. */
-  const files = useChatFiles(props.conversationId);
+  const files = useChatFiles(props.conversationId, props.maxUploadBytes);
   /**
    * Which conversation the view shows, counted up at each switch: a stream or a load begun for an
    * earlier one no longer touches this view.

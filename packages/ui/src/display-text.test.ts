@@ -8,6 +8,7 @@ import {
   changelogText,
   citationLabels,
   errorText,
+  fileSizeText,
   groundingWarningText,
   numberText,
   providerOutcomeText,
@@ -126,6 +127,22 @@ describe("error codes in the reader's language", () => {
     expect(errorText(en, "MESSAGE_TOO_LONG", "A message may have at most 100000 characters")).toBe(
       "The message is too long.",
     );
+  });
+
+  it("says the largest file taken when one is refused as too large, in the reader's language", () => {
+    const details = { maxBytes: 100 * 1024 * 1024 };
+    const message = "The file is larger than the limit of 104857600 bytes (knowledge.maxUploadBytes)";
+    expect(errorText(en, "DOCUMENT_TOO_LARGE", message, details)).toBe(
+      "The file is larger than this site accepts: at most 100 MiB.",
+    );
+    expect(errorText(zh, "DOCUMENT_TOO_LARGE", message, details)).toBe(
+      "文件超过本站接受的大小：最大 100 MiB。",
+    );
+    // An older service's refusal, without the limit: as before.
+    expect(errorText(zh, "DOCUMENT_TOO_LARGE", message)).toBe("文件超过本站接受的大小。");
+    expect(
+      [512, 64 * 1024, 2.5 * 1024 ** 3, 1536 * 1024 + 1].map((bytes) => fileSizeText(en, bytes)),
+    ).toEqual(["512 B", "64 KiB", "2.5 GiB", "1.5 MiB"]);
   });
 
   it("states the rule of the field a request broke, or the service's own words for another field", () => {

@@ -48,6 +48,9 @@ export function errorText(
       max: numberText(t, maxChars),
       over: numberText(t, chars - maxChars),
     });
+  const maxBytes = details?.maxBytes;
+  if (code === "DOCUMENT_TOO_LARGE" && typeof maxBytes === "number")
+    return fill(t.errorDetails.fileTooLarge, { max: fileSizeText(t, maxBytes) });
   const words = details?.words;
   if (Array.isArray(words) && words.length > 0)
     return fill(t.errorDetails.words, { text: translated, words: words.join(t.errorDetails.separator) });
@@ -181,6 +184,19 @@ export function answerFailureNote(
 /** A size in memory as `ollama ps` says it: GiB from one GiB on, else MiB (binary units, as the model service's messages). */
 export function memorySizeText(bytes: number): string {
   return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
+}
+
+/**
+ * A file's size, or the largest one taken, in the largest binary unit it reaches (KiB, MiB, GiB), to
+ * a tenth at most, as the services' limits are set (knowledge.maxUploadBytes: 100 MiB).
+ */
+export function fileSizeText(t: Messages, bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB"];
+  const power = Math.min(units.length - 1, Math.floor(Math.log2(Math.max(1, bytes)) / 10));
+  const amount = new Intl.NumberFormat(t.dateLocale, { maximumFractionDigits: 1 }).format(
+    bytes / 1024 ** power,
+  );
+  return `${amount} ${units[power]}`;
 }
 
 /**

@@ -755,6 +755,8 @@ const en = {
     separator: ", ",
     /** MESSAGE_TOO_LONG with its length and limit (details.chars, details.maxChars). */
     tooLong: "The message is too long: {n} characters, {over} more than the limit of {max}.",
+    /** DOCUMENT_TOO_LARGE with the limit (details.maxBytes, as fileSizeText says it). */
+    fileTooLarge: "The file is larger than this site accepts: at most {max}.",
   },
   /**
    * A refused file by what its details say (knowledge service: `details.detected`, what the file
@@ -1975,6 +1977,7 @@ const zhCN: Messages = {
     words: "{text}被拒绝的词：{words}",
     separator: "、",
     tooLong: "消息过长：共 {n} 字，比上限 {max} 字多 {over} 字。",
+    fileTooLarge: "文件超过本站接受的大小：最大 {max}。",
   },
   documentFormats: {
     notADocument: "这是{kind}，不是可以读取的文档。",

@@ -146,6 +146,8 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
   const { t } = useI18n();
   // Unknown until the list is read: "none yet" is said of a list read empty, never while it loads.
   const [bases, setBases] = useState<KnowledgeBase[]>();
+  /** The largest file the knowledge service takes, listed with the bases: a larger one is not sent. */
+  const [maxUploadBytes, setMaxUploadBytes] = useState<number>();
   const [selected, setSelected] = useState<string | undefined>();
   const [documents, setDocuments] = useState<DocumentRow[]>([]);
   // Kept for the tab, not this page: they go on while another page is shown (knowledge-uploads.ts).
@@ -163,9 +165,13 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
 
   const load = useCallback(
     () =>
-      run(async () =>
-        setBases((await api<{ knowledgeBases: KnowledgeBase[] }>("/api/knowledge-bases")).knowledgeBases),
-      ),
+      run(async () => {
+        const answer = await api<{ knowledgeBases: KnowledgeBase[]; maxUploadBytes?: number }>(
+          "/api/knowledge-bases",
+        );
+        setBases(answer.knowledgeBases);
+        setMaxUploadBytes(answer.maxUploadBytes);
+      }),
     [run],
   );
   // The base shown now: an answer for another one (a slow load, a poll, an upload's reload) is dropped.
@@ -246,7 +252,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
         ? fill(t.repeatedFileNames, { names: repeated.join(t.errorDetails.separator) })
         : "",
     );
-    void startUploads(selected, files);
+    void startUploads(selected, files, maxUploadBytes);
   };
   /** A drag over the page's drop zone: files (and folders) are taken, not opened by the browser. */
   const [dragging, setDragging] = useState(false);

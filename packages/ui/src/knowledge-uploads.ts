@@ -68,9 +68,14 @@ export function uploadsPending(): boolean {
 
 /**
  * Sends files to a base, each with its own row (progress, then how it went); the base's finished
- * uploads give way to them, other bases' stay theirs. Resolves once every file has been answered.
+ * uploads give way to them, other bases' stay theirs. One larger than `maxBytes` is refused at once
+ * (uploadFile). Resolves once every file has been answered.
  */
-export async function startUploads(knowledgeBaseId: string, files: readonly File[]): Promise<void> {
+export async function startUploads(
+  knowledgeBaseId: string,
+  files: readonly File[],
+  maxBytes: number | undefined,
+): Promise<void> {
   const rows = files.map((file) => ({
     // crypto.randomUUID needs a secure context, which a plain-HTTP deployment is not.
     id: `${Date.now()}-${Math.random()}`,
@@ -99,6 +104,7 @@ export async function startUploads(knowledgeBaseId: string, files: readonly File
           `/api/knowledge-bases/${knowledgeBaseId}/documents`,
           file,
           (progress) => set({ progress }),
+          maxBytes,
         );
         set(
           {

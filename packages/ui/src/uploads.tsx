@@ -28,13 +28,22 @@ export interface UploadAnswer {
 /**
  * Uploads one file as a multipart `file` part to `url` (a base's documents, a chat's files), with
  * progress (XMLHttpRequest reports upload progress; fetch does not). A refusal rejects with the
- * service's error (an ApiError by its code, shown in the reader's language like any other).
+ * service's error (an ApiError by its code, shown in the reader's language like any other). A file
+ * larger than `maxBytes` (the knowledge service's limit, GET /api/knowledge-bases; unknown while it
+ * is read) is refused at once, as the service would refuse it once the whole file had been sent.
  */
 export function uploadFile(
   url: string,
   file: File,
   onProgress: (fraction: number) => void,
+  maxBytes: number | undefined,
 ): Promise<UploadAnswer> {
+  if (maxBytes !== undefined && file.size > maxBytes)
+    return Promise.reject(
+      new ApiError(413, "DOCUMENT_TOO_LARGE", `The file is larger than the limit of ${maxBytes} bytes`, {
+        maxBytes,
+      }),
+    );
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open("POST", url);

@@ -32,6 +32,11 @@ export interface KnowledgeRouteDependencies {
   /** Hearth's data directory, which no knowledge base may watch (nor a folder holding it). */
   dataDir: string;
   /**
+   * The largest file an upload may hold (knowledge.maxUploadBytes): listed with the bases, so that
+   * a page refuses a larger file before sending it.
+   */
+  maxUploadBytes: number;
+  /**
    * Refuses an embedding model the model service does not have or cannot embed with (or cannot be
    * asked about): a base given one would fail every upload.
    */
@@ -70,6 +75,7 @@ export function registerKnowledgeRoutes(
     blobs,
     defaults,
     dataDir,
+    maxUploadBytes,
     checkEmbeddingModel,
     checkRerankModel,
   } = dependencies;
@@ -102,7 +108,10 @@ export function registerKnowledgeRoutes(
     return reply.code(201).send(view(store.getKnowledgeBase(created.id)));
   });
 
-  app.get("/v1/knowledge-bases", async () => ({ knowledgeBases: store.listKnowledgeBases().map(view) }));
+  app.get("/v1/knowledge-bases", async () => ({
+    knowledgeBases: store.listKnowledgeBases().map(view),
+    maxUploadBytes,
+  }));
 
   app.get("/v1/knowledge-bases/:id", async (request) =>
     view(store.getKnowledgeBase(idParams.parse(request.params).id)),

@@ -189,6 +189,7 @@ export class IngestionService {
           error: new HearthError(
             "DOCUMENT_TOO_LARGE",
             `The file is larger than the limit of ${options.maxUploadBytes} bytes (knowledge.maxUploadBytes)`,
+            { details: { maxBytes: options.maxUploadBytes } },
           ),
         });
         continue;
@@ -537,6 +538,7 @@ export class IngestionService {
           const error = {
             code: "DOCUMENT_TOO_LARGE",
             message: `The file is larger than the limit of ${options.maxUploadBytes} bytes`,
+            details: { maxBytes: options.maxUploadBytes },
           };
           store.setDocumentStatus(document.id, "failed", error);
           store.addJobDocument(jobId, document, "failed", error);

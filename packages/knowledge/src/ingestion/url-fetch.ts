@@ -162,6 +162,7 @@ function fetchError(failure: FetchFailure, start: URL, maxBytes: number): Hearth
         failure.declared === undefined
           ? `The document is larger than the limit of ${maxBytes} bytes`
           : `The document is ${failure.declared} bytes; the limit is ${maxBytes}`,
+        { details: { maxBytes } },
       );
     case "read":
       return failed(

@@ -150,6 +150,7 @@ export async function createKnowledgeService(
     blobs,
     defaults: DEFAULT_CHUNKING,
     dataDir: config.dataDir,
+    maxUploadBytes: settings.maxUploadBytes,
     checkEmbeddingModel: (model) => embeddings.check(model),
     checkRerankModel: (model) => reranker.check(model),
   });

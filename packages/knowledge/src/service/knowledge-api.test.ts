@@ -52,6 +52,9 @@ describe("knowledge service API", () => {
     const renamed = await client.updateKnowledgeBase(created.id, { name: "HR policies" });
     expect(renamed.name).toBe("HR policies");
     expect((await client.listKnowledgeBases()).map((kb) => kb.name)).toContain("HR policies");
+    // The list says the largest file an upload may hold, for a page to refuse a larger one at once.
+    const listed = await (await fetch(`${harness.url}/v1/knowledge-bases`)).json();
+    expect(listed).toMatchObject({ maxUploadBytes: 256 * 1024 });
     await client.deleteKnowledgeBase(created.id);
     await expect(client.getKnowledgeBase(created.id)).rejects.toMatchObject({
       status: 404,
@@ -396,7 +399,11 @@ describe("knowledge service API", () => {
     expect(listed["setup.pdf"]?.error).toMatchObject({ details: { detected: "windows-executable" } });
     // A failure whose error has no details lists none.
     expect(listed["empty.txt"]?.error).not.toHaveProperty("details");
-    expect(byName["huge.txt"]?.error?.code).toBe("DOCUMENT_TOO_LARGE");
+    // With the limit, for a page to say it.
+    expect(byName["huge.txt"]?.error).toMatchObject({
+      code: "DOCUMENT_TOO_LARGE",
+      details: { maxBytes: 256 * 1024 },
+    });
     // The whole entry, so that a failure shows what the job recorded for it. Under load the parts after
     // huge.txt went missing (1 run in 4): @fastify/multipart 9 ended the parts when the request body had
     // drained into busboy, before busboy had handed out its last parts (fixed in 10.1).

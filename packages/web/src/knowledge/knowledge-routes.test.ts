@@ -62,6 +62,20 @@ describe("knowledge routes", () => {
     return (await response.json()) as { job: { id: string }; documents: Array<{ id: string }> };
   }
 
+  it("says with the bases the largest file an upload may hold, as the knowledge service says it", async () => {
+    services.maxUploadBytes = 5 * 1024 * 1024;
+    try {
+      const response = await web.app.inject({
+        method: "GET",
+        url: "/api/knowledge-bases",
+        headers: user.headers,
+      });
+      expect(response.json()).toMatchObject({ maxUploadBytes: 5 * 1024 * 1024 });
+    } finally {
+      services.maxUploadBytes = 100 * 1024 * 1024;
+    }
+  });
+
   describe("watched folders", () => {
     it("refuses a watchFolder from a user who is not an administrator, and creates nothing", async () => {
       const before = services.knowledgeBaseBodies.length;

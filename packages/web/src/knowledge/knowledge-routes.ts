@@ -236,9 +236,12 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
         message: "the knowledge service failed",
       });
     const body = (await response.json()) as
-      | { knowledgeBases?: Array<{ id: string }> }
+      | { knowledgeBases?: Array<{ id: string }>; maxUploadBytes?: unknown }
       | Array<{ id: string }>;
     const list = Array.isArray(body) ? body : (body.knowledgeBases ?? []);
+    // The largest file the knowledge service takes, for a page to refuse a larger one before sending it.
+    const maxUploadBytes =
+      !Array.isArray(body) && typeof body.maxUploadBytes === "number" ? body.maxUploadBytes : undefined;
     const ids = list.map((base) => base.id);
     const rows =
       ids.length === 0
@@ -266,7 +269,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       if (!permission) continue;
       out.push({ ...base, permission, visibility: row.visibility, owned: row.owner_id === me.id });
     }
-    return { knowledgeBases: out };
+    return { knowledgeBases: out, ...(maxUploadBytes !== undefined ? { maxUploadBytes } : {}) };
   });
 
   /**

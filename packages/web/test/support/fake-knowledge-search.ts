@@ -33,7 +33,7 @@ import { listenOnLoopback } from "../../../../test/support/ports.js";
  * `rerankModel` in `nonRerankers`, are refused as the real service refuses them. A document's passages are its
  * paragraphs (text between blank lines), as `.../passages` lists them. An uploaded file that starts
  * `MZ` (a Windows executable) fails with DOCUMENT_UNSUPPORTED_FORMAT and the details the real
- * service gives it.
+ * service gives it, one over `maxUploadBytes` with DOCUMENT_TOO_LARGE.
  */
 export interface FakeKnowledge {
   url: string;
@@ -88,6 +88,11 @@ export interface FakeKnowledge {
   nonRerankers: Set<string>;
   /** Documents every base reports as indexed with older settings, until it is re-indexed. */
   staleDocuments: number;
+  /**
+   * The largest file an upload may hold (knowledge.maxUploadBytes, 100 MiB unless set), listed
+   * with the bases; a larger one fails with DOCUMENT_TOO_LARGE naming it, as the real service does.
+   */
+  maxUploadBytes: number;
   /**
    * When set, awaited after an upload is accepted and before it is answered: a test acts in that
    * instant (deletes the base's chat, say) as another request could.
@@ -196,6 +201,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     failingRerankModels: new Set(),
     nonRerankers: new Set(),
     staleDocuments: 0,
+    maxUploadBytes: 100 * 1024 * 1024,
     beforeUploadAnswer: undefined,
     ingestElsewhere(knowledgeBaseId, files) {
       const base = bases.get(knowledgeBaseId);
@@ -509,7 +515,11 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         bases.set(base.id, base);
         return send(response, 201, view(base));
       }
-      if (!id) return send(response, 200, { knowledgeBases: [...bases.values()].map(view) });
+      if (!id)
+        return send(response, 200, {
+          knowledgeBases: [...bases.values()].map(view),
+          maxUploadBytes: state.maxUploadBytes,
+        });
       const base = bases.get(id);
       if (!base)
         return send(response, 404, {
@@ -557,20 +567,26 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           .map((part) => {
             const name = /filename="([^"]+)"/.exec(part)?.[1] ?? "file";
             const text = part.split("\r\n\r\n").slice(1).join("\r\n\r\n").replace(/\r\n$/, "");
-            // A Windows executable fails as the real service refuses it, saying what it is.
-            const executable = text.startsWith("MZ");
+            // A Windows executable, or a file over the limit, fails as the real service refuses it.
+            const error = text.startsWith("MZ")
+              ? {
+                  code: "DOCUMENT_UNSUPPORTED_FORMAT",
+                  message: `${JSON.stringify(name)} is a Windows executable, not a supported document type`,
+                  details: { reason: "not-a-document", detected: "windows-executable" },
+                }
+              : Buffer.byteLength(text) > state.maxUploadBytes
+                ? {
+                    code: "DOCUMENT_TOO_LARGE",
+                    message: `The file is larger than the limit of ${state.maxUploadBytes} bytes (knowledge.maxUploadBytes)`,
+                    details: { maxBytes: state.maxUploadBytes },
+                  }
+                : null;
             const record = documentRecord(
               id,
               name,
               text,
-              executable ? "failed" : state.holdIngestion ? "queued" : "indexed",
-              executable
-                ? {
-                    code: "DOCUMENT_UNSUPPORTED_FORMAT",
-                    message: `${JSON.stringify(name)} is a Windows executable, not a supported document type`,
-                    details: { reason: "not-a-document", detected: "windows-executable" },
-                  }
-                : null,
+              error ? "failed" : state.holdIngestion ? "queued" : "indexed",
+              error,
             );
             return { record, text };
           });
