@@ -734,6 +734,66 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     }
   });
 
+  it("shows the stage each document is in and how far it has got: a PDF's pages read, chunks being indexed, a moving bar where the service says nothing of how far", async () => {
+    const { page } = desk;
+    await page.getByRole("link", { name: "Knowledge" }).click();
+    await page.getByLabel("New knowledge base").fill("stages");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "stages" }).waitFor();
+    // The knowledge service's list as it is part way through them (status and progress as it says them).
+    const document = (name: string, status: string, progress?: object) => ({
+      id: name,
+      name,
+      status,
+      error: null,
+      chunkCount: 0,
+      enabled: true,
+      ...(progress ? { progress } : {}),
+    });
+    await page.route("**/api/knowledge-bases/*/documents", (route) =>
+      route.request().method() === "GET"
+        ? route.fulfill({
+            json: {
+              documents: [
+                document("manual.pdf", "parsing", { phase: "parsing", done: 88, total: 175 }),
+                // A base without an embedding model writes the chunks while the status is still "parsing".
+                document("notes.pdf", "parsing", { phase: "indexing", done: 35, total: 575 }),
+                document("slides.pptx", "parsing"),
+                document("later.txt", "queued"),
+              ],
+            },
+          })
+        : route.fallback(),
+    );
+    try {
+      // Read again, the page loaded anew.
+      await page.reload();
+      await page.getByRole("button", { name: "stages", exact: true }).click();
+      const state = (name: string) =>
+        page
+          .locator("tr", { has: page.getByRole("link", { name }) })
+          .locator("td")
+          .nth(1);
+      const text = async (name: string) =>
+        ((await state(name).textContent()) ?? "").replace(/\s+/g, " ").trim();
+      await expect.poll(() => text("manual.pdf")).toBe("Reading 88 of 175 pages read");
+      expect(await state("manual.pdf").getByRole("progressbar").getAttribute("value")).toBe("88");
+      expect(await text("notes.pdf")).toBe("Indexing 35 of 575 chunks indexed");
+      expect(await state("notes.pdf").getByRole("progressbar", { name: "notes.pdf: Indexing" }).count()).toBe(
+        1,
+      );
+      // Nothing said of how far: a bar without a value, which the browser shows moving.
+      expect(await text("slides.pptx")).toBe("Reading");
+      expect(await state("slides.pptx").getByRole("progressbar").getAttribute("value")).toBeNull();
+      // Waiting its turn: no bar.
+      expect(await text("later.txt")).toBe("Queued");
+      expect(await state("later.txt").getByRole("progressbar").count()).toBe(0);
+      await screenshot(page, "knowledge-document-stages");
+    } finally {
+      await page.unroute("**/api/knowledge-bases/*/documents");
+    }
+  });
+
   it("creates an assistant with the knowledge base, starts a new chat with it from the picker, and gets an answer citing the base", async () => {
     const { page } = desk;
     const nav = page.getByRole("navigation", { name: /Main/ });

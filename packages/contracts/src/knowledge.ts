@@ -94,11 +94,12 @@ export const documentErrorSchema = z.object({
 export type DocumentError = z.infer<typeof documentErrorSchema>;
 
 /**
- * How far a running document (and its job entry) has got, once it is chunked: texts embedded
- * (`embedding`), then chunks written to the index (`indexing`), `done` of `total`.
+ * How far a running document (and its job entry) has got, `done` of `total`: a PDF's pages read
+ * (`parsing`), then, once it is chunked, texts embedded (`embedding`) and chunks written to the
+ * index (`indexing`).
  */
 export const jobDocumentProgressSchema = z.object({
-  phase: z.enum(["embedding", "indexing"]),
+  phase: z.enum(["parsing", "embedding", "indexing"]),
   done: z.number().int(),
   total: z.number().int(),
 });

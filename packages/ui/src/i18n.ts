@@ -966,11 +966,14 @@ const en = {
     queued: "Queued",
     parsing: "Reading",
     embedding: "Embedding",
+    /** Its chunks being written to the index (document.progress's phase; not a status of its own). */
+    indexing: "Indexing",
     indexed: "Indexed",
     failed: "Failed",
   },
   /** Within-document progress of a big file (knowledge service: document.progress). */
   documentProgress: {
+    parsing: "{done} of {total} pages read",
     embedding: "{done} of {total} passages embedded",
     indexing: "{done} of {total} chunks indexed",
   },
@@ -2151,10 +2154,12 @@ const zhCN: Messages = {
     queued: "排队中",
     parsing: "解析中",
     embedding: "向量化中",
+    indexing: "索引中",
     indexed: "已索引",
     failed: "失败",
   },
   documentProgress: {
+    parsing: "已读取 {done} / {total} 页",
     embedding: "已向量化 {done} / {total} 段",
     indexing: "已索引 {done} / {total} 块",
   },

@@ -86,28 +86,36 @@ export function uploadFile(
 }
 
 /**
- * A document's status as ingestion goes (Queued, Reading, Embedding, Indexed, Failed), with how far
- * a big one has got and why one failed, in the reader's language.
+ * A document's stage as ingestion goes (Queued, Reading, Embedding, Indexing, Indexed, Failed), with
+ * how far a big one has got (a PDF's pages read, passages embedded, chunks indexed) and why one
+ * failed, in the reader's language. Its chunks being written are Indexing, whatever its status (a
+ * base without an embedding model writes them while the document is still "parsing"). While it is
+ * worked on and the service says nothing of how far, a bar that moves shows that it is.
  */
 export function DocumentState({ document }: { document: DocumentRow }) {
   const { t } = useI18n();
+  const { progress } = document;
+  const working = IN_PROGRESS.has(document.status) && document.status !== "queued";
+  const stage = t.documentStatuses[working && progress?.phase === "indexing" ? "indexing" : document.status];
   return (
     <>
-      <span className="nowrap">{t.documentStatuses[document.status]}</span>
-      {document.progress && IN_PROGRESS.has(document.status) && (
+      <span className="nowrap">{stage}</span>
+      {working && (
         <span className="document-progress">
           {" "}
           <progress
-            value={document.progress.done}
-            max={Math.max(1, document.progress.total)}
-            aria-label={`${document.name}: ${t.documentStatuses[document.status]}`}
-          />{" "}
-          <span className="nowrap">
-            {fill(t.documentProgress[document.progress.phase], {
-              done: document.progress.done,
-              total: document.progress.total,
-            })}
-          </span>
+            value={progress?.done}
+            max={progress && Math.max(1, progress.total)}
+            aria-label={`${document.name}: ${stage}`}
+          />
+          {progress && (
+            <>
+              {" "}
+              <span className="nowrap">
+                {fill(t.documentProgress[progress.phase], { done: progress.done, total: progress.total })}
+              </span>
+            </>
+          )}
         </span>
       )}
       {document.error && (

@@ -8,7 +8,12 @@ import type { ChunkRecord, IndexBackend } from "../index/index-backend.js";
 import { searchableText } from "../index/searchable-text.js";
 import { detectFormat } from "../parsing/detect-format.js";
 import { parseDocument } from "../parsing/parse-document.js";
-import { CONTENT_TYPES, type DocumentFormat, type ParsedDocument } from "../parsing/parsed-document.js";
+import {
+  CONTENT_TYPES,
+  type DocumentFormat,
+  type PagesRead,
+  type ParsedDocument,
+} from "../parsing/parsed-document.js";
 import type { ParserPool } from "../parsing/parser-pool.js";
 import { parseWithTika } from "../parsing/tika-parser.js";
 import type { KnowledgeBaseRecord, KnowledgeStore } from "../store/knowledge-store.js";
@@ -89,12 +94,16 @@ function chunkId(documentId: string, ordinal: number, contentHash: string): stri
     .slice(0, 32);
 }
 
-/** Parses bytes with the right parser: Tika when chosen or needed, a worker thread for big files. */
+/**
+ * Parses bytes with the right parser: Tika when chosen or needed, a worker thread for big files;
+ * `onPages` is told how many pages of a PDF the built-in parser has read.
+ */
 export async function parseBytes(
   dependencies: Pick<PipelineDependencies, "parsers" | "settings">,
   name: string,
   bytes: Uint8Array,
   signal?: AbortSignal,
+  onPages?: PagesRead,
 ): Promise<{ document: ParsedDocument; contentType: string }> {
   if (bytes.length === 0) throw new HearthError("DOCUMENT_EMPTY", "The file is empty (0 bytes)");
   const { settings } = dependencies;
@@ -116,8 +125,8 @@ export async function parseBytes(
   const options = { maxExtractedBytes: settings.maxExtractedBytes };
   const document =
     bytes.length >= settings.workerThresholdBytes
-      ? await dependencies.parsers.parse(format, bytes, options, signal)
-      : await parseDocument(format, bytes, options);
+      ? await dependencies.parsers.parse(format, bytes, options, signal, onPages)
+      : await parseDocument(format, bytes, options, undefined, onPages);
   return { document, contentType: CONTENT_TYPES[format] };
 }
 
@@ -147,7 +156,7 @@ export async function prepareChunksFor(
  * Parses, cleans and chunks bytes. A big file goes to a parser thread that does all three at once,
  * so its parsed document (tens of megabytes of blocks) is never copied to this thread and back;
  * Tika, small files and PDFs shared out over several threads go through parseBytes and
- * prepareChunksFor.
+ * prepareChunksFor. `onPages` is told how many pages of a PDF are read.
  */
 export async function parseAndChunk(
   dependencies: Pick<PipelineDependencies, "parsers" | "settings">,
@@ -155,6 +164,7 @@ export async function parseAndChunk(
   bytes: Uint8Array,
   knowledgeBase: KnowledgeBaseRecord,
   signal?: AbortSignal,
+  onPages?: PagesRead,
 ): Promise<{ chunked: Pick<ChunkedDocument, "chunks">; contentType: string; title?: string }> {
   const { settings, parsers } = dependencies;
   const format = bytes.length > 0 ? detectFormat(name, bytes) : undefined;
@@ -171,6 +181,7 @@ export async function parseAndChunk(
       options,
       knowledgeBase.chunking,
       signal,
+      onPages,
     );
     return {
       chunked: { chunks },
@@ -178,7 +189,7 @@ export async function parseAndChunk(
       ...(title !== undefined ? { title } : {}),
     };
   }
-  const { document, contentType } = await parseBytes(dependencies, name, bytes, signal);
+  const { document, contentType } = await parseBytes(dependencies, name, bytes, signal, onPages);
   if (signal?.aborted) throw signal.reason;
   const chunked = await prepareChunksFor(dependencies, document, knowledgeBase, signal);
   return { chunked, contentType, ...(document.title !== undefined ? { title: document.title } : {}) };

@@ -1,7 +1,13 @@
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
-import type { DocumentError, IngestionJob, JobEvent, KnowledgeDocument } from "@hearth/contracts";
+import type {
+  DocumentError,
+  IngestionJob,
+  JobDocumentProgress,
+  JobEvent,
+  KnowledgeDocument,
+} from "@hearth/contracts";
 import { HearthError, isHearthError, type Logger, logFailure } from "@hearth/core";
 import type { EmbeddingClient } from "../embedding/embedding-client.js";
 import type { IndexBackend } from "../index/index-backend.js";
@@ -14,7 +20,6 @@ import {
 } from "../store/knowledge-store.js";
 import type { BlobStore } from "./blob-store.js";
 import {
-  type IndexProgress,
   indexChunks,
   indexedContentHash,
   indexedSettings,
@@ -676,12 +681,15 @@ export class IngestionService {
         return;
       }
       const bytes = await blobs.read(knowledgeBaseId, documentId, document.contentHash);
+      const report = this.#progressReporter(jobId, documentId);
+      // A big PDF takes seconds to read: its pages read are shown meanwhile.
       const { chunked, contentType, title } = await parseAndChunk(
         this.#deps,
         document.name,
         bytes,
         knowledgeBase,
         signal,
+        (read, pageCount) => report({ phase: "parsing", done: read, total: pageCount }),
       );
       store.setDocumentContent(documentId, document.contentHash, bytes.length, contentType);
       if (signal.aborted) throw signal.reason;
@@ -698,7 +706,7 @@ export class IngestionService {
           ...(title ? { title: title.slice(0, 300) } : {}),
         },
         onStage: setStage,
-        onProgress: this.#progressReporter(jobId, documentId),
+        onProgress: report,
         replaceAll:
           document.indexedHash !== null && indexedSettings(document.indexedHash) !== indexedSettings(version),
         signal,
@@ -787,10 +795,10 @@ export class IngestionService {
 
   /**
    * Records a document's progress in its job, at most once per PROGRESS_INTERVAL_MS (and at the
-   * start of each phase, so its total shows at once): not a database write per chunk.
+   * start of each phase, so its total shows at once): not a database write per page or chunk.
    */
-  #progressReporter(jobId: string, documentId: string): (progress: IndexProgress) => void {
-    let lastPhase: IndexProgress["phase"] | undefined;
+  #progressReporter(jobId: string, documentId: string): (progress: JobDocumentProgress) => void {
+    let lastPhase: JobDocumentProgress["phase"] | undefined;
     let lastWrite = 0;
     return (progress) => {
       const now = performance.now();

@@ -1,20 +1,24 @@
 import { HearthError } from "@hearth/core";
 import { parseHtml } from "./html-parser.js";
 import { parseDocx, parseOdt, parsePptx, parseXlsx } from "./office-parsers.js";
-import type { DocumentFormat, ParsedDocument, ParseOptions } from "./parsed-document.js";
+import type { DocumentFormat, PagesRead, ParsedDocument, ParseOptions } from "./parsed-document.js";
 import { type PageStride, parsePdf } from "./pdf-parser.js";
 import { decodeText, parseCsv, parseJson, parseMarkdown, parsePlainText } from "./text-parsers.js";
 
-/** Runs the built-in parser for a detected format (in whatever thread calls it). */
+/**
+ * Runs the built-in parser for a detected format (in whatever thread calls it); `onPages` is told
+ * how many pages of a PDF are read.
+ */
 export async function parseDocument(
   format: DocumentFormat,
   bytes: Uint8Array,
   options: ParseOptions,
   stride?: PageStride,
+  onPages?: PagesRead,
 ): Promise<ParsedDocument> {
   switch (format) {
     case "pdf":
-      return parsePdf(bytes, stride);
+      return parsePdf(bytes, stride, onPages);
     case "docx":
       return parseDocx(bytes, options);
     case "pptx":

@@ -4,7 +4,8 @@
  * which takes seconds for tens of megabytes of text, or both at once (a "parse-chunks" task, so the
  * parsed document never crosses to the service's thread), and analyses chunks' full-text terms (an
  * "analyze" task: jieba takes most of a second for a batch of Chinese chunks). Errors come back as
- * {code, message} (HearthError does not cross threads).
+ * {code, message} (HearthError does not cross threads). A parse tells how many pages of a PDF it has
+ * read as it goes, a message {id, pages: {read, pageCount}} a page.
  */
 import { parentPort } from "node:worker_threads";
 import { type ChunkingOptions, chunkDocument, type DocumentChunk } from "../chunking/chunk-document.js";
@@ -61,13 +62,15 @@ export type WorkerTask = ParseTask | PrepareTask | ParseChunksTask | AnalyzeTask
 export const CHUNKS_PER_MESSAGE = 512;
 
 async function run(task: WorkerTask): Promise<unknown> {
+  const onPages = (read: number, pageCount: number) =>
+    parentPort?.postMessage({ id: task.id, pages: { read, pageCount } });
   switch (task.kind) {
     case "prepare":
       return chunkDocument(cleanDocument(task.document), task.chunking);
     case "analyze":
       return task.texts.map((text) => analyzeToDocument(text));
     case "parse-chunks": {
-      const parsed = await parseDocument(task.format, task.bytes, task.options);
+      const parsed = await parseDocument(task.format, task.bytes, task.options, undefined, onPages);
       const { chunks } = chunkDocument(cleanDocument(parsed), task.chunking);
       // Sent in slices, each its own message: the service's thread copies in one slice per turn of
       // its event loop instead of tens of thousands of chunks at once.
@@ -79,7 +82,7 @@ async function run(task: WorkerTask): Promise<unknown> {
       } satisfies ParsedChunks;
     }
     default:
-      return parseDocument(task.format, task.bytes, task.options, task.stride);
+      return parseDocument(task.format, task.bytes, task.options, task.stride, onPages);
   }
 }
 

@@ -44,6 +44,12 @@ export const CONTENT_TYPES: Record<DocumentFormat, string> = {
   json: "application/json",
 };
 
+/**
+ * Told as a paged document (a PDF) is read: the pages this parse has read so far, of the document's
+ * pages (a parse sharing a PDF with other threads reads only its share of them).
+ */
+export type PagesRead = (read: number, pageCount: number) => void;
+
 /** Options a parse needs; plain data so it can cross to a worker thread. */
 export interface ParseOptions {
   maxExtractedBytes: number;

@@ -1,5 +1,6 @@
 import { HearthError } from "@hearth/core";
 import { describe, expect, it } from "vitest";
+import { pdf } from "../testing/document-fixtures.fixture.js";
 import { ParserPool } from "./parser-pool.js";
 
 const bytes = new TextEncoder().encode("hello world");
@@ -44,6 +45,50 @@ describe("the parser pool and a cancelled task", () => {
       expect(await settled(queued)).toBe("rejected: SERVICE_NOT_READY");
       expect(await settled(first, 20_000)).toBe("resolved");
       expect(await settled(after, 20_000)).toBe("resolved");
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe("the parser pool and a PDF's pages", () => {
+  /** A PDF of `count` pages, each of 50 lines: over a megabyte at 200 pages, which the pool shares out. */
+  const pages = (count: number) =>
+    pdf(
+      Array.from({ length: count }, (_, page) =>
+        Array.from({ length: 50 }, (_, line) => `Page ${page + 1}, line ${line + 1}: ${"text ".repeat(20)}`),
+      ),
+    );
+
+  it("tells how many of a big PDF's pages are read as it goes, by all its threads together", async () => {
+    const pool = new ParserPool({ size: 2 });
+    try {
+      const shared = pages(200);
+      expect(pool.splits("pdf", shared.length)).toBe(true);
+      const told: Array<[number, number]> = [];
+      const parsed = await pool.parse("pdf", shared, options, undefined, (read, pageCount) =>
+        told.push([read, pageCount]),
+      );
+      expect(parsed.pageCount).toBe(200);
+      expect(told.length).toBe(200);
+      expect(told.map(([read]) => read)).toEqual(Array.from({ length: 200 }, (_, index) => index + 1));
+      expect(told.every(([, pageCount]) => pageCount === 200)).toBe(true);
+
+      // Parsed and chunked in one thread, as a big file is: the same.
+      const whole: Array<[number, number]> = [];
+      await pool.parseChunks(
+        "pdf",
+        pages(3),
+        options,
+        { maxTokens: 200, overlapTokens: 0 },
+        undefined,
+        (read, pageCount) => whole.push([read, pageCount]),
+      );
+      expect(whole).toEqual([
+        [1, 3],
+        [2, 3],
+        [3, 3],
+      ]);
     } finally {
       await pool.close();
     }

@@ -5,13 +5,15 @@ import { Worker } from "node:worker_threads";
 import { HearthError, isErrorCode } from "@hearth/core";
 import type { ChunkedDocument, ChunkingOptions, DocumentChunk } from "../chunking/chunk-document.js";
 import type { ParsedChunks, WorkerTask } from "./parse-worker.js";
-import type { DocumentFormat, ParsedDocument, ParseOptions } from "./parsed-document.js";
+import type { DocumentFormat, PagesRead, ParsedDocument, ParseOptions } from "./parsed-document.js";
 import type { PageStride } from "./pdf-parser.js";
 
 interface Pending {
   task: WorkerTask;
   /** Chunks a parse-chunks task has sent so far, slice by slice, before its answer. */
   chunks?: DocumentChunk[];
+  /** Told as the task's parse reads the pages of a PDF. */
+  onPages: PagesRead | undefined;
   resolve: (result: unknown) => void;
   reject: (error: Error) => void;
   signal: AbortSignal | undefined;
@@ -43,18 +45,34 @@ export class ParserPool {
 
   /**
    * Parses a document in a worker thread; a big PDF is shared out page by page (interleaved) over
-   * every thread of the pool and the pieces merged in page order.
+   * every thread of the pool and the pieces merged in page order. `onPages` is told how many of a
+   * PDF's pages are read, by all the threads together.
    */
   async parse(
     format: DocumentFormat,
     bytes: Uint8Array,
     options: ParseOptions,
     signal?: AbortSignal,
+    onPages?: PagesRead,
   ): Promise<ParsedDocument> {
-    if (!this.splits(format, bytes.length)) return this.#run(format, bytes, options, signal);
+    if (!this.splits(format, bytes.length)) return this.#run(format, bytes, options, signal, onPages);
+    const readByPart = Array.from({ length: this.#size }, () => 0);
     const parts = await Promise.all(
-      Array.from({ length: this.#size }, (_, index) =>
-        this.#run(format, bytes, options, signal, { of: this.#size, index }),
+      readByPart.map((_, index) =>
+        this.#run(
+          format,
+          bytes,
+          options,
+          signal,
+          (read, pageCount) => {
+            readByPart[index] = read;
+            onPages?.(
+              readByPart.reduce((sum, part) => sum + part, 0),
+              pageCount,
+            );
+          },
+          { of: this.#size, index },
+        ),
       ),
     );
     const blocks = parts.flatMap((part, index) =>
@@ -89,10 +107,12 @@ export class ParserPool {
     options: ParseOptions,
     chunking: ChunkingOptions,
     signal?: AbortSignal,
+    onPages?: PagesRead,
   ): Promise<ParsedChunks> {
     return this.#submit(
       { kind: "parse-chunks", id: this.#nextId++, format, bytes, options, chunking: { ...chunking } },
       signal,
+      onPages,
     );
   }
 
@@ -110,16 +130,18 @@ export class ParserPool {
     format: DocumentFormat,
     bytes: Uint8Array,
     options: ParseOptions,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    onPages: PagesRead | undefined,
     stride?: PageStride,
   ): Promise<ParsedDocument> {
     return this.#submit(
       { id: this.#nextId++, format, bytes, options, ...(stride ? { stride } : {}) },
       signal,
+      onPages,
     );
   }
 
-  #submit<T>(task: WorkerTask, signal: AbortSignal | undefined): Promise<T> {
+  #submit<T>(task: WorkerTask, signal: AbortSignal | undefined, onPages?: PagesRead): Promise<T> {
     if (this.#closed)
       return Promise.reject(new HearthError("SERVICE_NOT_READY", "The parser pool is closed"));
     // An abort listener added to a signal already aborted never fires: such a task would never
@@ -131,6 +153,7 @@ export class ParserPool {
       const onAbort = () => this.#abort(pending);
       const pending: Pending = {
         task,
+        onPages,
         resolve: (result) => {
           signal?.removeEventListener("abort", onAbort);
           resolve(result as T);
@@ -211,10 +234,15 @@ export class ParserPool {
         id: number;
         result?: unknown;
         chunks?: DocumentChunk[];
+        pages?: { read: number; pageCount: number };
         error?: { code: string; message: string; details?: Record<string, unknown> };
       }) => {
         const pending = slot.busy;
         if (!pending || pending.task.id !== message.id) return;
+        if (message.pages) {
+          pending.onPages?.(message.pages.read, message.pages.pageCount);
+          return;
+        }
         if (message.chunks) {
           pending.chunks ??= [];
           for (const chunk of message.chunks) pending.chunks.push(chunk);

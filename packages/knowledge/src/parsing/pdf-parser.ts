@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { init, type WrappedPdfiumModule } from "@embedpdf/pdfium";
 import { HearthError } from "@hearth/core";
-import type { Block, ParsedDocument } from "./parsed-document.js";
+import type { Block, PagesRead, ParsedDocument } from "./parsed-document.js";
 
 let engine: Promise<WrappedPdfiumModule> | undefined;
 
@@ -63,12 +63,17 @@ interface Line {
  * order with its own line breaks; each line keeps its baseline, extent and largest effective font
  * size, lines are put in reading order (a line above another that it overlaps horizontally comes
  * first, so a header drawn last leads while columns stay whole), paragraphs split on vertical gaps,
- * larger short lines taken as headings, every block tagged with its page.
+ * larger short lines taken as headings, every block tagged with its page. `onPages` is told as each
+ * page is read.
  */
-export async function parsePdf(bytes: Uint8Array, stride?: PageStride): Promise<ParsedDocument> {
+export async function parsePdf(
+  bytes: Uint8Array,
+  stride?: PageStride,
+  onPages?: PagesRead,
+): Promise<ParsedDocument> {
   const pdfium = await loadPdfium();
   try {
-    return extractPdf(pdfium, bytes, stride);
+    return extractPdf(pdfium, bytes, stride, onPages);
   } catch (error) {
     if (error instanceof HearthError) throw error;
     // A trap or abort inside PDFium leaves its instance unusable: the next document gets a new one.
@@ -79,7 +84,12 @@ export async function parsePdf(bytes: Uint8Array, stride?: PageStride): Promise<
   }
 }
 
-function extractPdf(pdfium: WrappedPdfiumModule, bytes: Uint8Array, stride?: PageStride): ParsedDocument {
+function extractPdf(
+  pdfium: WrappedPdfiumModule,
+  bytes: Uint8Array,
+  stride: PageStride | undefined,
+  onPages: PagesRead | undefined,
+): ParsedDocument {
   const { wasmExports } = pdfium.pdfium;
   const data = wasmExports.malloc(bytes.length);
   if (!data) throw new HearthError("DOCUMENT_TOO_LARGE", "The PDF is too large to open");
@@ -105,6 +115,7 @@ function extractPdf(pdfium: WrappedPdfiumModule, bytes: Uint8Array, stride?: Pag
     for (let number = 1; number <= pageCount; number++) {
       if (stride && (number - 1) % stride.of !== stride.index) continue;
       pages.push({ number, lines: pageLines(pdfium, document, number - 1, scratch) });
+      onPages?.(pages.length, pageCount);
     }
     const bodySize = medianCharacterSize(pages.flatMap((page) => page.lines)) ?? 10;
     const blocks: Block[] = [];

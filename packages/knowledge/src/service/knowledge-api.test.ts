@@ -91,6 +91,21 @@ describe("knowledge service API", () => {
     expect(document!.chunkCount).toBeGreaterThan(100);
   });
 
+  it("reports a PDF's pages read while it is parsed, then its chunks indexed", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Paged" });
+    const upload = await client.uploadDocuments(kb.id, [
+      { name: "three.pdf", data: pdf([["Page one."], ["Page two."], ["Page three."]]) },
+    ]);
+    const events = await harness.follow(upload.job.id);
+    const progress = events.flatMap((event) =>
+      event.type === "document" && event.document.progress ? [event.document.progress] : [],
+    );
+    // The first page read is said at once (the rest within the second are not written).
+    expect(progress[0]).toEqual({ phase: "parsing", done: 1, total: 3 });
+    expect(progress.at(-1)).toMatchObject({ phase: "indexing" });
+  });
+
   it("ingests uploads with progress events, answers queries with citations, and serves the original file", async () => {
     const { client } = harness;
     const kb = await client.createKnowledgeBase({ name: "Manuals" });
