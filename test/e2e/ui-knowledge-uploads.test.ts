@@ -578,7 +578,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       await save.click();
       await refusal.waitFor();
       expect(await refusal.textContent()).toBe(
-        "Error: Folder on the server to mirror: the full path of a folder on the knowledge service's machine, such as /srv/docs.",
+        "Error: Folder on the server to mirror: the full path of a folder on the knowledge service's machine, such as /srv/docs (C:\\docs on Windows).",
       );
       await expect.poll(() => focused(folder)).toBe(true);
       expect(await onScreen()).toBe(true);
