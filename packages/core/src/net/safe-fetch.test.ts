@@ -25,6 +25,15 @@ const server = createServer((request, response) => {
     case "/declared":
       response.writeHead(200, { "content-type": "text/plain", "content-length": "999999" });
       return response.write("a"); // the fetcher hangs up on the declared length
+    case "/long":
+      response.writeHead(200, { "content-type": "text/plain", "content-length": "300000" });
+      return response.end("b".repeat(300_000));
+    case "/long-gzip":
+      response.writeHead(200, { "content-type": "text/plain", "content-encoding": "gzip" });
+      return response.end(gzipSync("c".repeat(300_000)));
+    case "/no-type":
+      response.writeHead(200);
+      return response.end("<p>untyped</p>");
     case "/redirect":
       response.writeHead(302, { location: url.searchParams.get("to") ?? "/plain" });
       return response.end();
@@ -129,6 +138,46 @@ describe("SafeFetcher", () => {
     expect(await failureOf(small.fetch(`http://127.0.0.1:${port}/gzip`))).toEqual({
       kind: "too-large",
       url: new URL(`http://127.0.0.1:${port}/gzip`),
+    });
+  });
+
+  it("keeps the first maxBytes of a longer body when asked to truncate, declared or compressed", async () => {
+    const fetcher = new SafeFetcher({
+      ...limits,
+      maxBytes: 10_000,
+      oversize: "truncate",
+      allowPrivateRanges: ["127.0.0.1/32"],
+    });
+    for (const [path, letter] of [
+      ["/long", "b"],
+      ["/long-gzip", "c"],
+    ] as const) {
+      const fetched = await fetcher.fetch(`http://127.0.0.1:${port}${path}`);
+      expect(fetched.body.toString(), path).toBe(letter.repeat(10_000));
+      expect(fetched.truncated, path).toBe(true);
+    }
+    const whole = await fetcher.fetch(`http://127.0.0.1:${port}/plain`);
+    expect(whole).toMatchObject({ truncated: false });
+    expect(whole.body.toString()).toBe("hello");
+    // The default refuses it, as the knowledge service's URL ingestion needs.
+    const refusing = new SafeFetcher({ ...limits, maxBytes: 10_000, allowPrivateRanges: ["127.0.0.1/32"] });
+    expect(await failureOf(refusing.fetch(`http://127.0.0.1:${port}/long`))).toMatchObject({
+      kind: "too-large",
+      declared: 300_000,
+    });
+  });
+
+  it("accepts an answer without a content type only when told to", async () => {
+    const options = { ...limits, allowPrivateRanges: ["127.0.0.1/32"], contentTypes: ["text/"] };
+    const url = `http://127.0.0.1:${port}/no-type`;
+    expect(await failureOf(new SafeFetcher(options).fetch(url))).toMatchObject({
+      kind: "content-type",
+      contentType: "",
+    });
+    const sniffing = new SafeFetcher({ ...options, acceptMissingContentType: true });
+    expect((await sniffing.fetch(url)).body.toString()).toBe("<p>untyped</p>");
+    expect(await failureOf(sniffing.fetch(`http://127.0.0.1:${port}/image`))).toMatchObject({
+      kind: "content-type",
     });
   });
 

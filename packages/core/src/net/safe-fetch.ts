@@ -15,8 +15,17 @@ export type Resolver = (hostname: string) => Promise<Array<{ address: string; fa
 export const systemResolver: Resolver = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
 export interface SafeFetchOptions {
-  /** Largest body accepted, after content decoding; a larger declared length is refused unread. */
+  /**
+   * Largest body accepted, after content decoding; a larger declared length is refused unread
+   * (unless `oversize` is `truncate`).
+   */
   maxBytes: number;
+  /**
+   * What a body over maxBytes does: `refuse` (the default) fails with too-large, for callers that
+   * need the whole document; `truncate` keeps its first maxBytes bytes (decoded) and marks the
+   * resource `truncated`, for callers that read the start of a long page.
+   */
+  oversize?: "refuse" | "truncate";
   /** For the whole fetch, redirects and body included. */
   timeoutMs: number;
   /** Redirects followed; each hop is checked like the URL itself. */
@@ -30,6 +39,11 @@ export interface SafeFetchOptions {
   resolver?: Resolver;
   /** Content types accepted (by prefix of the lowercased header); any when unset. */
   contentTypes?: readonly string[];
+  /**
+   * Accept an answer without a Content-Type header although contentTypes is set: the caller sniffs
+   * the body, as a browser does (otherwise one without is refused like any other type).
+   */
+  acceptMissingContentType?: boolean;
   /** Refuse URLs that carry a user name or password (the first and every redirect's). */
   refuseCredentials?: boolean;
   headers?: Readonly<Record<string, string>>;
@@ -42,6 +56,11 @@ export interface FetchedResource {
   contentType: string;
   /** The body, decoded when the server compressed it (gzip, deflate, br). */
   body: Buffer;
+  /**
+   * The body was longer than maxBytes and `body` is its first maxBytes bytes (only with `oversize:
+   * "truncate"`); it may end inside a character.
+   */
+  truncated: boolean;
 }
 
 /**
@@ -145,14 +164,19 @@ export class SafeFetcher {
         throw new SafeFetchError({ kind: "status", url: current, status });
       }
       const contentType = String(response.headers["content-type"] ?? "");
-      const accepted = this.#options.contentTypes;
-      if (accepted && !accepted.some((type) => contentType.toLowerCase().startsWith(type))) {
+      if (!this.#acceptsType(contentType)) {
         response.destroy();
         throw new SafeFetchError({ kind: "content-type", url: current, contentType });
       }
-      const body = await this.#readLimited(current, response, combined);
-      return { url: current, contentType, body };
+      return { url: current, contentType, ...(await this.#readLimited(current, response, combined)) };
     }
+  }
+
+  #acceptsType(contentType: string): boolean {
+    const accepted = this.#options.contentTypes;
+    if (!accepted) return true;
+    if (contentType.trim() === "") return this.#options.acceptMissingContentType ?? false;
+    return accepted.some((type) => contentType.toLowerCase().startsWith(type));
   }
 
   /** Refuses a URL before connecting: not http(s), credentials, or an address literal refused. */
@@ -229,31 +253,43 @@ export class SafeFetcher {
     });
   }
 
-  async #readLimited(url: URL, response: IncomingMessage, signal: AbortSignal): Promise<Buffer> {
+  /** The body, up to maxBytes: refused beyond it, or cut there with `truncated` (SafeFetchOptions.oversize). */
+  async #readLimited(
+    url: URL,
+    response: IncomingMessage,
+    signal: AbortSignal,
+  ): Promise<{ body: Buffer; truncated: boolean }> {
     const maxBytes = this.#options.maxBytes;
+    const truncate = this.#options.oversize === "truncate";
     const declared = Number(response.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > maxBytes) {
+    if (!truncate && Number.isFinite(declared) && declared > maxBytes) {
       response.destroy();
       throw new SafeFetchError({ kind: "too-large", url, declared });
     }
     const chunks: Buffer[] = [];
     let total = 0;
+    let truncated = false;
     const body = decodedBody(response);
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
-        total += chunk.length;
-        if (total > maxBytes) {
+        if (total + chunk.length > maxBytes) {
           body.destroy();
           response.destroy();
-          throw new SafeFetchError({ kind: "too-large", url });
+          if (!truncate) throw new SafeFetchError({ kind: "too-large", url });
+          // Only what fits is kept; the rest is neither read nor (for a compressed body) inflated.
+          chunks.push(chunk.subarray(0, maxBytes - total));
+          total = maxBytes;
+          truncated = true;
+          break;
         }
+        total += chunk.length;
         chunks.push(chunk);
       }
     } catch (error) {
       if (error instanceof SafeFetchError) throw error;
       throw new SafeFetchError({ kind: "read", url, cause: error as Error, aborted: signal.aborted });
     }
-    return Buffer.concat(chunks);
+    return { body: Buffer.concat(chunks), truncated };
   }
 }
 
