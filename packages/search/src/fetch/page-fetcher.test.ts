@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { MAX_HTML_DEPTH, OwnServices, type Resolver } from "@hearth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BLOCKED } from "../../../core/src/net/address-policy.fixture.js";
@@ -16,8 +17,79 @@ const ARTICLE = `<!doctype html><html><head><title>油价调整</title><meta cha
 <p>The National Development and Reform Commission announced the price change on its website this morning.</p>
 </article><footer>版权所有 © 2026 示例新闻网</footer><script>track()</script></body></html>`;
 
+/** A Chinese news paragraph as GBK bytes (Node encodes no GBK), and a Russian one in windows-1251. */
+const GBK_NEWS = Buffer.from(
+  "b9fac4dab3c9c6b7d3cdbcdbb8f1c9cfb5f7a3acc3bfb6d6c9cfd5c7d2bbb0d9d4aaa1a3d5e2cac7bdf1c4ead2d4c0b4b5c4b5dac8fdb4cec9cfb5f7a3acd2b5c4dac8cbcabfcbb5cfc2d2bbc2d6b5f7bcdbb4b0bfdabdabd4dac1bdd6dcbaf3bfaac6f4a1a3",
+  "hex",
+);
+const NEWS_TEXT =
+  "国内成品油价格上调，每吨上涨一百元。这是今年以来的第三次上调，业内人士说下一轮调价窗口将在两周后开启。";
+const CP1251_NEWS = Buffer.from(
+  "d6e5edfb20ede020e1e5ede7e8ed20e2fbf0eef1ebe820ede020f1f2ee20f0f3e1ebe5e920e7e020f2eeededf32c20f1eeeee1f9e8ebe820f1e5e3eee4edff20e220ece8ede8f1f2e5f0f1f2e2e520fdede5f0e3e5f2e8eae82e",
+  "hex",
+);
+/** A page whose head is a long stylesheet, so that its <meta charset> comes after the first kilobytes. */
+const lateMeta = (charset: string, body: Buffer) =>
+  Buffer.concat([
+    Buffer.from(`<!doctype html><html><head><style>${".a{color:red}\n".repeat(400)}</style>`),
+    Buffer.from(`<meta charset="${charset}"><title>news</title></head><body><p>`),
+    body,
+    Buffer.from("</p></body></html>"),
+  ]);
+const html = (body: Buffer) =>
+  Buffer.concat([Buffer.from("<html><body><p>"), body, Buffer.from("</p></body></html>")]);
+
+/** Pages sent as they are: path, headers (no content type unless given) and body. */
+const RAW_PAGES: Record<string, { headers: Record<string, string>; body: Buffer }> = {
+  "/no-type-html": { headers: {}, body: Buffer.from(ARTICLE) },
+  "/no-type-text": { headers: {}, body: Buffer.from("plain notes\nsecond line 中文") },
+  "/no-type-pdf": { headers: {}, body: Buffer.from("%PDF-1.4\n%\u00e2\u00e3\n1 0 obj") },
+  "/no-type-png": { headers: {}, body: Buffer.from("89504e470d0a1a0a0000000d49484452", "hex") },
+  "/gbk-late-meta": { headers: { "content-type": "text/html" }, body: lateMeta("gbk", GBK_NEWS) },
+  "/gbk-header": { headers: { "content-type": "text/html; charset=GBK" }, body: html(GBK_NEWS) },
+  "/gbk-pragma": {
+    headers: { "content-type": "text/html" },
+    body: Buffer.concat([
+      Buffer.from(
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body><p>',
+      ),
+      GBK_NEWS,
+      Buffer.from("</p></body></html>"),
+    ]),
+  },
+  "/gbk-undeclared": { headers: { "content-type": "text/html" }, body: html(GBK_NEWS) },
+  "/utf16le-bom": {
+    headers: { "content-type": "text/html" },
+    body: Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(`<html><body><p>${NEWS_TEXT}</p></body></html>`, "utf16le"),
+    ]),
+  },
+  "/utf16be-bom": {
+    headers: { "content-type": "text/html; charset=iso-8859-1" },
+    body: Buffer.concat([
+      Buffer.from([0xfe, 0xff]),
+      Buffer.from(`<html><body><p>${NEWS_TEXT}</p></body></html>`, "utf16le").swap16(),
+    ]),
+  },
+  "/cp1251-undeclared": { headers: { "content-type": "text/html" }, body: html(CP1251_NEWS) },
+  "/long-chinese": {
+    headers: { "content-type": "text/html; charset=utf-8" },
+    body: Buffer.from(`<html><body><p>${"中".repeat(100_000)}</p></body></html>`),
+  },
+  "/long-gzip": {
+    headers: { "content-type": "text/html; charset=utf-8", "content-encoding": "gzip" },
+    body: gzipSync(`<html><body><p>Start of a long page.</p>${"<p>more</p>".repeat(50_000)}</body></html>`),
+  },
+};
+
 const server = new ReplayServer((request, response) => {
   const path = request.url;
+  const raw = RAW_PAGES[path];
+  if (raw) {
+    response.writeHead(200, raw.headers);
+    return response.end(raw.body);
+  }
   if (path === "/article") {
     response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
     return response.end(ARTICLE);
@@ -259,9 +331,76 @@ describe("safe page fetch", () => {
     const base = `http://site.test:${port}`;
     await expect(fetcher.fetch(`${base}/loop`)).rejects.toThrow(/more than 3 redirects/);
     await expect(fetcher.fetch(`${base}/image`)).rejects.toThrow(/image\/png/);
-    await expect(fetcher.fetch(`${base}/big`)).rejects.toThrow(/100000-byte limit/);
     const started = performance.now();
     await expect(fetcher.fetch(`${base}/slow`)).rejects.toMatchObject({ code: "SEARCH_FETCH_FAILED" });
     expect(performance.now() - started).toBeLessThan(1500);
+  });
+
+  const local = () =>
+    new PageFetcher({
+      ...limits,
+      allowPrivateRanges: ["127.0.0.1/32"],
+      resolver: tableResolver({ "site.test": "127.0.0.1" }),
+    });
+  const text = async (path: string) => {
+    const page = await local().fetch(`http://site.test:${port}${path}`);
+    return extractMainText(page.text, page.contentType, 300_000);
+  };
+
+  it("reads the first maxBytes of a longer page, says it was cut, and never ends in half a character", async () => {
+    const fetcher = local();
+    const big = await fetcher.fetch(`http://site.test:${port}/big`);
+    expect(big).toMatchObject({ truncated: true });
+    expect(big.text).toBe(`<p>${"x".repeat(100_000 - 3)}`);
+    // 100,000 bytes end inside the 33,331st "中" (3 bytes each, after 15 of markup).
+    const chinese = await fetcher.fetch(`http://site.test:${port}/long-chinese`);
+    expect(chinese.truncated).toBe(true);
+    expect(chinese.text).toBe(`<html><body><p>${"中".repeat(33_328)}`);
+    // A compressed page is cut after inflating, without inflating the rest.
+    const gzipped = await fetcher.fetch(`http://site.test:${port}/long-gzip`);
+    expect(gzipped.truncated).toBe(true);
+    expect(gzipped.text).toBe(
+      `<html><body><p>Start of a long page.</p>${"<p>more</p>".repeat(50_000)}`.slice(0, 100_000),
+    );
+    expect(await fetcher.fetch(`http://site.test:${port}/article`)).toMatchObject({ truncated: false });
+  });
+
+  it("reads a page sent without a content type as a browser would: HTML or text, never binary", async () => {
+    const fetcher = local();
+    const page = await fetcher.fetch(`http://site.test:${port}/no-type-html`);
+    expect(page.contentType).toBe("text/html");
+    expect(extractMainText(page.text, page.contentType, 10_000)).toContain(
+      "国内汽油、柴油价格每吨分别提高120元",
+    );
+    expect(await fetcher.fetch(`http://site.test:${port}/no-type-text`)).toMatchObject({
+      contentType: "text/plain",
+      text: "plain notes\nsecond line 中文",
+    });
+    for (const path of ["/no-type-pdf", "/no-type-png"])
+      await expect(fetcher.fetch(`http://site.test:${port}${path}`), path).rejects.toMatchObject({
+        code: "SEARCH_FETCH_FAILED",
+        message: "the page was sent without a content type and is not text",
+      });
+  });
+
+  it("decodes by a byte order mark, the header, a <meta> late in a long head, or as GB18030 when nothing is declared", async () => {
+    for (const path of [
+      "/gbk-late-meta",
+      "/gbk-header",
+      "/gbk-pragma",
+      "/gbk-undeclared",
+      "/utf16le-bom",
+      "/utf16be-bom",
+    ])
+      expect(await text(path), path).toBe(NEWS_TEXT);
+  });
+
+  it("refuses text that stays undecodable rather than passing replacement characters on", async () => {
+    await expect(local().fetch(`http://site.test:${port}/cp1251-undeclared`)).rejects.toMatchObject({
+      code: "SEARCH_FETCH_FAILED",
+      message: expect.stringMatching(
+        /^the page's text could not be decoded: \d+ of its \d+ non-ASCII characters are not valid utf-8$/,
+      ),
+    });
   });
 });

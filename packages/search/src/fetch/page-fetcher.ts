@@ -7,6 +7,7 @@ import {
   SafeFetcher,
   type SafeFetchOptions,
 } from "@hearth/core";
+import { decodePage, sniffPageType } from "./page-decoding.js";
 
 export type PageFetchOptions = Pick<
   SafeFetchOptions,
@@ -19,16 +20,20 @@ export type PageFetchOptions = Pick<
 export interface FetchedPage {
   /** The URL after redirects. */
   url: string;
+  /** Lowercased, as sent or (none sent) as sniffed from the body. */
   contentType: string;
   text: string;
+  /** The page was longer than maxBytes: `text` is its first maxBytes bytes. */
+  truncated: boolean;
 }
 
 const PAGE_TYPES = ["text/html", "application/xhtml+xml", "text/plain"];
 
 /**
- * Fetches a result's page through core's SafeFetcher (SSRF checks on every hop, limits), decodes
- * it with its charset, and words failures as SEARCH_FETCH_BLOCKED (refused address, one of
- * Hearth's own services, scheme or credentials) or SEARCH_FETCH_FAILED (anything else).
+ * Fetches a result's page through core's SafeFetcher (SSRF checks on every hop, limits), reads the
+ * first maxBytes of a longer one, sniffs a page sent without a type, decodes it with its charset,
+ * and words failures as SEARCH_FETCH_BLOCKED (refused address, one of Hearth's own services, scheme
+ * or credentials) or SEARCH_FETCH_FAILED (anything else).
  */
 export class PageFetcher {
   readonly #fetcher: SafeFetcher;
@@ -38,7 +43,10 @@ export class PageFetcher {
     this.#options = options;
     this.#fetcher = new SafeFetcher({
       ...options,
+      // The start of a long page is what a search result needs; a page is not refused for its length.
+      oversize: "truncate",
       contentTypes: PAGE_TYPES,
+      acceptMissingContentType: true,
       refuseCredentials: true,
       headers: {
         "user-agent": "HearthSearch/0.1 (+page fetch for search results)",
@@ -51,15 +59,21 @@ export class PageFetcher {
   async fetch(url: string, signal?: AbortSignal): Promise<FetchedPage> {
     try {
       const page = await this.#fetcher.fetch(url, signal);
-      const contentType = page.contentType.toLowerCase();
-      return { url: page.url.href, contentType, text: decode(page.body, contentType) };
+      const contentType = page.contentType.trim().toLowerCase() || sniffPageType(page.body);
+      if (!contentType) throw failed("the page was sent without a content type and is not text");
+      return {
+        url: page.url.href,
+        contentType,
+        text: decodePage(page.body, contentType, page.truncated),
+        truncated: page.truncated,
+      };
     } catch (error) {
       throw error instanceof SafeFetchError ? this.#error(error.failure) : error;
     }
   }
 
   #error(failure: FetchFailure): HearthError {
-    const { maxBytes, maxRedirects, timeoutMs } = this.#options;
+    const { maxRedirects, timeoutMs } = this.#options;
     switch (failure.kind) {
       case "blocked":
         return new HearthError(
@@ -98,18 +112,15 @@ export class PageFetcher {
         return failed(
           `content type "${failure.contentType.toLowerCase().split(";")[0] || "none"}" is not fetched`,
         );
-      case "too-large":
-        return failed(
-          failure.declared === undefined
-            ? `the page is over the ${maxBytes}-byte limit`
-            : `the page is ${failure.declared} bytes, over the ${maxBytes}-byte limit`,
-        );
       case "no-answer":
         return failed(
           failure.aborted
             ? `no answer from ${failure.url.origin} within ${timeoutMs} ms`
             : `cannot fetch ${failure.url.origin}: ${describeNetworkError(failure.cause)}`,
         );
+      case "too-large":
+        // Not met with oversize "truncate", which reads a longer page up to maxBytes; the type still has it.
+        return failed(`the page is over the ${this.#options.maxBytes}-byte limit`);
       case "read":
         return failed(
           failure.aborted
@@ -122,16 +133,4 @@ export class PageFetcher {
 
 function failed(message: string): HearthError {
   return new HearthError("SEARCH_FETCH_FAILED", message);
-}
-
-/** Decodes with the charset of the header or of a `<meta charset>` (Chinese sites still use GBK). */
-function decode(body: Buffer, contentType: string): string {
-  const declared =
-    /charset=["']?([\w-]+)/i.exec(contentType)?.[1] ??
-    /<meta[^>]+charset=["']?([\w-]+)/i.exec(body.subarray(0, 2048).toString("latin1"))?.[1];
-  try {
-    return new TextDecoder(declared ?? "utf-8").decode(body);
-  } catch {
-    return new TextDecoder("utf-8").decode(body);
-  }
 }
