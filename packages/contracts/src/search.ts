@@ -24,6 +24,13 @@ export const searchResultSchema = z.object({
   title: z.string(),
   snippet: z.string(),
   content: z.string().optional(),
+  /** `content` is from the first `search.fetch.maxBytes` of a longer page. */
+  contentTruncated: z.boolean().optional(),
+  /**
+   * Why a fetched result has no `content` (its page was refused, failed or held no readable text):
+   * SEARCH_FETCH_BLOCKED or SEARCH_FETCH_FAILED, and the reason in words.
+   */
+  contentError: z.object({ code: z.string(), message: z.string() }).optional(),
   publishedAt: z.string().optional(),
   /** Provider ids that found this page, best rank first. */
   sources: z.array(z.string()),

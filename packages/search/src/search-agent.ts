@@ -63,7 +63,7 @@ export class SearchAgent {
   readonly #metrics: SearchMetrics | undefined;
   readonly #cache: TtlCache<CachedSearch> | undefined;
   readonly #shared: SharedState | undefined;
-  readonly #pages: TtlCache<string>;
+  readonly #pages: TtlCache<{ content: string; truncated: boolean }>;
   readonly #fetcher: PageFetcher;
   readonly #reranker: EmbeddingReranker | undefined;
 
@@ -327,40 +327,66 @@ export class SearchAgent {
   async #fetchContent(results: SearchResult[], signal?: AbortSignal): Promise<SearchResult[]> {
     const count = Math.min(results.length, this.#config.fetch.maxPages);
     const fetched = await Promise.all(
-      results.slice(0, count).map(async (result) => {
-        const cached = this.#pages.get(result.url);
-        let content = cached;
-        if (content === undefined) {
+      results.slice(0, count).map(async (result): Promise<SearchResult | undefined> => {
+        let page = this.#pages.get(result.url);
+        if (page === undefined) {
           try {
-            const page = await this.#fetcher.fetch(result.url, signal);
-            content = extractMainText(
-              page.text,
-              page.contentType,
+            const fetchedPage = await this.#fetcher.fetch(result.url, signal);
+            const content = extractMainText(
+              fetchedPage.text,
+              fetchedPage.contentType,
               this.#config.fetch.maxContentChars,
               (limits) =>
                 this.#logger.info(
-                  { host: new URL(page.url).host, ...limits },
+                  { host: new URL(fetchedPage.url).host, ...limits },
                   "page read past a limit: deep nesting flattened or Readability skipped",
                 ),
             );
-            this.#pages.set(result.url, content);
+            page = { content, truncated: fetchedPage.truncated };
+            this.#pages.set(result.url, page);
             this.#metrics?.pageFetch("ok");
           } catch (error) {
-            const blocked = isHearthError(error) && error.code === "SEARCH_FETCH_BLOCKED";
+            // The result keeps its snippet, which chat grounds the answer in instead, and says why.
+            const contentError = isHearthError(error)
+              ? { code: error.code, message: error.message }
+              : {
+                  code: "SEARCH_FETCH_FAILED",
+                  message: `the page could not be read: ${(error as Error).message}`,
+                };
+            const blocked = contentError.code === "SEARCH_FETCH_BLOCKED";
             this.#metrics?.pageFetch(blocked ? "blocked" : "failed");
-            this.#logger.debug({ code: isHearthError(error) ? error.code : undefined }, "page fetch skipped");
-            return result;
+            // The host only: a result URL's path and query may carry tokens. A refused address is
+            // worth an operator's look (a result pointing inside the network); a page that failed is not.
+            this.#logger[blocked ? "warn" : "info"](
+              { host: hostOf(result.url), code: contentError.code, reason: contentError.message },
+              blocked ? "page fetch refused" : "page fetch failed",
+            );
+            return { ...result, contentError };
           }
         }
-        const verdict = this.#filter.check(content);
+        const verdict = this.#filter.check(page.content);
         if (verdict.dropped || verdict.blocked) return undefined;
         const flags = [...new Set([...(result.flags ?? []), ...verdict.flagged])];
-        return { ...result, content: verdict.masked, ...(flags.length > 0 ? { flags } : {}) };
+        return {
+          ...result,
+          content: verdict.masked,
+          ...(page.truncated ? { contentTruncated: true } : {}),
+          ...(flags.length > 0 ? { flags } : {}),
+        };
       }),
     );
     return [
       ...fetched.filter((result): result is SearchResult => result !== undefined),
       ...results.slice(count),
     ];
+  }
+}
+
+/** A URL's host, or "" for one that does not parse. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "";
   }
 }

@@ -101,8 +101,27 @@ const engines: ReplayServer = new ReplayServer((request, response) => {
       ],
     });
   }
+  if (path.startsWith("/pages/")) {
+    const page = (name: string) => `http://pages.test:${new URL(engines.url).port}${name}`;
+    return sendJson(response, 200, {
+      results: [
+        { url: page("/long"), title: "A long page", content: "long" },
+        { url: page("/untyped"), title: "A page without a type", content: "untyped" },
+        { url: page("/gone?token=s3cr3t-in-query"), title: "A page gone", content: "the engine's snippet" },
+        { url: "http://169.254.169.254/latest/meta-data/", title: "Metadata", content: "instance data" },
+      ],
+    });
+  }
   if (path === "/article") {
     response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    return response.end(ARTICLE);
+  }
+  if (path === "/long") {
+    response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    return response.end(`${ARTICLE}<!--${"x".repeat(100_000)}-->`);
+  }
+  if (path === "/untyped") {
+    response.writeHead(200);
     return response.end(ARTICLE);
   }
   if (path === "/v1/embeddings") {
@@ -788,6 +807,53 @@ describe("POST /v1/search", () => {
     expect((await app.inject({ url: "/metrics" })).body).toMatch(
       /hearth_search_page_fetches_total\{outcome="blocked"[^}]*\} 2/,
     );
+  });
+
+  it("reads the start of a long page and one sent without a type, and says why a page gave no content", async () => {
+    const config = configWith({
+      providers: [{ id: "pages", type: "searxng", url: `${engines.url}/pages` }],
+      cache: { enabled: false },
+      fetch: { allowPrivateRanges: ["127.0.0.1/32"], maxPages: 5, maxBytes: 50_000 },
+    });
+    const app = await service(config);
+    const logged = logLines.length;
+    const body = (await search(app, { query: "pages", fetch: true })).json();
+    const result = (path: string) => body.results.find((r: { url: string }) => r.url.includes(path));
+    // Over maxBytes: its first 50,000 bytes are read, and the answer says so.
+    expect(result("/long")).toMatchObject({
+      content: expect.stringContaining("stable test runner"),
+      contentTruncated: true,
+    });
+    expect(result("/untyped").content).toContain("stable test runner");
+    expect(result("/untyped")).not.toHaveProperty("contentTruncated");
+    expect(result("/gone")).toMatchObject({
+      snippet: "the engine's snippet",
+      contentError: { code: "SEARCH_FETCH_FAILED", message: expect.stringContaining("answered HTTP 404") },
+    });
+    expect(result("/gone")).not.toHaveProperty("content");
+    expect(result("169.254.169.254")).toMatchObject({
+      contentError: { code: "SEARCH_FETCH_BLOCKED", message: expect.stringContaining("linkLocal") },
+    });
+    // Logged with the host and the reason, never the URL's query; a refused address as a warning.
+    const lines = logLines.slice(logged).map((line) => JSON.parse(line));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 30,
+        msg: "page fetch failed",
+        host: `pages.test:${new URL(engines.url).port}`,
+        code: "SEARCH_FETCH_FAILED",
+        reason: expect.stringContaining("404"),
+      }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: "page fetch refused",
+        host: "169.254.169.254",
+        code: "SEARCH_FETCH_BLOCKED",
+      }),
+    );
+    expect(logLines.slice(logged).join("")).not.toContain("s3cr3t");
   });
 
   it("re-ranks with the model service's embeddings when configured", async () => {

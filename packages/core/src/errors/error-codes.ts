@@ -188,7 +188,8 @@ export const ERROR_CODES = {
   SEARCH_FETCH_FAILED: {
     status: 502,
     userCaused: true,
-    summary: "A page could not be fetched within the size, time, redirect and content-type limits.",
+    summary:
+      "A page could not be fetched within the time, redirect and content-type limits, or its text could not be decoded.",
   },
   SEARCH_WORD_LIST_UNREADABLE: {
     status: 500,
