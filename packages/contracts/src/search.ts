@@ -4,7 +4,7 @@ import { retryAfterMs } from "./retry-after.js";
 /** `POST /v1/search` request. */
 export const searchRequestSchema = z.strictObject({
   query: z.string(),
-  /** Provider ids to ask; all enabled providers when absent. */
+  /** Provider ids to ask, disabled ones too; all enabled providers when absent. */
   providers: z.array(z.string().min(1).max(64)).min(1).max(64).optional(),
   limit: z.number().int().min(1).max(100).optional(),
   /** Prefer results published within this period (also passed to engines that filter by date). */
@@ -145,9 +145,14 @@ export class SearchClient {
     return `${this.#baseUrl}/v1/search`;
   }
 
+  /** The URL `providers` calls (for the caller's error messages). */
+  get providersUrl(): string {
+    return `${this.#baseUrl}/v1/providers`;
+  }
+
   /** The configured providers; throws SearchClientError on an error answer (404 from an older service). */
   async providers(options: { signal?: AbortSignal } = {}): Promise<SearchProvidersResponse> {
-    const response = await this.#fetch(`${this.#baseUrl}/v1/providers`, {
+    const response = await this.#fetch(this.providersUrl, {
       headers: this.#token ? { "x-hearth-service-token": this.#token } : {},
       signal: options.signal,
     });

@@ -10,6 +10,7 @@ import {
   type SearchClient,
   SearchClientError,
   type SearchResponse,
+  searchRequestSchema,
 } from "@hearth/contracts";
 import {
   type HearthConfig,
@@ -935,17 +936,37 @@ function searchServiceError(url: string, error: SearchClientError): HearthError 
 }
 
 /**
- * POST /api/admin/search/test: runs a query through the search service and reports each
- * provider's status and latency (the search service owns the providers and their settings). It
- * bypasses the result cache: a cached answer would hide a provider that has just started failing.
+ * The search engines for Admin → Search providers: GET /api/admin/search/providers lists them, those
+ * with `enabled: false` too (the search service owns them and their settings); POST
+ * /api/admin/search/test runs a query through the search service and reports each provider's status,
+ * result count and latency. A test names the providers it asks, when it asks for some: a disabled
+ * one is asked too, so that an engine is checked before it is enabled (only administrators reach
+ * this; chat never names a provider). It bypasses the result cache: a cached answer would hide a
+ * provider that has just started failing.
  */
 export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: SearchClient }) {
+  app.get("/api/admin/search/providers", admin, async () => {
+    try {
+      return await deps.search.providers({ signal: AbortSignal.timeout(5_000) });
+    } catch (error) {
+      const url = deps.search.providersUrl;
+      if (!(error instanceof SearchClientError))
+        throw UpstreamCallError.noAnswer({ url, service: "search", cause: error });
+      throw searchServiceError(url, error);
+    }
+  });
+
   app.post("/api/admin/search/test", admin, async (request) => {
-    const { query } = z.strictObject({ query: z.string().trim().min(1).max(500) }).parse(request.body);
+    const { query, providers } = z
+      .strictObject({
+        query: z.string().trim().min(1).max(500),
+        providers: searchRequestSchema.shape.providers,
+      })
+      .parse(request.body);
     let answer: Pick<SearchResponse, "providers" | "results">;
     try {
       answer = await deps.search.search(
-        { query, limit: 5, cache: false },
+        { query, limit: 5, cache: false, ...(providers ? { providers } : {}) },
         { signal: AbortSignal.timeout(20_000) },
       );
     } catch (error) {
@@ -959,10 +980,13 @@ export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: S
     }
     return {
       // An absent error stays absent: the reply is serialised by JSON.stringify.
-      providers: answer.providers.map(({ id, status, latencyMs, error }) => ({
+      // `results`: how many the engine answered with; an engine that answers none for a query it
+      // should find is often a wrong `response.results` path (docs/search.md, Custom JSON API).
+      providers: answer.providers.map(({ id, status, latencyMs, results, error }) => ({
         id,
         status,
         latencyMs,
+        results,
         error,
       })),
       resultCount: answer.results.length,

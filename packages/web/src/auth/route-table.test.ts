@@ -306,6 +306,10 @@ describe("RBAC over the whole route table", () => {
         "PUT /api/admin/banners/order admin",
         "GET /api/banners user",
         "POST /api/banners/:id/dismiss user",
+        // Search engines: administrators list them, disabled ones too, and test them (a disabled
+        // one by name); chat never names one, so no user reaches a disabled engine.
+        "GET /api/admin/search/providers admin",
+        "POST /api/admin/search/test admin",
         // Assistants: any signed-in user makes their own and lists those they may use; another
         // user's private one is a 404 (OWNED), one shared with them is 403 to change
         // (assistants.test.ts); the owner and administrators change and delete it. A session's (the

@@ -1224,7 +1224,7 @@ describe("admin search-provider check", () => {
         payload: { query: "hearth" },
       });
       expect(answer.json()).toEqual({
-        providers: [{ id: "fake", status: "ok", latencyMs: 1 }],
+        providers: [{ id: "fake", status: "ok", latencyMs: 1, results: 1 }],
         resultCount: 1,
       });
       // When every provider fails, each one's error is the answer, not a bare 502.

@@ -396,7 +396,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
             score: 1,
           },
         ],
-        providers: state.searchProviders ?? [{ id: "fake", status: "ok", latencyMs: 1 }],
+        providers: state.searchProviders ?? [{ id: "fake", status: "ok", latencyMs: 1, results: 1 }],
       });
     }
     if (request.method === "POST" && url.pathname === "/v1/query") {
