@@ -1,7 +1,9 @@
 /**
  * Admin → Search providers → Test through the web service, on the real search service: each test
  * asks the engines themselves, so a provider that has just started failing shows its error rather
- * than the answer the search service cached from the test before.
+ * than the answer the search service cached from the test before; a provider is tested on its own,
+ * a disabled one too, and one that answers with no results (a typo in a custom engine's results
+ * path) is flagged on the page.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -17,6 +19,7 @@ import {
 } from "../../packages/web/test/support/fake-model-service.js";
 import { type Session, signUp } from "../../packages/web/test/support/web-client.js";
 import { startWeb, type WebHarness } from "../../packages/web/test/support/web-harness.js";
+import { ensureUiBuilt, hasChromium, launchBrowser, screenshot } from "../support/browser.js";
 
 describe("testing search providers from the admin page", () => {
   let dataDir: string;
@@ -27,13 +30,23 @@ describe("testing search providers from the admin page", () => {
   let search: { app: FastifyInstance; close(): Promise<void> };
   let model: FakeModelService;
   let web: WebHarness;
+  /** Where the web service listens, for the browser. */
+  let url: string;
   let admin: Session;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "hearth-search-test-"));
-    engine = createServer((_request, response) => {
-      engineCalls += 1;
+    engine = createServer((request, response) => {
       const json = { "content-type": "application/json" };
+      const answer = {
+        results: [{ url: "https://example.org/oil", title: "Brent crude", content: "Brent at $82." }],
+      };
+      // The disabled engines' path: always answering, and not counted with the others' calls.
+      if (request.url?.startsWith("/standby")) {
+        response.writeHead(200, json);
+        return response.end(JSON.stringify(answer));
+      }
+      engineCalls += 1;
       if (engineState === "key-revoked") {
         response.writeHead(401, json);
         return response.end(JSON.stringify({ error: "invalid API key" }));
@@ -43,11 +56,7 @@ describe("testing search providers from the admin page", () => {
         return response.end(JSON.stringify({ error: "too many requests" }));
       }
       response.writeHead(200, json);
-      response.end(
-        JSON.stringify({
-          results: [{ url: "https://example.org/oil", title: "Brent crude", content: "Brent at $82." }],
-        }),
-      );
+      response.end(JSON.stringify(answer));
     });
     await new Promise<void>((resolve) => engine.listen(0, "127.0.0.1", resolve));
     const enginePort = (engine.address() as { port: number }).port;
@@ -57,7 +66,26 @@ describe("testing search providers from the admin page", () => {
       overrides: {
         dataDir,
         search: {
-          providers: [{ id: "searxng", type: "searxng", url: `http://127.0.0.1:${enginePort}`, retries: 0 }],
+          providers: [
+            { id: "searxng", type: "searxng", url: `http://127.0.0.1:${enginePort}`, retries: 0 },
+            // Not enabled yet: an operator checks them first. The custom one's `results` path has a
+            // typo ("result"), so it answers with nothing.
+            {
+              id: "standby",
+              type: "searxng",
+              url: `http://127.0.0.1:${enginePort}/standby`,
+              retries: 0,
+              enabled: false,
+            },
+            {
+              id: "mysearch",
+              type: "custom",
+              url: `http://127.0.0.1:${enginePort}/standby/api?q={query}`,
+              response: { results: "result", title: "title", url: "url" },
+              retries: 0,
+              enabled: false,
+            },
+          ],
         },
       },
     });
@@ -65,6 +93,8 @@ describe("testing search providers from the admin page", () => {
     const searchUrl = await search.app.listen({ host: "127.0.0.1", port: 0 });
     model = await startFakeModelService();
     web = await startWeb({ modelUrl: model.url, searchUrl });
+    ensureUiBuilt();
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
     admin = await signUp(web.app, "admin");
   });
   afterAll(async () => {
@@ -75,18 +105,21 @@ describe("testing search providers from the admin page", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const test = async () =>
+  const test = async (providers?: string[]) =>
     (
       await web.app.inject({
         method: "POST",
         url: "/api/admin/search/test",
         headers: admin.headers,
-        payload: { query: "brent crude today" },
+        payload: { query: "brent crude today", ...(providers ? { providers } : {}) },
       })
     ).json();
 
   it("reaches the engine on every test, so a key revoked since the last test shows", async () => {
-    expect(await test()).toMatchObject({ providers: [{ id: "searxng", status: "ok" }], resultCount: 1 });
+    expect(await test()).toMatchObject({
+      providers: [{ id: "searxng", status: "ok", results: 1 }],
+      resultCount: 1,
+    });
     engineState = "key-revoked";
     expect(await test()).toMatchObject({
       providers: [{ id: "searxng", status: "error", error: expect.stringContaining("401") }],
@@ -103,5 +136,82 @@ describe("testing search providers from the admin page", () => {
       providers: [{ id: "searxng", status: "rate-limited", error: expect.stringContaining("wait") }],
     });
     expect(engineCalls).toBe(calls);
+  });
+
+  it("lists every engine, disabled ones too, and tests one on its own with its result count", async () => {
+    const listed = await web.app.inject({ url: "/api/admin/search/providers", headers: admin.headers });
+    expect(listed.json()).toEqual({
+      providers: [
+        { id: "searxng", type: "searxng", enabled: true },
+        { id: "standby", type: "searxng", enabled: false },
+        { id: "mysearch", type: "custom", enabled: false },
+      ],
+    });
+    expect(await test(["standby"])).toMatchObject({
+      providers: [{ id: "standby", status: "ok", results: 1 }],
+      resultCount: 1,
+    });
+    // Answered, with nothing: what a typo in `results` gives, told apart from a working engine by its count.
+    expect(await test(["mysearch"])).toMatchObject({
+      providers: [{ id: "mysearch", status: "ok", results: 0 }],
+      resultCount: 0,
+    });
+  });
+
+  describe.skipIf(!hasChromium)("on the page", () => {
+    for (const [locale, words] of [
+      [
+        "en-US",
+        {
+          disabled: "Disabled (enabled: false)",
+          ok: "OK",
+          test: (id: string) => `Test (${id})`,
+          noResults: "Answered, but with no results.",
+        },
+      ],
+      [
+        "zh-CN",
+        {
+          disabled: "已停用（enabled: false）",
+          ok: "正常",
+          test: (id: string) => `测试（${id}）`,
+          noResults: "有应答，但没有结果。",
+        },
+      ],
+    ] as const) {
+      it(`offers each engine a test, disabled ones too, and flags one that answers with no results (${locale})`, async () => {
+        const browser = await launchBrowser({ locale });
+        try {
+          await browser.context.addCookies(
+            admin.cookie.split("; ").map((pair) => {
+              const [name, ...value] = pair.split("=");
+              return { name: name!, value: value.join("="), url };
+            }),
+          );
+          const { page } = browser;
+          await page.goto(`${url}/admin/search`);
+          const row = (id: string) =>
+            page.locator("section[aria-labelledby=providers-title] tbody tr", { hasText: id });
+          await expect.poll(() => row("standby").textContent()).toContain(words.disabled);
+          expect(await row("searxng").textContent()).not.toContain(words.disabled);
+
+          await page.getByRole("button", { name: words.test("mysearch"), exact: true }).click();
+          const warning = row("mysearch").locator(".provider-warning");
+          await expect.poll(() => warning.textContent()).toMatch(new RegExp(`^${words.noResults}`));
+          const cells = row("mysearch").locator("td");
+          expect(await cells.nth(1).textContent()).toBe(words.ok);
+          expect(await cells.nth(2).textContent()).toBe("0");
+
+          await page.getByRole("button", { name: words.test("standby"), exact: true }).click();
+          await expect.poll(() => row("standby").locator("td").nth(2).textContent()).toBe("1");
+          expect(await row("standby").locator(".provider-warning").count()).toBe(0);
+          // The first engine's outcome stays shown beside the second's.
+          expect(await warning.count()).toBe(1);
+          await screenshot(page, `admin-search-providers-${locale}`);
+        } finally {
+          await browser.close();
+        }
+      });
+    }
   });
 });

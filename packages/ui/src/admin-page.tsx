@@ -1332,6 +1332,12 @@ interface ProviderRow extends ProviderOutcomeRow {
   latencyMs?: number | null;
 }
 
+/** A configured search engine (GET /api/admin/search/providers), enabled or not. */
+interface ConfiguredProvider {
+  id: string;
+  enabled: boolean;
+}
+
 /** A first engine for hearth.yaml: a self-hosted SearXNG needs no key (docs/search.md, Providers). */
 const PROVIDER_EXAMPLE = `search:
   providers:
@@ -1357,7 +1363,10 @@ function ProviderExample() {
 function SearchProviders() {
   const { t } = useI18n();
   const [query, setQuery] = useState("Hearth");
-  const [rows, setRows] = useState<ProviderRow[]>([]);
+  /** The configured engines, each offered a test of its own (a disabled one too, before it is enabled). */
+  const [providers, setProviders] = useState<ConfiguredProvider[]>([]);
+  /** The latest test's outcome of each engine tested, by id. */
+  const [outcomes, setOutcomes] = useState<Record<string, ProviderRow>>({});
   /** Whether any engine is configured (undefined until known, null when it cannot be told). */
   const [configured, setConfigured] = useState<boolean | null>();
   useEffect(() => {
@@ -1365,23 +1374,39 @@ function SearchProviders() {
       (answer) => setConfigured(answer.configured),
       () => setConfigured(null),
     );
+    // Unlisted (the search service down): a test says why, and its answer lists the engines.
+    void api<{ providers: ConfiguredProvider[] }>("/api/admin/search/providers").then(
+      (answer) => setProviders(answer.providers),
+      () => {},
+    );
   }, []);
   const { error, run } = useAction();
-  const test = async (event: FormEvent) => {
-    event.preventDefault();
-    await run(async () => {
+  /** Tests the enabled engines, or those named; a test of some keeps the others' outcomes shown. */
+  const test = (only?: string[]) =>
+    run(async () => {
       const answer = await api<{ providers: ProviderRow[] }>("/api/admin/search/test", {
         method: "POST",
-        body: { query },
+        body: { query, ...(only ? { providers: only } : {}) },
       });
-      setRows(answer.providers);
+      const tested = Object.fromEntries(answer.providers.map((row) => [row.id, row]));
+      setOutcomes((shown) => (only ? { ...shown, ...tested } : tested));
     });
+  const testAll = async (event: FormEvent) => {
+    event.preventDefault();
+    await test();
   };
+  const listed = new Set(providers.map((provider) => provider.id));
+  const rows: ConfiguredProvider[] = [
+    ...providers,
+    ...Object.keys(outcomes)
+      .filter((id) => !listed.has(id))
+      .map((id) => ({ id, enabled: true })),
+  ];
   return (
     <section aria-labelledby="providers-title">
       <h3 id="providers-title">{t.searchProviders}</h3>
       {configured === false && <ProviderExample />}
-      <form className="inline-form" onSubmit={test}>
+      <form className="inline-form" onSubmit={testAll}>
         <label>
           {t.search}
           <input value={query} onChange={(e) => setQuery(e.target.value)} required />
@@ -1390,17 +1415,37 @@ function SearchProviders() {
       </form>
       <ActionError error={error} />
       {rows.length > 0 && (
-        <DataTable label={t.searchProviders} columns={[t.provider, t.status, t.latency, t.error]}>
-          {rows.map((row) => {
-            const outcome = providerOutcomeText(t, row);
+        <DataTable
+          label={t.searchProviders}
+          columns={[t.provider, t.status, t.providerResults, t.latency, t.error]}
+          actions
+        >
+          {rows.map((provider) => {
+            const row = outcomes[provider.id];
+            const outcome = row && providerOutcomeText(t, row);
             return (
-              <tr key={row.id}>
-                <td>{row.id}</td>
-                <td>{outcome.status}</td>
-                <td>{row.latencyMs != null ? `${numberText(t, row.latencyMs)} ms` : ""}</td>
+              <tr key={provider.id}>
+                <td>
+                  {provider.id}
+                  {!provider.enabled && <div className="muted">{t.providerDisabled}</div>}
+                </td>
+                <td>{outcome?.status}</td>
+                <td>{row?.results != null ? numberText(t, row.results) : ""}</td>
+                <td>{row?.latencyMs != null ? `${numberText(t, row.latencyMs)} ms` : ""}</td>
                 <td className="breakable">
-                  {outcome.note && <div className="error-text">{outcome.note}</div>}
-                  {outcome.detail && <div className="muted">{outcome.detail}</div>}
+                  {outcome?.warning && <div className="provider-warning">{outcome.warning}</div>}
+                  {outcome?.note && <div className="error-text">{outcome.note}</div>}
+                  {outcome?.detail && <div className="muted">{outcome.detail}</div>}
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    disabled={!query.trim()}
+                    aria-label={fill(t.withNote, { text: t.testProvider, note: provider.id })}
+                    onClick={() => void test([provider.id])}
+                  >
+                    {t.testProvider}
+                  </button>
                 </td>
               </tr>
             );

@@ -753,6 +753,14 @@ describe("search engine tests in the reader's language", () => {
     });
     expect(breaker.note).toMatch(/连续多次失败/);
     expect(breaker.detail).toBeUndefined();
+    // An engine that answered with nothing: what a typo in a custom engine's results path gives.
+    expect(providerOutcomeText(en, { status: "ok", results: 0 })).toEqual({
+      status: "OK",
+      warning:
+        "Answered, but with no results. If this query should find some, check the engine's settings: for a custom engine, the results path under response.",
+    });
+    expect(providerOutcomeText(zh, { status: "ok", results: 0 }).warning).toMatch(/^有应答，但没有结果。/);
+    expect(providerOutcomeText(zh, { status: "ok", results: 3 })).toEqual({ status: "正常" });
     // A status this page does not know yet is shown as the service wrote it.
     expect(providerOutcomeText(zh, { status: "new-status", error: "x" })).toEqual({
       status: "new-status",

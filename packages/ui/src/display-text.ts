@@ -309,6 +309,8 @@ export function pullStepText(t: Messages, step: PullStep): string {
 /** A search engine's test outcome as the web service reports it (POST /api/admin/search/test). */
 export interface ProviderOutcomeRow {
   status: string;
+  /** How many results it answered with (an engine that answered). */
+  results?: number | null;
   error?: string | null;
 }
 
@@ -322,17 +324,20 @@ const SELF_EXPLAINED_STATUSES = new Set(["skipped-by-breaker"]);
  * A search engine's test outcome in the reader's words: its status, why it found nothing, and the
  * search service's own message (in English) where it says more: the URL it could not reach, the
  * HTTP status it got, the wait it was asked for. A status this page does not know is shown as sent.
+ * An engine that answered with no results gets a warning: a wrong path to a custom engine's results
+ * answers just so, and is the mistake the test is there to catch.
  */
 export function providerOutcomeText(
   t: Messages,
   row: ProviderOutcomeRow,
-): { status: string; note?: string; detail?: string } {
+): { status: string; note?: string; detail?: string; warning?: string } {
   const note = t.providerStatusNotes[row.status];
   const shown = row.error && !SELF_EXPLAINED_STATUSES.has(row.status);
   return {
     status: t.providerStatuses[row.status] ?? row.status,
     ...(note ? { note } : {}),
     ...(shown ? { detail: fill(t.serverDetail, { detail: row.error! }) } : {}),
+    ...(row.status === "ok" && row.results === 0 ? { warning: t.providerNoResults } : {}),
   };
 }
 

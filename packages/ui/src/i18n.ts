@@ -464,6 +464,11 @@ const en = {
     error: "It could not be reached, or it answered with an error.",
     "skipped-by-breaker": "Not asked: it failed repeatedly and rests a while before it is tried again.",
   } as Record<string, string>,
+  providerNoResults:
+    "Answered, but with no results. If this query should find some, check the engine's settings: for a custom engine, the results path under response.",
+  providerResults: "Results",
+  providerDisabled: "Disabled (enabled: false)",
+  testProvider: "Test",
   /** A service's own words (in English), under the reader's text where they say more (a URL). */
   serverDetail: "The server's detail: {detail}",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
@@ -1730,6 +1735,11 @@ const zhCN: Messages = {
     error: "无法连接该搜索引擎，或它返回了错误。",
     "skipped-by-breaker": "未调用：它连续多次失败，暂停一段时间后再试。",
   } as Record<string, string>,
+  providerNoResults:
+    "有应答，但没有结果。如果这个查询本应有结果，请检查该搜索引擎的配置：自定义引擎请检查 response 下的 results 路径。",
+  providerResults: "结果数",
+  providerDisabled: "已停用（enabled: false）",
+  testProvider: "测试",
   serverDetail: "服务器原文：{detail}",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
   regenerateFailedKept: "未能生成新回答：{reason}已保留之前的回答。",
