@@ -44,7 +44,11 @@ describe("testing search providers from the admin page", () => {
       // The disabled engines' path: always answering, and not counted with the others' calls.
       if (request.url?.startsWith("/standby")) {
         response.writeHead(200, json);
-        return response.end(JSON.stringify(answer));
+        // Asked about "blocked": some of this SearXNG's own engines did not answer, as SearXNG says it.
+        const partly = request.url.includes("blocked")
+          ? { unresponsive_engines: [["google", "CAPTCHA"]] }
+          : {};
+        return response.end(JSON.stringify({ ...answer, ...partly }));
       }
       engineCalls += 1;
       if (engineState === "key-revoked") {
@@ -150,6 +154,18 @@ describe("testing search providers from the admin page", () => {
     expect(await test(["standby"])).toMatchObject({
       providers: [{ id: "standby", status: "ok", results: 1 }],
       resultCount: 1,
+    });
+    // Answered while some of its own engines did not: the test says which.
+    const partly = await web.app.inject({
+      method: "POST",
+      url: "/api/admin/search/test",
+      headers: admin.headers,
+      payload: { query: "blocked crude", providers: ["standby"] },
+    });
+    expect(partly.json()).toMatchObject({
+      providers: [
+        { id: "standby", status: "ok", results: 1, warning: expect.stringContaining("google (CAPTCHA)") },
+      ],
     });
     // Answered, with nothing: what a typo in `results` gives, told apart from a working engine by its count.
     expect(await test(["mysearch"])).toMatchObject({

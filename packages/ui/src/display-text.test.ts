@@ -761,6 +761,14 @@ describe("search engine tests in the reader's language", () => {
     });
     expect(providerOutcomeText(zh, { status: "ok", results: 0 }).warning).toMatch(/^有应答，但没有结果。/);
     expect(providerOutcomeText(zh, { status: "ok", results: 3 })).toEqual({ status: "正常" });
+    // A SearXNG some of whose own engines did not answer: said, with the service's words of which.
+    const partly = "SearXNG's engines did not answer: google (CAPTCHA)";
+    expect(providerOutcomeText(zh, { status: "ok", results: 2, warning: partly })).toEqual({
+      status: "正常",
+      warning:
+        "有应答，但它转而调用的部分引擎没有应答（例如 SearXNG 的引擎被拦截或超时），结果可能少于应有的数量。",
+      detail: `服务器原文：${partly}`,
+    });
     // A status this page does not know yet is shown as the service wrote it.
     expect(providerOutcomeText(zh, { status: "new-status", error: "x" })).toEqual({
       status: "new-status",

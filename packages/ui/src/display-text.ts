@@ -312,6 +312,8 @@ export interface ProviderOutcomeRow {
   /** How many results it answered with (an engine that answered). */
   results?: number | null;
   error?: string | null;
+  /** What went wrong behind an engine that answered (a SearXNG's own engines that did not), in the search service's words. */
+  warning?: string | null;
 }
 
 /**
@@ -337,7 +339,11 @@ export function providerOutcomeText(
     status: t.providerStatuses[row.status] ?? row.status,
     ...(note ? { note } : {}),
     ...(shown ? { detail: fill(t.serverDetail, { detail: row.error! }) } : {}),
-    ...(row.status === "ok" && row.results === 0 ? { warning: t.providerNoResults } : {}),
+    ...(row.warning
+      ? { warning: t.providerEngineWarning, detail: fill(t.serverDetail, { detail: row.warning }) }
+      : row.status === "ok" && row.results === 0
+        ? { warning: t.providerNoResults }
+        : {}),
   };
 }
 

@@ -466,6 +466,8 @@ const en = {
   } as Record<string, string>,
   providerNoResults:
     "Answered, but with no results. If this query should find some, check the engine's settings: for a custom engine, the results path under response.",
+  providerEngineWarning:
+    "Answered, but some of the engines it asks in turn did not (a SearXNG's engines blocked or timed out): its results may be fewer than they should be.",
   providerResults: "Results",
   providerDisabled: "Disabled (enabled: false)",
   testProvider: "Test",
@@ -1737,6 +1739,8 @@ const zhCN: Messages = {
   } as Record<string, string>,
   providerNoResults:
     "有应答，但没有结果。如果这个查询本应有结果，请检查该搜索引擎的配置：自定义引擎请检查 response 下的 results 路径。",
+  providerEngineWarning:
+    "有应答，但它转而调用的部分引擎没有应答（例如 SearXNG 的引擎被拦截或超时），结果可能少于应有的数量。",
   providerResults: "结果数",
   providerDisabled: "已停用（enabled: false）",
   testProvider: "测试",

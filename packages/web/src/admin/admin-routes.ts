@@ -982,12 +982,14 @@ export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: S
       // An absent error stays absent: the reply is serialised by JSON.stringify.
       // `results`: how many the engine answered with; an engine that answers none for a query it
       // should find is often a wrong `response.results` path (docs/search.md, Custom JSON API).
-      providers: answer.providers.map(({ id, status, latencyMs, results, error }) => ({
+      // `warning`: an engine that answered while some it asks in turn did not (a SearXNG's own engines).
+      providers: answer.providers.map(({ id, status, latencyMs, results, error, warning }) => ({
         id,
         status,
         latencyMs,
         results,
         error,
+        warning,
       })),
       resultCount: answer.results.length,
     };
