@@ -20,7 +20,10 @@ describe.skipIf(!hasChromium)("diagrams in answers, in the browser", () => {
   const elsewhere: string[] = [];
 
   beforeAll(async () => {
-    stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 40 } });
+    // With a knowledge stand-in: the chat page lists the knowledge bases, and with no knowledge
+    // service that request is a 502, which the console reports whenever it lands (after signing in,
+    // on a busy machine).
+    stand = await startUiStand({ model: { models: ["tiny-story"], delayMs: 40 }, knowledgeAndSearch: true });
     model = stand.model;
     phone = await stand.signedIn("root", { width: 390, height: 844 });
     phone.page.on("console", (message) => {

@@ -370,7 +370,7 @@ describe("RBAC over the whole route table", () => {
       const where = `${route.method} ${route.url}`;
       if (route.method === "GET" && route.url === "/api/knowledge-bases") {
         expect(response.statusCode, where).toBe(200);
-        expect(response.json(), where).toEqual({ knowledgeBases: [] });
+        expect(response.json(), where).toEqual({ knowledgeBases: [], maxUploadBytes: expect.any(Number) });
       } else expect(response.statusCode, where).toBe(route.apiKey ? 404 : 401);
     }
     // The owner's key lists the owner's base, as the UI does.
