@@ -253,7 +253,7 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       await page.keyboard.press("Enter");
       await expect
         .poll(() => bad.textContent())
-        .toMatch(/Failed: The import was cancelled before the document was indexed/);
+        .toMatch(/Cancelled: The import was cancelled before the document was indexed/);
       // The button went with the import; focus did not go to the page's start but to its document's row.
       await expect
         .poll(() =>
@@ -264,7 +264,7 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
         .toBe(true);
       expect((await heard(page)).filter((text) => !/(fine|bad)\.txt/.test(text))).toEqual([]);
       await page.getByLabel("Language").selectOption("zh-CN");
-      await expect.poll(() => bad.textContent()).toMatch(/失败：文档建立索引之前导入已被取消/);
+      await expect.poll(() => bad.textContent()).toMatch(/已取消：文档建立索引之前导入已被取消/);
     } finally {
       services.holdIngestion = false;
       // A language chosen while signed in is kept with the account: chosen back as it was chosen.

@@ -12,9 +12,10 @@ const file = (name: string, text: string, mimeType = "text/plain") => ({
 /**
  * Files attached to a chat in a real Chromium on the built UI: the paperclip attaches a document
  * to a new chat (made for it), its upload shown in progress, then its status; the answer to the
- * next message cites it, and the citation opens its passage; the file is removed; a refused file
- * says why in the Knowledge page's words, and one larger than the service takes is refused before it
- * is sent, naming the limit. Then the same in Chinese, the file dropped on the composer.
+ * next message cites it, and the citation opens its passage; the file is removed; one whose import
+ * was cancelled reads Cancelled, not as a failure; a refused file says why in the Knowledge page's
+ * words, and one larger than the service takes is refused before it is sent, naming the limit.
+ * Then the same in Chinese, the file dropped on the composer.
  */
 describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
   let stand: UiStand;
@@ -79,6 +80,40 @@ describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
     const refused = files.getByRole("listitem").filter({ hasText: "setup.exe" });
     await expect.poll(() => refused.getAttribute("data-status"), { timeout: 10_000 }).toBe("failed");
     expect(await refused.locator(".document-error").textContent()).toMatch(/Windows/);
+  });
+
+  it("shows an attachment whose import was cancelled as cancelled, not as a failure, as the Knowledge page does", async () => {
+    const { page } = en;
+    stand.services!.holdIngestion = true;
+    try {
+      await page
+        .locator('.composer input[type="file"]:not([webkitdirectory])')
+        .setInputFiles(file("draft.txt", "A draft never indexed."));
+      const row = page
+        .getByRole("region", { name: "Files in this chat" })
+        .getByRole("listitem")
+        .filter({ hasText: "draft.txt" });
+      await expect.poll(() => row.getAttribute("data-status"), { timeout: 10_000 }).toBe("queued");
+      // Its import cancelled as the CLI's Ctrl-C cancels it: through the web service's jobs route.
+      await page.evaluate(async () => {
+        const chat = location.pathname.split("/").pop();
+        const listing = await (await fetch(`/api/conversations/${chat}/files`)).json();
+        const { jobId } = listing.documents.find((d: { name: string }) => d.name === "draft.txt");
+        const csrf = decodeURIComponent(/(?:^|;\s*)hearth_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? "");
+        const answer = await fetch(`/api/jobs/${jobId}/cancel`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-csrf-token": csrf },
+          body: "{}",
+        });
+        if (!answer.ok) throw new Error(`cancel answered ${answer.status}`);
+      });
+      await expect.poll(() => row.getAttribute("data-status"), { timeout: 10_000 }).toBe("failed");
+      expect(await row.textContent()).toContain("draft.txt: Cancelled");
+      expect(await row.locator(".error-text").count()).toBe(0);
+      expect(await row.locator(".document-error").textContent()).toMatch(/upload it again/);
+    } finally {
+      stand.services!.holdIngestion = false;
+    }
   });
 
   it("refuses at once, in Chinese, a file larger than the knowledge service takes, saying the limit", async () => {

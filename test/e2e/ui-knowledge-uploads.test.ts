@@ -11,8 +11,9 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
 /**
  * The knowledge page's uploads in a real Chromium on the built UI: a file still being sent goes on
  * while another page of the app is shown and is there again on coming back; leaving the tab asks
- * first while one is; and a document still being ingested can be cancelled from any page load,
- * also one whose job the page never started (a folder's scan), which asks first for its others. A
+ * first while one is; and a document still being ingested can be cancelled from any page load (it
+ * then reads Cancelled, not as a failure), also one whose job the page never started (a folder's
+ * scan), which asks first for its others. A
  * document once indexed is found by the page's retrieval test, but not while it is switched off for
  * answers; its passages as indexed are listed, and found by a text; the base's id, which the API and
  * Dify take, is shown and copied; each passage shows its relevance, and a higher minimum relevance
@@ -96,8 +97,24 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     expect(await page.locator("ul.uploads").count()).toBe(0);
     const cancel = page.getByRole("button", { name: "Cancel import: slow.txt" });
     await cancel.click();
+    // The service lists it failed with JOB_CANCELLED: it reads Cancelled, not in the error colour,
+    // saying to upload it again.
     await expect.poll(() => row.getAttribute("data-status")).toBe("failed");
-    expect(await row.textContent()).toContain("The import was cancelled before the document was indexed");
+    const status = row.locator("td").nth(1);
+    expect(await status.textContent()).toBe(
+      "Cancelled The import was cancelled before the document was indexed; upload it again.",
+    );
+    const errorColour = await page.evaluate(() => {
+      const probe = document.body.appendChild(document.createElement("span"));
+      probe.style.color = "var(--error)";
+      const colour = getComputedStyle(probe).color;
+      probe.remove();
+      return colour;
+    });
+    const colours = await status
+      .locator("span")
+      .evaluateAll((spans) => spans.map((span) => getComputedStyle(span).color));
+    expect(colours).not.toContain(errorColour);
     await expect.poll(() => cancel.count()).toBe(0);
     services.holdIngestion = false;
   });

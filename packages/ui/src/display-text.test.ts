@@ -7,6 +7,7 @@ import {
   auditDetailsLines,
   changelogText,
   citationLabels,
+  documentStatusText,
   errorText,
   fileSizeText,
   groundingWarningText,
@@ -781,5 +782,36 @@ describe("numbers in the reader's language", () => {
   it("groups thousands as the reader's language writes them", () => {
     expect(numberText(zh, 2363)).toBe("2,363");
     expect(numberText(en, 1234567)).toBe("1,234,567");
+  });
+});
+
+describe("a document's status in the reader's language", () => {
+  it("reads a document whose import was cancelled as Cancelled, not as a failure, saying to upload it again", () => {
+    // As the knowledge service lists it: failed, with the stable code of a cancel.
+    const cancelled = {
+      status: "failed" as const,
+      error: { code: "JOB_CANCELLED", message: "The job was cancelled" },
+    };
+    expect(documentStatusText(en, cancelled)).toEqual({
+      stage: "Cancelled",
+      note: "The import was cancelled before the document was indexed; upload it again.",
+      failed: false,
+    });
+    expect(documentStatusText(zh, cancelled)).toMatchObject({ stage: "已取消", failed: false });
+    expect(documentStatusText(zh, cancelled).note).toMatch(/请重新上传/);
+  });
+
+  it("reads any other failure as Failed, and chunks being written as Indexing", () => {
+    const refused = {
+      status: "failed" as const,
+      error: { code: "DOCUMENT_UNSUPPORTED_FORMAT", message: "no parser" },
+    };
+    expect(documentStatusText(en, refused)).toMatchObject({ stage: "Failed", failed: true });
+    expect(documentStatusText(zh, refused)).toMatchObject({ stage: "失败", failed: true });
+    const writing = {
+      status: "parsing" as const,
+      progress: { phase: "indexing" as const, done: 1, total: 4 },
+    };
+    expect(documentStatusText(en, writing)).toEqual({ stage: "Indexing", note: undefined, failed: false });
   });
 });

@@ -1,4 +1,5 @@
 /** Text the pages show for what the services answer, in the reader's language (pure: unit-tested). */
+import type { KnowledgeDocument } from "@hearth/contracts";
 import type { GroundingWarning } from "./api.js";
 import { fill, type Messages } from "./i18n.js";
 
@@ -159,6 +160,29 @@ function issueRule(t: Messages, issue: RequestIssue): string | undefined {
  */
 export function answerFailureText(t: Messages, code: string | undefined, message: string): string {
   return errorText(t, code, message, { service: "model" });
+}
+
+/**
+ * A document's stage in the reader's language, with why it stopped (`note`) and whether that was a
+ * failure (`failed`, shown in the error colour). Its chunks being written are Indexing, whatever its
+ * status (a base without an embedding model writes them while the document is still "parsing"). A
+ * document whose import someone cancelled is listed failed with JOB_CANCELLED: it reads Cancelled,
+ * not as an error, with the note saying to upload it again.
+ */
+export function documentStatusText(
+  t: Messages,
+  document: Pick<KnowledgeDocument, "status" | "error" | "progress">,
+): { stage: string; note: string | undefined; failed: boolean } {
+  const cancelled = document.status === "failed" && document.error?.code === "JOB_CANCELLED";
+  const indexing =
+    document.progress?.phase === "indexing" && ["parsing", "embedding"].includes(document.status);
+  const stage = t.documentStatuses[cancelled ? "cancelled" : indexing ? "indexing" : document.status];
+  const { error } = document;
+  return {
+    stage,
+    note: error ? errorText(t, error.code, error.message, error.details) : undefined,
+    failed: document.status === "failed" && !cancelled,
+  };
 }
 
 /** Failures only an administrator can fix (the server's memory, its runtime), whose messages say how. */

@@ -977,6 +977,8 @@ const en = {
     indexing: "Indexing",
     indexed: "Indexed",
     failed: "Failed",
+    /** Failed with JOB_CANCELLED: someone cancelled its import, which is not an error. */
+    cancelled: "Cancelled",
   },
   /** Within-document progress of a big file (knowledge service: document.progress). */
   documentProgress: {
@@ -1129,7 +1131,7 @@ const en = {
     "Switched off: kept, but not used in answers, chats or the retrieval test until switched on again.",
   cancelImport: "Cancel import",
   cancelImportConfirm:
-    "Cancel the import of {n} documents? They are being imported together: those not yet indexed are marked failed (upload them again to import them).",
+    "Cancel the import of {n} documents? They are being imported together: those not yet indexed are marked cancelled (upload them again to import them).",
   uploadsGoOn:
     "Uploads go on while you use other pages of Hearth. Closing or reloading this tab stops them: the browser asks first.",
   uploadsSignOutConfirm:
@@ -2171,6 +2173,7 @@ const zhCN: Messages = {
     indexing: "索引中",
     indexed: "已索引",
     failed: "失败",
+    cancelled: "已取消",
   },
   documentProgress: {
     parsing: "已读取 {done} / {total} 页",
@@ -2305,7 +2308,7 @@ const zhCN: Messages = {
   documentOffHint: "已停用：文档仍保留，但回答、聊天和检索测试都不会用到它，重新启用后恢复。",
   cancelImport: "取消导入",
   cancelImportConfirm:
-    "取消这 {n} 个文档的导入？它们正在一起导入：尚未建立索引的都会标记为失败（需重新上传才能导入）。",
+    "取消这 {n} 个文档的导入？它们正在一起导入：尚未建立索引的都会标记为已取消（需重新上传才能导入）。",
   uploadsGoOn: "在 Hearth 的其他页面时上传会继续。关闭或刷新此标签页会中断上传：浏览器会先询问。",
   uploadsSignOutConfirm: "仍有文件正在上传到知识库。仍要退出登录吗？尚未发送的文件将不会保存。",
   noUserKeys: "该用户没有 API 密钥。",

@@ -2,7 +2,7 @@ import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "@hearth/contracts/knowledge-base-
 import { type DragEvent, type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { api, type ModelsAnswer } from "./api.js";
 import { DataTable } from "./data-table.js";
-import { errorText, type RequestIssue, requestIssuesText } from "./display-text.js";
+import { documentStatusText, type RequestIssue, requestIssuesText } from "./display-text.js";
 import { DocumentPassages } from "./document-passages.js";
 import { chosenFolderFiles, droppedFiles, firstOfEachName } from "./dropped-files.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
@@ -270,9 +270,9 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
 
   /**
    * Stops the ingestion job a document is in (whoever started it, from whatever page load): its
-   * documents not yet indexed are marked cancelled (failed, JOB_CANCELLED). A job that has other
-   * documents still to do (several files at once, a folder's scan) asks first, naming how many. The
-   * button goes: focus goes to the document's row.
+   * documents not yet indexed are listed failed with JOB_CANCELLED, which reads Cancelled. A job
+   * that has other documents still to do (several files at once, a folder's scan) asks first, naming
+   * how many. The button goes: focus goes to the document's row.
    */
   const cancelImport = async (knowledgeBase: KnowledgeBase, document: DocumentRow, from: Element) => {
     const jobId = document.jobId;
@@ -289,24 +289,18 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
 
   /**
    * What an upload's ingestion came to, once none of its documents is in progress any more:
-   * indexed, or failed and why (the uploads' live region says it once); undefined before.
+   * indexed, or failed (or cancelled) and why (the uploads' live region says it once); undefined
+   * before.
    */
   const outcome = (row: UploadRow): { failed: boolean; text: string } | undefined => {
     if (!row.job) return undefined;
     const ids = row.job.documentIds;
     const mine = documents.filter((document) => ids.includes(document.id));
     if (mine.length === 0 || mine.some((document) => IN_PROGRESS.has(document.status))) return undefined;
-    const failed = mine.find((document) => document.status === "failed");
-    if (!failed) return { failed: false, text: t.documentStatuses.indexed };
-    const reason = failed.error
-      ? errorText(t, failed.error.code, failed.error.message, failed.error.details)
-      : "";
-    return {
-      failed: true,
-      text: reason
-        ? fill(t.fieldValue, { field: t.documentStatuses.failed, value: reason })
-        : t.documentStatuses.failed,
-    };
+    const stopped = mine.find((document) => document.status === "failed");
+    if (!stopped) return { failed: false, text: t.documentStatuses.indexed };
+    const { stage, note, failed } = documentStatusText(t, stopped);
+    return { failed, text: note ? fill(t.fieldValue, { field: stage, value: note }) : stage };
   };
 
   const base = bases?.find((b) => b.id === selected);

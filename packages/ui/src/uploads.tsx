@@ -1,7 +1,7 @@
 import type { KnowledgeDocument } from "@hearth/contracts";
 import type { ReactNode } from "react";
 import { ApiError, csrfHeader, signOutSignal } from "./api.js";
-import { errorText } from "./display-text.js";
+import { documentStatusText } from "./display-text.js";
 import { fill, useI18n } from "./i18n.js";
 import { errorMessage } from "./use-action.js";
 
@@ -86,17 +86,16 @@ export function uploadFile(
 }
 
 /**
- * A document's stage as ingestion goes (Queued, Reading, Embedding, Indexing, Indexed, Failed), with
- * how far a big one has got (a PDF's pages read, passages embedded, chunks indexed) and why one
- * failed, in the reader's language. Its chunks being written are Indexing, whatever its status (a
- * base without an embedding model writes them while the document is still "parsing"). While it is
- * worked on and the service says nothing of how far, a bar that moves shows that it is.
+ * A document's stage as ingestion goes (Queued, Reading, Embedding, Indexing, Indexed, Failed,
+ * Cancelled), with how far a big one has got (a PDF's pages read, passages embedded, chunks indexed)
+ * and why one stopped, in the reader's language: a failure in the error colour, a cancelled import
+ * not. While it is worked on and the service says nothing of how far, a bar that moves shows that it is.
  */
 export function DocumentState({ document }: { document: DocumentRow }) {
   const { t } = useI18n();
   const { progress } = document;
   const working = IN_PROGRESS.has(document.status) && document.status !== "queued";
-  const stage = t.documentStatuses[working && progress?.phase === "indexing" ? "indexing" : document.status];
+  const { stage, note, failed } = documentStatusText(t, document);
   return (
     <>
       <span className="nowrap">{stage}</span>
@@ -118,12 +117,7 @@ export function DocumentState({ document }: { document: DocumentRow }) {
           )}
         </span>
       )}
-      {document.error && (
-        <span className="error-text document-error">
-          {" "}
-          {errorText(t, document.error.code, document.error.message, document.error.details)}
-        </span>
-      )}
+      {note && <span className={failed ? "error-text document-error" : "muted document-error"}> {note}</span>}
     </>
   );
 }
