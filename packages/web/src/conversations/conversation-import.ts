@@ -72,6 +72,8 @@ export interface ConversationToStore {
   controls?: Partial<ChatControls>;
   /** The assistant it was started with and what it took from it (a branch keeps its source's). */
   assistant?: ConversationAssistant;
+  /** The knowledge bases the user chose for it (a branch keeps its source's choice). */
+  chosenKnowledgeBaseIds?: string[] | null;
 }
 
 /** A conversation that is not in the shape of the file's format. */
@@ -446,10 +448,11 @@ function readOne(
 /**
  * Stores a conversation as the user's own, in a transaction (whole or not at all), with its title
  * (or its first message's, as a new chat takes), messages in order, roles, model names, reasoning,
- * citations, system prompt, Chat controls and times as given. A message without a time takes the one before it
- * (the conversation's for the first; now where there is none). One that names a folder goes into
- * the user's folder of that name (compared folded), made first when they have none. An import's
- * conversations, and a share's snapshot continued by its reader (share-routes.ts).
+ * citations, system prompt, Chat controls, chosen knowledge bases and times as given. A message
+ * without a time takes the one before it (the conversation's for the first; now where there is
+ * none). One that names a folder goes into the user's folder of that name (compared folded), made
+ * first when they have none. An import's conversations, and a share's snapshot continued by its
+ * reader (share-routes.ts).
  */
 export async function storeConversation(
   store: ConversationStore,
@@ -474,6 +477,7 @@ export async function storeConversation(
       folderId,
       ...(conversation.controls ? { controls: conversation.controls } : {}),
       ...(conversation.assistant ? { assistant: conversation.assistant } : {}),
+      chosenKnowledgeBaseIds: conversation.chosenKnowledgeBaseIds,
     });
     let at = createdAt;
     for (const message of conversation.messages) {

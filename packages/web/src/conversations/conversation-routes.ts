@@ -42,8 +42,14 @@ import { conversationsJsonOf, registerZipBodyParser } from "./import-archive.js"
 import { shareOf } from "./share-routes.js";
 import type { ShareStore } from "./share-store.js";
 
+const knowledgeBaseIdsSchema = z.array(z.string().min(1).max(200)).max(20);
+
+/**
+ * What a turn is grounded in. The knowledge bases given (none: an empty list) become the
+ * conversation's choice; a turn without the field searches none and leaves the choice as it was.
+ */
 const grounding = {
-  knowledgeBaseIds: z.array(z.string().min(1).max(200)).max(20).default([]),
+  knowledgeBaseIds: knowledgeBaseIdsSchema.optional(),
   search: z.enum(["off", "auto", "on"]).default("off"),
 };
 
@@ -147,6 +153,27 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       ? null
       : instructions;
 
+  /** Of the knowledge bases `ids`, those the user may read, in their order. */
+  const readableBases = async (user: CurrentUser, ids: readonly string[]) => {
+    const permissions = await deps.knowledgeAccess.permissionsOf(user, ids);
+    return ids.filter((kb) => permissions.has(kb));
+  };
+
+  /**
+   * The conversation as its user is given it: of the knowledge bases chosen for it, those they may
+   * still read. A base deleted or no longer shared with them since is left out, as a turn leaves it
+   * out, so that the page never ticks a base it does not list.
+   */
+  const asShown = async (
+    user: CurrentUser,
+    conversation: StoredConversation,
+  ): Promise<StoredConversation> => {
+    const chosen = conversation.chosenKnowledgeBaseIds;
+    return chosen?.length
+      ? { ...conversation, chosenKnowledgeBaseIds: await readableBases(user, chosen) }
+      : conversation;
+  };
+
   app.get("/api/conversations", access, async (request) => {
     const user = currentUser(request);
     const { q, limit, afterUpdatedAt, afterId, afterPinned, archived, folderId } = listQuerySchema.parse(
@@ -172,8 +199,8 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
    * names must be one the user's groups may use (403 MODEL_NOT_ALLOWED), as for an assistant or a
    * default model saved, rather than refused only at the first message.
    * `temporary: true` makes a temporary chat: out of the list and its search, deleted when left.
-   * Its Chat controls (CHAT_CONTROL_NAMES; null or absent: the model's own) may be set before its
-   * first message.
+   * Its Chat controls (CHAT_CONTROL_NAMES; null or absent: the model's own) and its chosen knowledge
+   * bases (kept with it, as a turn keeps them) may be set before its first message.
    */
   app.post("/api/conversations", access, async (request, reply) => {
     const user = currentUser(request);
@@ -185,13 +212,19 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         temporary: z.boolean().optional(),
         /** Started with an assistant: its model, system prompt, knowledge bases and web search mode. */
         assistantId: z.string().min(1).max(100).optional(),
+        /** The knowledge bases chosen for it before its first message: those the user may read are kept. */
+        chosenKnowledgeBaseIds: knowledgeBaseIdsSchema.optional(),
         ...chatControlsFields,
       })
       .parse(request.body ?? {});
     const {
       controls,
-      rest: { assistantId, ...body },
+      rest: { assistantId, chosenKnowledgeBaseIds, ...fields },
     } = separateControls(parsed);
+    const body = {
+      ...fields,
+      chosenKnowledgeBaseIds: chosenKnowledgeBaseIds && (await readableBases(user, chosenKnowledgeBaseIds)),
+    };
     if (assistantId)
       return reply.code(201).send(await startWithAssistant(user, assistantId, { ...body, controls }));
     if (body.model) await deps.modelAccess.assertAllowed(user, body.model);
@@ -232,6 +265,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       model?: string;
       systemPrompt?: string | null;
       temporary?: boolean;
+      chosenKnowledgeBaseIds?: string[];
       controls: Partial<ChatControls>;
     },
   ) => {
@@ -294,7 +328,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   app.get("/api/conversations/:id", access, async (request) => {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
-    const conversation = await store.get(user.id, id);
+    const conversation = await asShown(user, await store.get(user.id, id));
     return {
       ...conversation,
       share: await shareOf(deps, request, id),
@@ -319,16 +353,26 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         archived: z.boolean().optional(),
         /** false keeps a temporary chat (it joins the list); a chat cannot be made temporary later. */
         temporary: z.literal(false).optional(),
+        /** The knowledge bases chosen for it before a turn: those the user may read are kept. */
+        chosenKnowledgeBaseIds: knowledgeBaseIdsSchema.optional(),
         /** Its Chat controls: each given one set, null back to the model's own. */
         ...chatControlsFields,
       })
       .refine((body) => Object.values(body).some((value) => value !== undefined), {
-        message: `Give title, systemPrompt, pinned, folderId, archived, temporary or a Chat control (${CHAT_CONTROL_NAMES.join(", ")})`,
+        message: `Give title, systemPrompt, pinned, folderId, archived, temporary, chosenKnowledgeBaseIds or a Chat control (${CHAT_CONTROL_NAMES.join(", ")})`,
       })
       .parse(request.body);
     await checkSystemPrompt(changes.systemPrompt);
     const { controls, rest } = separateControls(changes);
-    return store.update(user.id, id, { ...rest, controls });
+    const chosen = rest.chosenKnowledgeBaseIds && (await readableBases(user, rest.chosenKnowledgeBaseIds));
+    return asShown(
+      user,
+      await store.update(user.id, id, {
+        ...rest,
+        ...(chosen ? { chosenKnowledgeBaseIds: chosen } : {}),
+        controls,
+      }),
+    );
   });
 
   app.delete("/api/conversations/:id", access, async (request, reply) => {
@@ -460,6 +504,22 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       ...history.filter((m) => m.role === "user").map((m) => m.content),
     ]);
 
+  /**
+   * Keeps the knowledge bases a turn was sent with as the conversation's choice (those the user may
+   * read), which it opens with on any device; a turn sent without them leaves the choice as it was.
+   */
+  const keepChoice = async (
+    userId: string,
+    conversationId: string,
+    sent: string[] | undefined,
+    bases: { goneKnowledgeBaseIds: string[] },
+  ) => {
+    if (sent)
+      await store.update(userId, conversationId, {
+        chosenKnowledgeBaseIds: sent.filter((kb) => !bases.goneKnowledgeBaseIds.includes(kb)),
+      });
+  };
+
   const answer = async (reply: FastifyReply, input: Parameters<typeof runChatTurn>[1]) => {
     const stream = new ReplyStream(reply, "sse");
     await runChatTurn(deps, input, stream);
@@ -471,7 +531,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const conversation = await store.get(user.id, id);
     const body = messageBody.parse(request.body);
     assertMessageLengths([body.content], deps.config.web.maxMessageChars);
-    const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds, conversation);
+    const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds ?? [], conversation);
     await deps.contentFilter.checkInputs([body.content]);
     const stored = await store.messages(user.id, id);
     assertNotAnswering(stored);
@@ -499,6 +559,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       if (history.length === 0 && conversation.title === "New chat") {
         await store.rename(user.id, id, titleFromMessage(body.content));
       }
+      await keepChoice(user.id, id, body.knowledgeBaseIds, bases);
       await answer(reply, {
         user,
         conversationId: id,
@@ -518,10 +579,11 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   /**
    * Branch in new chat (ChatGPT's): a new conversation of the user's holding this one's messages as
    * shown up to and including `seq` (the versions on screen), with its model, system prompt, Chat
-   * controls and what it took from its assistant, titled `title` (the page words it in its
-   * language) or as this one. Written now, it is first in the list; this one is unchanged. 404 for
-   * another user's conversation or a seq it does not show; 409 ANSWER_IN_PROGRESS while a message up
-   * to `seq` is being written; 409 CONVERSATION_TEMPORARY for a temporary chat (keep it first).
+   * controls, chosen knowledge bases and what it took from its assistant, titled `title` (the page
+   * words it in its language) or as this one. Written now, it is first in the list; this one is
+   * unchanged. 404 for another user's conversation or a seq it does not show; 409
+   * ANSWER_IN_PROGRESS while a message up to `seq` is being written; 409 CONVERSATION_TEMPORARY for
+   * a temporary chat (keep it first).
    */
   app.post("/api/conversations/:id/branch", access, async (request, reply) => {
     const user = currentUser(request);
@@ -556,6 +618,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         createdAt: null,
       })),
       controls: controlsGiven(source),
+      chosenKnowledgeBaseIds: source.chosenKnowledgeBaseIds,
       ...(source.assistant
         ? {
             assistant: {
@@ -575,7 +638,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const { id } = request.params as { id: string };
     const conversation = await store.get(user.id, id);
     const body = z.strictObject({ model: z.string().min(1).max(200), ...grounding }).parse(request.body);
-    const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds, conversation);
+    const bases = await checkCanUse(user, body.model, body.knowledgeBaseIds ?? [], conversation);
     const history = await store.messages(user.id, id);
     assertNotAnswering(history);
     const lastUser = history.map((m) => m.role).lastIndexOf("user");
@@ -592,6 +655,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       let versionId: string | undefined;
       if (next && keepable) versionId = await store.setAside(id, next.seq);
       else if (next) await store.truncateFrom(id, next.seq);
+      await keepChoice(user.id, id, body.knowledgeBaseIds, bases);
       await answer(reply, {
         user,
         conversationId: id,

@@ -125,6 +125,12 @@ export interface StoredConversation {
   assistant: { id: string; name: string } | null;
   /** The knowledge bases it took from its assistant (the page's choice for it starts there); null: none taken. */
   knowledgeBaseIds: string[] | null;
+  /**
+   * The knowledge bases the user chose for it in the page (sent with a turn, or ticked before one),
+   * which it opens with on any device; null: never chosen (it opens with its assistant's). The
+   * routes give only those the user may still read.
+   */
+  chosenKnowledgeBaseIds: string[] | null;
   /** The web search mode it took from its assistant; null: none taken. */
   webSearch: "off" | "auto" | "on" | null;
   /**
@@ -187,6 +193,11 @@ function controlsOfRow(row: Partial<Record<ControlColumn, number | string | null
   ) as unknown as ChatControls;
 }
 
+/** An id list as stored: JSON, or null for none given. */
+function idsColumn(ids: readonly string[] | null | undefined): string | null {
+  return ids ? JSON.stringify(ids) : null;
+}
+
 /** A stored id list read tolerantly: null when there is none. */
 function storedIds(json: string | null | undefined): string[] | null {
   if (!json) return null;
@@ -227,6 +238,8 @@ export interface ConversationChanges {
   temporary?: false;
   /** Its Chat controls: each given one set (null: back to the model's own), the others kept. */
   controls?: Partial<ChatControls>;
+  /** The knowledge bases the user chose for it (none: an empty list). */
+  chosenKnowledgeBaseIds?: string[];
 }
 
 /**
@@ -499,6 +512,8 @@ export class ConversationStore {
       assistant?: ConversationAssistant;
       /** Its Chat controls (a temperature given here is kept over its assistant's). */
       controls?: Partial<ChatControls>;
+      /** The knowledge bases chosen for it (a branch keeps its source's choice). */
+      chosenKnowledgeBaseIds?: string[] | null;
     },
   ): Promise<StoredConversation> {
     const now = input.createdAt ?? new Date().toISOString();
@@ -514,8 +529,9 @@ export class ConversationStore {
       temporary: input.temporary ? 1 : 0,
       assistant_id: input.assistant?.id ?? null,
       assistant_name: input.assistant?.name ?? null,
-      knowledge_base_ids: input.assistant ? JSON.stringify(input.assistant.knowledgeBaseIds) : null,
+      knowledge_base_ids: idsColumn(input.assistant?.knowledgeBaseIds),
       web_search: input.assistant?.webSearch ?? null,
+      chosen_knowledge_base_ids: idsColumn(input.chosenKnowledgeBaseIds),
       ...controlColumns({
         ...DEFAULT_CHAT_CONTROLS,
         // An assistant's temperature, unless the request gives one.
@@ -541,6 +557,7 @@ export class ConversationStore {
       temporary: row.temporary === 1,
       assistant: input.assistant ? { id: input.assistant.id, name: input.assistant.name } : null,
       knowledgeBaseIds: input.assistant ? [...input.assistant.knowledgeBaseIds] : null,
+      chosenKnowledgeBaseIds: storedIds(row.chosen_knowledge_base_ids),
       webSearch: row.web_search,
       ...controlsOfRow(row),
     };
@@ -568,6 +585,7 @@ export class ConversationStore {
       assistant:
         row.assistant_id && row.assistant_name ? { id: row.assistant_id, name: row.assistant_name } : null,
       knowledgeBaseIds: storedIds(row.knowledge_base_ids),
+      chosenKnowledgeBaseIds: storedIds(row.chosen_knowledge_base_ids),
       webSearch: row.web_search ?? null,
       ...controlsOfRow(row),
     };
@@ -673,14 +691,15 @@ export class ConversationStore {
    * Changes what is given of a conversation. A new title or system prompt is a change to the
    * conversation (it moves up the list, as a new turn does); pinning only moves it between the
    * list's parts, keeping its place by its latest activity, and so do moving it to a folder and
-   * archiving it, and so does changing its Chat controls (a setting, not activity; a temporary
-   * chat's may change). Archiving one already archived keeps when it was archived. A folder that is not
-   * the user's is FOLDER_NOT_FOUND, as their conversation is a 404. A temporary chat is pinned,
-   * filed or archived only as it is kept (CONVERSATION_TEMPORARY otherwise): it is in no list.
+   * archiving it, and so does changing its Chat controls or its chosen knowledge bases (settings,
+   * not activity; a temporary chat's may change). Archiving one already archived keeps when it was
+   * archived. A folder that is not the user's is FOLDER_NOT_FOUND, as their conversation is a 404. A
+   * temporary chat is pinned, filed or archived only as it is kept (CONVERSATION_TEMPORARY
+   * otherwise): it is in no list.
    */
   async update(userId: string, id: string, changes: ConversationChanges): Promise<StoredConversation> {
     const current = await this.get(userId, id);
-    const { title, systemPrompt, pinned, folderId, archived } = changes;
+    const { title, systemPrompt, pinned, folderId, archived, chosenKnowledgeBaseIds } = changes;
     const controls = controlColumns(changes.controls ?? {});
     const keeping = changes.temporary === false && current.temporary;
     const edited = title !== undefined || systemPrompt !== undefined;
@@ -697,6 +716,7 @@ export class ConversationStore {
       folderId === undefined &&
       !archiving &&
       !keeping &&
+      chosenKnowledgeBaseIds === undefined &&
       Object.keys(controls).length === 0
     )
       return current;
@@ -712,6 +732,9 @@ export class ConversationStore {
         ...(archiving ? { archived_at: archived ? now : null } : {}),
         ...(keeping ? { temporary: 0 } : {}),
         ...controls,
+        ...(chosenKnowledgeBaseIds !== undefined
+          ? { chosen_knowledge_base_ids: idsColumn(chosenKnowledgeBaseIds) }
+          : {}),
         ...(edited ? { updated_at: now } : {}),
       })
       .where("id", "=", id)

@@ -113,6 +113,11 @@ export interface ConversationsTable {
   assistant_name: Generated<string | null>;
   /** The knowledge bases it took from its assistant (a JSON array of ids); null: none taken. */
   knowledge_base_ids: Generated<string | null>;
+  /**
+   * The knowledge bases the user chose for it in its page, sent with its turns or ticked before one
+   * (a JSON array of ids; 0032-chosen-knowledge-bases); null: never chosen.
+   */
+  chosen_knowledge_base_ids: Generated<string | null>;
   /** The web search mode it took from its assistant; null: none taken. */
   web_search: Generated<"off" | "auto" | "on" | null>;
   /**

@@ -327,6 +327,17 @@ async function expectFinishReasons(db: Kysely<Database>): Promise<void> {
 }
 
 /**
+ * After 0032-chosen-knowledge-bases: the conversation from before has no knowledge bases chosen (it
+ * opens with its assistant's, as before); a choice is kept and read back.
+ */
+async function expectChosenKnowledgeBases(db: Kysely<Database>): Promise<void> {
+  const store = new ConversationStore(db);
+  expect(await store.get("usr_wang", "cnv_deploy")).toMatchObject({ chosenKnowledgeBaseIds: null });
+  await store.update("usr_wang", "cnv_deploy", { chosenKnowledgeBaseIds: ["kb_manuals"] });
+  expect(await store.get("usr_wang", "cnv_deploy")).toMatchObject({ chosenKnowledgeBaseIds: ["kb_manuals"] });
+}
+
+/**
  * After 0017-user-preferences: the accounts from before have no preferences (and keep everything
  * else); one saved is read back, and it goes with its account, whatever deletes the account, as
  * its memories (0030-memories) do.
@@ -581,7 +592,7 @@ function backups(): string[] {
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 31;
+const LATEST_STEP = 32;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -727,6 +738,7 @@ describe("web database migrations on SQLite", () => {
       await expectSsoSessions(db);
       await expectMemories(db);
       await expectFinishReasons(db);
+      await expectChosenKnowledgeBases(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();
@@ -1032,6 +1044,7 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       await expectSsoSessions(db);
       await expectMemories(db);
       await expectFinishReasons(db);
+      await expectChosenKnowledgeBases(db);
       await expectUserPreferences(db);
     } finally {
       await db.destroy();

@@ -700,6 +700,14 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
         await db.schema.alterTable("messages").addColumn("finish_reason", "text").execute();
       },
     },
+    "0032-chosen-knowledge-bases": {
+      // The knowledge bases the user chose for a conversation in its page (a JSON array of ids), kept
+      // with it so that it opens with them on any device; null for every conversation from before
+      // (and any never chosen for), which opens with those it took from its assistant, as before.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("conversations").addColumn("chosen_knowledge_base_ids", "text").execute();
+      },
+    },
   };
 }
 
