@@ -8,8 +8,9 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * Answers being written, in a real Chromium on the built UI: a conversation opened again while its
  * answer streams shows it growing, with Stop and without Regenerate; a Stop is stored as what was
  * shown, marked stopped; another tab sees the answer being written and then written; a link to a
- * conversation that is not there says so; knowledge bases are chosen per conversation, and one
- * deleted after it was chosen leaves the choice with a warning, the answer going on.
+ * conversation that is not there says so; knowledge bases are chosen per conversation, kept with it
+ * (the same user opens it with them in another browser), and one deleted after it was chosen leaves
+ * the choice with a warning, the answer going on.
  */
 describe.skipIf(!hasChromium)("answers being written, in the browser", () => {
   let stand: UiStand;
@@ -150,6 +151,58 @@ describe.skipIf(!hasChromium)("answers being written, in the browser", () => {
     expect(new URL(page.url()).pathname).toBe(plain);
     expect(plain).not.toBe(grounded);
     expect(await web.db.selectFrom("conversations").select("id").execute()).not.toHaveLength(0);
+  });
+
+  it("keeps a conversation's knowledge bases with it: the same user in a fresh browser opens it with them", async () => {
+    const { page } = desk;
+    const pathOf = async (title: string) =>
+      new URL((await page.locator(".conversation-list a", { hasText: title }).getAttribute("href"))!, url)
+        .pathname;
+    const grounded = await pathOf("grounded question");
+    const plain = await pathOf("plain question");
+    // Another device: a fresh profile (its own tab storage), signed in as the same user.
+    const other = await stand.browser({ locale: "en-US" });
+    await other.page.goto(url);
+    await other.page.getByLabel("User name").fill("live");
+    await other.page.getByLabel(/^Password$/).fill("correct horse battery");
+    await other.page.getByRole("button", { name: "Sign in" }).click();
+    await other.page.getByLabel(/Send a message/).waitFor();
+    const openThere = async (path: string) => {
+      await other.page.goto(`${url}${path}`);
+      await other.page.locator("article.message.assistant").first().waitFor();
+    };
+    // Chosen for a message sent with it.
+    await openThere(grounded);
+    await expect.poll(() => other.page.getByLabel("manual").isChecked()).toBe(true);
+
+    // Ticked in the picker of a conversation open here, before any message is sent with it.
+    await page.locator(".conversation-list a", { hasText: "plain question" }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe(plain);
+    await expect.poll(() => page.getByLabel("manual").isChecked()).toBe(false);
+    const kept = page.waitForResponse(
+      (response) => response.request().method() === "PATCH" && response.url().endsWith(plain.slice(3)),
+    );
+    await page.getByLabel("manual").check();
+    expect((await kept).status()).toBe(200);
+    await openThere(plain);
+    await expect.poll(() => other.page.getByLabel("manual").isChecked()).toBe(true);
+    // Unticked there, it opens unticked here too.
+    await other.page.getByLabel("manual").uncheck();
+    await expect
+      .poll(
+        async () =>
+          (
+            (await (await page.request.get(`${url}/api/conversations${plain.slice(2)}`)).json()) as {
+              chosenKnowledgeBaseIds: string[];
+            }
+          ).chosenKnowledgeBaseIds,
+      )
+      .toEqual([]);
+    await page.locator(".conversation-list a", { hasText: "grounded question" }).click();
+    await expect.poll(() => page.getByLabel("manual").isChecked()).toBe(true);
+    await page.locator(".conversation-list a", { hasText: "plain question" }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe(plain);
+    await expect.poll(() => page.getByLabel("manual").isChecked()).toBe(false);
   });
 
   it("answers on when a chosen base was deleted meanwhile, says so, and no longer chooses it", async () => {

@@ -49,7 +49,7 @@ import {
 import { useFoldedEditor } from "./folded-editor.js";
 import { fill, useI18n } from "./i18n.js";
 import { LineIcon } from "./line-icon.js";
-import { forgetKnowledgeBases, liveTurns, readKnowledgeChoice, writeKnowledgeChoice } from "./live-turns.js";
+import { liveTurns } from "./live-turns.js";
 import { CopyMessage, Markdown } from "./markdown.js";
 import { findMentions, hashQuery, matchingKnowledgeBases, mentionOf } from "./mentions.js";
 import { lengthShown, MESSAGE_LENGTH_ID, MessageLength } from "./message-length.js";
@@ -1150,8 +1150,10 @@ interface ConversationAnswer extends Partial<ChatControls> {
   temporary?: boolean;
   /** The assistant it was started with (its name then), if one. */
   assistant?: { id: string; name: string } | null;
-  /** The knowledge bases it took from its assistant: its choice when this tab has none yet. */
+  /** The knowledge bases it took from its assistant: its choice while none was ever made for it. */
   knowledgeBaseIds?: string[] | null;
+  /** The knowledge bases chosen for it (those the user may still read); null: never chosen. */
+  chosenKnowledgeBaseIds?: string[] | null;
   messages: Array<ChatMessage & { id: string }>;
 }
 
@@ -1381,11 +1383,6 @@ export function ChatView(props: {
     setAssistantName(undefined);
     setArchivedAt(null);
     const { preferences, models, onModel } = latest.current;
-    // Each conversation has its own knowledge bases (those no longer listed, deleted since, left out).
-    const listed = latest.current.knowledgeBases;
-    const chosen = readKnowledgeChoice(id).filter(
-      (kb) => listed.length === 0 || listed.some((option) => option.id === kb),
-    );
     if (!id) {
       // A new chat starts from the user's chat defaults (an assistant chosen for it is applied
       // below), with their default model while it is offered to them (else the model picked as before).
@@ -1409,7 +1406,7 @@ export function ChatView(props: {
     linked.current = undefined;
     setSystemPrompt(null);
     setControls(DEFAULT_CHAT_CONTROLS);
-    setOptions((current) => ({ ...current, knowledgeBaseIds: chosen }));
+    setOptions((current) => ({ ...current, knowledgeBaseIds: [] }));
     void api<ConversationAnswer>(`/api/conversations/${id}`).then(
       (answer) => {
         if (generation.current !== current) return;
@@ -1417,14 +1414,16 @@ export function ChatView(props: {
         setSystemPrompt(answer.systemPrompt ?? null);
         setControls(controlsOf(answer));
         setAssistantName(answer.assistant?.name);
-        // Opened where its knowledge bases were never chosen (another tab or device): those it took
+        // Its knowledge bases as chosen, kept with it (on any device; those the user may no longer
+        // read left out by the service, those no longer listed here too); never chosen: those it took
         // from its assistant, as far as the user can see them.
-        if (chosen.length === 0 && answer.knowledgeBaseIds?.length) {
-          const shown = answer.knowledgeBaseIds.filter((kb) =>
-            latest.current.knowledgeBases.some((option) => option.id === kb),
-          );
-          if (shown.length > 0) setOptions((current) => ({ ...current, knowledgeBaseIds: shown }));
-        }
+        const listed = latest.current.knowledgeBases;
+        const chosen = answer.chosenKnowledgeBaseIds?.filter(
+          (kb) => listed.length === 0 || listed.some((option) => option.id === kb),
+        );
+        const shown =
+          chosen ?? (answer.knowledgeBaseIds ?? []).filter((kb) => listed.some((option) => option.id === kb));
+        if (shown.length > 0) setOptions((current) => ({ ...current, knowledgeBaseIds: shown }));
         setArchivedAt(answer.archivedAt ?? null);
         setTemporary(answer.temporary === true);
         if (answer.temporary) showingTemporaryChat(id);
@@ -1630,10 +1629,10 @@ export function ChatView(props: {
     try {
       for await (const part of streamParts(path, body, abort.signal)) {
         update((message) => applyPart(message, part));
-        // Bases gone since they were chosen leave the conversation's choice, and the list is read again.
+        // Bases gone since they were chosen leave the conversation's choice (the service keeps it
+        // without them), and the list is read again.
         const gone = part.type === "warning" ? (part.knowledgeBaseIds ?? []) : [];
         if (gone.length > 0) {
-          forgetKnowledgeBases(conversationId, gone);
           if (shownId() === conversationId)
             setOptions((current) => ({
               ...current,
@@ -1735,15 +1734,17 @@ export function ChatView(props: {
 
   /**
    * Makes the new chat shown, as it is shown: its system prompt, none (null) included (the service
-   * would otherwise give it the user's custom instructions, which were cleared here), and temporary
-   * when the switch says so (then deleted when left).
+   * would otherwise give it the user's custom instructions, which were cleared here), its knowledge
+   * bases as ticked (kept with it, which it opens with), and temporary when the switch says so (then
+   * deleted when left).
    */
-  const createChat = async () => {
+  const createChat = async (knowledgeBaseIds: string[]) => {
     const conversation = await api<{ id: string; title: string }>("/api/conversations", {
       method: "POST",
       body: {
         model: props.model,
         systemPrompt,
+        chosenKnowledgeBaseIds: knowledgeBaseIds,
         // Its Chat controls as set here (null: the model's default; an assistant's temperature too).
         ...controls,
         ...(temporary ? { temporary } : {}),
@@ -1766,7 +1767,7 @@ export function ChatView(props: {
     let created: string | undefined;
     if (!id) {
       try {
-        const conversation = await createChat();
+        const conversation = await createChat(sendOptions.knowledgeBaseIds);
         id = conversation.id;
         // Its heading and the tab's title while the first answer is written (then its own title).
         setTitle(conversation.title);
@@ -1779,7 +1780,6 @@ export function ChatView(props: {
       }
       created = id;
       creating.current = id;
-      writeKnowledgeChoice(id, sendOptions.knowledgeBaseIds);
     }
     const editIndex = editMessageId ? messages.findIndex((m) => m.id === editMessageId) : -1;
     const base = editIndex >= 0 ? messages.slice(0, editIndex) : messages;
@@ -1889,12 +1889,11 @@ export function ChatView(props: {
     let id = props.conversationId;
     if (!id) {
       try {
-        id = (await createChat()).id;
+        id = (await createChat(options.knowledgeBaseIds)).id;
       } catch (error) {
         setSendError(error);
         return;
       }
-      writeKnowledgeChoice(id, options.knowledgeBaseIds);
       writeDraft(id, readDraft("new"));
       writeDraft("new", "");
       props.onConversationCreated(id);
@@ -1933,6 +1932,17 @@ export function ChatView(props: {
     if (latest.current.conversationId !== id) return;
     setControls(controlsOf(answer));
   };
+
+  /**
+   * Keeps the knowledge bases ticked for a conversation with it, as they are ticked, so that it
+   * opens with them on any device. Should the service not take them (unreachable), they go with the
+   * next message all the same, which keeps them: nothing to tell the user.
+   */
+  const keepKnowledgeChoice = (id: string, knowledgeBaseIds: string[]) =>
+    void api(`/api/conversations/${id}`, {
+      method: "PATCH",
+      body: { chosenKnowledgeBaseIds: knowledgeBaseIds },
+    }).catch(() => undefined);
 
   /**
    * Brings the open archived conversation back to the list; focus goes to the message box (the
@@ -2203,7 +2213,9 @@ export function ChatView(props: {
         onOptions={(next) => {
           setOptions(next);
           const id = shownId();
-          if (id) writeKnowledgeChoice(id, next.knowledgeBaseIds);
+          // A base ticked or unticked makes a new list; a change of search mode keeps the one there.
+          if (id && next.knowledgeBaseIds !== options.knowledgeBaseIds)
+            keepKnowledgeChoice(id, next.knowledgeBaseIds);
         }}
         onSend={(text, sendOptions) => send(text, undefined, sendOptions)}
         refusal={refusal}

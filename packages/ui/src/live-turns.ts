@@ -49,36 +49,3 @@ export const liveTurns = {
     };
   },
 };
-
-/**
- * The knowledge bases chosen for each conversation, in this tab's sessionStorage (the service
- * keeps none with a conversation): a conversation opens with its own, a new chat with none.
- */
-const KB_PREFIX = "hearth.kb.";
-
-export function readKnowledgeChoice(conversationId: string | undefined): string[] {
-  if (!conversationId) return [];
-  try {
-    const stored = JSON.parse(sessionStorage.getItem(KB_PREFIX + conversationId) ?? "[]") as unknown;
-    return Array.isArray(stored) ? stored.filter((id): id is string => typeof id === "string") : [];
-  } catch {
-    return [];
-  }
-}
-
-export function writeKnowledgeChoice(conversationId: string, ids: string[]): void {
-  try {
-    if (ids.length > 0) sessionStorage.setItem(KB_PREFIX + conversationId, JSON.stringify(ids));
-    else sessionStorage.removeItem(KB_PREFIX + conversationId);
-  } catch {
-    // Storage off or full: the choice lasts while the conversation is open.
-  }
-}
-
-/** Takes bases the service said are gone (deleted, no longer readable) out of a conversation's choice. */
-export function forgetKnowledgeBases(conversationId: string, gone: readonly string[]): void {
-  writeKnowledgeChoice(
-    conversationId,
-    readKnowledgeChoice(conversationId).filter((id) => !gone.includes(id)),
-  );
-}
