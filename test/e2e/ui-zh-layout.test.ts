@@ -77,7 +77,7 @@ describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
     // characters a line, a row up to 3,500 px tall): the table scrolls sideways instead, as it does
     // for a long English name.
     expect(await textLines(link), "the document name's lines").toBeLessThanOrEqual(11);
-    expect(await textLines(row.locator(".error-text")), "the reason's lines").toBeLessThanOrEqual(3);
+    expect(await textLines(row.locator(".document-error")), "the reason's lines").toBeLessThanOrEqual(3);
     const documents = page.locator(".table-scroll", { has: link });
     expect(await documents.evaluate((box) => box.scrollWidth > box.clientWidth)).toBe(true);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
