@@ -520,9 +520,25 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       });
   };
 
-  const answer = async (reply: FastifyReply, input: Parameters<typeof runChatTurn>[1]) => {
+  /** What every turn of a conversation takes from it: its id, system prompt and Chat controls. */
+  type TurnOfConversation = "conversationId" | "systemPrompt" | "controls";
+  /** Streams a turn of `conversation`; `turn` says the rest (who, which model, what history, grounding). */
+  const answer = async (
+    reply: FastifyReply,
+    conversation: StoredConversation,
+    turn: Omit<Parameters<typeof runChatTurn>[1], TurnOfConversation>,
+  ) => {
     const stream = new ReplyStream(reply, "sse");
-    await runChatTurn(deps, input, stream);
+    await runChatTurn(
+      deps,
+      {
+        ...turn,
+        conversationId: conversation.id,
+        systemPrompt: conversation.systemPrompt,
+        controls: conversation,
+      },
+      stream,
+    );
   };
 
   app.post("/api/conversations/:id/messages", access, async (request, reply) => {
@@ -560,13 +576,10 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         await store.rename(user.id, id, titleFromMessage(body.content));
       }
       await keepChoice(user.id, id, body.knowledgeBaseIds, bases);
-      await answer(reply, {
+      await answer(reply, conversation, {
         user,
-        conversationId: id,
         model: body.model,
-        systemPrompt: conversation.systemPrompt,
         memories,
-        controls: conversation,
         history: [...history, message],
         ...bases,
         search: body.search,
@@ -656,13 +669,10 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       if (next && keepable) versionId = await store.setAside(id, next.seq);
       else if (next) await store.truncateFrom(id, next.seq);
       await keepChoice(user.id, id, body.knowledgeBaseIds, bases);
-      await answer(reply, {
+      await answer(reply, conversation, {
         user,
-        conversationId: id,
         model: body.model,
-        systemPrompt: conversation.systemPrompt,
         memories,
-        controls: conversation,
         history: kept,
         ...bases,
         search: body.search,
@@ -700,13 +710,10 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const memories = await memoriesFor(user, conversation);
     await checkPrompt(conversation.systemPrompt, memories, history);
     await deps.usage.metered(user, { model: body.model }, (admission) =>
-      answer(reply, {
+      answer(reply, conversation, {
         user,
-        conversationId: id,
         model: body.model,
-        systemPrompt: conversation.systemPrompt,
         memories,
-        controls: conversation,
         history,
         knowledgeBaseIds: [],
         search: "off",
