@@ -1,4 +1,10 @@
-import type { ProviderOutcome, SearchRequest, SearchResponse, SearchResult } from "@hearth/contracts";
+import {
+  type ProviderOutcome,
+  type SearchRequest,
+  type SearchResponse,
+  type SearchResult,
+  safeHttpUrl,
+} from "@hearth/contracts";
 import {
   type HearthConfig,
   HearthError,
@@ -358,7 +364,11 @@ export class SearchAgent {
             // The host only: a result URL's path and query may carry tokens. A refused address is
             // worth an operator's look (a result pointing inside the network); a page that failed is not.
             this.#logger[blocked ? "warn" : "info"](
-              { host: hostOf(result.url), code: contentError.code, reason: contentError.message },
+              {
+                host: safeHttpUrl(result.url)?.host ?? "",
+                code: contentError.code,
+                reason: contentError.message,
+              },
               blocked ? "page fetch refused" : "page fetch failed",
             );
             return { ...result, contentError };
@@ -379,14 +389,5 @@ export class SearchAgent {
       ...fetched.filter((result): result is SearchResult => result !== undefined),
       ...results.slice(count),
     ];
-  }
-}
-
-/** A URL's host, or "" for one that does not parse. */
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return "";
   }
 }

@@ -123,18 +123,12 @@ function fetchError(failure: FetchFailure, start: URL, maxBytes: number): Hearth
       return failed("Only http and https URLs can be ingested", { reason: "scheme" });
     case "unresolved": {
       const host = readableHost(failure.host);
+      const message = failure.cause
+        ? `${readableOrigin(failure.url)} did not answer: ${describeNetworkError(failure.cause)}`
+        : `${host} does not resolve`;
       // DNS that did not answer at all (EAI_AGAIN) is no proof that the name does not exist.
-      return failure.cause && !isUnresolvedName(failure.cause)
-        ? failed(`${readableOrigin(failure.url)} did not answer: ${describeNetworkError(failure.cause)}`, {
-            reason: "no-answer",
-            host,
-          })
-        : failed(
-            failure.cause
-              ? `${readableOrigin(failure.url)} did not answer: ${describeNetworkError(failure.cause)}`
-              : `${host} does not resolve`,
-            { reason: "unresolved", host },
-          );
+      const noAnswer = failure.cause !== undefined && !isUnresolvedName(failure.cause);
+      return failed(message, { reason: noAnswer ? "no-answer" : "unresolved", host });
     }
     case "no-answer":
       // The caller's signal is the job's cancellation, answered above: aborted here is the timeout.

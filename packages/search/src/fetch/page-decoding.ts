@@ -47,22 +47,25 @@ export function decodePage(body: Buffer, contentType: string, truncated: boolean
     bom ?? headerCharset(contentType) ?? (html ? prescanCharset(body, PRESCAN_BYTES) : undefined) ?? "utf-8";
   let text = decodeAs(encoding, body, truncated);
   let used = encoding;
+  let replaced = replacements(text);
   // A byte order mark is certain; a UTF-8 that fails (declared, or the default) may be repaired.
-  if (!bom && encoding === "utf-8" && text.includes("\uFFFD")) {
+  if (!bom && encoding === "utf-8" && replaced > 0) {
     for (const candidate of repairs(body, html)) {
       const retried = decodeAs(candidate, body, truncated);
-      if (replacements(retried) < replacements(text) && (candidate !== "gb18030" || looksChinese(retried))) {
+      const retriedReplaced = replacements(retried);
+      if (retriedReplaced < replaced && (candidate !== "gb18030" || looksChinese(retried))) {
         text = retried;
         used = candidate;
+        replaced = retriedReplaced;
         break;
       }
     }
   }
-  const { replaced, nonAscii } = undecodable(text);
-  if (garbled(replaced, nonAscii))
+  // The non-ASCII characters are counted only when there are replacements enough to matter.
+  if (replaced >= MIN_GARBLED && replaced > nonAsciiCount(text) * 0.05)
     throw new HearthError(
       "SEARCH_FETCH_FAILED",
-      `the page's text could not be decoded: ${replaced} of its ${nonAscii} non-ASCII characters are not valid ${used}`,
+      `the page's text could not be decoded: ${replaced} of its ${nonAsciiCount(text)} non-ASCII characters are not valid ${used}`,
     );
   return text;
 }
@@ -199,15 +202,16 @@ function replacements(text: string): number {
   return count;
 }
 
-function undecodable(text: string): { replaced: number; nonAscii: number } {
-  let nonAscii = 0;
-  for (const character of text) if (character.charCodeAt(0) > 0x7f) nonAscii++;
-  return { replaced: replacements(text), nonAscii };
-}
+/**
+ * Text is undecodable, not content, when it holds more than a stray bad byte: at least this many
+ * replacement characters, and over 5% of its non-ASCII characters.
+ */
+const MIN_GARBLED = 4;
 
-/** More than a stray bad byte: a few replacement characters that are over 5% of the non-ASCII text. */
-function garbled(replaced: number, nonAscii: number): boolean {
-  return replaced >= 4 && replaced > nonAscii * 0.05;
+function nonAsciiCount(text: string): number {
+  let count = 0;
+  for (const character of text) if (character.charCodeAt(0) > 0x7f) count++;
+  return count;
 }
 
 /**

@@ -166,10 +166,8 @@ function mergeNearDuplicates(groups: Group[], bits: number | undefined): Group[]
       const rb = root(b);
       if (ra === rb || [...rb.ranks.keys()].some((provider) => ra.ranks.has(provider))) continue;
       absorbedBy.set(rb, ra);
-      for (const [provider, rank] of rb.ranks) {
-        const current = ra.ranks.get(provider);
-        if (current === undefined || rank < current) ra.ranks.set(provider, rank);
-      }
+      // No engine is in both (above): each keeps its own rank.
+      for (const [provider, rank] of rb.ranks) ra.ranks.set(provider, rank);
       ra.publishedAt ??= rb.publishedAt;
     }
   }
