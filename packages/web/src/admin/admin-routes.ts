@@ -925,11 +925,14 @@ export function registerStatusRoute(
 }
 
 /**
- * The search service's refusal as the web service's own: its code kept where it names the search
- * service's own condition (SEARCH_NO_PROVIDERS: the page says so in the reader's language, where a
- * bare UPSTREAM_ERROR says only that something failed); anything else is the upstream's failure.
+ * A failed call to the search service as the web service's own error: no answer at all is
+ * UpstreamCallError.noAnswer; a refusal keeps its code where it names the search service's own
+ * condition (SEARCH_NO_PROVIDERS: the page says so in the reader's language, where a bare
+ * UPSTREAM_ERROR says only that something failed); anything else is the upstream's failure.
  */
-function searchServiceError(url: string, error: SearchClientError): HearthError {
+function searchServiceError(url: string, error: unknown): HearthError {
+  if (!(error instanceof SearchClientError))
+    return UpstreamCallError.noAnswer({ url, service: "search", cause: error });
   if (isErrorCode(error.code) && error.code.startsWith("SEARCH_"))
     return new HearthError(error.code, error.message, { status: error.status, details: error.details });
   return new UpstreamCallError({ url, status: error.status, message: error.message, cause: error });
@@ -949,10 +952,7 @@ export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: S
     try {
       return await deps.search.providers({ signal: AbortSignal.timeout(5_000) });
     } catch (error) {
-      const url = deps.search.providersUrl;
-      if (!(error instanceof SearchClientError))
-        throw UpstreamCallError.noAnswer({ url, service: "search", cause: error });
-      throw searchServiceError(url, error);
+      throw searchServiceError(deps.search.providersUrl, error);
     }
   });
 
@@ -970,12 +970,12 @@ export function registerSearchAdminRoute(app: FastifyInstance, deps: { search: S
         { signal: AbortSignal.timeout(20_000) },
       );
     } catch (error) {
-      const url = deps.search.searchUrl;
-      if (!(error instanceof SearchClientError))
-        throw UpstreamCallError.noAnswer({ url, service: "search", cause: error });
       // Every provider failing is what this check is for: each one's status and error is the answer.
-      const failed = z.array(providerOutcomeSchema).safeParse(error.details?.providers);
-      if (!failed.success) throw searchServiceError(url, error);
+      const failed =
+        error instanceof SearchClientError
+          ? z.array(providerOutcomeSchema).safeParse(error.details?.providers)
+          : undefined;
+      if (!failed?.success) throw searchServiceError(deps.search.searchUrl, error);
       answer = { providers: failed.data, results: [] };
     }
     return {

@@ -506,18 +506,20 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
 
   /**
    * Keeps the knowledge bases a turn was sent with as the conversation's choice (those the user may
-   * read), which it opens with on any device; a turn sent without them leaves the choice as it was.
+   * read), which it opens with on any device; a turn sent without them, or with the choice it has,
+   * leaves it as it was (and writes nothing).
    */
   const keepChoice = async (
     userId: string,
-    conversationId: string,
+    conversation: StoredConversation,
     sent: string[] | undefined,
     bases: { goneKnowledgeBaseIds: string[] },
   ) => {
-    if (sent)
-      await store.update(userId, conversationId, {
-        chosenKnowledgeBaseIds: sent.filter((kb) => !bases.goneKnowledgeBaseIds.includes(kb)),
-      });
+    if (!sent) return;
+    const chosen = sent.filter((kb) => !bases.goneKnowledgeBaseIds.includes(kb));
+    const kept = conversation.chosenKnowledgeBaseIds;
+    if (kept && kept.length === chosen.length && kept.every((kb, index) => kb === chosen[index])) return;
+    await store.update(userId, conversation.id, { chosenKnowledgeBaseIds: chosen });
   };
 
   /** What every turn of a conversation takes from it: its id, system prompt and Chat controls. */
@@ -575,7 +577,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       if (history.length === 0 && conversation.title === "New chat") {
         await store.rename(user.id, id, titleFromMessage(body.content));
       }
-      await keepChoice(user.id, id, body.knowledgeBaseIds, bases);
+      await keepChoice(user.id, conversation, body.knowledgeBaseIds, bases);
       await answer(reply, conversation, {
         user,
         model: body.model,
@@ -668,7 +670,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       let versionId: string | undefined;
       if (next && keepable) versionId = await store.setAside(id, next.seq);
       else if (next) await store.truncateFrom(id, next.seq);
-      await keepChoice(user.id, id, body.knowledgeBaseIds, bases);
+      await keepChoice(user.id, conversation, body.knowledgeBaseIds, bases);
       await answer(reply, conversation, {
         user,
         model: body.model,

@@ -198,7 +198,7 @@ export async function groundTurn(
       const earlierAnswers = pages.length;
       for (const result of answer.value.results) {
         const page = pageIdentity(result);
-        if (pages.slice(0, earlierAnswers).some((cited) => samePage(cited, page))) continue;
+        if (pages.some((cited, index) => index < earlierAnswers && samePage(cited, page))) continue;
         pages.push(page);
         cite(
           {
