@@ -1686,16 +1686,12 @@ export function ChatView(props: {
       if (kept || unchanged) restore = true;
       liveTurns.end(conversationId, restore ? before : (liveTurns.get(conversationId)?.messages ?? before));
       if (broken) showStored(conversationId, mine);
+      /** Why an answer that changed nothing ended, for the notices below. */
+      const reason =
+        answerFailureText(t, written.errorCode ?? undefined, written.error ?? "") || t.interrupted;
       if (unchanged && written.status !== "stopped" && generation.current === mine)
-        setNotice(
-          fill(t.continueFailedKept, {
-            reason:
-              answerFailureText(t, written.errorCode ?? undefined, written.error ?? "") || t.interrupted,
-          }),
-        );
+        setNotice(fill(t.continueFailedKept, { reason }));
       if (kept && generation.current === mine) {
-        const reason =
-          answerFailureText(t, written.errorCode ?? undefined, written.error ?? "") || t.interrupted;
         const stopped = written.status === "stopped";
         setNotice(
           replacing === "regenerate"

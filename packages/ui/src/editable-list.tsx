@@ -17,7 +17,7 @@ interface Listed {
 }
 
 /** The section's state, shared with the section's own actions (clearing all, importing). */
-export interface EditableListState<Answer> {
+interface EditableListState<Answer> {
   /** Where the list is (see the top of this file). */
   path: string;
   /** What `GET path` answered, once it has. */
@@ -66,7 +66,7 @@ export interface ItemFormParts<Draft, Focused> {
 }
 
 /** The words an editable list says of its items (each in the reader's language). */
-export interface ItemWords<Item> {
+interface ItemWords<Item> {
   /** The heading of the form of a new item, or of one being changed. */
   formHeading(item?: Item): string;
   add: string;

@@ -83,7 +83,10 @@ export function diagramName(source: string): string {
 }
 
 const escapeHtml = (text: string) =>
-  text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
 
 /** Markup written here around untrusted text (sanitised below anyway): a URL inside quotes, and text. */
 const quotedUrl = (url: string) => url.replace(/"/g, "%22");
@@ -266,7 +269,7 @@ export function markdownToHtml(
   let html = (marked.parse(withCode, { async: false }) as string).replace(START_TAG, (tag) =>
     tag.replace(FORMULA_PLACE, (place, index) => {
       const formula = formulas[Number(index)];
-      return formula ? escapeHtml(formula.source).replace(/'/g, "&#39;") : place;
+      return formula ? escapeHtml(formula.source) : place;
     }),
   );
   if (citations.length > 0) {
