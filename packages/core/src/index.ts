@@ -110,7 +110,6 @@ export {
   restoreBackup,
   runMigrations,
   type SchemaTooNewDetails,
-  type SharedVolumeLock,
   verifyBackup,
   webDatabaseFile,
 } from "./storage/index.js";

@@ -30,7 +30,6 @@ export {
   type PidFileLock,
   type PidFileRefusals,
   readPidFile,
-  type SharedVolumeLock,
 } from "./data-dir-lock.js";
 export { isInside, webDatabaseFile } from "./data-files.js";
 export { PRIVATE_DIR } from "./private-dir.js";

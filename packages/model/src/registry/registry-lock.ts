@@ -4,9 +4,9 @@ import { HearthError, type LockRecord, type PidFileLock, PRIVATE_DIR } from "@he
 import { holderText, waitForLock } from "./models-dir-lock.js";
 
 /** How often a registry change waiting for another process's lock looks at it again. */
-export const REGISTRY_LOCK_POLL_MS = 25;
+const REGISTRY_LOCK_POLL_MS = 25;
 /** How long a registry change waits for another process's lock before it answers MODEL_REGISTRY_BUSY. */
-export const REGISTRY_LOCK_WAIT_MS = 60_000;
+const REGISTRY_LOCK_WAIT_MS = 60_000;
 
 export interface RegistryLockTiming {
   /** REGISTRY_LOCK_WAIT_MS unless set. */

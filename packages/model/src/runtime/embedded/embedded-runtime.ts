@@ -1164,7 +1164,7 @@ function stripThinking(text: string): string {
  * tool calls is continued rather than answered (assistant prefill, as Ollama and llama.cpp's server
  * do), so that a client can ask the model to go on from where an answer cut short ended.
  */
-export function endsWithAnswerBegun(messages: readonly ChatMessage[]): boolean {
+function endsWithAnswerBegun(messages: readonly ChatMessage[]): boolean {
   const last = messages.at(-1);
   return last?.role === "assistant" && !last.toolCalls?.length;
 }
