@@ -3,7 +3,7 @@ import { textLength } from "@hearth/contracts/text-length";
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { type Assistant, api, type ModelsAnswer } from "./api.js";
 import { DataTable } from "./data-table.js";
-import { describedField, keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
+import { describedField, keepFocusNear, PAGE_HEADING, useFocusInvalidField, usePageTitle } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { ModalDialog } from "./modal-dialog.js";
 import { ActionError, errorCode, errorField, useAction } from "./use-action.js";
@@ -101,13 +101,7 @@ function AssistantDialog(props: {
   const described = (field: Field, hint?: string) => describedField(invalid === field, hint, errorId);
   const fieldError = (field: Field) =>
     invalid === field ? <ActionError id={errorId} error={error} /> : null;
-  useEffect(() => {
-    if (!invalid) return;
-    const target =
-      document.getElementById(`${prefix}-${invalid}`) ??
-      document.querySelector<HTMLElement>(`#${prefix}-${invalid}-list input`);
-    target?.focus();
-  }, [invalid, prefix]);
+  useFocusInvalidField(invalid && `${prefix}-${invalid}`);
   const toggle = (list: string[], id: string) =>
     list.includes(id) ? list.filter((other) => other !== id) : [...list, id];
   const submit = async (event: FormEvent) => {
@@ -199,7 +193,7 @@ function AssistantDialog(props: {
           {fill(t.characterCount, { n: textLength(draft.systemPrompt), max: props.systemPromptMaxChars })}
         </p>
         {fieldError("systemPrompt")}
-        <fieldset id={`${prefix}-knowledgeBaseIds-list`} className="choice-list">
+        <fieldset id={`${prefix}-knowledgeBaseIds`} className="choice-list">
           <legend>{t.knowledgeBases}</legend>
           {props.knowledgeBases.length === 0 && <p className="muted">{t.assistantKnowledgeNone}</p>}
           {props.knowledgeBases.map((kb) => (
@@ -264,7 +258,7 @@ function AssistantDialog(props: {
           </select>
         </label>
         {draft.visibility === "shared" && (
-          <fieldset id={`${prefix}-groupIds-list`} className="choice-list">
+          <fieldset id={`${prefix}-groupIds`} className="choice-list">
             <legend>{t.assistantGroups}</legend>
             {props.groups.length === 0 && <p className="muted">{t.noGroupsToShare}</p>}
             {props.groups.map((group) => (

@@ -7,7 +7,13 @@
  */
 import { type FormEvent, type ReactNode, type Ref, useCallback, useEffect, useState } from "react";
 import { api } from "./api.js";
-import { cancelOnEscape, describedField, keepFocusNear, useEditFocus } from "./focus.js";
+import {
+  cancelOnEscape,
+  describedField,
+  keepFocusNear,
+  useEditFocus,
+  useFocusInvalidField,
+} from "./focus.js";
 import { useI18n } from "./i18n.js";
 import { ActionError, useAction } from "./use-action.js";
 
@@ -252,9 +258,7 @@ function ItemForm<Answer, Item extends Listed, Draft, Focused extends HTMLInputE
   const prefix = editing ? `${props.name}-edit-${editing.id}` : `${props.name}-new`;
   const errorId = `${prefix}-error`;
   const invalid = error === undefined ? undefined : props.invalidField(error);
-  useEffect(() => {
-    if (invalid) document.getElementById(`${prefix}-${invalid}`)?.focus();
-  }, [invalid, prefix]);
+  useFocusInvalidField(invalid && `${prefix}-${invalid}`);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     // What the section said of the last change no longer holds.

@@ -60,6 +60,20 @@ export function useEditFocus<Field extends HTMLInputElement | HTMLTextAreaElemen
   return { field, editButton };
 }
 
+/**
+ * Focus goes to the field a form's refusal is about, where its error is read out with it: the
+ * element of id `fieldId` (undefined while no refusal names a field), or, for a group of choices (a
+ * fieldset), its first control. Only as `fieldId` changes, not each time the form is drawn: a user
+ * moving on while the error is still shown is not pulled back.
+ */
+export function useFocusInvalidField(fieldId: string | undefined): void {
+  useEffect(() => {
+    const field = fieldId ? document.getElementById(fieldId) : null;
+    const target = field instanceof HTMLFieldSetElement ? field.querySelector<HTMLElement>(FOCUSABLE) : field;
+    target?.focus();
+  }, [fieldId]);
+}
+
 /** A key handler that cancels an edit, or closes a panel, on Escape, unless the key ends an input method's composition. */
 export function cancelOnEscape(cancel: () => void) {
   return (event: KeyboardEvent) => {

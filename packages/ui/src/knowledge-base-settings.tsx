@@ -1,7 +1,7 @@
 import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "@hearth/contracts/knowledge-base-name";
-import { type FormEvent, useEffect, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { api, type ModelsAnswer } from "./api.js";
-import { describedField } from "./focus.js";
+import { describedField, useFocusInvalidField } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { ActionError, errorCode, errorField, useAction } from "./use-action.js";
 
@@ -170,10 +170,7 @@ export function KnowledgeBaseSettingsForm(props: {
   /** The refusal, under the field it is about. */
   const fieldError = (field: SettingsField) =>
     invalid === field ? <ActionError id={errorId} error={error} /> : null;
-  // Focus goes to the field a refusal is about, where its error is read out with it.
-  useEffect(() => {
-    if (invalid) document.getElementById(fieldId(invalid))?.focus();
-  }, [invalid]);
+  useFocusInvalidField(invalid && fieldId(invalid));
 
   const save = async (event: FormEvent) => {
     event.preventDefault();

@@ -3,7 +3,14 @@ import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, type ModelsAnswer, type Preferences } from "./api.js";
 import { type ApiKeyRow, ApiKeyTable } from "./api-key-table.js";
 import type { ThemeChoice } from "./app.js";
-import { describedField, focusWhenShown, keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
+import {
+  describedField,
+  focusWhenShown,
+  keepFocusNear,
+  PAGE_HEADING,
+  useFocusInvalidField,
+  usePageTitle,
+} from "./focus.js";
 import { fill, type Locale, useI18n } from "./i18n.js";
 import { LanguageOptions } from "./language-options.js";
 import { CopyButton } from "./markdown.js";
@@ -196,10 +203,7 @@ function ChatDefaults(props: {
   /** The refusal, under the field it is about. */
   const fieldError = (field: ChatDefaultsField) =>
     invalid === field ? <ActionError id={errorId} error={error} /> : null;
-  // Focus goes to the field a refusal is about, where its error is read out with it.
-  useEffect(() => {
-    if (invalid) document.getElementById(`chat-defaults-${invalid}`)?.focus();
-  }, [invalid]);
+  useFocusInvalidField(invalid && `chat-defaults-${invalid}`);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setDone(false);
