@@ -140,7 +140,7 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
     }
   });
 
-  it("renames a conversation from the field it focuses, cancels with Escape, and cannot save a blank title", async () => {
+  it("renames a conversation from the field it focuses, cancels with Escape (not one ending an input method's composition), and cannot save a blank title", async () => {
     const { page } = desk;
     const item = page.locator(".conversation-list li", { hasText: "a long story please" });
     await item.locator("summary").click();
@@ -150,6 +150,13 @@ describe.skipIf(!hasChromium)("chat UI details in the browser", () => {
     await screenshot(page, "ui-details-rename");
     // Typing replaces the selected title.
     await page.keyboard.type("Draft title");
+    // An Escape that ends an input method's composition (choosing Chinese characters) cancels nothing.
+    const kept = await field.evaluate(async (input) => {
+      input.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", isComposing: true, bubbles: true }));
+      await new Promise((drawn) => requestAnimationFrame(() => setTimeout(drawn)));
+      return input.isConnected;
+    });
+    expect(kept).toBe(true);
     await page.keyboard.press("Escape");
     await expect.poll(() => field.count()).toBe(0);
     expect(await item.getByRole("link", { name: "a long story please" }).count()).toBe(1);

@@ -4,6 +4,7 @@ import {
   type AnswerFeedback as Feedback,
 } from "@hearth/contracts/answer-feedback";
 import { useEffect, useId, useRef, useState } from "react";
+import { cancelOnEscape } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { LineIcon } from "./line-icon.js";
 import { ActionError, useAction } from "./use-action.js";
@@ -109,11 +110,7 @@ export function AnswerFeedback(props: {
             value={draft}
             aria-describedby={`${id}-seen-by`}
             onChange={(event) => setDraft(event.target.value)}
-            onKeyDown={(event) => {
-              if (event.key !== "Escape") return;
-              event.preventDefault();
-              close();
-            }}
+            onKeyDown={cancelOnEscape(close)}
           />
           <p id={`${id}-seen-by`} className="muted">
             {t.feedbackSeenBy}

@@ -1,6 +1,13 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api } from "./api.js";
-import { describedField, focusLost, focusWhenShown, keepFocusNear, PAGE_HEADING } from "./focus.js";
+import {
+  cancelOnEscape,
+  describedField,
+  focusLost,
+  focusWhenShown,
+  keepFocusNear,
+  PAGE_HEADING,
+} from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { ModalDialog } from "./modal-dialog.js";
 import { navigate } from "./router.js";
@@ -239,11 +246,7 @@ function FolderNameForm(props: {
         const trimmed = name.trim();
         if (trimmed) void run(() => props.onSubmit(trimmed));
       }}
-      onKeyDown={(event) => {
-        if (event.key !== "Escape") return;
-        event.preventDefault();
-        props.onCancel();
-      }}
+      onKeyDown={cancelOnEscape(props.onCancel)}
     >
       <label className="visually-hidden" htmlFor={props.id}>
         {t.folderName}
@@ -725,11 +728,7 @@ export function ConversationList(props: {
             event.preventDefault();
             void rename(item.id);
           }}
-          onKeyDown={(event) => {
-            if (event.key !== "Escape") return;
-            event.preventDefault();
-            stopRenaming(item.id);
-          }}
+          onKeyDown={cancelOnEscape(() => stopRenaming(item.id))}
         >
           <label className="visually-hidden" htmlFor={`rename-${item.id}`}>
             {t.rename}
