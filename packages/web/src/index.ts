@@ -198,7 +198,7 @@ export async function createWebService(
   registerSearchStatusRoute(app, { availability: searchAvailability });
   registerPreferenceRoutes(app, { db, config, contentFilter, modelAccess, models, searchAvailability });
   const shares = new ShareStore(db);
-  const files = new ConversationFiles(db, knowledgeProxy, logger);
+  const files = new ConversationFiles(db, knowledgeProxy, knowledge, logger);
   const purgeFiles = () => files.purge();
   const temporaryOutage = new OutageLog(logger, "could not delete expired temporary chats");
   /** The temporary chats left open (a tab closed) past web.temporaryChatHours after their last activity. */

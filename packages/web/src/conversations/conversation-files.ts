@@ -1,7 +1,9 @@
+import { type KnowledgeClient, KnowledgeClientError } from "@hearth/contracts";
 import { HearthError, type Logger, pathSegment, UpstreamCallError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
 import { currentUser } from "../auth/route-access.js";
-import { errorCodeOf, knowledgeForwarder } from "../knowledge/knowledge-routes.js";
+import { knowledgeFailure } from "../knowledge/knowledge-failure.js";
+import { knowledgeForwarder } from "../knowledge/knowledge-routes.js";
 import type { ServiceProxy } from "../knowledge/service-proxy.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { ConversationStore } from "./conversation-store.js";
@@ -18,7 +20,10 @@ export const PURGE_INTERVAL_MS = 60_000;
 export class ConversationFiles {
   constructor(
     readonly db: WebDatabase,
+    /** Forwards the chat's files' requests (uploads, lists, removals) and deletes its base. */
     readonly knowledge: ServiceProxy,
+    /** Makes the chat's base, and finds one another replica made. */
+    readonly knowledgeClient: Pick<KnowledgeClient, "createKnowledgeBase" | "listKnowledgeBases">,
     readonly logger: Logger,
   ) {}
 
@@ -57,23 +62,17 @@ export class ConversationFiles {
    * (or found recorded). When two bases are made all the same, the one recorded second is deleted.
    */
   async #make(ownerId: string, conversationId: string): Promise<string> {
-    const path = "/v1/knowledge-bases";
     // Names are unique per owner on the knowledge service: the conversation's id keeps it so.
     const name = `Chat files ${conversationId}`;
-    const response = await this.knowledge.request("POST", path, { body: { name, owner: ownerId } });
-    const text = await response.text();
-    const created = response.ok ? (JSON.parse(text) as { id?: string; knowledgeBase?: { id?: string } }) : {};
-    const id =
-      created.id ??
-      created.knowledgeBase?.id ??
-      (errorCodeOf(text) === "KNOWLEDGE_BASE_NAME_TAKEN" ? await this.#madeElsewhere(name) : undefined);
-    if (!id)
-      throw new UpstreamCallError({
-        url: path,
-        status: response.status,
-        body: text,
-        message: "the knowledge service did not make the chat's files' knowledge base",
-      });
+    const id = await this.knowledgeClient.createKnowledgeBase({ name, owner: ownerId }).then(
+      (created) => created.id,
+      async (error: unknown) => {
+        const taken = error instanceof KnowledgeClientError && error.code === "KNOWLEDGE_BASE_NAME_TAKEN";
+        const madeElsewhere = taken ? await this.#madeElsewhere(name) : undefined;
+        if (madeElsewhere) return madeElsewhere;
+        throw knowledgeFailure(error, "/v1/knowledge-bases");
+      },
+    );
     const recorded = await this.db
       .transaction()
       .execute(async (trx) => {
@@ -119,14 +118,7 @@ export class ConversationFiles {
    * passed over. Undefined when there is none, or the knowledge service does not list its bases.
    */
   async #madeElsewhere(name: string): Promise<string | undefined> {
-    const response = await this.knowledge.request("GET", "/v1/knowledge-bases");
-    if (!response.ok) {
-      await response.body?.cancel();
-      return undefined;
-    }
-    const { knowledgeBases = [] } = (await response.json()) as {
-      knowledgeBases?: Array<{ id: string; name: string }>;
-    };
+    const knowledgeBases = await this.knowledgeClient.listKnowledgeBases().catch(() => []);
     const named = knowledgeBases.filter((base) => base.name === name).map((base) => base.id);
     if (named.length === 0) return undefined;
     const others = await this.db

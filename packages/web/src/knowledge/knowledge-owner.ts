@@ -4,10 +4,11 @@ import {
   KnowledgeClientError,
   knowledgeBaseNameKey,
 } from "@hearth/contracts";
-import { type HearthConfig, HearthError, UpstreamCallError } from "@hearth/core";
+import { type HearthConfig, HearthError } from "@hearth/core";
 import { findUserByName } from "../accounts/account-store.js";
 import { audit } from "../audit/audit-log.js";
 import { openDatabase, type WebDatabase } from "../storage/open-database.js";
+import { knowledgeFailure } from "./knowledge-failure.js";
 
 /**
  * The web account a knowledge base made outside the web service (`hearth ingest --create --owner`)
@@ -184,17 +185,4 @@ function transferredName(name: string, username: string, attempt: number): strin
     shortened += character;
   }
   return `${shortened.trimEnd()}${suffix}`;
-}
-
-/** The knowledge service failing a call: the web's UPSTREAM_ERROR (its detail for the log only). */
-function knowledgeFailure(error: unknown, url: string): UpstreamCallError {
-  return error instanceof KnowledgeClientError
-    ? new UpstreamCallError({
-        url,
-        status: error.status,
-        body: `${error.code}: ${error.message}`,
-        message: "the knowledge service failed",
-        service: "knowledge",
-      })
-    : UpstreamCallError.noAnswer({ url, service: "knowledge", cause: error });
 }

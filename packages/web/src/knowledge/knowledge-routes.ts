@@ -52,7 +52,7 @@ const retrievalTestBody = queryRequestSchema.extend({
 
 /** The code of a service's error answer (`{error: {code}}`), if it is one. */
 const errorAnswer = z.object({ error: z.object({ code: z.string() }) });
-export function errorCodeOf(text: string): string | undefined {
+function errorCodeOf(text: string): string | undefined {
   try {
     return errorAnswer.safeParse(JSON.parse(text)).data?.error.code;
   } catch {
