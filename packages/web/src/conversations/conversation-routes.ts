@@ -365,14 +365,13 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     await checkSystemPrompt(changes.systemPrompt);
     const { controls, rest } = separateControls(changes);
     const chosen = rest.chosenKnowledgeBaseIds && (await readableBases(user, rest.chosenKnowledgeBaseIds));
-    return asShown(
-      user,
-      await store.update(user.id, id, {
-        ...rest,
-        ...(chosen ? { chosenKnowledgeBaseIds: chosen } : {}),
-        controls,
-      }),
-    );
+    const updated = await store.update(user.id, id, {
+      ...rest,
+      ...(chosen ? { chosenKnowledgeBaseIds: chosen } : {}),
+      controls,
+    });
+    // Bases chosen now are readable already; those kept from before are checked as they are shown.
+    return chosen ? updated : asShown(user, updated);
   });
 
   app.delete("/api/conversations/:id", access, async (request, reply) => {
