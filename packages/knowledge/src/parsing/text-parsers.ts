@@ -1,5 +1,4 @@
-import { HearthError } from "@hearth/core";
-import { COMMON_HANZI } from "./common-hanzi.js";
+import { COMMON_HANZI, HearthError } from "@hearth/core";
 import { binaryNotText } from "./detect-format.js";
 import { tableBlocks } from "./office-parsers.js";
 import type { Block, ParsedDocument } from "./parsed-document.js";
