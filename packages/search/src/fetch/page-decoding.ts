@@ -1,4 +1,4 @@
-import { HearthError } from "@hearth/core";
+import { COMMON_HANZI, HearthError } from "@hearth/core";
 
 /**
  * How a fetched page's bytes become text: its type when the server sent none (sniffed, as a
@@ -215,14 +215,18 @@ function nonAsciiCount(text: string): number {
 }
 
 /**
- * The hundred commonest characters of written Chinese (about 40% of a Chinese text): bytes of
- * another legacy encoding read as GB18030 give rare characters instead.
+ * The least share of common characters (COMMON_HANZI) among the ideographs of GB18030's reading
+ * for it to count as Chinese. Measured: real Chinese reads 71–80% common (the Chinese documents of
+ * the shared test fixtures, Hearth's docs/zh, TypeScript's zh-CN and zh-TW messages; this file's
+ * test pages 74–87%), and at least 45% in any 100 ideographs in a row. Another encoding's bytes
+ * read as GB18030 read at most 16%: EUC-JP Japanese 15–16%, Big5 traditional Chinese 7–12%,
+ * EUC-KR Korean 10–12%, KOI8-R Russian and windows-1252 German 10–11%, Shift_JIS Japanese and
+ * windows-1251 Russian under 1%; at most 45% in any 100 ideographs in a row. At 40% no run of
+ * 300 ideographs of either is misjudged.
  */
-const COMMON_HANZI = new Set(
-  "的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对生能而子那得于着下自之年过发后作里用道行所然家种事成方多经么去法学如都同现当没动面起看定天分还进好小部其些主样理心她本前开但因只从想实",
-);
+const MIN_COMMON_SHARE = 0.4;
 
-/** Whether GB18030's reading of a page is Chinese: at least one in ten of its ideographs is a common one. */
+/** Whether GB18030's reading of a page is Chinese: enough of its ideographs are common ones. */
 function looksChinese(text: string): boolean {
   let ideographs = 0;
   let common = 0;
@@ -233,5 +237,5 @@ function looksChinese(text: string): boolean {
     ideographs++;
     if (COMMON_HANZI.has(character)) common++;
   }
-  return ideographs > 0 && common >= ideographs * 0.1;
+  return ideographs > 0 && common >= ideographs * MIN_COMMON_SHARE;
 }

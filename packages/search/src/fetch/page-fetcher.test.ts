@@ -28,6 +28,14 @@ const CP1251_NEWS = Buffer.from(
   "d6e5edfb20ede020e1e5ede7e8ed20e2fbf0eef1ebe820ede020f1f2ee20f0f3e1ebe5e920e7e020f2eeededf32c20f1eeeee1f9e8ebe820f1e5e3eee4edff20e220ece8ede8f1f2e5f0f1f2e2e520fdede5f0e3e5f2e8eae82e",
   "hex",
 );
+/**
+ * A Japanese news paragraph in EUC-JP: valid GB18030 too, and read so over a quarter of its ideographs
+ * are common Chinese ones (Shift_JIS reads as under 2%, so would not tell a lax threshold).
+ */
+const EUC_JP_NEWS = Buffer.from(
+  "b9f1c6e2a4cea5aca5bda5eaa5f3a4c8b7daccfda4ceb2c1b3caa4cfa1a2baa3c6fca4ceb8e1c1b0ceedbbfea4aba4e9b0eca5eaa5c3a5c8a5ebc5f6a4bfa4eaa4bda4eca4bea4ecbdbdc6f3b1dfa4c8bdbdb0ecb1dfb0faa4adbee5a4b2a4e9a4eca4eba1a3b6c8b3a6b4d8b7b8bcd4a4cfa1a2baa3b2f3a4cec3cdbee5a4b2a4cfb9f1baddb8b6ccfdb2c1b3caa4cebee5bebaa4cba4e8a4eba4e2a4cea4c0a4c8caacc0cfa4b7a4c6a4a4a4eba1a3",
+  "hex",
+);
 /** A page whose head is a long stylesheet, so that its <meta charset> comes after the first kilobytes. */
 const lateMeta = (charset: string, body: Buffer) =>
   Buffer.concat([
@@ -73,6 +81,7 @@ const RAW_PAGES: Record<string, { headers: Record<string, string>; body: Buffer 
     ]),
   },
   "/cp1251-undeclared": { headers: { "content-type": "text/html" }, body: html(CP1251_NEWS) },
+  "/euc-jp-undeclared": { headers: { "content-type": "text/html" }, body: html(EUC_JP_NEWS) },
   "/long-chinese": {
     headers: { "content-type": "text/html; charset=utf-8" },
     body: Buffer.from(`<html><body><p>${"中".repeat(100_000)}</p></body></html>`),
@@ -395,12 +404,13 @@ describe("safe page fetch", () => {
       expect(await text(path), path).toBe(NEWS_TEXT);
   });
 
-  it("refuses text that stays undecodable rather than passing replacement characters on", async () => {
-    await expect(local().fetch(`http://site.test:${port}/cp1251-undeclared`)).rejects.toMatchObject({
-      code: "SEARCH_FETCH_FAILED",
-      message: expect.stringMatching(
-        /^the page's text could not be decoded: \d+ of its \d+ non-ASCII characters are not valid utf-8$/,
-      ),
-    });
+  it("refuses text that stays undecodable rather than passing replacement characters or another encoding read as GB18030 on", async () => {
+    for (const path of ["/cp1251-undeclared", "/euc-jp-undeclared"])
+      await expect(local().fetch(`http://site.test:${port}${path}`), path).rejects.toMatchObject({
+        code: "SEARCH_FETCH_FAILED",
+        message: expect.stringMatching(
+          /^the page's text could not be decoded: \d+ of its \d+ non-ASCII characters are not valid utf-8$/,
+        ),
+      });
   });
 });
