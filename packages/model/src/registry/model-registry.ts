@@ -653,21 +653,29 @@ export class ModelRegistry {
     return path && !path.startsWith(`..${sep}`) && path !== ".." && !isAbsolute(path) ? path : blob;
   }
 
-  /** Makes `<name>.gguf` a link to `blob`, replacing what was there in one rename (never missing). */
-  async #placeLink(name: string, blob: string): Promise<void> {
+  /**
+   * Makes `<name>.gguf` what `make` writes at a temporary path beside it (a name of its own, so that
+   * two registries placing the same name never rename each other's), renamed over what was there:
+   * the name is never missing meanwhile.
+   */
+  async #place(name: string, make: (temporary: string) => Promise<void>): Promise<void> {
     const path = join(this.#modelsDir, fileNameForModel(name));
     const temporary = join(
       this.#modelsDir,
-      `.${basename(path)}.${process.pid}-${randomBytes(4).toString("hex")}.link`,
+      `.${basename(path)}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`,
     );
-    await rm(temporary, { force: true });
-    await symlink(this.#linkTarget(blob), temporary);
     try {
+      await make(temporary);
       await rename(temporary, path);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
     }
+  }
+
+  /** Makes `<name>.gguf` a link to `blob`, replacing what was there in one rename (never missing). */
+  async #placeLink(name: string, blob: string): Promise<void> {
+    await this.#place(name, (temporary) => symlink(this.#linkTarget(blob), temporary));
   }
 
   /** Serves `name` from `blob`: its link made to lead there (unless it does already: a link the user made is kept), and the runtime told. */
@@ -1644,7 +1652,8 @@ export class ModelRegistry {
     return this.#serial(async () => {
       const source = normalizeModelName(sourceInput);
       const destination = normalizeModelName(destinationInput);
-      const to = join(this.#modelsDir, fileNameForModel(destination));
+      // A destination that is no model name is refused (INVALID_REQUEST) before anything is registered.
+      fileNameForModel(destination);
       const file = await this.#read();
       // A file dropped in, or weights copied back (or linked) under the source's name by hand, are registered first.
       if (await this.#adoptName(file, source)) await this.#write(file);
@@ -1679,23 +1688,14 @@ export class ModelRegistry {
       if (destination === source) return;
       // What the destination served is registered before it is replaced, as above.
       if (await this.#adoptName(file, destination)) await this.#write(file);
-      // Made beside it and renamed over it: the destination is never missing meanwhile.
-      const temporary = join(
-        this.#modelsDir,
-        `.${basename(to)}.${process.pid}-${randomBytes(4).toString("hex")}.copy`,
-      );
-      try {
+      await this.#place(destination, async (temporary) => {
         if (stats.isSymbolicLink()) await symlink(await readlink(from), temporary);
         else
           await link(from, temporary).catch(async (error: NodeJS.ErrnoException) => {
             if (error.code === "EXDEV" || error.code === "EPERM") await copyFile(from, temporary);
             else throw error;
           });
-        await rename(temporary, to);
-      } catch (error) {
-        await rm(temporary, { force: true });
-        throw error;
-      }
+      });
       await this.hooks.onChange?.(destination);
     });
   }
