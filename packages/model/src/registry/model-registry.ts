@@ -186,11 +186,11 @@ export interface HashProgress {
 
 export interface ModelRegistryOptions {
   /**
-   * No operation waits for a file to be hashed (the model service's registry): a file whose hash is
-   * not done is hashed in the background; a listing (`listing`) shows its model as registering,
-   * with the bytes hashed so far, and `remove`, `copy`, `rollback`, `model` and a pull installing
-   * under its name refuse it with MODEL_REGISTERING. Unset (the CLI's registry), an operation hashes
-   * what it needs before it answers.
+   * No operation but `adopt` waits for a file to be hashed (the model service's registry): a file
+   * whose hash is not done is hashed in the background; a listing (`listing`) shows its model as
+   * registering, with the bytes hashed so far, and `remove`, `copy`, `rollback`, `model` and a pull
+   * installing under its name refuse it with MODEL_REGISTERING. Unset (the CLI's registry), an
+   * operation hashes what it needs before it answers.
    */
   hashInBackground?: boolean;
   /** Bytes read at a time when a file is hashed (64 KiB unless set); tests lower it to hash slowly. */
@@ -384,11 +384,11 @@ export class ModelRegistry {
    * Registry operations run one at a time, each reading registry.json afresh and rewriting it: in
    * this process in the order they were asked, and among the processes sharing the models dir
    * (replicas on one volume, `hearth models` beside the service) under the registry's lock. No file
-   * is hashed under it: unless the hashing is in the background, an operation that needs a hash not
-   * done yet waits for it outside the lock and runs again. Once a hash it waited for failed, or found
-   * its file changed while it was hashed (still being copied in), it runs a last time, hashing
-   * nothing more: the files hashed are registered, those left out are registered by a later
-   * operation, and the failure is told.
+   * is hashed under it: unless the hashing is in the background (where only `adopt` waits, by
+   * itself), an operation that needs a hash not done yet waits for it outside the lock and runs
+   * again. Once a hash it waited for failed, or found its file changed while it was hashed (still
+   * being copied in), it runs a last time, hashing nothing more: the files hashed are registered,
+   * those left out are registered by a later operation, and the failure is told.
    */
   async #serial<T>(task: () => Promise<T>): Promise<T> {
     let lastRound = false;
@@ -1227,13 +1227,18 @@ export class ModelRegistry {
         const record = file.models[name];
         return record ? this.#servedDigest(record) : undefined;
       });
+    // Unless the hashing is in the background, #serial waits for the hashes itself.
+    if (!this.#options.hashInBackground) return register();
+    // The model service's registry (hashing in the background): #serial never waits for a hash, so
+    // that listings and other operations answer at once. This registration alone (the runtime's scan
+    // asks it of a file found without a digest) waits for the hashes it needs, outside the registry's
+    // lock, and runs once more: recorded then, unless the file changed meanwhile (registered later).
     try {
       return await register();
     } catch (error) {
       if (!(error instanceof HashPending)) throw error;
       await Promise.all(error.hashes.map((hash) => hash.done));
     }
-    // Hashed: recorded now, unless the file changed meanwhile (hashed again, registered later).
     return register().catch((error: unknown) => {
       if (error instanceof HashPending) return undefined;
       throw error;
