@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ModelRegistry, type PullProgress } from "@hearth/model";
+import { ModelRegistry, type PullProgress, parsePullReference } from "@hearth/model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { partialHolds, startRegistryServer } from "../../packages/model/test/registry-server.js";
 import { startHearth } from "../support/hearth-process.js";
@@ -41,8 +41,7 @@ describe("hearth models pull beside a pull of the same URL in another process", 
     let open!: () => void;
     server.state.pauseNextAt = [{ at: held, until: new Promise<void>((resolve) => (open = resolve)) }];
     const events: PullProgress[] = [];
-    const servicePull = new ModelRegistry(modelsDir).pull(url, {
-      name: "s2a",
+    const servicePull = new ModelRegistry(modelsDir).pull(parsePullReference(url, { name: "s2a" }), {
       onProgress: (event) => events.push(event),
     });
     const cli = startHearth(["models", "pull", url, "--name", "s2b"], { HEARTH_DATA_DIR: dataDir });

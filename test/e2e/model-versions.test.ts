@@ -2,7 +2,7 @@ import { lstat, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ModelRegistry } from "../../packages/model/src/index.js";
+import { ModelRegistry, parsePullReference } from "../../packages/model/src/index.js";
 import { partialHolds, startRegistryServer } from "../../packages/model/test/registry-server.js";
 import { startModelService } from "../../packages/model/test/start-model-service.js";
 import {
@@ -163,7 +163,9 @@ describe("model versions and rollback through the web service", () => {
       const versions = page.getByRole("list", { name: "Versions: tiny:latest" });
       await expect.poll(() => versions.locator("li").count()).toBe(1);
       // New weights under the same name (as `hearth models pull --name tiny` does): version 1.1.0.
-      await new ModelRegistry(dir).pull(`${registryServer.url}/library/tiny:v2`, { name: "tiny" });
+      await new ModelRegistry(dir).pull(
+        parsePullReference(`${registryServer.url}/library/tiny:v2`, { name: "tiny" }),
+      );
       await page.reload();
       await page.getByRole("tab", { name: "Models" }).click();
       await expect.poll(() => versions.locator("li").count()).toBe(2);
@@ -287,8 +289,12 @@ describe("model versions and rollback through the web service", () => {
     admin = hasChromium ? await signIn(web.app, "root") : await signUp(web.app, "root");
     user = await signUp(web.app, "plain");
     if ((await new ModelRegistry(dir).list()).length === 0) {
-      await new ModelRegistry(dir).pull(`${registryServer.url}/library/tiny:latest`, { name: "tiny" });
-      await new ModelRegistry(dir).pull(`${registryServer.url}/library/tiny:v2`, { name: "tiny" });
+      await new ModelRegistry(dir).pull(
+        parsePullReference(`${registryServer.url}/library/tiny:latest`, { name: "tiny" }),
+      );
+      await new ModelRegistry(dir).pull(
+        parsePullReference(`${registryServer.url}/library/tiny:v2`, { name: "tiny" }),
+      );
     }
     const list = await web.app.inject({ url: "/api/admin/models/versions", headers: admin.headers });
     expect(list.statusCode).toBe(200);
@@ -339,7 +345,7 @@ describe("model versions and rollback through the web service", () => {
     admin ??= await signUp(web.app, "root");
     const registry = new ModelRegistry(dir);
     if ((await registry.list()).length === 0)
-      await registry.pull(`${registryServer.url}/library/tiny:latest`, { name: "tiny" });
+      await registry.pull(parsePullReference(`${registryServer.url}/library/tiny:latest`, { name: "tiny" }));
     const current = (await registry.list()).find((m) => m.name === "tiny:latest")!;
     await registry.copy("tiny", "tiny:copy");
     const remove = (model: string) =>

@@ -10,6 +10,8 @@ export {
   type ModelRegistryOptions,
   type ModelVersion,
   type PullProgress,
+  type PullReference,
+  parsePullReference,
   type RegisteringModel,
   type RegistryEntry,
   type RegistryModel,

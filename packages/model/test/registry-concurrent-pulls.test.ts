@@ -5,7 +5,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tinyGgufBytes } from "../../../test/support/tiny-gguf.js";
-import { ModelRegistry, type PullProgress } from "../src/registry/model-registry.js";
+import { ModelRegistry, type PullProgress, parsePullReference } from "../src/registry/model-registry.js";
 import { partialHolds, startRegistryServer } from "./registry-server.js";
 
 /**
@@ -86,11 +86,15 @@ describe("concurrent pulls of the same model", () => {
     const first: PullProgress[] = [];
     const second: PullProgress[] = [];
     const a = tracked(
-      new ModelRegistry(modelsDir).pull(url, { name: "s2a", onProgress: (event) => first.push(event) }),
+      new ModelRegistry(modelsDir).pull(parsePullReference(url, { name: "s2a" }), {
+        onProgress: (event) => first.push(event),
+      }),
     );
     await partialHolds(modelsDir, urlHalf);
     const b = tracked(
-      new ModelRegistry(modelsDir).pull(url, { name: "s2b", onProgress: (event) => second.push(event) }),
+      new ModelRegistry(modelsDir).pull(parsePullReference(url, { name: "s2b" }), {
+        onProgress: (event) => second.push(event),
+      }),
     );
     try {
       // The second joins the download under way: it is told the bytes received so far.
@@ -135,9 +139,15 @@ describe("concurrent pulls of the same model", () => {
     const requestsBefore = server.state.requests.length;
     const first: PullProgress[] = [];
     const second: PullProgress[] = [];
-    const a = tracked(registry.pull(reference, { onProgress: (event) => first.push(event) }));
+    const a = tracked(
+      registry.pull(parsePullReference(reference), { onProgress: (event) => first.push(event) }),
+    );
     await partialHolds(modelsDir, half);
-    const b = tracked(registry.pull(reference, { name: "other", onProgress: (event) => second.push(event) }));
+    const b = tracked(
+      registry.pull(parsePullReference(reference, { name: "other" }), {
+        onProgress: (event) => second.push(event),
+      }),
+    );
     try {
       await until(
         () =>
@@ -169,12 +179,16 @@ describe("concurrent pulls of the same model", () => {
     server.state.pauseNextAt = [{ at: half, until: held.until }];
     const requestsBefore = server.state.requests.length;
     const leaving = new AbortController();
-    const a = registry.pull(reference, { signal: leaving.signal }).catch((error: unknown) => error);
+    const a = registry
+      .pull(parsePullReference(reference), { signal: leaving.signal })
+      .catch((error: unknown) => error);
     const second: PullProgress[] = [];
     let b: ReturnType<typeof tracked<unknown>>;
     try {
       await partialHolds(modelsDir, half);
-      b = tracked(registry.pull(reference, { onProgress: (event) => second.push(event) }));
+      b = tracked(
+        registry.pull(parsePullReference(reference), { onProgress: (event) => second.push(event) }),
+      );
       await until(() => b.settled || second.some((event) => (event.completed ?? 0) > 0));
       leaving.abort(new Error("the client went away"));
       expect(await a).toMatchObject({ message: "the client went away" });
@@ -193,7 +207,7 @@ describe("concurrent pulls of the same model", () => {
     server.state.pauseNextAt = [{ at: half, until: stopped.until }];
     const stopping = new AbortController();
     const c = new ModelRegistry(alone)
-      .pull(reference, { signal: stopping.signal })
+      .pull(parsePullReference(reference), { signal: stopping.signal })
       .catch((error: unknown) => error);
     try {
       await partialHolds(alone, half);
@@ -216,7 +230,7 @@ describe("concurrent pulls of the same model", () => {
     const requestsBefore = server.state.requests.length;
     // Cancelled once every byte is in and checked, as the model is about to be recorded.
     const left = await registry
-      .pull(reference, {
+      .pull(parsePullReference(reference), {
         signal: leaving.signal,
         onProgress: (event) => {
           if (event.status === "writing manifest") leaving.abort(new Error("cancelled"));
@@ -227,7 +241,10 @@ describe("concurrent pulls of the same model", () => {
     expect(await registry.list()).toEqual([]);
     expect(await readdir(modelsDir)).not.toContain("shared.gguf");
     // The bytes are kept: pulled again, it is installed from them.
-    expect(await registry.pull(reference)).toMatchObject({ name: "shared:latest", digest: sha256(bytes) });
+    expect(await registry.pull(parsePullReference(reference))).toMatchObject({
+      name: "shared:latest",
+      digest: sha256(bytes),
+    });
     expect(
       server.state.requests.slice(requestsBefore).filter((path) => path.includes("/blobs/")),
     ).toHaveLength(1);
@@ -275,7 +292,7 @@ describe("concurrent pulls of the same model", () => {
       const requestsBefore = server.state.requests.length;
       const events: PullProgress[] = [];
       const pull = tracked(
-        new ModelRegistry(modelsDir).pull(`${server.url}/library/shared:latest`, {
+        new ModelRegistry(modelsDir).pull(parsePullReference(`${server.url}/library/shared:latest`), {
           onProgress: (event) => events.push(event),
           lockPollMs: 5,
         }),
@@ -316,8 +333,7 @@ describe("concurrent pulls of the same model", () => {
       const requestsBefore = server.state.requests.length;
       const events: PullProgress[] = [];
       const pull = tracked(
-        new ModelRegistry(modelsDir).pull(url, {
-          name: "s2b",
+        new ModelRegistry(modelsDir).pull(parsePullReference(url, { name: "s2b" }), {
           onProgress: (event) => events.push(event),
           lockPollMs: 5,
         }),
@@ -353,7 +369,7 @@ describe("concurrent pulls of the same model", () => {
         JSON.stringify({ by: "a-pull-long-ago", digest: sha256(bytes), size: bytes.length }),
       );
       const requestsBefore = server.state.requests.length;
-      const installed = await new ModelRegistry(modelsDir).pull(url);
+      const installed = await new ModelRegistry(modelsDir).pull(parsePullReference(url));
       expect(installed.digest).toBe(sha256(urlBytes));
       expect(server.state.requests.slice(requestsBefore)).toEqual(["/files/slow.gguf"]);
     });
@@ -364,7 +380,9 @@ describe("concurrent pulls of the same model", () => {
       await new Promise((resolve) => gone.once("exit", resolve));
       await holdLock(modelsDir, gone.pid!);
       await halfReceived(modelsDir);
-      const installed = await new ModelRegistry(modelsDir).pull(`${server.url}/library/shared:latest`);
+      const installed = await new ModelRegistry(modelsDir).pull(
+        parsePullReference(`${server.url}/library/shared:latest`),
+      );
       expect(installed).toMatchObject({ digest: sha256(bytes) });
       expect(server.state.ranges.at(-1)).toBe(`bytes=${half}-`);
       expect(await hashFile(installed.blob)).toBe(sha256(bytes));
@@ -386,7 +404,7 @@ describe("concurrent pulls of the same model", () => {
       const events: PullProgress[] = [];
       const installed = await new ModelRegistry(modelsDir, {}, undefined, {
         lock: { staleAfterMs: 300 },
-      }).pull(`${server.url}/library/shared:latest`, {
+      }).pull(parsePullReference(`${server.url}/library/shared:latest`), {
         onProgress: (event) => events.push(event),
         lockPollMs: 5,
       });
@@ -403,7 +421,9 @@ describe("concurrent pulls of the same model", () => {
       const held = gate();
       server.state.pauseNextAt = [{ at: half, until: held.until }];
       const registry = new ModelRegistry(modelsDir);
-      const pull = registry.pull(`${server.url}/library/shared:latest`).catch((error: Error) => error);
+      const pull = registry
+        .pull(parsePullReference(`${server.url}/library/shared:latest`))
+        .catch((error: Error) => error);
       try {
         await partialHolds(modelsDir, half);
         // Another process took the lock (its file replaced by hand, say).

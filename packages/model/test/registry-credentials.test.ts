@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listenOnLoopback } from "../../../test/support/ports.js";
 import { tinyGgufBytes } from "../../../test/support/tiny-gguf.js";
-import { ModelRegistry, type PullProgress } from "../src/registry/model-registry.js";
+import { ModelRegistry, type PullProgress, parsePullReference } from "../src/registry/model-registry.js";
 
 const weights = tinyGgufBytes({ seed: 7 });
 const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString("base64")}`;
@@ -56,7 +56,7 @@ const withSecrets = (path: string, password = "s3cret%20pw") =>
 async function pullCapturing(registry: ModelRegistry, url: string) {
   const events: PullProgress[] = [];
   const outcome = await registry
-    .pull(url, { onProgress: (event) => events.push(event) })
+    .pull(parsePullReference(url), { onProgress: (event) => events.push(event) })
     .catch((error: unknown) => error);
   return { outcome, shown: JSON.stringify(events) + String((outcome as Error).message ?? "") };
 }
@@ -117,7 +117,7 @@ describe("a pull from a URL with credentials", () => {
   it("shows and rewrites without its secrets a registry an earlier release wrote with them", async () => {
     const modelsDir = join(dir, "earlier");
     const registry = new ModelRegistry(modelsDir);
-    await registry.pull(withSecrets("/m/tiny.gguf"));
+    await registry.pull(parsePullReference(withSecrets("/m/tiny.gguf")));
     const path = join(modelsDir, ".hearth", "registry.json");
     const earlier = JSON.parse(await readFile(path, "utf8"));
     const version = earlier.models["tiny:latest"].versions[0];

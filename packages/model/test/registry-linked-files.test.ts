@@ -25,7 +25,7 @@ import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tinyGgufBytes } from "../../../test/support/tiny-gguf.js";
 import { skippedModelFiles } from "../src/index.js";
-import { ModelRegistry } from "../src/registry/model-registry.js";
+import { ModelRegistry, parsePullReference } from "../src/registry/model-registry.js";
 import { startRegistryServer } from "./registry-server.js";
 import { startModelService } from "./start-model-service.js";
 
@@ -189,7 +189,9 @@ describe("a link to a file of the user's", () => {
     try {
       // No listing in between: the pull registers the link first, as it would a file dropped in.
       const registry = new ModelRegistry(models);
-      expect(await registry.pull(`${server.url}/library/tiny:v2`, { name: "tiny" })).toMatchObject({
+      expect(
+        await registry.pull(parsePullReference(`${server.url}/library/tiny:v2`, { name: "tiny" })),
+      ).toMatchObject({
         version: "1.1.0",
         digest: digestOf(second),
       });

@@ -5,7 +5,7 @@ import { ModelRegistryClient, ModelRegistryClientError } from "@hearth/contracts
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tinyGgufBytes } from "../../../test/support/tiny-gguf.js";
-import { ModelRegistry } from "../src/registry/model-registry.js";
+import { ModelRegistry, parsePullReference } from "../src/registry/model-registry.js";
 import { startRegistryServer } from "./registry-server.js";
 import { startModelService } from "./start-model-service.js";
 
@@ -30,7 +30,9 @@ describe("model registry routes", () => {
     const ollama = new Ollama({ host: service.url });
     await ollama.pull({ model: `${registryServer.url}/library/tiny:latest`, stream: false });
     // A second pull of new weights under the same name makes version 1.1.0.
-    await new ModelRegistry(dir).pull(`${registryServer.url}/library/tiny:v2`, { name: "tiny" });
+    await new ModelRegistry(dir).pull(
+      parsePullReference(`${registryServer.url}/library/tiny:v2`, { name: "tiny" }),
+    );
   });
 
   afterAll(async () => {

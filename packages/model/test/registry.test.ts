@@ -27,7 +27,7 @@ import {
   UNRESOLVABLE_HOST,
 } from "../../../test/support/unreachable-endpoints.js";
 import { skippedModelFiles } from "../src/index.js";
-import { ModelRegistry, type PullProgress } from "../src/registry/model-registry.js";
+import { ModelRegistry, type PullProgress, parsePullReference } from "../src/registry/model-registry.js";
 import { partialHolds, startRegistryServer } from "./registry-server.js";
 import { startModelService } from "./start-model-service.js";
 
@@ -209,7 +209,7 @@ describe("model registry", () => {
     const base = `http://127.0.0.1:${(failing.address() as AddressInfo).port}`;
     try {
       const registry = new ModelRegistry(await freshDir("registry-down"));
-      await expect(registry.pull(`${base}/library/tiny:latest`)).rejects.toMatchObject({
+      await expect(registry.pull(parsePullReference(`${base}/library/tiny:latest`))).rejects.toMatchObject({
         code: "MODEL_PULL_FAILED",
         details: { status: 503, url: `${base}/v2/library/tiny/manifests/latest` },
       });
@@ -221,17 +221,23 @@ describe("model registry", () => {
   it("says why a URL or registry could not be reached: a refused connection, a name that does not resolve", async () => {
     const registry = new ModelRegistry(await freshDir("unreachable"));
     const refused = `127.0.0.1:${await closedPort()}`;
-    await expect(registry.pull(`http://bob:hunter2@${refused}/x.gguf?token=T0KEN`)).rejects.toMatchObject({
+    await expect(
+      registry.pull(parsePullReference(`http://bob:hunter2@${refused}/x.gguf?token=T0KEN`)),
+    ).rejects.toMatchObject({
       code: "MODEL_PULL_FAILED",
       message: `${refused} did not answer: connection refused (ECONNREFUSED)`,
     });
     // A registry by its name: its manifest cannot be fetched, and why.
-    await expect(registry.pull(`http://${refused}/library/tiny:latest`)).rejects.toMatchObject({
+    await expect(
+      registry.pull(parsePullReference(`http://${refused}/library/tiny:latest`)),
+    ).rejects.toMatchObject({
       code: "MODEL_PULL_FAILED",
       message: `cannot fetch the manifest: ${refused} did not answer: connection refused (ECONNREFUSED)`,
     });
     // A sandbox without DNS says it cannot ask rather than that the name is unknown.
-    await expect(registry.pull(`https://${UNRESOLVABLE_HOST}/x.gguf`)).rejects.toMatchObject({
+    await expect(
+      registry.pull(parsePullReference(`https://${UNRESOLVABLE_HOST}/x.gguf`)),
+    ).rejects.toMatchObject({
       code: "MODEL_PULL_FAILED",
       message: expect.stringMatching(
         /^hearth-test\.invalid did not answer: (hearth-test\.invalid does not resolve \(ENOTFOUND\)|DNS did not answer \(EAI_AGAIN\))$/,
@@ -243,7 +249,7 @@ describe("model registry", () => {
     const untrusted = await selfSignedHttpsServer();
     try {
       const registry = new ModelRegistry(await freshDir("untrusted"));
-      await expect(registry.pull(`${untrusted.url}/x.gguf`)).rejects.toMatchObject({
+      await expect(registry.pull(parsePullReference(`${untrusted.url}/x.gguf`))).rejects.toMatchObject({
         code: "MODEL_PULL_FAILED",
         message: `${new URL(untrusted.url).host} did not answer: the TLS certificate was refused: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)`,
       });
@@ -258,12 +264,12 @@ describe("model registry", () => {
     registryServer.state.cutNextBlobAt = Math.floor(first.length / 2);
     registryServer.state.cutWhen = () => partialHolds(modelsDir, Math.floor(first.length / 2));
     const interrupted = await registry
-      .pull(`${registryServer.url}/library/tiny:latest`)
+      .pull(parsePullReference(`${registryServer.url}/library/tiny:latest`))
       .catch((error: Error) => error);
     expect(interrupted).toMatchObject({ code: "MODEL_PULL_FAILED" });
     expect((interrupted as Error).message).toMatch(/interrupted .* pull again to resume/);
     expect(await readdir(modelsDir)).not.toContain("tiny.gguf");
-    const installed = await registry.pull(`${registryServer.url}/library/tiny:latest`);
+    const installed = await registry.pull(parsePullReference(`${registryServer.url}/library/tiny:latest`));
     expect(registryServer.state.ranges.at(-1)).toBe(`bytes=${Math.floor(first.length / 2)}-`);
     expect(installed).toMatchObject({
       name: "tiny:latest",
@@ -276,7 +282,10 @@ describe("model registry", () => {
     const registry = new ModelRegistry(await freshDir("stalled"));
     const half = Math.floor(first.length / 2);
     const pull = (onProgress?: (progress: PullProgress) => void) =>
-      registry.pull(`${registryServer.url}/library/tiny:latest`, { stallMs: 150, onProgress });
+      registry.pull(parsePullReference(`${registryServer.url}/library/tiny:latest`), {
+        stallMs: 150,
+        onProgress,
+      });
     // Half the bytes, then nothing; then nothing at all, twice: three attempts, given up.
     registryServer.state.stallNextAt = [half, 0, 0];
     const statuses: string[] = [];
@@ -308,11 +317,13 @@ describe("model registry", () => {
       files[file] = first;
       registryServer.state.cutNextBlobAt = Math.floor(first.length / 2);
       registryServer.state.cutWhen = () => partialHolds(modelsDir, Math.floor(first.length / 2));
-      await expect(registry.pull(`${registryServer.url}/files/${file}`)).rejects.toMatchObject({
+      await expect(
+        registry.pull(parsePullReference(`${registryServer.url}/files/${file}`)),
+      ).rejects.toMatchObject({
         code: "MODEL_PULL_FAILED",
       });
       files[file] = replacement;
-      const installed = await registry.pull(`${registryServer.url}/files/${file}`);
+      const installed = await registry.pull(parsePullReference(`${registryServer.url}/files/${file}`));
       expect(installed.digest).toBe(registryServer.digestOf(replacement));
     }
     registryServer.state.noValidators = false;
@@ -322,7 +333,9 @@ describe("model registry", () => {
   it("discards a blob whose content does not match its digest (MODEL_DIGEST_MISMATCH)", async () => {
     const modelsDir = await freshDir("corrupt");
     const registry = new ModelRegistry(modelsDir);
-    await expect(registry.pull(`${registryServer.url}/library/corrupt:latest`)).rejects.toMatchObject({
+    await expect(
+      registry.pull(parsePullReference(`${registryServer.url}/library/corrupt:latest`)),
+    ).rejects.toMatchObject({
       code: "MODEL_DIGEST_MISMATCH",
     });
     expect(await readdir(modelsDir)).not.toContain("corrupt.gguf");
@@ -438,8 +451,8 @@ describe("model registry", () => {
     const modelsDir = await freshDir("changed-elsewhere");
     // `hearth models pull/rollback/rm` from the CLI: its registry does not tell the running service.
     const cli = new ModelRegistry(modelsDir);
-    await cli.pull(`${registryServer.url}/library/tiny:latest`, { name: "team" });
-    await cli.pull(`${registryServer.url}/library/tiny:v2`, { name: "team" });
+    await cli.pull(parsePullReference(`${registryServer.url}/library/tiny:latest`, { name: "team" }));
+    await cli.pull(parsePullReference(`${registryServer.url}/library/tiny:v2`, { name: "team" }));
     const service = await startModelService(modelsDir);
     try {
       const generate = async () => {
@@ -466,7 +479,7 @@ describe("model registry", () => {
       expect(v100.body.response).not.toBe(v110.body.response);
 
       // The newer weights pulled again: 1.1.0 is current, and its answer is the one it gave.
-      await cli.pull(`${registryServer.url}/library/tiny:v2`, { name: "team" });
+      await cli.pull(parsePullReference(`${registryServer.url}/library/tiny:v2`, { name: "team" }));
       expect(await generate()).toMatchObject({ cache: "hit", body: { response: v110.body.response } });
 
       await cli.remove("team");
@@ -482,9 +495,11 @@ describe("model registry", () => {
   it("pulls a plain GGUF URL, and refuses one that is not a GGUF", async () => {
     const modelsDir = await freshDir("url");
     const registry = new ModelRegistry(modelsDir);
-    const installed = await registry.pull(`${registryServer.url}/files/story.gguf`);
+    const installed = await registry.pull(parsePullReference(`${registryServer.url}/files/story.gguf`));
     expect(installed).toMatchObject({ name: "story:latest", digest: registryServer.digestOf(second) });
-    await expect(registry.pull(`${registryServer.url}/files/page.gguf`)).rejects.toMatchObject({
+    await expect(
+      registry.pull(parsePullReference(`${registryServer.url}/files/page.gguf`)),
+    ).rejects.toMatchObject({
       code: "MODEL_PULL_FAILED",
     });
     expect((await registry.list()).map((model) => model.name)).toEqual(["story:latest"]);
@@ -528,8 +543,12 @@ describe("model registry", () => {
   it("keeps versions with changelog entries, and rolls back", async () => {
     const modelsDir = await freshDir("versions");
     const registry = new ModelRegistry(modelsDir);
-    await registry.pull(`${registryServer.url}/library/tiny:latest`, { name: "team-model" });
-    const upgraded = await registry.pull(`${registryServer.url}/library/tiny:v2`, { name: "team-model" });
+    await registry.pull(
+      parsePullReference(`${registryServer.url}/library/tiny:latest`, { name: "team-model" }),
+    );
+    const upgraded = await registry.pull(
+      parsePullReference(`${registryServer.url}/library/tiny:v2`, { name: "team-model" }),
+    );
     expect(upgraded.version).toBe("1.1.0");
     let [model] = await registry.list();
     expect(model).toMatchObject({
@@ -560,7 +579,7 @@ describe("model registry", () => {
         changelog: "found in the models dir",
       },
     ]);
-    await registry.pull(`${registryServer.url}/library/tiny:v2`, { name: "mine" });
+    await registry.pull(parsePullReference(`${registryServer.url}/library/tiny:v2`, { name: "mine" }));
     await registry.rollback("mine");
     expect((await registry.list())[0]?.digest).toBe(registryServer.digestOf(first));
   });

@@ -2,7 +2,7 @@ import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { type LoadedModel, loadedModelsOf } from "@hearth/contracts";
 import { type HearthConfig, isHearthError, loadConfig, UpstreamCallError } from "@hearth/core";
-import { ModelRegistry, skippedModelFiles } from "@hearth/model";
+import { ModelRegistry, parsePullReference, skippedModelFiles } from "@hearth/model";
 import { Command } from "commander";
 import { formatBytes, progressPrinter } from "../progress.js";
 
@@ -187,14 +187,13 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
     .option("--insecure", "use http:// for a registry host given without a scheme")
     .action(
       run(async (reference: string, flags: { name?: string; insecure?: boolean }) => {
+        const pulled = parsePullReference(reference, { name: flags.name, insecure: flags.insecure });
         const { registry } = registryOf();
         const controller = new AbortController();
         const onSignal = () => controller.abort(new Error("interrupted"));
         process.once("SIGINT", onSignal);
         try {
-          const installed = await registry.pull(reference, {
-            name: flags.name,
-            insecure: flags.insecure,
+          const installed = await registry.pull(pulled, {
             signal: controller.signal,
             onProgress: progressPrinter(stderr),
           });

@@ -11,7 +11,7 @@ import {
 } from "@hearth/contracts";
 import { HearthError, logFailure, mediaInputError, ReplyStream, toHearthError } from "@hearth/core";
 import type { FastifyInstance } from "fastify";
-import { parsePullReference } from "../registry/model-registry.js";
+import { type PullReference, parsePullReference } from "../registry/model-registry.js";
 import { EmbeddedRuntime } from "../runtime/embedded/embedded-runtime.js";
 import type { ModelDescription, StreamPart } from "../runtime/language-model.js";
 import { refuseEmptyInputs, refuseOtherDimensions } from "./embedding-input.js";
@@ -383,8 +383,9 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
     const reference = (body.model ?? body.name)!;
     // A malformed name is refused with 400 before a progress stream starts (whose status is 200), as
     // Ollama refuses it; with its code beside the message, as the stream's error lines carry it.
+    let pulled: PullReference;
     try {
-      parsePullReference(reference, { insecure: body.insecure ?? false });
+      pulled = parsePullReference(reference, { insecure: body.insecure ?? false });
     } catch (error) {
       if (!(error instanceof HearthError)) throw error;
       logFailure(request.log, error);
@@ -392,13 +393,12 @@ export function registerOllamaRoutes(app: FastifyInstance, service: ModelService
     }
     const signal = requestSignal(reply, shutdownSignal);
     if (body.stream === false) {
-      await service.registry.pull(reference, { insecure: body.insecure ?? false, signal });
+      await service.registry.pull(pulled, { signal });
       return { status: "success" };
     }
     const stream = new ReplyStream(reply, "ndjson");
     try {
-      await service.registry.pull(reference, {
-        insecure: body.insecure ?? false,
+      await service.registry.pull(pulled, {
         signal,
         onProgress: (progress) => void stream.send(progress),
       });

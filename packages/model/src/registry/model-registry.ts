@@ -56,10 +56,10 @@ export type PullReference = { name: string } & (
 );
 
 /**
- * What `reference` asks to pull, and the name it is installed as (`options.name` when given).
- * Refused when either is malformed (MODEL_REFERENCE_INVALID; INVALID_REQUEST for a name that is no
- * model name) before anything is fetched: the Ollama API answers that with 400 before its stream of
- * progress starts, as Ollama does.
+ * What `reference` asks to pull, and the name it is installed as (`options.name` when given): what
+ * `ModelRegistry.pull` takes. Refused when either is malformed (MODEL_REFERENCE_INVALID;
+ * INVALID_REQUEST for a name that is no model name) before anything is fetched: the Ollama API
+ * answers that with 400 before its stream of progress starts, as Ollama does.
  */
 export function parsePullReference(
   reference: string,
@@ -1295,12 +1295,11 @@ export class ModelRegistry {
    * the same file share its download (sharedDownload): in this process the second joins the first,
    * and a pull in another process sharing the models dir waits for it. The download runs beside
    * other registry operations (a listing is never held up by it); recording the version is one of them.
+   * `pulled` is what `parsePullReference` made of the words asked for.
    */
   async pull(
-    reference: string,
+    pulled: PullReference,
     options: {
-      name?: string;
-      insecure?: boolean;
       signal?: AbortSignal;
       onProgress?: (progress: PullProgress) => void;
       /** How long a download may receive nothing before it is resumed (DOWNLOAD_STALL_MS); tests lower it. */
@@ -1310,18 +1309,16 @@ export class ModelRegistry {
     } = {},
   ): Promise<ModelVersion & { name: string }> {
     const progress = options.onProgress ?? (() => {});
-    const pulled = parsePullReference(reference, options);
     const { name } = pulled;
     await mkdir(this.blobsDir, PRIVATE_DIR);
     await mkdir(this.#pullsDir, PRIVATE_DIR);
     let fetched: { digest: string; size: number; blob: string };
     let source: string;
     if ("url" in pulled) {
-      const { fileName } = pulled;
-      progress({ status: `downloading ${fileName}` });
-      const key = `url-${createHash("sha256").update(reference).digest("hex").slice(0, 16)}`;
+      progress({ status: `downloading ${pulled.fileName}` });
+      const key = `url-${createHash("sha256").update(pulled.url).digest("hex").slice(0, 16)}`;
       const staging = join(this.blobsDir, key);
-      source = withoutUrlSecrets(reference);
+      source = withoutUrlSecrets(pulled.url);
       fetched = await sharedDownload(
         {
           lockFile: join(this.#pullsDir, `${key}.lock`),
@@ -1330,7 +1327,7 @@ export class ModelRegistry {
           pollMs: options.lockPollMs,
           staleAfterMs: this.#options.lock?.staleAfterMs,
           run: (context) =>
-            this.#downloadUrl(reference, staging, join(this.#pullsDir, `${key}.done.json`), context, options),
+            this.#downloadUrl(pulled, staging, join(this.#pullsDir, `${key}.done.json`), context, options),
         },
         options,
       );
@@ -1349,7 +1346,7 @@ export class ModelRegistry {
           command: `pull ${source}`,
           pollMs: options.lockPollMs,
           staleAfterMs: this.#options.lock?.staleAfterMs,
-          run: (context) => this.#downloadLayer(parsed, layer, blob, reference, context, options),
+          run: (context) => this.#downloadLayer(parsed, layer, blob, source, context, options),
         },
         options,
       );
@@ -1385,13 +1382,12 @@ export class ModelRegistry {
    * lock; it is replaced by the next download of the URL.
    */
   async #downloadUrl(
-    reference: string,
+    { url, fileName }: { url: string; fileName: string },
     staging: string,
     doneFile: string,
     context: SharedDownloadContext,
     options: { stallMs?: number },
   ): Promise<{ digest: string; size: number; blob: string }> {
-    const fileName = basename(new URL(reference).pathname);
     const done = await readFile(doneFile, "utf8")
       .then((text) => JSON.parse(text) as { by?: unknown; digest?: unknown; size?: unknown })
       .catch(() => undefined);
@@ -1413,7 +1409,7 @@ export class ModelRegistry {
     // An outcome of another download (of a pull long ago: the file at the URL may have changed since).
     await rm(doneFile, { force: true });
     const result = await downloadBlob({
-      url: reference,
+      url,
       destination: staging,
       requireGguf: true,
       signal: context.signal,
@@ -1430,7 +1426,7 @@ export class ModelRegistry {
     // `created` and what says its blob changed since it was hashed.
     if (await this.#holds(blob, result.digest, result.size)) await rm(staging, { force: true });
     else await rename(staging, blob);
-    await this.#checkGguf(blob, reference);
+    await this.#checkGguf(blob, withoutUrlSecrets(url));
     await writeFile(
       doneFile,
       `${JSON.stringify({ by: context.lock.record.nonce, digest: result.digest, size: result.size })}\n`,
@@ -1443,7 +1439,7 @@ export class ModelRegistry {
     parsed: RegistryReference,
     layer: { digest: string; size: number },
     blob: string,
-    reference: string,
+    source: string,
     context: SharedDownloadContext,
     options: { stallMs?: number },
   ): Promise<{ digest: string; size: number; blob: string }> {
@@ -1465,7 +1461,7 @@ export class ModelRegistry {
     } else {
       context.progress({ status, digest: layer.digest, total: layer.size, completed: layer.size });
     }
-    await this.#checkGguf(blob, reference);
+    await this.#checkGguf(blob, source);
     return { digest: layer.digest, size: layer.size, blob };
   }
 
@@ -1483,14 +1479,12 @@ export class ModelRegistry {
     return (await sha256File(blob).catch(() => undefined)) === digest;
   }
 
-  async #checkGguf(blob: string, reference: string): Promise<void> {
+  /** Deletes a pulled blob that is no usable GGUF (MODEL_FILE_INVALID, naming `source`, where it came from). */
+  async #checkGguf(blob: string, source: string): Promise<void> {
     const check = await checkGgufFile(blob);
     if (!check.valid) {
       await rm(blob, { force: true });
-      throw new HearthError(
-        "MODEL_FILE_INVALID",
-        `${withoutUrlSecrets(reference)} is not a usable GGUF: ${check.error}`,
-      );
+      throw new HearthError("MODEL_FILE_INVALID", `${source} is not a usable GGUF: ${check.error}`);
     }
   }
 
