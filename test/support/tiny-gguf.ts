@@ -29,10 +29,11 @@ export interface TinyGgufOptions {
   /** The context it was "trained" on, `llama.context_length` (default 512): the most a context may hold. */
   contextLength?: number;
   /**
-   * Whole-number metadata written in place of the model's own (or added), e.g.
-   * `{ "llama.block_count": 4000 }`: a file that parses but that llama.cpp must never be given.
+   * Metadata written in place of the model's own (or added): a whole number as a u32, e.g.
+   * `{ "llama.block_count": 4000 }` (a file that parses but that llama.cpp must never be given), or
+   * a string, e.g. `{ "general.size_label": "3B" }`.
    */
-  overrideMetadata?: Record<string, number>;
+  overrideMetadata?: Record<string, number | string>;
   /**
    * Write a cross-encoder reranker instead, shaped as llama.cpp converts Qwen3-Reranker: the
    * `qwen3` architecture (llama's block plus per-head query and key RMS norms), `qwen3.pooling_type`
@@ -387,9 +388,10 @@ export function tinyGgufBytes(options: TinyGgufOptions = {}): Uint8Array {
       [`${arch}.classifier.output_labels`, { type: "string[]", value: RERANK_LABELS }],
     );
   for (const [key, value] of Object.entries(options.overrideMetadata ?? {})) {
+    const entry: MetaValue = typeof value === "string" ? { type: "string", value } : { type: "u32", value };
     const at = metadata.findIndex(([name]) => name === key);
-    if (at >= 0) metadata[at] = [key, { type: "u32", value }];
-    else metadata.push([key, { type: "u32", value }]);
+    if (at >= 0) metadata[at] = [key, entry];
+    else metadata.push([key, entry]);
   }
   if (options.chatTemplate !== undefined) {
     metadata.push(["tokenizer.chat_template", { type: "string", value: options.chatTemplate }]);

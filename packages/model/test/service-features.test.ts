@@ -392,17 +392,28 @@ describe("Ollama model endpoints", () => {
     expect(after.models.map((model) => model.name)).not.toContain("tiny:latest");
   });
 
-  it("sizes and names the quantization of a GGUF whose metadata says neither from its tensors, in /api/tags, /api/show and /api/ps (was empty)", async () => {
-    // Neither file has general.size_label or general.file_type: Ollama counts the tensors' elements.
+  it("sizes a GGUF by its tensors' elements as Ollama does, whatever its size label says, and names the quantization its metadata lacks, in /api/tags, /api/show and /api/ps (was empty; then the label)", async () => {
+    // Ollama counts the tensors' elements, reading neither general.size_label nor
+    // general.parameter_count: a file labelled 3B with the tiny model's tensors is 15K, as tiny is.
+    await writeTinyGguf(join(dir, "labelled.gguf"), {
+      seed: 5,
+      overrideMetadata: { "general.size_label": "3B", "general.parameter_count": 3_000_000_000 },
+    });
+    // None has general.file_type: each is named by the type llama.cpp guesses from its tensors.
     const expected = [
       ["tiny", { parameter_size: "15K", quantization_level: "F32" }],
+      ["labelled", { parameter_size: "15K", quantization_level: "F32" }],
       ...(stories ? [["stories260K", { parameter_size: "293K", quantization_level: "F32" }] as const] : []),
     ] as const;
-    const tags = (await (await fetch(`${service.url}/api/tags`)).json()) as {
-      models: Array<{ name: string; details: unknown }>;
+    const listed = async (model: string) => {
+      const tags = (await (await fetch(`${service.url}/api/tags`)).json()) as {
+        models: Array<{ name: string; details: unknown }>;
+      };
+      return tags.models.find((entry) => entry.name === `${model}:latest`)?.details;
     };
     for (const [model, details] of expected) {
-      expect(tags.models.find((listed) => listed.name === `${model}:latest`)?.details).toMatchObject(details);
+      // A file dropped in is listed within a second.
+      await expect.poll(() => listed(model), { timeout: 5_000, interval: 100 }).toMatchObject(details);
       const show = (await (await post("/api/show", { model })).json()) as { details: unknown };
       expect(show.details).toMatchObject(details);
     }

@@ -2,20 +2,21 @@ import type { GgufFileInfo } from "node-llama-cpp";
 
 /** How big a model is and how it is quantized, as Ollama's `details` give them. */
 export interface ModelDetails {
-  /** `general.size_label`, else the count of its tensors' elements as Ollama writes it ("293K", "494.03M", "7.6B"). */
+  /** The count of its tensors' elements as Ollama writes it ("293K", "494.03M", "7.6B"). */
   parameterSize: string | undefined;
   /** The name of its `general.file_type`, else of the file type llama.cpp guesses from its tensors. */
   quantization: string | undefined;
 }
 
 /**
- * A GGUF's size and quantization, read once when the catalog scans it. A file without
- * `general.size_label` (stories260K, files converted by hand) is sized by its parameters, the
- * elements of all its tensors, which is how Ollama sizes every model; one without
- * `general.file_type` gets the type llama.cpp guesses when it loads it: that of most of its tensors.
+ * A GGUF's size and quantization, read once when the catalog scans it. Its size is its parameters,
+ * the elements of all its tensors, as Ollama sizes every model: neither `general.size_label` (a
+ * rounded label such as "7B") nor `general.parameter_count` is read, as Ollama reads neither (it
+ * puts the count of the tensors in place of the latter). A file without `general.file_type` gets the
+ * type llama.cpp guesses when it loads it: that of most of its tensors.
  */
 export function modelDetails(info: GgufFileInfo): ModelDetails {
-  const general = info.metadata.general as { size_label?: string; file_type?: number };
+  const general = info.metadata.general as { file_type?: number };
   const tensors = info.tensorInfo ?? [];
   const parameters = tensors.reduce(
     (sum, tensor) => sum + tensor.dimensions.reduce<bigint>((product, size) => product * BigInt(size), 1n),
@@ -23,7 +24,7 @@ export function modelDetails(info: GgufFileInfo): ModelDetails {
   );
   const fileType = general.file_type ?? guessedFileType(tensors.map((tensor) => tensor.ggmlType));
   return {
-    parameterSize: general.size_label || (tensors.length > 0 ? humanNumber(Number(parameters)) : undefined),
+    parameterSize: tensors.length > 0 ? humanNumber(Number(parameters)) : undefined,
     quantization: fileType === undefined ? undefined : fileTypeName(fileType),
   };
 }
