@@ -126,3 +126,4 @@ export {
   type TreeShape,
   treeShape,
 } from "./text/html-limits.js";
+export { legacyChineseEncoding } from "./text/legacy-chinese.js";
