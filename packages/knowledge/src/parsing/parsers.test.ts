@@ -351,7 +351,6 @@ describe("parsers", () => {
       ["notes.txt", "gbk", traditional], // GBK holds traditional characters too
       ["short.txt", "big5", "你好，這是測試檔案。"],
       ["short.txt", "gbk", "你好，这是测试文件。"],
-      ["short.txt", "gbk", "诸葛亮青龙偃月刀"], // rare words: too short to judge, GBK as before
       ["readme.md", "big5", traditional],
       ["readme.md", "gbk", simplified],
     ];
@@ -370,15 +369,38 @@ describe("parsers", () => {
     expect(texts(html.blocks)).toContain("專案代號青龍偃月");
   });
 
-  it("says a Shift_JIS text's encoding is not supported, though its bytes are valid GB18030 and Big5", async () => {
-    const japanese =
-      "これは日本語の文書です。担当者は山田太郎で、プロジェクトのコードネームは青龍です。よろしくお願いいたします。";
-    const bytes = legacyEncode(japanese, "shift_jis");
-    expect(() => new TextDecoder("gb18030", { fatal: true }).decode(bytes)).not.toThrow();
-    await expect(parse("memo.txt", bytes)).rejects.toMatchObject({
-      code: "DOCUMENT_CORRUPT",
-      message: expect.stringMatching(/encoding is not supported.*GB18030.*Big5.*Save the file as UTF-8/),
-    });
+  it("says a Japanese (Shift_JIS, EUC-JP) or Korean (EUC-KR) text's encoding is not supported, though its bytes are valid GB18030", async () => {
+    const cases: Array<[string, "shift_jis" | "euc-jp" | "euc-kr"]> = [
+      [
+        "これは日本語の文書です。担当者は山田太郎で、プロジェクトのコードネームは青龍です。よろしくお願いいたします。",
+        "shift_jis",
+      ],
+      // Reads as Big5 hanzi, a fifth of them common ones.
+      [
+        "本日の会議では、来年度の予算案について議論しました。担当者は山田太郎で、資料は来週までに共有される予定です。ご不明な点があれば、お気軽にお問い合わせください。",
+        "euc-jp",
+      ],
+      // Reads as Big5 hanzi, 43% of them common, but as GB18030 mostly kana: Japanese, not Chinese.
+      ["今日はとても暑いので、冷たいものが食べたいです。", "euc-jp"],
+      // Reads as GB18030: its kana as kana, its kanji as rarer hanzi.
+      [
+        "東京都は、新しい交通計画を発表した。計画では、二〇三〇年までに駅周辺の道路を整備し、自転車の利用を促進する。",
+        "euc-jp",
+      ],
+      // Its hangul reads as GB18030 hanzi, over a tenth of them common ones.
+      [
+        "이 문서는 한국어로 작성되었습니다. 담당자는 김철수이며, 프로젝트 코드명은 청룡입니다. 검토 후 결과를 알려 주시기 바랍니다.",
+        "euc-kr",
+      ],
+    ];
+    for (const [text, encoding] of cases) {
+      const bytes = legacyEncode(text, encoding);
+      expect(() => new TextDecoder("gb18030", { fatal: true }).decode(bytes), encoding).not.toThrow();
+      await expect(parse("memo.txt", bytes), `${text} in ${encoding}`).rejects.toMatchObject({
+        code: "DOCUMENT_CORRUPT",
+        message: expect.stringMatching(/encoding is not supported.*GB18030.*Big5.*Save the file as UTF-8/),
+      });
+    }
   });
 
   it("says a Windows-1252 text or CSV file's encoding is not supported and names the supported ones", async () => {
@@ -688,7 +710,7 @@ describe.skipIf(!sharedFile("fixtures", "docs", "zh-ctex-manual.pdf"))("real fix
 
 const legacyEncoders = new Map<string, Map<string, number[]>>();
 /** Encodes text in a double-byte legacy encoding, by inverting the platform's decoder for it. */
-function legacyEncode(text: string, encoding: "big5" | "gbk" | "shift_jis"): Buffer {
+function legacyEncode(text: string, encoding: "big5" | "gbk" | "shift_jis" | "euc-jp" | "euc-kr"): Buffer {
   let table = legacyEncoders.get(encoding);
   if (!table) {
     table = new Map();

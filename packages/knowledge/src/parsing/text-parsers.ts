@@ -1,14 +1,12 @@
-import { COMMON_HANZI, HearthError } from "@hearth/core";
+import { HearthError, legacyChineseEncoding } from "@hearth/core";
 import { binaryNotText } from "./detect-format.js";
 import { tableBlocks } from "./office-parsers.js";
 import type { Block, ParsedDocument } from "./parsed-document.js";
 
 /**
  * Decodes text bytes: UTF-8 (with or without BOM, also UTF-16 with BOM), else GB18030 (GBK) or
- * Big5, the usual encodings of simplified and of traditional Chinese text files saved on Windows.
- * Big5 bytes are nearly always valid GB18030 too, so both decodings are read and the one that is
- * more common Chinese wins; one that reads as rare characters, kana and symbols is not text in that
- * encoding. NUL bytes mean a binary file, not text.
+ * Big5, the usual encodings of simplified and of traditional Chinese text files saved on Windows,
+ * whichever reads as Chinese (see legacyChineseEncoding). NUL bytes mean a binary file, not text.
  */
 export function decodeText(bytes: Uint8Array): string {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes.subarray(2));
@@ -18,72 +16,20 @@ export function decodeText(bytes: Uint8Array): string {
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    for (const encoding of legacyEncodingsByLikelihood(bytes)) {
+    const encoding = legacyChineseEncoding(bytes);
+    if (encoding) {
       try {
         return new TextDecoder(encoding, { fatal: true }).decode(bytes);
       } catch {
-        // Not valid in this encoding after all: try the next one.
+        // Reads as Chinese, yet is not valid in that encoding throughout: not text in it after all.
       }
     }
-    // Most often another legacy code page (Windows-1252, Shift_JIS...), not a damaged file.
+    // Most often another legacy code page (Windows-1252, Shift_JIS, EUC-JP...), not a damaged file.
     throw new HearthError(
       "DOCUMENT_CORRUPT",
       "The text's encoding is not supported: it does not read as text in any supported encoding (UTF-8, UTF-16 with a byte order mark, GB18030/GBK, Big5). Save the file as UTF-8 and upload it again.",
     );
   }
-}
-
-/** How many characters past the first non-ASCII byte are scored (enough to be sure, and cheap). */
-const SCORED_BYTES = 64 * 1024;
-/** Below this many scored characters a file is too short to refuse: GB18030 is kept, as before. */
-const MIN_EVIDENCE = 16;
-/** The least share of common characters among the scored ones that reads as Chinese text. */
-const MIN_COMMON_SHARE = 0.1;
-
-export interface ChineseTextScore {
-  /** Characters among the few hundred most frequent in simplified or traditional writing. */
-  common: number;
-  /** Other non-ASCII characters: rarer hanzi, kana, symbols, private use (punctuation not counted). */
-  other: number;
-}
-
-/** Scores decoded text by how much of it is common Chinese (ASCII and punctuation are neutral). */
-export function scoreChineseText(text: string): ChineseTextScore {
-  let common = 0;
-  let other = 0;
-  for (const char of text) {
-    const code = char.codePointAt(0)!;
-    if (code < 0x80) continue;
-    if (COMMON_HANZI.has(char)) common++;
-    else if (
-      (code >= 0x2000 && code <= 0x206f) || // general punctuation: dashes, quotes, ellipsis
-      (code >= 0x3000 && code <= 0x303f) || // CJK punctuation: 。、「」《》
-      (code >= 0xff01 && code <= 0xff65) // full-width forms: ，！？（）：；０-９
-    )
-      continue;
-    else other++;
-  }
-  return { common, other };
-}
-
-/**
- * The legacy Chinese encodings worth a full decoding, most likely first: GB18030 unless Big5 reads
- * as more common Chinese; one that does not read as text at all is left out.
- */
-function legacyEncodingsByLikelihood(bytes: Uint8Array): Array<"gb18030" | "big5"> {
-  // Bytes before the first non-ASCII one read the same in both, and it starts a character.
-  const first = bytes.findIndex((byte) => byte >= 0x80);
-  const window = bytes.subarray(Math.max(first, 0), Math.max(first, 0) + SCORED_BYTES);
-  const share = ({ common, other }: ChineseTextScore) => (common + other ? common / (common + other) : 0);
-  const gb = scoreChineseText(new TextDecoder("gb18030").decode(window));
-  const big5 = scoreChineseText(new TextDecoder("big5").decode(window));
-  const readsAsText = (score: ChineseTextScore) => share(score) >= MIN_COMMON_SHARE;
-  const candidates: Array<"gb18030" | "big5"> = [];
-  const gbAllowed = readsAsText(gb) || gb.common + gb.other < MIN_EVIDENCE;
-  if (share(big5) > share(gb) && readsAsText(big5)) candidates.push("big5");
-  if (gbAllowed) candidates.push("gb18030");
-  if (!candidates.includes("big5") && readsAsText(big5)) candidates.push("big5");
-  return candidates;
 }
 
 export function parsePlainText(text: string): ParsedDocument {
