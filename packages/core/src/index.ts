@@ -115,7 +115,6 @@ export {
 } from "./storage/index.js";
 export { OutageLog, postgresPool } from "./storage/postgres-pool.js";
 export { blockText, isBlockElement, type TextNode } from "./text/block-text.js";
-export { COMMON_HANZI } from "./text/common-hanzi.js";
 export {
   flattenDeepHtml,
   MAX_HTML_DEPTH,

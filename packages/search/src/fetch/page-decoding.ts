@@ -1,10 +1,10 @@
-import { COMMON_HANZI, HearthError } from "@hearth/core";
+import { HearthError, legacyChineseEncoding } from "@hearth/core";
 
 /**
  * How a fetched page's bytes become text: its type when the server sent none (sniffed, as a
  * browser does) and its character encoding, found in the WHATWG order (a byte order mark, the
  * Content-Type's charset, a `<meta>` in the first 1024 bytes) and repaired where UTF-8 fails
- * (a `<meta>` further down, or GB18030 for a Chinese page that declares nothing).
+ * (a `<meta>` further down, or GB18030 or Big5 for a Chinese page that declares nothing).
  */
 
 /** The first bytes a browser sniffs a type from (WHATWG MIME Sniffing's resource header). */
@@ -53,7 +53,7 @@ export function decodePage(body: Buffer, contentType: string, truncated: boolean
     for (const candidate of repairs(body, html)) {
       const retried = decodeAs(candidate, body, truncated);
       const retriedReplaced = replacements(retried);
-      if (retriedReplaced < replaced && (candidate !== "gb18030" || looksChinese(retried))) {
+      if (retriedReplaced < replaced) {
         text = retried;
         used = candidate;
         replaced = retriedReplaced;
@@ -70,10 +70,14 @@ export function decodePage(body: Buffer, contentType: string, truncated: boolean
   return text;
 }
 
-/** What to try after UTF-8 failed: a `<meta>` charset past the first 1024 bytes, then GB18030. */
+/**
+ * What to try after UTF-8 failed: a `<meta>` charset past the first 1024 bytes, then the legacy
+ * Chinese encoding (GB18030 or Big5) the page reads as, if any.
+ */
 function repairs(body: Buffer, html: boolean): string[] {
   const late = html ? prescanCharset(body, LATE_META_BYTES) : undefined;
-  return [...(late && late !== "utf-8" ? [late] : []), "gb18030"];
+  const chinese = legacyChineseEncoding(body);
+  return [...(late && late !== "utf-8" ? [late] : []), ...(chinese ? [chinese] : [])];
 }
 
 function decodeAs(encoding: string, body: Buffer, truncated: boolean): string {
@@ -212,30 +216,4 @@ function nonAsciiCount(text: string): number {
   let count = 0;
   for (const character of text) if (character.charCodeAt(0) > 0x7f) count++;
   return count;
-}
-
-/**
- * The least share of common characters (COMMON_HANZI) among the ideographs of GB18030's reading
- * for it to count as Chinese. Measured: real Chinese reads 71–80% common (the Chinese documents of
- * the shared test fixtures, Hearth's docs/zh, TypeScript's zh-CN and zh-TW messages; this file's
- * test pages 74–87%), and at least 45% in any 100 ideographs in a row. Another encoding's bytes
- * read as GB18030 read at most 16%: EUC-JP Japanese 15–16%, Big5 traditional Chinese 7–12%,
- * EUC-KR Korean 10–12%, KOI8-R Russian and windows-1252 German 10–11%, Shift_JIS Japanese and
- * windows-1251 Russian under 1%; at most 45% in any 100 ideographs in a row. At 40% no run of
- * 300 ideographs of either is misjudged.
- */
-const MIN_COMMON_SHARE = 0.4;
-
-/** Whether GB18030's reading of a page is Chinese: enough of its ideographs are common ones. */
-function looksChinese(text: string): boolean {
-  let ideographs = 0;
-  let common = 0;
-  for (const character of text) {
-    const code = character.charCodeAt(0);
-    // The CJK Unified Ideographs and their Extension A, where GB18030's two-byte characters lie.
-    if (!((code >= 0x4e00 && code <= 0x9fff) || (code >= 0x3400 && code <= 0x4dbf))) continue;
-    ideographs++;
-    if (COMMON_HANZI.has(character)) common++;
-  }
-  return ideographs > 0 && common >= ideographs * MIN_COMMON_SHARE;
 }

@@ -36,6 +36,20 @@ const EUC_JP_NEWS = Buffer.from(
   "b9f1c6e2a4cea5aca5bda5eaa5f3a4c8b7daccfda4ceb2c1b3caa4cfa1a2baa3c6fca4ceb8e1c1b0ceedbbfea4aba4e9b0eca5eaa5c3a5c8a5ebc5f6a4bfa4eaa4bda4eca4bea4ecbdbdc6f3b1dfa4c8bdbdb0ecb1dfb0faa4adbee5a4b2a4e9a4eca4eba1a3b6c8b3a6b4d8b7b8bcd4a4cfa1a2baa3b2f3a4cec3cdbee5a4b2a4cfb9f1baddb8b6ccfdb2c1b3caa4cebee5bebaa4cba4e8a4eba4e2a4cea4c0a4c8caacc0cfa4b7a4c6a4a4a4eba1a3",
   "hex",
 );
+/** A Taiwanese news page in Big5 (traditional Chinese), its title and paragraph, declaring no charset. */
+const BIG5_TITLE = "臺北捷運環狀線北段今日通車";
+const BIG5_NEWS_TEXT =
+  "臺北市政府宣布，捷運環狀線北段今日正式通車，沿線居民往返市區的時間將縮短一半。市長表示，這是今年以來最重要的交通建設，未來還會繼續擴大路網。";
+const BIG5_PAGE = Buffer.concat([
+  Buffer.from("<html><head><title>"),
+  Buffer.from("bb4fa55fb1b6b942c0f4aaacbd75a55fac71a4b5a4e9b371a8ae", "hex"),
+  Buffer.from("</title></head><body><p>"),
+  Buffer.from(
+    "bb4fa55fa5abac46a9b2abc5a5aca141b1b6b942c0f4aaacbd75a55fac71a4b5a4e9a5bfa6a1b371a8aea141aa75bd75a97ea5c1a9b9aaf0a5abb0cfaabaaec9b6a1b14ec159b575a440a562a143a5abaaf8aaeda5dca141b36fac4fa4b5a67ea548a8d3b3ccadabad6eaabaa5e6b371abd8b35da141a5bca8d3c1d9b77cc47ec4f2c258a46ab8f4baf4a143",
+    "hex",
+  ),
+  Buffer.from("</p></body></html>"),
+]);
 /** A page whose head is a long stylesheet, so that its <meta charset> comes after the first kilobytes. */
 const lateMeta = (charset: string, body: Buffer) =>
   Buffer.concat([
@@ -82,6 +96,7 @@ const RAW_PAGES: Record<string, { headers: Record<string, string>; body: Buffer 
   },
   "/cp1251-undeclared": { headers: { "content-type": "text/html" }, body: html(CP1251_NEWS) },
   "/euc-jp-undeclared": { headers: { "content-type": "text/html" }, body: html(EUC_JP_NEWS) },
+  "/big5-undeclared": { headers: { "content-type": "text/html" }, body: BIG5_PAGE },
   "/long-chinese": {
     headers: { "content-type": "text/html; charset=utf-8" },
     body: Buffer.from(`<html><body><p>${"中".repeat(100_000)}</p></body></html>`),
@@ -402,6 +417,12 @@ describe("safe page fetch", () => {
       "/utf16be-bom",
     ])
       expect(await text(path), path).toBe(NEWS_TEXT);
+  });
+
+  it("decodes a traditional Chinese page in Big5 that declares no charset, not as GB18030", async () => {
+    const page = await local().fetch(`http://site.test:${port}/big5-undeclared`);
+    expect(page.text).toContain(`<title>${BIG5_TITLE}</title>`);
+    expect(extractMainText(page.text, page.contentType, 300_000)).toBe(BIG5_NEWS_TEXT);
   });
 
   it("refuses text that stays undecodable rather than passing replacement characters or another encoding read as GB18030 on", async () => {
