@@ -74,4 +74,43 @@ describe("sampling seed (embedded runtime)", () => {
       expect(new Set(answers).size, JSON.stringify(settings)).toBe(1);
     }
   });
+  it("takes a negative seed (Ollama's default -1) as none: sampled afresh each time, and not cached, on every API", async () => {
+    const ask = async (path: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${service.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ model: "tiny", stream: false, ...body }),
+      });
+      const answer = (await response.json()) as {
+        message?: { content: string };
+        response?: string;
+        choices?: Array<{ message?: { content: string }; text?: string }>;
+      };
+      return {
+        cache: response.headers.get("x-hearth-cache"),
+        text:
+          answer.message?.content ??
+          answer.response ??
+          answer.choices?.[0]?.message?.content ??
+          answer.choices?.[0]?.text,
+      };
+    };
+    const requests: Array<[string, Record<string, unknown>]> = [
+      ["/api/chat", { messages: question, options: { seed: -1, temperature: 1.5, num_predict: 12 } }],
+      [
+        "/api/generate",
+        { prompt: "Tell me a story", options: { seed: -1, temperature: 1.5, num_predict: 12 } },
+      ],
+      ["/v1/chat/completions", { messages: question, seed: -1, temperature: 1.5, max_tokens: 12 }],
+      ["/v1/completions", { prompt: "Tell me a story", seed: -1, temperature: 1.5, max_tokens: 12 }],
+    ];
+    for (const [path, body] of requests) {
+      const answers = [];
+      for (let i = 0; i < 5; i++) answers.push(await ask(path, body, { "x-hearth-cache": "bypass" }));
+      expect(new Set(answers.map((answer) => answer.text)).size, path).toBeGreaterThan(1);
+      // Not the fixed seed that a cached answer would need: asked twice, generated twice.
+      expect((await ask(path, body)).cache, path).toBe("off");
+      expect((await ask(path, body)).cache, path).toBe("off");
+    }
+  });
 });

@@ -89,7 +89,7 @@ export class InferenceService {
     const input: ModelCallInput = applied.messages
       ? { kind: "chat", messages: applied.messages }
       : request.input;
-    const settings = applied.settings;
+    const settings = withoutRandomSeed(applied.settings);
     // As Ollama answers `think` (or a think level) asked of a model that cannot think: refused, not
     // ignored. A runtime that cannot tell (an upstream) is left to answer it itself.
     if (
@@ -239,6 +239,16 @@ export class InferenceService {
       admission.release();
     }
   }
+}
+
+/**
+ * A negative seed is none: -1 is Ollama's (and llama.cpp's server's) default, meaning a random one.
+ * Sampled afresh each time, so the answer is not deterministic, and not cached for it.
+ */
+function withoutRandomSeed(settings: CallSettings): CallSettings {
+  if (settings.seed === undefined || settings.seed >= 0) return settings;
+  const { seed: _random, ...rest } = settings;
+  return rest;
 }
 
 async function* withoutReasoning(parts: AsyncIterable<StreamPart>): AsyncGenerator<StreamPart> {
