@@ -138,6 +138,7 @@ export async function createModelService(
     defaultConcurrency: settings.queue.concurrency ?? settings.parallel,
     maxQueue: settings.queue.maxQueue,
     maxWaitMs: settings.queue.maxWaitMs,
+    onWaited: (model, waitedMs, outcome) => metrics.queueWait.observe({ model, outcome }, waitedMs / 1000),
   });
   const metrics = new ModelMetrics(metricsRegistry, {
     queue: () =>

@@ -1,17 +1,25 @@
 import { HearthError } from "@hearth/core";
 
+/** How a request's time in the queue ended: given a slot, turned away after the maximum wait, or left by its client. */
+export type QueueWaitOutcome = "admitted" | "timeout" | "cancelled";
+
 export interface AdmissionOptions {
   /** Concurrent holders per key (model) when a request does not say. */
   defaultConcurrency: number;
   maxQueue: number;
   maxWaitMs: number;
+  /**
+   * Told how long each request that entered the queue waited and how its wait ended (0 ms for one
+   * admitted at once); a request turned away because the queue is full never waited, and is not told.
+   */
+  onWaited?: (key: string, waitedMs: number, outcome: QueueWaitOutcome) => void;
 }
 
 interface Waiter {
   user: string;
   enqueuedAt: number;
   grant: (release: () => void) => void;
-  fail: (error: Error) => void;
+  fail: (outcome: Exclude<QueueWaitOutcome, "admitted">, error: Error) => void;
   onPosition?: (position: number) => void;
   lastPosition?: number;
 }
@@ -34,7 +42,6 @@ export interface Admission {
   release: () => void;
   /** Where the request stood when it first had to wait (0: it did not wait). */
   initialPosition: number;
-  waitedMs: number;
 }
 
 /**
@@ -91,7 +98,8 @@ export class AdmissionQueue {
     const started = performance.now();
     if (lane.active < lane.concurrency && lane.waiting === 0) {
       lane.active++;
-      return { release: this.#releaser(lane), initialPosition: 0, waitedMs: 0 };
+      this.#options.onWaited?.(key, 0, "admitted");
+      return { release: this.#releaser(lane), initialPosition: 0 };
     }
     if (lane.waiting >= this.#options.maxQueue) {
       const retryAfter = Math.max(
@@ -110,26 +118,30 @@ export class AdmissionQueue {
     options.signal?.throwIfAborted();
     return new Promise<Admission>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
-      const cleanup = () => {
+      const cleanup = (outcome: QueueWaitOutcome) => {
         if (timer) clearTimeout(timer);
         options.signal?.removeEventListener("abort", onAbort);
+        this.#options.onWaited?.(key, performance.now() - started, outcome);
       };
       const waiter: Waiter = {
         user,
         enqueuedAt: started,
         onPosition: options.onPosition,
         grant: (release) => {
-          cleanup();
-          resolve({ release, initialPosition: initial, waitedMs: performance.now() - started });
+          cleanup("admitted");
+          resolve({ release, initialPosition: initial });
         },
-        fail: (error) => {
-          cleanup();
+        fail: (outcome, error) => {
+          cleanup(outcome);
           reject(error);
         },
       };
       const onAbort = () => {
         this.#remove(key, lane, waiter);
-        waiter.fail(options.signal?.reason instanceof Error ? options.signal.reason : new Error("aborted"));
+        waiter.fail(
+          "cancelled",
+          options.signal?.reason instanceof Error ? options.signal.reason : new Error("aborted"),
+        );
       };
       let queue = lane.users.get(user);
       if (!queue) {
@@ -145,6 +157,7 @@ export class AdmissionQueue {
       timer = setTimeout(() => {
         this.#remove(key, lane, waiter);
         waiter.fail(
+          "timeout",
           new HearthError(
             "MODEL_QUEUE_TIMEOUT",
             `waited ${Math.round(this.#options.maxWaitMs / 1000)} s for "${key}" without getting a turn`,

@@ -156,9 +156,6 @@ export class InferenceService {
     } catch (error) {
       admission.release();
       throw error;
-    } finally {
-      // Recorded once generation has begun (or failed): off the path to the first token.
-      metrics.queueWait.observe({ model: model.name }, admission.waitedMs / 1000);
     }
     const firstAt = performance.now();
     const record = cacheable ? ([] as StreamPart[]) : undefined;
@@ -220,7 +217,6 @@ export class InferenceService {
       signal: request.signal,
       concurrency: this.options.concurrency ?? model.runtime.defaultConcurrency,
     });
-    metrics.queueWait.observe({ model: model.name }, admission.waitedMs / 1000);
     const admitted = performance.now();
     try {
       const { scores, promptTokens } = await model.runtime.rerank({

@@ -5,7 +5,7 @@ export class ModelMetrics {
   readonly timeToFirstToken: Histogram<"model">;
   readonly total: Histogram<"model">;
   readonly tokensPerSecond: Histogram<"model">;
-  readonly queueWait: Histogram<"model">;
+  readonly queueWait: Histogram<"model" | "outcome">;
   readonly queueDepth: Gauge<"model">;
   readonly queueCapacity: Gauge<"model">;
   readonly cache: Counter<"model" | "result">;
@@ -45,8 +45,8 @@ export class ModelMetrics {
     });
     this.queueWait = new Histogram({
       name: "hearth_model_queue_wait_seconds",
-      help: "Time a request waited in the model's admission queue",
-      labelNames: ["model"],
+      help: "Time a request waited in the model's admission queue, by how the wait ended (admitted, timeout, cancelled)",
+      labelNames: ["model", "outcome"],
       buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     });

@@ -1,0 +1,95 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
+import { startReplayServer } from "./replay-server.js";
+import { startModelService } from "./start-model-service.js";
+
+/** The model service's /metrics, as Prometheus reads it, for what users and operators see of it. */
+let dir: string;
+let replayOllama: Awaited<ReturnType<typeof startReplayServer>>;
+let service: { url: string; close(): Promise<void> };
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "hearth-model-metrics-"));
+  await writeTinyGguf(join(dir, "tiny.gguf"));
+  replayOllama = await startReplayServer("ollama.json");
+  service = await startModelService(dir, {
+    ollamaHost: replayOllama.url,
+    queue: { maxQueue: 2, maxWaitMs: 400, concurrency: 1 },
+    parallel: 1,
+  });
+});
+
+afterAll(async () => {
+  await service?.close();
+  await replayOllama?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const post = (path: string, body: unknown, options: { user?: string; signal?: AbortSignal } = {}) =>
+  fetch(`${service.url}${path}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(options.user ? { "x-hearth-user": options.user } : {}),
+    },
+    body: JSON.stringify(body),
+    signal: options.signal,
+  });
+
+const scrape = async () => (await fetch(`${service.url}/metrics`)).text();
+
+/** A sample's value, found by its name and labels (in any order); undefined when there is none. */
+function sample(metrics: string, name: string, labels: Record<string, string>): number | undefined {
+  const wanted = Object.entries(labels).map(([label, value]) => `${label}="${value}"`);
+  for (const line of metrics.split("\n")) {
+    const match = /^([^{ ]+)\{([^}]*)\} (\S+)$/.exec(line);
+    if (match?.[1] !== name) continue;
+    const have = match[2]!.split(",");
+    if (wanted.every((label) => have.includes(label))) return Number(match[3]);
+  }
+  return undefined;
+}
+
+/** A slow upstream model's answer (three seconds): it holds the only slot while others queue. */
+const slowChat = {
+  model: "slow",
+  messages: [{ role: "user", content: "one" }],
+  options: { temperature: 0.8 },
+};
+
+const waitingForSlow = async () =>
+  sample(await scrape(), "hearth_model_queue_depth", { model: "slow:latest" }) ?? 0;
+
+describe("queue wait", () => {
+  it("observes the wait of a request that timed out in the queue, and of one whose client left it, by outcome", async () => {
+    const running = await post("/api/chat", slowChat);
+    const reader = running.body!.getReader();
+    await reader.read();
+
+    const timedOut = post("/api/chat", { ...slowChat, stream: false }, { user: "bob" });
+    await expect.poll(waitingForSlow).toBe(1);
+    const leaving = new AbortController();
+    const left = post("/api/chat", slowChat, { user: "carol", signal: leaving.signal }).catch(
+      () => undefined,
+    );
+    await expect.poll(waitingForSlow).toBe(2);
+    leaving.abort();
+    await left;
+    // 503 MODEL_QUEUE_TIMEOUT.
+    expect((await timedOut).status).toBe(503);
+    await reader.cancel();
+
+    const metrics = await scrape();
+    const wait = (outcome: string, figure: "count" | "sum") =>
+      sample(metrics, `hearth_model_queue_wait_seconds_${figure}`, { model: "slow:latest", outcome });
+    expect(wait("timeout", "count")).toBe(1);
+    // It waited the whole HEARTH_QUEUE_MAX_WAIT_MS (400 ms) before it was turned away.
+    expect(wait("timeout", "sum")).toBeGreaterThanOrEqual(0.4);
+    expect(wait("cancelled", "count")).toBe(1);
+    // The request that held the slot was admitted at once.
+    expect(wait("admitted", "count")).toBe(1);
+  });
+});
