@@ -93,3 +93,30 @@ describe("queue wait", () => {
     expect(wait("admitted", "count")).toBe(1);
   });
 });
+
+describe("an answer its client stopped", () => {
+  /** The tiny model's answers timed, and the tokens it generated, as /metrics says. */
+  const answers = async () => {
+    const metrics = await scrape();
+    return {
+      timed: sample(metrics, "hearth_model_inference_duration_seconds_count", { model: "tiny:latest" }) ?? 0,
+      generated:
+        sample(metrics, "hearth_model_tokens_total", { model: "tiny:latest", kind: "completion" }) ?? 0,
+    };
+  };
+
+  it("is timed and its generated tokens counted when it was streamed (Open WebUI's Stop), as when it was not", async () => {
+    const before = await answers();
+    const stopping = new AbortController();
+    const response = await post(
+      "/api/generate",
+      { model: "tiny", prompt: "hello", raw: true, options: { temperature: 0.8, num_predict: 200 } },
+      { signal: stopping.signal },
+    );
+    // Stopped once the answer has begun.
+    await response.body!.getReader().read();
+    stopping.abort();
+    await expect.poll(async () => (await answers()).timed).toBe(before.timed + 1);
+    expect((await answers()).generated).toBeGreaterThan(before.generated);
+  });
+});

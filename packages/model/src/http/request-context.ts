@@ -99,7 +99,10 @@ export async function streamAnswer(options: {
   stream ??= new ReplyStream(options.reply, options.framing, answerHeaders(started));
   try {
     for await (const part of started.parts) {
-      if (stream.ended) break;
+      // A client gone (its Stop) stopped the answer through the request's signal: its last parts are
+      // read, not written, so that the finish that ends it records its time and tokens, as a
+      // non-streamed answer's does.
+      if (stream.ended) continue;
       if (part.type === "error") {
         options.request.log.warn({ err: part.error }, "generation failed mid-stream");
         await options.writeError(stream, toHearthError(part.error));
