@@ -77,7 +77,7 @@ export async function createModelService(
     settings.modelsDir,
     {
       onChange: async (name) => {
-        embedded.invalidate();
+        await embedded.reread();
         await embedded.unload(name);
       },
       onWarning: (message) => logger.warn(message),
@@ -99,6 +99,15 @@ export async function createModelService(
     keepAliveSeconds: settings.keepAliveSeconds,
     streamIntervalMs: settings.streamIntervalMs,
     logger,
+    // A model gone from the models dir leaves /metrics: its queue, and its figures.
+    onRemoved: (name) => {
+      queue.forget(name);
+      metrics
+        .forget(name)
+        .catch((error: unknown) =>
+          logger.warn({ err: error, model: name }, "dropping a model's metrics failed"),
+        );
+    },
   });
   const ollamaUrl = settings.ollamaHost ?? (settings.ollamaAutodetect ? DEFAULT_OLLAMA : undefined);
   const ollama = ollamaUrl

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -118,5 +118,61 @@ describe("an answer its client stopped", () => {
     stopping.abort();
     await expect.poll(async () => (await answers()).timed).toBe(before.timed + 1);
     expect((await answers()).generated).toBeGreaterThan(before.generated);
+  });
+});
+
+describe("a model removed", () => {
+  /** The lines of /metrics about a model. */
+  const seriesOf = async (model: string) =>
+    (await scrape()).split("\n").filter((line) => line.includes(`model="${model}"`));
+
+  it("leaves /metrics: its queue gauges, histograms and counters, once deleted (/api/delete)", async () => {
+    expect((await post("/api/copy", { source: "tiny", destination: "tiny-copy:v1" })).status).toBe(200);
+    const chat = await post("/api/chat", {
+      model: "tiny-copy:v1",
+      messages: [{ role: "user", content: "hi" }],
+      stream: false,
+      options: { temperature: 0, num_predict: 3 },
+    });
+    expect(chat.status).toBe(200);
+    const before = (await seriesOf("tiny-copy:v1")).join("\n");
+    for (const name of [
+      "hearth_model_queue_depth",
+      "hearth_model_queue_capacity",
+      "hearth_model_queue_wait_seconds_count",
+      "hearth_model_inference_duration_seconds_count",
+      "hearth_model_cache_requests_total",
+      "hearth_model_tokens_total",
+    ])
+      expect(before).toContain(`${name}{`);
+
+    const removal = await fetch(`${service.url}/api/delete`, {
+      method: "DELETE",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "tiny-copy:v1" }),
+    });
+    expect(removal.status).toBe(200);
+    expect(await seriesOf("tiny-copy:v1")).toEqual([]);
+    // The model it was copied from keeps its own.
+    expect((await seriesOf("tiny:latest")).join("\n")).toContain("hearth_model_queue_depth{");
+  });
+
+  it("leaves /metrics once its file is renamed in the models dir, as soon as the service sees it gone", async () => {
+    await writeTinyGguf(join(dir, "renamed.gguf"), { seed: 6 });
+    const generate = (model: string) =>
+      post("/api/generate", {
+        model,
+        prompt: "hello",
+        raw: true,
+        stream: false,
+        options: { temperature: 0, num_predict: 2 },
+      });
+    expect((await generate("renamed")).status).toBe(200);
+    expect((await seriesOf("renamed:latest")).join("\n")).toContain("hearth_model_queue_depth{");
+
+    await rename(join(dir, "renamed.gguf"), join(dir, "moved.gguf"));
+    // Asked for by its old name, it is looked for on disk again.
+    expect((await generate("renamed")).status).toBe(404);
+    expect(await seriesOf("renamed:latest")).toEqual([]);
   });
 });

@@ -88,6 +88,14 @@ export class AdmissionQueue {
     return [...this.#lanes.keys()];
   }
 
+  /**
+   * Drops a key's queue (its model was removed), so that `keys` no longer lists it; requests holding or
+   * waiting for one of its slots finish in it, and a model of that name later starts a new one.
+   */
+  forget(key: string): void {
+    this.#lanes.delete(key);
+  }
+
   async acquire(
     key: string,
     user: string,

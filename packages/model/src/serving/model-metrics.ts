@@ -105,4 +105,33 @@ export class ModelMetrics {
       registers,
     });
   }
+
+  /**
+   * Drops the series of a model gone from the service (removed, or its file renamed away), so that
+   * /metrics stops reporting it. Its gauges need no dropping: each scrape reads them afresh from the
+   * queues and the loaded models.
+   */
+  async forget(model: string): Promise<void> {
+    const perAnswer: SeriesOfModels[] = [
+      this.timeToFirstToken,
+      this.total,
+      this.tokensPerSecond,
+      this.queueWait,
+      this.cache,
+      this.tokens,
+    ];
+    for (const metric of perAnswer)
+      for (const { labels } of (await metric.get()).values) {
+        if (labels.model !== model) continue;
+        // Each of a histogram's buckets is a value of its series, told apart by `le`.
+        const { le: _bucket, ...series } = labels;
+        metric.remove(series);
+      }
+  }
+}
+
+/** A histogram or counter as `forget` reads and drops its series. */
+interface SeriesOfModels {
+  get(): Promise<{ values: Array<{ labels: Partial<Record<string, string | number>> }> }>;
+  remove(labels: Partial<Record<string, string | number>>): void;
 }

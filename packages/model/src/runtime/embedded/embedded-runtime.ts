@@ -81,6 +81,8 @@ export interface EmbeddedRuntimeOptions {
   register?: (name: string) => Promise<string | undefined>;
   /** Tests lower this to exercise the refusal; defaults to the memory the OS reports free. */
   availableMemory?: () => number;
+  /** Told of each model a scan finds gone from the models dir (removed, or its file renamed away). */
+  onRemoved?: (id: string) => void;
 }
 
 interface CatalogEntry {
@@ -209,10 +211,14 @@ export class EmbeddedRuntime implements ModelRuntime {
     return this.#llama;
   }
 
-  /** Forgets what the models dir held, so the next call re-reads it (a model was installed or removed). */
-  invalidate(): void {
+  /**
+   * Reads the models dir again (this process installed or removed a model), so that what is served,
+   * and the models gone (`onRemoved`), are as the dir is now.
+   */
+  async reread(): Promise<void> {
     this.#refreshedAt = Number.NEGATIVE_INFINITY;
     this.#generation++;
+    await this.#refresh();
   }
 
   get #stale(): boolean {
@@ -281,7 +287,9 @@ export class EmbeddedRuntime implements ModelRuntime {
     if (this.#options.extraModels)
       for (const [name, path] of await this.#options.extraModels())
         if (!files.has(name)) files.set(name, path);
-    for (const name of this.#catalog.keys()) if (!files.has(name)) this.#catalog.delete(name);
+    /** Models the catalog held that the dir no longer does. */
+    const gone = [...this.#catalog.keys()].filter((name) => !files.has(name));
+    for (const name of gone) this.#catalog.delete(name);
     for (const [name, path] of files) {
       let mtimeMs: number;
       let size: number;
@@ -292,7 +300,7 @@ export class EmbeddedRuntime implements ModelRuntime {
         size = stats.size;
         inode = stats.ino;
       } catch {
-        this.#catalog.delete(name);
+        if (this.#catalog.delete(name)) gone.push(name);
         continue;
       }
       const known = this.#catalog.get(name);
@@ -322,6 +330,7 @@ export class EmbeddedRuntime implements ModelRuntime {
     for (const name of this.#registering.keys()) if (!own.has(name)) this.#registering.delete(name);
     // Every file of the catalog was just stat'ed: a loaded model it no longer holds was removed.
     for (const [id, loaded] of [...this.#loaded]) if (!this.#catalog.has(id)) this.#retire(id, loaded);
+    for (const name of gone) this.#options.onRemoved?.(name);
     for (const name of own) {
       const entry = this.#catalog.get(name);
       if (entry?.check.valid && !this.#digests.has(name)) this.#register(name, stampOf(entry));
