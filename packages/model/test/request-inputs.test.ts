@@ -98,6 +98,52 @@ describe("empty inputs to embed", () => {
   });
 });
 
+describe("an empty user message", () => {
+  /** The prompt's tokens of a one-message chat, as each API reports them. */
+  const openAiPromptTokens = async (message: Record<string, unknown>) => {
+    const answer = await post("/v1/chat/completions", {
+      model: "tiny",
+      messages: [message],
+      max_tokens: 2,
+      temperature: 0,
+    });
+    expect(answer.status).toBe(200);
+    return (answer.body as unknown as { usage: { prompt_tokens: number } }).usage.prompt_tokens;
+  };
+  const ollamaPromptTokens = async (message: Record<string, unknown>) => {
+    const answer = await post("/api/chat", {
+      model: "tiny",
+      messages: [message],
+      stream: false,
+      options: { num_predict: 2, temperature: 0 },
+    });
+    expect(answer.status).toBe(200);
+    return (answer.body as unknown as { prompt_eval_count: number }).prompt_eval_count;
+  };
+
+  it("is templated as a user turn like any other, as Ollama templates it, on both APIs (was BOS alone)", async () => {
+    const empty = await openAiPromptTokens({ role: "user", content: "" });
+    // The turn's markers around no text: more than the BOS token alone, fewer than with words in them.
+    expect(empty).toBeGreaterThan(1);
+    expect(empty).toBeLessThan(await openAiPromptTokens({ role: "user", content: "hello there" }));
+    // Ollama takes content left out, or null, as "".
+    for (const message of [{ role: "user", content: "" }, { role: "user" }, { role: "user", content: null }])
+      expect(await ollamaPromptTokens(message), JSON.stringify(message)).toBe(empty);
+  });
+
+  it("without content is refused on /v1 with 400 INVALID_REQUEST naming the field, as OpenAI refuses it", async () => {
+    for (const message of [{ role: "user", content: null }, { role: "user" }]) {
+      const answer = await post("/v1/chat/completions", {
+        model: "tiny",
+        messages: [{ role: "system", content: "Be brief." }, message],
+        max_tokens: 2,
+      });
+      expect(answer.status, JSON.stringify(message)).toBe(400);
+      expect(answer.body.error).toMatchObject({ code: "INVALID_REQUEST", param: "messages[1].content" });
+    }
+  });
+});
+
 describe("token ids as input", () => {
   it("are refused with 400 TOKEN_INPUT_NOT_SUPPORTED saying to send text", async () => {
     for (const input of [

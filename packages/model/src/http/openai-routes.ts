@@ -40,28 +40,37 @@ function toMessages(messages: OpenAiMessage[]): ChatMessage[] {
   const toolNames = new Map<string, string>();
   for (const message of messages)
     for (const call of message.tool_calls ?? []) if (call.id) toolNames.set(call.id, call.function.name);
-  return messages.map((message, m) => ({
-    role: message.role === "developer" ? "system" : message.role,
-    content: contentText(message.content),
-    toolName:
-      message.role === "tool"
-        ? (message.name ?? toolNames.get(message.tool_call_id ?? "") ?? message.tool_call_id ?? undefined)
-        : undefined,
-    toolCallId: message.role === "tool" ? (message.tool_call_id ?? undefined) : undefined,
-    toolCalls: message.tool_calls?.map((call, c) => {
-      let args: Record<string, unknown> = {};
-      try {
-        args = JSON.parse(call.function.arguments || "{}") as Record<string, unknown>;
-      } catch {
-        throw new HearthError(
-          "INVALID_REQUEST",
-          `messages: the arguments of tool call ${call.function.name} are not JSON`,
-          { details: { field: `messages.${m}.tool_calls.${c}.function.arguments` } },
-        );
-      }
-      return { name: call.function.name, arguments: args, ...(call.id ? { id: call.id } : {}) };
-    }),
-  }));
+  return messages.map((message, m) => {
+    // As OpenAI: a user message says something, if only "" (an assistant's may be null beside its tool calls).
+    if (message.role === "user" && (message.content === null || message.content === undefined))
+      throw new HearthError(
+        "INVALID_REQUEST",
+        `messages[${m}].content: a user message needs content, a string or a list of parts ("" for an empty one)`,
+        { details: { field: `messages.${m}.content` } },
+      );
+    return {
+      role: message.role === "developer" ? "system" : message.role,
+      content: contentText(message.content),
+      toolName:
+        message.role === "tool"
+          ? (message.name ?? toolNames.get(message.tool_call_id ?? "") ?? message.tool_call_id ?? undefined)
+          : undefined,
+      toolCallId: message.role === "tool" ? (message.tool_call_id ?? undefined) : undefined,
+      toolCalls: message.tool_calls?.map((call, c) => {
+        let args: Record<string, unknown> = {};
+        try {
+          args = JSON.parse(call.function.arguments || "{}") as Record<string, unknown>;
+        } catch {
+          throw new HearthError(
+            "INVALID_REQUEST",
+            `messages: the arguments of tool call ${call.function.name} are not JSON`,
+            { details: { field: `messages.${m}.tool_calls.${c}.function.arguments` } },
+          );
+        }
+        return { name: call.function.name, arguments: args, ...(call.id ? { id: call.id } : {}) };
+      }),
+    };
+  });
 }
 
 function responseFormat(format: OpenAiChatRequest["response_format"]): OutputFormat | undefined {

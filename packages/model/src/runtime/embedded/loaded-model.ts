@@ -9,6 +9,7 @@ import {
   type LlamaRankingContext,
 } from "node-llama-cpp";
 import type { ModelPurpose } from "../../discovery/model-purpose.js";
+import { templateEmptyUserTurns } from "./empty-user-turns.js";
 
 /**
  * The most tokens an embedding or a ranking context holds: a text to embed, or a query and a passage
@@ -149,7 +150,7 @@ export class LoadedModel {
         autoDisposeSequence: false,
         chatWrapper: this.#chatWrapper ?? "auto",
       });
-      this.#chatWrapper ??= chat.chatWrapper;
+      this.#chatWrapper ??= templateEmptyUserTurns(chat.chatWrapper);
       this.#chats.set(sequence, chat);
     }
     return chat;
