@@ -1,3 +1,7 @@
+/**
+ * The model service's /metrics as Prometheus scrapes it: the queue's waits however they end, answers
+ * their clients stopped, and the series of models that are gone.
+ */
 import { mkdtemp, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +10,6 @@ import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
 import { startReplayServer } from "./replay-server.js";
 import { startModelService } from "./start-model-service.js";
 
-/** The model service's /metrics, as Prometheus reads it, for what users and operators see of it. */
 let dir: string;
 let replayOllama: Awaited<ReturnType<typeof startReplayServer>>;
 let service: { url: string; close(): Promise<void> };
