@@ -156,7 +156,7 @@ export class EmbeddedRuntime implements ModelRuntime {
   readonly #loading = new Map<string, Promise<LoadedModel>>();
   #refreshedAt = Number.NEGATIVE_INFINITY;
   #refreshing: Promise<void> | undefined;
-  /** Bumped by invalidate(); a scan records the generation it started at. */
+  /** Bumped by reread(); a scan records the generation it started at. */
   #generation = 1;
   #scannedGeneration = 0;
   #digests = new Map<string, string>();
