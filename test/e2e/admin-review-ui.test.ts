@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { audit } from "../../packages/web/src/audit/audit-log.js";
 import { type Session, signIn, signUp } from "../../packages/web/test/support/web-client.js";
 import type { WebHarness } from "../../packages/web/test/support/web-harness.js";
-import { type Browser, hasChromium, screenshot, signUpInUi, textLines } from "../support/browser.js";
+import {
+  type Browser,
+  contentEdges,
+  hasChromium,
+  screenshot,
+  signUpInUi,
+  textLines,
+} from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /** A model pulled by its URL: one long word with no place to break. */
@@ -149,8 +156,8 @@ describe.skipIf(!hasChromium)("the admin pages after review, in the browser", ()
     expect((await settingsNow()).groupLimits[groupId]).toEqual({ requestsPerMinute: 7 });
   });
 
-  it("says when a used-up quota resets, in the reader's language", async () => {
-    const zh = await stand.browser({ locale: "zh-CN" });
+  it("says when a used-up quota resets, in the reader's language, in line with the messages on a phone", async () => {
+    const zh = await stand.browser({ locale: "zh-CN", width: 390, height: 844 });
     // One request a minute for staff, who alone may use the model.
     await signUpInUi(zh.page, url, "counted");
     const counted = await web.db
@@ -176,6 +183,9 @@ describe.skipIf(!hasChromium)("the admin pages after review, in the browser", ()
     await send("再来一次");
     const alert = zh.page.getByRole("alert");
     await expect.poll(() => alert.textContent()).toMatch(/额度已用完，将于 ?(明天 )?\d{2}:\d{2} 重置。/);
+    // Its words start and end where the messages' do, not at the screen's edges.
+    expect(await contentEdges(alert)).toEqual(await contentEdges(zh.page.locator(".messages")));
+    await screenshot(zh.page, "quota-used-up-zh-390");
   });
 
   it("asks before an administrator makes their own account a user, then takes them to the chat", async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Browser, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
+import { type Browser, contentEdges, hasChromium, screenshot, signUpInUi } from "../support/browser.js";
 import { startUiStand, type UiStand } from "../support/ui-stand.js";
 
 /**
@@ -121,13 +121,14 @@ describe.skipIf(!hasChromium)("a conversation while the model or the web service
       expect(await page.getByRole("button", { name: "Edit", exact: true }).count()).toBe(0);
       await screenshot(page, "ui-service-down-sending-paused");
 
-      // In Chinese too, for the same account.
-      const zh = await stand.browser({ locale: "zh-CN" });
+      // In Chinese too, for the same account, on a phone: in line with the messages, off the screen's edges.
+      const zh = await stand.browser({ locale: "zh-CN", width: 390, height: 844 });
       await zh.context.addCookies(await browser.context.cookies());
       await zh.page.goto(address);
-      await expect
-        .poll(() => zh.page.locator(".sending-paused").textContent())
-        .toBe("无法连接模型服务，发送已暂停——正在重试…");
+      const zhPaused = zh.page.locator(".sending-paused");
+      await expect.poll(() => zhPaused.textContent()).toBe("无法连接模型服务，发送已暂停——正在重试…");
+      expect(await contentEdges(zhPaused)).toEqual(await contentEdges(zh.page.locator(".messages")));
+      await screenshot(zh.page, "ui-service-down-sending-paused-zh-390");
 
       // A new chat has nothing to read: it says the service cannot be reached, not that no model is installed.
       await page.getByRole("button", { name: "+ New chat" }).click();

@@ -151,3 +151,13 @@ export const uncovered = (locator: Locator) =>
       return top !== null && (top === element || element.contains(top) || top.contains(element));
     });
   });
+
+/** The left and right edges of what an element holds (inside its border and padding), in CSS pixels. */
+export const contentEdges = (locator: Locator) =>
+  locator.evaluate((element) => {
+    const box = element.getBoundingClientRect();
+    const style = getComputedStyle(element);
+    const inset = (side: "Left" | "Right") =>
+      Number.parseFloat(style[`border${side}Width`]) + Number.parseFloat(style[`padding${side}`]);
+    return { left: Math.round(box.left + inset("Left")), right: Math.round(box.right - inset("Right")) };
+  });
