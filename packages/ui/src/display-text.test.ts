@@ -537,10 +537,43 @@ describe("a used-up quota", () => {
     expect(quotaResetText(en, new Date(2026, 2, 14, 9, 0), now)).toMatch(/resets on Mar 14, 2026, 9:00/);
   });
 
+  it("never names a time already past: the reset's minute is rounded up", () => {
+    const later = new Date(2026, 2, 10, 11, 10, 12);
+    expect(quotaResetText(zh, new Date(2026, 2, 10, 11, 40, 40), later)).toBe(
+      "额度已用完，将于 11:41 重置。",
+    );
+    expect(quotaResetText(en, new Date(2026, 2, 11, 10, 58, 43), later)).toBe(
+      "Your quota is used up; it resets tomorrow at 10:59 AM.",
+    );
+    // 23:59:30 rounds up to midnight, which is tomorrow.
+    expect(quotaResetText(en, new Date(2026, 2, 10, 23, 59, 30), later)).toBe(
+      "Your quota is used up; it resets tomorrow at 12:00 AM.",
+    );
+    expect(quotaResetText(en, new Date(2026, 2, 14, 8, 59, 1), later)).toMatch(
+      /resets on Mar 14, 2026, 9:00/,
+    );
+  });
+
+  it("says a reset under two minutes away in seconds", () => {
+    const later = new Date(2026, 2, 10, 11, 10, 12);
+    // A per-minute limit lifting at 11:10:40: not "at 11:10", already past.
+    expect(quotaResetText(zh, new Date(2026, 2, 10, 11, 10, 40), later)).toBe("额度已用完，28 秒后重置。");
+    expect(quotaResetText(en, new Date(2026, 2, 10, 11, 10, 40, 300), later)).toBe(
+      "Your quota is used up; it resets in 29 s.",
+    );
+    expect(quotaResetText(en, new Date(2026, 2, 10, 11, 12, 11), later)).toBe(
+      "Your quota is used up; it resets in 119 s.",
+    );
+    // A reset that passed while the refusal was on its way: in a second, not a time gone by.
+    expect(quotaResetText(en, new Date(2026, 2, 10, 11, 10, 11), later)).toBe(
+      "Your quota is used up; it resets in 1 s.",
+    );
+  });
+
   it("is told with its reset time where the refusal gives one", () => {
     const resetAt = new Date(Date.now() + 60_000).toISOString();
     expect(errorText(en, "QUOTA_EXCEEDED", "The per-minute limit is used up", { resetAt })).toMatch(
-      /^Your quota is used up; it resets (tomorrow )?at /,
+      /^Your quota is used up; it resets in (59|60) s\.$/,
     );
     expect(errorText(en, "QUOTA_EXCEEDED", "")).toBe(en.errorCodes.QUOTA_EXCEEDED);
   });

@@ -223,16 +223,25 @@ export function fileSizeText(t: Messages, bytes: number): string {
   return `${amount} ${units[power]}`;
 }
 
+/** A reset this close is said in seconds: a time to the minute would be the same minute, or the next. */
+const QUOTA_RESET_IN_SECONDS_MS = 120_000;
+
 /**
- * A used-up quota with when it resets, in the reader's time: at a time today, tomorrow at a time,
- * or on a date further off.
+ * A used-up quota with when it resets, in the reader's time: in so many seconds when it is under two
+ * minutes away, else at a time today, tomorrow at a time, or on a date further off. The time is the
+ * reset's minute rounded up, never one already past when the quota has not reset yet (a per-minute
+ * limit lifting at 11:10:40 is said at 11:11, not 11:10).
  */
 export function quotaResetText(t: Messages, resetAt: Date, now: Date): string {
-  const time = resetAt.toLocaleTimeString(t.dateLocale, { timeStyle: "short" });
+  const wait = resetAt.getTime() - now.getTime();
+  if (wait < QUOTA_RESET_IN_SECONDS_MS)
+    return fill(t.quotaResets.seconds, { n: Math.max(1, Math.ceil(wait / 1000)) });
+  const minute = new Date(Math.ceil(resetAt.getTime() / 60_000) * 60_000);
+  const time = minute.toLocaleTimeString(t.dateLocale, { timeStyle: "short" });
   const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
-  if (resetAt.toDateString() === now.toDateString()) return fill(t.quotaResets.today, { time });
-  if (resetAt.toDateString() === tomorrow.toDateString()) return fill(t.quotaResets.tomorrow, { time });
-  return fill(t.quotaResets.later, { date: dateTimeText(t, resetAt) });
+  if (minute.toDateString() === now.toDateString()) return fill(t.quotaResets.today, { time });
+  if (minute.toDateString() === tomorrow.toDateString()) return fill(t.quotaResets.tomorrow, { time });
+  return fill(t.quotaResets.later, { date: dateTimeText(t, minute) });
 }
 
 /** A moment as the reader's language writes a date with its time to the minute ("Nov 28, 2026, 6:15 AM"). */

@@ -886,6 +886,7 @@ const en = {
   auditVia: { cli: "the hearth command", web: "the web UI", sso: "single sign-on" } as Record<string, string>,
   /** QUOTA_EXCEEDED with the time its limit resets (details.resetAt), in the reader's time. */
   quotaResets: {
+    seconds: "Your quota is used up; it resets in {n} s.",
     today: "Your quota is used up; it resets at {time}.",
     tomorrow: "Your quota is used up; it resets tomorrow at {time}.",
     later: "Your quota is used up; it resets on {date}.",
@@ -2103,6 +2104,7 @@ const zhCN: Messages = {
   auditBooleans: { true: "是", false: "否" },
   auditVia: { cli: "hearth 命令", web: "网页界面", sso: "单点登录" },
   quotaResets: {
+    seconds: "额度已用完，{n} 秒后重置。",
     today: "额度已用完，将于 {time} 重置。",
     tomorrow: "额度已用完，将于明天 {time} 重置。",
     later: "额度已用完，将于 {date} 重置。",
