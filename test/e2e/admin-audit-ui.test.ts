@@ -117,6 +117,7 @@ describe.skipIf(!hasChromium)("admin audit log, settings and no-model guidance i
     await screenshot(page, "admin-banners-en-1280");
 
     // The user sees it on their next navigation, as an alert (a warning), its HTML shown as text.
+    await reader.page.getByRole("button", { name: "Menu" }).click();
     await reader.page.getByRole("link", { name: "Settings" }).click();
     const alert = reader.page.getByRole("alert").filter({ hasText: "Maintenance tonight" });
     await alert.waitFor();

@@ -183,6 +183,7 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       [desk, "en", 320],
       [desk, "zh-CN", 320],
       [user, "en", 320],
+      [user, "zh-CN", 390],
       [user, "en", 390],
     ];
     try {
@@ -196,8 +197,8 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
         );
         await picker.waitFor();
         const select = await box(picker);
-        // Wide enough for the start of "tiny-story" (then an ellipsis), tall enough to hit.
-        expect(select.width, label).toBeGreaterThanOrEqual(64);
+        // Wide enough to tell models apart (a name like "stories260K:la…", where English had "st…"), tall enough to hit.
+        expect(select.width, label).toBeGreaterThanOrEqual(120);
         expect(select.height, label).toBeGreaterThanOrEqual(24);
         expect(select.x + select.width, label).toBeLessThanOrEqual(width);
         const menu = await box(page.locator("button.menu-toggle"));
@@ -206,8 +207,12 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
           expect(overlap(select, await box(link)), label).toBe(false);
         expect(await scrollWidth(page), label).toBeLessThanOrEqual(width);
       }
-      // A user in English at 390 px still has the header in one row.
+      // A user in English at 390 px still has the header in one row, Settings behind the menu.
       expect((await box(user.page.locator("header.topbar"))).height).toBeLessThan(56);
+      await screenshot(user.page, "a11y-audit-model-picker-user-en-390");
+      await user.page.getByRole("button", { name: "Menu" }).click();
+      await user.page.locator("#topbar-menu").getByRole("link", { name: "Settings" }).click();
+      await user.page.getByRole("heading", { name: "Settings", level: 2 }).waitFor();
     } finally {
       await desk.page.evaluate(() => localStorage.setItem("hearth.locale", "en"));
       await desk.page.setViewportSize({ width: 1280, height: 800 });

@@ -433,9 +433,10 @@ export function App() {
           <nav aria-label={t.mainNav}>
             <NavLink href="/" label={t.chat} path={path} />
             <NavLink href="/knowledge" label={t.knowledge} path={path} />
-            {/* On a phone it waits behind the menu button (below), keeping the bar one row. */}
+            {/* On a phone these wait behind the menu button (below), keeping the bar one row with
+                room for the model picker to name the model. */}
             <NavLink href="/assistants" label={t.assistants} path={path} className="wide-only" />
-            <NavLink href="/settings" label={t.settings} path={path} />
+            <NavLink href="/settings" label={t.settings} path={path} className="wide-only" />
             {user.role === "admin" && <NavLink href="/admin" label={t.admin} path={path} />}
           </nav>
         )}
@@ -479,7 +480,12 @@ export function App() {
             {t.menu}
           </button>
           <div id="topbar-menu" className="topbar-menu" data-open={menuOpen || undefined}>
-            {user && <NavLink href="/assistants" label={t.assistants} path={path} className="phone-only" />}
+            {user && (
+              <>
+                <NavLink href="/assistants" label={t.assistants} path={path} className="phone-only" />
+                <NavLink href="/settings" label={t.settings} path={path} className="phone-only" />
+              </>
+            )}
             <label>
               <span className="visually-hidden">{t.language}</span>
               <select
