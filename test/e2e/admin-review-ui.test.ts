@@ -20,7 +20,8 @@ const PULL_URL =
  * The admin pages where they went wrong in review: the audit log's rows readable on a phone and a
  * laptop (a long URL target, a settings change), its details in words (group names, limits as
  * amounts), a limit of 0 refused rather than saved as none, an administrator asked before making
- * their own account a user and sent to the chat after it; and a used-up quota saying when it resets.
+ * their own account a user and sent to the chat after it; a used-up quota saying when it resets; and
+ * the usage report's cost units.
  */
 describe.skipIf(!hasChromium)("the admin pages after review, in the browser", () => {
   let stand: UiStand;
@@ -187,6 +188,23 @@ describe.skipIf(!hasChromium)("the admin pages after review, in the browser", ()
     // Its words start and end where the messages' do, not at the screen's edges.
     expect(await contentEdges(alert)).toEqual(await contentEdges(zh.page.locator(".messages")));
     await screenshot(zh.page, "quota-used-up-zh-390");
+  });
+
+  it("shows the cost units of each usage row and each group's total", async () => {
+    // counted's one answered request (the one refused for the quota is not counted): 1 cost unit.
+    const { page } = admin;
+    await page.goto(`${url}/admin/usage`);
+    /** A row's cells by their column's heading, in the tab's first table (per user) or second (per group). */
+    const cells = async (table: 0 | 1, name: string) => {
+      const scope = page.locator("section[aria-labelledby=usage-title] table").nth(table);
+      const row = scope.getByRole("row").filter({ hasText: name });
+      await row.waitFor();
+      const headers = await scope.getByRole("columnheader").allTextContents();
+      const values = await row.getByRole("cell").allTextContents();
+      return Object.fromEntries(headers.map((header, index) => [header, values[index]]));
+    };
+    expect(await cells(0, "counted")).toMatchObject({ Requests: "1", "Cost units": "1" });
+    expect(await cells(1, "staff")).toMatchObject({ Requests: "1", "Cost units": "1" });
   });
 
   it("asks before an administrator makes their own account a user, then takes them to the chat", async () => {

@@ -1163,6 +1163,7 @@ interface GroupUsage {
   requests: number;
   promptTokens: number;
   completionTokens: number;
+  costUnits: number;
 }
 
 function Usage() {
@@ -1182,7 +1183,16 @@ function Usage() {
       <ReportPeriod days={days} onDays={setDays} csv="/api/admin/usage" />
       <DataTable
         label={t.usage}
-        columns={[t.username, t.groups, t.model, t.apiKeyColumn, t.requests, t.tokensIn, t.tokensOut]}
+        columns={[
+          t.username,
+          t.groups,
+          t.model,
+          t.apiKeyColumn,
+          t.requests,
+          t.tokensIn,
+          t.tokensOut,
+          t.usageCostUnits,
+        ]}
       >
         {rows.map((row) => (
           <tr key={`${row.username}-${row.groupIds?.join(" ")}-${row.model}-${row.apiKeyId}`}>
@@ -1198,17 +1208,22 @@ function Usage() {
             <td>{numberText(t, row.requests)}</td>
             <td>{numberText(t, row.promptTokens)}</td>
             <td>{numberText(t, row.completionTokens)}</td>
+            <td>{numberText(t, row.costUnits)}</td>
           </tr>
         ))}
       </DataTable>
       <h4>{t.usageByGroup}</h4>
-      <DataTable label={t.usageByGroup} columns={[t.groups, t.requests, t.tokensIn, t.tokensOut]}>
+      <DataTable
+        label={t.usageByGroup}
+        columns={[t.groups, t.requests, t.tokensIn, t.tokensOut, t.usageCostUnits]}
+      >
         {groupTotals.map((total) => (
           <tr key={total.groupId}>
             <td className="breakable">{total.group}</td>
             <td>{numberText(t, total.requests)}</td>
             <td>{numberText(t, total.promptTokens)}</td>
             <td>{numberText(t, total.completionTokens)}</td>
+            <td>{numberText(t, total.costUnits)}</td>
           </tr>
         ))}
       </DataTable>

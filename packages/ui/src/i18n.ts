@@ -1179,6 +1179,8 @@ const en = {
   usageDaysOption: "Last {n} days",
   usageLastDay: "Last 24 hours",
   usageGroupsNotRecorded: "not recorded",
+  /** The usage report's cost units (one per 1,000 tokens, at least one for an answered request). */
+  usageCostUnits: "Cost units",
   usageByGroup: "Per group (a member of several groups counts in each)",
   groupLimits: "Limits per group",
   groupLimitsHint:
@@ -2352,6 +2354,7 @@ const zhCN: Messages = {
   usageDaysOption: "最近 {n} 天",
   usageLastDay: "最近 24 小时",
   usageGroupsNotRecorded: "未记录",
+  usageCostUnits: "费用单位",
   usageByGroup: "按用户组（属于多个用户组的成员计入每个用户组）",
   groupLimits: "按用户组限额",
   groupLimitsHint:
