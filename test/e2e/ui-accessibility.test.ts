@@ -186,7 +186,7 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
       .toBe("first conversation");
   });
 
-  it("keeps focus near a deleted document and a revoked API key", async () => {
+  it("keeps focus near a deleted document and a revoked API key, whose secret shown once goes with it", async () => {
     const { page } = desk;
     await page.getByRole("link", { name: "Knowledge" }).click();
     await page.getByLabel("New knowledge base").fill("manuals");
@@ -214,6 +214,14 @@ describe.skipIf(!hasChromium)("accessibility in the browser", () => {
     await page.getByRole("button", { name: "Revoke: laptop" }).click();
     await expect.poll(() => page.getByRole("button", { name: "Revoke: laptop" }).count()).toBe(0);
     await expect.poll(() => focused(page)).toBe("Revoke: phone");
+    // The key shown once (phone's, the last created) stays while another is revoked, and goes with
+    // its own: no Copy button for a key that no longer works.
+    const shownOnce = page.locator(".key-once");
+    expect(await shownOnce.getByRole("button", { name: "Copy the API key" }).count()).toBe(1);
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Revoke: phone" }).click();
+    await expect.poll(() => page.getByRole("button", { name: "Revoke: phone" }).count()).toBe(0);
+    await expect.poll(() => shownOnce.count()).toBe(0);
   });
 
   it("shows the user-name and password rules before they are broken and ties errors to their fields", async () => {

@@ -326,7 +326,8 @@ export function SettingsPage(props: {
   const display = useAction();
   const [keys, setKeys] = useState<ApiKeyRow[]>([]);
   const [name, setName] = useState("");
-  const [created, setCreated] = useState<string | undefined>();
+  /** The key just created, shown once until another is created or it is revoked. */
+  const [created, setCreated] = useState<{ id: string; key: string } | undefined>();
   const { error, run } = useAction();
   usePageTitle(t.settings);
 
@@ -341,15 +342,19 @@ export function SettingsPage(props: {
   const create = async (event: FormEvent) => {
     event.preventDefault();
     await run(async () => {
-      const answer = await api<{ key: string }>("/api/account/api-keys", { method: "POST", body: { name } });
-      setCreated(answer.key);
+      const answer = await api<{ id: string; key: string }>("/api/account/api-keys", {
+        method: "POST",
+        body: { name },
+      });
+      setCreated({ id: answer.id, key: answer.key });
       setName("");
       await load();
     });
   };
   const revoke = async (key: ApiKeyRow, from: Element) => {
     const restoreFocus = keepFocusNear(from, () => document.getElementById("api-keys-title"));
-    await run(() => api(`/api/account/api-keys/${key.id}`, { method: "DELETE" }));
+    const revoked = await run(() => api(`/api/account/api-keys/${key.id}`, { method: "DELETE" }));
+    if (revoked) setCreated((shown) => (shown?.id === key.id ? undefined : shown));
     await load();
     restoreFocus();
   };
@@ -423,9 +428,9 @@ export function SettingsPage(props: {
       {created && (
         <div className="key-once">
           <p role="status" id="new-key">
-            {t.keyShownOnce} <code>{created}</code>
+            {t.keyShownOnce} <code>{created.key}</code>
           </p>
-          <CopyButton key={created} text={created} label={t.copyApiKey} focus describedBy="new-key" />
+          <CopyButton key={created.id} text={created.key} label={t.copyApiKey} focus describedBy="new-key" />
         </div>
       )}
       <ApiKeyTable keys={keys} onRevoke={(key, from) => void revoke(key, from)} />
