@@ -10,7 +10,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * The knowledge and admin tables in Chinese, on a desktop and at a phone's 390 px: short words and
  * numbers (删除, 分块数, an audit action) stay on one line, and a row's buttons stay on the screen;
  * a long document name and the usage table's headings are not squeezed a character or two a line;
- * and the chat's web search choice, off with the reason when no search engine is configured.
+ * and the chat's web search choice, off with the reason when no search engine is configured, as
+ * the Status tab says in place of a search success rate.
  */
 describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
   let stand: UiStand;
@@ -131,5 +132,27 @@ describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
     expect(await hint.textContent()).toContain("没有配置任何搜索引擎（SEARCH_NO_PROVIDERS）");
     expect(await choice.getAttribute("aria-describedby")).toBe("search-not-configured");
     await screenshot(page, "zh-layout-search-not-configured");
+  });
+
+  it("says on the Status tab that no search engine is configured, not a web search success rate of 0%", async () => {
+    const { page } = zh;
+    // What the real search service counts then: its one /v1/search request, an administrator's test
+    // answered 503 SEARCH_NO_PROVIDERS, is 0% (the stand-in counts none).
+    await page.route("**/api/admin/status", async (route) => {
+      const response = await route.fetch();
+      const answer = await response.json();
+      await route.fulfill({
+        response,
+        json: { ...answer, figures: { ...answer.figures, searchSuccessPercent: 0 } },
+      });
+    });
+    try {
+      await page.goto(`${url}/admin/status`);
+      const figure = page.locator(".figures div").filter({ hasText: "联网搜索成功率" });
+      await expect.poll(() => figure.locator("dd").textContent()).toBe("未配置搜索引擎");
+      await screenshot(page, "zh-layout-status-search-not-configured");
+    } finally {
+      await page.unroute("**/api/admin/status");
+    }
   });
 });

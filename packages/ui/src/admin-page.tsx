@@ -1249,12 +1249,19 @@ interface StatusAnswer {
 function Status() {
   const { t } = useI18n();
   const [status, setStatus] = useState<StatusAnswer | undefined>();
+  /** Whether a web search engine is configured (null: cannot tell), as the chat asks it. */
+  const [searchConfigured, setSearchConfigured] = useState<boolean | null>(null);
   useEffect(() => {
     let stop = false;
     const tick = async () => {
       try {
-        const answer = await api<StatusAnswer>("/api/admin/status");
-        if (!stop) setStatus(answer);
+        const [answer, search] = await Promise.all([
+          api<StatusAnswer>("/api/admin/status"),
+          api<{ configured: boolean | null }>("/api/search/status").catch(() => ({ configured: null })),
+        ]);
+        if (stop) return;
+        setStatus(answer);
+        setSearchConfigured(search.configured);
       } catch {
         // keep the last figures
       }
@@ -1267,6 +1274,12 @@ function Status() {
     };
   }, []);
   if (!status) return null;
+  /**
+   * With no search engine configured, web search's success rate is said to be that, not a figure:
+   * the only searches counted are refusals (SEARCH_NO_PROVIDERS), a 0% that alarms for nothing.
+   */
+  const saidInstead = (name: string) =>
+    name === "searchSuccessPercent" && searchConfigured === false ? t.figureSearchNotConfigured : undefined;
   return (
     <section aria-labelledby="status-title">
       <h3 id="status-title">{t.statusPage}</h3>
@@ -1295,22 +1308,25 @@ function Status() {
                 )}
               </dt>
               <dd>
-                {value === null ? (
-                  <>
-                    <span aria-hidden="true" title={t.figureUnknown}>
-                      —
-                    </span>
-                    <span className="visually-hidden">{t.figureUnknown}</span>
-                  </>
-                ) : (
-                  numberText(t, value)
-                )}
+                {saidInstead(name) ??
+                  (value === null ? (
+                    <>
+                      <span aria-hidden="true" title={t.figureUnknown}>
+                        —
+                      </span>
+                      <span className="visually-hidden">{t.figureUnknown}</span>
+                    </>
+                  ) : (
+                    numberText(t, value)
+                  ))}
               </dd>
             </div>
           );
         })}
       </dl>
-      {Object.values(status.figures).includes(null) && <p className="muted">{t.figureUnknownNote}</p>}
+      {Object.entries(status.figures).some(([name, value]) => value === null && !saidInstead(name)) && (
+        <p className="muted">{t.figureUnknownNote}</p>
+      )}
       <h4 id="loaded-models-title">{t.loadedModels}</h4>
       {!status.loadedModels ? (
         <p className="muted">{t.loadedModelsUnknown}</p>

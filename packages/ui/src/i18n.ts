@@ -543,6 +543,8 @@ const en = {
   } as Record<string, string>,
   figureSince: "(since the service started, {time})",
   figureUnknown: "not known yet",
+  /** Web search's success rate, when no search engine is configured. */
+  figureSearchNotConfigured: "no search engine configured",
   figureUnknownNote: "—: not known yet (the service does not answer, or has nothing to measure yet).",
   errorCodes: {
     QUOTA_EXCEEDED: "Your quota is used up for now; try again once it resets.",
@@ -1816,6 +1818,7 @@ const zhCN: Messages = {
   },
   figureSince: "（自服务启动 {time} 起）",
   figureUnknown: "尚未得知",
+  figureSearchNotConfigured: "未配置搜索引擎",
   figureUnknownNote: "—：尚未得知（该服务没有响应，或还没有可统计的数据）。",
   errorCodes: {
     QUOTA_EXCEEDED: "额度暂时已用完，稍后会重置。",
