@@ -832,6 +832,8 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       .toBe("Assistant HR assistant saved.");
     await dialog.waitFor({ state: "detached", ...WAIT });
     const row = page.locator("tr", { hasText: "HR assistant" });
+    // The list is read again after the dialog closes: the row may come a moment later.
+    await row.waitFor(WAIT);
     expect(await row.locator("td").allTextContents()).toEqual([
       "HR assistant",
       "Answers leave questions",
