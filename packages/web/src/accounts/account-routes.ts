@@ -2,7 +2,6 @@ import { foldName } from "@hearth/contracts";
 import { type HearthConfig, HearthError } from "@hearth/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { audit } from "../audit/audit-log.js";
 import { serializeCookie } from "../auth/cookies.js";
 import { oidcSettings } from "../auth/oidc-provider.js";
 import { authenticate, CSRF_COOKIE, currentUser, SESSION_COOKIE } from "../auth/route-access.js";
@@ -264,8 +263,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
   app.delete("/api/account/api-keys/:id", { config: { access: "user" } }, async (request, reply) => {
     const user = currentUser(request);
     const { id } = request.params as { id: string };
-    await revokeApiKey(db, { userId: user.id, keyId: id });
-    await audit(db, { actorId: user.id, action: "api-key.revoke", target: id });
+    await revokeApiKey(db, { userId: user.id, keyId: id, actorId: user.id });
     return reply.code(204).send();
   });
 }

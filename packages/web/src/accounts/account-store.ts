@@ -365,23 +365,31 @@ export async function listApiKeys(db: WebDatabase, userId: string) {
 }
 
 /**
- * Revokes one of a user's active API keys (refused from the next request on) and returns its
- * name and prefix; API_KEY_NOT_FOUND when the user has no such active key. The caller audits it.
+ * Revokes one of a user's active API keys (refused from the next request on), by the user or an
+ * administrator (`actorId`); API_KEY_NOT_FOUND when the user has no such active key. Audited as
+ * `api-key.revoke` on the key's owner, with the key's id, name and prefix, in the same transaction.
  */
 export async function revokeApiKey(
-  db: Pick<WebDatabase, "updateTable">,
-  { userId, keyId }: { userId: string; keyId: string },
-): Promise<{ name: string; prefix: string }> {
-  const key = await db
-    .updateTable("api_keys")
-    .set({ revoked_at: new Date().toISOString() })
-    .where("id", "=", keyId)
-    .where("user_id", "=", userId)
-    .where("revoked_at", "is", null)
-    .returning(["name", "prefix"])
-    .executeTakeFirst();
-  if (!key) throw new HearthError("API_KEY_NOT_FOUND", "No such active API key");
-  return key;
+  db: WebDatabase,
+  { userId, keyId, actorId }: { userId: string; keyId: string; actorId: string },
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const key = await trx
+      .updateTable("api_keys")
+      .set({ revoked_at: new Date().toISOString() })
+      .where("id", "=", keyId)
+      .where("user_id", "=", userId)
+      .where("revoked_at", "is", null)
+      .returning(["name", "prefix"])
+      .executeTakeFirst();
+    if (!key) throw new HearthError("API_KEY_NOT_FOUND", "No such active API key");
+    await audit(trx, {
+      actorId,
+      action: "api-key.revoke",
+      target: userId,
+      details: { keyId, name: key.name, prefix: key.prefix },
+    });
+  });
 }
 
 export async function findApiKey(db: WebDatabase, key: string) {

@@ -298,15 +298,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
   /** Revokes a user's key; refused from the next request on (the auth cache clears on any admin change). */
   app.delete("/api/admin/users/:id/api-keys/:keyId", admin, async (request, reply) => {
     const { id, keyId } = request.params as { id: string; keyId: string };
-    await db.transaction().execute(async (trx) => {
-      const key = await revokeApiKey(trx, { userId: id, keyId });
-      await audit(trx, {
-        actorId: currentUser(request).id,
-        action: "api-key.revoke",
-        target: id,
-        details: { keyId, name: key.name, prefix: key.prefix },
-      });
-    });
+    await revokeApiKey(db, { userId: id, keyId, actorId: currentUser(request).id });
     return reply.code(204).send();
   });
 
